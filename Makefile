@@ -1,0 +1,46 @@
+# PearVisor top-level entry points. Each target does its own set-up on a
+# fresh Debian 12 machine: packages (apt-get), the Mesa venus guest driver
+# (cached in .cache/), and the meson build.
+
+BUILD ?= build
+BUILD_ASAN ?= build-asan
+ICD := .cache/venus-icd/install/share/vulkan/icd.d/virtio_icd.x86_64.json
+# Debian's python3 carries mako and matplotlib; a pyenv one earlier in PATH may not.
+export PATH := /usr/bin:$(PATH)
+
+.PHONY: all deps icd build build-asan demo test bench clean
+
+all: build
+
+deps:
+	scripts/install-deps.sh
+
+$(ICD): | deps
+	scripts/build-venus-icd.sh >/dev/null
+
+icd: $(ICD)
+
+$(BUILD)/build.ninja: | deps
+	meson setup $(BUILD)
+
+build: $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+$(BUILD_ASAN)/build.ninja: | deps
+	meson setup $(BUILD_ASAN) -Db_sanitize=address,undefined -Db_lundef=false
+
+build-asan: $(BUILD_ASAN)/build.ninja
+	ninja -C $(BUILD_ASAN)
+
+demo: build icd
+	scripts/demo.sh $(BUILD) $(ICD)
+
+# The whole suite, built with ASan+UBSan.
+test: build-asan icd
+	meson test -C $(BUILD_ASAN) --print-errorlogs --num-processes 2
+
+bench: build icd
+	$(BUILD)/bench/pvbench --icd $(ICD) --out bench/results/latest
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN)

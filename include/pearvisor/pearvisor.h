@@ -1,0 +1,128 @@
+/*
+ * PearVisor public API: the host side of a virtualized Vulkan GPU.
+ *
+ * A VMM (or the vtest server) embeds PearVisor through this header alone.
+ * One pv_renderer stands for one guest: it owns that guest's contexts and
+ * resources, so resource and context ids of one guest never reach another's
+ * objects. Everything passed in from the guest (command streams, ids, sizes,
+ * offsets) is untrusted: a bad stream marks only its own context lost.
+ *
+ * Threading: calls on one renderer are serialized by the renderer itself;
+ * different renderers are independent and may be used from different threads.
+ * Callbacks may be invoked from PearVisor's own threads.
+ *
+ * Errors are returned as negative errno values (0 on success).
+ */
+#ifndef PEARVISOR_H
+#define PEARVISOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Capset ids, as virtio-gpu numbers them. */
+#define PV_CAPSET_VENUS 4
+
+/* Blob memory types and flags, as virtio-gpu numbers them. */
+#define PV_BLOB_MEM_GUEST 1
+#define PV_BLOB_MEM_HOST3D 2
+#define PV_BLOB_MEM_HOST3D_GUEST 3
+
+#define PV_BLOB_FLAG_MAPPABLE (1u << 0)
+#define PV_BLOB_FLAG_SHAREABLE (1u << 1)
+#define PV_BLOB_FLAG_CROSS_DEVICE (1u << 2)
+
+/* How the guest may map a blob (virtio-gpu map_info values). */
+#define PV_MAP_CACHE_CACHED 1
+#define PV_MAP_CACHE_UNCACHED 2
+#define PV_MAP_CACHE_WC 3
+
+struct pv_renderer;
+
+struct pv_renderer_callbacks {
+   void *data;
+   /* A fence submitted with pv_context_submit_fence retired: all work the
+    * context submitted before it has completed. Called from any thread. */
+   void (*fence_retired)(void *data, uint32_t ctx_id, uint32_t ring_idx, uint64_t fence_id);
+};
+
+struct pv_renderer_limits {
+   uint32_t max_contexts;          /* 0: default (64) */
+   uint32_t max_objects_per_context; /* Vulkan objects; 0: default (1 << 20) */
+   uint64_t max_memory_per_context;  /* bytes of blobs + device memory; 0: default (16 GiB) */
+};
+
+/* Creates a renderer for one guest. `limits` may be NULL for defaults. */
+int pv_renderer_create(const struct pv_renderer_callbacks *cbs,
+                       const struct pv_renderer_limits *limits,
+                       struct pv_renderer **out);
+
+/* Destroys every context and resource of the renderer, then the renderer. */
+void pv_renderer_destroy(struct pv_renderer *r);
+
+/* Capsets. get_capset_info reports the max version and size; get_capset
+ * copies up to *size bytes of the capset and sets *size to the bytes written. */
+int pv_renderer_get_capset_info(struct pv_renderer *r, uint32_t capset_id,
+                                uint32_t *max_version, uint32_t *max_size);
+int pv_renderer_get_capset(struct pv_renderer *r, uint32_t capset_id, uint32_t version,
+                           void *buf, uint32_t *size);
+
+/* Contexts. ctx_id is chosen by the guest and must be unused and nonzero. */
+int pv_context_create(struct pv_renderer *r, uint32_t ctx_id, uint32_t capset_id,
+                      const char *debug_name);
+void pv_context_destroy(struct pv_renderer *r, uint32_t ctx_id);
+
+/* Decodes and executes a command stream (a virtio-gpu SUBMIT_3D). A
+ * malformed stream marks the context lost and returns -EINVAL; a lost
+ * context rejects further submits with -ENODEV. */
+int pv_context_submit(struct pv_renderer *r, uint32_t ctx_id, const void *data, size_t size);
+
+/* True once the context is lost (bad stream or host device loss). */
+bool pv_context_is_lost(struct pv_renderer *r, uint32_t ctx_id);
+
+/* Queues a fence: fence_retired is called once everything the context
+ * submitted so far (on ring_idx) has completed on the host GPU. */
+int pv_context_submit_fence(struct pv_renderer *r, uint32_t ctx_id, uint32_t ring_idx,
+                            uint64_t fence_id);
+
+/* Resources. res_id is chosen by the guest, nonzero, unique per renderer. */
+struct pv_blob_args {
+   uint32_t res_id;
+   uint32_t ctx_id;      /* context creating the blob (0 for GUEST blobs without one) */
+   uint32_t blob_mem;    /* PV_BLOB_MEM_* */
+   uint32_t blob_flags;  /* PV_BLOB_FLAG_* */
+   uint64_t blob_id;     /* venus: id of a VkDeviceMemory, or 0 for plain shared memory */
+   uint64_t size;
+   const struct iovec *iov; /* backing pages for GUEST blobs (may be NULL) */
+   uint32_t iov_count;
+};
+
+int pv_resource_create_blob(struct pv_renderer *r, const struct pv_blob_args *args);
+
+/* Drops the renderer's reference; the memory stays alive while a context
+ * still uses it (e.g. as a ring or a mapped VkDeviceMemory). */
+void pv_resource_unref(struct pv_renderer *r, uint32_t res_id);
+
+/* Exports a mappable blob as a new file descriptor (caller closes it) that
+ * maps the same memory PearVisor uses: zero copies. map_info gets a
+ * PV_MAP_CACHE_* value. */
+int pv_resource_export_fd(struct pv_renderer *r, uint32_t res_id, int *fd, uint32_t *map_info);
+
+/* Host mapping of a blob for a VMM that maps it into guest memory itself. */
+int pv_resource_map(struct pv_renderer *r, uint32_t res_id, void **ptr, uint64_t *size);
+
+/* Makes a resource visible to a context's command stream (venus rings and
+ * reply streams name resources by res_id) or hides it again. */
+int pv_context_attach_resource(struct pv_renderer *r, uint32_t ctx_id, uint32_t res_id);
+void pv_context_detach_resource(struct pv_renderer *r, uint32_t ctx_id, uint32_t res_id);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

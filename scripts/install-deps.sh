@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs, with apt-get, every Debian 12 package PearVisor's build, demo,
+# tests and benchmark need. Does nothing when all are present.
+set -euo pipefail
+
+pkgs=(
+   # build
+   meson ninja-build pkg-config gcc clang libclang-rt-14-dev python3
+   libvulkan-dev glslang-tools libpng-dev
+   # Mesa venus guest driver build (scripts/build-venus-icd.sh)
+   python3-mako libdrm-dev bison flex zlib1g-dev libexpat1-dev libzstd-dev dpkg-dev
+   # host Vulkan driver, tools and validation layers
+   mesa-vulkan-drivers vulkan-tools vulkan-validationlayers
+   # the peer to compare with
+   virgl-server
+   # virtual machines
+   qemu-system-x86 linux-image-amd64 busybox-static cpio
+   # benchmark plots
+   python3-matplotlib
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=
+[ "$(id -u)" -eq 0 ] || sudo=sudo
+echo "installing: ${missing[*]}" >&2
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2

@@ -1,0 +1,59 @@
+/*
+ * Per-context table of Vulkan objects, keyed by the guest's object ids.
+ *
+ * The guest names every Vulkan object by a 64-bit id it picks itself (Mesa
+ * venus allocates them). The host keeps, per context, id -> host handle. A
+ * lookup checks the object type, so a guest cannot pass a VkBuffer id where
+ * a VkImage is expected, and ids of one context never resolve in another.
+ * The table caps the number of objects per context.
+ */
+#ifndef PV_VENUS_VN_OBJECT_H
+#define PV_VENUS_VN_OBJECT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <vulkan/vulkan.h>
+
+#include "venus/vn_cs.h"
+
+struct vn_instance;
+struct vn_device;
+
+struct vn_object {
+   uint64_t id;            /* guest id, never 0 */
+   VkObjectType type;
+   uint64_t handle;        /* host handle; for dispatchable types the pointer */
+   uint64_t parent_id;     /* owning pool (command buffers, descriptor sets), else 0 */
+   struct vn_instance *instance; /* instance, physical devices and below */
+   struct vn_device *device;     /* device-level objects (device, queue, ...) */
+   void *data;             /* per-kind state, owned by the kind's handler code */
+};
+
+struct vn_object_table;
+
+/* Creates an empty table holding at most max_objects objects. */
+struct vn_object_table *vn_object_table_create(uint32_t max_objects);
+/* Frees the table and its entries (not the host objects: destroy them first). */
+void vn_object_table_destroy(struct vn_object_table *t);
+
+/* Adds an object. NULL when id is 0, already used, or the table is full. */
+struct vn_object *vn_object_table_insert(struct vn_object_table *t, uint64_t id,
+                                         VkObjectType type, uint64_t handle);
+/* NULL when missing or of another type. */
+struct vn_object *vn_object_table_lookup(struct vn_object_table *t, uint64_t id,
+                                         VkObjectType type);
+/* Removes and frees the entry (obj is invalid afterwards). */
+void vn_object_table_remove(struct vn_object_table *t, struct vn_object *obj);
+
+uint32_t vn_object_table_count(const struct vn_object_table *t);
+
+/* Calls fn on every object; fn may remove the object it is given. */
+void vn_object_table_foreach(struct vn_object_table *t,
+                             void (*fn)(struct vn_object *obj, void *data), void *data);
+
+/* Decodes an object id and looks it up in dec->objects. Returns NULL for
+ * id 0 when `optional`; otherwise an unknown id, a wrong type or a missing
+ * required object makes the decoder fatal and returns NULL. */
+struct vn_object *vn_decode_object(struct vn_cs_decoder *dec, VkObjectType type, bool optional);
+
+#endif
