@@ -1,0 +1,127 @@
+/*
+ * pv-vtest: serves Mesa's venus driver (VN_DEBUG=vtest) over the vtest
+ * socket protocol, one PearVisor renderer per client.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "vtest/vtest_protocol.h"
+#include "vtest/vtest_server.h"
+
+#define TAG "vtest"
+#define VALIDATION_LAYER "VK_LAYER_KHRONOS_validation"
+
+static void
+usage(FILE *f, const char *argv0)
+{
+   fprintf(f,
+           "usage: %s [--socket PATH] [--validate] [--verbose]\n"
+           "  --socket PATH  listen on PATH (default " VTEST_DEFAULT_SOCKET ")\n"
+           "  --validate     run the host Vulkan driver under " VALIDATION_LAYER "\n"
+           "  --verbose      log every command (PV_LOG=debug)\n"
+           "Stops cleanly on SIGINT or SIGTERM.\n",
+           argv0);
+}
+
+/* The loader reads VK_INSTANCE_LAYERS at vkCreateInstance, which happens
+ * only once a client connects: setting it here is early enough. */
+static int
+enable_validation(void)
+{
+   const char *old = getenv("VK_INSTANCE_LAYERS");
+   if (!old || !*old)
+      return setenv("VK_INSTANCE_LAYERS", VALIDATION_LAYER, 1);
+   if (strstr(old, VALIDATION_LAYER))
+      return 0;
+   size_t len = strlen(old) + sizeof(VALIDATION_LAYER) + 1;
+   char *layers = malloc(len);
+   if (!layers)
+      return -1;
+   snprintf(layers, len, "%s:%s", old, VALIDATION_LAYER);
+   int ret = setenv("VK_INSTANCE_LAYERS", layers, 1);
+   free(layers);
+   return ret;
+}
+
+int
+main(int argc, char **argv)
+{
+   static const struct option opts[] = {
+      { "socket", required_argument, NULL, 's' },
+      { "validate", no_argument, NULL, 'V' },
+      { "verbose", no_argument, NULL, 'v' },
+      { "help", no_argument, NULL, 'h' },
+      { 0 },
+   };
+   struct vtest_server_config cfg = { .socket_path = VTEST_DEFAULT_SOCKET };
+   int c;
+   while ((c = getopt_long(argc, argv, "s:vh", opts, NULL)) != -1) {
+      switch (c) {
+      case 's':
+         cfg.socket_path = optarg;
+         break;
+      case 'V':
+         if (enable_validation() < 0) {
+            fprintf(stderr, "pv-vtest: cannot set VK_INSTANCE_LAYERS\n");
+            return 1;
+         }
+         break;
+      case 'v':
+         /* Before the first log call: the threshold is read once. */
+         setenv("PV_LOG", "debug", 1);
+         break;
+      case 'h':
+         usage(stdout, argv[0]);
+         return 0;
+      default:
+         usage(stderr, argv[0]);
+         return 2;
+      }
+   }
+   if (optind != argc) {
+      usage(stderr, argv[0]);
+      return 2;
+   }
+
+   /* Signals arrive through a signalfd in the accept loop; every thread
+    * inherits the mask, so no handler ever interrupts a client thread. */
+   sigset_t mask;
+   sigemptyset(&mask);
+   sigaddset(&mask, SIGINT);
+   sigaddset(&mask, SIGTERM);
+   if (pthread_sigmask(SIG_BLOCK, &mask, NULL) != 0) {
+      pv_error(TAG, "cannot block signals");
+      return 1;
+   }
+   signal(SIGPIPE, SIG_IGN);
+   int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+   if (sfd < 0) {
+      pv_error(TAG, "signalfd: %s", strerror(errno));
+      return 1;
+   }
+
+   struct vtest_server *srv;
+   int ret = vtest_server_create(&cfg, &srv);
+   if (ret < 0) {
+      pv_error(TAG, "cannot listen on %s: %s", cfg.socket_path, strerror(-ret));
+      close(sfd);
+      return 1;
+   }
+   /* One line on stdout so scripts and people know it is up. */
+   printf("pv-vtest: listening on %s\n", cfg.socket_path);
+   fflush(stdout);
+
+   ret = vtest_server_run(srv, sfd);
+   vtest_server_destroy(srv);
+   close(sfd);
+   printf("pv-vtest: stopped\n");
+   return ret < 0 ? 1 : 0;
+}

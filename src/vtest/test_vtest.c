@@ -1,0 +1,517 @@
+/*
+ * pv-vtest server tests against the stub renderer (test_stub_renderer.c):
+ * the handshake Mesa's venus driver does, blobs with fds, syncs and waits,
+ * SUBMIT_CMD2 batches and fences, isolation of two clients, malformed
+ * streams (each drops only its own client), and shutdown with clients on.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "vtest/vtest_protocol.h"
+#include "vtest/vtest_server.h"
+#include "vtest/vtest_sync.h"
+
+#define CHECK(cond)                                                                      \
+   do {                                                                                  \
+      if (!(cond)) {                                                                     \
+         fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);       \
+         abort();                                                                        \
+      }                                                                                  \
+   } while (0)
+
+static char sock_path[108];
+
+static int
+conn(void)
+{
+   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+   CHECK(fd >= 0);
+   struct sockaddr_un addr = { .sun_family = AF_UNIX };
+   strcpy(addr.sun_path, sock_path);
+   CHECK(connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0);
+   return fd;
+}
+
+static void
+xwrite(int fd, const void *buf, size_t size)
+{
+   CHECK(send(fd, buf, size, MSG_NOSIGNAL) == (ssize_t)size);
+}
+
+static void
+msg(int fd, uint32_t cmd, const uint32_t *data, uint32_t ndw)
+{
+   uint32_t hdr[2] = { ndw, cmd };
+   xwrite(fd, hdr, sizeof(hdr));
+   if (ndw)
+      xwrite(fd, data, (size_t)ndw * 4);
+}
+
+static void
+xread(int fd, void *buf, size_t size)
+{
+   size_t done = 0;
+   while (done < size) {
+      ssize_t n = read(fd, (char *)buf + done, size - done);
+      CHECK(n > 0);
+      done += (size_t)n;
+   }
+}
+
+/* Reads a reply header, checks the command, returns its length. */
+static uint32_t
+reply(int fd, uint32_t cmd)
+{
+   uint32_t hdr[2];
+   xread(fd, hdr, sizeof(hdr));
+   CHECK(hdr[1] == cmd);
+   return hdr[0];
+}
+
+static int
+recv_fd(int fd)
+{
+   char byte;
+   char ctrl[CMSG_SPACE(sizeof(int))];
+   struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+   struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctrl,
+                       .msg_controllen = sizeof(ctrl) };
+   CHECK(recvmsg(fd, &m, 0) == 1);
+   struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+   CHECK(c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS);
+   int out;
+   memcpy(&out, CMSG_DATA(c), sizeof(int));
+   return out;
+}
+
+/* True when the server closed the connection (within 5 s). */
+static bool
+closed_by_server(int fd)
+{
+   struct pollfd p = { .fd = fd, .events = POLLIN };
+   if (poll(&p, 1, 5000) != 1)
+      return false;
+   char c;
+   return read(fd, &c, 1) <= 0;
+}
+
+static bool
+readable(int fd, int ms)
+{
+   struct pollfd p = { .fd = fd, .events = POLLIN };
+   return poll(&p, 1, ms) == 1 && (p.revents & POLLIN);
+}
+
+/* What vn_renderer_vtest.c does on connect. */
+static void
+handshake(int fd)
+{
+   const char name[] = "test_vtest";
+   uint32_t hdr[2] = { sizeof(name), VCMD_CREATE_RENDERER };
+   xwrite(fd, hdr, sizeof(hdr));
+   xwrite(fd, name, sizeof(name));
+
+   msg(fd, VCMD_PING_PROTOCOL_VERSION, NULL, 0);
+   msg(fd, VCMD_RESOURCE_BUSY_WAIT, (uint32_t[]){ 0, 0 }, 2);
+   CHECK(reply(fd, VCMD_PING_PROTOCOL_VERSION) == 0);
+   CHECK(reply(fd, VCMD_RESOURCE_BUSY_WAIT) == 1);
+   uint32_t v;
+   xread(fd, &v, 4);
+
+   msg(fd, VCMD_PROTOCOL_VERSION, (uint32_t[]){ 3 }, 1);
+   CHECK(reply(fd, VCMD_PROTOCOL_VERSION) == 1);
+   xread(fd, &v, 4);
+   CHECK(v == 3);
+
+   uint32_t r[2];
+   msg(fd, VCMD_GET_PARAM, (uint32_t[]){ VCMD_PARAM_MAX_SYNC_QUEUE_COUNT }, 1);
+   CHECK(reply(fd, VCMD_GET_PARAM) == 2);
+   xread(fd, r, 8);
+   CHECK(r[0] == 1 && r[1] == 64);
+
+   msg(fd, VCMD_GET_CAPSET, (uint32_t[]){ 4, 0 }, 2);
+   CHECK(reply(fd, VCMD_GET_CAPSET) == 1 + 16);
+   uint32_t caps[17];
+   xread(fd, caps, sizeof(caps));
+   CHECK(caps[0] == 1);
+   CHECK(((uint8_t *)&caps[1])[63] == 63);
+
+   msg(fd, VCMD_CONTEXT_INIT, (uint32_t[]){ 4 }, 1);
+}
+
+static uint32_t
+sync_create(int fd, uint64_t v)
+{
+   msg(fd, VCMD_SYNC_CREATE, (uint32_t[]){ (uint32_t)v, (uint32_t)(v >> 32) }, 2);
+   CHECK(reply(fd, VCMD_SYNC_CREATE) == 1);
+   uint32_t id;
+   xread(fd, &id, 4);
+   return id;
+}
+
+static uint64_t
+sync_read(int fd, uint32_t id)
+{
+   msg(fd, VCMD_SYNC_READ, &id, 1);
+   CHECK(reply(fd, VCMD_SYNC_READ) == 2);
+   uint64_t v;
+   xread(fd, &v, 8);
+   return v;
+}
+
+static int
+sync_wait(int fd, uint32_t flags, uint32_t timeout, uint32_t id, uint64_t v)
+{
+   msg(fd, VCMD_SYNC_WAIT, (uint32_t[]){ flags, timeout, id, (uint32_t)v, (uint32_t)(v >> 32) },
+       5);
+   CHECK(reply(fd, VCMD_SYNC_WAIT) == 0);
+   return recv_fd(fd);
+}
+
+static void
+test_handshake_and_params(void)
+{
+   int fd = conn();
+   handshake(fd);
+   /* An older client gets its own version back; unknown params/capsets are invalid. */
+   uint32_t v, r[2];
+   msg(fd, VCMD_PROTOCOL_VERSION, (uint32_t[]){ 2 }, 1);
+   CHECK(reply(fd, VCMD_PROTOCOL_VERSION) == 1);
+   xread(fd, &v, 4);
+   CHECK(v == 2);
+   msg(fd, VCMD_GET_PARAM, (uint32_t[]){ 77 }, 1);
+   CHECK(reply(fd, VCMD_GET_PARAM) == 2);
+   xread(fd, r, 8);
+   CHECK(r[0] == 0);
+   msg(fd, VCMD_GET_CAPSET, (uint32_t[]){ 5, 0 }, 2);
+   CHECK(reply(fd, VCMD_GET_CAPSET) == 1);
+   xread(fd, &v, 4);
+   CHECK(v == 0);
+   close(fd);
+}
+
+static void
+test_blobs(void)
+{
+   int fd = conn();
+   handshake(fd);
+   /* HOST3D shmem (blob id 0), as Mesa does with supports_blob_id_0. */
+   msg(fd, VCMD_RESOURCE_CREATE_BLOB, (uint32_t[]){ VCMD_BLOB_TYPE_HOST3D, 1, 8192, 0, 0, 0 },
+       6);
+   CHECK(reply(fd, VCMD_RESOURCE_CREATE_BLOB) == 1);
+   uint32_t res1;
+   xread(fd, &res1, 4);
+   int bfd = recv_fd(fd);
+   CHECK(res1 != 0 && bfd >= 0);
+   void *p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, bfd, 0);
+   CHECK(p != MAP_FAILED);
+   memset(p, 0xab, 8192);
+   munmap(p, 8192);
+   close(bfd);
+
+   msg(fd, VCMD_RESOURCE_CREATE_BLOB, (uint32_t[]){ VCMD_BLOB_TYPE_GUEST, 1, 4096, 0, 0, 0 }, 6);
+   CHECK(reply(fd, VCMD_RESOURCE_CREATE_BLOB) == 1);
+   uint32_t res2;
+   xread(fd, &res2, 4);
+   bfd = recv_fd(fd);
+   CHECK(res2 != 0 && res2 != res1 && bfd >= 0);
+   close(bfd);
+
+   msg(fd, VCMD_RESOURCE_UNREF, &res1, 1);
+   msg(fd, VCMD_RESOURCE_UNREF, &res2, 1);
+   /* Still served. */
+   msg(fd, VCMD_PING_PROTOCOL_VERSION, NULL, 0);
+   CHECK(reply(fd, VCMD_PING_PROTOCOL_VERSION) == 0);
+   close(fd);
+}
+
+static void
+test_syncs(void)
+{
+   int fd = conn();
+   handshake(fd);
+   uint32_t a = sync_create(fd, 5);
+   uint32_t b = sync_create(fd, 0x100000000ull);
+   CHECK(a && b && a != b);
+   CHECK(sync_read(fd, a) == 5);
+   CHECK(sync_read(fd, b) == 0x100000000ull);
+   msg(fd, VCMD_SYNC_WRITE, (uint32_t[]){ a, 7, 0 }, 3);
+   CHECK(sync_read(fd, a) == 7);
+
+   int w = sync_wait(fd, 0, 1000, a, 7);
+   CHECK(readable(w, 0));
+   close(w);
+
+   w = sync_wait(fd, 0, UINT32_MAX, a, 9);
+   CHECK(!readable(w, 20));
+   msg(fd, VCMD_SYNC_WRITE, (uint32_t[]){ a, 9, 0 }, 3);
+   CHECK(readable(w, 2000));
+   close(w);
+
+   /* ANY of two syncs. */
+   msg(fd, VCMD_SYNC_WAIT,
+       (uint32_t[]){ VCMD_SYNC_WAIT_FLAG_ANY, 1000, a, 100, 0, b, 0, 1 }, 8);
+   CHECK(reply(fd, VCMD_SYNC_WAIT) == 0);
+   w = recv_fd(fd);
+   CHECK(readable(w, 0));
+   close(w);
+
+   msg(fd, VCMD_SYNC_UNREF, &a, 1);
+   msg(fd, VCMD_SYNC_UNREF, &b, 1);
+   msg(fd, VCMD_PING_PROTOCOL_VERSION, NULL, 0);
+   CHECK(reply(fd, VCMD_PING_PROTOCOL_VERSION) == 0);
+   close(fd);
+}
+
+/* SUBMIT_CMD2 with one batch: 4 dwords of commands, one sync point. */
+static void
+submit_one(int fd, uint32_t flags, uint32_t queue, uint32_t sync, uint64_t v)
+{
+   uint32_t m[1 + 8 + 4 + 3] = { 1, flags, 9, 4, 13, 1, queue, 0x1234, 0 };
+   m[9] = 1; /* harmless commands for the stub */
+   m[13] = sync;
+   m[14] = (uint32_t)v;
+   m[15] = (uint32_t)(v >> 32);
+   msg(fd, VCMD_SUBMIT_CMD2, m, 16);
+}
+
+static void
+test_submit(void)
+{
+   int fd = conn();
+   handshake(fd);
+   uint32_t s = sync_create(fd, 0);
+   /* CPU queue: signaled once the stream ran. */
+   submit_one(fd, 0, 0, s, 1);
+   CHECK(sync_read(fd, s) == 1);
+   /* Sync queue 0: the stub retires at once. */
+   submit_one(fd, VCMD_SUBMIT_CMD2_FLAG_SYNC_QUEUE, 0, s, 2);
+   CHECK(sync_read(fd, s) == 2);
+   /* Sync queue 3: retired 50 ms later from another thread; wait on it. */
+   submit_one(fd, VCMD_SUBMIT_CMD2_FLAG_SYNC_QUEUE, 3, s, 3);
+   int w = sync_wait(fd, 0, 5000, s, 3);
+   CHECK(readable(w, 5000));
+   close(w);
+   CHECK(sync_read(fd, s) == 3);
+   /* Legacy SUBMIT_CMD and an empty SUBMIT_CMD2. */
+   msg(fd, VCMD_SUBMIT_CMD, (uint32_t[]){ 1, 2 }, 2);
+   msg(fd, VCMD_SUBMIT_CMD2, (uint32_t[]){ 0 }, 1);
+   /* A deferred fence still pending at disconnect must not crash anything. */
+   submit_one(fd, VCMD_SUBMIT_CMD2_FLAG_SYNC_QUEUE, 2, s, 4);
+   msg(fd, VCMD_PING_PROTOCOL_VERSION, NULL, 0);
+   CHECK(reply(fd, VCMD_PING_PROTOCOL_VERSION) == 0);
+   close(fd);
+}
+
+static void
+test_two_clients_isolated(void)
+{
+   int a = conn(), b = conn();
+   handshake(a);
+   handshake(b);
+   uint32_t sa = sync_create(a, 11);
+   uint32_t sb = sync_create(b, 22);
+   CHECK(sa == sb); /* ids are per client ... */
+   CHECK(sync_read(a, sa) == 11); /* ... and so are the objects */
+   CHECK(sync_read(b, sb) == 22);
+   /* b touching an id only a has: b alone is dropped. */
+   uint32_t other = sync_create(a, 0);
+   msg(b, VCMD_SYNC_READ, &other, 1);
+   CHECK(closed_by_server(b));
+   CHECK(sync_read(a, other) == 0);
+   close(a);
+   close(b);
+}
+
+struct bad_case {
+   const char *what;
+   bool handshake;
+   uint32_t cmd;
+   uint32_t len;          /* header length field */
+   uint32_t data[24];
+   uint32_t ndw;          /* dwords actually sent */
+};
+
+static const struct bad_case bad_cases[] = {
+   { "unknown command", true, 99, 0, { 0 }, 0 },
+   { "virgl 3D command", true, VCMD_GET_CAPS, 0, { 0 }, 0 },
+   { "huge length", true, VCMD_SUBMIT_CMD2, 0x40000000u, { 1 }, 1 },
+   { "huge renderer name", false, VCMD_CREATE_RENDERER, 1u << 20, { 0 }, 1 },
+   { "ping with payload", true, VCMD_PING_PROTOCOL_VERSION, 1, { 0 }, 1 },
+   { "short GET_CAPSET", true, VCMD_GET_CAPSET, 1, { 4 }, 1 },
+   { "blob before context", false, VCMD_RESOURCE_CREATE_BLOB, 6, { 2, 1, 4096, 0, 0, 0 }, 6 },
+   { "second context", true, VCMD_CONTEXT_INIT, 1, { 4 }, 1 },
+   { "blob of size 0", true, VCMD_RESOURCE_CREATE_BLOB, 6, { 2, 1, 0, 0, 0, 0 }, 6 },
+   { "unknown blob type", true, VCMD_RESOURCE_CREATE_BLOB, 6, { 9, 1, 4096, 0, 0, 0 }, 6 },
+   { "huge guest blob", true, VCMD_RESOURCE_CREATE_BLOB, 6, { 1, 1, 0, 0x100, 0, 0 }, 6 },
+   { "non-exportable blob", true, VCMD_RESOURCE_CREATE_BLOB, 6, { 2, 0, 4096, 0, 7, 0 }, 6 },
+   { "SUBMIT_CMD2 empty", true, VCMD_SUBMIT_CMD2, 0, { 0 }, 0 },
+   { "SUBMIT_CMD2 too many batches", true, VCMD_SUBMIT_CMD2, 2, { 1000, 0 }, 2 },
+   { "SUBMIT_CMD2 cmds out of range", true, VCMD_SUBMIT_CMD2, 9,
+     { 1, 0, 5, 0xfffffffcu, 9, 0, 0, 0, 0 }, 9 },
+   { "SUBMIT_CMD2 syncs out of range", true, VCMD_SUBMIT_CMD2, 9,
+     { 1, 0, 9, 0, 0xfffffff0u, 0x60000000u, 0, 0, 0 }, 9 },
+   { "SUBMIT_CMD2 unknown sync", true, VCMD_SUBMIT_CMD2, 12,
+     { 1, 0, 9, 0, 9, 1, 0, 0, 0, 42, 1, 0 }, 12 },
+   { "SUBMIT_CMD2 bad queue", true, VCMD_SUBMIT_CMD2, 9, { 1, 1, 9, 0, 9, 0, 64, 0, 0 }, 9 },
+   { "SUBMIT_CMD2 unknown flags", true, VCMD_SUBMIT_CMD2, 9, { 1, 6, 9, 0, 9, 0, 0, 0, 0 }, 9 },
+   { "stream the renderer rejects", true, VCMD_SUBMIT_CMD, 2, { 0xdeadbeefu, 0 }, 2 },
+   { "submit before context", false, VCMD_SUBMIT_CMD, 1, { 1 }, 1 },
+   { "SYNC_WAIT bad length", true, VCMD_SYNC_WAIT, 4, { 0, 0, 1, 1 }, 4 },
+   { "SYNC_WAIT unknown sync", true, VCMD_SYNC_WAIT, 5, { 0, 0, 42, 1, 0 }, 5 },
+   { "SYNC_WAIT unknown flags", true, VCMD_SYNC_WAIT, 2, { 8, 0 }, 2 },
+   { "SYNC_UNREF unknown", true, VCMD_SYNC_UNREF, 1, { 42 }, 1 },
+   { "SYNC_WRITE unknown", true, VCMD_SYNC_WRITE, 3, { 42, 1, 0 }, 3 },
+   { "SYNC_READ short", true, VCMD_SYNC_READ, 0, { 0 }, 0 },
+};
+
+static void
+ping_ok(void)
+{
+   int fd = conn();
+   msg(fd, VCMD_PING_PROTOCOL_VERSION, NULL, 0);
+   CHECK(reply(fd, VCMD_PING_PROTOCOL_VERSION) == 0);
+   close(fd);
+}
+
+static void
+test_malformed(void)
+{
+   for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+      const struct bad_case *bc = &bad_cases[i];
+      fprintf(stderr, "malformed: %s\n", bc->what);
+      int fd = conn();
+      if (bc->handshake)
+         handshake(fd);
+      uint32_t hdr[2] = { bc->len, bc->cmd };
+      xwrite(fd, hdr, sizeof(hdr));
+      if (bc->ndw)
+         xwrite(fd, bc->data, (size_t)bc->ndw * 4);
+      CHECK(closed_by_server(fd));
+      close(fd);
+      ping_ok();
+   }
+}
+
+static void
+test_disconnect_mid_stream(void)
+{
+   /* Half a header, half a payload, a wait left pending: the server keeps serving. */
+   int fd = conn();
+   xwrite(fd, (uint32_t[]){ 5 }, 4);
+   close(fd);
+   fd = conn();
+   handshake(fd);
+   msg(fd, VCMD_SUBMIT_CMD, NULL, 0);
+   xwrite(fd, (uint32_t[]){ 100, VCMD_SUBMIT_CMD, 1, 2, 3 }, 20);
+   close(fd);
+   fd = conn();
+   handshake(fd);
+   uint32_t s = sync_create(fd, 0);
+   int w = sync_wait(fd, 0, UINT32_MAX, s, 1);
+   close(fd);
+   close(w);
+   ping_ok();
+}
+
+static void
+test_sync_unit(void)
+{
+   struct vtest_syncs s;
+   CHECK(vtest_syncs_init(&s, &(struct vtest_sync_limits){ .max_syncs = 2, .max_waits = 1 }) == 0);
+   uint32_t a, b, c;
+   CHECK(vtest_sync_create(&s, 0, &a) == 0);
+   CHECK(vtest_sync_create(&s, 0, &b) == 0);
+   CHECK(vtest_sync_create(&s, 0, &c) == -ENOSPC);
+   int fd, fd2;
+   struct vtest_sync_point pa = { a, 1 }, pb = { b, 1 };
+   CHECK(vtest_sync_wait(&s, false, UINT32_MAX, &pa, 1, &fd) == 0);
+   CHECK(vtest_sync_wait(&s, false, UINT32_MAX, &pb, 1, &fd2) == -ENOSPC);
+   CHECK(vtest_sync_pending_waits(&s) == 1);
+   /* Fences of one ring retire in order; another ring is untouched. */
+   uint64_t f1, f2, f3;
+   CHECK(vtest_fence_add(&s, 0, &pa, 1, &f1) == 0);
+   CHECK(vtest_fence_add(&s, 1, &pb, 1, &f2) == 0);
+   struct vtest_sync_point pa2 = { a, 2 };
+   CHECK(vtest_fence_add(&s, 0, &pa2, 1, &f3) == 0);
+   vtest_fence_retired(&s, 0, f3);
+   uint64_t v;
+   CHECK(vtest_sync_read(&s, a, &v) == 0 && v == 2);
+   CHECK(vtest_sync_read(&s, b, &v) == 0 && v == 0);
+   CHECK(readable(fd, 0));
+   CHECK(vtest_sync_pending_waits(&s) == 0);
+   CHECK(vtest_sync_pending_fences(&s) == 1);
+   CHECK(vtest_sync_unref(&s, b) == 0);
+   vtest_fence_retired(&s, 1, f2); /* its sync is gone: skipped */
+   CHECK(vtest_sync_pending_fences(&s) == 0);
+   CHECK(vtest_sync_unref(&s, b) == -ENOENT);
+   close(fd);
+   vtest_syncs_fini(&s);
+}
+
+struct server_thread {
+   struct vtest_server *srv;
+   int ret;
+};
+
+static void *
+run_server(void *arg)
+{
+   struct server_thread *st = arg;
+   st->ret = vtest_server_run(st->srv, -1);
+   return NULL;
+}
+
+int
+main(void)
+{
+   test_sync_unit();
+
+   char dir[] = "/tmp/pv-vtest-test-XXXXXX";
+   CHECK(mkdtemp(dir));
+   snprintf(sock_path, sizeof(sock_path), "%s/sock", dir);
+
+   struct vtest_server_config cfg = {
+      .socket_path = sock_path,
+      .client = { .max_guest_blob_bytes = 1 << 20 },
+   };
+   struct server_thread st = { 0 };
+   CHECK(vtest_server_create(&cfg, &st.srv) == 0);
+   /* A second server on a live socket is refused. */
+   struct vtest_server *dup;
+   CHECK(vtest_server_create(&cfg, &dup) == -EADDRINUSE);
+   pthread_t t;
+   CHECK(pthread_create(&t, NULL, run_server, &st) == 0);
+
+   test_handshake_and_params();
+   test_blobs();
+   test_syncs();
+   test_submit();
+   test_two_clients_isolated();
+   test_malformed();
+   test_disconnect_mid_stream();
+
+   /* Shutdown with a client connected and idle: it sees EOF, run returns. */
+   int idle = conn();
+   handshake(idle);
+   vtest_server_stop(st.srv);
+   CHECK(closed_by_server(idle));
+   close(idle);
+   pthread_join(t, NULL);
+   CHECK(st.ret == 0);
+   CHECK(vtest_server_client_count(st.srv) == 0);
+   vtest_server_destroy(st.srv);
+   CHECK(access(sock_path, F_OK) != 0);
+   rmdir(dir);
+   printf("test_vtest: all passed\n");
+   return 0;
+}

@@ -1,0 +1,31 @@
+/*
+ * One vtest client connection: its own pv_renderer (so clients never see
+ * each other's contexts, resources or syncs), one venus context, its syncs.
+ *
+ * Everything read from the socket is untrusted: every length is bounded
+ * before anything is allocated, every offset/id is checked, and a client
+ * that breaks the protocol is dropped with one log line.
+ */
+#ifndef PV_VTEST_CLIENT_H
+#define PV_VTEST_CLIENT_H
+
+#include <stdint.h>
+
+#include "pearvisor/pearvisor.h"
+#include "vtest/vtest_sync.h"
+
+struct vtest_client_config {
+   uint32_t max_message_bytes;     /* payload of one message; 0: 64 MiB */
+   uint32_t max_sync_queues;       /* VCMD_PARAM_MAX_SYNC_QUEUE_COUNT; 0: 64 */
+   uint64_t max_guest_blob_bytes;  /* GUEST blobs this server allocates; 0: 4 GiB */
+   struct pv_renderer_limits renderer_limits;
+   struct vtest_sync_limits sync_limits;
+};
+
+/* Serves the client on `sock` until it disconnects, breaks the protocol or
+ * the socket is shut down (server shutdown). Returns 0 after an orderly
+ * disconnect, a negative errno when the client was dropped (already
+ * logged). Does not close `sock`. */
+int vtest_client_serve(int sock, uint32_t client_id, const struct vtest_client_config *cfg);
+
+#endif
