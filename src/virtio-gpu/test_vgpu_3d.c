@@ -1,0 +1,258 @@
+/*
+ * Unit tests of the device model's renderer routing (vgpu_3d.c) against a
+ * fake renderer: capsets, contexts, SUBMIT_3D, fences, host blobs, mapping.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fake_renderer.h"
+#include "vgpu.h"
+
+static int failures;
+#define CHECK(cond)                                                            \
+   do {                                                                        \
+      if (!(cond)) {                                                           \
+         fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+         failures++;                                                           \
+      }                                                                        \
+   } while (0)
+
+#define GUEST_BASE 0x100000ull
+#define GUEST_SIZE (1u << 20)
+#define HOSTMEM_SIZE (1u << 20)
+
+static uint8_t guest[GUEST_SIZE];
+static int maps, unmaps, updates;
+static uint32_t last_px;
+
+static uint64_t translate(void *data, uint64_t gpa, uint64_t len, void **host)
+{
+   if (gpa < GUEST_BASE || gpa >= GUEST_BASE + GUEST_SIZE)
+      return 0;
+   *host = guest + (gpa - GUEST_BASE);
+   uint64_t avail = GUEST_BASE + GUEST_SIZE - gpa;
+   return len < avail ? len : avail;
+}
+
+static int hm_map(void *data, uint64_t off, int fd, uint64_t len)
+{
+   maps++;
+   return fd >= 0 ? 0 : -1;
+}
+
+static void hm_unmap(void *data, uint64_t off, uint64_t len)
+{
+   unmaps++;
+}
+
+static void on_update(void *data, uint32_t id, uint32_t x, uint32_t y, uint32_t w, uint32_t h,
+                      const uint32_t *px)
+{
+   updates++;
+   last_px = px[0];
+}
+
+static struct pv_vgpu *dev;
+static struct pv_renderer *rend;
+static uint8_t resp[4096];
+static struct pv_vgpu_fence_wait wait;
+
+static uint32_t ctrl(const void *req, size_t len)
+{
+   struct iovec in = {(void *)req, len}, out = {resp, sizeof(resp)};
+   uint32_t used = pv_vgpu_process_ctrl(dev, &in, 1, &out, 1, &wait);
+   return used >= sizeof(struct virtio_gpu_ctrl_hdr) ? ((struct virtio_gpu_ctrl_hdr *)resp)->type : 0;
+}
+
+static uint32_t ctx_create(uint32_t id, uint32_t init, uint32_t nlen)
+{
+   struct virtio_gpu_ctx_create c = {.hdr = {.type = VIRTIO_GPU_CMD_CTX_CREATE, .ctx_id = id},
+                                     .nlen = nlen, .context_init = init};
+   memcpy(c.debug_name, "vkcube", 6);
+   return ctrl(&c, sizeof(c));
+}
+
+static uint32_t blob(uint32_t ctx, uint32_t id, uint32_t mem, uint32_t flags, uint64_t size,
+                     uint32_t n)
+{
+   struct {
+      struct virtio_gpu_resource_create_blob c;
+      struct virtio_gpu_mem_entry e;
+   } r = {.c = {.hdr = {.type = VIRTIO_GPU_CMD_RESOURCE_CREATE_BLOB, .ctx_id = ctx},
+                .resource_id = id, .blob_mem = mem, .blob_flags = flags, .nr_entries = n,
+                .blob_id = 5, .size = size},
+          .e = {.addr = GUEST_BASE, .length = (uint32_t)size}};
+   return ctrl(&r, sizeof(r.c) + (n ? sizeof(r.e) : 0));
+}
+
+static uint32_t ctx_res(uint32_t type, uint32_t ctx, uint32_t res)
+{
+   struct virtio_gpu_ctx_resource c = {.hdr = {.type = type, .ctx_id = ctx}, .resource_id = res};
+   return ctrl(&c, sizeof(c));
+}
+
+static uint32_t map(uint32_t res, uint64_t off)
+{
+   struct virtio_gpu_resource_map_blob c = {.hdr.type = VIRTIO_GPU_CMD_RESOURCE_MAP_BLOB,
+                                            .resource_id = res, .offset = off};
+   return ctrl(&c, sizeof(c));
+}
+
+static uint32_t res_cmd(uint32_t type, uint32_t res)
+{
+   struct virtio_gpu_resource_unref c = {.hdr.type = type, .resource_id = res};
+   return ctrl(&c, sizeof(c));
+}
+
+static void test_capsets(void)
+{
+   struct virtio_gpu_config cfg;
+   pv_vgpu_get_config(dev, &cfg);
+   CHECK(cfg.num_capsets == 1);
+   uint64_t f = pv_vgpu_features(dev);
+   CHECK((f & (1ull << VIRTIO_GPU_F_VIRGL)) && (f & (1ull << VIRTIO_GPU_F_CONTEXT_INIT)) &&
+         (f & (1ull << VIRTIO_GPU_F_RESOURCE_BLOB)));
+
+   struct virtio_gpu_get_capset_info ci = {.hdr.type = VIRTIO_GPU_CMD_GET_CAPSET_INFO};
+   CHECK(ctrl(&ci, sizeof(ci)) == VIRTIO_GPU_RESP_OK_CAPSET_INFO);
+   struct virtio_gpu_resp_capset_info *r = (void *)resp;
+   CHECK(r->capset_id == PV_CAPSET_VENUS && r->capset_max_size == 16);
+   ci.capset_index = 1;
+   CHECK(ctrl(&ci, sizeof(ci)) == VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);
+
+   struct virtio_gpu_get_capset gc = {.hdr.type = VIRTIO_GPU_CMD_GET_CAPSET,
+                                      .capset_id = PV_CAPSET_VENUS};
+   CHECK(ctrl(&gc, sizeof(gc)) == VIRTIO_GPU_RESP_OK_CAPSET);
+   CHECK(resp[sizeof(struct virtio_gpu_resp_capset)] == 0xab);
+   gc.capset_version = 1;
+   CHECK(ctrl(&gc, sizeof(gc)) == VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);
+   gc.capset_version = 0;
+   gc.capset_id = 1;
+   CHECK(ctrl(&gc, sizeof(gc)) == VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);
+}
+
+static void test_contexts_and_submit(void)
+{
+   CHECK(ctx_create(1, PV_CAPSET_VENUS, 6) == VIRTIO_GPU_RESP_OK_NODATA);
+   CHECK(strcmp(rend->last_name, "vkcube") == 0);
+   CHECK(ctx_create(1, PV_CAPSET_VENUS, 6) == VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID);
+   CHECK(ctx_create(0, PV_CAPSET_VENUS, 6) == VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID);
+   CHECK(ctx_create(2, PV_CAPSET_VENUS, 65) == VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);
+   CHECK(ctx_create(2, 0, 6) == VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);
+   CHECK(ctx_create(2, PV_CAPSET_VENUS | 0x100, 6) == VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);
+
+   struct {
+      struct virtio_gpu_cmd_submit c;
+      uint8_t data[16];
+   } s = {.c = {.hdr = {.type = VIRTIO_GPU_CMD_SUBMIT_3D, .ctx_id = 1}, .size = 16}};
+   CHECK(ctrl(&s, sizeof(s)) == VIRTIO_GPU_RESP_OK_NODATA);
+   CHECK(rend->submits == 1 && rend->last_submit_size == 16);
+   s.c.size = 17;
+   CHECK(ctrl(&s, sizeof(s)) == VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);
+   s.c.size = 0xffffffffu;
+   CHECK(ctrl(&s, sizeof(s)) == VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);
+   s.c.size = 16;
+   s.c.hdr.ctx_id = 3;
+   CHECK(ctrl(&s, sizeof(s)) == VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID);
+   s.c.hdr.ctx_id = 1;
+   memcpy(s.data, "BAD!", 4);
+   CHECK(ctrl(&s, sizeof(s)) == VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);
+   memset(s.data, 0, 4);
+   CHECK(rend->submits == 2);
+
+   /* A fenced submit waits on the renderer's fence, on the given ring. */
+   s.c.hdr.flags = VIRTIO_GPU_FLAG_FENCE | VIRTIO_GPU_FLAG_INFO_RING_IDX;
+   s.c.hdr.fence_id = 42;
+   s.c.hdr.ring_idx = 3;
+   CHECK(ctrl(&s, sizeof(s)) == VIRTIO_GPU_RESP_OK_NODATA);
+   CHECK(wait.pending && wait.ctx_id == 1 && wait.ring_idx == 3 && wait.fence_id == 42);
+   CHECK(rend->fences == 1 && rend->last_fence == 42 && rend->last_ring == 3);
+   struct virtio_gpu_ctrl_hdr *rh = (void *)resp;
+   CHECK(rh->fence_id == 42 && rh->ring_idx == 3 && (rh->flags & VIRTIO_GPU_FLAG_FENCE));
+   /* A failing fenced command does not queue a fence. */
+   s.c.hdr.ctx_id = 9;
+   CHECK(ctrl(&s, sizeof(s)) == VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID);
+   CHECK(!wait.pending && rend->fences == 1);
+}
+
+static void test_blobs(void)
+{
+   /* Host blobs need an existing context. */
+   CHECK(blob(7, 10, VIRTIO_GPU_BLOB_MEM_HOST3D, 1, 4096, 0) == VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID);
+   CHECK(blob(1, 10, VIRTIO_GPU_BLOB_MEM_HOST3D, 1, 4096, 0) == VIRTIO_GPU_RESP_OK_NODATA);
+   CHECK(blob(1, 10, VIRTIO_GPU_BLOB_MEM_HOST3D, 1, 4096, 0) == VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID);
+   CHECK(blob(1, 11, VIRTIO_GPU_BLOB_MEM_HOST3D, 0, 4096, 0) == VIRTIO_GPU_RESP_OK_NODATA);
+   /* The renderer refusing (too big) is reported. */
+   CHECK(blob(1, 12, VIRTIO_GPU_BLOB_MEM_HOST3D, 1, 1ull << 30, 0) == VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY);
+   /* Guest blobs reach the renderer with their pages. */
+   CHECK(blob(0, 13, VIRTIO_GPU_BLOB_MEM_GUEST, 0, 8192, 1) == VIRTIO_GPU_RESP_OK_NODATA);
+   CHECK(rend->blob[2].id == 13 && rend->blob[2].iov_count == 1);
+
+   CHECK(ctx_res(VIRTIO_GPU_CMD_CTX_ATTACH_RESOURCE, 1, 10) == VIRTIO_GPU_RESP_OK_NODATA);
+   CHECK(rend->attached == 1);
+   CHECK(ctx_res(VIRTIO_GPU_CMD_CTX_ATTACH_RESOURCE, 5, 10) == VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID);
+   CHECK(ctx_res(VIRTIO_GPU_CMD_CTX_ATTACH_RESOURCE, 1, 99) == VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID);
+   CHECK(ctx_res(VIRTIO_GPU_CMD_CTX_DETACH_RESOURCE, 1, 10) == VIRTIO_GPU_RESP_OK_NODATA);
+   CHECK(rend->attached == 0);
+
+   /* Mapping into the host-visible region. */
+   CHECK(map(10, 4096) == VIRTIO_GPU_RESP_OK_MAP_INFO);
+   CHECK(((struct virtio_gpu_resp_map_info *)resp)->map_info == VIRTIO_GPU_MAP_CACHE_CACHED);
+   CHECK(maps == 1);
+   CHECK(map(10, 8192) == VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);              /* twice */
+   CHECK(map(11, 0) == VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);                 /* not mappable */
+   CHECK(res_cmd(VIRTIO_GPU_CMD_RESOURCE_UNMAP_BLOB, 10) == VIRTIO_GPU_RESP_OK_NODATA);
+   CHECK(unmaps == 1);
+   CHECK(res_cmd(VIRTIO_GPU_CMD_RESOURCE_UNMAP_BLOB, 10) == VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);
+   CHECK(map(10, 100) == VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);               /* misaligned */
+   CHECK(map(10, HOSTMEM_SIZE - 2048) == VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);
+   CHECK(map(10, 0xfffffffffffff000ull) == VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);
+   CHECK(map(99, 0) == VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID);
+   CHECK(map(10, 0) == VIRTIO_GPU_RESP_OK_MAP_INFO);
+
+   /* Scanout from a host blob reads the renderer's memory. */
+   rend->blob[0].mem[0] = 0x33, rend->blob[0].mem[1] = 0x22, rend->blob[0].mem[2] = 0x11;
+   struct virtio_gpu_set_scanout_blob sb = {
+      .hdr.type = VIRTIO_GPU_CMD_SET_SCANOUT_BLOB, .r = {0, 0, 16, 16}, .resource_id = 10,
+      .width = 16, .height = 16, .format = VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM, .strides = {64}};
+   CHECK(ctrl(&sb, sizeof(sb)) == VIRTIO_GPU_RESP_OK_NODATA);
+   CHECK(updates == 1 && (last_px & 0xffffff) == 0x112233);
+   sb.height = 65; /* 64 rows of 64 bytes + 1 row: past the 4096-byte blob */
+   CHECK(ctrl(&sb, sizeof(sb)) == VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);
+
+   /* Unref of a mapped blob unmaps it and drops the renderer's reference. */
+   CHECK(res_cmd(VIRTIO_GPU_CMD_RESOURCE_UNREF, 10) == VIRTIO_GPU_RESP_OK_NODATA);
+   CHECK(unmaps == 2 && rend->unrefs == 1);
+
+   struct virtio_gpu_ctx_destroy d = {.hdr = {.type = VIRTIO_GPU_CMD_CTX_DESTROY, .ctx_id = 1}};
+   CHECK(ctrl(&d, sizeof(d)) == VIRTIO_GPU_RESP_OK_NODATA);
+   CHECK(ctrl(&d, sizeof(d)) == VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID);
+}
+
+int main(void)
+{
+   struct pv_renderer_callbacks cbs = {0};
+   if (pv_renderer_create(&cbs, NULL, &rend) < 0)
+      return 1;
+   struct pv_vgpu_config cfg = {
+      .translate = translate,
+      .display = {.update = on_update},
+      .hostmem = {.size = HOSTMEM_SIZE, .map = hm_map, .unmap = hm_unmap},
+      .renderer = rend,
+   };
+   if (pv_vgpu_create(&cfg, &dev) < 0)
+      return 1;
+   test_capsets();
+   test_contexts_and_submit();
+   test_blobs();
+   pv_vgpu_destroy(dev);
+   CHECK(rend->unrefs == 3); /* blobs 11 and 13 dropped by destroy */
+   pv_renderer_destroy(rend);
+   if (failures) {
+      fprintf(stderr, "%d check(s) failed\n", failures);
+      return 1;
+   }
+   printf("vgpu_3d: all tests passed\n");
+   return 0;
+}

@@ -1,0 +1,127 @@
+/*
+ * PearVisor virtio-gpu device model (virtio 1.2, "GPU Device"),
+ * independent of any transport.
+ *
+ * A transport (vhost-user, a VMM of its own, a unit test, a fuzzer) pops a
+ * descriptor chain, hands the device-readable part and the device-writable
+ * part as iovecs to pv_vgpu_process_ctrl / pv_vgpu_process_cursor, and
+ * pushes the returned length to the used ring. Guest-physical addresses met
+ * inside requests (backing pages) are resolved through the `translate`
+ * callback, so every range is checked against guest memory on every use.
+ *
+ * Everything in a request is untrusted: each field is validated and a bad
+ * one is answered with the spec's error response; nothing a guest sends can
+ * make the device crash or touch memory outside the guest's RAM.
+ *
+ * 3D commands (contexts, capsets, SUBMIT_3D, host blobs) are routed to the
+ * PearVisor renderer (include/pearvisor/pearvisor.h) when one is configured;
+ * without one they are answered with ERR_UNSPEC and the 3D features are not
+ * offered.
+ *
+ * Not thread-safe: one device is driven from one thread at a time.
+ */
+#ifndef PV_VIRTIO_GPU_VGPU_H
+#define PV_VIRTIO_GPU_VGPU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include <linux/virtio_gpu.h>
+
+struct pv_renderer;
+struct pv_vgpu;
+
+/* Resolves guest-physical [gpa, gpa + len). Returns how many bytes starting
+ * at gpa are contiguous in host memory (<= len; 0 when gpa is not guest RAM)
+ * and sets *host to their host address. */
+typedef uint64_t (*pv_vgpu_translate_fn)(void *data, uint64_t gpa, uint64_t len, void **host);
+
+/* Where the device's scanouts go (a display, a PNG dumper, a test). */
+struct pv_vgpu_display {
+   void *data;
+   /* Scanout size changed; width == 0 disables the scanout. */
+   void (*scanout)(void *data, uint32_t scanout_id, uint32_t width, uint32_t height);
+   /* A rectangle of the scanout changed. `pixels` is w*h x8r8g8b8 (little
+    * endian 0xXXRRGGBB), tightly packed; valid only during the call. */
+   void (*update)(void *data, uint32_t scanout_id, uint32_t x, uint32_t y, uint32_t w,
+                  uint32_t h, const uint32_t *pixels);
+   /* Cursor position; `image` (64x64 a8r8g8b8) is non-NULL when the shape
+    * changed; visible == false hides the cursor. */
+   void (*cursor)(void *data, uint32_t scanout_id, uint32_t x, uint32_t y, bool visible,
+                  const uint32_t *image, uint32_t hot_x, uint32_t hot_y);
+};
+
+/* The transport's host-visible memory region (virtio-gpu shared memory id 1,
+ * where RESOURCE_MAP_BLOB places blobs). Absent (size 0) on transports that
+ * have none, e.g. QEMU 7.2's vhost-user-gpu. */
+struct pv_vgpu_hostmem {
+   void *data;
+   uint64_t size;
+   /* Maps `len` bytes of the blob exported as `fd` at `offset` in the
+    * region. Returns 0 or a negative errno. */
+   int (*map)(void *data, uint64_t offset, int fd, uint64_t len);
+   void (*unmap)(void *data, uint64_t offset, uint64_t len);
+};
+
+struct pv_vgpu_config {
+   uint32_t num_scanouts;      /* 1..16; 0 means 1 */
+   uint32_t width, height;     /* preferred mode of every scanout; 0: 1024x768 */
+   uint64_t max_host_memory;   /* bytes of 2D resources; 0: 256 MiB */
+   uint32_t max_resources;     /* 0: 16384 */
+   pv_vgpu_translate_fn translate;
+   void *translate_data;
+   struct pv_vgpu_display display;
+   struct pv_vgpu_hostmem hostmem;
+   struct pv_renderer *renderer; /* NULL: 2D only */
+};
+
+/* A control request whose response must wait for a renderer fence: the
+ * transport holds the descriptor until fence_retired(ctx_id, ring_idx, id)
+ * (or a later fence of the same ring) is reported. */
+struct pv_vgpu_fence_wait {
+   bool pending;
+   uint32_t ctx_id;
+   uint32_t ring_idx;
+   uint64_t fence_id;
+};
+
+int pv_vgpu_create(const struct pv_vgpu_config *cfg, struct pv_vgpu **out);
+void pv_vgpu_destroy(struct pv_vgpu *dev);
+
+/* Replaces the guest-memory translation (e.g. after a new memory table). */
+void pv_vgpu_set_translate(struct pv_vgpu *dev, pv_vgpu_translate_fn fn, void *data);
+
+/* VIRTIO_GPU_F_* bits this device offers (EDID always, VIRGL/CONTEXT_INIT
+ * with a renderer, RESOURCE_BLOB always). */
+uint64_t pv_vgpu_features(const struct pv_vgpu *dev);
+/* The device configuration space. */
+void pv_vgpu_get_config(const struct pv_vgpu *dev, struct virtio_gpu_config *cfg);
+/* Driver writes to the configuration space (events_clear). */
+void pv_vgpu_set_config(struct pv_vgpu *dev, const struct virtio_gpu_config *cfg);
+
+/* Handles one control-queue request. `in` is the device-readable part of
+ * the chain, `out` the device-writable part. Returns the bytes written to
+ * `out` (the used length; 0 when `out` cannot hold a response). `wait` (may
+ * be NULL) reports a response that must wait for a fence. */
+uint32_t pv_vgpu_process_ctrl(struct pv_vgpu *dev, const struct iovec *in, unsigned n_in,
+                              const struct iovec *out, unsigned n_out,
+                              struct pv_vgpu_fence_wait *wait);
+
+/* Handles one cursor-queue request (UPDATE_CURSOR / MOVE_CURSOR); same
+ * contract as pv_vgpu_process_ctrl without fences. */
+uint32_t pv_vgpu_process_cursor(struct pv_vgpu *dev, const struct iovec *in, unsigned n_in,
+                                const struct iovec *out, unsigned n_out);
+
+/* Drops every resource, context and scanout (device reset). */
+void pv_vgpu_reset(struct pv_vgpu *dev);
+
+/* Re-sends every enabled scanout's size and content to the display (after
+ * the display was re-connected). */
+void pv_vgpu_refresh_display(struct pv_vgpu *dev);
+
+/* Largest request the device accepts (bigger ones get ERR_UNSPEC). */
+#define PV_VGPU_MAX_REQUEST (64u << 20)
+
+#endif

@@ -1,0 +1,109 @@
+/*
+ * Internals shared by the 2D core (vgpu.c) and the renderer routing
+ * (vgpu_3d.c or vgpu_no3d.c). Not part of the library's contract.
+ */
+#ifndef PV_VIRTIO_GPU_VGPU_INTERNAL_H
+#define PV_VIRTIO_GPU_VGPU_INTERNAL_H
+
+#include "vgpu.h"
+
+struct vgpu_mem_entry {
+   uint64_t gpa;
+   uint32_t len;
+};
+
+struct vgpu_res {
+   uint32_t id;
+   bool blob;
+   /* 2D resources: a host copy filled by TRANSFER_TO_HOST_2D. */
+   uint32_t format, width, height, stride;
+   uint8_t *pixels;
+   /* Guest backing (2D backing or GUEST blob memory). */
+   struct vgpu_mem_entry *backing;
+   uint32_t nbacking;
+   uint64_t backing_size;
+   /* Blobs. */
+   uint32_t blob_mem, blob_flags;
+   uint64_t blob_size;
+   bool in_renderer;  /* created through pv_resource_create_blob */
+   bool mapped;
+   uint64_t map_offset;
+};
+
+struct vgpu_ctx {
+   uint32_t id;
+   uint32_t capset_id;
+};
+
+struct vgpu_scanout {
+   uint32_t res_id; /* 0: disabled */
+   struct virtio_gpu_rect r;
+   /* Blob scanouts: the framebuffer layout inside the blob. */
+   bool blob;
+   uint32_t format, fb_width, fb_height, stride;
+   uint64_t offset;
+   /* Size last announced to the display (0: disabled). */
+   uint32_t shown_w, shown_h;
+};
+
+struct pv_vgpu {
+   struct pv_vgpu_config cfg;
+   uint32_t events_read;
+   struct vgpu_res **res;
+   uint32_t nres, res_cap;
+   uint64_t host_mem_used;
+   struct vgpu_ctx *ctx;
+   uint32_t nctx, ctx_cap;
+   struct vgpu_scanout scanout[VIRTIO_GPU_MAX_SCANOUTS];
+   uint32_t *conv; /* scratch for converted pixels */
+   size_t conv_cap;
+};
+
+/* A parsed request: the readable part flattened, and the response buffer. */
+struct vgpu_req {
+   const uint8_t *buf;
+   size_t len;
+   struct virtio_gpu_ctrl_hdr hdr;
+   uint8_t *resp;      /* response being built */
+   size_t resp_cap;
+   size_t resp_len;
+   struct pv_vgpu_fence_wait *wait;
+};
+
+struct vgpu_res *vgpu_res_find(struct pv_vgpu *dev, uint32_t id);
+int vgpu_res_add(struct pv_vgpu *dev, struct vgpu_res *res);
+void vgpu_res_free(struct pv_vgpu *dev, struct vgpu_res *res);
+/* Parses nr entries following `off` in the request into *out, checking that
+ * each lies in guest RAM. Returns a VIRTIO_GPU_RESP_* code. */
+uint32_t vgpu_parse_entries(struct pv_vgpu *dev, const struct vgpu_req *req, size_t off,
+                            uint32_t nr, struct vgpu_mem_entry **out, uint64_t *total);
+/* Copies `len` bytes at `offset` of a guest backing into dst. */
+int vgpu_backing_read(struct pv_vgpu *dev, const struct vgpu_mem_entry *e, uint32_t n,
+                      uint64_t offset, void *dst, uint64_t len);
+bool vgpu_format_supported(uint32_t format);
+bool vgpu_rect_inside(const struct virtio_gpu_rect *r, uint32_t w, uint32_t h);
+void vgpu_scanout_set(struct pv_vgpu *dev, uint32_t id, struct vgpu_scanout *s);
+uint32_t vgpu_flush_resource(struct pv_vgpu *dev, struct vgpu_res *res,
+                             const struct virtio_gpu_rect *r);
+
+/* Reserves a response of `size` bytes (zeroed, header filled); NULL when
+ * the guest's response buffer is too small. */
+void *vgpu_resp_alloc(struct vgpu_req *req, uint32_t type, size_t size);
+
+/* Renderer routing (vgpu_3d.c with a renderer, vgpu_no3d.c without). */
+bool vgpu_3d_available(const struct pv_vgpu *dev);
+uint32_t vgpu_3d_num_capsets(const struct pv_vgpu *dev);
+uint32_t vgpu_3d_command(struct pv_vgpu *dev, struct vgpu_req *req);
+/* Blob resources the renderer owns. */
+uint32_t vgpu_3d_create_blob(struct pv_vgpu *dev, struct vgpu_req *req, struct vgpu_res *res);
+void vgpu_3d_unref(struct pv_vgpu *dev, struct vgpu_res *res);
+/* Host pointer to a renderer blob (for blob scanouts); NULL if none. */
+const uint8_t *vgpu_3d_blob_ptr(struct pv_vgpu *dev, struct vgpu_res *res, uint64_t *size);
+uint32_t vgpu_3d_map_blob(struct pv_vgpu *dev, struct vgpu_req *req);
+uint32_t vgpu_3d_unmap_blob(struct pv_vgpu *dev, struct vgpu_req *req);
+void vgpu_3d_reset(struct pv_vgpu *dev);
+/* A fenced command succeeded: queue the fence on the renderer context (if
+ * any) and report the wait in req->wait. */
+void vgpu_3d_fence(struct pv_vgpu *dev, struct vgpu_req *req);
+
+#endif
