@@ -1,0 +1,99 @@
+#!/bin/sh
+# Runs one Vulkan test program (tests/vk/) natively on lavapipe and through
+# PearVisor, and compares the two output files bit for bit.
+#
+# usage: run-compare.sh [--native-only] [--no-validate] [--icd VENUS_JSON]
+#                       [--pv-script PATH] [--workdir DIR] PROGRAM
+#
+#  --native-only  run only the native side (a smoke test of the program)
+#  --no-validate  no validation layer on PearVisor's host side (for timing)
+#  --icd          Mesa venus ICD json (default: .cache/venus-icd/...)
+#  --pv-script    scripts/run-with-pv-vtest.sh (starts pv-vtest privately)
+#  --workdir      where outputs go (default: a temporary directory)
+#
+# Prints one line per program: "<name>: native <s> s, pearvisor <s> s, ..."
+# (process wall times; the program's own "vkt: ..." lines follow). Exit
+# status: 0 when both runs succeed and the outputs are identical.
+set -u
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+lvp_icd=/usr/share/vulkan/icd.d/lvp_icd.x86_64.json
+venus_icd=$root/.cache/venus-icd/install/share/vulkan/icd.d/virtio_icd.x86_64.json
+pv_script=$root/scripts/run-with-pv-vtest.sh
+native_only=0
+validate=--validate
+workdir=
+
+while [ $# -gt 0 ]; do
+   case $1 in
+   --native-only) native_only=1 ;;
+   --no-validate) validate= ;;
+   --icd) venus_icd=$2; shift ;;
+   --pv-script) pv_script=$2; shift ;;
+   --workdir) workdir=$2; shift ;;
+   --) shift; break ;;
+   -*) echo "run-compare.sh: unknown option $1" >&2; exit 2 ;;
+   *) break ;;
+   esac
+   shift
+done
+if [ $# -ne 1 ]; then
+   echo "usage: run-compare.sh [options] PROGRAM" >&2
+   exit 2
+fi
+prog=$1
+name=$(basename "$prog")
+name=${name#vkt-}
+
+if [ -n "$workdir" ]; then
+   mkdir -p "$workdir" || exit 1
+   out=$(mktemp -d "$workdir/compare-$name.XXXXXX") || exit 1
+else
+   out=$(mktemp -d "/tmp/compare-$name.XXXXXX") || exit 1
+fi
+
+now() { date +%s.%N; }
+elapsed() { echo "$1 $2" | awk '{ printf "%.3f", $2 - $1 }'; }
+
+# native reference: lavapipe, no layers (its timing is the baseline)
+t0=$(now)
+VK_ICD_FILENAMES=$lvp_icd "$prog" "$out/native.out" 2>"$out/native.err"
+native_rc=$?
+native_s=$(elapsed "$t0" "$(now)")
+if [ $native_rc -ne 0 ]; then
+   cat "$out/native.err" >&2
+   echo "$name: FAIL: native run exited with $native_rc (outputs kept in $out)"
+   exit 1
+fi
+if [ $native_only -eq 1 ]; then
+   cat "$out/native.err" >&2
+   echo "$name: native $native_s s"
+   rm -rf "$out"
+   exit 0
+fi
+
+if [ ! -x "$pv_script" ]; then
+   echo "$name: FAIL: $pv_script not found or not executable"
+   rm -rf "$out"
+   exit 1
+fi
+
+# PearVisor: pv-vtest on lavapipe in a private /tmp, the program on venus
+t0=$(now)
+"$pv_script" $validate --icd "$venus_icd" -- "$prog" "$out/pv.out" 2>"$out/pv.err"
+pv_rc=$?
+pv_s=$(elapsed "$t0" "$(now)")
+
+cat "$out/native.err" "$out/pv.err" >&2
+if [ $pv_rc -ne 0 ]; then
+   echo "$name: FAIL: PearVisor run exited with $pv_rc (native $native_s s, pearvisor $pv_s s; outputs kept in $out)"
+   exit 1
+fi
+if ! cmp "$out/native.out" "$out/pv.out"; then
+   echo "$name: FAIL: outputs differ (native $native_s s, pearvisor $pv_s s; outputs kept in $out)"
+   exit 1
+fi
+size=$(wc -c <"$out/native.out")
+echo "$name: native $native_s s, pearvisor $pv_s s, outputs identical ($size bytes)"
+rm -rf "$out"
+exit 0
