@@ -1,0 +1,57 @@
+#!/bin/sh
+# End-to-end tests of pv-vtest with Mesa's venus driver, each through
+# scripts/run-with-pv-vtest.sh (a private /tmp and server per test).
+#
+# usage: e2e.sh TEST PV_VTEST VENUS_ICD RAW_CLIENT
+#   vulkaninfo   vulkaninfo --summary lists "Virtio-GPU Venus (llvmpipe ...)", under validation
+#   two-clients  two vulkaninfo at once through one server
+#   disconnect   clients killed mid-stream, raw clients vanishing mid-message;
+#                the server then still serves vulkaninfo
+#   malformed    malformed and random streams from a raw socket client; the
+#                server then still serves vulkaninfo
+# Exit 77 (skipped) when vulkaninfo or the venus ICD is missing.
+set -u
+root=$(cd "$(dirname "$0")/../.." && pwd)
+test=$1 server=$2 icd=$3 raw=$4
+run="$root/scripts/run-with-pv-vtest.sh"
+
+command -v vulkaninfo >/dev/null || { echo "vulkaninfo not installed: skipped"; exit 77; }
+[ -e "$icd" ] || { echo "$icd missing: skipped"; exit 77; }
+export PV_VTEST=$server
+
+# Inner commands run in the private namespace: files go to its private /tmp.
+venus_ok='vulkaninfo --summary >/tmp/vi.out 2>/tmp/vi.err; rc=$?;
+   if ! grep -q "Virtio-GPU Venus (llvmpipe" /tmp/vi.out; then
+      cat /tmp/vi.out /tmp/vi.err >&2; echo "vulkaninfo (rc $rc) did not list the venus device" >&2; exit 1; fi'
+
+case $test in
+vulkaninfo)
+   exec "$run" --validate --icd "$icd" -- sh -c "$venus_ok; grep -E 'deviceName|driverName' /tmp/vi.out"
+   ;;
+two-clients)
+   exec "$run" --icd "$icd" -- sh -c '
+      vulkaninfo --summary >/tmp/a.out 2>&1 & a=$!
+      vulkaninfo --summary >/tmp/b.out 2>&1 & b=$!
+      wait $a; ra=$?; wait $b; rb=$?
+      for f in a b; do
+         grep -q "Virtio-GPU Venus (llvmpipe" /tmp/$f.out || { cat /tmp/$f.out >&2; echo "client $f failed" >&2; exit 1; }
+      done
+      echo "both clients listed the venus device (rc $ra, $rb)"'
+   ;;
+disconnect)
+   exec "$run" --icd "$icd" -- sh -c "
+      for t in 0.05 0.2 0.5 1; do timeout -s KILL \$t vulkaninfo >/dev/null 2>&1; done
+      '$raw' disconnect || exit 1
+      $venus_ok; echo 'served after killed clients and mid-message disconnects'"
+   ;;
+malformed)
+   exec "$run" --icd "$icd" -- sh -c "
+      '$raw' malformed || exit 1
+      for seed in 1 2 3 4 5 6 7 8; do '$raw' fuzz 2000 \$seed || exit 1; done
+      $venus_ok; echo 'served after malformed and random streams'"
+   ;;
+*)
+   echo "e2e.sh: unknown test $test" >&2
+   exit 2
+   ;;
+esac

@@ -1,0 +1,344 @@
+/*
+ * A raw vtest client for end-to-end tests of pv-vtest: speaks the socket
+ * protocol by hand, including everything a well-behaved client never sends.
+ *
+ * usage: vtest_raw_client [--socket PATH] MODE
+ *   ping        Mesa's handshake, a valid venus capset, CONTEXT_INIT, a blob
+ *   malformed   one connection per malformed message: each must be dropped
+ *               by the server, and a fresh client must still be served
+ *   disconnect  clients that vanish mid-message, with blobs, syncs and
+ *               pending waits: the server must keep serving
+ *   fuzz N SEED N random messages on one connection (the server may drop
+ *               it at any time), then a fresh client must be served
+ * Exit status 0 on success.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define VCMD_GET_CAPS 1
+#define VCMD_RESOURCE_UNREF 3
+#define VCMD_SUBMIT_CMD 6
+#define VCMD_RESOURCE_BUSY_WAIT 7
+#define VCMD_CREATE_RENDERER 8
+#define VCMD_PING_PROTOCOL_VERSION 10
+#define VCMD_PROTOCOL_VERSION 11
+#define VCMD_GET_PARAM 15
+#define VCMD_GET_CAPSET 16
+#define VCMD_CONTEXT_INIT 17
+#define VCMD_RESOURCE_CREATE_BLOB 18
+#define VCMD_SYNC_CREATE 19
+#define VCMD_SYNC_WAIT 23
+#define VCMD_SUBMIT_CMD2 24
+#define CAPSET_VENUS 4
+
+static const char *sock_path = "/tmp/.virgl_test";
+
+#define FAIL(...)                                                                        \
+   do {                                                                                  \
+      fprintf(stderr, "vtest_raw_client: " __VA_ARGS__);                                \
+      fprintf(stderr, "\n");                                                             \
+      exit(1);                                                                           \
+   } while (0)
+
+static int
+conn(void)
+{
+   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+   struct sockaddr_un addr = { .sun_family = AF_UNIX };
+   snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", sock_path);
+   if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+      FAIL("cannot connect to %s: %s", sock_path, strerror(errno));
+   return fd;
+}
+
+/* Writes; false when the server already closed the connection. */
+static bool
+put(int fd, const void *buf, size_t size)
+{
+   while (size) {
+      ssize_t n = send(fd, buf, size, MSG_NOSIGNAL);
+      if (n <= 0)
+         return false;
+      buf = (const char *)buf + n;
+      size -= (size_t)n;
+   }
+   return true;
+}
+
+static void
+msg(int fd, uint32_t cmd, const uint32_t *data, uint32_t ndw)
+{
+   uint32_t hdr[2] = { ndw, cmd };
+   if (!put(fd, hdr, sizeof(hdr)) || (ndw && !put(fd, data, (size_t)ndw * 4)))
+      FAIL("server closed the connection during command %u", cmd);
+}
+
+static void
+get(int fd, void *buf, size_t size)
+{
+   while (size) {
+      ssize_t n = read(fd, buf, size);
+      if (n <= 0)
+         FAIL("server closed the connection while a reply was due");
+      buf = (char *)buf + n;
+      size -= (size_t)n;
+   }
+}
+
+static uint32_t
+reply(int fd, uint32_t cmd)
+{
+   uint32_t hdr[2];
+   get(fd, hdr, sizeof(hdr));
+   if (hdr[1] != cmd)
+      FAIL("reply to command %u came as %u", cmd, hdr[1]);
+   return hdr[0];
+}
+
+static int
+recv_fd(int fd)
+{
+   char byte, ctrl[CMSG_SPACE(sizeof(int))];
+   struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+   struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctrl,
+                       .msg_controllen = sizeof(ctrl) };
+   if (recvmsg(fd, &m, 0) != 1)
+      FAIL("no fd from the server");
+   struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+   if (!c || c->cmsg_type != SCM_RIGHTS)
+      FAIL("reply without SCM_RIGHTS");
+   int out;
+   memcpy(&out, CMSG_DATA(c), sizeof(out));
+   return out;
+}
+
+static bool
+closed_by_server(int fd)
+{
+   struct pollfd p = { .fd = fd, .events = POLLIN };
+   if (poll(&p, 1, 10000) != 1)
+      return false;
+   char c;
+   return read(fd, &c, 1) <= 0;
+}
+
+/* The handshake of Mesa's vn_renderer_vtest.c, checking every reply. */
+static void
+handshake(int fd, bool context)
+{
+   const char name[] = "vtest_raw_client";
+   uint32_t hdr[2] = { sizeof(name), VCMD_CREATE_RENDERER };
+   if (!put(fd, hdr, sizeof(hdr)) || !put(fd, name, sizeof(name)))
+      FAIL("cannot send CREATE_RENDERER");
+   msg(fd, VCMD_PING_PROTOCOL_VERSION, NULL, 0);
+   msg(fd, VCMD_RESOURCE_BUSY_WAIT, (uint32_t[]){ 0, 0 }, 2);
+   uint32_t v[2];
+   if (reply(fd, VCMD_PING_PROTOCOL_VERSION) != 0)
+      FAIL("bad PING reply");
+   if (reply(fd, VCMD_RESOURCE_BUSY_WAIT) != 1)
+      FAIL("bad BUSY_WAIT reply");
+   get(fd, v, 4);
+   msg(fd, VCMD_PROTOCOL_VERSION, (uint32_t[]){ 3 }, 1);
+   if (reply(fd, VCMD_PROTOCOL_VERSION) != 1)
+      FAIL("bad PROTOCOL_VERSION reply");
+   get(fd, v, 4);
+   if (v[0] != 3)
+      FAIL("protocol version %u, want 3", v[0]);
+   msg(fd, VCMD_GET_PARAM, (uint32_t[]){ 1 }, 1);
+   if (reply(fd, VCMD_GET_PARAM) != 2)
+      FAIL("bad GET_PARAM reply");
+   get(fd, v, 8);
+   if (!v[0] || !v[1])
+      FAIL("no sync queues");
+   msg(fd, VCMD_GET_CAPSET, (uint32_t[]){ CAPSET_VENUS, 0 }, 2);
+   uint32_t len = reply(fd, VCMD_GET_CAPSET);
+   if (len < 1 || len > 4096)
+      FAIL("capset reply of %u dwords", len);
+   uint32_t *caps = malloc((size_t)len * 4);
+   get(fd, caps, (size_t)len * 4);
+   if (!caps[0] || len < 2)
+      FAIL("venus capset invalid");
+   free(caps);
+   if (context)
+      msg(fd, VCMD_CONTEXT_INIT, (uint32_t[]){ CAPSET_VENUS }, 1);
+}
+
+static void
+mode_ping(void)
+{
+   int fd = conn();
+   handshake(fd, true);
+   /* A shared-memory blob as Mesa creates them (HOST3D, mappable, blob id 0). */
+   msg(fd, VCMD_RESOURCE_CREATE_BLOB, (uint32_t[]){ 2, 1, 65536, 0, 0, 0 }, 6);
+   if (reply(fd, VCMD_RESOURCE_CREATE_BLOB) != 1)
+      FAIL("bad CREATE_BLOB reply");
+   uint32_t res;
+   get(fd, &res, 4);
+   int bfd = recv_fd(fd);
+   void *p = mmap(NULL, 65536, PROT_READ | PROT_WRITE, MAP_SHARED, bfd, 0);
+   if (!res || p == MAP_FAILED)
+      FAIL("blob %u not mappable", res);
+   memset(p, 0x5a, 65536);
+   munmap(p, 65536);
+   close(bfd);
+   msg(fd, VCMD_RESOURCE_UNREF, &res, 1);
+   msg(fd, VCMD_PING_PROTOCOL_VERSION, NULL, 0);
+   if (reply(fd, VCMD_PING_PROTOCOL_VERSION) != 0)
+      FAIL("bad PING reply");
+   close(fd);
+}
+
+struct bad {
+   const char *what;
+   bool context;
+   uint32_t len, cmd;
+   uint32_t data[16];
+   uint32_t ndw;
+};
+
+static const struct bad bads[] = {
+   { "unknown command", true, 0, 1000, { 0 }, 0 },
+   { "virgl 3D command", true, 0, VCMD_GET_CAPS, { 0 }, 0 },
+   { "4 GiB message", true, 0x40000000u, VCMD_SUBMIT_CMD, { 0 }, 1 },
+   { "1 MiB renderer name", false, 1u << 20, VCMD_CREATE_RENDERER, { 0 }, 1 },
+   { "short capset request", true, 1, VCMD_GET_CAPSET, { 4 }, 1 },
+   { "second context", true, 1, VCMD_CONTEXT_INIT, { CAPSET_VENUS }, 1 },
+   { "context of a bad capset", false, 1, VCMD_CONTEXT_INIT, { 77 }, 1 },
+   { "blob before context", false, 6, VCMD_RESOURCE_CREATE_BLOB, { 2, 1, 4096, 0, 0, 0 }, 6 },
+   { "blob of 2^63 bytes", true, 6, VCMD_RESOURCE_CREATE_BLOB, { 2, 1, 0, 0x80000000u, 0, 0 }, 6 },
+   { "blob of an unknown memory id", true, 6, VCMD_RESOURCE_CREATE_BLOB,
+     { 2, 1, 4096, 0, 12345, 0 }, 6 },
+   { "unknown venus command", true, 2, VCMD_SUBMIT_CMD, { 0x7fffffffu, 0 }, 2 },
+   { "truncated venus command", true, 1, VCMD_SUBMIT_CMD, { 0 }, 1 },
+   { "SUBMIT_CMD2 batch past the end", true, 9, VCMD_SUBMIT_CMD2,
+     { 1, 0, 0xfffffff0u, 0x20, 0, 0, 0, 0, 0 }, 9 },
+   { "SUBMIT_CMD2 billions of batches", true, 1, VCMD_SUBMIT_CMD2, { 0xffffffffu }, 1 },
+   { "SUBMIT_CMD2 unknown sync", true, 12, VCMD_SUBMIT_CMD2,
+     { 1, 0, 9, 0, 9, 1, 0, 0, 0, 99, 1, 0 }, 12 },
+   { "SYNC_WAIT on an unknown sync", true, 5, VCMD_SYNC_WAIT, { 0, 0, 99, 1, 0 }, 5 },
+   { "SYNC_WAIT of a bad size", true, 3, VCMD_SYNC_WAIT, { 0, 0, 1 }, 3 },
+};
+
+static void
+mode_malformed(void)
+{
+   for (size_t i = 0; i < sizeof(bads) / sizeof(bads[0]); i++) {
+      const struct bad *b = &bads[i];
+      int fd = conn();
+      if (b->context)
+         handshake(fd, true);
+      uint32_t hdr[2] = { b->len, b->cmd };
+      put(fd, hdr, sizeof(hdr));
+      if (b->ndw)
+         put(fd, b->data, (size_t)b->ndw * 4);
+      if (!closed_by_server(fd))
+         FAIL("malformed '%s': the server did not drop the client", b->what);
+      close(fd);
+      mode_ping();
+      fprintf(stderr, "malformed '%s': dropped, server still serving\n", b->what);
+   }
+}
+
+static void
+mode_disconnect(void)
+{
+   /* Inside a header. */
+   int fd = conn();
+   put(fd, (uint32_t[]){ 7 }, 4);
+   close(fd);
+   /* Inside a payload, after a handshake and a blob. */
+   fd = conn();
+   handshake(fd, true);
+   msg(fd, VCMD_RESOURCE_CREATE_BLOB, (uint32_t[]){ 2, 1, 4096, 0, 0, 0 }, 6);
+   reply(fd, VCMD_RESOURCE_CREATE_BLOB);
+   uint32_t res;
+   get(fd, &res, 4);
+   close(recv_fd(fd));
+   put(fd, (uint32_t[]){ 1000, VCMD_SUBMIT_CMD2, 1, 0 }, 16);
+   close(fd);
+   /* With a wait pending and its fd still open here. */
+   fd = conn();
+   handshake(fd, true);
+   msg(fd, VCMD_SYNC_CREATE, (uint32_t[]){ 0, 0 }, 2);
+   reply(fd, VCMD_SYNC_CREATE);
+   uint32_t sync;
+   get(fd, &sync, 4);
+   msg(fd, VCMD_SYNC_WAIT, (uint32_t[]){ 0, UINT32_MAX, sync, 1, 0 }, 5);
+   reply(fd, VCMD_SYNC_WAIT);
+   int wfd = recv_fd(fd);
+   close(fd);
+   /* Replies nobody reads: many pings, then gone. */
+   fd = conn();
+   for (int i = 0; i < 1000; i++) {
+      uint32_t hdr[2] = { 0, VCMD_PING_PROTOCOL_VERSION };
+      if (!put(fd, hdr, sizeof(hdr)))
+         break;
+   }
+   close(fd);
+   mode_ping();
+   close(wfd);
+   fprintf(stderr, "disconnect: server still serving\n");
+}
+
+static void
+mode_fuzz(unsigned count, unsigned seed)
+{
+   srandom(seed);
+   int fd = conn();
+   handshake(fd, true);
+   unsigned sent = 0;
+   for (; sent < count; sent++) {
+      uint32_t ndw = (uint32_t)(random() % 24);
+      uint32_t m[2 + 24];
+      /* Mostly real command ids with random payloads. */
+      m[0] = random() % 8 ? ndw : (uint32_t)random();
+      m[1] = random() % 10 ? 1 + (uint32_t)(random() % 24) : (uint32_t)random();
+      if (m[1] == VCMD_SYNC_WAIT && m[0] == ndw)
+         m[3] = 1; /* keep waits short-lived */
+      for (uint32_t i = 0; i < ndw; i++)
+         m[2 + i] = random() % 2 ? (uint32_t)(random() % 64) : (uint32_t)random();
+      if (!put(fd, m, (size_t)(2 + ndw) * 4))
+         break;
+      /* Drain whatever came back so the server never blocks on us. */
+      char sink[4096];
+      while (recv(fd, sink, sizeof(sink), MSG_DONTWAIT) > 0)
+         ;
+   }
+   close(fd);
+   mode_ping();
+   fprintf(stderr, "fuzz: %u of %u messages accepted before the drop, server still serving\n",
+           sent, count);
+}
+
+int
+main(int argc, char **argv)
+{
+   int i = 1;
+   if (i + 1 < argc && !strcmp(argv[i], "--socket")) {
+      sock_path = argv[i + 1];
+      i += 2;
+   }
+   if (i >= argc)
+      FAIL("usage: vtest_raw_client [--socket PATH] ping|malformed|disconnect|fuzz N SEED");
+   const char *mode = argv[i];
+   if (!strcmp(mode, "ping"))
+      mode_ping();
+   else if (!strcmp(mode, "malformed"))
+      mode_malformed();
+   else if (!strcmp(mode, "disconnect"))
+      mode_disconnect();
+   else if (!strcmp(mode, "fuzz") && i + 2 < argc)
+      mode_fuzz((unsigned)atoi(argv[i + 1]), (unsigned)atoi(argv[i + 2]));
+   else
+      FAIL("unknown mode %s", mode);
+   return 0;
+}
