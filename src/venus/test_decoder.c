@@ -1,0 +1,665 @@
+/*
+ * Unit tests of the generated Venus decoder: hand-encoded streams in Mesa
+ * 22.3's wire format, decoded with the generated code, plus bad input that
+ * must make the decoder fatal (run under ASan+UBSan in CI).
+ *
+ * Links the generated code with stub manual handlers and fake host entry
+ * points: no Vulkan driver is needed.
+ */
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "venus/generated/vn_protocol_renderer.h"
+#include "venus/vn_context.h"
+
+extern unsigned vn_stub_handler_calls;
+
+#define CHECK(cond)                                                            \
+   do {                                                                        \
+      if (!(cond)) {                                                           \
+         fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+         exit(1);                                                              \
+      }                                                                        \
+   } while (0)
+
+/* ---- stream writer (the guest side) ------------------------------------ */
+
+struct wbuf {
+   uint8_t data[8192];
+   size_t len;
+};
+
+static void
+w_bytes(struct wbuf *b, const void *p, size_t n)
+{
+   const size_t padded = (n + 3) & ~(size_t)3;
+   assert(b->len + padded <= sizeof(b->data));
+   memcpy(b->data + b->len, p, n);
+   memset(b->data + b->len + n, 0, padded - n);
+   b->len += padded;
+}
+
+static void
+w32(struct wbuf *b, uint32_t v)
+{
+   w_bytes(b, &v, 4);
+}
+
+static void
+w64(struct wbuf *b, uint64_t v)
+{
+   w_bytes(b, &v, 8);
+}
+
+static void
+wf(struct wbuf *b, float v)
+{
+   w_bytes(b, &v, 4);
+}
+
+static void
+w_string(struct wbuf *b, const char *s)
+{
+   w64(b, strlen(s) + 1);
+   w_bytes(b, s, strlen(s) + 1);
+}
+
+static void
+w_cmd(struct wbuf *b, uint32_t type, uint32_t flags)
+{
+   w32(b, type);
+   w32(b, flags);
+}
+
+/* ---- fake context, device and host entry points ------------------------ */
+
+struct test_env {
+   struct vn_context ctx;
+   struct vn_instance instance;
+   struct vn_device device;
+   uint8_t reply[4096];
+};
+
+enum {
+   ID_DEVICE = 1,
+   ID_FENCE = 2,
+   ID_CMD = 3,
+   ID_IMAGE = 4,
+   ID_RENDER_PASS = 5,
+   ID_FRAMEBUFFER = 6,
+   ID_INSTANCE = 7,
+   ID_POOL = 8,
+};
+
+#define HOST(id) ((uint64_t)0x10000 + (id))
+
+static uint64_t fake_next_fence = 0x9000;
+static int fake_destroyed;
+
+static VKAPI_ATTR VkResult VKAPI_CALL
+fake_create_fence(VkDevice device, const VkFenceCreateInfo *info, const VkAllocationCallbacks *alloc,
+                  VkFence *fence)
+{
+   CHECK(device == (VkDevice)(uintptr_t)HOST(ID_DEVICE));
+   CHECK(info && info->sType == VK_STRUCTURE_TYPE_FENCE_CREATE_INFO);
+   CHECK(alloc == NULL);
+   *fence = (VkFence)(uintptr_t)fake_next_fence++;
+   return VK_SUCCESS;
+}
+
+static VKAPI_ATTR void VKAPI_CALL
+fake_destroy_fence(VkDevice device, VkFence fence, const VkAllocationCallbacks *alloc)
+{
+   CHECK(alloc == NULL);
+   fake_destroyed++;
+}
+
+static VKAPI_ATTR VkResult VKAPI_CALL
+fake_get_fence_status(VkDevice device, VkFence fence)
+{
+   return fence == (VkFence)(uintptr_t)HOST(ID_FENCE) ? VK_NOT_READY : VK_ERROR_DEVICE_LOST;
+}
+
+static VKAPI_ATTR void VKAPI_CALL
+fake_get_image_memory_requirements(VkDevice device, VkImage image, VkMemoryRequirements *req)
+{
+   req->size = 0x12345;
+   req->alignment = 256;
+   req->memoryTypeBits = 7;
+}
+
+struct vn_cs_encoder *
+vn_context_reply_encoder(struct vn_context *ctx)
+{
+   return &ctx->reply.enc;
+}
+
+static struct vn_object *
+add(struct test_env *env, uint64_t id, VkObjectType type)
+{
+   struct vn_object *obj = vn_object_table_insert(env->ctx.objects, id, type, HOST(id));
+   CHECK(obj);
+   obj->device = &env->device;
+   obj->instance = &env->instance;
+   return obj;
+}
+
+static void
+env_init(struct test_env *env)
+{
+   memset(env, 0, sizeof(*env));
+   env->ctx.objects = vn_object_table_create(1024);
+   CHECK(env->ctx.objects);
+   vn_arena_init(&env->ctx.arena, 1 << 20);
+   vn_cs_encoder_init(&env->ctx.reply.enc, env->reply, sizeof(env->reply));
+   env->device.handle = (VkDevice)(uintptr_t)HOST(ID_DEVICE);
+   env->device.dispatch.vkCreateFence = fake_create_fence;
+   env->device.dispatch.vkDestroyFence = fake_destroy_fence;
+   env->device.dispatch.vkGetFenceStatus = fake_get_fence_status;
+   env->device.dispatch.vkGetImageMemoryRequirements = fake_get_image_memory_requirements;
+   add(env, ID_DEVICE, VK_OBJECT_TYPE_DEVICE);
+   add(env, ID_FENCE, VK_OBJECT_TYPE_FENCE);
+   add(env, ID_CMD, VK_OBJECT_TYPE_COMMAND_BUFFER);
+   add(env, ID_IMAGE, VK_OBJECT_TYPE_IMAGE);
+   add(env, ID_RENDER_PASS, VK_OBJECT_TYPE_RENDER_PASS);
+   add(env, ID_FRAMEBUFFER, VK_OBJECT_TYPE_FRAMEBUFFER);
+   add(env, ID_INSTANCE, VK_OBJECT_TYPE_INSTANCE);
+}
+
+static void
+env_fini(struct test_env *env)
+{
+   vn_object_table_destroy(env->ctx.objects);
+   vn_arena_fini(&env->ctx.arena);
+}
+
+static void
+dec_init(struct test_env *env, struct vn_cs_decoder *dec, const struct wbuf *b, size_t len)
+{
+   vn_cs_decoder_init(dec, b->data, len, &env->ctx.arena, env->ctx.objects);
+}
+
+/* Runs every command of b[0..len); returns true when all decoded fine. */
+static bool
+run_stream(struct test_env *env, const struct wbuf *b, size_t len, const char **why)
+{
+   struct vn_cs_decoder dec;
+   dec_init(env, &dec, b, len);
+   while (!dec.fatal && !vn_cs_decoder_done(&dec))
+      vn_dispatch_command(&env->ctx, &dec);
+   if (why)
+      *why = dec.error;
+   return !dec.fatal;
+}
+
+/* ---- streams ---------------------------------------------------------- */
+
+static void
+enc_create_fence(struct wbuf *b, uint64_t device, uint64_t new_id, bool reply)
+{
+   w_cmd(b, VK_COMMAND_TYPE_vkCreateFence_EXT, reply ? VK_COMMAND_GENERATE_REPLY_BIT_EXT : 0);
+   w64(b, device);
+   w64(b, 1); /* pCreateInfo */
+   w32(b, VK_STRUCTURE_TYPE_FENCE_CREATE_INFO);
+   w64(b, 1); /* pNext: VkExportFenceCreateInfo */
+   w32(b, VK_STRUCTURE_TYPE_EXPORT_FENCE_CREATE_INFO);
+   w64(b, 0); /* its pNext */
+   w32(b, VK_EXTERNAL_FENCE_HANDLE_TYPE_SYNC_FD_BIT);
+   w32(b, VK_FENCE_CREATE_SIGNALED_BIT); /* flags */
+   w64(b, 0);      /* pAllocator */
+   w64(b, 1);      /* pFence */
+   w64(b, new_id); /* the guest's id */
+}
+
+static void
+test_create_fence(void)
+{
+   struct test_env env;
+   env_init(&env);
+   struct wbuf b = { .len = 0 };
+   enc_create_fence(&b, ID_DEVICE, 100, false);
+
+   /* decode only */
+   struct vn_cs_decoder dec;
+   dec_init(&env, &dec, &b, b.len);
+   CHECK(vn_decode_uint32_t(&dec) == VK_COMMAND_TYPE_vkCreateFence_EXT);
+   CHECK(vn_decode_uint32_t(&dec) == 0);
+   struct vn_command_vkCreateFence args = { 0 };
+   vn_decode_vkCreateFence_args(&dec, &args);
+   CHECK(!dec.fatal && vn_cs_decoder_done(&dec));
+   CHECK(args.device == (VkDevice)(uintptr_t)HOST(ID_DEVICE));
+   CHECK(args.dispatch && args.dispatch->id == ID_DEVICE);
+   CHECK(args.pCreateInfo->flags == VK_FENCE_CREATE_SIGNALED_BIT);
+   const VkExportFenceCreateInfo *exp = args.pCreateInfo->pNext;
+   CHECK(exp && exp->sType == VK_STRUCTURE_TYPE_EXPORT_FENCE_CREATE_INFO && !exp->pNext);
+   CHECK(exp->handleTypes == VK_EXTERNAL_FENCE_HANDLE_TYPE_SYNC_FD_BIT);
+   CHECK(args.pAllocator == NULL);
+   CHECK(args.pFence && (uint64_t)(uintptr_t)*args.pFence == 100);
+
+   /* execute with a reply, then destroy */
+   b.len = 0;
+   enc_create_fence(&b, ID_DEVICE, 100, true);
+   CHECK(run_stream(&env, &b, b.len, NULL));
+   struct vn_object *obj = vn_object_table_lookup(env.ctx.objects, 100, VK_OBJECT_TYPE_FENCE);
+   CHECK(obj && obj->handle == 0x9000 && obj->device == &env.device);
+   /* reply: type, VkResult, pFence marker, guest id */
+   CHECK(env.ctx.reply.enc.cur - env.reply == 4 + 4 + 8 + 8);
+   uint32_t u32;
+   uint64_t u64;
+   memcpy(&u32, env.reply, 4);
+   CHECK(u32 == VK_COMMAND_TYPE_vkCreateFence_EXT);
+   memcpy(&u32, env.reply + 4, 4);
+   CHECK(u32 == VK_SUCCESS);
+   memcpy(&u64, env.reply + 16, 8);
+   CHECK(u64 == 100);
+
+   /* the same id again is rejected (and the host object destroyed) */
+   b.len = 0;
+   enc_create_fence(&b, ID_DEVICE, 100, false);
+   const char *why = NULL;
+   CHECK(!run_stream(&env, &b, b.len, &why));
+   CHECK(fake_destroyed == 1);
+
+   b.len = 0;
+   w_cmd(&b, VK_COMMAND_TYPE_vkDestroyFence_EXT, 0);
+   w64(&b, ID_DEVICE);
+   w64(&b, 100);
+   w64(&b, 0);
+   CHECK(run_stream(&env, &b, b.len, NULL));
+   CHECK(!vn_object_table_lookup(env.ctx.objects, 100, VK_OBJECT_TYPE_FENCE));
+   CHECK(fake_destroyed == 2);
+   /* destroying it twice is a bad stream */
+   CHECK(!run_stream(&env, &b, b.len, NULL));
+   env_fini(&env);
+}
+
+static void
+test_reply_struct(void)
+{
+   struct test_env env;
+   env_init(&env);
+   struct wbuf b = { .len = 0 };
+   w_cmd(&b, VK_COMMAND_TYPE_vkGetImageMemoryRequirements_EXT, VK_COMMAND_GENERATE_REPLY_BIT_EXT);
+   w64(&b, ID_DEVICE);
+   w64(&b, ID_IMAGE);
+   w64(&b, 1); /* pMemoryRequirements, partial: no members */
+   w_cmd(&b, VK_COMMAND_TYPE_vkGetFenceStatus_EXT, VK_COMMAND_GENERATE_REPLY_BIT_EXT);
+   w64(&b, ID_DEVICE);
+   w64(&b, ID_FENCE);
+   CHECK(run_stream(&env, &b, b.len, NULL));
+   const uint8_t *r = env.reply;
+   uint32_t u32;
+   uint64_t u64;
+   CHECK(env.ctx.reply.enc.cur - env.reply == 4 + 8 + 8 + 8 + 4 + 4 + 4);
+   memcpy(&u32, r, 4);
+   CHECK(u32 == VK_COMMAND_TYPE_vkGetImageMemoryRequirements_EXT);
+   memcpy(&u64, r + 4, 8);
+   CHECK(u64 == 1);
+   memcpy(&u64, r + 12, 8);
+   CHECK(u64 == 0x12345);
+   memcpy(&u64, r + 20, 8);
+   CHECK(u64 == 256);
+   memcpy(&u32, r + 28, 4);
+   CHECK(u32 == 7);
+   memcpy(&u32, r + 36, 4);
+   CHECK(u32 == (uint32_t)VK_NOT_READY);
+   env_fini(&env);
+}
+
+static void
+test_create_instance_strings(void)
+{
+   struct test_env env;
+   env_init(&env);
+   struct wbuf b = { .len = 0 };
+   w_cmd(&b, VK_COMMAND_TYPE_vkCreateInstance_EXT, 0);
+   w64(&b, 1);
+   w32(&b, VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO);
+   w64(&b, 0);
+   w32(&b, 0); /* flags */
+   w64(&b, 1); /* pApplicationInfo */
+   w32(&b, VK_STRUCTURE_TYPE_APPLICATION_INFO);
+   w64(&b, 0);
+   w_string(&b, "app");
+   w32(&b, 3);
+   w64(&b, 0); /* pEngineName NULL */
+   w32(&b, 0);
+   w32(&b, VK_API_VERSION_1_2);
+   w32(&b, 0); /* enabledLayerCount */
+   w64(&b, 0);
+   w32(&b, 2); /* enabledExtensionCount */
+   w64(&b, 2);
+   w_string(&b, "VK_KHR_a");
+   w_string(&b, "VK_EXT_bb");
+   w64(&b, 0); /* pAllocator */
+   w64(&b, 1); /* pInstance */
+   w64(&b, 500);
+
+   struct vn_cs_decoder dec;
+   dec_init(&env, &dec, &b, b.len);
+   vn_decode_uint32_t(&dec);
+   vn_decode_uint32_t(&dec);
+   struct vn_command_vkCreateInstance args = { 0 };
+   vn_decode_vkCreateInstance_args(&dec, &args);
+   CHECK(!dec.fatal && vn_cs_decoder_done(&dec));
+   CHECK(strcmp(args.pCreateInfo->pApplicationInfo->pApplicationName, "app") == 0);
+   CHECK(args.pCreateInfo->pApplicationInfo->pEngineName == NULL);
+   CHECK(args.pCreateInfo->pApplicationInfo->apiVersion == VK_API_VERSION_1_2);
+   CHECK(args.pCreateInfo->enabledExtensionCount == 2);
+   CHECK(strcmp(args.pCreateInfo->ppEnabledExtensionNames[1], "VK_EXT_bb") == 0);
+   CHECK(args.pCreateInfo->ppEnabledLayerNames == NULL);
+   CHECK((uint64_t)(uintptr_t)*args.pInstance == 500);
+
+   /* manual commands reach the handler */
+   const unsigned calls = vn_stub_handler_calls;
+   CHECK(run_stream(&env, &b, b.len, NULL));
+   CHECK(vn_stub_handler_calls == calls + 1);
+
+   /* a string without room for its terminator still ends up terminated */
+   env_fini(&env);
+}
+
+static void
+enc_clear_color(struct wbuf *b, uint32_t tag)
+{
+   w_cmd(b, VK_COMMAND_TYPE_vkCmdClearColorImage_EXT, 0);
+   w64(b, ID_CMD);
+   w64(b, ID_IMAGE);
+   w32(b, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL);
+   w64(b, 1); /* pColor */
+   w32(b, tag);
+   w64(b, 4);
+   wf(b, 0.25f);
+   wf(b, 0.5f);
+   wf(b, 0.75f);
+   wf(b, 1.0f);
+   w32(b, 1); /* rangeCount */
+   w64(b, 1);
+   w32(b, VK_IMAGE_ASPECT_COLOR_BIT);
+   w32(b, 0);
+   w32(b, 1);
+   w32(b, 0);
+   w32(b, 1);
+}
+
+static void
+test_union_and_arrays(void)
+{
+   struct test_env env;
+   env_init(&env);
+   struct wbuf b = { .len = 0 };
+   enc_clear_color(&b, 0);
+   struct vn_cs_decoder dec;
+   dec_init(&env, &dec, &b, b.len);
+   vn_decode_uint32_t(&dec);
+   vn_decode_uint32_t(&dec);
+   struct vn_command_vkCmdClearColorImage args = { 0 };
+   vn_decode_vkCmdClearColorImage_args(&dec, &args);
+   CHECK(!dec.fatal && vn_cs_decoder_done(&dec));
+   CHECK(args.image == (VkImage)(uintptr_t)HOST(ID_IMAGE));
+   CHECK(args.pColor->float32[2] == 0.75f);
+   CHECK(args.rangeCount == 1 && args.pRanges[0].layerCount == 1);
+
+   /* bad union tag */
+   b.len = 0;
+   enc_clear_color(&b, 7);
+   CHECK(!run_stream(&env, &b, b.len, NULL));
+
+   /* VkRenderPassBeginInfo: handles inside a struct, VkClearValue array */
+   b.len = 0;
+   w_cmd(&b, VK_COMMAND_TYPE_vkCmdBeginRenderPass_EXT, 0);
+   w64(&b, ID_CMD);
+   w64(&b, 1);
+   w32(&b, VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO);
+   w64(&b, 0);
+   w64(&b, ID_RENDER_PASS);
+   w64(&b, ID_FRAMEBUFFER);
+   w32(&b, 0);
+   w32(&b, 0);
+   w32(&b, 64);
+   w32(&b, 32);
+   w32(&b, 2); /* clearValueCount */
+   w64(&b, 2);
+   w32(&b, 0); /* color */
+   w32(&b, 2); /* uint32 */
+   w64(&b, 4);
+   w32(&b, 1);
+   w32(&b, 2);
+   w32(&b, 3);
+   w32(&b, 4);
+   w32(&b, 1); /* depthStencil */
+   wf(&b, 1.0f);
+   w32(&b, 5);
+   w32(&b, VK_SUBPASS_CONTENTS_INLINE);
+   dec_init(&env, &dec, &b, b.len);
+   vn_decode_uint32_t(&dec);
+   vn_decode_uint32_t(&dec);
+   struct vn_command_vkCmdBeginRenderPass rp = { 0 };
+   vn_decode_vkCmdBeginRenderPass_args(&dec, &rp);
+   CHECK(!dec.fatal && vn_cs_decoder_done(&dec));
+   CHECK(rp.pRenderPassBegin->renderPass == (VkRenderPass)(uintptr_t)HOST(ID_RENDER_PASS));
+   CHECK(rp.pRenderPassBegin->framebuffer == (VkFramebuffer)(uintptr_t)HOST(ID_FRAMEBUFFER));
+   CHECK(rp.pRenderPassBegin->renderArea.extent.width == 64);
+   CHECK(rp.pRenderPassBegin->pClearValues[0].color.uint32[3] == 4);
+   CHECK(rp.pRenderPassBegin->pClearValues[1].depthStencil.stencil == 5);
+
+   /* the framebuffer id given where a render pass is expected */
+   b.data[8 + 8 + 8 + 4 + 8] = ID_FRAMEBUFFER;
+   const char *why = NULL;
+   CHECK(!run_stream(&env, &b, b.len, &why));
+   CHECK(strcmp(why, "object of the wrong type") == 0);
+   env_fini(&env);
+}
+
+/* ---- bad input -------------------------------------------------------- */
+
+static void
+test_truncated(void)
+{
+   struct test_env env;
+   env_init(&env);
+   struct wbuf b = { .len = 0 };
+   enc_clear_color(&b, 0);
+   /* every proper prefix must fail cleanly (ASan checks the reads) */
+   for (size_t len = 1; len < b.len; len++) {
+      uint8_t *copy = malloc(len); /* exact size, so ASan sees overreads */
+      memcpy(copy, b.data, len);
+      struct vn_cs_decoder dec;
+      vn_cs_decoder_init(&dec, copy, len, &env.ctx.arena, env.ctx.objects);
+      vn_dispatch_command(&env.ctx, &dec);
+      CHECK(dec.fatal);
+      free(copy);
+   }
+   b.len = 0;
+   enc_create_fence(&b, ID_DEVICE, 200, false);
+   for (size_t len = 1; len < b.len; len++) {
+      uint8_t *copy = malloc(len);
+      memcpy(copy, b.data, len);
+      struct vn_cs_decoder dec;
+      vn_cs_decoder_init(&dec, copy, len, &env.ctx.arena, env.ctx.objects);
+      vn_dispatch_command(&env.ctx, &dec);
+      CHECK(dec.fatal);
+      free(copy);
+   }
+   CHECK(!vn_object_table_lookup(env.ctx.objects, 200, VK_OBJECT_TYPE_FENCE));
+   env_fini(&env);
+}
+
+static void
+test_bad_input(void)
+{
+   struct test_env env;
+   env_init(&env);
+   struct wbuf b = { .len = 0 };
+   const char *why = NULL;
+
+   /* huge array size */
+   w_cmd(&b, VK_COMMAND_TYPE_vkCmdSetViewport_EXT, 0);
+   w64(&b, ID_CMD);
+   w32(&b, 0);
+   w32(&b, 0xffffffffu);
+   w64(&b, 0xffffffffu);
+   CHECK(!run_stream(&env, &b, b.len, &why));
+   CHECK(strcmp(why, "array size exceeds command stream") == 0);
+
+   /* array size that disagrees with its count */
+   b.len = 0;
+   w_cmd(&b, VK_COMMAND_TYPE_vkCmdSetViewport_EXT, 0);
+   w64(&b, ID_CMD);
+   w32(&b, 0);
+   w32(&b, 2);
+   w64(&b, 1);
+   for (int i = 0; i < 6; i++)
+      wf(&b, 1.0f);
+   CHECK(!run_stream(&env, &b, b.len, &why));
+   CHECK(strcmp(why, "array size mismatch") == 0);
+
+   /* a required handle given as 0 */
+   b.len = 0;
+   w_cmd(&b, VK_COMMAND_TYPE_vkGetQueryPoolResults_EXT, 0);
+   w64(&b, ID_DEVICE);
+   w64(&b, 0);
+   CHECK(!run_stream(&env, &b, b.len, &why));
+   CHECK(strcmp(why, "missing required object") == 0);
+
+   /* unknown command types, and one Mesa 22.3 never encodes */
+   const uint32_t bad_types[] = { 9999, VN_COMMAND_TYPE_COUNT, VK_COMMAND_TYPE_vkMapMemory_EXT,
+                                  0xffffffffu };
+   for (size_t i = 0; i < sizeof(bad_types) / sizeof(bad_types[0]); i++) {
+      b.len = 0;
+      w_cmd(&b, bad_types[i], 0);
+      w64(&b, ID_DEVICE);
+      CHECK(!run_stream(&env, &b, b.len, &why));
+      CHECK(strcmp(why, "unknown or unsupported command type") == 0);
+   }
+
+   /* unknown sType in a pNext chain */
+   b.len = 0;
+   enc_create_fence(&b, ID_DEVICE, 300, false);
+   b.data[8 + 8 + 8 + 4 + 8] = 0x77; /* the chain element's sType */
+   CHECK(!run_stream(&env, &b, b.len, &why));
+   CHECK(strcmp(why, "unknown sType in pNext chain") == 0);
+
+   /* a struct valid elsewhere but not in this chain */
+   b.len = 0;
+   enc_create_fence(&b, ID_DEVICE, 300, false);
+   const uint32_t wrong = VK_STRUCTURE_TYPE_EXPORT_SEMAPHORE_CREATE_INFO;
+   memcpy(b.data + 8 + 8 + 8 + 4 + 8, &wrong, 4);
+   CHECK(!run_stream(&env, &b, b.len, &why));
+
+   /* wrong top-level sType */
+   b.len = 0;
+   enc_create_fence(&b, ID_DEVICE, 300, false);
+   b.data[8 + 8 + 8] = 0x55;
+   CHECK(!run_stream(&env, &b, b.len, &why));
+   CHECK(strcmp(why, "unexpected sType") == 0);
+
+   /* wrong object type for an id; unknown id; missing required handle */
+   const uint64_t bad_devices[] = { ID_FENCE, 12345, 0 };
+   const char *const reasons[] = { "object of the wrong type", "unknown object id",
+                                   "missing required object" };
+   for (size_t i = 0; i < 3; i++) {
+      b.len = 0;
+      enc_create_fence(&b, bad_devices[i], 300, false);
+      CHECK(!run_stream(&env, &b, b.len, &why));
+      CHECK(strcmp(why, reasons[i]) == 0);
+   }
+
+   /* bad pointer marker */
+   b.len = 0;
+   enc_create_fence(&b, ID_DEVICE, 300, false);
+   b.data[8 + 8] = 2;
+   CHECK(!run_stream(&env, &b, b.len, &why));
+   CHECK(strcmp(why, "bad pointer marker") == 0);
+
+   /* allocation callbacks are never sent by Mesa */
+   b.len = 0;
+   w_cmd(&b, VK_COMMAND_TYPE_vkDestroyFence_EXT, 0);
+   w64(&b, ID_DEVICE);
+   w64(&b, ID_FENCE);
+   w64(&b, 1);
+   CHECK(!run_stream(&env, &b, b.len, &why));
+
+   /* endless pNext chain */
+   b.len = 0;
+   w_cmd(&b, VK_COMMAND_TYPE_vkCreateFence_EXT, 0);
+   w64(&b, ID_DEVICE);
+   w64(&b, 1);
+   w32(&b, VK_STRUCTURE_TYPE_FENCE_CREATE_INFO);
+   for (int i = 0; i < 100; i++) {
+      w64(&b, 1);
+      w32(&b, VK_STRUCTURE_TYPE_EXPORT_FENCE_CREATE_INFO);
+   }
+   CHECK(!run_stream(&env, &b, b.len, &why));
+   CHECK(strcmp(why, "pNext chain too long") == 0);
+
+   /* a command the host does not expose */
+   b.len = 0;
+   w_cmd(&b, VK_COMMAND_TYPE_vkDeviceWaitIdle_EXT, 0);
+   w64(&b, ID_DEVICE);
+   CHECK(!run_stream(&env, &b, b.len, &why));
+
+   CHECK(vn_object_table_count(env.ctx.objects) == 7);
+   env_fini(&env);
+}
+
+static void
+test_object_table(void)
+{
+   struct vn_object_table *t = vn_object_table_create(3);
+   CHECK(!vn_object_table_insert(t, 0, VK_OBJECT_TYPE_BUFFER, 1));
+   CHECK(vn_object_table_insert(t, 1, VK_OBJECT_TYPE_BUFFER, 1));
+   CHECK(!vn_object_table_insert(t, 1, VK_OBJECT_TYPE_BUFFER, 1));
+   CHECK(vn_object_table_insert(t, 2, VK_OBJECT_TYPE_IMAGE, 2));
+   CHECK(vn_object_table_insert(t, 3, VK_OBJECT_TYPE_IMAGE, 3));
+   CHECK(!vn_object_table_insert(t, 4, VK_OBJECT_TYPE_IMAGE, 4)); /* full */
+   CHECK(!vn_object_table_lookup(t, 2, VK_OBJECT_TYPE_BUFFER));
+   struct vn_object *o = vn_object_table_lookup(t, 2, VK_OBJECT_TYPE_IMAGE);
+   CHECK(o && o->handle == 2);
+   vn_object_table_remove(t, o);
+   CHECK(vn_object_table_count(t) == 2);
+   vn_object_table_destroy(t);
+
+   /* many objects: growth keeps every entry reachable */
+   t = vn_object_table_create(100000);
+   for (uint64_t id = 1; id <= 5000; id++)
+      CHECK(vn_object_table_insert(t, id * 7, VK_OBJECT_TYPE_FENCE, id));
+   for (uint64_t id = 1; id <= 5000; id++)
+      CHECK(vn_object_table_lookup(t, id * 7, VK_OBJECT_TYPE_FENCE)->handle == id);
+   vn_object_table_destroy(t);
+}
+
+static void
+test_arena(void)
+{
+   struct vn_arena a;
+   vn_arena_init(&a, 1 << 20);
+   void *p1 = vn_arena_alloc(&a, 10);
+   void *p2 = vn_arena_alloc(&a, 100000); /* new chunk */
+   CHECK(p1 && p2 && ((uintptr_t)p1 & 15) == 0 && ((uintptr_t)p2 & 15) == 0);
+   memset(p1, 1, 10);
+   CHECK(((uint8_t *)p2)[99999] == 0);
+   CHECK(!vn_arena_alloc(&a, 2 << 20)); /* over the limit */
+   for (int i = 0; i < 100; i++) {
+      vn_arena_reset(&a);
+      CHECK(vn_arena_alloc(&a, 500000)); /* dead chunks are reclaimed */
+   }
+   vn_arena_fini(&a);
+}
+
+int
+main(void)
+{
+   test_object_table();
+   test_arena();
+   test_create_fence();
+   test_reply_struct();
+   test_create_instance_strings();
+   test_union_and_arrays();
+   test_truncated();
+   test_bad_input();
+   printf("venus decoder tests passed\n");
+   return 0;
+}

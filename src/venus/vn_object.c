@@ -1,0 +1,184 @@
+/*
+ * Per-context object table (vn_object.h): a chained hash table keyed by the
+ * guest's object id. Entries are individually allocated so that pointers
+ * handed out stay valid until the entry is removed.
+ */
+#include <stdlib.h>
+
+#include "venus/vn_object.h"
+
+struct vn_object_entry {
+   struct vn_object obj; /* first: entries are cast from objects */
+   struct vn_object_entry *next;
+};
+
+struct vn_object_table {
+   struct vn_object_entry **buckets;
+   uint32_t bucket_count; /* power of two */
+   uint32_t count;
+   uint32_t max_objects;
+};
+
+#define VN_OBJECT_MIN_BUCKETS 64u
+
+static uint32_t
+vn_object_hash(uint64_t id, uint32_t bucket_count)
+{
+   /* Fibonacci hashing: guest ids are often sequential */
+   return (uint32_t)((id * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & (bucket_count - 1);
+}
+
+struct vn_object_table *
+vn_object_table_create(uint32_t max_objects)
+{
+   struct vn_object_table *t = calloc(1, sizeof(*t));
+   if (!t)
+      return NULL;
+   t->bucket_count = VN_OBJECT_MIN_BUCKETS;
+   t->buckets = calloc(t->bucket_count, sizeof(*t->buckets));
+   if (!t->buckets) {
+      free(t);
+      return NULL;
+   }
+   t->max_objects = max_objects;
+   return t;
+}
+
+void
+vn_object_table_destroy(struct vn_object_table *t)
+{
+   if (!t)
+      return;
+   for (uint32_t i = 0; i < t->bucket_count; i++) {
+      struct vn_object_entry *e = t->buckets[i];
+      while (e) {
+         struct vn_object_entry *next = e->next;
+         free(e);
+         e = next;
+      }
+   }
+   free(t->buckets);
+   free(t);
+}
+
+static struct vn_object_entry *
+vn_object_find(const struct vn_object_table *t, uint64_t id)
+{
+   struct vn_object_entry *e = t->buckets[vn_object_hash(id, t->bucket_count)];
+   while (e && e->obj.id != id)
+      e = e->next;
+   return e;
+}
+
+/* Doubles the bucket array; on allocation failure keeps the old one (the
+ * table still works, only with longer chains). */
+static void
+vn_object_table_grow(struct vn_object_table *t)
+{
+   if (t->bucket_count > UINT32_MAX / 4)
+      return;
+   const uint32_t n = t->bucket_count * 2;
+   struct vn_object_entry **b = calloc(n, sizeof(*b));
+   if (!b)
+      return;
+   for (uint32_t i = 0; i < t->bucket_count; i++) {
+      struct vn_object_entry *e = t->buckets[i];
+      while (e) {
+         struct vn_object_entry *next = e->next;
+         const uint32_t h = vn_object_hash(e->obj.id, n);
+         e->next = b[h];
+         b[h] = e;
+         e = next;
+      }
+   }
+   free(t->buckets);
+   t->buckets = b;
+   t->bucket_count = n;
+}
+
+struct vn_object *
+vn_object_table_insert(struct vn_object_table *t, uint64_t id, VkObjectType type,
+                       uint64_t handle)
+{
+   if (id == 0 || t->count >= t->max_objects || vn_object_find(t, id))
+      return NULL;
+   struct vn_object_entry *e = calloc(1, sizeof(*e));
+   if (!e)
+      return NULL;
+   e->obj.id = id;
+   e->obj.type = type;
+   e->obj.handle = handle;
+   if (t->count >= t->bucket_count)
+      vn_object_table_grow(t);
+   const uint32_t h = vn_object_hash(id, t->bucket_count);
+   e->next = t->buckets[h];
+   t->buckets[h] = e;
+   t->count++;
+   return &e->obj;
+}
+
+struct vn_object *
+vn_object_table_lookup(struct vn_object_table *t, uint64_t id, VkObjectType type)
+{
+   if (id == 0)
+      return NULL;
+   struct vn_object_entry *e = vn_object_find(t, id);
+   return e && e->obj.type == type ? &e->obj : NULL;
+}
+
+void
+vn_object_table_remove(struct vn_object_table *t, struct vn_object *obj)
+{
+   struct vn_object_entry **pp = &t->buckets[vn_object_hash(obj->id, t->bucket_count)];
+   while (*pp && &(*pp)->obj != obj)
+      pp = &(*pp)->next;
+   if (!*pp)
+      return;
+   struct vn_object_entry *e = *pp;
+   *pp = e->next;
+   t->count--;
+   free(e);
+}
+
+uint32_t
+vn_object_table_count(const struct vn_object_table *t)
+{
+   return t->count;
+}
+
+void
+vn_object_table_foreach(struct vn_object_table *t,
+                        void (*fn)(struct vn_object *obj, void *data), void *data)
+{
+   for (uint32_t i = 0; i < t->bucket_count; i++) {
+      struct vn_object_entry *e = t->buckets[i];
+      while (e) {
+         struct vn_object_entry *next = e->next; /* fn may remove e */
+         fn(&e->obj, data);
+         e = next;
+      }
+   }
+}
+
+struct vn_object *
+vn_decode_object(struct vn_cs_decoder *dec, VkObjectType type, bool optional)
+{
+   const uint64_t id = vn_decode_uint64_t(dec);
+   if (dec->fatal)
+      return NULL;
+   if (id == 0) {
+      if (!optional)
+         vn_cs_decoder_set_fatal(dec, "missing required object");
+      return NULL;
+   }
+   struct vn_object_entry *e = dec->objects ? vn_object_find(dec->objects, id) : NULL;
+   if (!e) {
+      vn_cs_decoder_set_fatal(dec, "unknown object id");
+      return NULL;
+   }
+   if (e->obj.type != type) {
+      vn_cs_decoder_set_fatal(dec, "object of the wrong type");
+      return NULL;
+   }
+   return &e->obj;
+}
