@@ -1,0 +1,72 @@
+#!/usr/bin/python3
+"""Draws pvbench's results.json as a PNG: % of native per metric per path.
+
+usage: plot.py results.json results.png
+
+Needs matplotlib (Debian: python3-matplotlib); exits 2 without it so
+pvbench can report the PNG as skipped.
+"""
+import json
+import sys
+
+
+def main():
+    if len(sys.argv) != 3:
+        print(__doc__.strip(), file=sys.stderr)
+        return 2
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError as e:
+        print(f"plot.py: matplotlib not available: {e}", file=sys.stderr)
+        return 2
+
+    with open(sys.argv[1]) as f:
+        res = json.load(f)
+    paths = [p["name"] for p in res["paths"] if p["name"] != "native"]
+    metrics = res["metrics"]
+    if not paths or not metrics:
+        print("plot.py: nothing to compare with native", file=sys.stderr)
+        return 1
+
+    labels = [m["name"] for m in metrics]
+    n = len(labels)
+    height = 0.8 / len(paths)
+    colours = {"pearvisor": "#2a7ab0", "virgl": "#d98a1c"}
+    fig, ax = plt.subplots(figsize=(12, 0.45 * n * max(1, len(paths)) + 2))
+    for pi, path in enumerate(paths):
+        ys, vals, notes = [], [], []
+        for mi, m in enumerate(metrics):
+            r = m["results"].get(path, {})
+            y = mi + (pi - (len(paths) - 1) / 2) * height
+            pct = r.get("pct_of_native")
+            if r.get("status") == "ok" and pct is not None:
+                ys.append(y)
+                vals.append(pct)
+            else:
+                notes.append((y, r.get("status", "not run")))
+        bars = ax.barh(ys, vals, height=height, label=path,
+                       color=colours.get(path, None))
+        for b, v in zip(bars, vals):
+            ax.text(b.get_width() + 1, b.get_y() + b.get_height() / 2,
+                    f"{v:.0f}%", va="center", fontsize=7)
+        for y, status in notes:
+            ax.text(1, y, f"{path}: {status[:90]}", va="center", fontsize=6,
+                    color="#b00020")
+    ax.axvline(100, color="#444", linestyle="--", linewidth=1)
+    ax.set_yticks(range(n))
+    ax.set_yticklabels(labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("% of native (median; higher is better, 100% = host driver)")
+    dev = next((p["device"] for p in res["paths"] if p["name"] == "native"), "")
+    ax.set_title(f"pvbench: % of native per workload ({dev})"
+                 + (" [quick]" if res.get("quick") else ""))
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(sys.argv[2], dpi=110)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,928 @@
+/*
+ * pvbench: the same Vulkan workloads over each path to the host driver
+ *
+ *   native     the host ICD, in-process
+ *   pearvisor  Mesa venus -> vtest socket -> pv-vtest -> host ICD
+ *   virgl      Mesa venus -> vtest socket -> virgl_test_server --venus -> host ICD
+ *
+ * Each workload runs in a worker: this binary re-executed with --worker and
+ * the path's environment (VK_ICD_FILENAMES). For server paths, a fresh
+ * server is started per workload inside a private /tmp (mount namespace),
+ * since Mesa's venus always connects to /tmp/.virgl_test. A server or worker
+ * that fails or hangs is reported as "fails: <why>" and the run goes on.
+ *
+ * Needs only libvulkan, libc and the files named on the command line; the
+ * PNG chart is drawn by bench/plot.py when python3 + matplotlib exist.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <sched.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "results.h"
+#include "runner.h"
+#include "worker.h"
+
+#define TAG "pvbench"
+#define DEFAULT_HOST_ICD "/usr/share/vulkan/icd.d/lvp_icd.x86_64.json"
+
+enum path_kind { PATH_NATIVE, PATH_PEARVISOR, PATH_VIRGL };
+
+static const char *const path_names[] = { "native", "pearvisor", "virgl" };
+
+/* Iterations per workload: full run / --quick. */
+struct workload_def {
+   const char *name;
+   unsigned iters, quick_iters;
+   unsigned size_mib, quick_size_mib; /* 0: the worker's default */
+};
+
+static const struct workload_def workload_defs[] = {
+   { "create", 20, 3, 0, 0 },   { "clear", 100, 10, 0, 0 },  { "frames", 100, 12, 0, 0 },
+   { "submit", 1000, 50, 0, 0 }, { "draws", 20, 3, 0, 0 },    { "compute", 10, 2, 32, 4 },
+   { "upload", 10, 2, 64, 8 },   { "pipeline", 20, 3, 0, 0 },
+};
+
+struct options {
+   const char *venus_icd, *host_icd, *pv_vtest, *virgl_server, *out, *plot_script;
+   char paths[64], workloads[256], clients[64];
+   bool quick, plot;
+   double timeout_s, setup_timeout_s;
+   unsigned client_frames;
+};
+
+struct bench {
+   struct options o;
+   char logdir[PATH_MAX];
+   int logdir_fd;   /* logs are written through it, whatever /tmp is */
+   int host_ns_fd;  /* the mount namespace to return to after a path */
+   struct pb_results res;
+   enum path_kind kinds[PB_MAX_PATHS];
+   bool ns_private; /* this process is in a private /tmp now */
+   unsigned timeouts[PB_MAX_PATHS];
+};
+
+/* snprintf for reasons: cutting a long reason short is intended. */
+static void
+fmt_status(char *dst, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void
+fmt_status(char *dst, size_t len, const char *fmt, ...)
+{
+   va_list ap;
+   va_start(ap, fmt);
+   vsnprintf(dst, len, fmt, ap);
+   va_end(ap);
+}
+
+/* ---- one group of workers (one workload on one path) ---- */
+
+struct wstate {
+   bool ready, done, checked, check_ok, error;
+   char why[256];
+   double t_done, loop_us;
+   long rss_before, rss_after;
+};
+
+struct group {
+   struct bench *b;
+   unsigned path;
+   const char *workload; /* status key */
+   bool collect;         /* metric/sample lines go into the results */
+   struct pb_proc *procs;
+   struct wstate *ws;
+   size_t n, started;
+   bool waiting_ready;
+   char server_log[96];   /* name in the log dir; "" without a server */
+   char server_fail[200]; /* the server's line saying it dropped a client */
+};
+
+static bool
+all_ready_or_gone(void *data)
+{
+   struct group *g = data;
+   if (!g->waiting_ready)
+      return false;
+   for (size_t i = 0; i < g->n; i++) {
+      if (!g->ws[i].ready && !g->procs[i].eof)
+         return false;
+   }
+   return true;
+}
+
+static void
+on_metric_line(struct group *g, char *rest)
+{
+   char id[40], unit[12];
+   int hib, off = 0;
+   if (sscanf(rest, "%39s %11s %d %n", id, unit, &hib, &off) < 3 || !off)
+      return;
+   pb_metric_get(&g->b->res, g->workload, id, unit, hib != 0, rest + off);
+}
+
+static void
+on_sample_line(struct group *g, char *rest)
+{
+   char id[40];
+   double v;
+   if (sscanf(rest, "%39s %lf", id, &v) != 2)
+      return;
+   struct pb_metric *m = pb_metric_find(&g->b->res, id);
+   if (m && !strcmp(m->workload, g->workload))
+      pb_series_add(&m->s[g->path], v);
+}
+
+static void
+on_line(void *data, size_t idx, char *line)
+{
+   struct group *g = data;
+   struct wstate *w = &g->ws[idx];
+   char *rest = strchr(line, ' ');
+   rest = rest ? rest + 1 : line + strlen(line);
+   if (!strcmp(line, "ready")) {
+      w->ready = true;
+   } else if (!strcmp(line, "done")) {
+      w->done = true;
+      w->t_done = pb_now_s();
+   } else if (!strncmp(line, "check ", 6)) {
+      w->checked = true;
+      w->check_ok = !strcmp(rest, "ok");
+      if (!w->check_ok && !strncmp(rest, "fail ", 5))
+         snprintf(w->why, sizeof(w->why), "wrong output: %s", rest + 5);
+   } else if (!strncmp(line, "error ", 6)) {
+      w->error = true;
+      snprintf(w->why, sizeof(w->why), "%s", rest);
+   } else if (!strncmp(line, "info device ", 12)) {
+      struct pb_path_info *pi = &g->b->res.paths[g->path];
+      if (!pi->device[0])
+         snprintf(pi->device, sizeof(pi->device), "%s", line + 12);
+   } else if (!strncmp(line, "value ", 6)) {
+      char key[32];
+      double v;
+      if (sscanf(rest, "%31s %lf", key, &v) == 2) {
+         if (!strcmp(key, "loop_us"))
+            w->loop_us = v;
+         else if (!strcmp(key, "rss_before_kb"))
+            w->rss_before = (long)v;
+         else if (!strcmp(key, "rss_after_kb"))
+            w->rss_after = (long)v;
+      }
+   } else if (g->collect && !strncmp(line, "metric ", 7)) {
+      on_metric_line(g, rest);
+   } else if (g->collect && !strncmp(line, "sample ", 7)) {
+      on_sample_line(g, rest);
+   }
+}
+
+/* The reason a worker did not succeed, or "" when it did. */
+static void
+worker_failure(const struct group *g, size_t i, const char *log_name, char *buf, size_t len)
+{
+   const struct wstate *w = &g->ws[i];
+   char how[96], last[200];
+   pb_proc_describe(&g->procs[i], how, sizeof(how));
+   bool clean_exit = g->procs[i].reaped && WIFEXITED(g->procs[i].wstatus) &&
+                     WEXITSTATUS(g->procs[i].wstatus) == 0;
+   if (w->error || (w->checked && !w->check_ok)) {
+      snprintf(buf, len, "%s", w->why);
+   } else if (!clean_exit) {
+      pb_file_last_line(g->b->logdir_fd, log_name, last, sizeof(last));
+      snprintf(buf, len, "worker %.80s%s%.150s", how, last[0] ? "; log: " : "", last);
+   } else if (!w->checked) {
+      snprintf(buf, len, "worker reported no correctness check");
+   } else {
+      buf[0] = '\0';
+   }
+}
+
+struct group_out {
+   char status[PB_STATUS_LEN];
+   double go_s, last_done_s;
+   long server_rss_ready_kb;
+};
+
+static void
+build_worker_argv(const struct bench *b, const char *wname, unsigned iters, unsigned size,
+                  char store[4][16], char *argv[12])
+{
+   snprintf(store[0], 16, "%u", iters);
+   snprintf(store[1], 16, "%u", size);
+   unsigned i = 0;
+   /* Our own binary, even if its path is hidden by the private /tmp. */
+   argv[i++] = "/proc/self/exe";
+   argv[i++] = "--worker";
+   argv[i++] = (char *)wname;
+   argv[i++] = "--iters";
+   argv[i++] = store[0];
+   argv[i++] = "--size";
+   argv[i++] = store[1];
+   argv[i] = NULL;
+}
+
+/* Fails the group fast when the server logged that it dropped a client:
+ * Mesa's venus then waits forever. */
+static bool
+server_dropped_client(struct group *g)
+{
+   if (!g->server_log[0] || g->server_fail[0])
+      return g->server_fail[0] != '\0';
+   /* virglrenderer's vtest server: "client failed: VTEST_CLIENT_ERROR_...". */
+   pb_file_find_line(g->b->logdir_fd, g->server_log, "client failed", g->server_fail,
+                     sizeof(g->server_fail));
+   return g->server_fail[0] != '\0';
+}
+
+static bool
+stop_run(void *data)
+{
+   return server_dropped_client(data);
+}
+
+static bool
+stop_setup(void *data)
+{
+   return server_dropped_client(data) || all_ready_or_gone(data);
+}
+
+static void
+spawn_workers(struct group *g, const char *wname, unsigned iters, unsigned size,
+              char *const envp[], const char *log_name, struct group_out *out)
+{
+   char store[4][16], *argv[12];
+   build_worker_argv(g->b, wname, iters, size, store, argv);
+   int log_fd = openat(g->b->logdir_fd, log_name,
+                       O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+   for (g->started = 0; g->started < g->n; g->started++) {
+      int err = pb_spawn(argv, envp, log_fd, true, false, &g->procs[g->started]);
+      if (err) {
+         fmt_status(out->status, sizeof(out->status), "fails: cannot start worker: %s",
+                  strerror(-err));
+         break;
+      }
+   }
+   if (log_fd >= 0)
+      close(log_fd);
+}
+
+/* Runs n workers of one workload: set-up until every worker is ready (with
+ * its own deadline, so a path that hangs in set-up is given up on soon),
+ * then the go signal and the timed part. */
+static int
+pump_group(struct group *g, struct pb_proc *server, double setup_s, double run_s,
+           struct group_out *out)
+{
+   g->waiting_ready = true;
+   int pr = pb_pump(g->procs, g->n, pb_now_s() + setup_s, on_line, stop_setup, g);
+   g->waiting_ready = false;
+   if (pr < 0)
+      return pr;
+   if (server)
+      out->server_rss_ready_kb = pb_tree_rss_kb(server->pid);
+   out->go_s = pb_now_s();
+   for (size_t i = 0; i < g->n; i++) {
+      if (g->ws[i].ready && write(g->procs[i].go_fd, "g", 1) != 1)
+         g->ws[i].ready = false;
+   }
+   if (server_dropped_client(g))
+      return 1;
+   return pb_pump(g->procs, g->n, pb_now_s() + run_s, on_line, stop_run, g);
+}
+
+static void
+group_status(struct group *g, struct pb_proc *server, const char *log_name, int pr,
+             double setup_s, double run_s, struct group_out *out)
+{
+   size_t not_ready = 0, not_done = 0;
+   for (size_t i = 0; i < g->started; i++) {
+      not_ready += !g->ws[i].ready;
+      not_done += !g->ws[i].done;
+   }
+   char srv[96] = "";
+   if (server && !pb_proc_alive(server)) {
+      char how[64];
+      pb_proc_describe(server, how, sizeof(how));
+      snprintf(srv, sizeof(srv), " (server %s)", how);
+   }
+   if (g->server_fail[0]) {
+      fmt_status(out->status, sizeof(out->status), "fails: server dropped a client: %.200s%.80s",
+               g->server_fail, srv);
+      return;
+   }
+   if (pr == -ETIMEDOUT) {
+      char last[160] = "";
+      if (server)
+         pb_file_last_line(g->b->logdir_fd, g->server_log, last, sizeof(last));
+      fmt_status(out->status, sizeof(out->status),
+               "fails: hangs: %zu/%zu not ready after %.0f s, %zu not done after %.0f s%.80s%s%.100s",
+               not_ready, g->n, setup_s, not_done, run_s, srv, last[0] ? "; server log: " : "",
+               last);
+      g->b->timeouts[g->path]++;
+      return;
+   }
+   for (size_t i = 0; i < g->n; i++) {
+      char why[PB_STATUS_LEN - 16];
+      worker_failure(g, i, log_name, why, sizeof(why));
+      if (why[0]) {
+         fmt_status(out->status, sizeof(out->status), "fails: %s%.200s%.80s",
+                  g->n > 1 ? "a client: " : "", why, srv);
+         return;
+      }
+   }
+   fmt_status(out->status, sizeof(out->status), "ok");
+}
+
+static void
+run_group(struct group *g, const char *wname, unsigned iters, unsigned size, char *const envp[],
+          struct pb_proc *server, double setup_s, double run_s, struct group_out *out)
+{
+   char log_name[96];
+   memset(out, 0, sizeof(*out));
+   snprintf(log_name, sizeof(log_name), "%s-%s.log", path_names[g->b->kinds[g->path]],
+            g->workload);
+   spawn_workers(g, wname, iters, size, envp, log_name, out);
+   int pr = out->status[0] ? -ECHILD : pump_group(g, server, setup_s, run_s, out);
+   for (size_t i = 0; i < g->started; i++) {
+      /* Workers that finished normally exit at once; the rest are stuck. */
+      if (pr == 0)
+         pb_proc_reap(&g->procs[i], 10.0, false);
+      else
+         pb_proc_kill(&g->procs[i], false);
+      if (g->ws[i].t_done > out->last_done_s)
+         out->last_done_s = g->ws[i].t_done;
+   }
+   if (!out->status[0])
+      group_status(g, server, log_name, pr, setup_s, run_s, out);
+}
+
+/* ---- paths ---- */
+
+static int
+path_env(const struct bench *b, enum path_kind k, bool for_server, struct pb_env *e)
+{
+   int err = pb_env_init(e);
+   const char *icd = (k == PATH_NATIVE || for_server) ? b->o.host_icd : b->o.venus_icd;
+   /* Newer loaders read VK_DRIVER_FILES first; set both, drop additions. */
+   if (!err)
+      err = pb_env_set(e, "VK_ICD_FILENAMES", icd);
+   if (!err)
+      err = pb_env_set(e, "VK_DRIVER_FILES", icd);
+   if (!err)
+      err = pb_env_set(e, "VK_ADD_DRIVER_FILES", NULL);
+   if (!err)
+      err = pb_env_set(e, "VN_DEBUG", (k == PATH_NATIVE || for_server) ? NULL : "vtest");
+   return err;
+}
+
+static void
+server_argv(const struct bench *b, enum path_kind k, char *argv[8])
+{
+   unsigned i = 0;
+   if (k == PATH_PEARVISOR) {
+      argv[i++] = (char *)b->o.pv_vtest;
+      argv[i++] = "--socket";
+      argv[i++] = PB_VTEST_SOCKET;
+   } else {
+      argv[i++] = (char *)b->o.virgl_server;
+      argv[i++] = "--venus";
+      argv[i++] = "--use-egl-surfaceless";
+      /* Its default socket is PB_VTEST_SOCKET; virglrenderer 0.10's
+       * --socket-path takes its value only as --socket-path=PATH. */
+   }
+   argv[i] = NULL;
+}
+
+/* Why a path cannot run at all, or NULL. */
+static const char *
+path_precheck(const struct bench *b, enum path_kind k, char *buf, size_t len)
+{
+   if (access(b->o.host_icd, R_OK)) {
+      snprintf(buf, len, "fails: host ICD %s: %s", b->o.host_icd, strerror(errno));
+      return buf;
+   }
+   if (k == PATH_NATIVE)
+      return NULL;
+   if (!b->o.venus_icd) {
+      snprintf(buf, len, "fails: no venus ICD given (--icd)");
+      return buf;
+   }
+   if (access(b->o.venus_icd, R_OK)) {
+      snprintf(buf, len, "fails: venus ICD %s: %s", b->o.venus_icd, strerror(errno));
+      return buf;
+   }
+   const char *srv = k == PATH_PEARVISOR ? b->o.pv_vtest : b->o.virgl_server;
+   if (!srv || access(srv, X_OK)) {
+      snprintf(buf, len, "fails: server %s not found", srv ? srv : "(none)");
+      return buf;
+   }
+   return NULL;
+}
+
+/* Runs one workload (n workers) on one path, with a fresh server when the
+ * path has one. */
+static void
+run_on_path(struct bench *b, unsigned path, const char *workload, const char *wname,
+            unsigned n, unsigned iters, unsigned size, bool collect, double setup_s, double run_s,
+            struct group *g, struct group_out *out, long *server_idle_kb)
+{
+   enum path_kind k = b->kinds[path];
+   struct pb_env wenv, senv;
+   struct pb_proc server;
+   bool have_server = false;
+   memset(out, 0, sizeof(*out));
+   memset(&server, 0, sizeof(server));
+   memset(g, 0, sizeof(*g));
+   *server_idle_kb = 0;
+   if (path_env(b, k, false, &wenv) || path_env(b, k, true, &senv)) {
+      fmt_status(out->status, sizeof(out->status), "fails: out of memory");
+      return;
+   }
+   if (k != PATH_NATIVE) {
+      char *argv[8], why[200];
+      char *log_name = g->server_log;
+      server_argv(b, k, argv);
+      snprintf(log_name, sizeof(g->server_log), "%s-%s-server.log", path_names[k], workload);
+      int log_fd = openat(b->logdir_fd, log_name,
+                          O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+      int err = pb_server_start(argv, senv.v, log_fd, 10.0, &server, why, sizeof(why));
+      if (log_fd >= 0)
+         close(log_fd);
+      if (err) {
+         char last[160];
+         pb_file_last_line(b->logdir_fd, log_name, last, sizeof(last));
+         fmt_status(out->status, sizeof(out->status), "fails: %.150s%s%.120s", why,
+                  last[0] ? "; log: " : "", last);
+         pb_env_fini(&wenv);
+         pb_env_fini(&senv);
+         return;
+      }
+      have_server = true;
+      *server_idle_kb = pb_tree_rss_kb(server.pid);
+   }
+   g->b = b;
+   g->path = path;
+   g->workload = workload;
+   g->collect = collect;
+   g->n = n;
+   g->procs = calloc(n, sizeof(*g->procs));
+   g->ws = calloc(n, sizeof(*g->ws));
+   if (!g->procs || !g->ws)
+      fmt_status(out->status, sizeof(out->status), "fails: out of memory");
+   else
+      run_group(g, wname, iters, size, wenv.v, have_server ? &server : NULL, setup_s, run_s,
+                out);
+   if (have_server)
+      pb_server_stop(&server);
+   pb_env_fini(&wenv);
+   pb_env_fini(&senv);
+}
+
+static void
+group_free(struct group *g)
+{
+   free(g->procs);
+   free(g->ws);
+   g->procs = NULL;
+   g->ws = NULL;
+}
+
+static void
+run_workload(struct bench *b, unsigned path, const struct workload_def *d)
+{
+   struct group g;
+   struct group_out out;
+   long idle;
+   unsigned iters = b->o.quick ? d->quick_iters : d->iters;
+   unsigned size = b->o.quick ? d->quick_size_mib : d->size_mib;
+   double t0 = pb_now_s();
+   run_on_path(b, path, d->name, d->name, 1, iters, size, true, b->o.setup_timeout_s,
+               b->o.timeout_s, &g, &out, &idle);
+   group_free(&g);
+   pb_set_status(&b->res, d->name, path, out.status);
+   printf("  %-10s %-10s %-6.1fs %s\n", path_names[b->kinds[path]], d->name, pb_now_s() - t0,
+          out.status);
+   fflush(stdout);
+}
+
+static void
+add_single(struct bench *b, const char *workload, const char *id, const char *unit, bool hib,
+           const char *name, unsigned path, double v)
+{
+   struct pb_metric *m = pb_metric_get(&b->res, workload, id, unit, hib, name);
+   if (m)
+      pb_series_add(&m->s[path], v);
+}
+
+/* N clients, each running the clear loop at once: per-client and total FPS,
+ * host memory per context. */
+static void
+run_clients(struct bench *b, unsigned path, unsigned n)
+{
+   char wl[24], id[40], name[120];
+   struct group g;
+   struct group_out out;
+   long idle_kb;
+   unsigned frames = b->o.client_frames;
+   double t0 = pb_now_s();
+   snprintf(wl, sizeof(wl), "clients%u", n);
+   run_on_path(b, path, wl, "clientloop", n, frames, 0, false, b->o.setup_timeout_s + 1.0 * n,
+               b->o.timeout_s + 1.0 * n, &g, &out, &idle_kb);
+   if (!strcmp(out.status, "ok")) {
+      snprintf(id, sizeof(id), "%s_fps", wl);
+      snprintf(name, sizeof(name), "%u clients: per-client FPS (clear 1080p + wait)", n);
+      for (size_t i = 0; i < n; i++) {
+         if (g.ws[i].loop_us > 0)
+            add_single(b, wl, id, "fps", true, name, path, frames * 1e6 / g.ws[i].loop_us);
+      }
+      snprintf(id, sizeof(id), "%s_total", wl);
+      snprintf(name, sizeof(name), "%u clients: total FPS", n);
+      double wall = out.last_done_s - out.go_s;
+      if (wall > 0)
+         add_single(b, wl, id, "fps", true, name, path, n * frames / wall);
+      /* Native: each client's own RSS growth (the driver lives in it);
+       * servers: the server tree's growth per client. */
+      double mem_kb = 0;
+      if (b->kinds[path] == PATH_NATIVE) {
+         for (size_t i = 0; i < n; i++)
+            mem_kb += (double)(g.ws[i].rss_after - g.ws[i].rss_before) / n;
+      } else {
+         mem_kb = (double)(out.server_rss_ready_kb - idle_kb) / n;
+      }
+      snprintf(id, sizeof(id), "%s_mem", wl);
+      snprintf(name, sizeof(name), "%u clients: host memory per context", n);
+      add_single(b, wl, id, "MiB", false, name, path, mem_kb / 1024.0);
+   }
+   group_free(&g);
+   pb_set_status(&b->res, wl, path, out.status);
+   printf("  %-10s %-10s %-6.1fs %s\n", path_names[b->kinds[path]], wl, pb_now_s() - t0,
+          out.status);
+   fflush(stdout);
+}
+
+static bool
+list_has(const char *list, const char *name)
+{
+   size_t n = strlen(name);
+   for (const char *p = list; *p;) {
+      const char *e = strchr(p, ',');
+      size_t l = e ? (size_t)(e - p) : strlen(p);
+      if (l == n && !strncmp(p, name, n))
+         return true;
+      p += l + (e ? 1 : 0);
+   }
+   return false;
+}
+
+/* True when this process is no longer in the mount namespace it started in. */
+static bool
+left_host_ns(const struct bench *b)
+{
+   struct stat a, c;
+   return b->host_ns_fd >= 0 && fstat(b->host_ns_fd, &a) == 0 &&
+          stat("/proc/self/ns/mnt", &c) == 0 && a.st_ino != c.st_ino;
+}
+
+/* Gives the path a private /tmp when possible, else the shared one (e.g. a
+ * container without CAP_SYS_ADMIN), which works while nothing else serves
+ * vtest there; pb_server_start refuses a socket someone listens on. */
+static void
+enter_private_tmp(struct bench *b)
+{
+   char why[200];
+   if (pb_private_tmp(why, sizeof(why)))
+      pv_warn(TAG, "no private /tmp (%s); using the shared %s", why, PB_VTEST_SOCKET);
+   b->ns_private = left_host_ns(b);
+}
+
+/* Back to the host's mounts, so each path starts from a clean /tmp and the
+ * results land where they were asked for. */
+static void
+leave_private_tmp(struct bench *b)
+{
+   if (!b->ns_private)
+      return;
+   if (setns(b->host_ns_fd, CLONE_NEWNS))
+      pv_warn(TAG, "cannot return to the host mount namespace: %s", strerror(errno));
+   b->ns_private = left_host_ns(b);
+}
+
+static void run_clients_list(struct bench *b, unsigned path, const char *bad);
+
+static void
+run_path(struct bench *b, unsigned path)
+{
+   enum path_kind k = b->kinds[path];
+   struct pb_path_info *pi = &b->res.paths[path];
+   char buf[PB_STATUS_LEN];
+   const char *bad = path_precheck(b, k, buf, sizeof(buf));
+   if (!bad && k != PATH_NATIVE)
+      enter_private_tmp(b);
+   snprintf(pi->status, sizeof(pi->status), "%s", bad ? bad : "ok");
+   printf("path %s: %s\n", path_names[k], bad ? bad : "running");
+   fflush(stdout);
+   for (size_t i = 0; i < sizeof(workload_defs) / sizeof(workload_defs[0]); i++) {
+      const struct workload_def *d = &workload_defs[i];
+      if (!list_has(b->o.workloads, d->name))
+         continue;
+      if (bad) {
+         pb_set_status(&b->res, d->name, path, bad);
+      } else if (b->timeouts[path] >= 2) {
+         pb_set_status(&b->res, d->name, path, "fails: skipped after two timeouts on this path");
+      } else {
+         run_workload(b, path, d);
+      }
+   }
+   if (list_has(b->o.workloads, "clients"))
+      run_clients_list(b, path, bad);
+   leave_private_tmp(b);
+}
+
+static void
+run_clients_list(struct bench *b, unsigned path, const char *bad)
+{
+   char list[64];
+   snprintf(list, sizeof(list), "%s", b->o.clients);
+   for (char *save = NULL, *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+      unsigned n = (unsigned)strtoul(t, NULL, 10);
+      if (n == 0 || n > 256)
+         continue;
+      if (bad || b->timeouts[path] >= 2) {
+         char wl[24];
+         snprintf(wl, sizeof(wl), "clients%u", n);
+         pb_set_status(&b->res, wl, path,
+                       bad ? bad : "fails: skipped after two timeouts on this path");
+      } else {
+         run_clients(b, path, n);
+      }
+   }
+}
+
+/* ---- output ---- */
+
+static int
+mkdir_p(const char *path)
+{
+   char tmp[PATH_MAX];
+   snprintf(tmp, sizeof(tmp), "%s", path);
+   for (char *p = tmp + 1; *p; p++) {
+      if (*p == '/') {
+         *p = '\0';
+         if (mkdir(tmp, 0755) && errno != EEXIST)
+            return -errno;
+         *p = '/';
+      }
+   }
+   if (mkdir(tmp, 0755) && errno != EEXIST)
+      return -errno;
+   return 0;
+}
+
+static int
+write_file(const struct bench *b, const char *name, void (*fn)(const struct pb_results *, FILE *))
+{
+   char path[PATH_MAX + 32];
+   snprintf(path, sizeof(path), "%s/%s", b->o.out, name);
+   FILE *f = fopen(path, "we");
+   if (!f) {
+      pv_error(TAG, "cannot write %s: %s", path, strerror(errno));
+      return -errno;
+   }
+   fn(&b->res, f);
+   return fclose(f) ? -EIO : 0;
+}
+
+/* Runs the optional plot script; a missing python or matplotlib only skips
+ * the PNG. */
+static void
+plot(const struct bench *b)
+{
+   const char *script = b->o.plot_script;
+   if (!b->o.plot)
+      return;
+   if (!script || access(script, R_OK)) {
+      printf("PNG skipped: plot script %s not found\n", script ? script : "(none)");
+      return;
+   }
+   const char *py = access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : NULL;
+   if (!py) {
+      printf("PNG skipped: /usr/bin/python3 not found\n");
+      return;
+   }
+   char json[PATH_MAX + 32], png[PATH_MAX + 32];
+   snprintf(json, sizeof(json), "%s/results.json", b->o.out);
+   snprintf(png, sizeof(png), "%s/results.png", b->o.out);
+   char *argv[] = { (char *)py, (char *)script, json, png, NULL };
+   extern char **environ;
+   struct pb_proc p;
+   if (pb_spawn(argv, environ, 1, false, false, &p)) {
+      printf("PNG skipped: cannot run %s\n", py);
+      return;
+   }
+   pb_proc_reap(&p, 120.0, false);
+   char how[96];
+   pb_proc_describe(&p, how, sizeof(how));
+   if (strcmp(how, "exit 0"))
+      printf("PNG skipped: plot script %s\n", how);
+   else
+      printf("wrote %s\n", png);
+}
+
+/* ---- command line ---- */
+
+static void
+usage(FILE *f)
+{
+   fprintf(f,
+           "usage: pvbench [options]\n"
+           "  --icd PATH           Mesa venus ICD json (guest driver) for the venus paths\n"
+           "  --host-icd PATH      host Vulkan ICD json (default %s)\n"
+           "  --pv-vtest PATH      PearVisor vtest server (default %s)\n"
+           "  --virgl-server PATH  virgl_test_server (default %s)\n"
+           "  --paths LIST         native,pearvisor,virgl (default: all)\n"
+           "  --workloads LIST     create,clear,frames,submit,draws,compute,upload,pipeline,clients\n"
+           "  --clients LIST       concurrent client counts (default 1,4,16,64; quick 1,4)\n"
+           "  --client-frames N    frames per client (default 30; quick 5)\n"
+           "  --quick              few iterations: a smoke run\n"
+           "  --timeout S          timed part of a workload, seconds (default 60)\n"
+           "  --setup-timeout S    set-up of a workload, seconds (default 20; +1 per client)\n"
+           "  --out DIR            results directory (default bench/results/latest)\n"
+           "  --plot-script PATH   PNG chart script (default %s)\n"
+           "  --no-plot            no PNG\n",
+           DEFAULT_HOST_ICD, PVBENCH_DEFAULT_PV_VTEST, PVBENCH_DEFAULT_VIRGL,
+           PVBENCH_DEFAULT_PLOT);
+}
+
+static int
+worker_mode(int argc, char **argv)
+{
+   struct pb_worker_args a = { .report_fd = 3, .go_fd = 4, .iters = 1 };
+   for (int i = 2; i < argc; i++) {
+      if (!strcmp(argv[i], "--iters") && i + 1 < argc)
+         a.iters = (unsigned)strtoul(argv[++i], NULL, 10);
+      else if (!strcmp(argv[i], "--size") && i + 1 < argc)
+         a.size_mib = (unsigned)strtoul(argv[++i], NULL, 10);
+      else if (!a.workload)
+         a.workload = argv[i];
+   }
+   if (!a.workload)
+      return 2;
+   return pb_worker_main(&a);
+}
+
+static int
+parse_options(int argc, char **argv, struct options *o)
+{
+   enum { O_ICD = 256, O_HOST, O_PV, O_VIRGL, O_PATHS, O_WL, O_CLIENTS, O_CFRAMES, O_QUICK,
+          O_TIMEOUT, O_SETUP_TIMEOUT, O_OUT, O_PLOT, O_NOPLOT, O_HELP };
+   static const struct option longopts[] = {
+      { "icd", required_argument, NULL, O_ICD },
+      { "host-icd", required_argument, NULL, O_HOST },
+      { "pv-vtest", required_argument, NULL, O_PV },
+      { "virgl-server", required_argument, NULL, O_VIRGL },
+      { "paths", required_argument, NULL, O_PATHS },
+      { "workloads", required_argument, NULL, O_WL },
+      { "clients", required_argument, NULL, O_CLIENTS },
+      { "client-frames", required_argument, NULL, O_CFRAMES },
+      { "quick", no_argument, NULL, O_QUICK },
+      { "timeout", required_argument, NULL, O_TIMEOUT },
+      { "setup-timeout", required_argument, NULL, O_SETUP_TIMEOUT },
+      { "out", required_argument, NULL, O_OUT },
+      { "plot-script", required_argument, NULL, O_PLOT },
+      { "no-plot", no_argument, NULL, O_NOPLOT },
+      { "help", no_argument, NULL, O_HELP },
+      { NULL, 0, NULL, 0 },
+   };
+   bool clients_set = false;
+   int c;
+   while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+      switch (c) {
+      case O_ICD: o->venus_icd = optarg; break;
+      case O_HOST: o->host_icd = optarg; break;
+      case O_PV: o->pv_vtest = optarg; break;
+      case O_VIRGL: o->virgl_server = optarg; break;
+      case O_PATHS: snprintf(o->paths, sizeof(o->paths), "%s", optarg); break;
+      case O_WL: snprintf(o->workloads, sizeof(o->workloads), "%s", optarg); break;
+      case O_CLIENTS:
+         snprintf(o->clients, sizeof(o->clients), "%s", optarg);
+         clients_set = true;
+         break;
+      case O_CFRAMES: o->client_frames = (unsigned)strtoul(optarg, NULL, 10); break;
+      case O_QUICK: o->quick = true; break;
+      case O_TIMEOUT: o->timeout_s = strtod(optarg, NULL); break;
+      case O_SETUP_TIMEOUT: o->setup_timeout_s = strtod(optarg, NULL); break;
+      case O_OUT: o->out = optarg; break;
+      case O_PLOT: o->plot_script = optarg; break;
+      case O_NOPLOT: o->plot = false; break;
+      case O_HELP: usage(stdout); exit(0);
+      default: usage(stderr); return -EINVAL;
+      }
+   }
+   if (optind < argc) {
+      usage(stderr);
+      return -EINVAL;
+   }
+   if (!clients_set)
+      snprintf(o->clients, sizeof(o->clients), "%s", o->quick ? "1,4" : "1,4,16,64");
+   if (!o->client_frames)
+      o->client_frames = o->quick ? 5 : 30;
+   if (o->timeout_s <= 0)
+      o->timeout_s = 60;
+   if (o->setup_timeout_s <= 0)
+      o->setup_timeout_s = 20;
+   return 0;
+}
+
+static void
+options_default(struct options *o)
+{
+   memset(o, 0, sizeof(*o));
+   o->host_icd = DEFAULT_HOST_ICD;
+   o->pv_vtest = PVBENCH_DEFAULT_PV_VTEST;
+   o->virgl_server = PVBENCH_DEFAULT_VIRGL;
+   o->out = "bench/results/latest";
+   o->plot_script = PVBENCH_DEFAULT_PLOT;
+   o->plot = true;
+   snprintf(o->paths, sizeof(o->paths), "native,pearvisor,virgl");
+   snprintf(o->workloads, sizeof(o->workloads),
+            "create,clear,frames,submit,draws,compute,upload,pipeline,clients");
+}
+
+/* Paths in canonical order, native first (the % of native baseline). */
+static void
+select_paths(struct bench *b)
+{
+   for (unsigned k = 0; k < 3; k++) {
+      if (!list_has(b->o.paths, path_names[k]))
+         continue;
+      unsigned i = b->res.npaths++;
+      b->kinds[i] = (enum path_kind)k;
+      snprintf(b->res.paths[i].name, sizeof(b->res.paths[i].name), "%s", path_names[k]);
+   }
+}
+
+int
+main(int argc, char **argv)
+{
+   if (argc > 1 && !strcmp(argv[1], "--worker"))
+      return worker_mode(argc, argv);
+
+   static struct bench b; /* large; one per process */
+   options_default(&b.o);
+   if (parse_options(argc, argv, &b.o))
+      return 2;
+   pb_results_init(&b.res);
+   select_paths(&b);
+   if (!b.res.npaths) {
+      pv_error(TAG, "no known path in --paths %s", b.o.paths);
+      return 2;
+   }
+   snprintf(b.logdir, sizeof(b.logdir), "%s/logs", b.o.out);
+   if (mkdir_p(b.logdir)) {
+      pv_error(TAG, "cannot create %s: %s", b.logdir, strerror(errno));
+      return 1;
+   }
+   b.logdir_fd = open(b.logdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+   b.host_ns_fd = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+   if (b.logdir_fd < 0) {
+      pv_error(TAG, "cannot open %s: %s", b.logdir, strerror(errno));
+      return 1;
+   }
+   signal(SIGPIPE, SIG_IGN);
+   snprintf(b.res.host_icd, sizeof(b.res.host_icd), "%s", b.o.host_icd);
+   snprintf(b.res.venus_icd, sizeof(b.res.venus_icd), "%s", b.o.venus_icd ? b.o.venus_icd : "");
+   b.res.quick = b.o.quick;
+
+   double t0 = pb_now_s();
+   for (unsigned p = 0; p < b.res.npaths; p++)
+      run_path(&b, p);
+
+   int err = write_file(&b, "results.txt", pb_write_table);
+   if (!err)
+      err = write_file(&b, "results.json", pb_write_json);
+   printf("\n");
+   pb_write_table(&b.res, stdout);
+   printf("\ntotal %.1f s; results in %s/\n", pb_now_s() - t0, b.o.out);
+   fflush(stdout);
+   if (!err)
+      plot(&b);
+   /* Failing paths are results, not errors; only a failing native path
+    * (the baseline, and the smoke test) makes the exit status non-zero. */
+   bool native_ok = true;
+   for (size_t i = 0; i < b.res.nw; i++) {
+      for (unsigned p = 0; p < b.res.npaths; p++) {
+         if (b.kinds[p] == PATH_NATIVE && strcmp(b.res.w[i].status[p], "ok"))
+            native_ok = false;
+      }
+   }
+   pb_results_fini(&b.res);
+   return err ? 1 : native_ok ? 0 : 3;
+}

@@ -1,0 +1,87 @@
+/*
+ * pvbench process plumbing: spawning workers and servers with their own
+ * environment, reading workers' report lines with a deadline, stopping
+ * process trees, per-path private /tmp, and RSS of a process tree.
+ *
+ * Every child gets PR_SET_PDEATHSIG so nothing outlives an aborted pvbench.
+ */
+#ifndef PVBENCH_RUNNER_H
+#define PVBENCH_RUNNER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Mesa 22.3's venus connects here, always. */
+#define PB_VTEST_SOCKET "/tmp/.virgl_test"
+
+struct pb_proc {
+   pid_t pid;
+   int rep_fd;   /* read end of the child's fd 3; -1 when closed */
+   int go_fd;    /* write end of the child's fd 4; -1 when closed */
+   char buf[4096];
+   size_t len;
+   bool eof;
+   bool reaped;
+   int wstatus;
+};
+
+/* A NULL-terminated environment: the current one with overrides. */
+struct pb_env {
+   char **v;
+   size_t n, cap;
+};
+
+int pb_env_init(struct pb_env *e);
+/* Sets (value != NULL) or removes (value == NULL) a variable. */
+int pb_env_set(struct pb_env *e, const char *name, const char *value);
+void pb_env_fini(struct pb_env *e);
+
+/* Starts argv[0] (a path) with envp. stdout/stderr go to log_fd. With
+ * pipes, the child's fd 3 reports to p->rep_fd and fd 4 reads p->go_fd.
+ * own_group puts the child in a new process group (servers that fork). */
+int pb_spawn(char *const argv[], char *const envp[], int log_fd, bool pipes, bool own_group,
+             struct pb_proc *p);
+
+/* Reads what is available from each proc's report pipe and calls on_line
+ * for every complete line, until every proc with an open pipe has hit EOF,
+ * stop() returns true, or deadline (CLOCK_MONOTONIC seconds) passes.
+ * Returns 0, 1 when stopped by stop(), or -ETIMEDOUT. */
+int pb_pump(struct pb_proc *procs, size_t n, double deadline,
+            void (*on_line)(void *data, size_t idx, char *line),
+            bool (*stop)(void *data), void *data);
+
+/* Kills (SIGKILL; the whole group when group is true) and reaps. */
+void pb_proc_kill(struct pb_proc *p, bool group);
+/* Waits for exit up to timeout_s, then kills. Closes the pipes. */
+void pb_proc_reap(struct pb_proc *p, double timeout_s, bool group);
+/* Describes how a reaped process ended ("exit 1", "signal 11"). */
+void pb_proc_describe(const struct pb_proc *p, char *buf, size_t len);
+/* True while the process runs (non-blocking reap). */
+bool pb_proc_alive(struct pb_proc *p);
+
+/* Starts a vtest server and waits until PB_VTEST_SOCKET accepts a
+ * connection. On failure stops it and writes why; returns negative errno. */
+int pb_server_start(char *const argv[], char *const envp[], int log_fd, double timeout_s,
+                    struct pb_proc *p, char *why, size_t whylen);
+/* SIGTERM to the server's group, then SIGKILL after a grace period. */
+void pb_server_stop(struct pb_proc *p);
+
+/* Gives this process a private mount namespace with an empty tmpfs on /tmp
+ * so concurrent benchmarks' /tmp/.virgl_test never collide. Returns 0, or
+ * negative errno (e.g. -EPERM without CAP_SYS_ADMIN) with why set. */
+int pb_private_tmp(char *why, size_t whylen);
+
+/* Sum of VmRSS (KiB) of pid and all its descendants; negative errno. */
+long pb_tree_rss_kb(pid_t pid);
+
+/* Last non-empty line of dirfd/name (for failure reasons), "" when none. */
+void pb_file_last_line(int dirfd, const char *name, char *buf, size_t len);
+
+/* Last line of dirfd/name containing needle, after the line before it
+ * (usually the cause): "before / line"; "" when none. */
+void pb_file_find_line(int dirfd, const char *name, const char *needle, char *buf, size_t len);
+
+double pb_now_s(void);
+
+#endif

@@ -1,0 +1,1038 @@
+#include "worker.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vkutil.h"
+#include "compute_comp_spv.h"
+#include "draw_frag_spv.h"
+#include "draw_vert_spv.h"
+
+#define FRAME_W 1920u
+#define FRAME_H 1080u
+#define GRID_PX 400u /* draws target: 100x100 cells of 4x4 pixels */
+#define GRID_CELLS 10000u
+#define WAIT_NS (30ull * 1000 * 1000 * 1000)
+
+/* Worker state: the report channel, sample buffer and the Vulkan objects. */
+struct wk {
+   const struct pb_worker_args *args;
+   struct vkb vk;
+   double *samples;
+   size_t nsamples, cap;
+};
+
+/* ---- reporting ---- */
+
+static void
+rep(struct wk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+rep(struct wk *w, const char *fmt, ...)
+{
+   char line[512];
+   va_list ap;
+   va_start(ap, fmt);
+   int n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+   va_end(ap);
+   if (n < 0)
+      return;
+   if ((size_t)n > sizeof(line) - 2)
+      n = (int)sizeof(line) - 2;
+   /* One write per line: the parent reads lines, never torn ones. */
+   for (int i = 0; i < n; i++) {
+      if (line[i] == '\n')
+         line[i] = ' ';
+   }
+   line[n++] = '\n';
+   ssize_t off = 0;
+   while (off < n) {
+      ssize_t r = write(w->args->report_fd, line + off, (size_t)(n - off));
+      if (r < 0 && errno == EINTR)
+         continue;
+      if (r <= 0)
+         return;
+      off += r;
+   }
+}
+
+static int
+rep_vk_error(struct wk *w)
+{
+   rep(w, "error %s", w->vk.err[0] ? w->vk.err : "unknown Vulkan failure");
+   return 1;
+}
+
+static double
+now_us(void)
+{
+   struct timespec ts;
+   clock_gettime(CLOCK_MONOTONIC, &ts);
+   return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+static int
+push_sample(struct wk *w, double v)
+{
+   if (w->nsamples == w->cap) {
+      size_t cap = w->cap ? w->cap * 2 : 256;
+      double *s = realloc(w->samples, cap * sizeof(*s));
+      if (!s)
+         return -ENOMEM;
+      w->samples = s;
+      w->cap = cap;
+   }
+   w->samples[w->nsamples++] = v;
+   return 0;
+}
+
+/* Writes and clears the buffered samples of one metric. */
+static void
+flush_samples(struct wk *w, const char *id)
+{
+   for (size_t i = 0; i < w->nsamples; i++)
+      rep(w, "sample %s %.3f", id, w->samples[i]);
+   w->nsamples = 0;
+}
+
+static bool
+wait_go(struct wk *w)
+{
+   rep(w, "ready");
+   if (w->args->go_fd < 0)
+      return true;
+   char c;
+   for (;;) {
+      ssize_t r = read(w->args->go_fd, &c, 1);
+      if (r == 1)
+         return true;
+      if (r < 0 && errno == EINTR)
+         continue;
+      return false; /* parent gone or gave up: nothing to run */
+   }
+}
+
+long
+pb_proc_rss_kb(int pid)
+{
+   char path[64];
+   if (pid > 0)
+      snprintf(path, sizeof(path), "/proc/%d/status", pid);
+   else
+      snprintf(path, sizeof(path), "/proc/self/status");
+   FILE *f = fopen(path, "re");
+   if (!f)
+      return -errno;
+   char line[256];
+   long kb = -ENOENT;
+   while (fgets(line, sizeof(line), f)) {
+      if (!strncmp(line, "VmRSS:", 6)) {
+         kb = strtol(line + 6, NULL, 10);
+         break;
+      }
+   }
+   fclose(f);
+   return kb;
+}
+
+static int
+init_vk(struct wk *w)
+{
+   if (vkb_init(&w->vk) != VK_SUCCESS)
+      return rep_vk_error(w);
+   rep(w, "info device %s", w->vk.props.deviceName);
+   return 0;
+}
+
+/* ---- checks ---- */
+
+/* Six exact colours (0/1 channels) and their BGRA8 texels as a little-endian
+ * u32 (bytes B, G, R, A). */
+static const float colours[6][4] = {
+   { 1, 0, 0, 1 }, { 0, 1, 0, 1 }, { 0, 0, 1, 1 },
+   { 1, 1, 0, 1 }, { 0, 1, 1, 1 }, { 1, 0, 1, 1 },
+};
+
+static uint32_t
+colour_bgra(unsigned k)
+{
+   const float *c = colours[k % 6];
+   uint32_t r = c[0] > 0.5f ? 255 : 0, g = c[1] > 0.5f ? 255 : 0, b = c[2] > 0.5f ? 255 : 0;
+   return b | g << 8 | r << 16 | 0xffu << 24;
+}
+
+static bool
+check_fill(const uint32_t *px, size_t n, uint32_t want, char *why, size_t whylen)
+{
+   for (size_t i = 0; i < n; i++) {
+      if (px[i] != want) {
+         snprintf(why, whylen, "pixel %zu is 0x%08x, expected 0x%08x", i, px[i], want);
+         return false;
+      }
+   }
+   return true;
+}
+
+/* RGBA8 grid from the draws: cell i's centre holds (i & 255, i >> 8, 255, 255). */
+static bool
+check_grid(const uint32_t *px, char *why, size_t whylen)
+{
+   for (uint32_t i = 0; i < GRID_CELLS; i++) {
+      uint32_t x = (i % 100) * 4 + 2, y = (i / 100) * 4 + 2;
+      uint32_t want = (i & 255) | (i >> 8) << 8 | 0xffu << 16 | 0xffu << 24;
+      uint32_t got = px[y * GRID_PX + x];
+      if (got != want) {
+         snprintf(why, whylen, "draw %u: pixel (%u,%u) is 0x%08x, expected 0x%08x", i, x, y,
+                  got, want);
+         return false;
+      }
+   }
+   return true;
+}
+
+/* ---- workloads ---- */
+
+/* Instance + device creation and destruction: the cost of a new context. */
+static int
+wl_create(struct wk *w)
+{
+   rep(w, "metric create ms 0 instance+device create/destroy");
+   if (!wait_go(w))
+      return 1;
+   for (unsigned i = 0; i < w->args->iters; i++) {
+      struct vkb b;
+      memset(&b, 0, sizeof(b));
+      double t0 = now_us();
+      VkResult res = vkb_create_instance(&b);
+      if (res == VK_SUCCESS)
+         res = vkb_create_device(&b);
+      bool ok = res == VK_SUCCESS && b.queue != VK_NULL_HANDLE;
+      vkb_fini(&b);
+      double t1 = now_us();
+      if (!ok) {
+         rep(w, "error iteration %u: %s", i, b.err);
+         return 1;
+      }
+      if (i == 0)
+         rep(w, "info device %s", b.props.deviceName);
+      push_sample(w, (t1 - t0) / 1e3);
+   }
+   flush_samples(w, "create");
+   rep(w, "done");
+   rep(w, "check ok");
+   return 0;
+}
+
+/* Image + staging buffer + one recorded command buffer per colour. */
+struct frame_res {
+   struct vkb_image img;
+   struct vkb_buffer staging;
+   VkCommandBuffer clear[6];   /* clear only */
+   VkCommandBuffer frame[6];   /* clear + copy to staging */
+   VkCommandBuffer readback;   /* copy to staging */
+};
+
+static void
+record_copy_to_staging(VkCommandBuffer cmd, const struct frame_res *f)
+{
+   vkb_cmd_image_barrier(cmd, f->img.image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+                         VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, VK_ACCESS_TRANSFER_WRITE_BIT,
+                         VK_ACCESS_TRANSFER_READ_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                         VK_PIPELINE_STAGE_TRANSFER_BIT);
+   const VkBufferImageCopy region = {
+      .imageSubresource = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1 },
+      .imageExtent = { f->img.width, f->img.height, 1 },
+   };
+   vkCmdCopyImageToBuffer(cmd, f->img.image, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
+                          f->staging.buf, 1, &region);
+   /* Back to the layout every clear expects. */
+   vkb_cmd_image_barrier(cmd, f->img.image, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
+                         VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, VK_ACCESS_TRANSFER_READ_BIT,
+                         VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                         VK_PIPELINE_STAGE_TRANSFER_BIT);
+   vkb_cmd_host_read_barrier(cmd);
+}
+
+static void
+record_clear(VkCommandBuffer cmd, const struct frame_res *f, unsigned k)
+{
+   VkClearColorValue c;
+   memcpy(c.float32, colours[k], sizeof(c.float32));
+   const VkImageSubresourceRange range = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1 };
+   vkCmdClearColorImage(cmd, f->img.image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, &c, 1,
+                        &range);
+}
+
+static VkResult
+frame_res_init(struct vkb *b, struct frame_res *f)
+{
+   memset(f, 0, sizeof(*f));
+   VkResult res = vkb_image_create(b, FRAME_W, FRAME_H, VK_FORMAT_B8G8R8A8_UNORM,
+                                   VK_IMAGE_USAGE_TRANSFER_DST_BIT |
+                                      VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
+                                   &f->img);
+   if (res == VK_SUCCESS)
+      res = vkb_buffer_create(b, (VkDeviceSize)FRAME_W * FRAME_H * 4,
+                              VK_BUFFER_USAGE_TRANSFER_DST_BIT, true, &f->staging);
+   for (unsigned k = 0; k < 6 && res == VK_SUCCESS; k++) {
+      res = vkb_cmd_alloc(b, &f->clear[k]);
+      if (res == VK_SUCCESS)
+         res = vkb_cmd_begin(b, f->clear[k], false);
+      if (res != VK_SUCCESS)
+         break;
+      record_clear(f->clear[k], f, k);
+      res = vkb_cmd_end(b, f->clear[k]);
+      if (res == VK_SUCCESS)
+         res = vkb_cmd_alloc(b, &f->frame[k]);
+      if (res == VK_SUCCESS)
+         res = vkb_cmd_begin(b, f->frame[k], false);
+      if (res != VK_SUCCESS)
+         break;
+      record_clear(f->frame[k], f, k);
+      record_copy_to_staging(f->frame[k], f);
+      res = vkb_cmd_end(b, f->frame[k]);
+   }
+   if (res == VK_SUCCESS)
+      res = vkb_cmd_alloc(b, &f->readback);
+   if (res == VK_SUCCESS)
+      res = vkb_cmd_begin(b, f->readback, false);
+   if (res == VK_SUCCESS) {
+      record_copy_to_staging(f->readback, f);
+      res = vkb_cmd_end(b, f->readback);
+   }
+   /* Initial layout transition, once. */
+   VkCommandBuffer init = VK_NULL_HANDLE;
+   if (res == VK_SUCCESS)
+      res = vkb_cmd_alloc(b, &init);
+   if (res == VK_SUCCESS)
+      res = vkb_cmd_begin(b, init, true);
+   if (res == VK_SUCCESS) {
+      vkb_cmd_image_barrier(init, f->img.image, VK_IMAGE_LAYOUT_UNDEFINED,
+                            VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 0,
+                            VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT,
+                            VK_PIPELINE_STAGE_TRANSFER_BIT);
+      res = vkb_cmd_end(b, init);
+   }
+   if (res == VK_SUCCESS)
+      res = vkb_submit_wait(b, init, WAIT_NS);
+   if (init)
+      vkFreeCommandBuffers(b->dev, b->pool, 1, &init);
+   return res;
+}
+
+static void
+frame_res_fini(struct vkb *b, struct frame_res *f)
+{
+   vkb_image_destroy(b, &f->img);
+   vkb_buffer_destroy(b, &f->staging);
+   /* Command buffers go with the pool. */
+}
+
+/* Reads the image back and checks every pixel has colour k. */
+static bool
+check_frame(struct wk *w, struct frame_res *f, unsigned k, bool copy)
+{
+   char why[200];
+   if (copy && vkb_submit_wait(&w->vk, f->readback, WAIT_NS) != VK_SUCCESS) {
+      rep(w, "check fail readback: %s", w->vk.err);
+      return false;
+   }
+   if (!check_fill(f->staging.map, (size_t)FRAME_W * FRAME_H, colour_bgra(k), why,
+                   sizeof(why))) {
+      rep(w, "check fail colour %u: %s", k % 6, why);
+      return false;
+   }
+   return true;
+}
+
+/* Clear loop shared by "clear" (latency) and "clientloop" (N clients). */
+static int
+clear_loop(struct wk *w, const char *metric, bool report_loop)
+{
+   struct frame_res f;
+   long rss_before = pb_proc_rss_kb(0);
+   if (init_vk(w))
+      return 1;
+   if (frame_res_init(&w->vk, &f) != VK_SUCCESS)
+      return rep_vk_error(w);
+   rep(w, "value rss_before_kb %ld", rss_before);
+   rep(w, "value rss_after_kb %ld", pb_proc_rss_kb(0));
+   if (!wait_go(w))
+      return 1;
+   double start = now_us();
+   unsigned k = 0;
+   for (unsigned i = 0; i < w->args->iters; i++) {
+      k = i % 6;
+      double t0 = now_us();
+      if (vkb_submit_wait(&w->vk, f.clear[k], WAIT_NS) != VK_SUCCESS)
+         return rep_vk_error(w);
+      push_sample(w, (now_us() - t0) / 1e3);
+   }
+   double loop = now_us() - start;
+   flush_samples(w, metric);
+   if (report_loop)
+      rep(w, "value loop_us %.1f", loop);
+   rep(w, "done");
+   if (check_frame(w, &f, k, true))
+      rep(w, "check ok");
+   frame_res_fini(&w->vk, &f);
+   vkb_fini(&w->vk);
+   return 0;
+}
+
+static int
+wl_clear(struct wk *w)
+{
+   rep(w, "metric clear ms 0 clear 1920x1080 BGRA8 + wait");
+   return clear_loop(w, "clear", false);
+}
+
+static int
+wl_clientloop(struct wk *w)
+{
+   rep(w, "metric clientframe ms 0 client clear 1920x1080 + wait");
+   return clear_loop(w, "clientframe", true);
+}
+
+/* Frames: clear to one of 6 colours, copy to host memory, wait, check all. */
+static int
+wl_frames(struct wk *w)
+{
+   struct frame_res f;
+   rep(w, "metric frame ms 0 frame: clear 1080p + readback, 6 colours");
+   if (init_vk(w))
+      return 1;
+   if (frame_res_init(&w->vk, &f) != VK_SUCCESS)
+      return rep_vk_error(w);
+   if (!wait_go(w))
+      return 1;
+   bool ok = true;
+   for (unsigned i = 0; i < w->args->iters; i++) {
+      double t0 = now_us();
+      if (vkb_submit_wait(&w->vk, f.frame[i % 6], WAIT_NS) != VK_SUCCESS)
+         return rep_vk_error(w);
+      push_sample(w, (now_us() - t0) / 1e3);
+      /* Checked outside the timed part, every frame. */
+      if (ok && !check_frame(w, &f, i % 6, false))
+         ok = false;
+   }
+   flush_samples(w, "frame");
+   rep(w, "done");
+   if (ok)
+      rep(w, "check ok");
+   frame_res_fini(&w->vk, &f);
+   vkb_fini(&w->vk);
+   return 0;
+}
+
+static int
+wl_submit(struct wk *w)
+{
+   rep(w, "metric submit us 0 empty submit + fence wait round trip");
+   if (init_vk(w))
+      return 1;
+   if (!wait_go(w))
+      return 1;
+   for (unsigned i = 0; i < w->args->iters; i++) {
+      double t0 = now_us();
+      if (vkb_submit_wait(&w->vk, VK_NULL_HANDLE, WAIT_NS) != VK_SUCCESS)
+         return rep_vk_error(w);
+      push_sample(w, now_us() - t0);
+   }
+   flush_samples(w, "submit");
+   rep(w, "done");
+   /* An empty submit must still signal its fence. */
+   const VkSubmitInfo si = { .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO };
+   VkResult res = vkQueueSubmit(w->vk.queue, 1, &si, w->vk.fence);
+   if (res == VK_SUCCESS)
+      res = vkWaitForFences(w->vk.dev, 1, &w->vk.fence, VK_TRUE, WAIT_NS);
+   if (res == VK_SUCCESS)
+      res = vkGetFenceStatus(w->vk.dev, w->vk.fence);
+   if (res == VK_SUCCESS)
+      rep(w, "check ok");
+   else
+      rep(w, "check fail fence not signaled: %s", vkb_result_str(res));
+   vkb_fini(&w->vk);
+   return 0;
+}
+
+/* Render pass + pipeline objects for the draws and pipeline workloads. */
+struct draw_res {
+   struct vkb_image img;
+   struct vkb_buffer staging;
+   VkImageView view;
+   VkRenderPass pass;
+   VkFramebuffer fb;
+   VkPipelineLayout layout;
+   VkShaderModule vs, fs;
+   VkPipeline pipeline;
+   VkCommandBuffer cmd;
+};
+
+static VkResult
+create_draw_pipeline(struct vkb *b, const struct draw_res *d, VkPipeline *out)
+{
+   const VkPipelineShaderStageCreateInfo stages[2] = {
+      { .sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+        .stage = VK_SHADER_STAGE_VERTEX_BIT, .module = d->vs, .pName = "main" },
+      { .sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+        .stage = VK_SHADER_STAGE_FRAGMENT_BIT, .module = d->fs, .pName = "main" },
+   };
+   const VkPipelineVertexInputStateCreateInfo vi = {
+      .sType = VK_STRUCTURE_TYPE_PIPELINE_VERTEX_INPUT_STATE_CREATE_INFO,
+   };
+   const VkPipelineInputAssemblyStateCreateInfo ia = {
+      .sType = VK_STRUCTURE_TYPE_PIPELINE_INPUT_ASSEMBLY_STATE_CREATE_INFO,
+      .topology = VK_PRIMITIVE_TOPOLOGY_TRIANGLE_LIST,
+   };
+   const VkViewport vp = { 0, 0, (float)GRID_PX, (float)GRID_PX, 0, 1 };
+   const VkRect2D sc = { { 0, 0 }, { GRID_PX, GRID_PX } };
+   const VkPipelineViewportStateCreateInfo vps = {
+      .sType = VK_STRUCTURE_TYPE_PIPELINE_VIEWPORT_STATE_CREATE_INFO,
+      .viewportCount = 1, .pViewports = &vp, .scissorCount = 1, .pScissors = &sc,
+   };
+   const VkPipelineRasterizationStateCreateInfo rs = {
+      .sType = VK_STRUCTURE_TYPE_PIPELINE_RASTERIZATION_STATE_CREATE_INFO,
+      .polygonMode = VK_POLYGON_MODE_FILL,
+      .cullMode = VK_CULL_MODE_NONE,
+      .frontFace = VK_FRONT_FACE_COUNTER_CLOCKWISE,
+      .lineWidth = 1.0f,
+   };
+   const VkPipelineMultisampleStateCreateInfo ms = {
+      .sType = VK_STRUCTURE_TYPE_PIPELINE_MULTISAMPLE_STATE_CREATE_INFO,
+      .rasterizationSamples = VK_SAMPLE_COUNT_1_BIT,
+   };
+   const VkPipelineColorBlendAttachmentState att = { .colorWriteMask = 0xf };
+   const VkPipelineColorBlendStateCreateInfo cb = {
+      .sType = VK_STRUCTURE_TYPE_PIPELINE_COLOR_BLEND_STATE_CREATE_INFO,
+      .attachmentCount = 1, .pAttachments = &att,
+   };
+   const VkGraphicsPipelineCreateInfo gci = {
+      .sType = VK_STRUCTURE_TYPE_GRAPHICS_PIPELINE_CREATE_INFO,
+      .stageCount = 2, .pStages = stages,
+      .pVertexInputState = &vi, .pInputAssemblyState = &ia, .pViewportState = &vps,
+      .pRasterizationState = &rs, .pMultisampleState = &ms, .pColorBlendState = &cb,
+      .layout = d->layout, .renderPass = d->pass,
+   };
+   VkResult res = vkCreateGraphicsPipelines(b->dev, VK_NULL_HANDLE, 1, &gci, NULL, out);
+   if (res != VK_SUCCESS)
+      return vkb_fail(b, res, "vkCreateGraphicsPipelines");
+   return VK_SUCCESS;
+}
+
+static VkResult
+draw_res_init(struct vkb *b, struct draw_res *d)
+{
+   memset(d, 0, sizeof(*d));
+   const VkFormat fmt = VK_FORMAT_R8G8B8A8_UNORM;
+   VkResult res = vkb_image_create(b, GRID_PX, GRID_PX, fmt,
+                                   VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT |
+                                      VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
+                                   &d->img);
+   if (res == VK_SUCCESS)
+      res = vkb_buffer_create(b, (VkDeviceSize)GRID_PX * GRID_PX * 4,
+                              VK_BUFFER_USAGE_TRANSFER_DST_BIT, true, &d->staging);
+   if (res != VK_SUCCESS)
+      return res;
+   const VkImageViewCreateInfo ivci = {
+      .sType = VK_STRUCTURE_TYPE_IMAGE_VIEW_CREATE_INFO,
+      .image = d->img.image, .viewType = VK_IMAGE_VIEW_TYPE_2D, .format = fmt,
+      .subresourceRange = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1 },
+   };
+   res = vkCreateImageView(b->dev, &ivci, NULL, &d->view);
+   if (res != VK_SUCCESS)
+      return vkb_fail(b, res, "vkCreateImageView");
+   const VkAttachmentDescription att = {
+      .format = fmt, .samples = VK_SAMPLE_COUNT_1_BIT,
+      .loadOp = VK_ATTACHMENT_LOAD_OP_CLEAR, .storeOp = VK_ATTACHMENT_STORE_OP_STORE,
+      .stencilLoadOp = VK_ATTACHMENT_LOAD_OP_DONT_CARE,
+      .stencilStoreOp = VK_ATTACHMENT_STORE_OP_DONT_CARE,
+      .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED,
+      .finalLayout = VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
+   };
+   const VkAttachmentReference ref = { 0, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL };
+   const VkSubpassDescription sub = {
+      .pipelineBindPoint = VK_PIPELINE_BIND_POINT_GRAPHICS,
+      .colorAttachmentCount = 1, .pColorAttachments = &ref,
+   };
+   /* The copy after the pass must see the colour writes. */
+   const VkSubpassDependency dep = {
+      .srcSubpass = 0, .dstSubpass = VK_SUBPASS_EXTERNAL,
+      .srcStageMask = VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT,
+      .dstStageMask = VK_PIPELINE_STAGE_TRANSFER_BIT,
+      .srcAccessMask = VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT,
+      .dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT,
+   };
+   const VkRenderPassCreateInfo rpci = {
+      .sType = VK_STRUCTURE_TYPE_RENDER_PASS_CREATE_INFO,
+      .attachmentCount = 1, .pAttachments = &att, .subpassCount = 1, .pSubpasses = &sub,
+      .dependencyCount = 1, .pDependencies = &dep,
+   };
+   res = vkCreateRenderPass(b->dev, &rpci, NULL, &d->pass);
+   if (res != VK_SUCCESS)
+      return vkb_fail(b, res, "vkCreateRenderPass");
+   const VkFramebufferCreateInfo fbci = {
+      .sType = VK_STRUCTURE_TYPE_FRAMEBUFFER_CREATE_INFO,
+      .renderPass = d->pass, .attachmentCount = 1, .pAttachments = &d->view,
+      .width = GRID_PX, .height = GRID_PX, .layers = 1,
+   };
+   res = vkCreateFramebuffer(b->dev, &fbci, NULL, &d->fb);
+   if (res != VK_SUCCESS)
+      return vkb_fail(b, res, "vkCreateFramebuffer");
+   const VkPipelineLayoutCreateInfo plci = {
+      .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
+   };
+   res = vkCreatePipelineLayout(b->dev, &plci, NULL, &d->layout);
+   if (res != VK_SUCCESS)
+      return vkb_fail(b, res, "vkCreatePipelineLayout");
+   res = vkb_shader_module(b, pvb_draw_vert, sizeof(pvb_draw_vert), &d->vs);
+   if (res == VK_SUCCESS)
+      res = vkb_shader_module(b, pvb_draw_frag, sizeof(pvb_draw_frag), &d->fs);
+   if (res == VK_SUCCESS)
+      res = vkb_cmd_alloc(b, &d->cmd);
+   return res;
+}
+
+static void
+draw_res_fini(struct vkb *b, struct draw_res *d)
+{
+   if (d->pipeline)
+      vkDestroyPipeline(b->dev, d->pipeline, NULL);
+   if (d->vs)
+      vkDestroyShaderModule(b->dev, d->vs, NULL);
+   if (d->fs)
+      vkDestroyShaderModule(b->dev, d->fs, NULL);
+   if (d->layout)
+      vkDestroyPipelineLayout(b->dev, d->layout, NULL);
+   if (d->fb)
+      vkDestroyFramebuffer(b->dev, d->fb, NULL);
+   if (d->pass)
+      vkDestroyRenderPass(b->dev, d->pass, NULL);
+   if (d->view)
+      vkDestroyImageView(b->dev, d->view, NULL);
+   vkb_image_destroy(b, &d->img);
+   vkb_buffer_destroy(b, &d->staging);
+}
+
+/* Records the pass: `draws` draws of one instance each, or a single draw of
+ * GRID_CELLS instances when draws is 1; then the copy to staging. */
+static VkResult
+record_draws(struct vkb *b, struct draw_res *d, unsigned draws)
+{
+   VkResult res = vkResetCommandBuffer(d->cmd, 0);
+   if (res != VK_SUCCESS)
+      return vkb_fail(b, res, "vkResetCommandBuffer");
+   res = vkb_cmd_begin(b, d->cmd, true);
+   if (res != VK_SUCCESS)
+      return res;
+   const VkClearValue clear = { .color = { .float32 = { 0, 0, 0, 0 } } };
+   const VkRenderPassBeginInfo rpbi = {
+      .sType = VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO,
+      .renderPass = d->pass, .framebuffer = d->fb,
+      .renderArea = { { 0, 0 }, { GRID_PX, GRID_PX } },
+      .clearValueCount = 1, .pClearValues = &clear,
+   };
+   vkCmdBeginRenderPass(d->cmd, &rpbi, VK_SUBPASS_CONTENTS_INLINE);
+   vkCmdBindPipeline(d->cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, d->pipeline);
+   if (draws == 1) {
+      vkCmdDraw(d->cmd, 6, GRID_CELLS, 0, 0);
+   } else {
+      for (unsigned i = 0; i < draws; i++)
+         vkCmdDraw(d->cmd, 6, 1, 0, i);
+   }
+   vkCmdEndRenderPass(d->cmd);
+   const VkBufferImageCopy region = {
+      .imageSubresource = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1 },
+      .imageExtent = { GRID_PX, GRID_PX, 1 },
+   };
+   vkCmdCopyImageToBuffer(d->cmd, d->img.image, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
+                          d->staging.buf, 1, &region);
+   vkb_cmd_host_read_barrier(d->cmd);
+   return vkb_cmd_end(b, d->cmd);
+}
+
+static void
+report_grid_check(struct wk *w, struct draw_res *d)
+{
+   char why[200];
+   if (check_grid(d->staging.map, why, sizeof(why)))
+      rep(w, "check ok");
+   else
+      rep(w, "check fail %s", why);
+}
+
+/* 10k small draws in one render pass, recorded and submitted each time. */
+static int
+wl_draws(struct wk *w)
+{
+   struct draw_res d;
+   rep(w, "metric draws ms 0 render pass with 10k draws: record+submit+wait");
+   if (init_vk(w))
+      return 1;
+   if (draw_res_init(&w->vk, &d) != VK_SUCCESS ||
+       create_draw_pipeline(&w->vk, &d, &d.pipeline) != VK_SUCCESS)
+      return rep_vk_error(w);
+   if (!wait_go(w))
+      return 1;
+   for (unsigned i = 0; i < w->args->iters; i++) {
+      double t0 = now_us();
+      if (record_draws(&w->vk, &d, GRID_CELLS) != VK_SUCCESS ||
+          vkb_submit_wait(&w->vk, d.cmd, WAIT_NS) != VK_SUCCESS)
+         return rep_vk_error(w);
+      push_sample(w, (now_us() - t0) / 1e3);
+   }
+   flush_samples(w, "draws");
+   rep(w, "done");
+   report_grid_check(w, &d);
+   draw_res_fini(&w->vk, &d);
+   vkb_fini(&w->vk);
+   return 0;
+}
+
+/* Graphics pipeline creation; the last pipeline then draws the grid. */
+static int
+wl_pipeline(struct wk *w)
+{
+   struct draw_res d;
+   rep(w, "metric pipeline ms 0 graphics pipeline creation");
+   if (init_vk(w))
+      return 1;
+   if (draw_res_init(&w->vk, &d) != VK_SUCCESS)
+      return rep_vk_error(w);
+   if (!wait_go(w))
+      return 1;
+   for (unsigned i = 0; i < w->args->iters; i++) {
+      VkPipeline p;
+      double t0 = now_us();
+      if (create_draw_pipeline(&w->vk, &d, &p) != VK_SUCCESS)
+         return rep_vk_error(w);
+      push_sample(w, (now_us() - t0) / 1e3);
+      if (d.pipeline)
+         vkDestroyPipeline(w->vk.dev, d.pipeline, NULL);
+      d.pipeline = p;
+   }
+   flush_samples(w, "pipeline");
+   rep(w, "done");
+   if (d.pipeline) {
+      if (record_draws(&w->vk, &d, 1) != VK_SUCCESS ||
+          vkb_submit_wait(&w->vk, d.cmd, WAIT_NS) != VK_SUCCESS)
+         rep(w, "check fail drawing with the new pipeline: %s", w->vk.err);
+      else
+         report_grid_check(w, &d);
+   }
+   draw_res_fini(&w->vk, &d);
+   vkb_fini(&w->vk);
+   return 0;
+}
+
+static uint32_t
+compute_input(uint32_t i)
+{
+   return i * 7u + 3u;
+}
+
+struct compute_res {
+   struct vkb_buffer in, out, staging;
+   VkDescriptorSetLayout dsl;
+   VkDescriptorPool dpool;
+   VkDescriptorSet set;
+   VkPipelineLayout layout;
+   VkShaderModule cs;
+   VkPipeline pipeline;
+   VkCommandBuffer cmd, copy;
+};
+
+static VkResult
+compute_res_init(struct vkb *b, struct compute_res *c, VkDeviceSize bytes, uint32_t n,
+                 uint32_t mul)
+{
+   memset(c, 0, sizeof(*c));
+   const VkBufferUsageFlags usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT |
+                                    VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
+                                    VK_BUFFER_USAGE_TRANSFER_DST_BIT;
+   VkResult res = vkb_buffer_create(b, bytes, usage, false, &c->in);
+   if (res == VK_SUCCESS)
+      res = vkb_buffer_create(b, bytes, usage, false, &c->out);
+   if (res == VK_SUCCESS)
+      res = vkb_buffer_create(b, bytes, VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
+                                           VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+                              true, &c->staging);
+   if (res != VK_SUCCESS)
+      return res;
+   const VkDescriptorSetLayoutBinding bind[2] = {
+      { 0, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, NULL },
+      { 1, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, NULL },
+   };
+   const VkDescriptorSetLayoutCreateInfo dslci = {
+      .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
+      .bindingCount = 2, .pBindings = bind,
+   };
+   res = vkCreateDescriptorSetLayout(b->dev, &dslci, NULL, &c->dsl);
+   if (res != VK_SUCCESS)
+      return vkb_fail(b, res, "vkCreateDescriptorSetLayout");
+   const VkDescriptorPoolSize ps = { VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 2 };
+   const VkDescriptorPoolCreateInfo dpci = {
+      .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
+      .maxSets = 1, .poolSizeCount = 1, .pPoolSizes = &ps,
+   };
+   res = vkCreateDescriptorPool(b->dev, &dpci, NULL, &c->dpool);
+   if (res != VK_SUCCESS)
+      return vkb_fail(b, res, "vkCreateDescriptorPool");
+   const VkDescriptorSetAllocateInfo dsai = {
+      .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
+      .descriptorPool = c->dpool, .descriptorSetCount = 1, .pSetLayouts = &c->dsl,
+   };
+   res = vkAllocateDescriptorSets(b->dev, &dsai, &c->set);
+   if (res != VK_SUCCESS)
+      return vkb_fail(b, res, "vkAllocateDescriptorSets");
+   const VkDescriptorBufferInfo dbi[2] = {
+      { c->in.buf, 0, VK_WHOLE_SIZE }, { c->out.buf, 0, VK_WHOLE_SIZE },
+   };
+   const VkWriteDescriptorSet wr = {
+      .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+      .dstSet = c->set, .dstBinding = 0, .descriptorCount = 2,
+      .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, .pBufferInfo = dbi,
+   };
+   vkUpdateDescriptorSets(b->dev, 1, &wr, 0, NULL);
+   const VkPushConstantRange pcr = { VK_SHADER_STAGE_COMPUTE_BIT, 0, 8 };
+   const VkPipelineLayoutCreateInfo plci = {
+      .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
+      .setLayoutCount = 1, .pSetLayouts = &c->dsl,
+      .pushConstantRangeCount = 1, .pPushConstantRanges = &pcr,
+   };
+   res = vkCreatePipelineLayout(b->dev, &plci, NULL, &c->layout);
+   if (res != VK_SUCCESS)
+      return vkb_fail(b, res, "vkCreatePipelineLayout");
+   res = vkb_shader_module(b, pvb_compute_comp, sizeof(pvb_compute_comp), &c->cs);
+   if (res != VK_SUCCESS)
+      return res;
+   const VkComputePipelineCreateInfo cpci = {
+      .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
+      .stage = { .sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+                 .stage = VK_SHADER_STAGE_COMPUTE_BIT, .module = c->cs, .pName = "main" },
+      .layout = c->layout,
+   };
+   res = vkCreateComputePipelines(b->dev, VK_NULL_HANDLE, 1, &cpci, NULL, &c->pipeline);
+   if (res != VK_SUCCESS)
+      return vkb_fail(b, res, "vkCreateComputePipelines");
+
+   /* Input upload, once, through the staging buffer. */
+   uint32_t *p = c->staging.map;
+   for (uint32_t i = 0; i < n; i++)
+      p[i] = compute_input(i);
+   const VkBufferCopy whole = { 0, 0, bytes };
+   VkCommandBuffer up;
+   res = vkb_cmd_alloc(b, &up);
+   if (res == VK_SUCCESS)
+      res = vkb_cmd_begin(b, up, true);
+   if (res != VK_SUCCESS)
+      return res;
+   vkCmdCopyBuffer(up, c->staging.buf, c->in.buf, 1, &whole);
+   res = vkb_cmd_end(b, up);
+   if (res == VK_SUCCESS)
+      res = vkb_submit_wait(b, up, WAIT_NS);
+   vkFreeCommandBuffers(b->dev, b->pool, 1, &up);
+   if (res != VK_SUCCESS)
+      return res;
+   memset(c->staging.map, 0, bytes); /* so a missing copy-back is caught */
+
+   const uint32_t pc[2] = { n, mul };
+   uint32_t groups = (n + 255) / 256;
+   if (groups > 65535)
+      groups = 65535;
+   res = vkb_cmd_alloc(b, &c->cmd);
+   if (res == VK_SUCCESS)
+      res = vkb_cmd_begin(b, c->cmd, false);
+   if (res != VK_SUCCESS)
+      return res;
+   vkCmdBindPipeline(c->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, c->pipeline);
+   vkCmdBindDescriptorSets(c->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, c->layout, 0, 1, &c->set,
+                           0, NULL);
+   vkCmdPushConstants(c->cmd, c->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof(pc), pc);
+   vkCmdDispatch(c->cmd, groups, 1, 1);
+   res = vkb_cmd_end(b, c->cmd);
+   if (res == VK_SUCCESS)
+      res = vkb_cmd_alloc(b, &c->copy);
+   if (res == VK_SUCCESS)
+      res = vkb_cmd_begin(b, c->copy, false);
+   if (res != VK_SUCCESS)
+      return res;
+   const VkMemoryBarrier bar = {
+      .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+      .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
+      .dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT,
+   };
+   vkCmdPipelineBarrier(c->copy, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                        VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1, &bar, 0, NULL, 0, NULL);
+   vkCmdCopyBuffer(c->copy, c->out.buf, c->staging.buf, 1, &whole);
+   vkb_cmd_host_read_barrier(c->copy);
+   return vkb_cmd_end(b, c->copy);
+}
+
+static void
+compute_res_fini(struct vkb *b, struct compute_res *c)
+{
+   if (c->pipeline)
+      vkDestroyPipeline(b->dev, c->pipeline, NULL);
+   if (c->cs)
+      vkDestroyShaderModule(b->dev, c->cs, NULL);
+   if (c->layout)
+      vkDestroyPipelineLayout(b->dev, c->layout, NULL);
+   if (c->dpool)
+      vkDestroyDescriptorPool(b->dev, c->dpool, NULL);
+   if (c->dsl)
+      vkDestroyDescriptorSetLayout(b->dev, c->dsl, NULL);
+   vkb_buffer_destroy(b, &c->in);
+   vkb_buffer_destroy(b, &c->out);
+   vkb_buffer_destroy(b, &c->staging);
+}
+
+static int
+wl_compute(struct wk *w)
+{
+   const unsigned mib = w->args->size_mib ? w->args->size_mib : 32;
+   const VkDeviceSize bytes = (VkDeviceSize)mib << 20;
+   const uint32_t n = (uint32_t)(bytes / 4), mul = 2654435761u;
+   struct compute_res c;
+   rep(w, "metric compute ms 0 compute dispatch over 2x%u MiB storage buffers", mib);
+   if (init_vk(w))
+      return 1;
+   if (compute_res_init(&w->vk, &c, bytes, n, mul) != VK_SUCCESS)
+      return rep_vk_error(w);
+   if (!wait_go(w))
+      return 1;
+   for (unsigned i = 0; i < w->args->iters; i++) {
+      double t0 = now_us();
+      if (vkb_submit_wait(&w->vk, c.cmd, WAIT_NS) != VK_SUCCESS)
+         return rep_vk_error(w);
+      push_sample(w, (now_us() - t0) / 1e3);
+   }
+   flush_samples(w, "compute");
+   rep(w, "done");
+   if (vkb_submit_wait(&w->vk, c.copy, WAIT_NS) != VK_SUCCESS) {
+      rep(w, "check fail copy back: %s", w->vk.err);
+   } else {
+      const uint32_t *p = c.staging.map;
+      uint32_t bad = n;
+      for (uint32_t i = 0; i < n && bad == n; i++) {
+         if (p[i] != compute_input(i) * mul + i)
+            bad = i;
+      }
+      if (bad == n)
+         rep(w, "check ok");
+      else
+         rep(w, "check fail element %u is 0x%08x, expected 0x%08x", bad, p[bad],
+             compute_input(bad) * mul + bad);
+   }
+   compute_res_fini(&w->vk, &c);
+   vkb_fini(&w->vk);
+   return 0;
+}
+
+/* Upload into host-visible memory + copy to device; copy back + read out. */
+static int
+wl_upload(struct wk *w)
+{
+   const unsigned mib = w->args->size_mib ? w->args->size_mib : 64;
+   const size_t bytes = (size_t)mib << 20;
+   rep(w, "metric upload ms 0 %u MiB upload (host-visible -> device)", mib);
+   rep(w, "metric readback ms 0 %u MiB readback (device -> host-visible)", mib);
+   if (init_vk(w))
+      return 1;
+   struct vkb *b = &w->vk;
+   struct vkb_buffer up, dev, down;
+   uint32_t *src = malloc(bytes), *dst = malloc(bytes);
+   double *up_t = calloc(w->args->iters ? w->args->iters : 1, sizeof(double));
+   VkCommandBuffer cup, cdown;
+   if (!src || !dst || !up_t) {
+      rep(w, "error out of memory");
+      return 1;
+   }
+   const VkBufferUsageFlags tu = VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
+                                 VK_BUFFER_USAGE_TRANSFER_DST_BIT;
+   if (vkb_buffer_create(b, bytes, tu, true, &up) != VK_SUCCESS ||
+       vkb_buffer_create(b, bytes, tu, false, &dev) != VK_SUCCESS ||
+       vkb_buffer_create(b, bytes, tu, true, &down) != VK_SUCCESS ||
+       vkb_cmd_alloc(b, &cup) != VK_SUCCESS || vkb_cmd_begin(b, cup, false) != VK_SUCCESS)
+      return rep_vk_error(w);
+   const VkBufferCopy whole = { 0, 0, bytes };
+   vkCmdCopyBuffer(cup, up.buf, dev.buf, 1, &whole);
+   if (vkb_cmd_end(b, cup) != VK_SUCCESS || vkb_cmd_alloc(b, &cdown) != VK_SUCCESS ||
+       vkb_cmd_begin(b, cdown, false) != VK_SUCCESS)
+      return rep_vk_error(w);
+   vkCmdCopyBuffer(cdown, dev.buf, down.buf, 1, &whole);
+   vkb_cmd_host_read_barrier(cdown);
+   if (vkb_cmd_end(b, cdown) != VK_SUCCESS)
+      return rep_vk_error(w);
+   for (size_t i = 0; i < bytes / 4; i++)
+      src[i] = (uint32_t)i * 2654435761u;
+   if (!wait_go(w))
+      return 1;
+   bool ok = true;
+   for (unsigned i = 0; i < w->args->iters; i++) {
+      src[0] = i; /* fresh data each round */
+      double t0 = now_us();
+      memcpy(up.map, src, bytes);
+      if (vkb_submit_wait(b, cup, WAIT_NS) != VK_SUCCESS)
+         return rep_vk_error(w);
+      double t1 = now_us();
+      if (vkb_submit_wait(b, cdown, WAIT_NS) != VK_SUCCESS)
+         return rep_vk_error(w);
+      memcpy(dst, down.map, bytes);
+      double t2 = now_us();
+      up_t[i] = (t1 - t0) / 1e3;
+      push_sample(w, (t2 - t1) / 1e3);
+      if (ok && memcmp(src, dst, bytes)) {
+         ok = false;
+         rep(w, "check fail round %u: read back data differs from the upload", i);
+      }
+   }
+   flush_samples(w, "readback");
+   for (unsigned i = 0; i < w->args->iters; i++)
+      rep(w, "sample upload %.3f", up_t[i]);
+   rep(w, "done");
+   if (ok)
+      rep(w, "check ok");
+   vkb_buffer_destroy(b, &up);
+   vkb_buffer_destroy(b, &dev);
+   vkb_buffer_destroy(b, &down);
+   free(src);
+   free(dst);
+   free(up_t);
+   vkb_fini(b);
+   return 0;
+}
+
+struct workload_entry {
+   const char *name;
+   int (*run)(struct wk *w);
+};
+
+static const struct workload_entry workloads[] = {
+   { "create", wl_create },     { "clear", wl_clear },       { "frames", wl_frames },
+   { "submit", wl_submit },     { "draws", wl_draws },       { "compute", wl_compute },
+   { "upload", wl_upload },     { "pipeline", wl_pipeline }, { "clientloop", wl_clientloop },
+};
+
+int
+pb_worker_main(const struct pb_worker_args *args)
+{
+   struct wk w;
+   memset(&w, 0, sizeof(w));
+   w.args = args;
+   for (size_t i = 0; i < sizeof(workloads) / sizeof(workloads[0]); i++) {
+      if (!strcmp(workloads[i].name, args->workload)) {
+         int rc = workloads[i].run(&w);
+         free(w.samples);
+         return rc;
+      }
+   }
+   rep(&w, "error unknown workload %s", args->workload);
+   return 2;
+}
