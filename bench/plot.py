@@ -34,6 +34,7 @@ def main():
     n = len(labels)
     height = 0.8 / len(paths)
     colours = {"pearvisor": "#2a7ab0", "virgl": "#d98a1c"}
+    top = 110.0
     fig, ax = plt.subplots(figsize=(12, 0.45 * n * max(1, len(paths)) + 2))
     for pi, path in enumerate(paths):
         ys, vals, notes = [], [], []
@@ -46,24 +47,30 @@ def main():
                 vals.append(pct)
             else:
                 notes.append((y, r.get("status", "not run")))
-        bars = ax.barh(ys, vals, height=height, label=path,
-                       color=colours.get(path, None))
+        top = max([top] + [v * 1.15 for v in vals])
+        colour = colours.get(path, "#777777")
+        bars = ax.barh(ys, vals, height=height, label=path, color=colour)
         for b, v in zip(bars, vals):
             ax.text(b.get_width() + 1, b.get_y() + b.get_height() / 2,
                     f"{v:.0f}%", va="center", fontsize=7)
         for y, status in notes:
-            ax.text(1, y, f"{path}: {status[:90]}", va="center", fontsize=6,
+            ax.text(1, y, f"{path}: {status[:110]}", va="center", fontsize=6,
                     color="#b00020")
+    ax.set_xlim(0, top)
     ax.axvline(100, color="#444", linestyle="--", linewidth=1)
     ax.set_yticks(range(n))
     ax.set_yticklabels(labels, fontsize=8)
-    ax.invert_yaxis()
+    ax.set_ylim(n - 0.5, -0.5)  # first metric on top
     ax.set_xlabel("% of native (median; higher is better, 100% = host driver)")
     dev = next((p["device"] for p in res["paths"] if p["name"] == "native"), "")
     ax.set_title(f"pvbench: % of native per workload ({dev})"
                  + (" [quick]" if res.get("quick") else ""))
-    ax.legend(loc="lower right")
-    fig.tight_layout()
+    from matplotlib.patches import Patch
+    ax.legend(handles=[Patch(color=colours.get(p, "#777777"), label=p) for p in paths],
+              loc="lower right")
+    # Long metric names: a fixed left margin instead of tight_layout.
+    fig.subplots_adjust(left=0.30, right=0.97, top=1 - 0.6 / fig.get_figheight(),
+                        bottom=0.6 / fig.get_figheight())
     fig.savefig(sys.argv[2], dpi=110)
     return 0
 

@@ -66,6 +66,8 @@ struct bench {
    char logdir[PATH_MAX];
    int logdir_fd;   /* logs are written through it, whatever /tmp is */
    int host_ns_fd;  /* the mount namespace to return to after a path */
+   int cwd_fd;
+   char abs[5][PATH_MAX]; /* absolute forms of the files given */
    struct pb_results res;
    enum path_kind kinds[PB_MAX_PATHS];
    bool ns_private; /* this process is in a private /tmp now */
@@ -237,7 +239,7 @@ server_dropped_client(struct group *g)
    if (!g->server_log[0] || g->server_fail[0])
       return g->server_fail[0] != '\0';
    /* virglrenderer's vtest server: "client failed: VTEST_CLIENT_ERROR_...". */
-   pb_file_find_line(g->b->logdir_fd, g->server_log, "client failed", g->server_fail,
+   pb_file_find_line(g->b->logdir_fd, g->server_log, "client failed", true, g->server_fail,
                      sizeof(g->server_fail));
    return g->server_fail[0] != '\0';
 }
@@ -330,11 +332,15 @@ group_status(struct group *g, struct pb_proc *server, const char *log_name, int 
       return;
    }
    for (size_t i = 0; i < g->n; i++) {
-      char why[PB_STATUS_LEN - 16];
+      char why[PB_STATUS_LEN - 16], err[200] = "";
       worker_failure(g, i, log_name, why, sizeof(why));
       if (why[0]) {
-         fmt_status(out->status, sizeof(out->status), "fails: %s%.200s%.80s",
-                  g->n > 1 ? "a client: " : "", why, srv);
+         /* The server usually says why a client broke. */
+         if (server)
+            pb_file_find_line(g->b->logdir_fd, g->server_log, "error", false, err,
+                              sizeof(err));
+         fmt_status(out->status, sizeof(out->status), "fails: %s%s%s%s%s",
+                    g->n > 1 ? "a client: " : "", why, srv, err[0] ? "; server: " : "", err);
          return;
       }
    }
@@ -612,6 +618,9 @@ leave_private_tmp(struct bench *b)
       return;
    if (setns(b->host_ns_fd, CLONE_NEWNS))
       pv_warn(TAG, "cannot return to the host mount namespace: %s", strerror(errno));
+   /* setns() moves the working directory to / */
+   if (b->cwd_fd >= 0 && fchdir(b->cwd_fd))
+      pv_warn(TAG, "cannot return to the working directory: %s", strerror(errno));
    b->ns_private = left_host_ns(b);
 }
 
@@ -856,6 +865,27 @@ options_default(struct options *o)
             "create,clear,frames,submit,draws,compute,upload,pipeline,clients");
 }
 
+/* "ok" for a path that ran becomes a count of its failing workloads. */
+static void
+summarize_paths(struct pb_results *r)
+{
+   for (unsigned p = 0; p < r->npaths; p++) {
+      size_t bad = 0;
+      for (size_t i = 0; i < r->nw; i++)
+         bad += strcmp(r->w[i].status[p], "ok") != 0;
+      if (!strcmp(r->paths[p].status, "ok") && bad)
+         snprintf(r->paths[p].status, sizeof(r->paths[p].status),
+                  "ran; %zu of %zu workloads fail", bad, r->nw);
+   }
+}
+
+/* The absolute path of an existing file, else p unchanged. */
+static const char *
+abs_path(const char *p, char buf[PATH_MAX])
+{
+   return p && realpath(p, buf) ? buf : p;
+}
+
 /* Paths in canonical order, native first (the % of native baseline). */
 static void
 select_paths(struct bench *b)
@@ -879,6 +909,12 @@ main(int argc, char **argv)
    options_default(&b.o);
    if (parse_options(argc, argv, &b.o))
       return 2;
+   /* Absolute paths: set-up may change the working directory. */
+   b.o.venus_icd = abs_path(b.o.venus_icd, b.abs[0]);
+   b.o.host_icd = abs_path(b.o.host_icd, b.abs[1]);
+   b.o.pv_vtest = abs_path(b.o.pv_vtest, b.abs[2]);
+   b.o.virgl_server = abs_path(b.o.virgl_server, b.abs[3]);
+   b.o.plot_script = abs_path(b.o.plot_script, b.abs[4]);
    pb_results_init(&b.res);
    select_paths(&b);
    if (!b.res.npaths) {
@@ -892,6 +928,7 @@ main(int argc, char **argv)
    }
    b.logdir_fd = open(b.logdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
    b.host_ns_fd = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+   b.cwd_fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
    if (b.logdir_fd < 0) {
       pv_error(TAG, "cannot open %s: %s", b.logdir, strerror(errno));
       return 1;
@@ -905,6 +942,7 @@ main(int argc, char **argv)
    for (unsigned p = 0; p < b.res.npaths; p++)
       run_path(&b, p);
 
+   summarize_paths(&b.res);
    int err = write_file(&b, "results.txt", pb_write_table);
    if (!err)
       err = write_file(&b, "results.json", pb_write_json);

@@ -199,9 +199,33 @@ metric_status(const struct pb_results *r, const struct pb_metric *m, unsigned p)
    return st;
 }
 
+/* Distinct failure reasons, so the table can point at them by number. */
+struct reasons {
+   const char *v[64];
+   size_t n;
+};
+
+static const char *
+reason_ref(struct reasons *rs, const char *status, char *buf, size_t len)
+{
+   if (strncmp(status, "fails", 5))
+      return status;
+   size_t i = 0;
+   while (i < rs->n && strcmp(rs->v[i], status))
+      i++;
+   if (i == rs->n && rs->n < sizeof(rs->v) / sizeof(rs->v[0]))
+      rs->v[rs->n++] = status;
+   if (i == sizeof(rs->v) / sizeof(rs->v[0]))
+      return status;
+   snprintf(buf, len, "fails [%zu]", i + 1);
+   return buf;
+}
+
 void
 pb_write_table(const struct pb_results *r, FILE *f)
 {
+   struct reasons rs = { .n = 0 };
+   char ref[32];
    fprintf(f, "%-58s %-10s %10s %10s %10s %-5s %9s\n", "metric", "path", "min", "median",
            "p90", "unit", "% native");
    for (size_t i = 0; i < r->nm; i++) {
@@ -211,7 +235,7 @@ pb_write_table(const struct pb_results *r, FILE *f)
          const char *label = p == 0 ? m->name : "";
          if (!pb_stats_compute(&m->s[p], &st)) {
             fprintf(f, "%-58.58s %-10s %s\n", label, r->paths[p].name,
-                    metric_status(r, m, p));
+                    reason_ref(&rs, metric_status(r, m, p), ref, sizeof(ref)));
             continue;
          }
          double pc = pct(r, m, p);
@@ -231,8 +255,13 @@ pb_write_table(const struct pb_results *r, FILE *f)
          continue;
       for (unsigned p = 0; p < r->npaths; p++)
          fprintf(f, "%-58s %-10s %s\n", p == 0 ? r->w[i].workload : "", r->paths[p].name,
-                 r->w[i].status[p][0] ? r->w[i].status[p] : "not run");
+                 reason_ref(&rs, r->w[i].status[p][0] ? r->w[i].status[p] : "not run", ref,
+                            sizeof(ref)));
    }
+   if (rs.n)
+      fprintf(f, "\nfailures:\n");
+   for (size_t i = 0; i < rs.n; i++)
+      fprintf(f, "  [%zu] %s\n", i + 1, rs.v[i]);
    fprintf(f, "\npaths:\n");
    for (unsigned p = 0; p < r->npaths; p++)
       fprintf(f, "  %-10s %s%s%s\n", r->paths[p].name, r->paths[p].status,

@@ -492,7 +492,8 @@ pb_tree_rss_kb(pid_t root)
 }
 
 void
-pb_file_find_line(int dirfd, const char *name, const char *needle, char *buf, size_t len)
+pb_file_find_line(int dirfd, const char *name, const char *needle, bool with_prev, char *buf,
+                  size_t len)
 {
    buf[0] = '\0';
    int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
@@ -512,8 +513,10 @@ pb_file_find_line(int dirfd, const char *name, const char *needle, char *buf, si
          continue;
       if (!needle)
          snprintf(buf, len, "%s", line);
+      else if (strstr(line, needle) && with_prev && prev[0])
+         snprintf(buf, len, "%s / %s", prev, line);
       else if (strstr(line, needle))
-         snprintf(buf, len, "%s%s%s", prev, prev[0] ? " / " : "", line);
+         snprintf(buf, len, "%s", line);
       snprintf(prev, sizeof(prev), "%s", line);
    }
    fclose(f);
@@ -522,5 +525,5 @@ pb_file_find_line(int dirfd, const char *name, const char *needle, char *buf, si
 void
 pb_file_last_line(int dirfd, const char *name, char *buf, size_t len)
 {
-   pb_file_find_line(dirfd, name, NULL, buf, len);
+   pb_file_find_line(dirfd, name, NULL, false, buf, len);
 }

@@ -78,9 +78,11 @@ long pb_tree_rss_kb(pid_t pid);
 /* Last non-empty line of dirfd/name (for failure reasons), "" when none. */
 void pb_file_last_line(int dirfd, const char *name, char *buf, size_t len);
 
-/* Last line of dirfd/name containing needle, after the line before it
- * (usually the cause): "before / line"; "" when none. */
-void pb_file_find_line(int dirfd, const char *name, const char *needle, char *buf, size_t len);
+/* Last line of dirfd/name containing needle (any line when NULL), "" when
+ * none; with_prev puts the line before it (often the cause) in front:
+ * "before / line". */
+void pb_file_find_line(int dirfd, const char *name, const char *needle, bool with_prev,
+                       char *buf, size_t len);
 
 double pb_now_s(void);
 
