@@ -71,6 +71,7 @@ class Member:
             decl = decl.replace(c.text, '')
         self.decl = ' '.join(decl.split())
         self.selector = elem.get('selector')
+        self.objecttype = elem.get('objecttype')
 
 
 class Registry:
@@ -221,6 +222,9 @@ class Gen:
         self.out_structs = set()        # need partial decode + full encode
         self.commands = []              # command dicts to generate, sorted by number
         self.skipped = []
+        # names of members/params that give the VkObjectType of a raw handle
+        self.objecttype_ok = {'objectType'}
+        self.denied = set()
 
     # ---- analysis -------------------------------------------------------
 
@@ -230,7 +234,7 @@ class Gen:
             return self.struct_ok[name]
         if name in stack:
             return True
-        ok = name in self.reg.available and name in self.reg.structs
+        ok = name in self.reg.available and name in self.reg.structs and name not in self.denied
         if ok:
             try:
                 for m in self.reg.structs[name]['members']:
@@ -245,12 +249,16 @@ class Gen:
     def check_member(self, m, stack):
         if m.bitfield or len(m.dims) > 1:
             raise Unsupported(m.name)
+        if m.objecttype and (m.ptr or m.array):
+            raise Unsupported('array of raw handles')
         k = self.reg.kind(m.type)
         if k in ('struct', 'union'):
             if not self.check_struct(m.type, stack):
                 raise Unsupported(m.type)
         if m.type == 'VkAllocationCallbacks':
             return
+        if m.objecttype and m.objecttype not in self.objecttype_ok:
+            raise Unsupported('raw handle')
         if k == 'void':
             if m.ptr != 1 or not m.len:
                 raise Unsupported('void pointer without size')
@@ -412,6 +420,13 @@ class Gen:
         """Struct member (prefix 'val->')."""
         reg = self.reg
         dst = prefix + m.name
+        if m.objecttype and not partial:
+            # a raw uint64_t handle whose type another member gives
+            ot = siblings.get(m.objecttype)
+            if ot is None or ot.type != 'VkObjectType':
+                raise Unsupported('raw handle typed by ' + (ot.type if ot else '?'))
+            lines.append(ind + '%s = vn_decode_typed_handle(dec, %s%s);' % (dst, prefix, m.objecttype))
+            return
         t = reg.resolve(m.type)
         k = reg.kind(t)
         if m.array:
@@ -1067,6 +1082,7 @@ def load_facts(path):
     cmd_types = []
     noencode = set()
     nullable = set()
+    denied = set()
     for line in open(path):
         line = line.split('#')[0].split()
         if not line:
@@ -1077,9 +1093,11 @@ def load_facts(path):
             noencode.add(line[1])
         elif line[0] == 'nullable':
             nullable.add(line[1])
+        elif line[0] == 'deny':
+            denied.add(line[1])
         else:
             sys.exit('venus_protocol.txt: unknown line ' + ' '.join(line))
-    return cmd_types, noencode, nullable
+    return cmd_types, noencode, nullable, denied
 
 
 def load_list(path):
@@ -1111,13 +1129,14 @@ def main():
     venus_stypes = [(e.get('name'), e.get('value')) for e in vroot.iter('enum')]
     venus_cmds = set(reg.commands) - before_cmds
 
-    all_types, noencode, nullable = load_facts(os.path.join(a.tools_dir, 'venus_protocol.txt'))
+    all_types, noencode, nullable, denied = load_facts(os.path.join(a.tools_dir, 'venus_protocol.txt'))
     manual = set(load_list(os.path.join(a.tools_dir, 'venus_manual.txt')))
     cmd_types = {}
     for name, num in all_types:
         cmd_types.setdefault(name, num)
 
     g = Gen(reg, cmd_types, noencode, manual, nullable)
+    g.denied = denied
     g.analyze()
     g.finalize()
     if a.verbose:
@@ -1205,6 +1224,21 @@ def main():
          'const void *vn_decode_pnext(struct vn_cs_decoder *dec, const VkStructureType *allowed, uint32_t count);',
          'void *vn_decode_pnext_partial(struct vn_cs_decoder *dec, const VkStructureType *allowed, uint32_t count);',
          'void vn_encode_pnext(struct vn_cs_encoder *enc, const void *pnext);', '']
+    h += ['/* A raw uint64_t handle (e.g. VkDebugUtilsObjectNameInfoEXT::objectHandle):',
+          ' * 0 stays 0, anything else must be an object of the given type. */',
+          'static inline uint64_t',
+          'vn_decode_typed_handle(struct vn_cs_decoder *dec, VkObjectType type)',
+          '{',
+          '   const uint64_t id = vn_decode_uint64_t(dec);',
+          '   if (!id || dec->fatal)',
+          '      return 0;',
+          '   struct vn_object *obj = dec->objects ? vn_object_table_lookup(dec->objects, id, type) : NULL;',
+          '   if (!obj) {',
+          '      vn_cs_decoder_set_fatal(dec, "unknown object id");',
+          '      return 0;',
+          '   }',
+          '   return obj->handle;',
+          '}', '']
     for hname in sorted(reg.handles):
         if hname not in reg.available:
             continue

@@ -2124,7 +2124,7 @@ vn_decode_vkSetPrivateData_args(struct vn_cs_decoder *dec, struct vn_command_vkS
       args->dispatch = obj;
    }
    vn_decode_bytes(dec, &args->objectType, sizeof(args->objectType));
-   vn_decode_bytes(dec, &args->objectHandle, sizeof(args->objectHandle));
+   args->objectHandle = vn_decode_typed_handle(dec, args->objectType);
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_PRIVATE_DATA_SLOT, false);
       args->privateDataSlot = obj ? (VkPrivateDataSlot)(uintptr_t)obj->handle : VK_NULL_HANDLE;
@@ -2148,7 +2148,7 @@ vn_decode_vkGetPrivateData_args(struct vn_cs_decoder *dec, struct vn_command_vkG
       args->dispatch = obj;
    }
    vn_decode_bytes(dec, &args->objectType, sizeof(args->objectType));
-   vn_decode_bytes(dec, &args->objectHandle, sizeof(args->objectHandle));
+   args->objectHandle = vn_decode_typed_handle(dec, args->objectType);
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_PRIVATE_DATA_SLOT, false);
       args->privateDataSlot = obj ? (VkPrivateDataSlot)(uintptr_t)obj->handle : VK_NULL_HANDLE;

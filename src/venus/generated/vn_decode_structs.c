@@ -1258,7 +1258,7 @@ void
 vn_decode_VkDebugUtilsObjectNameInfoEXT_self(struct vn_cs_decoder *dec, VkDebugUtilsObjectNameInfoEXT *val)
 {
    vn_decode_bytes(dec, &val->objectType, sizeof(val->objectType));
-   vn_decode_bytes(dec, &val->objectHandle, sizeof(val->objectHandle));
+   val->objectHandle = vn_decode_typed_handle(dec, val->objectType);
    val->pObjectName = vn_decode_string(dec);
 }
 
@@ -3250,25 +3250,6 @@ vn_decode_VkImageViewUsageCreateInfo(struct vn_cs_decoder *dec, VkImageViewUsage
 }
 
 void
-vn_decode_VkImportMemoryFdInfoKHR_self(struct vn_cs_decoder *dec, VkImportMemoryFdInfoKHR *val)
-{
-   vn_decode_bytes(dec, &val->handleType, sizeof(val->handleType));
-   vn_decode_bytes(dec, &val->fd, sizeof(val->fd));
-}
-
-void
-vn_decode_VkImportMemoryFdInfoKHR(struct vn_cs_decoder *dec, VkImportMemoryFdInfoKHR *val)
-{
-   if (vn_decode_uint32_t(dec) != VK_STRUCTURE_TYPE_IMPORT_MEMORY_FD_INFO_KHR) {
-      vn_cs_decoder_set_fatal(dec, "unexpected sType");
-      return;
-   }
-   val->sType = VK_STRUCTURE_TYPE_IMPORT_MEMORY_FD_INFO_KHR;
-   val->pNext = (void *)vn_decode_pnext(dec, NULL, 0);
-   vn_decode_VkImportMemoryFdInfoKHR_self(dec, val);
-}
-
-void
 vn_decode_VkImportMemoryResourceInfoMESA_self(struct vn_cs_decoder *dec, VkImportMemoryResourceInfoMESA *val)
 {
    vn_decode_bytes(dec, &val->resourceId, sizeof(val->resourceId));
@@ -3413,14 +3394,13 @@ vn_decode_VkMemoryAllocateInfo(struct vn_cs_decoder *dec, VkMemoryAllocateInfo *
       VK_STRUCTURE_TYPE_DEDICATED_ALLOCATION_MEMORY_ALLOCATE_INFO_NV,
       VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO,
       VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO_NV,
-      VK_STRUCTURE_TYPE_IMPORT_MEMORY_FD_INFO_KHR,
       VK_STRUCTURE_TYPE_IMPORT_MEMORY_RESOURCE_INFO_MESA,
       VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_FLAGS_INFO,
       VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO,
       VK_STRUCTURE_TYPE_MEMORY_OPAQUE_CAPTURE_ADDRESS_ALLOCATE_INFO,
       VK_STRUCTURE_TYPE_MEMORY_PRIORITY_ALLOCATE_INFO_EXT,
    };
-   val->pNext = (void *)vn_decode_pnext(dec, chain, 9);
+   val->pNext = (void *)vn_decode_pnext(dec, chain, 8);
    vn_decode_VkMemoryAllocateInfo_self(dec, val);
 }
 
@@ -14771,7 +14751,6 @@ vn_pnext_size(VkStructureType s)
    case VK_STRUCTURE_TYPE_IMAGE_VIEW_MIN_LOD_CREATE_INFO_EXT: return sizeof(VkImageViewMinLodCreateInfoEXT);
    case VK_STRUCTURE_TYPE_IMAGE_VIEW_SAMPLE_WEIGHT_CREATE_INFO_QCOM: return sizeof(VkImageViewSampleWeightCreateInfoQCOM);
    case VK_STRUCTURE_TYPE_IMAGE_VIEW_USAGE_CREATE_INFO: return sizeof(VkImageViewUsageCreateInfo);
-   case VK_STRUCTURE_TYPE_IMPORT_MEMORY_FD_INFO_KHR: return sizeof(VkImportMemoryFdInfoKHR);
    case VK_STRUCTURE_TYPE_IMPORT_MEMORY_RESOURCE_INFO_MESA: return sizeof(VkImportMemoryResourceInfoMESA);
    case VK_STRUCTURE_TYPE_IMPORT_SEMAPHORE_RESOURCE_INFO_100000_MESA: return sizeof(VkImportSemaphoreResourceInfo100000MESA);
    case VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO: return sizeof(VkInstanceCreateInfo);
@@ -15620,10 +15599,6 @@ vn_pnext_decode_self(struct vn_cs_decoder *dec, void *p, bool partial)
    case VK_STRUCTURE_TYPE_IMAGE_VIEW_USAGE_CREATE_INFO:
       if (partial) return false;
       vn_decode_VkImageViewUsageCreateInfo_self(dec, p);
-      return true;
-   case VK_STRUCTURE_TYPE_IMPORT_MEMORY_FD_INFO_KHR:
-      if (partial) return false;
-      vn_decode_VkImportMemoryFdInfoKHR_self(dec, p);
       return true;
    case VK_STRUCTURE_TYPE_IMPORT_MEMORY_RESOURCE_INFO_MESA:
       if (partial) return false;

@@ -13,6 +13,22 @@ const void *vn_decode_pnext(struct vn_cs_decoder *dec, const VkStructureType *al
 void *vn_decode_pnext_partial(struct vn_cs_decoder *dec, const VkStructureType *allowed, uint32_t count);
 void vn_encode_pnext(struct vn_cs_encoder *enc, const void *pnext);
 
+/* A raw uint64_t handle (e.g. VkDebugUtilsObjectNameInfoEXT::objectHandle):
+ * 0 stays 0, anything else must be an object of the given type. */
+static inline uint64_t
+vn_decode_typed_handle(struct vn_cs_decoder *dec, VkObjectType type)
+{
+   const uint64_t id = vn_decode_uint64_t(dec);
+   if (!id || dec->fatal)
+      return 0;
+   struct vn_object *obj = dec->objects ? vn_object_table_lookup(dec->objects, id, type) : NULL;
+   if (!obj) {
+      vn_cs_decoder_set_fatal(dec, "unknown object id");
+      return 0;
+   }
+   return obj->handle;
+}
+
 static inline VkAccelerationStructureKHR
 vn_decode_handle_VkAccelerationStructureKHR(struct vn_cs_decoder *dec, bool optional)
 {
@@ -577,8 +593,6 @@ void vn_decode_VkImageViewSampleWeightCreateInfoQCOM(struct vn_cs_decoder *dec, 
 void vn_decode_VkImageViewSampleWeightCreateInfoQCOM_self(struct vn_cs_decoder *dec, VkImageViewSampleWeightCreateInfoQCOM *val);
 void vn_decode_VkImageViewUsageCreateInfo(struct vn_cs_decoder *dec, VkImageViewUsageCreateInfo *val);
 void vn_decode_VkImageViewUsageCreateInfo_self(struct vn_cs_decoder *dec, VkImageViewUsageCreateInfo *val);
-void vn_decode_VkImportMemoryFdInfoKHR(struct vn_cs_decoder *dec, VkImportMemoryFdInfoKHR *val);
-void vn_decode_VkImportMemoryFdInfoKHR_self(struct vn_cs_decoder *dec, VkImportMemoryFdInfoKHR *val);
 void vn_decode_VkImportMemoryResourceInfoMESA(struct vn_cs_decoder *dec, VkImportMemoryResourceInfoMESA *val);
 void vn_decode_VkImportMemoryResourceInfoMESA_self(struct vn_cs_decoder *dec, VkImportMemoryResourceInfoMESA *val);
 void vn_decode_VkImportSemaphoreResourceInfo100000MESA(struct vn_cs_decoder *dec, VkImportSemaphoreResourceInfo100000MESA *val);
