@@ -276,11 +276,11 @@ mode_disconnect(void)
    reply(fd, VCMD_SYNC_WAIT);
    int wfd = recv_fd(fd);
    close(fd);
-   /* Replies nobody reads: many pings, then gone. */
+   /* Replies nobody reads until the server blocks on them, then gone. */
    fd = conn();
-   for (int i = 0; i < 1000; i++) {
+   for (int i = 0; i < 100000; i++) {
       uint32_t hdr[2] = { 0, VCMD_PING_PROTOCOL_VERSION };
-      if (!put(fd, hdr, sizeof(hdr)))
+      if (send(fd, hdr, sizeof(hdr), MSG_NOSIGNAL | MSG_DONTWAIT) != sizeof(hdr))
          break;
    }
    close(fd);
@@ -315,7 +315,7 @@ mode_fuzz(unsigned count, unsigned seed)
    }
    close(fd);
    mode_ping();
-   fprintf(stderr, "fuzz: %u of %u messages accepted before the drop, server still serving\n",
+   fprintf(stderr, "fuzz: %u of %u messages sent before the drop, server still serving\n",
            sent, count);
 }
 
