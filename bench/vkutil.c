@@ -1,6 +1,11 @@
 #include "vkutil.h"
 
+#include <dlfcn.h>
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char *
@@ -384,4 +389,60 @@ vkb_shader_module(struct vkb *b, const uint32_t *code, size_t size, VkShaderModu
    if (res != VK_SUCCESS)
       return vkb_fail(b, res, "vkCreateShaderModule");
    return VK_SUCCESS;
+}
+
+/* Pulls "library_path": "<value>" out of an ICD json; enough for the
+ * one-string-field lookup, not a JSON parser. */
+static int
+icd_library_path(const char *json_path, char *out, size_t len)
+{
+   FILE *f = fopen(json_path, "re");
+   if (!f)
+      return -errno;
+   char buf[8192];
+   size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+   fclose(f);
+   buf[n] = '\0';
+   const char *k = strstr(buf, "\"library_path\"");
+   const char *q = k ? strchr(k + 14, ':') : NULL;
+   q = q ? strchr(q, '"') : NULL;
+   const char *e = q ? strchr(q + 1, '"') : NULL;
+   if (!e)
+      return -EINVAL;
+   size_t l = (size_t)(e - q - 1);
+   char lib[PATH_MAX];
+   if (l >= sizeof(lib))
+      return -ENAMETOOLONG;
+   memcpy(lib, q + 1, l);
+   lib[l] = '\0';
+   if (lib[0] == '/' || !strchr(lib, '/')) {
+      snprintf(out, len, "%s", lib); /* absolute, or a name for the search path */
+   } else {
+      char dir[PATH_MAX];
+      snprintf(dir, sizeof(dir), "%s", json_path);
+      const char *d = dirname(dir);
+      if (strlen(d) + 1 + strlen(lib) >= len)
+         return -ENAMETOOLONG;
+      strcpy(out, d);
+      strcat(out, "/");
+      strcat(out, lib);
+   }
+   return 0;
+}
+
+int
+vkb_pin_driver(void)
+{
+   const char *files = getenv("VK_DRIVER_FILES");
+   if (!files || !files[0])
+      files = getenv("VK_ICD_FILENAMES");
+   if (!files || !files[0])
+      return -ENOENT;
+   char first[PATH_MAX], lib[PATH_MAX];
+   snprintf(first, sizeof(first), "%s", files);
+   first[strcspn(first, ":")] = '\0';
+   int err = icd_library_path(first, lib, sizeof(lib));
+   if (err)
+      return err;
+   return dlopen(lib, RTLD_LAZY | RTLD_NODELETE) ? 0 : -ENOENT;
 }

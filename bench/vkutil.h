@@ -79,6 +79,13 @@ void vkb_cmd_host_read_barrier(VkCommandBuffer cmd);
 VkResult vkb_shader_module(struct vkb *b, const uint32_t *code, size_t size,
                            VkShaderModule *out);
 
+/* Loads the driver library named by the first ICD json in VK_DRIVER_FILES /
+ * VK_ICD_FILENAMES with RTLD_NODELETE, so that destroying the last instance
+ * does not unload it: repeated instance creation then measures the driver,
+ * not dlopen, and leak reports from third-party drivers stay attributable
+ * (suppressible) under LeakSanitizer. Returns 0 or negative errno. */
+int vkb_pin_driver(void);
+
 /* Records err for a failed call and returns res, for one-line error paths. */
 VkResult vkb_fail(struct vkb *b, VkResult res, const char *what);
 

@@ -1026,6 +1026,8 @@ pb_worker_main(const struct pb_worker_args *args)
    struct wk w;
    memset(&w, 0, sizeof(w));
    w.args = args;
+   if (vkb_pin_driver())
+      rep(&w, "info pin failed: driver library not pinned");
    for (size_t i = 0; i < sizeof(workloads) / sizeof(workloads[0]); i++) {
       if (!strcmp(workloads[i].name, args->workload)) {
          int rc = workloads[i].run(&w);
