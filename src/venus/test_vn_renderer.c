@@ -1,0 +1,482 @@
+/*
+ * Drives the Venus renderer through the public API with hand-encoded
+ * command streams on the host's Vulkan driver (lavapipe in CI): capset,
+ * reply streams, instance/physical device/device/queue/memory creation, the
+ * HOST3D blob of host-visible memory, rings, fences, and bad streams.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <vulkan/vulkan.h>
+
+#include "pearvisor/pearvisor.h"
+#include "venus/vn_capset.h"
+
+#define CHECK(cond)                                                                     \
+   do {                                                                                 \
+      if (!(cond)) {                                                                    \
+         fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);       \
+         exit(1);                                                                       \
+      }                                                                                 \
+   } while (0)
+
+/* --- a tiny venus encoder --- */
+
+struct enc {
+   uint8_t buf[8192];
+   size_t n;
+};
+
+static void
+put(struct enc *e, const void *p, size_t size)
+{
+   const size_t padded = (size + 3) & ~(size_t)3;
+   CHECK(e->n + padded <= sizeof(e->buf));
+   memcpy(e->buf + e->n, p, size);
+   memset(e->buf + e->n + size, 0, padded - size);
+   e->n += padded;
+}
+
+static void
+u32(struct enc *e, uint32_t v)
+{
+   put(e, &v, 4);
+}
+
+static void
+u64(struct enc *e, uint64_t v)
+{
+   put(e, &v, 8);
+}
+
+static void
+f32(struct enc *e, float v)
+{
+   put(e, &v, 4);
+}
+
+static void
+cmd(struct enc *e, uint32_t type, bool reply)
+{
+   u32(e, type);
+   u32(e, reply ? 1 : 0);
+}
+
+enum {
+   CMD_CREATE_INSTANCE = 0,
+   CMD_DESTROY_INSTANCE = 1,
+   CMD_ENUMERATE_PHYSICAL_DEVICES = 2,
+   CMD_CREATE_DEVICE = 11,
+   CMD_DESTROY_DEVICE = 12,
+   CMD_GET_DEVICE_QUEUE = 17,
+   CMD_ALLOCATE_MEMORY = 21,
+   CMD_ENUMERATE_INSTANCE_VERSION = 137,
+   CMD_SET_REPLY = 178,
+   CMD_SEEK_REPLY = 179,
+   CMD_CREATE_RING = 188,
+   CMD_DESTROY_RING = 189,
+   CMD_NOTIFY_RING = 190,
+   CMD_WRITE_RING_EXTRA = 191,
+};
+
+static void
+set_reply(struct enc *e, uint32_t res_id, uint64_t size)
+{
+   cmd(e, CMD_SET_REPLY, false);
+   u64(e, 1);
+   u32(e, res_id);
+   u64(e, 0);
+   u64(e, size);
+   cmd(e, CMD_SEEK_REPLY, false);
+   u64(e, 0);
+}
+
+/* --- test harness --- */
+
+struct fences {
+   pthread_mutex_t mutex;
+   uint64_t last;
+   uint32_t count;
+};
+
+static void
+on_fence(void *data, uint32_t ctx_id, uint32_t ring_idx, uint64_t fence_id)
+{
+   struct fences *f = data;
+   pthread_mutex_lock(&f->mutex);
+   f->last = fence_id;
+   f->count++;
+   pthread_mutex_unlock(&f->mutex);
+}
+
+static void
+sleep_ms(unsigned ms)
+{
+   const struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+   nanosleep(&ts, NULL);
+}
+
+static const uint32_t *
+reply_u32(const void *reply, size_t word)
+{
+   return (const uint32_t *)reply + word;
+}
+
+static void
+test_capset(struct pv_renderer *r)
+{
+   uint32_t max_version = 99, max_size = 0;
+   CHECK(pv_renderer_get_capset_info(r, PV_CAPSET_VENUS, &max_version, &max_size) == 0);
+   CHECK(max_version == 0 && max_size == sizeof(struct vn_capset_venus));
+   CHECK(pv_renderer_get_capset_info(r, 1, &max_version, &max_size) == -EINVAL);
+   struct vn_capset_venus caps;
+   uint32_t size = sizeof(caps);
+   CHECK(pv_renderer_get_capset(r, PV_CAPSET_VENUS, 0, &caps, &size) == 0);
+   CHECK(size == 152);
+   CHECK(caps.wire_format_version == 0);
+   CHECK(caps.vk_xml_version >= VK_MAKE_API_VERSION(0, 1, 3, 0));
+   CHECK(caps.supports_blob_id_0 == 1);
+   CHECK(caps.vk_extension_mask1[0] & 1);
+   /* VK_KHR_timeline_semaphore is extension 208 */
+   CHECK(caps.vk_extension_mask1[208 / 32] & (1u << (208 % 32)));
+}
+
+static void *
+blob(struct pv_renderer *r, uint32_t ctx_id, uint32_t res_id, uint64_t blob_id, uint64_t size)
+{
+   const struct pv_blob_args args = {
+      .res_id = res_id,
+      .ctx_id = ctx_id,
+      .blob_mem = PV_BLOB_MEM_HOST3D,
+      .blob_flags = PV_BLOB_FLAG_MAPPABLE,
+      .blob_id = blob_id,
+      .size = size,
+   };
+   CHECK(pv_resource_create_blob(r, &args) == 0);
+   void *ptr = NULL;
+   uint64_t mapped = 0;
+   CHECK(pv_resource_map(r, res_id, &ptr, &mapped) == 0);
+   CHECK(ptr && mapped == size);
+   return ptr;
+}
+
+static void
+test_bad_streams(struct pv_renderer *r)
+{
+   CHECK(pv_context_create(r, 2, PV_CAPSET_VENUS, "bad") == 0);
+   CHECK(pv_context_create(r, 2, PV_CAPSET_VENUS, "dup") == -EEXIST);
+   struct enc e = {0};
+   cmd(&e, 99999, false); /* unknown command */
+   CHECK(pv_context_submit(r, 2, e.buf, e.n) == -EINVAL);
+   CHECK(pv_context_is_lost(r, 2));
+   CHECK(pv_context_submit(r, 2, e.buf, e.n) == -ENODEV);
+   pv_context_destroy(r, 2);
+
+   /* truncated command, and a reply without a reply stream */
+   CHECK(pv_context_create(r, 3, PV_CAPSET_VENUS, "bad2") == 0);
+   e.n = 0;
+   cmd(&e, CMD_ENUMERATE_INSTANCE_VERSION, true);
+   u64(&e, 1);
+   CHECK(pv_context_submit(r, 3, e.buf, e.n) == -EINVAL);
+   CHECK(pv_context_is_lost(r, 3));
+   pv_context_destroy(r, 3);
+
+   /* a ring outside its resource */
+   CHECK(pv_context_create(r, 4, PV_CAPSET_VENUS, "bad3") == 0);
+   blob(r, 4, 40, 0, 4096);
+   e.n = 0;
+   cmd(&e, CMD_CREATE_RING, false);
+   u64(&e, 1);
+   u64(&e, 1);
+   u32(&e, 1000384000);
+   u64(&e, 0);
+   u32(&e, 0);
+   u32(&e, 40);
+   u64(&e, 0);
+   u64(&e, 4096);
+   u64(&e, 1000);
+   u64(&e, 0);
+   u64(&e, 64);
+   u64(&e, 128);
+   u64(&e, 192);
+   u64(&e, 8192); /* buffer beyond the resource */
+   u64(&e, 0);
+   u64(&e, 0);
+   CHECK(pv_context_submit(r, 4, e.buf, e.n) == -EINVAL);
+   pv_context_destroy(r, 4);
+   pv_resource_unref(r, 40);
+
+   /* random garbage must never crash */
+   CHECK(pv_context_create(r, 5, PV_CAPSET_VENUS, "fuzz") == 0);
+   srand(1);
+   for (int i = 0; i < 200; i++) {
+      uint32_t junk[32];
+      for (int j = 0; j < 32; j++)
+         junk[j] = (uint32_t)rand() % 300;
+      pv_context_submit(r, 5, junk, sizeof(junk));
+   }
+   pv_context_destroy(r, 5);
+}
+
+static void
+test_ring(struct pv_renderer *r, uint32_t ctx_id)
+{
+   uint8_t *shm = blob(r, ctx_id, 10, 0, 8192);
+   const uint64_t head = 0, tail = 64, status = 128, buffer = 192, buffer_size = 4096;
+   const uint64_t extra = buffer + buffer_size;
+   struct enc e = {0};
+   cmd(&e, CMD_CREATE_RING, false);
+   u64(&e, 7); /* ring id */
+   u64(&e, 1);
+   u32(&e, 1000384000);
+   u64(&e, 0);
+   u32(&e, 0);
+   u32(&e, 10);
+   u64(&e, 0);
+   u64(&e, 8192);
+   u64(&e, 10ull * 1000 * 1000); /* idle after 10 ms */
+   u64(&e, head);
+   u64(&e, tail);
+   u64(&e, status);
+   u64(&e, buffer);
+   u64(&e, buffer_size);
+   u64(&e, extra);
+   u64(&e, 4);
+   CHECK(pv_context_submit(r, ctx_id, e.buf, e.n) == 0);
+
+   atomic_uint *h = (atomic_uint *)(shm + head), *t = (atomic_uint *)(shm + tail);
+   atomic_uint *st = (atomic_uint *)(shm + status), *x = (atomic_uint *)(shm + extra);
+   /* a command through the ring, wrapping around the end of the buffer */
+   uint32_t pos = 0;
+   for (int round = 0; round < 200; round++) {
+      struct enc c = {0};
+      cmd(&c, CMD_WRITE_RING_EXTRA, false);
+      u64(&c, 7);
+      u64(&c, 0);
+      u32(&c, 1000 + round);
+      for (size_t i = 0; i < c.n; i++)
+         shm[buffer + ((pos + i) & (buffer_size - 1))] = c.buf[i];
+      pos += (uint32_t)c.n;
+      atomic_store_explicit(t, pos, memory_order_release);
+      if (atomic_load(st) & 1) {
+         struct enc n = {0};
+         cmd(&n, CMD_NOTIFY_RING, false);
+         u64(&n, 7);
+         u32(&n, pos);
+         u32(&n, 0);
+         CHECK(pv_context_submit(r, ctx_id, n.buf, n.n) == 0);
+      }
+      for (int i = 0; i < 2000 && atomic_load_explicit(h, memory_order_acquire) != pos; i++)
+         sleep_ms(1);
+      CHECK(atomic_load(h) == pos);
+      CHECK(atomic_load(x) == (uint32_t)(1000 + round));
+   }
+   /* idle after the timeout, woken by a notify */
+   for (int i = 0; i < 2000 && !(atomic_load(st) & 1); i++)
+      sleep_ms(1);
+   CHECK(atomic_load(st) & 1);
+
+   /* vkWriteRingExtraMESA through the submit path too */
+   e.n = 0;
+   cmd(&e, CMD_WRITE_RING_EXTRA, false);
+   u64(&e, 7);
+   u64(&e, 0);
+   u32(&e, 4242);
+   CHECK(pv_context_submit(r, ctx_id, e.buf, e.n) == 0);
+   CHECK(atomic_load(x) == 4242);
+
+   e.n = 0;
+   cmd(&e, CMD_DESTROY_RING, false);
+   u64(&e, 7);
+   CHECK(pv_context_submit(r, ctx_id, e.buf, e.n) == 0);
+   pv_resource_unref(r, 10);
+}
+
+static void
+test_vulkan(struct pv_renderer *r, struct fences *fences)
+{
+   const uint32_t ctx = 1;
+   CHECK(pv_context_create(r, ctx, PV_CAPSET_VENUS, "test") == 0);
+   uint8_t *reply = blob(r, ctx, 1, 0, 65536);
+
+   /* vkEnumerateInstanceVersion */
+   struct enc e = {0};
+   set_reply(&e, 1, 65536);
+   cmd(&e, CMD_ENUMERATE_INSTANCE_VERSION, true);
+   u64(&e, 1);
+   CHECK(pv_context_submit(r, ctx, e.buf, e.n) == 0);
+   CHECK(*reply_u32(reply, 0) == CMD_ENUMERATE_INSTANCE_VERSION);
+   CHECK(*reply_u32(reply, 1) == VK_SUCCESS);
+   CHECK(*reply_u32(reply, 4) >= VK_API_VERSION_1_1);
+
+   /* vkCreateInstance(id 100) */
+   e.n = 0;
+   set_reply(&e, 1, 65536);
+   cmd(&e, CMD_CREATE_INSTANCE, true);
+   u64(&e, 1);
+   u32(&e, VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO);
+   u64(&e, 0);
+   u32(&e, 0);
+   u64(&e, 0); /* no application info */
+   u32(&e, 0);
+   u64(&e, 0);
+   u32(&e, 0);
+   u64(&e, 0);
+   u64(&e, 0); /* allocator */
+   u64(&e, 1);
+   u64(&e, 100);
+   CHECK(pv_context_submit(r, ctx, e.buf, e.n) == 0);
+   CHECK(*reply_u32(reply, 0) == CMD_CREATE_INSTANCE);
+   CHECK(*reply_u32(reply, 1) == VK_SUCCESS);
+
+   /* vkEnumeratePhysicalDevices: count, then ids 200.. */
+   e.n = 0;
+   set_reply(&e, 1, 65536);
+   cmd(&e, CMD_ENUMERATE_PHYSICAL_DEVICES, true);
+   u64(&e, 100);
+   u64(&e, 1);
+   u32(&e, 0);
+   u64(&e, 0);
+   CHECK(pv_context_submit(r, ctx, e.buf, e.n) == 0);
+   CHECK(*reply_u32(reply, 1) == VK_SUCCESS);
+   const uint32_t count = *reply_u32(reply, 4);
+   CHECK(count >= 1 && count < 16);
+
+   e.n = 0;
+   set_reply(&e, 1, 65536);
+   cmd(&e, CMD_ENUMERATE_PHYSICAL_DEVICES, true);
+   u64(&e, 100);
+   u64(&e, 1);
+   u32(&e, count);
+   u64(&e, count);
+   for (uint32_t i = 0; i < count; i++)
+      u64(&e, 200 + i);
+   CHECK(pv_context_submit(r, ctx, e.buf, e.n) == 0);
+   CHECK(*reply_u32(reply, 1) == VK_SUCCESS);
+
+   /* vkCreateDevice(200 -> 300) with one queue, vkGetDeviceQueue -> 400 */
+   e.n = 0;
+   set_reply(&e, 1, 65536);
+   cmd(&e, CMD_CREATE_DEVICE, true);
+   u64(&e, 200);
+   u64(&e, 1);
+   u32(&e, VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO);
+   u64(&e, 0);
+   u32(&e, 0);
+   u32(&e, 1);
+   u64(&e, 1);
+   u32(&e, VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO);
+   u64(&e, 0);
+   u32(&e, 0);
+   u32(&e, 0);
+   u32(&e, 1);
+   u64(&e, 1);
+   f32(&e, 1.0f);
+   u32(&e, 0);
+   u64(&e, 0);
+   u32(&e, 0);
+   u64(&e, 0);
+   u64(&e, 0); /* no features */
+   u64(&e, 0);
+   u64(&e, 1);
+   u64(&e, 300);
+   cmd(&e, CMD_GET_DEVICE_QUEUE, false);
+   u64(&e, 300);
+   u32(&e, 0);
+   u32(&e, 0);
+   u64(&e, 1);
+   u64(&e, 400);
+   CHECK(pv_context_submit(r, ctx, e.buf, e.n) == 0);
+   CHECK(*reply_u32(reply, 0) == CMD_CREATE_DEVICE);
+   CHECK(*reply_u32(reply, 1) == VK_SUCCESS);
+
+   /* vkAllocateMemory(300 -> 500): lavapipe's type 0 is host-visible */
+   e.n = 0;
+   set_reply(&e, 1, 65536);
+   cmd(&e, CMD_ALLOCATE_MEMORY, true);
+   u64(&e, 300);
+   u64(&e, 1);
+   u32(&e, VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO);
+   u64(&e, 0);
+   u64(&e, 65536);
+   u32(&e, 0);
+   u64(&e, 0);
+   u64(&e, 1);
+   u64(&e, 500);
+   CHECK(pv_context_submit(r, ctx, e.buf, e.n) == 0);
+   CHECK(*reply_u32(reply, 1) == VK_SUCCESS);
+
+   /* its HOST3D blob is the very memfd behind the VkDeviceMemory */
+   uint8_t *mem = blob(r, ctx, 2, 500, 65536);
+   int fd = -1;
+   uint32_t map_info = 0;
+   CHECK(pv_resource_export_fd(r, 2, &fd, &map_info) == 0);
+   CHECK(fd >= 0 && map_info == PV_MAP_CACHE_CACHED);
+   uint8_t *guest = mmap(NULL, 65536, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+   CHECK(guest != MAP_FAILED);
+   guest[123] = 0x5a;
+   CHECK(mem[123] == 0x5a);
+   munmap(guest, 65536);
+   close(fd);
+   /* a blob for an id that is no memory is refused */
+   const struct pv_blob_args bad = {.res_id = 3, .ctx_id = ctx, .blob_mem = PV_BLOB_MEM_HOST3D,
+                                    .blob_id = 300, .size = 4096};
+   CHECK(pv_resource_create_blob(r, &bad) < 0);
+
+   /* a fence retires once the queue is idle */
+   CHECK(pv_context_submit_fence(r, ctx, 0, 77) == 0);
+   for (int i = 0; i < 5000; i++) {
+      pthread_mutex_lock(&fences->mutex);
+      const bool done = fences->last == 77;
+      pthread_mutex_unlock(&fences->mutex);
+      if (done)
+         break;
+      sleep_ms(1);
+   }
+   CHECK(fences->last == 77);
+
+   test_ring(r, ctx);
+   test_bad_streams(r);
+   CHECK(!pv_context_is_lost(r, ctx));
+
+   /* context 1 still works after the others were lost */
+   e.n = 0;
+   set_reply(&e, 1, 65536);
+   cmd(&e, CMD_ENUMERATE_INSTANCE_VERSION, true);
+   u64(&e, 1);
+   CHECK(pv_context_submit(r, ctx, e.buf, e.n) == 0);
+   CHECK(*reply_u32(reply, 1) == VK_SUCCESS);
+
+   /* a ring left running, the device, memory and instance left behind: all
+    * destroyed with the context */
+   blob(r, ctx, 11, 0, 8192);
+   pv_resource_unref(r, 2);
+   pv_context_destroy(r, ctx);
+   pv_resource_unref(r, 1);
+   pv_resource_unref(r, 11);
+}
+
+int
+main(void)
+{
+   /* Keep lavapipe loaded past vkDestroyInstance so LeakSanitizer can name
+    * (and suppress) what the driver keeps until exit. */
+   dlopen("libvulkan_lvp.so", RTLD_NOW | RTLD_NODELETE);
+   struct fences fences = {.mutex = PTHREAD_MUTEX_INITIALIZER};
+   const struct pv_renderer_callbacks cbs = {.data = &fences, .fence_retired = on_fence};
+   struct pv_renderer *r = NULL;
+   CHECK(pv_renderer_create(&cbs, NULL, &r) == 0);
+   test_capset(r);
+   test_vulkan(r, &fences);
+   pv_renderer_destroy(r);
+   printf("ok\n");
+   return 0;
+}

@@ -1,0 +1,320 @@
+#include "venus/vn_context.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+
+/* Decoded arguments of one command; big enough for any sane command. */
+#define VN_CONTEXT_ARENA_LIMIT (64u << 20)
+/* vkExecuteCommandStreamsMESA may not nest deeper than this. */
+#define VN_CONTEXT_MAX_EXEC_DEPTH 1
+
+struct vn_shm *
+vn_shm_create(const char *name, uint64_t size)
+{
+   struct vn_shm *s = calloc(1, sizeof(*s));
+   if (!s)
+      return NULL;
+   if (pv_shmem_create(&s->shm, name, size) < 0) {
+      free(s);
+      return NULL;
+   }
+   atomic_init(&s->refcount, 1);
+   return s;
+}
+
+struct vn_shm *
+vn_shm_ref(struct vn_shm *s)
+{
+   atomic_fetch_add(&s->refcount, 1);
+   return s;
+}
+
+void
+vn_shm_unref(struct vn_shm *s)
+{
+   if (s && atomic_fetch_sub(&s->refcount, 1) == 1) {
+      pv_shmem_destroy(&s->shm);
+      free(s);
+   }
+}
+
+struct vn_resource *
+vn_resource_ref(struct vn_resource *res)
+{
+   atomic_fetch_add(&res->refcount, 1);
+   return res;
+}
+
+void
+vn_resource_unref(struct vn_resource *res)
+{
+   if (res && atomic_fetch_sub(&res->refcount, 1) == 1) {
+      vn_shm_unref(res->shm);
+      free(res);
+   }
+}
+
+static void
+vn_context_reply_reset(struct vn_context *ctx)
+{
+   vn_resource_unref(ctx->reply.res);
+   ctx->reply.res = NULL;
+   ctx->reply.offset = 0;
+   ctx->reply.size = 0;
+   vn_cs_encoder_init(&ctx->reply.enc, NULL, 0);
+}
+
+struct vn_cs_encoder *
+vn_context_reply_encoder(struct vn_context *ctx)
+{
+   return &ctx->reply.enc;
+}
+
+void
+vn_context_set_lost(struct vn_context *ctx, const char *why)
+{
+   if (atomic_exchange(&ctx->lost, true))
+      return;
+   pv_error("venus", "context %u (%s) lost: %s", ctx->ctx_id, ctx->name, why ? why : "?");
+}
+
+int
+vn_context_create(const struct vn_context_create_info *info, struct vn_context **out)
+{
+   struct vn_context *ctx = calloc(1, sizeof(*ctx));
+   if (!ctx)
+      return -ENOMEM;
+   ctx->renderer = info->renderer;
+   ctx->ctx_id = info->ctx_id;
+   snprintf(ctx->name, sizeof(ctx->name), "%s", info->name ? info->name : "");
+   ctx->memory_limit = info->max_memory;
+   ctx->fence.retired = info->fence_retired;
+   ctx->fence.data = info->fence_data;
+   atomic_init(&ctx->lost, false);
+
+   ctx->objects = vn_object_table_create(info->max_objects);
+   if (!ctx->objects) {
+      free(ctx);
+      return -ENOMEM;
+   }
+   vn_arena_init(&ctx->arena, VN_CONTEXT_ARENA_LIMIT);
+   vn_cs_encoder_init(&ctx->reply.enc, NULL, 0);
+
+   pthread_mutex_init(&ctx->mutex, NULL);
+   pthread_mutex_init(&ctx->fence.mutex, NULL);
+   pthread_cond_init(&ctx->fence.cond, NULL);
+   *out = ctx;
+   return 0;
+}
+
+void
+vn_context_destroy(struct vn_context *ctx)
+{
+   pthread_mutex_lock(&ctx->mutex);
+   vn_ring_stop_all_locked(ctx);
+   pthread_mutex_unlock(&ctx->mutex);
+   vn_ring_join_dead(ctx);
+
+   /* The fence thread waits on host fences of our devices: stop it first
+    * (it retires what is pending) so that destroying devices is safe. */
+   vn_fence_thread_stop(ctx);
+
+   pthread_mutex_lock(&ctx->mutex);
+   vn_context_destroy_objects(ctx, NULL, NULL);
+   vn_context_reply_reset(ctx);
+   while (ctx->attached) {
+      struct vn_attached *a = ctx->attached;
+      ctx->attached = a->next;
+      vn_resource_unref(a->res);
+      free(a);
+   }
+   pthread_mutex_unlock(&ctx->mutex);
+
+   vn_object_table_destroy(ctx->objects);
+   vn_arena_fini(&ctx->arena);
+   pthread_mutex_destroy(&ctx->mutex);
+   pthread_mutex_destroy(&ctx->fence.mutex);
+   pthread_cond_destroy(&ctx->fence.cond);
+   free(ctx);
+}
+
+bool
+vn_context_execute_locked(struct vn_context *ctx, const void *data, size_t size)
+{
+   struct vn_cs_decoder dec;
+   vn_cs_decoder_init(&dec, data, size, &ctx->arena, ctx->objects);
+
+   while (!vn_cs_decoder_done(&dec)) {
+      if (vn_context_is_lost(ctx))
+         return false;
+      vn_arena_reset(&ctx->arena);
+      vn_dispatch_command(ctx, &dec);
+      if (dec.fatal) {
+         vn_context_set_lost(ctx, dec.error ? dec.error : "bad command");
+         return false;
+      }
+      if (ctx->reply.enc.fatal) {
+         vn_context_set_lost(ctx, "reply stream overflow");
+         return false;
+      }
+   }
+   return !vn_context_is_lost(ctx);
+}
+
+int
+vn_context_submit(struct vn_context *ctx, const void *data, size_t size)
+{
+   if (vn_context_is_lost(ctx))
+      return -ENODEV;
+
+   pthread_mutex_lock(&ctx->mutex);
+   const bool ok = vn_context_execute_locked(ctx, data, size);
+   pthread_mutex_unlock(&ctx->mutex);
+
+   /* vkDestroyRingMESA only stops a ring; join it without the lock. */
+   vn_ring_join_dead(ctx);
+   return ok ? 0 : -EINVAL;
+}
+
+int
+vn_context_attach_locked(struct vn_context *ctx, struct vn_resource *res)
+{
+   for (struct vn_attached *a = ctx->attached; a; a = a->next) {
+      if (a->res->res_id == res->res_id)
+         return 0;
+   }
+   struct vn_attached *a = calloc(1, sizeof(*a));
+   if (!a)
+      return -ENOMEM;
+   a->res = vn_resource_ref(res);
+   a->next = ctx->attached;
+   ctx->attached = a;
+   return 0;
+}
+
+void
+vn_context_detach_locked(struct vn_context *ctx, uint32_t res_id)
+{
+   for (struct vn_attached **p = &ctx->attached; *p; p = &(*p)->next) {
+      if ((*p)->res->res_id == res_id) {
+         struct vn_attached *a = *p;
+         *p = a->next;
+         vn_resource_unref(a->res);
+         free(a);
+         return;
+      }
+   }
+}
+
+struct vn_resource *
+vn_context_lookup_resource(struct vn_context *ctx, uint32_t res_id)
+{
+   for (struct vn_attached *a = ctx->attached; a; a = a->next) {
+      if (a->res->res_id == res_id)
+         return a->res;
+   }
+   return NULL;
+}
+
+void *
+vn_context_resource_range(struct vn_context *ctx, uint32_t res_id, uint64_t offset,
+                          uint64_t size, struct vn_resource **res_out)
+{
+   struct vn_resource *res = vn_context_lookup_resource(ctx, res_id);
+   if (!res || !res->map || offset > res->size || size > res->size - offset)
+      return NULL;
+   if (res_out)
+      *res_out = res;
+   return res->map + offset;
+}
+
+bool
+vn_context_charge_memory(struct vn_context *ctx, uint64_t size)
+{
+   if (size > ctx->memory_limit || ctx->memory_used > ctx->memory_limit - size)
+      return false;
+   ctx->memory_used += size;
+   return true;
+}
+
+void
+vn_context_uncharge_memory(struct vn_context *ctx, uint64_t size)
+{
+   ctx->memory_used = size > ctx->memory_used ? 0 : ctx->memory_used - size;
+}
+
+/* Reply stream handlers: they live here because they only touch ctx->reply. */
+
+void
+vn_handle_vkSetReplyCommandStreamMESA(struct vn_context *ctx,
+                                      struct vn_command_vkSetReplyCommandStreamMESA *args)
+{
+   const VkCommandStreamDescriptionMESA *s = args->pStream;
+   struct vn_resource *res = NULL;
+   if (!s || !vn_context_resource_range(ctx, s->resourceId, s->offset, s->size, &res)) {
+      vn_context_set_lost(ctx, "bad reply command stream");
+      return;
+   }
+   vn_resource_ref(res);
+   vn_context_reply_reset(ctx);
+   ctx->reply.res = res;
+   ctx->reply.offset = s->offset;
+   ctx->reply.size = s->size;
+   vn_cs_encoder_init(&ctx->reply.enc, res->map + s->offset, s->size);
+}
+
+void
+vn_handle_vkSeekReplyCommandStreamMESA(struct vn_context *ctx,
+                                       struct vn_command_vkSeekReplyCommandStreamMESA *args)
+{
+   if (!ctx->reply.res || args->position > ctx->reply.size) {
+      vn_context_set_lost(ctx, "bad reply stream position");
+      return;
+   }
+   uint8_t *base = ctx->reply.res->map + ctx->reply.offset;
+   vn_cs_encoder_init(&ctx->reply.enc, base + args->position, ctx->reply.size - args->position);
+}
+
+void
+vn_handle_vkExecuteCommandStreamsMESA(struct vn_context *ctx,
+                                      struct vn_command_vkExecuteCommandStreamsMESA *args)
+{
+   if (ctx->exec_depth >= VN_CONTEXT_MAX_EXEC_DEPTH || args->dependencyCount ||
+       (args->streamCount && !args->pStreams)) {
+      vn_context_set_lost(ctx, "unsupported vkExecuteCommandStreamsMESA");
+      return;
+   }
+   /* The arena is reset per nested command: copy what we still need. */
+   const uint32_t count = args->streamCount;
+   VkCommandStreamDescriptionMESA *descs = calloc(count ? count : 1, sizeof(*descs));
+   if (!descs) {
+      vn_context_set_lost(ctx, "out of memory");
+      return;
+   }
+   memcpy(descs, args->pStreams, sizeof(*descs) * count);
+
+   ctx->exec_depth++;
+   for (uint32_t i = 0; i < count && !vn_context_is_lost(ctx); i++) {
+      const void *src = vn_context_resource_range(ctx, descs[i].resourceId, descs[i].offset,
+                                                  descs[i].size, NULL);
+      if (!src) {
+         vn_context_set_lost(ctx, "bad command stream description");
+         break;
+      }
+      /* The guest may keep writing the shared memory: decode a private copy. */
+      void *copy = malloc(descs[i].size ? descs[i].size : 1);
+      if (!copy) {
+         vn_context_set_lost(ctx, "out of memory");
+         break;
+      }
+      memcpy(copy, src, descs[i].size);
+      vn_context_execute_locked(ctx, copy, descs[i].size);
+      free(copy);
+   }
+   ctx->exec_depth--;
+   free(descs);
+}

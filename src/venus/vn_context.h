@@ -1,0 +1,209 @@
+/*
+ * One guest Vulkan context of the Venus renderer, and the host-side state of
+ * its instances, devices, memory, resources and rings.
+ *
+ * Locking: `ctx->mutex` serializes everything that touches the context's
+ * object table, arena and reply stream: command execution from the submit
+ * path and from ring threads, resource attach/detach and fence submission.
+ * Handlers run with it held. The renderer lock (vn_renderer.c) is always
+ * taken before a context lock, never after.
+ */
+#ifndef PV_VENUS_VN_CONTEXT_H
+#define PV_VENUS_VN_CONTEXT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+#include <vulkan/vulkan.h>
+
+#include "common/shmem.h"
+#include "venus/generated/vn_protocol_renderer.h"
+#include "venus/vn_cs.h"
+#include "venus/vn_object.h"
+
+/* Memory shared by a blob resource and possibly a VkDeviceMemory (memfd,
+ * mapped once on the host). Refcounted: freed when the last user is gone. */
+struct vn_shm {
+   atomic_uint refcount;
+   struct pv_shmem shm;
+};
+
+struct vn_shm *vn_shm_create(const char *name, uint64_t size);
+struct vn_shm *vn_shm_ref(struct vn_shm *s);
+void vn_shm_unref(struct vn_shm *s);
+
+/* A blob resource (pv_resource_create_blob). Refcounted: the renderer's
+ * table, each context it is attached to, rings and reply streams hold refs. */
+struct vn_resource {
+   atomic_uint refcount;
+   uint32_t res_id;
+   uint32_t blob_mem;
+   uint32_t blob_flags;
+   uint64_t blob_id;
+   uint64_t size;
+   uint32_t charged_ctx_id; /* context whose memory limit this blob counts against */
+   struct vn_shm *shm; /* memfd backing, or NULL for iov-backed GUEST blobs */
+   uint8_t *map;       /* host address of the whole blob (shm->shm.map or the iov) */
+};
+
+struct vn_resource *vn_resource_ref(struct vn_resource *res);
+void vn_resource_unref(struct vn_resource *res);
+
+/* Per VkInstance object (obj->instance). */
+struct vn_instance {
+   VkInstance handle;
+   uint32_t api_version; /* what the host instance was created with */
+   struct vn_instance_dispatch dispatch;
+};
+
+/* Per VkPhysicalDevice object (obj->data). */
+struct vn_physical_device {
+   VkPhysicalDevice handle;
+   uint32_t api_version; /* advertised: min(host device, instance, protocol) */
+   VkPhysicalDeviceMemoryProperties mem_props;
+   VkDeviceSize host_ptr_alignment; /* minImportedHostPointerAlignment, 0: no import */
+   uint32_t ext_count;               /* advertised device extensions */
+   VkExtensionProperties *exts;
+};
+
+/* Per VkDevice object (obj->device). */
+struct vn_device {
+   VkDevice handle;
+   struct vn_physical_device *physical_device;
+   struct vn_instance *instance;
+   bool host_ptr_import; /* VK_EXT_external_memory_host enabled */
+   struct vn_device_dispatch dispatch;
+};
+
+/* Per VkDeviceMemory object (obj->data). */
+struct vn_device_memory {
+   VkDeviceSize size;       /* accounted size */
+   uint32_t type_index;
+   struct vn_shm *shm;      /* host-visible memory: the memfd it was imported from */
+   struct vn_resource *res; /* imported blob resource (VkImportMemoryResourceInfoMESA) */
+};
+
+struct vn_ring;
+
+struct vn_attached {
+   struct vn_resource *res;
+   struct vn_attached *next;
+};
+
+struct vn_fence_entry;
+
+struct vn_context {
+   struct pv_renderer *renderer;
+   uint32_t ctx_id;
+   char name[64];
+
+   pthread_mutex_t mutex;
+   struct vn_object_table *objects;
+   struct vn_arena arena;
+
+   /* reply stream (vkSetReplyCommandStreamMESA / vkSeekReplyCommandStreamMESA) */
+   struct {
+      struct vn_resource *res;
+      uint64_t offset;
+      uint64_t size;
+      struct vn_cs_encoder enc;
+   } reply;
+
+   struct vn_attached *attached;
+   struct vn_ring *rings;      /* live rings */
+   struct vn_ring *dead_rings; /* stopped, waiting to be joined outside the lock */
+   uint32_t exec_depth;        /* vkExecuteCommandStreamsMESA nesting */
+
+   atomic_bool lost;
+   bool lost_logged;
+
+   uint64_t memory_used;
+   uint64_t memory_limit;
+
+   /* fence thread (pv_context_submit_fence) */
+   struct {
+      pthread_t thread;
+      bool started;
+      pthread_mutex_t mutex;
+      pthread_cond_t cond;
+      struct vn_fence_entry *head, *tail;
+      uint32_t pending;
+      bool stop;
+      void (*retired)(void *data, uint32_t ctx_id, uint32_t ring_idx, uint64_t fence_id);
+      void *data;
+   } fence;
+};
+
+struct vn_context_create_info {
+   struct pv_renderer *renderer;
+   uint32_t ctx_id;
+   const char *name;
+   uint32_t max_objects;
+   uint64_t max_memory;
+   void (*fence_retired)(void *data, uint32_t ctx_id, uint32_t ring_idx, uint64_t fence_id);
+   void *fence_data;
+};
+
+int vn_context_create(const struct vn_context_create_info *info, struct vn_context **out);
+/* Stops rings and the fence thread, destroys every host object left behind. */
+void vn_context_destroy(struct vn_context *ctx);
+
+/* Executes a command stream. Takes ctx->mutex. -EINVAL when the stream made
+ * the context lost, -ENODEV when it was lost before. */
+int vn_context_submit(struct vn_context *ctx, const void *data, size_t size);
+
+/* Executes a stream with ctx->mutex held (rings, vkExecuteCommandStreamsMESA).
+ * Returns false when the context is (or became) lost. */
+bool vn_context_execute_locked(struct vn_context *ctx, const void *data, size_t size);
+
+/* Marks the context lost; logs `why` once. Safe with or without the lock. */
+void vn_context_set_lost(struct vn_context *ctx, const char *why);
+static inline bool
+vn_context_is_lost(struct vn_context *ctx)
+{
+   return atomic_load(&ctx->lost);
+}
+
+/* Encoder writing at the current reply position. Without a reply stream it
+ * has no space: any write makes it fatal (and the context lost). */
+struct vn_cs_encoder *vn_context_reply_encoder(struct vn_context *ctx);
+
+/* Attached resources (ctx->mutex held). lookup returns a borrowed pointer. */
+int vn_context_attach_locked(struct vn_context *ctx, struct vn_resource *res);
+void vn_context_detach_locked(struct vn_context *ctx, uint32_t res_id);
+struct vn_resource *vn_context_lookup_resource(struct vn_context *ctx, uint32_t res_id);
+
+/* Returns a host pointer to [offset, offset + size) of an attached resource,
+ * or NULL when the resource is unknown or the range is out of bounds. */
+void *vn_context_resource_range(struct vn_context *ctx, uint32_t res_id, uint64_t offset,
+                                uint64_t size, struct vn_resource **res_out);
+
+/* Memory accounting against the per-context limit. */
+bool vn_context_charge_memory(struct vn_context *ctx, uint64_t size);
+void vn_context_uncharge_memory(struct vn_context *ctx, uint64_t size);
+
+/* Queues a fence (ctx->mutex NOT held: it takes it). */
+int vn_context_submit_fence(struct vn_context *ctx, uint32_t ring_idx, uint64_t fence_id);
+
+/* Rings (vn_ring.c). */
+void vn_ring_stop_all_locked(struct vn_context *ctx);
+void vn_ring_join_dead(struct vn_context *ctx);
+
+/* Device-level cleanup before a device goes away (vn_queue.c): waits until
+ * no fence entry references it. ctx->mutex held. */
+void vn_fence_drain_device(struct vn_context *ctx, struct vn_device *dev);
+
+/* Destroys every object of the context, children first (vn_device.c). When
+ * `dev` / `instance` is non-NULL only that device's / instance's objects. */
+void vn_context_destroy_objects(struct vn_context *ctx, struct vn_instance *instance,
+                                struct vn_device *dev);
+
+void vn_physical_device_free(struct vn_physical_device *pd);
+/* Frees a VkDeviceMemory object: host memory, its state, the table entry. */
+void vn_device_memory_destroy(struct vn_context *ctx, struct vn_object *obj);
+/* Retires every pending fence, then joins the fence thread. */
+void vn_fence_thread_stop(struct vn_context *ctx);
+
+#endif

@@ -1,0 +1,256 @@
+/*
+ * Device and queue creation, and tearing down whatever a guest left behind
+ * (vkDestroyDevice / vkDestroyInstance / context destroy), children first.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "venus/vn_context.h"
+
+static bool
+pd_has_ext(const struct vn_physical_device *pd, const char *name)
+{
+   for (uint32_t i = 0; i < pd->ext_count; i++) {
+      if (!strcmp(pd->exts[i].extensionName, name))
+         return true;
+   }
+   return false;
+}
+
+void
+vn_handle_vkCreateDevice(struct vn_context *ctx, struct vn_command_vkCreateDevice *args)
+{
+   struct vn_object *pd_obj = args->dispatch;
+   struct vn_physical_device *pd = pd_obj->data;
+   struct vn_instance *inst = pd_obj->instance;
+   const VkDeviceCreateInfo *guest = args->pCreateInfo;
+   const uint64_t id = (uint64_t)(uintptr_t)*args->pDevice;
+
+   /* the guest's extensions (only advertised ones) + external_memory_host */
+   const char **names = calloc(guest->enabledExtensionCount + 1, sizeof(*names));
+   if (!names) {
+      args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
+      return;
+   }
+   uint32_t count = 0;
+   bool has_host_ptr = false;
+   for (uint32_t i = 0; i < guest->enabledExtensionCount; i++) {
+      const char *name = guest->ppEnabledExtensionNames[i];
+      if (!name || !pd_has_ext(pd, name)) {
+         free(names);
+         args->ret = VK_ERROR_EXTENSION_NOT_PRESENT;
+         return;
+      }
+      has_host_ptr |= !strcmp(name, VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME);
+      names[count++] = name;
+   }
+   const bool host_ptr = pd->host_ptr_alignment != 0;
+   if (host_ptr && !has_host_ptr)
+      names[count++] = VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME;
+
+   VkDeviceCreateInfo info = *guest;
+   info.enabledLayerCount = 0;
+   info.ppEnabledLayerNames = NULL;
+   info.enabledExtensionCount = count;
+   info.ppEnabledExtensionNames = names;
+
+   struct vn_device *dev = calloc(1, sizeof(*dev));
+   if (!dev) {
+      free(names);
+      args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
+      return;
+   }
+   VkDevice handle;
+   args->ret = inst->dispatch.vkCreateDevice(args->physicalDevice, &info, NULL, &handle);
+   free(names);
+   if (args->ret != VK_SUCCESS) {
+      free(dev);
+      return;
+   }
+   dev->handle = handle;
+   dev->physical_device = pd;
+   dev->instance = inst;
+   dev->host_ptr_import = host_ptr;
+   vn_device_dispatch_init(&dev->dispatch, inst->dispatch.vkGetDeviceProcAddr, handle);
+
+   struct vn_object *obj = vn_object_table_insert(ctx->objects, id, VK_OBJECT_TYPE_DEVICE,
+                                                  (uint64_t)(uintptr_t)handle);
+   if (!obj) {
+      dev->dispatch.vkDestroyDevice(handle, NULL);
+      free(dev);
+      vn_context_set_lost(ctx, "vkCreateDevice: bad or duplicate object id");
+      return;
+   }
+   obj->instance = inst;
+   obj->device = dev;
+}
+
+void
+vn_handle_vkDestroyDevice(struct vn_context *ctx, struct vn_command_vkDestroyDevice *args)
+{
+   struct vn_object *obj = args->dispatch;
+   if (!obj)
+      return;
+   vn_context_destroy_objects(ctx, NULL, obj->device);
+}
+
+static void
+get_queue(struct vn_context *ctx, struct vn_device *dev, VkQueue queue, uint64_t id)
+{
+   if (!queue) {
+      vn_context_set_lost(ctx, "vkGetDeviceQueue: no such queue");
+      return;
+   }
+   struct vn_object *obj = vn_object_table_lookup(ctx->objects, id, VK_OBJECT_TYPE_QUEUE);
+   if (obj && obj->handle == (uint64_t)(uintptr_t)queue)
+      return; /* fetched before under the same id */
+   obj = vn_object_table_insert(ctx->objects, id, VK_OBJECT_TYPE_QUEUE,
+                                (uint64_t)(uintptr_t)queue);
+   if (!obj) {
+      vn_context_set_lost(ctx, "vkGetDeviceQueue: bad or duplicate object id");
+      return;
+   }
+   obj->instance = dev->instance;
+   obj->device = dev;
+}
+
+void
+vn_handle_vkGetDeviceQueue(struct vn_context *ctx, struct vn_command_vkGetDeviceQueue *args)
+{
+   struct vn_device *dev = args->dispatch->device;
+   VkQueue queue = VK_NULL_HANDLE;
+   dev->dispatch.vkGetDeviceQueue(args->device, args->queueFamilyIndex, args->queueIndex, &queue);
+   get_queue(ctx, dev, queue, (uint64_t)(uintptr_t)*args->pQueue);
+}
+
+void
+vn_handle_vkGetDeviceQueue2(struct vn_context *ctx, struct vn_command_vkGetDeviceQueue2 *args)
+{
+   struct vn_device *dev = args->dispatch->device;
+   VkQueue queue = VK_NULL_HANDLE;
+   dev->dispatch.vkGetDeviceQueue2(args->device, args->pQueueInfo, &queue);
+   get_queue(ctx, dev, queue, (uint64_t)(uintptr_t)*args->pQueue);
+}
+
+/* --- teardown --- */
+
+enum {
+   PASS_DROP_CHILDREN, /* freed with their pools */
+   PASS_USERS,         /* objects that use others */
+   PASS_POOLS,
+   PASS_LAYOUTS,
+   PASS_RESOURCES,
+   PASS_MEMORY,
+   PASS_QUEUES,
+   PASS_DEVICES,
+   PASS_PHYSICAL_DEVICES,
+   PASS_INSTANCES,
+   PASS_COUNT,
+};
+
+static int
+object_pass(VkObjectType type)
+{
+   switch (type) {
+   case VK_OBJECT_TYPE_COMMAND_BUFFER:
+   case VK_OBJECT_TYPE_DESCRIPTOR_SET:
+      return PASS_DROP_CHILDREN;
+   case VK_OBJECT_TYPE_COMMAND_POOL:
+   case VK_OBJECT_TYPE_DESCRIPTOR_POOL:
+   case VK_OBJECT_TYPE_PIPELINE_CACHE:
+   case VK_OBJECT_TYPE_SHADER_MODULE:
+      return PASS_POOLS;
+   case VK_OBJECT_TYPE_PIPELINE_LAYOUT:
+   case VK_OBJECT_TYPE_RENDER_PASS:
+   case VK_OBJECT_TYPE_SAMPLER:
+   case VK_OBJECT_TYPE_DESCRIPTOR_SET_LAYOUT:
+      return PASS_LAYOUTS;
+   case VK_OBJECT_TYPE_IMAGE:
+   case VK_OBJECT_TYPE_BUFFER:
+   case VK_OBJECT_TYPE_SAMPLER_YCBCR_CONVERSION:
+      return PASS_RESOURCES;
+   case VK_OBJECT_TYPE_DEVICE_MEMORY:
+      return PASS_MEMORY;
+   case VK_OBJECT_TYPE_QUEUE:
+      return PASS_QUEUES;
+   case VK_OBJECT_TYPE_DEVICE:
+      return PASS_DEVICES;
+   case VK_OBJECT_TYPE_PHYSICAL_DEVICE:
+      return PASS_PHYSICAL_DEVICES;
+   case VK_OBJECT_TYPE_INSTANCE:
+      return PASS_INSTANCES;
+   default:
+      return PASS_USERS;
+   }
+}
+
+struct teardown {
+   struct vn_context *ctx;
+   struct vn_instance *instance; /* only this instance's objects, if set */
+   struct vn_device *dev;        /* only this device's objects, if set */
+   int pass;
+};
+
+static bool
+teardown_selects(const struct teardown *t, const struct vn_object *obj)
+{
+   if (t->dev)
+      return obj->device == t->dev;
+   if (t->instance)
+      return obj->instance == t->instance ||
+             (obj->device && obj->device->instance == t->instance);
+   return true;
+}
+
+static void
+wait_idle_fn(struct vn_object *obj, void *data)
+{
+   struct teardown *t = data;
+   if (obj->type == VK_OBJECT_TYPE_DEVICE && teardown_selects(t, obj)) {
+      vn_fence_drain_device(t->ctx, obj->device);
+      obj->device->dispatch.vkDeviceWaitIdle(obj->device->handle);
+   }
+}
+
+static void
+teardown_fn(struct vn_object *obj, void *data)
+{
+   struct teardown *t = data;
+   if (object_pass(obj->type) != t->pass || !teardown_selects(t, obj))
+      return;
+   switch (t->pass) {
+   case PASS_DROP_CHILDREN:
+   case PASS_QUEUES:
+      break;
+   case PASS_MEMORY:
+      vn_device_memory_destroy(t->ctx, obj);
+      return; /* removes obj */
+   case PASS_DEVICES:
+      obj->device->dispatch.vkDestroyDevice(obj->device->handle, NULL);
+      free(obj->device);
+      break;
+   case PASS_PHYSICAL_DEVICES:
+      vn_physical_device_free(obj->data);
+      break;
+   case PASS_INSTANCES:
+      obj->instance->dispatch.vkDestroyInstance(obj->instance->handle, NULL);
+      free(obj->instance);
+      break;
+   default:
+      vn_object_destroy_host(obj);
+      break;
+   }
+   vn_object_table_remove(t->ctx->objects, obj);
+}
+
+void
+vn_context_destroy_objects(struct vn_context *ctx, struct vn_instance *instance,
+                           struct vn_device *dev)
+{
+   struct teardown t = {.ctx = ctx, .instance = instance, .dev = dev};
+   /* nothing may still run on the GPU while its objects go away */
+   vn_object_table_foreach(ctx->objects, wait_idle_fn, &t);
+   for (t.pass = 0; t.pass < PASS_COUNT; t.pass++)
+      vn_object_table_foreach(ctx->objects, teardown_fn, &t);
+}

@@ -1,0 +1,429 @@
+/*
+ * Instance and physical-device handlers: the host instance is created with
+ * what the guest asked (filtered), physical devices advertise only what both
+ * the host and Mesa's venus protocol can carry.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "venus/vn_capset.h"
+#include "venus/vn_context.h"
+
+/* Venus needs Vulkan 1.1 on the host; the protocol carries up to vk.xml's. */
+#define VN_MIN_API_VERSION VK_API_VERSION_1_1
+#define VN_MAX_API_VERSION VK_HEADER_VERSION_COMPLETE
+
+/* Protocol extensions PearVisor does not offer: they need handle types
+ * (dma-buf, opaque/sync fds) that blob resources here do not carry. */
+static const char *const vn_unsupported_exts[] = {
+   "VK_EXT_external_memory_dma_buf",
+   "VK_EXT_image_drm_format_modifier",
+   "VK_KHR_external_memory_fd",
+   "VK_KHR_external_fence_fd",
+   "VK_KHR_external_semaphore_fd",
+   "VK_EXT_command_serialization",
+   "VK_MESA_venus_protocol",
+};
+
+static uint32_t
+min_u32(uint32_t a, uint32_t b)
+{
+   return a < b ? a : b;
+}
+
+static uint32_t
+host_instance_version(void)
+{
+   uint32_t v = VK_API_VERSION_1_0;
+   if (vkEnumerateInstanceVersion(&v) != VK_SUCCESS)
+      v = VK_API_VERSION_1_0;
+   return v;
+}
+
+void
+vn_handle_vkEnumerateInstanceVersion(struct vn_context *ctx,
+                                     struct vn_command_vkEnumerateInstanceVersion *args)
+{
+   args->ret = VK_SUCCESS;
+   if (args->pApiVersion)
+      *args->pApiVersion = min_u32(host_instance_version(), VN_MAX_API_VERSION);
+}
+
+void
+vn_handle_vkEnumerateInstanceExtensionProperties(
+   struct vn_context *ctx, struct vn_command_vkEnumerateInstanceExtensionProperties *args)
+{
+   /* the guest driver implements its instance extensions itself */
+   args->ret = VK_SUCCESS;
+   if (args->pPropertyCount)
+      *args->pPropertyCount = 0;
+}
+
+void
+vn_handle_vkEnumerateInstanceLayerProperties(
+   struct vn_context *ctx, struct vn_command_vkEnumerateInstanceLayerProperties *args)
+{
+   args->ret = VK_SUCCESS;
+   if (args->pPropertyCount)
+      *args->pPropertyCount = 0;
+}
+
+void
+vn_handle_vkCreateInstance(struct vn_context *ctx, struct vn_command_vkCreateInstance *args)
+{
+   const VkInstanceCreateInfo *guest = args->pCreateInfo;
+   const uint64_t id = (uint64_t)(uintptr_t)*args->pInstance;
+
+   /* apiVersion: at least 1.1 (venus needs it), at most what the host and
+    * the protocol know. */
+   uint32_t api = guest->pApplicationInfo ? guest->pApplicationInfo->apiVersion : 0;
+   if (api < VN_MIN_API_VERSION)
+      api = VN_MIN_API_VERSION;
+   api = min_u32(api, min_u32(host_instance_version(), VN_MAX_API_VERSION));
+   if (api < VN_MIN_API_VERSION) {
+      args->ret = VK_ERROR_INCOMPATIBLE_DRIVER;
+      return;
+   }
+
+   VkApplicationInfo app = {.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO};
+   if (guest->pApplicationInfo)
+      app = *guest->pApplicationInfo;
+   app.pNext = NULL;
+   app.apiVersion = api;
+
+   /* No guest layers or instance extensions reach the host: the guest
+    * driver implements them (WSI, debug utils) on its side. */
+   const VkInstanceCreateInfo info = {
+      .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
+      .pApplicationInfo = &app,
+   };
+
+   struct vn_instance *inst = calloc(1, sizeof(*inst));
+   if (!inst) {
+      args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
+      return;
+   }
+   VkInstance handle;
+   args->ret = vkCreateInstance(&info, NULL, &handle);
+   if (args->ret != VK_SUCCESS) {
+      free(inst);
+      return;
+   }
+   inst->handle = handle;
+   inst->api_version = api;
+   vn_instance_dispatch_init(&inst->dispatch, vkGetInstanceProcAddr, handle);
+
+   struct vn_object *obj = vn_object_table_insert(ctx->objects, id, VK_OBJECT_TYPE_INSTANCE,
+                                                  (uint64_t)(uintptr_t)handle);
+   if (!obj) {
+      inst->dispatch.vkDestroyInstance(handle, NULL);
+      free(inst);
+      vn_context_set_lost(ctx, "vkCreateInstance: bad or duplicate object id");
+      return;
+   }
+   obj->instance = inst;
+}
+
+void
+vn_handle_vkDestroyInstance(struct vn_context *ctx, struct vn_command_vkDestroyInstance *args)
+{
+   struct vn_object *obj = args->dispatch;
+   if (!obj)
+      return;
+   /* also destroys objects the guest left behind, then the instance */
+   vn_context_destroy_objects(ctx, obj->instance, NULL);
+}
+
+/* --- physical devices --- */
+
+static bool
+ext_unsupported(const char *name)
+{
+   for (size_t i = 0; i < sizeof(vn_unsupported_exts) / sizeof(vn_unsupported_exts[0]); i++) {
+      if (!strcmp(name, vn_unsupported_exts[i]))
+         return true;
+   }
+   return false;
+}
+
+static void
+physical_device_init_exts(struct vn_instance *inst, struct vn_physical_device *pd)
+{
+   uint32_t count = 0;
+   inst->dispatch.vkEnumerateDeviceExtensionProperties(pd->handle, NULL, &count, NULL);
+   VkExtensionProperties *host = calloc(count ? count : 1, sizeof(*host));
+   pd->exts = calloc(count ? count : 1, sizeof(*pd->exts));
+   if (!host || !pd->exts) {
+      free(host);
+      return;
+   }
+   inst->dispatch.vkEnumerateDeviceExtensionProperties(pd->handle, NULL, &count, host);
+   for (uint32_t i = 0; i < count; i++) {
+      if (!strcmp(host[i].extensionName, VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME))
+         pd->host_ptr_alignment = 1; /* real value below */
+      const struct vn_protocol_extension *ext = vn_protocol_extension_find(host[i].extensionName);
+      if (!ext || ext_unsupported(ext->name))
+         continue;
+      VkExtensionProperties p = host[i];
+      p.specVersion = min_u32(p.specVersion, ext->spec_version);
+      pd->exts[pd->ext_count++] = p;
+   }
+   free(host);
+}
+
+static struct vn_physical_device *
+physical_device_create(struct vn_instance *inst, VkPhysicalDevice handle)
+{
+   struct vn_physical_device *pd = calloc(1, sizeof(*pd));
+   if (!pd)
+      return NULL;
+   pd->handle = handle;
+   VkPhysicalDeviceProperties props;
+   inst->dispatch.vkGetPhysicalDeviceProperties(handle, &props);
+   pd->api_version = min_u32(props.apiVersion, inst->api_version);
+   inst->dispatch.vkGetPhysicalDeviceMemoryProperties(handle, &pd->mem_props);
+   physical_device_init_exts(inst, pd);
+
+   if (pd->host_ptr_alignment && pd->api_version >= VK_API_VERSION_1_1) {
+      VkPhysicalDeviceExternalMemoryHostPropertiesEXT host = {
+         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_MEMORY_HOST_PROPERTIES_EXT,
+      };
+      VkPhysicalDeviceProperties2 p2 = {
+         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+         .pNext = &host,
+      };
+      inst->dispatch.vkGetPhysicalDeviceProperties2(handle, &p2);
+      pd->host_ptr_alignment = host.minImportedHostPointerAlignment;
+   } else {
+      pd->host_ptr_alignment = 0;
+   }
+   if (!pd->host_ptr_alignment)
+      pv_warn("venus", "host device lacks VK_EXT_external_memory_host: no mappable memory");
+   return pd;
+}
+
+void
+vn_physical_device_free(struct vn_physical_device *pd)
+{
+   if (pd) {
+      free(pd->exts);
+      free(pd);
+   }
+}
+
+static struct vn_physical_device *
+pd_of(struct vn_object *obj)
+{
+   return obj ? obj->data : NULL;
+}
+
+void
+vn_handle_vkEnumeratePhysicalDevices(struct vn_context *ctx,
+                                     struct vn_command_vkEnumeratePhysicalDevices *args)
+{
+   struct vn_instance *inst = args->dispatch->instance;
+   uint32_t count = 0;
+   args->ret = inst->dispatch.vkEnumeratePhysicalDevices(inst->handle, &count, NULL);
+   if (args->ret != VK_SUCCESS || !args->pPhysicalDeviceCount)
+      return;
+   if (!args->pPhysicalDevices) {
+      *args->pPhysicalDeviceCount = count;
+      return;
+   }
+   VkPhysicalDevice *handles = calloc(count ? count : 1, sizeof(*handles));
+   if (!handles) {
+      args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
+      return;
+   }
+   args->ret = inst->dispatch.vkEnumeratePhysicalDevices(inst->handle, &count, handles);
+   if (args->ret < 0) {
+      free(handles);
+      return;
+   }
+   const uint32_t want = *args->pPhysicalDeviceCount;
+   const uint32_t n = min_u32(want, count);
+   for (uint32_t i = 0; i < n; i++) {
+      const uint64_t id = (uint64_t)(uintptr_t)args->pPhysicalDevices[i];
+      struct vn_object *obj = vn_object_table_lookup(ctx->objects, id, VK_OBJECT_TYPE_PHYSICAL_DEVICE);
+      if (obj && obj->handle == (uint64_t)(uintptr_t)handles[i])
+         continue; /* enumerated before with the same id */
+      struct vn_physical_device *pd = physical_device_create(inst, handles[i]);
+      obj = pd ? vn_object_table_insert(ctx->objects, id, VK_OBJECT_TYPE_PHYSICAL_DEVICE,
+                                        (uint64_t)(uintptr_t)handles[i])
+               : NULL;
+      if (!obj) {
+         vn_physical_device_free(pd);
+         vn_context_set_lost(ctx, "vkEnumeratePhysicalDevices: bad object id");
+         break;
+      }
+      obj->instance = inst;
+      obj->data = pd;
+   }
+   *args->pPhysicalDeviceCount = n;
+   if (n < count)
+      args->ret = VK_INCOMPLETE;
+   free(handles);
+}
+
+struct pd_search {
+   uint64_t handle;
+   uint64_t id;
+};
+
+static void
+pd_search_fn(struct vn_object *obj, void *data)
+{
+   struct pd_search *s = data;
+   if (obj->type == VK_OBJECT_TYPE_PHYSICAL_DEVICE && obj->handle == s->handle && !s->id)
+      s->id = obj->id;
+}
+
+void
+vn_handle_vkEnumeratePhysicalDeviceGroups(struct vn_context *ctx,
+                                          struct vn_command_vkEnumeratePhysicalDeviceGroups *args)
+{
+   /* The guest sends id 0 for every member (a query) and maps the ids we
+    * reply to the physical devices it enumerated before. Members it never
+    * enumerated get id 0, which it drops. */
+   struct vn_instance *inst = args->dispatch->instance;
+   uint32_t count = 0;
+   args->ret = inst->dispatch.vkEnumeratePhysicalDeviceGroups(inst->handle, &count, NULL);
+   if (args->ret != VK_SUCCESS || !args->pPhysicalDeviceGroupCount)
+      return;
+   if (!args->pPhysicalDeviceGroupProperties) {
+      *args->pPhysicalDeviceGroupCount = count;
+      return;
+   }
+   VkPhysicalDeviceGroupProperties *groups = calloc(count ? count : 1, sizeof(*groups));
+   if (!groups) {
+      args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
+      return;
+   }
+   for (uint32_t i = 0; i < count; i++)
+      groups[i].sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_GROUP_PROPERTIES;
+   args->ret = inst->dispatch.vkEnumeratePhysicalDeviceGroups(inst->handle, &count, groups);
+   if (args->ret < 0) {
+      free(groups);
+      return;
+   }
+   const uint32_t n = min_u32(*args->pPhysicalDeviceGroupCount, count);
+   for (uint32_t i = 0; i < n; i++) {
+      VkPhysicalDeviceGroupProperties *g = &args->pPhysicalDeviceGroupProperties[i];
+      g->physicalDeviceCount = min_u32(groups[i].physicalDeviceCount, VK_MAX_DEVICE_GROUP_SIZE);
+      g->subsetAllocation = groups[i].subsetAllocation;
+      for (uint32_t j = 0; j < VK_MAX_DEVICE_GROUP_SIZE; j++) {
+         struct pd_search s = {(uint64_t)(uintptr_t)groups[i].physicalDevices[j], 0};
+         if (j < g->physicalDeviceCount)
+            vn_object_table_foreach(ctx->objects, pd_search_fn, &s);
+         g->physicalDevices[j] = (VkPhysicalDevice)(uintptr_t)s.id;
+      }
+   }
+   *args->pPhysicalDeviceGroupCount = n;
+   if (n < count)
+      args->ret = VK_INCOMPLETE;
+   free(groups);
+}
+
+static void
+fix_properties(struct vn_physical_device *pd, VkPhysicalDeviceProperties *p)
+{
+   p->apiVersion = pd->api_version;
+}
+
+void
+vn_handle_vkGetPhysicalDeviceProperties(struct vn_context *ctx,
+                                        struct vn_command_vkGetPhysicalDeviceProperties *args)
+{
+   struct vn_instance *inst = args->dispatch->instance;
+   inst->dispatch.vkGetPhysicalDeviceProperties(args->physicalDevice, args->pProperties);
+   fix_properties(pd_of(args->dispatch), args->pProperties);
+}
+
+void
+vn_handle_vkGetPhysicalDeviceProperties2(struct vn_context *ctx,
+                                         struct vn_command_vkGetPhysicalDeviceProperties2 *args)
+{
+   struct vn_instance *inst = args->dispatch->instance;
+   inst->dispatch.vkGetPhysicalDeviceProperties2(args->physicalDevice, args->pProperties);
+   fix_properties(pd_of(args->dispatch), &args->pProperties->properties);
+}
+
+void
+vn_handle_vkGetPhysicalDeviceFeatures2(struct vn_context *ctx,
+                                       struct vn_command_vkGetPhysicalDeviceFeatures2 *args)
+{
+   struct vn_instance *inst = args->dispatch->instance;
+   inst->dispatch.vkGetPhysicalDeviceFeatures2(args->physicalDevice, args->pFeatures);
+}
+
+void
+vn_handle_vkGetPhysicalDeviceMemoryProperties(
+   struct vn_context *ctx, struct vn_command_vkGetPhysicalDeviceMemoryProperties *args)
+{
+   struct vn_instance *inst = args->dispatch->instance;
+   inst->dispatch.vkGetPhysicalDeviceMemoryProperties(args->physicalDevice,
+                                                    args->pMemoryProperties);
+}
+
+void
+vn_handle_vkGetPhysicalDeviceMemoryProperties2(
+   struct vn_context *ctx, struct vn_command_vkGetPhysicalDeviceMemoryProperties2 *args)
+{
+   struct vn_instance *inst = args->dispatch->instance;
+   inst->dispatch.vkGetPhysicalDeviceMemoryProperties2(args->physicalDevice,
+                                                     args->pMemoryProperties);
+}
+
+void
+vn_handle_vkEnumerateDeviceExtensionProperties(
+   struct vn_context *ctx, struct vn_command_vkEnumerateDeviceExtensionProperties *args)
+{
+   struct vn_physical_device *pd = pd_of(args->dispatch);
+   args->ret = VK_SUCCESS;
+   if (!args->pPropertyCount)
+      return;
+   if (args->pLayerName) {
+      args->ret = VK_ERROR_LAYER_NOT_PRESENT;
+      return;
+   }
+   if (!args->pProperties) {
+      *args->pPropertyCount = pd->ext_count;
+      return;
+   }
+   const uint32_t n = min_u32(*args->pPropertyCount, pd->ext_count);
+   memcpy(args->pProperties, pd->exts, sizeof(*pd->exts) * n);
+   *args->pPropertyCount = n;
+   if (n < pd->ext_count)
+      args->ret = VK_INCOMPLETE;
+}
+
+void
+vn_handle_vkEnumerateDeviceLayerProperties(
+   struct vn_context *ctx, struct vn_command_vkEnumerateDeviceLayerProperties *args)
+{
+   args->ret = VK_SUCCESS;
+   if (args->pPropertyCount)
+      *args->pPropertyCount = 0;
+}
+
+void
+vn_handle_vkGetVenusExperimentalFeatureData100000MESA(
+   struct vn_context *ctx, struct vn_command_vkGetVenusExperimentalFeatureData100000MESA *args)
+{
+   const VkVenusExperimentalFeatures100000MESA features = {
+      .memoryResourceAllocationSize = VK_TRUE,
+      .globalFencing = VK_FALSE,
+      .largeRing = VK_TRUE,
+      .syncFdFencing = VK_FALSE,
+   };
+   if (!args->pDataSize)
+      return;
+   if (!args->pData) {
+      *args->pDataSize = sizeof(features);
+      return;
+   }
+   size_t n = *args->pDataSize < sizeof(features) ? *args->pDataSize : sizeof(features);
+   memcpy(args->pData, &features, n);
+   *args->pDataSize = n;
+}

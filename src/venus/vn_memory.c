@@ -1,0 +1,244 @@
+/*
+ * Device memory. Host-visible memory is a memfd mapped on the host and
+ * imported with VK_EXT_external_memory_host, so the HOST3D blob the guest
+ * creates for it (blob_id = the VkDeviceMemory id) is that same memfd: the
+ * guest maps exactly the pages the GPU uses, with no copies. Other memory is
+ * a plain vkAllocateMemory.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "venus/vn_context.h"
+
+/* Not in vulkan_core.h: the venus protocol's own structs. */
+#define VN_STYPE_IMPORT_MEMORY_RESOURCE_INFO_MESA ((VkStructureType)1000384002)
+#define VN_STYPE_MEMORY_RESOURCE_ALLOCATION_SIZE_PROPERTIES_100000_MESA                     \
+   ((VkStructureType)1000384003)
+
+static uint64_t
+align_up(uint64_t v, uint64_t a)
+{
+   return a ? (v + a - 1) / a * a : v;
+}
+
+struct alloc_chain {
+   uint32_t resource_id; /* VkImportMemoryResourceInfoMESA, 0 if absent */
+   bool bad;             /* a handle import the host cannot do */
+};
+
+/* Removes the structs the host driver must not see from the (arena-owned)
+ * chain: venus' resource import and export requests (host-pointer imports
+ * cannot be exported). */
+static void
+filter_alloc_chain(VkMemoryAllocateInfo *info, struct alloc_chain *out)
+{
+   VkBaseOutStructure *prev = (VkBaseOutStructure *)info;
+   while (prev->pNext) {
+      VkBaseOutStructure *s = prev->pNext;
+      switch ((int)s->sType) {
+      case VN_STYPE_IMPORT_MEMORY_RESOURCE_INFO_MESA:
+         out->resource_id = ((VkImportMemoryResourceInfoMESA *)s)->resourceId;
+         prev->pNext = s->pNext;
+         continue;
+      case VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO:
+         prev->pNext = s->pNext;
+         continue;
+      case VK_STRUCTURE_TYPE_IMPORT_MEMORY_FD_INFO_KHR:
+      case VK_STRUCTURE_TYPE_IMPORT_MEMORY_HOST_POINTER_INFO_EXT:
+         out->bad = true;
+         prev->pNext = s->pNext;
+         continue;
+      default:
+         prev = s;
+         break;
+      }
+   }
+}
+
+/* Imports `ptr` (host_size bytes) as the memory of `info`. */
+static VkResult
+import_host_pointer(struct vn_device *dev, VkMemoryAllocateInfo *info, void *ptr,
+                    uint64_t host_size, VkDeviceMemory *out)
+{
+   const uint64_t align = dev->physical_device->host_ptr_alignment;
+   const uint64_t size = align_up(info->allocationSize, align);
+   if (size > host_size || ((uintptr_t)ptr % align))
+      return VK_ERROR_OUT_OF_DEVICE_MEMORY;
+
+   VkMemoryHostPointerPropertiesEXT props = {
+      .sType = VK_STRUCTURE_TYPE_MEMORY_HOST_POINTER_PROPERTIES_EXT,
+   };
+   VkResult r = dev->dispatch.vkGetMemoryHostPointerPropertiesEXT(
+      dev->handle, VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT, ptr, &props);
+   if (r != VK_SUCCESS)
+      return r;
+   if (!(props.memoryTypeBits & (1u << info->memoryTypeIndex))) {
+      pv_warn("venus", "memory type %u cannot import host memory", info->memoryTypeIndex);
+      return VK_ERROR_OUT_OF_DEVICE_MEMORY;
+   }
+   VkImportMemoryHostPointerInfoEXT import = {
+      .sType = VK_STRUCTURE_TYPE_IMPORT_MEMORY_HOST_POINTER_INFO_EXT,
+      .pNext = info->pNext,
+      .handleType = VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT,
+      .pHostPointer = ptr,
+   };
+   VkMemoryAllocateInfo local = *info;
+   local.pNext = &import;
+   local.allocationSize = size;
+   return dev->dispatch.vkAllocateMemory(dev->handle, &local, NULL, out);
+}
+
+void
+vn_handle_vkAllocateMemory(struct vn_context *ctx, struct vn_command_vkAllocateMemory *args)
+{
+   struct vn_device *dev = args->dispatch->device;
+   const struct vn_physical_device *pd = dev->physical_device;
+   VkMemoryAllocateInfo *info = (VkMemoryAllocateInfo *)args->pAllocateInfo;
+   const uint64_t id = (uint64_t)(uintptr_t)*args->pMemory;
+
+   if (info->memoryTypeIndex >= pd->mem_props.memoryTypeCount || !info->allocationSize) {
+      args->ret = VK_ERROR_OUT_OF_DEVICE_MEMORY;
+      return;
+   }
+   const VkMemoryPropertyFlags flags =
+      pd->mem_props.memoryTypes[info->memoryTypeIndex].propertyFlags;
+   struct alloc_chain chain = {0};
+   filter_alloc_chain(info, &chain);
+   if (chain.bad) {
+      args->ret = VK_ERROR_INVALID_EXTERNAL_HANDLE;
+      return;
+   }
+
+   struct vn_device_memory *mem = calloc(1, sizeof(*mem));
+   if (!mem) {
+      args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
+      return;
+   }
+   mem->type_index = info->memoryTypeIndex;
+   VkDeviceMemory handle = VK_NULL_HANDLE;
+
+   if (chain.resource_id) {
+      /* the guest imports one of its blob resources (not charged twice) */
+      struct vn_resource *res = vn_context_lookup_resource(ctx, chain.resource_id);
+      if (!res || !res->map || !dev->host_ptr_import) {
+         args->ret = VK_ERROR_INVALID_EXTERNAL_HANDLE;
+         goto fail;
+      }
+      const uint64_t host_size = res->shm ? res->shm->shm.size : res->size;
+      args->ret = import_host_pointer(dev, info, res->map, host_size, &handle);
+      if (args->ret != VK_SUCCESS)
+         goto fail;
+      mem->res = vn_resource_ref(res);
+   } else {
+      if (!vn_context_charge_memory(ctx, info->allocationSize)) {
+         args->ret = VK_ERROR_OUT_OF_DEVICE_MEMORY;
+         goto fail;
+      }
+      mem->size = info->allocationSize;
+      if ((flags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) && dev->host_ptr_import) {
+         mem->shm = vn_shm_create("pv-devmem", align_up(info->allocationSize,
+                                                        pd->host_ptr_alignment));
+         args->ret = mem->shm ? import_host_pointer(dev, info, mem->shm->shm.map,
+                                                    mem->shm->shm.size, &handle)
+                              : VK_ERROR_OUT_OF_HOST_MEMORY;
+      } else {
+         args->ret = dev->dispatch.vkAllocateMemory(dev->handle, info, NULL, &handle);
+      }
+      if (args->ret != VK_SUCCESS)
+         goto fail;
+   }
+
+   struct vn_object *obj = vn_object_table_insert(ctx->objects, id, VK_OBJECT_TYPE_DEVICE_MEMORY,
+                                                  (uint64_t)(uintptr_t)handle);
+   if (!obj) {
+      dev->dispatch.vkFreeMemory(dev->handle, handle, NULL);
+      vn_context_set_lost(ctx, "vkAllocateMemory: bad or duplicate object id");
+      goto fail;
+   }
+   obj->instance = dev->instance;
+   obj->device = dev;
+   obj->data = mem;
+   return;
+
+fail:
+   vn_context_uncharge_memory(ctx, mem->size);
+   vn_shm_unref(mem->shm);
+   vn_resource_unref(mem->res);
+   free(mem);
+}
+
+/* Frees the host memory and the object (teardown and vkFreeMemory). */
+void
+vn_device_memory_destroy(struct vn_context *ctx, struct vn_object *obj)
+{
+   struct vn_device_memory *mem = obj->data;
+   obj->device->dispatch.vkFreeMemory(obj->device->handle,
+                                    (VkDeviceMemory)(uintptr_t)obj->handle, NULL);
+   if (mem) {
+      vn_context_uncharge_memory(ctx, mem->size);
+      /* a blob exported from it keeps the memfd alive on its own */
+      vn_shm_unref(mem->shm);
+      vn_resource_unref(mem->res);
+      free(mem);
+   }
+   vn_object_table_remove(ctx->objects, obj);
+}
+
+struct memory_search {
+   uint64_t handle;
+   struct vn_device *dev;
+   struct vn_object *found;
+};
+
+static void
+memory_search_fn(struct vn_object *obj, void *data)
+{
+   struct memory_search *s = data;
+   if (obj->type == VK_OBJECT_TYPE_DEVICE_MEMORY && obj->handle == s->handle &&
+       obj->device == s->dev)
+      s->found = obj;
+}
+
+void
+vn_handle_vkFreeMemory(struct vn_context *ctx, struct vn_command_vkFreeMemory *args)
+{
+   if (!args->memory)
+      return;
+   /* the args carry the host handle: find its object */
+   struct memory_search s = {(uint64_t)(uintptr_t)args->memory, args->dispatch->device, NULL};
+   vn_object_table_foreach(ctx->objects, memory_search_fn, &s);
+   if (s.found)
+      vn_device_memory_destroy(ctx, s.found);
+}
+
+void
+vn_handle_vkUnmapMemory(struct vn_context *ctx, struct vn_command_vkUnmapMemory *args)
+{
+   /* Guest mappings are blob mappings; the host never maps for the guest. */
+}
+
+void
+vn_handle_vkGetMemoryResourcePropertiesMESA(
+   struct vn_context *ctx, struct vn_command_vkGetMemoryResourcePropertiesMESA *args)
+{
+   struct vn_device *dev = args->dispatch->device;
+   struct vn_resource *res = vn_context_lookup_resource(ctx, args->resourceId);
+   VkMemoryResourcePropertiesMESA *props = args->pMemoryResourceProperties;
+   if (!res || !res->map || !dev->host_ptr_import || !props) {
+      args->ret = VK_ERROR_INVALID_EXTERNAL_HANDLE;
+      return;
+   }
+   VkMemoryHostPointerPropertiesEXT host = {
+      .sType = VK_STRUCTURE_TYPE_MEMORY_HOST_POINTER_PROPERTIES_EXT,
+   };
+   args->ret = dev->dispatch.vkGetMemoryHostPointerPropertiesEXT(
+      dev->handle, VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT, res->map, &host);
+   if (args->ret != VK_SUCCESS)
+      return;
+   props->memoryTypeBits = host.memoryTypeBits;
+   for (VkBaseOutStructure *s = props->pNext; s; s = s->pNext) {
+      if ((int)s->sType == VN_STYPE_MEMORY_RESOURCE_ALLOCATION_SIZE_PROPERTIES_100000_MESA)
+         ((VkMemoryResourceAllocationSizeProperties100000MESA *)s)->allocationSize = res->size;
+   }
+}

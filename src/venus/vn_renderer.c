@@ -1,0 +1,489 @@
+/* The public API (include/pearvisor/pearvisor.h): renderers, contexts,
+ * capsets, blob resources and fences. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "pearvisor/pearvisor.h"
+#include "venus/vn_capset.h"
+#include "venus/vn_context.h"
+
+#define VN_RES_BUCKETS 1024u
+
+struct vn_res_entry {
+   struct vn_resource *res;
+   struct vn_res_entry *next;
+};
+
+struct vn_ctx_entry {
+   uint32_t ctx_id;
+   struct vn_context *ctx;
+};
+
+struct pv_renderer {
+   pthread_mutex_t mutex;
+   struct pv_renderer_callbacks cbs;
+   struct pv_renderer_limits limits;
+   struct vn_ctx_entry *contexts; /* limits.max_contexts slots */
+   struct vn_res_entry *buckets[VN_RES_BUCKETS];
+};
+
+int
+pv_renderer_create(const struct pv_renderer_callbacks *cbs,
+                   const struct pv_renderer_limits *limits, struct pv_renderer **out)
+{
+   if (!out)
+      return -EINVAL;
+   struct pv_renderer *r = calloc(1, sizeof(*r));
+   if (!r)
+      return -ENOMEM;
+   if (cbs)
+      r->cbs = *cbs;
+   if (limits)
+      r->limits = *limits;
+   if (!r->limits.max_contexts)
+      r->limits.max_contexts = 64;
+   if (!r->limits.max_objects_per_context)
+      r->limits.max_objects_per_context = 1u << 20;
+   if (!r->limits.max_memory_per_context)
+      r->limits.max_memory_per_context = 16ull << 30;
+   r->contexts = calloc(r->limits.max_contexts, sizeof(*r->contexts));
+   if (!r->contexts) {
+      free(r);
+      return -ENOMEM;
+   }
+   pthread_mutex_init(&r->mutex, NULL);
+   *out = r;
+   return 0;
+}
+
+static struct vn_ctx_entry *
+find_ctx(struct pv_renderer *r, uint32_t ctx_id)
+{
+   if (!ctx_id)
+      return NULL;
+   for (uint32_t i = 0; i < r->limits.max_contexts; i++) {
+      if (r->contexts[i].ctx_id == ctx_id)
+         return &r->contexts[i];
+   }
+   return NULL;
+}
+
+static struct vn_context *
+get_ctx(struct pv_renderer *r, uint32_t ctx_id)
+{
+   struct vn_ctx_entry *e = find_ctx(r, ctx_id);
+   return e ? e->ctx : NULL;
+}
+
+static struct vn_res_entry **
+find_res_slot(struct pv_renderer *r, uint32_t res_id)
+{
+   struct vn_res_entry **p = &r->buckets[res_id % VN_RES_BUCKETS];
+   while (*p && (*p)->res->res_id != res_id)
+      p = &(*p)->next;
+   return p;
+}
+
+static struct vn_resource *
+get_res(struct pv_renderer *r, uint32_t res_id)
+{
+   struct vn_res_entry *e = *find_res_slot(r, res_id);
+   return e ? e->res : NULL;
+}
+
+void
+pv_renderer_destroy(struct pv_renderer *r)
+{
+   if (!r)
+      return;
+   for (uint32_t i = 0; i < r->limits.max_contexts; i++) {
+      if (r->contexts[i].ctx)
+         vn_context_destroy(r->contexts[i].ctx);
+   }
+   for (uint32_t i = 0; i < VN_RES_BUCKETS; i++) {
+      while (r->buckets[i]) {
+         struct vn_res_entry *e = r->buckets[i];
+         r->buckets[i] = e->next;
+         vn_resource_unref(e->res);
+         free(e);
+      }
+   }
+   free(r->contexts);
+   pthread_mutex_destroy(&r->mutex);
+   free(r);
+}
+
+int
+pv_renderer_get_capset_info(struct pv_renderer *r, uint32_t capset_id, uint32_t *max_version,
+                            uint32_t *max_size)
+{
+   if (!r || capset_id != PV_CAPSET_VENUS)
+      return -EINVAL;
+   if (max_version)
+      *max_version = 0;
+   if (max_size)
+      *max_size = sizeof(struct vn_capset_venus);
+   return 0;
+}
+
+int
+pv_renderer_get_capset(struct pv_renderer *r, uint32_t capset_id, uint32_t version, void *buf,
+                       uint32_t *size)
+{
+   if (!r || !size || capset_id != PV_CAPSET_VENUS || version != 0)
+      return -EINVAL;
+   struct vn_capset_venus caps;
+   vn_capset_venus_fill(&caps);
+   uint32_t n = *size < sizeof(caps) ? *size : (uint32_t)sizeof(caps);
+   if (n && !buf)
+      return -EINVAL;
+   memcpy(buf, &caps, n);
+   *size = n;
+   return 0;
+}
+
+static void
+fence_retired(void *data, uint32_t ctx_id, uint32_t ring_idx, uint64_t fence_id)
+{
+   const struct pv_renderer_callbacks *cbs = data;
+   if (cbs->fence_retired)
+      cbs->fence_retired(cbs->data, ctx_id, ring_idx, fence_id);
+}
+
+int
+pv_context_create(struct pv_renderer *r, uint32_t ctx_id, uint32_t capset_id,
+                  const char *debug_name)
+{
+   if (!r || !ctx_id || capset_id != PV_CAPSET_VENUS)
+      return -EINVAL;
+   pthread_mutex_lock(&r->mutex);
+   int ret = -EEXIST;
+   if (find_ctx(r, ctx_id))
+      goto out;
+   ret = -ENOSPC;
+   struct vn_ctx_entry *slot = NULL;
+   for (uint32_t i = 0; i < r->limits.max_contexts; i++) {
+      if (!r->contexts[i].ctx_id) {
+         slot = &r->contexts[i];
+         break;
+      }
+   }
+   if (!slot)
+      goto out;
+   const struct vn_context_create_info info = {
+      .renderer = r,
+      .ctx_id = ctx_id,
+      .name = debug_name,
+      .max_objects = r->limits.max_objects_per_context,
+      .max_memory = r->limits.max_memory_per_context,
+      .fence_retired = fence_retired,
+      .fence_data = &r->cbs,
+   };
+   ret = vn_context_create(&info, &slot->ctx);
+   if (ret == 0)
+      slot->ctx_id = ctx_id;
+out:
+   pthread_mutex_unlock(&r->mutex);
+   return ret;
+}
+
+void
+pv_context_destroy(struct pv_renderer *r, uint32_t ctx_id)
+{
+   if (!r)
+      return;
+   pthread_mutex_lock(&r->mutex);
+   struct vn_ctx_entry *e = find_ctx(r, ctx_id);
+   if (e) {
+      vn_context_destroy(e->ctx);
+      e->ctx = NULL;
+      e->ctx_id = 0;
+   }
+   pthread_mutex_unlock(&r->mutex);
+}
+
+int
+pv_context_submit(struct pv_renderer *r, uint32_t ctx_id, const void *data, size_t size)
+{
+   if (!r || (size && !data))
+      return -EINVAL;
+   pthread_mutex_lock(&r->mutex);
+   struct vn_context *ctx = get_ctx(r, ctx_id);
+   int ret = ctx ? vn_context_submit(ctx, data, size) : -ENOENT;
+   pthread_mutex_unlock(&r->mutex);
+   return ret;
+}
+
+bool
+pv_context_is_lost(struct pv_renderer *r, uint32_t ctx_id)
+{
+   if (!r)
+      return true;
+   pthread_mutex_lock(&r->mutex);
+   struct vn_context *ctx = get_ctx(r, ctx_id);
+   bool lost = !ctx || vn_context_is_lost(ctx);
+   pthread_mutex_unlock(&r->mutex);
+   return lost;
+}
+
+int
+pv_context_submit_fence(struct pv_renderer *r, uint32_t ctx_id, uint32_t ring_idx,
+                        uint64_t fence_id)
+{
+   if (!r)
+      return -EINVAL;
+   pthread_mutex_lock(&r->mutex);
+   struct vn_context *ctx = get_ctx(r, ctx_id);
+   int ret = ctx ? vn_context_submit_fence(ctx, ring_idx, fence_id) : -ENOENT;
+   pthread_mutex_unlock(&r->mutex);
+   return ret;
+}
+
+/* Backing memory of a GUEST blob given as iovecs: usable only when the
+ * pages are one contiguous host range (one iovec, or adjacent ones). */
+static int
+iov_contiguous(const struct iovec *iov, uint32_t count, uint64_t size, uint8_t **out)
+{
+   uint8_t *base = iov[0].iov_base;
+   uint64_t total = 0;
+   for (uint32_t i = 0; i < count; i++) {
+      if ((uint8_t *)iov[i].iov_base != base + total || !iov[i].iov_base)
+         return -ENOTSUP;
+      total += iov[i].iov_len;
+   }
+   if (total < size)
+      return -EINVAL;
+   *out = base;
+   return 0;
+}
+
+/* HOST3D blob naming a VkDeviceMemory: share its memfd (zero copies). */
+static int
+blob_from_device_memory(struct vn_context *ctx, const struct pv_blob_args *args,
+                        struct vn_resource *res)
+{
+   pthread_mutex_lock(&ctx->mutex);
+   int ret = -ENOENT;
+   struct vn_object *obj =
+      vn_object_table_lookup(ctx->objects, args->blob_id, VK_OBJECT_TYPE_DEVICE_MEMORY);
+   struct vn_device_memory *mem = obj ? obj->data : NULL;
+   if (mem && mem->shm) {
+      ret = -EINVAL;
+      if (args->size <= mem->shm->shm.size) {
+         res->shm = vn_shm_ref(mem->shm);
+         res->map = mem->shm->shm.map;
+         ret = 0;
+      }
+   } else if (mem && mem->res && mem->res->map && args->size <= mem->res->size) {
+      /* memory imported from another blob: alias it */
+      res->shm = mem->res->shm ? vn_shm_ref(mem->res->shm) : NULL;
+      res->map = mem->res->map;
+      ret = 0;
+   } else if (mem) {
+      ret = -EINVAL; /* not host-visible */
+   }
+   pthread_mutex_unlock(&ctx->mutex);
+   return ret;
+}
+
+static int
+blob_init(struct pv_renderer *r, const struct pv_blob_args *args, struct vn_resource *res,
+          struct vn_context *ctx, bool *charged)
+{
+   switch (args->blob_mem) {
+   case PV_BLOB_MEM_GUEST:
+      if (args->iov && args->iov_count)
+         return iov_contiguous(args->iov, args->iov_count, args->size, &res->map);
+      break;
+   case PV_BLOB_MEM_HOST3D:
+      if (!ctx)
+         return -EINVAL;
+      if (args->blob_id)
+         return blob_from_device_memory(ctx, args, res);
+      break;
+   default:
+      return -EINVAL;
+   }
+   /* plain shared memory (rings, reply streams, command buffers) */
+   if (ctx) {
+      pthread_mutex_lock(&ctx->mutex);
+      *charged = vn_context_charge_memory(ctx, args->size);
+      pthread_mutex_unlock(&ctx->mutex);
+      if (!*charged)
+         return -ENOMEM;
+   }
+   res->shm = vn_shm_create("pv-blob", args->size);
+   if (!res->shm)
+      return -ENOMEM;
+   res->map = res->shm->shm.map;
+   return 0;
+}
+
+int
+pv_resource_create_blob(struct pv_renderer *r, const struct pv_blob_args *args)
+{
+   if (!r || !args || !args->res_id || !args->size)
+      return -EINVAL;
+   pthread_mutex_lock(&r->mutex);
+   int ret = -EEXIST;
+   struct vn_context *ctx = NULL;
+   bool charged = false;
+   struct vn_resource *res = NULL;
+   if (get_res(r, args->res_id))
+      goto out;
+   ret = -ENOENT;
+   if (args->ctx_id && !(ctx = get_ctx(r, args->ctx_id)))
+      goto out;
+   ret = -ENOMEM;
+   res = calloc(1, sizeof(*res));
+   struct vn_res_entry *e = calloc(1, sizeof(*e));
+   if (!res || !e) {
+      free(e);
+      goto out;
+   }
+   atomic_init(&res->refcount, 1);
+   res->res_id = args->res_id;
+   res->blob_mem = args->blob_mem;
+   res->blob_flags = args->blob_flags;
+   res->blob_id = args->blob_id;
+   res->size = args->size;
+   ret = blob_init(r, args, res, ctx, &charged);
+   if (ret) {
+      free(e);
+      goto out;
+   }
+   if (charged)
+      res->charged_ctx_id = args->ctx_id;
+   e->res = res;
+   e->next = r->buckets[args->res_id % VN_RES_BUCKETS];
+   r->buckets[args->res_id % VN_RES_BUCKETS] = e;
+   /* The creating context may use it right away (as virglrenderer does). */
+   if (ctx) {
+      pthread_mutex_lock(&ctx->mutex);
+      vn_context_attach_locked(ctx, res);
+      pthread_mutex_unlock(&ctx->mutex);
+   }
+   res = NULL;
+out:
+   if (res) {
+      if (charged) {
+         pthread_mutex_lock(&ctx->mutex);
+         vn_context_uncharge_memory(ctx, args->size);
+         pthread_mutex_unlock(&ctx->mutex);
+      }
+      vn_resource_unref(res);
+   }
+   pthread_mutex_unlock(&r->mutex);
+   return ret;
+}
+
+void
+pv_resource_unref(struct pv_renderer *r, uint32_t res_id)
+{
+   if (!r)
+      return;
+   pthread_mutex_lock(&r->mutex);
+   struct vn_res_entry **p = find_res_slot(r, res_id);
+   struct vn_res_entry *e = *p;
+   if (e) {
+      *p = e->next;
+      /* A resource is never reachable through a context once the guest
+       * dropped it: detach it everywhere. */
+      for (uint32_t i = 0; i < r->limits.max_contexts; i++) {
+         struct vn_context *ctx = r->contexts[i].ctx;
+         if (!ctx)
+            continue;
+         pthread_mutex_lock(&ctx->mutex);
+         if (vn_context_lookup_resource(ctx, res_id)) {
+            vn_context_detach_locked(ctx, res_id);
+         }
+         pthread_mutex_unlock(&ctx->mutex);
+      }
+      struct vn_context *owner = get_ctx(r, e->res->charged_ctx_id);
+      if (owner) {
+         pthread_mutex_lock(&owner->mutex);
+         vn_context_uncharge_memory(owner, e->res->size);
+         pthread_mutex_unlock(&owner->mutex);
+      }
+      vn_resource_unref(e->res);
+      free(e);
+   }
+   pthread_mutex_unlock(&r->mutex);
+}
+
+int
+pv_resource_export_fd(struct pv_renderer *r, uint32_t res_id, int *fd, uint32_t *map_info)
+{
+   if (!r || !fd)
+      return -EINVAL;
+   pthread_mutex_lock(&r->mutex);
+   struct vn_resource *res = get_res(r, res_id);
+   int ret = -ENOENT;
+   if (res) {
+      ret = -EINVAL;
+      if (res->shm) {
+         *fd = fcntl(res->shm->shm.fd, F_DUPFD_CLOEXEC, 0);
+         ret = *fd < 0 ? -errno : 0;
+         if (map_info)
+            *map_info = PV_MAP_CACHE_CACHED;
+      }
+   }
+   pthread_mutex_unlock(&r->mutex);
+   return ret;
+}
+
+int
+pv_resource_map(struct pv_renderer *r, uint32_t res_id, void **ptr, uint64_t *size)
+{
+   if (!r || !ptr)
+      return -EINVAL;
+   pthread_mutex_lock(&r->mutex);
+   struct vn_resource *res = get_res(r, res_id);
+   int ret = -ENOENT;
+   if (res) {
+      ret = res->map ? 0 : -EINVAL;
+      *ptr = res->map;
+      if (size)
+         *size = res->size;
+   }
+   pthread_mutex_unlock(&r->mutex);
+   return ret;
+}
+
+int
+pv_context_attach_resource(struct pv_renderer *r, uint32_t ctx_id, uint32_t res_id)
+{
+   if (!r)
+      return -EINVAL;
+   pthread_mutex_lock(&r->mutex);
+   struct vn_context *ctx = get_ctx(r, ctx_id);
+   struct vn_resource *res = get_res(r, res_id);
+   int ret = -ENOENT;
+   if (ctx && res) {
+      pthread_mutex_lock(&ctx->mutex);
+      ret = vn_context_attach_locked(ctx, res);
+      pthread_mutex_unlock(&ctx->mutex);
+   }
+   pthread_mutex_unlock(&r->mutex);
+   return ret;
+}
+
+void
+pv_context_detach_resource(struct pv_renderer *r, uint32_t ctx_id, uint32_t res_id)
+{
+   if (!r)
+      return;
+   pthread_mutex_lock(&r->mutex);
+   struct vn_context *ctx = get_ctx(r, ctx_id);
+   if (ctx) {
+      pthread_mutex_lock(&ctx->mutex);
+      vn_context_detach_locked(ctx, res_id);
+      pthread_mutex_unlock(&ctx->mutex);
+   }
+   pthread_mutex_unlock(&r->mutex);
+}
