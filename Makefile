@@ -39,8 +39,11 @@ demo: build icd
 test: build-asan icd
 	meson test -C $(BUILD_ASAN) --print-errorlogs --num-processes 2
 
+# pvbench: native vs PearVisor vs virglrenderer (bench/README.md). Later
+# options win: make bench BENCH_ARGS="--quick --out bench/results/mine"
+BENCH_ARGS ?=
 bench: build icd
-	$(BUILD)/bench/pvbench --icd $(ICD) --out bench/results/latest
+	$(BUILD)/bench/pvbench --icd $(ICD) --out bench/results/latest $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)

@@ -238,9 +238,11 @@ server_dropped_client(struct group *g)
 {
    if (!g->server_log[0] || g->server_fail[0])
       return g->server_fail[0] != '\0';
-   /* virglrenderer's vtest server: "client failed: VTEST_CLIENT_ERROR_...". */
-   pb_file_find_line(g->b->logdir_fd, g->server_log, "client failed", true, g->server_fail,
-                     sizeof(g->server_fail));
+   /* virglrenderer's vtest server: "client failed: VTEST_CLIENT_ERROR_...";
+    * INPUT_READ is what it says when a client simply disconnects. */
+   const struct pb_find q = { .needle = "client failed", .exclude = "INPUT_READ",
+                              .with_prev = true, .first = true };
+   pb_file_find(g->b->logdir_fd, g->server_log, &q, g->server_fail, sizeof(g->server_fail));
    return g->server_fail[0] != '\0';
 }
 
@@ -337,8 +339,9 @@ group_status(struct group *g, struct pb_proc *server, const char *log_name, int 
       if (why[0]) {
          /* The server usually says why a client broke. */
          if (server)
-            pb_file_find_line(g->b->logdir_fd, g->server_log, "error", false, err,
-                              sizeof(err));
+            pb_file_find(g->b->logdir_fd, g->server_log,
+                         &(const struct pb_find){ .needle = "error", .first = true }, err,
+                         sizeof(err));
          fmt_status(out->status, sizeof(out->status), "fails: %s%s%s%s%s",
                     g->n > 1 ? "a client: " : "", why, srv, err[0] ? "; server: " : "", err);
          return;
@@ -879,6 +882,27 @@ summarize_paths(struct pb_results *r)
    }
 }
 
+/* A default file that is missing where the build put it (a build tree
+ * copied elsewhere) is looked for relative to this executable. */
+static void
+default_near_exe(const char **opt, const char *compiled, const char *rel, char buf[PATH_MAX])
+{
+   char exe[PATH_MAX];
+   if (*opt != compiled || access(compiled, F_OK) == 0)
+      return;
+   ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+   if (n <= 0)
+      return;
+   exe[n] = '\0';
+   char *slash = strrchr(exe, '/');
+   if (!slash || (size_t)(slash - exe) + 1 + strlen(rel) >= PATH_MAX)
+      return;
+   slash[1] = '\0';
+   strcpy(buf, exe);
+   strcat(buf, rel);
+   *opt = buf;
+}
+
 /* The absolute path of an existing file, else p unchanged. */
 static const char *
 abs_path(const char *p, char buf[PATH_MAX])
@@ -909,6 +933,8 @@ main(int argc, char **argv)
    options_default(&b.o);
    if (parse_options(argc, argv, &b.o))
       return 2;
+   default_near_exe(&b.o.pv_vtest, PVBENCH_DEFAULT_PV_VTEST, "../src/vtest/pv-vtest", b.abs[2]);
+   default_near_exe(&b.o.plot_script, PVBENCH_DEFAULT_PLOT, "../../bench/plot.py", b.abs[4]);
    /* Absolute paths: set-up may change the working directory. */
    b.o.venus_icd = abs_path(b.o.venus_icd, b.abs[0]);
    b.o.host_icd = abs_path(b.o.host_icd, b.abs[1]);

@@ -492,8 +492,7 @@ pb_tree_rss_kb(pid_t root)
 }
 
 void
-pb_file_find_line(int dirfd, const char *name, const char *needle, bool with_prev, char *buf,
-                  size_t len)
+pb_file_find(int dirfd, const char *name, const struct pb_find *q, char *buf, size_t len)
 {
    buf[0] = '\0';
    int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
@@ -511,12 +510,14 @@ pb_file_find_line(int dirfd, const char *name, const char *needle, bool with_pre
          line[--l] = '\0';
       if (!l)
          continue;
-      if (!needle)
-         snprintf(buf, len, "%s", line);
-      else if (strstr(line, needle) && with_prev && prev[0])
+      bool hit = (!q->needle || strstr(line, q->needle)) &&
+                 (!q->exclude || !strstr(line, q->exclude));
+      if (hit && q->with_prev && prev[0])
          snprintf(buf, len, "%s / %s", prev, line);
-      else if (strstr(line, needle))
+      else if (hit)
          snprintf(buf, len, "%s", line);
+      if (hit && q->first)
+         break;
       snprintf(prev, sizeof(prev), "%s", line);
    }
    fclose(f);
@@ -525,5 +526,6 @@ pb_file_find_line(int dirfd, const char *name, const char *needle, bool with_pre
 void
 pb_file_last_line(int dirfd, const char *name, char *buf, size_t len)
 {
-   pb_file_find_line(dirfd, name, NULL, false, buf, len);
+   const struct pb_find q = { 0 };
+   pb_file_find(dirfd, name, &q, buf, len);
 }

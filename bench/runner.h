@@ -78,11 +78,16 @@ long pb_tree_rss_kb(pid_t pid);
 /* Last non-empty line of dirfd/name (for failure reasons), "" when none. */
 void pb_file_last_line(int dirfd, const char *name, char *buf, size_t len);
 
-/* Last line of dirfd/name containing needle (any line when NULL), "" when
- * none; with_prev puts the line before it (often the cause) in front:
- * "before / line". */
-void pb_file_find_line(int dirfd, const char *name, const char *needle, bool with_prev,
-                       char *buf, size_t len);
+/* A line search in a log file. */
+struct pb_find {
+   const char *needle;  /* lines containing it; NULL: any line */
+   const char *exclude; /* but not this; NULL: none */
+   bool with_prev;      /* put the line before (often the cause) in front: "before / line" */
+   bool first;          /* the first match, not the last */
+};
+
+/* Writes the matching line of dirfd/name into buf, "" when none. */
+void pb_file_find(int dirfd, const char *name, const struct pb_find *q, char *buf, size_t len);
 
 double pb_now_s(void);
 
