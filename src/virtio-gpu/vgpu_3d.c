@@ -313,6 +313,8 @@ uint32_t vgpu_3d_unmap_blob(struct pv_vgpu *dev, struct vgpu_req *req)
    struct vgpu_res *res = vgpu_res_find(dev, c.resource_id);
    if (!res || !res->blob)
       return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
+   if (!dev->cfg.hostmem.size)
+      return VIRTIO_GPU_RESP_ERR_UNSPEC;
    if (!res->mapped)
       return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
    if (dev->cfg.hostmem.unmap)

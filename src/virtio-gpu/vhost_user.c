@@ -1,0 +1,347 @@
+/*
+ * vhost-user backend protocol: messages, memory table, vring set-up.
+ * Wire facts from QEMU's docs/interop/vhost-user.rst.
+ */
+#include "vhost_user.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/log.h"
+
+#define TAG "vhost-user"
+#define HDR_SIZE 12
+#define MAX_PAYLOAD 4096
+#define MAX_FDS 8
+#define FLAG_VERSION 0x1u
+#define FLAG_REPLY 0x4u
+#define VRING_NOFD (1ull << 8)
+#define VRING_IDX_MASK 0xffull
+#define VIRTIO_F_VERSION_1 32
+
+struct vu_hdr {
+   uint32_t request, flags, size;
+};
+
+struct vu_region {
+   uint64_t gpa, size, uva, mmap_offset;
+};
+
+struct vu_vring_addr {
+   uint32_t index, flags;
+   uint64_t desc, used, avail, log;
+};
+
+struct vu_config_hdr {
+   uint32_t offset, size, flags;
+};
+
+void pv_vu_init(struct pv_vu *vu, int sock, const struct pv_vu_device_ops *ops)
+{
+   memset(vu, 0, sizeof(*vu));
+   vu->sock = sock;
+   vu->ops = *ops;
+   for (unsigned i = 0; i < PV_VU_MAX_QUEUES; i++)
+      vu->vq[i].kick_fd = vu->vq[i].call_fd = -1;
+}
+
+static void close_fd(int *fd)
+{
+   if (*fd >= 0)
+      close(*fd);
+   *fd = -1;
+}
+
+void pv_vu_fini(struct pv_vu *vu)
+{
+   for (unsigned i = 0; i < PV_VU_MAX_QUEUES; i++) {
+      close_fd(&vu->vq[i].kick_fd);
+      close_fd(&vu->vq[i].call_fd);
+   }
+   pv_vmem_clear(&vu->mem);
+   close_fd(&vu->sock);
+}
+
+/* Reads exactly len bytes (and any fds sent with them). */
+static int read_full(int sock, void *buf, size_t len, int *fds, unsigned *nfds)
+{
+   uint8_t *p = buf;
+   while (len) {
+      union {
+         char buf[CMSG_SPACE(MAX_FDS * sizeof(int))];
+         struct cmsghdr align;
+      } ctl;
+      struct iovec iov = {p, len};
+      struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+                         .msg_controllen = fds ? sizeof(ctl.buf) : 0};
+      ssize_t r = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
+      if (r < 0 && errno == EINTR)
+         continue;
+      if (r <= 0)
+         return r == 0 ? -ECONNRESET : -errno;
+      for (struct cmsghdr *c = fds ? CMSG_FIRSTHDR(&m) : NULL; c; c = CMSG_NXTHDR(&m, c)) {
+         if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+            continue;
+         unsigned n = (unsigned)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+         int *in = (int *)CMSG_DATA(c);
+         for (unsigned i = 0; i < n; i++) {
+            if (*nfds < MAX_FDS)
+               fds[(*nfds)++] = in[i];
+            else
+               close(in[i]);
+         }
+      }
+      p += r;
+      len -= (size_t)r;
+   }
+   return 0;
+}
+
+static int send_reply(struct pv_vu *vu, uint32_t request, const void *payload, uint32_t size)
+{
+   uint8_t buf[HDR_SIZE + MAX_PAYLOAD];
+   struct vu_hdr h = {request, FLAG_VERSION | FLAG_REPLY, size};
+   memcpy(buf, &h, HDR_SIZE);
+   memcpy(buf + HDR_SIZE, payload, size);
+   size_t len = HDR_SIZE + size, done = 0;
+   while (done < len) {
+      ssize_t r = send(vu->sock, buf + done, len - done, MSG_NOSIGNAL);
+      if (r < 0 && errno == EINTR)
+         continue;
+      if (r <= 0)
+         return -EPIPE;
+      done += (size_t)r;
+   }
+   return 0;
+}
+
+static int reply_u64(struct pv_vu *vu, uint32_t request, uint64_t v)
+{
+   return send_reply(vu, request, &v, sizeof(v));
+}
+
+static int set_mem_table(struct pv_vu *vu, const uint8_t *p, uint32_t size, int *fds,
+                         unsigned nfds)
+{
+   uint32_t n;
+   if (size < 8)
+      return -EINVAL;
+   memcpy(&n, p, 4);
+   if (n == 0 || n > PV_VMEM_MAX_REGIONS || n != nfds || size < 8 + n * sizeof(struct vu_region))
+      return -EINVAL;
+   struct pv_vmem mem = {0};
+   for (uint32_t i = 0; i < n; i++) {
+      struct vu_region r;
+      memcpy(&r, p + 8 + i * sizeof(r), sizeof(r));
+      if (r.size == 0 || r.mmap_offset + r.size < r.size || r.gpa + r.size < r.gpa ||
+          r.uva + r.size < r.uva) {
+         pv_vmem_clear(&mem);
+         return -EINVAL;
+      }
+      uint64_t map_size = r.mmap_offset + r.size;
+      void *base = mmap(NULL, map_size, PROT_READ | PROT_WRITE, MAP_SHARED, fds[i], 0);
+      if (base == MAP_FAILED) {
+         int err = -errno;
+         pv_error(TAG, "mmap of guest memory region %u failed", i);
+         pv_vmem_clear(&mem);
+         return err;
+      }
+      mem.r[mem.n++] = (struct pv_vmem_region){
+         .gpa = r.gpa, .size = r.size, .uva = r.uva, .host = (uint8_t *)base + r.mmap_offset,
+         .map_base = base, .map_size = map_size};
+   }
+   pv_vmem_clear(&vu->mem);
+   vu->mem = mem;
+   for (unsigned i = 0; i < PV_VU_MAX_QUEUES; i++)
+      if (vu->vq[i].num)
+         pv_vring_map(&vu->vq[i], &vu->mem);
+   return 0;
+}
+
+static struct pv_vring *vring_of(struct pv_vu *vu, uint64_t idx)
+{
+   return idx < PV_VU_MAX_QUEUES ? &vu->vq[idx] : NULL;
+}
+
+static void maybe_start(struct pv_vu *vu, unsigned idx)
+{
+   struct pv_vring *vq = &vu->vq[idx];
+   bool was = vq->started;
+   vq->started = vq->kick_fd >= 0 && vq->desc != NULL;
+   if (vq->started && !was && vu->ops.queue_started)
+      vu->ops.queue_started(vu->ops.data, idx);
+}
+
+static int handle(struct pv_vu *vu, const struct vu_hdr *h, const uint8_t *p, int *fds,
+                  unsigned nfds)
+{
+   uint64_t u64 = 0;
+   struct vhost_state {
+      uint32_t index, num;
+   } st = {0};
+   if (h->size >= 8)
+      memcpy(&u64, p, 8);
+   if (h->size >= 8)
+      memcpy(&st, p, 8);
+   struct pv_vring *vq;
+
+   switch (h->request) {
+   case VHOST_USER_GET_FEATURES:
+      return reply_u64(vu, h->request, vu->ops.features(vu->ops.data) | 1ull << VIRTIO_F_VERSION_1 |
+                                         1ull << VHOST_USER_F_PROTOCOL_FEATURES);
+   case VHOST_USER_SET_FEATURES:
+      vu->features = u64;
+      if (!(u64 & (1ull << VHOST_USER_F_PROTOCOL_FEATURES)))
+         for (unsigned i = 0; i < PV_VU_MAX_QUEUES; i++)
+            vu->vq[i].enabled = true;
+      return 0;
+   case VHOST_USER_GET_PROTOCOL_FEATURES:
+      return reply_u64(vu, h->request,
+                       1ull << VHOST_USER_PROTOCOL_F_MQ | 1ull << VHOST_USER_PROTOCOL_F_CONFIG);
+   case VHOST_USER_SET_PROTOCOL_FEATURES:
+      vu->protocol_features = u64;
+      return 0;
+   case VHOST_USER_GET_QUEUE_NUM:
+      return reply_u64(vu, h->request, PV_VU_MAX_QUEUES);
+   case VHOST_USER_SET_OWNER:
+   case VHOST_USER_RESET_OWNER:
+      return 0;
+   case VHOST_USER_SET_MEM_TABLE: {
+      int err = set_mem_table(vu, p, h->size, fds, nfds);
+      for (unsigned i = 0; i < nfds; i++)
+         close(fds[i]);
+      return err;
+   }
+   case VHOST_USER_SET_VRING_NUM:
+      if (!(vq = vring_of(vu, st.index)) || st.num == 0 || st.num > 32768 || (st.num & (st.num - 1)))
+         return -EINVAL;
+      vq->num = st.num;
+      return 0;
+   case VHOST_USER_SET_VRING_ADDR: {
+      struct vu_vring_addr a;
+      if (h->size < sizeof(a))
+         return -EINVAL;
+      memcpy(&a, p, sizeof(a));
+      if (!(vq = vring_of(vu, a.index)))
+         return -EINVAL;
+      vq->desc_uva = a.desc;
+      vq->avail_uva = a.avail;
+      vq->used_uva = a.used;
+      if (!pv_vring_map(vq, &vu->mem)) {
+         pv_error(TAG, "vring %u addresses outside guest memory", a.index);
+         return -EINVAL;
+      }
+      vq->used_idx = __atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE);
+      maybe_start(vu, a.index);
+      return 0;
+   }
+   case VHOST_USER_SET_VRING_BASE:
+      if (!(vq = vring_of(vu, st.index)) || st.num > 0xffff)
+         return -EINVAL;
+      vq->last_avail = (uint16_t)st.num;
+      vq->used_idx = (uint16_t)st.num;
+      vq->broken = false;
+      return 0;
+   case VHOST_USER_GET_VRING_BASE: {
+      if (!(vq = vring_of(vu, st.index)))
+         return -EINVAL;
+      bool was = vq->started;
+      vq->started = false;
+      close_fd(&vq->kick_fd);
+      if (was && vu->ops.queue_stopped)
+         vu->ops.queue_stopped(vu->ops.data, st.index);
+      struct vhost_state r = {st.index, vq->last_avail};
+      return send_reply(vu, h->request, &r, sizeof(r));
+   }
+   case VHOST_USER_SET_VRING_KICK:
+   case VHOST_USER_SET_VRING_CALL:
+   case VHOST_USER_SET_VRING_ERR: {
+      int fd = nfds ? fds[0] : -1;
+      for (unsigned i = 1; i < nfds; i++)
+         close(fds[i]);
+      if (!(vq = vring_of(vu, u64 & VRING_IDX_MASK)) || ((u64 & VRING_NOFD) != 0) != (fd < 0)) {
+         if (fd >= 0)
+            close(fd);
+         return (u64 & VRING_NOFD) ? 0 : -EINVAL; /* polling mode: not supported, ignored */
+      }
+      if (h->request == VHOST_USER_SET_VRING_ERR) {
+         if (fd >= 0)
+            close(fd);
+      } else if (h->request == VHOST_USER_SET_VRING_CALL) {
+         close_fd(&vq->call_fd);
+         vq->call_fd = fd;
+      } else {
+         close_fd(&vq->kick_fd);
+         vq->kick_fd = fd;
+         maybe_start(vu, (unsigned)(u64 & VRING_IDX_MASK));
+      }
+      return 0;
+   }
+   case VHOST_USER_SET_VRING_ENABLE:
+      if (!(vq = vring_of(vu, st.index)))
+         return -EINVAL;
+      vq->enabled = st.num != 0;
+      if (vq->enabled && vq->started && vu->ops.queue_started)
+         vu->ops.queue_started(vu->ops.data, st.index); /* process what is pending */
+      return 0;
+   case VHOST_USER_GET_CONFIG: {
+      struct vu_config_hdr c;
+      uint8_t buf[sizeof(c) + 256] = {0};
+      if (h->size < sizeof(c) || h->size > sizeof(buf))
+         return -EINVAL;
+      memcpy(&c, p, sizeof(c));
+      if (c.size > 256 || sizeof(c) + c.size != h->size)
+         return -EINVAL;
+      memcpy(buf, &c, sizeof(c));
+      if (vu->ops.get_config(vu->ops.data, c.offset, buf + sizeof(c), c.size) < 0)
+         memset(buf + sizeof(c), 0, c.size);
+      return send_reply(vu, h->request, buf, h->size);
+   }
+   case VHOST_USER_SET_CONFIG: {
+      struct vu_config_hdr c;
+      if (h->size < sizeof(c))
+         return -EINVAL;
+      memcpy(&c, p, sizeof(c));
+      if (c.size > h->size - sizeof(c))
+         return -EINVAL;
+      if (vu->ops.set_config)
+         vu->ops.set_config(vu->ops.data, c.offset, p + sizeof(c), c.size);
+      return 0;
+   }
+   default: {
+      int fd = nfds ? fds[0] : -1;
+      for (unsigned i = 1; i < nfds; i++)
+         close(fds[i]);
+      if (vu->ops.extra_msg)
+         vu->ops.extra_msg(vu->ops.data, h->request, p, h->size, fd);
+      else if (fd >= 0)
+         close(fd);
+      return 0;
+   }
+   }
+}
+
+int pv_vu_handle_msg(struct pv_vu *vu)
+{
+   struct vu_hdr h;
+   int fds[MAX_FDS];
+   unsigned nfds = 0;
+   uint8_t payload[MAX_PAYLOAD];
+   int err = read_full(vu->sock, &h, HDR_SIZE, fds, &nfds);
+   if (err == 0 && h.size > MAX_PAYLOAD)
+      err = -EMSGSIZE;
+   if (err == 0 && h.size)
+      err = read_full(vu->sock, payload, h.size, fds, &nfds);
+   if (err == 0)
+      err = handle(vu, &h, payload, fds, nfds);
+   else
+      for (unsigned i = 0; i < nfds; i++)
+         close(fds[i]);
+   if (err < 0 && err != -ECONNRESET)
+      pv_error(TAG, "request %u failed: %s", h.request, strerror(-err));
+   return err;
+}

@@ -1,0 +1,70 @@
+/*
+ * Guest memory as mapped from a vhost-user memory table, and split
+ * virtqueues living in it. Everything read from guest memory (ring indexes,
+ * descriptors) is untrusted: a malformed ring is reported, never followed.
+ */
+#ifndef PV_VIRTIO_GPU_VRING_H
+#define PV_VIRTIO_GPU_VRING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include <linux/virtio_ring.h>
+
+#define PV_VMEM_MAX_REGIONS 8
+
+struct pv_vmem_region {
+   uint64_t gpa;       /* guest-physical start */
+   uint64_t size;
+   uint64_t uva;       /* the frontend's (QEMU's) virtual address of gpa */
+   uint8_t *host;      /* our mapping of gpa */
+   void *map_base;     /* what to munmap (NULL: not ours) */
+   uint64_t map_size;
+};
+
+struct pv_vmem {
+   struct pv_vmem_region r[PV_VMEM_MAX_REGIONS];
+   unsigned n;
+};
+
+/* pv_vgpu_translate_fn over guest-physical addresses; data is a pv_vmem. */
+uint64_t pv_vmem_translate(void *data, uint64_t gpa, uint64_t len, void **host);
+/* Host address of [uva, uva + len) of the frontend, or NULL. */
+void *pv_vmem_uva_to_host(const struct pv_vmem *mem, uint64_t uva, uint64_t len);
+/* Unmaps every region this process mapped. */
+void pv_vmem_clear(struct pv_vmem *mem);
+
+#define PV_VRING_MAX_IOV 1024
+
+struct pv_vring {
+   uint32_t num;            /* 0: not configured */
+   uint64_t desc_uva, avail_uva, used_uva;
+   struct vring_desc *desc;
+   struct vring_avail *avail;
+   struct vring_used *used;
+   uint16_t last_avail;
+   uint16_t used_idx;
+   int kick_fd, call_fd;
+   bool enabled;            /* SET_VRING_ENABLE (or no protocol features) */
+   bool started;            /* has a kick fd and addresses */
+   bool broken;             /* the guest wrote a malformed ring */
+};
+
+/* Resolves the ring's addresses through mem; false if they are not inside
+ * it. Called after SET_VRING_ADDR and after each new memory table. */
+bool pv_vring_map(struct pv_vring *vq, const struct pv_vmem *mem);
+
+/* Pops one available chain. Returns 1 with *head and the readable (in) and
+ * writable (out) iovecs filled, 0 when the ring is empty, -EINVAL when the
+ * ring is malformed (vq->broken is then set). */
+int pv_vring_pop(struct pv_vring *vq, struct pv_vmem *mem, uint16_t *head, struct iovec *in,
+                 unsigned *n_in, struct iovec *out, unsigned *n_out);
+
+/* Returns a chain to the guest with `len` bytes written. */
+void pv_vring_push(struct pv_vring *vq, uint16_t head, uint32_t len);
+
+/* Signals the call eventfd unless the guest asked for no interrupts. */
+void pv_vring_notify(struct pv_vring *vq);
+
+#endif
