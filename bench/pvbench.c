@@ -55,6 +55,7 @@ static const struct workload_def workload_defs[] = {
 
 struct options {
    const char *venus_icd, *host_icd, *pv_vtest, *virgl_server, *out, *plot_script;
+   const char *server_prefix;
    char paths[64], workloads[256], clients[64];
    bool quick, plot;
    double timeout_s, setup_timeout_s;
@@ -220,8 +221,9 @@ build_worker_argv(const struct bench *b, const char *wname, unsigned iters, unsi
    snprintf(store[0], 16, "%u", iters);
    snprintf(store[1], 16, "%u", size);
    unsigned i = 0;
-   /* Our own binary, even if its path is hidden by the private /tmp. */
-   argv[i++] = "/proc/self/exe";
+   /* The name Mesa's venus gives its context on the host (its process
+    * name); the binary itself is exec'd as /proc/self/exe. */
+   argv[i++] = "pvbench-worker";
    argv[i++] = "--worker";
    argv[i++] = (char *)wname;
    argv[i++] = "--iters";
@@ -267,7 +269,9 @@ spawn_workers(struct group *g, const char *wname, unsigned iters, unsigned size,
    int log_fd = openat(g->b->logdir_fd, log_name,
                        O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
    for (g->started = 0; g->started < g->n; g->started++) {
-      int err = pb_spawn(argv, envp, log_fd, true, false, &g->procs[g->started]);
+      /* Our own binary, even if its path is hidden by the private /tmp. */
+      int err = pb_spawn("/proc/self/exe", argv, envp, log_fd, true, false,
+                         &g->procs[g->started]);
       if (err) {
          fmt_status(out->status, sizeof(out->status), "fails: cannot start worker: %s",
                   strerror(-err));
@@ -392,10 +396,36 @@ path_env(const struct bench *b, enum path_kind k, bool for_server, struct pb_env
    return err;
 }
 
+#define SERVER_ARGV_MAX 40
+
+/* The server command: --server-prefix words (with %w -> workload, for
+ * per-workload profiles), then the server and its options. */
 static void
-server_argv(const struct bench *b, enum path_kind k, char *argv[8])
+server_argv(const struct bench *b, enum path_kind k, const char *workload,
+            char store[1024], char *argv[SERVER_ARGV_MAX])
 {
    unsigned i = 0;
+   size_t used = 0;
+   const char *p = b->o.server_prefix ? b->o.server_prefix : "";
+   while (*p && i < SERVER_ARGV_MAX - 8) {
+      while (*p == ' ')
+         p++;
+      if (!*p)
+         break;
+      argv[i++] = store + used;
+      for (; *p && *p != ' ' && used < 1000; p++) {
+         if (p[0] == '%' && p[1] == 'w') {
+            int n = snprintf(store + used, 1024 - used, "%s", workload);
+            used += n > 0 ? (size_t)n : 0;
+            if (used > 1000)
+               used = 1000;
+            p++;
+         } else {
+            store[used++] = *p;
+         }
+      }
+      store[used++] = '\0';
+   }
    if (k == PATH_PEARVISOR) {
       argv[i++] = (char *)b->o.pv_vtest;
       argv[i++] = "--socket";
@@ -456,9 +486,9 @@ run_on_path(struct bench *b, unsigned path, const char *workload, const char *wn
       return;
    }
    if (k != PATH_NATIVE) {
-      char *argv[8], why[200];
+      char *argv[SERVER_ARGV_MAX], why[200], store[1024];
       char *log_name = g->server_log;
-      server_argv(b, k, argv);
+      server_argv(b, k, workload, store, argv);
       snprintf(log_name, sizeof(g->server_log), "%s-%s-server.log", path_names[k], workload);
       int log_fd = openat(b->logdir_fd, log_name,
                           O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
@@ -735,7 +765,7 @@ plot(const struct bench *b)
    char *argv[] = { (char *)py, (char *)script, json, png, NULL };
    extern char **environ;
    struct pb_proc p;
-   if (pb_spawn(argv, environ, 1, false, false, &p)) {
+   if (pb_spawn(NULL, argv, environ, 1, false, false, &p)) {
       printf("PNG skipped: cannot run %s\n", py);
       return;
    }
@@ -766,6 +796,8 @@ usage(FILE *f)
            "  --quick              few iterations: a smoke run\n"
            "  --timeout S          timed part of a workload, seconds (default 60)\n"
            "  --setup-timeout S    set-up of a workload, seconds (default 20; +1 per client)\n"
+           "  --server-prefix CMD  run servers under CMD (space-separated words, %%w = workload),\n"
+           "                       e.g. \"perf record -g -o /abs/prof-%%w.data --\"\n"
            "  --out DIR            results directory (default bench/results/latest)\n"
            "  --plot-script PATH   PNG chart script (default %s)\n"
            "  --no-plot            no PNG\n",
@@ -794,7 +826,7 @@ static int
 parse_options(int argc, char **argv, struct options *o)
 {
    enum { O_ICD = 256, O_HOST, O_PV, O_VIRGL, O_PATHS, O_WL, O_CLIENTS, O_CFRAMES, O_QUICK,
-          O_TIMEOUT, O_SETUP_TIMEOUT, O_OUT, O_PLOT, O_NOPLOT, O_HELP };
+          O_TIMEOUT, O_SETUP_TIMEOUT, O_SERVER_PREFIX, O_OUT, O_PLOT, O_NOPLOT, O_HELP };
    static const struct option longopts[] = {
       { "icd", required_argument, NULL, O_ICD },
       { "host-icd", required_argument, NULL, O_HOST },
@@ -807,6 +839,7 @@ parse_options(int argc, char **argv, struct options *o)
       { "quick", no_argument, NULL, O_QUICK },
       { "timeout", required_argument, NULL, O_TIMEOUT },
       { "setup-timeout", required_argument, NULL, O_SETUP_TIMEOUT },
+      { "server-prefix", required_argument, NULL, O_SERVER_PREFIX },
       { "out", required_argument, NULL, O_OUT },
       { "plot-script", required_argument, NULL, O_PLOT },
       { "no-plot", no_argument, NULL, O_NOPLOT },
@@ -831,6 +864,7 @@ parse_options(int argc, char **argv, struct options *o)
       case O_QUICK: o->quick = true; break;
       case O_TIMEOUT: o->timeout_s = strtod(optarg, NULL); break;
       case O_SETUP_TIMEOUT: o->setup_timeout_s = strtod(optarg, NULL); break;
+      case O_SERVER_PREFIX: o->server_prefix = optarg; break;
       case O_OUT: o->out = optarg; break;
       case O_PLOT: o->plot_script = optarg; break;
       case O_NOPLOT: o->plot = false; break;

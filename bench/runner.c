@@ -105,8 +105,8 @@ pb_env_fini(struct pb_env *e)
 
 /* Runs in the child between fork and exec: only async-signal-safe calls. */
 static void
-child_exec(char *const argv[], char *const envp[], int log_fd, int rep_w, int go_r,
-           bool own_group)
+child_exec(const char *file, char *const argv[], char *const envp[], int log_fd, int rep_w,
+           int go_r, bool own_group)
 {
    prctl(PR_SET_PDEATHSIG, SIGKILL);
    if (own_group)
@@ -125,7 +125,10 @@ child_exec(char *const argv[], char *const envp[], int log_fd, int rep_w, int go
       dup2(rep_w, 3);
       dup2(go, 4);
    }
-   execve(argv[0], argv, envp);
+   if (strchr(file, '/'))
+      execve(file, argv, envp);
+   else
+      execvpe(file, argv, envp); /* a bare name, e.g. a --server-prefix tool */
    static const char msg[] = "pvbench: exec failed\n";
    ssize_t r = write(2, msg, sizeof(msg) - 1);
    (void)r;
@@ -133,8 +136,8 @@ child_exec(char *const argv[], char *const envp[], int log_fd, int rep_w, int go
 }
 
 int
-pb_spawn(char *const argv[], char *const envp[], int log_fd, bool pipes, bool own_group,
-         struct pb_proc *p)
+pb_spawn(const char *file, char *const argv[], char *const envp[], int log_fd, bool pipes,
+         bool own_group, struct pb_proc *p)
 {
    int rep[2] = { -1, -1 }, go[2] = { -1, -1 };
    memset(p, 0, sizeof(*p));
@@ -158,7 +161,7 @@ pb_spawn(char *const argv[], char *const envp[], int log_fd, bool pipes, bool ow
       return err;
    }
    if (pid == 0)
-      child_exec(argv, envp, log_fd, rep[1], go[0], own_group);
+      child_exec(file ? file : argv[0], argv, envp, log_fd, rep[1], go[0], own_group);
    if (own_group)
       setpgid(pid, pid); /* also from the parent: no race with kill(-pid) */
    p->pid = pid;
@@ -335,7 +338,7 @@ pb_server_start(char *const argv[], char *const envp[], int log_fd, double timeo
       }
       unlink(PB_VTEST_SOCKET); /* stale, from our own previous server */
    }
-   int err = pb_spawn(argv, envp, log_fd, false, true, p);
+   int err = pb_spawn(NULL, argv, envp, log_fd, false, true, p);
    if (err) {
       snprintf(why, whylen, "cannot start %s: %s", argv[0], strerror(-err));
       return err;

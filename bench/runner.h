@@ -37,11 +37,11 @@ int pb_env_init(struct pb_env *e);
 int pb_env_set(struct pb_env *e, const char *name, const char *value);
 void pb_env_fini(struct pb_env *e);
 
-/* Starts argv[0] (a path) with envp. stdout/stderr go to log_fd. With
+/* Starts file (a path; NULL: argv[0]) with argv and envp. stdout/stderr go to log_fd. With
  * pipes, the child's fd 3 reports to p->rep_fd and fd 4 reads p->go_fd.
  * own_group puts the child in a new process group (servers that fork). */
-int pb_spawn(char *const argv[], char *const envp[], int log_fd, bool pipes, bool own_group,
-             struct pb_proc *p);
+int pb_spawn(const char *file, char *const argv[], char *const envp[], int log_fd, bool pipes,
+             bool own_group, struct pb_proc *p);
 
 /* Reads what is available from each proc's report pipe and calls on_line
  * for every complete line, until every proc with an open pipe has hit EOF,
