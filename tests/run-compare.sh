@@ -3,12 +3,13 @@
 # PearVisor, and compares the two output files bit for bit.
 #
 # usage: run-compare.sh [--native-only] [--no-validate] [--icd VENUS_JSON]
-#                       [--pv-script PATH] [--workdir DIR] PROGRAM
+#                       [--pv-script PATH] [--build DIR] [--workdir DIR] PROGRAM
 #
 #  --native-only  run only the native side (a smoke test of the program)
 #  --no-validate  no validation layer on PearVisor's host side (for timing)
 #  --icd          Mesa venus ICD json (default: .cache/venus-icd/...)
 #  --pv-script    scripts/run-with-pv-vtest.sh (starts pv-vtest privately)
+#  --build        build dir holding src/vtest/pv-vtest (default: the script's)
 #  --workdir      where outputs go (default: a temporary directory)
 #
 # Prints one line per program: "<name>: native <s> s, pearvisor <s> s, ..."
@@ -23,6 +24,7 @@ pv_script=$root/scripts/run-with-pv-vtest.sh
 native_only=0
 validate=--validate
 workdir=
+build=
 
 while [ $# -gt 0 ]; do
    case $1 in
@@ -31,6 +33,7 @@ while [ $# -gt 0 ]; do
    --icd) venus_icd=$2; shift ;;
    --pv-script) pv_script=$2; shift ;;
    --workdir) workdir=$2; shift ;;
+   --build) build=$2; shift ;;
    --) shift; break ;;
    -*) echo "run-compare.sh: unknown option $1" >&2; exit 2 ;;
    *) break ;;
@@ -78,9 +81,11 @@ if [ ! -x "$pv_script" ]; then
    exit 1
 fi
 
-# PearVisor: pv-vtest on lavapipe in a private /tmp, the program on venus
+# PearVisor: pv-vtest on lavapipe in a private /tmp, the program on venus.
+# The program sees that private /tmp, so it writes through an inherited fd.
 t0=$(now)
-"$pv_script" $validate --icd "$venus_icd" -- "$prog" "$out/pv.out" 2>"$out/pv.err"
+"$pv_script" $validate --icd "$venus_icd" ${build:+"$build"} -- \
+   "$prog" /proc/self/fd/3 2>"$out/pv.err" 3>"$out/pv.out"
 pv_rc=$?
 pv_s=$(elapsed "$t0" "$(now)")
 

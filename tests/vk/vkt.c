@@ -1,6 +1,8 @@
 /* vkt: helper library of the Vulkan test programs; see vkt.h. */
 #include "vkt.h"
 
+#include <dlfcn.h>
+#include <link.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -251,6 +253,24 @@ static void destroy_tracked(VkDevice dev, const struct vkt_tracked *t)
    }
 }
 
+static int pin_library(struct dl_phdr_info *info, size_t size, void *data)
+{
+   (void)size;
+   (void)data;
+   if (info->dlpi_name && info->dlpi_name[0])
+      (void)dlopen(info->dlpi_name, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+   return 0;
+}
+
+/* Keeps every loaded library (the ICD, layers, LLVM) mapped after the
+ * loader's dlclose: driver caches that live until exit then stay reachable
+ * for LeakSanitizer, or are reported against their library name (which
+ * tests/sanitizers.supp suppresses) instead of as an "unknown module". */
+static void pin_loaded_libraries(void)
+{
+   dl_iterate_phdr(pin_library, NULL);
+}
+
 int vkt_finish(struct vkt_ctx *ctx, VkResult result)
 {
    bool ok = result == VK_SUCCESS;
@@ -269,6 +289,7 @@ int vkt_finish(struct vkt_ctx *ctx, VkResult result)
    }
    free(ctx->tracked);
    ctx->tracked = NULL;
+   pin_loaded_libraries();
    if (ctx->messenger)
       ctx->destroy_messenger(ctx->instance, ctx->messenger, NULL);
    if (ctx->instance)
