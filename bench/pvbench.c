@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -997,6 +998,10 @@ main(int argc, char **argv)
    snprintf(b.res.host_icd, sizeof(b.res.host_icd), "%s", b.o.host_icd);
    snprintf(b.res.venus_icd, sizeof(b.res.venus_icd), "%s", b.o.venus_icd ? b.o.venus_icd : "");
    b.res.quick = b.o.quick;
+   b.res.cpus = sysconf(_SC_NPROCESSORS_ONLN);
+   time_t now = time(NULL);
+   struct tm tm;
+   strftime(b.res.date, sizeof(b.res.date), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
 
    double t0 = pb_now_s();
    for (unsigned p = 0; p < b.res.npaths; p++)

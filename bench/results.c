@@ -226,6 +226,7 @@ pb_write_table(const struct pb_results *r, FILE *f)
 {
    struct reasons rs = { .n = 0 };
    char ref[32];
+   fprintf(f, "pvbench %s, %ld CPUs%s\n\n", r->date, r->cpus, r->quick ? ", --quick" : "");
    fprintf(f, "%-58s %-10s %10s %10s %10s %-5s %9s\n", "metric", "path", "min", "median",
            "p90", "unit", "% native");
    for (size_t i = 0; i < r->nm; i++) {
@@ -331,7 +332,9 @@ json_series(const struct pb_results *r, const struct pb_metric *m, unsigned p, F
 void
 pb_write_json(const struct pb_results *r, FILE *f)
 {
-   fprintf(f, "{\n  \"pvbench\": 1,\n  \"quick\": %s,\n  \"host_icd\": ",
+   fprintf(f, "{\n  \"pvbench\": 1,\n  \"date\": ");
+   json_str(f, r->date);
+   fprintf(f, ",\n  \"cpus\": %ld,\n  \"quick\": %s,\n  \"host_icd\": ", r->cpus,
            r->quick ? "true" : "false");
    json_str(f, r->host_icd);
    fprintf(f, ",\n  \"venus_icd\": ");

@@ -52,6 +52,8 @@ struct pb_results {
    char host_icd[512];
    char venus_icd[512];
    bool quick;
+   char date[32];  /* UTC, ISO 8601 */
+   long cpus;
 };
 
 struct pb_stats {
