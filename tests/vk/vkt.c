@@ -309,7 +309,8 @@ int vkt_finish(struct vkt_ctx *ctx, VkResult result)
    double wall = (double)(end.tv_sec - ctx->start.tv_sec) +
                  (double)(end.tv_nsec - ctx->start.tv_nsec) * 1e-9;
    /* the program's timing report, parsed by tests/run-compare.sh */
-   fprintf(stderr, "vkt: %s: wall %.3f s%s\n", ctx->name, wall, ok ? "" : " (FAILED)");
+   fprintf(stderr, "vkt: %s: wall %.3f s on %s%s\n", ctx->name, wall,
+           ctx->props.deviceName[0] ? ctx->props.deviceName : "no device", ok ? "" : " (FAILED)");
    return ok ? 0 : 1;
 }
 
