@@ -68,12 +68,15 @@ struct vn_physical_device {
    VkExtensionProperties *exts;
 };
 
+#define VN_MAX_QUEUE_FAMILIES 16
+
 /* Per VkDevice object (obj->device). */
 struct vn_device {
    VkDevice handle;
    struct vn_physical_device *physical_device;
    struct vn_instance *instance;
    bool host_ptr_import; /* VK_EXT_external_memory_host enabled */
+   uint32_t queue_counts[VN_MAX_QUEUE_FAMILIES]; /* created queues per family */
    struct vn_device_dispatch dispatch;
 };
 

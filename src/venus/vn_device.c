@@ -25,7 +25,26 @@ vn_handle_vkCreateDevice(struct vn_context *ctx, struct vn_command_vkCreateDevic
    struct vn_physical_device *pd = pd_obj->data;
    struct vn_instance *inst = pd_obj->instance;
    const VkDeviceCreateInfo *guest = args->pCreateInfo;
+   if (!guest || !args->pDevice || !pd) {
+      vn_context_set_lost(ctx, "vkCreateDevice: missing arguments");
+      return;
+   }
    const uint64_t id = (uint64_t)(uintptr_t)*args->pDevice;
+   if ((guest->queueCreateInfoCount && !guest->pQueueCreateInfos) ||
+       (guest->enabledExtensionCount && !guest->ppEnabledExtensionNames)) {
+      vn_context_set_lost(ctx, "vkCreateDevice: array without elements");
+      return;
+   }
+   /* queues the guest may ask for later (vkGetDeviceQueue*) */
+   uint32_t queue_counts[VN_MAX_QUEUE_FAMILIES] = {0};
+   for (uint32_t i = 0; i < guest->queueCreateInfoCount; i++) {
+      const VkDeviceQueueCreateInfo *q = &guest->pQueueCreateInfos[i];
+      if (q->queueFamilyIndex >= VN_MAX_QUEUE_FAMILIES) {
+         args->ret = VK_ERROR_INITIALIZATION_FAILED;
+         return;
+      }
+      queue_counts[q->queueFamilyIndex] = q->queueCount;
+   }
 
    /* the guest's extensions (only advertised ones) + external_memory_host */
    const char **names = calloc(guest->enabledExtensionCount + 1, sizeof(*names));
@@ -72,6 +91,7 @@ vn_handle_vkCreateDevice(struct vn_context *ctx, struct vn_command_vkCreateDevic
    dev->physical_device = pd;
    dev->instance = inst;
    dev->host_ptr_import = host_ptr;
+   memcpy(dev->queue_counts, queue_counts, sizeof(queue_counts));
    vn_device_dispatch_init(&dev->dispatch, inst->dispatch.vkGetDeviceProcAddr, handle);
 
    struct vn_object *obj = vn_object_table_insert(ctx->objects, id, VK_OBJECT_TYPE_DEVICE,
@@ -93,6 +113,12 @@ vn_handle_vkDestroyDevice(struct vn_context *ctx, struct vn_command_vkDestroyDev
    if (!obj)
       return;
    vn_context_destroy_objects(ctx, NULL, obj->device);
+}
+
+static bool
+queue_exists(const struct vn_device *dev, uint32_t family, uint32_t index)
+{
+   return family < VN_MAX_QUEUE_FAMILIES && index < dev->queue_counts[family];
 }
 
 static void
@@ -120,6 +146,10 @@ vn_handle_vkGetDeviceQueue(struct vn_context *ctx, struct vn_command_vkGetDevice
 {
    struct vn_device *dev = args->dispatch->device;
    VkQueue queue = VK_NULL_HANDLE;
+   if (!args->pQueue || !queue_exists(dev, args->queueFamilyIndex, args->queueIndex)) {
+      vn_context_set_lost(ctx, "vkGetDeviceQueue: no such queue");
+      return;
+   }
    dev->dispatch.vkGetDeviceQueue(args->device, args->queueFamilyIndex, args->queueIndex, &queue);
    get_queue(ctx, dev, queue, (uint64_t)(uintptr_t)*args->pQueue);
 }
@@ -129,6 +159,11 @@ vn_handle_vkGetDeviceQueue2(struct vn_context *ctx, struct vn_command_vkGetDevic
 {
    struct vn_device *dev = args->dispatch->device;
    VkQueue queue = VK_NULL_HANDLE;
+   if (!args->pQueue || !args->pQueueInfo ||
+       !queue_exists(dev, args->pQueueInfo->queueFamilyIndex, args->pQueueInfo->queueIndex)) {
+      vn_context_set_lost(ctx, "vkGetDeviceQueue2: no such queue");
+      return;
+   }
    dev->dispatch.vkGetDeviceQueue2(args->device, args->pQueueInfo, &queue);
    get_queue(ctx, dev, queue, (uint64_t)(uintptr_t)*args->pQueue);
 }

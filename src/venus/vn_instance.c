@@ -73,6 +73,10 @@ void
 vn_handle_vkCreateInstance(struct vn_context *ctx, struct vn_command_vkCreateInstance *args)
 {
    const VkInstanceCreateInfo *guest = args->pCreateInfo;
+   if (!guest || !args->pInstance) {
+      vn_context_set_lost(ctx, "vkCreateInstance: missing arguments");
+      return;
+   }
    const uint64_t id = (uint64_t)(uintptr_t)*args->pInstance;
 
    /* apiVersion: at least 1.1 (venus needs it), at most what the host and
@@ -336,6 +340,8 @@ vn_handle_vkGetPhysicalDeviceProperties(struct vn_context *ctx,
                                         struct vn_command_vkGetPhysicalDeviceProperties *args)
 {
    struct vn_instance *inst = args->dispatch->instance;
+   if (!args->pProperties)
+      return;
    inst->dispatch.vkGetPhysicalDeviceProperties(args->physicalDevice, args->pProperties);
    fix_properties(pd_of(args->dispatch), args->pProperties);
 }
@@ -345,6 +351,8 @@ vn_handle_vkGetPhysicalDeviceProperties2(struct vn_context *ctx,
                                          struct vn_command_vkGetPhysicalDeviceProperties2 *args)
 {
    struct vn_instance *inst = args->dispatch->instance;
+   if (!args->pProperties)
+      return;
    inst->dispatch.vkGetPhysicalDeviceProperties2(args->physicalDevice, args->pProperties);
    fix_properties(pd_of(args->dispatch), &args->pProperties->properties);
 }
@@ -354,6 +362,8 @@ vn_handle_vkGetPhysicalDeviceFeatures2(struct vn_context *ctx,
                                        struct vn_command_vkGetPhysicalDeviceFeatures2 *args)
 {
    struct vn_instance *inst = args->dispatch->instance;
+   if (!args->pFeatures)
+      return;
    inst->dispatch.vkGetPhysicalDeviceFeatures2(args->physicalDevice, args->pFeatures);
 }
 
@@ -362,6 +372,8 @@ vn_handle_vkGetPhysicalDeviceMemoryProperties(
    struct vn_context *ctx, struct vn_command_vkGetPhysicalDeviceMemoryProperties *args)
 {
    struct vn_instance *inst = args->dispatch->instance;
+   if (!args->pMemoryProperties)
+      return;
    inst->dispatch.vkGetPhysicalDeviceMemoryProperties(args->physicalDevice,
                                                     args->pMemoryProperties);
 }
@@ -371,6 +383,8 @@ vn_handle_vkGetPhysicalDeviceMemoryProperties2(
    struct vn_context *ctx, struct vn_command_vkGetPhysicalDeviceMemoryProperties2 *args)
 {
    struct vn_instance *inst = args->dispatch->instance;
+   if (!args->pMemoryProperties)
+      return;
    inst->dispatch.vkGetPhysicalDeviceMemoryProperties2(args->physicalDevice,
                                                      args->pMemoryProperties);
 }

@@ -95,6 +95,10 @@ vn_handle_vkAllocateMemory(struct vn_context *ctx, struct vn_command_vkAllocateM
    struct vn_device *dev = args->dispatch->device;
    const struct vn_physical_device *pd = dev->physical_device;
    VkMemoryAllocateInfo *info = (VkMemoryAllocateInfo *)args->pAllocateInfo;
+   if (!info || !args->pMemory) {
+      vn_context_set_lost(ctx, "vkAllocateMemory: missing arguments");
+      return;
+   }
    const uint64_t id = (uint64_t)(uintptr_t)*args->pMemory;
 
    if (info->memoryTypeIndex >= pd->mem_props.memoryTypeCount || !info->allocationSize) {
@@ -241,4 +245,138 @@ vn_handle_vkGetMemoryResourcePropertiesMESA(
       if ((int)s->sType == VN_STYPE_MEMORY_RESOURCE_ALLOCATION_SIZE_PROPERTIES_100000_MESA)
          ((VkMemoryResourceAllocationSizeProperties100000MESA *)s)->allocationSize = res->size;
    }
+}
+
+/* --- buffers and images: may be bound to host-pointer memory --- */
+
+/* Memory imported from a host pointer may only back buffers and images
+ * created with that handle type (VUID-VkBindBufferMemoryInfo-memory-02727),
+ * so where the host supports it we add it to every buffer and image. The
+ * chain lives in the arena: `ext` replaces or extends it in place. */
+static void
+add_host_handle_type(const void **chain, VkStructureType stype, void *ext)
+{
+   for (VkBaseOutStructure *s = (VkBaseOutStructure *)*chain; s; s = s->pNext) {
+      if (s->sType == stype) {
+         /* VkExternalMemory{Buffer,Image}CreateInfo share their layout */
+         ((VkExternalMemoryBufferCreateInfo *)s)->handleTypes |=
+            VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT;
+         return;
+      }
+   }
+   VkExternalMemoryBufferCreateInfo *info = ext;
+   info->sType = stype;
+   info->pNext = *chain;
+   info->handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT;
+   *chain = info;
+}
+
+static bool
+buffer_host_importable(struct vn_device *dev, const VkBufferCreateInfo *info)
+{
+   if (!dev->host_ptr_import || (info->flags & VK_BUFFER_CREATE_SPARSE_BINDING_BIT))
+      return false;
+   const VkPhysicalDeviceExternalBufferInfo query = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_BUFFER_INFO,
+      .flags = info->flags,
+      .usage = info->usage,
+      .handleType = VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT,
+   };
+   VkExternalBufferProperties props = {.sType = VK_STRUCTURE_TYPE_EXTERNAL_BUFFER_PROPERTIES};
+   dev->instance->dispatch.vkGetPhysicalDeviceExternalBufferProperties(
+      dev->physical_device->handle, &query, &props);
+   return props.externalMemoryProperties.externalMemoryFeatures &
+          VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT;
+}
+
+static bool
+image_host_importable(struct vn_device *dev, const VkImageCreateInfo *info)
+{
+   if (!dev->host_ptr_import || (info->flags & VK_IMAGE_CREATE_SPARSE_BINDING_BIT) ||
+       info->tiling == VK_IMAGE_TILING_DRM_FORMAT_MODIFIER_EXT)
+      return false;
+   VkPhysicalDeviceExternalImageFormatInfo ext = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_IMAGE_FORMAT_INFO,
+      .handleType = VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT,
+   };
+   const VkPhysicalDeviceImageFormatInfo2 query = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGE_FORMAT_INFO_2,
+      .pNext = &ext,
+      .format = info->format,
+      .type = info->imageType,
+      .tiling = info->tiling,
+      .usage = info->usage,
+      .flags = info->flags,
+   };
+   VkExternalImageFormatProperties ext_props = {
+      .sType = VK_STRUCTURE_TYPE_EXTERNAL_IMAGE_FORMAT_PROPERTIES,
+   };
+   VkImageFormatProperties2 props = {
+      .sType = VK_STRUCTURE_TYPE_IMAGE_FORMAT_PROPERTIES_2,
+      .pNext = &ext_props,
+   };
+   if (dev->instance->dispatch.vkGetPhysicalDeviceImageFormatProperties2(
+          dev->physical_device->handle, &query, &props) != VK_SUCCESS)
+      return false;
+   return ext_props.externalMemoryProperties.externalMemoryFeatures &
+          VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT;
+}
+
+static void
+insert_device_object(struct vn_context *ctx, struct vn_device *dev, uint64_t id,
+                     VkObjectType type, uint64_t handle)
+{
+   struct vn_object *obj = vn_object_table_insert(ctx->objects, id, type, handle);
+   if (!obj) {
+      vn_context_set_lost(ctx, "bad or duplicate object id");
+      return;
+   }
+   obj->instance = dev->instance;
+   obj->device = dev;
+}
+
+void
+vn_handle_vkCreateBuffer(struct vn_context *ctx, struct vn_command_vkCreateBuffer *args)
+{
+   struct vn_device *dev = args->dispatch->device;
+   if (!args->pCreateInfo || !args->pBuffer) {
+      vn_context_set_lost(ctx, "vkCreateBuffer: missing arguments");
+      return;
+   }
+   VkBufferCreateInfo *info = (VkBufferCreateInfo *)args->pCreateInfo;
+   VkExternalMemoryBufferCreateInfo ext;
+   if (buffer_host_importable(dev, info))
+      add_host_handle_type(&info->pNext, VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO,
+                           &ext);
+   VkBuffer handle = VK_NULL_HANDLE;
+   args->ret = dev->dispatch.vkCreateBuffer(dev->handle, info, NULL, &handle);
+   if (args->ret != VK_SUCCESS)
+      return;
+   insert_device_object(ctx, dev, (uint64_t)(uintptr_t)*args->pBuffer, VK_OBJECT_TYPE_BUFFER,
+                        (uint64_t)(uintptr_t)handle);
+   if (vn_context_is_lost(ctx))
+      dev->dispatch.vkDestroyBuffer(dev->handle, handle, NULL);
+}
+
+void
+vn_handle_vkCreateImage(struct vn_context *ctx, struct vn_command_vkCreateImage *args)
+{
+   struct vn_device *dev = args->dispatch->device;
+   if (!args->pCreateInfo || !args->pImage) {
+      vn_context_set_lost(ctx, "vkCreateImage: missing arguments");
+      return;
+   }
+   VkImageCreateInfo *info = (VkImageCreateInfo *)args->pCreateInfo;
+   VkExternalMemoryImageCreateInfo ext;
+   if (image_host_importable(dev, info))
+      add_host_handle_type(&info->pNext, VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO,
+                           &ext);
+   VkImage handle = VK_NULL_HANDLE;
+   args->ret = dev->dispatch.vkCreateImage(dev->handle, info, NULL, &handle);
+   if (args->ret != VK_SUCCESS)
+      return;
+   insert_device_object(ctx, dev, (uint64_t)(uintptr_t)*args->pImage, VK_OBJECT_TYPE_IMAGE,
+                        (uint64_t)(uintptr_t)handle);
+   if (vn_context_is_lost(ctx))
+      dev->dispatch.vkDestroyImage(dev->handle, handle, NULL);
 }

@@ -71,6 +71,10 @@ vn_handle_vkWaitSemaphores(struct vn_context *ctx, struct vn_command_vkWaitSemap
 {
    struct vn_device *dev = args->dispatch->device;
    const uint64_t timeout = args->timeout < VN_MAX_WAIT_NS ? args->timeout : VN_MAX_WAIT_NS;
+   if (!args->pWaitInfo) {
+      vn_context_set_lost(ctx, "vkWaitSemaphores: no wait info");
+      return;
+   }
    args->ret = dev->dispatch.vkWaitSemaphores(args->device, args->pWaitInfo, timeout);
    check_device_lost(ctx, args->ret);
 }
