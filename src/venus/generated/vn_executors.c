@@ -1212,34 +1212,6 @@ vn_run_vkGetQueryPoolResults(struct vn_context *ctx, struct vn_cs_decoder *dec, 
 }
 
 static void
-vn_exec_vkCreateBuffer(struct vn_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCreateBuffer *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCreateBuffer) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateBuffer: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   if (!args->pBuffer) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateBuffer: no object id");
-      return;
-   }
-   VkBuffer host = VK_NULL_HANDLE;
-   args->ret = args->dispatch->device->dispatch.vkCreateBuffer(args->device, args->pCreateInfo, NULL, &host);
-   if (host == VK_NULL_HANDLE)
-      return;
-   struct vn_object *obj = vn_object_table_insert(ctx->objects, (uint64_t)(uintptr_t)*args->pBuffer, VK_OBJECT_TYPE_BUFFER, (uint64_t)(uintptr_t)host);
-   if (!obj) {
-      args->dispatch->device->dispatch.vkDestroyBuffer(args->dispatch->device->handle, host, NULL);
-      args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
-      vn_cs_decoder_set_fatal(dec, "vkCreateBuffer: object id rejected");
-      return;
-   }
-   obj->device = args->dispatch->device;
-   obj->instance = args->dispatch->instance;
-   obj->parent_id = 0;
-}
-
-static void
 vn_run_vkCreateBuffer(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
    struct vn_command_vkCreateBuffer args;
@@ -1247,7 +1219,7 @@ vn_run_vkCreateBuffer(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_
    vn_decode_vkCreateBuffer_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCreateBuffer(ctx, dec, &args);
+   vn_handle_vkCreateBuffer(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
@@ -1360,34 +1332,6 @@ vn_run_vkDestroyBufferView(struct vn_context *ctx, struct vn_cs_decoder *dec, ui
 }
 
 static void
-vn_exec_vkCreateImage(struct vn_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCreateImage *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCreateImage) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateImage: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   if (!args->pImage) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateImage: no object id");
-      return;
-   }
-   VkImage host = VK_NULL_HANDLE;
-   args->ret = args->dispatch->device->dispatch.vkCreateImage(args->device, args->pCreateInfo, NULL, &host);
-   if (host == VK_NULL_HANDLE)
-      return;
-   struct vn_object *obj = vn_object_table_insert(ctx->objects, (uint64_t)(uintptr_t)*args->pImage, VK_OBJECT_TYPE_IMAGE, (uint64_t)(uintptr_t)host);
-   if (!obj) {
-      args->dispatch->device->dispatch.vkDestroyImage(args->dispatch->device->handle, host, NULL);
-      args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
-      vn_cs_decoder_set_fatal(dec, "vkCreateImage: object id rejected");
-      return;
-   }
-   obj->device = args->dispatch->device;
-   obj->instance = args->dispatch->instance;
-   obj->parent_id = 0;
-}
-
-static void
 vn_run_vkCreateImage(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
    struct vn_command_vkCreateImage args;
@@ -1395,7 +1339,7 @@ vn_run_vkCreateImage(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t
    vn_decode_vkCreateImage_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCreateImage(ctx, dec, &args);
+   vn_handle_vkCreateImage(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
@@ -6649,6 +6593,2171 @@ vn_run_vkCmdPushDescriptorSetKHR(struct vn_context *ctx, struct vn_cs_decoder *d
       vn_encode_vkCmdPushDescriptorSetKHR_reply(enc, &args);
 }
 
+static void
+vn_decode_only_vkCreateInstance(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCreateInstance args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCreateInstance_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkDestroyInstance(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkDestroyInstance args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkDestroyInstance_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkEnumeratePhysicalDevices(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkEnumeratePhysicalDevices args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkEnumeratePhysicalDevices_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkGetPhysicalDeviceFeatures(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkGetPhysicalDeviceFeatures args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetPhysicalDeviceFeatures_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkGetPhysicalDeviceFormatProperties(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkGetPhysicalDeviceFormatProperties args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetPhysicalDeviceFormatProperties_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkGetPhysicalDeviceImageFormatProperties(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkGetPhysicalDeviceImageFormatProperties args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetPhysicalDeviceImageFormatProperties_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkGetPhysicalDeviceProperties(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkGetPhysicalDeviceProperties args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetPhysicalDeviceProperties_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkGetPhysicalDeviceQueueFamilyProperties(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkGetPhysicalDeviceQueueFamilyProperties args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetPhysicalDeviceQueueFamilyProperties_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkGetPhysicalDeviceMemoryProperties(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkGetPhysicalDeviceMemoryProperties args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetPhysicalDeviceMemoryProperties_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCreateDevice(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCreateDevice args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCreateDevice_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkDestroyDevice(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkDestroyDevice args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkDestroyDevice_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkEnumerateInstanceExtensionProperties(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkEnumerateInstanceExtensionProperties args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkEnumerateInstanceExtensionProperties_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkEnumerateDeviceExtensionProperties(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkEnumerateDeviceExtensionProperties args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkEnumerateDeviceExtensionProperties_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkEnumerateInstanceLayerProperties(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkEnumerateInstanceLayerProperties args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkEnumerateInstanceLayerProperties_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkEnumerateDeviceLayerProperties(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkEnumerateDeviceLayerProperties args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkEnumerateDeviceLayerProperties_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkGetDeviceQueue(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkGetDeviceQueue args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetDeviceQueue_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkQueueSubmit(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkQueueSubmit args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkQueueSubmit_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkQueueWaitIdle(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkQueueWaitIdle args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkQueueWaitIdle_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkDeviceWaitIdle(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkDeviceWaitIdle args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkDeviceWaitIdle_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkAllocateMemory(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkAllocateMemory args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkAllocateMemory_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkFreeMemory(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkFreeMemory args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkFreeMemory_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkUnmapMemory(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkUnmapMemory args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkUnmapMemory_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkFlushMappedMemoryRanges(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkFlushMappedMemoryRanges args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkFlushMappedMemoryRanges_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkInvalidateMappedMemoryRanges(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkInvalidateMappedMemoryRanges args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkInvalidateMappedMemoryRanges_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkGetDeviceMemoryCommitment(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkGetDeviceMemoryCommitment args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetDeviceMemoryCommitment_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkBindBufferMemory(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkBindBufferMemory args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkBindBufferMemory_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkBindImageMemory(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkBindImageMemory args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkBindImageMemory_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkGetBufferMemoryRequirements(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkGetBufferMemoryRequirements args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetBufferMemoryRequirements_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkGetImageMemoryRequirements(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkGetImageMemoryRequirements args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetImageMemoryRequirements_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkGetImageSparseMemoryRequirements(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkGetImageSparseMemoryRequirements args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetImageSparseMemoryRequirements_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkGetPhysicalDeviceSparseImageFormatProperties(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkGetPhysicalDeviceSparseImageFormatProperties args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetPhysicalDeviceSparseImageFormatProperties_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkQueueBindSparse(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkQueueBindSparse args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkQueueBindSparse_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCreateFence(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCreateFence args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCreateFence_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkDestroyFence(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkDestroyFence args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkDestroyFence_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkResetFences(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkResetFences args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkResetFences_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkGetFenceStatus(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkGetFenceStatus args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetFenceStatus_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkWaitForFences(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkWaitForFences args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkWaitForFences_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCreateSemaphore(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCreateSemaphore args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCreateSemaphore_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkDestroySemaphore(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkDestroySemaphore args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkDestroySemaphore_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCreateEvent(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCreateEvent args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCreateEvent_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkDestroyEvent(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkDestroyEvent args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkDestroyEvent_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkGetEventStatus(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkGetEventStatus args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetEventStatus_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkSetEvent(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkSetEvent args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkSetEvent_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkResetEvent(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkResetEvent args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkResetEvent_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCreateQueryPool(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCreateQueryPool args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCreateQueryPool_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkDestroyQueryPool(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkDestroyQueryPool args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkDestroyQueryPool_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkGetQueryPoolResults(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkGetQueryPoolResults args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetQueryPoolResults_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCreateBuffer(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCreateBuffer args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCreateBuffer_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkDestroyBuffer(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkDestroyBuffer args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkDestroyBuffer_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCreateBufferView(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCreateBufferView args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCreateBufferView_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkDestroyBufferView(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkDestroyBufferView args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkDestroyBufferView_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCreateImage(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCreateImage args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCreateImage_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkDestroyImage(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkDestroyImage args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkDestroyImage_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkGetImageSubresourceLayout(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkGetImageSubresourceLayout args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetImageSubresourceLayout_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCreateImageView(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCreateImageView args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCreateImageView_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkDestroyImageView(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkDestroyImageView args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkDestroyImageView_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCreateShaderModule(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCreateShaderModule args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCreateShaderModule_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkDestroyShaderModule(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkDestroyShaderModule args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkDestroyShaderModule_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCreatePipelineCache(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCreatePipelineCache args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCreatePipelineCache_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkDestroyPipelineCache(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkDestroyPipelineCache args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkDestroyPipelineCache_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkGetPipelineCacheData(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkGetPipelineCacheData args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetPipelineCacheData_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkMergePipelineCaches(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkMergePipelineCaches args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkMergePipelineCaches_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCreateGraphicsPipelines(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCreateGraphicsPipelines args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCreateGraphicsPipelines_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCreateComputePipelines(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCreateComputePipelines args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCreateComputePipelines_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkDestroyPipeline(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkDestroyPipeline args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkDestroyPipeline_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCreatePipelineLayout(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCreatePipelineLayout args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCreatePipelineLayout_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkDestroyPipelineLayout(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkDestroyPipelineLayout args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkDestroyPipelineLayout_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCreateSampler(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCreateSampler args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCreateSampler_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkDestroySampler(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkDestroySampler args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkDestroySampler_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCreateDescriptorSetLayout(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCreateDescriptorSetLayout args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCreateDescriptorSetLayout_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkDestroyDescriptorSetLayout(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkDestroyDescriptorSetLayout args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkDestroyDescriptorSetLayout_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCreateDescriptorPool(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCreateDescriptorPool args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCreateDescriptorPool_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkDestroyDescriptorPool(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkDestroyDescriptorPool args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkDestroyDescriptorPool_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkResetDescriptorPool(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkResetDescriptorPool args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkResetDescriptorPool_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkAllocateDescriptorSets(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkAllocateDescriptorSets args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkAllocateDescriptorSets_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkFreeDescriptorSets(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkFreeDescriptorSets args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkFreeDescriptorSets_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkUpdateDescriptorSets(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkUpdateDescriptorSets args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkUpdateDescriptorSets_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCreateFramebuffer(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCreateFramebuffer args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCreateFramebuffer_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkDestroyFramebuffer(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkDestroyFramebuffer args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkDestroyFramebuffer_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCreateRenderPass(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCreateRenderPass args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCreateRenderPass_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkDestroyRenderPass(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkDestroyRenderPass args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkDestroyRenderPass_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkGetRenderAreaGranularity(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkGetRenderAreaGranularity args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetRenderAreaGranularity_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCreateCommandPool(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCreateCommandPool args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCreateCommandPool_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkDestroyCommandPool(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkDestroyCommandPool args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkDestroyCommandPool_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkResetCommandPool(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkResetCommandPool args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkResetCommandPool_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkAllocateCommandBuffers(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkAllocateCommandBuffers args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkAllocateCommandBuffers_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkFreeCommandBuffers(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkFreeCommandBuffers args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkFreeCommandBuffers_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkBeginCommandBuffer(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkBeginCommandBuffer args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkBeginCommandBuffer_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkEndCommandBuffer(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkEndCommandBuffer args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkEndCommandBuffer_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkResetCommandBuffer(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkResetCommandBuffer args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkResetCommandBuffer_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdBindPipeline(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdBindPipeline args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdBindPipeline_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdSetViewport(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdSetViewport args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetViewport_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdSetScissor(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdSetScissor args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetScissor_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdSetLineWidth(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdSetLineWidth args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetLineWidth_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdSetDepthBias(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdSetDepthBias args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetDepthBias_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdSetBlendConstants(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdSetBlendConstants args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetBlendConstants_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdSetDepthBounds(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdSetDepthBounds args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetDepthBounds_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdSetStencilCompareMask(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdSetStencilCompareMask args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetStencilCompareMask_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdSetStencilWriteMask(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdSetStencilWriteMask args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetStencilWriteMask_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdSetStencilReference(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdSetStencilReference args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetStencilReference_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdBindDescriptorSets(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdBindDescriptorSets args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdBindDescriptorSets_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdBindIndexBuffer(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdBindIndexBuffer args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdBindIndexBuffer_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdBindVertexBuffers(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdBindVertexBuffers args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdBindVertexBuffers_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdDraw(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdDraw args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdDraw_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdDrawIndexed(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdDrawIndexed args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdDrawIndexed_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdDrawIndirect(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdDrawIndirect args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdDrawIndirect_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdDrawIndexedIndirect(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdDrawIndexedIndirect args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdDrawIndexedIndirect_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdDispatch(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdDispatch args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdDispatch_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdDispatchIndirect(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdDispatchIndirect args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdDispatchIndirect_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdCopyBuffer(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdCopyBuffer args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdCopyBuffer_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdCopyImage(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdCopyImage args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdCopyImage_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdBlitImage(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdBlitImage args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdBlitImage_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdCopyBufferToImage(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdCopyBufferToImage args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdCopyBufferToImage_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdCopyImageToBuffer(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdCopyImageToBuffer args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdCopyImageToBuffer_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdUpdateBuffer(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdUpdateBuffer args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdUpdateBuffer_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdFillBuffer(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdFillBuffer args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdFillBuffer_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdClearColorImage(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdClearColorImage args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdClearColorImage_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdClearDepthStencilImage(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdClearDepthStencilImage args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdClearDepthStencilImage_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdClearAttachments(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdClearAttachments args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdClearAttachments_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdResolveImage(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdResolveImage args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdResolveImage_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdSetEvent(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdSetEvent args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetEvent_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdResetEvent(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdResetEvent args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdResetEvent_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdWaitEvents(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdWaitEvents args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdWaitEvents_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdPipelineBarrier(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdPipelineBarrier args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdPipelineBarrier_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdBeginQuery(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdBeginQuery args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdBeginQuery_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdEndQuery(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdEndQuery args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdEndQuery_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdResetQueryPool(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdResetQueryPool args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdResetQueryPool_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdWriteTimestamp(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdWriteTimestamp args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdWriteTimestamp_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdCopyQueryPoolResults(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdCopyQueryPoolResults args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdCopyQueryPoolResults_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdPushConstants(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdPushConstants args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdPushConstants_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdBeginRenderPass(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdBeginRenderPass args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdBeginRenderPass_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdNextSubpass(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdNextSubpass args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdNextSubpass_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdEndRenderPass(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdEndRenderPass args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdEndRenderPass_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdExecuteCommands(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdExecuteCommands args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdExecuteCommands_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkEnumerateInstanceVersion(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkEnumerateInstanceVersion args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkEnumerateInstanceVersion_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkBindBufferMemory2(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkBindBufferMemory2 args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkBindBufferMemory2_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkBindImageMemory2(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkBindImageMemory2 args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkBindImageMemory2_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkGetDeviceGroupPeerMemoryFeatures(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkGetDeviceGroupPeerMemoryFeatures args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetDeviceGroupPeerMemoryFeatures_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdSetDeviceMask(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdSetDeviceMask args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetDeviceMask_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdDispatchBase(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdDispatchBase args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdDispatchBase_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkEnumeratePhysicalDeviceGroups(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkEnumeratePhysicalDeviceGroups args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkEnumeratePhysicalDeviceGroups_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkGetImageMemoryRequirements2(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkGetImageMemoryRequirements2 args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetImageMemoryRequirements2_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkGetBufferMemoryRequirements2(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkGetBufferMemoryRequirements2 args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetBufferMemoryRequirements2_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkGetImageSparseMemoryRequirements2(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkGetImageSparseMemoryRequirements2 args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetImageSparseMemoryRequirements2_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkGetPhysicalDeviceFeatures2(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkGetPhysicalDeviceFeatures2 args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetPhysicalDeviceFeatures2_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkGetPhysicalDeviceProperties2(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkGetPhysicalDeviceProperties2 args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetPhysicalDeviceProperties2_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkGetPhysicalDeviceFormatProperties2(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkGetPhysicalDeviceFormatProperties2 args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetPhysicalDeviceFormatProperties2_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkGetPhysicalDeviceImageFormatProperties2(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkGetPhysicalDeviceImageFormatProperties2 args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetPhysicalDeviceImageFormatProperties2_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkGetPhysicalDeviceQueueFamilyProperties2(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkGetPhysicalDeviceQueueFamilyProperties2 args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetPhysicalDeviceQueueFamilyProperties2_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkGetPhysicalDeviceMemoryProperties2(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkGetPhysicalDeviceMemoryProperties2 args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetPhysicalDeviceMemoryProperties2_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkGetPhysicalDeviceSparseImageFormatProperties2(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkGetPhysicalDeviceSparseImageFormatProperties2 args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetPhysicalDeviceSparseImageFormatProperties2_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkTrimCommandPool(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkTrimCommandPool args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkTrimCommandPool_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkGetDeviceQueue2(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkGetDeviceQueue2 args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetDeviceQueue2_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCreateSamplerYcbcrConversion(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCreateSamplerYcbcrConversion args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCreateSamplerYcbcrConversion_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkDestroySamplerYcbcrConversion(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkDestroySamplerYcbcrConversion args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkDestroySamplerYcbcrConversion_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCreateDescriptorUpdateTemplate(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCreateDescriptorUpdateTemplate args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCreateDescriptorUpdateTemplate_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkDestroyDescriptorUpdateTemplate(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkDestroyDescriptorUpdateTemplate args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkDestroyDescriptorUpdateTemplate_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkGetPhysicalDeviceExternalBufferProperties(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkGetPhysicalDeviceExternalBufferProperties args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetPhysicalDeviceExternalBufferProperties_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkGetPhysicalDeviceExternalFenceProperties(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkGetPhysicalDeviceExternalFenceProperties args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetPhysicalDeviceExternalFenceProperties_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkGetPhysicalDeviceExternalSemaphoreProperties(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkGetPhysicalDeviceExternalSemaphoreProperties args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetPhysicalDeviceExternalSemaphoreProperties_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkGetDescriptorSetLayoutSupport(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkGetDescriptorSetLayoutSupport args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetDescriptorSetLayoutSupport_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdDrawIndirectCount(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdDrawIndirectCount args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdDrawIndirectCount_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdDrawIndexedIndirectCount(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdDrawIndexedIndirectCount args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdDrawIndexedIndirectCount_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCreateRenderPass2(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCreateRenderPass2 args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCreateRenderPass2_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdBeginRenderPass2(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdBeginRenderPass2 args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdBeginRenderPass2_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdNextSubpass2(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdNextSubpass2 args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdNextSubpass2_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdEndRenderPass2(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdEndRenderPass2 args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdEndRenderPass2_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkResetQueryPool(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkResetQueryPool args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkResetQueryPool_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkGetSemaphoreCounterValue(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkGetSemaphoreCounterValue args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetSemaphoreCounterValue_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkWaitSemaphores(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkWaitSemaphores args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkWaitSemaphores_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkSignalSemaphore(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkSignalSemaphore args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkSignalSemaphore_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkGetBufferDeviceAddress(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkGetBufferDeviceAddress args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetBufferDeviceAddress_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkGetBufferOpaqueCaptureAddress(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkGetBufferOpaqueCaptureAddress args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetBufferOpaqueCaptureAddress_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkGetDeviceMemoryOpaqueCaptureAddress(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkGetDeviceMemoryOpaqueCaptureAddress args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetDeviceMemoryOpaqueCaptureAddress_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkSetReplyCommandStreamMESA(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkSetReplyCommandStreamMESA args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkSetReplyCommandStreamMESA_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkSeekReplyCommandStreamMESA(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkSeekReplyCommandStreamMESA args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkSeekReplyCommandStreamMESA_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkExecuteCommandStreamsMESA(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkExecuteCommandStreamsMESA args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkExecuteCommandStreamsMESA_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdBindTransformFeedbackBuffersEXT(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdBindTransformFeedbackBuffersEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdBindTransformFeedbackBuffersEXT_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdBeginTransformFeedbackEXT(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdBeginTransformFeedbackEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdBeginTransformFeedbackEXT_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdEndTransformFeedbackEXT(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdEndTransformFeedbackEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdEndTransformFeedbackEXT_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdBeginQueryIndexedEXT(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdBeginQueryIndexedEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdBeginQueryIndexedEXT_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdEndQueryIndexedEXT(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdEndQueryIndexedEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdEndQueryIndexedEXT_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdDrawIndirectByteCountEXT(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdDrawIndirectByteCountEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdDrawIndirectByteCountEXT_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkGetImageDrmFormatModifierPropertiesEXT(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkGetImageDrmFormatModifierPropertiesEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetImageDrmFormatModifierPropertiesEXT_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCreateRingMESA(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCreateRingMESA args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCreateRingMESA_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkDestroyRingMESA(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkDestroyRingMESA args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkDestroyRingMESA_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkNotifyRingMESA(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkNotifyRingMESA args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkNotifyRingMESA_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkWriteRingExtraMESA(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkWriteRingExtraMESA args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkWriteRingExtraMESA_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkGetMemoryResourcePropertiesMESA(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkGetMemoryResourcePropertiesMESA args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetMemoryResourcePropertiesMESA_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkGetVenusExperimentalFeatureData100000MESA(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkGetVenusExperimentalFeatureData100000MESA args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetVenusExperimentalFeatureData100000MESA_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkGetPhysicalDeviceToolProperties(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkGetPhysicalDeviceToolProperties args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetPhysicalDeviceToolProperties_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCreatePrivateDataSlot(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCreatePrivateDataSlot args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCreatePrivateDataSlot_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkDestroyPrivateDataSlot(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkDestroyPrivateDataSlot args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkDestroyPrivateDataSlot_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkSetPrivateData(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkSetPrivateData args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkSetPrivateData_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkGetPrivateData(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkGetPrivateData args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetPrivateData_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdSetEvent2(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdSetEvent2 args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetEvent2_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdResetEvent2(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdResetEvent2 args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdResetEvent2_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdWaitEvents2(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdWaitEvents2 args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdWaitEvents2_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdPipelineBarrier2(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdPipelineBarrier2 args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdPipelineBarrier2_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdWriteTimestamp2(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdWriteTimestamp2 args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdWriteTimestamp2_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkQueueSubmit2(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkQueueSubmit2 args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkQueueSubmit2_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdCopyBuffer2(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdCopyBuffer2 args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdCopyBuffer2_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdCopyImage2(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdCopyImage2 args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdCopyImage2_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdCopyBufferToImage2(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdCopyBufferToImage2 args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdCopyBufferToImage2_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdCopyImageToBuffer2(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdCopyImageToBuffer2 args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdCopyImageToBuffer2_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdBlitImage2(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdBlitImage2 args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdBlitImage2_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdResolveImage2(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdResolveImage2 args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdResolveImage2_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdBeginRendering(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdBeginRendering args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdBeginRendering_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdEndRendering(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdEndRendering args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdEndRendering_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdSetCullMode(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdSetCullMode args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetCullMode_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdSetFrontFace(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdSetFrontFace args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetFrontFace_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdSetPrimitiveTopology(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdSetPrimitiveTopology args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetPrimitiveTopology_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdSetViewportWithCount(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdSetViewportWithCount args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetViewportWithCount_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdSetScissorWithCount(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdSetScissorWithCount args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetScissorWithCount_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdBindVertexBuffers2(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdBindVertexBuffers2 args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdBindVertexBuffers2_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdSetDepthTestEnable(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdSetDepthTestEnable args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetDepthTestEnable_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdSetDepthWriteEnable(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdSetDepthWriteEnable args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetDepthWriteEnable_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdSetDepthCompareOp(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdSetDepthCompareOp args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetDepthCompareOp_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdSetDepthBoundsTestEnable(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdSetDepthBoundsTestEnable args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetDepthBoundsTestEnable_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdSetStencilTestEnable(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdSetStencilTestEnable args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetStencilTestEnable_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdSetStencilOp(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdSetStencilOp args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetStencilOp_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdSetRasterizerDiscardEnable(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdSetRasterizerDiscardEnable args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetRasterizerDiscardEnable_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdSetDepthBiasEnable(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdSetDepthBiasEnable args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetDepthBiasEnable_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdSetPrimitiveRestartEnable(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdSetPrimitiveRestartEnable args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetPrimitiveRestartEnable_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkGetDeviceBufferMemoryRequirements(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkGetDeviceBufferMemoryRequirements args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetDeviceBufferMemoryRequirements_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkGetDeviceImageMemoryRequirements(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkGetDeviceImageMemoryRequirements args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetDeviceImageMemoryRequirements_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkGetDeviceImageSparseMemoryRequirements(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkGetDeviceImageSparseMemoryRequirements args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetDeviceImageSparseMemoryRequirements_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdSetPatchControlPointsEXT(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdSetPatchControlPointsEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetPatchControlPointsEXT_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdSetLogicOpEXT(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdSetLogicOpEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetLogicOpEXT_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkGetCalibratedTimestampsEXT(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkGetCalibratedTimestampsEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetCalibratedTimestampsEXT_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdSetLineStippleEXT(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdSetLineStippleEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetLineStippleEXT_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdBeginConditionalRenderingEXT(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdBeginConditionalRenderingEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdBeginConditionalRenderingEXT_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdEndConditionalRenderingEXT(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdEndConditionalRenderingEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdEndConditionalRenderingEXT_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkResetFenceResource100000MESA(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkResetFenceResource100000MESA args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkResetFenceResource100000MESA_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkWaitSemaphoreResource100000MESA(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkWaitSemaphoreResource100000MESA args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkWaitSemaphoreResource100000MESA_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkImportSemaphoreResource100000MESA(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkImportSemaphoreResource100000MESA args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkImportSemaphoreResource100000MESA_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdDrawMultiEXT(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdDrawMultiEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdDrawMultiEXT_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdDrawMultiIndexedEXT(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdDrawMultiIndexedEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdDrawMultiIndexedEXT_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdPushDescriptorSetKHR(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdPushDescriptorSetKHR args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdPushDescriptorSetKHR_args(dec, &args);
+}
+
+typedef void (*vn_decode_only_fn)(struct vn_cs_decoder *dec);
+
+static const vn_decode_only_fn vn_decode_only_table[VN_COMMAND_TYPE_COUNT] = {
+   [0] = vn_decode_only_vkCreateInstance,
+   [1] = vn_decode_only_vkDestroyInstance,
+   [2] = vn_decode_only_vkEnumeratePhysicalDevices,
+   [3] = vn_decode_only_vkGetPhysicalDeviceFeatures,
+   [4] = vn_decode_only_vkGetPhysicalDeviceFormatProperties,
+   [5] = vn_decode_only_vkGetPhysicalDeviceImageFormatProperties,
+   [6] = vn_decode_only_vkGetPhysicalDeviceProperties,
+   [7] = vn_decode_only_vkGetPhysicalDeviceQueueFamilyProperties,
+   [8] = vn_decode_only_vkGetPhysicalDeviceMemoryProperties,
+   [11] = vn_decode_only_vkCreateDevice,
+   [12] = vn_decode_only_vkDestroyDevice,
+   [13] = vn_decode_only_vkEnumerateInstanceExtensionProperties,
+   [14] = vn_decode_only_vkEnumerateDeviceExtensionProperties,
+   [15] = vn_decode_only_vkEnumerateInstanceLayerProperties,
+   [16] = vn_decode_only_vkEnumerateDeviceLayerProperties,
+   [17] = vn_decode_only_vkGetDeviceQueue,
+   [18] = vn_decode_only_vkQueueSubmit,
+   [19] = vn_decode_only_vkQueueWaitIdle,
+   [20] = vn_decode_only_vkDeviceWaitIdle,
+   [21] = vn_decode_only_vkAllocateMemory,
+   [22] = vn_decode_only_vkFreeMemory,
+   [24] = vn_decode_only_vkUnmapMemory,
+   [25] = vn_decode_only_vkFlushMappedMemoryRanges,
+   [26] = vn_decode_only_vkInvalidateMappedMemoryRanges,
+   [27] = vn_decode_only_vkGetDeviceMemoryCommitment,
+   [28] = vn_decode_only_vkBindBufferMemory,
+   [29] = vn_decode_only_vkBindImageMemory,
+   [30] = vn_decode_only_vkGetBufferMemoryRequirements,
+   [31] = vn_decode_only_vkGetImageMemoryRequirements,
+   [32] = vn_decode_only_vkGetImageSparseMemoryRequirements,
+   [33] = vn_decode_only_vkGetPhysicalDeviceSparseImageFormatProperties,
+   [34] = vn_decode_only_vkQueueBindSparse,
+   [35] = vn_decode_only_vkCreateFence,
+   [36] = vn_decode_only_vkDestroyFence,
+   [37] = vn_decode_only_vkResetFences,
+   [38] = vn_decode_only_vkGetFenceStatus,
+   [39] = vn_decode_only_vkWaitForFences,
+   [40] = vn_decode_only_vkCreateSemaphore,
+   [41] = vn_decode_only_vkDestroySemaphore,
+   [42] = vn_decode_only_vkCreateEvent,
+   [43] = vn_decode_only_vkDestroyEvent,
+   [44] = vn_decode_only_vkGetEventStatus,
+   [45] = vn_decode_only_vkSetEvent,
+   [46] = vn_decode_only_vkResetEvent,
+   [47] = vn_decode_only_vkCreateQueryPool,
+   [48] = vn_decode_only_vkDestroyQueryPool,
+   [49] = vn_decode_only_vkGetQueryPoolResults,
+   [50] = vn_decode_only_vkCreateBuffer,
+   [51] = vn_decode_only_vkDestroyBuffer,
+   [52] = vn_decode_only_vkCreateBufferView,
+   [53] = vn_decode_only_vkDestroyBufferView,
+   [54] = vn_decode_only_vkCreateImage,
+   [55] = vn_decode_only_vkDestroyImage,
+   [56] = vn_decode_only_vkGetImageSubresourceLayout,
+   [57] = vn_decode_only_vkCreateImageView,
+   [58] = vn_decode_only_vkDestroyImageView,
+   [59] = vn_decode_only_vkCreateShaderModule,
+   [60] = vn_decode_only_vkDestroyShaderModule,
+   [61] = vn_decode_only_vkCreatePipelineCache,
+   [62] = vn_decode_only_vkDestroyPipelineCache,
+   [63] = vn_decode_only_vkGetPipelineCacheData,
+   [64] = vn_decode_only_vkMergePipelineCaches,
+   [65] = vn_decode_only_vkCreateGraphicsPipelines,
+   [66] = vn_decode_only_vkCreateComputePipelines,
+   [67] = vn_decode_only_vkDestroyPipeline,
+   [68] = vn_decode_only_vkCreatePipelineLayout,
+   [69] = vn_decode_only_vkDestroyPipelineLayout,
+   [70] = vn_decode_only_vkCreateSampler,
+   [71] = vn_decode_only_vkDestroySampler,
+   [72] = vn_decode_only_vkCreateDescriptorSetLayout,
+   [73] = vn_decode_only_vkDestroyDescriptorSetLayout,
+   [74] = vn_decode_only_vkCreateDescriptorPool,
+   [75] = vn_decode_only_vkDestroyDescriptorPool,
+   [76] = vn_decode_only_vkResetDescriptorPool,
+   [77] = vn_decode_only_vkAllocateDescriptorSets,
+   [78] = vn_decode_only_vkFreeDescriptorSets,
+   [79] = vn_decode_only_vkUpdateDescriptorSets,
+   [80] = vn_decode_only_vkCreateFramebuffer,
+   [81] = vn_decode_only_vkDestroyFramebuffer,
+   [82] = vn_decode_only_vkCreateRenderPass,
+   [83] = vn_decode_only_vkDestroyRenderPass,
+   [84] = vn_decode_only_vkGetRenderAreaGranularity,
+   [85] = vn_decode_only_vkCreateCommandPool,
+   [86] = vn_decode_only_vkDestroyCommandPool,
+   [87] = vn_decode_only_vkResetCommandPool,
+   [88] = vn_decode_only_vkAllocateCommandBuffers,
+   [89] = vn_decode_only_vkFreeCommandBuffers,
+   [90] = vn_decode_only_vkBeginCommandBuffer,
+   [91] = vn_decode_only_vkEndCommandBuffer,
+   [92] = vn_decode_only_vkResetCommandBuffer,
+   [93] = vn_decode_only_vkCmdBindPipeline,
+   [94] = vn_decode_only_vkCmdSetViewport,
+   [95] = vn_decode_only_vkCmdSetScissor,
+   [96] = vn_decode_only_vkCmdSetLineWidth,
+   [97] = vn_decode_only_vkCmdSetDepthBias,
+   [98] = vn_decode_only_vkCmdSetBlendConstants,
+   [99] = vn_decode_only_vkCmdSetDepthBounds,
+   [100] = vn_decode_only_vkCmdSetStencilCompareMask,
+   [101] = vn_decode_only_vkCmdSetStencilWriteMask,
+   [102] = vn_decode_only_vkCmdSetStencilReference,
+   [103] = vn_decode_only_vkCmdBindDescriptorSets,
+   [104] = vn_decode_only_vkCmdBindIndexBuffer,
+   [105] = vn_decode_only_vkCmdBindVertexBuffers,
+   [106] = vn_decode_only_vkCmdDraw,
+   [107] = vn_decode_only_vkCmdDrawIndexed,
+   [108] = vn_decode_only_vkCmdDrawIndirect,
+   [109] = vn_decode_only_vkCmdDrawIndexedIndirect,
+   [110] = vn_decode_only_vkCmdDispatch,
+   [111] = vn_decode_only_vkCmdDispatchIndirect,
+   [112] = vn_decode_only_vkCmdCopyBuffer,
+   [113] = vn_decode_only_vkCmdCopyImage,
+   [114] = vn_decode_only_vkCmdBlitImage,
+   [115] = vn_decode_only_vkCmdCopyBufferToImage,
+   [116] = vn_decode_only_vkCmdCopyImageToBuffer,
+   [117] = vn_decode_only_vkCmdUpdateBuffer,
+   [118] = vn_decode_only_vkCmdFillBuffer,
+   [119] = vn_decode_only_vkCmdClearColorImage,
+   [120] = vn_decode_only_vkCmdClearDepthStencilImage,
+   [121] = vn_decode_only_vkCmdClearAttachments,
+   [122] = vn_decode_only_vkCmdResolveImage,
+   [123] = vn_decode_only_vkCmdSetEvent,
+   [124] = vn_decode_only_vkCmdResetEvent,
+   [125] = vn_decode_only_vkCmdWaitEvents,
+   [126] = vn_decode_only_vkCmdPipelineBarrier,
+   [127] = vn_decode_only_vkCmdBeginQuery,
+   [128] = vn_decode_only_vkCmdEndQuery,
+   [129] = vn_decode_only_vkCmdResetQueryPool,
+   [130] = vn_decode_only_vkCmdWriteTimestamp,
+   [131] = vn_decode_only_vkCmdCopyQueryPoolResults,
+   [132] = vn_decode_only_vkCmdPushConstants,
+   [133] = vn_decode_only_vkCmdBeginRenderPass,
+   [134] = vn_decode_only_vkCmdNextSubpass,
+   [135] = vn_decode_only_vkCmdEndRenderPass,
+   [136] = vn_decode_only_vkCmdExecuteCommands,
+   [137] = vn_decode_only_vkEnumerateInstanceVersion,
+   [138] = vn_decode_only_vkBindBufferMemory2,
+   [139] = vn_decode_only_vkBindImageMemory2,
+   [140] = vn_decode_only_vkGetDeviceGroupPeerMemoryFeatures,
+   [141] = vn_decode_only_vkCmdSetDeviceMask,
+   [142] = vn_decode_only_vkCmdDispatchBase,
+   [143] = vn_decode_only_vkEnumeratePhysicalDeviceGroups,
+   [144] = vn_decode_only_vkGetImageMemoryRequirements2,
+   [145] = vn_decode_only_vkGetBufferMemoryRequirements2,
+   [146] = vn_decode_only_vkGetImageSparseMemoryRequirements2,
+   [147] = vn_decode_only_vkGetPhysicalDeviceFeatures2,
+   [148] = vn_decode_only_vkGetPhysicalDeviceProperties2,
+   [149] = vn_decode_only_vkGetPhysicalDeviceFormatProperties2,
+   [150] = vn_decode_only_vkGetPhysicalDeviceImageFormatProperties2,
+   [151] = vn_decode_only_vkGetPhysicalDeviceQueueFamilyProperties2,
+   [152] = vn_decode_only_vkGetPhysicalDeviceMemoryProperties2,
+   [153] = vn_decode_only_vkGetPhysicalDeviceSparseImageFormatProperties2,
+   [154] = vn_decode_only_vkTrimCommandPool,
+   [155] = vn_decode_only_vkGetDeviceQueue2,
+   [156] = vn_decode_only_vkCreateSamplerYcbcrConversion,
+   [157] = vn_decode_only_vkDestroySamplerYcbcrConversion,
+   [158] = vn_decode_only_vkCreateDescriptorUpdateTemplate,
+   [159] = vn_decode_only_vkDestroyDescriptorUpdateTemplate,
+   [161] = vn_decode_only_vkGetPhysicalDeviceExternalBufferProperties,
+   [162] = vn_decode_only_vkGetPhysicalDeviceExternalFenceProperties,
+   [163] = vn_decode_only_vkGetPhysicalDeviceExternalSemaphoreProperties,
+   [164] = vn_decode_only_vkGetDescriptorSetLayoutSupport,
+   [165] = vn_decode_only_vkCmdDrawIndirectCount,
+   [166] = vn_decode_only_vkCmdDrawIndexedIndirectCount,
+   [167] = vn_decode_only_vkCreateRenderPass2,
+   [168] = vn_decode_only_vkCmdBeginRenderPass2,
+   [169] = vn_decode_only_vkCmdNextSubpass2,
+   [170] = vn_decode_only_vkCmdEndRenderPass2,
+   [171] = vn_decode_only_vkResetQueryPool,
+   [172] = vn_decode_only_vkGetSemaphoreCounterValue,
+   [173] = vn_decode_only_vkWaitSemaphores,
+   [174] = vn_decode_only_vkSignalSemaphore,
+   [175] = vn_decode_only_vkGetBufferDeviceAddress,
+   [176] = vn_decode_only_vkGetBufferOpaqueCaptureAddress,
+   [177] = vn_decode_only_vkGetDeviceMemoryOpaqueCaptureAddress,
+   [178] = vn_decode_only_vkSetReplyCommandStreamMESA,
+   [179] = vn_decode_only_vkSeekReplyCommandStreamMESA,
+   [180] = vn_decode_only_vkExecuteCommandStreamsMESA,
+   [181] = vn_decode_only_vkCmdBindTransformFeedbackBuffersEXT,
+   [182] = vn_decode_only_vkCmdBeginTransformFeedbackEXT,
+   [183] = vn_decode_only_vkCmdEndTransformFeedbackEXT,
+   [184] = vn_decode_only_vkCmdBeginQueryIndexedEXT,
+   [185] = vn_decode_only_vkCmdEndQueryIndexedEXT,
+   [186] = vn_decode_only_vkCmdDrawIndirectByteCountEXT,
+   [187] = vn_decode_only_vkGetImageDrmFormatModifierPropertiesEXT,
+   [188] = vn_decode_only_vkCreateRingMESA,
+   [189] = vn_decode_only_vkDestroyRingMESA,
+   [190] = vn_decode_only_vkNotifyRingMESA,
+   [191] = vn_decode_only_vkWriteRingExtraMESA,
+   [192] = vn_decode_only_vkGetMemoryResourcePropertiesMESA,
+   [195] = vn_decode_only_vkGetVenusExperimentalFeatureData100000MESA,
+   [196] = vn_decode_only_vkGetPhysicalDeviceToolProperties,
+   [197] = vn_decode_only_vkCreatePrivateDataSlot,
+   [198] = vn_decode_only_vkDestroyPrivateDataSlot,
+   [199] = vn_decode_only_vkSetPrivateData,
+   [200] = vn_decode_only_vkGetPrivateData,
+   [201] = vn_decode_only_vkCmdSetEvent2,
+   [202] = vn_decode_only_vkCmdResetEvent2,
+   [203] = vn_decode_only_vkCmdWaitEvents2,
+   [204] = vn_decode_only_vkCmdPipelineBarrier2,
+   [205] = vn_decode_only_vkCmdWriteTimestamp2,
+   [206] = vn_decode_only_vkQueueSubmit2,
+   [207] = vn_decode_only_vkCmdCopyBuffer2,
+   [208] = vn_decode_only_vkCmdCopyImage2,
+   [209] = vn_decode_only_vkCmdCopyBufferToImage2,
+   [210] = vn_decode_only_vkCmdCopyImageToBuffer2,
+   [211] = vn_decode_only_vkCmdBlitImage2,
+   [212] = vn_decode_only_vkCmdResolveImage2,
+   [213] = vn_decode_only_vkCmdBeginRendering,
+   [214] = vn_decode_only_vkCmdEndRendering,
+   [215] = vn_decode_only_vkCmdSetCullMode,
+   [216] = vn_decode_only_vkCmdSetFrontFace,
+   [217] = vn_decode_only_vkCmdSetPrimitiveTopology,
+   [218] = vn_decode_only_vkCmdSetViewportWithCount,
+   [219] = vn_decode_only_vkCmdSetScissorWithCount,
+   [220] = vn_decode_only_vkCmdBindVertexBuffers2,
+   [221] = vn_decode_only_vkCmdSetDepthTestEnable,
+   [222] = vn_decode_only_vkCmdSetDepthWriteEnable,
+   [223] = vn_decode_only_vkCmdSetDepthCompareOp,
+   [224] = vn_decode_only_vkCmdSetDepthBoundsTestEnable,
+   [225] = vn_decode_only_vkCmdSetStencilTestEnable,
+   [226] = vn_decode_only_vkCmdSetStencilOp,
+   [227] = vn_decode_only_vkCmdSetRasterizerDiscardEnable,
+   [228] = vn_decode_only_vkCmdSetDepthBiasEnable,
+   [229] = vn_decode_only_vkCmdSetPrimitiveRestartEnable,
+   [230] = vn_decode_only_vkGetDeviceBufferMemoryRequirements,
+   [231] = vn_decode_only_vkGetDeviceImageMemoryRequirements,
+   [232] = vn_decode_only_vkGetDeviceImageSparseMemoryRequirements,
+   [233] = vn_decode_only_vkCmdSetPatchControlPointsEXT,
+   [234] = vn_decode_only_vkCmdSetLogicOpEXT,
+   [235] = vn_decode_only_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT,
+   [236] = vn_decode_only_vkGetCalibratedTimestampsEXT,
+   [237] = vn_decode_only_vkCmdSetLineStippleEXT,
+   [240] = vn_decode_only_vkCmdBeginConditionalRenderingEXT,
+   [241] = vn_decode_only_vkCmdEndConditionalRenderingEXT,
+   [244] = vn_decode_only_vkResetFenceResource100000MESA,
+   [245] = vn_decode_only_vkWaitSemaphoreResource100000MESA,
+   [246] = vn_decode_only_vkImportSemaphoreResource100000MESA,
+   [247] = vn_decode_only_vkCmdDrawMultiEXT,
+   [248] = vn_decode_only_vkCmdDrawMultiIndexedEXT,
+   [249] = vn_decode_only_vkCmdPushDescriptorSetKHR,
+};
+
 typedef void (*vn_run_fn)(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags);
 
 static const vn_run_fn vn_run_table[VN_COMMAND_TYPE_COUNT] = {
@@ -7152,6 +9261,21 @@ const char *
 vn_command_name(uint32_t type)
 {
    return type < VN_COMMAND_TYPE_COUNT ? vn_command_names[type] : NULL;
+}
+
+void
+vn_decode_command(struct vn_cs_decoder *dec)
+{
+   vn_arena_reset(dec->arena);
+   const uint32_t type = vn_decode_uint32_t(dec);
+   vn_decode_uint32_t(dec);
+   if (dec->fatal)
+      return;
+   if (type >= VN_COMMAND_TYPE_COUNT || !vn_decode_only_table[type]) {
+      vn_cs_decoder_set_fatal(dec, "unknown or unsupported command type");
+      return;
+   }
+   vn_decode_only_table[type](dec);
 }
 
 void

@@ -143,6 +143,22 @@ vn_handle_vkWaitForFences(struct vn_context *ctx, struct vn_command_vkWaitForFen
 }
 
 void
+vn_handle_vkCreateBuffer(struct vn_context *ctx, struct vn_command_vkCreateBuffer *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCreateImage(struct vn_context *ctx, struct vn_command_vkCreateImage *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
 vn_handle_vkEnumerateInstanceVersion(struct vn_context *ctx, struct vn_command_vkEnumerateInstanceVersion *args)
 {
    (void)ctx;

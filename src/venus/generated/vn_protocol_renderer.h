@@ -2834,6 +2834,8 @@ void vn_handle_vkAllocateMemory(struct vn_context *ctx, struct vn_command_vkAllo
 void vn_handle_vkFreeMemory(struct vn_context *ctx, struct vn_command_vkFreeMemory *args);
 void vn_handle_vkUnmapMemory(struct vn_context *ctx, struct vn_command_vkUnmapMemory *args);
 void vn_handle_vkWaitForFences(struct vn_context *ctx, struct vn_command_vkWaitForFences *args);
+void vn_handle_vkCreateBuffer(struct vn_context *ctx, struct vn_command_vkCreateBuffer *args);
+void vn_handle_vkCreateImage(struct vn_context *ctx, struct vn_command_vkCreateImage *args);
 void vn_handle_vkEnumerateInstanceVersion(struct vn_context *ctx, struct vn_command_vkEnumerateInstanceVersion *args);
 void vn_handle_vkEnumeratePhysicalDeviceGroups(struct vn_context *ctx, struct vn_command_vkEnumeratePhysicalDeviceGroups *args);
 void vn_handle_vkGetPhysicalDeviceFeatures2(struct vn_context *ctx, struct vn_command_vkGetPhysicalDeviceFeatures2 *args);
@@ -2859,6 +2861,10 @@ void vn_handle_vkImportSemaphoreResource100000MESA(struct vn_context *ctx, struc
  * encodes its reply when asked for. Unknown command, bad stream or bad
  * object: dec becomes fatal. */
 void vn_dispatch_command(struct vn_context *ctx, struct vn_cs_decoder *dec);
+
+/* Decodes one command (header and arguments) without running it: for
+ * fuzzing and tests. Same errors as vn_dispatch_command. */
+void vn_decode_command(struct vn_cs_decoder *dec);
 
 /* Destroys the host object of a device-level object (not the device, queues,
  * command buffers or descriptor sets: those go with their device or pool).
