@@ -12,9 +12,12 @@
 #  --build        build dir holding src/vtest/pv-vtest (default: the script's)
 #  --workdir      where outputs go (default: a temporary directory)
 #
-# Prints one line per program: "<name>: native <s> s, pearvisor <s> s, ..."
-# (process wall times; the program's own "vkt: ..." lines follow). Exit
-# status: 0 when both runs succeed and the outputs are identical.
+# Prints one line per program:
+#   "<name>: native <s> s (program <s> s), pearvisor <s> s (program <s> s), ..."
+# the first time of each side is the process wall time (for PearVisor it
+# includes starting and stopping pv-vtest), "program" is what the program
+# measured itself (instance creation to teardown). Exit status: 0 when both
+# runs succeed and the outputs are identical.
 set -u
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -57,6 +60,8 @@ fi
 
 now() { date +%s.%N; }
 elapsed() { echo "$1 $2" | awk '{ printf "%.3f", $2 - $1 }'; }
+# the program's own wall time, from its "vkt: NAME: wall T s on DEVICE" line
+program_s() { sed -n 's/^vkt: .*: wall \([0-9.]*\) s.*/\1/p' "$1" | tail -n 1; }
 
 # native reference: lavapipe, no layers (its timing is the baseline)
 t0=$(now)
@@ -99,6 +104,7 @@ if ! cmp "$out/native.out" "$out/pv.out"; then
    exit 1
 fi
 size=$(wc -c <"$out/native.out")
-echo "$name: native $native_s s, pearvisor $pv_s s, outputs identical ($size bytes)"
+echo "$name: native $native_s s (program $(program_s "$out/native.err") s)," \
+   "pearvisor $pv_s s (program $(program_s "$out/pv.err") s), outputs identical ($size bytes)"
 rm -rf "$out"
 exit 0
