@@ -109,6 +109,10 @@ struct group {
    bool waiting_ready;
    char server_log[96];   /* name in the log dir; "" without a server */
    char server_fail[200]; /* the server's line saying it dropped a client */
+   struct pb_proc *server;
+   bool sample_mem;
+   double next_mem_sample;
+   long peak_kb;
 };
 
 static bool
@@ -146,6 +150,8 @@ on_sample_line(struct group *g, char *rest)
       pb_series_add(&m->s[g->path], v);
 }
 
+static void sample_server_memory(struct group *g, bool force);
+
 static void
 on_line(void *data, size_t idx, char *line)
 {
@@ -158,6 +164,8 @@ on_line(void *data, size_t idx, char *line)
    } else if (!strcmp(line, "done")) {
       w->done = true;
       w->t_done = pb_now_s();
+      /* Its context is still fully allocated: a good moment for the peak. */
+      sample_server_memory(g, true);
    } else if (!strncmp(line, "check ", 6)) {
       w->checked = true;
       w->check_ok = !strcmp(rest, "ok");
@@ -212,7 +220,7 @@ worker_failure(const struct group *g, size_t i, const char *log_name, char *buf,
 struct group_out {
    char status[PB_STATUS_LEN];
    double go_s, last_done_s;
-   long server_rss_ready_kb;
+   long server_peak_kb; /* server tree RSS peak while clients ran */
 };
 
 static void
@@ -249,9 +257,23 @@ server_dropped_client(struct group *g)
    return g->server_fail[0] != '\0';
 }
 
+/* Peak RSS of the server tree while clients run, sampled every 100 ms
+ * (only for client groups: scanning /proc costs the host a little CPU). */
+static void
+sample_server_memory(struct group *g, bool force)
+{
+   if (!g->server || !g->sample_mem || (!force && pb_now_s() < g->next_mem_sample))
+      return;
+   long kb = pb_tree_rss_kb(g->server->pid);
+   if (kb > g->peak_kb)
+      g->peak_kb = kb;
+   g->next_mem_sample = pb_now_s() + 0.1;
+}
+
 static bool
 stop_run(void *data)
 {
+   sample_server_memory(data, false);
    return server_dropped_client(data);
 }
 
@@ -295,8 +317,8 @@ pump_group(struct group *g, struct pb_proc *server, double setup_s, double run_s
    g->waiting_ready = false;
    if (pr < 0)
       return pr;
-   if (server)
-      out->server_rss_ready_kb = pb_tree_rss_kb(server->pid);
+   g->server = server;
+   sample_server_memory(g, true);
    out->go_s = pb_now_s();
    for (size_t i = 0; i < g->n; i++) {
       if (g->ws[i].ready && write(g->procs[i].go_fd, "g", 1) != 1)
@@ -304,7 +326,9 @@ pump_group(struct group *g, struct pb_proc *server, double setup_s, double run_s
    }
    if (server_dropped_client(g))
       return 1;
-   return pb_pump(g->procs, g->n, pb_now_s() + run_s, on_line, stop_run, g);
+   pr = pb_pump(g->procs, g->n, pb_now_s() + run_s, on_line, stop_run, g);
+   out->server_peak_kb = g->peak_kb;
+   return pr;
 }
 
 static void
@@ -469,11 +493,60 @@ path_precheck(const struct bench *b, enum path_kind k, char *buf, size_t len)
 
 /* Runs one workload (n workers) on one path, with a fresh server when the
  * path has one. */
+/* An idle client holding one context, so the server's baseline memory
+ * already includes what is loaded once per server (the host driver), not
+ * per context. Returns 0 once it is set up. */
+static int
+anchor_start(struct bench *b, unsigned path, const char *workload, char *const envp[],
+             struct group *a, struct pb_proc *proc, struct wstate *ws, char *why, size_t len)
+{
+   struct group_out o;
+   char log_name[96];
+   memset(a, 0, sizeof(*a));
+   memset(&o, 0, sizeof(o));
+   a->b = b;
+   a->path = path;
+   a->workload = "anchor";
+   a->n = 1;
+   a->procs = proc;
+   a->ws = ws;
+   snprintf(log_name, sizeof(log_name), "%s-%s-anchor.log", path_names[b->kinds[path]],
+            workload);
+   spawn_workers(a, "clientloop", 0, 0, envp, log_name, &o);
+   if (o.status[0]) {
+      fmt_status(why, len, "anchor client: %s", o.status);
+      return -ECHILD;
+   }
+   a->waiting_ready = true;
+   pb_pump(proc, 1, pb_now_s() + b->o.setup_timeout_s, on_line, all_ready_or_gone, a);
+   a->waiting_ready = false;
+   if (!ws->ready) {
+      pb_proc_kill(proc, false);
+      fmt_status(why, len, "anchor client not set up: %s", ws->why[0] ? ws->why : "no reason");
+      return -ECHILD;
+   }
+   return 0;
+}
+
+static void
+anchor_stop(struct group *a)
+{
+   if (write(a->procs[0].go_fd, "g", 1) == 1)
+      pb_pump(a->procs, 1, pb_now_s() + 10.0, on_line, NULL, a);
+   pb_proc_reap(&a->procs[0], 5.0, false);
+}
+
 static void
 run_on_path(struct bench *b, unsigned path, const char *workload, const char *wname,
             unsigned n, unsigned iters, unsigned size, bool collect, double setup_s, double run_s,
             struct group *g, struct group_out *out, long *server_idle_kb)
 {
+   /* Memory per context is measured for groups of clients only. */
+   const bool anchor = !collect;
+   struct group ag;
+   struct pb_proc aproc;
+   struct wstate aws;
+   bool have_anchor = false;
    enum path_kind k = b->kinds[path];
    struct pb_env wenv, senv;
    struct pb_proc server;
@@ -506,12 +579,23 @@ run_on_path(struct bench *b, unsigned path, const char *workload, const char *wn
          return;
       }
       have_server = true;
+      if (anchor) {
+         if (anchor_start(b, path, workload, wenv.v, &ag, &aproc, &aws, why, sizeof(why))) {
+            fmt_status(out->status, sizeof(out->status), "fails: %s", why);
+            pb_server_stop(&server);
+            pb_env_fini(&wenv);
+            pb_env_fini(&senv);
+            return;
+         }
+         have_anchor = true;
+      }
       *server_idle_kb = pb_tree_rss_kb(server.pid);
    }
    g->b = b;
    g->path = path;
    g->workload = workload;
    g->collect = collect;
+   g->sample_mem = anchor;
    g->n = n;
    g->procs = calloc(n, sizeof(*g->procs));
    g->ws = calloc(n, sizeof(*g->ws));
@@ -520,6 +604,8 @@ run_on_path(struct bench *b, unsigned path, const char *workload, const char *wn
    else
       run_group(g, wname, iters, size, wenv.v, have_server ? &server : NULL, setup_s, run_s,
                 out);
+   if (have_anchor)
+      anchor_stop(&ag);
    if (have_server)
       pb_server_stop(&server);
    pb_env_fini(&wenv);
@@ -595,7 +681,7 @@ run_clients(struct bench *b, unsigned path, unsigned n)
          for (size_t i = 0; i < n; i++)
             mem_kb += (double)(g.ws[i].rss_after - g.ws[i].rss_before) / n;
       } else {
-         mem_kb = (double)(out.server_rss_ready_kb - idle_kb) / n;
+         mem_kb = (double)(out.server_peak_kb - idle_kb) / n;
       }
       snprintf(id, sizeof(id), "%s_mem", wl);
       snprintf(name, sizeof(name), "%u clients: host memory per context", n);

@@ -45,7 +45,9 @@ vkb_create_instance(struct vkb *b)
    const VkApplicationInfo app = {
       .sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
       .pApplicationName = "pvbench",
-      .apiVersion = VK_API_VERSION_1_1,
+      /* 1.2: with 1.1, Mesa 22.3's venus chains one features struct per
+       * extension (longer than PearVisor's pNext depth limit today). */
+      .apiVersion = VK_API_VERSION_1_2,
    };
    const VkInstanceCreateInfo ici = {
       .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
