@@ -1203,6 +1203,9 @@ def main():
           ' * encodes its reply when asked for. Unknown command, bad stream or bad',
           ' * object: dec becomes fatal. */',
           'void vn_dispatch_command(struct vn_context *ctx, struct vn_cs_decoder *dec);', '',
+          '/* Decodes one command (header and arguments) without running it: for',
+          ' * fuzzing and tests. Same errors as vn_dispatch_command. */',
+          'void vn_decode_command(struct vn_cs_decoder *dec);', '',
           '/* Destroys the host object of a device-level object (not the device, queues,',
           ' * command buffers or descriptor sets: those go with their device or pool).',
           ' * Does not touch the table. */',
@@ -1296,6 +1299,18 @@ def main():
         if cmd['name'] not in manual:
             c += g.gen_executor(cmd, dmap)
         c += g.gen_runner(cmd)
+    for cmd in cmds:
+        n = cmd['name']
+        c.append('static void\nvn_decode_only_%s(struct vn_cs_decoder *dec)\n{' % n)
+        c.append('   struct vn_command_%s args;' % n)
+        c.append('   memset(&args, 0, sizeof(args));')
+        c.append('   vn_decode_%s_args(dec, &args);' % n)
+        c.append('}\n')
+    c.append('typedef void (*vn_decode_only_fn)(struct vn_cs_decoder *dec);\n')
+    c.append('static const vn_decode_only_fn vn_decode_only_table[VN_COMMAND_TYPE_COUNT] = {')
+    for cmd in sorted(cmds, key=lambda x: x['number']):
+        c.append('   [%d] = vn_decode_only_%s,' % (cmd['number'], cmd['name']))
+    c.append('};\n')
     c.append('typedef void (*vn_run_fn)(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags);\n')
     c.append('static const vn_run_fn vn_run_table[VN_COMMAND_TYPE_COUNT] = {')
     for cmd in sorted(cmds, key=lambda x: x['number']):
@@ -1539,6 +1554,21 @@ DISPATCH_FN = r'''const char *
 vn_command_name(uint32_t type)
 {
    return type < VN_COMMAND_TYPE_COUNT ? vn_command_names[type] : NULL;
+}
+
+void
+vn_decode_command(struct vn_cs_decoder *dec)
+{
+   vn_arena_reset(dec->arena);
+   const uint32_t type = vn_decode_uint32_t(dec);
+   vn_decode_uint32_t(dec);
+   if (dec->fatal)
+      return;
+   if (type >= VN_COMMAND_TYPE_COUNT || !vn_decode_only_table[type]) {
+      vn_cs_decoder_set_fatal(dec, "unknown or unsupported command type");
+      return;
+   }
+   vn_decode_only_table[type](dec);
 }
 
 void

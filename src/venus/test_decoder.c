@@ -605,6 +605,42 @@ test_bad_input(void)
    env_fini(&env);
 }
 
+/* Random byte mutations of valid streams, decoded and dispatched: the
+ * decoder must never read outside the stream (ASan) nor crash. */
+static void
+test_mutations(void)
+{
+   struct test_env env;
+   env_init(&env);
+   struct wbuf seeds[3] = { { .len = 0 } };
+   enc_create_fence(&seeds[0], ID_DEVICE, 900, false);
+   enc_clear_color(&seeds[1], 2);
+   enc_create_fence(&seeds[2], ID_DEVICE, 901, true);
+   enc_clear_color(&seeds[2], 1);
+   uint64_t rng = 0x12345678;
+   for (int iter = 0; iter < 3000; iter++) {
+      const struct wbuf *seed = &seeds[iter % 3];
+      uint8_t *copy = malloc(seed->len);
+      memcpy(copy, seed->data, seed->len);
+      for (int k = 0; k < 1 + iter % 4; k++) {
+         rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+         copy[(rng >> 33) % seed->len] ^= (uint8_t)(1u << ((rng >> 20) & 7));
+      }
+      rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+      const size_t len = iter % 5 ? seed->len : (size_t)((rng >> 33) % seed->len) + 1;
+      struct vn_cs_decoder dec;
+      vn_cs_decoder_init(&dec, copy, len, &env.ctx.arena, env.ctx.objects);
+      while (!dec.fatal && !vn_cs_decoder_done(&dec))
+         vn_decode_command(&dec);
+      vn_cs_encoder_init(&env.ctx.reply.enc, env.reply, sizeof(env.reply));
+      vn_cs_decoder_init(&dec, copy, len, &env.ctx.arena, env.ctx.objects);
+      while (!dec.fatal && !vn_cs_decoder_done(&dec))
+         vn_dispatch_command(&env.ctx, &dec);
+      free(copy);
+   }
+   env_fini(&env);
+}
+
 static void
 test_object_table(void)
 {
@@ -660,6 +696,7 @@ main(void)
    test_union_and_arrays();
    test_truncated();
    test_bad_input();
+   test_mutations();
    printf("venus decoder tests passed\n");
    return 0;
 }
