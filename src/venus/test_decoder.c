@@ -130,6 +130,20 @@ fake_get_image_memory_requirements(VkDevice device, VkImage image, VkMemoryRequi
    req->memoryTypeBits = 7;
 }
 
+static VKAPI_ATTR void VKAPI_CALL
+fake_get_buffer_memory_requirements2(VkDevice device, const VkBufferMemoryRequirementsInfo2 *info,
+                                     VkMemoryRequirements2 *req)
+{
+   CHECK(info->buffer == (VkBuffer)(uintptr_t)HOST(ID_IMAGE + 100));
+   req->memoryRequirements.size = 4096;
+   req->memoryRequirements.alignment = 64;
+   req->memoryRequirements.memoryTypeBits = 3;
+   VkMemoryDedicatedRequirements *ded = req->pNext;
+   CHECK(ded && ded->sType == VK_STRUCTURE_TYPE_MEMORY_DEDICATED_REQUIREMENTS && !ded->pNext);
+   ded->prefersDedicatedAllocation = VK_TRUE;
+   ded->requiresDedicatedAllocation = VK_FALSE;
+}
+
 struct vn_cs_encoder *
 vn_context_reply_encoder(struct vn_context *ctx)
 {
@@ -159,6 +173,7 @@ env_init(struct test_env *env)
    env->device.dispatch.vkDestroyFence = fake_destroy_fence;
    env->device.dispatch.vkGetFenceStatus = fake_get_fence_status;
    env->device.dispatch.vkGetImageMemoryRequirements = fake_get_image_memory_requirements;
+   env->device.dispatch.vkGetBufferMemoryRequirements2 = fake_get_buffer_memory_requirements2;
    add(env, ID_DEVICE, VK_OBJECT_TYPE_DEVICE);
    add(env, ID_FENCE, VK_OBJECT_TYPE_FENCE);
    add(env, ID_CMD, VK_OBJECT_TYPE_COMMAND_BUFFER);
@@ -305,6 +320,44 @@ test_reply_struct(void)
    CHECK(u32 == 7);
    memcpy(&u32, r + 36, 4);
    CHECK(u32 == (uint32_t)VK_NOT_READY);
+   env_fini(&env);
+}
+
+/* An output struct with an output pNext chain: partial in, whole out. */
+static void
+test_reply_chain(void)
+{
+   struct test_env env;
+   env_init(&env);
+   add(&env, ID_IMAGE + 100, VK_OBJECT_TYPE_BUFFER);
+   struct wbuf b = { .len = 0 };
+   w_cmd(&b, VK_COMMAND_TYPE_vkGetBufferMemoryRequirements2_EXT, VK_COMMAND_GENERATE_REPLY_BIT_EXT);
+   w64(&b, ID_DEVICE);
+   w64(&b, 1);
+   w32(&b, VK_STRUCTURE_TYPE_BUFFER_MEMORY_REQUIREMENTS_INFO_2);
+   w64(&b, 0);
+   w64(&b, ID_IMAGE + 100);
+   w64(&b, 1); /* pMemoryRequirements, partial */
+   w32(&b, VK_STRUCTURE_TYPE_MEMORY_REQUIREMENTS_2);
+   w64(&b, 1);
+   w32(&b, VK_STRUCTURE_TYPE_MEMORY_DEDICATED_REQUIREMENTS);
+   w64(&b, 0);
+   CHECK(run_stream(&env, &b, b.len, NULL));
+
+   struct wbuf want = { .len = 0 };
+   w32(&want, VK_COMMAND_TYPE_vkGetBufferMemoryRequirements2_EXT);
+   w64(&want, 1);
+   w32(&want, VK_STRUCTURE_TYPE_MEMORY_REQUIREMENTS_2);
+   w64(&want, 1);
+   w32(&want, VK_STRUCTURE_TYPE_MEMORY_DEDICATED_REQUIREMENTS);
+   w64(&want, 0);
+   w32(&want, VK_TRUE);
+   w32(&want, VK_FALSE);
+   w64(&want, 4096);
+   w64(&want, 64);
+   w32(&want, 3);
+   CHECK((size_t)(env.ctx.reply.enc.cur - env.reply) == want.len);
+   CHECK(memcmp(env.reply, want.data, want.len) == 0);
    env_fini(&env);
 }
 
@@ -588,12 +641,43 @@ test_bad_input(void)
    w64(&b, ID_DEVICE);
    w64(&b, 1);
    w32(&b, VK_STRUCTURE_TYPE_FENCE_CREATE_INFO);
-   for (int i = 0; i < 100; i++) {
+   for (int i = 0; i < 300; i++) {
       w64(&b, 1);
       w32(&b, VK_STRUCTURE_TYPE_EXPORT_FENCE_CREATE_INFO);
    }
    CHECK(!run_stream(&env, &b, b.len, &why));
    CHECK(strcmp(why, "pNext chain too long") == 0);
+
+   /* a long but valid chain (Mesa chains ~100 feature structs): members of
+    * the elements come last, innermost first */
+   b.len = 0;
+   w_cmd(&b, VK_COMMAND_TYPE_vkCreateFence_EXT, 0);
+   w64(&b, ID_DEVICE);
+   w64(&b, 1);
+   w32(&b, VK_STRUCTURE_TYPE_FENCE_CREATE_INFO);
+   for (int i = 0; i < 150; i++) {
+      w64(&b, 1);
+      w32(&b, VK_STRUCTURE_TYPE_EXPORT_FENCE_CREATE_INFO);
+   }
+   w64(&b, 0);
+   for (int i = 149; i >= 0; i--)
+      w32(&b, (uint32_t)i); /* handleTypes of element i */
+   w32(&b, 0); /* VkFenceCreateInfo::flags */
+   w64(&b, 0);
+   w64(&b, 0); /* no pFence */
+   {
+      struct vn_cs_decoder dec;
+      dec_init(&env, &dec, &b, b.len);
+      vn_decode_uint32_t(&dec);
+      vn_decode_uint32_t(&dec);
+      struct vn_command_vkCreateFence args = { 0 };
+      vn_decode_vkCreateFence_args(&dec, &args);
+      CHECK(!dec.fatal && vn_cs_decoder_done(&dec));
+      const VkExportFenceCreateInfo *e = args.pCreateInfo->pNext;
+      for (uint32_t i = 0; i < 150; i++, e = e->pNext)
+         CHECK(e && e->handleTypes == i);
+      CHECK(!e && args.pFence == NULL);
+   }
 
    /* a command the host does not expose */
    b.len = 0;
@@ -692,6 +776,7 @@ main(void)
    test_arena();
    test_create_fence();
    test_reply_struct();
+   test_reply_chain();
    test_create_instance_strings();
    test_union_and_arrays();
    test_truncated();

@@ -16888,45 +16888,58 @@ vn_pnext_decode_self(struct vn_cs_decoder *dec, void *p, bool partial)
 }
 
 
+/* The wire nests a chain: (present, sType) for every element in chain
+ * order, the terminating 0, then the members of the elements in reverse
+ * order. Decoded iteratively, so a long chain costs no stack. */
 static void *
 vn_decode_chain(struct vn_cs_decoder *dec, const VkStructureType *allowed, uint32_t count,
-                bool partial, uint32_t depth)
+                bool partial)
 {
-   if (!vn_decode_simple_pointer(dec))
-      return NULL;
-   if (depth >= VN_PNEXT_MAX_DEPTH) {
-      vn_cs_decoder_set_fatal(dec, "pNext chain too long");
-      return NULL;
+   VkBaseOutStructure *rev = NULL; /* elements, last first */
+   uint32_t length = 0;
+   while (vn_decode_simple_pointer(dec)) {
+      if (++length > VN_PNEXT_MAX_LENGTH) {
+         vn_cs_decoder_set_fatal(dec, "pNext chain too long");
+         return NULL;
+      }
+      const VkStructureType s = (VkStructureType)vn_decode_uint32_t(dec);
+      bool ok = false;
+      for (uint32_t i = 0; i < count; i++)
+         ok = ok || allowed[i] == s;
+      const size_t size = ok ? vn_pnext_size(s) : 0;
+      if (!size) {
+         vn_cs_decoder_set_fatal(dec, "unknown sType in pNext chain");
+         return NULL;
+      }
+      VkBaseOutStructure *p = vn_cs_decoder_alloc(dec, 1, size);
+      if (!p)
+         return NULL;
+      p->sType = s;
+      p->pNext = rev;
+      rev = p;
    }
-   const VkStructureType s = (VkStructureType)vn_decode_uint32_t(dec);
-   bool ok = false;
-   for (uint32_t i = 0; i < count; i++)
-      ok = ok || allowed[i] == s;
-   const size_t size = ok ? vn_pnext_size(s) : 0;
-   if (!size) {
-      vn_cs_decoder_set_fatal(dec, "unknown sType in pNext chain");
-      return NULL;
+   VkBaseOutStructure *chain = NULL;
+   while (rev && !dec->fatal) {
+      VkBaseOutStructure *next = rev->pNext;
+      if (!vn_pnext_decode_self(dec, rev, partial))
+         vn_cs_decoder_set_fatal(dec, "unknown sType in pNext chain");
+      rev->pNext = chain;
+      chain = rev;
+      rev = next;
    }
-   VkBaseOutStructure *p = vn_cs_decoder_alloc(dec, 1, size);
-   if (!p)
-      return NULL;
-   p->sType = s;
-   p->pNext = vn_decode_chain(dec, allowed, count, partial, depth + 1);
-   if (!vn_pnext_decode_self(dec, p, partial))
-      vn_cs_decoder_set_fatal(dec, "unknown sType in pNext chain");
-   return p;
+   return dec->fatal ? NULL : chain;
 }
 
 const void *
 vn_decode_pnext(struct vn_cs_decoder *dec, const VkStructureType *allowed, uint32_t count)
 {
-   return vn_decode_chain(dec, allowed, count, false, 0);
+   return vn_decode_chain(dec, allowed, count, false);
 }
 
 void *
 vn_decode_pnext_partial(struct vn_cs_decoder *dec, const VkStructureType *allowed, uint32_t count)
 {
-   return vn_decode_chain(dec, allowed, count, true, 0);
+   return vn_decode_chain(dec, allowed, count, true);
 }
 
 const char *

@@ -4773,19 +4773,28 @@ vn_pnext_encode_self(struct vn_cs_encoder *enc, const void *p)
 }
 
 
+static bool
+vn_pnext_known(const VkBaseInStructure *p)
+{
+   struct vn_cs_encoder probe = { .cur = NULL, .end = NULL, .fatal = true };
+   return vn_pnext_encode_self(&probe, p);
+}
+
+/* Same layout as decoded (see vn_decode_chain); elements the protocol does
+ * not know are left out. */
 void
 vn_encode_pnext(struct vn_cs_encoder *enc, const void *pnext)
 {
-   /* Element i is written as: present, sType, elements i+1..., members. */
-   const VkBaseInStructure *p = pnext;
-   while (p && !vn_pnext_encode_self(&(struct vn_cs_encoder){ .cur = NULL, .end = NULL, .fatal = true }, p))
-      p = p->pNext;
-   if (!p) {
-      vn_encode_uint64_t(enc, 0);
-      return;
+   const VkBaseInStructure *elems[VN_PNEXT_MAX_LENGTH];
+   uint32_t n = 0;
+   for (const VkBaseInStructure *p = pnext; p && n < VN_PNEXT_MAX_LENGTH; p = p->pNext) {
+      if (!vn_pnext_known(p))
+         continue;
+      elems[n++] = p;
+      vn_encode_uint64_t(enc, 1);
+      vn_encode_uint32_t(enc, (uint32_t)p->sType);
    }
-   vn_encode_uint64_t(enc, 1);
-   vn_encode_uint32_t(enc, (uint32_t)p->sType);
-   vn_encode_pnext(enc, p->pNext);
-   vn_pnext_encode_self(enc, p);
+   vn_encode_uint64_t(enc, 0);
+   while (n)
+      vn_pnext_encode_self(enc, elems[--n]);
 }

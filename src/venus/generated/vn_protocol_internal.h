@@ -5,7 +5,7 @@
 
 #include "venus/generated/vn_protocol_renderer.h"
 
-#define VN_PNEXT_MAX_DEPTH 32
+#define VN_PNEXT_MAX_LENGTH 256
 
 const char *vn_decode_string(struct vn_cs_decoder *dec);
 const char *const *vn_decode_string_array(struct vn_cs_decoder *dec, uint64_t count);
