@@ -114,7 +114,9 @@ wait_go(struct wk *w)
          return true;
       if (r < 0 && errno == EINTR)
          continue;
-      return false; /* parent gone or gave up: nothing to run */
+      /* Parent gone or done with us: leave without the driver's exit-time
+       * clean-up, which can block on a server that dropped us. */
+      _exit(1);
    }
 }
 
