@@ -12,6 +12,7 @@ import argparse
 import os
 import shutil
 import struct
+import subprocess
 import sys
 import time
 import zlib
@@ -53,6 +54,7 @@ def main():
     ap.add_argument("--mkinitramfs", required=True)
     ap.add_argument("--workdir", required=True)
     ap.add_argument("--kernel")
+    ap.add_argument("--initrd", help="prebuilt initramfs (default: built from /lib/modules)")
     ap.add_argument("--width", type=int, default=1024)
     ap.add_argument("--height", type=int, default=768)
     a = ap.parse_args()
@@ -66,9 +68,11 @@ def main():
     art = os.path.join(a.workdir, "artifacts")
     os.makedirs(art)
     kernel = a.kernel or pearvisor.newest_kernel()
-    initrd = os.path.join(a.workdir, "initramfs.cpio")
     t0 = time.time()
-    os.system(f"{sys.executable} {a.mkinitramfs} --kernel {kernel} --out {initrd}")
+    initrd = a.initrd
+    if not initrd:
+        initrd = os.path.join(a.workdir, "initramfs.cpio")
+        subprocess.check_call([sys.executable, a.mkinitramfs, "--kernel", kernel, "--out", initrd])
     vm = pearvisor.Vm(kernel, initrd, a.backend, a.workdir, a.width, a.height)
     vm.start()
     ok = False
