@@ -1,6 +1,8 @@
 #include "vtest/vtest_client.h"
 
+#include <dlfcn.h>
 #include <errno.h>
+#include <link.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -50,6 +52,7 @@ struct vtest_client {
    struct guest_blob *guest_blobs;
    uint64_t guest_bytes;
    bool disconnected;        /* the peer went away while we replied */
+   unsigned long long dl_adds_seen; /* see pin_new_libraries */
    char why[192];            /* reason the client is dropped */
 };
 
@@ -294,6 +297,37 @@ handle_resource_unref(struct vtest_client *c, const uint32_t *p)
       pv_context_detach_resource(c->renderer, CTX_ID, p[0]);
    pv_resource_unref(c->renderer, p[0]);
    return 0;
+}
+
+static int
+pin_library(struct dl_phdr_info *info, size_t size, void *data)
+{
+   if (info->dlpi_name && info->dlpi_name[0])
+      (void)dlopen(info->dlpi_name, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+   return 0;
+}
+
+static int
+read_adds(struct dl_phdr_info *info, size_t size, void *data)
+{
+   *(unsigned long long *)data = info->dlpi_adds;
+   return 1; /* the first object is enough */
+}
+
+/* Keeps the host driver, layers and LLVM mapped after the Vulkan loader's
+ * dlclose (a guest's vkDestroyInstance): the next client does not load them
+ * again, and LeakSanitizer attributes what a driver keeps until exit to its
+ * library (tests/sanitizers.supp) instead of to an "unknown module".
+ * Cheap when nothing new was loaded since the client last looked. */
+static void
+pin_new_libraries(struct vtest_client *c)
+{
+   unsigned long long adds = 0;
+   dl_iterate_phdr(read_adds, &adds);
+   if (adds != c->dl_adds_seen) {
+      c->dl_adds_seen = adds;
+      dl_iterate_phdr(pin_library, NULL);
+   }
 }
 
 static int
@@ -593,6 +627,7 @@ serve_one(struct vtest_client *c)
       return 1;
    }
    ret = dispatch(c, cmd, (const uint32_t *)(void *)c->buf, (uint32_t)(bytes / 4));
+   pin_new_libraries(c);
    if (ret < 0 && c->disconnected && !c->why[0])
       drop(c, ret, "disconnected while command %u was answered", cmd);
    return ret < 0 ? ret : 1;
@@ -611,8 +646,10 @@ client_fini(struct vtest_client *c)
 {
    /* The renderer first: after this no fence callback can touch the syncs
     * and nothing uses the guest blobs' memory any more. */
-   if (c->renderer)
+   if (c->renderer) {
+      pin_new_libraries(c);
       pv_renderer_destroy(c->renderer);
+   }
    if (c->syncs_ready)
       vtest_syncs_fini(&c->syncs);
    while (c->guest_blobs) {

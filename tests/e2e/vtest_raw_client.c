@@ -300,7 +300,7 @@ mode_fuzz(unsigned count, unsigned seed)
       uint32_t ndw = (uint32_t)(random() % 24);
       uint32_t m[2 + 24];
       /* Mostly real command ids with random payloads. */
-      m[0] = random() % 8 ? ndw : (uint32_t)random();
+      m[0] = random() % 64 ? ndw : random() % 2 ? (uint32_t)random() : ndw + (uint32_t)(random() % 32);
       m[1] = random() % 10 ? 1 + (uint32_t)(random() % 24) : (uint32_t)random();
       if (m[1] == VCMD_SYNC_WAIT && m[0] == ndw)
          m[3] = 1; /* keep waits short-lived */
