@@ -3,7 +3,7 @@
 # PearVisor, and compares the two output files bit for bit.
 #
 # usage: run-compare.sh [--native-only] [--no-validate] [--icd VENUS_JSON]
-#                       [--pv-script PATH] [--build DIR] [--workdir DIR] PROGRAM
+#                       [--pv-script PATH] [--build DIR] [--workdir DIR] PROGRAM...
 #
 #  --native-only  run only the native side (a smoke test of the program)
 #  --no-validate  no validation layer on PearVisor's host side (for timing)
@@ -12,7 +12,8 @@
 #  --build        build dir holding src/vtest/pv-vtest (default: the script's)
 #  --workdir      where outputs go (default: a temporary directory)
 #
-# Prints one line per program:
+# Several programs may be given (e.g. build/tests/vk/vkt-*; directories are
+# skipped). Prints one line per program:
 #   "<name>: native <s> s (program <s> s), pearvisor <s> s (program <s> s), ..."
 # the first time of each side is the process wall time (for PearVisor it
 # includes starting and stopping pv-vtest), "program" is what the program
@@ -43,19 +44,9 @@ while [ $# -gt 0 ]; do
    esac
    shift
 done
-if [ $# -ne 1 ]; then
-   echo "usage: run-compare.sh [options] PROGRAM" >&2
+if [ $# -lt 1 ]; then
+   echo "usage: run-compare.sh [options] PROGRAM..." >&2
    exit 2
-fi
-prog=$1
-name=$(basename "$prog")
-name=${name#vkt-}
-
-if [ -n "$workdir" ]; then
-   mkdir -p "$workdir" || exit 1
-   out=$(mktemp -d "$workdir/compare-$name.XXXXXX") || exit 1
-else
-   out=$(mktemp -d "/tmp/compare-$name.XXXXXX") || exit 1
 fi
 
 now() { date +%s.%N; }
@@ -63,48 +54,72 @@ elapsed() { echo "$1 $2" | awk '{ printf "%.3f", $2 - $1 }'; }
 # the program's own wall time, from its "vkt: NAME: wall T s on DEVICE" line
 program_s() { sed -n 's/^vkt: .*: wall \([0-9.]*\) s.*/\1/p' "$1" | tail -n 1; }
 
-# native reference: lavapipe, no layers (its timing is the baseline)
-t0=$(now)
-VK_ICD_FILENAMES=$lvp_icd "$prog" "$out/native.out" 2>"$out/native.err"
-native_rc=$?
-native_s=$(elapsed "$t0" "$(now)")
-if [ $native_rc -ne 0 ]; then
-   cat "$out/native.err" >&2
-   echo "$name: FAIL: native run exited with $native_rc (outputs kept in $out)"
-   exit 1
-fi
-if [ $native_only -eq 1 ]; then
-   cat "$out/native.err" >&2
-   echo "$name: native $native_s s"
+# Runs one program both ways; prints its result line; returns 0 on a match.
+compare_one() {
+   prog=$1
+   name=$(basename "$prog")
+   name=${name#vkt-}
+   if [ -n "$workdir" ]; then
+      mkdir -p "$workdir" || return 1
+      out=$(mktemp -d "$workdir/compare-$name.XXXXXX") || return 1
+   else
+      out=$(mktemp -d "/tmp/compare-$name.XXXXXX") || return 1
+   fi
+
+   # native reference: lavapipe, no layers (its timing is the baseline)
+   t0=$(now)
+   VK_ICD_FILENAMES=$lvp_icd "$prog" "$out/native.out" 2>"$out/native.err"
+   native_rc=$?
+   native_s=$(elapsed "$t0" "$(now)")
+   if [ $native_rc -ne 0 ]; then
+      cat "$out/native.err" >&2
+      echo "$name: FAIL: native run exited with $native_rc (outputs kept in $out)"
+      return 1
+   fi
+   if [ $native_only -eq 1 ]; then
+      cat "$out/native.err" >&2
+      echo "$name: native $native_s s (program $(program_s "$out/native.err") s)"
+      rm -rf "$out"
+      return 0
+   fi
+   if [ ! -x "$pv_script" ]; then
+      echo "$name: FAIL: $pv_script not found or not executable"
+      rm -rf "$out"
+      return 1
+   fi
+
+   # PearVisor: pv-vtest on lavapipe in a private /tmp, the program on venus.
+   # The program sees that private /tmp, so it writes through an inherited fd.
+   t0=$(now)
+   "$pv_script" $validate --icd "$venus_icd" ${build:+"$build"} -- \
+      "$prog" /proc/self/fd/3 2>"$out/pv.err" 3>"$out/pv.out"
+   pv_rc=$?
+   pv_s=$(elapsed "$t0" "$(now)")
+
+   cat "$out/native.err" "$out/pv.err" >&2
+   times="native $native_s s (program $(program_s "$out/native.err") s), pearvisor $pv_s s (program $(program_s "$out/pv.err") s)"
+   if [ $pv_rc -ne 0 ]; then
+      echo "$name: FAIL: PearVisor run exited with $pv_rc ($times; outputs kept in $out)"
+      return 1
+   fi
+   if ! cmp "$out/native.out" "$out/pv.out"; then
+      echo "$name: FAIL: outputs differ ($times; outputs kept in $out)"
+      return 1
+   fi
+   echo "$name: $times, outputs identical ($(wc -c <"$out/native.out") bytes)"
    rm -rf "$out"
-   exit 0
-fi
+   return 0
+}
 
-if [ ! -x "$pv_script" ]; then
-   echo "$name: FAIL: $pv_script not found or not executable"
-   rm -rf "$out"
-   exit 1
-fi
-
-# PearVisor: pv-vtest on lavapipe in a private /tmp, the program on venus.
-# The program sees that private /tmp, so it writes through an inherited fd.
-t0=$(now)
-"$pv_script" $validate --icd "$venus_icd" ${build:+"$build"} -- \
-   "$prog" /proc/self/fd/3 2>"$out/pv.err" 3>"$out/pv.out"
-pv_rc=$?
-pv_s=$(elapsed "$t0" "$(now)")
-
-cat "$out/native.err" "$out/pv.err" >&2
-if [ $pv_rc -ne 0 ]; then
-   echo "$name: FAIL: PearVisor run exited with $pv_rc (native $native_s s, pearvisor $pv_s s; outputs kept in $out)"
-   exit 1
-fi
-if ! cmp "$out/native.out" "$out/pv.out"; then
-   echo "$name: FAIL: outputs differ (native $native_s s, pearvisor $pv_s s; outputs kept in $out)"
-   exit 1
-fi
-size=$(wc -c <"$out/native.out")
-echo "$name: native $native_s s (program $(program_s "$out/native.err") s)," \
-   "pearvisor $pv_s s (program $(program_s "$out/pv.err") s), outputs identical ($size bytes)"
-rm -rf "$out"
-exit 0
+status=0
+for p in "$@"; do
+   # skip directories, so that build/tests/vk/vkt-* (with meson's *.p) works
+   [ -d "$p" ] && continue
+   if [ ! -x "$p" ]; then
+      echo "$p: FAIL: not an executable program"
+      status=1
+      continue
+   fi
+   compare_one "$p" || status=1
+done
+exit $status
