@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -700,6 +701,8 @@ vtest_client_serve(int sock, uint32_t client_id, const struct vtest_client_confi
          pv_warn(TAG, "client %u (%s): dropped: %s", c->id, c->name, c->why);
       else
          pv_info(TAG, "client %u (%s): disconnected", c->id, c->name);
+      /* Tell the peer now: tearing the renderer down can take a while. */
+      shutdown(sock, SHUT_RDWR);
    }
    client_fini(c);
    free(c);

@@ -289,29 +289,100 @@ mode_disconnect(void)
    fprintf(stderr, "disconnect: server still serving\n");
 }
 
+static uint32_t
+rnd(uint32_t n)
+{
+   return (uint32_t)random() % n;
+}
+
+/* One message that is well formed most of the time, so that the server
+ * gets deep into its sync, wait, fence and blob paths before a bad one
+ * (1 in ~50) drops the client. Returns its size in dwords including the header. */
+static uint32_t
+fuzz_message(uint32_t *m)
+{
+   static const uint32_t cmds[] = { VCMD_PING_PROTOCOL_VERSION, VCMD_PROTOCOL_VERSION,
+                                    VCMD_RESOURCE_BUSY_WAIT, VCMD_GET_PARAM, VCMD_GET_CAPSET,
+                                    VCMD_RESOURCE_CREATE_BLOB, VCMD_RESOURCE_UNREF,
+                                    VCMD_SYNC_CREATE, VCMD_SYNC_CREATE, 21, 21, 22,
+                                    VCMD_SYNC_WAIT, VCMD_SUBMIT_CMD2, VCMD_SUBMIT_CMD2 };
+   uint32_t cmd = cmds[rnd(sizeof(cmds) / sizeof(cmds[0]))];
+   uint32_t *p = m + 2, n = 0;
+   uint32_t sync = 1 + rnd(6);
+   switch (cmd) {
+   case VCMD_PROTOCOL_VERSION: p[n++] = rnd(5); break;
+   case VCMD_RESOURCE_BUSY_WAIT: p[n++] = rnd(4); p[n++] = rnd(2); break;
+   case VCMD_GET_PARAM: p[n++] = rnd(3); break;
+   case VCMD_GET_CAPSET: p[n++] = rnd(6); p[n++] = rnd(2); break;
+   case VCMD_RESOURCE_CREATE_BLOB:
+      p[n++] = 2; p[n++] = 1; p[n++] = 4096 * (1 + rnd(4)); p[n++] = 0; p[n++] = 0; p[n++] = 0;
+      break;
+   case VCMD_RESOURCE_UNREF: p[n++] = rnd(8); break;
+   case VCMD_SYNC_CREATE: p[n++] = rnd(3); p[n++] = 0; break;
+   case 21: p[n++] = sync; break;
+   case 22: p[n++] = sync; p[n++] = rnd(4); p[n++] = 0; break;
+   case VCMD_SYNC_WAIT:
+      p[n++] = rnd(2); p[n++] = rnd(3);
+      for (uint32_t i = 0, k = 1 + rnd(3); i < k; i++) {
+         p[n++] = 1 + rnd(6); p[n++] = rnd(4); p[n++] = 0;
+      }
+      break;
+   case VCMD_SUBMIT_CMD2:
+      /* one batch, no commands, one sync point on the CPU or a sync queue */
+      p[n++] = 1;
+      p[n++] = rnd(2); p[n++] = 9; p[n++] = 0; p[n++] = 9; p[n++] = 1; p[n++] = rnd(4);
+      p[n++] = rnd(1000); p[n++] = 0;
+      p[n++] = sync; p[n++] = rnd(5); p[n++] = 0;
+      break;
+   default: break;
+   }
+   if (rnd(50) == 0) {
+      /* corrupt it: a random dword somewhere, or a random length */
+      if (n && rnd(2))
+         p[rnd(n)] = (uint32_t)random();
+      else
+         n = rnd(2) ? n + 1 + rnd(4) : (uint32_t)random() % 64;
+   }
+   m[0] = n;
+   m[1] = cmd;
+   return 2 + n;
+}
+
 static void
 mode_fuzz(unsigned count, unsigned seed)
 {
    srandom(seed);
    int fd = conn();
    handshake(fd, true);
+   /* Syncs 1..6, which the messages name; unknown ones drop the client. */
+   for (int i = 0; i < 6; i++) {
+      msg(fd, VCMD_SYNC_CREATE, (uint32_t[]){ 0, 0 }, 2);
+      reply(fd, VCMD_SYNC_CREATE);
+      uint32_t id;
+      get(fd, &id, 4);
+   }
    unsigned sent = 0;
    for (; sent < count; sent++) {
-      uint32_t ndw = (uint32_t)(random() % 24);
-      uint32_t m[2 + 24];
-      /* Mostly real command ids with random payloads. */
-      m[0] = random() % 64 ? ndw : random() % 2 ? (uint32_t)random() : ndw + (uint32_t)(random() % 32);
-      m[1] = random() % 10 ? 1 + (uint32_t)(random() % 24) : (uint32_t)random();
-      if (m[1] == VCMD_SYNC_WAIT && m[0] == ndw)
-         m[3] = 1; /* keep waits short-lived */
-      for (uint32_t i = 0; i < ndw; i++)
-         m[2 + i] = random() % 2 ? (uint32_t)(random() % 64) : (uint32_t)random();
-      if (!put(fd, m, (size_t)(2 + ndw) * 4))
+      uint32_t m[64] = { 0 };
+      uint32_t ndw = fuzz_message(m);
+      if (!put(fd, m, (size_t)ndw * 4))
          break;
-      /* Drain whatever came back so the server never blocks on us. */
-      char sink[4096];
-      while (recv(fd, sink, sizeof(sink), MSG_DONTWAIT) > 0)
-         ;
+      /* Drain whatever came back, closing received fds, so the server never blocks on us. */
+      for (;;) {
+         char sink[4096], ctrl[CMSG_SPACE(4 * sizeof(int))];
+         struct iovec iov = { .iov_base = sink, .iov_len = sizeof(sink) };
+         struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctrl,
+                              .msg_controllen = sizeof(ctrl) };
+         if (recvmsg(fd, &mh, MSG_DONTWAIT) <= 0)
+            break;
+         for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+            if (c->cmsg_type == SCM_RIGHTS) {
+               int rfd;
+               memcpy(&rfd, CMSG_DATA(c), sizeof(rfd));
+               close(rfd);
+            }
+         }
+      }
    }
    close(fd);
    mode_ping();
