@@ -15,8 +15,9 @@
  *    VK_INSTANCE_LAYERS=VK_LAYER_KHRONOS_validation it carries validation
  *    messages), every message of error severity is logged and makes the
  *    program fail.
- *  - vkt_finish prints "vkt: <name>: wall <seconds> s" to stderr and returns
- *    the process exit status: 0 only when everything succeeded.
+ *  - vkt_finish prints "vkt: <name>: wall <seconds> s on <device>" to stderr
+ *    (tests/run-compare.sh reads it) and returns the process exit status:
+ *    0 only when everything succeeded.
  *
  * Typical program:
  *    int main(int argc, char **argv) {
