@@ -3,6 +3,8 @@
  * what the guest asked (filtered), physical devices advertise only what both
  * the host and Mesa's venus protocol can carry.
  */
+#include <dlfcn.h>
+#include <link.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,6 +71,24 @@ vn_handle_vkEnumerateInstanceLayerProperties(
       *args->pPropertyCount = 0;
 }
 
+static int
+pin_library(struct dl_phdr_info *info, size_t size, void *data)
+{
+   if (info->dlpi_name && info->dlpi_name[0])
+      dlopen(info->dlpi_name, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+   return 0;
+}
+
+/* Keeps the host driver (and whatever the loader pulled in) loaded once a
+ * host instance exists: guests create and destroy instances often, and
+ * reloading a driver (LLVM for lavapipe) each time is slow. It also lets
+ * LeakSanitizer name the driver's own exit-time allocations. */
+static void
+pin_host_driver(void)
+{
+   dl_iterate_phdr(pin_library, NULL);
+}
+
 void
 vn_handle_vkCreateInstance(struct vn_context *ctx, struct vn_command_vkCreateInstance *args)
 {
@@ -114,6 +134,7 @@ vn_handle_vkCreateInstance(struct vn_context *ctx, struct vn_command_vkCreateIns
       free(inst);
       return;
    }
+   pin_host_driver();
    inst->handle = handle;
    inst->api_version = api;
    vn_instance_dispatch_init(&inst->dispatch, vkGetInstanceProcAddr, handle);
