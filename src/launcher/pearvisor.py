@@ -159,14 +159,15 @@ class Vm:
         return True
 
     def stop(self, timeout=20):
-        """Stops QEMU (if still running) and the backend; returns the backend's
-        exit status."""
+        """Waits up to `timeout` s for QEMU to exit (the guest powering off),
+        then stops it and the backend; returns the backend's exit status."""
         if self.qemu_proc and self.qemu_proc.poll() is None:
             try:
                 self.qemu_proc.wait(timeout)
             except subprocess.TimeoutExpired:
                 self.qemu_proc.terminate()
                 self.qemu_proc.wait(10)
+        timeout = max(timeout, 10)
         if self.backend_proc is None:
             return None
         try:

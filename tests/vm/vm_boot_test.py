@@ -77,8 +77,8 @@ def main():
     vm.start()
     ok = False
     try:
-        if not vm.wait_for("Linux version", 60):
-            print("SKIP: the guest kernel printed nothing in 60 s under KVM "
+        if not vm.wait_for("Linux version", 45):
+            print("SKIP: the guest kernel printed nothing in 45 s under KVM "
                   "(nested KVM not working on this machine)")
             print(vm.output()[-2000:])
             return SKIP
@@ -123,7 +123,7 @@ def main():
         ok = True
         return 0
     finally:
-        status = vm.stop()
+        status = vm.stop(timeout=20 if ok else 0)
         if not ok:
             print("---- serial (tail) ----")
             print(vm.output()[-3000:])
