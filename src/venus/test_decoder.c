@@ -144,6 +144,27 @@ fake_get_buffer_memory_requirements2(VkDevice device, const VkBufferMemoryRequir
    ded->requiresDedicatedAllocation = VK_FALSE;
 }
 
+static VKAPI_ATTR VkResult VKAPI_CALL
+fake_allocate_command_buffers(VkDevice device, const VkCommandBufferAllocateInfo *info,
+                              VkCommandBuffer *cmds)
+{
+   CHECK(info->commandPool == (VkCommandPool)(uintptr_t)HOST(ID_POOL));
+   for (uint32_t i = 0; i < info->commandBufferCount; i++)
+      cmds[i] = (VkCommandBuffer)(uintptr_t)(0x7000 + i);
+   return VK_SUCCESS;
+}
+
+static VKAPI_ATTR void VKAPI_CALL
+fake_free_command_buffers(VkDevice device, VkCommandPool pool, uint32_t count,
+                          const VkCommandBuffer *cmds)
+{
+}
+
+static VKAPI_ATTR void VKAPI_CALL
+fake_destroy_command_pool(VkDevice device, VkCommandPool pool, const VkAllocationCallbacks *alloc)
+{
+}
+
 struct vn_cs_encoder *
 vn_context_reply_encoder(struct vn_context *ctx)
 {
@@ -174,6 +195,9 @@ env_init(struct test_env *env)
    env->device.dispatch.vkGetFenceStatus = fake_get_fence_status;
    env->device.dispatch.vkGetImageMemoryRequirements = fake_get_image_memory_requirements;
    env->device.dispatch.vkGetBufferMemoryRequirements2 = fake_get_buffer_memory_requirements2;
+   env->device.dispatch.vkAllocateCommandBuffers = fake_allocate_command_buffers;
+   env->device.dispatch.vkFreeCommandBuffers = fake_free_command_buffers;
+   env->device.dispatch.vkDestroyCommandPool = fake_destroy_command_pool;
    add(env, ID_DEVICE, VK_OBJECT_TYPE_DEVICE);
    add(env, ID_FENCE, VK_OBJECT_TYPE_FENCE);
    add(env, ID_CMD, VK_OBJECT_TYPE_COMMAND_BUFFER);
@@ -358,6 +382,58 @@ test_reply_chain(void)
    w32(&want, 3);
    CHECK((size_t)(env.ctx.reply.enc.cur - env.reply) == want.len);
    CHECK(memcmp(env.reply, want.data, want.len) == 0);
+   env_fini(&env);
+}
+
+/* Command buffers remember their pool; freeing and destroying the pool
+ * remove them from the table. */
+static void
+test_pool_children(void)
+{
+   struct test_env env;
+   env_init(&env);
+   add(&env, ID_POOL, VK_OBJECT_TYPE_COMMAND_POOL);
+   struct wbuf b = { .len = 0 };
+   w_cmd(&b, VK_COMMAND_TYPE_vkAllocateCommandBuffers_EXT, 0);
+   w64(&b, ID_DEVICE);
+   w64(&b, 1);
+   w32(&b, VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO);
+   w64(&b, 0);
+   w64(&b, ID_POOL);
+   w32(&b, VK_COMMAND_BUFFER_LEVEL_PRIMARY);
+   w32(&b, 3);
+   w64(&b, 3);
+   w64(&b, 40);
+   w64(&b, 41);
+   w64(&b, 42);
+   CHECK(run_stream(&env, &b, b.len, NULL));
+   for (uint64_t id = 40; id <= 42; id++) {
+      struct vn_object *cb = vn_object_table_lookup(env.ctx.objects, id, VK_OBJECT_TYPE_COMMAND_BUFFER);
+      CHECK(cb && cb->parent_id == ID_POOL && cb->device == &env.device);
+      CHECK(cb->handle == 0x7000 + id - 40);
+   }
+   /* free one of them, named twice */
+   b.len = 0;
+   w_cmd(&b, VK_COMMAND_TYPE_vkFreeCommandBuffers_EXT, 0);
+   w64(&b, ID_DEVICE);
+   w64(&b, ID_POOL);
+   w32(&b, 2);
+   w64(&b, 2);
+   w64(&b, 41);
+   w64(&b, 41);
+   CHECK(run_stream(&env, &b, b.len, NULL));
+   CHECK(!vn_object_table_lookup(env.ctx.objects, 41, VK_OBJECT_TYPE_COMMAND_BUFFER));
+   CHECK(vn_object_table_lookup(env.ctx.objects, 40, VK_OBJECT_TYPE_COMMAND_BUFFER));
+   b.len = 0;
+   w_cmd(&b, VK_COMMAND_TYPE_vkDestroyCommandPool_EXT, 0);
+   w64(&b, ID_DEVICE);
+   w64(&b, ID_POOL);
+   w64(&b, 0);
+   CHECK(run_stream(&env, &b, b.len, NULL));
+   CHECK(!vn_object_table_lookup(env.ctx.objects, 40, VK_OBJECT_TYPE_COMMAND_BUFFER));
+   CHECK(!vn_object_table_lookup(env.ctx.objects, 42, VK_OBJECT_TYPE_COMMAND_BUFFER));
+   CHECK(!vn_object_table_lookup(env.ctx.objects, ID_POOL, VK_OBJECT_TYPE_COMMAND_POOL));
+   CHECK(vn_object_table_count(env.ctx.objects) == 7);
    env_fini(&env);
 }
 
@@ -738,7 +814,10 @@ test_object_table(void)
    CHECK(!vn_object_table_lookup(t, 2, VK_OBJECT_TYPE_BUFFER));
    struct vn_object *o = vn_object_table_lookup(t, 2, VK_OBJECT_TYPE_IMAGE);
    CHECK(o && o->handle == 2);
+   CHECK(vn_object_table_find_handle(t, VK_OBJECT_TYPE_IMAGE, 3)->id == 3);
+   CHECK(!vn_object_table_find_handle(t, VK_OBJECT_TYPE_BUFFER, 3));
    vn_object_table_remove(t, o);
+   CHECK(!vn_object_table_find_handle(t, VK_OBJECT_TYPE_IMAGE, 2));
    CHECK(vn_object_table_count(t) == 2);
    vn_object_table_destroy(t);
 
@@ -746,8 +825,10 @@ test_object_table(void)
    t = vn_object_table_create(100000);
    for (uint64_t id = 1; id <= 5000; id++)
       CHECK(vn_object_table_insert(t, id * 7, VK_OBJECT_TYPE_FENCE, id));
-   for (uint64_t id = 1; id <= 5000; id++)
+   for (uint64_t id = 1; id <= 5000; id++) {
       CHECK(vn_object_table_lookup(t, id * 7, VK_OBJECT_TYPE_FENCE)->handle == id);
+      CHECK(vn_object_table_find_handle(t, VK_OBJECT_TYPE_FENCE, id)->id == id * 7);
+   }
    vn_object_table_destroy(t);
 }
 
@@ -777,6 +858,7 @@ main(void)
    test_create_fence();
    test_reply_struct();
    test_reply_chain();
+   test_pool_children();
    test_create_instance_strings();
    test_union_and_arrays();
    test_truncated();

@@ -9,12 +9,15 @@
 
 struct vn_object_entry {
    struct vn_object obj; /* first: entries are cast from objects */
-   struct vn_object_entry *next;
+   struct vn_object_entry *next;        /* chain by id */
+   struct vn_object_entry *next_handle; /* chain by (type, host handle) */
+   uint64_t hashed_handle;              /* obj.handle when it was inserted */
 };
 
 struct vn_object_table {
    struct vn_object_entry **buckets;
-   uint32_t bucket_count; /* power of two */
+   struct vn_object_entry **handle_buckets;
+   uint32_t bucket_count; /* power of two, for both arrays */
    uint32_t count;
    uint32_t max_objects;
 };
@@ -28,6 +31,23 @@ vn_object_hash(uint64_t id, uint32_t bucket_count)
    return (uint32_t)((id * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & (bucket_count - 1);
 }
 
+static uint32_t
+vn_object_handle_hash(VkObjectType type, uint64_t handle, uint32_t bucket_count)
+{
+   return vn_object_hash(handle ^ ((uint64_t)type << 40), bucket_count);
+}
+
+static void
+vn_object_unlink_handle(struct vn_object_table *t, struct vn_object_entry *e)
+{
+   struct vn_object_entry **pp =
+      &t->handle_buckets[vn_object_handle_hash(e->obj.type, e->hashed_handle, t->bucket_count)];
+   while (*pp && *pp != e)
+      pp = &(*pp)->next_handle;
+   if (*pp)
+      *pp = e->next_handle;
+}
+
 struct vn_object_table *
 vn_object_table_create(uint32_t max_objects)
 {
@@ -36,7 +56,10 @@ vn_object_table_create(uint32_t max_objects)
       return NULL;
    t->bucket_count = VN_OBJECT_MIN_BUCKETS;
    t->buckets = calloc(t->bucket_count, sizeof(*t->buckets));
-   if (!t->buckets) {
+   t->handle_buckets = calloc(t->bucket_count, sizeof(*t->handle_buckets));
+   if (!t->buckets || !t->handle_buckets) {
+      free(t->buckets);
+      free(t->handle_buckets);
       free(t);
       return NULL;
    }
@@ -58,6 +81,7 @@ vn_object_table_destroy(struct vn_object_table *t)
       }
    }
    free(t->buckets);
+   free(t->handle_buckets);
    free(t);
 }
 
@@ -70,7 +94,7 @@ vn_object_find(const struct vn_object_table *t, uint64_t id)
    return e;
 }
 
-/* Doubles the bucket array; on allocation failure keeps the old one (the
+/* Doubles the bucket arrays; on allocation failure keeps the old ones (the
  * table still works, only with longer chains). */
 static void
 vn_object_table_grow(struct vn_object_table *t)
@@ -79,8 +103,12 @@ vn_object_table_grow(struct vn_object_table *t)
       return;
    const uint32_t n = t->bucket_count * 2;
    struct vn_object_entry **b = calloc(n, sizeof(*b));
-   if (!b)
+   struct vn_object_entry **hb = calloc(n, sizeof(*hb));
+   if (!b || !hb) {
+      free(b);
+      free(hb);
       return;
+   }
    for (uint32_t i = 0; i < t->bucket_count; i++) {
       struct vn_object_entry *e = t->buckets[i];
       while (e) {
@@ -88,11 +116,16 @@ vn_object_table_grow(struct vn_object_table *t)
          const uint32_t h = vn_object_hash(e->obj.id, n);
          e->next = b[h];
          b[h] = e;
+         const uint32_t hh = vn_object_handle_hash(e->obj.type, e->hashed_handle, n);
+         e->next_handle = hb[hh];
+         hb[hh] = e;
          e = next;
       }
    }
    free(t->buckets);
+   free(t->handle_buckets);
    t->buckets = b;
+   t->handle_buckets = hb;
    t->bucket_count = n;
 }
 
@@ -108,11 +141,15 @@ vn_object_table_insert(struct vn_object_table *t, uint64_t id, VkObjectType type
    e->obj.id = id;
    e->obj.type = type;
    e->obj.handle = handle;
+   e->hashed_handle = handle;
    if (t->count >= t->bucket_count)
       vn_object_table_grow(t);
    const uint32_t h = vn_object_hash(id, t->bucket_count);
    e->next = t->buckets[h];
    t->buckets[h] = e;
+   const uint32_t hh = vn_object_handle_hash(type, handle, t->bucket_count);
+   e->next_handle = t->handle_buckets[hh];
+   t->handle_buckets[hh] = e;
    t->count++;
    return &e->obj;
 }
@@ -136,8 +173,19 @@ vn_object_table_remove(struct vn_object_table *t, struct vn_object *obj)
       return;
    struct vn_object_entry *e = *pp;
    *pp = e->next;
+   vn_object_unlink_handle(t, e);
    t->count--;
    free(e);
+}
+
+struct vn_object *
+vn_object_table_find_handle(struct vn_object_table *t, VkObjectType type, uint64_t handle)
+{
+   struct vn_object_entry *e =
+      t->handle_buckets[vn_object_handle_hash(type, handle, t->bucket_count)];
+   while (e && !(e->obj.type == type && e->hashed_handle == handle))
+      e = e->next_handle;
+   return e ? &e->obj : NULL;
 }
 
 uint32_t

@@ -42,6 +42,10 @@ struct vn_object *vn_object_table_insert(struct vn_object_table *t, uint64_t id,
 /* NULL when missing or of another type. */
 struct vn_object *vn_object_table_lookup(struct vn_object_table *t, uint64_t id,
                                          VkObjectType type);
+/* An object of `type` whose host handle was `handle` when it was inserted
+ * (later changes to obj->handle are not seen), or NULL. */
+struct vn_object *vn_object_table_find_handle(struct vn_object_table *t, VkObjectType type,
+                                              uint64_t handle);
 /* Removes and frees the entry (obj is invalid afterwards). */
 void vn_object_table_remove(struct vn_object_table *t, struct vn_object *obj);
 

@@ -3,27 +3,12 @@
 #include "venus/generated/vn_protocol_internal.h"
 #include "venus/vn_context.h"
 
-struct vn_find_parent {
-   VkObjectType type;
-   uint64_t handle;
-   uint64_t id;
-};
-
-static void
-vn_find_parent_cb(struct vn_object *obj, void *data)
-{
-   struct vn_find_parent *f = data;
-   if (obj->type == f->type && obj->handle == f->handle)
-      f->id = obj->id;
-}
-
 /* Guest id of the pool a host handle belongs to (0 when unknown). */
 static uint64_t
 vn_find_parent_id(struct vn_context *ctx, VkObjectType type, uint64_t handle)
 {
-   struct vn_find_parent f = { type, handle, 0 };
-   vn_object_table_foreach(ctx->objects, vn_find_parent_cb, &f);
-   return f.id;
+   struct vn_object *pool = vn_object_table_find_handle(ctx->objects, type, handle);
+   return pool ? pool->id : 0;
 }
 
 struct vn_remove_children {
