@@ -355,10 +355,14 @@ group_status(struct group *g, struct pb_proc *server, const char *log_name, int 
       char last[160] = "";
       if (server)
          pb_file_last_line(g->b->logdir_fd, g->server_log, last, sizeof(last));
-      fmt_status(out->status, sizeof(out->status),
-               "fails: hangs: %zu/%zu not ready after %.0f s, %zu not done after %.0f s%.80s%s%.100s",
-               not_ready, g->n, setup_s, not_done, run_s, srv, last[0] ? "; server log: " : "",
-               last);
+      if (not_ready)
+         fmt_status(out->status, sizeof(out->status),
+                    "fails: hangs in set-up: %zu/%zu workers not ready after %.0f s%.80s%s%.100s",
+                    not_ready, g->n, setup_s, srv, last[0] ? "; server log: " : "", last);
+      else
+         fmt_status(out->status, sizeof(out->status),
+                    "fails: hangs: %zu/%zu workers not done after %.0f s%.80s%s%.100s",
+                    not_done, g->n, run_s, srv, last[0] ? "; server log: " : "", last);
       g->b->timeouts[g->path]++;
       return;
    }
