@@ -370,6 +370,10 @@ class Gen:
             return '(%s%s ? (uint64_t)*%s%s : 0)' % (prefix, expr, prefix, expr)
         return '(uint64_t)(' + c_ident_subst(expr, prefix, siblings) + ')'
 
+    def ptr_required(self, m):
+        """A pointer the host driver would dereference: NULL is a bad stream."""
+        return m.optional[0] != 'true' and not m.noautovalidity
+
     def elem_optional(self, m, owner):
         if m.noautovalidity:
             return True
@@ -455,12 +459,17 @@ class Gen:
             lines.append(ind + '   if (n && n != %s) vn_cs_decoder_set_fatal(dec, "array size mismatch");'
                          % self.len_expr(m, prefix, siblings))
             lines.append(ind + '   %s = n ? vn_decode_string_array(dec, n) : NULL;' % dst)
+            if self.ptr_required(m):
+                lines.append(ind + '   if (!n && %s) vn_cs_decoder_set_fatal(dec, "missing required array");'
+                             % self.len_expr(m, prefix, siblings))
             lines.append(ind + '}')
             return
         if t == 'char' and m.len and 'null-terminated' in m.len:
             if partial:
                 return
             lines.append(ind + '%s = vn_decode_string(dec);' % dst)
+            if self.ptr_required(m):
+                lines.append(ind + 'if (!%s) vn_cs_decoder_set_fatal(dec, "missing required string");' % dst)
             return
         if m.len is None:
             if partial and out and k not in ('struct',):
@@ -472,6 +481,8 @@ class Gen:
             lines.append(ind + '   %s = p;' % dst)
             lines.append(ind + '} else {')
             lines.append(ind + '   %s = NULL;' % dst)
+            if self.ptr_required(m) and not partial:
+                lines.append(ind + '   vn_cs_decoder_set_fatal(dec, "missing required pointer");')
             lines.append(ind + '}')
             return
         lenx = self.len_expr(m, prefix, siblings)
@@ -482,6 +493,8 @@ class Gen:
             lines.append(ind + '   const uint64_t n = vn_decode_array_size(dec, 1);')
             lines.append(ind + '   if (n && n != %s) vn_cs_decoder_set_fatal(dec, "array size mismatch");' % lenx)
             lines.append(ind + '   %s = n ? (void *)vn_decode_peek_bytes(dec, (size_t)n) : NULL;' % dst)
+            if self.ptr_required(m):
+                lines.append(ind + '   if (!n && %s) vn_cs_decoder_set_fatal(dec, "missing required array");' % lenx)
             lines.append(ind + '}')
             return
         if partial and not out:
@@ -493,6 +506,8 @@ class Gen:
         else:
             lines.append(ind + '   const uint64_t n = vn_decode_array_size(dec, %d);' % self.min_wire(t))
             lines.append(ind + '   if (n && n != %s) vn_cs_decoder_set_fatal(dec, "array size mismatch");' % lenx)
+            if self.ptr_required(m):
+                lines.append(ind + '   if (!n && %s) vn_cs_decoder_set_fatal(dec, "missing required array");' % lenx)
         lines.append(ind + '   %s *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;' % t)
         lines.append(ind + '   if (a) {')
         if k == 'scalar' and not partial:
@@ -774,6 +789,8 @@ class Gen:
                 out.append('      %s = p;' % dst)
                 out.append('   } else {')
                 out.append('      %s = NULL;' % dst)
+                if self.ptr_required(p):
+                    out.append('      vn_cs_decoder_set_fatal(dec, "missing required pointer");')
                 out.append('   }')
                 continue
             lenx = self.len_expr(p, 'args->', sib)
@@ -782,6 +799,8 @@ class Gen:
             out.append('   {')
             out.append('      const uint64_t n = vn_decode_array_size(dec, %d);' % minw)
             out.append('      if (n && n != %s) vn_cs_decoder_set_fatal(dec, "array size mismatch");' % lenx)
+            if self.ptr_required(p):
+                out.append('      if (!n && %s) vn_cs_decoder_set_fatal(dec, "missing required array");' % lenx)
             out.append('      %s *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;' % ct)
             if k == 'handle':
                 out.append('      for (uint64_t i = 0; a && i < n; i++)')

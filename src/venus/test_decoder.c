@@ -703,6 +703,23 @@ test_bad_input(void)
    CHECK(!run_stream(&env, &b, b.len, &why));
    CHECK(strcmp(why, "bad pointer marker") == 0);
 
+   /* NULL where the host driver would dereference: required pointer,
+    * required array with a count, required string */
+   b.len = 0;
+   w_cmd(&b, VK_COMMAND_TYPE_vkCreateFence_EXT, 0);
+   w64(&b, ID_DEVICE);
+   w64(&b, 0);
+   CHECK(!run_stream(&env, &b, b.len, &why));
+   CHECK(strcmp(why, "missing required pointer") == 0);
+   b.len = 0;
+   w_cmd(&b, VK_COMMAND_TYPE_vkCmdSetViewport_EXT, 0);
+   w64(&b, ID_CMD);
+   w32(&b, 0);
+   w32(&b, 2);
+   w64(&b, 0);
+   CHECK(!run_stream(&env, &b, b.len, &why));
+   CHECK(strcmp(why, "missing required array") == 0);
+
    /* allocation callbacks are never sent by Mesa */
    b.len = 0;
    w_cmd(&b, VK_COMMAND_TYPE_vkDestroyFence_EXT, 0);
@@ -740,7 +757,8 @@ test_bad_input(void)
       w32(&b, (uint32_t)i); /* handleTypes of element i */
    w32(&b, 0); /* VkFenceCreateInfo::flags */
    w64(&b, 0);
-   w64(&b, 0); /* no pFence */
+   w64(&b, 1); /* pFence */
+   w64(&b, 777);
    {
       struct vn_cs_decoder dec;
       dec_init(&env, &dec, &b, b.len);
@@ -752,7 +770,7 @@ test_bad_input(void)
       const VkExportFenceCreateInfo *e = args.pCreateInfo->pNext;
       for (uint32_t i = 0; i < 150; i++, e = e->pNext)
          CHECK(e && e->handleTypes == i);
-      CHECK(!e && args.pFence == NULL);
+      CHECK(!e && (uint64_t)(uintptr_t)*args.pFence == 777);
    }
 
    /* a command the host does not expose */

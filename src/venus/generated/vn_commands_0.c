@@ -12,6 +12,7 @@ vn_decode_vkCreateInstance_args(struct vn_cs_decoder *dec, struct vn_command_vkC
       args->pCreateInfo = p;
    } else {
       args->pCreateInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -22,6 +23,7 @@ vn_decode_vkCreateInstance_args(struct vn_cs_decoder *dec, struct vn_command_vkC
       args->pInstance = p;
    } else {
       args->pInstance = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -68,6 +70,7 @@ vn_decode_vkEnumeratePhysicalDevices_args(struct vn_cs_decoder *dec, struct vn_c
       args->pPhysicalDeviceCount = p;
    } else {
       args->pPhysicalDeviceCount = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
@@ -110,6 +113,7 @@ vn_decode_vkGetPhysicalDeviceFeatures_args(struct vn_cs_decoder *dec, struct vn_
       args->pFeatures = p;
    } else {
       args->pFeatures = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -137,6 +141,7 @@ vn_decode_vkGetPhysicalDeviceFormatProperties_args(struct vn_cs_decoder *dec, st
       args->pFormatProperties = p;
    } else {
       args->pFormatProperties = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -168,6 +173,7 @@ vn_decode_vkGetPhysicalDeviceImageFormatProperties_args(struct vn_cs_decoder *de
       args->pImageFormatProperties = p;
    } else {
       args->pImageFormatProperties = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -195,6 +201,7 @@ vn_decode_vkGetPhysicalDeviceProperties_args(struct vn_cs_decoder *dec, struct v
       args->pProperties = p;
    } else {
       args->pProperties = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -221,6 +228,7 @@ vn_decode_vkGetPhysicalDeviceQueueFamilyProperties_args(struct vn_cs_decoder *de
       args->pQueueFamilyPropertyCount = p;
    } else {
       args->pQueueFamilyPropertyCount = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    {
       const uint64_t n = vn_decode_array_size(dec, 0);
@@ -262,6 +270,7 @@ vn_decode_vkGetPhysicalDeviceMemoryProperties_args(struct vn_cs_decoder *dec, st
       args->pMemoryProperties = p;
    } else {
       args->pMemoryProperties = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -289,6 +298,7 @@ vn_decode_vkCreateDevice_args(struct vn_cs_decoder *dec, struct vn_command_vkCre
       args->pCreateInfo = p;
    } else {
       args->pCreateInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -299,6 +309,7 @@ vn_decode_vkCreateDevice_args(struct vn_cs_decoder *dec, struct vn_command_vkCre
       args->pDevice = p;
    } else {
       args->pDevice = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -341,6 +352,7 @@ vn_decode_vkEnumerateInstanceExtensionProperties_args(struct vn_cs_decoder *dec,
       args->pPropertyCount = p;
    } else {
       args->pPropertyCount = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    {
       const uint64_t n = vn_decode_array_size(dec, 0);
@@ -384,6 +396,7 @@ vn_decode_vkEnumerateDeviceExtensionProperties_args(struct vn_cs_decoder *dec, s
       args->pPropertyCount = p;
    } else {
       args->pPropertyCount = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    {
       const uint64_t n = vn_decode_array_size(dec, 0);
@@ -421,6 +434,7 @@ vn_decode_vkEnumerateInstanceLayerProperties_args(struct vn_cs_decoder *dec, str
       args->pPropertyCount = p;
    } else {
       args->pPropertyCount = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    {
       const uint64_t n = vn_decode_array_size(dec, 0);
@@ -463,6 +477,7 @@ vn_decode_vkEnumerateDeviceLayerProperties_args(struct vn_cs_decoder *dec, struc
       args->pPropertyCount = p;
    } else {
       args->pPropertyCount = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    {
       const uint64_t n = vn_decode_array_size(dec, 0);
@@ -507,6 +522,7 @@ vn_decode_vkGetDeviceQueue_args(struct vn_cs_decoder *dec, struct vn_command_vkG
       args->pQueue = p;
    } else {
       args->pQueue = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -531,6 +547,7 @@ vn_decode_vkQueueSubmit_args(struct vn_cs_decoder *dec, struct vn_command_vkQueu
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->submitCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->submitCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkSubmitInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -600,6 +617,7 @@ vn_decode_vkAllocateMemory_args(struct vn_cs_decoder *dec, struct vn_command_vkA
       args->pAllocateInfo = p;
    } else {
       args->pAllocateInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -610,6 +628,7 @@ vn_decode_vkAllocateMemory_args(struct vn_cs_decoder *dec, struct vn_command_vkA
       args->pMemory = p;
    } else {
       args->pMemory = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -678,6 +697,7 @@ vn_decode_vkFlushMappedMemoryRanges_args(struct vn_cs_decoder *dec, struct vn_co
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->memoryRangeCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->memoryRangeCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkMappedMemoryRange *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -706,6 +726,7 @@ vn_decode_vkInvalidateMappedMemoryRanges_args(struct vn_cs_decoder *dec, struct 
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->memoryRangeCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->memoryRangeCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkMappedMemoryRange *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -739,6 +760,7 @@ vn_decode_vkGetDeviceMemoryCommitment_args(struct vn_cs_decoder *dec, struct vn_
       args->pCommittedMemoryInBytes = p;
    } else {
       args->pCommittedMemoryInBytes = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -821,6 +843,7 @@ vn_decode_vkGetBufferMemoryRequirements_args(struct vn_cs_decoder *dec, struct v
       args->pMemoryRequirements = p;
    } else {
       args->pMemoryRequirements = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -851,6 +874,7 @@ vn_decode_vkGetImageMemoryRequirements_args(struct vn_cs_decoder *dec, struct vn
       args->pMemoryRequirements = p;
    } else {
       args->pMemoryRequirements = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -881,6 +905,7 @@ vn_decode_vkGetImageSparseMemoryRequirements_args(struct vn_cs_decoder *dec, str
       args->pSparseMemoryRequirementCount = p;
    } else {
       args->pSparseMemoryRequirementCount = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    {
       const uint64_t n = vn_decode_array_size(dec, 0);
@@ -927,6 +952,7 @@ vn_decode_vkGetPhysicalDeviceSparseImageFormatProperties_args(struct vn_cs_decod
       args->pPropertyCount = p;
    } else {
       args->pPropertyCount = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    {
       const uint64_t n = vn_decode_array_size(dec, 0);
@@ -966,6 +992,7 @@ vn_decode_vkQueueBindSparse_args(struct vn_cs_decoder *dec, struct vn_command_vk
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->bindInfoCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->bindInfoCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkBindSparseInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -1001,6 +1028,7 @@ vn_decode_vkCreateFence_args(struct vn_cs_decoder *dec, struct vn_command_vkCrea
       args->pCreateInfo = p;
    } else {
       args->pCreateInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -1011,6 +1039,7 @@ vn_decode_vkCreateFence_args(struct vn_cs_decoder *dec, struct vn_command_vkCrea
       args->pFence = p;
    } else {
       args->pFence = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -1060,6 +1089,7 @@ vn_decode_vkResetFences_args(struct vn_cs_decoder *dec, struct vn_command_vkRese
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(args->fenceCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->fenceCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkFence *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -1109,6 +1139,7 @@ vn_decode_vkWaitForFences_args(struct vn_cs_decoder *dec, struct vn_command_vkWa
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(args->fenceCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->fenceCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkFence *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -1142,6 +1173,7 @@ vn_decode_vkCreateSemaphore_args(struct vn_cs_decoder *dec, struct vn_command_vk
       args->pCreateInfo = p;
    } else {
       args->pCreateInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -1152,6 +1184,7 @@ vn_decode_vkCreateSemaphore_args(struct vn_cs_decoder *dec, struct vn_command_vk
       args->pSemaphore = p;
    } else {
       args->pSemaphore = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -1204,6 +1237,7 @@ vn_decode_vkCreateEvent_args(struct vn_cs_decoder *dec, struct vn_command_vkCrea
       args->pCreateInfo = p;
    } else {
       args->pCreateInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -1214,6 +1248,7 @@ vn_decode_vkCreateEvent_args(struct vn_cs_decoder *dec, struct vn_command_vkCrea
       args->pEvent = p;
    } else {
       args->pEvent = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -1329,6 +1364,7 @@ vn_decode_vkCreateQueryPool_args(struct vn_cs_decoder *dec, struct vn_command_vk
       args->pCreateInfo = p;
    } else {
       args->pCreateInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -1339,6 +1375,7 @@ vn_decode_vkCreateQueryPool_args(struct vn_cs_decoder *dec, struct vn_command_vk
       args->pQueryPool = p;
    } else {
       args->pQueryPool = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -1394,6 +1431,7 @@ vn_decode_vkGetQueryPoolResults_args(struct vn_cs_decoder *dec, struct vn_comman
    {
       const uint64_t n = vn_decode_array_size(dec, 0);
       if (n && n != (uint64_t)(args->dataSize)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->dataSize)) vn_cs_decoder_set_fatal(dec, "missing required array");
       uint8_t *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       args->pData = a;
    }
@@ -1429,6 +1467,7 @@ vn_decode_vkCreateBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vkCre
       args->pCreateInfo = p;
    } else {
       args->pCreateInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -1439,6 +1478,7 @@ vn_decode_vkCreateBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vkCre
       args->pBuffer = p;
    } else {
       args->pBuffer = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -1491,6 +1531,7 @@ vn_decode_vkCreateBufferView_args(struct vn_cs_decoder *dec, struct vn_command_v
       args->pCreateInfo = p;
    } else {
       args->pCreateInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -1501,6 +1542,7 @@ vn_decode_vkCreateBufferView_args(struct vn_cs_decoder *dec, struct vn_command_v
       args->pView = p;
    } else {
       args->pView = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -1553,6 +1595,7 @@ vn_decode_vkCreateImage_args(struct vn_cs_decoder *dec, struct vn_command_vkCrea
       args->pCreateInfo = p;
    } else {
       args->pCreateInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -1563,6 +1606,7 @@ vn_decode_vkCreateImage_args(struct vn_cs_decoder *dec, struct vn_command_vkCrea
       args->pImage = p;
    } else {
       args->pImage = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -1619,6 +1663,7 @@ vn_decode_vkGetImageSubresourceLayout_args(struct vn_cs_decoder *dec, struct vn_
       args->pSubresource = p;
    } else {
       args->pSubresource = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    if (vn_decode_simple_pointer(dec)) {
       VkSubresourceLayout *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
@@ -1626,6 +1671,7 @@ vn_decode_vkGetImageSubresourceLayout_args(struct vn_cs_decoder *dec, struct vn_
       args->pLayout = p;
    } else {
       args->pLayout = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -1653,6 +1699,7 @@ vn_decode_vkCreateImageView_args(struct vn_cs_decoder *dec, struct vn_command_vk
       args->pCreateInfo = p;
    } else {
       args->pCreateInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -1663,6 +1710,7 @@ vn_decode_vkCreateImageView_args(struct vn_cs_decoder *dec, struct vn_command_vk
       args->pView = p;
    } else {
       args->pView = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -1715,6 +1763,7 @@ vn_decode_vkCreateShaderModule_args(struct vn_cs_decoder *dec, struct vn_command
       args->pCreateInfo = p;
    } else {
       args->pCreateInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -1725,6 +1774,7 @@ vn_decode_vkCreateShaderModule_args(struct vn_cs_decoder *dec, struct vn_command
       args->pShaderModule = p;
    } else {
       args->pShaderModule = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -1777,6 +1827,7 @@ vn_decode_vkCreatePipelineCache_args(struct vn_cs_decoder *dec, struct vn_comman
       args->pCreateInfo = p;
    } else {
       args->pCreateInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -1787,6 +1838,7 @@ vn_decode_vkCreatePipelineCache_args(struct vn_cs_decoder *dec, struct vn_comman
       args->pPipelineCache = p;
    } else {
       args->pPipelineCache = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -1842,6 +1894,7 @@ vn_decode_vkGetPipelineCacheData_args(struct vn_cs_decoder *dec, struct vn_comma
       args->pDataSize = p;
    } else {
       args->pDataSize = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    {
       const uint64_t n = vn_decode_array_size(dec, 0);
@@ -1883,6 +1936,7 @@ vn_decode_vkMergePipelineCaches_args(struct vn_cs_decoder *dec, struct vn_comman
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(args->srcCacheCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->srcCacheCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkPipelineCache *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -1915,6 +1969,7 @@ vn_decode_vkCreateGraphicsPipelines_args(struct vn_cs_decoder *dec, struct vn_co
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->createInfoCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->createInfoCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkGraphicsPipelineCreateInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -1928,6 +1983,7 @@ vn_decode_vkCreateGraphicsPipelines_args(struct vn_cs_decoder *dec, struct vn_co
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(args->createInfoCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->createInfoCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkPipeline *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       for (uint64_t i = 0; a && i < n; i++)
          a[i] = (VkPipeline)(uintptr_t)vn_decode_uint64_t(dec);
@@ -1965,6 +2021,7 @@ vn_decode_vkCreateComputePipelines_args(struct vn_cs_decoder *dec, struct vn_com
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->createInfoCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->createInfoCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkComputePipelineCreateInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -1978,6 +2035,7 @@ vn_decode_vkCreateComputePipelines_args(struct vn_cs_decoder *dec, struct vn_com
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(args->createInfoCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->createInfoCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkPipeline *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       for (uint64_t i = 0; a && i < n; i++)
          a[i] = (VkPipeline)(uintptr_t)vn_decode_uint64_t(dec);
@@ -2038,6 +2096,7 @@ vn_decode_vkCreatePipelineLayout_args(struct vn_cs_decoder *dec, struct vn_comma
       args->pCreateInfo = p;
    } else {
       args->pCreateInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -2048,6 +2107,7 @@ vn_decode_vkCreatePipelineLayout_args(struct vn_cs_decoder *dec, struct vn_comma
       args->pPipelineLayout = p;
    } else {
       args->pPipelineLayout = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -2100,6 +2160,7 @@ vn_decode_vkCreateSampler_args(struct vn_cs_decoder *dec, struct vn_command_vkCr
       args->pCreateInfo = p;
    } else {
       args->pCreateInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -2110,6 +2171,7 @@ vn_decode_vkCreateSampler_args(struct vn_cs_decoder *dec, struct vn_command_vkCr
       args->pSampler = p;
    } else {
       args->pSampler = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -2162,6 +2224,7 @@ vn_decode_vkCreateDescriptorSetLayout_args(struct vn_cs_decoder *dec, struct vn_
       args->pCreateInfo = p;
    } else {
       args->pCreateInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -2172,6 +2235,7 @@ vn_decode_vkCreateDescriptorSetLayout_args(struct vn_cs_decoder *dec, struct vn_
       args->pSetLayout = p;
    } else {
       args->pSetLayout = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -2224,6 +2288,7 @@ vn_decode_vkCreateDescriptorPool_args(struct vn_cs_decoder *dec, struct vn_comma
       args->pCreateInfo = p;
    } else {
       args->pCreateInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -2234,6 +2299,7 @@ vn_decode_vkCreateDescriptorPool_args(struct vn_cs_decoder *dec, struct vn_comma
       args->pDescriptorPool = p;
    } else {
       args->pDescriptorPool = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -2309,10 +2375,12 @@ vn_decode_vkAllocateDescriptorSets_args(struct vn_cs_decoder *dec, struct vn_com
       args->pAllocateInfo = p;
    } else {
       args->pAllocateInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (args->pAllocateInfo ? (uint64_t)args->pAllocateInfo->descriptorSetCount : 0)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (args->pAllocateInfo ? (uint64_t)args->pAllocateInfo->descriptorSetCount : 0)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkDescriptorSet *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       for (uint64_t i = 0; a && i < n; i++)
          a[i] = (VkDescriptorSet)(uintptr_t)vn_decode_uint64_t(dec);
@@ -2381,6 +2449,7 @@ vn_decode_vkUpdateDescriptorSets_args(struct vn_cs_decoder *dec, struct vn_comma
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->descriptorWriteCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->descriptorWriteCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkWriteDescriptorSet *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -2392,6 +2461,7 @@ vn_decode_vkUpdateDescriptorSets_args(struct vn_cs_decoder *dec, struct vn_comma
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->descriptorCopyCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->descriptorCopyCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkCopyDescriptorSet *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -2422,6 +2492,7 @@ vn_decode_vkCreateFramebuffer_args(struct vn_cs_decoder *dec, struct vn_command_
       args->pCreateInfo = p;
    } else {
       args->pCreateInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -2432,6 +2503,7 @@ vn_decode_vkCreateFramebuffer_args(struct vn_cs_decoder *dec, struct vn_command_
       args->pFramebuffer = p;
    } else {
       args->pFramebuffer = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -2484,6 +2556,7 @@ vn_decode_vkCreateRenderPass_args(struct vn_cs_decoder *dec, struct vn_command_v
       args->pCreateInfo = p;
    } else {
       args->pCreateInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -2494,6 +2567,7 @@ vn_decode_vkCreateRenderPass_args(struct vn_cs_decoder *dec, struct vn_command_v
       args->pRenderPass = p;
    } else {
       args->pRenderPass = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -2549,6 +2623,7 @@ vn_decode_vkGetRenderAreaGranularity_args(struct vn_cs_decoder *dec, struct vn_c
       args->pGranularity = p;
    } else {
       args->pGranularity = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -2576,6 +2651,7 @@ vn_decode_vkCreateCommandPool_args(struct vn_cs_decoder *dec, struct vn_command_
       args->pCreateInfo = p;
    } else {
       args->pCreateInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -2586,6 +2662,7 @@ vn_decode_vkCreateCommandPool_args(struct vn_cs_decoder *dec, struct vn_command_
       args->pCommandPool = p;
    } else {
       args->pCommandPool = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -2660,10 +2737,12 @@ vn_decode_vkAllocateCommandBuffers_args(struct vn_cs_decoder *dec, struct vn_com
       args->pAllocateInfo = p;
    } else {
       args->pAllocateInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (args->pAllocateInfo ? (uint64_t)args->pAllocateInfo->commandBufferCount : 0)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (args->pAllocateInfo ? (uint64_t)args->pAllocateInfo->commandBufferCount : 0)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkCommandBuffer *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       for (uint64_t i = 0; a && i < n; i++)
          a[i] = (VkCommandBuffer)(uintptr_t)vn_decode_uint64_t(dec);
@@ -2734,6 +2813,7 @@ vn_decode_vkBeginCommandBuffer_args(struct vn_cs_decoder *dec, struct vn_command
       args->pBeginInfo = p;
    } else {
       args->pBeginInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -2813,6 +2893,7 @@ vn_decode_vkCmdSetViewport_args(struct vn_cs_decoder *dec, struct vn_command_vkC
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->viewportCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->viewportCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkViewport *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -2841,6 +2922,7 @@ vn_decode_vkCmdSetScissor_args(struct vn_cs_decoder *dec, struct vn_command_vkCm
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->scissorCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->scissorCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkRect2D *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -3001,6 +3083,7 @@ vn_decode_vkCmdBindDescriptorSets_args(struct vn_cs_decoder *dec, struct vn_comm
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(args->descriptorSetCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->descriptorSetCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkDescriptorSet *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -3012,6 +3095,7 @@ vn_decode_vkCmdBindDescriptorSets_args(struct vn_cs_decoder *dec, struct vn_comm
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->dynamicOffsetCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->dynamicOffsetCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       uint32_t *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -3061,6 +3145,7 @@ vn_decode_vkCmdBindVertexBuffers_args(struct vn_cs_decoder *dec, struct vn_comma
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkBuffer *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -3071,6 +3156,7 @@ vn_decode_vkCmdBindVertexBuffers_args(struct vn_cs_decoder *dec, struct vn_comma
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkDeviceSize *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -3232,6 +3318,7 @@ vn_decode_vkCmdCopyBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vkCm
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->regionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->regionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkBufferCopy *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -3269,6 +3356,7 @@ vn_decode_vkCmdCopyImage_args(struct vn_cs_decoder *dec, struct vn_command_vkCmd
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->regionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->regionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkImageCopy *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -3306,6 +3394,7 @@ vn_decode_vkCmdBlitImage_args(struct vn_cs_decoder *dec, struct vn_command_vkCmd
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->regionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->regionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkImageBlit *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -3343,6 +3432,7 @@ vn_decode_vkCmdCopyBufferToImage_args(struct vn_cs_decoder *dec, struct vn_comma
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->regionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->regionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkBufferImageCopy *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -3379,6 +3469,7 @@ vn_decode_vkCmdCopyImageToBuffer_args(struct vn_cs_decoder *dec, struct vn_comma
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->regionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->regionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkBufferImageCopy *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -3412,6 +3503,7 @@ vn_decode_vkCmdUpdateBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vk
       const uint64_t n = vn_decode_array_size(dec, 1);
       if (n && n != (uint64_t)(args->dataSize)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       args->pData = n ? (void *)vn_decode_peek_bytes(dec, (size_t)n) : NULL;
+      if (!n && (uint64_t)(args->dataSize)) vn_cs_decoder_set_fatal(dec, "missing required array");
    }
 }
 
@@ -3469,6 +3561,7 @@ vn_decode_vkCmdClearColorImage_args(struct vn_cs_decoder *dec, struct vn_command
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->rangeCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->rangeCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkImageSubresourceRange *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -3504,11 +3597,13 @@ vn_decode_vkCmdClearDepthStencilImage_args(struct vn_cs_decoder *dec, struct vn_
       args->pDepthStencil = p;
    } else {
       args->pDepthStencil = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    vn_decode_bytes(dec, &args->rangeCount, sizeof(args->rangeCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->rangeCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->rangeCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkImageSubresourceRange *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -3536,6 +3631,7 @@ vn_decode_vkCmdClearAttachments_args(struct vn_cs_decoder *dec, struct vn_comman
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->attachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->attachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkClearAttachment *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -3547,6 +3643,7 @@ vn_decode_vkCmdClearAttachments_args(struct vn_cs_decoder *dec, struct vn_comman
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->rectCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->rectCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkClearRect *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -3584,6 +3681,7 @@ vn_decode_vkCmdResolveImage_args(struct vn_cs_decoder *dec, struct vn_command_vk
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->regionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->regionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkImageResolve *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)

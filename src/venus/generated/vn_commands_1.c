@@ -56,6 +56,7 @@ vn_decode_vkCmdWaitEvents_args(struct vn_cs_decoder *dec, struct vn_command_vkCm
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(args->eventCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->eventCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkEvent *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -69,6 +70,7 @@ vn_decode_vkCmdWaitEvents_args(struct vn_cs_decoder *dec, struct vn_command_vkCm
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->memoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->memoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkMemoryBarrier *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -80,6 +82,7 @@ vn_decode_vkCmdWaitEvents_args(struct vn_cs_decoder *dec, struct vn_command_vkCm
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->bufferMemoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->bufferMemoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkBufferMemoryBarrier *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -91,6 +94,7 @@ vn_decode_vkCmdWaitEvents_args(struct vn_cs_decoder *dec, struct vn_command_vkCm
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->imageMemoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->imageMemoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkImageMemoryBarrier *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -121,6 +125,7 @@ vn_decode_vkCmdPipelineBarrier_args(struct vn_cs_decoder *dec, struct vn_command
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->memoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->memoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkMemoryBarrier *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -132,6 +137,7 @@ vn_decode_vkCmdPipelineBarrier_args(struct vn_cs_decoder *dec, struct vn_command
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->bufferMemoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->bufferMemoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkBufferMemoryBarrier *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -143,6 +149,7 @@ vn_decode_vkCmdPipelineBarrier_args(struct vn_cs_decoder *dec, struct vn_command
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->imageMemoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->imageMemoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkImageMemoryBarrier *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -293,6 +300,7 @@ vn_decode_vkCmdPushConstants_args(struct vn_cs_decoder *dec, struct vn_command_v
       const uint64_t n = vn_decode_array_size(dec, 1);
       if (n && n != (uint64_t)(args->size)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       args->pValues = n ? (void *)vn_decode_peek_bytes(dec, (size_t)n) : NULL;
+      if (!n && (uint64_t)(args->size)) vn_cs_decoder_set_fatal(dec, "missing required array");
    }
 }
 
@@ -317,6 +325,7 @@ vn_decode_vkCmdBeginRenderPass_args(struct vn_cs_decoder *dec, struct vn_command
       args->pRenderPassBegin = p;
    } else {
       args->pRenderPassBegin = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    vn_decode_bytes(dec, &args->contents, sizeof(args->contents));
 }
@@ -372,6 +381,7 @@ vn_decode_vkCmdExecuteCommands_args(struct vn_cs_decoder *dec, struct vn_command
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(args->commandBufferCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->commandBufferCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkCommandBuffer *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -395,6 +405,7 @@ vn_decode_vkEnumerateInstanceVersion_args(struct vn_cs_decoder *dec, struct vn_c
       args->pApiVersion = p;
    } else {
       args->pApiVersion = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -420,6 +431,7 @@ vn_decode_vkBindBufferMemory2_args(struct vn_cs_decoder *dec, struct vn_command_
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->bindInfoCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->bindInfoCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkBindBufferMemoryInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -448,6 +460,7 @@ vn_decode_vkBindImageMemory2_args(struct vn_cs_decoder *dec, struct vn_command_v
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->bindInfoCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->bindInfoCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkBindImageMemoryInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -480,6 +493,7 @@ vn_decode_vkGetDeviceGroupPeerMemoryFeatures_args(struct vn_cs_decoder *dec, str
       args->pPeerMemoryFeatures = p;
    } else {
       args->pPeerMemoryFeatures = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -545,6 +559,7 @@ vn_decode_vkEnumeratePhysicalDeviceGroups_args(struct vn_cs_decoder *dec, struct
       args->pPhysicalDeviceGroupCount = p;
    } else {
       args->pPhysicalDeviceGroupCount = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    {
       const uint64_t n = vn_decode_array_size(dec, 0);
@@ -588,6 +603,7 @@ vn_decode_vkGetImageMemoryRequirements2_args(struct vn_cs_decoder *dec, struct v
       args->pInfo = p;
    } else {
       args->pInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    if (vn_decode_simple_pointer(dec)) {
       VkMemoryRequirements2 *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
@@ -595,6 +611,7 @@ vn_decode_vkGetImageMemoryRequirements2_args(struct vn_cs_decoder *dec, struct v
       args->pMemoryRequirements = p;
    } else {
       args->pMemoryRequirements = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -622,6 +639,7 @@ vn_decode_vkGetBufferMemoryRequirements2_args(struct vn_cs_decoder *dec, struct 
       args->pInfo = p;
    } else {
       args->pInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    if (vn_decode_simple_pointer(dec)) {
       VkMemoryRequirements2 *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
@@ -629,6 +647,7 @@ vn_decode_vkGetBufferMemoryRequirements2_args(struct vn_cs_decoder *dec, struct 
       args->pMemoryRequirements = p;
    } else {
       args->pMemoryRequirements = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -656,6 +675,7 @@ vn_decode_vkGetImageSparseMemoryRequirements2_args(struct vn_cs_decoder *dec, st
       args->pInfo = p;
    } else {
       args->pInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    if (vn_decode_simple_pointer(dec)) {
       uint32_t *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
@@ -663,6 +683,7 @@ vn_decode_vkGetImageSparseMemoryRequirements2_args(struct vn_cs_decoder *dec, st
       args->pSparseMemoryRequirementCount = p;
    } else {
       args->pSparseMemoryRequirementCount = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    {
       const uint64_t n = vn_decode_array_size(dec, 0);
@@ -704,6 +725,7 @@ vn_decode_vkGetPhysicalDeviceFeatures2_args(struct vn_cs_decoder *dec, struct vn
       args->pFeatures = p;
    } else {
       args->pFeatures = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -730,6 +752,7 @@ vn_decode_vkGetPhysicalDeviceProperties2_args(struct vn_cs_decoder *dec, struct 
       args->pProperties = p;
    } else {
       args->pProperties = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -757,6 +780,7 @@ vn_decode_vkGetPhysicalDeviceFormatProperties2_args(struct vn_cs_decoder *dec, s
       args->pFormatProperties = p;
    } else {
       args->pFormatProperties = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -784,6 +808,7 @@ vn_decode_vkGetPhysicalDeviceImageFormatProperties2_args(struct vn_cs_decoder *d
       args->pImageFormatInfo = p;
    } else {
       args->pImageFormatInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    if (vn_decode_simple_pointer(dec)) {
       VkImageFormatProperties2 *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
@@ -791,6 +816,7 @@ vn_decode_vkGetPhysicalDeviceImageFormatProperties2_args(struct vn_cs_decoder *d
       args->pImageFormatProperties = p;
    } else {
       args->pImageFormatProperties = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -818,6 +844,7 @@ vn_decode_vkGetPhysicalDeviceQueueFamilyProperties2_args(struct vn_cs_decoder *d
       args->pQueueFamilyPropertyCount = p;
    } else {
       args->pQueueFamilyPropertyCount = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    {
       const uint64_t n = vn_decode_array_size(dec, 0);
@@ -859,6 +886,7 @@ vn_decode_vkGetPhysicalDeviceMemoryProperties2_args(struct vn_cs_decoder *dec, s
       args->pMemoryProperties = p;
    } else {
       args->pMemoryProperties = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -886,6 +914,7 @@ vn_decode_vkGetPhysicalDeviceSparseImageFormatProperties2_args(struct vn_cs_deco
       args->pFormatInfo = p;
    } else {
       args->pFormatInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    if (vn_decode_simple_pointer(dec)) {
       uint32_t *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
@@ -893,6 +922,7 @@ vn_decode_vkGetPhysicalDeviceSparseImageFormatProperties2_args(struct vn_cs_deco
       args->pPropertyCount = p;
    } else {
       args->pPropertyCount = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    {
       const uint64_t n = vn_decode_array_size(dec, 0);
@@ -956,6 +986,7 @@ vn_decode_vkGetDeviceQueue2_args(struct vn_cs_decoder *dec, struct vn_command_vk
       args->pQueueInfo = p;
    } else {
       args->pQueueInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    if (vn_decode_simple_pointer(dec)) {
       VkQueue *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
@@ -963,6 +994,7 @@ vn_decode_vkGetDeviceQueue2_args(struct vn_cs_decoder *dec, struct vn_command_vk
       args->pQueue = p;
    } else {
       args->pQueue = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -990,6 +1022,7 @@ vn_decode_vkCreateSamplerYcbcrConversion_args(struct vn_cs_decoder *dec, struct 
       args->pCreateInfo = p;
    } else {
       args->pCreateInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -1000,6 +1033,7 @@ vn_decode_vkCreateSamplerYcbcrConversion_args(struct vn_cs_decoder *dec, struct 
       args->pYcbcrConversion = p;
    } else {
       args->pYcbcrConversion = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -1052,6 +1086,7 @@ vn_decode_vkCreateDescriptorUpdateTemplate_args(struct vn_cs_decoder *dec, struc
       args->pCreateInfo = p;
    } else {
       args->pCreateInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -1062,6 +1097,7 @@ vn_decode_vkCreateDescriptorUpdateTemplate_args(struct vn_cs_decoder *dec, struc
       args->pDescriptorUpdateTemplate = p;
    } else {
       args->pDescriptorUpdateTemplate = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -1114,6 +1150,7 @@ vn_decode_vkGetPhysicalDeviceExternalBufferProperties_args(struct vn_cs_decoder 
       args->pExternalBufferInfo = p;
    } else {
       args->pExternalBufferInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    if (vn_decode_simple_pointer(dec)) {
       VkExternalBufferProperties *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
@@ -1121,6 +1158,7 @@ vn_decode_vkGetPhysicalDeviceExternalBufferProperties_args(struct vn_cs_decoder 
       args->pExternalBufferProperties = p;
    } else {
       args->pExternalBufferProperties = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -1148,6 +1186,7 @@ vn_decode_vkGetPhysicalDeviceExternalFenceProperties_args(struct vn_cs_decoder *
       args->pExternalFenceInfo = p;
    } else {
       args->pExternalFenceInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    if (vn_decode_simple_pointer(dec)) {
       VkExternalFenceProperties *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
@@ -1155,6 +1194,7 @@ vn_decode_vkGetPhysicalDeviceExternalFenceProperties_args(struct vn_cs_decoder *
       args->pExternalFenceProperties = p;
    } else {
       args->pExternalFenceProperties = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -1182,6 +1222,7 @@ vn_decode_vkGetPhysicalDeviceExternalSemaphoreProperties_args(struct vn_cs_decod
       args->pExternalSemaphoreInfo = p;
    } else {
       args->pExternalSemaphoreInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    if (vn_decode_simple_pointer(dec)) {
       VkExternalSemaphoreProperties *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
@@ -1189,6 +1230,7 @@ vn_decode_vkGetPhysicalDeviceExternalSemaphoreProperties_args(struct vn_cs_decod
       args->pExternalSemaphoreProperties = p;
    } else {
       args->pExternalSemaphoreProperties = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -1216,6 +1258,7 @@ vn_decode_vkGetDescriptorSetLayoutSupport_args(struct vn_cs_decoder *dec, struct
       args->pCreateInfo = p;
    } else {
       args->pCreateInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    if (vn_decode_simple_pointer(dec)) {
       VkDescriptorSetLayoutSupport *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
@@ -1223,6 +1266,7 @@ vn_decode_vkGetDescriptorSetLayoutSupport_args(struct vn_cs_decoder *dec, struct
       args->pSupport = p;
    } else {
       args->pSupport = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -1306,6 +1350,7 @@ vn_decode_vkCreateRenderPass2_args(struct vn_cs_decoder *dec, struct vn_command_
       args->pCreateInfo = p;
    } else {
       args->pCreateInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -1316,6 +1361,7 @@ vn_decode_vkCreateRenderPass2_args(struct vn_cs_decoder *dec, struct vn_command_
       args->pRenderPass = p;
    } else {
       args->pRenderPass = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -1344,6 +1390,7 @@ vn_decode_vkCmdBeginRenderPass2_args(struct vn_cs_decoder *dec, struct vn_comman
       args->pRenderPassBegin = p;
    } else {
       args->pRenderPassBegin = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    if (vn_decode_simple_pointer(dec)) {
       VkSubpassBeginInfo *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
@@ -1352,6 +1399,7 @@ vn_decode_vkCmdBeginRenderPass2_args(struct vn_cs_decoder *dec, struct vn_comman
       args->pSubpassBeginInfo = p;
    } else {
       args->pSubpassBeginInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -1376,6 +1424,7 @@ vn_decode_vkCmdNextSubpass2_args(struct vn_cs_decoder *dec, struct vn_command_vk
       args->pSubpassBeginInfo = p;
    } else {
       args->pSubpassBeginInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    if (vn_decode_simple_pointer(dec)) {
       VkSubpassEndInfo *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
@@ -1384,6 +1433,7 @@ vn_decode_vkCmdNextSubpass2_args(struct vn_cs_decoder *dec, struct vn_command_vk
       args->pSubpassEndInfo = p;
    } else {
       args->pSubpassEndInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -1408,6 +1458,7 @@ vn_decode_vkCmdEndRenderPass2_args(struct vn_cs_decoder *dec, struct vn_command_
       args->pSubpassEndInfo = p;
    } else {
       args->pSubpassEndInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -1456,6 +1507,7 @@ vn_decode_vkGetSemaphoreCounterValue_args(struct vn_cs_decoder *dec, struct vn_c
       args->pValue = p;
    } else {
       args->pValue = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -1484,6 +1536,7 @@ vn_decode_vkWaitSemaphores_args(struct vn_cs_decoder *dec, struct vn_command_vkW
       args->pWaitInfo = p;
    } else {
       args->pWaitInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    vn_decode_bytes(dec, &args->timeout, sizeof(args->timeout));
 }
@@ -1510,6 +1563,7 @@ vn_decode_vkSignalSemaphore_args(struct vn_cs_decoder *dec, struct vn_command_vk
       args->pSignalInfo = p;
    } else {
       args->pSignalInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -1535,6 +1589,7 @@ vn_decode_vkGetBufferDeviceAddress_args(struct vn_cs_decoder *dec, struct vn_com
       args->pInfo = p;
    } else {
       args->pInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -1560,6 +1615,7 @@ vn_decode_vkGetBufferOpaqueCaptureAddress_args(struct vn_cs_decoder *dec, struct
       args->pInfo = p;
    } else {
       args->pInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -1585,6 +1641,7 @@ vn_decode_vkGetDeviceMemoryOpaqueCaptureAddress_args(struct vn_cs_decoder *dec, 
       args->pInfo = p;
    } else {
       args->pInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -1605,6 +1662,7 @@ vn_decode_vkSetReplyCommandStreamMESA_args(struct vn_cs_decoder *dec, struct vn_
       args->pStream = p;
    } else {
       args->pStream = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -1633,6 +1691,7 @@ vn_decode_vkExecuteCommandStreamsMESA_args(struct vn_cs_decoder *dec, struct vn_
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->streamCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->streamCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkCommandStreamDescriptionMESA *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -1653,6 +1712,7 @@ vn_decode_vkExecuteCommandStreamsMESA_args(struct vn_cs_decoder *dec, struct vn_
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->dependencyCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->dependencyCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkCommandStreamDependencyMESA *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -1682,6 +1742,7 @@ vn_decode_vkCmdBindTransformFeedbackBuffersEXT_args(struct vn_cs_decoder *dec, s
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkBuffer *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -1692,6 +1753,7 @@ vn_decode_vkCmdBindTransformFeedbackBuffersEXT_args(struct vn_cs_decoder *dec, s
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkDeviceSize *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -1877,6 +1939,7 @@ vn_decode_vkGetImageDrmFormatModifierPropertiesEXT_args(struct vn_cs_decoder *de
       args->pProperties = p;
    } else {
       args->pProperties = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -1901,6 +1964,7 @@ vn_decode_vkCreateRingMESA_args(struct vn_cs_decoder *dec, struct vn_command_vkC
       args->pCreateInfo = p;
    } else {
       args->pCreateInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -1965,6 +2029,7 @@ vn_decode_vkGetMemoryResourcePropertiesMESA_args(struct vn_cs_decoder *dec, stru
       args->pMemoryResourceProperties = p;
    } else {
       args->pMemoryResourceProperties = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -1987,6 +2052,7 @@ vn_decode_vkGetVenusExperimentalFeatureData100000MESA_args(struct vn_cs_decoder 
       args->pDataSize = p;
    } else {
       args->pDataSize = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    {
       const uint64_t n = vn_decode_array_size(dec, 0);
@@ -2025,6 +2091,7 @@ vn_decode_vkGetPhysicalDeviceToolProperties_args(struct vn_cs_decoder *dec, stru
       args->pToolCount = p;
    } else {
       args->pToolCount = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    {
       const uint64_t n = vn_decode_array_size(dec, 0);
@@ -2068,6 +2135,7 @@ vn_decode_vkCreatePrivateDataSlot_args(struct vn_cs_decoder *dec, struct vn_comm
       args->pCreateInfo = p;
    } else {
       args->pCreateInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -2078,6 +2146,7 @@ vn_decode_vkCreatePrivateDataSlot_args(struct vn_cs_decoder *dec, struct vn_comm
       args->pPrivateDataSlot = p;
    } else {
       args->pPrivateDataSlot = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -2158,6 +2227,7 @@ vn_decode_vkGetPrivateData_args(struct vn_cs_decoder *dec, struct vn_command_vkG
       args->pData = p;
    } else {
       args->pData = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -2189,6 +2259,7 @@ vn_decode_vkCmdSetEvent2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmd
       args->pDependencyInfo = p;
    } else {
       args->pDependencyInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -2231,6 +2302,7 @@ vn_decode_vkCmdWaitEvents2_args(struct vn_cs_decoder *dec, struct vn_command_vkC
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(args->eventCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->eventCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkEvent *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -2241,6 +2313,7 @@ vn_decode_vkCmdWaitEvents2_args(struct vn_cs_decoder *dec, struct vn_command_vkC
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->eventCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->eventCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkDependencyInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -2271,6 +2344,7 @@ vn_decode_vkCmdPipelineBarrier2_args(struct vn_cs_decoder *dec, struct vn_comman
       args->pDependencyInfo = p;
    } else {
       args->pDependencyInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -2314,6 +2388,7 @@ vn_decode_vkQueueSubmit2_args(struct vn_cs_decoder *dec, struct vn_command_vkQue
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->submitCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->submitCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkSubmitInfo2 *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -2349,6 +2424,7 @@ vn_decode_vkCmdCopyBuffer2_args(struct vn_cs_decoder *dec, struct vn_command_vkC
       args->pCopyBufferInfo = p;
    } else {
       args->pCopyBufferInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -2373,6 +2449,7 @@ vn_decode_vkCmdCopyImage2_args(struct vn_cs_decoder *dec, struct vn_command_vkCm
       args->pCopyImageInfo = p;
    } else {
       args->pCopyImageInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -2397,6 +2474,7 @@ vn_decode_vkCmdCopyBufferToImage2_args(struct vn_cs_decoder *dec, struct vn_comm
       args->pCopyBufferToImageInfo = p;
    } else {
       args->pCopyBufferToImageInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -2421,6 +2499,7 @@ vn_decode_vkCmdCopyImageToBuffer2_args(struct vn_cs_decoder *dec, struct vn_comm
       args->pCopyImageToBufferInfo = p;
    } else {
       args->pCopyImageToBufferInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -2445,6 +2524,7 @@ vn_decode_vkCmdBlitImage2_args(struct vn_cs_decoder *dec, struct vn_command_vkCm
       args->pBlitImageInfo = p;
    } else {
       args->pBlitImageInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -2469,6 +2549,7 @@ vn_decode_vkCmdResolveImage2_args(struct vn_cs_decoder *dec, struct vn_command_v
       args->pResolveImageInfo = p;
    } else {
       args->pResolveImageInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -2493,6 +2574,7 @@ vn_decode_vkCmdBeginRendering_args(struct vn_cs_decoder *dec, struct vn_command_
       args->pRenderingInfo = p;
    } else {
       args->pRenderingInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -2581,6 +2663,7 @@ vn_decode_vkCmdSetViewportWithCount_args(struct vn_cs_decoder *dec, struct vn_co
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->viewportCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->viewportCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkViewport *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -2608,6 +2691,7 @@ vn_decode_vkCmdSetScissorWithCount_args(struct vn_cs_decoder *dec, struct vn_com
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->scissorCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->scissorCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkRect2D *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -2636,6 +2720,7 @@ vn_decode_vkCmdBindVertexBuffers2_args(struct vn_cs_decoder *dec, struct vn_comm
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkBuffer *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -2646,6 +2731,7 @@ vn_decode_vkCmdBindVertexBuffers2_args(struct vn_cs_decoder *dec, struct vn_comm
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkDeviceSize *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -2850,6 +2936,7 @@ vn_decode_vkGetDeviceBufferMemoryRequirements_args(struct vn_cs_decoder *dec, st
       args->pInfo = p;
    } else {
       args->pInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    if (vn_decode_simple_pointer(dec)) {
       VkMemoryRequirements2 *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
@@ -2857,6 +2944,7 @@ vn_decode_vkGetDeviceBufferMemoryRequirements_args(struct vn_cs_decoder *dec, st
       args->pMemoryRequirements = p;
    } else {
       args->pMemoryRequirements = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -2884,6 +2972,7 @@ vn_decode_vkGetDeviceImageMemoryRequirements_args(struct vn_cs_decoder *dec, str
       args->pInfo = p;
    } else {
       args->pInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    if (vn_decode_simple_pointer(dec)) {
       VkMemoryRequirements2 *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
@@ -2891,6 +2980,7 @@ vn_decode_vkGetDeviceImageMemoryRequirements_args(struct vn_cs_decoder *dec, str
       args->pMemoryRequirements = p;
    } else {
       args->pMemoryRequirements = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -2918,6 +3008,7 @@ vn_decode_vkGetDeviceImageSparseMemoryRequirements_args(struct vn_cs_decoder *de
       args->pInfo = p;
    } else {
       args->pInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    if (vn_decode_simple_pointer(dec)) {
       uint32_t *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
@@ -2925,6 +3016,7 @@ vn_decode_vkGetDeviceImageSparseMemoryRequirements_args(struct vn_cs_decoder *de
       args->pSparseMemoryRequirementCount = p;
    } else {
       args->pSparseMemoryRequirementCount = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    {
       const uint64_t n = vn_decode_array_size(dec, 0);
@@ -3000,6 +3092,7 @@ vn_decode_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT_args(struct vn_cs_decod
       args->pTimeDomainCount = p;
    } else {
       args->pTimeDomainCount = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    {
       const uint64_t n = vn_decode_array_size(dec, 0);
@@ -3037,6 +3130,7 @@ vn_decode_vkGetCalibratedTimestampsEXT_args(struct vn_cs_decoder *dec, struct vn
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->timestampCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->timestampCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkCalibratedTimestampInfoEXT *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -3047,6 +3141,7 @@ vn_decode_vkGetCalibratedTimestampsEXT_args(struct vn_cs_decoder *dec, struct vn
    {
       const uint64_t n = vn_decode_array_size(dec, 0);
       if (n && n != (uint64_t)(args->timestampCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->timestampCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       uint64_t *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       args->pTimestamps = a;
    }
@@ -3055,6 +3150,7 @@ vn_decode_vkGetCalibratedTimestampsEXT_args(struct vn_cs_decoder *dec, struct vn
       args->pMaxDeviation = p;
    } else {
       args->pMaxDeviation = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -3107,6 +3203,7 @@ vn_decode_vkCmdBeginConditionalRenderingEXT_args(struct vn_cs_decoder *dec, stru
       args->pConditionalRenderingBegin = p;
    } else {
       args->pConditionalRenderingBegin = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -3187,6 +3284,7 @@ vn_decode_vkImportSemaphoreResource100000MESA_args(struct vn_cs_decoder *dec, st
       args->pImportSemaphoreResourceInfo = p;
    } else {
       args->pImportSemaphoreResourceInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -3282,6 +3380,7 @@ vn_decode_vkCmdPushDescriptorSetKHR_args(struct vn_cs_decoder *dec, struct vn_co
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->descriptorWriteCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->descriptorWriteCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkWriteDescriptorSet *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)

@@ -195,6 +195,7 @@ vn_decode_VkBindBufferMemoryDeviceGroupInfo_self(struct vn_cs_decoder *dec, VkBi
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->deviceIndexCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->deviceIndexCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       uint32_t *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -245,6 +246,7 @@ vn_decode_VkBindImageMemoryDeviceGroupInfo_self(struct vn_cs_decoder *dec, VkBin
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->deviceIndexCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->deviceIndexCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       uint32_t *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -255,6 +257,7 @@ vn_decode_VkBindImageMemoryDeviceGroupInfo_self(struct vn_cs_decoder *dec, VkBin
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->splitInstanceBindRegionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->splitInstanceBindRegionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkRect2D *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -345,6 +348,7 @@ vn_decode_VkBindSparseInfo_self(struct vn_cs_decoder *dec, VkBindSparseInfo *val
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(val->waitSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->waitSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkSemaphore *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -356,6 +360,7 @@ vn_decode_VkBindSparseInfo_self(struct vn_cs_decoder *dec, VkBindSparseInfo *val
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->bufferBindCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->bufferBindCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkSparseBufferMemoryBindInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -367,6 +372,7 @@ vn_decode_VkBindSparseInfo_self(struct vn_cs_decoder *dec, VkBindSparseInfo *val
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->imageOpaqueBindCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->imageOpaqueBindCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkSparseImageOpaqueMemoryBindInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -378,6 +384,7 @@ vn_decode_VkBindSparseInfo_self(struct vn_cs_decoder *dec, VkBindSparseInfo *val
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->imageBindCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->imageBindCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkSparseImageMemoryBindInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -389,6 +396,7 @@ vn_decode_VkBindSparseInfo_self(struct vn_cs_decoder *dec, VkBindSparseInfo *val
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(val->signalSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->signalSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkSemaphore *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -425,6 +433,7 @@ vn_decode_VkBlitImageInfo2_self(struct vn_cs_decoder *dec, VkBlitImageInfo2 *val
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->regionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->regionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkImageBlit2 *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -793,6 +802,7 @@ vn_decode_VkCoarseSampleOrderCustomNV(struct vn_cs_decoder *dec, VkCoarseSampleO
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->sampleLocationCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->sampleLocationCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkCoarseSampleLocationNV *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -928,6 +938,7 @@ vn_decode_VkCommandBufferInheritanceRenderingInfo_self(struct vn_cs_decoder *dec
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->colorAttachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->colorAttachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkFormat *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -1097,6 +1108,7 @@ vn_decode_VkCopyBufferInfo2_self(struct vn_cs_decoder *dec, VkCopyBufferInfo2 *v
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->regionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->regionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkBufferCopy2 *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -1128,6 +1140,7 @@ vn_decode_VkCopyBufferToImageInfo2_self(struct vn_cs_decoder *dec, VkCopyBufferT
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->regionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->regionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkBufferImageCopy2 *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -1202,6 +1215,7 @@ vn_decode_VkCopyImageInfo2_self(struct vn_cs_decoder *dec, VkCopyImageInfo2 *val
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->regionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->regionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkImageCopy2 *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -1233,6 +1247,7 @@ vn_decode_VkCopyImageToBufferInfo2_self(struct vn_cs_decoder *dec, VkCopyImageTo
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->regionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->regionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkBufferImageCopy2 *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -1337,6 +1352,7 @@ vn_decode_VkDependencyInfo_self(struct vn_cs_decoder *dec, VkDependencyInfo *val
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->memoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->memoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkMemoryBarrier2 *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -1348,6 +1364,7 @@ vn_decode_VkDependencyInfo_self(struct vn_cs_decoder *dec, VkDependencyInfo *val
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->bufferMemoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->bufferMemoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkBufferMemoryBarrier2 *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -1359,6 +1376,7 @@ vn_decode_VkDependencyInfo_self(struct vn_cs_decoder *dec, VkDependencyInfo *val
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->imageMemoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->imageMemoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkImageMemoryBarrier2 *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -1405,6 +1423,7 @@ vn_decode_VkDescriptorPoolCreateInfo_self(struct vn_cs_decoder *dec, VkDescripto
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->poolSizeCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->poolSizeCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkDescriptorPoolSize *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -1463,6 +1482,7 @@ vn_decode_VkDescriptorSetAllocateInfo_self(struct vn_cs_decoder *dec, VkDescript
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(val->descriptorSetCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->descriptorSetCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkDescriptorSetLayout *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -1513,6 +1533,7 @@ vn_decode_VkDescriptorSetLayoutBindingFlagsCreateInfo_self(struct vn_cs_decoder 
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->bindingCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->bindingCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkDescriptorBindingFlags *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -1541,6 +1562,7 @@ vn_decode_VkDescriptorSetLayoutCreateInfo_self(struct vn_cs_decoder *dec, VkDesc
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->bindingCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->bindingCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkDescriptorSetLayoutBinding *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -1573,6 +1595,7 @@ vn_decode_VkDescriptorSetVariableDescriptorCountAllocateInfo_self(struct vn_cs_d
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->descriptorSetCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->descriptorSetCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       uint32_t *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -1601,6 +1624,7 @@ vn_decode_VkDescriptorUpdateTemplateCreateInfo_self(struct vn_cs_decoder *dec, V
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->descriptorUpdateEntryCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->descriptorUpdateEntryCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkDescriptorUpdateTemplateEntry *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -1648,6 +1672,7 @@ vn_decode_VkDeviceBufferMemoryRequirements_self(struct vn_cs_decoder *dec, VkDev
       val->pCreateInfo = p;
    } else {
       val->pCreateInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -1671,6 +1696,7 @@ vn_decode_VkDeviceCreateInfo_self(struct vn_cs_decoder *dec, VkDeviceCreateInfo 
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->queueCreateInfoCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->queueCreateInfoCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkDeviceQueueCreateInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -1683,12 +1709,14 @@ vn_decode_VkDeviceCreateInfo_self(struct vn_cs_decoder *dec, VkDeviceCreateInfo 
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(val->enabledLayerCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       val->ppEnabledLayerNames = n ? vn_decode_string_array(dec, n) : NULL;
+      if (!n && (uint64_t)(val->enabledLayerCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
    }
    vn_decode_bytes(dec, &val->enabledExtensionCount, sizeof(val->enabledExtensionCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(val->enabledExtensionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       val->ppEnabledExtensionNames = n ? vn_decode_string_array(dec, n) : NULL;
+      if (!n && (uint64_t)(val->enabledExtensionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
    }
    if (vn_decode_simple_pointer(dec)) {
       VkPhysicalDeviceFeatures *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
@@ -1925,6 +1953,7 @@ vn_decode_VkDeviceGroupDeviceCreateInfo_self(struct vn_cs_decoder *dec, VkDevice
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(val->physicalDeviceCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->physicalDeviceCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkPhysicalDevice *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -1954,6 +1983,7 @@ vn_decode_VkDeviceGroupRenderPassBeginInfo_self(struct vn_cs_decoder *dec, VkDev
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->deviceRenderAreaCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->deviceRenderAreaCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkRect2D *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -1982,6 +2012,7 @@ vn_decode_VkDeviceGroupSubmitInfo_self(struct vn_cs_decoder *dec, VkDeviceGroupS
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->waitSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->waitSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       uint32_t *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -1992,6 +2023,7 @@ vn_decode_VkDeviceGroupSubmitInfo_self(struct vn_cs_decoder *dec, VkDeviceGroupS
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->commandBufferCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->commandBufferCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       uint32_t *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -2002,6 +2034,7 @@ vn_decode_VkDeviceGroupSubmitInfo_self(struct vn_cs_decoder *dec, VkDeviceGroupS
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->signalSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->signalSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       uint32_t *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -2032,6 +2065,7 @@ vn_decode_VkDeviceImageMemoryRequirements_self(struct vn_cs_decoder *dec, VkDevi
       val->pCreateInfo = p;
    } else {
       val->pCreateInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    vn_decode_bytes(dec, &val->planeAspect, sizeof(val->planeAspect));
 }
@@ -2111,6 +2145,7 @@ vn_decode_VkDeviceQueueCreateInfo_self(struct vn_cs_decoder *dec, VkDeviceQueueC
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->queueCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->queueCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       float *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -2390,6 +2425,7 @@ vn_decode_VkFramebufferAttachmentImageInfo_self(struct vn_cs_decoder *dec, VkFra
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->viewFormatCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->viewFormatCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkFormat *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -2417,6 +2453,7 @@ vn_decode_VkFramebufferAttachmentsCreateInfo_self(struct vn_cs_decoder *dec, VkF
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->attachmentImageInfoCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->attachmentImageInfoCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkFramebufferAttachmentImageInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -2620,6 +2657,7 @@ vn_decode_VkGraphicsPipelineShaderGroupsCreateInfoNV_self(struct vn_cs_decoder *
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->groupCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->groupCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkGraphicsShaderGroupCreateInfoNV *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -2631,6 +2669,7 @@ vn_decode_VkGraphicsPipelineShaderGroupsCreateInfoNV_self(struct vn_cs_decoder *
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(val->pipelineCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->pipelineCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkPipeline *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -2659,6 +2698,7 @@ vn_decode_VkGraphicsShaderGroupCreateInfoNV_self(struct vn_cs_decoder *dec, VkGr
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->stageCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->stageCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkPipelineShaderStageCreateInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -2860,6 +2900,7 @@ vn_decode_VkImageDrmFormatModifierExplicitCreateInfoEXT_self(struct vn_cs_decode
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->drmFormatModifierPlaneCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->drmFormatModifierPlaneCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkSubresourceLayout *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -2888,6 +2929,7 @@ vn_decode_VkImageDrmFormatModifierListCreateInfoEXT_self(struct vn_cs_decoder *d
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->drmFormatModifierCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->drmFormatModifierCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       uint64_t *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -2915,6 +2957,7 @@ vn_decode_VkImageFormatListCreateInfo_self(struct vn_cs_decoder *dec, VkImageFor
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->viewFormatCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->viewFormatCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkFormat *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -3311,12 +3354,14 @@ vn_decode_VkInstanceCreateInfo_self(struct vn_cs_decoder *dec, VkInstanceCreateI
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(val->enabledLayerCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       val->ppEnabledLayerNames = n ? vn_decode_string_array(dec, n) : NULL;
+      if (!n && (uint64_t)(val->enabledLayerCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
    }
    vn_decode_bytes(dec, &val->enabledExtensionCount, sizeof(val->enabledExtensionCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(val->enabledExtensionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       val->ppEnabledExtensionNames = n ? vn_decode_string_array(dec, n) : NULL;
+      if (!n && (uint64_t)(val->enabledExtensionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
    }
 }
 
@@ -3559,6 +3604,7 @@ vn_decode_VkMutableDescriptorTypeCreateInfoEXT_self(struct vn_cs_decoder *dec, V
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->mutableDescriptorTypeListCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->mutableDescriptorTypeListCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkMutableDescriptorTypeListEXT *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -3587,6 +3633,7 @@ vn_decode_VkMutableDescriptorTypeListEXT(struct vn_cs_decoder *dec, VkMutableDes
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->descriptorTypeCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->descriptorTypeCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkDescriptorType *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -6872,6 +6919,7 @@ vn_decode_VkPipelineCacheCreateInfo_self(struct vn_cs_decoder *dec, VkPipelineCa
       const uint64_t n = vn_decode_array_size(dec, 1);
       if (n && n != (uint64_t)(val->initialDataSize)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       val->pInitialData = n ? (void *)vn_decode_peek_bytes(dec, (size_t)n) : NULL;
+      if (!n && (uint64_t)(val->initialDataSize)) vn_cs_decoder_set_fatal(dec, "missing required array");
    }
 }
 
@@ -6965,6 +7013,7 @@ vn_decode_VkPipelineColorWriteCreateInfoEXT_self(struct vn_cs_decoder *dec, VkPi
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->attachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->attachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkBool32 *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -7089,11 +7138,13 @@ vn_decode_VkPipelineCreationFeedbackCreateInfo_self(struct vn_cs_decoder *dec, V
       val->pPipelineCreationFeedback = p;
    } else {
       val->pPipelineCreationFeedback = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    vn_decode_bytes(dec, &val->pipelineStageCreationFeedbackCount, sizeof(val->pipelineStageCreationFeedbackCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->pipelineStageCreationFeedbackCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->pipelineStageCreationFeedbackCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkPipelineCreationFeedback *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -7180,6 +7231,7 @@ vn_decode_VkPipelineDynamicStateCreateInfo_self(struct vn_cs_decoder *dec, VkPip
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->dynamicStateCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->dynamicStateCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkDynamicState *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -7271,6 +7323,7 @@ vn_decode_VkPipelineLayoutCreateInfo_self(struct vn_cs_decoder *dec, VkPipelineL
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(val->setLayoutCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->setLayoutCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkDescriptorSetLayout *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -7282,6 +7335,7 @@ vn_decode_VkPipelineLayoutCreateInfo_self(struct vn_cs_decoder *dec, VkPipelineL
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->pushConstantRangeCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->pushConstantRangeCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkPushConstantRange *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -7310,6 +7364,7 @@ vn_decode_VkPipelineLibraryCreateInfoKHR_self(struct vn_cs_decoder *dec, VkPipel
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(val->libraryCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->libraryCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkPipeline *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -7615,6 +7670,7 @@ vn_decode_VkPipelineShaderStageCreateInfo_self(struct vn_cs_decoder *dec, VkPipe
    vn_decode_bytes(dec, &val->stage, sizeof(val->stage));
    val->module = vn_decode_handle_VkShaderModule(dec, true);
    val->pName = vn_decode_string(dec);
+   if (!val->pName) vn_cs_decoder_set_fatal(dec, "missing required string");
    if (vn_decode_simple_pointer(dec)) {
       VkSpecializationInfo *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
       if (p)
@@ -7652,6 +7708,7 @@ vn_decode_VkPipelineShaderStageModuleIdentifierCreateInfoEXT_self(struct vn_cs_d
    {
       const uint64_t n = vn_decode_array_size(dec, 1);
       if (n && n != (uint64_t)(val->identifierSize)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->identifierSize)) vn_cs_decoder_set_fatal(dec, "missing required array");
       uint8_t *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -7737,6 +7794,7 @@ vn_decode_VkPipelineVertexInputDivisorStateCreateInfoEXT_self(struct vn_cs_decod
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->vertexBindingDivisorCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->vertexBindingDivisorCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkVertexInputBindingDivisorDescriptionEXT *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -7766,6 +7824,7 @@ vn_decode_VkPipelineVertexInputStateCreateInfo_self(struct vn_cs_decoder *dec, V
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->vertexBindingDescriptionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->vertexBindingDescriptionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkVertexInputBindingDescription *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -7777,6 +7836,7 @@ vn_decode_VkPipelineVertexInputStateCreateInfo_self(struct vn_cs_decoder *dec, V
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->vertexAttributeDescriptionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->vertexAttributeDescriptionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkVertexInputAttributeDescription *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -7809,6 +7869,7 @@ vn_decode_VkPipelineViewportCoarseSampleOrderStateCreateInfoNV_self(struct vn_cs
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->customSampleOrderCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->customSampleOrderCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkCoarseSampleOrderCustomNV *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -7961,6 +8022,7 @@ vn_decode_VkPipelineViewportSwizzleStateCreateInfoNV_self(struct vn_cs_decoder *
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->viewportCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->viewportCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkViewportSwizzleNV *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -8090,6 +8152,7 @@ vn_decode_VkQueryPoolPerformanceCreateInfoKHR_self(struct vn_cs_decoder *dec, Vk
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->counterIndexCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->counterIndexCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       uint32_t *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -8142,6 +8205,7 @@ vn_decode_VkRenderPassAttachmentBeginInfo_self(struct vn_cs_decoder *dec, VkRend
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(val->attachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->attachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkImageView *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -8208,6 +8272,7 @@ vn_decode_VkRenderPassCreateInfo_self(struct vn_cs_decoder *dec, VkRenderPassCre
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->attachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->attachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkAttachmentDescription *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -8219,6 +8284,7 @@ vn_decode_VkRenderPassCreateInfo_self(struct vn_cs_decoder *dec, VkRenderPassCre
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->subpassCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->subpassCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkSubpassDescription *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -8230,6 +8296,7 @@ vn_decode_VkRenderPassCreateInfo_self(struct vn_cs_decoder *dec, VkRenderPassCre
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->dependencyCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->dependencyCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkSubpassDependency *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -8264,6 +8331,7 @@ vn_decode_VkRenderPassCreateInfo2_self(struct vn_cs_decoder *dec, VkRenderPassCr
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->attachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->attachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkAttachmentDescription2 *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -8275,6 +8343,7 @@ vn_decode_VkRenderPassCreateInfo2_self(struct vn_cs_decoder *dec, VkRenderPassCr
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->subpassCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->subpassCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkSubpassDescription2 *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -8286,6 +8355,7 @@ vn_decode_VkRenderPassCreateInfo2_self(struct vn_cs_decoder *dec, VkRenderPassCr
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->dependencyCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->dependencyCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkSubpassDependency2 *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -8297,6 +8367,7 @@ vn_decode_VkRenderPassCreateInfo2_self(struct vn_cs_decoder *dec, VkRenderPassCr
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->correlatedViewMaskCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->correlatedViewMaskCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       uint32_t *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -8350,6 +8421,7 @@ vn_decode_VkRenderPassCreationFeedbackCreateInfoEXT_self(struct vn_cs_decoder *d
       val->pRenderPassFeedback = p;
    } else {
       val->pRenderPassFeedback = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -8396,6 +8468,7 @@ vn_decode_VkRenderPassInputAttachmentAspectCreateInfo_self(struct vn_cs_decoder 
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->aspectReferenceCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->aspectReferenceCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkInputAttachmentAspectReference *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -8424,6 +8497,7 @@ vn_decode_VkRenderPassMultiviewCreateInfo_self(struct vn_cs_decoder *dec, VkRend
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->subpassCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->subpassCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       uint32_t *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -8434,6 +8508,7 @@ vn_decode_VkRenderPassMultiviewCreateInfo_self(struct vn_cs_decoder *dec, VkRend
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->dependencyCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->dependencyCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       int32_t *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -8444,6 +8519,7 @@ vn_decode_VkRenderPassMultiviewCreateInfo_self(struct vn_cs_decoder *dec, VkRend
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->correlationMaskCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->correlationMaskCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       uint32_t *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -8471,6 +8547,7 @@ vn_decode_VkRenderPassSampleLocationsBeginInfoEXT_self(struct vn_cs_decoder *dec
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->attachmentInitialSampleLocationsCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->attachmentInitialSampleLocationsCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkAttachmentSampleLocationsEXT *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -8482,6 +8559,7 @@ vn_decode_VkRenderPassSampleLocationsBeginInfoEXT_self(struct vn_cs_decoder *dec
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->postSubpassSampleLocationsCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->postSubpassSampleLocationsCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkSubpassSampleLocationsEXT *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -8513,6 +8591,7 @@ vn_decode_VkRenderPassSubpassFeedbackCreateInfoEXT_self(struct vn_cs_decoder *de
       val->pSubpassFeedback = p;
    } else {
       val->pSubpassFeedback = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
 }
 
@@ -8631,6 +8710,7 @@ vn_decode_VkRenderingInfo_self(struct vn_cs_decoder *dec, VkRenderingInfo *val)
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->colorAttachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->colorAttachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkRenderingAttachmentInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -8686,6 +8766,7 @@ vn_decode_VkResolveImageInfo2_self(struct vn_cs_decoder *dec, VkResolveImageInfo
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->regionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->regionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkImageResolve2 *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -8752,6 +8833,7 @@ vn_decode_VkSampleLocationsInfoEXT_self(struct vn_cs_decoder *dec, VkSampleLocat
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->sampleLocationsCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->sampleLocationsCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkSampleLocationEXT *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -9000,6 +9082,7 @@ vn_decode_VkSemaphoreWaitInfo_self(struct vn_cs_decoder *dec, VkSemaphoreWaitInf
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(val->semaphoreCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->semaphoreCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkSemaphore *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -9010,6 +9093,7 @@ vn_decode_VkSemaphoreWaitInfo_self(struct vn_cs_decoder *dec, VkSemaphoreWaitInf
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->semaphoreCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->semaphoreCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       uint64_t *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -9038,6 +9122,7 @@ vn_decode_VkShaderModuleCreateInfo_self(struct vn_cs_decoder *dec, VkShaderModul
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->codeSize / 4)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->codeSize / 4)) vn_cs_decoder_set_fatal(dec, "missing required array");
       uint32_t *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -9086,6 +9171,7 @@ vn_decode_VkShadingRatePaletteNV(struct vn_cs_decoder *dec, VkShadingRatePalette
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->shadingRatePaletteEntryCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->shadingRatePaletteEntryCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkShadingRatePaletteEntryNV *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -9102,6 +9188,7 @@ vn_decode_VkSparseBufferMemoryBindInfo(struct vn_cs_decoder *dec, VkSparseBuffer
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->bindCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->bindCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkSparseMemoryBind *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -9130,6 +9217,7 @@ vn_decode_VkSparseImageMemoryBindInfo(struct vn_cs_decoder *dec, VkSparseImageMe
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->bindCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->bindCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkSparseImageMemoryBind *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -9147,6 +9235,7 @@ vn_decode_VkSparseImageOpaqueMemoryBindInfo(struct vn_cs_decoder *dec, VkSparseI
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->bindCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->bindCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkSparseMemoryBind *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -9173,6 +9262,7 @@ vn_decode_VkSpecializationInfo(struct vn_cs_decoder *dec, VkSpecializationInfo *
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->mapEntryCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->mapEntryCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkSpecializationMapEntry *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -9185,6 +9275,7 @@ vn_decode_VkSpecializationInfo(struct vn_cs_decoder *dec, VkSpecializationInfo *
       const uint64_t n = vn_decode_array_size(dec, 1);
       if (n && n != (uint64_t)(val->dataSize)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       val->pData = n ? (void *)vn_decode_peek_bytes(dec, (size_t)n) : NULL;
+      if (!n && (uint64_t)(val->dataSize)) vn_cs_decoder_set_fatal(dec, "missing required array");
    }
 }
 
@@ -9215,6 +9306,7 @@ vn_decode_VkSubmitInfo_self(struct vn_cs_decoder *dec, VkSubmitInfo *val)
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(val->waitSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->waitSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkSemaphore *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -9225,6 +9317,7 @@ vn_decode_VkSubmitInfo_self(struct vn_cs_decoder *dec, VkSubmitInfo *val)
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->waitSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->waitSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkPipelineStageFlags *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -9235,6 +9328,7 @@ vn_decode_VkSubmitInfo_self(struct vn_cs_decoder *dec, VkSubmitInfo *val)
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(val->commandBufferCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->commandBufferCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkCommandBuffer *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -9246,6 +9340,7 @@ vn_decode_VkSubmitInfo_self(struct vn_cs_decoder *dec, VkSubmitInfo *val)
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(val->signalSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->signalSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkSemaphore *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -9282,6 +9377,7 @@ vn_decode_VkSubmitInfo2_self(struct vn_cs_decoder *dec, VkSubmitInfo2 *val)
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->waitSemaphoreInfoCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->waitSemaphoreInfoCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkSemaphoreSubmitInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -9293,6 +9389,7 @@ vn_decode_VkSubmitInfo2_self(struct vn_cs_decoder *dec, VkSubmitInfo2 *val)
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->commandBufferInfoCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->commandBufferInfoCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkCommandBufferSubmitInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -9304,6 +9401,7 @@ vn_decode_VkSubmitInfo2_self(struct vn_cs_decoder *dec, VkSubmitInfo2 *val)
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->signalSemaphoreInfoCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->signalSemaphoreInfoCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkSemaphoreSubmitInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -9395,6 +9493,7 @@ vn_decode_VkSubpassDescription(struct vn_cs_decoder *dec, VkSubpassDescription *
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->inputAttachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->inputAttachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkAttachmentReference *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -9406,6 +9505,7 @@ vn_decode_VkSubpassDescription(struct vn_cs_decoder *dec, VkSubpassDescription *
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->colorAttachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->colorAttachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkAttachmentReference *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -9435,6 +9535,7 @@ vn_decode_VkSubpassDescription(struct vn_cs_decoder *dec, VkSubpassDescription *
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->preserveAttachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->preserveAttachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       uint32_t *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -9453,6 +9554,7 @@ vn_decode_VkSubpassDescription2_self(struct vn_cs_decoder *dec, VkSubpassDescrip
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->inputAttachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->inputAttachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkAttachmentReference2 *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -9464,6 +9566,7 @@ vn_decode_VkSubpassDescription2_self(struct vn_cs_decoder *dec, VkSubpassDescrip
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->colorAttachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->colorAttachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkAttachmentReference2 *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -9493,6 +9596,7 @@ vn_decode_VkSubpassDescription2_self(struct vn_cs_decoder *dec, VkSubpassDescrip
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->preserveAttachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->preserveAttachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       uint32_t *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -9574,6 +9678,7 @@ vn_decode_VkSubpassFragmentDensityMapOffsetEndInfoQCOM_self(struct vn_cs_decoder
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->fragmentDensityOffsetCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->fragmentDensityOffsetCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkOffset2D *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -9675,6 +9780,7 @@ vn_decode_VkValidationFeaturesEXT_self(struct vn_cs_decoder *dec, VkValidationFe
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->enabledValidationFeatureCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->enabledValidationFeatureCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkValidationFeatureEnableEXT *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -9685,6 +9791,7 @@ vn_decode_VkValidationFeaturesEXT_self(struct vn_cs_decoder *dec, VkValidationFe
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->disabledValidationFeatureCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->disabledValidationFeatureCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkValidationFeatureDisableEXT *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -9712,6 +9819,7 @@ vn_decode_VkValidationFlagsEXT_self(struct vn_cs_decoder *dec, VkValidationFlags
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->disabledValidationCheckCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->disabledValidationCheckCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkValidationCheckEXT *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -9805,6 +9913,7 @@ vn_decode_VkVideoProfileListInfoKHR_self(struct vn_cs_decoder *dec, VkVideoProfi
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->profileCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->profileCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkVideoProfileInfoKHR *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -9917,6 +10026,7 @@ vn_decode_VkWriteDescriptorSetAccelerationStructureKHR_self(struct vn_cs_decoder
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(val->accelerationStructureCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->accelerationStructureCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkAccelerationStructureKHR *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -9945,6 +10055,7 @@ vn_decode_VkWriteDescriptorSetAccelerationStructureNV_self(struct vn_cs_decoder 
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(val->accelerationStructureCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(val->accelerationStructureCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
       VkAccelerationStructureNV *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -9974,6 +10085,7 @@ vn_decode_VkWriteDescriptorSetInlineUniformBlock_self(struct vn_cs_decoder *dec,
       const uint64_t n = vn_decode_array_size(dec, 1);
       if (n && n != (uint64_t)(val->dataSize)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       val->pData = n ? (void *)vn_decode_peek_bytes(dec, (size_t)n) : NULL;
+      if (!n && (uint64_t)(val->dataSize)) vn_cs_decoder_set_fatal(dec, "missing required array");
    }
 }
 
