@@ -760,54 +760,70 @@ leave_private_tmp(struct bench *b)
    b->ns_private = left_host_ns(b);
 }
 
-static void run_clients_list(struct bench *b, unsigned path, const char *bad);
-
+/* Checks every path once; a path that cannot run gets its reason. */
 static void
-run_path(struct bench *b, unsigned path)
+check_paths(struct bench *b)
 {
-   enum path_kind k = b->kinds[path];
-   struct pb_path_info *pi = &b->res.paths[path];
-   char buf[PB_STATUS_LEN];
-   const char *bad = path_precheck(b, k, buf, sizeof(buf));
-   if (!bad && k != PATH_NATIVE)
-      enter_private_tmp(b);
-   snprintf(pi->status, sizeof(pi->status), "%s", bad ? bad : "ok");
-   printf("path %s: %s\n", path_names[k], bad ? bad : "running");
-   fflush(stdout);
-   for (size_t i = 0; i < sizeof(workload_defs) / sizeof(workload_defs[0]); i++) {
-      const struct workload_def *d = &workload_defs[i];
-      if (!list_has(b->o.workloads, d->name))
-         continue;
-      if (bad) {
-         pb_set_status(&b->res, d->name, path, bad);
-      } else if (b->timeouts[path] >= 2) {
-         pb_set_status(&b->res, d->name, path, "fails: skipped after two timeouts on this path");
-      } else {
-         run_workload(b, path, d);
-      }
+   for (unsigned p = 0; p < b->res.npaths; p++) {
+      char buf[PB_STATUS_LEN];
+      const char *bad = path_precheck(b, b->kinds[p], buf, sizeof(buf));
+      snprintf(b->res.paths[p].status, sizeof(b->res.paths[p].status), "%s", bad ? bad : "ok");
+      if (bad)
+         printf("path %s: %s\n", path_names[b->kinds[p]], bad);
    }
-   if (list_has(b->o.workloads, "clients"))
-      run_clients_list(b, path, bad);
-   leave_private_tmp(b);
+   fflush(stdout);
+}
+
+/* Why (workload, path) is not run, or NULL to run it. */
+static const char *
+skip_reason(const struct bench *b, unsigned path)
+{
+   if (strcmp(b->res.paths[path].status, "ok"))
+      return b->res.paths[path].status;
+   if (b->timeouts[path] >= 2)
+      return "fails: skipped after two hangs on this path";
+   return NULL;
+}
+
+/* One workload (or client count) over every path, back to back, so that
+ * each comparison with native is made under the same host load. */
+static void
+run_over_paths(struct bench *b, const struct workload_def *d, unsigned clients)
+{
+   for (unsigned p = 0; p < b->res.npaths; p++) {
+      const char *skip = skip_reason(b, p);
+      if (skip) {
+         char wl[24];
+         snprintf(wl, sizeof(wl), "clients%u", clients);
+         pb_set_status(&b->res, d ? d->name : wl, p, skip);
+         continue;
+      }
+      if (b->kinds[p] != PATH_NATIVE)
+         enter_private_tmp(b);
+      if (d)
+         run_workload(b, p, d);
+      else
+         run_clients(b, p, clients);
+      leave_private_tmp(b);
+   }
 }
 
 static void
-run_clients_list(struct bench *b, unsigned path, const char *bad)
+run_all(struct bench *b)
 {
+   check_paths(b);
+   for (size_t i = 0; i < sizeof(workload_defs) / sizeof(workload_defs[0]); i++) {
+      if (list_has(b->o.workloads, workload_defs[i].name))
+         run_over_paths(b, &workload_defs[i], 0);
+   }
+   if (!list_has(b->o.workloads, "clients"))
+      return;
    char list[64];
    snprintf(list, sizeof(list), "%s", b->o.clients);
    for (char *save = NULL, *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
       unsigned n = (unsigned)strtoul(t, NULL, 10);
-      if (n == 0 || n > 256)
-         continue;
-      if (bad || b->timeouts[path] >= 2) {
-         char wl[24];
-         snprintf(wl, sizeof(wl), "clients%u", n);
-         pb_set_status(&b->res, wl, path,
-                       bad ? bad : "fails: skipped after two timeouts on this path");
-      } else {
-         run_clients(b, path, n);
-      }
+      if (n > 0 && n <= 256)
+         run_over_paths(b, NULL, n);
    }
 }
 
@@ -1106,8 +1122,7 @@ main(int argc, char **argv)
    strftime(b.res.date, sizeof(b.res.date), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
 
    double t0 = pb_now_s();
-   for (unsigned p = 0; p < b.res.npaths; p++)
-      run_path(&b, p);
+   run_all(&b);
 
    summarize_paths(&b.res);
    int err = write_file(&b, "results.txt", pb_write_table);
