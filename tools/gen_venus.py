@@ -225,6 +225,7 @@ class Gen:
         # names of members/params that give the VkObjectType of a raw handle
         self.objecttype_ok = {'objectType'}
         self.denied = set()
+        self.checks = {}
 
     # ---- analysis -------------------------------------------------------
 
@@ -553,6 +554,10 @@ class Gen:
             if m.name in ('sType', 'pNext'):
                 continue
             self.dec_member(m, 'val->', sib, name, body, partial)
+        if not partial:
+            for expr in self.checks.get(name, []):
+                body.append('   if (!dec->fatal && !(%s))' % expr)
+                body.append('      vn_cs_decoder_set_fatal(dec, "invalid %s");' % name)
         if s['stype']:
             out.append('void\nvn_decode_%s_self%s(struct vn_cs_decoder *dec, %s *val)\n{' % (name, sfx, name))
             out += body
@@ -1114,9 +1119,22 @@ def load_facts(path):
             nullable.add(line[1])
         elif line[0] == 'deny':
             denied.add(line[1])
+        elif line[0] == 'check':
+            pass  # parsed by load_checks
         else:
             sys.exit('venus_protocol.txt: unknown line ' + ' '.join(line))
     return cmd_types, noencode, nullable, denied
+
+
+def load_checks(path):
+    """check <struct> <C expression on val> -- extra rules on decoded structs."""
+    res = {}
+    for line in open(path):
+        line = line.strip()
+        if line.startswith('check '):
+            _, name, expr = line.split(None, 2)
+            res.setdefault(name, []).append(expr)
+    return res
 
 
 def load_list(path):
@@ -1156,6 +1174,7 @@ def main():
 
     g = Gen(reg, cmd_types, noencode, manual, nullable)
     g.denied = denied
+    g.checks = load_checks(os.path.join(a.tools_dir, 'venus_protocol.txt'))
     g.analyze()
     g.finalize()
     if a.verbose:

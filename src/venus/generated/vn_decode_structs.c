@@ -10000,6 +10000,12 @@ vn_decode_VkWriteDescriptorSet_self(struct vn_cs_decoder *dec, VkWriteDescriptor
       }
       val->pTexelBufferView = a;
    }
+   if (!dec->fatal && !(!(val->descriptorType == VK_DESCRIPTOR_TYPE_SAMPLER || val->descriptorType == VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER || val->descriptorType == VK_DESCRIPTOR_TYPE_SAMPLED_IMAGE || val->descriptorType == VK_DESCRIPTOR_TYPE_STORAGE_IMAGE || val->descriptorType == VK_DESCRIPTOR_TYPE_INPUT_ATTACHMENT) || !val->descriptorCount || val->pImageInfo))
+      vn_cs_decoder_set_fatal(dec, "invalid VkWriteDescriptorSet");
+   if (!dec->fatal && !(!(val->descriptorType == VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER || val->descriptorType == VK_DESCRIPTOR_TYPE_STORAGE_BUFFER || val->descriptorType == VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER_DYNAMIC || val->descriptorType == VK_DESCRIPTOR_TYPE_STORAGE_BUFFER_DYNAMIC) || !val->descriptorCount || val->pBufferInfo))
+      vn_cs_decoder_set_fatal(dec, "invalid VkWriteDescriptorSet");
+   if (!dec->fatal && !(!(val->descriptorType == VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER || val->descriptorType == VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER) || !val->descriptorCount || val->pTexelBufferView))
+      vn_cs_decoder_set_fatal(dec, "invalid VkWriteDescriptorSet");
 }
 
 void
