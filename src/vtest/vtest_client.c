@@ -300,11 +300,28 @@ handle_resource_unref(struct vtest_client *c, const uint32_t *p)
    return 0;
 }
 
+struct lib_names {
+   char **names;
+   size_t count, cap;
+};
+
 static int
-pin_library(struct dl_phdr_info *info, size_t size, void *data)
+collect_library(struct dl_phdr_info *info, size_t size, void *data)
 {
-   if (info->dlpi_name && info->dlpi_name[0])
-      (void)dlopen(info->dlpi_name, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+   struct lib_names *l = data;
+   if (!info->dlpi_name || !info->dlpi_name[0])
+      return 0;
+   if (l->count == l->cap) {
+      size_t cap = l->cap ? l->cap * 2 : 64;
+      char **names = realloc(l->names, cap * sizeof(*names));
+      if (!names)
+         return 1;
+      l->names = names;
+      l->cap = cap;
+   }
+   l->names[l->count] = strdup(info->dlpi_name);
+   if (l->names[l->count])
+      l->count++;
    return 0;
 }
 
@@ -325,10 +342,18 @@ pin_new_libraries(struct vtest_client *c)
 {
    unsigned long long adds = 0;
    dl_iterate_phdr(read_adds, &adds);
-   if (adds != c->dl_adds_seen) {
-      c->dl_adds_seen = adds;
-      dl_iterate_phdr(pin_library, NULL);
+   if (adds == c->dl_adds_seen)
+      return;
+   c->dl_adds_seen = adds;
+   /* dlopen inside the dl_iterate_phdr callback would take the loader's
+    * locks in the opposite order of a concurrent dlopen: collect first. */
+   struct lib_names l = { 0 };
+   dl_iterate_phdr(collect_library, &l);
+   for (size_t i = 0; i < l.count; i++) {
+      (void)dlopen(l.names[i], RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+      free(l.names[i]);
    }
+   free(l.names);
 }
 
 static int

@@ -9,6 +9,8 @@
 #                the server then still serves vulkaninfo
 #   malformed    malformed and random streams from a raw socket client; the
 #                server then still serves vulkaninfo
+#   shutdown     SIGTERM while three clients are mid-stream: the server must
+#                stop cleanly (run-with-pv-vtest.sh fails on a hang or crash)
 # Exit 77 (skipped) when vulkaninfo or the venus ICD is missing.
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -49,6 +51,14 @@ malformed)
       '$raw' malformed || exit 1
       for seed in 1 2 3 4 5 6 7 8; do '$raw' fuzz 2000 \$seed || exit 1; done
       $venus_ok; echo 'served after malformed and random streams'"
+   ;;
+shutdown)
+   for t in 0.3 0.7 1.2; do
+      "$run" --icd "$icd" -- sh -c "
+         for i in 1 2 3; do vulkaninfo >/dev/null 2>&1 & done
+         sleep $t" || exit 1
+   done
+   echo "stopped cleanly with clients mid-stream"
    ;;
 *)
    echo "e2e.sh: unknown test $test" >&2
