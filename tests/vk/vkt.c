@@ -253,22 +253,51 @@ static void destroy_tracked(VkDevice dev, const struct vkt_tracked *t)
    }
 }
 
-static int pin_library(struct dl_phdr_info *info, size_t size, void *data)
+struct lib_names {
+   char **names;
+   size_t count, cap;
+};
+
+/* dl_iterate_phdr callback: only collects names. Calling dlopen here could
+ * deadlock against another thread's dlopen (the two take glibc's loader
+ * locks in opposite orders). */
+static int collect_library(struct dl_phdr_info *info, size_t size, void *data)
 {
+   struct lib_names *libs = data;
+
    (void)size;
-   (void)data;
-   if (info->dlpi_name && info->dlpi_name[0])
-      (void)dlopen(info->dlpi_name, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+   if (!info->dlpi_name || !info->dlpi_name[0])
+      return 0;
+   if (libs->count == libs->cap) {
+      size_t cap = libs->cap ? libs->cap * 2 : 32;
+      char **n = realloc(libs->names, cap * sizeof(*n));
+      if (!n)
+         return 1; /* stop: pinning is best effort */
+      libs->names = n;
+      libs->cap = cap;
+   }
+   libs->names[libs->count] = strdup(info->dlpi_name);
+   if (libs->names[libs->count])
+      libs->count++;
    return 0;
 }
 
 /* Keeps every loaded library (the ICD, layers, LLVM) mapped after the
  * loader's dlclose: driver caches that live until exit then stay reachable
  * for LeakSanitizer, or are reported against their library name (which
- * tests/sanitizers.supp suppresses) instead of as an "unknown module". */
+ * tests/sanitizers.supp suppresses) instead of as an "unknown module".
+ * Best effort: a failure only means LSan may report such caches. */
 static void pin_loaded_libraries(void)
 {
-   dl_iterate_phdr(pin_library, NULL);
+   struct lib_names libs = { 0 };
+
+   dl_iterate_phdr(collect_library, &libs);
+   for (size_t i = 0; i < libs.count; i++) {
+      /* RTLD_NOLOAD: takes a reference on an already loaded library only */
+      (void)dlopen(libs.names[i], RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+      free(libs.names[i]);
+   }
+   free(libs.names);
 }
 
 int vkt_finish(struct vkt_ctx *ctx, VkResult result)
