@@ -29,6 +29,7 @@
 #define MAX_CAPSET_BYTES (64u << 10)
 #define MAX_BATCHES 4096
 #define MAX_POINTS 4096           /* sync points of one batch or wait */
+#define KEEP_BUFFER_BYTES (1u << 20)
 
 /* A GUEST blob's memory is the server's: it stays mapped until the client's
  * renderer is destroyed, because the renderer may still use it after the
@@ -56,6 +57,38 @@ struct vtest_client {
    unsigned long long dl_adds_seen; /* see pin_new_libraries */
    char why[192];            /* reason the client is dropped */
 };
+
+static const char *
+cmd_name(uint32_t cmd)
+{
+   static const char *const names[] = {
+      [VCMD_GET_CAPS] = "GET_CAPS",
+      [VCMD_RESOURCE_CREATE] = "RESOURCE_CREATE",
+      [VCMD_RESOURCE_UNREF] = "RESOURCE_UNREF",
+      [VCMD_TRANSFER_GET] = "TRANSFER_GET",
+      [VCMD_TRANSFER_PUT] = "TRANSFER_PUT",
+      [VCMD_SUBMIT_CMD] = "SUBMIT_CMD",
+      [VCMD_RESOURCE_BUSY_WAIT] = "RESOURCE_BUSY_WAIT",
+      [VCMD_CREATE_RENDERER] = "CREATE_RENDERER",
+      [VCMD_GET_CAPS2] = "GET_CAPS2",
+      [VCMD_PING_PROTOCOL_VERSION] = "PING_PROTOCOL_VERSION",
+      [VCMD_PROTOCOL_VERSION] = "PROTOCOL_VERSION",
+      [VCMD_RESOURCE_CREATE2] = "RESOURCE_CREATE2",
+      [VCMD_TRANSFER_GET2] = "TRANSFER_GET2",
+      [VCMD_TRANSFER_PUT2] = "TRANSFER_PUT2",
+      [VCMD_GET_PARAM] = "GET_PARAM",
+      [VCMD_GET_CAPSET] = "GET_CAPSET",
+      [VCMD_CONTEXT_INIT] = "CONTEXT_INIT",
+      [VCMD_RESOURCE_CREATE_BLOB] = "RESOURCE_CREATE_BLOB",
+      [VCMD_SYNC_CREATE] = "SYNC_CREATE",
+      [VCMD_SYNC_UNREF] = "SYNC_UNREF",
+      [VCMD_SYNC_READ] = "SYNC_READ",
+      [VCMD_SYNC_WRITE] = "SYNC_WRITE",
+      [VCMD_SYNC_WAIT] = "SYNC_WAIT",
+      [VCMD_SUBMIT_CMD2] = "SUBMIT_CMD2",
+   };
+   return cmd < sizeof(names) / sizeof(names[0]) && names[cmd] ? names[cmd] : "unknown";
+}
 
 static int __attribute__((format(printf, 3, 4)))
 drop(struct vtest_client *c, int err, const char *fmt, ...)
@@ -102,7 +135,7 @@ static int
 expect_len(struct vtest_client *c, uint32_t cmd, uint32_t ndw, uint32_t want)
 {
    if (ndw != want)
-      return drop(c, -EPROTO, "command %u with %u dwords, expected %u", cmd, ndw, want);
+      return drop(c, -EPROTO, "%s with %u dwords, expected %u", cmd_name(cmd), ndw, want);
    return 0;
 }
 
@@ -110,7 +143,7 @@ static int
 need_context(struct vtest_client *c, uint32_t cmd)
 {
    if (!c->has_context)
-      return drop(c, -EPROTO, "command %u before CONTEXT_INIT", cmd);
+      return drop(c, -EPROTO, "%s before CONTEXT_INIT", cmd_name(cmd));
    return 0;
 }
 
@@ -604,7 +637,7 @@ dispatch(struct vtest_client *c, uint32_t cmd, const uint32_t *p, uint32_t ndw)
       return handle_sync(c, cmd, p, ndw);
    default:
       /* Includes virgl's 3D commands (GET_CAPS, TRANSFER_*, ...): venus only. */
-      return drop(c, -EPROTO, "unsupported command %u", cmd);
+      return drop(c, -EPROTO, "unsupported command %u (%s)", cmd, cmd_name(cmd));
    }
 }
 
@@ -627,7 +660,7 @@ serve_one(struct vtest_client *c)
                                                 : (uint64_t)hdr[VTEST_HDR_LEN] * 4;
    uint64_t limit = cmd == VCMD_CREATE_RENDERER ? MAX_NAME_BYTES : c->cfg.max_message_bytes;
    if (bytes > limit)
-      return drop(c, -EMSGSIZE, "command %u of %llu bytes, limit %llu", cmd,
+      return drop(c, -EMSGSIZE, "command %u (%s) of %llu bytes, limit %llu", cmd, cmd_name(cmd),
                   (unsigned long long)bytes, (unsigned long long)limit);
    if (bytes > c->buf_cap) {
       size_t cap = c->buf_cap ? c->buf_cap : 4096;
@@ -643,10 +676,10 @@ serve_one(struct vtest_client *c)
    ret = vtest_read_full(c->sock, c->buf, (size_t)bytes);
    if (ret < 0) {
       c->disconnected = true;
-      return drop(c, ret, "disconnected inside command %u (%llu bytes)", cmd,
+      return drop(c, ret, "disconnected inside %s (%llu bytes)", cmd_name(cmd),
                   (unsigned long long)bytes);
    }
-   pv_debug(TAG, "client %u: command %u, %llu bytes", c->id, cmd, (unsigned long long)bytes);
+   pv_debug(TAG, "client %u: %s, %llu bytes", c->id, cmd_name(cmd), (unsigned long long)bytes);
 
    if (cmd == VCMD_CREATE_RENDERER) {
       handle_create_renderer(c, c->buf, (uint32_t)bytes);
@@ -654,8 +687,14 @@ serve_one(struct vtest_client *c)
    }
    ret = dispatch(c, cmd, (const uint32_t *)(void *)c->buf, (uint32_t)(bytes / 4));
    pin_new_libraries(c);
+   /* Do not keep a rare huge buffer for the rest of the connection. */
+   if (c->buf_cap > KEEP_BUFFER_BYTES) {
+      free(c->buf);
+      c->buf = NULL;
+      c->buf_cap = 0;
+   }
    if (ret < 0 && c->disconnected && !c->why[0])
-      drop(c, ret, "disconnected while command %u was answered", cmd);
+      drop(c, ret, "disconnected while %s was answered", cmd_name(cmd));
    return ret < 0 ? ret : 1;
 }
 
