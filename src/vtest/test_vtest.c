@@ -302,6 +302,13 @@ test_submit(void)
    CHECK(readable(w, 5000));
    close(w);
    CHECK(sync_read(fd, s) == 3);
+   /* A 2 MiB stream (the receive buffer grows, then is given back). */
+   uint32_t big_ndw = (2u << 20) / 4;
+   uint32_t *big = calloc(big_ndw, 4);
+   CHECK(big);
+   big[0] = 1;
+   msg(fd, VCMD_SUBMIT_CMD, big, big_ndw);
+   free(big);
    /* Legacy SUBMIT_CMD and an empty SUBMIT_CMD2. */
    msg(fd, VCMD_SUBMIT_CMD, (uint32_t[]){ 1, 2 }, 2);
    msg(fd, VCMD_SUBMIT_CMD2, (uint32_t[]){ 0 }, 1);
