@@ -79,6 +79,7 @@ enum {
    CMD_GET_DEVICE_QUEUE = 17,
    CMD_ALLOCATE_MEMORY = 21,
    CMD_ENUMERATE_INSTANCE_VERSION = 137,
+   CMD_EXECUTE_COMMAND_STREAMS = 180,
    CMD_SET_REPLY = 178,
    CMD_SEEK_REPLY = 179,
    CMD_CREATE_RING = 188,
@@ -224,6 +225,65 @@ test_bad_streams(struct pv_renderer *r)
       pv_context_submit(r, 5, junk, sizeof(junk));
    }
    pv_context_destroy(r, 5);
+}
+
+static void
+execute_streams(struct enc *e, uint32_t res_id, uint64_t offset, uint64_t size,
+                const uint64_t *reply_pos)
+{
+   cmd(e, CMD_EXECUTE_COMMAND_STREAMS, false);
+   u32(e, 1);
+   u64(e, 1);
+   u32(e, res_id);
+   u64(e, offset);
+   u64(e, size);
+   u64(e, reply_pos ? 1 : 0);
+   if (reply_pos)
+      u64(e, *reply_pos);
+   u32(e, 0);
+   u64(e, 0);
+   u32(e, 0);
+}
+
+/* Commands in shared memory, run with vkExecuteCommandStreamsMESA; nesting
+ * is refused. */
+static void
+test_execute_streams(struct pv_renderer *r, uint32_t ctx_id, const uint8_t *reply)
+{
+   uint8_t *shm = blob(r, ctx_id, 12, 0, 4096);
+   struct enc c = {0};
+   cmd(&c, CMD_ENUMERATE_INSTANCE_VERSION, true);
+   u64(&c, 1);
+   memcpy(shm + 64, c.buf, c.n);
+
+   const uint64_t pos = 256;
+   struct enc e = {0};
+   set_reply(&e, 1, 65536);
+   execute_streams(&e, 12, 64, c.n, &pos);
+   CHECK(pv_context_submit(r, ctx_id, e.buf, e.n) == 0);
+   CHECK(*reply_u32(reply, 64) == CMD_ENUMERATE_INSTANCE_VERSION);
+   CHECK(*reply_u32(reply, 64 + 4) >= VK_API_VERSION_1_1);
+
+   /* out of the resource's bounds: lost */
+   CHECK(pv_context_create(r, 6, PV_CAPSET_VENUS, "exec") == 0);
+   pv_context_attach_resource(r, 6, 12);
+   e.n = 0;
+   execute_streams(&e, 12, 4000, 200, NULL);
+   CHECK(pv_context_submit(r, 6, e.buf, e.n) == -EINVAL);
+   pv_context_destroy(r, 6);
+
+   /* a stream executing itself */
+   CHECK(pv_context_create(r, 6, PV_CAPSET_VENUS, "nest") == 0);
+   pv_context_attach_resource(r, 6, 12);
+   struct enc n = {0};
+   execute_streams(&n, 12, 1024, 0, NULL);
+   const uint64_t n_size = n.n;
+   n.n = 0;
+   execute_streams(&n, 12, 1024, n_size, NULL);
+   memcpy(shm + 1024, n.buf, n.n);
+   CHECK(pv_context_submit(r, 6, n.buf, n.n) == -EINVAL);
+   pv_context_destroy(r, 6);
+   pv_resource_unref(r, 12);
 }
 
 static void
@@ -443,6 +503,7 @@ test_vulkan(struct pv_renderer *r, struct fences *fences)
    }
    CHECK(fences->last == 77);
 
+   test_execute_streams(r, ctx, reply);
    test_ring(r, ctx);
    test_bad_streams(r);
    CHECK(!pv_context_is_lost(r, ctx));

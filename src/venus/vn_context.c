@@ -296,6 +296,16 @@ vn_handle_vkExecuteCommandStreamsMESA(struct vn_context *ctx,
       return;
    }
    memcpy(descs, args->pStreams, sizeof(*descs) * count);
+   size_t *positions = NULL;
+   if (args->pReplyPositions && count) {
+      positions = calloc(count, sizeof(*positions));
+      if (!positions) {
+         free(descs);
+         vn_context_set_lost(ctx, "out of memory");
+         return;
+      }
+      memcpy(positions, args->pReplyPositions, sizeof(*positions) * count);
+   }
 
    ctx->exec_depth++;
    for (uint32_t i = 0; i < count && !vn_context_is_lost(ctx); i++) {
@@ -304,6 +314,12 @@ vn_handle_vkExecuteCommandStreamsMESA(struct vn_context *ctx,
       if (!src) {
          vn_context_set_lost(ctx, "bad command stream description");
          break;
+      }
+      if (positions) {
+         struct vn_command_vkSeekReplyCommandStreamMESA seek = {.position = positions[i]};
+         vn_handle_vkSeekReplyCommandStreamMESA(ctx, &seek);
+         if (vn_context_is_lost(ctx))
+            break;
       }
       /* The guest may keep writing the shared memory: decode a private copy. */
       void *copy = malloc(descs[i].size ? descs[i].size : 1);
@@ -316,5 +332,6 @@ vn_handle_vkExecuteCommandStreamsMESA(struct vn_context *ctx,
       free(copy);
    }
    ctx->exec_depth--;
+   free(positions);
    free(descs);
 }

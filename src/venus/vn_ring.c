@@ -166,10 +166,12 @@ static bool
 ring_layout_ok(const VkRingCreateInfoMESA *info)
 {
    const uint64_t s = info->size;
+   /* the shared words are accessed atomically: keep them aligned */
+   if ((info->offset | info->headOffset | info->tailOffset | info->statusOffset |
+        info->extraOffset) & 3)
+      return false;
    return range_ok(info->headOffset, 4, s) && range_ok(info->tailOffset, 4, s) &&
-          range_ok(info->statusOffset, 4, s) && !(info->headOffset & 3) &&
-          !(info->tailOffset & 3) && !(info->statusOffset & 3) &&
-          range_ok(info->bufferOffset, info->bufferSize, s) &&
+          range_ok(info->statusOffset, 4, s) && range_ok(info->bufferOffset, info->bufferSize, s) &&
           range_ok(info->extraOffset, info->extraSize, s) && info->bufferSize >= 4 &&
           info->bufferSize <= (1u << 30) && !(info->bufferSize & (info->bufferSize - 1));
 }
@@ -182,7 +184,7 @@ vn_handle_vkCreateRingMESA(struct vn_context *ctx, struct vn_command_vkCreateRin
    uint8_t *base = info ? vn_context_resource_range(ctx, info->resourceId, info->offset,
                                                     info->size, &res)
                         : NULL;
-   if (!base || !ring_layout_ok(info) || ring_find(ctx, args->ring)) {
+   if (!base || ((uintptr_t)base & 3) || !ring_layout_ok(info) || ring_find(ctx, args->ring)) {
       vn_context_set_lost(ctx, "bad vkCreateRingMESA");
       return;
    }
