@@ -45,8 +45,13 @@ void pv_vu_init(struct pv_vu *vu, int sock, const struct pv_vu_device_ops *ops)
    memset(vu, 0, sizeof(*vu));
    vu->sock = sock;
    vu->ops = *ops;
-   for (unsigned i = 0; i < PV_VU_MAX_QUEUES; i++)
+   for (unsigned i = 0; i < PV_VU_MAX_QUEUES; i++) {
       vu->vq[i].kick_fd = vu->vq[i].call_fd = -1;
+      /* The spec starts rings disabled once protocol features are
+       * negotiated, but QEMU 7.2 sends SET_VRING_ENABLE for few device
+       * types; a started ring is processed unless explicitly disabled. */
+      vu->vq[i].enabled = true;
+   }
 }
 
 static void close_fd(int *fd)
@@ -195,9 +200,6 @@ static int handle(struct pv_vu *vu, const struct vu_hdr *h, const uint8_t *p, in
                                          1ull << VHOST_USER_F_PROTOCOL_FEATURES);
    case VHOST_USER_SET_FEATURES:
       vu->features = u64;
-      if (!(u64 & (1ull << VHOST_USER_F_PROTOCOL_FEATURES)))
-         for (unsigned i = 0; i < PV_VU_MAX_QUEUES; i++)
-            vu->vq[i].enabled = true;
       return 0;
    case VHOST_USER_GET_PROTOCOL_FEATURES:
       return reply_u64(vu, h->request,
