@@ -34,7 +34,9 @@ VUG_CURSOR_UPDATE, VUG_SCANOUT, VUG_UPDATE = 6, 7, 8
 # virtio-gpu
 GET_DISPLAY_INFO, CREATE_2D, UNREF, SET_SCANOUT, FLUSH, TRANSFER_2D, ATTACH = (
     0x100, 0x101, 0x102, 0x103, 0x104, 0x105, 0x106)
-GET_EDID = 0x10a
+GET_CAPSET_INFO, GET_CAPSET, GET_EDID, CREATE_BLOB = 0x108, 0x109, 0x10a, 0x10c
+CTX_CREATE, CTX_DESTROY, SUBMIT_3D = 0x200, 0x201, 0x207
+OK_CAPSET_INFO, OK_CAPSET = 0x1102, 0x1103
 UPDATE_CURSOR = 0x300
 OK_NODATA, OK_DISPLAY_INFO, OK_EDID = 0x1100, 0x1101, 0x1104
 ERR_INVALID_RESOURCE_ID = 0x1203
@@ -331,6 +333,11 @@ def run(fe, be, png):
     check(struct.unpack("<IIIII", cur[:20]) == (0, 5, 6, 1, 1) and
           struct.unpack_from("<I", cur, 20)[0] == 0xFF030201, "display CURSOR_UPDATE")
 
+    if feats & 1:  # VIRGL: the renderer is built in
+        run_3d(g)
+    else:
+        print("3D: backend without renderer, skipped")
+
     # The PNG dump shows the square.
     be.send_signal(signal.SIGUSR1)
     deadline = time.time() + 10
@@ -357,6 +364,26 @@ def run(fe, be, png):
     idx, base = struct.unpack("<II", fe.recv_reply(GET_VRING_BASE))
     check((idx, base) == (1, 1), f"GET_VRING_BASE {(idx, base)}")
     fe.s.close()
+
+
+def run_3d(g):
+    """Venus routing through the real renderer: capset, context, a fenced
+    empty SUBMIT_3D whose response waits for the renderer's fence."""
+    r = g.submit(0, hdr(GET_CAPSET_INFO) + struct.pack("<II", 0, 0), 40)
+    check(resp_type(r) == OK_CAPSET_INFO, "GET_CAPSET_INFO")
+    cid, ver, size = struct.unpack("<III", r[24:36])
+    check(cid == 4 and 0 < size <= 4096, f"venus capset info {(cid, ver, size)}")
+    r = g.submit(0, hdr(GET_CAPSET) + struct.pack("<II", 4, ver), 24 + size)
+    check(resp_type(r) == OK_CAPSET, "GET_CAPSET")
+    cc = struct.pack("<IIQIB3x", CTX_CREATE, 0, 0, 5, 0) + struct.pack("<II", 4, 4) + b"test".ljust(64, b"\0")
+    check(resp_type(g.submit(0, cc)) == OK_NODATA, "CTX_CREATE venus")
+    sub = struct.pack("<IIQIB3x", SUBMIT_3D, FLAG_FENCE, 1234, 5, 0) + struct.pack("<II", 0, 0)
+    r = g.submit(0, sub)
+    check(resp_type(r) == OK_NODATA and struct.unpack("<Q", r[8:16])[0] == 1234,
+          "fenced SUBMIT_3D answered after its fence")
+    check(resp_type(g.submit(0, struct.pack("<IIQIB3x", CTX_DESTROY, 0, 0, 5, 0))) == OK_NODATA,
+          "CTX_DESTROY")
+    print(f"3D: venus capset v{ver} ({size} bytes), context, fenced submit: done")
 
 
 if __name__ == "__main__":
