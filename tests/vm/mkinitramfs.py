@@ -152,7 +152,7 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--busybox", default="/bin/busybox")
     a = ap.parse_args()
-    version = os.path.basename(a.kernel).removeprefix("vmlinuz-")
+    version = os.path.basename(a.kernel)[len("vmlinuz-"):]
     moddir = f"/lib/modules/{version}"
     order = load_order(moddir, WANTED)
 
