@@ -173,8 +173,7 @@ native_index(const struct pb_results *r)
 double
 pb_pct_of_native(const struct pb_metric *m, unsigned path)
 {
-   /* The metric does not know its results; native is path 0 by convention
-    * of pvbench's path order, checked by the callers through native_index. */
+   /* Native is path 0 (pvbench orders paths so); callers check that. */
    struct pb_stats nat, cur;
    if (!pb_stats_compute(&m->s[0], &nat) || !pb_stats_compute(&m->s[path], &cur))
       return -1;

@@ -61,8 +61,13 @@ pb_env_init(struct pb_env *e)
          return -ENOMEM;
       }
    }
-   if (!e->v)
-      return env_push(e, NULL) ? -ENOMEM : (e->n = 0, 0);
+   if (!e->v) {
+      /* An empty environment still needs its NULL terminator. */
+      e->v = calloc(1, sizeof(*e->v));
+      if (!e->v)
+         return -ENOMEM;
+      e->cap = 1;
+   }
    return 0;
 }
 
