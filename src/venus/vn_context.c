@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/log.h"
 
@@ -142,17 +143,47 @@ vn_context_destroy(struct vn_context *ctx)
    free(ctx);
 }
 
+static uint64_t
+now_us(void)
+{
+   struct timespec ts;
+   clock_gettime(CLOCK_MONOTONIC, &ts);
+   return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* PV_LOG=debug: one line per command that took long (1 ms or more). */
+static void
+dispatch_timed(struct vn_context *ctx, struct vn_cs_decoder *dec)
+{
+   uint32_t type = 0;
+   if (vn_cs_decoder_remaining(dec) >= 4)
+      memcpy(&type, dec->cur, 4);
+   const uint64_t start = now_us();
+   vn_dispatch_command(ctx, dec);
+   const uint64_t took = now_us() - start;
+   if (took >= 1000) {
+      const char *name = vn_command_name(type);
+      pv_debug("venus", "context %u: %s took %llu us", ctx->ctx_id, name ? name : "?",
+               (unsigned long long)took);
+   }
+}
+
 bool
 vn_context_execute_locked(struct vn_context *ctx, const void *data, size_t size)
 {
    struct vn_cs_decoder dec;
    vn_cs_decoder_init(&dec, data, size, &ctx->arena, ctx->objects);
 
+   const bool timed = pv_log_enabled(PV_LOG_DEBUG);
    while (!vn_cs_decoder_done(&dec)) {
       if (vn_context_is_lost(ctx))
          return false;
       vn_arena_reset(&ctx->arena);
-      vn_dispatch_command(ctx, &dec);
+      if (timed) {
+         dispatch_timed(ctx, &dec);
+      } else {
+         vn_dispatch_command(ctx, &dec);
+      }
       if (dec.fatal) {
          vn_context_set_lost(ctx, dec.error ? dec.error : "bad command");
          return false;

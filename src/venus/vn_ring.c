@@ -21,8 +21,10 @@
 #include "venus/vn_context.h"
 
 #define VN_RING_STATUS_IDLE 1u
-/* cap on idleTimeout, so a ring thread never spins for long */
-#define VN_RING_MAX_IDLE_NS (1000ull * 1000 * 1000)
+/* Cap on the guest's idleTimeout: a polling ring thread takes CPU time the
+ * host driver needs (lavapipe renders on the CPU), and going idle early only
+ * costs the guest one vkNotifyRingMESA. */
+#define VN_RING_MAX_IDLE_NS (2ull * 1000 * 1000)
 
 struct vn_ring {
    struct vn_context *ctx;
@@ -135,11 +137,11 @@ ring_thread(void *data)
          spins = 0;
          continue;
       }
-      /* Poll: yield first, then back off to short sleeps (2 shared cores). */
-      if (spins++ < 64) {
+      /* Poll: yield first, then back off to short sleeps. */
+      if (spins++ < 16) {
          sched_yield();
       } else {
-         const struct timespec ts = {0, spins < 1024 ? 20000 : 200000};
+         const struct timespec ts = {0, 50000};
          nanosleep(&ts, NULL);
       }
    }
