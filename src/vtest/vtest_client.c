@@ -228,7 +228,9 @@ handle_context_init(struct vtest_client *c, const uint32_t *p)
 static int
 create_guest_blob(struct vtest_client *c, struct pv_blob_args *args, int *fd)
 {
-   if (args->size > c->cfg.max_guest_blob_bytes - c->guest_bytes)
+   /* guest_bytes counts whole pages, so it may pass the limit by a page. */
+   if (args->size > c->cfg.max_guest_blob_bytes ||
+       c->guest_bytes > c->cfg.max_guest_blob_bytes - args->size)
       return drop(c, -ENOSPC, "guest blob of %llu bytes over the limit",
                   (unsigned long long)args->size);
    struct guest_blob *gb = calloc(1, sizeof(*gb));
