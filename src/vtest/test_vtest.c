@@ -234,6 +234,26 @@ test_blobs(void)
    close(fd);
 }
 
+/* GUEST blobs are the server's memory: bounded per client (1 MiB here). */
+static void
+test_guest_blob_limit(void)
+{
+   int fd = conn();
+   handshake(fd);
+   for (int i = 0; i < 3; i++) {
+      msg(fd, VCMD_RESOURCE_CREATE_BLOB,
+          (uint32_t[]){ VCMD_BLOB_TYPE_GUEST, 1, 300000, 0, 0, 0 }, 6);
+      CHECK(reply(fd, VCMD_RESOURCE_CREATE_BLOB) == 1);
+      uint32_t res;
+      xread(fd, &res, 4);
+      close(recv_fd(fd));
+   }
+   msg(fd, VCMD_RESOURCE_CREATE_BLOB, (uint32_t[]){ VCMD_BLOB_TYPE_GUEST, 1, 300000, 0, 0, 0 },
+       6);
+   CHECK(closed_by_server(fd));
+   close(fd);
+}
+
 static void
 test_syncs(void)
 {
@@ -501,6 +521,7 @@ main(void)
 
    test_handshake_and_params();
    test_blobs();
+   test_guest_blob_limit();
    test_syncs();
    test_submit();
    test_two_clients_isolated();
