@@ -927,6 +927,7 @@ usage(FILE *f)
    fprintf(f,
            "usage: pvbench [options]\n"
            "  --icd PATH           Mesa venus ICD json (guest driver) for the venus paths\n"
+           "                       (default %s)\n"
            "  --host-icd PATH      host Vulkan ICD json (default %s)\n"
            "  --pv-vtest PATH      PearVisor vtest server (default %s)\n"
            "  --virgl-server PATH  virgl_test_server (default %s)\n"
@@ -943,7 +944,7 @@ usage(FILE *f)
            "  --out DIR            results directory (default bench/results/latest)\n"
            "  --plot-script PATH   PNG chart script (default %s)\n"
            "  --no-plot            no PNG\n",
-           DEFAULT_HOST_ICD, PVBENCH_DEFAULT_PV_VTEST, PVBENCH_DEFAULT_VIRGL,
+           PVBENCH_DEFAULT_VENUS_ICD, DEFAULT_HOST_ICD, PVBENCH_DEFAULT_PV_VTEST, PVBENCH_DEFAULT_VIRGL,
            PVBENCH_DEFAULT_PLOT);
 }
 
@@ -1038,6 +1039,7 @@ options_default(struct options *o)
 {
    memset(o, 0, sizeof(*o));
    o->host_icd = DEFAULT_HOST_ICD;
+   o->venus_icd = PVBENCH_DEFAULT_VENUS_ICD;
    o->pv_vtest = PVBENCH_DEFAULT_PV_VTEST;
    o->virgl_server = PVBENCH_DEFAULT_VIRGL;
    o->out = "bench/results/latest";
