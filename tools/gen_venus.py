@@ -62,7 +62,9 @@ class Member:
         self.len = elem.get('len')
         self.altlen = elem.get('altlen')
         self.optional = (elem.get('optional') or '').split(',')
-        self.noautovalidity = elem.get('noautovalidity') == 'true'
+        # members the driver ignores are never dereferenced: treat like noautovalidity
+        self.noautovalidity = elem.get('noautovalidity') == 'true' or \
+            elem.get('deprecated') == 'ignored'
         self.values = elem.get('values')
         decl = ''.join(elem.itertext())
         # drop trailing comments, keep the C declaration
@@ -226,6 +228,7 @@ class Gen:
         self.objecttype_ok = {'objectType'}
         self.denied = set()
         self.checks = {}
+        self.optional_ptrs = set()
 
     # ---- analysis -------------------------------------------------------
 
@@ -371,8 +374,10 @@ class Gen:
             return '(%s%s ? (uint64_t)*%s%s : 0)' % (prefix, expr, prefix, expr)
         return '(uint64_t)(' + c_ident_subst(expr, prefix, siblings) + ')'
 
-    def ptr_required(self, m):
+    def ptr_required(self, m, owner):
         """A pointer the host driver would dereference: NULL is a bad stream."""
+        if '%s.%s' % (owner, m.name) in self.optional_ptrs:
+            return False
         return m.optional[0] != 'true' and not m.noautovalidity
 
     def elem_optional(self, m, owner):
@@ -460,7 +465,7 @@ class Gen:
             lines.append(ind + '   if (n && n != %s) vn_cs_decoder_set_fatal(dec, "array size mismatch");'
                          % self.len_expr(m, prefix, siblings))
             lines.append(ind + '   %s = n ? vn_decode_string_array(dec, n) : NULL;' % dst)
-            if self.ptr_required(m):
+            if self.ptr_required(m, owner):
                 lines.append(ind + '   if (!n && %s) vn_cs_decoder_set_fatal(dec, "missing required array");'
                              % self.len_expr(m, prefix, siblings))
             lines.append(ind + '}')
@@ -469,7 +474,7 @@ class Gen:
             if partial:
                 return
             lines.append(ind + '%s = vn_decode_string(dec);' % dst)
-            if self.ptr_required(m):
+            if self.ptr_required(m, owner):
                 lines.append(ind + 'if (!%s) vn_cs_decoder_set_fatal(dec, "missing required string");' % dst)
             return
         if m.len is None:
@@ -482,7 +487,7 @@ class Gen:
             lines.append(ind + '   %s = p;' % dst)
             lines.append(ind + '} else {')
             lines.append(ind + '   %s = NULL;' % dst)
-            if self.ptr_required(m) and not partial:
+            if self.ptr_required(m, owner) and not partial:
                 lines.append(ind + '   vn_cs_decoder_set_fatal(dec, "missing required pointer");')
             lines.append(ind + '}')
             return
@@ -494,7 +499,7 @@ class Gen:
             lines.append(ind + '   const uint64_t n = vn_decode_array_size(dec, 1);')
             lines.append(ind + '   if (n && n != %s) vn_cs_decoder_set_fatal(dec, "array size mismatch");' % lenx)
             lines.append(ind + '   %s = n ? (void *)vn_decode_peek_bytes(dec, (size_t)n) : NULL;' % dst)
-            if self.ptr_required(m):
+            if self.ptr_required(m, owner):
                 lines.append(ind + '   if (!n && %s) vn_cs_decoder_set_fatal(dec, "missing required array");' % lenx)
             lines.append(ind + '}')
             return
@@ -507,7 +512,7 @@ class Gen:
         else:
             lines.append(ind + '   const uint64_t n = vn_decode_array_size(dec, %d);' % self.min_wire(t))
             lines.append(ind + '   if (n && n != %s) vn_cs_decoder_set_fatal(dec, "array size mismatch");' % lenx)
-            if self.ptr_required(m):
+            if self.ptr_required(m, owner):
                 lines.append(ind + '   if (!n && %s) vn_cs_decoder_set_fatal(dec, "missing required array");' % lenx)
         lines.append(ind + '   %s *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;' % t)
         lines.append(ind + '   if (a) {')
@@ -794,7 +799,7 @@ class Gen:
                 out.append('      %s = p;' % dst)
                 out.append('   } else {')
                 out.append('      %s = NULL;' % dst)
-                if self.ptr_required(p):
+                if self.ptr_required(p, name):
                     out.append('      vn_cs_decoder_set_fatal(dec, "missing required pointer");')
                 out.append('   }')
                 continue
@@ -804,7 +809,7 @@ class Gen:
             out.append('   {')
             out.append('      const uint64_t n = vn_decode_array_size(dec, %d);' % minw)
             out.append('      if (n && n != %s) vn_cs_decoder_set_fatal(dec, "array size mismatch");' % lenx)
-            if self.ptr_required(p):
+            if self.ptr_required(p, name):
                 out.append('      if (!n && %s) vn_cs_decoder_set_fatal(dec, "missing required array");' % lenx)
             out.append('      %s *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;' % ct)
             if k == 'handle':
@@ -1119,7 +1124,7 @@ def load_facts(path):
             nullable.add(line[1])
         elif line[0] == 'deny':
             denied.add(line[1])
-        elif line[0] == 'check':
+        elif line[0] in ('check', 'optional'):
             pass  # parsed by load_checks
         else:
             sys.exit('venus_protocol.txt: unknown line ' + ' '.join(line))
@@ -1129,12 +1134,15 @@ def load_facts(path):
 def load_checks(path):
     """check <struct> <C expression on val> -- extra rules on decoded structs."""
     res = {}
+    optional = set()
     for line in open(path):
         line = line.strip()
+        if line.startswith('optional '):
+            optional.add(line.split()[1])
         if line.startswith('check '):
             _, name, expr = line.split(None, 2)
             res.setdefault(name, []).append(expr)
-    return res
+    return res, optional
 
 
 def load_list(path):
@@ -1174,7 +1182,7 @@ def main():
 
     g = Gen(reg, cmd_types, noencode, manual, nullable)
     g.denied = denied
-    g.checks = load_checks(os.path.join(a.tools_dir, 'venus_protocol.txt'))
+    g.checks, g.optional_ptrs = load_checks(os.path.join(a.tools_dir, 'venus_protocol.txt'))
     g.analyze()
     g.finalize()
     if a.verbose:

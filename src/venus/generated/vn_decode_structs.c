@@ -1709,7 +1709,6 @@ vn_decode_VkDeviceCreateInfo_self(struct vn_cs_decoder *dec, VkDeviceCreateInfo 
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(val->enabledLayerCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       val->ppEnabledLayerNames = n ? vn_decode_string_array(dec, n) : NULL;
-      if (!n && (uint64_t)(val->enabledLayerCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
    }
    vn_decode_bytes(dec, &val->enabledExtensionCount, sizeof(val->enabledExtensionCount));
    {
