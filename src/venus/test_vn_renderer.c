@@ -360,6 +360,44 @@ test_ring(struct pv_renderer *r, uint32_t ctx_id)
    pv_resource_unref(r, 10);
 }
 
+struct submitter {
+   struct pv_renderer *r;
+   uint32_t ctx_id;
+   int failures;
+};
+
+static void *
+submit_loop(void *data)
+{
+   struct submitter *s = data;
+   for (int i = 0; i < 300; i++) {
+      struct enc e = {0};
+      set_reply(&e, 1, 65536);
+      cmd(&e, CMD_ENUMERATE_INSTANCE_VERSION, true);
+      u64(&e, 1);
+      if (pv_context_submit(s->r, s->ctx_id, e.buf, e.n) != 0)
+         s->failures++;
+   }
+   return NULL;
+}
+
+/* Submits to one context while others come and go and fences retire. */
+static void
+test_concurrency(struct pv_renderer *r, uint32_t ctx_id)
+{
+   struct submitter s = {r, ctx_id, 0};
+   pthread_t thread;
+   CHECK(pthread_create(&thread, NULL, submit_loop, &s) == 0);
+   for (uint32_t i = 0; i < 20; i++) {
+      CHECK(pv_context_create(r, 100 + i, PV_CAPSET_VENUS, "churn") == 0);
+      CHECK(pv_context_submit_fence(r, 100 + i, 0, i) == 0);
+      CHECK(pv_context_submit_fence(r, ctx_id, 0, 1000 + i) == 0);
+      pv_context_destroy(r, 100 + i);
+   }
+   pthread_join(thread, NULL);
+   CHECK(s.failures == 0);
+}
+
 static void
 test_vulkan(struct pv_renderer *r, struct fences *fences)
 {
@@ -504,6 +542,7 @@ test_vulkan(struct pv_renderer *r, struct fences *fences)
    CHECK(fences->last == 77);
 
    test_execute_streams(r, ctx, reply);
+   test_concurrency(r, ctx);
    test_ring(r, ctx);
    test_bad_streams(r);
    CHECK(!pv_context_is_lost(r, ctx));

@@ -19,13 +19,19 @@ struct vn_res_entry {
    struct vn_res_entry *next;
 };
 
+/* A context slot. Submits run without the renderer lock (a long command
+ * must not stall the guest's other contexts): they count as users, and
+ * destroy waits for them. A slot is free when ctx is NULL. */
 struct vn_ctx_entry {
    uint32_t ctx_id;
    struct vn_context *ctx;
+   uint32_t users;
+   bool dying;
 };
 
 struct pv_renderer {
    pthread_mutex_t mutex;
+   pthread_cond_t users_gone;
    struct pv_renderer_callbacks cbs;
    struct pv_renderer_limits limits;
    struct vn_ctx_entry *contexts; /* limits.max_contexts slots */
@@ -57,6 +63,7 @@ pv_renderer_create(const struct pv_renderer_callbacks *cbs,
       return -ENOMEM;
    }
    pthread_mutex_init(&r->mutex, NULL);
+   pthread_cond_init(&r->users_gone, NULL);
    *out = r;
    return 0;
 }
@@ -67,10 +74,30 @@ find_ctx(struct pv_renderer *r, uint32_t ctx_id)
    if (!ctx_id)
       return NULL;
    for (uint32_t i = 0; i < r->limits.max_contexts; i++) {
-      if (r->contexts[i].ctx_id == ctx_id)
+      const struct vn_ctx_entry *e = &r->contexts[i];
+      if (e->ctx && e->ctx_id == ctx_id && !e->dying)
          return &r->contexts[i];
    }
    return NULL;
+}
+
+/* Takes a context for use without the renderer lock (r->mutex held). */
+static struct vn_ctx_entry *
+ctx_acquire(struct pv_renderer *r, uint32_t ctx_id)
+{
+   struct vn_ctx_entry *e = find_ctx(r, ctx_id);
+   if (e)
+      e->users++;
+   return e;
+}
+
+static void
+ctx_release(struct pv_renderer *r, struct vn_ctx_entry *e)
+{
+   pthread_mutex_lock(&r->mutex);
+   if (--e->users == 0)
+      pthread_cond_broadcast(&r->users_gone);
+   pthread_mutex_unlock(&r->mutex);
 }
 
 static struct vn_context *
@@ -114,6 +141,7 @@ pv_renderer_destroy(struct pv_renderer *r)
       }
    }
    free(r->contexts);
+   pthread_cond_destroy(&r->users_gone);
    pthread_mutex_destroy(&r->mutex);
    free(r);
 }
@@ -168,7 +196,7 @@ pv_context_create(struct pv_renderer *r, uint32_t ctx_id, uint32_t capset_id,
    ret = -ENOSPC;
    struct vn_ctx_entry *slot = NULL;
    for (uint32_t i = 0; i < r->limits.max_contexts; i++) {
-      if (!r->contexts[i].ctx_id) {
+      if (!r->contexts[i].ctx) {
          slot = &r->contexts[i];
          break;
       }
@@ -185,8 +213,11 @@ pv_context_create(struct pv_renderer *r, uint32_t ctx_id, uint32_t capset_id,
       .fence_data = &r->cbs,
    };
    ret = vn_context_create(&info, &slot->ctx);
-   if (ret == 0)
+   if (ret == 0) {
       slot->ctx_id = ctx_id;
+      slot->users = 0;
+      slot->dying = false;
+   }
 out:
    pthread_mutex_unlock(&r->mutex);
    return ret;
@@ -200,9 +231,13 @@ pv_context_destroy(struct pv_renderer *r, uint32_t ctx_id)
    pthread_mutex_lock(&r->mutex);
    struct vn_ctx_entry *e = find_ctx(r, ctx_id);
    if (e) {
+      e->dying = true; /* no new users */
+      while (e->users)
+         pthread_cond_wait(&r->users_gone, &r->mutex);
       vn_context_destroy(e->ctx);
       e->ctx = NULL;
       e->ctx_id = 0;
+      e->dying = false;
    }
    pthread_mutex_unlock(&r->mutex);
 }
@@ -213,9 +248,12 @@ pv_context_submit(struct pv_renderer *r, uint32_t ctx_id, const void *data, size
    if (!r || (size && !data))
       return -EINVAL;
    pthread_mutex_lock(&r->mutex);
-   struct vn_context *ctx = get_ctx(r, ctx_id);
-   int ret = ctx ? vn_context_submit(ctx, data, size) : -ENOENT;
+   struct vn_ctx_entry *e = ctx_acquire(r, ctx_id);
    pthread_mutex_unlock(&r->mutex);
+   if (!e)
+      return -ENOENT;
+   const int ret = vn_context_submit(e->ctx, data, size);
+   ctx_release(r, e);
    return ret;
 }
 
@@ -238,9 +276,12 @@ pv_context_submit_fence(struct pv_renderer *r, uint32_t ctx_id, uint32_t ring_id
    if (!r)
       return -EINVAL;
    pthread_mutex_lock(&r->mutex);
-   struct vn_context *ctx = get_ctx(r, ctx_id);
-   int ret = ctx ? vn_context_submit_fence(ctx, ring_idx, fence_id) : -ENOENT;
+   struct vn_ctx_entry *e = ctx_acquire(r, ctx_id);
    pthread_mutex_unlock(&r->mutex);
+   if (!e)
+      return -ENOENT;
+   const int ret = vn_context_submit_fence(e->ctx, ring_idx, fence_id);
+   ctx_release(r, e);
    return ret;
 }
 
