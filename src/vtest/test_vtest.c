@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vtest/vtest_protocol.h"
@@ -498,6 +499,50 @@ run_server(void *arg)
    return NULL;
 }
 
+/* A server limited to one client: a second is refused, and a slot freed by
+ * a disconnect can be used again. */
+static void
+test_max_clients(const char *dir)
+{
+   char path[108];
+   snprintf(path, sizeof(path), "%s/one", dir);
+   struct vtest_server_config cfg = { .socket_path = path, .max_clients = 1 };
+   struct server_thread st = { 0 };
+   CHECK(vtest_server_create(&cfg, &st.srv) == 0);
+   pthread_t t;
+   CHECK(pthread_create(&t, NULL, run_server, &st) == 0);
+   char saved[108];
+   strcpy(saved, sock_path);
+   strcpy(sock_path, path);
+
+   int a = conn();
+   handshake(a);
+   int b = conn();
+   CHECK(closed_by_server(b));
+   close(b);
+   close(a);
+   /* The server notices a disconnect a moment later, then the slot is free. */
+   for (int i = 0; i < 5; i++) {
+      bool served = false;
+      for (int tries = 0; tries < 200 && !served; tries++) {
+         int fd = conn();
+         uint32_t hdr[2] = { 0, VCMD_PING_PROTOCOL_VERSION };
+         /* A refused connection may already be closed: no xwrite. */
+         served = send(fd, hdr, sizeof(hdr), MSG_NOSIGNAL) == sizeof(hdr) &&
+                  read(fd, hdr, sizeof(hdr)) == sizeof(hdr);
+         close(fd);
+         if (!served)
+            nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
+      }
+      CHECK(served);
+   }
+
+   vtest_server_stop(st.srv);
+   pthread_join(t, NULL);
+   vtest_server_destroy(st.srv);
+   strcpy(sock_path, saved);
+}
+
 int
 main(void)
 {
@@ -527,6 +572,7 @@ main(void)
    test_two_clients_isolated();
    test_malformed();
    test_disconnect_mid_stream();
+   test_max_clients(dir);
 
    /* Shutdown with a client connected and idle: it sees EOF, run returns. */
    int idle = conn();

@@ -194,6 +194,8 @@ accept_client(struct vtest_server *srv)
          pv_warn(TAG, "accept failed: %s", strerror(errno));
       return;
    }
+   /* Clients that just finished must not count against the limit. */
+   reap_clients(srv, false);
    pthread_mutex_lock(&srv->lock);
    bool full = srv->client_count >= srv->cfg.max_clients;
    uint32_t id = srv->next_id++;
