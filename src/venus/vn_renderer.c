@@ -170,7 +170,8 @@ pv_renderer_get_capset(struct pv_renderer *r, uint32_t capset_id, uint32_t versi
    uint32_t n = *size < sizeof(caps) ? *size : (uint32_t)sizeof(caps);
    if (n && !buf)
       return -EINVAL;
-   memcpy(buf, &caps, n);
+   if (n)
+      memcpy(buf, &caps, n);
    *size = n;
    return 0;
 }

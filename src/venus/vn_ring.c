@@ -21,6 +21,9 @@
 #include "venus/vn_context.h"
 
 #define VN_RING_STATUS_IDLE 1u
+/* Per-context caps: each ring is a host thread and a private copy buffer. */
+#define VN_RING_MAX_PER_CONTEXT 16
+#define VN_RING_MAX_BUFFER_SIZE (16u << 20)
 /* Cap on the guest's idleTimeout: a polling ring thread takes CPU time the
  * host driver needs (lavapipe renders on the CPU), and going idle early only
  * costs the guest one vkNotifyRingMESA. */
@@ -148,6 +151,15 @@ ring_thread(void *data)
    return NULL;
 }
 
+static uint32_t
+ring_count(const struct vn_context *ctx)
+{
+   uint32_t n = 0;
+   for (const struct vn_ring *r = ctx->rings; r; r = r->next)
+      n++;
+   return n;
+}
+
 static struct vn_ring *
 ring_find(struct vn_context *ctx, uint64_t id)
 {
@@ -175,7 +187,8 @@ ring_layout_ok(const VkRingCreateInfoMESA *info)
    return range_ok(info->headOffset, 4, s) && range_ok(info->tailOffset, 4, s) &&
           range_ok(info->statusOffset, 4, s) && range_ok(info->bufferOffset, info->bufferSize, s) &&
           range_ok(info->extraOffset, info->extraSize, s) && info->bufferSize >= 4 &&
-          info->bufferSize <= (1u << 30) && !(info->bufferSize & (info->bufferSize - 1));
+          info->bufferSize <= VN_RING_MAX_BUFFER_SIZE &&
+          !(info->bufferSize & (info->bufferSize - 1));
 }
 
 void
@@ -186,7 +199,8 @@ vn_handle_vkCreateRingMESA(struct vn_context *ctx, struct vn_command_vkCreateRin
    uint8_t *base = info ? vn_context_resource_range(ctx, info->resourceId, info->offset,
                                                     info->size, &res)
                         : NULL;
-   if (!base || ((uintptr_t)base & 3) || !ring_layout_ok(info) || ring_find(ctx, args->ring)) {
+   if (!base || ((uintptr_t)base & 3) || !ring_layout_ok(info) || ring_find(ctx, args->ring) ||
+       ring_count(ctx) >= VN_RING_MAX_PER_CONTEXT) {
       vn_context_set_lost(ctx, "bad vkCreateRingMESA");
       return;
    }
