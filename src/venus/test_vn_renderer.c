@@ -529,6 +529,18 @@ test_vulkan(struct pv_renderer *r, struct fences *fences)
                                     .blob_id = 300, .size = 4096};
    CHECK(pv_resource_create_blob(r, &bad) < 0);
 
+   /* vkFreeMemory: the memory is gone, the exported blob stays valid */
+   e.n = 0;
+   cmd(&e, 22, false);
+   u64(&e, 300);
+   u64(&e, 500);
+   u64(&e, 0);
+   CHECK(pv_context_submit(r, ctx, e.buf, e.n) == 0);
+   CHECK(mem[123] == 0x5a);
+   const struct pv_blob_args freed = {.res_id = 4, .ctx_id = ctx, .blob_mem = PV_BLOB_MEM_HOST3D,
+                                      .blob_id = 500, .size = 4096};
+   CHECK(pv_resource_create_blob(r, &freed) == -ENOENT);
+
    /* a fence retires once the queue is idle */
    CHECK(pv_context_submit_fence(r, ctx, 0, 77) == 0);
    for (int i = 0; i < 5000; i++) {

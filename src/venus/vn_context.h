@@ -69,6 +69,9 @@ struct vn_physical_device {
 };
 
 #define VN_MAX_QUEUE_FAMILIES 16
+#define VN_MEMORY_BUCKETS 256
+
+struct vn_device_memory;
 
 /* Per VkDevice object (obj->device). */
 struct vn_device {
@@ -77,6 +80,8 @@ struct vn_device {
    struct vn_instance *instance;
    bool host_ptr_import; /* VK_EXT_external_memory_host enabled */
    uint32_t queue_counts[VN_MAX_QUEUE_FAMILIES]; /* created queues per family */
+   /* host VkDeviceMemory -> its object: vkFreeMemory gets host handles */
+   struct vn_device_memory *memory_buckets[VN_MEMORY_BUCKETS];
    struct vn_device_dispatch dispatch;
 };
 
@@ -86,6 +91,8 @@ struct vn_device_memory {
    uint32_t type_index;
    struct vn_shm *shm;      /* host-visible memory: the memfd it was imported from */
    struct vn_resource *res; /* imported blob resource (VkImportMemoryResourceInfoMESA) */
+   struct vn_object *obj;
+   struct vn_device_memory *next; /* in the device's memory_buckets */
 };
 
 struct vn_ring;

@@ -89,6 +89,31 @@ import_host_pointer(struct vn_device *dev, VkMemoryAllocateInfo *info, void *ptr
    return dev->dispatch.vkAllocateMemory(dev->handle, &local, NULL, out);
 }
 
+static struct vn_device_memory **
+memory_bucket(struct vn_device *dev, uint64_t handle)
+{
+   return &dev->memory_buckets[(handle ^ (handle >> 12)) % VN_MEMORY_BUCKETS];
+}
+
+static void
+memory_track(struct vn_device *dev, struct vn_device_memory *mem)
+{
+   struct vn_device_memory **b = memory_bucket(dev, mem->obj->handle);
+   mem->next = *b;
+   *b = mem;
+}
+
+static void
+memory_untrack(struct vn_device *dev, struct vn_device_memory *mem)
+{
+   for (struct vn_device_memory **p = memory_bucket(dev, mem->obj->handle); *p; p = &(*p)->next) {
+      if (*p == mem) {
+         *p = mem->next;
+         return;
+      }
+   }
+}
+
 void
 vn_handle_vkAllocateMemory(struct vn_context *ctx, struct vn_command_vkAllocateMemory *args)
 {
@@ -163,6 +188,8 @@ vn_handle_vkAllocateMemory(struct vn_context *ctx, struct vn_command_vkAllocateM
    obj->instance = dev->instance;
    obj->device = dev;
    obj->data = mem;
+   mem->obj = obj;
+   memory_track(dev, mem);
    return;
 
 fail:
@@ -180,6 +207,7 @@ vn_device_memory_destroy(struct vn_context *ctx, struct vn_object *obj)
    obj->device->dispatch.vkFreeMemory(obj->device->handle,
                                     (VkDeviceMemory)(uintptr_t)obj->handle, NULL);
    if (mem) {
+      memory_untrack(obj->device, mem);
       vn_context_uncharge_memory(ctx, mem->size);
       /* a blob exported from it keeps the memfd alive on its own */
       vn_shm_unref(mem->shm);
@@ -189,31 +217,20 @@ vn_device_memory_destroy(struct vn_context *ctx, struct vn_object *obj)
    vn_object_table_remove(ctx->objects, obj);
 }
 
-struct memory_search {
-   uint64_t handle;
-   struct vn_device *dev;
-   struct vn_object *found;
-};
-
-static void
-memory_search_fn(struct vn_object *obj, void *data)
-{
-   struct memory_search *s = data;
-   if (obj->type == VK_OBJECT_TYPE_DEVICE_MEMORY && obj->handle == s->handle &&
-       obj->device == s->dev)
-      s->found = obj;
-}
-
 void
 vn_handle_vkFreeMemory(struct vn_context *ctx, struct vn_command_vkFreeMemory *args)
 {
    if (!args->memory)
       return;
    /* the args carry the host handle: find its object */
-   struct memory_search s = {(uint64_t)(uintptr_t)args->memory, args->dispatch->device, NULL};
-   vn_object_table_foreach(ctx->objects, memory_search_fn, &s);
-   if (s.found)
-      vn_device_memory_destroy(ctx, s.found);
+   struct vn_device *dev = args->dispatch->device;
+   const uint64_t handle = (uint64_t)(uintptr_t)args->memory;
+   for (struct vn_device_memory *m = *memory_bucket(dev, handle); m; m = m->next) {
+      if (m->obj->handle == handle) {
+         vn_device_memory_destroy(ctx, m->obj);
+         return;
+      }
+   }
 }
 
 void
