@@ -576,6 +576,33 @@ test_vulkan(struct pv_renderer *r, struct fences *fences)
    pv_resource_unref(r, 11);
 }
 
+/* GUEST blobs: backed by the caller's pages; usable by venus only when
+ * they form one host range. */
+static void
+test_guest_blobs(struct pv_renderer *r)
+{
+   static uint8_t pages[3 * 4096] __attribute__((aligned(4096)));
+   const struct iovec one[2] = {{pages, 4096}, {pages + 4096, 4096}};
+   struct pv_blob_args args = {.res_id = 50, .blob_mem = PV_BLOB_MEM_GUEST, .size = 8192,
+                               .iov = one, .iov_count = 2};
+   CHECK(pv_resource_create_blob(r, &args) == 0);
+   void *ptr = NULL;
+   uint64_t size = 0;
+   CHECK(pv_resource_map(r, 50, &ptr, &size) == 0 && ptr == pages && size == 8192);
+   int fd = -1;
+   CHECK(pv_resource_export_fd(r, 50, &fd, NULL) == -EINVAL);
+
+   const struct iovec scattered[2] = {{pages, 4096}, {pages + 8192, 4096}};
+   args.res_id = 51;
+   args.iov = scattered;
+   CHECK(pv_resource_create_blob(r, &args) == 0);
+   CHECK(pv_resource_map(r, 51, &ptr, &size) == -EINVAL);
+   CHECK(pv_resource_create_blob(r, &args) == -EEXIST);
+   pv_resource_unref(r, 50);
+   pv_resource_unref(r, 51);
+   pv_resource_unref(r, 51); /* unknown ids are ignored */
+}
+
 int
 main(void)
 {
@@ -587,6 +614,7 @@ main(void)
    struct pv_renderer *r = NULL;
    CHECK(pv_renderer_create(&cbs, NULL, &r) == 0);
    test_capset(r);
+   test_guest_blobs(r);
    test_vulkan(r, &fences);
    pv_renderer_destroy(r);
    printf("ok\n");

@@ -339,8 +339,12 @@ blob_init(struct pv_renderer *r, const struct pv_blob_args *args, struct vn_reso
 {
    switch (args->blob_mem) {
    case PV_BLOB_MEM_GUEST:
-      if (args->iov && args->iov_count)
-         return iov_contiguous(args->iov, args->iov_count, args->size, &res->map);
+      if (args->iov && args->iov_count) {
+         /* Scattered guest pages: the blob exists, but venus cannot use it
+          * (rings, reply and command streams need one host range). */
+         const int ret = iov_contiguous(args->iov, args->iov_count, args->size, &res->map);
+         return ret == -ENOTSUP ? 0 : ret;
+      }
       break;
    case PV_BLOB_MEM_HOST3D:
       if (!ctx)
