@@ -386,6 +386,28 @@ pb_server_stop(struct pb_proc *p)
 
 /* ---- namespaces ---- */
 
+/* In the current (private) mount namespace, lays a fresh tmpfs over the real
+ * /tmp: files there stay readable (an ICD or build tree may live under /tmp)
+ * while what is written, a server's socket included, stays private. */
+static int
+overlay_tmp(void)
+{
+   static const char layer[] = "/run/pearvisor-private-tmp";
+   if (mkdir(layer, 0755) && errno != EEXIST)
+      return -errno;
+   if (mount("pvbench-layer", layer, "tmpfs", MS_NOSUID | MS_NODEV, "mode=755"))
+      return -errno;
+   if (mkdir("/run/pearvisor-private-tmp/upper", 01777) ||
+       chmod("/run/pearvisor-private-tmp/upper", 01777) ||
+       mkdir("/run/pearvisor-private-tmp/work", 0755))
+      return -errno;
+   if (mount("pvbench-tmp", "/tmp", "overlay", MS_NOSUID | MS_NODEV,
+             "lowerdir=/tmp,upperdir=/run/pearvisor-private-tmp/upper,"
+             "workdir=/run/pearvisor-private-tmp/work"))
+      return -errno;
+   return 0;
+}
+
 int
 pb_private_tmp(char *why, size_t whylen)
 {
@@ -400,6 +422,8 @@ pb_private_tmp(char *why, size_t whylen)
       snprintf(why, whylen, "making mounts private: %s", strerror(errno));
       return err;
    }
+   if (overlay_tmp() == 0)
+      return 0;
    if (mount("pvbench-tmp", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")) {
       int err = -errno;
       snprintf(why, whylen, "mounting a tmpfs on /tmp: %s", strerror(errno));

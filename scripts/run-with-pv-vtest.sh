@@ -17,14 +17,27 @@
 #  BUILD_DIR   where pv-vtest was built (default: env PV_VTEST names the
 #              binary, else ./build); BUILD_DIR/src/vtest/pv-vtest is used
 #
-# The command sees the private /tmp, not the real one: give it paths outside
-# /tmp for its outputs. Exit status: the command's, or 1 when pv-vtest
-# failed to start, crashed, did not stop cleanly or (with --validate)
+# The command sees the real /tmp read-through, but its writes under /tmp stay
+# private: give it paths outside /tmp for its outputs.
+# Exit status: the command's, or 1 when pv-vtest failed to start, crashed, did not stop cleanly or (with --validate)
 # reported a validation message.
 set -u
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 self="$root/scripts/$(basename "$0")"
+
+# Gives this mount namespace its own /tmp: the real /tmp stays readable (the
+# ICD, the build tree or the command may live there), but what is written,
+# the server's socket included, goes to a private tmpfs layer. Falls back to
+# an empty tmpfs where overlayfs is not available.
+private_tmp() {
+   layer=/run/pearvisor-private-tmp
+   mkdir -p "$layer" && mount -t tmpfs -o mode=755 pv-vtest-layer "$layer" &&
+      mkdir "$layer/upper" "$layer/work" && chmod 1777 "$layer/upper" &&
+      mount -t overlay pv-vtest-tmp \
+         -o "lowerdir=/tmp,upperdir=$layer/upper,workdir=$layer/work" /tmp && return 0
+   mount -t tmpfs -o mode=1777 pv-vtest-tmp /tmp
+}
 
 # Inner half: runs inside `unshare -m`, output of the server on fd 9.
 if [ "${1:-}" = "--inner" ]; then
@@ -33,7 +46,7 @@ if [ "${1:-}" = "--inner" ]; then
    shift 4
    # Keep the binary reachable even when it lives under the real /tmp.
    exec 8<"$server" || exit 1
-   mount -t tmpfs -o mode=1777 pv-vtest-tmp /tmp || { echo "run-with-pv-vtest: cannot mount a private /tmp" >&2; exit 1; }
+   private_tmp || { echo "run-with-pv-vtest: cannot mount a private /tmp" >&2; exit 1; }
    /proc/self/fd/8 $validate $verbose >&9 2>&9 &
    spid=$!
    i=0
