@@ -127,11 +127,13 @@ vn_context_destroy(struct vn_context *ctx)
    pthread_mutex_lock(&ctx->mutex);
    vn_context_destroy_objects(ctx, NULL, NULL);
    vn_context_reply_reset(ctx);
-   while (ctx->attached) {
-      struct vn_attached *a = ctx->attached;
-      ctx->attached = a->next;
-      vn_resource_unref(a->res);
-      free(a);
+   for (uint32_t i = 0; i < VN_ATTACHED_BUCKETS; i++) {
+      while (ctx->attached[i]) {
+         struct vn_attached *a = ctx->attached[i];
+         ctx->attached[i] = a->next;
+         vn_resource_unref(a->res);
+         free(a);
+      }
    }
    pthread_mutex_unlock(&ctx->mutex);
 
@@ -211,26 +213,31 @@ vn_context_submit(struct vn_context *ctx, const void *data, size_t size)
    return ok ? 0 : -EINVAL;
 }
 
+static struct vn_attached **
+attached_bucket(struct vn_context *ctx, uint32_t res_id)
+{
+   return &ctx->attached[res_id % VN_ATTACHED_BUCKETS];
+}
+
 int
 vn_context_attach_locked(struct vn_context *ctx, struct vn_resource *res)
 {
-   for (struct vn_attached *a = ctx->attached; a; a = a->next) {
-      if (a->res->res_id == res->res_id)
-         return 0;
-   }
+   if (vn_context_lookup_resource(ctx, res->res_id))
+      return 0;
    struct vn_attached *a = calloc(1, sizeof(*a));
    if (!a)
       return -ENOMEM;
+   struct vn_attached **b = attached_bucket(ctx, res->res_id);
    a->res = vn_resource_ref(res);
-   a->next = ctx->attached;
-   ctx->attached = a;
+   a->next = *b;
+   *b = a;
    return 0;
 }
 
 void
 vn_context_detach_locked(struct vn_context *ctx, uint32_t res_id)
 {
-   for (struct vn_attached **p = &ctx->attached; *p; p = &(*p)->next) {
+   for (struct vn_attached **p = attached_bucket(ctx, res_id); *p; p = &(*p)->next) {
       if ((*p)->res->res_id == res_id) {
          struct vn_attached *a = *p;
          *p = a->next;
@@ -244,7 +251,7 @@ vn_context_detach_locked(struct vn_context *ctx, uint32_t res_id)
 struct vn_resource *
 vn_context_lookup_resource(struct vn_context *ctx, uint32_t res_id)
 {
-   for (struct vn_attached *a = ctx->attached; a; a = a->next) {
+   for (struct vn_attached *a = *attached_bucket(ctx, res_id); a; a = a->next) {
       if (a->res->res_id == res_id)
          return a->res;
    }

@@ -97,6 +97,8 @@ struct vn_device_memory {
 
 struct vn_ring;
 
+/* Resources attached to the context, by res_id. */
+#define VN_ATTACHED_BUCKETS 64
 struct vn_attached {
    struct vn_resource *res;
    struct vn_attached *next;
@@ -121,13 +123,12 @@ struct vn_context {
       struct vn_cs_encoder enc;
    } reply;
 
-   struct vn_attached *attached;
+   struct vn_attached *attached[VN_ATTACHED_BUCKETS];
    struct vn_ring *rings;      /* live rings */
    struct vn_ring *dead_rings; /* stopped, waiting to be joined outside the lock */
    uint32_t exec_depth;        /* vkExecuteCommandStreamsMESA nesting */
 
    atomic_bool lost;
-   bool lost_logged;
 
    uint64_t memory_used;
    uint64_t memory_limit;
