@@ -25,6 +25,14 @@
 
 struct vn_object_table;
 
+/* The readers and writers below run for every scalar of every command:
+ * force them inline so constant-size copies become plain moves. */
+#if defined(__GNUC__)
+#define VN_CS_INLINE static inline __attribute__((always_inline))
+#else
+#define VN_CS_INLINE static inline
+#endif
+
 /* Arena for one command's decoded arguments. */
 struct vn_arena {
    uint8_t *base;
@@ -80,20 +88,20 @@ vn_cs_decoder_set_fatal(struct vn_cs_decoder *dec, const char *why)
    dec->cur = dec->end;
 }
 
-static inline size_t
+VN_CS_INLINE size_t
 vn_cs_decoder_remaining(const struct vn_cs_decoder *dec)
 {
    return (size_t)(dec->end - dec->cur);
 }
 
-static inline bool
+VN_CS_INLINE bool
 vn_cs_decoder_done(const struct vn_cs_decoder *dec)
 {
    return dec->cur >= dec->end;
 }
 
 /* Copies `size` bytes (then skips padding to 4). Zero-fills on error. */
-static inline void
+VN_CS_INLINE void
 vn_decode_bytes(struct vn_cs_decoder *dec, void *dst, size_t size)
 {
    const size_t padded = (size + 3) & ~(size_t)3;
@@ -108,7 +116,7 @@ vn_decode_bytes(struct vn_cs_decoder *dec, void *dst, size_t size)
 
 /* Returns a pointer into the stream for `size` bytes and skips them, or
  * NULL (fatal) when the stream is too short. */
-static inline const void *
+VN_CS_INLINE const void *
 vn_decode_peek_bytes(struct vn_cs_decoder *dec, size_t size)
 {
    const size_t padded = (size + 3) & ~(size_t)3;
@@ -122,7 +130,7 @@ vn_decode_peek_bytes(struct vn_cs_decoder *dec, size_t size)
 }
 
 #define VN_CS_SCALAR(name, type)                                               \
-   static inline type vn_decode_##name(struct vn_cs_decoder *dec)              \
+   VN_CS_INLINE type vn_decode_##name(struct vn_cs_decoder *dec)              \
    {                                                                           \
       type v;                                                                  \
       vn_decode_bytes(dec, &v, sizeof(v));                                     \
@@ -139,7 +147,7 @@ VN_CS_SCALAR(float, float)
  * `min_elem_size` wire bytes per element (pass 0 for outputs that take no
  * stream space). Bigger counts are fatal, which bounds every allocation by
  * the stream size. */
-static inline uint64_t
+VN_CS_INLINE uint64_t
 vn_decode_array_size(struct vn_cs_decoder *dec, size_t min_elem_size)
 {
    const uint64_t n = vn_decode_uint64_t(dec);
@@ -152,7 +160,7 @@ vn_decode_array_size(struct vn_cs_decoder *dec, size_t min_elem_size)
 
 /* Like vn_decode_array_size, but the guest's value must equal `expected`
  * (fixed-size arrays and arrays whose count another member gives). */
-static inline bool
+VN_CS_INLINE bool
 vn_decode_array_size_expect(struct vn_cs_decoder *dec, uint64_t expected)
 {
    const uint64_t n = vn_decode_uint64_t(dec);
@@ -164,7 +172,7 @@ vn_decode_array_size_expect(struct vn_cs_decoder *dec, uint64_t expected)
 }
 
 /* "Pointer present" marker: 0 for NULL, 1 otherwise. */
-static inline bool
+VN_CS_INLINE bool
 vn_decode_simple_pointer(struct vn_cs_decoder *dec)
 {
    const uint64_t n = vn_decode_uint64_t(dec);
@@ -203,7 +211,7 @@ vn_cs_encoder_init(struct vn_cs_encoder *enc, void *data, size_t size)
    enc->fatal = false;
 }
 
-static inline void
+VN_CS_INLINE void
 vn_encode_bytes(struct vn_cs_encoder *enc, const void *src, size_t size)
 {
    const size_t padded = (size + 3) & ~(size_t)3;
@@ -217,7 +225,7 @@ vn_encode_bytes(struct vn_cs_encoder *enc, const void *src, size_t size)
 }
 
 #define VN_CS_ENCODE_SCALAR(name, type)                                        \
-   static inline void vn_encode_##name(struct vn_cs_encoder *enc, type v)      \
+   VN_CS_INLINE void vn_encode_##name(struct vn_cs_encoder *enc, type v)      \
    {                                                                           \
       vn_encode_bytes(enc, &v, sizeof(v));                                     \
    }

@@ -20,6 +20,9 @@ struct vn_object_table {
    uint32_t bucket_count; /* power of two, for both arrays */
    uint32_t count;
    uint32_t max_objects;
+   /* Last entry found by id: command streams name the same command buffer
+    * in every command. Cleared when that entry is removed. */
+   struct vn_object_entry *last;
 };
 
 #define VN_OBJECT_MIN_BUCKETS 64u
@@ -86,11 +89,15 @@ vn_object_table_destroy(struct vn_object_table *t)
 }
 
 static struct vn_object_entry *
-vn_object_find(const struct vn_object_table *t, uint64_t id)
+vn_object_find(struct vn_object_table *t, uint64_t id)
 {
+   if (t->last && t->last->obj.id == id)
+      return t->last;
    struct vn_object_entry *e = t->buckets[vn_object_hash(id, t->bucket_count)];
    while (e && e->obj.id != id)
       e = e->next;
+   if (e)
+      t->last = e;
    return e;
 }
 
@@ -174,6 +181,8 @@ vn_object_table_remove(struct vn_object_table *t, struct vn_object *obj)
    struct vn_object_entry *e = *pp;
    *pp = e->next;
    vn_object_unlink_handle(t, e);
+   if (t->last == e)
+      t->last = NULL;
    t->count--;
    free(e);
 }
