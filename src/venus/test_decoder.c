@@ -6,12 +6,12 @@
  * Links the generated code with stub manual handlers and fake host entry
  * points: no Vulkan driver is needed.
  */
-#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "venus/generated/vn_protocol_renderer.h"
+#include "venus/test_stream.h"
 #include "venus/vn_context.h"
 
 extern unsigned vn_stub_handler_calls;
@@ -23,55 +23,6 @@ extern unsigned vn_stub_handler_calls;
          exit(1);                                                              \
       }                                                                        \
    } while (0)
-
-/* ---- stream writer (the guest side) ------------------------------------ */
-
-struct wbuf {
-   uint8_t data[8192];
-   size_t len;
-};
-
-static void
-w_bytes(struct wbuf *b, const void *p, size_t n)
-{
-   const size_t padded = (n + 3) & ~(size_t)3;
-   assert(b->len + padded <= sizeof(b->data));
-   memcpy(b->data + b->len, p, n);
-   memset(b->data + b->len + n, 0, padded - n);
-   b->len += padded;
-}
-
-static void
-w32(struct wbuf *b, uint32_t v)
-{
-   w_bytes(b, &v, 4);
-}
-
-static void
-w64(struct wbuf *b, uint64_t v)
-{
-   w_bytes(b, &v, 8);
-}
-
-static void
-wf(struct wbuf *b, float v)
-{
-   w_bytes(b, &v, 4);
-}
-
-static void
-w_string(struct wbuf *b, const char *s)
-{
-   w64(b, strlen(s) + 1);
-   w_bytes(b, s, strlen(s) + 1);
-}
-
-static void
-w_cmd(struct wbuf *b, uint32_t type, uint32_t flags)
-{
-   w32(b, type);
-   w32(b, flags);
-}
 
 /* ---- fake context, device and host entry points ------------------------ */
 
@@ -215,14 +166,14 @@ env_fini(struct test_env *env)
 }
 
 static void
-dec_init(struct test_env *env, struct vn_cs_decoder *dec, const struct wbuf *b, size_t len)
+dec_init(struct test_env *env, struct vn_cs_decoder *dec, const struct test_stream *b, size_t len)
 {
    vn_cs_decoder_init(dec, b->data, len, &env->ctx.arena, env->ctx.objects);
 }
 
 /* Runs every command of b[0..len); returns true when all decoded fine. */
 static bool
-run_stream(struct test_env *env, const struct wbuf *b, size_t len, const char **why)
+run_stream(struct test_env *env, const struct test_stream *b, size_t len, const char **why)
 {
    struct vn_cs_decoder dec;
    dec_init(env, &dec, b, len);
@@ -236,20 +187,20 @@ run_stream(struct test_env *env, const struct wbuf *b, size_t len, const char **
 /* ---- streams ---------------------------------------------------------- */
 
 static void
-enc_create_fence(struct wbuf *b, uint64_t device, uint64_t new_id, bool reply)
+enc_create_fence(struct test_stream *b, uint64_t device, uint64_t new_id, bool reply)
 {
-   w_cmd(b, VK_COMMAND_TYPE_vkCreateFence_EXT, reply ? VK_COMMAND_GENERATE_REPLY_BIT_EXT : 0);
-   w64(b, device);
-   w64(b, 1); /* pCreateInfo */
-   w32(b, VK_STRUCTURE_TYPE_FENCE_CREATE_INFO);
-   w64(b, 1); /* pNext: VkExportFenceCreateInfo */
-   w32(b, VK_STRUCTURE_TYPE_EXPORT_FENCE_CREATE_INFO);
-   w64(b, 0); /* its pNext */
-   w32(b, VK_EXTERNAL_FENCE_HANDLE_TYPE_SYNC_FD_BIT);
-   w32(b, VK_FENCE_CREATE_SIGNALED_BIT); /* flags */
-   w64(b, 0);      /* pAllocator */
-   w64(b, 1);      /* pFence */
-   w64(b, new_id); /* the guest's id */
+   ts_cmd(b, VK_COMMAND_TYPE_vkCreateFence_EXT, reply ? VK_COMMAND_GENERATE_REPLY_BIT_EXT : 0);
+   ts_u64(b, device);
+   ts_u64(b, 1); /* pCreateInfo */
+   ts_u32(b, VK_STRUCTURE_TYPE_FENCE_CREATE_INFO);
+   ts_u64(b, 1); /* pNext: VkExportFenceCreateInfo */
+   ts_u32(b, VK_STRUCTURE_TYPE_EXPORT_FENCE_CREATE_INFO);
+   ts_u64(b, 0); /* its pNext */
+   ts_u32(b, VK_EXTERNAL_FENCE_HANDLE_TYPE_SYNC_FD_BIT);
+   ts_u32(b, VK_FENCE_CREATE_SIGNALED_BIT); /* flags */
+   ts_u64(b, 0);      /* pAllocator */
+   ts_u64(b, 1);      /* pFence */
+   ts_u64(b, new_id); /* the guest's id */
 }
 
 static void
@@ -257,7 +208,7 @@ test_create_fence(void)
 {
    struct test_env env;
    env_init(&env);
-   struct wbuf b = { .len = 0 };
+   struct test_stream b = { .len = 0 };
    enc_create_fence(&b, ID_DEVICE, 100, false);
 
    /* decode only */
@@ -302,10 +253,10 @@ test_create_fence(void)
    CHECK(fake_destroyed == 1);
 
    b.len = 0;
-   w_cmd(&b, VK_COMMAND_TYPE_vkDestroyFence_EXT, 0);
-   w64(&b, ID_DEVICE);
-   w64(&b, 100);
-   w64(&b, 0);
+   ts_cmd(&b, VK_COMMAND_TYPE_vkDestroyFence_EXT, 0);
+   ts_u64(&b, ID_DEVICE);
+   ts_u64(&b, 100);
+   ts_u64(&b, 0);
    CHECK(run_stream(&env, &b, b.len, NULL));
    CHECK(!vn_object_table_lookup(env.ctx.objects, 100, VK_OBJECT_TYPE_FENCE));
    CHECK(fake_destroyed == 2);
@@ -319,14 +270,14 @@ test_reply_struct(void)
 {
    struct test_env env;
    env_init(&env);
-   struct wbuf b = { .len = 0 };
-   w_cmd(&b, VK_COMMAND_TYPE_vkGetImageMemoryRequirements_EXT, VK_COMMAND_GENERATE_REPLY_BIT_EXT);
-   w64(&b, ID_DEVICE);
-   w64(&b, ID_IMAGE);
-   w64(&b, 1); /* pMemoryRequirements, partial: no members */
-   w_cmd(&b, VK_COMMAND_TYPE_vkGetFenceStatus_EXT, VK_COMMAND_GENERATE_REPLY_BIT_EXT);
-   w64(&b, ID_DEVICE);
-   w64(&b, ID_FENCE);
+   struct test_stream b = { .len = 0 };
+   ts_cmd(&b, VK_COMMAND_TYPE_vkGetImageMemoryRequirements_EXT, VK_COMMAND_GENERATE_REPLY_BIT_EXT);
+   ts_u64(&b, ID_DEVICE);
+   ts_u64(&b, ID_IMAGE);
+   ts_u64(&b, 1); /* pMemoryRequirements, partial: no members */
+   ts_cmd(&b, VK_COMMAND_TYPE_vkGetFenceStatus_EXT, VK_COMMAND_GENERATE_REPLY_BIT_EXT);
+   ts_u64(&b, ID_DEVICE);
+   ts_u64(&b, ID_FENCE);
    CHECK(run_stream(&env, &b, b.len, NULL));
    const uint8_t *r = env.reply;
    uint32_t u32;
@@ -354,32 +305,33 @@ test_reply_chain(void)
    struct test_env env;
    env_init(&env);
    add(&env, ID_IMAGE + 100, VK_OBJECT_TYPE_BUFFER);
-   struct wbuf b = { .len = 0 };
-   w_cmd(&b, VK_COMMAND_TYPE_vkGetBufferMemoryRequirements2_EXT, VK_COMMAND_GENERATE_REPLY_BIT_EXT);
-   w64(&b, ID_DEVICE);
-   w64(&b, 1);
-   w32(&b, VK_STRUCTURE_TYPE_BUFFER_MEMORY_REQUIREMENTS_INFO_2);
-   w64(&b, 0);
-   w64(&b, ID_IMAGE + 100);
-   w64(&b, 1); /* pMemoryRequirements, partial */
-   w32(&b, VK_STRUCTURE_TYPE_MEMORY_REQUIREMENTS_2);
-   w64(&b, 1);
-   w32(&b, VK_STRUCTURE_TYPE_MEMORY_DEDICATED_REQUIREMENTS);
-   w64(&b, 0);
+   struct test_stream b = { .len = 0 };
+   ts_cmd(&b, VK_COMMAND_TYPE_vkGetBufferMemoryRequirements2_EXT,
+          VK_COMMAND_GENERATE_REPLY_BIT_EXT);
+   ts_u64(&b, ID_DEVICE);
+   ts_u64(&b, 1);
+   ts_u32(&b, VK_STRUCTURE_TYPE_BUFFER_MEMORY_REQUIREMENTS_INFO_2);
+   ts_u64(&b, 0);
+   ts_u64(&b, ID_IMAGE + 100);
+   ts_u64(&b, 1); /* pMemoryRequirements, partial */
+   ts_u32(&b, VK_STRUCTURE_TYPE_MEMORY_REQUIREMENTS_2);
+   ts_u64(&b, 1);
+   ts_u32(&b, VK_STRUCTURE_TYPE_MEMORY_DEDICATED_REQUIREMENTS);
+   ts_u64(&b, 0);
    CHECK(run_stream(&env, &b, b.len, NULL));
 
-   struct wbuf want = { .len = 0 };
-   w32(&want, VK_COMMAND_TYPE_vkGetBufferMemoryRequirements2_EXT);
-   w64(&want, 1);
-   w32(&want, VK_STRUCTURE_TYPE_MEMORY_REQUIREMENTS_2);
-   w64(&want, 1);
-   w32(&want, VK_STRUCTURE_TYPE_MEMORY_DEDICATED_REQUIREMENTS);
-   w64(&want, 0);
-   w32(&want, VK_TRUE);
-   w32(&want, VK_FALSE);
-   w64(&want, 4096);
-   w64(&want, 64);
-   w32(&want, 3);
+   struct test_stream want = { .len = 0 };
+   ts_u32(&want, VK_COMMAND_TYPE_vkGetBufferMemoryRequirements2_EXT);
+   ts_u64(&want, 1);
+   ts_u32(&want, VK_STRUCTURE_TYPE_MEMORY_REQUIREMENTS_2);
+   ts_u64(&want, 1);
+   ts_u32(&want, VK_STRUCTURE_TYPE_MEMORY_DEDICATED_REQUIREMENTS);
+   ts_u64(&want, 0);
+   ts_u32(&want, VK_TRUE);
+   ts_u32(&want, VK_FALSE);
+   ts_u64(&want, 4096);
+   ts_u64(&want, 64);
+   ts_u32(&want, 3);
    CHECK((size_t)(env.ctx.reply.enc.cur - env.reply) == want.len);
    CHECK(memcmp(env.reply, want.data, want.len) == 0);
    env_fini(&env);
@@ -393,19 +345,19 @@ test_pool_children(void)
    struct test_env env;
    env_init(&env);
    add(&env, ID_POOL, VK_OBJECT_TYPE_COMMAND_POOL);
-   struct wbuf b = { .len = 0 };
-   w_cmd(&b, VK_COMMAND_TYPE_vkAllocateCommandBuffers_EXT, 0);
-   w64(&b, ID_DEVICE);
-   w64(&b, 1);
-   w32(&b, VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO);
-   w64(&b, 0);
-   w64(&b, ID_POOL);
-   w32(&b, VK_COMMAND_BUFFER_LEVEL_PRIMARY);
-   w32(&b, 3);
-   w64(&b, 3);
-   w64(&b, 40);
-   w64(&b, 41);
-   w64(&b, 42);
+   struct test_stream b = { .len = 0 };
+   ts_cmd(&b, VK_COMMAND_TYPE_vkAllocateCommandBuffers_EXT, 0);
+   ts_u64(&b, ID_DEVICE);
+   ts_u64(&b, 1);
+   ts_u32(&b, VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO);
+   ts_u64(&b, 0);
+   ts_u64(&b, ID_POOL);
+   ts_u32(&b, VK_COMMAND_BUFFER_LEVEL_PRIMARY);
+   ts_u32(&b, 3);
+   ts_u64(&b, 3);
+   ts_u64(&b, 40);
+   ts_u64(&b, 41);
+   ts_u64(&b, 42);
    CHECK(run_stream(&env, &b, b.len, NULL));
    for (uint64_t id = 40; id <= 42; id++) {
       struct vn_object *cb = vn_object_table_lookup(env.ctx.objects, id, VK_OBJECT_TYPE_COMMAND_BUFFER);
@@ -414,21 +366,21 @@ test_pool_children(void)
    }
    /* free one of them, named twice */
    b.len = 0;
-   w_cmd(&b, VK_COMMAND_TYPE_vkFreeCommandBuffers_EXT, 0);
-   w64(&b, ID_DEVICE);
-   w64(&b, ID_POOL);
-   w32(&b, 2);
-   w64(&b, 2);
-   w64(&b, 41);
-   w64(&b, 41);
+   ts_cmd(&b, VK_COMMAND_TYPE_vkFreeCommandBuffers_EXT, 0);
+   ts_u64(&b, ID_DEVICE);
+   ts_u64(&b, ID_POOL);
+   ts_u32(&b, 2);
+   ts_u64(&b, 2);
+   ts_u64(&b, 41);
+   ts_u64(&b, 41);
    CHECK(run_stream(&env, &b, b.len, NULL));
    CHECK(!vn_object_table_lookup(env.ctx.objects, 41, VK_OBJECT_TYPE_COMMAND_BUFFER));
    CHECK(vn_object_table_lookup(env.ctx.objects, 40, VK_OBJECT_TYPE_COMMAND_BUFFER));
    b.len = 0;
-   w_cmd(&b, VK_COMMAND_TYPE_vkDestroyCommandPool_EXT, 0);
-   w64(&b, ID_DEVICE);
-   w64(&b, ID_POOL);
-   w64(&b, 0);
+   ts_cmd(&b, VK_COMMAND_TYPE_vkDestroyCommandPool_EXT, 0);
+   ts_u64(&b, ID_DEVICE);
+   ts_u64(&b, ID_POOL);
+   ts_u64(&b, 0);
    CHECK(run_stream(&env, &b, b.len, NULL));
    CHECK(!vn_object_table_lookup(env.ctx.objects, 40, VK_OBJECT_TYPE_COMMAND_BUFFER));
    CHECK(!vn_object_table_lookup(env.ctx.objects, 42, VK_OBJECT_TYPE_COMMAND_BUFFER));
@@ -442,29 +394,29 @@ test_create_instance_strings(void)
 {
    struct test_env env;
    env_init(&env);
-   struct wbuf b = { .len = 0 };
-   w_cmd(&b, VK_COMMAND_TYPE_vkCreateInstance_EXT, 0);
-   w64(&b, 1);
-   w32(&b, VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO);
-   w64(&b, 0);
-   w32(&b, 0); /* flags */
-   w64(&b, 1); /* pApplicationInfo */
-   w32(&b, VK_STRUCTURE_TYPE_APPLICATION_INFO);
-   w64(&b, 0);
-   w_string(&b, "app");
-   w32(&b, 3);
-   w64(&b, 0); /* pEngineName NULL */
-   w32(&b, 0);
-   w32(&b, VK_API_VERSION_1_2);
-   w32(&b, 0); /* enabledLayerCount */
-   w64(&b, 0);
-   w32(&b, 2); /* enabledExtensionCount */
-   w64(&b, 2);
-   w_string(&b, "VK_KHR_a");
-   w_string(&b, "VK_EXT_bb");
-   w64(&b, 0); /* pAllocator */
-   w64(&b, 1); /* pInstance */
-   w64(&b, 500);
+   struct test_stream b = { .len = 0 };
+   ts_cmd(&b, VK_COMMAND_TYPE_vkCreateInstance_EXT, 0);
+   ts_u64(&b, 1);
+   ts_u32(&b, VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO);
+   ts_u64(&b, 0);
+   ts_u32(&b, 0); /* flags */
+   ts_u64(&b, 1); /* pApplicationInfo */
+   ts_u32(&b, VK_STRUCTURE_TYPE_APPLICATION_INFO);
+   ts_u64(&b, 0);
+   ts_string(&b, "app");
+   ts_u32(&b, 3);
+   ts_u64(&b, 0); /* pEngineName NULL */
+   ts_u32(&b, 0);
+   ts_u32(&b, VK_API_VERSION_1_2);
+   ts_u32(&b, 0); /* enabledLayerCount */
+   ts_u64(&b, 0);
+   ts_u32(&b, 2); /* enabledExtensionCount */
+   ts_u64(&b, 2);
+   ts_string(&b, "VK_KHR_a");
+   ts_string(&b, "VK_EXT_bb");
+   ts_u64(&b, 0); /* pAllocator */
+   ts_u64(&b, 1); /* pInstance */
+   ts_u64(&b, 500);
 
    struct vn_cs_decoder dec;
    dec_init(&env, &dec, &b, b.len);
@@ -491,26 +443,26 @@ test_create_instance_strings(void)
 }
 
 static void
-enc_clear_color(struct wbuf *b, uint32_t tag)
+enc_clear_color(struct test_stream *b, uint32_t tag)
 {
-   w_cmd(b, VK_COMMAND_TYPE_vkCmdClearColorImage_EXT, 0);
-   w64(b, ID_CMD);
-   w64(b, ID_IMAGE);
-   w32(b, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL);
-   w64(b, 1); /* pColor */
-   w32(b, tag);
-   w64(b, 4);
-   wf(b, 0.25f);
-   wf(b, 0.5f);
-   wf(b, 0.75f);
-   wf(b, 1.0f);
-   w32(b, 1); /* rangeCount */
-   w64(b, 1);
-   w32(b, VK_IMAGE_ASPECT_COLOR_BIT);
-   w32(b, 0);
-   w32(b, 1);
-   w32(b, 0);
-   w32(b, 1);
+   ts_cmd(b, VK_COMMAND_TYPE_vkCmdClearColorImage_EXT, 0);
+   ts_u64(b, ID_CMD);
+   ts_u64(b, ID_IMAGE);
+   ts_u32(b, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL);
+   ts_u64(b, 1); /* pColor */
+   ts_u32(b, tag);
+   ts_u64(b, 4);
+   ts_f32(b, 0.25f);
+   ts_f32(b, 0.5f);
+   ts_f32(b, 0.75f);
+   ts_f32(b, 1.0f);
+   ts_u32(b, 1); /* rangeCount */
+   ts_u64(b, 1);
+   ts_u32(b, VK_IMAGE_ASPECT_COLOR_BIT);
+   ts_u32(b, 0);
+   ts_u32(b, 1);
+   ts_u32(b, 0);
+   ts_u32(b, 1);
 }
 
 static void
@@ -518,7 +470,7 @@ test_union_and_arrays(void)
 {
    struct test_env env;
    env_init(&env);
-   struct wbuf b = { .len = 0 };
+   struct test_stream b = { .len = 0 };
    enc_clear_color(&b, 0);
    struct vn_cs_decoder dec;
    dec_init(&env, &dec, &b, b.len);
@@ -538,30 +490,30 @@ test_union_and_arrays(void)
 
    /* VkRenderPassBeginInfo: handles inside a struct, VkClearValue array */
    b.len = 0;
-   w_cmd(&b, VK_COMMAND_TYPE_vkCmdBeginRenderPass_EXT, 0);
-   w64(&b, ID_CMD);
-   w64(&b, 1);
-   w32(&b, VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO);
-   w64(&b, 0);
-   w64(&b, ID_RENDER_PASS);
-   w64(&b, ID_FRAMEBUFFER);
-   w32(&b, 0);
-   w32(&b, 0);
-   w32(&b, 64);
-   w32(&b, 32);
-   w32(&b, 2); /* clearValueCount */
-   w64(&b, 2);
-   w32(&b, 0); /* color */
-   w32(&b, 2); /* uint32 */
-   w64(&b, 4);
-   w32(&b, 1);
-   w32(&b, 2);
-   w32(&b, 3);
-   w32(&b, 4);
-   w32(&b, 1); /* depthStencil */
-   wf(&b, 1.0f);
-   w32(&b, 5);
-   w32(&b, VK_SUBPASS_CONTENTS_INLINE);
+   ts_cmd(&b, VK_COMMAND_TYPE_vkCmdBeginRenderPass_EXT, 0);
+   ts_u64(&b, ID_CMD);
+   ts_u64(&b, 1);
+   ts_u32(&b, VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO);
+   ts_u64(&b, 0);
+   ts_u64(&b, ID_RENDER_PASS);
+   ts_u64(&b, ID_FRAMEBUFFER);
+   ts_u32(&b, 0);
+   ts_u32(&b, 0);
+   ts_u32(&b, 64);
+   ts_u32(&b, 32);
+   ts_u32(&b, 2); /* clearValueCount */
+   ts_u64(&b, 2);
+   ts_u32(&b, 0); /* color */
+   ts_u32(&b, 2); /* uint32 */
+   ts_u64(&b, 4);
+   ts_u32(&b, 1);
+   ts_u32(&b, 2);
+   ts_u32(&b, 3);
+   ts_u32(&b, 4);
+   ts_u32(&b, 1); /* depthStencil */
+   ts_f32(&b, 1.0f);
+   ts_u32(&b, 5);
+   ts_u32(&b, VK_SUBPASS_CONTENTS_INLINE);
    dec_init(&env, &dec, &b, b.len);
    vn_decode_uint32_t(&dec);
    vn_decode_uint32_t(&dec);
@@ -589,7 +541,7 @@ test_truncated(void)
 {
    struct test_env env;
    env_init(&env);
-   struct wbuf b = { .len = 0 };
+   struct test_stream b = { .len = 0 };
    enc_clear_color(&b, 0);
    /* every proper prefix must fail cleanly (ASan checks the reads) */
    for (size_t len = 1; len < b.len; len++) {
@@ -621,35 +573,35 @@ test_bad_input(void)
 {
    struct test_env env;
    env_init(&env);
-   struct wbuf b = { .len = 0 };
+   struct test_stream b = { .len = 0 };
    const char *why = NULL;
 
    /* huge array size */
-   w_cmd(&b, VK_COMMAND_TYPE_vkCmdSetViewport_EXT, 0);
-   w64(&b, ID_CMD);
-   w32(&b, 0);
-   w32(&b, 0xffffffffu);
-   w64(&b, 0xffffffffu);
+   ts_cmd(&b, VK_COMMAND_TYPE_vkCmdSetViewport_EXT, 0);
+   ts_u64(&b, ID_CMD);
+   ts_u32(&b, 0);
+   ts_u32(&b, 0xffffffffu);
+   ts_u64(&b, 0xffffffffu);
    CHECK(!run_stream(&env, &b, b.len, &why));
    CHECK(strcmp(why, "array size exceeds command stream") == 0);
 
    /* array size that disagrees with its count */
    b.len = 0;
-   w_cmd(&b, VK_COMMAND_TYPE_vkCmdSetViewport_EXT, 0);
-   w64(&b, ID_CMD);
-   w32(&b, 0);
-   w32(&b, 2);
-   w64(&b, 1);
+   ts_cmd(&b, VK_COMMAND_TYPE_vkCmdSetViewport_EXT, 0);
+   ts_u64(&b, ID_CMD);
+   ts_u32(&b, 0);
+   ts_u32(&b, 2);
+   ts_u64(&b, 1);
    for (int i = 0; i < 6; i++)
-      wf(&b, 1.0f);
+      ts_f32(&b, 1.0f);
    CHECK(!run_stream(&env, &b, b.len, &why));
    CHECK(strcmp(why, "array size mismatch") == 0);
 
    /* a required handle given as 0 */
    b.len = 0;
-   w_cmd(&b, VK_COMMAND_TYPE_vkGetQueryPoolResults_EXT, 0);
-   w64(&b, ID_DEVICE);
-   w64(&b, 0);
+   ts_cmd(&b, VK_COMMAND_TYPE_vkGetQueryPoolResults_EXT, 0);
+   ts_u64(&b, ID_DEVICE);
+   ts_u64(&b, 0);
    CHECK(!run_stream(&env, &b, b.len, &why));
    CHECK(strcmp(why, "missing required object") == 0);
 
@@ -658,8 +610,8 @@ test_bad_input(void)
                                   0xffffffffu };
    for (size_t i = 0; i < sizeof(bad_types) / sizeof(bad_types[0]); i++) {
       b.len = 0;
-      w_cmd(&b, bad_types[i], 0);
-      w64(&b, ID_DEVICE);
+      ts_cmd(&b, bad_types[i], 0);
+      ts_u64(&b, ID_DEVICE);
       CHECK(!run_stream(&env, &b, b.len, &why));
       CHECK(strcmp(why, "unknown or unsupported command type") == 0);
    }
@@ -706,37 +658,37 @@ test_bad_input(void)
    /* NULL where the host driver would dereference: required pointer,
     * required array with a count, required string */
    b.len = 0;
-   w_cmd(&b, VK_COMMAND_TYPE_vkCreateFence_EXT, 0);
-   w64(&b, ID_DEVICE);
-   w64(&b, 0);
+   ts_cmd(&b, VK_COMMAND_TYPE_vkCreateFence_EXT, 0);
+   ts_u64(&b, ID_DEVICE);
+   ts_u64(&b, 0);
    CHECK(!run_stream(&env, &b, b.len, &why));
    CHECK(strcmp(why, "missing required pointer") == 0);
    b.len = 0;
-   w_cmd(&b, VK_COMMAND_TYPE_vkCmdSetViewport_EXT, 0);
-   w64(&b, ID_CMD);
-   w32(&b, 0);
-   w32(&b, 2);
-   w64(&b, 0);
+   ts_cmd(&b, VK_COMMAND_TYPE_vkCmdSetViewport_EXT, 0);
+   ts_u64(&b, ID_CMD);
+   ts_u32(&b, 0);
+   ts_u32(&b, 2);
+   ts_u64(&b, 0);
    CHECK(!run_stream(&env, &b, b.len, &why));
    CHECK(strcmp(why, "missing required array") == 0);
 
    /* allocation callbacks are never sent by Mesa */
    b.len = 0;
-   w_cmd(&b, VK_COMMAND_TYPE_vkDestroyFence_EXT, 0);
-   w64(&b, ID_DEVICE);
-   w64(&b, ID_FENCE);
-   w64(&b, 1);
+   ts_cmd(&b, VK_COMMAND_TYPE_vkDestroyFence_EXT, 0);
+   ts_u64(&b, ID_DEVICE);
+   ts_u64(&b, ID_FENCE);
+   ts_u64(&b, 1);
    CHECK(!run_stream(&env, &b, b.len, &why));
 
    /* endless pNext chain */
    b.len = 0;
-   w_cmd(&b, VK_COMMAND_TYPE_vkCreateFence_EXT, 0);
-   w64(&b, ID_DEVICE);
-   w64(&b, 1);
-   w32(&b, VK_STRUCTURE_TYPE_FENCE_CREATE_INFO);
+   ts_cmd(&b, VK_COMMAND_TYPE_vkCreateFence_EXT, 0);
+   ts_u64(&b, ID_DEVICE);
+   ts_u64(&b, 1);
+   ts_u32(&b, VK_STRUCTURE_TYPE_FENCE_CREATE_INFO);
    for (int i = 0; i < 300; i++) {
-      w64(&b, 1);
-      w32(&b, VK_STRUCTURE_TYPE_EXPORT_FENCE_CREATE_INFO);
+      ts_u64(&b, 1);
+      ts_u32(&b, VK_STRUCTURE_TYPE_EXPORT_FENCE_CREATE_INFO);
    }
    CHECK(!run_stream(&env, &b, b.len, &why));
    CHECK(strcmp(why, "pNext chain too long") == 0);
@@ -744,21 +696,21 @@ test_bad_input(void)
    /* a long but valid chain (Mesa chains ~100 feature structs): members of
     * the elements come last, innermost first */
    b.len = 0;
-   w_cmd(&b, VK_COMMAND_TYPE_vkCreateFence_EXT, 0);
-   w64(&b, ID_DEVICE);
-   w64(&b, 1);
-   w32(&b, VK_STRUCTURE_TYPE_FENCE_CREATE_INFO);
+   ts_cmd(&b, VK_COMMAND_TYPE_vkCreateFence_EXT, 0);
+   ts_u64(&b, ID_DEVICE);
+   ts_u64(&b, 1);
+   ts_u32(&b, VK_STRUCTURE_TYPE_FENCE_CREATE_INFO);
    for (int i = 0; i < 150; i++) {
-      w64(&b, 1);
-      w32(&b, VK_STRUCTURE_TYPE_EXPORT_FENCE_CREATE_INFO);
+      ts_u64(&b, 1);
+      ts_u32(&b, VK_STRUCTURE_TYPE_EXPORT_FENCE_CREATE_INFO);
    }
-   w64(&b, 0);
+   ts_u64(&b, 0);
    for (int i = 149; i >= 0; i--)
-      w32(&b, (uint32_t)i); /* handleTypes of element i */
-   w32(&b, 0); /* VkFenceCreateInfo::flags */
-   w64(&b, 0);
-   w64(&b, 1); /* pFence */
-   w64(&b, 777);
+      ts_u32(&b, (uint32_t)i); /* handleTypes of element i */
+   ts_u32(&b, 0); /* VkFenceCreateInfo::flags */
+   ts_u64(&b, 0);
+   ts_u64(&b, 1); /* pFence */
+   ts_u64(&b, 777);
    {
       struct vn_cs_decoder dec;
       dec_init(&env, &dec, &b, b.len);
@@ -775,8 +727,8 @@ test_bad_input(void)
 
    /* a command the host does not expose */
    b.len = 0;
-   w_cmd(&b, VK_COMMAND_TYPE_vkDeviceWaitIdle_EXT, 0);
-   w64(&b, ID_DEVICE);
+   ts_cmd(&b, VK_COMMAND_TYPE_vkDeviceWaitIdle_EXT, 0);
+   ts_u64(&b, ID_DEVICE);
    CHECK(!run_stream(&env, &b, b.len, &why));
 
    CHECK(vn_object_table_count(env.ctx.objects) == 7);
@@ -790,14 +742,14 @@ test_mutations(void)
 {
    struct test_env env;
    env_init(&env);
-   struct wbuf seeds[3] = { { .len = 0 } };
+   struct test_stream seeds[3] = { { .len = 0 } };
    enc_create_fence(&seeds[0], ID_DEVICE, 900, false);
    enc_clear_color(&seeds[1], 2);
    enc_create_fence(&seeds[2], ID_DEVICE, 901, true);
    enc_clear_color(&seeds[2], 1);
    uint64_t rng = 0x12345678;
    for (int iter = 0; iter < 3000; iter++) {
-      const struct wbuf *seed = &seeds[iter % 3];
+      const struct test_stream *seed = &seeds[iter % 3];
       uint8_t *copy = malloc(seed->len);
       memcpy(copy, seed->data, seed->len);
       for (int k = 0; k < 1 + iter % 4; k++) {

@@ -18,6 +18,7 @@
 #include <vulkan/vulkan.h>
 
 #include "pearvisor/pearvisor.h"
+#include "venus/test_stream.h"
 #include "venus/vn_capset.h"
 
 #define CHECK(cond)                                                                     \
@@ -27,48 +28,6 @@
          exit(1);                                                                       \
       }                                                                                 \
    } while (0)
-
-/* --- a tiny venus encoder --- */
-
-struct enc {
-   uint8_t buf[8192];
-   size_t n;
-};
-
-static void
-put(struct enc *e, const void *p, size_t size)
-{
-   const size_t padded = (size + 3) & ~(size_t)3;
-   CHECK(e->n + padded <= sizeof(e->buf));
-   memcpy(e->buf + e->n, p, size);
-   memset(e->buf + e->n + size, 0, padded - size);
-   e->n += padded;
-}
-
-static void
-u32(struct enc *e, uint32_t v)
-{
-   put(e, &v, 4);
-}
-
-static void
-u64(struct enc *e, uint64_t v)
-{
-   put(e, &v, 8);
-}
-
-static void
-f32(struct enc *e, float v)
-{
-   put(e, &v, 4);
-}
-
-static void
-cmd(struct enc *e, uint32_t type, bool reply)
-{
-   u32(e, type);
-   u32(e, reply ? 1 : 0);
-}
 
 enum {
    CMD_CREATE_INSTANCE = 0,
@@ -89,15 +48,15 @@ enum {
 };
 
 static void
-set_reply(struct enc *e, uint32_t res_id, uint64_t size)
+set_reply(struct test_stream *e, uint32_t res_id, uint64_t size)
 {
-   cmd(e, CMD_SET_REPLY, false);
-   u64(e, 1);
-   u32(e, res_id);
-   u64(e, 0);
-   u64(e, size);
-   cmd(e, CMD_SEEK_REPLY, false);
-   u64(e, 0);
+   ts_cmd(e, CMD_SET_REPLY, 0);
+   ts_u64(e, 1);
+   ts_u32(e, res_id);
+   ts_u64(e, 0);
+   ts_u64(e, size);
+   ts_cmd(e, CMD_SEEK_REPLY, 0);
+   ts_u64(e, 0);
 }
 
 /* --- test harness --- */
@@ -174,44 +133,44 @@ test_bad_streams(struct pv_renderer *r)
 {
    CHECK(pv_context_create(r, 2, PV_CAPSET_VENUS, "bad") == 0);
    CHECK(pv_context_create(r, 2, PV_CAPSET_VENUS, "dup") == -EEXIST);
-   struct enc e = {0};
-   cmd(&e, 99999, false); /* unknown command */
-   CHECK(pv_context_submit(r, 2, e.buf, e.n) == -EINVAL);
+   struct test_stream e = {0};
+   ts_cmd(&e, 99999, 0); /* unknown command */
+   CHECK(pv_context_submit(r, 2, e.data, e.len) == -EINVAL);
    CHECK(pv_context_is_lost(r, 2));
-   CHECK(pv_context_submit(r, 2, e.buf, e.n) == -ENODEV);
+   CHECK(pv_context_submit(r, 2, e.data, e.len) == -ENODEV);
    pv_context_destroy(r, 2);
 
    /* truncated command, and a reply without a reply stream */
    CHECK(pv_context_create(r, 3, PV_CAPSET_VENUS, "bad2") == 0);
-   e.n = 0;
-   cmd(&e, CMD_ENUMERATE_INSTANCE_VERSION, true);
-   u64(&e, 1);
-   CHECK(pv_context_submit(r, 3, e.buf, e.n) == -EINVAL);
+   e.len = 0;
+   ts_cmd(&e, CMD_ENUMERATE_INSTANCE_VERSION, TS_REPLY);
+   ts_u64(&e, 1);
+   CHECK(pv_context_submit(r, 3, e.data, e.len) == -EINVAL);
    CHECK(pv_context_is_lost(r, 3));
    pv_context_destroy(r, 3);
 
    /* a ring outside its resource */
    CHECK(pv_context_create(r, 4, PV_CAPSET_VENUS, "bad3") == 0);
    blob(r, 4, 40, 0, 4096);
-   e.n = 0;
-   cmd(&e, CMD_CREATE_RING, false);
-   u64(&e, 1);
-   u64(&e, 1);
-   u32(&e, 1000384000);
-   u64(&e, 0);
-   u32(&e, 0);
-   u32(&e, 40);
-   u64(&e, 0);
-   u64(&e, 4096);
-   u64(&e, 1000);
-   u64(&e, 0);
-   u64(&e, 64);
-   u64(&e, 128);
-   u64(&e, 192);
-   u64(&e, 8192); /* buffer beyond the resource */
-   u64(&e, 0);
-   u64(&e, 0);
-   CHECK(pv_context_submit(r, 4, e.buf, e.n) == -EINVAL);
+   e.len = 0;
+   ts_cmd(&e, CMD_CREATE_RING, 0);
+   ts_u64(&e, 1);
+   ts_u64(&e, 1);
+   ts_u32(&e, 1000384000);
+   ts_u64(&e, 0);
+   ts_u32(&e, 0);
+   ts_u32(&e, 40);
+   ts_u64(&e, 0);
+   ts_u64(&e, 4096);
+   ts_u64(&e, 1000);
+   ts_u64(&e, 0);
+   ts_u64(&e, 64);
+   ts_u64(&e, 128);
+   ts_u64(&e, 192);
+   ts_u64(&e, 8192); /* buffer beyond the resource */
+   ts_u64(&e, 0);
+   ts_u64(&e, 0);
+   CHECK(pv_context_submit(r, 4, e.data, e.len) == -EINVAL);
    pv_context_destroy(r, 4);
    pv_resource_unref(r, 40);
 
@@ -228,21 +187,21 @@ test_bad_streams(struct pv_renderer *r)
 }
 
 static void
-execute_streams(struct enc *e, uint32_t res_id, uint64_t offset, uint64_t size,
+execute_streams(struct test_stream *e, uint32_t res_id, uint64_t offset, uint64_t size,
                 const uint64_t *reply_pos)
 {
-   cmd(e, CMD_EXECUTE_COMMAND_STREAMS, false);
-   u32(e, 1);
-   u64(e, 1);
-   u32(e, res_id);
-   u64(e, offset);
-   u64(e, size);
-   u64(e, reply_pos ? 1 : 0);
+   ts_cmd(e, CMD_EXECUTE_COMMAND_STREAMS, 0);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u32(e, res_id);
+   ts_u64(e, offset);
+   ts_u64(e, size);
+   ts_u64(e, reply_pos ? 1 : 0);
    if (reply_pos)
-      u64(e, *reply_pos);
-   u32(e, 0);
-   u64(e, 0);
-   u32(e, 0);
+      ts_u64(e, *reply_pos);
+   ts_u32(e, 0);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
 }
 
 /* Commands in shared memory, run with vkExecuteCommandStreamsMESA; nesting
@@ -251,37 +210,37 @@ static void
 test_execute_streams(struct pv_renderer *r, uint32_t ctx_id, const uint8_t *reply)
 {
    uint8_t *shm = blob(r, ctx_id, 12, 0, 4096);
-   struct enc c = {0};
-   cmd(&c, CMD_ENUMERATE_INSTANCE_VERSION, true);
-   u64(&c, 1);
-   memcpy(shm + 64, c.buf, c.n);
+   struct test_stream c = {0};
+   ts_cmd(&c, CMD_ENUMERATE_INSTANCE_VERSION, TS_REPLY);
+   ts_u64(&c, 1);
+   memcpy(shm + 64, c.data, c.len);
 
    const uint64_t pos = 256;
-   struct enc e = {0};
+   struct test_stream e = {0};
    set_reply(&e, 1, 65536);
-   execute_streams(&e, 12, 64, c.n, &pos);
-   CHECK(pv_context_submit(r, ctx_id, e.buf, e.n) == 0);
+   execute_streams(&e, 12, 64, c.len, &pos);
+   CHECK(pv_context_submit(r, ctx_id, e.data, e.len) == 0);
    CHECK(*reply_u32(reply, 64) == CMD_ENUMERATE_INSTANCE_VERSION);
    CHECK(*reply_u32(reply, 64 + 4) >= VK_API_VERSION_1_1);
 
    /* out of the resource's bounds: lost */
    CHECK(pv_context_create(r, 6, PV_CAPSET_VENUS, "exec") == 0);
    pv_context_attach_resource(r, 6, 12);
-   e.n = 0;
+   e.len = 0;
    execute_streams(&e, 12, 4000, 200, NULL);
-   CHECK(pv_context_submit(r, 6, e.buf, e.n) == -EINVAL);
+   CHECK(pv_context_submit(r, 6, e.data, e.len) == -EINVAL);
    pv_context_destroy(r, 6);
 
    /* a stream executing itself */
    CHECK(pv_context_create(r, 6, PV_CAPSET_VENUS, "nest") == 0);
    pv_context_attach_resource(r, 6, 12);
-   struct enc n = {0};
+   struct test_stream n = {0};
    execute_streams(&n, 12, 1024, 0, NULL);
-   const uint64_t n_size = n.n;
-   n.n = 0;
+   const uint64_t n_size = n.len;
+   n.len = 0;
    execute_streams(&n, 12, 1024, n_size, NULL);
-   memcpy(shm + 1024, n.buf, n.n);
-   CHECK(pv_context_submit(r, 6, n.buf, n.n) == -EINVAL);
+   memcpy(shm + 1024, n.data, n.len);
+   CHECK(pv_context_submit(r, 6, n.data, n.len) == -EINVAL);
    pv_context_destroy(r, 6);
    pv_resource_unref(r, 12);
 }
@@ -292,47 +251,47 @@ test_ring(struct pv_renderer *r, uint32_t ctx_id)
    uint8_t *shm = blob(r, ctx_id, 10, 0, 8192);
    const uint64_t head = 0, tail = 64, status = 128, buffer = 192, buffer_size = 4096;
    const uint64_t extra = buffer + buffer_size;
-   struct enc e = {0};
-   cmd(&e, CMD_CREATE_RING, false);
-   u64(&e, 7); /* ring id */
-   u64(&e, 1);
-   u32(&e, 1000384000);
-   u64(&e, 0);
-   u32(&e, 0);
-   u32(&e, 10);
-   u64(&e, 0);
-   u64(&e, 8192);
-   u64(&e, 10ull * 1000 * 1000); /* idle after 10 ms */
-   u64(&e, head);
-   u64(&e, tail);
-   u64(&e, status);
-   u64(&e, buffer);
-   u64(&e, buffer_size);
-   u64(&e, extra);
-   u64(&e, 4);
-   CHECK(pv_context_submit(r, ctx_id, e.buf, e.n) == 0);
+   struct test_stream e = {0};
+   ts_cmd(&e, CMD_CREATE_RING, 0);
+   ts_u64(&e, 7); /* ring id */
+   ts_u64(&e, 1);
+   ts_u32(&e, 1000384000);
+   ts_u64(&e, 0);
+   ts_u32(&e, 0);
+   ts_u32(&e, 10);
+   ts_u64(&e, 0);
+   ts_u64(&e, 8192);
+   ts_u64(&e, 10ull * 1000 * 1000); /* idle after 10 ms */
+   ts_u64(&e, head);
+   ts_u64(&e, tail);
+   ts_u64(&e, status);
+   ts_u64(&e, buffer);
+   ts_u64(&e, buffer_size);
+   ts_u64(&e, extra);
+   ts_u64(&e, 4);
+   CHECK(pv_context_submit(r, ctx_id, e.data, e.len) == 0);
 
    atomic_uint *h = (atomic_uint *)(shm + head), *t = (atomic_uint *)(shm + tail);
    atomic_uint *st = (atomic_uint *)(shm + status), *x = (atomic_uint *)(shm + extra);
    /* a command through the ring, wrapping around the end of the buffer */
    uint32_t pos = 0;
    for (int round = 0; round < 200; round++) {
-      struct enc c = {0};
-      cmd(&c, CMD_WRITE_RING_EXTRA, false);
-      u64(&c, 7);
-      u64(&c, 0);
-      u32(&c, 1000 + round);
-      for (size_t i = 0; i < c.n; i++)
-         shm[buffer + ((pos + i) & (buffer_size - 1))] = c.buf[i];
-      pos += (uint32_t)c.n;
+      struct test_stream c = {0};
+      ts_cmd(&c, CMD_WRITE_RING_EXTRA, 0);
+      ts_u64(&c, 7);
+      ts_u64(&c, 0);
+      ts_u32(&c, 1000 + round);
+      for (size_t i = 0; i < c.len; i++)
+         shm[buffer + ((pos + i) & (buffer_size - 1))] = c.data[i];
+      pos += (uint32_t)c.len;
       atomic_store_explicit(t, pos, memory_order_release);
       if (atomic_load(st) & 1) {
-         struct enc n = {0};
-         cmd(&n, CMD_NOTIFY_RING, false);
-         u64(&n, 7);
-         u32(&n, pos);
-         u32(&n, 0);
-         CHECK(pv_context_submit(r, ctx_id, n.buf, n.n) == 0);
+         struct test_stream n = {0};
+         ts_cmd(&n, CMD_NOTIFY_RING, 0);
+         ts_u64(&n, 7);
+         ts_u32(&n, pos);
+         ts_u32(&n, 0);
+         CHECK(pv_context_submit(r, ctx_id, n.data, n.len) == 0);
       }
       for (int i = 0; i < 2000 && atomic_load_explicit(h, memory_order_acquire) != pos; i++)
          sleep_ms(1);
@@ -345,18 +304,18 @@ test_ring(struct pv_renderer *r, uint32_t ctx_id)
    CHECK(atomic_load(st) & 1);
 
    /* vkWriteRingExtraMESA through the submit path too */
-   e.n = 0;
-   cmd(&e, CMD_WRITE_RING_EXTRA, false);
-   u64(&e, 7);
-   u64(&e, 0);
-   u32(&e, 4242);
-   CHECK(pv_context_submit(r, ctx_id, e.buf, e.n) == 0);
+   e.len = 0;
+   ts_cmd(&e, CMD_WRITE_RING_EXTRA, 0);
+   ts_u64(&e, 7);
+   ts_u64(&e, 0);
+   ts_u32(&e, 4242);
+   CHECK(pv_context_submit(r, ctx_id, e.data, e.len) == 0);
    CHECK(atomic_load(x) == 4242);
 
-   e.n = 0;
-   cmd(&e, CMD_DESTROY_RING, false);
-   u64(&e, 7);
-   CHECK(pv_context_submit(r, ctx_id, e.buf, e.n) == 0);
+   e.len = 0;
+   ts_cmd(&e, CMD_DESTROY_RING, 0);
+   ts_u64(&e, 7);
+   CHECK(pv_context_submit(r, ctx_id, e.data, e.len) == 0);
    pv_resource_unref(r, 10);
 }
 
@@ -371,11 +330,11 @@ submit_loop(void *data)
 {
    struct submitter *s = data;
    for (int i = 0; i < 300; i++) {
-      struct enc e = {0};
+      struct test_stream e = {0};
       set_reply(&e, 1, 65536);
-      cmd(&e, CMD_ENUMERATE_INSTANCE_VERSION, true);
-      u64(&e, 1);
-      if (pv_context_submit(s->r, s->ctx_id, e.buf, e.n) != 0)
+      ts_cmd(&e, CMD_ENUMERATE_INSTANCE_VERSION, TS_REPLY);
+      ts_u64(&e, 1);
+      if (pv_context_submit(s->r, s->ctx_id, e.data, e.len) != 0)
          s->failures++;
    }
    return NULL;
@@ -406,110 +365,110 @@ test_vulkan(struct pv_renderer *r, struct fences *fences)
    uint8_t *reply = blob(r, ctx, 1, 0, 65536);
 
    /* vkEnumerateInstanceVersion */
-   struct enc e = {0};
+   struct test_stream e = {0};
    set_reply(&e, 1, 65536);
-   cmd(&e, CMD_ENUMERATE_INSTANCE_VERSION, true);
-   u64(&e, 1);
-   CHECK(pv_context_submit(r, ctx, e.buf, e.n) == 0);
+   ts_cmd(&e, CMD_ENUMERATE_INSTANCE_VERSION, TS_REPLY);
+   ts_u64(&e, 1);
+   CHECK(pv_context_submit(r, ctx, e.data, e.len) == 0);
    CHECK(*reply_u32(reply, 0) == CMD_ENUMERATE_INSTANCE_VERSION);
    CHECK(*reply_u32(reply, 1) == VK_SUCCESS);
    CHECK(*reply_u32(reply, 4) >= VK_API_VERSION_1_1);
 
    /* vkCreateInstance(id 100) */
-   e.n = 0;
+   e.len = 0;
    set_reply(&e, 1, 65536);
-   cmd(&e, CMD_CREATE_INSTANCE, true);
-   u64(&e, 1);
-   u32(&e, VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO);
-   u64(&e, 0);
-   u32(&e, 0);
-   u64(&e, 0); /* no application info */
-   u32(&e, 0);
-   u64(&e, 0);
-   u32(&e, 0);
-   u64(&e, 0);
-   u64(&e, 0); /* allocator */
-   u64(&e, 1);
-   u64(&e, 100);
-   CHECK(pv_context_submit(r, ctx, e.buf, e.n) == 0);
+   ts_cmd(&e, CMD_CREATE_INSTANCE, TS_REPLY);
+   ts_u64(&e, 1);
+   ts_u32(&e, VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO);
+   ts_u64(&e, 0);
+   ts_u32(&e, 0);
+   ts_u64(&e, 0); /* no application info */
+   ts_u32(&e, 0);
+   ts_u64(&e, 0);
+   ts_u32(&e, 0);
+   ts_u64(&e, 0);
+   ts_u64(&e, 0); /* allocator */
+   ts_u64(&e, 1);
+   ts_u64(&e, 100);
+   CHECK(pv_context_submit(r, ctx, e.data, e.len) == 0);
    CHECK(*reply_u32(reply, 0) == CMD_CREATE_INSTANCE);
    CHECK(*reply_u32(reply, 1) == VK_SUCCESS);
 
    /* vkEnumeratePhysicalDevices: count, then ids 200.. */
-   e.n = 0;
+   e.len = 0;
    set_reply(&e, 1, 65536);
-   cmd(&e, CMD_ENUMERATE_PHYSICAL_DEVICES, true);
-   u64(&e, 100);
-   u64(&e, 1);
-   u32(&e, 0);
-   u64(&e, 0);
-   CHECK(pv_context_submit(r, ctx, e.buf, e.n) == 0);
+   ts_cmd(&e, CMD_ENUMERATE_PHYSICAL_DEVICES, TS_REPLY);
+   ts_u64(&e, 100);
+   ts_u64(&e, 1);
+   ts_u32(&e, 0);
+   ts_u64(&e, 0);
+   CHECK(pv_context_submit(r, ctx, e.data, e.len) == 0);
    CHECK(*reply_u32(reply, 1) == VK_SUCCESS);
    const uint32_t count = *reply_u32(reply, 4);
    CHECK(count >= 1 && count < 16);
 
-   e.n = 0;
+   e.len = 0;
    set_reply(&e, 1, 65536);
-   cmd(&e, CMD_ENUMERATE_PHYSICAL_DEVICES, true);
-   u64(&e, 100);
-   u64(&e, 1);
-   u32(&e, count);
-   u64(&e, count);
+   ts_cmd(&e, CMD_ENUMERATE_PHYSICAL_DEVICES, TS_REPLY);
+   ts_u64(&e, 100);
+   ts_u64(&e, 1);
+   ts_u32(&e, count);
+   ts_u64(&e, count);
    for (uint32_t i = 0; i < count; i++)
-      u64(&e, 200 + i);
-   CHECK(pv_context_submit(r, ctx, e.buf, e.n) == 0);
+      ts_u64(&e, 200 + i);
+   CHECK(pv_context_submit(r, ctx, e.data, e.len) == 0);
    CHECK(*reply_u32(reply, 1) == VK_SUCCESS);
 
    /* vkCreateDevice(200 -> 300) with one queue, vkGetDeviceQueue -> 400 */
-   e.n = 0;
+   e.len = 0;
    set_reply(&e, 1, 65536);
-   cmd(&e, CMD_CREATE_DEVICE, true);
-   u64(&e, 200);
-   u64(&e, 1);
-   u32(&e, VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO);
-   u64(&e, 0);
-   u32(&e, 0);
-   u32(&e, 1);
-   u64(&e, 1);
-   u32(&e, VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO);
-   u64(&e, 0);
-   u32(&e, 0);
-   u32(&e, 0);
-   u32(&e, 1);
-   u64(&e, 1);
-   f32(&e, 1.0f);
-   u32(&e, 0);
-   u64(&e, 0);
-   u32(&e, 0);
-   u64(&e, 0);
-   u64(&e, 0); /* no features */
-   u64(&e, 0);
-   u64(&e, 1);
-   u64(&e, 300);
-   cmd(&e, CMD_GET_DEVICE_QUEUE, false);
-   u64(&e, 300);
-   u32(&e, 0);
-   u32(&e, 0);
-   u64(&e, 1);
-   u64(&e, 400);
-   CHECK(pv_context_submit(r, ctx, e.buf, e.n) == 0);
+   ts_cmd(&e, CMD_CREATE_DEVICE, TS_REPLY);
+   ts_u64(&e, 200);
+   ts_u64(&e, 1);
+   ts_u32(&e, VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO);
+   ts_u64(&e, 0);
+   ts_u32(&e, 0);
+   ts_u32(&e, 1);
+   ts_u64(&e, 1);
+   ts_u32(&e, VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO);
+   ts_u64(&e, 0);
+   ts_u32(&e, 0);
+   ts_u32(&e, 0);
+   ts_u32(&e, 1);
+   ts_u64(&e, 1);
+   ts_f32(&e, 1.0f);
+   ts_u32(&e, 0);
+   ts_u64(&e, 0);
+   ts_u32(&e, 0);
+   ts_u64(&e, 0);
+   ts_u64(&e, 0); /* no features */
+   ts_u64(&e, 0);
+   ts_u64(&e, 1);
+   ts_u64(&e, 300);
+   ts_cmd(&e, CMD_GET_DEVICE_QUEUE, 0);
+   ts_u64(&e, 300);
+   ts_u32(&e, 0);
+   ts_u32(&e, 0);
+   ts_u64(&e, 1);
+   ts_u64(&e, 400);
+   CHECK(pv_context_submit(r, ctx, e.data, e.len) == 0);
    CHECK(*reply_u32(reply, 0) == CMD_CREATE_DEVICE);
    CHECK(*reply_u32(reply, 1) == VK_SUCCESS);
 
    /* vkAllocateMemory(300 -> 500): lavapipe's type 0 is host-visible */
-   e.n = 0;
+   e.len = 0;
    set_reply(&e, 1, 65536);
-   cmd(&e, CMD_ALLOCATE_MEMORY, true);
-   u64(&e, 300);
-   u64(&e, 1);
-   u32(&e, VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO);
-   u64(&e, 0);
-   u64(&e, 65536);
-   u32(&e, 0);
-   u64(&e, 0);
-   u64(&e, 1);
-   u64(&e, 500);
-   CHECK(pv_context_submit(r, ctx, e.buf, e.n) == 0);
+   ts_cmd(&e, CMD_ALLOCATE_MEMORY, TS_REPLY);
+   ts_u64(&e, 300);
+   ts_u64(&e, 1);
+   ts_u32(&e, VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO);
+   ts_u64(&e, 0);
+   ts_u64(&e, 65536);
+   ts_u32(&e, 0);
+   ts_u64(&e, 0);
+   ts_u64(&e, 1);
+   ts_u64(&e, 500);
+   CHECK(pv_context_submit(r, ctx, e.data, e.len) == 0);
    CHECK(*reply_u32(reply, 1) == VK_SUCCESS);
 
    /* its HOST3D blob is the very memfd behind the VkDeviceMemory */
@@ -530,12 +489,12 @@ test_vulkan(struct pv_renderer *r, struct fences *fences)
    CHECK(pv_resource_create_blob(r, &bad) < 0);
 
    /* vkFreeMemory: the memory is gone, the exported blob stays valid */
-   e.n = 0;
-   cmd(&e, 22, false);
-   u64(&e, 300);
-   u64(&e, 500);
-   u64(&e, 0);
-   CHECK(pv_context_submit(r, ctx, e.buf, e.n) == 0);
+   e.len = 0;
+   ts_cmd(&e, 22, 0);
+   ts_u64(&e, 300);
+   ts_u64(&e, 500);
+   ts_u64(&e, 0);
+   CHECK(pv_context_submit(r, ctx, e.data, e.len) == 0);
    CHECK(mem[123] == 0x5a);
    const struct pv_blob_args freed = {.res_id = 4, .ctx_id = ctx, .blob_mem = PV_BLOB_MEM_HOST3D,
                                       .blob_id = 500, .size = 4096};
@@ -560,11 +519,11 @@ test_vulkan(struct pv_renderer *r, struct fences *fences)
    CHECK(!pv_context_is_lost(r, ctx));
 
    /* context 1 still works after the others were lost */
-   e.n = 0;
+   e.len = 0;
    set_reply(&e, 1, 65536);
-   cmd(&e, CMD_ENUMERATE_INSTANCE_VERSION, true);
-   u64(&e, 1);
-   CHECK(pv_context_submit(r, ctx, e.buf, e.n) == 0);
+   ts_cmd(&e, CMD_ENUMERATE_INSTANCE_VERSION, TS_REPLY);
+   ts_u64(&e, 1);
+   CHECK(pv_context_submit(r, ctx, e.data, e.len) == 0);
    CHECK(*reply_u32(reply, 1) == VK_SUCCESS);
 
    /* a ring left running, the device, memory and instance left behind: all
