@@ -7,16 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "test_check.h"
 #include "vgpu.h"
-
-static int failures;
-#define CHECK(cond)                                                            \
-   do {                                                                        \
-      if (!(cond)) {                                                           \
-         fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-         failures++;                                                           \
-      }                                                                        \
-   } while (0)
 
 #define GUEST_BASE 0x100000ull
 #define GUEST_SIZE (4u << 20)
@@ -496,10 +488,5 @@ int main(void)
    test_cursor();
    test_blobs();
    test_3d_without_renderer();
-   if (failures) {
-      fprintf(stderr, "%d check(s) failed\n", failures);
-      return 1;
-   }
-   printf("vgpu: all tests passed\n");
-   return 0;
+   return test_report("vgpu");
 }

@@ -7,16 +7,8 @@
 #include <string.h>
 
 #include "fake_renderer.h"
+#include "test_check.h"
 #include "vgpu.h"
-
-static int failures;
-#define CHECK(cond)                                                            \
-   do {                                                                        \
-      if (!(cond)) {                                                           \
-         fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-         failures++;                                                           \
-      }                                                                        \
-   } while (0)
 
 #define GUEST_BASE 0x100000ull
 #define GUEST_SIZE (1u << 20)
@@ -249,10 +241,5 @@ int main(void)
    pv_vgpu_destroy(dev);
    CHECK(rend->unrefs == 3); /* blobs 11 and 13 dropped by destroy */
    pv_renderer_destroy(rend);
-   if (failures) {
-      fprintf(stderr, "%d check(s) failed\n", failures);
-      return 1;
-   }
-   printf("vgpu_3d: all tests passed\n");
-   return 0;
+   return test_report("vgpu_3d");
 }

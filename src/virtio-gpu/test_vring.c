@@ -11,16 +11,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "test_check.h"
 #include "vring.h"
-
-static int failures;
-#define CHECK(cond)                                                            \
-   do {                                                                        \
-      if (!(cond)) {                                                           \
-         fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-         failures++;                                                           \
-      }                                                                        \
-   } while (0)
 
 #define MEM 0x10000u
 #define UVA 0x7000000u
@@ -154,10 +146,5 @@ int main(void)
    CHECK(read(vq.call_fd, &v, sizeof(v)) == sizeof(v) && v == 1);
    close(vq.call_fd);
 
-   if (failures) {
-      fprintf(stderr, "%d check(s) failed\n", failures);
-      return 1;
-   }
-   printf("vring: all tests passed\n");
-   return 0;
+   return test_report("vring");
 }
