@@ -549,20 +549,40 @@ void vgpu_scanout_set(struct pv_vgpu *dev, uint32_t id, struct vgpu_scanout *ns)
       scanout_update(dev, id, res, &s->r);
 }
 
+/*
+ * What SET_SCANOUT and SET_SCANOUT_BLOB share: checks the scanout id and
+ * disables the scanout for resource 0. Returns the resource to show (a blob
+ * one or not, as `blob` says), or NULL with the response in *resp.
+ */
+static struct vgpu_res *scanout_target(struct pv_vgpu *dev, uint32_t scanout_id,
+                                       uint32_t resource_id, bool blob, uint32_t *resp)
+{
+   if (scanout_id >= dev->cfg.num_scanouts) {
+      *resp = VIRTIO_GPU_RESP_ERR_INVALID_SCANOUT_ID;
+      return NULL;
+   }
+   if (resource_id == 0) {
+      scanout_disable(dev, scanout_id);
+      *resp = VIRTIO_GPU_RESP_OK_NODATA;
+      return NULL;
+   }
+   struct vgpu_res *res = vgpu_res_find(dev, resource_id);
+   if (!res || res->blob != blob) {
+      *resp = VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
+      return NULL;
+   }
+   return res;
+}
+
 static uint32_t cmd_set_scanout(struct pv_vgpu *dev, struct vgpu_req *req)
 {
    struct virtio_gpu_set_scanout c;
    if (!req_get(req, &c, sizeof(c)))
       return VIRTIO_GPU_RESP_ERR_UNSPEC;
-   if (c.scanout_id >= dev->cfg.num_scanouts)
-      return VIRTIO_GPU_RESP_ERR_INVALID_SCANOUT_ID;
-   if (c.resource_id == 0) {
-      scanout_disable(dev, c.scanout_id);
-      return VIRTIO_GPU_RESP_OK_NODATA;
-   }
-   struct vgpu_res *res = vgpu_res_find(dev, c.resource_id);
-   if (!res || res->blob)
-      return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
+   uint32_t resp;
+   struct vgpu_res *res = scanout_target(dev, c.scanout_id, c.resource_id, false, &resp);
+   if (!res)
+      return resp;
    if (c.r.width == 0 || c.r.height == 0 || !vgpu_rect_inside(&c.r, res->width, res->height))
       return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
    struct vgpu_scanout ns = {.res_id = res->id, .r = c.r};
@@ -575,15 +595,10 @@ static uint32_t cmd_set_scanout_blob(struct pv_vgpu *dev, struct vgpu_req *req)
    struct virtio_gpu_set_scanout_blob c;
    if (!req_get(req, &c, sizeof(c)))
       return VIRTIO_GPU_RESP_ERR_UNSPEC;
-   if (c.scanout_id >= dev->cfg.num_scanouts)
-      return VIRTIO_GPU_RESP_ERR_INVALID_SCANOUT_ID;
-   if (c.resource_id == 0) {
-      scanout_disable(dev, c.scanout_id);
-      return VIRTIO_GPU_RESP_OK_NODATA;
-   }
-   struct vgpu_res *res = vgpu_res_find(dev, c.resource_id);
-   if (!res || !res->blob)
-      return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
+   uint32_t resp;
+   struct vgpu_res *res = scanout_target(dev, c.scanout_id, c.resource_id, true, &resp);
+   if (!res)
+      return resp;
    if (!vgpu_format_supported(c.format) || c.width == 0 || c.height == 0 || c.width > MAX_DIM ||
        c.height > MAX_DIM || c.strides[0] < c.width * 4 || c.r.width == 0 || c.r.height == 0 ||
        !vgpu_rect_inside(&c.r, c.width, c.height))
