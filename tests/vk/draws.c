@@ -37,22 +37,13 @@ static void make_push(uint32_t *rng, struct push *p)
 
 static VkResult run(struct vkt_ctx *ctx)
 {
-   struct vkt_image img;
-   VkRenderPass pass;
-   VkFramebuffer fb;
+   struct vkt_target target;
    VkPipelineLayout layout;
    VkShaderModule vert, frag;
    VkPipeline pipeline;
    VkCommandBuffer cmd;
 
-   VKT_CHECK(vkt_create_image(ctx, VK_FORMAT_R8G8B8A8_UNORM, W, H,
-                              VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT |
-                                 VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
-                              &img));
-   VKT_CHECK(vkt_create_color_pass(ctx, img.format, VK_ATTACHMENT_LOAD_OP_CLEAR,
-                                   VK_IMAGE_LAYOUT_UNDEFINED,
-                                   VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, &pass));
-   VKT_CHECK(vkt_create_framebuffer(ctx, pass, &img, &fb));
+   VKT_CHECK(vkt_create_target(ctx, W, H, &target));
    VKT_CHECK(vkt_create_pipeline_layout(ctx, 0, NULL, VK_SHADER_STAGE_VERTEX_BIT,
                                         sizeof(struct push), &layout));
    VKT_CHECK(vkt_create_shader(ctx, spv_pc_tri_vert, sizeof(spv_pc_tri_vert), &vert));
@@ -61,7 +52,7 @@ static VkResult run(struct vkt_ctx *ctx)
       .vert = vert,
       .frag = frag,
       .layout = layout,
-      .pass = pass,
+      .pass = target.pass,
       .width = W,
       .height = H,
       .topology = VK_PRIMITIVE_TOPOLOGY_TRIANGLE_LIST,
@@ -69,19 +60,11 @@ static VkResult run(struct vkt_ctx *ctx)
    };
    VKT_CHECK(vkt_create_graphics_pipeline(ctx, &desc, &pipeline));
 
-   VkClearValue clear = { .color = { .float32 = { 0.0f, 0.0f, 0.0f, 1.0f } } };
-   VkRenderPassBeginInfo begin = {
-      .sType = VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO,
-      .renderPass = pass,
-      .framebuffer = fb,
-      .renderArea = { { 0, 0 }, { W, H } },
-      .clearValueCount = 1,
-      .pClearValues = &clear,
-   };
+   const float clear[4] = { 0.0f, 0.0f, 0.0f, 1.0f };
    uint32_t rng = 12345;
 
    VKT_CHECK(vkt_begin_once(ctx, &cmd));
-   vkCmdBeginRenderPass(cmd, &begin, VK_SUBPASS_CONTENTS_INLINE);
+   vkt_begin_target(cmd, &target, clear);
    vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, pipeline);
    for (int i = 0; i < DRAWS; i++) {
       struct push p;
@@ -93,7 +76,8 @@ static VkResult run(struct vkt_ctx *ctx)
    VKT_CHECK(vkt_end_once(ctx, cmd));
 
    uint8_t px[W * H * 4];
-   VKT_CHECK(vkt_read_image(ctx, &img, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, px, sizeof(px)));
+   VKT_CHECK(vkt_read_image(ctx, &target.img, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, px,
+                            sizeof(px)));
    unsigned covered = 0;
    for (size_t i = 0; i < W * H; i++)
       covered += (px[i * 4] | px[i * 4 + 1] | px[i * 4 + 2]) != 0;

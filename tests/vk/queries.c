@@ -63,26 +63,18 @@ static void draw(VkCommandBuffer cmd, VkPipelineLayout layout, float x, float y)
    vkCmdDraw(cmd, 3, 1, 0, 0);
 }
 
-static void record(VkCommandBuffer cmd, VkRenderPass pass, VkFramebuffer fb,
-                   VkPipelineLayout layout, VkPipeline pipeline, VkQueryPool occ, VkQueryPool ts,
-                   bool timestamps, VkBuffer results)
+static void record(VkCommandBuffer cmd, const struct vkt_target *target, VkPipelineLayout layout,
+                   VkPipeline pipeline, VkQueryPool occ, VkQueryPool ts, bool timestamps,
+                   VkBuffer results)
 {
-   VkClearValue clear = { .color = { .float32 = { 0.0f, 0.0f, 0.0f, 1.0f } } };
-   VkRenderPassBeginInfo begin = {
-      .sType = VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO,
-      .renderPass = pass,
-      .framebuffer = fb,
-      .renderArea = { { 0, 0 }, { W, H } },
-      .clearValueCount = 1,
-      .pClearValues = &clear,
-   };
+   const float clear[4] = { 0.0f, 0.0f, 0.0f, 1.0f };
 
    vkCmdResetQueryPool(cmd, occ, 0, OCC);
    if (timestamps) {
       vkCmdResetQueryPool(cmd, ts, 0, TS);
       vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, ts, 0);
    }
-   vkCmdBeginRenderPass(cmd, &begin, VK_SUBPASS_CONTENTS_INLINE);
+   vkt_begin_target(cmd, target, clear);
    vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, pipeline);
    vkCmdBeginQuery(cmd, occ, 0, VK_QUERY_CONTROL_PRECISE_BIT);
    draw(cmd, layout, -0.5f, -0.5f);
@@ -108,31 +100,22 @@ static void record(VkCommandBuffer cmd, VkRenderPass pass, VkFramebuffer fb,
 
 static VkResult run(struct vkt_ctx *ctx)
 {
-   struct vkt_image img;
+   struct vkt_target target;
    struct vkt_buffer results;
-   VkRenderPass pass;
-   VkFramebuffer fb;
    VkPipelineLayout layout;
    VkPipeline pipeline;
    VkQueryPool occ, ts;
    VkCommandBuffer cmd;
    const bool timestamps = ctx->timestamp_valid_bits != 0;
 
-   VKT_CHECK(vkt_create_image(ctx, VK_FORMAT_R8G8B8A8_UNORM, W, H,
-                              VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT |
-                                 VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
-                              &img));
-   VKT_CHECK(vkt_create_color_pass(ctx, img.format, VK_ATTACHMENT_LOAD_OP_CLEAR,
-                                   VK_IMAGE_LAYOUT_UNDEFINED,
-                                   VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, &pass));
-   VKT_CHECK(vkt_create_framebuffer(ctx, pass, &img, &fb));
-   VKT_CHECK(create_pipeline(ctx, pass, &layout, &pipeline));
+   VKT_CHECK(vkt_create_target(ctx, W, H, &target));
+   VKT_CHECK(create_pipeline(ctx, target.pass, &layout, &pipeline));
    VKT_CHECK(create_pool(ctx, VK_QUERY_TYPE_OCCLUSION, OCC, &occ));
    VKT_CHECK(create_pool(ctx, VK_QUERY_TYPE_TIMESTAMP, TS, &ts));
    VKT_CHECK(vkt_create_host_buffer(ctx, OCC * sizeof(uint64_t), 0, &results));
 
    VKT_CHECK(vkt_begin_once(ctx, &cmd));
-   record(cmd, pass, fb, layout, pipeline, occ, ts, timestamps, results.buffer);
+   record(cmd, &target, layout, pipeline, occ, ts, timestamps, results.buffer);
    VKT_CHECK(vkt_end_once(ctx, cmd));
 
    uint64_t counts[OCC], copied[OCC];

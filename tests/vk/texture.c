@@ -127,14 +127,13 @@ static VkResult make_descriptors(struct vkt_ctx *ctx, const struct vkt_image *te
 
 static VkResult run(struct vkt_ctx *ctx)
 {
-   struct vkt_image tex, img;
+   struct vkt_image tex;
+   struct vkt_target target;
    struct vkt_buffer tint;
    VkDescriptorSetLayout set_layout;
    VkDescriptorSet set;
    VkPipelineLayout layout;
    VkShaderModule vert, frag;
-   VkRenderPass pass;
-   VkFramebuffer fb;
    VkPipeline pipeline;
    VkCommandBuffer cmd;
    const float tint_color[4] = { 1.0f, 0.5f, 1.0f, 1.0f };
@@ -147,14 +146,7 @@ static VkResult run(struct vkt_ctx *ctx)
    memcpy(tint.map, tint_color, sizeof(tint_color));
    VKT_CHECK(make_descriptors(ctx, &tex, &tint, &set_layout, &set));
 
-   VKT_CHECK(vkt_create_image(ctx, VK_FORMAT_R8G8B8A8_UNORM, W, H,
-                              VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT |
-                                 VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
-                              &img));
-   VKT_CHECK(vkt_create_color_pass(ctx, img.format, VK_ATTACHMENT_LOAD_OP_CLEAR,
-                                   VK_IMAGE_LAYOUT_UNDEFINED,
-                                   VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, &pass));
-   VKT_CHECK(vkt_create_framebuffer(ctx, pass, &img, &fb));
+   VKT_CHECK(vkt_create_target(ctx, W, H, &target));
    VKT_CHECK(vkt_create_pipeline_layout(ctx, 1, &set_layout, 0, 0, &layout));
    VKT_CHECK(vkt_create_shader(ctx, spv_quad_vert, sizeof(spv_quad_vert), &vert));
    VKT_CHECK(vkt_create_shader(ctx, spv_tex_frag, sizeof(spv_tex_frag), &frag));
@@ -162,24 +154,16 @@ static VkResult run(struct vkt_ctx *ctx)
       .vert = vert,
       .frag = frag,
       .layout = layout,
-      .pass = pass,
+      .pass = target.pass,
       .width = W,
       .height = H,
       .topology = VK_PRIMITIVE_TOPOLOGY_TRIANGLE_LIST,
    };
    VKT_CHECK(vkt_create_graphics_pipeline(ctx, &desc, &pipeline));
 
-   VkClearValue clear = { .color = { .float32 = { 0.0f, 0.0f, 0.0f, 0.0f } } };
-   VkRenderPassBeginInfo begin = {
-      .sType = VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO,
-      .renderPass = pass,
-      .framebuffer = fb,
-      .renderArea = { { 0, 0 }, { W, H } },
-      .clearValueCount = 1,
-      .pClearValues = &clear,
-   };
+   const float clear[4] = { 0.0f, 0.0f, 0.0f, 0.0f };
    VKT_CHECK(vkt_begin_once(ctx, &cmd));
-   vkCmdBeginRenderPass(cmd, &begin, VK_SUBPASS_CONTENTS_INLINE);
+   vkt_begin_target(cmd, &target, clear);
    vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, pipeline);
    vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, layout, 0, 1, &set, 0, NULL);
    vkCmdDraw(cmd, 6, 1, 0, 0);
@@ -187,7 +171,8 @@ static VkResult run(struct vkt_ctx *ctx)
    VKT_CHECK(vkt_end_once(ctx, cmd));
 
    uint8_t px[W * H * 4];
-   VKT_CHECK(vkt_read_image(ctx, &img, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, px, sizeof(px)));
+   VKT_CHECK(vkt_read_image(ctx, &target.img, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, px,
+                            sizeof(px)));
    /* the quad spans pixels 8..55; its top-left texel is (0, 0, 0 or 255, 255) */
    const uint8_t *tl = px + (9 * W + 9) * 4, *corner = px;
    VKT_EXPECT(tl[3] == 255 && tl[0] < 16 && tl[1] < 16, "quad corner is %u,%u,%u,%u", tl[0],

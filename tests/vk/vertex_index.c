@@ -85,9 +85,7 @@ static VkResult run(struct vkt_ctx *ctx)
    uint32_t idx32[QUADS * 6];
    const float offsets[4][2] = { { 0, 0 }, { 0.9f, 0 }, { 0, 0.9f }, { 0.9f, 0.9f } };
    struct vkt_buffer vstage, vbuf, ibuf16, ibuf32, instbuf;
-   struct vkt_image img;
-   VkRenderPass pass;
-   VkFramebuffer fb;
+   struct vkt_target target;
    VkPipeline pipeline;
    VkCommandBuffer cmd;
 
@@ -105,25 +103,10 @@ static VkResult run(struct vkt_ctx *ctx)
                                     &instbuf));
    memcpy(instbuf.map, offsets, sizeof(offsets));
 
-   VKT_CHECK(vkt_create_image(ctx, VK_FORMAT_R8G8B8A8_UNORM, W, H,
-                              VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT |
-                                 VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
-                              &img));
-   VKT_CHECK(vkt_create_color_pass(ctx, img.format, VK_ATTACHMENT_LOAD_OP_CLEAR,
-                                   VK_IMAGE_LAYOUT_UNDEFINED,
-                                   VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, &pass));
-   VKT_CHECK(vkt_create_framebuffer(ctx, pass, &img, &fb));
-   VKT_CHECK(create_pipeline(ctx, pass, &pipeline));
+   VKT_CHECK(vkt_create_target(ctx, W, H, &target));
+   VKT_CHECK(create_pipeline(ctx, target.pass, &pipeline));
 
-   VkClearValue clear = { .color = { .float32 = { 0.0f, 0.0f, 0.0f, 0.0f } } };
-   VkRenderPassBeginInfo begin = {
-      .sType = VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO,
-      .renderPass = pass,
-      .framebuffer = fb,
-      .renderArea = { { 0, 0 }, { W, H } },
-      .clearValueCount = 1,
-      .pClearValues = &clear,
-   };
+   const float clear[4] = { 0.0f, 0.0f, 0.0f, 0.0f };
    VkBufferCopy region = { 0, 0, sizeof(verts) };
    VkMemoryBarrier upload = {
       .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
@@ -137,7 +120,7 @@ static VkResult run(struct vkt_ctx *ctx)
    vkCmdCopyBuffer(cmd, vstage.buffer, vbuf.buffer, 1, &region);
    vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_VERTEX_INPUT_BIT,
                         0, 1, &upload, 0, NULL, 0, NULL);
-   vkCmdBeginRenderPass(cmd, &begin, VK_SUBPASS_CONTENTS_INLINE);
+   vkt_begin_target(cmd, &target, clear);
    vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, pipeline);
    vkCmdBindVertexBuffers(cmd, 0, 2, vbufs, voffs);
    /* all 16 quads, instances 0 and 1 (lower half of the target) */
@@ -150,7 +133,8 @@ static VkResult run(struct vkt_ctx *ctx)
    VKT_CHECK(vkt_end_once(ctx, cmd));
 
    uint8_t px[W * H * 4];
-   VKT_CHECK(vkt_read_image(ctx, &img, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, px, sizeof(px)));
+   VKT_CHECK(vkt_read_image(ctx, &target.img, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, px,
+                            sizeof(px)));
    unsigned covered = 0;
    for (size_t i = 0; i < W * H; i++)
       covered += px[i * 4 + 3] != 0;

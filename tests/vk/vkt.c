@@ -641,6 +641,34 @@ VkResult vkt_create_framebuffer(struct vkt_ctx *ctx, VkRenderPass pass, const st
    return vkt_track(ctx, VK_OBJECT_TYPE_FRAMEBUFFER, VKT_HANDLE(*out));
 }
 
+VkResult vkt_create_target(struct vkt_ctx *ctx, uint32_t width, uint32_t height,
+                           struct vkt_target *out)
+{
+   VKT_CHECK(vkt_create_image(ctx, VK_FORMAT_R8G8B8A8_UNORM, width, height,
+                              VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT |
+                                 VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
+                              &out->img));
+   VKT_CHECK(vkt_create_color_pass(ctx, out->img.format, VK_ATTACHMENT_LOAD_OP_CLEAR,
+                                   VK_IMAGE_LAYOUT_UNDEFINED,
+                                   VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, &out->pass));
+   return vkt_create_framebuffer(ctx, out->pass, &out->img, &out->fb);
+}
+
+void vkt_begin_target(VkCommandBuffer cmd, const struct vkt_target *t, const float clear_rgba[4])
+{
+   VkClearValue clear;
+   memcpy(clear.color.float32, clear_rgba, sizeof(clear.color.float32));
+   VkRenderPassBeginInfo begin = {
+      .sType = VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO,
+      .renderPass = t->pass,
+      .framebuffer = t->fb,
+      .renderArea = { { 0, 0 }, { t->img.width, t->img.height } },
+      .clearValueCount = 1,
+      .pClearValues = &clear,
+   };
+   vkCmdBeginRenderPass(cmd, &begin, VK_SUBPASS_CONTENTS_INLINE);
+}
+
 VkResult vkt_create_pipeline_layout(struct vkt_ctx *ctx, uint32_t set_layout_count,
                                     const VkDescriptorSetLayout *set_layouts,
                                     VkShaderStageFlags push_stages, uint32_t push_size,

@@ -169,6 +169,22 @@ VkResult vkt_create_color_pass(struct vkt_ctx *ctx, VkFormat format, VkAttachmen
 VkResult vkt_create_framebuffer(struct vkt_ctx *ctx, VkRenderPass pass, const struct vkt_image *img,
                                 VkFramebuffer *out);
 
+/* What most drawing programs render into: an RGBA8 image (color attachment,
+ * transfer source), a render pass that clears it and leaves it in
+ * TRANSFER_SRC_OPTIMAL (ready for vkt_read_image), and its framebuffer. */
+struct vkt_target {
+   struct vkt_image img;
+   VkRenderPass pass;
+   VkFramebuffer fb;
+};
+
+VkResult vkt_create_target(struct vkt_ctx *ctx, uint32_t width, uint32_t height,
+                           struct vkt_target *out);
+
+/* Records the start of the target's render pass over the whole image (inline
+ * contents), clearing it to clear_rgba. */
+void vkt_begin_target(VkCommandBuffer cmd, const struct vkt_target *t, const float clear_rgba[4]);
+
 VkResult vkt_create_pipeline_layout(struct vkt_ctx *ctx, uint32_t set_layout_count,
                                     const VkDescriptorSetLayout *set_layouts,
                                     VkShaderStageFlags push_stages, uint32_t push_size,
