@@ -534,6 +534,18 @@ class Gen:
                 lines.append(ind + '   %s%s = (%s)n;' % (prefix, cnt, siblings[cnt].type))
         lines.append(ind + '}')
 
+    def gen_chain_table(self, name):
+        """The sTypes a struct's pNext chain may hold, shared by its full and
+        partial decoders."""
+        s = self.reg.structs[name]
+        exts = list(self.extenders(name)) if s['stype'] and not s['union'] else []
+        if not exts:
+            return []
+        out = ['static const VkStructureType vn_chain_%s[] = {' % name]
+        out += ['   %s,' % self.reg.structs[e]['stype'] for e in exts]
+        out.append('};\n')
+        return out
+
     def gen_struct_decode(self, name, partial):
         s = self.reg.structs[name]
         sib = {m.name: m for m in s['members']}
@@ -573,13 +585,10 @@ class Gen:
             out.append('      return;')
             out.append('   }')
             out.append('   val->sType = %s;' % s['stype'])
-            exts = [e for e in self.extenders(name)]
+            exts = list(self.extenders(name))
             if exts:
-                out.append('   static const VkStructureType chain[] = {')
-                for e in exts:
-                    out.append('      %s,' % self.reg.structs[e]['stype'])
-                out.append('   };')
-                out.append('   val->pNext = (void *)vn_decode_pnext%s(dec, chain, %d);' % (sfx, len(exts)))
+                out.append('   val->pNext = (void *)vn_decode_pnext%s(dec, vn_chain_%s, %d);' %
+                           (sfx, name, len(exts)))
             else:
                 out.append('   val->pNext = (void *)vn_decode_pnext%s(dec, NULL, 0);' % sfx)
             out.append('   vn_decode_%s_self%s(dec, val);' % (name, sfx))
@@ -1314,6 +1323,8 @@ def main():
 
     # --- struct decoders
     c = list(inc)
+    for s in sorted(set(instr) | set(outstr)):
+        c += g.gen_chain_table(s)
     for s in instr:
         c += g.gen_struct_decode(s, False)
     for s in outstr:

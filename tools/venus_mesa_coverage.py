@@ -106,12 +106,18 @@ def main():
     for m in re.finditer(r'^vn_encode_(Vk\w+?)_pnext(_partial)?\(struct vn_cs_encoder \*enc, const void \*val\)\n\{(.*?)^\}',
                          mesa_txt, re.S | re.M):
         mesa_chains[m.group(1) + (m.group(2) or '')] = re.findall(r'case (VK_STRUCTURE_TYPE_\w+):', m.group(3))
+    # The sTypes each struct's chain accepts live in file-scope tables
+    # (vn_chain_<struct>) that its full and partial decoders share.
+    tables = {}
+    for m in re.finditer(r'^static const VkStructureType vn_chain_(Vk\w+)\[\] = \{(.*?)^\};',
+                         dec_txt, re.S | re.M):
+        tables[m.group(1)] = set(canon(s) for s in re.findall(r'(VK_STRUCTURE_TYPE_\w+),', m.group(2)))
     gen_chains = {}
     for m in re.finditer(r'^vn_decode_(Vk\w+?)(_partial)?\(struct vn_cs_decoder \*dec, \w+ \*val\)\n\{(.*?)^\}',
                          dec_txt, re.S | re.M):
         if 'vn_decode_pnext' in m.group(3):
-            gen_chains[m.group(1) + (m.group(2) or '')] = set(
-                canon(s) for s in re.findall(r'(VK_STRUCTURE_TYPE_\w+),', m.group(3)))
+            used = re.search(r'vn_chain_(Vk\w+)', m.group(3))
+            gen_chains[m.group(1) + (m.group(2) or '')] = tables.get(used.group(1), set()) if used else set()
     for name, cases in sorted(mesa_chains.items()):
         if name not in gen_chains:
             problems.append('no chain decoder for ' + name)
