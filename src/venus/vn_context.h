@@ -212,6 +212,15 @@ void vn_context_destroy_objects(struct vn_context *ctx, struct vn_instance *inst
                                 struct vn_device *dev);
 
 void vn_physical_device_free(struct vn_physical_device *pd);
+
+/* Serializes, process-wide, the Vulkan loader calls that create or destroy
+ * instances and devices or fill their dispatch tables: contexts run on many
+ * threads, and the loader's bookkeeping for them is not safe against
+ * concurrent creation and destruction (pv-vtest crashed in
+ * vkGetDeviceProcAddr while other clients tore down). Innermost lock: never
+ * take another lock while holding it. */
+void vn_loader_lock(void);
+void vn_loader_unlock(void);
 /* Frees a VkDeviceMemory object: host memory, its state, the table entry. */
 void vn_device_memory_destroy(struct vn_context *ctx, struct vn_object *obj);
 /* Retires every pending fence, then joins the fence thread. */

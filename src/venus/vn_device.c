@@ -81,7 +81,11 @@ vn_handle_vkCreateDevice(struct vn_context *ctx, struct vn_command_vkCreateDevic
       return;
    }
    VkDevice handle;
+   vn_loader_lock();
    args->ret = inst->dispatch.vkCreateDevice(args->physicalDevice, &info, NULL, &handle);
+   if (args->ret == VK_SUCCESS)
+      vn_device_dispatch_init(&dev->dispatch, inst->dispatch.vkGetDeviceProcAddr, handle);
+   vn_loader_unlock();
    free(names);
    if (args->ret != VK_SUCCESS) {
       free(dev);
@@ -92,12 +96,13 @@ vn_handle_vkCreateDevice(struct vn_context *ctx, struct vn_command_vkCreateDevic
    dev->instance = inst;
    dev->host_ptr_import = host_ptr;
    memcpy(dev->queue_counts, queue_counts, sizeof(queue_counts));
-   vn_device_dispatch_init(&dev->dispatch, inst->dispatch.vkGetDeviceProcAddr, handle);
 
    struct vn_object *obj = vn_object_table_insert(ctx->objects, id, VK_OBJECT_TYPE_DEVICE,
                                                   (uint64_t)(uintptr_t)handle);
    if (!obj) {
+      vn_loader_lock();
       dev->dispatch.vkDestroyDevice(handle, NULL);
+      vn_loader_unlock();
       free(dev);
       vn_context_set_lost(ctx, "vkCreateDevice: bad or duplicate object id");
       return;
@@ -262,14 +267,18 @@ teardown_fn(struct vn_object *obj, void *data)
       vn_device_memory_destroy(t->ctx, obj);
       return; /* removes obj */
    case PASS_DEVICES:
+      vn_loader_lock();
       obj->device->dispatch.vkDestroyDevice(obj->device->handle, NULL);
+      vn_loader_unlock();
       free(obj->device);
       break;
    case PASS_PHYSICAL_DEVICES:
       vn_physical_device_free(obj->data);
       break;
    case PASS_INSTANCES:
+      vn_loader_lock();
       obj->instance->dispatch.vkDestroyInstance(obj->instance->handle, NULL);
+      vn_loader_unlock();
       free(obj->instance);
       break;
    default:

@@ -5,12 +5,27 @@
  */
 #include <dlfcn.h>
 #include <link.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
 #include "venus/vn_capset.h"
 #include "venus/vn_context.h"
+
+static pthread_mutex_t vn_loader_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+void
+vn_loader_lock(void)
+{
+   pthread_mutex_lock(&vn_loader_mutex);
+}
+
+void
+vn_loader_unlock(void)
+{
+   pthread_mutex_unlock(&vn_loader_mutex);
+}
 
 /* Venus needs Vulkan 1.1 on the host; the protocol carries up to vk.xml's. */
 #define VN_MIN_API_VERSION VK_API_VERSION_1_1
@@ -129,7 +144,11 @@ vn_handle_vkCreateInstance(struct vn_context *ctx, struct vn_command_vkCreateIns
       return;
    }
    VkInstance handle;
+   vn_loader_lock();
    args->ret = vkCreateInstance(&info, NULL, &handle);
+   if (args->ret == VK_SUCCESS)
+      vn_instance_dispatch_init(&inst->dispatch, vkGetInstanceProcAddr, handle);
+   vn_loader_unlock();
    if (args->ret != VK_SUCCESS) {
       free(inst);
       return;
@@ -137,12 +156,13 @@ vn_handle_vkCreateInstance(struct vn_context *ctx, struct vn_command_vkCreateIns
    pin_host_driver();
    inst->handle = handle;
    inst->api_version = api;
-   vn_instance_dispatch_init(&inst->dispatch, vkGetInstanceProcAddr, handle);
 
    struct vn_object *obj = vn_object_table_insert(ctx->objects, id, VK_OBJECT_TYPE_INSTANCE,
                                                   (uint64_t)(uintptr_t)handle);
    if (!obj) {
+      vn_loader_lock();
       inst->dispatch.vkDestroyInstance(handle, NULL);
+      vn_loader_unlock();
       free(inst);
       vn_context_set_lost(ctx, "vkCreateInstance: bad or duplicate object id");
       return;
