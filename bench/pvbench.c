@@ -36,6 +36,10 @@
 
 #define TAG "pvbench"
 #define DEFAULT_HOST_ICD "/usr/share/vulkan/icd.d/lvp_icd.x86_64.json"
+/* Mesa venus sends a command buffer only at vkEndCommandBuffer unless told to
+ * flush every N draws: with it, the host records while the guest still
+ * encodes (docs/vulkan-in-vm.md, "Guest driver settings"). */
+#define DEFAULT_GUEST_ENV "VN_DRAW_CMD_BATCH_LIMIT=1000"
 
 enum path_kind { PATH_NATIVE, PATH_PEARVISOR, PATH_VIRGL };
 
@@ -57,6 +61,7 @@ static const struct workload_def workload_defs[] = {
 struct options {
    const char *venus_icd, *host_icd, *pv_vtest, *virgl_server, *out, *plot_script;
    const char *server_prefix;
+   const char *guest_env; /* VAR=VAL,... for the venus paths' clients */
    char paths[64], workloads[256], clients[64];
    bool quick, plot;
    double timeout_s, setup_timeout_s;
@@ -409,6 +414,33 @@ run_group(struct group *g, const char *wname, unsigned iters, unsigned size, cha
 
 /* ---- paths ---- */
 
+/* The guest driver's settings (--guest-env): both venus paths get the same. */
+static int
+set_guest_env(const char *list, struct pb_env *e)
+{
+   char item[256];
+   for (const char *p = list ? list : ""; *p;) {
+      size_t n = strcspn(p, ",");
+      if (n && n < sizeof(item)) {
+         memcpy(item, p, n);
+         item[n] = '\0';
+         char *eq = strchr(item, '=');
+         if (!eq || eq == item)
+            return -EINVAL;
+         *eq = '\0';
+         int err = pb_env_set(e, item, eq + 1);
+         if (err)
+            return err;
+      } else if (n) {
+         return -EINVAL;
+      }
+      p += n;
+      if (*p == ',')
+         p++;
+   }
+   return 0;
+}
+
 static int
 path_env(const struct bench *b, enum path_kind k, bool for_server, struct pb_env *e)
 {
@@ -423,6 +455,8 @@ path_env(const struct bench *b, enum path_kind k, bool for_server, struct pb_env
       err = pb_env_set(e, "VK_ADD_DRIVER_FILES", NULL);
    if (!err)
       err = pb_env_set(e, "VN_DEBUG", (k == PATH_NATIVE || for_server) ? NULL : "vtest");
+   if (!err && k != PATH_NATIVE && !for_server)
+      err = set_guest_env(b->o.guest_env, e);
    return err;
 }
 
@@ -939,13 +973,15 @@ usage(FILE *f)
            "  --repeat N           N interleaved rounds, samples pooled (noisy hosts)\n"
            "  --timeout S          timed part of a workload, seconds (default 60)\n"
            "  --setup-timeout S    set-up of a workload, seconds (default 20; +1 per client)\n"
+           "  --guest-env LIST     VAR=VAL,... for the guest driver on the venus paths\n"
+           "                       (default \"%s\"; \"\" for none)\n"
            "  --server-prefix CMD  run servers under CMD (space-separated words, %%w = workload),\n"
            "                       e.g. \"perf record -g -o /abs/prof-%%w.data --\"\n"
            "  --out DIR            results directory (default bench/results/latest)\n"
            "  --plot-script PATH   PNG chart script (default %s)\n"
            "  --no-plot            no PNG\n",
            PVBENCH_DEFAULT_VENUS_ICD, DEFAULT_HOST_ICD, PVBENCH_DEFAULT_PV_VTEST, PVBENCH_DEFAULT_VIRGL,
-           PVBENCH_DEFAULT_PLOT);
+           DEFAULT_GUEST_ENV, PVBENCH_DEFAULT_PLOT);
 }
 
 static int
@@ -969,7 +1005,7 @@ static int
 parse_options(int argc, char **argv, struct options *o)
 {
    enum { O_ICD = 256, O_HOST, O_PV, O_VIRGL, O_PATHS, O_WL, O_CLIENTS, O_CFRAMES, O_QUICK,
-          O_TIMEOUT, O_SETUP_TIMEOUT, O_REPEAT, O_SERVER_PREFIX, O_OUT, O_PLOT, O_NOPLOT, O_HELP };
+          O_TIMEOUT, O_SETUP_TIMEOUT, O_REPEAT, O_GUEST_ENV, O_SERVER_PREFIX, O_OUT, O_PLOT, O_NOPLOT, O_HELP };
    static const struct option longopts[] = {
       { "icd", required_argument, NULL, O_ICD },
       { "host-icd", required_argument, NULL, O_HOST },
@@ -983,6 +1019,7 @@ parse_options(int argc, char **argv, struct options *o)
       { "timeout", required_argument, NULL, O_TIMEOUT },
       { "setup-timeout", required_argument, NULL, O_SETUP_TIMEOUT },
       { "repeat", required_argument, NULL, O_REPEAT },
+      { "guest-env", required_argument, NULL, O_GUEST_ENV },
       { "server-prefix", required_argument, NULL, O_SERVER_PREFIX },
       { "out", required_argument, NULL, O_OUT },
       { "plot-script", required_argument, NULL, O_PLOT },
@@ -1009,6 +1046,7 @@ parse_options(int argc, char **argv, struct options *o)
       case O_TIMEOUT: o->timeout_s = strtod(optarg, NULL); break;
       case O_SETUP_TIMEOUT: o->setup_timeout_s = strtod(optarg, NULL); break;
       case O_REPEAT: o->repeat = (unsigned)strtoul(optarg, NULL, 10); break;
+      case O_GUEST_ENV: o->guest_env = optarg; break;
       case O_SERVER_PREFIX: o->server_prefix = optarg; break;
       case O_OUT: o->out = optarg; break;
       case O_PLOT: o->plot_script = optarg; break;
@@ -1039,6 +1077,7 @@ options_default(struct options *o)
 {
    memset(o, 0, sizeof(*o));
    o->host_icd = DEFAULT_HOST_ICD;
+   o->guest_env = DEFAULT_GUEST_ENV;
    o->venus_icd = PVBENCH_DEFAULT_VENUS_ICD;
    o->pv_vtest = PVBENCH_DEFAULT_PV_VTEST;
    o->virgl_server = PVBENCH_DEFAULT_VIRGL;
@@ -1145,6 +1184,7 @@ main(int argc, char **argv)
    snprintf(b.res.host_icd, sizeof(b.res.host_icd), "%s", b.o.host_icd);
    snprintf(b.res.venus_icd, sizeof(b.res.venus_icd), "%s", b.o.venus_icd ? b.o.venus_icd : "");
    b.res.quick = b.o.quick;
+   snprintf(b.res.guest_env, sizeof(b.res.guest_env), "%s", b.o.guest_env);
    b.res.cpus = sysconf(_SC_NPROCESSORS_ONLN);
    time_t now = time(NULL);
    struct tm tm;

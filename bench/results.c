@@ -225,7 +225,8 @@ pb_write_table(const struct pb_results *r, FILE *f)
 {
    struct reasons rs = { .n = 0 };
    char ref[32];
-   fprintf(f, "pvbench %s, %ld CPUs%s\n\n", r->date, r->cpus, r->quick ? ", --quick" : "");
+   fprintf(f, "pvbench %s, %ld CPUs%s\n", r->date, r->cpus, r->quick ? ", --quick" : "");
+   fprintf(f, "guest driver settings (venus paths): %s\n\n", r->guest_env[0] ? r->guest_env : "none");
    fprintf(f, "%-58s %-10s %10s %10s %10s %-5s %9s\n", "metric", "path", "min", "median",
            "p90", "unit", "% native");
    for (size_t i = 0; i < r->nm; i++) {
@@ -338,6 +339,8 @@ pb_write_json(const struct pb_results *r, FILE *f)
    json_str(f, r->host_icd);
    fprintf(f, ",\n  \"venus_icd\": ");
    json_str(f, r->venus_icd);
+   fprintf(f, ",\n  \"guest_env\": ");
+   json_str(f, r->guest_env);
    fprintf(f, ",\n  \"paths\": [\n");
    for (unsigned p = 0; p < r->npaths; p++) {
       fprintf(f, "    {\"name\": ");

@@ -51,6 +51,7 @@ struct pb_results {
    size_t nw, capw;
    char host_icd[512];
    char venus_icd[512];
+   char guest_env[256]; /* the guest driver's settings on the venus paths */
    bool quick;
    char date[32];  /* UTC, ISO 8601 */
    long cpus;

@@ -689,6 +689,8 @@ wl_draws(struct wk *w)
 {
    struct draw_res d;
    rep(w, "metric draws ms 0 render pass with 10k draws: record+submit+wait");
+   rep(w, "metric drawrec ms 0 10k draws: recording alone (to vkEndCommandBuffer)");
+   rep(w, "metric drawexec ms 0 10k draws: submit+wait after recording");
    if (init_vk(w))
       return 1;
    if (draw_res_init(&w->vk, &d) != VK_SUCCESS ||
@@ -698,14 +700,39 @@ wl_draws(struct wk *w)
       return rep_vk_error(w);
    if (!wait_go(w))
       return 1;
+   double *rec_t = calloc(w->args->iters ? w->args->iters : 1, sizeof(*rec_t));
+   double *exec_t = calloc(w->args->iters ? w->args->iters : 1, sizeof(*exec_t));
+   if (!rec_t || !exec_t) {
+      free(rec_t);
+      free(exec_t);
+      rep(w, "error out of memory");
+      return 1;
+   }
    for (unsigned i = 0; i < w->args->iters; i++) {
       double t0 = now_us();
-      if (record_draws(&w->vk, &d, GRID_CELLS) != VK_SUCCESS ||
-          vkb_submit_wait(&w->vk, d.cmd, WAIT_NS) != VK_SUCCESS)
-         return rep_vk_error(w);
-      push_sample(w, (now_us() - t0) / 1e3);
+      if (record_draws(&w->vk, &d, GRID_CELLS) != VK_SUCCESS)
+         break;
+      double t1 = now_us();
+      if (vkb_submit_wait(&w->vk, d.cmd, WAIT_NS) != VK_SUCCESS)
+         break;
+      double t2 = now_us();
+      rec_t[i] = (t1 - t0) / 1e3;
+      exec_t[i] = (t2 - t1) / 1e3;
+      push_sample(w, (t2 - t0) / 1e3);
+   }
+   const size_t done = w->nsamples;
+   if (done < w->args->iters) {
+      free(rec_t);
+      free(exec_t);
+      return rep_vk_error(w);
    }
    flush_samples(w, "draws");
+   for (size_t i = 0; i < done; i++)
+      rep(w, "sample drawrec %.3f", rec_t[i]);
+   for (size_t i = 0; i < done; i++)
+      rep(w, "sample drawexec %.3f", exec_t[i]);
+   free(rec_t);
+   free(exec_t);
    rep(w, "done");
    report_grid_check(w, &d);
    draw_res_fini(&w->vk, &d);

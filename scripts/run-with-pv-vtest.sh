@@ -16,6 +16,7 @@
 #  --log       keep the server's output in FILE
 #  BUILD_DIR   where pv-vtest was built (default: env PV_VTEST names the
 #              binary, else ./build); BUILD_DIR/src/vtest/pv-vtest is used
+#  env PV_VTEST_ARGS: more pv-vtest options, e.g. --no-fork
 #
 # The command sees the real /tmp read-through, but its writes under /tmp stay
 # private: give it paths outside /tmp for its outputs.
@@ -47,7 +48,8 @@ if [ "${1:-}" = "--inner" ]; then
    # Keep the binary reachable even when it lives under the real /tmp.
    exec 8<"$server" || exit 1
    private_tmp || { echo "run-with-pv-vtest: cannot mount a private /tmp" >&2; exit 1; }
-   /proc/self/fd/8 $validate $verbose >&9 2>&9 &
+   # shellcheck disable=SC2086 # PV_VTEST_ARGS is a list of words
+   /proc/self/fd/8 $validate $verbose ${PV_VTEST_ARGS:-} >&9 2>&9 &
    spid=$!
    i=0
    while [ ! -S /tmp/.virgl_test ]; do

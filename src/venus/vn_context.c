@@ -137,6 +137,12 @@ vn_context_destroy(struct vn_context *ctx)
    }
    pthread_mutex_unlock(&ctx->mutex);
 
+   pv_info("venus", "context %u: %llu streams, %llu KiB, %.3f ms decoding and executing "
+           "(longest stream %.3f ms)",
+           ctx->ctx_id, (unsigned long long)ctx->stats.streams,
+           (unsigned long long)(ctx->stats.bytes >> 10), (double)ctx->stats.exec_ns / 1e6,
+           (double)ctx->stats.longest_ns / 1e6);
+   free(ctx->stream_copy.data);
    vn_object_table_destroy(ctx->objects);
    vn_arena_fini(&ctx->arena);
    pthread_mutex_destroy(&ctx->mutex);
@@ -146,11 +152,11 @@ vn_context_destroy(struct vn_context *ctx)
 }
 
 static uint64_t
-now_us(void)
+now_ns(void)
 {
    struct timespec ts;
    clock_gettime(CLOCK_MONOTONIC, &ts);
-   return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* PV_LOG=debug: one line per command that took long (1 ms or more). */
@@ -160,9 +166,9 @@ dispatch_timed(struct vn_context *ctx, struct vn_cs_decoder *dec)
    uint32_t type = 0;
    if (vn_cs_decoder_remaining(dec) >= 4)
       memcpy(&type, dec->cur, 4);
-   const uint64_t start = now_us();
+   const uint64_t start = now_ns();
    vn_dispatch_command(ctx, dec);
-   const uint64_t took = now_us() - start;
+   const uint64_t took = (now_ns() - start) / 1000u;
    if (took >= 1000) {
       const char *name = vn_command_name(type);
       pv_debug("venus", "context %u: %s took %llu us", ctx->ctx_id, name ? name : "?",
@@ -170,8 +176,8 @@ dispatch_timed(struct vn_context *ctx, struct vn_cs_decoder *dec)
    }
 }
 
-bool
-vn_context_execute_locked(struct vn_context *ctx, const void *data, size_t size)
+static bool
+execute_stream(struct vn_context *ctx, const void *data, size_t size)
 {
    struct vn_cs_decoder dec;
    vn_cs_decoder_init(&dec, data, size, &ctx->arena, ctx->objects);
@@ -196,6 +202,23 @@ vn_context_execute_locked(struct vn_context *ctx, const void *data, size_t size)
       }
    }
    return !vn_context_is_lost(ctx);
+}
+
+bool
+vn_context_execute_locked(struct vn_context *ctx, const void *data, size_t size)
+{
+   ctx->stats.streams++;
+   ctx->stats.bytes += size;
+   if (ctx->exec_depth)
+      return execute_stream(ctx, data, size);
+
+   const uint64_t start = now_ns();
+   const bool ok = execute_stream(ctx, data, size);
+   const uint64_t took = now_ns() - start;
+   ctx->stats.exec_ns += took;
+   if (took > ctx->stats.longest_ns)
+      ctx->stats.longest_ns = took;
+   return ok;
 }
 
 int
@@ -317,6 +340,34 @@ vn_handle_vkSeekReplyCommandStreamMESA(struct vn_context *ctx,
    vn_cs_encoder_init(&ctx->reply.enc, base + args->position, ctx->reply.size - args->position);
 }
 
+/* A fresh malloc per stream costs page faults on every large command buffer;
+ * the buffer is kept while streams stay small enough. */
+#define VN_STREAM_COPY_KEEP (4u << 20)
+
+static void *
+stream_copy_buffer(struct vn_context *ctx, size_t size)
+{
+   if (size <= ctx->stream_copy.capacity)
+      return ctx->stream_copy.data;
+   void *p = malloc(size);
+   if (!p)
+      return NULL;
+   free(ctx->stream_copy.data);
+   ctx->stream_copy.data = p;
+   ctx->stream_copy.capacity = size;
+   return p;
+}
+
+static void
+stream_copy_trim(struct vn_context *ctx)
+{
+   if (ctx->stream_copy.capacity > VN_STREAM_COPY_KEEP) {
+      free(ctx->stream_copy.data);
+      ctx->stream_copy.data = NULL;
+      ctx->stream_copy.capacity = 0;
+   }
+}
+
 void
 vn_handle_vkExecuteCommandStreamsMESA(struct vn_context *ctx,
                                       struct vn_command_vkExecuteCommandStreamsMESA *args)
@@ -360,15 +411,15 @@ vn_handle_vkExecuteCommandStreamsMESA(struct vn_context *ctx,
             break;
       }
       /* The guest may keep writing the shared memory: decode a private copy. */
-      void *copy = malloc(descs[i].size ? descs[i].size : 1);
+      void *copy = stream_copy_buffer(ctx, descs[i].size);
       if (!copy) {
          vn_context_set_lost(ctx, "out of memory");
          break;
       }
       memcpy(copy, src, descs[i].size);
       vn_context_execute_locked(ctx, copy, descs[i].size);
-      free(copy);
    }
+   stream_copy_trim(ctx);
    ctx->exec_depth--;
    free(positions);
    free(descs);

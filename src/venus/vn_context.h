@@ -128,6 +128,20 @@ struct vn_context {
    struct vn_ring *dead_rings; /* stopped, waiting to be joined outside the lock */
    uint32_t exec_depth;        /* vkExecuteCommandStreamsMESA nesting */
 
+   /* private copy of a shared-memory command stream, reused across streams */
+   struct {
+      void *data;
+      size_t capacity;
+   } stream_copy;
+
+   /* totals logged at PV_LOG=info when the context goes away */
+   struct {
+      uint64_t streams;
+      uint64_t bytes;
+      uint64_t exec_ns;    /* outermost streams only: nested ones are inside */
+      uint64_t longest_ns; /* the longest outermost stream */
+   } stats;
+
    atomic_bool lost;
 
    uint64_t memory_used;

@@ -8,14 +8,20 @@
  * by us), a power-of-two buffer, and an "extra" area the guest reads
  * (vkWriteRingExtraMESA). The guest stores tail with release semantics after
  * writing whole commands, reads status after that, and sends
- * vkNotifyRingMESA when it saw us idle. We set idle only after idleTimeout
- * without work, and re-check tail after setting it to avoid a lost wake-up.
+ * vkNotifyRingMESA when it saw us idle.
+ *
+ * The ring thread polls (sched_yield) for a short spin window after the last
+ * work, then sets idle and sleeps until notified. The guest's tail store is
+ * a release and its status load cannot order before it on every CPU, so a
+ * notify can be lost; the sleeping thread re-checks the tail at growing
+ * intervals instead of trusting the notify alone.
  */
 #include <errno.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "venus/vn_context.h"
@@ -24,10 +30,21 @@
 /* Per-context caps: each ring is a host thread and a private copy buffer. */
 #define VN_RING_MAX_PER_CONTEXT 16
 #define VN_RING_MAX_BUFFER_SIZE (16u << 20)
-/* Cap on the guest's idleTimeout: a polling ring thread takes CPU time the
- * host driver needs (lavapipe renders on the CPU), and going idle early only
- * costs the guest one vkNotifyRingMESA. */
-#define VN_RING_MAX_IDLE_NS (2ull * 1000 * 1000)
+/* Polling after the last work, capped by the guest's idleTimeout. Waking a
+ * sleeping thread costs tens to hundreds of microseconds (more in a VM, where
+ * an idle vCPU must be scheduled back in), and a guest that records a large
+ * command buffer leaves the ring quiet for about that long: with cores to
+ * spare, poll for a while. With few cores, polling takes CPU time the host
+ * driver needs (lavapipe renders on the CPU, and every context has a ring
+ * thread): go idle early, which costs the guest one vkNotifyRingMESA.
+ * PV_RING_SPIN_US overrides the choice. */
+#define VN_RING_SPIN_NS_MANY_CPUS (2ull * 1000 * 1000)
+#define VN_RING_SPIN_NS_FEW_CPUS (100ull * 1000)
+#define VN_RING_MANY_CPUS 8
+#define VN_RING_SPIN_NS_MAX (100ull * 1000 * 1000)
+/* re-checks of the tail while idle: first after this, doubling up to the cap */
+#define VN_RING_RECHECK_NS_FIRST (250ull * 1000)
+#define VN_RING_RECHECK_NS_MAX (100ull * 1000 * 1000)
 
 struct vn_ring {
    struct vn_context *ctx;
@@ -40,7 +57,7 @@ struct vn_ring {
    uint32_t buffer_size;
    uint8_t *extra;
    uint64_t extra_size;
-   uint64_t idle_ns;
+   uint64_t spin_ns;
    uint8_t *cmd; /* private copy of the commands being executed */
 
    pthread_t thread;
@@ -93,22 +110,32 @@ ring_consume(struct vn_ring *ring, uint32_t head, uint32_t tail)
    return !stopped;
 }
 
-/* Waits for vkNotifyRingMESA (or stop), with the idle bit set. */
+static void
+add_ns(struct timespec *ts, uint64_t ns)
+{
+   ns += (uint64_t)ts->tv_nsec;
+   ts->tv_sec += (time_t)(ns / 1000000000ull);
+   ts->tv_nsec = (long)(ns % 1000000000ull);
+}
+
+/* Waits for vkNotifyRingMESA, new commands or stop, with the idle bit set. */
 static void
 ring_sleep(struct vn_ring *ring, uint32_t head)
 {
    atomic_store_explicit(ring->status, VN_RING_STATUS_IDLE, memory_order_seq_cst);
    /* the guest may have stored tail before it could see the idle bit */
    if (atomic_load_explicit(ring->tail, memory_order_seq_cst) == head) {
+      uint64_t recheck = VN_RING_RECHECK_NS_FIRST;
       pthread_mutex_lock(&ring->mutex);
       while (!ring->notified && !atomic_load(&ring->stop)) {
-         /* periodic re-check: a guest that missed the idle bit still makes progress */
          struct timespec ts;
-         clock_gettime(CLOCK_REALTIME, &ts);
-         ts.tv_sec += 1;
+         clock_gettime(CLOCK_MONOTONIC, &ts);
+         add_ns(&ts, recheck);
          pthread_cond_timedwait(&ring->cond, &ring->mutex, &ts);
          if (atomic_load_explicit(ring->tail, memory_order_acquire) != head)
             break;
+         if (recheck < VN_RING_RECHECK_NS_MAX)
+            recheck *= 2;
       }
       ring->notified = false;
       pthread_mutex_unlock(&ring->mutex);
@@ -122,7 +149,6 @@ ring_thread(void *data)
    struct vn_ring *ring = data;
    uint32_t head = atomic_load_explicit(ring->head, memory_order_relaxed);
    uint64_t last_work = now_ns();
-   unsigned spins = 0;
 
    while (!atomic_load(&ring->stop)) {
       const uint32_t tail = atomic_load_explicit(ring->tail, memory_order_acquire);
@@ -131,24 +157,32 @@ ring_thread(void *data)
             break;
          head = tail;
          last_work = now_ns();
-         spins = 0;
          continue;
       }
-      if (now_ns() - last_work >= ring->idle_ns) {
+      if (now_ns() - last_work >= ring->spin_ns) {
          ring_sleep(ring, head);
          last_work = now_ns();
-         spins = 0;
          continue;
       }
-      /* Poll: yield first, then back off to short sleeps. */
-      if (spins++ < 16) {
-         sched_yield();
-      } else {
-         const struct timespec ts = {0, 50000};
-         nanosleep(&ts, NULL);
-      }
+      sched_yield();
    }
    return NULL;
+}
+
+/* min(guest idleTimeout, PV_RING_SPIN_US or the default for this host) */
+static uint64_t
+ring_spin_ns(uint64_t idle_timeout)
+{
+   const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+   uint64_t spin = cpus >= VN_RING_MANY_CPUS ? VN_RING_SPIN_NS_MANY_CPUS : VN_RING_SPIN_NS_FEW_CPUS;
+   const char *env = getenv("PV_RING_SPIN_US");
+   if (env && *env) {
+      char *end;
+      const unsigned long long us = strtoull(env, &end, 10);
+      if (!*end)
+         spin = us < VN_RING_SPIN_NS_MAX / 1000 ? us * 1000 : VN_RING_SPIN_NS_MAX;
+   }
+   return idle_timeout < spin ? idle_timeout : spin;
 }
 
 static uint32_t
@@ -222,11 +256,14 @@ vn_handle_vkCreateRingMESA(struct vn_context *ctx, struct vn_command_vkCreateRin
    ring->buffer_size = (uint32_t)info->bufferSize;
    ring->extra = base + info->extraOffset;
    ring->extra_size = info->extraSize;
-   ring->idle_ns = info->idleTimeout < VN_RING_MAX_IDLE_NS ? info->idleTimeout
-                                                            : VN_RING_MAX_IDLE_NS;
+   ring->spin_ns = ring_spin_ns(info->idleTimeout);
    ring->cmd = cmd;
    pthread_mutex_init(&ring->mutex, NULL);
-   pthread_cond_init(&ring->cond, NULL);
+   pthread_condattr_t attr;
+   pthread_condattr_init(&attr);
+   pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+   pthread_cond_init(&ring->cond, &attr);
+   pthread_condattr_destroy(&attr);
    atomic_init(&ring->stop, false);
 
    if (pthread_create(&ring->thread, NULL, ring_thread, ring)) {

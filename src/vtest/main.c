@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -23,10 +25,12 @@ static void
 usage(FILE *f, const char *argv0)
 {
    fprintf(f,
-           "usage: %s [--socket PATH] [--validate] [--verbose]\n"
+           "usage: %s [--socket PATH] [--validate] [--verbose] [--no-fork]\n"
            "  --socket PATH  listen on PATH (default " VTEST_DEFAULT_SOCKET ")\n"
            "  --validate     run the host Vulkan driver under " VALIDATION_LAYER "\n"
            "  --verbose      log every command (PV_LOG=debug)\n"
+           "  --no-fork      serve every client on a thread of this process instead of\n"
+           "                 a process of its own\n"
            "Stops cleanly on SIGINT or SIGTERM.\n",
            argv0);
 }
@@ -51,6 +55,48 @@ enable_validation(void)
    return ret;
 }
 
+/* Host drivers keep several fds per device (NVIDIA: a dozen or more), and
+ * every client owns a device: 64 clients pass the usual soft limit of 1024,
+ * where vkCreateDevice fails. Raise the soft limit to the hard one. */
+static void
+raise_fd_limit(void)
+{
+   struct rlimit rl;
+   if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+      rl.rlim_cur = rl.rlim_max;
+      if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+         pv_warn(TAG, "cannot raise the open-file limit: %s", strerror(errno));
+   }
+}
+
+/* A client process (see vtest_server_config.client_exe): serves the one
+ * client on fd and exits; it dies with the server. */
+static int
+client_process_main(int fd, uint32_t id)
+{
+   const pid_t parent = getppid();
+   if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent || parent == 1)
+      return 1;
+   signal(SIGPIPE, SIG_IGN);
+   raise_fd_limit();
+   const struct vtest_client_config cfg = { 0 };
+   vtest_client_serve(fd, id, &cfg);
+   close(fd);
+   return 0;
+}
+
+static bool
+parse_u32(const char *s, uint32_t *out)
+{
+   char *end;
+   errno = 0;
+   unsigned long v = strtoul(s, &end, 10);
+   if (errno || end == s || *end || v > UINT32_MAX)
+      return false;
+   *out = (uint32_t)v;
+   return true;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -58,10 +104,17 @@ main(int argc, char **argv)
       { "socket", required_argument, NULL, 's' },
       { "validate", no_argument, NULL, 'V' },
       { "verbose", no_argument, NULL, 'v' },
+      { "no-fork", no_argument, NULL, 'n' },
+      { "client-fd", required_argument, NULL, 'F' },
+      { "client-id", required_argument, NULL, 'I' },
       { "help", no_argument, NULL, 'h' },
       { 0 },
    };
-   struct vtest_server_config cfg = { .socket_path = VTEST_DEFAULT_SOCKET };
+   struct vtest_server_config cfg = {
+      .socket_path = VTEST_DEFAULT_SOCKET,
+      .client_exe = "/proc/self/exe",
+   };
+   uint32_t client_fd = UINT32_MAX, client_id = 0;
    int c;
    while ((c = getopt_long(argc, argv, "s:vh", opts, NULL)) != -1) {
       switch (c) {
@@ -78,6 +131,16 @@ main(int argc, char **argv)
          /* Before the first log call: the threshold is read once. */
          setenv("PV_LOG", "debug", 1);
          break;
+      case 'n':
+         cfg.client_exe = NULL;
+         break;
+      case 'F':
+      case 'I':
+         if (!parse_u32(optarg, c == 'F' ? &client_fd : &client_id)) {
+            usage(stderr, argv[0]);
+            return 2;
+         }
+         break;
       case 'h':
          usage(stdout, argv[0]);
          return 0;
@@ -86,10 +149,12 @@ main(int argc, char **argv)
          return 2;
       }
    }
-   if (optind != argc) {
+   if (optind != argc || (client_fd != UINT32_MAX && client_fd > INT32_MAX)) {
       usage(stderr, argv[0]);
       return 2;
    }
+   if (client_fd != UINT32_MAX)
+      return client_process_main((int)client_fd, client_id);
 
    /* Signals arrive through a signalfd in the accept loop; every thread
     * inherits the mask, so no handler ever interrupts a client thread. */
@@ -102,6 +167,7 @@ main(int argc, char **argv)
       return 1;
    }
    signal(SIGPIPE, SIG_IGN);
+   raise_fd_limit();
    int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
    if (sfd < 0) {
       pv_error(TAG, "signalfd: %s", strerror(errno));
@@ -120,8 +186,16 @@ main(int argc, char **argv)
    fflush(stdout);
 
    ret = vtest_server_run(srv, sfd);
+   const uint32_t failed = vtest_server_failed_clients(srv);
    vtest_server_destroy(srv);
    close(sfd);
    printf("pv-vtest: stopped\n");
-   return ret < 0 ? 1 : 0;
+   if (ret < 0)
+      return 1;
+   /* Supervisors and tests learn of a client process that crashed. */
+   if (failed) {
+      pv_error(TAG, "%u client process(es) failed", failed);
+      return 3;
+   }
+   return 0;
 }

@@ -1,14 +1,19 @@
 #include "vtest/vtest_server.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -16,6 +21,10 @@
 
 #define TAG "vtest"
 #define DEFAULT_MAX_CLIENTS 64
+/* the client's socket in a client process */
+#define CLIENT_PROCESS_FD 3
+
+extern char **environ;
 
 struct server_client {
    struct server_client *next;
@@ -36,6 +45,7 @@ struct vtest_server {
    struct server_client *clients;
    uint32_t client_count;
    uint32_t next_id;
+   uint32_t failed_clients;
 };
 
 static int
@@ -149,12 +159,88 @@ drain(int efd)
    (void)n;
 }
 
+/* Starts the client's process: our program, the socket as CLIENT_PROCESS_FD,
+ * default signal handling (we block SIGINT/SIGTERM for our signalfd). */
+static pid_t
+spawn_client_process(const struct vtest_server *srv, const struct server_client *sc)
+{
+   int fd = sc->sock;
+   if (fd == CLIENT_PROCESS_FD) {
+      /* dup2 onto itself would keep close-on-exec */
+      fd = fcntl(sc->sock, F_DUPFD_CLOEXEC, CLIENT_PROCESS_FD + 1);
+      if (fd < 0)
+         return -errno;
+   }
+   char id[16];
+   snprintf(id, sizeof(id), "%u", sc->id);
+   char fdarg[16];
+   snprintf(fdarg, sizeof(fdarg), "%d", CLIENT_PROCESS_FD);
+   char *const argv[] = { (char *)srv->cfg.client_exe, "--client-fd", fdarg, "--client-id", id,
+                          NULL };
+
+   posix_spawn_file_actions_t fa;
+   posix_spawnattr_t attr;
+   posix_spawn_file_actions_init(&fa);
+   posix_spawnattr_init(&attr);
+   sigset_t none, dfl;
+   sigemptyset(&none);
+   sigemptyset(&dfl);
+   sigaddset(&dfl, SIGINT);
+   sigaddset(&dfl, SIGTERM);
+   posix_spawn_file_actions_adddup2(&fa, fd, CLIENT_PROCESS_FD);
+   posix_spawnattr_setsigmask(&attr, &none);
+   posix_spawnattr_setsigdefault(&attr, &dfl);
+   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+   pid_t pid;
+   int ret = posix_spawn(&pid, srv->cfg.client_exe, &fa, &attr, argv, environ);
+   posix_spawnattr_destroy(&attr);
+   posix_spawn_file_actions_destroy(&fa);
+   if (fd != sc->sock)
+      close(fd);
+   return ret ? -ret : pid;
+}
+
+/* Runs the client's process and waits for it. False when it failed. */
+static bool
+serve_in_process(struct server_client *sc)
+{
+   pid_t pid = spawn_client_process(sc->srv, sc);
+   if (pid < 0) {
+      pv_error(TAG, "client %u: cannot start its process: %s", sc->id, strerror((int)-pid));
+      return true; /* refused, not crashed */
+   }
+   int status;
+   while (waitpid(pid, &status, 0) < 0) {
+      if (errno != EINTR) {
+         pv_error(TAG, "client %u: waitpid: %s", sc->id, strerror(errno));
+         return false;
+      }
+   }
+   if (WIFSIGNALED(status)) {
+      pv_error(TAG, "client %u: its process (pid %d) was killed by signal %d", sc->id, (int)pid,
+               WTERMSIG(status));
+      return false;
+   }
+   if (WEXITSTATUS(status)) {
+      pv_error(TAG, "client %u: its process (pid %d) exited with status %d", sc->id, (int)pid,
+               WEXITSTATUS(status));
+      return false;
+   }
+   return true;
+}
+
 static void *
 client_thread(void *arg)
 {
    struct server_client *sc = arg;
-   vtest_client_serve(sc->sock, sc->id, &sc->srv->cfg.client);
+   bool ok = true;
+   if (sc->srv->cfg.client_exe)
+      ok = serve_in_process(sc);
+   else
+      vtest_client_serve(sc->sock, sc->id, &sc->srv->cfg.client);
    pthread_mutex_lock(&sc->srv->lock);
+   if (!ok)
+      sc->srv->failed_clients++;
    sc->done = true;
    pthread_mutex_unlock(&sc->srv->lock);
    poke(sc->srv->reap_efd);
@@ -286,6 +372,15 @@ vtest_server_client_count(struct vtest_server *srv)
 {
    pthread_mutex_lock(&srv->lock);
    uint32_t n = srv->client_count;
+   pthread_mutex_unlock(&srv->lock);
+   return n;
+}
+
+uint32_t
+vtest_server_failed_clients(struct vtest_server *srv)
+{
+   pthread_mutex_lock(&srv->lock);
+   uint32_t n = srv->failed_clients;
    pthread_mutex_unlock(&srv->lock);
    return n;
 }

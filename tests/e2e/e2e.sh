@@ -11,6 +11,9 @@
 #                server then still serves vulkaninfo
 #   shutdown     SIGTERM while three clients are mid-stream: the server must
 #                stop cleanly (run-with-pv-vtest.sh fails on a hang or crash)
+#   two-clients-threads, shutdown-threads
+#                the same with every client on a thread of one server
+#                process (pv-vtest --no-fork) instead of a process each
 # Exit 77 (skipped) when vulkaninfo or the venus ICD is missing.
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -25,6 +28,13 @@ export PV_VTEST=$server
 venus_ok='vulkaninfo --summary >/tmp/vi.out 2>/tmp/vi.err; rc=$?;
    if ! grep -q "Virtio-GPU Venus (llvmpipe" /tmp/vi.out; then
       cat /tmp/vi.out /tmp/vi.err >&2; echo "vulkaninfo (rc $rc) did not list the venus device" >&2; exit 1; fi'
+
+case $test in
+*-threads)
+   export PV_VTEST_ARGS=--no-fork
+   test=${test%-threads}
+   ;;
+esac
 
 case $test in
 vulkaninfo)
