@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -85,6 +86,29 @@ client_process_main(int fd, uint32_t id)
    return 0;
 }
 
+/* A spare client process: gets the host driver ready, then waits for its
+ * client on ctl (vtest_spare_receive) and serves it. */
+static int
+spare_process_main(int ctl)
+{
+   const pid_t parent = getppid();
+   if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent || parent == 1)
+      return 1;
+   if (pv_host_vulkan_prewarm() < 0)
+      pv_warn(TAG, "spare client process: no host Vulkan driver");
+   int sock;
+   uint32_t id;
+   const int ret = vtest_spare_receive(ctl, &sock, &id);
+   close(ctl);
+   if (ret == -ENOENT)
+      return 0; /* the server stopped first */
+   if (ret < 0) {
+      pv_error(TAG, "spare client process: no client: %s", strerror(-ret));
+      return 1;
+   }
+   return client_process_main(sock, id);
+}
+
 static bool
 parse_u32(const char *s, uint32_t *out)
 {
@@ -107,14 +131,21 @@ main(int argc, char **argv)
       { "no-fork", no_argument, NULL, 'n' },
       { "client-fd", required_argument, NULL, 'F' },
       { "client-id", required_argument, NULL, 'I' },
+      { "spare-fd", required_argument, NULL, 'S' },
       { "help", no_argument, NULL, 'h' },
       { 0 },
    };
+   /* Our own path, read now: tools that run us (valgrind) answer it
+    * correctly, while exec of /proc/self/exe would start the tool itself. */
+   char self[PATH_MAX];
+   const ssize_t self_len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+   if (self_len > 0)
+      self[self_len] = '\0';
    struct vtest_server_config cfg = {
       .socket_path = VTEST_DEFAULT_SOCKET,
-      .client_exe = "/proc/self/exe",
+      .client_exe = self_len > 0 ? self : "/proc/self/exe",
    };
-   uint32_t client_fd = UINT32_MAX, client_id = 0;
+   uint32_t client_fd = UINT32_MAX, client_id = 0, spare_fd = UINT32_MAX;
    int c;
    while ((c = getopt_long(argc, argv, "s:vh", opts, NULL)) != -1) {
       switch (c) {
@@ -136,7 +167,8 @@ main(int argc, char **argv)
          break;
       case 'F':
       case 'I':
-         if (!parse_u32(optarg, c == 'F' ? &client_fd : &client_id)) {
+      case 'S':
+         if (!parse_u32(optarg, c == 'F' ? &client_fd : c == 'I' ? &client_id : &spare_fd)) {
             usage(stderr, argv[0]);
             return 2;
          }
@@ -149,12 +181,15 @@ main(int argc, char **argv)
          return 2;
       }
    }
-   if (optind != argc || (client_fd != UINT32_MAX && client_fd > INT32_MAX)) {
+   if (optind != argc || (client_fd != UINT32_MAX && client_fd > INT32_MAX) ||
+       (spare_fd != UINT32_MAX && spare_fd > INT32_MAX)) {
       usage(stderr, argv[0]);
       return 2;
    }
    if (client_fd != UINT32_MAX)
       return client_process_main((int)client_fd, client_id);
+   if (spare_fd != UINT32_MAX)
+      return spare_process_main((int)spare_fd);
 
    /* Signals arrive through a signalfd in the accept loop; every thread
     * inherits the mask, so no handler ever interrupts a client thread. */
