@@ -65,11 +65,6 @@ int pv_renderer_create(const struct pv_renderer_callbacks *cbs,
 /* Destroys every context and resource of the renderer, then the renderer. */
 void pv_renderer_destroy(struct pv_renderer *r);
 
-/* Loads and initializes the host Vulkan driver ahead of the first renderer
- * (a throw-away instance and device), so that the guest's first
- * vkCreateInstance does not pay for it. Optional; 0 or -ENODEV. */
-int pv_host_vulkan_prewarm(void);
-
 /* Capsets. get_capset_info reports the max version and size; get_capset
  * copies up to *size bytes of the capset and sets *size to the bytes written. */
 int pv_renderer_get_capset_info(struct pv_renderer *r, uint32_t capset_id,

@@ -4,7 +4,6 @@
  * the host and Mesa's venus protocol can carry.
  */
 #include <dlfcn.h>
-#include <errno.h>
 #include <link.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -103,50 +102,6 @@ static void
 pin_host_driver(void)
 {
    dl_iterate_phdr(pin_library, NULL);
-}
-
-int
-pv_host_vulkan_prewarm(void)
-{
-   const VkApplicationInfo app = {
-      .sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
-      .pApplicationName = "pearvisor-prewarm",
-      .apiVersion = VN_MIN_API_VERSION,
-   };
-   const VkInstanceCreateInfo info = {
-      .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
-      .pApplicationInfo = &app,
-   };
-   VkInstance instance;
-   vn_loader_lock();
-   const VkResult res = vkCreateInstance(&info, NULL, &instance);
-   if (res == VK_SUCCESS) {
-      pin_host_driver();
-      VkPhysicalDevice pdev;
-      uint32_t count = 1;
-      const VkResult e = vkEnumeratePhysicalDevices(instance, &count, &pdev);
-      if ((e == VK_SUCCESS || e == VK_INCOMPLETE) && count) {
-         /* a first device also initializes per-process driver state */
-         const float priority = 1.0f;
-         const VkDeviceQueueCreateInfo queue = {
-            .sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
-            .queueFamilyIndex = 0,
-            .queueCount = 1,
-            .pQueuePriorities = &priority,
-         };
-         const VkDeviceCreateInfo dinfo = {
-            .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
-            .queueCreateInfoCount = 1,
-            .pQueueCreateInfos = &queue,
-         };
-         VkDevice dev;
-         if (vkCreateDevice(pdev, &dinfo, NULL, &dev) == VK_SUCCESS)
-            vkDestroyDevice(dev, NULL);
-      }
-      vkDestroyInstance(instance, NULL);
-   }
-   vn_loader_unlock();
-   return res == VK_SUCCESS ? 0 : -ENODEV;
 }
 
 void

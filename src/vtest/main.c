@@ -86,29 +86,6 @@ client_process_main(int fd, uint32_t id)
    return 0;
 }
 
-/* A spare client process: gets the host driver ready, then waits for its
- * client on ctl (vtest_spare_receive) and serves it. */
-static int
-spare_process_main(int ctl)
-{
-   const pid_t parent = getppid();
-   if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent || parent == 1)
-      return 1;
-   if (pv_host_vulkan_prewarm() < 0)
-      pv_warn(TAG, "spare client process: no host Vulkan driver");
-   int sock;
-   uint32_t id;
-   const int ret = vtest_spare_receive(ctl, &sock, &id);
-   close(ctl);
-   if (ret == -ENOENT)
-      return 0; /* the server stopped first */
-   if (ret < 0) {
-      pv_error(TAG, "spare client process: no client: %s", strerror(-ret));
-      return 1;
-   }
-   return client_process_main(sock, id);
-}
-
 static bool
 parse_u32(const char *s, uint32_t *out)
 {
@@ -131,7 +108,6 @@ main(int argc, char **argv)
       { "no-fork", no_argument, NULL, 'n' },
       { "client-fd", required_argument, NULL, 'F' },
       { "client-id", required_argument, NULL, 'I' },
-      { "spare-fd", required_argument, NULL, 'S' },
       { "help", no_argument, NULL, 'h' },
       { 0 },
    };
@@ -145,7 +121,7 @@ main(int argc, char **argv)
       .socket_path = VTEST_DEFAULT_SOCKET,
       .client_exe = self_len > 0 ? self : "/proc/self/exe",
    };
-   uint32_t client_fd = UINT32_MAX, client_id = 0, spare_fd = UINT32_MAX;
+   uint32_t client_fd = UINT32_MAX, client_id = 0;
    int c;
    while ((c = getopt_long(argc, argv, "s:vh", opts, NULL)) != -1) {
       switch (c) {
@@ -167,8 +143,7 @@ main(int argc, char **argv)
          break;
       case 'F':
       case 'I':
-      case 'S':
-         if (!parse_u32(optarg, c == 'F' ? &client_fd : c == 'I' ? &client_id : &spare_fd)) {
+         if (!parse_u32(optarg, c == 'F' ? &client_fd : &client_id)) {
             usage(stderr, argv[0]);
             return 2;
          }
@@ -181,15 +156,12 @@ main(int argc, char **argv)
          return 2;
       }
    }
-   if (optind != argc || (client_fd != UINT32_MAX && client_fd > INT32_MAX) ||
-       (spare_fd != UINT32_MAX && spare_fd > INT32_MAX)) {
+   if (optind != argc || (client_fd != UINT32_MAX && client_fd > INT32_MAX)) {
       usage(stderr, argv[0]);
       return 2;
    }
    if (client_fd != UINT32_MAX)
       return client_process_main((int)client_fd, client_id);
-   if (spare_fd != UINT32_MAX)
-      return spare_process_main((int)spare_fd);
 
    /* Signals arrive through a signalfd in the accept loop; every thread
     * inherits the mask, so no handler ever interrupts a client thread. */

@@ -21,6 +21,8 @@
 
 #define TAG "vtest"
 #define DEFAULT_MAX_CLIENTS 64
+/* a full server waits up to 10 times this for a slot before refusing */
+#define FULL_WAIT_MS 20
 /* the client's socket in a client process */
 #define CLIENT_PROCESS_FD 3
 
@@ -32,7 +34,6 @@ struct server_client {
    pthread_t thread;
    int sock;
    uint32_t id;
-   pid_t pid;            /* its process; 0 when served on the thread */
    bool done;            /* under srv->lock */
 };
 
@@ -47,8 +48,6 @@ struct vtest_server {
    uint32_t client_count;
    uint32_t next_id;
    uint32_t failed_clients;
-   pid_t spare_pid;      /* 0: no spare client process */
-   int spare_ctl;        /* its end of the hand-over socket */
 };
 
 static int
@@ -133,7 +132,6 @@ vtest_server_create(const struct vtest_server_config *cfg, struct vtest_server *
       ret = srv->listen_fd;
       goto fail;
    }
-   srv->spare_ctl = -1;
    *out = srv;
    return 0;
 
@@ -163,22 +161,24 @@ drain(int efd)
    (void)n;
 }
 
-/* Starts our program with `fd` as CLIENT_PROCESS_FD and `args` after its
- * name, with default signal handling (we block SIGINT/SIGTERM for our
- * signalfd). Returns the pid or -errno. */
+/* Starts the client's process: our program, the socket as CLIENT_PROCESS_FD,
+ * default signal handling (we block SIGINT/SIGTERM for our signalfd). */
 static pid_t
-spawn_process(const struct vtest_server *srv, int fd, const char *const *args, size_t nargs)
+spawn_client_process(const struct vtest_server *srv, const struct server_client *sc)
 {
-   int own = fd;
+   int fd = sc->sock;
    if (fd == CLIENT_PROCESS_FD) {
       /* dup2 onto itself would keep close-on-exec */
-      own = fcntl(fd, F_DUPFD_CLOEXEC, CLIENT_PROCESS_FD + 1);
-      if (own < 0)
+      fd = fcntl(sc->sock, F_DUPFD_CLOEXEC, CLIENT_PROCESS_FD + 1);
+      if (fd < 0)
          return -errno;
    }
-   char *argv[8] = { (char *)srv->cfg.client_exe };
-   for (size_t i = 0; i < nargs && i + 2 < sizeof(argv) / sizeof(argv[0]); i++)
-      argv[i + 1] = (char *)args[i];
+   char id[16];
+   snprintf(id, sizeof(id), "%u", sc->id);
+   char fdarg[16];
+   snprintf(fdarg, sizeof(fdarg), "%d", CLIENT_PROCESS_FD);
+   char *const argv[] = { (char *)srv->cfg.client_exe, "--client-fd", fdarg, "--client-id", id,
+                          NULL };
 
    posix_spawn_file_actions_t fa;
    posix_spawnattr_t attr;
@@ -189,7 +189,7 @@ spawn_process(const struct vtest_server *srv, int fd, const char *const *args, s
    sigemptyset(&dfl);
    sigaddset(&dfl, SIGINT);
    sigaddset(&dfl, SIGTERM);
-   posix_spawn_file_actions_adddup2(&fa, own, CLIENT_PROCESS_FD);
+   posix_spawn_file_actions_adddup2(&fa, fd, CLIENT_PROCESS_FD);
    posix_spawnattr_setsigmask(&attr, &none);
    posix_spawnattr_setsigdefault(&attr, &dfl);
    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
@@ -197,137 +197,35 @@ spawn_process(const struct vtest_server *srv, int fd, const char *const *args, s
    int ret = posix_spawn(&pid, srv->cfg.client_exe, &fa, &attr, argv, environ);
    posix_spawnattr_destroy(&attr);
    posix_spawn_file_actions_destroy(&fa);
-   if (own != fd)
-      close(own);
+   if (fd != sc->sock)
+      close(fd);
    return ret ? -ret : pid;
 }
 
-/* The spare: a client process started ahead of time, which loads the host
- * driver while no client waits for it and then takes the next client. */
-static void
-spare_start(struct vtest_server *srv)
-{
-   int sv[2];
-   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-      pv_warn(TAG, "no spare client process: socketpair: %s", strerror(errno));
-      return;
-   }
-   char fdarg[16];
-   snprintf(fdarg, sizeof(fdarg), "%d", CLIENT_PROCESS_FD);
-   const char *args[] = { "--spare-fd", fdarg };
-   pid_t pid = spawn_process(srv, sv[1], args, 2);
-   close(sv[1]);
-   if (pid < 0) {
-      pv_warn(TAG, "no spare client process: %s", strerror((int)-pid));
-      close(sv[0]);
-      return;
-   }
-   srv->spare_pid = pid;
-   srv->spare_ctl = sv[0];
-}
-
-static void
-spare_stop(struct vtest_server *srv)
-{
-   if (srv->spare_pid <= 0)
-      return;
-   close(srv->spare_ctl);
-   kill(srv->spare_pid, SIGKILL);
-   while (waitpid(srv->spare_pid, NULL, 0) < 0 && errno == EINTR)
-      ;
-   srv->spare_pid = 0;
-   srv->spare_ctl = -1;
-}
-
-/* Hands the client to the spare. Returns its pid, or -1 without a spare. */
-static pid_t
-spare_take(struct vtest_server *srv, int sock, uint32_t id)
-{
-   if (srv->spare_pid <= 0)
-      return -1;
-   char control[CMSG_SPACE(sizeof(int))];
-   memset(control, 0, sizeof(control));
-   struct iovec iov = { .iov_base = &id, .iov_len = sizeof(id) };
-   struct msghdr msg = {
-      .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof(control),
-   };
-   struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-   cm->cmsg_level = SOL_SOCKET;
-   cm->cmsg_type = SCM_RIGHTS;
-   cm->cmsg_len = CMSG_LEN(sizeof(int));
-   memcpy(CMSG_DATA(cm), &sock, sizeof(int));
-   ssize_t n = sendmsg(srv->spare_ctl, &msg, MSG_NOSIGNAL);
-   if (n != (ssize_t)sizeof(id)) {
-      pv_warn(TAG, "the spare client process is gone; starting one for client %u", id);
-      spare_stop(srv);
-      return -1;
-   }
-   const pid_t pid = srv->spare_pid;
-   close(srv->spare_ctl);
-   srv->spare_pid = 0;
-   srv->spare_ctl = -1;
-   return pid;
-}
-
-int
-vtest_spare_receive(int ctl, int *sock, uint32_t *id)
-{
-   char control[CMSG_SPACE(sizeof(int))];
-   struct iovec iov = { .iov_base = id, .iov_len = sizeof(*id) };
-   struct msghdr msg = {
-      .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof(control),
-   };
-   ssize_t n;
-   do {
-      n = recvmsg(ctl, &msg, MSG_CMSG_CLOEXEC);
-   } while (n < 0 && errno == EINTR);
-   if (n == 0)
-      return -ENOENT;
-   if (n < 0)
-      return -errno;
-   struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-   if (n != (ssize_t)sizeof(*id) || !cm || cm->cmsg_level != SOL_SOCKET ||
-       cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len != CMSG_LEN(sizeof(int)))
-      return -EPROTO;
-   memcpy(sock, CMSG_DATA(cm), sizeof(int));
-   return 0;
-}
-
-/* Starts the client's process: the spare if there is one, else a new one. */
-static pid_t
-start_client_process(struct vtest_server *srv, int sock, uint32_t id)
-{
-   pid_t pid = spare_take(srv, sock, id);
-   if (pid < 0) {
-      char idarg[16], fdarg[16];
-      snprintf(idarg, sizeof(idarg), "%u", id);
-      snprintf(fdarg, sizeof(fdarg), "%d", CLIENT_PROCESS_FD);
-      const char *args[] = { "--client-fd", fdarg, "--client-id", idarg };
-      pid = spawn_process(srv, sock, args, 4);
-   }
-   spare_start(srv); /* for the next client */
-   return pid;
-}
-
-/* Waits for the client's process. False when it failed. */
+/* Runs the client's process and waits for it. False when it failed. */
 static bool
-wait_client_process(const struct server_client *sc)
+serve_in_process(struct server_client *sc)
 {
+   pid_t pid = spawn_client_process(sc->srv, sc);
+   if (pid < 0) {
+      pv_error(TAG, "client %u: cannot start its process: %s", sc->id, strerror((int)-pid));
+      return true; /* refused, not crashed */
+   }
    int status;
-   while (waitpid(sc->pid, &status, 0) < 0) {
+   while (waitpid(pid, &status, 0) < 0) {
       if (errno != EINTR) {
          pv_error(TAG, "client %u: waitpid: %s", sc->id, strerror(errno));
          return false;
       }
    }
    if (WIFSIGNALED(status)) {
-      pv_error(TAG, "client %u: its process (pid %d) was killed by signal %d", sc->id,
-               (int)sc->pid, WTERMSIG(status));
+      pv_error(TAG, "client %u: its process (pid %d) was killed by signal %d", sc->id, (int)pid,
+               WTERMSIG(status));
       return false;
    }
    if (WEXITSTATUS(status)) {
-      pv_error(TAG, "client %u: its process (pid %d) exited with status %d", sc->id,
-               (int)sc->pid, WEXITSTATUS(status));
+      pv_error(TAG, "client %u: its process (pid %d) exited with status %d", sc->id, (int)pid,
+               WEXITSTATUS(status));
       return false;
    }
    return true;
@@ -338,8 +236,8 @@ client_thread(void *arg)
 {
    struct server_client *sc = arg;
    bool ok = true;
-   if (sc->pid > 0)
-      ok = wait_client_process(sc);
+   if (sc->srv->cfg.client_exe)
+      ok = serve_in_process(sc);
    else
       vtest_client_serve(sc->sock, sc->id, &sc->srv->cfg.client);
    pthread_mutex_lock(&sc->srv->lock);
@@ -384,10 +282,22 @@ accept_client(struct vtest_server *srv)
          pv_warn(TAG, "accept failed: %s", strerror(errno));
       return;
    }
-   /* Clients that just finished must not count against the limit. */
-   reap_clients(srv, false);
+   /* Clients that just finished must not count against the limit, nor one
+    * that is finishing now (a connect-and-close probe still has a process
+    * for a few milliseconds): give a slot a moment to free up. */
+   bool full = true;
+   for (int tries = 0; full && tries < 10; tries++) {
+      if (tries) {
+         struct pollfd pfd = { .fd = srv->reap_efd, .events = POLLIN };
+         if (poll(&pfd, 1, FULL_WAIT_MS) > 0)
+            drain(srv->reap_efd);
+      }
+      reap_clients(srv, false);
+      pthread_mutex_lock(&srv->lock);
+      full = srv->client_count >= srv->cfg.max_clients;
+      pthread_mutex_unlock(&srv->lock);
+   }
    pthread_mutex_lock(&srv->lock);
-   bool full = srv->client_count >= srv->cfg.max_clients;
    uint32_t id = srv->next_id++;
    pthread_mutex_unlock(&srv->lock);
    if (full) {
@@ -405,16 +315,6 @@ accept_client(struct vtest_server *srv)
    sc->srv = srv;
    sc->sock = sock;
    sc->id = id;
-   if (srv->cfg.client_exe) {
-      sc->pid = start_client_process(srv, sock, id);
-      if (sc->pid < 0) {
-         pv_error(TAG, "client %u refused: cannot start its process: %s", id,
-                  strerror((int)-sc->pid));
-         close(sock);
-         free(sc);
-         return;
-      }
-   }
    /* Linked before the thread starts so that a stop always finds it. */
    pthread_mutex_lock(&srv->lock);
    int ret = pthread_create(&sc->thread, NULL, client_thread, sc);
@@ -426,11 +326,6 @@ accept_client(struct vtest_server *srv)
    pthread_mutex_unlock(&srv->lock);
    if (ret) {
       pv_error(TAG, "client %u refused: no thread: %s", id, strerror(ret));
-      if (sc->pid > 0) {
-         kill(sc->pid, SIGKILL);
-         while (waitpid(sc->pid, NULL, 0) < 0 && errno == EINTR)
-            ;
-      }
       close(sock);
       free(sc);
    }
@@ -451,8 +346,6 @@ int
 vtest_server_run(struct vtest_server *srv, int stop_fd)
 {
    pv_info(TAG, "listening on %s", srv->path);
-   if (srv->cfg.client_exe && srv->spare_pid <= 0)
-      spare_start(srv);
    for (;;) {
       struct pollfd pfds[4] = {
          { .fd = srv->listen_fd, .events = POLLIN },
@@ -479,7 +372,6 @@ vtest_server_run(struct vtest_server *srv, int stop_fd)
 
    pv_info(TAG, "stopping, %u clients connected", vtest_server_client_count(srv));
    disconnect_all(srv);
-   spare_stop(srv);
    return 0;
 }
 
@@ -513,7 +405,6 @@ vtest_server_destroy(struct vtest_server *srv)
    if (!srv)
       return;
    disconnect_all(srv);
-   spare_stop(srv);
    close(srv->listen_fd);
    unlink(srv->path);
    close(srv->stop_efd);

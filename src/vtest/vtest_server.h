@@ -16,14 +16,10 @@ struct vtest_server_config {
    uint32_t max_clients;             /* connected at once; 0: 64 */
    struct vtest_client_config client;
    /* NULL: serve each client on a thread of this process. Otherwise run
-    * each client in a process of its own, started from this program with
-    * our environment and stderr, fd 3 and these arguments:
-    *  - "--spare-fd 3": a spare, started before its client comes. It may
-    *    get ready (load the host driver), then takes its client with
-    *    vtest_spare_receive on fd 3, serves it, and exits;
-    *  - "--client-fd 3 --client-id N": fd 3 is client N's socket (when no
-    *    spare was ready); serve it and exit.
-    * Exit status 0 after serving; anything else counts as a failed client. */
+    * each client in a fresh process of this program, given the client's
+    * socket as fd 3 and the arguments "--client-fd 3 --client-id N"; its
+    * environment and stderr are ours. The program must then serve that one
+    * client with vtest_client_serve and exit 0 (non-zero means it failed). */
    const char *client_exe;
 };
 
@@ -46,10 +42,6 @@ uint32_t vtest_server_client_count(struct vtest_server *srv);
 
 /* Client processes that crashed or exited non-zero so far (logged each). */
 uint32_t vtest_server_failed_clients(struct vtest_server *srv);
-
-/* In a spare client process: waits for the client's socket and id on `ctl`.
- * Returns 0, -ENOENT when the server stopped first, or another -errno. */
-int vtest_spare_receive(int ctl, int *sock, uint32_t *id);
 
 /* Closes the listener and removes the socket file. */
 void vtest_server_destroy(struct vtest_server *srv);
