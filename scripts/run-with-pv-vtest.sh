@@ -17,6 +17,8 @@
 #  BUILD_DIR   where pv-vtest was built (default: env PV_VTEST names the
 #              binary, else ./build); BUILD_DIR/src/vtest/pv-vtest is used
 #  env PV_VTEST_ARGS: more pv-vtest options, e.g. --no-fork
+#  env PV_VTEST_EXPECT_STATUS: pv-vtest's expected exit status (default 0;
+#      3 when a client process is meant to crash)
 #
 # The command sees the real /tmp read-through, but its writes under /tmp stay
 # private: give it paths outside /tmp for its outputs.
@@ -130,7 +132,7 @@ rc=$?
 fail=
 status=$(sed -n 's/^pv-vtest-status: //p' "$log" | tail -n 1)
 case $status in
-"exit 0") ;;
+"exit ${PV_VTEST_EXPECT_STATUS:-0}") ;;
 "") fail="pv-vtest never reported (did the namespace start?)" ;;
 no-socket*) fail="pv-vtest did not start (status ${status#no-socket })" ;;
 hung) fail="pv-vtest did not stop within 20 s of SIGTERM" ;;

@@ -219,8 +219,15 @@ serve_in_process(struct server_client *sc)
       }
    }
    if (WIFSIGNALED(status)) {
+      const int sig = WTERMSIG(status);
+      /* asked to stop (e.g. with its process group), not a crash */
+      if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP) {
+         pv_info(TAG, "client %u: its process (pid %d) was stopped by signal %d", sc->id,
+                 (int)pid, sig);
+         return true;
+      }
       pv_error(TAG, "client %u: its process (pid %d) was killed by signal %d", sc->id, (int)pid,
-               WTERMSIG(status));
+               sig);
       return false;
    }
    if (WEXITSTATUS(status)) {

@@ -11,6 +11,9 @@
 #                server then still serves vulkaninfo
 #   shutdown     SIGTERM while three clients are mid-stream: the server must
 #                stop cleanly (run-with-pv-vtest.sh fails on a hang or crash)
+#   crash        a client's server process crashes (SIGSEGV): its client is
+#                dropped, the server serves the next one and reports the
+#                crash in its exit status (3)
 #   two-clients-threads, shutdown-threads
 #                the same with every client on a thread of one server
 #                process (pv-vtest --no-fork) instead of a process each
@@ -61,6 +64,17 @@ malformed)
       '$raw' malformed || exit 1
       for seed in 1 2 3 4 5 6 7 8; do '$raw' fuzz 2000 \$seed || exit 1; done
       $venus_ok; echo 'served after malformed and random streams'"
+   ;;
+crash)
+   # The test runs alone (is_parallel: false): the newest client process is ours.
+   PV_VTEST_EXPECT_STATUS=3 exec "$run" --icd "$icd" -- sh -c "
+      '$raw' hold >/tmp/hold.out & h=\$!
+      i=0; until grep -q held /tmp/hold.out; do
+         i=\$((i + 1)); [ \$i -lt 200 ] || { echo 'no handshake' >&2; exit 1; }; sleep 0.05; done
+      pid=\$(pgrep -n -f -- '--client-fd 3 --client-id') || { echo 'no client process' >&2; exit 1; }
+      kill -SEGV \$pid
+      wait \$h || { echo 'the held client was not dropped cleanly' >&2; exit 1; }
+      $venus_ok; echo 'client process crashed; its client was dropped, the next one served'"
    ;;
 shutdown)
    # Mesa's venus client spins forever once its server is gone: the

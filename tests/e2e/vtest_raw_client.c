@@ -10,6 +10,8 @@
  *               pending waits: the server must keep serving
  *   fuzz N SEED N random messages on one connection (the server may drop
  *               it at any time), then a fresh client must be served
+ *   hold        handshake, print "held", then wait until the server drops
+ *               the connection (exit 0 then)
  * Exit status 0 on success.
  */
 #include <errno.h>
@@ -390,6 +392,19 @@ mode_fuzz(unsigned count, unsigned seed)
            sent, count);
 }
 
+static void
+mode_hold(void)
+{
+   int fd = conn();
+   handshake(fd, true);
+   printf("held\n");
+   fflush(stdout);
+   char c;
+   while (read(fd, &c, 1) > 0)
+      ;
+   close(fd);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -399,7 +414,7 @@ main(int argc, char **argv)
       i += 2;
    }
    if (i >= argc)
-      FAIL("usage: vtest_raw_client [--socket PATH] ping|malformed|disconnect|fuzz N SEED");
+      FAIL("usage: vtest_raw_client [--socket PATH] ping|malformed|disconnect|hold|fuzz N SEED");
    const char *mode = argv[i];
    if (!strcmp(mode, "ping"))
       mode_ping();
@@ -407,6 +422,8 @@ main(int argc, char **argv)
       mode_malformed();
    else if (!strcmp(mode, "disconnect"))
       mode_disconnect();
+   else if (!strcmp(mode, "hold"))
+      mode_hold();
    else if (!strcmp(mode, "fuzz") && i + 2 < argc)
       mode_fuzz((unsigned)atoi(argv[i + 1]), (unsigned)atoi(argv[i + 2]));
    else
