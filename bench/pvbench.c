@@ -414,29 +414,22 @@ run_group(struct group *g, const char *wname, unsigned iters, unsigned size, cha
 
 /* ---- paths ---- */
 
-/* The guest driver's settings (--guest-env): both venus paths get the same. */
+/* The guest driver's settings (--guest-env, VAR=VAL,...): both venus paths
+ * get the same. -EINVAL for a malformed list. */
 static int
 set_guest_env(const char *list, struct pb_env *e)
 {
-   char item[256];
-   for (const char *p = list ? list : ""; *p;) {
-      size_t n = strcspn(p, ",");
-      if (n && n < sizeof(item)) {
-         memcpy(item, p, n);
-         item[n] = '\0';
-         char *eq = strchr(item, '=');
-         if (!eq || eq == item)
-            return -EINVAL;
-         *eq = '\0';
-         int err = pb_env_set(e, item, eq + 1);
-         if (err)
-            return err;
-      } else if (n) {
+   char copy[256];
+   if (snprintf(copy, sizeof(copy), "%s", list ? list : "") >= (int)sizeof(copy))
+      return -EINVAL;
+   for (char *save = NULL, *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+      char *eq = strchr(t, '=');
+      if (!eq || eq == t)
          return -EINVAL;
-      }
-      p += n;
-      if (*p == ',')
-         p++;
+      *eq = '\0';
+      int err = pb_env_set(e, t, eq + 1);
+      if (err)
+         return err;
    }
    return 0;
 }
@@ -1057,6 +1050,15 @@ parse_options(int argc, char **argv, struct options *o)
    }
    if (optind < argc) {
       usage(stderr);
+      return -EINVAL;
+   }
+   struct pb_env scratch;
+   int err = pb_env_init(&scratch);
+   if (!err)
+      err = set_guest_env(o->guest_env, &scratch);
+   pb_env_fini(&scratch);
+   if (err) {
+      fprintf(stderr, "pvbench: --guest-env wants VAR=VAL,... (at most 255 characters)\n");
       return -EINVAL;
    }
    if (!clients_set)

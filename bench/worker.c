@@ -92,12 +92,19 @@ push_sample(struct wk *w, double v)
    return 0;
 }
 
+/* Writes samples of one metric. */
+static void
+rep_samples(struct wk *w, const char *id, const double *v, size_t n)
+{
+   for (size_t i = 0; i < n; i++)
+      rep(w, "sample %s %.3f", id, v[i]);
+}
+
 /* Writes and clears the buffered samples of one metric. */
 static void
 flush_samples(struct wk *w, const char *id)
 {
-   for (size_t i = 0; i < w->nsamples; i++)
-      rep(w, "sample %s %.3f", id, w->samples[i]);
+   rep_samples(w, id, w->samples, w->nsamples);
    w->nsamples = 0;
 }
 
@@ -727,10 +734,8 @@ wl_draws(struct wk *w)
       return rep_vk_error(w);
    }
    flush_samples(w, "draws");
-   for (size_t i = 0; i < done; i++)
-      rep(w, "sample drawrec %.3f", rec_t[i]);
-   for (size_t i = 0; i < done; i++)
-      rep(w, "sample drawexec %.3f", exec_t[i]);
+   rep_samples(w, "drawrec", rec_t, done);
+   rep_samples(w, "drawexec", exec_t, done);
    free(rec_t);
    free(exec_t);
    rep(w, "done");
@@ -1043,8 +1048,7 @@ wl_upload(struct wk *w)
       }
    }
    flush_samples(w, "readback");
-   for (unsigned i = 0; i < w->args->iters; i++)
-      rep(w, "sample upload %.3f", up_t[i]);
+   rep_samples(w, "upload", up_t, w->args->iters);
    rep(w, "done");
    if (ok)
       rep(w, "check ok");

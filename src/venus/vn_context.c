@@ -151,14 +151,6 @@ vn_context_destroy(struct vn_context *ctx)
    free(ctx);
 }
 
-static uint64_t
-now_ns(void)
-{
-   struct timespec ts;
-   clock_gettime(CLOCK_MONOTONIC, &ts);
-   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* PV_LOG=debug: one line per command that took long (1 ms or more). */
 static void
 dispatch_timed(struct vn_context *ctx, struct vn_cs_decoder *dec)
@@ -166,9 +158,9 @@ dispatch_timed(struct vn_context *ctx, struct vn_cs_decoder *dec)
    uint32_t type = 0;
    if (vn_cs_decoder_remaining(dec) >= 4)
       memcpy(&type, dec->cur, 4);
-   const uint64_t start = now_ns();
+   const uint64_t start = vn_now_ns();
    vn_dispatch_command(ctx, dec);
-   const uint64_t took = (now_ns() - start) / 1000u;
+   const uint64_t took = (vn_now_ns() - start) / 1000u;
    if (took >= 1000) {
       const char *name = vn_command_name(type);
       pv_debug("venus", "context %u: %s took %llu us", ctx->ctx_id, name ? name : "?",
@@ -209,12 +201,12 @@ vn_context_execute_locked(struct vn_context *ctx, const void *data, size_t size)
 {
    ctx->stats.streams++;
    ctx->stats.bytes += size;
-   if (ctx->exec_depth)
+   if (ctx->exec_depth || !pv_log_enabled(PV_LOG_INFO))
       return execute_stream(ctx, data, size);
 
-   const uint64_t start = now_ns();
+   const uint64_t start = vn_now_ns();
    const bool ok = execute_stream(ctx, data, size);
-   const uint64_t took = now_ns() - start;
+   const uint64_t took = vn_now_ns() - start;
    ctx->stats.exec_ns += took;
    if (took > ctx->stats.longest_ns)
       ctx->stats.longest_ns = took;

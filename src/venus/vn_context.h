@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <vulkan/vulkan.h>
 
 #include "common/shmem.h"
@@ -106,6 +107,15 @@ struct vn_attached {
 
 struct vn_fence_entry;
 
+/* CLOCK_MONOTONIC in nanoseconds (ring polling, execution statistics). */
+static inline uint64_t
+vn_now_ns(void)
+{
+   struct timespec ts;
+   clock_gettime(CLOCK_MONOTONIC, &ts);
+   return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 struct vn_context {
    struct pv_renderer *renderer;
    uint32_t ctx_id;
@@ -138,7 +148,8 @@ struct vn_context {
    struct {
       uint64_t streams;
       uint64_t bytes;
-      uint64_t exec_ns;    /* outermost streams only: nested ones are inside */
+      uint64_t exec_ns;    /* outermost streams only (nested ones are inside),
+                            * timed only at PV_LOG=info */
       uint64_t longest_ns; /* the longest outermost stream */
    } stats;
 

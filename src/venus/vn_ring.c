@@ -69,14 +69,6 @@ struct vn_ring {
    struct vn_ring *next;
 };
 
-static uint64_t
-now_ns(void)
-{
-   struct timespec ts;
-   clock_gettime(CLOCK_MONOTONIC, &ts);
-   return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void
 ring_copy_out(struct vn_ring *ring, uint32_t head, uint32_t size)
 {
@@ -148,7 +140,7 @@ ring_thread(void *data)
 {
    struct vn_ring *ring = data;
    uint32_t head = atomic_load_explicit(ring->head, memory_order_relaxed);
-   uint64_t last_work = now_ns();
+   uint64_t last_work = vn_now_ns();
 
    while (!atomic_load(&ring->stop)) {
       const uint32_t tail = atomic_load_explicit(ring->tail, memory_order_acquire);
@@ -156,12 +148,12 @@ ring_thread(void *data)
          if (!ring_consume(ring, head, tail))
             break;
          head = tail;
-         last_work = now_ns();
+         last_work = vn_now_ns();
          continue;
       }
-      if (now_ns() - last_work >= ring->spin_ns) {
+      if (vn_now_ns() - last_work >= ring->spin_ns) {
          ring_sleep(ring, head);
-         last_work = now_ns();
+         last_work = vn_now_ns();
          continue;
       }
       sched_yield();

@@ -71,15 +71,14 @@ raise_fd_limit(void)
 }
 
 /* A client process (see vtest_server_config.client_exe): serves the one
- * client on fd and exits; it dies with the server. */
+ * client on fd and exits; it dies with the server. The server's ignored
+ * SIGPIPE and raised fd limit carry over through exec. */
 static int
 client_process_main(int fd, uint32_t id)
 {
    const pid_t parent = getppid();
    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent || parent == 1)
       return 1;
-   signal(SIGPIPE, SIG_IGN);
-   raise_fd_limit();
    const struct vtest_client_config cfg = { 0 };
    vtest_client_serve(fd, id, &cfg);
    close(fd);

@@ -300,9 +300,7 @@ accept_client(struct vtest_server *srv)
             drain(srv->reap_efd);
       }
       reap_clients(srv, false);
-      pthread_mutex_lock(&srv->lock);
-      full = srv->client_count >= srv->cfg.max_clients;
-      pthread_mutex_unlock(&srv->lock);
+      full = vtest_server_client_count(srv) >= srv->cfg.max_clients;
    }
    pthread_mutex_lock(&srv->lock);
    uint32_t id = srv->next_id++;

@@ -19,7 +19,8 @@ struct vtest_server_config {
     * each client in a fresh process of this program, given the client's
     * socket as fd 3 and the arguments "--client-fd 3 --client-id N"; its
     * environment and stderr are ours. The program must then serve that one
-    * client with vtest_client_serve and exit 0 (non-zero means it failed). */
+    * client with vtest_client_serve and exit 0 (non-zero means it failed);
+    * `client` above does not reach it, it uses its own configuration. */
    const char *client_exe;
 };
 
