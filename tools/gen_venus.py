@@ -740,8 +740,60 @@ class Gen:
         out.append('};\n')
         return out
 
+    def flat_layout(self, cmd):
+        """[(param, wire offset, wire size)] when every parameter is a plain
+        handle or a 4/8-byte scalar, so the command has one fixed size on the
+        wire (vkCmdDraw and the like, which come by the thousand); else None."""
+        if cmd['name'] in self.manual:
+            return None
+        layout, off = [], 0
+        for p in cmd['params']:
+            t = self.reg.resolve(p.type)
+            k = self.reg.kind(t)
+            if p.ptr or p.array or p.objecttype or t == 'size_t':
+                return None
+            if k == 'handle':
+                size = 8
+            elif k == 'scalar' and self.reg.wire_size(t) in (4, 8):
+                size = self.reg.wire_size(t)
+            else:
+                return None
+            layout.append((p, off, size))
+            off += size
+        return layout
+
+    def gen_cmd_decode_flat(self, cmd, layout):
+        name = cmd['name']
+        total = sum(size for _, _, size in layout)
+        out = ['void\nvn_decode_%s_args(struct vn_cs_decoder *dec, struct vn_command_%s *args)\n{' % (name, name)]
+        out.append('   /* fixed layout: one bounds check for the whole command */')
+        out.append('   const uint8_t *p = vn_decode_peek_bytes(dec, %d);' % total)
+        out.append('   if (!p)')
+        out.append('      return;')
+        for i, (prm, off, size) in enumerate(layout):
+            t = self.reg.resolve(prm.type)
+            dst = 'args->' + prm.name
+            if self.reg.kind(t) == 'handle':
+                opt = 'true' if self.elem_optional(prm, name) else 'false'
+                out.append('   {')
+                out.append('      uint64_t id;')
+                out.append('      memcpy(&id, p + %d, 8);' % off)
+                out.append('      struct vn_object *obj = vn_lookup_object(dec, id, %s, %s);' % (self.objtype(t), opt))
+                out.append('      %s = obj ? (%s)(uintptr_t)obj->handle : VK_NULL_HANDLE;' % (dst, t))
+                if i == 0 and self.reg.handles[t]['dispatchable']:
+                    out.append('      args->dispatch = obj;')
+                out.append('   }')
+            else:
+                out.append('   _Static_assert(sizeof(%s) == %d, "wire size of %s");' % (dst, size, prm.name))
+                out.append('   memcpy(&%s, p + %d, %d);' % (dst, off, size))
+        out.append('}\n')
+        return out
+
     def gen_cmd_decode(self, cmd):
         name = cmd['name']
+        layout = self.flat_layout(cmd)
+        if layout is not None and self.destroy_kind(cmd)[0] is None:
+            return self.gen_cmd_decode_flat(cmd, layout)
         sib = {p.name: p for p in cmd['params']}
         counts = self.count_params(cmd)
         dp, dk = self.destroy_kind(cmd)

@@ -568,6 +568,80 @@ test_truncated(void)
    env_fini(&env);
 }
 
+static uint32_t fake_draws;
+static uint32_t fake_draw_first_instance;
+
+static VKAPI_ATTR void VKAPI_CALL
+fake_cmd_draw(VkCommandBuffer cmd, uint32_t vertex_count, uint32_t instance_count,
+              uint32_t first_vertex, uint32_t first_instance)
+{
+   CHECK(cmd == (VkCommandBuffer)(uintptr_t)HOST(ID_CMD));
+   CHECK(vertex_count == 3 && instance_count == 1 && first_vertex == 7);
+   fake_draws++;
+   fake_draw_first_instance = first_instance;
+}
+
+static void
+enc_draw(struct test_stream *b, uint64_t cmd, uint32_t first_instance)
+{
+   ts_cmd(b, VK_COMMAND_TYPE_vkCmdDraw_EXT, 0);
+   ts_u64(b, cmd);
+   ts_u32(b, 3);
+   ts_u32(b, 1);
+   ts_u32(b, 7);
+   ts_u32(b, first_instance);
+}
+
+/* Fixed-layout commands (vkCmdDraw) are decoded with one bounds check and
+ * the inline object lookup: same results and same errors as the others. */
+static void
+test_fixed_layout(void)
+{
+   struct test_env env;
+   env_init(&env);
+   env.device.dispatch.vkCmdDraw = fake_cmd_draw;
+   struct test_stream b = { .len = 0 };
+   for (uint32_t i = 0; i < 100; i++)
+      enc_draw(&b, ID_CMD, i);
+   const char *why = NULL;
+   CHECK(run_stream(&env, &b, b.len, &why));
+   CHECK(fake_draws == 100 && fake_draw_first_instance == 99);
+
+   /* every proper prefix of one draw fails cleanly */
+   b.len = 0;
+   enc_draw(&b, ID_CMD, 1);
+   for (size_t len = 1; len < b.len; len++) {
+      uint8_t *copy = malloc(len);
+      memcpy(copy, b.data, len);
+      struct vn_cs_decoder dec;
+      vn_cs_decoder_init(&dec, copy, len, &env.ctx.arena, env.ctx.objects);
+      vn_dispatch_command(&env.ctx, &dec);
+      CHECK(dec.fatal);
+      free(copy);
+   }
+   CHECK(fake_draws == 100);
+
+   /* the cached last object must not serve another type or a removed id */
+   b.len = 0;
+   enc_draw(&b, ID_FENCE, 1);
+   CHECK(!run_stream(&env, &b, b.len, &why));
+   CHECK(strcmp(why, "object of the wrong type") == 0);
+   b.len = 0;
+   enc_draw(&b, ID_CMD, 1);
+   CHECK(run_stream(&env, &b, b.len, &why));
+   vn_object_table_remove(env.ctx.objects,
+                          vn_object_table_lookup(env.ctx.objects, ID_CMD,
+                                                 VK_OBJECT_TYPE_COMMAND_BUFFER));
+   CHECK(!run_stream(&env, &b, b.len, &why));
+   CHECK(strcmp(why, "unknown object id") == 0);
+   b.len = 0;
+   enc_draw(&b, 0, 1);
+   CHECK(!run_stream(&env, &b, b.len, &why));
+   CHECK(strcmp(why, "missing required object") == 0);
+   CHECK(fake_draws == 101);
+   env_fini(&env);
+}
+
 static void
 test_bad_input(void)
 {
@@ -832,6 +906,7 @@ main(void)
    test_create_instance_strings();
    test_union_and_arrays();
    test_truncated();
+   test_fixed_layout();
    test_bad_input();
    test_mutations();
    printf("venus decoder tests passed\n");

@@ -103,6 +103,7 @@ vn_context_create(const struct vn_context_create_info *info, struct vn_context *
       return -ENOMEM;
    }
    vn_arena_init(&ctx->arena, VN_CONTEXT_ARENA_LIMIT);
+   ctx->trace = vn_trace_create(ctx->ctx_id);
    vn_cs_encoder_init(&ctx->reply.enc, NULL, 0);
 
    pthread_mutex_init(&ctx->mutex, NULL);
@@ -142,6 +143,7 @@ vn_context_destroy(struct vn_context *ctx)
            ctx->ctx_id, (unsigned long long)ctx->stats.streams,
            (unsigned long long)(ctx->stats.bytes >> 10), (double)ctx->stats.exec_ns / 1e6,
            (double)ctx->stats.longest_ns / 1e6);
+   vn_trace_destroy(ctx->trace);
    free(ctx->stream_copy.data);
    vn_object_table_destroy(ctx->objects);
    vn_arena_fini(&ctx->arena);
@@ -168,24 +170,33 @@ dispatch_timed(struct vn_context *ctx, struct vn_cs_decoder *dec)
    }
 }
 
-static bool
-execute_stream(struct vn_context *ctx, const void *data, size_t size)
+static void
+dispatch_traced(struct vn_context *ctx, struct vn_cs_decoder *dec)
 {
-   struct vn_cs_decoder dec;
-   vn_cs_decoder_init(&dec, data, size, &ctx->arena, ctx->objects);
+   uint32_t type = 0;
+   if (vn_cs_decoder_remaining(dec) >= 4)
+      memcpy(&type, dec->cur, 4);
+   const uint64_t start = vn_now_ns();
+   vn_dispatch_command(ctx, dec);
+   vn_trace_add(ctx->trace, type, 1, start, vn_now_ns());
+}
 
+static bool
+decode_commands(struct vn_context *ctx, struct vn_cs_decoder *dec)
+{
    const bool timed = pv_log_enabled(PV_LOG_DEBUG);
-   while (!vn_cs_decoder_done(&dec)) {
+   while (!vn_cs_decoder_done(dec)) {
       if (vn_context_is_lost(ctx))
          return false;
-      vn_arena_reset(&ctx->arena);
-      if (timed) {
-         dispatch_timed(ctx, &dec);
+      if (vn_trace_commands(ctx->trace)) {
+         dispatch_traced(ctx, dec);
+      } else if (timed) {
+         dispatch_timed(ctx, dec);
       } else {
-         vn_dispatch_command(ctx, &dec);
+         vn_dispatch_command(ctx, dec);
       }
-      if (dec.fatal) {
-         vn_context_set_lost(ctx, dec.error ? dec.error : "bad command");
+      if (dec->fatal) {
+         vn_context_set_lost(ctx, dec->error ? dec->error : "bad command");
          return false;
       }
       if (ctx->reply.enc.fatal) {
@@ -194,6 +205,19 @@ execute_stream(struct vn_context *ctx, const void *data, size_t size)
       }
    }
    return !vn_context_is_lost(ctx);
+}
+
+static bool
+execute_stream(struct vn_context *ctx, const void *data, size_t size)
+{
+   struct vn_cs_decoder dec;
+   vn_cs_decoder_init(&dec, data, size, &ctx->arena, ctx->objects);
+
+   const uint64_t start = ctx->trace ? vn_now_ns() : 0;
+   const bool ok = decode_commands(ctx, &dec);
+   if (ctx->trace)
+      vn_trace_add(ctx->trace, VN_TRACE_STREAM, size, start, vn_now_ns());
+   return ok;
 }
 
 bool

@@ -23,6 +23,7 @@
 #include "venus/generated/vn_protocol_renderer.h"
 #include "venus/vn_cs.h"
 #include "venus/vn_object.h"
+#include "venus/vn_trace.h"
 
 /* Memory shared by a blob resource and possibly a VkDeviceMemory (memfd,
  * mapped once on the host). Refcounted: freed when the last user is gone. */
@@ -137,6 +138,11 @@ struct vn_context {
    struct vn_ring *rings;      /* live rings */
    struct vn_ring *dead_rings; /* stopped, waiting to be joined outside the lock */
    uint32_t exec_depth;        /* vkExecuteCommandStreamsMESA nesting */
+
+
+   struct vn_trace *trace; /* PV_TRACE_DIR timeline (vn_trace.h), else NULL */
+   struct vn_recorder *recorder;
+   struct vn_recorder *recording;
 
    /* private copy of a shared-memory command stream, reused across streams */
    struct {

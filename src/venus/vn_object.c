@@ -15,14 +15,12 @@ struct vn_object_entry {
 };
 
 struct vn_object_table {
+   struct vn_object_table_head head; /* first: vn_lookup_object() reads it */
    struct vn_object_entry **buckets;
    struct vn_object_entry **handle_buckets;
    uint32_t bucket_count; /* power of two, for both arrays */
    uint32_t count;
    uint32_t max_objects;
-   /* Last entry found by id: command streams name the same command buffer
-    * in every command. Cleared when that entry is removed. */
-   struct vn_object_entry *last;
 };
 
 #define VN_OBJECT_MIN_BUCKETS 64u
@@ -91,13 +89,13 @@ vn_object_table_destroy(struct vn_object_table *t)
 static struct vn_object_entry *
 vn_object_find(struct vn_object_table *t, uint64_t id)
 {
-   if (t->last && t->last->obj.id == id)
-      return t->last;
+   if (t->head.last && t->head.last->id == id)
+      return (struct vn_object_entry *)t->head.last;
    struct vn_object_entry *e = t->buckets[vn_object_hash(id, t->bucket_count)];
    while (e && e->obj.id != id)
       e = e->next;
    if (e)
-      t->last = e;
+      t->head.last = &e->obj;
    return e;
 }
 
@@ -181,8 +179,8 @@ vn_object_table_remove(struct vn_object_table *t, struct vn_object *obj)
    struct vn_object_entry *e = *pp;
    *pp = e->next;
    vn_object_unlink_handle(t, e);
-   if (t->last == e)
-      t->last = NULL;
+   if (t->head.last == &e->obj)
+      t->head.last = NULL;
    t->count--;
    free(e);
 }
@@ -218,9 +216,8 @@ vn_object_table_foreach(struct vn_object_table *t,
 }
 
 struct vn_object *
-vn_decode_object(struct vn_cs_decoder *dec, VkObjectType type, bool optional)
+vn_lookup_object_slow(struct vn_cs_decoder *dec, uint64_t id, VkObjectType type, bool optional)
 {
-   const uint64_t id = vn_decode_uint64_t(dec);
    if (dec->fatal)
       return NULL;
    if (id == 0) {

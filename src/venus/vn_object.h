@@ -31,6 +31,13 @@ struct vn_object {
 
 struct vn_object_table;
 
+/* The start of every table, visible for the inline lookup below: the last
+ * object found by id (command streams name the same command buffer in
+ * every command). Cleared when that object is removed. */
+struct vn_object_table_head {
+   struct vn_object *last;
+};
+
 /* Creates an empty table holding at most max_objects objects. */
 struct vn_object_table *vn_object_table_create(uint32_t max_objects);
 /* Frees the table and its entries (not the host objects: destroy them first). */
@@ -55,9 +62,28 @@ uint32_t vn_object_table_count(const struct vn_object_table *t);
 void vn_object_table_foreach(struct vn_object_table *t,
                              void (*fn)(struct vn_object *obj, void *data), void *data);
 
-/* Decodes an object id and looks it up in dec->objects. Returns NULL for
- * id 0 when `optional`; otherwise an unknown id, a wrong type or a missing
- * required object makes the decoder fatal and returns NULL. */
-struct vn_object *vn_decode_object(struct vn_cs_decoder *dec, VkObjectType type, bool optional);
+/* Looks up an object id read from the stream in dec->objects. Returns NULL
+ * for id 0 when `optional`; otherwise an unknown id, a wrong type or a
+ * missing required object makes the decoder fatal and returns NULL. */
+struct vn_object *vn_lookup_object_slow(struct vn_cs_decoder *dec, uint64_t id,
+                                        VkObjectType type, bool optional);
+
+static inline struct vn_object *
+vn_lookup_object(struct vn_cs_decoder *dec, uint64_t id, VkObjectType type, bool optional)
+{
+   const struct vn_object_table_head *head = (const struct vn_object_table_head *)dec->objects;
+   struct vn_object *last = head ? head->last : NULL;
+   if (last && last->id == id && last->type == type && !dec->fatal)
+      return last;
+   return vn_lookup_object_slow(dec, id, type, optional);
+}
+
+/* Decodes an object id, then vn_lookup_object(). */
+static inline struct vn_object *
+vn_decode_object(struct vn_cs_decoder *dec, VkObjectType type, bool optional)
+{
+   const uint64_t id = vn_decode_uint64_t(dec);
+   return vn_lookup_object(dec, id, type, optional);
+}
 
 #endif

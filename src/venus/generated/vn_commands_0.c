@@ -571,8 +571,14 @@ vn_encode_vkQueueSubmit_reply(struct vn_cs_encoder *enc, const struct vn_command
 void
 vn_decode_vkQueueWaitIdle_args(struct vn_cs_decoder *dec, struct vn_command_vkQueueWaitIdle *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 8);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_QUEUE, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUEUE, false);
       args->queue = obj ? (VkQueue)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
@@ -588,8 +594,14 @@ vn_encode_vkQueueWaitIdle_reply(struct vn_cs_encoder *enc, const struct vn_comma
 void
 vn_decode_vkDeviceWaitIdle_args(struct vn_cs_decoder *dec, struct vn_command_vkDeviceWaitIdle *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 8);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE, false);
       args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
@@ -776,20 +788,31 @@ vn_encode_vkGetDeviceMemoryCommitment_reply(struct vn_cs_encoder *enc, const str
 void
 vn_decode_vkBindBufferMemory_args(struct vn_cs_decoder *dec, struct vn_command_vkBindBufferMemory *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 32);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE, false);
       args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->buffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE_MEMORY, false);
+      uint64_t id;
+      memcpy(&id, p + 16, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE_MEMORY, false);
       args->memory = obj ? (VkDeviceMemory)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->memoryOffset, sizeof(args->memoryOffset));
+   _Static_assert(sizeof(args->memoryOffset) == 8, "wire size of memoryOffset");
+   memcpy(&args->memoryOffset, p + 24, 8);
 }
 
 void
@@ -802,20 +825,31 @@ vn_encode_vkBindBufferMemory_reply(struct vn_cs_encoder *enc, const struct vn_co
 void
 vn_decode_vkBindImageMemory_args(struct vn_cs_decoder *dec, struct vn_command_vkBindImageMemory *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 32);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE, false);
       args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_IMAGE, false);
+      uint64_t id;
+      memcpy(&id, p + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_IMAGE, false);
       args->image = obj ? (VkImage)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE_MEMORY, false);
+      uint64_t id;
+      memcpy(&id, p + 16, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE_MEMORY, false);
       args->memory = obj ? (VkDeviceMemory)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->memoryOffset, sizeof(args->memoryOffset));
+   _Static_assert(sizeof(args->memoryOffset) == 8, "wire size of memoryOffset");
+   memcpy(&args->memoryOffset, p + 24, 8);
 }
 
 void
@@ -1109,13 +1143,21 @@ vn_encode_vkResetFences_reply(struct vn_cs_encoder *enc, const struct vn_command
 void
 vn_decode_vkGetFenceStatus_args(struct vn_cs_decoder *dec, struct vn_command_vkGetFenceStatus *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 16);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE, false);
       args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_FENCE, false);
+      uint64_t id;
+      memcpy(&id, p + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_FENCE, false);
       args->fence = obj ? (VkFence)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
 }
@@ -1289,13 +1331,21 @@ vn_encode_vkDestroyEvent_reply(struct vn_cs_encoder *enc, const struct vn_comman
 void
 vn_decode_vkGetEventStatus_args(struct vn_cs_decoder *dec, struct vn_command_vkGetEventStatus *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 16);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE, false);
       args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_EVENT, false);
+      uint64_t id;
+      memcpy(&id, p + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_EVENT, false);
       args->event = obj ? (VkEvent)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
 }
@@ -1310,13 +1360,21 @@ vn_encode_vkGetEventStatus_reply(struct vn_cs_encoder *enc, const struct vn_comm
 void
 vn_decode_vkSetEvent_args(struct vn_cs_decoder *dec, struct vn_command_vkSetEvent *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 16);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE, false);
       args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_EVENT, false);
+      uint64_t id;
+      memcpy(&id, p + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_EVENT, false);
       args->event = obj ? (VkEvent)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
 }
@@ -1331,13 +1389,21 @@ vn_encode_vkSetEvent_reply(struct vn_cs_encoder *enc, const struct vn_command_vk
 void
 vn_decode_vkResetEvent_args(struct vn_cs_decoder *dec, struct vn_command_vkResetEvent *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 16);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE, false);
       args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_EVENT, false);
+      uint64_t id;
+      memcpy(&id, p + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_EVENT, false);
       args->event = obj ? (VkEvent)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
 }
@@ -2703,16 +2769,25 @@ vn_encode_vkDestroyCommandPool_reply(struct vn_cs_encoder *enc, const struct vn_
 void
 vn_decode_vkResetCommandPool_args(struct vn_cs_decoder *dec, struct vn_command_vkResetCommandPool *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 20);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE, false);
       args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_POOL, false);
+      uint64_t id;
+      memcpy(&id, p + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_POOL, false);
       args->commandPool = obj ? (VkCommandPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->flags, sizeof(args->flags));
+   _Static_assert(sizeof(args->flags) == 4, "wire size of flags");
+   memcpy(&args->flags, p + 16, 4);
 }
 
 void
@@ -2827,8 +2902,14 @@ vn_encode_vkBeginCommandBuffer_reply(struct vn_cs_encoder *enc, const struct vn_
 void
 vn_decode_vkEndCommandBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vkEndCommandBuffer *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 8);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
@@ -2844,12 +2925,19 @@ vn_encode_vkEndCommandBuffer_reply(struct vn_cs_encoder *enc, const struct vn_co
 void
 vn_decode_vkResetCommandBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vkResetCommandBuffer *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->flags, sizeof(args->flags));
+   _Static_assert(sizeof(args->flags) == 4, "wire size of flags");
+   memcpy(&args->flags, p + 8, 4);
 }
 
 void
@@ -2862,14 +2950,23 @@ vn_encode_vkResetCommandBuffer_reply(struct vn_cs_encoder *enc, const struct vn_
 void
 vn_decode_vkCmdBindPipeline_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindPipeline *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 20);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->pipelineBindPoint, sizeof(args->pipelineBindPoint));
+   _Static_assert(sizeof(args->pipelineBindPoint) == 4, "wire size of pipelineBindPoint");
+   memcpy(&args->pipelineBindPoint, p + 8, 4);
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_PIPELINE, false);
+      uint64_t id;
+      memcpy(&id, p + 12, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_PIPELINE, false);
       args->pipeline = obj ? (VkPipeline)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
 }
@@ -2941,12 +3038,19 @@ vn_encode_vkCmdSetScissor_reply(struct vn_cs_encoder *enc, const struct vn_comma
 void
 vn_decode_vkCmdSetLineWidth_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineWidth *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->lineWidth, sizeof(args->lineWidth));
+   _Static_assert(sizeof(args->lineWidth) == 4, "wire size of lineWidth");
+   memcpy(&args->lineWidth, p + 8, 4);
 }
 
 void
@@ -2958,14 +3062,23 @@ vn_encode_vkCmdSetLineWidth_reply(struct vn_cs_encoder *enc, const struct vn_com
 void
 vn_decode_vkCmdSetDepthBias_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthBias *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 20);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->depthBiasConstantFactor, sizeof(args->depthBiasConstantFactor));
-   vn_decode_bytes(dec, &args->depthBiasClamp, sizeof(args->depthBiasClamp));
-   vn_decode_bytes(dec, &args->depthBiasSlopeFactor, sizeof(args->depthBiasSlopeFactor));
+   _Static_assert(sizeof(args->depthBiasConstantFactor) == 4, "wire size of depthBiasConstantFactor");
+   memcpy(&args->depthBiasConstantFactor, p + 8, 4);
+   _Static_assert(sizeof(args->depthBiasClamp) == 4, "wire size of depthBiasClamp");
+   memcpy(&args->depthBiasClamp, p + 12, 4);
+   _Static_assert(sizeof(args->depthBiasSlopeFactor) == 4, "wire size of depthBiasSlopeFactor");
+   memcpy(&args->depthBiasSlopeFactor, p + 16, 4);
 }
 
 void
@@ -2996,13 +3109,21 @@ vn_encode_vkCmdSetBlendConstants_reply(struct vn_cs_encoder *enc, const struct v
 void
 vn_decode_vkCmdSetDepthBounds_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthBounds *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 16);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->minDepthBounds, sizeof(args->minDepthBounds));
-   vn_decode_bytes(dec, &args->maxDepthBounds, sizeof(args->maxDepthBounds));
+   _Static_assert(sizeof(args->minDepthBounds) == 4, "wire size of minDepthBounds");
+   memcpy(&args->minDepthBounds, p + 8, 4);
+   _Static_assert(sizeof(args->maxDepthBounds) == 4, "wire size of maxDepthBounds");
+   memcpy(&args->maxDepthBounds, p + 12, 4);
 }
 
 void
@@ -3014,13 +3135,21 @@ vn_encode_vkCmdSetDepthBounds_reply(struct vn_cs_encoder *enc, const struct vn_c
 void
 vn_decode_vkCmdSetStencilCompareMask_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilCompareMask *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 16);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->faceMask, sizeof(args->faceMask));
-   vn_decode_bytes(dec, &args->compareMask, sizeof(args->compareMask));
+   _Static_assert(sizeof(args->faceMask) == 4, "wire size of faceMask");
+   memcpy(&args->faceMask, p + 8, 4);
+   _Static_assert(sizeof(args->compareMask) == 4, "wire size of compareMask");
+   memcpy(&args->compareMask, p + 12, 4);
 }
 
 void
@@ -3032,13 +3161,21 @@ vn_encode_vkCmdSetStencilCompareMask_reply(struct vn_cs_encoder *enc, const stru
 void
 vn_decode_vkCmdSetStencilWriteMask_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilWriteMask *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 16);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->faceMask, sizeof(args->faceMask));
-   vn_decode_bytes(dec, &args->writeMask, sizeof(args->writeMask));
+   _Static_assert(sizeof(args->faceMask) == 4, "wire size of faceMask");
+   memcpy(&args->faceMask, p + 8, 4);
+   _Static_assert(sizeof(args->writeMask) == 4, "wire size of writeMask");
+   memcpy(&args->writeMask, p + 12, 4);
 }
 
 void
@@ -3050,13 +3187,21 @@ vn_encode_vkCmdSetStencilWriteMask_reply(struct vn_cs_encoder *enc, const struct
 void
 vn_decode_vkCmdSetStencilReference_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilReference *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 16);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->faceMask, sizeof(args->faceMask));
-   vn_decode_bytes(dec, &args->reference, sizeof(args->reference));
+   _Static_assert(sizeof(args->faceMask) == 4, "wire size of faceMask");
+   memcpy(&args->faceMask, p + 8, 4);
+   _Static_assert(sizeof(args->reference) == 4, "wire size of reference");
+   memcpy(&args->reference, p + 12, 4);
 }
 
 void
@@ -3113,17 +3258,27 @@ vn_encode_vkCmdBindDescriptorSets_reply(struct vn_cs_encoder *enc, const struct 
 void
 vn_decode_vkCmdBindIndexBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindIndexBuffer *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 28);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->buffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->offset, sizeof(args->offset));
-   vn_decode_bytes(dec, &args->indexType, sizeof(args->indexType));
+   _Static_assert(sizeof(args->offset) == 8, "wire size of offset");
+   memcpy(&args->offset, p + 16, 8);
+   _Static_assert(sizeof(args->indexType) == 4, "wire size of indexType");
+   memcpy(&args->indexType, p + 24, 4);
 }
 
 void
@@ -3174,15 +3329,25 @@ vn_encode_vkCmdBindVertexBuffers_reply(struct vn_cs_encoder *enc, const struct v
 void
 vn_decode_vkCmdDraw_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDraw *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 24);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->vertexCount, sizeof(args->vertexCount));
-   vn_decode_bytes(dec, &args->instanceCount, sizeof(args->instanceCount));
-   vn_decode_bytes(dec, &args->firstVertex, sizeof(args->firstVertex));
-   vn_decode_bytes(dec, &args->firstInstance, sizeof(args->firstInstance));
+   _Static_assert(sizeof(args->vertexCount) == 4, "wire size of vertexCount");
+   memcpy(&args->vertexCount, p + 8, 4);
+   _Static_assert(sizeof(args->instanceCount) == 4, "wire size of instanceCount");
+   memcpy(&args->instanceCount, p + 12, 4);
+   _Static_assert(sizeof(args->firstVertex) == 4, "wire size of firstVertex");
+   memcpy(&args->firstVertex, p + 16, 4);
+   _Static_assert(sizeof(args->firstInstance) == 4, "wire size of firstInstance");
+   memcpy(&args->firstInstance, p + 20, 4);
 }
 
 void
@@ -3194,16 +3359,27 @@ vn_encode_vkCmdDraw_reply(struct vn_cs_encoder *enc, const struct vn_command_vkC
 void
 vn_decode_vkCmdDrawIndexed_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndexed *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 28);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->indexCount, sizeof(args->indexCount));
-   vn_decode_bytes(dec, &args->instanceCount, sizeof(args->instanceCount));
-   vn_decode_bytes(dec, &args->firstIndex, sizeof(args->firstIndex));
-   vn_decode_bytes(dec, &args->vertexOffset, sizeof(args->vertexOffset));
-   vn_decode_bytes(dec, &args->firstInstance, sizeof(args->firstInstance));
+   _Static_assert(sizeof(args->indexCount) == 4, "wire size of indexCount");
+   memcpy(&args->indexCount, p + 8, 4);
+   _Static_assert(sizeof(args->instanceCount) == 4, "wire size of instanceCount");
+   memcpy(&args->instanceCount, p + 12, 4);
+   _Static_assert(sizeof(args->firstIndex) == 4, "wire size of firstIndex");
+   memcpy(&args->firstIndex, p + 16, 4);
+   _Static_assert(sizeof(args->vertexOffset) == 4, "wire size of vertexOffset");
+   memcpy(&args->vertexOffset, p + 20, 4);
+   _Static_assert(sizeof(args->firstInstance) == 4, "wire size of firstInstance");
+   memcpy(&args->firstInstance, p + 24, 4);
 }
 
 void
@@ -3215,18 +3391,29 @@ vn_encode_vkCmdDrawIndexed_reply(struct vn_cs_encoder *enc, const struct vn_comm
 void
 vn_decode_vkCmdDrawIndirect_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndirect *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 32);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->buffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->offset, sizeof(args->offset));
-   vn_decode_bytes(dec, &args->drawCount, sizeof(args->drawCount));
-   vn_decode_bytes(dec, &args->stride, sizeof(args->stride));
+   _Static_assert(sizeof(args->offset) == 8, "wire size of offset");
+   memcpy(&args->offset, p + 16, 8);
+   _Static_assert(sizeof(args->drawCount) == 4, "wire size of drawCount");
+   memcpy(&args->drawCount, p + 24, 4);
+   _Static_assert(sizeof(args->stride) == 4, "wire size of stride");
+   memcpy(&args->stride, p + 28, 4);
 }
 
 void
@@ -3238,18 +3425,29 @@ vn_encode_vkCmdDrawIndirect_reply(struct vn_cs_encoder *enc, const struct vn_com
 void
 vn_decode_vkCmdDrawIndexedIndirect_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndexedIndirect *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 32);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->buffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->offset, sizeof(args->offset));
-   vn_decode_bytes(dec, &args->drawCount, sizeof(args->drawCount));
-   vn_decode_bytes(dec, &args->stride, sizeof(args->stride));
+   _Static_assert(sizeof(args->offset) == 8, "wire size of offset");
+   memcpy(&args->offset, p + 16, 8);
+   _Static_assert(sizeof(args->drawCount) == 4, "wire size of drawCount");
+   memcpy(&args->drawCount, p + 24, 4);
+   _Static_assert(sizeof(args->stride) == 4, "wire size of stride");
+   memcpy(&args->stride, p + 28, 4);
 }
 
 void
@@ -3261,14 +3459,23 @@ vn_encode_vkCmdDrawIndexedIndirect_reply(struct vn_cs_encoder *enc, const struct
 void
 vn_decode_vkCmdDispatch_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDispatch *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 20);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->groupCountX, sizeof(args->groupCountX));
-   vn_decode_bytes(dec, &args->groupCountY, sizeof(args->groupCountY));
-   vn_decode_bytes(dec, &args->groupCountZ, sizeof(args->groupCountZ));
+   _Static_assert(sizeof(args->groupCountX) == 4, "wire size of groupCountX");
+   memcpy(&args->groupCountX, p + 8, 4);
+   _Static_assert(sizeof(args->groupCountY) == 4, "wire size of groupCountY");
+   memcpy(&args->groupCountY, p + 12, 4);
+   _Static_assert(sizeof(args->groupCountZ) == 4, "wire size of groupCountZ");
+   memcpy(&args->groupCountZ, p + 16, 4);
 }
 
 void
@@ -3280,16 +3487,25 @@ vn_encode_vkCmdDispatch_reply(struct vn_cs_encoder *enc, const struct vn_command
 void
 vn_decode_vkCmdDispatchIndirect_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDispatchIndirect *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 24);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->buffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->offset, sizeof(args->offset));
+   _Static_assert(sizeof(args->offset) == 8, "wire size of offset");
+   memcpy(&args->offset, p + 16, 8);
 }
 
 void
@@ -3516,18 +3732,29 @@ vn_encode_vkCmdUpdateBuffer_reply(struct vn_cs_encoder *enc, const struct vn_com
 void
 vn_decode_vkCmdFillBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdFillBuffer *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 36);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->dstBuffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->dstOffset, sizeof(args->dstOffset));
-   vn_decode_bytes(dec, &args->size, sizeof(args->size));
-   vn_decode_bytes(dec, &args->data, sizeof(args->data));
+   _Static_assert(sizeof(args->dstOffset) == 8, "wire size of dstOffset");
+   memcpy(&args->dstOffset, p + 16, 8);
+   _Static_assert(sizeof(args->size) == 8, "wire size of size");
+   memcpy(&args->size, p + 24, 8);
+   _Static_assert(sizeof(args->data) == 4, "wire size of data");
+   memcpy(&args->data, p + 32, 4);
 }
 
 void

@@ -5,16 +5,25 @@
 void
 vn_decode_vkCmdSetEvent_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetEvent *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 20);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_EVENT, false);
+      uint64_t id;
+      memcpy(&id, p + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_EVENT, false);
       args->event = obj ? (VkEvent)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->stageMask, sizeof(args->stageMask));
+   _Static_assert(sizeof(args->stageMask) == 4, "wire size of stageMask");
+   memcpy(&args->stageMask, p + 16, 4);
 }
 
 void
@@ -26,16 +35,25 @@ vn_encode_vkCmdSetEvent_reply(struct vn_cs_encoder *enc, const struct vn_command
 void
 vn_decode_vkCmdResetEvent_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdResetEvent *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 20);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_EVENT, false);
+      uint64_t id;
+      memcpy(&id, p + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_EVENT, false);
       args->event = obj ? (VkEvent)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->stageMask, sizeof(args->stageMask));
+   _Static_assert(sizeof(args->stageMask) == 4, "wire size of stageMask");
+   memcpy(&args->stageMask, p + 16, 4);
 }
 
 void
@@ -168,17 +186,27 @@ vn_encode_vkCmdPipelineBarrier_reply(struct vn_cs_encoder *enc, const struct vn_
 void
 vn_decode_vkCmdBeginQuery_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginQuery *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 24);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_QUERY_POOL, false);
+      uint64_t id;
+      memcpy(&id, p + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->query, sizeof(args->query));
-   vn_decode_bytes(dec, &args->flags, sizeof(args->flags));
+   _Static_assert(sizeof(args->query) == 4, "wire size of query");
+   memcpy(&args->query, p + 16, 4);
+   _Static_assert(sizeof(args->flags) == 4, "wire size of flags");
+   memcpy(&args->flags, p + 20, 4);
 }
 
 void
@@ -190,16 +218,25 @@ vn_encode_vkCmdBeginQuery_reply(struct vn_cs_encoder *enc, const struct vn_comma
 void
 vn_decode_vkCmdEndQuery_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndQuery *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 20);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_QUERY_POOL, false);
+      uint64_t id;
+      memcpy(&id, p + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->query, sizeof(args->query));
+   _Static_assert(sizeof(args->query) == 4, "wire size of query");
+   memcpy(&args->query, p + 16, 4);
 }
 
 void
@@ -211,17 +248,27 @@ vn_encode_vkCmdEndQuery_reply(struct vn_cs_encoder *enc, const struct vn_command
 void
 vn_decode_vkCmdResetQueryPool_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdResetQueryPool *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 24);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_QUERY_POOL, false);
+      uint64_t id;
+      memcpy(&id, p + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->firstQuery, sizeof(args->firstQuery));
-   vn_decode_bytes(dec, &args->queryCount, sizeof(args->queryCount));
+   _Static_assert(sizeof(args->firstQuery) == 4, "wire size of firstQuery");
+   memcpy(&args->firstQuery, p + 16, 4);
+   _Static_assert(sizeof(args->queryCount) == 4, "wire size of queryCount");
+   memcpy(&args->queryCount, p + 20, 4);
 }
 
 void
@@ -233,17 +280,27 @@ vn_encode_vkCmdResetQueryPool_reply(struct vn_cs_encoder *enc, const struct vn_c
 void
 vn_decode_vkCmdWriteTimestamp_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdWriteTimestamp *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 24);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->pipelineStage, sizeof(args->pipelineStage));
+   _Static_assert(sizeof(args->pipelineStage) == 4, "wire size of pipelineStage");
+   memcpy(&args->pipelineStage, p + 8, 4);
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_QUERY_POOL, false);
+      uint64_t id;
+      memcpy(&id, p + 12, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->query, sizeof(args->query));
+   _Static_assert(sizeof(args->query) == 4, "wire size of query");
+   memcpy(&args->query, p + 20, 4);
 }
 
 void
@@ -255,24 +312,39 @@ vn_encode_vkCmdWriteTimestamp_reply(struct vn_cs_encoder *enc, const struct vn_c
 void
 vn_decode_vkCmdCopyQueryPoolResults_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyQueryPoolResults *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 52);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_QUERY_POOL, false);
+      uint64_t id;
+      memcpy(&id, p + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->firstQuery, sizeof(args->firstQuery));
-   vn_decode_bytes(dec, &args->queryCount, sizeof(args->queryCount));
+   _Static_assert(sizeof(args->firstQuery) == 4, "wire size of firstQuery");
+   memcpy(&args->firstQuery, p + 16, 4);
+   _Static_assert(sizeof(args->queryCount) == 4, "wire size of queryCount");
+   memcpy(&args->queryCount, p + 20, 4);
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 24, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->dstBuffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->dstOffset, sizeof(args->dstOffset));
-   vn_decode_bytes(dec, &args->stride, sizeof(args->stride));
-   vn_decode_bytes(dec, &args->flags, sizeof(args->flags));
+   _Static_assert(sizeof(args->dstOffset) == 8, "wire size of dstOffset");
+   memcpy(&args->dstOffset, p + 32, 8);
+   _Static_assert(sizeof(args->stride) == 8, "wire size of stride");
+   memcpy(&args->stride, p + 40, 8);
+   _Static_assert(sizeof(args->flags) == 4, "wire size of flags");
+   memcpy(&args->flags, p + 48, 4);
 }
 
 void
@@ -339,12 +411,19 @@ vn_encode_vkCmdBeginRenderPass_reply(struct vn_cs_encoder *enc, const struct vn_
 void
 vn_decode_vkCmdNextSubpass_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdNextSubpass *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->contents, sizeof(args->contents));
+   _Static_assert(sizeof(args->contents) == 4, "wire size of contents");
+   memcpy(&args->contents, p + 8, 4);
 }
 
 void
@@ -356,8 +435,14 @@ vn_encode_vkCmdNextSubpass_reply(struct vn_cs_encoder *enc, const struct vn_comm
 void
 vn_decode_vkCmdEndRenderPass_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndRenderPass *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 8);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
@@ -509,12 +594,19 @@ vn_encode_vkGetDeviceGroupPeerMemoryFeatures_reply(struct vn_cs_encoder *enc, co
 void
 vn_decode_vkCmdSetDeviceMask_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDeviceMask *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->deviceMask, sizeof(args->deviceMask));
+   _Static_assert(sizeof(args->deviceMask) == 4, "wire size of deviceMask");
+   memcpy(&args->deviceMask, p + 8, 4);
 }
 
 void
@@ -526,17 +618,29 @@ vn_encode_vkCmdSetDeviceMask_reply(struct vn_cs_encoder *enc, const struct vn_co
 void
 vn_decode_vkCmdDispatchBase_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDispatchBase *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 32);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->baseGroupX, sizeof(args->baseGroupX));
-   vn_decode_bytes(dec, &args->baseGroupY, sizeof(args->baseGroupY));
-   vn_decode_bytes(dec, &args->baseGroupZ, sizeof(args->baseGroupZ));
-   vn_decode_bytes(dec, &args->groupCountX, sizeof(args->groupCountX));
-   vn_decode_bytes(dec, &args->groupCountY, sizeof(args->groupCountY));
-   vn_decode_bytes(dec, &args->groupCountZ, sizeof(args->groupCountZ));
+   _Static_assert(sizeof(args->baseGroupX) == 4, "wire size of baseGroupX");
+   memcpy(&args->baseGroupX, p + 8, 4);
+   _Static_assert(sizeof(args->baseGroupY) == 4, "wire size of baseGroupY");
+   memcpy(&args->baseGroupY, p + 12, 4);
+   _Static_assert(sizeof(args->baseGroupZ) == 4, "wire size of baseGroupZ");
+   memcpy(&args->baseGroupZ, p + 16, 4);
+   _Static_assert(sizeof(args->groupCountX) == 4, "wire size of groupCountX");
+   memcpy(&args->groupCountX, p + 20, 4);
+   _Static_assert(sizeof(args->groupCountY) == 4, "wire size of groupCountY");
+   memcpy(&args->groupCountY, p + 24, 4);
+   _Static_assert(sizeof(args->groupCountZ) == 4, "wire size of groupCountZ");
+   memcpy(&args->groupCountZ, p + 28, 4);
 }
 
 void
@@ -953,16 +1057,25 @@ vn_encode_vkGetPhysicalDeviceSparseImageFormatProperties2_reply(struct vn_cs_enc
 void
 vn_decode_vkTrimCommandPool_args(struct vn_cs_decoder *dec, struct vn_command_vkTrimCommandPool *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 20);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE, false);
       args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_POOL, false);
+      uint64_t id;
+      memcpy(&id, p + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_POOL, false);
       args->commandPool = obj ? (VkCommandPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->flags, sizeof(args->flags));
+   _Static_assert(sizeof(args->flags) == 4, "wire size of flags");
+   memcpy(&args->flags, p + 16, 4);
 }
 
 void
@@ -1282,23 +1395,37 @@ vn_encode_vkGetDescriptorSetLayoutSupport_reply(struct vn_cs_encoder *enc, const
 void
 vn_decode_vkCmdDrawIndirectCount_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndirectCount *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 48);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->buffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->offset, sizeof(args->offset));
+   _Static_assert(sizeof(args->offset) == 8, "wire size of offset");
+   memcpy(&args->offset, p + 16, 8);
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 24, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->countBuffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->countBufferOffset, sizeof(args->countBufferOffset));
-   vn_decode_bytes(dec, &args->maxDrawCount, sizeof(args->maxDrawCount));
-   vn_decode_bytes(dec, &args->stride, sizeof(args->stride));
+   _Static_assert(sizeof(args->countBufferOffset) == 8, "wire size of countBufferOffset");
+   memcpy(&args->countBufferOffset, p + 32, 8);
+   _Static_assert(sizeof(args->maxDrawCount) == 4, "wire size of maxDrawCount");
+   memcpy(&args->maxDrawCount, p + 40, 4);
+   _Static_assert(sizeof(args->stride) == 4, "wire size of stride");
+   memcpy(&args->stride, p + 44, 4);
 }
 
 void
@@ -1310,23 +1437,37 @@ vn_encode_vkCmdDrawIndirectCount_reply(struct vn_cs_encoder *enc, const struct v
 void
 vn_decode_vkCmdDrawIndexedIndirectCount_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndexedIndirectCount *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 48);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->buffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->offset, sizeof(args->offset));
+   _Static_assert(sizeof(args->offset) == 8, "wire size of offset");
+   memcpy(&args->offset, p + 16, 8);
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 24, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->countBuffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->countBufferOffset, sizeof(args->countBufferOffset));
-   vn_decode_bytes(dec, &args->maxDrawCount, sizeof(args->maxDrawCount));
-   vn_decode_bytes(dec, &args->stride, sizeof(args->stride));
+   _Static_assert(sizeof(args->countBufferOffset) == 8, "wire size of countBufferOffset");
+   memcpy(&args->countBufferOffset, p + 32, 8);
+   _Static_assert(sizeof(args->maxDrawCount) == 4, "wire size of maxDrawCount");
+   memcpy(&args->maxDrawCount, p + 40, 4);
+   _Static_assert(sizeof(args->stride) == 4, "wire size of stride");
+   memcpy(&args->stride, p + 44, 4);
 }
 
 void
@@ -1471,17 +1612,27 @@ vn_encode_vkCmdEndRenderPass2_reply(struct vn_cs_encoder *enc, const struct vn_c
 void
 vn_decode_vkResetQueryPool_args(struct vn_cs_decoder *dec, struct vn_command_vkResetQueryPool *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 24);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE, false);
       args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_QUERY_POOL, false);
+      uint64_t id;
+      memcpy(&id, p + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->firstQuery, sizeof(args->firstQuery));
-   vn_decode_bytes(dec, &args->queryCount, sizeof(args->queryCount));
+   _Static_assert(sizeof(args->firstQuery) == 4, "wire size of firstQuery");
+   memcpy(&args->firstQuery, p + 16, 4);
+   _Static_assert(sizeof(args->queryCount) == 4, "wire size of queryCount");
+   memcpy(&args->queryCount, p + 20, 4);
 }
 
 void
@@ -1854,18 +2005,29 @@ vn_encode_vkCmdEndTransformFeedbackEXT_reply(struct vn_cs_encoder *enc, const st
 void
 vn_decode_vkCmdBeginQueryIndexedEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginQueryIndexedEXT *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 28);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_QUERY_POOL, false);
+      uint64_t id;
+      memcpy(&id, p + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->query, sizeof(args->query));
-   vn_decode_bytes(dec, &args->flags, sizeof(args->flags));
-   vn_decode_bytes(dec, &args->index, sizeof(args->index));
+   _Static_assert(sizeof(args->query) == 4, "wire size of query");
+   memcpy(&args->query, p + 16, 4);
+   _Static_assert(sizeof(args->flags) == 4, "wire size of flags");
+   memcpy(&args->flags, p + 20, 4);
+   _Static_assert(sizeof(args->index) == 4, "wire size of index");
+   memcpy(&args->index, p + 24, 4);
 }
 
 void
@@ -1877,17 +2039,27 @@ vn_encode_vkCmdBeginQueryIndexedEXT_reply(struct vn_cs_encoder *enc, const struc
 void
 vn_decode_vkCmdEndQueryIndexedEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndQueryIndexedEXT *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 24);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_QUERY_POOL, false);
+      uint64_t id;
+      memcpy(&id, p + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->query, sizeof(args->query));
-   vn_decode_bytes(dec, &args->index, sizeof(args->index));
+   _Static_assert(sizeof(args->query) == 4, "wire size of query");
+   memcpy(&args->query, p + 16, 4);
+   _Static_assert(sizeof(args->index) == 4, "wire size of index");
+   memcpy(&args->index, p + 20, 4);
 }
 
 void
@@ -1899,20 +2071,33 @@ vn_encode_vkCmdEndQueryIndexedEXT_reply(struct vn_cs_encoder *enc, const struct 
 void
 vn_decode_vkCmdDrawIndirectByteCountEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndirectByteCountEXT *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 40);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->instanceCount, sizeof(args->instanceCount));
-   vn_decode_bytes(dec, &args->firstInstance, sizeof(args->firstInstance));
+   _Static_assert(sizeof(args->instanceCount) == 4, "wire size of instanceCount");
+   memcpy(&args->instanceCount, p + 8, 4);
+   _Static_assert(sizeof(args->firstInstance) == 4, "wire size of firstInstance");
+   memcpy(&args->firstInstance, p + 12, 4);
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 16, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->counterBuffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->counterBufferOffset, sizeof(args->counterBufferOffset));
-   vn_decode_bytes(dec, &args->counterOffset, sizeof(args->counterOffset));
-   vn_decode_bytes(dec, &args->vertexStride, sizeof(args->vertexStride));
+   _Static_assert(sizeof(args->counterBufferOffset) == 8, "wire size of counterBufferOffset");
+   memcpy(&args->counterBufferOffset, p + 24, 8);
+   _Static_assert(sizeof(args->counterOffset) == 4, "wire size of counterOffset");
+   memcpy(&args->counterOffset, p + 32, 4);
+   _Static_assert(sizeof(args->vertexStride) == 4, "wire size of vertexStride");
+   memcpy(&args->vertexStride, p + 36, 4);
 }
 
 void
@@ -2272,16 +2457,25 @@ vn_encode_vkCmdSetEvent2_reply(struct vn_cs_encoder *enc, const struct vn_comman
 void
 vn_decode_vkCmdResetEvent2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdResetEvent2 *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 24);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_EVENT, false);
+      uint64_t id;
+      memcpy(&id, p + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_EVENT, false);
       args->event = obj ? (VkEvent)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->stageMask, sizeof(args->stageMask));
+   _Static_assert(sizeof(args->stageMask) == 8, "wire size of stageMask");
+   memcpy(&args->stageMask, p + 16, 8);
 }
 
 void
@@ -2357,17 +2551,27 @@ vn_encode_vkCmdPipelineBarrier2_reply(struct vn_cs_encoder *enc, const struct vn
 void
 vn_decode_vkCmdWriteTimestamp2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdWriteTimestamp2 *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 28);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->stage, sizeof(args->stage));
+   _Static_assert(sizeof(args->stage) == 8, "wire size of stage");
+   memcpy(&args->stage, p + 8, 8);
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_QUERY_POOL, false);
+      uint64_t id;
+      memcpy(&id, p + 16, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->query, sizeof(args->query));
+   _Static_assert(sizeof(args->query) == 4, "wire size of query");
+   memcpy(&args->query, p + 24, 4);
 }
 
 void
@@ -2587,8 +2791,14 @@ vn_encode_vkCmdBeginRendering_reply(struct vn_cs_encoder *enc, const struct vn_c
 void
 vn_decode_vkCmdEndRendering_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndRendering *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 8);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
@@ -2603,12 +2813,19 @@ vn_encode_vkCmdEndRendering_reply(struct vn_cs_encoder *enc, const struct vn_com
 void
 vn_decode_vkCmdSetCullMode_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetCullMode *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->cullMode, sizeof(args->cullMode));
+   _Static_assert(sizeof(args->cullMode) == 4, "wire size of cullMode");
+   memcpy(&args->cullMode, p + 8, 4);
 }
 
 void
@@ -2620,12 +2837,19 @@ vn_encode_vkCmdSetCullMode_reply(struct vn_cs_encoder *enc, const struct vn_comm
 void
 vn_decode_vkCmdSetFrontFace_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetFrontFace *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->frontFace, sizeof(args->frontFace));
+   _Static_assert(sizeof(args->frontFace) == 4, "wire size of frontFace");
+   memcpy(&args->frontFace, p + 8, 4);
 }
 
 void
@@ -2637,12 +2861,19 @@ vn_encode_vkCmdSetFrontFace_reply(struct vn_cs_encoder *enc, const struct vn_com
 void
 vn_decode_vkCmdSetPrimitiveTopology_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetPrimitiveTopology *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->primitiveTopology, sizeof(args->primitiveTopology));
+   _Static_assert(sizeof(args->primitiveTopology) == 4, "wire size of primitiveTopology");
+   memcpy(&args->primitiveTopology, p + 8, 4);
 }
 
 void
@@ -2767,12 +2998,19 @@ vn_encode_vkCmdBindVertexBuffers2_reply(struct vn_cs_encoder *enc, const struct 
 void
 vn_decode_vkCmdSetDepthTestEnable_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthTestEnable *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->depthTestEnable, sizeof(args->depthTestEnable));
+   _Static_assert(sizeof(args->depthTestEnable) == 4, "wire size of depthTestEnable");
+   memcpy(&args->depthTestEnable, p + 8, 4);
 }
 
 void
@@ -2784,12 +3022,19 @@ vn_encode_vkCmdSetDepthTestEnable_reply(struct vn_cs_encoder *enc, const struct 
 void
 vn_decode_vkCmdSetDepthWriteEnable_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthWriteEnable *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->depthWriteEnable, sizeof(args->depthWriteEnable));
+   _Static_assert(sizeof(args->depthWriteEnable) == 4, "wire size of depthWriteEnable");
+   memcpy(&args->depthWriteEnable, p + 8, 4);
 }
 
 void
@@ -2801,12 +3046,19 @@ vn_encode_vkCmdSetDepthWriteEnable_reply(struct vn_cs_encoder *enc, const struct
 void
 vn_decode_vkCmdSetDepthCompareOp_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthCompareOp *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->depthCompareOp, sizeof(args->depthCompareOp));
+   _Static_assert(sizeof(args->depthCompareOp) == 4, "wire size of depthCompareOp");
+   memcpy(&args->depthCompareOp, p + 8, 4);
 }
 
 void
@@ -2818,12 +3070,19 @@ vn_encode_vkCmdSetDepthCompareOp_reply(struct vn_cs_encoder *enc, const struct v
 void
 vn_decode_vkCmdSetDepthBoundsTestEnable_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthBoundsTestEnable *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->depthBoundsTestEnable, sizeof(args->depthBoundsTestEnable));
+   _Static_assert(sizeof(args->depthBoundsTestEnable) == 4, "wire size of depthBoundsTestEnable");
+   memcpy(&args->depthBoundsTestEnable, p + 8, 4);
 }
 
 void
@@ -2835,12 +3094,19 @@ vn_encode_vkCmdSetDepthBoundsTestEnable_reply(struct vn_cs_encoder *enc, const s
 void
 vn_decode_vkCmdSetStencilTestEnable_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilTestEnable *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->stencilTestEnable, sizeof(args->stencilTestEnable));
+   _Static_assert(sizeof(args->stencilTestEnable) == 4, "wire size of stencilTestEnable");
+   memcpy(&args->stencilTestEnable, p + 8, 4);
 }
 
 void
@@ -2852,16 +3118,27 @@ vn_encode_vkCmdSetStencilTestEnable_reply(struct vn_cs_encoder *enc, const struc
 void
 vn_decode_vkCmdSetStencilOp_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilOp *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 28);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->faceMask, sizeof(args->faceMask));
-   vn_decode_bytes(dec, &args->failOp, sizeof(args->failOp));
-   vn_decode_bytes(dec, &args->passOp, sizeof(args->passOp));
-   vn_decode_bytes(dec, &args->depthFailOp, sizeof(args->depthFailOp));
-   vn_decode_bytes(dec, &args->compareOp, sizeof(args->compareOp));
+   _Static_assert(sizeof(args->faceMask) == 4, "wire size of faceMask");
+   memcpy(&args->faceMask, p + 8, 4);
+   _Static_assert(sizeof(args->failOp) == 4, "wire size of failOp");
+   memcpy(&args->failOp, p + 12, 4);
+   _Static_assert(sizeof(args->passOp) == 4, "wire size of passOp");
+   memcpy(&args->passOp, p + 16, 4);
+   _Static_assert(sizeof(args->depthFailOp) == 4, "wire size of depthFailOp");
+   memcpy(&args->depthFailOp, p + 20, 4);
+   _Static_assert(sizeof(args->compareOp) == 4, "wire size of compareOp");
+   memcpy(&args->compareOp, p + 24, 4);
 }
 
 void
@@ -2873,12 +3150,19 @@ vn_encode_vkCmdSetStencilOp_reply(struct vn_cs_encoder *enc, const struct vn_com
 void
 vn_decode_vkCmdSetRasterizerDiscardEnable_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetRasterizerDiscardEnable *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->rasterizerDiscardEnable, sizeof(args->rasterizerDiscardEnable));
+   _Static_assert(sizeof(args->rasterizerDiscardEnable) == 4, "wire size of rasterizerDiscardEnable");
+   memcpy(&args->rasterizerDiscardEnable, p + 8, 4);
 }
 
 void
@@ -2890,12 +3174,19 @@ vn_encode_vkCmdSetRasterizerDiscardEnable_reply(struct vn_cs_encoder *enc, const
 void
 vn_decode_vkCmdSetDepthBiasEnable_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthBiasEnable *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->depthBiasEnable, sizeof(args->depthBiasEnable));
+   _Static_assert(sizeof(args->depthBiasEnable) == 4, "wire size of depthBiasEnable");
+   memcpy(&args->depthBiasEnable, p + 8, 4);
 }
 
 void
@@ -2907,12 +3198,19 @@ vn_encode_vkCmdSetDepthBiasEnable_reply(struct vn_cs_encoder *enc, const struct 
 void
 vn_decode_vkCmdSetPrimitiveRestartEnable_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetPrimitiveRestartEnable *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->primitiveRestartEnable, sizeof(args->primitiveRestartEnable));
+   _Static_assert(sizeof(args->primitiveRestartEnable) == 4, "wire size of primitiveRestartEnable");
+   memcpy(&args->primitiveRestartEnable, p + 8, 4);
 }
 
 void
@@ -3047,12 +3345,19 @@ vn_encode_vkGetDeviceImageSparseMemoryRequirements_reply(struct vn_cs_encoder *e
 void
 vn_decode_vkCmdSetPatchControlPointsEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetPatchControlPointsEXT *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->patchControlPoints, sizeof(args->patchControlPoints));
+   _Static_assert(sizeof(args->patchControlPoints) == 4, "wire size of patchControlPoints");
+   memcpy(&args->patchControlPoints, p + 8, 4);
 }
 
 void
@@ -3064,12 +3369,19 @@ vn_encode_vkCmdSetPatchControlPointsEXT_reply(struct vn_cs_encoder *enc, const s
 void
 vn_decode_vkCmdSetLogicOpEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLogicOpEXT *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->logicOp, sizeof(args->logicOp));
+   _Static_assert(sizeof(args->logicOp) == 4, "wire size of logicOp");
+   memcpy(&args->logicOp, p + 8, 4);
 }
 
 void
@@ -3216,8 +3528,14 @@ vn_encode_vkCmdBeginConditionalRenderingEXT_reply(struct vn_cs_encoder *enc, con
 void
 vn_decode_vkCmdEndConditionalRenderingEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndConditionalRenderingEXT *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 8);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
