@@ -1035,8 +1035,48 @@ class Gen:
         out.append('}\n')
         return out
 
+    def repeatable(self, cmd):
+        """The flat layout of a vkCmd* whose only handle is its command buffer,
+        or None. Runs of such a command (10k draws) are decoded in one loop."""
+        name = cmd['name']
+        if not name.startswith('vkCmd') or cmd['ret'] != 'void':
+            return None
+        layout = self.flat_layout(cmd)
+        if not layout or self.reg.resolve(layout[0][0].type) != 'VkCommandBuffer':
+            return None
+        if any(self.reg.kind(self.reg.resolve(p.type)) == 'handle' for p, _, _ in layout[1:]):
+            return None
+        return layout
+
+    def gen_repeat(self, cmd, layout):
+        name = cmd['name']
+        total = sum(size for _, _, size in layout)
+        out = ['/* The commands that follow, while they are %s on the same command' % name,
+               ' * buffer without a reply, only call the driver: decode them here',
+               ' * without the per-command dispatch. */',
+               'static void\nvn_repeat_%s(struct vn_cs_decoder *dec, struct vn_command_%s *args)\n{' % (name, name)]
+        out.append('   const PFN_%s fn = %s;' % (name, self.pfn_expr(cmd)))
+        out.append('   const uint64_t id = args->dispatch->id;')
+        out.append('   while (vn_cs_decoder_remaining(dec) >= 8 + %d) {' % total)
+        out.append('      const uint8_t *p = dec->cur;')
+        out.append('      uint32_t header[2];')
+        out.append('      uint64_t next_id;')
+        out.append('      memcpy(header, p, 8);')
+        out.append('      memcpy(&next_id, p + 8, 8);')
+        out.append('      if (header[0] != VK_COMMAND_TYPE_%s_EXT || header[1] || next_id != id)' % name)
+        out.append('         return;')
+        for prm, off, size in layout[1:]:
+            out.append('      memcpy(&args->%s, p + 8 + %d, %d);' % (prm.name, off, size))
+        out.append('      dec->cur = p + 8 + %d;' % total)
+        out.append('      fn(%s);' % self.call_args(cmd))
+        out.append('   }')
+        out.append('}\n')
+        return out
+
     def gen_runner(self, cmd):
         name = cmd['name']
+        repeat = self.repeatable(cmd)
+        pre = self.gen_repeat(cmd, repeat) if repeat else []
         out = ['static void\nvn_run_%s(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)\n{' % name]
         out.append('   struct vn_command_%s args;' % name)
         out.append('   memset(&args, 0, sizeof(args));')
@@ -1047,13 +1087,21 @@ class Gen:
             out.append('   vn_handle_%s(ctx, &args);' % name)
         else:
             out.append('   vn_exec_%s(ctx, dec, &args);' % name)
-        out.append('   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))')
-        out.append('      return;')
+        if repeat:
+            out.append('   if (dec->fatal)')
+            out.append('      return;')
+            out.append('   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {')
+            out.append('      vn_repeat_%s(dec, &args);' % name)
+            out.append('      return;')
+            out.append('   }')
+        else:
+            out.append('   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))')
+            out.append('      return;')
         out.append('   struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);')
         out.append('   if (enc)')
         out.append('      vn_encode_%s_reply(enc, &args);' % name)
         out.append('}\n')
-        return out
+        return pre + out
 
     # ---- output-struct support -------------------------------------------
 

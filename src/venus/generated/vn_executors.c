@@ -2763,6 +2763,28 @@ vn_exec_vkCmdSetLineWidth(struct vn_context *ctx, struct vn_cs_decoder *dec, str
    args->dispatch->device->dispatch.vkCmdSetLineWidth(args->commandBuffer, args->lineWidth);
 }
 
+/* The commands that follow, while they are vkCmdSetLineWidth on the same command
+ * buffer without a reply, only call the driver: decode them here
+ * without the per-command dispatch. */
+static void
+vn_repeat_vkCmdSetLineWidth(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineWidth *args)
+{
+   const PFN_vkCmdSetLineWidth fn = args->dispatch->device->dispatch.vkCmdSetLineWidth;
+   const uint64_t id = args->dispatch->id;
+   while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
+      const uint8_t *p = dec->cur;
+      uint32_t header[2];
+      uint64_t next_id;
+      memcpy(header, p, 8);
+      memcpy(&next_id, p + 8, 8);
+      if (header[0] != VK_COMMAND_TYPE_vkCmdSetLineWidth_EXT || header[1] || next_id != id)
+         return;
+      memcpy(&args->lineWidth, p + 8 + 8, 4);
+      dec->cur = p + 8 + 12;
+      fn(args->commandBuffer, args->lineWidth);
+   }
+}
+
 static void
 vn_run_vkCmdSetLineWidth(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -2772,8 +2794,12 @@ vn_run_vkCmdSetLineWidth(struct vn_context *ctx, struct vn_cs_decoder *dec, uint
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetLineWidth(ctx, dec, &args);
-   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+   if (dec->fatal)
       return;
+   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
+      vn_repeat_vkCmdSetLineWidth(dec, &args);
+      return;
+   }
    struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdSetLineWidth_reply(enc, &args);
@@ -2790,6 +2816,30 @@ vn_exec_vkCmdSetDepthBias(struct vn_context *ctx, struct vn_cs_decoder *dec, str
    args->dispatch->device->dispatch.vkCmdSetDepthBias(args->commandBuffer, args->depthBiasConstantFactor, args->depthBiasClamp, args->depthBiasSlopeFactor);
 }
 
+/* The commands that follow, while they are vkCmdSetDepthBias on the same command
+ * buffer without a reply, only call the driver: decode them here
+ * without the per-command dispatch. */
+static void
+vn_repeat_vkCmdSetDepthBias(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthBias *args)
+{
+   const PFN_vkCmdSetDepthBias fn = args->dispatch->device->dispatch.vkCmdSetDepthBias;
+   const uint64_t id = args->dispatch->id;
+   while (vn_cs_decoder_remaining(dec) >= 8 + 20) {
+      const uint8_t *p = dec->cur;
+      uint32_t header[2];
+      uint64_t next_id;
+      memcpy(header, p, 8);
+      memcpy(&next_id, p + 8, 8);
+      if (header[0] != VK_COMMAND_TYPE_vkCmdSetDepthBias_EXT || header[1] || next_id != id)
+         return;
+      memcpy(&args->depthBiasConstantFactor, p + 8 + 8, 4);
+      memcpy(&args->depthBiasClamp, p + 8 + 12, 4);
+      memcpy(&args->depthBiasSlopeFactor, p + 8 + 16, 4);
+      dec->cur = p + 8 + 20;
+      fn(args->commandBuffer, args->depthBiasConstantFactor, args->depthBiasClamp, args->depthBiasSlopeFactor);
+   }
+}
+
 static void
 vn_run_vkCmdSetDepthBias(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -2799,8 +2849,12 @@ vn_run_vkCmdSetDepthBias(struct vn_context *ctx, struct vn_cs_decoder *dec, uint
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetDepthBias(ctx, dec, &args);
-   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+   if (dec->fatal)
       return;
+   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
+      vn_repeat_vkCmdSetDepthBias(dec, &args);
+      return;
+   }
    struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdSetDepthBias_reply(enc, &args);
@@ -2844,6 +2898,29 @@ vn_exec_vkCmdSetDepthBounds(struct vn_context *ctx, struct vn_cs_decoder *dec, s
    args->dispatch->device->dispatch.vkCmdSetDepthBounds(args->commandBuffer, args->minDepthBounds, args->maxDepthBounds);
 }
 
+/* The commands that follow, while they are vkCmdSetDepthBounds on the same command
+ * buffer without a reply, only call the driver: decode them here
+ * without the per-command dispatch. */
+static void
+vn_repeat_vkCmdSetDepthBounds(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthBounds *args)
+{
+   const PFN_vkCmdSetDepthBounds fn = args->dispatch->device->dispatch.vkCmdSetDepthBounds;
+   const uint64_t id = args->dispatch->id;
+   while (vn_cs_decoder_remaining(dec) >= 8 + 16) {
+      const uint8_t *p = dec->cur;
+      uint32_t header[2];
+      uint64_t next_id;
+      memcpy(header, p, 8);
+      memcpy(&next_id, p + 8, 8);
+      if (header[0] != VK_COMMAND_TYPE_vkCmdSetDepthBounds_EXT || header[1] || next_id != id)
+         return;
+      memcpy(&args->minDepthBounds, p + 8 + 8, 4);
+      memcpy(&args->maxDepthBounds, p + 8 + 12, 4);
+      dec->cur = p + 8 + 16;
+      fn(args->commandBuffer, args->minDepthBounds, args->maxDepthBounds);
+   }
+}
+
 static void
 vn_run_vkCmdSetDepthBounds(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -2853,8 +2930,12 @@ vn_run_vkCmdSetDepthBounds(struct vn_context *ctx, struct vn_cs_decoder *dec, ui
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetDepthBounds(ctx, dec, &args);
-   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+   if (dec->fatal)
       return;
+   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
+      vn_repeat_vkCmdSetDepthBounds(dec, &args);
+      return;
+   }
    struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdSetDepthBounds_reply(enc, &args);
@@ -2871,6 +2952,29 @@ vn_exec_vkCmdSetStencilCompareMask(struct vn_context *ctx, struct vn_cs_decoder 
    args->dispatch->device->dispatch.vkCmdSetStencilCompareMask(args->commandBuffer, args->faceMask, args->compareMask);
 }
 
+/* The commands that follow, while they are vkCmdSetStencilCompareMask on the same command
+ * buffer without a reply, only call the driver: decode them here
+ * without the per-command dispatch. */
+static void
+vn_repeat_vkCmdSetStencilCompareMask(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilCompareMask *args)
+{
+   const PFN_vkCmdSetStencilCompareMask fn = args->dispatch->device->dispatch.vkCmdSetStencilCompareMask;
+   const uint64_t id = args->dispatch->id;
+   while (vn_cs_decoder_remaining(dec) >= 8 + 16) {
+      const uint8_t *p = dec->cur;
+      uint32_t header[2];
+      uint64_t next_id;
+      memcpy(header, p, 8);
+      memcpy(&next_id, p + 8, 8);
+      if (header[0] != VK_COMMAND_TYPE_vkCmdSetStencilCompareMask_EXT || header[1] || next_id != id)
+         return;
+      memcpy(&args->faceMask, p + 8 + 8, 4);
+      memcpy(&args->compareMask, p + 8 + 12, 4);
+      dec->cur = p + 8 + 16;
+      fn(args->commandBuffer, args->faceMask, args->compareMask);
+   }
+}
+
 static void
 vn_run_vkCmdSetStencilCompareMask(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -2880,8 +2984,12 @@ vn_run_vkCmdSetStencilCompareMask(struct vn_context *ctx, struct vn_cs_decoder *
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetStencilCompareMask(ctx, dec, &args);
-   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+   if (dec->fatal)
       return;
+   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
+      vn_repeat_vkCmdSetStencilCompareMask(dec, &args);
+      return;
+   }
    struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdSetStencilCompareMask_reply(enc, &args);
@@ -2898,6 +3006,29 @@ vn_exec_vkCmdSetStencilWriteMask(struct vn_context *ctx, struct vn_cs_decoder *d
    args->dispatch->device->dispatch.vkCmdSetStencilWriteMask(args->commandBuffer, args->faceMask, args->writeMask);
 }
 
+/* The commands that follow, while they are vkCmdSetStencilWriteMask on the same command
+ * buffer without a reply, only call the driver: decode them here
+ * without the per-command dispatch. */
+static void
+vn_repeat_vkCmdSetStencilWriteMask(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilWriteMask *args)
+{
+   const PFN_vkCmdSetStencilWriteMask fn = args->dispatch->device->dispatch.vkCmdSetStencilWriteMask;
+   const uint64_t id = args->dispatch->id;
+   while (vn_cs_decoder_remaining(dec) >= 8 + 16) {
+      const uint8_t *p = dec->cur;
+      uint32_t header[2];
+      uint64_t next_id;
+      memcpy(header, p, 8);
+      memcpy(&next_id, p + 8, 8);
+      if (header[0] != VK_COMMAND_TYPE_vkCmdSetStencilWriteMask_EXT || header[1] || next_id != id)
+         return;
+      memcpy(&args->faceMask, p + 8 + 8, 4);
+      memcpy(&args->writeMask, p + 8 + 12, 4);
+      dec->cur = p + 8 + 16;
+      fn(args->commandBuffer, args->faceMask, args->writeMask);
+   }
+}
+
 static void
 vn_run_vkCmdSetStencilWriteMask(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -2907,8 +3038,12 @@ vn_run_vkCmdSetStencilWriteMask(struct vn_context *ctx, struct vn_cs_decoder *de
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetStencilWriteMask(ctx, dec, &args);
-   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+   if (dec->fatal)
       return;
+   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
+      vn_repeat_vkCmdSetStencilWriteMask(dec, &args);
+      return;
+   }
    struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdSetStencilWriteMask_reply(enc, &args);
@@ -2925,6 +3060,29 @@ vn_exec_vkCmdSetStencilReference(struct vn_context *ctx, struct vn_cs_decoder *d
    args->dispatch->device->dispatch.vkCmdSetStencilReference(args->commandBuffer, args->faceMask, args->reference);
 }
 
+/* The commands that follow, while they are vkCmdSetStencilReference on the same command
+ * buffer without a reply, only call the driver: decode them here
+ * without the per-command dispatch. */
+static void
+vn_repeat_vkCmdSetStencilReference(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilReference *args)
+{
+   const PFN_vkCmdSetStencilReference fn = args->dispatch->device->dispatch.vkCmdSetStencilReference;
+   const uint64_t id = args->dispatch->id;
+   while (vn_cs_decoder_remaining(dec) >= 8 + 16) {
+      const uint8_t *p = dec->cur;
+      uint32_t header[2];
+      uint64_t next_id;
+      memcpy(header, p, 8);
+      memcpy(&next_id, p + 8, 8);
+      if (header[0] != VK_COMMAND_TYPE_vkCmdSetStencilReference_EXT || header[1] || next_id != id)
+         return;
+      memcpy(&args->faceMask, p + 8 + 8, 4);
+      memcpy(&args->reference, p + 8 + 12, 4);
+      dec->cur = p + 8 + 16;
+      fn(args->commandBuffer, args->faceMask, args->reference);
+   }
+}
+
 static void
 vn_run_vkCmdSetStencilReference(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -2934,8 +3092,12 @@ vn_run_vkCmdSetStencilReference(struct vn_context *ctx, struct vn_cs_decoder *de
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetStencilReference(ctx, dec, &args);
-   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+   if (dec->fatal)
       return;
+   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
+      vn_repeat_vkCmdSetStencilReference(dec, &args);
+      return;
+   }
    struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdSetStencilReference_reply(enc, &args);
@@ -3033,6 +3195,31 @@ vn_exec_vkCmdDraw(struct vn_context *ctx, struct vn_cs_decoder *dec, struct vn_c
    args->dispatch->device->dispatch.vkCmdDraw(args->commandBuffer, args->vertexCount, args->instanceCount, args->firstVertex, args->firstInstance);
 }
 
+/* The commands that follow, while they are vkCmdDraw on the same command
+ * buffer without a reply, only call the driver: decode them here
+ * without the per-command dispatch. */
+static void
+vn_repeat_vkCmdDraw(struct vn_cs_decoder *dec, struct vn_command_vkCmdDraw *args)
+{
+   const PFN_vkCmdDraw fn = args->dispatch->device->dispatch.vkCmdDraw;
+   const uint64_t id = args->dispatch->id;
+   while (vn_cs_decoder_remaining(dec) >= 8 + 24) {
+      const uint8_t *p = dec->cur;
+      uint32_t header[2];
+      uint64_t next_id;
+      memcpy(header, p, 8);
+      memcpy(&next_id, p + 8, 8);
+      if (header[0] != VK_COMMAND_TYPE_vkCmdDraw_EXT || header[1] || next_id != id)
+         return;
+      memcpy(&args->vertexCount, p + 8 + 8, 4);
+      memcpy(&args->instanceCount, p + 8 + 12, 4);
+      memcpy(&args->firstVertex, p + 8 + 16, 4);
+      memcpy(&args->firstInstance, p + 8 + 20, 4);
+      dec->cur = p + 8 + 24;
+      fn(args->commandBuffer, args->vertexCount, args->instanceCount, args->firstVertex, args->firstInstance);
+   }
+}
+
 static void
 vn_run_vkCmdDraw(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -3042,8 +3229,12 @@ vn_run_vkCmdDraw(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t fla
    if (dec->fatal)
       return;
    vn_exec_vkCmdDraw(ctx, dec, &args);
-   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+   if (dec->fatal)
       return;
+   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
+      vn_repeat_vkCmdDraw(dec, &args);
+      return;
+   }
    struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdDraw_reply(enc, &args);
@@ -3060,6 +3251,32 @@ vn_exec_vkCmdDrawIndexed(struct vn_context *ctx, struct vn_cs_decoder *dec, stru
    args->dispatch->device->dispatch.vkCmdDrawIndexed(args->commandBuffer, args->indexCount, args->instanceCount, args->firstIndex, args->vertexOffset, args->firstInstance);
 }
 
+/* The commands that follow, while they are vkCmdDrawIndexed on the same command
+ * buffer without a reply, only call the driver: decode them here
+ * without the per-command dispatch. */
+static void
+vn_repeat_vkCmdDrawIndexed(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndexed *args)
+{
+   const PFN_vkCmdDrawIndexed fn = args->dispatch->device->dispatch.vkCmdDrawIndexed;
+   const uint64_t id = args->dispatch->id;
+   while (vn_cs_decoder_remaining(dec) >= 8 + 28) {
+      const uint8_t *p = dec->cur;
+      uint32_t header[2];
+      uint64_t next_id;
+      memcpy(header, p, 8);
+      memcpy(&next_id, p + 8, 8);
+      if (header[0] != VK_COMMAND_TYPE_vkCmdDrawIndexed_EXT || header[1] || next_id != id)
+         return;
+      memcpy(&args->indexCount, p + 8 + 8, 4);
+      memcpy(&args->instanceCount, p + 8 + 12, 4);
+      memcpy(&args->firstIndex, p + 8 + 16, 4);
+      memcpy(&args->vertexOffset, p + 8 + 20, 4);
+      memcpy(&args->firstInstance, p + 8 + 24, 4);
+      dec->cur = p + 8 + 28;
+      fn(args->commandBuffer, args->indexCount, args->instanceCount, args->firstIndex, args->vertexOffset, args->firstInstance);
+   }
+}
+
 static void
 vn_run_vkCmdDrawIndexed(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -3069,8 +3286,12 @@ vn_run_vkCmdDrawIndexed(struct vn_context *ctx, struct vn_cs_decoder *dec, uint3
    if (dec->fatal)
       return;
    vn_exec_vkCmdDrawIndexed(ctx, dec, &args);
-   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+   if (dec->fatal)
       return;
+   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
+      vn_repeat_vkCmdDrawIndexed(dec, &args);
+      return;
+   }
    struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdDrawIndexed_reply(enc, &args);
@@ -3141,6 +3362,30 @@ vn_exec_vkCmdDispatch(struct vn_context *ctx, struct vn_cs_decoder *dec, struct 
    args->dispatch->device->dispatch.vkCmdDispatch(args->commandBuffer, args->groupCountX, args->groupCountY, args->groupCountZ);
 }
 
+/* The commands that follow, while they are vkCmdDispatch on the same command
+ * buffer without a reply, only call the driver: decode them here
+ * without the per-command dispatch. */
+static void
+vn_repeat_vkCmdDispatch(struct vn_cs_decoder *dec, struct vn_command_vkCmdDispatch *args)
+{
+   const PFN_vkCmdDispatch fn = args->dispatch->device->dispatch.vkCmdDispatch;
+   const uint64_t id = args->dispatch->id;
+   while (vn_cs_decoder_remaining(dec) >= 8 + 20) {
+      const uint8_t *p = dec->cur;
+      uint32_t header[2];
+      uint64_t next_id;
+      memcpy(header, p, 8);
+      memcpy(&next_id, p + 8, 8);
+      if (header[0] != VK_COMMAND_TYPE_vkCmdDispatch_EXT || header[1] || next_id != id)
+         return;
+      memcpy(&args->groupCountX, p + 8 + 8, 4);
+      memcpy(&args->groupCountY, p + 8 + 12, 4);
+      memcpy(&args->groupCountZ, p + 8 + 16, 4);
+      dec->cur = p + 8 + 20;
+      fn(args->commandBuffer, args->groupCountX, args->groupCountY, args->groupCountZ);
+   }
+}
+
 static void
 vn_run_vkCmdDispatch(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -3150,8 +3395,12 @@ vn_run_vkCmdDispatch(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t
    if (dec->fatal)
       return;
    vn_exec_vkCmdDispatch(ctx, dec, &args);
-   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+   if (dec->fatal)
       return;
+   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
+      vn_repeat_vkCmdDispatch(dec, &args);
+      return;
+   }
    struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdDispatch_reply(enc, &args);
@@ -3789,6 +4038,28 @@ vn_exec_vkCmdNextSubpass(struct vn_context *ctx, struct vn_cs_decoder *dec, stru
    args->dispatch->device->dispatch.vkCmdNextSubpass(args->commandBuffer, args->contents);
 }
 
+/* The commands that follow, while they are vkCmdNextSubpass on the same command
+ * buffer without a reply, only call the driver: decode them here
+ * without the per-command dispatch. */
+static void
+vn_repeat_vkCmdNextSubpass(struct vn_cs_decoder *dec, struct vn_command_vkCmdNextSubpass *args)
+{
+   const PFN_vkCmdNextSubpass fn = args->dispatch->device->dispatch.vkCmdNextSubpass;
+   const uint64_t id = args->dispatch->id;
+   while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
+      const uint8_t *p = dec->cur;
+      uint32_t header[2];
+      uint64_t next_id;
+      memcpy(header, p, 8);
+      memcpy(&next_id, p + 8, 8);
+      if (header[0] != VK_COMMAND_TYPE_vkCmdNextSubpass_EXT || header[1] || next_id != id)
+         return;
+      memcpy(&args->contents, p + 8 + 8, 4);
+      dec->cur = p + 8 + 12;
+      fn(args->commandBuffer, args->contents);
+   }
+}
+
 static void
 vn_run_vkCmdNextSubpass(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -3798,8 +4069,12 @@ vn_run_vkCmdNextSubpass(struct vn_context *ctx, struct vn_cs_decoder *dec, uint3
    if (dec->fatal)
       return;
    vn_exec_vkCmdNextSubpass(ctx, dec, &args);
-   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+   if (dec->fatal)
       return;
+   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
+      vn_repeat_vkCmdNextSubpass(dec, &args);
+      return;
+   }
    struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdNextSubpass_reply(enc, &args);
@@ -3816,6 +4091,27 @@ vn_exec_vkCmdEndRenderPass(struct vn_context *ctx, struct vn_cs_decoder *dec, st
    args->dispatch->device->dispatch.vkCmdEndRenderPass(args->commandBuffer);
 }
 
+/* The commands that follow, while they are vkCmdEndRenderPass on the same command
+ * buffer without a reply, only call the driver: decode them here
+ * without the per-command dispatch. */
+static void
+vn_repeat_vkCmdEndRenderPass(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndRenderPass *args)
+{
+   const PFN_vkCmdEndRenderPass fn = args->dispatch->device->dispatch.vkCmdEndRenderPass;
+   const uint64_t id = args->dispatch->id;
+   while (vn_cs_decoder_remaining(dec) >= 8 + 8) {
+      const uint8_t *p = dec->cur;
+      uint32_t header[2];
+      uint64_t next_id;
+      memcpy(header, p, 8);
+      memcpy(&next_id, p + 8, 8);
+      if (header[0] != VK_COMMAND_TYPE_vkCmdEndRenderPass_EXT || header[1] || next_id != id)
+         return;
+      dec->cur = p + 8 + 8;
+      fn(args->commandBuffer);
+   }
+}
+
 static void
 vn_run_vkCmdEndRenderPass(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -3825,8 +4121,12 @@ vn_run_vkCmdEndRenderPass(struct vn_context *ctx, struct vn_cs_decoder *dec, uin
    if (dec->fatal)
       return;
    vn_exec_vkCmdEndRenderPass(ctx, dec, &args);
-   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+   if (dec->fatal)
       return;
+   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
+      vn_repeat_vkCmdEndRenderPass(dec, &args);
+      return;
+   }
    struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdEndRenderPass_reply(enc, &args);
@@ -3967,6 +4267,28 @@ vn_exec_vkCmdSetDeviceMask(struct vn_context *ctx, struct vn_cs_decoder *dec, st
    args->dispatch->device->dispatch.vkCmdSetDeviceMask(args->commandBuffer, args->deviceMask);
 }
 
+/* The commands that follow, while they are vkCmdSetDeviceMask on the same command
+ * buffer without a reply, only call the driver: decode them here
+ * without the per-command dispatch. */
+static void
+vn_repeat_vkCmdSetDeviceMask(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDeviceMask *args)
+{
+   const PFN_vkCmdSetDeviceMask fn = args->dispatch->device->dispatch.vkCmdSetDeviceMask;
+   const uint64_t id = args->dispatch->id;
+   while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
+      const uint8_t *p = dec->cur;
+      uint32_t header[2];
+      uint64_t next_id;
+      memcpy(header, p, 8);
+      memcpy(&next_id, p + 8, 8);
+      if (header[0] != VK_COMMAND_TYPE_vkCmdSetDeviceMask_EXT || header[1] || next_id != id)
+         return;
+      memcpy(&args->deviceMask, p + 8 + 8, 4);
+      dec->cur = p + 8 + 12;
+      fn(args->commandBuffer, args->deviceMask);
+   }
+}
+
 static void
 vn_run_vkCmdSetDeviceMask(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -3976,8 +4298,12 @@ vn_run_vkCmdSetDeviceMask(struct vn_context *ctx, struct vn_cs_decoder *dec, uin
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetDeviceMask(ctx, dec, &args);
-   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+   if (dec->fatal)
       return;
+   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
+      vn_repeat_vkCmdSetDeviceMask(dec, &args);
+      return;
+   }
    struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdSetDeviceMask_reply(enc, &args);
@@ -3994,6 +4320,33 @@ vn_exec_vkCmdDispatchBase(struct vn_context *ctx, struct vn_cs_decoder *dec, str
    args->dispatch->device->dispatch.vkCmdDispatchBase(args->commandBuffer, args->baseGroupX, args->baseGroupY, args->baseGroupZ, args->groupCountX, args->groupCountY, args->groupCountZ);
 }
 
+/* The commands that follow, while they are vkCmdDispatchBase on the same command
+ * buffer without a reply, only call the driver: decode them here
+ * without the per-command dispatch. */
+static void
+vn_repeat_vkCmdDispatchBase(struct vn_cs_decoder *dec, struct vn_command_vkCmdDispatchBase *args)
+{
+   const PFN_vkCmdDispatchBase fn = args->dispatch->device->dispatch.vkCmdDispatchBase;
+   const uint64_t id = args->dispatch->id;
+   while (vn_cs_decoder_remaining(dec) >= 8 + 32) {
+      const uint8_t *p = dec->cur;
+      uint32_t header[2];
+      uint64_t next_id;
+      memcpy(header, p, 8);
+      memcpy(&next_id, p + 8, 8);
+      if (header[0] != VK_COMMAND_TYPE_vkCmdDispatchBase_EXT || header[1] || next_id != id)
+         return;
+      memcpy(&args->baseGroupX, p + 8 + 8, 4);
+      memcpy(&args->baseGroupY, p + 8 + 12, 4);
+      memcpy(&args->baseGroupZ, p + 8 + 16, 4);
+      memcpy(&args->groupCountX, p + 8 + 20, 4);
+      memcpy(&args->groupCountY, p + 8 + 24, 4);
+      memcpy(&args->groupCountZ, p + 8 + 28, 4);
+      dec->cur = p + 8 + 32;
+      fn(args->commandBuffer, args->baseGroupX, args->baseGroupY, args->baseGroupZ, args->groupCountX, args->groupCountY, args->groupCountZ);
+   }
+}
+
 static void
 vn_run_vkCmdDispatchBase(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -4003,8 +4356,12 @@ vn_run_vkCmdDispatchBase(struct vn_context *ctx, struct vn_cs_decoder *dec, uint
    if (dec->fatal)
       return;
    vn_exec_vkCmdDispatchBase(ctx, dec, &args);
-   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+   if (dec->fatal)
       return;
+   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
+      vn_repeat_vkCmdDispatchBase(dec, &args);
+      return;
+   }
    struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdDispatchBase_reply(enc, &args);
@@ -5758,6 +6115,27 @@ vn_exec_vkCmdEndRendering(struct vn_context *ctx, struct vn_cs_decoder *dec, str
    args->dispatch->device->dispatch.vkCmdEndRendering(args->commandBuffer);
 }
 
+/* The commands that follow, while they are vkCmdEndRendering on the same command
+ * buffer without a reply, only call the driver: decode them here
+ * without the per-command dispatch. */
+static void
+vn_repeat_vkCmdEndRendering(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndRendering *args)
+{
+   const PFN_vkCmdEndRendering fn = args->dispatch->device->dispatch.vkCmdEndRendering;
+   const uint64_t id = args->dispatch->id;
+   while (vn_cs_decoder_remaining(dec) >= 8 + 8) {
+      const uint8_t *p = dec->cur;
+      uint32_t header[2];
+      uint64_t next_id;
+      memcpy(header, p, 8);
+      memcpy(&next_id, p + 8, 8);
+      if (header[0] != VK_COMMAND_TYPE_vkCmdEndRendering_EXT || header[1] || next_id != id)
+         return;
+      dec->cur = p + 8 + 8;
+      fn(args->commandBuffer);
+   }
+}
+
 static void
 vn_run_vkCmdEndRendering(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -5767,8 +6145,12 @@ vn_run_vkCmdEndRendering(struct vn_context *ctx, struct vn_cs_decoder *dec, uint
    if (dec->fatal)
       return;
    vn_exec_vkCmdEndRendering(ctx, dec, &args);
-   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+   if (dec->fatal)
       return;
+   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
+      vn_repeat_vkCmdEndRendering(dec, &args);
+      return;
+   }
    struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdEndRendering_reply(enc, &args);
@@ -5785,6 +6167,28 @@ vn_exec_vkCmdSetCullMode(struct vn_context *ctx, struct vn_cs_decoder *dec, stru
    args->dispatch->device->dispatch.vkCmdSetCullMode(args->commandBuffer, args->cullMode);
 }
 
+/* The commands that follow, while they are vkCmdSetCullMode on the same command
+ * buffer without a reply, only call the driver: decode them here
+ * without the per-command dispatch. */
+static void
+vn_repeat_vkCmdSetCullMode(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetCullMode *args)
+{
+   const PFN_vkCmdSetCullMode fn = args->dispatch->device->dispatch.vkCmdSetCullMode;
+   const uint64_t id = args->dispatch->id;
+   while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
+      const uint8_t *p = dec->cur;
+      uint32_t header[2];
+      uint64_t next_id;
+      memcpy(header, p, 8);
+      memcpy(&next_id, p + 8, 8);
+      if (header[0] != VK_COMMAND_TYPE_vkCmdSetCullMode_EXT || header[1] || next_id != id)
+         return;
+      memcpy(&args->cullMode, p + 8 + 8, 4);
+      dec->cur = p + 8 + 12;
+      fn(args->commandBuffer, args->cullMode);
+   }
+}
+
 static void
 vn_run_vkCmdSetCullMode(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -5794,8 +6198,12 @@ vn_run_vkCmdSetCullMode(struct vn_context *ctx, struct vn_cs_decoder *dec, uint3
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetCullMode(ctx, dec, &args);
-   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+   if (dec->fatal)
       return;
+   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
+      vn_repeat_vkCmdSetCullMode(dec, &args);
+      return;
+   }
    struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdSetCullMode_reply(enc, &args);
@@ -5812,6 +6220,28 @@ vn_exec_vkCmdSetFrontFace(struct vn_context *ctx, struct vn_cs_decoder *dec, str
    args->dispatch->device->dispatch.vkCmdSetFrontFace(args->commandBuffer, args->frontFace);
 }
 
+/* The commands that follow, while they are vkCmdSetFrontFace on the same command
+ * buffer without a reply, only call the driver: decode them here
+ * without the per-command dispatch. */
+static void
+vn_repeat_vkCmdSetFrontFace(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetFrontFace *args)
+{
+   const PFN_vkCmdSetFrontFace fn = args->dispatch->device->dispatch.vkCmdSetFrontFace;
+   const uint64_t id = args->dispatch->id;
+   while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
+      const uint8_t *p = dec->cur;
+      uint32_t header[2];
+      uint64_t next_id;
+      memcpy(header, p, 8);
+      memcpy(&next_id, p + 8, 8);
+      if (header[0] != VK_COMMAND_TYPE_vkCmdSetFrontFace_EXT || header[1] || next_id != id)
+         return;
+      memcpy(&args->frontFace, p + 8 + 8, 4);
+      dec->cur = p + 8 + 12;
+      fn(args->commandBuffer, args->frontFace);
+   }
+}
+
 static void
 vn_run_vkCmdSetFrontFace(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -5821,8 +6251,12 @@ vn_run_vkCmdSetFrontFace(struct vn_context *ctx, struct vn_cs_decoder *dec, uint
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetFrontFace(ctx, dec, &args);
-   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+   if (dec->fatal)
       return;
+   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
+      vn_repeat_vkCmdSetFrontFace(dec, &args);
+      return;
+   }
    struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdSetFrontFace_reply(enc, &args);
@@ -5839,6 +6273,28 @@ vn_exec_vkCmdSetPrimitiveTopology(struct vn_context *ctx, struct vn_cs_decoder *
    args->dispatch->device->dispatch.vkCmdSetPrimitiveTopology(args->commandBuffer, args->primitiveTopology);
 }
 
+/* The commands that follow, while they are vkCmdSetPrimitiveTopology on the same command
+ * buffer without a reply, only call the driver: decode them here
+ * without the per-command dispatch. */
+static void
+vn_repeat_vkCmdSetPrimitiveTopology(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetPrimitiveTopology *args)
+{
+   const PFN_vkCmdSetPrimitiveTopology fn = args->dispatch->device->dispatch.vkCmdSetPrimitiveTopology;
+   const uint64_t id = args->dispatch->id;
+   while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
+      const uint8_t *p = dec->cur;
+      uint32_t header[2];
+      uint64_t next_id;
+      memcpy(header, p, 8);
+      memcpy(&next_id, p + 8, 8);
+      if (header[0] != VK_COMMAND_TYPE_vkCmdSetPrimitiveTopology_EXT || header[1] || next_id != id)
+         return;
+      memcpy(&args->primitiveTopology, p + 8 + 8, 4);
+      dec->cur = p + 8 + 12;
+      fn(args->commandBuffer, args->primitiveTopology);
+   }
+}
+
 static void
 vn_run_vkCmdSetPrimitiveTopology(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -5848,8 +6304,12 @@ vn_run_vkCmdSetPrimitiveTopology(struct vn_context *ctx, struct vn_cs_decoder *d
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetPrimitiveTopology(ctx, dec, &args);
-   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+   if (dec->fatal)
       return;
+   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
+      vn_repeat_vkCmdSetPrimitiveTopology(dec, &args);
+      return;
+   }
    struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdSetPrimitiveTopology_reply(enc, &args);
@@ -5947,6 +6407,28 @@ vn_exec_vkCmdSetDepthTestEnable(struct vn_context *ctx, struct vn_cs_decoder *de
    args->dispatch->device->dispatch.vkCmdSetDepthTestEnable(args->commandBuffer, args->depthTestEnable);
 }
 
+/* The commands that follow, while they are vkCmdSetDepthTestEnable on the same command
+ * buffer without a reply, only call the driver: decode them here
+ * without the per-command dispatch. */
+static void
+vn_repeat_vkCmdSetDepthTestEnable(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthTestEnable *args)
+{
+   const PFN_vkCmdSetDepthTestEnable fn = args->dispatch->device->dispatch.vkCmdSetDepthTestEnable;
+   const uint64_t id = args->dispatch->id;
+   while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
+      const uint8_t *p = dec->cur;
+      uint32_t header[2];
+      uint64_t next_id;
+      memcpy(header, p, 8);
+      memcpy(&next_id, p + 8, 8);
+      if (header[0] != VK_COMMAND_TYPE_vkCmdSetDepthTestEnable_EXT || header[1] || next_id != id)
+         return;
+      memcpy(&args->depthTestEnable, p + 8 + 8, 4);
+      dec->cur = p + 8 + 12;
+      fn(args->commandBuffer, args->depthTestEnable);
+   }
+}
+
 static void
 vn_run_vkCmdSetDepthTestEnable(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -5956,8 +6438,12 @@ vn_run_vkCmdSetDepthTestEnable(struct vn_context *ctx, struct vn_cs_decoder *dec
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetDepthTestEnable(ctx, dec, &args);
-   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+   if (dec->fatal)
       return;
+   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
+      vn_repeat_vkCmdSetDepthTestEnable(dec, &args);
+      return;
+   }
    struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdSetDepthTestEnable_reply(enc, &args);
@@ -5974,6 +6460,28 @@ vn_exec_vkCmdSetDepthWriteEnable(struct vn_context *ctx, struct vn_cs_decoder *d
    args->dispatch->device->dispatch.vkCmdSetDepthWriteEnable(args->commandBuffer, args->depthWriteEnable);
 }
 
+/* The commands that follow, while they are vkCmdSetDepthWriteEnable on the same command
+ * buffer without a reply, only call the driver: decode them here
+ * without the per-command dispatch. */
+static void
+vn_repeat_vkCmdSetDepthWriteEnable(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthWriteEnable *args)
+{
+   const PFN_vkCmdSetDepthWriteEnable fn = args->dispatch->device->dispatch.vkCmdSetDepthWriteEnable;
+   const uint64_t id = args->dispatch->id;
+   while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
+      const uint8_t *p = dec->cur;
+      uint32_t header[2];
+      uint64_t next_id;
+      memcpy(header, p, 8);
+      memcpy(&next_id, p + 8, 8);
+      if (header[0] != VK_COMMAND_TYPE_vkCmdSetDepthWriteEnable_EXT || header[1] || next_id != id)
+         return;
+      memcpy(&args->depthWriteEnable, p + 8 + 8, 4);
+      dec->cur = p + 8 + 12;
+      fn(args->commandBuffer, args->depthWriteEnable);
+   }
+}
+
 static void
 vn_run_vkCmdSetDepthWriteEnable(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -5983,8 +6491,12 @@ vn_run_vkCmdSetDepthWriteEnable(struct vn_context *ctx, struct vn_cs_decoder *de
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetDepthWriteEnable(ctx, dec, &args);
-   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+   if (dec->fatal)
       return;
+   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
+      vn_repeat_vkCmdSetDepthWriteEnable(dec, &args);
+      return;
+   }
    struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdSetDepthWriteEnable_reply(enc, &args);
@@ -6001,6 +6513,28 @@ vn_exec_vkCmdSetDepthCompareOp(struct vn_context *ctx, struct vn_cs_decoder *dec
    args->dispatch->device->dispatch.vkCmdSetDepthCompareOp(args->commandBuffer, args->depthCompareOp);
 }
 
+/* The commands that follow, while they are vkCmdSetDepthCompareOp on the same command
+ * buffer without a reply, only call the driver: decode them here
+ * without the per-command dispatch. */
+static void
+vn_repeat_vkCmdSetDepthCompareOp(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthCompareOp *args)
+{
+   const PFN_vkCmdSetDepthCompareOp fn = args->dispatch->device->dispatch.vkCmdSetDepthCompareOp;
+   const uint64_t id = args->dispatch->id;
+   while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
+      const uint8_t *p = dec->cur;
+      uint32_t header[2];
+      uint64_t next_id;
+      memcpy(header, p, 8);
+      memcpy(&next_id, p + 8, 8);
+      if (header[0] != VK_COMMAND_TYPE_vkCmdSetDepthCompareOp_EXT || header[1] || next_id != id)
+         return;
+      memcpy(&args->depthCompareOp, p + 8 + 8, 4);
+      dec->cur = p + 8 + 12;
+      fn(args->commandBuffer, args->depthCompareOp);
+   }
+}
+
 static void
 vn_run_vkCmdSetDepthCompareOp(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -6010,8 +6544,12 @@ vn_run_vkCmdSetDepthCompareOp(struct vn_context *ctx, struct vn_cs_decoder *dec,
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetDepthCompareOp(ctx, dec, &args);
-   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+   if (dec->fatal)
       return;
+   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
+      vn_repeat_vkCmdSetDepthCompareOp(dec, &args);
+      return;
+   }
    struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdSetDepthCompareOp_reply(enc, &args);
@@ -6028,6 +6566,28 @@ vn_exec_vkCmdSetDepthBoundsTestEnable(struct vn_context *ctx, struct vn_cs_decod
    args->dispatch->device->dispatch.vkCmdSetDepthBoundsTestEnable(args->commandBuffer, args->depthBoundsTestEnable);
 }
 
+/* The commands that follow, while they are vkCmdSetDepthBoundsTestEnable on the same command
+ * buffer without a reply, only call the driver: decode them here
+ * without the per-command dispatch. */
+static void
+vn_repeat_vkCmdSetDepthBoundsTestEnable(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthBoundsTestEnable *args)
+{
+   const PFN_vkCmdSetDepthBoundsTestEnable fn = args->dispatch->device->dispatch.vkCmdSetDepthBoundsTestEnable;
+   const uint64_t id = args->dispatch->id;
+   while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
+      const uint8_t *p = dec->cur;
+      uint32_t header[2];
+      uint64_t next_id;
+      memcpy(header, p, 8);
+      memcpy(&next_id, p + 8, 8);
+      if (header[0] != VK_COMMAND_TYPE_vkCmdSetDepthBoundsTestEnable_EXT || header[1] || next_id != id)
+         return;
+      memcpy(&args->depthBoundsTestEnable, p + 8 + 8, 4);
+      dec->cur = p + 8 + 12;
+      fn(args->commandBuffer, args->depthBoundsTestEnable);
+   }
+}
+
 static void
 vn_run_vkCmdSetDepthBoundsTestEnable(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -6037,8 +6597,12 @@ vn_run_vkCmdSetDepthBoundsTestEnable(struct vn_context *ctx, struct vn_cs_decode
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetDepthBoundsTestEnable(ctx, dec, &args);
-   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+   if (dec->fatal)
       return;
+   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
+      vn_repeat_vkCmdSetDepthBoundsTestEnable(dec, &args);
+      return;
+   }
    struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdSetDepthBoundsTestEnable_reply(enc, &args);
@@ -6055,6 +6619,28 @@ vn_exec_vkCmdSetStencilTestEnable(struct vn_context *ctx, struct vn_cs_decoder *
    args->dispatch->device->dispatch.vkCmdSetStencilTestEnable(args->commandBuffer, args->stencilTestEnable);
 }
 
+/* The commands that follow, while they are vkCmdSetStencilTestEnable on the same command
+ * buffer without a reply, only call the driver: decode them here
+ * without the per-command dispatch. */
+static void
+vn_repeat_vkCmdSetStencilTestEnable(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilTestEnable *args)
+{
+   const PFN_vkCmdSetStencilTestEnable fn = args->dispatch->device->dispatch.vkCmdSetStencilTestEnable;
+   const uint64_t id = args->dispatch->id;
+   while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
+      const uint8_t *p = dec->cur;
+      uint32_t header[2];
+      uint64_t next_id;
+      memcpy(header, p, 8);
+      memcpy(&next_id, p + 8, 8);
+      if (header[0] != VK_COMMAND_TYPE_vkCmdSetStencilTestEnable_EXT || header[1] || next_id != id)
+         return;
+      memcpy(&args->stencilTestEnable, p + 8 + 8, 4);
+      dec->cur = p + 8 + 12;
+      fn(args->commandBuffer, args->stencilTestEnable);
+   }
+}
+
 static void
 vn_run_vkCmdSetStencilTestEnable(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -6064,8 +6650,12 @@ vn_run_vkCmdSetStencilTestEnable(struct vn_context *ctx, struct vn_cs_decoder *d
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetStencilTestEnable(ctx, dec, &args);
-   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+   if (dec->fatal)
       return;
+   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
+      vn_repeat_vkCmdSetStencilTestEnable(dec, &args);
+      return;
+   }
    struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdSetStencilTestEnable_reply(enc, &args);
@@ -6082,6 +6672,32 @@ vn_exec_vkCmdSetStencilOp(struct vn_context *ctx, struct vn_cs_decoder *dec, str
    args->dispatch->device->dispatch.vkCmdSetStencilOp(args->commandBuffer, args->faceMask, args->failOp, args->passOp, args->depthFailOp, args->compareOp);
 }
 
+/* The commands that follow, while they are vkCmdSetStencilOp on the same command
+ * buffer without a reply, only call the driver: decode them here
+ * without the per-command dispatch. */
+static void
+vn_repeat_vkCmdSetStencilOp(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilOp *args)
+{
+   const PFN_vkCmdSetStencilOp fn = args->dispatch->device->dispatch.vkCmdSetStencilOp;
+   const uint64_t id = args->dispatch->id;
+   while (vn_cs_decoder_remaining(dec) >= 8 + 28) {
+      const uint8_t *p = dec->cur;
+      uint32_t header[2];
+      uint64_t next_id;
+      memcpy(header, p, 8);
+      memcpy(&next_id, p + 8, 8);
+      if (header[0] != VK_COMMAND_TYPE_vkCmdSetStencilOp_EXT || header[1] || next_id != id)
+         return;
+      memcpy(&args->faceMask, p + 8 + 8, 4);
+      memcpy(&args->failOp, p + 8 + 12, 4);
+      memcpy(&args->passOp, p + 8 + 16, 4);
+      memcpy(&args->depthFailOp, p + 8 + 20, 4);
+      memcpy(&args->compareOp, p + 8 + 24, 4);
+      dec->cur = p + 8 + 28;
+      fn(args->commandBuffer, args->faceMask, args->failOp, args->passOp, args->depthFailOp, args->compareOp);
+   }
+}
+
 static void
 vn_run_vkCmdSetStencilOp(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -6091,8 +6707,12 @@ vn_run_vkCmdSetStencilOp(struct vn_context *ctx, struct vn_cs_decoder *dec, uint
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetStencilOp(ctx, dec, &args);
-   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+   if (dec->fatal)
       return;
+   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
+      vn_repeat_vkCmdSetStencilOp(dec, &args);
+      return;
+   }
    struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdSetStencilOp_reply(enc, &args);
@@ -6109,6 +6729,28 @@ vn_exec_vkCmdSetRasterizerDiscardEnable(struct vn_context *ctx, struct vn_cs_dec
    args->dispatch->device->dispatch.vkCmdSetRasterizerDiscardEnable(args->commandBuffer, args->rasterizerDiscardEnable);
 }
 
+/* The commands that follow, while they are vkCmdSetRasterizerDiscardEnable on the same command
+ * buffer without a reply, only call the driver: decode them here
+ * without the per-command dispatch. */
+static void
+vn_repeat_vkCmdSetRasterizerDiscardEnable(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetRasterizerDiscardEnable *args)
+{
+   const PFN_vkCmdSetRasterizerDiscardEnable fn = args->dispatch->device->dispatch.vkCmdSetRasterizerDiscardEnable;
+   const uint64_t id = args->dispatch->id;
+   while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
+      const uint8_t *p = dec->cur;
+      uint32_t header[2];
+      uint64_t next_id;
+      memcpy(header, p, 8);
+      memcpy(&next_id, p + 8, 8);
+      if (header[0] != VK_COMMAND_TYPE_vkCmdSetRasterizerDiscardEnable_EXT || header[1] || next_id != id)
+         return;
+      memcpy(&args->rasterizerDiscardEnable, p + 8 + 8, 4);
+      dec->cur = p + 8 + 12;
+      fn(args->commandBuffer, args->rasterizerDiscardEnable);
+   }
+}
+
 static void
 vn_run_vkCmdSetRasterizerDiscardEnable(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -6118,8 +6760,12 @@ vn_run_vkCmdSetRasterizerDiscardEnable(struct vn_context *ctx, struct vn_cs_deco
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetRasterizerDiscardEnable(ctx, dec, &args);
-   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+   if (dec->fatal)
       return;
+   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
+      vn_repeat_vkCmdSetRasterizerDiscardEnable(dec, &args);
+      return;
+   }
    struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdSetRasterizerDiscardEnable_reply(enc, &args);
@@ -6136,6 +6782,28 @@ vn_exec_vkCmdSetDepthBiasEnable(struct vn_context *ctx, struct vn_cs_decoder *de
    args->dispatch->device->dispatch.vkCmdSetDepthBiasEnable(args->commandBuffer, args->depthBiasEnable);
 }
 
+/* The commands that follow, while they are vkCmdSetDepthBiasEnable on the same command
+ * buffer without a reply, only call the driver: decode them here
+ * without the per-command dispatch. */
+static void
+vn_repeat_vkCmdSetDepthBiasEnable(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthBiasEnable *args)
+{
+   const PFN_vkCmdSetDepthBiasEnable fn = args->dispatch->device->dispatch.vkCmdSetDepthBiasEnable;
+   const uint64_t id = args->dispatch->id;
+   while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
+      const uint8_t *p = dec->cur;
+      uint32_t header[2];
+      uint64_t next_id;
+      memcpy(header, p, 8);
+      memcpy(&next_id, p + 8, 8);
+      if (header[0] != VK_COMMAND_TYPE_vkCmdSetDepthBiasEnable_EXT || header[1] || next_id != id)
+         return;
+      memcpy(&args->depthBiasEnable, p + 8 + 8, 4);
+      dec->cur = p + 8 + 12;
+      fn(args->commandBuffer, args->depthBiasEnable);
+   }
+}
+
 static void
 vn_run_vkCmdSetDepthBiasEnable(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -6145,8 +6813,12 @@ vn_run_vkCmdSetDepthBiasEnable(struct vn_context *ctx, struct vn_cs_decoder *dec
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetDepthBiasEnable(ctx, dec, &args);
-   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+   if (dec->fatal)
       return;
+   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
+      vn_repeat_vkCmdSetDepthBiasEnable(dec, &args);
+      return;
+   }
    struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdSetDepthBiasEnable_reply(enc, &args);
@@ -6163,6 +6835,28 @@ vn_exec_vkCmdSetPrimitiveRestartEnable(struct vn_context *ctx, struct vn_cs_deco
    args->dispatch->device->dispatch.vkCmdSetPrimitiveRestartEnable(args->commandBuffer, args->primitiveRestartEnable);
 }
 
+/* The commands that follow, while they are vkCmdSetPrimitiveRestartEnable on the same command
+ * buffer without a reply, only call the driver: decode them here
+ * without the per-command dispatch. */
+static void
+vn_repeat_vkCmdSetPrimitiveRestartEnable(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetPrimitiveRestartEnable *args)
+{
+   const PFN_vkCmdSetPrimitiveRestartEnable fn = args->dispatch->device->dispatch.vkCmdSetPrimitiveRestartEnable;
+   const uint64_t id = args->dispatch->id;
+   while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
+      const uint8_t *p = dec->cur;
+      uint32_t header[2];
+      uint64_t next_id;
+      memcpy(header, p, 8);
+      memcpy(&next_id, p + 8, 8);
+      if (header[0] != VK_COMMAND_TYPE_vkCmdSetPrimitiveRestartEnable_EXT || header[1] || next_id != id)
+         return;
+      memcpy(&args->primitiveRestartEnable, p + 8 + 8, 4);
+      dec->cur = p + 8 + 12;
+      fn(args->commandBuffer, args->primitiveRestartEnable);
+   }
+}
+
 static void
 vn_run_vkCmdSetPrimitiveRestartEnable(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -6172,8 +6866,12 @@ vn_run_vkCmdSetPrimitiveRestartEnable(struct vn_context *ctx, struct vn_cs_decod
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetPrimitiveRestartEnable(ctx, dec, &args);
-   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+   if (dec->fatal)
       return;
+   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
+      vn_repeat_vkCmdSetPrimitiveRestartEnable(dec, &args);
+      return;
+   }
    struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdSetPrimitiveRestartEnable_reply(enc, &args);
@@ -6271,6 +6969,28 @@ vn_exec_vkCmdSetPatchControlPointsEXT(struct vn_context *ctx, struct vn_cs_decod
    args->dispatch->device->dispatch.vkCmdSetPatchControlPointsEXT(args->commandBuffer, args->patchControlPoints);
 }
 
+/* The commands that follow, while they are vkCmdSetPatchControlPointsEXT on the same command
+ * buffer without a reply, only call the driver: decode them here
+ * without the per-command dispatch. */
+static void
+vn_repeat_vkCmdSetPatchControlPointsEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetPatchControlPointsEXT *args)
+{
+   const PFN_vkCmdSetPatchControlPointsEXT fn = args->dispatch->device->dispatch.vkCmdSetPatchControlPointsEXT;
+   const uint64_t id = args->dispatch->id;
+   while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
+      const uint8_t *p = dec->cur;
+      uint32_t header[2];
+      uint64_t next_id;
+      memcpy(header, p, 8);
+      memcpy(&next_id, p + 8, 8);
+      if (header[0] != VK_COMMAND_TYPE_vkCmdSetPatchControlPointsEXT_EXT || header[1] || next_id != id)
+         return;
+      memcpy(&args->patchControlPoints, p + 8 + 8, 4);
+      dec->cur = p + 8 + 12;
+      fn(args->commandBuffer, args->patchControlPoints);
+   }
+}
+
 static void
 vn_run_vkCmdSetPatchControlPointsEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -6280,8 +7000,12 @@ vn_run_vkCmdSetPatchControlPointsEXT(struct vn_context *ctx, struct vn_cs_decode
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetPatchControlPointsEXT(ctx, dec, &args);
-   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+   if (dec->fatal)
       return;
+   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
+      vn_repeat_vkCmdSetPatchControlPointsEXT(dec, &args);
+      return;
+   }
    struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdSetPatchControlPointsEXT_reply(enc, &args);
@@ -6298,6 +7022,28 @@ vn_exec_vkCmdSetLogicOpEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, st
    args->dispatch->device->dispatch.vkCmdSetLogicOpEXT(args->commandBuffer, args->logicOp);
 }
 
+/* The commands that follow, while they are vkCmdSetLogicOpEXT on the same command
+ * buffer without a reply, only call the driver: decode them here
+ * without the per-command dispatch. */
+static void
+vn_repeat_vkCmdSetLogicOpEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLogicOpEXT *args)
+{
+   const PFN_vkCmdSetLogicOpEXT fn = args->dispatch->device->dispatch.vkCmdSetLogicOpEXT;
+   const uint64_t id = args->dispatch->id;
+   while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
+      const uint8_t *p = dec->cur;
+      uint32_t header[2];
+      uint64_t next_id;
+      memcpy(header, p, 8);
+      memcpy(&next_id, p + 8, 8);
+      if (header[0] != VK_COMMAND_TYPE_vkCmdSetLogicOpEXT_EXT || header[1] || next_id != id)
+         return;
+      memcpy(&args->logicOp, p + 8 + 8, 4);
+      dec->cur = p + 8 + 12;
+      fn(args->commandBuffer, args->logicOp);
+   }
+}
+
 static void
 vn_run_vkCmdSetLogicOpEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -6307,8 +7053,12 @@ vn_run_vkCmdSetLogicOpEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, uin
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetLogicOpEXT(ctx, dec, &args);
-   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+   if (dec->fatal)
       return;
+   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
+      vn_repeat_vkCmdSetLogicOpEXT(dec, &args);
+      return;
+   }
    struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdSetLogicOpEXT_reply(enc, &args);
@@ -6433,6 +7183,27 @@ vn_exec_vkCmdEndConditionalRenderingEXT(struct vn_context *ctx, struct vn_cs_dec
    args->dispatch->device->dispatch.vkCmdEndConditionalRenderingEXT(args->commandBuffer);
 }
 
+/* The commands that follow, while they are vkCmdEndConditionalRenderingEXT on the same command
+ * buffer without a reply, only call the driver: decode them here
+ * without the per-command dispatch. */
+static void
+vn_repeat_vkCmdEndConditionalRenderingEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndConditionalRenderingEXT *args)
+{
+   const PFN_vkCmdEndConditionalRenderingEXT fn = args->dispatch->device->dispatch.vkCmdEndConditionalRenderingEXT;
+   const uint64_t id = args->dispatch->id;
+   while (vn_cs_decoder_remaining(dec) >= 8 + 8) {
+      const uint8_t *p = dec->cur;
+      uint32_t header[2];
+      uint64_t next_id;
+      memcpy(header, p, 8);
+      memcpy(&next_id, p + 8, 8);
+      if (header[0] != VK_COMMAND_TYPE_vkCmdEndConditionalRenderingEXT_EXT || header[1] || next_id != id)
+         return;
+      dec->cur = p + 8 + 8;
+      fn(args->commandBuffer);
+   }
+}
+
 static void
 vn_run_vkCmdEndConditionalRenderingEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -6442,8 +7213,12 @@ vn_run_vkCmdEndConditionalRenderingEXT(struct vn_context *ctx, struct vn_cs_deco
    if (dec->fatal)
       return;
    vn_exec_vkCmdEndConditionalRenderingEXT(ctx, dec, &args);
-   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+   if (dec->fatal)
       return;
+   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
+      vn_repeat_vkCmdEndConditionalRenderingEXT(dec, &args);
+      return;
+   }
    struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdEndConditionalRenderingEXT_reply(enc, &args);
