@@ -536,6 +536,22 @@ test_union_and_arrays(void)
 
 /* ---- bad input -------------------------------------------------------- */
 
+/* Every proper prefix of the stream's first command must fail cleanly;
+ * each is copied to a buffer of its exact size, so ASan sees overreads. */
+static void
+check_prefixes_fail(struct test_env *env, const struct test_stream *b)
+{
+   for (size_t len = 1; len < b->len; len++) {
+      uint8_t *copy = malloc(len);
+      memcpy(copy, b->data, len);
+      struct vn_cs_decoder dec;
+      vn_cs_decoder_init(&dec, copy, len, &env->ctx.arena, env->ctx.objects);
+      vn_dispatch_command(&env->ctx, &dec);
+      CHECK(dec.fatal);
+      free(copy);
+   }
+}
+
 static void
 test_truncated(void)
 {
@@ -543,27 +559,10 @@ test_truncated(void)
    env_init(&env);
    struct test_stream b = { .len = 0 };
    enc_clear_color(&b, 0);
-   /* every proper prefix must fail cleanly (ASan checks the reads) */
-   for (size_t len = 1; len < b.len; len++) {
-      uint8_t *copy = malloc(len); /* exact size, so ASan sees overreads */
-      memcpy(copy, b.data, len);
-      struct vn_cs_decoder dec;
-      vn_cs_decoder_init(&dec, copy, len, &env.ctx.arena, env.ctx.objects);
-      vn_dispatch_command(&env.ctx, &dec);
-      CHECK(dec.fatal);
-      free(copy);
-   }
+   check_prefixes_fail(&env, &b);
    b.len = 0;
    enc_create_fence(&b, ID_DEVICE, 200, false);
-   for (size_t len = 1; len < b.len; len++) {
-      uint8_t *copy = malloc(len);
-      memcpy(copy, b.data, len);
-      struct vn_cs_decoder dec;
-      vn_cs_decoder_init(&dec, copy, len, &env.ctx.arena, env.ctx.objects);
-      vn_dispatch_command(&env.ctx, &dec);
-      CHECK(dec.fatal);
-      free(copy);
-   }
+   check_prefixes_fail(&env, &b);
    CHECK(!vn_object_table_lookup(env.ctx.objects, 200, VK_OBJECT_TYPE_FENCE));
    env_fini(&env);
 }
@@ -607,18 +606,9 @@ test_fixed_layout(void)
    CHECK(run_stream(&env, &b, b.len, &why));
    CHECK(fake_draws == 100 && fake_draw_first_instance == 99);
 
-   /* every proper prefix of one draw fails cleanly */
    b.len = 0;
    enc_draw(&b, ID_CMD, 1);
-   for (size_t len = 1; len < b.len; len++) {
-      uint8_t *copy = malloc(len);
-      memcpy(copy, b.data, len);
-      struct vn_cs_decoder dec;
-      vn_cs_decoder_init(&dec, copy, len, &env.ctx.arena, env.ctx.objects);
-      vn_dispatch_command(&env.ctx, &dec);
-      CHECK(dec.fatal);
-      free(copy);
-   }
+   check_prefixes_fail(&env, &b);
    CHECK(fake_draws == 100);
 
    /* the cached last object must not serve another type or a removed id */
