@@ -153,45 +153,38 @@ vn_context_destroy(struct vn_context *ctx)
    free(ctx);
 }
 
-/* PV_LOG=debug: one line per command that took long (1 ms or more). */
+/* One command, timed: with `trace`, into the context's timeline; at
+ * PV_LOG=debug, one line when it took long (1 ms or more). */
 static void
-dispatch_timed(struct vn_context *ctx, struct vn_cs_decoder *dec)
+dispatch_timed(struct vn_context *ctx, struct vn_cs_decoder *dec, bool trace)
 {
    uint32_t type = 0;
    if (vn_cs_decoder_remaining(dec) >= 4)
       memcpy(&type, dec->cur, 4);
    const uint64_t start = vn_now_ns();
    vn_dispatch_command(ctx, dec);
-   const uint64_t took = (vn_now_ns() - start) / 1000u;
-   if (took >= 1000) {
+   const uint64_t end = vn_now_ns();
+   if (trace)
+      vn_trace_add(ctx->trace, type, 1, start, end);
+   const uint64_t took = (end - start) / 1000u;
+   if (took >= 1000 && pv_log_enabled(PV_LOG_DEBUG)) {
       const char *name = vn_command_name(type);
       pv_debug("venus", "context %u: %s took %llu us", ctx->ctx_id, name ? name : "?",
                (unsigned long long)took);
    }
 }
 
-static void
-dispatch_traced(struct vn_context *ctx, struct vn_cs_decoder *dec)
-{
-   uint32_t type = 0;
-   if (vn_cs_decoder_remaining(dec) >= 4)
-      memcpy(&type, dec->cur, 4);
-   const uint64_t start = vn_now_ns();
-   vn_dispatch_command(ctx, dec);
-   vn_trace_add(ctx->trace, type, 1, start, vn_now_ns());
-}
-
 static bool
 decode_commands(struct vn_context *ctx, struct vn_cs_decoder *dec)
 {
-   const bool timed = pv_log_enabled(PV_LOG_DEBUG);
+   /* read once per stream: the loop below runs for every command */
+   const bool trace = vn_trace_commands(ctx->trace);
+   const bool timed = trace || pv_log_enabled(PV_LOG_DEBUG);
    while (!vn_cs_decoder_done(dec)) {
       if (vn_context_is_lost(ctx))
          return false;
-      if (vn_trace_commands(ctx->trace)) {
-         dispatch_traced(ctx, dec);
-      } else if (timed) {
-         dispatch_timed(ctx, dec);
+      if (timed) {
+         dispatch_timed(ctx, dec, trace);
       } else {
          vn_dispatch_command(ctx, dec);
       }
