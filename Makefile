@@ -8,7 +8,7 @@ ICD := .cache/venus-icd/install/share/vulkan/icd.d/virtio_icd.x86_64.json
 # Debian's python3 carries mako and matplotlib; a pyenv one earlier in PATH may not.
 export PATH := /usr/bin:$(PATH)
 
-.PHONY: all deps icd build build-asan demo test bench clean
+.PHONY: all deps icd qemu build build-asan demo test bench clean
 
 all: build
 
@@ -19,6 +19,11 @@ $(ICD): | deps
 	scripts/build-venus-icd.sh >/dev/null
 
 icd: $(ICD)
+
+# QEMU 10.0 with PearVisor's patches (vmm/qemu/), cached in .cache/qemu/;
+# scripts/build-qemu.sh prints the qemu-system-x86_64 path.
+qemu: | deps
+	scripts/build-qemu.sh
 
 $(BUILD)/build.ninja: | deps
 	meson setup $(BUILD)
