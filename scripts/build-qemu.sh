@@ -3,7 +3,9 @@
 # package with Debian's patch series and PearVisor's patches (vmm/qemu/series)
 # into an ignored cache folder, and prints the binary's path.
 #
-# usage: scripts/build-qemu.sh [CACHE_DIR]   (default: .cache/qemu)
+# usage: scripts/build-qemu.sh [--check] [CACHE_DIR]   (default: .cache/qemu)
+#   --check: build nothing; print the path and exit 0 if the cached build
+#            is current, exit 1 otherwise.
 #
 # Cache layout (CACHE_DIR):
 #   dl/        the downloaded .dsc/.orig/.debian files and the meson .deb
@@ -11,6 +13,7 @@
 #   src/       the Debian-patched source as a git repository (commit "debian");
 #              PearVisor's patches are applied on top as uncommitted changes
 #   build/     the meson build folder; build/qemu-system-x86_64 is the result
+#   applied    hash of series + patches applied to src/ now
 #   stamp      hash of this script + series + patches of the last good build
 #
 # A rerun with the same stamp prints the path at once. When the patches or
@@ -19,6 +22,11 @@
 # `-L /usr/share/seabios -L /usr/share/qemu`: the source ships no firmware.
 set -euo pipefail
 
+check_only=
+if [ "${1:-}" = --check ]; then
+    check_only=1
+    shift
+fi
 top=$(cd "$(dirname "$0")/.." && pwd)
 cache=${1:-$top/.cache/qemu}
 patches=$top/vmm/qemu
@@ -28,26 +36,38 @@ bin=$cache/build/qemu-system-x86_64
 
 export PATH=/usr/bin:$PATH
 
-mkdir -p "$cache"
-# Other helpers and CI may run this concurrently: one builder at a time.
-exec 9>"$cache/lock"
-flock 9
-
 series_files() {
     [ -f "$patches/series" ] || return 0
     sed -e 's/#.*//' -e 's/[[:space:]]*$//' -e '/^$/d' "$patches/series"
 }
 
-stamp_now() {
+patches_hash() {
     {
-        sha256sum "$0" | cut -d' ' -f1
         [ -f "$patches/series" ] && sha256sum < "$patches/series"
         series_files | while read -r p; do sha256sum < "$patches/$p"; done
     } | sha256sum | cut -d' ' -f1
 }
 
+stamp_now() {
+    { sha256sum < "$0"; patches_hash; } | sha256sum | cut -d' ' -f1
+}
+
+is_current() {
+    [ -x "$bin" ] && [ "$(cat "$cache/stamp" 2>/dev/null)" = "$want" ]
+}
+
 want=$(stamp_now)
-if [ -x "$bin" ] && [ "$(cat "$cache/stamp" 2>/dev/null)" = "$want" ]; then
+if [ -n "$check_only" ]; then
+    is_current || exit 1
+    echo "$bin"
+    exit 0
+fi
+
+mkdir -p "$cache"
+# Other helpers and CI may run this concurrently: one builder at a time.
+exec 9>"$cache/lock"
+flock 9
+if is_current; then
     echo "$bin"
     exit 0
 fi
@@ -117,14 +137,20 @@ if ! git -C "$src" rev-parse -q --verify debian >/dev/null 2>&1; then
 fi
 
 # Back to the Debian source, then PearVisor's series. Unchanged files keep
-# their mtime, so ninja recompiles only what the patches touch.
-git -C "$src" checkout -q -f debian -- .
-git -C "$src" clean -q -f -d -x
-git -C "$src" reset -q
-while read -r p; do
-    echo "build-qemu: applying $p" >&2
-    git -C "$src" apply --whitespace=nowarn "$patches/$p"
-done < <(series_files)
+# their mtime, so ninja recompiles only what the patches touch. Skipped
+# when exactly this series is applied already ($cache/applied).
+applied=$(patches_hash)
+if [ "$(cat "$cache/applied" 2>/dev/null)" != "$applied" ]; then
+    rm -f "$cache/applied"
+    git -C "$src" checkout -q -f debian -- .
+    git -C "$src" clean -q -f -d -x
+    git -C "$src" reset -q
+    while read -r p; do
+        echo "build-qemu: applying $p" >&2
+        git -C "$src" apply --whitespace=nowarn "$patches/$p"
+    done < <(series_files)
+    echo "$applied" > "$cache/applied"
+fi
 
 # --- configure once (again when the flags change), then build ---
 conf=(--target-list=x86_64-softmmu --without-default-features
