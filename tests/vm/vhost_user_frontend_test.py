@@ -49,6 +49,11 @@ UVA_BASE = 0x7F0000000000  # our "QEMU virtual address" of guest address 0
 QSIZE = 64
 RINGS = [(0x0000, 0x1000, 0x2000), (0x3000, 0x4000, 0x5000)]  # desc, avail, used
 CMD_BUF, RESP_BUF, FB, CURSOR_FB = 0x10000, 0x20000, 0x100000, 0x200000
+INDIRECT_TABLE = 0x6000
+# Ring features (virtio 1.2, 2.7.5.3 and 2.7.7.2).
+F_INDIRECT_DESC, F_EVENT_IDX = 28, 29
+VIRTIO_FEATURES = (1 << 32) | (1 << 30) | (1 << 1) | (1 << F_INDIRECT_DESC) | (1 << F_EVENT_IDX)
+DESC_F_NEXT, DESC_F_WRITE, DESC_F_INDIRECT = 1, 2, 4
 
 failures = []
 
@@ -96,6 +101,10 @@ class Guest:
         self.mem, self.kicks, self.calls = mem, kicks, calls
         self.avail_idx = [0, 0]
         self.used_seen = [0, 0]
+        self.indirect = False    # put each chain in an indirect table
+        self.event_idx = False   # EVENT_IDX negotiated: drive used_event
+        self.used_event_ahead = 0  # >0: ask for no interrupt this time
+        self.interrupts = 0      # call eventfd signals seen with event idx
 
     def w(self, addr, data):
         self.mem[addr:addr + len(data)] = data
@@ -103,17 +112,32 @@ class Guest:
     def r(self, addr, n):
         return bytes(self.mem[addr:addr + n])
 
+    def drain_call(self, q):
+        try:
+            return os.eventfd_read(self.calls[q])
+        except BlockingIOError:
+            return 0
+
     def submit(self, q, cmd, resp_len=24):
         desc, avail, used = RINGS[q]
         self.w(CMD_BUF, cmd)
         self.w(RESP_BUF, b"\xee" * resp_len)
-        descs = [(CMD_BUF, len(cmd), 1, 1)]
+        descs = [(CMD_BUF, len(cmd), DESC_F_NEXT, 1)]
         if resp_len:
-            descs.append((RESP_BUF, resp_len, 2, 0))
+            descs.append((RESP_BUF, resp_len, DESC_F_WRITE, 0))
         else:
             descs[0] = (CMD_BUF, len(cmd), 0, 0)
+        if self.indirect:
+            for i, (addr, ln, flags, nxt) in enumerate(descs):
+                self.w(INDIRECT_TABLE + 16 * i, struct.pack("<QIHH", addr, ln, flags, nxt))
+            descs = [(INDIRECT_TABLE, 16 * len(descs), DESC_F_INDIRECT, 0)]
         for i, (addr, ln, flags, nxt) in enumerate(descs):
             self.w(desc + 16 * i, struct.pack("<QIHH", addr, ln, flags, nxt))
+        if self.event_idx:
+            # used_event: interrupt once the used index passes it.
+            self.w(avail + 4 + 2 * QSIZE,
+                   struct.pack("<H", (self.used_seen[q] + self.used_event_ahead) & 0xFFFF))
+            self.drain_call(q)
         i = self.avail_idx[q]
         self.w(avail + 4 + 2 * (i % QSIZE), struct.pack("<H", 0))
         self.avail_idx[q] = (i + 1) & 0xFFFF
@@ -129,8 +153,20 @@ class Guest:
             select.select([self.calls[q]], [], [], 0.2)
         elem = self.r(used + 4 + 8 * (self.used_seen[q] % QSIZE), 8)
         self.used_seen[q] = used_idx
+        if self.event_idx:
+            # The interrupt comes after the used index moved.
+            if not self.used_event_ahead:
+                select.select([self.calls[q]], [], [], 2)
+            got = self.drain_call(q)
+            self.interrupts += 1 if got else 0
+            if not got and not self.used_event_ahead:
+                print(f"no interrupt: q{q} cmd {struct.unpack_from('<I', cmd)[0]:#x}")
         head, ln = struct.unpack("<II", elem)
         return self.r(RESP_BUF, ln)
+
+    def avail_event(self, q):
+        desc, avail, used = RINGS[q]
+        return struct.unpack("<H", self.r(used + 4 + 8 * QSIZE, 2))[0]
 
 
 def hdr(t, flags=0, fence=0):
@@ -255,6 +291,8 @@ def main():
 def run(fe, be, png):
     feats = fe.call_u64(GET_FEATURES)
     check(feats & (1 << 32) and feats & (1 << 30) and feats & (1 << 1), f"features {feats:#x}")
+    check(feats & (1 << F_INDIRECT_DESC) and feats & (1 << F_EVENT_IDX),
+          f"ring features INDIRECT_DESC and EVENT_IDX offered: {feats:#x}")
     pf = fe.call_u64(GET_PROTOCOL_FEATURES)
     check(pf & (1 << 9), "protocol feature CONFIG")
     fe.send(SET_PROTOCOL_FEATURES, struct.pack("<Q", pf & ((1 << 9) | 1)))
@@ -269,7 +307,7 @@ def run(fe, be, png):
     fe.send(GPU_SET_SOCKET, b"", [theirs.fileno()])
     theirs.close()
     display = Display(ours)
-    fe.send(SET_FEATURES, struct.pack("<Q", (1 << 32) | (1 << 30) | (1 << 1)))
+    fe.send(SET_FEATURES, struct.pack("<Q", VIRTIO_FEATURES))
 
     memfd = os.memfd_create("guest-ram")
     os.ftruncate(memfd, MEM_SIZE)
@@ -288,7 +326,11 @@ def run(fe, be, png):
         fe.send(SET_VRING_ENABLE, struct.pack("<II", q, 1))
         kicks.append(k)
         calls.append(c)
+    # A round trip: the backend has handled every set-up message (QEMU
+    # starts the guest only after vhost_dev_start) before the guest kicks.
+    fe.call_u64(GET_QUEUE_NUM)
     g = Guest(mem, kicks, calls)
+    g.event_idx = True
 
     r = g.submit(0, hdr(GET_DISPLAY_INFO), 24 + 16 * 24)
     check(resp_type(r) == OK_DISPLAY_INFO, "GET_DISPLAY_INFO")
@@ -333,6 +375,8 @@ def run(fe, be, png):
     check(struct.unpack("<IIIII", cur[:20]) == (0, 5, 6, 1, 1) and
           struct.unpack_from("<I", cur, 20)[0] == 0xFF030201, "display CURSOR_UPDATE")
 
+    run_ring_features(g)
+
     if feats & 1:  # VIRGL: the renderer is built in
         run_3d(g)
     else:
@@ -364,6 +408,32 @@ def run(fe, be, png):
     idx, base = struct.unpack("<II", fe.recv_reply(GET_VRING_BASE))
     check((idx, base) == (1, 1), f"GET_VRING_BASE {(idx, base)}")
     fe.s.close()
+
+
+def run_ring_features(g):
+    """INDIRECT_DESC and EVENT_IDX as Linux's virtio_ring drives them."""
+    check(g.interrupts == g.used_seen[0] + g.used_seen[1],
+          f"event idx: an interrupt per wanted completion ({g.interrupts} for "
+          f"{g.used_seen[0] + g.used_seen[1]})")
+    check(g.avail_event(0) == g.avail_idx[0], f"avail_event {g.avail_event(0)} = next index")
+    g.indirect = True
+    r = g.submit(0, hdr(GET_DISPLAY_INFO), 24 + 16 * 24)
+    check(resp_type(r) == OK_DISPLAY_INFO and struct.unpack("<IIIII", r[24:44]) == (0, 0, W, H, 1),
+          "GET_DISPLAY_INFO through an indirect table")
+    check(resp_type(g.submit(0, hdr(FLUSH) + struct.pack("<IIIIII", 0, 0, 1, 1, 7, 0)))
+          == ERR_INVALID_RESOURCE_ID, "indirect: error response")
+    # Interrupt suppressed: used_event far ahead, so no signal.
+    before = g.interrupts
+    g.used_event_ahead = 100
+    check(resp_type(g.submit(0, hdr(GET_DISPLAY_INFO), 24 + 16 * 24)) == OK_DISPLAY_INFO,
+          "indirect with suppressed interrupt")
+    time.sleep(0.1)
+    check(g.interrupts == before and not g.drain_call(0), "event idx: no interrupt when not wanted")
+    g.used_event_ahead = 0
+    check(resp_type(g.submit(0, hdr(GET_DISPLAY_INFO), 24 + 16 * 24)) == OK_DISPLAY_INFO
+          and g.interrupts == before + 1, "event idx: interrupt wanted again")
+    g.indirect = False
+    print(f"rings: indirect tables and event idx: done ({g.interrupts} interrupts)")
 
 
 def run_3d(g):
