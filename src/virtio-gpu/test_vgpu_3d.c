@@ -17,6 +17,8 @@
 static uint8_t guest[GUEST_SIZE];
 static int maps, unmaps, updates;
 static uint32_t last_px;
+static uint64_t last_map_off, last_map_len, last_unmap_off, last_unmap_len;
+static int map_fails; /* the transport refuses this many maps */
 
 static uint64_t translate(void *data, uint64_t gpa, uint64_t len, void **host)
 {
@@ -29,13 +31,21 @@ static uint64_t translate(void *data, uint64_t gpa, uint64_t len, void **host)
 
 static int hm_map(void *data, uint64_t off, int fd, uint64_t len)
 {
+   if (map_fails) {
+      map_fails--;
+      return -5;
+   }
    maps++;
+   last_map_off = off;
+   last_map_len = len;
    return fd >= 0 ? 0 : -1;
 }
 
 static void hm_unmap(void *data, uint64_t off, uint64_t len)
 {
    unmaps++;
+   last_unmap_off = off;
+   last_unmap_len = len;
 }
 
 static void on_update(void *data, uint32_t id, uint32_t x, uint32_t y, uint32_t w, uint32_t h,
@@ -222,6 +232,91 @@ static void test_blobs(void)
    CHECK(ctrl(&d, sizeof(d)) == VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID);
 }
 
+/* RESOURCE_MAP_BLOB / UNMAP_BLOB checks: each guest mistake fails only that
+ * command with its error; the transport sees only good requests. */
+static void test_hostmem(void)
+{
+   CHECK(ctx_create(2, PV_CAPSET_VENUS, 6) == VIRTIO_GPU_RESP_OK_NODATA);
+   const uint32_t M = VIRTIO_GPU_BLOB_FLAG_USE_MAPPABLE;
+   CHECK(blob(2, 20, VIRTIO_GPU_BLOB_MEM_HOST3D, M, 5000, 0) == VIRTIO_GPU_RESP_OK_NODATA);
+   CHECK(blob(2, 21, VIRTIO_GPU_BLOB_MEM_HOST3D, M, 4096, 0) == VIRTIO_GPU_RESP_OK_NODATA);
+   CHECK(blob(0, 22, VIRTIO_GPU_BLOB_MEM_GUEST, M, 4096, 1) == VIRTIO_GPU_RESP_OK_NODATA);
+   int m0 = maps, u0 = unmaps;
+
+   /* The length is the blob size rounded up to pages. */
+   CHECK(map(20, 0x10000) == VIRTIO_GPU_RESP_OK_MAP_INFO);
+   CHECK(maps == m0 + 1 && last_map_off == 0x10000 && last_map_len == 8192);
+   /* Overlaps with it, at its start, inside, and ending inside it. */
+   CHECK(map(21, 0x10000) == VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);
+   CHECK(map(21, 0x11000) == VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);
+   CHECK(map(21, 0xf000) == VIRTIO_GPU_RESP_OK_MAP_INFO); /* just below: fine */
+   CHECK(res_cmd(VIRTIO_GPU_CMD_RESOURCE_UNMAP_BLOB, 21) == VIRTIO_GPU_RESP_OK_NODATA);
+   CHECK(last_unmap_off == 0xf000 && last_unmap_len == 4096);
+   CHECK(map(21, 0x12000) == VIRTIO_GPU_RESP_OK_MAP_INFO); /* just above: fine */
+   CHECK(res_cmd(VIRTIO_GPU_CMD_RESOURCE_UNMAP_BLOB, 21) == VIRTIO_GPU_RESP_OK_NODATA);
+   /* The last page of the region, and one past it. */
+   CHECK(map(21, HOSTMEM_SIZE - 4096) == VIRTIO_GPU_RESP_OK_MAP_INFO);
+   CHECK(res_cmd(VIRTIO_GPU_CMD_RESOURCE_UNMAP_BLOB, 21) == VIRTIO_GPU_RESP_OK_NODATA);
+   CHECK(map(21, HOSTMEM_SIZE) == VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);
+   CHECK(map(20, HOSTMEM_SIZE - 4096) == VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER); /* mapped */
+   /* Guest blobs and 2D resources are not mappable. */
+   CHECK(map(22, 0x40000) == VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);
+   struct virtio_gpu_resource_create_2d c2 = {.hdr.type = VIRTIO_GPU_CMD_RESOURCE_CREATE_2D,
+                                              .resource_id = 23, .format = 1, .width = 4,
+                                              .height = 4};
+   CHECK(ctrl(&c2, sizeof(c2)) == VIRTIO_GPU_RESP_OK_NODATA);
+   CHECK(map(23, 0x40000) == VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID);
+   CHECK(res_cmd(VIRTIO_GPU_CMD_RESOURCE_UNMAP_BLOB, 23) == VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID);
+   CHECK(res_cmd(VIRTIO_GPU_CMD_RESOURCE_UNMAP_BLOB, 77) == VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID);
+   CHECK(res_cmd(VIRTIO_GPU_CMD_RESOURCE_UNMAP_BLOB, 22) == VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);
+   /* The transport failing the map fails the command; nothing is mapped. */
+   map_fails = 1;
+   CHECK(map(21, 0x40000) == VIRTIO_GPU_RESP_ERR_UNSPEC);
+   CHECK(res_cmd(VIRTIO_GPU_CMD_RESOURCE_UNMAP_BLOB, 21) == VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);
+   CHECK(map(21, 0x40000) == VIRTIO_GPU_RESP_OK_MAP_INFO);
+   /* A short request. */
+   struct virtio_gpu_resource_map_blob sh = {.hdr.type = VIRTIO_GPU_CMD_RESOURCE_MAP_BLOB};
+   CHECK(ctrl(&sh, sizeof(sh) - 8) == VIRTIO_GPU_RESP_ERR_UNSPEC);
+
+   /* Resetting the device (driver gone) unmaps what is mapped first. */
+   int u1 = unmaps;
+   pv_vgpu_reset(dev);
+   CHECK(unmaps == u1 + 2);
+   CHECK(maps == m0 + 5 && unmaps == u0 + 5);
+}
+
+/* RESOURCE_ASSIGN_UUID: stable per resource, distinct between resources. */
+static void test_uuid(void)
+{
+   CHECK(pv_vgpu_features(dev) & (1ull << VIRTIO_GPU_F_RESOURCE_UUID));
+   struct virtio_gpu_resource_create_2d c2 = {.hdr.type = VIRTIO_GPU_CMD_RESOURCE_CREATE_2D,
+                                              .resource_id = 30, .format = 1, .width = 4,
+                                              .height = 4};
+   CHECK(ctrl(&c2, sizeof(c2)) == VIRTIO_GPU_RESP_OK_NODATA);
+   c2.resource_id = 31;
+   CHECK(ctrl(&c2, sizeof(c2)) == VIRTIO_GPU_RESP_OK_NODATA);
+   struct virtio_gpu_resource_assign_uuid a = {.hdr.type = VIRTIO_GPU_CMD_RESOURCE_ASSIGN_UUID,
+                                               .resource_id = 30};
+   uint8_t u30[16], u31[16];
+   CHECK(ctrl(&a, sizeof(a)) == VIRTIO_GPU_RESP_OK_RESOURCE_UUID);
+   memcpy(u30, ((struct virtio_gpu_resp_resource_uuid *)resp)->uuid, 16);
+   CHECK((u30[6] >> 4) == 8 && (u30[8] & 0xc0) == 0x80); /* version 8, RFC 4122 variant */
+   CHECK(ctrl(&a, sizeof(a)) == VIRTIO_GPU_RESP_OK_RESOURCE_UUID);
+   CHECK(memcmp(u30, ((struct virtio_gpu_resp_resource_uuid *)resp)->uuid, 16) == 0);
+   a.resource_id = 31;
+   CHECK(ctrl(&a, sizeof(a)) == VIRTIO_GPU_RESP_OK_RESOURCE_UUID);
+   memcpy(u31, ((struct virtio_gpu_resp_resource_uuid *)resp)->uuid, 16);
+   CHECK(memcmp(u30, u31, 16) != 0);
+   /* Re-created under the same id: a new uuid. */
+   CHECK(res_cmd(VIRTIO_GPU_CMD_RESOURCE_UNREF, 31) == VIRTIO_GPU_RESP_OK_NODATA);
+   CHECK(ctrl(&c2, sizeof(c2)) == VIRTIO_GPU_RESP_OK_NODATA);
+   CHECK(ctrl(&a, sizeof(a)) == VIRTIO_GPU_RESP_OK_RESOURCE_UUID);
+   CHECK(memcmp(u31, ((struct virtio_gpu_resp_resource_uuid *)resp)->uuid, 16) != 0);
+   a.resource_id = 99;
+   CHECK(ctrl(&a, sizeof(a)) == VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID);
+   CHECK(ctrl(&a, sizeof(a) - 4) == VIRTIO_GPU_RESP_ERR_UNSPEC);
+}
+
 int main(void)
 {
    struct pv_renderer_callbacks cbs = {0};
@@ -238,8 +333,10 @@ int main(void)
    test_capsets();
    test_contexts_and_submit();
    test_blobs();
+   test_hostmem();
+   CHECK(rend->unrefs == 6); /* 10 by UNREF; 11, 13, 20, 21, 22 by the reset */
+   test_uuid();
    pv_vgpu_destroy(dev);
-   CHECK(rend->unrefs == 3); /* blobs 11 and 13 dropped by destroy */
    pv_renderer_destroy(rend);
    return test_report("vgpu_3d");
 }

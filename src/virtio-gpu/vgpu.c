@@ -688,6 +688,38 @@ static uint32_t cmd_resource_create_blob(struct pv_vgpu *dev, struct vgpu_req *r
    return ret;
 }
 
+/* RESOURCE_ASSIGN_UUID: a resource's uuid is made on first request and
+ * kept for its lifetime, so every guest driver sharing it sees the same
+ * one. Unique within the device: a sequence number and the resource id,
+ * formatted as an RFC 4122 version 8 (custom) uuid. */
+static uint32_t cmd_resource_assign_uuid(struct pv_vgpu *dev, struct vgpu_req *req)
+{
+   struct virtio_gpu_resource_assign_uuid c;
+   if (!req_get(req, &c, sizeof(c)))
+      return VIRTIO_GPU_RESP_ERR_UNSPEC;
+   struct vgpu_res *res = vgpu_res_find(dev, c.resource_id);
+   if (!res) {
+      pv_warn(TAG, "RESOURCE_ASSIGN_UUID res %u: no such resource", c.resource_id);
+      return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
+   }
+   if (!res->has_uuid) {
+      uint64_t seq = ++dev->uuid_seq;
+      memcpy(res->uuid, &res->id, 4);
+      memcpy(res->uuid + 4, "PV", 2);
+      res->uuid[6] = 0x80; /* version 8 */
+      res->uuid[7] = 0;
+      res->uuid[8] = 0x80; /* RFC 4122 variant */
+      memcpy(res->uuid + 9, &seq, 7);
+      res->has_uuid = true;
+   }
+   struct virtio_gpu_resp_resource_uuid *r =
+      vgpu_resp_alloc(req, VIRTIO_GPU_RESP_OK_RESOURCE_UUID, sizeof(*r));
+   if (!r)
+      return VIRTIO_GPU_RESP_ERR_UNSPEC;
+   memcpy(r->uuid, res->uuid, sizeof(r->uuid));
+   return VIRTIO_GPU_RESP_OK_RESOURCE_UUID;
+}
+
 /* ---- cursor ----------------------------------------------------------- */
 
 static uint32_t cmd_cursor(struct pv_vgpu *dev, struct vgpu_req *req)
@@ -739,6 +771,7 @@ static uint32_t dispatch_ctrl(struct pv_vgpu *dev, struct vgpu_req *req)
    case VIRTIO_GPU_CMD_RESOURCE_DETACH_BACKING: return cmd_detach_backing(dev, req);
    case VIRTIO_GPU_CMD_RESOURCE_CREATE_BLOB: return cmd_resource_create_blob(dev, req);
    case VIRTIO_GPU_CMD_SET_SCANOUT_BLOB: return cmd_set_scanout_blob(dev, req);
+   case VIRTIO_GPU_CMD_RESOURCE_ASSIGN_UUID: return cmd_resource_assign_uuid(dev, req);
    case VIRTIO_GPU_CMD_RESOURCE_MAP_BLOB: return vgpu_3d_map_blob(dev, req);
    case VIRTIO_GPU_CMD_RESOURCE_UNMAP_BLOB: return vgpu_3d_unmap_blob(dev, req);
    default: return vgpu_3d_command(dev, req);
@@ -877,7 +910,8 @@ void pv_vgpu_set_translate(struct pv_vgpu *dev, pv_vgpu_translate_fn fn, void *d
 
 uint64_t pv_vgpu_features(const struct pv_vgpu *dev)
 {
-   uint64_t f = 1ull << VIRTIO_GPU_F_EDID | 1ull << VIRTIO_GPU_F_RESOURCE_BLOB;
+   uint64_t f = 1ull << VIRTIO_GPU_F_EDID | 1ull << VIRTIO_GPU_F_RESOURCE_BLOB |
+                1ull << VIRTIO_GPU_F_RESOURCE_UUID;
    if (vgpu_3d_available(dev))
       f |= 1ull << VIRTIO_GPU_F_VIRGL | 1ull << VIRTIO_GPU_F_CONTEXT_INIT;
    return f;

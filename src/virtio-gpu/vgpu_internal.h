@@ -27,7 +27,10 @@ struct vgpu_res {
    uint64_t blob_size;
    bool in_renderer;  /* created through pv_resource_create_blob */
    bool mapped;
-   uint64_t map_offset;
+   uint64_t map_offset, map_len; /* in the host-visible region */
+   /* RESOURCE_ASSIGN_UUID: assigned once, then the same for its lifetime. */
+   bool has_uuid;
+   uint8_t uuid[16];
 };
 
 struct vgpu_ctx {
@@ -55,6 +58,7 @@ struct pv_vgpu {
    struct vgpu_ctx *ctx;
    uint32_t nctx, ctx_cap;
    struct vgpu_scanout scanout[VIRTIO_GPU_MAX_SCANOUTS];
+   uint64_t uuid_seq; /* makes every assigned uuid of this device distinct */
    uint32_t *conv; /* scratch for converted pixels */
    size_t conv_cap;
 };
