@@ -132,6 +132,7 @@ static uint32_t cmd_ctx_destroy(struct pv_vgpu *dev, struct vgpu_req *req)
    if (!ctx)
       return VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID;
    pv_context_destroy(dev->cfg.renderer, ctx->id);
+   vgpu_held_complete_ctx(dev, ctx->id);
    *ctx = dev->ctx[--dev->nctx];
    return VIRTIO_GPU_RESP_OK_NODATA;
 }

@@ -185,6 +185,11 @@ broken:
    return -EINVAL;
 }
 
+void pv_vring_unpop(struct pv_vring *vq)
+{
+   vq->last_avail--;
+}
+
 void pv_vring_push(struct pv_vring *vq, uint16_t head, uint32_t len)
 {
    if (!vq->used)

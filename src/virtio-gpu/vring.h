@@ -86,6 +86,9 @@ bool pv_vring_map(struct pv_vring *vq, const struct pv_vmem *mem);
 int pv_vring_pop(struct pv_vring *vq, struct pv_vmem *mem, uint16_t *head, struct iovec *in,
                  unsigned *n_in, struct iovec *out, unsigned *n_out);
 
+/* Puts the chain popped last back (it is popped again next time). */
+void pv_vring_unpop(struct pv_vring *vq);
+
 /* Returns a chain to the guest with `len` bytes written. */
 void pv_vring_push(struct pv_vring *vq, uint16_t head, uint32_t len);
 
