@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -398,18 +399,70 @@ static bool has_reply(uint32_t request)
    }
 }
 
+/* Main-channel requests that may be answered while a backend request
+ * waits: they touch neither guest memory nor the rings. QEMU can send one
+ * from a vCPU thread (config space access) and block its main loop until
+ * we answer, and only its main loop reads the backend channel. */
+static bool safe_while_waiting(uint32_t request)
+{
+   switch (request) {
+   case VHOST_USER_GET_CONFIG:
+   case VHOST_USER_SET_CONFIG:
+   case VHOST_USER_GET_FEATURES:
+   case VHOST_USER_GET_PROTOCOL_FEATURES:
+   case VHOST_USER_GET_QUEUE_NUM:
+      return true;
+   default:
+      return false;
+   }
+}
+
+static int64_t now_ms(void)
+{
+   struct timespec t;
+   clock_gettime(CLOCK_MONOTONIC, &t);
+   return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Waits until the backend channel is readable, serving safe main-channel
+ * requests meanwhile. */
+static int wait_backend_channel(struct pv_vu *vu)
+{
+   struct pollfd p[2] = {{.fd = vu->backend_sock, .events = POLLIN},
+                         {.fd = vu->sock, .events = POLLIN}};
+   int64_t deadline = now_ms() + PV_VU_BACKEND_REPLY_MS;
+   for (;;) {
+      int64_t left = deadline - now_ms();
+      if (left <= 0)
+         return -ETIMEDOUT;
+      int r = poll(p, 2, (int)left);
+      if (r < 0 && errno != EINTR)
+         return -errno;
+      if (r <= 0)
+         continue;
+      if (p[0].revents)
+         return 0;
+      if (p[1].revents) {
+         struct vu_hdr h;
+         ssize_t n = recv(vu->sock, &h, HDR_SIZE, MSG_PEEK | MSG_DONTWAIT);
+         if (n == HDR_SIZE && safe_while_waiting(h.request)) {
+            if (pv_vu_handle_msg(vu) < 0)
+               return -ECONNRESET;
+         } else {
+            p[1].events = 0; /* left for the main loop */
+            p[1].fd = -1;
+         }
+      }
+   }
+}
+
 /* Reads the frontend's u64 answer to a backend request within the limit. */
 static int read_backend_reply(struct pv_vu *vu, uint32_t request, uint64_t *status)
 {
-   struct pollfd p = {.fd = vu->backend_sock, .events = POLLIN};
-   int r;
-   do
-      r = poll(&p, 1, PV_VU_BACKEND_REPLY_MS);
-   while (r < 0 && errno == EINTR);
-   if (r == 0)
-      return -ETIMEDOUT;
+   int err = wait_backend_channel(vu);
    struct vu_hdr h;
-   int err = r < 0 ? -errno : read_full(vu->backend_sock, &h, HDR_SIZE, NULL, NULL);
+   if (err == 0)
+      err = read_full(vu->backend_sock, &h, HDR_SIZE, NULL, NULL);
    if (err == 0 && (h.request != request || !(h.flags & FLAG_REPLY) || h.size != 8))
       err = -EPROTO;
    if (err == 0)

@@ -192,6 +192,7 @@ class BackendChannel:
         self.s = sock
         self.requests = []    # (request, flags, (shmid, fd_offset, shm_offset, len, flags), fd size)
         self.fail_next = 0
+        self.before_reply = None  # run (once) before answering the next request
         self.lock = threading.Lock()
         self.t = threading.Thread(target=self.loop, daemon=True)
         self.t.start()
@@ -226,6 +227,9 @@ class BackendChannel:
                 status = 1 if self.fail_next else 0
                 if self.fail_next:
                     self.fail_next -= 1
+            hook, self.before_reply = self.before_reply, None
+            if hook:
+                hook()
             if flags & NEED_REPLY:
                 self.s.sendall(struct.pack("<IIIQ", req, 0x1 | 0x4, 8, status))
 
@@ -468,7 +472,7 @@ def run(fe, be, png):
 
     if feats & 1:  # VIRGL: the renderer is built in
         run_3d(g)
-        run_hostmem(g, channel)
+        run_hostmem(g, channel, fe)
     else:
         print("3D: backend without renderer, skipped")
 
@@ -550,7 +554,7 @@ def ctx_create(g, ctx):
     return resp_type(g.submit(0, cc))
 
 
-def run_hostmem(g, ch):
+def run_hostmem(g, ch, fe):
     """HOST3D blobs mapped into the host-visible region through SHMEM_MAP /
     SHMEM_UNMAP on the backend channel; bad guest requests never reach it."""
     check(ctx_create(g, 6) == OK_NODATA, "hostmem: CTX_CREATE")
@@ -577,8 +581,18 @@ def run_hostmem(g, ch):
     t, _ = map_blob(g, 51, 0x20000)
     check(t == ERR_UNSPEC, f"MAP_BLOB refused by QEMU: {t:#x}")
     check(len(ch.take()) == 1, "the refused SHMEM_MAP was sent")
+    # QEMU blocked on a config read (a vCPU holds its lock) answers the map
+    # only after the backend answered GET_CONFIG: no deadlock.
+    got = []
+
+    def config_read():
+        fe.send(GET_CONFIG, struct.pack("<III", 0, 16, 0) + bytes(16))
+        got.append(fe.recv_reply(GET_CONFIG))
+    ch.before_reply = config_read
     t, _ = map_blob(g, 51, 0x20000)
     check(t == OK_MAP_INFO, "MAP_BLOB after a refusal")
+    check(len(got) == 1 and struct.unpack("<IIII", got[0][12:28])[2] == 1,
+          "GET_CONFIG answered while a SHMEM_MAP waits for QEMU")
     check(unmap_blob(g, 51) == OK_NODATA, "UNMAP_BLOB 51")
     reqs = ch.take()
     check([r[:4] for r in reqs] == [(BACKEND_SHMEM_MAP, 0x9, 40, (1, 0, 0x20000, 4096, 3)),
