@@ -371,6 +371,7 @@ static void op_queue_stopped(void *data, unsigned idx)
       return;
    /* The driver is gone (reset, reboot, shutdown): its resources go too. */
    pv_vgpu_reset(b->dev);
+   forget_fences(b);
    b->ctrl_stalled = false;
    b->ctrl_pushed = false;
 }

@@ -2,9 +2,11 @@
 """pv-vhost-user-gpu against a QEMU-like vhost-user frontend written here,
 so the transport is tested without a VM (QEMU 7.2's vhost-user-gpu needs
 KVM). It plays both QEMU (vhost-user messages, memory table, vrings,
-eventfds, the vhost-user-gpu display socket) and the guest driver (virtio-gpu
-commands placed in the control and cursor rings), then checks what reaches
-the display and the PNG dump.
+eventfds, the vhost-user-gpu display socket, the backend channel answering
+SHMEM_MAP/SHMEM_UNMAP) and the guest driver (virtio-gpu commands placed in
+the control and cursor rings, directly or through indirect tables, with
+event idx), then checks what reaches the display, the PNG dump, the mapping
+requests, and that a killed frontend leaves the backend serving the next.
 
 Usage: vhost_user_frontend_test.py --backend PATH --workdir DIR
 """
