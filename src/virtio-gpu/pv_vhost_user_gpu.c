@@ -75,6 +75,9 @@ struct backend {
    uint64_t hostmem_size;   /* --hostmem: 0 = no host-visible region */
    bool ctrl_stalled;       /* the device had no room for a held request */
    bool ctrl_pushed;        /* completions pushed since the last notify */
+   /* QEMU drops the region's mappings itself on a device reset, and waits
+    * for our GET_VRING_BASE answer meanwhile: no unmap requests then. */
+   bool frontend_unmaps;
    struct fence_queue fq;
    bool reported_broken[PV_VU_MAX_QUEUES];
    struct pv_renderer *renderer;
@@ -306,8 +309,8 @@ static int hostmem_map(void *data, uint64_t offset, int fd, uint64_t len)
 static void hostmem_unmap(void *data, uint64_t offset, uint64_t len)
 {
    struct backend *b = data;
-   if (!b->connected)
-      return; /* the frontend and its mappings are gone */
+   if (!b->connected || b->frontend_unmaps)
+      return; /* the frontend removes (or has removed) its mappings itself */
    int err = pv_vu_shmem_unmap(&b->vu, SHM_ID_HOST_VISIBLE, offset, len);
    if (err < 0)
       pv_warn(TAG, "SHMEM_UNMAP offset 0x%llx len 0x%llx: %s", (unsigned long long)offset,
@@ -370,7 +373,9 @@ static void op_queue_stopped(void *data, unsigned idx)
    if (idx != CTRL_Q)
       return;
    /* The driver is gone (reset, reboot, shutdown): its resources go too. */
+   b->frontend_unmaps = true;
    pv_vgpu_reset(b->dev);
+   b->frontend_unmaps = false;
    forget_fences(b);
    b->ctrl_stalled = false;
    b->ctrl_pushed = false;

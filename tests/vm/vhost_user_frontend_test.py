@@ -637,6 +637,14 @@ def run_reconnect(sock_path, be):
                 r = g.submit(0, sub)
                 check(resp_type(r) == OK_NODATA and struct.unpack("<Q", r[8:16])[0] == 77,
                       f"connection {n}: fenced SUBMIT_3D")
+                # A device reset (QEMU stops the control queue and drops the
+                # region's mappings itself): answered at once, no unmap sent.
+                ch.take()
+                t0 = time.time()
+                fe.send(GET_VRING_BASE, struct.pack("<II", 0, 0))
+                fe.recv_reply(GET_VRING_BASE)
+                check(time.time() - t0 < 2 and ch.take() == [],
+                      "reset with a mapped blob: no SHMEM_UNMAP while QEMU waits")
             else:
                 g.submit(0, sub, wait=False)  # killed before the answer
         # Killed: every socket of this "QEMU" closes at once, no GET_VRING_BASE.
