@@ -594,6 +594,12 @@ int main(int argc, char **argv)
 
    pthread_mutex_init(&b->fq.lock, NULL);
    b->fq.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+   /* Room for every (ctx, ring) the renderer allows (64 x 64), so reporting
+    * a fence does not allocate in practice. */
+   b->fq.cap = 64 * 64;
+   b->fq.items = calloc(b->fq.cap, sizeof(*b->fq.items));
+   if (!b->fq.items)
+      b->fq.cap = 0;
    pv_vug_init(&b->vug);
    int ret = 1;
    int listen_fd = -1;
