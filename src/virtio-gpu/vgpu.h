@@ -86,9 +86,10 @@ struct pv_vgpu_config {
    uint32_t max_held;          /* held fenced requests at most; 0: 4096 */
 };
 
-/* A control request whose response must wait for a renderer fence: the
- * transport holds the descriptor until fence_retired(ctx_id, ring_idx, id)
- * (or a later fence of the same ring) is reported. */
+/* A control request whose response must wait for a renderer fence
+ * (ctx_id, ring_idx, fence_id). Reported by pv_vgpu_process_ctrl, the
+ * stateless path (tests, fuzzing); transports that hold descriptors use
+ * pv_vgpu_submit_ctrl, where the device keeps the wait itself. */
 struct pv_vgpu_fence_wait {
    bool pending;
    uint32_t ctx_id;
@@ -113,7 +114,8 @@ void pv_vgpu_set_config(struct pv_vgpu *dev, const struct virtio_gpu_config *cfg
 /* Handles one control-queue request. `in` is the device-readable part of
  * the chain, `out` the device-writable part. Returns the bytes written to
  * `out` (the used length; 0 when `out` cannot hold a response). `wait` (may
- * be NULL) reports a response that must wait for a fence. */
+ * be NULL) reports a response that must wait for a fence; the caller then
+ * owns that wait (pv_vgpu_submit_ctrl below does it for the caller). */
 uint32_t pv_vgpu_process_ctrl(struct pv_vgpu *dev, const struct iovec *in, unsigned n_in,
                               const struct iovec *out, unsigned n_out,
                               struct pv_vgpu_fence_wait *wait);
