@@ -230,6 +230,68 @@ static void test_event_idx(void)
    close(vq.call_fd);
 }
 
+/* Random rings and tables (fixed seed): whatever the guest writes, pop
+ * either fails or returns iovecs inside guest RAM, under ASan. */
+static uint32_t rnd_state = 12345;
+static uint32_t rnd(void)
+{
+   rnd_state = rnd_state * 1103515245u + 12345u;
+   return rnd_state >> 8;
+}
+
+static uint64_t rnd_addr(void)
+{
+   switch (rnd() % 8) {
+   case 0: return (uint64_t)rnd() << 32 | rnd(); /* anywhere */
+   case 1: return MEM - (rnd() % 64);            /* at the end of RAM */
+   default: return rnd() % MEM;
+   }
+}
+
+static bool iov_inside(const struct iovec *v, unsigned n)
+{
+   for (unsigned i = 0; i < n; i++) {
+      const uint8_t *b = v[i].iov_base;
+      if (b < ram || b + v[i].iov_len > ram + MEM || v[i].iov_len == 0)
+         return false;
+   }
+   return true;
+}
+
+static void test_random(void)
+{
+   static struct iovec in[PV_VRING_MAX_IOV], out[PV_VRING_MAX_IOV];
+   unsigned ok = 0, bad = 0;
+   for (int iter = 0; iter < 20000; iter++) {
+      reset();
+      pv_vring_set_features(&vq, rnd() % 2 ? PV_VRING_FEATURES : 0);
+      for (unsigned i = 0; i < N; i++) {
+         uint32_t len = rnd() % 4 ? 16 * (1 + rnd() % 8) : rnd();
+         set_desc(i, rnd() % 3 ? TABLE : rnd_addr(), len, (uint16_t)(rnd() % 8),
+                  (uint16_t)(rnd() % (N + 2)));
+      }
+      for (unsigned i = 0; i < 64; i++)
+         set_ind(i, rnd_addr(), rnd() % 512, (uint16_t)(rnd() % 8), (uint16_t)(rnd() % 66));
+      for (unsigned i = 0; i < N; i++)
+         vq.avail->ring[i] = (uint16_t)(rnd() % (N + 1));
+      vq.avail->idx = (uint16_t)(rnd() % (N + 2));
+      for (unsigned k = 0; k < N + 2; k++) {
+         unsigned ni, no;
+         uint16_t head;
+         int r = pv_vring_pop(&vq, &mem, &head, in, &ni, out, &no);
+         if (r == 1) {
+            CHECK(head < N && iov_inside(in, ni) && iov_inside(out, no));
+            ok++;
+         } else {
+            bad += r < 0;
+            break;
+         }
+      }
+   }
+   printf("random rings: %u chains popped, %u rings found malformed\n", ok, bad);
+   CHECK(ok > 1000 && bad > 1000);
+}
+
 int main(void)
 {
    mem.n = 1;
@@ -324,5 +386,6 @@ int main(void)
    close(vq.call_fd);
 
    test_event_idx();
+   test_random();
    return test_report("vring");
 }
