@@ -160,21 +160,24 @@ class Vm:
 
     def stop(self, timeout=20):
         """Waits up to `timeout` s for QEMU to exit (the guest powering off),
-        then stops it and the backend; returns the backend's exit status."""
+        then stops it and the backend (SIGTERM; it would otherwise wait for
+        the next QEMU); returns the backend's exit status (0 when clean)."""
         if self.qemu_proc and self.qemu_proc.poll() is None:
             try:
                 self.qemu_proc.wait(timeout)
             except subprocess.TimeoutExpired:
                 self.qemu_proc.terminate()
                 self.qemu_proc.wait(10)
-        timeout = max(timeout, 10)
         if self.backend_proc is None:
             return None
-        try:
-            return self.backend_proc.wait(timeout)
-        except subprocess.TimeoutExpired:
+        # The backend outlives a QEMU (it waits for the next one): stop it.
+        if self.backend_proc.poll() is None:
             self.backend_proc.terminate()
+        try:
             return self.backend_proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.backend_proc.kill()
+            return self.backend_proc.wait()
 
 
 def build_initramfs(kernel, out):
