@@ -130,6 +130,8 @@ class Proxy(threading.Thread):
                     # The back-end does not know the channel: keep it.
                     self.channel = socket.socket(fileno=fds[0])
                     self.channel_ready.set()
+                    if flags & FLAG_NEED_REPLY:  # REPLY_ACK: answer for the back-end
+                        send_msg(qemu, req, FLAG_VERSION | FLAG_REPLY, struct.pack("<Q", 0))
                     continue
                 if req == SET_PROTOCOL_FEATURES:
                     (f,) = struct.unpack("<Q", payload)
