@@ -56,13 +56,31 @@ vn_handle_vkQueueSubmit2(struct vn_context *ctx, struct vn_command_vkQueueSubmit
    check_device_lost(ctx, args->ret);
 }
 
+/* Wire format 0 (allow_vk_wait_syncs = 0): one wait of at most
+ * VN_MAX_WAIT_NS; the guest polls. Wire format 1 (allow_vk_wait_syncs = 1):
+ * Mesa 25 puts vkWaitForFences / vkWaitSemaphores with UINT64_MAX into a
+ * ring and relies on the ring blocking until they are done; we wait in
+ * slices until done, the timeout, or context teardown. */
+static bool
+keep_waiting(struct vn_context *ctx, VkResult r, uint64_t *remaining)
+{
+   if (r != VK_TIMEOUT || ctx->wire_format < 1 || *remaining <= VN_MAX_WAIT_NS ||
+       vn_transport_cancelled(ctx) || vn_context_is_lost(ctx))
+      return false;
+   *remaining -= VN_MAX_WAIT_NS;
+   return true;
+}
+
 void
 vn_handle_vkWaitForFences(struct vn_context *ctx, struct vn_command_vkWaitForFences *args)
 {
    struct vn_device *dev = args->dispatch->device;
-   const uint64_t timeout = args->timeout < VN_MAX_WAIT_NS ? args->timeout : VN_MAX_WAIT_NS;
-   args->ret = dev->dispatch.vkWaitForFences(args->device, args->fenceCount, args->pFences,
-                                           args->waitAll, timeout);
+   uint64_t remaining = args->timeout;
+   do {
+      const uint64_t slice = remaining < VN_MAX_WAIT_NS ? remaining : VN_MAX_WAIT_NS;
+      args->ret = dev->dispatch.vkWaitForFences(args->device, args->fenceCount, args->pFences,
+                                              args->waitAll, slice);
+   } while (keep_waiting(ctx, args->ret, &remaining));
    check_device_lost(ctx, args->ret);
 }
 
@@ -70,12 +88,15 @@ void
 vn_handle_vkWaitSemaphores(struct vn_context *ctx, struct vn_command_vkWaitSemaphores *args)
 {
    struct vn_device *dev = args->dispatch->device;
-   const uint64_t timeout = args->timeout < VN_MAX_WAIT_NS ? args->timeout : VN_MAX_WAIT_NS;
    if (!args->pWaitInfo) {
       vn_context_set_lost(ctx, "vkWaitSemaphores: no wait info");
       return;
    }
-   args->ret = dev->dispatch.vkWaitSemaphores(args->device, args->pWaitInfo, timeout);
+   uint64_t remaining = args->timeout;
+   do {
+      const uint64_t slice = remaining < VN_MAX_WAIT_NS ? remaining : VN_MAX_WAIT_NS;
+      args->ret = dev->dispatch.vkWaitSemaphores(args->device, args->pWaitInfo, slice);
+   } while (keep_waiting(ctx, args->ret, &remaining));
    check_device_lost(ctx, args->ret);
 }
 
@@ -151,20 +172,28 @@ fence_thread(void *data)
 struct queue_collect {
    struct vn_fence_entry *entry;
    uint32_t capacity;
+   uint32_t ring_idx; /* only queues bound to it; 0: every queue */
 };
+
+static bool
+queue_selected(const struct vn_object *obj, uint32_t ring_idx)
+{
+   return obj->type == VK_OBJECT_TYPE_QUEUE && (!ring_idx || obj->ring_idx == ring_idx);
+}
 
 static void
 count_queues(struct vn_object *obj, void *data)
 {
-   if (obj->type == VK_OBJECT_TYPE_QUEUE)
-      (*(uint32_t *)data)++;
+   struct queue_collect *c = data;
+   if (queue_selected(obj, c->ring_idx))
+      c->capacity++;
 }
 
 static void
 fence_queue(struct vn_object *obj, void *data)
 {
    struct queue_collect *c = data;
-   if (obj->type != VK_OBJECT_TYPE_QUEUE || c->entry->count >= c->capacity)
+   if (!queue_selected(obj, c->ring_idx) || c->entry->count >= c->capacity)
       return;
    struct vn_device *dev = obj->device;
    const VkFenceCreateInfo info = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
@@ -182,17 +211,31 @@ fence_queue(struct vn_object *obj, void *data)
 int
 vn_context_submit_fence(struct vn_context *ctx, uint32_t ring_idx, uint64_t fence_id)
 {
+   if (ctx->wire_format >= 1 && ring_idx == 0) {
+      /* the CPU timeline: what was submitted before has been consumed */
+      if (ctx->fence.retired)
+         ctx->fence.retired(ctx->fence.data, ctx->ctx_id, ring_idx, fence_id);
+      return 0;
+   }
    pthread_mutex_lock(&ctx->mutex);
-   uint32_t queues = 0;
-   vn_object_table_foreach(ctx->objects, count_queues, &queues);
-   struct vn_fence_entry *e = calloc(1, sizeof(*e) + sizeof(e->waits[0]) * queues);
+   struct queue_collect c = {NULL, 0, 0};
+   if (ctx->wire_format >= 1) {
+      /* the queue bound to ring_idx; a ring without a queue: every queue */
+      c.ring_idx = ring_idx;
+      vn_object_table_foreach(ctx->objects, count_queues, &c);
+      if (!c.capacity)
+         c.ring_idx = 0;
+   }
+   if (!c.ring_idx)
+      vn_object_table_foreach(ctx->objects, count_queues, &c);
+   struct vn_fence_entry *e = calloc(1, sizeof(*e) + sizeof(e->waits[0]) * c.capacity);
    if (!e) {
       pthread_mutex_unlock(&ctx->mutex);
       return -ENOMEM;
    }
    e->ring_idx = ring_idx;
    e->fence_id = fence_id;
-   struct queue_collect c = {e, queues};
+   c.entry = e;
    vn_object_table_foreach(ctx->objects, fence_queue, &c);
 
    int ret = 0;

@@ -3,8 +3,14 @@
  * for QEMU's -device vhost-user-gpu-pci.
  *
  *   pv-vhost-user-gpu --socket-path PATH [--width W] [--height H] [--png FILE]
+ *                     [--venus-wire-format 0|1]
  *   pv-vhost-user-gpu --fd N ...         (an already connected socket)
  *   pv-vhost-user-gpu --print-capabilities
+ *
+ * --venus-wire-format: the venus capset's wire format, 0 (default) for a guest
+ * with Mesa 22.3's venus driver, 1 for Mesa 25's. The guest kernel reads the
+ * capset once per VM and nothing a guest sends before tells the drivers
+ * apart, so it is a per-VM choice.
  *
  * SIGUSR1 writes the current frame of scanout 0 to the --png file. The
  * process exits when QEMU disconnects, or on SIGTERM/SIGINT.
@@ -394,6 +400,8 @@ static void usage(void)
 {
    fprintf(stderr, "usage: pv-vhost-user-gpu (--socket-path PATH | --fd N) [--width W] "
                    "[--height H] [--png FILE]\n"
+                   "                         [--venus-wire-format 0|1]  (0: Mesa 22.3 guests, "
+                   "the default; 1: Mesa 25)\n"
                    "       pv-vhost-user-gpu --print-capabilities\n");
 }
 
@@ -403,10 +411,12 @@ int main(int argc, char **argv)
       {"socket-path", required_argument, NULL, 's'}, {"fd", required_argument, NULL, 'f'},
       {"width", required_argument, NULL, 'w'},       {"height", required_argument, NULL, 'h'},
       {"png", required_argument, NULL, 'p'},         {"print-capabilities", no_argument, NULL, 'c'},
-      {"help", no_argument, NULL, '?'},              {NULL, 0, NULL, 0},
+      {"help", no_argument, NULL, '?'},              {"venus-wire-format", required_argument, NULL, 'v'},
+      {NULL, 0, NULL, 0},
    };
    const char *sock_path = NULL;
    int conn_fd = -1;
+   unsigned long wire_format = 0;
    struct backend *b = calloc(1, sizeof(*b));
    if (!b)
       return 1;
@@ -419,6 +429,14 @@ int main(int argc, char **argv)
       case 'w': cfg.width = (uint32_t)strtoul(optarg, NULL, 0); break;
       case 'h': cfg.height = (uint32_t)strtoul(optarg, NULL, 0); break;
       case 'p': b->png_path = optarg; break;
+      case 'v':
+         wire_format = strtoul(optarg, NULL, 0);
+         if (wire_format > 1) {
+            usage();
+            free(b);
+            return 2;
+         }
+         break;
       case 'c':
          printf("{\n  \"type\": \"gpu\",\n  \"features\": []\n}\n");
          free(b);
@@ -453,9 +471,16 @@ int main(int argc, char **argv)
    if (pv_renderer_create(&cbs, NULL, &b->renderer) < 0) {
       pv_warn(TAG, "no renderer: 2D only");
       b->renderer = NULL;
+   } else {
+      pv_renderer_set_venus_wire_format(b->renderer, (uint32_t)wire_format);
+      /* a guest driver of the other format gives up silently in the guest */
+      pv_info(TAG, "venus capset: wire format %lu (%s guests; the other needs "
+              "--venus-wire-format %lu)", wire_format, wire_format ? "Mesa 25" : "Mesa 22.3",
+              wire_format ? 0ul : 1ul);
    }
 #else
    (void)fence_retired_cb;
+   (void)wire_format;
 #endif
    cfg.renderer = b->renderer;
    cfg.translate = pv_vmem_translate;
