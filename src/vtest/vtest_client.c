@@ -54,7 +54,7 @@ struct vtest_client {
    struct guest_blob *guest_blobs;
    uint64_t guest_bytes;
    bool disconnected;        /* the peer went away while we replied */
-   bool capset_only;         /* the venus capset was the last thing we sent */
+   bool capset_only;         /* since the venus capset: only CONTEXT_INIT */
    unsigned long long dl_adds_seen; /* see pin_new_libraries */
    char why[192];            /* reason the client is dropped */
 };
@@ -660,8 +660,9 @@ serve_one(struct vtest_client *c)
       c->disconnected = true;
       return drop(c, ret, "read failed: %s", strerror(-ret));
    }
-   c->capset_only = false;
    uint32_t cmd = hdr[VTEST_HDR_CMD];
+   if (cmd != VCMD_CONTEXT_INIT)
+      c->capset_only = false;
    /* CREATE_RENDERER alone counts its length in bytes. */
    uint64_t bytes = cmd == VCMD_CREATE_RENDERER ? hdr[VTEST_HDR_LEN]
                                                 : (uint64_t)hdr[VTEST_HDR_LEN] * 4;
@@ -713,9 +714,10 @@ fence_retired(void *data, uint32_t ctx_id, uint32_t ring_idx, uint64_t fence_id)
       vtest_fence_retired(&c->syncs, ring_idx, fence_id);
 }
 
-/* Mesa's driver checks the capset's wire format first and, on a mismatch,
- * closes the connection without another word: a client that leaves right
- * after the capset most likely expected the other format. */
+/* Mesa's driver (22.3 and 25 alike) asks for the capset, creates its
+ * context, then checks the capset's wire format and, on a mismatch, closes
+ * the connection without another word: a client that leaves right after
+ * that most likely expected the other format. */
 static void
 report_wire_format_mismatch(const struct vtest_client *c)
 {
