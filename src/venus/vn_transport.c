@@ -212,8 +212,9 @@ transport_wait(struct vn_context *ctx, struct vn_ring *ring,
 
    pthread_mutex_lock(&t->mutex);
    t->waiters++;
-   while (!reached(ring, seqno) && !atomic_load(&ring->stop) && !atomic_load(&t->cancel) &&
-          !vn_context_is_lost(ctx))
+   bool done;
+   while (!(done = reached(ring, seqno)) && !atomic_load(&ring->stop) &&
+          !atomic_load(&t->cancel) && !vn_context_is_lost(ctx))
       timedwait_ns(&t->progress, &t->mutex, VN_TRANSPORT_WAIT_SLICE_NS);
    t->waiters--;
    pthread_mutex_unlock(&t->mutex);
@@ -221,6 +222,9 @@ transport_wait(struct vn_context *ctx, struct vn_ring *ring,
    pthread_mutex_lock(&ctx->mutex);
    t->executing = executing;
    vn_ring_unref(ring);
+   /* the commands after the wait must not run as if it had ended */
+   if (!done)
+      vn_context_set_lost(ctx, "seqno wait ended by ring stop or context teardown");
 }
 
 static bool
