@@ -713,6 +713,20 @@ test_wire_format_1(void)
    /* ring 0 is the CPU timeline: its fence retires inside the call */
    CHECK(pv_context_submit_fence(r, ctx, 0, 77) == 0);
    CHECK(fences.count == 1 && fences.last == 77);
+   /* rings 3 and 5 (no queue bound, none created): retired by their own
+    * timeline threads; ring 64 is beyond the 64 timelines */
+   CHECK(pv_context_submit_fence(r, ctx, 3, 78) == 0);
+   CHECK(pv_context_submit_fence(r, ctx, 5, 79) == 0);
+   CHECK(pv_context_submit_fence(r, ctx, 64, 80) == -EINVAL);
+   for (int i = 0; i < 2000; i++) {
+      pthread_mutex_lock(&fences.mutex);
+      const uint32_t n = fences.count;
+      pthread_mutex_unlock(&fences.mutex);
+      if (n == 3)
+         break;
+      sleep_ms(1);
+   }
+   CHECK(fences.count == 3);
 
    /* the monitor sets ALIVE (20 ms asked, at least every 10 ms) */
    struct t_ring tr = {.r = r, .ctx_id = ctx};

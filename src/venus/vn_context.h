@@ -125,6 +125,8 @@ struct vn_attached {
 };
 
 struct vn_fence_entry;
+/* Fence timelines per context: virtio-gpu and vtest both allow 64 rings. */
+#define VN_FENCE_MAX_TIMELINES 64
 
 /* CLOCK_MONOTONIC in nanoseconds (ring polling, execution statistics). */
 static inline uint64_t
@@ -188,10 +190,11 @@ struct vn_context {
    uint64_t memory_used;
    uint64_t memory_limit;
 
-   /* fence thread (pv_context_submit_fence) */
+   /* fence threads (pv_context_submit_fence): one per timeline, started on
+    * its first fence; entries of all timelines in one FIFO list */
    struct {
-      pthread_t thread;
-      bool started;
+      pthread_t threads[VN_FENCE_MAX_TIMELINES];
+      bool started[VN_FENCE_MAX_TIMELINES];
       pthread_mutex_t mutex;
       pthread_cond_t cond;
       struct vn_fence_entry *head, *tail;
