@@ -5,10 +5,13 @@
 BUILD ?= build
 BUILD_ASAN ?= build-asan
 ICD := .cache/venus-icd/install/share/vulkan/icd.d/virtio_icd.x86_64.json
+# Mesa 25's venus driver (bookworm-backports' package): the e2e tests run
+# with both guest drivers.
+ICD25 := .cache/mesa25-icd/virtio_icd.x86_64.json
 # Debian's python3 carries mako and matplotlib; a pyenv one earlier in PATH may not.
 export PATH := /usr/bin:$(PATH)
 
-.PHONY: all deps icd build build-asan demo test bench clean
+.PHONY: all deps icd icd25 build build-asan demo test bench clean
 
 all: build
 
@@ -19,6 +22,11 @@ $(ICD): | deps
 	scripts/build-venus-icd.sh >/dev/null
 
 icd: $(ICD)
+
+$(ICD25): | deps
+	scripts/fetch-mesa25-icd.sh >/dev/null
+
+icd25: $(ICD25)
 
 $(BUILD)/build.ninja: | deps
 	meson setup $(BUILD)
@@ -36,7 +44,7 @@ demo: build icd
 	scripts/demo.sh $(BUILD) $(ICD)
 
 # The whole suite, built with ASan+UBSan.
-test: build-asan icd
+test: build-asan icd icd25
 	meson test -C $(BUILD_ASAN) --print-errorlogs --num-processes 2
 
 # pvbench: native vs PearVisor vs virglrenderer (bench/README.md). Later

@@ -123,16 +123,14 @@ vn_protocol_extension_find(const char *name)
                   sizeof(vn_protocol_extensions[0]), ext_cmp);
 }
 
-void
-vn_capset_venus_fill(struct vn_capset_venus *caps)
+uint32_t
+vn_capset_venus_fill(struct vn_capset_venus *caps, uint32_t wire_format)
 {
    memset(caps, 0, sizeof(*caps));
-   caps->wire_format_version = 0;
+   caps->wire_format_version = wire_format;
    /* the protocol version the decoder is generated from (the host's vk.xml) */
    caps->vk_xml_version = VK_HEADER_VERSION_COMPLETE;
    caps->vk_ext_command_serialization_spec_version = 0;
-   /* 100000: the experimental features query (large rings) is available */
-   caps->vk_mesa_venus_protocol_spec_version = 100000;
    /* shmem blobs are HOST3D blobs with blob_id 0 */
    caps->supports_blob_id_0 = 1;
    /* bit 0: the mask is valid */
@@ -141,6 +139,22 @@ vn_capset_venus_fill(struct vn_capset_venus *caps)
       const uint32_t n = vn_protocol_extensions[i].number;
       caps->vk_extension_mask1[n / 32] |= 1u << (n % 32);
    }
-   /* waits are polled by the guest: a blocking wait would stall the context */
-   caps->allow_vk_wait_syncs = 0;
+   if (wire_format == 0) {
+      /* 100000: the experimental features query (large rings) is available */
+      caps->vk_mesa_venus_protocol_spec_version = 100000;
+      /* Mesa 22.3 polls its waits: a blocking wait would stall the context */
+      caps->allow_vk_wait_syncs = 0;
+      return VN_CAPSET_VENUS_SIZE_WIRE_FORMAT_0;
+   }
+   /* 2: VkRingPriorityInfoMESA is understood (vn_transport.c) */
+   caps->vk_mesa_venus_protocol_spec_version = 2;
+   /* vkWaitForFences / vkWaitSemaphores in a ring block that ring until
+    * done, bounded by context teardown (vn_queue.c) */
+   caps->allow_vk_wait_syncs = 1;
+   /* ring_idx N > 0 fences follow the queue bound to N through
+    * VkDeviceQueueTimelineInfoMESA; ring 0 is the CPU timeline */
+   caps->supports_multiple_timelines = 1;
+   /* blobs are host allocations the VMM maps: no guest VRAM heap needed */
+   caps->use_guest_vram = 0;
+   return sizeof(*caps);
 }

@@ -3,7 +3,7 @@
  * for QEMU's -device vhost-user-gpu-pci.
  *
  *   pv-vhost-user-gpu --socket-path PATH [--width W] [--height H] [--png FILE]
- *                     [--hostmem SIZE]
+ *                     [--hostmem SIZE] [--venus-wire-format 0|1]
  *   pv-vhost-user-gpu --fd N ...         (an already connected socket)
  *   pv-vhost-user-gpu --print-capabilities
  *
@@ -17,6 +17,11 @@
  * SHMEM_MAP requests on the backend channel. Fenced control requests are
  * held by the device model (vgpu.h, fence ownership); this file only moves
  * descriptors in and completions out.
+ *
+ * --venus-wire-format: the venus capset's wire format, 0 (default) for a guest
+ * with Mesa 22.3's venus driver, 1 for Mesa 25's. The guest kernel reads the
+ * capset once per VM and nothing a guest sends before tells the drivers
+ * apart, so it is a per-VM choice.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -502,7 +507,7 @@ static void usage(FILE *f)
 {
    fprintf(f,
            "usage: pv-vhost-user-gpu (--socket-path PATH | --fd N) [--width W] [--height H]\n"
-           "                         [--png FILE] [--hostmem SIZE]\n"
+           "                         [--png FILE] [--hostmem SIZE] [--venus-wire-format 0|1]\n"
            "       pv-vhost-user-gpu --print-capabilities\n"
            "\n"
            "PearVisor's virtio-gpu device for QEMU's -device vhost-user-gpu-pci.\n"
@@ -516,6 +521,8 @@ static void usage(FILE *f)
            "                      must equal QEMU's hostmem= property. Offers the\n"
            "                      SHMEM vhost-user protocol feature, so HOST3D blobs are\n"
            "                      mapped into the guest (needed by venus). Default: none\n"
+           "  --venus-wire-format 0|1  venus wire format served to the guest: 0 for\n"
+           "                      Mesa 22.3's venus driver (default), 1 for Mesa 25's\n"
            "  --print-capabilities  JSON for QEMU's vhost-user device discovery\n"
            "SIGTERM/SIGINT stop the backend.\n");
 }
@@ -545,10 +552,12 @@ int main(int argc, char **argv)
       {"width", required_argument, NULL, 'w'},       {"height", required_argument, NULL, 'h'},
       {"png", required_argument, NULL, 'p'},         {"print-capabilities", no_argument, NULL, 'c'},
       {"hostmem", required_argument, NULL, 'm'},     {"help", no_argument, NULL, 'H'},
+      {"venus-wire-format", required_argument, NULL, 'v'},
       {NULL, 0, NULL, 0},
    };
    const char *sock_path = NULL;
    int conn_fd = -1;
+   unsigned long wire_format = 0;
    struct backend *b = calloc(1, sizeof(*b));
    if (!b)
       return 1;
@@ -565,6 +574,14 @@ int main(int argc, char **argv)
          b->hostmem_size = parse_size(optarg);
          if (!b->hostmem_size) {
             fprintf(stderr, "pv-vhost-user-gpu: bad --hostmem size '%s'\n", optarg);
+            free(b);
+            return 2;
+         }
+         break;
+      case 'v':
+         wire_format = strtoul(optarg, NULL, 0);
+         if (wire_format > 1) {
+            usage(stderr);
             free(b);
             return 2;
          }
@@ -610,9 +627,16 @@ int main(int argc, char **argv)
    if (pv_renderer_create(&cbs, NULL, &b->renderer) < 0) {
       pv_warn(TAG, "no renderer: 2D only");
       b->renderer = NULL;
+   } else {
+      pv_renderer_set_venus_wire_format(b->renderer, (uint32_t)wire_format);
+      /* a guest driver of the other format gives up silently in the guest */
+      pv_info(TAG, "venus capset: wire format %lu (%s guests; the other needs "
+              "--venus-wire-format %lu)", wire_format, wire_format ? "Mesa 25" : "Mesa 22.3",
+              wire_format ? 0ul : 1ul);
    }
 #else
    (void)fence_retired_cb;
+   (void)wire_format;
 #endif
    cfg.renderer = b->renderer;
    cfg.translate = pv_vmem_translate;

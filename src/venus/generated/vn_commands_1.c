@@ -3,66 +3,6 @@
 #include "venus/generated/vn_protocol_internal.h"
 
 void
-vn_decode_vkCmdSetEvent_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetEvent *args)
-{
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 20);
-   if (!p)
-      return;
-   {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
-      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-      args->dispatch = obj;
-   }
-   {
-      uint64_t id;
-      memcpy(&id, p + 8, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_EVENT, false);
-      args->event = obj ? (VkEvent)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-   }
-   _Static_assert(sizeof(args->stageMask) == 4, "wire size of stageMask");
-   memcpy(&args->stageMask, p + 16, 4);
-}
-
-void
-vn_encode_vkCmdSetEvent_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetEvent *args)
-{
-   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdSetEvent_EXT);
-}
-
-void
-vn_decode_vkCmdResetEvent_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdResetEvent *args)
-{
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 20);
-   if (!p)
-      return;
-   {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
-      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-      args->dispatch = obj;
-   }
-   {
-      uint64_t id;
-      memcpy(&id, p + 8, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_EVENT, false);
-      args->event = obj ? (VkEvent)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-   }
-   _Static_assert(sizeof(args->stageMask) == 4, "wire size of stageMask");
-   memcpy(&args->stageMask, p + 16, 4);
-}
-
-void
-vn_encode_vkCmdResetEvent_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdResetEvent *args)
-{
-   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdResetEvent_EXT);
-}
-
-void
 vn_decode_vkCmdWaitEvents_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdWaitEvents *args)
 {
    {
@@ -3712,4 +3652,42 @@ void
 vn_encode_vkCmdPushDescriptorSetKHR_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdPushDescriptorSetKHR *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdPushDescriptorSetKHR_EXT);
+}
+
+void
+vn_decode_vkSubmitVirtqueueSeqnoMESA_args(struct vn_cs_decoder *dec, struct vn_command_vkSubmitVirtqueueSeqnoMESA *args)
+{
+   vn_decode_bytes(dec, &args->ring, sizeof(args->ring));
+   vn_decode_bytes(dec, &args->seqno, sizeof(args->seqno));
+}
+
+void
+vn_encode_vkSubmitVirtqueueSeqnoMESA_reply(struct vn_cs_encoder *enc, const struct vn_command_vkSubmitVirtqueueSeqnoMESA *args)
+{
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkSubmitVirtqueueSeqnoMESA_EXT);
+}
+
+void
+vn_decode_vkWaitVirtqueueSeqnoMESA_args(struct vn_cs_decoder *dec, struct vn_command_vkWaitVirtqueueSeqnoMESA *args)
+{
+   vn_decode_bytes(dec, &args->seqno, sizeof(args->seqno));
+}
+
+void
+vn_encode_vkWaitVirtqueueSeqnoMESA_reply(struct vn_cs_encoder *enc, const struct vn_command_vkWaitVirtqueueSeqnoMESA *args)
+{
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkWaitVirtqueueSeqnoMESA_EXT);
+}
+
+void
+vn_decode_vkWaitRingSeqnoMESA_args(struct vn_cs_decoder *dec, struct vn_command_vkWaitRingSeqnoMESA *args)
+{
+   vn_decode_bytes(dec, &args->ring, sizeof(args->ring));
+   vn_decode_bytes(dec, &args->seqno, sizeof(args->seqno));
+}
+
+void
+vn_encode_vkWaitRingSeqnoMESA_reply(struct vn_cs_encoder *enc, const struct vn_command_vkWaitRingSeqnoMESA *args)
+{
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkWaitRingSeqnoMESA_EXT);
 }

@@ -231,6 +231,10 @@ static const VkStructureType vn_chain_VkDeviceQueueCreateInfo[] = {
    VK_STRUCTURE_TYPE_DEVICE_QUEUE_GLOBAL_PRIORITY_CREATE_INFO_KHR,
 };
 
+static const VkStructureType vn_chain_VkDeviceQueueInfo2[] = {
+   VK_STRUCTURE_TYPE_DEVICE_QUEUE_TIMELINE_INFO_MESA,
+};
+
 static const VkStructureType vn_chain_VkFenceCreateInfo[] = {
    VK_STRUCTURE_TYPE_EXPORT_FENCE_CREATE_INFO,
 };
@@ -657,6 +661,11 @@ static const VkStructureType vn_chain_VkRenderingInfo[] = {
    VK_STRUCTURE_TYPE_MULTIVIEW_PER_VIEW_ATTRIBUTES_INFO_NVX,
    VK_STRUCTURE_TYPE_RENDERING_FRAGMENT_DENSITY_MAP_ATTACHMENT_INFO_EXT,
    VK_STRUCTURE_TYPE_RENDERING_FRAGMENT_SHADING_RATE_ATTACHMENT_INFO_KHR,
+};
+
+static const VkStructureType vn_chain_VkRingCreateInfoMESA[] = {
+   VK_STRUCTURE_TYPE_RING_MONITOR_INFO_MESA,
+   VK_STRUCTURE_TYPE_RING_PRIORITY_INFO_MESA,
 };
 
 static const VkStructureType vn_chain_VkSamplerCreateInfo[] = {
@@ -2703,8 +2712,26 @@ vn_decode_VkDeviceQueueInfo2(struct vn_cs_decoder *dec, VkDeviceQueueInfo2 *val)
       return;
    }
    val->sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_INFO_2;
-   val->pNext = (void *)vn_decode_pnext(dec, NULL, 0);
+   val->pNext = (void *)vn_decode_pnext(dec, vn_chain_VkDeviceQueueInfo2, 1);
    vn_decode_VkDeviceQueueInfo2_self(dec, val);
+}
+
+void
+vn_decode_VkDeviceQueueTimelineInfoMESA_self(struct vn_cs_decoder *dec, VkDeviceQueueTimelineInfoMESA *val)
+{
+   vn_decode_bytes(dec, &val->ringIdx, sizeof(val->ringIdx));
+}
+
+void
+vn_decode_VkDeviceQueueTimelineInfoMESA(struct vn_cs_decoder *dec, VkDeviceQueueTimelineInfoMESA *val)
+{
+   if (vn_decode_uint32_t(dec) != VK_STRUCTURE_TYPE_DEVICE_QUEUE_TIMELINE_INFO_MESA) {
+      vn_cs_decoder_set_fatal(dec, "unexpected sType");
+      return;
+   }
+   val->sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_TIMELINE_INFO_MESA;
+   val->pNext = (void *)vn_decode_pnext(dec, NULL, 0);
+   vn_decode_VkDeviceQueueTimelineInfoMESA_self(dec, val);
 }
 
 void
@@ -9018,8 +9045,44 @@ vn_decode_VkRingCreateInfoMESA(struct vn_cs_decoder *dec, VkRingCreateInfoMESA *
       return;
    }
    val->sType = VK_STRUCTURE_TYPE_RING_CREATE_INFO_MESA;
-   val->pNext = (void *)vn_decode_pnext(dec, NULL, 0);
+   val->pNext = (void *)vn_decode_pnext(dec, vn_chain_VkRingCreateInfoMESA, 2);
    vn_decode_VkRingCreateInfoMESA_self(dec, val);
+}
+
+void
+vn_decode_VkRingMonitorInfoMESA_self(struct vn_cs_decoder *dec, VkRingMonitorInfoMESA *val)
+{
+   vn_decode_bytes(dec, &val->maxReportingPeriodMicroseconds, sizeof(val->maxReportingPeriodMicroseconds));
+}
+
+void
+vn_decode_VkRingMonitorInfoMESA(struct vn_cs_decoder *dec, VkRingMonitorInfoMESA *val)
+{
+   if (vn_decode_uint32_t(dec) != VK_STRUCTURE_TYPE_RING_MONITOR_INFO_MESA) {
+      vn_cs_decoder_set_fatal(dec, "unexpected sType");
+      return;
+   }
+   val->sType = VK_STRUCTURE_TYPE_RING_MONITOR_INFO_MESA;
+   val->pNext = (void *)vn_decode_pnext(dec, NULL, 0);
+   vn_decode_VkRingMonitorInfoMESA_self(dec, val);
+}
+
+void
+vn_decode_VkRingPriorityInfoMESA_self(struct vn_cs_decoder *dec, VkRingPriorityInfoMESA *val)
+{
+   vn_decode_bytes(dec, &val->priority, sizeof(val->priority));
+}
+
+void
+vn_decode_VkRingPriorityInfoMESA(struct vn_cs_decoder *dec, VkRingPriorityInfoMESA *val)
+{
+   if (vn_decode_uint32_t(dec) != VK_STRUCTURE_TYPE_RING_PRIORITY_INFO_MESA) {
+      vn_cs_decoder_set_fatal(dec, "unexpected sType");
+      return;
+   }
+   val->sType = VK_STRUCTURE_TYPE_RING_PRIORITY_INFO_MESA;
+   val->pNext = (void *)vn_decode_pnext(dec, NULL, 0);
+   vn_decode_VkRingPriorityInfoMESA_self(dec, val);
 }
 
 void
@@ -14732,6 +14795,7 @@ vn_pnext_size(VkStructureType s)
    case VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO: return sizeof(VkDeviceQueueCreateInfo);
    case VK_STRUCTURE_TYPE_DEVICE_QUEUE_GLOBAL_PRIORITY_CREATE_INFO_KHR: return sizeof(VkDeviceQueueGlobalPriorityCreateInfoKHR);
    case VK_STRUCTURE_TYPE_DEVICE_QUEUE_INFO_2: return sizeof(VkDeviceQueueInfo2);
+   case VK_STRUCTURE_TYPE_DEVICE_QUEUE_TIMELINE_INFO_MESA: return sizeof(VkDeviceQueueTimelineInfoMESA);
    case VK_STRUCTURE_TYPE_DRM_FORMAT_MODIFIER_PROPERTIES_LIST_2_EXT: return sizeof(VkDrmFormatModifierPropertiesList2EXT);
    case VK_STRUCTURE_TYPE_DRM_FORMAT_MODIFIER_PROPERTIES_LIST_EXT: return sizeof(VkDrmFormatModifierPropertiesListEXT);
    case VK_STRUCTURE_TYPE_EVENT_CREATE_INFO: return sizeof(VkEventCreateInfo);
@@ -15100,6 +15164,8 @@ vn_pnext_size(VkStructureType s)
    case VK_STRUCTURE_TYPE_RENDERING_INFO: return sizeof(VkRenderingInfo);
    case VK_STRUCTURE_TYPE_RESOLVE_IMAGE_INFO_2: return sizeof(VkResolveImageInfo2);
    case VK_STRUCTURE_TYPE_RING_CREATE_INFO_MESA: return sizeof(VkRingCreateInfoMESA);
+   case VK_STRUCTURE_TYPE_RING_MONITOR_INFO_MESA: return sizeof(VkRingMonitorInfoMESA);
+   case VK_STRUCTURE_TYPE_RING_PRIORITY_INFO_MESA: return sizeof(VkRingPriorityInfoMESA);
    case VK_STRUCTURE_TYPE_SAMPLE_LOCATIONS_INFO_EXT: return sizeof(VkSampleLocationsInfoEXT);
    case VK_STRUCTURE_TYPE_SAMPLER_BORDER_COLOR_COMPONENT_MAPPING_CREATE_INFO_EXT: return sizeof(VkSamplerBorderColorComponentMappingCreateInfoEXT);
    case VK_STRUCTURE_TYPE_SAMPLER_CREATE_INFO: return sizeof(VkSamplerCreateInfo);
@@ -15433,6 +15499,10 @@ vn_pnext_decode_self(struct vn_cs_decoder *dec, void *p, bool partial)
    case VK_STRUCTURE_TYPE_DEVICE_QUEUE_INFO_2:
       if (partial) return false;
       vn_decode_VkDeviceQueueInfo2_self(dec, p);
+      return true;
+   case VK_STRUCTURE_TYPE_DEVICE_QUEUE_TIMELINE_INFO_MESA:
+      if (partial) return false;
+      vn_decode_VkDeviceQueueTimelineInfoMESA_self(dec, p);
       return true;
    case VK_STRUCTURE_TYPE_DRM_FORMAT_MODIFIER_PROPERTIES_LIST_2_EXT:
       if (!partial) return false;
@@ -16760,6 +16830,14 @@ vn_pnext_decode_self(struct vn_cs_decoder *dec, void *p, bool partial)
    case VK_STRUCTURE_TYPE_RING_CREATE_INFO_MESA:
       if (partial) return false;
       vn_decode_VkRingCreateInfoMESA_self(dec, p);
+      return true;
+   case VK_STRUCTURE_TYPE_RING_MONITOR_INFO_MESA:
+      if (partial) return false;
+      vn_decode_VkRingMonitorInfoMESA_self(dec, p);
+      return true;
+   case VK_STRUCTURE_TYPE_RING_PRIORITY_INFO_MESA:
+      if (partial) return false;
+      vn_decode_VkRingPriorityInfoMESA_self(dec, p);
       return true;
    case VK_STRUCTURE_TYPE_SAMPLE_LOCATIONS_INFO_EXT:
       if (partial) return false;

@@ -7354,6 +7354,54 @@ vn_run_vkCmdPushDescriptorSetKHR(struct vn_context *ctx, struct vn_cs_decoder *d
 }
 
 static void
+vn_run_vkSubmitVirtqueueSeqnoMESA(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
+{
+   struct vn_command_vkSubmitVirtqueueSeqnoMESA args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkSubmitVirtqueueSeqnoMESA_args(dec, &args);
+   if (dec->fatal)
+      return;
+   vn_handle_vkSubmitVirtqueueSeqnoMESA(ctx, &args);
+   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+      return;
+   struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
+   if (enc)
+      vn_encode_vkSubmitVirtqueueSeqnoMESA_reply(enc, &args);
+}
+
+static void
+vn_run_vkWaitVirtqueueSeqnoMESA(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
+{
+   struct vn_command_vkWaitVirtqueueSeqnoMESA args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkWaitVirtqueueSeqnoMESA_args(dec, &args);
+   if (dec->fatal)
+      return;
+   vn_handle_vkWaitVirtqueueSeqnoMESA(ctx, &args);
+   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+      return;
+   struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
+   if (enc)
+      vn_encode_vkWaitVirtqueueSeqnoMESA_reply(enc, &args);
+}
+
+static void
+vn_run_vkWaitRingSeqnoMESA(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
+{
+   struct vn_command_vkWaitRingSeqnoMESA args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkWaitRingSeqnoMESA_args(dec, &args);
+   if (dec->fatal)
+      return;
+   vn_handle_vkWaitRingSeqnoMESA(ctx, &args);
+   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+      return;
+   struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
+   if (enc)
+      vn_encode_vkWaitRingSeqnoMESA_reply(enc, &args);
+}
+
+static void
 vn_decode_only_vkCreateInstance(struct vn_cs_decoder *dec)
 {
    struct vn_command_vkCreateInstance args;
@@ -9273,6 +9321,30 @@ vn_decode_only_vkCmdPushDescriptorSetKHR(struct vn_cs_decoder *dec)
    vn_decode_vkCmdPushDescriptorSetKHR_args(dec, &args);
 }
 
+static void
+vn_decode_only_vkSubmitVirtqueueSeqnoMESA(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkSubmitVirtqueueSeqnoMESA args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkSubmitVirtqueueSeqnoMESA_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkWaitVirtqueueSeqnoMESA(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkWaitVirtqueueSeqnoMESA args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkWaitVirtqueueSeqnoMESA_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkWaitRingSeqnoMESA(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkWaitRingSeqnoMESA args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkWaitRingSeqnoMESA_args(dec, &args);
+}
+
 typedef void (*vn_decode_only_fn)(struct vn_cs_decoder *dec);
 
 static const vn_decode_only_fn vn_decode_only_table[VN_COMMAND_TYPE_COUNT] = {
@@ -9516,6 +9588,9 @@ static const vn_decode_only_fn vn_decode_only_table[VN_COMMAND_TYPE_COUNT] = {
    [247] = vn_decode_only_vkCmdDrawMultiEXT,
    [248] = vn_decode_only_vkCmdDrawMultiIndexedEXT,
    [249] = vn_decode_only_vkCmdPushDescriptorSetKHR,
+   [251] = vn_decode_only_vkSubmitVirtqueueSeqnoMESA,
+   [252] = vn_decode_only_vkWaitVirtqueueSeqnoMESA,
+   [253] = vn_decode_only_vkWaitRingSeqnoMESA,
 };
 
 typedef void (*vn_run_fn)(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags);
@@ -9761,6 +9836,9 @@ static const vn_run_fn vn_run_table[VN_COMMAND_TYPE_COUNT] = {
    [247] = vn_run_vkCmdDrawMultiEXT,
    [248] = vn_run_vkCmdDrawMultiIndexedEXT,
    [249] = vn_run_vkCmdPushDescriptorSetKHR,
+   [251] = vn_run_vkSubmitVirtqueueSeqnoMESA,
+   [252] = vn_run_vkWaitVirtqueueSeqnoMESA,
+   [253] = vn_run_vkWaitRingSeqnoMESA,
 };
 
 static const char *const vn_command_names[VN_COMMAND_TYPE_COUNT] = {
@@ -10015,6 +10093,9 @@ static const char *const vn_command_names[VN_COMMAND_TYPE_COUNT] = {
    [245] = "vkWaitSemaphoreResource100000MESA",
    [246] = "vkImportSemaphoreResource100000MESA",
    [195] = "vkGetVenusExperimentalFeatureData100000MESA",
+   [251] = "vkSubmitVirtqueueSeqnoMESA",
+   [252] = "vkWaitVirtqueueSeqnoMESA",
+   [253] = "vkWaitRingSeqnoMESA",
 };
 
 const char *

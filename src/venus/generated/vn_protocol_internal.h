@@ -511,6 +511,8 @@ void vn_decode_VkDeviceQueueGlobalPriorityCreateInfoKHR(struct vn_cs_decoder *de
 void vn_decode_VkDeviceQueueGlobalPriorityCreateInfoKHR_self(struct vn_cs_decoder *dec, VkDeviceQueueGlobalPriorityCreateInfoKHR *val);
 void vn_decode_VkDeviceQueueInfo2(struct vn_cs_decoder *dec, VkDeviceQueueInfo2 *val);
 void vn_decode_VkDeviceQueueInfo2_self(struct vn_cs_decoder *dec, VkDeviceQueueInfo2 *val);
+void vn_decode_VkDeviceQueueTimelineInfoMESA(struct vn_cs_decoder *dec, VkDeviceQueueTimelineInfoMESA *val);
+void vn_decode_VkDeviceQueueTimelineInfoMESA_self(struct vn_cs_decoder *dec, VkDeviceQueueTimelineInfoMESA *val);
 void vn_decode_VkEventCreateInfo(struct vn_cs_decoder *dec, VkEventCreateInfo *val);
 void vn_decode_VkEventCreateInfo_self(struct vn_cs_decoder *dec, VkEventCreateInfo *val);
 void vn_decode_VkExportFenceCreateInfo(struct vn_cs_decoder *dec, VkExportFenceCreateInfo *val);
@@ -1076,6 +1078,10 @@ void vn_decode_VkResolveImageInfo2(struct vn_cs_decoder *dec, VkResolveImageInfo
 void vn_decode_VkResolveImageInfo2_self(struct vn_cs_decoder *dec, VkResolveImageInfo2 *val);
 void vn_decode_VkRingCreateInfoMESA(struct vn_cs_decoder *dec, VkRingCreateInfoMESA *val);
 void vn_decode_VkRingCreateInfoMESA_self(struct vn_cs_decoder *dec, VkRingCreateInfoMESA *val);
+void vn_decode_VkRingMonitorInfoMESA(struct vn_cs_decoder *dec, VkRingMonitorInfoMESA *val);
+void vn_decode_VkRingMonitorInfoMESA_self(struct vn_cs_decoder *dec, VkRingMonitorInfoMESA *val);
+void vn_decode_VkRingPriorityInfoMESA(struct vn_cs_decoder *dec, VkRingPriorityInfoMESA *val);
+void vn_decode_VkRingPriorityInfoMESA_self(struct vn_cs_decoder *dec, VkRingPriorityInfoMESA *val);
 void vn_decode_VkSampleLocationEXT(struct vn_cs_decoder *dec, VkSampleLocationEXT *val);
 void vn_decode_VkSampleLocationsInfoEXT(struct vn_cs_decoder *dec, VkSampleLocationsInfoEXT *val);
 void vn_decode_VkSampleLocationsInfoEXT_self(struct vn_cs_decoder *dec, VkSampleLocationsInfoEXT *val);

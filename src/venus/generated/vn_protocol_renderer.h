@@ -21,6 +21,9 @@ struct vn_context;
 #define VK_STRUCTURE_TYPE_IMPORT_MEMORY_RESOURCE_INFO_MESA ((VkStructureType)1000384002)
 #define VK_STRUCTURE_TYPE_MEMORY_RESOURCE_ALLOCATION_SIZE_PROPERTIES_100000_MESA ((VkStructureType)1000384003)
 #define VK_STRUCTURE_TYPE_IMPORT_SEMAPHORE_RESOURCE_INFO_100000_MESA ((VkStructureType)1000384004)
+#define VK_STRUCTURE_TYPE_DEVICE_QUEUE_TIMELINE_INFO_MESA ((VkStructureType)1000384005)
+#define VK_STRUCTURE_TYPE_RING_MONITOR_INFO_MESA ((VkStructureType)1000384006)
+#define VK_STRUCTURE_TYPE_RING_PRIORITY_INFO_MESA ((VkStructureType)1000384007)
 
 typedef VkFlags VkCommandFlagsEXT;
 typedef VkFlags VkCommandStreamExecutionFlagsMESA;
@@ -86,6 +89,24 @@ typedef struct VkImportSemaphoreResourceInfo100000MESA {
    VkSemaphore semaphore;
    uint32_t resourceId;
 } VkImportSemaphoreResourceInfo100000MESA;
+
+typedef struct VkRingMonitorInfoMESA {
+   VkStructureType sType;
+   const void* pNext;
+   uint32_t maxReportingPeriodMicroseconds;
+} VkRingMonitorInfoMESA;
+
+typedef struct VkRingPriorityInfoMESA {
+   VkStructureType sType;
+   const void* pNext;
+   int32_t priority;
+} VkRingPriorityInfoMESA;
+
+typedef struct VkDeviceQueueTimelineInfoMESA {
+   VkStructureType sType;
+   const void* pNext;
+   uint32_t ringIdx;
+} VkDeviceQueueTimelineInfoMESA;
 
 typedef enum VkCommandTypeEXT {
    VK_COMMAND_TYPE_vkCreateInstance_EXT = 0,
@@ -418,13 +439,16 @@ typedef enum VkCommandTypeEXT {
    VK_COMMAND_TYPE_vkWaitSemaphoreResource100000MESA_EXT = 245,
    VK_COMMAND_TYPE_vkImportSemaphoreResource100000MESA_EXT = 246,
    VK_COMMAND_TYPE_vkGetVenusExperimentalFeatureData100000MESA_EXT = 195,
+   VK_COMMAND_TYPE_vkSubmitVirtqueueSeqnoMESA_EXT = 251,
+   VK_COMMAND_TYPE_vkWaitVirtqueueSeqnoMESA_EXT = 252,
+   VK_COMMAND_TYPE_vkWaitRingSeqnoMESA_EXT = 253,
 } VkCommandTypeEXT;
 
 typedef enum VkCommandFlagBitsEXT {
    VK_COMMAND_GENERATE_REPLY_BIT_EXT = 0x00000001,
 } VkCommandFlagBitsEXT;
 
-#define VN_COMMAND_TYPE_COUNT 251
+#define VN_COMMAND_TYPE_COUNT 254
 
 struct vn_command_vkCreateInstance {
    const VkInstanceCreateInfo* pCreateInfo;
@@ -2333,6 +2357,23 @@ struct vn_command_vkCmdPushDescriptorSetKHR {
    struct vn_object *dispatch;
 };
 
+struct vn_command_vkSubmitVirtqueueSeqnoMESA {
+   uint64_t ring;
+   uint64_t seqno;
+   struct vn_object *dispatch;
+};
+
+struct vn_command_vkWaitVirtqueueSeqnoMESA {
+   uint64_t seqno;
+   struct vn_object *dispatch;
+};
+
+struct vn_command_vkWaitRingSeqnoMESA {
+   uint64_t ring;
+   uint64_t seqno;
+   struct vn_object *dispatch;
+};
+
 void vn_decode_vkCreateInstance_args(struct vn_cs_decoder *dec, struct vn_command_vkCreateInstance *args);
 void vn_encode_vkCreateInstance_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCreateInstance *args);
 void vn_decode_vkDestroyInstance_args(struct vn_cs_decoder *dec, struct vn_command_vkDestroyInstance *args);
@@ -2813,6 +2854,12 @@ void vn_decode_vkCmdDrawMultiIndexedEXT_args(struct vn_cs_decoder *dec, struct v
 void vn_encode_vkCmdDrawMultiIndexedEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdDrawMultiIndexedEXT *args);
 void vn_decode_vkCmdPushDescriptorSetKHR_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdPushDescriptorSetKHR *args);
 void vn_encode_vkCmdPushDescriptorSetKHR_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdPushDescriptorSetKHR *args);
+void vn_decode_vkSubmitVirtqueueSeqnoMESA_args(struct vn_cs_decoder *dec, struct vn_command_vkSubmitVirtqueueSeqnoMESA *args);
+void vn_encode_vkSubmitVirtqueueSeqnoMESA_reply(struct vn_cs_encoder *enc, const struct vn_command_vkSubmitVirtqueueSeqnoMESA *args);
+void vn_decode_vkWaitVirtqueueSeqnoMESA_args(struct vn_cs_decoder *dec, struct vn_command_vkWaitVirtqueueSeqnoMESA *args);
+void vn_encode_vkWaitVirtqueueSeqnoMESA_reply(struct vn_cs_encoder *enc, const struct vn_command_vkWaitVirtqueueSeqnoMESA *args);
+void vn_decode_vkWaitRingSeqnoMESA_args(struct vn_cs_decoder *dec, struct vn_command_vkWaitRingSeqnoMESA *args);
+void vn_encode_vkWaitRingSeqnoMESA_reply(struct vn_cs_encoder *enc, const struct vn_command_vkWaitRingSeqnoMESA *args);
 
 /* Hand-written handlers (tools/venus_manual.txt). They run after a
  * successful decode; they make `ret` and the outputs ready for the reply
@@ -2856,6 +2903,9 @@ void vn_handle_vkQueueSubmit2(struct vn_context *ctx, struct vn_command_vkQueueS
 void vn_handle_vkResetFenceResource100000MESA(struct vn_context *ctx, struct vn_command_vkResetFenceResource100000MESA *args);
 void vn_handle_vkWaitSemaphoreResource100000MESA(struct vn_context *ctx, struct vn_command_vkWaitSemaphoreResource100000MESA *args);
 void vn_handle_vkImportSemaphoreResource100000MESA(struct vn_context *ctx, struct vn_command_vkImportSemaphoreResource100000MESA *args);
+void vn_handle_vkSubmitVirtqueueSeqnoMESA(struct vn_context *ctx, struct vn_command_vkSubmitVirtqueueSeqnoMESA *args);
+void vn_handle_vkWaitVirtqueueSeqnoMESA(struct vn_context *ctx, struct vn_command_vkWaitVirtqueueSeqnoMESA *args);
+void vn_handle_vkWaitRingSeqnoMESA(struct vn_context *ctx, struct vn_command_vkWaitRingSeqnoMESA *args);
 
 /* Decodes one command from dec (resetting dec->arena first), runs it and
  * encodes its reply when asked for. Unknown command, bad stream or bad
