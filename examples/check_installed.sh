@@ -4,7 +4,7 @@
 # then builds an example against the installed pkg-config file alone and
 # runs it against the installed library.
 #
-#   check_installed.sh BUILD_DIR EXAMPLE.c CC SANITIZE
+#   check_installed.sh BUILD_DIR EXAMPLE.c "CC [ARGS]" SANITIZE
 #
 # SANITIZE is the build's b_sanitize. A sanitized libpearvisor.so needs the
 # sanitizer runtimes loaded first, so the example is then compiled with the
