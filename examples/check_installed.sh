@@ -47,5 +47,16 @@ $cc -std=c11 -Wall -Wextra -Werror $san -o "$dest/example" "$example" $flags
 # It must run against the installed library, not one from the build tree.
 LD_LIBRARY_PATH=$(dirname "$lib") ldd "$dest/example" | grep -q "$dest" ||
    fail "the example does not load the installed libpearvisor"
-LD_LIBRARY_PATH=$(dirname "$lib") "$dest/example" | tee "$dest/out"
+# The host's Vulkan validation layer, when installed, checks that what the
+# example has the host device do is valid Vulkan.
+layers=
+[ -f /usr/share/vulkan/explicit_layer.d/VkLayer_khronos_validation.json ] &&
+   layers=VK_LAYER_KHRONOS_validation
+LD_LIBRARY_PATH=$(dirname "$lib") VK_INSTANCE_LAYERS=$layers "$dest/example" >"$dest/out" 2>&1 ||
+   { cat "$dest/out"; fail "the example failed"; }
+cat "$dest/out"
 grep -q '^host device: .' "$dest/out" || fail "the example printed no host device"
+grep -q '^vkCmdFillBuffer: ' "$dest/out" || fail "the example's buffer was not filled"
+if grep -q -E 'Validation (Error|Warning)|VUID-' "$dest/out"; then
+   fail "the validation layer reported the example's Vulkan use"
+fi
