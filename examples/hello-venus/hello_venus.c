@@ -282,8 +282,7 @@ query_device(struct pv_renderer *r, const uint8_t *reply)
    return 0;
 }
 
-/* A device with one queue of family 0, and a host-visible, coherent memory
- * type allowed by type_bits (-1 if none). */
+/* A device with one queue of family 0. */
 static int
 create_device(struct pv_renderer *r, const uint8_t *reply)
 {
@@ -325,6 +324,7 @@ create_device(struct pv_renderer *r, const uint8_t *reply)
    return submit(r, &s, "vkGetDeviceQueue");
 }
 
+/* A host-visible, coherent memory type allowed by type_bits (-1 if none). */
 static int
 find_host_visible_type(struct pv_renderer *r, const uint8_t *reply, uint32_t type_bits)
 {
