@@ -217,7 +217,8 @@ def main():
 
     hostmem = pearvisor.usable_hostmem(pearvisor.qemu_command(), a.backend,
                                        pearvisor.DEFAULT_HOSTMEM)
-    backend = pearvisor.Backend(a.backend, a.workdir, a.width, a.height, hostmem)
+    backend = pearvisor.Backend(a.backend, a.workdir, a.width, a.height, hostmem,
+                                keep_listening=True)
     vm = pearvisor.Vm(a.kernel, initrd, backend, a.workdir, a.width, a.height, accel=a.accel)
     backend.start()
     ok_boot = False
