@@ -8,7 +8,7 @@ ICD := .cache/venus-icd/install/share/vulkan/icd.d/virtio_icd.x86_64.json
 # Debian's python3 carries mako and matplotlib; a pyenv one earlier in PATH may not.
 export PATH := /usr/bin:$(PATH)
 
-.PHONY: all deps icd build build-asan demo test bench clean
+.PHONY: all deps icd qemu build build-asan demo demo-vm test bench clean
 
 all: build
 
@@ -19,6 +19,11 @@ $(ICD): | deps
 	scripts/build-venus-icd.sh >/dev/null
 
 icd: $(ICD)
+
+# QEMU 10.0 with PearVisor's patches (vhost-user-gpu host-visible region),
+# cached in .cache/qemu; the VM tests and demo-vm run it.
+qemu: | deps
+	scripts/build-qemu.sh >/dev/null
 
 $(BUILD)/build.ninja: | deps
 	meson setup $(BUILD)
@@ -35,8 +40,13 @@ build-asan: $(BUILD_ASAN)/build.ninja
 demo: build icd
 	scripts/demo.sh $(BUILD) $(ICD)
 
+# A Linux guest on PearVisor: vulkaninfo and a frame rendered in the guest
+# on the host GPU (PNG), from inside the VM (docs/vulkan-in-vm.md).
+demo-vm: build icd qemu
+	scripts/demo-vm.py $(BUILD) $(ICD)
+
 # The whole suite, built with ASan+UBSan.
-test: build-asan icd
+test: build-asan icd qemu
 	meson test -C $(BUILD_ASAN) --print-errorlogs --num-processes 2
 
 # pvbench: native vs PearVisor vs virglrenderer (bench/README.md). Later
