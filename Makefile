@@ -20,10 +20,10 @@ $(ICD): | deps
 
 icd: $(ICD)
 
-# QEMU 10.0 with PearVisor's patches (vhost-user-gpu host-visible region),
-# cached in .cache/qemu; the VM tests and demo-vm run it.
+# QEMU 10.0 with PearVisor's patches (vmm/qemu/), cached in .cache/qemu/;
+# scripts/build-qemu.sh prints the qemu-system-x86_64 path.
 qemu: | deps
-	scripts/build-qemu.sh >/dev/null
+	scripts/build-qemu.sh
 
 $(BUILD)/build.ninja: | deps
 	meson setup $(BUILD)
