@@ -76,6 +76,13 @@ def check_vulkaninfo(vm, tap, label, host_name, timeout):
     detail += f"deviceName = {got!r}, expected {want!r}"
     if got != want:
         detail += "\n" + out[-2000:] + "\n" + err[-2000:]
+        try:  # Mesa's own account of what it missed
+            _, _, dbg = vm.sh(f"vi-dbg-{label}", f"VN_DEBUG=init {guest_env(label)} vulkaninfo "
+                              "--summary", timeout)
+            detail += "\nwith VN_DEBUG=init:\n" + dbg.get(".stderr", b"").decode(
+                errors="replace")[-2000:]
+        except Exception as e:  # noqa: BLE001
+            detail += f"\n(VN_DEBUG=init run failed: {e})"
     return tap.ok(rc == 0 and got == want, f"[{label}] vulkaninfo in the guest names {want}", detail)
 
 
@@ -206,8 +213,13 @@ def main():
 
     t0 = time.time()
     initrd = a.initrd_cache or os.path.join(a.workdir, "guest.cpio")
-    subprocess.check_call([sys.executable, a.mkinitramfs, "--kernel", a.kernel, "--out", initrd]
-                          + sum((["--icd", i] for i in icds), []) + ["--program"] + programs)
+    built = subprocess.run([sys.executable, a.mkinitramfs, "--kernel", a.kernel, "--out", initrd]
+                           + sum((["--icd", i] for i in icds), []) + ["--program"] + programs,
+                           capture_output=True, text=True)
+    tap.note(built.stdout + built.stderr)
+    if built.returncode != 0:
+        tap.ok(False, "the guest initramfs is built")
+        return tap.finish()
     tap.note(f"initramfs: {time.time() - t0:.1f} s, {os.path.getsize(initrd) >> 20} MiB")
 
     os.environ["VK_ICD_FILENAMES"] = a.host_icd  # the backend's host driver
