@@ -201,11 +201,8 @@ class Backend:
     """One pv-vhost-user-gpu process listening on a socket."""
 
     def __init__(self, binary, workdir, width=1024, height=768, hostmem=None, png=None,
-                 name="backend", keep_listening=False):
-        """keep_listening: serve one guest after another (a disconnect
-        resets the device) instead of exiting with the first."""
+                 name="backend"):
         self.binary, self.workdir = binary, workdir
-        self.keep_listening = keep_listening
         self.width, self.height, self.hostmem = width, height, hostmem
         self.png = png or os.path.join(workdir, "scanout.png")
         self.sock = os.path.join(workdir, f"{name}.sock")
@@ -221,8 +218,6 @@ class Backend:
                 "--width", str(self.width), "--height", str(self.height)]
         if self.hostmem:
             args += ["--hostmem", self.hostmem]
-        if self.keep_listening:
-            args.append("--keep-listening")
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env)
         deadline = time.time() + 30
@@ -308,7 +303,7 @@ class Vm:
         return self.backend.log
 
     def device_arg(self):
-        dev = "vhost-user-gpu-pci,chardev=pvgpu"
+        dev = f"vhost-user-gpu-pci,chardev=pvgpu"
         if self.hostmem:
             dev += f",hostmem={self.hostmem}"
         if "--hostmem" not in backend_options(self.backend.binary):

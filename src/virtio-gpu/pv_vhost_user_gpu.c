@@ -3,15 +3,11 @@
  * for QEMU's -device vhost-user-gpu-pci.
  *
  *   pv-vhost-user-gpu --socket-path PATH [--width W] [--height H] [--png FILE]
- *                     [--keep-listening]
  *   pv-vhost-user-gpu --fd N ...         (an already connected socket)
  *   pv-vhost-user-gpu --print-capabilities
  *
  * SIGUSR1 writes the current frame of scanout 0 to the --png file. The
- * process exits when QEMU disconnects, or on SIGTERM/SIGINT. With
- * --keep-listening (and --socket-path) a disconnect, clean or not (QEMU
- * killed mid-stream), instead resets the device, dropping everything the
- * guest had, and the next QEMU may connect.
+ * process exits when QEMU disconnects, or on SIGTERM/SIGINT.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -79,7 +75,6 @@ struct backend {
    struct fence_queue fq;
    bool reported_broken[PV_VU_MAX_QUEUES];
    struct pv_renderer *renderer;
-   bool keep_listening;
 };
 
 /* ---- display: keep our own copy of each frame, forward to QEMU --------- */
@@ -320,27 +315,6 @@ static int listen_on(const char *path)
    return fd;
 }
 
-/* The frontend is gone: forget its guest (contexts, resources, held
- * responses), its memory and its display channel, so that the next frontend
- * starts from a reset device. The device is reset first: nothing of the old
- * guest's memory may be touched once pv_vu_fini unmapped it. */
-static void drop_frontend(struct backend *b)
-{
-   b->npending = 0;
-   pv_vgpu_reset(b->dev);
-   /* fences the old contexts retired before the reset: the next guest
-    * reuses context ids, so they must not complete its responses */
-   pthread_mutex_lock(&b->fq.lock);
-   b->fq.n = 0;
-   pthread_mutex_unlock(&b->fq.lock);
-   drain_eventfd(b->fq.efd);
-   pv_vu_fini(&b->vu);
-   b->connected = false;
-   pv_vug_disconnect(&b->vug);
-   for (unsigned i = 0; i < PV_VU_MAX_QUEUES; i++)
-      b->reported_broken[i] = false;
-}
-
 static int run(struct backend *b, int listen_fd, int conn_fd, int sig_fd)
 {
    const struct pv_vu_device_ops ops = {
@@ -410,10 +384,7 @@ static int run(struct backend *b, int listen_fd, int conn_fd, int sig_fd)
             }
          } else if (pv_vu_handle_msg(&b->vu) < 0) {
             pv_info(TAG, "frontend disconnected");
-            if (!b->keep_listening || listen_fd < 0)
-               return 0;
-            drop_frontend(b);
-            pv_info(TAG, "device reset; waiting for the next frontend");
+            return 0;
          }
       }
    }
@@ -422,7 +393,7 @@ static int run(struct backend *b, int listen_fd, int conn_fd, int sig_fd)
 static void usage(void)
 {
    fprintf(stderr, "usage: pv-vhost-user-gpu (--socket-path PATH | --fd N) [--width W] "
-                   "[--height H] [--png FILE] [--keep-listening]\n"
+                   "[--height H] [--png FILE]\n"
                    "       pv-vhost-user-gpu --print-capabilities\n");
 }
 
@@ -432,7 +403,6 @@ int main(int argc, char **argv)
       {"socket-path", required_argument, NULL, 's'}, {"fd", required_argument, NULL, 'f'},
       {"width", required_argument, NULL, 'w'},       {"height", required_argument, NULL, 'h'},
       {"png", required_argument, NULL, 'p'},         {"print-capabilities", no_argument, NULL, 'c'},
-      {"keep-listening", no_argument, NULL, 'k'},
       {"help", no_argument, NULL, '?'},              {NULL, 0, NULL, 0},
    };
    const char *sock_path = NULL;
@@ -449,7 +419,6 @@ int main(int argc, char **argv)
       case 'w': cfg.width = (uint32_t)strtoul(optarg, NULL, 0); break;
       case 'h': cfg.height = (uint32_t)strtoul(optarg, NULL, 0); break;
       case 'p': b->png_path = optarg; break;
-      case 'k': b->keep_listening = true; break;
       case 'c':
          printf("{\n  \"type\": \"gpu\",\n  \"features\": []\n}\n");
          free(b);

@@ -229,8 +229,7 @@ def main():
 
     hostmem = pearvisor.usable_hostmem(pearvisor.qemu_command(), a.backend,
                                        pearvisor.DEFAULT_HOSTMEM)
-    backend = pearvisor.Backend(a.backend, a.workdir, a.width, a.height, hostmem,
-                                keep_listening=True)
+    backend = pearvisor.Backend(a.backend, a.workdir, a.width, a.height, hostmem)
     vm = pearvisor.Vm(a.kernel, initrd, backend, a.workdir, a.width, a.height, accel=a.accel)
     backend.start()
     ok_boot = False
