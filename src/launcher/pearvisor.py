@@ -247,20 +247,18 @@ class Backend:
         os.replace(self.png, path)
         return True
 
-    def stop(self, timeout=10):
-        """Waits up to `timeout` s for the backend to exit by itself, then
-        stops it; returns its exit status."""
+    def stop(self):
+        """Stops the backend (SIGTERM: with --socket-path it outlives each
+        QEMU, waiting for the next); returns its exit status, 0 when clean."""
         if self.proc is None:
             return None
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
+        if self.proc.poll() is None:
             self.proc.terminate()
-            try:
-                return self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                return self.proc.wait()
+        try:
+            return self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait()
 
 
 class GuestCommandError(RuntimeError):
@@ -401,8 +399,9 @@ class Vm:
 
     def stop(self, timeout=20):
         """Waits up to `timeout` s for QEMU to exit (the guest powering off),
-        then stops it and, if it owns one, the backend; returns the backend's
-        exit status (None for a shared backend)."""
+        then stops it and, if it owns one, the backend (SIGTERM: it would
+        otherwise wait for the next QEMU); returns the backend's exit status
+        (0 when clean; None for a shared backend)."""
         if self.qemu_proc and self.qemu_proc.poll() is None:
             try:
                 self.qemu_proc.wait(timeout)
@@ -415,7 +414,7 @@ class Vm:
                     self.qemu_proc.wait()
         if not self.own_backend:
             return None
-        return self.backend.stop(max(timeout, 10))
+        return self.backend.stop()
 
 
 def parse_answer(cid, text):

@@ -3,11 +3,20 @@
  * for QEMU's -device vhost-user-gpu-pci.
  *
  *   pv-vhost-user-gpu --socket-path PATH [--width W] [--height H] [--png FILE]
+ *                     [--hostmem SIZE]
  *   pv-vhost-user-gpu --fd N ...         (an already connected socket)
  *   pv-vhost-user-gpu --print-capabilities
  *
- * SIGUSR1 writes the current frame of scanout 0 to the --png file. The
- * process exits when QEMU disconnects, or on SIGTERM/SIGINT.
+ * SIGUSR1 writes the current frame of scanout 0 to the --png file. With
+ * --socket-path a disconnecting QEMU leaves the backend ready for the next
+ * one; with --fd it exits then. SIGTERM/SIGINT stop it.
+ *
+ * --hostmem SIZE (the same size as QEMU's hostmem= property) offers the
+ * vhost-user SHMEM protocol feature: HOST3D blobs the guest maps with
+ * RESOURCE_MAP_BLOB are placed in the device's host-visible region by
+ * SHMEM_MAP requests on the backend channel. Fenced control requests are
+ * held by the device model (vgpu.h, fence ownership); this file only moves
+ * descriptors in and completions out.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -35,18 +44,11 @@
 #define TAG "pv-vhost-user-gpu"
 #define CTRL_Q 0
 #define CURSOR_Q 1
-#define MAX_PENDING 4096
+#define SHM_ID_HOST_VISIBLE 1 /* VIRTIO_GPU_SHM_ID_HOST_VISIBLE */
 
 struct frame {
    uint32_t w, h;
    uint32_t *px;
-};
-
-/* A control response held back until its fence retires. */
-struct pending {
-   uint16_t head;
-   uint32_t len;
-   struct pv_vgpu_fence_wait wait;
 };
 
 struct retired {
@@ -70,8 +72,12 @@ struct backend {
    struct frame frame[VIRTIO_GPU_MAX_SCANOUTS];
    uint32_t num_scanouts;
    const char *png_path;
-   struct pending pending[MAX_PENDING];
-   size_t npending;
+   uint64_t hostmem_size;   /* --hostmem: 0 = no host-visible region */
+   bool ctrl_stalled;       /* the device had no room for a held request */
+   bool ctrl_pushed;        /* completions pushed since the last notify */
+   /* QEMU drops the region's mappings itself on a device reset, and waits
+    * for our GET_VRING_BASE answer meanwhile: no unmap requests then. */
+   bool frontend_unmaps;
    struct fence_queue fq;
    bool reported_broken[PV_VU_MAX_QUEUES];
    struct pv_renderer *renderer;
@@ -142,6 +148,36 @@ static void dump_png(struct backend *b)
 
 /* ---- queues ------------------------------------------------------------ */
 
+/* The device completes a held control request (its fence retired). */
+static void ctrl_complete(void *data, uint64_t token, uint32_t len)
+{
+   struct backend *b = data;
+   pv_vring_push(&b->vu.vq[CTRL_Q], (uint16_t)token, len);
+   b->ctrl_pushed = true;
+}
+
+/* Takes one chain to the device; false when it has to wait for room. */
+static bool handle_chain(struct backend *b, unsigned idx, uint16_t head, struct iovec *in,
+                         unsigned n_in, struct iovec *out, unsigned n_out, bool *pushed)
+{
+   struct pv_vring *vq = &b->vu.vq[idx];
+   uint32_t len;
+   if (idx == CTRL_Q) {
+      int r = pv_vgpu_submit_ctrl(b->dev, head, in, n_in, out, n_out, &len);
+      if (r == -EBUSY) {
+         pv_vring_unpop(vq);
+         return false;
+      }
+      if (r == 0)
+         return true; /* held: the device completes it when its fence retires */
+   } else {
+      len = pv_vgpu_process_cursor(b->dev, in, n_in, out, n_out);
+   }
+   pv_vring_push(vq, head, len);
+   *pushed = true;
+   return true;
+}
+
 static void process_queue(struct backend *b, unsigned idx)
 {
    struct pv_vring *vq = &b->vu.vq[idx];
@@ -150,6 +186,15 @@ static void process_queue(struct backend *b, unsigned idx)
    struct iovec in[PV_VRING_MAX_IOV], out[PV_VRING_MAX_IOV];
    bool pushed = false;
    for (;;) {
+      /* Backpressure: requests stay in the ring while the device cannot
+       * hold one more fenced response; a retired fence resumes us. */
+      if (idx == CTRL_Q && !pv_vgpu_ctrl_ready(b->dev)) {
+         if (!b->ctrl_stalled)
+            pv_debug(TAG, "control queue paused: %u requests wait for fences",
+                     pv_vgpu_held_count(b->dev));
+         b->ctrl_stalled = true;
+         break;
+      }
       unsigned n_in, n_out;
       uint16_t head;
       int r = pv_vring_pop(vq, &b->vu.mem, &head, in, &n_in, out, &n_out);
@@ -159,16 +204,10 @@ static void process_queue(struct backend *b, unsigned idx)
       }
       if (r <= 0)
          break;
-      struct pv_vgpu_fence_wait wait = {0};
-      uint32_t len = idx == CTRL_Q
-                        ? pv_vgpu_process_ctrl(b->dev, in, n_in, out, n_out, &wait)
-                        : pv_vgpu_process_cursor(b->dev, in, n_in, out, n_out);
-      if (wait.pending && b->npending < MAX_PENDING) {
-         b->pending[b->npending++] = (struct pending){head, len, wait};
-         continue;
+      if (!handle_chain(b, idx, head, in, n_in, out, n_out, &pushed)) {
+         b->ctrl_stalled = true;
+         break;
       }
-      pv_vring_push(vq, head, len);
-      pushed = true;
    }
    if (pushed)
       pv_vring_notify(vq);
@@ -181,11 +220,18 @@ static void drain_eventfd(int fd)
    (void)r;
 }
 
+/* Renderer threads report retired fences here. A later fence of a ring
+ * covers the earlier ones, so one entry per (ctx, ring) is enough: the
+ * queue stays bounded and a report is never dropped for want of memory
+ * once a ring has an entry. */
 static void fence_retired_cb(void *data, uint32_t ctx_id, uint32_t ring_idx, uint64_t fence_id)
 {
    struct fence_queue *q = data;
    pthread_mutex_lock(&q->lock);
-   if (q->n == q->cap) {
+   size_t i = 0;
+   while (i < q->n && (q->items[i].ctx_id != ctx_id || q->items[i].ring_idx != ring_idx))
+      i++;
+   if (i == q->n && q->n == q->cap) {
       size_t cap = q->cap ? q->cap * 2 : 64;
       struct retired *p = realloc(q->items, cap * sizeof(*p));
       if (p) {
@@ -193,8 +239,15 @@ static void fence_retired_cb(void *data, uint32_t ctx_id, uint32_t ring_idx, uin
          q->cap = cap;
       }
    }
-   if (q->n < q->cap)
+   if (i < q->n) {
+      if (fence_id > q->items[i].fence_id)
+         q->items[i].fence_id = fence_id;
+   } else if (q->n < q->cap) {
       q->items[q->n++] = (struct retired){ctx_id, ring_idx, fence_id};
+   } else {
+      pv_error(TAG, "ctx %u ring %u: fence %llu lost (out of memory)", ctx_id, ring_idx,
+               (unsigned long long)fence_id);
+   }
    pthread_mutex_unlock(&q->lock);
    uint64_t one = 1;
    ssize_t r = write(q->efd, &one, sizeof(one));
@@ -216,23 +269,52 @@ static void complete_fences(struct backend *b)
       (void)r;
    }
    pthread_mutex_unlock(&b->fq.lock);
-   bool pushed = false;
-   for (size_t i = 0; i < n; i++) {
-      for (size_t j = 0; j < b->npending;) {
-         struct pending *p = &b->pending[j];
-         if (p->wait.ctx_id == items[i].ctx_id && p->wait.ring_idx == items[i].ring_idx &&
-             p->wait.fence_id <= items[i].fence_id) {
-            pv_vring_push(&b->vu.vq[CTRL_Q], p->head, p->len);
-            pushed = true;
-            memmove(p, p + 1, (b->npending - j - 1) * sizeof(*p));
-            b->npending--;
-         } else {
-            j++;
-         }
-      }
-   }
-   if (pushed)
+   for (size_t i = 0; i < n; i++)
+      pv_vgpu_fence_retired(b->dev, items[i].ctx_id, items[i].ring_idx, items[i].fence_id);
+   if (b->ctrl_pushed) {
+      b->ctrl_pushed = false;
       pv_vring_notify(&b->vu.vq[CTRL_Q]);
+   }
+   if (b->ctrl_stalled) {
+      b->ctrl_stalled = false;
+      process_queue(b, CTRL_Q);
+   }
+}
+
+/* Fences a renderer thread reported for contexts that no longer exist
+ * must not complete requests of a new guest's contexts with the same id. */
+static void forget_fences(struct backend *b)
+{
+   pthread_mutex_lock(&b->fq.lock);
+   b->fq.n = 0;
+   pthread_mutex_unlock(&b->fq.lock);
+   drain_eventfd(b->fq.efd);
+}
+
+/* ---- host-visible region through the vhost-user backend channel ------- */
+
+static int hostmem_map(void *data, uint64_t offset, int fd, uint64_t len)
+{
+   struct backend *b = data;
+   if (!b->connected)
+      return -ENOTCONN;
+   int err = pv_vu_shmem_map(&b->vu, SHM_ID_HOST_VISIBLE, 0, offset, len,
+                             PV_VU_MMAP_R | PV_VU_MMAP_W, fd);
+   if (err < 0)
+      pv_warn(TAG, "SHMEM_MAP offset 0x%llx len 0x%llx: %s", (unsigned long long)offset,
+              (unsigned long long)len, err == -EIO ? "refused by the frontend" : strerror(-err));
+   return err;
+}
+
+static void hostmem_unmap(void *data, uint64_t offset, uint64_t len)
+{
+   struct backend *b = data;
+   if (!b->connected || b->frontend_unmaps)
+      return; /* the frontend removes (or has removed) its mappings itself */
+   int err = pv_vu_shmem_unmap(&b->vu, SHM_ID_HOST_VISIBLE, offset, len);
+   if (err < 0)
+      pv_warn(TAG, "SHMEM_UNMAP offset 0x%llx len 0x%llx: %s", (unsigned long long)offset,
+              (unsigned long long)len, err == -EIO ? "refused by the frontend" : strerror(-err));
 }
 
 /* ---- vhost-user device ops -------------------------------------------- */
@@ -291,8 +373,12 @@ static void op_queue_stopped(void *data, unsigned idx)
    if (idx != CTRL_Q)
       return;
    /* The driver is gone (reset, reboot, shutdown): its resources go too. */
-   b->npending = 0;
+   b->frontend_unmaps = true;
    pv_vgpu_reset(b->dev);
+   b->frontend_unmaps = false;
+   forget_fences(b);
+   b->ctrl_stalled = false;
+   b->ctrl_pushed = false;
 }
 
 /* ---- main loop ---------------------------------------------------------- */
@@ -315,6 +401,29 @@ static int listen_on(const char *path)
    return fd;
 }
 
+static void connect_frontend(struct backend *b, int fd, const struct pv_vu_device_ops *ops)
+{
+   pv_vu_init(&b->vu, fd, ops);
+   if (b->hostmem_size)
+      pv_vu_offer_shmem(&b->vu);
+   b->connected = true;
+}
+
+/* The frontend (QEMU) is gone, maybe mid-stream (guest killed): everything
+ * of that guest goes (contexts, mappings, held requests, the display
+ * channel, ring state) and the next connection starts from a clean device. */
+static void disconnect_frontend(struct backend *b)
+{
+   pv_vu_fini(&b->vu); /* first: the reset's unmaps have no frontend to ask */
+   b->connected = false;
+   pv_vug_fini(&b->vug);
+   pv_vug_init(&b->vug);
+   pv_vgpu_reset(b->dev);
+   forget_fences(b);
+   b->ctrl_stalled = b->ctrl_pushed = false;
+   memset(b->reported_broken, 0, sizeof(b->reported_broken));
+}
+
 static int run(struct backend *b, int listen_fd, int conn_fd, int sig_fd)
 {
    const struct pv_vu_device_ops ops = {
@@ -322,10 +431,8 @@ static int run(struct backend *b, int listen_fd, int conn_fd, int sig_fd)
       .set_config = op_set_config, .extra_msg = op_extra_msg,
       .queue_started = op_queue_started, .queue_stopped = op_queue_stopped,
    };
-   if (conn_fd >= 0) {
-      pv_vu_init(&b->vu, conn_fd, &ops);
-      b->connected = true;
-   }
+   if (conn_fd >= 0)
+      connect_frontend(b, conn_fd, &ops);
    for (;;) {
       struct pollfd p[8];
       int n = 0, i_sig = n++, i_fence = n++, i_vu = -1, i_gpu = -1, i_q[PV_VU_MAX_QUEUES] = {-1, -1};
@@ -378,23 +485,57 @@ static int run(struct backend *b, int listen_fd, int conn_fd, int sig_fd)
          if (!b->connected) {
             int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
             if (fd >= 0) {
-               pv_vu_init(&b->vu, fd, &ops);
-               b->connected = true;
+               connect_frontend(b, fd, &ops);
                pv_info(TAG, "frontend connected");
             }
          } else if (pv_vu_handle_msg(&b->vu) < 0) {
             pv_info(TAG, "frontend disconnected");
-            return 0;
+            disconnect_frontend(b);
+            if (listen_fd < 0)
+               return 0; /* --fd: nothing to accept */
          }
       }
    }
 }
 
-static void usage(void)
+static void usage(FILE *f)
 {
-   fprintf(stderr, "usage: pv-vhost-user-gpu (--socket-path PATH | --fd N) [--width W] "
-                   "[--height H] [--png FILE]\n"
-                   "       pv-vhost-user-gpu --print-capabilities\n");
+   fprintf(f,
+           "usage: pv-vhost-user-gpu (--socket-path PATH | --fd N) [--width W] [--height H]\n"
+           "                         [--png FILE] [--hostmem SIZE]\n"
+           "       pv-vhost-user-gpu --print-capabilities\n"
+           "\n"
+           "PearVisor's virtio-gpu device for QEMU's -device vhost-user-gpu-pci.\n"
+           "  --socket-path PATH  listen on PATH; after a frontend disconnects (guest\n"
+           "                      killed or shut down) its state is freed and the\n"
+           "                      next connection is accepted\n"
+           "  --fd N              serve the already connected socket N; exit when it closes\n"
+           "  --width W --height H  preferred display mode (default 1024x768)\n"
+           "  --png FILE          SIGUSR1 writes scanout 0 to FILE\n"
+           "  --hostmem SIZE      size of the device's host-visible region (K/M/G suffix);\n"
+           "                      must equal QEMU's hostmem= property. Offers the\n"
+           "                      SHMEM vhost-user protocol feature, so HOST3D blobs are\n"
+           "                      mapped into the guest (needed by venus). Default: none\n"
+           "  --print-capabilities  JSON for QEMU's vhost-user device discovery\n"
+           "SIGTERM/SIGINT stop the backend.\n");
+}
+
+/* "256M", "8G", "4096": bytes, a multiple of the page size; 0 when bad. */
+static uint64_t parse_size(const char *s)
+{
+   char *end;
+   errno = 0;
+   unsigned long long v = strtoull(s, &end, 0);
+   unsigned shift = 0;
+   switch (*end) {
+   case 'k': case 'K': shift = 10; end++; break;
+   case 'm': case 'M': shift = 20; end++; break;
+   case 'g': case 'G': shift = 30; end++; break;
+   default: break;
+   }
+   if (errno || *end || s[0] == '-' || v == 0 || v > (UINT64_MAX >> shift) || ((v << shift) & 4095))
+      return 0;
+   return (uint64_t)v << shift;
 }
 
 int main(int argc, char **argv)
@@ -403,7 +544,8 @@ int main(int argc, char **argv)
       {"socket-path", required_argument, NULL, 's'}, {"fd", required_argument, NULL, 'f'},
       {"width", required_argument, NULL, 'w'},       {"height", required_argument, NULL, 'h'},
       {"png", required_argument, NULL, 'p'},         {"print-capabilities", no_argument, NULL, 'c'},
-      {"help", no_argument, NULL, '?'},              {NULL, 0, NULL, 0},
+      {"hostmem", required_argument, NULL, 'm'},     {"help", no_argument, NULL, 'H'},
+      {NULL, 0, NULL, 0},
    };
    const char *sock_path = NULL;
    int conn_fd = -1;
@@ -419,15 +561,24 @@ int main(int argc, char **argv)
       case 'w': cfg.width = (uint32_t)strtoul(optarg, NULL, 0); break;
       case 'h': cfg.height = (uint32_t)strtoul(optarg, NULL, 0); break;
       case 'p': b->png_path = optarg; break;
+      case 'm':
+         b->hostmem_size = parse_size(optarg);
+         if (!b->hostmem_size) {
+            fprintf(stderr, "pv-vhost-user-gpu: bad --hostmem size '%s'\n", optarg);
+            free(b);
+            return 2;
+         }
+         break;
+      case 'H': usage(stdout); free(b); return 0;
       case 'c':
          printf("{\n  \"type\": \"gpu\",\n  \"features\": []\n}\n");
          free(b);
          return 0;
-      default: usage(); free(b); return 2;
+      default: usage(stderr); free(b); return 2;
       }
    }
    if (!sock_path == (conn_fd < 0)) {
-      usage();
+      usage(stderr);
       free(b);
       return 2;
    }
@@ -443,6 +594,12 @@ int main(int argc, char **argv)
 
    pthread_mutex_init(&b->fq.lock, NULL);
    b->fq.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+   /* Room for every (ctx, ring) the renderer allows (64 x 64), so reporting
+    * a fence does not allocate in practice. */
+   b->fq.cap = 64 * 64;
+   b->fq.items = calloc(b->fq.cap, sizeof(*b->fq.items));
+   if (!b->fq.items)
+      b->fq.cap = 0;
    pv_vug_init(&b->vug);
    int ret = 1;
    int listen_fd = -1;
@@ -462,6 +619,10 @@ int main(int argc, char **argv)
    cfg.translate_data = &b->vu.mem;
    cfg.display = (struct pv_vgpu_display){.data = b, .scanout = disp_scanout,
                                           .update = disp_update, .cursor = disp_cursor};
+   cfg.completion = (struct pv_vgpu_completion){.data = b, .complete = ctrl_complete};
+   if (b->hostmem_size)
+      cfg.hostmem = (struct pv_vgpu_hostmem){.data = b, .size = b->hostmem_size,
+                                             .map = hostmem_map, .unmap = hostmem_unmap};
    b->num_scanouts = cfg.num_scanouts;
    int err = pv_vgpu_create(&cfg, &b->dev);
    if (err < 0) {

@@ -2,6 +2,7 @@
  * Unit tests of the device model's renderer routing (vgpu_3d.c) against a
  * fake renderer: capsets, contexts, SUBMIT_3D, fences, host blobs, mapping.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "fake_renderer.h"
 #include "test_check.h"
 #include "vgpu.h"
+#include "vgpu_internal.h" /* held_realloc, to make growing fail */
 
 #define GUEST_BASE 0x100000ull
 #define GUEST_SIZE (1u << 20)
@@ -17,6 +19,8 @@
 static uint8_t guest[GUEST_SIZE];
 static int maps, unmaps, updates;
 static uint32_t last_px;
+static uint64_t last_map_off, last_map_len, last_unmap_off, last_unmap_len;
+static int map_fails; /* the transport refuses this many maps */
 
 static uint64_t translate(void *data, uint64_t gpa, uint64_t len, void **host)
 {
@@ -29,13 +33,21 @@ static uint64_t translate(void *data, uint64_t gpa, uint64_t len, void **host)
 
 static int hm_map(void *data, uint64_t off, int fd, uint64_t len)
 {
+   if (map_fails) {
+      map_fails--;
+      return -5;
+   }
    maps++;
+   last_map_off = off;
+   last_map_len = len;
    return fd >= 0 ? 0 : -1;
 }
 
 static void hm_unmap(void *data, uint64_t off, uint64_t len)
 {
    unmaps++;
+   last_unmap_off = off;
+   last_unmap_len = len;
 }
 
 static void on_update(void *data, uint32_t id, uint32_t x, uint32_t y, uint32_t w, uint32_t h,
@@ -222,6 +234,217 @@ static void test_blobs(void)
    CHECK(ctrl(&d, sizeof(d)) == VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID);
 }
 
+/* RESOURCE_MAP_BLOB / UNMAP_BLOB checks: each guest mistake fails only that
+ * command with its error; the transport sees only good requests. */
+static void test_hostmem(void)
+{
+   CHECK(ctx_create(2, PV_CAPSET_VENUS, 6) == VIRTIO_GPU_RESP_OK_NODATA);
+   const uint32_t M = VIRTIO_GPU_BLOB_FLAG_USE_MAPPABLE;
+   CHECK(blob(2, 20, VIRTIO_GPU_BLOB_MEM_HOST3D, M, 5000, 0) == VIRTIO_GPU_RESP_OK_NODATA);
+   CHECK(blob(2, 21, VIRTIO_GPU_BLOB_MEM_HOST3D, M, 4096, 0) == VIRTIO_GPU_RESP_OK_NODATA);
+   CHECK(blob(0, 22, VIRTIO_GPU_BLOB_MEM_GUEST, M, 4096, 1) == VIRTIO_GPU_RESP_OK_NODATA);
+   int m0 = maps, u0 = unmaps;
+
+   /* The length is the blob size rounded up to pages. */
+   CHECK(map(20, 0x10000) == VIRTIO_GPU_RESP_OK_MAP_INFO);
+   CHECK(maps == m0 + 1 && last_map_off == 0x10000 && last_map_len == 8192);
+   /* Overlaps with it, at its start, inside, and ending inside it. */
+   CHECK(map(21, 0x10000) == VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);
+   CHECK(map(21, 0x11000) == VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);
+   CHECK(map(21, 0xf000) == VIRTIO_GPU_RESP_OK_MAP_INFO); /* just below: fine */
+   CHECK(res_cmd(VIRTIO_GPU_CMD_RESOURCE_UNMAP_BLOB, 21) == VIRTIO_GPU_RESP_OK_NODATA);
+   CHECK(last_unmap_off == 0xf000 && last_unmap_len == 4096);
+   CHECK(map(21, 0x12000) == VIRTIO_GPU_RESP_OK_MAP_INFO); /* just above: fine */
+   CHECK(res_cmd(VIRTIO_GPU_CMD_RESOURCE_UNMAP_BLOB, 21) == VIRTIO_GPU_RESP_OK_NODATA);
+   /* The last page of the region, and one past it. */
+   CHECK(map(21, HOSTMEM_SIZE - 4096) == VIRTIO_GPU_RESP_OK_MAP_INFO);
+   CHECK(res_cmd(VIRTIO_GPU_CMD_RESOURCE_UNMAP_BLOB, 21) == VIRTIO_GPU_RESP_OK_NODATA);
+   CHECK(map(21, HOSTMEM_SIZE) == VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);
+   CHECK(map(20, HOSTMEM_SIZE - 4096) == VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER); /* mapped */
+   /* Guest blobs and 2D resources are not mappable. */
+   CHECK(map(22, 0x40000) == VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);
+   struct virtio_gpu_resource_create_2d c2 = {.hdr.type = VIRTIO_GPU_CMD_RESOURCE_CREATE_2D,
+                                              .resource_id = 23, .format = 1, .width = 4,
+                                              .height = 4};
+   CHECK(ctrl(&c2, sizeof(c2)) == VIRTIO_GPU_RESP_OK_NODATA);
+   CHECK(map(23, 0x40000) == VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID);
+   CHECK(res_cmd(VIRTIO_GPU_CMD_RESOURCE_UNMAP_BLOB, 23) == VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID);
+   CHECK(res_cmd(VIRTIO_GPU_CMD_RESOURCE_UNMAP_BLOB, 77) == VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID);
+   CHECK(res_cmd(VIRTIO_GPU_CMD_RESOURCE_UNMAP_BLOB, 22) == VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);
+   /* The transport failing the map fails the command; nothing is mapped. */
+   map_fails = 1;
+   CHECK(map(21, 0x40000) == VIRTIO_GPU_RESP_ERR_UNSPEC);
+   CHECK(res_cmd(VIRTIO_GPU_CMD_RESOURCE_UNMAP_BLOB, 21) == VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);
+   CHECK(map(21, 0x40000) == VIRTIO_GPU_RESP_OK_MAP_INFO);
+   /* A short request. */
+   struct virtio_gpu_resource_map_blob sh = {.hdr.type = VIRTIO_GPU_CMD_RESOURCE_MAP_BLOB};
+   CHECK(ctrl(&sh, sizeof(sh) - 8) == VIRTIO_GPU_RESP_ERR_UNSPEC);
+
+   /* Resetting the device (driver gone) unmaps what is mapped first. */
+   int u1 = unmaps;
+   pv_vgpu_reset(dev);
+   CHECK(unmaps == u1 + 2);
+   CHECK(maps == m0 + 5 && unmaps == u0 + 5);
+}
+
+/* RESOURCE_ASSIGN_UUID: stable per resource, distinct between resources. */
+static void test_uuid(void)
+{
+   CHECK(pv_vgpu_features(dev) & (1ull << VIRTIO_GPU_F_RESOURCE_UUID));
+   struct virtio_gpu_resource_create_2d c2 = {.hdr.type = VIRTIO_GPU_CMD_RESOURCE_CREATE_2D,
+                                              .resource_id = 30, .format = 1, .width = 4,
+                                              .height = 4};
+   CHECK(ctrl(&c2, sizeof(c2)) == VIRTIO_GPU_RESP_OK_NODATA);
+   c2.resource_id = 31;
+   CHECK(ctrl(&c2, sizeof(c2)) == VIRTIO_GPU_RESP_OK_NODATA);
+   struct virtio_gpu_resource_assign_uuid a = {.hdr.type = VIRTIO_GPU_CMD_RESOURCE_ASSIGN_UUID,
+                                               .resource_id = 30};
+   uint8_t u30[16], u31[16];
+   CHECK(ctrl(&a, sizeof(a)) == VIRTIO_GPU_RESP_OK_RESOURCE_UUID);
+   memcpy(u30, ((struct virtio_gpu_resp_resource_uuid *)resp)->uuid, 16);
+   CHECK((u30[6] >> 4) == 8 && (u30[8] & 0xc0) == 0x80); /* version 8, RFC 4122 variant */
+   CHECK(ctrl(&a, sizeof(a)) == VIRTIO_GPU_RESP_OK_RESOURCE_UUID);
+   CHECK(memcmp(u30, ((struct virtio_gpu_resp_resource_uuid *)resp)->uuid, 16) == 0);
+   a.resource_id = 31;
+   CHECK(ctrl(&a, sizeof(a)) == VIRTIO_GPU_RESP_OK_RESOURCE_UUID);
+   memcpy(u31, ((struct virtio_gpu_resp_resource_uuid *)resp)->uuid, 16);
+   CHECK(memcmp(u30, u31, 16) != 0);
+   /* Re-created under the same id: a new uuid. */
+   CHECK(res_cmd(VIRTIO_GPU_CMD_RESOURCE_UNREF, 31) == VIRTIO_GPU_RESP_OK_NODATA);
+   CHECK(ctrl(&c2, sizeof(c2)) == VIRTIO_GPU_RESP_OK_NODATA);
+   CHECK(ctrl(&a, sizeof(a)) == VIRTIO_GPU_RESP_OK_RESOURCE_UUID);
+   CHECK(memcmp(u31, ((struct virtio_gpu_resp_resource_uuid *)resp)->uuid, 16) != 0);
+   a.resource_id = 99;
+   CHECK(ctrl(&a, sizeof(a)) == VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID);
+   CHECK(ctrl(&a, sizeof(a) - 4) == VIRTIO_GPU_RESP_ERR_UNSPEC);
+}
+
+/* ---- fence ownership: held requests ---------------------------------- */
+
+static uint64_t done[64];
+static unsigned ndone;
+
+static void on_complete(void *data, uint64_t token, uint32_t len)
+{
+   if (ndone < 64)
+      done[ndone++] = token;
+   CHECK(len == sizeof(struct virtio_gpu_ctrl_hdr));
+}
+
+static void *no_realloc(void *p, size_t size)
+{
+   (void)p;
+   (void)size;
+   return NULL;
+}
+
+/* A fenced, empty SUBMIT_3D on (ctx, ring) through pv_vgpu_submit_ctrl. */
+static int submit_fenced(struct pv_vgpu *d, uint64_t token, uint32_t ctx, uint32_t ring,
+                         uint64_t fence)
+{
+   struct virtio_gpu_cmd_submit c = {
+      .hdr = {.type = VIRTIO_GPU_CMD_SUBMIT_3D, .ctx_id = ctx, .fence_id = fence,
+              .flags = VIRTIO_GPU_FLAG_FENCE | VIRTIO_GPU_FLAG_INFO_RING_IDX,
+              .ring_idx = (uint8_t)ring}};
+   struct iovec in = {&c, sizeof(c)}, out = {resp, sizeof(resp)};
+   uint32_t len = 0;
+   return pv_vgpu_submit_ctrl(d, token, &in, 1, &out, 1, &len);
+}
+
+static void test_held(void)
+{
+   struct pv_vgpu_config cfg = {.translate = translate, .renderer = rend, .max_held = 3,
+                                .completion = {.complete = on_complete}};
+   struct pv_vgpu *d;
+   CHECK(pv_vgpu_create(&cfg, &d) == 0);
+   struct pv_vgpu *saved = dev;
+   dev = d; /* ctrl() and ctx_create() drive this device */
+   CHECK(ctx_create(4, PV_CAPSET_VENUS, 6) == VIRTIO_GPU_RESP_OK_NODATA);
+   CHECK(ctx_create(5, PV_CAPSET_VENUS, 6) == VIRTIO_GPU_RESP_OK_NODATA);
+
+   /* Unfenced commands are answered at once and need no room. */
+   struct virtio_gpu_ctrl_hdr gdi = {.type = VIRTIO_GPU_CMD_GET_DISPLAY_INFO};
+   struct iovec in = {&gdi, sizeof(gdi)}, out = {resp, sizeof(resp)};
+   uint32_t len = 0;
+   CHECK(pv_vgpu_submit_ctrl(d, 100, &in, 1, &out, 1, &len) == 1 && len > 24);
+
+   /* The table fills: three held, the fourth is refused untouched. */
+   int submits = rend->submits;
+   CHECK(submit_fenced(d, 1, 4, 0, 10) == 0);
+   CHECK(submit_fenced(d, 2, 4, 0, 11) == 0);
+   CHECK(submit_fenced(d, 3, 5, 1, 7) == 0);
+   CHECK(pv_vgpu_held_count(d) == 3 && !pv_vgpu_ctrl_ready(d));
+   CHECK(submit_fenced(d, 4, 4, 0, 12) == -EBUSY);
+   CHECK(rend->submits == submits + 3); /* the refused one never ran */
+   CHECK(ndone == 0);
+
+   /* Fences of another ring or context release nothing of ring (4, 0). */
+   pv_vgpu_fence_retired(d, 4, 1, 100);
+   pv_vgpu_fence_retired(d, 9, 0, 100);
+   CHECK(ndone == 0);
+   /* Fence 10 releases exactly token 1; then room for one more. */
+   pv_vgpu_fence_retired(d, 4, 0, 10);
+   CHECK(ndone == 1 && done[0] == 1 && pv_vgpu_ctrl_ready(d));
+   CHECK(submit_fenced(d, 4, 4, 0, 12) == 0);
+   /* Fence 12 retires every earlier fence of the ring: 11, then 12. */
+   pv_vgpu_fence_retired(d, 4, 0, 12);
+   CHECK(ndone == 3 && done[1] == 2 && done[2] == 4);
+   pv_vgpu_fence_retired(d, 5, 1, 7);
+   CHECK(ndone == 4 && done[3] == 3 && pv_vgpu_held_count(d) == 0);
+
+   /* In order per ring: a later request with a smaller fence id waits for
+    * the earlier one. */
+   ndone = 0;
+   CHECK(submit_fenced(d, 20, 4, 2, 50) == 0);
+   CHECK(submit_fenced(d, 21, 4, 2, 40) == 0);
+   pv_vgpu_fence_retired(d, 4, 2, 40);
+   CHECK(ndone == 0);
+   pv_vgpu_fence_retired(d, 4, 2, 50);
+   CHECK(ndone == 2 && done[0] == 20 && done[1] == 21);
+
+   /* Growing fails: the device refuses new requests instead of losing one,
+    * and takes them again once growing works. A device with room for more
+    * than the initial table. */
+   pv_vgpu_destroy(d);
+   cfg.max_held = 1000;
+   CHECK(pv_vgpu_create(&cfg, &d) == 0);
+   dev = d;
+   CHECK(ctx_create(4, PV_CAPSET_VENUS, 6) == VIRTIO_GPU_RESP_OK_NODATA);
+   d->held_realloc = no_realloc;
+   CHECK(!pv_vgpu_ctrl_ready(d));
+   CHECK(submit_fenced(d, 1, 4, 0, 1) == -EBUSY);
+   d->held_realloc = realloc;
+   uint32_t n = 64; /* the first table */
+   for (uint32_t i = 0; i < n; i++)
+      CHECK(submit_fenced(d, 1000 + i, 4, 0, 1000 + i) == 0);
+   CHECK(d->held_cap == n);
+   d->held_realloc = no_realloc;
+   CHECK(!pv_vgpu_ctrl_ready(d) && submit_fenced(d, 5000, 4, 0, 5000) == -EBUSY);
+   CHECK(pv_vgpu_held_count(d) == n);
+   ndone = 0;
+   pv_vgpu_fence_retired(d, 4, 0, 1000); /* one slot frees */
+   CHECK(ndone == 1 && done[0] == 1000 && pv_vgpu_ctrl_ready(d));
+   d->held_realloc = realloc;
+   CHECK(submit_fenced(d, 5000, 4, 0, 5000) == 0);
+   CHECK(pv_vgpu_ctrl_ready(d) && d->held_cap > n); /* grew */
+
+   /* Destroying the context completes what it still holds, in order. */
+   ndone = 0;
+   struct virtio_gpu_ctx_destroy cd = {.hdr = {.type = VIRTIO_GPU_CMD_CTX_DESTROY, .ctx_id = 4}};
+   CHECK(ctrl(&cd, sizeof(cd)) == VIRTIO_GPU_RESP_OK_NODATA);
+   CHECK(pv_vgpu_held_count(d) == 0 && ndone == 64 && done[0] == 1001);
+   /* A reset forgets held requests without completing them. */
+   CHECK(ctx_create(6, PV_CAPSET_VENUS, 6) == VIRTIO_GPU_RESP_OK_NODATA);
+   ndone = 0;
+   CHECK(submit_fenced(d, 7, 6, 0, 1) == 0);
+   pv_vgpu_reset(d);
+   CHECK(pv_vgpu_held_count(d) == 0 && ndone == 0);
+   pv_vgpu_fence_retired(d, 6, 0, 1);
+   CHECK(ndone == 0);
+   pv_vgpu_destroy(d);
+   dev = saved;
+}
+
 int main(void)
 {
    struct pv_renderer_callbacks cbs = {0};
@@ -238,8 +461,11 @@ int main(void)
    test_capsets();
    test_contexts_and_submit();
    test_blobs();
+   test_hostmem();
+   CHECK(rend->unrefs == 6); /* 10 by UNREF; 11, 13, 20, 21, 22 by the reset */
+   test_uuid();
+   test_held();
    pv_vgpu_destroy(dev);
-   CHECK(rend->unrefs == 3); /* blobs 11 and 13 dropped by destroy */
    pv_renderer_destroy(rend);
    return test_report("vgpu_3d");
 }

@@ -688,6 +688,38 @@ static uint32_t cmd_resource_create_blob(struct pv_vgpu *dev, struct vgpu_req *r
    return ret;
 }
 
+/* RESOURCE_ASSIGN_UUID: a resource's uuid is made on first request and
+ * kept for its lifetime, so every guest driver sharing it sees the same
+ * one. Unique within the device: a sequence number and the resource id,
+ * formatted as an RFC 4122 version 8 (custom) uuid. */
+static uint32_t cmd_resource_assign_uuid(struct pv_vgpu *dev, struct vgpu_req *req)
+{
+   struct virtio_gpu_resource_assign_uuid c;
+   if (!req_get(req, &c, sizeof(c)))
+      return VIRTIO_GPU_RESP_ERR_UNSPEC;
+   struct vgpu_res *res = vgpu_res_find(dev, c.resource_id);
+   if (!res) {
+      pv_warn(TAG, "RESOURCE_ASSIGN_UUID res %u: no such resource", c.resource_id);
+      return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
+   }
+   if (!res->has_uuid) {
+      uint64_t seq = ++dev->uuid_seq;
+      memcpy(res->uuid, &res->id, 4);
+      memcpy(res->uuid + 4, "PV", 2);
+      res->uuid[6] = 0x80; /* version 8 */
+      res->uuid[7] = 0;
+      res->uuid[8] = 0x80; /* RFC 4122 variant */
+      memcpy(res->uuid + 9, &seq, 7);
+      res->has_uuid = true;
+   }
+   struct virtio_gpu_resp_resource_uuid *r =
+      vgpu_resp_alloc(req, VIRTIO_GPU_RESP_OK_RESOURCE_UUID, sizeof(*r));
+   if (!r)
+      return VIRTIO_GPU_RESP_ERR_UNSPEC;
+   memcpy(r->uuid, res->uuid, sizeof(r->uuid));
+   return VIRTIO_GPU_RESP_OK_RESOURCE_UUID;
+}
+
 /* ---- cursor ----------------------------------------------------------- */
 
 static uint32_t cmd_cursor(struct pv_vgpu *dev, struct vgpu_req *req)
@@ -739,6 +771,7 @@ static uint32_t dispatch_ctrl(struct pv_vgpu *dev, struct vgpu_req *req)
    case VIRTIO_GPU_CMD_RESOURCE_DETACH_BACKING: return cmd_detach_backing(dev, req);
    case VIRTIO_GPU_CMD_RESOURCE_CREATE_BLOB: return cmd_resource_create_blob(dev, req);
    case VIRTIO_GPU_CMD_SET_SCANOUT_BLOB: return cmd_set_scanout_blob(dev, req);
+   case VIRTIO_GPU_CMD_RESOURCE_ASSIGN_UUID: return cmd_resource_assign_uuid(dev, req);
    case VIRTIO_GPU_CMD_RESOURCE_MAP_BLOB: return vgpu_3d_map_blob(dev, req);
    case VIRTIO_GPU_CMD_RESOURCE_UNMAP_BLOB: return vgpu_3d_unmap_blob(dev, req);
    default: return vgpu_3d_command(dev, req);
@@ -818,6 +851,83 @@ uint32_t pv_vgpu_process_cursor(struct pv_vgpu *dev, const struct iovec *in, uns
    return process(dev, true, in, n_in, out, n_out, NULL);
 }
 
+/* ---- held requests (fence ownership) ----------------------------------- */
+
+#define HELD_INITIAL 64u
+
+bool pv_vgpu_ctrl_ready(struct pv_vgpu *dev)
+{
+   if (dev->nheld < dev->held_cap)
+      return true;
+   if (dev->held_cap >= dev->cfg.max_held)
+      return false; /* full: wait for a fence */
+   uint32_t cap = dev->held_cap ? dev->held_cap * 2 : HELD_INITIAL;
+   if (cap > dev->cfg.max_held)
+      cap = dev->cfg.max_held;
+   struct vgpu_held *p = dev->held_realloc(dev->held, (size_t)cap * sizeof(*p));
+   if (!p)
+      return false; /* try again once a fence frees a slot */
+   dev->held = p;
+   dev->held_cap = cap;
+   return true;
+}
+
+int pv_vgpu_submit_ctrl(struct pv_vgpu *dev, uint64_t token, const struct iovec *in,
+                        unsigned n_in, const struct iovec *out, unsigned n_out, uint32_t *len)
+{
+   /* Room first: once the command ran, its response must be kept. */
+   if (!pv_vgpu_ctrl_ready(dev))
+      return -EBUSY;
+   struct pv_vgpu_fence_wait wait;
+   *len = process(dev, false, in, n_in, out, n_out, &wait);
+   if (!wait.pending)
+      return 1;
+   dev->held[dev->nheld++] = (struct vgpu_held){.token = token, .len = *len,
+                                                .ctx_id = wait.ctx_id,
+                                                .ring_idx = wait.ring_idx,
+                                                .fence_id = wait.fence_id};
+   return 0;
+}
+
+/* Completes the held requests `release` picks, keeping the others in order. */
+static void held_complete(struct pv_vgpu *dev, uint32_t ctx_id, bool any_ring, uint32_t ring_idx,
+                          uint64_t fence_id)
+{
+   uint32_t kept = 0;
+   uint64_t blocked = 0; /* bit r: an earlier request of ring r is still held */
+   const struct pv_vgpu_completion *c = &dev->cfg.completion;
+   for (uint32_t i = 0; i < dev->nheld; i++) {
+      struct vgpu_held h = dev->held[i];
+      bool same = h.ctx_id == ctx_id && (any_ring || h.ring_idx == ring_idx);
+      uint64_t bit = 1ull << (h.ring_idx & 63);
+      if (same && !(blocked & bit) && (any_ring || h.fence_id <= fence_id)) {
+         if (c->complete)
+            c->complete(c->data, h.token, h.len);
+         continue;
+      }
+      if (same)
+         blocked |= bit; /* later ones of this ring wait behind it */
+      dev->held[kept++] = h;
+   }
+   dev->nheld = kept;
+}
+
+void pv_vgpu_fence_retired(struct pv_vgpu *dev, uint32_t ctx_id, uint32_t ring_idx,
+                           uint64_t fence_id)
+{
+   held_complete(dev, ctx_id, false, ring_idx, fence_id);
+}
+
+void vgpu_held_complete_ctx(struct pv_vgpu *dev, uint32_t ctx_id)
+{
+   held_complete(dev, ctx_id, true, 0, 0);
+}
+
+uint32_t pv_vgpu_held_count(const struct pv_vgpu *dev)
+{
+   return dev->nheld;
+}
+
 /* ---- lifetime --------------------------------------------------------- */
 
 int pv_vgpu_create(const struct pv_vgpu_config *cfg, struct pv_vgpu **out)
@@ -844,6 +954,9 @@ int pv_vgpu_create(const struct pv_vgpu_config *cfg, struct pv_vgpu **out)
       dev->cfg.max_host_memory = 256ull << 20;
    if (dev->cfg.max_resources == 0)
       dev->cfg.max_resources = 16384;
+   if (dev->cfg.max_held == 0)
+      dev->cfg.max_held = 4096;
+   dev->held_realloc = realloc;
    *out = dev;
    return 0;
 }
@@ -856,6 +969,7 @@ void pv_vgpu_reset(struct pv_vgpu *dev)
    for (uint32_t i = 0; i < dev->cfg.num_scanouts; i++)
       scanout_disable(dev, i);
    dev->events_read = 0;
+   dev->nheld = 0;
 }
 
 void pv_vgpu_destroy(struct pv_vgpu *dev)
@@ -865,6 +979,7 @@ void pv_vgpu_destroy(struct pv_vgpu *dev)
    pv_vgpu_reset(dev);
    free(dev->res);
    free(dev->ctx);
+   free(dev->held);
    free(dev->conv);
    free(dev);
 }
@@ -877,7 +992,8 @@ void pv_vgpu_set_translate(struct pv_vgpu *dev, pv_vgpu_translate_fn fn, void *d
 
 uint64_t pv_vgpu_features(const struct pv_vgpu *dev)
 {
-   uint64_t f = 1ull << VIRTIO_GPU_F_EDID | 1ull << VIRTIO_GPU_F_RESOURCE_BLOB;
+   uint64_t f = 1ull << VIRTIO_GPU_F_EDID | 1ull << VIRTIO_GPU_F_RESOURCE_BLOB |
+                1ull << VIRTIO_GPU_F_RESOURCE_UUID;
    if (vgpu_3d_available(dev))
       f |= 1ull << VIRTIO_GPU_F_VIRGL | 1ull << VIRTIO_GPU_F_CONTEXT_INIT;
    return f;

@@ -65,6 +65,13 @@ struct pv_vgpu_hostmem {
    void (*unmap)(void *data, uint64_t offset, uint64_t len);
 };
 
+/* Where held control requests go once their fence retires: the transport
+ * returns the chain it named `token` with `len` bytes written. */
+struct pv_vgpu_completion {
+   void *data;
+   void (*complete)(void *data, uint64_t token, uint32_t len);
+};
+
 struct pv_vgpu_config {
    uint32_t num_scanouts;      /* 1..16; 0 means 1 */
    uint32_t width, height;     /* preferred mode of every scanout; 0: 1024x768 */
@@ -75,11 +82,14 @@ struct pv_vgpu_config {
    struct pv_vgpu_display display;
    struct pv_vgpu_hostmem hostmem;
    struct pv_renderer *renderer; /* NULL: 2D only */
+   struct pv_vgpu_completion completion; /* for pv_vgpu_submit_ctrl */
+   uint32_t max_held;          /* held fenced requests at most; 0: 4096 */
 };
 
-/* A control request whose response must wait for a renderer fence: the
- * transport holds the descriptor until fence_retired(ctx_id, ring_idx, id)
- * (or a later fence of the same ring) is reported. */
+/* A control request whose response must wait for a renderer fence
+ * (ctx_id, ring_idx, fence_id). Reported by pv_vgpu_process_ctrl, the
+ * stateless path (tests, fuzzing); transports that hold descriptors use
+ * pv_vgpu_submit_ctrl, where the device keeps the wait itself. */
 struct pv_vgpu_fence_wait {
    bool pending;
    uint32_t ctx_id;
@@ -104,17 +114,50 @@ void pv_vgpu_set_config(struct pv_vgpu *dev, const struct virtio_gpu_config *cfg
 /* Handles one control-queue request. `in` is the device-readable part of
  * the chain, `out` the device-writable part. Returns the bytes written to
  * `out` (the used length; 0 when `out` cannot hold a response). `wait` (may
- * be NULL) reports a response that must wait for a fence. */
+ * be NULL) reports a response that must wait for a fence; the caller then
+ * owns that wait (pv_vgpu_submit_ctrl below does it for the caller). */
 uint32_t pv_vgpu_process_ctrl(struct pv_vgpu *dev, const struct iovec *in, unsigned n_in,
                               const struct iovec *out, unsigned n_out,
                               struct pv_vgpu_fence_wait *wait);
+
+/* Fence ownership. A transport that holds descriptors hands each control
+ * request in with pv_vgpu_submit_ctrl and a token of its own (e.g. the
+ * ring head). The device answers it at once, or, for a fenced command the
+ * renderer still works on, keeps the token until the transport reports the
+ * fence with pv_vgpu_fence_retired; held requests of one (ctx, ring) are
+ * completed in the order they came, each no earlier than its own fence.
+ * A held request is never dropped or answered early: when the device has
+ * no room to hold one more (max_held reached, or growing failed),
+ * pv_vgpu_ctrl_ready says so and the transport leaves requests in its queue
+ * until a retired fence frees room. */
+
+/* True when pv_vgpu_submit_ctrl can take a request now. */
+bool pv_vgpu_ctrl_ready(struct pv_vgpu *dev);
+
+/* Handles one control request. Returns 1 with *len set (answered now), 0
+ * when held (cfg.completion.complete reports it later), or -EBUSY without
+ * looking at the request when there is no room to hold it (the transport
+ * puts it back). */
+int pv_vgpu_submit_ctrl(struct pv_vgpu *dev, uint64_t token, const struct iovec *in,
+                        unsigned n_in, const struct iovec *out, unsigned n_out, uint32_t *len);
+
+/* The renderer retired fence_id on (ctx_id, ring_idx) (and every earlier
+ * one of that ring). Completes the held requests it releases, in order.
+ * Call on the device's thread. */
+void pv_vgpu_fence_retired(struct pv_vgpu *dev, uint32_t ctx_id, uint32_t ring_idx,
+                           uint64_t fence_id);
+
+/* Requests held for fences now. */
+uint32_t pv_vgpu_held_count(const struct pv_vgpu *dev);
 
 /* Handles one cursor-queue request (UPDATE_CURSOR / MOVE_CURSOR); same
  * contract as pv_vgpu_process_ctrl without fences. */
 uint32_t pv_vgpu_process_cursor(struct pv_vgpu *dev, const struct iovec *in, unsigned n_in,
                                 const struct iovec *out, unsigned n_out);
 
-/* Drops every resource, context and scanout (device reset). */
+/* Drops every resource (unmapping mapped blobs first), context, scanout and
+ * held request (device reset: the transport's queues are gone, so held
+ * requests are forgotten, not completed). */
 void pv_vgpu_reset(struct pv_vgpu *dev);
 
 /* Re-sends every enabled scanout's size and content to the display (after

@@ -132,6 +132,7 @@ static uint32_t cmd_ctx_destroy(struct pv_vgpu *dev, struct vgpu_req *req)
    if (!ctx)
       return VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID;
    pv_context_destroy(dev->cfg.renderer, ctx->id);
+   vgpu_held_complete_ctx(dev, ctx->id);
    *ctx = dev->ctx[--dev->nctx];
    return VIRTIO_GPU_RESP_OK_NODATA;
 }
@@ -254,11 +255,16 @@ uint32_t vgpu_3d_create_blob(struct pv_vgpu *dev, struct vgpu_req *req, struct v
    return VIRTIO_GPU_RESP_OK_NODATA;
 }
 
-void vgpu_3d_unref(struct pv_vgpu *dev, struct vgpu_res *res)
+static void hostmem_unmap(struct pv_vgpu *dev, struct vgpu_res *res)
 {
    if (res->mapped && dev->cfg.hostmem.unmap)
-      dev->cfg.hostmem.unmap(dev->cfg.hostmem.data, res->map_offset, res->blob_size);
+      dev->cfg.hostmem.unmap(dev->cfg.hostmem.data, res->map_offset, res->map_len);
    res->mapped = false;
+}
+
+void vgpu_3d_unref(struct pv_vgpu *dev, struct vgpu_res *res)
+{
+   hostmem_unmap(dev, res); /* the guest must not keep a window on freed memory */
    if (res->in_renderer)
       pv_resource_unref(dev->cfg.renderer, res->id);
    res->in_renderer = false;
@@ -272,35 +278,93 @@ const uint8_t *vgpu_3d_blob_ptr(struct pv_vgpu *dev, struct vgpu_res *res, uint6
    return ptr;
 }
 
+#define HOSTMEM_PAGE 4096ull /* guest and host page size on x86-64 */
+
+/* A mapped blob's range in the region overlapping [off, off + len). */
+static struct vgpu_res *mapping_overlap(struct pv_vgpu *dev, uint64_t off, uint64_t len)
+{
+   for (uint32_t i = 0; i < dev->nres; i++) {
+      struct vgpu_res *o = dev->res[i];
+      if (o->mapped && off < o->map_offset + o->map_len && o->map_offset < off + len)
+         return o;
+   }
+   return NULL;
+}
+
+/* Every check a guest's RESOURCE_MAP_BLOB must pass; 0 when it may be
+ * mapped, else the response (each rejection logged with its check). */
+static uint32_t map_check(struct pv_vgpu *dev, const struct virtio_gpu_resource_map_blob *c,
+                          struct vgpu_res *res, uint64_t *len)
+{
+   const struct pv_vgpu_hostmem *hm = &dev->cfg.hostmem;
+   uint32_t id = c->resource_id;
+   const char *why = NULL;
+   uint32_t ret = VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+   if (!res) {
+      why = "no such resource";
+      ret = VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
+   } else if (!res->blob) {
+      why = "not a blob";
+      ret = VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
+   } else if (!hm->size || !hm->map) {
+      why = "the device has no host-visible region";
+      ret = VIRTIO_GPU_RESP_ERR_UNSPEC;
+   } else if (!res->in_renderer || res->blob_mem == VIRTIO_GPU_BLOB_MEM_GUEST) {
+      why = "not a host blob";
+   } else if (!(res->blob_flags & VIRTIO_GPU_BLOB_FLAG_USE_MAPPABLE)) {
+      why = "blob created without USE_MAPPABLE";
+   } else if (res->mapped) {
+      why = "already mapped";
+   } else if (c->offset % HOSTMEM_PAGE) {
+      why = "offset not page-aligned";
+   } else if (res->blob_size > UINT64_MAX - HOSTMEM_PAGE) {
+      why = "blob size";
+   } else {
+      *len = (res->blob_size + HOSTMEM_PAGE - 1) & ~(HOSTMEM_PAGE - 1);
+      struct vgpu_res *o;
+      if (c->offset > hm->size || *len > hm->size - c->offset) {
+         why = "range outside the host-visible region";
+      } else if ((o = mapping_overlap(dev, c->offset, *len))) {
+         pv_warn(TAG, "RESOURCE_MAP_BLOB res %u: overlaps the mapping of res %u", id, o->id);
+         return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+      }
+   }
+   if (why)
+      pv_warn(TAG, "RESOURCE_MAP_BLOB res %u offset 0x%llx: %s", id,
+              (unsigned long long)c->offset, why);
+   return why ? ret : 0;
+}
+
 uint32_t vgpu_3d_map_blob(struct pv_vgpu *dev, struct vgpu_req *req)
 {
    struct virtio_gpu_resource_map_blob c;
    if (!req_get(req, &c, sizeof(c)))
       return VIRTIO_GPU_RESP_ERR_UNSPEC;
    struct vgpu_res *res = vgpu_res_find(dev, c.resource_id);
-   if (!res || !res->blob)
-      return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
+   uint64_t len = 0;
+   uint32_t bad = map_check(dev, &c, res, &len);
+   if (bad)
+      return bad;
    const struct pv_vgpu_hostmem *hm = &dev->cfg.hostmem;
-   if (!hm->size || !hm->map || !res->in_renderer)
-      return VIRTIO_GPU_RESP_ERR_UNSPEC;
-   uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
-   if (!(res->blob_flags & VIRTIO_GPU_BLOB_FLAG_USE_MAPPABLE) || res->mapped ||
-       c.offset % page || c.offset > hm->size || res->blob_size > hm->size - c.offset)
-      return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
    int fd;
    uint32_t map_info;
    int err = pv_resource_export_fd(dev->cfg.renderer, res->id, &fd, &map_info);
-   if (err < 0)
+   if (err < 0) {
+      pv_warn(TAG, "RESOURCE_MAP_BLOB res %u: renderer cannot export it (%d)", res->id, err);
       return errno_to_resp(err);
-   err = hm->map(hm->data, c.offset, fd, res->blob_size);
+   }
+   err = hm->map(hm->data, c.offset, fd, len);
    close(fd);
-   if (err < 0)
-      return errno_to_resp(err);
+   if (err < 0) {
+      pv_warn(TAG, "RESOURCE_MAP_BLOB res %u: the transport could not map it (%d)", res->id, err);
+      return VIRTIO_GPU_RESP_ERR_UNSPEC;
+   }
    res->mapped = true;
    res->map_offset = c.offset;
+   res->map_len = len;
    struct virtio_gpu_resp_map_info *r = vgpu_resp_alloc(req, VIRTIO_GPU_RESP_OK_MAP_INFO, sizeof(*r));
    if (!r)
-      return VIRTIO_GPU_RESP_ERR_UNSPEC;
+      return VIRTIO_GPU_RESP_ERR_UNSPEC; /* stays mapped: the guest may unmap it */
    r->map_info = map_info & VIRTIO_GPU_MAP_CACHE_MASK;
    return VIRTIO_GPU_RESP_OK_MAP_INFO;
 }
@@ -311,15 +375,22 @@ uint32_t vgpu_3d_unmap_blob(struct pv_vgpu *dev, struct vgpu_req *req)
    if (!req_get(req, &c, sizeof(c)))
       return VIRTIO_GPU_RESP_ERR_UNSPEC;
    struct vgpu_res *res = vgpu_res_find(dev, c.resource_id);
-   if (!res || !res->blob)
-      return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
-   if (!dev->cfg.hostmem.size)
-      return VIRTIO_GPU_RESP_ERR_UNSPEC;
-   if (!res->mapped)
-      return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
-   if (dev->cfg.hostmem.unmap)
-      dev->cfg.hostmem.unmap(dev->cfg.hostmem.data, res->map_offset, res->blob_size);
-   res->mapped = false;
+   const char *why = NULL;
+   uint32_t ret = VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+   if (!res || !res->blob) {
+      why = res ? "not a blob" : "no such resource";
+      ret = VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
+   } else if (!dev->cfg.hostmem.size) {
+      why = "the device has no host-visible region";
+      ret = VIRTIO_GPU_RESP_ERR_UNSPEC;
+   } else if (!res->mapped) {
+      why = "not mapped";
+   }
+   if (why) {
+      pv_warn(TAG, "RESOURCE_UNMAP_BLOB res %u: %s", c.resource_id, why);
+      return ret;
+   }
+   hostmem_unmap(dev, res);
    return VIRTIO_GPU_RESP_OK_NODATA;
 }
 

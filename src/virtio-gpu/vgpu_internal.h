@@ -27,7 +27,10 @@ struct vgpu_res {
    uint64_t blob_size;
    bool in_renderer;  /* created through pv_resource_create_blob */
    bool mapped;
-   uint64_t map_offset;
+   uint64_t map_offset, map_len; /* in the host-visible region */
+   /* RESOURCE_ASSIGN_UUID: assigned once, then the same for its lifetime. */
+   bool has_uuid;
+   uint8_t uuid[16];
 };
 
 struct vgpu_ctx {
@@ -46,6 +49,14 @@ struct vgpu_scanout {
    uint32_t shown_w, shown_h;
 };
 
+/* A fenced control request whose response waits for its fence. */
+struct vgpu_held {
+   uint64_t token;
+   uint32_t len;
+   uint32_t ctx_id, ring_idx;
+   uint64_t fence_id;
+};
+
 struct pv_vgpu {
    struct pv_vgpu_config cfg;
    uint32_t events_read;
@@ -55,6 +66,11 @@ struct pv_vgpu {
    struct vgpu_ctx *ctx;
    uint32_t nctx, ctx_cap;
    struct vgpu_scanout scanout[VIRTIO_GPU_MAX_SCANOUTS];
+   uint64_t uuid_seq; /* makes every assigned uuid of this device distinct */
+   struct vgpu_held *held; /* in submission order */
+   uint32_t nheld, held_cap;
+   /* realloc for the held table; tests replace it to make growing fail. */
+   void *(*held_realloc)(void *ptr, size_t size);
    uint32_t *conv; /* scratch for converted pixels */
    size_t conv_cap;
 };
@@ -105,5 +121,9 @@ void vgpu_3d_reset(struct pv_vgpu *dev);
 /* A fenced command succeeded: queue the fence on the renderer context (if
  * any) and report the wait in req->wait. */
 void vgpu_3d_fence(struct pv_vgpu *dev, struct vgpu_req *req);
+
+/* A context is gone: its held requests are completed (in order), since
+ * no fence of it will retire any more. */
+void vgpu_held_complete_ctx(struct pv_vgpu *dev, uint32_t ctx_id);
 
 #endif

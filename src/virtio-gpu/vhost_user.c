@@ -5,10 +5,12 @@
 #include "vhost_user.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -44,6 +46,9 @@ void pv_vu_init(struct pv_vu *vu, int sock, const struct pv_vu_device_ops *ops)
 {
    memset(vu, 0, sizeof(*vu));
    vu->sock = sock;
+   vu->backend_sock = -1;
+   vu->offered_protocol_features =
+      1ull << VHOST_USER_PROTOCOL_F_MQ | 1ull << VHOST_USER_PROTOCOL_F_CONFIG;
    vu->ops = *ops;
    for (unsigned i = 0; i < PV_VU_MAX_QUEUES; i++) {
       vu->vq[i].kick_fd = vu->vq[i].call_fd = -1;
@@ -68,7 +73,20 @@ void pv_vu_fini(struct pv_vu *vu)
       close_fd(&vu->vq[i].call_fd);
    }
    pv_vmem_clear(&vu->mem);
+   close_fd(&vu->backend_sock);
    close_fd(&vu->sock);
+}
+
+void pv_vu_offer_shmem(struct pv_vu *vu)
+{
+   vu->offered_protocol_features |= 1ull << VHOST_USER_PROTOCOL_F_SHMEM |
+                                    1ull << VHOST_USER_PROTOCOL_F_BACKEND_REQ |
+                                    1ull << VHOST_USER_PROTOCOL_F_REPLY_ACK;
+}
+
+static bool negotiated(const struct pv_vu *vu, unsigned bit)
+{
+   return vu->protocol_features & (1ull << bit);
 }
 
 /* Reads exactly len bytes (and any fds sent with them). */
@@ -106,15 +124,33 @@ static int read_full(int sock, void *buf, size_t len, int *fds, unsigned *nfds)
    return 0;
 }
 
-static int send_reply(struct pv_vu *vu, uint32_t request, const void *payload, uint32_t size)
+/* Sends one message; `fd` (>= 0) goes with its first byte. */
+static int send_msg(int sock, uint32_t request, uint32_t flags, const void *payload,
+                    uint32_t size, int fd)
 {
    uint8_t buf[HDR_SIZE + MAX_PAYLOAD];
-   struct vu_hdr h = {request, FLAG_VERSION | FLAG_REPLY, size};
+   struct vu_hdr h = {request, flags, size};
    memcpy(buf, &h, HDR_SIZE);
    memcpy(buf + HDR_SIZE, payload, size);
    size_t len = HDR_SIZE + size, done = 0;
    while (done < len) {
-      ssize_t r = send(vu->sock, buf + done, len - done, MSG_NOSIGNAL);
+      union {
+         char buf[CMSG_SPACE(sizeof(int))];
+         struct cmsghdr align;
+      } ctl;
+      struct iovec iov = {buf + done, len - done};
+      struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+      if (fd >= 0 && done == 0) {
+         memset(&ctl, 0, sizeof(ctl));
+         m.msg_control = ctl.buf;
+         m.msg_controllen = sizeof(ctl.buf);
+         struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+         c->cmsg_level = SOL_SOCKET;
+         c->cmsg_type = SCM_RIGHTS;
+         c->cmsg_len = CMSG_LEN(sizeof(int));
+         memcpy(CMSG_DATA(c), &fd, sizeof(int));
+      }
+      ssize_t r = sendmsg(sock, &m, MSG_NOSIGNAL);
       if (r < 0 && errno == EINTR)
          continue;
       if (r <= 0)
@@ -122,6 +158,11 @@ static int send_reply(struct pv_vu *vu, uint32_t request, const void *payload, u
       done += (size_t)r;
    }
    return 0;
+}
+
+static int send_reply(struct pv_vu *vu, uint32_t request, const void *payload, uint32_t size)
+{
+   return send_msg(vu->sock, request, FLAG_VERSION | FLAG_REPLY, payload, size, -1);
 }
 
 static int reply_u64(struct pv_vu *vu, uint32_t request, uint64_t v)
@@ -196,17 +237,31 @@ static int handle(struct pv_vu *vu, const struct vu_hdr *h, const uint8_t *p, in
 
    switch (h->request) {
    case VHOST_USER_GET_FEATURES:
-      return reply_u64(vu, h->request, vu->ops.features(vu->ops.data) | 1ull << VIRTIO_F_VERSION_1 |
+      return reply_u64(vu, h->request, vu->ops.features(vu->ops.data) | PV_VRING_FEATURES |
+                                         1ull << VIRTIO_F_VERSION_1 |
                                          1ull << VHOST_USER_F_PROTOCOL_FEATURES);
    case VHOST_USER_SET_FEATURES:
       vu->features = u64;
+      for (unsigned i = 0; i < PV_VU_MAX_QUEUES; i++)
+         pv_vring_set_features(&vu->vq[i], u64);
       return 0;
    case VHOST_USER_GET_PROTOCOL_FEATURES:
-      return reply_u64(vu, h->request,
-                       1ull << VHOST_USER_PROTOCOL_F_MQ | 1ull << VHOST_USER_PROTOCOL_F_CONFIG);
+      return reply_u64(vu, h->request, vu->offered_protocol_features);
    case VHOST_USER_SET_PROTOCOL_FEATURES:
-      vu->protocol_features = u64;
+      vu->protocol_features = u64 & vu->offered_protocol_features;
       return 0;
+   case VHOST_USER_SET_BACKEND_REQ_FD: {
+      for (unsigned i = 1; i < nfds; i++)
+         close(fds[i]);
+      if (nfds == 0 || !negotiated(vu, VHOST_USER_PROTOCOL_F_BACKEND_REQ)) {
+         if (nfds)
+            close(fds[0]);
+         return -EINVAL;
+      }
+      close_fd(&vu->backend_sock);
+      vu->backend_sock = fds[0];
+      return 0;
+   }
    case VHOST_USER_GET_QUEUE_NUM:
       return reply_u64(vu, h->request, PV_VU_MAX_QUEUES);
    case VHOST_USER_SET_OWNER:
@@ -238,6 +293,7 @@ static int handle(struct pv_vu *vu, const struct vu_hdr *h, const uint8_t *p, in
          return -EINVAL;
       }
       vq->used_idx = __atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE);
+      vq->signalled_used_valid = false;
       maybe_start(vu, a.index);
       return 0;
    }
@@ -246,6 +302,7 @@ static int handle(struct pv_vu *vu, const struct vu_hdr *h, const uint8_t *p, in
          return -EINVAL;
       vq->last_avail = (uint16_t)st.num;
       vq->used_idx = (uint16_t)st.num;
+      vq->signalled_used_valid = false;
       vq->broken = false;
       return 0;
    case VHOST_USER_GET_VRING_BASE: {
@@ -327,6 +384,131 @@ static int handle(struct pv_vu *vu, const struct vu_hdr *h, const uint8_t *p, in
    }
 }
 
+/* Requests answered with a payload of their own; NEED_REPLY is ignored. */
+static bool has_reply(uint32_t request)
+{
+   switch (request) {
+   case VHOST_USER_GET_FEATURES:
+   case VHOST_USER_GET_PROTOCOL_FEATURES:
+   case VHOST_USER_GET_QUEUE_NUM:
+   case VHOST_USER_GET_VRING_BASE:
+   case VHOST_USER_GET_CONFIG:
+      return true;
+   default:
+      return false;
+   }
+}
+
+/* Main-channel requests that may be answered while a backend request
+ * waits: they touch neither guest memory nor the rings. QEMU can send one
+ * from a vCPU thread (config space access) and block its main loop until
+ * we answer, and only its main loop reads the backend channel. */
+static bool safe_while_waiting(uint32_t request)
+{
+   switch (request) {
+   case VHOST_USER_GET_CONFIG:
+   case VHOST_USER_SET_CONFIG:
+   case VHOST_USER_GET_FEATURES:
+   case VHOST_USER_GET_PROTOCOL_FEATURES:
+   case VHOST_USER_GET_QUEUE_NUM:
+      return true;
+   default:
+      return false;
+   }
+}
+
+static int64_t now_ms(void)
+{
+   struct timespec t;
+   clock_gettime(CLOCK_MONOTONIC, &t);
+   return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Waits until the backend channel is readable, serving safe main-channel
+ * requests meanwhile. */
+static int wait_backend_channel(struct pv_vu *vu)
+{
+   struct pollfd p[2] = {{.fd = vu->backend_sock, .events = POLLIN},
+                         {.fd = vu->sock, .events = POLLIN}};
+   int64_t deadline = now_ms() + PV_VU_BACKEND_REPLY_MS;
+   for (;;) {
+      int64_t left = deadline - now_ms();
+      if (left <= 0)
+         return -ETIMEDOUT;
+      int r = poll(p, 2, (int)left);
+      if (r < 0 && errno != EINTR)
+         return -errno;
+      if (r <= 0)
+         continue;
+      if (p[0].revents)
+         return 0;
+      if (p[1].revents) {
+         struct vu_hdr h;
+         ssize_t n = recv(vu->sock, &h, HDR_SIZE, MSG_PEEK | MSG_DONTWAIT);
+         if (n == HDR_SIZE && safe_while_waiting(h.request)) {
+            if (pv_vu_handle_msg(vu) < 0)
+               return -ECONNRESET;
+         } else {
+            p[1].events = 0; /* left for the main loop */
+            p[1].fd = -1;
+         }
+      }
+   }
+}
+
+/* Reads the frontend's u64 answer to a backend request within the limit. */
+static int read_backend_reply(struct pv_vu *vu, uint32_t request, uint64_t *status)
+{
+   int err = wait_backend_channel(vu);
+   struct vu_hdr h;
+   if (err == 0)
+      err = read_full(vu->backend_sock, &h, HDR_SIZE, NULL, NULL);
+   if (err == 0 && (h.request != request || !(h.flags & FLAG_REPLY) || h.size != 8))
+      err = -EPROTO;
+   if (err == 0)
+      err = read_full(vu->backend_sock, status, 8, NULL, NULL);
+   return err;
+}
+
+static int backend_request(struct pv_vu *vu, uint32_t request, const struct pv_vu_mmap *m,
+                           int fd)
+{
+   if (vu->backend_sock < 0 || !negotiated(vu, VHOST_USER_PROTOCOL_F_SHMEM))
+      return -ENOTCONN;
+   uint8_t payload[40];
+   _Static_assert(sizeof(struct pv_vu_mmap) == sizeof(payload), "VhostUserMMap is 40 bytes");
+   memcpy(payload, m, sizeof(payload));
+   uint32_t flags = FLAG_VERSION | VHOST_USER_NEED_REPLY;
+   int err = send_msg(vu->backend_sock, request, flags, payload, sizeof(payload), fd);
+   uint64_t status = 0;
+   if (err == 0)
+      err = read_backend_reply(vu, request, &status);
+   if (err < 0) {
+      /* A late or garbled answer would pair with the next request. */
+      pv_error(TAG, "backend channel: request %u failed (%s); channel closed", request,
+               strerror(-err));
+      close_fd(&vu->backend_sock);
+      return err;
+   }
+   return status == 0 ? 0 : -EIO;
+}
+
+int pv_vu_shmem_map(struct pv_vu *vu, uint8_t shmid, uint64_t fd_offset, uint64_t shm_offset,
+                    uint64_t len, uint64_t flags, int fd)
+{
+   struct pv_vu_mmap m = {.shmid = shmid, .fd_offset = fd_offset, .shm_offset = shm_offset,
+                          .len = len, .flags = flags};
+   if (fd < 0)
+      return -EBADF;
+   return backend_request(vu, VHOST_USER_BACKEND_SHMEM_MAP, &m, fd);
+}
+
+int pv_vu_shmem_unmap(struct pv_vu *vu, uint8_t shmid, uint64_t shm_offset, uint64_t len)
+{
+   struct pv_vu_mmap m = {.shmid = shmid, .shm_offset = shm_offset, .len = len};
+   return backend_request(vu, VHOST_USER_BACKEND_SHMEM_UNMAP, &m, -1);
+}
+
 int pv_vu_handle_msg(struct pv_vu *vu)
 {
    struct vu_hdr h;
@@ -338,9 +520,15 @@ int pv_vu_handle_msg(struct pv_vu *vu)
       err = -EMSGSIZE;
    if (err == 0 && h.size)
       err = read_full(vu->sock, payload, h.size, fds, &nfds);
-   if (err == 0)
+   if (err == 0) {
       err = handle(vu, &h, payload, fds, nfds);
-   else
+      if ((h.flags & VHOST_USER_NEED_REPLY) && negotiated(vu, VHOST_USER_PROTOCOL_F_REPLY_ACK) &&
+          !has_reply(h.request) && err != -ECONNRESET) {
+         int e = reply_u64(vu, h.request, err < 0 ? 1 : 0);
+         if (err == 0)
+            err = e;
+      }
+   } else
       for (unsigned i = 0; i < nfds; i++)
          close(fds[i]);
    if (err < 0 && err != -ECONNRESET)

@@ -75,12 +75,78 @@ static int add_iov(struct pv_vmem *mem, uint64_t gpa, uint32_t len, struct iovec
    return 0;
 }
 
+void pv_vring_set_features(struct pv_vring *vq, uint64_t features)
+{
+   vq->indirect = features & (1ull << VIRTIO_RING_F_INDIRECT_DESC);
+   vq->event_idx = features & (1ull << VIRTIO_RING_F_EVENT_IDX);
+}
+
+/* avail->ring[num] and used->ring[num] hold used_event / avail_event. */
+static uint16_t *used_event(struct pv_vring *vq)
+{
+   return &vq->avail->ring[vq->num];
+}
+
+static uint16_t *avail_event(struct pv_vring *vq)
+{
+   return (uint16_t *)&vq->used->ring[vq->num];
+}
+
+/* Adds one descriptor's buffer; readable parts must precede writable ones. */
+static int add_desc(struct pv_vmem *mem, const struct vring_desc *d, bool *seen_writable,
+                    struct iovec *in, unsigned *n_in, struct iovec *out, unsigned *n_out)
+{
+   if (d->flags & VRING_DESC_F_WRITE) {
+      *seen_writable = true;
+      return add_iov(mem, d->addr, d->len, out, n_out);
+   }
+   if (*seen_writable)
+      return -EINVAL; /* readable after writable is invalid */
+   return add_iov(mem, d->addr, d->len, in, n_in);
+}
+
+/* Walks an indirect table: `d` is the ring descriptor pointing at it. */
+static int walk_indirect(struct pv_vmem *mem, const struct vring_desc *d, struct iovec *in,
+                         unsigned *n_in, struct iovec *out, unsigned *n_out)
+{
+   if (d->len == 0 || d->len % sizeof(struct vring_desc) ||
+       d->len / sizeof(struct vring_desc) > PV_VRING_MAX_INDIRECT)
+      return -EINVAL;
+   void *host;
+   /* The whole table inside one region, so it is one host range. */
+   if (pv_vmem_translate(mem, d->addr, d->len, &host) != d->len)
+      return -EINVAL;
+   const uint8_t *table = host;
+   uint32_t n = d->len / sizeof(struct vring_desc);
+   bool seen_writable = false;
+   uint32_t i = 0;
+   for (uint32_t count = 0;; count++) {
+      if (count >= n || i >= n)
+         return -EINVAL; /* a loop or a link out of the table */
+      struct vring_desc e;
+      memcpy(&e, table + (size_t)i * sizeof(e), sizeof(e)); /* read once */
+      if (e.flags & VRING_DESC_F_INDIRECT)
+         return -EINVAL; /* no nested tables */
+      if (add_desc(mem, &e, &seen_writable, in, n_in, out, n_out) < 0)
+         return -EINVAL;
+      if (!(e.flags & VRING_DESC_F_NEXT))
+         return 0;
+      i = e.next;
+   }
+}
+
 int pv_vring_pop(struct pv_vring *vq, struct pv_vmem *mem, uint16_t *head, struct iovec *in,
                  unsigned *n_in, struct iovec *out, unsigned *n_out)
 {
    *n_in = *n_out = 0;
    if (vq->broken || !vq->desc)
       return vq->broken ? -EINVAL : 0;
+   if (vq->event_idx) {
+      /* Ask for a kick when the driver makes our next index available,
+       * published before we look at the index it has now. */
+      __atomic_store_n(avail_event(vq), vq->last_avail, __ATOMIC_RELAXED);
+      __atomic_thread_fence(__ATOMIC_SEQ_CST);
+   }
    uint16_t avail_idx = __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE);
    uint16_t pending = (uint16_t)(avail_idx - vq->last_avail);
    if (pending == 0)
@@ -99,16 +165,16 @@ int pv_vring_pop(struct pv_vring *vq, struct pv_vmem *mem, uint16_t *head, struc
          goto broken; /* a loop or an out-of-range link */
       struct vring_desc d;
       memcpy(&d, &vq->desc[i], sizeof(d));
-      if (d.flags & VRING_DESC_F_INDIRECT)
-         goto broken; /* not offered */
-      if (d.flags & VRING_DESC_F_WRITE) {
-         seen_writable = true;
-         if (add_iov(mem, d.addr, d.len, out, n_out) < 0)
+      if (d.flags & VRING_DESC_F_INDIRECT) {
+         /* Only as the whole chain: not offered, not linked on, not after
+          * other descriptors. */
+         if (!vq->indirect || (d.flags & VRING_DESC_F_NEXT) || count != 0 ||
+             walk_indirect(mem, &d, in, n_in, out, n_out) < 0)
             goto broken;
-      } else {
-         if (seen_writable || add_iov(mem, d.addr, d.len, in, n_in) < 0)
-            goto broken; /* readable after writable is invalid */
+         return 1;
       }
+      if (add_desc(mem, &d, &seen_writable, in, n_in, out, n_out) < 0)
+         goto broken;
       if (!(d.flags & VRING_DESC_F_NEXT))
          break;
       i = d.next;
@@ -117,6 +183,11 @@ int pv_vring_pop(struct pv_vring *vq, struct pv_vmem *mem, uint16_t *head, struc
 broken:
    vq->broken = true;
    return -EINVAL;
+}
+
+void pv_vring_unpop(struct pv_vring *vq)
+{
+   vq->last_avail--;
 }
 
 void pv_vring_push(struct pv_vring *vq, uint16_t head, uint32_t len)
@@ -130,10 +201,25 @@ void pv_vring_push(struct pv_vring *vq, uint16_t head, uint32_t len)
    __atomic_store_n(&vq->used->idx, vq->used_idx, __ATOMIC_RELEASE);
 }
 
+static bool want_interrupt(struct pv_vring *vq)
+{
+   if (!vq->event_idx)
+      return !(vq->avail->flags & VRING_AVAIL_F_NO_INTERRUPT);
+   uint16_t old = vq->signalled_used, now = vq->used_idx;
+   bool valid = vq->signalled_used_valid;
+   vq->signalled_used = now;
+   vq->signalled_used_valid = true;
+   if (!valid)
+      return true;
+   uint16_t event = __atomic_load_n(used_event(vq), __ATOMIC_RELAXED);
+   return vring_need_event(event, now, old);
+}
+
 void pv_vring_notify(struct pv_vring *vq)
 {
+   /* Our used-ring writes before the driver's flags / used_event. */
    __atomic_thread_fence(__ATOMIC_SEQ_CST);
-   if (vq->call_fd < 0 || !vq->avail || (vq->avail->flags & VRING_AVAIL_F_NO_INTERRUPT))
+   if (vq->call_fd < 0 || !vq->avail || !want_interrupt(vq))
       return;
    uint64_t one = 1;
    ssize_t r = write(vq->call_fd, &one, sizeof(one));

@@ -49,7 +49,25 @@ struct pv_vring {
    bool enabled;            /* SET_VRING_ENABLE (or no protocol features) */
    bool started;            /* has a kick fd and addresses */
    bool broken;             /* the guest wrote a malformed ring */
+   /* Negotiated ring features (VIRTIO_RING_F_INDIRECT_DESC / _EVENT_IDX). */
+   bool indirect;
+   bool event_idx;
+   /* EVENT_IDX: the used index at the last interrupt (valid once one was
+    * sent, or after a ring (re)start where the first is always sent). */
+   uint16_t signalled_used;
+   bool signalled_used_valid;
 };
+
+/* Ring features a pv_vring honours (offered by the backend). */
+#define PV_VRING_FEATURES                                                                  \
+   ((1ull << VIRTIO_RING_F_INDIRECT_DESC) | (1ull << VIRTIO_RING_F_EVENT_IDX))
+
+/* Most descriptors one indirect table may hold (the spec sets no limit;
+ * Linux never builds tables longer than its queue size, at most 32768). */
+#define PV_VRING_MAX_INDIRECT 32768u
+
+/* Applies the driver's acked feature bits to the ring. */
+void pv_vring_set_features(struct pv_vring *vq, uint64_t features);
 
 /* Resolves the ring's addresses through mem; false if they are not inside
  * it. Called after SET_VRING_ADDR and after each new memory table. */
@@ -57,14 +75,26 @@ bool pv_vring_map(struct pv_vring *vq, const struct pv_vmem *mem);
 
 /* Pops one available chain. Returns 1 with *head and the readable (in) and
  * writable (out) iovecs filled, 0 when the ring is empty, -EINVAL when the
- * ring is malformed (vq->broken is then set). */
+ * ring is malformed (vq->broken is then set). An indirect descriptor (when
+ * negotiated) is followed into its table in guest memory: the table must be
+ * a non-empty multiple of 16 bytes inside one guest RAM region, hold at
+ * most PV_VRING_MAX_INDIRECT entries, be the chain's only descriptor in the
+ * ring and contain no indirect descriptor itself; links inside it must stay
+ * in the table and a chain can visit each entry once, so loops fail. With
+ * EVENT_IDX the avail_event field is set to the next index we will read
+ * before the ring is checked, so the driver kicks for the next buffer. */
 int pv_vring_pop(struct pv_vring *vq, struct pv_vmem *mem, uint16_t *head, struct iovec *in,
                  unsigned *n_in, struct iovec *out, unsigned *n_out);
+
+/* Puts the chain popped last back (it is popped again next time). */
+void pv_vring_unpop(struct pv_vring *vq);
 
 /* Returns a chain to the guest with `len` bytes written. */
 void pv_vring_push(struct pv_vring *vq, uint16_t head, uint32_t len);
 
-/* Signals the call eventfd unless the guest asked for no interrupts. */
+/* Signals the call eventfd unless the guest asked for no interrupts:
+ * VRING_AVAIL_F_NO_INTERRUPT without EVENT_IDX; with it, the spec's
+ * vring_need_event(used_event, used_idx, used index at the last signal). */
 void pv_vring_notify(struct pv_vring *vq);
 
 #endif

@@ -2,9 +2,11 @@
 """pv-vhost-user-gpu against a QEMU-like vhost-user frontend written here,
 so the transport is tested without a VM (QEMU 7.2's vhost-user-gpu needs
 KVM). It plays both QEMU (vhost-user messages, memory table, vrings,
-eventfds, the vhost-user-gpu display socket) and the guest driver (virtio-gpu
-commands placed in the control and cursor rings), then checks what reaches
-the display and the PNG dump.
+eventfds, the vhost-user-gpu display socket, the backend channel answering
+SHMEM_MAP/SHMEM_UNMAP) and the guest driver (virtio-gpu commands placed in
+the control and cursor rings, directly or through indirect tables, with
+event idx), then checks what reaches the display, the PNG dump, the mapping
+requests, and that a killed frontend leaves the backend serving the next.
 
 Usage: vhost_user_frontend_test.py --backend PATH --workdir DIR
 """
@@ -17,6 +19,7 @@ import socket
 import struct
 import subprocess
 import sys
+import threading
 import time
 import zlib
 
@@ -26,15 +29,27 @@ SET_MEM_TABLE = 5
 SET_VRING_NUM, SET_VRING_ADDR, SET_VRING_BASE, GET_VRING_BASE = 8, 9, 10, 11
 SET_VRING_KICK, SET_VRING_CALL = 12, 13
 GET_PROTOCOL_FEATURES, SET_PROTOCOL_FEATURES, GET_QUEUE_NUM, SET_VRING_ENABLE = 15, 16, 17, 18
+SET_BACKEND_REQ_FD = 21
 GET_CONFIG = 24
 GPU_SET_SOCKET = 33
+NEED_REPLY = 0x8
+# protocol features
+PF_MQ, PF_REPLY_ACK, PF_BACKEND_REQ, PF_CONFIG, PF_SHMEM = 0, 3, 5, 9, 20
+# backend channel requests (PearVisor's QEMU patch / upstream SHMEM proposal)
+BACKEND_SHMEM_MAP, BACKEND_SHMEM_UNMAP = 9, 10
+SHM_ID_HOST_VISIBLE = 1
+HOSTMEM = 64 << 20
 # vhost-user-gpu
 VUG_GET_PROTOCOL_FEATURES, VUG_SET_PROTOCOL_FEATURES = 1, 2
 VUG_CURSOR_UPDATE, VUG_SCANOUT, VUG_UPDATE = 6, 7, 8
 # virtio-gpu
 GET_DISPLAY_INFO, CREATE_2D, UNREF, SET_SCANOUT, FLUSH, TRANSFER_2D, ATTACH = (
     0x100, 0x101, 0x102, 0x103, 0x104, 0x105, 0x106)
-GET_CAPSET_INFO, GET_CAPSET, GET_EDID, CREATE_BLOB = 0x108, 0x109, 0x10a, 0x10c
+GET_CAPSET_INFO, GET_CAPSET, GET_EDID, ASSIGN_UUID, CREATE_BLOB = 0x108, 0x109, 0x10a, 0x10b, 0x10c
+MAP_BLOB, UNMAP_BLOB = 0x208, 0x209
+BLOB_MEM_HOST3D, BLOB_FLAG_MAPPABLE = 2, 1
+OK_RESOURCE_UUID, OK_MAP_INFO = 0x1105, 0x1106
+ERR_UNSPEC, ERR_INVALID_PARAMETER = 0x1200, 0x1205
 CTX_CREATE, CTX_DESTROY, SUBMIT_3D = 0x200, 0x201, 0x207
 OK_CAPSET_INFO, OK_CAPSET = 0x1102, 0x1103
 UPDATE_CURSOR = 0x300
@@ -49,6 +64,11 @@ UVA_BASE = 0x7F0000000000  # our "QEMU virtual address" of guest address 0
 QSIZE = 64
 RINGS = [(0x0000, 0x1000, 0x2000), (0x3000, 0x4000, 0x5000)]  # desc, avail, used
 CMD_BUF, RESP_BUF, FB, CURSOR_FB = 0x10000, 0x20000, 0x100000, 0x200000
+INDIRECT_TABLE = 0x6000
+# Ring features (virtio 1.2, 2.7.5.3 and 2.7.7.2).
+F_INDIRECT_DESC, F_EVENT_IDX = 28, 29
+VIRTIO_FEATURES = (1 << 32) | (1 << 30) | (1 << 1) | (1 << F_INDIRECT_DESC) | (1 << F_EVENT_IDX)
+DESC_F_NEXT, DESC_F_WRITE, DESC_F_INDIRECT = 1, 2, 4
 
 failures = []
 
@@ -64,8 +84,8 @@ class Frontend:
         self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.s.connect(path)
 
-    def send(self, req, payload=b"", fds=()):
-        msg = struct.pack("<III", req, 0x1, len(payload)) + payload
+    def send(self, req, payload=b"", fds=(), flags=0x1):
+        msg = struct.pack("<III", req, flags, len(payload)) + payload
         anc = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack(f"{len(fds)}i", *fds))] if fds else []
         self.s.sendmsg([msg], anc)
 
@@ -96,6 +116,10 @@ class Guest:
         self.mem, self.kicks, self.calls = mem, kicks, calls
         self.avail_idx = [0, 0]
         self.used_seen = [0, 0]
+        self.indirect = False    # put each chain in an indirect table
+        self.event_idx = False   # EVENT_IDX negotiated: drive used_event
+        self.used_event_ahead = 0  # >0: ask for no interrupt this time
+        self.interrupts = 0      # call eventfd signals seen with event idx
 
     def w(self, addr, data):
         self.mem[addr:addr + len(data)] = data
@@ -103,22 +127,39 @@ class Guest:
     def r(self, addr, n):
         return bytes(self.mem[addr:addr + n])
 
-    def submit(self, q, cmd, resp_len=24):
+    def drain_call(self, q):
+        try:
+            return os.eventfd_read(self.calls[q])
+        except BlockingIOError:
+            return 0
+
+    def submit(self, q, cmd, resp_len=24, wait=True):
         desc, avail, used = RINGS[q]
         self.w(CMD_BUF, cmd)
         self.w(RESP_BUF, b"\xee" * resp_len)
-        descs = [(CMD_BUF, len(cmd), 1, 1)]
+        descs = [(CMD_BUF, len(cmd), DESC_F_NEXT, 1)]
         if resp_len:
-            descs.append((RESP_BUF, resp_len, 2, 0))
+            descs.append((RESP_BUF, resp_len, DESC_F_WRITE, 0))
         else:
             descs[0] = (CMD_BUF, len(cmd), 0, 0)
+        if self.indirect:
+            for i, (addr, ln, flags, nxt) in enumerate(descs):
+                self.w(INDIRECT_TABLE + 16 * i, struct.pack("<QIHH", addr, ln, flags, nxt))
+            descs = [(INDIRECT_TABLE, 16 * len(descs), DESC_F_INDIRECT, 0)]
         for i, (addr, ln, flags, nxt) in enumerate(descs):
             self.w(desc + 16 * i, struct.pack("<QIHH", addr, ln, flags, nxt))
+        if self.event_idx:
+            # used_event: interrupt once the used index passes it.
+            self.w(avail + 4 + 2 * QSIZE,
+                   struct.pack("<H", (self.used_seen[q] + self.used_event_ahead) & 0xFFFF))
+            self.drain_call(q)
         i = self.avail_idx[q]
         self.w(avail + 4 + 2 * (i % QSIZE), struct.pack("<H", 0))
         self.avail_idx[q] = (i + 1) & 0xFFFF
         self.w(avail + 2, struct.pack("<H", self.avail_idx[q]))
         os.eventfd_write(self.kicks[q], 1)
+        if not wait:
+            return None
         deadline = time.time() + 10
         while True:
             (used_idx,) = struct.unpack("<H", self.r(used + 2, 2))
@@ -129,8 +170,75 @@ class Guest:
             select.select([self.calls[q]], [], [], 0.2)
         elem = self.r(used + 4 + 8 * (self.used_seen[q] % QSIZE), 8)
         self.used_seen[q] = used_idx
+        if self.event_idx:
+            # The interrupt comes after the used index moved.
+            if not self.used_event_ahead:
+                select.select([self.calls[q]], [], [], 2)
+            got = self.drain_call(q)
+            self.interrupts += 1 if got else 0
+            if not got and not self.used_event_ahead:
+                print(f"no interrupt: q{q} cmd {struct.unpack_from('<I', cmd)[0]:#x}")
         head, ln = struct.unpack("<II", elem)
         return self.r(RESP_BUF, ln)
+
+    def avail_event(self, q):
+        desc, avail, used = RINGS[q]
+        return struct.unpack("<H", self.r(used + 4 + 8 * QSIZE, 2))[0]
+
+
+class BackendChannel:
+    """QEMU's end of the vhost-user backend channel: answers SHMEM_MAP and
+    SHMEM_UNMAP (ok, or a failure when told to), records every request."""
+
+    def __init__(self, sock):
+        self.s = sock
+        self.requests = []    # (request, flags, (shmid, fd_offset, shm_offset, len, flags), fd size)
+        self.fail_next = 0
+        self.before_reply = None  # run (once) before answering the next request
+        self.lock = threading.Lock()
+        self.t = threading.Thread(target=self.loop, daemon=True)
+        self.t.start()
+
+    def loop(self):
+        while True:
+            try:
+                msg, anc, _, _ = self.s.recvmsg(12 + 40, socket.CMSG_SPACE(4 * 4))
+            except OSError:
+                return
+            if not msg:
+                return
+            fds = []
+            for level, kind, data in anc:
+                if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                    fds += list(struct.unpack(f"{len(data) // 4}i", data[:len(data) // 4 * 4]))
+            req, flags, size = struct.unpack("<III", msg[:12])
+            body = msg[12:]
+            shmid, = struct.unpack("<B", body[:1])
+            fd_off, shm_off, ln, mflags = struct.unpack("<QQQQ", body[8:40])
+            fd_size = None
+            for fd in fds:
+                fd_size = os.fstat(fd).st_size
+                if req == BACKEND_SHMEM_MAP:  # QEMU would mmap it into the BAR
+                    m = mmap.mmap(fd, ln, offset=fd_off)
+                    m[0:4] = b"PVOK"
+                    m.close()
+                os.close(fd)
+            with self.lock:
+                self.requests.append((req, flags, size, (shmid, fd_off, shm_off, ln, mflags),
+                                      len(fds), fd_size))
+                status = 1 if self.fail_next else 0
+                if self.fail_next:
+                    self.fail_next -= 1
+            hook, self.before_reply = self.before_reply, None
+            if hook:
+                hook()
+            if flags & NEED_REPLY:
+                self.s.sendall(struct.pack("<IIIQ", req, 0x1 | 0x4, 8, status))
+
+    def take(self):
+        with self.lock:
+            r, self.requests = self.requests, []
+            return r
 
 
 def hdr(t, flags=0, fence=0):
@@ -224,7 +332,7 @@ def main():
     log = open(os.path.join(a.workdir, "frontend-test-backend.log"), "wb")
     env = dict(os.environ, PV_LOG="info")
     be = subprocess.Popen([a.backend, "--socket-path", sock_path, "--png", png,
-                           "--width", str(W), "--height", str(H)],
+                           "--width", str(W), "--height", str(H), "--hostmem", "64M"],
                           stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
         deadline = time.time() + 30
@@ -234,6 +342,8 @@ def main():
                 return 1
             time.sleep(0.05)
         run(Frontend(sock_path), be, png)
+        run_reconnect(sock_path, be)
+        be.send_signal(signal.SIGTERM)
     except Exception as e:  # report, then the backend log
         failures.append(repr(e))
         print("FAIL:", repr(e))
@@ -252,14 +362,29 @@ def main():
     return 1 if failures else 0
 
 
-def run(fe, be, png):
+def connect(fe):
+    """QEMU's start of a vhost-user-gpu device: features, protocol features
+    (SHMEM with the backend channel), memory table, rings, display socket.
+    Returns (guest, display, backend channel, features)."""
     feats = fe.call_u64(GET_FEATURES)
     check(feats & (1 << 32) and feats & (1 << 30) and feats & (1 << 1), f"features {feats:#x}")
+    check(feats & (1 << F_INDIRECT_DESC) and feats & (1 << F_EVENT_IDX),
+          f"ring features INDIRECT_DESC and EVENT_IDX offered: {feats:#x}")
+    check(feats & (1 << 2), "RESOURCE_UUID offered")
     pf = fe.call_u64(GET_PROTOCOL_FEATURES)
-    check(pf & (1 << 9), "protocol feature CONFIG")
-    fe.send(SET_PROTOCOL_FEATURES, struct.pack("<Q", pf & ((1 << 9) | 1)))
+    check(pf & (1 << PF_CONFIG), "protocol feature CONFIG")
+    want = (1 << PF_SHMEM) | (1 << PF_BACKEND_REQ) | (1 << PF_REPLY_ACK)
+    check(pf & want == want, f"protocol features SHMEM, BACKEND_REQ, REPLY_ACK offered: {pf:#x}")
+    fe.send(SET_PROTOCOL_FEATURES, struct.pack("<Q", pf & ((1 << PF_CONFIG) | (1 << PF_MQ) | want)))
     check(fe.call_u64(GET_QUEUE_NUM) == 2, "two queues")
-    fe.send(SET_OWNER)
+    # REPLY_ACK: a message with NEED_REPLY is acknowledged.
+    fe.send(SET_OWNER, flags=0x1 | NEED_REPLY)
+    check(struct.unpack("<Q", fe.recv_reply(SET_OWNER))[0] == 0, "REPLY_ACK for SET_OWNER")
+    ch_ours, ch_theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    fe.send(SET_BACKEND_REQ_FD, b"", [ch_theirs.fileno()], flags=0x1 | NEED_REPLY)
+    ch_theirs.close()
+    check(struct.unpack("<Q", fe.recv_reply(SET_BACKEND_REQ_FD))[0] == 0, "SET_BACKEND_REQ_FD acked")
+    channel = BackendChannel(ch_ours)
     fe.send(GET_CONFIG, struct.pack("<III", 0, 16, 0) + bytes(16))
     cfg = fe.recv_reply(GET_CONFIG)
     check(struct.unpack("<IIII", cfg[12:28])[2] == 1, "config: one scanout")
@@ -269,13 +394,15 @@ def run(fe, be, png):
     fe.send(GPU_SET_SOCKET, b"", [theirs.fileno()])
     theirs.close()
     display = Display(ours)
-    fe.send(SET_FEATURES, struct.pack("<Q", (1 << 32) | (1 << 30) | (1 << 1)))
+    fe.send(SET_FEATURES, struct.pack("<Q", VIRTIO_FEATURES))
 
     memfd = os.memfd_create("guest-ram")
     os.ftruncate(memfd, MEM_SIZE)
     mem = mmap.mmap(memfd, MEM_SIZE)
     fe.send(SET_MEM_TABLE, struct.pack("<II", 1, 0) + struct.pack("<QQQQ", 0, MEM_SIZE, UVA_BASE, 0),
-            [memfd])
+            [memfd], flags=0x1 | NEED_REPLY)
+    os.close(memfd)
+    check(struct.unpack("<Q", fe.recv_reply(SET_MEM_TABLE))[0] == 0, "SET_MEM_TABLE acked")
     kicks, calls = [], []
     for q, (desc, avail, used) in enumerate(RINGS):
         fe.send(SET_VRING_NUM, struct.pack("<II", q, QSIZE))
@@ -288,7 +415,17 @@ def run(fe, be, png):
         fe.send(SET_VRING_ENABLE, struct.pack("<II", q, 1))
         kicks.append(k)
         calls.append(c)
+    # A round trip: the backend has handled every set-up message (QEMU
+    # starts the guest only after vhost_dev_start) before the guest kicks.
+    fe.call_u64(GET_QUEUE_NUM)
     g = Guest(mem, kicks, calls)
+    g.event_idx = True
+    return g, display, channel, feats
+
+
+def run(fe, be, png):
+    g, display, channel, feats = connect(fe)
+    kicks = g.kicks
 
     r = g.submit(0, hdr(GET_DISPLAY_INFO), 24 + 16 * 24)
     check(resp_type(r) == OK_DISPLAY_INFO, "GET_DISPLAY_INFO")
@@ -333,8 +470,11 @@ def run(fe, be, png):
     check(struct.unpack("<IIIII", cur[:20]) == (0, 5, 6, 1, 1) and
           struct.unpack_from("<I", cur, 20)[0] == 0xFF030201, "display CURSOR_UPDATE")
 
+    run_ring_features(g)
+
     if feats & 1:  # VIRGL: the renderer is built in
         run_3d(g)
+        run_hostmem(g, channel, fe)
     else:
         print("3D: backend without renderer, skipped")
 
@@ -364,6 +504,156 @@ def run(fe, be, png):
     idx, base = struct.unpack("<II", fe.recv_reply(GET_VRING_BASE))
     check((idx, base) == (1, 1), f"GET_VRING_BASE {(idx, base)}")
     fe.s.close()
+    channel.s.close()
+
+
+def run_ring_features(g):
+    """INDIRECT_DESC and EVENT_IDX as Linux's virtio_ring drives them."""
+    check(g.interrupts == g.used_seen[0] + g.used_seen[1],
+          f"event idx: an interrupt per wanted completion ({g.interrupts} for "
+          f"{g.used_seen[0] + g.used_seen[1]})")
+    check(g.avail_event(0) == g.avail_idx[0], f"avail_event {g.avail_event(0)} = next index")
+    g.indirect = True
+    r = g.submit(0, hdr(GET_DISPLAY_INFO), 24 + 16 * 24)
+    check(resp_type(r) == OK_DISPLAY_INFO and struct.unpack("<IIIII", r[24:44]) == (0, 0, W, H, 1),
+          "GET_DISPLAY_INFO through an indirect table")
+    check(resp_type(g.submit(0, hdr(FLUSH) + struct.pack("<IIIIII", 0, 0, 1, 1, 7, 0)))
+          == ERR_INVALID_RESOURCE_ID, "indirect: error response")
+    # Interrupt suppressed: used_event far ahead, so no signal.
+    before = g.interrupts
+    g.used_event_ahead = 100
+    check(resp_type(g.submit(0, hdr(GET_DISPLAY_INFO), 24 + 16 * 24)) == OK_DISPLAY_INFO,
+          "indirect with suppressed interrupt")
+    time.sleep(0.1)
+    check(g.interrupts == before and not g.drain_call(0), "event idx: no interrupt when not wanted")
+    g.used_event_ahead = 0
+    check(resp_type(g.submit(0, hdr(GET_DISPLAY_INFO), 24 + 16 * 24)) == OK_DISPLAY_INFO
+          and g.interrupts == before + 1, "event idx: interrupt wanted again")
+    g.indirect = False
+    print(f"rings: indirect tables and event idx: done ({g.interrupts} interrupts)")
+
+
+def chdr(t, ctx, flags=0, fence=0):
+    return struct.pack("<IIQIB3x", t, flags, fence, ctx, 0)
+
+
+def create_blob(g, ctx, res, size, flags):
+    return resp_type(g.submit(0, chdr(CREATE_BLOB, ctx) +
+                              struct.pack("<IIIIQQ", res, BLOB_MEM_HOST3D, flags, 0, 0, size)))
+
+
+def map_blob(g, res, offset):
+    r = g.submit(0, hdr(MAP_BLOB) + struct.pack("<IIQ", res, 0, offset), 32)
+    return resp_type(r), (struct.unpack("<I", r[24:28])[0] if len(r) >= 28 else None)
+
+
+def unmap_blob(g, res):
+    return resp_type(g.submit(0, hdr(UNMAP_BLOB) + struct.pack("<II", res, 0)))
+
+
+def ctx_create(g, ctx):
+    cc = chdr(CTX_CREATE, ctx) + struct.pack("<II", 4, 4) + b"test".ljust(64, b"\0")
+    return resp_type(g.submit(0, cc))
+
+
+def run_hostmem(g, ch, fe):
+    """HOST3D blobs mapped into the host-visible region through SHMEM_MAP /
+    SHMEM_UNMAP on the backend channel; bad guest requests never reach it."""
+    check(ctx_create(g, 6) == OK_NODATA, "hostmem: CTX_CREATE")
+    check(create_blob(g, 6, 50, 5000, BLOB_FLAG_MAPPABLE) == OK_NODATA, "CREATE_BLOB 50 mappable")
+    check(create_blob(g, 6, 51, 4096, BLOB_FLAG_MAPPABLE) == OK_NODATA, "CREATE_BLOB 51 mappable")
+    check(create_blob(g, 6, 52, 4096, 0) == OK_NODATA, "CREATE_BLOB 52 not mappable")
+    t, info = map_blob(g, 50, 0x10000)
+    check(t == OK_MAP_INFO and info == 1, f"MAP_BLOB 50: {t:#x} map_info {info}")
+    reqs = ch.take()
+    check(len(reqs) == 1 and reqs[0][0] == BACKEND_SHMEM_MAP and reqs[0][1] & NEED_REPLY and
+          reqs[0][2] == 40 and reqs[0][3] == (SHM_ID_HOST_VISIBLE, 0, 0x10000, 8192, 3) and
+          reqs[0][4] == 1 and reqs[0][5] >= 5000, f"SHMEM_MAP request {reqs}")
+    for res, off, what in ((50, 0x40000, "mapped twice"), (51, 0x11000, "overlapping"),
+                           (51, 0x20001, "misaligned"), (51, HOSTMEM, "outside the region"),
+                           (51, HOSTMEM - 4096 + (1 << 64) - HOSTMEM, "wrapping"),
+                           (52, 0x20000, "not mappable")):
+        t, _ = map_blob(g, res, off % (1 << 64))
+        check(t == ERR_INVALID_PARAMETER, f"MAP_BLOB {what}: {t:#x}")
+    t, _ = map_blob(g, 77, 0x20000)
+    check(t == ERR_INVALID_RESOURCE_ID, f"MAP_BLOB of an unknown resource: {t:#x}")
+    check(ch.take() == [], "rejected maps send nothing to QEMU")
+    # QEMU refusing the map fails that command only.
+    ch.fail_next = 1
+    t, _ = map_blob(g, 51, 0x20000)
+    check(t == ERR_UNSPEC, f"MAP_BLOB refused by QEMU: {t:#x}")
+    check(len(ch.take()) == 1, "the refused SHMEM_MAP was sent")
+    # QEMU blocked on a config read (a vCPU holds its lock) answers the map
+    # only after the backend answered GET_CONFIG: no deadlock.
+    got = []
+
+    def config_read():
+        fe.send(GET_CONFIG, struct.pack("<III", 0, 16, 0) + bytes(16))
+        got.append(fe.recv_reply(GET_CONFIG))
+    ch.before_reply = config_read
+    t, _ = map_blob(g, 51, 0x20000)
+    check(t == OK_MAP_INFO, "MAP_BLOB after a refusal")
+    check(len(got) == 1 and struct.unpack("<IIII", got[0][12:28])[2] == 1,
+          "GET_CONFIG answered while a SHMEM_MAP waits for QEMU")
+    check(unmap_blob(g, 51) == OK_NODATA, "UNMAP_BLOB 51")
+    reqs = ch.take()
+    check([r[:4] for r in reqs] == [(BACKEND_SHMEM_MAP, 0x9, 40, (1, 0, 0x20000, 4096, 3)),
+                                    (BACKEND_SHMEM_UNMAP, 0x9, 40, (1, 0, 0x20000, 4096, 0))]
+          and reqs[1][4] == 0, f"SHMEM_UNMAP request {reqs}")
+    check(unmap_blob(g, 51) == ERR_INVALID_PARAMETER, "UNMAP_BLOB twice")
+    check(unmap_blob(g, 52) == ERR_INVALID_PARAMETER, "UNMAP_BLOB of a never mapped blob")
+    check(ch.take() == [], "rejected unmaps send nothing to QEMU")
+    # RESOURCE_ASSIGN_UUID: the same uuid each time for one resource.
+    r1 = g.submit(0, hdr(ASSIGN_UUID) + struct.pack("<II", 50, 0), 40)
+    r2 = g.submit(0, hdr(ASSIGN_UUID) + struct.pack("<II", 50, 0), 40)
+    check(resp_type(r1) == OK_RESOURCE_UUID and r1[24:40] == r2[24:40] and any(r1[24:40]),
+          "RESOURCE_ASSIGN_UUID stable")
+    # Unref of a mapped blob unmaps it first.
+    check(resp_type(g.submit(0, hdr(UNREF) + struct.pack("<II", 50, 0))) == OK_NODATA, "UNREF 50")
+    reqs = ch.take()
+    check([r[:4] for r in reqs] == [(BACKEND_SHMEM_UNMAP, 0x9, 40, (1, 0, 0x10000, 8192, 0))],
+          f"UNREF of a mapped blob unmaps it: {reqs}")
+    # Left mapped, with its context, for the disconnect below.
+    check(map_blob(g, 51, 0x30000)[0] == OK_MAP_INFO, "MAP_BLOB 51 again")
+    print("hostmem: SHMEM_MAP/UNMAP on the backend channel, guest checks, uuid: done")
+
+
+def run_reconnect(sock_path, be):
+    """QEMU goes away mid-stream (guest killed): the backend frees that
+    guest's state and serves the next connection on the same socket."""
+    for n in (2, 3):
+        fe = Frontend(sock_path)
+        g, display, ch, feats = connect(fe)
+        r = g.submit(0, hdr(GET_DISPLAY_INFO), 24 + 16 * 24)
+        check(resp_type(r) == OK_DISPLAY_INFO, f"connection {n}: GET_DISPLAY_INFO")
+        if feats & 1:
+            # Same ids as the guest before: its context, blobs and mappings are gone.
+            check(ctx_create(g, 6) == OK_NODATA, f"connection {n}: CTX_CREATE 6 again")
+            check(create_blob(g, 6, 51, 4096, BLOB_FLAG_MAPPABLE) == OK_NODATA,
+                  f"connection {n}: CREATE_BLOB 51 again")
+            check(map_blob(g, 51, 0x30000)[0] == OK_MAP_INFO, f"connection {n}: MAP_BLOB 51 again")
+            sub = chdr(SUBMIT_3D, 6, FLAG_FENCE, 77) + struct.pack("<II", 0, 0)
+            if n == 3:
+                r = g.submit(0, sub)
+                check(resp_type(r) == OK_NODATA and struct.unpack("<Q", r[8:16])[0] == 77,
+                      f"connection {n}: fenced SUBMIT_3D")
+                # A device reset (QEMU stops the control queue and drops the
+                # region's mappings itself): answered at once, no unmap sent.
+                ch.take()
+                t0 = time.time()
+                fe.send(GET_VRING_BASE, struct.pack("<II", 0, 0))
+                fe.recv_reply(GET_VRING_BASE)
+                check(time.time() - t0 < 2 and ch.take() == [],
+                      "reset with a mapped blob: no SHMEM_UNMAP while QEMU waits")
+            else:
+                g.submit(0, sub, wait=False)  # killed before the answer
+        # Killed: every socket of this "QEMU" closes at once, no GET_VRING_BASE.
+        fe.s.close()
+        ch.s.close()
+        display.s.close()
+        time.sleep(0.2)
+        check(be.poll() is None, f"backend alive after connection {n} went away")
+    print("reconnect: two more guests on the same socket after a kill mid-stream: done")
 
 
 def run_3d(g):
