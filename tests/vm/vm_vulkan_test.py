@@ -147,8 +147,9 @@ def kill_mid_stream(pearvisor, a, tap, backend, initrd, label, loop_prog, check_
         log_at = len(backend.read_log())
         time.sleep(a.kill_delay)
         vm.kill()
-        tap.note(f"killed QEMU {a.kill_delay} s into a second {loop} run (first run "
-                 f"{'done' if ticked else 'NOT done'}); backend log since:\n"
+        runs = vm.output().count("PV_TICK")
+        tap.note(f"killed QEMU {a.kill_delay} s after the first {loop} run ended, during run "
+                 f"{runs} of a back-to-back loop; backend log since:\n"
                  + backend.read_log()[log_at:][-1500:])
         tap.ok(ticked and backend.alive(), "backend alive after its guest was killed mid-stream",
                "" if backend.alive() else f"backend exited with {backend.proc.poll()}")
