@@ -38,7 +38,8 @@ PROTOCOL (serial console, one command per line, after "PV_READY"):
   POWEROFF        power the VM off
 
 Kernel messages are kept off the console after PV_READY (dmesg -n 1) so they
-cannot interleave with the answers; `SH <id> dmesg` reads them.
+cannot interleave with the answers; `SH <id> dmesg` reads them. The fbcon
+cursor does not blink, so the scanout changes only when something is drawn.
 """
 import argparse
 import hashlib
@@ -81,6 +82,11 @@ echo "PV_FB: $(cat /sys/class/graphics/fb0/name) $(cat /sys/class/graphics/fb0/v
 echo "PV_DRI: $(ls /dev/dri 2>/dev/null | tr '\n' ' ')"
 dmesg -n 1
 stty -echo -onlcr 2>/dev/null
+# A still console: no scanout updates while commands run. (A blinking
+# cursor redraws the frame every 200 ms, and pv-vhost-user-gpu sends whole
+# frames to QEMU; see docs/vulkan-in-vm.md on display traffic during a
+# SHMEM request.)
+echo 0 > /sys/class/graphics/fbcon/cursor_blink 2>/dev/null
 
 uptime_cs() { read -r u _ < /proc/uptime; echo "${u%.*}${u#*.}"; }
 
