@@ -82,10 +82,8 @@ echo "PV_FB: $(cat /sys/class/graphics/fb0/name) $(cat /sys/class/graphics/fb0/v
 echo "PV_DRI: $(ls /dev/dri 2>/dev/null | tr '\n' ' ')"
 dmesg -n 1
 stty -echo -onlcr 2>/dev/null
-# A still console: no scanout updates while commands run. (A blinking
-# cursor redraws the frame every 200 ms, and pv-vhost-user-gpu sends whole
-# frames to QEMU; see docs/vulkan-in-vm.md on display traffic during a
-# SHMEM request.)
+# A still console: no scanout updates while commands run (a blinking cursor
+# redraws part of the frame several times a second).
 echo 0 > /sys/class/graphics/fbcon/cursor_blink 2>/dev/null
 
 uptime_cs() { read -r u _ < /proc/uptime; echo "${u%.*}${u#*.}"; }
