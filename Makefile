@@ -11,7 +11,7 @@ ICD25 := .cache/mesa25-icd/virtio_icd.x86_64.json
 # Debian's python3 carries mako and matplotlib; a pyenv one earlier in PATH may not.
 export PATH := /usr/bin:$(PATH)
 
-.PHONY: all deps icd icd25 build build-asan demo test bench clean
+.PHONY: all deps icd icd25 qemu build build-asan demo demo-vm test bench clean
 
 all: build
 
@@ -28,6 +28,11 @@ $(ICD25): | deps
 
 icd25: $(ICD25)
 
+# QEMU 10.0 with PearVisor's patches (vmm/qemu/), cached in .cache/qemu/;
+# scripts/build-qemu.sh prints the qemu-system-x86_64 path.
+qemu: | deps
+	scripts/build-qemu.sh
+
 $(BUILD)/build.ninja: | deps
 	meson setup $(BUILD)
 
@@ -43,8 +48,13 @@ build-asan: $(BUILD_ASAN)/build.ninja
 demo: build icd
 	scripts/demo.sh $(BUILD) $(ICD)
 
+# A Linux guest on PearVisor: vulkaninfo and a frame rendered in the guest
+# on the host GPU (PNG), from inside the VM (docs/vulkan-in-vm.md).
+demo-vm: build icd qemu
+	scripts/demo-vm.py $(BUILD) $(ICD)
+
 # The whole suite, built with ASan+UBSan.
-test: build-asan icd icd25
+test: build-asan icd icd25 qemu
 	meson test -C $(BUILD_ASAN) --print-errorlogs --num-processes 2
 
 # pvbench: native vs PearVisor vs virglrenderer (bench/README.md). Later

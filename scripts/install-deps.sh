@@ -15,6 +15,10 @@ pkgs=(
    virgl-server
    # virtual machines
    qemu-system-x86 linux-image-amd64 busybox-static cpio
+   # QEMU 10.0 built from source (scripts/build-qemu.sh); its firmware
+   # comes from qemu-system-x86's seabios and ipxe dependencies
+   git xz-utils python3-venv libglib2.0-dev libpixman-1-dev libfdt-dev
+   libslirp-dev
    # benchmark plots
    python3-matplotlib
 )

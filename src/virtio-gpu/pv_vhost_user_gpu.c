@@ -35,6 +35,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -298,11 +299,36 @@ static void forget_fences(struct backend *b)
 
 /* ---- host-visible region through the vhost-user backend channel ------- */
 
+/* QEMU reads each display-channel message whole, blocking its main loop, and
+ * only its main loop answers backend-channel requests. A display message
+ * half sent when we wait for a SHMEM answer (a full-frame update is 3 MiB,
+ * more than the socket buffer) stalls both sides until the request times
+ * out and the channel is closed. So whatever the display channel holds is
+ * sent first, within the same time limit. */
+static void flush_display(struct backend *b)
+{
+   struct timespec t0, t;
+   clock_gettime(CLOCK_MONOTONIC, &t0);
+   while (pv_vug_want_write(&b->vug)) {
+      clock_gettime(CLOCK_MONOTONIC, &t);
+      long left = PV_VU_BACKEND_REPLY_MS - ((t.tv_sec - t0.tv_sec) * 1000 +
+                                           (t.tv_nsec - t0.tv_nsec) / 1000000);
+      struct pollfd p = {.fd = b->vug.sock, .events = POLLOUT};
+      if (left <= 0 || poll(&p, 1, (int)left) <= 0) {
+         pv_warn(TAG, "display channel still busy; sending the SHMEM request anyway");
+         return;
+      }
+      if (pv_vug_on_writable(&b->vug) < 0)
+         return;
+   }
+}
+
 static int hostmem_map(void *data, uint64_t offset, int fd, uint64_t len)
 {
    struct backend *b = data;
    if (!b->connected)
       return -ENOTCONN;
+   flush_display(b);
    int err = pv_vu_shmem_map(&b->vu, SHM_ID_HOST_VISIBLE, 0, offset, len,
                              PV_VU_MMAP_R | PV_VU_MMAP_W, fd);
    if (err < 0)
@@ -316,6 +342,7 @@ static void hostmem_unmap(void *data, uint64_t offset, uint64_t len)
    struct backend *b = data;
    if (!b->connected || b->frontend_unmaps)
       return; /* the frontend removes (or has removed) its mappings itself */
+   flush_display(b);
    int err = pv_vu_shmem_unmap(&b->vu, SHM_ID_HOST_VISIBLE, offset, len);
    if (err < 0)
       pv_warn(TAG, "SHMEM_UNMAP offset 0x%llx len 0x%llx: %s", (unsigned long long)offset,
