@@ -201,9 +201,12 @@ class Backend:
     """One pv-vhost-user-gpu process listening on a socket."""
 
     def __init__(self, binary, workdir, width=1024, height=768, hostmem=None, png=None,
-                 name="backend"):
+                 name="backend", wire_format=0):
         self.binary, self.workdir = binary, workdir
         self.width, self.height, self.hostmem = width, height, hostmem
+        # The venus wire format the guest's driver speaks: 0 for Mesa 22.3,
+        # 1 for Mesa 25. A guest kernel reads the capset once, so it is per VM.
+        self.wire_format = wire_format
         self.png = png or os.path.join(workdir, "scanout.png")
         self.sock = os.path.join(workdir, f"{name}.sock")
         self.log = os.path.join(workdir, f"{name}.log")
@@ -218,6 +221,8 @@ class Backend:
                 "--width", str(self.width), "--height", str(self.height)]
         if self.hostmem:
             args += ["--hostmem", self.hostmem]
+        if self.wire_format:
+            args += ["--venus-wire-format", str(self.wire_format)]
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env)
         deadline = time.time() + 30
@@ -271,7 +276,7 @@ class Vm:
 
     def __init__(self, kernel, initrd, backend, workdir, width=1024, height=768,
                  memory=DEFAULT_MEMORY, append="", png=None, interactive=False,
-                 accel=None, hostmem=DEFAULT_HOSTMEM, name="guest"):
+                 accel=None, hostmem=DEFAULT_HOSTMEM, name="guest", wire_format=0):
         self.kernel, self.initrd = kernel, initrd
         self.workdir = workdir
         self.memory, self.append = memory, append
@@ -283,7 +288,8 @@ class Vm:
             self.hostmem = backend.hostmem
         else:
             self.hostmem = usable_hostmem(self.qemu, backend, hostmem)
-            self.backend = Backend(backend, workdir, width, height, self.hostmem, png)
+            self.backend = Backend(backend, workdir, width, height, self.hostmem, png,
+                                   wire_format=wire_format)
             self.own_backend = True
         self.serial = bytearray()
         self.lock = threading.Condition()
@@ -463,7 +469,7 @@ def cmd_run(a):
         print(f"pearvisor: accelerator {accel} ({why})", file=sys.stderr)
     vm = Vm(kernel, initrd, backend, workdir, a.width, a.height, a.memory, a.append,
             png=a.png and os.path.abspath(a.png), interactive=True, accel=accel,
-            hostmem=a.hostmem)
+            hostmem=a.hostmem, wire_format=a.venus_wire_format)
     try:
         vm.start()
     except RuntimeError as e:
@@ -497,6 +503,9 @@ def main(argv=None):
     r.add_argument("--accel", choices=["auto", "kvm", "tcg"], default="auto")
     r.add_argument("--icd", action="append", default=[],
                    help="guest Vulkan ICD json for the built initramfs (repeatable)")
+    r.add_argument("--venus-wire-format", type=int, choices=[0, 1], default=0,
+                   help="venus wire format of the guest's driver: 0 Mesa 22.3 (default), "
+                        "1 Mesa 24/25; one per VM")
     r.add_argument("--append", default="", help="extra kernel command line")
     a = ap.parse_args(argv)
     if a.cmd == "run":

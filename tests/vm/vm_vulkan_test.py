@@ -186,6 +186,8 @@ def main():
     ap.add_argument("--boot-timeout", type=float, default=180)
     ap.add_argument("--cmd-timeout", type=float, default=300)
     ap.add_argument("--kill-delay", type=float, default=1.0)
+    ap.add_argument("--wire-format", type=int, choices=[0, 1], default=0,
+                    help="venus wire format the backend serves (0: Mesa 22.3, 1: Mesa 25)")
     ap.add_argument("--no-kill", action="store_true", help="skip the killed-guest check")
     ap.add_argument("programs", nargs="+", help="tests/vk programs (directories are skipped)")
     a = ap.parse_args()
@@ -230,7 +232,8 @@ def main():
 
     hostmem = pearvisor.usable_hostmem(pearvisor.qemu_command(), a.backend,
                                        pearvisor.DEFAULT_HOSTMEM)
-    backend = pearvisor.Backend(a.backend, a.workdir, a.width, a.height, hostmem)
+    backend = pearvisor.Backend(a.backend, a.workdir, a.width, a.height, hostmem,
+                                wire_format=a.wire_format)
     vm = pearvisor.Vm(a.kernel, initrd, backend, a.workdir, a.width, a.height, accel=a.accel)
     backend.start()
     ok_boot = False
