@@ -3272,7 +3272,7 @@ vn_decode_vkCmdBindIndexBuffer_args(struct vn_cs_decoder *dec, struct vn_command
    {
       uint64_t id;
       memcpy(&id, p + 8, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, true);
       args->buffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
    _Static_assert(sizeof(args->offset) == 8, "wire size of offset");

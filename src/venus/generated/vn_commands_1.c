@@ -3391,7 +3391,7 @@ vn_encode_vkCmdSetLogicOpEXT_reply(struct vn_cs_encoder *enc, const struct vn_co
 }
 
 void
-vn_decode_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT *args)
+vn_decode_vkGetPhysicalDeviceCalibrateableTimeDomainsKHR_args(struct vn_cs_decoder *dec, struct vn_command_vkGetPhysicalDeviceCalibrateableTimeDomainsKHR *args)
 {
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_PHYSICAL_DEVICE, false);
@@ -3409,15 +3409,15 @@ vn_decode_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT_args(struct vn_cs_decod
    {
       const uint64_t n = vn_decode_array_size(dec, 0);
       if (n && n != (args->pTimeDomainCount ? (uint64_t)*args->pTimeDomainCount : 0)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkTimeDomainEXT *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkTimeDomainKHR *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       args->pTimeDomains = a;
    }
 }
 
 void
-vn_encode_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT *args)
+vn_encode_vkGetPhysicalDeviceCalibrateableTimeDomainsKHR_reply(struct vn_cs_encoder *enc, const struct vn_command_vkGetPhysicalDeviceCalibrateableTimeDomainsKHR *args)
 {
-   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT_EXT);
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkGetPhysicalDeviceCalibrateableTimeDomainsKHR_EXT);
    vn_encode_bytes(enc, &args->ret, sizeof(args->ret));
    vn_encode_simple_pointer(enc, args->pTimeDomainCount);
    if (args->pTimeDomainCount)
@@ -3431,7 +3431,7 @@ vn_encode_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT_reply(struct vn_cs_enco
 }
 
 void
-vn_decode_vkGetCalibratedTimestampsEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkGetCalibratedTimestampsEXT *args)
+vn_decode_vkGetCalibratedTimestampsKHR_args(struct vn_cs_decoder *dec, struct vn_command_vkGetCalibratedTimestampsKHR *args)
 {
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
@@ -3443,10 +3443,10 @@ vn_decode_vkGetCalibratedTimestampsEXT_args(struct vn_cs_decoder *dec, struct vn
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->timestampCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(args->timestampCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkCalibratedTimestampInfoEXT *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkCalibratedTimestampInfoKHR *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
-            vn_decode_VkCalibratedTimestampInfoEXT(dec, &a[i]);
+            vn_decode_VkCalibratedTimestampInfoKHR(dec, &a[i]);
       }
       args->pTimestampInfos = a;
    }
@@ -3467,9 +3467,9 @@ vn_decode_vkGetCalibratedTimestampsEXT_args(struct vn_cs_decoder *dec, struct vn
 }
 
 void
-vn_encode_vkGetCalibratedTimestampsEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkGetCalibratedTimestampsEXT *args)
+vn_encode_vkGetCalibratedTimestampsKHR_reply(struct vn_cs_encoder *enc, const struct vn_command_vkGetCalibratedTimestampsKHR *args)
 {
-   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkGetCalibratedTimestampsEXT_EXT);
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkGetCalibratedTimestampsKHR_EXT);
    vn_encode_bytes(enc, &args->ret, sizeof(args->ret));
    if (args->pTimestamps) {
       vn_encode_array_size(enc, (uint64_t)(args->timestampCount));
@@ -3483,7 +3483,7 @@ vn_encode_vkGetCalibratedTimestampsEXT_reply(struct vn_cs_encoder *enc, const st
 }
 
 void
-vn_decode_vkCmdSetLineStippleEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineStippleEXT *args)
+vn_decode_vkCmdSetLineStipple_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineStipple *args)
 {
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
@@ -3495,9 +3495,9 @@ vn_decode_vkCmdSetLineStippleEXT_args(struct vn_cs_decoder *dec, struct vn_comma
 }
 
 void
-vn_encode_vkCmdSetLineStippleEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetLineStippleEXT *args)
+vn_encode_vkCmdSetLineStipple_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetLineStipple *args)
 {
-   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdSetLineStippleEXT_EXT);
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdSetLineStipple_EXT);
 }
 
 void
@@ -3681,7 +3681,7 @@ vn_encode_vkCmdDrawMultiIndexedEXT_reply(struct vn_cs_encoder *enc, const struct
 }
 
 void
-vn_decode_vkCmdPushDescriptorSetKHR_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdPushDescriptorSetKHR *args)
+vn_decode_vkCmdPushDescriptorSet_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdPushDescriptorSet *args)
 {
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
@@ -3709,7 +3709,7 @@ vn_decode_vkCmdPushDescriptorSetKHR_args(struct vn_cs_decoder *dec, struct vn_co
 }
 
 void
-vn_encode_vkCmdPushDescriptorSetKHR_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdPushDescriptorSetKHR *args)
+vn_encode_vkCmdPushDescriptorSet_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdPushDescriptorSet *args)
 {
-   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdPushDescriptorSetKHR_EXT);
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdPushDescriptorSet_EXT);
 }

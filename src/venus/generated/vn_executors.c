@@ -7065,84 +7065,84 @@ vn_run_vkCmdSetLogicOpEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, uin
 }
 
 static void
-vn_exec_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT *args)
+vn_exec_vkGetPhysicalDeviceCalibrateableTimeDomainsKHR(struct vn_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkGetPhysicalDeviceCalibrateableTimeDomainsKHR *args)
 {
-   if (!args->dispatch || !args->dispatch->instance || !args->dispatch->instance->dispatch.vkGetPhysicalDeviceCalibrateableTimeDomainsEXT) {
-      vn_cs_decoder_set_fatal(dec, "vkGetPhysicalDeviceCalibrateableTimeDomainsEXT: not supported by the host");
+   if (!args->dispatch || !args->dispatch->instance || !args->dispatch->instance->dispatch.vkGetPhysicalDeviceCalibrateableTimeDomainsKHR) {
+      vn_cs_decoder_set_fatal(dec, "vkGetPhysicalDeviceCalibrateableTimeDomainsKHR: not supported by the host");
       return;
    }
    (void)ctx;
-   args->ret = args->dispatch->instance->dispatch.vkGetPhysicalDeviceCalibrateableTimeDomainsEXT(args->physicalDevice, args->pTimeDomainCount, args->pTimeDomains);
+   args->ret = args->dispatch->instance->dispatch.vkGetPhysicalDeviceCalibrateableTimeDomainsKHR(args->physicalDevice, args->pTimeDomainCount, args->pTimeDomains);
 }
 
 static void
-vn_run_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
+vn_run_vkGetPhysicalDeviceCalibrateableTimeDomainsKHR(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
-   struct vn_command_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT args;
+   struct vn_command_vkGetPhysicalDeviceCalibrateableTimeDomainsKHR args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT_args(dec, &args);
+   vn_decode_vkGetPhysicalDeviceCalibrateableTimeDomainsKHR_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT(ctx, dec, &args);
+   vn_exec_vkGetPhysicalDeviceCalibrateableTimeDomainsKHR(ctx, dec, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
    if (enc)
-      vn_encode_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT_reply(enc, &args);
+      vn_encode_vkGetPhysicalDeviceCalibrateableTimeDomainsKHR_reply(enc, &args);
 }
 
 static void
-vn_exec_vkGetCalibratedTimestampsEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkGetCalibratedTimestampsEXT *args)
+vn_exec_vkGetCalibratedTimestampsKHR(struct vn_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkGetCalibratedTimestampsKHR *args)
 {
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkGetCalibratedTimestampsEXT) {
-      vn_cs_decoder_set_fatal(dec, "vkGetCalibratedTimestampsEXT: not supported by the host");
+   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkGetCalibratedTimestampsKHR) {
+      vn_cs_decoder_set_fatal(dec, "vkGetCalibratedTimestampsKHR: not supported by the host");
       return;
    }
    (void)ctx;
-   args->ret = args->dispatch->device->dispatch.vkGetCalibratedTimestampsEXT(args->device, args->timestampCount, args->pTimestampInfos, args->pTimestamps, args->pMaxDeviation);
+   args->ret = args->dispatch->device->dispatch.vkGetCalibratedTimestampsKHR(args->device, args->timestampCount, args->pTimestampInfos, args->pTimestamps, args->pMaxDeviation);
 }
 
 static void
-vn_run_vkGetCalibratedTimestampsEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
+vn_run_vkGetCalibratedTimestampsKHR(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
-   struct vn_command_vkGetCalibratedTimestampsEXT args;
+   struct vn_command_vkGetCalibratedTimestampsKHR args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkGetCalibratedTimestampsEXT_args(dec, &args);
+   vn_decode_vkGetCalibratedTimestampsKHR_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkGetCalibratedTimestampsEXT(ctx, dec, &args);
+   vn_exec_vkGetCalibratedTimestampsKHR(ctx, dec, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
    if (enc)
-      vn_encode_vkGetCalibratedTimestampsEXT_reply(enc, &args);
+      vn_encode_vkGetCalibratedTimestampsKHR_reply(enc, &args);
 }
 
 static void
-vn_exec_vkCmdSetLineStippleEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineStippleEXT *args)
+vn_exec_vkCmdSetLineStipple(struct vn_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineStipple *args)
 {
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdSetLineStippleEXT) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdSetLineStippleEXT: not supported by the host");
+   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdSetLineStipple) {
+      vn_cs_decoder_set_fatal(dec, "vkCmdSetLineStipple: not supported by the host");
       return;
    }
    (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetLineStippleEXT(args->commandBuffer, args->lineStippleFactor, args->lineStipplePattern);
+   args->dispatch->device->dispatch.vkCmdSetLineStipple(args->commandBuffer, args->lineStippleFactor, args->lineStipplePattern);
 }
 
 static void
-vn_run_vkCmdSetLineStippleEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
+vn_run_vkCmdSetLineStipple(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
-   struct vn_command_vkCmdSetLineStippleEXT args;
+   struct vn_command_vkCmdSetLineStipple args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetLineStippleEXT_args(dec, &args);
+   vn_decode_vkCmdSetLineStipple_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdSetLineStippleEXT(ctx, dec, &args);
+   vn_exec_vkCmdSetLineStipple(ctx, dec, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
    if (enc)
-      vn_encode_vkCmdSetLineStippleEXT_reply(enc, &args);
+      vn_encode_vkCmdSetLineStipple_reply(enc, &args);
 }
 
 static void
@@ -7327,30 +7327,30 @@ vn_run_vkCmdDrawMultiIndexedEXT(struct vn_context *ctx, struct vn_cs_decoder *de
 }
 
 static void
-vn_exec_vkCmdPushDescriptorSetKHR(struct vn_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdPushDescriptorSetKHR *args)
+vn_exec_vkCmdPushDescriptorSet(struct vn_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdPushDescriptorSet *args)
 {
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdPushDescriptorSetKHR) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdPushDescriptorSetKHR: not supported by the host");
+   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdPushDescriptorSet) {
+      vn_cs_decoder_set_fatal(dec, "vkCmdPushDescriptorSet: not supported by the host");
       return;
    }
    (void)ctx;
-   args->dispatch->device->dispatch.vkCmdPushDescriptorSetKHR(args->commandBuffer, args->pipelineBindPoint, args->layout, args->set, args->descriptorWriteCount, args->pDescriptorWrites);
+   args->dispatch->device->dispatch.vkCmdPushDescriptorSet(args->commandBuffer, args->pipelineBindPoint, args->layout, args->set, args->descriptorWriteCount, args->pDescriptorWrites);
 }
 
 static void
-vn_run_vkCmdPushDescriptorSetKHR(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
+vn_run_vkCmdPushDescriptorSet(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
-   struct vn_command_vkCmdPushDescriptorSetKHR args;
+   struct vn_command_vkCmdPushDescriptorSet args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdPushDescriptorSetKHR_args(dec, &args);
+   vn_decode_vkCmdPushDescriptorSet_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdPushDescriptorSetKHR(ctx, dec, &args);
+   vn_exec_vkCmdPushDescriptorSet(ctx, dec, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
    if (enc)
-      vn_encode_vkCmdPushDescriptorSetKHR_reply(enc, &args);
+      vn_encode_vkCmdPushDescriptorSet_reply(enc, &args);
 }
 
 static void
@@ -9186,27 +9186,27 @@ vn_decode_only_vkCmdSetLogicOpEXT(struct vn_cs_decoder *dec)
 }
 
 static void
-vn_decode_only_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT(struct vn_cs_decoder *dec)
+vn_decode_only_vkGetPhysicalDeviceCalibrateableTimeDomainsKHR(struct vn_cs_decoder *dec)
 {
-   struct vn_command_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT args;
+   struct vn_command_vkGetPhysicalDeviceCalibrateableTimeDomainsKHR args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT_args(dec, &args);
+   vn_decode_vkGetPhysicalDeviceCalibrateableTimeDomainsKHR_args(dec, &args);
 }
 
 static void
-vn_decode_only_vkGetCalibratedTimestampsEXT(struct vn_cs_decoder *dec)
+vn_decode_only_vkGetCalibratedTimestampsKHR(struct vn_cs_decoder *dec)
 {
-   struct vn_command_vkGetCalibratedTimestampsEXT args;
+   struct vn_command_vkGetCalibratedTimestampsKHR args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkGetCalibratedTimestampsEXT_args(dec, &args);
+   vn_decode_vkGetCalibratedTimestampsKHR_args(dec, &args);
 }
 
 static void
-vn_decode_only_vkCmdSetLineStippleEXT(struct vn_cs_decoder *dec)
+vn_decode_only_vkCmdSetLineStipple(struct vn_cs_decoder *dec)
 {
-   struct vn_command_vkCmdSetLineStippleEXT args;
+   struct vn_command_vkCmdSetLineStipple args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetLineStippleEXT_args(dec, &args);
+   vn_decode_vkCmdSetLineStipple_args(dec, &args);
 }
 
 static void
@@ -9266,11 +9266,11 @@ vn_decode_only_vkCmdDrawMultiIndexedEXT(struct vn_cs_decoder *dec)
 }
 
 static void
-vn_decode_only_vkCmdPushDescriptorSetKHR(struct vn_cs_decoder *dec)
+vn_decode_only_vkCmdPushDescriptorSet(struct vn_cs_decoder *dec)
 {
-   struct vn_command_vkCmdPushDescriptorSetKHR args;
+   struct vn_command_vkCmdPushDescriptorSet args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdPushDescriptorSetKHR_args(dec, &args);
+   vn_decode_vkCmdPushDescriptorSet_args(dec, &args);
 }
 
 typedef void (*vn_decode_only_fn)(struct vn_cs_decoder *dec);
@@ -9505,9 +9505,9 @@ static const vn_decode_only_fn vn_decode_only_table[VN_COMMAND_TYPE_COUNT] = {
    [232] = vn_decode_only_vkGetDeviceImageSparseMemoryRequirements,
    [233] = vn_decode_only_vkCmdSetPatchControlPointsEXT,
    [234] = vn_decode_only_vkCmdSetLogicOpEXT,
-   [235] = vn_decode_only_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT,
-   [236] = vn_decode_only_vkGetCalibratedTimestampsEXT,
-   [237] = vn_decode_only_vkCmdSetLineStippleEXT,
+   [235] = vn_decode_only_vkGetPhysicalDeviceCalibrateableTimeDomainsKHR,
+   [236] = vn_decode_only_vkGetCalibratedTimestampsKHR,
+   [237] = vn_decode_only_vkCmdSetLineStipple,
    [240] = vn_decode_only_vkCmdBeginConditionalRenderingEXT,
    [241] = vn_decode_only_vkCmdEndConditionalRenderingEXT,
    [244] = vn_decode_only_vkResetFenceResource100000MESA,
@@ -9515,7 +9515,7 @@ static const vn_decode_only_fn vn_decode_only_table[VN_COMMAND_TYPE_COUNT] = {
    [246] = vn_decode_only_vkImportSemaphoreResource100000MESA,
    [247] = vn_decode_only_vkCmdDrawMultiEXT,
    [248] = vn_decode_only_vkCmdDrawMultiIndexedEXT,
-   [249] = vn_decode_only_vkCmdPushDescriptorSetKHR,
+   [249] = vn_decode_only_vkCmdPushDescriptorSet,
 };
 
 typedef void (*vn_run_fn)(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags);
@@ -9750,9 +9750,9 @@ static const vn_run_fn vn_run_table[VN_COMMAND_TYPE_COUNT] = {
    [232] = vn_run_vkGetDeviceImageSparseMemoryRequirements,
    [233] = vn_run_vkCmdSetPatchControlPointsEXT,
    [234] = vn_run_vkCmdSetLogicOpEXT,
-   [235] = vn_run_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT,
-   [236] = vn_run_vkGetCalibratedTimestampsEXT,
-   [237] = vn_run_vkCmdSetLineStippleEXT,
+   [235] = vn_run_vkGetPhysicalDeviceCalibrateableTimeDomainsKHR,
+   [236] = vn_run_vkGetCalibratedTimestampsKHR,
+   [237] = vn_run_vkCmdSetLineStipple,
    [240] = vn_run_vkCmdBeginConditionalRenderingEXT,
    [241] = vn_run_vkCmdEndConditionalRenderingEXT,
    [244] = vn_run_vkResetFenceResource100000MESA,
@@ -9760,7 +9760,7 @@ static const vn_run_fn vn_run_table[VN_COMMAND_TYPE_COUNT] = {
    [246] = vn_run_vkImportSemaphoreResource100000MESA,
    [247] = vn_run_vkCmdDrawMultiEXT,
    [248] = vn_run_vkCmdDrawMultiIndexedEXT,
-   [249] = vn_run_vkCmdPushDescriptorSetKHR,
+   [249] = vn_run_vkCmdPushDescriptorSet,
 };
 
 static const char *const vn_command_names[VN_COMMAND_TYPE_COUNT] = {

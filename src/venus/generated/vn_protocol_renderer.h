@@ -418,6 +418,10 @@ typedef enum VkCommandTypeEXT {
    VK_COMMAND_TYPE_vkWaitSemaphoreResource100000MESA_EXT = 245,
    VK_COMMAND_TYPE_vkImportSemaphoreResource100000MESA_EXT = 246,
    VK_COMMAND_TYPE_vkGetVenusExperimentalFeatureData100000MESA_EXT = 195,
+   VK_COMMAND_TYPE_vkGetPhysicalDeviceCalibrateableTimeDomainsKHR_EXT = 235,
+   VK_COMMAND_TYPE_vkGetCalibratedTimestampsKHR_EXT = 236,
+   VK_COMMAND_TYPE_vkCmdSetLineStipple_EXT = 237,
+   VK_COMMAND_TYPE_vkCmdPushDescriptorSet_EXT = 249,
 } VkCommandTypeEXT;
 
 typedef enum VkCommandFlagBitsEXT {
@@ -2248,25 +2252,25 @@ struct vn_command_vkCmdSetLogicOpEXT {
    struct vn_object *dispatch;
 };
 
-struct vn_command_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT {
+struct vn_command_vkGetPhysicalDeviceCalibrateableTimeDomainsKHR {
    VkPhysicalDevice physicalDevice;
    uint32_t* pTimeDomainCount;
-   VkTimeDomainEXT* pTimeDomains;
+   VkTimeDomainKHR* pTimeDomains;
    VkResult ret;
    struct vn_object *dispatch;
 };
 
-struct vn_command_vkGetCalibratedTimestampsEXT {
+struct vn_command_vkGetCalibratedTimestampsKHR {
    VkDevice device;
    uint32_t timestampCount;
-   const VkCalibratedTimestampInfoEXT* pTimestampInfos;
+   const VkCalibratedTimestampInfoKHR* pTimestampInfos;
    uint64_t* pTimestamps;
    uint64_t* pMaxDeviation;
    VkResult ret;
    struct vn_object *dispatch;
 };
 
-struct vn_command_vkCmdSetLineStippleEXT {
+struct vn_command_vkCmdSetLineStipple {
    VkCommandBuffer commandBuffer;
    uint32_t lineStippleFactor;
    uint16_t lineStipplePattern;
@@ -2323,7 +2327,7 @@ struct vn_command_vkCmdDrawMultiIndexedEXT {
    struct vn_object *dispatch;
 };
 
-struct vn_command_vkCmdPushDescriptorSetKHR {
+struct vn_command_vkCmdPushDescriptorSet {
    VkCommandBuffer commandBuffer;
    VkPipelineBindPoint pipelineBindPoint;
    VkPipelineLayout layout;
@@ -2791,12 +2795,12 @@ void vn_decode_vkCmdSetPatchControlPointsEXT_args(struct vn_cs_decoder *dec, str
 void vn_encode_vkCmdSetPatchControlPointsEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetPatchControlPointsEXT *args);
 void vn_decode_vkCmdSetLogicOpEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLogicOpEXT *args);
 void vn_encode_vkCmdSetLogicOpEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetLogicOpEXT *args);
-void vn_decode_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT *args);
-void vn_encode_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT *args);
-void vn_decode_vkGetCalibratedTimestampsEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkGetCalibratedTimestampsEXT *args);
-void vn_encode_vkGetCalibratedTimestampsEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkGetCalibratedTimestampsEXT *args);
-void vn_decode_vkCmdSetLineStippleEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineStippleEXT *args);
-void vn_encode_vkCmdSetLineStippleEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetLineStippleEXT *args);
+void vn_decode_vkGetPhysicalDeviceCalibrateableTimeDomainsKHR_args(struct vn_cs_decoder *dec, struct vn_command_vkGetPhysicalDeviceCalibrateableTimeDomainsKHR *args);
+void vn_encode_vkGetPhysicalDeviceCalibrateableTimeDomainsKHR_reply(struct vn_cs_encoder *enc, const struct vn_command_vkGetPhysicalDeviceCalibrateableTimeDomainsKHR *args);
+void vn_decode_vkGetCalibratedTimestampsKHR_args(struct vn_cs_decoder *dec, struct vn_command_vkGetCalibratedTimestampsKHR *args);
+void vn_encode_vkGetCalibratedTimestampsKHR_reply(struct vn_cs_encoder *enc, const struct vn_command_vkGetCalibratedTimestampsKHR *args);
+void vn_decode_vkCmdSetLineStipple_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineStipple *args);
+void vn_encode_vkCmdSetLineStipple_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetLineStipple *args);
 void vn_decode_vkCmdBeginConditionalRenderingEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginConditionalRenderingEXT *args);
 void vn_encode_vkCmdBeginConditionalRenderingEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdBeginConditionalRenderingEXT *args);
 void vn_decode_vkCmdEndConditionalRenderingEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndConditionalRenderingEXT *args);
@@ -2811,8 +2815,8 @@ void vn_decode_vkCmdDrawMultiEXT_args(struct vn_cs_decoder *dec, struct vn_comma
 void vn_encode_vkCmdDrawMultiEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdDrawMultiEXT *args);
 void vn_decode_vkCmdDrawMultiIndexedEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawMultiIndexedEXT *args);
 void vn_encode_vkCmdDrawMultiIndexedEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdDrawMultiIndexedEXT *args);
-void vn_decode_vkCmdPushDescriptorSetKHR_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdPushDescriptorSetKHR *args);
-void vn_encode_vkCmdPushDescriptorSetKHR_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdPushDescriptorSetKHR *args);
+void vn_decode_vkCmdPushDescriptorSet_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdPushDescriptorSet *args);
+void vn_encode_vkCmdPushDescriptorSet_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdPushDescriptorSet *args);
 
 /* Hand-written handlers (tools/venus_manual.txt). They run after a
  * successful decode; they make `ret` and the outputs ready for the reply
