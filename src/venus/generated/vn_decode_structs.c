@@ -918,6 +918,11 @@ static const VkStructureType vn_chain_VkSubpassEndInfo[] = {
    VK_STRUCTURE_TYPE_SUBPASS_FRAGMENT_DENSITY_MAP_OFFSET_END_INFO_QCOM,
 };
 
+static const VkStructureType vn_chain_VkSubresourceLayout2[] = {
+   VK_STRUCTURE_TYPE_IMAGE_COMPRESSION_PROPERTIES_EXT,
+   VK_STRUCTURE_TYPE_SUBRESOURCE_HOST_MEMCPY_SIZE,
+};
+
 static const VkStructureType vn_chain_VkVideoProfileInfoKHR[] = {
    VK_STRUCTURE_TYPE_VIDEO_DECODE_USAGE_INFO_KHR,
    VK_STRUCTURE_TYPE_VIDEO_ENCODE_USAGE_INFO_KHR,
@@ -1771,6 +1776,27 @@ vn_decode_VkCoarseSampleOrderCustomNV(struct vn_cs_decoder *dec, VkCoarseSampleO
       }
       val->pSampleLocations = a;
    }
+}
+
+void
+vn_decode_VkColorBlendAdvancedEXT(struct vn_cs_decoder *dec, VkColorBlendAdvancedEXT *val)
+{
+   vn_decode_bytes(dec, &val->advancedBlendOp, sizeof(val->advancedBlendOp));
+   vn_decode_bytes(dec, &val->srcPremultiplied, sizeof(val->srcPremultiplied));
+   vn_decode_bytes(dec, &val->dstPremultiplied, sizeof(val->dstPremultiplied));
+   vn_decode_bytes(dec, &val->blendOverlap, sizeof(val->blendOverlap));
+   vn_decode_bytes(dec, &val->clampResults, sizeof(val->clampResults));
+}
+
+void
+vn_decode_VkColorBlendEquationEXT(struct vn_cs_decoder *dec, VkColorBlendEquationEXT *val)
+{
+   vn_decode_bytes(dec, &val->srcColorBlendFactor, sizeof(val->srcColorBlendFactor));
+   vn_decode_bytes(dec, &val->dstColorBlendFactor, sizeof(val->dstColorBlendFactor));
+   vn_decode_bytes(dec, &val->colorBlendOp, sizeof(val->colorBlendOp));
+   vn_decode_bytes(dec, &val->srcAlphaBlendFactor, sizeof(val->srcAlphaBlendFactor));
+   vn_decode_bytes(dec, &val->dstAlphaBlendFactor, sizeof(val->dstAlphaBlendFactor));
+   vn_decode_bytes(dec, &val->alphaBlendOp, sizeof(val->alphaBlendOp));
 }
 
 void
@@ -2907,6 +2933,41 @@ vn_decode_VkDeviceImageMemoryRequirements(struct vn_cs_decoder *dec, VkDeviceIma
    val->sType = VK_STRUCTURE_TYPE_DEVICE_IMAGE_MEMORY_REQUIREMENTS;
    val->pNext = (void *)vn_decode_pnext(dec, NULL, 0);
    vn_decode_VkDeviceImageMemoryRequirements_self(dec, val);
+}
+
+void
+vn_decode_VkDeviceImageSubresourceInfo_self(struct vn_cs_decoder *dec, VkDeviceImageSubresourceInfo *val)
+{
+   if (vn_decode_simple_pointer(dec)) {
+      VkImageCreateInfo *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
+      if (p)
+         vn_decode_VkImageCreateInfo(dec, &*p);
+      val->pCreateInfo = p;
+   } else {
+      val->pCreateInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
+   }
+   if (vn_decode_simple_pointer(dec)) {
+      VkImageSubresource2 *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
+      if (p)
+         vn_decode_VkImageSubresource2(dec, &*p);
+      val->pSubresource = p;
+   } else {
+      val->pSubresource = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
+   }
+}
+
+void
+vn_decode_VkDeviceImageSubresourceInfo(struct vn_cs_decoder *dec, VkDeviceImageSubresourceInfo *val)
+{
+   if (vn_decode_uint32_t(dec) != VK_STRUCTURE_TYPE_DEVICE_IMAGE_SUBRESOURCE_INFO) {
+      vn_cs_decoder_set_fatal(dec, "unexpected sType");
+      return;
+   }
+   val->sType = VK_STRUCTURE_TYPE_DEVICE_IMAGE_SUBRESOURCE_INFO;
+   val->pNext = (void *)vn_decode_pnext(dec, NULL, 0);
+   vn_decode_VkDeviceImageSubresourceInfo_self(dec, val);
 }
 
 void
@@ -4047,6 +4108,24 @@ vn_decode_VkImageSubresource(struct vn_cs_decoder *dec, VkImageSubresource *val)
    vn_decode_bytes(dec, &val->aspectMask, sizeof(val->aspectMask));
    vn_decode_bytes(dec, &val->mipLevel, sizeof(val->mipLevel));
    vn_decode_bytes(dec, &val->arrayLayer, sizeof(val->arrayLayer));
+}
+
+void
+vn_decode_VkImageSubresource2_self(struct vn_cs_decoder *dec, VkImageSubresource2 *val)
+{
+   vn_decode_VkImageSubresource(dec, &val->imageSubresource);
+}
+
+void
+vn_decode_VkImageSubresource2(struct vn_cs_decoder *dec, VkImageSubresource2 *val)
+{
+   if (vn_decode_uint32_t(dec) != VK_STRUCTURE_TYPE_IMAGE_SUBRESOURCE_2) {
+      vn_cs_decoder_set_fatal(dec, "unexpected sType");
+      return;
+   }
+   val->sType = VK_STRUCTURE_TYPE_IMAGE_SUBRESOURCE_2;
+   val->pNext = (void *)vn_decode_pnext(dec, NULL, 0);
+   vn_decode_VkImageSubresource2_self(dec, val);
 }
 
 void
@@ -10656,6 +10735,36 @@ vn_decode_VkRenderPassTransformBeginInfoQCOM(struct vn_cs_decoder *dec, VkRender
 }
 
 void
+vn_decode_VkRenderingAreaInfo_self(struct vn_cs_decoder *dec, VkRenderingAreaInfo *val)
+{
+   vn_decode_bytes(dec, &val->viewMask, sizeof(val->viewMask));
+   vn_decode_bytes(dec, &val->colorAttachmentCount, sizeof(val->colorAttachmentCount));
+   {
+      const uint64_t n = vn_decode_array_size(dec, 4);
+      if (n && n != (uint64_t)(val->colorAttachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      VkFormat *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      if (a) {
+         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
+      }
+      val->pColorAttachmentFormats = a;
+   }
+   vn_decode_bytes(dec, &val->depthAttachmentFormat, sizeof(val->depthAttachmentFormat));
+   vn_decode_bytes(dec, &val->stencilAttachmentFormat, sizeof(val->stencilAttachmentFormat));
+}
+
+void
+vn_decode_VkRenderingAreaInfo(struct vn_cs_decoder *dec, VkRenderingAreaInfo *val)
+{
+   if (vn_decode_uint32_t(dec) != VK_STRUCTURE_TYPE_RENDERING_AREA_INFO) {
+      vn_cs_decoder_set_fatal(dec, "unexpected sType");
+      return;
+   }
+   val->sType = VK_STRUCTURE_TYPE_RENDERING_AREA_INFO;
+   val->pNext = (void *)vn_decode_pnext(dec, NULL, 0);
+   vn_decode_VkRenderingAreaInfo_self(dec, val);
+}
+
+void
 vn_decode_VkRenderingAttachmentInfo_self(struct vn_cs_decoder *dec, VkRenderingAttachmentInfo *val)
 {
    val->imageView = vn_decode_handle_VkImageView(dec, true);
@@ -11953,11 +12062,53 @@ vn_decode_VkVertexInputAttributeDescription(struct vn_cs_decoder *dec, VkVertexI
 }
 
 void
+vn_decode_VkVertexInputAttributeDescription2EXT_self(struct vn_cs_decoder *dec, VkVertexInputAttributeDescription2EXT *val)
+{
+   vn_decode_bytes(dec, &val->location, sizeof(val->location));
+   vn_decode_bytes(dec, &val->binding, sizeof(val->binding));
+   vn_decode_bytes(dec, &val->format, sizeof(val->format));
+   vn_decode_bytes(dec, &val->offset, sizeof(val->offset));
+}
+
+void
+vn_decode_VkVertexInputAttributeDescription2EXT(struct vn_cs_decoder *dec, VkVertexInputAttributeDescription2EXT *val)
+{
+   if (vn_decode_uint32_t(dec) != VK_STRUCTURE_TYPE_VERTEX_INPUT_ATTRIBUTE_DESCRIPTION_2_EXT) {
+      vn_cs_decoder_set_fatal(dec, "unexpected sType");
+      return;
+   }
+   val->sType = VK_STRUCTURE_TYPE_VERTEX_INPUT_ATTRIBUTE_DESCRIPTION_2_EXT;
+   val->pNext = (void *)vn_decode_pnext(dec, NULL, 0);
+   vn_decode_VkVertexInputAttributeDescription2EXT_self(dec, val);
+}
+
+void
 vn_decode_VkVertexInputBindingDescription(struct vn_cs_decoder *dec, VkVertexInputBindingDescription *val)
 {
    vn_decode_bytes(dec, &val->binding, sizeof(val->binding));
    vn_decode_bytes(dec, &val->stride, sizeof(val->stride));
    vn_decode_bytes(dec, &val->inputRate, sizeof(val->inputRate));
+}
+
+void
+vn_decode_VkVertexInputBindingDescription2EXT_self(struct vn_cs_decoder *dec, VkVertexInputBindingDescription2EXT *val)
+{
+   vn_decode_bytes(dec, &val->binding, sizeof(val->binding));
+   vn_decode_bytes(dec, &val->stride, sizeof(val->stride));
+   vn_decode_bytes(dec, &val->inputRate, sizeof(val->inputRate));
+   vn_decode_bytes(dec, &val->divisor, sizeof(val->divisor));
+}
+
+void
+vn_decode_VkVertexInputBindingDescription2EXT(struct vn_cs_decoder *dec, VkVertexInputBindingDescription2EXT *val)
+{
+   if (vn_decode_uint32_t(dec) != VK_STRUCTURE_TYPE_VERTEX_INPUT_BINDING_DESCRIPTION_2_EXT) {
+      vn_cs_decoder_set_fatal(dec, "unexpected sType");
+      return;
+   }
+   val->sType = VK_STRUCTURE_TYPE_VERTEX_INPUT_BINDING_DESCRIPTION_2_EXT;
+   val->pNext = (void *)vn_decode_pnext(dec, NULL, 0);
+   vn_decode_VkVertexInputBindingDescription2EXT_self(dec, val);
 }
 
 void
@@ -14191,6 +14342,24 @@ vn_decode_VkPhysicalDeviceFragmentShadingRateFeaturesKHR_partial(struct vn_cs_de
    val->sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FRAGMENT_SHADING_RATE_FEATURES_KHR;
    val->pNext = (void *)vn_decode_pnext_partial(dec, NULL, 0);
    vn_decode_VkPhysicalDeviceFragmentShadingRateFeaturesKHR_self_partial(dec, val);
+}
+
+void
+vn_decode_VkPhysicalDeviceFragmentShadingRateKHR_self_partial(struct vn_cs_decoder *dec, VkPhysicalDeviceFragmentShadingRateKHR *val)
+{
+   vn_decode_VkExtent2D_partial(dec, &val->fragmentSize);
+}
+
+void
+vn_decode_VkPhysicalDeviceFragmentShadingRateKHR_partial(struct vn_cs_decoder *dec, VkPhysicalDeviceFragmentShadingRateKHR *val)
+{
+   if (vn_decode_uint32_t(dec) != VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FRAGMENT_SHADING_RATE_KHR) {
+      vn_cs_decoder_set_fatal(dec, "unexpected sType");
+      return;
+   }
+   val->sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FRAGMENT_SHADING_RATE_KHR;
+   val->pNext = (void *)vn_decode_pnext_partial(dec, NULL, 0);
+   vn_decode_VkPhysicalDeviceFragmentShadingRateKHR_self_partial(dec, val);
 }
 
 void
@@ -18062,8 +18231,43 @@ vn_decode_VkSubpassResolvePerformanceQueryEXT_partial(struct vn_cs_decoder *dec,
 }
 
 void
+vn_decode_VkSubresourceHostMemcpySize_self_partial(struct vn_cs_decoder *dec, VkSubresourceHostMemcpySize *val)
+{
+}
+
+void
+vn_decode_VkSubresourceHostMemcpySize_partial(struct vn_cs_decoder *dec, VkSubresourceHostMemcpySize *val)
+{
+   if (vn_decode_uint32_t(dec) != VK_STRUCTURE_TYPE_SUBRESOURCE_HOST_MEMCPY_SIZE) {
+      vn_cs_decoder_set_fatal(dec, "unexpected sType");
+      return;
+   }
+   val->sType = VK_STRUCTURE_TYPE_SUBRESOURCE_HOST_MEMCPY_SIZE;
+   val->pNext = (void *)vn_decode_pnext_partial(dec, NULL, 0);
+   vn_decode_VkSubresourceHostMemcpySize_self_partial(dec, val);
+}
+
+void
 vn_decode_VkSubresourceLayout_partial(struct vn_cs_decoder *dec, VkSubresourceLayout *val)
 {
+}
+
+void
+vn_decode_VkSubresourceLayout2_self_partial(struct vn_cs_decoder *dec, VkSubresourceLayout2 *val)
+{
+   vn_decode_VkSubresourceLayout_partial(dec, &val->subresourceLayout);
+}
+
+void
+vn_decode_VkSubresourceLayout2_partial(struct vn_cs_decoder *dec, VkSubresourceLayout2 *val)
+{
+   if (vn_decode_uint32_t(dec) != VK_STRUCTURE_TYPE_SUBRESOURCE_LAYOUT_2) {
+      vn_cs_decoder_set_fatal(dec, "unexpected sType");
+      return;
+   }
+   val->sType = VK_STRUCTURE_TYPE_SUBRESOURCE_LAYOUT_2;
+   val->pNext = (void *)vn_decode_pnext_partial(dec, vn_chain_VkSubresourceLayout2, 2);
+   vn_decode_VkSubresourceLayout2_self_partial(dec, val);
 }
 
 void
@@ -18158,6 +18362,7 @@ vn_pnext_size(VkStructureType s)
    case VK_STRUCTURE_TYPE_DEVICE_GROUP_RENDER_PASS_BEGIN_INFO: return sizeof(VkDeviceGroupRenderPassBeginInfo);
    case VK_STRUCTURE_TYPE_DEVICE_GROUP_SUBMIT_INFO: return sizeof(VkDeviceGroupSubmitInfo);
    case VK_STRUCTURE_TYPE_DEVICE_IMAGE_MEMORY_REQUIREMENTS: return sizeof(VkDeviceImageMemoryRequirements);
+   case VK_STRUCTURE_TYPE_DEVICE_IMAGE_SUBRESOURCE_INFO: return sizeof(VkDeviceImageSubresourceInfo);
    case VK_STRUCTURE_TYPE_DEVICE_MEMORY_OPAQUE_CAPTURE_ADDRESS_INFO: return sizeof(VkDeviceMemoryOpaqueCaptureAddressInfo);
    case VK_STRUCTURE_TYPE_DEVICE_MEMORY_OVERALLOCATION_CREATE_INFO_AMD: return sizeof(VkDeviceMemoryOverallocationCreateInfoAMD);
    case VK_STRUCTURE_TYPE_DEVICE_PIPELINE_BINARY_INTERNAL_CACHE_CONTROL_KHR: return sizeof(VkDevicePipelineBinaryInternalCacheControlKHR);
@@ -18213,6 +18418,7 @@ vn_pnext_size(VkStructureType s)
    case VK_STRUCTURE_TYPE_IMAGE_RESOLVE_2: return sizeof(VkImageResolve2);
    case VK_STRUCTURE_TYPE_IMAGE_SPARSE_MEMORY_REQUIREMENTS_INFO_2: return sizeof(VkImageSparseMemoryRequirementsInfo2);
    case VK_STRUCTURE_TYPE_IMAGE_STENCIL_USAGE_CREATE_INFO: return sizeof(VkImageStencilUsageCreateInfo);
+   case VK_STRUCTURE_TYPE_IMAGE_SUBRESOURCE_2: return sizeof(VkImageSubresource2);
    case VK_STRUCTURE_TYPE_IMAGE_SWAPCHAIN_CREATE_INFO_KHR: return sizeof(VkImageSwapchainCreateInfoKHR);
    case VK_STRUCTURE_TYPE_IMAGE_VIEW_ASTC_DECODE_MODE_EXT: return sizeof(VkImageViewASTCDecodeModeEXT);
    case VK_STRUCTURE_TYPE_IMAGE_VIEW_CREATE_INFO: return sizeof(VkImageViewCreateInfo);
@@ -18339,6 +18545,7 @@ vn_pnext_size(VkStructureType s)
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FRAGMENT_SHADING_RATE_ENUMS_FEATURES_NV: return sizeof(VkPhysicalDeviceFragmentShadingRateEnumsFeaturesNV);
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FRAGMENT_SHADING_RATE_ENUMS_PROPERTIES_NV: return sizeof(VkPhysicalDeviceFragmentShadingRateEnumsPropertiesNV);
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FRAGMENT_SHADING_RATE_FEATURES_KHR: return sizeof(VkPhysicalDeviceFragmentShadingRateFeaturesKHR);
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FRAGMENT_SHADING_RATE_KHR: return sizeof(VkPhysicalDeviceFragmentShadingRateKHR);
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FRAGMENT_SHADING_RATE_PROPERTIES_KHR: return sizeof(VkPhysicalDeviceFragmentShadingRatePropertiesKHR);
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FRAME_BOUNDARY_FEATURES_EXT: return sizeof(VkPhysicalDeviceFrameBoundaryFeaturesEXT);
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_GLOBAL_PRIORITY_QUERY_FEATURES: return sizeof(VkPhysicalDeviceGlobalPriorityQueryFeatures);
@@ -18627,6 +18834,7 @@ vn_pnext_size(VkStructureType s)
    case VK_STRUCTURE_TYPE_RENDER_PASS_STRIPE_SUBMIT_INFO_ARM: return sizeof(VkRenderPassStripeSubmitInfoARM);
    case VK_STRUCTURE_TYPE_RENDER_PASS_SUBPASS_FEEDBACK_CREATE_INFO_EXT: return sizeof(VkRenderPassSubpassFeedbackCreateInfoEXT);
    case VK_STRUCTURE_TYPE_RENDER_PASS_TRANSFORM_BEGIN_INFO_QCOM: return sizeof(VkRenderPassTransformBeginInfoQCOM);
+   case VK_STRUCTURE_TYPE_RENDERING_AREA_INFO: return sizeof(VkRenderingAreaInfo);
    case VK_STRUCTURE_TYPE_RENDERING_ATTACHMENT_INFO: return sizeof(VkRenderingAttachmentInfo);
    case VK_STRUCTURE_TYPE_RENDERING_ATTACHMENT_LOCATION_INFO: return sizeof(VkRenderingAttachmentLocationInfo);
    case VK_STRUCTURE_TYPE_RENDERING_FRAGMENT_DENSITY_MAP_ATTACHMENT_INFO_EXT: return sizeof(VkRenderingFragmentDensityMapAttachmentInfoEXT);
@@ -18665,10 +18873,14 @@ vn_pnext_size(VkStructureType s)
    case VK_STRUCTURE_TYPE_SUBPASS_FRAGMENT_DENSITY_MAP_OFFSET_END_INFO_QCOM: return sizeof(VkSubpassFragmentDensityMapOffsetEndInfoQCOM);
    case VK_STRUCTURE_TYPE_SUBPASS_RESOLVE_PERFORMANCE_QUERY_EXT: return sizeof(VkSubpassResolvePerformanceQueryEXT);
    case VK_STRUCTURE_TYPE_SUBPASS_SHADING_PIPELINE_CREATE_INFO_HUAWEI: return sizeof(VkSubpassShadingPipelineCreateInfoHUAWEI);
+   case VK_STRUCTURE_TYPE_SUBRESOURCE_HOST_MEMCPY_SIZE: return sizeof(VkSubresourceHostMemcpySize);
+   case VK_STRUCTURE_TYPE_SUBRESOURCE_LAYOUT_2: return sizeof(VkSubresourceLayout2);
    case VK_STRUCTURE_TYPE_TEXTURE_LOD_GATHER_FORMAT_PROPERTIES_AMD: return sizeof(VkTextureLODGatherFormatPropertiesAMD);
    case VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO: return sizeof(VkTimelineSemaphoreSubmitInfo);
    case VK_STRUCTURE_TYPE_VALIDATION_FEATURES_EXT: return sizeof(VkValidationFeaturesEXT);
    case VK_STRUCTURE_TYPE_VALIDATION_FLAGS_EXT: return sizeof(VkValidationFlagsEXT);
+   case VK_STRUCTURE_TYPE_VERTEX_INPUT_ATTRIBUTE_DESCRIPTION_2_EXT: return sizeof(VkVertexInputAttributeDescription2EXT);
+   case VK_STRUCTURE_TYPE_VERTEX_INPUT_BINDING_DESCRIPTION_2_EXT: return sizeof(VkVertexInputBindingDescription2EXT);
    case VK_STRUCTURE_TYPE_VIDEO_DECODE_USAGE_INFO_KHR: return sizeof(VkVideoDecodeUsageInfoKHR);
    case VK_STRUCTURE_TYPE_VIDEO_ENCODE_USAGE_INFO_KHR: return sizeof(VkVideoEncodeUsageInfoKHR);
    case VK_STRUCTURE_TYPE_VIDEO_PROFILE_INFO_KHR: return sizeof(VkVideoProfileInfoKHR);
@@ -18969,6 +19181,10 @@ vn_pnext_decode_self(struct vn_cs_decoder *dec, void *p, bool partial)
       if (partial) return false;
       vn_decode_VkDeviceImageMemoryRequirements_self(dec, p);
       return true;
+   case VK_STRUCTURE_TYPE_DEVICE_IMAGE_SUBRESOURCE_INFO:
+      if (partial) return false;
+      vn_decode_VkDeviceImageSubresourceInfo_self(dec, p);
+      return true;
    case VK_STRUCTURE_TYPE_DEVICE_MEMORY_OPAQUE_CAPTURE_ADDRESS_INFO:
       if (partial) return false;
       vn_decode_VkDeviceMemoryOpaqueCaptureAddressInfo_self(dec, p);
@@ -19188,6 +19404,10 @@ vn_pnext_decode_self(struct vn_cs_decoder *dec, void *p, bool partial)
    case VK_STRUCTURE_TYPE_IMAGE_STENCIL_USAGE_CREATE_INFO:
       if (partial) return false;
       vn_decode_VkImageStencilUsageCreateInfo_self(dec, p);
+      return true;
+   case VK_STRUCTURE_TYPE_IMAGE_SUBRESOURCE_2:
+      if (partial) return false;
+      vn_decode_VkImageSubresource2_self(dec, p);
       return true;
    case VK_STRUCTURE_TYPE_IMAGE_SWAPCHAIN_CREATE_INFO_KHR:
       if (partial) return false;
@@ -19629,6 +19849,10 @@ vn_pnext_decode_self(struct vn_cs_decoder *dec, void *p, bool partial)
       return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FRAGMENT_SHADING_RATE_FEATURES_KHR:
       if (partial) vn_decode_VkPhysicalDeviceFragmentShadingRateFeaturesKHR_self_partial(dec, p); else vn_decode_VkPhysicalDeviceFragmentShadingRateFeaturesKHR_self(dec, p);
+      return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FRAGMENT_SHADING_RATE_KHR:
+      if (!partial) return false;
+      vn_decode_VkPhysicalDeviceFragmentShadingRateKHR_self_partial(dec, p);
       return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FRAGMENT_SHADING_RATE_PROPERTIES_KHR:
       if (!partial) return false;
@@ -20643,6 +20867,10 @@ vn_pnext_decode_self(struct vn_cs_decoder *dec, void *p, bool partial)
       if (partial) return false;
       vn_decode_VkRenderPassTransformBeginInfoQCOM_self(dec, p);
       return true;
+   case VK_STRUCTURE_TYPE_RENDERING_AREA_INFO:
+      if (partial) return false;
+      vn_decode_VkRenderingAreaInfo_self(dec, p);
+      return true;
    case VK_STRUCTURE_TYPE_RENDERING_ATTACHMENT_INFO:
       if (partial) return false;
       vn_decode_VkRenderingAttachmentInfo_self(dec, p);
@@ -20795,6 +21023,14 @@ vn_pnext_decode_self(struct vn_cs_decoder *dec, void *p, bool partial)
       if (partial) return false;
       vn_decode_VkSubpassShadingPipelineCreateInfoHUAWEI_self(dec, p);
       return true;
+   case VK_STRUCTURE_TYPE_SUBRESOURCE_HOST_MEMCPY_SIZE:
+      if (!partial) return false;
+      vn_decode_VkSubresourceHostMemcpySize_self_partial(dec, p);
+      return true;
+   case VK_STRUCTURE_TYPE_SUBRESOURCE_LAYOUT_2:
+      if (!partial) return false;
+      vn_decode_VkSubresourceLayout2_self_partial(dec, p);
+      return true;
    case VK_STRUCTURE_TYPE_TEXTURE_LOD_GATHER_FORMAT_PROPERTIES_AMD:
       if (!partial) return false;
       vn_decode_VkTextureLODGatherFormatPropertiesAMD_self_partial(dec, p);
@@ -20810,6 +21046,14 @@ vn_pnext_decode_self(struct vn_cs_decoder *dec, void *p, bool partial)
    case VK_STRUCTURE_TYPE_VALIDATION_FLAGS_EXT:
       if (partial) return false;
       vn_decode_VkValidationFlagsEXT_self(dec, p);
+      return true;
+   case VK_STRUCTURE_TYPE_VERTEX_INPUT_ATTRIBUTE_DESCRIPTION_2_EXT:
+      if (partial) return false;
+      vn_decode_VkVertexInputAttributeDescription2EXT_self(dec, p);
+      return true;
+   case VK_STRUCTURE_TYPE_VERTEX_INPUT_BINDING_DESCRIPTION_2_EXT:
+      if (partial) return false;
+      vn_decode_VkVertexInputBindingDescription2EXT_self(dec, p);
       return true;
    case VK_STRUCTURE_TYPE_VIDEO_DECODE_USAGE_INFO_KHR:
       if (partial) return false;

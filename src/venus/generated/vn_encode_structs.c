@@ -1966,6 +1966,21 @@ vn_encode_VkPhysicalDeviceFragmentShadingRateFeaturesKHR(struct vn_cs_encoder *e
 }
 
 void
+vn_encode_VkPhysicalDeviceFragmentShadingRateKHR_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceFragmentShadingRateKHR *val)
+{
+   vn_encode_bytes(enc, &val->sampleCounts, sizeof(val->sampleCounts));
+   vn_encode_VkExtent2D(enc, &val->fragmentSize);
+}
+
+void
+vn_encode_VkPhysicalDeviceFragmentShadingRateKHR(struct vn_cs_encoder *enc, const VkPhysicalDeviceFragmentShadingRateKHR *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FRAGMENT_SHADING_RATE_KHR);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceFragmentShadingRateKHR_self(enc, val);
+}
+
+void
 vn_encode_VkPhysicalDeviceFragmentShadingRatePropertiesKHR_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceFragmentShadingRatePropertiesKHR *val)
 {
    vn_encode_VkExtent2D(enc, &val->minFragmentShadingRateAttachmentTexelSize);
@@ -5819,6 +5834,20 @@ vn_encode_VkSubpassResolvePerformanceQueryEXT(struct vn_cs_encoder *enc, const V
 }
 
 void
+vn_encode_VkSubresourceHostMemcpySize_self(struct vn_cs_encoder *enc, const VkSubresourceHostMemcpySize *val)
+{
+   vn_encode_bytes(enc, &val->size, sizeof(val->size));
+}
+
+void
+vn_encode_VkSubresourceHostMemcpySize(struct vn_cs_encoder *enc, const VkSubresourceHostMemcpySize *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_SUBRESOURCE_HOST_MEMCPY_SIZE);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkSubresourceHostMemcpySize_self(enc, val);
+}
+
+void
 vn_encode_VkSubresourceLayout(struct vn_cs_encoder *enc, const VkSubresourceLayout *val)
 {
    vn_encode_bytes(enc, &val->offset, sizeof(val->offset));
@@ -5826,6 +5855,20 @@ vn_encode_VkSubresourceLayout(struct vn_cs_encoder *enc, const VkSubresourceLayo
    vn_encode_bytes(enc, &val->rowPitch, sizeof(val->rowPitch));
    vn_encode_bytes(enc, &val->arrayPitch, sizeof(val->arrayPitch));
    vn_encode_bytes(enc, &val->depthPitch, sizeof(val->depthPitch));
+}
+
+void
+vn_encode_VkSubresourceLayout2_self(struct vn_cs_encoder *enc, const VkSubresourceLayout2 *val)
+{
+   vn_encode_VkSubresourceLayout(enc, &val->subresourceLayout);
+}
+
+void
+vn_encode_VkSubresourceLayout2(struct vn_cs_encoder *enc, const VkSubresourceLayout2 *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_SUBRESOURCE_LAYOUT_2);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkSubresourceLayout2_self(enc, val);
 }
 
 void
@@ -5956,6 +5999,7 @@ vn_pnext_encode_self(struct vn_cs_encoder *enc, const void *p)
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FRAGMENT_SHADING_RATE_ENUMS_FEATURES_NV: vn_encode_VkPhysicalDeviceFragmentShadingRateEnumsFeaturesNV_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FRAGMENT_SHADING_RATE_ENUMS_PROPERTIES_NV: vn_encode_VkPhysicalDeviceFragmentShadingRateEnumsPropertiesNV_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FRAGMENT_SHADING_RATE_FEATURES_KHR: vn_encode_VkPhysicalDeviceFragmentShadingRateFeaturesKHR_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FRAGMENT_SHADING_RATE_KHR: vn_encode_VkPhysicalDeviceFragmentShadingRateKHR_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FRAGMENT_SHADING_RATE_PROPERTIES_KHR: vn_encode_VkPhysicalDeviceFragmentShadingRatePropertiesKHR_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FRAME_BOUNDARY_FEATURES_EXT: vn_encode_VkPhysicalDeviceFrameBoundaryFeaturesEXT_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_GLOBAL_PRIORITY_QUERY_FEATURES: vn_encode_VkPhysicalDeviceGlobalPriorityQueryFeatures_self(enc, p); return true;
@@ -6177,6 +6221,8 @@ vn_pnext_encode_self(struct vn_cs_encoder *enc, const void *p)
    case VK_STRUCTURE_TYPE_SPARSE_IMAGE_FORMAT_PROPERTIES_2: vn_encode_VkSparseImageFormatProperties2_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_SPARSE_IMAGE_MEMORY_REQUIREMENTS_2: vn_encode_VkSparseImageMemoryRequirements2_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_SUBPASS_RESOLVE_PERFORMANCE_QUERY_EXT: vn_encode_VkSubpassResolvePerformanceQueryEXT_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_SUBRESOURCE_HOST_MEMCPY_SIZE: vn_encode_VkSubresourceHostMemcpySize_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_SUBRESOURCE_LAYOUT_2: vn_encode_VkSubresourceLayout2_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_TEXTURE_LOD_GATHER_FORMAT_PROPERTIES_AMD: vn_encode_VkTextureLODGatherFormatPropertiesAMD_self(enc, p); return true;
    default: return false;
    }
