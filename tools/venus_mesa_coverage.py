@@ -132,11 +132,13 @@ def main():
     name_alias = name_aliases(a.xml)
 
     def cn(n):
-        """Generated (canonical) name of a Mesa struct/command name, suffixes kept."""
+        """Generated (canonical) name of a Mesa struct/command name, suffixes kept.
+        Venus' experimental names lost their 100000 on the way to Mesa 25
+        (same wire numbers): both sides are compared without it."""
         base, suffix = re.match(r'(\w+?)((?:_self|_pnext|_partial)*)$', n).groups()
         for _ in range(8):
             base = name_alias.get(base, base)
-        return base + suffix
+        return base.replace('100000', '') + suffix
     skipped_cmds = set()
     if a.advertised:
         adv = advertised_numbers(a.advertised)
@@ -150,7 +152,7 @@ def main():
     # commands
     mesa_cmds = set(re.findall(r'static inline void vn_encode_(vk\w+)\(struct vn_cs_encoder', mesa_txt))
     mesa_cmds -= skipped_cmds
-    gen_cmds = set(re.findall(r'= vn_run_(vk\w+),', execs))
+    gen_cmds = set(c.replace('100000', '') for c in re.findall(r'= vn_run_(vk\w+),', execs))
     for c in sorted(c for c in mesa_cmds if cn(c) not in gen_cmds):
         problems.append('command without decoder: ' + c)
 
@@ -167,8 +169,10 @@ def main():
         reached.add(f)
         todo += re.findall(r'(vn_encode_Vk\w+)\(enc', funcs[f])
     structs = set(re.findall(r'/\* (?:struct|union) (Vk\w+)', mesa_txt))
-    gen_full = set(re.findall(r'void vn_decode_(Vk\w+?)\(struct', internal))
-    gen_part = set(re.findall(r'void vn_decode_(Vk\w+?)_partial\(struct', internal))
+    gen_full = set(n.replace('100000', '') for n in
+                   re.findall(r'void vn_decode_(Vk\w+?)\(struct', internal))
+    gen_part = set(n.replace('100000', '') for n in
+                   re.findall(r'void vn_decode_(Vk\w+?)_partial\(struct', internal))
     for f in sorted(reached):
         name = f[len('vn_encode_'):]
         if name.endswith('_partial') and not name.endswith('_self_partial') \
@@ -191,7 +195,7 @@ def main():
     def canon(s):
         while s in alias:
             s = alias[s]
-        return s
+        return s.replace('_100000_', '_')
     mesa_chains = {}
     for m in re.finditer(r'^vn_encode_(Vk\w+?)_pnext(_partial)?\(struct vn_cs_encoder \*enc, const void \*val\)\n\{(.*?)^\}',
                          mesa_txt, re.S | re.M):
@@ -207,7 +211,8 @@ def main():
                          dec_txt, re.S | re.M):
         if 'vn_decode_pnext' in m.group(3):
             used = re.search(r'vn_chain_(Vk\w+)', m.group(3))
-            gen_chains[m.group(1) + (m.group(2) or '')] = tables.get(used.group(1), set()) if used else set()
+            gen_chains[m.group(1).replace('100000', '') + (m.group(2) or '')] = \
+                tables.get(used.group(1), set()) if used else set()
     # chains of structs no command reaches (only through pNext elements the
     # guards above dropped) are not checked
     reached_chains = set(re.sub(r'^vn_encode_', '', f).replace('_pnext', '')
@@ -225,7 +230,7 @@ def main():
     # member order
     mesa_bodies = collect(mesa_txt, r'^vn_encode_(Vk\w+?)(?:_self)?\(struct vn_cs_encoder \*enc, const Vk\w+ \*val\)\n\{(.*?)^\}',
                           lambda n, b: '_self(enc' in b or 'pnext' in b or n.endswith('_partial') or '_tag' in b)
-    gen_bodies = collect(dec_txt, r'^vn_decode_(Vk\w+?)(?:_self)?\(struct vn_cs_decoder \*dec, Vk\w+ \*val\)\n\{(.*?)^\}',
+    gen_bodies = collect(dec_txt.replace('100000', ''), r'^vn_decode_(Vk\w+?)(?:_self)?\(struct vn_cs_decoder \*dec, Vk\w+ \*val\)\n\{(.*?)^\}',
                          lambda n, b: n.endswith('_partial') or 'vn_decode_pnext' in b or '_self(dec' in b)
     compared = 0
     for name in sorted(mesa_bodies):
