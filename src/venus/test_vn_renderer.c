@@ -36,7 +36,10 @@ enum {
    CMD_CREATE_DEVICE = 11,
    CMD_DESTROY_DEVICE = 12,
    CMD_GET_DEVICE_QUEUE = 17,
+   CMD_QUEUE_SUBMIT = 18,
+   CMD_QUEUE_WAIT_IDLE = 19,
    CMD_ALLOCATE_MEMORY = 21,
+   CMD_CREATE_SEMAPHORE = 40,
    CMD_ENUMERATE_INSTANCE_VERSION = 137,
    CMD_EXECUTE_COMMAND_STREAMS = 180,
    CMD_SET_REPLY = 178,
@@ -45,6 +48,7 @@ enum {
    CMD_DESTROY_RING = 189,
    CMD_NOTIFY_RING = 190,
    CMD_WRITE_RING_EXTRA = 191,
+   CMD_IMPORT_SEMAPHORE_RESOURCE = 246,
    CMD_SUBMIT_VIRTQUEUE_SEQNO = 251,
    CMD_WAIT_VIRTQUEUE_SEQNO = 252,
    CMD_WAIT_RING_SEQNO = 253,
@@ -360,6 +364,89 @@ test_concurrency(struct pv_renderer *r, uint32_t ctx_id)
    CHECK(s.failures == 0);
 }
 
+/* vkCreateSemaphore(device -> id), binary or timeline. */
+static void
+create_semaphore(struct test_stream *e, uint64_t device, uint64_t id, bool timeline)
+{
+   ts_cmd(e, CMD_CREATE_SEMAPHORE, 0);
+   ts_u64(e, device);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO);
+   if (timeline) {
+      ts_u64(e, 1);
+      ts_u32(e, VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO);
+      ts_u64(e, 0);
+      ts_u32(e, VK_SEMAPHORE_TYPE_TIMELINE);
+      ts_u64(e, 0);
+   } else {
+      ts_u64(e, 0);
+   }
+   ts_u32(e, 0);
+   ts_u64(e, 0); /* allocator */
+   ts_u64(e, 1);
+   ts_u64(e, id);
+}
+
+/* vkImportSemaphoreResource100000MESA(device, semaphore, resource). */
+static void
+import_semaphore(struct test_stream *e, uint64_t device, uint64_t semaphore, uint32_t resource)
+{
+   ts_cmd(e, CMD_IMPORT_SEMAPHORE_RESOURCE, 0);
+   ts_u64(e, device);
+   ts_u64(e, 1);
+   ts_u32(e, 1000384004); /* VK_STRUCTURE_TYPE_IMPORT_SEMAPHORE_RESOURCE_INFO_100000_MESA */
+   ts_u64(e, 0);
+   ts_u64(e, semaphore);
+   ts_u32(e, resource);
+}
+
+/* Sync-file import (vn_semaphore.c): importing resource 0 into a binary
+ * semaphore signals it, so a submission waiting on it completes (it would
+ * wait forever otherwise), on a device (300) with a queue (400). */
+static void
+test_semaphore_import(struct pv_renderer *r, uint32_t ctx, const uint8_t *reply)
+{
+   struct test_stream e = {0};
+   create_semaphore(&e, 300, 600, false);
+   import_semaphore(&e, 300, 600, 0);
+   /* vkQueueSubmit(400, 1 batch waiting on 600, no fence) */
+   ts_cmd(&e, CMD_QUEUE_SUBMIT, 0);
+   ts_u64(&e, 400);
+   ts_u32(&e, 1);
+   ts_u64(&e, 1);
+   ts_u32(&e, VK_STRUCTURE_TYPE_SUBMIT_INFO);
+   ts_u64(&e, 0);
+   ts_u32(&e, 1);
+   ts_u64(&e, 1);
+   ts_u64(&e, 600);
+   ts_u64(&e, 1);
+   ts_u32(&e, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT);
+   ts_u32(&e, 0);
+   ts_u64(&e, 0);
+   ts_u32(&e, 0);
+   ts_u64(&e, 0);
+   ts_u64(&e, 0); /* fence */
+   set_reply(&e, 1, 65536);
+   ts_cmd(&e, CMD_QUEUE_WAIT_IDLE, TS_REPLY);
+   ts_u64(&e, 400);
+   CHECK(pv_context_submit(r, ctx, e.data, e.len) == 0);
+   CHECK(!pv_context_is_lost(r, ctx));
+   CHECK(*reply_u32(reply, 0) == CMD_QUEUE_WAIT_IDLE);
+   CHECK(*reply_u32(reply, 1) == VK_SUCCESS);
+}
+
+/* An import into a timeline semaphore, or of another resource than 0,
+ * loses the context. */
+static void
+test_semaphore_import_refused(struct pv_renderer *r, uint32_t ctx)
+{
+   struct test_stream e = {0};
+   create_semaphore(&e, 300, 601, true);
+   import_semaphore(&e, 300, 601, 0);
+   pv_context_submit(r, ctx, e.data, e.len);
+   CHECK(pv_context_is_lost(r, ctx));
+}
+
 static void
 test_vulkan(struct pv_renderer *r, struct fences *fences)
 {
@@ -515,6 +602,7 @@ test_vulkan(struct pv_renderer *r, struct fences *fences)
    }
    CHECK(fences->last == 77);
 
+   test_semaphore_import(r, ctx, reply);
    test_execute_streams(r, ctx, reply);
    test_concurrency(r, ctx);
    test_ring(r, ctx);
@@ -532,6 +620,7 @@ test_vulkan(struct pv_renderer *r, struct fences *fences)
    /* a ring left running, the device, memory and instance left behind: all
     * destroyed with the context */
    blob(r, ctx, 11, 0, 8192);
+   test_semaphore_import_refused(r, ctx);
    pv_resource_unref(r, 2);
    pv_context_destroy(r, ctx);
    pv_resource_unref(r, 1);

@@ -63,7 +63,7 @@ struct vn_instance {
 /* Per VkPhysicalDevice object (obj->data). */
 struct vn_physical_device {
    VkPhysicalDevice handle;
-   uint32_t api_version; /* advertised: min(host device, instance, protocol) */
+   uint32_t api_version; /* advertised: min(host device, protocol) */
    VkPhysicalDeviceMemoryProperties mem_props;
    VkDeviceSize host_ptr_alignment; /* minImportedHostPointerAlignment, 0: no import */
    uint32_t ext_count;               /* advertised device extensions */

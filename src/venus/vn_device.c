@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "venus/vn_context.h"
+#include "venus/vn_semaphore.h"
 
 static bool
 pd_has_ext(const struct vn_physical_device *pd, const char *name)
@@ -46,7 +47,8 @@ vn_handle_vkCreateDevice(struct vn_context *ctx, struct vn_command_vkCreateDevic
       queue_counts[q->queueFamilyIndex] = q->queueCount;
    }
 
-   /* the guest's extensions (only advertised ones) + external_memory_host */
+   /* the guest's extensions (only advertised ones, less the renderer's
+    * own) + external_memory_host */
    const char **names = calloc(guest->enabledExtensionCount + 1, sizeof(*names));
    if (!names) {
       args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
@@ -62,6 +64,8 @@ vn_handle_vkCreateDevice(struct vn_context *ctx, struct vn_command_vkCreateDevic
          return;
       }
       has_host_ptr |= !strcmp(name, VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME);
+      if (!strcmp(name, VN_SEMAPHORE_SYNC_FD_EXTENSION))
+         continue; /* the renderer's own (vn_semaphore.h) */
       names[count++] = name;
    }
    const bool host_ptr = pd->host_ptr_alignment != 0;

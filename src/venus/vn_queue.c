@@ -16,6 +16,7 @@
 
 #include "common/log.h"
 #include "venus/vn_context.h"
+#include "venus/vn_semaphore.h"
 
 /* The longest a guest-requested wait may block a context (ns). */
 #define VN_MAX_WAIT_NS (50ull * 1000 * 1000)
@@ -124,8 +125,12 @@ void
 vn_handle_vkImportSemaphoreResource100000MESA(
    struct vn_context *ctx, struct vn_command_vkImportSemaphoreResource100000MESA *args)
 {
-   /* only sent with global fencing, which is not offered */
-   vn_context_set_lost(ctx, "semaphore resources are not supported");
+   const VkImportSemaphoreResourceInfo100000MESA *info = args->pImportSemaphoreResourceInfo;
+   if (!info) {
+      vn_context_set_lost(ctx, "semaphore import: no info");
+      return;
+   }
+   vn_semaphore_import_signalled(ctx, args->dispatch->device, info->semaphore, info->resourceId);
 }
 
 /* --- context fences --- */

@@ -143,6 +143,14 @@ vn_handle_vkWaitForFences(struct vn_context *ctx, struct vn_command_vkWaitForFen
 }
 
 void
+vn_handle_vkCreateSemaphore(struct vn_context *ctx, struct vn_command_vkCreateSemaphore *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
 vn_handle_vkCreateBuffer(struct vn_context *ctx, struct vn_command_vkCreateBuffer *args)
 {
    (void)ctx;
@@ -200,6 +208,14 @@ vn_handle_vkGetPhysicalDeviceMemoryProperties2(struct vn_context *ctx, struct vn
 
 void
 vn_handle_vkGetDeviceQueue2(struct vn_context *ctx, struct vn_command_vkGetDeviceQueue2 *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkGetPhysicalDeviceExternalSemaphoreProperties(struct vn_context *ctx, struct vn_command_vkGetPhysicalDeviceExternalSemaphoreProperties *args)
 {
    (void)ctx;
    (void)args;
