@@ -62,6 +62,8 @@ struct options {
    const char *venus_icd, *host_icd, *pv_vtest, *virgl_server, *out, *plot_script;
    const char *server_prefix;
    const char *guest_env; /* VAR=VAL,... for the venus paths' clients */
+   unsigned wire_format;  /* venus wire format pv-vtest serves: 1 for Mesa 25 */
+   bool strict;           /* every path must succeed (smoke tests) */
    char paths[64], workloads[256], clients[64];
    bool quick, plot;
    double timeout_s, setup_timeout_s;
@@ -485,7 +487,14 @@ server_argv(const struct bench *b, enum path_kind k, const char *workload,
    }
    if (k == PATH_PEARVISOR) {
       argv[i++] = (char *)b->o.pv_vtest;
-      argv[i++] = "--socket";
+      if (b->o.wire_format) {
+         /* Mesa 25 reads VTEST_SOCKET_NAME, else the same default path */
+         argv[i++] = "--socket";
+         argv[i++] = "none";
+         argv[i++] = "--socket-wire-format-1";
+      } else {
+         argv[i++] = "--socket";
+      }
       argv[i++] = PB_VTEST_SOCKET;
    } else {
       argv[i++] = (char *)b->o.virgl_server;
@@ -958,6 +967,9 @@ usage(FILE *f)
            "  --host-icd PATH      host Vulkan ICD json (default %s)\n"
            "  --pv-vtest PATH      PearVisor vtest server (default %s)\n"
            "  --virgl-server PATH  virgl_test_server (default %s)\n"
+           "  --wire-format N      venus wire format pv-vtest serves: 0 (Mesa 22.3's driver,\n"
+           "                       the default) or 1 (Mesa 25's); match --icd\n"
+           "  --strict             a failing path (not only native) fails the run (exit 3)\n"
            "  --paths LIST         native,pearvisor,virgl (default: all)\n"
            "  --workloads LIST     create,clear,frames,submit,draws,compute,upload,pipeline,clients\n"
            "  --clients LIST       concurrent client counts (default 1,4,16,64; quick 1,4)\n"
@@ -998,7 +1010,8 @@ static int
 parse_options(int argc, char **argv, struct options *o)
 {
    enum { O_ICD = 256, O_HOST, O_PV, O_VIRGL, O_PATHS, O_WL, O_CLIENTS, O_CFRAMES, O_QUICK,
-          O_TIMEOUT, O_SETUP_TIMEOUT, O_REPEAT, O_GUEST_ENV, O_SERVER_PREFIX, O_OUT, O_PLOT, O_NOPLOT, O_HELP };
+          O_TIMEOUT, O_SETUP_TIMEOUT, O_REPEAT, O_GUEST_ENV, O_SERVER_PREFIX, O_OUT, O_PLOT, O_NOPLOT, O_HELP,
+          O_WIRE, O_STRICT };
    static const struct option longopts[] = {
       { "icd", required_argument, NULL, O_ICD },
       { "host-icd", required_argument, NULL, O_HOST },
@@ -1014,6 +1027,8 @@ parse_options(int argc, char **argv, struct options *o)
       { "repeat", required_argument, NULL, O_REPEAT },
       { "guest-env", required_argument, NULL, O_GUEST_ENV },
       { "server-prefix", required_argument, NULL, O_SERVER_PREFIX },
+      { "wire-format", required_argument, NULL, O_WIRE },
+      { "strict", no_argument, NULL, O_STRICT },
       { "out", required_argument, NULL, O_OUT },
       { "plot-script", required_argument, NULL, O_PLOT },
       { "no-plot", no_argument, NULL, O_NOPLOT },
@@ -1041,6 +1056,8 @@ parse_options(int argc, char **argv, struct options *o)
       case O_REPEAT: o->repeat = (unsigned)strtoul(optarg, NULL, 10); break;
       case O_GUEST_ENV: o->guest_env = optarg; break;
       case O_SERVER_PREFIX: o->server_prefix = optarg; break;
+      case O_STRICT: o->strict = true; break;
+      case O_WIRE: o->wire_format = (unsigned)strtoul(optarg, NULL, 10) ? 1 : 0; break;
       case O_OUT: o->out = optarg; break;
       case O_PLOT: o->plot_script = optarg; break;
       case O_NOPLOT: o->plot = false; break;
@@ -1210,7 +1227,7 @@ main(int argc, char **argv)
    bool native_ok = true;
    for (size_t i = 0; i < b.res.nw; i++) {
       for (unsigned p = 0; p < b.res.npaths; p++) {
-         if (b.kinds[p] == PATH_NATIVE && strcmp(b.res.w[i].status[p], "ok"))
+         if ((b.kinds[p] == PATH_NATIVE || b.o.strict) && strcmp(b.res.w[i].status[p], "ok"))
             native_ok = false;
       }
    }

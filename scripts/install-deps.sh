@@ -7,6 +7,8 @@ pkgs=(
    # build
    meson ninja-build pkg-config gcc clang libclang-rt-14-dev python3
    libvulkan-dev glslang-tools libpng-dev
+   # pinned Vulkan registry (scripts/fetch-vulkan-registry.sh)
+   xz-utils curl
    # Mesa venus guest driver build (scripts/build-venus-icd.sh)
    python3-mako libdrm-dev bison flex zlib1g-dev libexpat1-dev libzstd-dev dpkg-dev
    # host Vulkan driver, tools and validation layers

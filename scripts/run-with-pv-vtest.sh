@@ -5,6 +5,11 @@
 # command on Mesa venus (VK_ICD_FILENAMES=<venus icd> VN_DEBUG=vtest), then
 # stops the server.
 #
+# The server serves both venus wire formats: /tmp/.virgl_test with format 0
+# (Mesa 22.3, which always connects there) and /tmp/.pv-venus-wire1 with
+# format 1 (Mesa 25, which connects to VTEST_SOCKET_NAME, set to it here).
+# So --icd may name either driver.
+#
 # usage: run-with-pv-vtest.sh [--validate] [--verbose] [--icd JSON] [--log FILE]
 #                             [BUILD_DIR] -- COMMAND [ARGS...]
 #
@@ -51,10 +56,11 @@ if [ "${1:-}" = "--inner" ]; then
    exec 8<"$server" || exit 1
    private_tmp || { echo "run-with-pv-vtest: cannot mount a private /tmp" >&2; exit 1; }
    # shellcheck disable=SC2086 # PV_VTEST_ARGS is a list of words
-   /proc/self/fd/8 $validate $verbose ${PV_VTEST_ARGS:-} >&9 2>&9 &
+   /proc/self/fd/8 --socket-wire-format-1 /tmp/.pv-venus-wire1 $validate $verbose \
+      ${PV_VTEST_ARGS:-} >&9 2>&9 &
    spid=$!
    i=0
-   while [ ! -S /tmp/.virgl_test ]; do
+   while [ ! -S /tmp/.virgl_test ] || [ ! -S /tmp/.pv-venus-wire1 ]; do
       if ! kill -0 "$spid" 2>/dev/null || [ $i -ge 200 ]; then
          wait "$spid"
          echo "pv-vtest-status: no-socket $?" >&9
@@ -63,7 +69,7 @@ if [ "${1:-}" = "--inner" ]; then
       sleep 0.05
       i=$((i + 1))
    done
-   VK_ICD_FILENAMES=$icd VN_DEBUG=vtest "$@"
+   VK_ICD_FILENAMES=$icd VN_DEBUG=vtest VTEST_SOCKET_NAME=/tmp/.pv-venus-wire1 "$@"
    rc=$?
    kill -TERM "$spid" 2>/dev/null
    # Give it 20 s to stop (validation layers make teardown slow).

@@ -35,6 +35,12 @@ class Unsupported(Exception):
     pass
 
 
+def for_vulkan(elem):
+    """False for vk.xml elements that only Vulkan SC has (api="vulkansc")."""
+    api = elem.get('api')
+    return not api or 'vulkan' in api.split(',')
+
+
 class Member:
     """A struct member or a command parameter."""
 
@@ -92,6 +98,8 @@ class Registry:
     def load(self, path, venus=False):
         root = ET.parse(path).getroot()
         for t in root.find('types').findall('type'):
+            if not for_vulkan(t):
+                continue
             cat = t.get('category')
             name = t.get('name') or (t.find('name').text if t.find('name') is not None else None)
             if name is None:
@@ -102,7 +110,7 @@ class Registry:
                     self.available.add(name)
                 continue
             if cat in ('struct', 'union'):
-                members = [Member(m) for m in t.findall('member')]
+                members = [Member(m) for m in t.findall('member') if for_vulkan(m)]
                 stype = None
                 for m in members:
                     if m.name == 'sType' and m.values:
@@ -133,6 +141,8 @@ class Registry:
             if e.get('value') and e.get('name'):
                 self.enum_values[e.get('name')] = e.get('value')
         for c in root.find('commands').findall('command'):
+            if not for_vulkan(c):
+                continue
             if c.get('alias'):
                 self.cmd_alias[c.get('name')] = c.get('alias')
                 continue
@@ -143,7 +153,7 @@ class Registry:
             self.commands[name] = {
                 'name': name,
                 'ret': proto.find('type').text,
-                'params': [Member(p) for p in c.findall('param')],
+                'params': [Member(p) for p in c.findall('param') if for_vulkan(p)],
             }
             if venus:
                 self.available.add(name)
@@ -163,6 +173,8 @@ class Registry:
             blocks.append(ext)
         for b in blocks:
             for req in b.findall('require'):
+                if not for_vulkan(req):
+                    continue
                 for t in req.findall('type'):
                     self.available.add(t.get('name'))
                 for c in req.findall('command'):
@@ -1186,6 +1198,13 @@ class Gen:
         out = ['typedef enum VkCommandTypeEXT {']
         for name, num in all_types:
             out.append('   VK_COMMAND_TYPE_%s_EXT = %d,' % (name, num))
+        # vk.xml may name a command by a newer core name (a KHR/EXT command
+        # promoted later) that venus-protocol does not list: the code uses
+        # the canonical name
+        listed = set(name for name, num in all_types)
+        for cmd in self.commands:
+            if cmd['name'] not in listed:
+                out.append('   VK_COMMAND_TYPE_%s_EXT = %d,' % (cmd['name'], cmd['number']))
         out.append('} VkCommandTypeEXT;\n')
         out.append('typedef enum VkCommandFlagBitsEXT {')
         out.append('   VK_COMMAND_GENERATE_REPLY_BIT_EXT = 0x00000001,')

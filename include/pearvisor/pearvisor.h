@@ -62,6 +62,19 @@ int pv_renderer_create(const struct pv_renderer_callbacks *cbs,
                        const struct pv_renderer_limits *limits,
                        struct pv_renderer **out);
 
+/* Venus wire formats: what Mesa's guest driver checks in the capset before
+ * it sends anything else. Mesa 22.3 needs 0, Mesa 25 needs 1; nothing a
+ * guest sends before the capset request tells them apart, so the embedder
+ * chooses per renderer (per vtest socket, per VM). */
+#define PV_VENUS_WIRE_FORMAT_MESA22 0
+#define PV_VENUS_WIRE_FORMAT_MESA25 1
+
+/* Selects the wire format of the venus capset and of the contexts created
+ * afterwards (default: 0). -EINVAL for an unknown format, -EBUSY once a
+ * context exists. */
+int pv_renderer_set_venus_wire_format(struct pv_renderer *r, uint32_t wire_format);
+uint32_t pv_renderer_venus_wire_format(const struct pv_renderer *r);
+
 /* Destroys every context and resource of the renderer, then the renderer. */
 void pv_renderer_destroy(struct pv_renderer *r);
 
@@ -86,7 +99,12 @@ int pv_context_submit(struct pv_renderer *r, uint32_t ctx_id, const void *data, 
 bool pv_context_is_lost(struct pv_renderer *r, uint32_t ctx_id);
 
 /* Queues a fence: fence_retired is called once everything the context
- * submitted so far (on ring_idx) has completed on the host GPU. */
+ * submitted so far (on ring_idx) has completed on the host GPU. With wire
+ * format 1, ring_idx 0 is the CPU timeline: its fences retire at once (the
+ * submit before was consumed), possibly inside this call; ring_idx N > 0
+ * waits for the queue the guest bound to N (VkDeviceQueueTimelineInfoMESA),
+ * or for every queue when none is bound. With wire format 0 every fence
+ * waits for every queue of the context. */
 int pv_context_submit_fence(struct pv_renderer *r, uint32_t ctx_id, uint32_t ring_idx,
                             uint64_t fence_id);
 

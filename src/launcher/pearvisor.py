@@ -2,23 +2,38 @@
 """pearvisor: boots a Linux guest under QEMU with PearVisor as its GPU.
 
   pearvisor run [--kernel /boot/vmlinuz-X] [--initrd FILE] [--png FILE]
-                [--width W] [--height H] [--memory 512M] [--append ARGS]
+                [--width W] [--height H] [--memory 1G] [--hostmem 1G]
+                [--accel auto|kvm|tcg] [--append ARGS] [--icd JSON ...]
 
 QEMU gets -device vhost-user-gpu-pci, whose device model is PearVisor's
 pv-vhost-user-gpu backend; the guest's console (fbcon on virtio_gpu) is drawn
 on PearVisor's scanout and the serial console is this terminal. Without
---initrd, the test initramfs (busybox + virtio_gpu modules) is built.
+--initrd, the guest initramfs (tests/vm/mkinitramfs.py: busybox, virtio_gpu
+modules, and with --icd the Vulkan loader, venus ICD, vulkaninfo) is built.
 `kill -USR1 <backend pid>` (printed at start) writes the scanout to --png.
 
-QEMU 7.2's vhost-user devices need KVM (ioeventfds); on a machine without a
-usable /dev/kvm `run` fails with a clear message. Environment overrides:
-PV_QEMU (QEMU command, split like a shell would), PV_QEMU_ARGS (extra args).
+QEMU: the project's build (scripts/build-qemu.sh, under .cache/qemu), whose
+vhost-user-gpu has the host-visible region (`hostmem`) venus needs; the same
+size is given to the backend. With a QEMU or backend that lack it, the
+launcher runs without the region (2D and console only).
 
-Also importable: class Vm drives one guest for tests.
+Accelerator: KVM when a guest kernel actually boots under it (tried once,
+briefly, and remembered per host boot), else TCG. `/dev/kvm` opening is not
+enough: some hosts' KVM (PVM) runs only specially built guest kernels.
+
+Environment overrides: PV_QEMU (QEMU command, split like a shell would),
+PV_QEMU_ARGS (extra args), PV_ACCEL (kvm or tcg: skip the probe).
+
+Also importable: Backend and Vm drive guests for tests and the demo.
 """
 import argparse
+import base64
+import functools
 import glob
+import gzip
+import hashlib
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -31,9 +46,22 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # Filled in by meson when the launcher is configured into the build dir.
 DEFAULT_BACKEND = "@BACKEND@"
 DEFAULT_MKINITRAMFS = "@MKINITRAMFS@"
+SOURCE_ROOT = "@SOURCE_ROOT@"
+
+DEFAULT_MEMORY = "1G"
+DEFAULT_HOSTMEM = "1G"
+# QEMU's source build has no firmware of its own; Debian's seabios and
+# qemu-system-data files work with it.
+FIRMWARE_ARGS = ["-L", "/usr/share/seabios", "-L", "/usr/share/qemu"]
 
 
-def kvm_available():
+def source_root():
+    if not SOURCE_ROOT.startswith("@"):
+        return SOURCE_ROOT
+    return os.path.abspath(os.path.join(HERE, "..", ".."))
+
+
+def kvm_opens():
     try:
         fd = os.open("/dev/kvm", os.O_RDWR)
     except OSError:
@@ -49,61 +77,265 @@ def newest_kernel():
     return kernels[-1]
 
 
+def project_qemu():
+    """The QEMU that scripts/build-qemu.sh builds into .cache/qemu, or None."""
+    cache = os.path.join(source_root(), ".cache", "qemu")
+    for rel in ("install/bin/qemu-system-x86_64", "build/qemu-system-x86_64"):
+        path = os.path.join(cache, rel)
+        if os.access(path, os.X_OK):
+            return path
+    found = sorted(p for p in glob.glob(os.path.join(cache, "**", "qemu-system-x86_64"),
+                                        recursive=True) if os.access(p, os.X_OK))
+    return found[0] if found else None
+
+
 def qemu_command():
-    return shlex.split(os.environ.get("PV_QEMU", "qemu-system-x86_64"))
+    """The QEMU to run: PV_QEMU, else the project's build, else the system's."""
+    if os.environ.get("PV_QEMU"):
+        return shlex.split(os.environ["PV_QEMU"])
+    return [project_qemu() or "qemu-system-x86_64"]
 
 
-class Vm:
-    """One guest: the PearVisor backend process plus QEMU."""
+@functools.lru_cache(maxsize=None)
+def device_properties(qemu):
+    """Property names of QEMU's vhost-user-gpu-pci (e.g. 'hostmem')."""
+    out = subprocess.run(list(qemu) + ["-device", "vhost-user-gpu-pci,help"],
+                         capture_output=True, text=True, timeout=30)
+    return frozenset(re.findall(r"^\s+([\w-]+)=", out.stdout, re.M))
 
-    def __init__(self, kernel, initrd, backend, workdir, width=1024, height=768,
-                 memory="512M", append="", png=None, interactive=False):
-        self.kernel, self.initrd, self.backend = kernel, initrd, backend
-        self.workdir = workdir
-        self.width, self.height, self.memory = width, height, memory
-        self.append = append
+
+@functools.lru_cache(maxsize=None)
+def backend_options(backend):
+    """Long options the backend's usage text names (e.g. '--hostmem')."""
+    out = subprocess.run([backend, "--help"], capture_output=True, text=True, timeout=30)
+    return frozenset(re.findall(r"--[\w-]+", out.stdout + out.stderr))
+
+
+def usable_hostmem(qemu, backend, size):
+    """`size` when both QEMU's vhost-user-gpu-pci and the backend take a
+    host-visible region (the two must be given the same size), else None."""
+    if size and "hostmem" in device_properties(tuple(qemu)) and \
+            "--hostmem" in backend_options(backend):
+        return size
+    return None
+
+
+def accel_args(accel):
+    if accel == "kvm":
+        return ["-accel", "kvm", "-cpu", "host"]
+    return ["-accel", "tcg", "-cpu", "max"]
+
+
+def probe_kvm(qemu, kernel, timeout=10.0):
+    """Boots `kernel` under KVM without a disk until it prints its banner.
+    Returns (works, reason). The guest needs no initramfs: the banner comes
+    long before the kernel looks for a root file system."""
+    if not kvm_opens():
+        return False, "/dev/kvm does not open"
+    args = list(qemu) + FIRMWARE_ARGS + accel_args("kvm") + [
+        "-m", "256M", "-smp", "1", "-nodefaults", "-no-user-config", "-display", "none",
+        "-no-reboot", "-serial", "stdio", "-kernel", kernel,
+        "-append", "console=ttyS0 earlyprintk=serial panic=-1"]
+    proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    out = bytearray()
+    deadline = time.time() + timeout
+    try:
+        os.set_blocking(proc.stdout.fileno(), False)
+        while time.time() < deadline:
+            chunk = proc.stdout.read(65536)
+            if chunk:
+                out += chunk
+            if b"Linux version" in out:
+                return True, "a guest kernel boots under KVM"
+            if proc.poll() is not None and not chunk:
+                tail = out.decode(errors="replace").strip().splitlines()[-1:]
+                return False, f"QEMU with KVM exited ({proc.returncode}): {' '.join(tail)}"
+            time.sleep(0.05)
+        return False, f"a guest kernel printed nothing under KVM in {timeout:.0f} s"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+
+
+def choose_accel(qemu=None, kernel=None, cache_dir=None):
+    """'kvm' when a guest kernel boots under KVM here, else 'tcg'; returns
+    (accel, reason). The one place that decides, for the tests and `run`.
+    The answer is cached per host boot, QEMU binary and kernel."""
+    forced = os.environ.get("PV_ACCEL")
+    if forced in ("kvm", "tcg"):
+        return forced, "PV_ACCEL"
+    qemu = tuple(qemu or qemu_command())
+    kernel = kernel or newest_kernel()
+    if not kvm_opens():
+        return "tcg", "/dev/kvm does not open"
+    cache_dir = cache_dir or os.path.join(
+        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "pearvisor")
+    try:
+        with open("/proc/sys/kernel/random/boot_id") as f:
+            boot_id = f.read().strip()
+    except OSError:
+        boot_id = "?"
+    key = hashlib.sha256(repr((qemu, kernel, boot_id)).encode()).hexdigest()[:16]
+    cached = os.path.join(cache_dir, f"accel-{key}")
+    try:
+        with open(cached) as f:
+            accel, _, reason = f.read().strip().partition(" ")
+            if accel in ("kvm", "tcg"):
+                return accel, reason + " (cached)"
+    except OSError:
+        pass
+    works, reason = probe_kvm(qemu, kernel)
+    accel = "kvm" if works else "tcg"
+    try:
+        os.makedirs(cache_dir, exist_ok=True)
+        with open(cached, "w") as f:
+            f.write(f"{accel} {reason}\n")
+    except OSError:
+        pass
+    return accel, reason
+
+
+class Backend:
+    """One pv-vhost-user-gpu process listening on a socket."""
+
+    def __init__(self, binary, workdir, width=1024, height=768, hostmem=None, png=None,
+                 name="backend", wire_format=0):
+        self.binary, self.workdir = binary, workdir
+        self.width, self.height, self.hostmem = width, height, hostmem
+        # The venus wire format the guest's driver speaks: 0 for Mesa 22.3,
+        # 1 for Mesa 25. A guest kernel reads the capset once, so it is per VM.
+        self.wire_format = wire_format
         self.png = png or os.path.join(workdir, "scanout.png")
-        self.interactive = interactive
-        self.sock = os.path.join(workdir, "vhost-user-gpu.sock")
-        self.serial = bytearray()
-        self.lock = threading.Condition()
-        self.backend_proc = self.qemu_proc = None
-        self.backend_log = os.path.join(workdir, "backend.log")
-        self.serial_log = os.path.join(workdir, "serial.log")
-
-    def qemu_args(self):
-        mem = self.memory
-        args = qemu_command() + [
-            "-accel", "kvm", "-m", mem, "-smp", "1",
-            "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
-            # vhost-user maps guest RAM: it must be a shared memfd.
-            "-object", f"memory-backend-memfd,id=mem,size={mem},share=on",
-            "-machine", "pc,memory-backend=mem",
-            "-chardev", f"socket,id=pvgpu,path={self.sock}",
-            "-device", "vhost-user-gpu-pci,chardev=pvgpu",
-            "-kernel", self.kernel, "-initrd", self.initrd,
-            "-append", f"console=tty0 console=ttyS0 panic=-1 {self.append}".strip(),
-            "-serial", "stdio",
-        ]
-        return args + shlex.split(os.environ.get("PV_QEMU_ARGS", ""))
+        self.sock = os.path.join(workdir, f"{name}.sock")
+        self.log = os.path.join(workdir, f"{name}.log")
+        self.proc = None
 
     def start(self):
-        if not kvm_available():
-            raise RuntimeError("QEMU 7.2's vhost-user-gpu needs KVM, and /dev/kvm does not open")
         if os.path.exists(self.sock):
             os.unlink(self.sock)
         env = dict(os.environ)
         env.setdefault("PV_LOG", "info")
-        with open(self.backend_log, "wb") as log:
-            self.backend_proc = subprocess.Popen(
-                [self.backend, "--socket-path", self.sock, "--png", self.png,
-                 "--width", str(self.width), "--height", str(self.height)],
-                stdout=log, stderr=subprocess.STDOUT, env=env)
-        deadline = time.time() + 20
+        args = [self.binary, "--socket-path", self.sock, "--png", self.png,
+                "--width", str(self.width), "--height", str(self.height)]
+        if self.hostmem:
+            args += ["--hostmem", self.hostmem]
+        if self.wire_format:
+            args += ["--venus-wire-format", str(self.wire_format)]
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env)
+        deadline = time.time() + 30
         while not os.path.exists(self.sock):
-            if self.backend_proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError(f"backend did not start; see {self.backend_log}")
+            if self.proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError(f"backend did not start; see {self.log}")
             time.sleep(0.05)
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def read_log(self):
+        with open(self.log, errors="replace") as f:
+            return f.read()
+
+    def dump_png(self, path, timeout=10):
+        """Has the backend write its current scanout, then moves it to path."""
+        if os.path.exists(self.png):
+            os.unlink(self.png)
+        self.proc.send_signal(signal.SIGUSR1)
+        deadline = time.time() + timeout
+        while not os.path.exists(self.png):
+            if time.time() > deadline or not self.alive():
+                return False
+            time.sleep(0.05)
+        time.sleep(0.1)  # the backend writes the file in one go; let it close
+        os.replace(self.png, path)
+        return True
+
+    def stop(self):
+        """Stops the backend (SIGTERM: with --socket-path it outlives each
+        QEMU, waiting for the next); returns its exit status, 0 when clean."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        try:
+            return self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait()
+
+
+class GuestCommandError(RuntimeError):
+    pass
+
+
+class Vm:
+    """One guest under QEMU. `backend` is a pv-vhost-user-gpu path (the Vm
+    starts and stops its own backend) or a started Backend it shares."""
+
+    def __init__(self, kernel, initrd, backend, workdir, width=1024, height=768,
+                 memory=DEFAULT_MEMORY, append="", png=None, interactive=False,
+                 accel=None, hostmem=DEFAULT_HOSTMEM, name="guest", wire_format=0):
+        self.kernel, self.initrd = kernel, initrd
+        self.workdir = workdir
+        self.memory, self.append = memory, append
+        self.interactive = interactive
+        self.qemu = qemu_command()
+        self.accel = accel
+        if isinstance(backend, Backend):
+            self.backend, self.own_backend = backend, False
+            self.hostmem = backend.hostmem
+        else:
+            self.hostmem = usable_hostmem(self.qemu, backend, hostmem)
+            self.backend = Backend(backend, workdir, width, height, self.hostmem, png,
+                                   wire_format=wire_format)
+            self.own_backend = True
+        self.serial = bytearray()
+        self.lock = threading.Condition()
+        self.qemu_proc = None
+        self.serial_log = os.path.join(workdir, f"{name}-serial.log")
+        self.qemu_log = os.path.join(workdir, f"{name}-qemu.log")
+
+    # Compatibility with the first boot test.
+    @property
+    def backend_proc(self):
+        return self.backend.proc
+
+    @property
+    def backend_log(self):
+        return self.backend.log
+
+    def device_arg(self):
+        dev = f"vhost-user-gpu-pci,chardev=pvgpu"
+        if self.hostmem:
+            dev += f",hostmem={self.hostmem}"
+        if "--hostmem" not in backend_options(self.backend.binary):
+            # A backend without indirect descriptors and event idx: QEMU
+            # offers both to the guest whatever the backend says.
+            dev += ",indirect_desc=off,event_idx=off"
+        return dev
+
+    def qemu_args(self):
+        mem = self.memory
+        return self.qemu + FIRMWARE_ARGS + accel_args(self.accel) + [
+            "-m", mem, "-smp", "1",
+            "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
+            # vhost-user maps guest RAM: it must be a shared memfd.
+            "-object", f"memory-backend-memfd,id=mem,size={mem},share=on",
+            "-machine", "pc,memory-backend=mem",
+            "-chardev", f"socket,id=pvgpu,path={self.backend.sock}",
+            "-device", self.device_arg(),
+            "-kernel", self.kernel, "-initrd", self.initrd,
+            "-append", f"console=tty0 console=ttyS0 panic=-1 {self.append}".strip(),
+            "-serial", "stdio",
+        ] + shlex.split(os.environ.get("PV_QEMU_ARGS", ""))
+
+    def start(self):
+        if self.accel is None:
+            self.accel, _ = choose_accel(self.qemu, self.kernel)
+        if self.own_backend:
+            self.backend.start()
         if self.interactive:
             self.qemu_proc = subprocess.Popen(self.qemu_args())
             return
@@ -114,7 +346,7 @@ class Vm:
     def _reader(self):
         with open(self.serial_log, "wb") as log:
             while True:
-                data = self.qemu_proc.stdout.read1(4096)
+                data = self.qemu_proc.stdout.read1(65536)
                 if not data:
                     break
                 log.write(data)
@@ -129,15 +361,16 @@ class Vm:
         with self.lock:
             return self.serial.decode(errors="replace")
 
-    def wait_for(self, text, timeout):
-        """Waits until `text` appeared on the serial console."""
+    def wait_for(self, text, timeout, start=0):
+        """Waits until `text` appeared on the serial console (at or after
+        byte offset `start`); returns whether it did."""
         deadline = time.time() + timeout
         needle = text.encode()
         with self.lock:
-            while needle not in self.serial:
+            while self.serial.find(needle, start) < 0:
                 left = deadline - time.time()
                 if left <= 0 or self.qemu_proc.poll() is not None:
-                    return needle in self.serial
+                    return self.serial.find(needle, start) >= 0
                 self.lock.wait(min(left, 0.5))
             return True
 
@@ -145,47 +378,79 @@ class Vm:
         self.qemu_proc.stdin.write(line.encode() + b"\n")
         self.qemu_proc.stdin.flush()
 
+    def sh(self, cid, command, timeout):
+        """Runs `command` in the guest (mkinitramfs.py's SH). Returns
+        (exit status, guest seconds, {file name: bytes}); the files are the
+        command's .stdout, .stderr and what it wrote in its directory."""
+        if not re.fullmatch(r"[\w.-]+", cid) or "\n" in command:
+            raise ValueError("bad command id or command")
+        with self.lock:
+            start = len(self.serial)
+        self.send(f"SH {cid} {command}")
+        if not self.wait_for(f"PV_DONE {cid}\n", timeout, start):
+            raise GuestCommandError(f"guest command {cid} ({command}) did not finish in {timeout} s")
+        with self.lock:
+            text = self.serial[start:].decode(errors="replace")
+        return parse_answer(cid, text)
+
     def dump_png(self, path, timeout=10):
-        """Has the backend write its current scanout, then moves it to path."""
-        if os.path.exists(self.png):
-            os.unlink(self.png)
-        self.backend_proc.send_signal(signal.SIGUSR1)
-        deadline = time.time() + timeout
-        while not os.path.exists(self.png):
-            if time.time() > deadline:
-                return False
-            time.sleep(0.05)
-        os.replace(self.png, path)
-        return True
+        return self.backend.dump_png(path, timeout)
+
+    def kill(self):
+        """Kills QEMU at once (SIGKILL), as a crashing VMM would go."""
+        if self.qemu_proc and self.qemu_proc.poll() is None:
+            self.qemu_proc.kill()
+        if self.qemu_proc:
+            self.qemu_proc.wait()
 
     def stop(self, timeout=20):
         """Waits up to `timeout` s for QEMU to exit (the guest powering off),
-        then stops it and the backend (SIGTERM; it would otherwise wait for
-        the next QEMU); returns the backend's exit status (0 when clean)."""
+        then stops it and, if it owns one, the backend (SIGTERM: it would
+        otherwise wait for the next QEMU); returns the backend's exit status
+        (0 when clean; None for a shared backend)."""
         if self.qemu_proc and self.qemu_proc.poll() is None:
             try:
                 self.qemu_proc.wait(timeout)
             except subprocess.TimeoutExpired:
                 self.qemu_proc.terminate()
-                self.qemu_proc.wait(10)
-        if self.backend_proc is None:
+                try:
+                    self.qemu_proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    self.qemu_proc.kill()
+                    self.qemu_proc.wait()
+        if not self.own_backend:
             return None
-        # The backend outlives a QEMU (it waits for the next one): stop it.
-        if self.backend_proc.poll() is None:
-            self.backend_proc.terminate()
+        return self.backend.stop()
+
+
+def parse_answer(cid, text):
+    """Parses one SH answer (see mkinitramfs.py's PROTOCOL)."""
+    m = re.search(rf"^PV_RC {re.escape(cid)} (\d+) ([\d.]+)\r?$", text, re.M)
+    if not m:
+        raise GuestCommandError(f"no PV_RC for {cid}")
+    rc, secs = int(m.group(1)), float(m.group(2))
+    files = {}
+    pattern = rf"^PV_FILE {re.escape(cid)} (\S+)\r?\n(.*?)^PV_EOF {re.escape(cid)}\r?$"
+    for fm in re.finditer(pattern, text[m.end():], re.M | re.S):
+        b64 = "".join(l.strip() for l in fm.group(2).splitlines()
+                      if re.fullmatch(r"[A-Za-z0-9+/=]+", l.strip()))
         try:
-            return self.backend_proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.backend_proc.kill()
-            return self.backend_proc.wait()
+            files[fm.group(1)] = gzip.decompress(base64.b64decode(b64))
+        except (ValueError, OSError, EOFError) as e:
+            raise GuestCommandError(f"{cid}: file {fm.group(1)} damaged in transfer: {e}")
+    return rc, secs, files
 
 
-def build_initramfs(kernel, out):
+def build_initramfs(kernel, out, icds=(), programs=()):
     tool = DEFAULT_MKINITRAMFS
     if tool.startswith("@"):
-        tool = os.path.join(HERE, "..", "..", "tests", "vm", "mkinitramfs.py")
-    subprocess.check_call([sys.executable, tool, "--kernel", kernel, "--out", out],
-                          stdout=subprocess.DEVNULL)
+        tool = os.path.join(source_root(), "tests", "vm", "mkinitramfs.py")
+    args = [sys.executable, tool, "--kernel", kernel, "--out", out]
+    for icd in icds:
+        args += ["--icd", icd]
+    if programs:
+        args += ["--program"] + list(programs)
+    subprocess.check_call(args, stdout=subprocess.DEVNULL)
 
 
 def cmd_run(a):
@@ -197,15 +462,22 @@ def cmd_run(a):
     initrd = a.initrd
     if not initrd:
         initrd = os.path.join(workdir, "initramfs.cpio")
-        build_initramfs(kernel, initrd)
+        build_initramfs(kernel, initrd, a.icd)
+    accel = None if a.accel == "auto" else a.accel
+    if accel is None:
+        accel, why = choose_accel(qemu_command(), kernel)
+        print(f"pearvisor: accelerator {accel} ({why})", file=sys.stderr)
     vm = Vm(kernel, initrd, backend, workdir, a.width, a.height, a.memory, a.append,
-            png=a.png and os.path.abspath(a.png), interactive=True)
+            png=a.png and os.path.abspath(a.png), interactive=True, accel=accel,
+            hostmem=a.hostmem, wire_format=a.venus_wire_format)
     try:
         vm.start()
     except RuntimeError as e:
         raise SystemExit(f"pearvisor: {e}")
-    print(f"pearvisor: backend pid {vm.backend_proc.pid}; `kill -USR1 {vm.backend_proc.pid}` "
-          f"writes the scanout to {vm.png}; logs in {workdir}", file=sys.stderr)
+    pid = vm.backend.proc.pid
+    print(f"pearvisor: QEMU {vm.qemu[0]}, hostmem {vm.hostmem or 'none'}; backend pid {pid}; "
+          f"`kill -USR1 {pid}` writes the scanout to {vm.backend.png}; logs in {workdir}; "
+          f"type SHELL for a shell, POWEROFF to stop", file=sys.stderr)
     try:
         rc = vm.qemu_proc.wait()
     except KeyboardInterrupt:
@@ -225,7 +497,15 @@ def main(argv=None):
     r.add_argument("--png", help="where SIGUSR1 to the backend writes the scanout")
     r.add_argument("--width", type=int, default=1024)
     r.add_argument("--height", type=int, default=768)
-    r.add_argument("--memory", default="512M")
+    r.add_argument("--memory", default=DEFAULT_MEMORY)
+    r.add_argument("--hostmem", default=DEFAULT_HOSTMEM,
+                   help="host-visible region for venus, given to QEMU and the backend")
+    r.add_argument("--accel", choices=["auto", "kvm", "tcg"], default="auto")
+    r.add_argument("--icd", action="append", default=[],
+                   help="guest Vulkan ICD json for the built initramfs (repeatable)")
+    r.add_argument("--venus-wire-format", type=int, choices=[0, 1], default=0,
+                   help="venus wire format of the guest's driver: 0 Mesa 22.3 (default), "
+                        "1 Mesa 24/25; one per VM")
     r.add_argument("--append", default="", help="extra kernel command line")
     a = ap.parse_args(argv)
     if a.cmd == "run":

@@ -36,7 +36,10 @@ enum {
    CMD_CREATE_DEVICE = 11,
    CMD_DESTROY_DEVICE = 12,
    CMD_GET_DEVICE_QUEUE = 17,
+   CMD_QUEUE_SUBMIT = 18,
+   CMD_QUEUE_WAIT_IDLE = 19,
    CMD_ALLOCATE_MEMORY = 21,
+   CMD_CREATE_SEMAPHORE = 40,
    CMD_ENUMERATE_INSTANCE_VERSION = 137,
    CMD_EXECUTE_COMMAND_STREAMS = 180,
    CMD_SET_REPLY = 178,
@@ -45,6 +48,10 @@ enum {
    CMD_DESTROY_RING = 189,
    CMD_NOTIFY_RING = 190,
    CMD_WRITE_RING_EXTRA = 191,
+   CMD_IMPORT_SEMAPHORE_RESOURCE = 246,
+   CMD_SUBMIT_VIRTQUEUE_SEQNO = 251,
+   CMD_WAIT_VIRTQUEUE_SEQNO = 252,
+   CMD_WAIT_RING_SEQNO = 253,
 };
 
 static void
@@ -95,7 +102,7 @@ test_capset(struct pv_renderer *r)
 {
    uint32_t max_version = 99, max_size = 0;
    CHECK(pv_renderer_get_capset_info(r, PV_CAPSET_VENUS, &max_version, &max_size) == 0);
-   CHECK(max_version == 0 && max_size == sizeof(struct vn_capset_venus));
+   CHECK(max_version == 0 && max_size == 152);
    CHECK(pv_renderer_get_capset_info(r, 1, &max_version, &max_size) == -EINVAL);
    struct vn_capset_venus caps;
    uint32_t size = sizeof(caps);
@@ -357,6 +364,89 @@ test_concurrency(struct pv_renderer *r, uint32_t ctx_id)
    CHECK(s.failures == 0);
 }
 
+/* vkCreateSemaphore(device -> id), binary or timeline. */
+static void
+create_semaphore(struct test_stream *e, uint64_t device, uint64_t id, bool timeline)
+{
+   ts_cmd(e, CMD_CREATE_SEMAPHORE, 0);
+   ts_u64(e, device);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO);
+   if (timeline) {
+      ts_u64(e, 1);
+      ts_u32(e, VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO);
+      ts_u64(e, 0);
+      ts_u32(e, VK_SEMAPHORE_TYPE_TIMELINE);
+      ts_u64(e, 0);
+   } else {
+      ts_u64(e, 0);
+   }
+   ts_u32(e, 0);
+   ts_u64(e, 0); /* allocator */
+   ts_u64(e, 1);
+   ts_u64(e, id);
+}
+
+/* vkImportSemaphoreResource100000MESA(device, semaphore, resource). */
+static void
+import_semaphore(struct test_stream *e, uint64_t device, uint64_t semaphore, uint32_t resource)
+{
+   ts_cmd(e, CMD_IMPORT_SEMAPHORE_RESOURCE, 0);
+   ts_u64(e, device);
+   ts_u64(e, 1);
+   ts_u32(e, 1000384004); /* VK_STRUCTURE_TYPE_IMPORT_SEMAPHORE_RESOURCE_INFO_100000_MESA */
+   ts_u64(e, 0);
+   ts_u64(e, semaphore);
+   ts_u32(e, resource);
+}
+
+/* Sync-file import (vn_semaphore.c): importing resource 0 into a binary
+ * semaphore signals it, so a submission waiting on it completes (it would
+ * wait forever otherwise), on a device (300) with a queue (400). */
+static void
+test_semaphore_import(struct pv_renderer *r, uint32_t ctx, const uint8_t *reply)
+{
+   struct test_stream e = {0};
+   create_semaphore(&e, 300, 600, false);
+   import_semaphore(&e, 300, 600, 0);
+   /* vkQueueSubmit(400, 1 batch waiting on 600, no fence) */
+   ts_cmd(&e, CMD_QUEUE_SUBMIT, 0);
+   ts_u64(&e, 400);
+   ts_u32(&e, 1);
+   ts_u64(&e, 1);
+   ts_u32(&e, VK_STRUCTURE_TYPE_SUBMIT_INFO);
+   ts_u64(&e, 0);
+   ts_u32(&e, 1);
+   ts_u64(&e, 1);
+   ts_u64(&e, 600);
+   ts_u64(&e, 1);
+   ts_u32(&e, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT);
+   ts_u32(&e, 0);
+   ts_u64(&e, 0);
+   ts_u32(&e, 0);
+   ts_u64(&e, 0);
+   ts_u64(&e, 0); /* fence */
+   set_reply(&e, 1, 65536);
+   ts_cmd(&e, CMD_QUEUE_WAIT_IDLE, TS_REPLY);
+   ts_u64(&e, 400);
+   CHECK(pv_context_submit(r, ctx, e.data, e.len) == 0);
+   CHECK(!pv_context_is_lost(r, ctx));
+   CHECK(*reply_u32(reply, 0) == CMD_QUEUE_WAIT_IDLE);
+   CHECK(*reply_u32(reply, 1) == VK_SUCCESS);
+}
+
+/* An import into a timeline semaphore, or of another resource than 0,
+ * loses the context. */
+static void
+test_semaphore_import_refused(struct pv_renderer *r, uint32_t ctx)
+{
+   struct test_stream e = {0};
+   create_semaphore(&e, 300, 601, true);
+   import_semaphore(&e, 300, 601, 0);
+   pv_context_submit(r, ctx, e.data, e.len);
+   CHECK(pv_context_is_lost(r, ctx));
+}
+
 static void
 test_vulkan(struct pv_renderer *r, struct fences *fences)
 {
@@ -512,6 +602,7 @@ test_vulkan(struct pv_renderer *r, struct fences *fences)
    }
    CHECK(fences->last == 77);
 
+   test_semaphore_import(r, ctx, reply);
    test_execute_streams(r, ctx, reply);
    test_concurrency(r, ctx);
    test_ring(r, ctx);
@@ -529,6 +620,7 @@ test_vulkan(struct pv_renderer *r, struct fences *fences)
    /* a ring left running, the device, memory and instance left behind: all
     * destroyed with the context */
    blob(r, ctx, 11, 0, 8192);
+   test_semaphore_import_refused(r, ctx);
    pv_resource_unref(r, 2);
    pv_context_destroy(r, ctx);
    pv_resource_unref(r, 1);
@@ -562,6 +654,262 @@ test_guest_blobs(struct pv_renderer *r)
    pv_resource_unref(r, 51); /* unknown ids are ignored */
 }
 
+/* --- wire format 1 (Mesa 25): capset, seqnos, per-ring timelines, monitor --- */
+
+#define T_RING_ID 9
+#define T_HEAD 0
+#define T_TAIL 64
+#define T_STATUS 128
+#define T_BUFFER 192
+#define T_BUFFER_SIZE 4096u
+#define T_STATUS_IDLE 1u
+#define T_STATUS_ALIVE 4u
+
+struct t_ring {
+   struct pv_renderer *r;
+   uint32_t ctx_id;
+   uint8_t *shm;
+   uint32_t pos;
+};
+
+static atomic_uint *
+t_word(struct t_ring *tr, uint64_t off)
+{
+   return (atomic_uint *)(tr->shm + off);
+}
+
+/* vkCreateRingMESA with VkRingMonitorInfoMESA (period_us) when nonzero */
+static void
+t_create_ring(struct t_ring *tr, uint32_t res_id, uint32_t period_us)
+{
+   tr->shm = blob(tr->r, tr->ctx_id, res_id, 0, 8192);
+   tr->pos = 0;
+   struct test_stream e = {0};
+   ts_cmd(&e, CMD_CREATE_RING, 0);
+   ts_u64(&e, T_RING_ID);
+   ts_u64(&e, 1);
+   ts_u32(&e, 1000384000);
+   if (period_us) {
+      ts_u64(&e, 1);
+      ts_u32(&e, 1000384006); /* VkRingMonitorInfoMESA, the end of its chain */
+      ts_u64(&e, 0);
+      ts_u32(&e, period_us);
+   } else {
+      ts_u64(&e, 0);
+   }
+   ts_u32(&e, 0);
+   ts_u32(&e, res_id);
+   ts_u64(&e, 0);
+   ts_u64(&e, 8192);
+   ts_u64(&e, 10ull * 1000 * 1000);
+   ts_u64(&e, T_HEAD);
+   ts_u64(&e, T_TAIL);
+   ts_u64(&e, T_STATUS);
+   ts_u64(&e, T_BUFFER);
+   ts_u64(&e, T_BUFFER_SIZE);
+   ts_u64(&e, T_BUFFER + T_BUFFER_SIZE);
+   ts_u64(&e, 4);
+   CHECK(pv_context_submit(tr->r, tr->ctx_id, e.data, e.len) == 0);
+}
+
+/* Appends a stream to the ring and notifies it; returns the new tail. */
+static uint32_t
+t_ring_push(struct t_ring *tr, const struct test_stream *c)
+{
+   for (size_t i = 0; i < c->len; i++)
+      tr->shm[T_BUFFER + ((tr->pos + i) & (T_BUFFER_SIZE - 1))] = c->data[i];
+   tr->pos += (uint32_t)c->len;
+   atomic_store_explicit(t_word(tr, T_TAIL), tr->pos, memory_order_release);
+   struct test_stream n = {0};
+   ts_cmd(&n, CMD_NOTIFY_RING, 0);
+   ts_u64(&n, T_RING_ID);
+   ts_u32(&n, 0);
+   ts_u32(&n, 0);
+   CHECK(pv_context_submit(tr->r, tr->ctx_id, n.data, n.len) == 0);
+   return tr->pos;
+}
+
+static bool
+t_head_reaches(struct t_ring *tr, uint32_t pos, unsigned ms)
+{
+   for (unsigned i = 0; i < ms && atomic_load(t_word(tr, T_HEAD)) != pos; i++)
+      sleep_ms(1);
+   return atomic_load(t_word(tr, T_HEAD)) == pos;
+}
+
+/* The guest's check: clear ALIVE, expect the renderer to set it again. */
+static bool
+t_alive_reported(struct t_ring *tr, unsigned ms)
+{
+   atomic_fetch_and(t_word(tr, T_STATUS), ~T_STATUS_ALIVE);
+   for (unsigned i = 0; i < ms && !(atomic_load(t_word(tr, T_STATUS)) & T_STATUS_ALIVE); i++)
+      sleep_ms(1);
+   return atomic_load(t_word(tr, T_STATUS)) & T_STATUS_ALIVE;
+}
+
+static void
+t_seqno_cmd(struct test_stream *e, uint32_t type, uint64_t ring, uint64_t seqno)
+{
+   ts_cmd(e, type, 0);
+   if (type != CMD_WAIT_VIRTQUEUE_SEQNO)
+      ts_u64(e, ring);
+   ts_u64(e, seqno);
+}
+
+struct t_waiter {
+   struct pv_renderer *r;
+   uint32_t ctx_id;
+   struct test_stream e;
+   atomic_bool done;
+   int ret;
+};
+
+static void *
+t_waiter_thread(void *data)
+{
+   struct t_waiter *w = data;
+   w->ret = pv_context_submit(w->r, w->ctx_id, w->e.data, w->e.len);
+   atomic_store(&w->done, true);
+   return NULL;
+}
+
+static void
+test_wire_format_1(void)
+{
+   struct fences fences = {.mutex = PTHREAD_MUTEX_INITIALIZER};
+   const struct pv_renderer_callbacks cbs = {.data = &fences, .fence_retired = on_fence};
+   struct pv_renderer *r = NULL;
+   CHECK(pv_renderer_create(&cbs, NULL, &r) == 0);
+   CHECK(pv_renderer_set_venus_wire_format(r, 2) == -EINVAL);
+   CHECK(pv_renderer_set_venus_wire_format(r, PV_VENUS_WIRE_FORMAT_MESA25) == 0);
+
+   /* the capset: every field Mesa 25 reads */
+   uint32_t max_version = 99, max_size = 0;
+   CHECK(pv_renderer_get_capset_info(r, PV_CAPSET_VENUS, &max_version, &max_size) == 0);
+   CHECK(max_version == 0 && max_size == sizeof(struct vn_capset_venus));
+   struct vn_capset_venus caps;
+   uint32_t size = sizeof(caps);
+   CHECK(pv_renderer_get_capset(r, PV_CAPSET_VENUS, 0, &caps, &size) == 0);
+   CHECK(size == 160 && caps.wire_format_version == 1);
+   CHECK(caps.supports_blob_id_0 == 1 && caps.allow_vk_wait_syncs == 1);
+   CHECK(caps.supports_multiple_timelines == 1 && caps.use_guest_vram == 0);
+   CHECK(caps.vk_mesa_venus_protocol_spec_version == 2);
+
+   const uint32_t ctx = 1;
+   CHECK(pv_context_create(r, ctx, PV_CAPSET_VENUS, "mesa25") == 0);
+   CHECK(pv_renderer_set_venus_wire_format(r, 0) == -EBUSY);
+
+   /* ring 0 is the CPU timeline: its fence retires inside the call */
+   CHECK(pv_context_submit_fence(r, ctx, 0, 77) == 0);
+   CHECK(fences.count == 1 && fences.last == 77);
+   /* rings 3 and 5 (no queue bound, none created): retired by their own
+    * timeline threads; ring 64 is beyond the 64 timelines */
+   CHECK(pv_context_submit_fence(r, ctx, 3, 78) == 0);
+   CHECK(pv_context_submit_fence(r, ctx, 5, 79) == 0);
+   CHECK(pv_context_submit_fence(r, ctx, 64, 80) == -EINVAL);
+   for (int i = 0; i < 2000; i++) {
+      pthread_mutex_lock(&fences.mutex);
+      const uint32_t n = fences.count;
+      pthread_mutex_unlock(&fences.mutex);
+      if (n == 3)
+         break;
+      sleep_ms(1);
+   }
+   CHECK(fences.count == 3);
+
+   /* the monitor sets ALIVE (20 ms asked, at least every 10 ms) */
+   struct t_ring tr = {.r = r, .ctx_id = ctx};
+   t_create_ring(&tr, 20, 20000);
+   CHECK(t_alive_reported(&tr, 1000));
+   CHECK(t_alive_reported(&tr, 1000));
+
+   /* vkWaitVirtqueueSeqnoMESA blocks the ring until the submit channel has
+    * sent vkSubmitVirtqueueSeqnoMESA with that seqno or more */
+   struct test_stream c = {0};
+   t_seqno_cmd(&c, CMD_WAIT_VIRTQUEUE_SEQNO, 0, 5);
+   ts_cmd(&c, CMD_WRITE_RING_EXTRA, 0);
+   ts_u64(&c, T_RING_ID);
+   ts_u64(&c, 0);
+   ts_u32(&c, 55);
+   const uint32_t after_wait = t_ring_push(&tr, &c);
+   CHECK(!t_head_reaches(&tr, after_wait, 100));
+   CHECK(atomic_load(t_word(&tr, T_BUFFER + T_BUFFER_SIZE)) == 0);
+   /* the monitor keeps reporting while the ring is blocked */
+   CHECK(t_alive_reported(&tr, 1000));
+   struct test_stream e = {0};
+   t_seqno_cmd(&e, CMD_SUBMIT_VIRTQUEUE_SEQNO, T_RING_ID, 4);
+   CHECK(pv_context_submit(r, ctx, e.data, e.len) == 0);
+   CHECK(!t_head_reaches(&tr, after_wait, 50));
+   e.len = 0;
+   t_seqno_cmd(&e, CMD_SUBMIT_VIRTQUEUE_SEQNO, T_RING_ID, 6);
+   CHECK(pv_context_submit(r, ctx, e.data, e.len) == 0);
+   CHECK(t_head_reaches(&tr, after_wait, 2000));
+   CHECK(atomic_load(t_word(&tr, T_BUFFER + T_BUFFER_SIZE)) == 55);
+
+   /* vkWaitRingSeqnoMESA on the submit channel blocks until the ring has
+    * consumed up to the seqno (a byte position), not before */
+   c.len = 0;
+   ts_cmd(&c, CMD_WRITE_RING_EXTRA, 0);
+   ts_u64(&c, T_RING_ID);
+   ts_u64(&c, 0);
+   ts_u32(&c, 66);
+   struct t_waiter w = {.r = r, .ctx_id = ctx};
+   atomic_init(&w.done, false);
+   t_seqno_cmd(&w.e, CMD_WAIT_RING_SEQNO, T_RING_ID, tr.pos + c.len);
+   pthread_t thread;
+   CHECK(pthread_create(&thread, NULL, t_waiter_thread, &w) == 0);
+   sleep_ms(50);
+   CHECK(!atomic_load(&w.done));
+   t_ring_push(&tr, &c);
+   for (int i = 0; i < 2000 && !atomic_load(&w.done); i++)
+      sleep_ms(1);
+   CHECK(atomic_load(&w.done) && w.ret == 0);
+   pthread_join(thread, NULL);
+   CHECK(atomic_load(t_word(&tr, T_BUFFER + T_BUFFER_SIZE)) == 66);
+
+   /* teardown ends every wait: a ring blocked on a seqno nobody sends and a
+    * submit blocked on a ring position nobody writes */
+   c.len = 0;
+   t_seqno_cmd(&c, CMD_WAIT_VIRTQUEUE_SEQNO, 0, 1000);
+   t_ring_push(&tr, &c);
+   struct t_waiter w2 = {.r = r, .ctx_id = ctx};
+   atomic_init(&w2.done, false);
+   t_seqno_cmd(&w2.e, CMD_WAIT_RING_SEQNO, T_RING_ID, tr.pos + 4096);
+   CHECK(pthread_create(&thread, NULL, t_waiter_thread, &w2) == 0);
+   sleep_ms(50);
+   CHECK(!atomic_load(&w2.done));
+   CHECK(t_alive_reported(&tr, 1000));
+   const uint64_t start = (uint64_t)time(NULL);
+   pv_context_destroy(r, ctx);
+   pthread_join(thread, NULL);
+   CHECK(atomic_load(&w2.done));
+   CHECK((uint64_t)time(NULL) - start < 5);
+   pv_resource_unref(r, 20);
+
+   /* a wire format 1 command in a wire format 0 context: lost, logged */
+   struct pv_renderer *r0 = NULL;
+   CHECK(pv_renderer_create(&cbs, NULL, &r0) == 0);
+   CHECK(pv_context_create(r0, 1, PV_CAPSET_VENUS, "mesa22") == 0);
+   e.len = 0;
+   t_seqno_cmd(&e, CMD_WAIT_VIRTQUEUE_SEQNO, 0, 1);
+   CHECK(pv_context_submit(r0, 1, e.data, e.len) == -EINVAL);
+   CHECK(pv_context_is_lost(r0, 1));
+   pv_renderer_destroy(r0);
+
+   /* format 1, bad seqno commands: unknown ring, a virtqueue wait outside a ring */
+   CHECK(pv_context_create(r, 2, PV_CAPSET_VENUS, "bad") == 0);
+   e.len = 0;
+   t_seqno_cmd(&e, CMD_WAIT_RING_SEQNO, 12345, 1);
+   CHECK(pv_context_submit(r, 2, e.data, e.len) == -EINVAL);
+   pv_context_destroy(r, 2);
+   CHECK(pv_context_create(r, 3, PV_CAPSET_VENUS, "bad") == 0);
+   e.len = 0;
+   t_seqno_cmd(&e, CMD_WAIT_VIRTQUEUE_SEQNO, 0, 1);
+   CHECK(pv_context_submit(r, 3, e.data, e.len) == -EINVAL);
+   pv_context_destroy(r, 3);
+   pv_renderer_destroy(r);
+}
+
 int
 main(void)
 {
@@ -576,6 +924,7 @@ main(void)
    test_guest_blobs(r);
    test_vulkan(r, &fences);
    pv_renderer_destroy(r);
+   test_wire_format_1();
    printf("ok\n");
    return 0;
 }

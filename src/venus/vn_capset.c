@@ -5,12 +5,18 @@
 #include <string.h>
 #include <vulkan/vulkan.h>
 
-/* Extensions Mesa 22.3's venus protocol (vk.xml 1.3.228) encodes, with the
- * extension number from vk.xml and the protocol's spec version. Sorted by
- * name for bsearch. */
+/* Extensions the decoder carries: those of Mesa 25.0's venus protocol
+ * (vk.xml 1.4.305; a superset of Mesa 22.3's, which ignores the rest), with
+ * the extension number from vk.xml and the protocol's spec version. They
+ * form the capset's extension mask, which Mesa 25 guards every extension's
+ * pNext structs with; the venus-mesa25-coverage test checks that each is
+ * decoded. Sorted by name for bsearch. */
 static const struct vn_protocol_extension vn_protocol_extensions[] = {
    { "VK_EXT_4444_formats", 341, 1 },
+   { "VK_EXT_attachment_feedback_loop_layout", 340, 2 },
+   { "VK_EXT_border_color_swizzle", 412, 1 },
    { "VK_EXT_calibrated_timestamps", 185, 2 },
+   { "VK_EXT_color_write_enable", 382, 1 },
    { "VK_EXT_command_serialization", 384, 0 },
    { "VK_EXT_conditional_rendering", 82, 2 },
    { "VK_EXT_conservative_rasterization", 102, 1 },
@@ -18,18 +24,28 @@ static const struct vn_protocol_extension vn_protocol_extensions[] = {
    { "VK_EXT_depth_clip_control", 356, 1 },
    { "VK_EXT_depth_clip_enable", 103, 1 },
    { "VK_EXT_descriptor_indexing", 162, 2 },
+   { "VK_EXT_dynamic_rendering_unused_attachments", 500, 1 },
    { "VK_EXT_extended_dynamic_state", 268, 1 },
    { "VK_EXT_extended_dynamic_state2", 378, 1 },
+   { "VK_EXT_extended_dynamic_state3", 456, 2 },
+   { "VK_EXT_external_memory_acquire_unmodified", 454, 1 },
    { "VK_EXT_external_memory_dma_buf", 126, 1 },
+   { "VK_EXT_fragment_shader_interlock", 252, 1 },
+   { "VK_EXT_graphics_pipeline_library", 321, 1 },
    { "VK_EXT_host_query_reset", 262, 1 },
+   { "VK_EXT_image_2d_view_of_3d", 394, 1 },
    { "VK_EXT_image_drm_format_modifier", 159, 2 },
    { "VK_EXT_image_robustness", 336, 1 },
    { "VK_EXT_image_view_min_lod", 392, 1 },
    { "VK_EXT_index_type_uint8", 266, 1 },
    { "VK_EXT_inline_uniform_block", 139, 1 },
    { "VK_EXT_line_rasterization", 260, 1 },
+   { "VK_EXT_load_store_op_none", 401, 1 },
+   { "VK_EXT_memory_budget", 238, 1 },
    { "VK_EXT_multi_draw", 393, 1 },
    { "VK_EXT_mutable_descriptor_type", 495, 1 },
+   { "VK_EXT_non_seamless_cube_map", 423, 1 },
+   { "VK_EXT_pci_bus_info", 213, 2 },
    { "VK_EXT_pipeline_creation_cache_control", 298, 3 },
    { "VK_EXT_pipeline_creation_feedback", 193, 1 },
    { "VK_EXT_primitive_topology_list_restart", 357, 1 },
@@ -37,12 +53,14 @@ static const struct vn_protocol_extension vn_protocol_extensions[] = {
    { "VK_EXT_private_data", 296, 1 },
    { "VK_EXT_provoking_vertex", 255, 1 },
    { "VK_EXT_queue_family_foreign", 127, 1 },
+   { "VK_EXT_rasterization_order_attachment_access", 464, 1 },
    { "VK_EXT_robustness2", 287, 1 },
    { "VK_EXT_sampler_filter_minmax", 131, 2 },
    { "VK_EXT_scalar_block_layout", 222, 1 },
    { "VK_EXT_separate_stencil_usage", 247, 1 },
    { "VK_EXT_shader_demote_to_helper_invocation", 277, 1 },
    { "VK_EXT_shader_stencil_export", 141, 1 },
+   { "VK_EXT_shader_subgroup_ballot", 65, 1 },
    { "VK_EXT_shader_viewport_index_layer", 163, 1 },
    { "VK_EXT_subgroup_size_control", 226, 2 },
    { "VK_EXT_texel_buffer_alignment", 282, 1 },
@@ -50,6 +68,7 @@ static const struct vn_protocol_extension vn_protocol_extensions[] = {
    { "VK_EXT_tooling_info", 246, 1 },
    { "VK_EXT_transform_feedback", 29, 1 },
    { "VK_EXT_vertex_attribute_divisor", 191, 3 },
+   { "VK_EXT_vertex_input_dynamic_state", 353, 2 },
    { "VK_EXT_ycbcr_2plane_444_formats", 331, 1 },
    { "VK_KHR_16bit_storage", 84, 1 },
    { "VK_KHR_8bit_storage", 178, 1 },
@@ -75,6 +94,7 @@ static const struct vn_protocol_extension vn_protocol_extensions[] = {
    { "VK_KHR_external_semaphore_capabilities", 77, 1 },
    { "VK_KHR_external_semaphore_fd", 80, 1 },
    { "VK_KHR_format_feature_flags2", 361, 2 },
+   { "VK_KHR_fragment_shading_rate", 227, 2 },
    { "VK_KHR_get_memory_requirements2", 147, 1 },
    { "VK_KHR_get_physical_device_properties2", 60, 2 },
    { "VK_KHR_image_format_list", 148, 1 },
@@ -83,13 +103,16 @@ static const struct vn_protocol_extension vn_protocol_extensions[] = {
    { "VK_KHR_maintenance2", 118, 1 },
    { "VK_KHR_maintenance3", 169, 1 },
    { "VK_KHR_maintenance4", 414, 2 },
+   { "VK_KHR_maintenance5", 471, 1 },
    { "VK_KHR_multiview", 54, 1 },
+   { "VK_KHR_pipeline_library", 291, 1 },
    { "VK_KHR_push_descriptor", 81, 2 },
    { "VK_KHR_relaxed_block_layout", 145, 1 },
    { "VK_KHR_sampler_mirror_clamp_to_edge", 15, 3 },
    { "VK_KHR_sampler_ycbcr_conversion", 157, 14 },
    { "VK_KHR_separate_depth_stencil_layouts", 242, 1 },
    { "VK_KHR_shader_atomic_int64", 181, 1 },
+   { "VK_KHR_shader_clock", 182, 1 },
    { "VK_KHR_shader_draw_parameters", 64, 1 },
    { "VK_KHR_shader_float16_int8", 83, 1 },
    { "VK_KHR_shader_float_controls", 198, 4 },
@@ -123,16 +146,14 @@ vn_protocol_extension_find(const char *name)
                   sizeof(vn_protocol_extensions[0]), ext_cmp);
 }
 
-void
-vn_capset_venus_fill(struct vn_capset_venus *caps)
+uint32_t
+vn_capset_venus_fill(struct vn_capset_venus *caps, uint32_t wire_format)
 {
    memset(caps, 0, sizeof(*caps));
-   caps->wire_format_version = 0;
+   caps->wire_format_version = wire_format;
    /* the protocol version the decoder is generated from (the host's vk.xml) */
    caps->vk_xml_version = VK_HEADER_VERSION_COMPLETE;
    caps->vk_ext_command_serialization_spec_version = 0;
-   /* 100000: the experimental features query (large rings) is available */
-   caps->vk_mesa_venus_protocol_spec_version = 100000;
    /* shmem blobs are HOST3D blobs with blob_id 0 */
    caps->supports_blob_id_0 = 1;
    /* bit 0: the mask is valid */
@@ -141,6 +162,22 @@ vn_capset_venus_fill(struct vn_capset_venus *caps)
       const uint32_t n = vn_protocol_extensions[i].number;
       caps->vk_extension_mask1[n / 32] |= 1u << (n % 32);
    }
-   /* waits are polled by the guest: a blocking wait would stall the context */
-   caps->allow_vk_wait_syncs = 0;
+   if (wire_format == 0) {
+      /* 100000: the experimental features query (large rings) is available */
+      caps->vk_mesa_venus_protocol_spec_version = 100000;
+      /* Mesa 22.3 polls its waits: a blocking wait would stall the context */
+      caps->allow_vk_wait_syncs = 0;
+      return VN_CAPSET_VENUS_SIZE_WIRE_FORMAT_0;
+   }
+   /* 2: VkRingPriorityInfoMESA is understood (vn_transport.c) */
+   caps->vk_mesa_venus_protocol_spec_version = 2;
+   /* vkWaitForFences / vkWaitSemaphores in a ring block that ring until
+    * done, bounded by context teardown (vn_queue.c) */
+   caps->allow_vk_wait_syncs = 1;
+   /* ring_idx N > 0 fences follow the queue bound to N through
+    * VkDeviceQueueTimelineInfoMESA; ring 0 is the CPU timeline */
+   caps->supports_multiple_timelines = 1;
+   /* blobs are host allocations the VMM maps: no guest VRAM heap needed */
+   caps->use_guest_vram = 0;
+   return sizeof(*caps);
 }

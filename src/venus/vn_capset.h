@@ -17,9 +17,14 @@ struct vn_capset_venus {
    /* bit N: extension number N is supported; bit 0: the mask is valid */
    uint32_t vk_extension_mask1[32];
    uint32_t allow_vk_wait_syncs;
+   /* wire format 1 (Mesa 25) and later: */
+   uint32_t supports_multiple_timelines;
+   uint32_t use_guest_vram;
 };
 
-_Static_assert(sizeof(struct vn_capset_venus) == 152, "venus capset layout");
+_Static_assert(sizeof(struct vn_capset_venus) == 160, "venus capset layout");
+/* What wire format 0 (Mesa 22.3) reads: the capset up to allow_vk_wait_syncs. */
+#define VN_CAPSET_VENUS_SIZE_WIRE_FORMAT_0 152
 
 struct vn_protocol_extension {
    const char *name;
@@ -27,7 +32,8 @@ struct vn_protocol_extension {
    uint32_t spec_version;
 };
 
-void vn_capset_venus_fill(struct vn_capset_venus *caps);
+/* Fills the capset served for `wire_format` (0 or 1); returns its size. */
+uint32_t vn_capset_venus_fill(struct vn_capset_venus *caps, uint32_t wire_format);
 
 /* NULL when the protocol cannot carry the extension. */
 const struct vn_protocol_extension *vn_protocol_extension_find(const char *name);

@@ -10,8 +10,6 @@
 
 /* Decoded arguments of one command; big enough for any sane command. */
 #define VN_CONTEXT_ARENA_LIMIT (64u << 20)
-/* vkExecuteCommandStreamsMESA may not nest deeper than this. */
-#define VN_CONTEXT_MAX_EXEC_DEPTH 1
 
 struct vn_shm *
 vn_shm_create(const char *name, uint64_t size)
@@ -59,7 +57,7 @@ vn_resource_unref(struct vn_resource *res)
    }
 }
 
-static void
+void
 vn_context_reply_reset(struct vn_context *ctx)
 {
    vn_resource_unref(ctx->reply.res);
@@ -93,6 +91,7 @@ vn_context_create(const struct vn_context_create_info *info, struct vn_context *
    ctx->ctx_id = info->ctx_id;
    snprintf(ctx->name, sizeof(ctx->name), "%s", info->name ? info->name : "");
    ctx->memory_limit = info->max_memory;
+   ctx->wire_format = info->wire_format;
    ctx->fence.retired = info->fence_retired;
    ctx->fence.data = info->fence_data;
    atomic_init(&ctx->lost, false);
@@ -107,6 +106,7 @@ vn_context_create(const struct vn_context_create_info *info, struct vn_context *
    vn_cs_encoder_init(&ctx->reply.enc, NULL, 0);
 
    pthread_mutex_init(&ctx->mutex, NULL);
+   vn_transport_init(ctx);
    pthread_mutex_init(&ctx->fence.mutex, NULL);
    pthread_cond_init(&ctx->fence.cond, NULL);
    *out = ctx;
@@ -116,10 +116,13 @@ vn_context_create(const struct vn_context_create_info *info, struct vn_context *
 void
 vn_context_destroy(struct vn_context *ctx)
 {
+   /* first, without the lock: a ring may hold it in a blocking wait */
+   vn_transport_cancel(ctx);
    pthread_mutex_lock(&ctx->mutex);
    vn_ring_stop_all_locked(ctx);
    pthread_mutex_unlock(&ctx->mutex);
    vn_ring_join_dead(ctx);
+   vn_transport_fini(ctx);
 
    /* The fence thread waits on host fences of our devices: stop it first
     * (it retires what is pending) so that destroying devices is safe. */
@@ -315,121 +318,4 @@ void
 vn_context_uncharge_memory(struct vn_context *ctx, uint64_t size)
 {
    ctx->memory_used = size > ctx->memory_used ? 0 : ctx->memory_used - size;
-}
-
-/* Reply stream handlers: they live here because they only touch ctx->reply. */
-
-void
-vn_handle_vkSetReplyCommandStreamMESA(struct vn_context *ctx,
-                                      struct vn_command_vkSetReplyCommandStreamMESA *args)
-{
-   const VkCommandStreamDescriptionMESA *s = args->pStream;
-   struct vn_resource *res = NULL;
-   if (!s || !vn_context_resource_range(ctx, s->resourceId, s->offset, s->size, &res)) {
-      vn_context_set_lost(ctx, "bad reply command stream");
-      return;
-   }
-   vn_resource_ref(res);
-   vn_context_reply_reset(ctx);
-   ctx->reply.res = res;
-   ctx->reply.offset = s->offset;
-   ctx->reply.size = s->size;
-   vn_cs_encoder_init(&ctx->reply.enc, res->map + s->offset, s->size);
-}
-
-void
-vn_handle_vkSeekReplyCommandStreamMESA(struct vn_context *ctx,
-                                       struct vn_command_vkSeekReplyCommandStreamMESA *args)
-{
-   if (!ctx->reply.res || args->position > ctx->reply.size) {
-      vn_context_set_lost(ctx, "bad reply stream position");
-      return;
-   }
-   uint8_t *base = ctx->reply.res->map + ctx->reply.offset;
-   vn_cs_encoder_init(&ctx->reply.enc, base + args->position, ctx->reply.size - args->position);
-}
-
-/* A fresh malloc per stream costs page faults on every large command buffer;
- * the buffer is kept while streams stay small enough. */
-#define VN_STREAM_COPY_KEEP (4u << 20)
-
-static void *
-stream_copy_buffer(struct vn_context *ctx, size_t size)
-{
-   if (size <= ctx->stream_copy.capacity)
-      return ctx->stream_copy.data;
-   void *p = malloc(size);
-   if (!p)
-      return NULL;
-   free(ctx->stream_copy.data);
-   ctx->stream_copy.data = p;
-   ctx->stream_copy.capacity = size;
-   return p;
-}
-
-static void
-stream_copy_trim(struct vn_context *ctx)
-{
-   if (ctx->stream_copy.capacity > VN_STREAM_COPY_KEEP) {
-      free(ctx->stream_copy.data);
-      ctx->stream_copy.data = NULL;
-      ctx->stream_copy.capacity = 0;
-   }
-}
-
-void
-vn_handle_vkExecuteCommandStreamsMESA(struct vn_context *ctx,
-                                      struct vn_command_vkExecuteCommandStreamsMESA *args)
-{
-   if (ctx->exec_depth >= VN_CONTEXT_MAX_EXEC_DEPTH || args->dependencyCount ||
-       (args->streamCount && !args->pStreams)) {
-      vn_context_set_lost(ctx, "unsupported vkExecuteCommandStreamsMESA");
-      return;
-   }
-   /* The arena is reset per nested command: copy what we still need. */
-   const uint32_t count = args->streamCount;
-   VkCommandStreamDescriptionMESA *descs = calloc(count ? count : 1, sizeof(*descs));
-   if (!descs) {
-      vn_context_set_lost(ctx, "out of memory");
-      return;
-   }
-   memcpy(descs, args->pStreams, sizeof(*descs) * count);
-   size_t *positions = NULL;
-   if (args->pReplyPositions && count) {
-      positions = calloc(count, sizeof(*positions));
-      if (!positions) {
-         free(descs);
-         vn_context_set_lost(ctx, "out of memory");
-         return;
-      }
-      memcpy(positions, args->pReplyPositions, sizeof(*positions) * count);
-   }
-
-   ctx->exec_depth++;
-   for (uint32_t i = 0; i < count && !vn_context_is_lost(ctx); i++) {
-      const void *src = vn_context_resource_range(ctx, descs[i].resourceId, descs[i].offset,
-                                                  descs[i].size, NULL);
-      if (!src) {
-         vn_context_set_lost(ctx, "bad command stream description");
-         break;
-      }
-      if (positions) {
-         struct vn_command_vkSeekReplyCommandStreamMESA seek = {.position = positions[i]};
-         vn_handle_vkSeekReplyCommandStreamMESA(ctx, &seek);
-         if (vn_context_is_lost(ctx))
-            break;
-      }
-      /* The guest may keep writing the shared memory: decode a private copy. */
-      void *copy = stream_copy_buffer(ctx, descs[i].size);
-      if (!copy) {
-         vn_context_set_lost(ctx, "out of memory");
-         break;
-      }
-      memcpy(copy, src, descs[i].size);
-      vn_context_execute_locked(ctx, copy, descs[i].size);
-   }
-   stream_copy_trim(ctx);
-   ctx->exec_depth--;
-   free(positions);
-   free(descs);
 }

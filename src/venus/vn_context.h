@@ -63,7 +63,7 @@ struct vn_instance {
 /* Per VkPhysicalDevice object (obj->data). */
 struct vn_physical_device {
    VkPhysicalDevice handle;
-   uint32_t api_version; /* advertised: min(host device, instance, protocol) */
+   uint32_t api_version; /* advertised: min(host device, protocol) */
    VkPhysicalDeviceMemoryProperties mem_props;
    VkDeviceSize host_ptr_alignment; /* minImportedHostPointerAlignment, 0: no import */
    uint32_t ext_count;               /* advertised device extensions */
@@ -99,6 +99,24 @@ struct vn_device_memory {
 
 struct vn_ring;
 
+/* Transport state shared by the rings, the submit channel and the monitor
+ * (vn_transport.c). `mutex` nests inside ctx->mutex; waiters hold only it. */
+#define VN_TRANSPORT_MAX_MONITORED 64
+struct vn_transport {
+   pthread_mutex_t mutex;
+   pthread_cond_t progress;  /* a ring consumed, a seqno arrived, a ring stopped */
+   uint32_t waiters;
+   atomic_bool cancel;       /* context teardown: every wait ends */
+   struct vn_ring *executing; /* ring whose commands run now (ctx->mutex held) */
+
+   pthread_t monitor;
+   bool monitor_started;
+   bool monitor_stop;
+   pthread_cond_t monitor_cond;
+   struct vn_ring *monitored[VN_TRANSPORT_MAX_MONITORED];
+   uint32_t monitored_count;
+};
+
 /* Resources attached to the context, by res_id. */
 #define VN_ATTACHED_BUCKETS 64
 struct vn_attached {
@@ -107,6 +125,8 @@ struct vn_attached {
 };
 
 struct vn_fence_entry;
+/* Fence timelines per context: virtio-gpu and vtest both allow 64 rings. */
+#define VN_FENCE_MAX_TIMELINES 64
 
 /* CLOCK_MONOTONIC in nanoseconds (ring polling, execution statistics). */
 static inline uint64_t
@@ -137,6 +157,12 @@ struct vn_context {
    struct vn_attached *attached[VN_ATTACHED_BUCKETS];
    struct vn_ring *rings;      /* live rings */
    struct vn_ring *dead_rings; /* stopped, waiting to be joined outside the lock */
+   uint32_t ring_count;        /* live rings and their buffer bytes (caps) */
+   uint64_t ring_bytes;
+   struct vn_transport transport;
+   /* venus wire format of the capset this context was created for:
+    * 0 = Mesa 22.3's driver, 1 = Mesa 25's (PV_VENUS_WIRE_FORMAT_*) */
+   uint32_t wire_format;
    uint32_t exec_depth;        /* vkExecuteCommandStreamsMESA nesting */
 
 
@@ -164,10 +190,11 @@ struct vn_context {
    uint64_t memory_used;
    uint64_t memory_limit;
 
-   /* fence thread (pv_context_submit_fence) */
+   /* fence threads (pv_context_submit_fence): one per timeline, started on
+    * its first fence; entries of all timelines in one FIFO list */
    struct {
-      pthread_t thread;
-      bool started;
+      pthread_t threads[VN_FENCE_MAX_TIMELINES];
+      bool started[VN_FENCE_MAX_TIMELINES];
       pthread_mutex_t mutex;
       pthread_cond_t cond;
       struct vn_fence_entry *head, *tail;
@@ -184,6 +211,7 @@ struct vn_context_create_info {
    const char *name;
    uint32_t max_objects;
    uint64_t max_memory;
+   uint32_t wire_format;
    void (*fence_retired)(void *data, uint32_t ctx_id, uint32_t ring_idx, uint64_t fence_id);
    void *fence_data;
 };
@@ -229,9 +257,21 @@ void vn_context_uncharge_memory(struct vn_context *ctx, uint64_t size);
 /* Queues a fence (ctx->mutex NOT held: it takes it). */
 int vn_context_submit_fence(struct vn_context *ctx, uint32_t ring_idx, uint64_t fence_id);
 
-/* Rings (vn_ring.c). */
+/* Transport (vn_transport.c). */
+void vn_transport_init(struct vn_context *ctx);
+/* Ends every seqno and fence wait of the context, now and later (teardown). */
+void vn_transport_cancel(struct vn_context *ctx);
+bool vn_transport_cancelled(struct vn_context *ctx);
+/* Stops the monitor; rings must be stopped and joined before. */
+void vn_transport_fini(struct vn_context *ctx);
+/* Ring threads: run a ring's commands, publish how far it got. */
+bool vn_transport_execute_ring_locked(struct vn_context *ctx, struct vn_ring *ring,
+                                      const void *data, size_t size);
+void vn_transport_ring_consumed(struct vn_context *ctx, struct vn_ring *ring, uint32_t head);
 void vn_ring_stop_all_locked(struct vn_context *ctx);
 void vn_ring_join_dead(struct vn_context *ctx);
+/* Drops the reply stream (ctx->mutex held). */
+void vn_context_reply_reset(struct vn_context *ctx);
 
 /* Device-level cleanup before a device goes away (vn_queue.c): waits until
  * no fence entry references it. ctx->mutex held. */

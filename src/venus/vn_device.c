@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "venus/vn_context.h"
+#include "venus/vn_semaphore.h"
 
 static bool
 pd_has_ext(const struct vn_physical_device *pd, const char *name)
@@ -46,7 +47,8 @@ vn_handle_vkCreateDevice(struct vn_context *ctx, struct vn_command_vkCreateDevic
       queue_counts[q->queueFamilyIndex] = q->queueCount;
    }
 
-   /* the guest's extensions (only advertised ones) + external_memory_host */
+   /* the guest's extensions (only advertised ones, less the renderer's
+    * own) + external_memory_host */
    const char **names = calloc(guest->enabledExtensionCount + 1, sizeof(*names));
    if (!names) {
       args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
@@ -62,6 +64,8 @@ vn_handle_vkCreateDevice(struct vn_context *ctx, struct vn_command_vkCreateDevic
          return;
       }
       has_host_ptr |= !strcmp(name, VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME);
+      if (!strcmp(name, VN_SEMAPHORE_SYNC_FD_EXTENSION))
+         continue; /* the renderer's own (vn_semaphore.h) */
       names[count++] = name;
    }
    const bool host_ptr = pd->host_ptr_alignment != 0;
@@ -126,24 +130,43 @@ queue_exists(const struct vn_device *dev, uint32_t family, uint32_t index)
    return family < VN_MAX_QUEUE_FAMILIES && index < dev->queue_counts[family];
 }
 
-static void
+static struct vn_object *
 get_queue(struct vn_context *ctx, struct vn_device *dev, VkQueue queue, uint64_t id)
 {
    if (!queue) {
       vn_context_set_lost(ctx, "vkGetDeviceQueue: no such queue");
-      return;
+      return NULL;
    }
    struct vn_object *obj = vn_object_table_lookup(ctx->objects, id, VK_OBJECT_TYPE_QUEUE);
    if (obj && obj->handle == (uint64_t)(uintptr_t)queue)
-      return; /* fetched before under the same id */
+      return obj; /* fetched before under the same id */
    obj = vn_object_table_insert(ctx->objects, id, VK_OBJECT_TYPE_QUEUE,
                                 (uint64_t)(uintptr_t)queue);
    if (!obj) {
       vn_context_set_lost(ctx, "vkGetDeviceQueue: bad or duplicate object id");
-      return;
+      return NULL;
    }
    obj->instance = dev->instance;
    obj->device = dev;
+   return obj;
+}
+
+/* Takes VkDeviceQueueTimelineInfoMESA out of the chain (the host driver must
+ * not see it) and returns its ring index, 0 when absent. The chain lives in
+ * the per-command arena: unlinking it is ours to do. */
+static uint32_t
+take_timeline_info(VkDeviceQueueInfo2 *info)
+{
+   uint32_t ring_idx = 0;
+   for (VkBaseOutStructure **p = (VkBaseOutStructure **)&info->pNext; *p;) {
+      if ((*p)->sType == VK_STRUCTURE_TYPE_DEVICE_QUEUE_TIMELINE_INFO_MESA) {
+         ring_idx = ((const VkDeviceQueueTimelineInfoMESA *)*p)->ringIdx;
+         *p = (*p)->pNext;
+      } else {
+         p = &(*p)->pNext;
+      }
+   }
+   return ring_idx;
 }
 
 void
@@ -169,8 +192,18 @@ vn_handle_vkGetDeviceQueue2(struct vn_context *ctx, struct vn_command_vkGetDevic
       vn_context_set_lost(ctx, "vkGetDeviceQueue2: no such queue");
       return;
    }
+   const uint32_t ring_idx = take_timeline_info((VkDeviceQueueInfo2 *)args->pQueueInfo);
+   if (ring_idx && ctx->wire_format < 1) {
+      pv_error("venus", "context %u: VkDeviceQueueTimelineInfoMESA is wire format 1 (Mesa 25), "
+               "this context serves wire format 0 (Mesa 22.3); select wire format 1 for this guest",
+               ctx->ctx_id);
+      vn_context_set_lost(ctx, "struct of another wire format");
+      return;
+   }
    dev->dispatch.vkGetDeviceQueue2(args->device, args->pQueueInfo, &queue);
-   get_queue(ctx, dev, queue, (uint64_t)(uintptr_t)*args->pQueue);
+   struct vn_object *obj = get_queue(ctx, dev, queue, (uint64_t)(uintptr_t)*args->pQueue);
+   if (obj && ring_idx)
+      obj->ring_idx = ring_idx;
 }
 
 /* --- teardown --- */

@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "venus/vn_capset.h"
 #include "venus/vn_context.h"
+#include "venus/vn_semaphore.h"
 
 static pthread_mutex_t vn_loader_mutex = PTHREAD_MUTEX_INITIALIZER;
 
@@ -27,9 +28,11 @@ vn_loader_unlock(void)
    pthread_mutex_unlock(&vn_loader_mutex);
 }
 
-/* Venus needs Vulkan 1.1 on the host; the protocol carries up to vk.xml's. */
+/* Venus needs Vulkan 1.1 on the host. The decoder carries all of Vulkan
+ * 1.3 (and Mesa's venus drivers go no further); the pinned vk.xml is 1.4,
+ * but 1.4's commands have no venus command types. */
 #define VN_MIN_API_VERSION VK_API_VERSION_1_1
-#define VN_MAX_API_VERSION VK_HEADER_VERSION_COMPLETE
+#define VN_MAX_API_VERSION VK_MAKE_API_VERSION(0, 1, 3, VK_HEADER_VERSION)
 
 /* Protocol extensions PearVisor does not offer: they need handle types
  * (dma-buf, opaque/sync fds) that blob resources here do not carry. */
@@ -38,7 +41,6 @@ static const char *const vn_unsupported_exts[] = {
    "VK_EXT_image_drm_format_modifier",
    "VK_KHR_external_memory_fd",
    "VK_KHR_external_fence_fd",
-   "VK_KHR_external_semaphore_fd",
    "VK_EXT_command_serialization",
    "VK_MESA_venus_protocol",
 };
@@ -198,7 +200,7 @@ physical_device_init_exts(struct vn_instance *inst, struct vn_physical_device *p
    uint32_t count = 0;
    inst->dispatch.vkEnumerateDeviceExtensionProperties(pd->handle, NULL, &count, NULL);
    VkExtensionProperties *host = calloc(count ? count : 1, sizeof(*host));
-   pd->exts = calloc(count ? count : 1, sizeof(*pd->exts));
+   pd->exts = calloc(count + 1, sizeof(*pd->exts)); /* + the emulated one below */
    if (!host || !pd->exts) {
       free(host);
       return;
@@ -210,11 +212,18 @@ physical_device_init_exts(struct vn_instance *inst, struct vn_physical_device *p
       const struct vn_protocol_extension *ext = vn_protocol_extension_find(host[i].extensionName);
       if (!ext || ext_unsupported(ext->name))
          continue;
+      if (!strcmp(ext->name, VN_SEMAPHORE_SYNC_FD_EXTENSION))
+         continue; /* added below whatever the host has */
       VkExtensionProperties p = host[i];
       p.specVersion = min_u32(p.specVersion, ext->spec_version);
       pd->exts[pd->ext_count++] = p;
    }
    free(host);
+   /* sync-file import into binary semaphores, done by the renderer
+    * (vn_semaphore.h): the guest driver needs it for synchronization2 */
+   VkExtensionProperties sync_fd = {.specVersion = 1};
+   strcpy(sync_fd.extensionName, VN_SEMAPHORE_SYNC_FD_EXTENSION);
+   pd->exts[pd->ext_count++] = sync_fd;
 }
 
 static struct vn_physical_device *
@@ -226,7 +235,13 @@ physical_device_create(struct vn_instance *inst, VkPhysicalDevice handle)
    pd->handle = handle;
    VkPhysicalDeviceProperties props;
    inst->dispatch.vkGetPhysicalDeviceProperties(handle, &props);
-   pd->api_version = min_u32(props.apiVersion, inst->api_version);
+   /* what the host device has, as far as the decoder carries it (a native
+    * device reports its version whatever the application asked for) */
+   pd->api_version = min_u32(props.apiVersion, VN_MAX_API_VERSION);
+   if (VK_API_VERSION_PATCH(pd->api_version) > VK_API_VERSION_PATCH(props.apiVersion))
+      pd->api_version = VK_MAKE_API_VERSION(0, VK_API_VERSION_MAJOR(pd->api_version),
+                                            VK_API_VERSION_MINOR(pd->api_version),
+                                            VK_API_VERSION_PATCH(props.apiVersion));
    inst->dispatch.vkGetPhysicalDeviceMemoryProperties(handle, &pd->mem_props);
    physical_device_init_exts(inst, pd);
 

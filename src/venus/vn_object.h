@@ -22,6 +22,7 @@ struct vn_device;
 struct vn_object {
    uint64_t id;            /* guest id, never 0 */
    VkObjectType type;
+   uint32_t ring_idx;      /* queues: timeline bound by VkDeviceQueueTimelineInfoMESA, 0: none */
    uint64_t handle;        /* host handle; for dispatchable types the pointer */
    uint64_t parent_id;     /* owning pool (command buffers, descriptor sets), else 0 */
    struct vn_instance *instance; /* instance, physical devices and below */

@@ -2,16 +2,21 @@
  * Queue submission, bounded waits, and context fences
  * (pv_context_submit_fence).
  *
- * A context fence retires once every queue of the context has finished the
- * work submitted before it: at submit time we put an empty vkQueueSubmit
- * with a host VkFence on each queue (in order after that queue's earlier
- * work), and a per-context thread waits for those fences in FIFO order.
+ * A context fence retires once the queues it covers have finished the work
+ * submitted before it: at submit time we put an empty vkQueueSubmit with a
+ * host VkFence on each such queue (in order after that queue's earlier
+ * work). Wire format 0 (Mesa 22.3): every queue, and one thread retires all
+ * fences in FIFO order, as before. Wire format 1 (Mesa 25): the queue bound
+ * to the fence's ring (VkDeviceQueueTimelineInfoMESA), and one thread per
+ * ring, so that the rings are independent timelines: a fence on ring 1
+ * never waits for ring 2's work.
  */
 #include <errno.h>
 #include <stdlib.h>
 
 #include "common/log.h"
 #include "venus/vn_context.h"
+#include "venus/vn_semaphore.h"
 
 /* The longest a guest-requested wait may block a context (ns). */
 #define VN_MAX_WAIT_NS (50ull * 1000 * 1000)
@@ -25,6 +30,7 @@ struct vn_fence_wait {
 
 struct vn_fence_entry {
    uint32_t ring_idx;
+   uint32_t timeline; /* the thread that retires it */
    uint64_t fence_id;
    uint32_t count;
    struct vn_fence_entry *next;
@@ -56,13 +62,31 @@ vn_handle_vkQueueSubmit2(struct vn_context *ctx, struct vn_command_vkQueueSubmit
    check_device_lost(ctx, args->ret);
 }
 
+/* Wire format 0 (allow_vk_wait_syncs = 0): one wait of at most
+ * VN_MAX_WAIT_NS; the guest polls. Wire format 1 (allow_vk_wait_syncs = 1):
+ * Mesa 25 puts vkWaitForFences / vkWaitSemaphores with UINT64_MAX into a
+ * ring and relies on the ring blocking until they are done; we wait in
+ * slices until done, the timeout, or context teardown. */
+static bool
+keep_waiting(struct vn_context *ctx, VkResult r, uint64_t *remaining)
+{
+   if (r != VK_TIMEOUT || ctx->wire_format < 1 || *remaining <= VN_MAX_WAIT_NS ||
+       vn_transport_cancelled(ctx) || vn_context_is_lost(ctx))
+      return false;
+   *remaining -= VN_MAX_WAIT_NS;
+   return true;
+}
+
 void
 vn_handle_vkWaitForFences(struct vn_context *ctx, struct vn_command_vkWaitForFences *args)
 {
    struct vn_device *dev = args->dispatch->device;
-   const uint64_t timeout = args->timeout < VN_MAX_WAIT_NS ? args->timeout : VN_MAX_WAIT_NS;
-   args->ret = dev->dispatch.vkWaitForFences(args->device, args->fenceCount, args->pFences,
-                                           args->waitAll, timeout);
+   uint64_t remaining = args->timeout;
+   do {
+      const uint64_t slice = remaining < VN_MAX_WAIT_NS ? remaining : VN_MAX_WAIT_NS;
+      args->ret = dev->dispatch.vkWaitForFences(args->device, args->fenceCount, args->pFences,
+                                              args->waitAll, slice);
+   } while (keep_waiting(ctx, args->ret, &remaining));
    check_device_lost(ctx, args->ret);
 }
 
@@ -70,12 +94,15 @@ void
 vn_handle_vkWaitSemaphores(struct vn_context *ctx, struct vn_command_vkWaitSemaphores *args)
 {
    struct vn_device *dev = args->dispatch->device;
-   const uint64_t timeout = args->timeout < VN_MAX_WAIT_NS ? args->timeout : VN_MAX_WAIT_NS;
    if (!args->pWaitInfo) {
       vn_context_set_lost(ctx, "vkWaitSemaphores: no wait info");
       return;
    }
-   args->ret = dev->dispatch.vkWaitSemaphores(args->device, args->pWaitInfo, timeout);
+   uint64_t remaining = args->timeout;
+   do {
+      const uint64_t slice = remaining < VN_MAX_WAIT_NS ? remaining : VN_MAX_WAIT_NS;
+      args->ret = dev->dispatch.vkWaitSemaphores(args->device, args->pWaitInfo, slice);
+   } while (keep_waiting(ctx, args->ret, &remaining));
    check_device_lost(ctx, args->ret);
 }
 
@@ -98,8 +125,12 @@ void
 vn_handle_vkImportSemaphoreResource100000MESA(
    struct vn_context *ctx, struct vn_command_vkImportSemaphoreResource100000MESA *args)
 {
-   /* only sent with global fencing, which is not offered */
-   vn_context_set_lost(ctx, "semaphore resources are not supported");
+   const VkImportSemaphoreResourceInfo100000MESA *info = args->pImportSemaphoreResourceInfo;
+   if (!info) {
+      vn_context_set_lost(ctx, "semaphore import: no info");
+      return;
+   }
+   vn_semaphore_import_signalled(ctx, args->dispatch->device, info->semaphore, info->resourceId);
 }
 
 /* --- context fences --- */
@@ -119,15 +150,47 @@ fence_entry_finish(struct vn_fence_entry *e)
    }
 }
 
+struct fence_thread_arg {
+   struct vn_context *ctx;
+   uint32_t timeline;
+};
+
+/* The first entry of a timeline (fence.mutex held). */
+static struct vn_fence_entry *
+first_of(struct vn_context *ctx, uint32_t timeline)
+{
+   for (struct vn_fence_entry *e = ctx->fence.head; e; e = e->next) {
+      if (e->timeline == timeline)
+         return e;
+   }
+   return NULL;
+}
+
+static void
+unlink_entry(struct vn_context *ctx, struct vn_fence_entry *e)
+{
+   struct vn_fence_entry *prev = NULL;
+   for (struct vn_fence_entry *p = ctx->fence.head; p != e; p = p->next)
+      prev = p;
+   if (prev)
+      prev->next = e->next;
+   else
+      ctx->fence.head = e->next;
+   if (ctx->fence.tail == e)
+      ctx->fence.tail = prev;
+}
+
 static void *
 fence_thread(void *data)
 {
-   struct vn_context *ctx = data;
+   struct fence_thread_arg arg = *(struct fence_thread_arg *)data;
+   free(data);
+   struct vn_context *ctx = arg.ctx;
    pthread_mutex_lock(&ctx->fence.mutex);
    for (;;) {
-      while (!ctx->fence.head && !ctx->fence.stop)
+      struct vn_fence_entry *e;
+      while (!(e = first_of(ctx, arg.timeline)) && !ctx->fence.stop)
          pthread_cond_wait(&ctx->fence.cond, &ctx->fence.mutex);
-      struct vn_fence_entry *e = ctx->fence.head;
       if (!e)
          break; /* stopped and drained */
       pthread_mutex_unlock(&ctx->fence.mutex);
@@ -137,9 +200,7 @@ fence_thread(void *data)
          ctx->fence.retired(ctx->fence.data, ctx->ctx_id, e->ring_idx, e->fence_id);
 
       pthread_mutex_lock(&ctx->fence.mutex);
-      ctx->fence.head = e->next;
-      if (!ctx->fence.head)
-         ctx->fence.tail = NULL;
+      unlink_entry(ctx, e);
       ctx->fence.pending--;
       free(e);
       pthread_cond_broadcast(&ctx->fence.cond);
@@ -148,23 +209,51 @@ fence_thread(void *data)
    return NULL;
 }
 
+/* Starts the timeline's thread on its first fence (fence.mutex held). */
+static int
+start_timeline(struct vn_context *ctx, uint32_t timeline)
+{
+   if (ctx->fence.started[timeline])
+      return 0;
+   if (ctx->fence.stop)
+      return -ENODEV; /* vn_fence_thread_stop joins only what it saw */
+   struct fence_thread_arg *arg = malloc(sizeof(*arg));
+   if (!arg)
+      return -ENOMEM;
+   *arg = (struct fence_thread_arg){ctx, timeline};
+   if (pthread_create(&ctx->fence.threads[timeline], NULL, fence_thread, arg)) {
+      free(arg);
+      return -EAGAIN;
+   }
+   ctx->fence.started[timeline] = true;
+   return 0;
+}
+
 struct queue_collect {
    struct vn_fence_entry *entry;
    uint32_t capacity;
+   uint32_t ring_idx; /* only queues bound to it; 0: every queue */
 };
+
+static bool
+queue_selected(const struct vn_object *obj, uint32_t ring_idx)
+{
+   return obj->type == VK_OBJECT_TYPE_QUEUE && (!ring_idx || obj->ring_idx == ring_idx);
+}
 
 static void
 count_queues(struct vn_object *obj, void *data)
 {
-   if (obj->type == VK_OBJECT_TYPE_QUEUE)
-      (*(uint32_t *)data)++;
+   struct queue_collect *c = data;
+   if (queue_selected(obj, c->ring_idx))
+      c->capacity++;
 }
 
 static void
 fence_queue(struct vn_object *obj, void *data)
 {
    struct queue_collect *c = data;
-   if (obj->type != VK_OBJECT_TYPE_QUEUE || c->entry->count >= c->capacity)
+   if (!queue_selected(obj, c->ring_idx) || c->entry->count >= c->capacity)
       return;
    struct vn_device *dev = obj->device;
    const VkFenceCreateInfo info = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
@@ -182,28 +271,38 @@ fence_queue(struct vn_object *obj, void *data)
 int
 vn_context_submit_fence(struct vn_context *ctx, uint32_t ring_idx, uint64_t fence_id)
 {
+   if (ctx->wire_format >= 1 && ring_idx >= VN_FENCE_MAX_TIMELINES)
+      return -EINVAL;
+   if (ctx->wire_format >= 1 && ring_idx == 0) {
+      /* the CPU timeline: what was submitted before has been consumed */
+      if (ctx->fence.retired)
+         ctx->fence.retired(ctx->fence.data, ctx->ctx_id, ring_idx, fence_id);
+      return 0;
+   }
    pthread_mutex_lock(&ctx->mutex);
-   uint32_t queues = 0;
-   vn_object_table_foreach(ctx->objects, count_queues, &queues);
-   struct vn_fence_entry *e = calloc(1, sizeof(*e) + sizeof(e->waits[0]) * queues);
+   struct queue_collect c = {NULL, 0, 0};
+   if (ctx->wire_format >= 1) {
+      /* the queue bound to ring_idx; a ring without a queue: every queue */
+      c.ring_idx = ring_idx;
+      vn_object_table_foreach(ctx->objects, count_queues, &c);
+      if (!c.capacity)
+         c.ring_idx = 0;
+   }
+   if (!c.ring_idx)
+      vn_object_table_foreach(ctx->objects, count_queues, &c);
+   struct vn_fence_entry *e = calloc(1, sizeof(*e) + sizeof(e->waits[0]) * c.capacity);
    if (!e) {
       pthread_mutex_unlock(&ctx->mutex);
       return -ENOMEM;
    }
    e->ring_idx = ring_idx;
+   e->timeline = ctx->wire_format >= 1 ? ring_idx : 0;
    e->fence_id = fence_id;
-   struct queue_collect c = {e, queues};
+   c.entry = e;
    vn_object_table_foreach(ctx->objects, fence_queue, &c);
 
-   int ret = 0;
    pthread_mutex_lock(&ctx->fence.mutex);
-   if (!ctx->fence.started) {
-      if (pthread_create(&ctx->fence.thread, NULL, fence_thread, ctx)) {
-         ret = -EAGAIN;
-      } else {
-         ctx->fence.started = true;
-      }
-   }
+   int ret = start_timeline(ctx, e->timeline);
    if (ret == 0) {
       if (ctx->fence.tail)
          ctx->fence.tail->next = e;
@@ -253,8 +352,10 @@ vn_fence_thread_stop(struct vn_context *ctx)
    pthread_mutex_lock(&ctx->fence.mutex);
    ctx->fence.stop = true;
    pthread_cond_broadcast(&ctx->fence.cond);
-   const bool started = ctx->fence.started;
    pthread_mutex_unlock(&ctx->fence.mutex);
-   if (started)
-      pthread_join(ctx->fence.thread, NULL);
+   /* no new timeline starts once stop is set: started[] is stable */
+   for (uint32_t i = 0; i < VN_FENCE_MAX_TIMELINES; i++) {
+      if (ctx->fence.started[i])
+         pthread_join(ctx->fence.threads[i], NULL);
+   }
 }

@@ -35,6 +35,7 @@ struct pv_renderer {
    struct pv_renderer_callbacks cbs;
    struct pv_renderer_limits limits;
    struct vn_ctx_entry *contexts; /* limits.max_contexts slots */
+   uint32_t wire_format;          /* PV_VENUS_WIRE_FORMAT_* */
    struct vn_res_entry *buckets[VN_RES_BUCKETS];
 };
 
@@ -147,6 +148,29 @@ pv_renderer_destroy(struct pv_renderer *r)
 }
 
 int
+pv_renderer_set_venus_wire_format(struct pv_renderer *r, uint32_t wire_format)
+{
+   if (!r || wire_format > PV_VENUS_WIRE_FORMAT_MESA25)
+      return -EINVAL;
+   pthread_mutex_lock(&r->mutex);
+   int ret = 0;
+   for (uint32_t i = 0; i < r->limits.max_contexts && !ret; i++) {
+      if (r->contexts[i].ctx)
+         ret = -EBUSY;
+   }
+   if (!ret)
+      r->wire_format = wire_format;
+   pthread_mutex_unlock(&r->mutex);
+   return ret;
+}
+
+uint32_t
+pv_renderer_venus_wire_format(const struct pv_renderer *r)
+{
+   return r ? r->wire_format : 0;
+}
+
+int
 pv_renderer_get_capset_info(struct pv_renderer *r, uint32_t capset_id, uint32_t *max_version,
                             uint32_t *max_size)
 {
@@ -154,8 +178,10 @@ pv_renderer_get_capset_info(struct pv_renderer *r, uint32_t capset_id, uint32_t 
       return -EINVAL;
    if (max_version)
       *max_version = 0;
-   if (max_size)
-      *max_size = sizeof(struct vn_capset_venus);
+   if (max_size) {
+      struct vn_capset_venus caps;
+      *max_size = vn_capset_venus_fill(&caps, r->wire_format);
+   }
    return 0;
 }
 
@@ -166,8 +192,8 @@ pv_renderer_get_capset(struct pv_renderer *r, uint32_t capset_id, uint32_t versi
    if (!r || !size || capset_id != PV_CAPSET_VENUS || version != 0)
       return -EINVAL;
    struct vn_capset_venus caps;
-   vn_capset_venus_fill(&caps);
-   uint32_t n = *size < sizeof(caps) ? *size : (uint32_t)sizeof(caps);
+   const uint32_t full = vn_capset_venus_fill(&caps, r->wire_format);
+   uint32_t n = *size < full ? *size : full;
    if (n && !buf)
       return -EINVAL;
    if (n)
@@ -210,6 +236,7 @@ pv_context_create(struct pv_renderer *r, uint32_t ctx_id, uint32_t capset_id,
       .name = debug_name,
       .max_objects = r->limits.max_objects_per_context,
       .max_memory = r->limits.max_memory_per_context,
+      .wire_format = r->wire_format,
       .fence_retired = fence_retired,
       .fence_data = &r->cbs,
    };
@@ -233,6 +260,7 @@ pv_context_destroy(struct pv_renderer *r, uint32_t ctx_id)
    struct vn_ctx_entry *e = find_ctx(r, ctx_id);
    if (e) {
       e->dying = true; /* no new users */
+      vn_transport_cancel(e->ctx); /* users blocked in waits return */
       while (e->users)
          pthread_cond_wait(&r->users_gone, &r->mutex);
       vn_context_destroy(e->ctx);

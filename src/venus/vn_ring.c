@@ -1,21 +1,15 @@
 /*
- * Venus rings (vkCreateRingMESA): a guest-produced circular command buffer
- * in a blob resource, consumed by one host thread per ring.
+ * The ring object (vn_ring.h): one host thread per ring consumes what the
+ * guest wrote between head and tail.
  *
- * Layout (offsets from VkRingCreateInfoMESA, relative to the ring's offset
- * in the resource): head (u32, written by us: bytes consumed), tail (u32,
- * written by the guest: bytes produced), status (u32, bit 0 = idle, written
- * by us), a power-of-two buffer, and an "extra" area the guest reads
- * (vkWriteRingExtraMESA). The guest stores tail with release semantics after
- * writing whole commands, reads status after that, and sends
- * vkNotifyRingMESA when it saw us idle.
- *
- * The ring thread polls (sched_yield) for a short spin window after the last
+ * The thread polls (sched_yield) for a short spin window after the last
  * work, then sets idle and sleeps until notified. The guest's tail store is
  * a release and its status load cannot order before it on every CPU, so a
  * notify can be lost; the sleeping thread re-checks the tail at growing
  * intervals instead of trusting the notify alone.
  */
+#include "venus/vn_ring.h"
+
 #include <errno.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -26,9 +20,6 @@
 #include "common/log.h"
 #include "venus/vn_context.h"
 
-#define VN_RING_STATUS_IDLE 1u
-/* Per-context caps: each ring is a host thread and a private copy buffer. */
-#define VN_RING_MAX_PER_CONTEXT 16
 #define VN_RING_MAX_BUFFER_SIZE (16u << 20)
 /* Polling after the last work, capped by the guest's idleTimeout. Waking a
  * sleeping thread costs tens to hundreds of microseconds (more in a VM, where
@@ -45,29 +36,9 @@
 /* re-checks of the tail while idle: first after this, doubling up to the cap */
 #define VN_RING_RECHECK_NS_FIRST (250ull * 1000)
 #define VN_RING_RECHECK_NS_MAX (100ull * 1000 * 1000)
-
-struct vn_ring {
-   struct vn_context *ctx;
-   uint64_t id;
-   struct vn_resource *res;
-   atomic_uint *head;
-   atomic_uint *tail;
-   atomic_uint *status;
-   uint8_t *buffer;
-   uint32_t buffer_size;
-   uint8_t *extra;
-   uint64_t extra_size;
-   uint64_t spin_ns;
-   uint8_t *cmd; /* private copy of the commands being executed */
-
-   pthread_t thread;
-   pthread_mutex_t mutex;
-   pthread_cond_t cond;
-   bool notified;
-   atomic_bool stop;
-
-   struct vn_ring *next;
-};
+/* the monitor's period is clamped to this range */
+#define VN_RING_MONITOR_NS_MIN (10ull * 1000 * 1000)
+#define VN_RING_MONITOR_NS_MAX (1000ull * 1000 * 1000)
 
 static void
 ring_copy_out(struct vn_ring *ring, uint32_t head, uint32_t size)
@@ -86,19 +57,21 @@ ring_consume(struct vn_ring *ring, uint32_t head, uint32_t tail)
    struct vn_context *ctx = ring->ctx;
    if (size > ring->buffer_size) {
       vn_context_set_lost(ctx, "ring tail beyond its buffer");
+      atomic_fetch_or(ring->status, VN_RING_STATUS_FATAL);
       return false;
    }
    ring_copy_out(ring, head, size);
 
    pthread_mutex_lock(&ctx->mutex);
    const bool stopped = atomic_load(&ring->stop);
-   if (!stopped)
-      vn_context_execute_locked(ctx, ring->cmd, size);
+   if (!stopped && !vn_transport_execute_ring_locked(ctx, ring, ring->cmd, size))
+      atomic_fetch_or(ring->status, VN_RING_STATUS_FATAL);
    pthread_mutex_unlock(&ctx->mutex);
 
    /* Even on loss, let the guest see its commands consumed so that it does
     * not spin forever on the head. */
    atomic_store_explicit(ring->head, tail, memory_order_release);
+   vn_transport_ring_consumed(ctx, ring, tail);
    return !stopped;
 }
 
@@ -114,7 +87,7 @@ add_ns(struct timespec *ts, uint64_t ns)
 static void
 ring_sleep(struct vn_ring *ring, uint32_t head)
 {
-   atomic_store_explicit(ring->status, VN_RING_STATUS_IDLE, memory_order_seq_cst);
+   atomic_fetch_or_explicit(ring->status, VN_RING_STATUS_IDLE, memory_order_seq_cst);
    /* the guest may have stored tail before it could see the idle bit */
    if (atomic_load_explicit(ring->tail, memory_order_seq_cst) == head) {
       uint64_t recheck = VN_RING_RECHECK_NS_FIRST;
@@ -132,7 +105,7 @@ ring_sleep(struct vn_ring *ring, uint32_t head)
       ring->notified = false;
       pthread_mutex_unlock(&ring->mutex);
    }
-   atomic_store_explicit(ring->status, 0, memory_order_seq_cst);
+   atomic_fetch_and_explicit(ring->status, ~VN_RING_STATUS_IDLE, memory_order_seq_cst);
 }
 
 static void *
@@ -177,25 +150,6 @@ ring_spin_ns(uint64_t idle_timeout)
    return idle_timeout < spin ? idle_timeout : spin;
 }
 
-static uint32_t
-ring_count(const struct vn_context *ctx)
-{
-   uint32_t n = 0;
-   for (const struct vn_ring *r = ctx->rings; r; r = r->next)
-      n++;
-   return n;
-}
-
-static struct vn_ring *
-ring_find(struct vn_context *ctx, uint64_t id)
-{
-   for (struct vn_ring *r = ctx->rings; r; r = r->next) {
-      if (r->id == id)
-         return r;
-   }
-   return NULL;
-}
-
 static bool
 range_ok(uint64_t off, uint64_t size, uint64_t total)
 {
@@ -217,18 +171,35 @@ ring_layout_ok(const VkRingCreateInfoMESA *info)
           !(info->bufferSize & (info->bufferSize - 1));
 }
 
-void
-vn_handle_vkCreateRingMESA(struct vn_context *ctx, struct vn_command_vkCreateRingMESA *args)
+/* The period from VkRingMonitorInfoMESA, halved so that one late report
+ * still lands inside the guest's window; 0 when the guest asked for none. */
+static uint64_t
+monitor_period_ns(const VkRingCreateInfoMESA *info)
 {
-   const VkRingCreateInfoMESA *info = args->pCreateInfo;
+   for (const VkBaseInStructure *p = info->pNext; p; p = p->pNext) {
+      if (p->sType != VK_STRUCTURE_TYPE_RING_MONITOR_INFO_MESA)
+         continue;
+      const VkRingMonitorInfoMESA *m = (const VkRingMonitorInfoMESA *)p;
+      uint64_t ns = (uint64_t)m->maxReportingPeriodMicroseconds * 1000 / 2;
+      if (ns < VN_RING_MONITOR_NS_MIN)
+         ns = VN_RING_MONITOR_NS_MIN;
+      return ns < VN_RING_MONITOR_NS_MAX ? ns : VN_RING_MONITOR_NS_MAX;
+   }
+   return 0;
+}
+
+struct vn_ring *
+vn_ring_create(struct vn_context *ctx, uint64_t id, const VkRingCreateInfoMESA *info)
+{
    struct vn_resource *res = NULL;
    uint8_t *base = info ? vn_context_resource_range(ctx, info->resourceId, info->offset,
                                                     info->size, &res)
                         : NULL;
-   if (!base || ((uintptr_t)base & 3) || !ring_layout_ok(info) || ring_find(ctx, args->ring) ||
-       ring_count(ctx) >= VN_RING_MAX_PER_CONTEXT) {
+   if (!base || ((uintptr_t)base & 3) || !ring_layout_ok(info)) {
+      pv_error("venus", "context %u: vkCreateRingMESA %llu: bad resource %u or layout",
+               ctx->ctx_id, (unsigned long long)id, info ? info->resourceId : 0);
       vn_context_set_lost(ctx, "bad vkCreateRingMESA");
-      return;
+      return NULL;
    }
    struct vn_ring *ring = calloc(1, sizeof(*ring));
    uint8_t *cmd = malloc(info->bufferSize);
@@ -236,10 +207,11 @@ vn_handle_vkCreateRingMESA(struct vn_context *ctx, struct vn_command_vkCreateRin
       free(ring);
       free(cmd);
       vn_context_set_lost(ctx, "out of memory for a ring");
-      return;
+      return NULL;
    }
    ring->ctx = ctx;
-   ring->id = args->ring;
+   ring->id = id;
+   atomic_init(&ring->refs, 1);
    ring->res = vn_resource_ref(res);
    ring->head = (atomic_uint *)(base + info->headOffset);
    ring->tail = (atomic_uint *)(base + info->tailOffset);
@@ -249,6 +221,8 @@ vn_handle_vkCreateRingMESA(struct vn_context *ctx, struct vn_command_vkCreateRin
    ring->extra = base + info->extraOffset;
    ring->extra_size = info->extraSize;
    ring->spin_ns = ring_spin_ns(info->idleTimeout);
+   ring->monitor_period_ns = monitor_period_ns(info);
+   ring->consumed = atomic_load(ring->head);
    ring->cmd = cmd;
    pthread_mutex_init(&ring->mutex, NULL);
    pthread_condattr_t attr;
@@ -257,51 +231,30 @@ vn_handle_vkCreateRingMESA(struct vn_context *ctx, struct vn_command_vkCreateRin
    pthread_cond_init(&ring->cond, &attr);
    pthread_condattr_destroy(&attr);
    atomic_init(&ring->stop, false);
-
-   if (pthread_create(&ring->thread, NULL, ring_thread, ring)) {
-      vn_resource_unref(ring->res);
-      free(cmd);
-      free(ring);
-      vn_context_set_lost(ctx, "cannot start a ring thread");
-      return;
-   }
-   ring->next = ctx->rings;
-   ctx->rings = ring;
+   return ring;
 }
 
-static void
-ring_stop(struct vn_context *ctx, struct vn_ring *ring)
+bool
+vn_ring_start(struct vn_ring *ring)
+{
+   if (ring->monitor_period_ns)
+      vn_ring_monitor(ring); /* alive from the start */
+   ring->started = !pthread_create(&ring->thread, NULL, ring_thread, ring);
+   return ring->started;
+}
+
+void
+vn_ring_stop(struct vn_ring *ring)
 {
    atomic_store(&ring->stop, true);
    pthread_mutex_lock(&ring->mutex);
    pthread_cond_signal(&ring->cond);
    pthread_mutex_unlock(&ring->mutex);
-   ring->next = ctx->dead_rings;
-   ctx->dead_rings = ring;
 }
 
 void
-vn_handle_vkDestroyRingMESA(struct vn_context *ctx, struct vn_command_vkDestroyRingMESA *args)
+vn_ring_notify(struct vn_ring *ring)
 {
-   for (struct vn_ring **p = &ctx->rings; *p; p = &(*p)->next) {
-      if ((*p)->id == args->ring) {
-         struct vn_ring *ring = *p;
-         *p = ring->next;
-         ring_stop(ctx, ring);
-         return;
-      }
-   }
-   vn_context_set_lost(ctx, "vkDestroyRingMESA: unknown ring");
-}
-
-void
-vn_handle_vkNotifyRingMESA(struct vn_context *ctx, struct vn_command_vkNotifyRingMESA *args)
-{
-   struct vn_ring *ring = ring_find(ctx, args->ring);
-   if (!ring) {
-      vn_context_set_lost(ctx, "vkNotifyRingMESA: unknown ring");
-      return;
-   }
    pthread_mutex_lock(&ring->mutex);
    ring->notified = true;
    pthread_cond_signal(&ring->cond);
@@ -309,52 +262,35 @@ vn_handle_vkNotifyRingMESA(struct vn_context *ctx, struct vn_command_vkNotifyRin
 }
 
 void
-vn_handle_vkWriteRingExtraMESA(struct vn_context *ctx,
-                               struct vn_command_vkWriteRingExtraMESA *args)
+vn_ring_monitor(struct vn_ring *ring)
 {
-   struct vn_ring *ring = ring_find(ctx, args->ring);
-   if (!ring || (args->offset & 3) || !range_ok(args->offset, 4, ring->extra_size)) {
-      vn_context_set_lost(ctx, "bad vkWriteRingExtraMESA");
+   atomic_fetch_or_explicit(ring->status, VN_RING_STATUS_ALIVE, memory_order_seq_cst);
+}
+
+struct vn_ring *
+vn_ring_ref(struct vn_ring *ring)
+{
+   atomic_fetch_add(&ring->refs, 1);
+   return ring;
+}
+
+void
+vn_ring_unref(struct vn_ring *ring)
+{
+   if (atomic_fetch_sub(&ring->refs, 1) != 1)
       return;
-   }
-   atomic_store_explicit((atomic_uint *)(ring->extra + args->offset), args->value,
-                         memory_order_seq_cst);
+   pthread_mutex_destroy(&ring->mutex);
+   pthread_cond_destroy(&ring->cond);
+   vn_resource_unref(ring->res);
+   free(ring->cmd);
+   free(ring);
 }
 
 void
-vn_ring_stop_all_locked(struct vn_context *ctx)
+vn_ring_join(struct vn_ring *ring)
 {
-   while (ctx->rings) {
-      struct vn_ring *ring = ctx->rings;
-      ctx->rings = ring->next;
-      ring_stop(ctx, ring);
-   }
-}
-
-void
-vn_ring_join_dead(struct vn_context *ctx)
-{
-   pthread_mutex_lock(&ctx->mutex);
-   struct vn_ring *dead = ctx->dead_rings;
-   ctx->dead_rings = NULL;
-   pthread_mutex_unlock(&ctx->mutex);
-
-   while (dead) {
-      struct vn_ring *ring = dead;
-      dead = ring->next;
-      if (pthread_equal(ring->thread, pthread_self())) {
-         /* a ring destroyed by its own commands: joined by the next caller */
-         pthread_mutex_lock(&ctx->mutex);
-         ring->next = ctx->dead_rings;
-         ctx->dead_rings = ring;
-         pthread_mutex_unlock(&ctx->mutex);
-         continue;
-      }
+   if (ring->started)
       pthread_join(ring->thread, NULL);
-      pthread_mutex_destroy(&ring->mutex);
-      pthread_cond_destroy(&ring->cond);
-      vn_resource_unref(ring->res);
-      free(ring->cmd);
-      free(ring);
-   }
+   ring->started = false;
+   vn_ring_unref(ring);
 }

@@ -3,7 +3,7 @@
  * for QEMU's -device vhost-user-gpu-pci.
  *
  *   pv-vhost-user-gpu --socket-path PATH [--width W] [--height H] [--png FILE]
- *                     [--hostmem SIZE]
+ *                     [--hostmem SIZE] [--venus-wire-format 0|1]
  *   pv-vhost-user-gpu --fd N ...         (an already connected socket)
  *   pv-vhost-user-gpu --print-capabilities
  *
@@ -17,6 +17,11 @@
  * SHMEM_MAP requests on the backend channel. Fenced control requests are
  * held by the device model (vgpu.h, fence ownership); this file only moves
  * descriptors in and completions out.
+ *
+ * --venus-wire-format: the venus capset's wire format, 0 (default) for a guest
+ * with Mesa 22.3's venus driver, 1 for Mesa 25's. The guest kernel reads the
+ * capset once per VM and nothing a guest sends before tells the drivers
+ * apart, so it is a per-VM choice.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -30,6 +35,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -293,11 +299,36 @@ static void forget_fences(struct backend *b)
 
 /* ---- host-visible region through the vhost-user backend channel ------- */
 
+/* QEMU reads each display-channel message whole, blocking its main loop, and
+ * only its main loop answers backend-channel requests. A display message
+ * half sent when we wait for a SHMEM answer (a full-frame update is 3 MiB,
+ * more than the socket buffer) stalls both sides until the request times
+ * out and the channel is closed. So whatever the display channel holds is
+ * sent first, within the same time limit. */
+static void flush_display(struct backend *b)
+{
+   struct timespec t0, t;
+   clock_gettime(CLOCK_MONOTONIC, &t0);
+   while (pv_vug_want_write(&b->vug)) {
+      clock_gettime(CLOCK_MONOTONIC, &t);
+      long left = PV_VU_BACKEND_REPLY_MS - ((t.tv_sec - t0.tv_sec) * 1000 +
+                                           (t.tv_nsec - t0.tv_nsec) / 1000000);
+      struct pollfd p = {.fd = b->vug.sock, .events = POLLOUT};
+      if (left <= 0 || poll(&p, 1, (int)left) <= 0) {
+         pv_warn(TAG, "display channel still busy; sending the SHMEM request anyway");
+         return;
+      }
+      if (pv_vug_on_writable(&b->vug) < 0)
+         return;
+   }
+}
+
 static int hostmem_map(void *data, uint64_t offset, int fd, uint64_t len)
 {
    struct backend *b = data;
    if (!b->connected)
       return -ENOTCONN;
+   flush_display(b);
    int err = pv_vu_shmem_map(&b->vu, SHM_ID_HOST_VISIBLE, 0, offset, len,
                              PV_VU_MMAP_R | PV_VU_MMAP_W, fd);
    if (err < 0)
@@ -311,6 +342,7 @@ static void hostmem_unmap(void *data, uint64_t offset, uint64_t len)
    struct backend *b = data;
    if (!b->connected || b->frontend_unmaps)
       return; /* the frontend removes (or has removed) its mappings itself */
+   flush_display(b);
    int err = pv_vu_shmem_unmap(&b->vu, SHM_ID_HOST_VISIBLE, offset, len);
    if (err < 0)
       pv_warn(TAG, "SHMEM_UNMAP offset 0x%llx len 0x%llx: %s", (unsigned long long)offset,
@@ -502,7 +534,7 @@ static void usage(FILE *f)
 {
    fprintf(f,
            "usage: pv-vhost-user-gpu (--socket-path PATH | --fd N) [--width W] [--height H]\n"
-           "                         [--png FILE] [--hostmem SIZE]\n"
+           "                         [--png FILE] [--hostmem SIZE] [--venus-wire-format 0|1]\n"
            "       pv-vhost-user-gpu --print-capabilities\n"
            "\n"
            "PearVisor's virtio-gpu device for QEMU's -device vhost-user-gpu-pci.\n"
@@ -516,6 +548,8 @@ static void usage(FILE *f)
            "                      must equal QEMU's hostmem= property. Offers the\n"
            "                      SHMEM vhost-user protocol feature, so HOST3D blobs are\n"
            "                      mapped into the guest (needed by venus). Default: none\n"
+           "  --venus-wire-format 0|1  venus wire format served to the guest: 0 for\n"
+           "                      Mesa 22.3's venus driver (default), 1 for Mesa 25's\n"
            "  --print-capabilities  JSON for QEMU's vhost-user device discovery\n"
            "SIGTERM/SIGINT stop the backend.\n");
 }
@@ -545,10 +579,12 @@ int main(int argc, char **argv)
       {"width", required_argument, NULL, 'w'},       {"height", required_argument, NULL, 'h'},
       {"png", required_argument, NULL, 'p'},         {"print-capabilities", no_argument, NULL, 'c'},
       {"hostmem", required_argument, NULL, 'm'},     {"help", no_argument, NULL, 'H'},
+      {"venus-wire-format", required_argument, NULL, 'v'},
       {NULL, 0, NULL, 0},
    };
    const char *sock_path = NULL;
    int conn_fd = -1;
+   unsigned long wire_format = 0;
    struct backend *b = calloc(1, sizeof(*b));
    if (!b)
       return 1;
@@ -565,6 +601,14 @@ int main(int argc, char **argv)
          b->hostmem_size = parse_size(optarg);
          if (!b->hostmem_size) {
             fprintf(stderr, "pv-vhost-user-gpu: bad --hostmem size '%s'\n", optarg);
+            free(b);
+            return 2;
+         }
+         break;
+      case 'v':
+         wire_format = strtoul(optarg, NULL, 0);
+         if (wire_format > 1) {
+            usage(stderr);
             free(b);
             return 2;
          }
@@ -610,9 +654,16 @@ int main(int argc, char **argv)
    if (pv_renderer_create(&cbs, NULL, &b->renderer) < 0) {
       pv_warn(TAG, "no renderer: 2D only");
       b->renderer = NULL;
+   } else {
+      pv_renderer_set_venus_wire_format(b->renderer, (uint32_t)wire_format);
+      /* a guest driver of the other format gives up silently in the guest */
+      pv_info(TAG, "venus capset: wire format %lu (%s guests; the other needs "
+              "--venus-wire-format %lu)", wire_format, wire_format ? "Mesa 25" : "Mesa 22.3",
+              wire_format ? 0ul : 1ul);
    }
 #else
    (void)fence_retired_cb;
+   (void)wire_format;
 #endif
    cfg.renderer = b->renderer;
    cfg.translate = pv_vmem_translate;

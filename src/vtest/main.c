@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "pearvisor/pearvisor.h"
 #include "vtest/vtest_protocol.h"
 #include "vtest/vtest_server.h"
 
@@ -26,8 +27,13 @@ static void
 usage(FILE *f, const char *argv0)
 {
    fprintf(f,
-           "usage: %s [--socket PATH] [--validate] [--verbose] [--no-fork]\n"
-           "  --socket PATH  listen on PATH (default " VTEST_DEFAULT_SOCKET ")\n"
+           "usage: %s [--socket PATH] [--socket-wire-format-1 PATH] [--validate] [--verbose]\n"
+           "          [--no-fork]\n"
+           "  --socket PATH  serve venus wire format 0 (Mesa 22.3's driver) on PATH\n"
+           "                 (default " VTEST_DEFAULT_SOCKET ", the path Mesa 22.3 always uses)\n"
+           "  --socket-wire-format-1 PATH\n"
+           "                 also serve wire format 1 (Mesa 25's driver, which connects to\n"
+           "                 VTEST_SOCKET_NAME) on PATH; with --socket none, only that\n"
            "  --validate     run the host Vulkan driver under " VALIDATION_LAYER "\n"
            "  --verbose      log every command (PV_LOG=debug)\n"
            "  --no-fork      serve every client on a thread of this process instead of\n"
@@ -74,12 +80,12 @@ raise_fd_limit(void)
  * client on fd and exits; it dies with the server. The server's ignored
  * SIGPIPE and raised fd limit carry over through exec. */
 static int
-client_process_main(int fd, uint32_t id)
+client_process_main(int fd, uint32_t id, uint32_t wire_format)
 {
    const pid_t parent = getppid();
    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent || parent == 1)
       return 1;
-   const struct vtest_client_config cfg = { 0 };
+   const struct vtest_client_config cfg = { .wire_format = wire_format };
    vtest_client_serve(fd, id, &cfg);
    close(fd);
    return 0;
@@ -97,11 +103,58 @@ parse_u32(const char *s, uint32_t *out)
    return true;
 }
 
+struct listener {
+   struct vtest_server_config cfg;
+   struct vtest_server *srv;
+   pthread_t thread;
+   int ret;
+};
+
+static void *
+listener_thread(void *data)
+{
+   struct listener *l = data;
+   l->ret = vtest_server_run(l->srv, -1);
+   return NULL;
+}
+
+/* One socket: served here until a signal. Several: each on a thread of its
+ * own, stopped together when the signal comes. */
+static int
+serve(struct listener *ls, uint32_t n, int sfd)
+{
+   if (n == 1)
+      return vtest_server_run(ls[0].srv, sfd);
+   uint32_t started = 0;
+   int ret = 0;
+   for (; started < n; started++) {
+      if (pthread_create(&ls[started].thread, NULL, listener_thread, &ls[started])) {
+         ret = -EAGAIN;
+         break;
+      }
+   }
+   if (!ret) {
+      struct signalfd_siginfo si;
+      while (read(sfd, &si, sizeof(si)) < 0 && errno == EINTR)
+         ;
+   }
+   for (uint32_t i = 0; i < started; i++)
+      vtest_server_stop(ls[i].srv);
+   for (uint32_t i = 0; i < started; i++) {
+      pthread_join(ls[i].thread, NULL);
+      if (ls[i].ret < 0)
+         ret = ls[i].ret;
+   }
+   return ret;
+}
+
 int
 main(int argc, char **argv)
 {
    static const struct option opts[] = {
       { "socket", required_argument, NULL, 's' },
+      { "socket-wire-format-1", required_argument, NULL, 'W' },
+      { "client-wire-format", required_argument, NULL, 'w' },
       { "validate", no_argument, NULL, 'V' },
       { "verbose", no_argument, NULL, 'v' },
       { "no-fork", no_argument, NULL, 'n' },
@@ -120,12 +173,16 @@ main(int argc, char **argv)
       .socket_path = VTEST_DEFAULT_SOCKET,
       .client_exe = self_len > 0 ? self : "/proc/self/exe",
    };
-   uint32_t client_fd = UINT32_MAX, client_id = 0;
+   const char *socket_wire1 = NULL;
+   uint32_t client_fd = UINT32_MAX, client_id = 0, client_wire = 0;
    int c;
    while ((c = getopt_long(argc, argv, "s:vh", opts, NULL)) != -1) {
       switch (c) {
       case 's':
-         cfg.socket_path = optarg;
+         cfg.socket_path = strcmp(optarg, "none") ? optarg : NULL;
+         break;
+      case 'W':
+         socket_wire1 = optarg;
          break;
       case 'V':
          if (enable_validation() < 0) {
@@ -142,7 +199,8 @@ main(int argc, char **argv)
          break;
       case 'F':
       case 'I':
-         if (!parse_u32(optarg, c == 'F' ? &client_fd : &client_id)) {
+      case 'w':
+         if (!parse_u32(optarg, c == 'F' ? &client_fd : c == 'I' ? &client_id : &client_wire)) {
             usage(stderr, argv[0]);
             return 2;
          }
@@ -155,12 +213,13 @@ main(int argc, char **argv)
          return 2;
       }
    }
-   if (optind != argc || (client_fd != UINT32_MAX && client_fd > INT32_MAX)) {
+   if (optind != argc || (client_fd != UINT32_MAX && client_fd > INT32_MAX) ||
+       (!cfg.socket_path && !socket_wire1)) {
       usage(stderr, argv[0]);
       return 2;
    }
    if (client_fd != UINT32_MAX)
-      return client_process_main((int)client_fd, client_id);
+      return client_process_main((int)client_fd, client_id, client_wire);
 
    /* Signals arrive through a signalfd in the accept loop; every thread
     * inherits the mask, so no handler ever interrupts a client thread. */
@@ -180,20 +239,44 @@ main(int argc, char **argv)
       return 1;
    }
 
-   struct vtest_server *srv;
-   int ret = vtest_server_create(&cfg, &srv);
+   /* One server per socket, each with its wire format. */
+   struct listener ls[2] = { 0 };
+   uint32_t n = 0;
+   if (cfg.socket_path)
+      ls[n++] = (struct listener){ .cfg = cfg };
+   if (socket_wire1) {
+      ls[n] = (struct listener){ .cfg = cfg };
+      ls[n].cfg.socket_path = socket_wire1;
+      ls[n].cfg.client.wire_format = PV_VENUS_WIRE_FORMAT_MESA25;
+      n++;
+   }
+   int ret = 0;
+   uint32_t created = 0;
+   for (; created < n; created++) {
+      ret = vtest_server_create(&ls[created].cfg, &ls[created].srv);
+      if (ret < 0) {
+         pv_error(TAG, "cannot listen on %s: %s", ls[created].cfg.socket_path, strerror(-ret));
+         break;
+      }
+   }
    if (ret < 0) {
-      pv_error(TAG, "cannot listen on %s: %s", cfg.socket_path, strerror(-ret));
+      while (created)
+         vtest_server_destroy(ls[--created].srv);
       close(sfd);
       return 1;
    }
-   /* One line on stdout so scripts and people know it is up. */
-   printf("pv-vtest: listening on %s\n", cfg.socket_path);
+   /* One line per socket on stdout so scripts and people know it is up. */
+   for (uint32_t i = 0; i < n; i++)
+      printf("pv-vtest: listening on %s (venus wire format %u)\n", ls[i].cfg.socket_path,
+             ls[i].cfg.client.wire_format);
    fflush(stdout);
 
-   ret = vtest_server_run(srv, sfd);
-   const uint32_t failed = vtest_server_failed_clients(srv);
-   vtest_server_destroy(srv);
+   ret = serve(ls, n, sfd);
+   uint32_t failed = 0;
+   for (uint32_t i = 0; i < n; i++) {
+      failed += vtest_server_failed_clients(ls[i].srv);
+      vtest_server_destroy(ls[i].srv);
+   }
    close(sfd);
    printf("pv-vtest: stopped\n");
    if (ret < 0)

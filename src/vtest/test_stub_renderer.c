@@ -3,7 +3,9 @@
  * linked only into test_vtest, so the vtest server can be tested on its own.
  *
  * Behaviour the tests rely on:
- * - capset PV_CAPSET_VENUS, version 0, 64 bytes: byte i is i;
+ * - capset PV_CAPSET_VENUS, version 0, 64 bytes: byte i is i (whatever the
+ *   wire format set with pv_renderer_set_venus_wire_format);
+ * - pv_context_submit_fence counts its calls per ring (stub_fence_calls);
  * - a command stream starting with STUB_BAD_STREAM marks the context lost;
  * - fences on ring 0 retire at once (inside the call), on other rings 50 ms
  *   later from a thread of the stub's own;
@@ -46,7 +48,26 @@ struct pv_renderer {
    bool lost;
    struct stub_blob *blobs;
    struct stub_fence_thread *threads;
+   uint32_t wire_format;
 };
+
+/* pv_context_submit_fence calls on ring 0 and on other rings, all renderers */
+unsigned stub_fence_calls[2];
+
+int
+pv_renderer_set_venus_wire_format(struct pv_renderer *r, uint32_t wire_format)
+{
+   if (wire_format > PV_VENUS_WIRE_FORMAT_MESA25)
+      return -EINVAL;
+   r->wire_format = wire_format;
+   return 0;
+}
+
+uint32_t
+pv_renderer_venus_wire_format(const struct pv_renderer *r)
+{
+   return r->wire_format;
+}
 
 int
 pv_renderer_create(const struct pv_renderer_callbacks *cbs, const struct pv_renderer_limits *limits,
@@ -162,6 +183,7 @@ pv_context_submit_fence(struct pv_renderer *r, uint32_t ctx_id, uint32_t ring_id
 {
    if (!ctx_id || ctx_id != r->ctx_id)
       return -EINVAL;
+   __atomic_fetch_add(&stub_fence_calls[ring_idx ? 1 : 0], 1, __ATOMIC_SEQ_CST);
    if (ring_idx == 0) {
       r->cbs.fence_retired(r->cbs.data, ctx_id, ring_idx, fence_id);
       return 0;

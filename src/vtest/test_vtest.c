@@ -499,6 +499,47 @@ run_server(void *arg)
    return NULL;
 }
 
+extern unsigned stub_fence_calls[2];
+
+/* A server of wire format 1 (Mesa 25): ring 0 is the CPU timeline, signalled
+ * when the batch has been consumed, without a renderer fence; ring N > 0
+ * goes through the renderer's ring-indexed fences. */
+static void
+test_wire_format_1_rings(const char *dir)
+{
+   char path[108];
+   snprintf(path, sizeof(path), "%s/wire1", dir);
+   struct vtest_server_config cfg = { .socket_path = path, .client = { .wire_format = 1 } };
+   struct server_thread st = { 0 };
+   CHECK(vtest_server_create(&cfg, &st.srv) == 0);
+   pthread_t t;
+   CHECK(pthread_create(&t, NULL, run_server, &st) == 0);
+   char saved[108];
+   strcpy(saved, sock_path);
+   strcpy(sock_path, path);
+
+   int fd = conn();
+   handshake(fd);
+   uint32_t s = sync_create(fd, 0);
+   const unsigned ring0_before = __atomic_load_n(&stub_fence_calls[0], __ATOMIC_SEQ_CST);
+   const unsigned ringn_before = __atomic_load_n(&stub_fence_calls[1], __ATOMIC_SEQ_CST);
+   submit_one(fd, VCMD_SUBMIT_CMD2_FLAG_SYNC_QUEUE, 0, s, 1);
+   CHECK(sync_read(fd, s) == 1);
+   CHECK(__atomic_load_n(&stub_fence_calls[0], __ATOMIC_SEQ_CST) == ring0_before);
+   submit_one(fd, VCMD_SUBMIT_CMD2_FLAG_SYNC_QUEUE, 2, s, 2);
+   int w = sync_wait(fd, 0, 5000, s, 2);
+   CHECK(readable(w, 5000));
+   close(w);
+   CHECK(sync_read(fd, s) == 2);
+   CHECK(__atomic_load_n(&stub_fence_calls[1], __ATOMIC_SEQ_CST) == ringn_before + 1);
+   close(fd);
+
+   vtest_server_stop(st.srv);
+   pthread_join(t, NULL);
+   vtest_server_destroy(st.srv);
+   strcpy(sock_path, saved);
+}
+
 /* A server limited to one client: a second is refused, and a slot freed by
  * a disconnect can be used again. */
 static void
@@ -573,6 +614,7 @@ main(void)
    test_malformed();
    test_disconnect_mid_stream();
    test_max_clients(dir);
+   test_wire_format_1_rings(dir);
 
    /* Shutdown with a client connected and idle: it sees EOF, run returns. */
    int idle = conn();

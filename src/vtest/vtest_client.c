@@ -54,6 +54,7 @@ struct vtest_client {
    struct guest_blob *guest_blobs;
    uint64_t guest_bytes;
    bool disconnected;        /* the peer went away while we replied */
+   bool capset_only;         /* since the venus capset: only CONTEXT_INIT */
    unsigned long long dl_adds_seen; /* see pin_new_libraries */
    char why[192];            /* reason the client is dropped */
 };
@@ -202,6 +203,7 @@ handle_get_capset(struct vtest_client *c, const uint32_t *p)
       return drop(c, -ENOMEM, "out of memory for a capset");
    uint32_t size = max_size;
    int ret;
+   c->capset_only = capset_id == PV_CAPSET_VENUS;
    if (pv_renderer_get_capset(c->renderer, capset_id, version, data + 1, &size) < 0 ||
        size > max_size) {
       ret = send_reply(c, VCMD_GET_CAPSET, &invalid, 1);
@@ -449,8 +451,10 @@ run_batch(struct vtest_client *c, const uint32_t *p, const struct vtest_submit_b
    ret = parse_points(c, p + b->sync_offset, b->sync_count, &pts);
    if (ret < 0)
       return ret;
-   if (!(b->flags & VCMD_SUBMIT_CMD2_FLAG_SYNC_QUEUE)) {
-      /* The CPU sync queue: the stream above has already run. */
+   if (!(b->flags & VCMD_SUBMIT_CMD2_FLAG_SYNC_QUEUE) ||
+       (c->cfg.wire_format >= 1 && b->sync_queue_index == 0)) {
+      /* The CPU sync queue (wire format 1: ring 0): the stream above has
+       * already run. */
       vtest_sync_signal(&c->syncs, pts, b->sync_count);
       free(pts);
       return 0;
@@ -657,6 +661,8 @@ serve_one(struct vtest_client *c)
       return drop(c, ret, "read failed: %s", strerror(-ret));
    }
    uint32_t cmd = hdr[VTEST_HDR_CMD];
+   if (cmd != VCMD_CONTEXT_INIT)
+      c->capset_only = false;
    /* CREATE_RENDERER alone counts its length in bytes. */
    uint64_t bytes = cmd == VCMD_CREATE_RENDERER ? hdr[VTEST_HDR_LEN]
                                                 : (uint64_t)hdr[VTEST_HDR_LEN] * 4;
@@ -708,6 +714,23 @@ fence_retired(void *data, uint32_t ctx_id, uint32_t ring_idx, uint64_t fence_id)
       vtest_fence_retired(&c->syncs, ring_idx, fence_id);
 }
 
+/* Mesa's driver (22.3 and 25 alike) asks for the capset, creates its
+ * context, then checks the capset's wire format and, on a mismatch, closes
+ * the connection without another word: a client that leaves right after
+ * that most likely expected the other format. */
+static void
+report_wire_format_mismatch(const struct vtest_client *c)
+{
+   const uint32_t served = c->cfg.wire_format;
+   pv_warn(TAG,
+           "client %u (%s) disconnected right after receiving the venus capset with wire "
+           "format %u (%s); if it is Mesa's venus driver it probably needs wire format %u "
+           "(%s): connect it to a socket serving that (pv-vtest %s PATH, and "
+           "VTEST_SOCKET_NAME=PATH for Mesa 25)",
+           c->id, c->name, served, served ? "Mesa 25" : "Mesa 22.3", served ? 0 : 1,
+           served ? "Mesa 22.3" : "Mesa 25", served ? "--socket" : "--socket-wire-format-1");
+}
+
 static void
 client_fini(struct vtest_client *c)
 {
@@ -754,6 +777,8 @@ vtest_client_serve(int sock, uint32_t client_id, const struct vtest_client_confi
       ret = pv_renderer_create(&cbs, &cfg->renderer_limits, &c->renderer);
       if (ret < 0)
          c->renderer = NULL;
+      else
+         ret = pv_renderer_set_venus_wire_format(c->renderer, cfg->wire_format);
    }
    if (ret < 0) {
       pv_error(TAG, "client %u: cannot create a renderer: %s", client_id, strerror(-ret));
@@ -761,6 +786,8 @@ vtest_client_serve(int sock, uint32_t client_id, const struct vtest_client_confi
       pv_info(TAG, "client %u: connected", client_id);
       while ((ret = serve_one(c)) > 0)
          ;
+      if (c->capset_only)
+         report_wire_format_mismatch(c);
       if (ret < 0 && c->disconnected)
          pv_info(TAG, "client %u (%s): gone: %s", c->id, c->name, c->why);
       else if (ret < 0)

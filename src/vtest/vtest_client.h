@@ -18,6 +18,10 @@ struct vtest_client_config {
    uint32_t max_message_bytes;     /* payload of one message; 0: 64 MiB */
    uint32_t max_sync_queues;       /* VCMD_PARAM_MAX_SYNC_QUEUE_COUNT; 0: 64 */
    uint64_t max_guest_blob_bytes;  /* GUEST blobs this server allocates; 0: 4 GiB */
+   /* venus wire format served (PV_VENUS_WIRE_FORMAT_*): 0 for Mesa 22.3's
+    * driver, 1 for Mesa 25's. With 1, sync queue (ring) 0 is the CPU
+    * timeline, signalled when the batch's commands have been consumed. */
+   uint32_t wire_format;
    struct pv_renderer_limits renderer_limits;
    struct vtest_sync_limits sync_limits;
 };

@@ -78,7 +78,9 @@ enum vtest_blob_type {
 };
 
 /* SUBMIT_CMD2: batch count, then count x this struct (8 u32), then command
- * streams and sync points; offsets and sizes count u32 from payload start. */
+ * streams and sync points; offsets and sizes count u32 from payload start.
+ * Mesa 25 calls the flag VCMD_SUBMIT_CMD2_FLAG_RING_IDX and always sets it;
+ * sync_queue_index is then the ring index (0: the CPU timeline). */
 #define VCMD_SUBMIT_CMD2_FLAG_SYNC_QUEUE (1u << 0)
 #define VCMD_SUBMIT_CMD2_BATCH_DWORDS 8
 struct vtest_submit_batch {

@@ -177,8 +177,10 @@ spawn_client_process(const struct vtest_server *srv, const struct server_client 
    snprintf(id, sizeof(id), "%u", sc->id);
    char fdarg[16];
    snprintf(fdarg, sizeof(fdarg), "%d", CLIENT_PROCESS_FD);
+   char wire[16];
+   snprintf(wire, sizeof(wire), "%u", srv->cfg.client.wire_format);
    char *const argv[] = { (char *)srv->cfg.client_exe, "--client-fd", fdarg, "--client-id", id,
-                          NULL };
+                          "--client-wire-format", wire, NULL };
 
    posix_spawn_file_actions_t fa;
    posix_spawnattr_t attr;

@@ -17,10 +17,11 @@ struct vtest_server_config {
    struct vtest_client_config client;
    /* NULL: serve each client on a thread of this process. Otherwise run
     * each client in a fresh process of this program, given the client's
-    * socket as fd 3 and the arguments "--client-fd 3 --client-id N"; its
+    * socket as fd 3 and the arguments "--client-fd 3 --client-id N
+    * --client-wire-format W" (W: client.wire_format); its
     * environment and stderr are ours. The program must then serve that one
     * client with vtest_client_serve and exit 0 (non-zero means it failed);
-    * `client` above does not reach it, it uses its own configuration. */
+    * of `client` above only wire_format reaches it. */
    const char *client_exe;
 };
 

@@ -14,10 +14,16 @@
 #   crash        a client's server process crashes (SIGSEGV): its client is
 #                dropped, the server serves the next one and reports the
 #                crash in its exit status (3)
+#   wrong-socket a second server serves the formats the other way round
+#                (wire format 1 on /tmp/.virgl_test, 0 on VTEST_SOCKET_NAME):
+#                the driver, whichever it is, fails cleanly and that server
+#                logs which wire format it served and how to select the other
 #   two-clients-threads, shutdown-threads
 #                the same with every client on a thread of one server
 #                process (pv-vtest --no-fork) instead of a process each
-# Exit 77 (skipped) when vulkaninfo or the venus ICD is missing.
+# VENUS_ICD may be Mesa 22.3's or Mesa 25's driver (run-with-pv-vtest.sh
+# serves both wire formats). Exit 77 (skipped) when vulkaninfo or the venus
+# ICD is missing.
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 test=$1 server=$2 icd=$3 raw=$4
@@ -85,6 +91,21 @@ shutdown)
          sleep $t" || exit 1
    done
    echo "stopped cleanly with clients mid-stream"
+   ;;
+wrong-socket)
+   exec "$run" --icd "$icd" -- sh -c "
+      rm -f /tmp/.virgl_test
+      '$server' --socket /tmp/.pv-wire0 --socket-wire-format-1 /tmp/.virgl_test \
+         >/tmp/second.log 2>&1 & p=\$!
+      i=0; until [ -S /tmp/.virgl_test ] && [ -S /tmp/.pv-wire0 ]; do
+         i=\$((i + 1)); [ \$i -lt 200 ] || { echo 'second server did not start' >&2; exit 1; }; sleep 0.05; done
+      VTEST_SOCKET_NAME=/tmp/.pv-wire0 timeout 60 vulkaninfo --summary >/tmp/vi.out 2>&1; rc=\$?
+      kill -TERM \$p; wait \$p
+      cat /tmp/second.log
+      if grep -q 'Virtio-GPU Venus' /tmp/vi.out; then echo 'served by the wrong wire format?' >&2; exit 1; fi
+      grep -q 'disconnected right after receiving the venus capset with wire format' /tmp/second.log ||
+         { cat /tmp/vi.out >&2; echo 'no log line about the wire format' >&2; exit 1; }
+      echo \"vulkaninfo failed (rc \$rc) and the server named the wire format\""
    ;;
 *)
    echo "e2e.sh: unknown test $test" >&2

@@ -53,7 +53,7 @@ static bool has_instance_extension(const char *name)
    return found;
 }
 
-static VkResult create_instance(struct vkt_ctx *ctx)
+static VkResult create_instance(struct vkt_ctx *ctx, const struct vkt_options *opts)
 {
    const char *debug_ext = VK_EXT_DEBUG_UTILS_EXTENSION_NAME;
    bool debug = has_instance_extension(debug_ext);
@@ -71,7 +71,7 @@ static VkResult create_instance(struct vkt_ctx *ctx)
       .sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
       .pApplicationName = ctx->name,
       .pEngineName = "pearvisor-vkt",
-      .apiVersion = VK_API_VERSION_1_2,
+      .apiVersion = opts && opts->vulkan13 ? VK_API_VERSION_1_3 : VK_API_VERSION_1_2,
    };
    VkInstanceCreateInfo info = {
       .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
@@ -175,6 +175,27 @@ static VkResult create_device(struct vkt_ctx *ctx, const struct vkt_options *opt
       info.pNext = &timeline;
    }
 
+   VkPhysicalDeviceVulkan13Features v13 = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_3_FEATURES,
+      .pNext = (void *)info.pNext,
+      .synchronization2 = VK_TRUE,
+      .dynamicRendering = VK_TRUE,
+   };
+   if (opts && opts->vulkan13) {
+      VkPhysicalDeviceVulkan13Features have = {
+         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_3_FEATURES,
+      };
+      VkPhysicalDeviceFeatures2 f2 = {
+         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2,
+         .pNext = &have,
+      };
+      vkGetPhysicalDeviceFeatures2(ctx->physical_device, &f2);
+      VKT_EXPECT(have.synchronization2 && have.dynamicRendering,
+                 "synchronization2 (%u) or dynamicRendering (%u) not supported",
+                 have.synchronization2, have.dynamicRendering);
+      info.pNext = &v13;
+   }
+
    VKT_CHECK(vkCreateDevice(ctx->physical_device, &info, NULL, &ctx->device));
    vkGetDeviceQueue(ctx->device, ctx->queue_family, 0, &ctx->queue);
 
@@ -204,9 +225,15 @@ VkResult vkt_init(struct vkt_ctx *ctx, int argc, char **argv, const char *name,
       return VK_ERROR_INITIALIZATION_FAILED;
    }
 
-   VkResult r = create_instance(ctx);
+   VkResult r = create_instance(ctx, opts);
    if (r == VK_SUCCESS)
       r = pick_physical_device(ctx);
+   if (r == VK_SUCCESS && opts && opts->vulkan13 && ctx->props.apiVersion < VK_API_VERSION_1_3) {
+      pv_error("vkt", "device %s supports Vulkan %u.%u only, 1.3 needed", ctx->props.deviceName,
+               VK_API_VERSION_MAJOR(ctx->props.apiVersion),
+               VK_API_VERSION_MINOR(ctx->props.apiVersion));
+      r = VK_ERROR_INCOMPATIBLE_DRIVER;
+   }
    if (r == VK_SUCCESS)
       r = create_device(ctx, opts);
    if (r != VK_SUCCESS)

@@ -68,6 +68,9 @@ void vkt_fail(const char *file, int line, const char *what, VkResult result);
 struct vkt_options {
    bool timeline_semaphore;      /* VkPhysicalDeviceTimelineSemaphoreFeatures */
    bool occlusion_query_precise; /* exact occlusion sample counts */
+   bool vulkan13;                /* a Vulkan 1.3 instance and device, with the
+                                    dynamicRendering and synchronization2
+                                    features */
 };
 
 struct vkt_tracked {

@@ -19,13 +19,18 @@ copy_libs() {
       cp -Ln "$l" "$out/lib/" 2>/dev/null || true
    done
 }
-qemu=/usr/bin/qemu-system-x86_64
+# the project's QEMU (scripts/build-qemu.sh: no modules), else the system's
+qemu=$(PYTHONPATH="$build/src/virtio-gpu" /usr/bin/python3 -c \
+       'import pearvisor; print(pearvisor.project_qemu() or "")')
+if [ -z "$qemu" ]; then
+   qemu=/usr/bin/qemu-system-x86_64
+   for m in hw-display-virtio-gpu hw-display-virtio-gpu-pci; do
+      cp -L "/usr/lib/x86_64-linux-gnu/qemu/$m.so" "$out/modules/"
+      copy_libs "/usr/lib/x86_64-linux-gnu/qemu/$m.so"
+   done
+fi
 cp -L "$qemu" "$out/qemu-system-x86_64.bin"
 copy_libs "$qemu"
-for m in hw-display-virtio-gpu hw-display-virtio-gpu-pci; do
-   cp -L "/usr/lib/x86_64-linux-gnu/qemu/$m.so" "$out/modules/"
-   copy_libs "/usr/lib/x86_64-linux-gnu/qemu/$m.so"
-done
 for f in /usr/share/seabios/bios-256k.bin /usr/share/qemu/kvmvapic.bin \
          /usr/share/qemu/linuxboot_dma.bin /usr/share/qemu/linuxboot.bin; do
    cp -L "$f" "$out/share/"
@@ -34,7 +39,8 @@ cp -L "$build/src/virtio-gpu/pv-vhost-user-gpu" "$out/pv-vhost-user-gpu.bin"
 copy_libs "$build/src/virtio-gpu/pv-vhost-user-gpu"
 cp -L "$kernel" "$out/vmlinuz"
 /usr/bin/python3 "$src/tests/vm/mkinitramfs.py" --kernel "$kernel" --out "$out/initramfs.cpio" >/dev/null
-cp "$build/src/virtio-gpu/pearvisor.py" "$src/tests/vm/vm_boot_test.py" "$src/tests/vm/mkinitramfs.py" "$out/"
+cp "$build/src/virtio-gpu/pearvisor.py" "$src/tests/vm/vm_boot_test.py" "$src/tests/vm/vmtest.py" \
+   "$src/tests/vm/mkinitramfs.py" "$out/"
 
 cat > "$out/qemu-system-x86_64" <<'W'
 #!/bin/sh

@@ -3272,7 +3272,7 @@ vn_decode_vkCmdBindIndexBuffer_args(struct vn_cs_decoder *dec, struct vn_command
    {
       uint64_t id;
       memcpy(&id, p + 8, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, true);
       args->buffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
    _Static_assert(sizeof(args->offset) == 8, "wire size of offset");
@@ -3922,4 +3922,535 @@ void
 vn_encode_vkCmdResolveImage_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdResolveImage *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdResolveImage_EXT);
+}
+
+void
+vn_decode_vkCmdSetEvent_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetEvent *args)
+{
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 20);
+   if (!p)
+      return;
+   {
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dispatch = obj;
+   }
+   {
+      uint64_t id;
+      memcpy(&id, p + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_EVENT, false);
+      args->event = obj ? (VkEvent)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+   }
+   _Static_assert(sizeof(args->stageMask) == 4, "wire size of stageMask");
+   memcpy(&args->stageMask, p + 16, 4);
+}
+
+void
+vn_encode_vkCmdSetEvent_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetEvent *args)
+{
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdSetEvent_EXT);
+}
+
+void
+vn_decode_vkCmdResetEvent_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdResetEvent *args)
+{
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 20);
+   if (!p)
+      return;
+   {
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dispatch = obj;
+   }
+   {
+      uint64_t id;
+      memcpy(&id, p + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_EVENT, false);
+      args->event = obj ? (VkEvent)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+   }
+   _Static_assert(sizeof(args->stageMask) == 4, "wire size of stageMask");
+   memcpy(&args->stageMask, p + 16, 4);
+}
+
+void
+vn_encode_vkCmdResetEvent_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdResetEvent *args)
+{
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdResetEvent_EXT);
+}
+
+void
+vn_decode_vkCmdWaitEvents_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdWaitEvents *args)
+{
+   {
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dispatch = obj;
+   }
+   vn_decode_bytes(dec, &args->eventCount, sizeof(args->eventCount));
+   {
+      const uint64_t n = vn_decode_array_size(dec, 8);
+      if (n && n != (uint64_t)(args->eventCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->eventCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      VkEvent *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      if (a) {
+         for (uint64_t i = 0; i < n; i++)
+            a[i] = vn_decode_handle_VkEvent(dec, false);
+      }
+      args->pEvents = a;
+   }
+   vn_decode_bytes(dec, &args->srcStageMask, sizeof(args->srcStageMask));
+   vn_decode_bytes(dec, &args->dstStageMask, sizeof(args->dstStageMask));
+   vn_decode_bytes(dec, &args->memoryBarrierCount, sizeof(args->memoryBarrierCount));
+   {
+      const uint64_t n = vn_decode_array_size(dec, 4);
+      if (n && n != (uint64_t)(args->memoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->memoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      VkMemoryBarrier *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      if (a) {
+         for (uint64_t i = 0; i < n; i++)
+            vn_decode_VkMemoryBarrier(dec, &a[i]);
+      }
+      args->pMemoryBarriers = a;
+   }
+   vn_decode_bytes(dec, &args->bufferMemoryBarrierCount, sizeof(args->bufferMemoryBarrierCount));
+   {
+      const uint64_t n = vn_decode_array_size(dec, 4);
+      if (n && n != (uint64_t)(args->bufferMemoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->bufferMemoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      VkBufferMemoryBarrier *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      if (a) {
+         for (uint64_t i = 0; i < n; i++)
+            vn_decode_VkBufferMemoryBarrier(dec, &a[i]);
+      }
+      args->pBufferMemoryBarriers = a;
+   }
+   vn_decode_bytes(dec, &args->imageMemoryBarrierCount, sizeof(args->imageMemoryBarrierCount));
+   {
+      const uint64_t n = vn_decode_array_size(dec, 4);
+      if (n && n != (uint64_t)(args->imageMemoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->imageMemoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      VkImageMemoryBarrier *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      if (a) {
+         for (uint64_t i = 0; i < n; i++)
+            vn_decode_VkImageMemoryBarrier(dec, &a[i]);
+      }
+      args->pImageMemoryBarriers = a;
+   }
+}
+
+void
+vn_encode_vkCmdWaitEvents_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdWaitEvents *args)
+{
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdWaitEvents_EXT);
+}
+
+void
+vn_decode_vkCmdPipelineBarrier_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdPipelineBarrier *args)
+{
+   {
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dispatch = obj;
+   }
+   vn_decode_bytes(dec, &args->srcStageMask, sizeof(args->srcStageMask));
+   vn_decode_bytes(dec, &args->dstStageMask, sizeof(args->dstStageMask));
+   vn_decode_bytes(dec, &args->dependencyFlags, sizeof(args->dependencyFlags));
+   vn_decode_bytes(dec, &args->memoryBarrierCount, sizeof(args->memoryBarrierCount));
+   {
+      const uint64_t n = vn_decode_array_size(dec, 4);
+      if (n && n != (uint64_t)(args->memoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->memoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      VkMemoryBarrier *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      if (a) {
+         for (uint64_t i = 0; i < n; i++)
+            vn_decode_VkMemoryBarrier(dec, &a[i]);
+      }
+      args->pMemoryBarriers = a;
+   }
+   vn_decode_bytes(dec, &args->bufferMemoryBarrierCount, sizeof(args->bufferMemoryBarrierCount));
+   {
+      const uint64_t n = vn_decode_array_size(dec, 4);
+      if (n && n != (uint64_t)(args->bufferMemoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->bufferMemoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      VkBufferMemoryBarrier *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      if (a) {
+         for (uint64_t i = 0; i < n; i++)
+            vn_decode_VkBufferMemoryBarrier(dec, &a[i]);
+      }
+      args->pBufferMemoryBarriers = a;
+   }
+   vn_decode_bytes(dec, &args->imageMemoryBarrierCount, sizeof(args->imageMemoryBarrierCount));
+   {
+      const uint64_t n = vn_decode_array_size(dec, 4);
+      if (n && n != (uint64_t)(args->imageMemoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->imageMemoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      VkImageMemoryBarrier *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      if (a) {
+         for (uint64_t i = 0; i < n; i++)
+            vn_decode_VkImageMemoryBarrier(dec, &a[i]);
+      }
+      args->pImageMemoryBarriers = a;
+   }
+}
+
+void
+vn_encode_vkCmdPipelineBarrier_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdPipelineBarrier *args)
+{
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdPipelineBarrier_EXT);
+}
+
+void
+vn_decode_vkCmdBeginQuery_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginQuery *args)
+{
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 24);
+   if (!p)
+      return;
+   {
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dispatch = obj;
+   }
+   {
+      uint64_t id;
+      memcpy(&id, p + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
+      args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+   }
+   _Static_assert(sizeof(args->query) == 4, "wire size of query");
+   memcpy(&args->query, p + 16, 4);
+   _Static_assert(sizeof(args->flags) == 4, "wire size of flags");
+   memcpy(&args->flags, p + 20, 4);
+}
+
+void
+vn_encode_vkCmdBeginQuery_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdBeginQuery *args)
+{
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdBeginQuery_EXT);
+}
+
+void
+vn_decode_vkCmdEndQuery_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndQuery *args)
+{
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 20);
+   if (!p)
+      return;
+   {
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dispatch = obj;
+   }
+   {
+      uint64_t id;
+      memcpy(&id, p + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
+      args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+   }
+   _Static_assert(sizeof(args->query) == 4, "wire size of query");
+   memcpy(&args->query, p + 16, 4);
+}
+
+void
+vn_encode_vkCmdEndQuery_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdEndQuery *args)
+{
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdEndQuery_EXT);
+}
+
+void
+vn_decode_vkCmdResetQueryPool_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdResetQueryPool *args)
+{
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 24);
+   if (!p)
+      return;
+   {
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dispatch = obj;
+   }
+   {
+      uint64_t id;
+      memcpy(&id, p + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
+      args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+   }
+   _Static_assert(sizeof(args->firstQuery) == 4, "wire size of firstQuery");
+   memcpy(&args->firstQuery, p + 16, 4);
+   _Static_assert(sizeof(args->queryCount) == 4, "wire size of queryCount");
+   memcpy(&args->queryCount, p + 20, 4);
+}
+
+void
+vn_encode_vkCmdResetQueryPool_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdResetQueryPool *args)
+{
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdResetQueryPool_EXT);
+}
+
+void
+vn_decode_vkCmdWriteTimestamp_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdWriteTimestamp *args)
+{
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 24);
+   if (!p)
+      return;
+   {
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dispatch = obj;
+   }
+   _Static_assert(sizeof(args->pipelineStage) == 4, "wire size of pipelineStage");
+   memcpy(&args->pipelineStage, p + 8, 4);
+   {
+      uint64_t id;
+      memcpy(&id, p + 12, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
+      args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+   }
+   _Static_assert(sizeof(args->query) == 4, "wire size of query");
+   memcpy(&args->query, p + 20, 4);
+}
+
+void
+vn_encode_vkCmdWriteTimestamp_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdWriteTimestamp *args)
+{
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdWriteTimestamp_EXT);
+}
+
+void
+vn_decode_vkCmdCopyQueryPoolResults_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyQueryPoolResults *args)
+{
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 52);
+   if (!p)
+      return;
+   {
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dispatch = obj;
+   }
+   {
+      uint64_t id;
+      memcpy(&id, p + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
+      args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+   }
+   _Static_assert(sizeof(args->firstQuery) == 4, "wire size of firstQuery");
+   memcpy(&args->firstQuery, p + 16, 4);
+   _Static_assert(sizeof(args->queryCount) == 4, "wire size of queryCount");
+   memcpy(&args->queryCount, p + 20, 4);
+   {
+      uint64_t id;
+      memcpy(&id, p + 24, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
+      args->dstBuffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+   }
+   _Static_assert(sizeof(args->dstOffset) == 8, "wire size of dstOffset");
+   memcpy(&args->dstOffset, p + 32, 8);
+   _Static_assert(sizeof(args->stride) == 8, "wire size of stride");
+   memcpy(&args->stride, p + 40, 8);
+   _Static_assert(sizeof(args->flags) == 4, "wire size of flags");
+   memcpy(&args->flags, p + 48, 4);
+}
+
+void
+vn_encode_vkCmdCopyQueryPoolResults_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdCopyQueryPoolResults *args)
+{
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdCopyQueryPoolResults_EXT);
+}
+
+void
+vn_decode_vkCmdPushConstants_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdPushConstants *args)
+{
+   {
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dispatch = obj;
+   }
+   {
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_PIPELINE_LAYOUT, false);
+      args->layout = obj ? (VkPipelineLayout)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+   }
+   vn_decode_bytes(dec, &args->stageFlags, sizeof(args->stageFlags));
+   vn_decode_bytes(dec, &args->offset, sizeof(args->offset));
+   vn_decode_bytes(dec, &args->size, sizeof(args->size));
+   {
+      const uint64_t n = vn_decode_array_size(dec, 1);
+      if (n && n != (uint64_t)(args->size)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      args->pValues = n ? (void *)vn_decode_peek_bytes(dec, (size_t)n) : NULL;
+      if (!n && (uint64_t)(args->size)) vn_cs_decoder_set_fatal(dec, "missing required array");
+   }
+}
+
+void
+vn_encode_vkCmdPushConstants_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdPushConstants *args)
+{
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdPushConstants_EXT);
+}
+
+void
+vn_decode_vkCmdBeginRenderPass_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginRenderPass *args)
+{
+   {
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dispatch = obj;
+   }
+   if (vn_decode_simple_pointer(dec)) {
+      VkRenderPassBeginInfo *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
+      if (p)
+         vn_decode_VkRenderPassBeginInfo(dec, &*p);
+      args->pRenderPassBegin = p;
+   } else {
+      args->pRenderPassBegin = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
+   }
+   vn_decode_bytes(dec, &args->contents, sizeof(args->contents));
+}
+
+void
+vn_encode_vkCmdBeginRenderPass_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdBeginRenderPass *args)
+{
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdBeginRenderPass_EXT);
+}
+
+void
+vn_decode_vkCmdNextSubpass_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdNextSubpass *args)
+{
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
+   if (!p)
+      return;
+   {
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dispatch = obj;
+   }
+   _Static_assert(sizeof(args->contents) == 4, "wire size of contents");
+   memcpy(&args->contents, p + 8, 4);
+}
+
+void
+vn_encode_vkCmdNextSubpass_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdNextSubpass *args)
+{
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdNextSubpass_EXT);
+}
+
+void
+vn_decode_vkCmdEndRenderPass_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndRenderPass *args)
+{
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 8);
+   if (!p)
+      return;
+   {
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dispatch = obj;
+   }
+}
+
+void
+vn_encode_vkCmdEndRenderPass_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdEndRenderPass *args)
+{
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdEndRenderPass_EXT);
+}
+
+void
+vn_decode_vkCmdExecuteCommands_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdExecuteCommands *args)
+{
+   {
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dispatch = obj;
+   }
+   vn_decode_bytes(dec, &args->commandBufferCount, sizeof(args->commandBufferCount));
+   {
+      const uint64_t n = vn_decode_array_size(dec, 8);
+      if (n && n != (uint64_t)(args->commandBufferCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->commandBufferCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      VkCommandBuffer *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      if (a) {
+         for (uint64_t i = 0; i < n; i++)
+            a[i] = vn_decode_handle_VkCommandBuffer(dec, false);
+      }
+      args->pCommandBuffers = a;
+   }
+}
+
+void
+vn_encode_vkCmdExecuteCommands_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdExecuteCommands *args)
+{
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdExecuteCommands_EXT);
+}
+
+void
+vn_decode_vkEnumerateInstanceVersion_args(struct vn_cs_decoder *dec, struct vn_command_vkEnumerateInstanceVersion *args)
+{
+   if (vn_decode_simple_pointer(dec)) {
+      uint32_t *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
+      args->pApiVersion = p;
+   } else {
+      args->pApiVersion = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
+   }
+}
+
+void
+vn_encode_vkEnumerateInstanceVersion_reply(struct vn_cs_encoder *enc, const struct vn_command_vkEnumerateInstanceVersion *args)
+{
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkEnumerateInstanceVersion_EXT);
+   vn_encode_bytes(enc, &args->ret, sizeof(args->ret));
+   vn_encode_simple_pointer(enc, args->pApiVersion);
+   if (args->pApiVersion)
+      vn_encode_bytes(enc, &*args->pApiVersion, sizeof(*args->pApiVersion));
+}
+
+void
+vn_decode_vkBindBufferMemory2_args(struct vn_cs_decoder *dec, struct vn_command_vkBindBufferMemory2 *args)
+{
+   {
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
+      args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dispatch = obj;
+   }
+   vn_decode_bytes(dec, &args->bindInfoCount, sizeof(args->bindInfoCount));
+   {
+      const uint64_t n = vn_decode_array_size(dec, 4);
+      if (n && n != (uint64_t)(args->bindInfoCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->bindInfoCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      VkBindBufferMemoryInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      if (a) {
+         for (uint64_t i = 0; i < n; i++)
+            vn_decode_VkBindBufferMemoryInfo(dec, &a[i]);
+      }
+      args->pBindInfos = a;
+   }
+}
+
+void
+vn_encode_vkBindBufferMemory2_reply(struct vn_cs_encoder *enc, const struct vn_command_vkBindBufferMemory2 *args)
+{
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkBindBufferMemory2_EXT);
+   vn_encode_bytes(enc, &args->ret, sizeof(args->ret));
 }

@@ -3,537 +3,6 @@
 #include "venus/generated/vn_protocol_internal.h"
 
 void
-vn_decode_vkCmdSetEvent_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetEvent *args)
-{
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 20);
-   if (!p)
-      return;
-   {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
-      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-      args->dispatch = obj;
-   }
-   {
-      uint64_t id;
-      memcpy(&id, p + 8, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_EVENT, false);
-      args->event = obj ? (VkEvent)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-   }
-   _Static_assert(sizeof(args->stageMask) == 4, "wire size of stageMask");
-   memcpy(&args->stageMask, p + 16, 4);
-}
-
-void
-vn_encode_vkCmdSetEvent_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetEvent *args)
-{
-   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdSetEvent_EXT);
-}
-
-void
-vn_decode_vkCmdResetEvent_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdResetEvent *args)
-{
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 20);
-   if (!p)
-      return;
-   {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
-      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-      args->dispatch = obj;
-   }
-   {
-      uint64_t id;
-      memcpy(&id, p + 8, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_EVENT, false);
-      args->event = obj ? (VkEvent)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-   }
-   _Static_assert(sizeof(args->stageMask) == 4, "wire size of stageMask");
-   memcpy(&args->stageMask, p + 16, 4);
-}
-
-void
-vn_encode_vkCmdResetEvent_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdResetEvent *args)
-{
-   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdResetEvent_EXT);
-}
-
-void
-vn_decode_vkCmdWaitEvents_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdWaitEvents *args)
-{
-   {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
-      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-      args->dispatch = obj;
-   }
-   vn_decode_bytes(dec, &args->eventCount, sizeof(args->eventCount));
-   {
-      const uint64_t n = vn_decode_array_size(dec, 8);
-      if (n && n != (uint64_t)(args->eventCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->eventCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkEvent *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            a[i] = vn_decode_handle_VkEvent(dec, false);
-      }
-      args->pEvents = a;
-   }
-   vn_decode_bytes(dec, &args->srcStageMask, sizeof(args->srcStageMask));
-   vn_decode_bytes(dec, &args->dstStageMask, sizeof(args->dstStageMask));
-   vn_decode_bytes(dec, &args->memoryBarrierCount, sizeof(args->memoryBarrierCount));
-   {
-      const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->memoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->memoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkMemoryBarrier *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            vn_decode_VkMemoryBarrier(dec, &a[i]);
-      }
-      args->pMemoryBarriers = a;
-   }
-   vn_decode_bytes(dec, &args->bufferMemoryBarrierCount, sizeof(args->bufferMemoryBarrierCount));
-   {
-      const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->bufferMemoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->bufferMemoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkBufferMemoryBarrier *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            vn_decode_VkBufferMemoryBarrier(dec, &a[i]);
-      }
-      args->pBufferMemoryBarriers = a;
-   }
-   vn_decode_bytes(dec, &args->imageMemoryBarrierCount, sizeof(args->imageMemoryBarrierCount));
-   {
-      const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->imageMemoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->imageMemoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkImageMemoryBarrier *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            vn_decode_VkImageMemoryBarrier(dec, &a[i]);
-      }
-      args->pImageMemoryBarriers = a;
-   }
-}
-
-void
-vn_encode_vkCmdWaitEvents_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdWaitEvents *args)
-{
-   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdWaitEvents_EXT);
-}
-
-void
-vn_decode_vkCmdPipelineBarrier_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdPipelineBarrier *args)
-{
-   {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
-      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-      args->dispatch = obj;
-   }
-   vn_decode_bytes(dec, &args->srcStageMask, sizeof(args->srcStageMask));
-   vn_decode_bytes(dec, &args->dstStageMask, sizeof(args->dstStageMask));
-   vn_decode_bytes(dec, &args->dependencyFlags, sizeof(args->dependencyFlags));
-   vn_decode_bytes(dec, &args->memoryBarrierCount, sizeof(args->memoryBarrierCount));
-   {
-      const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->memoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->memoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkMemoryBarrier *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            vn_decode_VkMemoryBarrier(dec, &a[i]);
-      }
-      args->pMemoryBarriers = a;
-   }
-   vn_decode_bytes(dec, &args->bufferMemoryBarrierCount, sizeof(args->bufferMemoryBarrierCount));
-   {
-      const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->bufferMemoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->bufferMemoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkBufferMemoryBarrier *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            vn_decode_VkBufferMemoryBarrier(dec, &a[i]);
-      }
-      args->pBufferMemoryBarriers = a;
-   }
-   vn_decode_bytes(dec, &args->imageMemoryBarrierCount, sizeof(args->imageMemoryBarrierCount));
-   {
-      const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->imageMemoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->imageMemoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkImageMemoryBarrier *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            vn_decode_VkImageMemoryBarrier(dec, &a[i]);
-      }
-      args->pImageMemoryBarriers = a;
-   }
-}
-
-void
-vn_encode_vkCmdPipelineBarrier_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdPipelineBarrier *args)
-{
-   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdPipelineBarrier_EXT);
-}
-
-void
-vn_decode_vkCmdBeginQuery_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginQuery *args)
-{
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 24);
-   if (!p)
-      return;
-   {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
-      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-      args->dispatch = obj;
-   }
-   {
-      uint64_t id;
-      memcpy(&id, p + 8, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
-      args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-   }
-   _Static_assert(sizeof(args->query) == 4, "wire size of query");
-   memcpy(&args->query, p + 16, 4);
-   _Static_assert(sizeof(args->flags) == 4, "wire size of flags");
-   memcpy(&args->flags, p + 20, 4);
-}
-
-void
-vn_encode_vkCmdBeginQuery_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdBeginQuery *args)
-{
-   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdBeginQuery_EXT);
-}
-
-void
-vn_decode_vkCmdEndQuery_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndQuery *args)
-{
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 20);
-   if (!p)
-      return;
-   {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
-      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-      args->dispatch = obj;
-   }
-   {
-      uint64_t id;
-      memcpy(&id, p + 8, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
-      args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-   }
-   _Static_assert(sizeof(args->query) == 4, "wire size of query");
-   memcpy(&args->query, p + 16, 4);
-}
-
-void
-vn_encode_vkCmdEndQuery_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdEndQuery *args)
-{
-   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdEndQuery_EXT);
-}
-
-void
-vn_decode_vkCmdResetQueryPool_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdResetQueryPool *args)
-{
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 24);
-   if (!p)
-      return;
-   {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
-      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-      args->dispatch = obj;
-   }
-   {
-      uint64_t id;
-      memcpy(&id, p + 8, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
-      args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-   }
-   _Static_assert(sizeof(args->firstQuery) == 4, "wire size of firstQuery");
-   memcpy(&args->firstQuery, p + 16, 4);
-   _Static_assert(sizeof(args->queryCount) == 4, "wire size of queryCount");
-   memcpy(&args->queryCount, p + 20, 4);
-}
-
-void
-vn_encode_vkCmdResetQueryPool_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdResetQueryPool *args)
-{
-   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdResetQueryPool_EXT);
-}
-
-void
-vn_decode_vkCmdWriteTimestamp_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdWriteTimestamp *args)
-{
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 24);
-   if (!p)
-      return;
-   {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
-      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-      args->dispatch = obj;
-   }
-   _Static_assert(sizeof(args->pipelineStage) == 4, "wire size of pipelineStage");
-   memcpy(&args->pipelineStage, p + 8, 4);
-   {
-      uint64_t id;
-      memcpy(&id, p + 12, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
-      args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-   }
-   _Static_assert(sizeof(args->query) == 4, "wire size of query");
-   memcpy(&args->query, p + 20, 4);
-}
-
-void
-vn_encode_vkCmdWriteTimestamp_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdWriteTimestamp *args)
-{
-   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdWriteTimestamp_EXT);
-}
-
-void
-vn_decode_vkCmdCopyQueryPoolResults_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyQueryPoolResults *args)
-{
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 52);
-   if (!p)
-      return;
-   {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
-      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-      args->dispatch = obj;
-   }
-   {
-      uint64_t id;
-      memcpy(&id, p + 8, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
-      args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-   }
-   _Static_assert(sizeof(args->firstQuery) == 4, "wire size of firstQuery");
-   memcpy(&args->firstQuery, p + 16, 4);
-   _Static_assert(sizeof(args->queryCount) == 4, "wire size of queryCount");
-   memcpy(&args->queryCount, p + 20, 4);
-   {
-      uint64_t id;
-      memcpy(&id, p + 24, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
-      args->dstBuffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-   }
-   _Static_assert(sizeof(args->dstOffset) == 8, "wire size of dstOffset");
-   memcpy(&args->dstOffset, p + 32, 8);
-   _Static_assert(sizeof(args->stride) == 8, "wire size of stride");
-   memcpy(&args->stride, p + 40, 8);
-   _Static_assert(sizeof(args->flags) == 4, "wire size of flags");
-   memcpy(&args->flags, p + 48, 4);
-}
-
-void
-vn_encode_vkCmdCopyQueryPoolResults_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdCopyQueryPoolResults *args)
-{
-   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdCopyQueryPoolResults_EXT);
-}
-
-void
-vn_decode_vkCmdPushConstants_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdPushConstants *args)
-{
-   {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
-      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-      args->dispatch = obj;
-   }
-   {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_PIPELINE_LAYOUT, false);
-      args->layout = obj ? (VkPipelineLayout)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-   }
-   vn_decode_bytes(dec, &args->stageFlags, sizeof(args->stageFlags));
-   vn_decode_bytes(dec, &args->offset, sizeof(args->offset));
-   vn_decode_bytes(dec, &args->size, sizeof(args->size));
-   {
-      const uint64_t n = vn_decode_array_size(dec, 1);
-      if (n && n != (uint64_t)(args->size)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      args->pValues = n ? (void *)vn_decode_peek_bytes(dec, (size_t)n) : NULL;
-      if (!n && (uint64_t)(args->size)) vn_cs_decoder_set_fatal(dec, "missing required array");
-   }
-}
-
-void
-vn_encode_vkCmdPushConstants_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdPushConstants *args)
-{
-   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdPushConstants_EXT);
-}
-
-void
-vn_decode_vkCmdBeginRenderPass_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginRenderPass *args)
-{
-   {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
-      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-      args->dispatch = obj;
-   }
-   if (vn_decode_simple_pointer(dec)) {
-      VkRenderPassBeginInfo *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
-      if (p)
-         vn_decode_VkRenderPassBeginInfo(dec, &*p);
-      args->pRenderPassBegin = p;
-   } else {
-      args->pRenderPassBegin = NULL;
-      vn_cs_decoder_set_fatal(dec, "missing required pointer");
-   }
-   vn_decode_bytes(dec, &args->contents, sizeof(args->contents));
-}
-
-void
-vn_encode_vkCmdBeginRenderPass_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdBeginRenderPass *args)
-{
-   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdBeginRenderPass_EXT);
-}
-
-void
-vn_decode_vkCmdNextSubpass_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdNextSubpass *args)
-{
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
-   if (!p)
-      return;
-   {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
-      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-      args->dispatch = obj;
-   }
-   _Static_assert(sizeof(args->contents) == 4, "wire size of contents");
-   memcpy(&args->contents, p + 8, 4);
-}
-
-void
-vn_encode_vkCmdNextSubpass_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdNextSubpass *args)
-{
-   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdNextSubpass_EXT);
-}
-
-void
-vn_decode_vkCmdEndRenderPass_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndRenderPass *args)
-{
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 8);
-   if (!p)
-      return;
-   {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
-      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-      args->dispatch = obj;
-   }
-}
-
-void
-vn_encode_vkCmdEndRenderPass_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdEndRenderPass *args)
-{
-   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdEndRenderPass_EXT);
-}
-
-void
-vn_decode_vkCmdExecuteCommands_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdExecuteCommands *args)
-{
-   {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
-      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-      args->dispatch = obj;
-   }
-   vn_decode_bytes(dec, &args->commandBufferCount, sizeof(args->commandBufferCount));
-   {
-      const uint64_t n = vn_decode_array_size(dec, 8);
-      if (n && n != (uint64_t)(args->commandBufferCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->commandBufferCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkCommandBuffer *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            a[i] = vn_decode_handle_VkCommandBuffer(dec, false);
-      }
-      args->pCommandBuffers = a;
-   }
-}
-
-void
-vn_encode_vkCmdExecuteCommands_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdExecuteCommands *args)
-{
-   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdExecuteCommands_EXT);
-}
-
-void
-vn_decode_vkEnumerateInstanceVersion_args(struct vn_cs_decoder *dec, struct vn_command_vkEnumerateInstanceVersion *args)
-{
-   if (vn_decode_simple_pointer(dec)) {
-      uint32_t *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
-      args->pApiVersion = p;
-   } else {
-      args->pApiVersion = NULL;
-      vn_cs_decoder_set_fatal(dec, "missing required pointer");
-   }
-}
-
-void
-vn_encode_vkEnumerateInstanceVersion_reply(struct vn_cs_encoder *enc, const struct vn_command_vkEnumerateInstanceVersion *args)
-{
-   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkEnumerateInstanceVersion_EXT);
-   vn_encode_bytes(enc, &args->ret, sizeof(args->ret));
-   vn_encode_simple_pointer(enc, args->pApiVersion);
-   if (args->pApiVersion)
-      vn_encode_bytes(enc, &*args->pApiVersion, sizeof(*args->pApiVersion));
-}
-
-void
-vn_decode_vkBindBufferMemory2_args(struct vn_cs_decoder *dec, struct vn_command_vkBindBufferMemory2 *args)
-{
-   {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
-      args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-      args->dispatch = obj;
-   }
-   vn_decode_bytes(dec, &args->bindInfoCount, sizeof(args->bindInfoCount));
-   {
-      const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->bindInfoCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->bindInfoCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkBindBufferMemoryInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            vn_decode_VkBindBufferMemoryInfo(dec, &a[i]);
-      }
-      args->pBindInfos = a;
-   }
-}
-
-void
-vn_encode_vkBindBufferMemory2_reply(struct vn_cs_encoder *enc, const struct vn_command_vkBindBufferMemory2 *args)
-{
-   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkBindBufferMemory2_EXT);
-   vn_encode_bytes(enc, &args->ret, sizeof(args->ret));
-}
-
-void
 vn_decode_vkBindImageMemory2_args(struct vn_cs_decoder *dec, struct vn_command_vkBindImageMemory2 *args)
 {
    {
@@ -3391,7 +2860,7 @@ vn_encode_vkCmdSetLogicOpEXT_reply(struct vn_cs_encoder *enc, const struct vn_co
 }
 
 void
-vn_decode_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT *args)
+vn_decode_vkGetPhysicalDeviceCalibrateableTimeDomainsKHR_args(struct vn_cs_decoder *dec, struct vn_command_vkGetPhysicalDeviceCalibrateableTimeDomainsKHR *args)
 {
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_PHYSICAL_DEVICE, false);
@@ -3409,15 +2878,15 @@ vn_decode_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT_args(struct vn_cs_decod
    {
       const uint64_t n = vn_decode_array_size(dec, 0);
       if (n && n != (args->pTimeDomainCount ? (uint64_t)*args->pTimeDomainCount : 0)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkTimeDomainEXT *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkTimeDomainKHR *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       args->pTimeDomains = a;
    }
 }
 
 void
-vn_encode_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT *args)
+vn_encode_vkGetPhysicalDeviceCalibrateableTimeDomainsKHR_reply(struct vn_cs_encoder *enc, const struct vn_command_vkGetPhysicalDeviceCalibrateableTimeDomainsKHR *args)
 {
-   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT_EXT);
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkGetPhysicalDeviceCalibrateableTimeDomainsKHR_EXT);
    vn_encode_bytes(enc, &args->ret, sizeof(args->ret));
    vn_encode_simple_pointer(enc, args->pTimeDomainCount);
    if (args->pTimeDomainCount)
@@ -3431,7 +2900,7 @@ vn_encode_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT_reply(struct vn_cs_enco
 }
 
 void
-vn_decode_vkGetCalibratedTimestampsEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkGetCalibratedTimestampsEXT *args)
+vn_decode_vkGetCalibratedTimestampsKHR_args(struct vn_cs_decoder *dec, struct vn_command_vkGetCalibratedTimestampsKHR *args)
 {
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
@@ -3443,10 +2912,10 @@ vn_decode_vkGetCalibratedTimestampsEXT_args(struct vn_cs_decoder *dec, struct vn
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->timestampCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(args->timestampCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkCalibratedTimestampInfoEXT *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkCalibratedTimestampInfoKHR *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
-            vn_decode_VkCalibratedTimestampInfoEXT(dec, &a[i]);
+            vn_decode_VkCalibratedTimestampInfoKHR(dec, &a[i]);
       }
       args->pTimestampInfos = a;
    }
@@ -3467,9 +2936,9 @@ vn_decode_vkGetCalibratedTimestampsEXT_args(struct vn_cs_decoder *dec, struct vn
 }
 
 void
-vn_encode_vkGetCalibratedTimestampsEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkGetCalibratedTimestampsEXT *args)
+vn_encode_vkGetCalibratedTimestampsKHR_reply(struct vn_cs_encoder *enc, const struct vn_command_vkGetCalibratedTimestampsKHR *args)
 {
-   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkGetCalibratedTimestampsEXT_EXT);
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkGetCalibratedTimestampsKHR_EXT);
    vn_encode_bytes(enc, &args->ret, sizeof(args->ret));
    if (args->pTimestamps) {
       vn_encode_array_size(enc, (uint64_t)(args->timestampCount));
@@ -3483,7 +2952,7 @@ vn_encode_vkGetCalibratedTimestampsEXT_reply(struct vn_cs_encoder *enc, const st
 }
 
 void
-vn_decode_vkCmdSetLineStippleEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineStippleEXT *args)
+vn_decode_vkCmdSetLineStipple_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineStipple *args)
 {
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
@@ -3495,9 +2964,9 @@ vn_decode_vkCmdSetLineStippleEXT_args(struct vn_cs_decoder *dec, struct vn_comma
 }
 
 void
-vn_encode_vkCmdSetLineStippleEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetLineStippleEXT *args)
+vn_encode_vkCmdSetLineStipple_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetLineStipple *args)
 {
-   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdSetLineStippleEXT_EXT);
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdSetLineStipple_EXT);
 }
 
 void
@@ -3681,7 +3150,7 @@ vn_encode_vkCmdDrawMultiIndexedEXT_reply(struct vn_cs_encoder *enc, const struct
 }
 
 void
-vn_decode_vkCmdPushDescriptorSetKHR_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdPushDescriptorSetKHR *args)
+vn_decode_vkCmdPushDescriptorSet_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdPushDescriptorSet *args)
 {
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
@@ -3709,7 +3178,854 @@ vn_decode_vkCmdPushDescriptorSetKHR_args(struct vn_cs_decoder *dec, struct vn_co
 }
 
 void
-vn_encode_vkCmdPushDescriptorSetKHR_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdPushDescriptorSetKHR *args)
+vn_encode_vkCmdPushDescriptorSet_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdPushDescriptorSet *args)
 {
-   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdPushDescriptorSetKHR_EXT);
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdPushDescriptorSet_EXT);
+}
+
+void
+vn_decode_vkSubmitVirtqueueSeqnoMESA_args(struct vn_cs_decoder *dec, struct vn_command_vkSubmitVirtqueueSeqnoMESA *args)
+{
+   vn_decode_bytes(dec, &args->ring, sizeof(args->ring));
+   vn_decode_bytes(dec, &args->seqno, sizeof(args->seqno));
+}
+
+void
+vn_encode_vkSubmitVirtqueueSeqnoMESA_reply(struct vn_cs_encoder *enc, const struct vn_command_vkSubmitVirtqueueSeqnoMESA *args)
+{
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkSubmitVirtqueueSeqnoMESA_EXT);
+}
+
+void
+vn_decode_vkWaitVirtqueueSeqnoMESA_args(struct vn_cs_decoder *dec, struct vn_command_vkWaitVirtqueueSeqnoMESA *args)
+{
+   vn_decode_bytes(dec, &args->seqno, sizeof(args->seqno));
+}
+
+void
+vn_encode_vkWaitVirtqueueSeqnoMESA_reply(struct vn_cs_encoder *enc, const struct vn_command_vkWaitVirtqueueSeqnoMESA *args)
+{
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkWaitVirtqueueSeqnoMESA_EXT);
+}
+
+void
+vn_decode_vkWaitRingSeqnoMESA_args(struct vn_cs_decoder *dec, struct vn_command_vkWaitRingSeqnoMESA *args)
+{
+   vn_decode_bytes(dec, &args->ring, sizeof(args->ring));
+   vn_decode_bytes(dec, &args->seqno, sizeof(args->seqno));
+}
+
+void
+vn_encode_vkWaitRingSeqnoMESA_reply(struct vn_cs_encoder *enc, const struct vn_command_vkWaitRingSeqnoMESA *args)
+{
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkWaitRingSeqnoMESA_EXT);
+}
+
+void
+vn_decode_vkCmdSetColorWriteEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorWriteEnableEXT *args)
+{
+   {
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dispatch = obj;
+   }
+   vn_decode_bytes(dec, &args->attachmentCount, sizeof(args->attachmentCount));
+   {
+      const uint64_t n = vn_decode_array_size(dec, 4);
+      if (n && n != (uint64_t)(args->attachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->attachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      VkBool32 *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      if (a) {
+         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
+      }
+      args->pColorWriteEnables = a;
+   }
+}
+
+void
+vn_encode_vkCmdSetColorWriteEnableEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetColorWriteEnableEXT *args)
+{
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdSetColorWriteEnableEXT_EXT);
+}
+
+void
+vn_decode_vkCmdSetVertexInputEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetVertexInputEXT *args)
+{
+   {
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dispatch = obj;
+   }
+   vn_decode_bytes(dec, &args->vertexBindingDescriptionCount, sizeof(args->vertexBindingDescriptionCount));
+   {
+      const uint64_t n = vn_decode_array_size(dec, 4);
+      if (n && n != (uint64_t)(args->vertexBindingDescriptionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->vertexBindingDescriptionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      VkVertexInputBindingDescription2EXT *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      if (a) {
+         for (uint64_t i = 0; i < n; i++)
+            vn_decode_VkVertexInputBindingDescription2EXT(dec, &a[i]);
+      }
+      args->pVertexBindingDescriptions = a;
+   }
+   vn_decode_bytes(dec, &args->vertexAttributeDescriptionCount, sizeof(args->vertexAttributeDescriptionCount));
+   {
+      const uint64_t n = vn_decode_array_size(dec, 4);
+      if (n && n != (uint64_t)(args->vertexAttributeDescriptionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->vertexAttributeDescriptionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      VkVertexInputAttributeDescription2EXT *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      if (a) {
+         for (uint64_t i = 0; i < n; i++)
+            vn_decode_VkVertexInputAttributeDescription2EXT(dec, &a[i]);
+      }
+      args->pVertexAttributeDescriptions = a;
+   }
+}
+
+void
+vn_encode_vkCmdSetVertexInputEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetVertexInputEXT *args)
+{
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdSetVertexInputEXT_EXT);
+}
+
+void
+vn_decode_vkCmdSetTessellationDomainOriginEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetTessellationDomainOriginEXT *args)
+{
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
+   if (!p)
+      return;
+   {
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dispatch = obj;
+   }
+   _Static_assert(sizeof(args->domainOrigin) == 4, "wire size of domainOrigin");
+   memcpy(&args->domainOrigin, p + 8, 4);
+}
+
+void
+vn_encode_vkCmdSetTessellationDomainOriginEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetTessellationDomainOriginEXT *args)
+{
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdSetTessellationDomainOriginEXT_EXT);
+}
+
+void
+vn_decode_vkCmdSetDepthClampEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthClampEnableEXT *args)
+{
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
+   if (!p)
+      return;
+   {
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dispatch = obj;
+   }
+   _Static_assert(sizeof(args->depthClampEnable) == 4, "wire size of depthClampEnable");
+   memcpy(&args->depthClampEnable, p + 8, 4);
+}
+
+void
+vn_encode_vkCmdSetDepthClampEnableEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetDepthClampEnableEXT *args)
+{
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdSetDepthClampEnableEXT_EXT);
+}
+
+void
+vn_decode_vkCmdSetPolygonModeEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetPolygonModeEXT *args)
+{
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
+   if (!p)
+      return;
+   {
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dispatch = obj;
+   }
+   _Static_assert(sizeof(args->polygonMode) == 4, "wire size of polygonMode");
+   memcpy(&args->polygonMode, p + 8, 4);
+}
+
+void
+vn_encode_vkCmdSetPolygonModeEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetPolygonModeEXT *args)
+{
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdSetPolygonModeEXT_EXT);
+}
+
+void
+vn_decode_vkCmdSetRasterizationSamplesEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetRasterizationSamplesEXT *args)
+{
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
+   if (!p)
+      return;
+   {
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dispatch = obj;
+   }
+   _Static_assert(sizeof(args->rasterizationSamples) == 4, "wire size of rasterizationSamples");
+   memcpy(&args->rasterizationSamples, p + 8, 4);
+}
+
+void
+vn_encode_vkCmdSetRasterizationSamplesEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetRasterizationSamplesEXT *args)
+{
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdSetRasterizationSamplesEXT_EXT);
+}
+
+void
+vn_decode_vkCmdSetSampleMaskEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetSampleMaskEXT *args)
+{
+   {
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dispatch = obj;
+   }
+   vn_decode_bytes(dec, &args->samples, sizeof(args->samples));
+   {
+      const uint64_t n = vn_decode_array_size(dec, 4);
+      if (n && n != (uint64_t)((args->samples + 31) / 32)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)((args->samples + 31) / 32)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      VkSampleMask *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      if (a) {
+         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
+      }
+      args->pSampleMask = a;
+   }
+}
+
+void
+vn_encode_vkCmdSetSampleMaskEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetSampleMaskEXT *args)
+{
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdSetSampleMaskEXT_EXT);
+}
+
+void
+vn_decode_vkCmdSetAlphaToCoverageEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetAlphaToCoverageEnableEXT *args)
+{
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
+   if (!p)
+      return;
+   {
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dispatch = obj;
+   }
+   _Static_assert(sizeof(args->alphaToCoverageEnable) == 4, "wire size of alphaToCoverageEnable");
+   memcpy(&args->alphaToCoverageEnable, p + 8, 4);
+}
+
+void
+vn_encode_vkCmdSetAlphaToCoverageEnableEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetAlphaToCoverageEnableEXT *args)
+{
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdSetAlphaToCoverageEnableEXT_EXT);
+}
+
+void
+vn_decode_vkCmdSetAlphaToOneEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetAlphaToOneEnableEXT *args)
+{
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
+   if (!p)
+      return;
+   {
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dispatch = obj;
+   }
+   _Static_assert(sizeof(args->alphaToOneEnable) == 4, "wire size of alphaToOneEnable");
+   memcpy(&args->alphaToOneEnable, p + 8, 4);
+}
+
+void
+vn_encode_vkCmdSetAlphaToOneEnableEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetAlphaToOneEnableEXT *args)
+{
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdSetAlphaToOneEnableEXT_EXT);
+}
+
+void
+vn_decode_vkCmdSetLogicOpEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLogicOpEnableEXT *args)
+{
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
+   if (!p)
+      return;
+   {
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dispatch = obj;
+   }
+   _Static_assert(sizeof(args->logicOpEnable) == 4, "wire size of logicOpEnable");
+   memcpy(&args->logicOpEnable, p + 8, 4);
+}
+
+void
+vn_encode_vkCmdSetLogicOpEnableEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetLogicOpEnableEXT *args)
+{
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdSetLogicOpEnableEXT_EXT);
+}
+
+void
+vn_decode_vkCmdSetColorBlendEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorBlendEnableEXT *args)
+{
+   {
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dispatch = obj;
+   }
+   vn_decode_bytes(dec, &args->firstAttachment, sizeof(args->firstAttachment));
+   vn_decode_bytes(dec, &args->attachmentCount, sizeof(args->attachmentCount));
+   {
+      const uint64_t n = vn_decode_array_size(dec, 4);
+      if (n && n != (uint64_t)(args->attachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->attachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      VkBool32 *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      if (a) {
+         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
+      }
+      args->pColorBlendEnables = a;
+   }
+}
+
+void
+vn_encode_vkCmdSetColorBlendEnableEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetColorBlendEnableEXT *args)
+{
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdSetColorBlendEnableEXT_EXT);
+}
+
+void
+vn_decode_vkCmdSetColorBlendEquationEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorBlendEquationEXT *args)
+{
+   {
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dispatch = obj;
+   }
+   vn_decode_bytes(dec, &args->firstAttachment, sizeof(args->firstAttachment));
+   vn_decode_bytes(dec, &args->attachmentCount, sizeof(args->attachmentCount));
+   {
+      const uint64_t n = vn_decode_array_size(dec, 4);
+      if (n && n != (uint64_t)(args->attachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->attachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      VkColorBlendEquationEXT *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      if (a) {
+         for (uint64_t i = 0; i < n; i++)
+            vn_decode_VkColorBlendEquationEXT(dec, &a[i]);
+      }
+      args->pColorBlendEquations = a;
+   }
+}
+
+void
+vn_encode_vkCmdSetColorBlendEquationEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetColorBlendEquationEXT *args)
+{
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdSetColorBlendEquationEXT_EXT);
+}
+
+void
+vn_decode_vkCmdSetColorWriteMaskEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorWriteMaskEXT *args)
+{
+   {
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dispatch = obj;
+   }
+   vn_decode_bytes(dec, &args->firstAttachment, sizeof(args->firstAttachment));
+   vn_decode_bytes(dec, &args->attachmentCount, sizeof(args->attachmentCount));
+   {
+      const uint64_t n = vn_decode_array_size(dec, 4);
+      if (n && n != (uint64_t)(args->attachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->attachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      VkColorComponentFlags *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      if (a) {
+         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
+      }
+      args->pColorWriteMasks = a;
+   }
+}
+
+void
+vn_encode_vkCmdSetColorWriteMaskEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetColorWriteMaskEXT *args)
+{
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdSetColorWriteMaskEXT_EXT);
+}
+
+void
+vn_decode_vkCmdSetRasterizationStreamEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetRasterizationStreamEXT *args)
+{
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
+   if (!p)
+      return;
+   {
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dispatch = obj;
+   }
+   _Static_assert(sizeof(args->rasterizationStream) == 4, "wire size of rasterizationStream");
+   memcpy(&args->rasterizationStream, p + 8, 4);
+}
+
+void
+vn_encode_vkCmdSetRasterizationStreamEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetRasterizationStreamEXT *args)
+{
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdSetRasterizationStreamEXT_EXT);
+}
+
+void
+vn_decode_vkCmdSetConservativeRasterizationModeEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetConservativeRasterizationModeEXT *args)
+{
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
+   if (!p)
+      return;
+   {
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dispatch = obj;
+   }
+   _Static_assert(sizeof(args->conservativeRasterizationMode) == 4, "wire size of conservativeRasterizationMode");
+   memcpy(&args->conservativeRasterizationMode, p + 8, 4);
+}
+
+void
+vn_encode_vkCmdSetConservativeRasterizationModeEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetConservativeRasterizationModeEXT *args)
+{
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdSetConservativeRasterizationModeEXT_EXT);
+}
+
+void
+vn_decode_vkCmdSetExtraPrimitiveOverestimationSizeEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetExtraPrimitiveOverestimationSizeEXT *args)
+{
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
+   if (!p)
+      return;
+   {
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dispatch = obj;
+   }
+   _Static_assert(sizeof(args->extraPrimitiveOverestimationSize) == 4, "wire size of extraPrimitiveOverestimationSize");
+   memcpy(&args->extraPrimitiveOverestimationSize, p + 8, 4);
+}
+
+void
+vn_encode_vkCmdSetExtraPrimitiveOverestimationSizeEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetExtraPrimitiveOverestimationSizeEXT *args)
+{
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdSetExtraPrimitiveOverestimationSizeEXT_EXT);
+}
+
+void
+vn_decode_vkCmdSetDepthClipEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthClipEnableEXT *args)
+{
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
+   if (!p)
+      return;
+   {
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dispatch = obj;
+   }
+   _Static_assert(sizeof(args->depthClipEnable) == 4, "wire size of depthClipEnable");
+   memcpy(&args->depthClipEnable, p + 8, 4);
+}
+
+void
+vn_encode_vkCmdSetDepthClipEnableEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetDepthClipEnableEXT *args)
+{
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdSetDepthClipEnableEXT_EXT);
+}
+
+void
+vn_decode_vkCmdSetSampleLocationsEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetSampleLocationsEnableEXT *args)
+{
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
+   if (!p)
+      return;
+   {
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dispatch = obj;
+   }
+   _Static_assert(sizeof(args->sampleLocationsEnable) == 4, "wire size of sampleLocationsEnable");
+   memcpy(&args->sampleLocationsEnable, p + 8, 4);
+}
+
+void
+vn_encode_vkCmdSetSampleLocationsEnableEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetSampleLocationsEnableEXT *args)
+{
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdSetSampleLocationsEnableEXT_EXT);
+}
+
+void
+vn_decode_vkCmdSetColorBlendAdvancedEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorBlendAdvancedEXT *args)
+{
+   {
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dispatch = obj;
+   }
+   vn_decode_bytes(dec, &args->firstAttachment, sizeof(args->firstAttachment));
+   vn_decode_bytes(dec, &args->attachmentCount, sizeof(args->attachmentCount));
+   {
+      const uint64_t n = vn_decode_array_size(dec, 4);
+      if (n && n != (uint64_t)(args->attachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      if (!n && (uint64_t)(args->attachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      VkColorBlendAdvancedEXT *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      if (a) {
+         for (uint64_t i = 0; i < n; i++)
+            vn_decode_VkColorBlendAdvancedEXT(dec, &a[i]);
+      }
+      args->pColorBlendAdvanced = a;
+   }
+}
+
+void
+vn_encode_vkCmdSetColorBlendAdvancedEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetColorBlendAdvancedEXT *args)
+{
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdSetColorBlendAdvancedEXT_EXT);
+}
+
+void
+vn_decode_vkCmdSetProvokingVertexModeEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetProvokingVertexModeEXT *args)
+{
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
+   if (!p)
+      return;
+   {
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dispatch = obj;
+   }
+   _Static_assert(sizeof(args->provokingVertexMode) == 4, "wire size of provokingVertexMode");
+   memcpy(&args->provokingVertexMode, p + 8, 4);
+}
+
+void
+vn_encode_vkCmdSetProvokingVertexModeEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetProvokingVertexModeEXT *args)
+{
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdSetProvokingVertexModeEXT_EXT);
+}
+
+void
+vn_decode_vkCmdSetLineRasterizationModeEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineRasterizationModeEXT *args)
+{
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
+   if (!p)
+      return;
+   {
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dispatch = obj;
+   }
+   _Static_assert(sizeof(args->lineRasterizationMode) == 4, "wire size of lineRasterizationMode");
+   memcpy(&args->lineRasterizationMode, p + 8, 4);
+}
+
+void
+vn_encode_vkCmdSetLineRasterizationModeEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetLineRasterizationModeEXT *args)
+{
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdSetLineRasterizationModeEXT_EXT);
+}
+
+void
+vn_decode_vkCmdSetLineStippleEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineStippleEnableEXT *args)
+{
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
+   if (!p)
+      return;
+   {
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dispatch = obj;
+   }
+   _Static_assert(sizeof(args->stippledLineEnable) == 4, "wire size of stippledLineEnable");
+   memcpy(&args->stippledLineEnable, p + 8, 4);
+}
+
+void
+vn_encode_vkCmdSetLineStippleEnableEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetLineStippleEnableEXT *args)
+{
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdSetLineStippleEnableEXT_EXT);
+}
+
+void
+vn_decode_vkCmdSetDepthClipNegativeOneToOneEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthClipNegativeOneToOneEXT *args)
+{
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
+   if (!p)
+      return;
+   {
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dispatch = obj;
+   }
+   _Static_assert(sizeof(args->negativeOneToOne) == 4, "wire size of negativeOneToOne");
+   memcpy(&args->negativeOneToOne, p + 8, 4);
+}
+
+void
+vn_encode_vkCmdSetDepthClipNegativeOneToOneEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetDepthClipNegativeOneToOneEXT *args)
+{
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdSetDepthClipNegativeOneToOneEXT_EXT);
+}
+
+void
+vn_decode_vkGetPhysicalDeviceFragmentShadingRatesKHR_args(struct vn_cs_decoder *dec, struct vn_command_vkGetPhysicalDeviceFragmentShadingRatesKHR *args)
+{
+   {
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_PHYSICAL_DEVICE, false);
+      args->physicalDevice = obj ? (VkPhysicalDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dispatch = obj;
+   }
+   if (vn_decode_simple_pointer(dec)) {
+      uint32_t *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
+      if (p) vn_decode_bytes(dec, p, sizeof(*p));
+      args->pFragmentShadingRateCount = p;
+   } else {
+      args->pFragmentShadingRateCount = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
+   }
+   {
+      const uint64_t n = vn_decode_array_size(dec, 0);
+      if (n && n != (args->pFragmentShadingRateCount ? (uint64_t)*args->pFragmentShadingRateCount : 0)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+      VkPhysicalDeviceFragmentShadingRateKHR *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      for (uint64_t i = 0; a && i < n; i++)
+         vn_decode_VkPhysicalDeviceFragmentShadingRateKHR_partial(dec, &a[i]);
+      args->pFragmentShadingRates = a;
+   }
+}
+
+void
+vn_encode_vkGetPhysicalDeviceFragmentShadingRatesKHR_reply(struct vn_cs_encoder *enc, const struct vn_command_vkGetPhysicalDeviceFragmentShadingRatesKHR *args)
+{
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkGetPhysicalDeviceFragmentShadingRatesKHR_EXT);
+   vn_encode_bytes(enc, &args->ret, sizeof(args->ret));
+   vn_encode_simple_pointer(enc, args->pFragmentShadingRateCount);
+   if (args->pFragmentShadingRateCount)
+      vn_encode_bytes(enc, &*args->pFragmentShadingRateCount, sizeof(*args->pFragmentShadingRateCount));
+   if (args->pFragmentShadingRates) {
+      vn_encode_array_size(enc, (args->pFragmentShadingRateCount ? (uint64_t)*args->pFragmentShadingRateCount : 0));
+      for (uint64_t i = 0; i < (args->pFragmentShadingRateCount ? (uint64_t)*args->pFragmentShadingRateCount : 0); i++)
+         vn_encode_VkPhysicalDeviceFragmentShadingRateKHR(enc, &args->pFragmentShadingRates[i]);
+   } else {
+      vn_encode_array_size(enc, 0);
+   }
+}
+
+void
+vn_decode_vkCmdSetFragmentShadingRateKHR_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetFragmentShadingRateKHR *args)
+{
+   {
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dispatch = obj;
+   }
+   if (vn_decode_simple_pointer(dec)) {
+      VkExtent2D *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
+      if (p)
+         vn_decode_VkExtent2D(dec, &*p);
+      args->pFragmentSize = p;
+   } else {
+      args->pFragmentSize = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
+   }
+   if (vn_decode_array_size_expect(dec, 2)) {
+      vn_decode_bytes(dec, args->combinerOps, sizeof(args->combinerOps));
+   }
+}
+
+void
+vn_encode_vkCmdSetFragmentShadingRateKHR_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetFragmentShadingRateKHR *args)
+{
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdSetFragmentShadingRateKHR_EXT);
+}
+
+void
+vn_decode_vkCmdBindIndexBuffer2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindIndexBuffer2 *args)
+{
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 36);
+   if (!p)
+      return;
+   {
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dispatch = obj;
+   }
+   {
+      uint64_t id;
+      memcpy(&id, p + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, true);
+      args->buffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+   }
+   _Static_assert(sizeof(args->offset) == 8, "wire size of offset");
+   memcpy(&args->offset, p + 16, 8);
+   _Static_assert(sizeof(args->size) == 8, "wire size of size");
+   memcpy(&args->size, p + 24, 8);
+   _Static_assert(sizeof(args->indexType) == 4, "wire size of indexType");
+   memcpy(&args->indexType, p + 32, 4);
+}
+
+void
+vn_encode_vkCmdBindIndexBuffer2_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdBindIndexBuffer2 *args)
+{
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdBindIndexBuffer2_EXT);
+}
+
+void
+vn_decode_vkGetRenderingAreaGranularity_args(struct vn_cs_decoder *dec, struct vn_command_vkGetRenderingAreaGranularity *args)
+{
+   {
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
+      args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dispatch = obj;
+   }
+   if (vn_decode_simple_pointer(dec)) {
+      VkRenderingAreaInfo *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
+      if (p)
+         vn_decode_VkRenderingAreaInfo(dec, &*p);
+      args->pRenderingAreaInfo = p;
+   } else {
+      args->pRenderingAreaInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
+   }
+   if (vn_decode_simple_pointer(dec)) {
+      VkExtent2D *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
+      if (p) vn_decode_VkExtent2D_partial(dec, p);
+      args->pGranularity = p;
+   } else {
+      args->pGranularity = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
+   }
+}
+
+void
+vn_encode_vkGetRenderingAreaGranularity_reply(struct vn_cs_encoder *enc, const struct vn_command_vkGetRenderingAreaGranularity *args)
+{
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkGetRenderingAreaGranularity_EXT);
+   vn_encode_simple_pointer(enc, args->pGranularity);
+   if (args->pGranularity)
+      vn_encode_VkExtent2D(enc, &*args->pGranularity);
+}
+
+void
+vn_decode_vkGetDeviceImageSubresourceLayout_args(struct vn_cs_decoder *dec, struct vn_command_vkGetDeviceImageSubresourceLayout *args)
+{
+   {
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
+      args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dispatch = obj;
+   }
+   if (vn_decode_simple_pointer(dec)) {
+      VkDeviceImageSubresourceInfo *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
+      if (p)
+         vn_decode_VkDeviceImageSubresourceInfo(dec, &*p);
+      args->pInfo = p;
+   } else {
+      args->pInfo = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
+   }
+   if (vn_decode_simple_pointer(dec)) {
+      VkSubresourceLayout2 *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
+      if (p) vn_decode_VkSubresourceLayout2_partial(dec, p);
+      args->pLayout = p;
+   } else {
+      args->pLayout = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
+   }
+}
+
+void
+vn_encode_vkGetDeviceImageSubresourceLayout_reply(struct vn_cs_encoder *enc, const struct vn_command_vkGetDeviceImageSubresourceLayout *args)
+{
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkGetDeviceImageSubresourceLayout_EXT);
+   vn_encode_simple_pointer(enc, args->pLayout);
+   if (args->pLayout)
+      vn_encode_VkSubresourceLayout2(enc, &*args->pLayout);
+}
+
+void
+vn_decode_vkGetImageSubresourceLayout2_args(struct vn_cs_decoder *dec, struct vn_command_vkGetImageSubresourceLayout2 *args)
+{
+   {
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
+      args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dispatch = obj;
+   }
+   {
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_IMAGE, false);
+      args->image = obj ? (VkImage)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+   }
+   if (vn_decode_simple_pointer(dec)) {
+      VkImageSubresource2 *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
+      if (p)
+         vn_decode_VkImageSubresource2(dec, &*p);
+      args->pSubresource = p;
+   } else {
+      args->pSubresource = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
+   }
+   if (vn_decode_simple_pointer(dec)) {
+      VkSubresourceLayout2 *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
+      if (p) vn_decode_VkSubresourceLayout2_partial(dec, p);
+      args->pLayout = p;
+   } else {
+      args->pLayout = NULL;
+      vn_cs_decoder_set_fatal(dec, "missing required pointer");
+   }
+}
+
+void
+vn_encode_vkGetImageSubresourceLayout2_reply(struct vn_cs_encoder *enc, const struct vn_command_vkGetImageSubresourceLayout2 *args)
+{
+   vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkGetImageSubresourceLayout2_EXT);
+   vn_encode_simple_pointer(enc, args->pLayout);
+   if (args->pLayout)
+      vn_encode_VkSubresourceLayout2(enc, &*args->pLayout);
 }

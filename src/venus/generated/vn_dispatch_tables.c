@@ -33,7 +33,11 @@ vn_instance_dispatch_init(struct vn_instance_dispatch *d,
    d->vkGetDisplayPlaneSupportedDisplaysKHR = (PFN_vkGetDisplayPlaneSupportedDisplaysKHR)get_proc(instance, "vkGetDisplayPlaneSupportedDisplaysKHR");
    d->vkGetDrmDisplayEXT = (PFN_vkGetDrmDisplayEXT)get_proc(instance, "vkGetDrmDisplayEXT");
    d->vkGetInstanceProcAddr = (PFN_vkGetInstanceProcAddr)get_proc(instance, "vkGetInstanceProcAddr");
-   d->vkGetPhysicalDeviceCalibrateableTimeDomainsEXT = (PFN_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT)get_proc(instance, "vkGetPhysicalDeviceCalibrateableTimeDomainsEXT");
+   d->vkGetPhysicalDeviceCalibrateableTimeDomainsKHR = (PFN_vkGetPhysicalDeviceCalibrateableTimeDomainsKHR)get_proc(instance, "vkGetPhysicalDeviceCalibrateableTimeDomainsKHR");
+   if (!d->vkGetPhysicalDeviceCalibrateableTimeDomainsKHR)
+      d->vkGetPhysicalDeviceCalibrateableTimeDomainsKHR = (PFN_vkGetPhysicalDeviceCalibrateableTimeDomainsKHR)get_proc(instance, "vkGetPhysicalDeviceCalibrateableTimeDomainsEXT");
+   d->vkGetPhysicalDeviceCooperativeMatrixFlexibleDimensionsPropertiesNV = (PFN_vkGetPhysicalDeviceCooperativeMatrixFlexibleDimensionsPropertiesNV)get_proc(instance, "vkGetPhysicalDeviceCooperativeMatrixFlexibleDimensionsPropertiesNV");
+   d->vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR = (PFN_vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR)get_proc(instance, "vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR");
    d->vkGetPhysicalDeviceCooperativeMatrixPropertiesNV = (PFN_vkGetPhysicalDeviceCooperativeMatrixPropertiesNV)get_proc(instance, "vkGetPhysicalDeviceCooperativeMatrixPropertiesNV");
    d->vkGetPhysicalDeviceDisplayPlaneProperties2KHR = (PFN_vkGetPhysicalDeviceDisplayPlaneProperties2KHR)get_proc(instance, "vkGetPhysicalDeviceDisplayPlaneProperties2KHR");
    d->vkGetPhysicalDeviceDisplayPlanePropertiesKHR = (PFN_vkGetPhysicalDeviceDisplayPlanePropertiesKHR)get_proc(instance, "vkGetPhysicalDeviceDisplayPlanePropertiesKHR");
@@ -94,6 +98,7 @@ vn_instance_dispatch_init(struct vn_instance_dispatch *d,
    if (!d->vkGetPhysicalDeviceToolProperties)
       d->vkGetPhysicalDeviceToolProperties = (PFN_vkGetPhysicalDeviceToolProperties)get_proc(instance, "vkGetPhysicalDeviceToolPropertiesEXT");
    d->vkGetPhysicalDeviceVideoCapabilitiesKHR = (PFN_vkGetPhysicalDeviceVideoCapabilitiesKHR)get_proc(instance, "vkGetPhysicalDeviceVideoCapabilitiesKHR");
+   d->vkGetPhysicalDeviceVideoEncodeQualityLevelPropertiesKHR = (PFN_vkGetPhysicalDeviceVideoEncodeQualityLevelPropertiesKHR)get_proc(instance, "vkGetPhysicalDeviceVideoEncodeQualityLevelPropertiesKHR");
    d->vkGetPhysicalDeviceVideoFormatPropertiesKHR = (PFN_vkGetPhysicalDeviceVideoFormatPropertiesKHR)get_proc(instance, "vkGetPhysicalDeviceVideoFormatPropertiesKHR");
    d->vkReleaseDisplayEXT = (PFN_vkReleaseDisplayEXT)get_proc(instance, "vkReleaseDisplayEXT");
    d->vkSubmitDebugUtilsMessageEXT = (PFN_vkSubmitDebugUtilsMessageEXT)get_proc(instance, "vkSubmitDebugUtilsMessageEXT");
@@ -111,6 +116,7 @@ vn_device_dispatch_init(struct vn_device_dispatch *d,
    d->vkAllocateCommandBuffers = (PFN_vkAllocateCommandBuffers)get_proc(device, "vkAllocateCommandBuffers");
    d->vkAllocateDescriptorSets = (PFN_vkAllocateDescriptorSets)get_proc(device, "vkAllocateDescriptorSets");
    d->vkAllocateMemory = (PFN_vkAllocateMemory)get_proc(device, "vkAllocateMemory");
+   d->vkAntiLagUpdateAMD = (PFN_vkAntiLagUpdateAMD)get_proc(device, "vkAntiLagUpdateAMD");
    d->vkBeginCommandBuffer = (PFN_vkBeginCommandBuffer)get_proc(device, "vkBeginCommandBuffer");
    d->vkBindAccelerationStructureMemoryNV = (PFN_vkBindAccelerationStructureMemoryNV)get_proc(device, "vkBindAccelerationStructureMemoryNV");
    d->vkBindBufferMemory = (PFN_vkBindBufferMemory)get_proc(device, "vkBindBufferMemory");
@@ -138,13 +144,21 @@ vn_device_dispatch_init(struct vn_device_dispatch *d,
       d->vkCmdBeginRendering = (PFN_vkCmdBeginRendering)get_proc(device, "vkCmdBeginRenderingKHR");
    d->vkCmdBeginTransformFeedbackEXT = (PFN_vkCmdBeginTransformFeedbackEXT)get_proc(device, "vkCmdBeginTransformFeedbackEXT");
    d->vkCmdBeginVideoCodingKHR = (PFN_vkCmdBeginVideoCodingKHR)get_proc(device, "vkCmdBeginVideoCodingKHR");
+   d->vkCmdBindDescriptorBufferEmbeddedSamplers2EXT = (PFN_vkCmdBindDescriptorBufferEmbeddedSamplers2EXT)get_proc(device, "vkCmdBindDescriptorBufferEmbeddedSamplers2EXT");
    d->vkCmdBindDescriptorBufferEmbeddedSamplersEXT = (PFN_vkCmdBindDescriptorBufferEmbeddedSamplersEXT)get_proc(device, "vkCmdBindDescriptorBufferEmbeddedSamplersEXT");
    d->vkCmdBindDescriptorBuffersEXT = (PFN_vkCmdBindDescriptorBuffersEXT)get_proc(device, "vkCmdBindDescriptorBuffersEXT");
    d->vkCmdBindDescriptorSets = (PFN_vkCmdBindDescriptorSets)get_proc(device, "vkCmdBindDescriptorSets");
+   d->vkCmdBindDescriptorSets2 = (PFN_vkCmdBindDescriptorSets2)get_proc(device, "vkCmdBindDescriptorSets2");
+   if (!d->vkCmdBindDescriptorSets2)
+      d->vkCmdBindDescriptorSets2 = (PFN_vkCmdBindDescriptorSets2)get_proc(device, "vkCmdBindDescriptorSets2KHR");
    d->vkCmdBindIndexBuffer = (PFN_vkCmdBindIndexBuffer)get_proc(device, "vkCmdBindIndexBuffer");
+   d->vkCmdBindIndexBuffer2 = (PFN_vkCmdBindIndexBuffer2)get_proc(device, "vkCmdBindIndexBuffer2");
+   if (!d->vkCmdBindIndexBuffer2)
+      d->vkCmdBindIndexBuffer2 = (PFN_vkCmdBindIndexBuffer2)get_proc(device, "vkCmdBindIndexBuffer2KHR");
    d->vkCmdBindInvocationMaskHUAWEI = (PFN_vkCmdBindInvocationMaskHUAWEI)get_proc(device, "vkCmdBindInvocationMaskHUAWEI");
    d->vkCmdBindPipeline = (PFN_vkCmdBindPipeline)get_proc(device, "vkCmdBindPipeline");
    d->vkCmdBindPipelineShaderGroupNV = (PFN_vkCmdBindPipelineShaderGroupNV)get_proc(device, "vkCmdBindPipelineShaderGroupNV");
+   d->vkCmdBindShadersEXT = (PFN_vkCmdBindShadersEXT)get_proc(device, "vkCmdBindShadersEXT");
    d->vkCmdBindShadingRateImageNV = (PFN_vkCmdBindShadingRateImageNV)get_proc(device, "vkCmdBindShadingRateImageNV");
    d->vkCmdBindTransformFeedbackBuffersEXT = (PFN_vkCmdBindTransformFeedbackBuffersEXT)get_proc(device, "vkCmdBindTransformFeedbackBuffersEXT");
    d->vkCmdBindVertexBuffers = (PFN_vkCmdBindVertexBuffers)get_proc(device, "vkCmdBindVertexBuffers");
@@ -226,6 +240,7 @@ vn_device_dispatch_init(struct vn_device_dispatch *d,
    d->vkCmdDrawMeshTasksNV = (PFN_vkCmdDrawMeshTasksNV)get_proc(device, "vkCmdDrawMeshTasksNV");
    d->vkCmdDrawMultiEXT = (PFN_vkCmdDrawMultiEXT)get_proc(device, "vkCmdDrawMultiEXT");
    d->vkCmdDrawMultiIndexedEXT = (PFN_vkCmdDrawMultiIndexedEXT)get_proc(device, "vkCmdDrawMultiIndexedEXT");
+   d->vkCmdEncodeVideoKHR = (PFN_vkCmdEncodeVideoKHR)get_proc(device, "vkCmdEncodeVideoKHR");
    d->vkCmdEndConditionalRenderingEXT = (PFN_vkCmdEndConditionalRenderingEXT)get_proc(device, "vkCmdEndConditionalRenderingEXT");
    d->vkCmdEndDebugUtilsLabelEXT = (PFN_vkCmdEndDebugUtilsLabelEXT)get_proc(device, "vkCmdEndDebugUtilsLabelEXT");
    d->vkCmdEndQuery = (PFN_vkCmdEndQuery)get_proc(device, "vkCmdEndQuery");
@@ -240,6 +255,7 @@ vn_device_dispatch_init(struct vn_device_dispatch *d,
    d->vkCmdEndTransformFeedbackEXT = (PFN_vkCmdEndTransformFeedbackEXT)get_proc(device, "vkCmdEndTransformFeedbackEXT");
    d->vkCmdEndVideoCodingKHR = (PFN_vkCmdEndVideoCodingKHR)get_proc(device, "vkCmdEndVideoCodingKHR");
    d->vkCmdExecuteCommands = (PFN_vkCmdExecuteCommands)get_proc(device, "vkCmdExecuteCommands");
+   d->vkCmdExecuteGeneratedCommandsEXT = (PFN_vkCmdExecuteGeneratedCommandsEXT)get_proc(device, "vkCmdExecuteGeneratedCommandsEXT");
    d->vkCmdExecuteGeneratedCommandsNV = (PFN_vkCmdExecuteGeneratedCommandsNV)get_proc(device, "vkCmdExecuteGeneratedCommandsNV");
    d->vkCmdFillBuffer = (PFN_vkCmdFillBuffer)get_proc(device, "vkCmdFillBuffer");
    d->vkCmdInsertDebugUtilsLabelEXT = (PFN_vkCmdInsertDebugUtilsLabelEXT)get_proc(device, "vkCmdInsertDebugUtilsLabelEXT");
@@ -252,10 +268,24 @@ vn_device_dispatch_init(struct vn_device_dispatch *d,
    d->vkCmdPipelineBarrier2 = (PFN_vkCmdPipelineBarrier2)get_proc(device, "vkCmdPipelineBarrier2");
    if (!d->vkCmdPipelineBarrier2)
       d->vkCmdPipelineBarrier2 = (PFN_vkCmdPipelineBarrier2)get_proc(device, "vkCmdPipelineBarrier2KHR");
+   d->vkCmdPreprocessGeneratedCommandsEXT = (PFN_vkCmdPreprocessGeneratedCommandsEXT)get_proc(device, "vkCmdPreprocessGeneratedCommandsEXT");
    d->vkCmdPreprocessGeneratedCommandsNV = (PFN_vkCmdPreprocessGeneratedCommandsNV)get_proc(device, "vkCmdPreprocessGeneratedCommandsNV");
    d->vkCmdPushConstants = (PFN_vkCmdPushConstants)get_proc(device, "vkCmdPushConstants");
-   d->vkCmdPushDescriptorSetKHR = (PFN_vkCmdPushDescriptorSetKHR)get_proc(device, "vkCmdPushDescriptorSetKHR");
-   d->vkCmdPushDescriptorSetWithTemplateKHR = (PFN_vkCmdPushDescriptorSetWithTemplateKHR)get_proc(device, "vkCmdPushDescriptorSetWithTemplateKHR");
+   d->vkCmdPushConstants2 = (PFN_vkCmdPushConstants2)get_proc(device, "vkCmdPushConstants2");
+   if (!d->vkCmdPushConstants2)
+      d->vkCmdPushConstants2 = (PFN_vkCmdPushConstants2)get_proc(device, "vkCmdPushConstants2KHR");
+   d->vkCmdPushDescriptorSet = (PFN_vkCmdPushDescriptorSet)get_proc(device, "vkCmdPushDescriptorSet");
+   if (!d->vkCmdPushDescriptorSet)
+      d->vkCmdPushDescriptorSet = (PFN_vkCmdPushDescriptorSet)get_proc(device, "vkCmdPushDescriptorSetKHR");
+   d->vkCmdPushDescriptorSet2 = (PFN_vkCmdPushDescriptorSet2)get_proc(device, "vkCmdPushDescriptorSet2");
+   if (!d->vkCmdPushDescriptorSet2)
+      d->vkCmdPushDescriptorSet2 = (PFN_vkCmdPushDescriptorSet2)get_proc(device, "vkCmdPushDescriptorSet2KHR");
+   d->vkCmdPushDescriptorSetWithTemplate = (PFN_vkCmdPushDescriptorSetWithTemplate)get_proc(device, "vkCmdPushDescriptorSetWithTemplate");
+   if (!d->vkCmdPushDescriptorSetWithTemplate)
+      d->vkCmdPushDescriptorSetWithTemplate = (PFN_vkCmdPushDescriptorSetWithTemplate)get_proc(device, "vkCmdPushDescriptorSetWithTemplateKHR");
+   d->vkCmdPushDescriptorSetWithTemplate2 = (PFN_vkCmdPushDescriptorSetWithTemplate2)get_proc(device, "vkCmdPushDescriptorSetWithTemplate2");
+   if (!d->vkCmdPushDescriptorSetWithTemplate2)
+      d->vkCmdPushDescriptorSetWithTemplate2 = (PFN_vkCmdPushDescriptorSetWithTemplate2)get_proc(device, "vkCmdPushDescriptorSetWithTemplate2KHR");
    d->vkCmdResetEvent = (PFN_vkCmdResetEvent)get_proc(device, "vkCmdResetEvent");
    d->vkCmdResetEvent2 = (PFN_vkCmdResetEvent2)get_proc(device, "vkCmdResetEvent2");
    if (!d->vkCmdResetEvent2)
@@ -267,6 +297,7 @@ vn_device_dispatch_init(struct vn_device_dispatch *d,
       d->vkCmdResolveImage2 = (PFN_vkCmdResolveImage2)get_proc(device, "vkCmdResolveImage2KHR");
    d->vkCmdSetAlphaToCoverageEnableEXT = (PFN_vkCmdSetAlphaToCoverageEnableEXT)get_proc(device, "vkCmdSetAlphaToCoverageEnableEXT");
    d->vkCmdSetAlphaToOneEnableEXT = (PFN_vkCmdSetAlphaToOneEnableEXT)get_proc(device, "vkCmdSetAlphaToOneEnableEXT");
+   d->vkCmdSetAttachmentFeedbackLoopEnableEXT = (PFN_vkCmdSetAttachmentFeedbackLoopEnableEXT)get_proc(device, "vkCmdSetAttachmentFeedbackLoopEnableEXT");
    d->vkCmdSetBlendConstants = (PFN_vkCmdSetBlendConstants)get_proc(device, "vkCmdSetBlendConstants");
    d->vkCmdSetCheckpointNV = (PFN_vkCmdSetCheckpointNV)get_proc(device, "vkCmdSetCheckpointNV");
    d->vkCmdSetCoarseSampleOrderNV = (PFN_vkCmdSetCoarseSampleOrderNV)get_proc(device, "vkCmdSetCoarseSampleOrderNV");
@@ -286,6 +317,7 @@ vn_device_dispatch_init(struct vn_device_dispatch *d,
    if (!d->vkCmdSetCullMode)
       d->vkCmdSetCullMode = (PFN_vkCmdSetCullMode)get_proc(device, "vkCmdSetCullModeEXT");
    d->vkCmdSetDepthBias = (PFN_vkCmdSetDepthBias)get_proc(device, "vkCmdSetDepthBias");
+   d->vkCmdSetDepthBias2EXT = (PFN_vkCmdSetDepthBias2EXT)get_proc(device, "vkCmdSetDepthBias2EXT");
    d->vkCmdSetDepthBiasEnable = (PFN_vkCmdSetDepthBiasEnable)get_proc(device, "vkCmdSetDepthBiasEnable");
    if (!d->vkCmdSetDepthBiasEnable)
       d->vkCmdSetDepthBiasEnable = (PFN_vkCmdSetDepthBiasEnable)get_proc(device, "vkCmdSetDepthBiasEnableEXT");
@@ -294,6 +326,7 @@ vn_device_dispatch_init(struct vn_device_dispatch *d,
    if (!d->vkCmdSetDepthBoundsTestEnable)
       d->vkCmdSetDepthBoundsTestEnable = (PFN_vkCmdSetDepthBoundsTestEnable)get_proc(device, "vkCmdSetDepthBoundsTestEnableEXT");
    d->vkCmdSetDepthClampEnableEXT = (PFN_vkCmdSetDepthClampEnableEXT)get_proc(device, "vkCmdSetDepthClampEnableEXT");
+   d->vkCmdSetDepthClampRangeEXT = (PFN_vkCmdSetDepthClampRangeEXT)get_proc(device, "vkCmdSetDepthClampRangeEXT");
    d->vkCmdSetDepthClipEnableEXT = (PFN_vkCmdSetDepthClipEnableEXT)get_proc(device, "vkCmdSetDepthClipEnableEXT");
    d->vkCmdSetDepthClipNegativeOneToOneEXT = (PFN_vkCmdSetDepthClipNegativeOneToOneEXT)get_proc(device, "vkCmdSetDepthClipNegativeOneToOneEXT");
    d->vkCmdSetDepthCompareOp = (PFN_vkCmdSetDepthCompareOp)get_proc(device, "vkCmdSetDepthCompareOp");
@@ -305,15 +338,19 @@ vn_device_dispatch_init(struct vn_device_dispatch *d,
    d->vkCmdSetDepthWriteEnable = (PFN_vkCmdSetDepthWriteEnable)get_proc(device, "vkCmdSetDepthWriteEnable");
    if (!d->vkCmdSetDepthWriteEnable)
       d->vkCmdSetDepthWriteEnable = (PFN_vkCmdSetDepthWriteEnable)get_proc(device, "vkCmdSetDepthWriteEnableEXT");
+   d->vkCmdSetDescriptorBufferOffsets2EXT = (PFN_vkCmdSetDescriptorBufferOffsets2EXT)get_proc(device, "vkCmdSetDescriptorBufferOffsets2EXT");
    d->vkCmdSetDescriptorBufferOffsetsEXT = (PFN_vkCmdSetDescriptorBufferOffsetsEXT)get_proc(device, "vkCmdSetDescriptorBufferOffsetsEXT");
    d->vkCmdSetDeviceMask = (PFN_vkCmdSetDeviceMask)get_proc(device, "vkCmdSetDeviceMask");
    if (!d->vkCmdSetDeviceMask)
       d->vkCmdSetDeviceMask = (PFN_vkCmdSetDeviceMask)get_proc(device, "vkCmdSetDeviceMaskKHR");
    d->vkCmdSetDiscardRectangleEXT = (PFN_vkCmdSetDiscardRectangleEXT)get_proc(device, "vkCmdSetDiscardRectangleEXT");
+   d->vkCmdSetDiscardRectangleEnableEXT = (PFN_vkCmdSetDiscardRectangleEnableEXT)get_proc(device, "vkCmdSetDiscardRectangleEnableEXT");
+   d->vkCmdSetDiscardRectangleModeEXT = (PFN_vkCmdSetDiscardRectangleModeEXT)get_proc(device, "vkCmdSetDiscardRectangleModeEXT");
    d->vkCmdSetEvent = (PFN_vkCmdSetEvent)get_proc(device, "vkCmdSetEvent");
    d->vkCmdSetEvent2 = (PFN_vkCmdSetEvent2)get_proc(device, "vkCmdSetEvent2");
    if (!d->vkCmdSetEvent2)
       d->vkCmdSetEvent2 = (PFN_vkCmdSetEvent2)get_proc(device, "vkCmdSetEvent2KHR");
+   d->vkCmdSetExclusiveScissorEnableNV = (PFN_vkCmdSetExclusiveScissorEnableNV)get_proc(device, "vkCmdSetExclusiveScissorEnableNV");
    d->vkCmdSetExclusiveScissorNV = (PFN_vkCmdSetExclusiveScissorNV)get_proc(device, "vkCmdSetExclusiveScissorNV");
    d->vkCmdSetExtraPrimitiveOverestimationSizeEXT = (PFN_vkCmdSetExtraPrimitiveOverestimationSizeEXT)get_proc(device, "vkCmdSetExtraPrimitiveOverestimationSizeEXT");
    d->vkCmdSetFragmentShadingRateEnumNV = (PFN_vkCmdSetFragmentShadingRateEnumNV)get_proc(device, "vkCmdSetFragmentShadingRateEnumNV");
@@ -322,7 +359,11 @@ vn_device_dispatch_init(struct vn_device_dispatch *d,
    if (!d->vkCmdSetFrontFace)
       d->vkCmdSetFrontFace = (PFN_vkCmdSetFrontFace)get_proc(device, "vkCmdSetFrontFaceEXT");
    d->vkCmdSetLineRasterizationModeEXT = (PFN_vkCmdSetLineRasterizationModeEXT)get_proc(device, "vkCmdSetLineRasterizationModeEXT");
-   d->vkCmdSetLineStippleEXT = (PFN_vkCmdSetLineStippleEXT)get_proc(device, "vkCmdSetLineStippleEXT");
+   d->vkCmdSetLineStipple = (PFN_vkCmdSetLineStipple)get_proc(device, "vkCmdSetLineStipple");
+   if (!d->vkCmdSetLineStipple)
+      d->vkCmdSetLineStipple = (PFN_vkCmdSetLineStipple)get_proc(device, "vkCmdSetLineStippleEXT");
+   if (!d->vkCmdSetLineStipple)
+      d->vkCmdSetLineStipple = (PFN_vkCmdSetLineStipple)get_proc(device, "vkCmdSetLineStippleKHR");
    d->vkCmdSetLineStippleEnableEXT = (PFN_vkCmdSetLineStippleEnableEXT)get_proc(device, "vkCmdSetLineStippleEnableEXT");
    d->vkCmdSetLineWidth = (PFN_vkCmdSetLineWidth)get_proc(device, "vkCmdSetLineWidth");
    d->vkCmdSetLogicOpEXT = (PFN_vkCmdSetLogicOpEXT)get_proc(device, "vkCmdSetLogicOpEXT");
@@ -345,6 +386,12 @@ vn_device_dispatch_init(struct vn_device_dispatch *d,
    if (!d->vkCmdSetRasterizerDiscardEnable)
       d->vkCmdSetRasterizerDiscardEnable = (PFN_vkCmdSetRasterizerDiscardEnable)get_proc(device, "vkCmdSetRasterizerDiscardEnableEXT");
    d->vkCmdSetRayTracingPipelineStackSizeKHR = (PFN_vkCmdSetRayTracingPipelineStackSizeKHR)get_proc(device, "vkCmdSetRayTracingPipelineStackSizeKHR");
+   d->vkCmdSetRenderingAttachmentLocations = (PFN_vkCmdSetRenderingAttachmentLocations)get_proc(device, "vkCmdSetRenderingAttachmentLocations");
+   if (!d->vkCmdSetRenderingAttachmentLocations)
+      d->vkCmdSetRenderingAttachmentLocations = (PFN_vkCmdSetRenderingAttachmentLocations)get_proc(device, "vkCmdSetRenderingAttachmentLocationsKHR");
+   d->vkCmdSetRenderingInputAttachmentIndices = (PFN_vkCmdSetRenderingInputAttachmentIndices)get_proc(device, "vkCmdSetRenderingInputAttachmentIndices");
+   if (!d->vkCmdSetRenderingInputAttachmentIndices)
+      d->vkCmdSetRenderingInputAttachmentIndices = (PFN_vkCmdSetRenderingInputAttachmentIndices)get_proc(device, "vkCmdSetRenderingInputAttachmentIndicesKHR");
    d->vkCmdSetRepresentativeFragmentTestEnableNV = (PFN_vkCmdSetRepresentativeFragmentTestEnableNV)get_proc(device, "vkCmdSetRepresentativeFragmentTestEnableNV");
    d->vkCmdSetSampleLocationsEXT = (PFN_vkCmdSetSampleLocationsEXT)get_proc(device, "vkCmdSetSampleLocationsEXT");
    d->vkCmdSetSampleLocationsEnableEXT = (PFN_vkCmdSetSampleLocationsEnableEXT)get_proc(device, "vkCmdSetSampleLocationsEnableEXT");
@@ -379,6 +426,7 @@ vn_device_dispatch_init(struct vn_device_dispatch *d,
    d->vkCmdTraceRaysKHR = (PFN_vkCmdTraceRaysKHR)get_proc(device, "vkCmdTraceRaysKHR");
    d->vkCmdTraceRaysNV = (PFN_vkCmdTraceRaysNV)get_proc(device, "vkCmdTraceRaysNV");
    d->vkCmdUpdateBuffer = (PFN_vkCmdUpdateBuffer)get_proc(device, "vkCmdUpdateBuffer");
+   d->vkCmdUpdatePipelineIndirectBufferNV = (PFN_vkCmdUpdatePipelineIndirectBufferNV)get_proc(device, "vkCmdUpdatePipelineIndirectBufferNV");
    d->vkCmdWaitEvents = (PFN_vkCmdWaitEvents)get_proc(device, "vkCmdWaitEvents");
    d->vkCmdWaitEvents2 = (PFN_vkCmdWaitEvents2)get_proc(device, "vkCmdWaitEvents2");
    if (!d->vkCmdWaitEvents2)
@@ -395,7 +443,16 @@ vn_device_dispatch_init(struct vn_device_dispatch *d,
    d->vkCompileDeferredNV = (PFN_vkCompileDeferredNV)get_proc(device, "vkCompileDeferredNV");
    d->vkCopyAccelerationStructureKHR = (PFN_vkCopyAccelerationStructureKHR)get_proc(device, "vkCopyAccelerationStructureKHR");
    d->vkCopyAccelerationStructureToMemoryKHR = (PFN_vkCopyAccelerationStructureToMemoryKHR)get_proc(device, "vkCopyAccelerationStructureToMemoryKHR");
+   d->vkCopyImageToImage = (PFN_vkCopyImageToImage)get_proc(device, "vkCopyImageToImage");
+   if (!d->vkCopyImageToImage)
+      d->vkCopyImageToImage = (PFN_vkCopyImageToImage)get_proc(device, "vkCopyImageToImageEXT");
+   d->vkCopyImageToMemory = (PFN_vkCopyImageToMemory)get_proc(device, "vkCopyImageToMemory");
+   if (!d->vkCopyImageToMemory)
+      d->vkCopyImageToMemory = (PFN_vkCopyImageToMemory)get_proc(device, "vkCopyImageToMemoryEXT");
    d->vkCopyMemoryToAccelerationStructureKHR = (PFN_vkCopyMemoryToAccelerationStructureKHR)get_proc(device, "vkCopyMemoryToAccelerationStructureKHR");
+   d->vkCopyMemoryToImage = (PFN_vkCopyMemoryToImage)get_proc(device, "vkCopyMemoryToImage");
+   if (!d->vkCopyMemoryToImage)
+      d->vkCopyMemoryToImage = (PFN_vkCopyMemoryToImage)get_proc(device, "vkCopyMemoryToImageEXT");
    d->vkCopyMemoryToMicromapEXT = (PFN_vkCopyMemoryToMicromapEXT)get_proc(device, "vkCopyMemoryToMicromapEXT");
    d->vkCopyMicromapEXT = (PFN_vkCopyMicromapEXT)get_proc(device, "vkCopyMicromapEXT");
    d->vkCopyMicromapToMemoryEXT = (PFN_vkCopyMicromapToMemoryEXT)get_proc(device, "vkCopyMicromapToMemoryEXT");
@@ -419,9 +476,12 @@ vn_device_dispatch_init(struct vn_device_dispatch *d,
    d->vkCreateGraphicsPipelines = (PFN_vkCreateGraphicsPipelines)get_proc(device, "vkCreateGraphicsPipelines");
    d->vkCreateImage = (PFN_vkCreateImage)get_proc(device, "vkCreateImage");
    d->vkCreateImageView = (PFN_vkCreateImageView)get_proc(device, "vkCreateImageView");
+   d->vkCreateIndirectCommandsLayoutEXT = (PFN_vkCreateIndirectCommandsLayoutEXT)get_proc(device, "vkCreateIndirectCommandsLayoutEXT");
    d->vkCreateIndirectCommandsLayoutNV = (PFN_vkCreateIndirectCommandsLayoutNV)get_proc(device, "vkCreateIndirectCommandsLayoutNV");
+   d->vkCreateIndirectExecutionSetEXT = (PFN_vkCreateIndirectExecutionSetEXT)get_proc(device, "vkCreateIndirectExecutionSetEXT");
    d->vkCreateMicromapEXT = (PFN_vkCreateMicromapEXT)get_proc(device, "vkCreateMicromapEXT");
    d->vkCreateOpticalFlowSessionNV = (PFN_vkCreateOpticalFlowSessionNV)get_proc(device, "vkCreateOpticalFlowSessionNV");
+   d->vkCreatePipelineBinariesKHR = (PFN_vkCreatePipelineBinariesKHR)get_proc(device, "vkCreatePipelineBinariesKHR");
    d->vkCreatePipelineCache = (PFN_vkCreatePipelineCache)get_proc(device, "vkCreatePipelineCache");
    d->vkCreatePipelineLayout = (PFN_vkCreatePipelineLayout)get_proc(device, "vkCreatePipelineLayout");
    d->vkCreatePrivateDataSlot = (PFN_vkCreatePrivateDataSlot)get_proc(device, "vkCreatePrivateDataSlot");
@@ -440,6 +500,7 @@ vn_device_dispatch_init(struct vn_device_dispatch *d,
       d->vkCreateSamplerYcbcrConversion = (PFN_vkCreateSamplerYcbcrConversion)get_proc(device, "vkCreateSamplerYcbcrConversionKHR");
    d->vkCreateSemaphore = (PFN_vkCreateSemaphore)get_proc(device, "vkCreateSemaphore");
    d->vkCreateShaderModule = (PFN_vkCreateShaderModule)get_proc(device, "vkCreateShaderModule");
+   d->vkCreateShadersEXT = (PFN_vkCreateShadersEXT)get_proc(device, "vkCreateShadersEXT");
    d->vkCreateSharedSwapchainsKHR = (PFN_vkCreateSharedSwapchainsKHR)get_proc(device, "vkCreateSharedSwapchainsKHR");
    d->vkCreateSwapchainKHR = (PFN_vkCreateSwapchainKHR)get_proc(device, "vkCreateSwapchainKHR");
    d->vkCreateValidationCacheEXT = (PFN_vkCreateValidationCacheEXT)get_proc(device, "vkCreateValidationCacheEXT");
@@ -467,10 +528,13 @@ vn_device_dispatch_init(struct vn_device_dispatch *d,
    d->vkDestroyFramebuffer = (PFN_vkDestroyFramebuffer)get_proc(device, "vkDestroyFramebuffer");
    d->vkDestroyImage = (PFN_vkDestroyImage)get_proc(device, "vkDestroyImage");
    d->vkDestroyImageView = (PFN_vkDestroyImageView)get_proc(device, "vkDestroyImageView");
+   d->vkDestroyIndirectCommandsLayoutEXT = (PFN_vkDestroyIndirectCommandsLayoutEXT)get_proc(device, "vkDestroyIndirectCommandsLayoutEXT");
    d->vkDestroyIndirectCommandsLayoutNV = (PFN_vkDestroyIndirectCommandsLayoutNV)get_proc(device, "vkDestroyIndirectCommandsLayoutNV");
+   d->vkDestroyIndirectExecutionSetEXT = (PFN_vkDestroyIndirectExecutionSetEXT)get_proc(device, "vkDestroyIndirectExecutionSetEXT");
    d->vkDestroyMicromapEXT = (PFN_vkDestroyMicromapEXT)get_proc(device, "vkDestroyMicromapEXT");
    d->vkDestroyOpticalFlowSessionNV = (PFN_vkDestroyOpticalFlowSessionNV)get_proc(device, "vkDestroyOpticalFlowSessionNV");
    d->vkDestroyPipeline = (PFN_vkDestroyPipeline)get_proc(device, "vkDestroyPipeline");
+   d->vkDestroyPipelineBinaryKHR = (PFN_vkDestroyPipelineBinaryKHR)get_proc(device, "vkDestroyPipelineBinaryKHR");
    d->vkDestroyPipelineCache = (PFN_vkDestroyPipelineCache)get_proc(device, "vkDestroyPipelineCache");
    d->vkDestroyPipelineLayout = (PFN_vkDestroyPipelineLayout)get_proc(device, "vkDestroyPipelineLayout");
    d->vkDestroyPrivateDataSlot = (PFN_vkDestroyPrivateDataSlot)get_proc(device, "vkDestroyPrivateDataSlot");
@@ -483,6 +547,7 @@ vn_device_dispatch_init(struct vn_device_dispatch *d,
    if (!d->vkDestroySamplerYcbcrConversion)
       d->vkDestroySamplerYcbcrConversion = (PFN_vkDestroySamplerYcbcrConversion)get_proc(device, "vkDestroySamplerYcbcrConversionKHR");
    d->vkDestroySemaphore = (PFN_vkDestroySemaphore)get_proc(device, "vkDestroySemaphore");
+   d->vkDestroyShaderEXT = (PFN_vkDestroyShaderEXT)get_proc(device, "vkDestroyShaderEXT");
    d->vkDestroyShaderModule = (PFN_vkDestroyShaderModule)get_proc(device, "vkDestroyShaderModule");
    d->vkDestroySwapchainKHR = (PFN_vkDestroySwapchainKHR)get_proc(device, "vkDestroySwapchainKHR");
    d->vkDestroyValidationCacheEXT = (PFN_vkDestroyValidationCacheEXT)get_proc(device, "vkDestroyValidationCacheEXT");
@@ -513,7 +578,9 @@ vn_device_dispatch_init(struct vn_device_dispatch *d,
    if (!d->vkGetBufferOpaqueCaptureAddress)
       d->vkGetBufferOpaqueCaptureAddress = (PFN_vkGetBufferOpaqueCaptureAddress)get_proc(device, "vkGetBufferOpaqueCaptureAddressKHR");
    d->vkGetBufferOpaqueCaptureDescriptorDataEXT = (PFN_vkGetBufferOpaqueCaptureDescriptorDataEXT)get_proc(device, "vkGetBufferOpaqueCaptureDescriptorDataEXT");
-   d->vkGetCalibratedTimestampsEXT = (PFN_vkGetCalibratedTimestampsEXT)get_proc(device, "vkGetCalibratedTimestampsEXT");
+   d->vkGetCalibratedTimestampsKHR = (PFN_vkGetCalibratedTimestampsKHR)get_proc(device, "vkGetCalibratedTimestampsKHR");
+   if (!d->vkGetCalibratedTimestampsKHR)
+      d->vkGetCalibratedTimestampsKHR = (PFN_vkGetCalibratedTimestampsKHR)get_proc(device, "vkGetCalibratedTimestampsEXT");
    d->vkGetDeferredOperationMaxConcurrencyKHR = (PFN_vkGetDeferredOperationMaxConcurrencyKHR)get_proc(device, "vkGetDeferredOperationMaxConcurrencyKHR");
    d->vkGetDeferredOperationResultKHR = (PFN_vkGetDeferredOperationResultKHR)get_proc(device, "vkGetDeferredOperationResultKHR");
    d->vkGetDescriptorEXT = (PFN_vkGetDescriptorEXT)get_proc(device, "vkGetDescriptorEXT");
@@ -540,6 +607,9 @@ vn_device_dispatch_init(struct vn_device_dispatch *d,
    d->vkGetDeviceImageSparseMemoryRequirements = (PFN_vkGetDeviceImageSparseMemoryRequirements)get_proc(device, "vkGetDeviceImageSparseMemoryRequirements");
    if (!d->vkGetDeviceImageSparseMemoryRequirements)
       d->vkGetDeviceImageSparseMemoryRequirements = (PFN_vkGetDeviceImageSparseMemoryRequirements)get_proc(device, "vkGetDeviceImageSparseMemoryRequirementsKHR");
+   d->vkGetDeviceImageSubresourceLayout = (PFN_vkGetDeviceImageSubresourceLayout)get_proc(device, "vkGetDeviceImageSubresourceLayout");
+   if (!d->vkGetDeviceImageSubresourceLayout)
+      d->vkGetDeviceImageSubresourceLayout = (PFN_vkGetDeviceImageSubresourceLayout)get_proc(device, "vkGetDeviceImageSubresourceLayoutKHR");
    d->vkGetDeviceMemoryCommitment = (PFN_vkGetDeviceMemoryCommitment)get_proc(device, "vkGetDeviceMemoryCommitment");
    d->vkGetDeviceMemoryOpaqueCaptureAddress = (PFN_vkGetDeviceMemoryOpaqueCaptureAddress)get_proc(device, "vkGetDeviceMemoryOpaqueCaptureAddress");
    if (!d->vkGetDeviceMemoryOpaqueCaptureAddress)
@@ -550,10 +620,12 @@ vn_device_dispatch_init(struct vn_device_dispatch *d,
    d->vkGetDeviceQueue2 = (PFN_vkGetDeviceQueue2)get_proc(device, "vkGetDeviceQueue2");
    d->vkGetDeviceSubpassShadingMaxWorkgroupSizeHUAWEI = (PFN_vkGetDeviceSubpassShadingMaxWorkgroupSizeHUAWEI)get_proc(device, "vkGetDeviceSubpassShadingMaxWorkgroupSizeHUAWEI");
    d->vkGetDynamicRenderingTilePropertiesQCOM = (PFN_vkGetDynamicRenderingTilePropertiesQCOM)get_proc(device, "vkGetDynamicRenderingTilePropertiesQCOM");
+   d->vkGetEncodedVideoSessionParametersKHR = (PFN_vkGetEncodedVideoSessionParametersKHR)get_proc(device, "vkGetEncodedVideoSessionParametersKHR");
    d->vkGetEventStatus = (PFN_vkGetEventStatus)get_proc(device, "vkGetEventStatus");
    d->vkGetFenceFdKHR = (PFN_vkGetFenceFdKHR)get_proc(device, "vkGetFenceFdKHR");
    d->vkGetFenceStatus = (PFN_vkGetFenceStatus)get_proc(device, "vkGetFenceStatus");
    d->vkGetFramebufferTilePropertiesQCOM = (PFN_vkGetFramebufferTilePropertiesQCOM)get_proc(device, "vkGetFramebufferTilePropertiesQCOM");
+   d->vkGetGeneratedCommandsMemoryRequirementsEXT = (PFN_vkGetGeneratedCommandsMemoryRequirementsEXT)get_proc(device, "vkGetGeneratedCommandsMemoryRequirementsEXT");
    d->vkGetGeneratedCommandsMemoryRequirementsNV = (PFN_vkGetGeneratedCommandsMemoryRequirementsNV)get_proc(device, "vkGetGeneratedCommandsMemoryRequirementsNV");
    d->vkGetImageDrmFormatModifierPropertiesEXT = (PFN_vkGetImageDrmFormatModifierPropertiesEXT)get_proc(device, "vkGetImageDrmFormatModifierPropertiesEXT");
    d->vkGetImageMemoryRequirements = (PFN_vkGetImageMemoryRequirements)get_proc(device, "vkGetImageMemoryRequirements");
@@ -566,10 +638,16 @@ vn_device_dispatch_init(struct vn_device_dispatch *d,
    if (!d->vkGetImageSparseMemoryRequirements2)
       d->vkGetImageSparseMemoryRequirements2 = (PFN_vkGetImageSparseMemoryRequirements2)get_proc(device, "vkGetImageSparseMemoryRequirements2KHR");
    d->vkGetImageSubresourceLayout = (PFN_vkGetImageSubresourceLayout)get_proc(device, "vkGetImageSubresourceLayout");
-   d->vkGetImageSubresourceLayout2EXT = (PFN_vkGetImageSubresourceLayout2EXT)get_proc(device, "vkGetImageSubresourceLayout2EXT");
+   d->vkGetImageSubresourceLayout2 = (PFN_vkGetImageSubresourceLayout2)get_proc(device, "vkGetImageSubresourceLayout2");
+   if (!d->vkGetImageSubresourceLayout2)
+      d->vkGetImageSubresourceLayout2 = (PFN_vkGetImageSubresourceLayout2)get_proc(device, "vkGetImageSubresourceLayout2EXT");
+   if (!d->vkGetImageSubresourceLayout2)
+      d->vkGetImageSubresourceLayout2 = (PFN_vkGetImageSubresourceLayout2)get_proc(device, "vkGetImageSubresourceLayout2KHR");
    d->vkGetImageViewAddressNVX = (PFN_vkGetImageViewAddressNVX)get_proc(device, "vkGetImageViewAddressNVX");
+   d->vkGetImageViewHandle64NVX = (PFN_vkGetImageViewHandle64NVX)get_proc(device, "vkGetImageViewHandle64NVX");
    d->vkGetImageViewHandleNVX = (PFN_vkGetImageViewHandleNVX)get_proc(device, "vkGetImageViewHandleNVX");
    d->vkGetImageViewOpaqueCaptureDescriptorDataEXT = (PFN_vkGetImageViewOpaqueCaptureDescriptorDataEXT)get_proc(device, "vkGetImageViewOpaqueCaptureDescriptorDataEXT");
+   d->vkGetLatencyTimingsNV = (PFN_vkGetLatencyTimingsNV)get_proc(device, "vkGetLatencyTimingsNV");
    d->vkGetMemoryFdKHR = (PFN_vkGetMemoryFdKHR)get_proc(device, "vkGetMemoryFdKHR");
    d->vkGetMemoryFdPropertiesKHR = (PFN_vkGetMemoryFdPropertiesKHR)get_proc(device, "vkGetMemoryFdPropertiesKHR");
    d->vkGetMemoryHostPointerPropertiesEXT = (PFN_vkGetMemoryHostPointerPropertiesEXT)get_proc(device, "vkGetMemoryHostPointerPropertiesEXT");
@@ -577,10 +655,14 @@ vn_device_dispatch_init(struct vn_device_dispatch *d,
    d->vkGetMicromapBuildSizesEXT = (PFN_vkGetMicromapBuildSizesEXT)get_proc(device, "vkGetMicromapBuildSizesEXT");
    d->vkGetPastPresentationTimingGOOGLE = (PFN_vkGetPastPresentationTimingGOOGLE)get_proc(device, "vkGetPastPresentationTimingGOOGLE");
    d->vkGetPerformanceParameterINTEL = (PFN_vkGetPerformanceParameterINTEL)get_proc(device, "vkGetPerformanceParameterINTEL");
+   d->vkGetPipelineBinaryDataKHR = (PFN_vkGetPipelineBinaryDataKHR)get_proc(device, "vkGetPipelineBinaryDataKHR");
    d->vkGetPipelineCacheData = (PFN_vkGetPipelineCacheData)get_proc(device, "vkGetPipelineCacheData");
    d->vkGetPipelineExecutableInternalRepresentationsKHR = (PFN_vkGetPipelineExecutableInternalRepresentationsKHR)get_proc(device, "vkGetPipelineExecutableInternalRepresentationsKHR");
    d->vkGetPipelineExecutablePropertiesKHR = (PFN_vkGetPipelineExecutablePropertiesKHR)get_proc(device, "vkGetPipelineExecutablePropertiesKHR");
    d->vkGetPipelineExecutableStatisticsKHR = (PFN_vkGetPipelineExecutableStatisticsKHR)get_proc(device, "vkGetPipelineExecutableStatisticsKHR");
+   d->vkGetPipelineIndirectDeviceAddressNV = (PFN_vkGetPipelineIndirectDeviceAddressNV)get_proc(device, "vkGetPipelineIndirectDeviceAddressNV");
+   d->vkGetPipelineIndirectMemoryRequirementsNV = (PFN_vkGetPipelineIndirectMemoryRequirementsNV)get_proc(device, "vkGetPipelineIndirectMemoryRequirementsNV");
+   d->vkGetPipelineKeyKHR = (PFN_vkGetPipelineKeyKHR)get_proc(device, "vkGetPipelineKeyKHR");
    d->vkGetPipelinePropertiesEXT = (PFN_vkGetPipelinePropertiesEXT)get_proc(device, "vkGetPipelinePropertiesEXT");
    d->vkGetPrivateData = (PFN_vkGetPrivateData)get_proc(device, "vkGetPrivateData");
    if (!d->vkGetPrivateData)
@@ -595,11 +677,15 @@ vn_device_dispatch_init(struct vn_device_dispatch *d,
    d->vkGetRayTracingShaderGroupStackSizeKHR = (PFN_vkGetRayTracingShaderGroupStackSizeKHR)get_proc(device, "vkGetRayTracingShaderGroupStackSizeKHR");
    d->vkGetRefreshCycleDurationGOOGLE = (PFN_vkGetRefreshCycleDurationGOOGLE)get_proc(device, "vkGetRefreshCycleDurationGOOGLE");
    d->vkGetRenderAreaGranularity = (PFN_vkGetRenderAreaGranularity)get_proc(device, "vkGetRenderAreaGranularity");
+   d->vkGetRenderingAreaGranularity = (PFN_vkGetRenderingAreaGranularity)get_proc(device, "vkGetRenderingAreaGranularity");
+   if (!d->vkGetRenderingAreaGranularity)
+      d->vkGetRenderingAreaGranularity = (PFN_vkGetRenderingAreaGranularity)get_proc(device, "vkGetRenderingAreaGranularityKHR");
    d->vkGetSamplerOpaqueCaptureDescriptorDataEXT = (PFN_vkGetSamplerOpaqueCaptureDescriptorDataEXT)get_proc(device, "vkGetSamplerOpaqueCaptureDescriptorDataEXT");
    d->vkGetSemaphoreCounterValue = (PFN_vkGetSemaphoreCounterValue)get_proc(device, "vkGetSemaphoreCounterValue");
    if (!d->vkGetSemaphoreCounterValue)
       d->vkGetSemaphoreCounterValue = (PFN_vkGetSemaphoreCounterValue)get_proc(device, "vkGetSemaphoreCounterValueKHR");
    d->vkGetSemaphoreFdKHR = (PFN_vkGetSemaphoreFdKHR)get_proc(device, "vkGetSemaphoreFdKHR");
+   d->vkGetShaderBinaryDataEXT = (PFN_vkGetShaderBinaryDataEXT)get_proc(device, "vkGetShaderBinaryDataEXT");
    d->vkGetShaderInfoAMD = (PFN_vkGetShaderInfoAMD)get_proc(device, "vkGetShaderInfoAMD");
    d->vkGetShaderModuleCreateInfoIdentifierEXT = (PFN_vkGetShaderModuleCreateInfoIdentifierEXT)get_proc(device, "vkGetShaderModuleCreateInfoIdentifierEXT");
    d->vkGetShaderModuleIdentifierEXT = (PFN_vkGetShaderModuleIdentifierEXT)get_proc(device, "vkGetShaderModuleIdentifierEXT");
@@ -612,13 +698,18 @@ vn_device_dispatch_init(struct vn_device_dispatch *d,
    d->vkImportSemaphoreFdKHR = (PFN_vkImportSemaphoreFdKHR)get_proc(device, "vkImportSemaphoreFdKHR");
    d->vkInitializePerformanceApiINTEL = (PFN_vkInitializePerformanceApiINTEL)get_proc(device, "vkInitializePerformanceApiINTEL");
    d->vkInvalidateMappedMemoryRanges = (PFN_vkInvalidateMappedMemoryRanges)get_proc(device, "vkInvalidateMappedMemoryRanges");
+   d->vkLatencySleepNV = (PFN_vkLatencySleepNV)get_proc(device, "vkLatencySleepNV");
    d->vkMapMemory = (PFN_vkMapMemory)get_proc(device, "vkMapMemory");
+   d->vkMapMemory2 = (PFN_vkMapMemory2)get_proc(device, "vkMapMemory2");
+   if (!d->vkMapMemory2)
+      d->vkMapMemory2 = (PFN_vkMapMemory2)get_proc(device, "vkMapMemory2KHR");
    d->vkMergePipelineCaches = (PFN_vkMergePipelineCaches)get_proc(device, "vkMergePipelineCaches");
    d->vkMergeValidationCachesEXT = (PFN_vkMergeValidationCachesEXT)get_proc(device, "vkMergeValidationCachesEXT");
    d->vkQueueBeginDebugUtilsLabelEXT = (PFN_vkQueueBeginDebugUtilsLabelEXT)get_proc(device, "vkQueueBeginDebugUtilsLabelEXT");
    d->vkQueueBindSparse = (PFN_vkQueueBindSparse)get_proc(device, "vkQueueBindSparse");
    d->vkQueueEndDebugUtilsLabelEXT = (PFN_vkQueueEndDebugUtilsLabelEXT)get_proc(device, "vkQueueEndDebugUtilsLabelEXT");
    d->vkQueueInsertDebugUtilsLabelEXT = (PFN_vkQueueInsertDebugUtilsLabelEXT)get_proc(device, "vkQueueInsertDebugUtilsLabelEXT");
+   d->vkQueueNotifyOutOfBandNV = (PFN_vkQueueNotifyOutOfBandNV)get_proc(device, "vkQueueNotifyOutOfBandNV");
    d->vkQueuePresentKHR = (PFN_vkQueuePresentKHR)get_proc(device, "vkQueuePresentKHR");
    d->vkQueueSetPerformanceConfigurationINTEL = (PFN_vkQueueSetPerformanceConfigurationINTEL)get_proc(device, "vkQueueSetPerformanceConfigurationINTEL");
    d->vkQueueSubmit = (PFN_vkQueueSubmit)get_proc(device, "vkQueueSubmit");
@@ -628,6 +719,7 @@ vn_device_dispatch_init(struct vn_device_dispatch *d,
    d->vkQueueWaitIdle = (PFN_vkQueueWaitIdle)get_proc(device, "vkQueueWaitIdle");
    d->vkRegisterDeviceEventEXT = (PFN_vkRegisterDeviceEventEXT)get_proc(device, "vkRegisterDeviceEventEXT");
    d->vkRegisterDisplayEventEXT = (PFN_vkRegisterDisplayEventEXT)get_proc(device, "vkRegisterDisplayEventEXT");
+   d->vkReleaseCapturedPipelineDataKHR = (PFN_vkReleaseCapturedPipelineDataKHR)get_proc(device, "vkReleaseCapturedPipelineDataKHR");
    d->vkReleasePerformanceConfigurationINTEL = (PFN_vkReleasePerformanceConfigurationINTEL)get_proc(device, "vkReleasePerformanceConfigurationINTEL");
    d->vkReleaseProfilingLockKHR = (PFN_vkReleaseProfilingLockKHR)get_proc(device, "vkReleaseProfilingLockKHR");
    d->vkReleaseSwapchainImagesEXT = (PFN_vkReleaseSwapchainImagesEXT)get_proc(device, "vkReleaseSwapchainImagesEXT");
@@ -644,6 +736,8 @@ vn_device_dispatch_init(struct vn_device_dispatch *d,
    d->vkSetDeviceMemoryPriorityEXT = (PFN_vkSetDeviceMemoryPriorityEXT)get_proc(device, "vkSetDeviceMemoryPriorityEXT");
    d->vkSetEvent = (PFN_vkSetEvent)get_proc(device, "vkSetEvent");
    d->vkSetHdrMetadataEXT = (PFN_vkSetHdrMetadataEXT)get_proc(device, "vkSetHdrMetadataEXT");
+   d->vkSetLatencyMarkerNV = (PFN_vkSetLatencyMarkerNV)get_proc(device, "vkSetLatencyMarkerNV");
+   d->vkSetLatencySleepModeNV = (PFN_vkSetLatencySleepModeNV)get_proc(device, "vkSetLatencySleepModeNV");
    d->vkSetLocalDimmingAMD = (PFN_vkSetLocalDimmingAMD)get_proc(device, "vkSetLocalDimmingAMD");
    d->vkSetPrivateData = (PFN_vkSetPrivateData)get_proc(device, "vkSetPrivateData");
    if (!d->vkSetPrivateData)
@@ -651,15 +745,23 @@ vn_device_dispatch_init(struct vn_device_dispatch *d,
    d->vkSignalSemaphore = (PFN_vkSignalSemaphore)get_proc(device, "vkSignalSemaphore");
    if (!d->vkSignalSemaphore)
       d->vkSignalSemaphore = (PFN_vkSignalSemaphore)get_proc(device, "vkSignalSemaphoreKHR");
+   d->vkTransitionImageLayout = (PFN_vkTransitionImageLayout)get_proc(device, "vkTransitionImageLayout");
+   if (!d->vkTransitionImageLayout)
+      d->vkTransitionImageLayout = (PFN_vkTransitionImageLayout)get_proc(device, "vkTransitionImageLayoutEXT");
    d->vkTrimCommandPool = (PFN_vkTrimCommandPool)get_proc(device, "vkTrimCommandPool");
    if (!d->vkTrimCommandPool)
       d->vkTrimCommandPool = (PFN_vkTrimCommandPool)get_proc(device, "vkTrimCommandPoolKHR");
    d->vkUninitializePerformanceApiINTEL = (PFN_vkUninitializePerformanceApiINTEL)get_proc(device, "vkUninitializePerformanceApiINTEL");
    d->vkUnmapMemory = (PFN_vkUnmapMemory)get_proc(device, "vkUnmapMemory");
+   d->vkUnmapMemory2 = (PFN_vkUnmapMemory2)get_proc(device, "vkUnmapMemory2");
+   if (!d->vkUnmapMemory2)
+      d->vkUnmapMemory2 = (PFN_vkUnmapMemory2)get_proc(device, "vkUnmapMemory2KHR");
    d->vkUpdateDescriptorSetWithTemplate = (PFN_vkUpdateDescriptorSetWithTemplate)get_proc(device, "vkUpdateDescriptorSetWithTemplate");
    if (!d->vkUpdateDescriptorSetWithTemplate)
       d->vkUpdateDescriptorSetWithTemplate = (PFN_vkUpdateDescriptorSetWithTemplate)get_proc(device, "vkUpdateDescriptorSetWithTemplateKHR");
    d->vkUpdateDescriptorSets = (PFN_vkUpdateDescriptorSets)get_proc(device, "vkUpdateDescriptorSets");
+   d->vkUpdateIndirectExecutionSetPipelineEXT = (PFN_vkUpdateIndirectExecutionSetPipelineEXT)get_proc(device, "vkUpdateIndirectExecutionSetPipelineEXT");
+   d->vkUpdateIndirectExecutionSetShaderEXT = (PFN_vkUpdateIndirectExecutionSetShaderEXT)get_proc(device, "vkUpdateIndirectExecutionSetShaderEXT");
    d->vkUpdateVideoSessionParametersKHR = (PFN_vkUpdateVideoSessionParametersKHR)get_proc(device, "vkUpdateVideoSessionParametersKHR");
    d->vkWaitForFences = (PFN_vkWaitForFences)get_proc(device, "vkWaitForFences");
    d->vkWaitForPresentKHR = (PFN_vkWaitForPresentKHR)get_proc(device, "vkWaitForPresentKHR");
@@ -745,9 +847,17 @@ vn_object_destroy_host(struct vn_object *obj)
       if (dev->dispatch.vkDestroyImageView)
          dev->dispatch.vkDestroyImageView(dev->handle, (VkImageView)(uintptr_t)obj->handle, NULL);
       break;
+   case VK_OBJECT_TYPE_INDIRECT_COMMANDS_LAYOUT_EXT:
+      if (dev->dispatch.vkDestroyIndirectCommandsLayoutEXT)
+         dev->dispatch.vkDestroyIndirectCommandsLayoutEXT(dev->handle, (VkIndirectCommandsLayoutEXT)(uintptr_t)obj->handle, NULL);
+      break;
    case VK_OBJECT_TYPE_INDIRECT_COMMANDS_LAYOUT_NV:
       if (dev->dispatch.vkDestroyIndirectCommandsLayoutNV)
          dev->dispatch.vkDestroyIndirectCommandsLayoutNV(dev->handle, (VkIndirectCommandsLayoutNV)(uintptr_t)obj->handle, NULL);
+      break;
+   case VK_OBJECT_TYPE_INDIRECT_EXECUTION_SET_EXT:
+      if (dev->dispatch.vkDestroyIndirectExecutionSetEXT)
+         dev->dispatch.vkDestroyIndirectExecutionSetEXT(dev->handle, (VkIndirectExecutionSetEXT)(uintptr_t)obj->handle, NULL);
       break;
    case VK_OBJECT_TYPE_MICROMAP_EXT:
       if (dev->dispatch.vkDestroyMicromapEXT)
@@ -760,6 +870,10 @@ vn_object_destroy_host(struct vn_object *obj)
    case VK_OBJECT_TYPE_PIPELINE:
       if (dev->dispatch.vkDestroyPipeline)
          dev->dispatch.vkDestroyPipeline(dev->handle, (VkPipeline)(uintptr_t)obj->handle, NULL);
+      break;
+   case VK_OBJECT_TYPE_PIPELINE_BINARY_KHR:
+      if (dev->dispatch.vkDestroyPipelineBinaryKHR)
+         dev->dispatch.vkDestroyPipelineBinaryKHR(dev->handle, (VkPipelineBinaryKHR)(uintptr_t)obj->handle, NULL);
       break;
    case VK_OBJECT_TYPE_PIPELINE_CACHE:
       if (dev->dispatch.vkDestroyPipelineCache)
@@ -792,6 +906,10 @@ vn_object_destroy_host(struct vn_object *obj)
    case VK_OBJECT_TYPE_SEMAPHORE:
       if (dev->dispatch.vkDestroySemaphore)
          dev->dispatch.vkDestroySemaphore(dev->handle, (VkSemaphore)(uintptr_t)obj->handle, NULL);
+      break;
+   case VK_OBJECT_TYPE_SHADER_EXT:
+      if (dev->dispatch.vkDestroyShaderEXT)
+         dev->dispatch.vkDestroyShaderEXT(dev->handle, (VkShaderEXT)(uintptr_t)obj->handle, NULL);
       break;
    case VK_OBJECT_TYPE_SHADER_MODULE:
       if (dev->dispatch.vkDestroyShaderModule)

@@ -242,6 +242,21 @@ vn_encode_VkFormatProperties3(struct vn_cs_encoder *enc, const VkFormatPropertie
 }
 
 void
+vn_encode_VkHostImageCopyDevicePerformanceQuery_self(struct vn_cs_encoder *enc, const VkHostImageCopyDevicePerformanceQuery *val)
+{
+   vn_encode_bytes(enc, &val->optimalDeviceAccess, sizeof(val->optimalDeviceAccess));
+   vn_encode_bytes(enc, &val->identicalMemoryLayout, sizeof(val->identicalMemoryLayout));
+}
+
+void
+vn_encode_VkHostImageCopyDevicePerformanceQuery(struct vn_cs_encoder *enc, const VkHostImageCopyDevicePerformanceQuery *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_HOST_IMAGE_COPY_DEVICE_PERFORMANCE_QUERY);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkHostImageCopyDevicePerformanceQuery_self(enc, val);
+}
+
+void
 vn_encode_VkImageCompressionPropertiesEXT_self(struct vn_cs_encoder *enc, const VkImageCompressionPropertiesEXT *val)
 {
    vn_encode_bytes(enc, &val->imageCompressionFlags, sizeof(val->imageCompressionFlags));
@@ -514,6 +529,34 @@ vn_encode_VkPhysicalDeviceAmigoProfilingFeaturesSEC(struct vn_cs_encoder *enc, c
 }
 
 void
+vn_encode_VkPhysicalDeviceAntiLagFeaturesAMD_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceAntiLagFeaturesAMD *val)
+{
+   vn_encode_bytes(enc, &val->antiLag, sizeof(val->antiLag));
+}
+
+void
+vn_encode_VkPhysicalDeviceAntiLagFeaturesAMD(struct vn_cs_encoder *enc, const VkPhysicalDeviceAntiLagFeaturesAMD *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ANTI_LAG_FEATURES_AMD);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceAntiLagFeaturesAMD_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceAttachmentFeedbackLoopDynamicStateFeaturesEXT_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceAttachmentFeedbackLoopDynamicStateFeaturesEXT *val)
+{
+   vn_encode_bytes(enc, &val->attachmentFeedbackLoopDynamicState, sizeof(val->attachmentFeedbackLoopDynamicState));
+}
+
+void
+vn_encode_VkPhysicalDeviceAttachmentFeedbackLoopDynamicStateFeaturesEXT(struct vn_cs_encoder *enc, const VkPhysicalDeviceAttachmentFeedbackLoopDynamicStateFeaturesEXT *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ATTACHMENT_FEEDBACK_LOOP_DYNAMIC_STATE_FEATURES_EXT);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceAttachmentFeedbackLoopDynamicStateFeaturesEXT_self(enc, val);
+}
+
+void
 vn_encode_VkPhysicalDeviceAttachmentFeedbackLoopLayoutFeaturesEXT_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceAttachmentFeedbackLoopLayoutFeaturesEXT *val)
 {
    vn_encode_bytes(enc, &val->attachmentFeedbackLoopLayout, sizeof(val->attachmentFeedbackLoopLayout));
@@ -630,6 +673,7 @@ vn_encode_VkPhysicalDeviceClusterCullingShaderPropertiesHUAWEI_self(struct vn_cs
    vn_encode_array_size(enc, 3);
    vn_encode_bytes(enc, val->maxWorkGroupSize, sizeof(val->maxWorkGroupSize));
    vn_encode_bytes(enc, &val->maxOutputClusterCount, sizeof(val->maxOutputClusterCount));
+   vn_encode_bytes(enc, &val->indirectBufferOffsetAlignment, sizeof(val->indirectBufferOffsetAlignment));
 }
 
 void
@@ -638,6 +682,20 @@ vn_encode_VkPhysicalDeviceClusterCullingShaderPropertiesHUAWEI(struct vn_cs_enco
    vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_CLUSTER_CULLING_SHADER_PROPERTIES_HUAWEI);
    vn_encode_pnext(enc, val->pNext);
    vn_encode_VkPhysicalDeviceClusterCullingShaderPropertiesHUAWEI_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceClusterCullingShaderVrsFeaturesHUAWEI_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceClusterCullingShaderVrsFeaturesHUAWEI *val)
+{
+   vn_encode_bytes(enc, &val->clusterShadingRate, sizeof(val->clusterShadingRate));
+}
+
+void
+vn_encode_VkPhysicalDeviceClusterCullingShaderVrsFeaturesHUAWEI(struct vn_cs_encoder *enc, const VkPhysicalDeviceClusterCullingShaderVrsFeaturesHUAWEI *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_CLUSTER_CULLING_SHADER_VRS_FEATURES_HUAWEI);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceClusterCullingShaderVrsFeaturesHUAWEI_self(enc, val);
 }
 
 void
@@ -669,18 +727,46 @@ vn_encode_VkPhysicalDeviceColorWriteEnableFeaturesEXT(struct vn_cs_encoder *enc,
 }
 
 void
-vn_encode_VkPhysicalDeviceComputeShaderDerivativesFeaturesNV_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceComputeShaderDerivativesFeaturesNV *val)
+vn_encode_VkPhysicalDeviceCommandBufferInheritanceFeaturesNV_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceCommandBufferInheritanceFeaturesNV *val)
+{
+   vn_encode_bytes(enc, &val->commandBufferInheritance, sizeof(val->commandBufferInheritance));
+}
+
+void
+vn_encode_VkPhysicalDeviceCommandBufferInheritanceFeaturesNV(struct vn_cs_encoder *enc, const VkPhysicalDeviceCommandBufferInheritanceFeaturesNV *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COMMAND_BUFFER_INHERITANCE_FEATURES_NV);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceCommandBufferInheritanceFeaturesNV_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceComputeShaderDerivativesFeaturesKHR_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceComputeShaderDerivativesFeaturesKHR *val)
 {
    vn_encode_bytes(enc, &val->computeDerivativeGroupQuads, sizeof(val->computeDerivativeGroupQuads));
    vn_encode_bytes(enc, &val->computeDerivativeGroupLinear, sizeof(val->computeDerivativeGroupLinear));
 }
 
 void
-vn_encode_VkPhysicalDeviceComputeShaderDerivativesFeaturesNV(struct vn_cs_encoder *enc, const VkPhysicalDeviceComputeShaderDerivativesFeaturesNV *val)
+vn_encode_VkPhysicalDeviceComputeShaderDerivativesFeaturesKHR(struct vn_cs_encoder *enc, const VkPhysicalDeviceComputeShaderDerivativesFeaturesKHR *val)
 {
-   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COMPUTE_SHADER_DERIVATIVES_FEATURES_NV);
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COMPUTE_SHADER_DERIVATIVES_FEATURES_KHR);
    vn_encode_pnext(enc, val->pNext);
-   vn_encode_VkPhysicalDeviceComputeShaderDerivativesFeaturesNV_self(enc, val);
+   vn_encode_VkPhysicalDeviceComputeShaderDerivativesFeaturesKHR_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceComputeShaderDerivativesPropertiesKHR_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceComputeShaderDerivativesPropertiesKHR *val)
+{
+   vn_encode_bytes(enc, &val->meshAndTaskShaderDerivatives, sizeof(val->meshAndTaskShaderDerivatives));
+}
+
+void
+vn_encode_VkPhysicalDeviceComputeShaderDerivativesPropertiesKHR(struct vn_cs_encoder *enc, const VkPhysicalDeviceComputeShaderDerivativesPropertiesKHR *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COMPUTE_SHADER_DERIVATIVES_PROPERTIES_KHR);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceComputeShaderDerivativesPropertiesKHR_self(enc, val);
 }
 
 void
@@ -721,6 +807,57 @@ vn_encode_VkPhysicalDeviceConservativeRasterizationPropertiesEXT(struct vn_cs_en
 }
 
 void
+vn_encode_VkPhysicalDeviceCooperativeMatrix2FeaturesNV_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceCooperativeMatrix2FeaturesNV *val)
+{
+   vn_encode_bytes(enc, &val->cooperativeMatrixWorkgroupScope, sizeof(val->cooperativeMatrixWorkgroupScope));
+   vn_encode_bytes(enc, &val->cooperativeMatrixFlexibleDimensions, sizeof(val->cooperativeMatrixFlexibleDimensions));
+   vn_encode_bytes(enc, &val->cooperativeMatrixReductions, sizeof(val->cooperativeMatrixReductions));
+   vn_encode_bytes(enc, &val->cooperativeMatrixConversions, sizeof(val->cooperativeMatrixConversions));
+   vn_encode_bytes(enc, &val->cooperativeMatrixPerElementOperations, sizeof(val->cooperativeMatrixPerElementOperations));
+   vn_encode_bytes(enc, &val->cooperativeMatrixTensorAddressing, sizeof(val->cooperativeMatrixTensorAddressing));
+   vn_encode_bytes(enc, &val->cooperativeMatrixBlockLoads, sizeof(val->cooperativeMatrixBlockLoads));
+}
+
+void
+vn_encode_VkPhysicalDeviceCooperativeMatrix2FeaturesNV(struct vn_cs_encoder *enc, const VkPhysicalDeviceCooperativeMatrix2FeaturesNV *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_2_FEATURES_NV);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceCooperativeMatrix2FeaturesNV_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceCooperativeMatrix2PropertiesNV_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceCooperativeMatrix2PropertiesNV *val)
+{
+   vn_encode_bytes(enc, &val->cooperativeMatrixWorkgroupScopeMaxWorkgroupSize, sizeof(val->cooperativeMatrixWorkgroupScopeMaxWorkgroupSize));
+   vn_encode_bytes(enc, &val->cooperativeMatrixFlexibleDimensionsMaxDimension, sizeof(val->cooperativeMatrixFlexibleDimensionsMaxDimension));
+   vn_encode_bytes(enc, &val->cooperativeMatrixWorkgroupScopeReservedSharedMemory, sizeof(val->cooperativeMatrixWorkgroupScopeReservedSharedMemory));
+}
+
+void
+vn_encode_VkPhysicalDeviceCooperativeMatrix2PropertiesNV(struct vn_cs_encoder *enc, const VkPhysicalDeviceCooperativeMatrix2PropertiesNV *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_2_PROPERTIES_NV);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceCooperativeMatrix2PropertiesNV_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceCooperativeMatrixFeaturesKHR_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceCooperativeMatrixFeaturesKHR *val)
+{
+   vn_encode_bytes(enc, &val->cooperativeMatrix, sizeof(val->cooperativeMatrix));
+   vn_encode_bytes(enc, &val->cooperativeMatrixRobustBufferAccess, sizeof(val->cooperativeMatrixRobustBufferAccess));
+}
+
+void
+vn_encode_VkPhysicalDeviceCooperativeMatrixFeaturesKHR(struct vn_cs_encoder *enc, const VkPhysicalDeviceCooperativeMatrixFeaturesKHR *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_KHR);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceCooperativeMatrixFeaturesKHR_self(enc, val);
+}
+
+void
 vn_encode_VkPhysicalDeviceCooperativeMatrixFeaturesNV_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceCooperativeMatrixFeaturesNV *val)
 {
    vn_encode_bytes(enc, &val->cooperativeMatrix, sizeof(val->cooperativeMatrix));
@@ -733,6 +870,20 @@ vn_encode_VkPhysicalDeviceCooperativeMatrixFeaturesNV(struct vn_cs_encoder *enc,
    vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV);
    vn_encode_pnext(enc, val->pNext);
    vn_encode_VkPhysicalDeviceCooperativeMatrixFeaturesNV_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceCooperativeMatrixPropertiesKHR_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceCooperativeMatrixPropertiesKHR *val)
+{
+   vn_encode_bytes(enc, &val->cooperativeMatrixSupportedStages, sizeof(val->cooperativeMatrixSupportedStages));
+}
+
+void
+vn_encode_VkPhysicalDeviceCooperativeMatrixPropertiesKHR(struct vn_cs_encoder *enc, const VkPhysicalDeviceCooperativeMatrixPropertiesKHR *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_PROPERTIES_KHR);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceCooperativeMatrixPropertiesKHR_self(enc, val);
 }
 
 void
@@ -806,6 +957,34 @@ vn_encode_VkPhysicalDeviceCoverageReductionModeFeaturesNV(struct vn_cs_encoder *
 }
 
 void
+vn_encode_VkPhysicalDeviceCubicClampFeaturesQCOM_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceCubicClampFeaturesQCOM *val)
+{
+   vn_encode_bytes(enc, &val->cubicRangeClamp, sizeof(val->cubicRangeClamp));
+}
+
+void
+vn_encode_VkPhysicalDeviceCubicClampFeaturesQCOM(struct vn_cs_encoder *enc, const VkPhysicalDeviceCubicClampFeaturesQCOM *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_CUBIC_CLAMP_FEATURES_QCOM);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceCubicClampFeaturesQCOM_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceCubicWeightsFeaturesQCOM_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceCubicWeightsFeaturesQCOM *val)
+{
+   vn_encode_bytes(enc, &val->selectableCubicWeights, sizeof(val->selectableCubicWeights));
+}
+
+void
+vn_encode_VkPhysicalDeviceCubicWeightsFeaturesQCOM(struct vn_cs_encoder *enc, const VkPhysicalDeviceCubicWeightsFeaturesQCOM *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_CUBIC_WEIGHTS_FEATURES_QCOM);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceCubicWeightsFeaturesQCOM_self(enc, val);
+}
+
+void
 vn_encode_VkPhysicalDeviceCustomBorderColorFeaturesEXT_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceCustomBorderColorFeaturesEXT *val)
 {
    vn_encode_bytes(enc, &val->customBorderColors, sizeof(val->customBorderColors));
@@ -849,17 +1028,48 @@ vn_encode_VkPhysicalDeviceDedicatedAllocationImageAliasingFeaturesNV(struct vn_c
 }
 
 void
-vn_encode_VkPhysicalDeviceDepthClampZeroOneFeaturesEXT_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceDepthClampZeroOneFeaturesEXT *val)
+vn_encode_VkPhysicalDeviceDepthBiasControlFeaturesEXT_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceDepthBiasControlFeaturesEXT *val)
+{
+   vn_encode_bytes(enc, &val->depthBiasControl, sizeof(val->depthBiasControl));
+   vn_encode_bytes(enc, &val->leastRepresentableValueForceUnormRepresentation, sizeof(val->leastRepresentableValueForceUnormRepresentation));
+   vn_encode_bytes(enc, &val->floatRepresentation, sizeof(val->floatRepresentation));
+   vn_encode_bytes(enc, &val->depthBiasExact, sizeof(val->depthBiasExact));
+}
+
+void
+vn_encode_VkPhysicalDeviceDepthBiasControlFeaturesEXT(struct vn_cs_encoder *enc, const VkPhysicalDeviceDepthBiasControlFeaturesEXT *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DEPTH_BIAS_CONTROL_FEATURES_EXT);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceDepthBiasControlFeaturesEXT_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceDepthClampControlFeaturesEXT_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceDepthClampControlFeaturesEXT *val)
+{
+   vn_encode_bytes(enc, &val->depthClampControl, sizeof(val->depthClampControl));
+}
+
+void
+vn_encode_VkPhysicalDeviceDepthClampControlFeaturesEXT(struct vn_cs_encoder *enc, const VkPhysicalDeviceDepthClampControlFeaturesEXT *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DEPTH_CLAMP_CONTROL_FEATURES_EXT);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceDepthClampControlFeaturesEXT_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceDepthClampZeroOneFeaturesKHR_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceDepthClampZeroOneFeaturesKHR *val)
 {
    vn_encode_bytes(enc, &val->depthClampZeroOne, sizeof(val->depthClampZeroOne));
 }
 
 void
-vn_encode_VkPhysicalDeviceDepthClampZeroOneFeaturesEXT(struct vn_cs_encoder *enc, const VkPhysicalDeviceDepthClampZeroOneFeaturesEXT *val)
+vn_encode_VkPhysicalDeviceDepthClampZeroOneFeaturesKHR(struct vn_cs_encoder *enc, const VkPhysicalDeviceDepthClampZeroOneFeaturesKHR *val)
 {
-   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DEPTH_CLAMP_ZERO_ONE_FEATURES_EXT);
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DEPTH_CLAMP_ZERO_ONE_FEATURES_KHR);
    vn_encode_pnext(enc, val->pNext);
-   vn_encode_VkPhysicalDeviceDepthClampZeroOneFeaturesEXT_self(enc, val);
+   vn_encode_VkPhysicalDeviceDepthClampZeroOneFeaturesKHR_self(enc, val);
 }
 
 void
@@ -1054,6 +1264,20 @@ vn_encode_VkPhysicalDeviceDescriptorIndexingProperties(struct vn_cs_encoder *enc
 }
 
 void
+vn_encode_VkPhysicalDeviceDescriptorPoolOverallocationFeaturesNV_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceDescriptorPoolOverallocationFeaturesNV *val)
+{
+   vn_encode_bytes(enc, &val->descriptorPoolOverallocation, sizeof(val->descriptorPoolOverallocation));
+}
+
+void
+vn_encode_VkPhysicalDeviceDescriptorPoolOverallocationFeaturesNV(struct vn_cs_encoder *enc, const VkPhysicalDeviceDescriptorPoolOverallocationFeaturesNV *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DESCRIPTOR_POOL_OVERALLOCATION_FEATURES_NV);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceDescriptorPoolOverallocationFeaturesNV_self(enc, val);
+}
+
+void
 vn_encode_VkPhysicalDeviceDescriptorSetHostMappingFeaturesVALVE_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceDescriptorSetHostMappingFeaturesVALVE *val)
 {
    vn_encode_bytes(enc, &val->descriptorSetHostMapping, sizeof(val->descriptorSetHostMapping));
@@ -1068,6 +1292,37 @@ vn_encode_VkPhysicalDeviceDescriptorSetHostMappingFeaturesVALVE(struct vn_cs_enc
 }
 
 void
+vn_encode_VkPhysicalDeviceDeviceGeneratedCommandsComputeFeaturesNV_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceDeviceGeneratedCommandsComputeFeaturesNV *val)
+{
+   vn_encode_bytes(enc, &val->deviceGeneratedCompute, sizeof(val->deviceGeneratedCompute));
+   vn_encode_bytes(enc, &val->deviceGeneratedComputePipelines, sizeof(val->deviceGeneratedComputePipelines));
+   vn_encode_bytes(enc, &val->deviceGeneratedComputeCaptureReplay, sizeof(val->deviceGeneratedComputeCaptureReplay));
+}
+
+void
+vn_encode_VkPhysicalDeviceDeviceGeneratedCommandsComputeFeaturesNV(struct vn_cs_encoder *enc, const VkPhysicalDeviceDeviceGeneratedCommandsComputeFeaturesNV *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DEVICE_GENERATED_COMMANDS_COMPUTE_FEATURES_NV);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceDeviceGeneratedCommandsComputeFeaturesNV_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceDeviceGeneratedCommandsFeaturesEXT_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceDeviceGeneratedCommandsFeaturesEXT *val)
+{
+   vn_encode_bytes(enc, &val->deviceGeneratedCommands, sizeof(val->deviceGeneratedCommands));
+   vn_encode_bytes(enc, &val->dynamicGeneratedPipelineLayout, sizeof(val->dynamicGeneratedPipelineLayout));
+}
+
+void
+vn_encode_VkPhysicalDeviceDeviceGeneratedCommandsFeaturesEXT(struct vn_cs_encoder *enc, const VkPhysicalDeviceDeviceGeneratedCommandsFeaturesEXT *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DEVICE_GENERATED_COMMANDS_FEATURES_EXT);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceDeviceGeneratedCommandsFeaturesEXT_self(enc, val);
+}
+
+void
 vn_encode_VkPhysicalDeviceDeviceGeneratedCommandsFeaturesNV_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceDeviceGeneratedCommandsFeaturesNV *val)
 {
    vn_encode_bytes(enc, &val->deviceGeneratedCommands, sizeof(val->deviceGeneratedCommands));
@@ -1079,6 +1334,31 @@ vn_encode_VkPhysicalDeviceDeviceGeneratedCommandsFeaturesNV(struct vn_cs_encoder
    vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DEVICE_GENERATED_COMMANDS_FEATURES_NV);
    vn_encode_pnext(enc, val->pNext);
    vn_encode_VkPhysicalDeviceDeviceGeneratedCommandsFeaturesNV_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceDeviceGeneratedCommandsPropertiesEXT_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceDeviceGeneratedCommandsPropertiesEXT *val)
+{
+   vn_encode_bytes(enc, &val->maxIndirectPipelineCount, sizeof(val->maxIndirectPipelineCount));
+   vn_encode_bytes(enc, &val->maxIndirectShaderObjectCount, sizeof(val->maxIndirectShaderObjectCount));
+   vn_encode_bytes(enc, &val->maxIndirectSequenceCount, sizeof(val->maxIndirectSequenceCount));
+   vn_encode_bytes(enc, &val->maxIndirectCommandsTokenCount, sizeof(val->maxIndirectCommandsTokenCount));
+   vn_encode_bytes(enc, &val->maxIndirectCommandsTokenOffset, sizeof(val->maxIndirectCommandsTokenOffset));
+   vn_encode_bytes(enc, &val->maxIndirectCommandsIndirectStride, sizeof(val->maxIndirectCommandsIndirectStride));
+   vn_encode_bytes(enc, &val->supportedIndirectCommandsInputModes, sizeof(val->supportedIndirectCommandsInputModes));
+   vn_encode_bytes(enc, &val->supportedIndirectCommandsShaderStages, sizeof(val->supportedIndirectCommandsShaderStages));
+   vn_encode_bytes(enc, &val->supportedIndirectCommandsShaderStagesPipelineBinding, sizeof(val->supportedIndirectCommandsShaderStagesPipelineBinding));
+   vn_encode_bytes(enc, &val->supportedIndirectCommandsShaderStagesShaderBinding, sizeof(val->supportedIndirectCommandsShaderStagesShaderBinding));
+   vn_encode_bytes(enc, &val->deviceGeneratedCommandsTransformFeedback, sizeof(val->deviceGeneratedCommandsTransformFeedback));
+   vn_encode_bytes(enc, &val->deviceGeneratedCommandsMultiDrawIndirectCount, sizeof(val->deviceGeneratedCommandsMultiDrawIndirectCount));
+}
+
+void
+vn_encode_VkPhysicalDeviceDeviceGeneratedCommandsPropertiesEXT(struct vn_cs_encoder *enc, const VkPhysicalDeviceDeviceGeneratedCommandsPropertiesEXT *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DEVICE_GENERATED_COMMANDS_PROPERTIES_EXT);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceDeviceGeneratedCommandsPropertiesEXT_self(enc, val);
 }
 
 void
@@ -1198,6 +1478,34 @@ vn_encode_VkPhysicalDeviceDynamicRenderingFeatures(struct vn_cs_encoder *enc, co
 }
 
 void
+vn_encode_VkPhysicalDeviceDynamicRenderingLocalReadFeatures_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceDynamicRenderingLocalReadFeatures *val)
+{
+   vn_encode_bytes(enc, &val->dynamicRenderingLocalRead, sizeof(val->dynamicRenderingLocalRead));
+}
+
+void
+vn_encode_VkPhysicalDeviceDynamicRenderingLocalReadFeatures(struct vn_cs_encoder *enc, const VkPhysicalDeviceDynamicRenderingLocalReadFeatures *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DYNAMIC_RENDERING_LOCAL_READ_FEATURES);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceDynamicRenderingLocalReadFeatures_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceDynamicRenderingUnusedAttachmentsFeaturesEXT_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceDynamicRenderingUnusedAttachmentsFeaturesEXT *val)
+{
+   vn_encode_bytes(enc, &val->dynamicRenderingUnusedAttachments, sizeof(val->dynamicRenderingUnusedAttachments));
+}
+
+void
+vn_encode_VkPhysicalDeviceDynamicRenderingUnusedAttachmentsFeaturesEXT(struct vn_cs_encoder *enc, const VkPhysicalDeviceDynamicRenderingUnusedAttachmentsFeaturesEXT *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DYNAMIC_RENDERING_UNUSED_ATTACHMENTS_FEATURES_EXT);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceDynamicRenderingUnusedAttachmentsFeaturesEXT_self(enc, val);
+}
+
+void
 vn_encode_VkPhysicalDeviceExclusiveScissorFeaturesNV_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceExclusiveScissorFeaturesNV *val)
 {
    vn_encode_bytes(enc, &val->exclusiveScissor, sizeof(val->exclusiveScissor));
@@ -1297,6 +1605,36 @@ vn_encode_VkPhysicalDeviceExtendedDynamicStateFeaturesEXT(struct vn_cs_encoder *
    vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTENDED_DYNAMIC_STATE_FEATURES_EXT);
    vn_encode_pnext(enc, val->pNext);
    vn_encode_VkPhysicalDeviceExtendedDynamicStateFeaturesEXT_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceExtendedSparseAddressSpaceFeaturesNV_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceExtendedSparseAddressSpaceFeaturesNV *val)
+{
+   vn_encode_bytes(enc, &val->extendedSparseAddressSpace, sizeof(val->extendedSparseAddressSpace));
+}
+
+void
+vn_encode_VkPhysicalDeviceExtendedSparseAddressSpaceFeaturesNV(struct vn_cs_encoder *enc, const VkPhysicalDeviceExtendedSparseAddressSpaceFeaturesNV *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTENDED_SPARSE_ADDRESS_SPACE_FEATURES_NV);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceExtendedSparseAddressSpaceFeaturesNV_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceExtendedSparseAddressSpacePropertiesNV_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceExtendedSparseAddressSpacePropertiesNV *val)
+{
+   vn_encode_bytes(enc, &val->extendedSparseAddressSpaceSize, sizeof(val->extendedSparseAddressSpaceSize));
+   vn_encode_bytes(enc, &val->extendedSparseImageUsageFlags, sizeof(val->extendedSparseImageUsageFlags));
+   vn_encode_bytes(enc, &val->extendedSparseBufferUsageFlags, sizeof(val->extendedSparseBufferUsageFlags));
+}
+
+void
+vn_encode_VkPhysicalDeviceExtendedSparseAddressSpacePropertiesNV(struct vn_cs_encoder *enc, const VkPhysicalDeviceExtendedSparseAddressSpacePropertiesNV *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTENDED_SPARSE_ADDRESS_SPACE_PROPERTIES_NV);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceExtendedSparseAddressSpacePropertiesNV_self(enc, val);
 }
 
 void
@@ -1628,6 +1966,21 @@ vn_encode_VkPhysicalDeviceFragmentShadingRateFeaturesKHR(struct vn_cs_encoder *e
 }
 
 void
+vn_encode_VkPhysicalDeviceFragmentShadingRateKHR_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceFragmentShadingRateKHR *val)
+{
+   vn_encode_bytes(enc, &val->sampleCounts, sizeof(val->sampleCounts));
+   vn_encode_VkExtent2D(enc, &val->fragmentSize);
+}
+
+void
+vn_encode_VkPhysicalDeviceFragmentShadingRateKHR(struct vn_cs_encoder *enc, const VkPhysicalDeviceFragmentShadingRateKHR *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FRAGMENT_SHADING_RATE_KHR);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceFragmentShadingRateKHR_self(enc, val);
+}
+
+void
 vn_encode_VkPhysicalDeviceFragmentShadingRatePropertiesKHR_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceFragmentShadingRatePropertiesKHR *val)
 {
    vn_encode_VkExtent2D(enc, &val->minFragmentShadingRateAttachmentTexelSize);
@@ -1658,17 +2011,31 @@ vn_encode_VkPhysicalDeviceFragmentShadingRatePropertiesKHR(struct vn_cs_encoder 
 }
 
 void
-vn_encode_VkPhysicalDeviceGlobalPriorityQueryFeaturesKHR_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceGlobalPriorityQueryFeaturesKHR *val)
+vn_encode_VkPhysicalDeviceFrameBoundaryFeaturesEXT_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceFrameBoundaryFeaturesEXT *val)
+{
+   vn_encode_bytes(enc, &val->frameBoundary, sizeof(val->frameBoundary));
+}
+
+void
+vn_encode_VkPhysicalDeviceFrameBoundaryFeaturesEXT(struct vn_cs_encoder *enc, const VkPhysicalDeviceFrameBoundaryFeaturesEXT *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FRAME_BOUNDARY_FEATURES_EXT);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceFrameBoundaryFeaturesEXT_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceGlobalPriorityQueryFeatures_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceGlobalPriorityQueryFeatures *val)
 {
    vn_encode_bytes(enc, &val->globalPriorityQuery, sizeof(val->globalPriorityQuery));
 }
 
 void
-vn_encode_VkPhysicalDeviceGlobalPriorityQueryFeaturesKHR(struct vn_cs_encoder *enc, const VkPhysicalDeviceGlobalPriorityQueryFeaturesKHR *val)
+vn_encode_VkPhysicalDeviceGlobalPriorityQueryFeatures(struct vn_cs_encoder *enc, const VkPhysicalDeviceGlobalPriorityQueryFeatures *val)
 {
-   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_GLOBAL_PRIORITY_QUERY_FEATURES_KHR);
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_GLOBAL_PRIORITY_QUERY_FEATURES);
    vn_encode_pnext(enc, val->pNext);
-   vn_encode_VkPhysicalDeviceGlobalPriorityQueryFeaturesKHR_self(enc, val);
+   vn_encode_VkPhysicalDeviceGlobalPriorityQueryFeatures_self(enc, val);
 }
 
 void
@@ -1716,6 +2083,66 @@ vn_encode_VkPhysicalDeviceGroupProperties(struct vn_cs_encoder *enc, const VkPhy
    vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_GROUP_PROPERTIES);
    vn_encode_pnext(enc, val->pNext);
    vn_encode_VkPhysicalDeviceGroupProperties_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceHdrVividFeaturesHUAWEI_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceHdrVividFeaturesHUAWEI *val)
+{
+   vn_encode_bytes(enc, &val->hdrVivid, sizeof(val->hdrVivid));
+}
+
+void
+vn_encode_VkPhysicalDeviceHdrVividFeaturesHUAWEI(struct vn_cs_encoder *enc, const VkPhysicalDeviceHdrVividFeaturesHUAWEI *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_HDR_VIVID_FEATURES_HUAWEI);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceHdrVividFeaturesHUAWEI_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceHostImageCopyFeatures_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceHostImageCopyFeatures *val)
+{
+   vn_encode_bytes(enc, &val->hostImageCopy, sizeof(val->hostImageCopy));
+}
+
+void
+vn_encode_VkPhysicalDeviceHostImageCopyFeatures(struct vn_cs_encoder *enc, const VkPhysicalDeviceHostImageCopyFeatures *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_HOST_IMAGE_COPY_FEATURES);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceHostImageCopyFeatures_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceHostImageCopyProperties_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceHostImageCopyProperties *val)
+{
+   vn_encode_bytes(enc, &val->copySrcLayoutCount, sizeof(val->copySrcLayoutCount));
+   if (val->pCopySrcLayouts) {
+      vn_encode_array_size(enc, (uint64_t)(val->copySrcLayoutCount));
+      for (uint64_t i = 0; i < (uint64_t)(val->copySrcLayoutCount); i++)
+         vn_encode_bytes(enc, &val->pCopySrcLayouts[i], sizeof(val->pCopySrcLayouts[i]));
+   } else {
+      vn_encode_array_size(enc, 0);
+   }
+   vn_encode_bytes(enc, &val->copyDstLayoutCount, sizeof(val->copyDstLayoutCount));
+   if (val->pCopyDstLayouts) {
+      vn_encode_array_size(enc, (uint64_t)(val->copyDstLayoutCount));
+      for (uint64_t i = 0; i < (uint64_t)(val->copyDstLayoutCount); i++)
+         vn_encode_bytes(enc, &val->pCopyDstLayouts[i], sizeof(val->pCopyDstLayouts[i]));
+   } else {
+      vn_encode_array_size(enc, 0);
+   }
+   vn_encode_array_size(enc, VK_UUID_SIZE);
+   vn_encode_bytes(enc, val->optimalTilingLayoutUUID, sizeof(val->optimalTilingLayoutUUID));
+   vn_encode_bytes(enc, &val->identicalMemoryTypeRequirements, sizeof(val->identicalMemoryTypeRequirements));
+}
+
+void
+vn_encode_VkPhysicalDeviceHostImageCopyProperties(struct vn_cs_encoder *enc, const VkPhysicalDeviceHostImageCopyProperties *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_HOST_IMAGE_COPY_PROPERTIES);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceHostImageCopyProperties_self(enc, val);
 }
 
 void
@@ -1769,6 +2196,34 @@ vn_encode_VkPhysicalDeviceImage2DViewOf3DFeaturesEXT(struct vn_cs_encoder *enc, 
 }
 
 void
+vn_encode_VkPhysicalDeviceImageAlignmentControlFeaturesMESA_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceImageAlignmentControlFeaturesMESA *val)
+{
+   vn_encode_bytes(enc, &val->imageAlignmentControl, sizeof(val->imageAlignmentControl));
+}
+
+void
+vn_encode_VkPhysicalDeviceImageAlignmentControlFeaturesMESA(struct vn_cs_encoder *enc, const VkPhysicalDeviceImageAlignmentControlFeaturesMESA *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGE_ALIGNMENT_CONTROL_FEATURES_MESA);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceImageAlignmentControlFeaturesMESA_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceImageAlignmentControlPropertiesMESA_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceImageAlignmentControlPropertiesMESA *val)
+{
+   vn_encode_bytes(enc, &val->supportedImageAlignmentMask, sizeof(val->supportedImageAlignmentMask));
+}
+
+void
+vn_encode_VkPhysicalDeviceImageAlignmentControlPropertiesMESA(struct vn_cs_encoder *enc, const VkPhysicalDeviceImageAlignmentControlPropertiesMESA *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGE_ALIGNMENT_CONTROL_PROPERTIES_MESA);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceImageAlignmentControlPropertiesMESA_self(enc, val);
+}
+
+void
 vn_encode_VkPhysicalDeviceImageCompressionControlFeaturesEXT_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceImageCompressionControlFeaturesEXT *val)
 {
    vn_encode_bytes(enc, &val->imageCompressionControl, sizeof(val->imageCompressionControl));
@@ -1794,6 +2249,34 @@ vn_encode_VkPhysicalDeviceImageCompressionControlSwapchainFeaturesEXT(struct vn_
    vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGE_COMPRESSION_CONTROL_SWAPCHAIN_FEATURES_EXT);
    vn_encode_pnext(enc, val->pNext);
    vn_encode_VkPhysicalDeviceImageCompressionControlSwapchainFeaturesEXT_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceImageProcessing2FeaturesQCOM_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceImageProcessing2FeaturesQCOM *val)
+{
+   vn_encode_bytes(enc, &val->textureBlockMatch2, sizeof(val->textureBlockMatch2));
+}
+
+void
+vn_encode_VkPhysicalDeviceImageProcessing2FeaturesQCOM(struct vn_cs_encoder *enc, const VkPhysicalDeviceImageProcessing2FeaturesQCOM *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGE_PROCESSING_2_FEATURES_QCOM);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceImageProcessing2FeaturesQCOM_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceImageProcessing2PropertiesQCOM_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceImageProcessing2PropertiesQCOM *val)
+{
+   vn_encode_VkExtent2D(enc, &val->maxBlockMatchWindow);
+}
+
+void
+vn_encode_VkPhysicalDeviceImageProcessing2PropertiesQCOM(struct vn_cs_encoder *enc, const VkPhysicalDeviceImageProcessing2PropertiesQCOM *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGE_PROCESSING_2_PROPERTIES_QCOM);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceImageProcessing2PropertiesQCOM_self(enc, val);
 }
 
 void
@@ -1844,6 +2327,20 @@ vn_encode_VkPhysicalDeviceImageRobustnessFeatures(struct vn_cs_encoder *enc, con
 }
 
 void
+vn_encode_VkPhysicalDeviceImageSlicedViewOf3DFeaturesEXT_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceImageSlicedViewOf3DFeaturesEXT *val)
+{
+   vn_encode_bytes(enc, &val->imageSlicedViewOf3D, sizeof(val->imageSlicedViewOf3D));
+}
+
+void
+vn_encode_VkPhysicalDeviceImageSlicedViewOf3DFeaturesEXT(struct vn_cs_encoder *enc, const VkPhysicalDeviceImageSlicedViewOf3DFeaturesEXT *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGE_SLICED_VIEW_OF_3D_FEATURES_EXT);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceImageSlicedViewOf3DFeaturesEXT_self(enc, val);
+}
+
+void
 vn_encode_VkPhysicalDeviceImageViewMinLodFeaturesEXT_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceImageViewMinLodFeaturesEXT *val)
 {
    vn_encode_bytes(enc, &val->minLod, sizeof(val->minLod));
@@ -1872,17 +2369,17 @@ vn_encode_VkPhysicalDeviceImagelessFramebufferFeatures(struct vn_cs_encoder *enc
 }
 
 void
-vn_encode_VkPhysicalDeviceIndexTypeUint8FeaturesEXT_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceIndexTypeUint8FeaturesEXT *val)
+vn_encode_VkPhysicalDeviceIndexTypeUint8Features_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceIndexTypeUint8Features *val)
 {
    vn_encode_bytes(enc, &val->indexTypeUint8, sizeof(val->indexTypeUint8));
 }
 
 void
-vn_encode_VkPhysicalDeviceIndexTypeUint8FeaturesEXT(struct vn_cs_encoder *enc, const VkPhysicalDeviceIndexTypeUint8FeaturesEXT *val)
+vn_encode_VkPhysicalDeviceIndexTypeUint8Features(struct vn_cs_encoder *enc, const VkPhysicalDeviceIndexTypeUint8Features *val)
 {
-   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_INDEX_TYPE_UINT8_FEATURES_EXT);
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_INDEX_TYPE_UINT8_FEATURES);
    vn_encode_pnext(enc, val->pNext);
-   vn_encode_VkPhysicalDeviceIndexTypeUint8FeaturesEXT_self(enc, val);
+   vn_encode_VkPhysicalDeviceIndexTypeUint8Features_self(enc, val);
 }
 
 void
@@ -1947,6 +2444,73 @@ vn_encode_VkPhysicalDeviceInvocationMaskFeaturesHUAWEI(struct vn_cs_encoder *enc
 }
 
 void
+vn_encode_VkPhysicalDeviceLayeredApiPropertiesKHR_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceLayeredApiPropertiesKHR *val)
+{
+   vn_encode_bytes(enc, &val->vendorID, sizeof(val->vendorID));
+   vn_encode_bytes(enc, &val->deviceID, sizeof(val->deviceID));
+   vn_encode_bytes(enc, &val->layeredAPI, sizeof(val->layeredAPI));
+   vn_encode_array_size(enc, VK_MAX_PHYSICAL_DEVICE_NAME_SIZE);
+   vn_encode_bytes(enc, val->deviceName, sizeof(val->deviceName));
+}
+
+void
+vn_encode_VkPhysicalDeviceLayeredApiPropertiesKHR(struct vn_cs_encoder *enc, const VkPhysicalDeviceLayeredApiPropertiesKHR *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_LAYERED_API_PROPERTIES_KHR);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceLayeredApiPropertiesKHR_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceLayeredApiPropertiesListKHR_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceLayeredApiPropertiesListKHR *val)
+{
+   vn_encode_bytes(enc, &val->layeredApiCount, sizeof(val->layeredApiCount));
+   if (val->pLayeredApis) {
+      vn_encode_array_size(enc, (uint64_t)(val->layeredApiCount));
+      for (uint64_t i = 0; i < (uint64_t)(val->layeredApiCount); i++)
+         vn_encode_VkPhysicalDeviceLayeredApiPropertiesKHR(enc, &val->pLayeredApis[i]);
+   } else {
+      vn_encode_array_size(enc, 0);
+   }
+}
+
+void
+vn_encode_VkPhysicalDeviceLayeredApiPropertiesListKHR(struct vn_cs_encoder *enc, const VkPhysicalDeviceLayeredApiPropertiesListKHR *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_LAYERED_API_PROPERTIES_LIST_KHR);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceLayeredApiPropertiesListKHR_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceLayeredApiVulkanPropertiesKHR_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceLayeredApiVulkanPropertiesKHR *val)
+{
+   vn_encode_VkPhysicalDeviceProperties2(enc, &val->properties);
+}
+
+void
+vn_encode_VkPhysicalDeviceLayeredApiVulkanPropertiesKHR(struct vn_cs_encoder *enc, const VkPhysicalDeviceLayeredApiVulkanPropertiesKHR *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_LAYERED_API_VULKAN_PROPERTIES_KHR);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceLayeredApiVulkanPropertiesKHR_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceLayeredDriverPropertiesMSFT_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceLayeredDriverPropertiesMSFT *val)
+{
+   vn_encode_bytes(enc, &val->underlyingAPI, sizeof(val->underlyingAPI));
+}
+
+void
+vn_encode_VkPhysicalDeviceLayeredDriverPropertiesMSFT(struct vn_cs_encoder *enc, const VkPhysicalDeviceLayeredDriverPropertiesMSFT *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_LAYERED_DRIVER_PROPERTIES_MSFT);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceLayeredDriverPropertiesMSFT_self(enc, val);
+}
+
+void
 vn_encode_VkPhysicalDeviceLegacyDitheringFeaturesEXT_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceLegacyDitheringFeaturesEXT *val)
 {
    vn_encode_bytes(enc, &val->legacyDithering, sizeof(val->legacyDithering));
@@ -1958,6 +2522,34 @@ vn_encode_VkPhysicalDeviceLegacyDitheringFeaturesEXT(struct vn_cs_encoder *enc, 
    vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_LEGACY_DITHERING_FEATURES_EXT);
    vn_encode_pnext(enc, val->pNext);
    vn_encode_VkPhysicalDeviceLegacyDitheringFeaturesEXT_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceLegacyVertexAttributesFeaturesEXT_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceLegacyVertexAttributesFeaturesEXT *val)
+{
+   vn_encode_bytes(enc, &val->legacyVertexAttributes, sizeof(val->legacyVertexAttributes));
+}
+
+void
+vn_encode_VkPhysicalDeviceLegacyVertexAttributesFeaturesEXT(struct vn_cs_encoder *enc, const VkPhysicalDeviceLegacyVertexAttributesFeaturesEXT *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_LEGACY_VERTEX_ATTRIBUTES_FEATURES_EXT);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceLegacyVertexAttributesFeaturesEXT_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceLegacyVertexAttributesPropertiesEXT_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceLegacyVertexAttributesPropertiesEXT *val)
+{
+   vn_encode_bytes(enc, &val->nativeUnalignedPerformance, sizeof(val->nativeUnalignedPerformance));
+}
+
+void
+vn_encode_VkPhysicalDeviceLegacyVertexAttributesPropertiesEXT(struct vn_cs_encoder *enc, const VkPhysicalDeviceLegacyVertexAttributesPropertiesEXT *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_LEGACY_VERTEX_ATTRIBUTES_PROPERTIES_EXT);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceLegacyVertexAttributesPropertiesEXT_self(enc, val);
 }
 
 void
@@ -2078,7 +2670,7 @@ vn_encode_VkPhysicalDeviceLimits(struct vn_cs_encoder *enc, const VkPhysicalDevi
 }
 
 void
-vn_encode_VkPhysicalDeviceLineRasterizationFeaturesEXT_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceLineRasterizationFeaturesEXT *val)
+vn_encode_VkPhysicalDeviceLineRasterizationFeatures_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceLineRasterizationFeatures *val)
 {
    vn_encode_bytes(enc, &val->rectangularLines, sizeof(val->rectangularLines));
    vn_encode_bytes(enc, &val->bresenhamLines, sizeof(val->bresenhamLines));
@@ -2089,25 +2681,25 @@ vn_encode_VkPhysicalDeviceLineRasterizationFeaturesEXT_self(struct vn_cs_encoder
 }
 
 void
-vn_encode_VkPhysicalDeviceLineRasterizationFeaturesEXT(struct vn_cs_encoder *enc, const VkPhysicalDeviceLineRasterizationFeaturesEXT *val)
+vn_encode_VkPhysicalDeviceLineRasterizationFeatures(struct vn_cs_encoder *enc, const VkPhysicalDeviceLineRasterizationFeatures *val)
 {
-   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_LINE_RASTERIZATION_FEATURES_EXT);
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_LINE_RASTERIZATION_FEATURES);
    vn_encode_pnext(enc, val->pNext);
-   vn_encode_VkPhysicalDeviceLineRasterizationFeaturesEXT_self(enc, val);
+   vn_encode_VkPhysicalDeviceLineRasterizationFeatures_self(enc, val);
 }
 
 void
-vn_encode_VkPhysicalDeviceLineRasterizationPropertiesEXT_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceLineRasterizationPropertiesEXT *val)
+vn_encode_VkPhysicalDeviceLineRasterizationProperties_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceLineRasterizationProperties *val)
 {
    vn_encode_bytes(enc, &val->lineSubPixelPrecisionBits, sizeof(val->lineSubPixelPrecisionBits));
 }
 
 void
-vn_encode_VkPhysicalDeviceLineRasterizationPropertiesEXT(struct vn_cs_encoder *enc, const VkPhysicalDeviceLineRasterizationPropertiesEXT *val)
+vn_encode_VkPhysicalDeviceLineRasterizationProperties(struct vn_cs_encoder *enc, const VkPhysicalDeviceLineRasterizationProperties *val)
 {
-   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_LINE_RASTERIZATION_PROPERTIES_EXT);
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_LINE_RASTERIZATION_PROPERTIES);
    vn_encode_pnext(enc, val->pNext);
-   vn_encode_VkPhysicalDeviceLineRasterizationPropertiesEXT_self(enc, val);
+   vn_encode_VkPhysicalDeviceLineRasterizationProperties_self(enc, val);
 }
 
 void
@@ -2165,6 +2757,148 @@ vn_encode_VkPhysicalDeviceMaintenance4Properties(struct vn_cs_encoder *enc, cons
    vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_4_PROPERTIES);
    vn_encode_pnext(enc, val->pNext);
    vn_encode_VkPhysicalDeviceMaintenance4Properties_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceMaintenance5Features_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceMaintenance5Features *val)
+{
+   vn_encode_bytes(enc, &val->maintenance5, sizeof(val->maintenance5));
+}
+
+void
+vn_encode_VkPhysicalDeviceMaintenance5Features(struct vn_cs_encoder *enc, const VkPhysicalDeviceMaintenance5Features *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_5_FEATURES);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceMaintenance5Features_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceMaintenance5Properties_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceMaintenance5Properties *val)
+{
+   vn_encode_bytes(enc, &val->earlyFragmentMultisampleCoverageAfterSampleCounting, sizeof(val->earlyFragmentMultisampleCoverageAfterSampleCounting));
+   vn_encode_bytes(enc, &val->earlyFragmentSampleMaskTestBeforeSampleCounting, sizeof(val->earlyFragmentSampleMaskTestBeforeSampleCounting));
+   vn_encode_bytes(enc, &val->depthStencilSwizzleOneSupport, sizeof(val->depthStencilSwizzleOneSupport));
+   vn_encode_bytes(enc, &val->polygonModePointSize, sizeof(val->polygonModePointSize));
+   vn_encode_bytes(enc, &val->nonStrictSinglePixelWideLinesUseParallelogram, sizeof(val->nonStrictSinglePixelWideLinesUseParallelogram));
+   vn_encode_bytes(enc, &val->nonStrictWideLinesUseParallelogram, sizeof(val->nonStrictWideLinesUseParallelogram));
+}
+
+void
+vn_encode_VkPhysicalDeviceMaintenance5Properties(struct vn_cs_encoder *enc, const VkPhysicalDeviceMaintenance5Properties *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_5_PROPERTIES);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceMaintenance5Properties_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceMaintenance6Features_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceMaintenance6Features *val)
+{
+   vn_encode_bytes(enc, &val->maintenance6, sizeof(val->maintenance6));
+}
+
+void
+vn_encode_VkPhysicalDeviceMaintenance6Features(struct vn_cs_encoder *enc, const VkPhysicalDeviceMaintenance6Features *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_6_FEATURES);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceMaintenance6Features_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceMaintenance6Properties_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceMaintenance6Properties *val)
+{
+   vn_encode_bytes(enc, &val->blockTexelViewCompatibleMultipleLayers, sizeof(val->blockTexelViewCompatibleMultipleLayers));
+   vn_encode_bytes(enc, &val->maxCombinedImageSamplerDescriptorCount, sizeof(val->maxCombinedImageSamplerDescriptorCount));
+   vn_encode_bytes(enc, &val->fragmentShadingRateClampCombinerInputs, sizeof(val->fragmentShadingRateClampCombinerInputs));
+}
+
+void
+vn_encode_VkPhysicalDeviceMaintenance6Properties(struct vn_cs_encoder *enc, const VkPhysicalDeviceMaintenance6Properties *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_6_PROPERTIES);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceMaintenance6Properties_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceMaintenance7FeaturesKHR_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceMaintenance7FeaturesKHR *val)
+{
+   vn_encode_bytes(enc, &val->maintenance7, sizeof(val->maintenance7));
+}
+
+void
+vn_encode_VkPhysicalDeviceMaintenance7FeaturesKHR(struct vn_cs_encoder *enc, const VkPhysicalDeviceMaintenance7FeaturesKHR *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_7_FEATURES_KHR);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceMaintenance7FeaturesKHR_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceMaintenance7PropertiesKHR_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceMaintenance7PropertiesKHR *val)
+{
+   vn_encode_bytes(enc, &val->robustFragmentShadingRateAttachmentAccess, sizeof(val->robustFragmentShadingRateAttachmentAccess));
+   vn_encode_bytes(enc, &val->separateDepthStencilAttachmentAccess, sizeof(val->separateDepthStencilAttachmentAccess));
+   vn_encode_bytes(enc, &val->maxDescriptorSetTotalUniformBuffersDynamic, sizeof(val->maxDescriptorSetTotalUniformBuffersDynamic));
+   vn_encode_bytes(enc, &val->maxDescriptorSetTotalStorageBuffersDynamic, sizeof(val->maxDescriptorSetTotalStorageBuffersDynamic));
+   vn_encode_bytes(enc, &val->maxDescriptorSetTotalBuffersDynamic, sizeof(val->maxDescriptorSetTotalBuffersDynamic));
+   vn_encode_bytes(enc, &val->maxDescriptorSetUpdateAfterBindTotalUniformBuffersDynamic, sizeof(val->maxDescriptorSetUpdateAfterBindTotalUniformBuffersDynamic));
+   vn_encode_bytes(enc, &val->maxDescriptorSetUpdateAfterBindTotalStorageBuffersDynamic, sizeof(val->maxDescriptorSetUpdateAfterBindTotalStorageBuffersDynamic));
+   vn_encode_bytes(enc, &val->maxDescriptorSetUpdateAfterBindTotalBuffersDynamic, sizeof(val->maxDescriptorSetUpdateAfterBindTotalBuffersDynamic));
+}
+
+void
+vn_encode_VkPhysicalDeviceMaintenance7PropertiesKHR(struct vn_cs_encoder *enc, const VkPhysicalDeviceMaintenance7PropertiesKHR *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_7_PROPERTIES_KHR);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceMaintenance7PropertiesKHR_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceMaintenance8FeaturesKHR_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceMaintenance8FeaturesKHR *val)
+{
+   vn_encode_bytes(enc, &val->maintenance8, sizeof(val->maintenance8));
+}
+
+void
+vn_encode_VkPhysicalDeviceMaintenance8FeaturesKHR(struct vn_cs_encoder *enc, const VkPhysicalDeviceMaintenance8FeaturesKHR *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_8_FEATURES_KHR);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceMaintenance8FeaturesKHR_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceMapMemoryPlacedFeaturesEXT_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceMapMemoryPlacedFeaturesEXT *val)
+{
+   vn_encode_bytes(enc, &val->memoryMapPlaced, sizeof(val->memoryMapPlaced));
+   vn_encode_bytes(enc, &val->memoryMapRangePlaced, sizeof(val->memoryMapRangePlaced));
+   vn_encode_bytes(enc, &val->memoryUnmapReserve, sizeof(val->memoryUnmapReserve));
+}
+
+void
+vn_encode_VkPhysicalDeviceMapMemoryPlacedFeaturesEXT(struct vn_cs_encoder *enc, const VkPhysicalDeviceMapMemoryPlacedFeaturesEXT *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAP_MEMORY_PLACED_FEATURES_EXT);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceMapMemoryPlacedFeaturesEXT_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceMapMemoryPlacedPropertiesEXT_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceMapMemoryPlacedPropertiesEXT *val)
+{
+   vn_encode_bytes(enc, &val->minPlacedMemoryMapAlignment, sizeof(val->minPlacedMemoryMapAlignment));
+}
+
+void
+vn_encode_VkPhysicalDeviceMapMemoryPlacedPropertiesEXT(struct vn_cs_encoder *enc, const VkPhysicalDeviceMapMemoryPlacedPropertiesEXT *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAP_MEMORY_PLACED_PROPERTIES_EXT);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceMapMemoryPlacedPropertiesEXT_self(enc, val);
 }
 
 void
@@ -2433,6 +3167,20 @@ vn_encode_VkPhysicalDeviceMultiviewPerViewAttributesPropertiesNVX(struct vn_cs_e
 }
 
 void
+vn_encode_VkPhysicalDeviceMultiviewPerViewRenderAreasFeaturesQCOM_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceMultiviewPerViewRenderAreasFeaturesQCOM *val)
+{
+   vn_encode_bytes(enc, &val->multiviewPerViewRenderAreas, sizeof(val->multiviewPerViewRenderAreas));
+}
+
+void
+vn_encode_VkPhysicalDeviceMultiviewPerViewRenderAreasFeaturesQCOM(struct vn_cs_encoder *enc, const VkPhysicalDeviceMultiviewPerViewRenderAreasFeaturesQCOM *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MULTIVIEW_PER_VIEW_RENDER_AREAS_FEATURES_QCOM);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceMultiviewPerViewRenderAreasFeaturesQCOM_self(enc, val);
+}
+
+void
 vn_encode_VkPhysicalDeviceMultiviewPerViewViewportsFeaturesQCOM_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceMultiviewPerViewViewportsFeaturesQCOM *val)
 {
    vn_encode_bytes(enc, &val->multiviewPerViewViewports, sizeof(val->multiviewPerViewViewports));
@@ -2473,6 +3221,36 @@ vn_encode_VkPhysicalDeviceMutableDescriptorTypeFeaturesEXT(struct vn_cs_encoder 
    vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MUTABLE_DESCRIPTOR_TYPE_FEATURES_EXT);
    vn_encode_pnext(enc, val->pNext);
    vn_encode_VkPhysicalDeviceMutableDescriptorTypeFeaturesEXT_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceNestedCommandBufferFeaturesEXT_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceNestedCommandBufferFeaturesEXT *val)
+{
+   vn_encode_bytes(enc, &val->nestedCommandBuffer, sizeof(val->nestedCommandBuffer));
+   vn_encode_bytes(enc, &val->nestedCommandBufferRendering, sizeof(val->nestedCommandBufferRendering));
+   vn_encode_bytes(enc, &val->nestedCommandBufferSimultaneousUse, sizeof(val->nestedCommandBufferSimultaneousUse));
+}
+
+void
+vn_encode_VkPhysicalDeviceNestedCommandBufferFeaturesEXT(struct vn_cs_encoder *enc, const VkPhysicalDeviceNestedCommandBufferFeaturesEXT *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_NESTED_COMMAND_BUFFER_FEATURES_EXT);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceNestedCommandBufferFeaturesEXT_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceNestedCommandBufferPropertiesEXT_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceNestedCommandBufferPropertiesEXT *val)
+{
+   vn_encode_bytes(enc, &val->maxCommandBufferNestingLevel, sizeof(val->maxCommandBufferNestingLevel));
+}
+
+void
+vn_encode_VkPhysicalDeviceNestedCommandBufferPropertiesEXT(struct vn_cs_encoder *enc, const VkPhysicalDeviceNestedCommandBufferPropertiesEXT *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_NESTED_COMMAND_BUFFER_PROPERTIES_EXT);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceNestedCommandBufferPropertiesEXT_self(enc, val);
 }
 
 void
@@ -2590,6 +3368,21 @@ vn_encode_VkPhysicalDevicePageableDeviceLocalMemoryFeaturesEXT(struct vn_cs_enco
 }
 
 void
+vn_encode_VkPhysicalDevicePerStageDescriptorSetFeaturesNV_self(struct vn_cs_encoder *enc, const VkPhysicalDevicePerStageDescriptorSetFeaturesNV *val)
+{
+   vn_encode_bytes(enc, &val->perStageDescriptorSet, sizeof(val->perStageDescriptorSet));
+   vn_encode_bytes(enc, &val->dynamicPipelineLayout, sizeof(val->dynamicPipelineLayout));
+}
+
+void
+vn_encode_VkPhysicalDevicePerStageDescriptorSetFeaturesNV(struct vn_cs_encoder *enc, const VkPhysicalDevicePerStageDescriptorSetFeaturesNV *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PER_STAGE_DESCRIPTOR_SET_FEATURES_NV);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDevicePerStageDescriptorSetFeaturesNV_self(enc, val);
+}
+
+void
 vn_encode_VkPhysicalDevicePerformanceQueryFeaturesKHR_self(struct vn_cs_encoder *enc, const VkPhysicalDevicePerformanceQueryFeaturesKHR *val)
 {
    vn_encode_bytes(enc, &val->performanceCounterQueryPools, sizeof(val->performanceCounterQueryPools));
@@ -2616,6 +3409,38 @@ vn_encode_VkPhysicalDevicePerformanceQueryPropertiesKHR(struct vn_cs_encoder *en
    vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PERFORMANCE_QUERY_PROPERTIES_KHR);
    vn_encode_pnext(enc, val->pNext);
    vn_encode_VkPhysicalDevicePerformanceQueryPropertiesKHR_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDevicePipelineBinaryFeaturesKHR_self(struct vn_cs_encoder *enc, const VkPhysicalDevicePipelineBinaryFeaturesKHR *val)
+{
+   vn_encode_bytes(enc, &val->pipelineBinaries, sizeof(val->pipelineBinaries));
+}
+
+void
+vn_encode_VkPhysicalDevicePipelineBinaryFeaturesKHR(struct vn_cs_encoder *enc, const VkPhysicalDevicePipelineBinaryFeaturesKHR *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_BINARY_FEATURES_KHR);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDevicePipelineBinaryFeaturesKHR_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDevicePipelineBinaryPropertiesKHR_self(struct vn_cs_encoder *enc, const VkPhysicalDevicePipelineBinaryPropertiesKHR *val)
+{
+   vn_encode_bytes(enc, &val->pipelineBinaryInternalCache, sizeof(val->pipelineBinaryInternalCache));
+   vn_encode_bytes(enc, &val->pipelineBinaryInternalCacheControl, sizeof(val->pipelineBinaryInternalCacheControl));
+   vn_encode_bytes(enc, &val->pipelineBinaryPrefersInternalCache, sizeof(val->pipelineBinaryPrefersInternalCache));
+   vn_encode_bytes(enc, &val->pipelineBinaryPrecompiledInternalCache, sizeof(val->pipelineBinaryPrecompiledInternalCache));
+   vn_encode_bytes(enc, &val->pipelineBinaryCompressedData, sizeof(val->pipelineBinaryCompressedData));
+}
+
+void
+vn_encode_VkPhysicalDevicePipelineBinaryPropertiesKHR(struct vn_cs_encoder *enc, const VkPhysicalDevicePipelineBinaryPropertiesKHR *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_BINARY_PROPERTIES_KHR);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDevicePipelineBinaryPropertiesKHR_self(enc, val);
 }
 
 void
@@ -2647,6 +3472,34 @@ vn_encode_VkPhysicalDevicePipelineExecutablePropertiesFeaturesKHR(struct vn_cs_e
 }
 
 void
+vn_encode_VkPhysicalDevicePipelineLibraryGroupHandlesFeaturesEXT_self(struct vn_cs_encoder *enc, const VkPhysicalDevicePipelineLibraryGroupHandlesFeaturesEXT *val)
+{
+   vn_encode_bytes(enc, &val->pipelineLibraryGroupHandles, sizeof(val->pipelineLibraryGroupHandles));
+}
+
+void
+vn_encode_VkPhysicalDevicePipelineLibraryGroupHandlesFeaturesEXT(struct vn_cs_encoder *enc, const VkPhysicalDevicePipelineLibraryGroupHandlesFeaturesEXT *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_LIBRARY_GROUP_HANDLES_FEATURES_EXT);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDevicePipelineLibraryGroupHandlesFeaturesEXT_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDevicePipelineOpacityMicromapFeaturesARM_self(struct vn_cs_encoder *enc, const VkPhysicalDevicePipelineOpacityMicromapFeaturesARM *val)
+{
+   vn_encode_bytes(enc, &val->pipelineOpacityMicromap, sizeof(val->pipelineOpacityMicromap));
+}
+
+void
+vn_encode_VkPhysicalDevicePipelineOpacityMicromapFeaturesARM(struct vn_cs_encoder *enc, const VkPhysicalDevicePipelineOpacityMicromapFeaturesARM *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_OPACITY_MICROMAP_FEATURES_ARM);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDevicePipelineOpacityMicromapFeaturesARM_self(enc, val);
+}
+
+void
 vn_encode_VkPhysicalDevicePipelinePropertiesFeaturesEXT_self(struct vn_cs_encoder *enc, const VkPhysicalDevicePipelinePropertiesFeaturesEXT *val)
 {
    vn_encode_bytes(enc, &val->pipelinePropertiesIdentifier, sizeof(val->pipelinePropertiesIdentifier));
@@ -2661,35 +3514,35 @@ vn_encode_VkPhysicalDevicePipelinePropertiesFeaturesEXT(struct vn_cs_encoder *en
 }
 
 void
-vn_encode_VkPhysicalDevicePipelineProtectedAccessFeaturesEXT_self(struct vn_cs_encoder *enc, const VkPhysicalDevicePipelineProtectedAccessFeaturesEXT *val)
+vn_encode_VkPhysicalDevicePipelineProtectedAccessFeatures_self(struct vn_cs_encoder *enc, const VkPhysicalDevicePipelineProtectedAccessFeatures *val)
 {
    vn_encode_bytes(enc, &val->pipelineProtectedAccess, sizeof(val->pipelineProtectedAccess));
 }
 
 void
-vn_encode_VkPhysicalDevicePipelineProtectedAccessFeaturesEXT(struct vn_cs_encoder *enc, const VkPhysicalDevicePipelineProtectedAccessFeaturesEXT *val)
+vn_encode_VkPhysicalDevicePipelineProtectedAccessFeatures(struct vn_cs_encoder *enc, const VkPhysicalDevicePipelineProtectedAccessFeatures *val)
 {
-   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_PROTECTED_ACCESS_FEATURES_EXT);
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_PROTECTED_ACCESS_FEATURES);
    vn_encode_pnext(enc, val->pNext);
-   vn_encode_VkPhysicalDevicePipelineProtectedAccessFeaturesEXT_self(enc, val);
+   vn_encode_VkPhysicalDevicePipelineProtectedAccessFeatures_self(enc, val);
 }
 
 void
-vn_encode_VkPhysicalDevicePipelineRobustnessFeaturesEXT_self(struct vn_cs_encoder *enc, const VkPhysicalDevicePipelineRobustnessFeaturesEXT *val)
+vn_encode_VkPhysicalDevicePipelineRobustnessFeatures_self(struct vn_cs_encoder *enc, const VkPhysicalDevicePipelineRobustnessFeatures *val)
 {
    vn_encode_bytes(enc, &val->pipelineRobustness, sizeof(val->pipelineRobustness));
 }
 
 void
-vn_encode_VkPhysicalDevicePipelineRobustnessFeaturesEXT(struct vn_cs_encoder *enc, const VkPhysicalDevicePipelineRobustnessFeaturesEXT *val)
+vn_encode_VkPhysicalDevicePipelineRobustnessFeatures(struct vn_cs_encoder *enc, const VkPhysicalDevicePipelineRobustnessFeatures *val)
 {
-   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_ROBUSTNESS_FEATURES_EXT);
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_ROBUSTNESS_FEATURES);
    vn_encode_pnext(enc, val->pNext);
-   vn_encode_VkPhysicalDevicePipelineRobustnessFeaturesEXT_self(enc, val);
+   vn_encode_VkPhysicalDevicePipelineRobustnessFeatures_self(enc, val);
 }
 
 void
-vn_encode_VkPhysicalDevicePipelineRobustnessPropertiesEXT_self(struct vn_cs_encoder *enc, const VkPhysicalDevicePipelineRobustnessPropertiesEXT *val)
+vn_encode_VkPhysicalDevicePipelineRobustnessProperties_self(struct vn_cs_encoder *enc, const VkPhysicalDevicePipelineRobustnessProperties *val)
 {
    vn_encode_bytes(enc, &val->defaultRobustnessStorageBuffers, sizeof(val->defaultRobustnessStorageBuffers));
    vn_encode_bytes(enc, &val->defaultRobustnessUniformBuffers, sizeof(val->defaultRobustnessUniformBuffers));
@@ -2698,11 +3551,11 @@ vn_encode_VkPhysicalDevicePipelineRobustnessPropertiesEXT_self(struct vn_cs_enco
 }
 
 void
-vn_encode_VkPhysicalDevicePipelineRobustnessPropertiesEXT(struct vn_cs_encoder *enc, const VkPhysicalDevicePipelineRobustnessPropertiesEXT *val)
+vn_encode_VkPhysicalDevicePipelineRobustnessProperties(struct vn_cs_encoder *enc, const VkPhysicalDevicePipelineRobustnessProperties *val)
 {
-   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_ROBUSTNESS_PROPERTIES_EXT);
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_ROBUSTNESS_PROPERTIES);
    vn_encode_pnext(enc, val->pNext);
-   vn_encode_VkPhysicalDevicePipelineRobustnessPropertiesEXT_self(enc, val);
+   vn_encode_VkPhysicalDevicePipelineRobustnessProperties_self(enc, val);
 }
 
 void
@@ -2745,6 +3598,20 @@ vn_encode_VkPhysicalDevicePresentIdFeaturesKHR(struct vn_cs_encoder *enc, const 
    vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PRESENT_ID_FEATURES_KHR);
    vn_encode_pnext(enc, val->pNext);
    vn_encode_VkPhysicalDevicePresentIdFeaturesKHR_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDevicePresentModeFifoLatestReadyFeaturesEXT_self(struct vn_cs_encoder *enc, const VkPhysicalDevicePresentModeFifoLatestReadyFeaturesEXT *val)
+{
+   vn_encode_bytes(enc, &val->presentModeFifoLatestReady, sizeof(val->presentModeFifoLatestReady));
+}
+
+void
+vn_encode_VkPhysicalDevicePresentModeFifoLatestReadyFeaturesEXT(struct vn_cs_encoder *enc, const VkPhysicalDevicePresentModeFifoLatestReadyFeaturesEXT *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PRESENT_MODE_FIFO_LATEST_READY_FEATURES_EXT);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDevicePresentModeFifoLatestReadyFeaturesEXT_self(enc, val);
 }
 
 void
@@ -2895,17 +3762,17 @@ vn_encode_VkPhysicalDeviceProvokingVertexPropertiesEXT(struct vn_cs_encoder *enc
 }
 
 void
-vn_encode_VkPhysicalDevicePushDescriptorPropertiesKHR_self(struct vn_cs_encoder *enc, const VkPhysicalDevicePushDescriptorPropertiesKHR *val)
+vn_encode_VkPhysicalDevicePushDescriptorProperties_self(struct vn_cs_encoder *enc, const VkPhysicalDevicePushDescriptorProperties *val)
 {
    vn_encode_bytes(enc, &val->maxPushDescriptors, sizeof(val->maxPushDescriptors));
 }
 
 void
-vn_encode_VkPhysicalDevicePushDescriptorPropertiesKHR(struct vn_cs_encoder *enc, const VkPhysicalDevicePushDescriptorPropertiesKHR *val)
+vn_encode_VkPhysicalDevicePushDescriptorProperties(struct vn_cs_encoder *enc, const VkPhysicalDevicePushDescriptorProperties *val)
 {
-   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PUSH_DESCRIPTOR_PROPERTIES_KHR);
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PUSH_DESCRIPTOR_PROPERTIES);
    vn_encode_pnext(enc, val->pNext);
-   vn_encode_VkPhysicalDevicePushDescriptorPropertiesKHR_self(enc, val);
+   vn_encode_VkPhysicalDevicePushDescriptorProperties_self(enc, val);
 }
 
 void
@@ -2936,6 +3803,20 @@ vn_encode_VkPhysicalDeviceRasterizationOrderAttachmentAccessFeaturesEXT(struct v
    vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_RASTERIZATION_ORDER_ATTACHMENT_ACCESS_FEATURES_EXT);
    vn_encode_pnext(enc, val->pNext);
    vn_encode_VkPhysicalDeviceRasterizationOrderAttachmentAccessFeaturesEXT_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceRawAccessChainsFeaturesNV_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceRawAccessChainsFeaturesNV *val)
+{
+   vn_encode_bytes(enc, &val->shaderRawAccessChains, sizeof(val->shaderRawAccessChains));
+}
+
+void
+vn_encode_VkPhysicalDeviceRawAccessChainsFeaturesNV(struct vn_cs_encoder *enc, const VkPhysicalDeviceRawAccessChainsFeaturesNV *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_RAW_ACCESS_CHAINS_FEATURES_NV);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceRawAccessChainsFeaturesNV_self(enc, val);
 }
 
 void
@@ -3050,6 +3931,20 @@ vn_encode_VkPhysicalDeviceRayTracingPipelinePropertiesKHR(struct vn_cs_encoder *
 }
 
 void
+vn_encode_VkPhysicalDeviceRayTracingPositionFetchFeaturesKHR_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceRayTracingPositionFetchFeaturesKHR *val)
+{
+   vn_encode_bytes(enc, &val->rayTracingPositionFetch, sizeof(val->rayTracingPositionFetch));
+}
+
+void
+vn_encode_VkPhysicalDeviceRayTracingPositionFetchFeaturesKHR(struct vn_cs_encoder *enc, const VkPhysicalDeviceRayTracingPositionFetchFeaturesKHR *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_RAY_TRACING_POSITION_FETCH_FEATURES_KHR);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceRayTracingPositionFetchFeaturesKHR_self(enc, val);
+}
+
+void
 vn_encode_VkPhysicalDeviceRayTracingPropertiesNV_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceRayTracingPropertiesNV *val)
 {
    vn_encode_bytes(enc, &val->shaderGroupHandleSize, sizeof(val->shaderGroupHandleSize));
@@ -3068,6 +3963,63 @@ vn_encode_VkPhysicalDeviceRayTracingPropertiesNV(struct vn_cs_encoder *enc, cons
    vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_RAY_TRACING_PROPERTIES_NV);
    vn_encode_pnext(enc, val->pNext);
    vn_encode_VkPhysicalDeviceRayTracingPropertiesNV_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceRayTracingValidationFeaturesNV_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceRayTracingValidationFeaturesNV *val)
+{
+   vn_encode_bytes(enc, &val->rayTracingValidation, sizeof(val->rayTracingValidation));
+}
+
+void
+vn_encode_VkPhysicalDeviceRayTracingValidationFeaturesNV(struct vn_cs_encoder *enc, const VkPhysicalDeviceRayTracingValidationFeaturesNV *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_RAY_TRACING_VALIDATION_FEATURES_NV);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceRayTracingValidationFeaturesNV_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceRelaxedLineRasterizationFeaturesIMG_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceRelaxedLineRasterizationFeaturesIMG *val)
+{
+   vn_encode_bytes(enc, &val->relaxedLineRasterization, sizeof(val->relaxedLineRasterization));
+}
+
+void
+vn_encode_VkPhysicalDeviceRelaxedLineRasterizationFeaturesIMG(struct vn_cs_encoder *enc, const VkPhysicalDeviceRelaxedLineRasterizationFeaturesIMG *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_RELAXED_LINE_RASTERIZATION_FEATURES_IMG);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceRelaxedLineRasterizationFeaturesIMG_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceRenderPassStripedFeaturesARM_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceRenderPassStripedFeaturesARM *val)
+{
+   vn_encode_bytes(enc, &val->renderPassStriped, sizeof(val->renderPassStriped));
+}
+
+void
+vn_encode_VkPhysicalDeviceRenderPassStripedFeaturesARM(struct vn_cs_encoder *enc, const VkPhysicalDeviceRenderPassStripedFeaturesARM *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_RENDER_PASS_STRIPED_FEATURES_ARM);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceRenderPassStripedFeaturesARM_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceRenderPassStripedPropertiesARM_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceRenderPassStripedPropertiesARM *val)
+{
+   vn_encode_VkExtent2D(enc, &val->renderPassStripeGranularity);
+   vn_encode_bytes(enc, &val->maxRenderPassStripes, sizeof(val->maxRenderPassStripes));
+}
+
+void
+vn_encode_VkPhysicalDeviceRenderPassStripedPropertiesARM(struct vn_cs_encoder *enc, const VkPhysicalDeviceRenderPassStripedPropertiesARM *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_RENDER_PASS_STRIPED_PROPERTIES_ARM);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceRenderPassStripedPropertiesARM_self(enc, val);
 }
 
 void
@@ -3178,6 +4130,34 @@ vn_encode_VkPhysicalDeviceScalarBlockLayoutFeatures(struct vn_cs_encoder *enc, c
 }
 
 void
+vn_encode_VkPhysicalDeviceSchedulingControlsFeaturesARM_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceSchedulingControlsFeaturesARM *val)
+{
+   vn_encode_bytes(enc, &val->schedulingControls, sizeof(val->schedulingControls));
+}
+
+void
+vn_encode_VkPhysicalDeviceSchedulingControlsFeaturesARM(struct vn_cs_encoder *enc, const VkPhysicalDeviceSchedulingControlsFeaturesARM *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SCHEDULING_CONTROLS_FEATURES_ARM);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceSchedulingControlsFeaturesARM_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceSchedulingControlsPropertiesARM_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceSchedulingControlsPropertiesARM *val)
+{
+   vn_encode_bytes(enc, &val->schedulingControlsFlags, sizeof(val->schedulingControlsFlags));
+}
+
+void
+vn_encode_VkPhysicalDeviceSchedulingControlsPropertiesARM(struct vn_cs_encoder *enc, const VkPhysicalDeviceSchedulingControlsPropertiesARM *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SCHEDULING_CONTROLS_PROPERTIES_ARM);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceSchedulingControlsPropertiesARM_self(enc, val);
+}
+
+void
 vn_encode_VkPhysicalDeviceSeparateDepthStencilLayoutsFeatures_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceSeparateDepthStencilLayoutsFeatures *val)
 {
    vn_encode_bytes(enc, &val->separateDepthStencilLayouts, sizeof(val->separateDepthStencilLayouts));
@@ -3189,6 +4169,20 @@ vn_encode_VkPhysicalDeviceSeparateDepthStencilLayoutsFeatures(struct vn_cs_encod
    vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SEPARATE_DEPTH_STENCIL_LAYOUTS_FEATURES);
    vn_encode_pnext(enc, val->pNext);
    vn_encode_VkPhysicalDeviceSeparateDepthStencilLayoutsFeatures_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceShaderAtomicFloat16VectorFeaturesNV_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceShaderAtomicFloat16VectorFeaturesNV *val)
+{
+   vn_encode_bytes(enc, &val->shaderFloat16VectorAtomics, sizeof(val->shaderFloat16VectorAtomics));
+}
+
+void
+vn_encode_VkPhysicalDeviceShaderAtomicFloat16VectorFeaturesNV(struct vn_cs_encoder *enc, const VkPhysicalDeviceShaderAtomicFloat16VectorFeaturesNV *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_ATOMIC_FLOAT16_VECTOR_FEATURES_NV);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceShaderAtomicFloat16VectorFeaturesNV_self(enc, val);
 }
 
 void
@@ -3344,6 +4338,22 @@ vn_encode_VkPhysicalDeviceShaderCorePropertiesAMD(struct vn_cs_encoder *enc, con
 }
 
 void
+vn_encode_VkPhysicalDeviceShaderCorePropertiesARM_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceShaderCorePropertiesARM *val)
+{
+   vn_encode_bytes(enc, &val->pixelRate, sizeof(val->pixelRate));
+   vn_encode_bytes(enc, &val->texelRate, sizeof(val->texelRate));
+   vn_encode_bytes(enc, &val->fmaRate, sizeof(val->fmaRate));
+}
+
+void
+vn_encode_VkPhysicalDeviceShaderCorePropertiesARM(struct vn_cs_encoder *enc, const VkPhysicalDeviceShaderCorePropertiesARM *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_CORE_PROPERTIES_ARM);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceShaderCorePropertiesARM_self(enc, val);
+}
+
+void
 vn_encode_VkPhysicalDeviceShaderDemoteToHelperInvocationFeatures_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceShaderDemoteToHelperInvocationFeatures *val)
 {
    vn_encode_bytes(enc, &val->shaderDemoteToHelperInvocation, sizeof(val->shaderDemoteToHelperInvocation));
@@ -3386,6 +4396,20 @@ vn_encode_VkPhysicalDeviceShaderEarlyAndLateFragmentTestsFeaturesAMD(struct vn_c
 }
 
 void
+vn_encode_VkPhysicalDeviceShaderExpectAssumeFeatures_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceShaderExpectAssumeFeatures *val)
+{
+   vn_encode_bytes(enc, &val->shaderExpectAssume, sizeof(val->shaderExpectAssume));
+}
+
+void
+vn_encode_VkPhysicalDeviceShaderExpectAssumeFeatures(struct vn_cs_encoder *enc, const VkPhysicalDeviceShaderExpectAssumeFeatures *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_EXPECT_ASSUME_FEATURES);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceShaderExpectAssumeFeatures_self(enc, val);
+}
+
+void
 vn_encode_VkPhysicalDeviceShaderFloat16Int8Features_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceShaderFloat16Int8Features *val)
 {
    vn_encode_bytes(enc, &val->shaderFloat16, sizeof(val->shaderFloat16));
@@ -3398,6 +4422,20 @@ vn_encode_VkPhysicalDeviceShaderFloat16Int8Features(struct vn_cs_encoder *enc, c
    vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES);
    vn_encode_pnext(enc, val->pNext);
    vn_encode_VkPhysicalDeviceShaderFloat16Int8Features_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceShaderFloatControls2Features_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceShaderFloatControls2Features *val)
+{
+   vn_encode_bytes(enc, &val->shaderFloatControls2, sizeof(val->shaderFloatControls2));
+}
+
+void
+vn_encode_VkPhysicalDeviceShaderFloatControls2Features(struct vn_cs_encoder *enc, const VkPhysicalDeviceShaderFloatControls2Features *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT_CONTROLS_2_FEATURES);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceShaderFloatControls2Features_self(enc, val);
 }
 
 void
@@ -3501,6 +4539,20 @@ vn_encode_VkPhysicalDeviceShaderIntegerFunctions2FeaturesINTEL(struct vn_cs_enco
 }
 
 void
+vn_encode_VkPhysicalDeviceShaderMaximalReconvergenceFeaturesKHR_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceShaderMaximalReconvergenceFeaturesKHR *val)
+{
+   vn_encode_bytes(enc, &val->shaderMaximalReconvergence, sizeof(val->shaderMaximalReconvergence));
+}
+
+void
+vn_encode_VkPhysicalDeviceShaderMaximalReconvergenceFeaturesKHR(struct vn_cs_encoder *enc, const VkPhysicalDeviceShaderMaximalReconvergenceFeaturesKHR *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_MAXIMAL_RECONVERGENCE_FEATURES_KHR);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceShaderMaximalReconvergenceFeaturesKHR_self(enc, val);
+}
+
+void
 vn_encode_VkPhysicalDeviceShaderModuleIdentifierFeaturesEXT_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceShaderModuleIdentifierFeaturesEXT *val)
 {
    vn_encode_bytes(enc, &val->shaderModuleIdentifier, sizeof(val->shaderModuleIdentifier));
@@ -3527,6 +4579,78 @@ vn_encode_VkPhysicalDeviceShaderModuleIdentifierPropertiesEXT(struct vn_cs_encod
    vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_MODULE_IDENTIFIER_PROPERTIES_EXT);
    vn_encode_pnext(enc, val->pNext);
    vn_encode_VkPhysicalDeviceShaderModuleIdentifierPropertiesEXT_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceShaderObjectFeaturesEXT_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceShaderObjectFeaturesEXT *val)
+{
+   vn_encode_bytes(enc, &val->shaderObject, sizeof(val->shaderObject));
+}
+
+void
+vn_encode_VkPhysicalDeviceShaderObjectFeaturesEXT(struct vn_cs_encoder *enc, const VkPhysicalDeviceShaderObjectFeaturesEXT *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_OBJECT_FEATURES_EXT);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceShaderObjectFeaturesEXT_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceShaderObjectPropertiesEXT_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceShaderObjectPropertiesEXT *val)
+{
+   vn_encode_array_size(enc, VK_UUID_SIZE);
+   vn_encode_bytes(enc, val->shaderBinaryUUID, sizeof(val->shaderBinaryUUID));
+   vn_encode_bytes(enc, &val->shaderBinaryVersion, sizeof(val->shaderBinaryVersion));
+}
+
+void
+vn_encode_VkPhysicalDeviceShaderObjectPropertiesEXT(struct vn_cs_encoder *enc, const VkPhysicalDeviceShaderObjectPropertiesEXT *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_OBJECT_PROPERTIES_EXT);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceShaderObjectPropertiesEXT_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceShaderQuadControlFeaturesKHR_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceShaderQuadControlFeaturesKHR *val)
+{
+   vn_encode_bytes(enc, &val->shaderQuadControl, sizeof(val->shaderQuadControl));
+}
+
+void
+vn_encode_VkPhysicalDeviceShaderQuadControlFeaturesKHR(struct vn_cs_encoder *enc, const VkPhysicalDeviceShaderQuadControlFeaturesKHR *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_QUAD_CONTROL_FEATURES_KHR);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceShaderQuadControlFeaturesKHR_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceShaderRelaxedExtendedInstructionFeaturesKHR_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceShaderRelaxedExtendedInstructionFeaturesKHR *val)
+{
+   vn_encode_bytes(enc, &val->shaderRelaxedExtendedInstruction, sizeof(val->shaderRelaxedExtendedInstruction));
+}
+
+void
+vn_encode_VkPhysicalDeviceShaderRelaxedExtendedInstructionFeaturesKHR(struct vn_cs_encoder *enc, const VkPhysicalDeviceShaderRelaxedExtendedInstructionFeaturesKHR *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_RELAXED_EXTENDED_INSTRUCTION_FEATURES_KHR);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceShaderRelaxedExtendedInstructionFeaturesKHR_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceShaderReplicatedCompositesFeaturesEXT_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceShaderReplicatedCompositesFeaturesEXT *val)
+{
+   vn_encode_bytes(enc, &val->shaderReplicatedComposites, sizeof(val->shaderReplicatedComposites));
+}
+
+void
+vn_encode_VkPhysicalDeviceShaderReplicatedCompositesFeaturesEXT(struct vn_cs_encoder *enc, const VkPhysicalDeviceShaderReplicatedCompositesFeaturesEXT *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_REPLICATED_COMPOSITES_FEATURES_EXT);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceShaderReplicatedCompositesFeaturesEXT_self(enc, val);
 }
 
 void
@@ -3573,6 +4697,21 @@ vn_encode_VkPhysicalDeviceShaderSubgroupExtendedTypesFeatures(struct vn_cs_encod
 }
 
 void
+vn_encode_VkPhysicalDeviceShaderSubgroupRotateFeatures_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceShaderSubgroupRotateFeatures *val)
+{
+   vn_encode_bytes(enc, &val->shaderSubgroupRotate, sizeof(val->shaderSubgroupRotate));
+   vn_encode_bytes(enc, &val->shaderSubgroupRotateClustered, sizeof(val->shaderSubgroupRotateClustered));
+}
+
+void
+vn_encode_VkPhysicalDeviceShaderSubgroupRotateFeatures(struct vn_cs_encoder *enc, const VkPhysicalDeviceShaderSubgroupRotateFeatures *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_SUBGROUP_ROTATE_FEATURES);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceShaderSubgroupRotateFeatures_self(enc, val);
+}
+
+void
 vn_encode_VkPhysicalDeviceShaderSubgroupUniformControlFlowFeaturesKHR_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceShaderSubgroupUniformControlFlowFeaturesKHR *val)
 {
    vn_encode_bytes(enc, &val->shaderSubgroupUniformControlFlow, sizeof(val->shaderSubgroupUniformControlFlow));
@@ -3598,6 +4737,38 @@ vn_encode_VkPhysicalDeviceShaderTerminateInvocationFeatures(struct vn_cs_encoder
    vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_TERMINATE_INVOCATION_FEATURES);
    vn_encode_pnext(enc, val->pNext);
    vn_encode_VkPhysicalDeviceShaderTerminateInvocationFeatures_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceShaderTileImageFeaturesEXT_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceShaderTileImageFeaturesEXT *val)
+{
+   vn_encode_bytes(enc, &val->shaderTileImageColorReadAccess, sizeof(val->shaderTileImageColorReadAccess));
+   vn_encode_bytes(enc, &val->shaderTileImageDepthReadAccess, sizeof(val->shaderTileImageDepthReadAccess));
+   vn_encode_bytes(enc, &val->shaderTileImageStencilReadAccess, sizeof(val->shaderTileImageStencilReadAccess));
+}
+
+void
+vn_encode_VkPhysicalDeviceShaderTileImageFeaturesEXT(struct vn_cs_encoder *enc, const VkPhysicalDeviceShaderTileImageFeaturesEXT *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_TILE_IMAGE_FEATURES_EXT);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceShaderTileImageFeaturesEXT_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceShaderTileImagePropertiesEXT_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceShaderTileImagePropertiesEXT *val)
+{
+   vn_encode_bytes(enc, &val->shaderTileImageCoherentReadAccelerated, sizeof(val->shaderTileImageCoherentReadAccelerated));
+   vn_encode_bytes(enc, &val->shaderTileImageReadSampleFromPixelRateInvocation, sizeof(val->shaderTileImageReadSampleFromPixelRateInvocation));
+   vn_encode_bytes(enc, &val->shaderTileImageReadFromHelperInvocation, sizeof(val->shaderTileImageReadFromHelperInvocation));
+}
+
+void
+vn_encode_VkPhysicalDeviceShaderTileImagePropertiesEXT(struct vn_cs_encoder *enc, const VkPhysicalDeviceShaderTileImagePropertiesEXT *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_TILE_IMAGE_PROPERTIES_EXT);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceShaderTileImagePropertiesEXT_self(enc, val);
 }
 
 void
@@ -3937,18 +5108,33 @@ vn_encode_VkPhysicalDeviceVariablePointersFeatures(struct vn_cs_encoder *enc, co
 }
 
 void
-vn_encode_VkPhysicalDeviceVertexAttributeDivisorFeaturesEXT_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceVertexAttributeDivisorFeaturesEXT *val)
+vn_encode_VkPhysicalDeviceVertexAttributeDivisorFeatures_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceVertexAttributeDivisorFeatures *val)
 {
    vn_encode_bytes(enc, &val->vertexAttributeInstanceRateDivisor, sizeof(val->vertexAttributeInstanceRateDivisor));
    vn_encode_bytes(enc, &val->vertexAttributeInstanceRateZeroDivisor, sizeof(val->vertexAttributeInstanceRateZeroDivisor));
 }
 
 void
-vn_encode_VkPhysicalDeviceVertexAttributeDivisorFeaturesEXT(struct vn_cs_encoder *enc, const VkPhysicalDeviceVertexAttributeDivisorFeaturesEXT *val)
+vn_encode_VkPhysicalDeviceVertexAttributeDivisorFeatures(struct vn_cs_encoder *enc, const VkPhysicalDeviceVertexAttributeDivisorFeatures *val)
 {
-   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VERTEX_ATTRIBUTE_DIVISOR_FEATURES_EXT);
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VERTEX_ATTRIBUTE_DIVISOR_FEATURES);
    vn_encode_pnext(enc, val->pNext);
-   vn_encode_VkPhysicalDeviceVertexAttributeDivisorFeaturesEXT_self(enc, val);
+   vn_encode_VkPhysicalDeviceVertexAttributeDivisorFeatures_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceVertexAttributeDivisorProperties_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceVertexAttributeDivisorProperties *val)
+{
+   vn_encode_bytes(enc, &val->maxVertexAttribDivisor, sizeof(val->maxVertexAttribDivisor));
+   vn_encode_bytes(enc, &val->supportsNonZeroFirstInstance, sizeof(val->supportsNonZeroFirstInstance));
+}
+
+void
+vn_encode_VkPhysicalDeviceVertexAttributeDivisorProperties(struct vn_cs_encoder *enc, const VkPhysicalDeviceVertexAttributeDivisorProperties *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VERTEX_ATTRIBUTE_DIVISOR_PROPERTIES);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceVertexAttributeDivisorProperties_self(enc, val);
 }
 
 void
@@ -3966,6 +5152,20 @@ vn_encode_VkPhysicalDeviceVertexAttributeDivisorPropertiesEXT(struct vn_cs_encod
 }
 
 void
+vn_encode_VkPhysicalDeviceVertexAttributeRobustnessFeaturesEXT_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceVertexAttributeRobustnessFeaturesEXT *val)
+{
+   vn_encode_bytes(enc, &val->vertexAttributeRobustness, sizeof(val->vertexAttributeRobustness));
+}
+
+void
+vn_encode_VkPhysicalDeviceVertexAttributeRobustnessFeaturesEXT(struct vn_cs_encoder *enc, const VkPhysicalDeviceVertexAttributeRobustnessFeaturesEXT *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VERTEX_ATTRIBUTE_ROBUSTNESS_FEATURES_EXT);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceVertexAttributeRobustnessFeaturesEXT_self(enc, val);
+}
+
+void
 vn_encode_VkPhysicalDeviceVertexInputDynamicStateFeaturesEXT_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceVertexInputDynamicStateFeaturesEXT *val)
 {
    vn_encode_bytes(enc, &val->vertexInputDynamicState, sizeof(val->vertexInputDynamicState));
@@ -3977,6 +5177,48 @@ vn_encode_VkPhysicalDeviceVertexInputDynamicStateFeaturesEXT(struct vn_cs_encode
    vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VERTEX_INPUT_DYNAMIC_STATE_FEATURES_EXT);
    vn_encode_pnext(enc, val->pNext);
    vn_encode_VkPhysicalDeviceVertexInputDynamicStateFeaturesEXT_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceVideoEncodeAV1FeaturesKHR_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceVideoEncodeAV1FeaturesKHR *val)
+{
+   vn_encode_bytes(enc, &val->videoEncodeAV1, sizeof(val->videoEncodeAV1));
+}
+
+void
+vn_encode_VkPhysicalDeviceVideoEncodeAV1FeaturesKHR(struct vn_cs_encoder *enc, const VkPhysicalDeviceVideoEncodeAV1FeaturesKHR *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VIDEO_ENCODE_AV1_FEATURES_KHR);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceVideoEncodeAV1FeaturesKHR_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceVideoEncodeQuantizationMapFeaturesKHR_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceVideoEncodeQuantizationMapFeaturesKHR *val)
+{
+   vn_encode_bytes(enc, &val->videoEncodeQuantizationMap, sizeof(val->videoEncodeQuantizationMap));
+}
+
+void
+vn_encode_VkPhysicalDeviceVideoEncodeQuantizationMapFeaturesKHR(struct vn_cs_encoder *enc, const VkPhysicalDeviceVideoEncodeQuantizationMapFeaturesKHR *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VIDEO_ENCODE_QUANTIZATION_MAP_FEATURES_KHR);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceVideoEncodeQuantizationMapFeaturesKHR_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceVideoMaintenance1FeaturesKHR_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceVideoMaintenance1FeaturesKHR *val)
+{
+   vn_encode_bytes(enc, &val->videoMaintenance1, sizeof(val->videoMaintenance1));
+}
+
+void
+vn_encode_VkPhysicalDeviceVideoMaintenance1FeaturesKHR(struct vn_cs_encoder *enc, const VkPhysicalDeviceVideoMaintenance1FeaturesKHR *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VIDEO_MAINTENANCE_1_FEATURES_KHR);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceVideoMaintenance1FeaturesKHR_self(enc, val);
 }
 
 void
@@ -4249,6 +5491,91 @@ vn_encode_VkPhysicalDeviceVulkan13Properties(struct vn_cs_encoder *enc, const Vk
 }
 
 void
+vn_encode_VkPhysicalDeviceVulkan14Features_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceVulkan14Features *val)
+{
+   vn_encode_bytes(enc, &val->globalPriorityQuery, sizeof(val->globalPriorityQuery));
+   vn_encode_bytes(enc, &val->shaderSubgroupRotate, sizeof(val->shaderSubgroupRotate));
+   vn_encode_bytes(enc, &val->shaderSubgroupRotateClustered, sizeof(val->shaderSubgroupRotateClustered));
+   vn_encode_bytes(enc, &val->shaderFloatControls2, sizeof(val->shaderFloatControls2));
+   vn_encode_bytes(enc, &val->shaderExpectAssume, sizeof(val->shaderExpectAssume));
+   vn_encode_bytes(enc, &val->rectangularLines, sizeof(val->rectangularLines));
+   vn_encode_bytes(enc, &val->bresenhamLines, sizeof(val->bresenhamLines));
+   vn_encode_bytes(enc, &val->smoothLines, sizeof(val->smoothLines));
+   vn_encode_bytes(enc, &val->stippledRectangularLines, sizeof(val->stippledRectangularLines));
+   vn_encode_bytes(enc, &val->stippledBresenhamLines, sizeof(val->stippledBresenhamLines));
+   vn_encode_bytes(enc, &val->stippledSmoothLines, sizeof(val->stippledSmoothLines));
+   vn_encode_bytes(enc, &val->vertexAttributeInstanceRateDivisor, sizeof(val->vertexAttributeInstanceRateDivisor));
+   vn_encode_bytes(enc, &val->vertexAttributeInstanceRateZeroDivisor, sizeof(val->vertexAttributeInstanceRateZeroDivisor));
+   vn_encode_bytes(enc, &val->indexTypeUint8, sizeof(val->indexTypeUint8));
+   vn_encode_bytes(enc, &val->dynamicRenderingLocalRead, sizeof(val->dynamicRenderingLocalRead));
+   vn_encode_bytes(enc, &val->maintenance5, sizeof(val->maintenance5));
+   vn_encode_bytes(enc, &val->maintenance6, sizeof(val->maintenance6));
+   vn_encode_bytes(enc, &val->pipelineProtectedAccess, sizeof(val->pipelineProtectedAccess));
+   vn_encode_bytes(enc, &val->pipelineRobustness, sizeof(val->pipelineRobustness));
+   vn_encode_bytes(enc, &val->hostImageCopy, sizeof(val->hostImageCopy));
+   vn_encode_bytes(enc, &val->pushDescriptor, sizeof(val->pushDescriptor));
+}
+
+void
+vn_encode_VkPhysicalDeviceVulkan14Features(struct vn_cs_encoder *enc, const VkPhysicalDeviceVulkan14Features *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_4_FEATURES);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceVulkan14Features_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceVulkan14Properties_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceVulkan14Properties *val)
+{
+   vn_encode_bytes(enc, &val->lineSubPixelPrecisionBits, sizeof(val->lineSubPixelPrecisionBits));
+   vn_encode_bytes(enc, &val->maxVertexAttribDivisor, sizeof(val->maxVertexAttribDivisor));
+   vn_encode_bytes(enc, &val->supportsNonZeroFirstInstance, sizeof(val->supportsNonZeroFirstInstance));
+   vn_encode_bytes(enc, &val->maxPushDescriptors, sizeof(val->maxPushDescriptors));
+   vn_encode_bytes(enc, &val->dynamicRenderingLocalReadDepthStencilAttachments, sizeof(val->dynamicRenderingLocalReadDepthStencilAttachments));
+   vn_encode_bytes(enc, &val->dynamicRenderingLocalReadMultisampledAttachments, sizeof(val->dynamicRenderingLocalReadMultisampledAttachments));
+   vn_encode_bytes(enc, &val->earlyFragmentMultisampleCoverageAfterSampleCounting, sizeof(val->earlyFragmentMultisampleCoverageAfterSampleCounting));
+   vn_encode_bytes(enc, &val->earlyFragmentSampleMaskTestBeforeSampleCounting, sizeof(val->earlyFragmentSampleMaskTestBeforeSampleCounting));
+   vn_encode_bytes(enc, &val->depthStencilSwizzleOneSupport, sizeof(val->depthStencilSwizzleOneSupport));
+   vn_encode_bytes(enc, &val->polygonModePointSize, sizeof(val->polygonModePointSize));
+   vn_encode_bytes(enc, &val->nonStrictSinglePixelWideLinesUseParallelogram, sizeof(val->nonStrictSinglePixelWideLinesUseParallelogram));
+   vn_encode_bytes(enc, &val->nonStrictWideLinesUseParallelogram, sizeof(val->nonStrictWideLinesUseParallelogram));
+   vn_encode_bytes(enc, &val->blockTexelViewCompatibleMultipleLayers, sizeof(val->blockTexelViewCompatibleMultipleLayers));
+   vn_encode_bytes(enc, &val->maxCombinedImageSamplerDescriptorCount, sizeof(val->maxCombinedImageSamplerDescriptorCount));
+   vn_encode_bytes(enc, &val->fragmentShadingRateClampCombinerInputs, sizeof(val->fragmentShadingRateClampCombinerInputs));
+   vn_encode_bytes(enc, &val->defaultRobustnessStorageBuffers, sizeof(val->defaultRobustnessStorageBuffers));
+   vn_encode_bytes(enc, &val->defaultRobustnessUniformBuffers, sizeof(val->defaultRobustnessUniformBuffers));
+   vn_encode_bytes(enc, &val->defaultRobustnessVertexInputs, sizeof(val->defaultRobustnessVertexInputs));
+   vn_encode_bytes(enc, &val->defaultRobustnessImages, sizeof(val->defaultRobustnessImages));
+   vn_encode_bytes(enc, &val->copySrcLayoutCount, sizeof(val->copySrcLayoutCount));
+   if (val->pCopySrcLayouts) {
+      vn_encode_array_size(enc, (uint64_t)(val->copySrcLayoutCount));
+      for (uint64_t i = 0; i < (uint64_t)(val->copySrcLayoutCount); i++)
+         vn_encode_bytes(enc, &val->pCopySrcLayouts[i], sizeof(val->pCopySrcLayouts[i]));
+   } else {
+      vn_encode_array_size(enc, 0);
+   }
+   vn_encode_bytes(enc, &val->copyDstLayoutCount, sizeof(val->copyDstLayoutCount));
+   if (val->pCopyDstLayouts) {
+      vn_encode_array_size(enc, (uint64_t)(val->copyDstLayoutCount));
+      for (uint64_t i = 0; i < (uint64_t)(val->copyDstLayoutCount); i++)
+         vn_encode_bytes(enc, &val->pCopyDstLayouts[i], sizeof(val->pCopyDstLayouts[i]));
+   } else {
+      vn_encode_array_size(enc, 0);
+   }
+   vn_encode_array_size(enc, VK_UUID_SIZE);
+   vn_encode_bytes(enc, val->optimalTilingLayoutUUID, sizeof(val->optimalTilingLayoutUUID));
+   vn_encode_bytes(enc, &val->identicalMemoryTypeRequirements, sizeof(val->identicalMemoryTypeRequirements));
+}
+
+void
+vn_encode_VkPhysicalDeviceVulkan14Properties(struct vn_cs_encoder *enc, const VkPhysicalDeviceVulkan14Properties *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_4_PROPERTIES);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceVulkan14Properties_self(enc, val);
+}
+
+void
 vn_encode_VkPhysicalDeviceVulkanMemoryModelFeatures_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceVulkanMemoryModelFeatures *val)
 {
    vn_encode_bytes(enc, &val->vulkanMemoryModel, sizeof(val->vulkanMemoryModel));
@@ -4293,6 +5620,20 @@ vn_encode_VkPhysicalDeviceYcbcr2Plane444FormatsFeaturesEXT(struct vn_cs_encoder 
    vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_YCBCR_2_PLANE_444_FORMATS_FEATURES_EXT);
    vn_encode_pnext(enc, val->pNext);
    vn_encode_VkPhysicalDeviceYcbcr2Plane444FormatsFeaturesEXT_self(enc, val);
+}
+
+void
+vn_encode_VkPhysicalDeviceYcbcrDegammaFeaturesQCOM_self(struct vn_cs_encoder *enc, const VkPhysicalDeviceYcbcrDegammaFeaturesQCOM *val)
+{
+   vn_encode_bytes(enc, &val->ycbcrDegamma, sizeof(val->ycbcrDegamma));
+}
+
+void
+vn_encode_VkPhysicalDeviceYcbcrDegammaFeaturesQCOM(struct vn_cs_encoder *enc, const VkPhysicalDeviceYcbcrDegammaFeaturesQCOM *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_YCBCR_DEGAMMA_FEATURES_QCOM);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkPhysicalDeviceYcbcrDegammaFeaturesQCOM_self(enc, val);
 }
 
 void
@@ -4352,19 +5693,19 @@ vn_encode_VkQueueFamilyCheckpointPropertiesNV(struct vn_cs_encoder *enc, const V
 }
 
 void
-vn_encode_VkQueueFamilyGlobalPriorityPropertiesKHR_self(struct vn_cs_encoder *enc, const VkQueueFamilyGlobalPriorityPropertiesKHR *val)
+vn_encode_VkQueueFamilyGlobalPriorityProperties_self(struct vn_cs_encoder *enc, const VkQueueFamilyGlobalPriorityProperties *val)
 {
    vn_encode_bytes(enc, &val->priorityCount, sizeof(val->priorityCount));
-   vn_encode_array_size(enc, VK_MAX_GLOBAL_PRIORITY_SIZE_KHR);
+   vn_encode_array_size(enc, VK_MAX_GLOBAL_PRIORITY_SIZE);
    vn_encode_bytes(enc, val->priorities, sizeof(val->priorities));
 }
 
 void
-vn_encode_VkQueueFamilyGlobalPriorityPropertiesKHR(struct vn_cs_encoder *enc, const VkQueueFamilyGlobalPriorityPropertiesKHR *val)
+vn_encode_VkQueueFamilyGlobalPriorityProperties(struct vn_cs_encoder *enc, const VkQueueFamilyGlobalPriorityProperties *val)
 {
-   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_QUEUE_FAMILY_GLOBAL_PRIORITY_PROPERTIES_KHR);
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_QUEUE_FAMILY_GLOBAL_PRIORITY_PROPERTIES);
    vn_encode_pnext(enc, val->pNext);
-   vn_encode_VkQueueFamilyGlobalPriorityPropertiesKHR_self(enc, val);
+   vn_encode_VkQueueFamilyGlobalPriorityProperties_self(enc, val);
 }
 
 void
@@ -4493,6 +5834,20 @@ vn_encode_VkSubpassResolvePerformanceQueryEXT(struct vn_cs_encoder *enc, const V
 }
 
 void
+vn_encode_VkSubresourceHostMemcpySize_self(struct vn_cs_encoder *enc, const VkSubresourceHostMemcpySize *val)
+{
+   vn_encode_bytes(enc, &val->size, sizeof(val->size));
+}
+
+void
+vn_encode_VkSubresourceHostMemcpySize(struct vn_cs_encoder *enc, const VkSubresourceHostMemcpySize *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_SUBRESOURCE_HOST_MEMCPY_SIZE);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkSubresourceHostMemcpySize_self(enc, val);
+}
+
+void
 vn_encode_VkSubresourceLayout(struct vn_cs_encoder *enc, const VkSubresourceLayout *val)
 {
    vn_encode_bytes(enc, &val->offset, sizeof(val->offset));
@@ -4500,6 +5855,20 @@ vn_encode_VkSubresourceLayout(struct vn_cs_encoder *enc, const VkSubresourceLayo
    vn_encode_bytes(enc, &val->rowPitch, sizeof(val->rowPitch));
    vn_encode_bytes(enc, &val->arrayPitch, sizeof(val->arrayPitch));
    vn_encode_bytes(enc, &val->depthPitch, sizeof(val->depthPitch));
+}
+
+void
+vn_encode_VkSubresourceLayout2_self(struct vn_cs_encoder *enc, const VkSubresourceLayout2 *val)
+{
+   vn_encode_VkSubresourceLayout(enc, &val->subresourceLayout);
+}
+
+void
+vn_encode_VkSubresourceLayout2(struct vn_cs_encoder *enc, const VkSubresourceLayout2 *val)
+{
+   vn_encode_uint32_t(enc, (uint32_t)VK_STRUCTURE_TYPE_SUBRESOURCE_LAYOUT_2);
+   vn_encode_pnext(enc, val->pNext);
+   vn_encode_VkSubresourceLayout2_self(enc, val);
 }
 
 void
@@ -4531,6 +5900,7 @@ vn_pnext_encode_self(struct vn_cs_encoder *enc, const void *p)
    case VK_STRUCTURE_TYPE_FILTER_CUBIC_IMAGE_VIEW_IMAGE_FORMAT_PROPERTIES_EXT: vn_encode_VkFilterCubicImageViewImageFormatPropertiesEXT_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_FORMAT_PROPERTIES_2: vn_encode_VkFormatProperties2_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_FORMAT_PROPERTIES_3: vn_encode_VkFormatProperties3_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_HOST_IMAGE_COPY_DEVICE_PERFORMANCE_QUERY: vn_encode_VkHostImageCopyDevicePerformanceQuery_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_IMAGE_COMPRESSION_PROPERTIES_EXT: vn_encode_VkImageCompressionPropertiesEXT_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_IMAGE_DRM_FORMAT_MODIFIER_PROPERTIES_EXT: vn_encode_VkImageDrmFormatModifierPropertiesEXT_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_IMAGE_FORMAT_PROPERTIES_2: vn_encode_VkImageFormatProperties2_self(enc, p); return true;
@@ -4546,6 +5916,8 @@ vn_pnext_encode_self(struct vn_cs_encoder *enc, const void *p)
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ACCELERATION_STRUCTURE_PROPERTIES_KHR: vn_encode_VkPhysicalDeviceAccelerationStructurePropertiesKHR_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ADDRESS_BINDING_REPORT_FEATURES_EXT: vn_encode_VkPhysicalDeviceAddressBindingReportFeaturesEXT_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_AMIGO_PROFILING_FEATURES_SEC: vn_encode_VkPhysicalDeviceAmigoProfilingFeaturesSEC_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ANTI_LAG_FEATURES_AMD: vn_encode_VkPhysicalDeviceAntiLagFeaturesAMD_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ATTACHMENT_FEEDBACK_LOOP_DYNAMIC_STATE_FEATURES_EXT: vn_encode_VkPhysicalDeviceAttachmentFeedbackLoopDynamicStateFeaturesEXT_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ATTACHMENT_FEEDBACK_LOOP_LAYOUT_FEATURES_EXT: vn_encode_VkPhysicalDeviceAttachmentFeedbackLoopLayoutFeaturesEXT_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_BLEND_OPERATION_ADVANCED_FEATURES_EXT: vn_encode_VkPhysicalDeviceBlendOperationAdvancedFeaturesEXT_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_BLEND_OPERATION_ADVANCED_PROPERTIES_EXT: vn_encode_VkPhysicalDeviceBlendOperationAdvancedPropertiesEXT_self(enc, p); return true;
@@ -4554,21 +5926,32 @@ vn_pnext_encode_self(struct vn_cs_encoder *enc, const void *p)
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_BUFFER_DEVICE_ADDRESS_FEATURES_EXT: vn_encode_VkPhysicalDeviceBufferDeviceAddressFeaturesEXT_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_CLUSTER_CULLING_SHADER_FEATURES_HUAWEI: vn_encode_VkPhysicalDeviceClusterCullingShaderFeaturesHUAWEI_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_CLUSTER_CULLING_SHADER_PROPERTIES_HUAWEI: vn_encode_VkPhysicalDeviceClusterCullingShaderPropertiesHUAWEI_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_CLUSTER_CULLING_SHADER_VRS_FEATURES_HUAWEI: vn_encode_VkPhysicalDeviceClusterCullingShaderVrsFeaturesHUAWEI_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COHERENT_MEMORY_FEATURES_AMD: vn_encode_VkPhysicalDeviceCoherentMemoryFeaturesAMD_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COLOR_WRITE_ENABLE_FEATURES_EXT: vn_encode_VkPhysicalDeviceColorWriteEnableFeaturesEXT_self(enc, p); return true;
-   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COMPUTE_SHADER_DERIVATIVES_FEATURES_NV: vn_encode_VkPhysicalDeviceComputeShaderDerivativesFeaturesNV_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COMMAND_BUFFER_INHERITANCE_FEATURES_NV: vn_encode_VkPhysicalDeviceCommandBufferInheritanceFeaturesNV_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COMPUTE_SHADER_DERIVATIVES_FEATURES_KHR: vn_encode_VkPhysicalDeviceComputeShaderDerivativesFeaturesKHR_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COMPUTE_SHADER_DERIVATIVES_PROPERTIES_KHR: vn_encode_VkPhysicalDeviceComputeShaderDerivativesPropertiesKHR_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_CONDITIONAL_RENDERING_FEATURES_EXT: vn_encode_VkPhysicalDeviceConditionalRenderingFeaturesEXT_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_CONSERVATIVE_RASTERIZATION_PROPERTIES_EXT: vn_encode_VkPhysicalDeviceConservativeRasterizationPropertiesEXT_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_2_FEATURES_NV: vn_encode_VkPhysicalDeviceCooperativeMatrix2FeaturesNV_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_2_PROPERTIES_NV: vn_encode_VkPhysicalDeviceCooperativeMatrix2PropertiesNV_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_KHR: vn_encode_VkPhysicalDeviceCooperativeMatrixFeaturesKHR_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV: vn_encode_VkPhysicalDeviceCooperativeMatrixFeaturesNV_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_PROPERTIES_KHR: vn_encode_VkPhysicalDeviceCooperativeMatrixPropertiesKHR_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_PROPERTIES_NV: vn_encode_VkPhysicalDeviceCooperativeMatrixPropertiesNV_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COPY_MEMORY_INDIRECT_FEATURES_NV: vn_encode_VkPhysicalDeviceCopyMemoryIndirectFeaturesNV_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COPY_MEMORY_INDIRECT_PROPERTIES_NV: vn_encode_VkPhysicalDeviceCopyMemoryIndirectPropertiesNV_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_CORNER_SAMPLED_IMAGE_FEATURES_NV: vn_encode_VkPhysicalDeviceCornerSampledImageFeaturesNV_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COVERAGE_REDUCTION_MODE_FEATURES_NV: vn_encode_VkPhysicalDeviceCoverageReductionModeFeaturesNV_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_CUBIC_CLAMP_FEATURES_QCOM: vn_encode_VkPhysicalDeviceCubicClampFeaturesQCOM_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_CUBIC_WEIGHTS_FEATURES_QCOM: vn_encode_VkPhysicalDeviceCubicWeightsFeaturesQCOM_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_CUSTOM_BORDER_COLOR_FEATURES_EXT: vn_encode_VkPhysicalDeviceCustomBorderColorFeaturesEXT_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_CUSTOM_BORDER_COLOR_PROPERTIES_EXT: vn_encode_VkPhysicalDeviceCustomBorderColorPropertiesEXT_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DEDICATED_ALLOCATION_IMAGE_ALIASING_FEATURES_NV: vn_encode_VkPhysicalDeviceDedicatedAllocationImageAliasingFeaturesNV_self(enc, p); return true;
-   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DEPTH_CLAMP_ZERO_ONE_FEATURES_EXT: vn_encode_VkPhysicalDeviceDepthClampZeroOneFeaturesEXT_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DEPTH_BIAS_CONTROL_FEATURES_EXT: vn_encode_VkPhysicalDeviceDepthBiasControlFeaturesEXT_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DEPTH_CLAMP_CONTROL_FEATURES_EXT: vn_encode_VkPhysicalDeviceDepthClampControlFeaturesEXT_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DEPTH_CLAMP_ZERO_ONE_FEATURES_KHR: vn_encode_VkPhysicalDeviceDepthClampZeroOneFeaturesKHR_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DEPTH_CLIP_CONTROL_FEATURES_EXT: vn_encode_VkPhysicalDeviceDepthClipControlFeaturesEXT_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DEPTH_CLIP_ENABLE_FEATURES_EXT: vn_encode_VkPhysicalDeviceDepthClipEnableFeaturesEXT_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DEPTH_STENCIL_RESOLVE_PROPERTIES: vn_encode_VkPhysicalDeviceDepthStencilResolveProperties_self(enc, p); return true;
@@ -4577,8 +5960,12 @@ vn_pnext_encode_self(struct vn_cs_encoder *enc, const void *p)
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DESCRIPTOR_BUFFER_PROPERTIES_EXT: vn_encode_VkPhysicalDeviceDescriptorBufferPropertiesEXT_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DESCRIPTOR_INDEXING_FEATURES: vn_encode_VkPhysicalDeviceDescriptorIndexingFeatures_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DESCRIPTOR_INDEXING_PROPERTIES: vn_encode_VkPhysicalDeviceDescriptorIndexingProperties_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DESCRIPTOR_POOL_OVERALLOCATION_FEATURES_NV: vn_encode_VkPhysicalDeviceDescriptorPoolOverallocationFeaturesNV_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DESCRIPTOR_SET_HOST_MAPPING_FEATURES_VALVE: vn_encode_VkPhysicalDeviceDescriptorSetHostMappingFeaturesVALVE_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DEVICE_GENERATED_COMMANDS_COMPUTE_FEATURES_NV: vn_encode_VkPhysicalDeviceDeviceGeneratedCommandsComputeFeaturesNV_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DEVICE_GENERATED_COMMANDS_FEATURES_EXT: vn_encode_VkPhysicalDeviceDeviceGeneratedCommandsFeaturesEXT_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DEVICE_GENERATED_COMMANDS_FEATURES_NV: vn_encode_VkPhysicalDeviceDeviceGeneratedCommandsFeaturesNV_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DEVICE_GENERATED_COMMANDS_PROPERTIES_EXT: vn_encode_VkPhysicalDeviceDeviceGeneratedCommandsPropertiesEXT_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DEVICE_GENERATED_COMMANDS_PROPERTIES_NV: vn_encode_VkPhysicalDeviceDeviceGeneratedCommandsPropertiesNV_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DEVICE_MEMORY_REPORT_FEATURES_EXT: vn_encode_VkPhysicalDeviceDeviceMemoryReportFeaturesEXT_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DIAGNOSTICS_CONFIG_FEATURES_NV: vn_encode_VkPhysicalDeviceDiagnosticsConfigFeaturesNV_self(enc, p); return true;
@@ -4586,11 +5973,15 @@ vn_pnext_encode_self(struct vn_cs_encoder *enc, const void *p)
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES: vn_encode_VkPhysicalDeviceDriverProperties_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRM_PROPERTIES_EXT: vn_encode_VkPhysicalDeviceDrmPropertiesEXT_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DYNAMIC_RENDERING_FEATURES: vn_encode_VkPhysicalDeviceDynamicRenderingFeatures_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DYNAMIC_RENDERING_LOCAL_READ_FEATURES: vn_encode_VkPhysicalDeviceDynamicRenderingLocalReadFeatures_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DYNAMIC_RENDERING_UNUSED_ATTACHMENTS_FEATURES_EXT: vn_encode_VkPhysicalDeviceDynamicRenderingUnusedAttachmentsFeaturesEXT_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXCLUSIVE_SCISSOR_FEATURES_NV: vn_encode_VkPhysicalDeviceExclusiveScissorFeaturesNV_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTENDED_DYNAMIC_STATE_2_FEATURES_EXT: vn_encode_VkPhysicalDeviceExtendedDynamicState2FeaturesEXT_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTENDED_DYNAMIC_STATE_3_FEATURES_EXT: vn_encode_VkPhysicalDeviceExtendedDynamicState3FeaturesEXT_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTENDED_DYNAMIC_STATE_3_PROPERTIES_EXT: vn_encode_VkPhysicalDeviceExtendedDynamicState3PropertiesEXT_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTENDED_DYNAMIC_STATE_FEATURES_EXT: vn_encode_VkPhysicalDeviceExtendedDynamicStateFeaturesEXT_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTENDED_SPARSE_ADDRESS_SPACE_FEATURES_NV: vn_encode_VkPhysicalDeviceExtendedSparseAddressSpaceFeaturesNV_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTENDED_SPARSE_ADDRESS_SPACE_PROPERTIES_NV: vn_encode_VkPhysicalDeviceExtendedSparseAddressSpacePropertiesNV_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_MEMORY_HOST_PROPERTIES_EXT: vn_encode_VkPhysicalDeviceExternalMemoryHostPropertiesEXT_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_MEMORY_RDMA_FEATURES_NV: vn_encode_VkPhysicalDeviceExternalMemoryRDMAFeaturesNV_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FAULT_FEATURES_EXT: vn_encode_VkPhysicalDeviceFaultFeaturesEXT_self(enc, p); return true;
@@ -4608,33 +5999,58 @@ vn_pnext_encode_self(struct vn_cs_encoder *enc, const void *p)
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FRAGMENT_SHADING_RATE_ENUMS_FEATURES_NV: vn_encode_VkPhysicalDeviceFragmentShadingRateEnumsFeaturesNV_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FRAGMENT_SHADING_RATE_ENUMS_PROPERTIES_NV: vn_encode_VkPhysicalDeviceFragmentShadingRateEnumsPropertiesNV_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FRAGMENT_SHADING_RATE_FEATURES_KHR: vn_encode_VkPhysicalDeviceFragmentShadingRateFeaturesKHR_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FRAGMENT_SHADING_RATE_KHR: vn_encode_VkPhysicalDeviceFragmentShadingRateKHR_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FRAGMENT_SHADING_RATE_PROPERTIES_KHR: vn_encode_VkPhysicalDeviceFragmentShadingRatePropertiesKHR_self(enc, p); return true;
-   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_GLOBAL_PRIORITY_QUERY_FEATURES_KHR: vn_encode_VkPhysicalDeviceGlobalPriorityQueryFeaturesKHR_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FRAME_BOUNDARY_FEATURES_EXT: vn_encode_VkPhysicalDeviceFrameBoundaryFeaturesEXT_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_GLOBAL_PRIORITY_QUERY_FEATURES: vn_encode_VkPhysicalDeviceGlobalPriorityQueryFeatures_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_GRAPHICS_PIPELINE_LIBRARY_FEATURES_EXT: vn_encode_VkPhysicalDeviceGraphicsPipelineLibraryFeaturesEXT_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_GRAPHICS_PIPELINE_LIBRARY_PROPERTIES_EXT: vn_encode_VkPhysicalDeviceGraphicsPipelineLibraryPropertiesEXT_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_GROUP_PROPERTIES: vn_encode_VkPhysicalDeviceGroupProperties_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_HDR_VIVID_FEATURES_HUAWEI: vn_encode_VkPhysicalDeviceHdrVividFeaturesHUAWEI_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_HOST_IMAGE_COPY_FEATURES: vn_encode_VkPhysicalDeviceHostImageCopyFeatures_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_HOST_IMAGE_COPY_PROPERTIES: vn_encode_VkPhysicalDeviceHostImageCopyProperties_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_HOST_QUERY_RESET_FEATURES: vn_encode_VkPhysicalDeviceHostQueryResetFeatures_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ID_PROPERTIES: vn_encode_VkPhysicalDeviceIDProperties_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGE_2D_VIEW_OF_3D_FEATURES_EXT: vn_encode_VkPhysicalDeviceImage2DViewOf3DFeaturesEXT_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGE_ALIGNMENT_CONTROL_FEATURES_MESA: vn_encode_VkPhysicalDeviceImageAlignmentControlFeaturesMESA_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGE_ALIGNMENT_CONTROL_PROPERTIES_MESA: vn_encode_VkPhysicalDeviceImageAlignmentControlPropertiesMESA_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGE_COMPRESSION_CONTROL_FEATURES_EXT: vn_encode_VkPhysicalDeviceImageCompressionControlFeaturesEXT_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGE_COMPRESSION_CONTROL_SWAPCHAIN_FEATURES_EXT: vn_encode_VkPhysicalDeviceImageCompressionControlSwapchainFeaturesEXT_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGE_PROCESSING_2_FEATURES_QCOM: vn_encode_VkPhysicalDeviceImageProcessing2FeaturesQCOM_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGE_PROCESSING_2_PROPERTIES_QCOM: vn_encode_VkPhysicalDeviceImageProcessing2PropertiesQCOM_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGE_PROCESSING_FEATURES_QCOM: vn_encode_VkPhysicalDeviceImageProcessingFeaturesQCOM_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGE_PROCESSING_PROPERTIES_QCOM: vn_encode_VkPhysicalDeviceImageProcessingPropertiesQCOM_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGE_ROBUSTNESS_FEATURES: vn_encode_VkPhysicalDeviceImageRobustnessFeatures_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGE_SLICED_VIEW_OF_3D_FEATURES_EXT: vn_encode_VkPhysicalDeviceImageSlicedViewOf3DFeaturesEXT_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGE_VIEW_MIN_LOD_FEATURES_EXT: vn_encode_VkPhysicalDeviceImageViewMinLodFeaturesEXT_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGELESS_FRAMEBUFFER_FEATURES: vn_encode_VkPhysicalDeviceImagelessFramebufferFeatures_self(enc, p); return true;
-   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_INDEX_TYPE_UINT8_FEATURES_EXT: vn_encode_VkPhysicalDeviceIndexTypeUint8FeaturesEXT_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_INDEX_TYPE_UINT8_FEATURES: vn_encode_VkPhysicalDeviceIndexTypeUint8Features_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_INHERITED_VIEWPORT_SCISSOR_FEATURES_NV: vn_encode_VkPhysicalDeviceInheritedViewportScissorFeaturesNV_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_INLINE_UNIFORM_BLOCK_FEATURES: vn_encode_VkPhysicalDeviceInlineUniformBlockFeatures_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_INLINE_UNIFORM_BLOCK_PROPERTIES: vn_encode_VkPhysicalDeviceInlineUniformBlockProperties_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_INVOCATION_MASK_FEATURES_HUAWEI: vn_encode_VkPhysicalDeviceInvocationMaskFeaturesHUAWEI_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_LAYERED_API_PROPERTIES_KHR: vn_encode_VkPhysicalDeviceLayeredApiPropertiesKHR_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_LAYERED_API_PROPERTIES_LIST_KHR: vn_encode_VkPhysicalDeviceLayeredApiPropertiesListKHR_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_LAYERED_API_VULKAN_PROPERTIES_KHR: vn_encode_VkPhysicalDeviceLayeredApiVulkanPropertiesKHR_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_LAYERED_DRIVER_PROPERTIES_MSFT: vn_encode_VkPhysicalDeviceLayeredDriverPropertiesMSFT_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_LEGACY_DITHERING_FEATURES_EXT: vn_encode_VkPhysicalDeviceLegacyDitheringFeaturesEXT_self(enc, p); return true;
-   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_LINE_RASTERIZATION_FEATURES_EXT: vn_encode_VkPhysicalDeviceLineRasterizationFeaturesEXT_self(enc, p); return true;
-   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_LINE_RASTERIZATION_PROPERTIES_EXT: vn_encode_VkPhysicalDeviceLineRasterizationPropertiesEXT_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_LEGACY_VERTEX_ATTRIBUTES_FEATURES_EXT: vn_encode_VkPhysicalDeviceLegacyVertexAttributesFeaturesEXT_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_LEGACY_VERTEX_ATTRIBUTES_PROPERTIES_EXT: vn_encode_VkPhysicalDeviceLegacyVertexAttributesPropertiesEXT_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_LINE_RASTERIZATION_FEATURES: vn_encode_VkPhysicalDeviceLineRasterizationFeatures_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_LINE_RASTERIZATION_PROPERTIES: vn_encode_VkPhysicalDeviceLineRasterizationProperties_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_LINEAR_COLOR_ATTACHMENT_FEATURES_NV: vn_encode_VkPhysicalDeviceLinearColorAttachmentFeaturesNV_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES: vn_encode_VkPhysicalDeviceMaintenance3Properties_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_4_FEATURES: vn_encode_VkPhysicalDeviceMaintenance4Features_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_4_PROPERTIES: vn_encode_VkPhysicalDeviceMaintenance4Properties_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_5_FEATURES: vn_encode_VkPhysicalDeviceMaintenance5Features_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_5_PROPERTIES: vn_encode_VkPhysicalDeviceMaintenance5Properties_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_6_FEATURES: vn_encode_VkPhysicalDeviceMaintenance6Features_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_6_PROPERTIES: vn_encode_VkPhysicalDeviceMaintenance6Properties_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_7_FEATURES_KHR: vn_encode_VkPhysicalDeviceMaintenance7FeaturesKHR_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_7_PROPERTIES_KHR: vn_encode_VkPhysicalDeviceMaintenance7PropertiesKHR_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_8_FEATURES_KHR: vn_encode_VkPhysicalDeviceMaintenance8FeaturesKHR_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAP_MEMORY_PLACED_FEATURES_EXT: vn_encode_VkPhysicalDeviceMapMemoryPlacedFeaturesEXT_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAP_MEMORY_PLACED_PROPERTIES_EXT: vn_encode_VkPhysicalDeviceMapMemoryPlacedPropertiesEXT_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_BUDGET_PROPERTIES_EXT: vn_encode_VkPhysicalDeviceMemoryBudgetPropertiesEXT_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_DECOMPRESSION_FEATURES_NV: vn_encode_VkPhysicalDeviceMemoryDecompressionFeaturesNV_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_DECOMPRESSION_PROPERTIES_NV: vn_encode_VkPhysicalDeviceMemoryDecompressionPropertiesNV_self(enc, p); return true;
@@ -4649,9 +6065,12 @@ vn_pnext_encode_self(struct vn_cs_encoder *enc, const void *p)
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MULTISAMPLED_RENDER_TO_SINGLE_SAMPLED_FEATURES_EXT: vn_encode_VkPhysicalDeviceMultisampledRenderToSingleSampledFeaturesEXT_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MULTIVIEW_FEATURES: vn_encode_VkPhysicalDeviceMultiviewFeatures_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MULTIVIEW_PER_VIEW_ATTRIBUTES_PROPERTIES_NVX: vn_encode_VkPhysicalDeviceMultiviewPerViewAttributesPropertiesNVX_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MULTIVIEW_PER_VIEW_RENDER_AREAS_FEATURES_QCOM: vn_encode_VkPhysicalDeviceMultiviewPerViewRenderAreasFeaturesQCOM_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MULTIVIEW_PER_VIEW_VIEWPORTS_FEATURES_QCOM: vn_encode_VkPhysicalDeviceMultiviewPerViewViewportsFeaturesQCOM_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MULTIVIEW_PROPERTIES: vn_encode_VkPhysicalDeviceMultiviewProperties_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MUTABLE_DESCRIPTOR_TYPE_FEATURES_EXT: vn_encode_VkPhysicalDeviceMutableDescriptorTypeFeaturesEXT_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_NESTED_COMMAND_BUFFER_FEATURES_EXT: vn_encode_VkPhysicalDeviceNestedCommandBufferFeaturesEXT_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_NESTED_COMMAND_BUFFER_PROPERTIES_EXT: vn_encode_VkPhysicalDeviceNestedCommandBufferPropertiesEXT_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_NON_SEAMLESS_CUBE_MAP_FEATURES_EXT: vn_encode_VkPhysicalDeviceNonSeamlessCubeMapFeaturesEXT_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_OPACITY_MICROMAP_FEATURES_EXT: vn_encode_VkPhysicalDeviceOpacityMicromapFeaturesEXT_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_OPACITY_MICROMAP_PROPERTIES_EXT: vn_encode_VkPhysicalDeviceOpacityMicromapPropertiesEXT_self(enc, p); return true;
@@ -4659,17 +6078,23 @@ vn_pnext_encode_self(struct vn_cs_encoder *enc, const void *p)
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_OPTICAL_FLOW_PROPERTIES_NV: vn_encode_VkPhysicalDeviceOpticalFlowPropertiesNV_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PCI_BUS_INFO_PROPERTIES_EXT: vn_encode_VkPhysicalDevicePCIBusInfoPropertiesEXT_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PAGEABLE_DEVICE_LOCAL_MEMORY_FEATURES_EXT: vn_encode_VkPhysicalDevicePageableDeviceLocalMemoryFeaturesEXT_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PER_STAGE_DESCRIPTOR_SET_FEATURES_NV: vn_encode_VkPhysicalDevicePerStageDescriptorSetFeaturesNV_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PERFORMANCE_QUERY_FEATURES_KHR: vn_encode_VkPhysicalDevicePerformanceQueryFeaturesKHR_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PERFORMANCE_QUERY_PROPERTIES_KHR: vn_encode_VkPhysicalDevicePerformanceQueryPropertiesKHR_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_BINARY_FEATURES_KHR: vn_encode_VkPhysicalDevicePipelineBinaryFeaturesKHR_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_BINARY_PROPERTIES_KHR: vn_encode_VkPhysicalDevicePipelineBinaryPropertiesKHR_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_CREATION_CACHE_CONTROL_FEATURES: vn_encode_VkPhysicalDevicePipelineCreationCacheControlFeatures_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_EXECUTABLE_PROPERTIES_FEATURES_KHR: vn_encode_VkPhysicalDevicePipelineExecutablePropertiesFeaturesKHR_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_LIBRARY_GROUP_HANDLES_FEATURES_EXT: vn_encode_VkPhysicalDevicePipelineLibraryGroupHandlesFeaturesEXT_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_OPACITY_MICROMAP_FEATURES_ARM: vn_encode_VkPhysicalDevicePipelineOpacityMicromapFeaturesARM_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_PROPERTIES_FEATURES_EXT: vn_encode_VkPhysicalDevicePipelinePropertiesFeaturesEXT_self(enc, p); return true;
-   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_PROTECTED_ACCESS_FEATURES_EXT: vn_encode_VkPhysicalDevicePipelineProtectedAccessFeaturesEXT_self(enc, p); return true;
-   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_ROBUSTNESS_FEATURES_EXT: vn_encode_VkPhysicalDevicePipelineRobustnessFeaturesEXT_self(enc, p); return true;
-   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_ROBUSTNESS_PROPERTIES_EXT: vn_encode_VkPhysicalDevicePipelineRobustnessPropertiesEXT_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_PROTECTED_ACCESS_FEATURES: vn_encode_VkPhysicalDevicePipelineProtectedAccessFeatures_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_ROBUSTNESS_FEATURES: vn_encode_VkPhysicalDevicePipelineRobustnessFeatures_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_ROBUSTNESS_PROPERTIES: vn_encode_VkPhysicalDevicePipelineRobustnessProperties_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_POINT_CLIPPING_PROPERTIES: vn_encode_VkPhysicalDevicePointClippingProperties_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PRESENT_BARRIER_FEATURES_NV: vn_encode_VkPhysicalDevicePresentBarrierFeaturesNV_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PRESENT_ID_FEATURES_KHR: vn_encode_VkPhysicalDevicePresentIdFeaturesKHR_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PRESENT_MODE_FIFO_LATEST_READY_FEATURES_EXT: vn_encode_VkPhysicalDevicePresentModeFifoLatestReadyFeaturesEXT_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PRESENT_WAIT_FEATURES_KHR: vn_encode_VkPhysicalDevicePresentWaitFeaturesKHR_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PRIMITIVE_TOPOLOGY_LIST_RESTART_FEATURES_EXT: vn_encode_VkPhysicalDevicePrimitiveTopologyListRestartFeaturesEXT_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PRIMITIVES_GENERATED_QUERY_FEATURES_EXT: vn_encode_VkPhysicalDevicePrimitivesGeneratedQueryFeaturesEXT_self(enc, p); return true;
@@ -4679,9 +6104,10 @@ vn_pnext_encode_self(struct vn_cs_encoder *enc, const void *p)
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROTECTED_MEMORY_PROPERTIES: vn_encode_VkPhysicalDeviceProtectedMemoryProperties_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROVOKING_VERTEX_FEATURES_EXT: vn_encode_VkPhysicalDeviceProvokingVertexFeaturesEXT_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROVOKING_VERTEX_PROPERTIES_EXT: vn_encode_VkPhysicalDeviceProvokingVertexPropertiesEXT_self(enc, p); return true;
-   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PUSH_DESCRIPTOR_PROPERTIES_KHR: vn_encode_VkPhysicalDevicePushDescriptorPropertiesKHR_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PUSH_DESCRIPTOR_PROPERTIES: vn_encode_VkPhysicalDevicePushDescriptorProperties_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_RGBA10X6_FORMATS_FEATURES_EXT: vn_encode_VkPhysicalDeviceRGBA10X6FormatsFeaturesEXT_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_RASTERIZATION_ORDER_ATTACHMENT_ACCESS_FEATURES_EXT: vn_encode_VkPhysicalDeviceRasterizationOrderAttachmentAccessFeaturesEXT_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_RAW_ACCESS_CHAINS_FEATURES_NV: vn_encode_VkPhysicalDeviceRawAccessChainsFeaturesNV_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_RAY_QUERY_FEATURES_KHR: vn_encode_VkPhysicalDeviceRayQueryFeaturesKHR_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_RAY_TRACING_INVOCATION_REORDER_FEATURES_NV: vn_encode_VkPhysicalDeviceRayTracingInvocationReorderFeaturesNV_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_RAY_TRACING_INVOCATION_REORDER_PROPERTIES_NV: vn_encode_VkPhysicalDeviceRayTracingInvocationReorderPropertiesNV_self(enc, p); return true;
@@ -4689,7 +6115,12 @@ vn_pnext_encode_self(struct vn_cs_encoder *enc, const void *p)
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_RAY_TRACING_MOTION_BLUR_FEATURES_NV: vn_encode_VkPhysicalDeviceRayTracingMotionBlurFeaturesNV_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_RAY_TRACING_PIPELINE_FEATURES_KHR: vn_encode_VkPhysicalDeviceRayTracingPipelineFeaturesKHR_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_RAY_TRACING_PIPELINE_PROPERTIES_KHR: vn_encode_VkPhysicalDeviceRayTracingPipelinePropertiesKHR_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_RAY_TRACING_POSITION_FETCH_FEATURES_KHR: vn_encode_VkPhysicalDeviceRayTracingPositionFetchFeaturesKHR_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_RAY_TRACING_PROPERTIES_NV: vn_encode_VkPhysicalDeviceRayTracingPropertiesNV_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_RAY_TRACING_VALIDATION_FEATURES_NV: vn_encode_VkPhysicalDeviceRayTracingValidationFeaturesNV_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_RELAXED_LINE_RASTERIZATION_FEATURES_IMG: vn_encode_VkPhysicalDeviceRelaxedLineRasterizationFeaturesIMG_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_RENDER_PASS_STRIPED_FEATURES_ARM: vn_encode_VkPhysicalDeviceRenderPassStripedFeaturesARM_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_RENDER_PASS_STRIPED_PROPERTIES_ARM: vn_encode_VkPhysicalDeviceRenderPassStripedPropertiesARM_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_REPRESENTATIVE_FRAGMENT_TEST_FEATURES_NV: vn_encode_VkPhysicalDeviceRepresentativeFragmentTestFeaturesNV_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ROBUSTNESS_2_FEATURES_EXT: vn_encode_VkPhysicalDeviceRobustness2FeaturesEXT_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ROBUSTNESS_2_PROPERTIES_EXT: vn_encode_VkPhysicalDeviceRobustness2PropertiesEXT_self(enc, p); return true;
@@ -4697,7 +6128,10 @@ vn_pnext_encode_self(struct vn_cs_encoder *enc, const void *p)
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SAMPLER_FILTER_MINMAX_PROPERTIES: vn_encode_VkPhysicalDeviceSamplerFilterMinmaxProperties_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SAMPLER_YCBCR_CONVERSION_FEATURES: vn_encode_VkPhysicalDeviceSamplerYcbcrConversionFeatures_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SCALAR_BLOCK_LAYOUT_FEATURES: vn_encode_VkPhysicalDeviceScalarBlockLayoutFeatures_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SCHEDULING_CONTROLS_FEATURES_ARM: vn_encode_VkPhysicalDeviceSchedulingControlsFeaturesARM_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SCHEDULING_CONTROLS_PROPERTIES_ARM: vn_encode_VkPhysicalDeviceSchedulingControlsPropertiesARM_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SEPARATE_DEPTH_STENCIL_LAYOUTS_FEATURES: vn_encode_VkPhysicalDeviceSeparateDepthStencilLayoutsFeatures_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_ATOMIC_FLOAT16_VECTOR_FEATURES_NV: vn_encode_VkPhysicalDeviceShaderAtomicFloat16VectorFeaturesNV_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_ATOMIC_FLOAT_2_FEATURES_EXT: vn_encode_VkPhysicalDeviceShaderAtomicFloat2FeaturesEXT_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_ATOMIC_FLOAT_FEATURES_EXT: vn_encode_VkPhysicalDeviceShaderAtomicFloatFeaturesEXT_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_ATOMIC_INT64_FEATURES: vn_encode_VkPhysicalDeviceShaderAtomicInt64Features_self(enc, p); return true;
@@ -4706,22 +6140,34 @@ vn_pnext_encode_self(struct vn_cs_encoder *enc, const void *p)
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_CORE_BUILTINS_PROPERTIES_ARM: vn_encode_VkPhysicalDeviceShaderCoreBuiltinsPropertiesARM_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_CORE_PROPERTIES_2_AMD: vn_encode_VkPhysicalDeviceShaderCoreProperties2AMD_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_CORE_PROPERTIES_AMD: vn_encode_VkPhysicalDeviceShaderCorePropertiesAMD_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_CORE_PROPERTIES_ARM: vn_encode_VkPhysicalDeviceShaderCorePropertiesARM_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_DEMOTE_TO_HELPER_INVOCATION_FEATURES: vn_encode_VkPhysicalDeviceShaderDemoteToHelperInvocationFeatures_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_DRAW_PARAMETERS_FEATURES: vn_encode_VkPhysicalDeviceShaderDrawParametersFeatures_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_EARLY_AND_LATE_FRAGMENT_TESTS_FEATURES_AMD: vn_encode_VkPhysicalDeviceShaderEarlyAndLateFragmentTestsFeaturesAMD_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_EXPECT_ASSUME_FEATURES: vn_encode_VkPhysicalDeviceShaderExpectAssumeFeatures_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES: vn_encode_VkPhysicalDeviceShaderFloat16Int8Features_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT_CONTROLS_2_FEATURES: vn_encode_VkPhysicalDeviceShaderFloatControls2Features_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_IMAGE_ATOMIC_INT64_FEATURES_EXT: vn_encode_VkPhysicalDeviceShaderImageAtomicInt64FeaturesEXT_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_IMAGE_FOOTPRINT_FEATURES_NV: vn_encode_VkPhysicalDeviceShaderImageFootprintFeaturesNV_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_FEATURES: vn_encode_VkPhysicalDeviceShaderIntegerDotProductFeatures_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_PROPERTIES: vn_encode_VkPhysicalDeviceShaderIntegerDotProductProperties_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_FUNCTIONS_2_FEATURES_INTEL: vn_encode_VkPhysicalDeviceShaderIntegerFunctions2FeaturesINTEL_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_MAXIMAL_RECONVERGENCE_FEATURES_KHR: vn_encode_VkPhysicalDeviceShaderMaximalReconvergenceFeaturesKHR_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_MODULE_IDENTIFIER_FEATURES_EXT: vn_encode_VkPhysicalDeviceShaderModuleIdentifierFeaturesEXT_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_MODULE_IDENTIFIER_PROPERTIES_EXT: vn_encode_VkPhysicalDeviceShaderModuleIdentifierPropertiesEXT_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_OBJECT_FEATURES_EXT: vn_encode_VkPhysicalDeviceShaderObjectFeaturesEXT_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_OBJECT_PROPERTIES_EXT: vn_encode_VkPhysicalDeviceShaderObjectPropertiesEXT_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_QUAD_CONTROL_FEATURES_KHR: vn_encode_VkPhysicalDeviceShaderQuadControlFeaturesKHR_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_RELAXED_EXTENDED_INSTRUCTION_FEATURES_KHR: vn_encode_VkPhysicalDeviceShaderRelaxedExtendedInstructionFeaturesKHR_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_REPLICATED_COMPOSITES_FEATURES_EXT: vn_encode_VkPhysicalDeviceShaderReplicatedCompositesFeaturesEXT_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_SM_BUILTINS_FEATURES_NV: vn_encode_VkPhysicalDeviceShaderSMBuiltinsFeaturesNV_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_SM_BUILTINS_PROPERTIES_NV: vn_encode_VkPhysicalDeviceShaderSMBuiltinsPropertiesNV_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_SUBGROUP_EXTENDED_TYPES_FEATURES: vn_encode_VkPhysicalDeviceShaderSubgroupExtendedTypesFeatures_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_SUBGROUP_ROTATE_FEATURES: vn_encode_VkPhysicalDeviceShaderSubgroupRotateFeatures_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_SUBGROUP_UNIFORM_CONTROL_FLOW_FEATURES_KHR: vn_encode_VkPhysicalDeviceShaderSubgroupUniformControlFlowFeaturesKHR_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_TERMINATE_INVOCATION_FEATURES: vn_encode_VkPhysicalDeviceShaderTerminateInvocationFeatures_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_TILE_IMAGE_FEATURES_EXT: vn_encode_VkPhysicalDeviceShaderTileImageFeaturesEXT_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_TILE_IMAGE_PROPERTIES_EXT: vn_encode_VkPhysicalDeviceShaderTileImagePropertiesEXT_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADING_RATE_IMAGE_FEATURES_NV: vn_encode_VkPhysicalDeviceShadingRateImageFeaturesNV_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADING_RATE_IMAGE_PROPERTIES_NV: vn_encode_VkPhysicalDeviceShadingRateImagePropertiesNV_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES: vn_encode_VkPhysicalDeviceSubgroupProperties_self(enc, p); return true;
@@ -4743,23 +6189,31 @@ vn_pnext_encode_self(struct vn_cs_encoder *enc, const void *p)
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_TRANSFORM_FEEDBACK_PROPERTIES_EXT: vn_encode_VkPhysicalDeviceTransformFeedbackPropertiesEXT_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_UNIFORM_BUFFER_STANDARD_LAYOUT_FEATURES: vn_encode_VkPhysicalDeviceUniformBufferStandardLayoutFeatures_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VARIABLE_POINTERS_FEATURES: vn_encode_VkPhysicalDeviceVariablePointersFeatures_self(enc, p); return true;
-   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VERTEX_ATTRIBUTE_DIVISOR_FEATURES_EXT: vn_encode_VkPhysicalDeviceVertexAttributeDivisorFeaturesEXT_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VERTEX_ATTRIBUTE_DIVISOR_FEATURES: vn_encode_VkPhysicalDeviceVertexAttributeDivisorFeatures_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VERTEX_ATTRIBUTE_DIVISOR_PROPERTIES: vn_encode_VkPhysicalDeviceVertexAttributeDivisorProperties_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VERTEX_ATTRIBUTE_DIVISOR_PROPERTIES_EXT: vn_encode_VkPhysicalDeviceVertexAttributeDivisorPropertiesEXT_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VERTEX_ATTRIBUTE_ROBUSTNESS_FEATURES_EXT: vn_encode_VkPhysicalDeviceVertexAttributeRobustnessFeaturesEXT_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VERTEX_INPUT_DYNAMIC_STATE_FEATURES_EXT: vn_encode_VkPhysicalDeviceVertexInputDynamicStateFeaturesEXT_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VIDEO_ENCODE_AV1_FEATURES_KHR: vn_encode_VkPhysicalDeviceVideoEncodeAV1FeaturesKHR_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VIDEO_ENCODE_QUANTIZATION_MAP_FEATURES_KHR: vn_encode_VkPhysicalDeviceVideoEncodeQuantizationMapFeaturesKHR_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VIDEO_MAINTENANCE_1_FEATURES_KHR: vn_encode_VkPhysicalDeviceVideoMaintenance1FeaturesKHR_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES: vn_encode_VkPhysicalDeviceVulkan11Features_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_PROPERTIES: vn_encode_VkPhysicalDeviceVulkan11Properties_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES: vn_encode_VkPhysicalDeviceVulkan12Features_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_PROPERTIES: vn_encode_VkPhysicalDeviceVulkan12Properties_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_3_FEATURES: vn_encode_VkPhysicalDeviceVulkan13Features_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_3_PROPERTIES: vn_encode_VkPhysicalDeviceVulkan13Properties_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_4_FEATURES: vn_encode_VkPhysicalDeviceVulkan14Features_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_4_PROPERTIES: vn_encode_VkPhysicalDeviceVulkan14Properties_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_MEMORY_MODEL_FEATURES: vn_encode_VkPhysicalDeviceVulkanMemoryModelFeatures_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_WORKGROUP_MEMORY_EXPLICIT_LAYOUT_FEATURES_KHR: vn_encode_VkPhysicalDeviceWorkgroupMemoryExplicitLayoutFeaturesKHR_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_YCBCR_2_PLANE_444_FORMATS_FEATURES_EXT: vn_encode_VkPhysicalDeviceYcbcr2Plane444FormatsFeaturesEXT_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_YCBCR_DEGAMMA_FEATURES_QCOM: vn_encode_VkPhysicalDeviceYcbcrDegammaFeaturesQCOM_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_YCBCR_IMAGE_ARRAYS_FEATURES_EXT: vn_encode_VkPhysicalDeviceYcbcrImageArraysFeaturesEXT_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ZERO_INITIALIZE_WORKGROUP_MEMORY_FEATURES: vn_encode_VkPhysicalDeviceZeroInitializeWorkgroupMemoryFeatures_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_QUEUE_FAMILY_CHECKPOINT_PROPERTIES_2_NV: vn_encode_VkQueueFamilyCheckpointProperties2NV_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_QUEUE_FAMILY_CHECKPOINT_PROPERTIES_NV: vn_encode_VkQueueFamilyCheckpointPropertiesNV_self(enc, p); return true;
-   case VK_STRUCTURE_TYPE_QUEUE_FAMILY_GLOBAL_PRIORITY_PROPERTIES_KHR: vn_encode_VkQueueFamilyGlobalPriorityPropertiesKHR_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_QUEUE_FAMILY_GLOBAL_PRIORITY_PROPERTIES: vn_encode_VkQueueFamilyGlobalPriorityProperties_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_QUEUE_FAMILY_PROPERTIES_2: vn_encode_VkQueueFamilyProperties2_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_QUEUE_FAMILY_QUERY_RESULT_STATUS_PROPERTIES_KHR: vn_encode_VkQueueFamilyQueryResultStatusPropertiesKHR_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_QUEUE_FAMILY_VIDEO_PROPERTIES_KHR: vn_encode_VkQueueFamilyVideoPropertiesKHR_self(enc, p); return true;
@@ -4767,6 +6221,8 @@ vn_pnext_encode_self(struct vn_cs_encoder *enc, const void *p)
    case VK_STRUCTURE_TYPE_SPARSE_IMAGE_FORMAT_PROPERTIES_2: vn_encode_VkSparseImageFormatProperties2_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_SPARSE_IMAGE_MEMORY_REQUIREMENTS_2: vn_encode_VkSparseImageMemoryRequirements2_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_SUBPASS_RESOLVE_PERFORMANCE_QUERY_EXT: vn_encode_VkSubpassResolvePerformanceQueryEXT_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_SUBRESOURCE_HOST_MEMCPY_SIZE: vn_encode_VkSubresourceHostMemcpySize_self(enc, p); return true;
+   case VK_STRUCTURE_TYPE_SUBRESOURCE_LAYOUT_2: vn_encode_VkSubresourceLayout2_self(enc, p); return true;
    case VK_STRUCTURE_TYPE_TEXTURE_LOD_GATHER_FORMAT_PROPERTIES_AMD: vn_encode_VkTextureLODGatherFormatPropertiesAMD_self(enc, p); return true;
    default: return false;
    }

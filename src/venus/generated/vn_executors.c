@@ -867,34 +867,6 @@ vn_run_vkWaitForFences(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32
 }
 
 static void
-vn_exec_vkCreateSemaphore(struct vn_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCreateSemaphore *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCreateSemaphore) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateSemaphore: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   if (!args->pSemaphore) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateSemaphore: no object id");
-      return;
-   }
-   VkSemaphore host = VK_NULL_HANDLE;
-   args->ret = args->dispatch->device->dispatch.vkCreateSemaphore(args->device, args->pCreateInfo, NULL, &host);
-   if (host == VK_NULL_HANDLE)
-      return;
-   struct vn_object *obj = vn_object_table_insert(ctx->objects, (uint64_t)(uintptr_t)*args->pSemaphore, VK_OBJECT_TYPE_SEMAPHORE, (uint64_t)(uintptr_t)host);
-   if (!obj) {
-      args->dispatch->device->dispatch.vkDestroySemaphore(args->dispatch->device->handle, host, NULL);
-      args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
-      vn_cs_decoder_set_fatal(dec, "vkCreateSemaphore: object id rejected");
-      return;
-   }
-   obj->device = args->dispatch->device;
-   obj->instance = args->dispatch->instance;
-   obj->parent_id = 0;
-}
-
-static void
 vn_run_vkCreateSemaphore(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
    struct vn_command_vkCreateSemaphore args;
@@ -902,7 +874,7 @@ vn_run_vkCreateSemaphore(struct vn_context *ctx, struct vn_cs_decoder *dec, uint
    vn_decode_vkCreateSemaphore_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCreateSemaphore(ctx, dec, &args);
+   vn_handle_vkCreateSemaphore(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
@@ -4866,17 +4838,6 @@ vn_run_vkGetPhysicalDeviceExternalFenceProperties(struct vn_context *ctx, struct
 }
 
 static void
-vn_exec_vkGetPhysicalDeviceExternalSemaphoreProperties(struct vn_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkGetPhysicalDeviceExternalSemaphoreProperties *args)
-{
-   if (!args->dispatch || !args->dispatch->instance || !args->dispatch->instance->dispatch.vkGetPhysicalDeviceExternalSemaphoreProperties) {
-      vn_cs_decoder_set_fatal(dec, "vkGetPhysicalDeviceExternalSemaphoreProperties: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->instance->dispatch.vkGetPhysicalDeviceExternalSemaphoreProperties(args->physicalDevice, args->pExternalSemaphoreInfo, args->pExternalSemaphoreProperties);
-}
-
-static void
 vn_run_vkGetPhysicalDeviceExternalSemaphoreProperties(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
    struct vn_command_vkGetPhysicalDeviceExternalSemaphoreProperties args;
@@ -4884,7 +4845,7 @@ vn_run_vkGetPhysicalDeviceExternalSemaphoreProperties(struct vn_context *ctx, st
    vn_decode_vkGetPhysicalDeviceExternalSemaphoreProperties_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkGetPhysicalDeviceExternalSemaphoreProperties(ctx, dec, &args);
+   vn_handle_vkGetPhysicalDeviceExternalSemaphoreProperties(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
@@ -7065,84 +7026,84 @@ vn_run_vkCmdSetLogicOpEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, uin
 }
 
 static void
-vn_exec_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT *args)
+vn_exec_vkGetPhysicalDeviceCalibrateableTimeDomainsKHR(struct vn_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkGetPhysicalDeviceCalibrateableTimeDomainsKHR *args)
 {
-   if (!args->dispatch || !args->dispatch->instance || !args->dispatch->instance->dispatch.vkGetPhysicalDeviceCalibrateableTimeDomainsEXT) {
-      vn_cs_decoder_set_fatal(dec, "vkGetPhysicalDeviceCalibrateableTimeDomainsEXT: not supported by the host");
+   if (!args->dispatch || !args->dispatch->instance || !args->dispatch->instance->dispatch.vkGetPhysicalDeviceCalibrateableTimeDomainsKHR) {
+      vn_cs_decoder_set_fatal(dec, "vkGetPhysicalDeviceCalibrateableTimeDomainsKHR: not supported by the host");
       return;
    }
    (void)ctx;
-   args->ret = args->dispatch->instance->dispatch.vkGetPhysicalDeviceCalibrateableTimeDomainsEXT(args->physicalDevice, args->pTimeDomainCount, args->pTimeDomains);
+   args->ret = args->dispatch->instance->dispatch.vkGetPhysicalDeviceCalibrateableTimeDomainsKHR(args->physicalDevice, args->pTimeDomainCount, args->pTimeDomains);
 }
 
 static void
-vn_run_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
+vn_run_vkGetPhysicalDeviceCalibrateableTimeDomainsKHR(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
-   struct vn_command_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT args;
+   struct vn_command_vkGetPhysicalDeviceCalibrateableTimeDomainsKHR args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT_args(dec, &args);
+   vn_decode_vkGetPhysicalDeviceCalibrateableTimeDomainsKHR_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT(ctx, dec, &args);
+   vn_exec_vkGetPhysicalDeviceCalibrateableTimeDomainsKHR(ctx, dec, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
    if (enc)
-      vn_encode_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT_reply(enc, &args);
+      vn_encode_vkGetPhysicalDeviceCalibrateableTimeDomainsKHR_reply(enc, &args);
 }
 
 static void
-vn_exec_vkGetCalibratedTimestampsEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkGetCalibratedTimestampsEXT *args)
+vn_exec_vkGetCalibratedTimestampsKHR(struct vn_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkGetCalibratedTimestampsKHR *args)
 {
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkGetCalibratedTimestampsEXT) {
-      vn_cs_decoder_set_fatal(dec, "vkGetCalibratedTimestampsEXT: not supported by the host");
+   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkGetCalibratedTimestampsKHR) {
+      vn_cs_decoder_set_fatal(dec, "vkGetCalibratedTimestampsKHR: not supported by the host");
       return;
    }
    (void)ctx;
-   args->ret = args->dispatch->device->dispatch.vkGetCalibratedTimestampsEXT(args->device, args->timestampCount, args->pTimestampInfos, args->pTimestamps, args->pMaxDeviation);
+   args->ret = args->dispatch->device->dispatch.vkGetCalibratedTimestampsKHR(args->device, args->timestampCount, args->pTimestampInfos, args->pTimestamps, args->pMaxDeviation);
 }
 
 static void
-vn_run_vkGetCalibratedTimestampsEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
+vn_run_vkGetCalibratedTimestampsKHR(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
-   struct vn_command_vkGetCalibratedTimestampsEXT args;
+   struct vn_command_vkGetCalibratedTimestampsKHR args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkGetCalibratedTimestampsEXT_args(dec, &args);
+   vn_decode_vkGetCalibratedTimestampsKHR_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkGetCalibratedTimestampsEXT(ctx, dec, &args);
+   vn_exec_vkGetCalibratedTimestampsKHR(ctx, dec, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
    if (enc)
-      vn_encode_vkGetCalibratedTimestampsEXT_reply(enc, &args);
+      vn_encode_vkGetCalibratedTimestampsKHR_reply(enc, &args);
 }
 
 static void
-vn_exec_vkCmdSetLineStippleEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineStippleEXT *args)
+vn_exec_vkCmdSetLineStipple(struct vn_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineStipple *args)
 {
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdSetLineStippleEXT) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdSetLineStippleEXT: not supported by the host");
+   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdSetLineStipple) {
+      vn_cs_decoder_set_fatal(dec, "vkCmdSetLineStipple: not supported by the host");
       return;
    }
    (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetLineStippleEXT(args->commandBuffer, args->lineStippleFactor, args->lineStipplePattern);
+   args->dispatch->device->dispatch.vkCmdSetLineStipple(args->commandBuffer, args->lineStippleFactor, args->lineStipplePattern);
 }
 
 static void
-vn_run_vkCmdSetLineStippleEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
+vn_run_vkCmdSetLineStipple(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
-   struct vn_command_vkCmdSetLineStippleEXT args;
+   struct vn_command_vkCmdSetLineStipple args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetLineStippleEXT_args(dec, &args);
+   vn_decode_vkCmdSetLineStipple_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdSetLineStippleEXT(ctx, dec, &args);
+   vn_exec_vkCmdSetLineStipple(ctx, dec, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
    if (enc)
-      vn_encode_vkCmdSetLineStippleEXT_reply(enc, &args);
+      vn_encode_vkCmdSetLineStipple_reply(enc, &args);
 }
 
 static void
@@ -7327,30 +7288,1277 @@ vn_run_vkCmdDrawMultiIndexedEXT(struct vn_context *ctx, struct vn_cs_decoder *de
 }
 
 static void
-vn_exec_vkCmdPushDescriptorSetKHR(struct vn_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdPushDescriptorSetKHR *args)
+vn_exec_vkCmdPushDescriptorSet(struct vn_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdPushDescriptorSet *args)
 {
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdPushDescriptorSetKHR) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdPushDescriptorSetKHR: not supported by the host");
+   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdPushDescriptorSet) {
+      vn_cs_decoder_set_fatal(dec, "vkCmdPushDescriptorSet: not supported by the host");
       return;
    }
    (void)ctx;
-   args->dispatch->device->dispatch.vkCmdPushDescriptorSetKHR(args->commandBuffer, args->pipelineBindPoint, args->layout, args->set, args->descriptorWriteCount, args->pDescriptorWrites);
+   args->dispatch->device->dispatch.vkCmdPushDescriptorSet(args->commandBuffer, args->pipelineBindPoint, args->layout, args->set, args->descriptorWriteCount, args->pDescriptorWrites);
 }
 
 static void
-vn_run_vkCmdPushDescriptorSetKHR(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
+vn_run_vkCmdPushDescriptorSet(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
-   struct vn_command_vkCmdPushDescriptorSetKHR args;
+   struct vn_command_vkCmdPushDescriptorSet args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdPushDescriptorSetKHR_args(dec, &args);
+   vn_decode_vkCmdPushDescriptorSet_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdPushDescriptorSetKHR(ctx, dec, &args);
+   vn_exec_vkCmdPushDescriptorSet(ctx, dec, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
    if (enc)
-      vn_encode_vkCmdPushDescriptorSetKHR_reply(enc, &args);
+      vn_encode_vkCmdPushDescriptorSet_reply(enc, &args);
+}
+
+static void
+vn_run_vkSubmitVirtqueueSeqnoMESA(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
+{
+   struct vn_command_vkSubmitVirtqueueSeqnoMESA args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkSubmitVirtqueueSeqnoMESA_args(dec, &args);
+   if (dec->fatal)
+      return;
+   vn_handle_vkSubmitVirtqueueSeqnoMESA(ctx, &args);
+   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+      return;
+   struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
+   if (enc)
+      vn_encode_vkSubmitVirtqueueSeqnoMESA_reply(enc, &args);
+}
+
+static void
+vn_run_vkWaitVirtqueueSeqnoMESA(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
+{
+   struct vn_command_vkWaitVirtqueueSeqnoMESA args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkWaitVirtqueueSeqnoMESA_args(dec, &args);
+   if (dec->fatal)
+      return;
+   vn_handle_vkWaitVirtqueueSeqnoMESA(ctx, &args);
+   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+      return;
+   struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
+   if (enc)
+      vn_encode_vkWaitVirtqueueSeqnoMESA_reply(enc, &args);
+}
+
+static void
+vn_run_vkWaitRingSeqnoMESA(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
+{
+   struct vn_command_vkWaitRingSeqnoMESA args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkWaitRingSeqnoMESA_args(dec, &args);
+   if (dec->fatal)
+      return;
+   vn_handle_vkWaitRingSeqnoMESA(ctx, &args);
+   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+      return;
+   struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
+   if (enc)
+      vn_encode_vkWaitRingSeqnoMESA_reply(enc, &args);
+}
+
+static void
+vn_exec_vkCmdSetColorWriteEnableEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorWriteEnableEXT *args)
+{
+   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdSetColorWriteEnableEXT) {
+      vn_cs_decoder_set_fatal(dec, "vkCmdSetColorWriteEnableEXT: not supported by the host");
+      return;
+   }
+   (void)ctx;
+   args->dispatch->device->dispatch.vkCmdSetColorWriteEnableEXT(args->commandBuffer, args->attachmentCount, args->pColorWriteEnables);
+}
+
+static void
+vn_run_vkCmdSetColorWriteEnableEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
+{
+   struct vn_command_vkCmdSetColorWriteEnableEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetColorWriteEnableEXT_args(dec, &args);
+   if (dec->fatal)
+      return;
+   vn_exec_vkCmdSetColorWriteEnableEXT(ctx, dec, &args);
+   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+      return;
+   struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
+   if (enc)
+      vn_encode_vkCmdSetColorWriteEnableEXT_reply(enc, &args);
+}
+
+static void
+vn_exec_vkCmdSetVertexInputEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdSetVertexInputEXT *args)
+{
+   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdSetVertexInputEXT) {
+      vn_cs_decoder_set_fatal(dec, "vkCmdSetVertexInputEXT: not supported by the host");
+      return;
+   }
+   (void)ctx;
+   args->dispatch->device->dispatch.vkCmdSetVertexInputEXT(args->commandBuffer, args->vertexBindingDescriptionCount, args->pVertexBindingDescriptions, args->vertexAttributeDescriptionCount, args->pVertexAttributeDescriptions);
+}
+
+static void
+vn_run_vkCmdSetVertexInputEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
+{
+   struct vn_command_vkCmdSetVertexInputEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetVertexInputEXT_args(dec, &args);
+   if (dec->fatal)
+      return;
+   vn_exec_vkCmdSetVertexInputEXT(ctx, dec, &args);
+   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+      return;
+   struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
+   if (enc)
+      vn_encode_vkCmdSetVertexInputEXT_reply(enc, &args);
+}
+
+static void
+vn_exec_vkCmdSetTessellationDomainOriginEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdSetTessellationDomainOriginEXT *args)
+{
+   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdSetTessellationDomainOriginEXT) {
+      vn_cs_decoder_set_fatal(dec, "vkCmdSetTessellationDomainOriginEXT: not supported by the host");
+      return;
+   }
+   (void)ctx;
+   args->dispatch->device->dispatch.vkCmdSetTessellationDomainOriginEXT(args->commandBuffer, args->domainOrigin);
+}
+
+/* The commands that follow, while they are vkCmdSetTessellationDomainOriginEXT on the same command
+ * buffer without a reply, only call the driver: decode them here
+ * without the per-command dispatch. */
+static void
+vn_repeat_vkCmdSetTessellationDomainOriginEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetTessellationDomainOriginEXT *args)
+{
+   const PFN_vkCmdSetTessellationDomainOriginEXT fn = args->dispatch->device->dispatch.vkCmdSetTessellationDomainOriginEXT;
+   const uint64_t id = args->dispatch->id;
+   while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
+      const uint8_t *p = dec->cur;
+      uint32_t header[2];
+      uint64_t next_id;
+      memcpy(header, p, 8);
+      memcpy(&next_id, p + 8, 8);
+      if (header[0] != VK_COMMAND_TYPE_vkCmdSetTessellationDomainOriginEXT_EXT || header[1] || next_id != id)
+         return;
+      memcpy(&args->domainOrigin, p + 8 + 8, 4);
+      dec->cur = p + 8 + 12;
+      fn(args->commandBuffer, args->domainOrigin);
+   }
+}
+
+static void
+vn_run_vkCmdSetTessellationDomainOriginEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
+{
+   struct vn_command_vkCmdSetTessellationDomainOriginEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetTessellationDomainOriginEXT_args(dec, &args);
+   if (dec->fatal)
+      return;
+   vn_exec_vkCmdSetTessellationDomainOriginEXT(ctx, dec, &args);
+   if (dec->fatal)
+      return;
+   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
+      vn_repeat_vkCmdSetTessellationDomainOriginEXT(dec, &args);
+      return;
+   }
+   struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
+   if (enc)
+      vn_encode_vkCmdSetTessellationDomainOriginEXT_reply(enc, &args);
+}
+
+static void
+vn_exec_vkCmdSetDepthClampEnableEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthClampEnableEXT *args)
+{
+   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdSetDepthClampEnableEXT) {
+      vn_cs_decoder_set_fatal(dec, "vkCmdSetDepthClampEnableEXT: not supported by the host");
+      return;
+   }
+   (void)ctx;
+   args->dispatch->device->dispatch.vkCmdSetDepthClampEnableEXT(args->commandBuffer, args->depthClampEnable);
+}
+
+/* The commands that follow, while they are vkCmdSetDepthClampEnableEXT on the same command
+ * buffer without a reply, only call the driver: decode them here
+ * without the per-command dispatch. */
+static void
+vn_repeat_vkCmdSetDepthClampEnableEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthClampEnableEXT *args)
+{
+   const PFN_vkCmdSetDepthClampEnableEXT fn = args->dispatch->device->dispatch.vkCmdSetDepthClampEnableEXT;
+   const uint64_t id = args->dispatch->id;
+   while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
+      const uint8_t *p = dec->cur;
+      uint32_t header[2];
+      uint64_t next_id;
+      memcpy(header, p, 8);
+      memcpy(&next_id, p + 8, 8);
+      if (header[0] != VK_COMMAND_TYPE_vkCmdSetDepthClampEnableEXT_EXT || header[1] || next_id != id)
+         return;
+      memcpy(&args->depthClampEnable, p + 8 + 8, 4);
+      dec->cur = p + 8 + 12;
+      fn(args->commandBuffer, args->depthClampEnable);
+   }
+}
+
+static void
+vn_run_vkCmdSetDepthClampEnableEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
+{
+   struct vn_command_vkCmdSetDepthClampEnableEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetDepthClampEnableEXT_args(dec, &args);
+   if (dec->fatal)
+      return;
+   vn_exec_vkCmdSetDepthClampEnableEXT(ctx, dec, &args);
+   if (dec->fatal)
+      return;
+   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
+      vn_repeat_vkCmdSetDepthClampEnableEXT(dec, &args);
+      return;
+   }
+   struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
+   if (enc)
+      vn_encode_vkCmdSetDepthClampEnableEXT_reply(enc, &args);
+}
+
+static void
+vn_exec_vkCmdSetPolygonModeEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdSetPolygonModeEXT *args)
+{
+   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdSetPolygonModeEXT) {
+      vn_cs_decoder_set_fatal(dec, "vkCmdSetPolygonModeEXT: not supported by the host");
+      return;
+   }
+   (void)ctx;
+   args->dispatch->device->dispatch.vkCmdSetPolygonModeEXT(args->commandBuffer, args->polygonMode);
+}
+
+/* The commands that follow, while they are vkCmdSetPolygonModeEXT on the same command
+ * buffer without a reply, only call the driver: decode them here
+ * without the per-command dispatch. */
+static void
+vn_repeat_vkCmdSetPolygonModeEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetPolygonModeEXT *args)
+{
+   const PFN_vkCmdSetPolygonModeEXT fn = args->dispatch->device->dispatch.vkCmdSetPolygonModeEXT;
+   const uint64_t id = args->dispatch->id;
+   while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
+      const uint8_t *p = dec->cur;
+      uint32_t header[2];
+      uint64_t next_id;
+      memcpy(header, p, 8);
+      memcpy(&next_id, p + 8, 8);
+      if (header[0] != VK_COMMAND_TYPE_vkCmdSetPolygonModeEXT_EXT || header[1] || next_id != id)
+         return;
+      memcpy(&args->polygonMode, p + 8 + 8, 4);
+      dec->cur = p + 8 + 12;
+      fn(args->commandBuffer, args->polygonMode);
+   }
+}
+
+static void
+vn_run_vkCmdSetPolygonModeEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
+{
+   struct vn_command_vkCmdSetPolygonModeEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetPolygonModeEXT_args(dec, &args);
+   if (dec->fatal)
+      return;
+   vn_exec_vkCmdSetPolygonModeEXT(ctx, dec, &args);
+   if (dec->fatal)
+      return;
+   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
+      vn_repeat_vkCmdSetPolygonModeEXT(dec, &args);
+      return;
+   }
+   struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
+   if (enc)
+      vn_encode_vkCmdSetPolygonModeEXT_reply(enc, &args);
+}
+
+static void
+vn_exec_vkCmdSetRasterizationSamplesEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdSetRasterizationSamplesEXT *args)
+{
+   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdSetRasterizationSamplesEXT) {
+      vn_cs_decoder_set_fatal(dec, "vkCmdSetRasterizationSamplesEXT: not supported by the host");
+      return;
+   }
+   (void)ctx;
+   args->dispatch->device->dispatch.vkCmdSetRasterizationSamplesEXT(args->commandBuffer, args->rasterizationSamples);
+}
+
+/* The commands that follow, while they are vkCmdSetRasterizationSamplesEXT on the same command
+ * buffer without a reply, only call the driver: decode them here
+ * without the per-command dispatch. */
+static void
+vn_repeat_vkCmdSetRasterizationSamplesEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetRasterizationSamplesEXT *args)
+{
+   const PFN_vkCmdSetRasterizationSamplesEXT fn = args->dispatch->device->dispatch.vkCmdSetRasterizationSamplesEXT;
+   const uint64_t id = args->dispatch->id;
+   while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
+      const uint8_t *p = dec->cur;
+      uint32_t header[2];
+      uint64_t next_id;
+      memcpy(header, p, 8);
+      memcpy(&next_id, p + 8, 8);
+      if (header[0] != VK_COMMAND_TYPE_vkCmdSetRasterizationSamplesEXT_EXT || header[1] || next_id != id)
+         return;
+      memcpy(&args->rasterizationSamples, p + 8 + 8, 4);
+      dec->cur = p + 8 + 12;
+      fn(args->commandBuffer, args->rasterizationSamples);
+   }
+}
+
+static void
+vn_run_vkCmdSetRasterizationSamplesEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
+{
+   struct vn_command_vkCmdSetRasterizationSamplesEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetRasterizationSamplesEXT_args(dec, &args);
+   if (dec->fatal)
+      return;
+   vn_exec_vkCmdSetRasterizationSamplesEXT(ctx, dec, &args);
+   if (dec->fatal)
+      return;
+   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
+      vn_repeat_vkCmdSetRasterizationSamplesEXT(dec, &args);
+      return;
+   }
+   struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
+   if (enc)
+      vn_encode_vkCmdSetRasterizationSamplesEXT_reply(enc, &args);
+}
+
+static void
+vn_exec_vkCmdSetSampleMaskEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdSetSampleMaskEXT *args)
+{
+   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdSetSampleMaskEXT) {
+      vn_cs_decoder_set_fatal(dec, "vkCmdSetSampleMaskEXT: not supported by the host");
+      return;
+   }
+   (void)ctx;
+   args->dispatch->device->dispatch.vkCmdSetSampleMaskEXT(args->commandBuffer, args->samples, args->pSampleMask);
+}
+
+static void
+vn_run_vkCmdSetSampleMaskEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
+{
+   struct vn_command_vkCmdSetSampleMaskEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetSampleMaskEXT_args(dec, &args);
+   if (dec->fatal)
+      return;
+   vn_exec_vkCmdSetSampleMaskEXT(ctx, dec, &args);
+   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+      return;
+   struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
+   if (enc)
+      vn_encode_vkCmdSetSampleMaskEXT_reply(enc, &args);
+}
+
+static void
+vn_exec_vkCmdSetAlphaToCoverageEnableEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdSetAlphaToCoverageEnableEXT *args)
+{
+   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdSetAlphaToCoverageEnableEXT) {
+      vn_cs_decoder_set_fatal(dec, "vkCmdSetAlphaToCoverageEnableEXT: not supported by the host");
+      return;
+   }
+   (void)ctx;
+   args->dispatch->device->dispatch.vkCmdSetAlphaToCoverageEnableEXT(args->commandBuffer, args->alphaToCoverageEnable);
+}
+
+/* The commands that follow, while they are vkCmdSetAlphaToCoverageEnableEXT on the same command
+ * buffer without a reply, only call the driver: decode them here
+ * without the per-command dispatch. */
+static void
+vn_repeat_vkCmdSetAlphaToCoverageEnableEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetAlphaToCoverageEnableEXT *args)
+{
+   const PFN_vkCmdSetAlphaToCoverageEnableEXT fn = args->dispatch->device->dispatch.vkCmdSetAlphaToCoverageEnableEXT;
+   const uint64_t id = args->dispatch->id;
+   while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
+      const uint8_t *p = dec->cur;
+      uint32_t header[2];
+      uint64_t next_id;
+      memcpy(header, p, 8);
+      memcpy(&next_id, p + 8, 8);
+      if (header[0] != VK_COMMAND_TYPE_vkCmdSetAlphaToCoverageEnableEXT_EXT || header[1] || next_id != id)
+         return;
+      memcpy(&args->alphaToCoverageEnable, p + 8 + 8, 4);
+      dec->cur = p + 8 + 12;
+      fn(args->commandBuffer, args->alphaToCoverageEnable);
+   }
+}
+
+static void
+vn_run_vkCmdSetAlphaToCoverageEnableEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
+{
+   struct vn_command_vkCmdSetAlphaToCoverageEnableEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetAlphaToCoverageEnableEXT_args(dec, &args);
+   if (dec->fatal)
+      return;
+   vn_exec_vkCmdSetAlphaToCoverageEnableEXT(ctx, dec, &args);
+   if (dec->fatal)
+      return;
+   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
+      vn_repeat_vkCmdSetAlphaToCoverageEnableEXT(dec, &args);
+      return;
+   }
+   struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
+   if (enc)
+      vn_encode_vkCmdSetAlphaToCoverageEnableEXT_reply(enc, &args);
+}
+
+static void
+vn_exec_vkCmdSetAlphaToOneEnableEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdSetAlphaToOneEnableEXT *args)
+{
+   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdSetAlphaToOneEnableEXT) {
+      vn_cs_decoder_set_fatal(dec, "vkCmdSetAlphaToOneEnableEXT: not supported by the host");
+      return;
+   }
+   (void)ctx;
+   args->dispatch->device->dispatch.vkCmdSetAlphaToOneEnableEXT(args->commandBuffer, args->alphaToOneEnable);
+}
+
+/* The commands that follow, while they are vkCmdSetAlphaToOneEnableEXT on the same command
+ * buffer without a reply, only call the driver: decode them here
+ * without the per-command dispatch. */
+static void
+vn_repeat_vkCmdSetAlphaToOneEnableEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetAlphaToOneEnableEXT *args)
+{
+   const PFN_vkCmdSetAlphaToOneEnableEXT fn = args->dispatch->device->dispatch.vkCmdSetAlphaToOneEnableEXT;
+   const uint64_t id = args->dispatch->id;
+   while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
+      const uint8_t *p = dec->cur;
+      uint32_t header[2];
+      uint64_t next_id;
+      memcpy(header, p, 8);
+      memcpy(&next_id, p + 8, 8);
+      if (header[0] != VK_COMMAND_TYPE_vkCmdSetAlphaToOneEnableEXT_EXT || header[1] || next_id != id)
+         return;
+      memcpy(&args->alphaToOneEnable, p + 8 + 8, 4);
+      dec->cur = p + 8 + 12;
+      fn(args->commandBuffer, args->alphaToOneEnable);
+   }
+}
+
+static void
+vn_run_vkCmdSetAlphaToOneEnableEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
+{
+   struct vn_command_vkCmdSetAlphaToOneEnableEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetAlphaToOneEnableEXT_args(dec, &args);
+   if (dec->fatal)
+      return;
+   vn_exec_vkCmdSetAlphaToOneEnableEXT(ctx, dec, &args);
+   if (dec->fatal)
+      return;
+   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
+      vn_repeat_vkCmdSetAlphaToOneEnableEXT(dec, &args);
+      return;
+   }
+   struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
+   if (enc)
+      vn_encode_vkCmdSetAlphaToOneEnableEXT_reply(enc, &args);
+}
+
+static void
+vn_exec_vkCmdSetLogicOpEnableEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLogicOpEnableEXT *args)
+{
+   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdSetLogicOpEnableEXT) {
+      vn_cs_decoder_set_fatal(dec, "vkCmdSetLogicOpEnableEXT: not supported by the host");
+      return;
+   }
+   (void)ctx;
+   args->dispatch->device->dispatch.vkCmdSetLogicOpEnableEXT(args->commandBuffer, args->logicOpEnable);
+}
+
+/* The commands that follow, while they are vkCmdSetLogicOpEnableEXT on the same command
+ * buffer without a reply, only call the driver: decode them here
+ * without the per-command dispatch. */
+static void
+vn_repeat_vkCmdSetLogicOpEnableEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLogicOpEnableEXT *args)
+{
+   const PFN_vkCmdSetLogicOpEnableEXT fn = args->dispatch->device->dispatch.vkCmdSetLogicOpEnableEXT;
+   const uint64_t id = args->dispatch->id;
+   while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
+      const uint8_t *p = dec->cur;
+      uint32_t header[2];
+      uint64_t next_id;
+      memcpy(header, p, 8);
+      memcpy(&next_id, p + 8, 8);
+      if (header[0] != VK_COMMAND_TYPE_vkCmdSetLogicOpEnableEXT_EXT || header[1] || next_id != id)
+         return;
+      memcpy(&args->logicOpEnable, p + 8 + 8, 4);
+      dec->cur = p + 8 + 12;
+      fn(args->commandBuffer, args->logicOpEnable);
+   }
+}
+
+static void
+vn_run_vkCmdSetLogicOpEnableEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
+{
+   struct vn_command_vkCmdSetLogicOpEnableEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetLogicOpEnableEXT_args(dec, &args);
+   if (dec->fatal)
+      return;
+   vn_exec_vkCmdSetLogicOpEnableEXT(ctx, dec, &args);
+   if (dec->fatal)
+      return;
+   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
+      vn_repeat_vkCmdSetLogicOpEnableEXT(dec, &args);
+      return;
+   }
+   struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
+   if (enc)
+      vn_encode_vkCmdSetLogicOpEnableEXT_reply(enc, &args);
+}
+
+static void
+vn_exec_vkCmdSetColorBlendEnableEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorBlendEnableEXT *args)
+{
+   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdSetColorBlendEnableEXT) {
+      vn_cs_decoder_set_fatal(dec, "vkCmdSetColorBlendEnableEXT: not supported by the host");
+      return;
+   }
+   (void)ctx;
+   args->dispatch->device->dispatch.vkCmdSetColorBlendEnableEXT(args->commandBuffer, args->firstAttachment, args->attachmentCount, args->pColorBlendEnables);
+}
+
+static void
+vn_run_vkCmdSetColorBlendEnableEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
+{
+   struct vn_command_vkCmdSetColorBlendEnableEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetColorBlendEnableEXT_args(dec, &args);
+   if (dec->fatal)
+      return;
+   vn_exec_vkCmdSetColorBlendEnableEXT(ctx, dec, &args);
+   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+      return;
+   struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
+   if (enc)
+      vn_encode_vkCmdSetColorBlendEnableEXT_reply(enc, &args);
+}
+
+static void
+vn_exec_vkCmdSetColorBlendEquationEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorBlendEquationEXT *args)
+{
+   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdSetColorBlendEquationEXT) {
+      vn_cs_decoder_set_fatal(dec, "vkCmdSetColorBlendEquationEXT: not supported by the host");
+      return;
+   }
+   (void)ctx;
+   args->dispatch->device->dispatch.vkCmdSetColorBlendEquationEXT(args->commandBuffer, args->firstAttachment, args->attachmentCount, args->pColorBlendEquations);
+}
+
+static void
+vn_run_vkCmdSetColorBlendEquationEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
+{
+   struct vn_command_vkCmdSetColorBlendEquationEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetColorBlendEquationEXT_args(dec, &args);
+   if (dec->fatal)
+      return;
+   vn_exec_vkCmdSetColorBlendEquationEXT(ctx, dec, &args);
+   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+      return;
+   struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
+   if (enc)
+      vn_encode_vkCmdSetColorBlendEquationEXT_reply(enc, &args);
+}
+
+static void
+vn_exec_vkCmdSetColorWriteMaskEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorWriteMaskEXT *args)
+{
+   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdSetColorWriteMaskEXT) {
+      vn_cs_decoder_set_fatal(dec, "vkCmdSetColorWriteMaskEXT: not supported by the host");
+      return;
+   }
+   (void)ctx;
+   args->dispatch->device->dispatch.vkCmdSetColorWriteMaskEXT(args->commandBuffer, args->firstAttachment, args->attachmentCount, args->pColorWriteMasks);
+}
+
+static void
+vn_run_vkCmdSetColorWriteMaskEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
+{
+   struct vn_command_vkCmdSetColorWriteMaskEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetColorWriteMaskEXT_args(dec, &args);
+   if (dec->fatal)
+      return;
+   vn_exec_vkCmdSetColorWriteMaskEXT(ctx, dec, &args);
+   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+      return;
+   struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
+   if (enc)
+      vn_encode_vkCmdSetColorWriteMaskEXT_reply(enc, &args);
+}
+
+static void
+vn_exec_vkCmdSetRasterizationStreamEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdSetRasterizationStreamEXT *args)
+{
+   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdSetRasterizationStreamEXT) {
+      vn_cs_decoder_set_fatal(dec, "vkCmdSetRasterizationStreamEXT: not supported by the host");
+      return;
+   }
+   (void)ctx;
+   args->dispatch->device->dispatch.vkCmdSetRasterizationStreamEXT(args->commandBuffer, args->rasterizationStream);
+}
+
+/* The commands that follow, while they are vkCmdSetRasterizationStreamEXT on the same command
+ * buffer without a reply, only call the driver: decode them here
+ * without the per-command dispatch. */
+static void
+vn_repeat_vkCmdSetRasterizationStreamEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetRasterizationStreamEXT *args)
+{
+   const PFN_vkCmdSetRasterizationStreamEXT fn = args->dispatch->device->dispatch.vkCmdSetRasterizationStreamEXT;
+   const uint64_t id = args->dispatch->id;
+   while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
+      const uint8_t *p = dec->cur;
+      uint32_t header[2];
+      uint64_t next_id;
+      memcpy(header, p, 8);
+      memcpy(&next_id, p + 8, 8);
+      if (header[0] != VK_COMMAND_TYPE_vkCmdSetRasterizationStreamEXT_EXT || header[1] || next_id != id)
+         return;
+      memcpy(&args->rasterizationStream, p + 8 + 8, 4);
+      dec->cur = p + 8 + 12;
+      fn(args->commandBuffer, args->rasterizationStream);
+   }
+}
+
+static void
+vn_run_vkCmdSetRasterizationStreamEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
+{
+   struct vn_command_vkCmdSetRasterizationStreamEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetRasterizationStreamEXT_args(dec, &args);
+   if (dec->fatal)
+      return;
+   vn_exec_vkCmdSetRasterizationStreamEXT(ctx, dec, &args);
+   if (dec->fatal)
+      return;
+   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
+      vn_repeat_vkCmdSetRasterizationStreamEXT(dec, &args);
+      return;
+   }
+   struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
+   if (enc)
+      vn_encode_vkCmdSetRasterizationStreamEXT_reply(enc, &args);
+}
+
+static void
+vn_exec_vkCmdSetConservativeRasterizationModeEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdSetConservativeRasterizationModeEXT *args)
+{
+   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdSetConservativeRasterizationModeEXT) {
+      vn_cs_decoder_set_fatal(dec, "vkCmdSetConservativeRasterizationModeEXT: not supported by the host");
+      return;
+   }
+   (void)ctx;
+   args->dispatch->device->dispatch.vkCmdSetConservativeRasterizationModeEXT(args->commandBuffer, args->conservativeRasterizationMode);
+}
+
+/* The commands that follow, while they are vkCmdSetConservativeRasterizationModeEXT on the same command
+ * buffer without a reply, only call the driver: decode them here
+ * without the per-command dispatch. */
+static void
+vn_repeat_vkCmdSetConservativeRasterizationModeEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetConservativeRasterizationModeEXT *args)
+{
+   const PFN_vkCmdSetConservativeRasterizationModeEXT fn = args->dispatch->device->dispatch.vkCmdSetConservativeRasterizationModeEXT;
+   const uint64_t id = args->dispatch->id;
+   while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
+      const uint8_t *p = dec->cur;
+      uint32_t header[2];
+      uint64_t next_id;
+      memcpy(header, p, 8);
+      memcpy(&next_id, p + 8, 8);
+      if (header[0] != VK_COMMAND_TYPE_vkCmdSetConservativeRasterizationModeEXT_EXT || header[1] || next_id != id)
+         return;
+      memcpy(&args->conservativeRasterizationMode, p + 8 + 8, 4);
+      dec->cur = p + 8 + 12;
+      fn(args->commandBuffer, args->conservativeRasterizationMode);
+   }
+}
+
+static void
+vn_run_vkCmdSetConservativeRasterizationModeEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
+{
+   struct vn_command_vkCmdSetConservativeRasterizationModeEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetConservativeRasterizationModeEXT_args(dec, &args);
+   if (dec->fatal)
+      return;
+   vn_exec_vkCmdSetConservativeRasterizationModeEXT(ctx, dec, &args);
+   if (dec->fatal)
+      return;
+   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
+      vn_repeat_vkCmdSetConservativeRasterizationModeEXT(dec, &args);
+      return;
+   }
+   struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
+   if (enc)
+      vn_encode_vkCmdSetConservativeRasterizationModeEXT_reply(enc, &args);
+}
+
+static void
+vn_exec_vkCmdSetExtraPrimitiveOverestimationSizeEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdSetExtraPrimitiveOverestimationSizeEXT *args)
+{
+   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdSetExtraPrimitiveOverestimationSizeEXT) {
+      vn_cs_decoder_set_fatal(dec, "vkCmdSetExtraPrimitiveOverestimationSizeEXT: not supported by the host");
+      return;
+   }
+   (void)ctx;
+   args->dispatch->device->dispatch.vkCmdSetExtraPrimitiveOverestimationSizeEXT(args->commandBuffer, args->extraPrimitiveOverestimationSize);
+}
+
+/* The commands that follow, while they are vkCmdSetExtraPrimitiveOverestimationSizeEXT on the same command
+ * buffer without a reply, only call the driver: decode them here
+ * without the per-command dispatch. */
+static void
+vn_repeat_vkCmdSetExtraPrimitiveOverestimationSizeEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetExtraPrimitiveOverestimationSizeEXT *args)
+{
+   const PFN_vkCmdSetExtraPrimitiveOverestimationSizeEXT fn = args->dispatch->device->dispatch.vkCmdSetExtraPrimitiveOverestimationSizeEXT;
+   const uint64_t id = args->dispatch->id;
+   while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
+      const uint8_t *p = dec->cur;
+      uint32_t header[2];
+      uint64_t next_id;
+      memcpy(header, p, 8);
+      memcpy(&next_id, p + 8, 8);
+      if (header[0] != VK_COMMAND_TYPE_vkCmdSetExtraPrimitiveOverestimationSizeEXT_EXT || header[1] || next_id != id)
+         return;
+      memcpy(&args->extraPrimitiveOverestimationSize, p + 8 + 8, 4);
+      dec->cur = p + 8 + 12;
+      fn(args->commandBuffer, args->extraPrimitiveOverestimationSize);
+   }
+}
+
+static void
+vn_run_vkCmdSetExtraPrimitiveOverestimationSizeEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
+{
+   struct vn_command_vkCmdSetExtraPrimitiveOverestimationSizeEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetExtraPrimitiveOverestimationSizeEXT_args(dec, &args);
+   if (dec->fatal)
+      return;
+   vn_exec_vkCmdSetExtraPrimitiveOverestimationSizeEXT(ctx, dec, &args);
+   if (dec->fatal)
+      return;
+   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
+      vn_repeat_vkCmdSetExtraPrimitiveOverestimationSizeEXT(dec, &args);
+      return;
+   }
+   struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
+   if (enc)
+      vn_encode_vkCmdSetExtraPrimitiveOverestimationSizeEXT_reply(enc, &args);
+}
+
+static void
+vn_exec_vkCmdSetDepthClipEnableEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthClipEnableEXT *args)
+{
+   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdSetDepthClipEnableEXT) {
+      vn_cs_decoder_set_fatal(dec, "vkCmdSetDepthClipEnableEXT: not supported by the host");
+      return;
+   }
+   (void)ctx;
+   args->dispatch->device->dispatch.vkCmdSetDepthClipEnableEXT(args->commandBuffer, args->depthClipEnable);
+}
+
+/* The commands that follow, while they are vkCmdSetDepthClipEnableEXT on the same command
+ * buffer without a reply, only call the driver: decode them here
+ * without the per-command dispatch. */
+static void
+vn_repeat_vkCmdSetDepthClipEnableEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthClipEnableEXT *args)
+{
+   const PFN_vkCmdSetDepthClipEnableEXT fn = args->dispatch->device->dispatch.vkCmdSetDepthClipEnableEXT;
+   const uint64_t id = args->dispatch->id;
+   while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
+      const uint8_t *p = dec->cur;
+      uint32_t header[2];
+      uint64_t next_id;
+      memcpy(header, p, 8);
+      memcpy(&next_id, p + 8, 8);
+      if (header[0] != VK_COMMAND_TYPE_vkCmdSetDepthClipEnableEXT_EXT || header[1] || next_id != id)
+         return;
+      memcpy(&args->depthClipEnable, p + 8 + 8, 4);
+      dec->cur = p + 8 + 12;
+      fn(args->commandBuffer, args->depthClipEnable);
+   }
+}
+
+static void
+vn_run_vkCmdSetDepthClipEnableEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
+{
+   struct vn_command_vkCmdSetDepthClipEnableEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetDepthClipEnableEXT_args(dec, &args);
+   if (dec->fatal)
+      return;
+   vn_exec_vkCmdSetDepthClipEnableEXT(ctx, dec, &args);
+   if (dec->fatal)
+      return;
+   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
+      vn_repeat_vkCmdSetDepthClipEnableEXT(dec, &args);
+      return;
+   }
+   struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
+   if (enc)
+      vn_encode_vkCmdSetDepthClipEnableEXT_reply(enc, &args);
+}
+
+static void
+vn_exec_vkCmdSetSampleLocationsEnableEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdSetSampleLocationsEnableEXT *args)
+{
+   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdSetSampleLocationsEnableEXT) {
+      vn_cs_decoder_set_fatal(dec, "vkCmdSetSampleLocationsEnableEXT: not supported by the host");
+      return;
+   }
+   (void)ctx;
+   args->dispatch->device->dispatch.vkCmdSetSampleLocationsEnableEXT(args->commandBuffer, args->sampleLocationsEnable);
+}
+
+/* The commands that follow, while they are vkCmdSetSampleLocationsEnableEXT on the same command
+ * buffer without a reply, only call the driver: decode them here
+ * without the per-command dispatch. */
+static void
+vn_repeat_vkCmdSetSampleLocationsEnableEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetSampleLocationsEnableEXT *args)
+{
+   const PFN_vkCmdSetSampleLocationsEnableEXT fn = args->dispatch->device->dispatch.vkCmdSetSampleLocationsEnableEXT;
+   const uint64_t id = args->dispatch->id;
+   while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
+      const uint8_t *p = dec->cur;
+      uint32_t header[2];
+      uint64_t next_id;
+      memcpy(header, p, 8);
+      memcpy(&next_id, p + 8, 8);
+      if (header[0] != VK_COMMAND_TYPE_vkCmdSetSampleLocationsEnableEXT_EXT || header[1] || next_id != id)
+         return;
+      memcpy(&args->sampleLocationsEnable, p + 8 + 8, 4);
+      dec->cur = p + 8 + 12;
+      fn(args->commandBuffer, args->sampleLocationsEnable);
+   }
+}
+
+static void
+vn_run_vkCmdSetSampleLocationsEnableEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
+{
+   struct vn_command_vkCmdSetSampleLocationsEnableEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetSampleLocationsEnableEXT_args(dec, &args);
+   if (dec->fatal)
+      return;
+   vn_exec_vkCmdSetSampleLocationsEnableEXT(ctx, dec, &args);
+   if (dec->fatal)
+      return;
+   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
+      vn_repeat_vkCmdSetSampleLocationsEnableEXT(dec, &args);
+      return;
+   }
+   struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
+   if (enc)
+      vn_encode_vkCmdSetSampleLocationsEnableEXT_reply(enc, &args);
+}
+
+static void
+vn_exec_vkCmdSetColorBlendAdvancedEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorBlendAdvancedEXT *args)
+{
+   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdSetColorBlendAdvancedEXT) {
+      vn_cs_decoder_set_fatal(dec, "vkCmdSetColorBlendAdvancedEXT: not supported by the host");
+      return;
+   }
+   (void)ctx;
+   args->dispatch->device->dispatch.vkCmdSetColorBlendAdvancedEXT(args->commandBuffer, args->firstAttachment, args->attachmentCount, args->pColorBlendAdvanced);
+}
+
+static void
+vn_run_vkCmdSetColorBlendAdvancedEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
+{
+   struct vn_command_vkCmdSetColorBlendAdvancedEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetColorBlendAdvancedEXT_args(dec, &args);
+   if (dec->fatal)
+      return;
+   vn_exec_vkCmdSetColorBlendAdvancedEXT(ctx, dec, &args);
+   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+      return;
+   struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
+   if (enc)
+      vn_encode_vkCmdSetColorBlendAdvancedEXT_reply(enc, &args);
+}
+
+static void
+vn_exec_vkCmdSetProvokingVertexModeEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdSetProvokingVertexModeEXT *args)
+{
+   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdSetProvokingVertexModeEXT) {
+      vn_cs_decoder_set_fatal(dec, "vkCmdSetProvokingVertexModeEXT: not supported by the host");
+      return;
+   }
+   (void)ctx;
+   args->dispatch->device->dispatch.vkCmdSetProvokingVertexModeEXT(args->commandBuffer, args->provokingVertexMode);
+}
+
+/* The commands that follow, while they are vkCmdSetProvokingVertexModeEXT on the same command
+ * buffer without a reply, only call the driver: decode them here
+ * without the per-command dispatch. */
+static void
+vn_repeat_vkCmdSetProvokingVertexModeEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetProvokingVertexModeEXT *args)
+{
+   const PFN_vkCmdSetProvokingVertexModeEXT fn = args->dispatch->device->dispatch.vkCmdSetProvokingVertexModeEXT;
+   const uint64_t id = args->dispatch->id;
+   while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
+      const uint8_t *p = dec->cur;
+      uint32_t header[2];
+      uint64_t next_id;
+      memcpy(header, p, 8);
+      memcpy(&next_id, p + 8, 8);
+      if (header[0] != VK_COMMAND_TYPE_vkCmdSetProvokingVertexModeEXT_EXT || header[1] || next_id != id)
+         return;
+      memcpy(&args->provokingVertexMode, p + 8 + 8, 4);
+      dec->cur = p + 8 + 12;
+      fn(args->commandBuffer, args->provokingVertexMode);
+   }
+}
+
+static void
+vn_run_vkCmdSetProvokingVertexModeEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
+{
+   struct vn_command_vkCmdSetProvokingVertexModeEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetProvokingVertexModeEXT_args(dec, &args);
+   if (dec->fatal)
+      return;
+   vn_exec_vkCmdSetProvokingVertexModeEXT(ctx, dec, &args);
+   if (dec->fatal)
+      return;
+   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
+      vn_repeat_vkCmdSetProvokingVertexModeEXT(dec, &args);
+      return;
+   }
+   struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
+   if (enc)
+      vn_encode_vkCmdSetProvokingVertexModeEXT_reply(enc, &args);
+}
+
+static void
+vn_exec_vkCmdSetLineRasterizationModeEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineRasterizationModeEXT *args)
+{
+   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdSetLineRasterizationModeEXT) {
+      vn_cs_decoder_set_fatal(dec, "vkCmdSetLineRasterizationModeEXT: not supported by the host");
+      return;
+   }
+   (void)ctx;
+   args->dispatch->device->dispatch.vkCmdSetLineRasterizationModeEXT(args->commandBuffer, args->lineRasterizationMode);
+}
+
+/* The commands that follow, while they are vkCmdSetLineRasterizationModeEXT on the same command
+ * buffer without a reply, only call the driver: decode them here
+ * without the per-command dispatch. */
+static void
+vn_repeat_vkCmdSetLineRasterizationModeEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineRasterizationModeEXT *args)
+{
+   const PFN_vkCmdSetLineRasterizationModeEXT fn = args->dispatch->device->dispatch.vkCmdSetLineRasterizationModeEXT;
+   const uint64_t id = args->dispatch->id;
+   while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
+      const uint8_t *p = dec->cur;
+      uint32_t header[2];
+      uint64_t next_id;
+      memcpy(header, p, 8);
+      memcpy(&next_id, p + 8, 8);
+      if (header[0] != VK_COMMAND_TYPE_vkCmdSetLineRasterizationModeEXT_EXT || header[1] || next_id != id)
+         return;
+      memcpy(&args->lineRasterizationMode, p + 8 + 8, 4);
+      dec->cur = p + 8 + 12;
+      fn(args->commandBuffer, args->lineRasterizationMode);
+   }
+}
+
+static void
+vn_run_vkCmdSetLineRasterizationModeEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
+{
+   struct vn_command_vkCmdSetLineRasterizationModeEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetLineRasterizationModeEXT_args(dec, &args);
+   if (dec->fatal)
+      return;
+   vn_exec_vkCmdSetLineRasterizationModeEXT(ctx, dec, &args);
+   if (dec->fatal)
+      return;
+   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
+      vn_repeat_vkCmdSetLineRasterizationModeEXT(dec, &args);
+      return;
+   }
+   struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
+   if (enc)
+      vn_encode_vkCmdSetLineRasterizationModeEXT_reply(enc, &args);
+}
+
+static void
+vn_exec_vkCmdSetLineStippleEnableEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineStippleEnableEXT *args)
+{
+   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdSetLineStippleEnableEXT) {
+      vn_cs_decoder_set_fatal(dec, "vkCmdSetLineStippleEnableEXT: not supported by the host");
+      return;
+   }
+   (void)ctx;
+   args->dispatch->device->dispatch.vkCmdSetLineStippleEnableEXT(args->commandBuffer, args->stippledLineEnable);
+}
+
+/* The commands that follow, while they are vkCmdSetLineStippleEnableEXT on the same command
+ * buffer without a reply, only call the driver: decode them here
+ * without the per-command dispatch. */
+static void
+vn_repeat_vkCmdSetLineStippleEnableEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineStippleEnableEXT *args)
+{
+   const PFN_vkCmdSetLineStippleEnableEXT fn = args->dispatch->device->dispatch.vkCmdSetLineStippleEnableEXT;
+   const uint64_t id = args->dispatch->id;
+   while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
+      const uint8_t *p = dec->cur;
+      uint32_t header[2];
+      uint64_t next_id;
+      memcpy(header, p, 8);
+      memcpy(&next_id, p + 8, 8);
+      if (header[0] != VK_COMMAND_TYPE_vkCmdSetLineStippleEnableEXT_EXT || header[1] || next_id != id)
+         return;
+      memcpy(&args->stippledLineEnable, p + 8 + 8, 4);
+      dec->cur = p + 8 + 12;
+      fn(args->commandBuffer, args->stippledLineEnable);
+   }
+}
+
+static void
+vn_run_vkCmdSetLineStippleEnableEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
+{
+   struct vn_command_vkCmdSetLineStippleEnableEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetLineStippleEnableEXT_args(dec, &args);
+   if (dec->fatal)
+      return;
+   vn_exec_vkCmdSetLineStippleEnableEXT(ctx, dec, &args);
+   if (dec->fatal)
+      return;
+   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
+      vn_repeat_vkCmdSetLineStippleEnableEXT(dec, &args);
+      return;
+   }
+   struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
+   if (enc)
+      vn_encode_vkCmdSetLineStippleEnableEXT_reply(enc, &args);
+}
+
+static void
+vn_exec_vkCmdSetDepthClipNegativeOneToOneEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthClipNegativeOneToOneEXT *args)
+{
+   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdSetDepthClipNegativeOneToOneEXT) {
+      vn_cs_decoder_set_fatal(dec, "vkCmdSetDepthClipNegativeOneToOneEXT: not supported by the host");
+      return;
+   }
+   (void)ctx;
+   args->dispatch->device->dispatch.vkCmdSetDepthClipNegativeOneToOneEXT(args->commandBuffer, args->negativeOneToOne);
+}
+
+/* The commands that follow, while they are vkCmdSetDepthClipNegativeOneToOneEXT on the same command
+ * buffer without a reply, only call the driver: decode them here
+ * without the per-command dispatch. */
+static void
+vn_repeat_vkCmdSetDepthClipNegativeOneToOneEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthClipNegativeOneToOneEXT *args)
+{
+   const PFN_vkCmdSetDepthClipNegativeOneToOneEXT fn = args->dispatch->device->dispatch.vkCmdSetDepthClipNegativeOneToOneEXT;
+   const uint64_t id = args->dispatch->id;
+   while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
+      const uint8_t *p = dec->cur;
+      uint32_t header[2];
+      uint64_t next_id;
+      memcpy(header, p, 8);
+      memcpy(&next_id, p + 8, 8);
+      if (header[0] != VK_COMMAND_TYPE_vkCmdSetDepthClipNegativeOneToOneEXT_EXT || header[1] || next_id != id)
+         return;
+      memcpy(&args->negativeOneToOne, p + 8 + 8, 4);
+      dec->cur = p + 8 + 12;
+      fn(args->commandBuffer, args->negativeOneToOne);
+   }
+}
+
+static void
+vn_run_vkCmdSetDepthClipNegativeOneToOneEXT(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
+{
+   struct vn_command_vkCmdSetDepthClipNegativeOneToOneEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetDepthClipNegativeOneToOneEXT_args(dec, &args);
+   if (dec->fatal)
+      return;
+   vn_exec_vkCmdSetDepthClipNegativeOneToOneEXT(ctx, dec, &args);
+   if (dec->fatal)
+      return;
+   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
+      vn_repeat_vkCmdSetDepthClipNegativeOneToOneEXT(dec, &args);
+      return;
+   }
+   struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
+   if (enc)
+      vn_encode_vkCmdSetDepthClipNegativeOneToOneEXT_reply(enc, &args);
+}
+
+static void
+vn_exec_vkGetPhysicalDeviceFragmentShadingRatesKHR(struct vn_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkGetPhysicalDeviceFragmentShadingRatesKHR *args)
+{
+   if (!args->dispatch || !args->dispatch->instance || !args->dispatch->instance->dispatch.vkGetPhysicalDeviceFragmentShadingRatesKHR) {
+      vn_cs_decoder_set_fatal(dec, "vkGetPhysicalDeviceFragmentShadingRatesKHR: not supported by the host");
+      return;
+   }
+   (void)ctx;
+   args->ret = args->dispatch->instance->dispatch.vkGetPhysicalDeviceFragmentShadingRatesKHR(args->physicalDevice, args->pFragmentShadingRateCount, args->pFragmentShadingRates);
+}
+
+static void
+vn_run_vkGetPhysicalDeviceFragmentShadingRatesKHR(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
+{
+   struct vn_command_vkGetPhysicalDeviceFragmentShadingRatesKHR args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetPhysicalDeviceFragmentShadingRatesKHR_args(dec, &args);
+   if (dec->fatal)
+      return;
+   vn_exec_vkGetPhysicalDeviceFragmentShadingRatesKHR(ctx, dec, &args);
+   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+      return;
+   struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
+   if (enc)
+      vn_encode_vkGetPhysicalDeviceFragmentShadingRatesKHR_reply(enc, &args);
+}
+
+static void
+vn_exec_vkCmdSetFragmentShadingRateKHR(struct vn_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdSetFragmentShadingRateKHR *args)
+{
+   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdSetFragmentShadingRateKHR) {
+      vn_cs_decoder_set_fatal(dec, "vkCmdSetFragmentShadingRateKHR: not supported by the host");
+      return;
+   }
+   (void)ctx;
+   args->dispatch->device->dispatch.vkCmdSetFragmentShadingRateKHR(args->commandBuffer, args->pFragmentSize, args->combinerOps);
+}
+
+static void
+vn_run_vkCmdSetFragmentShadingRateKHR(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
+{
+   struct vn_command_vkCmdSetFragmentShadingRateKHR args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetFragmentShadingRateKHR_args(dec, &args);
+   if (dec->fatal)
+      return;
+   vn_exec_vkCmdSetFragmentShadingRateKHR(ctx, dec, &args);
+   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+      return;
+   struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
+   if (enc)
+      vn_encode_vkCmdSetFragmentShadingRateKHR_reply(enc, &args);
+}
+
+static void
+vn_exec_vkCmdBindIndexBuffer2(struct vn_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdBindIndexBuffer2 *args)
+{
+   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdBindIndexBuffer2) {
+      vn_cs_decoder_set_fatal(dec, "vkCmdBindIndexBuffer2: not supported by the host");
+      return;
+   }
+   (void)ctx;
+   args->dispatch->device->dispatch.vkCmdBindIndexBuffer2(args->commandBuffer, args->buffer, args->offset, args->size, args->indexType);
+}
+
+static void
+vn_run_vkCmdBindIndexBuffer2(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
+{
+   struct vn_command_vkCmdBindIndexBuffer2 args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdBindIndexBuffer2_args(dec, &args);
+   if (dec->fatal)
+      return;
+   vn_exec_vkCmdBindIndexBuffer2(ctx, dec, &args);
+   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+      return;
+   struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
+   if (enc)
+      vn_encode_vkCmdBindIndexBuffer2_reply(enc, &args);
+}
+
+static void
+vn_exec_vkGetRenderingAreaGranularity(struct vn_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkGetRenderingAreaGranularity *args)
+{
+   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkGetRenderingAreaGranularity) {
+      vn_cs_decoder_set_fatal(dec, "vkGetRenderingAreaGranularity: not supported by the host");
+      return;
+   }
+   (void)ctx;
+   args->dispatch->device->dispatch.vkGetRenderingAreaGranularity(args->device, args->pRenderingAreaInfo, args->pGranularity);
+}
+
+static void
+vn_run_vkGetRenderingAreaGranularity(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
+{
+   struct vn_command_vkGetRenderingAreaGranularity args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetRenderingAreaGranularity_args(dec, &args);
+   if (dec->fatal)
+      return;
+   vn_exec_vkGetRenderingAreaGranularity(ctx, dec, &args);
+   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+      return;
+   struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
+   if (enc)
+      vn_encode_vkGetRenderingAreaGranularity_reply(enc, &args);
+}
+
+static void
+vn_exec_vkGetDeviceImageSubresourceLayout(struct vn_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkGetDeviceImageSubresourceLayout *args)
+{
+   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkGetDeviceImageSubresourceLayout) {
+      vn_cs_decoder_set_fatal(dec, "vkGetDeviceImageSubresourceLayout: not supported by the host");
+      return;
+   }
+   (void)ctx;
+   args->dispatch->device->dispatch.vkGetDeviceImageSubresourceLayout(args->device, args->pInfo, args->pLayout);
+}
+
+static void
+vn_run_vkGetDeviceImageSubresourceLayout(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
+{
+   struct vn_command_vkGetDeviceImageSubresourceLayout args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetDeviceImageSubresourceLayout_args(dec, &args);
+   if (dec->fatal)
+      return;
+   vn_exec_vkGetDeviceImageSubresourceLayout(ctx, dec, &args);
+   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+      return;
+   struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
+   if (enc)
+      vn_encode_vkGetDeviceImageSubresourceLayout_reply(enc, &args);
+}
+
+static void
+vn_exec_vkGetImageSubresourceLayout2(struct vn_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkGetImageSubresourceLayout2 *args)
+{
+   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkGetImageSubresourceLayout2) {
+      vn_cs_decoder_set_fatal(dec, "vkGetImageSubresourceLayout2: not supported by the host");
+      return;
+   }
+   (void)ctx;
+   args->dispatch->device->dispatch.vkGetImageSubresourceLayout2(args->device, args->image, args->pSubresource, args->pLayout);
+}
+
+static void
+vn_run_vkGetImageSubresourceLayout2(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
+{
+   struct vn_command_vkGetImageSubresourceLayout2 args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetImageSubresourceLayout2_args(dec, &args);
+   if (dec->fatal)
+      return;
+   vn_exec_vkGetImageSubresourceLayout2(ctx, dec, &args);
+   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+      return;
+   struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);
+   if (enc)
+      vn_encode_vkGetImageSubresourceLayout2_reply(enc, &args);
 }
 
 static void
@@ -9186,27 +10394,27 @@ vn_decode_only_vkCmdSetLogicOpEXT(struct vn_cs_decoder *dec)
 }
 
 static void
-vn_decode_only_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT(struct vn_cs_decoder *dec)
+vn_decode_only_vkGetPhysicalDeviceCalibrateableTimeDomainsKHR(struct vn_cs_decoder *dec)
 {
-   struct vn_command_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT args;
+   struct vn_command_vkGetPhysicalDeviceCalibrateableTimeDomainsKHR args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT_args(dec, &args);
+   vn_decode_vkGetPhysicalDeviceCalibrateableTimeDomainsKHR_args(dec, &args);
 }
 
 static void
-vn_decode_only_vkGetCalibratedTimestampsEXT(struct vn_cs_decoder *dec)
+vn_decode_only_vkGetCalibratedTimestampsKHR(struct vn_cs_decoder *dec)
 {
-   struct vn_command_vkGetCalibratedTimestampsEXT args;
+   struct vn_command_vkGetCalibratedTimestampsKHR args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkGetCalibratedTimestampsEXT_args(dec, &args);
+   vn_decode_vkGetCalibratedTimestampsKHR_args(dec, &args);
 }
 
 static void
-vn_decode_only_vkCmdSetLineStippleEXT(struct vn_cs_decoder *dec)
+vn_decode_only_vkCmdSetLineStipple(struct vn_cs_decoder *dec)
 {
-   struct vn_command_vkCmdSetLineStippleEXT args;
+   struct vn_command_vkCmdSetLineStipple args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetLineStippleEXT_args(dec, &args);
+   vn_decode_vkCmdSetLineStipple_args(dec, &args);
 }
 
 static void
@@ -9266,11 +10474,267 @@ vn_decode_only_vkCmdDrawMultiIndexedEXT(struct vn_cs_decoder *dec)
 }
 
 static void
-vn_decode_only_vkCmdPushDescriptorSetKHR(struct vn_cs_decoder *dec)
+vn_decode_only_vkCmdPushDescriptorSet(struct vn_cs_decoder *dec)
 {
-   struct vn_command_vkCmdPushDescriptorSetKHR args;
+   struct vn_command_vkCmdPushDescriptorSet args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdPushDescriptorSetKHR_args(dec, &args);
+   vn_decode_vkCmdPushDescriptorSet_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkSubmitVirtqueueSeqnoMESA(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkSubmitVirtqueueSeqnoMESA args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkSubmitVirtqueueSeqnoMESA_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkWaitVirtqueueSeqnoMESA(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkWaitVirtqueueSeqnoMESA args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkWaitVirtqueueSeqnoMESA_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkWaitRingSeqnoMESA(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkWaitRingSeqnoMESA args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkWaitRingSeqnoMESA_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdSetColorWriteEnableEXT(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdSetColorWriteEnableEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetColorWriteEnableEXT_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdSetVertexInputEXT(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdSetVertexInputEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetVertexInputEXT_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdSetTessellationDomainOriginEXT(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdSetTessellationDomainOriginEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetTessellationDomainOriginEXT_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdSetDepthClampEnableEXT(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdSetDepthClampEnableEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetDepthClampEnableEXT_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdSetPolygonModeEXT(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdSetPolygonModeEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetPolygonModeEXT_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdSetRasterizationSamplesEXT(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdSetRasterizationSamplesEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetRasterizationSamplesEXT_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdSetSampleMaskEXT(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdSetSampleMaskEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetSampleMaskEXT_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdSetAlphaToCoverageEnableEXT(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdSetAlphaToCoverageEnableEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetAlphaToCoverageEnableEXT_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdSetAlphaToOneEnableEXT(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdSetAlphaToOneEnableEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetAlphaToOneEnableEXT_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdSetLogicOpEnableEXT(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdSetLogicOpEnableEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetLogicOpEnableEXT_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdSetColorBlendEnableEXT(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdSetColorBlendEnableEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetColorBlendEnableEXT_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdSetColorBlendEquationEXT(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdSetColorBlendEquationEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetColorBlendEquationEXT_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdSetColorWriteMaskEXT(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdSetColorWriteMaskEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetColorWriteMaskEXT_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdSetRasterizationStreamEXT(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdSetRasterizationStreamEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetRasterizationStreamEXT_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdSetConservativeRasterizationModeEXT(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdSetConservativeRasterizationModeEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetConservativeRasterizationModeEXT_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdSetExtraPrimitiveOverestimationSizeEXT(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdSetExtraPrimitiveOverestimationSizeEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetExtraPrimitiveOverestimationSizeEXT_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdSetDepthClipEnableEXT(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdSetDepthClipEnableEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetDepthClipEnableEXT_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdSetSampleLocationsEnableEXT(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdSetSampleLocationsEnableEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetSampleLocationsEnableEXT_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdSetColorBlendAdvancedEXT(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdSetColorBlendAdvancedEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetColorBlendAdvancedEXT_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdSetProvokingVertexModeEXT(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdSetProvokingVertexModeEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetProvokingVertexModeEXT_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdSetLineRasterizationModeEXT(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdSetLineRasterizationModeEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetLineRasterizationModeEXT_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdSetLineStippleEnableEXT(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdSetLineStippleEnableEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetLineStippleEnableEXT_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdSetDepthClipNegativeOneToOneEXT(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdSetDepthClipNegativeOneToOneEXT args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetDepthClipNegativeOneToOneEXT_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkGetPhysicalDeviceFragmentShadingRatesKHR(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkGetPhysicalDeviceFragmentShadingRatesKHR args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetPhysicalDeviceFragmentShadingRatesKHR_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdSetFragmentShadingRateKHR(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdSetFragmentShadingRateKHR args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdSetFragmentShadingRateKHR_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkCmdBindIndexBuffer2(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkCmdBindIndexBuffer2 args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkCmdBindIndexBuffer2_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkGetRenderingAreaGranularity(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkGetRenderingAreaGranularity args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetRenderingAreaGranularity_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkGetDeviceImageSubresourceLayout(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkGetDeviceImageSubresourceLayout args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetDeviceImageSubresourceLayout_args(dec, &args);
+}
+
+static void
+vn_decode_only_vkGetImageSubresourceLayout2(struct vn_cs_decoder *dec)
+{
+   struct vn_command_vkGetImageSubresourceLayout2 args;
+   memset(&args, 0, sizeof(args));
+   vn_decode_vkGetImageSubresourceLayout2_args(dec, &args);
 }
 
 typedef void (*vn_decode_only_fn)(struct vn_cs_decoder *dec);
@@ -9505,9 +10969,9 @@ static const vn_decode_only_fn vn_decode_only_table[VN_COMMAND_TYPE_COUNT] = {
    [232] = vn_decode_only_vkGetDeviceImageSparseMemoryRequirements,
    [233] = vn_decode_only_vkCmdSetPatchControlPointsEXT,
    [234] = vn_decode_only_vkCmdSetLogicOpEXT,
-   [235] = vn_decode_only_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT,
-   [236] = vn_decode_only_vkGetCalibratedTimestampsEXT,
-   [237] = vn_decode_only_vkCmdSetLineStippleEXT,
+   [235] = vn_decode_only_vkGetPhysicalDeviceCalibrateableTimeDomainsKHR,
+   [236] = vn_decode_only_vkGetCalibratedTimestampsKHR,
+   [237] = vn_decode_only_vkCmdSetLineStipple,
    [240] = vn_decode_only_vkCmdBeginConditionalRenderingEXT,
    [241] = vn_decode_only_vkCmdEndConditionalRenderingEXT,
    [244] = vn_decode_only_vkResetFenceResource100000MESA,
@@ -9515,7 +10979,39 @@ static const vn_decode_only_fn vn_decode_only_table[VN_COMMAND_TYPE_COUNT] = {
    [246] = vn_decode_only_vkImportSemaphoreResource100000MESA,
    [247] = vn_decode_only_vkCmdDrawMultiEXT,
    [248] = vn_decode_only_vkCmdDrawMultiIndexedEXT,
-   [249] = vn_decode_only_vkCmdPushDescriptorSetKHR,
+   [249] = vn_decode_only_vkCmdPushDescriptorSet,
+   [251] = vn_decode_only_vkSubmitVirtqueueSeqnoMESA,
+   [252] = vn_decode_only_vkWaitVirtqueueSeqnoMESA,
+   [253] = vn_decode_only_vkWaitRingSeqnoMESA,
+   [254] = vn_decode_only_vkCmdSetColorWriteEnableEXT,
+   [255] = vn_decode_only_vkCmdSetVertexInputEXT,
+   [256] = vn_decode_only_vkCmdSetTessellationDomainOriginEXT,
+   [257] = vn_decode_only_vkCmdSetDepthClampEnableEXT,
+   [258] = vn_decode_only_vkCmdSetPolygonModeEXT,
+   [259] = vn_decode_only_vkCmdSetRasterizationSamplesEXT,
+   [260] = vn_decode_only_vkCmdSetSampleMaskEXT,
+   [261] = vn_decode_only_vkCmdSetAlphaToCoverageEnableEXT,
+   [262] = vn_decode_only_vkCmdSetAlphaToOneEnableEXT,
+   [263] = vn_decode_only_vkCmdSetLogicOpEnableEXT,
+   [264] = vn_decode_only_vkCmdSetColorBlendEnableEXT,
+   [265] = vn_decode_only_vkCmdSetColorBlendEquationEXT,
+   [266] = vn_decode_only_vkCmdSetColorWriteMaskEXT,
+   [267] = vn_decode_only_vkCmdSetRasterizationStreamEXT,
+   [268] = vn_decode_only_vkCmdSetConservativeRasterizationModeEXT,
+   [269] = vn_decode_only_vkCmdSetExtraPrimitiveOverestimationSizeEXT,
+   [270] = vn_decode_only_vkCmdSetDepthClipEnableEXT,
+   [271] = vn_decode_only_vkCmdSetSampleLocationsEnableEXT,
+   [272] = vn_decode_only_vkCmdSetColorBlendAdvancedEXT,
+   [273] = vn_decode_only_vkCmdSetProvokingVertexModeEXT,
+   [274] = vn_decode_only_vkCmdSetLineRasterizationModeEXT,
+   [275] = vn_decode_only_vkCmdSetLineStippleEnableEXT,
+   [276] = vn_decode_only_vkCmdSetDepthClipNegativeOneToOneEXT,
+   [277] = vn_decode_only_vkGetPhysicalDeviceFragmentShadingRatesKHR,
+   [278] = vn_decode_only_vkCmdSetFragmentShadingRateKHR,
+   [279] = vn_decode_only_vkCmdBindIndexBuffer2,
+   [280] = vn_decode_only_vkGetRenderingAreaGranularity,
+   [281] = vn_decode_only_vkGetDeviceImageSubresourceLayout,
+   [282] = vn_decode_only_vkGetImageSubresourceLayout2,
 };
 
 typedef void (*vn_run_fn)(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags);
@@ -9750,9 +11246,9 @@ static const vn_run_fn vn_run_table[VN_COMMAND_TYPE_COUNT] = {
    [232] = vn_run_vkGetDeviceImageSparseMemoryRequirements,
    [233] = vn_run_vkCmdSetPatchControlPointsEXT,
    [234] = vn_run_vkCmdSetLogicOpEXT,
-   [235] = vn_run_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT,
-   [236] = vn_run_vkGetCalibratedTimestampsEXT,
-   [237] = vn_run_vkCmdSetLineStippleEXT,
+   [235] = vn_run_vkGetPhysicalDeviceCalibrateableTimeDomainsKHR,
+   [236] = vn_run_vkGetCalibratedTimestampsKHR,
+   [237] = vn_run_vkCmdSetLineStipple,
    [240] = vn_run_vkCmdBeginConditionalRenderingEXT,
    [241] = vn_run_vkCmdEndConditionalRenderingEXT,
    [244] = vn_run_vkResetFenceResource100000MESA,
@@ -9760,7 +11256,39 @@ static const vn_run_fn vn_run_table[VN_COMMAND_TYPE_COUNT] = {
    [246] = vn_run_vkImportSemaphoreResource100000MESA,
    [247] = vn_run_vkCmdDrawMultiEXT,
    [248] = vn_run_vkCmdDrawMultiIndexedEXT,
-   [249] = vn_run_vkCmdPushDescriptorSetKHR,
+   [249] = vn_run_vkCmdPushDescriptorSet,
+   [251] = vn_run_vkSubmitVirtqueueSeqnoMESA,
+   [252] = vn_run_vkWaitVirtqueueSeqnoMESA,
+   [253] = vn_run_vkWaitRingSeqnoMESA,
+   [254] = vn_run_vkCmdSetColorWriteEnableEXT,
+   [255] = vn_run_vkCmdSetVertexInputEXT,
+   [256] = vn_run_vkCmdSetTessellationDomainOriginEXT,
+   [257] = vn_run_vkCmdSetDepthClampEnableEXT,
+   [258] = vn_run_vkCmdSetPolygonModeEXT,
+   [259] = vn_run_vkCmdSetRasterizationSamplesEXT,
+   [260] = vn_run_vkCmdSetSampleMaskEXT,
+   [261] = vn_run_vkCmdSetAlphaToCoverageEnableEXT,
+   [262] = vn_run_vkCmdSetAlphaToOneEnableEXT,
+   [263] = vn_run_vkCmdSetLogicOpEnableEXT,
+   [264] = vn_run_vkCmdSetColorBlendEnableEXT,
+   [265] = vn_run_vkCmdSetColorBlendEquationEXT,
+   [266] = vn_run_vkCmdSetColorWriteMaskEXT,
+   [267] = vn_run_vkCmdSetRasterizationStreamEXT,
+   [268] = vn_run_vkCmdSetConservativeRasterizationModeEXT,
+   [269] = vn_run_vkCmdSetExtraPrimitiveOverestimationSizeEXT,
+   [270] = vn_run_vkCmdSetDepthClipEnableEXT,
+   [271] = vn_run_vkCmdSetSampleLocationsEnableEXT,
+   [272] = vn_run_vkCmdSetColorBlendAdvancedEXT,
+   [273] = vn_run_vkCmdSetProvokingVertexModeEXT,
+   [274] = vn_run_vkCmdSetLineRasterizationModeEXT,
+   [275] = vn_run_vkCmdSetLineStippleEnableEXT,
+   [276] = vn_run_vkCmdSetDepthClipNegativeOneToOneEXT,
+   [277] = vn_run_vkGetPhysicalDeviceFragmentShadingRatesKHR,
+   [278] = vn_run_vkCmdSetFragmentShadingRateKHR,
+   [279] = vn_run_vkCmdBindIndexBuffer2,
+   [280] = vn_run_vkGetRenderingAreaGranularity,
+   [281] = vn_run_vkGetDeviceImageSubresourceLayout,
+   [282] = vn_run_vkGetImageSubresourceLayout2,
 };
 
 static const char *const vn_command_names[VN_COMMAND_TYPE_COUNT] = {
@@ -9979,6 +11507,35 @@ static const char *const vn_command_names[VN_COMMAND_TYPE_COUNT] = {
    [230] = "vkGetDeviceBufferMemoryRequirements",
    [231] = "vkGetDeviceImageMemoryRequirements",
    [232] = "vkGetDeviceImageSparseMemoryRequirements",
+   [277] = "vkGetPhysicalDeviceFragmentShadingRatesKHR",
+   [278] = "vkCmdSetFragmentShadingRateKHR",
+   [255] = "vkCmdSetVertexInputEXT",
+   [254] = "vkCmdSetColorWriteEnableEXT",
+   [256] = "vkCmdSetTessellationDomainOriginEXT",
+   [257] = "vkCmdSetDepthClampEnableEXT",
+   [258] = "vkCmdSetPolygonModeEXT",
+   [259] = "vkCmdSetRasterizationSamplesEXT",
+   [260] = "vkCmdSetSampleMaskEXT",
+   [261] = "vkCmdSetAlphaToCoverageEnableEXT",
+   [262] = "vkCmdSetAlphaToOneEnableEXT",
+   [263] = "vkCmdSetLogicOpEnableEXT",
+   [264] = "vkCmdSetColorBlendEnableEXT",
+   [265] = "vkCmdSetColorBlendEquationEXT",
+   [266] = "vkCmdSetColorWriteMaskEXT",
+   [267] = "vkCmdSetRasterizationStreamEXT",
+   [268] = "vkCmdSetConservativeRasterizationModeEXT",
+   [269] = "vkCmdSetExtraPrimitiveOverestimationSizeEXT",
+   [270] = "vkCmdSetDepthClipEnableEXT",
+   [271] = "vkCmdSetSampleLocationsEnableEXT",
+   [272] = "vkCmdSetColorBlendAdvancedEXT",
+   [273] = "vkCmdSetProvokingVertexModeEXT",
+   [274] = "vkCmdSetLineRasterizationModeEXT",
+   [275] = "vkCmdSetLineStippleEnableEXT",
+   [276] = "vkCmdSetDepthClipNegativeOneToOneEXT",
+   [279] = "vkCmdBindIndexBuffer2KHR",
+   [280] = "vkGetRenderingAreaGranularityKHR",
+   [281] = "vkGetDeviceImageSubresourceLayoutKHR",
+   [282] = "vkGetImageSubresourceLayout2KHR",
    [181] = "vkCmdBindTransformFeedbackBuffersEXT",
    [182] = "vkCmdBeginTransformFeedbackEXT",
    [183] = "vkCmdEndTransformFeedbackEXT",
@@ -10015,6 +11572,9 @@ static const char *const vn_command_names[VN_COMMAND_TYPE_COUNT] = {
    [245] = "vkWaitSemaphoreResource100000MESA",
    [246] = "vkImportSemaphoreResource100000MESA",
    [195] = "vkGetVenusExperimentalFeatureData100000MESA",
+   [251] = "vkSubmitVirtqueueSeqnoMESA",
+   [252] = "vkWaitVirtqueueSeqnoMESA",
+   [253] = "vkWaitRingSeqnoMESA",
 };
 
 const char *

@@ -143,6 +143,14 @@ vn_handle_vkWaitForFences(struct vn_context *ctx, struct vn_command_vkWaitForFen
 }
 
 void
+vn_handle_vkCreateSemaphore(struct vn_context *ctx, struct vn_command_vkCreateSemaphore *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
 vn_handle_vkCreateBuffer(struct vn_context *ctx, struct vn_command_vkCreateBuffer *args)
 {
    (void)ctx;
@@ -200,6 +208,14 @@ vn_handle_vkGetPhysicalDeviceMemoryProperties2(struct vn_context *ctx, struct vn
 
 void
 vn_handle_vkGetDeviceQueue2(struct vn_context *ctx, struct vn_command_vkGetDeviceQueue2 *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkGetPhysicalDeviceExternalSemaphoreProperties(struct vn_context *ctx, struct vn_command_vkGetPhysicalDeviceExternalSemaphoreProperties *args)
 {
    (void)ctx;
    (void)args;
@@ -312,6 +328,30 @@ vn_handle_vkWaitSemaphoreResource100000MESA(struct vn_context *ctx, struct vn_co
 
 void
 vn_handle_vkImportSemaphoreResource100000MESA(struct vn_context *ctx, struct vn_command_vkImportSemaphoreResource100000MESA *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkSubmitVirtqueueSeqnoMESA(struct vn_context *ctx, struct vn_command_vkSubmitVirtqueueSeqnoMESA *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkWaitVirtqueueSeqnoMESA(struct vn_context *ctx, struct vn_command_vkWaitVirtqueueSeqnoMESA *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkWaitRingSeqnoMESA(struct vn_context *ctx, struct vn_command_vkWaitRingSeqnoMESA *args)
 {
    (void)ctx;
    (void)args;

@@ -21,6 +21,9 @@ struct vn_context;
 #define VK_STRUCTURE_TYPE_IMPORT_MEMORY_RESOURCE_INFO_MESA ((VkStructureType)1000384002)
 #define VK_STRUCTURE_TYPE_MEMORY_RESOURCE_ALLOCATION_SIZE_PROPERTIES_100000_MESA ((VkStructureType)1000384003)
 #define VK_STRUCTURE_TYPE_IMPORT_SEMAPHORE_RESOURCE_INFO_100000_MESA ((VkStructureType)1000384004)
+#define VK_STRUCTURE_TYPE_DEVICE_QUEUE_TIMELINE_INFO_MESA ((VkStructureType)1000384005)
+#define VK_STRUCTURE_TYPE_RING_MONITOR_INFO_MESA ((VkStructureType)1000384006)
+#define VK_STRUCTURE_TYPE_RING_PRIORITY_INFO_MESA ((VkStructureType)1000384007)
 
 typedef VkFlags VkCommandFlagsEXT;
 typedef VkFlags VkCommandStreamExecutionFlagsMESA;
@@ -86,6 +89,24 @@ typedef struct VkImportSemaphoreResourceInfo100000MESA {
    VkSemaphore semaphore;
    uint32_t resourceId;
 } VkImportSemaphoreResourceInfo100000MESA;
+
+typedef struct VkRingMonitorInfoMESA {
+   VkStructureType sType;
+   const void* pNext;
+   uint32_t maxReportingPeriodMicroseconds;
+} VkRingMonitorInfoMESA;
+
+typedef struct VkRingPriorityInfoMESA {
+   VkStructureType sType;
+   const void* pNext;
+   int32_t priority;
+} VkRingPriorityInfoMESA;
+
+typedef struct VkDeviceQueueTimelineInfoMESA {
+   VkStructureType sType;
+   const void* pNext;
+   uint32_t ringIdx;
+} VkDeviceQueueTimelineInfoMESA;
 
 typedef enum VkCommandTypeEXT {
    VK_COMMAND_TYPE_vkCreateInstance_EXT = 0,
@@ -382,6 +403,36 @@ typedef enum VkCommandTypeEXT {
    VK_COMMAND_TYPE_vkGetDeviceImageMemoryRequirementsKHR_EXT = 231,
    VK_COMMAND_TYPE_vkGetDeviceImageSparseMemoryRequirements_EXT = 232,
    VK_COMMAND_TYPE_vkGetDeviceImageSparseMemoryRequirementsKHR_EXT = 232,
+   VK_COMMAND_TYPE_vkGetPhysicalDeviceFragmentShadingRatesKHR_EXT = 277,
+   VK_COMMAND_TYPE_vkCmdSetFragmentShadingRateKHR_EXT = 278,
+   VK_COMMAND_TYPE_vkCmdSetVertexInputEXT_EXT = 255,
+   VK_COMMAND_TYPE_vkCmdSetColorWriteEnableEXT_EXT = 254,
+   VK_COMMAND_TYPE_vkCmdSetTessellationDomainOriginEXT_EXT = 256,
+   VK_COMMAND_TYPE_vkCmdSetDepthClampEnableEXT_EXT = 257,
+   VK_COMMAND_TYPE_vkCmdSetPolygonModeEXT_EXT = 258,
+   VK_COMMAND_TYPE_vkCmdSetRasterizationSamplesEXT_EXT = 259,
+   VK_COMMAND_TYPE_vkCmdSetSampleMaskEXT_EXT = 260,
+   VK_COMMAND_TYPE_vkCmdSetAlphaToCoverageEnableEXT_EXT = 261,
+   VK_COMMAND_TYPE_vkCmdSetAlphaToOneEnableEXT_EXT = 262,
+   VK_COMMAND_TYPE_vkCmdSetLogicOpEnableEXT_EXT = 263,
+   VK_COMMAND_TYPE_vkCmdSetColorBlendEnableEXT_EXT = 264,
+   VK_COMMAND_TYPE_vkCmdSetColorBlendEquationEXT_EXT = 265,
+   VK_COMMAND_TYPE_vkCmdSetColorWriteMaskEXT_EXT = 266,
+   VK_COMMAND_TYPE_vkCmdSetRasterizationStreamEXT_EXT = 267,
+   VK_COMMAND_TYPE_vkCmdSetConservativeRasterizationModeEXT_EXT = 268,
+   VK_COMMAND_TYPE_vkCmdSetExtraPrimitiveOverestimationSizeEXT_EXT = 269,
+   VK_COMMAND_TYPE_vkCmdSetDepthClipEnableEXT_EXT = 270,
+   VK_COMMAND_TYPE_vkCmdSetSampleLocationsEnableEXT_EXT = 271,
+   VK_COMMAND_TYPE_vkCmdSetColorBlendAdvancedEXT_EXT = 272,
+   VK_COMMAND_TYPE_vkCmdSetProvokingVertexModeEXT_EXT = 273,
+   VK_COMMAND_TYPE_vkCmdSetLineRasterizationModeEXT_EXT = 274,
+   VK_COMMAND_TYPE_vkCmdSetLineStippleEnableEXT_EXT = 275,
+   VK_COMMAND_TYPE_vkCmdSetDepthClipNegativeOneToOneEXT_EXT = 276,
+   VK_COMMAND_TYPE_vkCmdBindIndexBuffer2KHR_EXT = 279,
+   VK_COMMAND_TYPE_vkGetRenderingAreaGranularityKHR_EXT = 280,
+   VK_COMMAND_TYPE_vkGetDeviceImageSubresourceLayoutKHR_EXT = 281,
+   VK_COMMAND_TYPE_vkGetImageSubresourceLayout2KHR_EXT = 282,
+   VK_COMMAND_TYPE_vkGetImageSubresourceLayout2EXT_EXT = 282,
    VK_COMMAND_TYPE_vkCmdBindTransformFeedbackBuffersEXT_EXT = 181,
    VK_COMMAND_TYPE_vkCmdBeginTransformFeedbackEXT_EXT = 182,
    VK_COMMAND_TYPE_vkCmdEndTransformFeedbackEXT_EXT = 183,
@@ -418,13 +469,24 @@ typedef enum VkCommandTypeEXT {
    VK_COMMAND_TYPE_vkWaitSemaphoreResource100000MESA_EXT = 245,
    VK_COMMAND_TYPE_vkImportSemaphoreResource100000MESA_EXT = 246,
    VK_COMMAND_TYPE_vkGetVenusExperimentalFeatureData100000MESA_EXT = 195,
+   VK_COMMAND_TYPE_vkSubmitVirtqueueSeqnoMESA_EXT = 251,
+   VK_COMMAND_TYPE_vkWaitVirtqueueSeqnoMESA_EXT = 252,
+   VK_COMMAND_TYPE_vkWaitRingSeqnoMESA_EXT = 253,
+   VK_COMMAND_TYPE_vkGetPhysicalDeviceCalibrateableTimeDomainsKHR_EXT = 235,
+   VK_COMMAND_TYPE_vkGetCalibratedTimestampsKHR_EXT = 236,
+   VK_COMMAND_TYPE_vkCmdSetLineStipple_EXT = 237,
+   VK_COMMAND_TYPE_vkCmdPushDescriptorSet_EXT = 249,
+   VK_COMMAND_TYPE_vkCmdBindIndexBuffer2_EXT = 279,
+   VK_COMMAND_TYPE_vkGetRenderingAreaGranularity_EXT = 280,
+   VK_COMMAND_TYPE_vkGetDeviceImageSubresourceLayout_EXT = 281,
+   VK_COMMAND_TYPE_vkGetImageSubresourceLayout2_EXT = 282,
 } VkCommandTypeEXT;
 
 typedef enum VkCommandFlagBitsEXT {
    VK_COMMAND_GENERATE_REPLY_BIT_EXT = 0x00000001,
 } VkCommandFlagBitsEXT;
 
-#define VN_COMMAND_TYPE_COUNT 251
+#define VN_COMMAND_TYPE_COUNT 283
 
 struct vn_command_vkCreateInstance {
    const VkInstanceCreateInfo* pCreateInfo;
@@ -2248,25 +2310,25 @@ struct vn_command_vkCmdSetLogicOpEXT {
    struct vn_object *dispatch;
 };
 
-struct vn_command_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT {
+struct vn_command_vkGetPhysicalDeviceCalibrateableTimeDomainsKHR {
    VkPhysicalDevice physicalDevice;
    uint32_t* pTimeDomainCount;
-   VkTimeDomainEXT* pTimeDomains;
+   VkTimeDomainKHR* pTimeDomains;
    VkResult ret;
    struct vn_object *dispatch;
 };
 
-struct vn_command_vkGetCalibratedTimestampsEXT {
+struct vn_command_vkGetCalibratedTimestampsKHR {
    VkDevice device;
    uint32_t timestampCount;
-   const VkCalibratedTimestampInfoEXT* pTimestampInfos;
+   const VkCalibratedTimestampInfoKHR* pTimestampInfos;
    uint64_t* pTimestamps;
    uint64_t* pMaxDeviation;
    VkResult ret;
    struct vn_object *dispatch;
 };
 
-struct vn_command_vkCmdSetLineStippleEXT {
+struct vn_command_vkCmdSetLineStipple {
    VkCommandBuffer commandBuffer;
    uint32_t lineStippleFactor;
    uint16_t lineStipplePattern;
@@ -2323,13 +2385,227 @@ struct vn_command_vkCmdDrawMultiIndexedEXT {
    struct vn_object *dispatch;
 };
 
-struct vn_command_vkCmdPushDescriptorSetKHR {
+struct vn_command_vkCmdPushDescriptorSet {
    VkCommandBuffer commandBuffer;
    VkPipelineBindPoint pipelineBindPoint;
    VkPipelineLayout layout;
    uint32_t set;
    uint32_t descriptorWriteCount;
    const VkWriteDescriptorSet* pDescriptorWrites;
+   struct vn_object *dispatch;
+};
+
+struct vn_command_vkSubmitVirtqueueSeqnoMESA {
+   uint64_t ring;
+   uint64_t seqno;
+   struct vn_object *dispatch;
+};
+
+struct vn_command_vkWaitVirtqueueSeqnoMESA {
+   uint64_t seqno;
+   struct vn_object *dispatch;
+};
+
+struct vn_command_vkWaitRingSeqnoMESA {
+   uint64_t ring;
+   uint64_t seqno;
+   struct vn_object *dispatch;
+};
+
+struct vn_command_vkCmdSetColorWriteEnableEXT {
+   VkCommandBuffer commandBuffer;
+   uint32_t attachmentCount;
+   const VkBool32* pColorWriteEnables;
+   struct vn_object *dispatch;
+};
+
+struct vn_command_vkCmdSetVertexInputEXT {
+   VkCommandBuffer commandBuffer;
+   uint32_t vertexBindingDescriptionCount;
+   const VkVertexInputBindingDescription2EXT* pVertexBindingDescriptions;
+   uint32_t vertexAttributeDescriptionCount;
+   const VkVertexInputAttributeDescription2EXT* pVertexAttributeDescriptions;
+   struct vn_object *dispatch;
+};
+
+struct vn_command_vkCmdSetTessellationDomainOriginEXT {
+   VkCommandBuffer commandBuffer;
+   VkTessellationDomainOrigin domainOrigin;
+   struct vn_object *dispatch;
+};
+
+struct vn_command_vkCmdSetDepthClampEnableEXT {
+   VkCommandBuffer commandBuffer;
+   VkBool32 depthClampEnable;
+   struct vn_object *dispatch;
+};
+
+struct vn_command_vkCmdSetPolygonModeEXT {
+   VkCommandBuffer commandBuffer;
+   VkPolygonMode polygonMode;
+   struct vn_object *dispatch;
+};
+
+struct vn_command_vkCmdSetRasterizationSamplesEXT {
+   VkCommandBuffer commandBuffer;
+   VkSampleCountFlagBits rasterizationSamples;
+   struct vn_object *dispatch;
+};
+
+struct vn_command_vkCmdSetSampleMaskEXT {
+   VkCommandBuffer commandBuffer;
+   VkSampleCountFlagBits samples;
+   const VkSampleMask* pSampleMask;
+   struct vn_object *dispatch;
+};
+
+struct vn_command_vkCmdSetAlphaToCoverageEnableEXT {
+   VkCommandBuffer commandBuffer;
+   VkBool32 alphaToCoverageEnable;
+   struct vn_object *dispatch;
+};
+
+struct vn_command_vkCmdSetAlphaToOneEnableEXT {
+   VkCommandBuffer commandBuffer;
+   VkBool32 alphaToOneEnable;
+   struct vn_object *dispatch;
+};
+
+struct vn_command_vkCmdSetLogicOpEnableEXT {
+   VkCommandBuffer commandBuffer;
+   VkBool32 logicOpEnable;
+   struct vn_object *dispatch;
+};
+
+struct vn_command_vkCmdSetColorBlendEnableEXT {
+   VkCommandBuffer commandBuffer;
+   uint32_t firstAttachment;
+   uint32_t attachmentCount;
+   const VkBool32* pColorBlendEnables;
+   struct vn_object *dispatch;
+};
+
+struct vn_command_vkCmdSetColorBlendEquationEXT {
+   VkCommandBuffer commandBuffer;
+   uint32_t firstAttachment;
+   uint32_t attachmentCount;
+   const VkColorBlendEquationEXT* pColorBlendEquations;
+   struct vn_object *dispatch;
+};
+
+struct vn_command_vkCmdSetColorWriteMaskEXT {
+   VkCommandBuffer commandBuffer;
+   uint32_t firstAttachment;
+   uint32_t attachmentCount;
+   const VkColorComponentFlags* pColorWriteMasks;
+   struct vn_object *dispatch;
+};
+
+struct vn_command_vkCmdSetRasterizationStreamEXT {
+   VkCommandBuffer commandBuffer;
+   uint32_t rasterizationStream;
+   struct vn_object *dispatch;
+};
+
+struct vn_command_vkCmdSetConservativeRasterizationModeEXT {
+   VkCommandBuffer commandBuffer;
+   VkConservativeRasterizationModeEXT conservativeRasterizationMode;
+   struct vn_object *dispatch;
+};
+
+struct vn_command_vkCmdSetExtraPrimitiveOverestimationSizeEXT {
+   VkCommandBuffer commandBuffer;
+   float extraPrimitiveOverestimationSize;
+   struct vn_object *dispatch;
+};
+
+struct vn_command_vkCmdSetDepthClipEnableEXT {
+   VkCommandBuffer commandBuffer;
+   VkBool32 depthClipEnable;
+   struct vn_object *dispatch;
+};
+
+struct vn_command_vkCmdSetSampleLocationsEnableEXT {
+   VkCommandBuffer commandBuffer;
+   VkBool32 sampleLocationsEnable;
+   struct vn_object *dispatch;
+};
+
+struct vn_command_vkCmdSetColorBlendAdvancedEXT {
+   VkCommandBuffer commandBuffer;
+   uint32_t firstAttachment;
+   uint32_t attachmentCount;
+   const VkColorBlendAdvancedEXT* pColorBlendAdvanced;
+   struct vn_object *dispatch;
+};
+
+struct vn_command_vkCmdSetProvokingVertexModeEXT {
+   VkCommandBuffer commandBuffer;
+   VkProvokingVertexModeEXT provokingVertexMode;
+   struct vn_object *dispatch;
+};
+
+struct vn_command_vkCmdSetLineRasterizationModeEXT {
+   VkCommandBuffer commandBuffer;
+   VkLineRasterizationModeEXT lineRasterizationMode;
+   struct vn_object *dispatch;
+};
+
+struct vn_command_vkCmdSetLineStippleEnableEXT {
+   VkCommandBuffer commandBuffer;
+   VkBool32 stippledLineEnable;
+   struct vn_object *dispatch;
+};
+
+struct vn_command_vkCmdSetDepthClipNegativeOneToOneEXT {
+   VkCommandBuffer commandBuffer;
+   VkBool32 negativeOneToOne;
+   struct vn_object *dispatch;
+};
+
+struct vn_command_vkGetPhysicalDeviceFragmentShadingRatesKHR {
+   VkPhysicalDevice physicalDevice;
+   uint32_t* pFragmentShadingRateCount;
+   VkPhysicalDeviceFragmentShadingRateKHR* pFragmentShadingRates;
+   VkResult ret;
+   struct vn_object *dispatch;
+};
+
+struct vn_command_vkCmdSetFragmentShadingRateKHR {
+   VkCommandBuffer commandBuffer;
+   const VkExtent2D* pFragmentSize;
+   VkFragmentShadingRateCombinerOpKHR combinerOps[2];
+   struct vn_object *dispatch;
+};
+
+struct vn_command_vkCmdBindIndexBuffer2 {
+   VkCommandBuffer commandBuffer;
+   VkBuffer buffer;
+   VkDeviceSize offset;
+   VkDeviceSize size;
+   VkIndexType indexType;
+   struct vn_object *dispatch;
+};
+
+struct vn_command_vkGetRenderingAreaGranularity {
+   VkDevice device;
+   const VkRenderingAreaInfo* pRenderingAreaInfo;
+   VkExtent2D* pGranularity;
+   struct vn_object *dispatch;
+};
+
+struct vn_command_vkGetDeviceImageSubresourceLayout {
+   VkDevice device;
+   const VkDeviceImageSubresourceInfo* pInfo;
+   VkSubresourceLayout2* pLayout;
+   struct vn_object *dispatch;
+};
+
+struct vn_command_vkGetImageSubresourceLayout2 {
+   VkDevice device;
+   VkImage image;
+   const VkImageSubresource2* pSubresource;
+   VkSubresourceLayout2* pLayout;
    struct vn_object *dispatch;
 };
 
@@ -2791,12 +3067,12 @@ void vn_decode_vkCmdSetPatchControlPointsEXT_args(struct vn_cs_decoder *dec, str
 void vn_encode_vkCmdSetPatchControlPointsEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetPatchControlPointsEXT *args);
 void vn_decode_vkCmdSetLogicOpEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLogicOpEXT *args);
 void vn_encode_vkCmdSetLogicOpEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetLogicOpEXT *args);
-void vn_decode_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT *args);
-void vn_encode_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkGetPhysicalDeviceCalibrateableTimeDomainsEXT *args);
-void vn_decode_vkGetCalibratedTimestampsEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkGetCalibratedTimestampsEXT *args);
-void vn_encode_vkGetCalibratedTimestampsEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkGetCalibratedTimestampsEXT *args);
-void vn_decode_vkCmdSetLineStippleEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineStippleEXT *args);
-void vn_encode_vkCmdSetLineStippleEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetLineStippleEXT *args);
+void vn_decode_vkGetPhysicalDeviceCalibrateableTimeDomainsKHR_args(struct vn_cs_decoder *dec, struct vn_command_vkGetPhysicalDeviceCalibrateableTimeDomainsKHR *args);
+void vn_encode_vkGetPhysicalDeviceCalibrateableTimeDomainsKHR_reply(struct vn_cs_encoder *enc, const struct vn_command_vkGetPhysicalDeviceCalibrateableTimeDomainsKHR *args);
+void vn_decode_vkGetCalibratedTimestampsKHR_args(struct vn_cs_decoder *dec, struct vn_command_vkGetCalibratedTimestampsKHR *args);
+void vn_encode_vkGetCalibratedTimestampsKHR_reply(struct vn_cs_encoder *enc, const struct vn_command_vkGetCalibratedTimestampsKHR *args);
+void vn_decode_vkCmdSetLineStipple_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineStipple *args);
+void vn_encode_vkCmdSetLineStipple_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetLineStipple *args);
 void vn_decode_vkCmdBeginConditionalRenderingEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginConditionalRenderingEXT *args);
 void vn_encode_vkCmdBeginConditionalRenderingEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdBeginConditionalRenderingEXT *args);
 void vn_decode_vkCmdEndConditionalRenderingEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndConditionalRenderingEXT *args);
@@ -2811,8 +3087,72 @@ void vn_decode_vkCmdDrawMultiEXT_args(struct vn_cs_decoder *dec, struct vn_comma
 void vn_encode_vkCmdDrawMultiEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdDrawMultiEXT *args);
 void vn_decode_vkCmdDrawMultiIndexedEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawMultiIndexedEXT *args);
 void vn_encode_vkCmdDrawMultiIndexedEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdDrawMultiIndexedEXT *args);
-void vn_decode_vkCmdPushDescriptorSetKHR_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdPushDescriptorSetKHR *args);
-void vn_encode_vkCmdPushDescriptorSetKHR_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdPushDescriptorSetKHR *args);
+void vn_decode_vkCmdPushDescriptorSet_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdPushDescriptorSet *args);
+void vn_encode_vkCmdPushDescriptorSet_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdPushDescriptorSet *args);
+void vn_decode_vkSubmitVirtqueueSeqnoMESA_args(struct vn_cs_decoder *dec, struct vn_command_vkSubmitVirtqueueSeqnoMESA *args);
+void vn_encode_vkSubmitVirtqueueSeqnoMESA_reply(struct vn_cs_encoder *enc, const struct vn_command_vkSubmitVirtqueueSeqnoMESA *args);
+void vn_decode_vkWaitVirtqueueSeqnoMESA_args(struct vn_cs_decoder *dec, struct vn_command_vkWaitVirtqueueSeqnoMESA *args);
+void vn_encode_vkWaitVirtqueueSeqnoMESA_reply(struct vn_cs_encoder *enc, const struct vn_command_vkWaitVirtqueueSeqnoMESA *args);
+void vn_decode_vkWaitRingSeqnoMESA_args(struct vn_cs_decoder *dec, struct vn_command_vkWaitRingSeqnoMESA *args);
+void vn_encode_vkWaitRingSeqnoMESA_reply(struct vn_cs_encoder *enc, const struct vn_command_vkWaitRingSeqnoMESA *args);
+void vn_decode_vkCmdSetColorWriteEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorWriteEnableEXT *args);
+void vn_encode_vkCmdSetColorWriteEnableEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetColorWriteEnableEXT *args);
+void vn_decode_vkCmdSetVertexInputEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetVertexInputEXT *args);
+void vn_encode_vkCmdSetVertexInputEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetVertexInputEXT *args);
+void vn_decode_vkCmdSetTessellationDomainOriginEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetTessellationDomainOriginEXT *args);
+void vn_encode_vkCmdSetTessellationDomainOriginEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetTessellationDomainOriginEXT *args);
+void vn_decode_vkCmdSetDepthClampEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthClampEnableEXT *args);
+void vn_encode_vkCmdSetDepthClampEnableEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetDepthClampEnableEXT *args);
+void vn_decode_vkCmdSetPolygonModeEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetPolygonModeEXT *args);
+void vn_encode_vkCmdSetPolygonModeEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetPolygonModeEXT *args);
+void vn_decode_vkCmdSetRasterizationSamplesEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetRasterizationSamplesEXT *args);
+void vn_encode_vkCmdSetRasterizationSamplesEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetRasterizationSamplesEXT *args);
+void vn_decode_vkCmdSetSampleMaskEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetSampleMaskEXT *args);
+void vn_encode_vkCmdSetSampleMaskEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetSampleMaskEXT *args);
+void vn_decode_vkCmdSetAlphaToCoverageEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetAlphaToCoverageEnableEXT *args);
+void vn_encode_vkCmdSetAlphaToCoverageEnableEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetAlphaToCoverageEnableEXT *args);
+void vn_decode_vkCmdSetAlphaToOneEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetAlphaToOneEnableEXT *args);
+void vn_encode_vkCmdSetAlphaToOneEnableEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetAlphaToOneEnableEXT *args);
+void vn_decode_vkCmdSetLogicOpEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLogicOpEnableEXT *args);
+void vn_encode_vkCmdSetLogicOpEnableEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetLogicOpEnableEXT *args);
+void vn_decode_vkCmdSetColorBlendEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorBlendEnableEXT *args);
+void vn_encode_vkCmdSetColorBlendEnableEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetColorBlendEnableEXT *args);
+void vn_decode_vkCmdSetColorBlendEquationEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorBlendEquationEXT *args);
+void vn_encode_vkCmdSetColorBlendEquationEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetColorBlendEquationEXT *args);
+void vn_decode_vkCmdSetColorWriteMaskEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorWriteMaskEXT *args);
+void vn_encode_vkCmdSetColorWriteMaskEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetColorWriteMaskEXT *args);
+void vn_decode_vkCmdSetRasterizationStreamEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetRasterizationStreamEXT *args);
+void vn_encode_vkCmdSetRasterizationStreamEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetRasterizationStreamEXT *args);
+void vn_decode_vkCmdSetConservativeRasterizationModeEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetConservativeRasterizationModeEXT *args);
+void vn_encode_vkCmdSetConservativeRasterizationModeEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetConservativeRasterizationModeEXT *args);
+void vn_decode_vkCmdSetExtraPrimitiveOverestimationSizeEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetExtraPrimitiveOverestimationSizeEXT *args);
+void vn_encode_vkCmdSetExtraPrimitiveOverestimationSizeEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetExtraPrimitiveOverestimationSizeEXT *args);
+void vn_decode_vkCmdSetDepthClipEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthClipEnableEXT *args);
+void vn_encode_vkCmdSetDepthClipEnableEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetDepthClipEnableEXT *args);
+void vn_decode_vkCmdSetSampleLocationsEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetSampleLocationsEnableEXT *args);
+void vn_encode_vkCmdSetSampleLocationsEnableEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetSampleLocationsEnableEXT *args);
+void vn_decode_vkCmdSetColorBlendAdvancedEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorBlendAdvancedEXT *args);
+void vn_encode_vkCmdSetColorBlendAdvancedEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetColorBlendAdvancedEXT *args);
+void vn_decode_vkCmdSetProvokingVertexModeEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetProvokingVertexModeEXT *args);
+void vn_encode_vkCmdSetProvokingVertexModeEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetProvokingVertexModeEXT *args);
+void vn_decode_vkCmdSetLineRasterizationModeEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineRasterizationModeEXT *args);
+void vn_encode_vkCmdSetLineRasterizationModeEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetLineRasterizationModeEXT *args);
+void vn_decode_vkCmdSetLineStippleEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineStippleEnableEXT *args);
+void vn_encode_vkCmdSetLineStippleEnableEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetLineStippleEnableEXT *args);
+void vn_decode_vkCmdSetDepthClipNegativeOneToOneEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthClipNegativeOneToOneEXT *args);
+void vn_encode_vkCmdSetDepthClipNegativeOneToOneEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetDepthClipNegativeOneToOneEXT *args);
+void vn_decode_vkGetPhysicalDeviceFragmentShadingRatesKHR_args(struct vn_cs_decoder *dec, struct vn_command_vkGetPhysicalDeviceFragmentShadingRatesKHR *args);
+void vn_encode_vkGetPhysicalDeviceFragmentShadingRatesKHR_reply(struct vn_cs_encoder *enc, const struct vn_command_vkGetPhysicalDeviceFragmentShadingRatesKHR *args);
+void vn_decode_vkCmdSetFragmentShadingRateKHR_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetFragmentShadingRateKHR *args);
+void vn_encode_vkCmdSetFragmentShadingRateKHR_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdSetFragmentShadingRateKHR *args);
+void vn_decode_vkCmdBindIndexBuffer2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindIndexBuffer2 *args);
+void vn_encode_vkCmdBindIndexBuffer2_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdBindIndexBuffer2 *args);
+void vn_decode_vkGetRenderingAreaGranularity_args(struct vn_cs_decoder *dec, struct vn_command_vkGetRenderingAreaGranularity *args);
+void vn_encode_vkGetRenderingAreaGranularity_reply(struct vn_cs_encoder *enc, const struct vn_command_vkGetRenderingAreaGranularity *args);
+void vn_decode_vkGetDeviceImageSubresourceLayout_args(struct vn_cs_decoder *dec, struct vn_command_vkGetDeviceImageSubresourceLayout *args);
+void vn_encode_vkGetDeviceImageSubresourceLayout_reply(struct vn_cs_encoder *enc, const struct vn_command_vkGetDeviceImageSubresourceLayout *args);
+void vn_decode_vkGetImageSubresourceLayout2_args(struct vn_cs_decoder *dec, struct vn_command_vkGetImageSubresourceLayout2 *args);
+void vn_encode_vkGetImageSubresourceLayout2_reply(struct vn_cs_encoder *enc, const struct vn_command_vkGetImageSubresourceLayout2 *args);
 
 /* Hand-written handlers (tools/venus_manual.txt). They run after a
  * successful decode; they make `ret` and the outputs ready for the reply
@@ -2834,6 +3174,7 @@ void vn_handle_vkAllocateMemory(struct vn_context *ctx, struct vn_command_vkAllo
 void vn_handle_vkFreeMemory(struct vn_context *ctx, struct vn_command_vkFreeMemory *args);
 void vn_handle_vkUnmapMemory(struct vn_context *ctx, struct vn_command_vkUnmapMemory *args);
 void vn_handle_vkWaitForFences(struct vn_context *ctx, struct vn_command_vkWaitForFences *args);
+void vn_handle_vkCreateSemaphore(struct vn_context *ctx, struct vn_command_vkCreateSemaphore *args);
 void vn_handle_vkCreateBuffer(struct vn_context *ctx, struct vn_command_vkCreateBuffer *args);
 void vn_handle_vkCreateImage(struct vn_context *ctx, struct vn_command_vkCreateImage *args);
 void vn_handle_vkEnumerateInstanceVersion(struct vn_context *ctx, struct vn_command_vkEnumerateInstanceVersion *args);
@@ -2842,6 +3183,7 @@ void vn_handle_vkGetPhysicalDeviceFeatures2(struct vn_context *ctx, struct vn_co
 void vn_handle_vkGetPhysicalDeviceProperties2(struct vn_context *ctx, struct vn_command_vkGetPhysicalDeviceProperties2 *args);
 void vn_handle_vkGetPhysicalDeviceMemoryProperties2(struct vn_context *ctx, struct vn_command_vkGetPhysicalDeviceMemoryProperties2 *args);
 void vn_handle_vkGetDeviceQueue2(struct vn_context *ctx, struct vn_command_vkGetDeviceQueue2 *args);
+void vn_handle_vkGetPhysicalDeviceExternalSemaphoreProperties(struct vn_context *ctx, struct vn_command_vkGetPhysicalDeviceExternalSemaphoreProperties *args);
 void vn_handle_vkWaitSemaphores(struct vn_context *ctx, struct vn_command_vkWaitSemaphores *args);
 void vn_handle_vkSetReplyCommandStreamMESA(struct vn_context *ctx, struct vn_command_vkSetReplyCommandStreamMESA *args);
 void vn_handle_vkSeekReplyCommandStreamMESA(struct vn_context *ctx, struct vn_command_vkSeekReplyCommandStreamMESA *args);
@@ -2856,6 +3198,9 @@ void vn_handle_vkQueueSubmit2(struct vn_context *ctx, struct vn_command_vkQueueS
 void vn_handle_vkResetFenceResource100000MESA(struct vn_context *ctx, struct vn_command_vkResetFenceResource100000MESA *args);
 void vn_handle_vkWaitSemaphoreResource100000MESA(struct vn_context *ctx, struct vn_command_vkWaitSemaphoreResource100000MESA *args);
 void vn_handle_vkImportSemaphoreResource100000MESA(struct vn_context *ctx, struct vn_command_vkImportSemaphoreResource100000MESA *args);
+void vn_handle_vkSubmitVirtqueueSeqnoMESA(struct vn_context *ctx, struct vn_command_vkSubmitVirtqueueSeqnoMESA *args);
+void vn_handle_vkWaitVirtqueueSeqnoMESA(struct vn_context *ctx, struct vn_command_vkWaitVirtqueueSeqnoMESA *args);
+void vn_handle_vkWaitRingSeqnoMESA(struct vn_context *ctx, struct vn_command_vkWaitRingSeqnoMESA *args);
 
 /* Decodes one command from dec (resetting dec->arena first), runs it and
  * encodes its reply when asked for. Unknown command, bad stream or bad

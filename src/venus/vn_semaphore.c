@@ -1,0 +1,143 @@
+/* Semaphore creation (binary or timeline is remembered) and sync-file
+ * import (see vn_semaphore.h). */
+#include "venus/vn_semaphore.h"
+
+#include <string.h>
+
+#include "common/log.h"
+#include "venus/vn_context.h"
+
+/* obj->data of a timeline semaphore: a tag, not owned memory. */
+static const char vn_semaphore_timeline_tag;
+
+static bool
+is_timeline(const VkSemaphoreCreateInfo *info)
+{
+   for (const VkBaseInStructure *s = info->pNext; s; s = s->pNext) {
+      if (s->sType == VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO)
+         return ((const VkSemaphoreTypeCreateInfo *)s)->semaphoreType ==
+                VK_SEMAPHORE_TYPE_TIMELINE;
+   }
+   return false;
+}
+
+void
+vn_handle_vkCreateSemaphore(struct vn_context *ctx, struct vn_command_vkCreateSemaphore *args)
+{
+   struct vn_device *dev = args->dispatch->device;
+   if (!args->pCreateInfo || !args->pSemaphore) {
+      vn_context_set_lost(ctx, "vkCreateSemaphore: missing arguments");
+      return;
+   }
+   const uint64_t id = (uint64_t)(uintptr_t)*args->pSemaphore;
+   /* Export handle types are not offered and the host's fd extension is
+    * not enabled: the host driver must not see them (the chain lives in
+    * the command's arena). */
+   for (VkBaseOutStructure *prev = (VkBaseOutStructure *)args->pCreateInfo; prev->pNext;) {
+      if (prev->pNext->sType == VK_STRUCTURE_TYPE_EXPORT_SEMAPHORE_CREATE_INFO)
+         prev->pNext = prev->pNext->pNext;
+      else
+         prev = prev->pNext;
+   }
+   VkSemaphore handle = VK_NULL_HANDLE;
+   args->ret = dev->dispatch.vkCreateSemaphore(dev->handle, args->pCreateInfo, NULL, &handle);
+   if (args->ret != VK_SUCCESS)
+      return;
+   struct vn_object *obj = vn_object_table_insert(ctx->objects, id, VK_OBJECT_TYPE_SEMAPHORE,
+                                                  (uint64_t)(uintptr_t)handle);
+   if (!obj) {
+      dev->dispatch.vkDestroySemaphore(dev->handle, handle, NULL);
+      vn_context_set_lost(ctx, "vkCreateSemaphore: bad or duplicate object id");
+      return;
+   }
+   obj->instance = dev->instance;
+   obj->device = dev;
+   obj->data = is_timeline(args->pCreateInfo) ? (void *)&vn_semaphore_timeline_tag : NULL;
+}
+
+void
+vn_handle_vkGetPhysicalDeviceExternalSemaphoreProperties(
+   struct vn_context *ctx, struct vn_command_vkGetPhysicalDeviceExternalSemaphoreProperties *args)
+{
+   VkExternalSemaphoreProperties *props = args->pExternalSemaphoreProperties;
+   if (!args->pExternalSemaphoreInfo || !props) {
+      vn_context_set_lost(ctx, "vkGetPhysicalDeviceExternalSemaphoreProperties: missing arguments");
+      return;
+   }
+   /* Only sync-file import into binary semaphores is offered (see
+    * vn_semaphore.h); host handle types (opaque fds) are never offered. */
+   props->exportFromImportedHandleTypes = 0;
+   props->compatibleHandleTypes = 0;
+   props->externalSemaphoreFeatures = 0;
+   const VkSemaphoreCreateInfo as_create = {
+      .sType = VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO,
+      .pNext = args->pExternalSemaphoreInfo->pNext,
+   };
+   if (args->pExternalSemaphoreInfo->handleType == VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_SYNC_FD_BIT &&
+       !is_timeline(&as_create)) {
+      props->compatibleHandleTypes = VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_SYNC_FD_BIT;
+      props->externalSemaphoreFeatures = VK_EXTERNAL_SEMAPHORE_FEATURE_IMPORTABLE_BIT;
+   }
+}
+
+struct semaphore_search {
+   uint64_t handle;
+   const struct vn_device *dev;
+   struct vn_object *found;
+};
+
+static void
+semaphore_search_fn(struct vn_object *obj, void *data)
+{
+   struct semaphore_search *s = data;
+   if (obj->type == VK_OBJECT_TYPE_SEMAPHORE && obj->handle == s->handle && obj->device == s->dev)
+      s->found = obj;
+}
+
+/* The first queue the guest created on dev; NULL when it created none. */
+static VkQueue
+any_queue(const struct vn_device *dev)
+{
+   for (uint32_t f = 0; f < VN_MAX_QUEUE_FAMILIES; f++) {
+      if (dev->queue_counts[f]) {
+         VkQueue q = VK_NULL_HANDLE;
+         dev->dispatch.vkGetDeviceQueue(dev->handle, f, 0, &q);
+         return q;
+      }
+   }
+   return VK_NULL_HANDLE;
+}
+
+void
+vn_semaphore_import_signalled(struct vn_context *ctx, struct vn_device *dev,
+                              VkSemaphore semaphore, uint32_t resource_id)
+{
+   if (resource_id != 0) {
+      pv_warn("venus", "semaphore import: resource %u (only 0, a signalled sync file, exists)",
+              resource_id);
+      vn_context_set_lost(ctx, "semaphore import: resource id is not 0");
+      return;
+   }
+   /* The handle was looked up by id already; find its object for the type
+    * (imports are rare: one per presented frame at most). */
+   struct semaphore_search s = {(uint64_t)(uintptr_t)semaphore, dev, NULL};
+   vn_object_table_foreach(ctx->objects, semaphore_search_fn, &s);
+   if (!s.found || s.found->data == &vn_semaphore_timeline_tag) {
+      vn_context_set_lost(ctx, "semaphore import: not a binary semaphore of this device");
+      return;
+   }
+   const VkQueue queue = any_queue(dev);
+   if (!queue) {
+      vn_context_set_lost(ctx, "semaphore import: the device has no queue");
+      return;
+   }
+   const VkSubmitInfo submit = {
+      .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+      .signalSemaphoreCount = 1,
+      .pSignalSemaphores = &semaphore,
+   };
+   const VkResult r = dev->dispatch.vkQueueSubmit(queue, 1, &submit, VK_NULL_HANDLE);
+   if (r != VK_SUCCESS)
+      vn_context_set_lost(ctx, r == VK_ERROR_DEVICE_LOST ? "host device lost"
+                                                          : "semaphore import: submit failed");
+}
