@@ -136,12 +136,17 @@ if ! git -C "$src" rev-parse -q --verify debian >/dev/null 2>&1; then
     git -C "$src" tag debian
 fi
 
-# Back to the Debian source, then PearVisor's series. Unchanged files keep
-# their mtime, so ninja recompiles only what the patches touch. Skipped
-# when exactly this series is applied already ($cache/applied).
+# Back to the Debian source, then PearVisor's series. Files that end up
+# as they were keep their mtime, so ninja recompiles only what a changed
+# patch touches. Skipped when exactly this series is applied already.
 applied=$(patches_hash)
 if [ "$(cat "$cache/applied" 2>/dev/null)" != "$applied" ]; then
     rm -f "$cache/applied"
+    prev=$cache/prev
+    rm -rf "$prev"
+    mkdir -p "$prev"
+    git -C "$src" ls-files -m -o --exclude-standard -z |
+        (cd "$src" && xargs -0 -r cp -p --parents -t "$prev")
     git -C "$src" checkout -q -f debian -- .
     git -C "$src" clean -q -f -d -x
     git -C "$src" reset -q
@@ -149,6 +154,10 @@ if [ "$(cat "$cache/applied" 2>/dev/null)" != "$applied" ]; then
         echo "build-qemu: applying $p" >&2
         git -C "$src" apply --whitespace=nowarn "$patches/$p"
     done < <(series_files)
+    (cd "$prev" && find . -type f -print0) | while IFS= read -r -d '' f; do
+        if cmp -s "$prev/$f" "$src/$f"; then touch -r "$prev/$f" "$src/$f"; fi
+    done
+    rm -rf "$prev"
     echo "$applied" > "$cache/applied"
 fi
 

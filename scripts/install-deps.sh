@@ -21,6 +21,8 @@ pkgs=(
    # comes from qemu-system-x86's seabios and ipxe dependencies
    git xz-utils python3-venv libglib2.0-dev libpixman-1-dev libfdt-dev
    libslirp-dev
+   # the static guest program of tests/vm/qemu_blob_map_test.py
+   libc6-dev
    # benchmark plots
    python3-matplotlib
 )

@@ -23,6 +23,9 @@ Checked:
   payload, an unmap that matches no mapping, a double unmap;
 - after an unmap the guest no longer sees the memory; a read-only mapping
   ignores guest writes;
+- 1000 random requests from boundary values (fixed seed) are each answered
+  as the contract says (accepted exactly when valid, checked against a
+  model of the mappings), whatever they map is unmapped again;
 - closing the back-end channel removes every mapping;
 - QEMU exits cleanly (the guest powers off).
 
@@ -34,6 +37,7 @@ import argparse
 import array
 import mmap
 import os
+import random
 import re
 import select
 import socket
@@ -130,6 +134,8 @@ class Proxy(threading.Thread):
                     # The back-end does not know the channel: keep it.
                     self.channel = socket.socket(fileno=fds[0])
                     self.channel_ready.set()
+                    if flags & FLAG_NEED_REPLY:  # REPLY_ACK: answer for the back-end
+                        send_msg(qemu, req, FLAG_VERSION | FLAG_REPLY, struct.pack("<Q", 0))
                     continue
                 if req == SET_PROTOCOL_FEATURES:
                     (f,) = struct.unpack("<Q", payload)
@@ -339,6 +345,62 @@ def main():
         refused("unmap of no mapping", req=BACKEND_SHMEM_UNMAP, fd=None, shm_offset=0)
         refused("unmap with another length", req=BACKEND_SHMEM_UNMAP, fd=None, length=PAGE)
         check(guest.read32(base + off) == 0x50567632, "the mapping survived the refusals")
+
+        # Random requests (fixed seed) from values near every boundary:
+        # QEMU answers each, maps only valid ones, and keeps running.
+        rng = random.Random(10)
+        # (not `off` itself: the first mapping must stay)
+        shm_offs = [0, PAGE, 2 * PAGE, 3 * PAGE, 8 * PAGE, 32 * PAGE, off - PAGE, off + PAGE,
+                    HOSTMEM - PAGE, HOSTMEM, 100, (1 << 63), (1 << 64) - PAGE]
+        fd_offs = [0, 0, PAGE, 2 * PAGE, 3 * PAGE, 4 * PAGE, 100, (1 << 64) - PAGE]
+        lens = [PAGE] * 3 + [2 * PAGE, 3 * PAGE, 4 * PAGE, 5 * PAGE, 0, 1, HOSTMEM, (1 << 63)]
+        mapped, answered, good_maps, good_unmaps = [], 0, 0, 0
+        for _ in range(1000):
+            req = rng.choice([BACKEND_SHMEM_MAP] * 3 + [BACKEND_SHMEM_UNMAP] * 2 + [11])
+            shmid = rng.choice([1] * 6 + [0, 2, 255])
+            fo, so, ln = rng.choice(fd_offs), rng.choice(shm_offs), rng.choice(lens)
+            if req == BACKEND_SHMEM_UNMAP and mapped and rng.random() < 0.6:
+                shmid, (so, ln) = 1, rng.choice(mapped)
+            fl = rng.choice([rw] * 4 + [MAP_R] * 2 + [0, MAP_W, 8, (1 << 64) - 1])
+            payload = MMAP.pack(shmid, fo, so, ln, fl)
+            if rng.random() < 0.1:
+                payload = payload[:rng.randrange(0, len(payload))]
+            nfd = rng.choice([1] * 6 + [0, 2])
+            fds = [fd] * nfd
+            send_msg(chan, req, FLAG_VERSION | FLAG_NEED_REPLY, payload, fds)
+            chan.settimeout(30)
+            rreq, rflags, rpayload, _ = recv_msg(chan)
+            chan.settimeout(None)
+            answered += rreq == req and len(rpayload) == 8
+            r = struct.unpack("<Q", rpayload)[0]
+            # The expected answer, from the contract (docs/qemu-patches.md).
+            full = len(payload) == MMAP.size
+            if req == BACKEND_SHMEM_MAP:
+                ok = (full and shmid == 1 and nfd == 1 and fl in (MAP_R, rw) and ln > 0
+                      and (fo | so | ln) % PAGE == 0 and so + ln <= HOSTMEM
+                      and fo + ln <= 4 * PAGE
+                      and not any(so < o + n and o < so + ln
+                                  for o, n in mapped + [(off, 2 * PAGE)]))
+            elif req == BACKEND_SHMEM_UNMAP:
+                ok = full and shmid == 1 and (so, ln) in mapped
+            else:
+                ok = False
+            if (r == 0) != ok:
+                check(False, f"request {req} shmid {shmid} fd_offset {fo:#x} shm_offset "
+                      f"{so:#x} len {ln:#x} flags {fl:#x} fds {nfd} payload {len(payload)}: "
+                      f"reply {r}, expected {'0' if ok else 'non-zero'}")
+            if r == 0 and req == BACKEND_SHMEM_MAP:
+                mapped.append((so, ln))
+                good_maps += 1
+            if r == 0 and req == BACKEND_SHMEM_UNMAP:
+                mapped.remove((so, ln))
+                good_unmaps += 1
+        check(answered == 1000, f"1000 random requests answered ({good_maps} maps and "
+              f"{good_unmaps} unmaps accepted, {len(mapped)} mappings left)")
+        for so, ln in mapped:
+            check(shmem_request(chan, BACKEND_SHMEM_UNMAP, 1, 0, so, ln, 0) == 0,
+                  f"unmap random mapping {so:#x}+{ln:#x}")
+        check(guest.read32(base + off) == 0x50567632, "the first mapping survived them")
 
         r = shmem_request(chan, BACKEND_SHMEM_UNMAP, 1, 0, off, 2 * PAGE, 0)
         check(r == 0, "unmap")
