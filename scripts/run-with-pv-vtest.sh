@@ -69,7 +69,9 @@ if [ "${1:-}" = "--inner" ]; then
       sleep 0.05
       i=$((i + 1))
    done
-   VK_ICD_FILENAMES=$icd VN_DEBUG=vtest VTEST_SOCKET_NAME=/tmp/.pv-venus-wire1 "$@"
+   # PV_VTEST_PID lets a test find this server's own client processes (other
+   # servers may run on the same machine).
+   PV_VTEST_PID=$spid VK_ICD_FILENAMES=$icd VN_DEBUG=vtest VTEST_SOCKET_NAME=/tmp/.pv-venus-wire1 "$@"
    rc=$?
    kill -TERM "$spid" 2>/dev/null
    # Give it 20 s to stop (validation layers make teardown slow).
