@@ -22,7 +22,8 @@
 set -u
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-lvp_icd=/usr/share/vulkan/icd.d/lvp_icd.x86_64.json
+# PV_NATIVE_ICD: the host driver for the native run (default lavapipe).
+lvp_icd=${PV_NATIVE_ICD:-/usr/share/vulkan/icd.d/lvp_icd.x86_64.json}
 venus_icd=$root/.cache/venus-icd/install/share/vulkan/icd.d/virtio_icd.x86_64.json
 pv_script=$root/scripts/run-with-pv-vtest.sh
 native_only=0
