@@ -47,7 +47,7 @@ ids <"$tmp/protocol" >"$tmp/protocol_ids"
 {
    echo '/<!-- rename-venus-host-prefix: keep -->/,/<!-- rename-venus-host-prefix: end -->/!{'
    sed -E 's/^vn_(.*)$/s\/\\bvn_\1\\b\/pvk_\1\/g/; s/^VN_(.*)$/s\/\\bVN_\1\\b\/PVK_\1\/g/' "$tmp/names"
-   grep -E '^vn_' "$tmp/names" | sed -E 's/^vn_(.*)$/\1/' | tr 'a-z' 'A-Z' |
+   { grep -E '^vn_' "$tmp/names" || true; } | sed -E 's/^vn_(.*)$/\1/' | tr 'a-z' 'A-Z' |
       sed -E 's/^(.*)$/s\/\\bPV_VENUS_VN_\1_H\\b\/PV_VENUS_PVK_\1_H\/g/'
    echo 's/\btest_vn_renderer\b/test_pvk_renderer/g'
    echo '}'
