@@ -950,7 +950,7 @@ class Gen:
     def gen_executor(self, cmd, dmap):
         name = cmd['name']
         lvl = self.level(cmd)
-        out = ['static void\nvn_exec_%s(struct vn_context *ctx, struct vn_cs_decoder *dec, struct vn_command_%s *args)\n{' % (name, name)]
+        out = ['static void\nvn_exec_%s(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_%s *args)\n{' % (name, name)]
         owner = 'instance' if lvl == 'instance' else 'device'
         out.append('   if (!args->dispatch || !args->dispatch->%s || !%s) {' % (owner, self.pfn_expr(cmd)))
         out.append('      vn_cs_decoder_set_fatal(dec, "%s: not supported by the host");' % name)
@@ -1089,7 +1089,7 @@ class Gen:
         name = cmd['name']
         repeat = self.repeatable(cmd)
         pre = self.gen_repeat(cmd, repeat) if repeat else []
-        out = ['static void\nvn_run_%s(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)\n{' % name]
+        out = ['static void\nvn_run_%s(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)\n{' % name]
         out.append('   struct vn_command_%s args;' % name)
         out.append('   memset(&args, 0, sizeof(args));')
         out.append('   vn_decode_%s_args(dec, &args);' % name)
@@ -1109,7 +1109,7 @@ class Gen:
         else:
             out.append('   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))')
             out.append('      return;')
-        out.append('   struct vn_cs_encoder *enc = vn_context_reply_encoder(ctx);')
+        out.append('   struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);')
         out.append('   if (enc)')
         out.append('      vn_encode_%s_reply(enc, &args);' % name)
         out.append('}\n')
@@ -1355,7 +1355,7 @@ def main():
          '#include <vulkan/vulkan.h>', '',
          '#include "venus/vn_cs.h"', '#include "venus/vn_object.h"',
          '#include "venus/generated/vn_dispatch_tables.h"', '',
-         'struct vn_context;', '']
+         'struct vn_dispatch_context;', '']
     h += g.emit_venus_types(venus_types, venus_stypes)
     h += g.emit_command_types(all_types)
     h.append('#define VN_COMMAND_TYPE_COUNT %d\n' % (max(n for _, n in all_types) + 1))
@@ -1371,12 +1371,12 @@ def main():
     h.append(' * encoder (output handles must hold the guest ids again). */')
     for cmd in cmds:
         if cmd['name'] in manual:
-            h.append('void vn_handle_%s(struct vn_context *ctx, struct vn_command_%s *args);' % (cmd['name'], cmd['name']))
+            h.append('void vn_handle_%s(struct vn_dispatch_context *ctx, struct vn_command_%s *args);' % (cmd['name'], cmd['name']))
     h += ['',
           '/* Decodes one command from dec (resetting dec->arena first), runs it and',
           ' * encodes its reply when asked for. Unknown command, bad stream or bad',
           ' * object: dec becomes fatal. */',
-          'void vn_dispatch_command(struct vn_context *ctx, struct vn_cs_decoder *dec);', '',
+          'void vn_dispatch_command(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec);', '',
           '/* Decodes one command (header and arguments) without running it: for',
           ' * fuzzing and tests. Same errors as vn_dispatch_command. */',
           'void vn_decode_command(struct vn_cs_decoder *dec);', '',
@@ -1469,7 +1469,7 @@ def main():
 
     # --- executors and dispatch
     c = [HEADER, '#include "venus/generated/vn_protocol_internal.h"',
-         '#include "venus/vn_context.h"', '']
+         '#include "venus/vn_dispatch.h"', '']
     c += HELPERS_EXEC.split('\n')
     for cmd in cmds:
         if cmd['name'] not in manual:
@@ -1487,7 +1487,7 @@ def main():
     for cmd in sorted(cmds, key=lambda x: x['number']):
         c.append('   [%d] = vn_decode_only_%s,' % (cmd['number'], cmd['name']))
     c.append('};\n')
-    c.append('typedef void (*vn_run_fn)(struct vn_context *ctx, struct vn_cs_decoder *dec, uint32_t flags);\n')
+    c.append('typedef void (*vn_run_fn)(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags);\n')
     c.append('static const vn_run_fn vn_run_table[VN_COMMAND_TYPE_COUNT] = {')
     for cmd in sorted(cmds, key=lambda x: x['number']):
         c.append('   [%d] = vn_run_%s,' % (cmd['number'], cmd['name']))
@@ -1510,7 +1510,7 @@ def main():
     for cmd in cmds:
         if cmd['name'] in manual:
             n = cmd['name']
-            c.append('void\nvn_handle_%s(struct vn_context *ctx, struct vn_command_%s *args)\n{' % (n, n))
+            c.append('void\nvn_handle_%s(struct vn_dispatch_context *ctx, struct vn_command_%s *args)\n{' % (n, n))
             c.append('   (void)ctx;')
             c.append('   (void)args;')
             c.append('   vn_stub_handler_calls++;')
@@ -1519,7 +1519,7 @@ def main():
 
     # --- dispatch table loaders and host destroy
     c = [HEADER, '#include "venus/generated/vn_protocol_renderer.h"',
-         '#include "venus/vn_context.h"', '',
+         '#include "venus/vn_dispatch.h"', '',
          'void\nvn_instance_dispatch_init(struct vn_instance_dispatch *d,',
          '                          PFN_vkGetInstanceProcAddr get_proc, VkInstance instance)\n{']
     for n in inst_list:
@@ -1539,7 +1539,7 @@ def main():
             c.append('      d->%s = (PFN_%s)get_proc(device, "%s");' % (n, n, al))
     c.append('}\n')
     c.append('void\nvn_object_destroy_host(struct vn_object *obj)\n{')
-    c.append('   struct vn_device *dev = obj->device;')
+    c.append('   struct vn_dispatch_device *dev = obj->device;')
     c.append('   if (!dev || !obj->handle)')
     c.append('      return;')
     c.append('   switch (obj->type) {')
@@ -1703,7 +1703,7 @@ vn_encode_pnext(struct vn_cs_encoder *enc, const void *pnext)
 
 HELPERS_EXEC = r'''/* Guest id of the pool a host handle belongs to (0 when unknown). */
 static uint64_t
-vn_find_parent_id(struct vn_context *ctx, VkObjectType type, uint64_t handle)
+vn_find_parent_id(struct vn_dispatch_context *ctx, VkObjectType type, uint64_t handle)
 {
    struct vn_object *pool = vn_object_table_find_handle(ctx->objects, type, handle);
    return pool ? pool->id : 0;
@@ -1726,7 +1726,7 @@ vn_remove_children_cb(struct vn_object *obj, void *data)
 /* Drops the table entries of a pool's command buffers or descriptor sets
  * (the host frees them with the pool). */
 static void
-vn_remove_children(struct vn_context *ctx, uint64_t parent_id, VkObjectType type)
+vn_remove_children(struct vn_dispatch_context *ctx, uint64_t parent_id, VkObjectType type)
 {
    struct vn_remove_children r = { ctx->objects, parent_id, type };
    vn_object_table_foreach(ctx->objects, vn_remove_children_cb, &r);
@@ -1755,7 +1755,7 @@ vn_decode_command(struct vn_cs_decoder *dec)
 }
 
 void
-vn_dispatch_command(struct vn_context *ctx, struct vn_cs_decoder *dec)
+vn_dispatch_command(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec)
 {
    vn_arena_reset(dec->arena);
    const uint32_t type = vn_decode_uint32_t(dec);

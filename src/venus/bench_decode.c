@@ -11,15 +11,18 @@
 #include <time.h>
 
 #include "venus/generated/vn_protocol_renderer.h"
-#include "venus/vn_context.h"
+#include "venus/vn_dispatch.h"
 
 #define DRAWS 10000u
 #define ID_CMD 3u
 
+static struct vn_cs_encoder reply_enc;
+
 struct vn_cs_encoder *
-vn_context_reply_encoder(struct vn_context *ctx)
+vn_dispatch_reply_encoder(struct vn_dispatch_context *ctx)
 {
-   return &ctx->reply.enc;
+   (void)ctx;
+   return &reply_enc;
 }
 
 static uint64_t draw_sum;
@@ -51,11 +54,12 @@ int
 main(int argc, char **argv)
 {
    const unsigned rounds = argc > 1 ? (unsigned)atoi(argv[1]) : 200;
-   static struct vn_context ctx;
-   static struct vn_device device;
-   static struct vn_instance instance;
+   static struct vn_dispatch_context ctx;
+   static struct vn_arena arena;
+   static struct vn_dispatch_device device;
+   static struct vn_dispatch_instance instance;
    ctx.objects = vn_object_table_create(1024);
-   vn_arena_init(&ctx.arena, 1 << 20);
+   vn_arena_init(&arena, 1 << 20);
    device.dispatch.vkCmdDraw = fake_draw;
    struct vn_object *obj = vn_object_table_insert(ctx.objects, ID_CMD,
                                                   VK_OBJECT_TYPE_COMMAND_BUFFER, 0x7000);
@@ -77,7 +81,7 @@ main(int argc, char **argv)
    uint64_t *ns = calloc(rounds, sizeof(*ns));
    for (unsigned r = 0; r < rounds; r++) {
       struct vn_cs_decoder dec;
-      vn_cs_decoder_init(&dec, stream, DRAWS * 8 * sizeof(uint32_t), &ctx.arena, ctx.objects);
+      vn_cs_decoder_init(&dec, stream, DRAWS * 8 * sizeof(uint32_t), &arena, ctx.objects);
       const uint64_t start = now_ns();
       while (!dec.fatal && !vn_cs_decoder_done(&dec))
          vn_dispatch_command(&ctx, &dec);
@@ -91,7 +95,7 @@ main(int argc, char **argv)
    printf("vkCmdDraw x %u: median %.1f ns/draw, min %.1f (%u rounds)\n", DRAWS,
           (double)ns[rounds / 2] / DRAWS, (double)ns[0] / DRAWS, rounds);
    vn_object_table_destroy(ctx.objects);
-   vn_arena_fini(&ctx.arena);
+   vn_arena_fini(&arena);
    free(stream);
    free(ns);
    return draw_sum == 0;

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 
 #include "venus/generated/vn_protocol_renderer.h"
-#include "venus/vn_context.h"
+#include "venus/vn_dispatch.h"
 
 static const VkObjectType fuzz_types[] = {
    VK_OBJECT_TYPE_INSTANCE, VK_OBJECT_TYPE_PHYSICAL_DEVICE, VK_OBJECT_TYPE_DEVICE,
@@ -34,9 +34,9 @@ static const VkObjectType fuzz_types[] = {
 struct fuzz_env {
    struct vn_object_table *objects;
    struct vn_arena arena;
-   struct vn_context ctx; /* for dispatch: shares objects and arena */
-   struct vn_instance instance;
-   struct vn_device device;
+   struct vn_dispatch_context ctx; /* for dispatch: shares objects */
+   struct vn_dispatch_instance instance;
+   struct vn_dispatch_device device;
 };
 
 static VKAPI_ATTR void VKAPI_CALL
@@ -113,7 +113,7 @@ fuzz_env_get(void)
 
 /* The generated dispatcher links against it; decoding never replies. */
 struct vn_cs_encoder *
-vn_context_reply_encoder(struct vn_context *ctx)
+vn_dispatch_reply_encoder(struct vn_dispatch_context *ctx)
 {
    (void)ctx;
    return NULL;

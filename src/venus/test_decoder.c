@@ -6,13 +6,14 @@
  * Links the generated code with stub manual handlers and fake host entry
  * points: no Vulkan driver is needed.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "venus/generated/vn_protocol_renderer.h"
 #include "venus/test_stream.h"
-#include "venus/vn_context.h"
+#include "venus/vn_dispatch.h"
 
 extern unsigned vn_stub_handler_calls;
 
@@ -27,9 +28,11 @@ extern unsigned vn_stub_handler_calls;
 /* ---- fake context, device and host entry points ------------------------ */
 
 struct test_env {
-   struct vn_context ctx;
-   struct vn_instance instance;
-   struct vn_device device;
+   struct vn_dispatch_context ctx;
+   struct vn_arena arena;
+   struct vn_cs_encoder reply_enc;
+   struct vn_dispatch_instance instance;
+   struct vn_dispatch_device device;
    uint8_t reply[4096];
 };
 
@@ -117,9 +120,10 @@ fake_destroy_command_pool(VkDevice device, VkCommandPool pool, const VkAllocatio
 }
 
 struct vn_cs_encoder *
-vn_context_reply_encoder(struct vn_context *ctx)
+vn_dispatch_reply_encoder(struct vn_dispatch_context *ctx)
 {
-   return &ctx->reply.enc;
+   struct test_env *env = (struct test_env *)((char *)ctx - offsetof(struct test_env, ctx));
+   return &env->reply_enc;
 }
 
 static struct vn_object *
@@ -138,8 +142,8 @@ env_init(struct test_env *env)
    memset(env, 0, sizeof(*env));
    env->ctx.objects = vn_object_table_create(1024);
    CHECK(env->ctx.objects);
-   vn_arena_init(&env->ctx.arena, 1 << 20);
-   vn_cs_encoder_init(&env->ctx.reply.enc, env->reply, sizeof(env->reply));
+   vn_arena_init(&env->arena, 1 << 20);
+   vn_cs_encoder_init(&env->reply_enc, env->reply, sizeof(env->reply));
    env->device.handle = (VkDevice)(uintptr_t)HOST(ID_DEVICE);
    env->device.dispatch.vkCreateFence = fake_create_fence;
    env->device.dispatch.vkDestroyFence = fake_destroy_fence;
@@ -162,13 +166,13 @@ static void
 env_fini(struct test_env *env)
 {
    vn_object_table_destroy(env->ctx.objects);
-   vn_arena_fini(&env->ctx.arena);
+   vn_arena_fini(&env->arena);
 }
 
 static void
 dec_init(struct test_env *env, struct vn_cs_decoder *dec, const struct test_stream *b, size_t len)
 {
-   vn_cs_decoder_init(dec, b->data, len, &env->ctx.arena, env->ctx.objects);
+   vn_cs_decoder_init(dec, b->data, len, &env->arena, env->ctx.objects);
 }
 
 /* Runs every command of b[0..len); returns true when all decoded fine. */
@@ -235,7 +239,7 @@ test_create_fence(void)
    struct vn_object *obj = vn_object_table_lookup(env.ctx.objects, 100, VK_OBJECT_TYPE_FENCE);
    CHECK(obj && obj->handle == 0x9000 && obj->device == &env.device);
    /* reply: type, VkResult, pFence marker, guest id */
-   CHECK(env.ctx.reply.enc.cur - env.reply == 4 + 4 + 8 + 8);
+   CHECK(env.reply_enc.cur - env.reply == 4 + 4 + 8 + 8);
    uint32_t u32;
    uint64_t u64;
    memcpy(&u32, env.reply, 4);
@@ -282,7 +286,7 @@ test_reply_struct(void)
    const uint8_t *r = env.reply;
    uint32_t u32;
    uint64_t u64;
-   CHECK(env.ctx.reply.enc.cur - env.reply == 4 + 8 + 8 + 8 + 4 + 4 + 4);
+   CHECK(env.reply_enc.cur - env.reply == 4 + 8 + 8 + 8 + 4 + 4 + 4);
    memcpy(&u32, r, 4);
    CHECK(u32 == VK_COMMAND_TYPE_vkGetImageMemoryRequirements_EXT);
    memcpy(&u64, r + 4, 8);
@@ -332,7 +336,7 @@ test_reply_chain(void)
    ts_u64(&want, 4096);
    ts_u64(&want, 64);
    ts_u32(&want, 3);
-   CHECK((size_t)(env.ctx.reply.enc.cur - env.reply) == want.len);
+   CHECK((size_t)(env.reply_enc.cur - env.reply) == want.len);
    CHECK(memcmp(env.reply, want.data, want.len) == 0);
    env_fini(&env);
 }
@@ -545,7 +549,7 @@ check_prefixes_fail(struct test_env *env, const struct test_stream *b)
       uint8_t *copy = malloc(len);
       memcpy(copy, b->data, len);
       struct vn_cs_decoder dec;
-      vn_cs_decoder_init(&dec, copy, len, &env->ctx.arena, env->ctx.objects);
+      vn_cs_decoder_init(&dec, copy, len, &env->arena, env->ctx.objects);
       vn_dispatch_command(&env->ctx, &dec);
       CHECK(dec.fatal);
       free(copy);
@@ -823,11 +827,11 @@ test_mutations(void)
       rng = rng * 6364136223846793005ull + 1442695040888963407ull;
       const size_t len = iter % 5 ? seed->len : (size_t)((rng >> 33) % seed->len) + 1;
       struct vn_cs_decoder dec;
-      vn_cs_decoder_init(&dec, copy, len, &env.ctx.arena, env.ctx.objects);
+      vn_cs_decoder_init(&dec, copy, len, &env.arena, env.ctx.objects);
       while (!dec.fatal && !vn_cs_decoder_done(&dec))
          vn_decode_command(&dec);
-      vn_cs_encoder_init(&env.ctx.reply.enc, env.reply, sizeof(env.reply));
-      vn_cs_decoder_init(&dec, copy, len, &env.ctx.arena, env.ctx.objects);
+      vn_cs_encoder_init(&env.reply_enc, env.reply, sizeof(env.reply));
+      vn_cs_decoder_init(&dec, copy, len, &env.arena, env.ctx.objects);
       while (!dec.fatal && !vn_cs_decoder_done(&dec))
          vn_dispatch_command(&env.ctx, &dec);
       free(copy);

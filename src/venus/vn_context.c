@@ -1,4 +1,9 @@
+#include "venus/generated/vn_protocol_renderer.h"
 #include "venus/vn_context.h"
+#include "venus/vn_device.h"
+#include "venus/vn_resource.h"
+#include "venus/vn_ring.h"
+#include "venus/vn_trace.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -73,6 +78,12 @@ vn_context_reply_encoder(struct vn_context *ctx)
    return &ctx->reply.enc;
 }
 
+struct vn_cs_encoder *
+vn_dispatch_reply_encoder(struct vn_dispatch_context *d)
+{
+   return vn_context_reply_encoder(vn_context_from_dispatch(d));
+}
+
 void
 vn_context_set_lost(struct vn_context *ctx, const char *why)
 {
@@ -96,8 +107,8 @@ vn_context_create(const struct vn_context_create_info *info, struct vn_context *
    ctx->fence.data = info->fence_data;
    atomic_init(&ctx->lost, false);
 
-   ctx->objects = vn_object_table_create(info->max_objects);
-   if (!ctx->objects) {
+   ctx->dispatch.objects = vn_object_table_create(info->max_objects);
+   if (!ctx->dispatch.objects) {
       free(ctx);
       return -ENOMEM;
    }
@@ -148,7 +159,7 @@ vn_context_destroy(struct vn_context *ctx)
            (double)ctx->stats.longest_ns / 1e6);
    vn_trace_destroy(ctx->trace);
    free(ctx->stream_copy.data);
-   vn_object_table_destroy(ctx->objects);
+   vn_object_table_destroy(ctx->dispatch.objects);
    vn_arena_fini(&ctx->arena);
    pthread_mutex_destroy(&ctx->mutex);
    pthread_mutex_destroy(&ctx->fence.mutex);
@@ -165,7 +176,7 @@ dispatch_timed(struct vn_context *ctx, struct vn_cs_decoder *dec, bool trace)
    if (vn_cs_decoder_remaining(dec) >= 4)
       memcpy(&type, dec->cur, 4);
    const uint64_t start = vn_now_ns();
-   vn_dispatch_command(ctx, dec);
+   vn_dispatch_command(&ctx->dispatch, dec);
    const uint64_t end = vn_now_ns();
    if (trace)
       vn_trace_add(ctx->trace, type, 1, start, end);
@@ -189,7 +200,7 @@ decode_commands(struct vn_context *ctx, struct vn_cs_decoder *dec)
       if (timed) {
          dispatch_timed(ctx, dec, trace);
       } else {
-         vn_dispatch_command(ctx, dec);
+         vn_dispatch_command(&ctx->dispatch, dec);
       }
       if (dec->fatal) {
          vn_context_set_lost(ctx, dec->error ? dec->error : "bad command");
@@ -207,7 +218,7 @@ static bool
 execute_stream(struct vn_context *ctx, const void *data, size_t size)
 {
    struct vn_cs_decoder dec;
-   vn_cs_decoder_init(&dec, data, size, &ctx->arena, ctx->objects);
+   vn_cs_decoder_init(&dec, data, size, &ctx->arena, ctx->dispatch.objects);
 
    const uint64_t start = ctx->trace ? vn_now_ns() : 0;
    const bool ok = decode_commands(ctx, &dec);

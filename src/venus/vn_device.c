@@ -6,7 +6,12 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "venus/generated/vn_protocol_renderer.h"
 #include "venus/vn_context.h"
+#include "venus/vn_device.h"
+#include "venus/vn_instance.h"
+#include "venus/vn_memory.h"
+#include "venus/vn_resource.h"
 #include "venus/vn_semaphore.h"
 
 static bool
@@ -20,11 +25,12 @@ pd_has_ext(const struct vn_physical_device *pd, const char *name)
 }
 
 void
-vn_handle_vkCreateDevice(struct vn_context *ctx, struct vn_command_vkCreateDevice *args)
+vn_handle_vkCreateDevice(struct vn_dispatch_context *dctx, struct vn_command_vkCreateDevice *args)
 {
+   struct vn_context *ctx = vn_context_from_dispatch(dctx);
    struct vn_object *pd_obj = args->dispatch;
    struct vn_physical_device *pd = pd_obj->data;
-   struct vn_instance *inst = pd_obj->instance;
+   struct vn_instance *inst = vn_instance_from_base(pd_obj->instance);
    const VkDeviceCreateInfo *guest = args->pCreateInfo;
    if (!guest || !args->pDevice || !pd) {
       vn_context_set_lost(ctx, "vkCreateDevice: missing arguments");
@@ -101,7 +107,7 @@ vn_handle_vkCreateDevice(struct vn_context *ctx, struct vn_command_vkCreateDevic
    dev->host_ptr_import = host_ptr;
    memcpy(dev->queue_counts, queue_counts, sizeof(queue_counts));
 
-   struct vn_object *obj = vn_object_table_insert(ctx->objects, id, VK_OBJECT_TYPE_DEVICE,
+   struct vn_object *obj = vn_object_table_insert(ctx->dispatch.objects, id, VK_OBJECT_TYPE_DEVICE,
                                                   (uint64_t)(uintptr_t)handle);
    if (!obj) {
       vn_loader_lock();
@@ -111,17 +117,18 @@ vn_handle_vkCreateDevice(struct vn_context *ctx, struct vn_command_vkCreateDevic
       vn_context_set_lost(ctx, "vkCreateDevice: bad or duplicate object id");
       return;
    }
-   obj->instance = inst;
-   obj->device = dev;
+   obj->instance = vn_instance_base(inst);
+   obj->device = vn_device_base(dev);
 }
 
 void
-vn_handle_vkDestroyDevice(struct vn_context *ctx, struct vn_command_vkDestroyDevice *args)
+vn_handle_vkDestroyDevice(struct vn_dispatch_context *dctx, struct vn_command_vkDestroyDevice *args)
 {
+   struct vn_context *ctx = vn_context_from_dispatch(dctx);
    struct vn_object *obj = args->dispatch;
    if (!obj)
       return;
-   vn_context_destroy_objects(ctx, NULL, obj->device);
+   vn_context_destroy_objects(ctx, NULL, vn_device_from_base(obj->device));
 }
 
 static bool
@@ -137,17 +144,17 @@ get_queue(struct vn_context *ctx, struct vn_device *dev, VkQueue queue, uint64_t
       vn_context_set_lost(ctx, "vkGetDeviceQueue: no such queue");
       return NULL;
    }
-   struct vn_object *obj = vn_object_table_lookup(ctx->objects, id, VK_OBJECT_TYPE_QUEUE);
+   struct vn_object *obj = vn_object_table_lookup(ctx->dispatch.objects, id, VK_OBJECT_TYPE_QUEUE);
    if (obj && obj->handle == (uint64_t)(uintptr_t)queue)
       return obj; /* fetched before under the same id */
-   obj = vn_object_table_insert(ctx->objects, id, VK_OBJECT_TYPE_QUEUE,
+   obj = vn_object_table_insert(ctx->dispatch.objects, id, VK_OBJECT_TYPE_QUEUE,
                                 (uint64_t)(uintptr_t)queue);
    if (!obj) {
       vn_context_set_lost(ctx, "vkGetDeviceQueue: bad or duplicate object id");
       return NULL;
    }
-   obj->instance = dev->instance;
-   obj->device = dev;
+   obj->instance = vn_instance_base(dev->instance);
+   obj->device = vn_device_base(dev);
    return obj;
 }
 
@@ -170,9 +177,10 @@ take_timeline_info(VkDeviceQueueInfo2 *info)
 }
 
 void
-vn_handle_vkGetDeviceQueue(struct vn_context *ctx, struct vn_command_vkGetDeviceQueue *args)
+vn_handle_vkGetDeviceQueue(struct vn_dispatch_context *dctx, struct vn_command_vkGetDeviceQueue *args)
 {
-   struct vn_device *dev = args->dispatch->device;
+   struct vn_context *ctx = vn_context_from_dispatch(dctx);
+   struct vn_device *dev = vn_device_from_base(args->dispatch->device);
    VkQueue queue = VK_NULL_HANDLE;
    if (!args->pQueue || !queue_exists(dev, args->queueFamilyIndex, args->queueIndex)) {
       vn_context_set_lost(ctx, "vkGetDeviceQueue: no such queue");
@@ -183,9 +191,10 @@ vn_handle_vkGetDeviceQueue(struct vn_context *ctx, struct vn_command_vkGetDevice
 }
 
 void
-vn_handle_vkGetDeviceQueue2(struct vn_context *ctx, struct vn_command_vkGetDeviceQueue2 *args)
+vn_handle_vkGetDeviceQueue2(struct vn_dispatch_context *dctx, struct vn_command_vkGetDeviceQueue2 *args)
 {
-   struct vn_device *dev = args->dispatch->device;
+   struct vn_context *ctx = vn_context_from_dispatch(dctx);
+   struct vn_device *dev = vn_device_from_base(args->dispatch->device);
    VkQueue queue = VK_NULL_HANDLE;
    if (!args->pQueue || !args->pQueueInfo ||
        !queue_exists(dev, args->pQueueInfo->queueFamilyIndex, args->pQueueInfo->queueIndex)) {
@@ -269,10 +278,10 @@ static bool
 teardown_selects(const struct teardown *t, const struct vn_object *obj)
 {
    if (t->dev)
-      return obj->device == t->dev;
+      return vn_device_from_base(obj->device) == t->dev;
    if (t->instance)
-      return obj->instance == t->instance ||
-             (obj->device && obj->device->instance == t->instance);
+      return vn_instance_from_base(obj->instance) == t->instance ||
+             (obj->device && vn_device_from_base(obj->device)->instance == t->instance);
    return true;
 }
 
@@ -281,7 +290,7 @@ wait_idle_fn(struct vn_object *obj, void *data)
 {
    struct teardown *t = data;
    if (obj->type == VK_OBJECT_TYPE_DEVICE && teardown_selects(t, obj)) {
-      vn_fence_drain_device(t->ctx, obj->device);
+      vn_fence_drain_device(t->ctx, vn_device_from_base(obj->device));
       obj->device->dispatch.vkDeviceWaitIdle(obj->device->handle);
    }
 }
@@ -318,7 +327,7 @@ teardown_fn(struct vn_object *obj, void *data)
       vn_object_destroy_host(obj);
       break;
    }
-   vn_object_table_remove(t->ctx->objects, obj);
+   vn_object_table_remove(t->ctx->dispatch.objects, obj);
 }
 
 void
@@ -327,7 +336,7 @@ vn_context_destroy_objects(struct vn_context *ctx, struct vn_instance *instance,
 {
    struct teardown t = {.ctx = ctx, .instance = instance, .dev = dev};
    /* nothing may still run on the GPU while its objects go away */
-   vn_object_table_foreach(ctx->objects, wait_idle_fn, &t);
+   vn_object_table_foreach(ctx->dispatch.objects, wait_idle_fn, &t);
    for (t.pass = 0; t.pass < PASS_COUNT; t.pass++)
-      vn_object_table_foreach(ctx->objects, teardown_fn, &t);
+      vn_object_table_foreach(ctx->dispatch.objects, teardown_fn, &t);
 }

@@ -10,8 +10,11 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "venus/generated/vn_protocol_renderer.h"
 #include "venus/vn_capset.h"
 #include "venus/vn_context.h"
+#include "venus/vn_device.h"
+#include "venus/vn_instance.h"
 #include "venus/vn_semaphore.h"
 
 static pthread_mutex_t vn_loader_mutex = PTHREAD_MUTEX_INITIALIZER;
@@ -61,7 +64,7 @@ host_instance_version(void)
 }
 
 void
-vn_handle_vkEnumerateInstanceVersion(struct vn_context *ctx,
+vn_handle_vkEnumerateInstanceVersion(struct vn_dispatch_context *dctx,
                                      struct vn_command_vkEnumerateInstanceVersion *args)
 {
    args->ret = VK_SUCCESS;
@@ -71,7 +74,7 @@ vn_handle_vkEnumerateInstanceVersion(struct vn_context *ctx,
 
 void
 vn_handle_vkEnumerateInstanceExtensionProperties(
-   struct vn_context *ctx, struct vn_command_vkEnumerateInstanceExtensionProperties *args)
+   struct vn_dispatch_context *dctx, struct vn_command_vkEnumerateInstanceExtensionProperties *args)
 {
    /* the guest driver implements its instance extensions itself */
    args->ret = VK_SUCCESS;
@@ -81,7 +84,7 @@ vn_handle_vkEnumerateInstanceExtensionProperties(
 
 void
 vn_handle_vkEnumerateInstanceLayerProperties(
-   struct vn_context *ctx, struct vn_command_vkEnumerateInstanceLayerProperties *args)
+   struct vn_dispatch_context *dctx, struct vn_command_vkEnumerateInstanceLayerProperties *args)
 {
    args->ret = VK_SUCCESS;
    if (args->pPropertyCount)
@@ -107,8 +110,9 @@ pin_host_driver(void)
 }
 
 void
-vn_handle_vkCreateInstance(struct vn_context *ctx, struct vn_command_vkCreateInstance *args)
+vn_handle_vkCreateInstance(struct vn_dispatch_context *dctx, struct vn_command_vkCreateInstance *args)
 {
+   struct vn_context *ctx = vn_context_from_dispatch(dctx);
    const VkInstanceCreateInfo *guest = args->pCreateInfo;
    if (!guest || !args->pInstance) {
       vn_context_set_lost(ctx, "vkCreateInstance: missing arguments");
@@ -159,7 +163,7 @@ vn_handle_vkCreateInstance(struct vn_context *ctx, struct vn_command_vkCreateIns
    inst->handle = handle;
    inst->api_version = api;
 
-   struct vn_object *obj = vn_object_table_insert(ctx->objects, id, VK_OBJECT_TYPE_INSTANCE,
+   struct vn_object *obj = vn_object_table_insert(ctx->dispatch.objects, id, VK_OBJECT_TYPE_INSTANCE,
                                                   (uint64_t)(uintptr_t)handle);
    if (!obj) {
       vn_loader_lock();
@@ -169,17 +173,18 @@ vn_handle_vkCreateInstance(struct vn_context *ctx, struct vn_command_vkCreateIns
       vn_context_set_lost(ctx, "vkCreateInstance: bad or duplicate object id");
       return;
    }
-   obj->instance = inst;
+   obj->instance = vn_instance_base(inst);
 }
 
 void
-vn_handle_vkDestroyInstance(struct vn_context *ctx, struct vn_command_vkDestroyInstance *args)
+vn_handle_vkDestroyInstance(struct vn_dispatch_context *dctx, struct vn_command_vkDestroyInstance *args)
 {
+   struct vn_context *ctx = vn_context_from_dispatch(dctx);
    struct vn_object *obj = args->dispatch;
    if (!obj)
       return;
    /* also destroys objects the guest left behind, then the instance */
-   vn_context_destroy_objects(ctx, obj->instance, NULL);
+   vn_context_destroy_objects(ctx, vn_instance_from_base(obj->instance), NULL);
 }
 
 /* --- physical devices --- */
@@ -279,10 +284,11 @@ pd_of(struct vn_object *obj)
 }
 
 void
-vn_handle_vkEnumeratePhysicalDevices(struct vn_context *ctx,
+vn_handle_vkEnumeratePhysicalDevices(struct vn_dispatch_context *dctx,
                                      struct vn_command_vkEnumeratePhysicalDevices *args)
 {
-   struct vn_instance *inst = args->dispatch->instance;
+   struct vn_context *ctx = vn_context_from_dispatch(dctx);
+   struct vn_instance *inst = vn_instance_from_base(args->dispatch->instance);
    uint32_t count = 0;
    args->ret = inst->dispatch.vkEnumeratePhysicalDevices(inst->handle, &count, NULL);
    if (args->ret != VK_SUCCESS || !args->pPhysicalDeviceCount)
@@ -305,11 +311,11 @@ vn_handle_vkEnumeratePhysicalDevices(struct vn_context *ctx,
    const uint32_t n = min_u32(want, count);
    for (uint32_t i = 0; i < n; i++) {
       const uint64_t id = (uint64_t)(uintptr_t)args->pPhysicalDevices[i];
-      struct vn_object *obj = vn_object_table_lookup(ctx->objects, id, VK_OBJECT_TYPE_PHYSICAL_DEVICE);
+      struct vn_object *obj = vn_object_table_lookup(ctx->dispatch.objects, id, VK_OBJECT_TYPE_PHYSICAL_DEVICE);
       if (obj && obj->handle == (uint64_t)(uintptr_t)handles[i])
          continue; /* enumerated before with the same id */
       struct vn_physical_device *pd = physical_device_create(inst, handles[i]);
-      obj = pd ? vn_object_table_insert(ctx->objects, id, VK_OBJECT_TYPE_PHYSICAL_DEVICE,
+      obj = pd ? vn_object_table_insert(ctx->dispatch.objects, id, VK_OBJECT_TYPE_PHYSICAL_DEVICE,
                                         (uint64_t)(uintptr_t)handles[i])
                : NULL;
       if (!obj) {
@@ -317,7 +323,7 @@ vn_handle_vkEnumeratePhysicalDevices(struct vn_context *ctx,
          vn_context_set_lost(ctx, "vkEnumeratePhysicalDevices: bad object id");
          break;
       }
-      obj->instance = inst;
+      obj->instance = vn_instance_base(inst);
       obj->data = pd;
    }
    *args->pPhysicalDeviceCount = n;
@@ -340,13 +346,14 @@ pd_search_fn(struct vn_object *obj, void *data)
 }
 
 void
-vn_handle_vkEnumeratePhysicalDeviceGroups(struct vn_context *ctx,
+vn_handle_vkEnumeratePhysicalDeviceGroups(struct vn_dispatch_context *dctx,
                                           struct vn_command_vkEnumeratePhysicalDeviceGroups *args)
 {
+   struct vn_context *ctx = vn_context_from_dispatch(dctx);
    /* The guest sends id 0 for every member (a query) and maps the ids we
     * reply to the physical devices it enumerated before. Members it never
     * enumerated get id 0, which it drops. */
-   struct vn_instance *inst = args->dispatch->instance;
+   struct vn_instance *inst = vn_instance_from_base(args->dispatch->instance);
    uint32_t count = 0;
    args->ret = inst->dispatch.vkEnumeratePhysicalDeviceGroups(inst->handle, &count, NULL);
    if (args->ret != VK_SUCCESS || !args->pPhysicalDeviceGroupCount)
@@ -375,7 +382,7 @@ vn_handle_vkEnumeratePhysicalDeviceGroups(struct vn_context *ctx,
       for (uint32_t j = 0; j < VK_MAX_DEVICE_GROUP_SIZE; j++) {
          struct pd_search s = {(uint64_t)(uintptr_t)groups[i].physicalDevices[j], 0};
          if (j < g->physicalDeviceCount)
-            vn_object_table_foreach(ctx->objects, pd_search_fn, &s);
+            vn_object_table_foreach(ctx->dispatch.objects, pd_search_fn, &s);
          g->physicalDevices[j] = (VkPhysicalDevice)(uintptr_t)s.id;
       }
    }
@@ -392,10 +399,10 @@ fix_properties(struct vn_physical_device *pd, VkPhysicalDeviceProperties *p)
 }
 
 void
-vn_handle_vkGetPhysicalDeviceProperties(struct vn_context *ctx,
+vn_handle_vkGetPhysicalDeviceProperties(struct vn_dispatch_context *dctx,
                                         struct vn_command_vkGetPhysicalDeviceProperties *args)
 {
-   struct vn_instance *inst = args->dispatch->instance;
+   struct vn_instance *inst = vn_instance_from_base(args->dispatch->instance);
    if (!args->pProperties)
       return;
    inst->dispatch.vkGetPhysicalDeviceProperties(args->physicalDevice, args->pProperties);
@@ -403,10 +410,10 @@ vn_handle_vkGetPhysicalDeviceProperties(struct vn_context *ctx,
 }
 
 void
-vn_handle_vkGetPhysicalDeviceProperties2(struct vn_context *ctx,
+vn_handle_vkGetPhysicalDeviceProperties2(struct vn_dispatch_context *dctx,
                                          struct vn_command_vkGetPhysicalDeviceProperties2 *args)
 {
-   struct vn_instance *inst = args->dispatch->instance;
+   struct vn_instance *inst = vn_instance_from_base(args->dispatch->instance);
    if (!args->pProperties)
       return;
    inst->dispatch.vkGetPhysicalDeviceProperties2(args->physicalDevice, args->pProperties);
@@ -414,10 +421,10 @@ vn_handle_vkGetPhysicalDeviceProperties2(struct vn_context *ctx,
 }
 
 void
-vn_handle_vkGetPhysicalDeviceFeatures2(struct vn_context *ctx,
+vn_handle_vkGetPhysicalDeviceFeatures2(struct vn_dispatch_context *dctx,
                                        struct vn_command_vkGetPhysicalDeviceFeatures2 *args)
 {
-   struct vn_instance *inst = args->dispatch->instance;
+   struct vn_instance *inst = vn_instance_from_base(args->dispatch->instance);
    if (!args->pFeatures)
       return;
    inst->dispatch.vkGetPhysicalDeviceFeatures2(args->physicalDevice, args->pFeatures);
@@ -425,9 +432,9 @@ vn_handle_vkGetPhysicalDeviceFeatures2(struct vn_context *ctx,
 
 void
 vn_handle_vkGetPhysicalDeviceMemoryProperties(
-   struct vn_context *ctx, struct vn_command_vkGetPhysicalDeviceMemoryProperties *args)
+   struct vn_dispatch_context *dctx, struct vn_command_vkGetPhysicalDeviceMemoryProperties *args)
 {
-   struct vn_instance *inst = args->dispatch->instance;
+   struct vn_instance *inst = vn_instance_from_base(args->dispatch->instance);
    if (!args->pMemoryProperties)
       return;
    inst->dispatch.vkGetPhysicalDeviceMemoryProperties(args->physicalDevice,
@@ -436,9 +443,9 @@ vn_handle_vkGetPhysicalDeviceMemoryProperties(
 
 void
 vn_handle_vkGetPhysicalDeviceMemoryProperties2(
-   struct vn_context *ctx, struct vn_command_vkGetPhysicalDeviceMemoryProperties2 *args)
+   struct vn_dispatch_context *dctx, struct vn_command_vkGetPhysicalDeviceMemoryProperties2 *args)
 {
-   struct vn_instance *inst = args->dispatch->instance;
+   struct vn_instance *inst = vn_instance_from_base(args->dispatch->instance);
    if (!args->pMemoryProperties)
       return;
    inst->dispatch.vkGetPhysicalDeviceMemoryProperties2(args->physicalDevice,
@@ -447,7 +454,7 @@ vn_handle_vkGetPhysicalDeviceMemoryProperties2(
 
 void
 vn_handle_vkEnumerateDeviceExtensionProperties(
-   struct vn_context *ctx, struct vn_command_vkEnumerateDeviceExtensionProperties *args)
+   struct vn_dispatch_context *dctx, struct vn_command_vkEnumerateDeviceExtensionProperties *args)
 {
    struct vn_physical_device *pd = pd_of(args->dispatch);
    args->ret = VK_SUCCESS;
@@ -470,7 +477,7 @@ vn_handle_vkEnumerateDeviceExtensionProperties(
 
 void
 vn_handle_vkEnumerateDeviceLayerProperties(
-   struct vn_context *ctx, struct vn_command_vkEnumerateDeviceLayerProperties *args)
+   struct vn_dispatch_context *dctx, struct vn_command_vkEnumerateDeviceLayerProperties *args)
 {
    args->ret = VK_SUCCESS;
    if (args->pPropertyCount)
@@ -479,7 +486,7 @@ vn_handle_vkEnumerateDeviceLayerProperties(
 
 void
 vn_handle_vkGetVenusExperimentalFeatureData100000MESA(
-   struct vn_context *ctx, struct vn_command_vkGetVenusExperimentalFeatureData100000MESA *args)
+   struct vn_dispatch_context *dctx, struct vn_command_vkGetVenusExperimentalFeatureData100000MESA *args)
 {
    const VkVenusExperimentalFeatures100000MESA features = {
       .memoryResourceAllocationSize = VK_TRUE,

@@ -9,7 +9,12 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "venus/generated/vn_protocol_renderer.h"
 #include "venus/vn_context.h"
+#include "venus/vn_device.h"
+#include "venus/vn_instance.h"
+#include "venus/vn_memory.h"
+#include "venus/vn_resource.h"
 
 /* Not in vulkan_core.h: the venus protocol's own structs. */
 #define VN_STYPE_IMPORT_MEMORY_RESOURCE_INFO_MESA ((VkStructureType)1000384002)
@@ -115,9 +120,10 @@ memory_untrack(struct vn_device *dev, struct vn_device_memory *mem)
 }
 
 void
-vn_handle_vkAllocateMemory(struct vn_context *ctx, struct vn_command_vkAllocateMemory *args)
+vn_handle_vkAllocateMemory(struct vn_dispatch_context *dctx, struct vn_command_vkAllocateMemory *args)
 {
-   struct vn_device *dev = args->dispatch->device;
+   struct vn_context *ctx = vn_context_from_dispatch(dctx);
+   struct vn_device *dev = vn_device_from_base(args->dispatch->device);
    const struct vn_physical_device *pd = dev->physical_device;
    VkMemoryAllocateInfo *info = (VkMemoryAllocateInfo *)args->pAllocateInfo;
    if (!info || !args->pMemory) {
@@ -178,15 +184,15 @@ vn_handle_vkAllocateMemory(struct vn_context *ctx, struct vn_command_vkAllocateM
          goto fail;
    }
 
-   struct vn_object *obj = vn_object_table_insert(ctx->objects, id, VK_OBJECT_TYPE_DEVICE_MEMORY,
+   struct vn_object *obj = vn_object_table_insert(ctx->dispatch.objects, id, VK_OBJECT_TYPE_DEVICE_MEMORY,
                                                   (uint64_t)(uintptr_t)handle);
    if (!obj) {
       dev->dispatch.vkFreeMemory(dev->handle, handle, NULL);
       vn_context_set_lost(ctx, "vkAllocateMemory: bad or duplicate object id");
       goto fail;
    }
-   obj->instance = dev->instance;
-   obj->device = dev;
+   obj->instance = vn_instance_base(dev->instance);
+   obj->device = vn_device_base(dev);
    obj->data = mem;
    mem->obj = obj;
    memory_track(dev, mem);
@@ -207,23 +213,24 @@ vn_device_memory_destroy(struct vn_context *ctx, struct vn_object *obj)
    obj->device->dispatch.vkFreeMemory(obj->device->handle,
                                     (VkDeviceMemory)(uintptr_t)obj->handle, NULL);
    if (mem) {
-      memory_untrack(obj->device, mem);
+      memory_untrack(vn_device_from_base(obj->device), mem);
       vn_context_uncharge_memory(ctx, mem->size);
       /* a blob exported from it keeps the memfd alive on its own */
       vn_shm_unref(mem->shm);
       vn_resource_unref(mem->res);
       free(mem);
    }
-   vn_object_table_remove(ctx->objects, obj);
+   vn_object_table_remove(ctx->dispatch.objects, obj);
 }
 
 void
-vn_handle_vkFreeMemory(struct vn_context *ctx, struct vn_command_vkFreeMemory *args)
+vn_handle_vkFreeMemory(struct vn_dispatch_context *dctx, struct vn_command_vkFreeMemory *args)
 {
+   struct vn_context *ctx = vn_context_from_dispatch(dctx);
    if (!args->memory)
       return;
    /* the args carry the host handle: find its object */
-   struct vn_device *dev = args->dispatch->device;
+   struct vn_device *dev = vn_device_from_base(args->dispatch->device);
    const uint64_t handle = (uint64_t)(uintptr_t)args->memory;
    for (struct vn_device_memory *m = *memory_bucket(dev, handle); m; m = m->next) {
       if (m->obj->handle == handle) {
@@ -234,16 +241,17 @@ vn_handle_vkFreeMemory(struct vn_context *ctx, struct vn_command_vkFreeMemory *a
 }
 
 void
-vn_handle_vkUnmapMemory(struct vn_context *ctx, struct vn_command_vkUnmapMemory *args)
+vn_handle_vkUnmapMemory(struct vn_dispatch_context *dctx, struct vn_command_vkUnmapMemory *args)
 {
    /* Guest mappings are blob mappings; the host never maps for the guest. */
 }
 
 void
 vn_handle_vkGetMemoryResourcePropertiesMESA(
-   struct vn_context *ctx, struct vn_command_vkGetMemoryResourcePropertiesMESA *args)
+   struct vn_dispatch_context *dctx, struct vn_command_vkGetMemoryResourcePropertiesMESA *args)
 {
-   struct vn_device *dev = args->dispatch->device;
+   struct vn_context *ctx = vn_context_from_dispatch(dctx);
+   struct vn_device *dev = vn_device_from_base(args->dispatch->device);
    struct vn_resource *res = vn_context_lookup_resource(ctx, args->resourceId);
    VkMemoryResourcePropertiesMESA *props = args->pMemoryResourceProperties;
    if (!res || !res->map || !dev->host_ptr_import || !props) {
@@ -343,19 +351,20 @@ static void
 insert_device_object(struct vn_context *ctx, struct vn_device *dev, uint64_t id,
                      VkObjectType type, uint64_t handle)
 {
-   struct vn_object *obj = vn_object_table_insert(ctx->objects, id, type, handle);
+   struct vn_object *obj = vn_object_table_insert(ctx->dispatch.objects, id, type, handle);
    if (!obj) {
       vn_context_set_lost(ctx, "bad or duplicate object id");
       return;
    }
-   obj->instance = dev->instance;
-   obj->device = dev;
+   obj->instance = vn_instance_base(dev->instance);
+   obj->device = vn_device_base(dev);
 }
 
 void
-vn_handle_vkCreateBuffer(struct vn_context *ctx, struct vn_command_vkCreateBuffer *args)
+vn_handle_vkCreateBuffer(struct vn_dispatch_context *dctx, struct vn_command_vkCreateBuffer *args)
 {
-   struct vn_device *dev = args->dispatch->device;
+   struct vn_context *ctx = vn_context_from_dispatch(dctx);
+   struct vn_device *dev = vn_device_from_base(args->dispatch->device);
    if (!args->pCreateInfo || !args->pBuffer) {
       vn_context_set_lost(ctx, "vkCreateBuffer: missing arguments");
       return;
@@ -376,9 +385,10 @@ vn_handle_vkCreateBuffer(struct vn_context *ctx, struct vn_command_vkCreateBuffe
 }
 
 void
-vn_handle_vkCreateImage(struct vn_context *ctx, struct vn_command_vkCreateImage *args)
+vn_handle_vkCreateImage(struct vn_dispatch_context *dctx, struct vn_command_vkCreateImage *args)
 {
-   struct vn_device *dev = args->dispatch->device;
+   struct vn_context *ctx = vn_context_from_dispatch(dctx);
+   struct vn_device *dev = vn_device_from_base(args->dispatch->device);
    if (!args->pCreateInfo || !args->pImage) {
       vn_context_set_lost(ctx, "vkCreateImage: missing arguments");
       return;

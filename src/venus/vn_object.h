@@ -16,8 +16,8 @@
 
 #include "venus/vn_cs.h"
 
-struct vn_instance;
-struct vn_device;
+struct vn_dispatch_instance;
+struct vn_dispatch_device;
 
 struct vn_object {
    uint64_t id;            /* guest id, never 0 */
@@ -25,8 +25,8 @@ struct vn_object {
    uint32_t ring_idx;      /* queues: timeline bound by VkDeviceQueueTimelineInfoMESA, 0: none */
    uint64_t handle;        /* host handle; for dispatchable types the pointer */
    uint64_t parent_id;     /* owning pool (command buffers, descriptor sets), else 0 */
-   struct vn_instance *instance; /* instance, physical devices and below */
-   struct vn_device *device;     /* device-level objects (device, queue, ...) */
+   struct vn_dispatch_instance *instance; /* instance, physical devices and below */
+   struct vn_dispatch_device *device;     /* device-level objects (device, queue, ...) */
    void *data;             /* per-kind state, owned by the kind's handler code */
 };
 

@@ -15,7 +15,11 @@
 #include <stdlib.h>
 
 #include "common/log.h"
+#include "venus/generated/vn_protocol_renderer.h"
 #include "venus/vn_context.h"
+#include "venus/vn_device.h"
+#include "venus/vn_instance.h"
+#include "venus/vn_resource.h"
 #include "venus/vn_semaphore.h"
 
 /* The longest a guest-requested wait may block a context (ns). */
@@ -45,18 +49,20 @@ check_device_lost(struct vn_context *ctx, VkResult r)
 }
 
 void
-vn_handle_vkQueueSubmit(struct vn_context *ctx, struct vn_command_vkQueueSubmit *args)
+vn_handle_vkQueueSubmit(struct vn_dispatch_context *dctx, struct vn_command_vkQueueSubmit *args)
 {
-   struct vn_device *dev = args->dispatch->device;
+   struct vn_context *ctx = vn_context_from_dispatch(dctx);
+   struct vn_device *dev = vn_device_from_base(args->dispatch->device);
    args->ret = dev->dispatch.vkQueueSubmit(args->queue, args->submitCount, args->pSubmits,
                                          args->fence);
    check_device_lost(ctx, args->ret);
 }
 
 void
-vn_handle_vkQueueSubmit2(struct vn_context *ctx, struct vn_command_vkQueueSubmit2 *args)
+vn_handle_vkQueueSubmit2(struct vn_dispatch_context *dctx, struct vn_command_vkQueueSubmit2 *args)
 {
-   struct vn_device *dev = args->dispatch->device;
+   struct vn_context *ctx = vn_context_from_dispatch(dctx);
+   struct vn_device *dev = vn_device_from_base(args->dispatch->device);
    args->ret = dev->dispatch.vkQueueSubmit2(args->queue, args->submitCount, args->pSubmits,
                                           args->fence);
    check_device_lost(ctx, args->ret);
@@ -78,9 +84,10 @@ keep_waiting(struct vn_context *ctx, VkResult r, uint64_t *remaining)
 }
 
 void
-vn_handle_vkWaitForFences(struct vn_context *ctx, struct vn_command_vkWaitForFences *args)
+vn_handle_vkWaitForFences(struct vn_dispatch_context *dctx, struct vn_command_vkWaitForFences *args)
 {
-   struct vn_device *dev = args->dispatch->device;
+   struct vn_context *ctx = vn_context_from_dispatch(dctx);
+   struct vn_device *dev = vn_device_from_base(args->dispatch->device);
    uint64_t remaining = args->timeout;
    do {
       const uint64_t slice = remaining < VN_MAX_WAIT_NS ? remaining : VN_MAX_WAIT_NS;
@@ -91,9 +98,10 @@ vn_handle_vkWaitForFences(struct vn_context *ctx, struct vn_command_vkWaitForFen
 }
 
 void
-vn_handle_vkWaitSemaphores(struct vn_context *ctx, struct vn_command_vkWaitSemaphores *args)
+vn_handle_vkWaitSemaphores(struct vn_dispatch_context *dctx, struct vn_command_vkWaitSemaphores *args)
 {
-   struct vn_device *dev = args->dispatch->device;
+   struct vn_context *ctx = vn_context_from_dispatch(dctx);
+   struct vn_device *dev = vn_device_from_base(args->dispatch->device);
    if (!args->pWaitInfo) {
       vn_context_set_lost(ctx, "vkWaitSemaphores: no wait info");
       return;
@@ -108,29 +116,30 @@ vn_handle_vkWaitSemaphores(struct vn_context *ctx, struct vn_command_vkWaitSemap
 
 void
 vn_handle_vkResetFenceResource100000MESA(
-   struct vn_context *ctx, struct vn_command_vkResetFenceResource100000MESA *args)
+   struct vn_dispatch_context *dctx, struct vn_command_vkResetFenceResource100000MESA *args)
 {
-   struct vn_device *dev = args->dispatch->device;
+   struct vn_device *dev = vn_device_from_base(args->dispatch->device);
    dev->dispatch.vkResetFences(args->device, 1, &args->fence);
 }
 
 void
 vn_handle_vkWaitSemaphoreResource100000MESA(
-   struct vn_context *ctx, struct vn_command_vkWaitSemaphoreResource100000MESA *args)
+   struct vn_dispatch_context *dctx, struct vn_command_vkWaitSemaphoreResource100000MESA *args)
 {
    /* semaphore resources (global fencing) are not offered */
 }
 
 void
 vn_handle_vkImportSemaphoreResource100000MESA(
-   struct vn_context *ctx, struct vn_command_vkImportSemaphoreResource100000MESA *args)
+   struct vn_dispatch_context *dctx, struct vn_command_vkImportSemaphoreResource100000MESA *args)
 {
+   struct vn_context *ctx = vn_context_from_dispatch(dctx);
    const VkImportSemaphoreResourceInfo100000MESA *info = args->pImportSemaphoreResourceInfo;
    if (!info) {
       vn_context_set_lost(ctx, "semaphore import: no info");
       return;
    }
-   vn_semaphore_import_signalled(ctx, args->dispatch->device, info->semaphore, info->resourceId);
+   vn_semaphore_import_signalled(ctx, vn_device_from_base(args->dispatch->device), info->semaphore, info->resourceId);
 }
 
 /* --- context fences --- */
@@ -255,7 +264,7 @@ fence_queue(struct vn_object *obj, void *data)
    struct queue_collect *c = data;
    if (!queue_selected(obj, c->ring_idx) || c->entry->count >= c->capacity)
       return;
-   struct vn_device *dev = obj->device;
+   struct vn_device *dev = vn_device_from_base(obj->device);
    const VkFenceCreateInfo info = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
    VkFence fence;
    if (dev->dispatch.vkCreateFence(dev->handle, &info, NULL, &fence) != VK_SUCCESS)
@@ -284,12 +293,12 @@ vn_context_submit_fence(struct vn_context *ctx, uint32_t ring_idx, uint64_t fenc
    if (ctx->wire_format >= 1) {
       /* the queue bound to ring_idx; a ring without a queue: every queue */
       c.ring_idx = ring_idx;
-      vn_object_table_foreach(ctx->objects, count_queues, &c);
+      vn_object_table_foreach(ctx->dispatch.objects, count_queues, &c);
       if (!c.capacity)
          c.ring_idx = 0;
    }
    if (!c.ring_idx)
-      vn_object_table_foreach(ctx->objects, count_queues, &c);
+      vn_object_table_foreach(ctx->dispatch.objects, count_queues, &c);
    struct vn_fence_entry *e = calloc(1, sizeof(*e) + sizeof(e->waits[0]) * c.capacity);
    if (!e) {
       pthread_mutex_unlock(&ctx->mutex);
@@ -299,7 +308,7 @@ vn_context_submit_fence(struct vn_context *ctx, uint32_t ring_idx, uint64_t fenc
    e->timeline = ctx->wire_format >= 1 ? ring_idx : 0;
    e->fence_id = fence_id;
    c.entry = e;
-   vn_object_table_foreach(ctx->objects, fence_queue, &c);
+   vn_object_table_foreach(ctx->dispatch.objects, fence_queue, &c);
 
    pthread_mutex_lock(&ctx->fence.mutex);
    int ret = start_timeline(ctx, e->timeline);

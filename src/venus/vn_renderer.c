@@ -9,8 +9,12 @@
 
 #include "common/log.h"
 #include "pearvisor/pearvisor.h"
+#include "venus/generated/vn_protocol_renderer.h"
 #include "venus/vn_capset.h"
 #include "venus/vn_context.h"
+#include "venus/vn_memory.h"
+#include "venus/vn_queue.h"
+#include "venus/vn_resource.h"
 
 #define VN_RES_BUCKETS 1024u
 
@@ -340,7 +344,7 @@ blob_from_device_memory(struct vn_context *ctx, const struct pv_blob_args *args,
    pthread_mutex_lock(&ctx->mutex);
    int ret = -ENOENT;
    struct vn_object *obj =
-      vn_object_table_lookup(ctx->objects, args->blob_id, VK_OBJECT_TYPE_DEVICE_MEMORY);
+      vn_object_table_lookup(ctx->dispatch.objects, args->blob_id, VK_OBJECT_TYPE_DEVICE_MEMORY);
    struct vn_device_memory *mem = obj ? obj->data : NULL;
    if (mem && mem->shm) {
       ret = -EINVAL;

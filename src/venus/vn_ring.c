@@ -19,6 +19,8 @@
 
 #include "common/log.h"
 #include "venus/vn_context.h"
+#include "venus/vn_resource.h"
+#include "venus/vn_transport.h"
 
 #define VN_RING_MAX_BUFFER_SIZE (16u << 20)
 /* Polling after the last work, capped by the guest's idleTimeout. Waking a

@@ -6,6 +6,9 @@
 
 #include "common/log.h"
 #include "venus/vn_context.h"
+#include "venus/vn_device.h"
+#include "venus/vn_instance.h"
+#include "venus/generated/vn_protocol_renderer.h"
 
 /* obj->data of a timeline semaphore: a tag, not owned memory. */
 static const char vn_semaphore_timeline_tag;
@@ -22,9 +25,10 @@ is_timeline(const VkSemaphoreCreateInfo *info)
 }
 
 void
-vn_handle_vkCreateSemaphore(struct vn_context *ctx, struct vn_command_vkCreateSemaphore *args)
+vn_handle_vkCreateSemaphore(struct vn_dispatch_context *dctx, struct vn_command_vkCreateSemaphore *args)
 {
-   struct vn_device *dev = args->dispatch->device;
+   struct vn_context *ctx = vn_context_from_dispatch(dctx);
+   struct vn_device *dev = vn_device_from_base(args->dispatch->device);
    if (!args->pCreateInfo || !args->pSemaphore) {
       vn_context_set_lost(ctx, "vkCreateSemaphore: missing arguments");
       return;
@@ -43,22 +47,23 @@ vn_handle_vkCreateSemaphore(struct vn_context *ctx, struct vn_command_vkCreateSe
    args->ret = dev->dispatch.vkCreateSemaphore(dev->handle, args->pCreateInfo, NULL, &handle);
    if (args->ret != VK_SUCCESS)
       return;
-   struct vn_object *obj = vn_object_table_insert(ctx->objects, id, VK_OBJECT_TYPE_SEMAPHORE,
+   struct vn_object *obj = vn_object_table_insert(ctx->dispatch.objects, id, VK_OBJECT_TYPE_SEMAPHORE,
                                                   (uint64_t)(uintptr_t)handle);
    if (!obj) {
       dev->dispatch.vkDestroySemaphore(dev->handle, handle, NULL);
       vn_context_set_lost(ctx, "vkCreateSemaphore: bad or duplicate object id");
       return;
    }
-   obj->instance = dev->instance;
-   obj->device = dev;
+   obj->instance = vn_instance_base(dev->instance);
+   obj->device = vn_device_base(dev);
    obj->data = is_timeline(args->pCreateInfo) ? (void *)&vn_semaphore_timeline_tag : NULL;
 }
 
 void
 vn_handle_vkGetPhysicalDeviceExternalSemaphoreProperties(
-   struct vn_context *ctx, struct vn_command_vkGetPhysicalDeviceExternalSemaphoreProperties *args)
+   struct vn_dispatch_context *dctx, struct vn_command_vkGetPhysicalDeviceExternalSemaphoreProperties *args)
 {
+   struct vn_context *ctx = vn_context_from_dispatch(dctx);
    VkExternalSemaphoreProperties *props = args->pExternalSemaphoreProperties;
    if (!args->pExternalSemaphoreInfo || !props) {
       vn_context_set_lost(ctx, "vkGetPhysicalDeviceExternalSemaphoreProperties: missing arguments");
@@ -90,7 +95,7 @@ static void
 semaphore_search_fn(struct vn_object *obj, void *data)
 {
    struct semaphore_search *s = data;
-   if (obj->type == VK_OBJECT_TYPE_SEMAPHORE && obj->handle == s->handle && obj->device == s->dev)
+   if (obj->type == VK_OBJECT_TYPE_SEMAPHORE && obj->handle == s->handle && vn_device_from_base(obj->device) == s->dev)
       s->found = obj;
 }
 
@@ -121,7 +126,7 @@ vn_semaphore_import_signalled(struct vn_context *ctx, struct vn_device *dev,
    /* The handle was looked up by id already; find its object for the type
     * (imports are rare: one per presented frame at most). */
    struct semaphore_search s = {(uint64_t)(uintptr_t)semaphore, dev, NULL};
-   vn_object_table_foreach(ctx->objects, semaphore_search_fn, &s);
+   vn_object_table_foreach(ctx->dispatch.objects, semaphore_search_fn, &s);
    if (!s.found || s.found->data == &vn_semaphore_timeline_tag) {
       vn_context_set_lost(ctx, "semaphore import: not a binary semaphore of this device");
       return;

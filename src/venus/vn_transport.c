@@ -26,7 +26,9 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "venus/generated/vn_protocol_renderer.h"
 #include "venus/vn_context.h"
+#include "venus/vn_resource.h"
 #include "venus/vn_ring.h"
 
 /* Rings per context: Mesa 22.3 opens one per instance; Mesa 25 one per
@@ -263,9 +265,10 @@ ring_get(struct vn_context *ctx, uint64_t id, const char *command)
 }
 
 void
-vn_handle_vkSubmitVirtqueueSeqnoMESA(struct vn_context *ctx,
+vn_handle_vkSubmitVirtqueueSeqnoMESA(struct vn_dispatch_context *dctx,
                                      struct vn_command_vkSubmitVirtqueueSeqnoMESA *args)
 {
+   struct vn_context *ctx = vn_context_from_dispatch(dctx);
    if (!wire_format_1(ctx, "vkSubmitVirtqueueSeqnoMESA"))
       return;
    struct vn_ring *ring = ring_get(ctx, args->ring, "vkSubmitVirtqueueSeqnoMESA");
@@ -281,9 +284,10 @@ vn_handle_vkSubmitVirtqueueSeqnoMESA(struct vn_context *ctx,
 }
 
 void
-vn_handle_vkWaitVirtqueueSeqnoMESA(struct vn_context *ctx,
+vn_handle_vkWaitVirtqueueSeqnoMESA(struct vn_dispatch_context *dctx,
                                    struct vn_command_vkWaitVirtqueueSeqnoMESA *args)
 {
+   struct vn_context *ctx = vn_context_from_dispatch(dctx);
    if (!wire_format_1(ctx, "vkWaitVirtqueueSeqnoMESA"))
       return;
    struct vn_ring *ring = ctx->transport.executing;
@@ -296,8 +300,9 @@ vn_handle_vkWaitVirtqueueSeqnoMESA(struct vn_context *ctx,
 }
 
 void
-vn_handle_vkWaitRingSeqnoMESA(struct vn_context *ctx, struct vn_command_vkWaitRingSeqnoMESA *args)
+vn_handle_vkWaitRingSeqnoMESA(struct vn_dispatch_context *dctx, struct vn_command_vkWaitRingSeqnoMESA *args)
 {
+   struct vn_context *ctx = vn_context_from_dispatch(dctx);
    if (!wire_format_1(ctx, "vkWaitRingSeqnoMESA"))
       return;
    struct vn_ring *ring = ring_get(ctx, args->ring, "vkWaitRingSeqnoMESA");
@@ -323,8 +328,9 @@ ring_retire(struct vn_context *ctx, struct vn_ring *ring)
 }
 
 void
-vn_handle_vkCreateRingMESA(struct vn_context *ctx, struct vn_command_vkCreateRingMESA *args)
+vn_handle_vkCreateRingMESA(struct vn_dispatch_context *dctx, struct vn_command_vkCreateRingMESA *args)
 {
+   struct vn_context *ctx = vn_context_from_dispatch(dctx);
    const VkRingCreateInfoMESA *info = args->pCreateInfo;
    if (ring_find(ctx, args->ring)) {
       pv_error("venus", "context %u: vkCreateRingMESA: ring %llu exists", ctx->ctx_id,
@@ -352,8 +358,9 @@ vn_handle_vkCreateRingMESA(struct vn_context *ctx, struct vn_command_vkCreateRin
 }
 
 void
-vn_handle_vkDestroyRingMESA(struct vn_context *ctx, struct vn_command_vkDestroyRingMESA *args)
+vn_handle_vkDestroyRingMESA(struct vn_dispatch_context *dctx, struct vn_command_vkDestroyRingMESA *args)
 {
+   struct vn_context *ctx = vn_context_from_dispatch(dctx);
    for (struct vn_ring **p = &ctx->rings; *p; p = &(*p)->next) {
       if ((*p)->id == args->ring) {
          struct vn_ring *ring = *p;
@@ -366,8 +373,9 @@ vn_handle_vkDestroyRingMESA(struct vn_context *ctx, struct vn_command_vkDestroyR
 }
 
 void
-vn_handle_vkNotifyRingMESA(struct vn_context *ctx, struct vn_command_vkNotifyRingMESA *args)
+vn_handle_vkNotifyRingMESA(struct vn_dispatch_context *dctx, struct vn_command_vkNotifyRingMESA *args)
 {
+   struct vn_context *ctx = vn_context_from_dispatch(dctx);
    struct vn_ring *ring = ring_get(ctx, args->ring, "vkNotifyRingMESA");
    if (ring)
       vn_ring_notify(ring);
@@ -380,9 +388,10 @@ range_ok(uint64_t off, uint64_t size, uint64_t total)
 }
 
 void
-vn_handle_vkWriteRingExtraMESA(struct vn_context *ctx,
+vn_handle_vkWriteRingExtraMESA(struct vn_dispatch_context *dctx,
                                struct vn_command_vkWriteRingExtraMESA *args)
 {
+   struct vn_context *ctx = vn_context_from_dispatch(dctx);
    struct vn_ring *ring = ring_get(ctx, args->ring, "vkWriteRingExtraMESA");
    if (!ring)
       return;
@@ -430,9 +439,10 @@ vn_ring_join_dead(struct vn_context *ctx)
 /* --- reply stream and indirect command streams --- */
 
 void
-vn_handle_vkSetReplyCommandStreamMESA(struct vn_context *ctx,
+vn_handle_vkSetReplyCommandStreamMESA(struct vn_dispatch_context *dctx,
                                       struct vn_command_vkSetReplyCommandStreamMESA *args)
 {
+   struct vn_context *ctx = vn_context_from_dispatch(dctx);
    const VkCommandStreamDescriptionMESA *s = args->pStream;
    struct vn_resource *res = NULL;
    if (!s || !vn_context_resource_range(ctx, s->resourceId, s->offset, s->size, &res)) {
@@ -448,9 +458,10 @@ vn_handle_vkSetReplyCommandStreamMESA(struct vn_context *ctx,
 }
 
 void
-vn_handle_vkSeekReplyCommandStreamMESA(struct vn_context *ctx,
+vn_handle_vkSeekReplyCommandStreamMESA(struct vn_dispatch_context *dctx,
                                        struct vn_command_vkSeekReplyCommandStreamMESA *args)
 {
+   struct vn_context *ctx = vn_context_from_dispatch(dctx);
    if (!ctx->reply.res || args->position > ctx->reply.size) {
       vn_context_set_lost(ctx, "bad reply stream position");
       return;
@@ -490,9 +501,10 @@ stream_copy_trim(struct vn_context *ctx)
 }
 
 void
-vn_handle_vkExecuteCommandStreamsMESA(struct vn_context *ctx,
+vn_handle_vkExecuteCommandStreamsMESA(struct vn_dispatch_context *dctx,
                                       struct vn_command_vkExecuteCommandStreamsMESA *args)
 {
+   struct vn_context *ctx = vn_context_from_dispatch(dctx);
    if (ctx->exec_depth >= VN_MAX_EXEC_DEPTH || args->dependencyCount ||
        (args->streamCount && !args->pStreams)) {
       vn_context_set_lost(ctx, "unsupported vkExecuteCommandStreamsMESA");
@@ -527,7 +539,7 @@ vn_handle_vkExecuteCommandStreamsMESA(struct vn_context *ctx,
       }
       if (positions) {
          struct vn_command_vkSeekReplyCommandStreamMESA seek = {.position = positions[i]};
-         vn_handle_vkSeekReplyCommandStreamMESA(ctx, &seek);
+         vn_handle_vkSeekReplyCommandStreamMESA(&ctx->dispatch, &seek);
          if (vn_context_is_lost(ctx))
             break;
       }

@@ -7,7 +7,7 @@
 unsigned vn_stub_handler_calls;
 
 void
-vn_handle_vkCreateInstance(struct vn_context *ctx, struct vn_command_vkCreateInstance *args)
+vn_handle_vkCreateInstance(struct vn_dispatch_context *ctx, struct vn_command_vkCreateInstance *args)
 {
    (void)ctx;
    (void)args;
@@ -15,7 +15,7 @@ vn_handle_vkCreateInstance(struct vn_context *ctx, struct vn_command_vkCreateIns
 }
 
 void
-vn_handle_vkDestroyInstance(struct vn_context *ctx, struct vn_command_vkDestroyInstance *args)
+vn_handle_vkDestroyInstance(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyInstance *args)
 {
    (void)ctx;
    (void)args;
@@ -23,7 +23,7 @@ vn_handle_vkDestroyInstance(struct vn_context *ctx, struct vn_command_vkDestroyI
 }
 
 void
-vn_handle_vkEnumeratePhysicalDevices(struct vn_context *ctx, struct vn_command_vkEnumeratePhysicalDevices *args)
+vn_handle_vkEnumeratePhysicalDevices(struct vn_dispatch_context *ctx, struct vn_command_vkEnumeratePhysicalDevices *args)
 {
    (void)ctx;
    (void)args;
@@ -31,7 +31,7 @@ vn_handle_vkEnumeratePhysicalDevices(struct vn_context *ctx, struct vn_command_v
 }
 
 void
-vn_handle_vkGetPhysicalDeviceProperties(struct vn_context *ctx, struct vn_command_vkGetPhysicalDeviceProperties *args)
+vn_handle_vkGetPhysicalDeviceProperties(struct vn_dispatch_context *ctx, struct vn_command_vkGetPhysicalDeviceProperties *args)
 {
    (void)ctx;
    (void)args;
@@ -39,7 +39,7 @@ vn_handle_vkGetPhysicalDeviceProperties(struct vn_context *ctx, struct vn_comman
 }
 
 void
-vn_handle_vkGetPhysicalDeviceMemoryProperties(struct vn_context *ctx, struct vn_command_vkGetPhysicalDeviceMemoryProperties *args)
+vn_handle_vkGetPhysicalDeviceMemoryProperties(struct vn_dispatch_context *ctx, struct vn_command_vkGetPhysicalDeviceMemoryProperties *args)
 {
    (void)ctx;
    (void)args;
@@ -47,7 +47,7 @@ vn_handle_vkGetPhysicalDeviceMemoryProperties(struct vn_context *ctx, struct vn_
 }
 
 void
-vn_handle_vkCreateDevice(struct vn_context *ctx, struct vn_command_vkCreateDevice *args)
+vn_handle_vkCreateDevice(struct vn_dispatch_context *ctx, struct vn_command_vkCreateDevice *args)
 {
    (void)ctx;
    (void)args;
@@ -55,7 +55,7 @@ vn_handle_vkCreateDevice(struct vn_context *ctx, struct vn_command_vkCreateDevic
 }
 
 void
-vn_handle_vkDestroyDevice(struct vn_context *ctx, struct vn_command_vkDestroyDevice *args)
+vn_handle_vkDestroyDevice(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyDevice *args)
 {
    (void)ctx;
    (void)args;
@@ -63,7 +63,7 @@ vn_handle_vkDestroyDevice(struct vn_context *ctx, struct vn_command_vkDestroyDev
 }
 
 void
-vn_handle_vkEnumerateInstanceExtensionProperties(struct vn_context *ctx, struct vn_command_vkEnumerateInstanceExtensionProperties *args)
+vn_handle_vkEnumerateInstanceExtensionProperties(struct vn_dispatch_context *ctx, struct vn_command_vkEnumerateInstanceExtensionProperties *args)
 {
    (void)ctx;
    (void)args;
@@ -71,7 +71,7 @@ vn_handle_vkEnumerateInstanceExtensionProperties(struct vn_context *ctx, struct 
 }
 
 void
-vn_handle_vkEnumerateDeviceExtensionProperties(struct vn_context *ctx, struct vn_command_vkEnumerateDeviceExtensionProperties *args)
+vn_handle_vkEnumerateDeviceExtensionProperties(struct vn_dispatch_context *ctx, struct vn_command_vkEnumerateDeviceExtensionProperties *args)
 {
    (void)ctx;
    (void)args;
@@ -79,7 +79,7 @@ vn_handle_vkEnumerateDeviceExtensionProperties(struct vn_context *ctx, struct vn
 }
 
 void
-vn_handle_vkEnumerateInstanceLayerProperties(struct vn_context *ctx, struct vn_command_vkEnumerateInstanceLayerProperties *args)
+vn_handle_vkEnumerateInstanceLayerProperties(struct vn_dispatch_context *ctx, struct vn_command_vkEnumerateInstanceLayerProperties *args)
 {
    (void)ctx;
    (void)args;
@@ -87,7 +87,7 @@ vn_handle_vkEnumerateInstanceLayerProperties(struct vn_context *ctx, struct vn_c
 }
 
 void
-vn_handle_vkEnumerateDeviceLayerProperties(struct vn_context *ctx, struct vn_command_vkEnumerateDeviceLayerProperties *args)
+vn_handle_vkEnumerateDeviceLayerProperties(struct vn_dispatch_context *ctx, struct vn_command_vkEnumerateDeviceLayerProperties *args)
 {
    (void)ctx;
    (void)args;
@@ -95,7 +95,7 @@ vn_handle_vkEnumerateDeviceLayerProperties(struct vn_context *ctx, struct vn_com
 }
 
 void
-vn_handle_vkGetDeviceQueue(struct vn_context *ctx, struct vn_command_vkGetDeviceQueue *args)
+vn_handle_vkGetDeviceQueue(struct vn_dispatch_context *ctx, struct vn_command_vkGetDeviceQueue *args)
 {
    (void)ctx;
    (void)args;
@@ -103,7 +103,7 @@ vn_handle_vkGetDeviceQueue(struct vn_context *ctx, struct vn_command_vkGetDevice
 }
 
 void
-vn_handle_vkQueueSubmit(struct vn_context *ctx, struct vn_command_vkQueueSubmit *args)
+vn_handle_vkQueueSubmit(struct vn_dispatch_context *ctx, struct vn_command_vkQueueSubmit *args)
 {
    (void)ctx;
    (void)args;
@@ -111,7 +111,7 @@ vn_handle_vkQueueSubmit(struct vn_context *ctx, struct vn_command_vkQueueSubmit 
 }
 
 void
-vn_handle_vkAllocateMemory(struct vn_context *ctx, struct vn_command_vkAllocateMemory *args)
+vn_handle_vkAllocateMemory(struct vn_dispatch_context *ctx, struct vn_command_vkAllocateMemory *args)
 {
    (void)ctx;
    (void)args;
@@ -119,7 +119,7 @@ vn_handle_vkAllocateMemory(struct vn_context *ctx, struct vn_command_vkAllocateM
 }
 
 void
-vn_handle_vkFreeMemory(struct vn_context *ctx, struct vn_command_vkFreeMemory *args)
+vn_handle_vkFreeMemory(struct vn_dispatch_context *ctx, struct vn_command_vkFreeMemory *args)
 {
    (void)ctx;
    (void)args;
@@ -127,7 +127,7 @@ vn_handle_vkFreeMemory(struct vn_context *ctx, struct vn_command_vkFreeMemory *a
 }
 
 void
-vn_handle_vkUnmapMemory(struct vn_context *ctx, struct vn_command_vkUnmapMemory *args)
+vn_handle_vkUnmapMemory(struct vn_dispatch_context *ctx, struct vn_command_vkUnmapMemory *args)
 {
    (void)ctx;
    (void)args;
@@ -135,7 +135,7 @@ vn_handle_vkUnmapMemory(struct vn_context *ctx, struct vn_command_vkUnmapMemory 
 }
 
 void
-vn_handle_vkWaitForFences(struct vn_context *ctx, struct vn_command_vkWaitForFences *args)
+vn_handle_vkWaitForFences(struct vn_dispatch_context *ctx, struct vn_command_vkWaitForFences *args)
 {
    (void)ctx;
    (void)args;
@@ -143,7 +143,7 @@ vn_handle_vkWaitForFences(struct vn_context *ctx, struct vn_command_vkWaitForFen
 }
 
 void
-vn_handle_vkCreateSemaphore(struct vn_context *ctx, struct vn_command_vkCreateSemaphore *args)
+vn_handle_vkCreateSemaphore(struct vn_dispatch_context *ctx, struct vn_command_vkCreateSemaphore *args)
 {
    (void)ctx;
    (void)args;
@@ -151,7 +151,7 @@ vn_handle_vkCreateSemaphore(struct vn_context *ctx, struct vn_command_vkCreateSe
 }
 
 void
-vn_handle_vkCreateBuffer(struct vn_context *ctx, struct vn_command_vkCreateBuffer *args)
+vn_handle_vkCreateBuffer(struct vn_dispatch_context *ctx, struct vn_command_vkCreateBuffer *args)
 {
    (void)ctx;
    (void)args;
@@ -159,7 +159,7 @@ vn_handle_vkCreateBuffer(struct vn_context *ctx, struct vn_command_vkCreateBuffe
 }
 
 void
-vn_handle_vkCreateImage(struct vn_context *ctx, struct vn_command_vkCreateImage *args)
+vn_handle_vkCreateImage(struct vn_dispatch_context *ctx, struct vn_command_vkCreateImage *args)
 {
    (void)ctx;
    (void)args;
@@ -167,7 +167,7 @@ vn_handle_vkCreateImage(struct vn_context *ctx, struct vn_command_vkCreateImage 
 }
 
 void
-vn_handle_vkEnumerateInstanceVersion(struct vn_context *ctx, struct vn_command_vkEnumerateInstanceVersion *args)
+vn_handle_vkEnumerateInstanceVersion(struct vn_dispatch_context *ctx, struct vn_command_vkEnumerateInstanceVersion *args)
 {
    (void)ctx;
    (void)args;
@@ -175,7 +175,7 @@ vn_handle_vkEnumerateInstanceVersion(struct vn_context *ctx, struct vn_command_v
 }
 
 void
-vn_handle_vkEnumeratePhysicalDeviceGroups(struct vn_context *ctx, struct vn_command_vkEnumeratePhysicalDeviceGroups *args)
+vn_handle_vkEnumeratePhysicalDeviceGroups(struct vn_dispatch_context *ctx, struct vn_command_vkEnumeratePhysicalDeviceGroups *args)
 {
    (void)ctx;
    (void)args;
@@ -183,7 +183,7 @@ vn_handle_vkEnumeratePhysicalDeviceGroups(struct vn_context *ctx, struct vn_comm
 }
 
 void
-vn_handle_vkGetPhysicalDeviceFeatures2(struct vn_context *ctx, struct vn_command_vkGetPhysicalDeviceFeatures2 *args)
+vn_handle_vkGetPhysicalDeviceFeatures2(struct vn_dispatch_context *ctx, struct vn_command_vkGetPhysicalDeviceFeatures2 *args)
 {
    (void)ctx;
    (void)args;
@@ -191,7 +191,7 @@ vn_handle_vkGetPhysicalDeviceFeatures2(struct vn_context *ctx, struct vn_command
 }
 
 void
-vn_handle_vkGetPhysicalDeviceProperties2(struct vn_context *ctx, struct vn_command_vkGetPhysicalDeviceProperties2 *args)
+vn_handle_vkGetPhysicalDeviceProperties2(struct vn_dispatch_context *ctx, struct vn_command_vkGetPhysicalDeviceProperties2 *args)
 {
    (void)ctx;
    (void)args;
@@ -199,7 +199,7 @@ vn_handle_vkGetPhysicalDeviceProperties2(struct vn_context *ctx, struct vn_comma
 }
 
 void
-vn_handle_vkGetPhysicalDeviceMemoryProperties2(struct vn_context *ctx, struct vn_command_vkGetPhysicalDeviceMemoryProperties2 *args)
+vn_handle_vkGetPhysicalDeviceMemoryProperties2(struct vn_dispatch_context *ctx, struct vn_command_vkGetPhysicalDeviceMemoryProperties2 *args)
 {
    (void)ctx;
    (void)args;
@@ -207,7 +207,7 @@ vn_handle_vkGetPhysicalDeviceMemoryProperties2(struct vn_context *ctx, struct vn
 }
 
 void
-vn_handle_vkGetDeviceQueue2(struct vn_context *ctx, struct vn_command_vkGetDeviceQueue2 *args)
+vn_handle_vkGetDeviceQueue2(struct vn_dispatch_context *ctx, struct vn_command_vkGetDeviceQueue2 *args)
 {
    (void)ctx;
    (void)args;
@@ -215,7 +215,7 @@ vn_handle_vkGetDeviceQueue2(struct vn_context *ctx, struct vn_command_vkGetDevic
 }
 
 void
-vn_handle_vkGetPhysicalDeviceExternalSemaphoreProperties(struct vn_context *ctx, struct vn_command_vkGetPhysicalDeviceExternalSemaphoreProperties *args)
+vn_handle_vkGetPhysicalDeviceExternalSemaphoreProperties(struct vn_dispatch_context *ctx, struct vn_command_vkGetPhysicalDeviceExternalSemaphoreProperties *args)
 {
    (void)ctx;
    (void)args;
@@ -223,7 +223,7 @@ vn_handle_vkGetPhysicalDeviceExternalSemaphoreProperties(struct vn_context *ctx,
 }
 
 void
-vn_handle_vkWaitSemaphores(struct vn_context *ctx, struct vn_command_vkWaitSemaphores *args)
+vn_handle_vkWaitSemaphores(struct vn_dispatch_context *ctx, struct vn_command_vkWaitSemaphores *args)
 {
    (void)ctx;
    (void)args;
@@ -231,7 +231,7 @@ vn_handle_vkWaitSemaphores(struct vn_context *ctx, struct vn_command_vkWaitSemap
 }
 
 void
-vn_handle_vkSetReplyCommandStreamMESA(struct vn_context *ctx, struct vn_command_vkSetReplyCommandStreamMESA *args)
+vn_handle_vkSetReplyCommandStreamMESA(struct vn_dispatch_context *ctx, struct vn_command_vkSetReplyCommandStreamMESA *args)
 {
    (void)ctx;
    (void)args;
@@ -239,7 +239,7 @@ vn_handle_vkSetReplyCommandStreamMESA(struct vn_context *ctx, struct vn_command_
 }
 
 void
-vn_handle_vkSeekReplyCommandStreamMESA(struct vn_context *ctx, struct vn_command_vkSeekReplyCommandStreamMESA *args)
+vn_handle_vkSeekReplyCommandStreamMESA(struct vn_dispatch_context *ctx, struct vn_command_vkSeekReplyCommandStreamMESA *args)
 {
    (void)ctx;
    (void)args;
@@ -247,7 +247,7 @@ vn_handle_vkSeekReplyCommandStreamMESA(struct vn_context *ctx, struct vn_command
 }
 
 void
-vn_handle_vkExecuteCommandStreamsMESA(struct vn_context *ctx, struct vn_command_vkExecuteCommandStreamsMESA *args)
+vn_handle_vkExecuteCommandStreamsMESA(struct vn_dispatch_context *ctx, struct vn_command_vkExecuteCommandStreamsMESA *args)
 {
    (void)ctx;
    (void)args;
@@ -255,7 +255,7 @@ vn_handle_vkExecuteCommandStreamsMESA(struct vn_context *ctx, struct vn_command_
 }
 
 void
-vn_handle_vkCreateRingMESA(struct vn_context *ctx, struct vn_command_vkCreateRingMESA *args)
+vn_handle_vkCreateRingMESA(struct vn_dispatch_context *ctx, struct vn_command_vkCreateRingMESA *args)
 {
    (void)ctx;
    (void)args;
@@ -263,7 +263,7 @@ vn_handle_vkCreateRingMESA(struct vn_context *ctx, struct vn_command_vkCreateRin
 }
 
 void
-vn_handle_vkDestroyRingMESA(struct vn_context *ctx, struct vn_command_vkDestroyRingMESA *args)
+vn_handle_vkDestroyRingMESA(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyRingMESA *args)
 {
    (void)ctx;
    (void)args;
@@ -271,7 +271,7 @@ vn_handle_vkDestroyRingMESA(struct vn_context *ctx, struct vn_command_vkDestroyR
 }
 
 void
-vn_handle_vkNotifyRingMESA(struct vn_context *ctx, struct vn_command_vkNotifyRingMESA *args)
+vn_handle_vkNotifyRingMESA(struct vn_dispatch_context *ctx, struct vn_command_vkNotifyRingMESA *args)
 {
    (void)ctx;
    (void)args;
@@ -279,7 +279,7 @@ vn_handle_vkNotifyRingMESA(struct vn_context *ctx, struct vn_command_vkNotifyRin
 }
 
 void
-vn_handle_vkWriteRingExtraMESA(struct vn_context *ctx, struct vn_command_vkWriteRingExtraMESA *args)
+vn_handle_vkWriteRingExtraMESA(struct vn_dispatch_context *ctx, struct vn_command_vkWriteRingExtraMESA *args)
 {
    (void)ctx;
    (void)args;
@@ -287,7 +287,7 @@ vn_handle_vkWriteRingExtraMESA(struct vn_context *ctx, struct vn_command_vkWrite
 }
 
 void
-vn_handle_vkGetMemoryResourcePropertiesMESA(struct vn_context *ctx, struct vn_command_vkGetMemoryResourcePropertiesMESA *args)
+vn_handle_vkGetMemoryResourcePropertiesMESA(struct vn_dispatch_context *ctx, struct vn_command_vkGetMemoryResourcePropertiesMESA *args)
 {
    (void)ctx;
    (void)args;
@@ -295,7 +295,7 @@ vn_handle_vkGetMemoryResourcePropertiesMESA(struct vn_context *ctx, struct vn_co
 }
 
 void
-vn_handle_vkGetVenusExperimentalFeatureData100000MESA(struct vn_context *ctx, struct vn_command_vkGetVenusExperimentalFeatureData100000MESA *args)
+vn_handle_vkGetVenusExperimentalFeatureData100000MESA(struct vn_dispatch_context *ctx, struct vn_command_vkGetVenusExperimentalFeatureData100000MESA *args)
 {
    (void)ctx;
    (void)args;
@@ -303,7 +303,7 @@ vn_handle_vkGetVenusExperimentalFeatureData100000MESA(struct vn_context *ctx, st
 }
 
 void
-vn_handle_vkQueueSubmit2(struct vn_context *ctx, struct vn_command_vkQueueSubmit2 *args)
+vn_handle_vkQueueSubmit2(struct vn_dispatch_context *ctx, struct vn_command_vkQueueSubmit2 *args)
 {
    (void)ctx;
    (void)args;
@@ -311,7 +311,7 @@ vn_handle_vkQueueSubmit2(struct vn_context *ctx, struct vn_command_vkQueueSubmit
 }
 
 void
-vn_handle_vkResetFenceResource100000MESA(struct vn_context *ctx, struct vn_command_vkResetFenceResource100000MESA *args)
+vn_handle_vkResetFenceResource100000MESA(struct vn_dispatch_context *ctx, struct vn_command_vkResetFenceResource100000MESA *args)
 {
    (void)ctx;
    (void)args;
@@ -319,7 +319,7 @@ vn_handle_vkResetFenceResource100000MESA(struct vn_context *ctx, struct vn_comma
 }
 
 void
-vn_handle_vkWaitSemaphoreResource100000MESA(struct vn_context *ctx, struct vn_command_vkWaitSemaphoreResource100000MESA *args)
+vn_handle_vkWaitSemaphoreResource100000MESA(struct vn_dispatch_context *ctx, struct vn_command_vkWaitSemaphoreResource100000MESA *args)
 {
    (void)ctx;
    (void)args;
@@ -327,7 +327,7 @@ vn_handle_vkWaitSemaphoreResource100000MESA(struct vn_context *ctx, struct vn_co
 }
 
 void
-vn_handle_vkImportSemaphoreResource100000MESA(struct vn_context *ctx, struct vn_command_vkImportSemaphoreResource100000MESA *args)
+vn_handle_vkImportSemaphoreResource100000MESA(struct vn_dispatch_context *ctx, struct vn_command_vkImportSemaphoreResource100000MESA *args)
 {
    (void)ctx;
    (void)args;
@@ -335,7 +335,7 @@ vn_handle_vkImportSemaphoreResource100000MESA(struct vn_context *ctx, struct vn_
 }
 
 void
-vn_handle_vkSubmitVirtqueueSeqnoMESA(struct vn_context *ctx, struct vn_command_vkSubmitVirtqueueSeqnoMESA *args)
+vn_handle_vkSubmitVirtqueueSeqnoMESA(struct vn_dispatch_context *ctx, struct vn_command_vkSubmitVirtqueueSeqnoMESA *args)
 {
    (void)ctx;
    (void)args;
@@ -343,7 +343,7 @@ vn_handle_vkSubmitVirtqueueSeqnoMESA(struct vn_context *ctx, struct vn_command_v
 }
 
 void
-vn_handle_vkWaitVirtqueueSeqnoMESA(struct vn_context *ctx, struct vn_command_vkWaitVirtqueueSeqnoMESA *args)
+vn_handle_vkWaitVirtqueueSeqnoMESA(struct vn_dispatch_context *ctx, struct vn_command_vkWaitVirtqueueSeqnoMESA *args)
 {
    (void)ctx;
    (void)args;
@@ -351,7 +351,7 @@ vn_handle_vkWaitVirtqueueSeqnoMESA(struct vn_context *ctx, struct vn_command_vkW
 }
 
 void
-vn_handle_vkWaitRingSeqnoMESA(struct vn_context *ctx, struct vn_command_vkWaitRingSeqnoMESA *args)
+vn_handle_vkWaitRingSeqnoMESA(struct vn_dispatch_context *ctx, struct vn_command_vkWaitRingSeqnoMESA *args)
 {
    (void)ctx;
    (void)args;

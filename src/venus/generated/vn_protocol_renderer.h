@@ -14,7 +14,7 @@
 #include "venus/vn_object.h"
 #include "venus/generated/vn_dispatch_tables.h"
 
-struct vn_context;
+struct vn_dispatch_context;
 
 #define VK_STRUCTURE_TYPE_RING_CREATE_INFO_MESA ((VkStructureType)1000384000)
 #define VK_STRUCTURE_TYPE_MEMORY_RESOURCE_PROPERTIES_MESA ((VkStructureType)1000384001)
@@ -3157,55 +3157,55 @@ void vn_encode_vkGetImageSubresourceLayout2_reply(struct vn_cs_encoder *enc, con
 /* Hand-written handlers (tools/venus_manual.txt). They run after a
  * successful decode; they make `ret` and the outputs ready for the reply
  * encoder (output handles must hold the guest ids again). */
-void vn_handle_vkCreateInstance(struct vn_context *ctx, struct vn_command_vkCreateInstance *args);
-void vn_handle_vkDestroyInstance(struct vn_context *ctx, struct vn_command_vkDestroyInstance *args);
-void vn_handle_vkEnumeratePhysicalDevices(struct vn_context *ctx, struct vn_command_vkEnumeratePhysicalDevices *args);
-void vn_handle_vkGetPhysicalDeviceProperties(struct vn_context *ctx, struct vn_command_vkGetPhysicalDeviceProperties *args);
-void vn_handle_vkGetPhysicalDeviceMemoryProperties(struct vn_context *ctx, struct vn_command_vkGetPhysicalDeviceMemoryProperties *args);
-void vn_handle_vkCreateDevice(struct vn_context *ctx, struct vn_command_vkCreateDevice *args);
-void vn_handle_vkDestroyDevice(struct vn_context *ctx, struct vn_command_vkDestroyDevice *args);
-void vn_handle_vkEnumerateInstanceExtensionProperties(struct vn_context *ctx, struct vn_command_vkEnumerateInstanceExtensionProperties *args);
-void vn_handle_vkEnumerateDeviceExtensionProperties(struct vn_context *ctx, struct vn_command_vkEnumerateDeviceExtensionProperties *args);
-void vn_handle_vkEnumerateInstanceLayerProperties(struct vn_context *ctx, struct vn_command_vkEnumerateInstanceLayerProperties *args);
-void vn_handle_vkEnumerateDeviceLayerProperties(struct vn_context *ctx, struct vn_command_vkEnumerateDeviceLayerProperties *args);
-void vn_handle_vkGetDeviceQueue(struct vn_context *ctx, struct vn_command_vkGetDeviceQueue *args);
-void vn_handle_vkQueueSubmit(struct vn_context *ctx, struct vn_command_vkQueueSubmit *args);
-void vn_handle_vkAllocateMemory(struct vn_context *ctx, struct vn_command_vkAllocateMemory *args);
-void vn_handle_vkFreeMemory(struct vn_context *ctx, struct vn_command_vkFreeMemory *args);
-void vn_handle_vkUnmapMemory(struct vn_context *ctx, struct vn_command_vkUnmapMemory *args);
-void vn_handle_vkWaitForFences(struct vn_context *ctx, struct vn_command_vkWaitForFences *args);
-void vn_handle_vkCreateSemaphore(struct vn_context *ctx, struct vn_command_vkCreateSemaphore *args);
-void vn_handle_vkCreateBuffer(struct vn_context *ctx, struct vn_command_vkCreateBuffer *args);
-void vn_handle_vkCreateImage(struct vn_context *ctx, struct vn_command_vkCreateImage *args);
-void vn_handle_vkEnumerateInstanceVersion(struct vn_context *ctx, struct vn_command_vkEnumerateInstanceVersion *args);
-void vn_handle_vkEnumeratePhysicalDeviceGroups(struct vn_context *ctx, struct vn_command_vkEnumeratePhysicalDeviceGroups *args);
-void vn_handle_vkGetPhysicalDeviceFeatures2(struct vn_context *ctx, struct vn_command_vkGetPhysicalDeviceFeatures2 *args);
-void vn_handle_vkGetPhysicalDeviceProperties2(struct vn_context *ctx, struct vn_command_vkGetPhysicalDeviceProperties2 *args);
-void vn_handle_vkGetPhysicalDeviceMemoryProperties2(struct vn_context *ctx, struct vn_command_vkGetPhysicalDeviceMemoryProperties2 *args);
-void vn_handle_vkGetDeviceQueue2(struct vn_context *ctx, struct vn_command_vkGetDeviceQueue2 *args);
-void vn_handle_vkGetPhysicalDeviceExternalSemaphoreProperties(struct vn_context *ctx, struct vn_command_vkGetPhysicalDeviceExternalSemaphoreProperties *args);
-void vn_handle_vkWaitSemaphores(struct vn_context *ctx, struct vn_command_vkWaitSemaphores *args);
-void vn_handle_vkSetReplyCommandStreamMESA(struct vn_context *ctx, struct vn_command_vkSetReplyCommandStreamMESA *args);
-void vn_handle_vkSeekReplyCommandStreamMESA(struct vn_context *ctx, struct vn_command_vkSeekReplyCommandStreamMESA *args);
-void vn_handle_vkExecuteCommandStreamsMESA(struct vn_context *ctx, struct vn_command_vkExecuteCommandStreamsMESA *args);
-void vn_handle_vkCreateRingMESA(struct vn_context *ctx, struct vn_command_vkCreateRingMESA *args);
-void vn_handle_vkDestroyRingMESA(struct vn_context *ctx, struct vn_command_vkDestroyRingMESA *args);
-void vn_handle_vkNotifyRingMESA(struct vn_context *ctx, struct vn_command_vkNotifyRingMESA *args);
-void vn_handle_vkWriteRingExtraMESA(struct vn_context *ctx, struct vn_command_vkWriteRingExtraMESA *args);
-void vn_handle_vkGetMemoryResourcePropertiesMESA(struct vn_context *ctx, struct vn_command_vkGetMemoryResourcePropertiesMESA *args);
-void vn_handle_vkGetVenusExperimentalFeatureData100000MESA(struct vn_context *ctx, struct vn_command_vkGetVenusExperimentalFeatureData100000MESA *args);
-void vn_handle_vkQueueSubmit2(struct vn_context *ctx, struct vn_command_vkQueueSubmit2 *args);
-void vn_handle_vkResetFenceResource100000MESA(struct vn_context *ctx, struct vn_command_vkResetFenceResource100000MESA *args);
-void vn_handle_vkWaitSemaphoreResource100000MESA(struct vn_context *ctx, struct vn_command_vkWaitSemaphoreResource100000MESA *args);
-void vn_handle_vkImportSemaphoreResource100000MESA(struct vn_context *ctx, struct vn_command_vkImportSemaphoreResource100000MESA *args);
-void vn_handle_vkSubmitVirtqueueSeqnoMESA(struct vn_context *ctx, struct vn_command_vkSubmitVirtqueueSeqnoMESA *args);
-void vn_handle_vkWaitVirtqueueSeqnoMESA(struct vn_context *ctx, struct vn_command_vkWaitVirtqueueSeqnoMESA *args);
-void vn_handle_vkWaitRingSeqnoMESA(struct vn_context *ctx, struct vn_command_vkWaitRingSeqnoMESA *args);
+void vn_handle_vkCreateInstance(struct vn_dispatch_context *ctx, struct vn_command_vkCreateInstance *args);
+void vn_handle_vkDestroyInstance(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyInstance *args);
+void vn_handle_vkEnumeratePhysicalDevices(struct vn_dispatch_context *ctx, struct vn_command_vkEnumeratePhysicalDevices *args);
+void vn_handle_vkGetPhysicalDeviceProperties(struct vn_dispatch_context *ctx, struct vn_command_vkGetPhysicalDeviceProperties *args);
+void vn_handle_vkGetPhysicalDeviceMemoryProperties(struct vn_dispatch_context *ctx, struct vn_command_vkGetPhysicalDeviceMemoryProperties *args);
+void vn_handle_vkCreateDevice(struct vn_dispatch_context *ctx, struct vn_command_vkCreateDevice *args);
+void vn_handle_vkDestroyDevice(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyDevice *args);
+void vn_handle_vkEnumerateInstanceExtensionProperties(struct vn_dispatch_context *ctx, struct vn_command_vkEnumerateInstanceExtensionProperties *args);
+void vn_handle_vkEnumerateDeviceExtensionProperties(struct vn_dispatch_context *ctx, struct vn_command_vkEnumerateDeviceExtensionProperties *args);
+void vn_handle_vkEnumerateInstanceLayerProperties(struct vn_dispatch_context *ctx, struct vn_command_vkEnumerateInstanceLayerProperties *args);
+void vn_handle_vkEnumerateDeviceLayerProperties(struct vn_dispatch_context *ctx, struct vn_command_vkEnumerateDeviceLayerProperties *args);
+void vn_handle_vkGetDeviceQueue(struct vn_dispatch_context *ctx, struct vn_command_vkGetDeviceQueue *args);
+void vn_handle_vkQueueSubmit(struct vn_dispatch_context *ctx, struct vn_command_vkQueueSubmit *args);
+void vn_handle_vkAllocateMemory(struct vn_dispatch_context *ctx, struct vn_command_vkAllocateMemory *args);
+void vn_handle_vkFreeMemory(struct vn_dispatch_context *ctx, struct vn_command_vkFreeMemory *args);
+void vn_handle_vkUnmapMemory(struct vn_dispatch_context *ctx, struct vn_command_vkUnmapMemory *args);
+void vn_handle_vkWaitForFences(struct vn_dispatch_context *ctx, struct vn_command_vkWaitForFences *args);
+void vn_handle_vkCreateSemaphore(struct vn_dispatch_context *ctx, struct vn_command_vkCreateSemaphore *args);
+void vn_handle_vkCreateBuffer(struct vn_dispatch_context *ctx, struct vn_command_vkCreateBuffer *args);
+void vn_handle_vkCreateImage(struct vn_dispatch_context *ctx, struct vn_command_vkCreateImage *args);
+void vn_handle_vkEnumerateInstanceVersion(struct vn_dispatch_context *ctx, struct vn_command_vkEnumerateInstanceVersion *args);
+void vn_handle_vkEnumeratePhysicalDeviceGroups(struct vn_dispatch_context *ctx, struct vn_command_vkEnumeratePhysicalDeviceGroups *args);
+void vn_handle_vkGetPhysicalDeviceFeatures2(struct vn_dispatch_context *ctx, struct vn_command_vkGetPhysicalDeviceFeatures2 *args);
+void vn_handle_vkGetPhysicalDeviceProperties2(struct vn_dispatch_context *ctx, struct vn_command_vkGetPhysicalDeviceProperties2 *args);
+void vn_handle_vkGetPhysicalDeviceMemoryProperties2(struct vn_dispatch_context *ctx, struct vn_command_vkGetPhysicalDeviceMemoryProperties2 *args);
+void vn_handle_vkGetDeviceQueue2(struct vn_dispatch_context *ctx, struct vn_command_vkGetDeviceQueue2 *args);
+void vn_handle_vkGetPhysicalDeviceExternalSemaphoreProperties(struct vn_dispatch_context *ctx, struct vn_command_vkGetPhysicalDeviceExternalSemaphoreProperties *args);
+void vn_handle_vkWaitSemaphores(struct vn_dispatch_context *ctx, struct vn_command_vkWaitSemaphores *args);
+void vn_handle_vkSetReplyCommandStreamMESA(struct vn_dispatch_context *ctx, struct vn_command_vkSetReplyCommandStreamMESA *args);
+void vn_handle_vkSeekReplyCommandStreamMESA(struct vn_dispatch_context *ctx, struct vn_command_vkSeekReplyCommandStreamMESA *args);
+void vn_handle_vkExecuteCommandStreamsMESA(struct vn_dispatch_context *ctx, struct vn_command_vkExecuteCommandStreamsMESA *args);
+void vn_handle_vkCreateRingMESA(struct vn_dispatch_context *ctx, struct vn_command_vkCreateRingMESA *args);
+void vn_handle_vkDestroyRingMESA(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyRingMESA *args);
+void vn_handle_vkNotifyRingMESA(struct vn_dispatch_context *ctx, struct vn_command_vkNotifyRingMESA *args);
+void vn_handle_vkWriteRingExtraMESA(struct vn_dispatch_context *ctx, struct vn_command_vkWriteRingExtraMESA *args);
+void vn_handle_vkGetMemoryResourcePropertiesMESA(struct vn_dispatch_context *ctx, struct vn_command_vkGetMemoryResourcePropertiesMESA *args);
+void vn_handle_vkGetVenusExperimentalFeatureData100000MESA(struct vn_dispatch_context *ctx, struct vn_command_vkGetVenusExperimentalFeatureData100000MESA *args);
+void vn_handle_vkQueueSubmit2(struct vn_dispatch_context *ctx, struct vn_command_vkQueueSubmit2 *args);
+void vn_handle_vkResetFenceResource100000MESA(struct vn_dispatch_context *ctx, struct vn_command_vkResetFenceResource100000MESA *args);
+void vn_handle_vkWaitSemaphoreResource100000MESA(struct vn_dispatch_context *ctx, struct vn_command_vkWaitSemaphoreResource100000MESA *args);
+void vn_handle_vkImportSemaphoreResource100000MESA(struct vn_dispatch_context *ctx, struct vn_command_vkImportSemaphoreResource100000MESA *args);
+void vn_handle_vkSubmitVirtqueueSeqnoMESA(struct vn_dispatch_context *ctx, struct vn_command_vkSubmitVirtqueueSeqnoMESA *args);
+void vn_handle_vkWaitVirtqueueSeqnoMESA(struct vn_dispatch_context *ctx, struct vn_command_vkWaitVirtqueueSeqnoMESA *args);
+void vn_handle_vkWaitRingSeqnoMESA(struct vn_dispatch_context *ctx, struct vn_command_vkWaitRingSeqnoMESA *args);
 
 /* Decodes one command from dec (resetting dec->arena first), runs it and
  * encodes its reply when asked for. Unknown command, bad stream or bad
  * object: dec becomes fatal. */
-void vn_dispatch_command(struct vn_context *ctx, struct vn_cs_decoder *dec);
+void vn_dispatch_command(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec);
 
 /* Decodes one command (header and arguments) without running it: for
  * fuzzing and tests. Same errors as vn_dispatch_command. */

@@ -1,0 +1,63 @@
+/*
+ * Host state of VkInstance and VkPhysicalDevice objects (vn_instance.c).
+ */
+#ifndef PV_VENUS_VN_INSTANCE_H
+#define PV_VENUS_VN_INSTANCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <vulkan/vulkan.h>
+
+#include "venus/vn_dispatch.h"
+
+/* Per VkInstance object (obj->instance). Starts with the part generated
+ * executors call through (vn_dispatch.h); `handle` and `dispatch` name the
+ * same members. */
+struct vn_instance {
+   union {
+      struct vn_dispatch_instance base;
+      struct {
+         VkInstance handle;
+         struct vn_instance_dispatch dispatch;
+      };
+   };
+   uint32_t api_version; /* what the host instance was created with */
+};
+
+_Static_assert(offsetof(struct vn_instance, base) == 0, "obj->instance points at the start");
+
+/* The instance an object belongs to (NULL for none). */
+static inline struct vn_instance *
+vn_instance_from_base(struct vn_dispatch_instance *base)
+{
+   return (struct vn_instance *)base;
+}
+
+static inline struct vn_dispatch_instance *
+vn_instance_base(struct vn_instance *inst)
+{
+   return inst ? &inst->base : NULL;
+}
+
+/* Per VkPhysicalDevice object (obj->data). */
+struct vn_physical_device {
+   VkPhysicalDevice handle;
+   uint32_t api_version; /* advertised: min(host device, protocol) */
+   VkPhysicalDeviceMemoryProperties mem_props;
+   VkDeviceSize host_ptr_alignment; /* minImportedHostPointerAlignment, 0: no import */
+   uint32_t ext_count;               /* advertised device extensions */
+   VkExtensionProperties *exts;
+};
+
+void vn_physical_device_free(struct vn_physical_device *pd);
+
+/* Serializes, process-wide, the Vulkan loader calls that create or destroy
+ * instances and devices or fill their dispatch tables: contexts run on many
+ * threads, and the loader's bookkeeping for them is not safe against
+ * concurrent creation and destruction (pv-vtest crashed in
+ * vkGetDeviceProcAddr while other clients tore down). Innermost lock: never
+ * take another lock while holding it. */
+void vn_loader_lock(void);
+void vn_loader_unlock(void);
+
+#endif
