@@ -62,6 +62,7 @@ static const struct workload_def workload_defs[] = {
    { "submit", 1000, 50, 0, 0 }, { "draws", 20, 3, 0, 0 },    { "compute", 10, 2, 32, 4 },
    { "upload", 10, 2, 64, 8 },   { "pipeline", 20, 3, 0, 0 },
    { "drawpush", 20, 3, 0, 0 },  { "drawbind", 20, 3, 0, 0 },  { "mlchain", 20, 3, 0, 0 },
+   { "ffmpeg", 100, 10, 0, 0 },  { "vkfft", 1, 1, 0, 0 },
 };
 
 struct options {
@@ -113,6 +114,7 @@ fmt_status(char *dst, size_t len, const char *fmt, ...)
 
 struct wstate {
    bool ready, done, checked, check_ok, error;
+   bool skipped; /* cannot run here; why says why */
    char why[256];
    double t_done, loop_us;
    long rss_before, rss_after;
@@ -219,6 +221,9 @@ on_line(void *data, size_t idx, char *line)
       w->check_ok = !strcmp(rest, "ok");
       if (!w->check_ok && !strncmp(rest, "fail ", 5))
          snprintf(w->why, sizeof(w->why), "wrong output: %s", rest + 5);
+   } else if (!strncmp(line, "skip ", 5)) {
+      w->skipped = true;
+      snprintf(w->why, sizeof(w->why), "%s", rest);
    } else if (!strncmp(line, "error ", 6)) {
       w->error = true;
       snprintf(w->why, sizeof(w->why), "%s", rest);
@@ -415,6 +420,12 @@ group_status(struct group *g, struct pb_proc *server, const char *log_name, int 
                     not_done, g->n, run_s, srv, last[0] ? "; server log: " : "", last);
       g->b->timeouts[g->path]++;
       return;
+   }
+   for (size_t i = 0; i < g->n; i++) {
+      if (g->ws[i].skipped) {
+         fmt_status(out->status, sizeof(out->status), "skipped: %s", g->ws[i].why);
+         return;
+      }
    }
    for (size_t i = 0; i < g->n; i++) {
       char why[PB_STATUS_LEN - 16], err[200] = "";
@@ -1059,7 +1070,7 @@ usage(FILE *f)
            "  --strict             a failing path (not only native) fails the run (exit 3)\n"
            "  --paths LIST         native,pearvisor,virgl (default: all)\n"
            "  --workloads LIST     create,clear,frames,submit,draws,drawpush,drawbind,mlchain,\n"
-           "                       compute,upload,pipeline,clients (default: all)\n"
+           "                       compute,upload,pipeline,ffmpeg,vkfft,clients (default: all)\n"
            "  --clients LIST       concurrent client counts (default 1,4,16,64; quick 1,4)\n"
            "  --client-frames N    frames per client (default 30; quick 5)\n"
            "  --quick              few iterations: a smoke run\n"
@@ -1215,7 +1226,7 @@ options_default(struct options *o)
    snprintf(o->paths, sizeof(o->paths), "native,pearvisor,virgl");
    snprintf(o->workloads, sizeof(o->workloads),
             "create,clear,frames,submit,draws,drawpush,drawbind,mlchain,compute,upload,"
-            "pipeline,clients");
+            "pipeline,ffmpeg,vkfft,clients");
 }
 
 /* Extra rows' native figures are the default rows' (guest settings do not
@@ -1251,6 +1262,14 @@ extra_rows_native(struct bench *b)
    }
 }
 
+/* A workload that cannot run here (a third-party program missing) says why
+ * and does not fail the run. */
+static bool
+status_passes(const char *st)
+{
+   return !strcmp(st, "ok") || !strncmp(st, "skipped: ", 9);
+}
+
 /* "ok" for a path that ran becomes a count of its failing workloads. */
 static void
 summarize_paths(struct pb_results *r)
@@ -1258,7 +1277,7 @@ summarize_paths(struct pb_results *r)
    for (unsigned p = 0; p < r->npaths; p++) {
       size_t bad = 0;
       for (size_t i = 0; i < r->nw; i++)
-         bad += strcmp(r->w[i].status[p], "ok") != 0;
+         bad += !status_passes(r->w[i].status[p]);
       if (!strcmp(r->paths[p].status, "ok") && bad)
          snprintf(r->paths[p].status, sizeof(r->paths[p].status),
                   "ran; %zu of %zu workloads fail", bad, r->nw);
@@ -1374,7 +1393,7 @@ main(int argc, char **argv)
    bool native_ok = true;
    for (size_t i = 0; i < b.res.nw; i++) {
       for (unsigned p = 0; p < b.res.npaths; p++) {
-         if ((b.kinds[p] == PATH_NATIVE || b.o.strict) && strcmp(b.res.w[i].status[p], "ok"))
+         if ((b.kinds[p] == PATH_NATIVE || b.o.strict) && !status_passes(b.res.w[i].status[p]))
             native_ok = false;
       }
    }

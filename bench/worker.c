@@ -1,11 +1,15 @@
 #include "worker.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1459,6 +1463,164 @@ wl_upload(struct wk *w)
    return 0;
 }
 
+/* ---- third-party workloads ---- */
+
+#define FF_W 1280u
+#define FF_H 720u
+#define FF_FRAME (FF_W * FF_H * 3 / 2) /* yuv420p */
+#define FF_WARMUP 3u                   /* frames not timed (pipeline set-up) */
+#define FF_COLOUR "0x3366CC"
+
+/* Starts ffmpeg with `args` (after the program name), its stdout in *out;
+ * it dies with this worker. */
+static pid_t
+ff_start(char *const args[], int *out)
+{
+   int p[2];
+   if (pipe2(p, O_CLOEXEC))
+      return -1;
+   pid_t pid = fork();
+   if (pid == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      dup2(p[1], 1);
+      /* the worker's report and go pipes are not ffmpeg's */
+      close(3);
+      close(4);
+      execv("/usr/bin/ffmpeg", args);
+      _exit(127);
+   }
+   close(p[1]);
+   if (pid < 0) {
+      close(p[0]);
+      return -1;
+   }
+   *out = p[0];
+   return pid;
+}
+
+static bool
+read_full(int fd, uint8_t *buf, size_t n)
+{
+   size_t got = 0;
+   while (got < n) {
+      ssize_t r = read(fd, buf + got, n - got);
+      if (r < 0 && errno == EINTR)
+         continue;
+      if (r <= 0)
+         return false;
+      got += (size_t)r;
+   }
+   return true;
+}
+
+static int
+ff_finish(pid_t pid, int fd)
+{
+   int st = 0;
+   close(fd);
+   if (waitpid(pid, &st, 0) != pid)
+      return -1;
+   return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+}
+
+/* One 720p frame of the solid colour converted on the CPU: what scaling the
+ * solid image must give back. */
+static int
+ff_reference(uint8_t *ref)
+{
+   char *args[] = { "ffmpeg", "-v", "error", "-f", "lavfi", "-i",
+                    "color=c=" FF_COLOUR ":size=1280x720:rate=30", "-frames:v", "1", "-vf",
+                    "format=yuv420p", "-f", "rawvideo", "-", NULL };
+   int fd;
+   pid_t pid = ff_start(args, &fd);
+   if (pid < 0)
+      return -1;
+   bool ok = read_full(fd, ref, FF_FRAME);
+   return ff_finish(pid, fd) == 0 && ok ? 0 : -1;
+}
+
+/* ffmpeg's Vulkan filters: upload, scale_vulkan (1080p to 720p), download,
+ * frames per second once running. The input is a solid colour, so every
+ * output byte must equal the CPU's conversion of it at 720p (+-1): the
+ * frames went through the device and came back. (avgblur_vulkan is not
+ * used: Debian 12's ffmpeg 5.1 blurs a solid image into other values on
+ * lavapipe, natively.) */
+static int
+wl_ffmpeg(struct wk *w)
+{
+   if (access("/usr/bin/ffmpeg", X_OK)) {
+      rep(w, "skip /usr/bin/ffmpeg not installed (Debian: ffmpeg)");
+      return 0;
+   }
+   rep(w, "metric ffmpeg fps 1 ffmpeg hwupload+scale_vulkan 1080p->720p+hwdownload: FPS");
+   uint8_t *ref = malloc(FF_FRAME), *frame = malloc(FF_FRAME);
+   if (!ref || !frame || ff_reference(ref)) {
+      rep(w, "error cannot convert the reference frame with ffmpeg");
+      return 1;
+   }
+   const unsigned frames = w->args->iters + FF_WARMUP;
+   char nframes[16];
+   snprintf(nframes, sizeof(nframes), "%u", frames);
+   char *args[] = { "ffmpeg", "-v", "error", "-init_hw_device", "vulkan=vk:0",
+                    "-filter_hw_device", "vk", "-f", "lavfi", "-i",
+                    "color=c=" FF_COLOUR ":size=1920x1080:rate=30", "-frames:v", nframes, "-vf",
+                    "format=yuv420p,hwupload,scale_vulkan=w=1280:h=720,hwdownload,"
+                    "format=yuv420p",
+                    "-f", "rawvideo", "-", NULL };
+   if (!wait_go(w))
+      return 1;
+   int fd;
+   pid_t pid = ff_start(args, &fd);
+   if (pid < 0) {
+      rep(w, "error cannot start ffmpeg: %s", strerror(errno));
+      return 1;
+   }
+   double prev = 0;
+   char bad[160] = "";
+   unsigned n = 0;
+   for (; n < frames && read_full(fd, frame, FF_FRAME); n++) {
+      const double t = now_us();
+      if (n >= FF_WARMUP)
+         push_sample(w, 1e6 / (t - prev));
+      prev = t;
+      for (size_t i = 0; i < FF_FRAME && !bad[0]; i++) {
+         if (abs((int)frame[i] - (int)ref[i]) > 1)
+            snprintf(bad, sizeof(bad), "frame %u byte %zu is %u, expected %u", n, i, frame[i],
+                     ref[i]);
+      }
+   }
+   const int st = ff_finish(pid, fd);
+   free(ref);
+   free(frame);
+   if (st || n < frames) {
+      rep(w, "error ffmpeg exit status %d after %u of %u frames (its log above)", st, n,
+          frames);
+      return 1;
+   }
+   flush_samples(w, "ffmpeg");
+   rep(w, "done");
+   if (bad[0])
+      rep(w, "check fail %s", bad);
+   else
+      rep(w, "check ok");
+   return 0;
+}
+
+/* VkFFT (libvkfft-dev, header-only): meson probes whether vkFFT.h builds
+ * with its Vulkan backend (PVBENCH_VKFFT_BUILDS); Debian 12's does not (see
+ * bench/README.md, "Third-party workloads"). Reported, never faked. */
+static int
+wl_vkfft(struct wk *w)
+{
+#ifdef PVBENCH_VKFFT_BUILDS
+   rep(w, "skip vkFFT.h builds here, but pvbench has no VkFFT workload yet");
+#else
+   rep(w, "skip vkFFT.h (libvkfft-dev) does not build with this system's glslang-dev and "
+          "compilers (Debian 12: VkFFT 1.2.26 vs glslang 12.0, empty scalar initializers)");
+#endif
+   return 0;
+}
+
 struct workload_entry {
    const char *name;
    int (*run)(struct wk *w);
@@ -1469,6 +1631,7 @@ static const struct workload_entry workloads[] = {
    { "submit", wl_submit },     { "draws", wl_draws },       { "compute", wl_compute },
    { "upload", wl_upload },     { "pipeline", wl_pipeline }, { "clientloop", wl_clientloop },
    { "drawpush", wl_drawpush }, { "drawbind", wl_drawbind }, { "mlchain", wl_mlchain },
+   { "ffmpeg", wl_ffmpeg },     { "vkfft", wl_vkfft },
 };
 
 int

@@ -17,6 +17,9 @@ pkgs=(
    qemu-system-x86 linux-image-amd64 busybox-static cpio
    # benchmark plots
    python3-matplotlib
+   # pvbench's third-party workloads: ffmpeg's Vulkan filters; VkFFT (header
+   # only, its Vulkan backend needs glslang's C interface)
+   ffmpeg libvkfft-dev glslang-dev
 )
 
 missing=()
