@@ -972,14 +972,26 @@ run_round(struct bench *b)
 
 /* --repeat rounds pool their samples: on a noisy host, several short
  * interleaved rounds compare better than one long one. */
+static void extra_rows_native(struct bench *b);
+static int write_file(const struct bench *b, const char *name,
+                      void (*fn)(const struct pb_results *, FILE *));
+
 static void
 run_all(struct bench *b)
 {
    check_paths(b);
+   b->res.rounds = b->o.repeat;
    for (unsigned r = 0; r < b->o.repeat; r++) {
       if (b->o.repeat > 1)
          printf("round %u of %u\n", r + 1, b->o.repeat);
       run_round(b);
+      b->res.rounds_done = r + 1;
+      /* What is done so far survives a run stopped later (a time limit). */
+      if (r + 1 < b->o.repeat) {
+         extra_rows_native(b);
+         if (!write_file(b, "results.txt", pb_write_table))
+            write_file(b, "results.json", pb_write_json);
+      }
    }
 }
 
@@ -1247,6 +1259,7 @@ extra_rows_native(struct bench *b)
       const struct pb_metric *bm = pb_metric_find(&b->res, base);
       if (!bm)
          continue;
+      m->s[0].n = 0; /* idempotent: results are written after every round */
       for (size_t k = 0; k < bm->s[0].n; k++)
          pb_series_add(&m->s[0], bm->s[0].v[k]);
    }

@@ -245,7 +245,10 @@ pb_write_table(const struct pb_results *r, FILE *f)
 {
    struct reasons rs = { .n = 0 };
    char ref[32];
-   fprintf(f, "pvbench %s, %ld CPUs%s\n", r->date, r->cpus, r->quick ? ", --quick" : "");
+   fprintf(f, "pvbench %s, %ld CPUs%s", r->date, r->cpus, r->quick ? ", --quick" : "");
+   if (r->rounds > 1)
+      fprintf(f, ", %u of %u rounds", r->rounds_done, r->rounds);
+   fputc('\n', f);
    fprintf(f, "guest driver settings (venus paths): %s\n",
            r->guest_env[0] ? r->guest_env : "none (Mesa's defaults)");
    for (unsigned x = 0; x < r->nextra; x++)
@@ -375,8 +378,9 @@ pb_write_json(const struct pb_results *r, FILE *f)
 {
    fprintf(f, "{\n  \"pvbench\": 1,\n  \"date\": ");
    json_str(f, r->date);
-   fprintf(f, ",\n  \"cpus\": %ld,\n  \"quick\": %s,\n  \"host_icd\": ", r->cpus,
-           r->quick ? "true" : "false");
+   fprintf(f, ",\n  \"cpus\": %ld,\n  \"quick\": %s,\n  \"rounds\": %u,\n  \"rounds_done\": %u,"
+              "\n  \"host_icd\": ",
+           r->cpus, r->quick ? "true" : "false", r->rounds, r->rounds_done);
    json_str(f, r->host_icd);
    fprintf(f, ",\n  \"venus_icd\": ");
    json_str(f, r->venus_icd);

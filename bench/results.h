@@ -63,6 +63,7 @@ struct pb_results {
    char extra_env[PB_MAX_EXTRA][128]; /* settings of the extra rows */
    unsigned nextra;
    bool quick;
+   unsigned rounds, rounds_done; /* --repeat, and how many have finished */
    char date[32];  /* UTC, ISO 8601 */
    long cpus;
 };

@@ -112,6 +112,13 @@ main(void)
    CHECK(pv_resource_create_blob(r, &blob) == 0);
    CHECK(pv_context_attach_resource(r, 2, 7) == 0);
    pv_resource_unref(r, 7);
+   pthread_mutex_lock(&g.mutex);
+   const bool waited = g.timed_out;
+   pthread_mutex_unlock(&g.mutex);
+   if (waited) {
+      fprintf(stderr, "calls on context 2 waited for context 1's teardown\n");
+      exit(1);
+   }
    /* A new context takes the third slot; the dying one's is not free yet. */
    CHECK(pv_context_create(r, 3, PV_CAPSET_VENUS, "newcomer") == 0);
    CHECK(pv_context_create(r, 4, PV_CAPSET_VENUS, "no-slot") == -ENOSPC);
