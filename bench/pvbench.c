@@ -95,6 +95,7 @@ struct bench {
    /* While extra rows run: their guest settings (else NULL) and number. */
    const char *variant;
    unsigned variant_idx;
+   unsigned round; /* 0-based; logs of later rounds get "-r<N>" */
 };
 
 /* snprintf for reasons: cutting a long reason short is intended. */
@@ -124,6 +125,7 @@ struct group {
    struct bench *b;
    unsigned path;
    const char *workload; /* status key */
+   const char *file;     /* names its logs: no spaces */
    bool collect;         /* metric/sample lines go into the results */
    struct pb_proc *procs;
    struct wstate *ws;
@@ -451,7 +453,7 @@ run_group(struct group *g, const char *wname, unsigned iters, unsigned size, cha
    char log_name[96];
    memset(out, 0, sizeof(*out));
    snprintf(log_name, sizeof(log_name), "%s-%s.log", path_names[g->b->kinds[g->path]],
-            g->workload);
+            g->file);
    spawn_workers(g, wname, iters, size, envp, log_name, out);
    int pr = out->status[0] ? -ECHILD : pump_group(g, server, setup_s, run_s, out);
    for (size_t i = 0; i < g->started; i++) {
@@ -606,6 +608,7 @@ anchor_start(struct bench *b, unsigned path, const char *workload, char *const e
    a->b = b;
    a->path = path;
    a->workload = "anchor";
+   a->file = "anchor";
    a->n = 1;
    a->procs = proc;
    a->ws = ws;
@@ -704,6 +707,7 @@ run_on_path(struct bench *b, unsigned path, const char *workload, const char *ke
    g->b = b;
    g->path = path;
    g->workload = key;
+   g->file = workload;
    g->collect = collect;
    g->sample_mem = !collect;
    g->n = n;
@@ -746,11 +750,14 @@ static void
 workload_key(const struct bench *b, const struct workload_def *d, char key[PB_WL_LEN],
              char file[64])
 {
+   char round[16] = "";
    row_id(b, d->name, key, PB_WL_LEN);
+   if (b->round)
+      snprintf(round, sizeof(round), "-r%u", b->round + 1);
    if (b->variant)
-      snprintf(file, 64, "%s-x%u", d->name, b->variant_idx + 1);
+      snprintf(file, 64, "%s-x%u%s", d->name, b->variant_idx + 1, round);
    else
-      snprintf(file, 64, "%s", d->name);
+      snprintf(file, 64, "%s%s", d->name, round);
 }
 
 static void
@@ -793,8 +800,10 @@ run_clients(struct bench *b, unsigned path, unsigned n)
    long idle_kb;
    unsigned frames = b->o.client_frames;
    double t0 = pb_now_s();
+   char file[40];
    snprintf(wl, sizeof(wl), "clients%u", n);
-   run_on_path(b, path, wl, wl, "clientloop", n, frames, 0, false, b->o.setup_timeout_s + 1.0 * n,
+   snprintf(file, sizeof(file), b->round ? "%s-r%u" : "%s", wl, b->round + 1);
+   run_on_path(b, path, file, wl, "clientloop", n, frames, 0, false, b->o.setup_timeout_s + 1.0 * n,
                b->o.timeout_s + 1.0 * n, &g, &out, &idle_kb);
    if (!strcmp(out.status, "ok")) {
       snprintf(id, sizeof(id), "%s_fps", wl);
@@ -984,6 +993,7 @@ run_all(struct bench *b)
    for (unsigned r = 0; r < b->o.repeat; r++) {
       if (b->o.repeat > 1)
          printf("round %u of %u\n", r + 1, b->o.repeat);
+      b->round = r;
       run_round(b);
       b->res.rounds_done = r + 1;
       /* What is done so far survives a run stopped later (a time limit). */
