@@ -198,7 +198,10 @@ on_sample_line(struct group *g, char *rest)
       return;
    row_id(g->b, id, rid, sizeof(rid));
    struct pb_metric *m = pb_metric_find(&g->b->res, rid);
-   if (m && !strcmp(m->workload, g->workload))
+   /* A workload that failed in an earlier round stays failed: its later
+    * rounds' samples must not show as its figures. */
+   const char *st = pb_get_status(&g->b->res, g->workload, g->path);
+   if (m && !strcmp(m->workload, g->workload) && (!st[0] || !strcmp(st, "ok")))
       pb_series_add(&m->s[g->path], v);
 }
 

@@ -1474,7 +1474,7 @@ wl_upload(struct wk *w)
 /* Starts ffmpeg with `args` (after the program name), its stdout in *out;
  * it dies with this worker. */
 static pid_t
-ff_start(char *const args[], int *out)
+ff_start(const struct wk *w, char *const args[], int *out)
 {
    int p[2];
    if (pipe2(p, O_CLOEXEC))
@@ -1484,8 +1484,9 @@ ff_start(char *const args[], int *out)
       prctl(PR_SET_PDEATHSIG, SIGKILL);
       dup2(p[1], 1);
       /* the worker's report and go pipes are not ffmpeg's */
-      close(3);
-      close(4);
+      close(w->args->report_fd);
+      if (w->args->go_fd >= 0)
+         close(w->args->go_fd);
       execv("/usr/bin/ffmpeg", args);
       _exit(127);
    }
@@ -1526,13 +1527,13 @@ ff_finish(pid_t pid, int fd)
 /* One 720p frame of the solid colour converted on the CPU: what scaling the
  * solid image must give back. */
 static int
-ff_reference(uint8_t *ref)
+ff_reference(const struct wk *w, uint8_t *ref)
 {
    char *args[] = { "ffmpeg", "-v", "error", "-f", "lavfi", "-i",
                     "color=c=" FF_COLOUR ":size=1280x720:rate=30", "-frames:v", "1", "-vf",
                     "format=yuv420p", "-f", "rawvideo", "-", NULL };
    int fd;
-   pid_t pid = ff_start(args, &fd);
+   pid_t pid = ff_start(w, args, &fd);
    if (pid < 0)
       return -1;
    bool ok = read_full(fd, ref, FF_FRAME);
@@ -1554,7 +1555,7 @@ wl_ffmpeg(struct wk *w)
    }
    rep(w, "metric ffmpeg fps 1 ffmpeg hwupload+scale_vulkan 1080p->720p+hwdownload: FPS");
    uint8_t *ref = malloc(FF_FRAME), *frame = malloc(FF_FRAME);
-   if (!ref || !frame || ff_reference(ref)) {
+   if (!ref || !frame || ff_reference(w, ref)) {
       rep(w, "error cannot convert the reference frame with ffmpeg");
       return 1;
    }
@@ -1570,7 +1571,7 @@ wl_ffmpeg(struct wk *w)
    if (!wait_go(w))
       return 1;
    int fd;
-   pid_t pid = ff_start(args, &fd);
+   pid_t pid = ff_start(w, args, &fd);
    if (pid < 0) {
       rep(w, "error cannot start ffmpeg: %s", strerror(errno));
       return 1;
