@@ -14,6 +14,8 @@
 # Environment (all optional):
 #   OUT=DIR          results directory
 #   HOST_ICD=FILE    host Vulkan ICD json (default: the NVIDIA one found)
+#   ICD22=FILE ICD25=FILE  the guest drivers' ICD json (default: where
+#                    `make icd icd25` put them under .cache/)
 #   DEBS=DIR         Debian packages to install first (dpkg -i DIR/*.deb),
 #                    e.g. ffmpeg for the ffmpeg workload
 #   QUICK=1          --quick, one round: checks the set-up in about a minute
@@ -55,6 +57,7 @@ fi
 } >"$out/env.txt" 2>&1
 
 budget=${BUDGET_S:-220}
+# shellcheck disable=SC2054 # "native,pearvisor" is one argument
 common=(--host-icd "$host_icd" --pv-vtest "$root/build/src/vtest/pv-vtest"
         --plot-script "$root/bench/plot.py" --paths native,pearvisor
         --extra-guest-env VN_DRAW_CMD_BATCH_LIMIT=1000)
@@ -76,7 +79,7 @@ run_driver() { # name icd wire-format
    fi
    echo "== $name ($icd), up to ${budget} s"
    timeout --signal=INT --kill-after=20 "$budget" \
-      build/bench/pvbench "${common[@]}" --icd "$root/$icd" --wire-format "$wire" \
+      build/bench/pvbench "${common[@]}" --icd "$(realpath "$icd")" --wire-format "$wire" \
       --out "$out/$name" >"$out/$name.log" 2>&1
    local rc=$?
    case $rc in
@@ -88,7 +91,7 @@ run_driver() { # name icd wire-format
    tail -n 60 "$out/$name.log"
 }
 
-run_driver mesa22 .cache/venus-icd/install/share/vulkan/icd.d/virtio_icd.x86_64.json 0
-run_driver mesa25 .cache/mesa25-icd/virtio_icd.x86_64.json 1
+run_driver mesa22 "${ICD22:-.cache/venus-icd/install/share/vulkan/icd.d/virtio_icd.x86_64.json}" 0
+run_driver mesa25 "${ICD25:-.cache/mesa25-icd/virtio_icd.x86_64.json}" 1
 echo "results in $out"
 exit $status
