@@ -35,9 +35,9 @@ def main():
     height = 0.8 / len(paths)
     colours = {"pearvisor": "#2a7ab0", "virgl": "#d98a1c"}
     top = 110.0
-    fig, ax = plt.subplots(figsize=(12, 0.45 * n * max(1, len(paths)) + 2))
+    fig, ax = plt.subplots(figsize=(16, 0.45 * n * max(1, len(paths)) + 2))
     for pi, path in enumerate(paths):
-        ys, vals, notes = [], [], []
+        ys, vals, notes, serial = [], [], [], []
         for mi, m in enumerate(metrics):
             r = m["results"].get(path, {})
             y = mi + (pi - (len(paths) - 1) / 2) * height
@@ -45,14 +45,17 @@ def main():
             if r.get("status") == "ok" and pct is not None:
                 ys.append(y)
                 vals.append(pct)
+                # recording-bound rows: % of the serial limit beside the bar
+                serial.append(r.get("pct_of_serial_limit"))
             else:
                 notes.append((y, r.get("status", "not run")))
         top = max([top] + [v * 1.15 for v in vals])
         colour = colours.get(path, "#777777")
         bars = ax.barh(ys, vals, height=height, label=path, color=colour)
-        for b, v in zip(bars, vals):
+        for b, v, sl in zip(bars, vals, serial):
+            label = f"{v:.0f}%" + (f" ({sl:.0f}% of serial limit)" if sl is not None else "")
             ax.text(b.get_width() + 1, b.get_y() + b.get_height() / 2,
-                    f"{v:.0f}%", va="center", fontsize=7)
+                    label, va="center", fontsize=7)
         for y, status in notes:
             ax.text(1, y, f"{path}: {status[:110]}", va="center", fontsize=6,
                     color="#b00020")
@@ -69,7 +72,7 @@ def main():
     ax.legend(handles=[Patch(color=colours.get(p, "#777777"), label=p) for p in paths],
               loc="lower right")
     # Long metric names: a fixed left margin instead of tight_layout.
-    fig.subplots_adjust(left=0.30, right=0.97, top=1 - 0.6 / fig.get_figheight(),
+    fig.subplots_adjust(left=0.42, right=0.97, top=1 - 0.6 / fig.get_figheight(),
                         bottom=0.6 / fig.get_figheight())
     fig.savefig(sys.argv[2], dpi=110)
     return 0

@@ -188,6 +188,26 @@ pct(const struct pb_results *r, const struct pb_metric *m, unsigned path)
    return native_index(r) == 0 ? pb_pct_of_native(m, path) : -1;
 }
 
+bool
+pb_serial_limit(const struct pb_results *r, const struct pb_metric *m, unsigned path,
+                double *limit, double *pct_out)
+{
+   struct pb_stats nat, rec, cur;
+   if (!m->serial_rec[0] || path == 0 || native_index(r) != 0 || m->higher_better)
+      return false;
+   const struct pb_metric *rm = NULL;
+   for (size_t i = 0; i < r->nm && !rm; i++) {
+      if (!strcmp(r->m[i].id, m->serial_rec))
+         rm = &r->m[i];
+   }
+   if (!rm || !pb_stats_compute(&m->s[0], &nat) || !pb_stats_compute(&rm->s[path], &rec) ||
+       !pb_stats_compute(&m->s[path], &cur) || cur.median <= 0)
+      return false;
+   *limit = rec.median + nat.median;
+   *pct_out = *limit / cur.median * 100;
+   return true;
+}
+
 static const char *
 metric_status(const struct pb_results *r, const struct pb_metric *m, unsigned p)
 {
@@ -225,9 +245,24 @@ pb_write_table(const struct pb_results *r, FILE *f)
 {
    struct reasons rs = { .n = 0 };
    char ref[32];
-   fprintf(f, "pvbench %s, %ld CPUs%s\n", r->date, r->cpus, r->quick ? ", --quick" : "");
-   fprintf(f, "guest driver settings (venus paths): %s\n\n", r->guest_env[0] ? r->guest_env : "none");
-   fprintf(f, "%-58s %-10s %10s %10s %10s %-5s %9s\n", "metric", "path", "min", "median",
+   fprintf(f, "pvbench %s, %ld CPUs%s", r->date, r->cpus, r->quick ? ", --quick" : "");
+   if (r->rounds > 1)
+      fprintf(f, ", %u of %u rounds", r->rounds_done, r->rounds);
+   fputc('\n', f);
+   fprintf(f, "guest driver settings (venus paths): %s\n",
+           r->guest_env[0] ? r->guest_env : "none (Mesa's defaults)");
+   for (unsigned x = 0; x < r->nextra; x++)
+      fprintf(f, "extra rows \"[%s]\": the venus paths with %s added (native: the default "
+                 "rows' figures)\n", r->extra_env[x], r->extra_env[x]);
+   fprintf(f, "serial limit (recording-bound rows): the path's recording time + native's "
+              "whole time\n\n");
+   int lw = 40;
+   for (size_t i = 0; i < r->nm; i++) {
+      int n = (int)strlen(r->m[i].name);
+      lw = n > lw ? n : lw;
+   }
+   lw = lw > 110 ? 110 : lw;
+   fprintf(f, "%-*s %-10s %10s %10s %10s %-5s %9s\n", lw, "metric", "path", "min", "median",
            "p90", "unit", "% native");
    for (size_t i = 0; i < r->nm; i++) {
       const struct pb_metric *m = &r->m[i];
@@ -235,16 +270,19 @@ pb_write_table(const struct pb_results *r, FILE *f)
          struct pb_stats st;
          const char *label = p == 0 ? m->name : "";
          if (!pb_stats_compute(&m->s[p], &st)) {
-            fprintf(f, "%-58.58s %-10s %s\n", label, r->paths[p].name,
+            fprintf(f, "%-*.*s %-10s %s\n", lw, lw, label, r->paths[p].name,
                     reason_ref(&rs, metric_status(r, m, p), ref, sizeof(ref)));
             continue;
          }
-         double pc = pct(r, m, p);
+         double pc = pct(r, m, p), limit, spct;
          char pcs[16] = "-";
          if (pc >= 0)
             snprintf(pcs, sizeof(pcs), "%.1f%%", pc);
-         fprintf(f, "%-58.58s %-10s %10.3f %10.3f %10.3f %-5s %9s\n", label, r->paths[p].name,
-                 st.min, st.median, st.p90, m->unit, pcs);
+         fprintf(f, "%-*.*s %-10s %10.3f %10.3f %10.3f %-5s %9s", lw, lw, label,
+                 r->paths[p].name, st.min, st.median, st.p90, m->unit, pcs);
+         if (pb_serial_limit(r, m, p, &limit, &spct))
+            fprintf(f, "  serial limit %.3f, %.1f%% of it", limit, spct);
+         fputc('\n', f);
       }
    }
    /* Workloads that declared no metric anywhere failed before starting. */
@@ -255,7 +293,7 @@ pb_write_table(const struct pb_results *r, FILE *f)
       if (has_metric)
          continue;
       for (unsigned p = 0; p < r->npaths; p++)
-         fprintf(f, "%-58s %-10s %s\n", p == 0 ? r->w[i].workload : "", r->paths[p].name,
+         fprintf(f, "%-*s %-10s %s\n", lw, p == 0 ? r->w[i].workload : "", r->paths[p].name,
                  reason_ref(&rs, r->w[i].status[p][0] ? r->w[i].status[p] : "not run", ref,
                             sizeof(ref)));
    }
@@ -315,11 +353,17 @@ json_series(const struct pb_results *r, const struct pb_metric *m, unsigned p, F
    fprintf(f, ", \"mean\": ");
    json_num(f, st.mean);
    fprintf(f, ", \"pct_of_native\": ");
-   double pc = pct(r, m, p);
+   double pc = pct(r, m, p), limit, spct;
    if (pc >= 0)
       json_num(f, pc);
    else
       fputs("null", f);
+   if (pb_serial_limit(r, m, p, &limit, &spct)) {
+      fprintf(f, ", \"serial_limit\": ");
+      json_num(f, limit);
+      fprintf(f, ", \"pct_of_serial_limit\": ");
+      json_num(f, spct);
+   }
    fprintf(f, ", \"samples\": [");
    for (size_t i = 0; i < m->s[p].n; i++) {
       if (i)
@@ -334,14 +378,21 @@ pb_write_json(const struct pb_results *r, FILE *f)
 {
    fprintf(f, "{\n  \"pvbench\": 1,\n  \"date\": ");
    json_str(f, r->date);
-   fprintf(f, ",\n  \"cpus\": %ld,\n  \"quick\": %s,\n  \"host_icd\": ", r->cpus,
-           r->quick ? "true" : "false");
+   fprintf(f, ",\n  \"cpus\": %ld,\n  \"quick\": %s,\n  \"rounds\": %u,\n  \"rounds_done\": %u,"
+              "\n  \"host_icd\": ",
+           r->cpus, r->quick ? "true" : "false", r->rounds, r->rounds_done);
    json_str(f, r->host_icd);
    fprintf(f, ",\n  \"venus_icd\": ");
    json_str(f, r->venus_icd);
    fprintf(f, ",\n  \"guest_env\": ");
    json_str(f, r->guest_env);
-   fprintf(f, ",\n  \"paths\": [\n");
+   fprintf(f, ",\n  \"extra_guest_env\": [");
+   for (unsigned x = 0; x < r->nextra; x++) {
+      if (x)
+         fputs(", ", f);
+      json_str(f, r->extra_env[x]);
+   }
+   fprintf(f, "],\n  \"paths\": [\n");
    for (unsigned p = 0; p < r->npaths; p++) {
       fprintf(f, "    {\"name\": ");
       json_str(f, r->paths[p].name);
@@ -376,8 +427,12 @@ pb_write_json(const struct pb_results *r, FILE *f)
       json_str(f, m->name);
       fprintf(f, ", \"unit\": ");
       json_str(f, m->unit);
-      fprintf(f, ", \"higher_is_better\": %s,\n      \"results\": {\n",
-              m->higher_better ? "true" : "false");
+      fprintf(f, ", \"higher_is_better\": %s", m->higher_better ? "true" : "false");
+      if (m->serial_rec[0]) {
+         fprintf(f, ", \"serial_recording_metric\": ");
+         json_str(f, m->serial_rec);
+      }
+      fprintf(f, ",\n      \"results\": {\n");
       for (unsigned p = 0; p < r->npaths; p++) {
          json_series(r, m, p, f);
          fprintf(f, "%s\n", p + 1 < r->npaths ? "," : "");

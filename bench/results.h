@@ -16,6 +16,10 @@
 
 #define PB_MAX_PATHS 3
 #define PB_STATUS_LEN 300
+#define PB_ID_LEN 128   /* metric ids: "draws" or "draws [VAR=VAL]" (extra rows) */
+#define PB_WL_LEN 128   /* workload keys, the same way */
+#define PB_NAME_LEN 200
+#define PB_MAX_EXTRA 3
 
 struct pb_series {
    double *v;
@@ -23,16 +27,20 @@ struct pb_series {
 };
 
 struct pb_metric {
-   char id[40];
-   char workload[24];
-   char name[120];
+   char id[PB_ID_LEN];
+   char workload[PB_WL_LEN];
+   char name[PB_NAME_LEN];
    char unit[12];
    bool higher_better;
+   /* Recording-bound metrics: the id of their recording part; the serial
+    * limit of a path is its recording median + native's median of this
+    * metric (the guest sends the commands only once recorded). */
+   char serial_rec[PB_ID_LEN];
    struct pb_series s[PB_MAX_PATHS];
 };
 
 struct pb_wstatus {
-   char workload[24];
+   char workload[PB_WL_LEN];
    char status[PB_MAX_PATHS][PB_STATUS_LEN]; /* "" = not run, "ok", "fails: ..." */
 };
 
@@ -52,7 +60,10 @@ struct pb_results {
    char host_icd[512];
    char venus_icd[512];
    char guest_env[256]; /* the guest driver's settings on the venus paths */
+   char extra_env[PB_MAX_EXTRA][128]; /* settings of the extra rows */
+   unsigned nextra;
    bool quick;
+   unsigned rounds, rounds_done; /* --repeat, and how many have finished */
    char date[32];  /* UTC, ISO 8601 */
    long cpus;
 };
@@ -82,6 +93,12 @@ bool pb_stats_compute(const struct pb_series *s, struct pb_stats *out);
 
 /* Percent of native (path 0) by medians; negative when not comparable. */
 double pb_pct_of_native(const struct pb_metric *m, unsigned path);
+
+/* The serial limit of a recording-bound metric on a path (see serial_rec)
+ * and the path's median as % of it (100%: as fast as recording then running
+ * natively one after the other). False when not applicable. */
+bool pb_serial_limit(const struct pb_results *r, const struct pb_metric *m, unsigned path,
+                     double *limit, double *pct);
 
 void pb_write_table(const struct pb_results *r, FILE *f);
 void pb_write_json(const struct pb_results *r, FILE *f);

@@ -95,11 +95,44 @@ test_pct_and_status(void)
    pb_results_fini(r);
 }
 
+/* Recording-bound rows: serial limit = path's recording + native's whole. */
+static void
+test_serial_limit(void)
+{
+   struct pb_results *r = two_paths();
+   struct pb_metric *t = pb_metric_get(r, "draws", "draws", "ms", false, "draws");
+   struct pb_metric *rec = pb_metric_get(r, "draws", "drawsrec", "ms", false, "rec");
+   CHECK(t && rec);
+   pb_series_add(&t->s[0], 2.0);
+   pb_series_add(&t->s[1], 4.0);
+   pb_series_add(&rec->s[1], 1.0);
+   double limit = 0, pct = 0;
+   CHECK(!pb_serial_limit(r, t, 1, &limit, &pct)); /* not declared recording-bound */
+   snprintf(t->serial_rec, sizeof(t->serial_rec), "drawsrec");
+   CHECK(pb_serial_limit(r, t, 1, &limit, &pct));
+   CHECK(near(limit, 3.0) && near(pct, 75.0));
+   CHECK(!pb_serial_limit(r, t, 0, &limit, &pct)); /* native has none */
+   char *buf = NULL;
+   size_t len = 0;
+   FILE *m = open_memstream(&buf, &len);
+   pb_write_json(r, m);
+   fclose(m);
+   CHECK(strstr(buf, "\"serial_limit\": 3") && strstr(buf, "\"pct_of_serial_limit\": 75"));
+   free(buf);
+   m = open_memstream(&buf, &len);
+   pb_write_table(r, m);
+   fclose(m);
+   CHECK(strstr(buf, "serial limit 3.000, 75.0% of it"));
+   free(buf);
+   pb_results_fini(r);
+}
+
 int
 main(void)
 {
    test_stats();
    test_pct_and_status();
+   test_serial_limit();
    printf("ok\n");
    return 0;
 }

@@ -1,11 +1,15 @@
 #include "worker.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -13,11 +17,18 @@
 #include "compute_comp_spv.h"
 #include "draw_frag_spv.h"
 #include "draw_vert_spv.h"
+#include "draw_push_vert_spv.h"
+#include "draw_bind_vert_spv.h"
+#include "draw_bind_frag_spv.h"
+#include "mlstep_comp_spv.h"
 
 #define FRAME_W 1920u
 #define FRAME_H 1080u
 #define GRID_PX 400u /* draws target: 100x100 cells of 4x4 pixels */
 #define GRID_CELLS 10000u
+#define CELL_PX 4u
+#define ML_STEPS 1000u  /* dispatches in the mlchain command buffer */
+#define ML_ELEMS 4096u  /* elements each dispatch updates */
 #define WAIT_NS (30ull * 1000 * 1000 * 1000)
 
 /* Worker state: the report channel, sample buffer and the Vulkan objects. */
@@ -188,18 +199,37 @@ check_fill(const uint32_t *px, size_t n, uint32_t want, char *why, size_t whylen
    return true;
 }
 
-/* RGBA8 grid from the draws: cell i's centre holds (i & 255, i >> 8, 255, 255). */
+/* How the draws workloads draw their 100x100 grid of cells. */
+enum draw_mode {
+   DRAW_PLAIN, /* vkCmdDraw per cell, the cell in firstInstance */
+   DRAW_PUSH,  /* vkCmdPushConstants (the cell) + vkCmdDraw per cell */
+   DRAW_BIND,  /* + descriptor set, vertex buffer, scissor, vkCmdDrawIndexed per cell */
+};
+
+/* The blue channel of cell i: DRAW_BIND alternates two descriptor sets
+ * ("materials") whose tint is 255 or 128. */
+static uint32_t
+cell_blue(enum draw_mode mode, uint32_t i)
+{
+   return mode == DRAW_BIND && (i & 1) ? 128u : 255u;
+}
+
+/* RGBA8 grid from the draws: cell i holds (i & 255, i >> 8, blue, 255);
+ * checked at its centre and at its last pixel, which DRAW_BIND's oversized
+ * quads of the next cells would overwrite without the per-draw scissor. */
 static bool
-check_grid(const uint32_t *px, char *why, size_t whylen)
+check_grid(const uint32_t *px, enum draw_mode mode, char *why, size_t whylen)
 {
    for (uint32_t i = 0; i < GRID_CELLS; i++) {
-      uint32_t x = (i % 100) * 4 + 2, y = (i / 100) * 4 + 2;
-      uint32_t want = (i & 255) | (i >> 8) << 8 | 0xffu << 16 | 0xffu << 24;
-      uint32_t got = px[y * GRID_PX + x];
-      if (got != want) {
-         snprintf(why, whylen, "draw %u: pixel (%u,%u) is 0x%08x, expected 0x%08x", i, x, y,
-                  got, want);
-         return false;
+      for (uint32_t o = 2; o <= 3; o++) {
+         uint32_t x = (i % 100) * CELL_PX + o, y = (i / 100) * CELL_PX + o;
+         uint32_t want = (i & 255) | (i >> 8) << 8 | cell_blue(mode, i) << 16 | 0xffu << 24;
+         uint32_t got = px[y * GRID_PX + x];
+         if (got != want) {
+            snprintf(why, whylen, "draw %u: pixel (%u,%u) is 0x%08x, expected 0x%08x", i, x,
+                     y, got, want);
+            return false;
+         }
       }
    }
    return true;
@@ -487,6 +517,7 @@ wl_submit(struct wk *w)
 
 /* Render pass + pipeline objects for the draws and pipeline workloads. */
 struct draw_res {
+   enum draw_mode mode;
    struct vkb_image img;
    struct vkb_buffer staging;
    VkImageView view;
@@ -496,6 +527,11 @@ struct draw_res {
    VkShaderModule vs, fs;
    VkPipeline pipeline;
    VkCommandBuffer cmd;
+   /* DRAW_BIND: two materials (uniform buffer + set each), per-cell quads */
+   VkDescriptorSetLayout dsl;
+   VkDescriptorPool dpool;
+   VkDescriptorSet sets[2];
+   struct vkb_buffer ubo[2], vbuf, ibuf;
 };
 
 static VkResult
@@ -507,8 +543,19 @@ create_draw_pipeline(struct vkb *b, const struct draw_res *d, VkPipeline *out)
       { .sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
         .stage = VK_SHADER_STAGE_FRAGMENT_BIT, .module = d->fs, .pName = "main" },
    };
+   const bool bind = d->mode == DRAW_BIND;
+   const VkVertexInputBindingDescription vb = { 0, 2 * sizeof(float),
+                                                VK_VERTEX_INPUT_RATE_VERTEX };
+   const VkVertexInputAttributeDescription va = { 0, 0, VK_FORMAT_R32G32_SFLOAT, 0 };
    const VkPipelineVertexInputStateCreateInfo vi = {
       .sType = VK_STRUCTURE_TYPE_PIPELINE_VERTEX_INPUT_STATE_CREATE_INFO,
+      .vertexBindingDescriptionCount = bind, .pVertexBindingDescriptions = &vb,
+      .vertexAttributeDescriptionCount = bind, .pVertexAttributeDescriptions = &va,
+   };
+   const VkDynamicState dyn_scissor = VK_DYNAMIC_STATE_SCISSOR;
+   const VkPipelineDynamicStateCreateInfo dyn = {
+      .sType = VK_STRUCTURE_TYPE_PIPELINE_DYNAMIC_STATE_CREATE_INFO,
+      .dynamicStateCount = 1, .pDynamicStates = &dyn_scissor,
    };
    const VkPipelineInputAssemblyStateCreateInfo ia = {
       .sType = VK_STRUCTURE_TYPE_PIPELINE_INPUT_ASSEMBLY_STATE_CREATE_INFO,
@@ -541,6 +588,7 @@ create_draw_pipeline(struct vkb *b, const struct draw_res *d, VkPipeline *out)
       .stageCount = 2, .pStages = stages,
       .pVertexInputState = &vi, .pInputAssemblyState = &ia, .pViewportState = &vps,
       .pRasterizationState = &rs, .pMultisampleState = &ms, .pColorBlendState = &cb,
+      .pDynamicState = bind ? &dyn : NULL,
       .layout = d->layout, .renderPass = d->pass,
    };
    VkResult res = vkCreateGraphicsPipelines(b->dev, VK_NULL_HANDLE, 1, &gci, NULL, out);
@@ -549,10 +597,78 @@ create_draw_pipeline(struct vkb *b, const struct draw_res *d, VkPipeline *out)
    return VK_SUCCESS;
 }
 
+/* DRAW_BIND's resources: the materials (a uniform buffer and descriptor set
+ * each), a vertex buffer with every cell's 4 corners (a quad one pixel
+ * larger than its cell on each side) and the index buffer. */
 static VkResult
-draw_res_init(struct vkb *b, struct draw_res *d)
+draw_bind_init(struct vkb *b, struct draw_res *d)
+{
+   const VkDescriptorSetLayoutBinding bind = { 0, VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, 1,
+                                               VK_SHADER_STAGE_FRAGMENT_BIT, NULL };
+   const VkDescriptorSetLayoutCreateInfo dslci = {
+      .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
+      .bindingCount = 1, .pBindings = &bind,
+   };
+   VkResult res = vkCreateDescriptorSetLayout(b->dev, &dslci, NULL, &d->dsl);
+   if (res != VK_SUCCESS)
+      return vkb_fail(b, res, "vkCreateDescriptorSetLayout");
+   const VkDescriptorPoolSize ps = { VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, 2 };
+   const VkDescriptorPoolCreateInfo dpci = {
+      .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
+      .maxSets = 2, .poolSizeCount = 1, .pPoolSizes = &ps,
+   };
+   res = vkCreateDescriptorPool(b->dev, &dpci, NULL, &d->dpool);
+   if (res != VK_SUCCESS)
+      return vkb_fail(b, res, "vkCreateDescriptorPool");
+   const VkDescriptorSetLayout layouts[2] = { d->dsl, d->dsl };
+   const VkDescriptorSetAllocateInfo dsai = {
+      .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
+      .descriptorPool = d->dpool, .descriptorSetCount = 2, .pSetLayouts = layouts,
+   };
+   res = vkAllocateDescriptorSets(b->dev, &dsai, d->sets);
+   if (res != VK_SUCCESS)
+      return vkb_fail(b, res, "vkAllocateDescriptorSets");
+   for (unsigned k = 0; k < 2 && res == VK_SUCCESS; k++) {
+      res = vkb_buffer_create(b, 16, VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT, true, &d->ubo[k]);
+      if (res != VK_SUCCESS)
+         break;
+      const float tint[4] = { 0, 0, (float)cell_blue(DRAW_BIND, k) / 255.0f, 1 };
+      memcpy(d->ubo[k].map, tint, sizeof(tint));
+      const VkDescriptorBufferInfo dbi = { d->ubo[k].buf, 0, VK_WHOLE_SIZE };
+      const VkWriteDescriptorSet wr = {
+         .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+         .dstSet = d->sets[k], .dstBinding = 0, .descriptorCount = 1,
+         .descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, .pBufferInfo = &dbi,
+      };
+      vkUpdateDescriptorSets(b->dev, 1, &wr, 0, NULL);
+   }
+   if (res == VK_SUCCESS)
+      res = vkb_buffer_create(b, (VkDeviceSize)GRID_CELLS * 4 * 2 * sizeof(float),
+                              VK_BUFFER_USAGE_VERTEX_BUFFER_BIT, true, &d->vbuf);
+   if (res == VK_SUCCESS)
+      res = vkb_buffer_create(b, 6 * sizeof(uint16_t), VK_BUFFER_USAGE_INDEX_BUFFER_BIT, true,
+                              &d->ibuf);
+   if (res != VK_SUCCESS)
+      return res;
+   float *v = d->vbuf.map;
+   for (uint32_t i = 0; i < GRID_CELLS; i++) {
+      const float x0 = (float)((i % 100) * CELL_PX) - 1, y0 = (float)((i / 100) * CELL_PX) - 1;
+      const float xs[2] = { x0, x0 + CELL_PX + 2 }, ys[2] = { y0, y0 + CELL_PX + 2 };
+      for (unsigned c = 0; c < 4; c++) {
+         *v++ = xs[c & 1] / (float)GRID_PX * 2.0f - 1.0f;
+         *v++ = ys[c >> 1] / (float)GRID_PX * 2.0f - 1.0f;
+      }
+   }
+   static const uint16_t idx[6] = { 0, 1, 2, 1, 3, 2 };
+   memcpy(d->ibuf.map, idx, sizeof(idx));
+   return VK_SUCCESS;
+}
+
+static VkResult
+draw_res_init(struct vkb *b, struct draw_res *d, enum draw_mode mode)
 {
    memset(d, 0, sizeof(*d));
+   d->mode = mode;
    const VkFormat fmt = VK_FORMAT_R8G8B8A8_UNORM;
    VkResult res = vkb_image_create(b, GRID_PX, GRID_PX, fmt,
                                    VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT |
@@ -608,14 +724,31 @@ draw_res_init(struct vkb *b, struct draw_res *d)
    res = vkCreateFramebuffer(b->dev, &fbci, NULL, &d->fb);
    if (res != VK_SUCCESS)
       return vkb_fail(b, res, "vkCreateFramebuffer");
+   if (mode == DRAW_BIND && (res = draw_bind_init(b, d)) != VK_SUCCESS)
+      return res;
+   const VkPushConstantRange pcr = { VK_SHADER_STAGE_VERTEX_BIT, 0, sizeof(uint32_t) };
    const VkPipelineLayoutCreateInfo plci = {
       .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
+      .setLayoutCount = mode == DRAW_BIND, .pSetLayouts = &d->dsl,
+      .pushConstantRangeCount = mode != DRAW_PLAIN, .pPushConstantRanges = &pcr,
    };
    res = vkCreatePipelineLayout(b->dev, &plci, NULL, &d->layout);
    if (res != VK_SUCCESS)
       return vkb_fail(b, res, "vkCreatePipelineLayout");
-   res = vkb_shader_module(b, pvb_draw_vert, sizeof(pvb_draw_vert), &d->vs);
-   if (res == VK_SUCCESS)
+   switch (mode) {
+   case DRAW_PLAIN:
+      res = vkb_shader_module(b, pvb_draw_vert, sizeof(pvb_draw_vert), &d->vs);
+      break;
+   case DRAW_PUSH:
+      res = vkb_shader_module(b, pvb_draw_push_vert, sizeof(pvb_draw_push_vert), &d->vs);
+      break;
+   case DRAW_BIND:
+      res = vkb_shader_module(b, pvb_draw_bind_vert, sizeof(pvb_draw_bind_vert), &d->vs);
+      break;
+   }
+   if (res == VK_SUCCESS && mode == DRAW_BIND)
+      res = vkb_shader_module(b, pvb_draw_bind_frag, sizeof(pvb_draw_bind_frag), &d->fs);
+   else if (res == VK_SUCCESS)
       res = vkb_shader_module(b, pvb_draw_frag, sizeof(pvb_draw_frag), &d->fs);
    if (res == VK_SUCCESS)
       res = vkb_cmd_alloc(b, &d->cmd);
@@ -641,6 +774,42 @@ draw_res_fini(struct vkb *b, struct draw_res *d)
       vkDestroyImageView(b->dev, d->view, NULL);
    vkb_image_destroy(b, &d->img);
    vkb_buffer_destroy(b, &d->staging);
+   if (d->dpool)
+      vkDestroyDescriptorPool(b->dev, d->dpool, NULL);
+   if (d->dsl)
+      vkDestroyDescriptorSetLayout(b->dev, d->dsl, NULL);
+   for (unsigned k = 0; k < 2; k++)
+      vkb_buffer_destroy(b, &d->ubo[k]);
+   vkb_buffer_destroy(b, &d->vbuf);
+   vkb_buffer_destroy(b, &d->ibuf);
+}
+
+/* One cell the way d->mode draws it. */
+static void
+record_cell(const struct draw_res *d, uint32_t i)
+{
+   VkCommandBuffer cmd = d->cmd;
+   switch (d->mode) {
+   case DRAW_PLAIN:
+      vkCmdDraw(cmd, 6, 1, 0, i);
+      break;
+   case DRAW_PUSH:
+      vkCmdPushConstants(cmd, d->layout, VK_SHADER_STAGE_VERTEX_BIT, 0, sizeof(i), &i);
+      vkCmdDraw(cmd, 6, 1, 0, 0);
+      break;
+   case DRAW_BIND: {
+      const VkDeviceSize off = (VkDeviceSize)i * 4 * 2 * sizeof(float);
+      const VkRect2D sc = { { (int32_t)((i % 100) * CELL_PX), (int32_t)((i / 100) * CELL_PX) },
+                            { CELL_PX, CELL_PX } };
+      vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, d->layout, 0, 1,
+                              &d->sets[i & 1], 0, NULL);
+      vkCmdBindVertexBuffers(cmd, 0, 1, &d->vbuf.buf, &off);
+      vkCmdSetScissor(cmd, 0, 1, &sc);
+      vkCmdPushConstants(cmd, d->layout, VK_SHADER_STAGE_VERTEX_BIT, 0, sizeof(i), &i);
+      vkCmdDrawIndexed(cmd, 6, 1, 0, 0, 0);
+      break;
+   }
+   }
 }
 
 /* Records the pass: `draws` draws of one instance each, or a single draw of
@@ -663,11 +832,13 @@ record_draws(struct vkb *b, struct draw_res *d, unsigned draws)
    };
    vkCmdBeginRenderPass(d->cmd, &rpbi, VK_SUBPASS_CONTENTS_INLINE);
    vkCmdBindPipeline(d->cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, d->pipeline);
-   if (draws == 1) {
+   if (d->mode == DRAW_BIND)
+      vkCmdBindIndexBuffer(d->cmd, d->ibuf.buf, 0, VK_INDEX_TYPE_UINT16);
+   if (draws == 1 && d->mode == DRAW_PLAIN) {
       vkCmdDraw(d->cmd, 6, GRID_CELLS, 0, 0);
    } else {
-      for (unsigned i = 0; i < draws; i++)
-         vkCmdDraw(d->cmd, 6, 1, 0, i);
+      for (uint32_t i = 0; i < draws; i++)
+         record_cell(d, i);
    }
    vkCmdEndRenderPass(d->cmd);
    const VkBufferImageCopy region = {
@@ -684,29 +855,26 @@ static void
 report_grid_check(struct wk *w, struct draw_res *d)
 {
    char why[200];
-   if (check_grid(d->staging.map, why, sizeof(why)))
+   if (check_grid(d->staging.map, d->mode, why, sizeof(why)))
       rep(w, "check ok");
    else
       rep(w, "check fail %s", why);
 }
 
-/* 10k small draws in one render pass, recorded and submitted each time. */
+/* Recording-bound workloads: recorded and submitted every iteration, timed
+ * whole (`id`) and in two parts: recording until vkEndCommandBuffer returns
+ * (`id`rec: with Mesa's defaults the guest sends the commands only then)
+ * and submit + wait (`id`exec). The parent puts the serial limit (this
+ * path's recording + native's whole) beside the figure. */
+typedef VkResult (*record_fn)(struct wk *w, void *data);
+
 static int
-wl_draws(struct wk *w)
+rec_exec_loop(struct wk *w, const char *id, record_fn record, void *data,
+              const VkCommandBuffer *cmd, void (*after)(void *data))
 {
-   struct draw_res d;
-   rep(w, "metric draws ms 0 render pass with 10k draws: record+submit+wait");
-   rep(w, "metric drawrec ms 0 10k draws: recording alone (to vkEndCommandBuffer)");
-   rep(w, "metric drawexec ms 0 10k draws: submit+wait after recording");
-   if (init_vk(w))
-      return 1;
-   if (draw_res_init(&w->vk, &d) != VK_SUCCESS ||
-       create_draw_pipeline(&w->vk, &d, &d.pipeline) != VK_SUCCESS ||
-       record_draws(&w->vk, &d, GRID_CELLS) != VK_SUCCESS ||
-       vkb_submit_wait(&w->vk, d.cmd, WAIT_NS) != VK_SUCCESS) /* warm-up */
-      return rep_vk_error(w);
-   if (!wait_go(w))
-      return 1;
+   char rec_id[48], exec_id[48];
+   snprintf(rec_id, sizeof(rec_id), "%srec", id);
+   snprintf(exec_id, sizeof(exec_id), "%sexec", id);
    double *rec_t = calloc(w->args->iters ? w->args->iters : 1, sizeof(*rec_t));
    double *exec_t = calloc(w->args->iters ? w->args->iters : 1, sizeof(*exec_t));
    if (!rec_t || !exec_t) {
@@ -717,15 +885,17 @@ wl_draws(struct wk *w)
    }
    for (unsigned i = 0; i < w->args->iters; i++) {
       double t0 = now_us();
-      if (record_draws(&w->vk, &d, GRID_CELLS) != VK_SUCCESS)
+      if (record(w, data) != VK_SUCCESS)
          break;
       double t1 = now_us();
-      if (vkb_submit_wait(&w->vk, d.cmd, WAIT_NS) != VK_SUCCESS)
+      if (vkb_submit_wait(&w->vk, *cmd, WAIT_NS) != VK_SUCCESS)
          break;
       double t2 = now_us();
       rec_t[i] = (t1 - t0) / 1e3;
       exec_t[i] = (t2 - t1) / 1e3;
       push_sample(w, (t2 - t0) / 1e3);
+      if (after)
+         after(data);
    }
    const size_t done = w->nsamples;
    if (done < w->args->iters) {
@@ -733,16 +903,64 @@ wl_draws(struct wk *w)
       free(exec_t);
       return rep_vk_error(w);
    }
-   flush_samples(w, "draws");
-   rep_samples(w, "drawrec", rec_t, done);
-   rep_samples(w, "drawexec", exec_t, done);
+   flush_samples(w, id);
+   rep_samples(w, rec_id, rec_t, done);
+   rep_samples(w, exec_id, exec_t, done);
    free(rec_t);
    free(exec_t);
+   rep(w, "serial %s %s", id, rec_id);
+   return 0;
+}
+
+static VkResult
+record_grid(struct wk *w, void *data)
+{
+   return record_draws(&w->vk, data, GRID_CELLS);
+}
+
+/* 10k small draws in one render pass, recorded and submitted each time. */
+static int
+draws_workload(struct wk *w, enum draw_mode mode, const char *id, const char *what)
+{
+   struct draw_res d;
+   rep(w, "metric %s ms 0 %s: record+submit+wait", id, what);
+   rep(w, "metric %srec ms 0 %s: recording alone (to vkEndCommandBuffer)", id, what);
+   rep(w, "metric %sexec ms 0 %s: submit+wait after recording", id, what);
+   if (init_vk(w))
+      return 1;
+   if (draw_res_init(&w->vk, &d, mode) != VK_SUCCESS ||
+       create_draw_pipeline(&w->vk, &d, &d.pipeline) != VK_SUCCESS ||
+       record_draws(&w->vk, &d, GRID_CELLS) != VK_SUCCESS ||
+       vkb_submit_wait(&w->vk, d.cmd, WAIT_NS) != VK_SUCCESS) /* warm-up */
+      return rep_vk_error(w);
+   if (!wait_go(w))
+      return 1;
+   if (rec_exec_loop(w, id, record_grid, &d, &d.cmd, NULL))
+      return 1;
    rep(w, "done");
    report_grid_check(w, &d);
    draw_res_fini(&w->vk, &d);
    vkb_fini(&w->vk);
    return 0;
+}
+
+static int
+wl_draws(struct wk *w)
+{
+   return draws_workload(w, DRAW_PLAIN, "draws", "render pass with 10k draws");
+}
+
+static int
+wl_drawpush(struct wk *w)
+{
+   return draws_workload(w, DRAW_PUSH, "drawpush", "10k draws, push constants each");
+}
+
+static int
+wl_drawbind(struct wk *w)
+{
+   return draws_workload(w, DRAW_BIND, "drawbind",
+                         "10k indexed draws, set+VB+scissor+push each");
 }
 
 /* Graphics pipeline creation; the last pipeline then draws the grid. */
@@ -753,7 +971,7 @@ wl_pipeline(struct wk *w)
    rep(w, "metric pipeline ms 0 graphics pipeline creation (+ empty submit to sync)");
    if (init_vk(w))
       return 1;
-   if (draw_res_init(&w->vk, &d) != VK_SUCCESS)
+   if (draw_res_init(&w->vk, &d, DRAW_PLAIN) != VK_SUCCESS)
       return rep_vk_error(w);
    if (!wait_go(w))
       return 1;
@@ -989,6 +1207,189 @@ wl_compute(struct wk *w)
    return 0;
 }
 
+/* ML-like chain: ML_STEPS small dispatches over one buffer, each with its
+ * own push constants and a barrier before the next, recorded each time. */
+struct ml_res {
+   struct vkb_buffer data;
+   VkDescriptorSetLayout dsl;
+   VkDescriptorPool dpool;
+   VkDescriptorSet set;
+   VkPipelineLayout layout;
+   VkShaderModule cs;
+   VkPipeline pipeline;
+   VkCommandBuffer cmd;
+   uint32_t *expect; /* the host's copy of the chain's result */
+};
+
+static void
+ml_step_host(uint32_t *x)
+{
+   for (uint32_t k = 0; k < ML_STEPS; k++) {
+      for (uint32_t i = 0; i < ML_ELEMS; i++)
+         x[i] = x[i] * 3u + k;
+   }
+}
+
+static void
+ml_after(void *data)
+{
+   ml_step_host(((struct ml_res *)data)->expect);
+}
+
+static VkResult
+ml_record(struct wk *w, void *data)
+{
+   struct ml_res *m = data;
+   struct vkb *b = &w->vk;
+   VkResult res = vkResetCommandBuffer(m->cmd, 0);
+   if (res != VK_SUCCESS)
+      return vkb_fail(b, res, "vkResetCommandBuffer");
+   if ((res = vkb_cmd_begin(b, m->cmd, true)) != VK_SUCCESS)
+      return res;
+   const VkMemoryBarrier bar = {
+      .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+      .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
+      .dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT,
+   };
+   vkCmdBindPipeline(m->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, m->pipeline);
+   vkCmdBindDescriptorSets(m->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, m->layout, 0, 1, &m->set, 0,
+                           NULL);
+   for (uint32_t k = 0; k < ML_STEPS; k++) {
+      const uint32_t pc[2] = { k, ML_ELEMS };
+      if (k)
+         vkCmdPipelineBarrier(m->cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                              VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1, &bar, 0, NULL, 0,
+                              NULL);
+      vkCmdPushConstants(m->cmd, m->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof(pc), pc);
+      vkCmdDispatch(m->cmd, ML_ELEMS / 64, 1, 1);
+   }
+   const VkMemoryBarrier host = {
+      .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+      .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
+      .dstAccessMask = VK_ACCESS_HOST_READ_BIT,
+   };
+   vkCmdPipelineBarrier(m->cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                        VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &host, 0, NULL, 0, NULL);
+   return vkb_cmd_end(b, m->cmd);
+}
+
+static VkResult
+ml_res_init(struct vkb *b, struct ml_res *m)
+{
+   memset(m, 0, sizeof(*m));
+   m->expect = malloc(ML_ELEMS * sizeof(uint32_t));
+   if (!m->expect)
+      return vkb_fail(b, VK_ERROR_OUT_OF_HOST_MEMORY, "malloc");
+   VkResult res = vkb_buffer_create(b, ML_ELEMS * sizeof(uint32_t),
+                                    VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, true, &m->data);
+   if (res != VK_SUCCESS)
+      return res;
+   uint32_t *x = m->data.map;
+   for (uint32_t i = 0; i < ML_ELEMS; i++)
+      x[i] = m->expect[i] = i;
+   const VkDescriptorSetLayoutBinding bind = { 0, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1,
+                                               VK_SHADER_STAGE_COMPUTE_BIT, NULL };
+   const VkDescriptorSetLayoutCreateInfo dslci = {
+      .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
+      .bindingCount = 1, .pBindings = &bind,
+   };
+   if ((res = vkCreateDescriptorSetLayout(b->dev, &dslci, NULL, &m->dsl)) != VK_SUCCESS)
+      return vkb_fail(b, res, "vkCreateDescriptorSetLayout");
+   const VkDescriptorPoolSize ps = { VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1 };
+   const VkDescriptorPoolCreateInfo dpci = {
+      .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
+      .maxSets = 1, .poolSizeCount = 1, .pPoolSizes = &ps,
+   };
+   if ((res = vkCreateDescriptorPool(b->dev, &dpci, NULL, &m->dpool)) != VK_SUCCESS)
+      return vkb_fail(b, res, "vkCreateDescriptorPool");
+   const VkDescriptorSetAllocateInfo dsai = {
+      .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
+      .descriptorPool = m->dpool, .descriptorSetCount = 1, .pSetLayouts = &m->dsl,
+   };
+   if ((res = vkAllocateDescriptorSets(b->dev, &dsai, &m->set)) != VK_SUCCESS)
+      return vkb_fail(b, res, "vkAllocateDescriptorSets");
+   const VkDescriptorBufferInfo dbi = { m->data.buf, 0, VK_WHOLE_SIZE };
+   const VkWriteDescriptorSet wr = {
+      .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+      .dstSet = m->set, .dstBinding = 0, .descriptorCount = 1,
+      .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, .pBufferInfo = &dbi,
+   };
+   vkUpdateDescriptorSets(b->dev, 1, &wr, 0, NULL);
+   const VkPushConstantRange pcr = { VK_SHADER_STAGE_COMPUTE_BIT, 0, 8 };
+   const VkPipelineLayoutCreateInfo plci = {
+      .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
+      .setLayoutCount = 1, .pSetLayouts = &m->dsl,
+      .pushConstantRangeCount = 1, .pPushConstantRanges = &pcr,
+   };
+   if ((res = vkCreatePipelineLayout(b->dev, &plci, NULL, &m->layout)) != VK_SUCCESS)
+      return vkb_fail(b, res, "vkCreatePipelineLayout");
+   if ((res = vkb_shader_module(b, pvb_mlstep_comp, sizeof(pvb_mlstep_comp), &m->cs)) !=
+       VK_SUCCESS)
+      return res;
+   const VkComputePipelineCreateInfo cpci = {
+      .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
+      .stage = { .sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+                 .stage = VK_SHADER_STAGE_COMPUTE_BIT, .module = m->cs, .pName = "main" },
+      .layout = m->layout,
+   };
+   res = vkCreateComputePipelines(b->dev, VK_NULL_HANDLE, 1, &cpci, NULL, &m->pipeline);
+   if (res != VK_SUCCESS)
+      return vkb_fail(b, res, "vkCreateComputePipelines");
+   return vkb_cmd_alloc(b, &m->cmd);
+}
+
+static void
+ml_res_fini(struct vkb *b, struct ml_res *m)
+{
+   if (m->pipeline)
+      vkDestroyPipeline(b->dev, m->pipeline, NULL);
+   if (m->cs)
+      vkDestroyShaderModule(b->dev, m->cs, NULL);
+   if (m->layout)
+      vkDestroyPipelineLayout(b->dev, m->layout, NULL);
+   if (m->dpool)
+      vkDestroyDescriptorPool(b->dev, m->dpool, NULL);
+   if (m->dsl)
+      vkDestroyDescriptorSetLayout(b->dev, m->dsl, NULL);
+   vkb_buffer_destroy(b, &m->data);
+   free(m->expect);
+}
+
+static int
+wl_mlchain(struct wk *w)
+{
+   struct ml_res m;
+   const char *what = "1000 dispatches, push constants+barrier each";
+   rep(w, "metric mlchain ms 0 %s: record+submit+wait", what);
+   rep(w, "metric mlchainrec ms 0 %s: recording alone (to vkEndCommandBuffer)", what);
+   rep(w, "metric mlchainexec ms 0 %s: submit+wait after recording", what);
+   if (init_vk(w))
+      return 1;
+   if (ml_res_init(&w->vk, &m) != VK_SUCCESS || ml_record(w, &m) != VK_SUCCESS ||
+       vkb_submit_wait(&w->vk, m.cmd, WAIT_NS) != VK_SUCCESS) /* warm-up */
+      return rep_vk_error(w);
+   ml_after(&m);
+   if (!wait_go(w))
+      return 1;
+   if (rec_exec_loop(w, "mlchain", ml_record, &m, &m.cmd, ml_after))
+      return 1;
+   rep(w, "done");
+   const uint32_t *x = m.data.map;
+   uint32_t bad = ML_ELEMS;
+   for (uint32_t i = 0; i < ML_ELEMS && bad == ML_ELEMS; i++) {
+      if (x[i] != m.expect[i])
+         bad = i;
+   }
+   if (bad == ML_ELEMS)
+      rep(w, "check ok");
+   else
+      rep(w, "check fail element %u is 0x%08x, expected 0x%08x after %u chains", bad, x[bad],
+          m.expect[bad], w->args->iters + 1);
+   ml_res_fini(&w->vk, &m);
+   vkb_fini(&w->vk);
+   return 0;
+}
+
 /* Upload into host-visible memory + copy to device; copy back + read out. */
 static int
 wl_upload(struct wk *w)
@@ -1062,6 +1463,165 @@ wl_upload(struct wk *w)
    return 0;
 }
 
+/* ---- third-party workloads ---- */
+
+#define FF_W 1280u
+#define FF_H 720u
+#define FF_FRAME (FF_W * FF_H * 3 / 2) /* yuv420p */
+#define FF_WARMUP 3u                   /* frames not timed (pipeline set-up) */
+#define FF_COLOUR "0x3366CC"
+
+/* Starts ffmpeg with `args` (after the program name), its stdout in *out;
+ * it dies with this worker. */
+static pid_t
+ff_start(const struct wk *w, char *const args[], int *out)
+{
+   int p[2];
+   if (pipe2(p, O_CLOEXEC))
+      return -1;
+   pid_t pid = fork();
+   if (pid == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      dup2(p[1], 1);
+      /* the worker's report and go pipes are not ffmpeg's */
+      close(w->args->report_fd);
+      if (w->args->go_fd >= 0)
+         close(w->args->go_fd);
+      execv("/usr/bin/ffmpeg", args);
+      _exit(127);
+   }
+   close(p[1]);
+   if (pid < 0) {
+      close(p[0]);
+      return -1;
+   }
+   *out = p[0];
+   return pid;
+}
+
+static bool
+read_full(int fd, uint8_t *buf, size_t n)
+{
+   size_t got = 0;
+   while (got < n) {
+      ssize_t r = read(fd, buf + got, n - got);
+      if (r < 0 && errno == EINTR)
+         continue;
+      if (r <= 0)
+         return false;
+      got += (size_t)r;
+   }
+   return true;
+}
+
+static int
+ff_finish(pid_t pid, int fd)
+{
+   int st = 0;
+   close(fd);
+   if (waitpid(pid, &st, 0) != pid)
+      return -1;
+   return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+}
+
+/* One 720p frame of the solid colour converted on the CPU: what scaling the
+ * solid image must give back. */
+static int
+ff_reference(const struct wk *w, uint8_t *ref)
+{
+   char *args[] = { "ffmpeg", "-v", "error", "-f", "lavfi", "-i",
+                    "color=c=" FF_COLOUR ":size=1280x720:rate=30", "-frames:v", "1", "-vf",
+                    "format=yuv420p", "-f", "rawvideo", "-", NULL };
+   int fd;
+   pid_t pid = ff_start(w, args, &fd);
+   if (pid < 0)
+      return -1;
+   bool ok = read_full(fd, ref, FF_FRAME);
+   return ff_finish(pid, fd) == 0 && ok ? 0 : -1;
+}
+
+/* ffmpeg's Vulkan filters: upload, scale_vulkan (1080p to 720p), download,
+ * frames per second once running. The input is a solid colour, so every
+ * output byte must equal the CPU's conversion of it at 720p (+-1): the
+ * frames went through the device and came back. (avgblur_vulkan is not
+ * used: Debian 12's ffmpeg 5.1 blurs a solid image into other values on
+ * lavapipe, natively.) */
+static int
+wl_ffmpeg(struct wk *w)
+{
+   if (access("/usr/bin/ffmpeg", X_OK)) {
+      rep(w, "skip /usr/bin/ffmpeg not installed (Debian: ffmpeg)");
+      return 0;
+   }
+   rep(w, "metric ffmpeg fps 1 ffmpeg hwupload+scale_vulkan 1080p->720p+hwdownload: FPS");
+   uint8_t *ref = malloc(FF_FRAME), *frame = malloc(FF_FRAME);
+   if (!ref || !frame || ff_reference(w, ref)) {
+      rep(w, "error cannot convert the reference frame with ffmpeg");
+      return 1;
+   }
+   const unsigned frames = w->args->iters + FF_WARMUP;
+   char nframes[16];
+   snprintf(nframes, sizeof(nframes), "%u", frames);
+   char *args[] = { "ffmpeg", "-v", "error", "-init_hw_device", "vulkan=vk:0",
+                    "-filter_hw_device", "vk", "-f", "lavfi", "-i",
+                    "color=c=" FF_COLOUR ":size=1920x1080:rate=30", "-frames:v", nframes, "-vf",
+                    "format=yuv420p,hwupload,scale_vulkan=w=1280:h=720,hwdownload,"
+                    "format=yuv420p",
+                    "-f", "rawvideo", "-", NULL };
+   if (!wait_go(w))
+      return 1;
+   int fd;
+   pid_t pid = ff_start(w, args, &fd);
+   if (pid < 0) {
+      rep(w, "error cannot start ffmpeg: %s", strerror(errno));
+      return 1;
+   }
+   double prev = 0;
+   char bad[160] = "";
+   unsigned n = 0;
+   for (; n < frames && read_full(fd, frame, FF_FRAME); n++) {
+      const double t = now_us();
+      if (n >= FF_WARMUP)
+         push_sample(w, 1e6 / (t - prev));
+      prev = t;
+      for (size_t i = 0; i < FF_FRAME && !bad[0]; i++) {
+         if (abs((int)frame[i] - (int)ref[i]) > 1)
+            snprintf(bad, sizeof(bad), "frame %u byte %zu is %u, expected %u", n, i, frame[i],
+                     ref[i]);
+      }
+   }
+   const int st = ff_finish(pid, fd);
+   free(ref);
+   free(frame);
+   if (st || n < frames) {
+      rep(w, "error ffmpeg exit status %d after %u of %u frames (its log above)", st, n,
+          frames);
+      return 1;
+   }
+   flush_samples(w, "ffmpeg");
+   rep(w, "done");
+   if (bad[0])
+      rep(w, "check fail %s", bad);
+   else
+      rep(w, "check ok");
+   return 0;
+}
+
+/* VkFFT (libvkfft-dev, header-only): meson probes whether vkFFT.h builds
+ * with its Vulkan backend (PVBENCH_VKFFT_BUILDS); Debian 12's does not (see
+ * bench/README.md, "Third-party workloads"). Reported, never faked. */
+static int
+wl_vkfft(struct wk *w)
+{
+#ifdef PVBENCH_VKFFT_BUILDS
+   rep(w, "skip vkFFT.h builds here, but pvbench has no VkFFT workload yet");
+#else
+   rep(w, "skip vkFFT.h (libvkfft-dev) does not build with this system's glslang-dev and "
+          "compilers (Debian 12: VkFFT 1.2.26 vs glslang 12.0, empty scalar initializers)");
+#endif
+   return 0;
+}
+
 struct workload_entry {
    const char *name;
    int (*run)(struct wk *w);
@@ -1071,6 +1631,8 @@ static const struct workload_entry workloads[] = {
    { "create", wl_create },     { "clear", wl_clear },       { "frames", wl_frames },
    { "submit", wl_submit },     { "draws", wl_draws },       { "compute", wl_compute },
    { "upload", wl_upload },     { "pipeline", wl_pipeline }, { "clientloop", wl_clientloop },
+   { "drawpush", wl_drawpush }, { "drawbind", wl_drawbind }, { "mlchain", wl_mlchain },
+   { "ffmpeg", wl_ffmpeg },     { "vkfft", wl_vkfft },
 };
 
 int

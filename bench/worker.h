@@ -11,6 +11,10 @@
  *   done                                timed part done (before the final check)
  *   check ok | check fail <why>         the correctness check of the output
  *   error <why>                         the workload could not run
+ *   skip <why>                          it cannot run on this machine (a missing
+ *                                       third-party program): not a failure
+ *   serial <id> <rec-id>                <id> is recording-bound, <rec-id> its
+ *                                       recording part (for the serial limit)
  *
  * Samples are buffered and written after the timed loop so reporting never
  * disturbs the measurement.

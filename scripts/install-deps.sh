@@ -25,6 +25,9 @@ pkgs=(
    libc6-dev
    # benchmark plots
    python3-matplotlib
+   # pvbench's third-party workloads: ffmpeg's Vulkan filters; VkFFT (header
+   # only, its Vulkan backend needs glslang's C interface)
+   ffmpeg libvkfft-dev glslang-dev
 )
 
 missing=()

@@ -88,6 +88,10 @@ int pv_renderer_get_capset(struct pv_renderer *r, uint32_t capset_id, uint32_t v
 /* Contexts. ctx_id is chosen by the guest and must be unused and nonzero. */
 int pv_context_create(struct pv_renderer *r, uint32_t ctx_id, uint32_t capset_id,
                       const char *debug_name);
+/* Destroy waits for the context's calls in flight and its threads; from its
+ * start the id is unknown to every call (a new context may take it), and its
+ * slot counts towards max_contexts until the teardown ends. Other contexts'
+ * calls go on meanwhile (the renderer lock is not held across teardown). */
 void pv_context_destroy(struct pv_renderer *r, uint32_t ctx_id);
 
 /* Decodes and executes a command stream (a virtio-gpu SUBMIT_3D). A

@@ -14,6 +14,7 @@
 #include "venus/vn_context.h"
 #include "venus/vn_memory.h"
 #include "venus/vn_queue.h"
+#include "venus/vn_renderer_test.h"
 #include "venus/vn_resource.h"
 
 #define VN_RES_BUCKETS 1024u
@@ -41,6 +42,8 @@ struct pv_renderer {
    struct vn_ctx_entry *contexts; /* limits.max_contexts slots */
    uint32_t wire_format;          /* PV_VENUS_WIRE_FORMAT_* */
    struct vn_res_entry *buckets[VN_RES_BUCKETS];
+   vn_teardown_hook_fn teardown_hook; /* tests only: runs before a teardown */
+   void *teardown_hook_data;
 };
 
 int
@@ -255,6 +258,10 @@ out:
    return ret;
 }
 
+/* The context becomes unreachable under the renderer lock (dying: lookups
+ * skip it, its slot stays taken); its teardown (ring, fence and monitor
+ * threads joined, devices idled and destroyed) runs without the lock, so
+ * one guest's teardown never stalls another guest's calls. */
 void
 pv_context_destroy(struct pv_renderer *r, uint32_t ctx_id)
 {
@@ -262,16 +269,36 @@ pv_context_destroy(struct pv_renderer *r, uint32_t ctx_id)
       return;
    pthread_mutex_lock(&r->mutex);
    struct vn_ctx_entry *e = find_ctx(r, ctx_id);
-   if (e) {
-      e->dying = true; /* no new users */
-      vn_transport_cancel(e->ctx); /* users blocked in waits return */
-      while (e->users)
-         pthread_cond_wait(&r->users_gone, &r->mutex);
-      vn_context_destroy(e->ctx);
-      e->ctx = NULL;
-      e->ctx_id = 0;
-      e->dying = false;
+   if (!e) {
+      pthread_mutex_unlock(&r->mutex);
+      return;
    }
+   e->dying = true;             /* no new users, no lookups */
+   vn_transport_cancel(e->ctx); /* users blocked in waits return */
+   while (e->users)
+      pthread_cond_wait(&r->users_gone, &r->mutex);
+   struct vn_context *ctx = e->ctx;
+   const vn_teardown_hook_fn hook = r->teardown_hook;
+   void *hook_data = r->teardown_hook_data;
+   pthread_mutex_unlock(&r->mutex);
+
+   if (hook)
+      hook(hook_data, ctx_id);
+   vn_context_destroy(ctx);
+
+   pthread_mutex_lock(&r->mutex);
+   e->ctx = NULL; /* the slot is free again */
+   e->ctx_id = 0;
+   e->dying = false;
+   pthread_mutex_unlock(&r->mutex);
+}
+
+void
+vn_renderer_set_teardown_hook(struct pv_renderer *r, vn_teardown_hook_fn hook, void *data)
+{
+   pthread_mutex_lock(&r->mutex);
+   r->teardown_hook = hook;
+   r->teardown_hook_data = data;
    pthread_mutex_unlock(&r->mutex);
 }
 
@@ -474,7 +501,8 @@ pv_resource_unref(struct pv_renderer *r, uint32_t res_id)
        * dropped it: detach it everywhere. */
       for (uint32_t i = 0; i < r->limits.max_contexts; i++) {
          struct vn_context *ctx = r->contexts[i].ctx;
-         if (!ctx)
+         /* a dying context drops its attachments in its own teardown */
+         if (!ctx || r->contexts[i].dying)
             continue;
          pthread_mutex_lock(&ctx->mutex);
          if (vn_context_lookup_resource(ctx, res_id)) {
