@@ -6,7 +6,7 @@ set -euo pipefail
 pkgs=(
    # build
    meson ninja-build pkg-config gcc clang libclang-rt-14-dev python3
-   libvulkan-dev glslang-tools libpng-dev
+   libvulkan-dev glslang-tools libpng-dev libseccomp-dev
    # Mesa venus guest driver build (scripts/build-venus-icd.sh)
    python3-mako libdrm-dev bison flex zlib1g-dev libexpat1-dev libzstd-dev dpkg-dev
    # host Vulkan driver, tools and validation layers
