@@ -29,6 +29,10 @@
 #   sandbox      every client process attempts execve after its client left
 #                (test hook): the sandbox stops that process only, the
 #                server logs the call and serves the next client
+#   stuck-queue  a guest leaves its queue waiting on a timeline semaphore
+#                value nothing will signal and exits (valid Vulkan): its
+#                client process, stuck in vkDeviceWaitIdle at teardown, is
+#                killed by the watchdog, and the next client is served
 #   limits       blobs over --memory-budget (shared by all client processes)
 #                and over --max-context-memory are refused and logged
 #   two-clients-threads, shutdown-threads
@@ -156,6 +160,19 @@ sandbox)
    grep -E 'forbidden system call|stopped by its sandbox|sandbox' "$log" | head -n 6
    grep -q 'forbidden system call 59 (execve)' "$log" && grep -q 'stopped by its sandbox' "$log" ||
       { cat "$log"; echo 'the sandbox did not stop the execve' >&2; rc=1; }
+   rm -f "$log"
+   exit $rc
+   ;;
+stuck-queue)
+   log=$(mktemp)
+   PV_VTEST_EXPECT_STATUS=3 PV_VTEST_ARGS="--teardown-timeout 2" \
+   "$run" --log "$log" --icd "$icd" -- sh -c "
+      timeout 60 '$(dirname "$raw")/stuck_queue' || { echo 'stuck_queue failed' >&2; exit 1; }
+      sleep 3
+      $venus_ok; echo 'served after a client whose queue never drains'"
+   rc=$?
+   grep -E 'watchdog|failed' "$log"
+   grep -q 'killed (teardown watchdog)' "$log" || { cat "$log"; echo 'no watchdog kill' >&2; rc=1; }
    rm -f "$log"
    exit $rc
    ;;
