@@ -6,7 +6,7 @@ set -euo pipefail
 pkgs=(
    # build
    meson ninja-build pkg-config gcc clang libclang-rt-14-dev python3
-   libvulkan-dev glslang-tools libpng-dev
+   libvulkan-dev glslang-tools libpng-dev libseccomp-dev
    # pinned Vulkan registry (scripts/fetch-vulkan-registry.sh)
    xz-utils curl
    # Mesa venus guest driver build (scripts/build-venus-icd.sh)

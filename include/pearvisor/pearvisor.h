@@ -54,8 +54,26 @@ struct pv_renderer_callbacks {
 struct pv_renderer_limits {
    uint32_t max_contexts;          /* 0: default (64) */
    uint32_t max_objects_per_context; /* Vulkan objects; 0: default (1 << 20) */
-   uint64_t max_memory_per_context;  /* bytes of blobs + device memory; 0: default (16 GiB) */
+   /* bytes of blobs + device memory; 0: default (16 GiB, at most half the
+    * host's RAM) */
+   uint64_t max_memory_per_context;
 };
+
+/* A memory budget shared by several renderers (several guests, even in
+ * several processes): every blob and every device memory allocation of
+ * their contexts is charged to it, besides the per-context cap. charge
+ * returns false to refuse (the allocation then fails, logged with the
+ * context); release gives back what a charge took. Called from any thread,
+ * with renderer locks held: they must not call back into PearVisor. */
+struct pv_memory_budget {
+   bool (*charge)(void *data, uint64_t bytes);
+   void (*release)(void *data, uint64_t bytes);
+   void *data;
+};
+
+/* Makes the renderer's contexts charge `budget` (copied; NULL: none, the
+ * default). Before the first context: -EBUSY once a context exists. */
+int pv_renderer_set_memory_budget(struct pv_renderer *r, const struct pv_memory_budget *budget);
 
 /* Creates a renderer for one guest. `limits` may be NULL for defaults. */
 int pv_renderer_create(const struct pv_renderer_callbacks *cbs,

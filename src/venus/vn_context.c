@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "pearvisor/pearvisor.h"
 
 /* Decoded arguments of one command; big enough for any sane command. */
 #define VN_CONTEXT_ARENA_LIMIT (64u << 20)
@@ -102,6 +103,7 @@ vn_context_create(const struct vn_context_create_info *info, struct vn_context *
    ctx->ctx_id = info->ctx_id;
    snprintf(ctx->name, sizeof(ctx->name), "%s", info->name ? info->name : "");
    ctx->memory_limit = info->max_memory;
+   ctx->budget = info->budget;
    ctx->wire_format = info->wire_format;
    ctx->fence.retired = info->fence_retired;
    ctx->fence.data = info->fence_data;
@@ -157,6 +159,10 @@ vn_context_destroy(struct vn_context *ctx)
            ctx->ctx_id, (unsigned long long)ctx->stats.streams,
            (unsigned long long)(ctx->stats.bytes >> 10), (double)ctx->stats.exec_ns / 1e6,
            (double)ctx->stats.longest_ns / 1e6);
+   /* Blobs may outlive their context; what they still count against it
+    * goes back to the shared budget now (they are not uncharged later). */
+   if (ctx->budget && ctx->memory_used)
+      ctx->budget->release(ctx->budget->data, ctx->memory_used);
    vn_trace_destroy(ctx->trace);
    free(ctx->stream_copy.data);
    vn_object_table_destroy(ctx->dispatch.objects);
@@ -319,8 +325,17 @@ vn_context_resource_range(struct vn_context *ctx, uint32_t res_id, uint64_t offs
 bool
 vn_context_charge_memory(struct vn_context *ctx, uint64_t size)
 {
-   if (size > ctx->memory_limit || ctx->memory_used > ctx->memory_limit - size)
+   if (size > ctx->memory_limit || ctx->memory_used > ctx->memory_limit - size) {
+      pv_warn("venus", "context %u (%s): %llu bytes refused: per-context memory cap %llu, "
+                       "%llu in use", ctx->ctx_id, ctx->name, (unsigned long long)size,
+              (unsigned long long)ctx->memory_limit, (unsigned long long)ctx->memory_used);
       return false;
+   }
+   if (ctx->budget && !ctx->budget->charge(ctx->budget->data, size)) {
+      pv_warn("venus", "context %u (%s): %llu bytes refused by the memory budget shared with "
+                       "other guests", ctx->ctx_id, ctx->name, (unsigned long long)size);
+      return false;
+   }
    ctx->memory_used += size;
    return true;
 }
@@ -328,5 +343,9 @@ vn_context_charge_memory(struct vn_context *ctx, uint64_t size)
 void
 vn_context_uncharge_memory(struct vn_context *ctx, uint64_t size)
 {
-   ctx->memory_used = size > ctx->memory_used ? 0 : ctx->memory_used - size;
+   if (size > ctx->memory_used)
+      size = ctx->memory_used;
+   ctx->memory_used -= size;
+   if (ctx->budget && size)
+      ctx->budget->release(ctx->budget->data, size);
 }

@@ -101,6 +101,7 @@ struct vn_context {
 
    uint64_t memory_used;
    uint64_t memory_limit;
+   struct pv_memory_budget *budget; /* shared by renderers, or NULL */
 
    /* fence threads (pv_context_submit_fence): one per timeline, started on
     * its first fence; entries of all timelines in one FIFO list */
@@ -123,6 +124,7 @@ struct vn_context_create_info {
    const char *name;
    uint32_t max_objects;
    uint64_t max_memory;
+   struct pv_memory_budget *budget;
    uint32_t wire_format;
    void (*fence_retired)(void *data, uint32_t ctx_id, uint32_t ring_idx, uint64_t fence_id);
    void *fence_data;
@@ -163,7 +165,8 @@ struct vn_resource *vn_context_lookup_resource(struct vn_context *ctx, uint32_t 
 void *vn_context_resource_range(struct vn_context *ctx, uint32_t res_id, uint64_t offset,
                                 uint64_t size, struct vn_resource **res_out);
 
-/* Memory accounting against the per-context limit. */
+/* Memory accounting against the per-context limit and the shared budget;
+ * a refusal is logged with the cap, the context and the sizes. */
 bool vn_context_charge_memory(struct vn_context *ctx, uint64_t size);
 void vn_context_uncharge_memory(struct vn_context *ctx, uint64_t size);
 

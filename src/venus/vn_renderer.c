@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/budget.h"
 #include "common/log.h"
 #include "pearvisor/pearvisor.h"
 #include "venus/generated/vn_protocol_renderer.h"
@@ -41,6 +42,7 @@ struct pv_renderer {
    struct pv_renderer_limits limits;
    struct vn_ctx_entry *contexts; /* limits.max_contexts slots */
    uint32_t wire_format;          /* PV_VENUS_WIRE_FORMAT_* */
+   struct pv_memory_budget budget; /* shared with other renderers; charge NULL: none */
    struct vn_res_entry *buckets[VN_RES_BUCKETS];
    vn_teardown_hook_fn teardown_hook; /* tests only: runs before a teardown */
    void *teardown_hook_data;
@@ -63,8 +65,13 @@ pv_renderer_create(const struct pv_renderer_callbacks *cbs,
       r->limits.max_contexts = 64;
    if (!r->limits.max_objects_per_context)
       r->limits.max_objects_per_context = 1u << 20;
-   if (!r->limits.max_memory_per_context)
+   if (!r->limits.max_memory_per_context) {
+      /* a single guest must not be allowed more than the host can give */
+      const uint64_t half_ram = pv_host_ram_bytes() / 2;
       r->limits.max_memory_per_context = 16ull << 30;
+      if (half_ram && half_ram < r->limits.max_memory_per_context)
+         r->limits.max_memory_per_context = half_ram;
+   }
    r->contexts = calloc(r->limits.max_contexts, sizeof(*r->contexts));
    if (!r->contexts) {
       free(r);
@@ -171,6 +178,23 @@ pv_renderer_set_venus_wire_format(struct pv_renderer *r, uint32_t wire_format)
    return ret;
 }
 
+int
+pv_renderer_set_memory_budget(struct pv_renderer *r, const struct pv_memory_budget *budget)
+{
+   if (!r || (budget && (!budget->charge || !budget->release)))
+      return -EINVAL;
+   pthread_mutex_lock(&r->mutex);
+   int ret = 0;
+   for (uint32_t i = 0; i < r->limits.max_contexts && !ret; i++) {
+      if (r->contexts[i].ctx)
+         ret = -EBUSY;
+   }
+   if (!ret)
+      r->budget = budget ? *budget : (struct pv_memory_budget){ 0 };
+   pthread_mutex_unlock(&r->mutex);
+   return ret;
+}
+
 uint32_t
 pv_renderer_venus_wire_format(const struct pv_renderer *r)
 {
@@ -243,6 +267,7 @@ pv_context_create(struct pv_renderer *r, uint32_t ctx_id, uint32_t capset_id,
       .name = debug_name,
       .max_objects = r->limits.max_objects_per_context,
       .max_memory = r->limits.max_memory_per_context,
+      .budget = r->budget.charge ? &r->budget : NULL,
       .wire_format = r->wire_format,
       .fence_retired = fence_retired,
       .fence_data = &r->cbs,

@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/sandbox.h"
 #include "pv_png.h"
 #include "vgpu.h"
 #include "vhost_user.h"
@@ -550,6 +551,13 @@ static void usage(FILE *f)
            "                      mapped into the guest (needed by venus). Default: none\n"
            "  --venus-wire-format 0|1  venus wire format served to the guest: 0 for\n"
            "                      Mesa 22.3's venus driver (default), 1 for Mesa 25's\n"
+           "  --no-sandbox        run without the sandbox (docs/sandbox.md): by default,\n"
+           "                      once listening, the backend enters private namespaces\n"
+           "                      where permitted, drops to --user, and installs a\n"
+           "                      seccomp system call allowlist\n"
+           "  --user NAME         user to run as when started as root (default: stay\n"
+           "                      root, with a warning: --png files and the socket's\n"
+           "                      directory must be writable by NAME)\n"
            "  --print-capabilities  JSON for QEMU's vhost-user device discovery\n"
            "SIGTERM/SIGINT stop the backend.\n");
 }
@@ -580,10 +588,13 @@ int main(int argc, char **argv)
       {"png", required_argument, NULL, 'p'},         {"print-capabilities", no_argument, NULL, 'c'},
       {"hostmem", required_argument, NULL, 'm'},     {"help", no_argument, NULL, 'H'},
       {"venus-wire-format", required_argument, NULL, 'v'},
+      {"no-sandbox", no_argument, NULL, 'S'},        {"user", required_argument, NULL, 'u'},
       {NULL, 0, NULL, 0},
    };
    const char *sock_path = NULL;
    int conn_fd = -1;
+   bool sandbox = true;
+   const char *user = NULL;
    unsigned long wire_format = 0;
    struct backend *b = calloc(1, sizeof(*b));
    if (!b)
@@ -613,6 +624,8 @@ int main(int argc, char **argv)
             return 2;
          }
          break;
+      case 'S': sandbox = false; break;
+      case 'u': user = optarg; break;
       case 'H': usage(stdout); free(b); return 0;
       case 'c':
          printf("{\n  \"type\": \"gpu\",\n  \"features\": []\n}\n");
@@ -686,6 +699,15 @@ int main(int argc, char **argv)
          pv_error(TAG, "cannot listen on %s: %s", sock_path, strerror(-listen_fd));
          goto out;
       }
+   }
+   if (sandbox) {
+      /* the socket is ours already; the host driver loads once a guest
+       * creates a context, inside the sandbox */
+      const struct pv_sandbox_config sb = {.user = user, .keep_user = true,
+                                           .allow_accept = true,
+                                           .name = "pv-vhost-user-gpu"};
+      if (pv_sandbox_enter(&sb) < 0)
+         goto out;
    }
    ret = run(b, listen_fd, conn_fd, sig_fd) < 0 ? 1 : 0;
 out:

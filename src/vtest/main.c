@@ -3,6 +3,7 @@
  * socket protocol, one PearVisor renderer per client.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <pthread.h>
@@ -13,22 +14,28 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "common/budget.h"
 #include "common/log.h"
+#include "common/sandbox.h"
 #include "pearvisor/pearvisor.h"
 #include "vtest/vtest_protocol.h"
 #include "vtest/vtest_server.h"
 
 #define TAG "vtest"
 #define VALIDATION_LAYER "VK_LAYER_KHRONOS_validation"
+/* the shared memory budget in a client process (vtest_server.c's CLIENT_SHARED_FD) */
+#define CLIENT_BUDGET_FD 4
 
 static void
 usage(FILE *f, const char *argv0)
 {
    fprintf(f,
            "usage: %s [--socket PATH] [--socket-wire-format-1 PATH] [--validate] [--verbose]\n"
-           "          [--no-fork]\n"
+           "          [--no-fork] [limits] [--no-sandbox] [--user NAME]\n"
            "  --socket PATH  serve venus wire format 0 (Mesa 22.3's driver) on PATH\n"
            "                 (default " VTEST_DEFAULT_SOCKET ", the path Mesa 22.3 always uses)\n"
            "  --socket-wire-format-1 PATH\n"
@@ -37,8 +44,27 @@ usage(FILE *f, const char *argv0)
            "  --validate     run the host Vulkan driver under " VALIDATION_LAYER "\n"
            "  --verbose      log every command (PV_LOG=debug)\n"
            "  --no-fork      serve every client on a thread of this process instead of\n"
-           "                 a process of its own\n"
-           "Stops cleanly on SIGINT or SIGTERM.\n",
+           "                 a process of its own (no sandbox, no teardown watchdog)\n"
+           "Limits (connections: per socket; the memory budget: both sockets together;\n"
+           "SIZE in bytes, or with a K, M or G suffix):\n"
+           "  --max-clients N           clients at once (default 64)\n"
+           "  --max-clients-per-pid N   connections of one connecting process (default 8)\n"
+           "  --max-clients-per-uid N   connections of one user (default: --max-clients)\n"
+           "  --handshake-timeout S     close a connection that has not created its\n"
+           "                            context within S seconds (default 10)\n"
+           "  --teardown-timeout S      kill a client process still running S seconds\n"
+           "                            after its connection ended (default 5)\n"
+           "  --memory-budget SIZE      blobs + device memory of all clients together\n"
+           "                            (default 3/4 of the host's RAM)\n"
+           "  --max-context-memory SIZE blobs + device memory of one client (default\n"
+           "                            16G, at most half the host's RAM)\n"
+           "  --max-guest-blob-memory SIZE\n"
+           "                            guest blobs of one client (default 4G, at most\n"
+           "                            a quarter of the host's RAM)\n"
+           "Sandbox of the client processes (docs/sandbox.md):\n"
+           "  --no-sandbox   run them without it\n"
+           "  --user NAME    when started as root, run them as NAME (default nobody)\n"
+           "Stops on SIGINT or SIGTERM, within the teardown timeout.\n",
            argv0);
 }
 
@@ -76,19 +102,94 @@ raise_fd_limit(void)
    }
 }
 
+/* Test hooks (PV_VTEST_TEST_HOOK, read by client processes only): make
+ * the process misbehave the way a broken driver or a compromised renderer
+ * would, so that the tests can show what the server does about it.
+ *   hang-teardown  block forever once the client is gone
+ *   execve, ptrace, socket  try that forbidden system call after the
+ *                  client is gone (the sandbox must stop the process) */
+static void
+run_test_hook(void)
+{
+   const char *hook = getenv("PV_VTEST_TEST_HOOK");
+   if (!hook || !*hook)
+      return;
+   pv_warn(TAG, "test hook %s", hook);
+   if (!strcmp(hook, "hang-teardown")) {
+      for (;;)
+         sleep(1000);
+   } else if (!strcmp(hook, "execve")) {
+      char *const argv[] = { "/bin/true", NULL };
+      execve(argv[0], argv, NULL);
+   } else if (!strcmp(hook, "ptrace")) {
+      syscall(SYS_ptrace, 16 /* PTRACE_ATTACH */, getppid(), 0, 0);
+   } else if (!strcmp(hook, "socket")) {
+      int fd = socket(AF_INET, SOCK_STREAM, 0);
+      if (fd >= 0)
+         close(fd);
+   }
+   pv_warn(TAG, "test hook %s: the call returned (%s)", hook, strerror(errno));
+}
+
+struct client_process_options {
+   struct vtest_client_config cfg;
+   bool sandbox;
+   const char *user;
+   int budget_fd;
+};
+
 /* A client process (see vtest_server_config.client_exe): serves the one
  * client on fd and exits; it dies with the server. The server's ignored
  * SIGPIPE and raised fd limit carry over through exec. */
 static int
-client_process_main(int fd, uint32_t id, uint32_t wire_format)
+client_process_main(int fd, uint32_t id, struct client_process_options *o)
 {
    const pid_t parent = getppid();
+   uint32_t slots = 0;
+   if (o->budget_fd >= 0 &&
+       (pv_shared_budget_map(o->budget_fd, &o->cfg.budget, &slots) < 0 ||
+        o->cfg.budget_slot >= slots)) {
+      pv_error(TAG, "client %u: no memory budget (slot %u of %u)", id, o->cfg.budget_slot, slots);
+      return 1;
+   }
+   if (o->sandbox) {
+      char name[32];
+      snprintf(name, sizeof(name), "client %u", id);
+      const struct pv_sandbox_config sb = { .user = o->user, .name = name };
+      if (pv_sandbox_enter(&sb) < 0)
+         return 1;
+   }
+   /* after the user drop, which clears it */
    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent || parent == 1)
       return 1;
-   const struct vtest_client_config cfg = { .wire_format = wire_format };
-   vtest_client_serve(fd, id, &cfg);
+   vtest_client_serve(fd, id, &o->cfg);
    close(fd);
+   run_test_hook();
    return 0;
+}
+
+/* SIZE: bytes, or with a K, M or G suffix. */
+static bool
+parse_size(const char *s, uint64_t *out)
+{
+   char *end;
+   errno = 0;
+   unsigned long long v = strtoull(s, &end, 10);
+   if (errno || end == s)
+      return false;
+   unsigned shift = 0;
+   if (*end == 'K' || *end == 'k')
+      shift = 10;
+   else if (*end == 'M' || *end == 'm')
+      shift = 20;
+   else if (*end == 'G' || *end == 'g')
+      shift = 30;
+   if (shift)
+      end++;
+   if (*end || (v << shift) >> shift != v)
+      return false;
+   *out = (uint64_t)v << shift;
+   return true;
 }
 
 static bool
@@ -148,9 +249,29 @@ serve(struct listener *ls, uint32_t n, int sfd)
    return ret;
 }
 
+/* Defaults that depend on the host: nothing a single guest may take is
+ * allowed to exceed what the host has. */
+static void
+default_limits(uint64_t *budget, struct vtest_client_config *c)
+{
+   const uint64_t ram = pv_host_ram_bytes();
+   if (!*budget)
+      *budget = ram ? ram / 4 * 3 : 16ull << 30;
+   if (!c->max_guest_blob_bytes) {
+      c->max_guest_blob_bytes = 4ull << 30;
+      if (ram && ram / 4 < c->max_guest_blob_bytes)
+         c->max_guest_blob_bytes = ram / 4;
+   }
+   /* max_memory_per_context: pv_renderer_create's default already does it */
+}
+
 int
 main(int argc, char **argv)
 {
+   enum {
+      OPT_MAX_CLIENTS = 256, OPT_PER_PID, OPT_PER_UID, OPT_HANDSHAKE, OPT_TEARDOWN, OPT_BUDGET,
+      OPT_CTX_MEM, OPT_BLOB_MEM, OPT_NO_SANDBOX, OPT_USER, OPT_BUDGET_FD, OPT_BUDGET_SLOT,
+   };
    static const struct option opts[] = {
       { "socket", required_argument, NULL, 's' },
       { "socket-wire-format-1", required_argument, NULL, 'W' },
@@ -160,6 +281,18 @@ main(int argc, char **argv)
       { "no-fork", no_argument, NULL, 'n' },
       { "client-fd", required_argument, NULL, 'F' },
       { "client-id", required_argument, NULL, 'I' },
+      { "client-budget-fd", required_argument, NULL, OPT_BUDGET_FD },
+      { "client-budget-slot", required_argument, NULL, OPT_BUDGET_SLOT },
+      { "max-clients", required_argument, NULL, OPT_MAX_CLIENTS },
+      { "max-clients-per-pid", required_argument, NULL, OPT_PER_PID },
+      { "max-clients-per-uid", required_argument, NULL, OPT_PER_UID },
+      { "handshake-timeout", required_argument, NULL, OPT_HANDSHAKE },
+      { "teardown-timeout", required_argument, NULL, OPT_TEARDOWN },
+      { "memory-budget", required_argument, NULL, OPT_BUDGET },
+      { "max-context-memory", required_argument, NULL, OPT_CTX_MEM },
+      { "max-guest-blob-memory", required_argument, NULL, OPT_BLOB_MEM },
+      { "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
+      { "user", required_argument, NULL, OPT_USER },
       { "help", no_argument, NULL, 'h' },
       { 0 },
    };
@@ -172,11 +305,19 @@ main(int argc, char **argv)
    struct vtest_server_config cfg = {
       .socket_path = VTEST_DEFAULT_SOCKET,
       .client_exe = self_len > 0 ? self : "/proc/self/exe",
+      .client_shared_fd = -1,
    };
+   struct client_process_options cpo = { .sandbox = true, .budget_fd = -1 };
    const char *socket_wire1 = NULL;
-   uint32_t client_fd = UINT32_MAX, client_id = 0, client_wire = 0;
+   uint32_t client_fd = UINT32_MAX, client_id = 0, budget_fd = UINT32_MAX;
+   uint32_t handshake_s = 0, teardown_s = 0;
+   uint64_t budget_bytes = 0;
+   /* what client processes are told, as options of their own command line */
+   const char *client_args[24];
+   uint32_t nargs = 0;
    int c;
    while ((c = getopt_long(argc, argv, "s:vh", opts, NULL)) != -1) {
+      bool ok = true;
       switch (c) {
       case 's':
          cfg.socket_path = strcmp(optarg, "none") ? optarg : NULL;
@@ -198,17 +339,75 @@ main(int argc, char **argv)
          cfg.client_exe = NULL;
          break;
       case 'F':
+         ok = parse_u32(optarg, &client_fd);
+         break;
       case 'I':
+         ok = parse_u32(optarg, &client_id);
+         break;
       case 'w':
-         if (!parse_u32(optarg, c == 'F' ? &client_fd : c == 'I' ? &client_id : &client_wire)) {
-            usage(stderr, argv[0]);
-            return 2;
+         ok = parse_u32(optarg, &cpo.cfg.wire_format);
+         break;
+      case OPT_BUDGET_FD:
+         ok = parse_u32(optarg, &budget_fd) && budget_fd <= INT32_MAX;
+         cpo.budget_fd = (int)budget_fd;
+         break;
+      case OPT_BUDGET_SLOT:
+         ok = parse_u32(optarg, &cpo.cfg.budget_slot);
+         break;
+      case OPT_MAX_CLIENTS:
+         ok = parse_u32(optarg, &cfg.max_clients);
+         break;
+      case OPT_PER_PID:
+         ok = parse_u32(optarg, &cfg.max_clients_per_pid);
+         break;
+      case OPT_PER_UID:
+         ok = parse_u32(optarg, &cfg.max_clients_per_uid);
+         break;
+      case OPT_HANDSHAKE:
+      case OPT_TEARDOWN:
+         ok = parse_u32(optarg, c == OPT_HANDSHAKE ? &handshake_s : &teardown_s) &&
+              (c == OPT_HANDSHAKE ? handshake_s : teardown_s) - 1 < 3600;
+         if (ok && c == OPT_HANDSHAKE) {
+            cfg.client.handshake_timeout_ms = handshake_s * 1000;
+            client_args[nargs++] = "--handshake-timeout";
+            client_args[nargs++] = optarg;
+         } else if (ok) {
+            cfg.teardown_timeout_ms = teardown_s * 1000;
          }
+         break;
+      case OPT_BUDGET:
+         ok = parse_size(optarg, &budget_bytes) && budget_bytes;
+         break;
+      case OPT_CTX_MEM:
+      case OPT_BLOB_MEM: {
+         uint64_t v = 0;
+         ok = parse_size(optarg, &v) && v;
+         if (c == OPT_BLOB_MEM) {
+            cfg.client.max_guest_blob_bytes = v; /* passed on below */
+            break;
+         }
+         cfg.client.renderer_limits.max_memory_per_context = v;
+         client_args[nargs++] = "--max-context-memory";
+         client_args[nargs++] = optarg;
+         break;
+      }
+      case OPT_NO_SANDBOX:
+         cpo.sandbox = false;
+         client_args[nargs++] = "--no-sandbox";
+         break;
+      case OPT_USER:
+         cpo.user = optarg;
+         client_args[nargs++] = "--user";
+         client_args[nargs++] = optarg;
          break;
       case 'h':
          usage(stdout, argv[0]);
          return 0;
       default:
+         ok = false;
+         break;
+      }
+      if (!ok) {
          usage(stderr, argv[0]);
          return 2;
       }
@@ -218,8 +417,56 @@ main(int argc, char **argv)
       usage(stderr, argv[0]);
       return 2;
    }
-   if (client_fd != UINT32_MAX)
-      return client_process_main((int)client_fd, client_id, client_wire);
+   if (client_fd != UINT32_MAX) {
+      /* the limits the server passed on */
+      cpo.cfg.handshake_timeout_ms = cfg.client.handshake_timeout_ms;
+      cpo.cfg.max_guest_blob_bytes = cfg.client.max_guest_blob_bytes;
+      cpo.cfg.renderer_limits = cfg.client.renderer_limits;
+      return client_process_main((int)client_fd, client_id, &cpo);
+   }
+   if (cpo.user && !cfg.client_exe) {
+      fprintf(stderr, "pv-vtest: --user needs client processes (not --no-fork)\n");
+      return 2;
+   }
+
+   default_limits(&budget_bytes, &cfg.client);
+   /* one budget for both sockets; each server's clients in a slot range
+    * twice its size (finished clients hold theirs until reaped) */
+   const uint32_t max_clients = cfg.max_clients ? cfg.max_clients : 64;
+   if (max_clients > 1024) {
+      fprintf(stderr, "pv-vtest: --max-clients: at most 1024\n");
+      return 2;
+   }
+   int budget_mfd = -1;
+   int ret = pv_shared_budget_create(budget_bytes, max_clients * 4, &cfg.client.budget,
+                                     &budget_mfd);
+   if (ret < 0) {
+      pv_error(TAG, "cannot create the shared memory budget: %s", strerror(-ret));
+      return 1;
+   }
+   /* far from fds 3 and 4, which client processes receive */
+   cfg.client_shared_fd = fcntl(budget_mfd, F_DUPFD_CLOEXEC, 10);
+   close(budget_mfd);
+   if (cfg.client_shared_fd < 0) {
+      pv_error(TAG, "cannot keep the budget's fd: %s", strerror(errno));
+      return 1;
+   }
+   char blob_arg[24];
+   snprintf(blob_arg, sizeof(blob_arg), "%llu",
+            (unsigned long long)cfg.client.max_guest_blob_bytes);
+   client_args[nargs++] = "--max-guest-blob-memory";
+   client_args[nargs++] = blob_arg;
+   client_args[nargs++] = "--client-budget-fd";
+   client_args[nargs++] = "4";
+   client_args[nargs] = NULL;
+   cfg.client_args = client_args;
+   if (!cfg.client_exe)
+      pv_info(TAG, "--no-fork: client threads are not sandboxed");
+   else if (cpo.sandbox && !pv_sandbox_available())
+      pv_warn(TAG, "built without libseccomp: client processes get no system call filter");
+   pv_info(TAG, "memory budget of all clients: %llu MiB; per client: guest blobs %llu MiB",
+           (unsigned long long)(budget_bytes >> 20),
+           (unsigned long long)(cfg.client.max_guest_blob_bytes >> 20));
 
    /* Signals arrive through a signalfd in the accept loop; every thread
     * inherits the mask, so no handler ever interrupts a client thread. */
@@ -248,9 +495,10 @@ main(int argc, char **argv)
       ls[n] = (struct listener){ .cfg = cfg };
       ls[n].cfg.socket_path = socket_wire1;
       ls[n].cfg.client.wire_format = PV_VENUS_WIRE_FORMAT_MESA25;
+      ls[n].cfg.budget_slot_base = max_clients * 2;
       n++;
    }
-   int ret = 0;
+   ret = 0;
    uint32_t created = 0;
    for (; created < n; created++) {
       ret = vtest_server_create(&ls[created].cfg, &ls[created].srv);
@@ -272,6 +520,13 @@ main(int argc, char **argv)
    fflush(stdout);
 
    ret = serve(ls, n, sfd);
+   if (ret == -ETIMEDOUT) {
+      /* a client thread is stuck in the host driver: it can be neither
+       * joined nor killed, so the process ends without tearing down */
+      pv_error(TAG, "stopped with a client thread still running");
+      fflush(stdout);
+      _exit(4);
+   }
    uint32_t failed = 0;
    for (uint32_t i = 0; i < n; i++) {
       failed += vtest_server_failed_clients(ls[i].srv);

@@ -63,6 +63,14 @@ pv_renderer_set_venus_wire_format(struct pv_renderer *r, uint32_t wire_format)
    return 0;
 }
 
+int
+pv_renderer_set_memory_budget(struct pv_renderer *r, const struct pv_memory_budget *budget)
+{
+   (void)r;
+   (void)budget;
+   return 0;
+}
+
 uint32_t
 pv_renderer_venus_wire_format(const struct pv_renderer *r)
 {

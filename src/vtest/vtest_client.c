@@ -7,8 +7,10 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -25,6 +27,7 @@
 #define DEFAULT_MAX_MESSAGE (64u << 20)
 #define DEFAULT_MAX_SYNC_QUEUES 64
 #define DEFAULT_MAX_GUEST_BYTES (4ull << 30)
+#define DEFAULT_HANDSHAKE_TIMEOUT_MS 10000
 #define MAX_NAME_BYTES 4096       /* CREATE_RENDERER payload */
 #define MAX_CAPSET_BYTES (64u << 10)
 #define MAX_BATCHES 4096
@@ -37,6 +40,7 @@
 struct guest_blob {
    struct guest_blob *next;
    struct pv_shmem shm;
+   uint64_t charged;  /* to the shared budget */
 };
 
 struct vtest_client {
@@ -53,6 +57,7 @@ struct vtest_client {
    uint32_t next_res_id;
    struct guest_blob *guest_blobs;
    uint64_t guest_bytes;
+   int64_t handshake_deadline_ms;  /* until the context exists */
    bool disconnected;        /* the peer went away while we replied */
    bool capset_only;         /* since the venus capset: only CONTEXT_INIT */
    unsigned long long dl_adds_seen; /* see pin_new_libraries */
@@ -227,6 +232,27 @@ handle_context_init(struct vtest_client *c, const uint32_t *p)
    return 0;
 }
 
+/* The shared budget, as this client's renderer charges it. */
+static bool
+budget_charge(void *data, uint64_t bytes)
+{
+   struct vtest_client *c = data;
+   if (pv_shared_budget_charge(c->cfg.budget, c->cfg.budget_slot, bytes))
+      return true;
+   pv_warn(TAG, "client %u (%s): %llu bytes refused: memory budget of all clients %llu, %llu "
+                "in use (--memory-budget)", c->id, c->name, (unsigned long long)bytes,
+           (unsigned long long)__atomic_load_n(&c->cfg.budget->limit, __ATOMIC_RELAXED),
+           (unsigned long long)__atomic_load_n(&c->cfg.budget->used, __ATOMIC_RELAXED));
+   return false;
+}
+
+static void
+budget_release(void *data, uint64_t bytes)
+{
+   struct vtest_client *c = data;
+   pv_shared_budget_release(c->cfg.budget, c->cfg.budget_slot, bytes);
+}
+
 static int
 create_guest_blob(struct vtest_client *c, struct pv_blob_args *args, int *fd)
 {
@@ -235,11 +261,14 @@ create_guest_blob(struct vtest_client *c, struct pv_blob_args *args, int *fd)
        c->guest_bytes > c->cfg.max_guest_blob_bytes - args->size)
       return drop(c, -ENOSPC, "guest blob of %llu bytes over the limit",
                   (unsigned long long)args->size);
+   if (c->cfg.budget && !budget_charge(c, args->size))
+      return drop(c, -ENOSPC, "guest blob of %llu bytes refused by the memory budget",
+                  (unsigned long long)args->size);
    struct guest_blob *gb = calloc(1, sizeof(*gb));
-   if (!gb)
-      return drop(c, -ENOMEM, "out of memory for a guest blob");
-   int ret = pv_shmem_create(&gb->shm, "pv-vtest-guest-blob", args->size);
+   int ret = gb ? pv_shmem_create(&gb->shm, "pv-vtest-guest-blob", args->size) : -ENOMEM;
    if (ret < 0) {
+      if (c->cfg.budget)
+         budget_release(c, args->size);
       free(gb);
       return drop(c, ret, "cannot allocate a guest blob of %llu bytes: %s",
                   (unsigned long long)args->size, strerror(-ret));
@@ -252,8 +281,11 @@ create_guest_blob(struct vtest_client *c, struct pv_blob_args *args, int *fd)
    if (ret < 0) {
       pv_shmem_destroy(&gb->shm);
       free(gb);
+      if (c->cfg.budget)
+         budget_release(c, args->size);
       return drop(c, ret, "guest blob %u refused: %s", args->res_id, strerror(-ret));
    }
+   gb->charged = args->size;
    gb->next = c->guest_blobs;
    c->guest_blobs = gb;
    c->guest_bytes += gb->shm.size;
@@ -649,11 +681,49 @@ dispatch(struct vtest_client *c, uint32_t cmd, const uint32_t *p, uint32_t ndw)
 
 /* Reads one message and runs it. Returns 1 to go on, 0 on orderly
  * disconnect, negative errno to drop the client. */
+static int64_t
+now_ms(void)
+{
+   struct timespec ts;
+   clock_gettime(CLOCK_MONOTONIC, &ts);
+   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Before its context exists a client gets what is left of its handshake
+ * time for each message (poll) and for each read inside it (SO_RCVTIMEO),
+ * so an idle or trickling connection cannot hold its slot. */
+static int
+handshake_wait(struct vtest_client *c)
+{
+   if (c->has_context) {
+      if (c->handshake_deadline_ms) {
+         const struct timeval none = { 0 };
+         setsockopt(c->sock, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
+         c->handshake_deadline_ms = 0;
+      }
+      return 0;
+   }
+   const int64_t left = c->handshake_deadline_ms - now_ms();
+   struct pollfd pfd = { .fd = c->sock, .events = POLLIN };
+   if (left <= 0 || poll(&pfd, 1, (int)left) == 0)
+      return drop(c, -ETIMEDOUT, "no context within %u ms of connecting (handshake timeout)",
+                  c->cfg.handshake_timeout_ms);
+   const struct timeval tv = { .tv_sec = left / 1000, .tv_usec = (left % 1000) * 1000 };
+   setsockopt(c->sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+   return 0;
+}
+
 static int
 serve_one(struct vtest_client *c)
 {
    uint32_t hdr[VTEST_HDR_DWORDS];
-   int ret = vtest_read_full(c->sock, hdr, sizeof(hdr));
+   int ret = handshake_wait(c);
+   if (ret < 0)
+      return ret;
+   ret = vtest_read_full(c->sock, hdr, sizeof(hdr));
+   if (ret == -EAGAIN || ret == -EWOULDBLOCK)
+      return drop(c, -ETIMEDOUT, "no context within %u ms of connecting (handshake timeout)",
+                  c->cfg.handshake_timeout_ms);
    if (ret == -ECONNRESET)
       return 0;
    if (ret < 0) {
@@ -682,6 +752,9 @@ serve_one(struct vtest_client *c)
       c->buf_cap = cap;
    }
    ret = vtest_read_full(c->sock, c->buf, (size_t)bytes);
+   if (ret == -EAGAIN || ret == -EWOULDBLOCK)
+      return drop(c, -ETIMEDOUT, "no context within %u ms of connecting (handshake timeout, "
+                  "inside %s)", c->cfg.handshake_timeout_ms, cmd_name(cmd));
    if (ret < 0) {
       c->disconnected = true;
       return drop(c, ret, "disconnected inside %s (%llu bytes)", cmd_name(cmd),
@@ -746,6 +819,8 @@ client_fini(struct vtest_client *c)
       struct guest_blob *gb = c->guest_blobs;
       c->guest_blobs = gb->next;
       pv_shmem_destroy(&gb->shm);
+      if (c->cfg.budget)
+         budget_release(c, gb->charged);
       free(gb);
    }
    free(c->buf);
@@ -768,6 +843,9 @@ vtest_client_serve(int sock, uint32_t client_id, const struct vtest_client_confi
       c->cfg.max_sync_queues = DEFAULT_MAX_SYNC_QUEUES;
    if (!c->cfg.max_guest_blob_bytes)
       c->cfg.max_guest_blob_bytes = DEFAULT_MAX_GUEST_BYTES;
+   if (!c->cfg.handshake_timeout_ms)
+      c->cfg.handshake_timeout_ms = DEFAULT_HANDSHAKE_TIMEOUT_MS;
+   c->handshake_deadline_ms = now_ms() + c->cfg.handshake_timeout_ms;
    c->next_res_id = 1;
 
    int ret = vtest_syncs_init(&c->syncs, &cfg->sync_limits);
@@ -779,6 +857,10 @@ vtest_client_serve(int sock, uint32_t client_id, const struct vtest_client_confi
          c->renderer = NULL;
       else
          ret = pv_renderer_set_venus_wire_format(c->renderer, cfg->wire_format);
+      const struct pv_memory_budget budget = { .charge = budget_charge,
+                                               .release = budget_release, .data = c };
+      if (ret == 0 && cfg->budget)
+         ret = pv_renderer_set_memory_budget(c->renderer, &budget);
    }
    if (ret < 0) {
       pv_error(TAG, "client %u: cannot create a renderer: %s", client_id, strerror(-ret));

@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 
+#include "common/budget.h"
 #include "pearvisor/pearvisor.h"
 #include "vtest/vtest_sync.h"
 
@@ -18,6 +19,14 @@ struct vtest_client_config {
    uint32_t max_message_bytes;     /* payload of one message; 0: 64 MiB */
    uint32_t max_sync_queues;       /* VCMD_PARAM_MAX_SYNC_QUEUE_COUNT; 0: 64 */
    uint64_t max_guest_blob_bytes;  /* GUEST blobs this server allocates; 0: 4 GiB */
+   /* A connection that has not created its context (CONTEXT_INIT, which
+    * Mesa's driver sends right after connecting) within this time is
+    * closed. 0: 10000 ms. */
+   uint32_t handshake_timeout_ms;
+   /* Shared by every client's renderer and guest blobs (NULL: none); this
+    * client charges it as budget_slot (see common/budget.h). */
+   struct pv_shared_budget *budget;
+   uint32_t budget_slot;
    /* venus wire format served (PV_VENUS_WIRE_FORMAT_*): 0 for Mesa 22.3's
     * driver, 1 for Mesa 25's. With 1, sync queue (ring) 0 is the CPU
     * timeline, signalled when the batch's commands have been consumed. */

@@ -10,8 +10,10 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,6 +27,11 @@
 #define FULL_WAIT_MS 20
 /* the client's socket in a client process */
 #define CLIENT_PROCESS_FD 3
+#define CLIENT_SHARED_FD 4
+#define DEFAULT_MAX_PER_PID 8
+#define DEFAULT_TEARDOWN_TIMEOUT_MS 5000
+/* what a client process's exit status 159 means (see the sandbox) */
+#define SANDBOX_EXIT_STATUS 159
 
 extern char **environ;
 
@@ -34,6 +41,9 @@ struct server_client {
    pthread_t thread;
    int sock;
    uint32_t id;
+   uint32_t slot;        /* in the memory budget: budget_slot_base + [0, max_clients) */
+   pid_t peer_pid;       /* SO_PEERCRED at accept */
+   uid_t peer_uid;
    bool done;            /* under srv->lock */
 };
 
@@ -105,6 +115,12 @@ vtest_server_create(const struct vtest_server_config *cfg, struct vtest_server *
    srv->cfg = *cfg;
    if (!srv->cfg.max_clients)
       srv->cfg.max_clients = DEFAULT_MAX_CLIENTS;
+   if (!srv->cfg.max_clients_per_pid)
+      srv->cfg.max_clients_per_pid = DEFAULT_MAX_PER_PID;
+   if (!srv->cfg.max_clients_per_uid)
+      srv->cfg.max_clients_per_uid = srv->cfg.max_clients;
+   if (!srv->cfg.teardown_timeout_ms)
+      srv->cfg.teardown_timeout_ms = DEFAULT_TEARDOWN_TIMEOUT_MS;
    const char *path = cfg->socket_path ? cfg->socket_path : VTEST_DEFAULT_SOCKET;
    if (strlen(path) >= sizeof(srv->path)) {
       free(srv);
@@ -179,8 +195,16 @@ spawn_client_process(const struct vtest_server *srv, const struct server_client 
    snprintf(fdarg, sizeof(fdarg), "%d", CLIENT_PROCESS_FD);
    char wire[16];
    snprintf(wire, sizeof(wire), "%u", srv->cfg.client.wire_format);
-   char *const argv[] = { (char *)srv->cfg.client_exe, "--client-fd", fdarg, "--client-id", id,
-                          "--client-wire-format", wire, NULL };
+   char *argv[64] = { (char *)srv->cfg.client_exe, "--client-fd", fdarg, "--client-id", id,
+                      "--client-wire-format", wire };
+   char slot[16];
+   snprintf(slot, sizeof(slot), "%u", sc->slot);
+   argv[7] = "--client-budget-slot";
+   argv[8] = slot;
+   size_t argc = 9;
+   for (const char *const *a = srv->cfg.client_args; a && *a && argc + 1 < 64; a++)
+      argv[argc++] = (char *)*a;
+   argv[argc] = NULL;
 
    posix_spawn_file_actions_t fa;
    posix_spawnattr_t attr;
@@ -192,6 +216,8 @@ spawn_client_process(const struct vtest_server *srv, const struct server_client 
    sigaddset(&dfl, SIGINT);
    sigaddset(&dfl, SIGTERM);
    posix_spawn_file_actions_adddup2(&fa, fd, CLIENT_PROCESS_FD);
+   if (srv->cfg.client_shared_fd >= 0)
+      posix_spawn_file_actions_adddup2(&fa, srv->cfg.client_shared_fd, CLIENT_SHARED_FD);
    posix_spawnattr_setsigmask(&attr, &none);
    posix_spawnattr_setsigdefault(&attr, &dfl);
    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
@@ -204,6 +230,59 @@ spawn_client_process(const struct vtest_server *srv, const struct server_client 
    return ret ? -ret : pid;
 }
 
+static int64_t
+now_ms(void)
+{
+   struct timespec ts;
+   clock_gettime(CLOCK_MONOTONIC, &ts);
+   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits for the client's process. Once its connection has ended (POLLHUP:
+ * the peer closed, or the process or a stopping server shut the socket
+ * down) the process has teardown_timeout_ms to exit; then it is killed. */
+static int
+wait_client_process(struct server_client *sc, pid_t pid, int *status, bool *killed)
+{
+   const uint32_t timeout = sc->srv->cfg.teardown_timeout_ms;
+   int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+   int64_t deadline = -1;
+   for (;;) {
+      pid_t w = waitpid(pid, status, WNOHANG);
+      if (w == pid)
+         break;
+      if (w < 0 && errno != EINTR) {
+         pv_error(TAG, "client %u: waitpid: %s", sc->id, strerror(errno));
+         if (pidfd >= 0)
+            close(pidfd);
+         return -1;
+      }
+      const int64_t now = now_ms();
+      if (deadline >= 0 && now >= deadline && !*killed) {
+         pv_error(TAG, "client %u: its process (pid %d) did not finish within %u ms of the end "
+                       "of its connection: killed (teardown watchdog)", sc->id, (int)pid, timeout);
+         kill(pid, SIGKILL);
+         *killed = true;
+      }
+      /* Without a pidfd (kernels before 5.3) the process is polled. */
+      int wait_ms = pidfd >= 0 ? -1 : 100;
+      if (deadline >= 0 && !*killed) {
+         const int64_t left = deadline - now;
+         wait_ms = wait_ms < 0 || left < wait_ms ? (int)left : wait_ms;
+      }
+      /* events 0: only POLLHUP/POLLERR wake us, never pending input */
+      struct pollfd pfds[2] = {
+         { .fd = pidfd, .events = POLLIN },
+         { .fd = deadline < 0 ? sc->sock : -1, .events = 0 },
+      };
+      if (poll(pfds, 2, wait_ms) > 0 && (pfds[1].revents & (POLLHUP | POLLERR)))
+         deadline = now_ms() + timeout;
+   }
+   if (pidfd >= 0)
+      close(pidfd);
+   return 0;
+}
+
 /* Runs the client's process and waits for it. False when it failed. */
 static bool
 serve_in_process(struct server_client *sc)
@@ -214,11 +293,15 @@ serve_in_process(struct server_client *sc)
       return true; /* refused, not crashed */
    }
    int status;
-   while (waitpid(pid, &status, 0) < 0) {
-      if (errno != EINTR) {
-         pv_error(TAG, "client %u: waitpid: %s", sc->id, strerror(errno));
-         return false;
-      }
+   bool killed = false;
+   if (wait_client_process(sc, pid, &status, &killed) < 0)
+      return false;
+   if (killed)
+      return false;
+   if (WIFEXITED(status) && WEXITSTATUS(status) == SANDBOX_EXIT_STATUS) {
+      pv_error(TAG, "client %u: its process (pid %d) was stopped by its sandbox (a forbidden "
+                    "system call, named in its log line above)", sc->id, (int)pid);
+      return false;
    }
    if (WIFSIGNALED(status)) {
       const int sig = WTERMSIG(status);
@@ -245,10 +328,18 @@ client_thread(void *arg)
 {
    struct server_client *sc = arg;
    bool ok = true;
+   struct vtest_client_config cfg = sc->srv->cfg.client;
+   cfg.budget_slot = sc->slot;
    if (sc->srv->cfg.client_exe)
       ok = serve_in_process(sc);
    else
-      vtest_client_serve(sc->sock, sc->id, &sc->srv->cfg.client);
+      vtest_client_serve(sc->sock, sc->id, &cfg);
+   if (cfg.budget) {
+      const uint64_t held = pv_shared_budget_reclaim(cfg.budget, sc->slot);
+      if (held)
+         pv_info(TAG, "client %u: %llu bytes it still held returned to the memory budget",
+                 sc->id, (unsigned long long)held);
+   }
    pthread_mutex_lock(&sc->srv->lock);
    if (!ok)
       sc->srv->failed_clients++;
@@ -282,6 +373,21 @@ reap_clients(struct vtest_server *srv, bool all)
    }
 }
 
+/* The lowest budget slot no client holds (srv->lock held). A finished but
+ * not yet reaped client still holds its slot: its charges are taken back
+ * just before it is marked done, so only a live one counts. */
+static uint32_t
+free_slot_locked(struct vtest_server *srv)
+{
+   for (uint32_t slot = srv->cfg.budget_slot_base;; slot++) {
+      bool taken = false;
+      for (struct server_client *c = srv->clients; c && !taken; c = c->next)
+         taken = c->slot == slot;
+      if (!taken)
+         return slot;
+   }
+}
+
 static void
 accept_client(struct vtest_server *srv)
 {
@@ -304,11 +410,35 @@ accept_client(struct vtest_server *srv)
       reap_clients(srv, false);
       full = vtest_server_client_count(srv) >= srv->cfg.max_clients;
    }
+   struct ucred cred = { .pid = 0, .uid = (uid_t)-1 };
+   socklen_t cred_len = sizeof(cred);
+   if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) < 0)
+      pv_warn(TAG, "no peer credentials: %s", strerror(errno));
    pthread_mutex_lock(&srv->lock);
    uint32_t id = srv->next_id++;
+   uint32_t same_pid = 0, same_uid = 0;
+   for (struct server_client *c = srv->clients; c; c = c->next) {
+      if (c->done)
+         continue;
+      same_pid += c->peer_pid == cred.pid;
+      same_uid += c->peer_uid == cred.uid;
+   }
    pthread_mutex_unlock(&srv->lock);
    if (full) {
-      pv_warn(TAG, "client %u refused: %u clients already", id, srv->cfg.max_clients);
+      pv_warn(TAG, "client %u (pid %d, uid %d) refused: %u clients already (--max-clients)", id,
+              (int)cred.pid, (int)cred.uid, srv->cfg.max_clients);
+      close(sock);
+      return;
+   }
+   if (same_pid >= srv->cfg.max_clients_per_pid) {
+      pv_warn(TAG, "client %u refused: its process (pid %d) has %u connections already "
+                   "(--max-clients-per-pid)", id, (int)cred.pid, same_pid);
+      close(sock);
+      return;
+   }
+   if (same_uid >= srv->cfg.max_clients_per_uid) {
+      pv_warn(TAG, "client %u (pid %d) refused: its user (uid %d) has %u connections already "
+                   "(--max-clients-per-uid)", id, (int)cred.pid, (int)cred.uid, same_uid);
       close(sock);
       return;
    }
@@ -322,8 +452,11 @@ accept_client(struct vtest_server *srv)
    sc->srv = srv;
    sc->sock = sock;
    sc->id = id;
+   sc->peer_pid = cred.pid;
+   sc->peer_uid = cred.uid;
    /* Linked before the thread starts so that a stop always finds it. */
    pthread_mutex_lock(&srv->lock);
+   sc->slot = free_slot_locked(srv);
    int ret = pthread_create(&sc->thread, NULL, client_thread, sc);
    if (ret == 0) {
       sc->next = srv->clients;
@@ -338,15 +471,43 @@ accept_client(struct vtest_server *srv)
    }
 }
 
-/* Wakes every client thread out of its blocking read or write, then joins them. */
-static void
+/* True once every client is done, waiting at most until deadline (ms). */
+static bool
+wait_all_done(struct vtest_server *srv, int64_t deadline)
+{
+   for (;;) {
+      bool all_done = true;
+      pthread_mutex_lock(&srv->lock);
+      for (struct server_client *sc = srv->clients; sc; sc = sc->next)
+         all_done = all_done && sc->done;
+      pthread_mutex_unlock(&srv->lock);
+      const int64_t left = deadline - now_ms();
+      if (all_done || left <= 0)
+         return all_done;
+      struct pollfd pfd = { .fd = srv->reap_efd, .events = POLLIN };
+      if (poll(&pfd, 1, (int)left) > 0)
+         drain(srv->reap_efd);
+   }
+}
+
+/* Wakes every client out of its blocking read or write, then joins them.
+ * Client processes are bounded by their watchdog; client threads by a wait
+ * here: -ETIMEDOUT when one is stuck (it cannot be killed nor joined). */
+static int
 disconnect_all(struct vtest_server *srv)
 {
    pthread_mutex_lock(&srv->lock);
    for (struct server_client *sc = srv->clients; sc; sc = sc->next)
       shutdown(sc->sock, SHUT_RDWR);
    pthread_mutex_unlock(&srv->lock);
+   if (!srv->cfg.client_exe &&
+       !wait_all_done(srv, now_ms() + srv->cfg.teardown_timeout_ms + 1000)) {
+      pv_error(TAG, "a client thread did not finish within %u ms of the server stopping",
+               srv->cfg.teardown_timeout_ms + 1000);
+      return -ETIMEDOUT;
+   }
    reap_clients(srv, true);
+   return 0;
 }
 
 int
@@ -378,8 +539,7 @@ vtest_server_run(struct vtest_server *srv, int stop_fd)
    }
 
    pv_info(TAG, "stopping, %u clients connected", vtest_server_client_count(srv));
-   disconnect_all(srv);
-   return 0;
+   return disconnect_all(srv);
 }
 
 void
@@ -411,7 +571,7 @@ vtest_server_destroy(struct vtest_server *srv)
 {
    if (!srv)
       return;
-   disconnect_all(srv);
+   (void)disconnect_all(srv);
    close(srv->listen_fd);
    unlink(srv->path);
    close(srv->stop_efd);

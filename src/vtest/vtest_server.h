@@ -14,6 +14,20 @@
 struct vtest_server_config {
    const char *socket_path;          /* NULL: VTEST_DEFAULT_SOCKET */
    uint32_t max_clients;             /* connected at once; 0: 64 */
+   /* Admission per peer, read with SO_PEERCRED at accept: a "peer" is the
+    * process that connected (its pid), and separately its user (uid). A
+    * connection past either limit is closed at once with a log line (the
+    * vtest protocol has no way to say why). 0: 8 per pid; no uid limit
+    * beyond max_clients. */
+   uint32_t max_clients_per_pid;
+   uint32_t max_clients_per_uid;
+   /* Watchdog: once a client's connection has ended (the peer left, the
+    * client was dropped, or the server stops), its process gets this long
+    * to finish tearing down, then it is killed (SIGKILL) and its slot
+    * freed. 0: 5000 ms. With client threads (client_exe NULL) nothing can
+    * be killed: a server that stops gives up waiting for such a thread
+    * after this time and vtest_server_run returns -ETIMEDOUT. */
+   uint32_t teardown_timeout_ms;
    struct vtest_client_config client;
    /* NULL: serve each client on a thread of this process. Otherwise run
     * each client in a fresh process of this program, given the client's
@@ -21,8 +35,20 @@ struct vtest_server_config {
     * --client-wire-format W" (W: client.wire_format); its
     * environment and stderr are ours. The program must then serve that one
     * client with vtest_client_serve and exit 0 (non-zero means it failed);
-    * of `client` above only wire_format reaches it. */
+    * of `client` above only wire_format reaches it, the rest goes through
+    * client_args. */
    const char *client_exe;
+   /* More arguments for every client process (NULL-terminated; may be NULL). */
+   const char *const *client_args;
+   /* When >= 0: given to every client process as fd 4 (the shared memory
+    * budget's area, client.budget). */
+   int client_shared_fd;
+   /* Each client charges client.budget as a slot of its own, numbered from
+    * budget_slot_base (max_clients slots; several servers sharing one
+    * budget need distinct ranges). The server takes back what a client
+    * still held once it is gone (its process may have been killed). Client
+    * processes get "--client-budget-slot N". */
+   uint32_t budget_slot_base;
 };
 
 struct vtest_server;
@@ -33,7 +59,10 @@ int vtest_server_create(const struct vtest_server_config *cfg, struct vtest_serv
 
 /* Serves until vtest_server_stop() is called or stop_fd (e.g. a signalfd;
  * -1 for none) becomes readable; then disconnects every client and waits
- * for their threads. Returns 0 or -errno. */
+ * for them, each at most teardown_timeout_ms (client processes are then
+ * killed). Returns 0, -ETIMEDOUT when a client thread did not finish (the
+ * caller must then exit the process without vtest_server_destroy), or
+ * -errno. */
 int vtest_server_run(struct vtest_server *srv, int stop_fd);
 
 /* Makes vtest_server_run return; callable from any thread. */
@@ -42,7 +71,8 @@ void vtest_server_stop(struct vtest_server *srv);
 /* Number of clients being served now. */
 uint32_t vtest_server_client_count(struct vtest_server *srv);
 
-/* Client processes that crashed or exited non-zero so far (logged each). */
+/* Client processes that crashed, exited non-zero or were killed by the
+ * watchdog so far (logged each). */
 uint32_t vtest_server_failed_clients(struct vtest_server *srv);
 
 /* Closes the listener and removes the socket file. */

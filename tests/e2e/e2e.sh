@@ -18,9 +18,27 @@
 #                (wire format 1 on /tmp/.virgl_test, 0 on VTEST_SOCKET_NAME):
 #                the driver, whichever it is, fails cleanly and that server
 #                logs which wire format it served and how to select the other
-#   two-clients-threads, shutdown-threads
+#   watchdog     every client process hangs after its client left (test
+#                hook): each is killed after --teardown-timeout 2 s and its
+#                slot (--max-clients 1) serves the next client; SIGTERM with
+#                a client connected stops the server within the bound
+#   idle         128 connections that send nothing (64 per socket, from one
+#                process) while vulkaninfo runs: it is served; the server
+#                refuses what passes --max-clients-per-pid at once and
+#                closes the rest after --handshake-timeout 3 s
+#   sandbox      every client process attempts execve after its client left
+#                (test hook): the sandbox stops that process only, the
+#                server logs the call and serves the next client
+#   stuck-queue  a guest leaves its queue waiting on a timeline semaphore
+#                value nothing will signal and exits (valid Vulkan): its
+#                client process, stuck in vkDeviceWaitIdle at teardown, is
+#                killed by the watchdog, and the next client is served
+#   limits       blobs over --memory-budget (shared by all client processes)
+#                and over --max-context-memory are refused and logged
+#   two-clients-threads, shutdown-threads, stuck-queue-threads
 #                the same with every client on a thread of one server
 #                process (pv-vtest --no-fork) instead of a process each
+#                (stuck-queue: the server stops anyway, with status 4)
 # VENUS_ICD may be Mesa 22.3's or Mesa 25's driver (run-with-pv-vtest.sh
 # serves both wire formats). Exit 77 (skipped) when vulkaninfo or the venus
 # ICD is missing.
@@ -92,6 +110,93 @@ shutdown)
          sleep $t" || exit 1
    done
    echo "stopped cleanly with clients mid-stream"
+   ;;
+watchdog)
+   log=$(mktemp); start=$(date +%s)
+   PV_VTEST_TEST_HOOK=hang-teardown PV_VTEST_EXPECT_STATUS=3 \
+   PV_VTEST_ARGS="--teardown-timeout 2 --max-clients 1" "$run" --log "$log" --icd "$icd" -- sh -c "
+      '$raw' ping || { echo 'first client not served' >&2; exit 1; }
+      sleep 3
+      '$raw' ping || { echo 'the slot of the hung client was not freed' >&2; exit 1; }
+      sleep 3
+      '$raw' hold >/tmp/hold.out & h=\$!
+      i=0; until grep -q held /tmp/hold.out; do
+         i=\$((i + 1)); [ \$i -lt 200 ] || { echo 'no handshake' >&2; exit 1; }; sleep 0.05; done
+      echo 'client held; stopping the server'"
+   rc=$? end=$(date +%s)
+   cat "$log"
+   n=$(grep -c 'killed (teardown watchdog)' "$log")
+   rm -f "$log"
+   [ $rc -eq 0 ] || exit 1
+   [ "$n" -ge 3 ] || { echo "expected 3 watchdog kills, saw $n" >&2; exit 1; }
+   # 6 s of sleep, a 2 s teardown at the stop, start-up: well under the 20 s
+   # that run-with-pv-vtest.sh gives a stopping server
+   [ $((end - start)) -lt 18 ] || { echo "took $((end - start)) s" >&2; exit 1; }
+   echo "hung client processes killed ($n), slot reused, stopped in $((end - start)) s in all"
+   ;;
+idle)
+   log=$(mktemp)
+   PV_VTEST_ARGS="--handshake-timeout 3" "$run" --log "$log" --icd "$icd" -- sh -c "
+      '$raw' idle 64 >/tmp/idle0.out 2>&1 & a=\$!
+      '$raw' --socket /tmp/.pv-venus-wire1 idle 64 >/tmp/idle1.out 2>&1 & b=\$!
+      i=0; until grep -q 'connections open' /tmp/idle0.out && grep -q 'connections open' /tmp/idle1.out; do
+         i=\$((i + 1)); [ \$i -lt 400 ] || { cat /tmp/idle*.out >&2; echo 'idle clients did not connect' >&2; exit 1; }; sleep 0.05; done
+      $venus_ok
+      wait \$a || { cat /tmp/idle0.out >&2; exit 1; }
+      wait \$b || { cat /tmp/idle1.out >&2; exit 1; }
+      cat /tmp/idle0.out /tmp/idle1.out
+      echo 'served while 128 idle connections were open'"
+   rc=$?
+   grep -E 'refused|handshake timeout' "$log" | sort | uniq -c | sort -rn | head -n 6
+   grep -q 'max-clients-per-pid' "$log" && grep -q 'handshake timeout' "$log" ||
+      { cat "$log"; echo 'refusals or timeouts not logged' >&2; rc=1; }
+   rm -f "$log"
+   exit $rc
+   ;;
+sandbox)
+   log=$(mktemp)
+   PV_VTEST_TEST_HOOK=execve PV_VTEST_EXPECT_STATUS=3 "$run" --log "$log" --icd "$icd" -- sh -c "
+      '$raw' ping || exit 1
+      $venus_ok; echo 'served after a client process made a forbidden system call'"
+   rc=$?
+   grep -E 'forbidden system call|stopped by its sandbox|sandbox' "$log" | head -n 6
+   grep -q 'forbidden system call 59 (execve)' "$log" && grep -q 'stopped by its sandbox' "$log" ||
+      { cat "$log"; echo 'the sandbox did not stop the execve' >&2; rc=1; }
+   rm -f "$log"
+   exit $rc
+   ;;
+stuck-queue)
+   # client threads (--no-fork) cannot be killed: the server gives up on
+   # the stuck one when it stops, and says so with exit status 4
+   status=3 expect='killed (teardown watchdog)'
+   case ${PV_VTEST_ARGS:-} in
+   *--no-fork*) status=4 expect='a client thread did not finish' ;;
+   esac
+   log=$(mktemp)
+   PV_VTEST_EXPECT_STATUS=$status PV_VTEST_ARGS="${PV_VTEST_ARGS:-} --teardown-timeout 2" \
+   "$run" --log "$log" --icd "$icd" -- sh -c "
+      timeout 60 '$(dirname "$raw")/stuck_queue' || { echo 'stuck_queue failed' >&2; exit 1; }
+      sleep 3
+      $venus_ok; echo 'served after a client whose queue never drains'"
+   rc=$?
+   grep -E 'watchdog|failed|did not finish|still running' "$log"
+   grep -q "$expect" "$log" || { cat "$log"; echo "no '$expect' in the log" >&2; rc=1; }
+   rm -f "$log"
+   exit $rc
+   ;;
+limits)
+   log=$(mktemp)
+   PV_VTEST_ARGS="--memory-budget 1M" "$run" --log "$log" --icd "$icd" -- "$raw" budget 786432 524288 &&
+   PV_VTEST_ARGS="--max-context-memory 1M" "$run" --log "$log.2" --icd "$icd" -- sh -c "
+      if '$raw' budget 2097152 4096; then echo 'a 2 MiB blob passed a 1 MiB cap' >&2; exit 1; fi
+      echo 'a blob over the per-context cap: dropped'"
+   rc=$?
+   cat "$log.2" >>"$log"
+   grep -E 'refused' "$log" | head -n 6
+   grep -q 'memory budget of all clients 1048576' "$log" && grep -q 'per-context memory cap 1048576' "$log" ||
+      { cat "$log"; echo 'refusals not logged with their cap' >&2; rc=1; }
+   rm -f "$log" "$log.2"
+   exit $rc
    ;;
 wrong-socket)
    exec "$run" --icd "$icd" -- sh -c "

@@ -12,6 +12,12 @@
  *               it at any time), then a fresh client must be served
  *   hold        handshake, print "held", then wait until the server drops
  *               the connection (exit 0 then)
+ *   idle N      open N connections that send nothing, print "idle", then
+ *               wait until the server has closed every one (at most 60 s);
+ *               reports how many it closed at once (refused) and later
+ *   budget A B  a client holds a shared-memory blob of A bytes; another
+ *               client's blob of B bytes must then be refused (connection
+ *               dropped), and accepted once the first client is gone
  * Exit status 0 on success.
  */
 #include <errno.h>
@@ -24,6 +30,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #define VCMD_GET_CAPS 1
@@ -405,6 +412,97 @@ mode_hold(void)
    close(fd);
 }
 
+/* A fresh client's shared-memory blob of `size` bytes: true when it was
+ * created, false when the server dropped the connection instead. */
+static bool
+try_blob(int fd, uint32_t size)
+{
+   uint32_t args[6] = { 2, 1, size, 0, 0, 0 };
+   uint32_t hdr[2] = { 6, VCMD_RESOURCE_CREATE_BLOB };
+   if (!put(fd, hdr, sizeof(hdr)) || !put(fd, args, sizeof(args)))
+      return false;
+   uint32_t rhdr[2], res;
+   if (read(fd, rhdr, sizeof(rhdr)) != (ssize_t)sizeof(rhdr))
+      return false;
+   if (rhdr[1] != VCMD_RESOURCE_CREATE_BLOB || read(fd, &res, 4) != 4 || !res)
+      FAIL("bad CREATE_BLOB reply");
+   close(recv_fd(fd));
+   return true;
+}
+
+static void
+mode_budget(uint32_t a, uint32_t b)
+{
+   int first = conn();
+   handshake(first, true);
+   if (!try_blob(first, a))
+      FAIL("the first blob (%u bytes) was refused", a);
+   int second = conn();
+   handshake(second, true);
+   if (try_blob(second, b))
+      FAIL("a blob of %u bytes was accepted while %u were held", b, a);
+   close(second);
+   close(first);
+   /* the first client's memory comes back when its renderer is gone */
+   for (int i = 0; i < 100; i++) {
+      int third = conn();
+      handshake(third, true);
+      bool ok = try_blob(third, b);
+      close(third);
+      if (ok) {
+         printf("budget: %u bytes refused while %u were held, accepted after\n", b, a);
+         return;
+      }
+      usleep(100000);
+   }
+   FAIL("a blob of %u bytes still refused after the first client left", b);
+}
+
+static double
+now_s(void)
+{
+   struct timespec ts;
+   clock_gettime(CLOCK_MONOTONIC, &ts);
+   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+mode_idle(unsigned n)
+{
+   if (n == 0 || n > 1024)
+      FAIL("idle: 1..1024 connections");
+   int *fds = calloc(n, sizeof(int));
+   for (unsigned i = 0; i < n; i++)
+      fds[i] = conn();
+   const double start = now_s();
+   printf("idle: %u connections open\n", n);
+   fflush(stdout);
+   unsigned open = n, at_once = 0;
+   double last = 0;
+   while (open && now_s() - start < 60) {
+      struct pollfd *p = calloc(n, sizeof(*p));
+      for (unsigned i = 0; i < n; i++)
+         p[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
+      poll(p, n, 1000);
+      for (unsigned i = 0; i < n; i++) {
+         char c;
+         if (fds[i] < 0 || !p[i].revents || read(fds[i], &c, 1) > 0)
+            continue;
+         close(fds[i]);
+         fds[i] = -1;
+         open--;
+         last = now_s() - start;
+         at_once += last < 1.0;
+      }
+      free(p);
+   }
+   if (open)
+      FAIL("idle: %u of %u connections still open after 60 s", open, n);
+   printf("idle: the server closed all %u: %u at once (refused), %u later (the last after "
+          "%.1f s)\n", n, at_once, n - at_once, last);
+   free(fds);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -424,6 +522,10 @@ main(int argc, char **argv)
       mode_disconnect();
    else if (!strcmp(mode, "hold"))
       mode_hold();
+   else if (!strcmp(mode, "idle") && i + 1 < argc)
+      mode_idle((unsigned)atoi(argv[i + 1]));
+   else if (!strcmp(mode, "budget") && i + 2 < argc)
+      mode_budget((uint32_t)atoi(argv[i + 1]), (uint32_t)atoi(argv[i + 2]));
    else if (!strcmp(mode, "fuzz") && i + 2 < argc)
       mode_fuzz((unsigned)atoi(argv[i + 1]), (unsigned)atoi(argv[i + 2]));
    else
