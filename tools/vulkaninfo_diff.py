@@ -7,9 +7,9 @@ first GPU of each (API version, device extensions, features, limits and the
 core properties) and writes a Markdown report. Each extension the guest
 lacks is classified:
   - "renderer: not in protocol": the venus protocol the decoder carries
-    (src/venus/vn_capset.c's table) has no such extension;
+    (src/venus/pvk_capset.c's table) has no such extension;
   - "renderer: withheld": in the protocol, but the renderer does not offer
-    it (vn_instance.c's list: host fds, dma-bufs);
+    it (pvk_instance.c's list: host fds, dma-bufs);
   - "guest driver: not in its protocol": the guest driver's venus protocol
     (--guest-protocol, its vn_protocol_driver_info.h) lacks it;
   - "guest driver: WSI": swapchain and friends, which Mesa's venus
@@ -132,10 +132,10 @@ def main():
 
     nat, nat_ext = parse(native_txt)
     gst, gst_ext = parse(guest_txt)
-    protocol = table_names(os.path.join(ROOT, 'src/venus/vn_capset.c'), r'\{ "(VK_\w+)", \d+, \d+ \}')
+    protocol = table_names(os.path.join(ROOT, 'src/venus/pvk_capset.c'), r'\{ "(VK_\w+)", \d+, \d+ \}')
     withheld = set(re.findall(r'"(VK_\w+)"', re.search(
-        r'vn_unsupported_exts\[\] = \{(.*?)\};',
-        open(os.path.join(ROOT, 'src/venus/vn_instance.c')).read(), re.S).group(1)))
+        r'pvk_unsupported_exts\[\] = \{(.*?)\};',
+        open(os.path.join(ROOT, 'src/venus/pvk_instance.c')).read(), re.S).group(1)))
     guest_protocol = table_names(os.path.join(a.guest_protocol, 'vn_protocol_driver_info.h'),
                                  r'\{ "(VK_\w+)", \d+, \d+ \}')
 

@@ -3,12 +3,12 @@
  * (virgl_renderer_capset_venus in Mesa's venus_hw.h), and the table of
  * extensions the venus protocol can carry.
  */
-#ifndef PV_VENUS_VN_CAPSET_H
-#define PV_VENUS_VN_CAPSET_H
+#ifndef PV_VENUS_PVK_CAPSET_H
+#define PV_VENUS_PVK_CAPSET_H
 
 #include <stdint.h>
 
-struct vn_capset_venus {
+struct pvk_capset_venus {
    uint32_t wire_format_version;
    uint32_t vk_xml_version;
    uint32_t vk_ext_command_serialization_spec_version;
@@ -22,20 +22,20 @@ struct vn_capset_venus {
    uint32_t use_guest_vram;
 };
 
-_Static_assert(sizeof(struct vn_capset_venus) == 160, "venus capset layout");
+_Static_assert(sizeof(struct pvk_capset_venus) == 160, "venus capset layout");
 /* What wire format 0 (Mesa 22.3) reads: the capset up to allow_vk_wait_syncs. */
-#define VN_CAPSET_VENUS_SIZE_WIRE_FORMAT_0 152
+#define PVK_CAPSET_VENUS_SIZE_WIRE_FORMAT_0 152
 
-struct vn_protocol_extension {
+struct pvk_protocol_extension {
    const char *name;
    uint32_t number;
    uint32_t spec_version;
 };
 
 /* Fills the capset served for `wire_format` (0 or 1); returns its size. */
-uint32_t vn_capset_venus_fill(struct vn_capset_venus *caps, uint32_t wire_format);
+uint32_t pvk_capset_venus_fill(struct pvk_capset_venus *caps, uint32_t wire_format);
 
 /* NULL when the protocol cannot carry the extension. */
-const struct vn_protocol_extension *vn_protocol_extension_find(const char *name);
+const struct pvk_protocol_extension *pvk_protocol_extension_find(const char *name);
 
 #endif

@@ -1,4 +1,4 @@
-/* Command timeline (vn_trace.h). */
+/* Command timeline (pvk_trace.h). */
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -7,32 +7,32 @@
 
 #include "common/log.h"
 #include "venus/generated/vn_protocol_renderer.h"
-#include "venus/vn_trace.h"
+#include "venus/pvk_trace.h"
 
-#define VN_TRACE_MAX_ENTRIES (1u << 20)
+#define PVK_TRACE_MAX_ENTRIES (1u << 20)
 
-struct vn_trace_entry {
+struct pvk_trace_entry {
    uint32_t type;
    uint64_t count;
    uint64_t start_ns;
    uint64_t end_ns;
 };
 
-struct vn_trace {
+struct pvk_trace {
    uint32_t ctx_id;
    bool commands;
    uint32_t used;
-   struct vn_trace_entry entries[];
+   struct pvk_trace_entry entries[];
 };
 
-struct vn_trace *
-vn_trace_create(uint32_t ctx_id)
+struct pvk_trace *
+pvk_trace_create(uint32_t ctx_id)
 {
    const char *dir = getenv("PV_TRACE_DIR");
    if (!dir || !*dir)
       return NULL;
-   struct vn_trace *t =
-      malloc(sizeof(*t) + (size_t)VN_TRACE_MAX_ENTRIES * sizeof(struct vn_trace_entry));
+   struct pvk_trace *t =
+      malloc(sizeof(*t) + (size_t)PVK_TRACE_MAX_ENTRIES * sizeof(struct pvk_trace_entry));
    if (!t)
       return NULL;
    t->ctx_id = ctx_id;
@@ -43,23 +43,23 @@ vn_trace_create(uint32_t ctx_id)
 }
 
 void
-vn_trace_add(struct vn_trace *t, uint32_t type, uint64_t count, uint64_t start_ns, uint64_t end_ns)
+pvk_trace_add(struct pvk_trace *t, uint32_t type, uint64_t count, uint64_t start_ns, uint64_t end_ns)
 {
-   if (t->used && type != VN_TRACE_STREAM) {
-      struct vn_trace_entry *prev = &t->entries[t->used - 1];
+   if (t->used && type != PVK_TRACE_STREAM) {
+      struct pvk_trace_entry *prev = &t->entries[t->used - 1];
       if (prev->type == type) {
          prev->count += count;
          prev->end_ns = end_ns;
          return;
       }
    }
-   if (t->used == VN_TRACE_MAX_ENTRIES)
+   if (t->used == PVK_TRACE_MAX_ENTRIES)
       return;
-   t->entries[t->used++] = (struct vn_trace_entry){ type, count, start_ns, end_ns };
+   t->entries[t->used++] = (struct pvk_trace_entry){ type, count, start_ns, end_ns };
 }
 
 void
-vn_trace_destroy(struct vn_trace *t)
+pvk_trace_destroy(struct pvk_trace *t)
 {
    if (!t)
       return;
@@ -73,8 +73,8 @@ vn_trace_destroy(struct vn_trace *t)
          t0 = t->entries[i].start_ns < t0 ? t->entries[i].start_ns : t0;
       fprintf(f, "# start_us end_us count command (stream: count = bytes)\n");
       for (uint32_t i = 0; i < t->used; i++) {
-         const struct vn_trace_entry *e = &t->entries[i];
-         const char *name = e->type == VN_TRACE_STREAM ? "stream" : vn_command_name(e->type);
+         const struct pvk_trace_entry *e = &t->entries[i];
+         const char *name = e->type == PVK_TRACE_STREAM ? "stream" : vn_command_name(e->type);
          fprintf(f, "%.3f %.3f %llu %s\n", (double)(e->start_ns - t0) / 1e3,
                  (double)(e->end_ns - t0) / 1e3, (unsigned long long)e->count,
                  name ? name : "?");
@@ -87,7 +87,7 @@ vn_trace_destroy(struct vn_trace *t)
 }
 
 bool
-vn_trace_commands(const struct vn_trace *t)
+pvk_trace_commands(const struct pvk_trace *t)
 {
    return t && t->commands;
 }

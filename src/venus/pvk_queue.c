@@ -16,43 +16,43 @@
 
 #include "common/log.h"
 #include "venus/generated/vn_protocol_renderer.h"
-#include "venus/vn_context.h"
-#include "venus/vn_device.h"
-#include "venus/vn_instance.h"
-#include "venus/vn_resource.h"
-#include "venus/vn_semaphore.h"
+#include "venus/pvk_context.h"
+#include "venus/pvk_device.h"
+#include "venus/pvk_instance.h"
+#include "venus/pvk_resource.h"
+#include "venus/pvk_semaphore.h"
 
 /* The longest a guest-requested wait may block a context (ns). */
-#define VN_MAX_WAIT_NS (50ull * 1000 * 1000)
+#define PVK_MAX_WAIT_NS (50ull * 1000 * 1000)
 /* Fence thread poll period, so that stop requests are seen (ns). */
-#define VN_FENCE_POLL_NS (100ull * 1000 * 1000)
+#define PVK_FENCE_POLL_NS (100ull * 1000 * 1000)
 
-struct vn_fence_wait {
-   struct vn_device *dev;
+struct pvk_fence_wait {
+   struct pvk_device *dev;
    VkFence fence;
 };
 
-struct vn_fence_entry {
+struct pvk_fence_entry {
    uint32_t ring_idx;
    uint32_t timeline; /* the thread that retires it */
    uint64_t fence_id;
    uint32_t count;
-   struct vn_fence_entry *next;
-   struct vn_fence_wait waits[];
+   struct pvk_fence_entry *next;
+   struct pvk_fence_wait waits[];
 };
 
 static void
-check_device_lost(struct vn_context *ctx, VkResult r)
+check_device_lost(struct pvk_context *ctx, VkResult r)
 {
    if (r == VK_ERROR_DEVICE_LOST)
-      vn_context_set_lost(ctx, "host device lost");
+      pvk_context_set_lost(ctx, "host device lost");
 }
 
 void
 vn_handle_vkQueueSubmit(struct vn_dispatch_context *dctx, struct vn_command_vkQueueSubmit *args)
 {
-   struct vn_context *ctx = vn_context_from_dispatch(dctx);
-   struct vn_device *dev = vn_device_from_base(args->dispatch->device);
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
    args->ret = dev->dispatch.vkQueueSubmit(args->queue, args->submitCount, args->pSubmits,
                                          args->fence);
    check_device_lost(ctx, args->ret);
@@ -61,36 +61,36 @@ vn_handle_vkQueueSubmit(struct vn_dispatch_context *dctx, struct vn_command_vkQu
 void
 vn_handle_vkQueueSubmit2(struct vn_dispatch_context *dctx, struct vn_command_vkQueueSubmit2 *args)
 {
-   struct vn_context *ctx = vn_context_from_dispatch(dctx);
-   struct vn_device *dev = vn_device_from_base(args->dispatch->device);
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
    args->ret = dev->dispatch.vkQueueSubmit2(args->queue, args->submitCount, args->pSubmits,
                                           args->fence);
    check_device_lost(ctx, args->ret);
 }
 
 /* Wire format 0 (allow_vk_wait_syncs = 0): one wait of at most
- * VN_MAX_WAIT_NS; the guest polls. Wire format 1 (allow_vk_wait_syncs = 1):
+ * PVK_MAX_WAIT_NS; the guest polls. Wire format 1 (allow_vk_wait_syncs = 1):
  * Mesa 25 puts vkWaitForFences / vkWaitSemaphores with UINT64_MAX into a
  * ring and relies on the ring blocking until they are done; we wait in
  * slices until done, the timeout, or context teardown. */
 static bool
-keep_waiting(struct vn_context *ctx, VkResult r, uint64_t *remaining)
+keep_waiting(struct pvk_context *ctx, VkResult r, uint64_t *remaining)
 {
-   if (r != VK_TIMEOUT || ctx->wire_format < 1 || *remaining <= VN_MAX_WAIT_NS ||
-       vn_transport_cancelled(ctx) || vn_context_is_lost(ctx))
+   if (r != VK_TIMEOUT || ctx->wire_format < 1 || *remaining <= PVK_MAX_WAIT_NS ||
+       pvk_transport_cancelled(ctx) || pvk_context_is_lost(ctx))
       return false;
-   *remaining -= VN_MAX_WAIT_NS;
+   *remaining -= PVK_MAX_WAIT_NS;
    return true;
 }
 
 void
 vn_handle_vkWaitForFences(struct vn_dispatch_context *dctx, struct vn_command_vkWaitForFences *args)
 {
-   struct vn_context *ctx = vn_context_from_dispatch(dctx);
-   struct vn_device *dev = vn_device_from_base(args->dispatch->device);
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
    uint64_t remaining = args->timeout;
    do {
-      const uint64_t slice = remaining < VN_MAX_WAIT_NS ? remaining : VN_MAX_WAIT_NS;
+      const uint64_t slice = remaining < PVK_MAX_WAIT_NS ? remaining : PVK_MAX_WAIT_NS;
       args->ret = dev->dispatch.vkWaitForFences(args->device, args->fenceCount, args->pFences,
                                               args->waitAll, slice);
    } while (keep_waiting(ctx, args->ret, &remaining));
@@ -100,15 +100,15 @@ vn_handle_vkWaitForFences(struct vn_dispatch_context *dctx, struct vn_command_vk
 void
 vn_handle_vkWaitSemaphores(struct vn_dispatch_context *dctx, struct vn_command_vkWaitSemaphores *args)
 {
-   struct vn_context *ctx = vn_context_from_dispatch(dctx);
-   struct vn_device *dev = vn_device_from_base(args->dispatch->device);
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
    if (!args->pWaitInfo) {
-      vn_context_set_lost(ctx, "vkWaitSemaphores: no wait info");
+      pvk_context_set_lost(ctx, "vkWaitSemaphores: no wait info");
       return;
    }
    uint64_t remaining = args->timeout;
    do {
-      const uint64_t slice = remaining < VN_MAX_WAIT_NS ? remaining : VN_MAX_WAIT_NS;
+      const uint64_t slice = remaining < PVK_MAX_WAIT_NS ? remaining : PVK_MAX_WAIT_NS;
       args->ret = dev->dispatch.vkWaitSemaphores(args->device, args->pWaitInfo, slice);
    } while (keep_waiting(ctx, args->ret, &remaining));
    check_device_lost(ctx, args->ret);
@@ -118,7 +118,7 @@ void
 vn_handle_vkResetFenceResource100000MESA(
    struct vn_dispatch_context *dctx, struct vn_command_vkResetFenceResource100000MESA *args)
 {
-   struct vn_device *dev = vn_device_from_base(args->dispatch->device);
+   struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
    dev->dispatch.vkResetFences(args->device, 1, &args->fence);
 }
 
@@ -133,25 +133,25 @@ void
 vn_handle_vkImportSemaphoreResource100000MESA(
    struct vn_dispatch_context *dctx, struct vn_command_vkImportSemaphoreResource100000MESA *args)
 {
-   struct vn_context *ctx = vn_context_from_dispatch(dctx);
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    const VkImportSemaphoreResourceInfo100000MESA *info = args->pImportSemaphoreResourceInfo;
    if (!info) {
-      vn_context_set_lost(ctx, "semaphore import: no info");
+      pvk_context_set_lost(ctx, "semaphore import: no info");
       return;
    }
-   vn_semaphore_import_signalled(ctx, vn_device_from_base(args->dispatch->device), info->semaphore, info->resourceId);
+   pvk_semaphore_import_signalled(ctx, pvk_device_from_base(args->dispatch->device), info->semaphore, info->resourceId);
 }
 
 /* --- context fences --- */
 
 static void
-fence_entry_finish(struct vn_fence_entry *e)
+fence_entry_finish(struct pvk_fence_entry *e)
 {
    for (uint32_t i = 0; i < e->count; i++) {
-      struct vn_fence_wait *w = &e->waits[i];
+      struct pvk_fence_wait *w = &e->waits[i];
       for (;;) {
          VkResult r = w->dev->dispatch.vkWaitForFences(w->dev->handle, 1, &w->fence, VK_TRUE,
-                                                     VN_FENCE_POLL_NS);
+                                                     PVK_FENCE_POLL_NS);
          if (r != VK_TIMEOUT)
             break;
       }
@@ -160,15 +160,15 @@ fence_entry_finish(struct vn_fence_entry *e)
 }
 
 struct fence_thread_arg {
-   struct vn_context *ctx;
+   struct pvk_context *ctx;
    uint32_t timeline;
 };
 
 /* The first entry of a timeline (fence.mutex held). */
-static struct vn_fence_entry *
-first_of(struct vn_context *ctx, uint32_t timeline)
+static struct pvk_fence_entry *
+first_of(struct pvk_context *ctx, uint32_t timeline)
 {
-   for (struct vn_fence_entry *e = ctx->fence.head; e; e = e->next) {
+   for (struct pvk_fence_entry *e = ctx->fence.head; e; e = e->next) {
       if (e->timeline == timeline)
          return e;
    }
@@ -176,10 +176,10 @@ first_of(struct vn_context *ctx, uint32_t timeline)
 }
 
 static void
-unlink_entry(struct vn_context *ctx, struct vn_fence_entry *e)
+unlink_entry(struct pvk_context *ctx, struct pvk_fence_entry *e)
 {
-   struct vn_fence_entry *prev = NULL;
-   for (struct vn_fence_entry *p = ctx->fence.head; p != e; p = p->next)
+   struct pvk_fence_entry *prev = NULL;
+   for (struct pvk_fence_entry *p = ctx->fence.head; p != e; p = p->next)
       prev = p;
    if (prev)
       prev->next = e->next;
@@ -194,10 +194,10 @@ fence_thread(void *data)
 {
    struct fence_thread_arg arg = *(struct fence_thread_arg *)data;
    free(data);
-   struct vn_context *ctx = arg.ctx;
+   struct pvk_context *ctx = arg.ctx;
    pthread_mutex_lock(&ctx->fence.mutex);
    for (;;) {
-      struct vn_fence_entry *e;
+      struct pvk_fence_entry *e;
       while (!(e = first_of(ctx, arg.timeline)) && !ctx->fence.stop)
          pthread_cond_wait(&ctx->fence.cond, &ctx->fence.mutex);
       if (!e)
@@ -220,12 +220,12 @@ fence_thread(void *data)
 
 /* Starts the timeline's thread on its first fence (fence.mutex held). */
 static int
-start_timeline(struct vn_context *ctx, uint32_t timeline)
+start_timeline(struct pvk_context *ctx, uint32_t timeline)
 {
    if (ctx->fence.started[timeline])
       return 0;
    if (ctx->fence.stop)
-      return -ENODEV; /* vn_fence_thread_stop joins only what it saw */
+      return -ENODEV; /* pvk_fence_thread_stop joins only what it saw */
    struct fence_thread_arg *arg = malloc(sizeof(*arg));
    if (!arg)
       return -ENOMEM;
@@ -239,7 +239,7 @@ start_timeline(struct vn_context *ctx, uint32_t timeline)
 }
 
 struct queue_collect {
-   struct vn_fence_entry *entry;
+   struct pvk_fence_entry *entry;
    uint32_t capacity;
    uint32_t ring_idx; /* only queues bound to it; 0: every queue */
 };
@@ -264,7 +264,7 @@ fence_queue(struct vn_object *obj, void *data)
    struct queue_collect *c = data;
    if (!queue_selected(obj, c->ring_idx) || c->entry->count >= c->capacity)
       return;
-   struct vn_device *dev = vn_device_from_base(obj->device);
+   struct pvk_device *dev = pvk_device_from_base(obj->device);
    const VkFenceCreateInfo info = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
    VkFence fence;
    if (dev->dispatch.vkCreateFence(dev->handle, &info, NULL, &fence) != VK_SUCCESS)
@@ -274,13 +274,13 @@ fence_queue(struct vn_object *obj, void *data)
       dev->dispatch.vkDestroyFence(dev->handle, fence, NULL);
       return;
    }
-   c->entry->waits[c->entry->count++] = (struct vn_fence_wait){dev, fence};
+   c->entry->waits[c->entry->count++] = (struct pvk_fence_wait){dev, fence};
 }
 
 int
-vn_context_submit_fence(struct vn_context *ctx, uint32_t ring_idx, uint64_t fence_id)
+pvk_context_submit_fence(struct pvk_context *ctx, uint32_t ring_idx, uint64_t fence_id)
 {
-   if (ctx->wire_format >= 1 && ring_idx >= VN_FENCE_MAX_TIMELINES)
+   if (ctx->wire_format >= 1 && ring_idx >= PVK_FENCE_MAX_TIMELINES)
       return -EINVAL;
    if (ctx->wire_format >= 1 && ring_idx == 0) {
       /* the CPU timeline: what was submitted before has been consumed */
@@ -299,7 +299,7 @@ vn_context_submit_fence(struct vn_context *ctx, uint32_t ring_idx, uint64_t fenc
    }
    if (!c.ring_idx)
       vn_object_table_foreach(ctx->dispatch.objects, count_queues, &c);
-   struct vn_fence_entry *e = calloc(1, sizeof(*e) + sizeof(e->waits[0]) * c.capacity);
+   struct pvk_fence_entry *e = calloc(1, sizeof(*e) + sizeof(e->waits[0]) * c.capacity);
    if (!e) {
       pthread_mutex_unlock(&ctx->mutex);
       return -ENOMEM;
@@ -331,7 +331,7 @@ vn_context_submit_fence(struct vn_context *ctx, uint32_t ring_idx, uint64_t fenc
 }
 
 static bool
-entry_uses(const struct vn_fence_entry *e, const struct vn_device *dev)
+entry_uses(const struct pvk_fence_entry *e, const struct pvk_device *dev)
 {
    for (uint32_t i = 0; i < e->count; i++) {
       if (e->waits[i].dev == dev)
@@ -341,12 +341,12 @@ entry_uses(const struct vn_fence_entry *e, const struct vn_device *dev)
 }
 
 void
-vn_fence_drain_device(struct vn_context *ctx, struct vn_device *dev)
+pvk_fence_drain_device(struct pvk_context *ctx, struct pvk_device *dev)
 {
    pthread_mutex_lock(&ctx->fence.mutex);
    for (;;) {
       bool used = false;
-      for (struct vn_fence_entry *e = ctx->fence.head; e && !used; e = e->next)
+      for (struct pvk_fence_entry *e = ctx->fence.head; e && !used; e = e->next)
          used = entry_uses(e, dev);
       if (!used)
          break;
@@ -356,14 +356,14 @@ vn_fence_drain_device(struct vn_context *ctx, struct vn_device *dev)
 }
 
 void
-vn_fence_thread_stop(struct vn_context *ctx)
+pvk_fence_thread_stop(struct pvk_context *ctx)
 {
    pthread_mutex_lock(&ctx->fence.mutex);
    ctx->fence.stop = true;
    pthread_cond_broadcast(&ctx->fence.cond);
    pthread_mutex_unlock(&ctx->fence.mutex);
    /* no new timeline starts once stop is set: started[] is stable */
-   for (uint32_t i = 0; i < VN_FENCE_MAX_TIMELINES; i++) {
+   for (uint32_t i = 0; i < PVK_FENCE_MAX_TIMELINES; i++) {
       if (ctx->fence.started[i])
          pthread_join(ctx->fence.threads[i], NULL);
    }

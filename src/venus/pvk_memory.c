@@ -10,11 +10,11 @@
 
 #include "common/log.h"
 #include "venus/generated/vn_protocol_renderer.h"
-#include "venus/vn_context.h"
-#include "venus/vn_device.h"
-#include "venus/vn_instance.h"
-#include "venus/vn_memory.h"
-#include "venus/vn_resource.h"
+#include "venus/pvk_context.h"
+#include "venus/pvk_device.h"
+#include "venus/pvk_instance.h"
+#include "venus/pvk_memory.h"
+#include "venus/pvk_resource.h"
 
 /* Not in vulkan_core.h: the venus protocol's own structs. */
 #define VN_STYPE_IMPORT_MEMORY_RESOURCE_INFO_MESA ((VkStructureType)1000384002)
@@ -63,7 +63,7 @@ filter_alloc_chain(VkMemoryAllocateInfo *info, struct alloc_chain *out)
 
 /* Imports `ptr` (host_size bytes) as the memory of `info`. */
 static VkResult
-import_host_pointer(struct vn_device *dev, VkMemoryAllocateInfo *info, void *ptr,
+import_host_pointer(struct pvk_device *dev, VkMemoryAllocateInfo *info, void *ptr,
                     uint64_t host_size, VkDeviceMemory *out)
 {
    const uint64_t align = dev->physical_device->host_ptr_alignment;
@@ -94,24 +94,24 @@ import_host_pointer(struct vn_device *dev, VkMemoryAllocateInfo *info, void *ptr
    return dev->dispatch.vkAllocateMemory(dev->handle, &local, NULL, out);
 }
 
-static struct vn_device_memory **
-memory_bucket(struct vn_device *dev, uint64_t handle)
+static struct pvk_device_memory **
+memory_bucket(struct pvk_device *dev, uint64_t handle)
 {
-   return &dev->memory_buckets[(handle ^ (handle >> 12)) % VN_MEMORY_BUCKETS];
+   return &dev->memory_buckets[(handle ^ (handle >> 12)) % PVK_MEMORY_BUCKETS];
 }
 
 static void
-memory_track(struct vn_device *dev, struct vn_device_memory *mem)
+memory_track(struct pvk_device *dev, struct pvk_device_memory *mem)
 {
-   struct vn_device_memory **b = memory_bucket(dev, mem->obj->handle);
+   struct pvk_device_memory **b = memory_bucket(dev, mem->obj->handle);
    mem->next = *b;
    *b = mem;
 }
 
 static void
-memory_untrack(struct vn_device *dev, struct vn_device_memory *mem)
+memory_untrack(struct pvk_device *dev, struct pvk_device_memory *mem)
 {
-   for (struct vn_device_memory **p = memory_bucket(dev, mem->obj->handle); *p; p = &(*p)->next) {
+   for (struct pvk_device_memory **p = memory_bucket(dev, mem->obj->handle); *p; p = &(*p)->next) {
       if (*p == mem) {
          *p = mem->next;
          return;
@@ -122,12 +122,12 @@ memory_untrack(struct vn_device *dev, struct vn_device_memory *mem)
 void
 vn_handle_vkAllocateMemory(struct vn_dispatch_context *dctx, struct vn_command_vkAllocateMemory *args)
 {
-   struct vn_context *ctx = vn_context_from_dispatch(dctx);
-   struct vn_device *dev = vn_device_from_base(args->dispatch->device);
-   const struct vn_physical_device *pd = dev->physical_device;
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
+   const struct pvk_physical_device *pd = dev->physical_device;
    VkMemoryAllocateInfo *info = (VkMemoryAllocateInfo *)args->pAllocateInfo;
    if (!info || !args->pMemory) {
-      vn_context_set_lost(ctx, "vkAllocateMemory: missing arguments");
+      pvk_context_set_lost(ctx, "vkAllocateMemory: missing arguments");
       return;
    }
    const uint64_t id = (uint64_t)(uintptr_t)*args->pMemory;
@@ -145,7 +145,7 @@ vn_handle_vkAllocateMemory(struct vn_dispatch_context *dctx, struct vn_command_v
       return;
    }
 
-   struct vn_device_memory *mem = calloc(1, sizeof(*mem));
+   struct pvk_device_memory *mem = calloc(1, sizeof(*mem));
    if (!mem) {
       args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
       return;
@@ -155,7 +155,7 @@ vn_handle_vkAllocateMemory(struct vn_dispatch_context *dctx, struct vn_command_v
 
    if (chain.resource_id) {
       /* the guest imports one of its blob resources (not charged twice) */
-      struct vn_resource *res = vn_context_lookup_resource(ctx, chain.resource_id);
+      struct pvk_resource *res = pvk_context_lookup_resource(ctx, chain.resource_id);
       if (!res || !res->map || !dev->host_ptr_import) {
          args->ret = VK_ERROR_INVALID_EXTERNAL_HANDLE;
          goto fail;
@@ -164,15 +164,15 @@ vn_handle_vkAllocateMemory(struct vn_dispatch_context *dctx, struct vn_command_v
       args->ret = import_host_pointer(dev, info, res->map, host_size, &handle);
       if (args->ret != VK_SUCCESS)
          goto fail;
-      mem->res = vn_resource_ref(res);
+      mem->res = pvk_resource_ref(res);
    } else {
-      if (!vn_context_charge_memory(ctx, info->allocationSize)) {
+      if (!pvk_context_charge_memory(ctx, info->allocationSize)) {
          args->ret = VK_ERROR_OUT_OF_DEVICE_MEMORY;
          goto fail;
       }
       mem->size = info->allocationSize;
       if ((flags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) && dev->host_ptr_import) {
-         mem->shm = vn_shm_create("pv-devmem", align_up(info->allocationSize,
+         mem->shm = pvk_shm_create("pv-devmem", align_up(info->allocationSize,
                                                         pd->host_ptr_alignment));
          args->ret = mem->shm ? import_host_pointer(dev, info, mem->shm->shm.map,
                                                     mem->shm->shm.size, &handle)
@@ -188,36 +188,36 @@ vn_handle_vkAllocateMemory(struct vn_dispatch_context *dctx, struct vn_command_v
                                                   (uint64_t)(uintptr_t)handle);
    if (!obj) {
       dev->dispatch.vkFreeMemory(dev->handle, handle, NULL);
-      vn_context_set_lost(ctx, "vkAllocateMemory: bad or duplicate object id");
+      pvk_context_set_lost(ctx, "vkAllocateMemory: bad or duplicate object id");
       goto fail;
    }
-   obj->instance = vn_instance_base(dev->instance);
-   obj->device = vn_device_base(dev);
+   obj->instance = pvk_instance_base(dev->instance);
+   obj->device = pvk_device_base(dev);
    obj->data = mem;
    mem->obj = obj;
    memory_track(dev, mem);
    return;
 
 fail:
-   vn_context_uncharge_memory(ctx, mem->size);
-   vn_shm_unref(mem->shm);
-   vn_resource_unref(mem->res);
+   pvk_context_uncharge_memory(ctx, mem->size);
+   pvk_shm_unref(mem->shm);
+   pvk_resource_unref(mem->res);
    free(mem);
 }
 
 /* Frees the host memory and the object (teardown and vkFreeMemory). */
 void
-vn_device_memory_destroy(struct vn_context *ctx, struct vn_object *obj)
+pvk_device_memory_destroy(struct pvk_context *ctx, struct vn_object *obj)
 {
-   struct vn_device_memory *mem = obj->data;
+   struct pvk_device_memory *mem = obj->data;
    obj->device->dispatch.vkFreeMemory(obj->device->handle,
                                     (VkDeviceMemory)(uintptr_t)obj->handle, NULL);
    if (mem) {
-      memory_untrack(vn_device_from_base(obj->device), mem);
-      vn_context_uncharge_memory(ctx, mem->size);
+      memory_untrack(pvk_device_from_base(obj->device), mem);
+      pvk_context_uncharge_memory(ctx, mem->size);
       /* a blob exported from it keeps the memfd alive on its own */
-      vn_shm_unref(mem->shm);
-      vn_resource_unref(mem->res);
+      pvk_shm_unref(mem->shm);
+      pvk_resource_unref(mem->res);
       free(mem);
    }
    vn_object_table_remove(ctx->dispatch.objects, obj);
@@ -226,15 +226,15 @@ vn_device_memory_destroy(struct vn_context *ctx, struct vn_object *obj)
 void
 vn_handle_vkFreeMemory(struct vn_dispatch_context *dctx, struct vn_command_vkFreeMemory *args)
 {
-   struct vn_context *ctx = vn_context_from_dispatch(dctx);
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    if (!args->memory)
       return;
    /* the args carry the host handle: find its object */
-   struct vn_device *dev = vn_device_from_base(args->dispatch->device);
+   struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
    const uint64_t handle = (uint64_t)(uintptr_t)args->memory;
-   for (struct vn_device_memory *m = *memory_bucket(dev, handle); m; m = m->next) {
+   for (struct pvk_device_memory *m = *memory_bucket(dev, handle); m; m = m->next) {
       if (m->obj->handle == handle) {
-         vn_device_memory_destroy(ctx, m->obj);
+         pvk_device_memory_destroy(ctx, m->obj);
          return;
       }
    }
@@ -250,9 +250,9 @@ void
 vn_handle_vkGetMemoryResourcePropertiesMESA(
    struct vn_dispatch_context *dctx, struct vn_command_vkGetMemoryResourcePropertiesMESA *args)
 {
-   struct vn_context *ctx = vn_context_from_dispatch(dctx);
-   struct vn_device *dev = vn_device_from_base(args->dispatch->device);
-   struct vn_resource *res = vn_context_lookup_resource(ctx, args->resourceId);
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
+   struct pvk_resource *res = pvk_context_lookup_resource(ctx, args->resourceId);
    VkMemoryResourcePropertiesMESA *props = args->pMemoryResourceProperties;
    if (!res || !res->map || !dev->host_ptr_import || !props) {
       args->ret = VK_ERROR_INVALID_EXTERNAL_HANDLE;
@@ -297,7 +297,7 @@ add_host_handle_type(const void **chain, VkStructureType stype, void *ext)
 }
 
 static bool
-buffer_host_importable(struct vn_device *dev, const VkBufferCreateInfo *info)
+buffer_host_importable(struct pvk_device *dev, const VkBufferCreateInfo *info)
 {
    if (!dev->host_ptr_import || (info->flags & VK_BUFFER_CREATE_SPARSE_BINDING_BIT))
       return false;
@@ -315,7 +315,7 @@ buffer_host_importable(struct vn_device *dev, const VkBufferCreateInfo *info)
 }
 
 static bool
-image_host_importable(struct vn_device *dev, const VkImageCreateInfo *info)
+image_host_importable(struct pvk_device *dev, const VkImageCreateInfo *info)
 {
    if (!dev->host_ptr_import || (info->flags & VK_IMAGE_CREATE_SPARSE_BINDING_BIT) ||
        info->tiling == VK_IMAGE_TILING_DRM_FORMAT_MODIFIER_EXT)
@@ -348,25 +348,25 @@ image_host_importable(struct vn_device *dev, const VkImageCreateInfo *info)
 }
 
 static void
-insert_device_object(struct vn_context *ctx, struct vn_device *dev, uint64_t id,
+insert_device_object(struct pvk_context *ctx, struct pvk_device *dev, uint64_t id,
                      VkObjectType type, uint64_t handle)
 {
    struct vn_object *obj = vn_object_table_insert(ctx->dispatch.objects, id, type, handle);
    if (!obj) {
-      vn_context_set_lost(ctx, "bad or duplicate object id");
+      pvk_context_set_lost(ctx, "bad or duplicate object id");
       return;
    }
-   obj->instance = vn_instance_base(dev->instance);
-   obj->device = vn_device_base(dev);
+   obj->instance = pvk_instance_base(dev->instance);
+   obj->device = pvk_device_base(dev);
 }
 
 void
 vn_handle_vkCreateBuffer(struct vn_dispatch_context *dctx, struct vn_command_vkCreateBuffer *args)
 {
-   struct vn_context *ctx = vn_context_from_dispatch(dctx);
-   struct vn_device *dev = vn_device_from_base(args->dispatch->device);
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
    if (!args->pCreateInfo || !args->pBuffer) {
-      vn_context_set_lost(ctx, "vkCreateBuffer: missing arguments");
+      pvk_context_set_lost(ctx, "vkCreateBuffer: missing arguments");
       return;
    }
    VkBufferCreateInfo *info = (VkBufferCreateInfo *)args->pCreateInfo;
@@ -380,17 +380,17 @@ vn_handle_vkCreateBuffer(struct vn_dispatch_context *dctx, struct vn_command_vkC
       return;
    insert_device_object(ctx, dev, (uint64_t)(uintptr_t)*args->pBuffer, VK_OBJECT_TYPE_BUFFER,
                         (uint64_t)(uintptr_t)handle);
-   if (vn_context_is_lost(ctx))
+   if (pvk_context_is_lost(ctx))
       dev->dispatch.vkDestroyBuffer(dev->handle, handle, NULL);
 }
 
 void
 vn_handle_vkCreateImage(struct vn_dispatch_context *dctx, struct vn_command_vkCreateImage *args)
 {
-   struct vn_context *ctx = vn_context_from_dispatch(dctx);
-   struct vn_device *dev = vn_device_from_base(args->dispatch->device);
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
    if (!args->pCreateInfo || !args->pImage) {
-      vn_context_set_lost(ctx, "vkCreateImage: missing arguments");
+      pvk_context_set_lost(ctx, "vkCreateImage: missing arguments");
       return;
    }
    VkImageCreateInfo *info = (VkImageCreateInfo *)args->pCreateInfo;
@@ -404,6 +404,6 @@ vn_handle_vkCreateImage(struct vn_dispatch_context *dctx, struct vn_command_vkCr
       return;
    insert_device_object(ctx, dev, (uint64_t)(uintptr_t)*args->pImage, VK_OBJECT_TYPE_IMAGE,
                         (uint64_t)(uintptr_t)handle);
-   if (vn_context_is_lost(ctx))
+   if (pvk_context_is_lost(ctx))
       dev->dispatch.vkDestroyImage(dev->handle, handle, NULL);
 }

@@ -1,5 +1,5 @@
 /* The venus capset and the device extensions the protocol can carry. */
-#include "venus/vn_capset.h"
+#include "venus/pvk_capset.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +11,7 @@
  * form the capset's extension mask, which Mesa 25 guards every extension's
  * pNext structs with; the venus-mesa25-coverage test checks that each is
  * decoded. Sorted by name for bsearch. */
-static const struct vn_protocol_extension vn_protocol_extensions[] = {
+static const struct pvk_protocol_extension pvk_protocol_extensions[] = {
    { "VK_EXT_4444_formats", 341, 1 },
    { "VK_EXT_attachment_feedback_loop_layout", 340, 2 },
    { "VK_EXT_border_color_swizzle", 412, 1 },
@@ -135,19 +135,19 @@ static const struct vn_protocol_extension vn_protocol_extensions[] = {
 static int
 ext_cmp(const void *key, const void *elem)
 {
-   return strcmp(key, ((const struct vn_protocol_extension *)elem)->name);
+   return strcmp(key, ((const struct pvk_protocol_extension *)elem)->name);
 }
 
-const struct vn_protocol_extension *
-vn_protocol_extension_find(const char *name)
+const struct pvk_protocol_extension *
+pvk_protocol_extension_find(const char *name)
 {
-   return bsearch(name, vn_protocol_extensions,
-                  sizeof(vn_protocol_extensions) / sizeof(vn_protocol_extensions[0]),
-                  sizeof(vn_protocol_extensions[0]), ext_cmp);
+   return bsearch(name, pvk_protocol_extensions,
+                  sizeof(pvk_protocol_extensions) / sizeof(pvk_protocol_extensions[0]),
+                  sizeof(pvk_protocol_extensions[0]), ext_cmp);
 }
 
 uint32_t
-vn_capset_venus_fill(struct vn_capset_venus *caps, uint32_t wire_format)
+pvk_capset_venus_fill(struct pvk_capset_venus *caps, uint32_t wire_format)
 {
    memset(caps, 0, sizeof(*caps));
    caps->wire_format_version = wire_format;
@@ -158,8 +158,8 @@ vn_capset_venus_fill(struct vn_capset_venus *caps, uint32_t wire_format)
    caps->supports_blob_id_0 = 1;
    /* bit 0: the mask is valid */
    caps->vk_extension_mask1[0] = 1;
-   for (size_t i = 0; i < sizeof(vn_protocol_extensions) / sizeof(vn_protocol_extensions[0]); i++) {
-      const uint32_t n = vn_protocol_extensions[i].number;
+   for (size_t i = 0; i < sizeof(pvk_protocol_extensions) / sizeof(pvk_protocol_extensions[0]); i++) {
+      const uint32_t n = pvk_protocol_extensions[i].number;
       caps->vk_extension_mask1[n / 32] |= 1u << (n % 32);
    }
    if (wire_format == 0) {
@@ -167,12 +167,12 @@ vn_capset_venus_fill(struct vn_capset_venus *caps, uint32_t wire_format)
       caps->vk_mesa_venus_protocol_spec_version = 100000;
       /* Mesa 22.3 polls its waits: a blocking wait would stall the context */
       caps->allow_vk_wait_syncs = 0;
-      return VN_CAPSET_VENUS_SIZE_WIRE_FORMAT_0;
+      return PVK_CAPSET_VENUS_SIZE_WIRE_FORMAT_0;
    }
-   /* 2: VkRingPriorityInfoMESA is understood (vn_transport.c) */
+   /* 2: VkRingPriorityInfoMESA is understood (pvk_transport.c) */
    caps->vk_mesa_venus_protocol_spec_version = 2;
    /* vkWaitForFences / vkWaitSemaphores in a ring block that ring until
-    * done, bounded by context teardown (vn_queue.c) */
+    * done, bounded by context teardown (pvk_queue.c) */
    caps->allow_vk_wait_syncs = 1;
    /* ring_idx N > 0 fences follow the queue bound to N through
     * VkDeviceQueueTimelineInfoMESA; ring 0 is the CPU timeline */

@@ -13,20 +13,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct vn_trace;
+struct pvk_trace;
 
 /* NULL unless PV_TRACE_DIR is set (or on allocation failure). */
-struct vn_trace *vn_trace_create(uint32_t ctx_id);
+struct pvk_trace *pvk_trace_create(uint32_t ctx_id);
 /* Writes the file and frees the trace; NULL is ignored. */
-void vn_trace_destroy(struct vn_trace *trace);
+void pvk_trace_destroy(struct pvk_trace *trace);
 
 /* Whether single commands are traced too (PV_TRACE_COMMANDS=1): two clock
  * reads per command, which slows small commands down noticeably. */
-bool vn_trace_commands(const struct vn_trace *trace);
+bool pvk_trace_commands(const struct pvk_trace *trace);
 
-#define VN_TRACE_STREAM UINT32_MAX
-/* One command (or a stream: type VN_TRACE_STREAM, count = its size). */
-void vn_trace_add(struct vn_trace *trace, uint32_t type, uint64_t count, uint64_t start_ns,
+#define PVK_TRACE_STREAM UINT32_MAX
+/* One command (or a stream: type PVK_TRACE_STREAM, count = its size). */
+void pvk_trace_add(struct pvk_trace *trace, uint32_t type, uint64_t count, uint64_t start_ns,
                   uint64_t end_ns);
 
 #endif

@@ -10,23 +10,23 @@
  * semaphore with an empty queue submission, which is what a temporary
  * import of an already-signalled sync file amounts to for the next wait.
  */
-#ifndef PV_VENUS_VN_SEMAPHORE_H
-#define PV_VENUS_VN_SEMAPHORE_H
+#ifndef PV_VENUS_PVK_SEMAPHORE_H
+#define PV_VENUS_PVK_SEMAPHORE_H
 
 #include <vulkan/vulkan.h>
 
-struct vn_context;
-struct vn_device;
+struct pvk_context;
+struct pvk_device;
 
 /* The device extension the renderer offers for it (the host's own is not
  * enabled: the import never reaches the host driver). */
-#define VN_SEMAPHORE_SYNC_FD_EXTENSION VK_KHR_EXTERNAL_SEMAPHORE_FD_EXTENSION_NAME
+#define PVK_SEMAPHORE_SYNC_FD_EXTENSION VK_KHR_EXTERNAL_SEMAPHORE_FD_EXTENSION_NAME
 
 /* Signals binary semaphore `semaphore` (a host handle of dev) as an import
  * of resource `resource_id` would; only id 0 (an already-signalled sync
  * file) exists. A timeline semaphore, an unknown handle or another id
  * marks the context lost. */
-void vn_semaphore_import_signalled(struct vn_context *ctx, struct vn_device *dev,
+void pvk_semaphore_import_signalled(struct pvk_context *ctx, struct pvk_device *dev,
                                    VkSemaphore semaphore, uint32_t resource_id);
 
 #endif

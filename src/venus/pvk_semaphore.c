@@ -1,17 +1,17 @@
 /* Semaphore creation (binary or timeline is remembered) and sync-file
- * import (see vn_semaphore.h). */
-#include "venus/vn_semaphore.h"
+ * import (see pvk_semaphore.h). */
+#include "venus/pvk_semaphore.h"
 
 #include <string.h>
 
 #include "common/log.h"
-#include "venus/vn_context.h"
-#include "venus/vn_device.h"
-#include "venus/vn_instance.h"
+#include "venus/pvk_context.h"
+#include "venus/pvk_device.h"
+#include "venus/pvk_instance.h"
 #include "venus/generated/vn_protocol_renderer.h"
 
 /* obj->data of a timeline semaphore: a tag, not owned memory. */
-static const char vn_semaphore_timeline_tag;
+static const char pvk_semaphore_timeline_tag;
 
 static bool
 is_timeline(const VkSemaphoreCreateInfo *info)
@@ -27,10 +27,10 @@ is_timeline(const VkSemaphoreCreateInfo *info)
 void
 vn_handle_vkCreateSemaphore(struct vn_dispatch_context *dctx, struct vn_command_vkCreateSemaphore *args)
 {
-   struct vn_context *ctx = vn_context_from_dispatch(dctx);
-   struct vn_device *dev = vn_device_from_base(args->dispatch->device);
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
    if (!args->pCreateInfo || !args->pSemaphore) {
-      vn_context_set_lost(ctx, "vkCreateSemaphore: missing arguments");
+      pvk_context_set_lost(ctx, "vkCreateSemaphore: missing arguments");
       return;
    }
    const uint64_t id = (uint64_t)(uintptr_t)*args->pSemaphore;
@@ -51,26 +51,26 @@ vn_handle_vkCreateSemaphore(struct vn_dispatch_context *dctx, struct vn_command_
                                                   (uint64_t)(uintptr_t)handle);
    if (!obj) {
       dev->dispatch.vkDestroySemaphore(dev->handle, handle, NULL);
-      vn_context_set_lost(ctx, "vkCreateSemaphore: bad or duplicate object id");
+      pvk_context_set_lost(ctx, "vkCreateSemaphore: bad or duplicate object id");
       return;
    }
-   obj->instance = vn_instance_base(dev->instance);
-   obj->device = vn_device_base(dev);
-   obj->data = is_timeline(args->pCreateInfo) ? (void *)&vn_semaphore_timeline_tag : NULL;
+   obj->instance = pvk_instance_base(dev->instance);
+   obj->device = pvk_device_base(dev);
+   obj->data = is_timeline(args->pCreateInfo) ? (void *)&pvk_semaphore_timeline_tag : NULL;
 }
 
 void
 vn_handle_vkGetPhysicalDeviceExternalSemaphoreProperties(
    struct vn_dispatch_context *dctx, struct vn_command_vkGetPhysicalDeviceExternalSemaphoreProperties *args)
 {
-   struct vn_context *ctx = vn_context_from_dispatch(dctx);
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    VkExternalSemaphoreProperties *props = args->pExternalSemaphoreProperties;
    if (!args->pExternalSemaphoreInfo || !props) {
-      vn_context_set_lost(ctx, "vkGetPhysicalDeviceExternalSemaphoreProperties: missing arguments");
+      pvk_context_set_lost(ctx, "vkGetPhysicalDeviceExternalSemaphoreProperties: missing arguments");
       return;
    }
    /* Only sync-file import into binary semaphores is offered (see
-    * vn_semaphore.h); host handle types (opaque fds) are never offered. */
+    * pvk_semaphore.h); host handle types (opaque fds) are never offered. */
    props->exportFromImportedHandleTypes = 0;
    props->compatibleHandleTypes = 0;
    props->externalSemaphoreFeatures = 0;
@@ -87,7 +87,7 @@ vn_handle_vkGetPhysicalDeviceExternalSemaphoreProperties(
 
 struct semaphore_search {
    uint64_t handle;
-   const struct vn_device *dev;
+   const struct pvk_device *dev;
    struct vn_object *found;
 };
 
@@ -95,15 +95,15 @@ static void
 semaphore_search_fn(struct vn_object *obj, void *data)
 {
    struct semaphore_search *s = data;
-   if (obj->type == VK_OBJECT_TYPE_SEMAPHORE && obj->handle == s->handle && vn_device_from_base(obj->device) == s->dev)
+   if (obj->type == VK_OBJECT_TYPE_SEMAPHORE && obj->handle == s->handle && pvk_device_from_base(obj->device) == s->dev)
       s->found = obj;
 }
 
 /* The first queue the guest created on dev; NULL when it created none. */
 static VkQueue
-any_queue(const struct vn_device *dev)
+any_queue(const struct pvk_device *dev)
 {
-   for (uint32_t f = 0; f < VN_MAX_QUEUE_FAMILIES; f++) {
+   for (uint32_t f = 0; f < PVK_MAX_QUEUE_FAMILIES; f++) {
       if (dev->queue_counts[f]) {
          VkQueue q = VK_NULL_HANDLE;
          dev->dispatch.vkGetDeviceQueue(dev->handle, f, 0, &q);
@@ -114,26 +114,26 @@ any_queue(const struct vn_device *dev)
 }
 
 void
-vn_semaphore_import_signalled(struct vn_context *ctx, struct vn_device *dev,
+pvk_semaphore_import_signalled(struct pvk_context *ctx, struct pvk_device *dev,
                               VkSemaphore semaphore, uint32_t resource_id)
 {
    if (resource_id != 0) {
       pv_warn("venus", "semaphore import: resource %u (only 0, a signalled sync file, exists)",
               resource_id);
-      vn_context_set_lost(ctx, "semaphore import: resource id is not 0");
+      pvk_context_set_lost(ctx, "semaphore import: resource id is not 0");
       return;
    }
    /* The handle was looked up by id already; find its object for the type
     * (imports are rare: one per presented frame at most). */
    struct semaphore_search s = {(uint64_t)(uintptr_t)semaphore, dev, NULL};
    vn_object_table_foreach(ctx->dispatch.objects, semaphore_search_fn, &s);
-   if (!s.found || s.found->data == &vn_semaphore_timeline_tag) {
-      vn_context_set_lost(ctx, "semaphore import: not a binary semaphore of this device");
+   if (!s.found || s.found->data == &pvk_semaphore_timeline_tag) {
+      pvk_context_set_lost(ctx, "semaphore import: not a binary semaphore of this device");
       return;
    }
    const VkQueue queue = any_queue(dev);
    if (!queue) {
-      vn_context_set_lost(ctx, "semaphore import: the device has no queue");
+      pvk_context_set_lost(ctx, "semaphore import: the device has no queue");
       return;
    }
    const VkSubmitInfo submit = {
@@ -143,6 +143,6 @@ vn_semaphore_import_signalled(struct vn_context *ctx, struct vn_device *dev,
    };
    const VkResult r = dev->dispatch.vkQueueSubmit(queue, 1, &submit, VK_NULL_HANDLE);
    if (r != VK_SUCCESS)
-      vn_context_set_lost(ctx, r == VK_ERROR_DEVICE_LOST ? "host device lost"
+      pvk_context_set_lost(ctx, r == VK_ERROR_DEVICE_LOST ? "host device lost"
                                                           : "semaphore import: submit failed");
 }

@@ -11,26 +11,26 @@
 #include "common/log.h"
 #include "pearvisor/pearvisor.h"
 #include "venus/generated/vn_protocol_renderer.h"
-#include "venus/vn_capset.h"
-#include "venus/vn_context.h"
-#include "venus/vn_memory.h"
-#include "venus/vn_queue.h"
-#include "venus/vn_renderer_test.h"
-#include "venus/vn_resource.h"
+#include "venus/pvk_capset.h"
+#include "venus/pvk_context.h"
+#include "venus/pvk_memory.h"
+#include "venus/pvk_queue.h"
+#include "venus/pvk_renderer_test.h"
+#include "venus/pvk_resource.h"
 
-#define VN_RES_BUCKETS 1024u
+#define PVK_RES_BUCKETS 1024u
 
-struct vn_res_entry {
-   struct vn_resource *res;
-   struct vn_res_entry *next;
+struct pvk_res_entry {
+   struct pvk_resource *res;
+   struct pvk_res_entry *next;
 };
 
 /* A context slot. Submits run without the renderer lock (a long command
  * must not stall the guest's other contexts): they count as users, and
  * destroy waits for them. A slot is free when ctx is NULL. */
-struct vn_ctx_entry {
+struct pvk_ctx_entry {
    uint32_t ctx_id;
-   struct vn_context *ctx;
+   struct pvk_context *ctx;
    uint32_t users;
    bool dying;
 };
@@ -40,11 +40,11 @@ struct pv_renderer {
    pthread_cond_t users_gone;
    struct pv_renderer_callbacks cbs;
    struct pv_renderer_limits limits;
-   struct vn_ctx_entry *contexts; /* limits.max_contexts slots */
+   struct pvk_ctx_entry *contexts; /* limits.max_contexts slots */
    uint32_t wire_format;          /* PV_VENUS_WIRE_FORMAT_* */
    struct pv_memory_budget budget; /* shared with other renderers; charge NULL: none */
-   struct vn_res_entry *buckets[VN_RES_BUCKETS];
-   vn_teardown_hook_fn teardown_hook; /* tests only: runs before a teardown */
+   struct pvk_res_entry *buckets[PVK_RES_BUCKETS];
+   pvk_teardown_hook_fn teardown_hook; /* tests only: runs before a teardown */
    void *teardown_hook_data;
 };
 
@@ -83,13 +83,13 @@ pv_renderer_create(const struct pv_renderer_callbacks *cbs,
    return 0;
 }
 
-static struct vn_ctx_entry *
+static struct pvk_ctx_entry *
 find_ctx(struct pv_renderer *r, uint32_t ctx_id)
 {
    if (!ctx_id)
       return NULL;
    for (uint32_t i = 0; i < r->limits.max_contexts; i++) {
-      const struct vn_ctx_entry *e = &r->contexts[i];
+      const struct pvk_ctx_entry *e = &r->contexts[i];
       if (e->ctx && e->ctx_id == ctx_id && !e->dying)
          return &r->contexts[i];
    }
@@ -97,17 +97,17 @@ find_ctx(struct pv_renderer *r, uint32_t ctx_id)
 }
 
 /* Takes a context for use without the renderer lock (r->mutex held). */
-static struct vn_ctx_entry *
+static struct pvk_ctx_entry *
 ctx_acquire(struct pv_renderer *r, uint32_t ctx_id)
 {
-   struct vn_ctx_entry *e = find_ctx(r, ctx_id);
+   struct pvk_ctx_entry *e = find_ctx(r, ctx_id);
    if (e)
       e->users++;
    return e;
 }
 
 static void
-ctx_release(struct pv_renderer *r, struct vn_ctx_entry *e)
+ctx_release(struct pv_renderer *r, struct pvk_ctx_entry *e)
 {
    pthread_mutex_lock(&r->mutex);
    if (--e->users == 0)
@@ -115,26 +115,26 @@ ctx_release(struct pv_renderer *r, struct vn_ctx_entry *e)
    pthread_mutex_unlock(&r->mutex);
 }
 
-static struct vn_context *
+static struct pvk_context *
 get_ctx(struct pv_renderer *r, uint32_t ctx_id)
 {
-   struct vn_ctx_entry *e = find_ctx(r, ctx_id);
+   struct pvk_ctx_entry *e = find_ctx(r, ctx_id);
    return e ? e->ctx : NULL;
 }
 
-static struct vn_res_entry **
+static struct pvk_res_entry **
 find_res_slot(struct pv_renderer *r, uint32_t res_id)
 {
-   struct vn_res_entry **p = &r->buckets[res_id % VN_RES_BUCKETS];
+   struct pvk_res_entry **p = &r->buckets[res_id % PVK_RES_BUCKETS];
    while (*p && (*p)->res->res_id != res_id)
       p = &(*p)->next;
    return p;
 }
 
-static struct vn_resource *
+static struct pvk_resource *
 get_res(struct pv_renderer *r, uint32_t res_id)
 {
-   struct vn_res_entry *e = *find_res_slot(r, res_id);
+   struct pvk_res_entry *e = *find_res_slot(r, res_id);
    return e ? e->res : NULL;
 }
 
@@ -145,13 +145,13 @@ pv_renderer_destroy(struct pv_renderer *r)
       return;
    for (uint32_t i = 0; i < r->limits.max_contexts; i++) {
       if (r->contexts[i].ctx)
-         vn_context_destroy(r->contexts[i].ctx);
+         pvk_context_destroy(r->contexts[i].ctx);
    }
-   for (uint32_t i = 0; i < VN_RES_BUCKETS; i++) {
+   for (uint32_t i = 0; i < PVK_RES_BUCKETS; i++) {
       while (r->buckets[i]) {
-         struct vn_res_entry *e = r->buckets[i];
+         struct pvk_res_entry *e = r->buckets[i];
          r->buckets[i] = e->next;
-         vn_resource_unref(e->res);
+         pvk_resource_unref(e->res);
          free(e);
       }
    }
@@ -210,8 +210,8 @@ pv_renderer_get_capset_info(struct pv_renderer *r, uint32_t capset_id, uint32_t 
    if (max_version)
       *max_version = 0;
    if (max_size) {
-      struct vn_capset_venus caps;
-      *max_size = vn_capset_venus_fill(&caps, r->wire_format);
+      struct pvk_capset_venus caps;
+      *max_size = pvk_capset_venus_fill(&caps, r->wire_format);
    }
    return 0;
 }
@@ -222,8 +222,8 @@ pv_renderer_get_capset(struct pv_renderer *r, uint32_t capset_id, uint32_t versi
 {
    if (!r || !size || capset_id != PV_CAPSET_VENUS || version != 0)
       return -EINVAL;
-   struct vn_capset_venus caps;
-   const uint32_t full = vn_capset_venus_fill(&caps, r->wire_format);
+   struct pvk_capset_venus caps;
+   const uint32_t full = pvk_capset_venus_fill(&caps, r->wire_format);
    uint32_t n = *size < full ? *size : full;
    if (n && !buf)
       return -EINVAL;
@@ -252,7 +252,7 @@ pv_context_create(struct pv_renderer *r, uint32_t ctx_id, uint32_t capset_id,
    if (find_ctx(r, ctx_id))
       goto out;
    ret = -ENOSPC;
-   struct vn_ctx_entry *slot = NULL;
+   struct pvk_ctx_entry *slot = NULL;
    for (uint32_t i = 0; i < r->limits.max_contexts; i++) {
       if (!r->contexts[i].ctx) {
          slot = &r->contexts[i];
@@ -261,7 +261,7 @@ pv_context_create(struct pv_renderer *r, uint32_t ctx_id, uint32_t capset_id,
    }
    if (!slot)
       goto out;
-   const struct vn_context_create_info info = {
+   const struct pvk_context_create_info info = {
       .renderer = r,
       .ctx_id = ctx_id,
       .name = debug_name,
@@ -272,7 +272,7 @@ pv_context_create(struct pv_renderer *r, uint32_t ctx_id, uint32_t capset_id,
       .fence_retired = fence_retired,
       .fence_data = &r->cbs,
    };
-   ret = vn_context_create(&info, &slot->ctx);
+   ret = pvk_context_create(&info, &slot->ctx);
    if (ret == 0) {
       slot->ctx_id = ctx_id;
       slot->users = 0;
@@ -293,23 +293,23 @@ pv_context_destroy(struct pv_renderer *r, uint32_t ctx_id)
    if (!r)
       return;
    pthread_mutex_lock(&r->mutex);
-   struct vn_ctx_entry *e = find_ctx(r, ctx_id);
+   struct pvk_ctx_entry *e = find_ctx(r, ctx_id);
    if (!e) {
       pthread_mutex_unlock(&r->mutex);
       return;
    }
    e->dying = true;             /* no new users, no lookups */
-   vn_transport_cancel(e->ctx); /* users blocked in waits return */
+   pvk_transport_cancel(e->ctx); /* users blocked in waits return */
    while (e->users)
       pthread_cond_wait(&r->users_gone, &r->mutex);
-   struct vn_context *ctx = e->ctx;
-   const vn_teardown_hook_fn hook = r->teardown_hook;
+   struct pvk_context *ctx = e->ctx;
+   const pvk_teardown_hook_fn hook = r->teardown_hook;
    void *hook_data = r->teardown_hook_data;
    pthread_mutex_unlock(&r->mutex);
 
    if (hook)
       hook(hook_data, ctx_id);
-   vn_context_destroy(ctx);
+   pvk_context_destroy(ctx);
 
    pthread_mutex_lock(&r->mutex);
    e->ctx = NULL; /* the slot is free again */
@@ -319,7 +319,7 @@ pv_context_destroy(struct pv_renderer *r, uint32_t ctx_id)
 }
 
 void
-vn_renderer_set_teardown_hook(struct pv_renderer *r, vn_teardown_hook_fn hook, void *data)
+pvk_renderer_set_teardown_hook(struct pv_renderer *r, pvk_teardown_hook_fn hook, void *data)
 {
    pthread_mutex_lock(&r->mutex);
    r->teardown_hook = hook;
@@ -333,11 +333,11 @@ pv_context_submit(struct pv_renderer *r, uint32_t ctx_id, const void *data, size
    if (!r || (size && !data))
       return -EINVAL;
    pthread_mutex_lock(&r->mutex);
-   struct vn_ctx_entry *e = ctx_acquire(r, ctx_id);
+   struct pvk_ctx_entry *e = ctx_acquire(r, ctx_id);
    pthread_mutex_unlock(&r->mutex);
    if (!e)
       return -ENOENT;
-   const int ret = vn_context_submit(e->ctx, data, size);
+   const int ret = pvk_context_submit(e->ctx, data, size);
    ctx_release(r, e);
    return ret;
 }
@@ -348,8 +348,8 @@ pv_context_is_lost(struct pv_renderer *r, uint32_t ctx_id)
    if (!r)
       return true;
    pthread_mutex_lock(&r->mutex);
-   struct vn_context *ctx = get_ctx(r, ctx_id);
-   bool lost = !ctx || vn_context_is_lost(ctx);
+   struct pvk_context *ctx = get_ctx(r, ctx_id);
+   bool lost = !ctx || pvk_context_is_lost(ctx);
    pthread_mutex_unlock(&r->mutex);
    return lost;
 }
@@ -361,11 +361,11 @@ pv_context_submit_fence(struct pv_renderer *r, uint32_t ctx_id, uint32_t ring_id
    if (!r)
       return -EINVAL;
    pthread_mutex_lock(&r->mutex);
-   struct vn_ctx_entry *e = ctx_acquire(r, ctx_id);
+   struct pvk_ctx_entry *e = ctx_acquire(r, ctx_id);
    pthread_mutex_unlock(&r->mutex);
    if (!e)
       return -ENOENT;
-   const int ret = vn_context_submit_fence(e->ctx, ring_idx, fence_id);
+   const int ret = pvk_context_submit_fence(e->ctx, ring_idx, fence_id);
    ctx_release(r, e);
    return ret;
 }
@@ -390,24 +390,24 @@ iov_contiguous(const struct iovec *iov, uint32_t count, uint64_t size, uint8_t *
 
 /* HOST3D blob naming a VkDeviceMemory: share its memfd (zero copies). */
 static int
-blob_from_device_memory(struct vn_context *ctx, const struct pv_blob_args *args,
-                        struct vn_resource *res)
+blob_from_device_memory(struct pvk_context *ctx, const struct pv_blob_args *args,
+                        struct pvk_resource *res)
 {
    pthread_mutex_lock(&ctx->mutex);
    int ret = -ENOENT;
    struct vn_object *obj =
       vn_object_table_lookup(ctx->dispatch.objects, args->blob_id, VK_OBJECT_TYPE_DEVICE_MEMORY);
-   struct vn_device_memory *mem = obj ? obj->data : NULL;
+   struct pvk_device_memory *mem = obj ? obj->data : NULL;
    if (mem && mem->shm) {
       ret = -EINVAL;
       if (args->size <= mem->shm->shm.size) {
-         res->shm = vn_shm_ref(mem->shm);
+         res->shm = pvk_shm_ref(mem->shm);
          res->map = mem->shm->shm.map;
          ret = 0;
       }
    } else if (mem && mem->res && mem->res->map && args->size <= mem->res->size) {
       /* memory imported from another blob: alias it */
-      res->shm = mem->res->shm ? vn_shm_ref(mem->res->shm) : NULL;
+      res->shm = mem->res->shm ? pvk_shm_ref(mem->res->shm) : NULL;
       res->map = mem->res->map;
       ret = 0;
    } else if (mem) {
@@ -418,8 +418,8 @@ blob_from_device_memory(struct vn_context *ctx, const struct pv_blob_args *args,
 }
 
 static int
-blob_init(struct pv_renderer *r, const struct pv_blob_args *args, struct vn_resource *res,
-          struct vn_context *ctx, bool *charged)
+blob_init(struct pv_renderer *r, const struct pv_blob_args *args, struct pvk_resource *res,
+          struct pvk_context *ctx, bool *charged)
 {
    switch (args->blob_mem) {
    case PV_BLOB_MEM_GUEST:
@@ -442,12 +442,12 @@ blob_init(struct pv_renderer *r, const struct pv_blob_args *args, struct vn_reso
    /* plain shared memory (rings, reply streams, command buffers) */
    if (ctx) {
       pthread_mutex_lock(&ctx->mutex);
-      *charged = vn_context_charge_memory(ctx, args->size);
+      *charged = pvk_context_charge_memory(ctx, args->size);
       pthread_mutex_unlock(&ctx->mutex);
       if (!*charged)
          return -ENOMEM;
    }
-   res->shm = vn_shm_create("pv-blob", args->size);
+   res->shm = pvk_shm_create("pv-blob", args->size);
    if (!res->shm)
       return -ENOMEM;
    res->map = res->shm->shm.map;
@@ -461,9 +461,9 @@ pv_resource_create_blob(struct pv_renderer *r, const struct pv_blob_args *args)
       return -EINVAL;
    pthread_mutex_lock(&r->mutex);
    int ret = -EEXIST;
-   struct vn_context *ctx = NULL;
+   struct pvk_context *ctx = NULL;
    bool charged = false;
-   struct vn_resource *res = NULL;
+   struct pvk_resource *res = NULL;
    if (get_res(r, args->res_id))
       goto out;
    ret = -ENOENT;
@@ -471,7 +471,7 @@ pv_resource_create_blob(struct pv_renderer *r, const struct pv_blob_args *args)
       goto out;
    ret = -ENOMEM;
    res = calloc(1, sizeof(*res));
-   struct vn_res_entry *e = calloc(1, sizeof(*e));
+   struct pvk_res_entry *e = calloc(1, sizeof(*e));
    if (!res || !e) {
       free(e);
       goto out;
@@ -490,12 +490,12 @@ pv_resource_create_blob(struct pv_renderer *r, const struct pv_blob_args *args)
    if (charged)
       res->charged_ctx_id = args->ctx_id;
    e->res = res;
-   e->next = r->buckets[args->res_id % VN_RES_BUCKETS];
-   r->buckets[args->res_id % VN_RES_BUCKETS] = e;
+   e->next = r->buckets[args->res_id % PVK_RES_BUCKETS];
+   r->buckets[args->res_id % PVK_RES_BUCKETS] = e;
    /* The creating context may use it right away (as virglrenderer does). */
    if (ctx) {
       pthread_mutex_lock(&ctx->mutex);
-      vn_context_attach_locked(ctx, res);
+      pvk_context_attach_locked(ctx, res);
       pthread_mutex_unlock(&ctx->mutex);
    }
    res = NULL;
@@ -503,10 +503,10 @@ out:
    if (res) {
       if (charged) {
          pthread_mutex_lock(&ctx->mutex);
-         vn_context_uncharge_memory(ctx, args->size);
+         pvk_context_uncharge_memory(ctx, args->size);
          pthread_mutex_unlock(&ctx->mutex);
       }
-      vn_resource_unref(res);
+      pvk_resource_unref(res);
    }
    pthread_mutex_unlock(&r->mutex);
    return ret;
@@ -518,30 +518,30 @@ pv_resource_unref(struct pv_renderer *r, uint32_t res_id)
    if (!r)
       return;
    pthread_mutex_lock(&r->mutex);
-   struct vn_res_entry **p = find_res_slot(r, res_id);
-   struct vn_res_entry *e = *p;
+   struct pvk_res_entry **p = find_res_slot(r, res_id);
+   struct pvk_res_entry *e = *p;
    if (e) {
       *p = e->next;
       /* A resource is never reachable through a context once the guest
        * dropped it: detach it everywhere. */
       for (uint32_t i = 0; i < r->limits.max_contexts; i++) {
-         struct vn_context *ctx = r->contexts[i].ctx;
+         struct pvk_context *ctx = r->contexts[i].ctx;
          /* a dying context drops its attachments in its own teardown */
          if (!ctx || r->contexts[i].dying)
             continue;
          pthread_mutex_lock(&ctx->mutex);
-         if (vn_context_lookup_resource(ctx, res_id)) {
-            vn_context_detach_locked(ctx, res_id);
+         if (pvk_context_lookup_resource(ctx, res_id)) {
+            pvk_context_detach_locked(ctx, res_id);
          }
          pthread_mutex_unlock(&ctx->mutex);
       }
-      struct vn_context *owner = get_ctx(r, e->res->charged_ctx_id);
+      struct pvk_context *owner = get_ctx(r, e->res->charged_ctx_id);
       if (owner) {
          pthread_mutex_lock(&owner->mutex);
-         vn_context_uncharge_memory(owner, e->res->size);
+         pvk_context_uncharge_memory(owner, e->res->size);
          pthread_mutex_unlock(&owner->mutex);
       }
-      vn_resource_unref(e->res);
+      pvk_resource_unref(e->res);
       free(e);
    }
    pthread_mutex_unlock(&r->mutex);
@@ -553,7 +553,7 @@ pv_resource_export_fd(struct pv_renderer *r, uint32_t res_id, int *fd, uint32_t 
    if (!r || !fd)
       return -EINVAL;
    pthread_mutex_lock(&r->mutex);
-   struct vn_resource *res = get_res(r, res_id);
+   struct pvk_resource *res = get_res(r, res_id);
    int ret = -ENOENT;
    if (res) {
       ret = -EINVAL;
@@ -574,7 +574,7 @@ pv_resource_map(struct pv_renderer *r, uint32_t res_id, void **ptr, uint64_t *si
    if (!r || !ptr)
       return -EINVAL;
    pthread_mutex_lock(&r->mutex);
-   struct vn_resource *res = get_res(r, res_id);
+   struct pvk_resource *res = get_res(r, res_id);
    int ret = -ENOENT;
    if (res) {
       ret = res->map ? 0 : -EINVAL;
@@ -592,12 +592,12 @@ pv_context_attach_resource(struct pv_renderer *r, uint32_t ctx_id, uint32_t res_
    if (!r)
       return -EINVAL;
    pthread_mutex_lock(&r->mutex);
-   struct vn_context *ctx = get_ctx(r, ctx_id);
-   struct vn_resource *res = get_res(r, res_id);
+   struct pvk_context *ctx = get_ctx(r, ctx_id);
+   struct pvk_resource *res = get_res(r, res_id);
    int ret = -ENOENT;
    if (ctx && res) {
       pthread_mutex_lock(&ctx->mutex);
-      ret = vn_context_attach_locked(ctx, res);
+      ret = pvk_context_attach_locked(ctx, res);
       pthread_mutex_unlock(&ctx->mutex);
    }
    pthread_mutex_unlock(&r->mutex);
@@ -610,10 +610,10 @@ pv_context_detach_resource(struct pv_renderer *r, uint32_t ctx_id, uint32_t res_
    if (!r)
       return;
    pthread_mutex_lock(&r->mutex);
-   struct vn_context *ctx = get_ctx(r, ctx_id);
+   struct pvk_context *ctx = get_ctx(r, ctx_id);
    if (ctx) {
       pthread_mutex_lock(&ctx->mutex);
-      vn_context_detach_locked(ctx, res_id);
+      pvk_context_detach_locked(ctx, res_id);
       pthread_mutex_unlock(&ctx->mutex);
    }
    pthread_mutex_unlock(&r->mutex);

@@ -1,9 +1,9 @@
 /*
- * Test hooks of the renderer (src/venus/vn_renderer.c); not part of the
+ * Test hooks of the renderer (src/venus/pvk_renderer.c); not part of the
  * public API. Production code never sets them.
  */
-#ifndef VN_RENDERER_TEST_H
-#define VN_RENDERER_TEST_H
+#ifndef PVK_RENDERER_TEST_H
+#define PVK_RENDERER_TEST_H
 
 #include <stdint.h>
 
@@ -12,8 +12,8 @@ struct pv_renderer;
 /* Called by pv_context_destroy without the renderer lock, after the context
  * became unreachable and before it is torn down: a test makes teardown slow
  * with it and checks that other contexts' calls still go through. */
-typedef void (*vn_teardown_hook_fn)(void *data, uint32_t ctx_id);
+typedef void (*pvk_teardown_hook_fn)(void *data, uint32_t ctx_id);
 
-void vn_renderer_set_teardown_hook(struct pv_renderer *r, vn_teardown_hook_fn hook, void *data);
+void pvk_renderer_set_teardown_hook(struct pv_renderer *r, pvk_teardown_hook_fn hook, void *data);
 
 #endif

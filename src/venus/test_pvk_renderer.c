@@ -19,7 +19,7 @@
 
 #include "pearvisor/pearvisor.h"
 #include "venus/test_stream.h"
-#include "venus/vn_capset.h"
+#include "venus/pvk_capset.h"
 
 #define CHECK(cond)                                                                     \
    do {                                                                                 \
@@ -104,7 +104,7 @@ test_capset(struct pv_renderer *r)
    CHECK(pv_renderer_get_capset_info(r, PV_CAPSET_VENUS, &max_version, &max_size) == 0);
    CHECK(max_version == 0 && max_size == 152);
    CHECK(pv_renderer_get_capset_info(r, 1, &max_version, &max_size) == -EINVAL);
-   struct vn_capset_venus caps;
+   struct pvk_capset_venus caps;
    uint32_t size = sizeof(caps);
    CHECK(pv_renderer_get_capset(r, PV_CAPSET_VENUS, 0, &caps, &size) == 0);
    CHECK(size == 152);
@@ -400,7 +400,7 @@ import_semaphore(struct test_stream *e, uint64_t device, uint64_t semaphore, uin
    ts_u32(e, resource);
 }
 
-/* Sync-file import (vn_semaphore.c): importing resource 0 into a binary
+/* Sync-file import (pvk_semaphore.c): importing resource 0 into a binary
  * semaphore signals it, so a submission waiting on it completes (it would
  * wait forever otherwise), on a device (300) with a queue (400). */
 static void
@@ -786,8 +786,8 @@ test_wire_format_1(void)
    /* the capset: every field Mesa 25 reads */
    uint32_t max_version = 99, max_size = 0;
    CHECK(pv_renderer_get_capset_info(r, PV_CAPSET_VENUS, &max_version, &max_size) == 0);
-   CHECK(max_version == 0 && max_size == sizeof(struct vn_capset_venus));
-   struct vn_capset_venus caps;
+   CHECK(max_version == 0 && max_size == sizeof(struct pvk_capset_venus));
+   struct pvk_capset_venus caps;
    uint32_t size = sizeof(caps);
    CHECK(pv_renderer_get_capset(r, PV_CAPSET_VENUS, 0, &caps, &size) == 0);
    CHECK(size == 160 && caps.wire_format_version == 1);

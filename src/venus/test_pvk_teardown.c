@@ -14,7 +14,7 @@
 
 #include "pearvisor/pearvisor.h"
 #include "venus/test_stream.h"
-#include "venus/vn_renderer_test.h"
+#include "venus/pvk_renderer_test.h"
 
 #define CHECK(cond)                                                                     \
    do {                                                                                 \
@@ -82,7 +82,7 @@ main(void)
    struct gate g = { .entered = false };
    pthread_mutex_init(&g.mutex, NULL);
    pthread_cond_init(&g.cond, NULL);
-   vn_renderer_set_teardown_hook(r, slow_teardown, &g);
+   pvk_renderer_set_teardown_hook(r, slow_teardown, &g);
 
    CHECK(pv_context_create(r, 1, PV_CAPSET_VENUS, "slow-teardown") == 0);
    CHECK(pv_context_create(r, 2, PV_CAPSET_VENUS, "bystander") == 0);

@@ -11,35 +11,35 @@
 
 #include "common/log.h"
 #include "venus/generated/vn_protocol_renderer.h"
-#include "venus/vn_capset.h"
-#include "venus/vn_context.h"
-#include "venus/vn_device.h"
-#include "venus/vn_instance.h"
-#include "venus/vn_semaphore.h"
+#include "venus/pvk_capset.h"
+#include "venus/pvk_context.h"
+#include "venus/pvk_device.h"
+#include "venus/pvk_instance.h"
+#include "venus/pvk_semaphore.h"
 
-static pthread_mutex_t vn_loader_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t pvk_loader_mutex = PTHREAD_MUTEX_INITIALIZER;
 
 void
-vn_loader_lock(void)
+pvk_loader_lock(void)
 {
-   pthread_mutex_lock(&vn_loader_mutex);
+   pthread_mutex_lock(&pvk_loader_mutex);
 }
 
 void
-vn_loader_unlock(void)
+pvk_loader_unlock(void)
 {
-   pthread_mutex_unlock(&vn_loader_mutex);
+   pthread_mutex_unlock(&pvk_loader_mutex);
 }
 
 /* Venus needs Vulkan 1.1 on the host. The decoder carries all of Vulkan
  * 1.3 (and Mesa's venus drivers go no further); the pinned vk.xml is 1.4,
  * but 1.4's commands have no venus command types. */
-#define VN_MIN_API_VERSION VK_API_VERSION_1_1
-#define VN_MAX_API_VERSION VK_MAKE_API_VERSION(0, 1, 3, VK_HEADER_VERSION)
+#define PVK_MIN_API_VERSION VK_API_VERSION_1_1
+#define PVK_MAX_API_VERSION VK_MAKE_API_VERSION(0, 1, 3, VK_HEADER_VERSION)
 
 /* Protocol extensions PearVisor does not offer: they need handle types
  * (dma-buf, opaque/sync fds) that blob resources here do not carry. */
-static const char *const vn_unsupported_exts[] = {
+static const char *const pvk_unsupported_exts[] = {
    "VK_EXT_external_memory_dma_buf",
    "VK_EXT_image_drm_format_modifier",
    "VK_KHR_external_memory_fd",
@@ -69,7 +69,7 @@ vn_handle_vkEnumerateInstanceVersion(struct vn_dispatch_context *dctx,
 {
    args->ret = VK_SUCCESS;
    if (args->pApiVersion)
-      *args->pApiVersion = min_u32(host_instance_version(), VN_MAX_API_VERSION);
+      *args->pApiVersion = min_u32(host_instance_version(), PVK_MAX_API_VERSION);
 }
 
 void
@@ -112,10 +112,10 @@ pin_host_driver(void)
 void
 vn_handle_vkCreateInstance(struct vn_dispatch_context *dctx, struct vn_command_vkCreateInstance *args)
 {
-   struct vn_context *ctx = vn_context_from_dispatch(dctx);
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    const VkInstanceCreateInfo *guest = args->pCreateInfo;
    if (!guest || !args->pInstance) {
-      vn_context_set_lost(ctx, "vkCreateInstance: missing arguments");
+      pvk_context_set_lost(ctx, "vkCreateInstance: missing arguments");
       return;
    }
    const uint64_t id = (uint64_t)(uintptr_t)*args->pInstance;
@@ -123,10 +123,10 @@ vn_handle_vkCreateInstance(struct vn_dispatch_context *dctx, struct vn_command_v
    /* apiVersion: at least 1.1 (venus needs it), at most what the host and
     * the protocol know. */
    uint32_t api = guest->pApplicationInfo ? guest->pApplicationInfo->apiVersion : 0;
-   if (api < VN_MIN_API_VERSION)
-      api = VN_MIN_API_VERSION;
-   api = min_u32(api, min_u32(host_instance_version(), VN_MAX_API_VERSION));
-   if (api < VN_MIN_API_VERSION) {
+   if (api < PVK_MIN_API_VERSION)
+      api = PVK_MIN_API_VERSION;
+   api = min_u32(api, min_u32(host_instance_version(), PVK_MAX_API_VERSION));
+   if (api < PVK_MIN_API_VERSION) {
       args->ret = VK_ERROR_INCOMPATIBLE_DRIVER;
       return;
    }
@@ -144,17 +144,17 @@ vn_handle_vkCreateInstance(struct vn_dispatch_context *dctx, struct vn_command_v
       .pApplicationInfo = &app,
    };
 
-   struct vn_instance *inst = calloc(1, sizeof(*inst));
+   struct pvk_instance *inst = calloc(1, sizeof(*inst));
    if (!inst) {
       args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
       return;
    }
    VkInstance handle;
-   vn_loader_lock();
+   pvk_loader_lock();
    args->ret = vkCreateInstance(&info, NULL, &handle);
    if (args->ret == VK_SUCCESS)
       vn_instance_dispatch_init(&inst->dispatch, vkGetInstanceProcAddr, handle);
-   vn_loader_unlock();
+   pvk_loader_unlock();
    if (args->ret != VK_SUCCESS) {
       free(inst);
       return;
@@ -166,25 +166,25 @@ vn_handle_vkCreateInstance(struct vn_dispatch_context *dctx, struct vn_command_v
    struct vn_object *obj = vn_object_table_insert(ctx->dispatch.objects, id, VK_OBJECT_TYPE_INSTANCE,
                                                   (uint64_t)(uintptr_t)handle);
    if (!obj) {
-      vn_loader_lock();
+      pvk_loader_lock();
       inst->dispatch.vkDestroyInstance(handle, NULL);
-      vn_loader_unlock();
+      pvk_loader_unlock();
       free(inst);
-      vn_context_set_lost(ctx, "vkCreateInstance: bad or duplicate object id");
+      pvk_context_set_lost(ctx, "vkCreateInstance: bad or duplicate object id");
       return;
    }
-   obj->instance = vn_instance_base(inst);
+   obj->instance = pvk_instance_base(inst);
 }
 
 void
 vn_handle_vkDestroyInstance(struct vn_dispatch_context *dctx, struct vn_command_vkDestroyInstance *args)
 {
-   struct vn_context *ctx = vn_context_from_dispatch(dctx);
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    struct vn_object *obj = args->dispatch;
    if (!obj)
       return;
    /* also destroys objects the guest left behind, then the instance */
-   vn_context_destroy_objects(ctx, vn_instance_from_base(obj->instance), NULL);
+   pvk_context_destroy_objects(ctx, pvk_instance_from_base(obj->instance), NULL);
 }
 
 /* --- physical devices --- */
@@ -192,15 +192,15 @@ vn_handle_vkDestroyInstance(struct vn_dispatch_context *dctx, struct vn_command_
 static bool
 ext_unsupported(const char *name)
 {
-   for (size_t i = 0; i < sizeof(vn_unsupported_exts) / sizeof(vn_unsupported_exts[0]); i++) {
-      if (!strcmp(name, vn_unsupported_exts[i]))
+   for (size_t i = 0; i < sizeof(pvk_unsupported_exts) / sizeof(pvk_unsupported_exts[0]); i++) {
+      if (!strcmp(name, pvk_unsupported_exts[i]))
          return true;
    }
    return false;
 }
 
 static void
-physical_device_init_exts(struct vn_instance *inst, struct vn_physical_device *pd)
+physical_device_init_exts(struct pvk_instance *inst, struct pvk_physical_device *pd)
 {
    uint32_t count = 0;
    inst->dispatch.vkEnumerateDeviceExtensionProperties(pd->handle, NULL, &count, NULL);
@@ -214,10 +214,10 @@ physical_device_init_exts(struct vn_instance *inst, struct vn_physical_device *p
    for (uint32_t i = 0; i < count; i++) {
       if (!strcmp(host[i].extensionName, VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME))
          pd->host_ptr_alignment = 1; /* real value below */
-      const struct vn_protocol_extension *ext = vn_protocol_extension_find(host[i].extensionName);
+      const struct pvk_protocol_extension *ext = pvk_protocol_extension_find(host[i].extensionName);
       if (!ext || ext_unsupported(ext->name))
          continue;
-      if (!strcmp(ext->name, VN_SEMAPHORE_SYNC_FD_EXTENSION))
+      if (!strcmp(ext->name, PVK_SEMAPHORE_SYNC_FD_EXTENSION))
          continue; /* added below whatever the host has */
       VkExtensionProperties p = host[i];
       p.specVersion = min_u32(p.specVersion, ext->spec_version);
@@ -225,16 +225,16 @@ physical_device_init_exts(struct vn_instance *inst, struct vn_physical_device *p
    }
    free(host);
    /* sync-file import into binary semaphores, done by the renderer
-    * (vn_semaphore.h): the guest driver needs it for synchronization2 */
+    * (pvk_semaphore.h): the guest driver needs it for synchronization2 */
    VkExtensionProperties sync_fd = {.specVersion = 1};
-   strcpy(sync_fd.extensionName, VN_SEMAPHORE_SYNC_FD_EXTENSION);
+   strcpy(sync_fd.extensionName, PVK_SEMAPHORE_SYNC_FD_EXTENSION);
    pd->exts[pd->ext_count++] = sync_fd;
 }
 
-static struct vn_physical_device *
-physical_device_create(struct vn_instance *inst, VkPhysicalDevice handle)
+static struct pvk_physical_device *
+physical_device_create(struct pvk_instance *inst, VkPhysicalDevice handle)
 {
-   struct vn_physical_device *pd = calloc(1, sizeof(*pd));
+   struct pvk_physical_device *pd = calloc(1, sizeof(*pd));
    if (!pd)
       return NULL;
    pd->handle = handle;
@@ -242,7 +242,7 @@ physical_device_create(struct vn_instance *inst, VkPhysicalDevice handle)
    inst->dispatch.vkGetPhysicalDeviceProperties(handle, &props);
    /* what the host device has, as far as the decoder carries it (a native
     * device reports its version whatever the application asked for) */
-   pd->api_version = min_u32(props.apiVersion, VN_MAX_API_VERSION);
+   pd->api_version = min_u32(props.apiVersion, PVK_MAX_API_VERSION);
    if (VK_API_VERSION_PATCH(pd->api_version) > VK_API_VERSION_PATCH(props.apiVersion))
       pd->api_version = VK_MAKE_API_VERSION(0, VK_API_VERSION_MAJOR(pd->api_version),
                                             VK_API_VERSION_MINOR(pd->api_version),
@@ -269,7 +269,7 @@ physical_device_create(struct vn_instance *inst, VkPhysicalDevice handle)
 }
 
 void
-vn_physical_device_free(struct vn_physical_device *pd)
+pvk_physical_device_free(struct pvk_physical_device *pd)
 {
    if (pd) {
       free(pd->exts);
@@ -277,7 +277,7 @@ vn_physical_device_free(struct vn_physical_device *pd)
    }
 }
 
-static struct vn_physical_device *
+static struct pvk_physical_device *
 pd_of(struct vn_object *obj)
 {
    return obj ? obj->data : NULL;
@@ -287,8 +287,8 @@ void
 vn_handle_vkEnumeratePhysicalDevices(struct vn_dispatch_context *dctx,
                                      struct vn_command_vkEnumeratePhysicalDevices *args)
 {
-   struct vn_context *ctx = vn_context_from_dispatch(dctx);
-   struct vn_instance *inst = vn_instance_from_base(args->dispatch->instance);
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   struct pvk_instance *inst = pvk_instance_from_base(args->dispatch->instance);
    uint32_t count = 0;
    args->ret = inst->dispatch.vkEnumeratePhysicalDevices(inst->handle, &count, NULL);
    if (args->ret != VK_SUCCESS || !args->pPhysicalDeviceCount)
@@ -314,16 +314,16 @@ vn_handle_vkEnumeratePhysicalDevices(struct vn_dispatch_context *dctx,
       struct vn_object *obj = vn_object_table_lookup(ctx->dispatch.objects, id, VK_OBJECT_TYPE_PHYSICAL_DEVICE);
       if (obj && obj->handle == (uint64_t)(uintptr_t)handles[i])
          continue; /* enumerated before with the same id */
-      struct vn_physical_device *pd = physical_device_create(inst, handles[i]);
+      struct pvk_physical_device *pd = physical_device_create(inst, handles[i]);
       obj = pd ? vn_object_table_insert(ctx->dispatch.objects, id, VK_OBJECT_TYPE_PHYSICAL_DEVICE,
                                         (uint64_t)(uintptr_t)handles[i])
                : NULL;
       if (!obj) {
-         vn_physical_device_free(pd);
-         vn_context_set_lost(ctx, "vkEnumeratePhysicalDevices: bad object id");
+         pvk_physical_device_free(pd);
+         pvk_context_set_lost(ctx, "vkEnumeratePhysicalDevices: bad object id");
          break;
       }
-      obj->instance = vn_instance_base(inst);
+      obj->instance = pvk_instance_base(inst);
       obj->data = pd;
    }
    *args->pPhysicalDeviceCount = n;
@@ -349,11 +349,11 @@ void
 vn_handle_vkEnumeratePhysicalDeviceGroups(struct vn_dispatch_context *dctx,
                                           struct vn_command_vkEnumeratePhysicalDeviceGroups *args)
 {
-   struct vn_context *ctx = vn_context_from_dispatch(dctx);
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    /* The guest sends id 0 for every member (a query) and maps the ids we
     * reply to the physical devices it enumerated before. Members it never
     * enumerated get id 0, which it drops. */
-   struct vn_instance *inst = vn_instance_from_base(args->dispatch->instance);
+   struct pvk_instance *inst = pvk_instance_from_base(args->dispatch->instance);
    uint32_t count = 0;
    args->ret = inst->dispatch.vkEnumeratePhysicalDeviceGroups(inst->handle, &count, NULL);
    if (args->ret != VK_SUCCESS || !args->pPhysicalDeviceGroupCount)
@@ -393,7 +393,7 @@ vn_handle_vkEnumeratePhysicalDeviceGroups(struct vn_dispatch_context *dctx,
 }
 
 static void
-fix_properties(struct vn_physical_device *pd, VkPhysicalDeviceProperties *p)
+fix_properties(struct pvk_physical_device *pd, VkPhysicalDeviceProperties *p)
 {
    p->apiVersion = pd->api_version;
 }
@@ -402,7 +402,7 @@ void
 vn_handle_vkGetPhysicalDeviceProperties(struct vn_dispatch_context *dctx,
                                         struct vn_command_vkGetPhysicalDeviceProperties *args)
 {
-   struct vn_instance *inst = vn_instance_from_base(args->dispatch->instance);
+   struct pvk_instance *inst = pvk_instance_from_base(args->dispatch->instance);
    if (!args->pProperties)
       return;
    inst->dispatch.vkGetPhysicalDeviceProperties(args->physicalDevice, args->pProperties);
@@ -413,7 +413,7 @@ void
 vn_handle_vkGetPhysicalDeviceProperties2(struct vn_dispatch_context *dctx,
                                          struct vn_command_vkGetPhysicalDeviceProperties2 *args)
 {
-   struct vn_instance *inst = vn_instance_from_base(args->dispatch->instance);
+   struct pvk_instance *inst = pvk_instance_from_base(args->dispatch->instance);
    if (!args->pProperties)
       return;
    inst->dispatch.vkGetPhysicalDeviceProperties2(args->physicalDevice, args->pProperties);
@@ -424,7 +424,7 @@ void
 vn_handle_vkGetPhysicalDeviceFeatures2(struct vn_dispatch_context *dctx,
                                        struct vn_command_vkGetPhysicalDeviceFeatures2 *args)
 {
-   struct vn_instance *inst = vn_instance_from_base(args->dispatch->instance);
+   struct pvk_instance *inst = pvk_instance_from_base(args->dispatch->instance);
    if (!args->pFeatures)
       return;
    inst->dispatch.vkGetPhysicalDeviceFeatures2(args->physicalDevice, args->pFeatures);
@@ -434,7 +434,7 @@ void
 vn_handle_vkGetPhysicalDeviceMemoryProperties(
    struct vn_dispatch_context *dctx, struct vn_command_vkGetPhysicalDeviceMemoryProperties *args)
 {
-   struct vn_instance *inst = vn_instance_from_base(args->dispatch->instance);
+   struct pvk_instance *inst = pvk_instance_from_base(args->dispatch->instance);
    if (!args->pMemoryProperties)
       return;
    inst->dispatch.vkGetPhysicalDeviceMemoryProperties(args->physicalDevice,
@@ -445,7 +445,7 @@ void
 vn_handle_vkGetPhysicalDeviceMemoryProperties2(
    struct vn_dispatch_context *dctx, struct vn_command_vkGetPhysicalDeviceMemoryProperties2 *args)
 {
-   struct vn_instance *inst = vn_instance_from_base(args->dispatch->instance);
+   struct pvk_instance *inst = pvk_instance_from_base(args->dispatch->instance);
    if (!args->pMemoryProperties)
       return;
    inst->dispatch.vkGetPhysicalDeviceMemoryProperties2(args->physicalDevice,
@@ -456,7 +456,7 @@ void
 vn_handle_vkEnumerateDeviceExtensionProperties(
    struct vn_dispatch_context *dctx, struct vn_command_vkEnumerateDeviceExtensionProperties *args)
 {
-   struct vn_physical_device *pd = pd_of(args->dispatch);
+   struct pvk_physical_device *pd = pd_of(args->dispatch);
    args->ret = VK_SUCCESS;
    if (!args->pPropertyCount)
       return;

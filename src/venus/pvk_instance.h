@@ -1,8 +1,8 @@
 /*
- * Host state of VkInstance and VkPhysicalDevice objects (vn_instance.c).
+ * Host state of VkInstance and VkPhysicalDevice objects (pvk_instance.c).
  */
-#ifndef PV_VENUS_VN_INSTANCE_H
-#define PV_VENUS_VN_INSTANCE_H
+#ifndef PV_VENUS_PVK_INSTANCE_H
+#define PV_VENUS_PVK_INSTANCE_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -13,7 +13,7 @@
 /* Per VkInstance object (obj->instance). Starts with the part generated
  * executors call through (vn_dispatch.h); `handle` and `dispatch` name the
  * same members. */
-struct vn_instance {
+struct pvk_instance {
    union {
       struct vn_dispatch_instance base;
       struct {
@@ -24,23 +24,23 @@ struct vn_instance {
    uint32_t api_version; /* what the host instance was created with */
 };
 
-_Static_assert(offsetof(struct vn_instance, base) == 0, "obj->instance points at the start");
+_Static_assert(offsetof(struct pvk_instance, base) == 0, "obj->instance points at the start");
 
 /* The instance an object belongs to (NULL for none). */
-static inline struct vn_instance *
-vn_instance_from_base(struct vn_dispatch_instance *base)
+static inline struct pvk_instance *
+pvk_instance_from_base(struct vn_dispatch_instance *base)
 {
-   return (struct vn_instance *)base;
+   return (struct pvk_instance *)base;
 }
 
 static inline struct vn_dispatch_instance *
-vn_instance_base(struct vn_instance *inst)
+pvk_instance_base(struct pvk_instance *inst)
 {
    return inst ? &inst->base : NULL;
 }
 
 /* Per VkPhysicalDevice object (obj->data). */
-struct vn_physical_device {
+struct pvk_physical_device {
    VkPhysicalDevice handle;
    uint32_t api_version; /* advertised: min(host device, protocol) */
    VkPhysicalDeviceMemoryProperties mem_props;
@@ -49,7 +49,7 @@ struct vn_physical_device {
    VkExtensionProperties *exts;
 };
 
-void vn_physical_device_free(struct vn_physical_device *pd);
+void pvk_physical_device_free(struct pvk_physical_device *pd);
 
 /* Serializes, process-wide, the Vulkan loader calls that create or destroy
  * instances and devices or fill their dispatch tables: contexts run on many
@@ -57,7 +57,7 @@ void vn_physical_device_free(struct vn_physical_device *pd);
  * concurrent creation and destruction (pv-vtest crashed in
  * vkGetDeviceProcAddr while other clients tore down). Innermost lock: never
  * take another lock while holding it. */
-void vn_loader_lock(void);
-void vn_loader_unlock(void);
+void pvk_loader_lock(void);
+void pvk_loader_unlock(void);
 
 #endif

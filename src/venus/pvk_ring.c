@@ -1,5 +1,5 @@
 /*
- * The ring object (vn_ring.h): one host thread per ring consumes what the
+ * The ring object (pvk_ring.h): one host thread per ring consumes what the
  * guest wrote between head and tail.
  *
  * The thread polls (sched_yield) for a short spin window after the last
@@ -8,7 +8,7 @@
  * notify can be lost; the sleeping thread re-checks the tail at growing
  * intervals instead of trusting the notify alone.
  */
-#include "venus/vn_ring.h"
+#include "venus/pvk_ring.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -18,11 +18,11 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "venus/vn_context.h"
-#include "venus/vn_resource.h"
-#include "venus/vn_transport.h"
+#include "venus/pvk_context.h"
+#include "venus/pvk_resource.h"
+#include "venus/pvk_transport.h"
 
-#define VN_RING_MAX_BUFFER_SIZE (16u << 20)
+#define PVK_RING_MAX_BUFFER_SIZE (16u << 20)
 /* Polling after the last work, capped by the guest's idleTimeout. Waking a
  * sleeping thread costs tens to hundreds of microseconds (more in a VM, where
  * an idle vCPU must be scheduled back in), and a guest that records a large
@@ -31,19 +31,19 @@
  * driver needs (lavapipe renders on the CPU, and every context has a ring
  * thread): go idle early, which costs the guest one vkNotifyRingMESA.
  * PV_RING_SPIN_US overrides the choice. */
-#define VN_RING_SPIN_NS_MANY_CPUS (2ull * 1000 * 1000)
-#define VN_RING_SPIN_NS_FEW_CPUS (100ull * 1000)
-#define VN_RING_MANY_CPUS 8
-#define VN_RING_SPIN_NS_MAX (100ull * 1000 * 1000)
+#define PVK_RING_SPIN_NS_MANY_CPUS (2ull * 1000 * 1000)
+#define PVK_RING_SPIN_NS_FEW_CPUS (100ull * 1000)
+#define PVK_RING_MANY_CPUS 8
+#define PVK_RING_SPIN_NS_MAX (100ull * 1000 * 1000)
 /* re-checks of the tail while idle: first after this, doubling up to the cap */
-#define VN_RING_RECHECK_NS_FIRST (250ull * 1000)
-#define VN_RING_RECHECK_NS_MAX (100ull * 1000 * 1000)
+#define PVK_RING_RECHECK_NS_FIRST (250ull * 1000)
+#define PVK_RING_RECHECK_NS_MAX (100ull * 1000 * 1000)
 /* the monitor's period is clamped to this range */
-#define VN_RING_MONITOR_NS_MIN (10ull * 1000 * 1000)
-#define VN_RING_MONITOR_NS_MAX (1000ull * 1000 * 1000)
+#define PVK_RING_MONITOR_NS_MIN (10ull * 1000 * 1000)
+#define PVK_RING_MONITOR_NS_MAX (1000ull * 1000 * 1000)
 
 static void
-ring_copy_out(struct vn_ring *ring, uint32_t head, uint32_t size)
+ring_copy_out(struct pvk_ring *ring, uint32_t head, uint32_t size)
 {
    const uint32_t off = head & (ring->buffer_size - 1);
    const uint32_t first = ring->buffer_size - off < size ? ring->buffer_size - off : size;
@@ -53,27 +53,27 @@ ring_copy_out(struct vn_ring *ring, uint32_t head, uint32_t size)
 
 /* Executes everything between head and tail. False when the ring must stop. */
 static bool
-ring_consume(struct vn_ring *ring, uint32_t head, uint32_t tail)
+ring_consume(struct pvk_ring *ring, uint32_t head, uint32_t tail)
 {
    const uint32_t size = tail - head;
-   struct vn_context *ctx = ring->ctx;
+   struct pvk_context *ctx = ring->ctx;
    if (size > ring->buffer_size) {
-      vn_context_set_lost(ctx, "ring tail beyond its buffer");
-      atomic_fetch_or(ring->status, VN_RING_STATUS_FATAL);
+      pvk_context_set_lost(ctx, "ring tail beyond its buffer");
+      atomic_fetch_or(ring->status, PVK_RING_STATUS_FATAL);
       return false;
    }
    ring_copy_out(ring, head, size);
 
    pthread_mutex_lock(&ctx->mutex);
    const bool stopped = atomic_load(&ring->stop);
-   if (!stopped && !vn_transport_execute_ring_locked(ctx, ring, ring->cmd, size))
-      atomic_fetch_or(ring->status, VN_RING_STATUS_FATAL);
+   if (!stopped && !pvk_transport_execute_ring_locked(ctx, ring, ring->cmd, size))
+      atomic_fetch_or(ring->status, PVK_RING_STATUS_FATAL);
    pthread_mutex_unlock(&ctx->mutex);
 
    /* Even on loss, let the guest see its commands consumed so that it does
     * not spin forever on the head. */
    atomic_store_explicit(ring->head, tail, memory_order_release);
-   vn_transport_ring_consumed(ctx, ring, tail);
+   pvk_transport_ring_consumed(ctx, ring, tail);
    return !stopped;
 }
 
@@ -87,12 +87,12 @@ add_ns(struct timespec *ts, uint64_t ns)
 
 /* Waits for vkNotifyRingMESA, new commands or stop, with the idle bit set. */
 static void
-ring_sleep(struct vn_ring *ring, uint32_t head)
+ring_sleep(struct pvk_ring *ring, uint32_t head)
 {
-   atomic_fetch_or_explicit(ring->status, VN_RING_STATUS_IDLE, memory_order_seq_cst);
+   atomic_fetch_or_explicit(ring->status, PVK_RING_STATUS_IDLE, memory_order_seq_cst);
    /* the guest may have stored tail before it could see the idle bit */
    if (atomic_load_explicit(ring->tail, memory_order_seq_cst) == head) {
-      uint64_t recheck = VN_RING_RECHECK_NS_FIRST;
+      uint64_t recheck = PVK_RING_RECHECK_NS_FIRST;
       pthread_mutex_lock(&ring->mutex);
       while (!ring->notified && !atomic_load(&ring->stop)) {
          struct timespec ts;
@@ -101,21 +101,21 @@ ring_sleep(struct vn_ring *ring, uint32_t head)
          pthread_cond_timedwait(&ring->cond, &ring->mutex, &ts);
          if (atomic_load_explicit(ring->tail, memory_order_acquire) != head)
             break;
-         if (recheck < VN_RING_RECHECK_NS_MAX)
+         if (recheck < PVK_RING_RECHECK_NS_MAX)
             recheck *= 2;
       }
       ring->notified = false;
       pthread_mutex_unlock(&ring->mutex);
    }
-   atomic_fetch_and_explicit(ring->status, ~VN_RING_STATUS_IDLE, memory_order_seq_cst);
+   atomic_fetch_and_explicit(ring->status, ~PVK_RING_STATUS_IDLE, memory_order_seq_cst);
 }
 
 static void *
 ring_thread(void *data)
 {
-   struct vn_ring *ring = data;
+   struct pvk_ring *ring = data;
    uint32_t head = atomic_load_explicit(ring->head, memory_order_relaxed);
-   uint64_t last_work = vn_now_ns();
+   uint64_t last_work = pvk_now_ns();
 
    while (!atomic_load(&ring->stop)) {
       const uint32_t tail = atomic_load_explicit(ring->tail, memory_order_acquire);
@@ -123,12 +123,12 @@ ring_thread(void *data)
          if (!ring_consume(ring, head, tail))
             break;
          head = tail;
-         last_work = vn_now_ns();
+         last_work = pvk_now_ns();
          continue;
       }
-      if (vn_now_ns() - last_work >= ring->spin_ns) {
+      if (pvk_now_ns() - last_work >= ring->spin_ns) {
          ring_sleep(ring, head);
-         last_work = vn_now_ns();
+         last_work = pvk_now_ns();
          continue;
       }
       sched_yield();
@@ -141,13 +141,13 @@ static uint64_t
 ring_spin_ns(uint64_t idle_timeout)
 {
    const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-   uint64_t spin = cpus >= VN_RING_MANY_CPUS ? VN_RING_SPIN_NS_MANY_CPUS : VN_RING_SPIN_NS_FEW_CPUS;
+   uint64_t spin = cpus >= PVK_RING_MANY_CPUS ? PVK_RING_SPIN_NS_MANY_CPUS : PVK_RING_SPIN_NS_FEW_CPUS;
    const char *env = getenv("PV_RING_SPIN_US");
    if (env && *env) {
       char *end;
       const unsigned long long us = strtoull(env, &end, 10);
       if (!*end)
-         spin = us < VN_RING_SPIN_NS_MAX / 1000 ? us * 1000 : VN_RING_SPIN_NS_MAX;
+         spin = us < PVK_RING_SPIN_NS_MAX / 1000 ? us * 1000 : PVK_RING_SPIN_NS_MAX;
    }
    return idle_timeout < spin ? idle_timeout : spin;
 }
@@ -169,7 +169,7 @@ ring_layout_ok(const VkRingCreateInfoMESA *info)
    return range_ok(info->headOffset, 4, s) && range_ok(info->tailOffset, 4, s) &&
           range_ok(info->statusOffset, 4, s) && range_ok(info->bufferOffset, info->bufferSize, s) &&
           range_ok(info->extraOffset, info->extraSize, s) && info->bufferSize >= 4 &&
-          info->bufferSize <= VN_RING_MAX_BUFFER_SIZE &&
+          info->bufferSize <= PVK_RING_MAX_BUFFER_SIZE &&
           !(info->bufferSize & (info->bufferSize - 1));
 }
 
@@ -183,38 +183,38 @@ monitor_period_ns(const VkRingCreateInfoMESA *info)
          continue;
       const VkRingMonitorInfoMESA *m = (const VkRingMonitorInfoMESA *)p;
       uint64_t ns = (uint64_t)m->maxReportingPeriodMicroseconds * 1000 / 2;
-      if (ns < VN_RING_MONITOR_NS_MIN)
-         ns = VN_RING_MONITOR_NS_MIN;
-      return ns < VN_RING_MONITOR_NS_MAX ? ns : VN_RING_MONITOR_NS_MAX;
+      if (ns < PVK_RING_MONITOR_NS_MIN)
+         ns = PVK_RING_MONITOR_NS_MIN;
+      return ns < PVK_RING_MONITOR_NS_MAX ? ns : PVK_RING_MONITOR_NS_MAX;
    }
    return 0;
 }
 
-struct vn_ring *
-vn_ring_create(struct vn_context *ctx, uint64_t id, const VkRingCreateInfoMESA *info)
+struct pvk_ring *
+pvk_ring_create(struct pvk_context *ctx, uint64_t id, const VkRingCreateInfoMESA *info)
 {
-   struct vn_resource *res = NULL;
-   uint8_t *base = info ? vn_context_resource_range(ctx, info->resourceId, info->offset,
+   struct pvk_resource *res = NULL;
+   uint8_t *base = info ? pvk_context_resource_range(ctx, info->resourceId, info->offset,
                                                     info->size, &res)
                         : NULL;
    if (!base || ((uintptr_t)base & 3) || !ring_layout_ok(info)) {
       pv_error("venus", "context %u: vkCreateRingMESA %llu: bad resource %u or layout",
                ctx->ctx_id, (unsigned long long)id, info ? info->resourceId : 0);
-      vn_context_set_lost(ctx, "bad vkCreateRingMESA");
+      pvk_context_set_lost(ctx, "bad vkCreateRingMESA");
       return NULL;
    }
-   struct vn_ring *ring = calloc(1, sizeof(*ring));
+   struct pvk_ring *ring = calloc(1, sizeof(*ring));
    uint8_t *cmd = malloc(info->bufferSize);
    if (!ring || !cmd) {
       free(ring);
       free(cmd);
-      vn_context_set_lost(ctx, "out of memory for a ring");
+      pvk_context_set_lost(ctx, "out of memory for a ring");
       return NULL;
    }
    ring->ctx = ctx;
    ring->id = id;
    atomic_init(&ring->refs, 1);
-   ring->res = vn_resource_ref(res);
+   ring->res = pvk_resource_ref(res);
    ring->head = (atomic_uint *)(base + info->headOffset);
    ring->tail = (atomic_uint *)(base + info->tailOffset);
    ring->status = (atomic_uint *)(base + info->statusOffset);
@@ -237,16 +237,16 @@ vn_ring_create(struct vn_context *ctx, uint64_t id, const VkRingCreateInfoMESA *
 }
 
 bool
-vn_ring_start(struct vn_ring *ring)
+pvk_ring_start(struct pvk_ring *ring)
 {
    if (ring->monitor_period_ns)
-      vn_ring_monitor(ring); /* alive from the start */
+      pvk_ring_monitor(ring); /* alive from the start */
    ring->started = !pthread_create(&ring->thread, NULL, ring_thread, ring);
    return ring->started;
 }
 
 void
-vn_ring_stop(struct vn_ring *ring)
+pvk_ring_stop(struct pvk_ring *ring)
 {
    atomic_store(&ring->stop, true);
    pthread_mutex_lock(&ring->mutex);
@@ -255,7 +255,7 @@ vn_ring_stop(struct vn_ring *ring)
 }
 
 void
-vn_ring_notify(struct vn_ring *ring)
+pvk_ring_notify(struct pvk_ring *ring)
 {
    pthread_mutex_lock(&ring->mutex);
    ring->notified = true;
@@ -264,35 +264,35 @@ vn_ring_notify(struct vn_ring *ring)
 }
 
 void
-vn_ring_monitor(struct vn_ring *ring)
+pvk_ring_monitor(struct pvk_ring *ring)
 {
-   atomic_fetch_or_explicit(ring->status, VN_RING_STATUS_ALIVE, memory_order_seq_cst);
+   atomic_fetch_or_explicit(ring->status, PVK_RING_STATUS_ALIVE, memory_order_seq_cst);
 }
 
-struct vn_ring *
-vn_ring_ref(struct vn_ring *ring)
+struct pvk_ring *
+pvk_ring_ref(struct pvk_ring *ring)
 {
    atomic_fetch_add(&ring->refs, 1);
    return ring;
 }
 
 void
-vn_ring_unref(struct vn_ring *ring)
+pvk_ring_unref(struct pvk_ring *ring)
 {
    if (atomic_fetch_sub(&ring->refs, 1) != 1)
       return;
    pthread_mutex_destroy(&ring->mutex);
    pthread_cond_destroy(&ring->cond);
-   vn_resource_unref(ring->res);
+   pvk_resource_unref(ring->res);
    free(ring->cmd);
    free(ring);
 }
 
 void
-vn_ring_join(struct vn_ring *ring)
+pvk_ring_join(struct pvk_ring *ring)
 {
    if (ring->started)
       pthread_join(ring->thread, NULL);
    ring->started = false;
-   vn_ring_unref(ring);
+   pvk_ring_unref(ring);
 }

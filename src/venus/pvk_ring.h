@@ -2,15 +2,15 @@
  * A venus ring (vkCreateRingMESA): a guest-produced circular command buffer
  * in a blob resource, consumed by one host thread. The object only moves
  * bytes: create, start, stop, notify, and the monitor's alive report. What
- * the commands mean (seqnos, waits) is vn_transport.c's business.
+ * the commands mean (seqnos, waits) is pvk_transport.c's business.
  *
  * Shared layout (offsets from VkRingCreateInfoMESA): head (u32, written by
  * us: bytes consumed), tail (u32, written by the guest), status (u32, IDLE /
  * FATAL / ALIVE bits, written by us with atomic OR/AND: the guest clears
  * ALIVE itself), a power-of-two buffer, and an "extra" area.
  */
-#ifndef PV_VENUS_VN_RING_H
-#define PV_VENUS_VN_RING_H
+#ifndef PV_VENUS_PVK_RING_H
+#define PV_VENUS_PVK_RING_H
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -19,18 +19,18 @@
 
 #include "venus/generated/vn_protocol_renderer.h"
 
-#define VN_RING_STATUS_IDLE 0x1u
-#define VN_RING_STATUS_FATAL 0x2u
-#define VN_RING_STATUS_ALIVE 0x4u
+#define PVK_RING_STATUS_IDLE 0x1u
+#define PVK_RING_STATUS_FATAL 0x2u
+#define PVK_RING_STATUS_ALIVE 0x4u
 
-struct vn_context;
-struct vn_resource;
+struct pvk_context;
+struct pvk_resource;
 
-struct vn_ring {
-   struct vn_context *ctx;
+struct pvk_ring {
+   struct pvk_context *ctx;
    uint64_t id;
    atomic_uint refs; /* the context's list, the thread's owner, waiters */
-   struct vn_resource *res;
+   struct pvk_resource *res;
    atomic_uint *head;
    atomic_uint *tail;
    atomic_uint *status;
@@ -44,7 +44,7 @@ struct vn_ring {
    /* VkRingMonitorInfoMESA: ALIVE must be set at least this often (0: off) */
    uint64_t monitor_period_ns;
 
-   /* what the guest can wait for (vn_transport.c), under ctx->transport.mutex */
+   /* what the guest can wait for (pvk_transport.c), under ctx->transport.mutex */
    uint32_t consumed;         /* our copy of head: the guest can write the shared one */
    uint64_t virtqueue_seqno;  /* the latest vkSubmitVirtqueueSeqnoMESA */
 
@@ -55,25 +55,25 @@ struct vn_ring {
    bool notified;
    atomic_bool stop;
 
-   struct vn_ring *next; /* in ctx->rings or ctx->dead_rings */
+   struct pvk_ring *next; /* in ctx->rings or ctx->dead_rings */
 };
 
 /* Validates the layout against the attached resource and sets the ring up
  * (not started). NULL with the context marked lost on a bad layout. */
-struct vn_ring *vn_ring_create(struct vn_context *ctx, uint64_t id,
+struct pvk_ring *pvk_ring_create(struct pvk_context *ctx, uint64_t id,
                                const VkRingCreateInfoMESA *info);
 /* Starts the consumer thread. False when it could not be started. */
-bool vn_ring_start(struct vn_ring *ring);
+bool pvk_ring_start(struct pvk_ring *ring);
 /* Asks the thread to stop and wakes it (and whoever waits on the ring). */
-void vn_ring_stop(struct vn_ring *ring);
+void pvk_ring_stop(struct pvk_ring *ring);
 /* vkNotifyRingMESA: wakes an idle ring. */
-void vn_ring_notify(struct vn_ring *ring);
+void pvk_ring_notify(struct pvk_ring *ring);
 /* The monitor's report: sets ALIVE (atomic OR, the guest clears it). */
-void vn_ring_monitor(struct vn_ring *ring);
+void pvk_ring_monitor(struct pvk_ring *ring);
 /* Joins the thread (when started) and drops the caller's reference. */
-void vn_ring_join(struct vn_ring *ring);
+void pvk_ring_join(struct pvk_ring *ring);
 
-struct vn_ring *vn_ring_ref(struct vn_ring *ring);
-void vn_ring_unref(struct vn_ring *ring);
+struct pvk_ring *pvk_ring_ref(struct pvk_ring *ring);
+void pvk_ring_unref(struct pvk_ring *ring);
 
 #endif

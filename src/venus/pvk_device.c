@@ -7,15 +7,15 @@
 
 #include "common/log.h"
 #include "venus/generated/vn_protocol_renderer.h"
-#include "venus/vn_context.h"
-#include "venus/vn_device.h"
-#include "venus/vn_instance.h"
-#include "venus/vn_memory.h"
-#include "venus/vn_resource.h"
-#include "venus/vn_semaphore.h"
+#include "venus/pvk_context.h"
+#include "venus/pvk_device.h"
+#include "venus/pvk_instance.h"
+#include "venus/pvk_memory.h"
+#include "venus/pvk_resource.h"
+#include "venus/pvk_semaphore.h"
 
 static bool
-pd_has_ext(const struct vn_physical_device *pd, const char *name)
+pd_has_ext(const struct pvk_physical_device *pd, const char *name)
 {
    for (uint32_t i = 0; i < pd->ext_count; i++) {
       if (!strcmp(pd->exts[i].extensionName, name))
@@ -27,26 +27,26 @@ pd_has_ext(const struct vn_physical_device *pd, const char *name)
 void
 vn_handle_vkCreateDevice(struct vn_dispatch_context *dctx, struct vn_command_vkCreateDevice *args)
 {
-   struct vn_context *ctx = vn_context_from_dispatch(dctx);
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    struct vn_object *pd_obj = args->dispatch;
-   struct vn_physical_device *pd = pd_obj->data;
-   struct vn_instance *inst = vn_instance_from_base(pd_obj->instance);
+   struct pvk_physical_device *pd = pd_obj->data;
+   struct pvk_instance *inst = pvk_instance_from_base(pd_obj->instance);
    const VkDeviceCreateInfo *guest = args->pCreateInfo;
    if (!guest || !args->pDevice || !pd) {
-      vn_context_set_lost(ctx, "vkCreateDevice: missing arguments");
+      pvk_context_set_lost(ctx, "vkCreateDevice: missing arguments");
       return;
    }
    const uint64_t id = (uint64_t)(uintptr_t)*args->pDevice;
    if ((guest->queueCreateInfoCount && !guest->pQueueCreateInfos) ||
        (guest->enabledExtensionCount && !guest->ppEnabledExtensionNames)) {
-      vn_context_set_lost(ctx, "vkCreateDevice: array without elements");
+      pvk_context_set_lost(ctx, "vkCreateDevice: array without elements");
       return;
    }
    /* queues the guest may ask for later (vkGetDeviceQueue*) */
-   uint32_t queue_counts[VN_MAX_QUEUE_FAMILIES] = {0};
+   uint32_t queue_counts[PVK_MAX_QUEUE_FAMILIES] = {0};
    for (uint32_t i = 0; i < guest->queueCreateInfoCount; i++) {
       const VkDeviceQueueCreateInfo *q = &guest->pQueueCreateInfos[i];
-      if (q->queueFamilyIndex >= VN_MAX_QUEUE_FAMILIES) {
+      if (q->queueFamilyIndex >= PVK_MAX_QUEUE_FAMILIES) {
          args->ret = VK_ERROR_INITIALIZATION_FAILED;
          return;
       }
@@ -70,8 +70,8 @@ vn_handle_vkCreateDevice(struct vn_dispatch_context *dctx, struct vn_command_vkC
          return;
       }
       has_host_ptr |= !strcmp(name, VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME);
-      if (!strcmp(name, VN_SEMAPHORE_SYNC_FD_EXTENSION))
-         continue; /* the renderer's own (vn_semaphore.h) */
+      if (!strcmp(name, PVK_SEMAPHORE_SYNC_FD_EXTENSION))
+         continue; /* the renderer's own (pvk_semaphore.h) */
       names[count++] = name;
    }
    const bool host_ptr = pd->host_ptr_alignment != 0;
@@ -84,18 +84,18 @@ vn_handle_vkCreateDevice(struct vn_dispatch_context *dctx, struct vn_command_vkC
    info.enabledExtensionCount = count;
    info.ppEnabledExtensionNames = names;
 
-   struct vn_device *dev = calloc(1, sizeof(*dev));
+   struct pvk_device *dev = calloc(1, sizeof(*dev));
    if (!dev) {
       free(names);
       args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
       return;
    }
    VkDevice handle;
-   vn_loader_lock();
+   pvk_loader_lock();
    args->ret = inst->dispatch.vkCreateDevice(args->physicalDevice, &info, NULL, &handle);
    if (args->ret == VK_SUCCESS)
       vn_device_dispatch_init(&dev->dispatch, inst->dispatch.vkGetDeviceProcAddr, handle);
-   vn_loader_unlock();
+   pvk_loader_unlock();
    free(names);
    if (args->ret != VK_SUCCESS) {
       free(dev);
@@ -110,38 +110,38 @@ vn_handle_vkCreateDevice(struct vn_dispatch_context *dctx, struct vn_command_vkC
    struct vn_object *obj = vn_object_table_insert(ctx->dispatch.objects, id, VK_OBJECT_TYPE_DEVICE,
                                                   (uint64_t)(uintptr_t)handle);
    if (!obj) {
-      vn_loader_lock();
+      pvk_loader_lock();
       dev->dispatch.vkDestroyDevice(handle, NULL);
-      vn_loader_unlock();
+      pvk_loader_unlock();
       free(dev);
-      vn_context_set_lost(ctx, "vkCreateDevice: bad or duplicate object id");
+      pvk_context_set_lost(ctx, "vkCreateDevice: bad or duplicate object id");
       return;
    }
-   obj->instance = vn_instance_base(inst);
-   obj->device = vn_device_base(dev);
+   obj->instance = pvk_instance_base(inst);
+   obj->device = pvk_device_base(dev);
 }
 
 void
 vn_handle_vkDestroyDevice(struct vn_dispatch_context *dctx, struct vn_command_vkDestroyDevice *args)
 {
-   struct vn_context *ctx = vn_context_from_dispatch(dctx);
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    struct vn_object *obj = args->dispatch;
    if (!obj)
       return;
-   vn_context_destroy_objects(ctx, NULL, vn_device_from_base(obj->device));
+   pvk_context_destroy_objects(ctx, NULL, pvk_device_from_base(obj->device));
 }
 
 static bool
-queue_exists(const struct vn_device *dev, uint32_t family, uint32_t index)
+queue_exists(const struct pvk_device *dev, uint32_t family, uint32_t index)
 {
-   return family < VN_MAX_QUEUE_FAMILIES && index < dev->queue_counts[family];
+   return family < PVK_MAX_QUEUE_FAMILIES && index < dev->queue_counts[family];
 }
 
 static struct vn_object *
-get_queue(struct vn_context *ctx, struct vn_device *dev, VkQueue queue, uint64_t id)
+get_queue(struct pvk_context *ctx, struct pvk_device *dev, VkQueue queue, uint64_t id)
 {
    if (!queue) {
-      vn_context_set_lost(ctx, "vkGetDeviceQueue: no such queue");
+      pvk_context_set_lost(ctx, "vkGetDeviceQueue: no such queue");
       return NULL;
    }
    struct vn_object *obj = vn_object_table_lookup(ctx->dispatch.objects, id, VK_OBJECT_TYPE_QUEUE);
@@ -150,11 +150,11 @@ get_queue(struct vn_context *ctx, struct vn_device *dev, VkQueue queue, uint64_t
    obj = vn_object_table_insert(ctx->dispatch.objects, id, VK_OBJECT_TYPE_QUEUE,
                                 (uint64_t)(uintptr_t)queue);
    if (!obj) {
-      vn_context_set_lost(ctx, "vkGetDeviceQueue: bad or duplicate object id");
+      pvk_context_set_lost(ctx, "vkGetDeviceQueue: bad or duplicate object id");
       return NULL;
    }
-   obj->instance = vn_instance_base(dev->instance);
-   obj->device = vn_device_base(dev);
+   obj->instance = pvk_instance_base(dev->instance);
+   obj->device = pvk_device_base(dev);
    return obj;
 }
 
@@ -179,11 +179,11 @@ take_timeline_info(VkDeviceQueueInfo2 *info)
 void
 vn_handle_vkGetDeviceQueue(struct vn_dispatch_context *dctx, struct vn_command_vkGetDeviceQueue *args)
 {
-   struct vn_context *ctx = vn_context_from_dispatch(dctx);
-   struct vn_device *dev = vn_device_from_base(args->dispatch->device);
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
    VkQueue queue = VK_NULL_HANDLE;
    if (!args->pQueue || !queue_exists(dev, args->queueFamilyIndex, args->queueIndex)) {
-      vn_context_set_lost(ctx, "vkGetDeviceQueue: no such queue");
+      pvk_context_set_lost(ctx, "vkGetDeviceQueue: no such queue");
       return;
    }
    dev->dispatch.vkGetDeviceQueue(args->device, args->queueFamilyIndex, args->queueIndex, &queue);
@@ -193,12 +193,12 @@ vn_handle_vkGetDeviceQueue(struct vn_dispatch_context *dctx, struct vn_command_v
 void
 vn_handle_vkGetDeviceQueue2(struct vn_dispatch_context *dctx, struct vn_command_vkGetDeviceQueue2 *args)
 {
-   struct vn_context *ctx = vn_context_from_dispatch(dctx);
-   struct vn_device *dev = vn_device_from_base(args->dispatch->device);
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
    VkQueue queue = VK_NULL_HANDLE;
    if (!args->pQueue || !args->pQueueInfo ||
        !queue_exists(dev, args->pQueueInfo->queueFamilyIndex, args->pQueueInfo->queueIndex)) {
-      vn_context_set_lost(ctx, "vkGetDeviceQueue2: no such queue");
+      pvk_context_set_lost(ctx, "vkGetDeviceQueue2: no such queue");
       return;
    }
    const uint32_t ring_idx = take_timeline_info((VkDeviceQueueInfo2 *)args->pQueueInfo);
@@ -206,7 +206,7 @@ vn_handle_vkGetDeviceQueue2(struct vn_dispatch_context *dctx, struct vn_command_
       pv_error("venus", "context %u: VkDeviceQueueTimelineInfoMESA is wire format 1 (Mesa 25), "
                "this context serves wire format 0 (Mesa 22.3); select wire format 1 for this guest",
                ctx->ctx_id);
-      vn_context_set_lost(ctx, "struct of another wire format");
+      pvk_context_set_lost(ctx, "struct of another wire format");
       return;
    }
    dev->dispatch.vkGetDeviceQueue2(args->device, args->pQueueInfo, &queue);
@@ -268,9 +268,9 @@ object_pass(VkObjectType type)
 }
 
 struct teardown {
-   struct vn_context *ctx;
-   struct vn_instance *instance; /* only this instance's objects, if set */
-   struct vn_device *dev;        /* only this device's objects, if set */
+   struct pvk_context *ctx;
+   struct pvk_instance *instance; /* only this instance's objects, if set */
+   struct pvk_device *dev;        /* only this device's objects, if set */
    int pass;
 };
 
@@ -278,10 +278,10 @@ static bool
 teardown_selects(const struct teardown *t, const struct vn_object *obj)
 {
    if (t->dev)
-      return vn_device_from_base(obj->device) == t->dev;
+      return pvk_device_from_base(obj->device) == t->dev;
    if (t->instance)
-      return vn_instance_from_base(obj->instance) == t->instance ||
-             (obj->device && vn_device_from_base(obj->device)->instance == t->instance);
+      return pvk_instance_from_base(obj->instance) == t->instance ||
+             (obj->device && pvk_device_from_base(obj->device)->instance == t->instance);
    return true;
 }
 
@@ -290,7 +290,7 @@ wait_idle_fn(struct vn_object *obj, void *data)
 {
    struct teardown *t = data;
    if (obj->type == VK_OBJECT_TYPE_DEVICE && teardown_selects(t, obj)) {
-      vn_fence_drain_device(t->ctx, vn_device_from_base(obj->device));
+      pvk_fence_drain_device(t->ctx, pvk_device_from_base(obj->device));
       obj->device->dispatch.vkDeviceWaitIdle(obj->device->handle);
    }
 }
@@ -306,21 +306,21 @@ teardown_fn(struct vn_object *obj, void *data)
    case PASS_QUEUES:
       break;
    case PASS_MEMORY:
-      vn_device_memory_destroy(t->ctx, obj);
+      pvk_device_memory_destroy(t->ctx, obj);
       return; /* removes obj */
    case PASS_DEVICES:
-      vn_loader_lock();
+      pvk_loader_lock();
       obj->device->dispatch.vkDestroyDevice(obj->device->handle, NULL);
-      vn_loader_unlock();
+      pvk_loader_unlock();
       free(obj->device);
       break;
    case PASS_PHYSICAL_DEVICES:
-      vn_physical_device_free(obj->data);
+      pvk_physical_device_free(obj->data);
       break;
    case PASS_INSTANCES:
-      vn_loader_lock();
+      pvk_loader_lock();
       obj->instance->dispatch.vkDestroyInstance(obj->instance->handle, NULL);
-      vn_loader_unlock();
+      pvk_loader_unlock();
       free(obj->instance);
       break;
    default:
@@ -331,8 +331,8 @@ teardown_fn(struct vn_object *obj, void *data)
 }
 
 void
-vn_context_destroy_objects(struct vn_context *ctx, struct vn_instance *instance,
-                           struct vn_device *dev)
+pvk_context_destroy_objects(struct pvk_context *ctx, struct pvk_instance *instance,
+                           struct pvk_device *dev)
 {
    struct teardown t = {.ctx = ctx, .instance = instance, .dev = dev};
    /* nothing may still run on the GPU while its objects go away */

@@ -1,9 +1,9 @@
 #include "venus/generated/vn_protocol_renderer.h"
-#include "venus/vn_context.h"
-#include "venus/vn_device.h"
-#include "venus/vn_resource.h"
-#include "venus/vn_ring.h"
-#include "venus/vn_trace.h"
+#include "venus/pvk_context.h"
+#include "venus/pvk_device.h"
+#include "venus/pvk_resource.h"
+#include "venus/pvk_ring.h"
+#include "venus/pvk_trace.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -15,12 +15,12 @@
 #include "pearvisor/pearvisor.h"
 
 /* Decoded arguments of one command; big enough for any sane command. */
-#define VN_CONTEXT_ARENA_LIMIT (64u << 20)
+#define PVK_CONTEXT_ARENA_LIMIT (64u << 20)
 
-struct vn_shm *
-vn_shm_create(const char *name, uint64_t size)
+struct pvk_shm *
+pvk_shm_create(const char *name, uint64_t size)
 {
-   struct vn_shm *s = calloc(1, sizeof(*s));
+   struct pvk_shm *s = calloc(1, sizeof(*s));
    if (!s)
       return NULL;
    if (pv_shmem_create(&s->shm, name, size) < 0) {
@@ -31,15 +31,15 @@ vn_shm_create(const char *name, uint64_t size)
    return s;
 }
 
-struct vn_shm *
-vn_shm_ref(struct vn_shm *s)
+struct pvk_shm *
+pvk_shm_ref(struct pvk_shm *s)
 {
    atomic_fetch_add(&s->refcount, 1);
    return s;
 }
 
 void
-vn_shm_unref(struct vn_shm *s)
+pvk_shm_unref(struct pvk_shm *s)
 {
    if (s && atomic_fetch_sub(&s->refcount, 1) == 1) {
       pv_shmem_destroy(&s->shm);
@@ -47,26 +47,26 @@ vn_shm_unref(struct vn_shm *s)
    }
 }
 
-struct vn_resource *
-vn_resource_ref(struct vn_resource *res)
+struct pvk_resource *
+pvk_resource_ref(struct pvk_resource *res)
 {
    atomic_fetch_add(&res->refcount, 1);
    return res;
 }
 
 void
-vn_resource_unref(struct vn_resource *res)
+pvk_resource_unref(struct pvk_resource *res)
 {
    if (res && atomic_fetch_sub(&res->refcount, 1) == 1) {
-      vn_shm_unref(res->shm);
+      pvk_shm_unref(res->shm);
       free(res);
    }
 }
 
 void
-vn_context_reply_reset(struct vn_context *ctx)
+pvk_context_reply_reset(struct pvk_context *ctx)
 {
-   vn_resource_unref(ctx->reply.res);
+   pvk_resource_unref(ctx->reply.res);
    ctx->reply.res = NULL;
    ctx->reply.offset = 0;
    ctx->reply.size = 0;
@@ -74,7 +74,7 @@ vn_context_reply_reset(struct vn_context *ctx)
 }
 
 struct vn_cs_encoder *
-vn_context_reply_encoder(struct vn_context *ctx)
+pvk_context_reply_encoder(struct pvk_context *ctx)
 {
    return &ctx->reply.enc;
 }
@@ -82,11 +82,11 @@ vn_context_reply_encoder(struct vn_context *ctx)
 struct vn_cs_encoder *
 vn_dispatch_reply_encoder(struct vn_dispatch_context *d)
 {
-   return vn_context_reply_encoder(vn_context_from_dispatch(d));
+   return pvk_context_reply_encoder(pvk_context_from_dispatch(d));
 }
 
 void
-vn_context_set_lost(struct vn_context *ctx, const char *why)
+pvk_context_set_lost(struct pvk_context *ctx, const char *why)
 {
    if (atomic_exchange(&ctx->lost, true))
       return;
@@ -94,9 +94,9 @@ vn_context_set_lost(struct vn_context *ctx, const char *why)
 }
 
 int
-vn_context_create(const struct vn_context_create_info *info, struct vn_context **out)
+pvk_context_create(const struct pvk_context_create_info *info, struct pvk_context **out)
 {
-   struct vn_context *ctx = calloc(1, sizeof(*ctx));
+   struct pvk_context *ctx = calloc(1, sizeof(*ctx));
    if (!ctx)
       return -ENOMEM;
    ctx->renderer = info->renderer;
@@ -114,12 +114,12 @@ vn_context_create(const struct vn_context_create_info *info, struct vn_context *
       free(ctx);
       return -ENOMEM;
    }
-   vn_arena_init(&ctx->arena, VN_CONTEXT_ARENA_LIMIT);
-   ctx->trace = vn_trace_create(ctx->ctx_id);
+   vn_arena_init(&ctx->arena, PVK_CONTEXT_ARENA_LIMIT);
+   ctx->trace = pvk_trace_create(ctx->ctx_id);
    vn_cs_encoder_init(&ctx->reply.enc, NULL, 0);
 
    pthread_mutex_init(&ctx->mutex, NULL);
-   vn_transport_init(ctx);
+   pvk_transport_init(ctx);
    pthread_mutex_init(&ctx->fence.mutex, NULL);
    pthread_cond_init(&ctx->fence.cond, NULL);
    *out = ctx;
@@ -127,28 +127,28 @@ vn_context_create(const struct vn_context_create_info *info, struct vn_context *
 }
 
 void
-vn_context_destroy(struct vn_context *ctx)
+pvk_context_destroy(struct pvk_context *ctx)
 {
    /* first, without the lock: a ring may hold it in a blocking wait */
-   vn_transport_cancel(ctx);
+   pvk_transport_cancel(ctx);
    pthread_mutex_lock(&ctx->mutex);
-   vn_ring_stop_all_locked(ctx);
+   pvk_ring_stop_all_locked(ctx);
    pthread_mutex_unlock(&ctx->mutex);
-   vn_ring_join_dead(ctx);
-   vn_transport_fini(ctx);
+   pvk_ring_join_dead(ctx);
+   pvk_transport_fini(ctx);
 
    /* The fence thread waits on host fences of our devices: stop it first
     * (it retires what is pending) so that destroying devices is safe. */
-   vn_fence_thread_stop(ctx);
+   pvk_fence_thread_stop(ctx);
 
    pthread_mutex_lock(&ctx->mutex);
-   vn_context_destroy_objects(ctx, NULL, NULL);
-   vn_context_reply_reset(ctx);
-   for (uint32_t i = 0; i < VN_ATTACHED_BUCKETS; i++) {
+   pvk_context_destroy_objects(ctx, NULL, NULL);
+   pvk_context_reply_reset(ctx);
+   for (uint32_t i = 0; i < PVK_ATTACHED_BUCKETS; i++) {
       while (ctx->attached[i]) {
-         struct vn_attached *a = ctx->attached[i];
+         struct pvk_attached *a = ctx->attached[i];
          ctx->attached[i] = a->next;
-         vn_resource_unref(a->res);
+         pvk_resource_unref(a->res);
          free(a);
       }
    }
@@ -163,7 +163,7 @@ vn_context_destroy(struct vn_context *ctx)
     * goes back to the shared budget now (they are not uncharged later). */
    if (ctx->budget && ctx->memory_used)
       ctx->budget->release(ctx->budget->data, ctx->memory_used);
-   vn_trace_destroy(ctx->trace);
+   pvk_trace_destroy(ctx->trace);
    free(ctx->stream_copy.data);
    vn_object_table_destroy(ctx->dispatch.objects);
    vn_arena_fini(&ctx->arena);
@@ -176,16 +176,16 @@ vn_context_destroy(struct vn_context *ctx)
 /* One command, timed: with `trace`, into the context's timeline; at
  * PV_LOG=debug, one line when it took long (1 ms or more). */
 static void
-dispatch_timed(struct vn_context *ctx, struct vn_cs_decoder *dec, bool trace)
+dispatch_timed(struct pvk_context *ctx, struct vn_cs_decoder *dec, bool trace)
 {
    uint32_t type = 0;
    if (vn_cs_decoder_remaining(dec) >= 4)
       memcpy(&type, dec->cur, 4);
-   const uint64_t start = vn_now_ns();
+   const uint64_t start = pvk_now_ns();
    vn_dispatch_command(&ctx->dispatch, dec);
-   const uint64_t end = vn_now_ns();
+   const uint64_t end = pvk_now_ns();
    if (trace)
-      vn_trace_add(ctx->trace, type, 1, start, end);
+      pvk_trace_add(ctx->trace, type, 1, start, end);
    const uint64_t took = (end - start) / 1000u;
    if (took >= 1000 && pv_log_enabled(PV_LOG_DEBUG)) {
       const char *name = vn_command_name(type);
@@ -195,13 +195,13 @@ dispatch_timed(struct vn_context *ctx, struct vn_cs_decoder *dec, bool trace)
 }
 
 static bool
-decode_commands(struct vn_context *ctx, struct vn_cs_decoder *dec)
+decode_commands(struct pvk_context *ctx, struct vn_cs_decoder *dec)
 {
    /* read once per stream: the loop below runs for every command */
-   const bool trace = vn_trace_commands(ctx->trace);
+   const bool trace = pvk_trace_commands(ctx->trace);
    const bool timed = trace || pv_log_enabled(PV_LOG_DEBUG);
    while (!vn_cs_decoder_done(dec)) {
-      if (vn_context_is_lost(ctx))
+      if (pvk_context_is_lost(ctx))
          return false;
       if (timed) {
          dispatch_timed(ctx, dec, trace);
@@ -209,41 +209,41 @@ decode_commands(struct vn_context *ctx, struct vn_cs_decoder *dec)
          vn_dispatch_command(&ctx->dispatch, dec);
       }
       if (dec->fatal) {
-         vn_context_set_lost(ctx, dec->error ? dec->error : "bad command");
+         pvk_context_set_lost(ctx, dec->error ? dec->error : "bad command");
          return false;
       }
       if (ctx->reply.enc.fatal) {
-         vn_context_set_lost(ctx, "reply stream overflow");
+         pvk_context_set_lost(ctx, "reply stream overflow");
          return false;
       }
    }
-   return !vn_context_is_lost(ctx);
+   return !pvk_context_is_lost(ctx);
 }
 
 static bool
-execute_stream(struct vn_context *ctx, const void *data, size_t size)
+execute_stream(struct pvk_context *ctx, const void *data, size_t size)
 {
    struct vn_cs_decoder dec;
    vn_cs_decoder_init(&dec, data, size, &ctx->arena, ctx->dispatch.objects);
 
-   const uint64_t start = ctx->trace ? vn_now_ns() : 0;
+   const uint64_t start = ctx->trace ? pvk_now_ns() : 0;
    const bool ok = decode_commands(ctx, &dec);
    if (ctx->trace)
-      vn_trace_add(ctx->trace, VN_TRACE_STREAM, size, start, vn_now_ns());
+      pvk_trace_add(ctx->trace, PVK_TRACE_STREAM, size, start, pvk_now_ns());
    return ok;
 }
 
 bool
-vn_context_execute_locked(struct vn_context *ctx, const void *data, size_t size)
+pvk_context_execute_locked(struct pvk_context *ctx, const void *data, size_t size)
 {
    ctx->stats.streams++;
    ctx->stats.bytes += size;
    if (ctx->exec_depth || !pv_log_enabled(PV_LOG_INFO))
       return execute_stream(ctx, data, size);
 
-   const uint64_t start = vn_now_ns();
+   const uint64_t start = pvk_now_ns();
    const bool ok = execute_stream(ctx, data, size);
-   const uint64_t took = vn_now_ns() - start;
+   const uint64_t took = pvk_now_ns() - start;
    ctx->stats.exec_ns += took;
    if (took > ctx->stats.longest_ns)
       ctx->stats.longest_ns = took;
@@ -251,59 +251,59 @@ vn_context_execute_locked(struct vn_context *ctx, const void *data, size_t size)
 }
 
 int
-vn_context_submit(struct vn_context *ctx, const void *data, size_t size)
+pvk_context_submit(struct pvk_context *ctx, const void *data, size_t size)
 {
-   if (vn_context_is_lost(ctx))
+   if (pvk_context_is_lost(ctx))
       return -ENODEV;
 
    pthread_mutex_lock(&ctx->mutex);
-   const bool ok = vn_context_execute_locked(ctx, data, size);
+   const bool ok = pvk_context_execute_locked(ctx, data, size);
    pthread_mutex_unlock(&ctx->mutex);
 
    /* vkDestroyRingMESA only stops a ring; join it without the lock. */
-   vn_ring_join_dead(ctx);
+   pvk_ring_join_dead(ctx);
    return ok ? 0 : -EINVAL;
 }
 
-static struct vn_attached **
-attached_bucket(struct vn_context *ctx, uint32_t res_id)
+static struct pvk_attached **
+attached_bucket(struct pvk_context *ctx, uint32_t res_id)
 {
-   return &ctx->attached[res_id % VN_ATTACHED_BUCKETS];
+   return &ctx->attached[res_id % PVK_ATTACHED_BUCKETS];
 }
 
 int
-vn_context_attach_locked(struct vn_context *ctx, struct vn_resource *res)
+pvk_context_attach_locked(struct pvk_context *ctx, struct pvk_resource *res)
 {
-   if (vn_context_lookup_resource(ctx, res->res_id))
+   if (pvk_context_lookup_resource(ctx, res->res_id))
       return 0;
-   struct vn_attached *a = calloc(1, sizeof(*a));
+   struct pvk_attached *a = calloc(1, sizeof(*a));
    if (!a)
       return -ENOMEM;
-   struct vn_attached **b = attached_bucket(ctx, res->res_id);
-   a->res = vn_resource_ref(res);
+   struct pvk_attached **b = attached_bucket(ctx, res->res_id);
+   a->res = pvk_resource_ref(res);
    a->next = *b;
    *b = a;
    return 0;
 }
 
 void
-vn_context_detach_locked(struct vn_context *ctx, uint32_t res_id)
+pvk_context_detach_locked(struct pvk_context *ctx, uint32_t res_id)
 {
-   for (struct vn_attached **p = attached_bucket(ctx, res_id); *p; p = &(*p)->next) {
+   for (struct pvk_attached **p = attached_bucket(ctx, res_id); *p; p = &(*p)->next) {
       if ((*p)->res->res_id == res_id) {
-         struct vn_attached *a = *p;
+         struct pvk_attached *a = *p;
          *p = a->next;
-         vn_resource_unref(a->res);
+         pvk_resource_unref(a->res);
          free(a);
          return;
       }
    }
 }
 
-struct vn_resource *
-vn_context_lookup_resource(struct vn_context *ctx, uint32_t res_id)
+struct pvk_resource *
+pvk_context_lookup_resource(struct pvk_context *ctx, uint32_t res_id)
 {
-   for (struct vn_attached *a = *attached_bucket(ctx, res_id); a; a = a->next) {
+   for (struct pvk_attached *a = *attached_bucket(ctx, res_id); a; a = a->next) {
       if (a->res->res_id == res_id)
          return a->res;
    }
@@ -311,10 +311,10 @@ vn_context_lookup_resource(struct vn_context *ctx, uint32_t res_id)
 }
 
 void *
-vn_context_resource_range(struct vn_context *ctx, uint32_t res_id, uint64_t offset,
-                          uint64_t size, struct vn_resource **res_out)
+pvk_context_resource_range(struct pvk_context *ctx, uint32_t res_id, uint64_t offset,
+                          uint64_t size, struct pvk_resource **res_out)
 {
-   struct vn_resource *res = vn_context_lookup_resource(ctx, res_id);
+   struct pvk_resource *res = pvk_context_lookup_resource(ctx, res_id);
    if (!res || !res->map || offset > res->size || size > res->size - offset)
       return NULL;
    if (res_out)
@@ -323,7 +323,7 @@ vn_context_resource_range(struct vn_context *ctx, uint32_t res_id, uint64_t offs
 }
 
 bool
-vn_context_charge_memory(struct vn_context *ctx, uint64_t size)
+pvk_context_charge_memory(struct pvk_context *ctx, uint64_t size)
 {
    if (size > ctx->memory_limit || ctx->memory_used > ctx->memory_limit - size) {
       pv_warn("venus", "context %u (%s): %llu bytes refused: per-context memory cap %llu, "
@@ -341,7 +341,7 @@ vn_context_charge_memory(struct vn_context *ctx, uint64_t size)
 }
 
 void
-vn_context_uncharge_memory(struct vn_context *ctx, uint64_t size)
+pvk_context_uncharge_memory(struct pvk_context *ctx, uint64_t size)
 {
    if (size > ctx->memory_used)
       size = ctx->memory_used;
