@@ -6,13 +6,7 @@
 
 #include "results.h"
 
-#define CHECK(c)                                                               \
-   do {                                                                        \
-      if (!(c)) {                                                              \
-         fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c); \
-         exit(1);                                                              \
-      }                                                                        \
-   } while (0)
+#include "common/test_check.h"
 
 static bool
 near(double a, double b)

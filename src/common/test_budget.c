@@ -8,13 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define CHECK(cond)                                                        \
-   do {                                                                    \
-      if (!(cond)) {                                                       \
-         fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-         exit(1);                                                          \
-      }                                                                    \
-   } while (0)
+#include "common/test_check.h"
 
 int
 main(void)

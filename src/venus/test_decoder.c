@@ -17,13 +17,7 @@
 
 extern unsigned vn_stub_handler_calls;
 
-#define CHECK(cond)                                                            \
-   do {                                                                        \
-      if (!(cond)) {                                                           \
-         fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-         exit(1);                                                              \
-      }                                                                        \
-   } while (0)
+#include "common/test_check.h"
 
 /* ---- fake context, device and host entry points ------------------------ */
 

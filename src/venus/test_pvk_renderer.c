@@ -21,13 +21,7 @@
 #include "venus/test_stream.h"
 #include "venus/pvk_capset.h"
 
-#define CHECK(cond)                                                                     \
-   do {                                                                                 \
-      if (!(cond)) {                                                                    \
-         fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);       \
-         exit(1);                                                                       \
-      }                                                                                 \
-   } while (0)
+#include "common/test_check.h"
 
 enum {
    CMD_CREATE_INSTANCE = 0,

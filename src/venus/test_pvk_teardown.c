@@ -16,13 +16,7 @@
 #include "venus/test_stream.h"
 #include "venus/pvk_renderer_test.h"
 
-#define CHECK(cond)                                                                     \
-   do {                                                                                 \
-      if (!(cond)) {                                                                    \
-         fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);       \
-         exit(1);                                                                       \
-      }                                                                                 \
-   } while (0)
+#include "common/test_check.h"
 
 #define CMD_ENUMERATE_INSTANCE_VERSION 137
 #define HOOK_TIMEOUT_S 10

@@ -11,7 +11,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "test_check.h"
+#include "common/test_check.h"
 #include "vring.h"
 
 #define MEM 0x10000u
@@ -34,7 +34,7 @@ static void reset(void)
    vq.avail_uva = UVA + AVAIL;
    vq.used_uva = UVA + USED;
    vq.kick_fd = vq.call_fd = -1;
-   CHECK(pv_vring_map(&vq, &mem));
+   EXPECT(pv_vring_map(&vq, &mem));
 }
 
 static void set_desc(unsigned i, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
@@ -90,16 +90,16 @@ static void test_indirect(void)
    uint16_t head = 0;
    set_desc(5, TABLE, 48, VRING_DESC_F_INDIRECT | VRING_DESC_F_WRITE, 0);
    make_avail(5);
-   CHECK(pv_vring_pop(&vq, &mem, &head, in, &ni, out, &no) == 1);
-   CHECK(head == 5 && ni == 1 && no == 2 && in[0].iov_base == ram + 0x1000 &&
+   EXPECT(pv_vring_pop(&vq, &mem, &head, in, &ni, out, &no) == 1);
+   EXPECT(head == 5 && ni == 1 && no == 2 && in[0].iov_base == ram + 0x1000 &&
          in[0].iov_len == 40 && out[0].iov_base == ram + 0x2000 && out[1].iov_len == 8);
    pv_vring_push(&vq, head, 8);
-   CHECK(vq.used->ring[0].id == 5);
+   EXPECT(vq.used->ring[0].id == 5);
 
    /* A one-entry table is fine too. */
    reset_indirect();
    set_ind(0, 0x1000, 16, 0, 0);
-   CHECK(pop_indirect(TABLE, 16, 0, &ni, &no) == 1 && ni == 1 && no == 0);
+   EXPECT(pop_indirect(TABLE, 16, 0, &ni, &no) == 1 && ni == 1 && no == 0);
 
    /* Malformed tables, each stops the queue. */
    struct {
@@ -123,48 +123,48 @@ static void test_indirect(void)
       int r = pop_indirect(bad[k].addr, bad[k].len, bad[k].flags, &ni, &no);
       if (r != -EINVAL || !vq.broken)
          printf("indirect: %s accepted\n", bad[k].what);
-      CHECK(r == -EINVAL && vq.broken);
+      EXPECT(r == -EINVAL && vq.broken);
    }
 
    /* Nested indirect entry. */
    reset_indirect();
    set_ind(0, TABLE, 16, VRING_DESC_F_INDIRECT, 0);
-   CHECK(pop_indirect(TABLE, 16, 0, &ni, &no) == -EINVAL);
+   EXPECT(pop_indirect(TABLE, 16, 0, &ni, &no) == -EINVAL);
    /* A loop inside the table. */
    reset_indirect();
    set_ind(0, 0x1000, 16, VRING_DESC_F_NEXT, 1);
    set_ind(1, 0x1000, 16, VRING_DESC_F_NEXT, 0);
-   CHECK(pop_indirect(TABLE, 32, 0, &ni, &no) == -EINVAL);
+   EXPECT(pop_indirect(TABLE, 32, 0, &ni, &no) == -EINVAL);
    /* A self-loop in a one-entry table. */
    reset_indirect();
    set_ind(0, 0x1000, 16, VRING_DESC_F_NEXT, 0);
-   CHECK(pop_indirect(TABLE, 16, 0, &ni, &no) == -EINVAL);
+   EXPECT(pop_indirect(TABLE, 16, 0, &ni, &no) == -EINVAL);
    /* A link past the table's end. */
    reset_indirect();
    set_ind(0, 0x1000, 16, VRING_DESC_F_NEXT, 2);
-   CHECK(pop_indirect(TABLE, 32, 0, &ni, &no) == -EINVAL);
+   EXPECT(pop_indirect(TABLE, 32, 0, &ni, &no) == -EINVAL);
    /* Readable after writable inside the table. */
    reset_indirect();
    set_ind(0, 0x1000, 16, VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 1);
    set_ind(1, 0x1000, 16, 0, 0);
-   CHECK(pop_indirect(TABLE, 32, 0, &ni, &no) == -EINVAL);
+   EXPECT(pop_indirect(TABLE, 32, 0, &ni, &no) == -EINVAL);
    /* An entry's buffer outside RAM. */
    reset_indirect();
    set_ind(0, MEM - 8, 16, 0, 0);
-   CHECK(pop_indirect(TABLE, 16, 0, &ni, &no) == -EINVAL);
+   EXPECT(pop_indirect(TABLE, 16, 0, &ni, &no) == -EINVAL);
    /* An indirect descriptor after a direct one in the ring. */
    reset_indirect();
    set_ind(0, 0x1000, 16, 0, 0);
    set_desc(0, 0x1000, 16, VRING_DESC_F_NEXT, 1);
    set_desc(1, TABLE, 16, VRING_DESC_F_INDIRECT, 0);
    make_avail(0);
-   CHECK(pop(&ni, &no) == -EINVAL);
+   EXPECT(pop(&ni, &no) == -EINVAL);
    /* A table whose entries fill more than the iovec limit. */
    reset_indirect();
    for (unsigned k = 0; k < PV_VRING_MAX_IOV + 1; k++)
       set_ind(k, 0x1000, 1, k < PV_VRING_MAX_IOV ? VRING_DESC_F_NEXT : 0, (uint16_t)(k + 1));
-   CHECK(TABLE + 16 * (PV_VRING_MAX_IOV + 1) < MEM);
-   CHECK(pop_indirect(TABLE, 16 * (PV_VRING_MAX_IOV + 1), 0, &ni, &no) == -EINVAL);
+   EXPECT(TABLE + 16 * (PV_VRING_MAX_IOV + 1) < MEM);
+   EXPECT(pop_indirect(TABLE, 16 * (PV_VRING_MAX_IOV + 1), 0, &ni, &no) == -EINVAL);
 }
 
 static uint64_t count(int fd)
@@ -186,47 +186,47 @@ static void test_event_idx(void)
 
    /* Popping publishes the next index we will read as avail_event. */
    *avail_event = 0xffff;
-   CHECK(pop(&ni, &no) == 0 && *avail_event == 0);
+   EXPECT(pop(&ni, &no) == 0 && *avail_event == 0);
    set_desc(0, 0x1000, 16, 0, 0);
    make_avail(0);
    make_avail(0);
-   CHECK(pop(&ni, &no) == 1 && *avail_event == 0);
-   CHECK(pop(&ni, &no) == 1 && *avail_event == 1);
-   CHECK(pop(&ni, &no) == 0 && *avail_event == 2);
+   EXPECT(pop(&ni, &no) == 1 && *avail_event == 0);
+   EXPECT(pop(&ni, &no) == 1 && *avail_event == 1);
+   EXPECT(pop(&ni, &no) == 0 && *avail_event == 2);
 
    /* The first interrupt after a start is always sent. */
    *used_event = 5;
    pv_vring_push(&vq, 0, 0);
    pv_vring_notify(&vq);
-   CHECK(count(vq.call_fd) == 1);
+   EXPECT(count(vq.call_fd) == 1);
    /* used_event = 1: the driver wants an interrupt once used idx passes 1.
     * Moving 1 -> 2 crosses it. */
    *used_event = 1;
    pv_vring_push(&vq, 0, 0);
    pv_vring_notify(&vq);
-   CHECK(count(vq.call_fd) == 1);
+   EXPECT(count(vq.call_fd) == 1);
    /* Already past used_event: no more interrupts, NO_INTERRUPT ignored. */
    vq.avail->flags = VRING_AVAIL_F_NO_INTERRUPT;
    pv_vring_push(&vq, 0, 0);
    pv_vring_notify(&vq);
-   CHECK(count(vq.call_fd) == 0);
+   EXPECT(count(vq.call_fd) == 0);
    /* The driver moves used_event to 4: pushing 3 -> 5 in one batch
     * crosses it (4 is inside (3, 5]) and signals once. */
    *used_event = 4;
    pv_vring_push(&vq, 0, 0);
    pv_vring_push(&vq, 0, 0);
    pv_vring_notify(&vq);
-   CHECK(vq.used_idx == 5 && count(vq.call_fd) == 1);
+   EXPECT(vq.used_idx == 5 && count(vq.call_fd) == 1);
    /* Wrap-around of the 16-bit indexes. */
    vq.used_idx = 0xfffe;
    vq.signalled_used = 0xfffe;
    *used_event = 0xffff;
    pv_vring_push(&vq, 0, 0);
    pv_vring_notify(&vq);
-   CHECK(count(vq.call_fd) == 0); /* 0xfffe -> 0xffff does not pass 0xffff */
+   EXPECT(count(vq.call_fd) == 0); /* 0xfffe -> 0xffff does not pass 0xffff */
    pv_vring_push(&vq, 0, 0);
    pv_vring_notify(&vq);
-   CHECK(vq.used_idx == 0 && count(vq.call_fd) == 1);
+   EXPECT(vq.used_idx == 0 && count(vq.call_fd) == 1);
    close(vq.call_fd);
 }
 
@@ -280,7 +280,7 @@ static void test_random(void)
          uint16_t head;
          int r = pv_vring_pop(&vq, &mem, &head, in, &ni, out, &no);
          if (r == 1) {
-            CHECK(head < N && iov_inside(in, ni) && iov_inside(out, no));
+            EXPECT(head < N && iov_inside(in, ni) && iov_inside(out, no));
             ok++;
          } else {
             bad += r < 0;
@@ -289,7 +289,7 @@ static void test_random(void)
       }
    }
    printf("random rings: %u chains popped, %u rings found malformed\n", ok, bad);
-   CHECK(ok > 1000 && bad > 1000);
+   EXPECT(ok > 1000 && bad > 1000);
 }
 
 int main(void)
@@ -302,58 +302,58 @@ int main(void)
    reset();
    struct pv_vring bad = vq;
    bad.used_uva = UVA + MEM - 8;
-   CHECK(!pv_vring_map(&bad, &mem));
+   EXPECT(!pv_vring_map(&bad, &mem));
    bad = vq;
    bad.desc_uva = UVA + 4; /* misaligned */
-   CHECK(!pv_vring_map(&bad, &mem));
+   EXPECT(!pv_vring_map(&bad, &mem));
    bad = vq;
    bad.avail_uva = 0x1000;
-   CHECK(!pv_vring_map(&bad, &mem));
+   EXPECT(!pv_vring_map(&bad, &mem));
 
    /* Empty, then a good chain of one readable and two writable parts. */
    reset();
-   CHECK(pop(&ni, &no) == 0);
+   EXPECT(pop(&ni, &no) == 0);
    set_desc(3, 0x1000, 64, VRING_DESC_F_NEXT, 5);
    set_desc(5, 0x2000, 24, VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 6);
    set_desc(6, 0x3000, 100, VRING_DESC_F_WRITE, 0);
    make_avail(3);
    struct iovec in[4], out[4];
    uint16_t head = 0;
-   CHECK(pv_vring_pop(&vq, &mem, &head, in, &ni, out, &no) == 1);
-   CHECK(head == 3 && ni == 1 && no == 2 && in[0].iov_base == ram + 0x1000 && out[1].iov_len == 100);
+   EXPECT(pv_vring_pop(&vq, &mem, &head, in, &ni, out, &no) == 1);
+   EXPECT(head == 3 && ni == 1 && no == 2 && in[0].iov_base == ram + 0x1000 && out[1].iov_len == 100);
    pv_vring_push(&vq, head, 24);
-   CHECK(vq.used->idx == 1 && vq.used->ring[0].id == 3 && vq.used->ring[0].len == 24);
-   CHECK(pop(&ni, &no) == 0);
+   EXPECT(vq.used->idx == 1 && vq.used->ring[0].id == 3 && vq.used->ring[0].len == 24);
+   EXPECT(pop(&ni, &no) == 0);
 
    /* The guest claims more buffers than the ring holds. */
    reset();
    vq.avail->idx = N + 1;
-   CHECK(pop(&ni, &no) == -EINVAL && vq.broken);
-   CHECK(pop(&ni, &no) == -EINVAL); /* stays broken */
+   EXPECT(pop(&ni, &no) == -EINVAL && vq.broken);
+   EXPECT(pop(&ni, &no) == -EINVAL); /* stays broken */
 
    /* Head out of range. */
    reset();
    make_avail(N);
-   CHECK(pop(&ni, &no) == -EINVAL);
+   EXPECT(pop(&ni, &no) == -EINVAL);
 
    /* A descriptor loop. */
    reset();
    set_desc(0, 0x1000, 16, VRING_DESC_F_NEXT, 1);
    set_desc(1, 0x1000, 16, VRING_DESC_F_NEXT, 0);
    make_avail(0);
-   CHECK(pop(&ni, &no) == -EINVAL);
+   EXPECT(pop(&ni, &no) == -EINVAL);
 
    /* A link out of range. */
    reset();
    set_desc(0, 0x1000, 16, VRING_DESC_F_NEXT, 200);
    make_avail(0);
-   CHECK(pop(&ni, &no) == -EINVAL);
+   EXPECT(pop(&ni, &no) == -EINVAL);
 
    /* Indirect descriptors when not negotiated. */
    reset();
    set_desc(0, 0x1000, 16, VRING_DESC_F_INDIRECT, 0);
    make_avail(0);
-   CHECK(pop(&ni, &no) == -EINVAL);
+   EXPECT(pop(&ni, &no) == -EINVAL);
 
    test_indirect();
 
@@ -362,7 +362,7 @@ int main(void)
    set_desc(0, 0x1000, 16, VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 1);
    set_desc(1, 0x1000, 16, 0, 0);
    make_avail(0);
-   CHECK(pop(&ni, &no) == -EINVAL);
+   EXPECT(pop(&ni, &no) == -EINVAL);
 
    /* Outside guest memory, straddling its end, wrapping around. */
    uint64_t addrs[3] = {MEM + 0x1000, MEM - 8, 0xfffffffffffffff0ull};
@@ -370,7 +370,7 @@ int main(void)
       reset();
       set_desc(0, addrs[i], 16, 0, 0);
       make_avail(0);
-      CHECK(pop(&ni, &no) == -EINVAL);
+      EXPECT(pop(&ni, &no) == -EINVAL);
    }
 
    /* Notification honours VRING_AVAIL_F_NO_INTERRUPT. */
@@ -379,10 +379,10 @@ int main(void)
    uint64_t v;
    vq.avail->flags = VRING_AVAIL_F_NO_INTERRUPT;
    pv_vring_notify(&vq);
-   CHECK(read(vq.call_fd, &v, sizeof(v)) < 0);
+   EXPECT(read(vq.call_fd, &v, sizeof(v)) < 0);
    vq.avail->flags = 0;
    pv_vring_notify(&vq);
-   CHECK(read(vq.call_fd, &v, sizeof(v)) == sizeof(v) && v == 1);
+   EXPECT(read(vq.call_fd, &v, sizeof(v)) == sizeof(v) && v == 1);
    close(vq.call_fd);
 
    test_event_idx();

@@ -21,13 +21,7 @@
 #include "vtest/vtest_server.h"
 #include "vtest/vtest_sync.h"
 
-#define CHECK(cond)                                                                      \
-   do {                                                                                  \
-      if (!(cond)) {                                                                     \
-         fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);       \
-         abort();                                                                        \
-      }                                                                                  \
-   } while (0)
+#include "common/test_check.h"
 
 static char sock_path[108];
 
