@@ -58,8 +58,19 @@ def check_console(vm, tap, art, width, height):
                   f"{w}x{h} depth {depth} type {ctype}, {lit} lit bytes ({png})")
 
 
-def guest_env(label):
-    return f"VK_ICD_FILENAMES=/etc/pv/icd/{label}.json"
+def guest_env(label, prog=None):
+    env = f"VK_ICD_FILENAMES=/etc/pv/icd/{label}.json"
+    # Mesa 25.0's vkSignalSemaphore sends the signal to the host first and
+    # then writes the semaphore's feedback slot (vn_SignalSemaphore in
+    # src/virtio/vulkan/vn_queue.c). When the host runs the work that waited
+    # for the signal before the guest's write lands, the feedback write of a
+    # later value is overwritten and the guest waits forever. Under TCG the
+    # guest is slow enough for that to happen (2 of 9 boots, in
+    # vkt-timeline); the race is the guest driver's, so that program runs
+    # without semaphore feedback there (docs/vulkan-in-vm.md).
+    if label.startswith("mesa25") and prog == "vkt-timeline":
+        env = "VN_PERF=no_semaphore_feedback " + env
+    return env
 
 
 def check_vulkaninfo(vm, tap, label, host_name, timeout):
@@ -93,7 +104,7 @@ def check_program(vm, tap, label, prog, native_out, art, timeout):
         return tap.ok(False, what, "the native run failed")
     t0 = time.time()
     try:
-        rc, gsecs, files = vm.sh(f"{name}-{label}", f"{guest_env(label)} {name} out", timeout)
+        rc, gsecs, files = vm.sh(f"{name}-{label}", f"{guest_env(label, name)} {name} out", timeout)
     except Exception as e:  # noqa: BLE001
         return tap.ok(False, what, str(e))
     got = files.get("out")
