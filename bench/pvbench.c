@@ -517,6 +517,25 @@ path_env(const struct bench *b, enum path_kind k, bool for_server, struct pb_env
 
 #define SERVER_ARGV_MAX 40
 
+/* The largest count in --clients (0 when none parses). */
+static unsigned
+max_client_count(const struct bench *b)
+{
+   unsigned most = 0;
+   for (const char *p = b->o.clients; *p;) {
+      char *end;
+      unsigned long n = strtoul(p, &end, 10);
+      if (end == p) {
+         p++;
+         continue;
+      }
+      if (n > most && n < 100000)
+         most = (unsigned)n;
+      p = end;
+   }
+   return most;
+}
+
 /* The server command: --server-prefix words (with %w -> workload, for
  * per-workload profiles), then the server and its options. */
 static void
@@ -556,6 +575,16 @@ server_argv(const struct bench *b, enum path_kind k, const char *workload,
          argv[i++] = "--socket";
       }
       argv[i++] = PB_VTEST_SOCKET;
+      /* pv-vtest admits 64 clients by default; --clients may ask for more */
+      unsigned most = max_client_count(b);
+      if (most > 64 && used < 1000) {
+         int n = snprintf(store + used, 1024 - used, "%u", most);
+         if (n > 0 && used + (size_t)n < 1024) {
+            argv[i++] = "--max-clients";
+            argv[i++] = store + used;
+            used += (size_t)n + 1;
+         }
+      }
    } else {
       argv[i++] = (char *)b->o.virgl_server;
       argv[i++] = "--venus";
