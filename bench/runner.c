@@ -376,9 +376,12 @@ pb_server_stop(struct pb_proc *p)
 {
    if (p->pid <= 0)
       return;
+   /* The server alone, as a user stops it: it lets its client processes
+    * finish their teardown (bounded by its teardown timeout, 5 s by
+    * default) instead of their dying with the group mid-teardown. */
    if (!p->reaped)
-      kill(-p->pid, SIGTERM);
-   pb_proc_reap(p, 2.0, true);
+      kill(p->pid, SIGTERM);
+   pb_proc_reap(p, 8.0, true);
    /* Forked per-client children of the server die with its group. */
    kill(-p->pid, SIGKILL);
    unlink(PB_VTEST_SOCKET);
