@@ -89,13 +89,14 @@ vn_object_table_destroy(struct vn_object_table *t)
 static struct vn_object_entry *
 vn_object_find(struct vn_object_table *t, uint64_t id)
 {
-   if (t->head.last && t->head.last->id == id)
-      return (struct vn_object_entry *)t->head.last;
+   struct vn_object **recent = &t->head.recent[vn_object_recent_slot(id)];
+   if (*recent && (*recent)->id == id)
+      return (struct vn_object_entry *)*recent;
    struct vn_object_entry *e = t->buckets[vn_object_hash(id, t->bucket_count)];
    while (e && e->obj.id != id)
       e = e->next;
    if (e)
-      t->head.last = &e->obj;
+      *recent = &e->obj;
    return e;
 }
 
@@ -179,8 +180,9 @@ vn_object_table_remove(struct vn_object_table *t, struct vn_object *obj)
    struct vn_object_entry *e = *pp;
    *pp = e->next;
    vn_object_unlink_handle(t, e);
-   if (t->head.last == &e->obj)
-      t->head.last = NULL;
+   struct vn_object **recent = &t->head.recent[vn_object_recent_slot(e->obj.id)];
+   if (*recent == &e->obj)
+      *recent = NULL;
    t->count--;
    free(e);
 }

@@ -32,12 +32,21 @@ struct vn_object {
 
 struct vn_object_table;
 
-/* The start of every table, visible for the inline lookup below: the last
- * object found by id (command streams name the same command buffer in
- * every command). Cleared when that object is removed. */
+/* The start of every table, visible for the inline lookup below: the
+ * objects found last, one slot per id modulo VN_OBJECT_RECENT (Mesa hands out
+ * ids from a counter, so the handful of objects a command stream names over
+ * and over, command buffer, layout, sets, buffers, rarely share a slot).
+ * A slot is cleared when its object is removed. */
+#define VN_OBJECT_RECENT 16
 struct vn_object_table_head {
-   struct vn_object *last;
+   struct vn_object *recent[VN_OBJECT_RECENT];
 };
+
+static inline uint32_t
+vn_object_recent_slot(uint64_t id)
+{
+   return (uint32_t)id & (VN_OBJECT_RECENT - 1);
+}
 
 /* Creates an empty table holding at most max_objects objects. */
 struct vn_object_table *vn_object_table_create(uint32_t max_objects);
@@ -73,9 +82,9 @@ static inline struct vn_object *
 vn_lookup_object(struct vn_cs_decoder *dec, uint64_t id, VkObjectType type, bool optional)
 {
    const struct vn_object_table_head *head = (const struct vn_object_table_head *)dec->objects;
-   struct vn_object *last = head ? head->last : NULL;
-   if (last && last->id == id && last->type == type && !dec->fatal)
-      return last;
+   struct vn_object *recent = head ? head->recent[vn_object_recent_slot(id)] : NULL;
+   if (recent && recent->id == id && recent->type == type && !dec->fatal)
+      return recent;
    return vn_lookup_object_slow(dec, id, type, optional);
 }
 
