@@ -4,8 +4,8 @@
  * PV_GUEST_SLEEP_DIVISOR (default 16).
  *
  * Mesa 25's venus polls fences with 15 yields and then sleeps of 160 us
- * (vn_relax, VN_RELAX_REASON_FENCE); Mesa 22.3 starts at 10 us. Dividing by
- * 16 gives Mesa 25 Mesa 22.3's first sleep, so a bench row with it shows how
+ * (vn_relax, VN_RELAX_REASON_FENCE); Mesa 22.3 yields 1024 times before its
+ * first 160 us sleep. With the sleeps 16 times shorter, a bench row shows how
  * much of a Mesa 25 guest's wait is its own sleep rather than host work.
  * No real guest runs with this; pvbench labels such rows.
  */
