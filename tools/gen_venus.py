@@ -815,9 +815,10 @@ VENDORS = ('KHR', 'EXT', 'MESA', 'NV', 'AMD', 'INTEL', 'ARM', 'QCOM', 'HUAWEI', 
 
 
 def strip_vendor(name):
+    """Name without its vendor suffix (ImageDrmFormatModifierPropertiesEXT)."""
     for v in VENDORS:
-        if name.endswith(v) and name[:-len(v)][-1:].islower() or name.endswith(v) and \
-                name[:-len(v)][-1:].isdigit():
+        before = name[:-len(v)][-1:]
+        if name.endswith(v) and (before.islower() or before.isdigit()):
             return name[:-len(v)]
     return name
 
