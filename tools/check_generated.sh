@@ -6,6 +6,10 @@ set -eu
 python=$1
 vk_xml=$2
 root=$3
+if ! "$python" -c 'import mako' 2>/dev/null; then
+   echo "$python has no mako (python3-mako): configure with Debian's python3 first in PATH, as the Makefile does" >&2
+   exit 1
+fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "$python" "$root/tools/gen_venus.py" --xml "$vk_xml" --tools-dir "$root/tools" --out-dir "$tmp"

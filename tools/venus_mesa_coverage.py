@@ -146,7 +146,7 @@ def main():
         skipped_cmds = unadvertised_commands(a.xml, adv)
     dec_txt = open(os.path.join(gen_dir, 'vn_decode_structs.c')).read()
     internal = open(os.path.join(gen_dir, 'vn_protocol_internal.h')).read()
-    execs = open(os.path.join(gen_dir, 'vn_executors.c')).read()
+    execs = open(os.path.join(gen_dir, 'vn_command_table.c')).read()
     problems = []
 
     # commands
