@@ -1,6 +1,6 @@
 /*
  * virtio-gpu device model: request parsing, 2D resources, scanouts, cursor.
- * 3D commands are routed to vgpu_3d.c (or answered by vgpu_no3d.c).
+ * 3D commands are routed to the renderer by vgpu_3d.c.
  */
 #include "vgpu_internal.h"
 

@@ -1,6 +1,6 @@
 /*
  * Internals shared by the 2D core (vgpu.c) and the renderer routing
- * (vgpu_3d.c or vgpu_no3d.c). Not part of the library's contract.
+ * (vgpu_3d.c). Not part of the library's contract.
  */
 #ifndef PV_VIRTIO_GPU_VGPU_INTERNAL_H
 #define PV_VIRTIO_GPU_VGPU_INTERNAL_H
@@ -106,7 +106,7 @@ uint32_t vgpu_flush_resource(struct pv_vgpu *dev, struct vgpu_res *res,
  * the guest's response buffer is too small. */
 void *vgpu_resp_alloc(struct vgpu_req *req, uint32_t type, size_t size);
 
-/* Renderer routing (vgpu_3d.c with a renderer, vgpu_no3d.c without). */
+/* Renderer routing (vgpu_3d.c); without a configured renderer 2D only. */
 bool vgpu_3d_available(const struct pv_vgpu *dev);
 uint32_t vgpu_3d_num_capsets(const struct pv_vgpu *dev);
 uint32_t vgpu_3d_command(struct pv_vgpu *dev, struct vgpu_req *req);

@@ -3,8 +3,8 @@
  * virtqueues living in it. Everything read from guest memory (ring indexes,
  * descriptors) is untrusted: a malformed ring is reported, never followed.
  */
-#ifndef PV_VIRTIO_GPU_VRING_H
-#define PV_VIRTIO_GPU_VRING_H
+#ifndef PV_VHOST_USER_VRING_H
+#define PV_VHOST_USER_VRING_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "fake_renderer.h"
-#include "vgpu.h"
+#include "virtio-gpu/vgpu.h"
 
 #define GUEST_BASE 0x10000u
 #define GUEST_SIZE 0x10000u

@@ -40,13 +40,11 @@
 
 #include "common/log.h"
 #include "common/sandbox.h"
-#include "pv_png.h"
-#include "vgpu.h"
-#include "vhost_user.h"
-#include "vug_frontend.h"
-#ifdef PV_HAVE_RENDERER
 #include "pearvisor/pearvisor.h"
-#endif
+#include "pv_png.h"
+#include "vhost-user/vhost_user.h"
+#include "virtio-gpu/vgpu.h"
+#include "vug_frontend.h"
 
 #define TAG "pv-vhost-user-gpu"
 #define CTRL_Q 0
@@ -662,7 +660,6 @@ int main(int argc, char **argv)
    int listen_fd = -1;
    if (sig_fd < 0 || b->fq.efd < 0)
       goto out;
-#ifdef PV_HAVE_RENDERER
    struct pv_renderer_callbacks cbs = {.data = &b->fq, .fence_retired = fence_retired_cb};
    if (pv_renderer_create(&cbs, NULL, &b->renderer) < 0) {
       pv_warn(TAG, "no renderer: 2D only");
@@ -674,10 +671,6 @@ int main(int argc, char **argv)
               "--venus-wire-format %lu)", wire_format, wire_format ? "Mesa 25" : "Mesa 22.3",
               wire_format ? 0ul : 1ul);
    }
-#else
-   (void)fence_retired_cb;
-   (void)wire_format;
-#endif
    cfg.renderer = b->renderer;
    cfg.translate = pv_vmem_translate;
    cfg.translate_data = &b->vu.mem;
@@ -714,10 +707,8 @@ out:
    if (b->connected)
       pv_vu_fini(&b->vu);
    pv_vgpu_destroy(b->dev);
-#ifdef PV_HAVE_RENDERER
    if (b->renderer)
       pv_renderer_destroy(b->renderer);
-#endif
    pv_vug_fini(&b->vug);
    for (unsigned i = 0; i < VIRTIO_GPU_MAX_SCANOUTS; i++)
       free(b->frame[i].px);
