@@ -204,7 +204,8 @@ static void process_queue(struct backend *b, unsigned idx)
       uint16_t head;
       int r = pv_vring_pop(vq, &b->vu.mem, &head, in, &n_in, out, &n_out);
       if (r < 0 && !b->reported_broken[idx]) {
-         pv_error(TAG, "queue %u: malformed ring from the guest; queue stopped", idx);
+         pv_error(TAG, "queue %u: malformed ring from the guest (%s, at %u); queue stopped",
+                  idx, vq->broken_why, vq->broken_desc);
          b->reported_broken[idx] = true;
       }
       if (r <= 0)
@@ -361,8 +362,11 @@ static int op_get_config(void *data, uint32_t offset, uint8_t *buf, uint32_t siz
    struct backend *b = data;
    struct virtio_gpu_config cfg;
    pv_vgpu_get_config(b->dev, &cfg);
-   if (offset > sizeof(cfg) || size > sizeof(cfg) - offset)
+   if (offset > sizeof(cfg) || size > sizeof(cfg) - offset) {
+      pv_warn(TAG, "config read of %u bytes at %u refused: past the %zu-byte config space",
+              size, offset, sizeof(cfg));
       return -EINVAL;
+   }
    memcpy(buf, (uint8_t *)&cfg + offset, size);
    return 0;
 }
@@ -372,8 +376,11 @@ static void op_set_config(void *data, uint32_t offset, const uint8_t *buf, uint3
    struct backend *b = data;
    struct virtio_gpu_config cfg;
    pv_vgpu_get_config(b->dev, &cfg);
-   if (offset > sizeof(cfg) || size > sizeof(cfg) - offset)
+   if (offset > sizeof(cfg) || size > sizeof(cfg) - offset) {
+      pv_warn(TAG, "config write of %u bytes at %u refused: past the %zu-byte config space",
+              size, offset, sizeof(cfg));
       return;
+   }
    memcpy((uint8_t *)&cfg + offset, buf, size);
    pv_vgpu_set_config(b->dev, &cfg);
 }

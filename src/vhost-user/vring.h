@@ -49,6 +49,8 @@ struct pv_vring {
    bool enabled;            /* SET_VRING_ENABLE (or no protocol features) */
    bool started;            /* has a kick fd and addresses */
    bool broken;             /* the guest wrote a malformed ring */
+   const char *broken_why;  /* then: the check it failed */
+   uint32_t broken_desc;    /* and the avail idx or descriptor index that failed it */
    /* Negotiated ring features (VIRTIO_RING_F_INDIRECT_DESC / _EVENT_IDX). */
    bool indirect;
    bool event_idx;
