@@ -472,6 +472,12 @@ int main(void)
    EXPECT(rend->unrefs == 6); /* 10 by UNREF; 11, 13, 20, 21, 22 by the reset */
    test_uuid();
    test_held();
+   /* A guest refused over and over: the first VGPU_REJECTS_WARNED refusals
+    * are warnings, the rest go to the debug level. */
+   struct virtio_gpu_ctx_destroy bad = {.hdr = {.type = VIRTIO_GPU_CMD_CTX_DESTROY, .ctx_id = 77}};
+   for (unsigned i = 0; i < 2 * VGPU_REJECTS_WARNED; i++)
+      EXPECT(ctrl(&bad, sizeof(bad)) == VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID);
+   EXPECT(dev->rejects_warned == VGPU_REJECTS_WARNED);
    pv_vgpu_destroy(dev);
    pv_renderer_destroy(rend);
    return test_report("vgpu_3d");
