@@ -29,6 +29,10 @@ if ! command -v "$cf" >/dev/null 2>&1; then
 fi
 
 cd "$(dirname "$0")/.."
+if [ $# -eq 0 ] && ! git rev-parse --git-dir >/dev/null 2>&1; then
+   echo "check-format: not a git checkout: no list of tracked files to check" >&2
+   exit 77
+fi
 pending=tools/format-pending.txt
 if [ $# -eq 0 ]; then
    all=$(git ls-files '*.c' '*.h' | grep -v -e '^src/venus/generated/' -e '^vmm/')
