@@ -934,8 +934,10 @@ static uint32_t process(struct pv_vgpu *dev, bool cursor, const struct iovec *in
       pv_debug(TAG, "command 0x%x: %s", req.hdr.type, resp_name(ret));
       vgpu_resp_alloc(&req, ret, sizeof(struct virtio_gpu_ctrl_hdr));
    } else {
-      if (req.resp_len == 0)
+      if (req.resp_len == 0 && req.resp_cap >= sizeof(struct virtio_gpu_ctrl_hdr))
          vgpu_resp_alloc(&req, ret, sizeof(struct virtio_gpu_ctrl_hdr));
+      else if (req.resp_len == 0) /* done, but the guest gave no room for the answer */
+         pv_debug(TAG, "command 0x%x: no response buffer", req.hdr.type);
       if (!cursor && (req.hdr.flags & VIRTIO_GPU_FLAG_FENCE))
          vgpu_3d_fence(dev, &req);
    }
