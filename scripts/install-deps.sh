@@ -6,6 +6,8 @@ set -euo pipefail
 pkgs=(
    # build
    meson ninja-build pkg-config gcc clang libclang-rt-14-dev python3
+   # the style check (tools/check-format.sh, the `format` test)
+   clang-format-14
    libvulkan-dev glslang-tools libpng-dev libseccomp-dev
    # pinned Vulkan registry (scripts/fetch-vulkan-registry.sh)
    xz-utils curl

@@ -26,7 +26,7 @@ V=src/venus
 PROTOCOL_FILES="$V/vn_cs.h $V/vn_object.h $V/vn_object.c $V/vn_arena.c $V/vn_dispatch.h
 $V/vn_protocol_support.h $V/vn_pnext.c $V/vn_decode_string.c $V/vn_object_parent.c
 $V/vn_dispatch_command.c
-$V/test_decoder.c $V/bench_decode.c $V/fuzz_decoder.c
+$V/test_decoder.c bench/micro/bench_venus_decode.c fuzz/fuzz_venus_decoder.c fuzz/venus_fuzz_smoke.c
 tools/gen_venus.py tools/venus_gen/*.mako
 tools/venus_protocol.txt tools/venus_protocol.xml tools/venus_manual.txt
 tools/rename-venus-host-prefix.sh"

@@ -3,12 +3,11 @@
  * what the guest asked (filtered), physical devices advertise only what both
  * the host and Mesa's venus protocol can carry.
  */
-#include <dlfcn.h>
-#include <link.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/dlpin.h"
 #include "common/log.h"
 #include "venus/generated/vn_protocol_renderer.h"
 #include "venus/pvk_capset.h"
@@ -91,24 +90,6 @@ vn_handle_vkEnumerateInstanceLayerProperties(
       *args->pPropertyCount = 0;
 }
 
-static int
-pin_library(struct dl_phdr_info *info, size_t size, void *data)
-{
-   if (info->dlpi_name && info->dlpi_name[0])
-      dlopen(info->dlpi_name, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
-   return 0;
-}
-
-/* Keeps the host driver (and whatever the loader pulled in) loaded once a
- * host instance exists: guests create and destroy instances often, and
- * reloading a driver (LLVM for lavapipe) each time is slow. It also lets
- * LeakSanitizer name the driver's own exit-time allocations. */
-static void
-pin_host_driver(void)
-{
-   dl_iterate_phdr(pin_library, NULL);
-}
-
 void
 vn_handle_vkCreateInstance(struct vn_dispatch_context *dctx, struct vn_command_vkCreateInstance *args)
 {
@@ -159,7 +140,10 @@ vn_handle_vkCreateInstance(struct vn_dispatch_context *dctx, struct vn_command_v
       free(inst);
       return;
    }
-   pin_host_driver();
+   /* The host driver (and what the loader pulled in) stays loaded: guests
+    * create and destroy instances often, and reloading a driver (LLVM for
+    * lavapipe) each time is slow. Best effort. */
+   (void)pv_pin_loaded_libraries(NULL);
    inst->handle = handle;
    inst->api_version = api;
 

@@ -121,14 +121,14 @@ static void test_capsets(void)
    struct virtio_gpu_get_capset_info ci = {.hdr.type = VIRTIO_GPU_CMD_GET_CAPSET_INFO};
    EXPECT(ctrl(&ci, sizeof(ci)) == VIRTIO_GPU_RESP_OK_CAPSET_INFO);
    struct virtio_gpu_resp_capset_info *r = (void *)resp;
-   EXPECT(r->capset_id == PV_CAPSET_VENUS && r->capset_max_size == 16);
+   EXPECT(r->capset_id == PV_CAPSET_VENUS && r->capset_max_size == FAKE_CAPSET_SIZE);
    ci.capset_index = 1;
    EXPECT(ctrl(&ci, sizeof(ci)) == VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);
 
    struct virtio_gpu_get_capset gc = {.hdr.type = VIRTIO_GPU_CMD_GET_CAPSET,
                                       .capset_id = PV_CAPSET_VENUS};
    EXPECT(ctrl(&gc, sizeof(gc)) == VIRTIO_GPU_RESP_OK_CAPSET);
-   EXPECT(resp[sizeof(struct virtio_gpu_resp_capset)] == 0xab);
+   EXPECT(resp[sizeof(struct virtio_gpu_resp_capset) + 5] == 5); /* the fake's byte i is i */
    gc.capset_version = 1;
    EXPECT(ctrl(&gc, sizeof(gc)) == VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);
    gc.capset_version = 0;
@@ -159,11 +159,18 @@ static void test_contexts_and_submit(void)
    s.c.size = 16;
    s.c.hdr.ctx_id = 3;
    EXPECT(ctrl(&s, sizeof(s)) == VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID);
-   s.c.hdr.ctx_id = 1;
-   memcpy(s.data, "BAD!", 4);
+   /* A stream the renderer rejects loses its context, not the others. */
+   EXPECT(ctx_create(8, PV_CAPSET_VENUS, 6) == VIRTIO_GPU_RESP_OK_NODATA);
+   s.c.hdr.ctx_id = 8;
+   const uint32_t bad = FAKE_BAD_STREAM;
+   memcpy(s.data, &bad, 4);
    EXPECT(ctrl(&s, sizeof(s)) == VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);
    memset(s.data, 0, 4);
-   EXPECT(rend->submits == 2);
+   EXPECT(rend->submits == 2 && pv_context_is_lost(rend, 8) && !pv_context_is_lost(rend, 1));
+   EXPECT(ctrl(&s, sizeof(s)) == VIRTIO_GPU_RESP_ERR_UNSPEC); /* lost: -ENODEV */
+   struct virtio_gpu_ctx_destroy d8 = {.hdr = {.type = VIRTIO_GPU_CMD_CTX_DESTROY, .ctx_id = 8}};
+   EXPECT(ctrl(&d8, sizeof(d8)) == VIRTIO_GPU_RESP_OK_NODATA);
+   s.c.hdr.ctx_id = 1;
 
    /* A fenced submit waits on the renderer's fence, on the given ring. */
    s.c.hdr.flags = VIRTIO_GPU_FLAG_FENCE | VIRTIO_GPU_FLAG_INFO_RING_IDX;
@@ -465,6 +472,12 @@ int main(void)
    EXPECT(rend->unrefs == 6); /* 10 by UNREF; 11, 13, 20, 21, 22 by the reset */
    test_uuid();
    test_held();
+   /* A guest refused over and over: the first VGPU_REJECTS_WARNED refusals
+    * are warnings, the rest go to the debug level. */
+   struct virtio_gpu_ctx_destroy bad = {.hdr = {.type = VIRTIO_GPU_CMD_CTX_DESTROY, .ctx_id = 77}};
+   for (unsigned i = 0; i < 2 * VGPU_REJECTS_WARNED; i++)
+      EXPECT(ctrl(&bad, sizeof(bad)) == VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID);
+   EXPECT(dev->rejects_warned == VGPU_REJECTS_WARNED);
    pv_vgpu_destroy(dev);
    pv_renderer_destroy(rend);
    return test_report("vgpu_3d");

@@ -1,10 +1,12 @@
 /*
  * virtio-gpu device model: request parsing, 2D resources, scanouts, cursor.
- * 3D commands are routed to vgpu_3d.c (or answered by vgpu_no3d.c).
+ * 3D commands are routed to the renderer by vgpu_3d.c.
  */
 #include "vgpu_internal.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,6 +90,9 @@ void *vgpu_resp_alloc(struct vgpu_req *req, uint32_t type, size_t size)
 {
    if (size > req->resp_cap) {
       req->resp_len = 0;
+      if (type < VIRTIO_GPU_RESP_ERR_UNSPEC)
+         vgpu_reject(req, VIRTIO_GPU_RESP_ERR_UNSPEC,
+                     "response buffer of %zu bytes, the response has %zu", req->resp_cap, size);
       return NULL;
    }
    memset(req->resp, 0, size);
@@ -135,11 +140,13 @@ static uint32_t iov_scatter(const struct iovec *iov, unsigned n, const uint8_t *
    return (uint32_t)done;
 }
 
-/* Copies the fixed-size command struct; false when the request is short. */
-static bool req_get(const struct vgpu_req *req, void *cmd, size_t size)
+bool vgpu_req_get(const struct vgpu_req *req, void *cmd, size_t size)
 {
-   if (req->len < size)
+   if (req->len < size) {
+      vgpu_reject(req, VIRTIO_GPU_RESP_ERR_UNSPEC, "request of %zu bytes, the command has %zu",
+                  req->len, size);
       return false;
+   }
    memcpy(cmd, req->buf, size);
    return true;
 }
@@ -168,7 +175,9 @@ uint32_t vgpu_parse_entries(struct pv_vgpu *dev, const struct vgpu_req *req, siz
    *total = 0;
    if (nr == 0 || nr > MAX_ENTRIES || off > req->len ||
        (uint64_t)nr * sizeof(struct virtio_gpu_mem_entry) > req->len - off)
-      return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+      return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER,
+                         "%u memory entries: none, over %u or past the request's %zu bytes", nr,
+                         MAX_ENTRIES, req->len);
    struct vgpu_mem_entry *e = calloc(nr, sizeof(*e));
    if (!e)
       return VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
@@ -178,7 +187,9 @@ uint32_t vgpu_parse_entries(struct pv_vgpu *dev, const struct vgpu_req *req, siz
       memcpy(&me, req->buf + off + i * sizeof(me), sizeof(me));
       if (me.length == 0 || !gpa_range_valid(dev, me.addr, me.length)) {
          free(e);
-         return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+         return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER,
+                            "memory entry %u (0x%llx, %u bytes): empty or outside guest RAM", i,
+                            (unsigned long long)me.addr, me.length);
       }
       e[i].gpa = me.addr;
       e[i].len = me.length;
@@ -350,10 +361,11 @@ static void build_edid(uint8_t e[128], uint32_t w, uint32_t h, uint32_t scanout)
 static uint32_t cmd_get_edid(struct pv_vgpu *dev, struct vgpu_req *req)
 {
    struct virtio_gpu_cmd_get_edid c;
-   if (!req_get(req, &c, sizeof(c)))
+   if (!vgpu_req_get(req, &c, sizeof(c)))
       return VIRTIO_GPU_RESP_ERR_UNSPEC;
    if (c.scanout >= dev->cfg.num_scanouts)
-      return VIRTIO_GPU_RESP_ERR_INVALID_SCANOUT_ID;
+      return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_SCANOUT_ID, "scanout %u of %u", c.scanout,
+                         dev->cfg.num_scanouts);
    struct virtio_gpu_resp_edid *r = vgpu_resp_alloc(req, VIRTIO_GPU_RESP_OK_EDID, sizeof(*r));
    if (!r)
       return VIRTIO_GPU_RESP_ERR_UNSPEC;
@@ -365,16 +377,21 @@ static uint32_t cmd_get_edid(struct pv_vgpu *dev, struct vgpu_req *req)
 static uint32_t cmd_resource_create_2d(struct pv_vgpu *dev, struct vgpu_req *req)
 {
    struct virtio_gpu_resource_create_2d c;
-   if (!req_get(req, &c, sizeof(c)))
+   if (!vgpu_req_get(req, &c, sizeof(c)))
       return VIRTIO_GPU_RESP_ERR_UNSPEC;
    if (c.resource_id == 0 || vgpu_res_find(dev, c.resource_id))
-      return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
+      return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID, "res %u: zero or in use",
+                         c.resource_id);
    if (!vgpu_format_supported(c.format) || c.width == 0 || c.height == 0 ||
        c.width > MAX_DIM || c.height > MAX_DIM)
-      return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+      return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER,
+                         "res %u: format %u unsupported or size %ux%u not in 1..%u",
+                         c.resource_id, c.format, c.width, c.height, MAX_DIM);
    uint64_t bytes = (uint64_t)c.width * 4 * c.height;
    if (bytes > dev->cfg.max_host_memory - dev->host_mem_used)
-      return VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
+      return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY,
+                         "res %u: %llu bytes over the device's max_host_memory", c.resource_id,
+                         (unsigned long long)bytes);
    struct vgpu_res *res = calloc(1, sizeof(*res));
    if (!res)
       return VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
@@ -396,11 +413,12 @@ static uint32_t cmd_resource_create_2d(struct pv_vgpu *dev, struct vgpu_req *req
 static uint32_t cmd_resource_unref(struct pv_vgpu *dev, struct vgpu_req *req)
 {
    struct virtio_gpu_resource_unref c;
-   if (!req_get(req, &c, sizeof(c)))
+   if (!vgpu_req_get(req, &c, sizeof(c)))
       return VIRTIO_GPU_RESP_ERR_UNSPEC;
    struct vgpu_res *res = vgpu_res_find(dev, c.resource_id);
    if (!res)
-      return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
+      return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID, "res %u: unknown",
+                         c.resource_id);
    vgpu_res_free(dev, res);
    return VIRTIO_GPU_RESP_OK_NODATA;
 }
@@ -408,13 +426,15 @@ static uint32_t cmd_resource_unref(struct pv_vgpu *dev, struct vgpu_req *req)
 static uint32_t cmd_attach_backing(struct pv_vgpu *dev, struct vgpu_req *req)
 {
    struct virtio_gpu_resource_attach_backing c;
-   if (!req_get(req, &c, sizeof(c)))
+   if (!vgpu_req_get(req, &c, sizeof(c)))
       return VIRTIO_GPU_RESP_ERR_UNSPEC;
    struct vgpu_res *res = vgpu_res_find(dev, c.resource_id);
    if (!res)
-      return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
+      return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID, "res %u: unknown",
+                         c.resource_id);
    if (res->blob || res->backing)
-      return VIRTIO_GPU_RESP_ERR_UNSPEC;
+      return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_UNSPEC, "res %u: a blob or already backed",
+                         c.resource_id);
    uint32_t ret = vgpu_parse_entries(dev, req, sizeof(c), c.nr_entries, &res->backing,
                                      &res->backing_size);
    if (ret != VIRTIO_GPU_RESP_OK_NODATA)
@@ -426,13 +446,15 @@ static uint32_t cmd_attach_backing(struct pv_vgpu *dev, struct vgpu_req *req)
 static uint32_t cmd_detach_backing(struct pv_vgpu *dev, struct vgpu_req *req)
 {
    struct virtio_gpu_resource_detach_backing c;
-   if (!req_get(req, &c, sizeof(c)))
+   if (!vgpu_req_get(req, &c, sizeof(c)))
       return VIRTIO_GPU_RESP_ERR_UNSPEC;
    struct vgpu_res *res = vgpu_res_find(dev, c.resource_id);
    if (!res)
-      return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
+      return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID, "res %u: unknown",
+                         c.resource_id);
    if (res->blob || !res->backing)
-      return VIRTIO_GPU_RESP_ERR_UNSPEC;
+      return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_UNSPEC, "res %u: a blob or without backing",
+                         c.resource_id);
    free(res->backing);
    res->backing = NULL;
    res->nbacking = 0;
@@ -443,32 +465,41 @@ static uint32_t cmd_detach_backing(struct pv_vgpu *dev, struct vgpu_req *req)
 static uint32_t cmd_transfer_to_host_2d(struct pv_vgpu *dev, struct vgpu_req *req)
 {
    struct virtio_gpu_transfer_to_host_2d c;
-   if (!req_get(req, &c, sizeof(c)))
+   if (!vgpu_req_get(req, &c, sizeof(c)))
       return VIRTIO_GPU_RESP_ERR_UNSPEC;
    struct vgpu_res *res = vgpu_res_find(dev, c.resource_id);
    if (!res || res->blob)
-      return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
+      return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID, "res %u: unknown or a blob",
+                         c.resource_id);
    if (!res->backing)
-      return VIRTIO_GPU_RESP_ERR_UNSPEC;
+      return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_UNSPEC, "res %u: without backing",
+                         c.resource_id);
    if (!vgpu_rect_inside(&c.r, res->width, res->height))
-      return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+      return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER,
+                         "res %u: rect %ux%u+%u+%u outside %ux%u", c.resource_id, c.r.width,
+                         c.r.height, c.r.x, c.r.y, res->width, res->height);
    if (c.r.width == 0 || c.r.height == 0)
       return VIRTIO_GPU_RESP_OK_NODATA;
    /* Row h of the rectangle sits at offset + h * stride in the backing. */
    uint64_t row = (uint64_t)c.r.width * 4;
    uint64_t span = (uint64_t)(c.r.height - 1) * res->stride + row;
    if (c.offset > res->backing_size || span > res->backing_size - c.offset)
-      return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+      return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER,
+                         "res %u: %llu bytes at offset %llu past the backing's %llu",
+                         c.resource_id, (unsigned long long)span, (unsigned long long)c.offset,
+                         (unsigned long long)res->backing_size);
    uint8_t *dst = res->pixels + (uint64_t)c.r.y * res->stride + (uint64_t)c.r.x * 4;
    if (c.r.x == 0 && c.r.width == res->width) {
       if (vgpu_backing_read(dev, res->backing, res->nbacking, c.offset, dst, span) < 0)
-         return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+         return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER,
+                            "res %u: backing no longer in guest RAM", c.resource_id);
       return VIRTIO_GPU_RESP_OK_NODATA;
    }
    for (uint32_t h = 0; h < c.r.height; h++) {
       if (vgpu_backing_read(dev, res->backing, res->nbacking, c.offset + (uint64_t)h * res->stride,
                             dst + (uint64_t)h * res->stride, row) < 0)
-         return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+         return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER,
+                            "res %u: backing no longer in guest RAM", c.resource_id);
    }
    return VIRTIO_GPU_RESP_OK_NODATA;
 }
@@ -554,11 +585,13 @@ void vgpu_scanout_set(struct pv_vgpu *dev, uint32_t id, struct vgpu_scanout *ns)
  * disables the scanout for resource 0. Returns the resource to show (a blob
  * one or not, as `blob` says), or NULL with the response in *resp.
  */
-static struct vgpu_res *scanout_target(struct pv_vgpu *dev, uint32_t scanout_id,
-                                       uint32_t resource_id, bool blob, uint32_t *resp)
+static struct vgpu_res *scanout_target(struct pv_vgpu *dev, const struct vgpu_req *req,
+                                       uint32_t scanout_id, uint32_t resource_id, bool blob,
+                                       uint32_t *resp)
 {
    if (scanout_id >= dev->cfg.num_scanouts) {
-      *resp = VIRTIO_GPU_RESP_ERR_INVALID_SCANOUT_ID;
+      *resp = vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_SCANOUT_ID, "scanout %u of %u",
+                          scanout_id, dev->cfg.num_scanouts);
       return NULL;
    }
    if (resource_id == 0) {
@@ -568,7 +601,9 @@ static struct vgpu_res *scanout_target(struct pv_vgpu *dev, uint32_t scanout_id,
    }
    struct vgpu_res *res = vgpu_res_find(dev, resource_id);
    if (!res || res->blob != blob) {
-      *resp = VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
+      *resp = vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID,
+                          "scanout %u: res %u unknown or %s", scanout_id, resource_id,
+                          blob ? "not a blob" : "a blob");
       return NULL;
    }
    return res;
@@ -577,14 +612,17 @@ static struct vgpu_res *scanout_target(struct pv_vgpu *dev, uint32_t scanout_id,
 static uint32_t cmd_set_scanout(struct pv_vgpu *dev, struct vgpu_req *req)
 {
    struct virtio_gpu_set_scanout c;
-   if (!req_get(req, &c, sizeof(c)))
+   if (!vgpu_req_get(req, &c, sizeof(c)))
       return VIRTIO_GPU_RESP_ERR_UNSPEC;
    uint32_t resp;
-   struct vgpu_res *res = scanout_target(dev, c.scanout_id, c.resource_id, false, &resp);
+   struct vgpu_res *res = scanout_target(dev, req, c.scanout_id, c.resource_id, false, &resp);
    if (!res)
       return resp;
    if (c.r.width == 0 || c.r.height == 0 || !vgpu_rect_inside(&c.r, res->width, res->height))
-      return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+      return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER,
+                         "scanout %u: rect %ux%u+%u+%u empty or outside res %u (%ux%u)",
+                         c.scanout_id, c.r.width, c.r.height, c.r.x, c.r.y, res->id, res->width,
+                         res->height);
    struct vgpu_scanout ns = {.res_id = res->id, .r = c.r};
    vgpu_scanout_set(dev, c.scanout_id, &ns);
    return VIRTIO_GPU_RESP_OK_NODATA;
@@ -593,26 +631,34 @@ static uint32_t cmd_set_scanout(struct pv_vgpu *dev, struct vgpu_req *req)
 static uint32_t cmd_set_scanout_blob(struct pv_vgpu *dev, struct vgpu_req *req)
 {
    struct virtio_gpu_set_scanout_blob c;
-   if (!req_get(req, &c, sizeof(c)))
+   if (!vgpu_req_get(req, &c, sizeof(c)))
       return VIRTIO_GPU_RESP_ERR_UNSPEC;
    uint32_t resp;
-   struct vgpu_res *res = scanout_target(dev, c.scanout_id, c.resource_id, true, &resp);
+   struct vgpu_res *res = scanout_target(dev, req, c.scanout_id, c.resource_id, true, &resp);
    if (!res)
       return resp;
    if (!vgpu_format_supported(c.format) || c.width == 0 || c.height == 0 || c.width > MAX_DIM ||
        c.height > MAX_DIM || c.strides[0] < c.width * 4 || c.r.width == 0 || c.r.height == 0 ||
        !vgpu_rect_inside(&c.r, c.width, c.height))
-      return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+      return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER,
+                         "scanout %u, res %u: format %u, %ux%u stride %u, rect %ux%u+%u+%u: "
+                         "unsupported format, size, stride or rect", c.scanout_id, res->id,
+                         c.format, c.width, c.height, c.strides[0], c.r.width, c.r.height, c.r.x,
+                         c.r.y);
    uint64_t end = (uint64_t)c.offsets[0] + (uint64_t)(c.height - 1) * c.strides[0] + (uint64_t)c.width * 4;
    uint64_t avail = res->blob_size;
    if (res->in_renderer) {
       if (!vgpu_3d_blob_ptr(dev, res, &avail))
-         return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+         return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER,
+                            "scanout %u: res %u has no host mapping", c.scanout_id, res->id);
    } else if (res->backing_size < avail) {
       avail = res->backing_size;
    }
    if (end > avail)
-      return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+      return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER,
+                         "scanout %u: framebuffer ends at %llu, past res %u's %llu bytes",
+                         c.scanout_id, (unsigned long long)end, res->id,
+                         (unsigned long long)avail);
    struct vgpu_scanout ns = {.res_id = res->id, .r = c.r, .blob = true, .format = c.format,
                              .fb_width = c.width, .fb_height = c.height,
                              .stride = c.strides[0], .offset = c.offsets[0]};
@@ -620,14 +666,17 @@ static uint32_t cmd_set_scanout_blob(struct pv_vgpu *dev, struct vgpu_req *req)
    return VIRTIO_GPU_RESP_OK_NODATA;
 }
 
-uint32_t vgpu_flush_resource(struct pv_vgpu *dev, struct vgpu_res *res,
-                             const struct virtio_gpu_rect *r)
+uint32_t vgpu_flush_resource(struct pv_vgpu *dev, const struct vgpu_req *req,
+                             struct vgpu_res *res, const struct virtio_gpu_rect *r)
 {
    for (uint32_t i = 0; i < dev->cfg.num_scanouts; i++) {
       if (dev->scanout[i].res_id != res->id)
          continue;
-      if (scanout_update(dev, i, res, r) < 0)
-         return VIRTIO_GPU_RESP_ERR_UNSPEC;
+      int err = scanout_update(dev, i, res, r);
+      if (err < 0)
+         return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_UNSPEC,
+                            "res %u on scanout %u: cannot read the frame: %s", res->id, i,
+                            strerror(-err));
    }
    return VIRTIO_GPU_RESP_OK_NODATA;
 }
@@ -635,31 +684,39 @@ uint32_t vgpu_flush_resource(struct pv_vgpu *dev, struct vgpu_res *res,
 static uint32_t cmd_resource_flush(struct pv_vgpu *dev, struct vgpu_req *req)
 {
    struct virtio_gpu_resource_flush c;
-   if (!req_get(req, &c, sizeof(c)))
+   if (!vgpu_req_get(req, &c, sizeof(c)))
       return VIRTIO_GPU_RESP_ERR_UNSPEC;
    struct vgpu_res *res = vgpu_res_find(dev, c.resource_id);
    if (!res)
-      return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
-   if (!res->blob && !vgpu_rect_inside(&c.r, res->width, res->height))
-      return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
-   if (res->blob && ((uint64_t)c.r.x + c.r.width > MAX_DIM || (uint64_t)c.r.y + c.r.height > MAX_DIM))
-      return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
-   return vgpu_flush_resource(dev, res, &c.r);
+      return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID, "res %u: unknown",
+                         c.resource_id);
+   if ((!res->blob && !vgpu_rect_inside(&c.r, res->width, res->height)) ||
+       (res->blob &&
+        ((uint64_t)c.r.x + c.r.width > MAX_DIM || (uint64_t)c.r.y + c.r.height > MAX_DIM)))
+      return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER,
+                         "res %u: rect %ux%u+%u+%u outside the resource", c.resource_id,
+                         c.r.width, c.r.height, c.r.x, c.r.y);
+   return vgpu_flush_resource(dev, req, res, &c.r);
 }
 
 static uint32_t cmd_resource_create_blob(struct pv_vgpu *dev, struct vgpu_req *req)
 {
    struct virtio_gpu_resource_create_blob c;
-   if (!req_get(req, &c, sizeof(c)))
+   if (!vgpu_req_get(req, &c, sizeof(c)))
       return VIRTIO_GPU_RESP_ERR_UNSPEC;
    if (c.resource_id == 0 || vgpu_res_find(dev, c.resource_id))
-      return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
+      return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID, "res %u: zero or in use",
+                         c.resource_id);
    if (c.blob_mem < VIRTIO_GPU_BLOB_MEM_GUEST || c.blob_mem > VIRTIO_GPU_BLOB_MEM_HOST3D_GUEST ||
        (c.blob_flags & ~7u) || c.size == 0)
-      return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+      return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER,
+                         "res %u: blob_mem %u, flags 0x%x, size %llu: unknown or empty",
+                         c.resource_id, c.blob_mem, c.blob_flags, (unsigned long long)c.size);
    bool guest = c.blob_mem != VIRTIO_GPU_BLOB_MEM_HOST3D;
    if (guest != (c.nr_entries != 0))
-      return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+      return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER,
+                         "res %u: blob_mem %u with %u memory entries", c.resource_id, c.blob_mem,
+                         c.nr_entries);
    struct vgpu_res *res = calloc(1, sizeof(*res));
    if (!res)
       return VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
@@ -673,7 +730,9 @@ static uint32_t cmd_resource_create_blob(struct pv_vgpu *dev, struct vgpu_req *r
       ret = vgpu_parse_entries(dev, req, sizeof(c), c.nr_entries, &res->backing, &res->backing_size);
       res->nbacking = c.nr_entries;
       if (ret == VIRTIO_GPU_RESP_OK_NODATA && res->backing_size < c.size)
-         ret = VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+         ret = vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER,
+                           "res %u: %llu bytes of backing for a blob of %llu", c.resource_id,
+                           (unsigned long long)res->backing_size, (unsigned long long)c.size);
    }
    if (ret == VIRTIO_GPU_RESP_OK_NODATA)
       ret = vgpu_3d_create_blob(dev, req, res);
@@ -695,13 +754,12 @@ static uint32_t cmd_resource_create_blob(struct pv_vgpu *dev, struct vgpu_req *r
 static uint32_t cmd_resource_assign_uuid(struct pv_vgpu *dev, struct vgpu_req *req)
 {
    struct virtio_gpu_resource_assign_uuid c;
-   if (!req_get(req, &c, sizeof(c)))
+   if (!vgpu_req_get(req, &c, sizeof(c)))
       return VIRTIO_GPU_RESP_ERR_UNSPEC;
    struct vgpu_res *res = vgpu_res_find(dev, c.resource_id);
-   if (!res) {
-      pv_warn(TAG, "RESOURCE_ASSIGN_UUID res %u: no such resource", c.resource_id);
-      return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
-   }
+   if (!res)
+      return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID, "res %u: unknown",
+                         c.resource_id);
    if (!res->has_uuid) {
       uint64_t seq = ++dev->uuid_seq;
       memcpy(res->uuid, &res->id, 4);
@@ -725,10 +783,11 @@ static uint32_t cmd_resource_assign_uuid(struct pv_vgpu *dev, struct vgpu_req *r
 static uint32_t cmd_cursor(struct pv_vgpu *dev, struct vgpu_req *req)
 {
    struct virtio_gpu_update_cursor c;
-   if (!req_get(req, &c, sizeof(c)))
+   if (!vgpu_req_get(req, &c, sizeof(c)))
       return VIRTIO_GPU_RESP_ERR_UNSPEC;
    if (c.pos.scanout_id >= dev->cfg.num_scanouts)
-      return VIRTIO_GPU_RESP_ERR_INVALID_SCANOUT_ID;
+      return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_SCANOUT_ID, "scanout %u of %u",
+                         c.pos.scanout_id, dev->cfg.num_scanouts);
    void (*cb)(void *, uint32_t, uint32_t, uint32_t, bool, const uint32_t *, uint32_t, uint32_t) =
       dev->cfg.display.cursor;
    if (req->hdr.type == VIRTIO_GPU_CMD_MOVE_CURSOR) {
@@ -743,10 +802,14 @@ static uint32_t cmd_cursor(struct pv_vgpu *dev, struct vgpu_req *req)
    }
    struct vgpu_res *res = vgpu_res_find(dev, c.resource_id);
    if (!res || res->blob)
-      return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
+      return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID, "res %u: unknown or a blob",
+                         c.resource_id);
    if (res->width != CURSOR_DIM || res->height != CURSOR_DIM || c.hot_x >= CURSOR_DIM ||
        c.hot_y >= CURSOR_DIM)
-      return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+      return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER,
+                         "res %u: cursor of %ux%u (needs %ux%u) or hot spot %u,%u outside",
+                         c.resource_id, res->width, res->height, CURSOR_DIM, CURSOR_DIM, c.hot_x,
+                         c.hot_y);
    uint32_t img[CURSOR_DIM * CURSOR_DIM];
    for (uint32_t y = 0; y < CURSOR_DIM; y++)
       convert_row(res->format, res->pixels + y * res->stride, img + y * CURSOR_DIM, CURSOR_DIM);
@@ -791,6 +854,48 @@ static const char *resp_name(uint32_t t)
    }
 }
 
+static const char *cmd_name(uint32_t t)
+{
+   switch (t) {
+#define CMD(x)                                                                                     \
+   case VIRTIO_GPU_CMD_##x:                                                                        \
+      return #x;
+   CMD(GET_DISPLAY_INFO) CMD(RESOURCE_CREATE_2D) CMD(RESOURCE_UNREF) CMD(SET_SCANOUT)
+   CMD(RESOURCE_FLUSH) CMD(TRANSFER_TO_HOST_2D) CMD(RESOURCE_ATTACH_BACKING)
+   CMD(RESOURCE_DETACH_BACKING) CMD(GET_CAPSET_INFO) CMD(GET_CAPSET) CMD(GET_EDID)
+   CMD(RESOURCE_ASSIGN_UUID) CMD(RESOURCE_CREATE_BLOB) CMD(SET_SCANOUT_BLOB) CMD(CTX_CREATE)
+   CMD(CTX_DESTROY) CMD(CTX_ATTACH_RESOURCE) CMD(CTX_DETACH_RESOURCE) CMD(RESOURCE_CREATE_3D)
+   CMD(TRANSFER_TO_HOST_3D) CMD(TRANSFER_FROM_HOST_3D) CMD(SUBMIT_3D) CMD(RESOURCE_MAP_BLOB)
+   CMD(RESOURCE_UNMAP_BLOB) CMD(UPDATE_CURSOR) CMD(MOVE_CURSOR)
+#undef CMD
+   default:
+      return "unknown command";
+   }
+}
+
+uint32_t vgpu_reject(const struct vgpu_req *req, uint32_t resp, const char *fmt, ...)
+{
+   struct pv_vgpu *dev = req->dev;
+   enum pv_log_level level = PV_LOG_DEBUG;
+   if (dev->rejects_warned < VGPU_REJECTS_WARNED) {
+      level = PV_LOG_WARN;
+      dev->rejects_warned++;
+   }
+   if (!pv_log_enabled(level))
+      return resp;
+   char what[256];
+   va_list ap;
+   va_start(ap, fmt);
+   vsnprintf(what, sizeof(what), fmt, ap);
+   va_end(ap);
+   pv_log(level, TAG, "%s (0x%x) ctx %u: %s: %s%s", cmd_name(req->hdr.type), req->hdr.type,
+          req->hdr.ctx_id, what, resp_name(resp),
+          dev->rejects_warned == VGPU_REJECTS_WARNED && level == PV_LOG_WARN
+             ? " (further refusals of this device are logged at debug level)"
+             : "");
+   return resp;
+}
+
 static uint32_t process(struct pv_vgpu *dev, bool cursor, const struct iovec *in, unsigned n_in,
                         const struct iovec *out, unsigned n_out, struct pv_vgpu_fence_wait *wait)
 {
@@ -803,12 +908,13 @@ static uint32_t process(struct pv_vgpu *dev, bool cursor, const struct iovec *in
    uint8_t *resp = calloc(1, RESP_MAX);
    if (!resp)
       return 0;
-   struct vgpu_req req = {.resp = resp, .resp_cap = out_len < RESP_MAX ? out_len : RESP_MAX,
-                          .wait = wait};
+   struct vgpu_req req = {.dev = dev, .resp = resp,
+                          .resp_cap = out_len < RESP_MAX ? out_len : RESP_MAX, .wait = wait};
    uint8_t *buf = NULL;
    uint32_t ret;
    if (in_len < sizeof(req.hdr) || in_len > PV_VGPU_MAX_REQUEST) {
-      ret = VIRTIO_GPU_RESP_ERR_UNSPEC;
+      ret = vgpu_reject(&req, VIRTIO_GPU_RESP_ERR_UNSPEC, "request of %zu bytes, not in %zu..%u",
+                        in_len, sizeof(req.hdr), PV_VGPU_MAX_REQUEST);
    } else if (!(buf = malloc(in_len))) {
       ret = VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
    } else {
@@ -819,7 +925,8 @@ static uint32_t process(struct pv_vgpu *dev, bool cursor, const struct iovec *in
       bool is_cursor_cmd = req.hdr.type == VIRTIO_GPU_CMD_UPDATE_CURSOR ||
                            req.hdr.type == VIRTIO_GPU_CMD_MOVE_CURSOR;
       if (cursor != is_cursor_cmd)
-         ret = VIRTIO_GPU_RESP_ERR_UNSPEC;
+         ret = vgpu_reject(&req, VIRTIO_GPU_RESP_ERR_UNSPEC, "on the %s queue",
+                           cursor ? "cursor" : "control");
       else
          ret = cursor ? cmd_cursor(dev, &req) : dispatch_ctrl(dev, &req);
    }
@@ -827,8 +934,10 @@ static uint32_t process(struct pv_vgpu *dev, bool cursor, const struct iovec *in
       pv_debug(TAG, "command 0x%x: %s", req.hdr.type, resp_name(ret));
       vgpu_resp_alloc(&req, ret, sizeof(struct virtio_gpu_ctrl_hdr));
    } else {
-      if (req.resp_len == 0)
+      if (req.resp_len == 0 && req.resp_cap >= sizeof(struct virtio_gpu_ctrl_hdr))
          vgpu_resp_alloc(&req, ret, sizeof(struct virtio_gpu_ctrl_hdr));
+      else if (req.resp_len == 0) /* done, but the guest gave no room for the answer */
+         pv_debug(TAG, "command 0x%x: no response buffer", req.hdr.type);
       if (!cursor && (req.hdr.flags & VIRTIO_GPU_FLAG_FENCE))
          vgpu_3d_fence(dev, &req);
    }

@@ -9,10 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common/log.h"
 #include "pearvisor/pearvisor.h"
-
-#define TAG "vgpu"
 
 bool vgpu_3d_available(const struct pv_vgpu *dev)
 {
@@ -48,24 +45,17 @@ static struct vgpu_ctx *ctx_find(struct pv_vgpu *dev, uint32_t id)
    return NULL;
 }
 
-static bool req_get(const struct vgpu_req *req, void *cmd, size_t size)
-{
-   if (req->len < size)
-      return false;
-   memcpy(cmd, req->buf, size);
-   return true;
-}
-
 static uint32_t cmd_get_capset_info(struct pv_vgpu *dev, struct vgpu_req *req)
 {
    struct virtio_gpu_get_capset_info c;
-   if (!req_get(req, &c, sizeof(c)))
+   if (!vgpu_req_get(req, &c, sizeof(c)))
       return VIRTIO_GPU_RESP_ERR_UNSPEC;
    if (c.capset_index >= vgpu_3d_num_capsets(dev))
-      return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+      return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER, "capset index %u of %u",
+                         c.capset_index, vgpu_3d_num_capsets(dev));
    uint32_t ver, size;
    if (pv_renderer_get_capset_info(dev->cfg.renderer, PV_CAPSET_VENUS, &ver, &size) < 0)
-      return VIRTIO_GPU_RESP_ERR_UNSPEC;
+      return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_UNSPEC, "the renderer has no venus capset");
    struct virtio_gpu_resp_capset_info *r =
       vgpu_resp_alloc(req, VIRTIO_GPU_RESP_OK_CAPSET_INFO, sizeof(*r));
    if (!r)
@@ -79,35 +69,42 @@ static uint32_t cmd_get_capset_info(struct pv_vgpu *dev, struct vgpu_req *req)
 static uint32_t cmd_get_capset(struct pv_vgpu *dev, struct vgpu_req *req)
 {
    struct virtio_gpu_get_capset c;
-   if (!req_get(req, &c, sizeof(c)))
+   if (!vgpu_req_get(req, &c, sizeof(c)))
       return VIRTIO_GPU_RESP_ERR_UNSPEC;
    uint32_t ver, max_size;
    if (c.capset_id != PV_CAPSET_VENUS ||
        pv_renderer_get_capset_info(dev->cfg.renderer, c.capset_id, &ver, &max_size) < 0 ||
        c.capset_version > ver)
-      return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+      return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER,
+                         "capset %u version %u: unknown to the renderer", c.capset_id,
+                         c.capset_version);
    size_t hdr = sizeof(struct virtio_gpu_resp_capset);
-   if (req->resp_cap < hdr + max_size)
-      return VIRTIO_GPU_RESP_ERR_UNSPEC;
    uint8_t *r = vgpu_resp_alloc(req, VIRTIO_GPU_RESP_OK_CAPSET, hdr + max_size);
+   if (!r)
+      return VIRTIO_GPU_RESP_ERR_UNSPEC; /* logged: response buffer too small */
    uint32_t size = max_size;
    if (pv_renderer_get_capset(dev->cfg.renderer, c.capset_id, c.capset_version, r + hdr, &size) < 0)
-      return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+      return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER,
+                         "capset %u version %u: the renderer refused it", c.capset_id,
+                         c.capset_version);
    return VIRTIO_GPU_RESP_OK_CAPSET;
 }
 
 static uint32_t cmd_ctx_create(struct pv_vgpu *dev, struct vgpu_req *req)
 {
    struct virtio_gpu_ctx_create c;
-   if (!req_get(req, &c, sizeof(c)))
+   if (!vgpu_req_get(req, &c, sizeof(c)))
       return VIRTIO_GPU_RESP_ERR_UNSPEC;
    uint32_t id = c.hdr.ctx_id;
    if (id == 0 || ctx_find(dev, id))
-      return VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID;
+      return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID, "zero or in use");
    uint32_t capset = c.context_init & VIRTIO_GPU_CONTEXT_INIT_CAPSET_ID_MASK;
    if (c.nlen > sizeof(c.debug_name) || (c.context_init & ~VIRTIO_GPU_CONTEXT_INIT_CAPSET_ID_MASK) ||
        capset != PV_CAPSET_VENUS)
-      return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+      return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER,
+                         "name of %u bytes (max %zu) or context_init 0x%x (capset %u only)",
+                         c.nlen, sizeof(c.debug_name), c.context_init,
+                         PV_CAPSET_VENUS);
    if (dev->nctx == dev->ctx_cap) {
       uint32_t cap = dev->ctx_cap ? dev->ctx_cap * 2 : 8;
       struct vgpu_ctx *p = realloc(dev->ctx, cap * sizeof(*p));
@@ -121,7 +118,7 @@ static uint32_t cmd_ctx_create(struct pv_vgpu *dev, struct vgpu_req *req)
    name[c.nlen] = 0;
    int err = pv_context_create(dev->cfg.renderer, id, capset, name);
    if (err < 0)
-      return errno_to_resp(err);
+      return vgpu_reject(req, errno_to_resp(err), "the renderer refused it: %s", strerror(-err));
    dev->ctx[dev->nctx++] = (struct vgpu_ctx){.id = id, .capset_id = capset};
    return VIRTIO_GPU_RESP_OK_NODATA;
 }
@@ -130,7 +127,7 @@ static uint32_t cmd_ctx_destroy(struct pv_vgpu *dev, struct vgpu_req *req)
 {
    struct vgpu_ctx *ctx = ctx_find(dev, req->hdr.ctx_id);
    if (!ctx)
-      return VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID;
+      return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID, "unknown context");
    pv_context_destroy(dev->cfg.renderer, ctx->id);
    vgpu_held_complete_ctx(dev, ctx->id);
    *ctx = dev->ctx[--dev->nctx];
@@ -140,13 +137,14 @@ static uint32_t cmd_ctx_destroy(struct pv_vgpu *dev, struct vgpu_req *req)
 static uint32_t cmd_ctx_resource(struct pv_vgpu *dev, struct vgpu_req *req, bool attach)
 {
    struct virtio_gpu_ctx_resource c;
-   if (!req_get(req, &c, sizeof(c)))
+   if (!vgpu_req_get(req, &c, sizeof(c)))
       return VIRTIO_GPU_RESP_ERR_UNSPEC;
    if (!ctx_find(dev, c.hdr.ctx_id))
-      return VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID;
+      return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID, "unknown context");
    struct vgpu_res *res = vgpu_res_find(dev, c.resource_id);
    if (!res)
-      return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
+      return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID, "res %u: unknown",
+                         c.resource_id);
    /* 2D resources live in the device only; the renderer never sees them. */
    if (!res->in_renderer)
       return VIRTIO_GPU_RESP_OK_NODATA;
@@ -155,33 +153,42 @@ static uint32_t cmd_ctx_resource(struct pv_vgpu *dev, struct vgpu_req *req, bool
       return VIRTIO_GPU_RESP_OK_NODATA;
    }
    int err = pv_context_attach_resource(dev->cfg.renderer, c.hdr.ctx_id, c.resource_id);
-   return err < 0 ? errno_to_resp(err) : VIRTIO_GPU_RESP_OK_NODATA;
+   if (err < 0)
+      return vgpu_reject(req, errno_to_resp(err), "res %u: the renderer refused it: %s",
+                         c.resource_id, strerror(-err));
+   return VIRTIO_GPU_RESP_OK_NODATA;
 }
 
 static uint32_t cmd_submit_3d(struct pv_vgpu *dev, struct vgpu_req *req)
 {
    struct virtio_gpu_cmd_submit c;
-   if (!req_get(req, &c, sizeof(c)))
+   if (!vgpu_req_get(req, &c, sizeof(c)))
       return VIRTIO_GPU_RESP_ERR_UNSPEC;
    if (!ctx_find(dev, c.hdr.ctx_id))
-      return VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID;
+      return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID, "unknown context");
    if (c.size > req->len - sizeof(c))
-      return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+      return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER,
+                         "stream of %u bytes, the request carries %zu", c.size,
+                         req->len - sizeof(c));
    int err = pv_context_submit(dev->cfg.renderer, c.hdr.ctx_id, req->buf + sizeof(c), c.size);
-   if (err < 0) {
-      pv_debug(TAG, "ctx %u: submit failed (%d)", c.hdr.ctx_id, err);
-      return err == -EINVAL ? VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER : VIRTIO_GPU_RESP_ERR_UNSPEC;
-   }
+   if (err < 0)
+      return vgpu_reject(req,
+                         err == -EINVAL ? VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER
+                                        : VIRTIO_GPU_RESP_ERR_UNSPEC,
+                         "the renderer refused the stream of %u bytes: %s", c.size,
+                         strerror(-err));
    return VIRTIO_GPU_RESP_OK_NODATA;
 }
 
 uint32_t vgpu_3d_command(struct pv_vgpu *dev, struct vgpu_req *req)
 {
    if (!dev->cfg.renderer) {
-      if (req->hdr.type == VIRTIO_GPU_CMD_GET_CAPSET_INFO ||
-          req->hdr.type == VIRTIO_GPU_CMD_GET_CAPSET)
-         return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
-      return VIRTIO_GPU_RESP_ERR_UNSPEC;
+      bool capset = req->hdr.type == VIRTIO_GPU_CMD_GET_CAPSET_INFO ||
+                    req->hdr.type == VIRTIO_GPU_CMD_GET_CAPSET;
+      return vgpu_reject(req,
+                         capset ? VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER
+                                : VIRTIO_GPU_RESP_ERR_UNSPEC,
+                         "3D command without a renderer (2D only)");
    }
    switch (req->hdr.type) {
    case VIRTIO_GPU_CMD_GET_CAPSET_INFO: return cmd_get_capset_info(dev, req);
@@ -191,7 +198,8 @@ uint32_t vgpu_3d_command(struct pv_vgpu *dev, struct vgpu_req *req)
    case VIRTIO_GPU_CMD_CTX_ATTACH_RESOURCE: return cmd_ctx_resource(dev, req, true);
    case VIRTIO_GPU_CMD_CTX_DETACH_RESOURCE: return cmd_ctx_resource(dev, req, false);
    case VIRTIO_GPU_CMD_SUBMIT_3D: return cmd_submit_3d(dev, req);
-   default: return VIRTIO_GPU_RESP_ERR_UNSPEC; /* virgl-only 3D resources */
+   default: /* unknown, or virgl-only 3D resources */
+      return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_UNSPEC, "command not supported");
    }
 }
 
@@ -231,11 +239,14 @@ uint32_t vgpu_3d_create_blob(struct pv_vgpu *dev, struct vgpu_req *req, struct v
 {
    bool host = res->blob_mem != VIRTIO_GPU_BLOB_MEM_GUEST;
    if (!dev->cfg.renderer)
-      return host ? VIRTIO_GPU_RESP_ERR_UNSPEC : VIRTIO_GPU_RESP_OK_NODATA;
+      return host ? vgpu_reject(req, VIRTIO_GPU_RESP_ERR_UNSPEC,
+                                "res %u: a host blob without a renderer", res->id)
+                  : VIRTIO_GPU_RESP_OK_NODATA;
    struct virtio_gpu_resource_create_blob c;
    memcpy(&c, req->buf, sizeof(c)); /* length checked by the caller */
    if (host && !ctx_find(dev, c.hdr.ctx_id))
-      return VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID;
+      return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID,
+                         "res %u: host blob of an unknown context", res->id);
    struct pv_blob_args args = {
       .res_id = res->id, .ctx_id = c.hdr.ctx_id, .blob_mem = c.blob_mem,
       .blob_flags = c.blob_flags, .blob_id = c.blob_id, .size = c.size,
@@ -244,13 +255,18 @@ uint32_t vgpu_3d_create_blob(struct pv_vgpu *dev, struct vgpu_req *req, struct v
    if (res->nbacking) {
       iov = backing_iov(dev, res, &args.iov_count);
       if (!iov)
-         return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+         return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER,
+                            "res %u: backing outside guest RAM (or no memory for it)", res->id);
       args.iov = iov;
    }
    int err = pv_resource_create_blob(dev->cfg.renderer, &args);
    free(iov);
    if (err < 0)
-      return errno_to_resp(err);
+      return vgpu_reject(req, errno_to_resp(err),
+                         "res %u (blob_mem %u, blob_id %llu, %llu bytes): the renderer "
+                         "refused it: %s", res->id, c.blob_mem,
+                         (unsigned long long)c.blob_id, (unsigned long long)c.size,
+                         strerror(-err));
    res->in_renderer = true;
    return VIRTIO_GPU_RESP_OK_NODATA;
 }
@@ -293,8 +309,9 @@ static struct vgpu_res *mapping_overlap(struct pv_vgpu *dev, uint64_t off, uint6
 
 /* Every check a guest's RESOURCE_MAP_BLOB must pass; 0 when it may be
  * mapped, else the response (each rejection logged with its check). */
-static uint32_t map_check(struct pv_vgpu *dev, const struct virtio_gpu_resource_map_blob *c,
-                          struct vgpu_res *res, uint64_t *len)
+static uint32_t map_check(struct pv_vgpu *dev, const struct vgpu_req *req,
+                          const struct virtio_gpu_resource_map_blob *c, struct vgpu_res *res,
+                          uint64_t *len)
 {
    const struct pv_vgpu_hostmem *hm = &dev->cfg.hostmem;
    uint32_t id = c->resource_id;
@@ -325,40 +342,40 @@ static uint32_t map_check(struct pv_vgpu *dev, const struct virtio_gpu_resource_
       if (c->offset > hm->size || *len > hm->size - c->offset) {
          why = "range outside the host-visible region";
       } else if ((o = mapping_overlap(dev, c->offset, *len))) {
-         pv_warn(TAG, "RESOURCE_MAP_BLOB res %u: overlaps the mapping of res %u", id, o->id);
-         return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+         return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER,
+                            "res %u offset 0x%llx: overlaps the mapping of res %u", id,
+                            (unsigned long long)c->offset, o->id);
       }
    }
    if (why)
-      pv_warn(TAG, "RESOURCE_MAP_BLOB res %u offset 0x%llx: %s", id,
-              (unsigned long long)c->offset, why);
-   return why ? ret : 0;
+      return vgpu_reject(req, ret, "res %u offset 0x%llx: %s", id, (unsigned long long)c->offset,
+                         why);
+   return 0;
 }
 
 uint32_t vgpu_3d_map_blob(struct pv_vgpu *dev, struct vgpu_req *req)
 {
    struct virtio_gpu_resource_map_blob c;
-   if (!req_get(req, &c, sizeof(c)))
+   if (!vgpu_req_get(req, &c, sizeof(c)))
       return VIRTIO_GPU_RESP_ERR_UNSPEC;
    struct vgpu_res *res = vgpu_res_find(dev, c.resource_id);
    uint64_t len = 0;
-   uint32_t bad = map_check(dev, &c, res, &len);
+   uint32_t bad = map_check(dev, req, &c, res, &len);
    if (bad)
       return bad;
    const struct pv_vgpu_hostmem *hm = &dev->cfg.hostmem;
    int fd;
    uint32_t map_info;
    int err = pv_resource_export_fd(dev->cfg.renderer, res->id, &fd, &map_info);
-   if (err < 0) {
-      pv_warn(TAG, "RESOURCE_MAP_BLOB res %u: renderer cannot export it (%d)", res->id, err);
-      return errno_to_resp(err);
-   }
+   if (err < 0)
+      return vgpu_reject(req, errno_to_resp(err), "res %u: the renderer cannot export it: %s",
+                         res->id, strerror(-err));
    err = hm->map(hm->data, c.offset, fd, len);
    close(fd);
-   if (err < 0) {
-      pv_warn(TAG, "RESOURCE_MAP_BLOB res %u: the transport could not map it (%d)", res->id, err);
-      return VIRTIO_GPU_RESP_ERR_UNSPEC;
-   }
+   if (err < 0)
+      return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_UNSPEC,
+                         "res %u offset 0x%llx: the transport could not map it (%d)", res->id,
+                         (unsigned long long)c.offset, err);
    res->mapped = true;
    res->map_offset = c.offset;
    res->map_len = len;
@@ -372,7 +389,7 @@ uint32_t vgpu_3d_map_blob(struct pv_vgpu *dev, struct vgpu_req *req)
 uint32_t vgpu_3d_unmap_blob(struct pv_vgpu *dev, struct vgpu_req *req)
 {
    struct virtio_gpu_resource_unmap_blob c;
-   if (!req_get(req, &c, sizeof(c)))
+   if (!vgpu_req_get(req, &c, sizeof(c)))
       return VIRTIO_GPU_RESP_ERR_UNSPEC;
    struct vgpu_res *res = vgpu_res_find(dev, c.resource_id);
    const char *why = NULL;
@@ -386,10 +403,8 @@ uint32_t vgpu_3d_unmap_blob(struct pv_vgpu *dev, struct vgpu_req *req)
    } else if (!res->mapped) {
       why = "not mapped";
    }
-   if (why) {
-      pv_warn(TAG, "RESOURCE_UNMAP_BLOB res %u: %s", c.resource_id, why);
-      return ret;
-   }
+   if (why)
+      return vgpu_reject(req, ret, "res %u: %s", c.resource_id, why);
    hostmem_unmap(dev, res);
    return VIRTIO_GPU_RESP_OK_NODATA;
 }

@@ -1,6 +1,6 @@
 /*
  * Internals shared by the 2D core (vgpu.c) and the renderer routing
- * (vgpu_3d.c or vgpu_no3d.c). Not part of the library's contract.
+ * (vgpu_3d.c). Not part of the library's contract.
  */
 #ifndef PV_VIRTIO_GPU_VGPU_INTERNAL_H
 #define PV_VIRTIO_GPU_VGPU_INTERNAL_H
@@ -73,10 +73,12 @@ struct pv_vgpu {
    void *(*held_realloc)(void *ptr, size_t size);
    uint32_t *conv; /* scratch for converted pixels */
    size_t conv_cap;
+   uint32_t rejects_warned; /* refusals logged at warn level (vgpu_reject) */
 };
 
 /* A parsed request: the readable part flattened, and the response buffer. */
 struct vgpu_req {
+   struct pv_vgpu *dev;
    const uint8_t *buf;
    size_t len;
    struct virtio_gpu_ctrl_hdr hdr;
@@ -85,6 +87,19 @@ struct vgpu_req {
    size_t resp_len;
    struct pv_vgpu_fence_wait *wait;
 };
+
+/* Refuses the request: logs the check that failed (fmt: what, with the ids it
+ * names) and returns `resp`, the error response. A device's first
+ * VGPU_REJECTS_WARNED refusals are logged at warn level, later ones at debug,
+ * so that a guest cannot flood the host's log. Every refusal of guest input
+ * goes through here. */
+#define VGPU_REJECTS_WARNED 64u
+uint32_t vgpu_reject(const struct vgpu_req *req, uint32_t resp, const char *fmt, ...)
+   __attribute__((format(printf, 3, 4)));
+
+/* Copies the fixed-size command struct; false (refused and logged) when the
+ * request is shorter. */
+bool vgpu_req_get(const struct vgpu_req *req, void *cmd, size_t size);
 
 struct vgpu_res *vgpu_res_find(struct pv_vgpu *dev, uint32_t id);
 int vgpu_res_add(struct pv_vgpu *dev, struct vgpu_res *res);
@@ -99,14 +114,14 @@ int vgpu_backing_read(struct pv_vgpu *dev, const struct vgpu_mem_entry *e, uint3
 bool vgpu_format_supported(uint32_t format);
 bool vgpu_rect_inside(const struct virtio_gpu_rect *r, uint32_t w, uint32_t h);
 void vgpu_scanout_set(struct pv_vgpu *dev, uint32_t id, struct vgpu_scanout *s);
-uint32_t vgpu_flush_resource(struct pv_vgpu *dev, struct vgpu_res *res,
-                             const struct virtio_gpu_rect *r);
+uint32_t vgpu_flush_resource(struct pv_vgpu *dev, const struct vgpu_req *req,
+                             struct vgpu_res *res, const struct virtio_gpu_rect *r);
 
 /* Reserves a response of `size` bytes (zeroed, header filled); NULL when
  * the guest's response buffer is too small. */
 void *vgpu_resp_alloc(struct vgpu_req *req, uint32_t type, size_t size);
 
-/* Renderer routing (vgpu_3d.c with a renderer, vgpu_no3d.c without). */
+/* Renderer routing (vgpu_3d.c); without a configured renderer 2D only. */
 bool vgpu_3d_available(const struct pv_vgpu *dev);
 uint32_t vgpu_3d_num_capsets(const struct pv_vgpu *dev);
 uint32_t vgpu_3d_command(struct pv_vgpu *dev, struct vgpu_req *req);

@@ -1,5 +1,5 @@
 /*
- * pv-vtest server tests against the stub renderer (test_stub_renderer.c):
+ * pv-vtest server tests against the fake renderer (tests/fakes/fake_renderer.h):
  * the handshake Mesa's venus driver does, blobs with fds, syncs and waits,
  * SUBMIT_CMD2 batches and fences, isolation of two clients, malformed
  * streams (each drops only its own client), and shutdown with clients on.
@@ -22,6 +22,7 @@
 #include "vtest/vtest_sync.h"
 
 #include "common/test_check.h"
+#include "fake_renderer.h"
 
 static char sock_path[108];
 
@@ -292,7 +293,7 @@ static void
 submit_one(int fd, uint32_t flags, uint32_t queue, uint32_t sync, uint64_t v)
 {
    uint32_t m[1 + 8 + 4 + 3] = { 1, flags, 9, 4, 13, 1, queue, 0x1234, 0 };
-   m[9] = 1; /* harmless commands for the stub */
+   m[9] = 1; /* harmless commands for the fake renderer */
    m[13] = sync;
    m[14] = (uint32_t)v;
    m[15] = (uint32_t)(v >> 32);
@@ -308,7 +309,7 @@ test_submit(void)
    /* CPU queue: signaled once the stream ran. */
    submit_one(fd, 0, 0, s, 1);
    CHECK(sync_read(fd, s) == 1);
-   /* Sync queue 0: the stub retires at once. */
+   /* Sync queue 0: the fake renderer retires at once. */
    submit_one(fd, VCMD_SUBMIT_CMD2_FLAG_SYNC_QUEUE, 0, s, 2);
    CHECK(sync_read(fd, s) == 2);
    /* Sync queue 3: retired 50 ms later from another thread; wait on it. */
@@ -386,7 +387,7 @@ static const struct bad_case bad_cases[] = {
      { 1, 0, 9, 0, 9, 1, 0, 0, 0, 42, 1, 0 }, 12 },
    { "SUBMIT_CMD2 bad queue", true, VCMD_SUBMIT_CMD2, 9, { 1, 1, 9, 0, 9, 0, 64, 0, 0 }, 9 },
    { "SUBMIT_CMD2 unknown flags", true, VCMD_SUBMIT_CMD2, 9, { 1, 6, 9, 0, 9, 0, 0, 0, 0 }, 9 },
-   { "stream the renderer rejects", true, VCMD_SUBMIT_CMD, 2, { 0xdeadbeefu, 0 }, 2 },
+   { "stream the renderer rejects", true, VCMD_SUBMIT_CMD, 2, { FAKE_BAD_STREAM, 0 }, 2 },
    { "submit before context", false, VCMD_SUBMIT_CMD, 1, { 1 }, 1 },
    { "SYNC_WAIT bad length", true, VCMD_SYNC_WAIT, 4, { 0, 0, 1, 1 }, 4 },
    { "SYNC_WAIT unknown sync", true, VCMD_SYNC_WAIT, 5, { 0, 0, 42, 1, 0 }, 5 },
@@ -493,8 +494,6 @@ run_server(void *arg)
    return NULL;
 }
 
-extern unsigned stub_fence_calls[2];
-
 /* A server of wire format 1 (Mesa 25): ring 0 is the CPU timeline, signalled
  * when the batch has been consumed, without a renderer fence; ring N > 0
  * goes through the renderer's ring-indexed fences. */
@@ -515,17 +514,17 @@ test_wire_format_1_rings(const char *dir)
    int fd = conn();
    handshake(fd);
    uint32_t s = sync_create(fd, 0);
-   const unsigned ring0_before = __atomic_load_n(&stub_fence_calls[0], __ATOMIC_SEQ_CST);
-   const unsigned ringn_before = __atomic_load_n(&stub_fence_calls[1], __ATOMIC_SEQ_CST);
+   const unsigned ring0_before = __atomic_load_n(&fake_fence_calls[0], __ATOMIC_SEQ_CST);
+   const unsigned ringn_before = __atomic_load_n(&fake_fence_calls[1], __ATOMIC_SEQ_CST);
    submit_one(fd, VCMD_SUBMIT_CMD2_FLAG_SYNC_QUEUE, 0, s, 1);
    CHECK(sync_read(fd, s) == 1);
-   CHECK(__atomic_load_n(&stub_fence_calls[0], __ATOMIC_SEQ_CST) == ring0_before);
+   CHECK(__atomic_load_n(&fake_fence_calls[0], __ATOMIC_SEQ_CST) == ring0_before);
    submit_one(fd, VCMD_SUBMIT_CMD2_FLAG_SYNC_QUEUE, 2, s, 2);
    int w = sync_wait(fd, 0, 5000, s, 2);
    CHECK(readable(w, 5000));
    close(w);
    CHECK(sync_read(fd, s) == 2);
-   CHECK(__atomic_load_n(&stub_fence_calls[1], __ATOMIC_SEQ_CST) == ringn_before + 1);
+   CHECK(__atomic_load_n(&fake_fence_calls[1], __ATOMIC_SEQ_CST) == ringn_before + 1);
    close(fd);
 
    vtest_server_stop(st.srv);

@@ -1,8 +1,6 @@
 #include "vtest/vtest_client.h"
 
-#include <dlfcn.h>
 #include <errno.h>
-#include <link.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -13,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/dlpin.h"
 #include "common/log.h"
 #include "common/shmem.h"
 #include "vtest/vtest_io.h"
@@ -60,7 +59,7 @@ struct vtest_client {
    int64_t handshake_deadline_ms;  /* until the context exists */
    bool disconnected;        /* the peer went away while we replied */
    bool capset_only;         /* since the venus capset: only CONTEXT_INIT */
-   unsigned long long dl_adds_seen; /* see pin_new_libraries */
+   unsigned long long dl_adds_seen; /* pv_pin_loaded_libraries' record */
    char why[192];            /* reason the client is dropped */
 };
 
@@ -367,62 +366,6 @@ handle_resource_unref(struct vtest_client *c, const uint32_t *p)
       pv_context_detach_resource(c->renderer, CTX_ID, p[0]);
    pv_resource_unref(c->renderer, p[0]);
    return 0;
-}
-
-struct lib_names {
-   char **names;
-   size_t count, cap;
-};
-
-static int
-collect_library(struct dl_phdr_info *info, size_t size, void *data)
-{
-   struct lib_names *l = data;
-   if (!info->dlpi_name || !info->dlpi_name[0])
-      return 0;
-   if (l->count == l->cap) {
-      size_t cap = l->cap ? l->cap * 2 : 64;
-      char **names = realloc(l->names, cap * sizeof(*names));
-      if (!names)
-         return 1;
-      l->names = names;
-      l->cap = cap;
-   }
-   l->names[l->count] = strdup(info->dlpi_name);
-   if (l->names[l->count])
-      l->count++;
-   return 0;
-}
-
-static int
-read_adds(struct dl_phdr_info *info, size_t size, void *data)
-{
-   *(unsigned long long *)data = info->dlpi_adds;
-   return 1; /* the first object is enough */
-}
-
-/* Keeps the host driver, layers and LLVM mapped after the Vulkan loader's
- * dlclose (a guest's vkDestroyInstance): the next client does not load them
- * again, and LeakSanitizer attributes what a driver keeps until exit to its
- * library (tests/sanitizers.supp) instead of to an "unknown module".
- * Cheap when nothing new was loaded since the client last looked. */
-static void
-pin_new_libraries(struct vtest_client *c)
-{
-   unsigned long long adds = 0;
-   dl_iterate_phdr(read_adds, &adds);
-   if (adds == c->dl_adds_seen)
-      return;
-   c->dl_adds_seen = adds;
-   /* dlopen inside the dl_iterate_phdr callback would take the loader's
-    * locks in the opposite order of a concurrent dlopen: collect first. */
-   struct lib_names l = { 0 };
-   dl_iterate_phdr(collect_library, &l);
-   for (size_t i = 0; i < l.count; i++) {
-      (void)dlopen(l.names[i], RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
-      free(l.names[i]);
-   }
-   free(l.names);
 }
 
 static int
@@ -767,7 +710,9 @@ serve_one(struct vtest_client *c)
       return 1;
    }
    ret = dispatch(c, cmd, (const uint32_t *)(void *)c->buf, (uint32_t)(bytes / 4));
-   pin_new_libraries(c);
+   /* Whatever the command loaded (the host driver) stays loaded after the
+    * loader's dlclose; best effort, cheap when nothing new was loaded. */
+   (void)pv_pin_loaded_libraries(&c->dl_adds_seen);
    /* Do not keep a rare huge buffer for the rest of the connection. */
    if (c->buf_cap > KEEP_BUFFER_BYTES) {
       free(c->buf);
@@ -810,7 +755,7 @@ client_fini(struct vtest_client *c)
    /* The renderer first: after this no fence callback can touch the syncs
     * and nothing uses the guest blobs' memory any more. */
    if (c->renderer) {
-      pin_new_libraries(c);
+      (void)pv_pin_loaded_libraries(&c->dl_adds_seen);
       pv_renderer_destroy(c->renderer);
    }
    if (c->syncs_ready)

@@ -20,7 +20,7 @@ copy_libs() {
    done
 }
 # the project's QEMU (scripts/build-qemu.sh: no modules), else the system's
-qemu=$(PYTHONPATH="$build/src/virtio-gpu" /usr/bin/python3 -c \
+qemu=$(PYTHONPATH="$build/src/launcher" /usr/bin/python3 -c \
        'import pearvisor; print(pearvisor.project_qemu() or "")')
 if [ -z "$qemu" ]; then
    qemu=/usr/bin/qemu-system-x86_64
@@ -35,11 +35,11 @@ for f in /usr/share/seabios/bios-256k.bin /usr/share/qemu/kvmvapic.bin \
          /usr/share/qemu/linuxboot_dma.bin /usr/share/qemu/linuxboot.bin; do
    cp -L "$f" "$out/share/"
 done
-cp -L "$build/src/virtio-gpu/pv-vhost-user-gpu" "$out/pv-vhost-user-gpu.bin"
-copy_libs "$build/src/virtio-gpu/pv-vhost-user-gpu"
+cp -L "$build/src/vhost-user-gpu/pv-vhost-user-gpu" "$out/pv-vhost-user-gpu.bin"
+copy_libs "$build/src/vhost-user-gpu/pv-vhost-user-gpu"
 cp -L "$kernel" "$out/vmlinuz"
 /usr/bin/python3 "$src/tests/vm/mkinitramfs.py" --kernel "$kernel" --out "$out/initramfs.cpio" >/dev/null
-cp "$build/src/virtio-gpu/pearvisor.py" "$src/tests/vm/vm_boot_test.py" "$src/tests/vm/vmtest.py" \
+cp "$build/src/launcher/pearvisor.py" "$src/tests/vm/vm_boot_test.py" "$src/tests/vm/vmtest.py" \
    "$src/tests/vm/mkinitramfs.py" "$out/"
 
 cat > "$out/qemu-system-x86_64" <<'W'

@@ -1,6 +1,6 @@
 /* Writes frames as PNG files (libpng). */
-#ifndef PV_VIRTIO_GPU_PNG_H
-#define PV_VIRTIO_GPU_PNG_H
+#ifndef PV_VHOST_USER_GPU_PNG_H
+#define PV_VHOST_USER_GPU_PNG_H
 
 #include <stdint.h>
 

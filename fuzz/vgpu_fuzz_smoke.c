@@ -11,6 +11,7 @@
 
 #include <linux/virtio_gpu.h>
 
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
@@ -75,6 +76,7 @@ static size_t make_input(uint8_t *buf, size_t cap)
 
 int main(int argc, char **argv)
 {
+   LLVMFuzzerInitialize(&argc, &argv);
    if (argc > 1) {
       for (int i = 1; i < argc; i++) {
          FILE *f = fopen(argv[i], "rb");

@@ -3,7 +3,7 @@
  * as Mesa's venus driver sends a render pass of small draws, against a host
  * entry point that does nothing, and prints the decoder's cost per draw.
  *
- *   build/src/venus/bench_venus_decode [rounds]
+ *   build/bench/micro/bench_venus_decode [rounds]
  */
 #include <stdio.h>
 #include <stdlib.h>

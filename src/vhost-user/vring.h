@@ -3,8 +3,8 @@
  * virtqueues living in it. Everything read from guest memory (ring indexes,
  * descriptors) is untrusted: a malformed ring is reported, never followed.
  */
-#ifndef PV_VIRTIO_GPU_VRING_H
-#define PV_VIRTIO_GPU_VRING_H
+#ifndef PV_VHOST_USER_VRING_H
+#define PV_VHOST_USER_VRING_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -49,6 +49,8 @@ struct pv_vring {
    bool enabled;            /* SET_VRING_ENABLE (or no protocol features) */
    bool started;            /* has a kick fd and addresses */
    bool broken;             /* the guest wrote a malformed ring */
+   const char *broken_why;  /* then: the check it failed */
+   uint32_t broken_desc;    /* and the avail idx or descriptor index that failed it */
    /* Negotiated ring features (VIRTIO_RING_F_INDIRECT_DESC / _EVENT_IDX). */
    bool indirect;
    bool event_idx;

@@ -6,6 +6,8 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -170,15 +172,30 @@ static int reply_u64(struct pv_vu *vu, uint32_t request, uint64_t v)
    return send_reply(vu, request, &v, sizeof(v));
 }
 
+/* Refuses a frontend message: logs the check it failed, with its ids, and
+ * returns -EINVAL (the request then fails; pv_vu_handle_msg logs that too). */
+static int __attribute__((format(printf, 2, 3))) refuse(uint32_t request, const char *fmt, ...)
+{
+   char what[192];
+   va_list ap;
+   va_start(ap, fmt);
+   vsnprintf(what, sizeof(what), fmt, ap);
+   va_end(ap);
+   pv_warn(TAG, "request %u refused: %s", request, what);
+   return -EINVAL;
+}
+
 static int set_mem_table(struct pv_vu *vu, const uint8_t *p, uint32_t size, int *fds,
                          unsigned nfds)
 {
    uint32_t n;
    if (size < 8)
-      return -EINVAL;
+      return refuse(VHOST_USER_SET_MEM_TABLE, "payload of %u bytes", size);
    memcpy(&n, p, 4);
    if (n == 0 || n > PV_VMEM_MAX_REGIONS || n != nfds || size < 8 + n * sizeof(struct vu_region))
-      return -EINVAL;
+      return refuse(VHOST_USER_SET_MEM_TABLE,
+                    "%u regions (max %u) with %u fds in a payload of %u bytes", n,
+                    PV_VMEM_MAX_REGIONS, nfds, size);
    struct pv_vmem mem = {0};
    for (uint32_t i = 0; i < n; i++) {
       struct vu_region r;
@@ -186,7 +203,7 @@ static int set_mem_table(struct pv_vu *vu, const uint8_t *p, uint32_t size, int 
       if (r.size == 0 || r.mmap_offset + r.size < r.size || r.gpa + r.size < r.gpa ||
           r.uva + r.size < r.uva) {
          pv_vmem_clear(&mem);
-         return -EINVAL;
+         return refuse(VHOST_USER_SET_MEM_TABLE, "region %u: empty or wrapping around", i);
       }
       uint64_t map_size = r.mmap_offset + r.size;
       void *base = mmap(NULL, map_size, PROT_READ | PROT_WRITE, MAP_SHARED, fds[i], 0);
@@ -256,7 +273,7 @@ static int handle(struct pv_vu *vu, const struct vu_hdr *h, const uint8_t *p, in
       if (nfds == 0 || !negotiated(vu, VHOST_USER_PROTOCOL_F_BACKEND_REQ)) {
          if (nfds)
             close(fds[0]);
-         return -EINVAL;
+         return refuse(h->request, "no fd, or BACKEND_REQ not negotiated");
       }
       close_fd(&vu->backend_sock);
       vu->backend_sock = fds[0];
@@ -275,21 +292,24 @@ static int handle(struct pv_vu *vu, const struct vu_hdr *h, const uint8_t *p, in
    }
    case VHOST_USER_SET_VRING_NUM:
       if (!(vq = vring_of(vu, st.index)) || st.num == 0 || st.num > 32768 || (st.num & (st.num - 1)))
-         return -EINVAL;
+         return refuse(h->request, "vring %u of %u, size %u not a power of 2 up to 32768",
+                       st.index, PV_VU_MAX_QUEUES, st.num);
       vq->num = st.num;
       return 0;
    case VHOST_USER_SET_VRING_ADDR: {
       struct vu_vring_addr a;
       if (h->size < sizeof(a))
-         return -EINVAL;
+         return refuse(h->request, "payload of %u bytes", h->size);
       memcpy(&a, p, sizeof(a));
       if (!(vq = vring_of(vu, a.index)))
-         return -EINVAL;
+         return refuse(h->request, "vring %u of %u", a.index, PV_VU_MAX_QUEUES);
       vq->desc_uva = a.desc;
       vq->avail_uva = a.avail;
       vq->used_uva = a.used;
       if (!pv_vring_map(vq, &vu->mem)) {
-         pv_error(TAG, "vring %u addresses outside guest memory", a.index);
+         pv_error(TAG, "vring %u: desc 0x%llx, avail 0x%llx, used 0x%llx outside guest memory "
+                  "or misaligned", a.index, (unsigned long long)a.desc,
+                  (unsigned long long)a.avail, (unsigned long long)a.used);
          return -EINVAL;
       }
       vq->used_idx = __atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE);
@@ -299,7 +319,8 @@ static int handle(struct pv_vu *vu, const struct vu_hdr *h, const uint8_t *p, in
    }
    case VHOST_USER_SET_VRING_BASE:
       if (!(vq = vring_of(vu, st.index)) || st.num > 0xffff)
-         return -EINVAL;
+         return refuse(h->request, "vring %u of %u, base %u over 0xffff", st.index,
+                       PV_VU_MAX_QUEUES, st.num);
       vq->last_avail = (uint16_t)st.num;
       vq->used_idx = (uint16_t)st.num;
       vq->signalled_used_valid = false;
@@ -307,7 +328,7 @@ static int handle(struct pv_vu *vu, const struct vu_hdr *h, const uint8_t *p, in
       return 0;
    case VHOST_USER_GET_VRING_BASE: {
       if (!(vq = vring_of(vu, st.index)))
-         return -EINVAL;
+         return refuse(h->request, "vring %u of %u", st.index, PV_VU_MAX_QUEUES);
       bool was = vq->started;
       vq->started = false;
       close_fd(&vq->kick_fd);
@@ -325,7 +346,10 @@ static int handle(struct pv_vu *vu, const struct vu_hdr *h, const uint8_t *p, in
       if (!(vq = vring_of(vu, u64 & VRING_IDX_MASK)) || ((u64 & VRING_NOFD) != 0) != (fd < 0)) {
          if (fd >= 0)
             close(fd);
-         return (u64 & VRING_NOFD) ? 0 : -EINVAL; /* polling mode: not supported, ignored */
+         if (u64 & VRING_NOFD)
+            return 0; /* polling mode: not supported, ignored */
+         return refuse(h->request, "vring %llu of %u, or an fd missing",
+                       (unsigned long long)(u64 & VRING_IDX_MASK), PV_VU_MAX_QUEUES);
       }
       if (h->request == VHOST_USER_SET_VRING_ERR) {
          if (fd >= 0)
@@ -342,7 +366,7 @@ static int handle(struct pv_vu *vu, const struct vu_hdr *h, const uint8_t *p, in
    }
    case VHOST_USER_SET_VRING_ENABLE:
       if (!(vq = vring_of(vu, st.index)))
-         return -EINVAL;
+         return refuse(h->request, "vring %u of %u", st.index, PV_VU_MAX_QUEUES);
       vq->enabled = st.num != 0;
       if (vq->enabled && vq->started && vu->ops.queue_started)
          vu->ops.queue_started(vu->ops.data, st.index); /* process what is pending */
@@ -351,10 +375,10 @@ static int handle(struct pv_vu *vu, const struct vu_hdr *h, const uint8_t *p, in
       struct vu_config_hdr c;
       uint8_t buf[sizeof(c) + 256] = {0};
       if (h->size < sizeof(c) || h->size > sizeof(buf))
-         return -EINVAL;
+         return refuse(h->request, "payload of %u bytes", h->size);
       memcpy(&c, p, sizeof(c));
       if (c.size > 256 || sizeof(c) + c.size != h->size)
-         return -EINVAL;
+         return refuse(h->request, "config of %u bytes in a payload of %u", c.size, h->size);
       memcpy(buf, &c, sizeof(c));
       if (vu->ops.get_config(vu->ops.data, c.offset, buf + sizeof(c), c.size) < 0)
          memset(buf + sizeof(c), 0, c.size);
@@ -363,10 +387,10 @@ static int handle(struct pv_vu *vu, const struct vu_hdr *h, const uint8_t *p, in
    case VHOST_USER_SET_CONFIG: {
       struct vu_config_hdr c;
       if (h->size < sizeof(c))
-         return -EINVAL;
+         return refuse(h->request, "payload of %u bytes", h->size);
       memcpy(&c, p, sizeof(c));
       if (c.size > h->size - sizeof(c))
-         return -EINVAL;
+         return refuse(h->request, "config of %u bytes in a payload of %u", c.size, h->size);
       if (vu->ops.set_config)
          vu->ops.set_config(vu->ops.data, c.offset, p + sizeof(c), c.size);
       return 0;

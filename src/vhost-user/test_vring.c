@@ -123,7 +123,7 @@ static void test_indirect(void)
       int r = pop_indirect(bad[k].addr, bad[k].len, bad[k].flags, &ni, &no);
       if (r != -EINVAL || !vq.broken)
          printf("indirect: %s accepted\n", bad[k].what);
-      EXPECT(r == -EINVAL && vq.broken);
+      EXPECT(r == -EINVAL && vq.broken && vq.broken_why); /* the check, for the log */
    }
 
    /* Nested indirect entry. */
@@ -329,12 +329,14 @@ int main(void)
    reset();
    vq.avail->idx = N + 1;
    EXPECT(pop(&ni, &no) == -EINVAL && vq.broken);
+   EXPECT(vq.broken_why && strstr(vq.broken_why, "avail idx") && vq.broken_desc == N + 1);
    EXPECT(pop(&ni, &no) == -EINVAL); /* stays broken */
 
    /* Head out of range. */
    reset();
    make_avail(N);
    EXPECT(pop(&ni, &no) == -EINVAL);
+   EXPECT(vq.broken_why && strstr(vq.broken_why, "head") && vq.broken_desc == N);
 
    /* A descriptor loop. */
    reset();

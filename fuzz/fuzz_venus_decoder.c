@@ -3,10 +3,8 @@
  * decoder, then runs it through the generated dispatcher against a device
  * whose only entry points are a few vkCmd* that do nothing (every other
  * command fails as unsupported), which exercises the fixed-layout and
- * run-of-commands fast paths. Built when meson option `fuzzers` is true,
- * with clang:
- *   CC=clang meson setup build-fuzz -Dfuzzers=true -Db_sanitize=address,undefined -Db_lundef=false
- *   ninja -C build-fuzz src/venus/fuzz_venus_decoder && build-fuzz/src/venus/fuzz_venus_decoder
+ * run-of-commands fast paths. venus_fuzz_smoke.c drives it in the `fuzz`
+ * suite; -Dfuzzers=true builds the libFuzzer binary (fuzz/meson.build).
  *
  * A table with a few objects of every type lets handle lookups succeed, so
  * the fuzzer gets past the first handle of most commands.

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "fake_renderer.h"
-#include "vgpu.h"
+#include "virtio-gpu/vgpu.h"
 
 #define GUEST_BASE 0x10000u
 #define GUEST_SIZE 0x10000u
@@ -40,7 +40,18 @@ static void hm_unmap(void *data, uint64_t off, uint64_t len)
 {
 }
 
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Every refused command is logged at warn level; fuzzing refuses most of
+ * them, so only errors are printed unless PV_LOG says otherwise. */
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+   (void)argc;
+   (void)argv;
+   setenv("PV_LOG", "error", 0);
+   return 0;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -40,13 +40,11 @@
 
 #include "common/log.h"
 #include "common/sandbox.h"
-#include "pv_png.h"
-#include "vgpu.h"
-#include "vhost_user.h"
-#include "vug_frontend.h"
-#ifdef PV_HAVE_RENDERER
 #include "pearvisor/pearvisor.h"
-#endif
+#include "pv_png.h"
+#include "vhost-user/vhost_user.h"
+#include "virtio-gpu/vgpu.h"
+#include "vug_frontend.h"
 
 #define TAG "pv-vhost-user-gpu"
 #define CTRL_Q 0
@@ -206,7 +204,8 @@ static void process_queue(struct backend *b, unsigned idx)
       uint16_t head;
       int r = pv_vring_pop(vq, &b->vu.mem, &head, in, &n_in, out, &n_out);
       if (r < 0 && !b->reported_broken[idx]) {
-         pv_error(TAG, "queue %u: malformed ring from the guest; queue stopped", idx);
+         pv_error(TAG, "queue %u: malformed ring from the guest (%s, at %u); queue stopped",
+                  idx, vq->broken_why, vq->broken_desc);
          b->reported_broken[idx] = true;
       }
       if (r <= 0)
@@ -363,8 +362,11 @@ static int op_get_config(void *data, uint32_t offset, uint8_t *buf, uint32_t siz
    struct backend *b = data;
    struct virtio_gpu_config cfg;
    pv_vgpu_get_config(b->dev, &cfg);
-   if (offset > sizeof(cfg) || size > sizeof(cfg) - offset)
+   if (offset > sizeof(cfg) || size > sizeof(cfg) - offset) {
+      pv_warn(TAG, "config read of %u bytes at %u refused: past the %zu-byte config space",
+              size, offset, sizeof(cfg));
       return -EINVAL;
+   }
    memcpy(buf, (uint8_t *)&cfg + offset, size);
    return 0;
 }
@@ -374,8 +376,11 @@ static void op_set_config(void *data, uint32_t offset, const uint8_t *buf, uint3
    struct backend *b = data;
    struct virtio_gpu_config cfg;
    pv_vgpu_get_config(b->dev, &cfg);
-   if (offset > sizeof(cfg) || size > sizeof(cfg) - offset)
+   if (offset > sizeof(cfg) || size > sizeof(cfg) - offset) {
+      pv_warn(TAG, "config write of %u bytes at %u refused: past the %zu-byte config space",
+              size, offset, sizeof(cfg));
       return;
+   }
    memcpy((uint8_t *)&cfg + offset, buf, size);
    pv_vgpu_set_config(b->dev, &cfg);
 }
@@ -662,7 +667,6 @@ int main(int argc, char **argv)
    int listen_fd = -1;
    if (sig_fd < 0 || b->fq.efd < 0)
       goto out;
-#ifdef PV_HAVE_RENDERER
    struct pv_renderer_callbacks cbs = {.data = &b->fq, .fence_retired = fence_retired_cb};
    if (pv_renderer_create(&cbs, NULL, &b->renderer) < 0) {
       pv_warn(TAG, "no renderer: 2D only");
@@ -674,10 +678,6 @@ int main(int argc, char **argv)
               "--venus-wire-format %lu)", wire_format, wire_format ? "Mesa 25" : "Mesa 22.3",
               wire_format ? 0ul : 1ul);
    }
-#else
-   (void)fence_retired_cb;
-   (void)wire_format;
-#endif
    cfg.renderer = b->renderer;
    cfg.translate = pv_vmem_translate;
    cfg.translate_data = &b->vu.mem;
@@ -714,10 +714,8 @@ out:
    if (b->connected)
       pv_vu_fini(&b->vu);
    pv_vgpu_destroy(b->dev);
-#ifdef PV_HAVE_RENDERER
    if (b->renderer)
       pv_renderer_destroy(b->renderer);
-#endif
    pv_vug_fini(&b->vug);
    for (unsigned i = 0; i < VIRTIO_GPU_MAX_SCANOUTS; i++)
       free(b->frame[i].px);

@@ -7,8 +7,8 @@
  * Single-threaded: the owner polls pv_vu_fd() and the vrings' kick fds and
  * calls pv_vu_handle_msg / its own queue processing.
  */
-#ifndef PV_VIRTIO_GPU_VHOST_USER_H
-#define PV_VIRTIO_GPU_VHOST_USER_H
+#ifndef PV_VHOST_USER_H
+#define PV_VHOST_USER_H
 
 #include <stdbool.h>
 #include <stdint.h>

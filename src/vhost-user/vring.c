@@ -60,14 +60,17 @@ bool pv_vring_map(struct pv_vring *vq, const struct pv_vmem *mem)
    return vq->desc && vq->avail && vq->used;
 }
 
+/* The helpers below return -EINVAL with *why naming the failed check. */
 static int add_iov(struct pv_vmem *mem, uint64_t gpa, uint32_t len, struct iovec *iov,
-                   unsigned *n)
+                   unsigned *n, const char **why)
 {
    while (len) {
       void *host;
       uint64_t c = pv_vmem_translate(mem, gpa, len, &host);
-      if (c == 0 || *n >= PV_VRING_MAX_IOV)
+      if (c == 0 || *n >= PV_VRING_MAX_IOV) {
+         *why = c == 0 ? "buffer outside guest memory" : "more than PV_VRING_MAX_IOV pieces";
          return -EINVAL;
+      }
       iov[(*n)++] = (struct iovec){.iov_base = host, .iov_len = c};
       gpa += c;
       len -= (uint32_t)c;
@@ -94,40 +97,51 @@ static uint16_t *avail_event(struct pv_vring *vq)
 
 /* Adds one descriptor's buffer; readable parts must precede writable ones. */
 static int add_desc(struct pv_vmem *mem, const struct vring_desc *d, bool *seen_writable,
-                    struct iovec *in, unsigned *n_in, struct iovec *out, unsigned *n_out)
+                    struct iovec *in, unsigned *n_in, struct iovec *out, unsigned *n_out,
+                    const char **why)
 {
    if (d->flags & VRING_DESC_F_WRITE) {
       *seen_writable = true;
-      return add_iov(mem, d->addr, d->len, out, n_out);
+      return add_iov(mem, d->addr, d->len, out, n_out, why);
    }
-   if (*seen_writable)
-      return -EINVAL; /* readable after writable is invalid */
-   return add_iov(mem, d->addr, d->len, in, n_in);
+   if (*seen_writable) {
+      *why = "readable descriptor after a writable one";
+      return -EINVAL;
+   }
+   return add_iov(mem, d->addr, d->len, in, n_in, why);
 }
 
 /* Walks an indirect table: `d` is the ring descriptor pointing at it. */
 static int walk_indirect(struct pv_vmem *mem, const struct vring_desc *d, struct iovec *in,
-                         unsigned *n_in, struct iovec *out, unsigned *n_out)
+                         unsigned *n_in, struct iovec *out, unsigned *n_out, const char **why)
 {
    if (d->len == 0 || d->len % sizeof(struct vring_desc) ||
-       d->len / sizeof(struct vring_desc) > PV_VRING_MAX_INDIRECT)
+       d->len / sizeof(struct vring_desc) > PV_VRING_MAX_INDIRECT) {
+      *why = "indirect table size";
       return -EINVAL;
+   }
    void *host;
    /* The whole table inside one region, so it is one host range. */
-   if (pv_vmem_translate(mem, d->addr, d->len, &host) != d->len)
+   if (pv_vmem_translate(mem, d->addr, d->len, &host) != d->len) {
+      *why = "indirect table outside one guest memory region";
       return -EINVAL;
+   }
    const uint8_t *table = host;
    uint32_t n = d->len / sizeof(struct vring_desc);
    bool seen_writable = false;
    uint32_t i = 0;
    for (uint32_t count = 0;; count++) {
-      if (count >= n || i >= n)
-         return -EINVAL; /* a loop or a link out of the table */
+      if (count >= n || i >= n) {
+         *why = "indirect chain loops or links out of its table";
+         return -EINVAL;
+      }
       struct vring_desc e;
       memcpy(&e, table + (size_t)i * sizeof(e), sizeof(e)); /* read once */
-      if (e.flags & VRING_DESC_F_INDIRECT)
-         return -EINVAL; /* no nested tables */
-      if (add_desc(mem, &e, &seen_writable, in, n_in, out, n_out) < 0)
+      if (e.flags & VRING_DESC_F_INDIRECT) {
+         *why = "nested indirect table";
+         return -EINVAL;
+      }
+      if (add_desc(mem, &e, &seen_writable, in, n_in, out, n_out, why) < 0)
          return -EINVAL;
       if (!(e.flags & VRING_DESC_F_NEXT))
          return 0;
@@ -151,29 +165,42 @@ int pv_vring_pop(struct pv_vring *vq, struct pv_vmem *mem, uint16_t *head, struc
    uint16_t pending = (uint16_t)(avail_idx - vq->last_avail);
    if (pending == 0)
       return 0;
-   if (pending > vq->num)
+   const char *why = NULL;
+   uint32_t bad = avail_idx; /* the index or descriptor that failed */
+   if (pending > vq->num) {
+      why = "avail idx more than the ring size ahead";
       goto broken;
+   }
    uint16_t h = vq->avail->ring[vq->last_avail % vq->num];
-   if (h >= vq->num)
+   bad = h;
+   if (h >= vq->num) {
+      why = "head descriptor out of the ring";
       goto broken;
+   }
    *head = h;
    vq->last_avail++;
    uint16_t i = h;
    bool seen_writable = false;
    for (uint32_t count = 0;; count++) {
-      if (count >= vq->num || i >= vq->num)
-         goto broken; /* a loop or an out-of-range link */
+      bad = i;
+      if (count >= vq->num || i >= vq->num) {
+         why = "chain loops or links out of the ring";
+         goto broken;
+      }
       struct vring_desc d;
       memcpy(&d, &vq->desc[i], sizeof(d));
       if (d.flags & VRING_DESC_F_INDIRECT) {
          /* Only as the whole chain: not offered, not linked on, not after
           * other descriptors. */
-         if (!vq->indirect || (d.flags & VRING_DESC_F_NEXT) || count != 0 ||
-             walk_indirect(mem, &d, in, n_in, out, n_out) < 0)
+         if (!vq->indirect || (d.flags & VRING_DESC_F_NEXT) || count != 0) {
+            why = "indirect descriptor not offered, linked on, or after others";
+            goto broken;
+         }
+         if (walk_indirect(mem, &d, in, n_in, out, n_out, &why) < 0)
             goto broken;
          return 1;
       }
-      if (add_desc(mem, &d, &seen_writable, in, n_in, out, n_out) < 0)
+      if (add_desc(mem, &d, &seen_writable, in, n_in, out, n_out, &why) < 0)
          goto broken;
       if (!(d.flags & VRING_DESC_F_NEXT))
          break;
@@ -182,6 +209,8 @@ int pv_vring_pop(struct pv_vring *vq, struct pv_vmem *mem, uint16_t *head, struc
    return 1;
 broken:
    vq->broken = true;
+   vq->broken_why = why;
+   vq->broken_desc = bad;
    return -EINVAL;
 }
 

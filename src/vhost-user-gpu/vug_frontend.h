@@ -8,8 +8,8 @@
  * queue grows past its limit, frame updates are dropped and the owner is
  * told (pv_vug_congested) to resend whole frames once it drains.
  */
-#ifndef PV_VIRTIO_GPU_VUG_FRONTEND_H
-#define PV_VIRTIO_GPU_VUG_FRONTEND_H
+#ifndef PV_VHOST_USER_GPU_VUG_FRONTEND_H
+#define PV_VHOST_USER_GPU_VUG_FRONTEND_H
 
 #include <stdbool.h>
 #include <stddef.h>
