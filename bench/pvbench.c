@@ -118,7 +118,7 @@ struct wstate {
    bool skipped; /* cannot run here; why says why */
    char why[256];
    double t_done, loop_us;
-   long rss_before, rss_after;
+   long uss_before, uss_after; /* private memory (USS), KiB */
 };
 
 struct group {
@@ -242,10 +242,10 @@ on_line(void *data, size_t idx, char *line)
       if (sscanf(rest, "%31s %lf", key, &v) == 2) {
          if (!strcmp(key, "loop_us"))
             w->loop_us = v;
-         else if (!strcmp(key, "rss_before_kb"))
-            w->rss_before = (long)v;
-         else if (!strcmp(key, "rss_after_kb"))
-            w->rss_after = (long)v;
+         else if (!strcmp(key, "uss_before_kb"))
+            w->uss_before = (long)v;
+         else if (!strcmp(key, "uss_after_kb"))
+            w->uss_after = (long)v;
       }
    } else if (g->collect && !strncmp(line, "metric ", 7)) {
       on_metric_line(g, rest);
@@ -280,7 +280,7 @@ worker_failure(const struct group *g, size_t i, const char *log_name, char *buf,
 struct group_out {
    char status[PB_STATUS_LEN];
    double go_s, last_done_s;
-   long server_peak_kb; /* server tree RSS peak while clients ran */
+   long server_peak_kb; /* server tree's private memory (USS) peak while clients ran */
 };
 
 static void
@@ -317,14 +317,14 @@ server_dropped_client(struct group *g)
    return g->server_fail[0] != '\0';
 }
 
-/* Peak RSS of the server tree while clients run, sampled every 100 ms
+/* Peak private memory (USS) of the server tree while clients run, sampled every 100 ms
  * (only for client groups: scanning /proc costs the host a little CPU). */
 static void
 sample_server_memory(struct group *g, bool force)
 {
    if (!g->server || !g->sample_mem || (!force && pb_now_s() < g->next_mem_sample))
       return;
-   long kb = pb_tree_rss_kb(g->server->pid);
+   long kb = pb_tree_uss_kb(g->server->pid);
    if (kb > g->peak_kb)
       g->peak_kb = kb;
    g->next_mem_sample = pb_now_s() + 0.1;
@@ -649,6 +649,24 @@ anchor_stop(struct group *a)
    pb_proc_reap(&a->procs[0], 5.0, false);
 }
 
+/* The server tree's private memory once it stops changing (pv-vtest
+ * starts client processes ahead, which load the driver while we look):
+ * sampled every 100 ms until two samples agree within 1%, at most 5 s. */
+static long
+settled_tree_uss_kb(pid_t pid)
+{
+   long last = pb_tree_uss_kb(pid);
+   for (int i = 0; i < 50; i++) {
+      struct timespec ts = { 0, 100 * 1000 * 1000 };
+      nanosleep(&ts, NULL);
+      long kb = pb_tree_uss_kb(pid);
+      if (kb < 0 || (last >= 0 && labs(kb - last) * 100 <= last))
+         return kb < 0 ? last : kb;
+      last = kb;
+   }
+   return last;
+}
+
 /* `workload` names the logs (and %w); `key` is the results' workload. */
 static void
 run_on_path(struct bench *b, unsigned path, const char *workload, const char *key,
@@ -695,18 +713,24 @@ run_on_path(struct bench *b, unsigned path, const char *workload, const char *ke
          return;
       }
       have_server = true;
-      if (anchor) {
-         if (anchor_start(b, path, workload, wenv.v, &ag, &aproc, &aws, why, sizeof(why))) {
-            fmt_status(out->status, sizeof(out->status), "fails: %s", why);
-            pb_server_stop(&server);
-            pb_env_fini(&wenv);
-            pb_env_fini(&senv);
-            return;
-         }
-         have_anchor = true;
-      }
-      *server_idle_kb = pb_tree_rss_kb(server.pid);
    }
+   /* Natively too: the anchor maps the driver's code, so that pages any
+    * second process maps (code, read-only data) are shared, not private,
+    * on every path. */
+   if (anchor) {
+      char why[200];
+      if (anchor_start(b, path, workload, wenv.v, &ag, &aproc, &aws, why, sizeof(why))) {
+         fmt_status(out->status, sizeof(out->status), "fails: %s", why);
+         if (have_server)
+            pb_server_stop(&server);
+         pb_env_fini(&wenv);
+         pb_env_fini(&senv);
+         return;
+      }
+      have_anchor = true;
+   }
+   if (have_server)
+      *server_idle_kb = settled_tree_uss_kb(server.pid);
    g->b = b;
    g->path = path;
    g->workload = key;
@@ -820,17 +844,18 @@ run_clients(struct bench *b, unsigned path, unsigned n)
       double wall = out.last_done_s - out.go_s;
       if (wall > 0)
          add_single(b, wl, id, "fps", true, name, path, n * frames / wall);
-      /* Native: each client's own RSS growth (the driver lives in it);
-       * servers: the server tree's growth per client. */
+      /* Private memory (USS): native, each client's own growth (the
+       * driver lives in it); servers, the server tree's growth per client
+       * (a client process is entirely its context's). */
       double mem_kb = 0;
       if (b->kinds[path] == PATH_NATIVE) {
          for (size_t i = 0; i < n; i++)
-            mem_kb += (double)(g.ws[i].rss_after - g.ws[i].rss_before) / n;
+            mem_kb += (double)(g.ws[i].uss_after - g.ws[i].uss_before) / n;
       } else {
          mem_kb = (double)(out.server_peak_kb - idle_kb) / n;
       }
-      snprintf(id, sizeof(id), "%s_mem", wl);
-      snprintf(name, sizeof(name), "%u clients: host memory per context", n);
+      snprintf(id, sizeof(id), "%s_uss", wl);
+      snprintf(name, sizeof(name), "%u clients: host private memory (USS) per context", n);
       add_single(b, wl, id, "MiB", false, name, path, mem_kb / 1024.0);
    }
    group_free(&g);

@@ -139,26 +139,30 @@ wait_go(struct wk *w)
 }
 
 long
-pb_proc_rss_kb(int pid)
+pb_proc_uss_kb(int pid)
 {
    char path[64];
    if (pid > 0)
-      snprintf(path, sizeof(path), "/proc/%d/status", pid);
+      snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", pid);
    else
-      snprintf(path, sizeof(path), "/proc/self/status");
+      snprintf(path, sizeof(path), "/proc/self/smaps_rollup");
    FILE *f = fopen(path, "re");
    if (!f)
       return -errno;
    char line[256];
-   long kb = -ENOENT;
+   long kb = 0;
+   int seen = 0;
    while (fgets(line, sizeof(line), f)) {
-      if (!strncmp(line, "VmRSS:", 6)) {
-         kb = strtol(line + 6, NULL, 10);
-         break;
+      if (!strncmp(line, "Private_Clean:", 14)) {
+         kb += strtol(line + 14, NULL, 10);
+         seen++;
+      } else if (!strncmp(line, "Private_Dirty:", 14)) {
+         kb += strtol(line + 14, NULL, 10);
+         seen++;
       }
    }
    fclose(f);
-   return kb;
+   return seen == 2 ? kb : -ENOENT;
 }
 
 static int
@@ -395,12 +399,12 @@ static int
 clear_loop(struct wk *w, const char *metric, bool report_loop)
 {
    struct frame_res f;
-   long rss_before = pb_proc_rss_kb(0);
+   long uss_before = pb_proc_uss_kb(0);
    if (init_vk(w))
       return 1;
    if (frame_res_init(&w->vk, &f) != VK_SUCCESS)
       return rep_vk_error(w);
-   rep(w, "value rss_before_kb %ld", rss_before);
+   rep(w, "value uss_before_kb %ld", uss_before);
    /* Warm-up: every command buffer once, untimed (first-use costs). */
    for (unsigned k = 0; k < 6; k++) {
       if (vkb_submit_wait(&w->vk, f.clear[k], WAIT_NS) != VK_SUCCESS)
@@ -419,7 +423,7 @@ clear_loop(struct wk *w, const char *metric, bool report_loop)
    }
    double loop = now_us() - start;
    /* After the loop: the image memory has been touched. */
-   rep(w, "value rss_after_kb %ld", pb_proc_rss_kb(0));
+   rep(w, "value uss_after_kb %ld", pb_proc_uss_kb(0));
    flush_samples(w, metric);
    if (report_loop)
       rep(w, "value loop_us %.1f", loop);
