@@ -248,7 +248,11 @@ limits)
 wrong-socket)
    exec "$run" --icd "$icd" -- sh -c "
       rm -f /tmp/.virgl_test
-      '$server' --socket /tmp/.pv-wire0 --socket-wire-format-1 /tmp/.virgl_test \
+      # the host's environment, not the guest's (whose VK_ICD_FILENAMES
+      # names the venus driver: as the host driver it would be loaded by
+      # the pre-started client processes, and its socket() refused)
+      env -u VK_ICD_FILENAMES -u VN_DEBUG -u VTEST_SOCKET_NAME \
+         '$server' --socket /tmp/.pv-wire0 --socket-wire-format-1 /tmp/.virgl_test \
          >/tmp/second.log 2>&1 & p=\$!
       i=0; until [ -S /tmp/.virgl_test ] && [ -S /tmp/.pv-wire0 ]; do
          i=\$((i + 1)); [ \$i -lt 200 ] || { echo 'second server did not start' >&2; exit 1; }; sleep 0.05; done
