@@ -35,6 +35,7 @@
 struct wk {
    const struct pb_worker_args *args;
    struct vkb vk;
+   long uss_start; /* private memory before the driver was loaded, KiB */
    double *samples;
    size_t nsamples, cap;
 };
@@ -399,7 +400,9 @@ static int
 clear_loop(struct wk *w, const char *metric, bool report_loop)
 {
    struct frame_res f;
-   long uss_before = pb_proc_uss_kb(0);
+   /* From before the driver was loaded: a native client's driver is its
+    * own, as a pv-vtest client process's is. */
+   const long uss_before = w->uss_start;
    if (init_vk(w))
       return 1;
    if (frame_res_init(&w->vk, &f) != VK_SUCCESS)
@@ -1645,6 +1648,7 @@ pb_worker_main(const struct pb_worker_args *args)
    struct wk w;
    memset(&w, 0, sizeof(w));
    w.args = args;
+   w.uss_start = pb_proc_uss_kb(0);
    if (vkb_pin_driver())
       rep(&w, "info pin failed: driver library not pinned");
    for (size_t i = 0; i < sizeof(workloads) / sizeof(workloads[0]); i++) {
