@@ -6,6 +6,9 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -153,6 +156,14 @@ struct client_process_options {
 static int
 client_process_main(int ctrl, struct client_process_options *o)
 {
+#ifdef __GLIBC__
+   /* Fixed malloc thresholds: by default glibc raises both after the first
+    * large free (up to 32 MiB) and then keeps that much freed memory in
+    * each thread's arena for the process's life. pvbench, lavapipe, 16
+    * clients: 23.1 -> 20.7 MiB of private memory per context. */
+   mallopt(M_MMAP_THRESHOLD, 128 << 10);
+   mallopt(M_TRIM_THRESHOLD, 128 << 10);
+#endif
    const pid_t parent = getppid();
    uint32_t slots = 0;
    if (o->budget_fd >= 0 && pv_shared_budget_map(o->budget_fd, &o->cfg.budget, &slots) < 0) {
