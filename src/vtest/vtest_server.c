@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <dirent.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -33,6 +35,8 @@
 #define DEFAULT_TEARDOWN_TIMEOUT_MS 5000
 /* what a client process's exit status 159 means (see the sandbox) */
 #define SANDBOX_EXIT_STATUS 159
+/* nice value of a pre-started process until it gets a client */
+#define PRESTART_NICE 10
 
 extern char **environ;
 
@@ -79,6 +83,7 @@ struct vtest_server {
    /* oldest first; touched by the accept loop's thread only */
    struct prestarted pool[VTEST_MAX_PRESTART];
    uint32_t pool_count;
+   bool renice;          /* pool processes wait at PRESTART_NICE (root only) */
 };
 
 static int
@@ -146,6 +151,8 @@ vtest_server_create(const struct vtest_server_config *cfg, struct vtest_server *
       srv->cfg.prestart = 0;
    if (srv->cfg.prestart > VTEST_MAX_PRESTART)
       srv->cfg.prestart = VTEST_MAX_PRESTART;
+   /* Taking a nice value back needs CAP_SYS_NICE: approximated by root. */
+   srv->renice = geteuid() == 0;
    const char *path = cfg->socket_path ? cfg->socket_path : VTEST_DEFAULT_SOCKET;
    if (strlen(path) >= sizeof(srv->path)) {
       free(srv);
@@ -530,7 +537,30 @@ retire_prestarted(struct vtest_server *srv, struct prestarted *ps, uint32_t n, i
    }
 }
 
-/* Starts client processes until cfg.prestart wait for a client. */
+/* Gives every thread of a process the nice value `nice` (nice values are
+ * per thread; threads inherit their creator's). */
+static void
+set_process_nice(pid_t pid, int nice)
+{
+   char path[32];
+   snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+   DIR *d = opendir(path);
+   if (!d) {
+      setpriority(PRIO_PROCESS, (id_t)pid, nice);
+      return;
+   }
+   struct dirent *e;
+   while ((e = readdir(d))) {
+      const int tid = atoi(e->d_name);
+      if (tid > 0)
+         setpriority(PRIO_PROCESS, (id_t)tid, nice);
+   }
+   closedir(d);
+}
+
+/* Starts client processes until cfg.prestart wait for a client. As root
+ * they load the driver at a lower CPU priority, so that a refill does not
+ * slow down the guests being served (they get it back with a client). */
 static void
 refill_pool(struct vtest_server *srv)
 {
@@ -542,6 +572,8 @@ refill_pool(struct vtest_server *srv)
          return;
       }
       p->started_ms = now_ms();
+      if (srv->renice)
+         setpriority(PRIO_PROCESS, (id_t)p->pid, PRESTART_NICE);
       srv->pool_count++;
    }
 }
@@ -584,6 +616,8 @@ start_serving(struct vtest_server *srv, const struct server_client *sc)
       const int ret = hand_over(&p, sc);
       close(p.ctrl);
       p.ctrl = -1;
+      if (pre && srv->renice)
+         set_process_nice(p.pid, 0);
       if (ret == 0) {
          if (pre)
             pv_info(TAG, "client %u: served by pre-started process %d (started %lld ms before)",
