@@ -58,7 +58,7 @@ struct workload_def {
 };
 
 static const struct workload_def workload_defs[] = {
-   { "create", 20, 3, 0, 0 },   { "clear", 100, 10, 0, 0 },  { "frames", 100, 12, 0, 0 },
+   { "create", 20, 3, 0, 0 },   { "createpaced", 10, 2, 0, 0 }, { "clear", 100, 10, 0, 0 },  { "frames", 100, 12, 0, 0 },
    { "submit", 1000, 50, 0, 0 }, { "draws", 20, 3, 0, 0 },    { "compute", 10, 2, 32, 4 },
    { "upload", 10, 2, 64, 8 },   { "pipeline", 20, 3, 0, 0 },
    { "drawpush", 20, 3, 0, 0 },  { "drawbind", 20, 3, 0, 0 },  { "mlchain", 20, 3, 0, 0 },
@@ -1119,8 +1119,9 @@ usage(FILE *f)
            "                       the default) or 1 (Mesa 25's); match --icd\n"
            "  --strict             a failing path (not only native) fails the run (exit 3)\n"
            "  --paths LIST         native,pearvisor,virgl (default: all)\n"
-           "  --workloads LIST     create,clear,frames,submit,draws,drawpush,drawbind,mlchain,\n"
-           "                       compute,upload,pipeline,ffmpeg,vkfft,clients (default: all)\n"
+           "  --workloads LIST     create,createpaced,clear,frames,submit,draws,drawpush,\n"
+           "                       drawbind,mlchain,compute,upload,pipeline,ffmpeg,vkfft,\n"
+           "                       clients (default: all)\n"
            "  --clients LIST       concurrent client counts (default 1,4,16,64; quick 1,4)\n"
            "  --client-frames N    frames per client (default 30; quick 5)\n"
            "  --quick              few iterations: a smoke run\n"
@@ -1275,8 +1276,8 @@ options_default(struct options *o)
    o->plot = true;
    snprintf(o->paths, sizeof(o->paths), "native,pearvisor,virgl");
    snprintf(o->workloads, sizeof(o->workloads),
-            "create,clear,frames,submit,draws,drawpush,drawbind,mlchain,compute,upload,"
-            "pipeline,ffmpeg,vkfft,clients");
+            "create,createpaced,clear,frames,submit,draws,drawpush,drawbind,mlchain,compute,"
+            "upload,pipeline,ffmpeg,vkfft,clients");
 }
 
 /* Extra rows' native figures are the default rows' (guest settings do not

@@ -242,14 +242,19 @@ check_grid(const uint32_t *px, enum draw_mode mode, char *why, size_t whylen)
 
 /* ---- workloads ---- */
 
-/* Instance + device creation and destruction: the cost of a new context. */
+/* Instance + device creation and destruction: the cost of a new context,
+ * back to back (create) or after pause_ms of nothing (createpaced: a
+ * server that prepares contexts ahead has had time to). */
 static int
-wl_create(struct wk *w)
+create_loop(struct wk *w, const char *id, unsigned pause_ms)
 {
-   rep(w, "metric create ms 0 instance+device create/destroy");
    if (!wait_go(w))
       return 1;
    for (unsigned i = 0; i < w->args->iters; i++) {
+      if (pause_ms) {
+         struct timespec ts = { pause_ms / 1000, (long)(pause_ms % 1000) * 1000000L };
+         nanosleep(&ts, NULL);
+      }
       struct vkb b;
       memset(&b, 0, sizeof(b));
       double t0 = now_us();
@@ -267,10 +272,24 @@ wl_create(struct wk *w)
          rep(w, "info device %s", b.props.deviceName);
       push_sample(w, (t1 - t0) / 1e3);
    }
-   flush_samples(w, "create");
+   flush_samples(w, id);
    rep(w, "done");
    rep(w, "check ok");
    return 0;
+}
+
+static int
+wl_create(struct wk *w)
+{
+   rep(w, "metric create ms 0 instance+device create/destroy");
+   return create_loop(w, "create", 0);
+}
+
+static int
+wl_createpaced(struct wk *w)
+{
+   rep(w, "metric createpaced ms 0 instance+device create/destroy, one every 300 ms");
+   return create_loop(w, "createpaced", 300);
 }
 
 /* Image + staging buffer + one recorded command buffer per colour. */
@@ -1635,7 +1654,7 @@ struct workload_entry {
 };
 
 static const struct workload_entry workloads[] = {
-   { "create", wl_create },     { "clear", wl_clear },       { "frames", wl_frames },
+   { "create", wl_create },     { "createpaced", wl_createpaced }, { "clear", wl_clear },       { "frames", wl_frames },
    { "submit", wl_submit },     { "draws", wl_draws },       { "compute", wl_compute },
    { "upload", wl_upload },     { "pipeline", wl_pipeline }, { "clientloop", wl_clientloop },
    { "drawpush", wl_drawpush }, { "drawbind", wl_drawbind }, { "mlchain", wl_mlchain },
