@@ -77,8 +77,10 @@ int pv_renderer_set_memory_budget(struct pv_renderer *r, const struct pv_memory_
 
 /* Loads the host Vulkan loader's ICD (and layers) and keeps them loaded for
  * the rest of the process: creates a throwaway host instance, enumerates
- * its physical devices, pins every library then loaded (RTLD_NODELETE) and
- * destroys the instance. Nothing of it outlives the call but the loaded
+ * its physical devices, creates and destroys a device on the first one
+ * (the driver's first-device work), pins every library then loaded
+ * (RTLD_NODELETE), destroys the instance and returns the freed heap to the
+ * system (malloc_trim). Nothing of it outlives the call but the loaded
  * libraries and the driver's own process-wide state, the same a process
  * keeps after its first instance. For a process started ahead of its one
  * guest (pv-vtest's pre-started client processes), so that the guest's
