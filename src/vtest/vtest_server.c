@@ -623,8 +623,8 @@ start_serving(struct vtest_server *srv, const struct server_client *sc)
             pv_info(TAG, "client %u: served by pre-started process %d (started %lld ms before)",
                     sc->id, (int)p.pid, (long long)(now_ms() - p.started_ms));
          else
-            pv_info(TAG, "client %u: served by process %d, started now (no pre-started one left)",
-                    sc->id, (int)p.pid);
+            pv_info(TAG, "client %u: served by process %d, started for it%s", sc->id,
+                    (int)p.pid, srv->cfg.prestart ? " (no pre-started one was left)" : "");
          return p.pid;
       }
       pv_warn(TAG, "client %u: its process (pid %d) is gone before receiving it: %s", sc->id,
