@@ -365,6 +365,24 @@ spawn_workers(struct group *g, const char *wname, unsigned iters, unsigned size,
       close(log_fd);
 }
 
+/* The server tree's private memory once it stops changing (pv-vtest
+ * starts client processes ahead, which load the driver while we look):
+ * sampled every 100 ms until two samples agree within 1%, at most 5 s. */
+static long
+settled_tree_uss_kb(pid_t pid)
+{
+   long last = pb_tree_uss_kb(pid);
+   for (int i = 0; i < 50; i++) {
+      struct timespec ts = { 0, 100 * 1000 * 1000 };
+      nanosleep(&ts, NULL);
+      long kb = pb_tree_uss_kb(pid);
+      if (kb < 0 || (last >= 0 && labs(kb - last) * 100 <= last))
+         return kb < 0 ? last : kb;
+      last = kb;
+   }
+   return last;
+}
+
 /* Runs n workers of one workload: set-up until every worker is ready (with
  * its own deadline, so a path that hangs in set-up is given up on soon),
  * then the go signal and the timed part. */
@@ -378,6 +396,11 @@ pump_group(struct group *g, struct pb_proc *server, double setup_s, double run_s
    if (pr < 0)
       return pr;
    g->server = server;
+   /* pv-vtest refills its pool of pre-started processes as clients take
+    * them: let the refill finish loading the driver, so that the peak
+    * holds the clients' contexts, not a process half-way through it. */
+   if (server && g->sample_mem)
+      (void)settled_tree_uss_kb(server->pid);
    sample_server_memory(g, true);
    out->go_s = pb_now_s();
    for (size_t i = 0; i < g->n; i++) {
@@ -647,24 +670,6 @@ anchor_stop(struct group *a)
    close(a->procs[0].go_fd);
    a->procs[0].go_fd = -1;
    pb_proc_reap(&a->procs[0], 5.0, false);
-}
-
-/* The server tree's private memory once it stops changing (pv-vtest
- * starts client processes ahead, which load the driver while we look):
- * sampled every 100 ms until two samples agree within 1%, at most 5 s. */
-static long
-settled_tree_uss_kb(pid_t pid)
-{
-   long last = pb_tree_uss_kb(pid);
-   for (int i = 0; i < 50; i++) {
-      struct timespec ts = { 0, 100 * 1000 * 1000 };
-      nanosleep(&ts, NULL);
-      long kb = pb_tree_uss_kb(pid);
-      if (kb < 0 || (last >= 0 && labs(kb - last) * 100 <= last))
-         return kb < 0 ? last : kb;
-      last = kb;
-   }
-   return last;
 }
 
 /* `workload` names the logs (and %w); `key` is the results' workload. */
