@@ -512,18 +512,23 @@ retire_prestarted(struct vtest_server *srv, struct prestarted *ps, uint32_t n, i
          pid_t w = waitpid(ps[i].pid, &status, WNOHANG);
          if (w == ps[i].pid || (w < 0 && errno != EINTR))
             break;
-         if (now_ms() >= deadline_ms && !killed) {
+         if (now_ms() >= deadline_ms) {
             pv_warn(TAG, "pre-started client process (pid %d) did not exit: killed",
                     (int)ps[i].pid);
             kill(ps[i].pid, SIGKILL);
             killed = true;
+            while (waitpid(ps[i].pid, &status, 0) < 0 && errno == EINTR)
+               ;
+            break;
          }
-         if (killed)
-            continue; /* WNOHANG until the kill lands */
          struct timespec ts = { 0, 5 * 1000 * 1000 };
          nanosleep(&ts, NULL);
       }
       if (killed || (WIFEXITED(status) && WEXITSTATUS(status) == 0))
+         continue;
+      /* asked to stop with the server (e.g. Ctrl-C to its process group) */
+      if (WIFSIGNALED(status) && (WTERMSIG(status) == SIGTERM || WTERMSIG(status) == SIGINT ||
+                                  WTERMSIG(status) == SIGHUP))
          continue;
       if (WIFSIGNALED(status))
          pv_error(TAG, "pre-started client process (pid %d) was killed by signal %d before "
