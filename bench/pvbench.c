@@ -58,7 +58,7 @@ struct workload_def {
 };
 
 static const struct workload_def workload_defs[] = {
-   { "create", 20, 3, 0, 0 },   { "clear", 100, 10, 0, 0 },  { "frames", 100, 12, 0, 0 },
+   { "create", 20, 3, 0, 0 },   { "createpaced", 10, 2, 0, 0 }, { "clear", 100, 10, 0, 0 },  { "frames", 100, 12, 0, 0 },
    { "submit", 1000, 50, 0, 0 }, { "draws", 20, 3, 0, 0 },    { "compute", 10, 2, 32, 4 },
    { "upload", 10, 2, 64, 8 },   { "pipeline", 20, 3, 0, 0 },
    { "drawpush", 20, 3, 0, 0 },  { "drawbind", 20, 3, 0, 0 },  { "mlchain", 20, 3, 0, 0 },
@@ -118,7 +118,7 @@ struct wstate {
    bool skipped; /* cannot run here; why says why */
    char why[256];
    double t_done, loop_us;
-   long rss_before, rss_after;
+   long uss_before, uss_after; /* private memory (USS), KiB */
 };
 
 struct group {
@@ -242,10 +242,10 @@ on_line(void *data, size_t idx, char *line)
       if (sscanf(rest, "%31s %lf", key, &v) == 2) {
          if (!strcmp(key, "loop_us"))
             w->loop_us = v;
-         else if (!strcmp(key, "rss_before_kb"))
-            w->rss_before = (long)v;
-         else if (!strcmp(key, "rss_after_kb"))
-            w->rss_after = (long)v;
+         else if (!strcmp(key, "uss_before_kb"))
+            w->uss_before = (long)v;
+         else if (!strcmp(key, "uss_after_kb"))
+            w->uss_after = (long)v;
       }
    } else if (g->collect && !strncmp(line, "metric ", 7)) {
       on_metric_line(g, rest);
@@ -280,7 +280,7 @@ worker_failure(const struct group *g, size_t i, const char *log_name, char *buf,
 struct group_out {
    char status[PB_STATUS_LEN];
    double go_s, last_done_s;
-   long server_peak_kb; /* server tree RSS peak while clients ran */
+   long server_peak_kb; /* server tree's private memory (USS) peak while clients ran */
 };
 
 static void
@@ -317,14 +317,14 @@ server_dropped_client(struct group *g)
    return g->server_fail[0] != '\0';
 }
 
-/* Peak RSS of the server tree while clients run, sampled every 100 ms
+/* Peak private memory (USS) of the server tree while clients run, sampled every 100 ms
  * (only for client groups: scanning /proc costs the host a little CPU). */
 static void
 sample_server_memory(struct group *g, bool force)
 {
    if (!g->server || !g->sample_mem || (!force && pb_now_s() < g->next_mem_sample))
       return;
-   long kb = pb_tree_rss_kb(g->server->pid);
+   long kb = pb_tree_uss_kb(g->server->pid);
    if (kb > g->peak_kb)
       g->peak_kb = kb;
    g->next_mem_sample = pb_now_s() + 0.1;
@@ -365,6 +365,24 @@ spawn_workers(struct group *g, const char *wname, unsigned iters, unsigned size,
       close(log_fd);
 }
 
+/* The server tree's private memory once it stops changing (pv-vtest
+ * starts client processes ahead, which load the driver while we look):
+ * sampled every 100 ms until two samples agree within 1%, at most 5 s. */
+static long
+settled_tree_uss_kb(pid_t pid)
+{
+   long last = pb_tree_uss_kb(pid);
+   for (int i = 0; i < 50; i++) {
+      struct timespec ts = { 0, 100 * 1000 * 1000 };
+      nanosleep(&ts, NULL);
+      long kb = pb_tree_uss_kb(pid);
+      if (kb < 0 || (last >= 0 && labs(kb - last) * 100 <= last))
+         return kb < 0 ? last : kb;
+      last = kb;
+   }
+   return last;
+}
+
 /* Runs n workers of one workload: set-up until every worker is ready (with
  * its own deadline, so a path that hangs in set-up is given up on soon),
  * then the go signal and the timed part. */
@@ -378,6 +396,11 @@ pump_group(struct group *g, struct pb_proc *server, double setup_s, double run_s
    if (pr < 0)
       return pr;
    g->server = server;
+   /* pv-vtest refills its pool of pre-started processes as clients take
+    * them: let the refill finish loading the driver, so that the peak
+    * holds the clients' contexts, not a process half-way through it. */
+   if (server && g->sample_mem)
+      (void)settled_tree_uss_kb(server->pid);
    sample_server_memory(g, true);
    out->go_s = pb_now_s();
    for (size_t i = 0; i < g->n; i++) {
@@ -724,18 +747,24 @@ run_on_path(struct bench *b, unsigned path, const char *workload, const char *ke
          return;
       }
       have_server = true;
-      if (anchor) {
-         if (anchor_start(b, path, workload, wenv.v, &ag, &aproc, &aws, why, sizeof(why))) {
-            fmt_status(out->status, sizeof(out->status), "fails: %s", why);
-            pb_server_stop(&server);
-            pb_env_fini(&wenv);
-            pb_env_fini(&senv);
-            return;
-         }
-         have_anchor = true;
-      }
-      *server_idle_kb = pb_tree_rss_kb(server.pid);
    }
+   /* Natively too: the anchor maps the driver's code, so that pages any
+    * second process maps (code, read-only data) are shared, not private,
+    * on every path. */
+   if (anchor) {
+      char why[200];
+      if (anchor_start(b, path, workload, wenv.v, &ag, &aproc, &aws, why, sizeof(why))) {
+         fmt_status(out->status, sizeof(out->status), "fails: %s", why);
+         if (have_server)
+            pb_server_stop(&server);
+         pb_env_fini(&wenv);
+         pb_env_fini(&senv);
+         return;
+      }
+      have_anchor = true;
+   }
+   if (have_server)
+      *server_idle_kb = settled_tree_uss_kb(server.pid);
    g->b = b;
    g->path = path;
    g->workload = key;
@@ -849,17 +878,18 @@ run_clients(struct bench *b, unsigned path, unsigned n)
       double wall = out.last_done_s - out.go_s;
       if (wall > 0)
          add_single(b, wl, id, "fps", true, name, path, n * frames / wall);
-      /* Native: each client's own RSS growth (the driver lives in it);
-       * servers: the server tree's growth per client. */
+      /* Private memory (USS): native, each client's own growth (the
+       * driver lives in it); servers, the server tree's growth per client
+       * (a client process is entirely its context's). */
       double mem_kb = 0;
       if (b->kinds[path] == PATH_NATIVE) {
          for (size_t i = 0; i < n; i++)
-            mem_kb += (double)(g.ws[i].rss_after - g.ws[i].rss_before) / n;
+            mem_kb += (double)(g.ws[i].uss_after - g.ws[i].uss_before) / n;
       } else {
          mem_kb = (double)(out.server_peak_kb - idle_kb) / n;
       }
-      snprintf(id, sizeof(id), "%s_mem", wl);
-      snprintf(name, sizeof(name), "%u clients: host memory per context", n);
+      snprintf(id, sizeof(id), "%s_uss", wl);
+      snprintf(name, sizeof(name), "%u clients: host private memory (USS) per context", n);
       add_single(b, wl, id, "MiB", false, name, path, mem_kb / 1024.0);
    }
    group_free(&g);
@@ -1123,8 +1153,9 @@ usage(FILE *f)
            "                       the default) or 1 (Mesa 25's); match --icd\n"
            "  --strict             a failing path (not only native) fails the run (exit 3)\n"
            "  --paths LIST         native,pearvisor,virgl (default: all)\n"
-           "  --workloads LIST     create,clear,frames,submit,draws,drawpush,drawbind,mlchain,\n"
-           "                       compute,upload,pipeline,ffmpeg,vkfft,clients (default: all)\n"
+           "  --workloads LIST     create,createpaced,clear,frames,submit,draws,drawpush,\n"
+           "                       drawbind,mlchain,compute,upload,pipeline,ffmpeg,vkfft,\n"
+           "                       clients (default: all)\n"
            "  --clients LIST       concurrent client counts (default 1,4,16,64; quick 1,4)\n"
            "  --client-frames N    frames per client (default 30; quick 5)\n"
            "  --quick              few iterations: a smoke run\n"
@@ -1279,8 +1310,8 @@ options_default(struct options *o)
    o->plot = true;
    snprintf(o->paths, sizeof(o->paths), "native,pearvisor,virgl");
    snprintf(o->workloads, sizeof(o->workloads),
-            "create,clear,frames,submit,draws,drawpush,drawbind,mlchain,compute,upload,"
-            "pipeline,ffmpeg,vkfft,clients");
+            "create,createpaced,clear,frames,submit,draws,drawpush,drawbind,mlchain,compute,"
+            "upload,pipeline,ffmpeg,vkfft,clients");
 }
 
 /* Extra rows' native figures are the default rows' (guest settings do not

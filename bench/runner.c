@@ -466,7 +466,7 @@ read_ppid(pid_t pid)
 }
 
 long
-pb_tree_rss_kb(pid_t root)
+pb_tree_uss_kb(pid_t root)
 {
    DIR *d = opendir("/proc");
    if (!d)
@@ -518,7 +518,7 @@ pb_tree_rss_kb(pid_t root)
    }
    long total = members ? 0 : -ESRCH;
    for (size_t i = 0; i < members; i++) {
-      long kb = pb_proc_rss_kb(all[i].pid);
+      long kb = pb_proc_uss_kb(all[i].pid);
       if (kb > 0)
          total += kb;
    }

@@ -72,8 +72,9 @@ void pb_server_stop(struct pb_proc *p);
  * negative errno (e.g. -EPERM without CAP_SYS_ADMIN) with why set. */
 int pb_private_tmp(char *why, size_t whylen);
 
-/* Sum of VmRSS (KiB) of pid and all its descendants; negative errno. */
-long pb_tree_rss_kb(pid_t pid);
+/* Sum of the private memory (USS, pb_proc_uss_kb) of pid and all its
+ * descendants, KiB; negative errno. */
+long pb_tree_uss_kb(pid_t pid);
 
 /* Last non-empty line of dirfd/name (for failure reasons), "" when none. */
 void pb_file_last_line(int dirfd, const char *name, char *buf, size_t len);

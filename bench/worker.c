@@ -35,6 +35,7 @@
 struct wk {
    const struct pb_worker_args *args;
    struct vkb vk;
+   long uss_start; /* private memory before the driver was loaded, KiB */
    double *samples;
    size_t nsamples, cap;
 };
@@ -139,26 +140,30 @@ wait_go(struct wk *w)
 }
 
 long
-pb_proc_rss_kb(int pid)
+pb_proc_uss_kb(int pid)
 {
    char path[64];
    if (pid > 0)
-      snprintf(path, sizeof(path), "/proc/%d/status", pid);
+      snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", pid);
    else
-      snprintf(path, sizeof(path), "/proc/self/status");
+      snprintf(path, sizeof(path), "/proc/self/smaps_rollup");
    FILE *f = fopen(path, "re");
    if (!f)
       return -errno;
    char line[256];
-   long kb = -ENOENT;
+   long kb = 0;
+   int seen = 0;
    while (fgets(line, sizeof(line), f)) {
-      if (!strncmp(line, "VmRSS:", 6)) {
-         kb = strtol(line + 6, NULL, 10);
-         break;
+      if (!strncmp(line, "Private_Clean:", 14)) {
+         kb += strtol(line + 14, NULL, 10);
+         seen++;
+      } else if (!strncmp(line, "Private_Dirty:", 14)) {
+         kb += strtol(line + 14, NULL, 10);
+         seen++;
       }
    }
    fclose(f);
-   return kb;
+   return seen == 2 ? kb : -ENOENT;
 }
 
 static int
@@ -237,14 +242,19 @@ check_grid(const uint32_t *px, enum draw_mode mode, char *why, size_t whylen)
 
 /* ---- workloads ---- */
 
-/* Instance + device creation and destruction: the cost of a new context. */
+/* Instance + device creation and destruction: the cost of a new context,
+ * back to back (create) or after pause_ms of nothing (createpaced: a
+ * server that prepares contexts ahead has had time to). */
 static int
-wl_create(struct wk *w)
+create_loop(struct wk *w, const char *id, unsigned pause_ms)
 {
-   rep(w, "metric create ms 0 instance+device create/destroy");
    if (!wait_go(w))
       return 1;
    for (unsigned i = 0; i < w->args->iters; i++) {
+      if (pause_ms) {
+         struct timespec ts = { pause_ms / 1000, (long)(pause_ms % 1000) * 1000000L };
+         nanosleep(&ts, NULL);
+      }
       struct vkb b;
       memset(&b, 0, sizeof(b));
       double t0 = now_us();
@@ -262,10 +272,24 @@ wl_create(struct wk *w)
          rep(w, "info device %s", b.props.deviceName);
       push_sample(w, (t1 - t0) / 1e3);
    }
-   flush_samples(w, "create");
+   flush_samples(w, id);
    rep(w, "done");
    rep(w, "check ok");
    return 0;
+}
+
+static int
+wl_create(struct wk *w)
+{
+   rep(w, "metric create ms 0 instance+device create/destroy");
+   return create_loop(w, "create", 0);
+}
+
+static int
+wl_createpaced(struct wk *w)
+{
+   rep(w, "metric createpaced ms 0 instance+device create/destroy, one every 300 ms");
+   return create_loop(w, "createpaced", 300);
 }
 
 /* Image + staging buffer + one recorded command buffer per colour. */
@@ -395,12 +419,14 @@ static int
 clear_loop(struct wk *w, const char *metric, bool report_loop)
 {
    struct frame_res f;
-   long rss_before = pb_proc_rss_kb(0);
+   /* From before the driver was loaded: a native client's driver is its
+    * own, as a pv-vtest client process's is. */
+   const long uss_before = w->uss_start;
    if (init_vk(w))
       return 1;
    if (frame_res_init(&w->vk, &f) != VK_SUCCESS)
       return rep_vk_error(w);
-   rep(w, "value rss_before_kb %ld", rss_before);
+   rep(w, "value uss_before_kb %ld", uss_before);
    /* Warm-up: every command buffer once, untimed (first-use costs). */
    for (unsigned k = 0; k < 6; k++) {
       if (vkb_submit_wait(&w->vk, f.clear[k], WAIT_NS) != VK_SUCCESS)
@@ -419,7 +445,7 @@ clear_loop(struct wk *w, const char *metric, bool report_loop)
    }
    double loop = now_us() - start;
    /* After the loop: the image memory has been touched. */
-   rep(w, "value rss_after_kb %ld", pb_proc_rss_kb(0));
+   rep(w, "value uss_after_kb %ld", pb_proc_uss_kb(0));
    flush_samples(w, metric);
    if (report_loop)
       rep(w, "value loop_us %.1f", loop);
@@ -1628,7 +1654,7 @@ struct workload_entry {
 };
 
 static const struct workload_entry workloads[] = {
-   { "create", wl_create },     { "clear", wl_clear },       { "frames", wl_frames },
+   { "create", wl_create },     { "createpaced", wl_createpaced }, { "clear", wl_clear },       { "frames", wl_frames },
    { "submit", wl_submit },     { "draws", wl_draws },       { "compute", wl_compute },
    { "upload", wl_upload },     { "pipeline", wl_pipeline }, { "clientloop", wl_clientloop },
    { "drawpush", wl_drawpush }, { "drawbind", wl_drawbind }, { "mlchain", wl_mlchain },
@@ -1641,6 +1667,7 @@ pb_worker_main(const struct pb_worker_args *args)
    struct wk w;
    memset(&w, 0, sizeof(w));
    w.args = args;
+   w.uss_start = pb_proc_uss_kb(0);
    if (vkb_pin_driver())
       rep(&w, "info pin failed: driver library not pinned");
    for (size_t i = 0; i < sizeof(workloads) / sizeof(workloads[0]); i++) {

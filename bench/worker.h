@@ -6,7 +6,7 @@
  *   info device <name>                  the physical device's name
  *   metric <id> <unit> <0|1> <name...>  declares a metric (1: higher is better)
  *   sample <id> <value>                 one measurement of a declared metric
- *   value <key> <number>                a scalar (rss_before_kb, rss_after_kb, loop_us)
+ *   value <key> <number>                a scalar (uss_before_kb, uss_after_kb, loop_us)
  *   ready                               set-up done; waits for one byte on go_fd
  *   done                                timed part done (before the final check)
  *   check ok | check fail <why>         the correctness check of the output
@@ -33,7 +33,10 @@ struct pb_worker_args {
 /* Runs the workload; returns the process exit status (0: ran and reported). */
 int pb_worker_main(const struct pb_worker_args *args);
 
-/* Reads VmRSS of a process in KiB; negative errno on failure. */
-long pb_proc_rss_kb(int pid);
+/* Private memory of a process (0: this one) in KiB: Private_Clean +
+ * Private_Dirty of /proc/PID/smaps_rollup (USS), i.e. pages no other
+ * process maps; shared library pages other processes also map are not
+ * counted. Negative errno on failure. */
+long pb_proc_uss_kb(int pid);
 
 #endif

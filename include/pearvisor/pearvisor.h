@@ -75,6 +75,19 @@ struct pv_memory_budget {
  * default). Before the first context: -EBUSY once a context exists. */
 int pv_renderer_set_memory_budget(struct pv_renderer *r, const struct pv_memory_budget *budget);
 
+/* Loads the host Vulkan loader's ICD (and layers) and keeps them loaded for
+ * the rest of the process: creates a throwaway host instance, enumerates
+ * its physical devices, creates and destroys a device on the first one
+ * (the driver's first-device work), pins every library then loaded
+ * (RTLD_NODELETE), destroys the instance and returns the freed heap to the
+ * system (malloc_trim). Nothing of it outlives the call but the loaded
+ * libraries and the driver's own process-wide state, the same a process
+ * keeps after its first instance. For a process started ahead of its one
+ * guest (pv-vtest's pre-started client processes), so that the guest's
+ * first vkCreateInstance does not pay for loading the driver. Returns 0 or
+ * -ENODEV (no host instance; logged). */
+int pv_host_driver_preload(void);
+
 /* Creates a renderer for one guest. `limits` may be NULL for defaults. */
 int pv_renderer_create(const struct pv_renderer_callbacks *cbs,
                        const struct pv_renderer_limits *limits,

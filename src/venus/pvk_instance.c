@@ -3,6 +3,10 @@
  * what the guest asked (filtered), physical devices advertise only what both
  * the host and Mesa's venus protocol can carry.
  */
+#include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +92,72 @@ vn_handle_vkEnumerateInstanceLayerProperties(
    args->ret = VK_SUCCESS;
    if (args->pPropertyCount)
       *args->pPropertyCount = 0;
+}
+
+/* A device created and destroyed at once: drivers do their per-process
+ * first-device work (lavapipe: LLVM's set-up and first compiles; NVIDIA:
+ * its per-process channels) here rather than in a guest's vkCreateDevice. */
+static void
+warm_up_device(VkPhysicalDevice phys)
+{
+   const float prio = 1.0f;
+   const VkDeviceQueueCreateInfo queue = {
+      .sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
+      .queueFamilyIndex = 0,
+      .queueCount = 1,
+      .pQueuePriorities = &prio,
+   };
+   const VkDeviceCreateInfo info = {
+      .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
+      .queueCreateInfoCount = 1,
+      .pQueueCreateInfos = &queue,
+   };
+   VkDevice dev;
+   if (vkCreateDevice(phys, &info, NULL, &dev) == VK_SUCCESS)
+      vkDestroyDevice(dev, NULL);
+}
+
+int
+pv_host_driver_preload(void)
+{
+   const VkApplicationInfo app = {
+      .sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
+      .pApplicationName = "pearvisor-preload",
+      .apiVersion = PVK_MIN_API_VERSION,
+   };
+   const VkInstanceCreateInfo info = {
+      .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
+      .pApplicationInfo = &app,
+   };
+   VkInstance handle;
+   uint32_t count = 1;
+   VkPhysicalDevice phys = VK_NULL_HANDLE;
+   pvk_loader_lock();
+   (void)host_instance_version();
+   VkResult res = vkCreateInstance(&info, NULL, &handle);
+   if (res == VK_SUCCESS) {
+      /* drivers open their devices and probe them here */
+      res = vkEnumeratePhysicalDevices(handle, &count, &phys);
+      if (res == VK_INCOMPLETE)
+         res = VK_SUCCESS;
+      if (res == VK_SUCCESS && count)
+         warm_up_device(phys);
+      (void)pv_pin_loaded_libraries(NULL);
+      vkDestroyInstance(handle, NULL);
+   }
+   pvk_loader_unlock();
+#ifdef __GLIBC__
+   /* What the throwaway instance and device freed would otherwise stay in
+    * this thread's heap as private memory for the process's whole life
+    * (4-5 MiB with lavapipe); guests allocate on other threads. */
+   malloc_trim(0);
+#endif
+   if (res != VK_SUCCESS) {
+      pv_warn("venus", "preloading the host driver: VkResult %d", (int)res);
+      return -ENODEV;
+   }
+   pv_debug("venus", "host driver preloaded (%u physical devices)", count);
+   return 0;
 }
 
 void

@@ -577,10 +577,61 @@ test_max_clients(const char *dir)
    strcpy(sock_path, saved);
 }
 
+/* A client process's side of the hand-over: anything but the server's
+ * message (no fd, a short message, a wrong magic) is refused and any fd
+ * that came with it closed; a closed server end is -ENODATA. */
+static void
+test_receive_client(void)
+{
+   struct {
+      uint32_t magic, id, slot;
+   } good = { 0x70766331u, 7, 3 }, bad = { 0x12345678u, 7, 3 };
+   int sv[2], pipefd[2];
+   uint32_t id = 0, slot = 0;
+
+   CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0);
+   CHECK(send(sv[0], &good, sizeof(good), 0) == sizeof(good)); /* no fd */
+   CHECK(vtest_server_receive_client(sv[1], &id, &slot) == -EPROTO);
+   CHECK(send(sv[0], &good, 8, 0) == 8); /* short */
+   CHECK(vtest_server_receive_client(sv[1], &id, &slot) == -EPROTO);
+
+   CHECK(pipe(pipefd) == 0);
+   const void *bodies[2] = { &bad, &good };
+   for (int i = 0; i < 2; i++) {
+      struct iovec iov = { .iov_base = (void *)bodies[i], .iov_len = sizeof(good) };
+      union {
+         struct cmsghdr hdr;
+         char buf[CMSG_SPACE(sizeof(int))];
+      } ctl;
+      memset(&ctl, 0, sizeof(ctl));
+      struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+                           .msg_controllen = sizeof(ctl.buf) };
+      struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+      c->cmsg_level = SOL_SOCKET;
+      c->cmsg_type = SCM_RIGHTS;
+      c->cmsg_len = CMSG_LEN(sizeof(int));
+      memcpy(CMSG_DATA(c), &pipefd[1], sizeof(int));
+      CHECK(sendmsg(sv[0], &mh, 0) == sizeof(good));
+   }
+   close(pipefd[1]);
+   CHECK(vtest_server_receive_client(sv[1], &id, &slot) == -EPROTO); /* wrong magic */
+   const int fd = vtest_server_receive_client(sv[1], &id, &slot);
+   CHECK(fd >= 0 && id == 7 && slot == 3);
+   close(fd);
+   /* every copy of the pipe's write end is closed: the refused one too */
+   char byte;
+   CHECK(read(pipefd[0], &byte, 1) == 0);
+   close(pipefd[0]);
+   close(sv[0]);
+   CHECK(vtest_server_receive_client(sv[1], &id, &slot) == -ENODATA);
+   close(sv[1]);
+}
+
 int
 main(void)
 {
    test_sync_unit();
+   test_receive_client();
 
    char dir[] = "/tmp/pv-vtest-test-XXXXXX";
    CHECK(mkdtemp(dir));

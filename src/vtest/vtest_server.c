@@ -11,9 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <dirent.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -32,6 +35,8 @@
 #define DEFAULT_TEARDOWN_TIMEOUT_MS 5000
 /* what a client process's exit status 159 means (see the sandbox) */
 #define SANDBOX_EXIT_STATUS 159
+/* nice value of a pre-started process until it gets a client */
+#define PRESTART_NICE 10
 
 extern char **environ;
 
@@ -42,10 +47,27 @@ struct server_client {
    int sock;
    uint32_t id;
    uint32_t slot;        /* in the memory budget: budget_slot_base + [0, max_clients) */
+   pid_t pid;            /* its client process (with client_exe) */
    pid_t peer_pid;       /* SO_PEERCRED at accept */
    uid_t peer_uid;
    bool done;            /* under srv->lock */
 };
+
+/* A client process started ahead of its client: the server's end of its
+ * socketpair, on which the client's socket will be sent. */
+struct prestarted {
+   pid_t pid;
+   int ctrl;
+   int64_t started_ms;
+};
+
+/* What the server sends a client process with the client's socket. */
+struct vtest_handoff {
+   uint32_t magic;
+   uint32_t client_id;
+   uint32_t budget_slot;
+};
+#define VTEST_HANDOFF_MAGIC 0x70766331u /* "pvc1" */
 
 struct vtest_server {
    struct vtest_server_config cfg;
@@ -58,6 +80,10 @@ struct vtest_server {
    uint32_t client_count;
    uint32_t next_id;
    uint32_t failed_clients;
+   /* oldest first; touched by the accept loop's thread only */
+   struct prestarted pool[VTEST_MAX_PRESTART];
+   uint32_t pool_count;
+   bool renice;          /* pool processes wait at PRESTART_NICE (root only) */
 };
 
 static int
@@ -121,6 +147,12 @@ vtest_server_create(const struct vtest_server_config *cfg, struct vtest_server *
       srv->cfg.max_clients_per_uid = srv->cfg.max_clients;
    if (!srv->cfg.teardown_timeout_ms)
       srv->cfg.teardown_timeout_ms = DEFAULT_TEARDOWN_TIMEOUT_MS;
+   if (!srv->cfg.client_exe)
+      srv->cfg.prestart = 0;
+   if (srv->cfg.prestart > VTEST_MAX_PRESTART)
+      srv->cfg.prestart = VTEST_MAX_PRESTART;
+   /* Taking a nice value back needs CAP_SYS_NICE: approximated by root. */
+   srv->renice = geteuid() == 0;
    const char *path = cfg->socket_path ? cfg->socket_path : VTEST_DEFAULT_SOCKET;
    if (strlen(path) >= sizeof(srv->path)) {
       free(srv);
@@ -177,31 +209,34 @@ drain(int efd)
    (void)n;
 }
 
-/* Starts the client's process: our program, the socket as CLIENT_PROCESS_FD,
- * default signal handling (we block SIGINT/SIGTERM for our signalfd). */
-static pid_t
-spawn_client_process(const struct vtest_server *srv, const struct server_client *sc)
+/* Starts a client process: our program, one end of a new socketpair as
+ * CLIENT_PROCESS_FD (the other end, kept in *out, will carry its client's
+ * socket), default signal handling (we block SIGINT/SIGTERM for our
+ * signalfd). The client's id and budget slot are sent with its socket. */
+static int
+spawn_client_process(const struct vtest_server *srv, struct prestarted *out)
 {
-   int fd = sc->sock;
+   int sv[2];
+   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+      return -errno;
+   int fd = sv[1];
    if (fd == CLIENT_PROCESS_FD) {
       /* dup2 onto itself would keep close-on-exec */
-      fd = fcntl(sc->sock, F_DUPFD_CLOEXEC, CLIENT_PROCESS_FD + 1);
-      if (fd < 0)
-         return -errno;
+      fd = fcntl(sv[1], F_DUPFD_CLOEXEC, CLIENT_SHARED_FD + 1);
+      if (fd < 0) {
+         const int err = -errno;
+         close(sv[0]);
+         close(sv[1]);
+         return err;
+      }
    }
-   char id[16];
-   snprintf(id, sizeof(id), "%u", sc->id);
    char fdarg[16];
    snprintf(fdarg, sizeof(fdarg), "%d", CLIENT_PROCESS_FD);
    char wire[16];
    snprintf(wire, sizeof(wire), "%u", srv->cfg.client.wire_format);
-   char *argv[64] = { (char *)srv->cfg.client_exe, "--client-fd", fdarg, "--client-id", id,
+   char *argv[64] = { (char *)srv->cfg.client_exe, "--client-pool-fd", fdarg,
                       "--client-wire-format", wire };
-   char slot[16];
-   snprintf(slot, sizeof(slot), "%u", sc->slot);
-   argv[7] = "--client-budget-slot";
-   argv[8] = slot;
-   size_t argc = 9;
+   size_t argc = 5;
    for (const char *const *a = srv->cfg.client_args; a && *a && argc + 1 < 64; a++)
       argv[argc++] = (char *)*a;
    argv[argc] = NULL;
@@ -225,9 +260,83 @@ spawn_client_process(const struct vtest_server *srv, const struct server_client 
    int ret = posix_spawn(&pid, srv->cfg.client_exe, &fa, &attr, argv, environ);
    posix_spawnattr_destroy(&attr);
    posix_spawn_file_actions_destroy(&fa);
-   if (fd != sc->sock)
+   if (fd != sv[1])
       close(fd);
-   return ret ? -ret : pid;
+   close(sv[1]);
+   if (ret) {
+      close(sv[0]);
+      return -ret;
+   }
+   *out = (struct prestarted){ .pid = pid, .ctrl = sv[0] };
+   return 0;
+}
+
+/* Sends the client's socket, id and budget slot to its process. Fails
+ * (EPIPE) when the process is gone. */
+static int
+hand_over(const struct prestarted *p, const struct server_client *sc)
+{
+   struct vtest_handoff msg = {
+      .magic = VTEST_HANDOFF_MAGIC, .client_id = sc->id, .budget_slot = sc->slot,
+   };
+   struct iovec iov = { .iov_base = &msg, .iov_len = sizeof(msg) };
+   union {
+      struct cmsghdr hdr;
+      char buf[CMSG_SPACE(sizeof(int))];
+   } ctl;
+   memset(&ctl, 0, sizeof(ctl));
+   struct msghdr mh = {
+      .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
+   };
+   struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+   c->cmsg_level = SOL_SOCKET;
+   c->cmsg_type = SCM_RIGHTS;
+   c->cmsg_len = CMSG_LEN(sizeof(int));
+   memcpy(CMSG_DATA(c), &sc->sock, sizeof(int));
+   ssize_t n;
+   do
+      n = sendmsg(p->ctrl, &mh, MSG_NOSIGNAL);
+   while (n < 0 && errno == EINTR);
+   if (n < 0)
+      return -errno;
+   return n == (ssize_t)sizeof(msg) ? 0 : -EIO;
+}
+
+int
+vtest_server_receive_client(int ctrl_fd, uint32_t *client_id, uint32_t *budget_slot)
+{
+   struct vtest_handoff msg;
+   struct iovec iov = { .iov_base = &msg, .iov_len = sizeof(msg) };
+   union {
+      struct cmsghdr hdr;
+      char buf[CMSG_SPACE(sizeof(int))];
+   } ctl;
+   struct msghdr mh = {
+      .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
+   };
+   ssize_t n;
+   do
+      n = recvmsg(ctrl_fd, &mh, MSG_CMSG_CLOEXEC);
+   while (n < 0 && errno == EINTR);
+   if (n < 0)
+      return -errno;
+   int fd = -1;
+   for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+          c->cmsg_len == CMSG_LEN(sizeof(int)) && fd < 0)
+         memcpy(&fd, CMSG_DATA(c), sizeof(int));
+   }
+   if (n == 0 && fd < 0)
+      return -ENODATA;
+   if (n != (ssize_t)sizeof(msg) || fd < 0 || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+       msg.magic != VTEST_HANDOFF_MAGIC) {
+      if (fd >= 0)
+         close(fd);
+      return -EPROTO;
+   }
+   *client_id = msg.client_id;
+   *budget_slot = msg.budget_slot;
+   return fd;
 }
 
 static int64_t
@@ -287,11 +396,7 @@ wait_client_process(struct server_client *sc, pid_t pid, int *status, bool *kill
 static bool
 serve_in_process(struct server_client *sc)
 {
-   pid_t pid = spawn_client_process(sc->srv, sc);
-   if (pid < 0) {
-      pv_error(TAG, "client %u: cannot start its process: %s", sc->id, strerror((int)-pid));
-      return true; /* refused, not crashed */
-   }
+   const pid_t pid = sc->pid;
    int status;
    bool killed = false;
    if (wait_client_process(sc, pid, &status, &killed) < 0)
@@ -388,6 +493,153 @@ free_slot_locked(struct vtest_server *srv)
    }
 }
 
+/* Stops client processes that never got a client: closing their end makes
+ * them exit; what is still running at deadline_ms is killed. A process
+ * that failed on its own (crashed while loading the driver) is logged and
+ * counted. */
+static void
+retire_prestarted(struct vtest_server *srv, struct prestarted *ps, uint32_t n, int64_t deadline_ms)
+{
+   for (uint32_t i = 0; i < n; i++) {
+      if (ps[i].ctrl >= 0)
+         close(ps[i].ctrl);
+      ps[i].ctrl = -1;
+   }
+   for (uint32_t i = 0; i < n; i++) {
+      int status = 0;
+      bool killed = false;
+      for (;;) {
+         pid_t w = waitpid(ps[i].pid, &status, WNOHANG);
+         if (w == ps[i].pid || (w < 0 && errno != EINTR))
+            break;
+         if (now_ms() >= deadline_ms) {
+            pv_warn(TAG, "pre-started client process (pid %d) did not exit: killed",
+                    (int)ps[i].pid);
+            kill(ps[i].pid, SIGKILL);
+            killed = true;
+            while (waitpid(ps[i].pid, &status, 0) < 0 && errno == EINTR)
+               ;
+            break;
+         }
+         struct timespec ts = { 0, 5 * 1000 * 1000 };
+         nanosleep(&ts, NULL);
+      }
+      if (killed || (WIFEXITED(status) && WEXITSTATUS(status) == 0))
+         continue;
+      /* asked to stop with the server (e.g. Ctrl-C to its process group) */
+      if (WIFSIGNALED(status) && (WTERMSIG(status) == SIGTERM || WTERMSIG(status) == SIGINT ||
+                                  WTERMSIG(status) == SIGHUP))
+         continue;
+      if (WIFSIGNALED(status))
+         pv_error(TAG, "pre-started client process (pid %d) was killed by signal %d before "
+                       "serving a client", (int)ps[i].pid, WTERMSIG(status));
+      else
+         pv_error(TAG, "pre-started client process (pid %d) exited with status %d before "
+                       "serving a client", (int)ps[i].pid, WEXITSTATUS(status));
+      pthread_mutex_lock(&srv->lock);
+      srv->failed_clients++;
+      pthread_mutex_unlock(&srv->lock);
+   }
+}
+
+/* Gives every thread of a process the nice value `nice` (nice values are
+ * per thread; threads inherit their creator's). */
+static void
+set_process_nice(pid_t pid, int nice)
+{
+   char path[32];
+   snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+   DIR *d = opendir(path);
+   if (!d) {
+      setpriority(PRIO_PROCESS, (id_t)pid, nice);
+      return;
+   }
+   struct dirent *e;
+   while ((e = readdir(d))) {
+      const int tid = atoi(e->d_name);
+      if (tid > 0)
+         setpriority(PRIO_PROCESS, (id_t)tid, nice);
+   }
+   closedir(d);
+}
+
+/* Starts client processes until cfg.prestart wait for a client. As root
+ * they load the driver at a lower CPU priority, so that a refill does not
+ * slow down the guests being served (they get it back with a client). */
+static void
+refill_pool(struct vtest_server *srv)
+{
+   while (srv->pool_count < srv->cfg.prestart) {
+      struct prestarted *p = &srv->pool[srv->pool_count];
+      int ret = spawn_client_process(srv, p);
+      if (ret < 0) {
+         pv_warn(TAG, "cannot pre-start a client process: %s", strerror(-ret));
+         return;
+      }
+      p->started_ms = now_ms();
+      if (srv->renice)
+         setpriority(PRIO_PROCESS, (id_t)p->pid, PRESTART_NICE);
+      srv->pool_count++;
+   }
+}
+
+/* Drops pool processes whose end of the socketpair hung up: they exited
+ * (a crash while loading the driver). Refilled at the next accept, not
+ * here, so that a driver that always crashes does not make a loop. */
+static void
+prune_pool(struct vtest_server *srv, const struct pollfd *pfds)
+{
+   for (uint32_t i = srv->pool_count; i-- > 0;) {
+      if (!(pfds[i].revents & (POLLHUP | POLLERR)))
+         continue;
+      struct prestarted gone = srv->pool[i];
+      memmove(&srv->pool[i], &srv->pool[i + 1],
+              (srv->pool_count - i - 1) * sizeof(srv->pool[0]));
+      srv->pool_count--;
+      retire_prestarted(srv, &gone, 1, now_ms() + srv->cfg.teardown_timeout_ms);
+   }
+}
+
+/* Gives the client's socket to a client process, pre-started (the oldest)
+ * or started now when none is left. Returns its pid or -errno. */
+static pid_t
+start_serving(struct vtest_server *srv, const struct server_client *sc)
+{
+   for (;;) {
+      struct prestarted p;
+      const bool pre = srv->pool_count > 0;
+      if (pre) {
+         p = srv->pool[0];
+         memmove(&srv->pool[0], &srv->pool[1], (srv->pool_count - 1) * sizeof(srv->pool[0]));
+         srv->pool_count--;
+      } else {
+         int ret = spawn_client_process(srv, &p);
+         if (ret < 0)
+            return ret;
+         p.started_ms = now_ms();
+      }
+      const int ret = hand_over(&p, sc);
+      close(p.ctrl);
+      p.ctrl = -1;
+      if (pre && srv->renice)
+         set_process_nice(p.pid, 0);
+      if (ret == 0) {
+         if (pre)
+            pv_info(TAG, "client %u: served by pre-started process %d (started %lld ms before)",
+                    sc->id, (int)p.pid, (long long)(now_ms() - p.started_ms));
+         else
+            pv_info(TAG, "client %u: served by process %d, started for it%s", sc->id,
+                    (int)p.pid, srv->cfg.prestart ? " (no pre-started one was left)" : "");
+         return p.pid;
+      }
+      pv_warn(TAG, "client %u: its process (pid %d) is gone before receiving it: %s", sc->id,
+              (int)p.pid, strerror(-ret));
+      retire_prestarted(srv, &p, 1, now_ms() + srv->cfg.teardown_timeout_ms);
+      if (!pre)
+         return ret;
+   }
+}
+
 static void
 accept_client(struct vtest_server *srv)
 {
@@ -454,9 +706,23 @@ accept_client(struct vtest_server *srv)
    sc->id = id;
    sc->peer_pid = cred.pid;
    sc->peer_uid = cred.uid;
-   /* Linked before the thread starts so that a stop always finds it. */
+   /* Only this thread links clients: the slot stays free until then. */
    pthread_mutex_lock(&srv->lock);
    sc->slot = free_slot_locked(srv);
+   pthread_mutex_unlock(&srv->lock);
+   if (srv->cfg.client_exe) {
+      sc->pid = start_serving(srv, sc);
+      refill_pool(srv);
+      if (sc->pid < 0) {
+         pv_error(TAG, "client %u refused: cannot start its process: %s", id,
+                  strerror((int)-sc->pid));
+         close(sock);
+         free(sc);
+         return;
+      }
+   }
+   /* Linked before the thread starts so that a stop always finds it. */
+   pthread_mutex_lock(&srv->lock);
    int ret = pthread_create(&sc->thread, NULL, client_thread, sc);
    if (ret == 0) {
       sc->next = srv->clients;
@@ -466,6 +732,11 @@ accept_client(struct vtest_server *srv)
    pthread_mutex_unlock(&srv->lock);
    if (ret) {
       pv_error(TAG, "client %u refused: no thread: %s", id, strerror(ret));
+      if (srv->cfg.client_exe) {
+         kill(sc->pid, SIGKILL);
+         while (waitpid(sc->pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+      }
       close(sock);
       free(sc);
    }
@@ -496,6 +767,8 @@ wait_all_done(struct vtest_server *srv, int64_t deadline)
 static int
 disconnect_all(struct vtest_server *srv)
 {
+   retire_prestarted(srv, srv->pool, srv->pool_count, now_ms() + srv->cfg.teardown_timeout_ms);
+   srv->pool_count = 0;
    pthread_mutex_lock(&srv->lock);
    for (struct server_client *sc = srv->clients; sc; sc = sc->next)
       shutdown(sc->sock, SHUT_RDWR);
@@ -514,27 +787,35 @@ int
 vtest_server_run(struct vtest_server *srv, int stop_fd)
 {
    pv_info(TAG, "listening on %s", srv->path);
+   refill_pool(srv);
+   if (srv->cfg.prestart)
+      pv_info(TAG, "%u client processes pre-started (--prestart)", srv->pool_count);
    for (;;) {
-      struct pollfd pfds[4] = {
-         { .fd = srv->listen_fd, .events = POLLIN },
-         { .fd = srv->stop_efd, .events = POLLIN },
-         { .fd = srv->reap_efd, .events = POLLIN },
-         { .fd = stop_fd, .events = POLLIN },
-      };
-      int n = poll(pfds, stop_fd >= 0 ? 4 : 3, -1);
+      /* the pool's ends first (events 0: only a hang-up wakes us), then ours */
+      struct pollfd pfds[VTEST_MAX_PRESTART + 4];
+      const uint32_t np = srv->pool_count;
+      for (uint32_t i = 0; i < np; i++)
+         pfds[i] = (struct pollfd){ .fd = srv->pool[i].ctrl, .events = 0 };
+      struct pollfd *own = &pfds[np];
+      own[0] = (struct pollfd){ .fd = srv->listen_fd, .events = POLLIN };
+      own[1] = (struct pollfd){ .fd = srv->stop_efd, .events = POLLIN };
+      own[2] = (struct pollfd){ .fd = srv->reap_efd, .events = POLLIN };
+      own[3] = (struct pollfd){ .fd = stop_fd, .events = POLLIN };
+      int n = poll(pfds, np + (stop_fd >= 0 ? 4 : 3), -1);
       if (n < 0) {
          if (errno == EINTR)
             continue;
          pv_error(TAG, "poll failed: %s", strerror(errno));
          break;
       }
-      if (pfds[1].revents || (stop_fd >= 0 && pfds[3].revents))
+      if (own[1].revents || (stop_fd >= 0 && own[3].revents))
          break;
-      if (pfds[2].revents) {
+      prune_pool(srv, pfds);
+      if (own[2].revents) {
          drain(srv->reap_efd);
          reap_clients(srv, false);
       }
-      if (pfds[0].revents & POLLIN)
+      if (own[0].revents & POLLIN)
          accept_client(srv);
    }
 

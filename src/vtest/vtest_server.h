@@ -3,6 +3,14 @@
  * its own process (the default: a host driver crash or a compromised
  * renderer then takes down one client only) or on its own thread, until
  * asked to stop.
+ *
+ * Client processes can be started ahead (prestart): each enters its
+ * sandbox and loads the host driver before any client exists, then waits
+ * for the socket of its one client, passed over a socketpair (SCM_RIGHTS).
+ * A new guest then skips exec, dynamic linking and the driver's loading
+ * (about half of a context's creation on NVIDIA); the price is the idle
+ * pool's memory (docs/sandbox.md). A process still serves one client only
+ * and never sees another.
  */
 #ifndef PV_VTEST_SERVER_H
 #define PV_VTEST_SERVER_H
@@ -30,14 +38,22 @@ struct vtest_server_config {
    uint32_t teardown_timeout_ms;
    struct vtest_client_config client;
    /* NULL: serve each client on a thread of this process. Otherwise run
-    * each client in a fresh process of this program, given the client's
-    * socket as fd 3 and the arguments "--client-fd 3 --client-id N
-    * --client-wire-format W" (W: client.wire_format); its
-    * environment and stderr are ours. The program must then serve that one
-    * client with vtest_client_serve and exit 0 (non-zero means it failed);
-    * of `client` above only wire_format reaches it, the rest goes through
-    * client_args. */
+    * each client in a process of this program of its own, given one end of
+    * a socketpair as fd 3 and the arguments "--client-pool-fd 3
+    * --client-wire-format W" (W: client.wire_format); its environment and
+    * stderr are ours. The program must enter its sandbox, may then prepare
+    * (pv_host_driver_preload), must receive its one client with
+    * vtest_server_receive_client, serve it with vtest_client_serve and exit
+    * 0 (non-zero means it failed). Given no client (-ENODATA: the server
+    * stops) it exits 0 at once. Of `client` above only wire_format reaches
+    * it, the rest goes through client_args. */
    const char *client_exe;
+   /* Client processes started ahead of their client (with client_exe),
+    * each waiting for one: the accepted socket goes to the oldest, and the
+    * pool is refilled right after. 0: none, each process is started at
+    * accept (it then prepares after receiving its client). At most
+    * VTEST_MAX_PRESTART. A process still serves exactly one client. */
+   uint32_t prestart;
    /* More arguments for every client process (NULL-terminated; may be NULL). */
    const char *const *client_args;
    /* When >= 0: given to every client process as fd 4 (the shared memory
@@ -46,10 +62,12 @@ struct vtest_server_config {
    /* Each client charges client.budget as a slot of its own, numbered from
     * budget_slot_base (max_clients slots; several servers sharing one
     * budget need distinct ranges). The server takes back what a client
-    * still held once it is gone (its process may have been killed). Client
-    * processes get "--client-budget-slot N". */
+    * still held once it is gone (its process may have been killed). A client
+    * process learns its slot with its client (vtest_server_receive_client). */
    uint32_t budget_slot_base;
 };
+
+#define VTEST_MAX_PRESTART 16
 
 struct vtest_server;
 
@@ -60,7 +78,8 @@ int vtest_server_create(const struct vtest_server_config *cfg, struct vtest_serv
 /* Serves until vtest_server_stop() is called or stop_fd (e.g. a signalfd;
  * -1 for none) becomes readable; then disconnects every client and waits
  * for them, each at most teardown_timeout_ms (client processes are then
- * killed). Returns 0, -ETIMEDOUT when a client thread did not finish (the
+ * killed; pre-started client processes that have no client are stopped
+ * the same way). Returns 0, -ETIMEDOUT when a client thread did not finish (the
  * caller must then exit the process without vtest_server_destroy), or
  * -errno. */
 int vtest_server_run(struct vtest_server *srv, int stop_fd);
@@ -74,6 +93,13 @@ uint32_t vtest_server_client_count(struct vtest_server *srv);
 /* Client processes that crashed, exited non-zero or were killed by the
  * watchdog so far (logged each). */
 uint32_t vtest_server_failed_clients(struct vtest_server *srv);
+
+/* In a client process (see client_exe): waits on ctrl_fd for its one
+ * client. Returns the client's socket (close-on-exec) and sets *client_id
+ * and *budget_slot; -ENODATA when the server closed ctrl_fd without sending
+ * one (it is stopping); -EPROTO for anything but the server's message;
+ * -errno. */
+int vtest_server_receive_client(int ctrl_fd, uint32_t *client_id, uint32_t *budget_slot);
 
 /* Closes the listener and removes the socket file. */
 void vtest_server_destroy(struct vtest_server *srv);

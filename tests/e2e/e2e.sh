@@ -29,6 +29,12 @@
 #   sandbox      every client process attempts execve after its client left
 #                (test hook): the sandbox stops that process only, the
 #                server logs the call and serves the next client
+#   pool         pre-started client processes (--prestart 2 per socket): the
+#                idle ones are sandboxed before any client exists; a client
+#                is served by one started before it connected; every process
+#                serves one client; the pool refills; a forbidden system call
+#                (test hook, after its client left) stops that process only,
+#                while another client stays served; the stop is bounded
 #   stuck-queue  a guest leaves its queue waiting on a timeline semaphore
 #                value nothing will signal and exits (valid Vulkan): its
 #                client process, stuck in vkDeviceWaitIdle at teardown, is
@@ -90,13 +96,14 @@ malformed)
       $venus_ok; echo 'served after malformed and random streams'"
    ;;
 crash)
-   # The newest child of our own server is the held client's process (other
-   # servers, of other test runs on this machine, are not ours to kill).
+   # The child of our own server that names itself after a client is the
+   # held client's process (the others wait for a client; other servers,
+   # of other test runs on this machine, are not ours to kill).
    PV_VTEST_EXPECT_STATUS=3 exec "$run" --icd "$icd" -- sh -c "
       '$raw' hold >/tmp/hold.out & h=\$!
       i=0; until grep -q held /tmp/hold.out; do
          i=\$((i + 1)); [ \$i -lt 200 ] || { echo 'no handshake' >&2; exit 1; }; sleep 0.05; done
-      pid=\$(pgrep -n -P \$PV_VTEST_PID) || { echo 'no client process' >&2; exit 1; }
+      pid=\$(pgrep -P \$PV_VTEST_PID '^pv-client') || { echo 'no client process' >&2; exit 1; }
       kill -SEGV \$pid
       wait \$h || { echo 'the held client was not dropped cleanly' >&2; exit 1; }
       $venus_ok; echo 'client process crashed; its client was dropped, the next one served'"
@@ -165,6 +172,48 @@ sandbox)
    rm -f "$log"
    exit $rc
    ;;
+pool)
+   log=$(mktemp); start=$(date +%s)
+   PV_LOG=info PV_VTEST_TEST_HOOK=execve PV_VTEST_EXPECT_STATUS=3 \
+   PV_VTEST_ARGS="--prestart 2 --teardown-timeout 2" "$run" --log "$log" --icd "$icd" -- sh -c "
+      fail() { echo \"\$*\" >&2; exit 1; }
+      idle() { pgrep -P \$PV_VTEST_PID -x pv-vtest | sort; }
+      wait_idle() {
+         i=0; until [ \$(idle | grep -c .) -ge 4 ]; do
+            i=\$((i + 1)); [ \$i -lt 200 ] || fail 'the pool did not fill (4 processes)'; sleep 0.05; done; }
+      wait_idle
+      before=\$(idle)
+      # each enters its sandbox right after it starts (slowly under ASan)
+      for p in \$before; do
+         i=0; until grep -q '^Seccomp:[[:space:]]*2' /proc/\$p/status; do
+            i=\$((i + 1)); [ \$i -lt 200 ] || fail \"idle process \$p has no seccomp filter\"; sleep 0.05; done
+      done
+      '$raw' hold >/tmp/hold.out & h=\$!
+      i=0; until grep -q held /tmp/hold.out; do
+         i=\$((i + 1)); [ \$i -lt 200 ] || fail 'no handshake'; sleep 0.05; done
+      served=\$(pgrep -P \$PV_VTEST_PID '^pv-client') || fail 'no process serves the held client'
+      echo \"\$before\" | grep -qx \"\$served\" || fail \"client served by \$served, not by a pre-started one (\$before)\"
+      wait_idle
+      idle | grep -qx \"\$served\" && fail 'the serving process is still in the pool'
+      echo \"held client served by pre-started process \$served; pool refilled: \$(idle | tr '\\n' ' ')\"
+      '$raw' ping || fail 'second client not served'
+      sleep 0.5
+      kill -0 \$served 2>/dev/null || fail 'the held client lost its process'
+      kill -0 \$h 2>/dev/null || fail 'the held client was dropped'
+      $venus_ok
+      echo 'second client served by another process, whose forbidden call stopped it alone; stopping with a held client'"
+   rc=$? end=$(date +%s)
+   grep -E 'served by|pre-started|forbidden system call|stopped by its sandbox' "$log" | head -n 12
+   ids=$(grep -c 'served by pre-started process' "$log")
+   pids=$(sed -n 's/.*served by pre-started process \([0-9]*\).*/\1/p' "$log" | sort -u | grep -c .)
+   [ "$ids" -ge 2 ] && [ "$ids" -eq "$pids" ] ||
+      { cat "$log"; echo "pre-started processes served $ids clients with $pids distinct processes" >&2; rc=1; }
+   grep -q 'stopped by its sandbox' "$log" || { cat "$log"; echo 'the sandbox did not stop the execve' >&2; rc=1; }
+   rm -f "$log"
+   # start-up, a 2 s teardown at the stop: well under run-with-pv-vtest.sh's 20 s
+   [ $((end - start)) -lt 15 ] || { echo "took $((end - start)) s" >&2; rc=1; }
+   exit $rc
+   ;;
 stuck-queue)
    # client threads (--no-fork) cannot be killed: the server gives up on
    # the stuck one when it stops, and says so with exit status 4
@@ -201,7 +250,11 @@ limits)
 wrong-socket)
    exec "$run" --icd "$icd" -- sh -c "
       rm -f /tmp/.virgl_test
-      '$server' --socket /tmp/.pv-wire0 --socket-wire-format-1 /tmp/.virgl_test \
+      # the host's environment, not the guest's (whose VK_ICD_FILENAMES
+      # names the venus driver: as the host driver it would be loaded by
+      # the pre-started client processes, and its socket() refused)
+      env -u VK_ICD_FILENAMES -u VN_DEBUG -u VTEST_SOCKET_NAME \
+         '$server' --socket /tmp/.pv-wire0 --socket-wire-format-1 /tmp/.virgl_test \
          >/tmp/second.log 2>&1 & p=\$!
       i=0; until [ -S /tmp/.virgl_test ] && [ -S /tmp/.pv-wire0 ]; do
          i=\$((i + 1)); [ \$i -lt 200 ] || { echo 'second server did not start' >&2; exit 1; }; sleep 0.05; done
