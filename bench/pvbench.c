@@ -135,7 +135,7 @@ struct group {
    char server_fail[200]; /* the server's line saying it dropped a client */
    struct pb_proc *server;
    bool sample_mem;
-   double next_mem_sample;
+   bool mem_sampled;
    long peak_kb;
 };
 
@@ -205,7 +205,7 @@ on_sample_line(struct group *g, char *rest)
       pb_series_add(&m->s[g->path], v);
 }
 
-static void sample_server_memory(struct group *g, bool force);
+static void sample_server_memory(struct group *g);
 
 static void
 on_line(void *data, size_t idx, char *line)
@@ -219,8 +219,7 @@ on_line(void *data, size_t idx, char *line)
    } else if (!strcmp(line, "done")) {
       w->done = true;
       w->t_done = pb_now_s();
-      /* Its context is still fully allocated: a good moment for the peak. */
-      sample_server_memory(g, true);
+      sample_server_memory(g); /* a no-op once measured before go */
    } else if (!strncmp(line, "check ", 6)) {
       w->checked = true;
       w->check_ok = !strcmp(rest, "ok");
@@ -317,23 +316,25 @@ server_dropped_client(struct group *g)
    return g->server_fail[0] != '\0';
 }
 
-/* Peak private memory (USS) of the server tree while clients run, sampled every 100 ms
- * (only for client groups: scanning /proc costs the host a little CPU). */
+/* Private memory (USS) of the server tree, once: right before go, when every
+ * context is set up and has drawn (else at the first client's end). Once, because reading
+ * smaps_rollup walks each process's mappings under its mmap lock: sampled
+ * every 100 ms and at every client's end, it slowed 16-64 NVIDIA clients'
+ * frames (total FPS fell to a third on an H200). */
 static void
-sample_server_memory(struct group *g, bool force)
+sample_server_memory(struct group *g)
 {
-   if (!g->server || !g->sample_mem || (!force && pb_now_s() < g->next_mem_sample))
+   if (!g->server || !g->sample_mem || g->mem_sampled)
       return;
+   g->mem_sampled = true;
    long kb = pb_tree_uss_kb(g->server->pid);
    if (kb > g->peak_kb)
       g->peak_kb = kb;
-   g->next_mem_sample = pb_now_s() + 0.1;
 }
 
 static bool
 stop_run(void *data)
 {
-   sample_server_memory(data, false);
    return server_dropped_client(data);
 }
 
@@ -401,7 +402,9 @@ pump_group(struct group *g, struct pb_proc *server, double setup_s, double run_s
     * holds the clients' contexts, not a process half-way through it. */
    if (server && g->sample_mem)
       (void)settled_tree_uss_kb(server->pid);
-   sample_server_memory(g, true);
+   /* Every client has set up and drawn its warm-up frames: measure now,
+    * while nothing runs, rather than disturb the timed loops. */
+   sample_server_memory(g);
    out->go_s = pb_now_s();
    for (size_t i = 0; i < g->n; i++) {
       if (g->ws[i].ready && write(g->procs[i].go_fd, "g", 1) != 1)
