@@ -62,7 +62,7 @@ static const struct workload_def workload_defs[] = {
    { "submit", 1000, 50, 0, 0 }, { "draws", 20, 3, 0, 0 },    { "compute", 10, 2, 32, 4 },
    { "upload", 10, 2, 64, 8 },   { "pipeline", 20, 3, 0, 0 },
    { "drawpush", 20, 3, 0, 0 },  { "drawbind", 20, 3, 0, 0 },  { "mlchain", 20, 3, 0, 0 },
-   { "ffmpeg", 100, 10, 0, 0 },  { "vkfft", 1, 1, 0, 0 },
+   { "ffmpeg", 100, 10, 0, 0 },  { "vkfft", 1, 1, 0, 0 },    { "fairness", 100, 10, 32, 4 },
 };
 
 struct options {
@@ -1158,7 +1158,7 @@ usage(FILE *f)
            "  --paths LIST         native,pearvisor,virgl (default: all)\n"
            "  --workloads LIST     create,createpaced,clear,frames,submit,draws,drawpush,\n"
            "                       drawbind,mlchain,compute,upload,pipeline,ffmpeg,vkfft,\n"
-           "                       clients (default: all)\n"
+           "                       fairness,clients (default: all)\n"
            "  --clients LIST       concurrent client counts (default 1,4,16,64; quick 1,4)\n"
            "  --client-frames N    frames per client (default 30; quick 5)\n"
            "  --quick              few iterations: a smoke run\n"
@@ -1314,7 +1314,7 @@ options_default(struct options *o)
    snprintf(o->paths, sizeof(o->paths), "native,pearvisor,virgl");
    snprintf(o->workloads, sizeof(o->workloads),
             "create,createpaced,clear,frames,submit,draws,drawpush,drawbind,mlchain,compute,"
-            "upload,pipeline,ffmpeg,vkfft,clients");
+            "upload,pipeline,ffmpeg,vkfft,fairness,clients");
 }
 
 /* Extra rows' native figures are the default rows' (guest settings do not

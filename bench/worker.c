@@ -2,8 +2,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1233,6 +1235,173 @@ wl_compute(struct wk *w)
    return 0;
 }
 
+/* Fairness: a light client (the clear loop) measured alone, then while a
+ * heavy client of the same process keeps the GPU busy with long compute
+ * submissions. Each client has its own instance and device: natively two
+ * devices of one process, through venus two contexts of the server (Mesa
+ * opens a connection per instance). The figure is the light client's frame
+ * time beside the heavy one against alone. */
+#define FAIR_HEAVY_DISPATCHES 64u
+#define FAIR_HEAVY_DISPATCHES_QUICK 4u
+
+struct fair_heavy {
+   struct vkb vk;
+   struct compute_res c;
+   VkCommandBuffer busy; /* FAIR_HEAVY_DISPATCHES dispatches with barriers */
+   atomic_bool stop;
+   atomic_uint submits;
+   VkResult res;
+};
+
+static VkResult
+fair_heavy_record(struct fair_heavy *h, uint32_t n, uint32_t dispatches)
+{
+   struct compute_res *c = &h->c;
+   const uint32_t pc[2] = { n, 3u };
+   uint32_t groups = (n + 255) / 256;
+   if (groups > 65535)
+      groups = 65535;
+   VkResult res = vkb_cmd_alloc(&h->vk, &h->busy);
+   if (res == VK_SUCCESS)
+      res = vkb_cmd_begin(&h->vk, h->busy, false);
+   if (res != VK_SUCCESS)
+      return res;
+   vkCmdBindPipeline(h->busy, VK_PIPELINE_BIND_POINT_COMPUTE, c->pipeline);
+   vkCmdBindDescriptorSets(h->busy, VK_PIPELINE_BIND_POINT_COMPUTE, c->layout, 0, 1, &c->set,
+                           0, NULL);
+   vkCmdPushConstants(h->busy, c->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof(pc), pc);
+   const VkMemoryBarrier bar = {
+      .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+      .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
+      .dstAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
+   };
+   for (uint32_t i = 0; i < dispatches; i++) {
+      vkCmdDispatch(h->busy, groups, 1, 1);
+      vkCmdPipelineBarrier(h->busy, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                           VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1, &bar, 0, NULL, 0, NULL);
+   }
+   return vkb_cmd_end(&h->vk, h->busy);
+}
+
+static void *
+fair_heavy_thread(void *data)
+{
+   struct fair_heavy *h = data;
+   while (!atomic_load(&h->stop)) {
+      h->res = vkb_submit_wait(&h->vk, h->busy, WAIT_NS);
+      if (h->res != VK_SUCCESS)
+         break;
+      atomic_fetch_add(&h->submits, 1);
+   }
+   return NULL;
+}
+
+/* iters light frames into the sample list; false on a Vulkan error */
+static bool
+fair_light_frames(struct wk *w, struct frame_res *f, unsigned iters)
+{
+   for (unsigned i = 0; i < iters; i++) {
+      const double t0 = now_us();
+      if (vkb_submit_wait(&w->vk, f->clear[i % 6], WAIT_NS) != VK_SUCCESS)
+         return false;
+      push_sample(w, (now_us() - t0) / 1e3);
+   }
+   return true;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+   const double x = *(const double *)a, y = *(const double *)b;
+   return x < y ? -1 : x > y;
+}
+
+static double
+fair_median(double *v, size_t n)
+{
+   qsort(v, n, sizeof(*v), cmp_double);
+   return n ? v[n / 2] : 0;
+}
+
+static int
+wl_fairness(struct wk *w)
+{
+   const unsigned mib = w->args->size_mib ? w->args->size_mib : 32;
+   const VkDeviceSize bytes = (VkDeviceSize)mib << 20;
+   const uint32_t n = (uint32_t)(bytes / 4);
+   const uint32_t dispatches = w->args->size_mib && w->args->size_mib < 32
+                                  ? FAIR_HEAVY_DISPATCHES_QUICK
+                                  : FAIR_HEAVY_DISPATCHES;
+   const unsigned iters = w->args->iters ? w->args->iters : 100;
+   rep(w, "metric fair_alone ms 0 light client: clear 1080p + wait, alone");
+   rep(w, "metric fair_loaded ms 0 light client: clear 1080p + wait, beside a heavy client "
+          "(%u dispatches over 2x%u MiB per submission)", dispatches, mib);
+   rep(w, "metric fair_ratio x 0 light client: frame time beside a heavy client / alone");
+
+   struct fair_heavy *h = calloc(1, sizeof(*h));
+   struct frame_res f;
+   if (!h || init_vk(w))
+      return h ? 1 : (rep(w, "error out of memory"), 1);
+   if (frame_res_init(&w->vk, &f) != VK_SUCCESS)
+      return rep_vk_error(w);
+   if (vkb_init(&h->vk) != VK_SUCCESS) {
+      rep(w, "error heavy client: %s", h->vk.err);
+      return 1;
+   }
+   if (compute_res_init(&h->vk, &h->c, bytes, n, 3u) != VK_SUCCESS ||
+       fair_heavy_record(h, n, dispatches) != VK_SUCCESS ||
+       vkb_submit_wait(&h->vk, h->busy, WAIT_NS) != VK_SUCCESS) {
+      rep(w, "error heavy client: %s", h->vk.err);
+      return 1;
+   }
+   for (unsigned k = 0; k < 6; k++) { /* warm-up, untimed */
+      if (vkb_submit_wait(&w->vk, f.clear[k], WAIT_NS) != VK_SUCCESS)
+         return rep_vk_error(w);
+   }
+   if (!wait_go(w))
+      return 1;
+
+   if (!fair_light_frames(w, &f, iters))
+      return rep_vk_error(w);
+   const double alone = fair_median(w->samples, w->nsamples);
+   flush_samples(w, "fair_alone");
+
+   pthread_t thread;
+   if (pthread_create(&thread, NULL, fair_heavy_thread, h)) {
+      rep(w, "error cannot start the heavy client's thread");
+      return 1;
+   }
+   /* measure once the heavy client has the GPU busy */
+   while (atomic_load(&h->submits) < 1 && h->res == VK_SUCCESS)
+      usleep(1000);
+   const bool ok = fair_light_frames(w, &f, iters);
+   const unsigned heavy_submits = atomic_load(&h->submits);
+   atomic_store(&h->stop, true);
+   pthread_join(thread, NULL);
+   if (!ok)
+      return rep_vk_error(w);
+   if (h->res != VK_SUCCESS) {
+      rep(w, "error heavy client: %s", h->vk.err);
+      return 1;
+   }
+   const double loaded = fair_median(w->samples, w->nsamples);
+   flush_samples(w, "fair_loaded");
+   if (alone > 0) {
+      push_sample(w, loaded / alone);
+      flush_samples(w, "fair_ratio");
+   }
+   rep(w, "info heavy client: %u submissions while the light one was measured", heavy_submits);
+   rep(w, "done");
+   if (check_frame(w, &f, (iters - 1) % 6, true))
+      rep(w, "check ok");
+   frame_res_fini(&w->vk, &f);
+   compute_res_fini(&h->vk, &h->c);
+   vkb_fini(&h->vk);
+   vkb_fini(&w->vk);
+   free(h);
+   return 0;
+}
+
 /* ML-like chain: ML_STEPS small dispatches over one buffer, each with its
  * own push constants and a barrier before the next, recorded each time. */
 struct ml_res {
@@ -1658,7 +1827,7 @@ static const struct workload_entry workloads[] = {
    { "submit", wl_submit },     { "draws", wl_draws },       { "compute", wl_compute },
    { "upload", wl_upload },     { "pipeline", wl_pipeline }, { "clientloop", wl_clientloop },
    { "drawpush", wl_drawpush }, { "drawbind", wl_drawbind }, { "mlchain", wl_mlchain },
-   { "ffmpeg", wl_ffmpeg },     { "vkfft", wl_vkfft },
+   { "ffmpeg", wl_ffmpeg },     { "vkfft", wl_vkfft },       { "fairness", wl_fairness },
 };
 
 int
