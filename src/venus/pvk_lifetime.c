@@ -9,6 +9,7 @@
 #include "venus/generated/vn_protocol_renderer.h"
 #include "venus/pvk_context.h"
 #include "venus/pvk_device.h"
+#include "venus/pvk_instance.h"
 #include "venus/pvk_lifetime.h"
 #include "venus/pvk_memory.h"
 #include "venus/pvk_validate.h"
@@ -424,6 +425,103 @@ vn_handle_vkResetCommandPool(struct vn_dispatch_context *dctx,
 }
 
 void
+vn_handle_vkCreateDescriptorPool(struct vn_dispatch_context *dctx,
+                                 struct vn_command_vkCreateDescriptorPool *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
+   const VkDescriptorPoolCreateInfo *info = args->pCreateInfo;
+   if (!info || !args->pDescriptorPool || (info->poolSizeCount && !info->pPoolSizes)) {
+      pvk_context_set_lost(ctx, "vkCreateDescriptorPool: missing arguments");
+      return;
+   }
+   struct pvk_descriptor_pool_state *st =
+      calloc(1, sizeof(*st) + (size_t)info->poolSizeCount * sizeof(st->sizes[0]));
+   if (!st) {
+      pvk_context_set_lost(ctx, "vkCreateDescriptorPool: out of host memory");
+      return;
+   }
+   st->flags = info->flags;
+   st->max_sets = info->maxSets;
+   st->size_count = info->poolSizeCount;
+   memcpy(st->sizes, info->pPoolSizes, (size_t)info->poolSizeCount * sizeof(st->sizes[0]));
+   st->recreatable = true;
+   for (const VkBaseInStructure *p = info->pNext; p; p = p->pNext) {
+      if (p->sType == VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_INLINE_UNIFORM_BLOCK_CREATE_INFO) {
+         st->has_inline = true;
+         st->inline_bindings =
+            ((const VkDescriptorPoolInlineUniformBlockCreateInfo *)p)->maxInlineUniformBlockBindings;
+      } else {
+         st->recreatable = false; /* mutable type lists: not kept */
+      }
+   }
+   VkDescriptorPool handle = VK_NULL_HANDLE;
+   args->ret = dev->dispatch.vkCreateDescriptorPool(dev->handle, info, NULL, &handle);
+   if (args->ret != VK_SUCCESS) {
+      free(st);
+      return;
+   }
+   struct vn_object *obj =
+      vn_object_table_insert(ctx->dispatch.objects, (uint64_t)(uintptr_t)*args->pDescriptorPool,
+                             VK_OBJECT_TYPE_DESCRIPTOR_POOL, (uint64_t)(uintptr_t)handle);
+   if (!obj) {
+      dev->dispatch.vkDestroyDescriptorPool(dev->handle, handle, NULL);
+      free(st);
+      pvk_context_set_lost(ctx, "vkCreateDescriptorPool: bad or duplicate object id");
+      return;
+   }
+   obj->instance = pvk_instance_base(dev->instance);
+   obj->device = pvk_device_base(dev);
+   obj->data = st;
+}
+
+/* A reset while submissions are pending: the guest's pool becomes a fresh
+ * host pool with the same create info, and the old one (with the sets the
+ * pending work may read) is destroyed once that work is done. False when
+ * the pool cannot be created again. */
+static bool
+swap_pool(struct pvk_context *ctx, struct pvk_device *dev, struct vn_object *pool)
+{
+   const struct pvk_descriptor_pool_state *st = pool->data;
+   if (!st || !st->recreatable)
+      return false;
+   const VkDescriptorPoolInlineUniformBlockCreateInfo inl = {
+      .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_INLINE_UNIFORM_BLOCK_CREATE_INFO,
+      .maxInlineUniformBlockBindings = st->inline_bindings,
+   };
+   const VkDescriptorPoolCreateInfo info = {
+      .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
+      .pNext = st->has_inline ? &inl : NULL,
+      .flags = st->flags,
+      .maxSets = st->max_sets,
+      .poolSizeCount = st->size_count,
+      .pPoolSizes = st->sizes,
+   };
+   VkDescriptorPool fresh = VK_NULL_HANDLE;
+   if (dev->dispatch.vkCreateDescriptorPool(dev->handle, &info, NULL, &fresh) != VK_SUCCESS)
+      return false;
+   /* the table indexes objects by the handle they were inserted with */
+   const struct vn_object saved = *pool;
+   const uint64_t old = pool->handle;
+   vn_object_table_remove(ctx->dispatch.objects, pool);
+   struct vn_object *obj = vn_object_table_insert(ctx->dispatch.objects, saved.id,
+                                                  VK_OBJECT_TYPE_DESCRIPTOR_POOL,
+                                                  (uint64_t)(uintptr_t)fresh);
+   if (!obj) {
+      /* cannot happen (the id was just freed); keep the old pool's state */
+      dev->dispatch.vkDestroyDescriptorPool(dev->handle, fresh, NULL);
+      free(saved.data);
+      pvk_context_set_lost(ctx, "vkResetDescriptorPool: pool could not be re-inserted");
+      return true;
+   }
+   obj->instance = saved.instance;
+   obj->device = saved.device;
+   obj->data = saved.data;
+   pvk_lifetime_destroy(ctx, dev, VK_OBJECT_TYPE_DESCRIPTOR_POOL, old, 0, NULL);
+   return true;
+}
+
+void
 vn_handle_vkResetDescriptorPool(struct vn_dispatch_context *dctx,
                                 struct vn_command_vkResetDescriptorPool *args)
 {
@@ -433,10 +531,14 @@ vn_handle_vkResetDescriptorPool(struct vn_dispatch_context *dctx,
       find(ctx, VK_OBJECT_TYPE_DESCRIPTOR_POOL, (uint64_t)(uintptr_t)args->descriptorPool);
    if (!pool)
       return;
+   forget_children(ctx, pool, VK_OBJECT_TYPE_DESCRIPTOR_SET);
+   args->ret = VK_SUCCESS;
+   pvk_lifetime_poll(ctx, dev);
+   if (dev->lifetime.completed < dev->lifetime.submitted && swap_pool(ctx, dev, pool))
+      return;
    /* which submissions use its sets is not tracked: all of them */
    if (!pvk_lifetime_wait(ctx, dev, dev->lifetime.submitted, "vkResetDescriptorPool"))
       return;
-   forget_children(ctx, pool, VK_OBJECT_TYPE_DESCRIPTOR_SET);
    args->ret = dev->dispatch.vkResetDescriptorPool(args->device, args->descriptorPool, args->flags);
 }
 

@@ -27,14 +27,18 @@
  *   done (a guest that frees and re-allocates from a full descriptor pool
  *   while its own work is pending can get VK_ERROR_OUT_OF_POOL_MEMORY);
  *   nothing ever waits.
- * - resets cannot be deferred (the guest records or signals again right
- *   after): vkBeginCommandBuffer / vkResetCommandBuffer / vkResetCommandPool
- *   wait for the last submission of that command buffer or pool (secondary
- *   command buffers, and vkResetDescriptorPool, for everything submitted so
- *   far), vkResetFences for the submission that signals the fence. A valid
- *   guest never waits there (it waited for the work itself); the wait runs
- *   in slices and gives up, making the context lost, when the context is
- *   torn down.
+ * - vkResetDescriptorPool while work is pending swaps in a fresh host pool
+ *   (same create info) under the guest's id and defers destroying the old
+ *   one, with the sets the work may read; a pool whose create info is not
+ *   fully recorded (mutable descriptor type lists) waits instead.
+ * - other resets cannot be deferred (the guest records or signals again
+ *   right after): vkBeginCommandBuffer / vkResetCommandBuffer /
+ *   vkResetCommandPool wait for the last submission of that command buffer
+ *   or pool (secondary command buffers: everything submitted so far),
+ *   vkResetFences for the submission that signals the fence. A valid guest
+ *   never waits there (it waited for the work itself); the wait runs in
+ *   slices and gives up, making the context lost, when the context is torn
+ *   down.
  */
 #ifndef PV_VENUS_PVK_LIFETIME_H
 #define PV_VENUS_PVK_LIFETIME_H

@@ -45,6 +45,9 @@ pvk_validate_free_state(struct vn_object *obj)
    case VK_OBJECT_TYPE_BUFFER:
    case VK_OBJECT_TYPE_IMAGE:
    case VK_OBJECT_TYPE_QUERY_POOL:
+   case VK_OBJECT_TYPE_RENDER_PASS:
+   case VK_OBJECT_TYPE_FRAMEBUFFER:
+   case VK_OBJECT_TYPE_DESCRIPTOR_POOL:
       free(obj->data);
       break;
    case VK_OBJECT_TYPE_DESCRIPTOR_SET_LAYOUT:

@@ -77,6 +77,31 @@ struct pvk_query_pool_state {
    VkQueryPipelineStatisticFlags statistics;
 };
 
+/* obj->data of a VkRenderPass */
+struct pvk_render_pass_state {
+   uint32_t attachment_count;
+   uint32_t clear_count; /* clear values needed: last cleared attachment + 1 */
+};
+
+/* obj->data of a VkFramebuffer */
+struct pvk_framebuffer_state {
+   uint32_t attachment_count;
+   bool imageless;
+};
+
+/* obj->data of a VkDescriptorPool: how to create it again. A reset while
+ * submissions are pending swaps in a fresh host pool and defers the old
+ * one (pvk_lifetime.c). */
+struct pvk_descriptor_pool_state {
+   VkDescriptorPoolCreateFlags flags;
+   uint32_t max_sets;
+   bool recreatable;        /* its create info is all recorded here */
+   bool has_inline;         /* VkDescriptorPoolInlineUniformBlockCreateInfo */
+   uint32_t inline_bindings;
+   uint32_t size_count;
+   VkDescriptorPoolSize sizes[];
+};
+
 /* Marks the context lost with "firewall: <rule>: <details>" (printf
  * format), logged once. */
 void pvk_reject(struct pvk_context *ctx, const char *fmt, ...)

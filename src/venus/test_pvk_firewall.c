@@ -47,6 +47,8 @@ enum {
    VIEW = 1300,
    PIPELINE_LAYOUT = 1400,
    QUERY_POOL = 1500,
+   RENDER_PASS = 1600,
+   FRAMEBUFFER = 1700,
 };
 
 #define MEMORY_SIZE 65536u
@@ -826,6 +828,45 @@ test_bind_and_push(void)
    expect_why(ctx, &e, "vkCmdPushDescriptorSet write 0: no such binding", "push descriptor binding out of range");
 }
 
+/* A descriptor pool reset while a submission is pending does not wait: the
+ * guest's pool becomes a fresh host pool, the old one (with the sets the
+ * work may read) goes once the work is done. With a wait this stream would
+ * block for good: the work waits on a value signalled later in it. */
+static void
+test_pool_reset_pending(void)
+{
+   const uint32_t ctx = setup();
+   struct test_stream e = {0};
+   descriptor_setup(&e);
+   write_buffers(&e, 0, 0, 1, VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, 0, 64);
+   create_timeline(&e, SEMAPHORE);
+   begin(&e, CMD);
+   fill(&e, CMD, BUFFER, 0, 256);
+   end(&e, CMD);
+   submit(&e, CMD, SEMAPHORE, 1, 0);
+   ts_cmd(&e, T(vkResetDescriptorPool), 0);
+   ts_u64(&e, DEVICE);
+   ts_u64(&e, DESC_POOL);
+   ts_u32(&e, 0);
+   /* the same ids again, from the fresh pool */
+   ts_cmd(&e, T(vkAllocateDescriptorSets), 0);
+   ts_u64(&e, DEVICE);
+   ts_u64(&e, 1);
+   ts_u32(&e, VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO);
+   ts_u64(&e, 0);
+   ts_u64(&e, DESC_POOL);
+   ts_u32(&e, 1);
+   ts_u64(&e, 1);
+   ts_u64(&e, SET_LAYOUT);
+   ts_u64(&e, 1);
+   ts_u64(&e, SET);
+   write_buffers(&e, 0, 0, 3, VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, 0, 64);
+   signal_semaphore(&e, SEMAPHORE, 1);
+   queue_wait_idle(&e);
+   destroy(&e, T(vkDestroyDescriptorPool), DESC_POOL);
+   expect(ctx, &e, false, "descriptor pool reset while work is pending");
+}
+
 /* --- ranges --- */
 
 static void
@@ -1304,6 +1345,203 @@ queue_case(const char *why, const char *what, uint32_t family, uint32_t count, u
    expect_why(ctx, &e, why, what);
 }
 
+/* --- render passes, framebuffers, push constants --- */
+
+/* One color attachment (cleared or loaded), one subpass writing attachment
+ * `color_ref`. */
+static void
+create_render_pass(struct test_stream *e, bool clear, uint32_t color_ref)
+{
+   ts_cmd(e, T(vkCreateRenderPass), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_RENDER_PASS_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u32(e, 0);
+   ts_u32(e, VK_FORMAT_R8G8B8A8_UNORM);
+   ts_u32(e, VK_SAMPLE_COUNT_1_BIT);
+   ts_u32(e, clear ? VK_ATTACHMENT_LOAD_OP_CLEAR : VK_ATTACHMENT_LOAD_OP_LOAD);
+   ts_u32(e, VK_ATTACHMENT_STORE_OP_STORE);
+   ts_u32(e, VK_ATTACHMENT_LOAD_OP_DONT_CARE);
+   ts_u32(e, VK_ATTACHMENT_STORE_OP_DONT_CARE);
+   ts_u32(e, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL);
+   ts_u32(e, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u32(e, 0);
+   ts_u32(e, VK_PIPELINE_BIND_POINT_GRAPHICS);
+   ts_u32(e, 0);
+   ts_u64(e, 0);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u32(e, color_ref);
+   ts_u32(e, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL);
+   ts_u64(e, 0);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u64(e, 0);
+   ts_u64(e, 0);
+   ts_u64(e, 1);
+   ts_u64(e, RENDER_PASS);
+}
+
+/* A color-attachment image, its view VIEW, and a framebuffer of `views`
+ * attachments (VIEW each time). */
+static void
+create_framebuffer(struct test_stream *e, uint32_t views)
+{
+   allocate_memory(e, MEMORY2, MEMORY_SIZE);
+   ts_cmd(e, T(vkCreateImage), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, VK_IMAGE_TYPE_2D);
+   ts_u32(e, VK_FORMAT_R8G8B8A8_UNORM);
+   ts_u32(e, 16);
+   ts_u32(e, 16);
+   ts_u32(e, 1);
+   ts_u32(e, 1);
+   ts_u32(e, 1);
+   ts_u32(e, VK_SAMPLE_COUNT_1_BIT);
+   ts_u32(e, VK_IMAGE_TILING_OPTIMAL);
+   ts_u32(e, VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT);
+   ts_u32(e, VK_SHARING_MODE_EXCLUSIVE);
+   ts_u32(e, 0);
+   ts_u64(e, 0);
+   ts_u32(e, VK_IMAGE_LAYOUT_UNDEFINED);
+   ts_u64(e, 0);
+   ts_u64(e, 1);
+   ts_u64(e, IMAGE);
+   bind_image(e, IMAGE, MEMORY2, 0);
+   image_view(e, 0, 1, 0, 1);
+   ts_cmd(e, T(vkCreateFramebuffer), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_FRAMEBUFFER_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u64(e, RENDER_PASS);
+   ts_u32(e, views);
+   ts_u64(e, views);
+   for (uint32_t i = 0; i < views; i++)
+      ts_u64(e, VIEW);
+   ts_u32(e, 16);
+   ts_u32(e, 16);
+   ts_u32(e, 1);
+   ts_u64(e, 0);
+   ts_u64(e, 1);
+   ts_u64(e, FRAMEBUFFER);
+}
+
+static void
+begin_render_pass(struct test_stream *e)
+{
+   ts_cmd(e, T(vkCmdBeginRenderPass), 0);
+   ts_u64(e, CMD);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO);
+   ts_u64(e, 0);
+   ts_u64(e, RENDER_PASS);
+   ts_u64(e, FRAMEBUFFER);
+   ts_u32(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, 16);
+   ts_u32(e, 16);
+   ts_u32(e, 0); /* no clear values */
+   ts_u64(e, 0);
+   ts_u32(e, VK_SUBPASS_CONTENTS_INLINE);
+}
+
+static void
+push_constants(struct test_stream *e, uint32_t offset)
+{
+   ts_cmd(e, T(vkCmdPushConstants), 0);
+   ts_u64(e, CMD);
+   ts_u64(e, PIPELINE_LAYOUT);
+   ts_u32(e, VK_SHADER_STAGE_COMPUTE_BIT);
+   ts_u32(e, offset);
+   ts_u32(e, 16);
+   ts_u64(e, 16);
+   ts_bytes(e, "0123456789abcdef", 16);
+}
+
+static void
+render_pass_ok(struct test_stream *e)
+{
+   create_render_pass(e, false, 0);
+   create_framebuffer(e, 1);
+   begin(e, CMD);
+   begin_render_pass(e);
+   ts_cmd(e, T(vkCmdEndRenderPass), 0);
+   ts_u64(e, CMD);
+   end(e, CMD);
+   destroy(e, T(vkDestroyFramebuffer), FRAMEBUFFER);
+   destroy(e, T(vkDestroyRenderPass), RENDER_PASS);
+}
+
+static void
+render_pass_bad_ref(struct test_stream *e)
+{
+   create_render_pass(e, false, 1);
+}
+
+static void
+framebuffer_too_many(struct test_stream *e)
+{
+   create_render_pass(e, false, 0);
+   create_framebuffer(e, 2);
+}
+
+static void
+begin_without_clear_values(struct test_stream *e)
+{
+   create_render_pass(e, true, 0);
+   create_framebuffer(e, 1);
+   begin(e, CMD);
+   begin_render_pass(e);
+}
+
+static void
+push_ok(struct test_stream *e)
+{
+   descriptor_setup(e);
+   create_pipeline_layout(e);
+   begin(e, CMD);
+   push_constants(e, 64);
+   end(e, CMD);
+}
+
+static void
+push_past(struct test_stream *e)
+{
+   descriptor_setup(e);
+   create_pipeline_layout(e);
+   begin(e, CMD);
+   push_constants(e, 65536);
+}
+
+static void
+test_render_passes(void)
+{
+   range_case(NULL, "render pass, framebuffer and begin that match", render_pass_ok);
+   range_case("color attachment outside the pass", "render pass referencing attachment 1 of 1",
+              render_pass_bad_ref);
+   range_case("attachment count is not the render pass's", "framebuffer with 2 views for 1",
+              framebuffer_too_many);
+   range_case("fewer clear values than cleared attachments", "begin without its clear value",
+              begin_without_clear_values);
+   range_case(NULL, "push constants inside the device's limit", push_ok);
+   range_case("vkCmdPushConstants: offset 65536 size 16", "push constants past the limit",
+              push_past);
+}
+
 static void
 test_queues(void)
 {
@@ -1325,8 +1563,10 @@ main(void)
    test_begin_pending();
    test_descriptors();
    test_bind_and_push();
+   test_pool_reset_pending();
    test_ranges();
    test_queries();
+   test_render_passes();
    test_queues();
    pv_resource_unref(renderer, 1);
    pv_renderer_destroy(renderer);

@@ -1638,34 +1638,6 @@ vn_run_vkDestroyDescriptorSetLayout(struct vn_dispatch_context *ctx, struct vn_c
 }
 
 static void
-vn_exec_vkCreateDescriptorPool(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCreateDescriptorPool *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCreateDescriptorPool) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateDescriptorPool: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   if (!args->pDescriptorPool) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateDescriptorPool: no object id");
-      return;
-   }
-   VkDescriptorPool host = VK_NULL_HANDLE;
-   args->ret = args->dispatch->device->dispatch.vkCreateDescriptorPool(args->device, args->pCreateInfo, NULL, &host);
-   if (host == VK_NULL_HANDLE)
-      return;
-   struct vn_object *obj = vn_object_table_insert(ctx->objects, (uint64_t)(uintptr_t)*args->pDescriptorPool, VK_OBJECT_TYPE_DESCRIPTOR_POOL, (uint64_t)(uintptr_t)host);
-   if (!obj) {
-      args->dispatch->device->dispatch.vkDestroyDescriptorPool(args->dispatch->device->handle, host, NULL);
-      args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
-      vn_cs_decoder_set_fatal(dec, "vkCreateDescriptorPool: object id rejected");
-      return;
-   }
-   obj->device = args->dispatch->device;
-   obj->instance = args->dispatch->instance;
-   obj->parent_id = 0;
-}
-
-static void
 vn_run_vkCreateDescriptorPool(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
    struct vn_command_vkCreateDescriptorPool args;
@@ -1673,7 +1645,7 @@ vn_run_vkCreateDescriptorPool(struct vn_dispatch_context *ctx, struct vn_cs_deco
    vn_decode_vkCreateDescriptorPool_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCreateDescriptorPool(ctx, dec, &args);
+   vn_handle_vkCreateDescriptorPool(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -1762,34 +1734,6 @@ vn_run_vkUpdateDescriptorSets(struct vn_dispatch_context *ctx, struct vn_cs_deco
 }
 
 static void
-vn_exec_vkCreateFramebuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCreateFramebuffer *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCreateFramebuffer) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateFramebuffer: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   if (!args->pFramebuffer) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateFramebuffer: no object id");
-      return;
-   }
-   VkFramebuffer host = VK_NULL_HANDLE;
-   args->ret = args->dispatch->device->dispatch.vkCreateFramebuffer(args->device, args->pCreateInfo, NULL, &host);
-   if (host == VK_NULL_HANDLE)
-      return;
-   struct vn_object *obj = vn_object_table_insert(ctx->objects, (uint64_t)(uintptr_t)*args->pFramebuffer, VK_OBJECT_TYPE_FRAMEBUFFER, (uint64_t)(uintptr_t)host);
-   if (!obj) {
-      args->dispatch->device->dispatch.vkDestroyFramebuffer(args->dispatch->device->handle, host, NULL);
-      args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
-      vn_cs_decoder_set_fatal(dec, "vkCreateFramebuffer: object id rejected");
-      return;
-   }
-   obj->device = args->dispatch->device;
-   obj->instance = args->dispatch->instance;
-   obj->parent_id = 0;
-}
-
-static void
 vn_run_vkCreateFramebuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
    struct vn_command_vkCreateFramebuffer args;
@@ -1797,7 +1741,7 @@ vn_run_vkCreateFramebuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder
    vn_decode_vkCreateFramebuffer_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCreateFramebuffer(ctx, dec, &args);
+   vn_handle_vkCreateFramebuffer(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -1822,34 +1766,6 @@ vn_run_vkDestroyFramebuffer(struct vn_dispatch_context *ctx, struct vn_cs_decode
 }
 
 static void
-vn_exec_vkCreateRenderPass(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCreateRenderPass *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCreateRenderPass) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateRenderPass: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   if (!args->pRenderPass) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateRenderPass: no object id");
-      return;
-   }
-   VkRenderPass host = VK_NULL_HANDLE;
-   args->ret = args->dispatch->device->dispatch.vkCreateRenderPass(args->device, args->pCreateInfo, NULL, &host);
-   if (host == VK_NULL_HANDLE)
-      return;
-   struct vn_object *obj = vn_object_table_insert(ctx->objects, (uint64_t)(uintptr_t)*args->pRenderPass, VK_OBJECT_TYPE_RENDER_PASS, (uint64_t)(uintptr_t)host);
-   if (!obj) {
-      args->dispatch->device->dispatch.vkDestroyRenderPass(args->dispatch->device->handle, host, NULL);
-      args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
-      vn_cs_decoder_set_fatal(dec, "vkCreateRenderPass: object id rejected");
-      return;
-   }
-   obj->device = args->dispatch->device;
-   obj->instance = args->dispatch->instance;
-   obj->parent_id = 0;
-}
-
-static void
 vn_run_vkCreateRenderPass(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
    struct vn_command_vkCreateRenderPass args;
@@ -1857,7 +1773,7 @@ vn_run_vkCreateRenderPass(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
    vn_decode_vkCreateRenderPass_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCreateRenderPass(ctx, dec, &args);
+   vn_handle_vkCreateRenderPass(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -3181,17 +3097,6 @@ vn_run_vkCmdCopyQueryPoolResults(struct vn_dispatch_context *ctx, struct vn_cs_d
 }
 
 static void
-vn_exec_vkCmdPushConstants(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdPushConstants *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdPushConstants) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdPushConstants: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdPushConstants(args->commandBuffer, args->layout, args->stageFlags, args->offset, args->size, args->pValues);
-}
-
-static void
 vn_run_vkCmdPushConstants(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
    struct vn_command_vkCmdPushConstants args;
@@ -3199,23 +3104,12 @@ vn_run_vkCmdPushConstants(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
    vn_decode_vkCmdPushConstants_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdPushConstants(ctx, dec, &args);
+   vn_handle_vkCmdPushConstants(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdPushConstants_reply(enc, &args);
-}
-
-static void
-vn_exec_vkCmdBeginRenderPass(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginRenderPass *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdBeginRenderPass) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdBeginRenderPass: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdBeginRenderPass(args->commandBuffer, args->pRenderPassBegin, args->contents);
 }
 
 static void
@@ -3226,7 +3120,7 @@ vn_run_vkCmdBeginRenderPass(struct vn_dispatch_context *ctx, struct vn_cs_decode
    vn_decode_vkCmdBeginRenderPass_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdBeginRenderPass(ctx, dec, &args);
+   vn_handle_vkCmdBeginRenderPass(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -4115,34 +4009,6 @@ vn_run_vkCmdDrawIndexedIndirectCount(struct vn_dispatch_context *ctx, struct vn_
 }
 
 static void
-vn_exec_vkCreateRenderPass2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCreateRenderPass2 *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCreateRenderPass2) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateRenderPass2: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   if (!args->pRenderPass) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateRenderPass2: no object id");
-      return;
-   }
-   VkRenderPass host = VK_NULL_HANDLE;
-   args->ret = args->dispatch->device->dispatch.vkCreateRenderPass2(args->device, args->pCreateInfo, NULL, &host);
-   if (host == VK_NULL_HANDLE)
-      return;
-   struct vn_object *obj = vn_object_table_insert(ctx->objects, (uint64_t)(uintptr_t)*args->pRenderPass, VK_OBJECT_TYPE_RENDER_PASS, (uint64_t)(uintptr_t)host);
-   if (!obj) {
-      args->dispatch->device->dispatch.vkDestroyRenderPass(args->dispatch->device->handle, host, NULL);
-      args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
-      vn_cs_decoder_set_fatal(dec, "vkCreateRenderPass2: object id rejected");
-      return;
-   }
-   obj->device = args->dispatch->device;
-   obj->instance = args->dispatch->instance;
-   obj->parent_id = 0;
-}
-
-static void
 vn_run_vkCreateRenderPass2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
    struct vn_command_vkCreateRenderPass2 args;
@@ -4150,23 +4016,12 @@ vn_run_vkCreateRenderPass2(struct vn_dispatch_context *ctx, struct vn_cs_decoder
    vn_decode_vkCreateRenderPass2_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCreateRenderPass2(ctx, dec, &args);
+   vn_handle_vkCreateRenderPass2(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCreateRenderPass2_reply(enc, &args);
-}
-
-static void
-vn_exec_vkCmdBeginRenderPass2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginRenderPass2 *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdBeginRenderPass2) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdBeginRenderPass2: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdBeginRenderPass2(args->commandBuffer, args->pRenderPassBegin, args->pSubpassBeginInfo);
 }
 
 static void
@@ -4177,7 +4032,7 @@ vn_run_vkCmdBeginRenderPass2(struct vn_dispatch_context *ctx, struct vn_cs_decod
    vn_decode_vkCmdBeginRenderPass2_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdBeginRenderPass2(ctx, dec, &args);
+   vn_handle_vkCmdBeginRenderPass2(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);

@@ -335,6 +335,14 @@ vn_handle_vkDestroyDescriptorSetLayout(struct vn_dispatch_context *ctx, struct v
 }
 
 void
+vn_handle_vkCreateDescriptorPool(struct vn_dispatch_context *ctx, struct vn_command_vkCreateDescriptorPool *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
 vn_handle_vkDestroyDescriptorPool(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyDescriptorPool *args)
 {
    (void)ctx;
@@ -375,7 +383,23 @@ vn_handle_vkUpdateDescriptorSets(struct vn_dispatch_context *ctx, struct vn_comm
 }
 
 void
+vn_handle_vkCreateFramebuffer(struct vn_dispatch_context *ctx, struct vn_command_vkCreateFramebuffer *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
 vn_handle_vkDestroyFramebuffer(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyFramebuffer *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCreateRenderPass(struct vn_dispatch_context *ctx, struct vn_command_vkCreateRenderPass *args)
 {
    (void)ctx;
    (void)args;
@@ -599,6 +623,22 @@ vn_handle_vkCmdCopyQueryPoolResults(struct vn_dispatch_context *ctx, struct vn_c
 }
 
 void
+vn_handle_vkCmdPushConstants(struct vn_dispatch_context *ctx, struct vn_command_vkCmdPushConstants *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdBeginRenderPass(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBeginRenderPass *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
 vn_handle_vkCmdExecuteCommands(struct vn_dispatch_context *ctx, struct vn_command_vkCmdExecuteCommands *args)
 {
    (void)ctx;
@@ -688,6 +728,22 @@ vn_handle_vkCmdDrawIndirectCount(struct vn_dispatch_context *ctx, struct vn_comm
 
 void
 vn_handle_vkCmdDrawIndexedIndirectCount(struct vn_dispatch_context *ctx, struct vn_command_vkCmdDrawIndexedIndirectCount *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCreateRenderPass2(struct vn_dispatch_context *ctx, struct vn_command_vkCreateRenderPass2 *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdBeginRenderPass2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBeginRenderPass2 *args)
 {
    (void)ctx;
    (void)args;

@@ -3179,12 +3179,15 @@ void vn_handle_vkDestroyPipelineLayout(struct vn_dispatch_context *ctx, struct v
 void vn_handle_vkDestroySampler(struct vn_dispatch_context *ctx, struct vn_command_vkDestroySampler *args);
 void vn_handle_vkCreateDescriptorSetLayout(struct vn_dispatch_context *ctx, struct vn_command_vkCreateDescriptorSetLayout *args);
 void vn_handle_vkDestroyDescriptorSetLayout(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyDescriptorSetLayout *args);
+void vn_handle_vkCreateDescriptorPool(struct vn_dispatch_context *ctx, struct vn_command_vkCreateDescriptorPool *args);
 void vn_handle_vkDestroyDescriptorPool(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyDescriptorPool *args);
 void vn_handle_vkResetDescriptorPool(struct vn_dispatch_context *ctx, struct vn_command_vkResetDescriptorPool *args);
 void vn_handle_vkAllocateDescriptorSets(struct vn_dispatch_context *ctx, struct vn_command_vkAllocateDescriptorSets *args);
 void vn_handle_vkFreeDescriptorSets(struct vn_dispatch_context *ctx, struct vn_command_vkFreeDescriptorSets *args);
 void vn_handle_vkUpdateDescriptorSets(struct vn_dispatch_context *ctx, struct vn_command_vkUpdateDescriptorSets *args);
+void vn_handle_vkCreateFramebuffer(struct vn_dispatch_context *ctx, struct vn_command_vkCreateFramebuffer *args);
 void vn_handle_vkDestroyFramebuffer(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyFramebuffer *args);
+void vn_handle_vkCreateRenderPass(struct vn_dispatch_context *ctx, struct vn_command_vkCreateRenderPass *args);
 void vn_handle_vkDestroyRenderPass(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyRenderPass *args);
 void vn_handle_vkDestroyCommandPool(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyCommandPool *args);
 void vn_handle_vkResetCommandPool(struct vn_dispatch_context *ctx, struct vn_command_vkResetCommandPool *args);
@@ -3212,6 +3215,8 @@ void vn_handle_vkCmdEndQuery(struct vn_dispatch_context *ctx, struct vn_command_
 void vn_handle_vkCmdResetQueryPool(struct vn_dispatch_context *ctx, struct vn_command_vkCmdResetQueryPool *args);
 void vn_handle_vkCmdWriteTimestamp(struct vn_dispatch_context *ctx, struct vn_command_vkCmdWriteTimestamp *args);
 void vn_handle_vkCmdCopyQueryPoolResults(struct vn_dispatch_context *ctx, struct vn_command_vkCmdCopyQueryPoolResults *args);
+void vn_handle_vkCmdPushConstants(struct vn_dispatch_context *ctx, struct vn_command_vkCmdPushConstants *args);
+void vn_handle_vkCmdBeginRenderPass(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBeginRenderPass *args);
 void vn_handle_vkCmdExecuteCommands(struct vn_dispatch_context *ctx, struct vn_command_vkCmdExecuteCommands *args);
 void vn_handle_vkEnumerateInstanceVersion(struct vn_dispatch_context *ctx, struct vn_command_vkEnumerateInstanceVersion *args);
 void vn_handle_vkBindBufferMemory2(struct vn_dispatch_context *ctx, struct vn_command_vkBindBufferMemory2 *args);
@@ -3224,6 +3229,8 @@ void vn_handle_vkGetDeviceQueue2(struct vn_dispatch_context *ctx, struct vn_comm
 void vn_handle_vkGetPhysicalDeviceExternalSemaphoreProperties(struct vn_dispatch_context *ctx, struct vn_command_vkGetPhysicalDeviceExternalSemaphoreProperties *args);
 void vn_handle_vkCmdDrawIndirectCount(struct vn_dispatch_context *ctx, struct vn_command_vkCmdDrawIndirectCount *args);
 void vn_handle_vkCmdDrawIndexedIndirectCount(struct vn_dispatch_context *ctx, struct vn_command_vkCmdDrawIndexedIndirectCount *args);
+void vn_handle_vkCreateRenderPass2(struct vn_dispatch_context *ctx, struct vn_command_vkCreateRenderPass2 *args);
+void vn_handle_vkCmdBeginRenderPass2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBeginRenderPass2 *args);
 void vn_handle_vkResetQueryPool(struct vn_dispatch_context *ctx, struct vn_command_vkResetQueryPool *args);
 void vn_handle_vkWaitSemaphores(struct vn_dispatch_context *ctx, struct vn_command_vkWaitSemaphores *args);
 void vn_handle_vkSetReplyCommandStreamMESA(struct vn_dispatch_context *ctx, struct vn_command_vkSetReplyCommandStreamMESA *args);
