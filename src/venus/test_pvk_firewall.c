@@ -35,6 +35,7 @@ enum {
    BUFFER = 600,
    BUFFER2 = 601,
    IMAGE = 650,
+   IMAGE2 = 651,
    POOL = 700,
    CMD = 710,
    CMD2 = 711,
@@ -1180,6 +1181,198 @@ draw_indirect_past(struct test_stream *e)
    ts_u32(e, BUFFER_SIZE); /* the second record starts at the end */
 }
 
+/* IMAGE and IMAGE2 (16x16, 2 levels, 2 layers) for image-to-image copies */
+static void
+two_images(struct test_stream *e)
+{
+   image_setup(e);
+   create_image(e, IMAGE2, 2, 2);
+   bind_image(e, IMAGE2, MEMORY2, 32768);
+   begin(e, CMD);
+}
+
+static void
+subresource(struct test_stream *e, uint32_t mip, uint32_t layer)
+{
+   ts_u32(e, VK_IMAGE_ASPECT_COLOR_BIT);
+   ts_u32(e, mip);
+   ts_u32(e, layer);
+   ts_u32(e, 1);
+}
+
+static void
+offset3d(struct test_stream *e, int32_t x, int32_t y, int32_t z)
+{
+   ts_u32(e, (uint32_t)x);
+   ts_u32(e, (uint32_t)y);
+   ts_u32(e, (uint32_t)z);
+}
+
+/* vkCmdCopyImage IMAGE -> IMAGE2, level 1 (8x8), w x w at (x, x) */
+static void
+copy_image(struct test_stream *e, int32_t x, uint32_t w)
+{
+   two_images(e);
+   ts_cmd(e, T(vkCmdCopyImage), 0);
+   ts_u64(e, CMD);
+   ts_u64(e, IMAGE);
+   ts_u32(e, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL);
+   ts_u64(e, IMAGE2);
+   ts_u32(e, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   subresource(e, 1, 0);
+   offset3d(e, x, x, 0);
+   subresource(e, 1, 1);
+   offset3d(e, 0, 0, 0);
+   ts_u32(e, w);
+   ts_u32(e, w);
+   ts_u32(e, 1);
+   end(e, CMD);
+}
+
+static void
+copy_image_ok(struct test_stream *e)
+{
+   copy_image(e, 4, 4);
+}
+
+static void
+copy_image_past(struct test_stream *e)
+{
+   copy_image(e, 4, 8);
+}
+
+/* vkCmdBlitImage IMAGE level 0 -> IMAGE2 level 1, destination corner `x` */
+static void
+blit(struct test_stream *e, int32_t x)
+{
+   two_images(e);
+   ts_cmd(e, T(vkCmdBlitImage), 0);
+   ts_u64(e, CMD);
+   ts_u64(e, IMAGE);
+   ts_u32(e, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL);
+   ts_u64(e, IMAGE2);
+   ts_u32(e, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   subresource(e, 0, 0);
+   ts_u64(e, 2);
+   offset3d(e, 0, 0, 0);
+   offset3d(e, 16, 16, 1);
+   subresource(e, 1, 0);
+   ts_u64(e, 2);
+   offset3d(e, 0, 0, 0);
+   offset3d(e, x, x, 1);
+   ts_u32(e, VK_FILTER_NEAREST);
+   end(e, CMD);
+}
+
+static void
+blit_ok(struct test_stream *e)
+{
+   blit(e, 8);
+}
+
+static void
+blit_past(struct test_stream *e)
+{
+   blit(e, 9);
+}
+
+static void
+copy_to_buffer_past(struct test_stream *e)
+{
+   image_setup(e);
+   begin(e, CMD);
+   ts_cmd(e, T(vkCmdCopyImageToBuffer), 0);
+   ts_u64(e, CMD);
+   ts_u64(e, IMAGE);
+   ts_u32(e, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL);
+   ts_u64(e, BUFFER);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u64(e, 0);
+   ts_u32(e, 64); /* bufferRowLength: 64 texels a row */
+   ts_u32(e, 0);
+   subresource(e, 0, 0);
+   offset3d(e, 0, 0, 0);
+   ts_u32(e, 16);
+   ts_u32(e, 16); /* 15 rows of 256 bytes + 64: 3904 <= 4096 */
+   ts_u32(e, 1);
+   ts_cmd(e, T(vkCmdCopyImageToBuffer), 0);
+   ts_u64(e, CMD);
+   ts_u64(e, IMAGE);
+   ts_u32(e, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL);
+   ts_u64(e, BUFFER);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u64(e, 256); /* the same from 256: 4160 > 4096 */
+   ts_u32(e, 64);
+   ts_u32(e, 0);
+   subresource(e, 0, 0);
+   offset3d(e, 0, 0, 0);
+   ts_u32(e, 16);
+   ts_u32(e, 16);
+   ts_u32(e, 1);
+}
+
+static void
+buffer_barrier_past(struct test_stream *e)
+{
+   begin(e, CMD);
+   ts_cmd(e, T(vkCmdPipelineBarrier), 0);
+   ts_u64(e, CMD);
+   ts_u32(e, VK_PIPELINE_STAGE_TRANSFER_BIT);
+   ts_u32(e, VK_PIPELINE_STAGE_TRANSFER_BIT);
+   ts_u32(e, 0);
+   ts_u32(e, 0);
+   ts_u64(e, 0);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER);
+   ts_u64(e, 0);
+   ts_u32(e, VK_ACCESS_TRANSFER_WRITE_BIT);
+   ts_u32(e, VK_ACCESS_TRANSFER_READ_BIT);
+   ts_u32(e, VK_QUEUE_FAMILY_IGNORED);
+   ts_u32(e, VK_QUEUE_FAMILY_IGNORED);
+   ts_u64(e, BUFFER);
+   ts_u64(e, 1024);
+   ts_u64(e, BUFFER_SIZE);
+   ts_u32(e, 0);
+   ts_u64(e, 0);
+}
+
+static void
+vertex_buffer_past(struct test_stream *e)
+{
+   begin(e, CMD);
+   ts_cmd(e, T(vkCmdBindVertexBuffers), 0);
+   ts_u64(e, CMD);
+   ts_u32(e, 0);
+   ts_u32(e, 2);
+   ts_u64(e, 2);
+   ts_u64(e, BUFFER);
+   ts_u64(e, BUFFER2);
+   ts_u64(e, 2);
+   ts_u64(e, 0);
+   ts_u64(e, BUFFER_SIZE);
+}
+
+static void
+indirect_count_past(struct test_stream *e)
+{
+   begin(e, CMD);
+   ts_cmd(e, T(vkCmdDrawIndexedIndirectCount), 0);
+   ts_u64(e, CMD);
+   ts_u64(e, BUFFER);
+   ts_u64(e, 0);
+   ts_u64(e, BUFFER2);
+   ts_u64(e, BUFFER_SIZE);
+   ts_u32(e, 1000); /* more than fit: valid, the count decides */
+   ts_u32(e, 20);
+}
+
 static void
 test_ranges(void)
 {
@@ -1205,6 +1398,20 @@ test_ranges(void)
    range_case(NULL, "indirect dispatch inside", dispatch_indirect_ok);
    range_case("vkCmdDispatchIndirect region 0: indirect records beyond", "indirect dispatch past the buffer", dispatch_indirect_past);
    range_case("vkCmdDrawIndirect region 0: indirect records beyond", "indirect draws past the buffer", draw_indirect_past);
+   range_case(NULL, "image-to-image copy inside", copy_image_ok);
+   range_case("vkCmdCopyImage region 0: region beyond the mip level's extent",
+              "image-to-image copy past the level", copy_image_past);
+   range_case(NULL, "blit inside", blit_ok);
+   range_case("vkCmdBlitImage region 0: blit corner beyond", "blit corner past the level",
+              blit_past);
+   range_case("vkCmdCopyImageToBuffer region 0: buffer range of the copy beyond",
+              "image-to-buffer writing past the buffer (row length)", copy_to_buffer_past);
+   range_case("vkCmdPipelineBarrier region 0: range beyond the buffer",
+              "buffer barrier past the buffer", buffer_barrier_past);
+   range_case("vkCmdBindVertexBuffers region 1: offset beyond",
+              "vertex buffer offset past the buffer", vertex_buffer_past);
+   range_case("vkCmdDrawIndexedIndirectCount region 0: range beyond the buffer (source 601",
+              "indirect count word past the count buffer", indirect_count_past);
 }
 
 /* --- queries --- */
