@@ -22,6 +22,7 @@
 #include "venus/pvk_lifetime.h"
 #include "venus/pvk_resource.h"
 #include "venus/pvk_semaphore.h"
+#include "venus/pvk_validate.h"
 
 /* The longest a guest-requested wait may block a context (ns). */
 #define PVK_MAX_WAIT_NS (50ull * 1000 * 1000)
@@ -104,6 +105,8 @@ void
 vn_handle_vkQueueSubmit2(struct vn_dispatch_context *dctx, struct vn_command_vkQueueSubmit2 *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!PVK_HOST_HAS(ctx, args->dispatch, vkQueueSubmit2))
+      return;
    struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
    const uint64_t serial =
       tracked_submit(ctx, dev, args->queue, args->fence, submit2, args, &args->ret);
@@ -148,6 +151,8 @@ void
 vn_handle_vkWaitSemaphores(struct vn_dispatch_context *dctx, struct vn_command_vkWaitSemaphores *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!PVK_HOST_HAS(ctx, args->dispatch, vkWaitSemaphores))
+      return;
    struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
    if (!args->pWaitInfo) {
       pvk_context_set_lost(ctx, "vkWaitSemaphores: no wait info");

@@ -27,6 +27,8 @@
 #include <stdint.h>
 #include <vulkan/vulkan.h>
 
+#include "venus/vn_dispatch.h"
+
 struct pvk_context;
 struct vn_object;
 
@@ -101,6 +103,14 @@ struct pvk_descriptor_pool_state {
    uint32_t size_count;
    VkDescriptorPoolSize sizes[];
 };
+
+/* Entry points past Vulkan 1.0 may be missing on the host (older device
+ * version, extension not enabled): the call then fails the context, as
+ * the generated executors do, instead of calling NULL. */
+#define PVK_HOST_HAS(ctx, dispatch_obj, fn)                                                 \
+   ((dispatch_obj)->device->dispatch.fn                                                     \
+       ? true                                                                               \
+       : (pvk_context_set_lost((ctx), #fn ": not supported by the host"), false))
 
 /* Marks the context lost with "firewall: <rule>: <details>" (printf
  * format), logged once. */

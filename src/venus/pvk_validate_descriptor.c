@@ -529,8 +529,10 @@ vn_handle_vkCmdPushDescriptorSet(struct vn_dispatch_context *dctx,
       return;
    }
    const struct pvk_set_state push = {p->sets[args->set], 0};
+   /* the rules first: they hold whatever the host has */
    if (!check_writes(ctx, "vkCmdPushDescriptorSet", args->descriptorWriteCount,
-                     args->pDescriptorWrites, &push))
+                     args->pDescriptorWrites, &push) ||
+       !PVK_HOST_HAS(ctx, args->dispatch, vkCmdPushDescriptorSet))
       return;
    pvk_device_from_base(args->dispatch->device)
       ->dispatch.vkCmdPushDescriptorSet(args->commandBuffer, args->pipelineBindPoint, args->layout,

@@ -137,6 +137,8 @@ void
 vn_handle_vkResetQueryPool(struct vn_dispatch_context *dctx, struct vn_command_vkResetQueryPool *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!PVK_HOST_HAS(ctx, args->dispatch, vkResetQueryPool))
+      return;
    if (queries_ok(ctx, "vkResetQueryPool", args->queryPool, args->firstQuery, args->queryCount,
                   true))
       pvk_device_from_base(args->dispatch->device)
@@ -160,6 +162,8 @@ vn_handle_vkCmdWriteTimestamp2(struct vn_dispatch_context *dctx,
                                struct vn_command_vkCmdWriteTimestamp2 *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdWriteTimestamp2))
+      return;
    if (queries_ok(ctx, "vkCmdWriteTimestamp2", args->queryPool, args->query, 1, false))
       pvk_device_from_base(args->dispatch->device)
          ->dispatch.vkCmdWriteTimestamp2(args->commandBuffer, args->stage, args->queryPool,

@@ -294,6 +294,8 @@ vn_handle_vkCmdCopyBuffer2(struct vn_dispatch_context *dctx,
                            struct vn_command_vkCmdCopyBuffer2 *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdCopyBuffer2))
+      return;
    const VkCopyBufferInfo2 *info = args->pCopyBufferInfo;
    if (!info || (info->regionCount && !info->pRegions)) {
       pvk_context_set_lost(ctx, "vkCmdCopyBuffer2: missing regions");
@@ -383,6 +385,8 @@ void
 vn_handle_vkCmdCopyImage2(struct vn_dispatch_context *dctx, struct vn_command_vkCmdCopyImage2 *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdCopyImage2))
+      return;
    const VkCopyImageInfo2 *info = args->pCopyImageInfo;
    if (!info || (info->regionCount && !info->pRegions)) {
       pvk_context_set_lost(ctx, "vkCmdCopyImage2: missing regions");
@@ -511,6 +515,8 @@ vn_handle_vkCmdCopyBufferToImage2(struct vn_dispatch_context *dctx,
                                   struct vn_command_vkCmdCopyBufferToImage2 *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdCopyBufferToImage2))
+      return;
    const VkCopyBufferToImageInfo2 *info = args->pCopyBufferToImageInfo;
    if (!info || (info->regionCount && !info->pRegions)) {
       pvk_context_set_lost(ctx, "vkCmdCopyBufferToImage2: missing regions");
@@ -532,6 +538,8 @@ vn_handle_vkCmdCopyImageToBuffer2(struct vn_dispatch_context *dctx,
                                   struct vn_command_vkCmdCopyImageToBuffer2 *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdCopyImageToBuffer2))
+      return;
    const VkCopyImageToBufferInfo2 *info = args->pCopyImageToBufferInfo;
    if (!info || (info->regionCount && !info->pRegions)) {
       pvk_context_set_lost(ctx, "vkCmdCopyImageToBuffer2: missing regions");
@@ -645,6 +653,8 @@ vn_handle_vkCmdPipelineBarrier2(struct vn_dispatch_context *dctx,
                                 struct vn_command_vkCmdPipelineBarrier2 *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdPipelineBarrier2))
+      return;
    if (check_dependency(ctx, "vkCmdPipelineBarrier2", args->pDependencyInfo))
       device_of(args->dispatch)->dispatch.vkCmdPipelineBarrier2(args->commandBuffer,
                                                                 args->pDependencyInfo);
@@ -782,6 +792,8 @@ vn_handle_vkBindBufferMemory2(struct vn_dispatch_context *dctx,
                               struct vn_command_vkBindBufferMemory2 *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!PVK_HOST_HAS(ctx, args->dispatch, vkBindBufferMemory2))
+      return;
    struct pvk_device *dev = device_of(args->dispatch);
    for (uint32_t i = 0; args->pBindInfos && i < args->bindInfoCount; i++) {
       const VkBindBufferMemoryInfo *b = &args->pBindInfos[i];
@@ -812,6 +824,8 @@ vn_handle_vkBindImageMemory2(struct vn_dispatch_context *dctx,
                              struct vn_command_vkBindImageMemory2 *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!PVK_HOST_HAS(ctx, args->dispatch, vkBindImageMemory2))
+      return;
    struct pvk_device *dev = device_of(args->dispatch);
    for (uint32_t i = 0; args->pBindInfos && i < args->bindInfoCount; i++) {
       const VkBindImageMemoryInfo *b = &args->pBindInfos[i];
@@ -902,6 +916,8 @@ void
 vn_handle_vkCmdBlitImage2(struct vn_dispatch_context *dctx, struct vn_command_vkCmdBlitImage2 *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdBlitImage2))
+      return;
    const VkBlitImageInfo2 *info = args->pBlitImageInfo;
    if (!info || (info->regionCount && !info->pRegions)) {
       pvk_context_set_lost(ctx, "vkCmdBlitImage2: missing regions");
@@ -924,6 +940,8 @@ vn_handle_vkCmdResolveImage2(struct vn_dispatch_context *dctx,
                              struct vn_command_vkCmdResolveImage2 *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdResolveImage2))
+      return;
    const VkResolveImageInfo2 *info = args->pResolveImageInfo;
    if (!info || (info->regionCount && !info->pRegions)) {
       pvk_context_set_lost(ctx, "vkCmdResolveImage2: missing regions");
@@ -945,6 +963,8 @@ void
 vn_handle_vkCmdWaitEvents2(struct vn_dispatch_context *dctx, struct vn_command_vkCmdWaitEvents2 *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdWaitEvents2))
+      return;
    if (args->eventCount && !args->pDependencyInfos) {
       pvk_context_set_lost(ctx, "vkCmdWaitEvents2: no dependency infos");
       return;
@@ -1039,6 +1059,8 @@ vn_handle_vkCmdDrawIndirectCount(struct vn_dispatch_context *dctx,
                                  struct vn_command_vkCmdDrawIndirectCount *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdDrawIndirectCount))
+      return;
    if (indirect_count_ok(ctx, "vkCmdDrawIndirectCount", args->buffer, args->offset,
                          args->countBuffer, args->countBufferOffset, args->maxDrawCount,
                          args->stride, sizeof(VkDrawIndirectCommand)))
@@ -1052,10 +1074,58 @@ vn_handle_vkCmdDrawIndexedIndirectCount(struct vn_dispatch_context *dctx,
                                         struct vn_command_vkCmdDrawIndexedIndirectCount *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdDrawIndexedIndirectCount))
+      return;
    if (indirect_count_ok(ctx, "vkCmdDrawIndexedIndirectCount", args->buffer, args->offset,
                          args->countBuffer, args->countBufferOffset, args->maxDrawCount,
                          args->stride, sizeof(VkDrawIndexedIndirectCommand)))
       device_of(args->dispatch)->dispatch.vkCmdDrawIndexedIndirectCount(
          args->commandBuffer, args->buffer, args->offset, args->countBuffer,
          args->countBufferOffset, args->maxDrawCount, args->stride);
+}
+
+/* --- vertex and index buffers with sizes (dynamic state, maintenance5) --- */
+
+void
+vn_handle_vkCmdBindVertexBuffers2(struct vn_dispatch_context *dctx,
+                                  struct vn_command_vkCmdBindVertexBuffers2 *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdBindVertexBuffers2))
+      return;
+   if (args->bindingCount && (!args->pBuffers || !args->pOffsets)) {
+      pvk_context_set_lost(ctx, "vkCmdBindVertexBuffers2: array without elements");
+      return;
+   }
+   for (uint32_t i = 0; i < args->bindingCount; i++) {
+      if (!args->pBuffers[i])
+         continue; /* nullDescriptor */
+      const struct buf b = buffer_of(ctx, args->pBuffers[i]);
+      const VkDeviceSize size = args->pSizes ? args->pSizes[i] : VK_WHOLE_SIZE;
+      const char *why = !b.s || args->pOffsets[i] >= b.s->size
+                           ? "offset beyond the buffer"
+                           : buffer_range(b.s, args->pOffsets[i], size, true);
+      if (!ok_or_reject(ctx, why, "vkCmdBindVertexBuffers2", i, b.id, 0))
+         return;
+   }
+   device_of(args->dispatch)->dispatch.vkCmdBindVertexBuffers2(
+      args->commandBuffer, args->firstBinding, args->bindingCount, args->pBuffers, args->pOffsets,
+      args->pSizes, args->pStrides);
+}
+
+void
+vn_handle_vkCmdBindIndexBuffer2(struct vn_dispatch_context *dctx,
+                                struct vn_command_vkCmdBindIndexBuffer2 *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdBindIndexBuffer2))
+      return;
+   const struct buf b = buffer_of(ctx, args->buffer);
+   const char *why = NULL;
+   if (args->buffer)
+      why = !b.s || args->offset >= b.s->size ? "offset beyond the buffer"
+                                              : buffer_range(b.s, args->offset, args->size, true);
+   if (ok_or_reject(ctx, why, "vkCmdBindIndexBuffer2", 0, b.id, 0))
+      device_of(args->dispatch)->dispatch.vkCmdBindIndexBuffer2(
+         args->commandBuffer, args->buffer, args->offset, args->size, args->indexType);
 }

@@ -168,6 +168,8 @@ vn_handle_vkCreateRenderPass2(struct vn_dispatch_context *dctx,
                               struct vn_command_vkCreateRenderPass2 *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!PVK_HOST_HAS(ctx, args->dispatch, vkCreateRenderPass2))
+      return;
    struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
    const VkRenderPassCreateInfo2 *info = args->pCreateInfo;
    if (!info || !args->pRenderPass) {
@@ -312,6 +314,8 @@ vn_handle_vkCmdBeginRenderPass2(struct vn_dispatch_context *dctx,
                                 struct vn_command_vkCmdBeginRenderPass2 *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdBeginRenderPass2))
+      return;
    if (begin_ok(ctx, "vkCmdBeginRenderPass2", args->pRenderPassBegin))
       pvk_device_from_base(args->dispatch->device)
          ->dispatch.vkCmdBeginRenderPass2(args->commandBuffer, args->pRenderPassBegin,

@@ -1359,6 +1359,37 @@ vertex_buffer_past(struct test_stream *e)
    ts_u64(e, BUFFER_SIZE);
 }
 
+/* vkCmdBindVertexBuffers2: BUFFER from `offset`, `size` bytes */
+static void
+vertex_buffers2(struct test_stream *e, uint64_t offset, uint64_t size)
+{
+   begin(e, CMD);
+   ts_cmd(e, T(vkCmdBindVertexBuffers2), 0);
+   ts_u64(e, CMD);
+   ts_u32(e, 0);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u64(e, BUFFER);
+   ts_u64(e, 1);
+   ts_u64(e, offset);
+   ts_u64(e, 1);
+   ts_u64(e, size);
+   ts_u64(e, 0);
+   end(e, CMD);
+}
+
+static void
+vertex_buffers2_ok(struct test_stream *e)
+{
+   vertex_buffers2(e, 1024, BUFFER_SIZE - 1024);
+}
+
+static void
+vertex_buffers2_past(struct test_stream *e)
+{
+   vertex_buffers2(e, 1024, BUFFER_SIZE);
+}
+
 static void
 indirect_count_past(struct test_stream *e)
 {
@@ -1410,6 +1441,9 @@ test_ranges(void)
               "buffer barrier past the buffer", buffer_barrier_past);
    range_case("vkCmdBindVertexBuffers region 1: offset beyond",
               "vertex buffer offset past the buffer", vertex_buffer_past);
+   range_case(NULL, "vertex buffer with a size inside", vertex_buffers2_ok);
+   range_case("vkCmdBindVertexBuffers2 region 0: range beyond the buffer",
+              "vertex buffer with a size past the buffer", vertex_buffers2_past);
    range_case("vkCmdDrawIndexedIndirectCount region 0: range beyond the buffer (source 601",
               "indirect count word past the count buffer", indirect_count_past);
 }

@@ -3839,29 +3839,18 @@ vn_encode_vkCmdSetFragmentShadingRateKHR_reply(struct vn_cs_encoder *enc, const 
 void
 vn_decode_vkCmdBindIndexBuffer2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindIndexBuffer2 *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 36);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      uint64_t id;
-      memcpy(&id, p + 8, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, true);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, true);
       args->buffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   _Static_assert(sizeof(args->offset) == 8, "wire size of offset");
-   memcpy(&args->offset, p + 16, 8);
-   _Static_assert(sizeof(args->size) == 8, "wire size of size");
-   memcpy(&args->size, p + 24, 8);
-   _Static_assert(sizeof(args->indexType) == 4, "wire size of indexType");
-   memcpy(&args->indexType, p + 32, 4);
+   vn_decode_bytes(dec, &args->offset, sizeof(args->offset));
+   vn_decode_bytes(dec, &args->size, sizeof(args->size));
+   vn_decode_bytes(dec, &args->indexType, sizeof(args->indexType));
 }
 
 void

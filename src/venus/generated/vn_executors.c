@@ -5256,17 +5256,6 @@ vn_run_vkCmdSetScissorWithCount(struct vn_dispatch_context *ctx, struct vn_cs_de
 }
 
 static void
-vn_exec_vkCmdBindVertexBuffers2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdBindVertexBuffers2 *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdBindVertexBuffers2) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdBindVertexBuffers2: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdBindVertexBuffers2(args->commandBuffer, args->firstBinding, args->bindingCount, args->pBuffers, args->pOffsets, args->pSizes, args->pStrides);
-}
-
-static void
 vn_run_vkCmdBindVertexBuffers2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
    struct vn_command_vkCmdBindVertexBuffers2 args;
@@ -5274,7 +5263,7 @@ vn_run_vkCmdBindVertexBuffers2(struct vn_dispatch_context *ctx, struct vn_cs_dec
    vn_decode_vkCmdBindVertexBuffers2_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdBindVertexBuffers2(ctx, dec, &args);
+   vn_handle_vkCmdBindVertexBuffers2(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -7368,17 +7357,6 @@ vn_run_vkCmdSetFragmentShadingRateKHR(struct vn_dispatch_context *ctx, struct vn
 }
 
 static void
-vn_exec_vkCmdBindIndexBuffer2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdBindIndexBuffer2 *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdBindIndexBuffer2) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdBindIndexBuffer2: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdBindIndexBuffer2(args->commandBuffer, args->buffer, args->offset, args->size, args->indexType);
-}
-
-static void
 vn_run_vkCmdBindIndexBuffer2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
    struct vn_command_vkCmdBindIndexBuffer2 args;
@@ -7386,7 +7364,7 @@ vn_run_vkCmdBindIndexBuffer2(struct vn_dispatch_context *ctx, struct vn_cs_decod
    vn_decode_vkCmdBindIndexBuffer2_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdBindIndexBuffer2(ctx, dec, &args);
+   vn_handle_vkCmdBindIndexBuffer2(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);

@@ -919,6 +919,14 @@ vn_handle_vkCmdResolveImage2(struct vn_dispatch_context *ctx, struct vn_command_
 }
 
 void
+vn_handle_vkCmdBindVertexBuffers2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBindVertexBuffers2 *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
 vn_handle_vkResetFenceResource100000MESA(struct vn_dispatch_context *ctx, struct vn_command_vkResetFenceResource100000MESA *args)
 {
    (void)ctx;
@@ -968,6 +976,14 @@ vn_handle_vkWaitVirtqueueSeqnoMESA(struct vn_dispatch_context *ctx, struct vn_co
 
 void
 vn_handle_vkWaitRingSeqnoMESA(struct vn_dispatch_context *ctx, struct vn_command_vkWaitRingSeqnoMESA *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdBindIndexBuffer2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBindIndexBuffer2 *args)
 {
    (void)ctx;
    (void)args;

@@ -3252,6 +3252,7 @@ void vn_handle_vkCmdCopyBufferToImage2(struct vn_dispatch_context *ctx, struct v
 void vn_handle_vkCmdCopyImageToBuffer2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdCopyImageToBuffer2 *args);
 void vn_handle_vkCmdBlitImage2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBlitImage2 *args);
 void vn_handle_vkCmdResolveImage2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdResolveImage2 *args);
+void vn_handle_vkCmdBindVertexBuffers2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBindVertexBuffers2 *args);
 void vn_handle_vkResetFenceResource100000MESA(struct vn_dispatch_context *ctx, struct vn_command_vkResetFenceResource100000MESA *args);
 void vn_handle_vkWaitSemaphoreResource100000MESA(struct vn_dispatch_context *ctx, struct vn_command_vkWaitSemaphoreResource100000MESA *args);
 void vn_handle_vkImportSemaphoreResource100000MESA(struct vn_dispatch_context *ctx, struct vn_command_vkImportSemaphoreResource100000MESA *args);
@@ -3259,6 +3260,7 @@ void vn_handle_vkCmdPushDescriptorSet(struct vn_dispatch_context *ctx, struct vn
 void vn_handle_vkSubmitVirtqueueSeqnoMESA(struct vn_dispatch_context *ctx, struct vn_command_vkSubmitVirtqueueSeqnoMESA *args);
 void vn_handle_vkWaitVirtqueueSeqnoMESA(struct vn_dispatch_context *ctx, struct vn_command_vkWaitVirtqueueSeqnoMESA *args);
 void vn_handle_vkWaitRingSeqnoMESA(struct vn_dispatch_context *ctx, struct vn_command_vkWaitRingSeqnoMESA *args);
+void vn_handle_vkCmdBindIndexBuffer2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBindIndexBuffer2 *args);
 
 /* Decodes one command from dec (resetting dec->arena first), runs it and
  * encodes its reply when asked for. Unknown command, bad stream or bad
