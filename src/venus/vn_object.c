@@ -90,13 +90,15 @@ static struct vn_object_entry *
 vn_object_find(struct vn_object_table *t, uint64_t id)
 {
    struct vn_object **recent = &t->head.recent[vn_object_recent_slot(id)];
-   if (*recent && (*recent)->id == id)
+   if (*recent && (*recent)->id == id) {
+      t->head.last = *recent;
       return (struct vn_object_entry *)*recent;
+   }
    struct vn_object_entry *e = t->buckets[vn_object_hash(id, t->bucket_count)];
    while (e && e->obj.id != id)
       e = e->next;
    if (e)
-      *recent = &e->obj;
+      *recent = t->head.last = &e->obj;
    return e;
 }
 
@@ -183,6 +185,8 @@ vn_object_table_remove(struct vn_object_table *t, struct vn_object *obj)
    struct vn_object **recent = &t->head.recent[vn_object_recent_slot(e->obj.id)];
    if (*recent == &e->obj)
       *recent = NULL;
+   if (t->head.last == &e->obj)
+      t->head.last = NULL;
    t->count--;
    free(e);
 }

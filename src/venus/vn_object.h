@@ -28,6 +28,10 @@ struct vn_object {
    struct vn_dispatch_instance *instance; /* instance, physical devices and below */
    struct vn_dispatch_device *device;     /* device-level objects (device, queue, ...) */
    void *data;             /* per-kind state, owned by the kind's handler code */
+   /* serial of the device's last submission that uses it (command buffers,
+    * command pools, fences; pvk_lifetime.h), 0: none, UINT64_MAX: recorded
+    * into a primary command buffer (secondaries) */
+   uint64_t serial;
 };
 
 struct vn_object_table;
@@ -40,6 +44,9 @@ struct vn_object_table;
 #define VN_OBJECT_RECENT 16
 struct vn_object_table_head {
    struct vn_object *recent[VN_OBJECT_RECENT];
+   /* the object of the latest lookup by id (handlers that get only host
+    * handles use it to skip a second lookup); cleared with its object */
+   struct vn_object *last;
 };
 
 static inline uint32_t
@@ -81,10 +88,12 @@ struct vn_object *vn_lookup_object_slow(struct vn_cs_decoder *dec, uint64_t id,
 static inline struct vn_object *
 vn_lookup_object(struct vn_cs_decoder *dec, uint64_t id, VkObjectType type, bool optional)
 {
-   const struct vn_object_table_head *head = (const struct vn_object_table_head *)dec->objects;
+   struct vn_object_table_head *head = (struct vn_object_table_head *)dec->objects;
    struct vn_object *recent = head ? head->recent[vn_object_recent_slot(id)] : NULL;
-   if (recent && recent->id == id && recent->type == type && !dec->fatal)
+   if (recent && recent->id == id && recent->type == type && !dec->fatal) {
+      head->last = recent;
       return recent;
+   }
    return vn_lookup_object_slow(dec, id, type, optional);
 }
 

@@ -9,31 +9,20 @@
 void
 vn_decode_vkBindBufferMemory_args(struct vn_cs_decoder *dec, struct vn_command_vkBindBufferMemory *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 32);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
       args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      uint64_t id;
-      memcpy(&id, p + 8, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, false);
       args->buffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
    {
-      uint64_t id;
-      memcpy(&id, p + 16, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE_MEMORY, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE_MEMORY, false);
       args->memory = obj ? (VkDeviceMemory)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   _Static_assert(sizeof(args->memoryOffset) == 8, "wire size of memoryOffset");
-   memcpy(&args->memoryOffset, p + 24, 8);
+   vn_decode_bytes(dec, &args->memoryOffset, sizeof(args->memoryOffset));
 }
 
 void
@@ -41,17 +30,6 @@ vn_encode_vkBindBufferMemory_reply(struct vn_cs_encoder *enc, const struct vn_co
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkBindBufferMemory_EXT);
    vn_encode_bytes(enc, &args->ret, sizeof(args->ret));
-}
-
-static void
-vn_exec_vkBindBufferMemory(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkBindBufferMemory *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkBindBufferMemory) {
-      vn_cs_decoder_set_fatal(dec, "vkBindBufferMemory: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->ret = args->dispatch->device->dispatch.vkBindBufferMemory(args->device, args->buffer, args->memory, args->memoryOffset);
 }
 
 void
@@ -62,7 +40,7 @@ vn_run_vkBindBufferMemory(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
    vn_decode_vkBindBufferMemory_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkBindBufferMemory(ctx, dec, &args);
+   vn_handle_vkBindBufferMemory(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -195,7 +173,6 @@ vn_decode_vkDestroyBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vkDe
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, true);
       args->buffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-      args->buffer_object = obj;
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -208,20 +185,6 @@ vn_encode_vkDestroyBuffer_reply(struct vn_cs_encoder *enc, const struct vn_comma
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkDestroyBuffer_EXT);
 }
 
-static void
-vn_exec_vkDestroyBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkDestroyBuffer *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkDestroyBuffer) {
-      vn_cs_decoder_set_fatal(dec, "vkDestroyBuffer: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkDestroyBuffer(args->device, args->buffer, NULL);
-   if (args->buffer_object) {
-      vn_object_table_remove(ctx->objects, args->buffer_object);
-   }
-}
-
 void
 vn_run_vkDestroyBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -230,7 +193,7 @@ vn_run_vkDestroyBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
    vn_decode_vkDestroyBuffer_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkDestroyBuffer(ctx, dec, &args);
+   vn_handle_vkDestroyBuffer(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -267,17 +230,6 @@ vn_encode_vkBindBufferMemory2_reply(struct vn_cs_encoder *enc, const struct vn_c
    vn_encode_bytes(enc, &args->ret, sizeof(args->ret));
 }
 
-static void
-vn_exec_vkBindBufferMemory2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkBindBufferMemory2 *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkBindBufferMemory2) {
-      vn_cs_decoder_set_fatal(dec, "vkBindBufferMemory2: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->ret = args->dispatch->device->dispatch.vkBindBufferMemory2(args->device, args->bindInfoCount, args->pBindInfos);
-}
-
 void
 vn_run_vkBindBufferMemory2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -286,7 +238,7 @@ vn_run_vkBindBufferMemory2(struct vn_dispatch_context *ctx, struct vn_cs_decoder
    vn_decode_vkBindBufferMemory2_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkBindBufferMemory2(ctx, dec, &args);
+   vn_handle_vkBindBufferMemory2(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);

@@ -46,34 +46,6 @@ vn_encode_vkCreateBufferView_reply(struct vn_cs_encoder *enc, const struct vn_co
       vn_encode_uint64_t(enc, (uint64_t)(uintptr_t)*args->pView);
 }
 
-static void
-vn_exec_vkCreateBufferView(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCreateBufferView *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCreateBufferView) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateBufferView: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   if (!args->pView) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateBufferView: no object id");
-      return;
-   }
-   VkBufferView host = VK_NULL_HANDLE;
-   args->ret = args->dispatch->device->dispatch.vkCreateBufferView(args->device, args->pCreateInfo, NULL, &host);
-   if (host == VK_NULL_HANDLE)
-      return;
-   struct vn_object *obj = vn_object_table_insert(ctx->objects, (uint64_t)(uintptr_t)*args->pView, VK_OBJECT_TYPE_BUFFER_VIEW, (uint64_t)(uintptr_t)host);
-   if (!obj) {
-      args->dispatch->device->dispatch.vkDestroyBufferView(args->dispatch->device->handle, host, NULL);
-      args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
-      vn_cs_decoder_set_fatal(dec, "vkCreateBufferView: object id rejected");
-      return;
-   }
-   obj->device = args->dispatch->device;
-   obj->instance = args->dispatch->instance;
-   obj->parent_id = 0;
-}
-
 void
 vn_run_vkCreateBufferView(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -82,7 +54,7 @@ vn_run_vkCreateBufferView(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
    vn_decode_vkCreateBufferView_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCreateBufferView(ctx, dec, &args);
+   vn_handle_vkCreateBufferView(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -101,7 +73,6 @@ vn_decode_vkDestroyBufferView_args(struct vn_cs_decoder *dec, struct vn_command_
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER_VIEW, true);
       args->bufferView = obj ? (VkBufferView)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-      args->bufferView_object = obj;
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -114,20 +85,6 @@ vn_encode_vkDestroyBufferView_reply(struct vn_cs_encoder *enc, const struct vn_c
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkDestroyBufferView_EXT);
 }
 
-static void
-vn_exec_vkDestroyBufferView(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkDestroyBufferView *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkDestroyBufferView) {
-      vn_cs_decoder_set_fatal(dec, "vkDestroyBufferView: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkDestroyBufferView(args->device, args->bufferView, NULL);
-   if (args->bufferView_object) {
-      vn_object_table_remove(ctx->objects, args->bufferView_object);
-   }
-}
-
 void
 vn_run_vkDestroyBufferView(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -136,7 +93,7 @@ vn_run_vkDestroyBufferView(struct vn_dispatch_context *ctx, struct vn_cs_decoder
    vn_decode_vkDestroyBufferView_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkDestroyBufferView(ctx, dec, &args);
+   vn_handle_vkDestroyBufferView(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);

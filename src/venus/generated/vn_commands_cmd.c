@@ -746,17 +746,6 @@ vn_encode_vkCmdBindDescriptorSets_reply(struct vn_cs_encoder *enc, const struct 
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdBindDescriptorSets_EXT);
 }
 
-static void
-vn_exec_vkCmdBindDescriptorSets(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdBindDescriptorSets *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdBindDescriptorSets) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdBindDescriptorSets: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdBindDescriptorSets(args->commandBuffer, args->pipelineBindPoint, args->layout, args->firstSet, args->descriptorSetCount, args->pDescriptorSets, args->dynamicOffsetCount, args->pDynamicOffsets);
-}
-
 void
 vn_run_vkCmdBindDescriptorSets(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -765,7 +754,7 @@ vn_run_vkCmdBindDescriptorSets(struct vn_dispatch_context *ctx, struct vn_cs_dec
    vn_decode_vkCmdBindDescriptorSets_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdBindDescriptorSets(ctx, dec, &args);
+   vn_handle_vkCmdBindDescriptorSets(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -776,44 +765,23 @@ vn_run_vkCmdBindDescriptorSets(struct vn_dispatch_context *ctx, struct vn_cs_dec
 void
 vn_decode_vkCmdBindIndexBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindIndexBuffer *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 28);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      uint64_t id;
-      memcpy(&id, p + 8, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, true);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, true);
       args->buffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   _Static_assert(sizeof(args->offset) == 8, "wire size of offset");
-   memcpy(&args->offset, p + 16, 8);
-   _Static_assert(sizeof(args->indexType) == 4, "wire size of indexType");
-   memcpy(&args->indexType, p + 24, 4);
+   vn_decode_bytes(dec, &args->offset, sizeof(args->offset));
+   vn_decode_bytes(dec, &args->indexType, sizeof(args->indexType));
 }
 
 void
 vn_encode_vkCmdBindIndexBuffer_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdBindIndexBuffer *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdBindIndexBuffer_EXT);
-}
-
-static void
-vn_exec_vkCmdBindIndexBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdBindIndexBuffer *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdBindIndexBuffer) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdBindIndexBuffer: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdBindIndexBuffer(args->commandBuffer, args->buffer, args->offset, args->indexType);
 }
 
 void
@@ -824,7 +792,7 @@ vn_run_vkCmdBindIndexBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decode
    vn_decode_vkCmdBindIndexBuffer_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdBindIndexBuffer(ctx, dec, &args);
+   vn_handle_vkCmdBindIndexBuffer(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -871,17 +839,6 @@ vn_encode_vkCmdBindVertexBuffers_reply(struct vn_cs_encoder *enc, const struct v
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdBindVertexBuffers_EXT);
 }
 
-static void
-vn_exec_vkCmdBindVertexBuffers(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdBindVertexBuffers *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdBindVertexBuffers) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdBindVertexBuffers: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdBindVertexBuffers(args->commandBuffer, args->firstBinding, args->bindingCount, args->pBuffers, args->pOffsets);
-}
-
 void
 vn_run_vkCmdBindVertexBuffers(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -890,7 +847,7 @@ vn_run_vkCmdBindVertexBuffers(struct vn_dispatch_context *ctx, struct vn_cs_deco
    vn_decode_vkCmdBindVertexBuffers_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdBindVertexBuffers(ctx, dec, &args);
+   vn_handle_vkCmdBindVertexBuffers(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -1076,46 +1033,24 @@ vn_run_vkCmdDrawIndexed(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
 void
 vn_decode_vkCmdDrawIndirect_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndirect *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 32);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      uint64_t id;
-      memcpy(&id, p + 8, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, false);
       args->buffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   _Static_assert(sizeof(args->offset) == 8, "wire size of offset");
-   memcpy(&args->offset, p + 16, 8);
-   _Static_assert(sizeof(args->drawCount) == 4, "wire size of drawCount");
-   memcpy(&args->drawCount, p + 24, 4);
-   _Static_assert(sizeof(args->stride) == 4, "wire size of stride");
-   memcpy(&args->stride, p + 28, 4);
+   vn_decode_bytes(dec, &args->offset, sizeof(args->offset));
+   vn_decode_bytes(dec, &args->drawCount, sizeof(args->drawCount));
+   vn_decode_bytes(dec, &args->stride, sizeof(args->stride));
 }
 
 void
 vn_encode_vkCmdDrawIndirect_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdDrawIndirect *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdDrawIndirect_EXT);
-}
-
-static void
-vn_exec_vkCmdDrawIndirect(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndirect *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdDrawIndirect) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdDrawIndirect: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdDrawIndirect(args->commandBuffer, args->buffer, args->offset, args->drawCount, args->stride);
 }
 
 void
@@ -1126,7 +1061,7 @@ vn_run_vkCmdDrawIndirect(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
    vn_decode_vkCmdDrawIndirect_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdDrawIndirect(ctx, dec, &args);
+   vn_handle_vkCmdDrawIndirect(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -1137,46 +1072,24 @@ vn_run_vkCmdDrawIndirect(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
 void
 vn_decode_vkCmdDrawIndexedIndirect_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndexedIndirect *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 32);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      uint64_t id;
-      memcpy(&id, p + 8, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, false);
       args->buffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   _Static_assert(sizeof(args->offset) == 8, "wire size of offset");
-   memcpy(&args->offset, p + 16, 8);
-   _Static_assert(sizeof(args->drawCount) == 4, "wire size of drawCount");
-   memcpy(&args->drawCount, p + 24, 4);
-   _Static_assert(sizeof(args->stride) == 4, "wire size of stride");
-   memcpy(&args->stride, p + 28, 4);
+   vn_decode_bytes(dec, &args->offset, sizeof(args->offset));
+   vn_decode_bytes(dec, &args->drawCount, sizeof(args->drawCount));
+   vn_decode_bytes(dec, &args->stride, sizeof(args->stride));
 }
 
 void
 vn_encode_vkCmdDrawIndexedIndirect_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdDrawIndexedIndirect *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdDrawIndexedIndirect_EXT);
-}
-
-static void
-vn_exec_vkCmdDrawIndexedIndirect(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndexedIndirect *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdDrawIndexedIndirect) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdDrawIndexedIndirect: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdDrawIndexedIndirect(args->commandBuffer, args->buffer, args->offset, args->drawCount, args->stride);
 }
 
 void
@@ -1187,7 +1100,7 @@ vn_run_vkCmdDrawIndexedIndirect(struct vn_dispatch_context *ctx, struct vn_cs_de
    vn_decode_vkCmdDrawIndexedIndirect_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdDrawIndexedIndirect(ctx, dec, &args);
+   vn_handle_vkCmdDrawIndexedIndirect(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -1281,42 +1194,22 @@ vn_run_vkCmdDispatch(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec,
 void
 vn_decode_vkCmdDispatchIndirect_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDispatchIndirect *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 24);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      uint64_t id;
-      memcpy(&id, p + 8, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, false);
       args->buffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   _Static_assert(sizeof(args->offset) == 8, "wire size of offset");
-   memcpy(&args->offset, p + 16, 8);
+   vn_decode_bytes(dec, &args->offset, sizeof(args->offset));
 }
 
 void
 vn_encode_vkCmdDispatchIndirect_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdDispatchIndirect *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdDispatchIndirect_EXT);
-}
-
-static void
-vn_exec_vkCmdDispatchIndirect(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdDispatchIndirect *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdDispatchIndirect) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdDispatchIndirect: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdDispatchIndirect(args->commandBuffer, args->buffer, args->offset);
 }
 
 void
@@ -1327,7 +1220,7 @@ vn_run_vkCmdDispatchIndirect(struct vn_dispatch_context *ctx, struct vn_cs_decod
    vn_decode_vkCmdDispatchIndirect_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdDispatchIndirect(ctx, dec, &args);
+   vn_handle_vkCmdDispatchIndirect(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -1371,17 +1264,6 @@ vn_encode_vkCmdCopyBuffer_reply(struct vn_cs_encoder *enc, const struct vn_comma
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdCopyBuffer_EXT);
 }
 
-static void
-vn_exec_vkCmdCopyBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyBuffer *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdCopyBuffer) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdCopyBuffer: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdCopyBuffer(args->commandBuffer, args->srcBuffer, args->dstBuffer, args->regionCount, args->pRegions);
-}
-
 void
 vn_run_vkCmdCopyBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -1390,7 +1272,7 @@ vn_run_vkCmdCopyBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
    vn_decode_vkCmdCopyBuffer_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdCopyBuffer(ctx, dec, &args);
+   vn_handle_vkCmdCopyBuffer(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -1436,17 +1318,6 @@ vn_encode_vkCmdCopyImage_reply(struct vn_cs_encoder *enc, const struct vn_comman
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdCopyImage_EXT);
 }
 
-static void
-vn_exec_vkCmdCopyImage(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyImage *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdCopyImage) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdCopyImage: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdCopyImage(args->commandBuffer, args->srcImage, args->srcImageLayout, args->dstImage, args->dstImageLayout, args->regionCount, args->pRegions);
-}
-
 void
 vn_run_vkCmdCopyImage(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -1455,7 +1326,7 @@ vn_run_vkCmdCopyImage(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec
    vn_decode_vkCmdCopyImage_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdCopyImage(ctx, dec, &args);
+   vn_handle_vkCmdCopyImage(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -1502,17 +1373,6 @@ vn_encode_vkCmdBlitImage_reply(struct vn_cs_encoder *enc, const struct vn_comman
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdBlitImage_EXT);
 }
 
-static void
-vn_exec_vkCmdBlitImage(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdBlitImage *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdBlitImage) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdBlitImage: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdBlitImage(args->commandBuffer, args->srcImage, args->srcImageLayout, args->dstImage, args->dstImageLayout, args->regionCount, args->pRegions, args->filter);
-}
-
 void
 vn_run_vkCmdBlitImage(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -1521,7 +1381,7 @@ vn_run_vkCmdBlitImage(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec
    vn_decode_vkCmdBlitImage_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdBlitImage(ctx, dec, &args);
+   vn_handle_vkCmdBlitImage(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -1566,17 +1426,6 @@ vn_encode_vkCmdCopyBufferToImage_reply(struct vn_cs_encoder *enc, const struct v
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdCopyBufferToImage_EXT);
 }
 
-static void
-vn_exec_vkCmdCopyBufferToImage(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyBufferToImage *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdCopyBufferToImage) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdCopyBufferToImage: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdCopyBufferToImage(args->commandBuffer, args->srcBuffer, args->dstImage, args->dstImageLayout, args->regionCount, args->pRegions);
-}
-
 void
 vn_run_vkCmdCopyBufferToImage(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -1585,7 +1434,7 @@ vn_run_vkCmdCopyBufferToImage(struct vn_dispatch_context *ctx, struct vn_cs_deco
    vn_decode_vkCmdCopyBufferToImage_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdCopyBufferToImage(ctx, dec, &args);
+   vn_handle_vkCmdCopyBufferToImage(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -1630,17 +1479,6 @@ vn_encode_vkCmdCopyImageToBuffer_reply(struct vn_cs_encoder *enc, const struct v
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdCopyImageToBuffer_EXT);
 }
 
-static void
-vn_exec_vkCmdCopyImageToBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyImageToBuffer *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdCopyImageToBuffer) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdCopyImageToBuffer: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdCopyImageToBuffer(args->commandBuffer, args->srcImage, args->srcImageLayout, args->dstBuffer, args->regionCount, args->pRegions);
-}
-
 void
 vn_run_vkCmdCopyImageToBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -1649,7 +1487,7 @@ vn_run_vkCmdCopyImageToBuffer(struct vn_dispatch_context *ctx, struct vn_cs_deco
    vn_decode_vkCmdCopyImageToBuffer_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdCopyImageToBuffer(ctx, dec, &args);
+   vn_handle_vkCmdCopyImageToBuffer(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -1685,17 +1523,6 @@ vn_encode_vkCmdUpdateBuffer_reply(struct vn_cs_encoder *enc, const struct vn_com
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdUpdateBuffer_EXT);
 }
 
-static void
-vn_exec_vkCmdUpdateBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdUpdateBuffer *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdUpdateBuffer) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdUpdateBuffer: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdUpdateBuffer(args->commandBuffer, args->dstBuffer, args->dstOffset, args->dataSize, args->pData);
-}
-
 void
 vn_run_vkCmdUpdateBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -1704,7 +1531,7 @@ vn_run_vkCmdUpdateBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
    vn_decode_vkCmdUpdateBuffer_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdUpdateBuffer(ctx, dec, &args);
+   vn_handle_vkCmdUpdateBuffer(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -1715,46 +1542,24 @@ vn_run_vkCmdUpdateBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
 void
 vn_decode_vkCmdFillBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdFillBuffer *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 36);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      uint64_t id;
-      memcpy(&id, p + 8, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, false);
       args->dstBuffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   _Static_assert(sizeof(args->dstOffset) == 8, "wire size of dstOffset");
-   memcpy(&args->dstOffset, p + 16, 8);
-   _Static_assert(sizeof(args->size) == 8, "wire size of size");
-   memcpy(&args->size, p + 24, 8);
-   _Static_assert(sizeof(args->data) == 4, "wire size of data");
-   memcpy(&args->data, p + 32, 4);
+   vn_decode_bytes(dec, &args->dstOffset, sizeof(args->dstOffset));
+   vn_decode_bytes(dec, &args->size, sizeof(args->size));
+   vn_decode_bytes(dec, &args->data, sizeof(args->data));
 }
 
 void
 vn_encode_vkCmdFillBuffer_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdFillBuffer *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdFillBuffer_EXT);
-}
-
-static void
-vn_exec_vkCmdFillBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdFillBuffer *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdFillBuffer) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdFillBuffer: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdFillBuffer(args->commandBuffer, args->dstBuffer, args->dstOffset, args->size, args->data);
 }
 
 void
@@ -1765,7 +1570,7 @@ vn_run_vkCmdFillBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
    vn_decode_vkCmdFillBuffer_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdFillBuffer(ctx, dec, &args);
+   vn_handle_vkCmdFillBuffer(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -2015,17 +1820,6 @@ vn_encode_vkCmdResolveImage_reply(struct vn_cs_encoder *enc, const struct vn_com
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdResolveImage_EXT);
 }
 
-static void
-vn_exec_vkCmdResolveImage(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdResolveImage *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdResolveImage) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdResolveImage: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdResolveImage(args->commandBuffer, args->srcImage, args->srcImageLayout, args->dstImage, args->dstImageLayout, args->regionCount, args->pRegions);
-}
-
 void
 vn_run_vkCmdResolveImage(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -2034,7 +1828,7 @@ vn_run_vkCmdResolveImage(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
    vn_decode_vkCmdResolveImage_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdResolveImage(ctx, dec, &args);
+   vn_handle_vkCmdResolveImage(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -2222,17 +2016,6 @@ vn_encode_vkCmdWaitEvents_reply(struct vn_cs_encoder *enc, const struct vn_comma
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdWaitEvents_EXT);
 }
 
-static void
-vn_exec_vkCmdWaitEvents(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdWaitEvents *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdWaitEvents) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdWaitEvents: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdWaitEvents(args->commandBuffer, args->eventCount, args->pEvents, args->srcStageMask, args->dstStageMask, args->memoryBarrierCount, args->pMemoryBarriers, args->bufferMemoryBarrierCount, args->pBufferMemoryBarriers, args->imageMemoryBarrierCount, args->pImageMemoryBarriers);
-}
-
 void
 vn_run_vkCmdWaitEvents(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -2241,7 +2024,7 @@ vn_run_vkCmdWaitEvents(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
    vn_decode_vkCmdWaitEvents_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdWaitEvents(ctx, dec, &args);
+   vn_handle_vkCmdWaitEvents(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -2304,17 +2087,6 @@ vn_encode_vkCmdPipelineBarrier_reply(struct vn_cs_encoder *enc, const struct vn_
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdPipelineBarrier_EXT);
 }
 
-static void
-vn_exec_vkCmdPipelineBarrier(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdPipelineBarrier *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdPipelineBarrier) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdPipelineBarrier: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdPipelineBarrier(args->commandBuffer, args->srcStageMask, args->dstStageMask, args->dependencyFlags, args->memoryBarrierCount, args->pMemoryBarriers, args->bufferMemoryBarrierCount, args->pBufferMemoryBarriers, args->imageMemoryBarrierCount, args->pImageMemoryBarriers);
-}
-
 void
 vn_run_vkCmdPipelineBarrier(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -2323,7 +2095,7 @@ vn_run_vkCmdPipelineBarrier(struct vn_dispatch_context *ctx, struct vn_cs_decode
    vn_decode_vkCmdPipelineBarrier_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdPipelineBarrier(ctx, dec, &args);
+   vn_handle_vkCmdPipelineBarrier(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -2334,44 +2106,23 @@ vn_run_vkCmdPipelineBarrier(struct vn_dispatch_context *ctx, struct vn_cs_decode
 void
 vn_decode_vkCmdBeginQuery_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginQuery *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 24);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      uint64_t id;
-      memcpy(&id, p + 8, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   _Static_assert(sizeof(args->query) == 4, "wire size of query");
-   memcpy(&args->query, p + 16, 4);
-   _Static_assert(sizeof(args->flags) == 4, "wire size of flags");
-   memcpy(&args->flags, p + 20, 4);
+   vn_decode_bytes(dec, &args->query, sizeof(args->query));
+   vn_decode_bytes(dec, &args->flags, sizeof(args->flags));
 }
 
 void
 vn_encode_vkCmdBeginQuery_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdBeginQuery *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdBeginQuery_EXT);
-}
-
-static void
-vn_exec_vkCmdBeginQuery(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginQuery *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdBeginQuery) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdBeginQuery: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdBeginQuery(args->commandBuffer, args->queryPool, args->query, args->flags);
 }
 
 void
@@ -2382,7 +2133,7 @@ vn_run_vkCmdBeginQuery(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
    vn_decode_vkCmdBeginQuery_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdBeginQuery(ctx, dec, &args);
+   vn_handle_vkCmdBeginQuery(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -2393,42 +2144,22 @@ vn_run_vkCmdBeginQuery(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
 void
 vn_decode_vkCmdEndQuery_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndQuery *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 20);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      uint64_t id;
-      memcpy(&id, p + 8, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   _Static_assert(sizeof(args->query) == 4, "wire size of query");
-   memcpy(&args->query, p + 16, 4);
+   vn_decode_bytes(dec, &args->query, sizeof(args->query));
 }
 
 void
 vn_encode_vkCmdEndQuery_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdEndQuery *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdEndQuery_EXT);
-}
-
-static void
-vn_exec_vkCmdEndQuery(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdEndQuery *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdEndQuery) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdEndQuery: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdEndQuery(args->commandBuffer, args->queryPool, args->query);
 }
 
 void
@@ -2439,7 +2170,7 @@ vn_run_vkCmdEndQuery(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec,
    vn_decode_vkCmdEndQuery_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdEndQuery(ctx, dec, &args);
+   vn_handle_vkCmdEndQuery(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -2450,44 +2181,23 @@ vn_run_vkCmdEndQuery(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec,
 void
 vn_decode_vkCmdResetQueryPool_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdResetQueryPool *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 24);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      uint64_t id;
-      memcpy(&id, p + 8, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   _Static_assert(sizeof(args->firstQuery) == 4, "wire size of firstQuery");
-   memcpy(&args->firstQuery, p + 16, 4);
-   _Static_assert(sizeof(args->queryCount) == 4, "wire size of queryCount");
-   memcpy(&args->queryCount, p + 20, 4);
+   vn_decode_bytes(dec, &args->firstQuery, sizeof(args->firstQuery));
+   vn_decode_bytes(dec, &args->queryCount, sizeof(args->queryCount));
 }
 
 void
 vn_encode_vkCmdResetQueryPool_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdResetQueryPool *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdResetQueryPool_EXT);
-}
-
-static void
-vn_exec_vkCmdResetQueryPool(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdResetQueryPool *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdResetQueryPool) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdResetQueryPool: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdResetQueryPool(args->commandBuffer, args->queryPool, args->firstQuery, args->queryCount);
 }
 
 void
@@ -2498,7 +2208,7 @@ vn_run_vkCmdResetQueryPool(struct vn_dispatch_context *ctx, struct vn_cs_decoder
    vn_decode_vkCmdResetQueryPool_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdResetQueryPool(ctx, dec, &args);
+   vn_handle_vkCmdResetQueryPool(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -2509,44 +2219,23 @@ vn_run_vkCmdResetQueryPool(struct vn_dispatch_context *ctx, struct vn_cs_decoder
 void
 vn_decode_vkCmdWriteTimestamp_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdWriteTimestamp *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 24);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   _Static_assert(sizeof(args->pipelineStage) == 4, "wire size of pipelineStage");
-   memcpy(&args->pipelineStage, p + 8, 4);
+   vn_decode_bytes(dec, &args->pipelineStage, sizeof(args->pipelineStage));
    {
-      uint64_t id;
-      memcpy(&id, p + 12, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   _Static_assert(sizeof(args->query) == 4, "wire size of query");
-   memcpy(&args->query, p + 20, 4);
+   vn_decode_bytes(dec, &args->query, sizeof(args->query));
 }
 
 void
 vn_encode_vkCmdWriteTimestamp_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdWriteTimestamp *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdWriteTimestamp_EXT);
-}
-
-static void
-vn_exec_vkCmdWriteTimestamp(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdWriteTimestamp *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdWriteTimestamp) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdWriteTimestamp: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdWriteTimestamp(args->commandBuffer, args->pipelineStage, args->queryPool, args->query);
 }
 
 void
@@ -2557,7 +2246,7 @@ vn_run_vkCmdWriteTimestamp(struct vn_dispatch_context *ctx, struct vn_cs_decoder
    vn_decode_vkCmdWriteTimestamp_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdWriteTimestamp(ctx, dec, &args);
+   vn_handle_vkCmdWriteTimestamp(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -2568,56 +2257,30 @@ vn_run_vkCmdWriteTimestamp(struct vn_dispatch_context *ctx, struct vn_cs_decoder
 void
 vn_decode_vkCmdCopyQueryPoolResults_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyQueryPoolResults *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 52);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      uint64_t id;
-      memcpy(&id, p + 8, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   _Static_assert(sizeof(args->firstQuery) == 4, "wire size of firstQuery");
-   memcpy(&args->firstQuery, p + 16, 4);
-   _Static_assert(sizeof(args->queryCount) == 4, "wire size of queryCount");
-   memcpy(&args->queryCount, p + 20, 4);
+   vn_decode_bytes(dec, &args->firstQuery, sizeof(args->firstQuery));
+   vn_decode_bytes(dec, &args->queryCount, sizeof(args->queryCount));
    {
-      uint64_t id;
-      memcpy(&id, p + 24, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, false);
       args->dstBuffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   _Static_assert(sizeof(args->dstOffset) == 8, "wire size of dstOffset");
-   memcpy(&args->dstOffset, p + 32, 8);
-   _Static_assert(sizeof(args->stride) == 8, "wire size of stride");
-   memcpy(&args->stride, p + 40, 8);
-   _Static_assert(sizeof(args->flags) == 4, "wire size of flags");
-   memcpy(&args->flags, p + 48, 4);
+   vn_decode_bytes(dec, &args->dstOffset, sizeof(args->dstOffset));
+   vn_decode_bytes(dec, &args->stride, sizeof(args->stride));
+   vn_decode_bytes(dec, &args->flags, sizeof(args->flags));
 }
 
 void
 vn_encode_vkCmdCopyQueryPoolResults_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdCopyQueryPoolResults *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdCopyQueryPoolResults_EXT);
-}
-
-static void
-vn_exec_vkCmdCopyQueryPoolResults(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyQueryPoolResults *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdCopyQueryPoolResults) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdCopyQueryPoolResults: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdCopyQueryPoolResults(args->commandBuffer, args->queryPool, args->firstQuery, args->queryCount, args->dstBuffer, args->dstOffset, args->stride, args->flags);
 }
 
 void
@@ -2628,7 +2291,7 @@ vn_run_vkCmdCopyQueryPoolResults(struct vn_dispatch_context *ctx, struct vn_cs_d
    vn_decode_vkCmdCopyQueryPoolResults_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdCopyQueryPoolResults(ctx, dec, &args);
+   vn_handle_vkCmdCopyQueryPoolResults(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -2665,17 +2328,6 @@ vn_encode_vkCmdPushConstants_reply(struct vn_cs_encoder *enc, const struct vn_co
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdPushConstants_EXT);
 }
 
-static void
-vn_exec_vkCmdPushConstants(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdPushConstants *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdPushConstants) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdPushConstants: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdPushConstants(args->commandBuffer, args->layout, args->stageFlags, args->offset, args->size, args->pValues);
-}
-
 void
 vn_run_vkCmdPushConstants(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -2684,7 +2336,7 @@ vn_run_vkCmdPushConstants(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
    vn_decode_vkCmdPushConstants_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdPushConstants(ctx, dec, &args);
+   vn_handle_vkCmdPushConstants(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -2718,17 +2370,6 @@ vn_encode_vkCmdBeginRenderPass_reply(struct vn_cs_encoder *enc, const struct vn_
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdBeginRenderPass_EXT);
 }
 
-static void
-vn_exec_vkCmdBeginRenderPass(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginRenderPass *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdBeginRenderPass) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdBeginRenderPass: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdBeginRenderPass(args->commandBuffer, args->pRenderPassBegin, args->contents);
-}
-
 void
 vn_run_vkCmdBeginRenderPass(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -2737,7 +2378,7 @@ vn_run_vkCmdBeginRenderPass(struct vn_dispatch_context *ctx, struct vn_cs_decode
    vn_decode_vkCmdBeginRenderPass_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdBeginRenderPass(ctx, dec, &args);
+   vn_handle_vkCmdBeginRenderPass(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -2924,17 +2565,6 @@ vn_encode_vkCmdExecuteCommands_reply(struct vn_cs_encoder *enc, const struct vn_
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdExecuteCommands_EXT);
 }
 
-static void
-vn_exec_vkCmdExecuteCommands(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdExecuteCommands *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdExecuteCommands) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdExecuteCommands: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdExecuteCommands(args->commandBuffer, args->commandBufferCount, args->pCommandBuffers);
-}
-
 void
 vn_run_vkCmdExecuteCommands(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -2943,7 +2573,7 @@ vn_run_vkCmdExecuteCommands(struct vn_dispatch_context *ctx, struct vn_cs_decode
    vn_decode_vkCmdExecuteCommands_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdExecuteCommands(ctx, dec, &args);
+   vn_handle_vkCmdExecuteCommands(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -3123,54 +2753,29 @@ vn_run_vkCmdDispatchBase(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
 void
 vn_decode_vkCmdDrawIndirectCount_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndirectCount *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 48);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      uint64_t id;
-      memcpy(&id, p + 8, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, false);
       args->buffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   _Static_assert(sizeof(args->offset) == 8, "wire size of offset");
-   memcpy(&args->offset, p + 16, 8);
+   vn_decode_bytes(dec, &args->offset, sizeof(args->offset));
    {
-      uint64_t id;
-      memcpy(&id, p + 24, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, false);
       args->countBuffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   _Static_assert(sizeof(args->countBufferOffset) == 8, "wire size of countBufferOffset");
-   memcpy(&args->countBufferOffset, p + 32, 8);
-   _Static_assert(sizeof(args->maxDrawCount) == 4, "wire size of maxDrawCount");
-   memcpy(&args->maxDrawCount, p + 40, 4);
-   _Static_assert(sizeof(args->stride) == 4, "wire size of stride");
-   memcpy(&args->stride, p + 44, 4);
+   vn_decode_bytes(dec, &args->countBufferOffset, sizeof(args->countBufferOffset));
+   vn_decode_bytes(dec, &args->maxDrawCount, sizeof(args->maxDrawCount));
+   vn_decode_bytes(dec, &args->stride, sizeof(args->stride));
 }
 
 void
 vn_encode_vkCmdDrawIndirectCount_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdDrawIndirectCount *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdDrawIndirectCount_EXT);
-}
-
-static void
-vn_exec_vkCmdDrawIndirectCount(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndirectCount *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdDrawIndirectCount) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdDrawIndirectCount: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdDrawIndirectCount(args->commandBuffer, args->buffer, args->offset, args->countBuffer, args->countBufferOffset, args->maxDrawCount, args->stride);
 }
 
 void
@@ -3181,7 +2786,7 @@ vn_run_vkCmdDrawIndirectCount(struct vn_dispatch_context *ctx, struct vn_cs_deco
    vn_decode_vkCmdDrawIndirectCount_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdDrawIndirectCount(ctx, dec, &args);
+   vn_handle_vkCmdDrawIndirectCount(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -3192,54 +2797,29 @@ vn_run_vkCmdDrawIndirectCount(struct vn_dispatch_context *ctx, struct vn_cs_deco
 void
 vn_decode_vkCmdDrawIndexedIndirectCount_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndexedIndirectCount *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 48);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      uint64_t id;
-      memcpy(&id, p + 8, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, false);
       args->buffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   _Static_assert(sizeof(args->offset) == 8, "wire size of offset");
-   memcpy(&args->offset, p + 16, 8);
+   vn_decode_bytes(dec, &args->offset, sizeof(args->offset));
    {
-      uint64_t id;
-      memcpy(&id, p + 24, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, false);
       args->countBuffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   _Static_assert(sizeof(args->countBufferOffset) == 8, "wire size of countBufferOffset");
-   memcpy(&args->countBufferOffset, p + 32, 8);
-   _Static_assert(sizeof(args->maxDrawCount) == 4, "wire size of maxDrawCount");
-   memcpy(&args->maxDrawCount, p + 40, 4);
-   _Static_assert(sizeof(args->stride) == 4, "wire size of stride");
-   memcpy(&args->stride, p + 44, 4);
+   vn_decode_bytes(dec, &args->countBufferOffset, sizeof(args->countBufferOffset));
+   vn_decode_bytes(dec, &args->maxDrawCount, sizeof(args->maxDrawCount));
+   vn_decode_bytes(dec, &args->stride, sizeof(args->stride));
 }
 
 void
 vn_encode_vkCmdDrawIndexedIndirectCount_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdDrawIndexedIndirectCount *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdDrawIndexedIndirectCount_EXT);
-}
-
-static void
-vn_exec_vkCmdDrawIndexedIndirectCount(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndexedIndirectCount *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdDrawIndexedIndirectCount) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdDrawIndexedIndirectCount: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdDrawIndexedIndirectCount(args->commandBuffer, args->buffer, args->offset, args->countBuffer, args->countBufferOffset, args->maxDrawCount, args->stride);
 }
 
 void
@@ -3250,7 +2830,7 @@ vn_run_vkCmdDrawIndexedIndirectCount(struct vn_dispatch_context *ctx, struct vn_
    vn_decode_vkCmdDrawIndexedIndirectCount_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdDrawIndexedIndirectCount(ctx, dec, &args);
+   vn_handle_vkCmdDrawIndexedIndirectCount(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -3292,17 +2872,6 @@ vn_encode_vkCmdBeginRenderPass2_reply(struct vn_cs_encoder *enc, const struct vn
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdBeginRenderPass2_EXT);
 }
 
-static void
-vn_exec_vkCmdBeginRenderPass2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginRenderPass2 *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdBeginRenderPass2) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdBeginRenderPass2: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdBeginRenderPass2(args->commandBuffer, args->pRenderPassBegin, args->pSubpassBeginInfo);
-}
-
 void
 vn_run_vkCmdBeginRenderPass2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -3311,7 +2880,7 @@ vn_run_vkCmdBeginRenderPass2(struct vn_dispatch_context *ctx, struct vn_cs_decod
    vn_decode_vkCmdBeginRenderPass2_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdBeginRenderPass2(ctx, dec, &args);
+   vn_handle_vkCmdBeginRenderPass2(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -3972,17 +3541,6 @@ vn_encode_vkCmdWaitEvents2_reply(struct vn_cs_encoder *enc, const struct vn_comm
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdWaitEvents2_EXT);
 }
 
-static void
-vn_exec_vkCmdWaitEvents2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdWaitEvents2 *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdWaitEvents2) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdWaitEvents2: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdWaitEvents2(args->commandBuffer, args->eventCount, args->pEvents, args->pDependencyInfos);
-}
-
 void
 vn_run_vkCmdWaitEvents2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -3991,7 +3549,7 @@ vn_run_vkCmdWaitEvents2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
    vn_decode_vkCmdWaitEvents2_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdWaitEvents2(ctx, dec, &args);
+   vn_handle_vkCmdWaitEvents2(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -4024,17 +3582,6 @@ vn_encode_vkCmdPipelineBarrier2_reply(struct vn_cs_encoder *enc, const struct vn
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdPipelineBarrier2_EXT);
 }
 
-static void
-vn_exec_vkCmdPipelineBarrier2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdPipelineBarrier2 *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdPipelineBarrier2) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdPipelineBarrier2: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdPipelineBarrier2(args->commandBuffer, args->pDependencyInfo);
-}
-
 void
 vn_run_vkCmdPipelineBarrier2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -4043,7 +3590,7 @@ vn_run_vkCmdPipelineBarrier2(struct vn_dispatch_context *ctx, struct vn_cs_decod
    vn_decode_vkCmdPipelineBarrier2_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdPipelineBarrier2(ctx, dec, &args);
+   vn_handle_vkCmdPipelineBarrier2(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -4054,44 +3601,23 @@ vn_run_vkCmdPipelineBarrier2(struct vn_dispatch_context *ctx, struct vn_cs_decod
 void
 vn_decode_vkCmdWriteTimestamp2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdWriteTimestamp2 *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 28);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   _Static_assert(sizeof(args->stage) == 8, "wire size of stage");
-   memcpy(&args->stage, p + 8, 8);
+   vn_decode_bytes(dec, &args->stage, sizeof(args->stage));
    {
-      uint64_t id;
-      memcpy(&id, p + 16, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   _Static_assert(sizeof(args->query) == 4, "wire size of query");
-   memcpy(&args->query, p + 24, 4);
+   vn_decode_bytes(dec, &args->query, sizeof(args->query));
 }
 
 void
 vn_encode_vkCmdWriteTimestamp2_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdWriteTimestamp2 *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdWriteTimestamp2_EXT);
-}
-
-static void
-vn_exec_vkCmdWriteTimestamp2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdWriteTimestamp2 *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdWriteTimestamp2) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdWriteTimestamp2: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdWriteTimestamp2(args->commandBuffer, args->stage, args->queryPool, args->query);
 }
 
 void
@@ -4102,7 +3628,7 @@ vn_run_vkCmdWriteTimestamp2(struct vn_dispatch_context *ctx, struct vn_cs_decode
    vn_decode_vkCmdWriteTimestamp2_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdWriteTimestamp2(ctx, dec, &args);
+   vn_handle_vkCmdWriteTimestamp2(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -4135,17 +3661,6 @@ vn_encode_vkCmdCopyBuffer2_reply(struct vn_cs_encoder *enc, const struct vn_comm
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdCopyBuffer2_EXT);
 }
 
-static void
-vn_exec_vkCmdCopyBuffer2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyBuffer2 *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdCopyBuffer2) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdCopyBuffer2: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdCopyBuffer2(args->commandBuffer, args->pCopyBufferInfo);
-}
-
 void
 vn_run_vkCmdCopyBuffer2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -4154,7 +3669,7 @@ vn_run_vkCmdCopyBuffer2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
    vn_decode_vkCmdCopyBuffer2_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdCopyBuffer2(ctx, dec, &args);
+   vn_handle_vkCmdCopyBuffer2(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -4187,17 +3702,6 @@ vn_encode_vkCmdCopyImage2_reply(struct vn_cs_encoder *enc, const struct vn_comma
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdCopyImage2_EXT);
 }
 
-static void
-vn_exec_vkCmdCopyImage2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyImage2 *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdCopyImage2) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdCopyImage2: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdCopyImage2(args->commandBuffer, args->pCopyImageInfo);
-}
-
 void
 vn_run_vkCmdCopyImage2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -4206,7 +3710,7 @@ vn_run_vkCmdCopyImage2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
    vn_decode_vkCmdCopyImage2_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdCopyImage2(ctx, dec, &args);
+   vn_handle_vkCmdCopyImage2(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -4239,17 +3743,6 @@ vn_encode_vkCmdCopyBufferToImage2_reply(struct vn_cs_encoder *enc, const struct 
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdCopyBufferToImage2_EXT);
 }
 
-static void
-vn_exec_vkCmdCopyBufferToImage2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyBufferToImage2 *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdCopyBufferToImage2) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdCopyBufferToImage2: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdCopyBufferToImage2(args->commandBuffer, args->pCopyBufferToImageInfo);
-}
-
 void
 vn_run_vkCmdCopyBufferToImage2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -4258,7 +3751,7 @@ vn_run_vkCmdCopyBufferToImage2(struct vn_dispatch_context *ctx, struct vn_cs_dec
    vn_decode_vkCmdCopyBufferToImage2_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdCopyBufferToImage2(ctx, dec, &args);
+   vn_handle_vkCmdCopyBufferToImage2(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -4291,17 +3784,6 @@ vn_encode_vkCmdCopyImageToBuffer2_reply(struct vn_cs_encoder *enc, const struct 
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdCopyImageToBuffer2_EXT);
 }
 
-static void
-vn_exec_vkCmdCopyImageToBuffer2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyImageToBuffer2 *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdCopyImageToBuffer2) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdCopyImageToBuffer2: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdCopyImageToBuffer2(args->commandBuffer, args->pCopyImageToBufferInfo);
-}
-
 void
 vn_run_vkCmdCopyImageToBuffer2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -4310,7 +3792,7 @@ vn_run_vkCmdCopyImageToBuffer2(struct vn_dispatch_context *ctx, struct vn_cs_dec
    vn_decode_vkCmdCopyImageToBuffer2_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdCopyImageToBuffer2(ctx, dec, &args);
+   vn_handle_vkCmdCopyImageToBuffer2(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -4343,17 +3825,6 @@ vn_encode_vkCmdBlitImage2_reply(struct vn_cs_encoder *enc, const struct vn_comma
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdBlitImage2_EXT);
 }
 
-static void
-vn_exec_vkCmdBlitImage2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdBlitImage2 *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdBlitImage2) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdBlitImage2: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdBlitImage2(args->commandBuffer, args->pBlitImageInfo);
-}
-
 void
 vn_run_vkCmdBlitImage2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -4362,7 +3833,7 @@ vn_run_vkCmdBlitImage2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
    vn_decode_vkCmdBlitImage2_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdBlitImage2(ctx, dec, &args);
+   vn_handle_vkCmdBlitImage2(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -4395,17 +3866,6 @@ vn_encode_vkCmdResolveImage2_reply(struct vn_cs_encoder *enc, const struct vn_co
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdResolveImage2_EXT);
 }
 
-static void
-vn_exec_vkCmdResolveImage2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdResolveImage2 *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdResolveImage2) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdResolveImage2: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdResolveImage2(args->commandBuffer, args->pResolveImageInfo);
-}
-
 void
 vn_run_vkCmdResolveImage2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -4414,7 +3874,7 @@ vn_run_vkCmdResolveImage2(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
    vn_decode_vkCmdResolveImage2_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdResolveImage2(ctx, dec, &args);
+   vn_handle_vkCmdResolveImage2(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -4946,17 +4406,6 @@ vn_encode_vkCmdBindVertexBuffers2_reply(struct vn_cs_encoder *enc, const struct 
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdBindVertexBuffers2_EXT);
 }
 
-static void
-vn_exec_vkCmdBindVertexBuffers2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdBindVertexBuffers2 *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdBindVertexBuffers2) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdBindVertexBuffers2: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdBindVertexBuffers2(args->commandBuffer, args->firstBinding, args->bindingCount, args->pBuffers, args->pOffsets, args->pSizes, args->pStrides);
-}
-
 void
 vn_run_vkCmdBindVertexBuffers2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -4965,7 +4414,7 @@ vn_run_vkCmdBindVertexBuffers2(struct vn_dispatch_context *ctx, struct vn_cs_dec
    vn_decode_vkCmdBindVertexBuffers2_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdBindVertexBuffers2(ctx, dec, &args);
+   vn_handle_vkCmdBindVertexBuffers2(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -6159,17 +5608,6 @@ vn_encode_vkCmdPushDescriptorSet_reply(struct vn_cs_encoder *enc, const struct v
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdPushDescriptorSet_EXT);
 }
 
-static void
-vn_exec_vkCmdPushDescriptorSet(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdPushDescriptorSet *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdPushDescriptorSet) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdPushDescriptorSet: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdPushDescriptorSet(args->commandBuffer, args->pipelineBindPoint, args->layout, args->set, args->descriptorWriteCount, args->pDescriptorWrites);
-}
-
 void
 vn_run_vkCmdPushDescriptorSet(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -6178,7 +5616,7 @@ vn_run_vkCmdPushDescriptorSet(struct vn_dispatch_context *ctx, struct vn_cs_deco
    vn_decode_vkCmdPushDescriptorSet_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdPushDescriptorSet(ctx, dec, &args);
+   vn_handle_vkCmdPushDescriptorSet(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -7873,46 +7311,24 @@ vn_run_vkCmdSetFragmentShadingRateKHR(struct vn_dispatch_context *ctx, struct vn
 void
 vn_decode_vkCmdBindIndexBuffer2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindIndexBuffer2 *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 36);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      uint64_t id;
-      memcpy(&id, p + 8, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, true);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, true);
       args->buffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   _Static_assert(sizeof(args->offset) == 8, "wire size of offset");
-   memcpy(&args->offset, p + 16, 8);
-   _Static_assert(sizeof(args->size) == 8, "wire size of size");
-   memcpy(&args->size, p + 24, 8);
-   _Static_assert(sizeof(args->indexType) == 4, "wire size of indexType");
-   memcpy(&args->indexType, p + 32, 4);
+   vn_decode_bytes(dec, &args->offset, sizeof(args->offset));
+   vn_decode_bytes(dec, &args->size, sizeof(args->size));
+   vn_decode_bytes(dec, &args->indexType, sizeof(args->indexType));
 }
 
 void
 vn_encode_vkCmdBindIndexBuffer2_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdBindIndexBuffer2 *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdBindIndexBuffer2_EXT);
-}
-
-static void
-vn_exec_vkCmdBindIndexBuffer2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdBindIndexBuffer2 *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdBindIndexBuffer2) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdBindIndexBuffer2: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdBindIndexBuffer2(args->commandBuffer, args->buffer, args->offset, args->size, args->indexType);
 }
 
 void
@@ -7923,7 +7339,7 @@ vn_run_vkCmdBindIndexBuffer2(struct vn_dispatch_context *ctx, struct vn_cs_decod
    vn_decode_vkCmdBindIndexBuffer2_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdBindIndexBuffer2(ctx, dec, &args);
+   vn_handle_vkCmdBindIndexBuffer2(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);

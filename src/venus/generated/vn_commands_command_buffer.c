@@ -115,14 +115,11 @@ vn_decode_vkFreeCommandBuffers_args(struct vn_cs_decoder *dec, struct vn_command
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(args->commandBufferCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       VkCommandBuffer *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
-      uint64_t *ids = n ? vn_cs_decoder_alloc(dec, n, sizeof(*ids)) : NULL;
-      for (uint64_t i = 0; a && ids && i < n; i++) {
-         struct vn_object *o = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, true);
-         a[i] = o ? (VkCommandBuffer)(uintptr_t)o->handle : VK_NULL_HANDLE;
-         ids[i] = o ? o->id : 0;
+      if (a) {
+         for (uint64_t i = 0; i < n; i++)
+            a[i] = vn_decode_handle_VkCommandBuffer(dec, true);
       }
       args->pCommandBuffers = a;
-      args->pCommandBuffers_ids = ids;
    }
 }
 
@@ -130,22 +127,6 @@ void
 vn_encode_vkFreeCommandBuffers_reply(struct vn_cs_encoder *enc, const struct vn_command_vkFreeCommandBuffers *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkFreeCommandBuffers_EXT);
-}
-
-static void
-vn_exec_vkFreeCommandBuffers(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkFreeCommandBuffers *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkFreeCommandBuffers) {
-      vn_cs_decoder_set_fatal(dec, "vkFreeCommandBuffers: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkFreeCommandBuffers(args->device, args->commandPool, args->commandBufferCount, args->pCommandBuffers);
-   for (uint64_t i = 0; args->pCommandBuffers_ids && i < (uint64_t)(args->commandBufferCount); i++) {
-      struct vn_object *obj = vn_object_table_lookup(ctx->objects, args->pCommandBuffers_ids[i], VK_OBJECT_TYPE_COMMAND_BUFFER);
-      if (obj)
-         vn_object_table_remove(ctx->objects, obj);
-   }
 }
 
 void
@@ -156,7 +137,7 @@ vn_run_vkFreeCommandBuffers(struct vn_dispatch_context *ctx, struct vn_cs_decode
    vn_decode_vkFreeCommandBuffers_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkFreeCommandBuffers(ctx, dec, &args);
+   vn_handle_vkFreeCommandBuffers(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -190,17 +171,6 @@ vn_encode_vkBeginCommandBuffer_reply(struct vn_cs_encoder *enc, const struct vn_
    vn_encode_bytes(enc, &args->ret, sizeof(args->ret));
 }
 
-static void
-vn_exec_vkBeginCommandBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkBeginCommandBuffer *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkBeginCommandBuffer) {
-      vn_cs_decoder_set_fatal(dec, "vkBeginCommandBuffer: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->ret = args->dispatch->device->dispatch.vkBeginCommandBuffer(args->commandBuffer, args->pBeginInfo);
-}
-
 void
 vn_run_vkBeginCommandBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -209,7 +179,7 @@ vn_run_vkBeginCommandBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decode
    vn_decode_vkBeginCommandBuffer_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkBeginCommandBuffer(ctx, dec, &args);
+   vn_handle_vkBeginCommandBuffer(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -270,19 +240,12 @@ vn_run_vkEndCommandBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
 void
 vn_decode_vkResetCommandBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vkResetCommandBuffer *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   _Static_assert(sizeof(args->flags) == 4, "wire size of flags");
-   memcpy(&args->flags, p + 8, 4);
+   vn_decode_bytes(dec, &args->flags, sizeof(args->flags));
 }
 
 void
@@ -290,17 +253,6 @@ vn_encode_vkResetCommandBuffer_reply(struct vn_cs_encoder *enc, const struct vn_
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkResetCommandBuffer_EXT);
    vn_encode_bytes(enc, &args->ret, sizeof(args->ret));
-}
-
-static void
-vn_exec_vkResetCommandBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkResetCommandBuffer *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkResetCommandBuffer) {
-      vn_cs_decoder_set_fatal(dec, "vkResetCommandBuffer: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->ret = args->dispatch->device->dispatch.vkResetCommandBuffer(args->commandBuffer, args->flags);
 }
 
 void
@@ -311,7 +263,7 @@ vn_run_vkResetCommandBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decode
    vn_decode_vkResetCommandBuffer_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkResetCommandBuffer(ctx, dec, &args);
+   vn_handle_vkResetCommandBuffer(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);

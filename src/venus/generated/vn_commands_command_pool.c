@@ -101,7 +101,6 @@ vn_decode_vkDestroyCommandPool_args(struct vn_cs_decoder *dec, struct vn_command
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_POOL, true);
       args->commandPool = obj ? (VkCommandPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-      args->commandPool_object = obj;
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -114,21 +113,6 @@ vn_encode_vkDestroyCommandPool_reply(struct vn_cs_encoder *enc, const struct vn_
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkDestroyCommandPool_EXT);
 }
 
-static void
-vn_exec_vkDestroyCommandPool(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkDestroyCommandPool *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkDestroyCommandPool) {
-      vn_cs_decoder_set_fatal(dec, "vkDestroyCommandPool: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkDestroyCommandPool(args->device, args->commandPool, NULL);
-   if (args->commandPool_object) {
-      vn_remove_children(ctx, args->commandPool_object->id, VK_OBJECT_TYPE_COMMAND_BUFFER);
-      vn_object_table_remove(ctx->objects, args->commandPool_object);
-   }
-}
-
 void
 vn_run_vkDestroyCommandPool(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -137,7 +121,7 @@ vn_run_vkDestroyCommandPool(struct vn_dispatch_context *ctx, struct vn_cs_decode
    vn_decode_vkDestroyCommandPool_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkDestroyCommandPool(ctx, dec, &args);
+   vn_handle_vkDestroyCommandPool(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -148,25 +132,16 @@ vn_run_vkDestroyCommandPool(struct vn_dispatch_context *ctx, struct vn_cs_decode
 void
 vn_decode_vkResetCommandPool_args(struct vn_cs_decoder *dec, struct vn_command_vkResetCommandPool *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 20);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
       args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      uint64_t id;
-      memcpy(&id, p + 8, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_POOL, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_POOL, false);
       args->commandPool = obj ? (VkCommandPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   _Static_assert(sizeof(args->flags) == 4, "wire size of flags");
-   memcpy(&args->flags, p + 16, 4);
+   vn_decode_bytes(dec, &args->flags, sizeof(args->flags));
 }
 
 void
@@ -174,17 +149,6 @@ vn_encode_vkResetCommandPool_reply(struct vn_cs_encoder *enc, const struct vn_co
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkResetCommandPool_EXT);
    vn_encode_bytes(enc, &args->ret, sizeof(args->ret));
-}
-
-static void
-vn_exec_vkResetCommandPool(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkResetCommandPool *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkResetCommandPool) {
-      vn_cs_decoder_set_fatal(dec, "vkResetCommandPool: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->ret = args->dispatch->device->dispatch.vkResetCommandPool(args->device, args->commandPool, args->flags);
 }
 
 void
@@ -195,7 +159,7 @@ vn_run_vkResetCommandPool(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
    vn_decode_vkResetCommandPool_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkResetCommandPool(ctx, dec, &args);
+   vn_handle_vkResetCommandPool(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);

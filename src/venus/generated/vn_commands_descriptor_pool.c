@@ -46,34 +46,6 @@ vn_encode_vkCreateDescriptorPool_reply(struct vn_cs_encoder *enc, const struct v
       vn_encode_uint64_t(enc, (uint64_t)(uintptr_t)*args->pDescriptorPool);
 }
 
-static void
-vn_exec_vkCreateDescriptorPool(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCreateDescriptorPool *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCreateDescriptorPool) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateDescriptorPool: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   if (!args->pDescriptorPool) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateDescriptorPool: no object id");
-      return;
-   }
-   VkDescriptorPool host = VK_NULL_HANDLE;
-   args->ret = args->dispatch->device->dispatch.vkCreateDescriptorPool(args->device, args->pCreateInfo, NULL, &host);
-   if (host == VK_NULL_HANDLE)
-      return;
-   struct vn_object *obj = vn_object_table_insert(ctx->objects, (uint64_t)(uintptr_t)*args->pDescriptorPool, VK_OBJECT_TYPE_DESCRIPTOR_POOL, (uint64_t)(uintptr_t)host);
-   if (!obj) {
-      args->dispatch->device->dispatch.vkDestroyDescriptorPool(args->dispatch->device->handle, host, NULL);
-      args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
-      vn_cs_decoder_set_fatal(dec, "vkCreateDescriptorPool: object id rejected");
-      return;
-   }
-   obj->device = args->dispatch->device;
-   obj->instance = args->dispatch->instance;
-   obj->parent_id = 0;
-}
-
 void
 vn_run_vkCreateDescriptorPool(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -82,7 +54,7 @@ vn_run_vkCreateDescriptorPool(struct vn_dispatch_context *ctx, struct vn_cs_deco
    vn_decode_vkCreateDescriptorPool_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCreateDescriptorPool(ctx, dec, &args);
+   vn_handle_vkCreateDescriptorPool(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -101,7 +73,6 @@ vn_decode_vkDestroyDescriptorPool_args(struct vn_cs_decoder *dec, struct vn_comm
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DESCRIPTOR_POOL, true);
       args->descriptorPool = obj ? (VkDescriptorPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-      args->descriptorPool_object = obj;
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -114,21 +85,6 @@ vn_encode_vkDestroyDescriptorPool_reply(struct vn_cs_encoder *enc, const struct 
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkDestroyDescriptorPool_EXT);
 }
 
-static void
-vn_exec_vkDestroyDescriptorPool(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkDestroyDescriptorPool *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkDestroyDescriptorPool) {
-      vn_cs_decoder_set_fatal(dec, "vkDestroyDescriptorPool: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkDestroyDescriptorPool(args->device, args->descriptorPool, NULL);
-   if (args->descriptorPool_object) {
-      vn_remove_children(ctx, args->descriptorPool_object->id, VK_OBJECT_TYPE_DESCRIPTOR_SET);
-      vn_object_table_remove(ctx->objects, args->descriptorPool_object);
-   }
-}
-
 void
 vn_run_vkDestroyDescriptorPool(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -137,7 +93,7 @@ vn_run_vkDestroyDescriptorPool(struct vn_dispatch_context *ctx, struct vn_cs_dec
    vn_decode_vkDestroyDescriptorPool_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkDestroyDescriptorPool(ctx, dec, &args);
+   vn_handle_vkDestroyDescriptorPool(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -156,7 +112,6 @@ vn_decode_vkResetDescriptorPool_args(struct vn_cs_decoder *dec, struct vn_comman
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DESCRIPTOR_POOL, false);
       args->descriptorPool = obj ? (VkDescriptorPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-      args->descriptorPool_object = obj;
    }
    vn_decode_bytes(dec, &args->flags, sizeof(args->flags));
 }
@@ -168,20 +123,6 @@ vn_encode_vkResetDescriptorPool_reply(struct vn_cs_encoder *enc, const struct vn
    vn_encode_bytes(enc, &args->ret, sizeof(args->ret));
 }
 
-static void
-vn_exec_vkResetDescriptorPool(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkResetDescriptorPool *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkResetDescriptorPool) {
-      vn_cs_decoder_set_fatal(dec, "vkResetDescriptorPool: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->ret = args->dispatch->device->dispatch.vkResetDescriptorPool(args->device, args->descriptorPool, args->flags);
-   if (args->descriptorPool_object) {
-      vn_remove_children(ctx, args->descriptorPool_object->id, VK_OBJECT_TYPE_DESCRIPTOR_SET);
-   }
-}
-
 void
 vn_run_vkResetDescriptorPool(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -190,7 +131,7 @@ vn_run_vkResetDescriptorPool(struct vn_dispatch_context *ctx, struct vn_cs_decod
    vn_decode_vkResetDescriptorPool_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkResetDescriptorPool(ctx, dec, &args);
+   vn_handle_vkResetDescriptorPool(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);

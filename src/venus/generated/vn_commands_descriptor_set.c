@@ -48,40 +48,6 @@ vn_encode_vkAllocateDescriptorSets_reply(struct vn_cs_encoder *enc, const struct
    }
 }
 
-static void
-vn_exec_vkAllocateDescriptorSets(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkAllocateDescriptorSets *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkAllocateDescriptorSets) {
-      vn_cs_decoder_set_fatal(dec, "vkAllocateDescriptorSets: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   const uint64_t n = (args->pAllocateInfo ? (uint64_t)args->pAllocateInfo->descriptorSetCount : 0);
-   if (!args->pDescriptorSets || !n) {
-      vn_cs_decoder_set_fatal(dec, "vkAllocateDescriptorSets: no object ids");
-      return;
-   }
-   VkDescriptorSet *host = vn_cs_decoder_alloc(dec, n, sizeof(*host));
-   if (!host)
-      return;
-   args->ret = args->dispatch->device->dispatch.vkAllocateDescriptorSets(args->device, args->pAllocateInfo, host);
-   const uint64_t parent_id = vn_find_parent_id(ctx, VK_OBJECT_TYPE_DESCRIPTOR_POOL, (uint64_t)(uintptr_t)args->pAllocateInfo->descriptorPool);
-   for (uint64_t i = 0; i < n; i++) {
-      if (host[i] == VK_NULL_HANDLE)
-         continue;
-      struct vn_object *obj = dec->fatal ? NULL : vn_object_table_insert(ctx->objects, (uint64_t)(uintptr_t)args->pDescriptorSets[i], VK_OBJECT_TYPE_DESCRIPTOR_SET, (uint64_t)(uintptr_t)host[i]);
-      if (!obj) {
-         /* freed with its pool */
-         args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
-         vn_cs_decoder_set_fatal(dec, "vkAllocateDescriptorSets: object id rejected");
-         continue;
-      }
-      obj->device = args->dispatch->device;
-      obj->instance = args->dispatch->instance;
-      obj->parent_id = parent_id;
-   }
-}
-
 void
 vn_run_vkAllocateDescriptorSets(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -90,7 +56,7 @@ vn_run_vkAllocateDescriptorSets(struct vn_dispatch_context *ctx, struct vn_cs_de
    vn_decode_vkAllocateDescriptorSets_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkAllocateDescriptorSets(ctx, dec, &args);
+   vn_handle_vkAllocateDescriptorSets(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -115,14 +81,11 @@ vn_decode_vkFreeDescriptorSets_args(struct vn_cs_decoder *dec, struct vn_command
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(args->descriptorSetCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       VkDescriptorSet *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
-      uint64_t *ids = n ? vn_cs_decoder_alloc(dec, n, sizeof(*ids)) : NULL;
-      for (uint64_t i = 0; a && ids && i < n; i++) {
-         struct vn_object *o = vn_decode_object(dec, VK_OBJECT_TYPE_DESCRIPTOR_SET, true);
-         a[i] = o ? (VkDescriptorSet)(uintptr_t)o->handle : VK_NULL_HANDLE;
-         ids[i] = o ? o->id : 0;
+      if (a) {
+         for (uint64_t i = 0; i < n; i++)
+            a[i] = vn_decode_handle_VkDescriptorSet(dec, true);
       }
       args->pDescriptorSets = a;
-      args->pDescriptorSets_ids = ids;
    }
 }
 
@@ -133,22 +96,6 @@ vn_encode_vkFreeDescriptorSets_reply(struct vn_cs_encoder *enc, const struct vn_
    vn_encode_bytes(enc, &args->ret, sizeof(args->ret));
 }
 
-static void
-vn_exec_vkFreeDescriptorSets(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkFreeDescriptorSets *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkFreeDescriptorSets) {
-      vn_cs_decoder_set_fatal(dec, "vkFreeDescriptorSets: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->ret = args->dispatch->device->dispatch.vkFreeDescriptorSets(args->device, args->descriptorPool, args->descriptorSetCount, args->pDescriptorSets);
-   for (uint64_t i = 0; args->pDescriptorSets_ids && i < (uint64_t)(args->descriptorSetCount); i++) {
-      struct vn_object *obj = vn_object_table_lookup(ctx->objects, args->pDescriptorSets_ids[i], VK_OBJECT_TYPE_DESCRIPTOR_SET);
-      if (obj)
-         vn_object_table_remove(ctx->objects, obj);
-   }
-}
-
 void
 vn_run_vkFreeDescriptorSets(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -157,7 +104,7 @@ vn_run_vkFreeDescriptorSets(struct vn_dispatch_context *ctx, struct vn_cs_decode
    vn_decode_vkFreeDescriptorSets_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkFreeDescriptorSets(ctx, dec, &args);
+   vn_handle_vkFreeDescriptorSets(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -205,17 +152,6 @@ vn_encode_vkUpdateDescriptorSets_reply(struct vn_cs_encoder *enc, const struct v
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkUpdateDescriptorSets_EXT);
 }
 
-static void
-vn_exec_vkUpdateDescriptorSets(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkUpdateDescriptorSets *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkUpdateDescriptorSets) {
-      vn_cs_decoder_set_fatal(dec, "vkUpdateDescriptorSets: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkUpdateDescriptorSets(args->device, args->descriptorWriteCount, args->pDescriptorWrites, args->descriptorCopyCount, args->pDescriptorCopies);
-}
-
 void
 vn_run_vkUpdateDescriptorSets(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -224,7 +160,7 @@ vn_run_vkUpdateDescriptorSets(struct vn_dispatch_context *ctx, struct vn_cs_deco
    vn_decode_vkUpdateDescriptorSets_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkUpdateDescriptorSets(ctx, dec, &args);
+   vn_handle_vkUpdateDescriptorSets(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);

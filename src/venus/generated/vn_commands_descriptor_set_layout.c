@@ -46,34 +46,6 @@ vn_encode_vkCreateDescriptorSetLayout_reply(struct vn_cs_encoder *enc, const str
       vn_encode_uint64_t(enc, (uint64_t)(uintptr_t)*args->pSetLayout);
 }
 
-static void
-vn_exec_vkCreateDescriptorSetLayout(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCreateDescriptorSetLayout *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCreateDescriptorSetLayout) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateDescriptorSetLayout: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   if (!args->pSetLayout) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateDescriptorSetLayout: no object id");
-      return;
-   }
-   VkDescriptorSetLayout host = VK_NULL_HANDLE;
-   args->ret = args->dispatch->device->dispatch.vkCreateDescriptorSetLayout(args->device, args->pCreateInfo, NULL, &host);
-   if (host == VK_NULL_HANDLE)
-      return;
-   struct vn_object *obj = vn_object_table_insert(ctx->objects, (uint64_t)(uintptr_t)*args->pSetLayout, VK_OBJECT_TYPE_DESCRIPTOR_SET_LAYOUT, (uint64_t)(uintptr_t)host);
-   if (!obj) {
-      args->dispatch->device->dispatch.vkDestroyDescriptorSetLayout(args->dispatch->device->handle, host, NULL);
-      args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
-      vn_cs_decoder_set_fatal(dec, "vkCreateDescriptorSetLayout: object id rejected");
-      return;
-   }
-   obj->device = args->dispatch->device;
-   obj->instance = args->dispatch->instance;
-   obj->parent_id = 0;
-}
-
 void
 vn_run_vkCreateDescriptorSetLayout(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -82,7 +54,7 @@ vn_run_vkCreateDescriptorSetLayout(struct vn_dispatch_context *ctx, struct vn_cs
    vn_decode_vkCreateDescriptorSetLayout_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCreateDescriptorSetLayout(ctx, dec, &args);
+   vn_handle_vkCreateDescriptorSetLayout(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -101,7 +73,6 @@ vn_decode_vkDestroyDescriptorSetLayout_args(struct vn_cs_decoder *dec, struct vn
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DESCRIPTOR_SET_LAYOUT, true);
       args->descriptorSetLayout = obj ? (VkDescriptorSetLayout)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-      args->descriptorSetLayout_object = obj;
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -114,20 +85,6 @@ vn_encode_vkDestroyDescriptorSetLayout_reply(struct vn_cs_encoder *enc, const st
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkDestroyDescriptorSetLayout_EXT);
 }
 
-static void
-vn_exec_vkDestroyDescriptorSetLayout(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkDestroyDescriptorSetLayout *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkDestroyDescriptorSetLayout) {
-      vn_cs_decoder_set_fatal(dec, "vkDestroyDescriptorSetLayout: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkDestroyDescriptorSetLayout(args->device, args->descriptorSetLayout, NULL);
-   if (args->descriptorSetLayout_object) {
-      vn_object_table_remove(ctx->objects, args->descriptorSetLayout_object);
-   }
-}
-
 void
 vn_run_vkDestroyDescriptorSetLayout(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -136,7 +93,7 @@ vn_run_vkDestroyDescriptorSetLayout(struct vn_dispatch_context *ctx, struct vn_c
    vn_decode_vkDestroyDescriptorSetLayout_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkDestroyDescriptorSetLayout(ctx, dec, &args);
+   vn_handle_vkDestroyDescriptorSetLayout(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);

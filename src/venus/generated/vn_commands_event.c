@@ -101,7 +101,6 @@ vn_decode_vkDestroyEvent_args(struct vn_cs_decoder *dec, struct vn_command_vkDes
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_EVENT, true);
       args->event = obj ? (VkEvent)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-      args->event_object = obj;
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -114,20 +113,6 @@ vn_encode_vkDestroyEvent_reply(struct vn_cs_encoder *enc, const struct vn_comman
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkDestroyEvent_EXT);
 }
 
-static void
-vn_exec_vkDestroyEvent(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkDestroyEvent *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkDestroyEvent) {
-      vn_cs_decoder_set_fatal(dec, "vkDestroyEvent: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkDestroyEvent(args->device, args->event, NULL);
-   if (args->event_object) {
-      vn_object_table_remove(ctx->objects, args->event_object);
-   }
-}
-
 void
 vn_run_vkDestroyEvent(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -136,7 +121,7 @@ vn_run_vkDestroyEvent(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec
    vn_decode_vkDestroyEvent_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkDestroyEvent(ctx, dec, &args);
+   vn_handle_vkDestroyEvent(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);

@@ -101,7 +101,6 @@ vn_decode_vkDestroyFence_args(struct vn_cs_decoder *dec, struct vn_command_vkDes
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_FENCE, true);
       args->fence = obj ? (VkFence)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-      args->fence_object = obj;
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -114,20 +113,6 @@ vn_encode_vkDestroyFence_reply(struct vn_cs_encoder *enc, const struct vn_comman
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkDestroyFence_EXT);
 }
 
-static void
-vn_exec_vkDestroyFence(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkDestroyFence *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkDestroyFence) {
-      vn_cs_decoder_set_fatal(dec, "vkDestroyFence: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkDestroyFence(args->device, args->fence, NULL);
-   if (args->fence_object) {
-      vn_object_table_remove(ctx->objects, args->fence_object);
-   }
-}
-
 void
 vn_run_vkDestroyFence(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -136,7 +121,7 @@ vn_run_vkDestroyFence(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec
    vn_decode_vkDestroyFence_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkDestroyFence(ctx, dec, &args);
+   vn_handle_vkDestroyFence(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -173,17 +158,6 @@ vn_encode_vkResetFences_reply(struct vn_cs_encoder *enc, const struct vn_command
    vn_encode_bytes(enc, &args->ret, sizeof(args->ret));
 }
 
-static void
-vn_exec_vkResetFences(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkResetFences *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkResetFences) {
-      vn_cs_decoder_set_fatal(dec, "vkResetFences: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->ret = args->dispatch->device->dispatch.vkResetFences(args->device, args->fenceCount, args->pFences);
-}
-
 void
 vn_run_vkResetFences(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -192,7 +166,7 @@ vn_run_vkResetFences(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec,
    vn_decode_vkResetFences_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkResetFences(ctx, dec, &args);
+   vn_handle_vkResetFences(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);

@@ -46,34 +46,6 @@ vn_encode_vkCreateFramebuffer_reply(struct vn_cs_encoder *enc, const struct vn_c
       vn_encode_uint64_t(enc, (uint64_t)(uintptr_t)*args->pFramebuffer);
 }
 
-static void
-vn_exec_vkCreateFramebuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCreateFramebuffer *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCreateFramebuffer) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateFramebuffer: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   if (!args->pFramebuffer) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateFramebuffer: no object id");
-      return;
-   }
-   VkFramebuffer host = VK_NULL_HANDLE;
-   args->ret = args->dispatch->device->dispatch.vkCreateFramebuffer(args->device, args->pCreateInfo, NULL, &host);
-   if (host == VK_NULL_HANDLE)
-      return;
-   struct vn_object *obj = vn_object_table_insert(ctx->objects, (uint64_t)(uintptr_t)*args->pFramebuffer, VK_OBJECT_TYPE_FRAMEBUFFER, (uint64_t)(uintptr_t)host);
-   if (!obj) {
-      args->dispatch->device->dispatch.vkDestroyFramebuffer(args->dispatch->device->handle, host, NULL);
-      args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
-      vn_cs_decoder_set_fatal(dec, "vkCreateFramebuffer: object id rejected");
-      return;
-   }
-   obj->device = args->dispatch->device;
-   obj->instance = args->dispatch->instance;
-   obj->parent_id = 0;
-}
-
 void
 vn_run_vkCreateFramebuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -82,7 +54,7 @@ vn_run_vkCreateFramebuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder
    vn_decode_vkCreateFramebuffer_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCreateFramebuffer(ctx, dec, &args);
+   vn_handle_vkCreateFramebuffer(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -101,7 +73,6 @@ vn_decode_vkDestroyFramebuffer_args(struct vn_cs_decoder *dec, struct vn_command
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_FRAMEBUFFER, true);
       args->framebuffer = obj ? (VkFramebuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-      args->framebuffer_object = obj;
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -114,20 +85,6 @@ vn_encode_vkDestroyFramebuffer_reply(struct vn_cs_encoder *enc, const struct vn_
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkDestroyFramebuffer_EXT);
 }
 
-static void
-vn_exec_vkDestroyFramebuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkDestroyFramebuffer *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkDestroyFramebuffer) {
-      vn_cs_decoder_set_fatal(dec, "vkDestroyFramebuffer: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkDestroyFramebuffer(args->device, args->framebuffer, NULL);
-   if (args->framebuffer_object) {
-      vn_object_table_remove(ctx->objects, args->framebuffer_object);
-   }
-}
-
 void
 vn_run_vkDestroyFramebuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -136,7 +93,7 @@ vn_run_vkDestroyFramebuffer(struct vn_dispatch_context *ctx, struct vn_cs_decode
    vn_decode_vkDestroyFramebuffer_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkDestroyFramebuffer(ctx, dec, &args);
+   vn_handle_vkDestroyFramebuffer(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);

@@ -9,31 +9,20 @@
 void
 vn_decode_vkBindImageMemory_args(struct vn_cs_decoder *dec, struct vn_command_vkBindImageMemory *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 32);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
       args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      uint64_t id;
-      memcpy(&id, p + 8, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_IMAGE, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_IMAGE, false);
       args->image = obj ? (VkImage)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
    {
-      uint64_t id;
-      memcpy(&id, p + 16, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE_MEMORY, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE_MEMORY, false);
       args->memory = obj ? (VkDeviceMemory)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   _Static_assert(sizeof(args->memoryOffset) == 8, "wire size of memoryOffset");
-   memcpy(&args->memoryOffset, p + 24, 8);
+   vn_decode_bytes(dec, &args->memoryOffset, sizeof(args->memoryOffset));
 }
 
 void
@@ -41,17 +30,6 @@ vn_encode_vkBindImageMemory_reply(struct vn_cs_encoder *enc, const struct vn_com
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkBindImageMemory_EXT);
    vn_encode_bytes(enc, &args->ret, sizeof(args->ret));
-}
-
-static void
-vn_exec_vkBindImageMemory(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkBindImageMemory *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkBindImageMemory) {
-      vn_cs_decoder_set_fatal(dec, "vkBindImageMemory: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->ret = args->dispatch->device->dispatch.vkBindImageMemory(args->device, args->image, args->memory, args->memoryOffset);
 }
 
 void
@@ -62,7 +40,7 @@ vn_run_vkBindImageMemory(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
    vn_decode_vkBindImageMemory_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkBindImageMemory(ctx, dec, &args);
+   vn_handle_vkBindImageMemory(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -268,7 +246,6 @@ vn_decode_vkDestroyImage_args(struct vn_cs_decoder *dec, struct vn_command_vkDes
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_IMAGE, true);
       args->image = obj ? (VkImage)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-      args->image_object = obj;
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -281,20 +258,6 @@ vn_encode_vkDestroyImage_reply(struct vn_cs_encoder *enc, const struct vn_comman
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkDestroyImage_EXT);
 }
 
-static void
-vn_exec_vkDestroyImage(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkDestroyImage *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkDestroyImage) {
-      vn_cs_decoder_set_fatal(dec, "vkDestroyImage: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkDestroyImage(args->device, args->image, NULL);
-   if (args->image_object) {
-      vn_object_table_remove(ctx->objects, args->image_object);
-   }
-}
-
 void
 vn_run_vkDestroyImage(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -303,7 +266,7 @@ vn_run_vkDestroyImage(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec
    vn_decode_vkDestroyImage_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkDestroyImage(ctx, dec, &args);
+   vn_handle_vkDestroyImage(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -407,17 +370,6 @@ vn_encode_vkBindImageMemory2_reply(struct vn_cs_encoder *enc, const struct vn_co
    vn_encode_bytes(enc, &args->ret, sizeof(args->ret));
 }
 
-static void
-vn_exec_vkBindImageMemory2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkBindImageMemory2 *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkBindImageMemory2) {
-      vn_cs_decoder_set_fatal(dec, "vkBindImageMemory2: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->ret = args->dispatch->device->dispatch.vkBindImageMemory2(args->device, args->bindInfoCount, args->pBindInfos);
-}
-
 void
 vn_run_vkBindImageMemory2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -426,7 +378,7 @@ vn_run_vkBindImageMemory2(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
    vn_decode_vkBindImageMemory2_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkBindImageMemory2(ctx, dec, &args);
+   vn_handle_vkBindImageMemory2(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);

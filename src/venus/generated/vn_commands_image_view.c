@@ -46,34 +46,6 @@ vn_encode_vkCreateImageView_reply(struct vn_cs_encoder *enc, const struct vn_com
       vn_encode_uint64_t(enc, (uint64_t)(uintptr_t)*args->pView);
 }
 
-static void
-vn_exec_vkCreateImageView(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCreateImageView *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCreateImageView) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateImageView: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   if (!args->pView) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateImageView: no object id");
-      return;
-   }
-   VkImageView host = VK_NULL_HANDLE;
-   args->ret = args->dispatch->device->dispatch.vkCreateImageView(args->device, args->pCreateInfo, NULL, &host);
-   if (host == VK_NULL_HANDLE)
-      return;
-   struct vn_object *obj = vn_object_table_insert(ctx->objects, (uint64_t)(uintptr_t)*args->pView, VK_OBJECT_TYPE_IMAGE_VIEW, (uint64_t)(uintptr_t)host);
-   if (!obj) {
-      args->dispatch->device->dispatch.vkDestroyImageView(args->dispatch->device->handle, host, NULL);
-      args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
-      vn_cs_decoder_set_fatal(dec, "vkCreateImageView: object id rejected");
-      return;
-   }
-   obj->device = args->dispatch->device;
-   obj->instance = args->dispatch->instance;
-   obj->parent_id = 0;
-}
-
 void
 vn_run_vkCreateImageView(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -82,7 +54,7 @@ vn_run_vkCreateImageView(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
    vn_decode_vkCreateImageView_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCreateImageView(ctx, dec, &args);
+   vn_handle_vkCreateImageView(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -101,7 +73,6 @@ vn_decode_vkDestroyImageView_args(struct vn_cs_decoder *dec, struct vn_command_v
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_IMAGE_VIEW, true);
       args->imageView = obj ? (VkImageView)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-      args->imageView_object = obj;
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -114,20 +85,6 @@ vn_encode_vkDestroyImageView_reply(struct vn_cs_encoder *enc, const struct vn_co
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkDestroyImageView_EXT);
 }
 
-static void
-vn_exec_vkDestroyImageView(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkDestroyImageView *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkDestroyImageView) {
-      vn_cs_decoder_set_fatal(dec, "vkDestroyImageView: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkDestroyImageView(args->device, args->imageView, NULL);
-   if (args->imageView_object) {
-      vn_object_table_remove(ctx->objects, args->imageView_object);
-   }
-}
-
 void
 vn_run_vkDestroyImageView(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -136,7 +93,7 @@ vn_run_vkDestroyImageView(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
    vn_decode_vkDestroyImageView_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkDestroyImageView(ctx, dec, &args);
+   vn_handle_vkDestroyImageView(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);

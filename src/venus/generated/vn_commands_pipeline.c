@@ -221,7 +221,6 @@ vn_decode_vkDestroyPipeline_args(struct vn_cs_decoder *dec, struct vn_command_vk
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_PIPELINE, true);
       args->pipeline = obj ? (VkPipeline)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-      args->pipeline_object = obj;
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -234,20 +233,6 @@ vn_encode_vkDestroyPipeline_reply(struct vn_cs_encoder *enc, const struct vn_com
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkDestroyPipeline_EXT);
 }
 
-static void
-vn_exec_vkDestroyPipeline(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkDestroyPipeline *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkDestroyPipeline) {
-      vn_cs_decoder_set_fatal(dec, "vkDestroyPipeline: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkDestroyPipeline(args->device, args->pipeline, NULL);
-   if (args->pipeline_object) {
-      vn_object_table_remove(ctx->objects, args->pipeline_object);
-   }
-}
-
 void
 vn_run_vkDestroyPipeline(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -256,7 +241,7 @@ vn_run_vkDestroyPipeline(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
    vn_decode_vkDestroyPipeline_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkDestroyPipeline(ctx, dec, &args);
+   vn_handle_vkDestroyPipeline(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);

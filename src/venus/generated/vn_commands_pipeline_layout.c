@@ -46,34 +46,6 @@ vn_encode_vkCreatePipelineLayout_reply(struct vn_cs_encoder *enc, const struct v
       vn_encode_uint64_t(enc, (uint64_t)(uintptr_t)*args->pPipelineLayout);
 }
 
-static void
-vn_exec_vkCreatePipelineLayout(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCreatePipelineLayout *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCreatePipelineLayout) {
-      vn_cs_decoder_set_fatal(dec, "vkCreatePipelineLayout: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   if (!args->pPipelineLayout) {
-      vn_cs_decoder_set_fatal(dec, "vkCreatePipelineLayout: no object id");
-      return;
-   }
-   VkPipelineLayout host = VK_NULL_HANDLE;
-   args->ret = args->dispatch->device->dispatch.vkCreatePipelineLayout(args->device, args->pCreateInfo, NULL, &host);
-   if (host == VK_NULL_HANDLE)
-      return;
-   struct vn_object *obj = vn_object_table_insert(ctx->objects, (uint64_t)(uintptr_t)*args->pPipelineLayout, VK_OBJECT_TYPE_PIPELINE_LAYOUT, (uint64_t)(uintptr_t)host);
-   if (!obj) {
-      args->dispatch->device->dispatch.vkDestroyPipelineLayout(args->dispatch->device->handle, host, NULL);
-      args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
-      vn_cs_decoder_set_fatal(dec, "vkCreatePipelineLayout: object id rejected");
-      return;
-   }
-   obj->device = args->dispatch->device;
-   obj->instance = args->dispatch->instance;
-   obj->parent_id = 0;
-}
-
 void
 vn_run_vkCreatePipelineLayout(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -82,7 +54,7 @@ vn_run_vkCreatePipelineLayout(struct vn_dispatch_context *ctx, struct vn_cs_deco
    vn_decode_vkCreatePipelineLayout_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCreatePipelineLayout(ctx, dec, &args);
+   vn_handle_vkCreatePipelineLayout(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -101,7 +73,6 @@ vn_decode_vkDestroyPipelineLayout_args(struct vn_cs_decoder *dec, struct vn_comm
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_PIPELINE_LAYOUT, true);
       args->pipelineLayout = obj ? (VkPipelineLayout)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-      args->pipelineLayout_object = obj;
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -114,20 +85,6 @@ vn_encode_vkDestroyPipelineLayout_reply(struct vn_cs_encoder *enc, const struct 
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkDestroyPipelineLayout_EXT);
 }
 
-static void
-vn_exec_vkDestroyPipelineLayout(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkDestroyPipelineLayout *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkDestroyPipelineLayout) {
-      vn_cs_decoder_set_fatal(dec, "vkDestroyPipelineLayout: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkDestroyPipelineLayout(args->device, args->pipelineLayout, NULL);
-   if (args->pipelineLayout_object) {
-      vn_object_table_remove(ctx->objects, args->pipelineLayout_object);
-   }
-}
-
 void
 vn_run_vkDestroyPipelineLayout(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -136,7 +93,7 @@ vn_run_vkDestroyPipelineLayout(struct vn_dispatch_context *ctx, struct vn_cs_dec
    vn_decode_vkDestroyPipelineLayout_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkDestroyPipelineLayout(ctx, dec, &args);
+   vn_handle_vkDestroyPipelineLayout(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);

@@ -46,34 +46,6 @@ vn_encode_vkCreateQueryPool_reply(struct vn_cs_encoder *enc, const struct vn_com
       vn_encode_uint64_t(enc, (uint64_t)(uintptr_t)*args->pQueryPool);
 }
 
-static void
-vn_exec_vkCreateQueryPool(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCreateQueryPool *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCreateQueryPool) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateQueryPool: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   if (!args->pQueryPool) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateQueryPool: no object id");
-      return;
-   }
-   VkQueryPool host = VK_NULL_HANDLE;
-   args->ret = args->dispatch->device->dispatch.vkCreateQueryPool(args->device, args->pCreateInfo, NULL, &host);
-   if (host == VK_NULL_HANDLE)
-      return;
-   struct vn_object *obj = vn_object_table_insert(ctx->objects, (uint64_t)(uintptr_t)*args->pQueryPool, VK_OBJECT_TYPE_QUERY_POOL, (uint64_t)(uintptr_t)host);
-   if (!obj) {
-      args->dispatch->device->dispatch.vkDestroyQueryPool(args->dispatch->device->handle, host, NULL);
-      args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
-      vn_cs_decoder_set_fatal(dec, "vkCreateQueryPool: object id rejected");
-      return;
-   }
-   obj->device = args->dispatch->device;
-   obj->instance = args->dispatch->instance;
-   obj->parent_id = 0;
-}
-
 void
 vn_run_vkCreateQueryPool(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -82,7 +54,7 @@ vn_run_vkCreateQueryPool(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
    vn_decode_vkCreateQueryPool_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCreateQueryPool(ctx, dec, &args);
+   vn_handle_vkCreateQueryPool(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -101,7 +73,6 @@ vn_decode_vkDestroyQueryPool_args(struct vn_cs_decoder *dec, struct vn_command_v
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_QUERY_POOL, true);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-      args->queryPool_object = obj;
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -114,20 +85,6 @@ vn_encode_vkDestroyQueryPool_reply(struct vn_cs_encoder *enc, const struct vn_co
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkDestroyQueryPool_EXT);
 }
 
-static void
-vn_exec_vkDestroyQueryPool(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkDestroyQueryPool *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkDestroyQueryPool) {
-      vn_cs_decoder_set_fatal(dec, "vkDestroyQueryPool: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkDestroyQueryPool(args->device, args->queryPool, NULL);
-   if (args->queryPool_object) {
-      vn_object_table_remove(ctx->objects, args->queryPool_object);
-   }
-}
-
 void
 vn_run_vkDestroyQueryPool(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -136,7 +93,7 @@ vn_run_vkDestroyQueryPool(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
    vn_decode_vkDestroyQueryPool_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkDestroyQueryPool(ctx, dec, &args);
+   vn_handle_vkDestroyQueryPool(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -183,17 +140,6 @@ vn_encode_vkGetQueryPoolResults_reply(struct vn_cs_encoder *enc, const struct vn
    }
 }
 
-static void
-vn_exec_vkGetQueryPoolResults(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkGetQueryPoolResults *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkGetQueryPoolResults) {
-      vn_cs_decoder_set_fatal(dec, "vkGetQueryPoolResults: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->ret = args->dispatch->device->dispatch.vkGetQueryPoolResults(args->device, args->queryPool, args->firstQuery, args->queryCount, args->dataSize, args->pData, args->stride, args->flags);
-}
-
 void
 vn_run_vkGetQueryPoolResults(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -202,7 +148,7 @@ vn_run_vkGetQueryPoolResults(struct vn_dispatch_context *ctx, struct vn_cs_decod
    vn_decode_vkGetQueryPoolResults_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkGetQueryPoolResults(ctx, dec, &args);
+   vn_handle_vkGetQueryPoolResults(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -213,44 +159,23 @@ vn_run_vkGetQueryPoolResults(struct vn_dispatch_context *ctx, struct vn_cs_decod
 void
 vn_decode_vkResetQueryPool_args(struct vn_cs_decoder *dec, struct vn_command_vkResetQueryPool *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 24);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
       args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      uint64_t id;
-      memcpy(&id, p + 8, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   _Static_assert(sizeof(args->firstQuery) == 4, "wire size of firstQuery");
-   memcpy(&args->firstQuery, p + 16, 4);
-   _Static_assert(sizeof(args->queryCount) == 4, "wire size of queryCount");
-   memcpy(&args->queryCount, p + 20, 4);
+   vn_decode_bytes(dec, &args->firstQuery, sizeof(args->firstQuery));
+   vn_decode_bytes(dec, &args->queryCount, sizeof(args->queryCount));
 }
 
 void
 vn_encode_vkResetQueryPool_reply(struct vn_cs_encoder *enc, const struct vn_command_vkResetQueryPool *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkResetQueryPool_EXT);
-}
-
-static void
-vn_exec_vkResetQueryPool(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkResetQueryPool *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkResetQueryPool) {
-      vn_cs_decoder_set_fatal(dec, "vkResetQueryPool: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkResetQueryPool(args->device, args->queryPool, args->firstQuery, args->queryCount);
 }
 
 void
@@ -261,7 +186,7 @@ vn_run_vkResetQueryPool(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
    vn_decode_vkResetQueryPool_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkResetQueryPool(ctx, dec, &args);
+   vn_handle_vkResetQueryPool(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);

@@ -46,34 +46,6 @@ vn_encode_vkCreateRenderPass_reply(struct vn_cs_encoder *enc, const struct vn_co
       vn_encode_uint64_t(enc, (uint64_t)(uintptr_t)*args->pRenderPass);
 }
 
-static void
-vn_exec_vkCreateRenderPass(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCreateRenderPass *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCreateRenderPass) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateRenderPass: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   if (!args->pRenderPass) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateRenderPass: no object id");
-      return;
-   }
-   VkRenderPass host = VK_NULL_HANDLE;
-   args->ret = args->dispatch->device->dispatch.vkCreateRenderPass(args->device, args->pCreateInfo, NULL, &host);
-   if (host == VK_NULL_HANDLE)
-      return;
-   struct vn_object *obj = vn_object_table_insert(ctx->objects, (uint64_t)(uintptr_t)*args->pRenderPass, VK_OBJECT_TYPE_RENDER_PASS, (uint64_t)(uintptr_t)host);
-   if (!obj) {
-      args->dispatch->device->dispatch.vkDestroyRenderPass(args->dispatch->device->handle, host, NULL);
-      args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
-      vn_cs_decoder_set_fatal(dec, "vkCreateRenderPass: object id rejected");
-      return;
-   }
-   obj->device = args->dispatch->device;
-   obj->instance = args->dispatch->instance;
-   obj->parent_id = 0;
-}
-
 void
 vn_run_vkCreateRenderPass(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -82,7 +54,7 @@ vn_run_vkCreateRenderPass(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
    vn_decode_vkCreateRenderPass_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCreateRenderPass(ctx, dec, &args);
+   vn_handle_vkCreateRenderPass(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -101,7 +73,6 @@ vn_decode_vkDestroyRenderPass_args(struct vn_cs_decoder *dec, struct vn_command_
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_RENDER_PASS, true);
       args->renderPass = obj ? (VkRenderPass)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-      args->renderPass_object = obj;
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -114,20 +85,6 @@ vn_encode_vkDestroyRenderPass_reply(struct vn_cs_encoder *enc, const struct vn_c
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkDestroyRenderPass_EXT);
 }
 
-static void
-vn_exec_vkDestroyRenderPass(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkDestroyRenderPass *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkDestroyRenderPass) {
-      vn_cs_decoder_set_fatal(dec, "vkDestroyRenderPass: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkDestroyRenderPass(args->device, args->renderPass, NULL);
-   if (args->renderPass_object) {
-      vn_object_table_remove(ctx->objects, args->renderPass_object);
-   }
-}
-
 void
 vn_run_vkDestroyRenderPass(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -136,7 +93,7 @@ vn_run_vkDestroyRenderPass(struct vn_dispatch_context *ctx, struct vn_cs_decoder
    vn_decode_vkDestroyRenderPass_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkDestroyRenderPass(ctx, dec, &args);
+   vn_handle_vkDestroyRenderPass(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -242,34 +199,6 @@ vn_encode_vkCreateRenderPass2_reply(struct vn_cs_encoder *enc, const struct vn_c
       vn_encode_uint64_t(enc, (uint64_t)(uintptr_t)*args->pRenderPass);
 }
 
-static void
-vn_exec_vkCreateRenderPass2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCreateRenderPass2 *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCreateRenderPass2) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateRenderPass2: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   if (!args->pRenderPass) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateRenderPass2: no object id");
-      return;
-   }
-   VkRenderPass host = VK_NULL_HANDLE;
-   args->ret = args->dispatch->device->dispatch.vkCreateRenderPass2(args->device, args->pCreateInfo, NULL, &host);
-   if (host == VK_NULL_HANDLE)
-      return;
-   struct vn_object *obj = vn_object_table_insert(ctx->objects, (uint64_t)(uintptr_t)*args->pRenderPass, VK_OBJECT_TYPE_RENDER_PASS, (uint64_t)(uintptr_t)host);
-   if (!obj) {
-      args->dispatch->device->dispatch.vkDestroyRenderPass(args->dispatch->device->handle, host, NULL);
-      args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
-      vn_cs_decoder_set_fatal(dec, "vkCreateRenderPass2: object id rejected");
-      return;
-   }
-   obj->device = args->dispatch->device;
-   obj->instance = args->dispatch->instance;
-   obj->parent_id = 0;
-}
-
 void
 vn_run_vkCreateRenderPass2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -278,7 +207,7 @@ vn_run_vkCreateRenderPass2(struct vn_dispatch_context *ctx, struct vn_cs_decoder
    vn_decode_vkCreateRenderPass2_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCreateRenderPass2(ctx, dec, &args);
+   vn_handle_vkCreateRenderPass2(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);

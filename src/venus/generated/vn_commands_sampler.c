@@ -101,7 +101,6 @@ vn_decode_vkDestroySampler_args(struct vn_cs_decoder *dec, struct vn_command_vkD
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_SAMPLER, true);
       args->sampler = obj ? (VkSampler)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-      args->sampler_object = obj;
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -114,20 +113,6 @@ vn_encode_vkDestroySampler_reply(struct vn_cs_encoder *enc, const struct vn_comm
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkDestroySampler_EXT);
 }
 
-static void
-vn_exec_vkDestroySampler(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkDestroySampler *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkDestroySampler) {
-      vn_cs_decoder_set_fatal(dec, "vkDestroySampler: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkDestroySampler(args->device, args->sampler, NULL);
-   if (args->sampler_object) {
-      vn_object_table_remove(ctx->objects, args->sampler_object);
-   }
-}
-
 void
 vn_run_vkDestroySampler(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -136,7 +121,7 @@ vn_run_vkDestroySampler(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
    vn_decode_vkDestroySampler_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkDestroySampler(ctx, dec, &args);
+   vn_handle_vkDestroySampler(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);

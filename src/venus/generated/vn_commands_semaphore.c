@@ -73,7 +73,6 @@ vn_decode_vkDestroySemaphore_args(struct vn_cs_decoder *dec, struct vn_command_v
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_SEMAPHORE, true);
       args->semaphore = obj ? (VkSemaphore)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-      args->semaphore_object = obj;
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -86,20 +85,6 @@ vn_encode_vkDestroySemaphore_reply(struct vn_cs_encoder *enc, const struct vn_co
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkDestroySemaphore_EXT);
 }
 
-static void
-vn_exec_vkDestroySemaphore(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkDestroySemaphore *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkDestroySemaphore) {
-      vn_cs_decoder_set_fatal(dec, "vkDestroySemaphore: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkDestroySemaphore(args->device, args->semaphore, NULL);
-   if (args->semaphore_object) {
-      vn_object_table_remove(ctx->objects, args->semaphore_object);
-   }
-}
-
 void
 vn_run_vkDestroySemaphore(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -108,7 +93,7 @@ vn_run_vkDestroySemaphore(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
    vn_decode_vkDestroySemaphore_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkDestroySemaphore(ctx, dec, &args);
+   vn_handle_vkDestroySemaphore(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
