@@ -8,6 +8,9 @@
  *
  *   build-fuzz/fuzz/replay/fuzz_replay -fork=1 -ignore_crashes=1 \
  *      -ignore_timeouts=1 -timeout=20 -artifact_prefix=crashes/ CORPUS_DIR fuzz/corpus/sessions
+ *
+ * Streams are replayed with a wait after each (PVF_REPLAY_SYNC);
+ * PV_FUZZ_ASYNC=1 replays without waits.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -31,7 +34,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
    if (pvf_session_parse(&s, data, size))
       return -1; /* not a session: not worth keeping */
    struct pvf_replay_result res;
-   pvf_replay(&s, &res);
+   /* PV_FUZZ_ASYNC=1: no waits between streams (replay.h) */
+   const char *async = getenv("PV_FUZZ_ASYNC");
+   pvf_replay(&s, async && !strcmp(async, "1") ? 0 : PVF_REPLAY_SYNC, &res);
    pvf_session_free(&s);
    return 0;
 }

@@ -7,14 +7,18 @@
  * rather than ending the run. Same corpus, seed and iteration: same input.
  *
  *   pv-fuzz-replay [--seed S] [--runs N] [--max-time SEC] [--timeout SEC]
- *                  [--mutations K] [--crashes DIR] [--iteration I] CORPUS...
- *   pv-fuzz-replay --replay FILE     run one input in this process
+ *                  [--mutations K] [--crashes DIR] [--iteration I] [--async] CORPUS...
+ *   pv-fuzz-replay [--async] --replay FILE     run one input in this process
+ *
+ * --async replays without waiting for the GPU between streams (replay.h):
+ * not deterministic, it looks for lifetime races.
  *
  * CORPUS: .pvcap files or folders of them (sorted by name). Exit status: 0
  * when no input crashed or timed out, 1 when one did, 2 on bad usage or a
  * corpus that does not replay cleanly unmutated.
  */
 #include <dirent.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -52,6 +56,7 @@ struct options {
    uint32_t mutations;
    const char *crashes;
    int64_t iteration; /* -1: all */
+   bool async;
 };
 
 struct fuzzer {
@@ -105,10 +110,10 @@ add_path(struct fuzzer *f, const char *path)
 
 /* Runs one session in this process: the child's body, and --replay. */
 static int
-replay_here(const struct pvf_session *s)
+replay_here(const struct pvf_session *s, bool async)
 {
    struct pvf_replay_result res;
-   pvf_replay(s, &res);
+   pvf_replay(s, async ? 0 : PVF_REPLAY_SYNC, &res);
    if (res.setup_error) {
       fprintf(stderr, "pv-fuzz-replay: no renderer or context: %s\n", strerror(-res.setup_error));
       return CHILD_SETUP;
@@ -146,9 +151,12 @@ classify(const char *log_path, int status, char *sig, size_t size)
          sscanf(strstr(line, " in ") + 4, "%95s", frames[nframes++]);
    }
    fclose(f);
-   if (kind[0] || nframes)
-      snprintf(sig + strlen(sig), size - strlen(sig), ":%s:%s:%s:%s", kind[0] ? kind : "-",
-               frames[0], frames[1], frames[2]);
+   if (kind[0] || nframes) {
+      char tail[512];
+      snprintf(tail, sizeof(tail), ":%s:%s:%s:%s", kind[0] ? kind : "-", frames[0], frames[1],
+               frames[2]);
+      strncat(sig, tail, size - strlen(sig) - 1);
+   }
 }
 
 static struct crash_class *
@@ -180,17 +188,18 @@ save_crash(struct fuzzer *f, const struct pvf_session *s, uint64_t iter, const c
    snprintf(path, sizeof(path), "%s.txt", base);
    FILE *t = fopen(path, "w");
    if (t) {
-      fprintf(t, "class: %s\nmutations: %s\nrepro: %s --replay %s.pvcap\n", sig, mutations,
-              f->argv0, base);
-      fprintf(t, "regenerate: %s --seed %llu --iteration %llu --mutations %u", f->argv0,
+      const char *mode = f->opt.async ? " --async" : "";
+      fprintf(t, "class: %s\nmutations: %s\nrepro: %s%s --replay %s.pvcap\n", sig, mutations,
+              f->argv0, mode, base);
+      fprintf(t, "regenerate: %s%s --seed %llu --iteration %llu --mutations %u", f->argv0, mode,
               (unsigned long long)f->opt.seed, (unsigned long long)iter, f->opt.mutations);
       for (uint32_t i = 0; i < f->ncorpus; i++)
          fprintf(t, " %s", f->paths[i]);
       fprintf(t, "\n");
       fclose(t);
    }
-   printf("pv-fuzz-replay: saved %s.pvcap (%s)\n  repro: %s --replay %s.pvcap\n", base, sig,
-          f->argv0, base);
+   printf("pv-fuzz-replay: saved %s.pvcap (%s)\n  repro: %s%s --replay %s.pvcap\n", base, sig,
+          f->argv0, f->opt.async ? " --async" : "", base);
 }
 
 /* Forks, replays s in the child; returns the wait status. */
@@ -211,7 +220,7 @@ run_child(const struct fuzzer *f, const struct pvf_session *s, const char *log_p
          close(fd);
       }
       alarm(f->opt.timeout);
-      _exit(replay_here(s));
+      _exit(replay_here(s, f->opt.async));
    }
    int status;
    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
@@ -274,8 +283,9 @@ static void
 usage(void)
 {
    fprintf(stderr, "usage: pv-fuzz-replay [--seed S] [--runs N] [--max-time SEC] [--timeout SEC]\n"
-                   "                      [--mutations K] [--crashes DIR] [--iteration I] CORPUS...\n"
-                   "       pv-fuzz-replay --replay FILE\n");
+                   "                      [--mutations K] [--crashes DIR] [--iteration I] [--async]\n"
+                   "                      CORPUS...\n"
+                   "       pv-fuzz-replay [--async] --replay FILE\n");
 }
 
 int
@@ -298,6 +308,7 @@ main(int argc, char **argv)
       else if (!strcmp(a, "--mutations") && v) f.opt.mutations = (uint32_t)atoi(v), i++;
       else if (!strcmp(a, "--crashes") && v) f.opt.crashes = v, i++;
       else if (!strcmp(a, "--iteration") && v) f.opt.iteration = atoll(v), i++;
+      else if (!strcmp(a, "--async")) f.opt.async = true;
       else if (a[0] == '-') { usage(); return 2; }
       else if (add_path(&f, a)) return 2;
    }
@@ -307,7 +318,7 @@ main(int argc, char **argv)
          fprintf(stderr, "pv-fuzz-replay: %s is not a capture\n", replay);
          return 2;
       }
-      const int ret = replay_here(&s);
+      const int ret = replay_here(&s, f.opt.async);
       printf("pv-fuzz-replay: %s: %s\n", replay, ret == CHILD_DONE ? "replayed to the end"
                                                 : ret == CHILD_LOST ? "context lost" : "setup failed");
       pvf_session_free(&s);

@@ -1,5 +1,7 @@
 /* Session replay (replay.h). */
 #include <errno.h>
+#include <pthread.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -14,8 +16,16 @@
 #define REPLAY_MAX_GUEST_BLOB (64ull << 20)
 #define REPLAY_MAX_GUEST_BLOBS 256
 
+/* fences of the sync mode: ids far above any a guest would use */
+#define REPLAY_FENCE_BASE (1ull << 62)
+#define REPLAY_FENCE_WAIT_S 10
+
 struct replay_state {
    struct pv_renderer *r;
+   pthread_mutex_t mutex;
+   pthread_cond_t cond;
+   uint64_t retired; /* the latest sync fence retired */
+   uint64_t submitted;
    struct {
       void *map;
       size_t size;
@@ -26,7 +36,32 @@ struct replay_state {
 static void
 fence_retired(void *data, uint32_t ctx_id, uint32_t ring_idx, uint64_t fence_id)
 {
-   (void)data, (void)ctx_id, (void)ring_idx, (void)fence_id;
+   struct replay_state *st = data;
+   (void)ctx_id, (void)ring_idx;
+   if (fence_id < REPLAY_FENCE_BASE)
+      return;
+   pthread_mutex_lock(&st->mutex);
+   if (fence_id > st->retired)
+      st->retired = fence_id;
+   pthread_cond_broadcast(&st->cond);
+   pthread_mutex_unlock(&st->mutex);
+}
+
+/* Waits until the context's queues finished what was submitted so far
+ * (bounded: a stuck queue only makes the replay go on). */
+static void
+replay_sync(struct replay_state *st)
+{
+   const uint64_t id = REPLAY_FENCE_BASE + ++st->submitted;
+   if (pv_context_submit_fence(st->r, REPLAY_CTX_ID, 1, id))
+      return;
+   struct timespec deadline;
+   clock_gettime(CLOCK_REALTIME, &deadline);
+   deadline.tv_sec += REPLAY_FENCE_WAIT_S;
+   pthread_mutex_lock(&st->mutex);
+   while (st->retired < id && !pthread_cond_timedwait(&st->cond, &st->mutex, &deadline))
+      ;
+   pthread_mutex_unlock(&st->mutex);
 }
 
 /* ATTACH: create the blob when the renderer does not know it (the context
@@ -68,7 +103,8 @@ replay_attach(struct replay_state *st, const struct pvf_record *rec)
 }
 
 static void
-replay_record(struct replay_state *st, const struct pvf_record *rec, struct pvf_replay_result *out)
+replay_record(struct replay_state *st, const struct pvf_record *rec, uint32_t flags,
+              struct pvf_replay_result *out)
 {
    struct pvk_capture_res res;
    struct pvk_capture_fence fence;
@@ -76,6 +112,8 @@ replay_record(struct replay_state *st, const struct pvf_record *rec, struct pvf_
    case PVK_CAPTURE_STREAM:
       out->streams++;
       pv_context_submit(st->r, REPLAY_CTX_ID, rec->data, rec->size);
+      if (flags & PVF_REPLAY_SYNC)
+         replay_sync(st);
       break;
    case PVK_CAPTURE_BLOB:
    case PVK_CAPTURE_ATTACH:
@@ -103,7 +141,7 @@ replay_record(struct replay_state *st, const struct pvf_record *rec, struct pvf_
 }
 
 void
-pvf_replay(const struct pvf_session *s, struct pvf_replay_result *out)
+pvf_replay(const struct pvf_session *s, uint32_t flags, struct pvf_replay_result *out)
 {
    memset(out, 0, sizeof(*out));
    out->lost_at = UINT32_MAX;
@@ -112,7 +150,9 @@ pvf_replay(const struct pvf_session *s, struct pvf_replay_result *out)
       out->setup_error = -ENOMEM;
       return;
    }
-   const struct pv_renderer_callbacks cbs = { .fence_retired = fence_retired };
+   pthread_mutex_init(&st->mutex, NULL);
+   pthread_cond_init(&st->cond, NULL);
+   const struct pv_renderer_callbacks cbs = { .data = st, .fence_retired = fence_retired };
    const struct pv_renderer_limits limits = { .max_memory_per_context = REPLAY_MAX_MEMORY };
    int ret = pv_renderer_create(&cbs, &limits, &st->r);
    if (!ret)
@@ -123,7 +163,7 @@ pvf_replay(const struct pvf_session *s, struct pvf_replay_result *out)
       out->setup_error = ret;
    } else {
       for (uint32_t i = 0; i < s->count; i++) {
-         replay_record(st, &s->rec[i], out);
+         replay_record(st, &s->rec[i], flags, out);
          out->records++;
          if (pv_context_is_lost(st->r, REPLAY_CTX_ID)) {
             out->lost_at = i;
@@ -135,5 +175,7 @@ pvf_replay(const struct pvf_session *s, struct pvf_replay_result *out)
    pv_renderer_destroy(st->r);
    for (uint32_t i = 0; i < st->npages; i++)
       munmap(st->pages[i].map, st->pages[i].size);
+   pthread_cond_destroy(&st->cond);
+   pthread_mutex_destroy(&st->mutex);
    free(st);
 }
