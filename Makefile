@@ -57,8 +57,10 @@ $(BUILD_FUZZ)/build.ninja: | deps registry
 	CC=clang meson setup $(BUILD_FUZZ) -Dfuzzers=true -Dtests=false \
 	   -Db_sanitize=address,undefined -Db_lundef=false
 
+# by target name: fuzz/run-libfuzzers.sh finds them wherever they are built
+LIBFUZZERS := fuzz_venus_decoder fuzz_vgpu_ctrl fuzz_replay
 build-fuzz: registry $(BUILD_FUZZ)/build.ninja
-	ninja -C $(BUILD_FUZZ) fuzzers
+	meson compile -C $(BUILD_FUZZ) $(LIBFUZZERS)
 
 demo: build icd
 	scripts/demo.sh $(BUILD) $(ICD)
@@ -73,7 +75,7 @@ demo-vm: build icd qemu
 # Then every libFuzzer target, built with clang, runs briefly.
 test: icd icd25 qemu build-asan build-fuzz
 	meson test -C $(BUILD_ASAN) --print-errorlogs --num-processes 2
-	meson test -C $(BUILD_FUZZ) --no-rebuild --print-errorlogs --suite libfuzzer
+	fuzz/run-libfuzzers.sh $(BUILD_FUZZ) $(LIBFUZZERS)
 
 # pvbench: native vs PearVisor vs virglrenderer (bench/README.md). Later
 # options win: make bench BENCH_ARGS="--quick --out bench/results/mine"

@@ -48,8 +48,9 @@ pick_stream(const struct pvf_session *s, uint64_t *rng)
 }
 
 static const uint32_t boundaries[] = {
-   0, 1, 2, 3, 4, 7, 8, 15, 16, 31, 32, 63, 64, 127, 128, 255, 256, 1023, 1024, 4095, 4096,
-   65535, 65536, 0x7fffffffu, 0x80000000u, 0xfffffffeu, 0xffffffffu,
+   0,    1,    2,    3,     4,     7,           8,           15,          16,
+   31,   32,   63,   64,    127,   128,         255,         256,         1023,
+   1024, 4095, 4096, 65535, 65536, 0x7fffffffu, 0x80000000u, 0xfffffffeu, 0xffffffffu,
 };
 
 /* A new value for a 32-bit field: a boundary, a neighbour, a sign flip. */
@@ -93,14 +94,14 @@ mutate_int(struct pvf_session *s, uint64_t *rng, char *log, size_t size)
       memcpy(&v64, p, 8);
       const uint64_t n64 = pvf_below(rng, 2) ? ~0ull : (v64 ^ (1ull << pvf_below(rng, 64)));
       memcpy(p, &n64, 8);
-      note(log, size, "u64 rec %u cmd %u (%s) word %zu: %#llx -> %#llx; ", ri, ci,
-           cmd_name(r, ci), word, (unsigned long long)v64, (unsigned long long)n64);
+      note(log, size, "u64 rec %u cmd %u (%s) word %zu: %#llx -> %#llx; ", ri, ci, cmd_name(r, ci),
+           word, (unsigned long long)v64, (unsigned long long)n64);
       return;
    }
    const uint32_t n = tweak_u32(v, rng);
    memcpy(p, &n, 4);
-   note(log, size, "u32 rec %u cmd %u (%s) word %zu: %#x -> %#x; ", ri, ci, cmd_name(r, ci),
-        word, v, n);
+   note(log, size, "u32 rec %u cmd %u (%s) word %zu: %#x -> %#x; ", ri, ci, cmd_name(r, ci), word,
+        v, n);
 }
 
 static void

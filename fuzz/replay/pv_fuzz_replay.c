@@ -282,10 +282,11 @@ one_iteration(struct fuzzer *f, uint64_t iter, const char *log_path)
 static void
 usage(void)
 {
-   fprintf(stderr, "usage: pv-fuzz-replay [--seed S] [--runs N] [--max-time SEC] [--timeout SEC]\n"
-                   "                      [--mutations K] [--crashes DIR] [--iteration I] [--async]\n"
-                   "                      CORPUS...\n"
-                   "       pv-fuzz-replay [--async] --replay FILE\n");
+   fprintf(stderr,
+           "usage: pv-fuzz-replay [--seed S] [--runs N] [--max-time SEC] [--timeout SEC]\n"
+           "                      [--mutations K] [--crashes DIR] [--iteration I] [--async]\n"
+           "                      CORPUS...\n"
+           "       pv-fuzz-replay [--async] --replay FILE\n");
 }
 
 int
@@ -293,24 +294,41 @@ main(int argc, char **argv)
 {
    static struct fuzzer f;
    f.argv0 = argv[0];
-   f.opt = (struct options){ .seed = 1, .runs = 1000, .max_time = 0, .timeout = 20,
-                             .mutations = 4, .crashes = "fuzz-crashes", .iteration = -1 };
+   f.opt = (struct options){ .seed = 1,
+                             .runs = 1000,
+                             .max_time = 0,
+                             .timeout = 20,
+                             .mutations = 4,
+                             .crashes = "fuzz-crashes",
+                             .iteration = -1 };
    const char *replay = NULL;
    int i;
    for (i = 1; i < argc; i++) {
       const char *a = argv[i];
       const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-      if (!strcmp(a, "--replay") && v) replay = v, i++;
-      else if (!strcmp(a, "--seed") && v) f.opt.seed = strtoull(v, NULL, 0), i++;
-      else if (!strcmp(a, "--runs") && v) f.opt.runs = strtoull(v, NULL, 0), i++;
-      else if (!strcmp(a, "--max-time") && v) f.opt.max_time = atof(v), i++;
-      else if (!strcmp(a, "--timeout") && v) f.opt.timeout = (unsigned)atoi(v), i++;
-      else if (!strcmp(a, "--mutations") && v) f.opt.mutations = (uint32_t)atoi(v), i++;
-      else if (!strcmp(a, "--crashes") && v) f.opt.crashes = v, i++;
-      else if (!strcmp(a, "--iteration") && v) f.opt.iteration = atoll(v), i++;
-      else if (!strcmp(a, "--async")) f.opt.async = true;
-      else if (a[0] == '-') { usage(); return 2; }
-      else if (add_path(&f, a)) return 2;
+      if (!strcmp(a, "--replay") && v)
+         replay = v, i++;
+      else if (!strcmp(a, "--seed") && v)
+         f.opt.seed = strtoull(v, NULL, 0), i++;
+      else if (!strcmp(a, "--runs") && v)
+         f.opt.runs = strtoull(v, NULL, 0), i++;
+      else if (!strcmp(a, "--max-time") && v)
+         f.opt.max_time = atof(v), i++;
+      else if (!strcmp(a, "--timeout") && v)
+         f.opt.timeout = (unsigned)atoi(v), i++;
+      else if (!strcmp(a, "--mutations") && v)
+         f.opt.mutations = (uint32_t)atoi(v), i++;
+      else if (!strcmp(a, "--crashes") && v)
+         f.opt.crashes = v, i++;
+      else if (!strcmp(a, "--iteration") && v)
+         f.opt.iteration = atoll(v), i++;
+      else if (!strcmp(a, "--async"))
+         f.opt.async = true;
+      else if (a[0] == '-') {
+         usage();
+         return 2;
+      } else if (add_path(&f, a))
+         return 2;
    }
    if (replay) {
       struct pvf_session s;
@@ -319,8 +337,10 @@ main(int argc, char **argv)
          return 2;
       }
       const int ret = replay_here(&s, f.opt.async);
-      printf("pv-fuzz-replay: %s: %s\n", replay, ret == CHILD_DONE ? "replayed to the end"
-                                                : ret == CHILD_LOST ? "context lost" : "setup failed");
+      printf("pv-fuzz-replay: %s: %s\n", replay,
+             ret == CHILD_DONE   ? "replayed to the end"
+             : ret == CHILD_LOST ? "context lost"
+                                 : "setup failed");
       pvf_session_free(&s);
       return ret == CHILD_SETUP ? 2 : 0;
    }
@@ -343,8 +363,10 @@ main(int argc, char **argv)
    for (uint32_t k = 0; k < f.ncorpus; k++) {
       const int status = run_child(&f, &f.corpus[k], log_path);
       if (!WIFEXITED(status) || WEXITSTATUS(status) != CHILD_DONE) {
-         fprintf(stderr, "pv-fuzz-replay: seed %s does not replay cleanly (status %#x); "
-                         "its log: %s\n", f.paths[k], status, log_path);
+         fprintf(stderr,
+                 "pv-fuzz-replay: seed %s does not replay cleanly (status %#x); "
+                 "its log: %s\n",
+                 f.paths[k], status, log_path);
          return 2;
       }
    }
@@ -359,8 +381,8 @@ main(int argc, char **argv)
          one_iteration(&f, it, log_path);
          if ((it + 1) % 100 == 0)
             printf("pv-fuzz-replay: %llu runs, %.0f s, %llu crashes, %llu timeouts\n",
-                   (unsigned long long)f.runs, now_s() - start,
-                   (unsigned long long)f.crashes, (unsigned long long)f.timeouts);
+                   (unsigned long long)f.runs, now_s() - start, (unsigned long long)f.crashes,
+                   (unsigned long long)f.timeouts);
       }
    }
    unlink(log_path);

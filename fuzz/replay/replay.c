@@ -85,8 +85,8 @@ replay_attach(struct replay_state *st, const struct pvf_record *rec)
    if (b.guest_pages && b.blob_mem == PV_BLOB_MEM_GUEST) {
       if (b.size > REPLAY_MAX_GUEST_BLOB || st->npages == REPLAY_MAX_GUEST_BLOBS)
          return;
-      void *p = mmap(NULL, b.size ? b.size : 1, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      void *p = mmap(NULL, b.size ? b.size : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                     -1, 0);
       if (p == MAP_FAILED)
          return;
       st->pages[st->npages].map = p;

@@ -22,10 +22,10 @@
 #include "session.h"
 
 struct pvf_replay_result {
-   uint32_t records;     /* records replayed */
-   uint32_t streams;     /* streams submitted */
-   uint32_t lost_at;     /* record that made the context lost (UINT32_MAX: none) */
-   int setup_error;      /* negative errno when no renderer/context could be made */
+   uint32_t records; /* records replayed */
+   uint32_t streams; /* streams submitted */
+   uint32_t lost_at; /* record that made the context lost (UINT32_MAX: none) */
+   int setup_error;  /* negative errno when no renderer/context could be made */
 };
 
 #define PVF_REPLAY_SYNC 1u

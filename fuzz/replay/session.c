@@ -189,8 +189,7 @@ pvf_session_serialize(const struct pvf_session *s, size_t *size)
    uint8_t *buf = calloc(1, total);
    if (!buf)
       return NULL;
-   struct pvk_capture_header h = { .version = PVK_CAPTURE_VERSION,
-                                   .wire_format = s->wire_format };
+   struct pvk_capture_header h = { .version = PVK_CAPTURE_VERSION, .wire_format = s->wire_format };
    memcpy(h.magic, PVK_CAPTURE_MAGIC, 8);
    memcpy(buf, &h, sizeof(h));
    size_t off = sizeof(h);

@@ -12,10 +12,10 @@
 #include <stdint.h>
 
 struct pvf_record {
-   uint32_t type;  /* PVK_CAPTURE_* */
-   uint8_t *data;  /* payload (STREAM: the command bytes only) */
+   uint32_t type; /* PVK_CAPTURE_* */
+   uint8_t *data; /* payload (STREAM: the command bytes only) */
    size_t size;
-   uint32_t *cmd;  /* STREAM: offset of each command in data */
+   uint32_t *cmd; /* STREAM: offset of each command in data */
    uint32_t ncmd;
 };
 

@@ -182,8 +182,7 @@ append_locked(struct pvk_capture *cap, const void *data, size_t size)
    if (cap->failed)
       return;
    if (cap->used + size > PVK_CAPTURE_MAX_BYTES || !reserve(cap, size)) {
-      pv_warn("venus", "context %u: capture stopped: a stream too large to keep",
-              cap->ctx_id);
+      pv_warn("venus", "context %u: capture stopped: a stream too large to keep", cap->ctx_id);
       cap->failed = true;
       return;
    }
@@ -211,8 +210,8 @@ pvk_capture_command(struct pvk_capture *cap, uint32_t type, const void *data, si
 void
 pvk_capture_reply_seek(struct pvk_capture *cap, uint64_t position)
 {
-   uint32_t cmd[4] = { VK_COMMAND_TYPE_vkSeekReplyCommandStreamMESA_EXT, 0,
-                       (uint32_t)position, (uint32_t)(position >> 32) };
+   uint32_t cmd[4] = { VK_COMMAND_TYPE_vkSeekReplyCommandStreamMESA_EXT, 0, (uint32_t)position,
+                       (uint32_t)(position >> 32) };
    pthread_mutex_lock(&cap->mutex);
    append_locked(cap, cmd, sizeof(cmd));
    pthread_mutex_unlock(&cap->mutex);
