@@ -68,6 +68,7 @@ struct fuzzer {
    uint32_t nclasses;
    uint64_t runs, lost, done, crashes, timeouts;
    const char *argv0;
+   char corpus_args[4096]; /* CORPUS as given, for the regenerate line */
 };
 
 static int
@@ -121,8 +122,30 @@ replay_here(const struct pvf_session *s, bool async)
    return res.lost_at == UINT32_MAX ? CHILD_DONE : CHILD_LOST;
 }
 
-/* The crash's class: sanitizer kind and top frames from the child's
- * stderr, or the signal. */
+/* A stack frame's name: "func" or, without symbols, "module+0xoffset". */
+static bool
+frame_name(const char *line, char *out, size_t size)
+{
+   const char *p = line;
+   while (*p == ' ')
+      p++;
+   if (*p != '#' || !strstr(p, " 0x"))
+      return false;
+   const char *in = strstr(p, " in ");
+   const char *mod = strrchr(p, '/');
+   if (in) {
+      snprintf(out, size, "%.*s", (int)strcspn(in + 4, " \n"), in + 4);
+   } else if (mod && strchr(mod, '+')) {
+      snprintf(out, size, "%.*s", (int)strcspn(mod + 1, ")\n"), mod + 1);
+   } else {
+      return false;
+   }
+   return true;
+}
+
+/* The crash's class: sanitizer kind, top frames of the crashing stack and
+ * its first PearVisor frame (pvk_/vn_/pv_), from the child's stderr; or
+ * the signal or exit status. */
 static void
 classify(const char *log_path, int status, char *sig, size_t size)
 {
@@ -137,24 +160,31 @@ classify(const char *log_path, int status, char *sig, size_t size)
    FILE *f = fopen(log_path, "r");
    if (!f)
       return;
-   char line[1024], kind[128] = "", frames[3][96] = { "", "", "" };
+   char line[1024], kind[64] = "", frames[3][80] = { "", "", "" }, ours[80] = "";
    int nframes = 0;
-   while (fgets(line, sizeof(line), f)) {
-      char *p;
-      if (!kind[0] && (p = strstr(line, "ERROR: AddressSanitizer: ")))
-         sscanf(p + 25, "%127s", kind);
-      else if (!kind[0] && (p = strstr(line, "runtime error: ")))
+   bool in_stack = false, done = false;
+   while (!done && fgets(line, sizeof(line), f)) {
+      char *p, name[80];
+      if (!kind[0] && (p = strstr(line, "ERROR: AddressSanitizer: "))) {
+         sscanf(p + 25, "%63s", kind);
+      } else if (!kind[0] && (p = strstr(line, "runtime error: "))) {
          snprintf(kind, sizeof(kind), "ubsan");
-      else if (kind[0] && nframes < 3 && (p = strstr(line, " in ")) && strstr(line, "#"))
-         sscanf(p + 4, "%95s", frames[nframes++]);
-      else if (!kind[0] && (p = strstr(line, "#")) && nframes < 3 && strstr(line, " in "))
-         sscanf(strstr(line, " in ") + 4, "%95s", frames[nframes++]);
+      } else if (frame_name(line, name, sizeof(name))) {
+         in_stack = true;
+         if (nframes < 3)
+            snprintf(frames[nframes++], sizeof(frames[0]), "%s", name);
+         if (!ours[0] &&
+             (!strncmp(name, "pvk_", 4) || !strncmp(name, "vn_", 3) || !strncmp(name, "pv_", 3)))
+            snprintf(ours, sizeof(ours), "%s", name);
+      } else if (in_stack) {
+         done = true; /* the first stack only */
+      }
    }
    fclose(f);
    if (kind[0] || nframes) {
       char tail[512];
-      snprintf(tail, sizeof(tail), ":%s:%s:%s:%s", kind[0] ? kind : "-", frames[0], frames[1],
-               frames[2]);
+      snprintf(tail, sizeof(tail), ":%s:%s,%s,%s:%s", kind[0] ? kind : "-", frames[0], frames[1],
+               frames[2], ours[0] ? ours : "-");
       strncat(sig, tail, size - strlen(sig) - 1);
    }
 }
@@ -193,9 +223,7 @@ save_crash(struct fuzzer *f, const struct pvf_session *s, uint64_t iter, const c
               f->argv0, mode, base);
       fprintf(t, "regenerate: %s%s --seed %llu --iteration %llu --mutations %u", f->argv0, mode,
               (unsigned long long)f->opt.seed, (unsigned long long)iter, f->opt.mutations);
-      for (uint32_t i = 0; i < f->ncorpus; i++)
-         fprintf(t, " %s", f->paths[i]);
-      fprintf(t, "\n");
+      fprintf(t, "%s\n", f->corpus_args);
       fclose(t);
    }
    printf("pv-fuzz-replay: saved %s.pvcap (%s)\n  repro: %s%s --replay %s.pvcap\n", base, sig,
@@ -327,8 +355,12 @@ main(int argc, char **argv)
       else if (a[0] == '-') {
          usage();
          return 2;
-      } else if (add_path(&f, a))
+      } else if (add_path(&f, a)) {
          return 2;
+      } else {
+         strncat(f.corpus_args, " ", sizeof(f.corpus_args) - strlen(f.corpus_args) - 1);
+         strncat(f.corpus_args, a, sizeof(f.corpus_args) - strlen(f.corpus_args) - 1);
+      }
    }
    if (replay) {
       struct pvf_session s;
