@@ -14,8 +14,9 @@
  * not deterministic, it looks for lifetime races.
  *
  * CORPUS: .pvcap files or folders of them (sorted by name). Exit status: 0
- * when no input crashed or timed out, 1 when one did, 2 on bad usage or a
- * corpus that does not replay cleanly unmutated.
+ * when no input crashed (timeouts are counted and saved, but a guest can
+ * make GPU work as long as it likes), 1 when one did, 2 on bad usage or a
+ * corpus that does not replay cleanly unmutated (without --async).
  */
 #include <dirent.h>
 #include <stdbool.h>
@@ -66,7 +67,7 @@ struct fuzzer {
    uint32_t ncorpus;
    struct crash_class classes[MAX_CLASSES];
    uint32_t nclasses;
-   uint64_t runs, lost, done, crashes, timeouts;
+   uint64_t runs, lost, done, crashes, timeouts, seed_crashes;
    const char *argv0;
    char corpus_args[4096]; /* CORPUS as given, for the regenerate line */
 };
@@ -208,8 +209,13 @@ save_crash(struct fuzzer *f, const struct pvf_session *s, uint64_t iter, const c
            const char *mutations, const char *log_path)
 {
    char base[1024], path[1100];
-   snprintf(base, sizeof(base), "%s/crash-s%llu-i%llu", f->opt.crashes,
-            (unsigned long long)f->opt.seed, (unsigned long long)iter);
+   const bool seed = iter >= UINT64_MAX - MAX_CORPUS; /* an unmutated seed (--async) */
+   if (seed)
+      snprintf(base, sizeof(base), "%s/crash-seed%llu", f->opt.crashes,
+               (unsigned long long)(UINT64_MAX - iter));
+   else
+      snprintf(base, sizeof(base), "%s/crash-s%llu-i%llu", f->opt.crashes,
+               (unsigned long long)f->opt.seed, (unsigned long long)iter);
    snprintf(path, sizeof(path), "%s.pvcap", base);
    pvf_session_save(s, path);
    char log_dst[1100];
@@ -221,9 +227,11 @@ save_crash(struct fuzzer *f, const struct pvf_session *s, uint64_t iter, const c
       const char *mode = f->opt.async ? " --async" : "";
       fprintf(t, "class: %s\nmutations: %s\nrepro: %s%s --replay %s.pvcap\n", sig, mutations,
               f->argv0, mode, base);
-      fprintf(t, "regenerate: %s%s --seed %llu --iteration %llu --mutations %u", f->argv0, mode,
-              (unsigned long long)f->opt.seed, (unsigned long long)iter, f->opt.mutations);
-      fprintf(t, "%s\n", f->corpus_args);
+      if (!seed) {
+         fprintf(t, "regenerate: %s%s --seed %llu --iteration %llu --mutations %u", f->argv0, mode,
+                 (unsigned long long)f->opt.seed, (unsigned long long)iter, f->opt.mutations);
+         fprintf(t, "%s\n", f->corpus_args);
+      }
       fclose(t);
    }
    printf("pv-fuzz-replay: saved %s.pvcap (%s)\n  repro: %s%s --replay %s.pvcap\n", base, sig,
@@ -391,16 +399,27 @@ main(int argc, char **argv)
    char log_path[1024];
    snprintf(log_path, sizeof(log_path), "%s/.child-%d.log", f.opt.crashes, (int)getpid());
 
-   /* the seeds themselves must replay to the end */
+   /* The seeds themselves must replay to the end. Without the waits
+    * (--async) a seed may crash in the driver (objects freed under pending
+    * work): those are counted and saved as crashes of iteration "seed". */
    for (uint32_t k = 0; k < f.ncorpus; k++) {
       const int status = run_child(&f, &f.corpus[k], log_path);
-      if (!WIFEXITED(status) || WEXITSTATUS(status) != CHILD_DONE) {
+      if (WIFEXITED(status) && WEXITSTATUS(status) == CHILD_DONE)
+         continue;
+      if (!f.opt.async) {
          fprintf(stderr,
                  "pv-fuzz-replay: seed %s does not replay cleanly (status %#x); "
                  "its log: %s\n",
                  f.paths[k], status, log_path);
          return 2;
       }
+      char sig[256];
+      classify(log_path, status, sig, sizeof(sig));
+      printf("pv-fuzz-replay: seed %s, unmutated, --async: %s\n", f.paths[k], sig);
+      f.seed_crashes++;
+      struct crash_class *c = class_get(&f, sig);
+      if (c->count++ < SAVED_PER_CLASS)
+         save_crash(&f, &f.corpus[k], UINT64_MAX - k, sig, "none (a seed as captured)", log_path);
    }
 
    const double start = now_s();
@@ -425,11 +444,13 @@ main(int argc, char **argv)
           took > 0 ? (double)f.runs / took : 0.0, (unsigned long long)f.done,
           (unsigned long long)f.lost, (unsigned long long)f.crashes,
           (unsigned long long)f.timeouts);
+   if (f.seed_crashes)
+      printf("  and %llu unmutated seeds crashed (--async)\n", (unsigned long long)f.seed_crashes);
    for (uint32_t k = 0; k < f.nclasses; k++)
       printf("  %u x %s\n", f.classes[k].count, f.classes[k].sig);
    for (uint32_t k = 0; k < f.ncorpus; k++) {
       pvf_session_free(&f.corpus[k]);
       free(f.paths[k]);
    }
-   return f.crashes || f.timeouts ? 1 : 0;
+   return f.crashes || f.seed_crashes ? 1 : 0;
 }
