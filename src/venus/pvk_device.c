@@ -13,6 +13,7 @@
 #include "venus/pvk_memory.h"
 #include "venus/pvk_resource.h"
 #include "venus/pvk_semaphore.h"
+#include "venus/pvk_validate.h"
 
 static bool
 pd_has_ext(const struct pvk_physical_device *pd, const char *name)
@@ -22,6 +23,38 @@ pd_has_ext(const struct pvk_physical_device *pd, const char *name)
          return true;
    }
    return false;
+}
+
+/* Firewall: every queue create info names a family of the host device, once,
+ * with 1..its queueCount queues and their priorities (the driver indexes its
+ * queue arrays with them). Records the created queue counts. */
+static bool
+check_queue_infos(struct pvk_context *ctx, struct pvk_instance *inst,
+                  const struct pvk_physical_device *pd, const VkDeviceCreateInfo *info,
+                  uint32_t *queue_counts)
+{
+   VkQueueFamilyProperties props[PVK_MAX_QUEUE_FAMILIES];
+   uint32_t families = PVK_MAX_QUEUE_FAMILIES;
+   inst->dispatch.vkGetPhysicalDeviceQueueFamilyProperties(pd->handle, &families, props);
+   for (uint32_t i = 0; i < info->queueCreateInfoCount; i++) {
+      const VkDeviceQueueCreateInfo *q = &info->pQueueCreateInfos[i];
+      const char *why = NULL;
+      if (q->queueFamilyIndex >= families)
+         why = "no such queue family";
+      else if (queue_counts[q->queueFamilyIndex])
+         why = "queue family listed twice";
+      else if (!q->queueCount || q->queueCount > props[q->queueFamilyIndex].queueCount)
+         why = "queue count outside 1..the family's queueCount";
+      else if (!q->pQueuePriorities)
+         why = "no queue priorities";
+      if (why) {
+         pvk_reject(ctx, "queue: vkCreateDevice queue info %u: %s (family %u, count %u)", i, why,
+                    q->queueFamilyIndex, q->queueCount);
+         return false;
+      }
+      queue_counts[q->queueFamilyIndex] = q->queueCount;
+   }
+   return true;
 }
 
 void
@@ -44,14 +77,8 @@ vn_handle_vkCreateDevice(struct vn_dispatch_context *dctx, struct vn_command_vkC
    }
    /* queues the guest may ask for later (vkGetDeviceQueue*) */
    uint32_t queue_counts[PVK_MAX_QUEUE_FAMILIES] = {0};
-   for (uint32_t i = 0; i < guest->queueCreateInfoCount; i++) {
-      const VkDeviceQueueCreateInfo *q = &guest->pQueueCreateInfos[i];
-      if (q->queueFamilyIndex >= PVK_MAX_QUEUE_FAMILIES) {
-         args->ret = VK_ERROR_INITIALIZATION_FAILED;
-         return;
-      }
-      queue_counts[q->queueFamilyIndex] = q->queueCount;
-   }
+   if (!check_queue_infos(ctx, inst, pd, guest, queue_counts))
+      return;
 
    /* the guest's extensions (only advertised ones, less the renderer's
     * own) + external_memory_host */
@@ -183,7 +210,9 @@ vn_handle_vkGetDeviceQueue(struct vn_dispatch_context *dctx, struct vn_command_v
    struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
    VkQueue queue = VK_NULL_HANDLE;
    if (!args->pQueue || !queue_exists(dev, args->queueFamilyIndex, args->queueIndex)) {
-      pvk_context_set_lost(ctx, "vkGetDeviceQueue: no such queue");
+      pvk_reject(ctx, "queue: vkGetDeviceQueue: no such queue (device %llu, family %u, index %u)",
+                 (unsigned long long)args->dispatch->id, args->queueFamilyIndex,
+                 args->queueIndex);
       return;
    }
    dev->dispatch.vkGetDeviceQueue(args->device, args->queueFamilyIndex, args->queueIndex, &queue);
@@ -198,7 +227,10 @@ vn_handle_vkGetDeviceQueue2(struct vn_dispatch_context *dctx, struct vn_command_
    VkQueue queue = VK_NULL_HANDLE;
    if (!args->pQueue || !args->pQueueInfo ||
        !queue_exists(dev, args->pQueueInfo->queueFamilyIndex, args->pQueueInfo->queueIndex)) {
-      pvk_context_set_lost(ctx, "vkGetDeviceQueue2: no such queue");
+      pvk_reject(ctx, "queue: vkGetDeviceQueue2: no such queue (device %llu, family %u, index %u)",
+                 (unsigned long long)args->dispatch->id,
+                 args->pQueueInfo ? args->pQueueInfo->queueFamilyIndex : 0,
+                 args->pQueueInfo ? args->pQueueInfo->queueIndex : 0);
       return;
    }
    const uint32_t ring_idx = take_timeline_info((VkDeviceQueueInfo2 *)args->pQueueInfo);
@@ -292,6 +324,8 @@ wait_idle_fn(struct vn_object *obj, void *data)
    if (obj->type == VK_OBJECT_TYPE_DEVICE && teardown_selects(t, obj)) {
       pvk_fence_drain_device(t->ctx, pvk_device_from_base(obj->device));
       obj->device->dispatch.vkDeviceWaitIdle(obj->device->handle);
+      /* destroys deferred behind work that is now done */
+      pvk_lifetime_finish(t->ctx, pvk_device_from_base(obj->device));
    }
 }
 
@@ -327,6 +361,7 @@ teardown_fn(struct vn_object *obj, void *data)
       vn_object_destroy_host(obj);
       break;
    }
+   pvk_validate_free_state(obj);
    vn_object_table_remove(t->ctx->dispatch.objects, obj);
 }
 

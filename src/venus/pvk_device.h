@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <vulkan/vulkan.h>
 
+#include "venus/pvk_lifetime.h"
 #include "venus/vn_dispatch.h"
 
 #define PVK_MAX_QUEUE_FAMILIES 16
@@ -36,6 +37,7 @@ struct pvk_device {
    uint32_t queue_counts[PVK_MAX_QUEUE_FAMILIES]; /* created queues per family */
    /* host VkDeviceMemory -> its object: vkFreeMemory gets host handles */
    struct pvk_device_memory *memory_buckets[PVK_MEMORY_BUCKETS];
+   struct pvk_lifetime lifetime; /* submissions and deferred destruction */
 };
 
 _Static_assert(offsetof(struct pvk_device, base) == 0, "obj->device points at the start");

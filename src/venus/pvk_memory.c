@@ -13,8 +13,10 @@
 #include "venus/pvk_context.h"
 #include "venus/pvk_device.h"
 #include "venus/pvk_instance.h"
+#include "venus/pvk_lifetime.h"
 #include "venus/pvk_memory.h"
 #include "venus/pvk_resource.h"
+#include "venus/pvk_validate.h"
 
 /* Not in vulkan_core.h: the venus protocol's own structs. */
 #define VN_STYPE_IMPORT_MEMORY_RESOURCE_INFO_MESA ((VkStructureType)1000384002)
@@ -151,6 +153,7 @@ vn_handle_vkAllocateMemory(struct vn_dispatch_context *dctx, struct vn_command_v
       return;
    }
    mem->type_index = info->memoryTypeIndex;
+   mem->alloc_size = info->allocationSize;
    VkDeviceMemory handle = VK_NULL_HANDLE;
 
    if (chain.resource_id) {
@@ -205,22 +208,54 @@ fail:
    free(mem);
 }
 
-/* Frees the host memory and the object (teardown and vkFreeMemory). */
+/* Frees the host memory and its state; the object is gone already. */
 void
-pvk_device_memory_destroy(struct pvk_context *ctx, struct vn_object *obj)
+pvk_device_memory_release(struct pvk_context *ctx, struct pvk_device *dev, uint64_t handle,
+                          struct pvk_device_memory *mem)
 {
-   struct pvk_device_memory *mem = obj->data;
-   obj->device->dispatch.vkFreeMemory(obj->device->handle,
-                                    (VkDeviceMemory)(uintptr_t)obj->handle, NULL);
+   dev->dispatch.vkFreeMemory(dev->handle, (VkDeviceMemory)(uintptr_t)handle, NULL);
    if (mem) {
-      memory_untrack(pvk_device_from_base(obj->device), mem);
       pvk_context_uncharge_memory(ctx, mem->size);
       /* a blob exported from it keeps the memfd alive on its own */
       pvk_shm_unref(mem->shm);
       pvk_resource_unref(mem->res);
       free(mem);
    }
+}
+
+/* Drops the object and its lookup entry; the host memory is freed now or,
+ * while submissions are pending, once they are done (pvk_lifetime.h). */
+static void
+memory_free(struct pvk_context *ctx, struct vn_object *obj, bool defer)
+{
+   struct pvk_device *dev = pvk_device_from_base(obj->device);
+   struct pvk_device_memory *mem = obj->data;
+   const uint64_t handle = obj->handle;
+   if (mem) {
+      memory_untrack(dev, mem);
+      mem->obj = NULL;
+   }
    vn_object_table_remove(ctx->dispatch.objects, obj);
+   if (defer)
+      pvk_lifetime_destroy(ctx, dev, VK_OBJECT_TYPE_DEVICE_MEMORY, handle, 0, mem);
+   else
+      pvk_device_memory_release(ctx, dev, handle, mem);
+}
+
+void
+pvk_device_memory_destroy(struct pvk_context *ctx, struct vn_object *obj)
+{
+   memory_free(ctx, obj, false);
+}
+
+struct pvk_device_memory *
+pvk_device_memory_lookup(struct pvk_device *dev, uint64_t handle)
+{
+   for (struct pvk_device_memory *m = *memory_bucket(dev, handle); m; m = m->next) {
+      if (m->obj->handle == handle)
+         return m;
+   }
+   return NULL;
 }
 
 void
@@ -231,13 +266,9 @@ vn_handle_vkFreeMemory(struct vn_dispatch_context *dctx, struct vn_command_vkFre
       return;
    /* the args carry the host handle: find its object */
    struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
-   const uint64_t handle = (uint64_t)(uintptr_t)args->memory;
-   for (struct pvk_device_memory *m = *memory_bucket(dev, handle); m; m = m->next) {
-      if (m->obj->handle == handle) {
-         pvk_device_memory_destroy(ctx, m->obj);
-         return;
-      }
-   }
+   struct pvk_device_memory *m = pvk_device_memory_lookup(dev, (uint64_t)(uintptr_t)args->memory);
+   if (m)
+      memory_free(ctx, m->obj, true);
 }
 
 void
@@ -347,17 +378,18 @@ image_host_importable(struct pvk_device *dev, const VkImageCreateInfo *info)
           VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT;
 }
 
-static void
+static struct vn_object *
 insert_device_object(struct pvk_context *ctx, struct pvk_device *dev, uint64_t id,
                      VkObjectType type, uint64_t handle)
 {
    struct vn_object *obj = vn_object_table_insert(ctx->dispatch.objects, id, type, handle);
    if (!obj) {
       pvk_context_set_lost(ctx, "bad or duplicate object id");
-      return;
+      return NULL;
    }
    obj->instance = pvk_instance_base(dev->instance);
    obj->device = pvk_device_base(dev);
+   return obj;
 }
 
 void
@@ -378,8 +410,10 @@ vn_handle_vkCreateBuffer(struct vn_dispatch_context *dctx, struct vn_command_vkC
    args->ret = dev->dispatch.vkCreateBuffer(dev->handle, info, NULL, &handle);
    if (args->ret != VK_SUCCESS)
       return;
-   insert_device_object(ctx, dev, (uint64_t)(uintptr_t)*args->pBuffer, VK_OBJECT_TYPE_BUFFER,
-                        (uint64_t)(uintptr_t)handle);
+   struct vn_object *obj = insert_device_object(ctx, dev, (uint64_t)(uintptr_t)*args->pBuffer,
+                                                VK_OBJECT_TYPE_BUFFER, (uint64_t)(uintptr_t)handle);
+   if (obj)
+      pvk_validate_record_buffer(ctx, obj, info);
    if (pvk_context_is_lost(ctx))
       dev->dispatch.vkDestroyBuffer(dev->handle, handle, NULL);
 }
@@ -402,8 +436,10 @@ vn_handle_vkCreateImage(struct vn_dispatch_context *dctx, struct vn_command_vkCr
    args->ret = dev->dispatch.vkCreateImage(dev->handle, info, NULL, &handle);
    if (args->ret != VK_SUCCESS)
       return;
-   insert_device_object(ctx, dev, (uint64_t)(uintptr_t)*args->pImage, VK_OBJECT_TYPE_IMAGE,
-                        (uint64_t)(uintptr_t)handle);
+   struct vn_object *obj = insert_device_object(ctx, dev, (uint64_t)(uintptr_t)*args->pImage,
+                                                VK_OBJECT_TYPE_IMAGE, (uint64_t)(uintptr_t)handle);
+   if (obj)
+      pvk_validate_record_image(ctx, obj, info);
    if (pvk_context_is_lost(ctx))
       dev->dispatch.vkDestroyImage(dev->handle, handle, NULL);
 }

@@ -8,6 +8,7 @@
 #include <vulkan/vulkan.h>
 
 struct pvk_context;
+struct pvk_device;
 struct vn_object;
 struct pvk_resource;
 struct pvk_shm;
@@ -15,6 +16,7 @@ struct pvk_shm;
 /* Per VkDeviceMemory object (obj->data). */
 struct pvk_device_memory {
    VkDeviceSize size;       /* accounted size */
+   VkDeviceSize alloc_size; /* VkMemoryAllocateInfo::allocationSize (binds are checked against it) */
    uint32_t type_index;
    struct pvk_shm *shm;      /* host-visible memory: the memfd it was imported from */
    struct pvk_resource *res; /* imported blob resource (VkImportMemoryResourceInfoMESA) */
@@ -22,7 +24,13 @@ struct pvk_device_memory {
    struct pvk_device_memory *next; /* in the device's memory_buckets */
 };
 
-/* Frees a VkDeviceMemory object: host memory, its state, the table entry. */
+/* Frees a VkDeviceMemory object now: host memory, its state, the table
+ * entry (teardown, with the device idle). */
 void pvk_device_memory_destroy(struct pvk_context *ctx, struct vn_object *obj);
+/* Frees host memory whose object is gone (deferred vkFreeMemory). */
+void pvk_device_memory_release(struct pvk_context *ctx, struct pvk_device *dev, uint64_t handle,
+                               struct pvk_device_memory *mem);
+/* The state of a live VkDeviceMemory by host handle, or NULL. */
+struct pvk_device_memory *pvk_device_memory_lookup(struct pvk_device *dev, uint64_t handle);
 
 #endif

@@ -20,6 +20,7 @@
 #include "venus/pvk_context.h"
 #include "venus/pvk_device.h"
 #include "venus/pvk_instance.h"
+#include "venus/pvk_lifetime.h"
 #include "venus/pvk_resource.h"
 #include "venus/pvk_semaphore.h"
 
@@ -49,13 +50,54 @@ check_device_lost(struct pvk_context *ctx, VkResult r)
       pvk_context_set_lost(ctx, "host device lost");
 }
 
+/* Submits through `submit` with a tracking fence (pvk_lifetime.h): the
+ * guest's own submission carries it when the guest gave no fence, else an
+ * empty submission right after. Returns the serial, 0 when untracked. */
+static uint64_t
+tracked_submit(struct pvk_context *ctx, struct pvk_device *dev, VkQueue queue, VkFence fence,
+               VkResult (*submit)(void *args, VkFence fence), void *submit_args,
+               VkResult *ret)
+{
+   pvk_lifetime_poll(ctx, dev);
+   VkFence track = pvk_lifetime_begin_submit(dev);
+   *ret = submit(submit_args, fence ? fence : track);
+   bool ok = *ret == VK_SUCCESS;
+   if (ok && fence && track)
+      ok = dev->dispatch.vkQueueSubmit(queue, 0, NULL, track) == VK_SUCCESS;
+   const uint64_t serial = pvk_lifetime_end_submit(dev, track, ok);
+   if (serial && fence)
+      pvk_lifetime_mark_fence(ctx, fence, serial);
+   return serial;
+}
+
+static VkResult
+submit1(void *data, VkFence fence)
+{
+   struct vn_command_vkQueueSubmit *args = data;
+   return pvk_device_from_base(args->dispatch->device)
+      ->dispatch.vkQueueSubmit(args->queue, args->submitCount, args->pSubmits, fence);
+}
+
+static VkResult
+submit2(void *data, VkFence fence)
+{
+   struct vn_command_vkQueueSubmit2 *args = data;
+   return pvk_device_from_base(args->dispatch->device)
+      ->dispatch.vkQueueSubmit2(args->queue, args->submitCount, args->pSubmits, fence);
+}
+
 void
 vn_handle_vkQueueSubmit(struct vn_dispatch_context *dctx, struct vn_command_vkQueueSubmit *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
-   args->ret = dev->dispatch.vkQueueSubmit(args->queue, args->submitCount, args->pSubmits,
-                                         args->fence);
+   const uint64_t serial =
+      tracked_submit(ctx, dev, args->queue, args->fence, submit1, args, &args->ret);
+   for (uint32_t i = 0; serial && args->pSubmits && i < args->submitCount; i++) {
+      const VkSubmitInfo *s = &args->pSubmits[i];
+      for (uint32_t j = 0; s->pCommandBuffers && j < s->commandBufferCount; j++)
+         pvk_lifetime_mark_command_buffer(ctx, s->pCommandBuffers[j], serial);
+   }
    check_device_lost(ctx, args->ret);
 }
 
@@ -64,8 +106,13 @@ vn_handle_vkQueueSubmit2(struct vn_dispatch_context *dctx, struct vn_command_vkQ
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
-   args->ret = dev->dispatch.vkQueueSubmit2(args->queue, args->submitCount, args->pSubmits,
-                                          args->fence);
+   const uint64_t serial =
+      tracked_submit(ctx, dev, args->queue, args->fence, submit2, args, &args->ret);
+   for (uint32_t i = 0; serial && args->pSubmits && i < args->submitCount; i++) {
+      const VkSubmitInfo2 *s = &args->pSubmits[i];
+      for (uint32_t j = 0; s->pCommandBufferInfos && j < s->commandBufferInfoCount; j++)
+         pvk_lifetime_mark_command_buffer(ctx, s->pCommandBufferInfos[j].commandBuffer, serial);
+   }
    check_device_lost(ctx, args->ret);
 }
 

@@ -8,6 +8,7 @@
 #include "venus/pvk_context.h"
 #include "venus/pvk_device.h"
 #include "venus/pvk_instance.h"
+#include "venus/pvk_lifetime.h"
 #include "venus/generated/vn_protocol_renderer.h"
 
 /* obj->data of a timeline semaphore: a tag, not owned memory. */
@@ -141,7 +142,10 @@ pvk_semaphore_import_signalled(struct pvk_context *ctx, struct pvk_device *dev,
       .signalSemaphoreCount = 1,
       .pSignalSemaphores = &semaphore,
    };
-   const VkResult r = dev->dispatch.vkQueueSubmit(queue, 1, &submit, VK_NULL_HANDLE);
+   /* tracked like a guest submission: destroying the semaphore waits for it */
+   const VkFence fence = pvk_lifetime_begin_submit(dev);
+   const VkResult r = dev->dispatch.vkQueueSubmit(queue, 1, &submit, fence);
+   pvk_lifetime_end_submit(dev, fence, r == VK_SUCCESS);
    if (r != VK_SUCCESS)
       pvk_context_set_lost(ctx, r == VK_ERROR_DEVICE_LOST ? "host device lost"
                                                           : "semaphore import: submit failed");

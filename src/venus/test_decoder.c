@@ -250,15 +250,22 @@ test_create_fence(void)
    CHECK(!run_stream(&env, &b, b.len, &why));
    CHECK(fake_destroyed == 1);
 
+   /* vkDestroyFence is hand-written (pvk_lifetime.c: destruction waits
+    * for pending work): the decoder resolves the id and hands it over */
    b.len = 0;
    ts_cmd(&b, VK_COMMAND_TYPE_vkDestroyFence_EXT, 0);
    ts_u64(&b, ID_DEVICE);
    ts_u64(&b, 100);
    ts_u64(&b, 0);
+   const unsigned calls = vn_stub_handler_calls;
    CHECK(run_stream(&env, &b, b.len, NULL));
-   CHECK(!vn_object_table_lookup(env.ctx.objects, 100, VK_OBJECT_TYPE_FENCE));
-   CHECK(fake_destroyed == 2);
-   /* destroying it twice is a bad stream */
+   CHECK(vn_stub_handler_calls == calls + 1);
+   /* an id that is no fence is a bad stream */
+   b.len = 0;
+   ts_cmd(&b, VK_COMMAND_TYPE_vkDestroyFence_EXT, 0);
+   ts_u64(&b, ID_DEVICE);
+   ts_u64(&b, 101);
+   ts_u64(&b, 0);
    CHECK(!run_stream(&env, &b, b.len, NULL));
    env_fini(&env);
 }
@@ -335,8 +342,7 @@ test_reply_chain(void)
    env_fini(&env);
 }
 
-/* Command buffers remember their pool; freeing and destroying the pool
- * remove them from the table. */
+/* Command buffers remember their pool. */
 static void
 test_pool_children(void)
 {
@@ -362,7 +368,9 @@ test_pool_children(void)
       CHECK(cb && cb->parent_id == ID_POOL && cb->device == &env.device);
       CHECK(cb->handle == 0x7000 + id - 40);
    }
-   /* free one of them, named twice */
+   /* vkFreeCommandBuffers and vkDestroyCommandPool are hand-written
+    * (pvk_lifetime.c; test_pvk_firewall.c runs them on a real driver): the
+    * decoder resolves every id and hands them over */
    b.len = 0;
    ts_cmd(&b, VK_COMMAND_TYPE_vkFreeCommandBuffers_EXT, 0);
    ts_u64(&b, ID_DEVICE);
@@ -371,19 +379,14 @@ test_pool_children(void)
    ts_u64(&b, 2);
    ts_u64(&b, 41);
    ts_u64(&b, 41);
-   CHECK(run_stream(&env, &b, b.len, NULL));
-   CHECK(!vn_object_table_lookup(env.ctx.objects, 41, VK_OBJECT_TYPE_COMMAND_BUFFER));
-   CHECK(vn_object_table_lookup(env.ctx.objects, 40, VK_OBJECT_TYPE_COMMAND_BUFFER));
-   b.len = 0;
    ts_cmd(&b, VK_COMMAND_TYPE_vkDestroyCommandPool_EXT, 0);
    ts_u64(&b, ID_DEVICE);
    ts_u64(&b, ID_POOL);
    ts_u64(&b, 0);
+   const unsigned calls = vn_stub_handler_calls;
    CHECK(run_stream(&env, &b, b.len, NULL));
-   CHECK(!vn_object_table_lookup(env.ctx.objects, 40, VK_OBJECT_TYPE_COMMAND_BUFFER));
-   CHECK(!vn_object_table_lookup(env.ctx.objects, 42, VK_OBJECT_TYPE_COMMAND_BUFFER));
-   CHECK(!vn_object_table_lookup(env.ctx.objects, ID_POOL, VK_OBJECT_TYPE_COMMAND_POOL));
-   CHECK(vn_object_table_count(env.ctx.objects) == 7);
+   CHECK(vn_stub_handler_calls == calls + 2);
+   CHECK(vn_object_table_count(env.ctx.objects) == 11);
    env_fini(&env);
 }
 

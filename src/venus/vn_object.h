@@ -28,6 +28,10 @@ struct vn_object {
    struct vn_dispatch_instance *instance; /* instance, physical devices and below */
    struct vn_dispatch_device *device;     /* device-level objects (device, queue, ...) */
    void *data;             /* per-kind state, owned by the kind's handler code */
+   /* serial of the device's last submission that uses it (command buffers,
+    * command pools, fences; pvk_lifetime.h), 0: none, UINT64_MAX: recorded
+    * into a primary command buffer (secondaries) */
+   uint64_t serial;
 };
 
 struct vn_object_table;

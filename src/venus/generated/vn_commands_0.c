@@ -788,31 +788,20 @@ vn_encode_vkGetDeviceMemoryCommitment_reply(struct vn_cs_encoder *enc, const str
 void
 vn_decode_vkBindBufferMemory_args(struct vn_cs_decoder *dec, struct vn_command_vkBindBufferMemory *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 32);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
       args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      uint64_t id;
-      memcpy(&id, p + 8, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, false);
       args->buffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
    {
-      uint64_t id;
-      memcpy(&id, p + 16, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE_MEMORY, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE_MEMORY, false);
       args->memory = obj ? (VkDeviceMemory)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   _Static_assert(sizeof(args->memoryOffset) == 8, "wire size of memoryOffset");
-   memcpy(&args->memoryOffset, p + 24, 8);
+   vn_decode_bytes(dec, &args->memoryOffset, sizeof(args->memoryOffset));
 }
 
 void
@@ -825,31 +814,20 @@ vn_encode_vkBindBufferMemory_reply(struct vn_cs_encoder *enc, const struct vn_co
 void
 vn_decode_vkBindImageMemory_args(struct vn_cs_decoder *dec, struct vn_command_vkBindImageMemory *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 32);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
       args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      uint64_t id;
-      memcpy(&id, p + 8, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_IMAGE, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_IMAGE, false);
       args->image = obj ? (VkImage)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
    {
-      uint64_t id;
-      memcpy(&id, p + 16, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE_MEMORY, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE_MEMORY, false);
       args->memory = obj ? (VkDeviceMemory)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   _Static_assert(sizeof(args->memoryOffset) == 8, "wire size of memoryOffset");
-   memcpy(&args->memoryOffset, p + 24, 8);
+   vn_decode_bytes(dec, &args->memoryOffset, sizeof(args->memoryOffset));
 }
 
 void
@@ -1098,7 +1076,6 @@ vn_decode_vkDestroyFence_args(struct vn_cs_decoder *dec, struct vn_command_vkDes
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_FENCE, true);
       args->fence = obj ? (VkFence)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-      args->fence_object = obj;
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -1251,7 +1228,6 @@ vn_decode_vkDestroySemaphore_args(struct vn_cs_decoder *dec, struct vn_command_v
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_SEMAPHORE, true);
       args->semaphore = obj ? (VkSemaphore)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-      args->semaphore_object = obj;
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -1315,7 +1291,6 @@ vn_decode_vkDestroyEvent_args(struct vn_cs_decoder *dec, struct vn_command_vkDes
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_EVENT, true);
       args->event = obj ? (VkEvent)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-      args->event_object = obj;
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -1466,7 +1441,6 @@ vn_decode_vkDestroyQueryPool_args(struct vn_cs_decoder *dec, struct vn_command_v
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_QUERY_POOL, true);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-      args->queryPool_object = obj;
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -1569,7 +1543,6 @@ vn_decode_vkDestroyBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vkDe
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, true);
       args->buffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-      args->buffer_object = obj;
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -1633,7 +1606,6 @@ vn_decode_vkDestroyBufferView_args(struct vn_cs_decoder *dec, struct vn_command_
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER_VIEW, true);
       args->bufferView = obj ? (VkBufferView)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-      args->bufferView_object = obj;
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -1697,7 +1669,6 @@ vn_decode_vkDestroyImage_args(struct vn_cs_decoder *dec, struct vn_command_vkDes
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_IMAGE, true);
       args->image = obj ? (VkImage)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-      args->image_object = obj;
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -1801,7 +1772,6 @@ vn_decode_vkDestroyImageView_args(struct vn_cs_decoder *dec, struct vn_command_v
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_IMAGE_VIEW, true);
       args->imageView = obj ? (VkImageView)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-      args->imageView_object = obj;
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -2134,7 +2104,6 @@ vn_decode_vkDestroyPipeline_args(struct vn_cs_decoder *dec, struct vn_command_vk
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_PIPELINE, true);
       args->pipeline = obj ? (VkPipeline)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-      args->pipeline_object = obj;
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -2198,7 +2167,6 @@ vn_decode_vkDestroyPipelineLayout_args(struct vn_cs_decoder *dec, struct vn_comm
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_PIPELINE_LAYOUT, true);
       args->pipelineLayout = obj ? (VkPipelineLayout)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-      args->pipelineLayout_object = obj;
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -2262,7 +2230,6 @@ vn_decode_vkDestroySampler_args(struct vn_cs_decoder *dec, struct vn_command_vkD
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_SAMPLER, true);
       args->sampler = obj ? (VkSampler)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-      args->sampler_object = obj;
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -2326,7 +2293,6 @@ vn_decode_vkDestroyDescriptorSetLayout_args(struct vn_cs_decoder *dec, struct vn
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DESCRIPTOR_SET_LAYOUT, true);
       args->descriptorSetLayout = obj ? (VkDescriptorSetLayout)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-      args->descriptorSetLayout_object = obj;
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -2390,7 +2356,6 @@ vn_decode_vkDestroyDescriptorPool_args(struct vn_cs_decoder *dec, struct vn_comm
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DESCRIPTOR_POOL, true);
       args->descriptorPool = obj ? (VkDescriptorPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-      args->descriptorPool_object = obj;
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -2414,7 +2379,6 @@ vn_decode_vkResetDescriptorPool_args(struct vn_cs_decoder *dec, struct vn_comman
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DESCRIPTOR_POOL, false);
       args->descriptorPool = obj ? (VkDescriptorPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-      args->descriptorPool_object = obj;
    }
    vn_decode_bytes(dec, &args->flags, sizeof(args->flags));
 }
@@ -2485,14 +2449,11 @@ vn_decode_vkFreeDescriptorSets_args(struct vn_cs_decoder *dec, struct vn_command
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(args->descriptorSetCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       VkDescriptorSet *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
-      uint64_t *ids = n ? vn_cs_decoder_alloc(dec, n, sizeof(*ids)) : NULL;
-      for (uint64_t i = 0; a && ids && i < n; i++) {
-         struct vn_object *o = vn_decode_object(dec, VK_OBJECT_TYPE_DESCRIPTOR_SET, true);
-         a[i] = o ? (VkDescriptorSet)(uintptr_t)o->handle : VK_NULL_HANDLE;
-         ids[i] = o ? o->id : 0;
+      if (a) {
+         for (uint64_t i = 0; i < n; i++)
+            a[i] = vn_decode_handle_VkDescriptorSet(dec, true);
       }
       args->pDescriptorSets = a;
-      args->pDescriptorSets_ids = ids;
    }
 }
 
@@ -2594,7 +2555,6 @@ vn_decode_vkDestroyFramebuffer_args(struct vn_cs_decoder *dec, struct vn_command
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_FRAMEBUFFER, true);
       args->framebuffer = obj ? (VkFramebuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-      args->framebuffer_object = obj;
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -2658,7 +2618,6 @@ vn_decode_vkDestroyRenderPass_args(struct vn_cs_decoder *dec, struct vn_command_
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_RENDER_PASS, true);
       args->renderPass = obj ? (VkRenderPass)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-      args->renderPass_object = obj;
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -2753,7 +2712,6 @@ vn_decode_vkDestroyCommandPool_args(struct vn_cs_decoder *dec, struct vn_command
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_POOL, true);
       args->commandPool = obj ? (VkCommandPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
-      args->commandPool_object = obj;
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -2769,25 +2727,16 @@ vn_encode_vkDestroyCommandPool_reply(struct vn_cs_encoder *enc, const struct vn_
 void
 vn_decode_vkResetCommandPool_args(struct vn_cs_decoder *dec, struct vn_command_vkResetCommandPool *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 20);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
       args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      uint64_t id;
-      memcpy(&id, p + 8, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_POOL, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_POOL, false);
       args->commandPool = obj ? (VkCommandPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   _Static_assert(sizeof(args->flags) == 4, "wire size of flags");
-   memcpy(&args->flags, p + 16, 4);
+   vn_decode_bytes(dec, &args->flags, sizeof(args->flags));
 }
 
 void
@@ -2856,14 +2805,11 @@ vn_decode_vkFreeCommandBuffers_args(struct vn_cs_decoder *dec, struct vn_command
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(args->commandBufferCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       VkCommandBuffer *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
-      uint64_t *ids = n ? vn_cs_decoder_alloc(dec, n, sizeof(*ids)) : NULL;
-      for (uint64_t i = 0; a && ids && i < n; i++) {
-         struct vn_object *o = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, true);
-         a[i] = o ? (VkCommandBuffer)(uintptr_t)o->handle : VK_NULL_HANDLE;
-         ids[i] = o ? o->id : 0;
+      if (a) {
+         for (uint64_t i = 0; i < n; i++)
+            a[i] = vn_decode_handle_VkCommandBuffer(dec, true);
       }
       args->pCommandBuffers = a;
-      args->pCommandBuffers_ids = ids;
    }
 }
 
@@ -2925,19 +2871,12 @@ vn_encode_vkEndCommandBuffer_reply(struct vn_cs_encoder *enc, const struct vn_co
 void
 vn_decode_vkResetCommandBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vkResetCommandBuffer *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   _Static_assert(sizeof(args->flags) == 4, "wire size of flags");
-   memcpy(&args->flags, p + 8, 4);
+   vn_decode_bytes(dec, &args->flags, sizeof(args->flags));
 }
 
 void
@@ -3258,27 +3197,17 @@ vn_encode_vkCmdBindDescriptorSets_reply(struct vn_cs_encoder *enc, const struct 
 void
 vn_decode_vkCmdBindIndexBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindIndexBuffer *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 28);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      uint64_t id;
-      memcpy(&id, p + 8, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, true);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, true);
       args->buffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   _Static_assert(sizeof(args->offset) == 8, "wire size of offset");
-   memcpy(&args->offset, p + 16, 8);
-   _Static_assert(sizeof(args->indexType) == 4, "wire size of indexType");
-   memcpy(&args->indexType, p + 24, 4);
+   vn_decode_bytes(dec, &args->offset, sizeof(args->offset));
+   vn_decode_bytes(dec, &args->indexType, sizeof(args->indexType));
 }
 
 void
@@ -3391,29 +3320,18 @@ vn_encode_vkCmdDrawIndexed_reply(struct vn_cs_encoder *enc, const struct vn_comm
 void
 vn_decode_vkCmdDrawIndirect_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndirect *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 32);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      uint64_t id;
-      memcpy(&id, p + 8, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, false);
       args->buffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   _Static_assert(sizeof(args->offset) == 8, "wire size of offset");
-   memcpy(&args->offset, p + 16, 8);
-   _Static_assert(sizeof(args->drawCount) == 4, "wire size of drawCount");
-   memcpy(&args->drawCount, p + 24, 4);
-   _Static_assert(sizeof(args->stride) == 4, "wire size of stride");
-   memcpy(&args->stride, p + 28, 4);
+   vn_decode_bytes(dec, &args->offset, sizeof(args->offset));
+   vn_decode_bytes(dec, &args->drawCount, sizeof(args->drawCount));
+   vn_decode_bytes(dec, &args->stride, sizeof(args->stride));
 }
 
 void
@@ -3425,29 +3343,18 @@ vn_encode_vkCmdDrawIndirect_reply(struct vn_cs_encoder *enc, const struct vn_com
 void
 vn_decode_vkCmdDrawIndexedIndirect_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndexedIndirect *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 32);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      uint64_t id;
-      memcpy(&id, p + 8, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, false);
       args->buffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   _Static_assert(sizeof(args->offset) == 8, "wire size of offset");
-   memcpy(&args->offset, p + 16, 8);
-   _Static_assert(sizeof(args->drawCount) == 4, "wire size of drawCount");
-   memcpy(&args->drawCount, p + 24, 4);
-   _Static_assert(sizeof(args->stride) == 4, "wire size of stride");
-   memcpy(&args->stride, p + 28, 4);
+   vn_decode_bytes(dec, &args->offset, sizeof(args->offset));
+   vn_decode_bytes(dec, &args->drawCount, sizeof(args->drawCount));
+   vn_decode_bytes(dec, &args->stride, sizeof(args->stride));
 }
 
 void
@@ -3487,25 +3394,16 @@ vn_encode_vkCmdDispatch_reply(struct vn_cs_encoder *enc, const struct vn_command
 void
 vn_decode_vkCmdDispatchIndirect_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDispatchIndirect *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 24);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      uint64_t id;
-      memcpy(&id, p + 8, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, false);
       args->buffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   _Static_assert(sizeof(args->offset) == 8, "wire size of offset");
-   memcpy(&args->offset, p + 16, 8);
+   vn_decode_bytes(dec, &args->offset, sizeof(args->offset));
 }
 
 void
@@ -3732,29 +3630,18 @@ vn_encode_vkCmdUpdateBuffer_reply(struct vn_cs_encoder *enc, const struct vn_com
 void
 vn_decode_vkCmdFillBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdFillBuffer *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 36);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      uint64_t id;
-      memcpy(&id, p + 8, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, false);
       args->dstBuffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   _Static_assert(sizeof(args->dstOffset) == 8, "wire size of dstOffset");
-   memcpy(&args->dstOffset, p + 16, 8);
-   _Static_assert(sizeof(args->size) == 8, "wire size of size");
-   memcpy(&args->size, p + 24, 8);
-   _Static_assert(sizeof(args->data) == 4, "wire size of data");
-   memcpy(&args->data, p + 32, 4);
+   vn_decode_bytes(dec, &args->dstOffset, sizeof(args->dstOffset));
+   vn_decode_bytes(dec, &args->size, sizeof(args->size));
+   vn_decode_bytes(dec, &args->data, sizeof(args->data));
 }
 
 void
@@ -4108,27 +3995,17 @@ vn_encode_vkCmdPipelineBarrier_reply(struct vn_cs_encoder *enc, const struct vn_
 void
 vn_decode_vkCmdBeginQuery_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginQuery *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 24);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      uint64_t id;
-      memcpy(&id, p + 8, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   _Static_assert(sizeof(args->query) == 4, "wire size of query");
-   memcpy(&args->query, p + 16, 4);
-   _Static_assert(sizeof(args->flags) == 4, "wire size of flags");
-   memcpy(&args->flags, p + 20, 4);
+   vn_decode_bytes(dec, &args->query, sizeof(args->query));
+   vn_decode_bytes(dec, &args->flags, sizeof(args->flags));
 }
 
 void
@@ -4140,25 +4017,16 @@ vn_encode_vkCmdBeginQuery_reply(struct vn_cs_encoder *enc, const struct vn_comma
 void
 vn_decode_vkCmdEndQuery_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndQuery *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 20);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      uint64_t id;
-      memcpy(&id, p + 8, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   _Static_assert(sizeof(args->query) == 4, "wire size of query");
-   memcpy(&args->query, p + 16, 4);
+   vn_decode_bytes(dec, &args->query, sizeof(args->query));
 }
 
 void
@@ -4170,27 +4038,17 @@ vn_encode_vkCmdEndQuery_reply(struct vn_cs_encoder *enc, const struct vn_command
 void
 vn_decode_vkCmdResetQueryPool_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdResetQueryPool *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 24);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      uint64_t id;
-      memcpy(&id, p + 8, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   _Static_assert(sizeof(args->firstQuery) == 4, "wire size of firstQuery");
-   memcpy(&args->firstQuery, p + 16, 4);
-   _Static_assert(sizeof(args->queryCount) == 4, "wire size of queryCount");
-   memcpy(&args->queryCount, p + 20, 4);
+   vn_decode_bytes(dec, &args->firstQuery, sizeof(args->firstQuery));
+   vn_decode_bytes(dec, &args->queryCount, sizeof(args->queryCount));
 }
 
 void
@@ -4202,27 +4060,17 @@ vn_encode_vkCmdResetQueryPool_reply(struct vn_cs_encoder *enc, const struct vn_c
 void
 vn_decode_vkCmdWriteTimestamp_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdWriteTimestamp *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 24);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   _Static_assert(sizeof(args->pipelineStage) == 4, "wire size of pipelineStage");
-   memcpy(&args->pipelineStage, p + 8, 4);
+   vn_decode_bytes(dec, &args->pipelineStage, sizeof(args->pipelineStage));
    {
-      uint64_t id;
-      memcpy(&id, p + 12, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   _Static_assert(sizeof(args->query) == 4, "wire size of query");
-   memcpy(&args->query, p + 20, 4);
+   vn_decode_bytes(dec, &args->query, sizeof(args->query));
 }
 
 void
@@ -4234,39 +4082,24 @@ vn_encode_vkCmdWriteTimestamp_reply(struct vn_cs_encoder *enc, const struct vn_c
 void
 vn_decode_vkCmdCopyQueryPoolResults_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyQueryPoolResults *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 52);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      uint64_t id;
-      memcpy(&id, p + 8, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   _Static_assert(sizeof(args->firstQuery) == 4, "wire size of firstQuery");
-   memcpy(&args->firstQuery, p + 16, 4);
-   _Static_assert(sizeof(args->queryCount) == 4, "wire size of queryCount");
-   memcpy(&args->queryCount, p + 20, 4);
+   vn_decode_bytes(dec, &args->firstQuery, sizeof(args->firstQuery));
+   vn_decode_bytes(dec, &args->queryCount, sizeof(args->queryCount));
    {
-      uint64_t id;
-      memcpy(&id, p + 24, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, false);
       args->dstBuffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   _Static_assert(sizeof(args->dstOffset) == 8, "wire size of dstOffset");
-   memcpy(&args->dstOffset, p + 32, 8);
-   _Static_assert(sizeof(args->stride) == 8, "wire size of stride");
-   memcpy(&args->stride, p + 40, 8);
-   _Static_assert(sizeof(args->flags) == 4, "wire size of flags");
-   memcpy(&args->flags, p + 48, 4);
+   vn_decode_bytes(dec, &args->dstOffset, sizeof(args->dstOffset));
+   vn_decode_bytes(dec, &args->stride, sizeof(args->stride));
+   vn_decode_bytes(dec, &args->flags, sizeof(args->flags));
 }
 
 void

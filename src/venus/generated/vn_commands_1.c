@@ -864,37 +864,23 @@ vn_encode_vkGetDescriptorSetLayoutSupport_reply(struct vn_cs_encoder *enc, const
 void
 vn_decode_vkCmdDrawIndirectCount_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndirectCount *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 48);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      uint64_t id;
-      memcpy(&id, p + 8, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, false);
       args->buffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   _Static_assert(sizeof(args->offset) == 8, "wire size of offset");
-   memcpy(&args->offset, p + 16, 8);
+   vn_decode_bytes(dec, &args->offset, sizeof(args->offset));
    {
-      uint64_t id;
-      memcpy(&id, p + 24, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, false);
       args->countBuffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   _Static_assert(sizeof(args->countBufferOffset) == 8, "wire size of countBufferOffset");
-   memcpy(&args->countBufferOffset, p + 32, 8);
-   _Static_assert(sizeof(args->maxDrawCount) == 4, "wire size of maxDrawCount");
-   memcpy(&args->maxDrawCount, p + 40, 4);
-   _Static_assert(sizeof(args->stride) == 4, "wire size of stride");
-   memcpy(&args->stride, p + 44, 4);
+   vn_decode_bytes(dec, &args->countBufferOffset, sizeof(args->countBufferOffset));
+   vn_decode_bytes(dec, &args->maxDrawCount, sizeof(args->maxDrawCount));
+   vn_decode_bytes(dec, &args->stride, sizeof(args->stride));
 }
 
 void
@@ -906,37 +892,23 @@ vn_encode_vkCmdDrawIndirectCount_reply(struct vn_cs_encoder *enc, const struct v
 void
 vn_decode_vkCmdDrawIndexedIndirectCount_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndexedIndirectCount *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 48);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      uint64_t id;
-      memcpy(&id, p + 8, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, false);
       args->buffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   _Static_assert(sizeof(args->offset) == 8, "wire size of offset");
-   memcpy(&args->offset, p + 16, 8);
+   vn_decode_bytes(dec, &args->offset, sizeof(args->offset));
    {
-      uint64_t id;
-      memcpy(&id, p + 24, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, false);
       args->countBuffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   _Static_assert(sizeof(args->countBufferOffset) == 8, "wire size of countBufferOffset");
-   memcpy(&args->countBufferOffset, p + 32, 8);
-   _Static_assert(sizeof(args->maxDrawCount) == 4, "wire size of maxDrawCount");
-   memcpy(&args->maxDrawCount, p + 40, 4);
-   _Static_assert(sizeof(args->stride) == 4, "wire size of stride");
-   memcpy(&args->stride, p + 44, 4);
+   vn_decode_bytes(dec, &args->countBufferOffset, sizeof(args->countBufferOffset));
+   vn_decode_bytes(dec, &args->maxDrawCount, sizeof(args->maxDrawCount));
+   vn_decode_bytes(dec, &args->stride, sizeof(args->stride));
 }
 
 void
@@ -1081,27 +1053,17 @@ vn_encode_vkCmdEndRenderPass2_reply(struct vn_cs_encoder *enc, const struct vn_c
 void
 vn_decode_vkResetQueryPool_args(struct vn_cs_decoder *dec, struct vn_command_vkResetQueryPool *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 24);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
       args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      uint64_t id;
-      memcpy(&id, p + 8, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   _Static_assert(sizeof(args->firstQuery) == 4, "wire size of firstQuery");
-   memcpy(&args->firstQuery, p + 16, 4);
-   _Static_assert(sizeof(args->queryCount) == 4, "wire size of queryCount");
-   memcpy(&args->queryCount, p + 20, 4);
+   vn_decode_bytes(dec, &args->firstQuery, sizeof(args->firstQuery));
+   vn_decode_bytes(dec, &args->queryCount, sizeof(args->queryCount));
 }
 
 void
@@ -2020,27 +1982,17 @@ vn_encode_vkCmdPipelineBarrier2_reply(struct vn_cs_encoder *enc, const struct vn
 void
 vn_decode_vkCmdWriteTimestamp2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdWriteTimestamp2 *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 28);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   _Static_assert(sizeof(args->stage) == 8, "wire size of stage");
-   memcpy(&args->stage, p + 8, 8);
+   vn_decode_bytes(dec, &args->stage, sizeof(args->stage));
    {
-      uint64_t id;
-      memcpy(&id, p + 16, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   _Static_assert(sizeof(args->query) == 4, "wire size of query");
-   memcpy(&args->query, p + 24, 4);
+   vn_decode_bytes(dec, &args->query, sizeof(args->query));
 }
 
 void

@@ -534,17 +534,6 @@ vn_run_vkGetDeviceMemoryCommitment(struct vn_dispatch_context *ctx, struct vn_cs
 }
 
 static void
-vn_exec_vkBindBufferMemory(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkBindBufferMemory *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkBindBufferMemory) {
-      vn_cs_decoder_set_fatal(dec, "vkBindBufferMemory: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->ret = args->dispatch->device->dispatch.vkBindBufferMemory(args->device, args->buffer, args->memory, args->memoryOffset);
-}
-
-static void
 vn_run_vkBindBufferMemory(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
    struct vn_command_vkBindBufferMemory args;
@@ -552,23 +541,12 @@ vn_run_vkBindBufferMemory(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
    vn_decode_vkBindBufferMemory_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkBindBufferMemory(ctx, dec, &args);
+   vn_handle_vkBindBufferMemory(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkBindBufferMemory_reply(enc, &args);
-}
-
-static void
-vn_exec_vkBindImageMemory(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkBindImageMemory *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkBindImageMemory) {
-      vn_cs_decoder_set_fatal(dec, "vkBindImageMemory: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->ret = args->dispatch->device->dispatch.vkBindImageMemory(args->device, args->image, args->memory, args->memoryOffset);
 }
 
 static void
@@ -579,7 +557,7 @@ vn_run_vkBindImageMemory(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
    vn_decode_vkBindImageMemory_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkBindImageMemory(ctx, dec, &args);
+   vn_handle_vkBindImageMemory(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -767,20 +745,6 @@ vn_run_vkCreateFence(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec,
 }
 
 static void
-vn_exec_vkDestroyFence(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkDestroyFence *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkDestroyFence) {
-      vn_cs_decoder_set_fatal(dec, "vkDestroyFence: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkDestroyFence(args->device, args->fence, NULL);
-   if (args->fence_object) {
-      vn_object_table_remove(ctx->objects, args->fence_object);
-   }
-}
-
-static void
 vn_run_vkDestroyFence(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
    struct vn_command_vkDestroyFence args;
@@ -788,23 +752,12 @@ vn_run_vkDestroyFence(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec
    vn_decode_vkDestroyFence_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkDestroyFence(ctx, dec, &args);
+   vn_handle_vkDestroyFence(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkDestroyFence_reply(enc, &args);
-}
-
-static void
-vn_exec_vkResetFences(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkResetFences *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkResetFences) {
-      vn_cs_decoder_set_fatal(dec, "vkResetFences: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->ret = args->dispatch->device->dispatch.vkResetFences(args->device, args->fenceCount, args->pFences);
 }
 
 static void
@@ -815,7 +768,7 @@ vn_run_vkResetFences(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec,
    vn_decode_vkResetFences_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkResetFences(ctx, dec, &args);
+   vn_handle_vkResetFences(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -883,20 +836,6 @@ vn_run_vkCreateSemaphore(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
 }
 
 static void
-vn_exec_vkDestroySemaphore(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkDestroySemaphore *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkDestroySemaphore) {
-      vn_cs_decoder_set_fatal(dec, "vkDestroySemaphore: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkDestroySemaphore(args->device, args->semaphore, NULL);
-   if (args->semaphore_object) {
-      vn_object_table_remove(ctx->objects, args->semaphore_object);
-   }
-}
-
-static void
 vn_run_vkDestroySemaphore(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
    struct vn_command_vkDestroySemaphore args;
@@ -904,7 +843,7 @@ vn_run_vkDestroySemaphore(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
    vn_decode_vkDestroySemaphore_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkDestroySemaphore(ctx, dec, &args);
+   vn_handle_vkDestroySemaphore(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -957,20 +896,6 @@ vn_run_vkCreateEvent(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec,
 }
 
 static void
-vn_exec_vkDestroyEvent(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkDestroyEvent *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkDestroyEvent) {
-      vn_cs_decoder_set_fatal(dec, "vkDestroyEvent: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkDestroyEvent(args->device, args->event, NULL);
-   if (args->event_object) {
-      vn_object_table_remove(ctx->objects, args->event_object);
-   }
-}
-
-static void
 vn_run_vkDestroyEvent(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
    struct vn_command_vkDestroyEvent args;
@@ -978,7 +903,7 @@ vn_run_vkDestroyEvent(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec
    vn_decode_vkDestroyEvent_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkDestroyEvent(ctx, dec, &args);
+   vn_handle_vkDestroyEvent(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -1068,34 +993,6 @@ vn_run_vkResetEvent(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, 
 }
 
 static void
-vn_exec_vkCreateQueryPool(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCreateQueryPool *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCreateQueryPool) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateQueryPool: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   if (!args->pQueryPool) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateQueryPool: no object id");
-      return;
-   }
-   VkQueryPool host = VK_NULL_HANDLE;
-   args->ret = args->dispatch->device->dispatch.vkCreateQueryPool(args->device, args->pCreateInfo, NULL, &host);
-   if (host == VK_NULL_HANDLE)
-      return;
-   struct vn_object *obj = vn_object_table_insert(ctx->objects, (uint64_t)(uintptr_t)*args->pQueryPool, VK_OBJECT_TYPE_QUERY_POOL, (uint64_t)(uintptr_t)host);
-   if (!obj) {
-      args->dispatch->device->dispatch.vkDestroyQueryPool(args->dispatch->device->handle, host, NULL);
-      args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
-      vn_cs_decoder_set_fatal(dec, "vkCreateQueryPool: object id rejected");
-      return;
-   }
-   obj->device = args->dispatch->device;
-   obj->instance = args->dispatch->instance;
-   obj->parent_id = 0;
-}
-
-static void
 vn_run_vkCreateQueryPool(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
    struct vn_command_vkCreateQueryPool args;
@@ -1103,26 +1000,12 @@ vn_run_vkCreateQueryPool(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
    vn_decode_vkCreateQueryPool_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCreateQueryPool(ctx, dec, &args);
+   vn_handle_vkCreateQueryPool(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCreateQueryPool_reply(enc, &args);
-}
-
-static void
-vn_exec_vkDestroyQueryPool(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkDestroyQueryPool *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkDestroyQueryPool) {
-      vn_cs_decoder_set_fatal(dec, "vkDestroyQueryPool: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkDestroyQueryPool(args->device, args->queryPool, NULL);
-   if (args->queryPool_object) {
-      vn_object_table_remove(ctx->objects, args->queryPool_object);
-   }
 }
 
 static void
@@ -1133,23 +1016,12 @@ vn_run_vkDestroyQueryPool(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
    vn_decode_vkDestroyQueryPool_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkDestroyQueryPool(ctx, dec, &args);
+   vn_handle_vkDestroyQueryPool(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkDestroyQueryPool_reply(enc, &args);
-}
-
-static void
-vn_exec_vkGetQueryPoolResults(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkGetQueryPoolResults *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkGetQueryPoolResults) {
-      vn_cs_decoder_set_fatal(dec, "vkGetQueryPoolResults: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->ret = args->dispatch->device->dispatch.vkGetQueryPoolResults(args->device, args->queryPool, args->firstQuery, args->queryCount, args->dataSize, args->pData, args->stride, args->flags);
 }
 
 static void
@@ -1160,7 +1032,7 @@ vn_run_vkGetQueryPoolResults(struct vn_dispatch_context *ctx, struct vn_cs_decod
    vn_decode_vkGetQueryPoolResults_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkGetQueryPoolResults(ctx, dec, &args);
+   vn_handle_vkGetQueryPoolResults(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -1185,20 +1057,6 @@ vn_run_vkCreateBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec
 }
 
 static void
-vn_exec_vkDestroyBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkDestroyBuffer *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkDestroyBuffer) {
-      vn_cs_decoder_set_fatal(dec, "vkDestroyBuffer: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkDestroyBuffer(args->device, args->buffer, NULL);
-   if (args->buffer_object) {
-      vn_object_table_remove(ctx->objects, args->buffer_object);
-   }
-}
-
-static void
 vn_run_vkDestroyBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
    struct vn_command_vkDestroyBuffer args;
@@ -1206,40 +1064,12 @@ vn_run_vkDestroyBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
    vn_decode_vkDestroyBuffer_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkDestroyBuffer(ctx, dec, &args);
+   vn_handle_vkDestroyBuffer(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkDestroyBuffer_reply(enc, &args);
-}
-
-static void
-vn_exec_vkCreateBufferView(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCreateBufferView *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCreateBufferView) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateBufferView: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   if (!args->pView) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateBufferView: no object id");
-      return;
-   }
-   VkBufferView host = VK_NULL_HANDLE;
-   args->ret = args->dispatch->device->dispatch.vkCreateBufferView(args->device, args->pCreateInfo, NULL, &host);
-   if (host == VK_NULL_HANDLE)
-      return;
-   struct vn_object *obj = vn_object_table_insert(ctx->objects, (uint64_t)(uintptr_t)*args->pView, VK_OBJECT_TYPE_BUFFER_VIEW, (uint64_t)(uintptr_t)host);
-   if (!obj) {
-      args->dispatch->device->dispatch.vkDestroyBufferView(args->dispatch->device->handle, host, NULL);
-      args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
-      vn_cs_decoder_set_fatal(dec, "vkCreateBufferView: object id rejected");
-      return;
-   }
-   obj->device = args->dispatch->device;
-   obj->instance = args->dispatch->instance;
-   obj->parent_id = 0;
 }
 
 static void
@@ -1250,26 +1080,12 @@ vn_run_vkCreateBufferView(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
    vn_decode_vkCreateBufferView_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCreateBufferView(ctx, dec, &args);
+   vn_handle_vkCreateBufferView(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCreateBufferView_reply(enc, &args);
-}
-
-static void
-vn_exec_vkDestroyBufferView(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkDestroyBufferView *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkDestroyBufferView) {
-      vn_cs_decoder_set_fatal(dec, "vkDestroyBufferView: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkDestroyBufferView(args->device, args->bufferView, NULL);
-   if (args->bufferView_object) {
-      vn_object_table_remove(ctx->objects, args->bufferView_object);
-   }
 }
 
 static void
@@ -1280,7 +1096,7 @@ vn_run_vkDestroyBufferView(struct vn_dispatch_context *ctx, struct vn_cs_decoder
    vn_decode_vkDestroyBufferView_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkDestroyBufferView(ctx, dec, &args);
+   vn_handle_vkDestroyBufferView(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -1305,20 +1121,6 @@ vn_run_vkCreateImage(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec,
 }
 
 static void
-vn_exec_vkDestroyImage(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkDestroyImage *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkDestroyImage) {
-      vn_cs_decoder_set_fatal(dec, "vkDestroyImage: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkDestroyImage(args->device, args->image, NULL);
-   if (args->image_object) {
-      vn_object_table_remove(ctx->objects, args->image_object);
-   }
-}
-
-static void
 vn_run_vkDestroyImage(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
    struct vn_command_vkDestroyImage args;
@@ -1326,7 +1128,7 @@ vn_run_vkDestroyImage(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec
    vn_decode_vkDestroyImage_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkDestroyImage(ctx, dec, &args);
+   vn_handle_vkDestroyImage(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -1362,34 +1164,6 @@ vn_run_vkGetImageSubresourceLayout(struct vn_dispatch_context *ctx, struct vn_cs
 }
 
 static void
-vn_exec_vkCreateImageView(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCreateImageView *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCreateImageView) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateImageView: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   if (!args->pView) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateImageView: no object id");
-      return;
-   }
-   VkImageView host = VK_NULL_HANDLE;
-   args->ret = args->dispatch->device->dispatch.vkCreateImageView(args->device, args->pCreateInfo, NULL, &host);
-   if (host == VK_NULL_HANDLE)
-      return;
-   struct vn_object *obj = vn_object_table_insert(ctx->objects, (uint64_t)(uintptr_t)*args->pView, VK_OBJECT_TYPE_IMAGE_VIEW, (uint64_t)(uintptr_t)host);
-   if (!obj) {
-      args->dispatch->device->dispatch.vkDestroyImageView(args->dispatch->device->handle, host, NULL);
-      args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
-      vn_cs_decoder_set_fatal(dec, "vkCreateImageView: object id rejected");
-      return;
-   }
-   obj->device = args->dispatch->device;
-   obj->instance = args->dispatch->instance;
-   obj->parent_id = 0;
-}
-
-static void
 vn_run_vkCreateImageView(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
    struct vn_command_vkCreateImageView args;
@@ -1397,26 +1171,12 @@ vn_run_vkCreateImageView(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
    vn_decode_vkCreateImageView_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCreateImageView(ctx, dec, &args);
+   vn_handle_vkCreateImageView(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCreateImageView_reply(enc, &args);
-}
-
-static void
-vn_exec_vkDestroyImageView(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkDestroyImageView *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkDestroyImageView) {
-      vn_cs_decoder_set_fatal(dec, "vkDestroyImageView: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkDestroyImageView(args->device, args->imageView, NULL);
-   if (args->imageView_object) {
-      vn_object_table_remove(ctx->objects, args->imageView_object);
-   }
 }
 
 static void
@@ -1427,7 +1187,7 @@ vn_run_vkDestroyImageView(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
    vn_decode_vkDestroyImageView_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkDestroyImageView(ctx, dec, &args);
+   vn_handle_vkDestroyImageView(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -1738,20 +1498,6 @@ vn_run_vkCreateComputePipelines(struct vn_dispatch_context *ctx, struct vn_cs_de
 }
 
 static void
-vn_exec_vkDestroyPipeline(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkDestroyPipeline *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkDestroyPipeline) {
-      vn_cs_decoder_set_fatal(dec, "vkDestroyPipeline: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkDestroyPipeline(args->device, args->pipeline, NULL);
-   if (args->pipeline_object) {
-      vn_object_table_remove(ctx->objects, args->pipeline_object);
-   }
-}
-
-static void
 vn_run_vkDestroyPipeline(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
    struct vn_command_vkDestroyPipeline args;
@@ -1759,40 +1505,12 @@ vn_run_vkDestroyPipeline(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
    vn_decode_vkDestroyPipeline_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkDestroyPipeline(ctx, dec, &args);
+   vn_handle_vkDestroyPipeline(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkDestroyPipeline_reply(enc, &args);
-}
-
-static void
-vn_exec_vkCreatePipelineLayout(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCreatePipelineLayout *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCreatePipelineLayout) {
-      vn_cs_decoder_set_fatal(dec, "vkCreatePipelineLayout: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   if (!args->pPipelineLayout) {
-      vn_cs_decoder_set_fatal(dec, "vkCreatePipelineLayout: no object id");
-      return;
-   }
-   VkPipelineLayout host = VK_NULL_HANDLE;
-   args->ret = args->dispatch->device->dispatch.vkCreatePipelineLayout(args->device, args->pCreateInfo, NULL, &host);
-   if (host == VK_NULL_HANDLE)
-      return;
-   struct vn_object *obj = vn_object_table_insert(ctx->objects, (uint64_t)(uintptr_t)*args->pPipelineLayout, VK_OBJECT_TYPE_PIPELINE_LAYOUT, (uint64_t)(uintptr_t)host);
-   if (!obj) {
-      args->dispatch->device->dispatch.vkDestroyPipelineLayout(args->dispatch->device->handle, host, NULL);
-      args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
-      vn_cs_decoder_set_fatal(dec, "vkCreatePipelineLayout: object id rejected");
-      return;
-   }
-   obj->device = args->dispatch->device;
-   obj->instance = args->dispatch->instance;
-   obj->parent_id = 0;
 }
 
 static void
@@ -1803,26 +1521,12 @@ vn_run_vkCreatePipelineLayout(struct vn_dispatch_context *ctx, struct vn_cs_deco
    vn_decode_vkCreatePipelineLayout_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCreatePipelineLayout(ctx, dec, &args);
+   vn_handle_vkCreatePipelineLayout(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCreatePipelineLayout_reply(enc, &args);
-}
-
-static void
-vn_exec_vkDestroyPipelineLayout(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkDestroyPipelineLayout *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkDestroyPipelineLayout) {
-      vn_cs_decoder_set_fatal(dec, "vkDestroyPipelineLayout: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkDestroyPipelineLayout(args->device, args->pipelineLayout, NULL);
-   if (args->pipelineLayout_object) {
-      vn_object_table_remove(ctx->objects, args->pipelineLayout_object);
-   }
 }
 
 static void
@@ -1833,7 +1537,7 @@ vn_run_vkDestroyPipelineLayout(struct vn_dispatch_context *ctx, struct vn_cs_dec
    vn_decode_vkDestroyPipelineLayout_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkDestroyPipelineLayout(ctx, dec, &args);
+   vn_handle_vkDestroyPipelineLayout(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -1886,20 +1590,6 @@ vn_run_vkCreateSampler(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
 }
 
 static void
-vn_exec_vkDestroySampler(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkDestroySampler *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkDestroySampler) {
-      vn_cs_decoder_set_fatal(dec, "vkDestroySampler: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkDestroySampler(args->device, args->sampler, NULL);
-   if (args->sampler_object) {
-      vn_object_table_remove(ctx->objects, args->sampler_object);
-   }
-}
-
-static void
 vn_run_vkDestroySampler(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
    struct vn_command_vkDestroySampler args;
@@ -1907,40 +1597,12 @@ vn_run_vkDestroySampler(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
    vn_decode_vkDestroySampler_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkDestroySampler(ctx, dec, &args);
+   vn_handle_vkDestroySampler(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkDestroySampler_reply(enc, &args);
-}
-
-static void
-vn_exec_vkCreateDescriptorSetLayout(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCreateDescriptorSetLayout *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCreateDescriptorSetLayout) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateDescriptorSetLayout: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   if (!args->pSetLayout) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateDescriptorSetLayout: no object id");
-      return;
-   }
-   VkDescriptorSetLayout host = VK_NULL_HANDLE;
-   args->ret = args->dispatch->device->dispatch.vkCreateDescriptorSetLayout(args->device, args->pCreateInfo, NULL, &host);
-   if (host == VK_NULL_HANDLE)
-      return;
-   struct vn_object *obj = vn_object_table_insert(ctx->objects, (uint64_t)(uintptr_t)*args->pSetLayout, VK_OBJECT_TYPE_DESCRIPTOR_SET_LAYOUT, (uint64_t)(uintptr_t)host);
-   if (!obj) {
-      args->dispatch->device->dispatch.vkDestroyDescriptorSetLayout(args->dispatch->device->handle, host, NULL);
-      args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
-      vn_cs_decoder_set_fatal(dec, "vkCreateDescriptorSetLayout: object id rejected");
-      return;
-   }
-   obj->device = args->dispatch->device;
-   obj->instance = args->dispatch->instance;
-   obj->parent_id = 0;
 }
 
 static void
@@ -1951,26 +1613,12 @@ vn_run_vkCreateDescriptorSetLayout(struct vn_dispatch_context *ctx, struct vn_cs
    vn_decode_vkCreateDescriptorSetLayout_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCreateDescriptorSetLayout(ctx, dec, &args);
+   vn_handle_vkCreateDescriptorSetLayout(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCreateDescriptorSetLayout_reply(enc, &args);
-}
-
-static void
-vn_exec_vkDestroyDescriptorSetLayout(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkDestroyDescriptorSetLayout *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkDestroyDescriptorSetLayout) {
-      vn_cs_decoder_set_fatal(dec, "vkDestroyDescriptorSetLayout: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkDestroyDescriptorSetLayout(args->device, args->descriptorSetLayout, NULL);
-   if (args->descriptorSetLayout_object) {
-      vn_object_table_remove(ctx->objects, args->descriptorSetLayout_object);
-   }
 }
 
 static void
@@ -1981,40 +1629,12 @@ vn_run_vkDestroyDescriptorSetLayout(struct vn_dispatch_context *ctx, struct vn_c
    vn_decode_vkDestroyDescriptorSetLayout_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkDestroyDescriptorSetLayout(ctx, dec, &args);
+   vn_handle_vkDestroyDescriptorSetLayout(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkDestroyDescriptorSetLayout_reply(enc, &args);
-}
-
-static void
-vn_exec_vkCreateDescriptorPool(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCreateDescriptorPool *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCreateDescriptorPool) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateDescriptorPool: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   if (!args->pDescriptorPool) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateDescriptorPool: no object id");
-      return;
-   }
-   VkDescriptorPool host = VK_NULL_HANDLE;
-   args->ret = args->dispatch->device->dispatch.vkCreateDescriptorPool(args->device, args->pCreateInfo, NULL, &host);
-   if (host == VK_NULL_HANDLE)
-      return;
-   struct vn_object *obj = vn_object_table_insert(ctx->objects, (uint64_t)(uintptr_t)*args->pDescriptorPool, VK_OBJECT_TYPE_DESCRIPTOR_POOL, (uint64_t)(uintptr_t)host);
-   if (!obj) {
-      args->dispatch->device->dispatch.vkDestroyDescriptorPool(args->dispatch->device->handle, host, NULL);
-      args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
-      vn_cs_decoder_set_fatal(dec, "vkCreateDescriptorPool: object id rejected");
-      return;
-   }
-   obj->device = args->dispatch->device;
-   obj->instance = args->dispatch->instance;
-   obj->parent_id = 0;
 }
 
 static void
@@ -2025,27 +1645,12 @@ vn_run_vkCreateDescriptorPool(struct vn_dispatch_context *ctx, struct vn_cs_deco
    vn_decode_vkCreateDescriptorPool_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCreateDescriptorPool(ctx, dec, &args);
+   vn_handle_vkCreateDescriptorPool(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCreateDescriptorPool_reply(enc, &args);
-}
-
-static void
-vn_exec_vkDestroyDescriptorPool(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkDestroyDescriptorPool *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkDestroyDescriptorPool) {
-      vn_cs_decoder_set_fatal(dec, "vkDestroyDescriptorPool: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkDestroyDescriptorPool(args->device, args->descriptorPool, NULL);
-   if (args->descriptorPool_object) {
-      vn_remove_children(ctx, args->descriptorPool_object->id, VK_OBJECT_TYPE_DESCRIPTOR_SET);
-      vn_object_table_remove(ctx->objects, args->descriptorPool_object);
-   }
 }
 
 static void
@@ -2056,26 +1661,12 @@ vn_run_vkDestroyDescriptorPool(struct vn_dispatch_context *ctx, struct vn_cs_dec
    vn_decode_vkDestroyDescriptorPool_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkDestroyDescriptorPool(ctx, dec, &args);
+   vn_handle_vkDestroyDescriptorPool(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkDestroyDescriptorPool_reply(enc, &args);
-}
-
-static void
-vn_exec_vkResetDescriptorPool(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkResetDescriptorPool *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkResetDescriptorPool) {
-      vn_cs_decoder_set_fatal(dec, "vkResetDescriptorPool: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->ret = args->dispatch->device->dispatch.vkResetDescriptorPool(args->device, args->descriptorPool, args->flags);
-   if (args->descriptorPool_object) {
-      vn_remove_children(ctx, args->descriptorPool_object->id, VK_OBJECT_TYPE_DESCRIPTOR_SET);
-   }
 }
 
 static void
@@ -2086,46 +1677,12 @@ vn_run_vkResetDescriptorPool(struct vn_dispatch_context *ctx, struct vn_cs_decod
    vn_decode_vkResetDescriptorPool_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkResetDescriptorPool(ctx, dec, &args);
+   vn_handle_vkResetDescriptorPool(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkResetDescriptorPool_reply(enc, &args);
-}
-
-static void
-vn_exec_vkAllocateDescriptorSets(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkAllocateDescriptorSets *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkAllocateDescriptorSets) {
-      vn_cs_decoder_set_fatal(dec, "vkAllocateDescriptorSets: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   const uint64_t n = (args->pAllocateInfo ? (uint64_t)args->pAllocateInfo->descriptorSetCount : 0);
-   if (!args->pDescriptorSets || !n) {
-      vn_cs_decoder_set_fatal(dec, "vkAllocateDescriptorSets: no object ids");
-      return;
-   }
-   VkDescriptorSet *host = vn_cs_decoder_alloc(dec, n, sizeof(*host));
-   if (!host)
-      return;
-   args->ret = args->dispatch->device->dispatch.vkAllocateDescriptorSets(args->device, args->pAllocateInfo, host);
-   const uint64_t parent_id = vn_find_parent_id(ctx, VK_OBJECT_TYPE_DESCRIPTOR_POOL, (uint64_t)(uintptr_t)args->pAllocateInfo->descriptorPool);
-   for (uint64_t i = 0; i < n; i++) {
-      if (host[i] == VK_NULL_HANDLE)
-         continue;
-      struct vn_object *obj = dec->fatal ? NULL : vn_object_table_insert(ctx->objects, (uint64_t)(uintptr_t)args->pDescriptorSets[i], VK_OBJECT_TYPE_DESCRIPTOR_SET, (uint64_t)(uintptr_t)host[i]);
-      if (!obj) {
-         /* freed with its pool */
-         args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
-         vn_cs_decoder_set_fatal(dec, "vkAllocateDescriptorSets: object id rejected");
-         continue;
-      }
-      obj->device = args->dispatch->device;
-      obj->instance = args->dispatch->instance;
-      obj->parent_id = parent_id;
-   }
 }
 
 static void
@@ -2136,28 +1693,12 @@ vn_run_vkAllocateDescriptorSets(struct vn_dispatch_context *ctx, struct vn_cs_de
    vn_decode_vkAllocateDescriptorSets_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkAllocateDescriptorSets(ctx, dec, &args);
+   vn_handle_vkAllocateDescriptorSets(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkAllocateDescriptorSets_reply(enc, &args);
-}
-
-static void
-vn_exec_vkFreeDescriptorSets(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkFreeDescriptorSets *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkFreeDescriptorSets) {
-      vn_cs_decoder_set_fatal(dec, "vkFreeDescriptorSets: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->ret = args->dispatch->device->dispatch.vkFreeDescriptorSets(args->device, args->descriptorPool, args->descriptorSetCount, args->pDescriptorSets);
-   for (uint64_t i = 0; args->pDescriptorSets_ids && i < (uint64_t)(args->descriptorSetCount); i++) {
-      struct vn_object *obj = vn_object_table_lookup(ctx->objects, args->pDescriptorSets_ids[i], VK_OBJECT_TYPE_DESCRIPTOR_SET);
-      if (obj)
-         vn_object_table_remove(ctx->objects, obj);
-   }
 }
 
 static void
@@ -2168,23 +1709,12 @@ vn_run_vkFreeDescriptorSets(struct vn_dispatch_context *ctx, struct vn_cs_decode
    vn_decode_vkFreeDescriptorSets_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkFreeDescriptorSets(ctx, dec, &args);
+   vn_handle_vkFreeDescriptorSets(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkFreeDescriptorSets_reply(enc, &args);
-}
-
-static void
-vn_exec_vkUpdateDescriptorSets(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkUpdateDescriptorSets *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkUpdateDescriptorSets) {
-      vn_cs_decoder_set_fatal(dec, "vkUpdateDescriptorSets: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkUpdateDescriptorSets(args->device, args->descriptorWriteCount, args->pDescriptorWrites, args->descriptorCopyCount, args->pDescriptorCopies);
 }
 
 static void
@@ -2195,40 +1725,12 @@ vn_run_vkUpdateDescriptorSets(struct vn_dispatch_context *ctx, struct vn_cs_deco
    vn_decode_vkUpdateDescriptorSets_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkUpdateDescriptorSets(ctx, dec, &args);
+   vn_handle_vkUpdateDescriptorSets(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkUpdateDescriptorSets_reply(enc, &args);
-}
-
-static void
-vn_exec_vkCreateFramebuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCreateFramebuffer *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCreateFramebuffer) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateFramebuffer: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   if (!args->pFramebuffer) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateFramebuffer: no object id");
-      return;
-   }
-   VkFramebuffer host = VK_NULL_HANDLE;
-   args->ret = args->dispatch->device->dispatch.vkCreateFramebuffer(args->device, args->pCreateInfo, NULL, &host);
-   if (host == VK_NULL_HANDLE)
-      return;
-   struct vn_object *obj = vn_object_table_insert(ctx->objects, (uint64_t)(uintptr_t)*args->pFramebuffer, VK_OBJECT_TYPE_FRAMEBUFFER, (uint64_t)(uintptr_t)host);
-   if (!obj) {
-      args->dispatch->device->dispatch.vkDestroyFramebuffer(args->dispatch->device->handle, host, NULL);
-      args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
-      vn_cs_decoder_set_fatal(dec, "vkCreateFramebuffer: object id rejected");
-      return;
-   }
-   obj->device = args->dispatch->device;
-   obj->instance = args->dispatch->instance;
-   obj->parent_id = 0;
 }
 
 static void
@@ -2239,26 +1741,12 @@ vn_run_vkCreateFramebuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder
    vn_decode_vkCreateFramebuffer_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCreateFramebuffer(ctx, dec, &args);
+   vn_handle_vkCreateFramebuffer(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCreateFramebuffer_reply(enc, &args);
-}
-
-static void
-vn_exec_vkDestroyFramebuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkDestroyFramebuffer *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkDestroyFramebuffer) {
-      vn_cs_decoder_set_fatal(dec, "vkDestroyFramebuffer: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkDestroyFramebuffer(args->device, args->framebuffer, NULL);
-   if (args->framebuffer_object) {
-      vn_object_table_remove(ctx->objects, args->framebuffer_object);
-   }
 }
 
 static void
@@ -2269,40 +1757,12 @@ vn_run_vkDestroyFramebuffer(struct vn_dispatch_context *ctx, struct vn_cs_decode
    vn_decode_vkDestroyFramebuffer_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkDestroyFramebuffer(ctx, dec, &args);
+   vn_handle_vkDestroyFramebuffer(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkDestroyFramebuffer_reply(enc, &args);
-}
-
-static void
-vn_exec_vkCreateRenderPass(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCreateRenderPass *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCreateRenderPass) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateRenderPass: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   if (!args->pRenderPass) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateRenderPass: no object id");
-      return;
-   }
-   VkRenderPass host = VK_NULL_HANDLE;
-   args->ret = args->dispatch->device->dispatch.vkCreateRenderPass(args->device, args->pCreateInfo, NULL, &host);
-   if (host == VK_NULL_HANDLE)
-      return;
-   struct vn_object *obj = vn_object_table_insert(ctx->objects, (uint64_t)(uintptr_t)*args->pRenderPass, VK_OBJECT_TYPE_RENDER_PASS, (uint64_t)(uintptr_t)host);
-   if (!obj) {
-      args->dispatch->device->dispatch.vkDestroyRenderPass(args->dispatch->device->handle, host, NULL);
-      args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
-      vn_cs_decoder_set_fatal(dec, "vkCreateRenderPass: object id rejected");
-      return;
-   }
-   obj->device = args->dispatch->device;
-   obj->instance = args->dispatch->instance;
-   obj->parent_id = 0;
 }
 
 static void
@@ -2313,26 +1773,12 @@ vn_run_vkCreateRenderPass(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
    vn_decode_vkCreateRenderPass_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCreateRenderPass(ctx, dec, &args);
+   vn_handle_vkCreateRenderPass(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCreateRenderPass_reply(enc, &args);
-}
-
-static void
-vn_exec_vkDestroyRenderPass(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkDestroyRenderPass *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkDestroyRenderPass) {
-      vn_cs_decoder_set_fatal(dec, "vkDestroyRenderPass: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkDestroyRenderPass(args->device, args->renderPass, NULL);
-   if (args->renderPass_object) {
-      vn_object_table_remove(ctx->objects, args->renderPass_object);
-   }
 }
 
 static void
@@ -2343,7 +1789,7 @@ vn_run_vkDestroyRenderPass(struct vn_dispatch_context *ctx, struct vn_cs_decoder
    vn_decode_vkDestroyRenderPass_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkDestroyRenderPass(ctx, dec, &args);
+   vn_handle_vkDestroyRenderPass(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -2423,21 +1869,6 @@ vn_run_vkCreateCommandPool(struct vn_dispatch_context *ctx, struct vn_cs_decoder
 }
 
 static void
-vn_exec_vkDestroyCommandPool(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkDestroyCommandPool *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkDestroyCommandPool) {
-      vn_cs_decoder_set_fatal(dec, "vkDestroyCommandPool: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkDestroyCommandPool(args->device, args->commandPool, NULL);
-   if (args->commandPool_object) {
-      vn_remove_children(ctx, args->commandPool_object->id, VK_OBJECT_TYPE_COMMAND_BUFFER);
-      vn_object_table_remove(ctx->objects, args->commandPool_object);
-   }
-}
-
-static void
 vn_run_vkDestroyCommandPool(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
    struct vn_command_vkDestroyCommandPool args;
@@ -2445,23 +1876,12 @@ vn_run_vkDestroyCommandPool(struct vn_dispatch_context *ctx, struct vn_cs_decode
    vn_decode_vkDestroyCommandPool_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkDestroyCommandPool(ctx, dec, &args);
+   vn_handle_vkDestroyCommandPool(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkDestroyCommandPool_reply(enc, &args);
-}
-
-static void
-vn_exec_vkResetCommandPool(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkResetCommandPool *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkResetCommandPool) {
-      vn_cs_decoder_set_fatal(dec, "vkResetCommandPool: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->ret = args->dispatch->device->dispatch.vkResetCommandPool(args->device, args->commandPool, args->flags);
 }
 
 static void
@@ -2472,7 +1892,7 @@ vn_run_vkResetCommandPool(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
    vn_decode_vkResetCommandPool_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkResetCommandPool(ctx, dec, &args);
+   vn_handle_vkResetCommandPool(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -2531,22 +1951,6 @@ vn_run_vkAllocateCommandBuffers(struct vn_dispatch_context *ctx, struct vn_cs_de
 }
 
 static void
-vn_exec_vkFreeCommandBuffers(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkFreeCommandBuffers *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkFreeCommandBuffers) {
-      vn_cs_decoder_set_fatal(dec, "vkFreeCommandBuffers: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkFreeCommandBuffers(args->device, args->commandPool, args->commandBufferCount, args->pCommandBuffers);
-   for (uint64_t i = 0; args->pCommandBuffers_ids && i < (uint64_t)(args->commandBufferCount); i++) {
-      struct vn_object *obj = vn_object_table_lookup(ctx->objects, args->pCommandBuffers_ids[i], VK_OBJECT_TYPE_COMMAND_BUFFER);
-      if (obj)
-         vn_object_table_remove(ctx->objects, obj);
-   }
-}
-
-static void
 vn_run_vkFreeCommandBuffers(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
    struct vn_command_vkFreeCommandBuffers args;
@@ -2554,23 +1958,12 @@ vn_run_vkFreeCommandBuffers(struct vn_dispatch_context *ctx, struct vn_cs_decode
    vn_decode_vkFreeCommandBuffers_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkFreeCommandBuffers(ctx, dec, &args);
+   vn_handle_vkFreeCommandBuffers(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkFreeCommandBuffers_reply(enc, &args);
-}
-
-static void
-vn_exec_vkBeginCommandBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkBeginCommandBuffer *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkBeginCommandBuffer) {
-      vn_cs_decoder_set_fatal(dec, "vkBeginCommandBuffer: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->ret = args->dispatch->device->dispatch.vkBeginCommandBuffer(args->commandBuffer, args->pBeginInfo);
 }
 
 static void
@@ -2581,7 +1974,7 @@ vn_run_vkBeginCommandBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decode
    vn_decode_vkBeginCommandBuffer_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkBeginCommandBuffer(ctx, dec, &args);
+   vn_handle_vkBeginCommandBuffer(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -2617,17 +2010,6 @@ vn_run_vkEndCommandBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
 }
 
 static void
-vn_exec_vkResetCommandBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkResetCommandBuffer *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkResetCommandBuffer) {
-      vn_cs_decoder_set_fatal(dec, "vkResetCommandBuffer: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->ret = args->dispatch->device->dispatch.vkResetCommandBuffer(args->commandBuffer, args->flags);
-}
-
-static void
 vn_run_vkResetCommandBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
    struct vn_command_vkResetCommandBuffer args;
@@ -2635,7 +2017,7 @@ vn_run_vkResetCommandBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decode
    vn_decode_vkResetCommandBuffer_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkResetCommandBuffer(ctx, dec, &args);
+   vn_handle_vkResetCommandBuffer(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -3076,17 +2458,6 @@ vn_run_vkCmdSetStencilReference(struct vn_dispatch_context *ctx, struct vn_cs_de
 }
 
 static void
-vn_exec_vkCmdBindDescriptorSets(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdBindDescriptorSets *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdBindDescriptorSets) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdBindDescriptorSets: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdBindDescriptorSets(args->commandBuffer, args->pipelineBindPoint, args->layout, args->firstSet, args->descriptorSetCount, args->pDescriptorSets, args->dynamicOffsetCount, args->pDynamicOffsets);
-}
-
-static void
 vn_run_vkCmdBindDescriptorSets(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
    struct vn_command_vkCmdBindDescriptorSets args;
@@ -3094,23 +2465,12 @@ vn_run_vkCmdBindDescriptorSets(struct vn_dispatch_context *ctx, struct vn_cs_dec
    vn_decode_vkCmdBindDescriptorSets_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdBindDescriptorSets(ctx, dec, &args);
+   vn_handle_vkCmdBindDescriptorSets(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdBindDescriptorSets_reply(enc, &args);
-}
-
-static void
-vn_exec_vkCmdBindIndexBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdBindIndexBuffer *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdBindIndexBuffer) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdBindIndexBuffer: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdBindIndexBuffer(args->commandBuffer, args->buffer, args->offset, args->indexType);
 }
 
 static void
@@ -3121,23 +2481,12 @@ vn_run_vkCmdBindIndexBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decode
    vn_decode_vkCmdBindIndexBuffer_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdBindIndexBuffer(ctx, dec, &args);
+   vn_handle_vkCmdBindIndexBuffer(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdBindIndexBuffer_reply(enc, &args);
-}
-
-static void
-vn_exec_vkCmdBindVertexBuffers(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdBindVertexBuffers *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdBindVertexBuffers) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdBindVertexBuffers: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdBindVertexBuffers(args->commandBuffer, args->firstBinding, args->bindingCount, args->pBuffers, args->pOffsets);
 }
 
 static void
@@ -3148,7 +2497,7 @@ vn_run_vkCmdBindVertexBuffers(struct vn_dispatch_context *ctx, struct vn_cs_deco
    vn_decode_vkCmdBindVertexBuffers_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdBindVertexBuffers(ctx, dec, &args);
+   vn_handle_vkCmdBindVertexBuffers(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -3270,17 +2619,6 @@ vn_run_vkCmdDrawIndexed(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
 }
 
 static void
-vn_exec_vkCmdDrawIndirect(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndirect *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdDrawIndirect) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdDrawIndirect: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdDrawIndirect(args->commandBuffer, args->buffer, args->offset, args->drawCount, args->stride);
-}
-
-static void
 vn_run_vkCmdDrawIndirect(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
    struct vn_command_vkCmdDrawIndirect args;
@@ -3288,23 +2626,12 @@ vn_run_vkCmdDrawIndirect(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
    vn_decode_vkCmdDrawIndirect_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdDrawIndirect(ctx, dec, &args);
+   vn_handle_vkCmdDrawIndirect(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdDrawIndirect_reply(enc, &args);
-}
-
-static void
-vn_exec_vkCmdDrawIndexedIndirect(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndexedIndirect *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdDrawIndexedIndirect) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdDrawIndexedIndirect: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdDrawIndexedIndirect(args->commandBuffer, args->buffer, args->offset, args->drawCount, args->stride);
 }
 
 static void
@@ -3315,7 +2642,7 @@ vn_run_vkCmdDrawIndexedIndirect(struct vn_dispatch_context *ctx, struct vn_cs_de
    vn_decode_vkCmdDrawIndexedIndirect_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdDrawIndexedIndirect(ctx, dec, &args);
+   vn_handle_vkCmdDrawIndexedIndirect(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -3379,17 +2706,6 @@ vn_run_vkCmdDispatch(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec,
 }
 
 static void
-vn_exec_vkCmdDispatchIndirect(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdDispatchIndirect *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdDispatchIndirect) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdDispatchIndirect: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdDispatchIndirect(args->commandBuffer, args->buffer, args->offset);
-}
-
-static void
 vn_run_vkCmdDispatchIndirect(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
    struct vn_command_vkCmdDispatchIndirect args;
@@ -3397,23 +2713,12 @@ vn_run_vkCmdDispatchIndirect(struct vn_dispatch_context *ctx, struct vn_cs_decod
    vn_decode_vkCmdDispatchIndirect_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdDispatchIndirect(ctx, dec, &args);
+   vn_handle_vkCmdDispatchIndirect(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdDispatchIndirect_reply(enc, &args);
-}
-
-static void
-vn_exec_vkCmdCopyBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyBuffer *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdCopyBuffer) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdCopyBuffer: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdCopyBuffer(args->commandBuffer, args->srcBuffer, args->dstBuffer, args->regionCount, args->pRegions);
 }
 
 static void
@@ -3424,23 +2729,12 @@ vn_run_vkCmdCopyBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
    vn_decode_vkCmdCopyBuffer_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdCopyBuffer(ctx, dec, &args);
+   vn_handle_vkCmdCopyBuffer(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdCopyBuffer_reply(enc, &args);
-}
-
-static void
-vn_exec_vkCmdCopyImage(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyImage *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdCopyImage) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdCopyImage: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdCopyImage(args->commandBuffer, args->srcImage, args->srcImageLayout, args->dstImage, args->dstImageLayout, args->regionCount, args->pRegions);
 }
 
 static void
@@ -3451,23 +2745,12 @@ vn_run_vkCmdCopyImage(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec
    vn_decode_vkCmdCopyImage_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdCopyImage(ctx, dec, &args);
+   vn_handle_vkCmdCopyImage(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdCopyImage_reply(enc, &args);
-}
-
-static void
-vn_exec_vkCmdBlitImage(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdBlitImage *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdBlitImage) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdBlitImage: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdBlitImage(args->commandBuffer, args->srcImage, args->srcImageLayout, args->dstImage, args->dstImageLayout, args->regionCount, args->pRegions, args->filter);
 }
 
 static void
@@ -3478,23 +2761,12 @@ vn_run_vkCmdBlitImage(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec
    vn_decode_vkCmdBlitImage_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdBlitImage(ctx, dec, &args);
+   vn_handle_vkCmdBlitImage(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdBlitImage_reply(enc, &args);
-}
-
-static void
-vn_exec_vkCmdCopyBufferToImage(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyBufferToImage *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdCopyBufferToImage) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdCopyBufferToImage: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdCopyBufferToImage(args->commandBuffer, args->srcBuffer, args->dstImage, args->dstImageLayout, args->regionCount, args->pRegions);
 }
 
 static void
@@ -3505,23 +2777,12 @@ vn_run_vkCmdCopyBufferToImage(struct vn_dispatch_context *ctx, struct vn_cs_deco
    vn_decode_vkCmdCopyBufferToImage_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdCopyBufferToImage(ctx, dec, &args);
+   vn_handle_vkCmdCopyBufferToImage(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdCopyBufferToImage_reply(enc, &args);
-}
-
-static void
-vn_exec_vkCmdCopyImageToBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyImageToBuffer *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdCopyImageToBuffer) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdCopyImageToBuffer: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdCopyImageToBuffer(args->commandBuffer, args->srcImage, args->srcImageLayout, args->dstBuffer, args->regionCount, args->pRegions);
 }
 
 static void
@@ -3532,23 +2793,12 @@ vn_run_vkCmdCopyImageToBuffer(struct vn_dispatch_context *ctx, struct vn_cs_deco
    vn_decode_vkCmdCopyImageToBuffer_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdCopyImageToBuffer(ctx, dec, &args);
+   vn_handle_vkCmdCopyImageToBuffer(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdCopyImageToBuffer_reply(enc, &args);
-}
-
-static void
-vn_exec_vkCmdUpdateBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdUpdateBuffer *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdUpdateBuffer) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdUpdateBuffer: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdUpdateBuffer(args->commandBuffer, args->dstBuffer, args->dstOffset, args->dataSize, args->pData);
 }
 
 static void
@@ -3559,23 +2809,12 @@ vn_run_vkCmdUpdateBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
    vn_decode_vkCmdUpdateBuffer_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdUpdateBuffer(ctx, dec, &args);
+   vn_handle_vkCmdUpdateBuffer(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdUpdateBuffer_reply(enc, &args);
-}
-
-static void
-vn_exec_vkCmdFillBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdFillBuffer *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdFillBuffer) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdFillBuffer: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdFillBuffer(args->commandBuffer, args->dstBuffer, args->dstOffset, args->size, args->data);
 }
 
 static void
@@ -3586,7 +2825,7 @@ vn_run_vkCmdFillBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
    vn_decode_vkCmdFillBuffer_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdFillBuffer(ctx, dec, &args);
+   vn_handle_vkCmdFillBuffer(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -3676,17 +2915,6 @@ vn_run_vkCmdClearAttachments(struct vn_dispatch_context *ctx, struct vn_cs_decod
 }
 
 static void
-vn_exec_vkCmdResolveImage(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdResolveImage *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdResolveImage) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdResolveImage: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdResolveImage(args->commandBuffer, args->srcImage, args->srcImageLayout, args->dstImage, args->dstImageLayout, args->regionCount, args->pRegions);
-}
-
-static void
 vn_run_vkCmdResolveImage(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
    struct vn_command_vkCmdResolveImage args;
@@ -3694,7 +2922,7 @@ vn_run_vkCmdResolveImage(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
    vn_decode_vkCmdResolveImage_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdResolveImage(ctx, dec, &args);
+   vn_handle_vkCmdResolveImage(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -3757,17 +2985,6 @@ vn_run_vkCmdResetEvent(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
 }
 
 static void
-vn_exec_vkCmdWaitEvents(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdWaitEvents *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdWaitEvents) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdWaitEvents: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdWaitEvents(args->commandBuffer, args->eventCount, args->pEvents, args->srcStageMask, args->dstStageMask, args->memoryBarrierCount, args->pMemoryBarriers, args->bufferMemoryBarrierCount, args->pBufferMemoryBarriers, args->imageMemoryBarrierCount, args->pImageMemoryBarriers);
-}
-
-static void
 vn_run_vkCmdWaitEvents(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
    struct vn_command_vkCmdWaitEvents args;
@@ -3775,23 +2992,12 @@ vn_run_vkCmdWaitEvents(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
    vn_decode_vkCmdWaitEvents_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdWaitEvents(ctx, dec, &args);
+   vn_handle_vkCmdWaitEvents(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdWaitEvents_reply(enc, &args);
-}
-
-static void
-vn_exec_vkCmdPipelineBarrier(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdPipelineBarrier *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdPipelineBarrier) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdPipelineBarrier: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdPipelineBarrier(args->commandBuffer, args->srcStageMask, args->dstStageMask, args->dependencyFlags, args->memoryBarrierCount, args->pMemoryBarriers, args->bufferMemoryBarrierCount, args->pBufferMemoryBarriers, args->imageMemoryBarrierCount, args->pImageMemoryBarriers);
 }
 
 static void
@@ -3802,23 +3008,12 @@ vn_run_vkCmdPipelineBarrier(struct vn_dispatch_context *ctx, struct vn_cs_decode
    vn_decode_vkCmdPipelineBarrier_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdPipelineBarrier(ctx, dec, &args);
+   vn_handle_vkCmdPipelineBarrier(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdPipelineBarrier_reply(enc, &args);
-}
-
-static void
-vn_exec_vkCmdBeginQuery(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginQuery *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdBeginQuery) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdBeginQuery: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdBeginQuery(args->commandBuffer, args->queryPool, args->query, args->flags);
 }
 
 static void
@@ -3829,23 +3024,12 @@ vn_run_vkCmdBeginQuery(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
    vn_decode_vkCmdBeginQuery_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdBeginQuery(ctx, dec, &args);
+   vn_handle_vkCmdBeginQuery(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdBeginQuery_reply(enc, &args);
-}
-
-static void
-vn_exec_vkCmdEndQuery(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdEndQuery *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdEndQuery) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdEndQuery: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdEndQuery(args->commandBuffer, args->queryPool, args->query);
 }
 
 static void
@@ -3856,23 +3040,12 @@ vn_run_vkCmdEndQuery(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec,
    vn_decode_vkCmdEndQuery_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdEndQuery(ctx, dec, &args);
+   vn_handle_vkCmdEndQuery(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdEndQuery_reply(enc, &args);
-}
-
-static void
-vn_exec_vkCmdResetQueryPool(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdResetQueryPool *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdResetQueryPool) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdResetQueryPool: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdResetQueryPool(args->commandBuffer, args->queryPool, args->firstQuery, args->queryCount);
 }
 
 static void
@@ -3883,23 +3056,12 @@ vn_run_vkCmdResetQueryPool(struct vn_dispatch_context *ctx, struct vn_cs_decoder
    vn_decode_vkCmdResetQueryPool_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdResetQueryPool(ctx, dec, &args);
+   vn_handle_vkCmdResetQueryPool(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdResetQueryPool_reply(enc, &args);
-}
-
-static void
-vn_exec_vkCmdWriteTimestamp(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdWriteTimestamp *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdWriteTimestamp) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdWriteTimestamp: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdWriteTimestamp(args->commandBuffer, args->pipelineStage, args->queryPool, args->query);
 }
 
 static void
@@ -3910,23 +3072,12 @@ vn_run_vkCmdWriteTimestamp(struct vn_dispatch_context *ctx, struct vn_cs_decoder
    vn_decode_vkCmdWriteTimestamp_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdWriteTimestamp(ctx, dec, &args);
+   vn_handle_vkCmdWriteTimestamp(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdWriteTimestamp_reply(enc, &args);
-}
-
-static void
-vn_exec_vkCmdCopyQueryPoolResults(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyQueryPoolResults *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdCopyQueryPoolResults) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdCopyQueryPoolResults: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdCopyQueryPoolResults(args->commandBuffer, args->queryPool, args->firstQuery, args->queryCount, args->dstBuffer, args->dstOffset, args->stride, args->flags);
 }
 
 static void
@@ -3937,23 +3088,12 @@ vn_run_vkCmdCopyQueryPoolResults(struct vn_dispatch_context *ctx, struct vn_cs_d
    vn_decode_vkCmdCopyQueryPoolResults_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdCopyQueryPoolResults(ctx, dec, &args);
+   vn_handle_vkCmdCopyQueryPoolResults(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdCopyQueryPoolResults_reply(enc, &args);
-}
-
-static void
-vn_exec_vkCmdPushConstants(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdPushConstants *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdPushConstants) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdPushConstants: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdPushConstants(args->commandBuffer, args->layout, args->stageFlags, args->offset, args->size, args->pValues);
 }
 
 static void
@@ -3964,23 +3104,12 @@ vn_run_vkCmdPushConstants(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
    vn_decode_vkCmdPushConstants_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdPushConstants(ctx, dec, &args);
+   vn_handle_vkCmdPushConstants(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdPushConstants_reply(enc, &args);
-}
-
-static void
-vn_exec_vkCmdBeginRenderPass(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginRenderPass *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdBeginRenderPass) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdBeginRenderPass: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdBeginRenderPass(args->commandBuffer, args->pRenderPassBegin, args->contents);
 }
 
 static void
@@ -3991,7 +3120,7 @@ vn_run_vkCmdBeginRenderPass(struct vn_dispatch_context *ctx, struct vn_cs_decode
    vn_decode_vkCmdBeginRenderPass_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdBeginRenderPass(ctx, dec, &args);
+   vn_handle_vkCmdBeginRenderPass(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -4105,17 +3234,6 @@ vn_run_vkCmdEndRenderPass(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
 }
 
 static void
-vn_exec_vkCmdExecuteCommands(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdExecuteCommands *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdExecuteCommands) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdExecuteCommands: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdExecuteCommands(args->commandBuffer, args->commandBufferCount, args->pCommandBuffers);
-}
-
-static void
 vn_run_vkCmdExecuteCommands(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
    struct vn_command_vkCmdExecuteCommands args;
@@ -4123,7 +3241,7 @@ vn_run_vkCmdExecuteCommands(struct vn_dispatch_context *ctx, struct vn_cs_decode
    vn_decode_vkCmdExecuteCommands_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdExecuteCommands(ctx, dec, &args);
+   vn_handle_vkCmdExecuteCommands(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -4148,17 +3266,6 @@ vn_run_vkEnumerateInstanceVersion(struct vn_dispatch_context *ctx, struct vn_cs_
 }
 
 static void
-vn_exec_vkBindBufferMemory2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkBindBufferMemory2 *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkBindBufferMemory2) {
-      vn_cs_decoder_set_fatal(dec, "vkBindBufferMemory2: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->ret = args->dispatch->device->dispatch.vkBindBufferMemory2(args->device, args->bindInfoCount, args->pBindInfos);
-}
-
-static void
 vn_run_vkBindBufferMemory2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
    struct vn_command_vkBindBufferMemory2 args;
@@ -4166,23 +3273,12 @@ vn_run_vkBindBufferMemory2(struct vn_dispatch_context *ctx, struct vn_cs_decoder
    vn_decode_vkBindBufferMemory2_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkBindBufferMemory2(ctx, dec, &args);
+   vn_handle_vkBindBufferMemory2(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkBindBufferMemory2_reply(enc, &args);
-}
-
-static void
-vn_exec_vkBindImageMemory2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkBindImageMemory2 *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkBindImageMemory2) {
-      vn_cs_decoder_set_fatal(dec, "vkBindImageMemory2: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->ret = args->dispatch->device->dispatch.vkBindImageMemory2(args->device, args->bindInfoCount, args->pBindInfos);
 }
 
 static void
@@ -4193,7 +3289,7 @@ vn_run_vkBindImageMemory2(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
    vn_decode_vkBindImageMemory2_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkBindImageMemory2(ctx, dec, &args);
+   vn_handle_vkBindImageMemory2(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -4881,17 +3977,6 @@ vn_run_vkGetDescriptorSetLayoutSupport(struct vn_dispatch_context *ctx, struct v
 }
 
 static void
-vn_exec_vkCmdDrawIndirectCount(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndirectCount *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdDrawIndirectCount) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdDrawIndirectCount: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdDrawIndirectCount(args->commandBuffer, args->buffer, args->offset, args->countBuffer, args->countBufferOffset, args->maxDrawCount, args->stride);
-}
-
-static void
 vn_run_vkCmdDrawIndirectCount(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
    struct vn_command_vkCmdDrawIndirectCount args;
@@ -4899,23 +3984,12 @@ vn_run_vkCmdDrawIndirectCount(struct vn_dispatch_context *ctx, struct vn_cs_deco
    vn_decode_vkCmdDrawIndirectCount_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdDrawIndirectCount(ctx, dec, &args);
+   vn_handle_vkCmdDrawIndirectCount(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdDrawIndirectCount_reply(enc, &args);
-}
-
-static void
-vn_exec_vkCmdDrawIndexedIndirectCount(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndexedIndirectCount *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdDrawIndexedIndirectCount) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdDrawIndexedIndirectCount: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdDrawIndexedIndirectCount(args->commandBuffer, args->buffer, args->offset, args->countBuffer, args->countBufferOffset, args->maxDrawCount, args->stride);
 }
 
 static void
@@ -4926,40 +4000,12 @@ vn_run_vkCmdDrawIndexedIndirectCount(struct vn_dispatch_context *ctx, struct vn_
    vn_decode_vkCmdDrawIndexedIndirectCount_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdDrawIndexedIndirectCount(ctx, dec, &args);
+   vn_handle_vkCmdDrawIndexedIndirectCount(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdDrawIndexedIndirectCount_reply(enc, &args);
-}
-
-static void
-vn_exec_vkCreateRenderPass2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCreateRenderPass2 *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCreateRenderPass2) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateRenderPass2: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   if (!args->pRenderPass) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateRenderPass2: no object id");
-      return;
-   }
-   VkRenderPass host = VK_NULL_HANDLE;
-   args->ret = args->dispatch->device->dispatch.vkCreateRenderPass2(args->device, args->pCreateInfo, NULL, &host);
-   if (host == VK_NULL_HANDLE)
-      return;
-   struct vn_object *obj = vn_object_table_insert(ctx->objects, (uint64_t)(uintptr_t)*args->pRenderPass, VK_OBJECT_TYPE_RENDER_PASS, (uint64_t)(uintptr_t)host);
-   if (!obj) {
-      args->dispatch->device->dispatch.vkDestroyRenderPass(args->dispatch->device->handle, host, NULL);
-      args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
-      vn_cs_decoder_set_fatal(dec, "vkCreateRenderPass2: object id rejected");
-      return;
-   }
-   obj->device = args->dispatch->device;
-   obj->instance = args->dispatch->instance;
-   obj->parent_id = 0;
 }
 
 static void
@@ -4970,23 +4016,12 @@ vn_run_vkCreateRenderPass2(struct vn_dispatch_context *ctx, struct vn_cs_decoder
    vn_decode_vkCreateRenderPass2_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCreateRenderPass2(ctx, dec, &args);
+   vn_handle_vkCreateRenderPass2(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCreateRenderPass2_reply(enc, &args);
-}
-
-static void
-vn_exec_vkCmdBeginRenderPass2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginRenderPass2 *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdBeginRenderPass2) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdBeginRenderPass2: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdBeginRenderPass2(args->commandBuffer, args->pRenderPassBegin, args->pSubpassBeginInfo);
 }
 
 static void
@@ -4997,7 +4032,7 @@ vn_run_vkCmdBeginRenderPass2(struct vn_dispatch_context *ctx, struct vn_cs_decod
    vn_decode_vkCmdBeginRenderPass2_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdBeginRenderPass2(ctx, dec, &args);
+   vn_handle_vkCmdBeginRenderPass2(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -5060,17 +4095,6 @@ vn_run_vkCmdEndRenderPass2(struct vn_dispatch_context *ctx, struct vn_cs_decoder
 }
 
 static void
-vn_exec_vkResetQueryPool(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkResetQueryPool *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkResetQueryPool) {
-      vn_cs_decoder_set_fatal(dec, "vkResetQueryPool: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkResetQueryPool(args->device, args->queryPool, args->firstQuery, args->queryCount);
-}
-
-static void
 vn_run_vkResetQueryPool(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
    struct vn_command_vkResetQueryPool args;
@@ -5078,7 +4102,7 @@ vn_run_vkResetQueryPool(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
    vn_decode_vkResetQueryPool_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkResetQueryPool(ctx, dec, &args);
+   vn_handle_vkResetQueryPool(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -5780,17 +4804,6 @@ vn_run_vkCmdResetEvent2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
 }
 
 static void
-vn_exec_vkCmdWaitEvents2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdWaitEvents2 *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdWaitEvents2) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdWaitEvents2: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdWaitEvents2(args->commandBuffer, args->eventCount, args->pEvents, args->pDependencyInfos);
-}
-
-static void
 vn_run_vkCmdWaitEvents2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
    struct vn_command_vkCmdWaitEvents2 args;
@@ -5798,23 +4811,12 @@ vn_run_vkCmdWaitEvents2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
    vn_decode_vkCmdWaitEvents2_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdWaitEvents2(ctx, dec, &args);
+   vn_handle_vkCmdWaitEvents2(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdWaitEvents2_reply(enc, &args);
-}
-
-static void
-vn_exec_vkCmdPipelineBarrier2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdPipelineBarrier2 *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdPipelineBarrier2) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdPipelineBarrier2: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdPipelineBarrier2(args->commandBuffer, args->pDependencyInfo);
 }
 
 static void
@@ -5825,23 +4827,12 @@ vn_run_vkCmdPipelineBarrier2(struct vn_dispatch_context *ctx, struct vn_cs_decod
    vn_decode_vkCmdPipelineBarrier2_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdPipelineBarrier2(ctx, dec, &args);
+   vn_handle_vkCmdPipelineBarrier2(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdPipelineBarrier2_reply(enc, &args);
-}
-
-static void
-vn_exec_vkCmdWriteTimestamp2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdWriteTimestamp2 *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdWriteTimestamp2) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdWriteTimestamp2: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdWriteTimestamp2(args->commandBuffer, args->stage, args->queryPool, args->query);
 }
 
 static void
@@ -5852,7 +4843,7 @@ vn_run_vkCmdWriteTimestamp2(struct vn_dispatch_context *ctx, struct vn_cs_decode
    vn_decode_vkCmdWriteTimestamp2_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdWriteTimestamp2(ctx, dec, &args);
+   vn_handle_vkCmdWriteTimestamp2(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -5877,17 +4868,6 @@ vn_run_vkQueueSubmit2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec
 }
 
 static void
-vn_exec_vkCmdCopyBuffer2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyBuffer2 *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdCopyBuffer2) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdCopyBuffer2: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdCopyBuffer2(args->commandBuffer, args->pCopyBufferInfo);
-}
-
-static void
 vn_run_vkCmdCopyBuffer2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
    struct vn_command_vkCmdCopyBuffer2 args;
@@ -5895,23 +4875,12 @@ vn_run_vkCmdCopyBuffer2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
    vn_decode_vkCmdCopyBuffer2_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdCopyBuffer2(ctx, dec, &args);
+   vn_handle_vkCmdCopyBuffer2(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdCopyBuffer2_reply(enc, &args);
-}
-
-static void
-vn_exec_vkCmdCopyImage2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyImage2 *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdCopyImage2) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdCopyImage2: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdCopyImage2(args->commandBuffer, args->pCopyImageInfo);
 }
 
 static void
@@ -5922,23 +4891,12 @@ vn_run_vkCmdCopyImage2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
    vn_decode_vkCmdCopyImage2_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdCopyImage2(ctx, dec, &args);
+   vn_handle_vkCmdCopyImage2(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdCopyImage2_reply(enc, &args);
-}
-
-static void
-vn_exec_vkCmdCopyBufferToImage2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyBufferToImage2 *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdCopyBufferToImage2) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdCopyBufferToImage2: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdCopyBufferToImage2(args->commandBuffer, args->pCopyBufferToImageInfo);
 }
 
 static void
@@ -5949,23 +4907,12 @@ vn_run_vkCmdCopyBufferToImage2(struct vn_dispatch_context *ctx, struct vn_cs_dec
    vn_decode_vkCmdCopyBufferToImage2_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdCopyBufferToImage2(ctx, dec, &args);
+   vn_handle_vkCmdCopyBufferToImage2(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdCopyBufferToImage2_reply(enc, &args);
-}
-
-static void
-vn_exec_vkCmdCopyImageToBuffer2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyImageToBuffer2 *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdCopyImageToBuffer2) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdCopyImageToBuffer2: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdCopyImageToBuffer2(args->commandBuffer, args->pCopyImageToBufferInfo);
 }
 
 static void
@@ -5976,23 +4923,12 @@ vn_run_vkCmdCopyImageToBuffer2(struct vn_dispatch_context *ctx, struct vn_cs_dec
    vn_decode_vkCmdCopyImageToBuffer2_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdCopyImageToBuffer2(ctx, dec, &args);
+   vn_handle_vkCmdCopyImageToBuffer2(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdCopyImageToBuffer2_reply(enc, &args);
-}
-
-static void
-vn_exec_vkCmdBlitImage2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdBlitImage2 *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdBlitImage2) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdBlitImage2: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdBlitImage2(args->commandBuffer, args->pBlitImageInfo);
 }
 
 static void
@@ -6003,23 +4939,12 @@ vn_run_vkCmdBlitImage2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
    vn_decode_vkCmdBlitImage2_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdBlitImage2(ctx, dec, &args);
+   vn_handle_vkCmdBlitImage2(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdBlitImage2_reply(enc, &args);
-}
-
-static void
-vn_exec_vkCmdResolveImage2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdResolveImage2 *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdResolveImage2) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdResolveImage2: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdResolveImage2(args->commandBuffer, args->pResolveImageInfo);
 }
 
 static void
@@ -6030,7 +4955,7 @@ vn_run_vkCmdResolveImage2(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
    vn_decode_vkCmdResolveImage2_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdResolveImage2(ctx, dec, &args);
+   vn_handle_vkCmdResolveImage2(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -7288,17 +6213,6 @@ vn_run_vkCmdDrawMultiIndexedEXT(struct vn_dispatch_context *ctx, struct vn_cs_de
 }
 
 static void
-vn_exec_vkCmdPushDescriptorSet(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdPushDescriptorSet *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdPushDescriptorSet) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdPushDescriptorSet: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdPushDescriptorSet(args->commandBuffer, args->pipelineBindPoint, args->layout, args->set, args->descriptorWriteCount, args->pDescriptorWrites);
-}
-
-static void
 vn_run_vkCmdPushDescriptorSet(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
    struct vn_command_vkCmdPushDescriptorSet args;
@@ -7306,7 +6220,7 @@ vn_run_vkCmdPushDescriptorSet(struct vn_dispatch_context *ctx, struct vn_cs_deco
    vn_decode_vkCmdPushDescriptorSet_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdPushDescriptorSet(ctx, dec, &args);
+   vn_handle_vkCmdPushDescriptorSet(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);

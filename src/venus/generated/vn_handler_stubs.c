@@ -135,6 +135,38 @@ vn_handle_vkUnmapMemory(struct vn_dispatch_context *ctx, struct vn_command_vkUnm
 }
 
 void
+vn_handle_vkBindBufferMemory(struct vn_dispatch_context *ctx, struct vn_command_vkBindBufferMemory *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkBindImageMemory(struct vn_dispatch_context *ctx, struct vn_command_vkBindImageMemory *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkDestroyFence(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyFence *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkResetFences(struct vn_dispatch_context *ctx, struct vn_command_vkResetFences *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
 vn_handle_vkWaitForFences(struct vn_dispatch_context *ctx, struct vn_command_vkWaitForFences *args)
 {
    (void)ctx;
@@ -151,7 +183,71 @@ vn_handle_vkCreateSemaphore(struct vn_dispatch_context *ctx, struct vn_command_v
 }
 
 void
+vn_handle_vkDestroySemaphore(struct vn_dispatch_context *ctx, struct vn_command_vkDestroySemaphore *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkDestroyEvent(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyEvent *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCreateQueryPool(struct vn_dispatch_context *ctx, struct vn_command_vkCreateQueryPool *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkDestroyQueryPool(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyQueryPool *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkGetQueryPoolResults(struct vn_dispatch_context *ctx, struct vn_command_vkGetQueryPoolResults *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
 vn_handle_vkCreateBuffer(struct vn_dispatch_context *ctx, struct vn_command_vkCreateBuffer *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkDestroyBuffer(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyBuffer *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCreateBufferView(struct vn_dispatch_context *ctx, struct vn_command_vkCreateBufferView *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkDestroyBufferView(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyBufferView *args)
 {
    (void)ctx;
    (void)args;
@@ -167,7 +263,407 @@ vn_handle_vkCreateImage(struct vn_dispatch_context *ctx, struct vn_command_vkCre
 }
 
 void
+vn_handle_vkDestroyImage(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyImage *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCreateImageView(struct vn_dispatch_context *ctx, struct vn_command_vkCreateImageView *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkDestroyImageView(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyImageView *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkDestroyPipeline(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyPipeline *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCreatePipelineLayout(struct vn_dispatch_context *ctx, struct vn_command_vkCreatePipelineLayout *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkDestroyPipelineLayout(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyPipelineLayout *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkDestroySampler(struct vn_dispatch_context *ctx, struct vn_command_vkDestroySampler *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCreateDescriptorSetLayout(struct vn_dispatch_context *ctx, struct vn_command_vkCreateDescriptorSetLayout *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkDestroyDescriptorSetLayout(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyDescriptorSetLayout *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCreateDescriptorPool(struct vn_dispatch_context *ctx, struct vn_command_vkCreateDescriptorPool *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkDestroyDescriptorPool(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyDescriptorPool *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkResetDescriptorPool(struct vn_dispatch_context *ctx, struct vn_command_vkResetDescriptorPool *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkAllocateDescriptorSets(struct vn_dispatch_context *ctx, struct vn_command_vkAllocateDescriptorSets *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkFreeDescriptorSets(struct vn_dispatch_context *ctx, struct vn_command_vkFreeDescriptorSets *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkUpdateDescriptorSets(struct vn_dispatch_context *ctx, struct vn_command_vkUpdateDescriptorSets *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCreateFramebuffer(struct vn_dispatch_context *ctx, struct vn_command_vkCreateFramebuffer *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkDestroyFramebuffer(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyFramebuffer *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCreateRenderPass(struct vn_dispatch_context *ctx, struct vn_command_vkCreateRenderPass *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkDestroyRenderPass(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyRenderPass *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkDestroyCommandPool(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyCommandPool *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkResetCommandPool(struct vn_dispatch_context *ctx, struct vn_command_vkResetCommandPool *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkFreeCommandBuffers(struct vn_dispatch_context *ctx, struct vn_command_vkFreeCommandBuffers *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkBeginCommandBuffer(struct vn_dispatch_context *ctx, struct vn_command_vkBeginCommandBuffer *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkResetCommandBuffer(struct vn_dispatch_context *ctx, struct vn_command_vkResetCommandBuffer *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdBindDescriptorSets(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBindDescriptorSets *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdBindIndexBuffer(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBindIndexBuffer *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdBindVertexBuffers(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBindVertexBuffers *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdDrawIndirect(struct vn_dispatch_context *ctx, struct vn_command_vkCmdDrawIndirect *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdDrawIndexedIndirect(struct vn_dispatch_context *ctx, struct vn_command_vkCmdDrawIndexedIndirect *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdDispatchIndirect(struct vn_dispatch_context *ctx, struct vn_command_vkCmdDispatchIndirect *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdCopyBuffer(struct vn_dispatch_context *ctx, struct vn_command_vkCmdCopyBuffer *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdCopyImage(struct vn_dispatch_context *ctx, struct vn_command_vkCmdCopyImage *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdBlitImage(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBlitImage *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdCopyBufferToImage(struct vn_dispatch_context *ctx, struct vn_command_vkCmdCopyBufferToImage *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdCopyImageToBuffer(struct vn_dispatch_context *ctx, struct vn_command_vkCmdCopyImageToBuffer *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdUpdateBuffer(struct vn_dispatch_context *ctx, struct vn_command_vkCmdUpdateBuffer *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdFillBuffer(struct vn_dispatch_context *ctx, struct vn_command_vkCmdFillBuffer *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdResolveImage(struct vn_dispatch_context *ctx, struct vn_command_vkCmdResolveImage *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdWaitEvents(struct vn_dispatch_context *ctx, struct vn_command_vkCmdWaitEvents *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdPipelineBarrier(struct vn_dispatch_context *ctx, struct vn_command_vkCmdPipelineBarrier *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdBeginQuery(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBeginQuery *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdEndQuery(struct vn_dispatch_context *ctx, struct vn_command_vkCmdEndQuery *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdResetQueryPool(struct vn_dispatch_context *ctx, struct vn_command_vkCmdResetQueryPool *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdWriteTimestamp(struct vn_dispatch_context *ctx, struct vn_command_vkCmdWriteTimestamp *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdCopyQueryPoolResults(struct vn_dispatch_context *ctx, struct vn_command_vkCmdCopyQueryPoolResults *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdPushConstants(struct vn_dispatch_context *ctx, struct vn_command_vkCmdPushConstants *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdBeginRenderPass(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBeginRenderPass *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdExecuteCommands(struct vn_dispatch_context *ctx, struct vn_command_vkCmdExecuteCommands *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
 vn_handle_vkEnumerateInstanceVersion(struct vn_dispatch_context *ctx, struct vn_command_vkEnumerateInstanceVersion *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkBindBufferMemory2(struct vn_dispatch_context *ctx, struct vn_command_vkBindBufferMemory2 *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkBindImageMemory2(struct vn_dispatch_context *ctx, struct vn_command_vkBindImageMemory2 *args)
 {
    (void)ctx;
    (void)args;
@@ -216,6 +712,46 @@ vn_handle_vkGetDeviceQueue2(struct vn_dispatch_context *ctx, struct vn_command_v
 
 void
 vn_handle_vkGetPhysicalDeviceExternalSemaphoreProperties(struct vn_dispatch_context *ctx, struct vn_command_vkGetPhysicalDeviceExternalSemaphoreProperties *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdDrawIndirectCount(struct vn_dispatch_context *ctx, struct vn_command_vkCmdDrawIndirectCount *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdDrawIndexedIndirectCount(struct vn_dispatch_context *ctx, struct vn_command_vkCmdDrawIndexedIndirectCount *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCreateRenderPass2(struct vn_dispatch_context *ctx, struct vn_command_vkCreateRenderPass2 *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdBeginRenderPass2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBeginRenderPass2 *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkResetQueryPool(struct vn_dispatch_context *ctx, struct vn_command_vkResetQueryPool *args)
 {
    (void)ctx;
    (void)args;
@@ -303,7 +839,79 @@ vn_handle_vkGetVenusExperimentalFeatureData100000MESA(struct vn_dispatch_context
 }
 
 void
+vn_handle_vkCmdWaitEvents2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdWaitEvents2 *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdPipelineBarrier2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdPipelineBarrier2 *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdWriteTimestamp2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdWriteTimestamp2 *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
 vn_handle_vkQueueSubmit2(struct vn_dispatch_context *ctx, struct vn_command_vkQueueSubmit2 *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdCopyBuffer2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdCopyBuffer2 *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdCopyImage2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdCopyImage2 *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdCopyBufferToImage2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdCopyBufferToImage2 *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdCopyImageToBuffer2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdCopyImageToBuffer2 *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdBlitImage2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBlitImage2 *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdResolveImage2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdResolveImage2 *args)
 {
    (void)ctx;
    (void)args;
@@ -328,6 +936,14 @@ vn_handle_vkWaitSemaphoreResource100000MESA(struct vn_dispatch_context *ctx, str
 
 void
 vn_handle_vkImportSemaphoreResource100000MESA(struct vn_dispatch_context *ctx, struct vn_command_vkImportSemaphoreResource100000MESA *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdPushDescriptorSet(struct vn_dispatch_context *ctx, struct vn_command_vkCmdPushDescriptorSet *args)
 {
    (void)ctx;
    (void)args;

@@ -750,7 +750,6 @@ struct vn_command_vkDestroyFence {
    VkFence fence;
    const VkAllocationCallbacks* pAllocator;
    struct vn_object *dispatch;
-   struct vn_object *fence_object; /* object being destroyed */
 };
 
 struct vn_command_vkResetFences {
@@ -792,7 +791,6 @@ struct vn_command_vkDestroySemaphore {
    VkSemaphore semaphore;
    const VkAllocationCallbacks* pAllocator;
    struct vn_object *dispatch;
-   struct vn_object *semaphore_object; /* object being destroyed */
 };
 
 struct vn_command_vkCreateEvent {
@@ -809,7 +807,6 @@ struct vn_command_vkDestroyEvent {
    VkEvent event;
    const VkAllocationCallbacks* pAllocator;
    struct vn_object *dispatch;
-   struct vn_object *event_object; /* object being destroyed */
 };
 
 struct vn_command_vkGetEventStatus {
@@ -847,7 +844,6 @@ struct vn_command_vkDestroyQueryPool {
    VkQueryPool queryPool;
    const VkAllocationCallbacks* pAllocator;
    struct vn_object *dispatch;
-   struct vn_object *queryPool_object; /* object being destroyed */
 };
 
 struct vn_command_vkGetQueryPoolResults {
@@ -877,7 +873,6 @@ struct vn_command_vkDestroyBuffer {
    VkBuffer buffer;
    const VkAllocationCallbacks* pAllocator;
    struct vn_object *dispatch;
-   struct vn_object *buffer_object; /* object being destroyed */
 };
 
 struct vn_command_vkCreateBufferView {
@@ -894,7 +889,6 @@ struct vn_command_vkDestroyBufferView {
    VkBufferView bufferView;
    const VkAllocationCallbacks* pAllocator;
    struct vn_object *dispatch;
-   struct vn_object *bufferView_object; /* object being destroyed */
 };
 
 struct vn_command_vkCreateImage {
@@ -911,7 +905,6 @@ struct vn_command_vkDestroyImage {
    VkImage image;
    const VkAllocationCallbacks* pAllocator;
    struct vn_object *dispatch;
-   struct vn_object *image_object; /* object being destroyed */
 };
 
 struct vn_command_vkGetImageSubresourceLayout {
@@ -936,7 +929,6 @@ struct vn_command_vkDestroyImageView {
    VkImageView imageView;
    const VkAllocationCallbacks* pAllocator;
    struct vn_object *dispatch;
-   struct vn_object *imageView_object; /* object being destroyed */
 };
 
 struct vn_command_vkCreateShaderModule {
@@ -1018,7 +1010,6 @@ struct vn_command_vkDestroyPipeline {
    VkPipeline pipeline;
    const VkAllocationCallbacks* pAllocator;
    struct vn_object *dispatch;
-   struct vn_object *pipeline_object; /* object being destroyed */
 };
 
 struct vn_command_vkCreatePipelineLayout {
@@ -1035,7 +1026,6 @@ struct vn_command_vkDestroyPipelineLayout {
    VkPipelineLayout pipelineLayout;
    const VkAllocationCallbacks* pAllocator;
    struct vn_object *dispatch;
-   struct vn_object *pipelineLayout_object; /* object being destroyed */
 };
 
 struct vn_command_vkCreateSampler {
@@ -1052,7 +1042,6 @@ struct vn_command_vkDestroySampler {
    VkSampler sampler;
    const VkAllocationCallbacks* pAllocator;
    struct vn_object *dispatch;
-   struct vn_object *sampler_object; /* object being destroyed */
 };
 
 struct vn_command_vkCreateDescriptorSetLayout {
@@ -1069,7 +1058,6 @@ struct vn_command_vkDestroyDescriptorSetLayout {
    VkDescriptorSetLayout descriptorSetLayout;
    const VkAllocationCallbacks* pAllocator;
    struct vn_object *dispatch;
-   struct vn_object *descriptorSetLayout_object; /* object being destroyed */
 };
 
 struct vn_command_vkCreateDescriptorPool {
@@ -1086,7 +1074,6 @@ struct vn_command_vkDestroyDescriptorPool {
    VkDescriptorPool descriptorPool;
    const VkAllocationCallbacks* pAllocator;
    struct vn_object *dispatch;
-   struct vn_object *descriptorPool_object; /* object being destroyed */
 };
 
 struct vn_command_vkResetDescriptorPool {
@@ -1095,7 +1082,6 @@ struct vn_command_vkResetDescriptorPool {
    VkDescriptorPoolResetFlags flags;
    VkResult ret;
    struct vn_object *dispatch;
-   struct vn_object *descriptorPool_object; /* object being destroyed */
 };
 
 struct vn_command_vkAllocateDescriptorSets {
@@ -1113,7 +1099,6 @@ struct vn_command_vkFreeDescriptorSets {
    const VkDescriptorSet* pDescriptorSets;
    VkResult ret;
    struct vn_object *dispatch;
-   uint64_t *pDescriptorSets_ids; /* guest ids of the objects being freed */
 };
 
 struct vn_command_vkUpdateDescriptorSets {
@@ -1139,7 +1124,6 @@ struct vn_command_vkDestroyFramebuffer {
    VkFramebuffer framebuffer;
    const VkAllocationCallbacks* pAllocator;
    struct vn_object *dispatch;
-   struct vn_object *framebuffer_object; /* object being destroyed */
 };
 
 struct vn_command_vkCreateRenderPass {
@@ -1156,7 +1140,6 @@ struct vn_command_vkDestroyRenderPass {
    VkRenderPass renderPass;
    const VkAllocationCallbacks* pAllocator;
    struct vn_object *dispatch;
-   struct vn_object *renderPass_object; /* object being destroyed */
 };
 
 struct vn_command_vkGetRenderAreaGranularity {
@@ -1180,7 +1163,6 @@ struct vn_command_vkDestroyCommandPool {
    VkCommandPool commandPool;
    const VkAllocationCallbacks* pAllocator;
    struct vn_object *dispatch;
-   struct vn_object *commandPool_object; /* object being destroyed */
 };
 
 struct vn_command_vkResetCommandPool {
@@ -1205,7 +1187,6 @@ struct vn_command_vkFreeCommandBuffers {
    uint32_t commandBufferCount;
    const VkCommandBuffer* pCommandBuffers;
    struct vn_object *dispatch;
-   uint64_t *pCommandBuffers_ids; /* guest ids of the objects being freed */
 };
 
 struct vn_command_vkBeginCommandBuffer {
@@ -3173,17 +3154,84 @@ void vn_handle_vkQueueSubmit(struct vn_dispatch_context *ctx, struct vn_command_
 void vn_handle_vkAllocateMemory(struct vn_dispatch_context *ctx, struct vn_command_vkAllocateMemory *args);
 void vn_handle_vkFreeMemory(struct vn_dispatch_context *ctx, struct vn_command_vkFreeMemory *args);
 void vn_handle_vkUnmapMemory(struct vn_dispatch_context *ctx, struct vn_command_vkUnmapMemory *args);
+void vn_handle_vkBindBufferMemory(struct vn_dispatch_context *ctx, struct vn_command_vkBindBufferMemory *args);
+void vn_handle_vkBindImageMemory(struct vn_dispatch_context *ctx, struct vn_command_vkBindImageMemory *args);
+void vn_handle_vkDestroyFence(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyFence *args);
+void vn_handle_vkResetFences(struct vn_dispatch_context *ctx, struct vn_command_vkResetFences *args);
 void vn_handle_vkWaitForFences(struct vn_dispatch_context *ctx, struct vn_command_vkWaitForFences *args);
 void vn_handle_vkCreateSemaphore(struct vn_dispatch_context *ctx, struct vn_command_vkCreateSemaphore *args);
+void vn_handle_vkDestroySemaphore(struct vn_dispatch_context *ctx, struct vn_command_vkDestroySemaphore *args);
+void vn_handle_vkDestroyEvent(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyEvent *args);
+void vn_handle_vkCreateQueryPool(struct vn_dispatch_context *ctx, struct vn_command_vkCreateQueryPool *args);
+void vn_handle_vkDestroyQueryPool(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyQueryPool *args);
+void vn_handle_vkGetQueryPoolResults(struct vn_dispatch_context *ctx, struct vn_command_vkGetQueryPoolResults *args);
 void vn_handle_vkCreateBuffer(struct vn_dispatch_context *ctx, struct vn_command_vkCreateBuffer *args);
+void vn_handle_vkDestroyBuffer(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyBuffer *args);
+void vn_handle_vkCreateBufferView(struct vn_dispatch_context *ctx, struct vn_command_vkCreateBufferView *args);
+void vn_handle_vkDestroyBufferView(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyBufferView *args);
 void vn_handle_vkCreateImage(struct vn_dispatch_context *ctx, struct vn_command_vkCreateImage *args);
+void vn_handle_vkDestroyImage(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyImage *args);
+void vn_handle_vkCreateImageView(struct vn_dispatch_context *ctx, struct vn_command_vkCreateImageView *args);
+void vn_handle_vkDestroyImageView(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyImageView *args);
+void vn_handle_vkDestroyPipeline(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyPipeline *args);
+void vn_handle_vkCreatePipelineLayout(struct vn_dispatch_context *ctx, struct vn_command_vkCreatePipelineLayout *args);
+void vn_handle_vkDestroyPipelineLayout(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyPipelineLayout *args);
+void vn_handle_vkDestroySampler(struct vn_dispatch_context *ctx, struct vn_command_vkDestroySampler *args);
+void vn_handle_vkCreateDescriptorSetLayout(struct vn_dispatch_context *ctx, struct vn_command_vkCreateDescriptorSetLayout *args);
+void vn_handle_vkDestroyDescriptorSetLayout(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyDescriptorSetLayout *args);
+void vn_handle_vkCreateDescriptorPool(struct vn_dispatch_context *ctx, struct vn_command_vkCreateDescriptorPool *args);
+void vn_handle_vkDestroyDescriptorPool(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyDescriptorPool *args);
+void vn_handle_vkResetDescriptorPool(struct vn_dispatch_context *ctx, struct vn_command_vkResetDescriptorPool *args);
+void vn_handle_vkAllocateDescriptorSets(struct vn_dispatch_context *ctx, struct vn_command_vkAllocateDescriptorSets *args);
+void vn_handle_vkFreeDescriptorSets(struct vn_dispatch_context *ctx, struct vn_command_vkFreeDescriptorSets *args);
+void vn_handle_vkUpdateDescriptorSets(struct vn_dispatch_context *ctx, struct vn_command_vkUpdateDescriptorSets *args);
+void vn_handle_vkCreateFramebuffer(struct vn_dispatch_context *ctx, struct vn_command_vkCreateFramebuffer *args);
+void vn_handle_vkDestroyFramebuffer(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyFramebuffer *args);
+void vn_handle_vkCreateRenderPass(struct vn_dispatch_context *ctx, struct vn_command_vkCreateRenderPass *args);
+void vn_handle_vkDestroyRenderPass(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyRenderPass *args);
+void vn_handle_vkDestroyCommandPool(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyCommandPool *args);
+void vn_handle_vkResetCommandPool(struct vn_dispatch_context *ctx, struct vn_command_vkResetCommandPool *args);
+void vn_handle_vkFreeCommandBuffers(struct vn_dispatch_context *ctx, struct vn_command_vkFreeCommandBuffers *args);
+void vn_handle_vkBeginCommandBuffer(struct vn_dispatch_context *ctx, struct vn_command_vkBeginCommandBuffer *args);
+void vn_handle_vkResetCommandBuffer(struct vn_dispatch_context *ctx, struct vn_command_vkResetCommandBuffer *args);
+void vn_handle_vkCmdBindDescriptorSets(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBindDescriptorSets *args);
+void vn_handle_vkCmdBindIndexBuffer(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBindIndexBuffer *args);
+void vn_handle_vkCmdBindVertexBuffers(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBindVertexBuffers *args);
+void vn_handle_vkCmdDrawIndirect(struct vn_dispatch_context *ctx, struct vn_command_vkCmdDrawIndirect *args);
+void vn_handle_vkCmdDrawIndexedIndirect(struct vn_dispatch_context *ctx, struct vn_command_vkCmdDrawIndexedIndirect *args);
+void vn_handle_vkCmdDispatchIndirect(struct vn_dispatch_context *ctx, struct vn_command_vkCmdDispatchIndirect *args);
+void vn_handle_vkCmdCopyBuffer(struct vn_dispatch_context *ctx, struct vn_command_vkCmdCopyBuffer *args);
+void vn_handle_vkCmdCopyImage(struct vn_dispatch_context *ctx, struct vn_command_vkCmdCopyImage *args);
+void vn_handle_vkCmdBlitImage(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBlitImage *args);
+void vn_handle_vkCmdCopyBufferToImage(struct vn_dispatch_context *ctx, struct vn_command_vkCmdCopyBufferToImage *args);
+void vn_handle_vkCmdCopyImageToBuffer(struct vn_dispatch_context *ctx, struct vn_command_vkCmdCopyImageToBuffer *args);
+void vn_handle_vkCmdUpdateBuffer(struct vn_dispatch_context *ctx, struct vn_command_vkCmdUpdateBuffer *args);
+void vn_handle_vkCmdFillBuffer(struct vn_dispatch_context *ctx, struct vn_command_vkCmdFillBuffer *args);
+void vn_handle_vkCmdResolveImage(struct vn_dispatch_context *ctx, struct vn_command_vkCmdResolveImage *args);
+void vn_handle_vkCmdWaitEvents(struct vn_dispatch_context *ctx, struct vn_command_vkCmdWaitEvents *args);
+void vn_handle_vkCmdPipelineBarrier(struct vn_dispatch_context *ctx, struct vn_command_vkCmdPipelineBarrier *args);
+void vn_handle_vkCmdBeginQuery(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBeginQuery *args);
+void vn_handle_vkCmdEndQuery(struct vn_dispatch_context *ctx, struct vn_command_vkCmdEndQuery *args);
+void vn_handle_vkCmdResetQueryPool(struct vn_dispatch_context *ctx, struct vn_command_vkCmdResetQueryPool *args);
+void vn_handle_vkCmdWriteTimestamp(struct vn_dispatch_context *ctx, struct vn_command_vkCmdWriteTimestamp *args);
+void vn_handle_vkCmdCopyQueryPoolResults(struct vn_dispatch_context *ctx, struct vn_command_vkCmdCopyQueryPoolResults *args);
+void vn_handle_vkCmdPushConstants(struct vn_dispatch_context *ctx, struct vn_command_vkCmdPushConstants *args);
+void vn_handle_vkCmdBeginRenderPass(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBeginRenderPass *args);
+void vn_handle_vkCmdExecuteCommands(struct vn_dispatch_context *ctx, struct vn_command_vkCmdExecuteCommands *args);
 void vn_handle_vkEnumerateInstanceVersion(struct vn_dispatch_context *ctx, struct vn_command_vkEnumerateInstanceVersion *args);
+void vn_handle_vkBindBufferMemory2(struct vn_dispatch_context *ctx, struct vn_command_vkBindBufferMemory2 *args);
+void vn_handle_vkBindImageMemory2(struct vn_dispatch_context *ctx, struct vn_command_vkBindImageMemory2 *args);
 void vn_handle_vkEnumeratePhysicalDeviceGroups(struct vn_dispatch_context *ctx, struct vn_command_vkEnumeratePhysicalDeviceGroups *args);
 void vn_handle_vkGetPhysicalDeviceFeatures2(struct vn_dispatch_context *ctx, struct vn_command_vkGetPhysicalDeviceFeatures2 *args);
 void vn_handle_vkGetPhysicalDeviceProperties2(struct vn_dispatch_context *ctx, struct vn_command_vkGetPhysicalDeviceProperties2 *args);
 void vn_handle_vkGetPhysicalDeviceMemoryProperties2(struct vn_dispatch_context *ctx, struct vn_command_vkGetPhysicalDeviceMemoryProperties2 *args);
 void vn_handle_vkGetDeviceQueue2(struct vn_dispatch_context *ctx, struct vn_command_vkGetDeviceQueue2 *args);
 void vn_handle_vkGetPhysicalDeviceExternalSemaphoreProperties(struct vn_dispatch_context *ctx, struct vn_command_vkGetPhysicalDeviceExternalSemaphoreProperties *args);
+void vn_handle_vkCmdDrawIndirectCount(struct vn_dispatch_context *ctx, struct vn_command_vkCmdDrawIndirectCount *args);
+void vn_handle_vkCmdDrawIndexedIndirectCount(struct vn_dispatch_context *ctx, struct vn_command_vkCmdDrawIndexedIndirectCount *args);
+void vn_handle_vkCreateRenderPass2(struct vn_dispatch_context *ctx, struct vn_command_vkCreateRenderPass2 *args);
+void vn_handle_vkCmdBeginRenderPass2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBeginRenderPass2 *args);
+void vn_handle_vkResetQueryPool(struct vn_dispatch_context *ctx, struct vn_command_vkResetQueryPool *args);
 void vn_handle_vkWaitSemaphores(struct vn_dispatch_context *ctx, struct vn_command_vkWaitSemaphores *args);
 void vn_handle_vkSetReplyCommandStreamMESA(struct vn_dispatch_context *ctx, struct vn_command_vkSetReplyCommandStreamMESA *args);
 void vn_handle_vkSeekReplyCommandStreamMESA(struct vn_dispatch_context *ctx, struct vn_command_vkSeekReplyCommandStreamMESA *args);
@@ -3194,10 +3242,20 @@ void vn_handle_vkNotifyRingMESA(struct vn_dispatch_context *ctx, struct vn_comma
 void vn_handle_vkWriteRingExtraMESA(struct vn_dispatch_context *ctx, struct vn_command_vkWriteRingExtraMESA *args);
 void vn_handle_vkGetMemoryResourcePropertiesMESA(struct vn_dispatch_context *ctx, struct vn_command_vkGetMemoryResourcePropertiesMESA *args);
 void vn_handle_vkGetVenusExperimentalFeatureData100000MESA(struct vn_dispatch_context *ctx, struct vn_command_vkGetVenusExperimentalFeatureData100000MESA *args);
+void vn_handle_vkCmdWaitEvents2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdWaitEvents2 *args);
+void vn_handle_vkCmdPipelineBarrier2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdPipelineBarrier2 *args);
+void vn_handle_vkCmdWriteTimestamp2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdWriteTimestamp2 *args);
 void vn_handle_vkQueueSubmit2(struct vn_dispatch_context *ctx, struct vn_command_vkQueueSubmit2 *args);
+void vn_handle_vkCmdCopyBuffer2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdCopyBuffer2 *args);
+void vn_handle_vkCmdCopyImage2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdCopyImage2 *args);
+void vn_handle_vkCmdCopyBufferToImage2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdCopyBufferToImage2 *args);
+void vn_handle_vkCmdCopyImageToBuffer2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdCopyImageToBuffer2 *args);
+void vn_handle_vkCmdBlitImage2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBlitImage2 *args);
+void vn_handle_vkCmdResolveImage2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdResolveImage2 *args);
 void vn_handle_vkResetFenceResource100000MESA(struct vn_dispatch_context *ctx, struct vn_command_vkResetFenceResource100000MESA *args);
 void vn_handle_vkWaitSemaphoreResource100000MESA(struct vn_dispatch_context *ctx, struct vn_command_vkWaitSemaphoreResource100000MESA *args);
 void vn_handle_vkImportSemaphoreResource100000MESA(struct vn_dispatch_context *ctx, struct vn_command_vkImportSemaphoreResource100000MESA *args);
+void vn_handle_vkCmdPushDescriptorSet(struct vn_dispatch_context *ctx, struct vn_command_vkCmdPushDescriptorSet *args);
 void vn_handle_vkSubmitVirtqueueSeqnoMESA(struct vn_dispatch_context *ctx, struct vn_command_vkSubmitVirtqueueSeqnoMESA *args);
 void vn_handle_vkWaitVirtqueueSeqnoMESA(struct vn_dispatch_context *ctx, struct vn_command_vkWaitVirtqueueSeqnoMESA *args);
 void vn_handle_vkWaitRingSeqnoMESA(struct vn_dispatch_context *ctx, struct vn_command_vkWaitRingSeqnoMESA *args);

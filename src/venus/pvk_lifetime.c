@@ -1,0 +1,602 @@
+/*
+ * Object lifetimes against pending submissions: see pvk_lifetime.h for the
+ * design. The hand-written destroy, free and reset handlers are here too.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "venus/generated/vn_protocol_renderer.h"
+#include "venus/pvk_context.h"
+#include "venus/pvk_device.h"
+#include "venus/pvk_instance.h"
+#include "venus/pvk_lifetime.h"
+#include "venus/pvk_memory.h"
+#include "venus/pvk_validate.h"
+
+/* A wait for pending work checks for teardown this often (ns). */
+#define PVK_LIFETIME_WAIT_SLICE_NS (50ull * 1000 * 1000)
+
+struct pvk_deferred {
+   struct pvk_deferred *next;
+   uint64_t serial; /* run once every submission up to it has finished */
+   VkObjectType type;
+   uint64_t handle;
+   uint64_t pool;                /* command buffers, descriptor sets */
+   struct pvk_device_memory *mem; /* device memory */
+};
+
+/* --- tracking submissions --- */
+
+VkFence
+pvk_lifetime_begin_submit(struct pvk_device *dev)
+{
+   struct pvk_lifetime *lt = &dev->lifetime;
+   if (lt->spare_count)
+      return lt->spare[--lt->spare_count];
+   const VkFenceCreateInfo info = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+   VkFence fence = VK_NULL_HANDLE;
+   if (dev->dispatch.vkCreateFence(dev->handle, &info, NULL, &fence) != VK_SUCCESS)
+      return VK_NULL_HANDLE;
+   return fence;
+}
+
+static bool
+grow(void **array, uint32_t *capacity, uint32_t count, size_t elem)
+{
+   if (count < *capacity)
+      return true;
+   const uint32_t n = *capacity ? *capacity * 2 : 16;
+   void *p = realloc(*array, (size_t)n * elem);
+   if (!p)
+      return false;
+   *array = p;
+   *capacity = n;
+   return true;
+}
+
+static void
+spare_fence(struct pvk_device *dev, VkFence fence)
+{
+   struct pvk_lifetime *lt = &dev->lifetime;
+   if (grow((void **)&lt->spare, &lt->spare_capacity, lt->spare_count, sizeof(*lt->spare)))
+      lt->spare[lt->spare_count++] = fence;
+   else
+      dev->dispatch.vkDestroyFence(dev->handle, fence, NULL);
+}
+
+uint64_t
+pvk_lifetime_end_submit(struct pvk_device *dev, VkFence fence, bool ok)
+{
+   struct pvk_lifetime *lt = &dev->lifetime;
+   if (!fence)
+      return 0;
+   if (!ok) {
+      /* an unsignalled fence the driver did not take: reusable as is */
+      spare_fence(dev, fence);
+      return 0;
+   }
+   if (!grow((void **)&lt->pending, &lt->pending_capacity, lt->pending_count,
+             sizeof(*lt->pending))) {
+      /* untracked: wait for it here rather than lose track of it */
+      dev->dispatch.vkWaitForFences(dev->handle, 1, &fence, VK_TRUE, UINT64_MAX);
+      dev->dispatch.vkDestroyFence(dev->handle, fence, NULL);
+      return 0;
+   }
+   lt->pending[lt->pending_count].fence = fence;
+   lt->pending[lt->pending_count].serial = ++lt->submitted;
+   lt->pending_count++;
+   return lt->submitted;
+}
+
+/* --- running deferred calls --- */
+
+static void
+destroy_host(struct pvk_context *ctx, struct pvk_device *dev, const struct pvk_deferred *d)
+{
+   switch (d->type) {
+   case VK_OBJECT_TYPE_COMMAND_BUFFER: {
+      VkCommandBuffer cb = (VkCommandBuffer)(uintptr_t)d->handle;
+      dev->dispatch.vkFreeCommandBuffers(dev->handle, (VkCommandPool)(uintptr_t)d->pool, 1, &cb);
+      break;
+   }
+   case VK_OBJECT_TYPE_DESCRIPTOR_SET: {
+      VkDescriptorSet set = (VkDescriptorSet)(uintptr_t)d->handle;
+      dev->dispatch.vkFreeDescriptorSets(dev->handle, (VkDescriptorPool)(uintptr_t)d->pool, 1,
+                                         &set);
+      break;
+   }
+   case VK_OBJECT_TYPE_DEVICE_MEMORY:
+      pvk_device_memory_release(ctx, dev, d->handle, d->mem);
+      break;
+   default: {
+      struct vn_object o = {.type = d->type, .handle = d->handle, .device = pvk_device_base(dev)};
+      vn_object_destroy_host(&o);
+      break;
+   }
+   }
+}
+
+static void
+run_due(struct pvk_context *ctx, struct pvk_device *dev, uint64_t completed)
+{
+   struct pvk_lifetime *lt = &dev->lifetime;
+   while (lt->deferred && lt->deferred->serial <= completed) {
+      struct pvk_deferred *d = lt->deferred;
+      lt->deferred = d->next;
+      if (!lt->deferred)
+         lt->deferred_tail = NULL;
+      destroy_host(ctx, dev, d);
+      free(d);
+   }
+}
+
+void
+pvk_lifetime_poll(struct pvk_context *ctx, struct pvk_device *dev)
+{
+   struct pvk_lifetime *lt = &dev->lifetime;
+   uint32_t done = 0;
+   while (done < lt->pending_count &&
+          dev->dispatch.vkGetFenceStatus(dev->handle, lt->pending[done].fence) == VK_SUCCESS) {
+      lt->completed = lt->pending[done].serial;
+      if (dev->dispatch.vkResetFences(dev->handle, 1, &lt->pending[done].fence) == VK_SUCCESS)
+         spare_fence(dev, lt->pending[done].fence);
+      else
+         dev->dispatch.vkDestroyFence(dev->handle, lt->pending[done].fence, NULL);
+      done++;
+   }
+   if (done) {
+      lt->pending_count -= done;
+      memmove(lt->pending, lt->pending + done, lt->pending_count * sizeof(*lt->pending));
+   }
+   if (!lt->pending_count)
+      lt->completed = lt->submitted;
+   run_due(ctx, dev, lt->completed);
+}
+
+bool
+pvk_lifetime_wait(struct pvk_context *ctx, struct pvk_device *dev, uint64_t serial,
+                  const char *what)
+{
+   struct pvk_lifetime *lt = &dev->lifetime;
+   if (serial > lt->submitted)
+      serial = lt->submitted;
+   pvk_lifetime_poll(ctx, dev);
+   while (lt->completed < serial && lt->pending_count) {
+      VkResult r = dev->dispatch.vkWaitForFences(dev->handle, 1, &lt->pending[0].fence, VK_TRUE,
+                                                 PVK_LIFETIME_WAIT_SLICE_NS);
+      if (r == VK_TIMEOUT && !pvk_transport_cancelled(ctx) && !pvk_context_is_lost(ctx))
+         continue;
+      if (r != VK_SUCCESS) {
+         pvk_reject(ctx, "lifetime: %s waited for pending work (serial %llu) and %s", what,
+                    (unsigned long long)serial,
+                    r == VK_TIMEOUT ? "the context ended first" : "the device failed");
+         return false;
+      }
+      pvk_lifetime_poll(ctx, dev);
+   }
+   return true;
+}
+
+void
+pvk_lifetime_destroy(struct pvk_context *ctx, struct pvk_device *dev, VkObjectType type,
+                     uint64_t handle, uint64_t pool, struct pvk_device_memory *mem)
+{
+   struct pvk_lifetime *lt = &dev->lifetime;
+   pvk_lifetime_poll(ctx, dev);
+   struct pvk_deferred d = {NULL, lt->submitted, type, handle, pool, mem};
+   if (lt->completed >= lt->submitted) {
+      destroy_host(ctx, dev, &d);
+      return;
+   }
+   struct pvk_deferred *e = malloc(sizeof(*e));
+   if (!e) {
+      /* no memory to defer it: wait for the work instead */
+      if (pvk_lifetime_wait(ctx, dev, d.serial, "destroy"))
+         destroy_host(ctx, dev, &d);
+      return;
+   }
+   *e = d;
+   if (lt->deferred_tail)
+      lt->deferred_tail->next = e;
+   else
+      lt->deferred = e;
+   lt->deferred_tail = e;
+   pv_debug("venus", "context %u: destroy of a %d object deferred until serial %llu",
+            ctx->ctx_id, (int)type, (unsigned long long)d.serial);
+}
+
+void
+pvk_lifetime_finish(struct pvk_context *ctx, struct pvk_device *dev)
+{
+   struct pvk_lifetime *lt = &dev->lifetime;
+   for (uint32_t i = 0; i < lt->pending_count; i++) {
+      /* the device is idle: these are signalled or were never submitted */
+      dev->dispatch.vkDestroyFence(dev->handle, lt->pending[i].fence, NULL);
+   }
+   for (uint32_t i = 0; i < lt->spare_count; i++)
+      dev->dispatch.vkDestroyFence(dev->handle, lt->spare[i], NULL);
+   free(lt->pending);
+   free(lt->spare);
+   lt->pending = NULL;
+   lt->spare = NULL;
+   lt->pending_count = lt->pending_capacity = 0;
+   lt->spare_count = lt->spare_capacity = 0;
+   lt->completed = lt->submitted;
+   run_due(ctx, dev, UINT64_MAX);
+}
+
+/* --- destroy handlers --- */
+
+static struct vn_object *
+find(struct pvk_context *ctx, VkObjectType type, uint64_t handle)
+{
+   return handle ? vn_object_table_find_handle(ctx->dispatch.objects, type, handle) : NULL;
+}
+
+/* Drops the guest's object and destroys the host one when it is safe. */
+static void
+destroy_object(struct vn_dispatch_context *dctx, struct vn_object *dispatch, VkObjectType type,
+               uint64_t handle)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   struct vn_object *obj = find(ctx, type, handle);
+   if (!obj)
+      return;
+   pvk_object_forget(ctx, obj);
+   pvk_lifetime_destroy(ctx, pvk_device_from_base(dispatch->device), type, handle, 0, NULL);
+}
+
+#define DEFERRED_DESTROY(name, field, type)                                                  \
+   void vn_handle_##name(struct vn_dispatch_context *dctx, struct vn_command_##name *args)    \
+   {                                                                                         \
+      destroy_object(dctx, args->dispatch, type, (uint64_t)(uintptr_t)args->field);          \
+   }
+
+DEFERRED_DESTROY(vkDestroyFence, fence, VK_OBJECT_TYPE_FENCE)
+DEFERRED_DESTROY(vkDestroySemaphore, semaphore, VK_OBJECT_TYPE_SEMAPHORE)
+DEFERRED_DESTROY(vkDestroyEvent, event, VK_OBJECT_TYPE_EVENT)
+DEFERRED_DESTROY(vkDestroyQueryPool, queryPool, VK_OBJECT_TYPE_QUERY_POOL)
+DEFERRED_DESTROY(vkDestroyBuffer, buffer, VK_OBJECT_TYPE_BUFFER)
+DEFERRED_DESTROY(vkDestroyBufferView, bufferView, VK_OBJECT_TYPE_BUFFER_VIEW)
+DEFERRED_DESTROY(vkDestroyImage, image, VK_OBJECT_TYPE_IMAGE)
+DEFERRED_DESTROY(vkDestroyImageView, imageView, VK_OBJECT_TYPE_IMAGE_VIEW)
+DEFERRED_DESTROY(vkDestroyPipeline, pipeline, VK_OBJECT_TYPE_PIPELINE)
+DEFERRED_DESTROY(vkDestroyPipelineLayout, pipelineLayout, VK_OBJECT_TYPE_PIPELINE_LAYOUT)
+DEFERRED_DESTROY(vkDestroySampler, sampler, VK_OBJECT_TYPE_SAMPLER)
+DEFERRED_DESTROY(vkDestroyDescriptorSetLayout, descriptorSetLayout,
+                 VK_OBJECT_TYPE_DESCRIPTOR_SET_LAYOUT)
+DEFERRED_DESTROY(vkDestroyFramebuffer, framebuffer, VK_OBJECT_TYPE_FRAMEBUFFER)
+DEFERRED_DESTROY(vkDestroyRenderPass, renderPass, VK_OBJECT_TYPE_RENDER_PASS)
+
+struct children {
+   struct pvk_context *ctx;
+   uint64_t parent_id;
+   VkObjectType type;
+};
+
+static void
+forget_child(struct vn_object *obj, void *data)
+{
+   const struct children *c = data;
+   if (obj->type == c->type && obj->parent_id == c->parent_id)
+      pvk_object_forget(c->ctx, obj);
+}
+
+/* Drops the table entries of a pool's command buffers or descriptor sets
+ * (the host frees them with the pool). */
+static void
+forget_children(struct pvk_context *ctx, struct vn_object *pool, VkObjectType type)
+{
+   struct children c = {ctx, pool->id, type};
+   vn_object_table_foreach(ctx->dispatch.objects, forget_child, &c);
+}
+
+static void
+destroy_pool(struct vn_dispatch_context *dctx, struct vn_object *dispatch, VkObjectType type,
+             VkObjectType child, uint64_t handle)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   struct vn_object *pool = find(ctx, type, handle);
+   if (!pool)
+      return;
+   forget_children(ctx, pool, child);
+   pvk_object_forget(ctx, pool);
+   pvk_lifetime_destroy(ctx, pvk_device_from_base(dispatch->device), type, handle, 0, NULL);
+}
+
+void
+vn_handle_vkDestroyCommandPool(struct vn_dispatch_context *dctx,
+                               struct vn_command_vkDestroyCommandPool *args)
+{
+   destroy_pool(dctx, args->dispatch, VK_OBJECT_TYPE_COMMAND_POOL, VK_OBJECT_TYPE_COMMAND_BUFFER,
+                (uint64_t)(uintptr_t)args->commandPool);
+}
+
+void
+vn_handle_vkDestroyDescriptorPool(struct vn_dispatch_context *dctx,
+                                  struct vn_command_vkDestroyDescriptorPool *args)
+{
+   destroy_pool(dctx, args->dispatch, VK_OBJECT_TYPE_DESCRIPTOR_POOL,
+                VK_OBJECT_TYPE_DESCRIPTOR_SET, (uint64_t)(uintptr_t)args->descriptorPool);
+}
+
+/* vkFreeCommandBuffers / vkFreeDescriptorSets: each element of the pool. */
+static void
+free_children(struct vn_dispatch_context *dctx, struct vn_object *dispatch, VkObjectType type,
+              VkObjectType pool_type, uint64_t pool, uint32_t count, const uint64_t *handles)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   struct pvk_device *dev = pvk_device_from_base(dispatch->device);
+   const struct vn_object *pool_obj = find(ctx, pool_type, pool);
+   for (uint32_t i = 0; handles && i < count; i++) {
+      struct vn_object *obj = find(ctx, type, handles[i]);
+      if (!obj)
+         continue; /* VK_NULL_HANDLE is allowed */
+      if (!pool_obj || obj->parent_id != pool_obj->id) {
+         pvk_reject(ctx, "lifetime: %s frees object %llu of another pool than %llu",
+                    type == VK_OBJECT_TYPE_COMMAND_BUFFER ? "vkFreeCommandBuffers"
+                                                          : "vkFreeDescriptorSets",
+                    (unsigned long long)obj->id,
+                    (unsigned long long)(pool_obj ? pool_obj->id : 0));
+         return;
+      }
+      pvk_object_forget(ctx, obj);
+      pvk_lifetime_destroy(ctx, dev, type, handles[i], pool, NULL);
+   }
+}
+
+_Static_assert(sizeof(VkCommandBuffer) == sizeof(uint64_t), "handles are 64-bit");
+
+void
+vn_handle_vkFreeCommandBuffers(struct vn_dispatch_context *dctx,
+                               struct vn_command_vkFreeCommandBuffers *args)
+{
+   free_children(dctx, args->dispatch, VK_OBJECT_TYPE_COMMAND_BUFFER, VK_OBJECT_TYPE_COMMAND_POOL,
+                 (uint64_t)(uintptr_t)args->commandPool, args->commandBufferCount,
+                 (const uint64_t *)args->pCommandBuffers);
+}
+
+void
+vn_handle_vkFreeDescriptorSets(struct vn_dispatch_context *dctx,
+                               struct vn_command_vkFreeDescriptorSets *args)
+{
+   free_children(dctx, args->dispatch, VK_OBJECT_TYPE_DESCRIPTOR_SET,
+                 VK_OBJECT_TYPE_DESCRIPTOR_POOL, (uint64_t)(uintptr_t)args->descriptorPool,
+                 args->descriptorSetCount, (const uint64_t *)args->pDescriptorSets);
+   args->ret = VK_SUCCESS;
+}
+
+/* --- resets: wait for the submissions that use the object --- */
+
+/* The serial to wait for before resetting obj. */
+static uint64_t
+serial_of(const struct pvk_device *dev, const struct vn_object *obj)
+{
+   return obj->serial == UINT64_MAX ? dev->lifetime.submitted : obj->serial;
+}
+
+static bool
+wait_unused(struct pvk_context *ctx, struct pvk_device *dev, struct vn_object *obj,
+            const char *what)
+{
+   if (!obj)
+      return true;
+   if (obj->serial > dev->lifetime.completed &&
+       !pvk_lifetime_wait(ctx, dev, serial_of(dev, obj), what))
+      return false;
+   obj->serial = 0;
+   return true;
+}
+
+void
+vn_handle_vkBeginCommandBuffer(struct vn_dispatch_context *dctx,
+                               struct vn_command_vkBeginCommandBuffer *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
+   if (!wait_unused(ctx, dev, args->dispatch, "vkBeginCommandBuffer"))
+      return;
+   args->ret = dev->dispatch.vkBeginCommandBuffer(args->commandBuffer, args->pBeginInfo);
+}
+
+void
+vn_handle_vkResetCommandBuffer(struct vn_dispatch_context *dctx,
+                               struct vn_command_vkResetCommandBuffer *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
+   if (!wait_unused(ctx, dev, args->dispatch, "vkResetCommandBuffer"))
+      return;
+   args->ret = dev->dispatch.vkResetCommandBuffer(args->commandBuffer, args->flags);
+}
+
+void
+vn_handle_vkResetCommandPool(struct vn_dispatch_context *dctx,
+                             struct vn_command_vkResetCommandPool *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
+   struct vn_object *pool =
+      find(ctx, VK_OBJECT_TYPE_COMMAND_POOL, (uint64_t)(uintptr_t)args->commandPool);
+   if (!wait_unused(ctx, dev, pool, "vkResetCommandPool"))
+      return;
+   args->ret = dev->dispatch.vkResetCommandPool(args->device, args->commandPool, args->flags);
+}
+
+void
+vn_handle_vkCreateDescriptorPool(struct vn_dispatch_context *dctx,
+                                 struct vn_command_vkCreateDescriptorPool *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
+   const VkDescriptorPoolCreateInfo *info = args->pCreateInfo;
+   if (!info || !args->pDescriptorPool || (info->poolSizeCount && !info->pPoolSizes)) {
+      pvk_context_set_lost(ctx, "vkCreateDescriptorPool: missing arguments");
+      return;
+   }
+   struct pvk_descriptor_pool_state *st =
+      calloc(1, sizeof(*st) + (size_t)info->poolSizeCount * sizeof(st->sizes[0]));
+   if (!st) {
+      pvk_context_set_lost(ctx, "vkCreateDescriptorPool: out of host memory");
+      return;
+   }
+   st->flags = info->flags;
+   st->max_sets = info->maxSets;
+   st->size_count = info->poolSizeCount;
+   memcpy(st->sizes, info->pPoolSizes, (size_t)info->poolSizeCount * sizeof(st->sizes[0]));
+   st->recreatable = true;
+   for (const VkBaseInStructure *p = info->pNext; p; p = p->pNext) {
+      if (p->sType == VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_INLINE_UNIFORM_BLOCK_CREATE_INFO) {
+         st->has_inline = true;
+         st->inline_bindings =
+            ((const VkDescriptorPoolInlineUniformBlockCreateInfo *)p)->maxInlineUniformBlockBindings;
+      } else {
+         st->recreatable = false; /* mutable type lists: not kept */
+      }
+   }
+   VkDescriptorPool handle = VK_NULL_HANDLE;
+   args->ret = dev->dispatch.vkCreateDescriptorPool(dev->handle, info, NULL, &handle);
+   if (args->ret != VK_SUCCESS) {
+      free(st);
+      return;
+   }
+   struct vn_object *obj =
+      vn_object_table_insert(ctx->dispatch.objects, (uint64_t)(uintptr_t)*args->pDescriptorPool,
+                             VK_OBJECT_TYPE_DESCRIPTOR_POOL, (uint64_t)(uintptr_t)handle);
+   if (!obj) {
+      dev->dispatch.vkDestroyDescriptorPool(dev->handle, handle, NULL);
+      free(st);
+      pvk_context_set_lost(ctx, "vkCreateDescriptorPool: bad or duplicate object id");
+      return;
+   }
+   obj->instance = pvk_instance_base(dev->instance);
+   obj->device = pvk_device_base(dev);
+   obj->data = st;
+}
+
+/* A reset while submissions are pending: the guest's pool becomes a fresh
+ * host pool with the same create info, and the old one (with the sets the
+ * pending work may read) is destroyed once that work is done. False when
+ * the pool cannot be created again. */
+static bool
+swap_pool(struct pvk_context *ctx, struct pvk_device *dev, struct vn_object *pool)
+{
+   const struct pvk_descriptor_pool_state *st = pool->data;
+   if (!st || !st->recreatable)
+      return false;
+   const VkDescriptorPoolInlineUniformBlockCreateInfo inl = {
+      .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_INLINE_UNIFORM_BLOCK_CREATE_INFO,
+      .maxInlineUniformBlockBindings = st->inline_bindings,
+   };
+   const VkDescriptorPoolCreateInfo info = {
+      .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
+      .pNext = st->has_inline ? &inl : NULL,
+      .flags = st->flags,
+      .maxSets = st->max_sets,
+      .poolSizeCount = st->size_count,
+      .pPoolSizes = st->sizes,
+   };
+   VkDescriptorPool fresh = VK_NULL_HANDLE;
+   if (dev->dispatch.vkCreateDescriptorPool(dev->handle, &info, NULL, &fresh) != VK_SUCCESS)
+      return false;
+   /* the table indexes objects by the handle they were inserted with */
+   const struct vn_object saved = *pool;
+   const uint64_t old = pool->handle;
+   vn_object_table_remove(ctx->dispatch.objects, pool);
+   struct vn_object *obj = vn_object_table_insert(ctx->dispatch.objects, saved.id,
+                                                  VK_OBJECT_TYPE_DESCRIPTOR_POOL,
+                                                  (uint64_t)(uintptr_t)fresh);
+   if (!obj) {
+      /* cannot happen (the id was just freed); keep the old pool's state */
+      dev->dispatch.vkDestroyDescriptorPool(dev->handle, fresh, NULL);
+      free(saved.data);
+      pvk_context_set_lost(ctx, "vkResetDescriptorPool: pool could not be re-inserted");
+      return true;
+   }
+   obj->instance = saved.instance;
+   obj->device = saved.device;
+   obj->data = saved.data;
+   pvk_lifetime_destroy(ctx, dev, VK_OBJECT_TYPE_DESCRIPTOR_POOL, old, 0, NULL);
+   return true;
+}
+
+void
+vn_handle_vkResetDescriptorPool(struct vn_dispatch_context *dctx,
+                                struct vn_command_vkResetDescriptorPool *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
+   struct vn_object *pool =
+      find(ctx, VK_OBJECT_TYPE_DESCRIPTOR_POOL, (uint64_t)(uintptr_t)args->descriptorPool);
+   if (!pool)
+      return;
+   forget_children(ctx, pool, VK_OBJECT_TYPE_DESCRIPTOR_SET);
+   args->ret = VK_SUCCESS;
+   pvk_lifetime_poll(ctx, dev);
+   if (dev->lifetime.completed < dev->lifetime.submitted && swap_pool(ctx, dev, pool))
+      return;
+   /* which submissions use its sets is not tracked: all of them */
+   if (!pvk_lifetime_wait(ctx, dev, dev->lifetime.submitted, "vkResetDescriptorPool"))
+      return;
+   args->ret = dev->dispatch.vkResetDescriptorPool(args->device, args->descriptorPool, args->flags);
+}
+
+void
+vn_handle_vkResetFences(struct vn_dispatch_context *dctx, struct vn_command_vkResetFences *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
+   for (uint32_t i = 0; args->pFences && i < args->fenceCount; i++) {
+      struct vn_object *f =
+         find(ctx, VK_OBJECT_TYPE_FENCE, (uint64_t)(uintptr_t)args->pFences[i]);
+      if (!wait_unused(ctx, dev, f, "vkResetFences"))
+         return;
+   }
+   args->ret = dev->dispatch.vkResetFences(args->device, args->fenceCount, args->pFences);
+}
+
+void
+vn_handle_vkCmdExecuteCommands(struct vn_dispatch_context *dctx,
+                               struct vn_command_vkCmdExecuteCommands *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
+   for (uint32_t i = 0; args->pCommandBuffers && i < args->commandBufferCount; i++) {
+      struct vn_object *cb = find(ctx, VK_OBJECT_TYPE_COMMAND_BUFFER,
+                                  (uint64_t)(uintptr_t)args->pCommandBuffers[i]);
+      if (!cb)
+         continue;
+      /* pending whenever a primary that runs it is: reset waits for all */
+      cb->serial = UINT64_MAX;
+      struct vn_object *pool =
+         vn_object_table_lookup(ctx->dispatch.objects, cb->parent_id, VK_OBJECT_TYPE_COMMAND_POOL);
+      if (pool)
+         pool->serial = UINT64_MAX;
+   }
+   dev->dispatch.vkCmdExecuteCommands(args->commandBuffer, args->commandBufferCount,
+                                      args->pCommandBuffers);
+}
+
+/* --- submissions --- */
+
+void
+pvk_lifetime_mark_command_buffer(struct pvk_context *ctx, VkCommandBuffer cb, uint64_t serial)
+{
+   struct vn_object *obj = find(ctx, VK_OBJECT_TYPE_COMMAND_BUFFER, (uint64_t)(uintptr_t)cb);
+   if (!obj || obj->serial == UINT64_MAX)
+      return;
+   obj->serial = serial;
+   struct vn_object *pool =
+      vn_object_table_lookup(ctx->dispatch.objects, obj->parent_id, VK_OBJECT_TYPE_COMMAND_POOL);
+   if (pool && pool->serial != UINT64_MAX)
+      pool->serial = serial;
+}
+
+void
+pvk_lifetime_mark_fence(struct pvk_context *ctx, VkFence fence, uint64_t serial)
+{
+   struct vn_object *obj = find(ctx, VK_OBJECT_TYPE_FENCE, (uint64_t)(uintptr_t)fence);
+   if (obj)
+      obj->serial = serial;
+}

@@ -1,0 +1,103 @@
+/*
+ * Object lifetimes against pending submissions (pvk_lifetime.c).
+ *
+ * Vulkan forbids destroying, freeing or resetting an object that work
+ * still pending on a queue uses; a host driver that is given such a call
+ * frees memory its queue thread is still reading (lavapipe crashed on a
+ * fence destroyed, or command buffers freed, while their submission ran).
+ * The renderer does not know which objects a submission uses (that would
+ * mean tracking every handle recorded into every command buffer), so it
+ * tracks submissions per device instead:
+ *
+ * - every vkQueueSubmit(2) gets a host fence (the guest's submission
+ *   carries it when the guest gave none, else an empty submission right
+ *   after it does) and the next serial of its device; `completed` is the
+ *   highest serial up to which every tracked submission has finished,
+ *   polled with vkGetFenceStatus (never waited for on the way);
+ * - destroying or freeing an object (fences, semaphores, events, query
+ *   pools, buffers and their views, images and their views, memory,
+ *   pipelines and their layouts, samplers, descriptor set layouts, pools
+ *   and sets, framebuffers, render passes, command pools and buffers) while
+ *   any submission of its device is pending drops the guest's id at once
+ *   and DEFERS the host call until everything submitted before it has
+ *   completed. Deferred calls run in order (a pool after its command
+ *   buffers), at the next submission or destroy on that device that finds
+ *   them due, and at teardown after the device is idle. The price: memory,
+ *   pool slots and memory-budget charges come back only once the work is
+ *   done (a guest that frees and re-allocates from a full descriptor pool
+ *   while its own work is pending can get VK_ERROR_OUT_OF_POOL_MEMORY);
+ *   nothing ever waits.
+ * - vkResetDescriptorPool while work is pending swaps in a fresh host pool
+ *   (same create info) under the guest's id and defers destroying the old
+ *   one, with the sets the work may read; a pool whose create info is not
+ *   fully recorded (mutable descriptor type lists) waits instead.
+ * - other resets cannot be deferred (the guest records or signals again
+ *   right after): vkBeginCommandBuffer / vkResetCommandBuffer /
+ *   vkResetCommandPool wait for the last submission of that command buffer
+ *   or pool (secondary command buffers: everything submitted so far),
+ *   vkResetFences for the submission that signals the fence. A valid guest
+ *   never waits there (it waited for the work itself); the wait runs in
+ *   slices and gives up, making the context lost, when the context is torn
+ *   down.
+ */
+#ifndef PV_VENUS_PVK_LIFETIME_H
+#define PV_VENUS_PVK_LIFETIME_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <vulkan/vulkan.h>
+
+struct pvk_context;
+struct pvk_device;
+struct pvk_device_memory;
+struct pvk_deferred;
+
+/* Per device (embedded in struct pvk_device; all zero is the initial state). */
+struct pvk_lifetime {
+   uint64_t submitted; /* serial of the last tracked submission */
+   uint64_t completed; /* every submission up to this serial has finished */
+   struct {
+      VkFence fence;
+      uint64_t serial;
+   } *pending;         /* in submission order */
+   uint32_t pending_count, pending_capacity;
+   VkFence *spare;     /* signalled-and-reset fences for reuse */
+   uint32_t spare_count, spare_capacity;
+   struct pvk_deferred *deferred, *deferred_tail;
+};
+
+/* A fence for the submission about to be made (reused or created), or
+ * VK_NULL_HANDLE when none could be created (the submission then goes
+ * untracked, which only makes the deferral conservative-late: it is
+ * covered by the next tracked one). */
+VkFence pvk_lifetime_begin_submit(struct pvk_device *dev);
+/* After the submission: `ok` when the driver accepted it. Returns its
+ * serial (0 when not tracked). */
+uint64_t pvk_lifetime_end_submit(struct pvk_device *dev, VkFence fence, bool ok);
+
+/* After a tracked submission: the command buffers it runs (and their
+ * pools) and the fence it signals are in use until `serial` completes. */
+void pvk_lifetime_mark_command_buffer(struct pvk_context *ctx, VkCommandBuffer cb,
+                                      uint64_t serial);
+void pvk_lifetime_mark_fence(struct pvk_context *ctx, VkFence fence, uint64_t serial);
+
+/* Polls the pending fences and runs the deferred calls that are due. */
+void pvk_lifetime_poll(struct pvk_context *ctx, struct pvk_device *dev);
+
+/* Waits until every submission up to `serial` has finished. False (and the
+ * context lost) when the context is torn down or the device lost first;
+ * `what` names the command for the log. */
+bool pvk_lifetime_wait(struct pvk_context *ctx, struct pvk_device *dev, uint64_t serial,
+                       const char *what);
+
+/* Destroys (type, handle) now when nothing is pending, else once everything
+ * submitted so far has finished. `pool` is the host pool of a command
+ * buffer or descriptor set, `mem` the state of device memory. */
+void pvk_lifetime_destroy(struct pvk_context *ctx, struct pvk_device *dev, VkObjectType type,
+                          uint64_t handle, uint64_t pool, struct pvk_device_memory *mem);
+
+/* Teardown, with the device idle: runs every deferred call and destroys
+ * the tracking fences. */
+void pvk_lifetime_finish(struct pvk_context *ctx, struct pvk_device *dev);
+
+#endif

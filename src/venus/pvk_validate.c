@@ -1,0 +1,106 @@
+/*
+ * The firewall's shared part (pvk_validate.h): rejection, guest ids for log
+ * lines, and the object state recorded at creation.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "venus/pvk_context.h"
+#include "venus/pvk_validate.h"
+#include "venus/vn_object.h"
+
+void
+pvk_reject(struct pvk_context *ctx, const char *fmt, ...)
+{
+   char msg[256];
+   va_list ap;
+   va_start(ap, fmt);
+   vsnprintf(msg, sizeof(msg), fmt, ap);
+   va_end(ap);
+   char line[300];
+   snprintf(line, sizeof(line), "firewall: %s", msg);
+   pvk_context_set_lost(ctx, line);
+}
+
+uint64_t
+pvk_guest_id(struct pvk_context *ctx, VkObjectType type, uint64_t handle)
+{
+   const struct vn_object *obj =
+      handle ? vn_object_table_find_handle(ctx->dispatch.objects, type, handle) : NULL;
+   return obj ? obj->id : 0;
+}
+
+void
+pvk_set_layout_unref(struct pvk_set_layout_state *l)
+{
+   if (l && --l->refs == 0)
+      free(l);
+}
+
+void
+pvk_validate_free_state(struct vn_object *obj)
+{
+   switch (obj->type) {
+   case VK_OBJECT_TYPE_BUFFER:
+   case VK_OBJECT_TYPE_IMAGE:
+   case VK_OBJECT_TYPE_QUERY_POOL:
+   case VK_OBJECT_TYPE_RENDER_PASS:
+   case VK_OBJECT_TYPE_FRAMEBUFFER:
+   case VK_OBJECT_TYPE_DESCRIPTOR_POOL:
+      free(obj->data);
+      break;
+   case VK_OBJECT_TYPE_DESCRIPTOR_SET_LAYOUT:
+      pvk_set_layout_unref(obj->data);
+      break;
+   case VK_OBJECT_TYPE_DESCRIPTOR_SET:
+      pvk_set_state_free(obj->data);
+      break;
+   case VK_OBJECT_TYPE_PIPELINE_LAYOUT:
+      pvk_pipeline_layout_state_free(obj->data);
+      break;
+   default:
+      return;
+   }
+   obj->data = NULL;
+}
+
+void
+pvk_object_forget(struct pvk_context *ctx, struct vn_object *obj)
+{
+   pvk_validate_free_state(obj);
+   vn_object_table_remove(ctx->dispatch.objects, obj);
+}
+
+void
+pvk_validate_record_buffer(struct pvk_context *ctx, struct vn_object *obj,
+                           const VkBufferCreateInfo *info)
+{
+   struct pvk_buffer_state *b = malloc(sizeof(*b));
+   if (!b) {
+      pvk_context_set_lost(ctx, "vkCreateBuffer: out of host memory for its state");
+      return;
+   }
+   b->size = info->size;
+   obj->data = b;
+}
+
+void
+pvk_validate_record_image(struct pvk_context *ctx, struct vn_object *obj,
+                          const VkImageCreateInfo *info)
+{
+   struct pvk_image_state *i = malloc(sizeof(*i));
+   if (!i) {
+      pvk_context_set_lost(ctx, "vkCreateImage: out of host memory for its state");
+      return;
+   }
+   *i = (struct pvk_image_state){
+      .type = info->imageType,
+      .format = info->format,
+      .extent = info->extent,
+      .mip_levels = info->mipLevels,
+      .array_layers = info->arrayLayers,
+      .samples = info->samples,
+   };
+   obj->data = i;
+}

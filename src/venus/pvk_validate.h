@@ -1,0 +1,136 @@
+/*
+ * The valid-usage firewall: rules whose violation would make the host
+ * driver read or write out of bounds or use freed memory, checked before a
+ * guest call reaches it (docs/sandbox.md, "Valid-usage firewall").
+ *
+ * - pvk_lifetime.c: objects against pending submissions;
+ * - pvk_validate_descriptor.c: descriptor writes and copies against set
+ *   layouts;
+ * - pvk_validate_range.c: buffer and image ranges of copies, fills,
+ *   updates, binds, views and barriers against sizes, mip levels and array
+ *   layers; queue families and indices (pvk_device.c).
+ *
+ * What the rules need is recorded when objects are created, in obj->data
+ * (buffers, images, descriptor set layouts, descriptor sets; device memory
+ * has its own state, pvk_memory.h), and looked up by host handle through
+ * the object table's handle index: one hash lookup per checked object, none
+ * on the per-draw fast paths (they are not hooked).
+ *
+ * A violation fails the command: the context is marked lost with one log
+ * line naming the rule, the command and the guest ids involved, and nothing
+ * of the command reaches the driver. Other contexts are not affected.
+ */
+#ifndef PV_VENUS_PVK_VALIDATE_H
+#define PV_VENUS_PVK_VALIDATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <vulkan/vulkan.h>
+
+struct pvk_context;
+struct vn_object;
+
+/* obj->data of a VkBuffer */
+struct pvk_buffer_state {
+   VkDeviceSize size;
+};
+
+/* obj->data of a VkImage */
+struct pvk_image_state {
+   VkImageType type;
+   VkFormat format;
+   VkExtent3D extent;
+   uint32_t mip_levels;
+   uint32_t array_layers;
+   VkSampleCountFlagBits samples;
+};
+
+/* One binding of a descriptor set layout. */
+struct pvk_layout_binding {
+   uint32_t binding;
+   VkDescriptorType type;
+   uint32_t count; /* descriptors (bytes for inline uniform blocks) */
+   bool variable;  /* VK_DESCRIPTOR_BINDING_VARIABLE_DESCRIPTOR_COUNT_BIT */
+};
+
+/* obj->data of a VkDescriptorSetLayout, shared (counted) with the sets
+ * allocated from it: a layout may be destroyed before its sets. */
+struct pvk_set_layout_state {
+   uint32_t refs;
+   uint32_t binding_count;
+   uint32_t variable_binding; /* index of the variable-count binding, or UINT32_MAX */
+   uint32_t dynamic_count;    /* dynamic uniform/storage buffer descriptors */
+   struct pvk_layout_binding bindings[]; /* sorted by binding number */
+};
+
+/* obj->data of a VkPipelineLayout: its set layouts (counted references),
+ * for push descriptors. */
+struct pvk_pipeline_layout_state {
+   uint32_t set_count;
+   struct pvk_set_layout_state *sets[]; /* NULL where the guest gave none */
+};
+
+/* obj->data of a VkQueryPool */
+struct pvk_query_pool_state {
+   VkQueryType type;
+   uint32_t count;
+   VkQueryPipelineStatisticFlags statistics;
+};
+
+/* obj->data of a VkRenderPass */
+struct pvk_render_pass_state {
+   uint32_t attachment_count;
+   uint32_t clear_count; /* clear values needed: last cleared attachment + 1 */
+};
+
+/* obj->data of a VkFramebuffer */
+struct pvk_framebuffer_state {
+   uint32_t attachment_count;
+   bool imageless;
+};
+
+/* obj->data of a VkDescriptorPool: how to create it again. A reset while
+ * submissions are pending swaps in a fresh host pool and defers the old
+ * one (pvk_lifetime.c). */
+struct pvk_descriptor_pool_state {
+   VkDescriptorPoolCreateFlags flags;
+   uint32_t max_sets;
+   bool recreatable;        /* its create info is all recorded here */
+   bool has_inline;         /* VkDescriptorPoolInlineUniformBlockCreateInfo */
+   uint32_t inline_bindings;
+   uint32_t size_count;
+   VkDescriptorPoolSize sizes[];
+};
+
+/* Marks the context lost with "firewall: <rule>: <details>" (printf
+ * format), logged once. */
+void pvk_reject(struct pvk_context *ctx, const char *fmt, ...)
+   __attribute__((format(printf, 2, 3)));
+
+/* The guest id of a host handle of `type`, 0 if unknown (for log lines). */
+uint64_t pvk_guest_id(struct pvk_context *ctx, VkObjectType type, uint64_t handle);
+
+/* Frees what the firewall recorded in obj->data (buffers, images, set
+ * and pipeline layouts, descriptor sets); other kinds are left alone. */
+void pvk_validate_free_state(struct vn_object *obj);
+
+/* Removes an object from the table after freeing its recorded state. */
+void pvk_object_forget(struct pvk_context *ctx, struct vn_object *obj);
+
+/* Recording at creation (called by the create handlers in pvk_memory.c). */
+void pvk_validate_record_buffer(struct pvk_context *ctx, struct vn_object *obj,
+                                const VkBufferCreateInfo *info);
+void pvk_validate_record_image(struct pvk_context *ctx, struct vn_object *obj,
+                               const VkImageCreateInfo *info);
+
+void pvk_set_layout_unref(struct pvk_set_layout_state *l);
+/* Frees a descriptor set's state (obj->data of a VkDescriptorSet). */
+void pvk_set_state_free(void *data);
+void pvk_pipeline_layout_state_free(struct pvk_pipeline_layout_state *p);
+
+/* Checks descriptor writes against their sets' layouts (and buffer
+ * descriptors against buffer sizes); false (context lost) on a violation. */
+bool pvk_validate_descriptor_writes(struct pvk_context *ctx, const char *cmd, uint32_t count,
+                                    const VkWriteDescriptorSet *writes);
+
+#endif

@@ -1,0 +1,577 @@
+/*
+ * Firewall rules for descriptor writes and copies (pvk_validate.h).
+ *
+ * A descriptor set layout records its bindings (number, type, count),
+ * sorted by number; a set records its layout (counted reference) and its
+ * variable descriptor count. vkUpdateDescriptorSets is checked against
+ * them before the driver writes into the set's storage, which it indexes
+ * with the guest's binding and array element unchecked:
+ *
+ * - the destination (and source) binding exists in the set's layout;
+ * - the descriptor type is the binding's (a mutable binding takes any
+ *   type but inline uniform blocks);
+ * - array element + count fit in the binding and, past its end, in the
+ *   consecutive bindings, which must have the same type (VkWriteDescriptorSet
+ *   "consecutive binding updates"); a variable-count binding holds only the
+ *   count the set was allocated with; inline uniform blocks: byte offset and
+ *   size, multiples of 4, inside the binding;
+ * - buffer descriptors: offset inside the buffer, and offset + range too
+ *   unless VK_WHOLE_SIZE.
+ *
+ * Handles in the infos were resolved by the decoder (right type, this
+ * context); VK_NULL_HANDLE is passed on (nullDescriptor).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "venus/generated/vn_protocol_renderer.h"
+#include "venus/pvk_context.h"
+#include "venus/pvk_device.h"
+#include "venus/pvk_instance.h"
+#include "venus/pvk_validate.h"
+
+/* obj->data of a VkDescriptorSet */
+struct pvk_set_state {
+   struct pvk_set_layout_state *layout;
+   uint32_t variable_count; /* descriptors of the layout's variable-count binding */
+};
+
+void
+pvk_set_state_free(void *data)
+{
+   struct pvk_set_state *s = data;
+   if (!s)
+      return;
+   pvk_set_layout_unref(s->layout);
+   free(s);
+}
+
+static int
+cmp_binding(const void *a, const void *b)
+{
+   const struct pvk_layout_binding *x = a, *y = b;
+   return x->binding < y->binding ? -1 : x->binding > y->binding;
+}
+
+static const VkDescriptorSetLayoutBindingFlagsCreateInfo *
+binding_flags(const VkDescriptorSetLayoutCreateInfo *info)
+{
+   for (const VkBaseInStructure *s = info->pNext; s; s = s->pNext) {
+      if (s->sType == VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_BINDING_FLAGS_CREATE_INFO)
+         return (const VkDescriptorSetLayoutBindingFlagsCreateInfo *)s;
+   }
+   return NULL;
+}
+
+/* The layout's bindings, sorted; NULL (context lost) on a bad layout. */
+static struct pvk_set_layout_state *
+record_layout(struct pvk_context *ctx, const VkDescriptorSetLayoutCreateInfo *info)
+{
+   const uint32_t n = info->bindingCount;
+   if (n && !info->pBindings) {
+      pvk_reject(ctx, "descriptor: vkCreateDescriptorSetLayout: %u bindings without an array", n);
+      return NULL;
+   }
+   const VkDescriptorSetLayoutBindingFlagsCreateInfo *flags = binding_flags(info);
+   if (flags && flags->bindingCount && flags->bindingCount != n) {
+      pvk_reject(ctx, "descriptor: vkCreateDescriptorSetLayout: %u binding flags for %u bindings",
+                 flags->bindingCount, n);
+      return NULL;
+   }
+   struct pvk_set_layout_state *l = calloc(1, sizeof(*l) + (size_t)n * sizeof(l->bindings[0]));
+   if (!l) {
+      pvk_context_set_lost(ctx, "vkCreateDescriptorSetLayout: out of host memory");
+      return NULL;
+   }
+   l->refs = 1;
+   l->binding_count = n;
+   l->variable_binding = UINT32_MAX;
+   for (uint32_t i = 0; i < n; i++) {
+      const VkDescriptorSetLayoutBinding *b = &info->pBindings[i];
+      l->bindings[i] = (struct pvk_layout_binding){b->binding, b->descriptorType,
+                                                   b->descriptorCount, false};
+      if (flags && flags->bindingCount && flags->pBindingFlags &&
+          (flags->pBindingFlags[i] & VK_DESCRIPTOR_BINDING_VARIABLE_DESCRIPTOR_COUNT_BIT))
+         l->bindings[i].variable = true;
+   }
+   qsort(l->bindings, n, sizeof(l->bindings[0]), cmp_binding);
+   for (uint32_t i = 0; i < n; i++) {
+      if (i && l->bindings[i].binding == l->bindings[i - 1].binding) {
+         pvk_reject(ctx, "descriptor: vkCreateDescriptorSetLayout: binding %u twice",
+                    l->bindings[i].binding);
+         free(l);
+         return NULL;
+      }
+      if (l->bindings[i].variable)
+         l->variable_binding = i;
+      else if (l->bindings[i].type == VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER_DYNAMIC ||
+               l->bindings[i].type == VK_DESCRIPTOR_TYPE_STORAGE_BUFFER_DYNAMIC)
+         l->dynamic_count += l->bindings[i].count;
+   }
+   return l;
+}
+
+void
+vn_handle_vkCreateDescriptorSetLayout(struct vn_dispatch_context *dctx,
+                                      struct vn_command_vkCreateDescriptorSetLayout *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
+   if (!args->pCreateInfo || !args->pSetLayout) {
+      pvk_context_set_lost(ctx, "vkCreateDescriptorSetLayout: missing arguments");
+      return;
+   }
+   struct pvk_set_layout_state *l = record_layout(ctx, args->pCreateInfo);
+   if (!l)
+      return;
+   VkDescriptorSetLayout handle = VK_NULL_HANDLE;
+   args->ret = dev->dispatch.vkCreateDescriptorSetLayout(dev->handle, args->pCreateInfo, NULL,
+                                                        &handle);
+   if (args->ret != VK_SUCCESS) {
+      free(l);
+      return;
+   }
+   struct vn_object *obj =
+      vn_object_table_insert(ctx->dispatch.objects, (uint64_t)(uintptr_t)*args->pSetLayout,
+                             VK_OBJECT_TYPE_DESCRIPTOR_SET_LAYOUT, (uint64_t)(uintptr_t)handle);
+   if (!obj) {
+      dev->dispatch.vkDestroyDescriptorSetLayout(dev->handle, handle, NULL);
+      free(l);
+      pvk_context_set_lost(ctx, "vkCreateDescriptorSetLayout: bad or duplicate object id");
+      return;
+   }
+   obj->instance = pvk_instance_base(dev->instance);
+   obj->device = pvk_device_base(dev);
+   obj->data = l;
+}
+
+static const VkDescriptorSetVariableDescriptorCountAllocateInfo *
+variable_counts(const VkDescriptorSetAllocateInfo *info)
+{
+   for (const VkBaseInStructure *s = info->pNext; s; s = s->pNext) {
+      if (s->sType == VK_STRUCTURE_TYPE_DESCRIPTOR_SET_VARIABLE_DESCRIPTOR_COUNT_ALLOCATE_INFO)
+         return (const VkDescriptorSetVariableDescriptorCountAllocateInfo *)s;
+   }
+   return NULL;
+}
+
+void
+vn_handle_vkAllocateDescriptorSets(struct vn_dispatch_context *dctx,
+                                   struct vn_command_vkAllocateDescriptorSets *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
+   const VkDescriptorSetAllocateInfo *info = args->pAllocateInfo;
+   const uint32_t n = info ? info->descriptorSetCount : 0;
+   if (!n || !args->pDescriptorSets || !info->pSetLayouts) {
+      pvk_context_set_lost(ctx, "vkAllocateDescriptorSets: no object ids");
+      return;
+   }
+   const VkDescriptorSetVariableDescriptorCountAllocateInfo *var = variable_counts(info);
+   if (var && var->descriptorSetCount && (var->descriptorSetCount != n || !var->pDescriptorCounts)) {
+      pvk_reject(ctx, "descriptor: vkAllocateDescriptorSets: %u variable counts for %u sets",
+                 var->descriptorSetCount, n);
+      return;
+   }
+   const struct vn_object *pool = vn_object_table_find_handle(
+      ctx->dispatch.objects, VK_OBJECT_TYPE_DESCRIPTOR_POOL, (uint64_t)(uintptr_t)info->descriptorPool);
+   struct pvk_set_state **states = calloc(n, sizeof(*states));
+   if (!pool || !states) {
+      free(states);
+      pvk_context_set_lost(ctx, "vkAllocateDescriptorSets: bad pool or out of host memory");
+      return;
+   }
+   for (uint32_t i = 0; i < n; i++) {
+      const struct vn_object *lo = vn_object_table_find_handle(
+         ctx->dispatch.objects, VK_OBJECT_TYPE_DESCRIPTOR_SET_LAYOUT,
+         (uint64_t)(uintptr_t)info->pSetLayouts[i]);
+      states[i] = calloc(1, sizeof(*states[i]));
+      if (!lo || !lo->data || !states[i])
+         goto fail;
+      struct pvk_set_layout_state *l = lo->data;
+      const uint32_t vcount = var && var->descriptorSetCount ? var->pDescriptorCounts[i] : 0;
+      if (l->variable_binding != UINT32_MAX && vcount > l->bindings[l->variable_binding].count) {
+         pvk_reject(ctx,
+                    "descriptor: vkAllocateDescriptorSets: variable count %u over the %u of "
+                    "layout %llu",
+                    vcount, l->bindings[l->variable_binding].count, (unsigned long long)lo->id);
+         free(states[i]);
+         states[i] = NULL;
+         goto fail;
+      }
+      l->refs++;
+      *states[i] = (struct pvk_set_state){l, vcount};
+   }
+
+   VkDescriptorSet *host = calloc(n, sizeof(*host));
+   if (!host)
+      goto fail;
+   args->ret = dev->dispatch.vkAllocateDescriptorSets(dev->handle, info, host);
+   for (uint32_t i = 0; i < n; i++) {
+      struct vn_object *obj = NULL;
+      if (args->ret == VK_SUCCESS && host[i] && !pvk_context_is_lost(ctx))
+         obj = vn_object_table_insert(ctx->dispatch.objects,
+                                      (uint64_t)(uintptr_t)args->pDescriptorSets[i],
+                                      VK_OBJECT_TYPE_DESCRIPTOR_SET, (uint64_t)(uintptr_t)host[i]);
+      if (!obj) {
+         if (args->ret == VK_SUCCESS) {
+            /* the host set is freed with its pool */
+            args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
+            pvk_context_set_lost(ctx, "vkAllocateDescriptorSets: object id rejected");
+         }
+         pvk_set_state_free(states[i]);
+         continue;
+      }
+      obj->device = args->dispatch->device;
+      obj->instance = args->dispatch->instance;
+      obj->parent_id = pool->id;
+      obj->data = states[i];
+   }
+   free(host);
+   free(states);
+   return;
+
+fail:
+   for (uint32_t i = 0; i < n; i++) {
+      if (states[i] && states[i]->layout)
+         pvk_set_state_free(states[i]);
+      else
+         free(states[i]);
+   }
+   free(states);
+   if (!pvk_context_is_lost(ctx))
+      pvk_context_set_lost(ctx, "vkAllocateDescriptorSets: bad set layout or out of host memory");
+}
+
+/* --- checks --- */
+
+static const struct pvk_set_state *
+set_state(struct pvk_context *ctx, VkDescriptorSet set, uint64_t *id)
+{
+   const struct vn_object *obj = vn_object_table_find_handle(
+      ctx->dispatch.objects, VK_OBJECT_TYPE_DESCRIPTOR_SET, (uint64_t)(uintptr_t)set);
+   *id = obj ? obj->id : 0;
+   return obj ? obj->data : NULL;
+}
+
+/* Index of `binding` in the layout, or UINT32_MAX. */
+static uint32_t
+find_binding(const struct pvk_set_layout_state *l, uint32_t binding)
+{
+   uint32_t lo = 0, hi = l->binding_count;
+   while (lo < hi) {
+      const uint32_t mid = lo + (hi - lo) / 2;
+      if (l->bindings[mid].binding == binding)
+         return mid;
+      if (l->bindings[mid].binding < binding)
+         lo = mid + 1;
+      else
+         hi = mid;
+   }
+   return UINT32_MAX;
+}
+
+static uint32_t
+binding_count(const struct pvk_set_state *s, uint32_t index)
+{
+   return s->layout->bindings[index].variable ? s->variable_count
+                                              : s->layout->bindings[index].count;
+}
+
+static bool
+type_fits(VkDescriptorType binding, VkDescriptorType write)
+{
+   if (binding == VK_DESCRIPTOR_TYPE_MUTABLE_EXT)
+      return write != VK_DESCRIPTOR_TYPE_INLINE_UNIFORM_BLOCK &&
+             write != VK_DESCRIPTOR_TYPE_MUTABLE_EXT;
+   return binding == write;
+}
+
+/* Checks that [element, element + count) of `binding` and the consecutive
+ * bindings after it exists with type `type`; else a reason. */
+static const char *
+check_span(const struct pvk_set_state *s, uint32_t binding, uint32_t element, uint32_t count,
+           VkDescriptorType type)
+{
+   const struct pvk_set_layout_state *l = s->layout;
+   uint32_t i = find_binding(l, binding);
+   if (i == UINT32_MAX)
+      return "no such binding in the set's layout";
+   if (!type_fits(l->bindings[i].type, type))
+      return "descriptor type is not the binding's";
+   if (type == VK_DESCRIPTOR_TYPE_INLINE_UNIFORM_BLOCK) {
+      if (element % 4 || count % 4)
+         return "inline uniform block offset or size not a multiple of 4";
+      if (element > binding_count(s, i) || count > binding_count(s, i) - element)
+         return "inline uniform block range beyond the binding";
+      return NULL;
+   }
+   if (element > binding_count(s, i))
+      return "array element beyond the binding";
+   uint64_t left = count;
+   uint64_t avail = binding_count(s, i) - element;
+   while (left > avail) {
+      left -= avail;
+      /* consecutive binding update: the next binding, same type */
+      if (++i >= l->binding_count)
+         return "array element + count beyond the last binding";
+      if (l->bindings[i].type != l->bindings[i - 1].type)
+         return "consecutive binding of another type";
+      avail = binding_count(s, i);
+   }
+   return NULL;
+}
+
+static bool
+is_buffer_type(VkDescriptorType t)
+{
+   return t == VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER || t == VK_DESCRIPTOR_TYPE_STORAGE_BUFFER ||
+          t == VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER_DYNAMIC ||
+          t == VK_DESCRIPTOR_TYPE_STORAGE_BUFFER_DYNAMIC;
+}
+
+static const char *
+check_buffer_infos(struct pvk_context *ctx, const VkWriteDescriptorSet *w, uint64_t *buffer_id)
+{
+   for (uint32_t j = 0; j < w->descriptorCount; j++) {
+      const VkDescriptorBufferInfo *b = &w->pBufferInfo[j];
+      if (!b->buffer)
+         continue;
+      const struct vn_object *obj = vn_object_table_find_handle(
+         ctx->dispatch.objects, VK_OBJECT_TYPE_BUFFER, (uint64_t)(uintptr_t)b->buffer);
+      const struct pvk_buffer_state *bs = obj ? obj->data : NULL;
+      *buffer_id = obj ? obj->id : 0;
+      if (!bs)
+         return "buffer without recorded size";
+      if (b->offset >= bs->size)
+         return "buffer offset beyond the buffer";
+      if (b->range != VK_WHOLE_SIZE && (b->range == 0 || b->range > bs->size - b->offset))
+         return "buffer range beyond the buffer";
+   }
+   return NULL;
+}
+
+/* The driver copies dataSize bytes into the descriptorCount it was given. */
+static const char *
+check_inline_data(const VkWriteDescriptorSet *w)
+{
+   for (const VkBaseInStructure *s = w->pNext; s; s = s->pNext) {
+      if (s->sType == VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET_INLINE_UNIFORM_BLOCK) {
+         const VkWriteDescriptorSetInlineUniformBlock *b =
+            (const VkWriteDescriptorSetInlineUniformBlock *)s;
+         return b->dataSize == w->descriptorCount && b->pData ? NULL
+                                                              : "inline data size is not the count";
+      }
+   }
+   return "inline uniform block write without its data";
+}
+
+/* Writes into their dstSet, or, for push descriptors, into `push`. */
+static bool
+check_writes(struct pvk_context *ctx, const char *cmd, uint32_t count,
+             const VkWriteDescriptorSet *writes, const struct pvk_set_state *push)
+{
+   for (uint32_t i = 0; i < count; i++) {
+      const VkWriteDescriptorSet *w = &writes[i];
+      uint64_t set_id = 0, buffer_id = 0;
+      const struct pvk_set_state *s = push ? push : set_state(ctx, w->dstSet, &set_id);
+      const char *why = s ? check_span(s, w->dstBinding, w->dstArrayElement, w->descriptorCount,
+                                       w->descriptorType)
+                          : "unknown descriptor set";
+      if (!why && is_buffer_type(w->descriptorType) && w->pBufferInfo)
+         why = check_buffer_infos(ctx, w, &buffer_id);
+      if (!why && w->descriptorType == VK_DESCRIPTOR_TYPE_INLINE_UNIFORM_BLOCK)
+         why = check_inline_data(w);
+      if (why) {
+         pvk_reject(ctx,
+                    "descriptor: %s write %u: %s (set %llu, binding %u, element %u, count %u, "
+                    "type %d, buffer %llu)",
+                    cmd, i, why, (unsigned long long)set_id, w->dstBinding, w->dstArrayElement,
+                    w->descriptorCount, (int)w->descriptorType, (unsigned long long)buffer_id);
+         return false;
+      }
+   }
+   return true;
+}
+
+bool
+pvk_validate_descriptor_writes(struct pvk_context *ctx, const char *cmd, uint32_t count,
+                               const VkWriteDescriptorSet *writes)
+{
+   return check_writes(ctx, cmd, count, writes, NULL);
+}
+
+static bool
+check_copies(struct pvk_context *ctx, uint32_t count, const VkCopyDescriptorSet *copies)
+{
+   for (uint32_t i = 0; i < count; i++) {
+      const VkCopyDescriptorSet *c = &copies[i];
+      uint64_t src_id = 0, dst_id = 0;
+      const struct pvk_set_state *src = set_state(ctx, c->srcSet, &src_id);
+      const struct pvk_set_state *dst = set_state(ctx, c->dstSet, &dst_id);
+      const char *why = NULL;
+      uint32_t si = UINT32_MAX;
+      if (!src || !dst)
+         why = "unknown descriptor set";
+      else if ((si = find_binding(src->layout, c->srcBinding)) == UINT32_MAX)
+         why = "no such source binding in the set's layout";
+      else if (src->layout->bindings[si].type == VK_DESCRIPTOR_TYPE_MUTABLE_EXT)
+         why = "copies from mutable bindings are not supported";
+      else if ((why = check_span(src, c->srcBinding, c->srcArrayElement, c->descriptorCount,
+                                 src->layout->bindings[si].type)) != NULL)
+         ;
+      else
+         why = check_span(dst, c->dstBinding, c->dstArrayElement, c->descriptorCount,
+                          src->layout->bindings[si].type);
+      if (why) {
+         pvk_reject(ctx,
+                    "descriptor: vkUpdateDescriptorSets copy %u: %s (set %llu binding %u element "
+                    "%u -> set %llu binding %u element %u, count %u)",
+                    i, why, (unsigned long long)src_id, c->srcBinding, c->srcArrayElement,
+                    (unsigned long long)dst_id, c->dstBinding, c->dstArrayElement,
+                    c->descriptorCount);
+         return false;
+      }
+   }
+   return true;
+}
+
+void
+vn_handle_vkUpdateDescriptorSets(struct vn_dispatch_context *dctx,
+                                 struct vn_command_vkUpdateDescriptorSets *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
+   if ((args->descriptorWriteCount && !args->pDescriptorWrites) ||
+       (args->descriptorCopyCount && !args->pDescriptorCopies)) {
+      pvk_context_set_lost(ctx, "vkUpdateDescriptorSets: array without elements");
+      return;
+   }
+   if (!pvk_validate_descriptor_writes(ctx, "vkUpdateDescriptorSets", args->descriptorWriteCount,
+                                       args->pDescriptorWrites) ||
+       !check_copies(ctx, args->descriptorCopyCount, args->pDescriptorCopies))
+      return;
+   dev->dispatch.vkUpdateDescriptorSets(args->device, args->descriptorWriteCount,
+                                        args->pDescriptorWrites, args->descriptorCopyCount,
+                                        args->pDescriptorCopies);
+}
+
+/* --- pipeline layouts and push descriptors --- */
+
+void
+pvk_pipeline_layout_state_free(struct pvk_pipeline_layout_state *p)
+{
+   if (!p)
+      return;
+   for (uint32_t i = 0; i < p->set_count; i++)
+      pvk_set_layout_unref(p->sets[i]);
+   free(p);
+}
+
+void
+vn_handle_vkCreatePipelineLayout(struct vn_dispatch_context *dctx,
+                                 struct vn_command_vkCreatePipelineLayout *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
+   const VkPipelineLayoutCreateInfo *info = args->pCreateInfo;
+   if (!info || !args->pPipelineLayout || (info->setLayoutCount && !info->pSetLayouts)) {
+      pvk_context_set_lost(ctx, "vkCreatePipelineLayout: missing arguments");
+      return;
+   }
+   const uint32_t n = info->setLayoutCount;
+   struct pvk_pipeline_layout_state *p = calloc(1, sizeof(*p) + (size_t)n * sizeof(p->sets[0]));
+   if (!p) {
+      pvk_context_set_lost(ctx, "vkCreatePipelineLayout: out of host memory");
+      return;
+   }
+   p->set_count = n;
+   for (uint32_t i = 0; i < n; i++) {
+      const struct vn_object *lo = vn_object_table_find_handle(
+         ctx->dispatch.objects, VK_OBJECT_TYPE_DESCRIPTOR_SET_LAYOUT,
+         (uint64_t)(uintptr_t)info->pSetLayouts[i]);
+      p->sets[i] = lo ? lo->data : NULL;
+      if (p->sets[i])
+         p->sets[i]->refs++;
+   }
+   VkPipelineLayout handle = VK_NULL_HANDLE;
+   args->ret = dev->dispatch.vkCreatePipelineLayout(dev->handle, info, NULL, &handle);
+   if (args->ret != VK_SUCCESS) {
+      pvk_pipeline_layout_state_free(p);
+      return;
+   }
+   struct vn_object *obj =
+      vn_object_table_insert(ctx->dispatch.objects, (uint64_t)(uintptr_t)*args->pPipelineLayout,
+                             VK_OBJECT_TYPE_PIPELINE_LAYOUT, (uint64_t)(uintptr_t)handle);
+   if (!obj) {
+      dev->dispatch.vkDestroyPipelineLayout(dev->handle, handle, NULL);
+      pvk_pipeline_layout_state_free(p);
+      pvk_context_set_lost(ctx, "vkCreatePipelineLayout: bad or duplicate object id");
+      return;
+   }
+   obj->instance = pvk_instance_base(dev->instance);
+   obj->device = pvk_device_base(dev);
+   obj->data = p;
+}
+
+void
+vn_handle_vkCmdPushDescriptorSet(struct vn_dispatch_context *dctx,
+                                 struct vn_command_vkCmdPushDescriptorSet *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   const struct vn_object *lo = vn_object_table_find_handle(
+      ctx->dispatch.objects, VK_OBJECT_TYPE_PIPELINE_LAYOUT, (uint64_t)(uintptr_t)args->layout);
+   const struct pvk_pipeline_layout_state *p = lo ? lo->data : NULL;
+   if (!p || args->set >= p->set_count || !p->sets[args->set] ||
+       (args->descriptorWriteCount && !args->pDescriptorWrites)) {
+      pvk_reject(ctx, "descriptor: vkCmdPushDescriptorSet: no set %u in pipeline layout %llu",
+                 args->set, (unsigned long long)(lo ? lo->id : 0));
+      return;
+   }
+   const struct pvk_set_state push = {p->sets[args->set], 0};
+   if (!check_writes(ctx, "vkCmdPushDescriptorSet", args->descriptorWriteCount,
+                     args->pDescriptorWrites, &push))
+      return;
+   pvk_device_from_base(args->dispatch->device)
+      ->dispatch.vkCmdPushDescriptorSet(args->commandBuffer, args->pipelineBindPoint, args->layout,
+                                        args->set, args->descriptorWriteCount,
+                                        args->pDescriptorWrites);
+}
+
+/* Set numbers inside the pipeline layout (drivers keep a fixed array of
+ * bound sets) and one dynamic offset per dynamic descriptor of those sets'
+ * layouts (the driver reads that many). One lookup: the pipeline layout. */
+void
+vn_handle_vkCmdBindDescriptorSets(struct vn_dispatch_context *dctx,
+                                  struct vn_command_vkCmdBindDescriptorSets *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   const struct vn_object *lo = vn_object_table_find_handle(
+      ctx->dispatch.objects, VK_OBJECT_TYPE_PIPELINE_LAYOUT, (uint64_t)(uintptr_t)args->layout);
+   const struct pvk_pipeline_layout_state *p = lo ? lo->data : NULL;
+   const char *why = NULL;
+   uint64_t dynamic = 0;
+   if (!p || args->firstSet > p->set_count || args->descriptorSetCount > p->set_count - args->firstSet)
+      why = "sets beyond the pipeline layout";
+   for (uint32_t i = 0; !why && i < args->descriptorSetCount; i++) {
+      const struct pvk_set_layout_state *l = p->sets[args->firstSet + i];
+      dynamic += l ? l->dynamic_count : 0;
+   }
+   if (!why && dynamic != args->dynamicOffsetCount)
+      why = "dynamic offset count is not the layouts' dynamic descriptor count";
+   if (!why && args->descriptorSetCount && !args->pDescriptorSets)
+      why = "no sets";
+   if (why) {
+      pvk_reject(ctx,
+                 "descriptor: vkCmdBindDescriptorSets: %s (layout %llu, sets %u..+%u, %u dynamic "
+                 "offsets)",
+                 why, (unsigned long long)(lo ? lo->id : 0), args->firstSet,
+                 args->descriptorSetCount, args->dynamicOffsetCount);
+      return;
+   }
+   pvk_device_from_base(args->dispatch->device)
+      ->dispatch.vkCmdBindDescriptorSets(args->commandBuffer, args->pipelineBindPoint,
+                                         args->layout, args->firstSet, args->descriptorSetCount,
+                                         args->pDescriptorSets, args->dynamicOffsetCount,
+                                         args->pDynamicOffsets);
+}

@@ -1,0 +1,221 @@
+/*
+ * Firewall rules for queries (pvk_validate.h): a query index, or a range of
+ * them, inside the pool's queryCount (drivers index their per-query arrays
+ * with it), and the results written by vkGetQueryPoolResults /
+ * vkCmdCopyQueryPoolResults inside the guest's data or the buffer. A pool
+ * records its type, count and statistics at creation.
+ */
+#include <stdlib.h>
+
+#include "venus/generated/vn_protocol_renderer.h"
+#include "venus/pvk_context.h"
+#include "venus/pvk_device.h"
+#include "venus/pvk_instance.h"
+#include "venus/pvk_validate.h"
+
+typedef unsigned __int128 u128;
+
+void
+vn_handle_vkCreateQueryPool(struct vn_dispatch_context *dctx,
+                            struct vn_command_vkCreateQueryPool *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
+   const VkQueryPoolCreateInfo *info = args->pCreateInfo;
+   if (!info || !args->pQueryPool) {
+      pvk_context_set_lost(ctx, "vkCreateQueryPool: missing arguments");
+      return;
+   }
+   struct pvk_query_pool_state *q = malloc(sizeof(*q));
+   if (!q) {
+      pvk_context_set_lost(ctx, "vkCreateQueryPool: out of host memory");
+      return;
+   }
+   *q = (struct pvk_query_pool_state){info->queryType, info->queryCount,
+                                      info->pipelineStatistics};
+   VkQueryPool handle = VK_NULL_HANDLE;
+   args->ret = dev->dispatch.vkCreateQueryPool(dev->handle, info, NULL, &handle);
+   if (args->ret != VK_SUCCESS) {
+      free(q);
+      return;
+   }
+   struct vn_object *obj =
+      vn_object_table_insert(ctx->dispatch.objects, (uint64_t)(uintptr_t)*args->pQueryPool,
+                             VK_OBJECT_TYPE_QUERY_POOL, (uint64_t)(uintptr_t)handle);
+   if (!obj) {
+      dev->dispatch.vkDestroyQueryPool(dev->handle, handle, NULL);
+      free(q);
+      pvk_context_set_lost(ctx, "vkCreateQueryPool: bad or duplicate object id");
+      return;
+   }
+   obj->instance = pvk_instance_base(dev->instance);
+   obj->device = pvk_device_base(dev);
+   obj->data = q;
+}
+
+static const struct pvk_query_pool_state *
+pool_of(struct pvk_context *ctx, VkQueryPool pool, uint64_t *id)
+{
+   const struct vn_object *o = vn_object_table_find_handle(
+      ctx->dispatch.objects, VK_OBJECT_TYPE_QUERY_POOL, (uint64_t)(uintptr_t)pool);
+   *id = o ? o->id : 0;
+   return o ? o->data : NULL;
+}
+
+/* [first, first + count) inside the pool; count 0 only when `empty_ok`. */
+static bool
+queries_ok(struct pvk_context *ctx, const char *cmd, VkQueryPool pool, uint32_t first,
+           uint32_t count, bool empty_ok)
+{
+   uint64_t id;
+   const struct pvk_query_pool_state *q = pool_of(ctx, pool, &id);
+   if (q && first < q->count && count <= q->count - first && (count || empty_ok))
+      return true;
+   if (q && !count && empty_ok && first <= q->count)
+      return true;
+   pvk_reject(ctx, "query: %s: queries %u..+%u outside pool %llu of %u", cmd, first, count,
+              (unsigned long long)id, q ? q->count : 0);
+   return false;
+}
+
+/* Bytes one query's results take with `flags`. */
+static uint64_t
+result_size(const struct pvk_query_pool_state *q, VkQueryResultFlags flags)
+{
+   uint64_t values = 1;
+   if (q->type == VK_QUERY_TYPE_PIPELINE_STATISTICS)
+      values = (uint64_t)__builtin_popcount(q->statistics);
+   else if (q->type == VK_QUERY_TYPE_TRANSFORM_FEEDBACK_STREAM_EXT)
+      values = 2;
+   if (flags & (VK_QUERY_RESULT_WITH_AVAILABILITY_BIT | VK_QUERY_RESULT_WITH_STATUS_BIT_KHR))
+      values++;
+   return values * ((flags & VK_QUERY_RESULT_64_BIT) ? 8 : 4);
+}
+
+/* `count` results `stride` apart fit in `size` bytes from `offset`. */
+static const char *
+results_fit(const struct pvk_query_pool_state *q, uint32_t count, VkDeviceSize stride,
+            VkQueryResultFlags flags, VkDeviceSize offset, VkDeviceSize size)
+{
+   if (!count)
+      return NULL;
+   const u128 end = (u128)offset + (u128)(count - 1) * stride + result_size(q, flags);
+   return end <= size ? NULL : "results beyond the destination";
+}
+
+void
+vn_handle_vkCmdBeginQuery(struct vn_dispatch_context *dctx, struct vn_command_vkCmdBeginQuery *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (queries_ok(ctx, "vkCmdBeginQuery", args->queryPool, args->query, 1, false))
+      pvk_device_from_base(args->dispatch->device)
+         ->dispatch.vkCmdBeginQuery(args->commandBuffer, args->queryPool, args->query, args->flags);
+}
+
+void
+vn_handle_vkCmdEndQuery(struct vn_dispatch_context *dctx, struct vn_command_vkCmdEndQuery *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (queries_ok(ctx, "vkCmdEndQuery", args->queryPool, args->query, 1, false))
+      pvk_device_from_base(args->dispatch->device)
+         ->dispatch.vkCmdEndQuery(args->commandBuffer, args->queryPool, args->query);
+}
+
+void
+vn_handle_vkCmdResetQueryPool(struct vn_dispatch_context *dctx,
+                              struct vn_command_vkCmdResetQueryPool *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (queries_ok(ctx, "vkCmdResetQueryPool", args->queryPool, args->firstQuery, args->queryCount,
+                  true))
+      pvk_device_from_base(args->dispatch->device)
+         ->dispatch.vkCmdResetQueryPool(args->commandBuffer, args->queryPool, args->firstQuery,
+                                        args->queryCount);
+}
+
+void
+vn_handle_vkResetQueryPool(struct vn_dispatch_context *dctx, struct vn_command_vkResetQueryPool *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (queries_ok(ctx, "vkResetQueryPool", args->queryPool, args->firstQuery, args->queryCount,
+                  true))
+      pvk_device_from_base(args->dispatch->device)
+         ->dispatch.vkResetQueryPool(args->device, args->queryPool, args->firstQuery,
+                                     args->queryCount);
+}
+
+void
+vn_handle_vkCmdWriteTimestamp(struct vn_dispatch_context *dctx,
+                              struct vn_command_vkCmdWriteTimestamp *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (queries_ok(ctx, "vkCmdWriteTimestamp", args->queryPool, args->query, 1, false))
+      pvk_device_from_base(args->dispatch->device)
+         ->dispatch.vkCmdWriteTimestamp(args->commandBuffer, args->pipelineStage, args->queryPool,
+                                        args->query);
+}
+
+void
+vn_handle_vkCmdWriteTimestamp2(struct vn_dispatch_context *dctx,
+                               struct vn_command_vkCmdWriteTimestamp2 *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (queries_ok(ctx, "vkCmdWriteTimestamp2", args->queryPool, args->query, 1, false))
+      pvk_device_from_base(args->dispatch->device)
+         ->dispatch.vkCmdWriteTimestamp2(args->commandBuffer, args->stage, args->queryPool,
+                                         args->query);
+}
+
+void
+vn_handle_vkCmdCopyQueryPoolResults(struct vn_dispatch_context *dctx,
+                                    struct vn_command_vkCmdCopyQueryPoolResults *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!queries_ok(ctx, "vkCmdCopyQueryPoolResults", args->queryPool, args->firstQuery,
+                   args->queryCount, true))
+      return;
+   uint64_t pool_id;
+   const struct pvk_query_pool_state *q = pool_of(ctx, args->queryPool, &pool_id);
+   const struct vn_object *b = vn_object_table_find_handle(
+      ctx->dispatch.objects, VK_OBJECT_TYPE_BUFFER, (uint64_t)(uintptr_t)args->dstBuffer);
+   const struct pvk_buffer_state *bs = b ? b->data : NULL;
+   const char *why = !bs ? "buffer without recorded size"
+                         : args->dstOffset % 4 || args->stride % 4
+                              ? "offset or stride not a multiple of 4"
+                              : results_fit(q, args->queryCount, args->stride, args->flags,
+                                            args->dstOffset, bs->size);
+   if (why) {
+      pvk_reject(ctx, "query: vkCmdCopyQueryPoolResults: %s (pool %llu, buffer %llu)", why,
+                 (unsigned long long)pool_id, (unsigned long long)(b ? b->id : 0));
+      return;
+   }
+   pvk_device_from_base(args->dispatch->device)
+      ->dispatch.vkCmdCopyQueryPoolResults(args->commandBuffer, args->queryPool,
+                                           args->firstQuery, args->queryCount, args->dstBuffer,
+                                           args->dstOffset, args->stride, args->flags);
+}
+
+void
+vn_handle_vkGetQueryPoolResults(struct vn_dispatch_context *dctx,
+                                struct vn_command_vkGetQueryPoolResults *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!queries_ok(ctx, "vkGetQueryPoolResults", args->queryPool, args->firstQuery,
+                   args->queryCount, true))
+      return;
+   uint64_t pool_id;
+   const struct pvk_query_pool_state *q = pool_of(ctx, args->queryPool, &pool_id);
+   const char *why = (args->dataSize && !args->pData) ? "no data"
+                     : results_fit(q, args->queryCount, args->stride, args->flags, 0,
+                                   args->dataSize);
+   if (why) {
+      pvk_reject(ctx, "query: vkGetQueryPoolResults: %s (pool %llu, %zu bytes)", why,
+                 (unsigned long long)pool_id, args->dataSize);
+      return;
+   }
+   args->ret = pvk_device_from_base(args->dispatch->device)
+                  ->dispatch.vkGetQueryPoolResults(args->device, args->queryPool,
+                                                   args->firstQuery, args->queryCount,
+                                                   args->dataSize, args->pData, args->stride,
+                                                   args->flags);
+}

@@ -1,0 +1,1061 @@
+/*
+ * Firewall rules for buffer and image ranges (pvk_validate.h): what a
+ * command reads or writes must lie inside the buffer's size, the image's
+ * mip levels, array layers and (per level) extent, and what a bind places
+ * must lie inside the allocation.
+ *
+ * Checked: copies, fills, updates, blits and resolves (and their "2"
+ * variants); buffer and image memory barriers (vkCmdPipelineBarrier(2),
+ * vkCmdWaitEvents); buffer/image memory binds against the allocation size
+ * with the driver's own memory requirements; buffer and image views;
+ * index and vertex buffer offsets. Buffer <-> image copies compute the
+ * bytes the buffer side spans from the format's texel block (core formats;
+ * a format outside that table gets the image side checked only).
+ *
+ * Indirect draws and dispatches: the parameters they read (offset, count,
+ * stride) inside the buffer, and the count buffer's word. The buffer is the
+ * decoder's last lookup, so this costs no second lookup (buffer_of()).
+ *
+ * Not checked here: direct draws (the per-draw fast path has no lookups),
+ * so an index or vertex range past the buffer's end is up to the driver's
+ * robustness.
+ */
+#include <string.h>
+
+#include "venus/generated/vn_protocol_renderer.h"
+#include "venus/pvk_context.h"
+#include "venus/pvk_device.h"
+#include "venus/pvk_instance.h"
+#include "venus/pvk_memory.h"
+#include "venus/pvk_validate.h"
+
+typedef unsigned __int128 u128;
+
+/* --- object state by host handle --- */
+
+struct buf {
+   const struct pvk_buffer_state *s;
+   uint64_t id;
+};
+
+struct img {
+   const struct pvk_image_state *s;
+   uint64_t id;
+};
+
+static struct buf
+buffer_of(struct pvk_context *ctx, VkBuffer b)
+{
+   /* The decoder just looked the command's buffer up by id, which left it
+    * as the table's last hit: no second lookup on the common path. */
+   const struct vn_object *o = ((const struct vn_object_table_head *)ctx->dispatch.objects)->last;
+   if (!o || o->type != VK_OBJECT_TYPE_BUFFER || o->handle != (uint64_t)(uintptr_t)b)
+      o = b ? vn_object_table_find_handle(ctx->dispatch.objects, VK_OBJECT_TYPE_BUFFER,
+                                          (uint64_t)(uintptr_t)b)
+            : NULL;
+   return (struct buf){o ? o->data : NULL, o ? o->id : 0};
+}
+
+static struct img
+image_of(struct pvk_context *ctx, VkImage i)
+{
+   const struct vn_object *o =
+      i ? vn_object_table_find_handle(ctx->dispatch.objects, VK_OBJECT_TYPE_IMAGE,
+                                      (uint64_t)(uintptr_t)i)
+        : NULL;
+   return (struct img){o ? o->data : NULL, o ? o->id : 0};
+}
+
+/* --- buffers --- */
+
+/* [offset, offset + size) inside a buffer of `total` bytes; size may be
+ * VK_WHOLE_SIZE when `whole_ok`. */
+static const char *
+buffer_range(const struct pvk_buffer_state *b, VkDeviceSize offset, VkDeviceSize size,
+             bool whole_ok)
+{
+   if (!b)
+      return "buffer without recorded size";
+   if (whole_ok && size == VK_WHOLE_SIZE)
+      return offset < b->size ? NULL : "offset beyond the buffer";
+   if (offset > b->size || size > b->size - offset)
+      return "range beyond the buffer";
+   return NULL;
+}
+
+/* --- images --- */
+
+static uint32_t
+mip_dim(uint32_t d, uint32_t level)
+{
+   d = level < 32 ? d >> level : 0;
+   return d ? d : 1;
+}
+
+static const char *
+subresource_layers(const struct pvk_image_state *im, uint32_t mip, uint32_t base,
+                   uint32_t count)
+{
+   if (mip >= im->mip_levels)
+      return "mip level beyond the image";
+   if (count == VK_REMAINING_ARRAY_LAYERS)
+      count = base < im->array_layers ? im->array_layers - base : 0;
+   if (base >= im->array_layers || !count || count > im->array_layers - base)
+      return "array layers beyond the image";
+   return NULL;
+}
+
+static const char *
+subresource_range(const struct pvk_image_state *im, const VkImageSubresourceRange *r)
+{
+   uint32_t levels = r->levelCount;
+   if (levels == VK_REMAINING_MIP_LEVELS)
+      levels = r->baseMipLevel < im->mip_levels ? im->mip_levels - r->baseMipLevel : 0;
+   if (r->baseMipLevel >= im->mip_levels || !levels ||
+       levels > im->mip_levels - r->baseMipLevel)
+      return "mip levels beyond the image";
+   uint32_t layers = r->layerCount;
+   if (layers == VK_REMAINING_ARRAY_LAYERS)
+      layers = r->baseArrayLayer < im->array_layers ? im->array_layers - r->baseArrayLayer : 0;
+   if (r->baseArrayLayer >= im->array_layers || !layers ||
+       layers > im->array_layers - r->baseArrayLayer)
+      return "array layers beyond the image";
+   return NULL;
+}
+
+/* A box [offset, offset + extent) of one mip level. Non-3D images: z is 0
+ * and the depth is 1 (or the layer count, for copies with a 3D image). */
+static const char *
+box(const struct pvk_image_state *im, uint32_t mip, VkOffset3D o, VkExtent3D e,
+    uint32_t max_depth)
+{
+   const int64_t w = mip_dim(im->extent.width, mip), h = mip_dim(im->extent.height, mip),
+                 d = im->type == VK_IMAGE_TYPE_3D ? mip_dim(im->extent.depth, mip) : 1;
+   if (o.x < 0 || o.y < 0 || o.z < 0)
+      return "negative offset";
+   if (im->type != VK_IMAGE_TYPE_3D) {
+      if (o.z != 0 || !e.depth || e.depth > max_depth)
+         return "depth of a non-3D image";
+      e.depth = 1;
+   }
+   if ((int64_t)o.x + e.width > w || (int64_t)o.y + e.height > h || (int64_t)o.z + e.depth > d)
+      return "region beyond the mip level's extent";
+   return NULL;
+}
+
+static const char *
+image_region(const struct pvk_image_state *im, const VkImageSubresourceLayers *sub,
+             VkOffset3D o, VkExtent3D e, uint32_t max_depth)
+{
+   if (!im)
+      return "image without recorded state";
+   const char *why = subresource_layers(im, sub->mipLevel, sub->baseArrayLayer, sub->layerCount);
+   return why ? why : box(im, sub->mipLevel, o, e, max_depth);
+}
+
+/* Layers a region covers (VK_REMAINING_ARRAY_LAYERS resolved). */
+static uint32_t
+layer_count(const struct pvk_image_state *im, const VkImageSubresourceLayers *sub)
+{
+   if (sub->layerCount != VK_REMAINING_ARRAY_LAYERS)
+      return sub->layerCount;
+   return im && sub->baseArrayLayer < im->array_layers ? im->array_layers - sub->baseArrayLayer
+                                                       : 0;
+}
+
+/* Texel block of a core format for buffer copies of `aspect`: bytes and
+ * block extent. False for formats outside the table. */
+static bool
+block_of(VkFormat f, VkImageAspectFlags aspect, uint32_t *bytes, uint32_t *bw, uint32_t *bh)
+{
+   static const struct {
+      uint16_t first, last;
+      uint8_t bytes, w, h;
+   } table[] = {
+      {1, 1, 1, 1, 1},       {2, 8, 2, 1, 1},       {9, 15, 1, 1, 1},      {16, 22, 2, 1, 1},
+      {23, 36, 3, 1, 1},     {37, 57, 4, 1, 1},     {58, 69, 4, 1, 1},     {70, 76, 2, 1, 1},
+      {77, 83, 4, 1, 1},     {84, 90, 6, 1, 1},     {91, 97, 8, 1, 1},     {98, 100, 4, 1, 1},
+      {101, 103, 8, 1, 1},   {104, 106, 12, 1, 1},  {107, 109, 16, 1, 1},  {110, 112, 8, 1, 1},
+      {113, 115, 16, 1, 1},  {116, 118, 24, 1, 1},  {119, 121, 32, 1, 1},  {122, 123, 4, 1, 1},
+      {131, 134, 8, 4, 4},   {135, 138, 16, 4, 4},  {139, 140, 8, 4, 4},   {141, 146, 16, 4, 4},
+      {147, 150, 8, 4, 4},   {151, 152, 16, 4, 4},  {153, 154, 8, 4, 4},   {155, 156, 16, 4, 4},
+   };
+   *bw = *bh = 1;
+   if (f >= VK_FORMAT_D16_UNORM && f <= VK_FORMAT_D32_SFLOAT_S8_UINT) {
+      /* buffer copies of depth/stencil move one aspect */
+      if (aspect & VK_IMAGE_ASPECT_STENCIL_BIT)
+         *bytes = 1;
+      else
+         *bytes = f == VK_FORMAT_D16_UNORM || f == VK_FORMAT_D16_UNORM_S8_UINT ? 2 : 4;
+      return f != VK_FORMAT_S8_UINT || (aspect & VK_IMAGE_ASPECT_STENCIL_BIT);
+   }
+   if (f >= VK_FORMAT_ASTC_4x4_UNORM_BLOCK && f <= VK_FORMAT_ASTC_12x12_SRGB_BLOCK) {
+      static const uint8_t astc[14][2] = {{4, 4},  {5, 4},   {5, 5},   {6, 5},   {6, 6},
+                                          {8, 5},  {8, 6},   {8, 8},   {10, 5},  {10, 6},
+                                          {10, 8}, {10, 10}, {12, 10}, {12, 12}};
+      const uint32_t i = (f - VK_FORMAT_ASTC_4x4_UNORM_BLOCK) / 2;
+      *bytes = 16;
+      *bw = astc[i][0];
+      *bh = astc[i][1];
+      return true;
+   }
+   for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+      if ((uint32_t)f >= table[i].first && (uint32_t)f <= table[i].last) {
+         *bytes = table[i].bytes;
+         *bw = table[i].w;
+         *bh = table[i].h;
+         return true;
+      }
+   }
+   return false;
+}
+
+/* The buffer side of a buffer <-> image copy region. */
+static const char *
+buffer_image_region(const struct pvk_buffer_state *b, const struct pvk_image_state *im,
+                    const VkBufferImageCopy *r)
+{
+   if (!b)
+      return "buffer without recorded size";
+   if (r->bufferRowLength && r->bufferRowLength < r->imageExtent.width)
+      return "bufferRowLength below the width";
+   if (r->bufferImageHeight && r->bufferImageHeight < r->imageExtent.height)
+      return "bufferImageHeight below the height";
+   uint32_t bytes, bw, bh;
+   if (!block_of(im->format, r->imageSubresource.aspectMask, &bytes, &bw, &bh))
+      return NULL; /* not in the table: the image side was checked */
+   if (!r->imageExtent.width || !r->imageExtent.height || !r->imageExtent.depth)
+      return "empty region";
+   const u128 row = ((r->bufferRowLength ? r->bufferRowLength : r->imageExtent.width) + bw - 1) / bw;
+   const u128 rows =
+      ((r->bufferImageHeight ? r->bufferImageHeight : r->imageExtent.height) + bh - 1) / bh;
+   const u128 slices = (u128)(im->type == VK_IMAGE_TYPE_3D ? r->imageExtent.depth : 1) *
+                       layer_count(im, &r->imageSubresource);
+   const u128 w = (r->imageExtent.width + bw - 1) / bw, h = (r->imageExtent.height + bh - 1) / bh;
+   const u128 end =
+      (u128)r->bufferOffset + ((slices - 1) * rows * row + (h - 1) * row + w) * bytes;
+   return end <= b->size ? NULL : "buffer range of the copy beyond the buffer";
+}
+
+/* --- reporting --- */
+
+static bool
+ok_or_reject(struct pvk_context *ctx, const char *why, const char *cmd, uint32_t region,
+             uint64_t src, uint64_t dst)
+{
+   if (!why)
+      return true;
+   pvk_reject(ctx, "range: %s region %u: %s (source %llu, destination %llu)", cmd, region, why,
+              (unsigned long long)src, (unsigned long long)dst);
+   return false;
+}
+
+static struct pvk_device *
+device_of(struct vn_object *dispatch)
+{
+   return pvk_device_from_base(dispatch->device);
+}
+
+/* --- copies --- */
+
+static bool
+check_copy_buffer(struct pvk_context *ctx, const char *cmd, VkBuffer src, VkBuffer dst,
+                  uint32_t n, const VkBufferCopy *r, size_t stride)
+{
+   const struct buf s = buffer_of(ctx, src), d = buffer_of(ctx, dst);
+   for (uint32_t i = 0; i < n; i++) {
+      const VkBufferCopy *c = (const VkBufferCopy *)((const char *)r + i * stride);
+      const char *why = c->size ? buffer_range(s.s, c->srcOffset, c->size, false)
+                                : "empty region";
+      if (!why)
+         why = buffer_range(d.s, c->dstOffset, c->size, false);
+      if (!ok_or_reject(ctx, why, cmd, i, s.id, d.id))
+         return false;
+   }
+   return true;
+}
+
+void
+vn_handle_vkCmdCopyBuffer(struct vn_dispatch_context *dctx, struct vn_command_vkCmdCopyBuffer *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (check_copy_buffer(ctx, "vkCmdCopyBuffer", args->srcBuffer, args->dstBuffer,
+                         args->regionCount, args->pRegions, sizeof(VkBufferCopy)))
+      device_of(args->dispatch)->dispatch.vkCmdCopyBuffer(
+         args->commandBuffer, args->srcBuffer, args->dstBuffer, args->regionCount, args->pRegions);
+}
+
+/* VkBufferCopy2 holds a VkBufferCopy's fields after sType and pNext. */
+_Static_assert(offsetof(VkBufferCopy2, srcOffset) + sizeof(VkBufferCopy) <= sizeof(VkBufferCopy2),
+               "VkBufferCopy2 layout");
+
+void
+vn_handle_vkCmdCopyBuffer2(struct vn_dispatch_context *dctx,
+                           struct vn_command_vkCmdCopyBuffer2 *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   const VkCopyBufferInfo2 *info = args->pCopyBufferInfo;
+   if (!info || (info->regionCount && !info->pRegions)) {
+      pvk_context_set_lost(ctx, "vkCmdCopyBuffer2: missing regions");
+      return;
+   }
+   if (check_copy_buffer(ctx, "vkCmdCopyBuffer2", info->srcBuffer, info->dstBuffer,
+                         info->regionCount,
+                         info->pRegions ? (const VkBufferCopy *)&info->pRegions[0].srcOffset : NULL,
+                         sizeof(VkBufferCopy2)))
+      device_of(args->dispatch)->dispatch.vkCmdCopyBuffer2(args->commandBuffer, info);
+}
+
+void
+vn_handle_vkCmdFillBuffer(struct vn_dispatch_context *dctx, struct vn_command_vkCmdFillBuffer *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   const struct buf d = buffer_of(ctx, args->dstBuffer);
+   const char *why = args->dstOffset % 4 || (args->size != VK_WHOLE_SIZE && args->size % 4)
+                        ? "offset or size not a multiple of 4"
+                        : buffer_range(d.s, args->dstOffset, args->size, true);
+   if (!why && !args->size)
+      why = "empty fill";
+   if (ok_or_reject(ctx, why, "vkCmdFillBuffer", 0, 0, d.id))
+      device_of(args->dispatch)->dispatch.vkCmdFillBuffer(args->commandBuffer, args->dstBuffer,
+                                                          args->dstOffset, args->size, args->data);
+}
+
+void
+vn_handle_vkCmdUpdateBuffer(struct vn_dispatch_context *dctx,
+                            struct vn_command_vkCmdUpdateBuffer *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   const struct buf d = buffer_of(ctx, args->dstBuffer);
+   const char *why = args->dstOffset % 4 || args->dataSize % 4 || !args->dataSize ||
+                           args->dataSize > 65536 || !args->pData
+                        ? "offset or size not a multiple of 4, or size not in 4..65536"
+                        : buffer_range(d.s, args->dstOffset, args->dataSize, false);
+   if (ok_or_reject(ctx, why, "vkCmdUpdateBuffer", 0, 0, d.id))
+      device_of(args->dispatch)->dispatch.vkCmdUpdateBuffer(
+         args->commandBuffer, args->dstBuffer, args->dstOffset, args->dataSize, args->pData);
+}
+
+/* Image to image (copy, resolve): both sides, the extent shared. */
+static const char *
+image_pair(const struct img *s, const struct img *d, const VkImageSubresourceLayers *ss,
+           VkOffset3D so, const VkImageSubresourceLayers *ds, VkOffset3D dofs, VkExtent3D e)
+{
+   if (!s->s || !d->s)
+      return "image without recorded state";
+   /* with a 3D image on the other side, a 2D image's layers are the depth */
+   const uint32_t sdepth = d->s->type == VK_IMAGE_TYPE_3D ? layer_count(s->s, ss) : 1;
+   const uint32_t ddepth = s->s->type == VK_IMAGE_TYPE_3D ? layer_count(d->s, ds) : 1;
+   const char *why = image_region(s->s, ss, so, e, sdepth);
+   if (why)
+      return why;
+   /* between a compressed and an uncompressed format the extent is in
+    * source texels: the destination covers as many of its own blocks */
+   uint32_t sb, sbw, sbh, db, dbw, dbh;
+   if (block_of(s->s->format, ss->aspectMask, &sb, &sbw, &sbh) &&
+       block_of(d->s->format, ds->aspectMask, &db, &dbw, &dbh) && (sbw != dbw || sbh != dbh)) {
+      e.width = (uint32_t)(((uint64_t)e.width + sbw - 1) / sbw * dbw);
+      e.height = (uint32_t)(((uint64_t)e.height + sbh - 1) / sbh * dbh);
+   }
+   return image_region(d->s, ds, dofs, e, ddepth);
+}
+
+void
+vn_handle_vkCmdCopyImage(struct vn_dispatch_context *dctx, struct vn_command_vkCmdCopyImage *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   const struct img s = image_of(ctx, args->srcImage), d = image_of(ctx, args->dstImage);
+   for (uint32_t i = 0; i < args->regionCount; i++) {
+      const VkImageCopy *r = &args->pRegions[i];
+      if (!ok_or_reject(ctx,
+                        image_pair(&s, &d, &r->srcSubresource, r->srcOffset, &r->dstSubresource,
+                                   r->dstOffset, r->extent),
+                        "vkCmdCopyImage", i, s.id, d.id))
+         return;
+   }
+   device_of(args->dispatch)->dispatch.vkCmdCopyImage(args->commandBuffer, args->srcImage,
+                                                      args->srcImageLayout, args->dstImage,
+                                                      args->dstImageLayout, args->regionCount,
+                                                      args->pRegions);
+}
+
+void
+vn_handle_vkCmdCopyImage2(struct vn_dispatch_context *dctx, struct vn_command_vkCmdCopyImage2 *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   const VkCopyImageInfo2 *info = args->pCopyImageInfo;
+   if (!info || (info->regionCount && !info->pRegions)) {
+      pvk_context_set_lost(ctx, "vkCmdCopyImage2: missing regions");
+      return;
+   }
+   const struct img s = image_of(ctx, info->srcImage), d = image_of(ctx, info->dstImage);
+   for (uint32_t i = 0; i < info->regionCount; i++) {
+      const VkImageCopy2 *r = &info->pRegions[i];
+      if (!ok_or_reject(ctx,
+                        image_pair(&s, &d, &r->srcSubresource, r->srcOffset, &r->dstSubresource,
+                                   r->dstOffset, r->extent),
+                        "vkCmdCopyImage2", i, s.id, d.id))
+         return;
+   }
+   device_of(args->dispatch)->dispatch.vkCmdCopyImage2(args->commandBuffer, info);
+}
+
+void
+vn_handle_vkCmdResolveImage(struct vn_dispatch_context *dctx,
+                            struct vn_command_vkCmdResolveImage *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   const struct img s = image_of(ctx, args->srcImage), d = image_of(ctx, args->dstImage);
+   for (uint32_t i = 0; i < args->regionCount; i++) {
+      const VkImageResolve *r = &args->pRegions[i];
+      if (!ok_or_reject(ctx,
+                        image_pair(&s, &d, &r->srcSubresource, r->srcOffset, &r->dstSubresource,
+                                   r->dstOffset, r->extent),
+                        "vkCmdResolveImage", i, s.id, d.id))
+         return;
+   }
+   device_of(args->dispatch)->dispatch.vkCmdResolveImage(args->commandBuffer, args->srcImage,
+                                                         args->srcImageLayout, args->dstImage,
+                                                         args->dstImageLayout, args->regionCount,
+                                                         args->pRegions);
+}
+
+/* A blit side: two corners inside the level, in any order. */
+static const char *
+blit_side(const struct pvk_image_state *im, const VkImageSubresourceLayers *sub,
+          const VkOffset3D o[2])
+{
+   if (!im)
+      return "image without recorded state";
+   const char *why = subresource_layers(im, sub->mipLevel, sub->baseArrayLayer, sub->layerCount);
+   if (why)
+      return why;
+   const int64_t w = mip_dim(im->extent.width, sub->mipLevel),
+                 h = mip_dim(im->extent.height, sub->mipLevel),
+                 d = im->type == VK_IMAGE_TYPE_3D ? mip_dim(im->extent.depth, sub->mipLevel) : 1;
+   for (int k = 0; k < 2; k++) {
+      if (o[k].x < 0 || o[k].y < 0 || o[k].z < 0 || o[k].x > w || o[k].y > h || o[k].z > d)
+         return "blit corner beyond the mip level's extent";
+   }
+   return NULL;
+}
+
+void
+vn_handle_vkCmdBlitImage(struct vn_dispatch_context *dctx, struct vn_command_vkCmdBlitImage *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   const struct img s = image_of(ctx, args->srcImage), d = image_of(ctx, args->dstImage);
+   for (uint32_t i = 0; i < args->regionCount; i++) {
+      const VkImageBlit *r = &args->pRegions[i];
+      const char *why = blit_side(s.s, &r->srcSubresource, r->srcOffsets);
+      if (!why)
+         why = blit_side(d.s, &r->dstSubresource, r->dstOffsets);
+      if (!ok_or_reject(ctx, why, "vkCmdBlitImage", i, s.id, d.id))
+         return;
+   }
+   device_of(args->dispatch)->dispatch.vkCmdBlitImage(
+      args->commandBuffer, args->srcImage, args->srcImageLayout, args->dstImage,
+      args->dstImageLayout, args->regionCount, args->pRegions, args->filter);
+}
+
+static const char *
+buffer_image(const struct buf *b, const struct img *im, const VkBufferImageCopy *r)
+{
+   const char *why = image_region(im->s, &r->imageSubresource, r->imageOffset, r->imageExtent, 1);
+   return why ? why : buffer_image_region(b->s, im->s, r);
+}
+
+void
+vn_handle_vkCmdCopyBufferToImage(struct vn_dispatch_context *dctx,
+                                 struct vn_command_vkCmdCopyBufferToImage *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   const struct buf b = buffer_of(ctx, args->srcBuffer);
+   const struct img im = image_of(ctx, args->dstImage);
+   for (uint32_t i = 0; i < args->regionCount; i++) {
+      if (!ok_or_reject(ctx, buffer_image(&b, &im, &args->pRegions[i]),
+                        "vkCmdCopyBufferToImage", i, b.id, im.id))
+         return;
+   }
+   device_of(args->dispatch)->dispatch.vkCmdCopyBufferToImage(
+      args->commandBuffer, args->srcBuffer, args->dstImage, args->dstImageLayout,
+      args->regionCount, args->pRegions);
+}
+
+void
+vn_handle_vkCmdCopyImageToBuffer(struct vn_dispatch_context *dctx,
+                                 struct vn_command_vkCmdCopyImageToBuffer *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   const struct buf b = buffer_of(ctx, args->dstBuffer);
+   const struct img im = image_of(ctx, args->srcImage);
+   for (uint32_t i = 0; i < args->regionCount; i++) {
+      if (!ok_or_reject(ctx, buffer_image(&b, &im, &args->pRegions[i]),
+                        "vkCmdCopyImageToBuffer", i, im.id, b.id))
+         return;
+   }
+   device_of(args->dispatch)->dispatch.vkCmdCopyImageToBuffer(
+      args->commandBuffer, args->srcImage, args->srcImageLayout, args->dstBuffer,
+      args->regionCount, args->pRegions);
+}
+
+static VkBufferImageCopy
+region1(const VkBufferImageCopy2 *r)
+{
+   return (VkBufferImageCopy){r->bufferOffset, r->bufferRowLength, r->bufferImageHeight,
+                              r->imageSubresource, r->imageOffset, r->imageExtent};
+}
+
+void
+vn_handle_vkCmdCopyBufferToImage2(struct vn_dispatch_context *dctx,
+                                  struct vn_command_vkCmdCopyBufferToImage2 *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   const VkCopyBufferToImageInfo2 *info = args->pCopyBufferToImageInfo;
+   if (!info || (info->regionCount && !info->pRegions)) {
+      pvk_context_set_lost(ctx, "vkCmdCopyBufferToImage2: missing regions");
+      return;
+   }
+   const struct buf b = buffer_of(ctx, info->srcBuffer);
+   const struct img im = image_of(ctx, info->dstImage);
+   for (uint32_t i = 0; i < info->regionCount; i++) {
+      const VkBufferImageCopy r = region1(&info->pRegions[i]);
+      if (!ok_or_reject(ctx, buffer_image(&b, &im, &r), "vkCmdCopyBufferToImage2", i, b.id,
+                        im.id))
+         return;
+   }
+   device_of(args->dispatch)->dispatch.vkCmdCopyBufferToImage2(args->commandBuffer, info);
+}
+
+void
+vn_handle_vkCmdCopyImageToBuffer2(struct vn_dispatch_context *dctx,
+                                  struct vn_command_vkCmdCopyImageToBuffer2 *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   const VkCopyImageToBufferInfo2 *info = args->pCopyImageToBufferInfo;
+   if (!info || (info->regionCount && !info->pRegions)) {
+      pvk_context_set_lost(ctx, "vkCmdCopyImageToBuffer2: missing regions");
+      return;
+   }
+   const struct buf b = buffer_of(ctx, info->dstBuffer);
+   const struct img im = image_of(ctx, info->srcImage);
+   for (uint32_t i = 0; i < info->regionCount; i++) {
+      const VkBufferImageCopy r = region1(&info->pRegions[i]);
+      if (!ok_or_reject(ctx, buffer_image(&b, &im, &r), "vkCmdCopyImageToBuffer2", i, im.id,
+                        b.id))
+         return;
+   }
+   device_of(args->dispatch)->dispatch.vkCmdCopyImageToBuffer2(args->commandBuffer, info);
+}
+
+/* --- barriers --- */
+
+static bool
+check_barriers(struct pvk_context *ctx, const char *cmd, uint32_t nb, const void *buffers,
+               size_t bstride, size_t boff, uint32_t ni, const void *images, size_t istride,
+               size_t ioff)
+{
+   for (uint32_t i = 0; i < nb; i++) {
+      const char *p = (const char *)buffers + i * bstride + boff;
+      VkBuffer handle;
+      VkDeviceSize offset, size;
+      /* buffer, offset, size: consecutive in both barrier structs */
+      memcpy(&handle, p, sizeof(handle));
+      memcpy(&offset, p + sizeof(VkBuffer), sizeof(offset));
+      memcpy(&size, p + sizeof(VkBuffer) + sizeof(VkDeviceSize), sizeof(size));
+      const struct buf b = buffer_of(ctx, handle);
+      const char *why = size ? buffer_range(b.s, offset, size, true) : "empty range";
+      if (!ok_or_reject(ctx, why, cmd, i, 0, b.id))
+         return false;
+   }
+   for (uint32_t i = 0; i < ni; i++) {
+      const char *p = (const char *)images + i * istride + ioff;
+      VkImage handle;
+      VkImageSubresourceRange range;
+      /* image, subresourceRange: consecutive in both barrier structs */
+      memcpy(&handle, p, sizeof(handle));
+      memcpy(&range, p + sizeof(VkImage), sizeof(range));
+      const struct img im = image_of(ctx, handle);
+      const char *why = im.s ? subresource_range(im.s, &range) : "image without recorded state";
+      if (!ok_or_reject(ctx, why, cmd, i, 0, im.id))
+         return false;
+   }
+   return true;
+}
+
+_Static_assert(offsetof(VkBufferMemoryBarrier, offset) ==
+                  offsetof(VkBufferMemoryBarrier, buffer) + sizeof(VkBuffer) &&
+                  offsetof(VkBufferMemoryBarrier, size) ==
+                     offsetof(VkBufferMemoryBarrier, offset) + sizeof(VkDeviceSize),
+               "VkBufferMemoryBarrier layout");
+_Static_assert(offsetof(VkBufferMemoryBarrier2, offset) ==
+                  offsetof(VkBufferMemoryBarrier2, buffer) + sizeof(VkBuffer) &&
+                  offsetof(VkBufferMemoryBarrier2, size) ==
+                     offsetof(VkBufferMemoryBarrier2, offset) + sizeof(VkDeviceSize),
+               "VkBufferMemoryBarrier2 layout");
+_Static_assert(offsetof(VkImageMemoryBarrier, subresourceRange) ==
+                  offsetof(VkImageMemoryBarrier, image) + sizeof(VkImage),
+               "VkImageMemoryBarrier layout");
+_Static_assert(offsetof(VkImageMemoryBarrier2, subresourceRange) ==
+                  offsetof(VkImageMemoryBarrier2, image) + sizeof(VkImage),
+               "VkImageMemoryBarrier2 layout");
+
+static bool
+check_barriers1(struct pvk_context *ctx, const char *cmd, uint32_t nb,
+                const VkBufferMemoryBarrier *b, uint32_t ni, const VkImageMemoryBarrier *im)
+{
+   if ((nb && !b) || (ni && !im)) {
+      pvk_context_set_lost(ctx, "barrier array without elements");
+      return false;
+   }
+   return check_barriers(ctx, cmd, nb, b, sizeof(*b), offsetof(VkBufferMemoryBarrier, buffer), ni,
+                         im, sizeof(*im), offsetof(VkImageMemoryBarrier, image));
+}
+
+static bool
+check_dependency(struct pvk_context *ctx, const char *cmd, const VkDependencyInfo *d)
+{
+   if (!d || (d->bufferMemoryBarrierCount && !d->pBufferMemoryBarriers) ||
+       (d->imageMemoryBarrierCount && !d->pImageMemoryBarriers)) {
+      pvk_context_set_lost(ctx, "barrier array without elements");
+      return false;
+   }
+   return check_barriers(ctx, cmd, d->bufferMemoryBarrierCount, d->pBufferMemoryBarriers,
+                         sizeof(VkBufferMemoryBarrier2), offsetof(VkBufferMemoryBarrier2, buffer),
+                         d->imageMemoryBarrierCount, d->pImageMemoryBarriers,
+                         sizeof(VkImageMemoryBarrier2), offsetof(VkImageMemoryBarrier2, image));
+}
+
+void
+vn_handle_vkCmdPipelineBarrier(struct vn_dispatch_context *dctx,
+                               struct vn_command_vkCmdPipelineBarrier *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (check_barriers1(ctx, "vkCmdPipelineBarrier", args->bufferMemoryBarrierCount,
+                       args->pBufferMemoryBarriers, args->imageMemoryBarrierCount,
+                       args->pImageMemoryBarriers))
+      device_of(args->dispatch)->dispatch.vkCmdPipelineBarrier(
+         args->commandBuffer, args->srcStageMask, args->dstStageMask, args->dependencyFlags,
+         args->memoryBarrierCount, args->pMemoryBarriers, args->bufferMemoryBarrierCount,
+         args->pBufferMemoryBarriers, args->imageMemoryBarrierCount, args->pImageMemoryBarriers);
+}
+
+void
+vn_handle_vkCmdPipelineBarrier2(struct vn_dispatch_context *dctx,
+                                struct vn_command_vkCmdPipelineBarrier2 *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (check_dependency(ctx, "vkCmdPipelineBarrier2", args->pDependencyInfo))
+      device_of(args->dispatch)->dispatch.vkCmdPipelineBarrier2(args->commandBuffer,
+                                                                args->pDependencyInfo);
+}
+
+void
+vn_handle_vkCmdWaitEvents(struct vn_dispatch_context *dctx, struct vn_command_vkCmdWaitEvents *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (check_barriers1(ctx, "vkCmdWaitEvents", args->bufferMemoryBarrierCount,
+                       args->pBufferMemoryBarriers, args->imageMemoryBarrierCount,
+                       args->pImageMemoryBarriers))
+      device_of(args->dispatch)->dispatch.vkCmdWaitEvents(
+         args->commandBuffer, args->eventCount, args->pEvents, args->srcStageMask,
+         args->dstStageMask, args->memoryBarrierCount, args->pMemoryBarriers,
+         args->bufferMemoryBarrierCount, args->pBufferMemoryBarriers,
+         args->imageMemoryBarrierCount, args->pImageMemoryBarriers);
+}
+
+/* --- vertex and index buffers --- */
+
+void
+vn_handle_vkCmdBindIndexBuffer(struct vn_dispatch_context *dctx,
+                               struct vn_command_vkCmdBindIndexBuffer *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   const struct buf b = buffer_of(ctx, args->buffer);
+   const char *why = args->buffer && (!b.s || args->offset >= b.s->size)
+                        ? "offset beyond the buffer"
+                        : NULL;
+   if (ok_or_reject(ctx, why, "vkCmdBindIndexBuffer", 0, b.id, 0))
+      device_of(args->dispatch)->dispatch.vkCmdBindIndexBuffer(args->commandBuffer, args->buffer,
+                                                               args->offset, args->indexType);
+}
+
+void
+vn_handle_vkCmdBindVertexBuffers(struct vn_dispatch_context *dctx,
+                                 struct vn_command_vkCmdBindVertexBuffers *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (args->bindingCount && (!args->pBuffers || !args->pOffsets)) {
+      pvk_context_set_lost(ctx, "vkCmdBindVertexBuffers: array without elements");
+      return;
+   }
+   for (uint32_t i = 0; i < args->bindingCount; i++) {
+      if (!args->pBuffers[i])
+         continue; /* nullDescriptor */
+      const struct buf b = buffer_of(ctx, args->pBuffers[i]);
+      const char *why = !b.s || args->pOffsets[i] >= b.s->size ? "offset beyond the buffer" : NULL;
+      if (!ok_or_reject(ctx, why, "vkCmdBindVertexBuffers", i, b.id, 0))
+         return;
+   }
+   device_of(args->dispatch)->dispatch.vkCmdBindVertexBuffers(
+      args->commandBuffer, args->firstBinding, args->bindingCount, args->pBuffers, args->pOffsets);
+}
+
+/* --- memory binds --- */
+
+static const char *
+bind_range(struct pvk_device *dev, VkDeviceMemory memory, VkDeviceSize offset,
+           const VkMemoryRequirements *req)
+{
+   const struct pvk_device_memory *m = pvk_device_memory_lookup(dev, (uint64_t)(uintptr_t)memory);
+   if (!m)
+      return "unknown memory";
+   if (req->alignment && offset % req->alignment)
+      return "offset not aligned as the driver requires";
+   if (offset > m->alloc_size || req->size > m->alloc_size - offset)
+      return "offset + required size beyond the allocation";
+   if (!(req->memoryTypeBits & (1u << m->type_index)))
+      return "memory type not allowed for the object";
+   return NULL;
+}
+
+static const char *
+bind_buffer(struct pvk_context *ctx, struct pvk_device *dev, VkBuffer buffer,
+            VkDeviceMemory memory, VkDeviceSize offset, uint64_t *ids)
+{
+   VkMemoryRequirements req;
+   dev->dispatch.vkGetBufferMemoryRequirements(dev->handle, buffer, &req);
+   ids[0] = pvk_guest_id(ctx, VK_OBJECT_TYPE_BUFFER, (uint64_t)(uintptr_t)buffer);
+   ids[1] = pvk_guest_id(ctx, VK_OBJECT_TYPE_DEVICE_MEMORY, (uint64_t)(uintptr_t)memory);
+   return bind_range(dev, memory, offset, &req);
+}
+
+static bool
+has_plane_info(const void *chain)
+{
+   for (const VkBaseInStructure *s = chain; s; s = s->pNext) {
+      if (s->sType == VK_STRUCTURE_TYPE_BIND_IMAGE_PLANE_MEMORY_INFO)
+         return true;
+   }
+   return false;
+}
+
+static const char *
+bind_image(struct pvk_context *ctx, struct pvk_device *dev, VkImage image, VkDeviceMemory memory,
+           VkDeviceSize offset, const void *chain, uint64_t *ids)
+{
+   ids[0] = pvk_guest_id(ctx, VK_OBJECT_TYPE_IMAGE, (uint64_t)(uintptr_t)image);
+   ids[1] = pvk_guest_id(ctx, VK_OBJECT_TYPE_DEVICE_MEMORY, (uint64_t)(uintptr_t)memory);
+   if (has_plane_info(chain))
+      return NULL; /* disjoint planes: not checked (not advertised by lavapipe) */
+   VkMemoryRequirements req;
+   dev->dispatch.vkGetImageMemoryRequirements(dev->handle, image, &req);
+   return bind_range(dev, memory, offset, &req);
+}
+
+static bool
+bind_ok(struct pvk_context *ctx, const char *why, const char *cmd, uint32_t i, const uint64_t *ids)
+{
+   if (!why)
+      return true;
+   pvk_reject(ctx, "range: %s bind %u: %s (object %llu, memory %llu)", cmd, i, why,
+              (unsigned long long)ids[0], (unsigned long long)ids[1]);
+   return false;
+}
+
+void
+vn_handle_vkBindBufferMemory(struct vn_dispatch_context *dctx,
+                             struct vn_command_vkBindBufferMemory *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   struct pvk_device *dev = device_of(args->dispatch);
+   uint64_t ids[2];
+   if (!bind_ok(ctx, bind_buffer(ctx, dev, args->buffer, args->memory, args->memoryOffset, ids),
+                "vkBindBufferMemory", 0, ids))
+      return;
+   args->ret =
+      dev->dispatch.vkBindBufferMemory(args->device, args->buffer, args->memory, args->memoryOffset);
+}
+
+void
+vn_handle_vkBindBufferMemory2(struct vn_dispatch_context *dctx,
+                              struct vn_command_vkBindBufferMemory2 *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   struct pvk_device *dev = device_of(args->dispatch);
+   for (uint32_t i = 0; args->pBindInfos && i < args->bindInfoCount; i++) {
+      const VkBindBufferMemoryInfo *b = &args->pBindInfos[i];
+      uint64_t ids[2];
+      if (!bind_ok(ctx, bind_buffer(ctx, dev, b->buffer, b->memory, b->memoryOffset, ids),
+                   "vkBindBufferMemory2", i, ids))
+         return;
+   }
+   args->ret = dev->dispatch.vkBindBufferMemory2(args->device, args->bindInfoCount, args->pBindInfos);
+}
+
+void
+vn_handle_vkBindImageMemory(struct vn_dispatch_context *dctx,
+                            struct vn_command_vkBindImageMemory *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   struct pvk_device *dev = device_of(args->dispatch);
+   uint64_t ids[2];
+   if (!bind_ok(ctx, bind_image(ctx, dev, args->image, args->memory, args->memoryOffset, NULL, ids),
+                "vkBindImageMemory", 0, ids))
+      return;
+   args->ret =
+      dev->dispatch.vkBindImageMemory(args->device, args->image, args->memory, args->memoryOffset);
+}
+
+void
+vn_handle_vkBindImageMemory2(struct vn_dispatch_context *dctx,
+                             struct vn_command_vkBindImageMemory2 *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   struct pvk_device *dev = device_of(args->dispatch);
+   for (uint32_t i = 0; args->pBindInfos && i < args->bindInfoCount; i++) {
+      const VkBindImageMemoryInfo *b = &args->pBindInfos[i];
+      uint64_t ids[2];
+      if (!b->memory)
+         continue; /* swapchain binds: not offered */
+      if (!bind_ok(ctx, bind_image(ctx, dev, b->image, b->memory, b->memoryOffset, b->pNext, ids),
+                   "vkBindImageMemory2", i, ids))
+         return;
+   }
+   args->ret = dev->dispatch.vkBindImageMemory2(args->device, args->bindInfoCount, args->pBindInfos);
+}
+
+/* --- views --- */
+
+static void
+insert_view(struct pvk_context *ctx, struct pvk_device *dev, VkObjectType type, uint64_t id,
+            uint64_t handle)
+{
+   struct vn_object *obj = vn_object_table_insert(ctx->dispatch.objects, id, type, handle);
+   if (!obj) {
+      struct vn_object o = {.type = type, .handle = handle, .device = pvk_device_base(dev)};
+      vn_object_destroy_host(&o);
+      pvk_context_set_lost(ctx, "view: bad or duplicate object id");
+      return;
+   }
+   obj->instance = pvk_instance_base(dev->instance);
+   obj->device = pvk_device_base(dev);
+}
+
+void
+vn_handle_vkCreateBufferView(struct vn_dispatch_context *dctx,
+                             struct vn_command_vkCreateBufferView *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   struct pvk_device *dev = device_of(args->dispatch);
+   const VkBufferViewCreateInfo *info = args->pCreateInfo;
+   if (!info || !args->pView) {
+      pvk_context_set_lost(ctx, "vkCreateBufferView: missing arguments");
+      return;
+   }
+   const struct buf b = buffer_of(ctx, info->buffer);
+   const char *why = info->range ? buffer_range(b.s, info->offset, info->range, true)
+                                 : "empty range";
+   if (!ok_or_reject(ctx, why, "vkCreateBufferView", 0, b.id, 0))
+      return;
+   VkBufferView handle = VK_NULL_HANDLE;
+   args->ret = dev->dispatch.vkCreateBufferView(dev->handle, info, NULL, &handle);
+   if (args->ret == VK_SUCCESS)
+      insert_view(ctx, dev, VK_OBJECT_TYPE_BUFFER_VIEW, (uint64_t)(uintptr_t)*args->pView,
+                  (uint64_t)(uintptr_t)handle);
+}
+
+void
+vn_handle_vkCreateImageView(struct vn_dispatch_context *dctx,
+                            struct vn_command_vkCreateImageView *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   struct pvk_device *dev = device_of(args->dispatch);
+   const VkImageViewCreateInfo *info = args->pCreateInfo;
+   if (!info || !args->pView) {
+      pvk_context_set_lost(ctx, "vkCreateImageView: missing arguments");
+      return;
+   }
+   const struct img im = image_of(ctx, info->image);
+   const char *why = "image without recorded state";
+   if (im.s && im.s->type == VK_IMAGE_TYPE_3D && info->viewType != VK_IMAGE_VIEW_TYPE_3D) {
+      /* a 2D (array) view of a 3D image (2D_ARRAY_COMPATIBLE): its layers
+       * are the depth slices of one level */
+      struct pvk_image_state slices = *im.s;
+      slices.array_layers = mip_dim(im.s->extent.depth, info->subresourceRange.baseMipLevel);
+      why = subresource_range(&slices, &info->subresourceRange);
+   } else if (im.s) {
+      why = subresource_range(im.s, &info->subresourceRange);
+   }
+   if (!ok_or_reject(ctx, why, "vkCreateImageView", 0, im.id, 0))
+      return;
+   VkImageView handle = VK_NULL_HANDLE;
+   args->ret = dev->dispatch.vkCreateImageView(dev->handle, info, NULL, &handle);
+   if (args->ret == VK_SUCCESS)
+      insert_view(ctx, dev, VK_OBJECT_TYPE_IMAGE_VIEW, (uint64_t)(uintptr_t)*args->pView,
+                  (uint64_t)(uintptr_t)handle);
+}
+
+/* --- "2" variants of blits, resolves and event waits --- */
+
+void
+vn_handle_vkCmdBlitImage2(struct vn_dispatch_context *dctx, struct vn_command_vkCmdBlitImage2 *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   const VkBlitImageInfo2 *info = args->pBlitImageInfo;
+   if (!info || (info->regionCount && !info->pRegions)) {
+      pvk_context_set_lost(ctx, "vkCmdBlitImage2: missing regions");
+      return;
+   }
+   const struct img s = image_of(ctx, info->srcImage), d = image_of(ctx, info->dstImage);
+   for (uint32_t i = 0; i < info->regionCount; i++) {
+      const VkImageBlit2 *r = &info->pRegions[i];
+      const char *why = blit_side(s.s, &r->srcSubresource, r->srcOffsets);
+      if (!why)
+         why = blit_side(d.s, &r->dstSubresource, r->dstOffsets);
+      if (!ok_or_reject(ctx, why, "vkCmdBlitImage2", i, s.id, d.id))
+         return;
+   }
+   device_of(args->dispatch)->dispatch.vkCmdBlitImage2(args->commandBuffer, info);
+}
+
+void
+vn_handle_vkCmdResolveImage2(struct vn_dispatch_context *dctx,
+                             struct vn_command_vkCmdResolveImage2 *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   const VkResolveImageInfo2 *info = args->pResolveImageInfo;
+   if (!info || (info->regionCount && !info->pRegions)) {
+      pvk_context_set_lost(ctx, "vkCmdResolveImage2: missing regions");
+      return;
+   }
+   const struct img s = image_of(ctx, info->srcImage), d = image_of(ctx, info->dstImage);
+   for (uint32_t i = 0; i < info->regionCount; i++) {
+      const VkImageResolve2 *r = &info->pRegions[i];
+      if (!ok_or_reject(ctx,
+                        image_pair(&s, &d, &r->srcSubresource, r->srcOffset, &r->dstSubresource,
+                                   r->dstOffset, r->extent),
+                        "vkCmdResolveImage2", i, s.id, d.id))
+         return;
+   }
+   device_of(args->dispatch)->dispatch.vkCmdResolveImage2(args->commandBuffer, info);
+}
+
+void
+vn_handle_vkCmdWaitEvents2(struct vn_dispatch_context *dctx, struct vn_command_vkCmdWaitEvents2 *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (args->eventCount && !args->pDependencyInfos) {
+      pvk_context_set_lost(ctx, "vkCmdWaitEvents2: no dependency infos");
+      return;
+   }
+   for (uint32_t i = 0; i < args->eventCount; i++) {
+      if (!check_dependency(ctx, "vkCmdWaitEvents2", &args->pDependencyInfos[i]))
+         return;
+   }
+   device_of(args->dispatch)->dispatch.vkCmdWaitEvents2(args->commandBuffer, args->eventCount,
+                                                        args->pEvents, args->pDependencyInfos);
+}
+
+/* --- indirect draws and dispatches --- */
+
+/* `count` records of `size` bytes, `stride` apart, from `offset`. */
+static const char *
+indirect_range(const struct pvk_buffer_state *b, VkDeviceSize offset, uint32_t count,
+               uint32_t stride, uint32_t size)
+{
+   if (!count)
+      return NULL;
+   if (!b)
+      return "buffer without recorded size";
+   if (offset % 4)
+      return "offset not a multiple of 4";
+   if (count > 1 && (stride % 4 || stride < size))
+      return "stride not a multiple of 4 or below the record size";
+   const u128 end = (u128)offset + (u128)(count - 1) * stride + size;
+   return end <= b->size ? NULL : "indirect records beyond the buffer";
+}
+
+static bool
+indirect_ok(struct pvk_context *ctx, const char *cmd, VkBuffer buffer, VkDeviceSize offset,
+            uint32_t count, uint32_t stride, uint32_t size)
+{
+   const struct buf b = buffer_of(ctx, buffer);
+   return ok_or_reject(ctx, indirect_range(b.s, offset, count, stride, size), cmd, 0, b.id, 0);
+}
+
+void
+vn_handle_vkCmdDrawIndirect(struct vn_dispatch_context *dctx,
+                            struct vn_command_vkCmdDrawIndirect *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (indirect_ok(ctx, "vkCmdDrawIndirect", args->buffer, args->offset, args->drawCount,
+                   args->stride, sizeof(VkDrawIndirectCommand)))
+      device_of(args->dispatch)->dispatch.vkCmdDrawIndirect(args->commandBuffer, args->buffer,
+                                                            args->offset, args->drawCount,
+                                                            args->stride);
+}
+
+void
+vn_handle_vkCmdDrawIndexedIndirect(struct vn_dispatch_context *dctx,
+                                   struct vn_command_vkCmdDrawIndexedIndirect *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (indirect_ok(ctx, "vkCmdDrawIndexedIndirect", args->buffer, args->offset, args->drawCount,
+                   args->stride, sizeof(VkDrawIndexedIndirectCommand)))
+      device_of(args->dispatch)->dispatch.vkCmdDrawIndexedIndirect(
+         args->commandBuffer, args->buffer, args->offset, args->drawCount, args->stride);
+}
+
+void
+vn_handle_vkCmdDispatchIndirect(struct vn_dispatch_context *dctx,
+                                struct vn_command_vkCmdDispatchIndirect *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (indirect_ok(ctx, "vkCmdDispatchIndirect", args->buffer, args->offset, 1, 0,
+                   sizeof(VkDispatchIndirectCommand)))
+      device_of(args->dispatch)->dispatch.vkCmdDispatchIndirect(args->commandBuffer, args->buffer,
+                                                                args->offset);
+}
+
+static bool
+indirect_count_ok(struct pvk_context *ctx, const char *cmd, VkBuffer buffer, VkDeviceSize offset,
+                  VkBuffer count_buffer, VkDeviceSize count_offset, uint32_t max, uint32_t stride,
+                  uint32_t size)
+{
+   /* the count is read at execution: only the first record is known to be
+    * read (a maxDrawCount beyond the buffer is valid while the count stays
+    * below it) */
+   if (!indirect_ok(ctx, cmd, buffer, offset, max ? 1 : 0, stride, size))
+      return false;
+   const struct buf c = buffer_of(ctx, count_buffer);
+   const char *why = count_offset % 4 ? "count offset not a multiple of 4"
+                                      : buffer_range(c.s, count_offset, 4, false);
+   return ok_or_reject(ctx, why, cmd, 0, c.id, 0);
+}
+
+void
+vn_handle_vkCmdDrawIndirectCount(struct vn_dispatch_context *dctx,
+                                 struct vn_command_vkCmdDrawIndirectCount *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (indirect_count_ok(ctx, "vkCmdDrawIndirectCount", args->buffer, args->offset,
+                         args->countBuffer, args->countBufferOffset, args->maxDrawCount,
+                         args->stride, sizeof(VkDrawIndirectCommand)))
+      device_of(args->dispatch)->dispatch.vkCmdDrawIndirectCount(
+         args->commandBuffer, args->buffer, args->offset, args->countBuffer,
+         args->countBufferOffset, args->maxDrawCount, args->stride);
+}
+
+void
+vn_handle_vkCmdDrawIndexedIndirectCount(struct vn_dispatch_context *dctx,
+                                        struct vn_command_vkCmdDrawIndexedIndirectCount *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (indirect_count_ok(ctx, "vkCmdDrawIndexedIndirectCount", args->buffer, args->offset,
+                         args->countBuffer, args->countBufferOffset, args->maxDrawCount,
+                         args->stride, sizeof(VkDrawIndexedIndirectCommand)))
+      device_of(args->dispatch)->dispatch.vkCmdDrawIndexedIndirectCount(
+         args->commandBuffer, args->buffer, args->offset, args->countBuffer,
+         args->countBufferOffset, args->maxDrawCount, args->stride);
+}

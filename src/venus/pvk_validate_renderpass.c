@@ -1,0 +1,336 @@
+/*
+ * Firewall rules for render passes, framebuffers and push constants
+ * (pvk_validate.h). Drivers index a framebuffer's attachment array, the
+ * clear values and their per-attachment state with the render pass's
+ * attachment indices, and copy push constants into a block of
+ * maxPushConstantsSize bytes:
+ *
+ * - render pass creation: every attachment reference of every subpass is an
+ *   attachment of the pass (or VK_ATTACHMENT_UNUSED), every dependency names
+ *   a subpass of the pass (or VK_SUBPASS_EXTERNAL);
+ * - framebuffer creation: as many attachments (or, imageless, attachment
+ *   image infos) as its render pass;
+ * - render pass begin: the framebuffer has the render pass's attachment
+ *   count, an imageless framebuffer gets that many views, and there is a
+ *   clear value for every attachment up to the last one cleared;
+ * - push constants: offset and size multiples of 4, inside the device's
+ *   maxPushConstantsSize (no lookup: the command buffer's device has it).
+ */
+#include <stdlib.h>
+
+#include "venus/generated/vn_protocol_renderer.h"
+#include "venus/pvk_context.h"
+#include "venus/pvk_device.h"
+#include "venus/pvk_instance.h"
+#include "venus/pvk_validate.h"
+
+static bool
+ref_ok(uint32_t attachment, uint32_t count)
+{
+   return attachment == VK_ATTACHMENT_UNUSED || attachment < count;
+}
+
+static void
+insert_with_state(struct pvk_context *ctx, struct pvk_device *dev, VkObjectType type, uint64_t id,
+                  uint64_t handle, void *state)
+{
+   struct vn_object *obj = vn_object_table_insert(ctx->dispatch.objects, id, type, handle);
+   if (!obj) {
+      struct vn_object o = {.type = type, .handle = handle, .device = pvk_device_base(dev)};
+      vn_object_destroy_host(&o);
+      free(state);
+      pvk_context_set_lost(ctx, "bad or duplicate object id");
+      return;
+   }
+   obj->instance = pvk_instance_base(dev->instance);
+   obj->device = pvk_device_base(dev);
+   obj->data = state;
+}
+
+static struct pvk_render_pass_state *
+render_pass_state(struct pvk_context *ctx, uint32_t attachments, uint32_t clear)
+{
+   struct pvk_render_pass_state *s = malloc(sizeof(*s));
+   if (!s)
+      pvk_context_set_lost(ctx, "render pass: out of host memory");
+   else
+      *s = (struct pvk_render_pass_state){attachments, clear};
+   return s;
+}
+
+static bool
+dependency_ok(uint32_t subpass, uint32_t count)
+{
+   return subpass == VK_SUBPASS_EXTERNAL || subpass < count;
+}
+
+void
+vn_handle_vkCreateRenderPass(struct vn_dispatch_context *dctx,
+                             struct vn_command_vkCreateRenderPass *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
+   const VkRenderPassCreateInfo *info = args->pCreateInfo;
+   if (!info || !args->pRenderPass) {
+      pvk_context_set_lost(ctx, "vkCreateRenderPass: missing arguments");
+      return;
+   }
+   const uint32_t n = info->attachmentCount;
+   uint32_t clear = 0;
+   for (uint32_t i = 0; i < n; i++) {
+      if (info->pAttachments[i].loadOp == VK_ATTACHMENT_LOAD_OP_CLEAR ||
+          info->pAttachments[i].stencilLoadOp == VK_ATTACHMENT_LOAD_OP_CLEAR)
+         clear = i + 1;
+   }
+   const char *why = NULL;
+   uint32_t bad_subpass = 0;
+   for (uint32_t s = 0; !why && s < info->subpassCount; s++) {
+      const VkSubpassDescription *d = &info->pSubpasses[s];
+      bad_subpass = s;
+      for (uint32_t i = 0; !why && i < d->inputAttachmentCount; i++)
+         why = ref_ok(d->pInputAttachments[i].attachment, n) ? NULL : "input attachment";
+      for (uint32_t i = 0; !why && i < d->colorAttachmentCount; i++) {
+         why = ref_ok(d->pColorAttachments[i].attachment, n) ? NULL : "color attachment";
+         if (!why && d->pResolveAttachments)
+            why = ref_ok(d->pResolveAttachments[i].attachment, n) ? NULL : "resolve attachment";
+      }
+      if (!why && d->pDepthStencilAttachment)
+         why = ref_ok(d->pDepthStencilAttachment->attachment, n) ? NULL : "depth attachment";
+      for (uint32_t i = 0; !why && i < d->preserveAttachmentCount; i++)
+         why = d->pPreserveAttachments[i] < n ? NULL : "preserve attachment";
+   }
+   for (uint32_t i = 0; !why && i < info->dependencyCount; i++) {
+      if (!dependency_ok(info->pDependencies[i].srcSubpass, info->subpassCount) ||
+          !dependency_ok(info->pDependencies[i].dstSubpass, info->subpassCount))
+         why = "dependency subpass";
+   }
+   if (why) {
+      pvk_reject(ctx, "render pass: vkCreateRenderPass subpass %u: %s outside the pass (%u "
+                 "attachments, %u subpasses)", bad_subpass, why, n, info->subpassCount);
+      return;
+   }
+   struct pvk_render_pass_state *state = render_pass_state(ctx, n, clear);
+   if (!state)
+      return;
+   VkRenderPass handle = VK_NULL_HANDLE;
+   args->ret = dev->dispatch.vkCreateRenderPass(dev->handle, info, NULL, &handle);
+   if (args->ret != VK_SUCCESS) {
+      free(state);
+      return;
+   }
+   insert_with_state(ctx, dev, VK_OBJECT_TYPE_RENDER_PASS, (uint64_t)(uintptr_t)*args->pRenderPass,
+                     (uint64_t)(uintptr_t)handle, state);
+}
+
+static const void *
+find_struct(const void *chain, VkStructureType type)
+{
+   for (const VkBaseInStructure *s = chain; s; s = s->pNext) {
+      if (s->sType == type)
+         return s;
+   }
+   return NULL;
+}
+
+static const char *
+subpass2_refs(const VkSubpassDescription2 *d, uint32_t n)
+{
+   for (uint32_t i = 0; i < d->inputAttachmentCount; i++) {
+      if (!ref_ok(d->pInputAttachments[i].attachment, n))
+         return "input attachment";
+   }
+   for (uint32_t i = 0; i < d->colorAttachmentCount; i++) {
+      if (!ref_ok(d->pColorAttachments[i].attachment, n) ||
+          (d->pResolveAttachments && !ref_ok(d->pResolveAttachments[i].attachment, n)))
+         return "color or resolve attachment";
+   }
+   if (d->pDepthStencilAttachment && !ref_ok(d->pDepthStencilAttachment->attachment, n))
+      return "depth attachment";
+   for (uint32_t i = 0; i < d->preserveAttachmentCount; i++) {
+      if (d->pPreserveAttachments[i] >= n)
+         return "preserve attachment";
+   }
+   const VkSubpassDescriptionDepthStencilResolve *dsr =
+      find_struct(d->pNext, VK_STRUCTURE_TYPE_SUBPASS_DESCRIPTION_DEPTH_STENCIL_RESOLVE);
+   if (dsr && dsr->pDepthStencilResolveAttachment &&
+       !ref_ok(dsr->pDepthStencilResolveAttachment->attachment, n))
+      return "depth resolve attachment";
+   const VkFragmentShadingRateAttachmentInfoKHR *fsr =
+      find_struct(d->pNext, VK_STRUCTURE_TYPE_FRAGMENT_SHADING_RATE_ATTACHMENT_INFO_KHR);
+   if (fsr && fsr->pFragmentShadingRateAttachment &&
+       !ref_ok(fsr->pFragmentShadingRateAttachment->attachment, n))
+      return "shading rate attachment";
+   return NULL;
+}
+
+void
+vn_handle_vkCreateRenderPass2(struct vn_dispatch_context *dctx,
+                              struct vn_command_vkCreateRenderPass2 *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
+   const VkRenderPassCreateInfo2 *info = args->pCreateInfo;
+   if (!info || !args->pRenderPass) {
+      pvk_context_set_lost(ctx, "vkCreateRenderPass2: missing arguments");
+      return;
+   }
+   const uint32_t n = info->attachmentCount;
+   uint32_t clear = 0;
+   for (uint32_t i = 0; i < n; i++) {
+      if (info->pAttachments[i].loadOp == VK_ATTACHMENT_LOAD_OP_CLEAR ||
+          info->pAttachments[i].stencilLoadOp == VK_ATTACHMENT_LOAD_OP_CLEAR)
+         clear = i + 1;
+   }
+   const char *why = NULL;
+   uint32_t bad_subpass = 0;
+   for (uint32_t s = 0; !why && s < info->subpassCount; s++) {
+      bad_subpass = s;
+      why = subpass2_refs(&info->pSubpasses[s], n);
+   }
+   for (uint32_t i = 0; !why && i < info->dependencyCount; i++) {
+      if (!dependency_ok(info->pDependencies[i].srcSubpass, info->subpassCount) ||
+          !dependency_ok(info->pDependencies[i].dstSubpass, info->subpassCount))
+         why = "dependency subpass";
+   }
+   if (why) {
+      pvk_reject(ctx, "render pass: vkCreateRenderPass2 subpass %u: %s outside the pass (%u "
+                 "attachments, %u subpasses)", bad_subpass, why, n, info->subpassCount);
+      return;
+   }
+   struct pvk_render_pass_state *state = render_pass_state(ctx, n, clear);
+   if (!state)
+      return;
+   VkRenderPass handle = VK_NULL_HANDLE;
+   args->ret = dev->dispatch.vkCreateRenderPass2(dev->handle, info, NULL, &handle);
+   if (args->ret != VK_SUCCESS) {
+      free(state);
+      return;
+   }
+   insert_with_state(ctx, dev, VK_OBJECT_TYPE_RENDER_PASS, (uint64_t)(uintptr_t)*args->pRenderPass,
+                     (uint64_t)(uintptr_t)handle, state);
+}
+
+static const struct pvk_render_pass_state *
+render_pass_of(struct pvk_context *ctx, VkRenderPass rp, uint64_t *id)
+{
+   const struct vn_object *o = vn_object_table_find_handle(
+      ctx->dispatch.objects, VK_OBJECT_TYPE_RENDER_PASS, (uint64_t)(uintptr_t)rp);
+   *id = o ? o->id : 0;
+   return o ? o->data : NULL;
+}
+
+void
+vn_handle_vkCreateFramebuffer(struct vn_dispatch_context *dctx,
+                              struct vn_command_vkCreateFramebuffer *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
+   const VkFramebufferCreateInfo *info = args->pCreateInfo;
+   if (!info || !args->pFramebuffer) {
+      pvk_context_set_lost(ctx, "vkCreateFramebuffer: missing arguments");
+      return;
+   }
+   uint64_t rp_id;
+   const struct pvk_render_pass_state *rp = render_pass_of(ctx, info->renderPass, &rp_id);
+   const bool imageless = info->flags & VK_FRAMEBUFFER_CREATE_IMAGELESS_BIT;
+   const VkFramebufferAttachmentsCreateInfo *images =
+      find_struct(info->pNext, VK_STRUCTURE_TYPE_FRAMEBUFFER_ATTACHMENTS_CREATE_INFO);
+   const char *why = NULL;
+   if (!rp)
+      why = "render pass without recorded state";
+   else if (info->attachmentCount != rp->attachment_count)
+      why = "attachment count is not the render pass's";
+   else if (!imageless && info->attachmentCount && !info->pAttachments)
+      why = "no attachments";
+   else if (imageless && (!images || images->attachmentImageInfoCount != info->attachmentCount))
+      why = "imageless framebuffer without an image info per attachment";
+   if (why) {
+      pvk_reject(ctx, "render pass: vkCreateFramebuffer: %s (render pass %llu, %u attachments)",
+                 why, (unsigned long long)rp_id, info->attachmentCount);
+      return;
+   }
+   struct pvk_framebuffer_state *state = malloc(sizeof(*state));
+   if (!state) {
+      pvk_context_set_lost(ctx, "vkCreateFramebuffer: out of host memory");
+      return;
+   }
+   *state = (struct pvk_framebuffer_state){info->attachmentCount, imageless};
+   VkFramebuffer handle = VK_NULL_HANDLE;
+   args->ret = dev->dispatch.vkCreateFramebuffer(dev->handle, info, NULL, &handle);
+   if (args->ret != VK_SUCCESS) {
+      free(state);
+      return;
+   }
+   insert_with_state(ctx, dev, VK_OBJECT_TYPE_FRAMEBUFFER, (uint64_t)(uintptr_t)*args->pFramebuffer,
+                     (uint64_t)(uintptr_t)handle, state);
+}
+
+static bool
+begin_ok(struct pvk_context *ctx, const char *cmd, const VkRenderPassBeginInfo *b)
+{
+   const char *why = NULL;
+   uint64_t rp_id = 0;
+   const struct vn_object *fo = NULL;
+   if (!b) {
+      why = "no begin info";
+   } else {
+      const struct pvk_render_pass_state *rp = render_pass_of(ctx, b->renderPass, &rp_id);
+      fo = vn_object_table_find_handle(ctx->dispatch.objects, VK_OBJECT_TYPE_FRAMEBUFFER,
+                                       (uint64_t)(uintptr_t)b->framebuffer);
+      const struct pvk_framebuffer_state *fb = fo ? fo->data : NULL;
+      const VkRenderPassAttachmentBeginInfo *views =
+         find_struct(b->pNext, VK_STRUCTURE_TYPE_RENDER_PASS_ATTACHMENT_BEGIN_INFO);
+      if (!rp || !fb)
+         why = "render pass or framebuffer without recorded state";
+      else if (fb->attachment_count != rp->attachment_count)
+         why = "framebuffer attachment count is not the render pass's";
+      else if (fb->imageless && (!views || views->attachmentCount != fb->attachment_count))
+         why = "imageless framebuffer without a view per attachment";
+      else if (b->clearValueCount < rp->clear_count || (b->clearValueCount && !b->pClearValues))
+         why = "fewer clear values than cleared attachments";
+   }
+   if (!why)
+      return true;
+   pvk_reject(ctx, "render pass: %s: %s (render pass %llu, framebuffer %llu)", cmd, why,
+              (unsigned long long)rp_id, (unsigned long long)(fo ? fo->id : 0));
+   return false;
+}
+
+void
+vn_handle_vkCmdBeginRenderPass(struct vn_dispatch_context *dctx,
+                               struct vn_command_vkCmdBeginRenderPass *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (begin_ok(ctx, "vkCmdBeginRenderPass", args->pRenderPassBegin))
+      pvk_device_from_base(args->dispatch->device)
+         ->dispatch.vkCmdBeginRenderPass(args->commandBuffer, args->pRenderPassBegin,
+                                         args->contents);
+}
+
+void
+vn_handle_vkCmdBeginRenderPass2(struct vn_dispatch_context *dctx,
+                                struct vn_command_vkCmdBeginRenderPass2 *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (begin_ok(ctx, "vkCmdBeginRenderPass2", args->pRenderPassBegin))
+      pvk_device_from_base(args->dispatch->device)
+         ->dispatch.vkCmdBeginRenderPass2(args->commandBuffer, args->pRenderPassBegin,
+                                          args->pSubpassBeginInfo);
+}
+
+void
+vn_handle_vkCmdPushConstants(struct vn_dispatch_context *dctx,
+                             struct vn_command_vkCmdPushConstants *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
+   const uint32_t max = dev->physical_device->max_push_constants;
+   if (args->offset % 4 || args->size % 4 || !args->size || args->offset > max ||
+       args->size > max - args->offset || !args->pValues) {
+      pvk_reject(ctx, "push constants: vkCmdPushConstants: offset %u size %u outside 0..%u",
+                 args->offset, args->size, max);
+      return;
+   }
+   dev->dispatch.vkCmdPushConstants(args->commandBuffer, args->layout, args->stageFlags,
+                                    args->offset, args->size, args->pValues);
+}

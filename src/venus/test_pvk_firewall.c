@@ -1,0 +1,1575 @@
+/*
+ * The valid-usage firewall (pvk_validate.h, pvk_lifetime.h) on the host's
+ * Vulkan driver (lavapipe in CI): each rule gets a stream that breaks it
+ * (the context must be lost, with one log line, and nothing reach the
+ * driver) next to a stream that keeps to it (the context must live).
+ * Every case runs in a context of its own; a lost one does not affect the
+ * next.
+ */
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <vulkan/vulkan.h>
+
+#include "pearvisor/pearvisor.h"
+#include "venus/generated/vn_protocol_renderer.h"
+#include "venus/test_stream.h"
+
+#include "common/log.h"
+#include "common/test_check.h"
+
+#define T(name) VK_COMMAND_TYPE_##name##_EXT
+
+/* Object ids every case uses. */
+enum {
+   INSTANCE = 100,
+   PHYSICAL = 200,
+   DEVICE = 300,
+   QUEUE = 400,
+   MEMORY = 500,
+   MEMORY2 = 501,
+   BUFFER = 600,
+   BUFFER2 = 601,
+   IMAGE = 650,
+   POOL = 700,
+   CMD = 710,
+   CMD2 = 711,
+   SEMAPHORE = 800,
+   FENCE = 900,
+   SET_LAYOUT = 1000,
+   DESC_POOL = 1100,
+   SET = 1200,
+   SET2 = 1201,
+   VIEW = 1300,
+   PIPELINE_LAYOUT = 1400,
+   QUERY_POOL = 1500,
+   RENDER_PASS = 1600,
+   FRAMEBUFFER = 1700,
+};
+
+#define MEMORY_SIZE 65536u
+#define BUFFER_SIZE 4096u
+
+/* The log module's entry points, replaced here (so log.c is not linked) to
+ * keep the last error line: every rejection must name its rule. Lines
+ * still go to stderr. */
+static pthread_mutex_t log_mutex = PTHREAD_MUTEX_INITIALIZER;
+static char last_error[1024];
+
+int
+pv_log_enabled(enum pv_log_level level)
+{
+   return level <= PV_LOG_WARN;
+}
+
+void
+pv_logv(enum pv_log_level level, const char *tag, const char *fmt, va_list ap)
+{
+   if (!pv_log_enabled(level))
+      return;
+   char line[1024];
+   vsnprintf(line, sizeof(line), fmt, ap);
+   fprintf(stderr, "pearvisor: [%s] %s\n", tag ? tag : "-", line);
+   if (level == PV_LOG_ERROR) {
+      pthread_mutex_lock(&log_mutex);
+      snprintf(last_error, sizeof(last_error), "%s", line);
+      pthread_mutex_unlock(&log_mutex);
+   }
+}
+
+void
+pv_log(enum pv_log_level level, const char *tag, const char *fmt, ...)
+{
+   va_list ap;
+   va_start(ap, fmt);
+   pv_logv(level, tag, fmt, ap);
+   va_end(ap);
+}
+
+static struct pv_renderer *renderer;
+static uint8_t *reply;
+static uint32_t next_ctx = 1;
+
+static void
+set_reply(struct test_stream *e)
+{
+   ts_cmd(e, T(vkSetReplyCommandStreamMESA), 0);
+   ts_u64(e, 1);
+   ts_u32(e, 1); /* resource 1 */
+   ts_u64(e, 0);
+   ts_u64(e, 65536);
+   ts_cmd(e, T(vkSeekReplyCommandStreamMESA), 0);
+   ts_u64(e, 0);
+}
+
+static void
+create_instance_device(struct test_stream *e, uint32_t family, uint32_t queue_count)
+{
+   set_reply(e);
+   ts_cmd(e, T(vkCreateInstance), 0);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u64(e, 1); /* VkApplicationInfo: Vulkan 1.3 (vkSignalSemaphore) */
+   ts_u32(e, VK_STRUCTURE_TYPE_APPLICATION_INFO);
+   ts_u64(e, 0);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, VK_API_VERSION_1_3);
+   ts_u32(e, 0);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u64(e, 0);
+   ts_u64(e, 0);
+   ts_u64(e, 1);
+   ts_u64(e, INSTANCE);
+   /* one physical device is enough (lavapipe has one) */
+   ts_cmd(e, T(vkEnumeratePhysicalDevices), 0);
+   ts_u64(e, INSTANCE);
+   ts_u64(e, 1);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u64(e, PHYSICAL);
+   ts_cmd(e, T(vkCreateDevice), 0);
+   ts_u64(e, PHYSICAL);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, family);
+   ts_u32(e, queue_count);
+   ts_u64(e, queue_count);
+   for (uint32_t i = 0; i < queue_count; i++)
+      ts_f32(e, 1.0f);
+   ts_u32(e, 0);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u64(e, 0);
+   ts_u64(e, 0);
+   ts_u64(e, 0);
+   ts_u64(e, 1);
+   ts_u64(e, DEVICE);
+}
+
+static void
+get_queue(struct test_stream *e, uint32_t family, uint32_t index)
+{
+   ts_cmd(e, T(vkGetDeviceQueue), 0);
+   ts_u64(e, DEVICE);
+   ts_u32(e, family);
+   ts_u32(e, index);
+   ts_u64(e, 1);
+   ts_u64(e, QUEUE);
+}
+
+static void
+allocate_memory(struct test_stream *e, uint64_t id, uint64_t size)
+{
+   ts_cmd(e, T(vkAllocateMemory), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO);
+   ts_u64(e, 0);
+   ts_u64(e, size);
+   ts_u32(e, 0); /* lavapipe's type 0 */
+   ts_u64(e, 0);
+   ts_u64(e, 1);
+   ts_u64(e, id);
+}
+
+static void
+create_buffer(struct test_stream *e, uint64_t id, uint64_t size)
+{
+   ts_cmd(e, T(vkCreateBuffer), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u64(e, size);
+   ts_u32(e, VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT |
+                VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT | VK_BUFFER_USAGE_STORAGE_BUFFER_BIT |
+                VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT | VK_BUFFER_USAGE_INDEX_BUFFER_BIT);
+   ts_u32(e, VK_SHARING_MODE_EXCLUSIVE);
+   ts_u32(e, 0);
+   ts_u64(e, 0);
+   ts_u64(e, 0);
+   ts_u64(e, 1);
+   ts_u64(e, id);
+}
+
+static void
+bind_buffer(struct test_stream *e, uint64_t buffer, uint64_t memory, uint64_t offset)
+{
+   ts_cmd(e, T(vkBindBufferMemory), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, buffer);
+   ts_u64(e, memory);
+   ts_u64(e, offset);
+}
+
+/* 16x16 RGBA8, `mips` levels, `layers` layers */
+static void
+create_image(struct test_stream *e, uint64_t id, uint32_t mips, uint32_t layers)
+{
+   ts_cmd(e, T(vkCreateImage), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, VK_IMAGE_TYPE_2D);
+   ts_u32(e, VK_FORMAT_R8G8B8A8_UNORM);
+   ts_u32(e, 16);
+   ts_u32(e, 16);
+   ts_u32(e, 1);
+   ts_u32(e, mips);
+   ts_u32(e, layers);
+   ts_u32(e, VK_SAMPLE_COUNT_1_BIT);
+   ts_u32(e, VK_IMAGE_TILING_OPTIMAL);
+   ts_u32(e, VK_IMAGE_USAGE_TRANSFER_SRC_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT |
+                VK_IMAGE_USAGE_SAMPLED_BIT);
+   ts_u32(e, VK_SHARING_MODE_EXCLUSIVE);
+   ts_u32(e, 0);
+   ts_u64(e, 0);
+   ts_u32(e, VK_IMAGE_LAYOUT_UNDEFINED);
+   ts_u64(e, 0);
+   ts_u64(e, 1);
+   ts_u64(e, id);
+}
+
+static void
+bind_image(struct test_stream *e, uint64_t image, uint64_t memory, uint64_t offset)
+{
+   ts_cmd(e, T(vkBindImageMemory), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, image);
+   ts_u64(e, memory);
+   ts_u64(e, offset);
+}
+
+static void
+create_command_buffers(struct test_stream *e)
+{
+   ts_cmd(e, T(vkCreateCommandPool), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT);
+   ts_u32(e, 0);
+   ts_u64(e, 0);
+   ts_u64(e, 1);
+   ts_u64(e, POOL);
+   ts_cmd(e, T(vkAllocateCommandBuffers), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO);
+   ts_u64(e, 0);
+   ts_u64(e, POOL);
+   ts_u32(e, VK_COMMAND_BUFFER_LEVEL_PRIMARY);
+   ts_u32(e, 2);
+   ts_u64(e, 2);
+   ts_u64(e, CMD);
+   ts_u64(e, CMD2);
+}
+
+static void
+begin(struct test_stream *e, uint64_t cmd)
+{
+   ts_cmd(e, T(vkBeginCommandBuffer), 0);
+   ts_u64(e, cmd);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u64(e, 0);
+}
+
+static void
+end(struct test_stream *e, uint64_t cmd)
+{
+   ts_cmd(e, T(vkEndCommandBuffer), 0);
+   ts_u64(e, cmd);
+}
+
+static void
+fill(struct test_stream *e, uint64_t cmd, uint64_t buffer, uint64_t offset, uint64_t size)
+{
+   ts_cmd(e, T(vkCmdFillBuffer), 0);
+   ts_u64(e, cmd);
+   ts_u64(e, buffer);
+   ts_u64(e, offset);
+   ts_u64(e, size);
+   ts_u32(e, 0x5a5a5a5a);
+}
+
+static void
+copy_buffer(struct test_stream *e, uint64_t cmd, uint64_t src_off, uint64_t dst_off,
+            uint64_t size)
+{
+   ts_cmd(e, T(vkCmdCopyBuffer), 0);
+   ts_u64(e, cmd);
+   ts_u64(e, BUFFER);
+   ts_u64(e, BUFFER2);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u64(e, src_off);
+   ts_u64(e, dst_off);
+   ts_u64(e, size);
+}
+
+static void
+create_timeline(struct test_stream *e, uint64_t id)
+{
+   ts_cmd(e, T(vkCreateSemaphore), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, VK_SEMAPHORE_TYPE_TIMELINE);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u64(e, 0);
+   ts_u64(e, 1);
+   ts_u64(e, id);
+}
+
+static void
+create_fence(struct test_stream *e, uint64_t id)
+{
+   ts_cmd(e, T(vkCreateFence), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_FENCE_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u64(e, 0);
+   ts_u64(e, 1);
+   ts_u64(e, id);
+}
+
+/* vkQueueSubmit(QUEUE, cmd, waiting for `semaphore` to reach `value`
+ * (no wait when semaphore is 0), fence) */
+static void
+submit(struct test_stream *e, uint64_t cmd, uint64_t semaphore, uint64_t value, uint64_t fence)
+{
+   ts_cmd(e, T(vkQueueSubmit), 0);
+   ts_u64(e, QUEUE);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_SUBMIT_INFO);
+   const uint32_t waits = semaphore ? 1 : 0;
+   if (waits) {
+      ts_u64(e, 1);
+      ts_u32(e, VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO);
+      ts_u64(e, 0);
+      ts_u32(e, 1);
+      ts_u64(e, 1);
+      ts_u64(e, value);
+      ts_u32(e, 0);
+      ts_u64(e, 0);
+   } else {
+      ts_u64(e, 0);
+   }
+   ts_u32(e, waits);
+   ts_u64(e, waits);
+   if (waits)
+      ts_u64(e, semaphore);
+   ts_u64(e, waits);
+   if (waits)
+      ts_u32(e, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u64(e, cmd);
+   ts_u32(e, 0);
+   ts_u64(e, 0);
+   ts_u64(e, fence);
+}
+
+static void
+signal_semaphore(struct test_stream *e, uint64_t semaphore, uint64_t value)
+{
+   ts_cmd(e, T(vkSignalSemaphore), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_SEMAPHORE_SIGNAL_INFO);
+   ts_u64(e, 0);
+   ts_u64(e, semaphore);
+   ts_u64(e, value);
+}
+
+static void
+destroy(struct test_stream *e, uint32_t type, uint64_t id)
+{
+   ts_cmd(e, type, 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, id);
+   ts_u64(e, 0);
+}
+
+static void
+queue_wait_idle(struct test_stream *e)
+{
+   ts_cmd(e, T(vkQueueWaitIdle), 0);
+   ts_u64(e, QUEUE);
+}
+
+/* A context with instance, device (one queue of family 0), memory, two
+ * bound buffers and two command buffers. Returns its id. */
+static uint32_t
+setup(void)
+{
+   const uint32_t ctx = next_ctx++;
+   CHECK(pv_context_create(renderer, ctx, PV_CAPSET_VENUS, "firewall") == 0);
+   const struct pv_blob_args args = {.res_id = 1, .ctx_id = ctx, .blob_mem = PV_BLOB_MEM_HOST3D,
+                                     .blob_flags = PV_BLOB_FLAG_MAPPABLE, .size = 65536};
+   if (ctx == 1) {
+      CHECK(pv_resource_create_blob(renderer, &args) == 0);
+      uint64_t mapped = 0;
+      CHECK(pv_resource_map(renderer, 1, (void **)&reply, &mapped) == 0);
+   } else {
+      CHECK(pv_context_attach_resource(renderer, ctx, 1) == 0);
+   }
+   struct test_stream e = {0};
+   create_instance_device(&e, 0, 1);
+   get_queue(&e, 0, 0);
+   allocate_memory(&e, MEMORY, MEMORY_SIZE);
+   create_buffer(&e, BUFFER, BUFFER_SIZE);
+   create_buffer(&e, BUFFER2, BUFFER_SIZE);
+   bind_buffer(&e, BUFFER, MEMORY, 0);
+   bind_buffer(&e, BUFFER2, MEMORY, BUFFER_SIZE);
+   create_command_buffers(&e);
+   CHECK(pv_context_submit(renderer, ctx, e.data, e.len) == 0);
+   CHECK(!pv_context_is_lost(renderer, ctx));
+   return ctx;
+}
+
+/* Runs `e` in context `ctx`; expects it alive, or lost with a log line
+ * containing `why`; then ends it. */
+static void
+expect_why(uint32_t ctx, const struct test_stream *e, const char *why, const char *what)
+{
+   pthread_mutex_lock(&log_mutex);
+   last_error[0] = '\0';
+   pthread_mutex_unlock(&log_mutex);
+   const int ret = pv_context_submit(renderer, ctx, e->data, e->len);
+   const bool lost = why != NULL;
+   pthread_mutex_lock(&log_mutex);
+   const bool named = !why || strstr(last_error, why);
+   pthread_mutex_unlock(&log_mutex);
+   if (pv_context_is_lost(renderer, ctx) != lost || (ret == 0) == lost || !named) {
+      fprintf(stderr, "FAIL: %s: context %s (submit %d), want \"%s\", logged \"%s\"\n", what,
+              pv_context_is_lost(renderer, ctx) ? "lost" : "alive", ret, why ? why : "",
+              last_error);
+      exit(1);
+   }
+   pv_context_destroy(renderer, ctx);
+}
+
+static void
+expect(uint32_t ctx, const struct test_stream *e, bool lost, const char *what)
+{
+   expect_why(ctx, e, lost ? "firewall: " : NULL, what);
+}
+
+/* --- lifetimes --- */
+
+/* A fence, command buffers, a buffer, memory and a command pool destroyed
+ * while the submission using them waits on a timeline semaphore: each
+ * destruction is deferred until the work has run (lavapipe freed the fence
+ * and the command buffers under its queue thread before). */
+static void
+test_destroy_pending(void)
+{
+   uint32_t ctx = setup();
+   struct test_stream e = {0};
+   create_timeline(&e, SEMAPHORE);
+   create_fence(&e, FENCE);
+   begin(&e, CMD);
+   fill(&e, CMD, BUFFER, 0, VK_WHOLE_SIZE);
+   copy_buffer(&e, CMD, 0, 0, BUFFER_SIZE);
+   end(&e, CMD);
+   submit(&e, CMD, SEMAPHORE, 1, FENCE);
+   destroy(&e, T(vkDestroyFence), FENCE);
+   ts_cmd(&e, T(vkFreeCommandBuffers), 0);
+   ts_u64(&e, DEVICE);
+   ts_u64(&e, POOL);
+   ts_u32(&e, 1);
+   ts_u64(&e, 1);
+   ts_u64(&e, CMD);
+   destroy(&e, T(vkDestroyBuffer), BUFFER);
+   destroy(&e, T(vkDestroyBuffer), BUFFER2);
+   destroy(&e, T(vkFreeMemory), MEMORY);
+   destroy(&e, T(vkDestroyCommandPool), POOL);
+   CHECK(pv_context_submit(renderer, ctx, e.data, e.len) == 0);
+   CHECK(!pv_context_is_lost(renderer, ctx));
+
+   /* the work runs now; the next destroy finds the deferred ones due */
+   e.len = 0;
+   signal_semaphore(&e, SEMAPHORE, 1);
+   queue_wait_idle(&e);
+   destroy(&e, T(vkDestroySemaphore), SEMAPHORE);
+   expect(ctx, &e, false, "deferred destruction");
+
+   /* the same with the context ended while the work still waits: its
+    * teardown waits for the device; here the work is released first */
+   ctx = setup();
+   e.len = 0;
+   create_timeline(&e, SEMAPHORE);
+   begin(&e, CMD);
+   fill(&e, CMD, BUFFER, 0, 256);
+   end(&e, CMD);
+   submit(&e, CMD, SEMAPHORE, 1, 0);
+   destroy(&e, T(vkDestroyCommandPool), POOL);
+   destroy(&e, T(vkFreeMemory), MEMORY);
+   signal_semaphore(&e, SEMAPHORE, 1);
+   expect(ctx, &e, false, "deferred destruction at teardown");
+}
+
+/* Re-recording a command buffer whose submission is pending waits for it
+ * (here released by the signal just before). */
+static void
+test_begin_pending(void)
+{
+   const uint32_t ctx = setup();
+   struct test_stream e = {0};
+   create_timeline(&e, SEMAPHORE);
+   create_fence(&e, FENCE);
+   begin(&e, CMD);
+   fill(&e, CMD, BUFFER, 0, VK_WHOLE_SIZE);
+   end(&e, CMD);
+   submit(&e, CMD, SEMAPHORE, 1, FENCE);
+   signal_semaphore(&e, SEMAPHORE, 1);
+   begin(&e, CMD);
+   fill(&e, CMD, BUFFER, 0, 4);
+   end(&e, CMD);
+   ts_cmd(&e, T(vkResetFences), 0);
+   ts_u64(&e, DEVICE);
+   ts_u32(&e, 1);
+   ts_u64(&e, 1);
+   ts_u64(&e, FENCE);
+   ts_cmd(&e, T(vkResetCommandPool), 0);
+   ts_u64(&e, DEVICE);
+   ts_u64(&e, POOL);
+   ts_u32(&e, 0);
+   expect(ctx, &e, false, "reset after pending work");
+}
+
+/* --- descriptors --- */
+
+/* Layout: binding 0 and 1 uniform buffers (1 and 2), binding 3 a storage
+ * buffer; a pool and set SET of it. */
+static void
+descriptor_setup(struct test_stream *e)
+{
+   static const struct {
+      uint32_t binding, type, count;
+   } b[] = {{0, VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, 1},
+            {1, VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, 2},
+            {3, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1}};
+   ts_cmd(e, T(vkCreateDescriptorSetLayout), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, 3);
+   ts_u64(e, 3);
+   for (int i = 0; i < 3; i++) {
+      ts_u32(e, b[i].binding);
+      ts_u32(e, b[i].type);
+      ts_u32(e, b[i].count);
+      ts_u32(e, VK_SHADER_STAGE_COMPUTE_BIT);
+      ts_u64(e, 0);
+   }
+   ts_u64(e, 0);
+   ts_u64(e, 1);
+   ts_u64(e, SET_LAYOUT);
+
+   ts_cmd(e, T(vkCreateDescriptorPool), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, VK_DESCRIPTOR_POOL_CREATE_FREE_DESCRIPTOR_SET_BIT);
+   ts_u32(e, 4);
+   ts_u32(e, 2);
+   ts_u64(e, 2);
+   ts_u32(e, VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER);
+   ts_u32(e, 16);
+   ts_u32(e, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER);
+   ts_u32(e, 16);
+   ts_u64(e, 0);
+   ts_u64(e, 1);
+   ts_u64(e, DESC_POOL);
+
+   ts_cmd(e, T(vkAllocateDescriptorSets), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO);
+   ts_u64(e, 0);
+   ts_u64(e, DESC_POOL);
+   ts_u32(e, 2);
+   ts_u64(e, 2);
+   ts_u64(e, SET_LAYOUT);
+   ts_u64(e, SET_LAYOUT);
+   ts_u64(e, 2);
+   ts_u64(e, SET);
+   ts_u64(e, SET2);
+}
+
+/* vkUpdateDescriptorSets with one buffer write of `count` descriptors
+ * (each BUFFER at `offset`, `range`). */
+static void
+write_buffers(struct test_stream *e, uint32_t binding, uint32_t element, uint32_t count,
+              uint32_t type, uint64_t offset, uint64_t range)
+{
+   ts_cmd(e, T(vkUpdateDescriptorSets), 0);
+   ts_u64(e, DEVICE);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET);
+   ts_u64(e, 0);
+   ts_u64(e, SET);
+   ts_u32(e, binding);
+   ts_u32(e, element);
+   ts_u32(e, count);
+   ts_u32(e, type);
+   ts_u64(e, 0);
+   ts_u64(e, count);
+   for (uint32_t i = 0; i < count; i++) {
+      ts_u64(e, BUFFER);
+      ts_u64(e, offset);
+      ts_u64(e, range);
+   }
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u64(e, 0);
+}
+
+static void
+copy_descriptors(struct test_stream *e, uint32_t src_binding, uint32_t src_element,
+                 uint32_t dst_binding, uint32_t count)
+{
+   ts_cmd(e, T(vkUpdateDescriptorSets), 0);
+   ts_u64(e, DEVICE);
+   ts_u32(e, 0);
+   ts_u64(e, 0);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_COPY_DESCRIPTOR_SET);
+   ts_u64(e, 0);
+   ts_u64(e, SET);
+   ts_u32(e, src_binding);
+   ts_u32(e, src_element);
+   ts_u64(e, SET2);
+   ts_u32(e, dst_binding);
+   ts_u32(e, 0);
+   ts_u32(e, count);
+}
+
+static void
+descriptor_case(const char *why, const char *what, uint32_t binding, uint32_t element, uint32_t count,
+                uint32_t type, uint64_t offset, uint64_t range)
+{
+   const uint32_t ctx = setup();
+   struct test_stream e = {0};
+   descriptor_setup(&e);
+   write_buffers(&e, binding, element, count, type, offset, range);
+   expect_why(ctx, &e, why, what);
+}
+
+static void
+test_descriptors(void)
+{
+   const uint32_t ubo = VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER;
+   const uint32_t ssbo = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+   /* binding 0 element 0, 3 descriptors: spills into binding 1 (2) */
+   descriptor_case(NULL, "write spilling into the next binding", 0, 0, 3, ubo, 256, 256);
+   descriptor_case(NULL, "whole-size buffer descriptor", 3, 0, 1, ssbo, 0, VK_WHOLE_SIZE);
+   /* the crash of issue 13: a binding the layout does not have */
+   descriptor_case("no such binding in the set's layout (set 1200, binding 7", "binding out of range", 7, 0, 1, ubo, 0, 256);
+   descriptor_case("no such binding in the set's layout (set 1200, binding 2", "binding 2 (a hole)", 2, 0, 1, ubo, 0, 256);
+   descriptor_case("array element beyond the binding", "array element past the binding", 1, 3, 1, ubo, 0, 256);
+   /* binding 1 elements 1..2 reach binding 3, a storage buffer */
+   descriptor_case("consecutive binding of another type", "spill into a binding of another type", 1, 1, 2, ubo, 0, 256);
+   descriptor_case("beyond the last binding", "spill past the last binding", 3, 0, 2, ssbo, 0, 256);
+   descriptor_case("descriptor type is not the binding's", "descriptor type mismatch", 3, 0, 1, ubo, 0, 256);
+   descriptor_case("buffer offset beyond the buffer", "buffer offset past the buffer", 0, 0, 1, ubo, BUFFER_SIZE, 16);
+   descriptor_case("buffer range beyond the buffer", "buffer range past the buffer", 0, 0, 1, ubo, 256, BUFFER_SIZE);
+
+   uint32_t ctx = setup();
+   struct test_stream e = {0};
+   descriptor_setup(&e);
+   write_buffers(&e, 0, 0, 3, ubo, 0, 64);
+   copy_descriptors(&e, 0, 0, 0, 3);
+   expect(ctx, &e, false, "descriptor copy spilling into the next binding");
+
+   ctx = setup();
+   e.len = 0;
+   descriptor_setup(&e);
+   copy_descriptors(&e, 5, 0, 0, 1);
+   expect_why(ctx, &e, "no such source binding", "descriptor copy from a missing binding");
+
+   ctx = setup();
+   e.len = 0;
+   descriptor_setup(&e);
+   copy_descriptors(&e, 0, 0, 1, 3);
+   expect_why(ctx, &e, "consecutive binding of another type", "descriptor copy spilling into a binding of another type");
+
+   /* the set's storage is gone with its pool; the layout outlives */
+   ctx = setup();
+   e.len = 0;
+   descriptor_setup(&e);
+   destroy(&e, T(vkDestroyDescriptorSetLayout), SET_LAYOUT);
+   write_buffers(&e, 0, 0, 1, ubo, 0, 64);
+   destroy(&e, T(vkDestroyDescriptorPool), DESC_POOL);
+   expect(ctx, &e, false, "set outliving its layout");
+}
+
+static void
+create_pipeline_layout(struct test_stream *e)
+{
+   ts_cmd(e, T(vkCreatePipelineLayout), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u64(e, SET_LAYOUT);
+   ts_u32(e, 0);
+   ts_u64(e, 0);
+   ts_u64(e, 0);
+   ts_u64(e, 1);
+   ts_u64(e, PIPELINE_LAYOUT);
+}
+
+static void
+bind_sets(struct test_stream *e, uint32_t first, uint32_t dynamic)
+{
+   ts_cmd(e, T(vkCmdBindDescriptorSets), 0);
+   ts_u64(e, CMD);
+   ts_u32(e, VK_PIPELINE_BIND_POINT_COMPUTE);
+   ts_u64(e, PIPELINE_LAYOUT);
+   ts_u32(e, first);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u64(e, SET);
+   ts_u32(e, dynamic);
+   ts_u64(e, dynamic);
+   for (uint32_t i = 0; i < dynamic; i++)
+      ts_u32(e, 0);
+}
+
+static void
+bind_case(const char *why, const char *what, uint32_t first, uint32_t dynamic)
+{
+   const uint32_t ctx = setup();
+   struct test_stream e = {0};
+   descriptor_setup(&e);
+   create_pipeline_layout(&e);
+   begin(&e, CMD);
+   bind_sets(&e, first, dynamic);
+   end(&e, CMD);
+   destroy(&e, T(vkDestroyPipelineLayout), PIPELINE_LAYOUT);
+   expect_why(ctx, &e, why, what);
+}
+
+static void
+test_bind_and_push(void)
+{
+   bind_case(NULL, "descriptor set bound inside the pipeline layout", 0, 0);
+   bind_case("sets beyond the pipeline layout", "descriptor set bound past the pipeline layout", 1, 0);
+   bind_case("dynamic offset count", "dynamic offsets for a layout without dynamic descriptors", 0, 2);
+
+   /* push descriptors are checked against the pipeline layout's set layout */
+   const uint32_t ctx = setup();
+   struct test_stream e = {0};
+   descriptor_setup(&e);
+   create_pipeline_layout(&e);
+   begin(&e, CMD);
+   ts_cmd(&e, T(vkCmdPushDescriptorSet), 0);
+   ts_u64(&e, CMD);
+   ts_u32(&e, VK_PIPELINE_BIND_POINT_COMPUTE);
+   ts_u64(&e, PIPELINE_LAYOUT);
+   ts_u32(&e, 0);
+   ts_u32(&e, 1);
+   ts_u64(&e, 1);
+   ts_u32(&e, VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET);
+   ts_u64(&e, 0);
+   ts_u64(&e, 0);
+   ts_u32(&e, 7); /* no such binding */
+   ts_u32(&e, 0);
+   ts_u32(&e, 1);
+   ts_u32(&e, VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER);
+   ts_u64(&e, 0);
+   ts_u64(&e, 1);
+   ts_u64(&e, BUFFER);
+   ts_u64(&e, 0);
+   ts_u64(&e, 64);
+   ts_u64(&e, 0);
+   expect_why(ctx, &e, "vkCmdPushDescriptorSet write 0: no such binding", "push descriptor binding out of range");
+}
+
+/* A descriptor pool reset while a submission is pending does not wait: the
+ * guest's pool becomes a fresh host pool, the old one (with the sets the
+ * work may read) goes once the work is done. With a wait this stream would
+ * block for good: the work waits on a value signalled later in it. */
+static void
+test_pool_reset_pending(void)
+{
+   const uint32_t ctx = setup();
+   struct test_stream e = {0};
+   descriptor_setup(&e);
+   write_buffers(&e, 0, 0, 1, VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, 0, 64);
+   create_timeline(&e, SEMAPHORE);
+   begin(&e, CMD);
+   fill(&e, CMD, BUFFER, 0, 256);
+   end(&e, CMD);
+   submit(&e, CMD, SEMAPHORE, 1, 0);
+   ts_cmd(&e, T(vkResetDescriptorPool), 0);
+   ts_u64(&e, DEVICE);
+   ts_u64(&e, DESC_POOL);
+   ts_u32(&e, 0);
+   /* the same ids again, from the fresh pool */
+   ts_cmd(&e, T(vkAllocateDescriptorSets), 0);
+   ts_u64(&e, DEVICE);
+   ts_u64(&e, 1);
+   ts_u32(&e, VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO);
+   ts_u64(&e, 0);
+   ts_u64(&e, DESC_POOL);
+   ts_u32(&e, 1);
+   ts_u64(&e, 1);
+   ts_u64(&e, SET_LAYOUT);
+   ts_u64(&e, 1);
+   ts_u64(&e, SET);
+   write_buffers(&e, 0, 0, 3, VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, 0, 64);
+   signal_semaphore(&e, SEMAPHORE, 1);
+   queue_wait_idle(&e);
+   destroy(&e, T(vkDestroyDescriptorPool), DESC_POOL);
+   expect(ctx, &e, false, "descriptor pool reset while work is pending");
+}
+
+/* --- ranges --- */
+
+static void
+range_case(const char *why, const char *what, void (*record)(struct test_stream *e))
+{
+   const uint32_t ctx = setup();
+   struct test_stream e = {0};
+   record(&e);
+   expect_why(ctx, &e, why, what);
+}
+
+static void
+copy_ok(struct test_stream *e)
+{
+   begin(e, CMD);
+   copy_buffer(e, CMD, 0, BUFFER_SIZE - 16, 16);
+   fill(e, CMD, BUFFER, 64, VK_WHOLE_SIZE);
+   end(e, CMD);
+}
+
+static void
+copy_past_src(struct test_stream *e)
+{
+   begin(e, CMD);
+   copy_buffer(e, CMD, BUFFER_SIZE - 8, 0, 16);
+}
+
+static void
+copy_past_dst(struct test_stream *e)
+{
+   begin(e, CMD);
+   copy_buffer(e, CMD, 0, UINT64_MAX - 4, 16); /* wraps around */
+}
+
+static void
+fill_past(struct test_stream *e)
+{
+   begin(e, CMD);
+   fill(e, CMD, BUFFER, BUFFER_SIZE - 4, 8);
+}
+
+static void
+update_past(struct test_stream *e)
+{
+   begin(e, CMD);
+   ts_cmd(e, T(vkCmdUpdateBuffer), 0);
+   ts_u64(e, CMD);
+   ts_u64(e, BUFFER);
+   ts_u64(e, BUFFER_SIZE - 8);
+   ts_u64(e, 16);
+   ts_u64(e, 16);
+   ts_bytes(e, "0123456789abcdef", 16);
+}
+
+static void
+bind_past(struct test_stream *e)
+{
+   create_buffer(e, 602, BUFFER_SIZE);
+   bind_buffer(e, 602, MEMORY, MEMORY_SIZE - BUFFER_SIZE / 2);
+}
+
+static void
+bind_small_memory(struct test_stream *e)
+{
+   allocate_memory(e, MEMORY2, 1024);
+   create_buffer(e, 602, BUFFER_SIZE);
+   bind_buffer(e, 602, MEMORY2, 0);
+}
+
+static void
+buffer_view(struct test_stream *e, uint64_t offset, uint64_t range)
+{
+   ts_cmd(e, T(vkCreateBufferView), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u64(e, BUFFER);
+   ts_u32(e, VK_FORMAT_R32_UINT);
+   ts_u64(e, offset);
+   ts_u64(e, range);
+   ts_u64(e, 0);
+   ts_u64(e, 1);
+   ts_u64(e, VIEW);
+}
+
+static void
+buffer_view_ok(struct test_stream *e)
+{
+   buffer_view(e, 0, 256);
+   destroy(e, T(vkDestroyBufferView), VIEW);
+}
+
+static void
+buffer_view_past(struct test_stream *e)
+{
+   buffer_view(e, 256, BUFFER_SIZE);
+}
+
+static void
+image_setup(struct test_stream *e)
+{
+   allocate_memory(e, MEMORY2, MEMORY_SIZE);
+   create_image(e, IMAGE, 2, 2);
+   bind_image(e, IMAGE, MEMORY2, 0);
+}
+
+static void
+image_view(struct test_stream *e, uint32_t base_mip, uint32_t mips, uint32_t base_layer,
+           uint32_t layers)
+{
+   ts_cmd(e, T(vkCreateImageView), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_IMAGE_VIEW_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u64(e, IMAGE);
+   ts_u32(e, VK_IMAGE_VIEW_TYPE_2D_ARRAY);
+   ts_u32(e, VK_FORMAT_R8G8B8A8_UNORM);
+   for (int i = 0; i < 4; i++)
+      ts_u32(e, VK_COMPONENT_SWIZZLE_IDENTITY);
+   ts_u32(e, VK_IMAGE_ASPECT_COLOR_BIT);
+   ts_u32(e, base_mip);
+   ts_u32(e, mips);
+   ts_u32(e, base_layer);
+   ts_u32(e, layers);
+   ts_u64(e, 0);
+   ts_u64(e, 1);
+   ts_u64(e, VIEW);
+}
+
+static void
+image_barrier(struct test_stream *e, uint32_t base_mip, uint32_t mips, uint32_t base_layer,
+              uint32_t layers)
+{
+   ts_cmd(e, T(vkCmdPipelineBarrier), 0);
+   ts_u64(e, CMD);
+   ts_u32(e, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT);
+   ts_u32(e, VK_PIPELINE_STAGE_TRANSFER_BIT);
+   ts_u32(e, 0);
+   ts_u32(e, 0);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u64(e, 0);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, VK_ACCESS_TRANSFER_WRITE_BIT);
+   ts_u32(e, VK_IMAGE_LAYOUT_UNDEFINED);
+   ts_u32(e, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL);
+   ts_u32(e, VK_QUEUE_FAMILY_IGNORED);
+   ts_u32(e, VK_QUEUE_FAMILY_IGNORED);
+   ts_u64(e, IMAGE);
+   ts_u32(e, VK_IMAGE_ASPECT_COLOR_BIT);
+   ts_u32(e, base_mip);
+   ts_u32(e, mips);
+   ts_u32(e, base_layer);
+   ts_u32(e, layers);
+}
+
+/* vkCmdCopyBufferToImage of BUFFER into IMAGE's `mip`, `layer`: w x h at (x, y) */
+static void
+copy_to_image(struct test_stream *e, uint64_t buffer_offset, uint32_t mip, uint32_t layer,
+              int32_t x, int32_t y, uint32_t w, uint32_t h)
+{
+   ts_cmd(e, T(vkCmdCopyBufferToImage), 0);
+   ts_u64(e, CMD);
+   ts_u64(e, BUFFER);
+   ts_u64(e, IMAGE);
+   ts_u32(e, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u64(e, buffer_offset);
+   ts_u32(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, VK_IMAGE_ASPECT_COLOR_BIT);
+   ts_u32(e, mip);
+   ts_u32(e, layer);
+   ts_u32(e, 1);
+   ts_u32(e, (uint32_t)x);
+   ts_u32(e, (uint32_t)y);
+   ts_u32(e, 0);
+   ts_u32(e, w);
+   ts_u32(e, h);
+   ts_u32(e, 1);
+}
+
+static void
+image_ok(struct test_stream *e)
+{
+   image_setup(e);
+   image_view(e, 1, 1, 0, VK_REMAINING_ARRAY_LAYERS);
+   destroy(e, T(vkDestroyImageView), VIEW);
+   begin(e, CMD);
+   image_barrier(e, 0, VK_REMAINING_MIP_LEVELS, 0, 2);
+   copy_to_image(e, 0, 0, 1, 0, 0, 16, 16); /* 1024 bytes */
+   copy_to_image(e, BUFFER_SIZE - 64, 1, 0, 4, 4, 4, 4); /* level 1 is 8x8 */
+   end(e, CMD);
+   submit(e, CMD, 0, 0, 0);
+   queue_wait_idle(e);
+}
+
+static void
+view_mip_past(struct test_stream *e)
+{
+   image_setup(e);
+   image_view(e, 2, 1, 0, 1);
+}
+
+static void
+view_layers_past(struct test_stream *e)
+{
+   image_setup(e);
+   image_view(e, 0, 1, 1, 2);
+}
+
+static void
+barrier_layers_past(struct test_stream *e)
+{
+   image_setup(e);
+   begin(e, CMD);
+   image_barrier(e, 0, 1, 0, 3);
+}
+
+static void
+barrier_mips_past(struct test_stream *e)
+{
+   image_setup(e);
+   begin(e, CMD);
+   image_barrier(e, 1, 2, 0, 1);
+}
+
+static void
+copy_image_region_past(struct test_stream *e)
+{
+   image_setup(e);
+   begin(e, CMD);
+   copy_to_image(e, 0, 1, 0, 4, 4, 8, 8); /* level 1 is 8x8: 4 + 8 > 8 */
+}
+
+static void
+copy_image_buffer_past(struct test_stream *e)
+{
+   image_setup(e);
+   begin(e, CMD);
+   copy_to_image(e, BUFFER_SIZE - 1024 + 4, 0, 0, 0, 0, 16, 16);
+}
+
+static void
+copy_image_layer_past(struct test_stream *e)
+{
+   image_setup(e);
+   begin(e, CMD);
+   copy_to_image(e, 0, 0, 2, 0, 0, 4, 4);
+}
+
+static void
+image_bind_past(struct test_stream *e)
+{
+   allocate_memory(e, MEMORY2, 1024);
+   create_image(e, IMAGE, 2, 2);
+   bind_image(e, IMAGE, MEMORY2, 0);
+}
+
+static void
+index_buffer_past(struct test_stream *e)
+{
+   begin(e, CMD);
+   ts_cmd(e, T(vkCmdBindIndexBuffer), 0);
+   ts_u64(e, CMD);
+   ts_u64(e, BUFFER);
+   ts_u64(e, BUFFER_SIZE);
+   ts_u32(e, VK_INDEX_TYPE_UINT16);
+}
+
+static void
+dispatch_indirect(struct test_stream *e, uint64_t offset)
+{
+   begin(e, CMD);
+   ts_cmd(e, T(vkCmdDispatchIndirect), 0);
+   ts_u64(e, CMD);
+   ts_u64(e, BUFFER);
+   ts_u64(e, offset);
+}
+
+static void
+dispatch_indirect_ok(struct test_stream *e)
+{
+   dispatch_indirect(e, BUFFER_SIZE - 12);
+}
+
+static void
+dispatch_indirect_past(struct test_stream *e)
+{
+   dispatch_indirect(e, BUFFER_SIZE - 8);
+}
+
+static void
+draw_indirect_past(struct test_stream *e)
+{
+   begin(e, CMD);
+   ts_cmd(e, T(vkCmdDrawIndirect), 0);
+   ts_u64(e, CMD);
+   ts_u64(e, BUFFER);
+   ts_u64(e, 0);
+   ts_u32(e, 2);
+   ts_u32(e, BUFFER_SIZE); /* the second record starts at the end */
+}
+
+static void
+test_ranges(void)
+{
+   range_case(NULL, "buffer copy and fill inside", copy_ok);
+   range_case("vkCmdCopyBuffer region 0: range beyond the buffer", "buffer copy past the source", copy_past_src);
+   range_case("vkCmdCopyBuffer region 0: range beyond the buffer", "buffer copy past the destination (wrapping)", copy_past_dst);
+   range_case("vkCmdFillBuffer region 0: range beyond", "fill past the buffer", fill_past);
+   range_case("vkCmdUpdateBuffer region 0: range beyond", "update past the buffer", update_past);
+   range_case("vkBindBufferMemory bind 0: offset + required size beyond the allocation (object 602, memory 500)", "bind past the allocation", bind_past);
+   range_case("vkBindBufferMemory bind 0: offset + required size beyond the allocation (object 602, memory 501)", "bind into too small an allocation", bind_small_memory);
+   range_case(NULL, "buffer view inside", buffer_view_ok);
+   range_case("vkCreateBufferView region 0: range beyond the buffer", "buffer view past the buffer", buffer_view_past);
+   range_case(NULL, "image views, barriers and copies inside", image_ok);
+   range_case("vkCreateImageView region 0: mip levels beyond", "image view mip past the image", view_mip_past);
+   range_case("vkCreateImageView region 0: array layers beyond", "image view layers past the image", view_layers_past);
+   range_case("vkCmdPipelineBarrier region 0: array layers beyond", "barrier layers past the image", barrier_layers_past);
+   range_case("vkCmdPipelineBarrier region 0: mip levels beyond", "barrier mips past the image", barrier_mips_past);
+   range_case("region beyond the mip level's extent", "buffer-to-image region past the level", copy_image_region_past);
+   range_case("buffer range of the copy beyond the buffer", "buffer-to-image reading past the buffer", copy_image_buffer_past);
+   range_case("vkCmdCopyBufferToImage region 0: array layers beyond", "buffer-to-image layer past the image", copy_image_layer_past);
+   range_case("vkBindImageMemory bind 0: offset + required size", "image bind into too small an allocation", image_bind_past);
+   range_case("vkCmdBindIndexBuffer region 0: offset beyond", "index buffer offset past the buffer", index_buffer_past);
+   range_case(NULL, "indirect dispatch inside", dispatch_indirect_ok);
+   range_case("vkCmdDispatchIndirect region 0: indirect records beyond", "indirect dispatch past the buffer", dispatch_indirect_past);
+   range_case("vkCmdDrawIndirect region 0: indirect records beyond", "indirect draws past the buffer", draw_indirect_past);
+}
+
+/* --- queries --- */
+
+static void
+create_query_pool(struct test_stream *e)
+{
+   ts_cmd(e, T(vkCreateQueryPool), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, VK_QUERY_TYPE_TIMESTAMP);
+   ts_u32(e, 4);
+   ts_u32(e, 0);
+   ts_u64(e, 0);
+   ts_u64(e, 1);
+   ts_u64(e, QUERY_POOL);
+}
+
+static void
+timestamp(struct test_stream *e, uint32_t query)
+{
+   ts_cmd(e, T(vkCmdWriteTimestamp), 0);
+   ts_u64(e, CMD);
+   ts_u32(e, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT);
+   ts_u64(e, QUERY_POOL);
+   ts_u32(e, query);
+}
+
+static void
+reset_queries(struct test_stream *e, uint32_t first, uint32_t count)
+{
+   ts_cmd(e, T(vkCmdResetQueryPool), 0);
+   ts_u64(e, CMD);
+   ts_u64(e, QUERY_POOL);
+   ts_u32(e, first);
+   ts_u32(e, count);
+}
+
+static void
+copy_results(struct test_stream *e, uint64_t offset)
+{
+   ts_cmd(e, T(vkCmdCopyQueryPoolResults), 0);
+   ts_u64(e, CMD);
+   ts_u64(e, QUERY_POOL);
+   ts_u32(e, 0);
+   ts_u32(e, 4);
+   ts_u64(e, BUFFER);
+   ts_u64(e, offset);
+   ts_u64(e, 8);
+   ts_u32(e, VK_QUERY_RESULT_64_BIT);
+}
+
+static void
+get_results(struct test_stream *e, uint64_t size)
+{
+   ts_cmd(e, T(vkGetQueryPoolResults), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, QUERY_POOL);
+   ts_u32(e, 0);
+   ts_u32(e, 4);
+   ts_u64(e, size);
+   ts_u64(e, size);
+   ts_u64(e, 8);
+   ts_u32(e, VK_QUERY_RESULT_64_BIT);
+}
+
+static void
+queries_ok(struct test_stream *e)
+{
+   create_query_pool(e);
+   begin(e, CMD);
+   reset_queries(e, 0, 4);
+   for (uint32_t q = 0; q < 4; q++)
+      timestamp(e, q);
+   copy_results(e, BUFFER_SIZE - 32);
+   end(e, CMD);
+   submit(e, CMD, 0, 0, 0);
+   queue_wait_idle(e);
+   get_results(e, 32);
+   destroy(e, T(vkDestroyQueryPool), QUERY_POOL);
+}
+
+static void
+timestamp_past(struct test_stream *e)
+{
+   create_query_pool(e);
+   begin(e, CMD);
+   timestamp(e, 4);
+}
+
+static void
+reset_past(struct test_stream *e)
+{
+   create_query_pool(e);
+   begin(e, CMD);
+   reset_queries(e, 2, 3);
+}
+
+static void
+copy_results_past(struct test_stream *e)
+{
+   create_query_pool(e);
+   begin(e, CMD);
+   copy_results(e, BUFFER_SIZE - 16);
+}
+
+static void
+get_results_past(struct test_stream *e)
+{
+   create_query_pool(e);
+   get_results(e, 16);
+}
+
+static void
+test_queries(void)
+{
+   range_case(NULL, "queries inside the pool", queries_ok);
+   range_case("vkCmdWriteTimestamp: queries 4..+1 outside pool 1500 of 4", "timestamp query past the pool", timestamp_past);
+   range_case("vkCmdResetQueryPool: queries 2..+3 outside", "query reset past the pool", reset_past);
+   range_case("vkCmdCopyQueryPoolResults: results beyond", "query results copied past the buffer", copy_results_past);
+   range_case("vkGetQueryPoolResults: results beyond", "query results past the guest's data", get_results_past);
+}
+
+/* --- queues --- */
+
+static void
+queue_case(const char *why, const char *what, uint32_t family, uint32_t count, uint32_t get_index)
+{
+   const uint32_t ctx = next_ctx++;
+   CHECK(pv_context_create(renderer, ctx, PV_CAPSET_VENUS, "firewall") == 0);
+   CHECK(pv_context_attach_resource(renderer, ctx, 1) == 0);
+   struct test_stream e = {0};
+   create_instance_device(&e, family, count);
+   get_queue(&e, family, get_index);
+   expect_why(ctx, &e, why, what);
+}
+
+/* --- render passes, framebuffers, push constants --- */
+
+/* One color attachment (cleared or loaded), one subpass writing attachment
+ * `color_ref`. */
+static void
+create_render_pass(struct test_stream *e, bool clear, uint32_t color_ref)
+{
+   ts_cmd(e, T(vkCreateRenderPass), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_RENDER_PASS_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u32(e, 0);
+   ts_u32(e, VK_FORMAT_R8G8B8A8_UNORM);
+   ts_u32(e, VK_SAMPLE_COUNT_1_BIT);
+   ts_u32(e, clear ? VK_ATTACHMENT_LOAD_OP_CLEAR : VK_ATTACHMENT_LOAD_OP_LOAD);
+   ts_u32(e, VK_ATTACHMENT_STORE_OP_STORE);
+   ts_u32(e, VK_ATTACHMENT_LOAD_OP_DONT_CARE);
+   ts_u32(e, VK_ATTACHMENT_STORE_OP_DONT_CARE);
+   ts_u32(e, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL);
+   ts_u32(e, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u32(e, 0);
+   ts_u32(e, VK_PIPELINE_BIND_POINT_GRAPHICS);
+   ts_u32(e, 0);
+   ts_u64(e, 0);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u32(e, color_ref);
+   ts_u32(e, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL);
+   ts_u64(e, 0);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u64(e, 0);
+   ts_u64(e, 0);
+   ts_u64(e, 1);
+   ts_u64(e, RENDER_PASS);
+}
+
+/* A color-attachment image, its view VIEW, and a framebuffer of `views`
+ * attachments (VIEW each time). */
+static void
+create_framebuffer(struct test_stream *e, uint32_t views)
+{
+   allocate_memory(e, MEMORY2, MEMORY_SIZE);
+   ts_cmd(e, T(vkCreateImage), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, VK_IMAGE_TYPE_2D);
+   ts_u32(e, VK_FORMAT_R8G8B8A8_UNORM);
+   ts_u32(e, 16);
+   ts_u32(e, 16);
+   ts_u32(e, 1);
+   ts_u32(e, 1);
+   ts_u32(e, 1);
+   ts_u32(e, VK_SAMPLE_COUNT_1_BIT);
+   ts_u32(e, VK_IMAGE_TILING_OPTIMAL);
+   ts_u32(e, VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT);
+   ts_u32(e, VK_SHARING_MODE_EXCLUSIVE);
+   ts_u32(e, 0);
+   ts_u64(e, 0);
+   ts_u32(e, VK_IMAGE_LAYOUT_UNDEFINED);
+   ts_u64(e, 0);
+   ts_u64(e, 1);
+   ts_u64(e, IMAGE);
+   bind_image(e, IMAGE, MEMORY2, 0);
+   image_view(e, 0, 1, 0, 1);
+   ts_cmd(e, T(vkCreateFramebuffer), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_FRAMEBUFFER_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u64(e, RENDER_PASS);
+   ts_u32(e, views);
+   ts_u64(e, views);
+   for (uint32_t i = 0; i < views; i++)
+      ts_u64(e, VIEW);
+   ts_u32(e, 16);
+   ts_u32(e, 16);
+   ts_u32(e, 1);
+   ts_u64(e, 0);
+   ts_u64(e, 1);
+   ts_u64(e, FRAMEBUFFER);
+}
+
+static void
+begin_render_pass(struct test_stream *e)
+{
+   ts_cmd(e, T(vkCmdBeginRenderPass), 0);
+   ts_u64(e, CMD);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO);
+   ts_u64(e, 0);
+   ts_u64(e, RENDER_PASS);
+   ts_u64(e, FRAMEBUFFER);
+   ts_u32(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, 16);
+   ts_u32(e, 16);
+   ts_u32(e, 0); /* no clear values */
+   ts_u64(e, 0);
+   ts_u32(e, VK_SUBPASS_CONTENTS_INLINE);
+}
+
+static void
+push_constants(struct test_stream *e, uint32_t offset)
+{
+   ts_cmd(e, T(vkCmdPushConstants), 0);
+   ts_u64(e, CMD);
+   ts_u64(e, PIPELINE_LAYOUT);
+   ts_u32(e, VK_SHADER_STAGE_COMPUTE_BIT);
+   ts_u32(e, offset);
+   ts_u32(e, 16);
+   ts_u64(e, 16);
+   ts_bytes(e, "0123456789abcdef", 16);
+}
+
+static void
+render_pass_ok(struct test_stream *e)
+{
+   create_render_pass(e, false, 0);
+   create_framebuffer(e, 1);
+   begin(e, CMD);
+   begin_render_pass(e);
+   ts_cmd(e, T(vkCmdEndRenderPass), 0);
+   ts_u64(e, CMD);
+   end(e, CMD);
+   destroy(e, T(vkDestroyFramebuffer), FRAMEBUFFER);
+   destroy(e, T(vkDestroyRenderPass), RENDER_PASS);
+}
+
+static void
+render_pass_bad_ref(struct test_stream *e)
+{
+   create_render_pass(e, false, 1);
+}
+
+static void
+framebuffer_too_many(struct test_stream *e)
+{
+   create_render_pass(e, false, 0);
+   create_framebuffer(e, 2);
+}
+
+static void
+begin_without_clear_values(struct test_stream *e)
+{
+   create_render_pass(e, true, 0);
+   create_framebuffer(e, 1);
+   begin(e, CMD);
+   begin_render_pass(e);
+}
+
+static void
+push_ok(struct test_stream *e)
+{
+   descriptor_setup(e);
+   create_pipeline_layout(e);
+   begin(e, CMD);
+   push_constants(e, 64);
+   end(e, CMD);
+}
+
+static void
+push_past(struct test_stream *e)
+{
+   descriptor_setup(e);
+   create_pipeline_layout(e);
+   begin(e, CMD);
+   push_constants(e, 65536);
+}
+
+static void
+test_render_passes(void)
+{
+   range_case(NULL, "render pass, framebuffer and begin that match", render_pass_ok);
+   range_case("color attachment outside the pass", "render pass referencing attachment 1 of 1",
+              render_pass_bad_ref);
+   range_case("attachment count is not the render pass's", "framebuffer with 2 views for 1",
+              framebuffer_too_many);
+   range_case("fewer clear values than cleared attachments", "begin without its clear value",
+              begin_without_clear_values);
+   range_case(NULL, "push constants inside the device's limit", push_ok);
+   range_case("vkCmdPushConstants: offset 65536 size 16", "push constants past the limit",
+              push_past);
+}
+
+static void
+test_queues(void)
+{
+   queue_case(NULL, "queue family 0, one queue", 0, 1, 0);
+   queue_case("no such queue family (family 99", "queue family past the device's", 99, 1, 0);
+   queue_case("queue count outside 1..the family's queueCount", "more queues than the family has", 0, 1000, 0);
+   queue_case("vkGetDeviceQueue: no such queue (device 300, family 0, index 1)", "queue index never created", 0, 1, 1);
+}
+
+int
+main(void)
+{
+   /* Keep lavapipe loaded past vkDestroyInstance so LeakSanitizer can name
+    * (and suppress) what the driver keeps until exit. */
+   dlopen("libvulkan_lvp.so", RTLD_NOW | RTLD_NODELETE);
+   const struct pv_renderer_callbacks cbs = {0};
+   CHECK(pv_renderer_create(&cbs, NULL, &renderer) == 0);
+   test_destroy_pending();
+   test_begin_pending();
+   test_descriptors();
+   test_bind_and_push();
+   test_pool_reset_pending();
+   test_ranges();
+   test_queries();
+   test_render_passes();
+   test_queues();
+   pv_resource_unref(renderer, 1);
+   pv_renderer_destroy(renderer);
+   printf("ok\n");
+   return 0;
+}
