@@ -24,7 +24,7 @@ for name in "$@"; do
    mkdir -p "$scratch"
    case $name in
    # real sessions replayed on lavapipe: about a second each
-   fuzz_replay) set -- -runs=20 -timeout=60 -detect_leaks=0 "$scratch" "$root/fuzz/corpus/sessions" ;;
+   fuzz_replay) set -- -runs=60 -timeout=60 -detect_leaks=0 "$scratch" "$root/fuzz/corpus/sessions" ;;
    *) set -- -runs=20000 "$scratch" ;;
    esac
    log=$build/libfuzzer-$name.log
