@@ -4,6 +4,8 @@
 
 BUILD ?= build
 BUILD_ASAN ?= build-asan
+# clang, ASan+UBSan, libFuzzer targets only (fuzz/README.md)
+BUILD_FUZZ ?= build-fuzz
 ICD := .cache/venus-icd/install/share/vulkan/icd.d/virtio_icd.x86_64.json
 # Mesa 25's venus driver (bookworm-backports' package): the e2e tests run
 # with both guest drivers.
@@ -11,7 +13,7 @@ ICD25 := .cache/mesa25-icd/virtio_icd.x86_64.json
 # Debian's python3 carries mako and matplotlib; a pyenv one earlier in PATH may not.
 export PATH := /usr/bin:$(PATH)
 
-.PHONY: all deps registry icd icd25 qemu build build-asan demo demo-vm test bench clean
+.PHONY: all deps registry icd icd25 qemu build build-asan build-fuzz demo demo-vm test bench clean
 
 all: build
 
@@ -51,6 +53,15 @@ $(BUILD_ASAN)/build.ninja: | deps registry
 build-asan: registry $(BUILD_ASAN)/build.ninja
 	ninja -C $(BUILD_ASAN)
 
+$(BUILD_FUZZ)/build.ninja: | deps registry
+	CC=clang meson setup $(BUILD_FUZZ) -Dfuzzers=true -Dtests=false \
+	   -Db_sanitize=address,undefined -Db_lundef=false
+
+# by target name: fuzz/run-libfuzzers.sh finds them wherever they are built
+LIBFUZZERS := fuzz_venus_decoder fuzz_vgpu_ctrl fuzz_replay
+build-fuzz: registry $(BUILD_FUZZ)/build.ninja
+	meson compile -C $(BUILD_FUZZ) $(LIBFUZZERS)
+
 demo: build icd
 	scripts/demo.sh $(BUILD) $(ICD)
 
@@ -61,8 +72,10 @@ demo-vm: build icd qemu
 
 # The whole suite, built with ASan+UBSan. The guest drivers come first:
 # meson defines the Mesa 22.3 coverage test only when its source is there.
-test: icd icd25 qemu build-asan
+# Then every libFuzzer target, built with clang, runs briefly.
+test: icd icd25 qemu build-asan build-fuzz
 	meson test -C $(BUILD_ASAN) --print-errorlogs --num-processes 2
+	fuzz/run-libfuzzers.sh $(BUILD_FUZZ) $(LIBFUZZERS)
 
 # pvbench: native vs PearVisor vs virglrenderer (bench/README.md). Later
 # options win: make bench BENCH_ARGS="--quick --out bench/results/mine"
@@ -71,4 +84,4 @@ bench: build icd
 	$(BUILD)/bench/pvbench --icd $(ICD) --out bench/results/latest $(BENCH_ARGS)
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)

@@ -3,6 +3,8 @@
 #include "venus/pvk_device.h"
 #include "venus/pvk_resource.h"
 #include "venus/pvk_ring.h"
+#include "venus/pvk_capture.h"
+#include "venus/pvk_capture_format.h"
 #include "venus/pvk_trace.h"
 
 #include <errno.h>
@@ -116,6 +118,7 @@ pvk_context_create(const struct pvk_context_create_info *info, struct pvk_contex
    }
    vn_arena_init(&ctx->arena, PVK_CONTEXT_ARENA_LIMIT);
    ctx->trace = pvk_trace_create(ctx->ctx_id);
+   ctx->capture = pvk_capture_create(ctx->ctx_id, ctx->wire_format);
    vn_cs_encoder_init(&ctx->reply.enc, NULL, 0);
 
    pthread_mutex_init(&ctx->mutex, NULL);
@@ -164,6 +167,7 @@ pvk_context_destroy(struct pvk_context *ctx)
    if (ctx->budget && ctx->memory_used)
       ctx->budget->release(ctx->budget->data, ctx->memory_used);
    pvk_trace_destroy(ctx->trace);
+   pvk_capture_destroy(ctx->capture);
    free(ctx->stream_copy.data);
    vn_object_table_destroy(ctx->dispatch.objects);
    vn_arena_fini(&ctx->arena);
@@ -203,6 +207,7 @@ decode_commands(struct pvk_context *ctx, struct vn_cs_decoder *dec)
    while (!vn_cs_decoder_done(dec)) {
       if (pvk_context_is_lost(ctx))
          return false;
+      const uint8_t *start = dec->cur;
       if (timed) {
          dispatch_timed(ctx, dec, trace);
       } else {
@@ -215,6 +220,11 @@ decode_commands(struct pvk_context *ctx, struct vn_cs_decoder *dec)
       if (ctx->reply.enc.fatal) {
          pvk_context_set_lost(ctx, "reply stream overflow");
          return false;
+      }
+      if (ctx->capture) {
+         uint32_t type;
+         memcpy(&type, start, sizeof(type));
+         pvk_capture_command(ctx->capture, type, start, (size_t)(dec->cur - start));
       }
    }
    return !pvk_context_is_lost(ctx);
@@ -230,6 +240,8 @@ execute_stream(struct pvk_context *ctx, const void *data, size_t size)
    const bool ok = decode_commands(ctx, &dec);
    if (ctx->trace)
       pvk_trace_add(ctx->trace, PVK_TRACE_STREAM, size, start, pvk_now_ns());
+   if (ctx->capture && !ctx->exec_depth)
+      pvk_capture_flush(ctx->capture);
    return ok;
 }
 
@@ -283,6 +295,14 @@ pvk_context_attach_locked(struct pvk_context *ctx, struct pvk_resource *res)
    a->res = pvk_resource_ref(res);
    a->next = *b;
    *b = a;
+   if (ctx->capture) {
+      const struct pvk_capture_blob blob = {
+         .res_id = res->res_id, .blob_mem = res->blob_mem, .blob_flags = res->blob_flags,
+         .guest_pages = res->blob_mem == PV_BLOB_MEM_GUEST && res->map != NULL,
+         .blob_id = res->blob_id, .size = res->size,
+      };
+      pvk_capture_blob(ctx->capture, PVK_CAPTURE_ATTACH, &blob);
+   }
    return 0;
 }
 
@@ -295,6 +315,8 @@ pvk_context_detach_locked(struct pvk_context *ctx, uint32_t res_id)
          *p = a->next;
          pvk_resource_unref(a->res);
          free(a);
+         if (ctx->capture)
+            pvk_capture_res_id(ctx->capture, PVK_CAPTURE_DETACH, res_id);
          return;
       }
    }

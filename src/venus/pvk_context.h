@@ -29,6 +29,7 @@ struct pv_renderer;
 struct pvk_resource;
 struct pvk_ring;
 struct pvk_trace;
+struct pvk_capture;
 struct pvk_recorder;
 struct pvk_fence_entry;
 
@@ -79,6 +80,7 @@ struct pvk_context {
 
 
    struct pvk_trace *trace; /* PV_TRACE_DIR timeline (pvk_trace.h), else NULL */
+   struct pvk_capture *capture; /* PV_CAPTURE_DIR session (pvk_capture.h), else NULL */
    struct pvk_recorder *recorder;
    struct pvk_recorder *recording;
 

@@ -16,6 +16,7 @@
 
 #include "common/log.h"
 #include "venus/generated/vn_protocol_renderer.h"
+#include "venus/pvk_capture.h"
 #include "venus/pvk_context.h"
 #include "venus/pvk_device.h"
 #include "venus/pvk_instance.h"
@@ -332,6 +333,8 @@ fence_queue(struct vn_object *obj, void *data)
 int
 pvk_context_submit_fence(struct pvk_context *ctx, uint32_t ring_idx, uint64_t fence_id)
 {
+   if (ctx->capture)
+      pvk_capture_fence(ctx->capture, ring_idx, fence_id);
    if (ctx->wire_format >= 1 && ring_idx >= PVK_FENCE_MAX_TIMELINES)
       return -EINVAL;
    if (ctx->wire_format >= 1 && ring_idx == 0) {

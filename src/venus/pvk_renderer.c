@@ -12,6 +12,8 @@
 #include "pearvisor/pearvisor.h"
 #include "venus/generated/vn_protocol_renderer.h"
 #include "venus/pvk_capset.h"
+#include "venus/pvk_capture.h"
+#include "venus/pvk_capture_format.h"
 #include "venus/pvk_context.h"
 #include "venus/pvk_memory.h"
 #include "venus/pvk_queue.h"
@@ -532,6 +534,8 @@ pv_resource_unref(struct pv_renderer *r, uint32_t res_id)
          pthread_mutex_lock(&ctx->mutex);
          if (pvk_context_lookup_resource(ctx, res_id)) {
             pvk_context_detach_locked(ctx, res_id);
+            if (ctx->capture)
+               pvk_capture_res_id(ctx->capture, PVK_CAPTURE_UNREF, res_id);
          }
          pthread_mutex_unlock(&ctx->mutex);
       }

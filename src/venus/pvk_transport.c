@@ -27,6 +27,7 @@
 
 #include "common/log.h"
 #include "venus/generated/vn_protocol_renderer.h"
+#include "venus/pvk_capture.h"
 #include "venus/pvk_context.h"
 #include "venus/pvk_resource.h"
 #include "venus/pvk_ring.h"
@@ -542,6 +543,8 @@ vn_handle_vkExecuteCommandStreamsMESA(struct vn_dispatch_context *dctx,
          vn_handle_vkSeekReplyCommandStreamMESA(&ctx->dispatch, &seek);
          if (pvk_context_is_lost(ctx))
             break;
+         if (ctx->capture)
+            pvk_capture_reply_seek(ctx->capture, positions[i]);
       }
       /* The guest may keep writing the shared memory: decode a private copy. */
       void *copy = stream_copy_buffer(ctx, descs[i].size);

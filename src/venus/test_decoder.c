@@ -885,9 +885,27 @@ test_arena(void)
    vn_arena_fini(&a);
 }
 
+/* An empty stream and a missing reply stream have no buffer: no pointer
+ * arithmetic on NULL (found by the replay fuzzer under clang's UBSan, which
+ * reports NULL + 0 where gcc's does not). */
+static void
+test_null_buffers(void)
+{
+   struct vn_cs_decoder dec;
+   vn_cs_decoder_init(&dec, NULL, 0, NULL, NULL);
+   CHECK(vn_cs_decoder_done(&dec) && vn_cs_decoder_remaining(&dec) == 0);
+   struct vn_cs_encoder enc;
+   vn_cs_encoder_init(&enc, NULL, 0);
+   vn_encode_bytes(&enc, "", 0);
+   CHECK(!enc.fatal);
+   vn_encode_uint32_t(&enc, 1);
+   CHECK(enc.fatal);
+}
+
 int
 main(void)
 {
+   test_null_buffers();
    test_object_table();
    test_arena();
    test_create_fence();

@@ -71,7 +71,9 @@ vn_cs_decoder_init(struct vn_cs_decoder *dec, const void *data, size_t size,
                    struct vn_arena *arena, struct vn_object_table *objects)
 {
    dec->cur = (const uint8_t *)data;
-   dec->end = dec->cur + size;
+   /* no arithmetic on NULL: an empty stream may have no buffer (UB even
+    * with a zero offset; clang's UBSan reports it) */
+   dec->end = size ? dec->cur + size : dec->cur;
    dec->fatal = false;
    dec->error = NULL;
    dec->arena = arena;
@@ -207,7 +209,8 @@ static inline void
 vn_cs_encoder_init(struct vn_cs_encoder *enc, void *data, size_t size)
 {
    enc->cur = (uint8_t *)data;
-   enc->end = enc->cur + size;
+   /* no arithmetic on NULL: a context without a reply stream has none */
+   enc->end = size ? enc->cur + size : enc->cur;
    enc->fatal = false;
 }
 
@@ -219,6 +222,8 @@ vn_encode_bytes(struct vn_cs_encoder *enc, const void *src, size_t size)
       enc->fatal = true;
       return;
    }
+   if (!padded)
+      return; /* nothing to write: the buffer may be NULL */
    memcpy(enc->cur, src, size);
    memset(enc->cur + size, 0, padded - size);
    enc->cur += padded;
