@@ -82,6 +82,7 @@ pvk_validate_record_buffer(struct pvk_context *ctx, struct vn_object *obj,
       return;
    }
    b->size = info->size;
+   b->bound = (info->flags & VK_BUFFER_CREATE_SPARSE_BINDING_BIT) != 0;
    obj->data = b;
 }
 
@@ -101,6 +102,19 @@ pvk_validate_record_image(struct pvk_context *ctx, struct vn_object *obj,
       .mip_levels = info->mipLevels,
       .array_layers = info->arrayLayers,
       .samples = info->samples,
+      .bound = (info->flags & VK_IMAGE_CREATE_SPARSE_BINDING_BIT) != 0,
    };
    obj->data = i;
+}
+
+void
+pvk_validate_mark_bound(struct pvk_context *ctx, VkObjectType type, uint64_t handle)
+{
+   struct vn_object *obj = vn_object_table_find_handle(ctx->dispatch.objects, type, handle);
+   if (!obj || !obj->data)
+      return;
+   if (type == VK_OBJECT_TYPE_BUFFER)
+      ((struct pvk_buffer_state *)obj->data)->bound = true;
+   else if (type == VK_OBJECT_TYPE_IMAGE)
+      ((struct pvk_image_state *)obj->data)->bound = true;
 }

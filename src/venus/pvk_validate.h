@@ -35,6 +35,7 @@ struct vn_object;
 /* obj->data of a VkBuffer */
 struct pvk_buffer_state {
    VkDeviceSize size;
+   bool bound; /* memory bound (or sparse: its binding is not tracked) */
 };
 
 /* obj->data of a VkImage */
@@ -45,6 +46,7 @@ struct pvk_image_state {
    uint32_t mip_levels;
    uint32_t array_layers;
    VkSampleCountFlagBits samples;
+   bool bound; /* memory bound (or sparse: its binding is not tracked) */
 };
 
 /* One binding of a descriptor set layout. */
@@ -132,6 +134,9 @@ void pvk_validate_record_buffer(struct pvk_context *ctx, struct vn_object *obj,
                                 const VkBufferCreateInfo *info);
 void pvk_validate_record_image(struct pvk_context *ctx, struct vn_object *obj,
                                const VkImageCreateInfo *info);
+
+/* After a successful vkBind*Memory*: commands may use the object. */
+void pvk_validate_mark_bound(struct pvk_context *ctx, VkObjectType type, uint64_t handle);
 
 void pvk_set_layout_unref(struct pvk_set_layout_state *l);
 /* Frees a descriptor set's state (obj->data of a VkDescriptorSet). */

@@ -343,6 +343,8 @@ check_buffer_infos(struct pvk_context *ctx, const VkWriteDescriptorSet *w, uint6
       *buffer_id = obj ? obj->id : 0;
       if (!bs)
          return "buffer without recorded size";
+      if (!bs->bound)
+         return "buffer with no memory bound";
       if (b->offset >= bs->size)
          return "buffer offset beyond the buffer";
       if (b->range != VK_WHOLE_SIZE && (b->range == 0 || b->range > bs->size - b->offset))

@@ -183,7 +183,8 @@ vn_handle_vkCmdCopyQueryPoolResults(struct vn_dispatch_context *dctx,
    const struct vn_object *b = vn_object_table_find_handle(
       ctx->dispatch.objects, VK_OBJECT_TYPE_BUFFER, (uint64_t)(uintptr_t)args->dstBuffer);
    const struct pvk_buffer_state *bs = b ? b->data : NULL;
-   const char *why = !bs ? "buffer without recorded size"
+   const char *why = !bs            ? "buffer without recorded size"
+                     : !bs->bound ? "buffer with no memory bound"
                          : args->dstOffset % 4 || args->stride % 4
                               ? "offset or stride not a multiple of 4"
                               : results_fit(q, args->queryCount, args->stride, args->flags,

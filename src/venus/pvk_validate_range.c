@@ -76,6 +76,8 @@ buffer_range(const struct pvk_buffer_state *b, VkDeviceSize offset, VkDeviceSize
 {
    if (!b)
       return "buffer without recorded size";
+   if (!b->bound)
+      return "buffer with no memory bound";
    if (whole_ok && size == VK_WHOLE_SIZE)
       return offset < b->size ? NULL : "offset beyond the buffer";
    if (offset > b->size || size > b->size - offset)
@@ -108,6 +110,8 @@ subresource_layers(const struct pvk_image_state *im, uint32_t mip, uint32_t base
 static const char *
 subresource_range(const struct pvk_image_state *im, const VkImageSubresourceRange *r)
 {
+   if (!im->bound)
+      return "image with no memory bound";
    uint32_t levels = r->levelCount;
    if (levels == VK_REMAINING_MIP_LEVELS)
       levels = r->baseMipLevel < im->mip_levels ? im->mip_levels - r->baseMipLevel : 0;
@@ -149,6 +153,8 @@ image_region(const struct pvk_image_state *im, const VkImageSubresourceLayers *s
 {
    if (!im)
       return "image without recorded state";
+   if (!im->bound)
+      return "image with no memory bound";
    const char *why = subresource_layers(im, sub->mipLevel, sub->baseArrayLayer, sub->layerCount);
    return why ? why : box(im, sub->mipLevel, o, e, max_depth);
 }
@@ -684,7 +690,8 @@ vn_handle_vkCmdBindIndexBuffer(struct vn_dispatch_context *dctx,
    const struct buf b = buffer_of(ctx, args->buffer);
    const char *why = args->buffer && (!b.s || args->offset >= b.s->size)
                         ? "offset beyond the buffer"
-                        : NULL;
+                     : args->buffer && !b.s->bound ? "buffer with no memory bound"
+                                                   : NULL;
    if (ok_or_reject(ctx, why, "vkCmdBindIndexBuffer", 0, b.id, 0))
       device_of(args->dispatch)->dispatch.vkCmdBindIndexBuffer(args->commandBuffer, args->buffer,
                                                                args->offset, args->indexType);
@@ -703,7 +710,9 @@ vn_handle_vkCmdBindVertexBuffers(struct vn_dispatch_context *dctx,
       if (!args->pBuffers[i])
          continue; /* nullDescriptor */
       const struct buf b = buffer_of(ctx, args->pBuffers[i]);
-      const char *why = !b.s || args->pOffsets[i] >= b.s->size ? "offset beyond the buffer" : NULL;
+      const char *why = !b.s || args->pOffsets[i] >= b.s->size ? "offset beyond the buffer"
+                        : !b.s->bound                          ? "buffer with no memory bound"
+                                                               : NULL;
       if (!ok_or_reject(ctx, why, "vkCmdBindVertexBuffers", i, b.id, 0))
          return;
    }
@@ -785,6 +794,8 @@ vn_handle_vkBindBufferMemory(struct vn_dispatch_context *dctx,
       return;
    args->ret =
       dev->dispatch.vkBindBufferMemory(args->device, args->buffer, args->memory, args->memoryOffset);
+   if (args->ret == VK_SUCCESS)
+      pvk_validate_mark_bound(ctx, VK_OBJECT_TYPE_BUFFER, (uint64_t)(uintptr_t)args->buffer);
 }
 
 void
@@ -803,6 +814,9 @@ vn_handle_vkBindBufferMemory2(struct vn_dispatch_context *dctx,
          return;
    }
    args->ret = dev->dispatch.vkBindBufferMemory2(args->device, args->bindInfoCount, args->pBindInfos);
+   for (uint32_t i = 0; args->ret == VK_SUCCESS && i < args->bindInfoCount; i++)
+      pvk_validate_mark_bound(ctx, VK_OBJECT_TYPE_BUFFER,
+                              (uint64_t)(uintptr_t)args->pBindInfos[i].buffer);
 }
 
 void
@@ -817,6 +831,8 @@ vn_handle_vkBindImageMemory(struct vn_dispatch_context *dctx,
       return;
    args->ret =
       dev->dispatch.vkBindImageMemory(args->device, args->image, args->memory, args->memoryOffset);
+   if (args->ret == VK_SUCCESS)
+      pvk_validate_mark_bound(ctx, VK_OBJECT_TYPE_IMAGE, (uint64_t)(uintptr_t)args->image);
 }
 
 void
@@ -837,6 +853,9 @@ vn_handle_vkBindImageMemory2(struct vn_dispatch_context *dctx,
          return;
    }
    args->ret = dev->dispatch.vkBindImageMemory2(args->device, args->bindInfoCount, args->pBindInfos);
+   for (uint32_t i = 0; args->ret == VK_SUCCESS && i < args->bindInfoCount; i++)
+      pvk_validate_mark_bound(ctx, VK_OBJECT_TYPE_IMAGE,
+                              (uint64_t)(uintptr_t)args->pBindInfos[i].image);
 }
 
 /* --- views --- */

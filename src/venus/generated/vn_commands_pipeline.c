@@ -58,40 +58,6 @@ vn_encode_vkCreateGraphicsPipelines_reply(struct vn_cs_encoder *enc, const struc
    }
 }
 
-static void
-vn_exec_vkCreateGraphicsPipelines(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCreateGraphicsPipelines *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCreateGraphicsPipelines) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateGraphicsPipelines: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   const uint64_t n = (uint64_t)(args->createInfoCount);
-   if (!args->pPipelines || !n) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateGraphicsPipelines: no object ids");
-      return;
-   }
-   VkPipeline *host = vn_cs_decoder_alloc(dec, n, sizeof(*host));
-   if (!host)
-      return;
-   args->ret = args->dispatch->device->dispatch.vkCreateGraphicsPipelines(args->device, args->pipelineCache, args->createInfoCount, args->pCreateInfos, NULL, host);
-   const uint64_t parent_id = 0;
-   for (uint64_t i = 0; i < n; i++) {
-      if (host[i] == VK_NULL_HANDLE)
-         continue;
-      struct vn_object *obj = dec->fatal ? NULL : vn_object_table_insert(ctx->objects, (uint64_t)(uintptr_t)args->pPipelines[i], VK_OBJECT_TYPE_PIPELINE, (uint64_t)(uintptr_t)host[i]);
-      if (!obj) {
-         args->dispatch->device->dispatch.vkDestroyPipeline(args->dispatch->device->handle, host[i], NULL);
-         args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
-         vn_cs_decoder_set_fatal(dec, "vkCreateGraphicsPipelines: object id rejected");
-         continue;
-      }
-      obj->device = args->dispatch->device;
-      obj->instance = args->dispatch->instance;
-      obj->parent_id = parent_id;
-   }
-}
-
 void
 vn_run_vkCreateGraphicsPipelines(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -100,7 +66,7 @@ vn_run_vkCreateGraphicsPipelines(struct vn_dispatch_context *ctx, struct vn_cs_d
    vn_decode_vkCreateGraphicsPipelines_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCreateGraphicsPipelines(ctx, dec, &args);
+   vn_handle_vkCreateGraphicsPipelines(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -160,40 +126,6 @@ vn_encode_vkCreateComputePipelines_reply(struct vn_cs_encoder *enc, const struct
    }
 }
 
-static void
-vn_exec_vkCreateComputePipelines(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCreateComputePipelines *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCreateComputePipelines) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateComputePipelines: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   const uint64_t n = (uint64_t)(args->createInfoCount);
-   if (!args->pPipelines || !n) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateComputePipelines: no object ids");
-      return;
-   }
-   VkPipeline *host = vn_cs_decoder_alloc(dec, n, sizeof(*host));
-   if (!host)
-      return;
-   args->ret = args->dispatch->device->dispatch.vkCreateComputePipelines(args->device, args->pipelineCache, args->createInfoCount, args->pCreateInfos, NULL, host);
-   const uint64_t parent_id = 0;
-   for (uint64_t i = 0; i < n; i++) {
-      if (host[i] == VK_NULL_HANDLE)
-         continue;
-      struct vn_object *obj = dec->fatal ? NULL : vn_object_table_insert(ctx->objects, (uint64_t)(uintptr_t)args->pPipelines[i], VK_OBJECT_TYPE_PIPELINE, (uint64_t)(uintptr_t)host[i]);
-      if (!obj) {
-         args->dispatch->device->dispatch.vkDestroyPipeline(args->dispatch->device->handle, host[i], NULL);
-         args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
-         vn_cs_decoder_set_fatal(dec, "vkCreateComputePipelines: object id rejected");
-         continue;
-      }
-      obj->device = args->dispatch->device;
-      obj->instance = args->dispatch->instance;
-      obj->parent_id = parent_id;
-   }
-}
-
 void
 vn_run_vkCreateComputePipelines(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -202,7 +134,7 @@ vn_run_vkCreateComputePipelines(struct vn_dispatch_context *ctx, struct vn_cs_de
    vn_decode_vkCreateComputePipelines_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCreateComputePipelines(ctx, dec, &args);
+   vn_handle_vkCreateComputePipelines(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);

@@ -287,6 +287,22 @@ vn_handle_vkDestroyImageView(struct vn_dispatch_context *ctx, struct vn_command_
 }
 
 void
+vn_handle_vkCreateGraphicsPipelines(struct vn_dispatch_context *ctx, struct vn_command_vkCreateGraphicsPipelines *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCreateComputePipelines(struct vn_dispatch_context *ctx, struct vn_command_vkCreateComputePipelines *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
 vn_handle_vkDestroyPipeline(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyPipeline *args)
 {
    (void)ctx;

@@ -3173,6 +3173,8 @@ void vn_handle_vkCreateImage(struct vn_dispatch_context *ctx, struct vn_command_
 void vn_handle_vkDestroyImage(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyImage *args);
 void vn_handle_vkCreateImageView(struct vn_dispatch_context *ctx, struct vn_command_vkCreateImageView *args);
 void vn_handle_vkDestroyImageView(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyImageView *args);
+void vn_handle_vkCreateGraphicsPipelines(struct vn_dispatch_context *ctx, struct vn_command_vkCreateGraphicsPipelines *args);
+void vn_handle_vkCreateComputePipelines(struct vn_dispatch_context *ctx, struct vn_command_vkCreateComputePipelines *args);
 void vn_handle_vkDestroyPipeline(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyPipeline *args);
 void vn_handle_vkCreatePipelineLayout(struct vn_dispatch_context *ctx, struct vn_command_vkCreatePipelineLayout *args);
 void vn_handle_vkDestroyPipelineLayout(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyPipelineLayout *args);
