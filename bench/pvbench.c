@@ -58,22 +58,22 @@ struct workload_def {
 };
 
 static const struct workload_def workload_defs[] = {
-   { "create", 20, 3, 0, 0 },   { "createpaced", 10, 2, 0, 0 }, { "clear", 100, 10, 0, 0 },  { "frames", 100, 12, 0, 0 },
-   { "submit", 1000, 50, 0, 0 }, { "draws", 20, 3, 0, 0 },    { "compute", 10, 2, 32, 4 },
-   { "upload", 10, 2, 64, 8 },   { "pipeline", 20, 3, 0, 0 },
-   { "drawpush", 20, 3, 0, 0 },  { "drawbind", 20, 3, 0, 0 },  { "mlchain", 20, 3, 0, 0 },
-   { "ffmpeg", 100, 10, 0, 0 },  { "vkfft", 1, 1, 0, 0 },    { "fairness", 100, 10, 32, 4 },
+   { "create", 20, 3, 0, 0 },   { "createpaced", 10, 2, 0, 0 }, { "clear", 100, 10, 0, 0 },
+   { "frames", 100, 12, 0, 0 }, { "submit", 1000, 50, 0, 0 },   { "draws", 20, 3, 0, 0 },
+   { "compute", 10, 2, 32, 4 }, { "upload", 10, 2, 64, 8 },     { "pipeline", 20, 3, 0, 0 },
+   { "drawpush", 20, 3, 0, 0 }, { "drawbind", 20, 3, 0, 0 },    { "mlchain", 20, 3, 0, 0 },
+   { "ffmpeg", 100, 10, 0, 0 }, { "vkfft", 1, 1, 0, 0 },        { "fairness", 100, 10, 32, 4 },
 };
 
 struct options {
    const char *venus_icd, *host_icd, *pv_vtest, *virgl_server, *out, *plot_script;
    const char *server_prefix;
-   const char *guest_env; /* VAR=VAL,... for the venus paths' clients */
+   const char *guest_env;                /* VAR=VAL,... for the venus paths' clients */
    const char *extra_env[MAX_EXTRA_ENV]; /* each: extra rows with these added */
    unsigned nextra;
    char extra_workloads[256];
-   unsigned wire_format;  /* venus wire format pv-vtest serves: 1 for Mesa 25 */
-   bool strict;           /* every path must succeed (smoke tests) */
+   unsigned wire_format; /* venus wire format pv-vtest serves: 1 for Mesa 25 */
+   bool strict;          /* every path must succeed (smoke tests) */
    char paths[64], workloads[256], clients[64];
    bool quick, plot;
    double timeout_s, setup_timeout_s;
@@ -84,8 +84,8 @@ struct options {
 struct bench {
    struct options o;
    char logdir[PATH_MAX];
-   int logdir_fd;   /* logs are written through it, whatever /tmp is */
-   int host_ns_fd;  /* the mount namespace to return to after a path */
+   int logdir_fd;  /* logs are written through it, whatever /tmp is */
+   int host_ns_fd; /* the mount namespace to return to after a path */
    int cwd_fd;
    char abs[5][PATH_MAX]; /* absolute forms of the files given */
    struct pb_results res;
@@ -99,8 +99,8 @@ struct bench {
 };
 
 /* snprintf for reasons: cutting a long reason short is intended. */
-static void
-fmt_status(char *dst, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void fmt_status(char *dst, size_t len, const char *fmt, ...)
+   __attribute__((format(printf, 3, 4)));
 
 static void
 fmt_status(char *dst, size_t len, const char *fmt, ...)
@@ -262,8 +262,8 @@ worker_failure(const struct group *g, size_t i, const char *log_name, char *buf,
    const struct wstate *w = &g->ws[i];
    char how[96], last[200];
    pb_proc_describe(&g->procs[i], how, sizeof(how));
-   bool clean_exit = g->procs[i].reaped && WIFEXITED(g->procs[i].wstatus) &&
-                     WEXITSTATUS(g->procs[i].wstatus) == 0;
+   bool clean_exit =
+      g->procs[i].reaped && WIFEXITED(g->procs[i].wstatus) && WEXITSTATUS(g->procs[i].wstatus) == 0;
    if (w->error || (w->checked && !w->check_ok)) {
       snprintf(buf, len, "%s", w->why);
    } else if (!clean_exit) {
@@ -310,8 +310,9 @@ server_dropped_client(struct group *g)
       return g->server_fail[0] != '\0';
    /* virglrenderer's vtest server: "client failed: VTEST_CLIENT_ERROR_...";
     * INPUT_READ is what it says when a client simply disconnects. */
-   const struct pb_find q = { .needle = "client failed", .exclude = "INPUT_READ",
-                              .with_prev = true, .first = true };
+   const struct pb_find q = {
+      .needle = "client failed", .exclude = "INPUT_READ", .with_prev = true, .first = true
+   };
    pb_file_find(g->b->logdir_fd, g->server_log, &q, g->server_fail, sizeof(g->server_fail));
    return g->server_fail[0] != '\0';
 }
@@ -345,20 +346,19 @@ stop_setup(void *data)
 }
 
 static void
-spawn_workers(struct group *g, const char *wname, unsigned iters, unsigned size,
-              char *const envp[], const char *log_name, struct group_out *out)
+spawn_workers(struct group *g, const char *wname, unsigned iters, unsigned size, char *const envp[],
+              const char *log_name, struct group_out *out)
 {
    char store[4][16], *argv[12];
    build_worker_argv(g->b, wname, iters, size, store, argv);
-   int log_fd = openat(g->b->logdir_fd, log_name,
-                       O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+   int log_fd =
+      openat(g->b->logdir_fd, log_name, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
    for (g->started = 0; g->started < g->n; g->started++) {
       /* Our own binary, even if its path is hidden by the private /tmp. */
-      int err = pb_spawn("/proc/self/exe", argv, envp, log_fd, true, false,
-                         &g->procs[g->started]);
+      int err = pb_spawn("/proc/self/exe", argv, envp, log_fd, true, false, &g->procs[g->started]);
       if (err) {
          fmt_status(out->status, sizeof(out->status), "fails: cannot start worker: %s",
-                  strerror(-err));
+                    strerror(-err));
          break;
       }
    }
@@ -418,8 +418,8 @@ pump_group(struct group *g, struct pb_proc *server, double setup_s, double run_s
 }
 
 static void
-group_status(struct group *g, struct pb_proc *server, const char *log_name, int pr,
-             double setup_s, double run_s, struct group_out *out)
+group_status(struct group *g, struct pb_proc *server, const char *log_name, int pr, double setup_s,
+             double run_s, struct group_out *out)
 {
    size_t not_ready = 0, not_done = 0;
    for (size_t i = 0; i < g->started; i++) {
@@ -434,7 +434,7 @@ group_status(struct group *g, struct pb_proc *server, const char *log_name, int 
    }
    if (g->server_fail[0]) {
       fmt_status(out->status, sizeof(out->status), "fails: server dropped a client: %.200s%.80s",
-               g->server_fail, srv);
+                 g->server_fail, srv);
       return;
    }
    if (pr == -ETIMEDOUT) {
@@ -447,8 +447,8 @@ group_status(struct group *g, struct pb_proc *server, const char *log_name, int 
                     not_ready, g->n, setup_s, srv, last[0] ? "; server log: " : "", last);
       else
          fmt_status(out->status, sizeof(out->status),
-                    "fails: hangs: %zu/%zu workers not done after %.0f s%.80s%s%.100s",
-                    not_done, g->n, run_s, srv, last[0] ? "; server log: " : "", last);
+                    "fails: hangs: %zu/%zu workers not done after %.0f s%.80s%s%.100s", not_done,
+                    g->n, run_s, srv, last[0] ? "; server log: " : "", last);
       g->b->timeouts[g->path]++;
       return;
    }
@@ -481,8 +481,7 @@ run_group(struct group *g, const char *wname, unsigned iters, unsigned size, cha
 {
    char log_name[96];
    memset(out, 0, sizeof(*out));
-   snprintf(log_name, sizeof(log_name), "%s-%s.log", path_names[g->b->kinds[g->path]],
-            g->file);
+   snprintf(log_name, sizeof(log_name), "%s-%s.log", path_names[g->b->kinds[g->path]], g->file);
    spawn_workers(g, wname, iters, size, envp, log_name, out);
    int pr = out->status[0] ? -ECHILD : pump_group(g, server, setup_s, run_s, out);
    for (size_t i = 0; i < g->started; i++) {
@@ -565,8 +564,8 @@ max_client_count(const struct bench *b)
 /* The server command: --server-prefix words (with %w -> workload, for
  * per-workload profiles), then the server and its options. */
 static void
-server_argv(const struct bench *b, enum path_kind k, const char *workload,
-            char store[1024], char *argv[SERVER_ARGV_MAX])
+server_argv(const struct bench *b, enum path_kind k, const char *workload, char store[1024],
+            char *argv[SERVER_ARGV_MAX])
 {
    unsigned i = 0;
    size_t used = 0;
@@ -671,10 +670,9 @@ anchor_start(struct bench *b, unsigned path, const char *workload, char *const e
    a->procs = proc;
    a->ws = ws;
    /* The server log of the group it anchors: fail fast when it drops us. */
-   snprintf(a->server_log, sizeof(a->server_log), "%s-%s-server.log",
-            path_names[b->kinds[path]], workload);
-   snprintf(log_name, sizeof(log_name), "%s-%s-anchor.log", path_names[b->kinds[path]],
+   snprintf(a->server_log, sizeof(a->server_log), "%s-%s-server.log", path_names[b->kinds[path]],
             workload);
+   snprintf(log_name, sizeof(log_name), "%s-%s-anchor.log", path_names[b->kinds[path]], workload);
    spawn_workers(a, "clientloop", 0, 0, envp, log_name, &o);
    if (o.status[0]) {
       fmt_status(why, len, "anchor client: %s", o.status);
@@ -707,9 +705,9 @@ anchor_stop(struct group *a)
 /* `workload` names the logs (and %w); `key` is the results' workload. */
 static void
 run_on_path(struct bench *b, unsigned path, const char *workload, const char *key,
-            const char *wname,
-            unsigned n, unsigned iters, unsigned size, bool collect, double setup_s, double run_s,
-            struct group *g, struct group_out *out, long *server_idle_kb)
+            const char *wname, unsigned n, unsigned iters, unsigned size, bool collect,
+            double setup_s, double run_s, struct group *g, struct group_out *out,
+            long *server_idle_kb)
 {
    /* Memory per context is measured for groups of clients only; pv-vtest
     * takes at most 64 clients, so 64 clients go without the anchor. */
@@ -735,8 +733,8 @@ run_on_path(struct bench *b, unsigned path, const char *workload, const char *ke
       char *log_name = g->server_log;
       server_argv(b, k, workload, store, argv);
       snprintf(log_name, sizeof(g->server_log), "%s-%s-server.log", path_names[k], workload);
-      int log_fd = openat(b->logdir_fd, log_name,
-                          O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+      int log_fd =
+         openat(b->logdir_fd, log_name, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
       int err = pb_server_start(argv, senv.v, log_fd, 10.0, &server, why, sizeof(why));
       if (log_fd >= 0)
          close(log_fd);
@@ -744,7 +742,7 @@ run_on_path(struct bench *b, unsigned path, const char *workload, const char *ke
          char last[160];
          pb_file_last_line(b->logdir_fd, log_name, last, sizeof(last));
          fmt_status(out->status, sizeof(out->status), "fails: %.150s%s%.120s", why,
-                  last[0] ? "; log: " : "", last);
+                    last[0] ? "; log: " : "", last);
          pb_env_fini(&wenv);
          pb_env_fini(&senv);
          return;
@@ -780,8 +778,7 @@ run_on_path(struct bench *b, unsigned path, const char *workload, const char *ke
    if (!g->procs || !g->ws)
       fmt_status(out->status, sizeof(out->status), "fails: out of memory");
    else
-      run_group(g, wname, iters, size, wenv.v, have_server ? &server : NULL, setup_s, run_s,
-                out);
+      run_group(g, wname, iters, size, wenv.v, have_server ? &server : NULL, setup_s, run_s, out);
    if (have_anchor)
       anchor_stop(&ag);
    if (have_server)
@@ -1177,8 +1174,8 @@ usage(FILE *f)
            "  --out DIR            results directory (default bench/results/latest)\n"
            "  --plot-script PATH   PNG chart script (default %s)\n"
            "  --no-plot            no PNG\n",
-           PVBENCH_DEFAULT_VENUS_ICD, DEFAULT_HOST_ICD, PVBENCH_DEFAULT_PV_VTEST, PVBENCH_DEFAULT_VIRGL,
-           MAX_EXTRA_ENV, DEFAULT_EXTRA_WORKLOADS, PVBENCH_DEFAULT_PLOT);
+           PVBENCH_DEFAULT_VENUS_ICD, DEFAULT_HOST_ICD, PVBENCH_DEFAULT_PV_VTEST,
+           PVBENCH_DEFAULT_VIRGL, MAX_EXTRA_ENV, DEFAULT_EXTRA_WORKLOADS, PVBENCH_DEFAULT_PLOT);
 }
 
 static int
@@ -1201,9 +1198,30 @@ worker_mode(int argc, char **argv)
 static int
 parse_options(int argc, char **argv, struct options *o)
 {
-   enum { O_ICD = 256, O_HOST, O_PV, O_VIRGL, O_PATHS, O_WL, O_CLIENTS, O_CFRAMES, O_QUICK,
-          O_TIMEOUT, O_SETUP_TIMEOUT, O_REPEAT, O_GUEST_ENV, O_SERVER_PREFIX, O_OUT, O_PLOT, O_NOPLOT, O_HELP,
-          O_WIRE, O_STRICT, O_EXTRA_ENV, O_EXTRA_WL };
+   enum {
+      O_ICD = 256,
+      O_HOST,
+      O_PV,
+      O_VIRGL,
+      O_PATHS,
+      O_WL,
+      O_CLIENTS,
+      O_CFRAMES,
+      O_QUICK,
+      O_TIMEOUT,
+      O_SETUP_TIMEOUT,
+      O_REPEAT,
+      O_GUEST_ENV,
+      O_SERVER_PREFIX,
+      O_OUT,
+      O_PLOT,
+      O_NOPLOT,
+      O_HELP,
+      O_WIRE,
+      O_STRICT,
+      O_EXTRA_ENV,
+      O_EXTRA_WL
+   };
    static const struct option longopts[] = {
       { "icd", required_argument, NULL, O_ICD },
       { "host-icd", required_argument, NULL, O_HOST },
@@ -1233,26 +1251,49 @@ parse_options(int argc, char **argv, struct options *o)
    int c;
    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
       switch (c) {
-      case O_ICD: o->venus_icd = optarg; break;
-      case O_HOST: o->host_icd = optarg; break;
-      case O_PV: o->pv_vtest = optarg; break;
-      case O_VIRGL: o->virgl_server = optarg; break;
-      case O_PATHS: snprintf(o->paths, sizeof(o->paths), "%s", optarg); break;
-      case O_WL: snprintf(o->workloads, sizeof(o->workloads), "%s", optarg); break;
+      case O_ICD:
+         o->venus_icd = optarg;
+         break;
+      case O_HOST:
+         o->host_icd = optarg;
+         break;
+      case O_PV:
+         o->pv_vtest = optarg;
+         break;
+      case O_VIRGL:
+         o->virgl_server = optarg;
+         break;
+      case O_PATHS:
+         snprintf(o->paths, sizeof(o->paths), "%s", optarg);
+         break;
+      case O_WL:
+         snprintf(o->workloads, sizeof(o->workloads), "%s", optarg);
+         break;
       case O_CLIENTS:
          snprintf(o->clients, sizeof(o->clients), "%s", optarg);
          clients_set = true;
          break;
-      case O_CFRAMES: o->client_frames = (unsigned)strtoul(optarg, NULL, 10); break;
-      case O_QUICK: o->quick = true; break;
-      case O_TIMEOUT: o->timeout_s = strtod(optarg, NULL); break;
-      case O_SETUP_TIMEOUT: o->setup_timeout_s = strtod(optarg, NULL); break;
-      case O_REPEAT: o->repeat = (unsigned)strtoul(optarg, NULL, 10); break;
-      case O_GUEST_ENV: o->guest_env = optarg; break;
+      case O_CFRAMES:
+         o->client_frames = (unsigned)strtoul(optarg, NULL, 10);
+         break;
+      case O_QUICK:
+         o->quick = true;
+         break;
+      case O_TIMEOUT:
+         o->timeout_s = strtod(optarg, NULL);
+         break;
+      case O_SETUP_TIMEOUT:
+         o->setup_timeout_s = strtod(optarg, NULL);
+         break;
+      case O_REPEAT:
+         o->repeat = (unsigned)strtoul(optarg, NULL, 10);
+         break;
+      case O_GUEST_ENV:
+         o->guest_env = optarg;
+         break;
       case O_EXTRA_ENV:
          if (o->nextra == MAX_EXTRA_ENV || !optarg[0]) {
-            fprintf(stderr, "pvbench: at most %d non-empty --extra-guest-env\n",
-                    MAX_EXTRA_ENV);
+            fprintf(stderr, "pvbench: at most %d non-empty --extra-guest-env\n", MAX_EXTRA_ENV);
             return -EINVAL;
          }
          o->extra_env[o->nextra++] = optarg;
@@ -1260,14 +1301,30 @@ parse_options(int argc, char **argv, struct options *o)
       case O_EXTRA_WL:
          snprintf(o->extra_workloads, sizeof(o->extra_workloads), "%s", optarg);
          break;
-      case O_SERVER_PREFIX: o->server_prefix = optarg; break;
-      case O_STRICT: o->strict = true; break;
-      case O_WIRE: o->wire_format = (unsigned)strtoul(optarg, NULL, 10) ? 1 : 0; break;
-      case O_OUT: o->out = optarg; break;
-      case O_PLOT: o->plot_script = optarg; break;
-      case O_NOPLOT: o->plot = false; break;
-      case O_HELP: usage(stdout); exit(0);
-      default: usage(stderr); return -EINVAL;
+      case O_SERVER_PREFIX:
+         o->server_prefix = optarg;
+         break;
+      case O_STRICT:
+         o->strict = true;
+         break;
+      case O_WIRE:
+         o->wire_format = (unsigned)strtoul(optarg, NULL, 10) ? 1 : 0;
+         break;
+      case O_OUT:
+         o->out = optarg;
+         break;
+      case O_PLOT:
+         o->plot_script = optarg;
+         break;
+      case O_NOPLOT:
+         o->plot = false;
+         break;
+      case O_HELP:
+         usage(stdout);
+         exit(0);
+      default:
+         usage(stderr);
+         return -EINVAL;
       }
    }
    if (optind < argc) {
@@ -1346,8 +1403,7 @@ extra_rows_native(struct bench *b)
          continue;
       snprintf(base, sizeof(base), "%.*s", (int)(br - key), key);
       const char *st = pb_get_status(&b->res, base, 0);
-      snprintf(b->res.w[i].status[0], sizeof(b->res.w[i].status[0]), "%s",
-               st[0] ? st : "not run");
+      snprintf(b->res.w[i].status[0], sizeof(b->res.w[i].status[0]), "%s", st[0] ? st : "not run");
    }
 }
 
@@ -1368,8 +1424,8 @@ summarize_paths(struct pb_results *r)
       for (size_t i = 0; i < r->nw; i++)
          bad += !status_passes(r->w[i].status[p]);
       if (!strcmp(r->paths[p].status, "ok") && bad)
-         snprintf(r->paths[p].status, sizeof(r->paths[p].status),
-                  "ran; %zu of %zu workloads fail", bad, r->nw);
+         snprintf(r->paths[p].status, sizeof(r->paths[p].status), "ran; %zu of %zu workloads fail",
+                  bad, r->nw);
    }
 }
 

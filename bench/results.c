@@ -189,8 +189,8 @@ pct(const struct pb_results *r, const struct pb_metric *m, unsigned path)
 }
 
 bool
-pb_serial_limit(const struct pb_results *r, const struct pb_metric *m, unsigned path,
-                double *limit, double *pct_out)
+pb_serial_limit(const struct pb_results *r, const struct pb_metric *m, unsigned path, double *limit,
+                double *pct_out)
 {
    struct pb_stats nat, rec, cur;
    if (!m->serial_rec[0] || path == 0 || native_index(r) != 0 || m->higher_better)
@@ -214,7 +214,7 @@ metric_status(const struct pb_results *r, const struct pb_metric *m, unsigned p)
    const char *st = pb_get_status(r, m->workload, p);
    if (!st[0])
       return r->paths[p].status[0] && strcmp(r->paths[p].status, "ok") ? r->paths[p].status
-                                                                        : "not run";
+                                                                       : "not run";
    return st;
 }
 
@@ -252,8 +252,10 @@ pb_write_table(const struct pb_results *r, FILE *f)
    fprintf(f, "guest driver settings (venus paths): %s\n",
            r->guest_env[0] ? r->guest_env : "none (Mesa's defaults)");
    for (unsigned x = 0; x < r->nextra; x++)
-      fprintf(f, "extra rows \"[%s]\": the venus paths with %s added (native: the default "
-                 "rows' figures)\n", r->extra_env[x], r->extra_env[x]);
+      fprintf(f,
+              "extra rows \"[%s]\": the venus paths with %s added (native: the default "
+              "rows' figures)\n",
+              r->extra_env[x], r->extra_env[x]);
    fprintf(f, "serial limit (recording-bound rows): the path's recording time + native's "
               "whole time\n\n");
    int lw = 40;
@@ -262,8 +264,8 @@ pb_write_table(const struct pb_results *r, FILE *f)
       lw = n > lw ? n : lw;
    }
    lw = lw > 110 ? 110 : lw;
-   fprintf(f, "%-*s %-10s %10s %10s %10s %-5s %9s\n", lw, "metric", "path", "min", "median",
-           "p90", "unit", "% native");
+   fprintf(f, "%-*s %-10s %10s %10s %10s %-5s %9s\n", lw, "metric", "path", "min", "median", "p90",
+           "unit", "% native");
    for (size_t i = 0; i < r->nm; i++) {
       const struct pb_metric *m = &r->m[i];
       for (unsigned p = 0; p < r->npaths; p++) {
@@ -278,8 +280,8 @@ pb_write_table(const struct pb_results *r, FILE *f)
          char pcs[16] = "-";
          if (pc >= 0)
             snprintf(pcs, sizeof(pcs), "%.1f%%", pc);
-         fprintf(f, "%-*.*s %-10s %10.3f %10.3f %10.3f %-5s %9s", lw, lw, label,
-                 r->paths[p].name, st.min, st.median, st.p90, m->unit, pcs);
+         fprintf(f, "%-*.*s %-10s %10.3f %10.3f %10.3f %-5s %9s", lw, lw, label, r->paths[p].name,
+                 st.min, st.median, st.p90, m->unit, pcs);
          if (pb_serial_limit(r, m, p, &limit, &spct))
             fprintf(f, "  serial limit %.3f, %.1f%% of it", limit, spct);
          fputc('\n', f);
@@ -378,8 +380,9 @@ pb_write_json(const struct pb_results *r, FILE *f)
 {
    fprintf(f, "{\n  \"pvbench\": 1,\n  \"date\": ");
    json_str(f, r->date);
-   fprintf(f, ",\n  \"cpus\": %ld,\n  \"quick\": %s,\n  \"rounds\": %u,\n  \"rounds_done\": %u,"
-              "\n  \"host_icd\": ",
+   fprintf(f,
+           ",\n  \"cpus\": %ld,\n  \"quick\": %s,\n  \"rounds\": %u,\n  \"rounds_done\": %u,"
+           "\n  \"host_icd\": ",
            r->cpus, r->quick ? "true" : "false", r->rounds, r->rounds_done);
    json_str(f, r->host_icd);
    fprintf(f, ",\n  \"venus_icd\": ");

@@ -16,8 +16,8 @@
 
 #define PB_MAX_PATHS 3
 #define PB_STATUS_LEN 300
-#define PB_ID_LEN 128   /* metric ids: "draws" or "draws [VAR=VAL]" (extra rows) */
-#define PB_WL_LEN 128   /* workload keys, the same way */
+#define PB_ID_LEN 128 /* metric ids: "draws" or "draws [VAR=VAL]" (extra rows) */
+#define PB_WL_LEN 128 /* workload keys, the same way */
 #define PB_NAME_LEN 200
 #define PB_MAX_EXTRA 3
 
@@ -46,7 +46,7 @@ struct pb_wstatus {
 
 struct pb_path_info {
    char name[16];
-   char device[128];   /* reported by the first worker that got a device */
+   char device[128];           /* reported by the first worker that got a device */
    char status[PB_STATUS_LEN]; /* "ok" or why the whole path failed */
 };
 
@@ -59,12 +59,12 @@ struct pb_results {
    size_t nw, capw;
    char host_icd[512];
    char venus_icd[512];
-   char guest_env[256]; /* the guest driver's settings on the venus paths */
+   char guest_env[256];               /* the guest driver's settings on the venus paths */
    char extra_env[PB_MAX_EXTRA][128]; /* settings of the extra rows */
    unsigned nextra;
    bool quick;
    unsigned rounds, rounds_done; /* --repeat, and how many have finished */
-   char date[32];  /* UTC, ISO 8601 */
+   char date[32];                /* UTC, ISO 8601 */
    long cpus;
 };
 
@@ -84,8 +84,7 @@ int pb_series_add(struct pb_series *s, double v);
 
 /* Sets the status of (workload, path); a non-"ok" status drops the samples
  * that path has for the workload's metrics, so partial runs never show. */
-int pb_set_status(struct pb_results *r, const char *workload, unsigned path,
-                  const char *status);
+int pb_set_status(struct pb_results *r, const char *workload, unsigned path, const char *status);
 const char *pb_get_status(const struct pb_results *r, const char *workload, unsigned path);
 
 /* False when the series is empty. */

@@ -262,8 +262,7 @@ drain_lines(struct pb_proc *p, size_t idx, void (*on_line)(void *, size_t, char 
 
 int
 pb_pump(struct pb_proc *procs, size_t n, double deadline,
-        void (*on_line)(void *data, size_t idx, char *line), bool (*stop)(void *data),
-        void *data)
+        void (*on_line)(void *data, size_t idx, char *line), bool (*stop)(void *data), void *data)
 {
    struct pollfd *pfd = calloc(n ? n : 1, sizeof(*pfd));
    if (!pfd)
@@ -545,8 +544,8 @@ pb_file_find(int dirfd, const char *name, const struct pb_find *q, char *buf, si
          line[--l] = '\0';
       if (!l)
          continue;
-      bool hit = (!q->needle || strstr(line, q->needle)) &&
-                 (!q->exclude || !strstr(line, q->exclude));
+      bool hit =
+         (!q->needle || strstr(line, q->needle)) && (!q->exclude || !strstr(line, q->exclude));
       if (hit && q->with_prev && prev[0])
          snprintf(buf, len, "%s / %s", prev, line);
       else if (hit)

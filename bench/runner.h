@@ -17,8 +17,8 @@
 
 struct pb_proc {
    pid_t pid;
-   int rep_fd;   /* read end of the child's fd 3; -1 when closed */
-   int go_fd;    /* write end of the child's fd 4; -1 when closed */
+   int rep_fd; /* read end of the child's fd 3; -1 when closed */
+   int go_fd;  /* write end of the child's fd 4; -1 when closed */
    char buf[4096];
    size_t len;
    bool eof;
@@ -48,8 +48,8 @@ int pb_spawn(const char *file, char *const argv[], char *const envp[], int log_f
  * stop() returns true, or deadline (CLOCK_MONOTONIC seconds) passes.
  * Returns 0, 1 when stopped by stop(), or -ETIMEDOUT. */
 int pb_pump(struct pb_proc *procs, size_t n, double deadline,
-            void (*on_line)(void *data, size_t idx, char *line),
-            bool (*stop)(void *data), void *data);
+            void (*on_line)(void *data, size_t idx, char *line), bool (*stop)(void *data),
+            void *data);
 
 /* Kills (SIGKILL; the whole group when group is true) and reaps. */
 void pb_proc_kill(struct pb_proc *p, bool group);

@@ -12,23 +12,40 @@ const char *
 vkb_result_str(VkResult res)
 {
    switch (res) {
-   case VK_SUCCESS: return "VK_SUCCESS";
-   case VK_NOT_READY: return "VK_NOT_READY";
-   case VK_TIMEOUT: return "VK_TIMEOUT";
-   case VK_INCOMPLETE: return "VK_INCOMPLETE";
-   case VK_ERROR_OUT_OF_HOST_MEMORY: return "VK_ERROR_OUT_OF_HOST_MEMORY";
-   case VK_ERROR_OUT_OF_DEVICE_MEMORY: return "VK_ERROR_OUT_OF_DEVICE_MEMORY";
-   case VK_ERROR_INITIALIZATION_FAILED: return "VK_ERROR_INITIALIZATION_FAILED";
-   case VK_ERROR_DEVICE_LOST: return "VK_ERROR_DEVICE_LOST";
-   case VK_ERROR_MEMORY_MAP_FAILED: return "VK_ERROR_MEMORY_MAP_FAILED";
-   case VK_ERROR_LAYER_NOT_PRESENT: return "VK_ERROR_LAYER_NOT_PRESENT";
-   case VK_ERROR_EXTENSION_NOT_PRESENT: return "VK_ERROR_EXTENSION_NOT_PRESENT";
-   case VK_ERROR_FEATURE_NOT_PRESENT: return "VK_ERROR_FEATURE_NOT_PRESENT";
-   case VK_ERROR_INCOMPATIBLE_DRIVER: return "VK_ERROR_INCOMPATIBLE_DRIVER";
-   case VK_ERROR_TOO_MANY_OBJECTS: return "VK_ERROR_TOO_MANY_OBJECTS";
-   case VK_ERROR_FORMAT_NOT_SUPPORTED: return "VK_ERROR_FORMAT_NOT_SUPPORTED";
-   case VK_ERROR_UNKNOWN: return "VK_ERROR_UNKNOWN";
-   default: return "VkResult(other)";
+   case VK_SUCCESS:
+      return "VK_SUCCESS";
+   case VK_NOT_READY:
+      return "VK_NOT_READY";
+   case VK_TIMEOUT:
+      return "VK_TIMEOUT";
+   case VK_INCOMPLETE:
+      return "VK_INCOMPLETE";
+   case VK_ERROR_OUT_OF_HOST_MEMORY:
+      return "VK_ERROR_OUT_OF_HOST_MEMORY";
+   case VK_ERROR_OUT_OF_DEVICE_MEMORY:
+      return "VK_ERROR_OUT_OF_DEVICE_MEMORY";
+   case VK_ERROR_INITIALIZATION_FAILED:
+      return "VK_ERROR_INITIALIZATION_FAILED";
+   case VK_ERROR_DEVICE_LOST:
+      return "VK_ERROR_DEVICE_LOST";
+   case VK_ERROR_MEMORY_MAP_FAILED:
+      return "VK_ERROR_MEMORY_MAP_FAILED";
+   case VK_ERROR_LAYER_NOT_PRESENT:
+      return "VK_ERROR_LAYER_NOT_PRESENT";
+   case VK_ERROR_EXTENSION_NOT_PRESENT:
+      return "VK_ERROR_EXTENSION_NOT_PRESENT";
+   case VK_ERROR_FEATURE_NOT_PRESENT:
+      return "VK_ERROR_FEATURE_NOT_PRESENT";
+   case VK_ERROR_INCOMPATIBLE_DRIVER:
+      return "VK_ERROR_INCOMPATIBLE_DRIVER";
+   case VK_ERROR_TOO_MANY_OBJECTS:
+      return "VK_ERROR_TOO_MANY_OBJECTS";
+   case VK_ERROR_FORMAT_NOT_SUPPORTED:
+      return "VK_ERROR_FORMAT_NOT_SUPPORTED";
+   case VK_ERROR_UNKNOWN:
+      return "VK_ERROR_UNKNOWN";
+   default:
+      return "VkResult(other)";
    }
 }
 
@@ -180,11 +197,10 @@ alloc_bind_memory(struct vkb *b, const VkMemoryRequirements *req, bool host_visi
    /* Readback and upload both go through host-visible memory; prefer cached
     * coherent memory there (what a real readback path uses), device-local
     * memory otherwise. */
-   VkMemoryPropertyFlags want = host_visible
-      ? VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT
-      : 0;
-   VkMemoryPropertyFlags prefer = host_visible ? VK_MEMORY_PROPERTY_HOST_CACHED_BIT
-                                               : VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT;
+   VkMemoryPropertyFlags want =
+      host_visible ? VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT : 0;
+   VkMemoryPropertyFlags prefer =
+      host_visible ? VK_MEMORY_PROPERTY_HOST_CACHED_BIT : VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT;
    int type = find_memory_type(b, req->memoryTypeBits, want, prefer);
    if (type < 0)
       return vkb_fail(b, VK_ERROR_FEATURE_NOT_PRESENT, "no suitable memory type");
@@ -200,8 +216,8 @@ alloc_bind_memory(struct vkb *b, const VkMemoryRequirements *req, bool host_visi
 }
 
 VkResult
-vkb_buffer_create(struct vkb *b, VkDeviceSize size, VkBufferUsageFlags usage,
-                  bool host_visible, struct vkb_buffer *out)
+vkb_buffer_create(struct vkb *b, VkDeviceSize size, VkBufferUsageFlags usage, bool host_visible,
+                  struct vkb_buffer *out)
 {
    struct vkb_buffer buf = { .size = size };
    const VkBufferCreateInfo bci = {
@@ -245,8 +261,8 @@ vkb_buffer_destroy(struct vkb *b, struct vkb_buffer *buf)
 }
 
 VkResult
-vkb_image_create(struct vkb *b, uint32_t w, uint32_t h, VkFormat format,
-                 VkImageUsageFlags usage, struct vkb_image *out)
+vkb_image_create(struct vkb *b, uint32_t w, uint32_t h, VkFormat format, VkImageUsageFlags usage,
+                 struct vkb_image *out)
 {
    struct vkb_image img = { .format = format, .width = w, .height = h };
    const VkImageCreateInfo ici = {
@@ -349,8 +365,8 @@ vkb_submit_wait(struct vkb *b, VkCommandBuffer cmd, uint64_t timeout_ns)
 }
 
 void
-vkb_cmd_image_barrier(VkCommandBuffer cmd, VkImage image, VkImageLayout from,
-                      VkImageLayout to, VkAccessFlags src_access, VkAccessFlags dst_access,
+vkb_cmd_image_barrier(VkCommandBuffer cmd, VkImage image, VkImageLayout from, VkImageLayout to,
+                      VkAccessFlags src_access, VkAccessFlags dst_access,
                       VkPipelineStageFlags src_stage, VkPipelineStageFlags dst_stage)
 {
    const VkImageMemoryBarrier bar = {

@@ -68,16 +68,14 @@ VkResult vkb_cmd_end(struct vkb *b, VkCommandBuffer cmd);
 VkResult vkb_submit_wait(struct vkb *b, VkCommandBuffer cmd, uint64_t timeout_ns);
 
 /* Records a layout transition of the whole colour image. */
-void vkb_cmd_image_barrier(VkCommandBuffer cmd, VkImage image, VkImageLayout from,
-                           VkImageLayout to, VkAccessFlags src_access,
-                           VkAccessFlags dst_access, VkPipelineStageFlags src_stage,
-                           VkPipelineStageFlags dst_stage);
+void vkb_cmd_image_barrier(VkCommandBuffer cmd, VkImage image, VkImageLayout from, VkImageLayout to,
+                           VkAccessFlags src_access, VkAccessFlags dst_access,
+                           VkPipelineStageFlags src_stage, VkPipelineStageFlags dst_stage);
 
 /* Buffer -> host visibility barrier after a transfer write. */
 void vkb_cmd_host_read_barrier(VkCommandBuffer cmd);
 
-VkResult vkb_shader_module(struct vkb *b, const uint32_t *code, size_t size,
-                           VkShaderModule *out);
+VkResult vkb_shader_module(struct vkb *b, const uint32_t *code, size_t size, VkShaderModule *out);
 
 /* Loads the driver library named by the first ICD json in VK_DRIVER_FILES /
  * VK_ICD_FILENAMES with RTLD_NODELETE, so that destroying the last instance

@@ -29,8 +29,8 @@
 #define GRID_PX 400u /* draws target: 100x100 cells of 4x4 pixels */
 #define GRID_CELLS 10000u
 #define CELL_PX 4u
-#define ML_STEPS 1000u  /* dispatches in the mlchain command buffer */
-#define ML_ELEMS 4096u  /* elements each dispatch updates */
+#define ML_STEPS 1000u /* dispatches in the mlchain command buffer */
+#define ML_ELEMS 4096u /* elements each dispatch updates */
 #define WAIT_NS (30ull * 1000 * 1000 * 1000)
 
 /* Worker state: the report channel, sample buffer and the Vulkan objects. */
@@ -44,8 +44,7 @@ struct wk {
 
 /* ---- reporting ---- */
 
-static void
-rep(struct wk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void rep(struct wk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void
 rep(struct wk *w, const char *fmt, ...)
@@ -182,8 +181,7 @@ init_vk(struct wk *w)
 /* Six exact colours (0/1 channels) and their BGRA8 texels as a little-endian
  * u32 (bytes B, G, R, A). */
 static const float colours[6][4] = {
-   { 1, 0, 0, 1 }, { 0, 1, 0, 1 }, { 0, 0, 1, 1 },
-   { 1, 1, 0, 1 }, { 0, 1, 1, 1 }, { 1, 0, 1, 1 },
+   { 1, 0, 0, 1 }, { 0, 1, 0, 1 }, { 0, 0, 1, 1 }, { 1, 1, 0, 1 }, { 0, 1, 1, 1 }, { 1, 0, 1, 1 },
 };
 
 static uint32_t
@@ -233,8 +231,8 @@ check_grid(const uint32_t *px, enum draw_mode mode, char *why, size_t whylen)
          uint32_t want = (i & 255) | (i >> 8) << 8 | cell_blue(mode, i) << 16 | 0xffu << 24;
          uint32_t got = px[y * GRID_PX + x];
          if (got != want) {
-            snprintf(why, whylen, "draw %u: pixel (%u,%u) is 0x%08x, expected 0x%08x", i, x,
-                     y, got, want);
+            snprintf(why, whylen, "draw %u: pixel (%u,%u) is 0x%08x, expected 0x%08x", i, x, y, got,
+                     want);
             return false;
          }
       }
@@ -298,9 +296,9 @@ wl_createpaced(struct wk *w)
 struct frame_res {
    struct vkb_image img;
    struct vkb_buffer staging;
-   VkCommandBuffer clear[6];   /* clear only */
-   VkCommandBuffer frame[6];   /* clear + copy to staging */
-   VkCommandBuffer readback;   /* copy to staging */
+   VkCommandBuffer clear[6]; /* clear only */
+   VkCommandBuffer frame[6]; /* clear + copy to staging */
+   VkCommandBuffer readback; /* copy to staging */
 };
 
 static void
@@ -314,8 +312,8 @@ record_copy_to_staging(VkCommandBuffer cmd, const struct frame_res *f)
       .imageSubresource = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1 },
       .imageExtent = { f->img.width, f->img.height, 1 },
    };
-   vkCmdCopyImageToBuffer(cmd, f->img.image, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
-                          f->staging.buf, 1, &region);
+   vkCmdCopyImageToBuffer(cmd, f->img.image, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, f->staging.buf,
+                          1, &region);
    /* Back to the layout every clear expects. */
    vkb_cmd_image_barrier(cmd, f->img.image, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
                          VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, VK_ACCESS_TRANSFER_READ_BIT,
@@ -330,18 +328,16 @@ record_clear(VkCommandBuffer cmd, const struct frame_res *f, unsigned k)
    VkClearColorValue c;
    memcpy(c.float32, colours[k], sizeof(c.float32));
    const VkImageSubresourceRange range = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1 };
-   vkCmdClearColorImage(cmd, f->img.image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, &c, 1,
-                        &range);
+   vkCmdClearColorImage(cmd, f->img.image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, &c, 1, &range);
 }
 
 static VkResult
 frame_res_init(struct vkb *b, struct frame_res *f)
 {
    memset(f, 0, sizeof(*f));
-   VkResult res = vkb_image_create(b, FRAME_W, FRAME_H, VK_FORMAT_B8G8R8A8_UNORM,
-                                   VK_IMAGE_USAGE_TRANSFER_DST_BIT |
-                                      VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
-                                   &f->img);
+   VkResult res =
+      vkb_image_create(b, FRAME_W, FRAME_H, VK_FORMAT_B8G8R8A8_UNORM,
+                       VK_IMAGE_USAGE_TRANSFER_DST_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT, &f->img);
    if (res == VK_SUCCESS)
       res = vkb_buffer_create(b, (VkDeviceSize)FRAME_W * FRAME_H * 4,
                               VK_BUFFER_USAGE_TRANSFER_DST_BIT, true, &f->staging);
@@ -379,9 +375,8 @@ frame_res_init(struct vkb *b, struct frame_res *f)
       res = vkb_cmd_begin(b, init, true);
    if (res == VK_SUCCESS) {
       vkb_cmd_image_barrier(init, f->img.image, VK_IMAGE_LAYOUT_UNDEFINED,
-                            VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 0,
-                            VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT,
-                            VK_PIPELINE_STAGE_TRANSFER_BIT);
+                            VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 0, VK_ACCESS_TRANSFER_WRITE_BIT,
+                            VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT);
       res = vkb_cmd_end(b, init);
    }
    if (res == VK_SUCCESS)
@@ -408,8 +403,7 @@ check_frame(struct wk *w, struct frame_res *f, unsigned k, bool copy)
       rep(w, "check fail readback: %s", w->vk.err);
       return false;
    }
-   if (!check_fill(f->staging.map, (size_t)FRAME_W * FRAME_H, colour_bgra(k), why,
-                   sizeof(why))) {
+   if (!check_fill(f->staging.map, (size_t)FRAME_W * FRAME_H, colour_bgra(k), why, sizeof(why))) {
       rep(w, "check fail colour %u: %s", k % 6, why);
       return false;
    }
@@ -567,23 +561,29 @@ create_draw_pipeline(struct vkb *b, const struct draw_res *d, VkPipeline *out)
 {
    const VkPipelineShaderStageCreateInfo stages[2] = {
       { .sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
-        .stage = VK_SHADER_STAGE_VERTEX_BIT, .module = d->vs, .pName = "main" },
+        .stage = VK_SHADER_STAGE_VERTEX_BIT,
+        .module = d->vs,
+        .pName = "main" },
       { .sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
-        .stage = VK_SHADER_STAGE_FRAGMENT_BIT, .module = d->fs, .pName = "main" },
+        .stage = VK_SHADER_STAGE_FRAGMENT_BIT,
+        .module = d->fs,
+        .pName = "main" },
    };
    const bool bind = d->mode == DRAW_BIND;
-   const VkVertexInputBindingDescription vb = { 0, 2 * sizeof(float),
-                                                VK_VERTEX_INPUT_RATE_VERTEX };
+   const VkVertexInputBindingDescription vb = { 0, 2 * sizeof(float), VK_VERTEX_INPUT_RATE_VERTEX };
    const VkVertexInputAttributeDescription va = { 0, 0, VK_FORMAT_R32G32_SFLOAT, 0 };
    const VkPipelineVertexInputStateCreateInfo vi = {
       .sType = VK_STRUCTURE_TYPE_PIPELINE_VERTEX_INPUT_STATE_CREATE_INFO,
-      .vertexBindingDescriptionCount = bind, .pVertexBindingDescriptions = &vb,
-      .vertexAttributeDescriptionCount = bind, .pVertexAttributeDescriptions = &va,
+      .vertexBindingDescriptionCount = bind,
+      .pVertexBindingDescriptions = &vb,
+      .vertexAttributeDescriptionCount = bind,
+      .pVertexAttributeDescriptions = &va,
    };
    const VkDynamicState dyn_scissor = VK_DYNAMIC_STATE_SCISSOR;
    const VkPipelineDynamicStateCreateInfo dyn = {
       .sType = VK_STRUCTURE_TYPE_PIPELINE_DYNAMIC_STATE_CREATE_INFO,
-      .dynamicStateCount = 1, .pDynamicStates = &dyn_scissor,
+      .dynamicStateCount = 1,
+      .pDynamicStates = &dyn_scissor,
    };
    const VkPipelineInputAssemblyStateCreateInfo ia = {
       .sType = VK_STRUCTURE_TYPE_PIPELINE_INPUT_ASSEMBLY_STATE_CREATE_INFO,
@@ -593,7 +593,10 @@ create_draw_pipeline(struct vkb *b, const struct draw_res *d, VkPipeline *out)
    const VkRect2D sc = { { 0, 0 }, { GRID_PX, GRID_PX } };
    const VkPipelineViewportStateCreateInfo vps = {
       .sType = VK_STRUCTURE_TYPE_PIPELINE_VIEWPORT_STATE_CREATE_INFO,
-      .viewportCount = 1, .pViewports = &vp, .scissorCount = 1, .pScissors = &sc,
+      .viewportCount = 1,
+      .pViewports = &vp,
+      .scissorCount = 1,
+      .pScissors = &sc,
    };
    const VkPipelineRasterizationStateCreateInfo rs = {
       .sType = VK_STRUCTURE_TYPE_PIPELINE_RASTERIZATION_STATE_CREATE_INFO,
@@ -609,15 +612,22 @@ create_draw_pipeline(struct vkb *b, const struct draw_res *d, VkPipeline *out)
    const VkPipelineColorBlendAttachmentState att = { .colorWriteMask = 0xf };
    const VkPipelineColorBlendStateCreateInfo cb = {
       .sType = VK_STRUCTURE_TYPE_PIPELINE_COLOR_BLEND_STATE_CREATE_INFO,
-      .attachmentCount = 1, .pAttachments = &att,
+      .attachmentCount = 1,
+      .pAttachments = &att,
    };
    const VkGraphicsPipelineCreateInfo gci = {
       .sType = VK_STRUCTURE_TYPE_GRAPHICS_PIPELINE_CREATE_INFO,
-      .stageCount = 2, .pStages = stages,
-      .pVertexInputState = &vi, .pInputAssemblyState = &ia, .pViewportState = &vps,
-      .pRasterizationState = &rs, .pMultisampleState = &ms, .pColorBlendState = &cb,
+      .stageCount = 2,
+      .pStages = stages,
+      .pVertexInputState = &vi,
+      .pInputAssemblyState = &ia,
+      .pViewportState = &vps,
+      .pRasterizationState = &rs,
+      .pMultisampleState = &ms,
+      .pColorBlendState = &cb,
       .pDynamicState = bind ? &dyn : NULL,
-      .layout = d->layout, .renderPass = d->pass,
+      .layout = d->layout,
+      .renderPass = d->pass,
    };
    VkResult res = vkCreateGraphicsPipelines(b->dev, VK_NULL_HANDLE, 1, &gci, NULL, out);
    if (res != VK_SUCCESS)
@@ -635,7 +645,8 @@ draw_bind_init(struct vkb *b, struct draw_res *d)
                                                VK_SHADER_STAGE_FRAGMENT_BIT, NULL };
    const VkDescriptorSetLayoutCreateInfo dslci = {
       .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
-      .bindingCount = 1, .pBindings = &bind,
+      .bindingCount = 1,
+      .pBindings = &bind,
    };
    VkResult res = vkCreateDescriptorSetLayout(b->dev, &dslci, NULL, &d->dsl);
    if (res != VK_SUCCESS)
@@ -643,7 +654,9 @@ draw_bind_init(struct vkb *b, struct draw_res *d)
    const VkDescriptorPoolSize ps = { VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, 2 };
    const VkDescriptorPoolCreateInfo dpci = {
       .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
-      .maxSets = 2, .poolSizeCount = 1, .pPoolSizes = &ps,
+      .maxSets = 2,
+      .poolSizeCount = 1,
+      .pPoolSizes = &ps,
    };
    res = vkCreateDescriptorPool(b->dev, &dpci, NULL, &d->dpool);
    if (res != VK_SUCCESS)
@@ -651,7 +664,9 @@ draw_bind_init(struct vkb *b, struct draw_res *d)
    const VkDescriptorSetLayout layouts[2] = { d->dsl, d->dsl };
    const VkDescriptorSetAllocateInfo dsai = {
       .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
-      .descriptorPool = d->dpool, .descriptorSetCount = 2, .pSetLayouts = layouts,
+      .descriptorPool = d->dpool,
+      .descriptorSetCount = 2,
+      .pSetLayouts = layouts,
    };
    res = vkAllocateDescriptorSets(b->dev, &dsai, d->sets);
    if (res != VK_SUCCESS)
@@ -665,8 +680,11 @@ draw_bind_init(struct vkb *b, struct draw_res *d)
       const VkDescriptorBufferInfo dbi = { d->ubo[k].buf, 0, VK_WHOLE_SIZE };
       const VkWriteDescriptorSet wr = {
          .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
-         .dstSet = d->sets[k], .dstBinding = 0, .descriptorCount = 1,
-         .descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, .pBufferInfo = &dbi,
+         .dstSet = d->sets[k],
+         .dstBinding = 0,
+         .descriptorCount = 1,
+         .descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER,
+         .pBufferInfo = &dbi,
       };
       vkUpdateDescriptorSets(b->dev, 1, &wr, 0, NULL);
    }
@@ -698,10 +716,9 @@ draw_res_init(struct vkb *b, struct draw_res *d, enum draw_mode mode)
    memset(d, 0, sizeof(*d));
    d->mode = mode;
    const VkFormat fmt = VK_FORMAT_R8G8B8A8_UNORM;
-   VkResult res = vkb_image_create(b, GRID_PX, GRID_PX, fmt,
-                                   VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT |
-                                      VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
-                                   &d->img);
+   VkResult res = vkb_image_create(
+      b, GRID_PX, GRID_PX, fmt,
+      VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT, &d->img);
    if (res == VK_SUCCESS)
       res = vkb_buffer_create(b, (VkDeviceSize)GRID_PX * GRID_PX * 4,
                               VK_BUFFER_USAGE_TRANSFER_DST_BIT, true, &d->staging);
@@ -709,15 +726,19 @@ draw_res_init(struct vkb *b, struct draw_res *d, enum draw_mode mode)
       return res;
    const VkImageViewCreateInfo ivci = {
       .sType = VK_STRUCTURE_TYPE_IMAGE_VIEW_CREATE_INFO,
-      .image = d->img.image, .viewType = VK_IMAGE_VIEW_TYPE_2D, .format = fmt,
+      .image = d->img.image,
+      .viewType = VK_IMAGE_VIEW_TYPE_2D,
+      .format = fmt,
       .subresourceRange = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1 },
    };
    res = vkCreateImageView(b->dev, &ivci, NULL, &d->view);
    if (res != VK_SUCCESS)
       return vkb_fail(b, res, "vkCreateImageView");
    const VkAttachmentDescription att = {
-      .format = fmt, .samples = VK_SAMPLE_COUNT_1_BIT,
-      .loadOp = VK_ATTACHMENT_LOAD_OP_CLEAR, .storeOp = VK_ATTACHMENT_STORE_OP_STORE,
+      .format = fmt,
+      .samples = VK_SAMPLE_COUNT_1_BIT,
+      .loadOp = VK_ATTACHMENT_LOAD_OP_CLEAR,
+      .storeOp = VK_ATTACHMENT_STORE_OP_STORE,
       .stencilLoadOp = VK_ATTACHMENT_LOAD_OP_DONT_CARE,
       .stencilStoreOp = VK_ATTACHMENT_STORE_OP_DONT_CARE,
       .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED,
@@ -726,11 +747,13 @@ draw_res_init(struct vkb *b, struct draw_res *d, enum draw_mode mode)
    const VkAttachmentReference ref = { 0, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL };
    const VkSubpassDescription sub = {
       .pipelineBindPoint = VK_PIPELINE_BIND_POINT_GRAPHICS,
-      .colorAttachmentCount = 1, .pColorAttachments = &ref,
+      .colorAttachmentCount = 1,
+      .pColorAttachments = &ref,
    };
    /* The copy after the pass must see the colour writes. */
    const VkSubpassDependency dep = {
-      .srcSubpass = 0, .dstSubpass = VK_SUBPASS_EXTERNAL,
+      .srcSubpass = 0,
+      .dstSubpass = VK_SUBPASS_EXTERNAL,
       .srcStageMask = VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT,
       .dstStageMask = VK_PIPELINE_STAGE_TRANSFER_BIT,
       .srcAccessMask = VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT,
@@ -738,16 +761,24 @@ draw_res_init(struct vkb *b, struct draw_res *d, enum draw_mode mode)
    };
    const VkRenderPassCreateInfo rpci = {
       .sType = VK_STRUCTURE_TYPE_RENDER_PASS_CREATE_INFO,
-      .attachmentCount = 1, .pAttachments = &att, .subpassCount = 1, .pSubpasses = &sub,
-      .dependencyCount = 1, .pDependencies = &dep,
+      .attachmentCount = 1,
+      .pAttachments = &att,
+      .subpassCount = 1,
+      .pSubpasses = &sub,
+      .dependencyCount = 1,
+      .pDependencies = &dep,
    };
    res = vkCreateRenderPass(b->dev, &rpci, NULL, &d->pass);
    if (res != VK_SUCCESS)
       return vkb_fail(b, res, "vkCreateRenderPass");
    const VkFramebufferCreateInfo fbci = {
       .sType = VK_STRUCTURE_TYPE_FRAMEBUFFER_CREATE_INFO,
-      .renderPass = d->pass, .attachmentCount = 1, .pAttachments = &d->view,
-      .width = GRID_PX, .height = GRID_PX, .layers = 1,
+      .renderPass = d->pass,
+      .attachmentCount = 1,
+      .pAttachments = &d->view,
+      .width = GRID_PX,
+      .height = GRID_PX,
+      .layers = 1,
    };
    res = vkCreateFramebuffer(b->dev, &fbci, NULL, &d->fb);
    if (res != VK_SUCCESS)
@@ -757,8 +788,10 @@ draw_res_init(struct vkb *b, struct draw_res *d, enum draw_mode mode)
    const VkPushConstantRange pcr = { VK_SHADER_STAGE_VERTEX_BIT, 0, sizeof(uint32_t) };
    const VkPipelineLayoutCreateInfo plci = {
       .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
-      .setLayoutCount = mode == DRAW_BIND, .pSetLayouts = &d->dsl,
-      .pushConstantRangeCount = mode != DRAW_PLAIN, .pPushConstantRanges = &pcr,
+      .setLayoutCount = mode == DRAW_BIND,
+      .pSetLayouts = &d->dsl,
+      .pushConstantRangeCount = mode != DRAW_PLAIN,
+      .pPushConstantRanges = &pcr,
    };
    res = vkCreatePipelineLayout(b->dev, &plci, NULL, &d->layout);
    if (res != VK_SUCCESS)
@@ -854,9 +887,11 @@ record_draws(struct vkb *b, struct draw_res *d, unsigned draws)
    const VkClearValue clear = { .color = { .float32 = { 0, 0, 0, 0 } } };
    const VkRenderPassBeginInfo rpbi = {
       .sType = VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO,
-      .renderPass = d->pass, .framebuffer = d->fb,
+      .renderPass = d->pass,
+      .framebuffer = d->fb,
       .renderArea = { { 0, 0 }, { GRID_PX, GRID_PX } },
-      .clearValueCount = 1, .pClearValues = &clear,
+      .clearValueCount = 1,
+      .pClearValues = &clear,
    };
    vkCmdBeginRenderPass(d->cmd, &rpbi, VK_SUBPASS_CONTENTS_INLINE);
    vkCmdBindPipeline(d->cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, d->pipeline);
@@ -987,8 +1022,7 @@ wl_drawpush(struct wk *w)
 static int
 wl_drawbind(struct wk *w)
 {
-   return draws_workload(w, DRAW_BIND, "drawbind",
-                         "10k indexed draws, set+VB+scissor+push each");
+   return draws_workload(w, DRAW_BIND, "drawbind", "10k indexed draws, set+VB+scissor+push each");
 }
 
 /* Graphics pipeline creation; the last pipeline then draws the grid. */
@@ -1048,8 +1082,7 @@ struct compute_res {
 };
 
 static VkResult
-compute_res_init(struct vkb *b, struct compute_res *c, VkDeviceSize bytes, uint32_t n,
-                 uint32_t mul)
+compute_res_init(struct vkb *b, struct compute_res *c, VkDeviceSize bytes, uint32_t n, uint32_t mul)
 {
    memset(c, 0, sizeof(*c));
    const VkBufferUsageFlags usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT |
@@ -1059,8 +1092,8 @@ compute_res_init(struct vkb *b, struct compute_res *c, VkDeviceSize bytes, uint3
    if (res == VK_SUCCESS)
       res = vkb_buffer_create(b, bytes, usage, false, &c->out);
    if (res == VK_SUCCESS)
-      res = vkb_buffer_create(b, bytes, VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
-                                           VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+      res = vkb_buffer_create(b, bytes,
+                              VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT,
                               true, &c->staging);
    if (res != VK_SUCCESS)
       return res;
@@ -1070,7 +1103,8 @@ compute_res_init(struct vkb *b, struct compute_res *c, VkDeviceSize bytes, uint3
    };
    const VkDescriptorSetLayoutCreateInfo dslci = {
       .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
-      .bindingCount = 2, .pBindings = bind,
+      .bindingCount = 2,
+      .pBindings = bind,
    };
    res = vkCreateDescriptorSetLayout(b->dev, &dslci, NULL, &c->dsl);
    if (res != VK_SUCCESS)
@@ -1078,32 +1112,42 @@ compute_res_init(struct vkb *b, struct compute_res *c, VkDeviceSize bytes, uint3
    const VkDescriptorPoolSize ps = { VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 2 };
    const VkDescriptorPoolCreateInfo dpci = {
       .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
-      .maxSets = 1, .poolSizeCount = 1, .pPoolSizes = &ps,
+      .maxSets = 1,
+      .poolSizeCount = 1,
+      .pPoolSizes = &ps,
    };
    res = vkCreateDescriptorPool(b->dev, &dpci, NULL, &c->dpool);
    if (res != VK_SUCCESS)
       return vkb_fail(b, res, "vkCreateDescriptorPool");
    const VkDescriptorSetAllocateInfo dsai = {
       .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
-      .descriptorPool = c->dpool, .descriptorSetCount = 1, .pSetLayouts = &c->dsl,
+      .descriptorPool = c->dpool,
+      .descriptorSetCount = 1,
+      .pSetLayouts = &c->dsl,
    };
    res = vkAllocateDescriptorSets(b->dev, &dsai, &c->set);
    if (res != VK_SUCCESS)
       return vkb_fail(b, res, "vkAllocateDescriptorSets");
    const VkDescriptorBufferInfo dbi[2] = {
-      { c->in.buf, 0, VK_WHOLE_SIZE }, { c->out.buf, 0, VK_WHOLE_SIZE },
+      { c->in.buf, 0, VK_WHOLE_SIZE },
+      { c->out.buf, 0, VK_WHOLE_SIZE },
    };
    const VkWriteDescriptorSet wr = {
       .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
-      .dstSet = c->set, .dstBinding = 0, .descriptorCount = 2,
-      .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, .pBufferInfo = dbi,
+      .dstSet = c->set,
+      .dstBinding = 0,
+      .descriptorCount = 2,
+      .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+      .pBufferInfo = dbi,
    };
    vkUpdateDescriptorSets(b->dev, 1, &wr, 0, NULL);
    const VkPushConstantRange pcr = { VK_SHADER_STAGE_COMPUTE_BIT, 0, 8 };
    const VkPipelineLayoutCreateInfo plci = {
       .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
-      .setLayoutCount = 1, .pSetLayouts = &c->dsl,
-      .pushConstantRangeCount = 1, .pPushConstantRanges = &pcr,
+      .setLayoutCount = 1,
+      .pSetLayouts = &c->dsl,
+      .pushConstantRangeCount = 1,
+      .pPushConstantRanges = &pcr,
    };
    res = vkCreatePipelineLayout(b->dev, &plci, NULL, &c->layout);
    if (res != VK_SUCCESS)
@@ -1114,7 +1158,9 @@ compute_res_init(struct vkb *b, struct compute_res *c, VkDeviceSize bytes, uint3
    const VkComputePipelineCreateInfo cpci = {
       .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
       .stage = { .sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
-                 .stage = VK_SHADER_STAGE_COMPUTE_BIT, .module = c->cs, .pName = "main" },
+                 .stage = VK_SHADER_STAGE_COMPUTE_BIT,
+                 .module = c->cs,
+                 .pName = "main" },
       .layout = c->layout,
    };
    res = vkCreateComputePipelines(b->dev, VK_NULL_HANDLE, 1, &cpci, NULL, &c->pipeline);
@@ -1151,8 +1197,8 @@ compute_res_init(struct vkb *b, struct compute_res *c, VkDeviceSize bytes, uint3
    if (res != VK_SUCCESS)
       return res;
    vkCmdBindPipeline(c->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, c->pipeline);
-   vkCmdBindDescriptorSets(c->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, c->layout, 0, 1, &c->set,
-                           0, NULL);
+   vkCmdBindDescriptorSets(c->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, c->layout, 0, 1, &c->set, 0,
+                           NULL);
    vkCmdPushConstants(c->cmd, c->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof(pc), pc);
    vkCmdDispatch(c->cmd, groups, 1, 1);
    res = vkb_cmd_end(b, c->cmd);
@@ -1267,8 +1313,8 @@ fair_heavy_record(struct fair_heavy *h, uint32_t n, uint32_t dispatches)
    if (res != VK_SUCCESS)
       return res;
    vkCmdBindPipeline(h->busy, VK_PIPELINE_BIND_POINT_COMPUTE, c->pipeline);
-   vkCmdBindDescriptorSets(h->busy, VK_PIPELINE_BIND_POINT_COMPUTE, c->layout, 0, 1, &c->set,
-                           0, NULL);
+   vkCmdBindDescriptorSets(h->busy, VK_PIPELINE_BIND_POINT_COMPUTE, c->layout, 0, 1, &c->set, 0,
+                           NULL);
    vkCmdPushConstants(h->busy, c->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof(pc), pc);
    const VkMemoryBarrier bar = {
       .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
@@ -1334,8 +1380,10 @@ wl_fairness(struct wk *w)
                                   : FAIR_HEAVY_DISPATCHES;
    const unsigned iters = w->args->iters ? w->args->iters : 100;
    rep(w, "metric fair_alone ms 0 light client: clear 1080p + wait, alone");
-   rep(w, "metric fair_loaded ms 0 light client: clear 1080p + wait, beside a heavy client "
-          "(%u dispatches over 2x%u MiB per submission)", dispatches, mib);
+   rep(w,
+       "metric fair_loaded ms 0 light client: clear 1080p + wait, beside a heavy client "
+       "(%u dispatches over 2x%u MiB per submission)",
+       dispatches, mib);
    rep(w, "metric fair_ratio x 0 light client: frame time beside a heavy client / alone");
 
    struct fair_heavy *h = calloc(1, sizeof(*h));
@@ -1453,8 +1501,7 @@ ml_record(struct wk *w, void *data)
       const uint32_t pc[2] = { k, ML_ELEMS };
       if (k)
          vkCmdPipelineBarrier(m->cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
-                              VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1, &bar, 0, NULL, 0,
-                              NULL);
+                              VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1, &bar, 0, NULL, 0, NULL);
       vkCmdPushConstants(m->cmd, m->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof(pc), pc);
       vkCmdDispatch(m->cmd, ML_ELEMS / 64, 1, 1);
    }
@@ -1463,8 +1510,8 @@ ml_record(struct wk *w, void *data)
       .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
       .dstAccessMask = VK_ACCESS_HOST_READ_BIT,
    };
-   vkCmdPipelineBarrier(m->cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
-                        VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &host, 0, NULL, 0, NULL);
+   vkCmdPipelineBarrier(m->cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0,
+                        1, &host, 0, NULL, 0, NULL);
    return vkb_cmd_end(b, m->cmd);
 }
 
@@ -1486,45 +1533,56 @@ ml_res_init(struct vkb *b, struct ml_res *m)
                                                VK_SHADER_STAGE_COMPUTE_BIT, NULL };
    const VkDescriptorSetLayoutCreateInfo dslci = {
       .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
-      .bindingCount = 1, .pBindings = &bind,
+      .bindingCount = 1,
+      .pBindings = &bind,
    };
    if ((res = vkCreateDescriptorSetLayout(b->dev, &dslci, NULL, &m->dsl)) != VK_SUCCESS)
       return vkb_fail(b, res, "vkCreateDescriptorSetLayout");
    const VkDescriptorPoolSize ps = { VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1 };
    const VkDescriptorPoolCreateInfo dpci = {
       .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
-      .maxSets = 1, .poolSizeCount = 1, .pPoolSizes = &ps,
+      .maxSets = 1,
+      .poolSizeCount = 1,
+      .pPoolSizes = &ps,
    };
    if ((res = vkCreateDescriptorPool(b->dev, &dpci, NULL, &m->dpool)) != VK_SUCCESS)
       return vkb_fail(b, res, "vkCreateDescriptorPool");
    const VkDescriptorSetAllocateInfo dsai = {
       .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
-      .descriptorPool = m->dpool, .descriptorSetCount = 1, .pSetLayouts = &m->dsl,
+      .descriptorPool = m->dpool,
+      .descriptorSetCount = 1,
+      .pSetLayouts = &m->dsl,
    };
    if ((res = vkAllocateDescriptorSets(b->dev, &dsai, &m->set)) != VK_SUCCESS)
       return vkb_fail(b, res, "vkAllocateDescriptorSets");
    const VkDescriptorBufferInfo dbi = { m->data.buf, 0, VK_WHOLE_SIZE };
    const VkWriteDescriptorSet wr = {
       .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
-      .dstSet = m->set, .dstBinding = 0, .descriptorCount = 1,
-      .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, .pBufferInfo = &dbi,
+      .dstSet = m->set,
+      .dstBinding = 0,
+      .descriptorCount = 1,
+      .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+      .pBufferInfo = &dbi,
    };
    vkUpdateDescriptorSets(b->dev, 1, &wr, 0, NULL);
    const VkPushConstantRange pcr = { VK_SHADER_STAGE_COMPUTE_BIT, 0, 8 };
    const VkPipelineLayoutCreateInfo plci = {
       .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
-      .setLayoutCount = 1, .pSetLayouts = &m->dsl,
-      .pushConstantRangeCount = 1, .pPushConstantRanges = &pcr,
+      .setLayoutCount = 1,
+      .pSetLayouts = &m->dsl,
+      .pushConstantRangeCount = 1,
+      .pPushConstantRanges = &pcr,
    };
    if ((res = vkCreatePipelineLayout(b->dev, &plci, NULL, &m->layout)) != VK_SUCCESS)
       return vkb_fail(b, res, "vkCreatePipelineLayout");
-   if ((res = vkb_shader_module(b, pvb_mlstep_comp, sizeof(pvb_mlstep_comp), &m->cs)) !=
-       VK_SUCCESS)
+   if ((res = vkb_shader_module(b, pvb_mlstep_comp, sizeof(pvb_mlstep_comp), &m->cs)) != VK_SUCCESS)
       return res;
    const VkComputePipelineCreateInfo cpci = {
       .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
       .stage = { .sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
-                 .stage = VK_SHADER_STAGE_COMPUTE_BIT, .module = m->cs, .pName = "main" },
+                 .stage = VK_SHADER_STAGE_COMPUTE_BIT,
+                 .module = m->cs,
+                 .pName = "main" },
       .layout = m->layout,
    };
    res = vkCreateComputePipelines(b->dev, VK_NULL_HANDLE, 1, &cpci, NULL, &m->pipeline);
@@ -1604,8 +1662,8 @@ wl_upload(struct wk *w)
       rep(w, "error out of memory");
       return 1;
    }
-   const VkBufferUsageFlags tu = VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
-                                 VK_BUFFER_USAGE_TRANSFER_DST_BIT;
+   const VkBufferUsageFlags tu =
+      VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
    if (vkb_buffer_create(b, bytes, tu, true, &up) != VK_SUCCESS ||
        vkb_buffer_create(b, bytes, tu, false, &dev) != VK_SUCCESS ||
        vkb_buffer_create(b, bytes, tu, true, &down) != VK_SUCCESS ||
@@ -1724,9 +1782,21 @@ ff_finish(pid_t pid, int fd)
 static int
 ff_reference(const struct wk *w, uint8_t *ref)
 {
-   char *args[] = { "ffmpeg", "-v", "error", "-f", "lavfi", "-i",
-                    "color=c=" FF_COLOUR ":size=1280x720:rate=30", "-frames:v", "1", "-vf",
-                    "format=yuv420p", "-f", "rawvideo", "-", NULL };
+   char *args[] = { "ffmpeg",
+                    "-v",
+                    "error",
+                    "-f",
+                    "lavfi",
+                    "-i",
+                    "color=c=" FF_COLOUR ":size=1280x720:rate=30",
+                    "-frames:v",
+                    "1",
+                    "-vf",
+                    "format=yuv420p",
+                    "-f",
+                    "rawvideo",
+                    "-",
+                    NULL };
    int fd;
    pid_t pid = ff_start(w, args, &fd);
    if (pid < 0)
@@ -1757,12 +1827,26 @@ wl_ffmpeg(struct wk *w)
    const unsigned frames = w->args->iters + FF_WARMUP;
    char nframes[16];
    snprintf(nframes, sizeof(nframes), "%u", frames);
-   char *args[] = { "ffmpeg", "-v", "error", "-init_hw_device", "vulkan=vk:0",
-                    "-filter_hw_device", "vk", "-f", "lavfi", "-i",
-                    "color=c=" FF_COLOUR ":size=1920x1080:rate=30", "-frames:v", nframes, "-vf",
+   char *args[] = { "ffmpeg",
+                    "-v",
+                    "error",
+                    "-init_hw_device",
+                    "vulkan=vk:0",
+                    "-filter_hw_device",
+                    "vk",
+                    "-f",
+                    "lavfi",
+                    "-i",
+                    "color=c=" FF_COLOUR ":size=1920x1080:rate=30",
+                    "-frames:v",
+                    nframes,
+                    "-vf",
                     "format=yuv420p,hwupload,scale_vulkan=w=1280:h=720,hwdownload,"
                     "format=yuv420p",
-                    "-f", "rawvideo", "-", NULL };
+                    "-f",
+                    "rawvideo",
+                    "-",
+                    NULL };
    if (!wait_go(w))
       return 1;
    int fd;
@@ -1789,8 +1873,7 @@ wl_ffmpeg(struct wk *w)
    free(ref);
    free(frame);
    if (st || n < frames) {
-      rep(w, "error ffmpeg exit status %d after %u of %u frames (its log above)", st, n,
-          frames);
+      rep(w, "error ffmpeg exit status %d after %u of %u frames (its log above)", st, n, frames);
       return 1;
    }
    flush_samples(w, "ffmpeg");
@@ -1823,11 +1906,12 @@ struct workload_entry {
 };
 
 static const struct workload_entry workloads[] = {
-   { "create", wl_create },     { "createpaced", wl_createpaced }, { "clear", wl_clear },       { "frames", wl_frames },
-   { "submit", wl_submit },     { "draws", wl_draws },       { "compute", wl_compute },
-   { "upload", wl_upload },     { "pipeline", wl_pipeline }, { "clientloop", wl_clientloop },
-   { "drawpush", wl_drawpush }, { "drawbind", wl_drawbind }, { "mlchain", wl_mlchain },
-   { "ffmpeg", wl_ffmpeg },     { "vkfft", wl_vkfft },       { "fairness", wl_fairness },
+   { "create", wl_create },         { "createpaced", wl_createpaced }, { "clear", wl_clear },
+   { "frames", wl_frames },         { "submit", wl_submit },           { "draws", wl_draws },
+   { "compute", wl_compute },       { "upload", wl_upload },           { "pipeline", wl_pipeline },
+   { "clientloop", wl_clientloop }, { "drawpush", wl_drawpush },       { "drawbind", wl_drawbind },
+   { "mlchain", wl_mlchain },       { "ffmpeg", wl_ffmpeg },           { "vkfft", wl_vkfft },
+   { "fairness", wl_fairness },
 };
 
 int

@@ -27,7 +27,7 @@ struct pb_worker_args {
    unsigned iters;       /* iterations (frames for the frame loops) */
    unsigned size_mib;    /* buffer size for compute / upload; 0: default */
    int report_fd;
-   int go_fd;            /* -1: do not wait for the go byte */
+   int go_fd; /* -1: do not wait for the go byte */
 };
 
 /* Runs the workload; returns the process exit status (0: ran and reported). */

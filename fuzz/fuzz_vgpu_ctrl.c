@@ -21,7 +21,8 @@ struct fuzz_mem {
    uint8_t bytes[GUEST_SIZE];
 };
 
-static uint64_t translate(void *data, uint64_t gpa, uint64_t len, void **host)
+static uint64_t
+translate(void *data, uint64_t gpa, uint64_t len, void **host)
 {
    struct fuzz_mem *m = data;
    if (gpa < GUEST_BASE || gpa >= GUEST_BASE + GUEST_SIZE)
@@ -31,12 +32,14 @@ static uint64_t translate(void *data, uint64_t gpa, uint64_t len, void **host)
    return len < avail ? len : avail;
 }
 
-static int hm_map(void *data, uint64_t off, int fd, uint64_t len)
+static int
+hm_map(void *data, uint64_t off, int fd, uint64_t len)
 {
    return 0;
 }
 
-static void hm_unmap(void *data, uint64_t off, uint64_t len)
+static void
+hm_unmap(void *data, uint64_t off, uint64_t len)
 {
 }
 
@@ -45,7 +48,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Every refused command is logged at warn level; fuzzing refuses most of
  * them, so only errors are printed unless PV_LOG says otherwise. */
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
 {
    (void)argc;
    (void)argv;
@@ -53,20 +57,26 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
    return 0;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
    struct fuzz_mem *mem = malloc(sizeof(*mem));
    struct pv_renderer *rend = NULL;
-   struct pv_renderer_callbacks cbs = {0};
+   struct pv_renderer_callbacks cbs = { 0 };
    struct pv_vgpu *dev = NULL;
    if (!mem || pv_renderer_create(&cbs, NULL, &rend) < 0)
       goto out;
    for (size_t i = 0; i < GUEST_SIZE; i++)
       mem->bytes[i] = (uint8_t)(i * 7);
    struct pv_vgpu_config cfg = {
-      .num_scanouts = 2, .width = 64, .height = 48, .max_host_memory = 1 << 20,
-      .max_resources = 64, .translate = translate, .translate_data = mem,
-      .hostmem = {.size = 1 << 20, .map = hm_map, .unmap = hm_unmap},
+      .num_scanouts = 2,
+      .width = 64,
+      .height = 48,
+      .max_host_memory = 1 << 20,
+      .max_resources = 64,
+      .translate = translate,
+      .translate_data = mem,
+      .hostmem = { .size = 1 << 20, .map = hm_map, .unmap = hm_unmap },
       .renderer = rend,
    };
    if (pv_vgpu_create(&cfg, &dev) < 0)
@@ -81,9 +91,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
          len = size;
       /* Split the request in two iovecs and vary the response size. */
       size_t split = len ? (ctl >> 1) % (len + 1) : 0;
-      struct iovec in[2] = {{(void *)data, split}, {(void *)(data + split), len - split}};
+      struct iovec in[2] = { { (void *)data, split }, { (void *)(data + split), len - split } };
       size_t out_len = (ctl & 0x40) ? (size_t)(ctl & 0x3f) : sizeof(resp);
-      struct iovec out = {resp, out_len};
+      struct iovec out = { resp, out_len };
       struct pv_vgpu_fence_wait wait;
       if (ctl & 0x80)
          pv_vgpu_process_cursor(dev, in, 2, &out, 1);

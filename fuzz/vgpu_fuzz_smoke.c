@@ -16,7 +16,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 
-static uint32_t rnd(void)
+static uint32_t
+rnd(void)
 {
    rng_state ^= rng_state << 13;
    rng_state ^= rng_state >> 7;
@@ -25,26 +26,42 @@ static uint32_t rnd(void)
 }
 
 /* Small ids, sizes and guest addresses hit the interesting paths. */
-static uint32_t field(void)
+static uint32_t
+field(void)
 {
-   static const uint32_t pick[] = {0, 1, 2, 4, 16, 64, 0x10000, 0x10100, 0x1fff0, 0x20000,
-                                   0xffffffffu, 0x80000000u};
+   static const uint32_t pick[] = { 0,       1,       2,       4,       16,          64,
+                                    0x10000, 0x10100, 0x1fff0, 0x20000, 0xffffffffu, 0x80000000u };
    uint32_t r = rnd();
    return (r & 3) ? pick[(r >> 2) % (sizeof(pick) / sizeof(pick[0]))] : rnd();
 }
 
 static const uint32_t types[] = {
-   VIRTIO_GPU_CMD_GET_DISPLAY_INFO, VIRTIO_GPU_CMD_RESOURCE_CREATE_2D, VIRTIO_GPU_CMD_RESOURCE_UNREF,
-   VIRTIO_GPU_CMD_SET_SCANOUT, VIRTIO_GPU_CMD_RESOURCE_FLUSH, VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D,
-   VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING, VIRTIO_GPU_CMD_RESOURCE_DETACH_BACKING,
-   VIRTIO_GPU_CMD_GET_CAPSET_INFO, VIRTIO_GPU_CMD_GET_CAPSET, VIRTIO_GPU_CMD_GET_EDID,
-   VIRTIO_GPU_CMD_RESOURCE_CREATE_BLOB, VIRTIO_GPU_CMD_SET_SCANOUT_BLOB, VIRTIO_GPU_CMD_CTX_CREATE,
-   VIRTIO_GPU_CMD_CTX_DESTROY, VIRTIO_GPU_CMD_CTX_ATTACH_RESOURCE, VIRTIO_GPU_CMD_CTX_DETACH_RESOURCE,
-   VIRTIO_GPU_CMD_SUBMIT_3D, VIRTIO_GPU_CMD_RESOURCE_MAP_BLOB, VIRTIO_GPU_CMD_RESOURCE_UNMAP_BLOB,
-   VIRTIO_GPU_CMD_UPDATE_CURSOR, VIRTIO_GPU_CMD_MOVE_CURSOR,
+   VIRTIO_GPU_CMD_GET_DISPLAY_INFO,
+   VIRTIO_GPU_CMD_RESOURCE_CREATE_2D,
+   VIRTIO_GPU_CMD_RESOURCE_UNREF,
+   VIRTIO_GPU_CMD_SET_SCANOUT,
+   VIRTIO_GPU_CMD_RESOURCE_FLUSH,
+   VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D,
+   VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING,
+   VIRTIO_GPU_CMD_RESOURCE_DETACH_BACKING,
+   VIRTIO_GPU_CMD_GET_CAPSET_INFO,
+   VIRTIO_GPU_CMD_GET_CAPSET,
+   VIRTIO_GPU_CMD_GET_EDID,
+   VIRTIO_GPU_CMD_RESOURCE_CREATE_BLOB,
+   VIRTIO_GPU_CMD_SET_SCANOUT_BLOB,
+   VIRTIO_GPU_CMD_CTX_CREATE,
+   VIRTIO_GPU_CMD_CTX_DESTROY,
+   VIRTIO_GPU_CMD_CTX_ATTACH_RESOURCE,
+   VIRTIO_GPU_CMD_CTX_DETACH_RESOURCE,
+   VIRTIO_GPU_CMD_SUBMIT_3D,
+   VIRTIO_GPU_CMD_RESOURCE_MAP_BLOB,
+   VIRTIO_GPU_CMD_RESOURCE_UNMAP_BLOB,
+   VIRTIO_GPU_CMD_UPDATE_CURSOR,
+   VIRTIO_GPU_CMD_MOVE_CURSOR,
 };
 
-static size_t make_input(uint8_t *buf, size_t cap)
+static size_t
+make_input(uint8_t *buf, size_t cap)
 {
    size_t n = 0;
    unsigned cmds = 1 + rnd() % 24;
@@ -58,7 +75,7 @@ static size_t make_input(uint8_t *buf, size_t cap)
       words[1] = rnd() & 3; /* flags: fence, ring idx */
       words[4] = rnd() % 3; /* ctx_id */
       if (type == VIRTIO_GPU_CMD_CTX_CREATE && nw > 7)
-         words[7] = 4;      /* venus capset */
+         words[7] = 4; /* venus capset */
       size_t len = nw * 4 - (rnd() % 8 == 0 ? rnd() % 8 : 0);
       if (n + 3 + len > cap)
          break;
@@ -74,7 +91,8 @@ static size_t make_input(uint8_t *buf, size_t cap)
    return n;
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
    LLVMFuzzerInitialize(&argc, &argv);
    if (argc > 1) {

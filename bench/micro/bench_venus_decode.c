@@ -61,8 +61,8 @@ main(int argc, char **argv)
    ctx.objects = vn_object_table_create(1024);
    vn_arena_init(&arena, 1 << 20);
    device.dispatch.vkCmdDraw = fake_draw;
-   struct vn_object *obj = vn_object_table_insert(ctx.objects, ID_CMD,
-                                                  VK_OBJECT_TYPE_COMMAND_BUFFER, 0x7000);
+   struct vn_object *obj =
+      vn_object_table_insert(ctx.objects, ID_CMD, VK_OBJECT_TYPE_COMMAND_BUFFER, 0x7000);
    if (!obj || !rounds)
       return 1;
    obj->device = &device;

@@ -274,7 +274,7 @@ query_device(struct pv_renderer *r, const uint8_t *reply)
    /* reply: type (4), pointer (8), apiVersion, driverVersion, vendorID,
     * deviceID, deviceType (4 each), deviceName's size (8), deviceName */
    const uint32_t api = reply_u32(reply, 12);
-   char name[257] = {0};
+   char name[257] = { 0 };
    memcpy(name, reply + 40, 256);
    /* apiVersion is what this instance may use (it asked for none: 1.1) */
    printf("host device: %s (vendor 0x%04x, Vulkan %u.%u.%u for this instance)\n", name,
@@ -297,13 +297,13 @@ create_device(struct pv_renderer *r, const uint8_t *reply)
    put_u32(&s, 1); /* queueCreateInfoCount */
    put_u64(&s, 1); /* pQueueCreateInfos[1] */
    put_u32(&s, STYPE_DEVICE_QUEUE_CREATE_INFO);
-   put_u64(&s, 0); /* pNext */
-   put_u32(&s, 0); /* flags */
-   put_u32(&s, 0); /* queueFamilyIndex */
-   put_u32(&s, 1); /* queueCount */
-   put_u64(&s, 1); /* pQueuePriorities[1] */
+   put_u64(&s, 0);          /* pNext */
+   put_u32(&s, 0);          /* flags */
+   put_u32(&s, 0);          /* queueFamilyIndex */
+   put_u32(&s, 1);          /* queueCount */
+   put_u64(&s, 1);          /* pQueuePriorities[1] */
    put_u32(&s, 0x3f800000); /* 1.0f */
-   put_u32(&s, 0); /* enabledLayerCount */
+   put_u32(&s, 0);          /* enabledLayerCount */
    put_u64(&s, 0);
    put_u32(&s, 0); /* enabledExtensionCount */
    put_u64(&s, 0);
@@ -479,15 +479,14 @@ fill_buffer(struct pv_renderer *r, const uint8_t *reply)
    put_u32(&s, 0); /* signalSemaphoreCount */
    put_u64(&s, 0); /* pSignalSemaphores */
    put_u64(&s, 0); /* fence: VK_NULL_HANDLE */
-   return submit_checked(r, &s, "vkCmdFillBuffer + vkQueueSubmit", reply,
-                         CMD_BEGIN_COMMAND_BUFFER);
+   return submit_checked(r, &s, "vkCmdFillBuffer + vkQueueSubmit", reply, CMD_BEGIN_COMMAND_BUFFER);
 }
 
 /* Destroys what create_device, create_buffer and fill_buffer made. */
 static int
 destroy_all(struct pv_renderer *r)
 {
-   struct stream s = {0};
+   struct stream s = { 0 };
    put_cmd(&s, CMD_DESTROY_COMMAND_POOL, 0); /* frees its command buffer */
    put_u64(&s, DEVICE_ID);
    put_u64(&s, COMMAND_POOL_ID);
@@ -581,8 +580,7 @@ static int
 render(struct pv_renderer *r, struct fence_state *fences, const uint8_t *reply)
 {
    uint64_t alloc_size = 0;
-   if (query_device(r, reply) || create_device(r, reply) ||
-       create_buffer(r, reply, &alloc_size))
+   if (query_device(r, reply) || create_device(r, reply) || create_buffer(r, reply, &alloc_size))
       return -EIO;
 
    /* The buffer's VkDeviceMemory as a blob (blob_id = its object id). */

@@ -52,7 +52,7 @@ struct pv_renderer_callbacks {
 };
 
 struct pv_renderer_limits {
-   uint32_t max_contexts;          /* 0: default (64) */
+   uint32_t max_contexts;            /* 0: default (64) */
    uint32_t max_objects_per_context; /* Vulkan objects; 0: default (1 << 20) */
    /* bytes of blobs + device memory; 0: default (16 GiB, at most half the
     * host's RAM) */
@@ -90,8 +90,7 @@ int pv_host_driver_preload(void);
 
 /* Creates a renderer for one guest. `limits` may be NULL for defaults. */
 int pv_renderer_create(const struct pv_renderer_callbacks *cbs,
-                       const struct pv_renderer_limits *limits,
-                       struct pv_renderer **out);
+                       const struct pv_renderer_limits *limits, struct pv_renderer **out);
 
 /* Venus wire formats: what Mesa's guest driver checks in the capset before
  * it sends anything else. Mesa 22.3 needs 0, Mesa 25 needs 1; nothing a
@@ -111,10 +110,10 @@ void pv_renderer_destroy(struct pv_renderer *r);
 
 /* Capsets. get_capset_info reports the max version and size; get_capset
  * copies up to *size bytes of the capset and sets *size to the bytes written. */
-int pv_renderer_get_capset_info(struct pv_renderer *r, uint32_t capset_id,
-                                uint32_t *max_version, uint32_t *max_size);
-int pv_renderer_get_capset(struct pv_renderer *r, uint32_t capset_id, uint32_t version,
-                           void *buf, uint32_t *size);
+int pv_renderer_get_capset_info(struct pv_renderer *r, uint32_t capset_id, uint32_t *max_version,
+                                uint32_t *max_size);
+int pv_renderer_get_capset(struct pv_renderer *r, uint32_t capset_id, uint32_t version, void *buf,
+                           uint32_t *size);
 
 /* Contexts. ctx_id is chosen by the guest and must be unused and nonzero. */
 int pv_context_create(struct pv_renderer *r, uint32_t ctx_id, uint32_t capset_id,
@@ -146,10 +145,10 @@ int pv_context_submit_fence(struct pv_renderer *r, uint32_t ctx_id, uint32_t rin
 /* Resources. res_id is chosen by the guest, nonzero, unique per renderer. */
 struct pv_blob_args {
    uint32_t res_id;
-   uint32_t ctx_id;      /* context creating the blob (0 for GUEST blobs without one) */
-   uint32_t blob_mem;    /* PV_BLOB_MEM_* */
-   uint32_t blob_flags;  /* PV_BLOB_FLAG_* */
-   uint64_t blob_id;     /* venus: id of a VkDeviceMemory, or 0 for plain shared memory */
+   uint32_t ctx_id;     /* context creating the blob (0 for GUEST blobs without one) */
+   uint32_t blob_mem;   /* PV_BLOB_MEM_* */
+   uint32_t blob_flags; /* PV_BLOB_FLAG_* */
+   uint64_t blob_id;    /* venus: id of a VkDeviceMemory, or 0 for plain shared memory */
    uint64_t size;
    const struct iovec *iov; /* backing pages for GUEST blobs (may be NULL) */
    uint32_t iov_count;

@@ -27,8 +27,7 @@ uint64_t pv_host_ram_bytes(void);
 
 /* A budget of `limit` bytes with `slots` client slots in a fresh sealed
  * memfd (close-on-exec). Returns 0 or -errno. */
-int pv_shared_budget_create(uint64_t limit, uint32_t slots, struct pv_shared_budget **out,
-                            int *fd);
+int pv_shared_budget_create(uint64_t limit, uint32_t slots, struct pv_shared_budget **out, int *fd);
 
 /* Maps a budget from its fd; *slots is derived from the file size. */
 int pv_shared_budget_map(int fd, struct pv_shared_budget **out, uint32_t *slots);

@@ -37,8 +37,8 @@ pv_logv(enum pv_log_level level, const char *tag, const char *fmt, va_list ap)
       return;
    /* Format into one buffer so concurrent threads do not interleave lines. */
    char line[1024];
-   int n = snprintf(line, sizeof(line), "pearvisor: %s: [%s] ", level_names[level],
-                    tag ? tag : "-");
+   int n =
+      snprintf(line, sizeof(line), "pearvisor: %s: [%s] ", level_names[level], tag ? tag : "-");
    if (n < 0 || (size_t)n >= sizeof(line))
       n = 0;
    vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);

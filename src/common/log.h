@@ -27,10 +27,10 @@ void pv_logv(enum pv_log_level level, const char *tag, const char *fmt, va_list 
 #define pv_error(tag, ...) pv_log(PV_LOG_ERROR, tag, __VA_ARGS__)
 #define pv_warn(tag, ...) pv_log(PV_LOG_WARN, tag, __VA_ARGS__)
 #define pv_info(tag, ...) pv_log(PV_LOG_INFO, tag, __VA_ARGS__)
-#define pv_debug(tag, ...)                                                     \
-   do {                                                                        \
-      if (pv_log_enabled(PV_LOG_DEBUG))                                        \
-         pv_log(PV_LOG_DEBUG, tag, __VA_ARGS__);                               \
+#define pv_debug(tag, ...)                       \
+   do {                                          \
+      if (pv_log_enabled(PV_LOG_DEBUG))          \
+         pv_log(PV_LOG_DEBUG, tag, __VA_ARGS__); \
    } while (0)
 
 #endif

@@ -8,8 +8,8 @@
 #include <stdint.h>
 
 struct pv_shmem {
-   int fd;       /* memfd, sealed against shrinking */
-   void *map;    /* MAP_SHARED mapping of the whole size */
+   int fd;    /* memfd, sealed against shrinking */
+   void *map; /* MAP_SHARED mapping of the whole size */
    uint64_t size;
 };
 

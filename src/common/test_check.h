@@ -14,23 +14,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define CHECK(cond)                                                            \
-   do {                                                                        \
-      if (!(cond)) {                                                           \
+#define CHECK(cond)                                                               \
+   do {                                                                           \
+      if (!(cond)) {                                                              \
          fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-         exit(1);                                                              \
-      }                                                                        \
+         exit(1);                                                                 \
+      }                                                                           \
    } while (0)
 
 /* Failed EXPECTs so far in this test program. */
 static int test_failures;
 
-#define EXPECT(cond)                                                           \
-   do {                                                                        \
-      if (!(cond)) {                                                           \
+#define EXPECT(cond)                                                              \
+   do {                                                                           \
+      if (!(cond)) {                                                              \
          fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-         test_failures++;                                                      \
-      }                                                                        \
+         test_failures++;                                                         \
+      }                                                                           \
    } while (0)
 
 /* Prints the outcome; returns the exit status (1 when any EXPECT failed). */

@@ -107,16 +107,20 @@ main(void)
       failed++;
    }
    /* ptrace and fork are allowed in sanitizer builds (LeakSanitizer) */
-   const char *const forbidden_calls[] = { "execve", "socket", "mount",
+   const char *const forbidden_calls[] = {
+      "execve",
+      "socket",
+      "mount",
 #if !defined(__SANITIZE_ADDRESS__)
-                                           "ptrace", "fork",
+      "ptrace",
+      "fork",
 #endif
    };
    for (size_t i = 0; i < sizeof(forbidden_calls) / sizeof(forbidden_calls[0]); i++) {
       st = run_child(forbidden_calls[i]);
       if (!WIFEXITED(st) || WEXITSTATUS(st) != PV_SANDBOX_EXIT_STATUS) {
-         fprintf(stderr, "%s was not stopped by the sandbox (status 0x%x)\n",
-                 forbidden_calls[i], st);
+         fprintf(stderr, "%s was not stopped by the sandbox (status 0x%x)\n", forbidden_calls[i],
+                 st);
          failed++;
       }
    }

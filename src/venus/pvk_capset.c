@@ -158,7 +158,8 @@ pvk_capset_venus_fill(struct pvk_capset_venus *caps, uint32_t wire_format)
    caps->supports_blob_id_0 = 1;
    /* bit 0: the mask is valid */
    caps->vk_extension_mask1[0] = 1;
-   for (size_t i = 0; i < sizeof(pvk_protocol_extensions) / sizeof(pvk_protocol_extensions[0]); i++) {
+   for (size_t i = 0; i < sizeof(pvk_protocol_extensions) / sizeof(pvk_protocol_extensions[0]);
+        i++) {
       const uint32_t n = pvk_protocol_extensions[i].number;
       caps->vk_extension_mask1[n / 32] |= 1u << (n % 32);
    }

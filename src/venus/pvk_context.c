@@ -157,7 +157,8 @@ pvk_context_destroy(struct pvk_context *ctx)
    }
    pthread_mutex_unlock(&ctx->mutex);
 
-   pv_info("venus", "context %u: %llu streams, %llu KiB, %.3f ms decoding and executing "
+   pv_info("venus",
+           "context %u: %llu streams, %llu KiB, %.3f ms decoding and executing "
            "(longest stream %.3f ms)",
            ctx->ctx_id, (unsigned long long)ctx->stats.streams,
            (unsigned long long)(ctx->stats.bytes >> 10), (double)ctx->stats.exec_ns / 1e6,
@@ -297,9 +298,12 @@ pvk_context_attach_locked(struct pvk_context *ctx, struct pvk_resource *res)
    *b = a;
    if (ctx->capture) {
       const struct pvk_capture_blob blob = {
-         .res_id = res->res_id, .blob_mem = res->blob_mem, .blob_flags = res->blob_flags,
+         .res_id = res->res_id,
+         .blob_mem = res->blob_mem,
+         .blob_flags = res->blob_flags,
          .guest_pages = res->blob_mem == PV_BLOB_MEM_GUEST && res->map != NULL,
-         .blob_id = res->blob_id, .size = res->size,
+         .blob_id = res->blob_id,
+         .size = res->size,
       };
       pvk_capture_blob(ctx->capture, PVK_CAPTURE_ATTACH, &blob);
    }
@@ -333,8 +337,8 @@ pvk_context_lookup_resource(struct pvk_context *ctx, uint32_t res_id)
 }
 
 void *
-pvk_context_resource_range(struct pvk_context *ctx, uint32_t res_id, uint64_t offset,
-                          uint64_t size, struct pvk_resource **res_out)
+pvk_context_resource_range(struct pvk_context *ctx, uint32_t res_id, uint64_t offset, uint64_t size,
+                           struct pvk_resource **res_out)
 {
    struct pvk_resource *res = pvk_context_lookup_resource(ctx, res_id);
    if (!res || !res->map || offset > res->size || size > res->size - offset)
@@ -348,14 +352,18 @@ bool
 pvk_context_charge_memory(struct pvk_context *ctx, uint64_t size)
 {
    if (size > ctx->memory_limit || ctx->memory_used > ctx->memory_limit - size) {
-      pv_warn("venus", "context %u (%s): %llu bytes refused: per-context memory cap %llu, "
-                       "%llu in use", ctx->ctx_id, ctx->name, (unsigned long long)size,
+      pv_warn("venus",
+              "context %u (%s): %llu bytes refused: per-context memory cap %llu, "
+              "%llu in use",
+              ctx->ctx_id, ctx->name, (unsigned long long)size,
               (unsigned long long)ctx->memory_limit, (unsigned long long)ctx->memory_used);
       return false;
    }
    if (ctx->budget && !ctx->budget->charge(ctx->budget->data, size)) {
-      pv_warn("venus", "context %u (%s): %llu bytes refused by the memory budget shared with "
-                       "other guests", ctx->ctx_id, ctx->name, (unsigned long long)size);
+      pv_warn("venus",
+              "context %u (%s): %llu bytes refused by the memory budget shared with "
+              "other guests",
+              ctx->ctx_id, ctx->name, (unsigned long long)size);
       return false;
    }
    ctx->memory_used += size;

@@ -70,16 +70,15 @@ struct pvk_context {
    struct pvk_attached *attached[PVK_ATTACHED_BUCKETS];
    struct pvk_ring *rings;      /* live rings */
    struct pvk_ring *dead_rings; /* stopped, waiting to be joined outside the lock */
-   uint32_t ring_count;        /* live rings and their buffer bytes (caps) */
+   uint32_t ring_count;         /* live rings and their buffer bytes (caps) */
    uint64_t ring_bytes;
    struct pvk_transport transport;
    /* venus wire format of the capset this context was created for:
     * 0 = Mesa 22.3's driver, 1 = Mesa 25's (PV_VENUS_WIRE_FORMAT_*) */
    uint32_t wire_format;
-   uint32_t exec_depth;        /* vkExecuteCommandStreamsMESA nesting */
+   uint32_t exec_depth; /* vkExecuteCommandStreamsMESA nesting */
 
-
-   struct pvk_trace *trace; /* PV_TRACE_DIR timeline (pvk_trace.h), else NULL */
+   struct pvk_trace *trace;     /* PV_TRACE_DIR timeline (pvk_trace.h), else NULL */
    struct pvk_capture *capture; /* PV_CAPTURE_DIR session (pvk_capture.h), else NULL */
    struct pvk_recorder *recorder;
    struct pvk_recorder *recording;
@@ -165,7 +164,7 @@ struct pvk_resource *pvk_context_lookup_resource(struct pvk_context *ctx, uint32
 /* Returns a host pointer to [offset, offset + size) of an attached resource,
  * or NULL when the resource is unknown or the range is out of bounds. */
 void *pvk_context_resource_range(struct pvk_context *ctx, uint32_t res_id, uint64_t offset,
-                                uint64_t size, struct pvk_resource **res_out);
+                                 uint64_t size, struct pvk_resource **res_out);
 
 /* Memory accounting against the per-context limit and the shared budget;
  * a refusal is logged with the cap, the context and the sizes. */

@@ -76,7 +76,7 @@ vn_handle_vkCreateDevice(struct vn_dispatch_context *dctx, struct vn_command_vkC
       return;
    }
    /* queues the guest may ask for later (vkGetDeviceQueue*) */
-   uint32_t queue_counts[PVK_MAX_QUEUE_FAMILIES] = {0};
+   uint32_t queue_counts[PVK_MAX_QUEUE_FAMILIES] = { 0 };
    if (!check_queue_infos(ctx, inst, pd, guest, queue_counts))
       return;
 
@@ -204,15 +204,15 @@ take_timeline_info(VkDeviceQueueInfo2 *info)
 }
 
 void
-vn_handle_vkGetDeviceQueue(struct vn_dispatch_context *dctx, struct vn_command_vkGetDeviceQueue *args)
+vn_handle_vkGetDeviceQueue(struct vn_dispatch_context *dctx,
+                           struct vn_command_vkGetDeviceQueue *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
    VkQueue queue = VK_NULL_HANDLE;
    if (!args->pQueue || !queue_exists(dev, args->queueFamilyIndex, args->queueIndex)) {
       pvk_reject(ctx, "queue: vkGetDeviceQueue: no such queue (device %llu, family %u, index %u)",
-                 (unsigned long long)args->dispatch->id, args->queueFamilyIndex,
-                 args->queueIndex);
+                 (unsigned long long)args->dispatch->id, args->queueFamilyIndex, args->queueIndex);
       return;
    }
    dev->dispatch.vkGetDeviceQueue(args->device, args->queueFamilyIndex, args->queueIndex, &queue);
@@ -220,7 +220,8 @@ vn_handle_vkGetDeviceQueue(struct vn_dispatch_context *dctx, struct vn_command_v
 }
 
 void
-vn_handle_vkGetDeviceQueue2(struct vn_dispatch_context *dctx, struct vn_command_vkGetDeviceQueue2 *args)
+vn_handle_vkGetDeviceQueue2(struct vn_dispatch_context *dctx,
+                            struct vn_command_vkGetDeviceQueue2 *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
@@ -235,7 +236,8 @@ vn_handle_vkGetDeviceQueue2(struct vn_dispatch_context *dctx, struct vn_command_
    }
    const uint32_t ring_idx = take_timeline_info((VkDeviceQueueInfo2 *)args->pQueueInfo);
    if (ring_idx && ctx->wire_format < 1) {
-      pv_error("venus", "context %u: VkDeviceQueueTimelineInfoMESA is wire format 1 (Mesa 25), "
+      pv_error("venus",
+               "context %u: VkDeviceQueueTimelineInfoMESA is wire format 1 (Mesa 25), "
                "this context serves wire format 0 (Mesa 22.3); select wire format 1 for this guest",
                ctx->ctx_id);
       pvk_context_set_lost(ctx, "struct of another wire format");
@@ -367,9 +369,9 @@ teardown_fn(struct vn_object *obj, void *data)
 
 void
 pvk_context_destroy_objects(struct pvk_context *ctx, struct pvk_instance *instance,
-                           struct pvk_device *dev)
+                            struct pvk_device *dev)
 {
-   struct teardown t = {.ctx = ctx, .instance = instance, .dev = dev};
+   struct teardown t = { .ctx = ctx, .instance = instance, .dev = dev };
    /* nothing may still run on the GPU while its objects go away */
    vn_object_table_foreach(ctx->dispatch.objects, wait_idle_fn, &t);
    for (t.pass = 0; t.pass < PASS_COUNT; t.pass++)

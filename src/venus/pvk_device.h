@@ -33,7 +33,7 @@ struct pvk_device {
    };
    struct pvk_physical_device *physical_device;
    struct pvk_instance *instance;
-   bool host_ptr_import; /* VK_EXT_external_memory_host enabled */
+   bool host_ptr_import;                          /* VK_EXT_external_memory_host enabled */
    uint32_t queue_counts[PVK_MAX_QUEUE_FAMILIES]; /* created queues per family */
    /* host VkDeviceMemory -> its object: vkFreeMemory gets host handles */
    struct pvk_device_memory *memory_buckets[PVK_MEMORY_BUCKETS];
@@ -58,6 +58,6 @@ pvk_device_base(struct pvk_device *dev)
 /* Destroys every object of the context, children first. When `dev` /
  * `instance` is non-NULL only that device's / instance's objects. */
 void pvk_context_destroy_objects(struct pvk_context *ctx, struct pvk_instance *instance,
-                                struct pvk_device *dev);
+                                 struct pvk_device *dev);
 
 #endif

@@ -43,12 +43,9 @@ pvk_loader_unlock(void)
 /* Protocol extensions PearVisor does not offer: they need handle types
  * (dma-buf, opaque/sync fds) that blob resources here do not carry. */
 static const char *const pvk_unsupported_exts[] = {
-   "VK_EXT_external_memory_dma_buf",
-   "VK_EXT_image_drm_format_modifier",
-   "VK_KHR_external_memory_fd",
-   "VK_KHR_external_fence_fd",
-   "VK_EXT_command_serialization",
-   "VK_MESA_venus_protocol",
+   "VK_EXT_external_memory_dma_buf", "VK_EXT_image_drm_format_modifier",
+   "VK_KHR_external_memory_fd",      "VK_KHR_external_fence_fd",
+   "VK_EXT_command_serialization",   "VK_MESA_venus_protocol",
 };
 
 static uint32_t
@@ -161,7 +158,8 @@ pv_host_driver_preload(void)
 }
 
 void
-vn_handle_vkCreateInstance(struct vn_dispatch_context *dctx, struct vn_command_vkCreateInstance *args)
+vn_handle_vkCreateInstance(struct vn_dispatch_context *dctx,
+                           struct vn_command_vkCreateInstance *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    const VkInstanceCreateInfo *guest = args->pCreateInfo;
@@ -182,7 +180,7 @@ vn_handle_vkCreateInstance(struct vn_dispatch_context *dctx, struct vn_command_v
       return;
    }
 
-   VkApplicationInfo app = {.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO};
+   VkApplicationInfo app = { .sType = VK_STRUCTURE_TYPE_APPLICATION_INFO };
    if (guest->pApplicationInfo)
       app = *guest->pApplicationInfo;
    app.pNext = NULL;
@@ -217,8 +215,8 @@ vn_handle_vkCreateInstance(struct vn_dispatch_context *dctx, struct vn_command_v
    inst->handle = handle;
    inst->api_version = api;
 
-   struct vn_object *obj = vn_object_table_insert(ctx->dispatch.objects, id, VK_OBJECT_TYPE_INSTANCE,
-                                                  (uint64_t)(uintptr_t)handle);
+   struct vn_object *obj = vn_object_table_insert(
+      ctx->dispatch.objects, id, VK_OBJECT_TYPE_INSTANCE, (uint64_t)(uintptr_t)handle);
    if (!obj) {
       pvk_loader_lock();
       inst->dispatch.vkDestroyInstance(handle, NULL);
@@ -231,7 +229,8 @@ vn_handle_vkCreateInstance(struct vn_dispatch_context *dctx, struct vn_command_v
 }
 
 void
-vn_handle_vkDestroyInstance(struct vn_dispatch_context *dctx, struct vn_command_vkDestroyInstance *args)
+vn_handle_vkDestroyInstance(struct vn_dispatch_context *dctx,
+                            struct vn_command_vkDestroyInstance *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    struct vn_object *obj = args->dispatch;
@@ -280,7 +279,7 @@ physical_device_init_exts(struct pvk_instance *inst, struct pvk_physical_device 
    free(host);
    /* sync-file import into binary semaphores, done by the renderer
     * (pvk_semaphore.h): the guest driver needs it for synchronization2 */
-   VkExtensionProperties sync_fd = {.specVersion = 1};
+   VkExtensionProperties sync_fd = { .specVersion = 1 };
    strcpy(sync_fd.extensionName, PVK_SEMAPHORE_SYNC_FD_EXTENSION);
    pd->exts[pd->ext_count++] = sync_fd;
 }
@@ -366,7 +365,8 @@ vn_handle_vkEnumeratePhysicalDevices(struct vn_dispatch_context *dctx,
    const uint32_t n = min_u32(want, count);
    for (uint32_t i = 0; i < n; i++) {
       const uint64_t id = (uint64_t)(uintptr_t)args->pPhysicalDevices[i];
-      struct vn_object *obj = vn_object_table_lookup(ctx->dispatch.objects, id, VK_OBJECT_TYPE_PHYSICAL_DEVICE);
+      struct vn_object *obj =
+         vn_object_table_lookup(ctx->dispatch.objects, id, VK_OBJECT_TYPE_PHYSICAL_DEVICE);
       if (obj && obj->handle == (uint64_t)(uintptr_t)handles[i])
          continue; /* enumerated before with the same id */
       struct pvk_physical_device *pd = physical_device_create(inst, handles[i]);
@@ -435,7 +435,7 @@ vn_handle_vkEnumeratePhysicalDeviceGroups(struct vn_dispatch_context *dctx,
       g->physicalDeviceCount = min_u32(groups[i].physicalDeviceCount, VK_MAX_DEVICE_GROUP_SIZE);
       g->subsetAllocation = groups[i].subsetAllocation;
       for (uint32_t j = 0; j < VK_MAX_DEVICE_GROUP_SIZE; j++) {
-         struct pd_search s = {(uint64_t)(uintptr_t)groups[i].physicalDevices[j], 0};
+         struct pd_search s = { (uint64_t)(uintptr_t)groups[i].physicalDevices[j], 0 };
          if (j < g->physicalDeviceCount)
             vn_object_table_foreach(ctx->dispatch.objects, pd_search_fn, &s);
          g->physicalDevices[j] = (VkPhysicalDevice)(uintptr_t)s.id;
@@ -493,7 +493,7 @@ vn_handle_vkGetPhysicalDeviceMemoryProperties(
    if (!args->pMemoryProperties)
       return;
    inst->dispatch.vkGetPhysicalDeviceMemoryProperties(args->physicalDevice,
-                                                    args->pMemoryProperties);
+                                                      args->pMemoryProperties);
 }
 
 void
@@ -504,7 +504,7 @@ vn_handle_vkGetPhysicalDeviceMemoryProperties2(
    if (!args->pMemoryProperties)
       return;
    inst->dispatch.vkGetPhysicalDeviceMemoryProperties2(args->physicalDevice,
-                                                     args->pMemoryProperties);
+                                                       args->pMemoryProperties);
 }
 
 void
@@ -531,8 +531,8 @@ vn_handle_vkEnumerateDeviceExtensionProperties(
 }
 
 void
-vn_handle_vkEnumerateDeviceLayerProperties(
-   struct vn_dispatch_context *dctx, struct vn_command_vkEnumerateDeviceLayerProperties *args)
+vn_handle_vkEnumerateDeviceLayerProperties(struct vn_dispatch_context *dctx,
+                                           struct vn_command_vkEnumerateDeviceLayerProperties *args)
 {
    args->ret = VK_SUCCESS;
    if (args->pPropertyCount)
@@ -541,7 +541,8 @@ vn_handle_vkEnumerateDeviceLayerProperties(
 
 void
 vn_handle_vkGetVenusExperimentalFeatureData100000MESA(
-   struct vn_dispatch_context *dctx, struct vn_command_vkGetVenusExperimentalFeatureData100000MESA *args)
+   struct vn_dispatch_context *dctx,
+   struct vn_command_vkGetVenusExperimentalFeatureData100000MESA *args)
 {
    const VkVenusExperimentalFeatures100000MESA features = {
       .memoryResourceAllocationSize = VK_TRUE,

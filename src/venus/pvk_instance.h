@@ -45,8 +45,8 @@ struct pvk_physical_device {
    uint32_t api_version; /* advertised: min(host device, protocol) */
    VkPhysicalDeviceMemoryProperties mem_props;
    VkDeviceSize host_ptr_alignment; /* minImportedHostPointerAlignment, 0: no import */
-   uint32_t max_push_constants;      /* limits.maxPushConstantsSize (firewall) */
-   uint32_t ext_count;               /* advertised device extensions */
+   uint32_t max_push_constants;     /* limits.maxPushConstantsSize (firewall) */
+   uint32_t ext_count;              /* advertised device extensions */
    VkExtensionProperties *exts;
 };
 

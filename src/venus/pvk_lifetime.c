@@ -22,7 +22,7 @@ struct pvk_deferred {
    uint64_t serial; /* run once every submission up to it has finished */
    VkObjectType type;
    uint64_t handle;
-   uint64_t pool;                /* command buffers, descriptor sets */
+   uint64_t pool;                 /* command buffers, descriptor sets */
    struct pvk_device_memory *mem; /* device memory */
 };
 
@@ -34,7 +34,7 @@ pvk_lifetime_begin_submit(struct pvk_device *dev)
    struct pvk_lifetime *lt = &dev->lifetime;
    if (lt->spare_count)
       return lt->spare[--lt->spare_count];
-   const VkFenceCreateInfo info = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+   const VkFenceCreateInfo info = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
    VkFence fence = VK_NULL_HANDLE;
    if (dev->dispatch.vkCreateFence(dev->handle, &info, NULL, &fence) != VK_SUCCESS)
       return VK_NULL_HANDLE;
@@ -110,7 +110,7 @@ destroy_host(struct pvk_context *ctx, struct pvk_device *dev, const struct pvk_d
       pvk_device_memory_release(ctx, dev, d->handle, d->mem);
       break;
    default: {
-      struct vn_object o = {.type = d->type, .handle = d->handle, .device = pvk_device_base(dev)};
+      struct vn_object o = { .type = d->type, .handle = d->handle, .device = pvk_device_base(dev) };
       vn_object_destroy_host(&o);
       break;
    }
@@ -184,7 +184,7 @@ pvk_lifetime_destroy(struct pvk_context *ctx, struct pvk_device *dev, VkObjectTy
 {
    struct pvk_lifetime *lt = &dev->lifetime;
    pvk_lifetime_poll(ctx, dev);
-   struct pvk_deferred d = {NULL, lt->submitted, type, handle, pool, mem};
+   struct pvk_deferred d = { NULL, lt->submitted, type, handle, pool, mem };
    if (lt->completed >= lt->submitted) {
       destroy_host(ctx, dev, &d);
       return;
@@ -202,8 +202,8 @@ pvk_lifetime_destroy(struct pvk_context *ctx, struct pvk_device *dev, VkObjectTy
    else
       lt->deferred = e;
    lt->deferred_tail = e;
-   pv_debug("venus", "context %u: destroy of a %d object deferred until serial %llu",
-            ctx->ctx_id, (int)type, (unsigned long long)d.serial);
+   pv_debug("venus", "context %u: destroy of a %d object deferred until serial %llu", ctx->ctx_id,
+            (int)type, (unsigned long long)d.serial);
 }
 
 void
@@ -247,10 +247,10 @@ destroy_object(struct vn_dispatch_context *dctx, struct vn_object *dispatch, VkO
    pvk_lifetime_destroy(ctx, pvk_device_from_base(dispatch->device), type, handle, 0, NULL);
 }
 
-#define DEFERRED_DESTROY(name, field, type)                                                  \
-   void vn_handle_##name(struct vn_dispatch_context *dctx, struct vn_command_##name *args)    \
-   {                                                                                         \
-      destroy_object(dctx, args->dispatch, type, (uint64_t)(uintptr_t)args->field);          \
+#define DEFERRED_DESTROY(name, field, type)                                                \
+   void vn_handle_##name(struct vn_dispatch_context *dctx, struct vn_command_##name *args) \
+   {                                                                                       \
+      destroy_object(dctx, args->dispatch, type, (uint64_t)(uintptr_t)args->field);        \
    }
 
 DEFERRED_DESTROY(vkDestroyFence, fence, VK_OBJECT_TYPE_FENCE)
@@ -288,7 +288,7 @@ forget_child(struct vn_object *obj, void *data)
 static void
 forget_children(struct pvk_context *ctx, struct vn_object *pool, VkObjectType type)
 {
-   struct children c = {ctx, pool->id, type};
+   struct children c = { ctx, pool->id, type };
    vn_object_table_foreach(ctx->dispatch.objects, forget_child, &c);
 }
 
@@ -317,8 +317,8 @@ void
 vn_handle_vkDestroyDescriptorPool(struct vn_dispatch_context *dctx,
                                   struct vn_command_vkDestroyDescriptorPool *args)
 {
-   destroy_pool(dctx, args->dispatch, VK_OBJECT_TYPE_DESCRIPTOR_POOL,
-                VK_OBJECT_TYPE_DESCRIPTOR_SET, (uint64_t)(uintptr_t)args->descriptorPool);
+   destroy_pool(dctx, args->dispatch, VK_OBJECT_TYPE_DESCRIPTOR_POOL, VK_OBJECT_TYPE_DESCRIPTOR_SET,
+                (uint64_t)(uintptr_t)args->descriptorPool);
 }
 
 /* vkFreeCommandBuffers / vkFreeDescriptorSets: each element of the pool. */
@@ -337,8 +337,7 @@ free_children(struct vn_dispatch_context *dctx, struct vn_object *dispatch, VkOb
          pvk_reject(ctx, "lifetime: %s frees object %llu of another pool than %llu",
                     type == VK_OBJECT_TYPE_COMMAND_BUFFER ? "vkFreeCommandBuffers"
                                                           : "vkFreeDescriptorSets",
-                    (unsigned long long)obj->id,
-                    (unsigned long long)(pool_obj ? pool_obj->id : 0));
+                    (unsigned long long)obj->id, (unsigned long long)(pool_obj ? pool_obj->id : 0));
          return;
       }
       pvk_object_forget(ctx, obj);
@@ -449,8 +448,8 @@ vn_handle_vkCreateDescriptorPool(struct vn_dispatch_context *dctx,
    for (const VkBaseInStructure *p = info->pNext; p; p = p->pNext) {
       if (p->sType == VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_INLINE_UNIFORM_BLOCK_CREATE_INFO) {
          st->has_inline = true;
-         st->inline_bindings =
-            ((const VkDescriptorPoolInlineUniformBlockCreateInfo *)p)->maxInlineUniformBlockBindings;
+         st->inline_bindings = ((const VkDescriptorPoolInlineUniformBlockCreateInfo *)p)
+                                  ->maxInlineUniformBlockBindings;
       } else {
          st->recreatable = false; /* mutable type lists: not kept */
       }
@@ -504,9 +503,8 @@ swap_pool(struct pvk_context *ctx, struct pvk_device *dev, struct vn_object *poo
    const struct vn_object saved = *pool;
    const uint64_t old = pool->handle;
    vn_object_table_remove(ctx->dispatch.objects, pool);
-   struct vn_object *obj = vn_object_table_insert(ctx->dispatch.objects, saved.id,
-                                                  VK_OBJECT_TYPE_DESCRIPTOR_POOL,
-                                                  (uint64_t)(uintptr_t)fresh);
+   struct vn_object *obj = vn_object_table_insert(
+      ctx->dispatch.objects, saved.id, VK_OBJECT_TYPE_DESCRIPTOR_POOL, (uint64_t)(uintptr_t)fresh);
    if (!obj) {
       /* cannot happen (the id was just freed); keep the old pool's state */
       dev->dispatch.vkDestroyDescriptorPool(dev->handle, fresh, NULL);
@@ -548,8 +546,7 @@ vn_handle_vkResetFences(struct vn_dispatch_context *dctx, struct vn_command_vkRe
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
    for (uint32_t i = 0; args->pFences && i < args->fenceCount; i++) {
-      struct vn_object *f =
-         find(ctx, VK_OBJECT_TYPE_FENCE, (uint64_t)(uintptr_t)args->pFences[i]);
+      struct vn_object *f = find(ctx, VK_OBJECT_TYPE_FENCE, (uint64_t)(uintptr_t)args->pFences[i]);
       if (!wait_unused(ctx, dev, f, "vkResetFences"))
          return;
    }
@@ -563,8 +560,8 @@ vn_handle_vkCmdExecuteCommands(struct vn_dispatch_context *dctx,
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
    for (uint32_t i = 0; args->pCommandBuffers && i < args->commandBufferCount; i++) {
-      struct vn_object *cb = find(ctx, VK_OBJECT_TYPE_COMMAND_BUFFER,
-                                  (uint64_t)(uintptr_t)args->pCommandBuffers[i]);
+      struct vn_object *cb =
+         find(ctx, VK_OBJECT_TYPE_COMMAND_BUFFER, (uint64_t)(uintptr_t)args->pCommandBuffers[i]);
       if (!cb)
          continue;
       /* pending whenever a primary that runs it is: reset waits for all */

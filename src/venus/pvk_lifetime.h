@@ -59,9 +59,9 @@ struct pvk_lifetime {
    struct {
       VkFence fence;
       uint64_t serial;
-   } *pending;         /* in submission order */
+   } * pending; /* in submission order */
    uint32_t pending_count, pending_capacity;
-   VkFence *spare;     /* signalled-and-reset fences for reuse */
+   VkFence *spare; /* signalled-and-reset fences for reuse */
    uint32_t spare_count, spare_capacity;
    struct pvk_deferred *deferred, *deferred_tail;
 };
@@ -77,8 +77,7 @@ uint64_t pvk_lifetime_end_submit(struct pvk_device *dev, VkFence fence, bool ok)
 
 /* After a tracked submission: the command buffers it runs (and their
  * pools) and the fence it signals are in use until `serial` completes. */
-void pvk_lifetime_mark_command_buffer(struct pvk_context *ctx, VkCommandBuffer cb,
-                                      uint64_t serial);
+void pvk_lifetime_mark_command_buffer(struct pvk_context *ctx, VkCommandBuffer cb, uint64_t serial);
 void pvk_lifetime_mark_fence(struct pvk_context *ctx, VkFence fence, uint64_t serial);
 
 /* Polls the pending fences and runs the deferred calls that are due. */

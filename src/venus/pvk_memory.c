@@ -20,7 +20,7 @@
 
 /* Not in vulkan_core.h: the venus protocol's own structs. */
 #define VN_STYPE_IMPORT_MEMORY_RESOURCE_INFO_MESA ((VkStructureType)1000384002)
-#define VN_STYPE_MEMORY_RESOURCE_ALLOCATION_SIZE_PROPERTIES_100000_MESA                     \
+#define VN_STYPE_MEMORY_RESOURCE_ALLOCATION_SIZE_PROPERTIES_100000_MESA \
    ((VkStructureType)1000384003)
 
 static uint64_t
@@ -122,7 +122,8 @@ memory_untrack(struct pvk_device *dev, struct pvk_device_memory *mem)
 }
 
 void
-vn_handle_vkAllocateMemory(struct vn_dispatch_context *dctx, struct vn_command_vkAllocateMemory *args)
+vn_handle_vkAllocateMemory(struct vn_dispatch_context *dctx,
+                           struct vn_command_vkAllocateMemory *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
@@ -140,7 +141,7 @@ vn_handle_vkAllocateMemory(struct vn_dispatch_context *dctx, struct vn_command_v
    }
    const VkMemoryPropertyFlags flags =
       pd->mem_props.memoryTypes[info->memoryTypeIndex].propertyFlags;
-   struct alloc_chain chain = {0};
+   struct alloc_chain chain = { 0 };
    filter_alloc_chain(info, &chain);
    if (chain.bad) {
       args->ret = VK_ERROR_INVALID_EXTERNAL_HANDLE;
@@ -175,8 +176,8 @@ vn_handle_vkAllocateMemory(struct vn_dispatch_context *dctx, struct vn_command_v
       }
       mem->size = info->allocationSize;
       if ((flags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) && dev->host_ptr_import) {
-         mem->shm = pvk_shm_create("pv-devmem", align_up(info->allocationSize,
-                                                        pd->host_ptr_alignment));
+         mem->shm =
+            pvk_shm_create("pv-devmem", align_up(info->allocationSize, pd->host_ptr_alignment));
          args->ret = mem->shm ? import_host_pointer(dev, info, mem->shm->shm.map,
                                                     mem->shm->shm.size, &handle)
                               : VK_ERROR_OUT_OF_HOST_MEMORY;
@@ -187,8 +188,8 @@ vn_handle_vkAllocateMemory(struct vn_dispatch_context *dctx, struct vn_command_v
          goto fail;
    }
 
-   struct vn_object *obj = vn_object_table_insert(ctx->dispatch.objects, id, VK_OBJECT_TYPE_DEVICE_MEMORY,
-                                                  (uint64_t)(uintptr_t)handle);
+   struct vn_object *obj = vn_object_table_insert(
+      ctx->dispatch.objects, id, VK_OBJECT_TYPE_DEVICE_MEMORY, (uint64_t)(uintptr_t)handle);
    if (!obj) {
       dev->dispatch.vkFreeMemory(dev->handle, handle, NULL);
       pvk_context_set_lost(ctx, "vkAllocateMemory: bad or duplicate object id");
@@ -338,9 +339,9 @@ buffer_host_importable(struct pvk_device *dev, const VkBufferCreateInfo *info)
       .usage = info->usage,
       .handleType = VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT,
    };
-   VkExternalBufferProperties props = {.sType = VK_STRUCTURE_TYPE_EXTERNAL_BUFFER_PROPERTIES};
-   dev->instance->dispatch.vkGetPhysicalDeviceExternalBufferProperties(
-      dev->physical_device->handle, &query, &props);
+   VkExternalBufferProperties props = { .sType = VK_STRUCTURE_TYPE_EXTERNAL_BUFFER_PROPERTIES };
+   dev->instance->dispatch.vkGetPhysicalDeviceExternalBufferProperties(dev->physical_device->handle,
+                                                                       &query, &props);
    return props.externalMemoryProperties.externalMemoryFeatures &
           VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT;
 }
@@ -430,8 +431,7 @@ vn_handle_vkCreateImage(struct vn_dispatch_context *dctx, struct vn_command_vkCr
    VkImageCreateInfo *info = (VkImageCreateInfo *)args->pCreateInfo;
    VkExternalMemoryImageCreateInfo ext;
    if (image_host_importable(dev, info))
-      add_host_handle_type(&info->pNext, VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO,
-                           &ext);
+      add_host_handle_type(&info->pNext, VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO, &ext);
    VkImage handle = VK_NULL_HANDLE;
    args->ret = dev->dispatch.vkCreateImage(dev->handle, info, NULL, &handle);
    if (args->ret != VK_SUCCESS)

@@ -15,8 +15,9 @@ struct pvk_shm;
 
 /* Per VkDeviceMemory object (obj->data). */
 struct pvk_device_memory {
-   VkDeviceSize size;       /* accounted size */
-   VkDeviceSize alloc_size; /* VkMemoryAllocateInfo::allocationSize (binds are checked against it) */
+   VkDeviceSize size; /* accounted size */
+   VkDeviceSize
+      alloc_size; /* VkMemoryAllocateInfo::allocationSize (binds are checked against it) */
    uint32_t type_index;
    struct pvk_shm *shm;      /* host-visible memory: the memfd it was imported from */
    struct pvk_resource *res; /* imported blob resource (VkImportMemoryResourceInfoMESA) */

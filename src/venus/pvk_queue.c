@@ -56,8 +56,7 @@ check_device_lost(struct pvk_context *ctx, VkResult r)
  * empty submission right after. Returns the serial, 0 when untracked. */
 static uint64_t
 tracked_submit(struct pvk_context *ctx, struct pvk_device *dev, VkQueue queue, VkFence fence,
-               VkResult (*submit)(void *args, VkFence fence), void *submit_args,
-               VkResult *ret)
+               VkResult (*submit)(void *args, VkFence fence), void *submit_args, VkResult *ret)
 {
    pvk_lifetime_poll(ctx, dev);
    VkFence track = pvk_lifetime_begin_submit(dev);
@@ -143,13 +142,14 @@ vn_handle_vkWaitForFences(struct vn_dispatch_context *dctx, struct vn_command_vk
    do {
       const uint64_t slice = remaining < PVK_MAX_WAIT_NS ? remaining : PVK_MAX_WAIT_NS;
       args->ret = dev->dispatch.vkWaitForFences(args->device, args->fenceCount, args->pFences,
-                                              args->waitAll, slice);
+                                                args->waitAll, slice);
    } while (keep_waiting(ctx, args->ret, &remaining));
    check_device_lost(ctx, args->ret);
 }
 
 void
-vn_handle_vkWaitSemaphores(struct vn_dispatch_context *dctx, struct vn_command_vkWaitSemaphores *args)
+vn_handle_vkWaitSemaphores(struct vn_dispatch_context *dctx,
+                           struct vn_command_vkWaitSemaphores *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    if (!PVK_HOST_HAS(ctx, args->dispatch, vkWaitSemaphores))
@@ -168,8 +168,8 @@ vn_handle_vkWaitSemaphores(struct vn_dispatch_context *dctx, struct vn_command_v
 }
 
 void
-vn_handle_vkResetFenceResource100000MESA(
-   struct vn_dispatch_context *dctx, struct vn_command_vkResetFenceResource100000MESA *args)
+vn_handle_vkResetFenceResource100000MESA(struct vn_dispatch_context *dctx,
+                                         struct vn_command_vkResetFenceResource100000MESA *args)
 {
    struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
    dev->dispatch.vkResetFences(args->device, 1, &args->fence);
@@ -192,7 +192,8 @@ vn_handle_vkImportSemaphoreResource100000MESA(
       pvk_context_set_lost(ctx, "semaphore import: no info");
       return;
    }
-   pvk_semaphore_import_signalled(ctx, pvk_device_from_base(args->dispatch->device), info->semaphore, info->resourceId);
+   pvk_semaphore_import_signalled(ctx, pvk_device_from_base(args->dispatch->device),
+                                  info->semaphore, info->resourceId);
 }
 
 /* --- context fences --- */
@@ -204,7 +205,7 @@ fence_entry_finish(struct pvk_fence_entry *e)
       struct pvk_fence_wait *w = &e->waits[i];
       for (;;) {
          VkResult r = w->dev->dispatch.vkWaitForFences(w->dev->handle, 1, &w->fence, VK_TRUE,
-                                                     PVK_FENCE_POLL_NS);
+                                                       PVK_FENCE_POLL_NS);
          if (r != VK_TIMEOUT)
             break;
       }
@@ -282,7 +283,7 @@ start_timeline(struct pvk_context *ctx, uint32_t timeline)
    struct fence_thread_arg *arg = malloc(sizeof(*arg));
    if (!arg)
       return -ENOMEM;
-   *arg = (struct fence_thread_arg){ctx, timeline};
+   *arg = (struct fence_thread_arg){ ctx, timeline };
    if (pthread_create(&ctx->fence.threads[timeline], NULL, fence_thread, arg)) {
       free(arg);
       return -EAGAIN;
@@ -318,7 +319,7 @@ fence_queue(struct vn_object *obj, void *data)
    if (!queue_selected(obj, c->ring_idx) || c->entry->count >= c->capacity)
       return;
    struct pvk_device *dev = pvk_device_from_base(obj->device);
-   const VkFenceCreateInfo info = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+   const VkFenceCreateInfo info = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
    VkFence fence;
    if (dev->dispatch.vkCreateFence(dev->handle, &info, NULL, &fence) != VK_SUCCESS)
       return;
@@ -327,7 +328,7 @@ fence_queue(struct vn_object *obj, void *data)
       dev->dispatch.vkDestroyFence(dev->handle, fence, NULL);
       return;
    }
-   c->entry->waits[c->entry->count++] = (struct pvk_fence_wait){dev, fence};
+   c->entry->waits[c->entry->count++] = (struct pvk_fence_wait){ dev, fence };
 }
 
 int
@@ -344,7 +345,7 @@ pvk_context_submit_fence(struct pvk_context *ctx, uint32_t ring_idx, uint64_t fe
       return 0;
    }
    pthread_mutex_lock(&ctx->mutex);
-   struct queue_collect c = {NULL, 0, 0};
+   struct queue_collect c = { NULL, 0, 0 };
    if (ctx->wire_format >= 1) {
       /* the queue bound to ring_idx; a ring without a queue: every queue */
       c.ring_idx = ring_idx;

@@ -43,7 +43,7 @@ struct pv_renderer {
    struct pv_renderer_callbacks cbs;
    struct pv_renderer_limits limits;
    struct pvk_ctx_entry *contexts; /* limits.max_contexts slots */
-   uint32_t wire_format;          /* PV_VENUS_WIRE_FORMAT_* */
+   uint32_t wire_format;           /* PV_VENUS_WIRE_FORMAT_* */
    struct pv_memory_budget budget; /* shared with other renderers; charge NULL: none */
    struct pvk_res_entry *buckets[PVK_RES_BUCKETS];
    pvk_teardown_hook_fn teardown_hook; /* tests only: runs before a teardown */
@@ -51,8 +51,8 @@ struct pv_renderer {
 };
 
 int
-pv_renderer_create(const struct pv_renderer_callbacks *cbs,
-                   const struct pv_renderer_limits *limits, struct pv_renderer **out)
+pv_renderer_create(const struct pv_renderer_callbacks *cbs, const struct pv_renderer_limits *limits,
+                   struct pv_renderer **out)
 {
    if (!out)
       return -EINVAL;
@@ -300,7 +300,7 @@ pv_context_destroy(struct pv_renderer *r, uint32_t ctx_id)
       pthread_mutex_unlock(&r->mutex);
       return;
    }
-   e->dying = true;             /* no new users, no lookups */
+   e->dying = true;              /* no new users, no lookups */
    pvk_transport_cancel(e->ctx); /* users blocked in waits return */
    while (e->users)
       pthread_cond_wait(&r->users_gone, &r->mutex);

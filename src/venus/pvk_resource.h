@@ -30,8 +30,8 @@ struct pvk_resource {
    uint64_t blob_id;
    uint64_t size;
    uint32_t charged_ctx_id; /* context whose memory limit this blob counts against */
-   struct pvk_shm *shm; /* memfd backing, or NULL for iov-backed GUEST blobs */
-   uint8_t *map;       /* host address of the whole blob (shm->shm.map or the iov) */
+   struct pvk_shm *shm;     /* memfd backing, or NULL for iov-backed GUEST blobs */
+   uint8_t *map;            /* host address of the whole blob (shm->shm.map or the iov) */
 };
 
 struct pvk_resource *pvk_resource_ref(struct pvk_resource *res);

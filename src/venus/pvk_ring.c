@@ -141,7 +141,8 @@ static uint64_t
 ring_spin_ns(uint64_t idle_timeout)
 {
    const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-   uint64_t spin = cpus >= PVK_RING_MANY_CPUS ? PVK_RING_SPIN_NS_MANY_CPUS : PVK_RING_SPIN_NS_FEW_CPUS;
+   uint64_t spin =
+      cpus >= PVK_RING_MANY_CPUS ? PVK_RING_SPIN_NS_MANY_CPUS : PVK_RING_SPIN_NS_FEW_CPUS;
    const char *env = getenv("PV_RING_SPIN_US");
    if (env && *env) {
       char *end;
@@ -164,7 +165,8 @@ ring_layout_ok(const VkRingCreateInfoMESA *info)
    const uint64_t s = info->size;
    /* the shared words are accessed atomically: keep them aligned */
    if ((info->offset | info->headOffset | info->tailOffset | info->statusOffset |
-        info->extraOffset) & 3)
+        info->extraOffset) &
+       3)
       return false;
    return range_ok(info->headOffset, 4, s) && range_ok(info->tailOffset, 4, s) &&
           range_ok(info->statusOffset, 4, s) && range_ok(info->bufferOffset, info->bufferSize, s) &&
@@ -194,12 +196,12 @@ struct pvk_ring *
 pvk_ring_create(struct pvk_context *ctx, uint64_t id, const VkRingCreateInfoMESA *info)
 {
    struct pvk_resource *res = NULL;
-   uint8_t *base = info ? pvk_context_resource_range(ctx, info->resourceId, info->offset,
-                                                    info->size, &res)
-                        : NULL;
+   uint8_t *base =
+      info ? pvk_context_resource_range(ctx, info->resourceId, info->offset, info->size, &res)
+           : NULL;
    if (!base || ((uintptr_t)base & 3) || !ring_layout_ok(info)) {
-      pv_error("venus", "context %u: vkCreateRingMESA %llu: bad resource %u or layout",
-               ctx->ctx_id, (unsigned long long)id, info ? info->resourceId : 0);
+      pv_error("venus", "context %u: vkCreateRingMESA %llu: bad resource %u or layout", ctx->ctx_id,
+               (unsigned long long)id, info ? info->resourceId : 0);
       pvk_context_set_lost(ctx, "bad vkCreateRingMESA");
       return NULL;
    }

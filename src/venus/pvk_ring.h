@@ -45,8 +45,8 @@ struct pvk_ring {
    uint64_t monitor_period_ns;
 
    /* what the guest can wait for (pvk_transport.c), under ctx->transport.mutex */
-   uint32_t consumed;         /* our copy of head: the guest can write the shared one */
-   uint64_t virtqueue_seqno;  /* the latest vkSubmitVirtqueueSeqnoMESA */
+   uint32_t consumed;        /* our copy of head: the guest can write the shared one */
+   uint64_t virtqueue_seqno; /* the latest vkSubmitVirtqueueSeqnoMESA */
 
    pthread_t thread;
    bool started;
@@ -61,7 +61,7 @@ struct pvk_ring {
 /* Validates the layout against the attached resource and sets the ring up
  * (not started). NULL with the context marked lost on a bad layout. */
 struct pvk_ring *pvk_ring_create(struct pvk_context *ctx, uint64_t id,
-                               const VkRingCreateInfoMESA *info);
+                                 const VkRingCreateInfoMESA *info);
 /* Starts the consumer thread. False when it could not be started. */
 bool pvk_ring_start(struct pvk_ring *ring);
 /* Asks the thread to stop and wakes it (and whoever waits on the ring). */

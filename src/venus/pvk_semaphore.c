@@ -19,14 +19,14 @@ is_timeline(const VkSemaphoreCreateInfo *info)
 {
    for (const VkBaseInStructure *s = info->pNext; s; s = s->pNext) {
       if (s->sType == VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO)
-         return ((const VkSemaphoreTypeCreateInfo *)s)->semaphoreType ==
-                VK_SEMAPHORE_TYPE_TIMELINE;
+         return ((const VkSemaphoreTypeCreateInfo *)s)->semaphoreType == VK_SEMAPHORE_TYPE_TIMELINE;
    }
    return false;
 }
 
 void
-vn_handle_vkCreateSemaphore(struct vn_dispatch_context *dctx, struct vn_command_vkCreateSemaphore *args)
+vn_handle_vkCreateSemaphore(struct vn_dispatch_context *dctx,
+                            struct vn_command_vkCreateSemaphore *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
@@ -48,8 +48,8 @@ vn_handle_vkCreateSemaphore(struct vn_dispatch_context *dctx, struct vn_command_
    args->ret = dev->dispatch.vkCreateSemaphore(dev->handle, args->pCreateInfo, NULL, &handle);
    if (args->ret != VK_SUCCESS)
       return;
-   struct vn_object *obj = vn_object_table_insert(ctx->dispatch.objects, id, VK_OBJECT_TYPE_SEMAPHORE,
-                                                  (uint64_t)(uintptr_t)handle);
+   struct vn_object *obj = vn_object_table_insert(
+      ctx->dispatch.objects, id, VK_OBJECT_TYPE_SEMAPHORE, (uint64_t)(uintptr_t)handle);
    if (!obj) {
       dev->dispatch.vkDestroySemaphore(dev->handle, handle, NULL);
       pvk_context_set_lost(ctx, "vkCreateSemaphore: bad or duplicate object id");
@@ -62,12 +62,14 @@ vn_handle_vkCreateSemaphore(struct vn_dispatch_context *dctx, struct vn_command_
 
 void
 vn_handle_vkGetPhysicalDeviceExternalSemaphoreProperties(
-   struct vn_dispatch_context *dctx, struct vn_command_vkGetPhysicalDeviceExternalSemaphoreProperties *args)
+   struct vn_dispatch_context *dctx,
+   struct vn_command_vkGetPhysicalDeviceExternalSemaphoreProperties *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    VkExternalSemaphoreProperties *props = args->pExternalSemaphoreProperties;
    if (!args->pExternalSemaphoreInfo || !props) {
-      pvk_context_set_lost(ctx, "vkGetPhysicalDeviceExternalSemaphoreProperties: missing arguments");
+      pvk_context_set_lost(ctx,
+                           "vkGetPhysicalDeviceExternalSemaphoreProperties: missing arguments");
       return;
    }
    /* Only sync-file import into binary semaphores is offered (see
@@ -96,7 +98,8 @@ static void
 semaphore_search_fn(struct vn_object *obj, void *data)
 {
    struct semaphore_search *s = data;
-   if (obj->type == VK_OBJECT_TYPE_SEMAPHORE && obj->handle == s->handle && pvk_device_from_base(obj->device) == s->dev)
+   if (obj->type == VK_OBJECT_TYPE_SEMAPHORE && obj->handle == s->handle &&
+       pvk_device_from_base(obj->device) == s->dev)
       s->found = obj;
 }
 
@@ -116,7 +119,7 @@ any_queue(const struct pvk_device *dev)
 
 void
 pvk_semaphore_import_signalled(struct pvk_context *ctx, struct pvk_device *dev,
-                              VkSemaphore semaphore, uint32_t resource_id)
+                               VkSemaphore semaphore, uint32_t resource_id)
 {
    if (resource_id != 0) {
       pv_warn("venus", "semaphore import: resource %u (only 0, a signalled sync file, exists)",
@@ -126,7 +129,7 @@ pvk_semaphore_import_signalled(struct pvk_context *ctx, struct pvk_device *dev,
    }
    /* The handle was looked up by id already; find its object for the type
     * (imports are rare: one per presented frame at most). */
-   struct semaphore_search s = {(uint64_t)(uintptr_t)semaphore, dev, NULL};
+   struct semaphore_search s = { (uint64_t)(uintptr_t)semaphore, dev, NULL };
    vn_object_table_foreach(ctx->dispatch.objects, semaphore_search_fn, &s);
    if (!s.found || s.found->data == &pvk_semaphore_timeline_tag) {
       pvk_context_set_lost(ctx, "semaphore import: not a binary semaphore of this device");

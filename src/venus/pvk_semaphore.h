@@ -27,6 +27,6 @@ struct pvk_device;
  * file) exists. A timeline semaphore, an unknown handle or another id
  * marks the context lost. */
 void pvk_semaphore_import_signalled(struct pvk_context *ctx, struct pvk_device *dev,
-                                   VkSemaphore semaphore, uint32_t resource_id);
+                                    VkSemaphore semaphore, uint32_t resource_id);
 
 #endif

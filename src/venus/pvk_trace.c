@@ -43,7 +43,8 @@ pvk_trace_create(uint32_t ctx_id)
 }
 
 void
-pvk_trace_add(struct pvk_trace *t, uint32_t type, uint64_t count, uint64_t start_ns, uint64_t end_ns)
+pvk_trace_add(struct pvk_trace *t, uint32_t type, uint64_t count, uint64_t start_ns,
+              uint64_t end_ns)
 {
    if (t->used && type != PVK_TRACE_STREAM) {
       struct pvk_trace_entry *prev = &t->entries[t->used - 1];
@@ -76,8 +77,7 @@ pvk_trace_destroy(struct pvk_trace *t)
          const struct pvk_trace_entry *e = &t->entries[i];
          const char *name = e->type == PVK_TRACE_STREAM ? "stream" : vn_command_name(e->type);
          fprintf(f, "%.3f %.3f %llu %s\n", (double)(e->start_ns - t0) / 1e3,
-                 (double)(e->end_ns - t0) / 1e3, (unsigned long long)e->count,
-                 name ? name : "?");
+                 (double)(e->end_ns - t0) / 1e3, (unsigned long long)e->count, name ? name : "?");
       }
       fclose(f);
    } else {

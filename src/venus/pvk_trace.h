@@ -27,6 +27,6 @@ bool pvk_trace_commands(const struct pvk_trace *trace);
 #define PVK_TRACE_STREAM UINT32_MAX
 /* One command (or a stream: type PVK_TRACE_STREAM, count = its size). */
 void pvk_trace_add(struct pvk_trace *trace, uint32_t type, uint64_t count, uint64_t start_ns,
-                  uint64_t end_ns);
+                   uint64_t end_ns);
 
 #endif

@@ -173,7 +173,7 @@ pvk_transport_ring_consumed(struct pvk_context *ctx, struct pvk_ring *ring, uint
 
 bool
 pvk_transport_execute_ring_locked(struct pvk_context *ctx, struct pvk_ring *ring, const void *data,
-                                 size_t size)
+                                  size_t size)
 {
    struct pvk_ring *outer = ctx->transport.executing;
    ctx->transport.executing = ring;
@@ -216,8 +216,8 @@ transport_wait(struct pvk_context *ctx, struct pvk_ring *ring,
    pthread_mutex_lock(&t->mutex);
    t->waiters++;
    bool done;
-   while (!(done = reached(ring, seqno)) && !atomic_load(&ring->stop) &&
-          !atomic_load(&t->cancel) && !pvk_context_is_lost(ctx))
+   while (!(done = reached(ring, seqno)) && !atomic_load(&ring->stop) && !atomic_load(&t->cancel) &&
+          !pvk_context_is_lost(ctx))
       timedwait_ns(&t->progress, &t->mutex, PVK_TRANSPORT_WAIT_SLICE_NS);
    t->waiters--;
    pthread_mutex_unlock(&t->mutex);
@@ -301,7 +301,8 @@ vn_handle_vkWaitVirtqueueSeqnoMESA(struct vn_dispatch_context *dctx,
 }
 
 void
-vn_handle_vkWaitRingSeqnoMESA(struct vn_dispatch_context *dctx, struct vn_command_vkWaitRingSeqnoMESA *args)
+vn_handle_vkWaitRingSeqnoMESA(struct vn_dispatch_context *dctx,
+                              struct vn_command_vkWaitRingSeqnoMESA *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    if (!wire_format_1(ctx, "vkWaitRingSeqnoMESA"))
@@ -329,7 +330,8 @@ ring_retire(struct pvk_context *ctx, struct pvk_ring *ring)
 }
 
 void
-vn_handle_vkCreateRingMESA(struct vn_dispatch_context *dctx, struct vn_command_vkCreateRingMESA *args)
+vn_handle_vkCreateRingMESA(struct vn_dispatch_context *dctx,
+                           struct vn_command_vkCreateRingMESA *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    const VkRingCreateInfoMESA *info = args->pCreateInfo;
@@ -359,7 +361,8 @@ vn_handle_vkCreateRingMESA(struct vn_dispatch_context *dctx, struct vn_command_v
 }
 
 void
-vn_handle_vkDestroyRingMESA(struct vn_dispatch_context *dctx, struct vn_command_vkDestroyRingMESA *args)
+vn_handle_vkDestroyRingMESA(struct vn_dispatch_context *dctx,
+                            struct vn_command_vkDestroyRingMESA *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    for (struct pvk_ring **p = &ctx->rings; *p; p = &(*p)->next) {
@@ -374,7 +377,8 @@ vn_handle_vkDestroyRingMESA(struct vn_dispatch_context *dctx, struct vn_command_
 }
 
 void
-vn_handle_vkNotifyRingMESA(struct vn_dispatch_context *dctx, struct vn_command_vkNotifyRingMESA *args)
+vn_handle_vkNotifyRingMESA(struct vn_dispatch_context *dctx,
+                           struct vn_command_vkNotifyRingMESA *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    struct pvk_ring *ring = ring_get(ctx, args->ring, "vkNotifyRingMESA");
@@ -532,14 +536,14 @@ vn_handle_vkExecuteCommandStreamsMESA(struct vn_dispatch_context *dctx,
 
    ctx->exec_depth++;
    for (uint32_t i = 0; i < count && !pvk_context_is_lost(ctx); i++) {
-      const void *src = pvk_context_resource_range(ctx, descs[i].resourceId, descs[i].offset,
-                                                  descs[i].size, NULL);
+      const void *src =
+         pvk_context_resource_range(ctx, descs[i].resourceId, descs[i].offset, descs[i].size, NULL);
       if (!src) {
          pvk_context_set_lost(ctx, "bad command stream description");
          break;
       }
       if (positions) {
-         struct vn_command_vkSeekReplyCommandStreamMESA seek = {.position = positions[i]};
+         struct vn_command_vkSeekReplyCommandStreamMESA seek = { .position = positions[i] };
          vn_handle_vkSeekReplyCommandStreamMESA(&ctx->dispatch, &seek);
          if (pvk_context_is_lost(ctx))
             break;

@@ -19,9 +19,9 @@ struct pvk_ring;
 #define PVK_TRANSPORT_MAX_MONITORED 64
 struct pvk_transport {
    pthread_mutex_t mutex;
-   pthread_cond_t progress;  /* a ring consumed, a seqno arrived, a ring stopped */
+   pthread_cond_t progress; /* a ring consumed, a seqno arrived, a ring stopped */
    uint32_t waiters;
-   atomic_bool cancel;       /* context teardown: every wait ends */
+   atomic_bool cancel;         /* context teardown: every wait ends */
    struct pvk_ring *executing; /* ring whose commands run now (ctx->mutex held) */
 
    pthread_t monitor;
@@ -40,7 +40,7 @@ bool pvk_transport_cancelled(struct pvk_context *ctx);
 void pvk_transport_fini(struct pvk_context *ctx);
 /* Ring threads: run a ring's commands, publish how far it got. */
 bool pvk_transport_execute_ring_locked(struct pvk_context *ctx, struct pvk_ring *ring,
-                                      const void *data, size_t size);
+                                       const void *data, size_t size);
 void pvk_transport_ring_consumed(struct pvk_context *ctx, struct pvk_ring *ring, uint32_t head);
 void pvk_ring_stop_all_locked(struct pvk_context *ctx);
 void pvk_ring_join_dead(struct pvk_context *ctx);

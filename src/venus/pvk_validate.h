@@ -62,8 +62,8 @@ struct pvk_layout_binding {
 struct pvk_set_layout_state {
    uint32_t refs;
    uint32_t binding_count;
-   uint32_t variable_binding; /* index of the variable-count binding, or UINT32_MAX */
-   uint32_t dynamic_count;    /* dynamic uniform/storage buffer descriptors */
+   uint32_t variable_binding;            /* index of the variable-count binding, or UINT32_MAX */
+   uint32_t dynamic_count;               /* dynamic uniform/storage buffer descriptors */
    struct pvk_layout_binding bindings[]; /* sorted by binding number */
 };
 
@@ -99,8 +99,8 @@ struct pvk_framebuffer_state {
 struct pvk_descriptor_pool_state {
    VkDescriptorPoolCreateFlags flags;
    uint32_t max_sets;
-   bool recreatable;        /* its create info is all recorded here */
-   bool has_inline;         /* VkDescriptorPoolInlineUniformBlockCreateInfo */
+   bool recreatable; /* its create info is all recorded here */
+   bool has_inline;  /* VkDescriptorPoolInlineUniformBlockCreateInfo */
    uint32_t inline_bindings;
    uint32_t size_count;
    VkDescriptorPoolSize sizes[];
@@ -109,9 +109,9 @@ struct pvk_descriptor_pool_state {
 /* Entry points past Vulkan 1.0 may be missing on the host (older device
  * version, extension not enabled): the call then fails the context, as
  * the generated executors do, instead of calling NULL. */
-#define PVK_HOST_HAS(ctx, dispatch_obj, fn)                                                 \
-   ((dispatch_obj)->device->dispatch.fn                                                     \
-       ? true                                                                               \
+#define PVK_HOST_HAS(ctx, dispatch_obj, fn) \
+   ((dispatch_obj)->device->dispatch.fn     \
+       ? true                               \
        : (pvk_context_set_lost((ctx), #fn ": not supported by the host"), false))
 
 /* Marks the context lost with "firewall: <rule>: <details>" (printf

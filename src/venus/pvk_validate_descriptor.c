@@ -88,8 +88,8 @@ record_layout(struct pvk_context *ctx, const VkDescriptorSetLayoutCreateInfo *in
    l->variable_binding = UINT32_MAX;
    for (uint32_t i = 0; i < n; i++) {
       const VkDescriptorSetLayoutBinding *b = &info->pBindings[i];
-      l->bindings[i] = (struct pvk_layout_binding){b->binding, b->descriptorType,
-                                                   b->descriptorCount, false};
+      l->bindings[i] =
+         (struct pvk_layout_binding){ b->binding, b->descriptorType, b->descriptorCount, false };
       if (flags && flags->bindingCount && flags->pBindingFlags &&
           (flags->pBindingFlags[i] & VK_DESCRIPTOR_BINDING_VARIABLE_DESCRIPTOR_COUNT_BIT))
          l->bindings[i].variable = true;
@@ -125,8 +125,8 @@ vn_handle_vkCreateDescriptorSetLayout(struct vn_dispatch_context *dctx,
    if (!l)
       return;
    VkDescriptorSetLayout handle = VK_NULL_HANDLE;
-   args->ret = dev->dispatch.vkCreateDescriptorSetLayout(dev->handle, args->pCreateInfo, NULL,
-                                                        &handle);
+   args->ret =
+      dev->dispatch.vkCreateDescriptorSetLayout(dev->handle, args->pCreateInfo, NULL, &handle);
    if (args->ret != VK_SUCCESS) {
       free(l);
       return;
@@ -168,13 +168,15 @@ vn_handle_vkAllocateDescriptorSets(struct vn_dispatch_context *dctx,
       return;
    }
    const VkDescriptorSetVariableDescriptorCountAllocateInfo *var = variable_counts(info);
-   if (var && var->descriptorSetCount && (var->descriptorSetCount != n || !var->pDescriptorCounts)) {
+   if (var && var->descriptorSetCount &&
+       (var->descriptorSetCount != n || !var->pDescriptorCounts)) {
       pvk_reject(ctx, "descriptor: vkAllocateDescriptorSets: %u variable counts for %u sets",
                  var->descriptorSetCount, n);
       return;
    }
-   const struct vn_object *pool = vn_object_table_find_handle(
-      ctx->dispatch.objects, VK_OBJECT_TYPE_DESCRIPTOR_POOL, (uint64_t)(uintptr_t)info->descriptorPool);
+   const struct vn_object *pool =
+      vn_object_table_find_handle(ctx->dispatch.objects, VK_OBJECT_TYPE_DESCRIPTOR_POOL,
+                                  (uint64_t)(uintptr_t)info->descriptorPool);
    struct pvk_set_state **states = calloc(n, sizeof(*states));
    if (!pool || !states) {
       free(states);
@@ -182,9 +184,9 @@ vn_handle_vkAllocateDescriptorSets(struct vn_dispatch_context *dctx,
       return;
    }
    for (uint32_t i = 0; i < n; i++) {
-      const struct vn_object *lo = vn_object_table_find_handle(
-         ctx->dispatch.objects, VK_OBJECT_TYPE_DESCRIPTOR_SET_LAYOUT,
-         (uint64_t)(uintptr_t)info->pSetLayouts[i]);
+      const struct vn_object *lo =
+         vn_object_table_find_handle(ctx->dispatch.objects, VK_OBJECT_TYPE_DESCRIPTOR_SET_LAYOUT,
+                                     (uint64_t)(uintptr_t)info->pSetLayouts[i]);
       states[i] = calloc(1, sizeof(*states[i]));
       if (!lo || !lo->data || !states[i])
          goto fail;
@@ -200,7 +202,7 @@ vn_handle_vkAllocateDescriptorSets(struct vn_dispatch_context *dctx,
          goto fail;
       }
       l->refs++;
-      *states[i] = (struct pvk_set_state){l, vcount};
+      *states[i] = (struct pvk_set_state){ l, vcount };
    }
 
    VkDescriptorSet *host = calloc(n, sizeof(*host));
@@ -377,9 +379,9 @@ check_writes(struct pvk_context *ctx, const char *cmd, uint32_t count,
       const VkWriteDescriptorSet *w = &writes[i];
       uint64_t set_id = 0, buffer_id = 0;
       const struct pvk_set_state *s = push ? push : set_state(ctx, w->dstSet, &set_id);
-      const char *why = s ? check_span(s, w->dstBinding, w->dstArrayElement, w->descriptorCount,
-                                       w->descriptorType)
-                          : "unknown descriptor set";
+      const char *why =
+         s ? check_span(s, w->dstBinding, w->dstArrayElement, w->descriptorCount, w->descriptorType)
+           : "unknown descriptor set";
       if (!why && is_buffer_type(w->descriptorType) && w->pBufferInfo)
          why = check_buffer_infos(ctx, w, &buffer_id);
       if (!why && w->descriptorType == VK_DESCRIPTOR_TYPE_INLINE_UNIFORM_BLOCK)
@@ -489,9 +491,9 @@ vn_handle_vkCreatePipelineLayout(struct vn_dispatch_context *dctx,
    }
    p->set_count = n;
    for (uint32_t i = 0; i < n; i++) {
-      const struct vn_object *lo = vn_object_table_find_handle(
-         ctx->dispatch.objects, VK_OBJECT_TYPE_DESCRIPTOR_SET_LAYOUT,
-         (uint64_t)(uintptr_t)info->pSetLayouts[i]);
+      const struct vn_object *lo =
+         vn_object_table_find_handle(ctx->dispatch.objects, VK_OBJECT_TYPE_DESCRIPTOR_SET_LAYOUT,
+                                     (uint64_t)(uintptr_t)info->pSetLayouts[i]);
       p->sets[i] = lo ? lo->data : NULL;
       if (p->sets[i])
          p->sets[i]->refs++;
@@ -530,7 +532,7 @@ vn_handle_vkCmdPushDescriptorSet(struct vn_dispatch_context *dctx,
                  args->set, (unsigned long long)(lo ? lo->id : 0));
       return;
    }
-   const struct pvk_set_state push = {p->sets[args->set], 0};
+   const struct pvk_set_state push = { p->sets[args->set], 0 };
    /* the rules first: they hold whatever the host has */
    if (!check_writes(ctx, "vkCmdPushDescriptorSet", args->descriptorWriteCount,
                      args->pDescriptorWrites, &push) ||
@@ -555,7 +557,8 @@ vn_handle_vkCmdBindDescriptorSets(struct vn_dispatch_context *dctx,
    const struct pvk_pipeline_layout_state *p = lo ? lo->data : NULL;
    const char *why = NULL;
    uint64_t dynamic = 0;
-   if (!p || args->firstSet > p->set_count || args->descriptorSetCount > p->set_count - args->firstSet)
+   if (!p || args->firstSet > p->set_count ||
+       args->descriptorSetCount > p->set_count - args->firstSet)
       why = "sets beyond the pipeline layout";
    for (uint32_t i = 0; !why && i < args->descriptorSetCount; i++) {
       const struct pvk_set_layout_state *l = p->sets[args->firstSet + i];
@@ -574,8 +577,8 @@ vn_handle_vkCmdBindDescriptorSets(struct vn_dispatch_context *dctx,
       return;
    }
    pvk_device_from_base(args->dispatch->device)
-      ->dispatch.vkCmdBindDescriptorSets(args->commandBuffer, args->pipelineBindPoint,
-                                         args->layout, args->firstSet, args->descriptorSetCount,
+      ->dispatch.vkCmdBindDescriptorSets(args->commandBuffer, args->pipelineBindPoint, args->layout,
+                                         args->firstSet, args->descriptorSetCount,
                                          args->pDescriptorSets, args->dynamicOffsetCount,
                                          args->pDynamicOffsets);
 }

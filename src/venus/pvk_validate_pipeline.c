@@ -14,9 +14,9 @@
 #include "venus/pvk_instance.h"
 #include "venus/pvk_validate.h"
 
-#define PVK_GRAPHICS_STAGES                                                                  \
-   (VK_SHADER_STAGE_VERTEX_BIT | VK_SHADER_STAGE_TESSELLATION_CONTROL_BIT |                  \
-    VK_SHADER_STAGE_TESSELLATION_EVALUATION_BIT | VK_SHADER_STAGE_GEOMETRY_BIT |             \
+#define PVK_GRAPHICS_STAGES                                                      \
+   (VK_SHADER_STAGE_VERTEX_BIT | VK_SHADER_STAGE_TESSELLATION_CONTROL_BIT |      \
+    VK_SHADER_STAGE_TESSELLATION_EVALUATION_BIT | VK_SHADER_STAGE_GEOMETRY_BIT | \
     VK_SHADER_STAGE_FRAGMENT_BIT | VK_SHADER_STAGE_TASK_BIT_EXT | VK_SHADER_STAGE_MESH_BIT_EXT)
 
 /* NULL, or why the stages of one pipeline are refused. */
@@ -39,8 +39,8 @@ stages_ok(const VkPipelineShaderStageCreateInfo *stages, uint32_t count, VkShade
 
 /* Inserts the created pipelines' ids, as the generated executors do. */
 static void
-insert_pipelines(struct pvk_context *ctx, struct vn_object *dispatch, const char *cmd,
-                 uint32_t n, const VkPipeline *ids, const VkPipeline *host)
+insert_pipelines(struct pvk_context *ctx, struct vn_object *dispatch, const char *cmd, uint32_t n,
+                 const VkPipeline *ids, const VkPipeline *host)
 {
    struct pvk_device *dev = pvk_device_from_base(dispatch->device);
    for (uint32_t i = 0; i < n; i++) {
@@ -82,8 +82,8 @@ vn_handle_vkCreateGraphicsPipelines(struct vn_dispatch_context *dctx,
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    for (uint32_t i = 0; args->pCreateInfos && i < args->createInfoCount; i++) {
       const VkGraphicsPipelineCreateInfo *info = &args->pCreateInfos[i];
-      const char *why = stages_ok(info->pStages, info->pStages ? info->stageCount : 0,
-                                  PVK_GRAPHICS_STAGES);
+      const char *why =
+         stages_ok(info->pStages, info->pStages ? info->stageCount : 0, PVK_GRAPHICS_STAGES);
       if (why) {
          pvk_reject(ctx, "pipeline: %s create info %u: %s (pipeline %llu)", cmd, i, why,
                     (unsigned long long)(uintptr_t)(args->pPipelines ? args->pPipelines[i] : 0));
@@ -94,9 +94,8 @@ vn_handle_vkCreateGraphicsPipelines(struct vn_dispatch_context *dctx,
    if (!host)
       return;
    struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
-   args->ret = dev->dispatch.vkCreateGraphicsPipelines(args->device, args->pipelineCache,
-                                                        args->createInfoCount,
-                                                        args->pCreateInfos, NULL, host);
+   args->ret = dev->dispatch.vkCreateGraphicsPipelines(
+      args->device, args->pipelineCache, args->createInfoCount, args->pCreateInfos, NULL, host);
    insert_pipelines(ctx, args->dispatch, cmd, args->createInfoCount, args->pPipelines, host);
    free(host);
 }
@@ -119,9 +118,8 @@ vn_handle_vkCreateComputePipelines(struct vn_dispatch_context *dctx,
    if (!host)
       return;
    struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
-   args->ret = dev->dispatch.vkCreateComputePipelines(args->device, args->pipelineCache,
-                                                       args->createInfoCount,
-                                                       args->pCreateInfos, NULL, host);
+   args->ret = dev->dispatch.vkCreateComputePipelines(
+      args->device, args->pipelineCache, args->createInfoCount, args->pCreateInfos, NULL, host);
    insert_pipelines(ctx, args->dispatch, cmd, args->createInfoCount, args->pPipelines, host);
    free(host);
 }

@@ -31,8 +31,8 @@ vn_handle_vkCreateQueryPool(struct vn_dispatch_context *dctx,
       pvk_context_set_lost(ctx, "vkCreateQueryPool: out of host memory");
       return;
    }
-   *q = (struct pvk_query_pool_state){info->queryType, info->queryCount,
-                                      info->pipelineStatistics};
+   *q =
+      (struct pvk_query_pool_state){ info->queryType, info->queryCount, info->pipelineStatistics };
    VkQueryPool handle = VK_NULL_HANDLE;
    args->ret = dev->dispatch.vkCreateQueryPool(dev->handle, info, NULL, &handle);
    if (args->ret != VK_SUCCESS) {
@@ -134,7 +134,8 @@ vn_handle_vkCmdResetQueryPool(struct vn_dispatch_context *dctx,
 }
 
 void
-vn_handle_vkResetQueryPool(struct vn_dispatch_context *dctx, struct vn_command_vkResetQueryPool *args)
+vn_handle_vkResetQueryPool(struct vn_dispatch_context *dctx,
+                           struct vn_command_vkResetQueryPool *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    if (!PVK_HOST_HAS(ctx, args->dispatch, vkResetQueryPool))
@@ -183,21 +184,21 @@ vn_handle_vkCmdCopyQueryPoolResults(struct vn_dispatch_context *dctx,
    const struct vn_object *b = vn_object_table_find_handle(
       ctx->dispatch.objects, VK_OBJECT_TYPE_BUFFER, (uint64_t)(uintptr_t)args->dstBuffer);
    const struct pvk_buffer_state *bs = b ? b->data : NULL;
-   const char *why = !bs            ? "buffer without recorded size"
-                     : !bs->bound ? "buffer with no memory bound"
-                         : args->dstOffset % 4 || args->stride % 4
-                              ? "offset or stride not a multiple of 4"
-                              : results_fit(q, args->queryCount, args->stride, args->flags,
-                                            args->dstOffset, bs->size);
+   const char *why =
+      !bs          ? "buffer without recorded size"
+      : !bs->bound ? "buffer with no memory bound"
+      : args->dstOffset % 4 || args->stride % 4
+         ? "offset or stride not a multiple of 4"
+         : results_fit(q, args->queryCount, args->stride, args->flags, args->dstOffset, bs->size);
    if (why) {
       pvk_reject(ctx, "query: vkCmdCopyQueryPoolResults: %s (pool %llu, buffer %llu)", why,
                  (unsigned long long)pool_id, (unsigned long long)(b ? b->id : 0));
       return;
    }
    pvk_device_from_base(args->dispatch->device)
-      ->dispatch.vkCmdCopyQueryPoolResults(args->commandBuffer, args->queryPool,
-                                           args->firstQuery, args->queryCount, args->dstBuffer,
-                                           args->dstOffset, args->stride, args->flags);
+      ->dispatch.vkCmdCopyQueryPoolResults(args->commandBuffer, args->queryPool, args->firstQuery,
+                                           args->queryCount, args->dstBuffer, args->dstOffset,
+                                           args->stride, args->flags);
 }
 
 void
@@ -210,17 +211,17 @@ vn_handle_vkGetQueryPoolResults(struct vn_dispatch_context *dctx,
       return;
    uint64_t pool_id;
    const struct pvk_query_pool_state *q = pool_of(ctx, args->queryPool, &pool_id);
-   const char *why = (args->dataSize && !args->pData) ? "no data"
-                     : results_fit(q, args->queryCount, args->stride, args->flags, 0,
-                                   args->dataSize);
+   const char *why =
+      (args->dataSize && !args->pData)
+         ? "no data"
+         : results_fit(q, args->queryCount, args->stride, args->flags, 0, args->dataSize);
    if (why) {
       pvk_reject(ctx, "query: vkGetQueryPoolResults: %s (pool %llu, %zu bytes)", why,
                  (unsigned long long)pool_id, args->dataSize);
       return;
    }
    args->ret = pvk_device_from_base(args->dispatch->device)
-                  ->dispatch.vkGetQueryPoolResults(args->device, args->queryPool,
-                                                   args->firstQuery, args->queryCount,
-                                                   args->dataSize, args->pData, args->stride,
-                                                   args->flags);
+                  ->dispatch.vkGetQueryPoolResults(args->device, args->queryPool, args->firstQuery,
+                                                   args->queryCount, args->dataSize, args->pData,
+                                                   args->stride, args->flags);
 }

@@ -53,7 +53,7 @@ buffer_of(struct pvk_context *ctx, VkBuffer b)
       o = b ? vn_object_table_find_handle(ctx->dispatch.objects, VK_OBJECT_TYPE_BUFFER,
                                           (uint64_t)(uintptr_t)b)
             : NULL;
-   return (struct buf){o ? o->data : NULL, o ? o->id : 0};
+   return (struct buf){ o ? o->data : NULL, o ? o->id : 0 };
 }
 
 static struct img
@@ -63,7 +63,7 @@ image_of(struct pvk_context *ctx, VkImage i)
       i ? vn_object_table_find_handle(ctx->dispatch.objects, VK_OBJECT_TYPE_IMAGE,
                                       (uint64_t)(uintptr_t)i)
         : NULL;
-   return (struct img){o ? o->data : NULL, o ? o->id : 0};
+   return (struct img){ o ? o->data : NULL, o ? o->id : 0 };
 }
 
 /* --- buffers --- */
@@ -95,8 +95,7 @@ mip_dim(uint32_t d, uint32_t level)
 }
 
 static const char *
-subresource_layers(const struct pvk_image_state *im, uint32_t mip, uint32_t base,
-                   uint32_t count)
+subresource_layers(const struct pvk_image_state *im, uint32_t mip, uint32_t base, uint32_t count)
 {
    if (mip >= im->mip_levels)
       return "mip level beyond the image";
@@ -115,8 +114,7 @@ subresource_range(const struct pvk_image_state *im, const VkImageSubresourceRang
    uint32_t levels = r->levelCount;
    if (levels == VK_REMAINING_MIP_LEVELS)
       levels = r->baseMipLevel < im->mip_levels ? im->mip_levels - r->baseMipLevel : 0;
-   if (r->baseMipLevel >= im->mip_levels || !levels ||
-       levels > im->mip_levels - r->baseMipLevel)
+   if (r->baseMipLevel >= im->mip_levels || !levels || levels > im->mip_levels - r->baseMipLevel)
       return "mip levels beyond the image";
    uint32_t layers = r->layerCount;
    if (layers == VK_REMAINING_ARRAY_LAYERS)
@@ -130,8 +128,7 @@ subresource_range(const struct pvk_image_state *im, const VkImageSubresourceRang
 /* A box [offset, offset + extent) of one mip level. Non-3D images: z is 0
  * and the depth is 1 (or the layer count, for copies with a 3D image). */
 static const char *
-box(const struct pvk_image_state *im, uint32_t mip, VkOffset3D o, VkExtent3D e,
-    uint32_t max_depth)
+box(const struct pvk_image_state *im, uint32_t mip, VkOffset3D o, VkExtent3D e, uint32_t max_depth)
 {
    const int64_t w = mip_dim(im->extent.width, mip), h = mip_dim(im->extent.height, mip),
                  d = im->type == VK_IMAGE_TYPE_3D ? mip_dim(im->extent.depth, mip) : 1;
@@ -148,8 +145,8 @@ box(const struct pvk_image_state *im, uint32_t mip, VkOffset3D o, VkExtent3D e,
 }
 
 static const char *
-image_region(const struct pvk_image_state *im, const VkImageSubresourceLayers *sub,
-             VkOffset3D o, VkExtent3D e, uint32_t max_depth)
+image_region(const struct pvk_image_state *im, const VkImageSubresourceLayers *sub, VkOffset3D o,
+             VkExtent3D e, uint32_t max_depth)
 {
    if (!im)
       return "image without recorded state";
@@ -165,8 +162,7 @@ layer_count(const struct pvk_image_state *im, const VkImageSubresourceLayers *su
 {
    if (sub->layerCount != VK_REMAINING_ARRAY_LAYERS)
       return sub->layerCount;
-   return im && sub->baseArrayLayer < im->array_layers ? im->array_layers - sub->baseArrayLayer
-                                                       : 0;
+   return im && sub->baseArrayLayer < im->array_layers ? im->array_layers - sub->baseArrayLayer : 0;
 }
 
 /* Texel block of a core format for buffer copies of `aspect`: bytes and
@@ -178,13 +174,16 @@ block_of(VkFormat f, VkImageAspectFlags aspect, uint32_t *bytes, uint32_t *bw, u
       uint16_t first, last;
       uint8_t bytes, w, h;
    } table[] = {
-      {1, 1, 1, 1, 1},       {2, 8, 2, 1, 1},       {9, 15, 1, 1, 1},      {16, 22, 2, 1, 1},
-      {23, 36, 3, 1, 1},     {37, 57, 4, 1, 1},     {58, 69, 4, 1, 1},     {70, 76, 2, 1, 1},
-      {77, 83, 4, 1, 1},     {84, 90, 6, 1, 1},     {91, 97, 8, 1, 1},     {98, 100, 4, 1, 1},
-      {101, 103, 8, 1, 1},   {104, 106, 12, 1, 1},  {107, 109, 16, 1, 1},  {110, 112, 8, 1, 1},
-      {113, 115, 16, 1, 1},  {116, 118, 24, 1, 1},  {119, 121, 32, 1, 1},  {122, 123, 4, 1, 1},
-      {131, 134, 8, 4, 4},   {135, 138, 16, 4, 4},  {139, 140, 8, 4, 4},   {141, 146, 16, 4, 4},
-      {147, 150, 8, 4, 4},   {151, 152, 16, 4, 4},  {153, 154, 8, 4, 4},   {155, 156, 16, 4, 4},
+      { 1, 1, 1, 1, 1 },      { 2, 8, 2, 1, 1 },      { 9, 15, 1, 1, 1 },
+      { 16, 22, 2, 1, 1 },    { 23, 36, 3, 1, 1 },    { 37, 57, 4, 1, 1 },
+      { 58, 69, 4, 1, 1 },    { 70, 76, 2, 1, 1 },    { 77, 83, 4, 1, 1 },
+      { 84, 90, 6, 1, 1 },    { 91, 97, 8, 1, 1 },    { 98, 100, 4, 1, 1 },
+      { 101, 103, 8, 1, 1 },  { 104, 106, 12, 1, 1 }, { 107, 109, 16, 1, 1 },
+      { 110, 112, 8, 1, 1 },  { 113, 115, 16, 1, 1 }, { 116, 118, 24, 1, 1 },
+      { 119, 121, 32, 1, 1 }, { 122, 123, 4, 1, 1 },  { 131, 134, 8, 4, 4 },
+      { 135, 138, 16, 4, 4 }, { 139, 140, 8, 4, 4 },  { 141, 146, 16, 4, 4 },
+      { 147, 150, 8, 4, 4 },  { 151, 152, 16, 4, 4 }, { 153, 154, 8, 4, 4 },
+      { 155, 156, 16, 4, 4 },
    };
    *bw = *bh = 1;
    if (f >= VK_FORMAT_D16_UNORM && f <= VK_FORMAT_D32_SFLOAT_S8_UINT) {
@@ -196,9 +195,9 @@ block_of(VkFormat f, VkImageAspectFlags aspect, uint32_t *bytes, uint32_t *bw, u
       return f != VK_FORMAT_S8_UINT || (aspect & VK_IMAGE_ASPECT_STENCIL_BIT);
    }
    if (f >= VK_FORMAT_ASTC_4x4_UNORM_BLOCK && f <= VK_FORMAT_ASTC_12x12_SRGB_BLOCK) {
-      static const uint8_t astc[14][2] = {{4, 4},  {5, 4},   {5, 5},   {6, 5},   {6, 6},
-                                          {8, 5},  {8, 6},   {8, 8},   {10, 5},  {10, 6},
-                                          {10, 8}, {10, 10}, {12, 10}, {12, 12}};
+      static const uint8_t astc[14][2] = { { 4, 4 },  { 5, 4 },   { 5, 5 },   { 6, 5 },  { 6, 6 },
+                                           { 8, 5 },  { 8, 6 },   { 8, 8 },   { 10, 5 }, { 10, 6 },
+                                           { 10, 8 }, { 10, 10 }, { 12, 10 }, { 12, 12 } };
       const uint32_t i = (f - VK_FORMAT_ASTC_4x4_UNORM_BLOCK) / 2;
       *bytes = 16;
       *bw = astc[i][0];
@@ -232,14 +231,14 @@ buffer_image_region(const struct pvk_buffer_state *b, const struct pvk_image_sta
       return NULL; /* not in the table: the image side was checked */
    if (!r->imageExtent.width || !r->imageExtent.height || !r->imageExtent.depth)
       return "empty region";
-   const u128 row = ((r->bufferRowLength ? r->bufferRowLength : r->imageExtent.width) + bw - 1) / bw;
+   const u128 row =
+      ((r->bufferRowLength ? r->bufferRowLength : r->imageExtent.width) + bw - 1) / bw;
    const u128 rows =
       ((r->bufferImageHeight ? r->bufferImageHeight : r->imageExtent.height) + bh - 1) / bh;
    const u128 slices = (u128)(im->type == VK_IMAGE_TYPE_3D ? r->imageExtent.depth : 1) *
                        layer_count(im, &r->imageSubresource);
    const u128 w = (r->imageExtent.width + bw - 1) / bw, h = (r->imageExtent.height + bh - 1) / bh;
-   const u128 end =
-      (u128)r->bufferOffset + ((slices - 1) * rows * row + (h - 1) * row + w) * bytes;
+   const u128 end = (u128)r->bufferOffset + ((slices - 1) * rows * row + (h - 1) * row + w) * bytes;
    return end <= b->size ? NULL : "buffer range of the copy beyond the buffer";
 }
 
@@ -265,14 +264,13 @@ device_of(struct vn_object *dispatch)
 /* --- copies --- */
 
 static bool
-check_copy_buffer(struct pvk_context *ctx, const char *cmd, VkBuffer src, VkBuffer dst,
-                  uint32_t n, const VkBufferCopy *r, size_t stride)
+check_copy_buffer(struct pvk_context *ctx, const char *cmd, VkBuffer src, VkBuffer dst, uint32_t n,
+                  const VkBufferCopy *r, size_t stride)
 {
    const struct buf s = buffer_of(ctx, src), d = buffer_of(ctx, dst);
    for (uint32_t i = 0; i < n; i++) {
       const VkBufferCopy *c = (const VkBufferCopy *)((const char *)r + i * stride);
-      const char *why = c->size ? buffer_range(s.s, c->srcOffset, c->size, false)
-                                : "empty region";
+      const char *why = c->size ? buffer_range(s.s, c->srcOffset, c->size, false) : "empty region";
       if (!why)
          why = buffer_range(d.s, c->dstOffset, c->size, false);
       if (!ok_or_reject(ctx, why, cmd, i, s.id, d.id))
@@ -287,8 +285,9 @@ vn_handle_vkCmdCopyBuffer(struct vn_dispatch_context *dctx, struct vn_command_vk
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    if (check_copy_buffer(ctx, "vkCmdCopyBuffer", args->srcBuffer, args->dstBuffer,
                          args->regionCount, args->pRegions, sizeof(VkBufferCopy)))
-      device_of(args->dispatch)->dispatch.vkCmdCopyBuffer(
-         args->commandBuffer, args->srcBuffer, args->dstBuffer, args->regionCount, args->pRegions);
+      device_of(args->dispatch)
+         ->dispatch.vkCmdCopyBuffer(args->commandBuffer, args->srcBuffer, args->dstBuffer,
+                                    args->regionCount, args->pRegions);
 }
 
 /* VkBufferCopy2 holds a VkBufferCopy's fields after sType and pNext. */
@@ -325,8 +324,9 @@ vn_handle_vkCmdFillBuffer(struct vn_dispatch_context *dctx, struct vn_command_vk
    if (!why && !args->size)
       why = "empty fill";
    if (ok_or_reject(ctx, why, "vkCmdFillBuffer", 0, 0, d.id))
-      device_of(args->dispatch)->dispatch.vkCmdFillBuffer(args->commandBuffer, args->dstBuffer,
-                                                          args->dstOffset, args->size, args->data);
+      device_of(args->dispatch)
+         ->dispatch.vkCmdFillBuffer(args->commandBuffer, args->dstBuffer, args->dstOffset,
+                                    args->size, args->data);
 }
 
 void
@@ -340,8 +340,9 @@ vn_handle_vkCmdUpdateBuffer(struct vn_dispatch_context *dctx,
                         ? "offset or size not a multiple of 4, or size not in 4..65536"
                         : buffer_range(d.s, args->dstOffset, args->dataSize, false);
    if (ok_or_reject(ctx, why, "vkCmdUpdateBuffer", 0, 0, d.id))
-      device_of(args->dispatch)->dispatch.vkCmdUpdateBuffer(
-         args->commandBuffer, args->dstBuffer, args->dstOffset, args->dataSize, args->pData);
+      device_of(args->dispatch)
+         ->dispatch.vkCmdUpdateBuffer(args->commandBuffer, args->dstBuffer, args->dstOffset,
+                                      args->dataSize, args->pData);
 }
 
 /* Image to image (copy, resolve): both sides, the extent shared. */
@@ -381,10 +382,10 @@ vn_handle_vkCmdCopyImage(struct vn_dispatch_context *dctx, struct vn_command_vkC
                         "vkCmdCopyImage", i, s.id, d.id))
          return;
    }
-   device_of(args->dispatch)->dispatch.vkCmdCopyImage(args->commandBuffer, args->srcImage,
-                                                      args->srcImageLayout, args->dstImage,
-                                                      args->dstImageLayout, args->regionCount,
-                                                      args->pRegions);
+   device_of(args->dispatch)
+      ->dispatch.vkCmdCopyImage(args->commandBuffer, args->srcImage, args->srcImageLayout,
+                                args->dstImage, args->dstImageLayout, args->regionCount,
+                                args->pRegions);
 }
 
 void
@@ -424,10 +425,10 @@ vn_handle_vkCmdResolveImage(struct vn_dispatch_context *dctx,
                         "vkCmdResolveImage", i, s.id, d.id))
          return;
    }
-   device_of(args->dispatch)->dispatch.vkCmdResolveImage(args->commandBuffer, args->srcImage,
-                                                         args->srcImageLayout, args->dstImage,
-                                                         args->dstImageLayout, args->regionCount,
-                                                         args->pRegions);
+   device_of(args->dispatch)
+      ->dispatch.vkCmdResolveImage(args->commandBuffer, args->srcImage, args->srcImageLayout,
+                                   args->dstImage, args->dstImageLayout, args->regionCount,
+                                   args->pRegions);
 }
 
 /* A blit side: two corners inside the level, in any order. */
@@ -463,9 +464,10 @@ vn_handle_vkCmdBlitImage(struct vn_dispatch_context *dctx, struct vn_command_vkC
       if (!ok_or_reject(ctx, why, "vkCmdBlitImage", i, s.id, d.id))
          return;
    }
-   device_of(args->dispatch)->dispatch.vkCmdBlitImage(
-      args->commandBuffer, args->srcImage, args->srcImageLayout, args->dstImage,
-      args->dstImageLayout, args->regionCount, args->pRegions, args->filter);
+   device_of(args->dispatch)
+      ->dispatch.vkCmdBlitImage(args->commandBuffer, args->srcImage, args->srcImageLayout,
+                                args->dstImage, args->dstImageLayout, args->regionCount,
+                                args->pRegions, args->filter);
 }
 
 static const char *
@@ -483,13 +485,13 @@ vn_handle_vkCmdCopyBufferToImage(struct vn_dispatch_context *dctx,
    const struct buf b = buffer_of(ctx, args->srcBuffer);
    const struct img im = image_of(ctx, args->dstImage);
    for (uint32_t i = 0; i < args->regionCount; i++) {
-      if (!ok_or_reject(ctx, buffer_image(&b, &im, &args->pRegions[i]),
-                        "vkCmdCopyBufferToImage", i, b.id, im.id))
+      if (!ok_or_reject(ctx, buffer_image(&b, &im, &args->pRegions[i]), "vkCmdCopyBufferToImage", i,
+                        b.id, im.id))
          return;
    }
-   device_of(args->dispatch)->dispatch.vkCmdCopyBufferToImage(
-      args->commandBuffer, args->srcBuffer, args->dstImage, args->dstImageLayout,
-      args->regionCount, args->pRegions);
+   device_of(args->dispatch)
+      ->dispatch.vkCmdCopyBufferToImage(args->commandBuffer, args->srcBuffer, args->dstImage,
+                                        args->dstImageLayout, args->regionCount, args->pRegions);
 }
 
 void
@@ -500,20 +502,20 @@ vn_handle_vkCmdCopyImageToBuffer(struct vn_dispatch_context *dctx,
    const struct buf b = buffer_of(ctx, args->dstBuffer);
    const struct img im = image_of(ctx, args->srcImage);
    for (uint32_t i = 0; i < args->regionCount; i++) {
-      if (!ok_or_reject(ctx, buffer_image(&b, &im, &args->pRegions[i]),
-                        "vkCmdCopyImageToBuffer", i, im.id, b.id))
+      if (!ok_or_reject(ctx, buffer_image(&b, &im, &args->pRegions[i]), "vkCmdCopyImageToBuffer", i,
+                        im.id, b.id))
          return;
    }
-   device_of(args->dispatch)->dispatch.vkCmdCopyImageToBuffer(
-      args->commandBuffer, args->srcImage, args->srcImageLayout, args->dstBuffer,
-      args->regionCount, args->pRegions);
+   device_of(args->dispatch)
+      ->dispatch.vkCmdCopyImageToBuffer(args->commandBuffer, args->srcImage, args->srcImageLayout,
+                                        args->dstBuffer, args->regionCount, args->pRegions);
 }
 
 static VkBufferImageCopy
 region1(const VkBufferImageCopy2 *r)
 {
-   return (VkBufferImageCopy){r->bufferOffset, r->bufferRowLength, r->bufferImageHeight,
-                              r->imageSubresource, r->imageOffset, r->imageExtent};
+   return (VkBufferImageCopy){ r->bufferOffset,     r->bufferRowLength, r->bufferImageHeight,
+                               r->imageSubresource, r->imageOffset,     r->imageExtent };
 }
 
 void
@@ -532,8 +534,7 @@ vn_handle_vkCmdCopyBufferToImage2(struct vn_dispatch_context *dctx,
    const struct img im = image_of(ctx, info->dstImage);
    for (uint32_t i = 0; i < info->regionCount; i++) {
       const VkBufferImageCopy r = region1(&info->pRegions[i]);
-      if (!ok_or_reject(ctx, buffer_image(&b, &im, &r), "vkCmdCopyBufferToImage2", i, b.id,
-                        im.id))
+      if (!ok_or_reject(ctx, buffer_image(&b, &im, &r), "vkCmdCopyBufferToImage2", i, b.id, im.id))
          return;
    }
    device_of(args->dispatch)->dispatch.vkCmdCopyBufferToImage2(args->commandBuffer, info);
@@ -555,8 +556,7 @@ vn_handle_vkCmdCopyImageToBuffer2(struct vn_dispatch_context *dctx,
    const struct img im = image_of(ctx, info->srcImage);
    for (uint32_t i = 0; i < info->regionCount; i++) {
       const VkBufferImageCopy r = region1(&info->pRegions[i]);
-      if (!ok_or_reject(ctx, buffer_image(&b, &im, &r), "vkCmdCopyImageToBuffer2", i, im.id,
-                        b.id))
+      if (!ok_or_reject(ctx, buffer_image(&b, &im, &r), "vkCmdCopyImageToBuffer2", i, im.id, b.id))
          return;
    }
    device_of(args->dispatch)->dispatch.vkCmdCopyImageToBuffer2(args->commandBuffer, info);
@@ -598,12 +598,12 @@ check_barriers(struct pvk_context *ctx, const char *cmd, uint32_t nb, const void
 }
 
 _Static_assert(offsetof(VkBufferMemoryBarrier, offset) ==
-                  offsetof(VkBufferMemoryBarrier, buffer) + sizeof(VkBuffer) &&
+                     offsetof(VkBufferMemoryBarrier, buffer) + sizeof(VkBuffer) &&
                   offsetof(VkBufferMemoryBarrier, size) ==
                      offsetof(VkBufferMemoryBarrier, offset) + sizeof(VkDeviceSize),
                "VkBufferMemoryBarrier layout");
 _Static_assert(offsetof(VkBufferMemoryBarrier2, offset) ==
-                  offsetof(VkBufferMemoryBarrier2, buffer) + sizeof(VkBuffer) &&
+                     offsetof(VkBufferMemoryBarrier2, buffer) + sizeof(VkBuffer) &&
                   offsetof(VkBufferMemoryBarrier2, size) ==
                      offsetof(VkBufferMemoryBarrier2, offset) + sizeof(VkDeviceSize),
                "VkBufferMemoryBarrier2 layout");
@@ -648,10 +648,11 @@ vn_handle_vkCmdPipelineBarrier(struct vn_dispatch_context *dctx,
    if (check_barriers1(ctx, "vkCmdPipelineBarrier", args->bufferMemoryBarrierCount,
                        args->pBufferMemoryBarriers, args->imageMemoryBarrierCount,
                        args->pImageMemoryBarriers))
-      device_of(args->dispatch)->dispatch.vkCmdPipelineBarrier(
-         args->commandBuffer, args->srcStageMask, args->dstStageMask, args->dependencyFlags,
-         args->memoryBarrierCount, args->pMemoryBarriers, args->bufferMemoryBarrierCount,
-         args->pBufferMemoryBarriers, args->imageMemoryBarrierCount, args->pImageMemoryBarriers);
+      device_of(args->dispatch)
+         ->dispatch.vkCmdPipelineBarrier(
+            args->commandBuffer, args->srcStageMask, args->dstStageMask, args->dependencyFlags,
+            args->memoryBarrierCount, args->pMemoryBarriers, args->bufferMemoryBarrierCount,
+            args->pBufferMemoryBarriers, args->imageMemoryBarrierCount, args->pImageMemoryBarriers);
 }
 
 void
@@ -662,8 +663,8 @@ vn_handle_vkCmdPipelineBarrier2(struct vn_dispatch_context *dctx,
    if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdPipelineBarrier2))
       return;
    if (check_dependency(ctx, "vkCmdPipelineBarrier2", args->pDependencyInfo))
-      device_of(args->dispatch)->dispatch.vkCmdPipelineBarrier2(args->commandBuffer,
-                                                                args->pDependencyInfo);
+      device_of(args->dispatch)
+         ->dispatch.vkCmdPipelineBarrier2(args->commandBuffer, args->pDependencyInfo);
 }
 
 void
@@ -673,11 +674,12 @@ vn_handle_vkCmdWaitEvents(struct vn_dispatch_context *dctx, struct vn_command_vk
    if (check_barriers1(ctx, "vkCmdWaitEvents", args->bufferMemoryBarrierCount,
                        args->pBufferMemoryBarriers, args->imageMemoryBarrierCount,
                        args->pImageMemoryBarriers))
-      device_of(args->dispatch)->dispatch.vkCmdWaitEvents(
-         args->commandBuffer, args->eventCount, args->pEvents, args->srcStageMask,
-         args->dstStageMask, args->memoryBarrierCount, args->pMemoryBarriers,
-         args->bufferMemoryBarrierCount, args->pBufferMemoryBarriers,
-         args->imageMemoryBarrierCount, args->pImageMemoryBarriers);
+      device_of(args->dispatch)
+         ->dispatch.vkCmdWaitEvents(args->commandBuffer, args->eventCount, args->pEvents,
+                                    args->srcStageMask, args->dstStageMask,
+                                    args->memoryBarrierCount, args->pMemoryBarriers,
+                                    args->bufferMemoryBarrierCount, args->pBufferMemoryBarriers,
+                                    args->imageMemoryBarrierCount, args->pImageMemoryBarriers);
 }
 
 /* --- vertex and index buffers --- */
@@ -693,8 +695,9 @@ vn_handle_vkCmdBindIndexBuffer(struct vn_dispatch_context *dctx,
                      : args->buffer && !b.s->bound ? "buffer with no memory bound"
                                                    : NULL;
    if (ok_or_reject(ctx, why, "vkCmdBindIndexBuffer", 0, b.id, 0))
-      device_of(args->dispatch)->dispatch.vkCmdBindIndexBuffer(args->commandBuffer, args->buffer,
-                                                               args->offset, args->indexType);
+      device_of(args->dispatch)
+         ->dispatch.vkCmdBindIndexBuffer(args->commandBuffer, args->buffer, args->offset,
+                                         args->indexType);
 }
 
 void
@@ -716,8 +719,9 @@ vn_handle_vkCmdBindVertexBuffers(struct vn_dispatch_context *dctx,
       if (!ok_or_reject(ctx, why, "vkCmdBindVertexBuffers", i, b.id, 0))
          return;
    }
-   device_of(args->dispatch)->dispatch.vkCmdBindVertexBuffers(
-      args->commandBuffer, args->firstBinding, args->bindingCount, args->pBuffers, args->pOffsets);
+   device_of(args->dispatch)
+      ->dispatch.vkCmdBindVertexBuffers(args->commandBuffer, args->firstBinding, args->bindingCount,
+                                        args->pBuffers, args->pOffsets);
 }
 
 /* --- memory binds --- */
@@ -739,8 +743,8 @@ bind_range(struct pvk_device *dev, VkDeviceMemory memory, VkDeviceSize offset,
 }
 
 static const char *
-bind_buffer(struct pvk_context *ctx, struct pvk_device *dev, VkBuffer buffer,
-            VkDeviceMemory memory, VkDeviceSize offset, uint64_t *ids)
+bind_buffer(struct pvk_context *ctx, struct pvk_device *dev, VkBuffer buffer, VkDeviceMemory memory,
+            VkDeviceSize offset, uint64_t *ids)
 {
    VkMemoryRequirements req;
    dev->dispatch.vkGetBufferMemoryRequirements(dev->handle, buffer, &req);
@@ -792,8 +796,8 @@ vn_handle_vkBindBufferMemory(struct vn_dispatch_context *dctx,
    if (!bind_ok(ctx, bind_buffer(ctx, dev, args->buffer, args->memory, args->memoryOffset, ids),
                 "vkBindBufferMemory", 0, ids))
       return;
-   args->ret =
-      dev->dispatch.vkBindBufferMemory(args->device, args->buffer, args->memory, args->memoryOffset);
+   args->ret = dev->dispatch.vkBindBufferMemory(args->device, args->buffer, args->memory,
+                                                args->memoryOffset);
    if (args->ret == VK_SUCCESS)
       pvk_validate_mark_bound(ctx, VK_OBJECT_TYPE_BUFFER, (uint64_t)(uintptr_t)args->buffer);
 }
@@ -813,7 +817,8 @@ vn_handle_vkBindBufferMemory2(struct vn_dispatch_context *dctx,
                    "vkBindBufferMemory2", i, ids))
          return;
    }
-   args->ret = dev->dispatch.vkBindBufferMemory2(args->device, args->bindInfoCount, args->pBindInfos);
+   args->ret =
+      dev->dispatch.vkBindBufferMemory2(args->device, args->bindInfoCount, args->pBindInfos);
    for (uint32_t i = 0; args->ret == VK_SUCCESS && i < args->bindInfoCount; i++)
       pvk_validate_mark_bound(ctx, VK_OBJECT_TYPE_BUFFER,
                               (uint64_t)(uintptr_t)args->pBindInfos[i].buffer);
@@ -852,7 +857,8 @@ vn_handle_vkBindImageMemory2(struct vn_dispatch_context *dctx,
                    "vkBindImageMemory2", i, ids))
          return;
    }
-   args->ret = dev->dispatch.vkBindImageMemory2(args->device, args->bindInfoCount, args->pBindInfos);
+   args->ret =
+      dev->dispatch.vkBindImageMemory2(args->device, args->bindInfoCount, args->pBindInfos);
    for (uint32_t i = 0; args->ret == VK_SUCCESS && i < args->bindInfoCount; i++)
       pvk_validate_mark_bound(ctx, VK_OBJECT_TYPE_IMAGE,
                               (uint64_t)(uintptr_t)args->pBindInfos[i].image);
@@ -866,7 +872,7 @@ insert_view(struct pvk_context *ctx, struct pvk_device *dev, VkObjectType type, 
 {
    struct vn_object *obj = vn_object_table_insert(ctx->dispatch.objects, id, type, handle);
    if (!obj) {
-      struct vn_object o = {.type = type, .handle = handle, .device = pvk_device_base(dev)};
+      struct vn_object o = { .type = type, .handle = handle, .device = pvk_device_base(dev) };
       vn_object_destroy_host(&o);
       pvk_context_set_lost(ctx, "view: bad or duplicate object id");
       return;
@@ -887,8 +893,8 @@ vn_handle_vkCreateBufferView(struct vn_dispatch_context *dctx,
       return;
    }
    const struct buf b = buffer_of(ctx, info->buffer);
-   const char *why = info->range ? buffer_range(b.s, info->offset, info->range, true)
-                                 : "empty range";
+   const char *why =
+      info->range ? buffer_range(b.s, info->offset, info->range, true) : "empty range";
    if (!ok_or_reject(ctx, why, "vkCreateBufferView", 0, b.id, 0))
       return;
    VkBufferView handle = VK_NULL_HANDLE;
@@ -979,7 +985,8 @@ vn_handle_vkCmdResolveImage2(struct vn_dispatch_context *dctx,
 }
 
 void
-vn_handle_vkCmdWaitEvents2(struct vn_dispatch_context *dctx, struct vn_command_vkCmdWaitEvents2 *args)
+vn_handle_vkCmdWaitEvents2(struct vn_dispatch_context *dctx,
+                           struct vn_command_vkCmdWaitEvents2 *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdWaitEvents2))
@@ -992,8 +999,9 @@ vn_handle_vkCmdWaitEvents2(struct vn_dispatch_context *dctx, struct vn_command_v
       if (!check_dependency(ctx, "vkCmdWaitEvents2", &args->pDependencyInfos[i]))
          return;
    }
-   device_of(args->dispatch)->dispatch.vkCmdWaitEvents2(args->commandBuffer, args->eventCount,
-                                                        args->pEvents, args->pDependencyInfos);
+   device_of(args->dispatch)
+      ->dispatch.vkCmdWaitEvents2(args->commandBuffer, args->eventCount, args->pEvents,
+                                  args->pDependencyInfos);
 }
 
 /* --- indirect draws and dispatches --- */
@@ -1030,9 +1038,9 @@ vn_handle_vkCmdDrawIndirect(struct vn_dispatch_context *dctx,
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    if (indirect_ok(ctx, "vkCmdDrawIndirect", args->buffer, args->offset, args->drawCount,
                    args->stride, sizeof(VkDrawIndirectCommand)))
-      device_of(args->dispatch)->dispatch.vkCmdDrawIndirect(args->commandBuffer, args->buffer,
-                                                            args->offset, args->drawCount,
-                                                            args->stride);
+      device_of(args->dispatch)
+         ->dispatch.vkCmdDrawIndirect(args->commandBuffer, args->buffer, args->offset,
+                                      args->drawCount, args->stride);
 }
 
 void
@@ -1042,8 +1050,9 @@ vn_handle_vkCmdDrawIndexedIndirect(struct vn_dispatch_context *dctx,
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    if (indirect_ok(ctx, "vkCmdDrawIndexedIndirect", args->buffer, args->offset, args->drawCount,
                    args->stride, sizeof(VkDrawIndexedIndirectCommand)))
-      device_of(args->dispatch)->dispatch.vkCmdDrawIndexedIndirect(
-         args->commandBuffer, args->buffer, args->offset, args->drawCount, args->stride);
+      device_of(args->dispatch)
+         ->dispatch.vkCmdDrawIndexedIndirect(args->commandBuffer, args->buffer, args->offset,
+                                             args->drawCount, args->stride);
 }
 
 void
@@ -1053,8 +1062,8 @@ vn_handle_vkCmdDispatchIndirect(struct vn_dispatch_context *dctx,
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    if (indirect_ok(ctx, "vkCmdDispatchIndirect", args->buffer, args->offset, 1, 0,
                    sizeof(VkDispatchIndirectCommand)))
-      device_of(args->dispatch)->dispatch.vkCmdDispatchIndirect(args->commandBuffer, args->buffer,
-                                                                args->offset);
+      device_of(args->dispatch)
+         ->dispatch.vkCmdDispatchIndirect(args->commandBuffer, args->buffer, args->offset);
 }
 
 static bool
@@ -1083,9 +1092,10 @@ vn_handle_vkCmdDrawIndirectCount(struct vn_dispatch_context *dctx,
    if (indirect_count_ok(ctx, "vkCmdDrawIndirectCount", args->buffer, args->offset,
                          args->countBuffer, args->countBufferOffset, args->maxDrawCount,
                          args->stride, sizeof(VkDrawIndirectCommand)))
-      device_of(args->dispatch)->dispatch.vkCmdDrawIndirectCount(
-         args->commandBuffer, args->buffer, args->offset, args->countBuffer,
-         args->countBufferOffset, args->maxDrawCount, args->stride);
+      device_of(args->dispatch)
+         ->dispatch.vkCmdDrawIndirectCount(args->commandBuffer, args->buffer, args->offset,
+                                           args->countBuffer, args->countBufferOffset,
+                                           args->maxDrawCount, args->stride);
 }
 
 void
@@ -1098,9 +1108,10 @@ vn_handle_vkCmdDrawIndexedIndirectCount(struct vn_dispatch_context *dctx,
    if (indirect_count_ok(ctx, "vkCmdDrawIndexedIndirectCount", args->buffer, args->offset,
                          args->countBuffer, args->countBufferOffset, args->maxDrawCount,
                          args->stride, sizeof(VkDrawIndexedIndirectCommand)))
-      device_of(args->dispatch)->dispatch.vkCmdDrawIndexedIndirectCount(
-         args->commandBuffer, args->buffer, args->offset, args->countBuffer,
-         args->countBufferOffset, args->maxDrawCount, args->stride);
+      device_of(args->dispatch)
+         ->dispatch.vkCmdDrawIndexedIndirectCount(args->commandBuffer, args->buffer, args->offset,
+                                                  args->countBuffer, args->countBufferOffset,
+                                                  args->maxDrawCount, args->stride);
 }
 
 /* --- vertex and index buffers with sizes (dynamic state, maintenance5) --- */
@@ -1127,9 +1138,10 @@ vn_handle_vkCmdBindVertexBuffers2(struct vn_dispatch_context *dctx,
       if (!ok_or_reject(ctx, why, "vkCmdBindVertexBuffers2", i, b.id, 0))
          return;
    }
-   device_of(args->dispatch)->dispatch.vkCmdBindVertexBuffers2(
-      args->commandBuffer, args->firstBinding, args->bindingCount, args->pBuffers, args->pOffsets,
-      args->pSizes, args->pStrides);
+   device_of(args->dispatch)
+      ->dispatch.vkCmdBindVertexBuffers2(args->commandBuffer, args->firstBinding,
+                                         args->bindingCount, args->pBuffers, args->pOffsets,
+                                         args->pSizes, args->pStrides);
 }
 
 void
@@ -1145,6 +1157,7 @@ vn_handle_vkCmdBindIndexBuffer2(struct vn_dispatch_context *dctx,
       why = !b.s || args->offset >= b.s->size ? "offset beyond the buffer"
                                               : buffer_range(b.s, args->offset, args->size, true);
    if (ok_or_reject(ctx, why, "vkCmdBindIndexBuffer2", 0, b.id, 0))
-      device_of(args->dispatch)->dispatch.vkCmdBindIndexBuffer2(
-         args->commandBuffer, args->buffer, args->offset, args->size, args->indexType);
+      device_of(args->dispatch)
+         ->dispatch.vkCmdBindIndexBuffer2(args->commandBuffer, args->buffer, args->offset,
+                                          args->size, args->indexType);
 }

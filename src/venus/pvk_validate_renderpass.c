@@ -36,7 +36,7 @@ insert_with_state(struct pvk_context *ctx, struct pvk_device *dev, VkObjectType 
 {
    struct vn_object *obj = vn_object_table_insert(ctx->dispatch.objects, id, type, handle);
    if (!obj) {
-      struct vn_object o = {.type = type, .handle = handle, .device = pvk_device_base(dev)};
+      struct vn_object o = { .type = type, .handle = handle, .device = pvk_device_base(dev) };
       vn_object_destroy_host(&o);
       free(state);
       pvk_context_set_lost(ctx, "bad or duplicate object id");
@@ -54,7 +54,7 @@ render_pass_state(struct pvk_context *ctx, uint32_t attachments, uint32_t clear)
    if (!s)
       pvk_context_set_lost(ctx, "render pass: out of host memory");
    else
-      *s = (struct pvk_render_pass_state){attachments, clear};
+      *s = (struct pvk_render_pass_state){ attachments, clear };
    return s;
 }
 
@@ -105,8 +105,10 @@ vn_handle_vkCreateRenderPass(struct vn_dispatch_context *dctx,
          why = "dependency subpass";
    }
    if (why) {
-      pvk_reject(ctx, "render pass: vkCreateRenderPass subpass %u: %s outside the pass (%u "
-                 "attachments, %u subpasses)", bad_subpass, why, n, info->subpassCount);
+      pvk_reject(ctx,
+                 "render pass: vkCreateRenderPass subpass %u: %s outside the pass (%u "
+                 "attachments, %u subpasses)",
+                 bad_subpass, why, n, info->subpassCount);
       return;
    }
    struct pvk_render_pass_state *state = render_pass_state(ctx, n, clear);
@@ -195,8 +197,10 @@ vn_handle_vkCreateRenderPass2(struct vn_dispatch_context *dctx,
          why = "dependency subpass";
    }
    if (why) {
-      pvk_reject(ctx, "render pass: vkCreateRenderPass2 subpass %u: %s outside the pass (%u "
-                 "attachments, %u subpasses)", bad_subpass, why, n, info->subpassCount);
+      pvk_reject(ctx,
+                 "render pass: vkCreateRenderPass2 subpass %u: %s outside the pass (%u "
+                 "attachments, %u subpasses)",
+                 bad_subpass, why, n, info->subpassCount);
       return;
    }
    struct pvk_render_pass_state *state = render_pass_state(ctx, n, clear);
@@ -256,7 +260,7 @@ vn_handle_vkCreateFramebuffer(struct vn_dispatch_context *dctx,
       pvk_context_set_lost(ctx, "vkCreateFramebuffer: out of host memory");
       return;
    }
-   *state = (struct pvk_framebuffer_state){info->attachmentCount, imageless};
+   *state = (struct pvk_framebuffer_state){ info->attachmentCount, imageless };
    VkFramebuffer handle = VK_NULL_HANDLE;
    args->ret = dev->dispatch.vkCreateFramebuffer(dev->handle, info, NULL, &handle);
    if (args->ret != VK_SUCCESS) {

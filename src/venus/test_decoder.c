@@ -47,8 +47,8 @@ static uint64_t fake_next_fence = 0x9000;
 static int fake_destroyed;
 
 static VKAPI_ATTR VkResult VKAPI_CALL
-fake_create_fence(VkDevice device, const VkFenceCreateInfo *info, const VkAllocationCallbacks *alloc,
-                  VkFence *fence)
+fake_create_fence(VkDevice device, const VkFenceCreateInfo *info,
+                  const VkAllocationCallbacks *alloc, VkFence *fence)
 {
    CHECK(device == (VkDevice)(uintptr_t)HOST(ID_DEVICE));
    CHECK(info && info->sType == VK_STRUCTURE_TYPE_FENCE_CREATE_INFO);
@@ -196,9 +196,9 @@ enc_create_fence(struct test_stream *b, uint64_t device, uint64_t new_id, bool r
    ts_u64(b, 0); /* its pNext */
    ts_u32(b, VK_EXTERNAL_FENCE_HANDLE_TYPE_SYNC_FD_BIT);
    ts_u32(b, VK_FENCE_CREATE_SIGNALED_BIT); /* flags */
-   ts_u64(b, 0);      /* pAllocator */
-   ts_u64(b, 1);      /* pFence */
-   ts_u64(b, new_id); /* the guest's id */
+   ts_u64(b, 0);                            /* pAllocator */
+   ts_u64(b, 1);                            /* pFence */
+   ts_u64(b, new_id);                       /* the guest's id */
 }
 
 static void
@@ -364,7 +364,8 @@ test_pool_children(void)
    ts_u64(&b, 42);
    CHECK(run_stream(&env, &b, b.len, NULL));
    for (uint64_t id = 40; id <= 42; id++) {
-      struct vn_object *cb = vn_object_table_lookup(env.ctx.objects, id, VK_OBJECT_TYPE_COMMAND_BUFFER);
+      struct vn_object *cb =
+         vn_object_table_lookup(env.ctx.objects, id, VK_OBJECT_TYPE_COMMAND_BUFFER);
       CHECK(cb && cb->parent_id == ID_POOL && cb->device == &env.device);
       CHECK(cb->handle == 0x7000 + id - 40);
    }
@@ -620,9 +621,8 @@ test_fixed_layout(void)
    b.len = 0;
    enc_draw(&b, ID_CMD, 1);
    CHECK(run_stream(&env, &b, b.len, &why));
-   vn_object_table_remove(env.ctx.objects,
-                          vn_object_table_lookup(env.ctx.objects, ID_CMD,
-                                                 VK_OBJECT_TYPE_COMMAND_BUFFER));
+   vn_object_table_remove(env.ctx.objects, vn_object_table_lookup(env.ctx.objects, ID_CMD,
+                                                                  VK_OBJECT_TYPE_COMMAND_BUFFER));
    CHECK(!run_stream(&env, &b, b.len, &why));
    CHECK(strcmp(why, "unknown object id") == 0);
    b.len = 0;
@@ -772,7 +772,7 @@ test_bad_input(void)
    ts_u64(&b, 0);
    for (int i = 149; i >= 0; i--)
       ts_u32(&b, (uint32_t)i); /* handleTypes of element i */
-   ts_u32(&b, 0); /* VkFenceCreateInfo::flags */
+   ts_u32(&b, 0);              /* VkFenceCreateInfo::flags */
    ts_u64(&b, 0);
    ts_u64(&b, 1); /* pFence */
    ts_u64(&b, 777);

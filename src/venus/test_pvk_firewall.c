@@ -318,8 +318,7 @@ fill(struct test_stream *e, uint64_t cmd, uint64_t buffer, uint64_t offset, uint
 }
 
 static void
-copy_buffer(struct test_stream *e, uint64_t cmd, uint64_t src_off, uint64_t dst_off,
-            uint64_t size)
+copy_buffer(struct test_stream *e, uint64_t cmd, uint64_t src_off, uint64_t dst_off, uint64_t size)
 {
    ts_cmd(e, T(vkCmdCopyBuffer), 0);
    ts_u64(e, cmd);
@@ -437,8 +436,11 @@ setup(void)
 {
    const uint32_t ctx = next_ctx++;
    CHECK(pv_context_create(renderer, ctx, PV_CAPSET_VENUS, "firewall") == 0);
-   const struct pv_blob_args args = {.res_id = 1, .ctx_id = ctx, .blob_mem = PV_BLOB_MEM_HOST3D,
-                                     .blob_flags = PV_BLOB_FLAG_MAPPABLE, .size = 65536};
+   const struct pv_blob_args args = { .res_id = 1,
+                                      .ctx_id = ctx,
+                                      .blob_mem = PV_BLOB_MEM_HOST3D,
+                                      .blob_flags = PV_BLOB_FLAG_MAPPABLE,
+                                      .size = 65536 };
    if (ctx == 1) {
       CHECK(pv_resource_create_blob(renderer, &args) == 0);
       uint64_t mapped = 0;
@@ -446,7 +448,7 @@ setup(void)
    } else {
       CHECK(pv_context_attach_resource(renderer, ctx, 1) == 0);
    }
-   struct test_stream e = {0};
+   struct test_stream e = { 0 };
    create_instance_device(&e, 0, 1);
    get_queue(&e, 0, 0);
    allocate_memory(&e, MEMORY, MEMORY_SIZE);
@@ -498,7 +500,7 @@ static void
 test_destroy_pending(void)
 {
    uint32_t ctx = setup();
-   struct test_stream e = {0};
+   struct test_stream e = { 0 };
    create_timeline(&e, SEMAPHORE);
    create_fence(&e, FENCE);
    begin(&e, CMD);
@@ -548,7 +550,7 @@ static void
 test_begin_pending(void)
 {
    const uint32_t ctx = setup();
-   struct test_stream e = {0};
+   struct test_stream e = { 0 };
    create_timeline(&e, SEMAPHORE);
    create_fence(&e, FENCE);
    begin(&e, CMD);
@@ -580,9 +582,9 @@ descriptor_setup(struct test_stream *e)
 {
    static const struct {
       uint32_t binding, type, count;
-   } b[] = {{0, VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, 1},
-            {1, VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, 2},
-            {3, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1}};
+   } b[] = { { 0, VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, 1 },
+             { 1, VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, 2 },
+             { 3, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1 } };
    ts_cmd(e, T(vkCreateDescriptorSetLayout), 0);
    ts_u64(e, DEVICE);
    ts_u64(e, 1);
@@ -685,11 +687,11 @@ copy_descriptors(struct test_stream *e, uint32_t src_binding, uint32_t src_eleme
 }
 
 static void
-descriptor_case(const char *why, const char *what, uint32_t binding, uint32_t element, uint32_t count,
-                uint32_t type, uint64_t offset, uint64_t range)
+descriptor_case(const char *why, const char *what, uint32_t binding, uint32_t element,
+                uint32_t count, uint32_t type, uint64_t offset, uint64_t range)
 {
    const uint32_t ctx = setup();
-   struct test_stream e = {0};
+   struct test_stream e = { 0 };
    descriptor_setup(&e);
    write_buffers(&e, binding, element, count, type, offset, range);
    expect_why(ctx, &e, why, what);
@@ -704,18 +706,25 @@ test_descriptors(void)
    descriptor_case(NULL, "write spilling into the next binding", 0, 0, 3, ubo, 256, 256);
    descriptor_case(NULL, "whole-size buffer descriptor", 3, 0, 1, ssbo, 0, VK_WHOLE_SIZE);
    /* the crash of issue 13: a binding the layout does not have */
-   descriptor_case("no such binding in the set's layout (set 1200, binding 7", "binding out of range", 7, 0, 1, ubo, 0, 256);
-   descriptor_case("no such binding in the set's layout (set 1200, binding 2", "binding 2 (a hole)", 2, 0, 1, ubo, 0, 256);
-   descriptor_case("array element beyond the binding", "array element past the binding", 1, 3, 1, ubo, 0, 256);
+   descriptor_case("no such binding in the set's layout (set 1200, binding 7",
+                   "binding out of range", 7, 0, 1, ubo, 0, 256);
+   descriptor_case("no such binding in the set's layout (set 1200, binding 2", "binding 2 (a hole)",
+                   2, 0, 1, ubo, 0, 256);
+   descriptor_case("array element beyond the binding", "array element past the binding", 1, 3, 1,
+                   ubo, 0, 256);
    /* binding 1 elements 1..2 reach binding 3, a storage buffer */
-   descriptor_case("consecutive binding of another type", "spill into a binding of another type", 1, 1, 2, ubo, 0, 256);
+   descriptor_case("consecutive binding of another type", "spill into a binding of another type", 1,
+                   1, 2, ubo, 0, 256);
    descriptor_case("beyond the last binding", "spill past the last binding", 3, 0, 2, ssbo, 0, 256);
-   descriptor_case("descriptor type is not the binding's", "descriptor type mismatch", 3, 0, 1, ubo, 0, 256);
-   descriptor_case("buffer offset beyond the buffer", "buffer offset past the buffer", 0, 0, 1, ubo, BUFFER_SIZE, 16);
-   descriptor_case("buffer range beyond the buffer", "buffer range past the buffer", 0, 0, 1, ubo, 256, BUFFER_SIZE);
+   descriptor_case("descriptor type is not the binding's", "descriptor type mismatch", 3, 0, 1, ubo,
+                   0, 256);
+   descriptor_case("buffer offset beyond the buffer", "buffer offset past the buffer", 0, 0, 1, ubo,
+                   BUFFER_SIZE, 16);
+   descriptor_case("buffer range beyond the buffer", "buffer range past the buffer", 0, 0, 1, ubo,
+                   256, BUFFER_SIZE);
 
    uint32_t ctx = setup();
-   struct test_stream e = {0};
+   struct test_stream e = { 0 };
    descriptor_setup(&e);
    write_buffers(&e, 0, 0, 3, ubo, 0, 64);
    copy_descriptors(&e, 0, 0, 0, 3);
@@ -731,7 +740,8 @@ test_descriptors(void)
    e.len = 0;
    descriptor_setup(&e);
    copy_descriptors(&e, 0, 0, 1, 3);
-   expect_why(ctx, &e, "consecutive binding of another type", "descriptor copy spilling into a binding of another type");
+   expect_why(ctx, &e, "consecutive binding of another type",
+              "descriptor copy spilling into a binding of another type");
 
    /* the set's storage is gone with its pool; the layout outlives */
    ctx = setup();
@@ -783,7 +793,7 @@ static void
 bind_case(const char *why, const char *what, uint32_t first, uint32_t dynamic)
 {
    const uint32_t ctx = setup();
-   struct test_stream e = {0};
+   struct test_stream e = { 0 };
    descriptor_setup(&e);
    create_pipeline_layout(&e);
    begin(&e, CMD);
@@ -797,12 +807,14 @@ static void
 test_bind_and_push(void)
 {
    bind_case(NULL, "descriptor set bound inside the pipeline layout", 0, 0);
-   bind_case("sets beyond the pipeline layout", "descriptor set bound past the pipeline layout", 1, 0);
-   bind_case("dynamic offset count", "dynamic offsets for a layout without dynamic descriptors", 0, 2);
+   bind_case("sets beyond the pipeline layout", "descriptor set bound past the pipeline layout", 1,
+             0);
+   bind_case("dynamic offset count", "dynamic offsets for a layout without dynamic descriptors", 0,
+             2);
 
    /* push descriptors are checked against the pipeline layout's set layout */
    const uint32_t ctx = setup();
-   struct test_stream e = {0};
+   struct test_stream e = { 0 };
    descriptor_setup(&e);
    create_pipeline_layout(&e);
    begin(&e, CMD);
@@ -826,7 +838,8 @@ test_bind_and_push(void)
    ts_u64(&e, 0);
    ts_u64(&e, 64);
    ts_u64(&e, 0);
-   expect_why(ctx, &e, "vkCmdPushDescriptorSet write 0: no such binding", "push descriptor binding out of range");
+   expect_why(ctx, &e, "vkCmdPushDescriptorSet write 0: no such binding",
+              "push descriptor binding out of range");
 }
 
 /* A descriptor pool reset while a submission is pending does not wait: the
@@ -837,7 +850,7 @@ static void
 test_pool_reset_pending(void)
 {
    const uint32_t ctx = setup();
-   struct test_stream e = {0};
+   struct test_stream e = { 0 };
    descriptor_setup(&e);
    write_buffers(&e, 0, 0, 1, VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, 0, 64);
    create_timeline(&e, SEMAPHORE);
@@ -874,7 +887,7 @@ static void
 range_case(const char *why, const char *what, void (*record)(struct test_stream *e))
 {
    const uint32_t ctx = setup();
-   struct test_stream e = {0};
+   struct test_stream e = { 0 };
    record(&e);
    expect_why(ctx, &e, why, what);
 }
@@ -1067,7 +1080,7 @@ image_ok(struct test_stream *e)
    destroy(e, T(vkDestroyImageView), VIEW);
    begin(e, CMD);
    image_barrier(e, 0, VK_REMAINING_MIP_LEVELS, 0, 2);
-   copy_to_image(e, 0, 0, 1, 0, 0, 16, 16); /* 1024 bytes */
+   copy_to_image(e, 0, 0, 1, 0, 0, 16, 16);              /* 1024 bytes */
    copy_to_image(e, BUFFER_SIZE - 64, 1, 0, 4, 4, 4, 4); /* level 1 is 8x8 */
    end(e, CMD);
    submit(e, CMD, 0, 0, 0);
@@ -1408,27 +1421,45 @@ static void
 test_ranges(void)
 {
    range_case(NULL, "buffer copy and fill inside", copy_ok);
-   range_case("vkCmdCopyBuffer region 0: range beyond the buffer", "buffer copy past the source", copy_past_src);
-   range_case("vkCmdCopyBuffer region 0: range beyond the buffer", "buffer copy past the destination (wrapping)", copy_past_dst);
+   range_case("vkCmdCopyBuffer region 0: range beyond the buffer", "buffer copy past the source",
+              copy_past_src);
+   range_case("vkCmdCopyBuffer region 0: range beyond the buffer",
+              "buffer copy past the destination (wrapping)", copy_past_dst);
    range_case("vkCmdFillBuffer region 0: range beyond", "fill past the buffer", fill_past);
    range_case("vkCmdUpdateBuffer region 0: range beyond", "update past the buffer", update_past);
-   range_case("vkBindBufferMemory bind 0: offset + required size beyond the allocation (object 602, memory 500)", "bind past the allocation", bind_past);
-   range_case("vkBindBufferMemory bind 0: offset + required size beyond the allocation (object 602, memory 501)", "bind into too small an allocation", bind_small_memory);
+   range_case("vkBindBufferMemory bind 0: offset + required size beyond the allocation (object "
+              "602, memory 500)",
+              "bind past the allocation", bind_past);
+   range_case("vkBindBufferMemory bind 0: offset + required size beyond the allocation (object "
+              "602, memory 501)",
+              "bind into too small an allocation", bind_small_memory);
    range_case(NULL, "buffer view inside", buffer_view_ok);
-   range_case("vkCreateBufferView region 0: range beyond the buffer", "buffer view past the buffer", buffer_view_past);
+   range_case("vkCreateBufferView region 0: range beyond the buffer", "buffer view past the buffer",
+              buffer_view_past);
    range_case(NULL, "image views, barriers and copies inside", image_ok);
-   range_case("vkCreateImageView region 0: mip levels beyond", "image view mip past the image", view_mip_past);
-   range_case("vkCreateImageView region 0: array layers beyond", "image view layers past the image", view_layers_past);
-   range_case("vkCmdPipelineBarrier region 0: array layers beyond", "barrier layers past the image", barrier_layers_past);
-   range_case("vkCmdPipelineBarrier region 0: mip levels beyond", "barrier mips past the image", barrier_mips_past);
-   range_case("region beyond the mip level's extent", "buffer-to-image region past the level", copy_image_region_past);
-   range_case("buffer range of the copy beyond the buffer", "buffer-to-image reading past the buffer", copy_image_buffer_past);
-   range_case("vkCmdCopyBufferToImage region 0: array layers beyond", "buffer-to-image layer past the image", copy_image_layer_past);
-   range_case("vkBindImageMemory bind 0: offset + required size", "image bind into too small an allocation", image_bind_past);
-   range_case("vkCmdBindIndexBuffer region 0: offset beyond", "index buffer offset past the buffer", index_buffer_past);
+   range_case("vkCreateImageView region 0: mip levels beyond", "image view mip past the image",
+              view_mip_past);
+   range_case("vkCreateImageView region 0: array layers beyond", "image view layers past the image",
+              view_layers_past);
+   range_case("vkCmdPipelineBarrier region 0: array layers beyond", "barrier layers past the image",
+              barrier_layers_past);
+   range_case("vkCmdPipelineBarrier region 0: mip levels beyond", "barrier mips past the image",
+              barrier_mips_past);
+   range_case("region beyond the mip level's extent", "buffer-to-image region past the level",
+              copy_image_region_past);
+   range_case("buffer range of the copy beyond the buffer",
+              "buffer-to-image reading past the buffer", copy_image_buffer_past);
+   range_case("vkCmdCopyBufferToImage region 0: array layers beyond",
+              "buffer-to-image layer past the image", copy_image_layer_past);
+   range_case("vkBindImageMemory bind 0: offset + required size",
+              "image bind into too small an allocation", image_bind_past);
+   range_case("vkCmdBindIndexBuffer region 0: offset beyond", "index buffer offset past the buffer",
+              index_buffer_past);
    range_case(NULL, "indirect dispatch inside", dispatch_indirect_ok);
-   range_case("vkCmdDispatchIndirect region 0: indirect records beyond", "indirect dispatch past the buffer", dispatch_indirect_past);
-   range_case("vkCmdDrawIndirect region 0: indirect records beyond", "indirect draws past the buffer", draw_indirect_past);
+   range_case("vkCmdDispatchIndirect region 0: indirect records beyond",
+              "indirect dispatch past the buffer", dispatch_indirect_past);
+   range_case("vkCmdDrawIndirect region 0: indirect records beyond",
+              "indirect draws past the buffer", draw_indirect_past);
    range_case(NULL, "image-to-image copy inside", copy_image_ok);
    range_case("vkCmdCopyImage region 0: region beyond the mip level's extent",
               "image-to-image copy past the level", copy_image_past);
@@ -1566,10 +1597,14 @@ static void
 test_queries(void)
 {
    range_case(NULL, "queries inside the pool", queries_ok);
-   range_case("vkCmdWriteTimestamp: queries 4..+1 outside pool 1500 of 4", "timestamp query past the pool", timestamp_past);
-   range_case("vkCmdResetQueryPool: queries 2..+3 outside", "query reset past the pool", reset_past);
-   range_case("vkCmdCopyQueryPoolResults: results beyond", "query results copied past the buffer", copy_results_past);
-   range_case("vkGetQueryPoolResults: results beyond", "query results past the guest's data", get_results_past);
+   range_case("vkCmdWriteTimestamp: queries 4..+1 outside pool 1500 of 4",
+              "timestamp query past the pool", timestamp_past);
+   range_case("vkCmdResetQueryPool: queries 2..+3 outside", "query reset past the pool",
+              reset_past);
+   range_case("vkCmdCopyQueryPoolResults: results beyond", "query results copied past the buffer",
+              copy_results_past);
+   range_case("vkGetQueryPoolResults: results beyond", "query results past the guest's data",
+              get_results_past);
 }
 
 /* --- queues --- */
@@ -1580,7 +1615,7 @@ queue_case(const char *why, const char *what, uint32_t family, uint32_t count, u
    const uint32_t ctx = next_ctx++;
    CHECK(pv_context_create(renderer, ctx, PV_CAPSET_VENUS, "firewall") == 0);
    CHECK(pv_context_attach_resource(renderer, ctx, 1) == 0);
-   struct test_stream e = {0};
+   struct test_stream e = { 0 };
    create_instance_device(&e, family, count);
    get_queue(&e, family, get_index);
    expect_why(ctx, &e, why, what);
@@ -1788,8 +1823,10 @@ test_queues(void)
 {
    queue_case(NULL, "queue family 0, one queue", 0, 1, 0);
    queue_case("no such queue family (family 99", "queue family past the device's", 99, 1, 0);
-   queue_case("queue count outside 1..the family's queueCount", "more queues than the family has", 0, 1000, 0);
-   queue_case("vkGetDeviceQueue: no such queue (device 300, family 0, index 1)", "queue index never created", 0, 1, 1);
+   queue_case("queue count outside 1..the family's queueCount", "more queues than the family has",
+              0, 1000, 0);
+   queue_case("vkGetDeviceQueue: no such queue (device 300, family 0, index 1)",
+              "queue index never created", 0, 1, 1);
 }
 
 int
@@ -1798,7 +1835,7 @@ main(void)
    /* Keep lavapipe loaded past vkDestroyInstance so LeakSanitizer can name
     * (and suppress) what the driver keeps until exit. */
    dlopen("libvulkan_lvp.so", RTLD_NOW | RTLD_NODELETE);
-   const struct pv_renderer_callbacks cbs = {0};
+   const struct pv_renderer_callbacks cbs = { 0 };
    CHECK(pv_renderer_create(&cbs, NULL, &renderer) == 0);
    test_destroy_pending();
    test_begin_pending();

@@ -81,7 +81,7 @@ on_fence(void *data, uint32_t ctx_id, uint32_t ring_idx, uint64_t fence_id)
 static void
 sleep_ms(unsigned ms)
 {
-   const struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+   const struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
    nanosleep(&ts, NULL);
 }
 
@@ -134,7 +134,7 @@ test_bad_streams(struct pv_renderer *r)
 {
    CHECK(pv_context_create(r, 2, PV_CAPSET_VENUS, "bad") == 0);
    CHECK(pv_context_create(r, 2, PV_CAPSET_VENUS, "dup") == -EEXIST);
-   struct test_stream e = {0};
+   struct test_stream e = { 0 };
    ts_cmd(&e, 99999, 0); /* unknown command */
    CHECK(pv_context_submit(r, 2, e.data, e.len) == -EINVAL);
    CHECK(pv_context_is_lost(r, 2));
@@ -211,13 +211,13 @@ static void
 test_execute_streams(struct pv_renderer *r, uint32_t ctx_id, const uint8_t *reply)
 {
    uint8_t *shm = blob(r, ctx_id, 12, 0, 4096);
-   struct test_stream c = {0};
+   struct test_stream c = { 0 };
    ts_cmd(&c, CMD_ENUMERATE_INSTANCE_VERSION, TS_REPLY);
    ts_u64(&c, 1);
    memcpy(shm + 64, c.data, c.len);
 
    const uint64_t pos = 256;
-   struct test_stream e = {0};
+   struct test_stream e = { 0 };
    set_reply(&e, 1, 65536);
    execute_streams(&e, 12, 64, c.len, &pos);
    CHECK(pv_context_submit(r, ctx_id, e.data, e.len) == 0);
@@ -235,7 +235,7 @@ test_execute_streams(struct pv_renderer *r, uint32_t ctx_id, const uint8_t *repl
    /* a stream executing itself */
    CHECK(pv_context_create(r, 6, PV_CAPSET_VENUS, "nest") == 0);
    pv_context_attach_resource(r, 6, 12);
-   struct test_stream n = {0};
+   struct test_stream n = { 0 };
    execute_streams(&n, 12, 1024, 0, NULL);
    const uint64_t n_size = n.len;
    n.len = 0;
@@ -252,7 +252,7 @@ test_ring(struct pv_renderer *r, uint32_t ctx_id)
    uint8_t *shm = blob(r, ctx_id, 10, 0, 8192);
    const uint64_t head = 0, tail = 64, status = 128, buffer = 192, buffer_size = 4096;
    const uint64_t extra = buffer + buffer_size;
-   struct test_stream e = {0};
+   struct test_stream e = { 0 };
    ts_cmd(&e, CMD_CREATE_RING, 0);
    ts_u64(&e, 7); /* ring id */
    ts_u64(&e, 1);
@@ -277,7 +277,7 @@ test_ring(struct pv_renderer *r, uint32_t ctx_id)
    /* a command through the ring, wrapping around the end of the buffer */
    uint32_t pos = 0;
    for (int round = 0; round < 200; round++) {
-      struct test_stream c = {0};
+      struct test_stream c = { 0 };
       ts_cmd(&c, CMD_WRITE_RING_EXTRA, 0);
       ts_u64(&c, 7);
       ts_u64(&c, 0);
@@ -287,7 +287,7 @@ test_ring(struct pv_renderer *r, uint32_t ctx_id)
       pos += (uint32_t)c.len;
       atomic_store_explicit(t, pos, memory_order_release);
       if (atomic_load(st) & 1) {
-         struct test_stream n = {0};
+         struct test_stream n = { 0 };
          ts_cmd(&n, CMD_NOTIFY_RING, 0);
          ts_u64(&n, 7);
          ts_u32(&n, pos);
@@ -331,7 +331,7 @@ submit_loop(void *data)
 {
    struct submitter *s = data;
    for (int i = 0; i < 300; i++) {
-      struct test_stream e = {0};
+      struct test_stream e = { 0 };
       set_reply(&e, 1, 65536);
       ts_cmd(&e, CMD_ENUMERATE_INSTANCE_VERSION, TS_REPLY);
       ts_u64(&e, 1);
@@ -345,7 +345,7 @@ submit_loop(void *data)
 static void
 test_concurrency(struct pv_renderer *r, uint32_t ctx_id)
 {
-   struct submitter s = {r, ctx_id, 0};
+   struct submitter s = { r, ctx_id, 0 };
    pthread_t thread;
    CHECK(pthread_create(&thread, NULL, submit_loop, &s) == 0);
    for (uint32_t i = 0; i < 20; i++) {
@@ -400,7 +400,7 @@ import_semaphore(struct test_stream *e, uint64_t device, uint64_t semaphore, uin
 static void
 test_semaphore_import(struct pv_renderer *r, uint32_t ctx, const uint8_t *reply)
 {
-   struct test_stream e = {0};
+   struct test_stream e = { 0 };
    create_semaphore(&e, 300, 600, false);
    import_semaphore(&e, 300, 600, 0);
    /* vkQueueSubmit(400, 1 batch waiting on 600, no fence) */
@@ -434,7 +434,7 @@ test_semaphore_import(struct pv_renderer *r, uint32_t ctx, const uint8_t *reply)
 static void
 test_semaphore_import_refused(struct pv_renderer *r, uint32_t ctx)
 {
-   struct test_stream e = {0};
+   struct test_stream e = { 0 };
    create_semaphore(&e, 300, 601, true);
    import_semaphore(&e, 300, 601, 0);
    pv_context_submit(r, ctx, e.data, e.len);
@@ -449,7 +449,7 @@ test_vulkan(struct pv_renderer *r, struct fences *fences)
    uint8_t *reply = blob(r, ctx, 1, 0, 65536);
 
    /* vkEnumerateInstanceVersion */
-   struct test_stream e = {0};
+   struct test_stream e = { 0 };
    set_reply(&e, 1, 65536);
    ts_cmd(&e, CMD_ENUMERATE_INSTANCE_VERSION, TS_REPLY);
    ts_u64(&e, 1);
@@ -568,8 +568,9 @@ test_vulkan(struct pv_renderer *r, struct fences *fences)
    munmap(guest, 65536);
    close(fd);
    /* a blob for an id that is no memory is refused */
-   const struct pv_blob_args bad = {.res_id = 3, .ctx_id = ctx, .blob_mem = PV_BLOB_MEM_HOST3D,
-                                    .blob_id = 300, .size = 4096};
+   const struct pv_blob_args bad = {
+      .res_id = 3, .ctx_id = ctx, .blob_mem = PV_BLOB_MEM_HOST3D, .blob_id = 300, .size = 4096
+   };
    CHECK(pv_resource_create_blob(r, &bad) < 0);
 
    /* vkFreeMemory: the memory is gone, the exported blob stays valid */
@@ -580,8 +581,9 @@ test_vulkan(struct pv_renderer *r, struct fences *fences)
    ts_u64(&e, 0);
    CHECK(pv_context_submit(r, ctx, e.data, e.len) == 0);
    CHECK(mem[123] == 0x5a);
-   const struct pv_blob_args freed = {.res_id = 4, .ctx_id = ctx, .blob_mem = PV_BLOB_MEM_HOST3D,
-                                      .blob_id = 500, .size = 4096};
+   const struct pv_blob_args freed = {
+      .res_id = 4, .ctx_id = ctx, .blob_mem = PV_BLOB_MEM_HOST3D, .blob_id = 500, .size = 4096
+   };
    CHECK(pv_resource_create_blob(r, &freed) == -ENOENT);
 
    /* a fence retires once the queue is idle */
@@ -627,9 +629,10 @@ static void
 test_guest_blobs(struct pv_renderer *r)
 {
    static uint8_t pages[3 * 4096] __attribute__((aligned(4096)));
-   const struct iovec one[2] = {{pages, 4096}, {pages + 4096, 4096}};
-   struct pv_blob_args args = {.res_id = 50, .blob_mem = PV_BLOB_MEM_GUEST, .size = 8192,
-                               .iov = one, .iov_count = 2};
+   const struct iovec one[2] = { { pages, 4096 }, { pages + 4096, 4096 } };
+   struct pv_blob_args args = {
+      .res_id = 50, .blob_mem = PV_BLOB_MEM_GUEST, .size = 8192, .iov = one, .iov_count = 2
+   };
    CHECK(pv_resource_create_blob(r, &args) == 0);
    void *ptr = NULL;
    uint64_t size = 0;
@@ -637,7 +640,7 @@ test_guest_blobs(struct pv_renderer *r)
    int fd = -1;
    CHECK(pv_resource_export_fd(r, 50, &fd, NULL) == -EINVAL);
 
-   const struct iovec scattered[2] = {{pages, 4096}, {pages + 8192, 4096}};
+   const struct iovec scattered[2] = { { pages, 4096 }, { pages + 8192, 4096 } };
    args.res_id = 51;
    args.iov = scattered;
    CHECK(pv_resource_create_blob(r, &args) == 0);
@@ -678,7 +681,7 @@ t_create_ring(struct t_ring *tr, uint32_t res_id, uint32_t period_us)
 {
    tr->shm = blob(tr->r, tr->ctx_id, res_id, 0, 8192);
    tr->pos = 0;
-   struct test_stream e = {0};
+   struct test_stream e = { 0 };
    ts_cmd(&e, CMD_CREATE_RING, 0);
    ts_u64(&e, T_RING_ID);
    ts_u64(&e, 1);
@@ -714,7 +717,7 @@ t_ring_push(struct t_ring *tr, const struct test_stream *c)
       tr->shm[T_BUFFER + ((tr->pos + i) & (T_BUFFER_SIZE - 1))] = c->data[i];
    tr->pos += (uint32_t)c->len;
    atomic_store_explicit(t_word(tr, T_TAIL), tr->pos, memory_order_release);
-   struct test_stream n = {0};
+   struct test_stream n = { 0 };
    ts_cmd(&n, CMD_NOTIFY_RING, 0);
    ts_u64(&n, T_RING_ID);
    ts_u32(&n, 0);
@@ -770,8 +773,8 @@ t_waiter_thread(void *data)
 static void
 test_wire_format_1(void)
 {
-   struct fences fences = {.mutex = PTHREAD_MUTEX_INITIALIZER};
-   const struct pv_renderer_callbacks cbs = {.data = &fences, .fence_retired = on_fence};
+   struct fences fences = { .mutex = PTHREAD_MUTEX_INITIALIZER };
+   const struct pv_renderer_callbacks cbs = { .data = &fences, .fence_retired = on_fence };
    struct pv_renderer *r = NULL;
    CHECK(pv_renderer_create(&cbs, NULL, &r) == 0);
    CHECK(pv_renderer_set_venus_wire_format(r, 2) == -EINVAL);
@@ -812,14 +815,14 @@ test_wire_format_1(void)
    CHECK(fences.count == 3);
 
    /* the monitor sets ALIVE (20 ms asked, at least every 10 ms) */
-   struct t_ring tr = {.r = r, .ctx_id = ctx};
+   struct t_ring tr = { .r = r, .ctx_id = ctx };
    t_create_ring(&tr, 20, 20000);
    CHECK(t_alive_reported(&tr, 1000));
    CHECK(t_alive_reported(&tr, 1000));
 
    /* vkWaitVirtqueueSeqnoMESA blocks the ring until the submit channel has
     * sent vkSubmitVirtqueueSeqnoMESA with that seqno or more */
-   struct test_stream c = {0};
+   struct test_stream c = { 0 };
    t_seqno_cmd(&c, CMD_WAIT_VIRTQUEUE_SEQNO, 0, 5);
    ts_cmd(&c, CMD_WRITE_RING_EXTRA, 0);
    ts_u64(&c, T_RING_ID);
@@ -830,7 +833,7 @@ test_wire_format_1(void)
    CHECK(atomic_load(t_word(&tr, T_BUFFER + T_BUFFER_SIZE)) == 0);
    /* the monitor keeps reporting while the ring is blocked */
    CHECK(t_alive_reported(&tr, 1000));
-   struct test_stream e = {0};
+   struct test_stream e = { 0 };
    t_seqno_cmd(&e, CMD_SUBMIT_VIRTQUEUE_SEQNO, T_RING_ID, 4);
    CHECK(pv_context_submit(r, ctx, e.data, e.len) == 0);
    CHECK(!t_head_reaches(&tr, after_wait, 50));
@@ -847,7 +850,7 @@ test_wire_format_1(void)
    ts_u64(&c, T_RING_ID);
    ts_u64(&c, 0);
    ts_u32(&c, 66);
-   struct t_waiter w = {.r = r, .ctx_id = ctx};
+   struct t_waiter w = { .r = r, .ctx_id = ctx };
    atomic_init(&w.done, false);
    t_seqno_cmd(&w.e, CMD_WAIT_RING_SEQNO, T_RING_ID, tr.pos + c.len);
    pthread_t thread;
@@ -866,7 +869,7 @@ test_wire_format_1(void)
    c.len = 0;
    t_seqno_cmd(&c, CMD_WAIT_VIRTQUEUE_SEQNO, 0, 1000);
    t_ring_push(&tr, &c);
-   struct t_waiter w2 = {.r = r, .ctx_id = ctx};
+   struct t_waiter w2 = { .r = r, .ctx_id = ctx };
    atomic_init(&w2.done, false);
    t_seqno_cmd(&w2.e, CMD_WAIT_RING_SEQNO, T_RING_ID, tr.pos + 4096);
    CHECK(pthread_create(&thread, NULL, t_waiter_thread, &w2) == 0);
@@ -910,8 +913,8 @@ main(void)
    /* Keep lavapipe loaded past vkDestroyInstance so LeakSanitizer can name
     * (and suppress) what the driver keeps until exit. */
    dlopen("libvulkan_lvp.so", RTLD_NOW | RTLD_NODELETE);
-   struct fences fences = {.mutex = PTHREAD_MUTEX_INITIALIZER};
-   const struct pv_renderer_callbacks cbs = {.data = &fences, .fence_retired = on_fence};
+   struct fences fences = { .mutex = PTHREAD_MUTEX_INITIALIZER };
+   const struct pv_renderer_callbacks cbs = { .data = &fences, .fence_retired = on_fence };
    struct pv_renderer *r = NULL;
    CHECK(pv_renderer_create(&cbs, NULL, &r) == 0);
    test_capset(r);

@@ -24,9 +24,9 @@
 struct gate {
    pthread_mutex_t mutex;
    pthread_cond_t cond;
-   bool entered;    /* teardown of context 1 has started */
-   bool released;   /* the main thread is done with its calls */
-   bool timed_out;  /* the hook gave up waiting: the calls were stalled */
+   bool entered;   /* teardown of context 1 has started */
+   bool released;  /* the main thread is done with its calls */
+   bool timed_out; /* the hook gave up waiting: the calls were stalled */
 };
 
 static void
@@ -94,14 +94,17 @@ main(void)
    CHECK(pv_context_submit(r, 1, NULL, 0) == -ENOENT);
    /* Context 2 goes on: a submit (a command needing no reply), a blob,
     * its attachment, its release. */
-   struct test_stream e = {0};
+   struct test_stream e = { 0 };
    ts_cmd(&e, CMD_ENUMERATE_INSTANCE_VERSION, 0);
    ts_u64(&e, 1);
    CHECK(pv_context_submit(r, 2, e.data, e.len) == 0);
    CHECK(!pv_context_is_lost(r, 2));
    const struct pv_blob_args blob = {
-      .res_id = 7, .ctx_id = 2, .blob_mem = PV_BLOB_MEM_HOST3D,
-      .blob_flags = PV_BLOB_FLAG_MAPPABLE, .size = 4096,
+      .res_id = 7,
+      .ctx_id = 2,
+      .blob_mem = PV_BLOB_MEM_HOST3D,
+      .blob_flags = PV_BLOB_FLAG_MAPPABLE,
+      .size = 4096,
    };
    CHECK(pv_resource_create_blob(r, &blob) == 0);
    CHECK(pv_context_attach_resource(r, 2, 7) == 0);

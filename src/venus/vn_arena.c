@@ -14,7 +14,8 @@ struct vn_arena_chunk {
 };
 
 #define VN_ARENA_ALIGN 16
-#define VN_ARENA_HEADER ((sizeof(struct vn_arena_chunk) + VN_ARENA_ALIGN - 1) & ~(size_t)(VN_ARENA_ALIGN - 1))
+#define VN_ARENA_HEADER \
+   ((sizeof(struct vn_arena_chunk) + VN_ARENA_ALIGN - 1) & ~(size_t)(VN_ARENA_ALIGN - 1))
 #define VN_ARENA_MIN_CHUNK ((size_t)64 * 1024)
 
 static struct vn_arena_chunk *

@@ -55,7 +55,7 @@ struct vn_cs_decoder {
    const uint8_t *cur;
    const uint8_t *end;
    bool fatal;
-   const char *error;              /* first error, for the one log line */
+   const char *error; /* first error, for the one log line */
    struct vn_arena *arena;
    struct vn_object_table *objects; /* handle lookups (vn_object.h) */
 };
@@ -67,8 +67,8 @@ struct vn_cs_encoder {
 };
 
 static inline void
-vn_cs_decoder_init(struct vn_cs_decoder *dec, const void *data, size_t size,
-                   struct vn_arena *arena, struct vn_object_table *objects)
+vn_cs_decoder_init(struct vn_cs_decoder *dec, const void *data, size_t size, struct vn_arena *arena,
+                   struct vn_object_table *objects)
 {
    dec->cur = (const uint8_t *)data;
    /* no arithmetic on NULL: an empty stream may have no buffer (UB even
@@ -131,12 +131,12 @@ vn_decode_peek_bytes(struct vn_cs_decoder *dec, size_t size)
    return p;
 }
 
-#define VN_CS_SCALAR(name, type)                                               \
-   VN_CS_INLINE type vn_decode_##name(struct vn_cs_decoder *dec)              \
-   {                                                                           \
-      type v;                                                                  \
-      vn_decode_bytes(dec, &v, sizeof(v));                                     \
-      return v;                                                                \
+#define VN_CS_SCALAR(name, type)                                 \
+   VN_CS_INLINE type vn_decode_##name(struct vn_cs_decoder *dec) \
+   {                                                             \
+      type v;                                                    \
+      vn_decode_bytes(dec, &v, sizeof(v));                       \
+      return v;                                                  \
    }
 VN_CS_SCALAR(uint32_t, uint32_t)
 VN_CS_SCALAR(int32_t, int32_t)
@@ -229,10 +229,10 @@ vn_encode_bytes(struct vn_cs_encoder *enc, const void *src, size_t size)
    enc->cur += padded;
 }
 
-#define VN_CS_ENCODE_SCALAR(name, type)                                        \
-   VN_CS_INLINE void vn_encode_##name(struct vn_cs_encoder *enc, type v)      \
-   {                                                                           \
-      vn_encode_bytes(enc, &v, sizeof(v));                                     \
+#define VN_CS_ENCODE_SCALAR(name, type)                                  \
+   VN_CS_INLINE void vn_encode_##name(struct vn_cs_encoder *enc, type v) \
+   {                                                                     \
+      vn_encode_bytes(enc, &v, sizeof(v));                               \
    }
 VN_CS_ENCODE_SCALAR(uint32_t, uint32_t)
 VN_CS_ENCODE_SCALAR(int32_t, int32_t)

@@ -8,7 +8,7 @@
 #include "venus/vn_object.h"
 
 struct vn_object_entry {
-   struct vn_object obj; /* first: entries are cast from objects */
+   struct vn_object obj;                /* first: entries are cast from objects */
    struct vn_object_entry *next;        /* chain by id */
    struct vn_object_entry *next_handle; /* chain by (type, host handle) */
    uint64_t hashed_handle;              /* obj.handle when it was inserted */
@@ -138,8 +138,7 @@ vn_object_table_grow(struct vn_object_table *t)
 }
 
 struct vn_object *
-vn_object_table_insert(struct vn_object_table *t, uint64_t id, VkObjectType type,
-                       uint64_t handle)
+vn_object_table_insert(struct vn_object_table *t, uint64_t id, VkObjectType type, uint64_t handle)
 {
    if (id == 0 || t->count >= t->max_objects || vn_object_find(t, id))
       return NULL;
@@ -208,8 +207,8 @@ vn_object_table_count(const struct vn_object_table *t)
 }
 
 void
-vn_object_table_foreach(struct vn_object_table *t,
-                        void (*fn)(struct vn_object *obj, void *data), void *data)
+vn_object_table_foreach(struct vn_object_table *t, void (*fn)(struct vn_object *obj, void *data),
+                        void *data)
 {
    for (uint32_t i = 0; i < t->bucket_count; i++) {
       struct vn_object_entry *e = t->buckets[i];

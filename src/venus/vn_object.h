@@ -20,14 +20,14 @@ struct vn_dispatch_instance;
 struct vn_dispatch_device;
 
 struct vn_object {
-   uint64_t id;            /* guest id, never 0 */
+   uint64_t id; /* guest id, never 0 */
    VkObjectType type;
-   uint32_t ring_idx;      /* queues: timeline bound by VkDeviceQueueTimelineInfoMESA, 0: none */
-   uint64_t handle;        /* host handle; for dispatchable types the pointer */
-   uint64_t parent_id;     /* owning pool (command buffers, descriptor sets), else 0 */
+   uint32_t ring_idx;  /* queues: timeline bound by VkDeviceQueueTimelineInfoMESA, 0: none */
+   uint64_t handle;    /* host handle; for dispatchable types the pointer */
+   uint64_t parent_id; /* owning pool (command buffers, descriptor sets), else 0 */
    struct vn_dispatch_instance *instance; /* instance, physical devices and below */
    struct vn_dispatch_device *device;     /* device-level objects (device, queue, ...) */
-   void *data;             /* per-kind state, owned by the kind's handler code */
+   void *data;                            /* per-kind state, owned by the kind's handler code */
    /* serial of the device's last submission that uses it (command buffers,
     * command pools, fences; pvk_lifetime.h), 0: none, UINT64_MAX: recorded
     * into a primary command buffer (secondaries) */
@@ -61,11 +61,10 @@ struct vn_object_table *vn_object_table_create(uint32_t max_objects);
 void vn_object_table_destroy(struct vn_object_table *t);
 
 /* Adds an object. NULL when id is 0, already used, or the table is full. */
-struct vn_object *vn_object_table_insert(struct vn_object_table *t, uint64_t id,
-                                         VkObjectType type, uint64_t handle);
+struct vn_object *vn_object_table_insert(struct vn_object_table *t, uint64_t id, VkObjectType type,
+                                         uint64_t handle);
 /* NULL when missing or of another type. */
-struct vn_object *vn_object_table_lookup(struct vn_object_table *t, uint64_t id,
-                                         VkObjectType type);
+struct vn_object *vn_object_table_lookup(struct vn_object_table *t, uint64_t id, VkObjectType type);
 /* An object of `type` whose host handle was `handle` when it was inserted
  * (later changes to obj->handle are not seen), or NULL. */
 struct vn_object *vn_object_table_find_handle(struct vn_object_table *t, VkObjectType type,
@@ -82,8 +81,8 @@ void vn_object_table_foreach(struct vn_object_table *t,
 /* Looks up an object id read from the stream in dec->objects. Returns NULL
  * for id 0 when `optional`; otherwise an unknown id, a wrong type or a
  * missing required object makes the decoder fatal and returns NULL. */
-struct vn_object *vn_lookup_object_slow(struct vn_cs_decoder *dec, uint64_t id,
-                                        VkObjectType type, bool optional);
+struct vn_object *vn_lookup_object_slow(struct vn_cs_decoder *dec, uint64_t id, VkObjectType type,
+                                        bool optional);
 
 static inline struct vn_object *
 vn_lookup_object(struct vn_cs_decoder *dec, uint64_t id, VkObjectType type, bool optional)

@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-static int write_file(FILE *f, uint32_t w, uint32_t h, const uint32_t *pixels, uint8_t *row)
+static int
+write_file(FILE *f, uint32_t w, uint32_t h, const uint32_t *pixels, uint8_t *row)
 {
    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
    png_infop info = png ? png_create_info_struct(png) : NULL;
@@ -36,7 +37,8 @@ static int write_file(FILE *f, uint32_t w, uint32_t h, const uint32_t *pixels, u
    return 0;
 }
 
-int pv_png_write_xrgb(const char *path, uint32_t w, uint32_t h, const uint32_t *pixels)
+int
+pv_png_write_xrgb(const char *path, uint32_t w, uint32_t h, const uint32_t *pixels)
 {
    if (w == 0 || h == 0)
       return -EINVAL;

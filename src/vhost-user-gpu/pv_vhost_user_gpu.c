@@ -77,9 +77,9 @@ struct backend {
    struct frame frame[VIRTIO_GPU_MAX_SCANOUTS];
    uint32_t num_scanouts;
    const char *png_path;
-   uint64_t hostmem_size;   /* --hostmem: 0 = no host-visible region */
-   bool ctrl_stalled;       /* the device had no room for a held request */
-   bool ctrl_pushed;        /* completions pushed since the last notify */
+   uint64_t hostmem_size; /* --hostmem: 0 = no host-visible region */
+   bool ctrl_stalled;     /* the device had no room for a held request */
+   bool ctrl_pushed;      /* completions pushed since the last notify */
    /* QEMU drops the region's mappings itself on a device reset, and waits
     * for our GET_VRING_BASE answer meanwhile: no unmap requests then. */
    bool frontend_unmaps;
@@ -90,7 +90,8 @@ struct backend {
 
 /* ---- display: keep our own copy of each frame, forward to QEMU --------- */
 
-static void disp_scanout(void *data, uint32_t id, uint32_t w, uint32_t h)
+static void
+disp_scanout(void *data, uint32_t id, uint32_t w, uint32_t h)
 {
    struct backend *b = data;
    struct frame *f = &b->frame[id];
@@ -101,8 +102,9 @@ static void disp_scanout(void *data, uint32_t id, uint32_t w, uint32_t h)
    pv_vug_scanout(&b->vug, id, f->w, f->h);
 }
 
-static void disp_update(void *data, uint32_t id, uint32_t x, uint32_t y, uint32_t w, uint32_t h,
-                        const uint32_t *px)
+static void
+disp_update(void *data, uint32_t id, uint32_t x, uint32_t y, uint32_t w, uint32_t h,
+            const uint32_t *px)
 {
    struct backend *b = data;
    struct frame *f = &b->frame[id];
@@ -113,15 +115,17 @@ static void disp_update(void *data, uint32_t id, uint32_t x, uint32_t y, uint32_
    pv_vug_update(&b->vug, id, x, y, w, h, px);
 }
 
-static void disp_cursor(void *data, uint32_t id, uint32_t x, uint32_t y, bool visible,
-                        const uint32_t *image, uint32_t hx, uint32_t hy)
+static void
+disp_cursor(void *data, uint32_t id, uint32_t x, uint32_t y, bool visible, const uint32_t *image,
+            uint32_t hx, uint32_t hy)
 {
    struct backend *b = data;
    pv_vug_cursor(&b->vug, id, x, y, visible, image, hx, hy);
 }
 
 /* Sends every frame whole (new display channel, or dropped updates). */
-static void resend_frames(struct backend *b)
+static void
+resend_frames(struct backend *b)
 {
    b->vug.congested = false;
    for (uint32_t i = 0; i < b->num_scanouts; i++) {
@@ -133,7 +137,8 @@ static void resend_frames(struct backend *b)
    }
 }
 
-static void dump_png(struct backend *b)
+static void
+dump_png(struct backend *b)
 {
    struct frame *f = &b->frame[0];
    if (!b->png_path) {
@@ -154,7 +159,8 @@ static void dump_png(struct backend *b)
 /* ---- queues ------------------------------------------------------------ */
 
 /* The device completes a held control request (its fence retired). */
-static void ctrl_complete(void *data, uint64_t token, uint32_t len)
+static void
+ctrl_complete(void *data, uint64_t token, uint32_t len)
 {
    struct backend *b = data;
    pv_vring_push(&b->vu.vq[CTRL_Q], (uint16_t)token, len);
@@ -162,8 +168,9 @@ static void ctrl_complete(void *data, uint64_t token, uint32_t len)
 }
 
 /* Takes one chain to the device; false when it has to wait for room. */
-static bool handle_chain(struct backend *b, unsigned idx, uint16_t head, struct iovec *in,
-                         unsigned n_in, struct iovec *out, unsigned n_out, bool *pushed)
+static bool
+handle_chain(struct backend *b, unsigned idx, uint16_t head, struct iovec *in, unsigned n_in,
+             struct iovec *out, unsigned n_out, bool *pushed)
 {
    struct pv_vring *vq = &b->vu.vq[idx];
    uint32_t len;
@@ -183,7 +190,8 @@ static bool handle_chain(struct backend *b, unsigned idx, uint16_t head, struct 
    return true;
 }
 
-static void process_queue(struct backend *b, unsigned idx)
+static void
+process_queue(struct backend *b, unsigned idx)
 {
    struct pv_vring *vq = &b->vu.vq[idx];
    if (!vq->started || !vq->enabled)
@@ -204,8 +212,8 @@ static void process_queue(struct backend *b, unsigned idx)
       uint16_t head;
       int r = pv_vring_pop(vq, &b->vu.mem, &head, in, &n_in, out, &n_out);
       if (r < 0 && !b->reported_broken[idx]) {
-         pv_error(TAG, "queue %u: malformed ring from the guest (%s, at %u); queue stopped",
-                  idx, vq->broken_why, vq->broken_desc);
+         pv_error(TAG, "queue %u: malformed ring from the guest (%s, at %u); queue stopped", idx,
+                  vq->broken_why, vq->broken_desc);
          b->reported_broken[idx] = true;
       }
       if (r <= 0)
@@ -219,7 +227,8 @@ static void process_queue(struct backend *b, unsigned idx)
       pv_vring_notify(vq);
 }
 
-static void drain_eventfd(int fd)
+static void
+drain_eventfd(int fd)
 {
    uint64_t v;
    ssize_t r = read(fd, &v, sizeof(v));
@@ -230,7 +239,8 @@ static void drain_eventfd(int fd)
  * covers the earlier ones, so one entry per (ctx, ring) is enough: the
  * queue stays bounded and a report is never dropped for want of memory
  * once a ring has an entry. */
-static void fence_retired_cb(void *data, uint32_t ctx_id, uint32_t ring_idx, uint64_t fence_id)
+static void
+fence_retired_cb(void *data, uint32_t ctx_id, uint32_t ring_idx, uint64_t fence_id)
 {
    struct fence_queue *q = data;
    pthread_mutex_lock(&q->lock);
@@ -249,7 +259,7 @@ static void fence_retired_cb(void *data, uint32_t ctx_id, uint32_t ring_idx, uin
       if (fence_id > q->items[i].fence_id)
          q->items[i].fence_id = fence_id;
    } else if (q->n < q->cap) {
-      q->items[q->n++] = (struct retired){ctx_id, ring_idx, fence_id};
+      q->items[q->n++] = (struct retired){ ctx_id, ring_idx, fence_id };
    } else {
       pv_error(TAG, "ctx %u ring %u: fence %llu lost (out of memory)", ctx_id, ring_idx,
                (unsigned long long)fence_id);
@@ -260,7 +270,8 @@ static void fence_retired_cb(void *data, uint32_t ctx_id, uint32_t ring_idx, uin
    (void)r;
 }
 
-static void complete_fences(struct backend *b)
+static void
+complete_fences(struct backend *b)
 {
    drain_eventfd(b->fq.efd);
    pthread_mutex_lock(&b->fq.lock);
@@ -289,7 +300,8 @@ static void complete_fences(struct backend *b)
 
 /* Fences a renderer thread reported for contexts that no longer exist
  * must not complete requests of a new guest's contexts with the same id. */
-static void forget_fences(struct backend *b)
+static void
+forget_fences(struct backend *b)
 {
    pthread_mutex_lock(&b->fq.lock);
    b->fq.n = 0;
@@ -305,15 +317,16 @@ static void forget_fences(struct backend *b)
  * more than the socket buffer) stalls both sides until the request times
  * out and the channel is closed. So whatever the display channel holds is
  * sent first, within the same time limit. */
-static void flush_display(struct backend *b)
+static void
+flush_display(struct backend *b)
 {
    struct timespec t0, t;
    clock_gettime(CLOCK_MONOTONIC, &t0);
    while (pv_vug_want_write(&b->vug)) {
       clock_gettime(CLOCK_MONOTONIC, &t);
-      long left = PV_VU_BACKEND_REPLY_MS - ((t.tv_sec - t0.tv_sec) * 1000 +
-                                           (t.tv_nsec - t0.tv_nsec) / 1000000);
-      struct pollfd p = {.fd = b->vug.sock, .events = POLLOUT};
+      long left = PV_VU_BACKEND_REPLY_MS -
+                  ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
+      struct pollfd p = { .fd = b->vug.sock, .events = POLLOUT };
       if (left <= 0 || poll(&p, 1, (int)left) <= 0) {
          pv_warn(TAG, "display channel still busy; sending the SHMEM request anyway");
          return;
@@ -323,21 +336,23 @@ static void flush_display(struct backend *b)
    }
 }
 
-static int hostmem_map(void *data, uint64_t offset, int fd, uint64_t len)
+static int
+hostmem_map(void *data, uint64_t offset, int fd, uint64_t len)
 {
    struct backend *b = data;
    if (!b->connected)
       return -ENOTCONN;
    flush_display(b);
-   int err = pv_vu_shmem_map(&b->vu, SHM_ID_HOST_VISIBLE, 0, offset, len,
-                             PV_VU_MMAP_R | PV_VU_MMAP_W, fd);
+   int err =
+      pv_vu_shmem_map(&b->vu, SHM_ID_HOST_VISIBLE, 0, offset, len, PV_VU_MMAP_R | PV_VU_MMAP_W, fd);
    if (err < 0)
       pv_warn(TAG, "SHMEM_MAP offset 0x%llx len 0x%llx: %s", (unsigned long long)offset,
               (unsigned long long)len, err == -EIO ? "refused by the frontend" : strerror(-err));
    return err;
 }
 
-static void hostmem_unmap(void *data, uint64_t offset, uint64_t len)
+static void
+hostmem_unmap(void *data, uint64_t offset, uint64_t len)
 {
    struct backend *b = data;
    if (!b->connected || b->frontend_unmaps)
@@ -351,41 +366,45 @@ static void hostmem_unmap(void *data, uint64_t offset, uint64_t len)
 
 /* ---- vhost-user device ops -------------------------------------------- */
 
-static uint64_t op_features(void *data)
+static uint64_t
+op_features(void *data)
 {
    struct backend *b = data;
    return pv_vgpu_features(b->dev);
 }
 
-static int op_get_config(void *data, uint32_t offset, uint8_t *buf, uint32_t size)
+static int
+op_get_config(void *data, uint32_t offset, uint8_t *buf, uint32_t size)
 {
    struct backend *b = data;
    struct virtio_gpu_config cfg;
    pv_vgpu_get_config(b->dev, &cfg);
    if (offset > sizeof(cfg) || size > sizeof(cfg) - offset) {
-      pv_warn(TAG, "config read of %u bytes at %u refused: past the %zu-byte config space",
-              size, offset, sizeof(cfg));
+      pv_warn(TAG, "config read of %u bytes at %u refused: past the %zu-byte config space", size,
+              offset, sizeof(cfg));
       return -EINVAL;
    }
    memcpy(buf, (uint8_t *)&cfg + offset, size);
    return 0;
 }
 
-static void op_set_config(void *data, uint32_t offset, const uint8_t *buf, uint32_t size)
+static void
+op_set_config(void *data, uint32_t offset, const uint8_t *buf, uint32_t size)
 {
    struct backend *b = data;
    struct virtio_gpu_config cfg;
    pv_vgpu_get_config(b->dev, &cfg);
    if (offset > sizeof(cfg) || size > sizeof(cfg) - offset) {
-      pv_warn(TAG, "config write of %u bytes at %u refused: past the %zu-byte config space",
-              size, offset, sizeof(cfg));
+      pv_warn(TAG, "config write of %u bytes at %u refused: past the %zu-byte config space", size,
+              offset, sizeof(cfg));
       return;
    }
    memcpy((uint8_t *)&cfg + offset, buf, size);
    pv_vgpu_set_config(b->dev, &cfg);
 }
 
-static void op_extra_msg(void *data, uint32_t request, const uint8_t *p, uint32_t size, int fd)
+static void
+op_extra_msg(void *data, uint32_t request, const uint8_t *p, uint32_t size, int fd)
 {
    struct backend *b = data;
    if (request == VHOST_USER_GPU_SET_SOCKET && fd >= 0) {
@@ -398,14 +417,16 @@ static void op_extra_msg(void *data, uint32_t request, const uint8_t *p, uint32_
       close(fd);
 }
 
-static void op_queue_started(void *data, unsigned idx)
+static void
+op_queue_started(void *data, unsigned idx)
 {
    struct backend *b = data;
    b->reported_broken[idx] = false;
    process_queue(b, idx);
 }
 
-static void op_queue_stopped(void *data, unsigned idx)
+static void
+op_queue_stopped(void *data, unsigned idx)
 {
    struct backend *b = data;
    if (idx != CTRL_Q)
@@ -421,9 +442,10 @@ static void op_queue_stopped(void *data, unsigned idx)
 
 /* ---- main loop ---------------------------------------------------------- */
 
-static int listen_on(const char *path)
+static int
+listen_on(const char *path)
 {
-   struct sockaddr_un addr = {.sun_family = AF_UNIX};
+   struct sockaddr_un addr = { .sun_family = AF_UNIX };
    if (strlen(path) >= sizeof(addr.sun_path))
       return -ENAMETOOLONG;
    strcpy(addr.sun_path, path);
@@ -439,7 +461,8 @@ static int listen_on(const char *path)
    return fd;
 }
 
-static void connect_frontend(struct backend *b, int fd, const struct pv_vu_device_ops *ops)
+static void
+connect_frontend(struct backend *b, int fd, const struct pv_vu_device_ops *ops)
 {
    pv_vu_init(&b->vu, fd, ops);
    if (b->hostmem_size)
@@ -450,7 +473,8 @@ static void connect_frontend(struct backend *b, int fd, const struct pv_vu_devic
 /* The frontend (QEMU) is gone, maybe mid-stream (guest killed): everything
  * of that guest goes (contexts, mappings, held requests, the display
  * channel, ring state) and the next connection starts from a clean device. */
-static void disconnect_frontend(struct backend *b)
+static void
+disconnect_frontend(struct backend *b)
 {
    pv_vu_fini(&b->vu); /* first: the reset's unmaps have no frontend to ask */
    b->connected = false;
@@ -462,31 +486,38 @@ static void disconnect_frontend(struct backend *b)
    memset(b->reported_broken, 0, sizeof(b->reported_broken));
 }
 
-static int run(struct backend *b, int listen_fd, int conn_fd, int sig_fd)
+static int
+run(struct backend *b, int listen_fd, int conn_fd, int sig_fd)
 {
    const struct pv_vu_device_ops ops = {
-      .data = b, .features = op_features, .get_config = op_get_config,
-      .set_config = op_set_config, .extra_msg = op_extra_msg,
-      .queue_started = op_queue_started, .queue_stopped = op_queue_stopped,
+      .data = b,
+      .features = op_features,
+      .get_config = op_get_config,
+      .set_config = op_set_config,
+      .extra_msg = op_extra_msg,
+      .queue_started = op_queue_started,
+      .queue_stopped = op_queue_stopped,
    };
    if (conn_fd >= 0)
       connect_frontend(b, conn_fd, &ops);
    for (;;) {
       struct pollfd p[8];
-      int n = 0, i_sig = n++, i_fence = n++, i_vu = -1, i_gpu = -1, i_q[PV_VU_MAX_QUEUES] = {-1, -1};
-      p[i_sig] = (struct pollfd){.fd = sig_fd, .events = POLLIN};
-      p[i_fence] = (struct pollfd){.fd = b->fq.efd, .events = POLLIN};
+      int n = 0, i_sig = n++, i_fence = n++, i_vu = -1, i_gpu = -1,
+          i_q[PV_VU_MAX_QUEUES] = { -1, -1 };
+      p[i_sig] = (struct pollfd){ .fd = sig_fd, .events = POLLIN };
+      p[i_fence] = (struct pollfd){ .fd = b->fq.efd, .events = POLLIN };
       i_vu = n++;
-      p[i_vu] = (struct pollfd){.fd = b->connected ? b->vu.sock : listen_fd, .events = POLLIN};
+      p[i_vu] = (struct pollfd){ .fd = b->connected ? b->vu.sock : listen_fd, .events = POLLIN };
       if (b->vug.sock >= 0) {
          i_gpu = n++;
-         p[i_gpu] = (struct pollfd){.fd = b->vug.sock,
-                                    .events = POLLIN | (pv_vug_want_write(&b->vug) ? POLLOUT : 0)};
+         p[i_gpu] =
+            (struct pollfd){ .fd = b->vug.sock,
+                             .events = POLLIN | (pv_vug_want_write(&b->vug) ? POLLOUT : 0) };
       }
       for (unsigned q = 0; b->connected && q < PV_VU_MAX_QUEUES; q++) {
          if (b->vu.vq[q].started && b->vu.vq[q].kick_fd >= 0) {
             i_q[q] = n++;
-            p[i_q[q]] = (struct pollfd){.fd = b->vu.vq[q].kick_fd, .events = POLLIN};
+            p[i_q[q]] = (struct pollfd){ .fd = b->vu.vq[q].kick_fd, .events = POLLIN };
          }
       }
       if (poll(p, (nfds_t)n, -1) < 0) {
@@ -536,65 +567,85 @@ static int run(struct backend *b, int listen_fd, int conn_fd, int sig_fd)
    }
 }
 
-static void usage(FILE *f)
+static void
+usage(FILE *f)
 {
-   fprintf(f,
-           "usage: pv-vhost-user-gpu (--socket-path PATH | --fd N) [--width W] [--height H]\n"
-           "                         [--png FILE] [--hostmem SIZE] [--venus-wire-format 0|1]\n"
-           "       pv-vhost-user-gpu --print-capabilities\n"
-           "\n"
-           "PearVisor's virtio-gpu device for QEMU's -device vhost-user-gpu-pci.\n"
-           "  --socket-path PATH  listen on PATH; after a frontend disconnects (guest\n"
-           "                      killed or shut down) its state is freed and the\n"
-           "                      next connection is accepted\n"
-           "  --fd N              serve the already connected socket N; exit when it closes\n"
-           "  --width W --height H  preferred display mode (default 1024x768)\n"
-           "  --png FILE          SIGUSR1 writes scanout 0 to FILE\n"
-           "  --hostmem SIZE      size of the device's host-visible region (K/M/G suffix);\n"
-           "                      must equal QEMU's hostmem= property. Offers the\n"
-           "                      SHMEM vhost-user protocol feature, so HOST3D blobs are\n"
-           "                      mapped into the guest (needed by venus). Default: none\n"
-           "  --venus-wire-format 0|1  venus wire format served to the guest: 0 for\n"
-           "                      Mesa 22.3's venus driver (default), 1 for Mesa 25's\n"
-           "  --no-sandbox        run without the sandbox (docs/sandbox.md): by default,\n"
-           "                      once listening, the backend enters private namespaces\n"
-           "                      where permitted, drops to --user, and installs a\n"
-           "                      seccomp system call allowlist\n"
-           "  --user NAME         user to run as when started as root (default: stay\n"
-           "                      root, with a warning: --png files and the socket's\n"
-           "                      directory must be writable by NAME)\n"
-           "  --print-capabilities  JSON for QEMU's vhost-user device discovery\n"
-           "SIGTERM/SIGINT stop the backend.\n");
+   fprintf(f, "usage: pv-vhost-user-gpu (--socket-path PATH | --fd N) [--width W] [--height H]\n"
+              "                         [--png FILE] [--hostmem SIZE] [--venus-wire-format 0|1]\n"
+              "       pv-vhost-user-gpu --print-capabilities\n"
+              "\n"
+              "PearVisor's virtio-gpu device for QEMU's -device vhost-user-gpu-pci.\n"
+              "  --socket-path PATH  listen on PATH; after a frontend disconnects (guest\n"
+              "                      killed or shut down) its state is freed and the\n"
+              "                      next connection is accepted\n"
+              "  --fd N              serve the already connected socket N; exit when it closes\n"
+              "  --width W --height H  preferred display mode (default 1024x768)\n"
+              "  --png FILE          SIGUSR1 writes scanout 0 to FILE\n"
+              "  --hostmem SIZE      size of the device's host-visible region (K/M/G suffix);\n"
+              "                      must equal QEMU's hostmem= property. Offers the\n"
+              "                      SHMEM vhost-user protocol feature, so HOST3D blobs are\n"
+              "                      mapped into the guest (needed by venus). Default: none\n"
+              "  --venus-wire-format 0|1  venus wire format served to the guest: 0 for\n"
+              "                      Mesa 22.3's venus driver (default), 1 for Mesa 25's\n"
+              "  --no-sandbox        run without the sandbox (docs/sandbox.md): by default,\n"
+              "                      once listening, the backend enters private namespaces\n"
+              "                      where permitted, drops to --user, and installs a\n"
+              "                      seccomp system call allowlist\n"
+              "  --user NAME         user to run as when started as root (default: stay\n"
+              "                      root, with a warning: --png files and the socket's\n"
+              "                      directory must be writable by NAME)\n"
+              "  --print-capabilities  JSON for QEMU's vhost-user device discovery\n"
+              "SIGTERM/SIGINT stop the backend.\n");
 }
 
 /* "256M", "8G", "4096": bytes, a multiple of the page size; 0 when bad. */
-static uint64_t parse_size(const char *s)
+static uint64_t
+parse_size(const char *s)
 {
    char *end;
    errno = 0;
    unsigned long long v = strtoull(s, &end, 0);
    unsigned shift = 0;
    switch (*end) {
-   case 'k': case 'K': shift = 10; end++; break;
-   case 'm': case 'M': shift = 20; end++; break;
-   case 'g': case 'G': shift = 30; end++; break;
-   default: break;
+   case 'k':
+   case 'K':
+      shift = 10;
+      end++;
+      break;
+   case 'm':
+   case 'M':
+      shift = 20;
+      end++;
+      break;
+   case 'g':
+   case 'G':
+      shift = 30;
+      end++;
+      break;
+   default:
+      break;
    }
    if (errno || *end || s[0] == '-' || v == 0 || v > (UINT64_MAX >> shift) || ((v << shift) & 4095))
       return 0;
    return (uint64_t)v << shift;
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
    static const struct option opts[] = {
-      {"socket-path", required_argument, NULL, 's'}, {"fd", required_argument, NULL, 'f'},
-      {"width", required_argument, NULL, 'w'},       {"height", required_argument, NULL, 'h'},
-      {"png", required_argument, NULL, 'p'},         {"print-capabilities", no_argument, NULL, 'c'},
-      {"hostmem", required_argument, NULL, 'm'},     {"help", no_argument, NULL, 'H'},
-      {"venus-wire-format", required_argument, NULL, 'v'},
-      {"no-sandbox", no_argument, NULL, 'S'},        {"user", required_argument, NULL, 'u'},
-      {NULL, 0, NULL, 0},
+      { "socket-path", required_argument, NULL, 's' },
+      { "fd", required_argument, NULL, 'f' },
+      { "width", required_argument, NULL, 'w' },
+      { "height", required_argument, NULL, 'h' },
+      { "png", required_argument, NULL, 'p' },
+      { "print-capabilities", no_argument, NULL, 'c' },
+      { "hostmem", required_argument, NULL, 'm' },
+      { "help", no_argument, NULL, 'H' },
+      { "venus-wire-format", required_argument, NULL, 'v' },
+      { "no-sandbox", no_argument, NULL, 'S' },
+      { "user", required_argument, NULL, 'u' },
+      { NULL, 0, NULL, 0 },
    };
    const char *sock_path = NULL;
    int conn_fd = -1;
@@ -604,15 +655,25 @@ int main(int argc, char **argv)
    struct backend *b = calloc(1, sizeof(*b));
    if (!b)
       return 1;
-   struct pv_vgpu_config cfg = {.num_scanouts = 1};
+   struct pv_vgpu_config cfg = { .num_scanouts = 1 };
    int c;
    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
       switch (c) {
-      case 's': sock_path = optarg; break;
-      case 'f': conn_fd = atoi(optarg); break;
-      case 'w': cfg.width = (uint32_t)strtoul(optarg, NULL, 0); break;
-      case 'h': cfg.height = (uint32_t)strtoul(optarg, NULL, 0); break;
-      case 'p': b->png_path = optarg; break;
+      case 's':
+         sock_path = optarg;
+         break;
+      case 'f':
+         conn_fd = atoi(optarg);
+         break;
+      case 'w':
+         cfg.width = (uint32_t)strtoul(optarg, NULL, 0);
+         break;
+      case 'h':
+         cfg.height = (uint32_t)strtoul(optarg, NULL, 0);
+         break;
+      case 'p':
+         b->png_path = optarg;
+         break;
       case 'm':
          b->hostmem_size = parse_size(optarg);
          if (!b->hostmem_size) {
@@ -629,14 +690,24 @@ int main(int argc, char **argv)
             return 2;
          }
          break;
-      case 'S': sandbox = false; break;
-      case 'u': user = optarg; break;
-      case 'H': usage(stdout); free(b); return 0;
+      case 'S':
+         sandbox = false;
+         break;
+      case 'u':
+         user = optarg;
+         break;
+      case 'H':
+         usage(stdout);
+         free(b);
+         return 0;
       case 'c':
          printf("{\n  \"type\": \"gpu\",\n  \"features\": []\n}\n");
          free(b);
          return 0;
-      default: usage(stderr); free(b); return 2;
+      default:
+         usage(stderr);
+         free(b);
+         return 2;
       }
    }
    if (!sock_path == (conn_fd < 0)) {
@@ -667,26 +738,29 @@ int main(int argc, char **argv)
    int listen_fd = -1;
    if (sig_fd < 0 || b->fq.efd < 0)
       goto out;
-   struct pv_renderer_callbacks cbs = {.data = &b->fq, .fence_retired = fence_retired_cb};
+   struct pv_renderer_callbacks cbs = { .data = &b->fq, .fence_retired = fence_retired_cb };
    if (pv_renderer_create(&cbs, NULL, &b->renderer) < 0) {
       pv_warn(TAG, "no renderer: 2D only");
       b->renderer = NULL;
    } else {
       pv_renderer_set_venus_wire_format(b->renderer, (uint32_t)wire_format);
       /* a guest driver of the other format gives up silently in the guest */
-      pv_info(TAG, "venus capset: wire format %lu (%s guests; the other needs "
-              "--venus-wire-format %lu)", wire_format, wire_format ? "Mesa 25" : "Mesa 22.3",
-              wire_format ? 0ul : 1ul);
+      pv_info(TAG,
+              "venus capset: wire format %lu (%s guests; the other needs "
+              "--venus-wire-format %lu)",
+              wire_format, wire_format ? "Mesa 25" : "Mesa 22.3", wire_format ? 0ul : 1ul);
    }
    cfg.renderer = b->renderer;
    cfg.translate = pv_vmem_translate;
    cfg.translate_data = &b->vu.mem;
-   cfg.display = (struct pv_vgpu_display){.data = b, .scanout = disp_scanout,
-                                          .update = disp_update, .cursor = disp_cursor};
-   cfg.completion = (struct pv_vgpu_completion){.data = b, .complete = ctrl_complete};
+   cfg.display = (struct pv_vgpu_display){
+      .data = b, .scanout = disp_scanout, .update = disp_update, .cursor = disp_cursor
+   };
+   cfg.completion = (struct pv_vgpu_completion){ .data = b, .complete = ctrl_complete };
    if (b->hostmem_size)
-      cfg.hostmem = (struct pv_vgpu_hostmem){.data = b, .size = b->hostmem_size,
-                                             .map = hostmem_map, .unmap = hostmem_unmap};
+      cfg.hostmem = (struct pv_vgpu_hostmem){
+         .data = b, .size = b->hostmem_size, .map = hostmem_map, .unmap = hostmem_unmap
+      };
    b->num_scanouts = cfg.num_scanouts;
    int err = pv_vgpu_create(&cfg, &b->dev);
    if (err < 0) {
@@ -703,9 +777,9 @@ int main(int argc, char **argv)
    if (sandbox) {
       /* the socket is ours already; the host driver loads once a guest
        * creates a context, inside the sandbox */
-      const struct pv_sandbox_config sb = {.user = user, .keep_user = true,
-                                           .allow_accept = true,
-                                           .name = "pv-vhost-user-gpu"};
+      const struct pv_sandbox_config sb = {
+         .user = user, .keep_user = true, .allow_accept = true, .name = "pv-vhost-user-gpu"
+      };
       if (pv_sandbox_enter(&sb) < 0)
          goto out;
    }

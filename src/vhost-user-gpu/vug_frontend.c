@@ -14,14 +14,16 @@
 #define FLAG_REPLY 0x4u
 #define OUT_LIMIT (64u << 20)
 
-void pv_vug_init(struct pv_vug *g)
+void
+pv_vug_init(struct pv_vug *g)
 {
    memset(g, 0, sizeof(*g));
    g->sock = -1;
    g->out_limit = OUT_LIMIT;
 }
 
-void pv_vug_disconnect(struct pv_vug *g)
+void
+pv_vug_disconnect(struct pv_vug *g)
 {
    if (g->sock >= 0)
       close(g->sock);
@@ -31,7 +33,8 @@ void pv_vug_disconnect(struct pv_vug *g)
    g->congested = false;
 }
 
-void pv_vug_fini(struct pv_vug *g)
+void
+pv_vug_fini(struct pv_vug *g)
 {
    pv_vug_disconnect(g);
    free(g->out);
@@ -39,8 +42,9 @@ void pv_vug_fini(struct pv_vug *g)
 }
 
 /* Queues one message; false when it does not fit the queue limit. */
-static bool queue(struct pv_vug *g, uint32_t request, uint32_t flags, const void *a, size_t alen,
-                  const void *b, size_t blen)
+static bool
+queue(struct pv_vug *g, uint32_t request, uint32_t flags, const void *a, size_t alen, const void *b,
+      size_t blen)
 {
    if (g->sock < 0)
       return true;
@@ -57,7 +61,7 @@ static bool queue(struct pv_vug *g, uint32_t request, uint32_t flags, const void
       g->out = p;
       g->out_cap = cap;
    }
-   uint32_t hdr[3] = {request, flags, (uint32_t)(alen + blen)};
+   uint32_t hdr[3] = { request, flags, (uint32_t)(alen + blen) };
    uint8_t *d = g->out + g->out_len;
    memcpy(d, hdr, HDR_SIZE);
    if (alen)
@@ -69,7 +73,8 @@ static bool queue(struct pv_vug *g, uint32_t request, uint32_t flags, const void
    return true;
 }
 
-void pv_vug_connect(struct pv_vug *g, int sock)
+void
+pv_vug_connect(struct pv_vug *g, int sock)
 {
    pv_vug_disconnect(g);
    int fl = fcntl(sock, F_GETFL);
@@ -81,27 +86,30 @@ void pv_vug_connect(struct pv_vug *g, int sock)
    queue(g, VHOST_USER_GPU_GET_PROTOCOL_FEATURES, 0, NULL, 0, NULL, 0);
 }
 
-void pv_vug_scanout(struct pv_vug *g, uint32_t id, uint32_t w, uint32_t h)
+void
+pv_vug_scanout(struct pv_vug *g, uint32_t id, uint32_t w, uint32_t h)
 {
-   uint32_t m[3] = {id, w, h};
+   uint32_t m[3] = { id, w, h };
    if (!queue(g, VHOST_USER_GPU_SCANOUT, 0, m, sizeof(m), NULL, 0))
       g->congested = true;
 }
 
-void pv_vug_update(struct pv_vug *g, uint32_t id, uint32_t x, uint32_t y, uint32_t w, uint32_t h,
-                   const uint32_t *pixels)
+void
+pv_vug_update(struct pv_vug *g, uint32_t id, uint32_t x, uint32_t y, uint32_t w, uint32_t h,
+              const uint32_t *pixels)
 {
-   uint32_t m[5] = {id, x, y, w, h};
+   uint32_t m[5] = { id, x, y, w, h };
    if (!queue(g, VHOST_USER_GPU_UPDATE, 0, m, sizeof(m), pixels, (size_t)w * h * 4))
       g->congested = true;
 }
 
-void pv_vug_cursor(struct pv_vug *g, uint32_t id, uint32_t x, uint32_t y, bool visible,
-                   const uint32_t *image, uint32_t hot_x, uint32_t hot_y)
+void
+pv_vug_cursor(struct pv_vug *g, uint32_t id, uint32_t x, uint32_t y, bool visible,
+              const uint32_t *image, uint32_t hot_x, uint32_t hot_y)
 {
-   uint32_t pos[3] = {id, x, y};
+   uint32_t pos[3] = { id, x, y };
    if (image) {
-      uint32_t hot[2] = {hot_x, hot_y};
+      uint32_t hot[2] = { hot_x, hot_y };
       uint8_t m[sizeof(pos) + sizeof(hot) + 64 * 64 * 4];
       memcpy(m, pos, sizeof(pos));
       memcpy(m + sizeof(pos), hot, sizeof(hot));
@@ -113,12 +121,14 @@ void pv_vug_cursor(struct pv_vug *g, uint32_t id, uint32_t x, uint32_t y, bool v
    }
 }
 
-bool pv_vug_want_write(const struct pv_vug *g)
+bool
+pv_vug_want_write(const struct pv_vug *g)
 {
    return g->sock >= 0 && g->out_len > 0;
 }
 
-int pv_vug_on_writable(struct pv_vug *g)
+int
+pv_vug_on_writable(struct pv_vug *g)
 {
    size_t done = 0;
    while (g->sock >= 0 && done < g->out_len) {
@@ -141,7 +151,8 @@ int pv_vug_on_writable(struct pv_vug *g)
    return 0;
 }
 
-static void handle_reply(struct pv_vug *g, uint32_t request, const uint8_t *p, uint32_t size)
+static void
+handle_reply(struct pv_vug *g, uint32_t request, const uint8_t *p, uint32_t size)
 {
    if (request == VHOST_USER_GPU_GET_PROTOCOL_FEATURES) {
       /* We use no optional message (EDID, DMABUF2): enable none. */
@@ -150,7 +161,8 @@ static void handle_reply(struct pv_vug *g, uint32_t request, const uint8_t *p, u
    }
 }
 
-int pv_vug_on_readable(struct pv_vug *g)
+int
+pv_vug_on_readable(struct pv_vug *g)
 {
    if (g->sock < 0)
       return 0;

@@ -27,12 +27,12 @@ enum {
 };
 
 struct pv_vug {
-   int sock;            /* -1: no display connected */
+   int sock; /* -1: no display connected */
    uint8_t *out;
    size_t out_len, out_cap, out_limit;
    uint8_t in[2048];
    size_t in_len;
-   bool congested;      /* updates were dropped */
+   bool congested; /* updates were dropped */
 };
 
 void pv_vug_init(struct pv_vug *g);

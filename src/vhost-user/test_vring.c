@@ -25,7 +25,8 @@ static _Alignas(4096) uint8_t ram[MEM];
 static struct pv_vmem mem;
 static struct pv_vring vq;
 
-static void reset(void)
+static void
+reset(void)
 {
    memset(ram, 0, sizeof(ram));
    memset(&vq, 0, sizeof(vq));
@@ -37,18 +38,21 @@ static void reset(void)
    EXPECT(pv_vring_map(&vq, &mem));
 }
 
-static void set_desc(unsigned i, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
+static void
+set_desc(unsigned i, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
 {
-   vq.desc[i] = (struct vring_desc){.addr = addr, .len = len, .flags = flags, .next = next};
+   vq.desc[i] = (struct vring_desc){ .addr = addr, .len = len, .flags = flags, .next = next };
 }
 
-static void make_avail(uint16_t head)
+static void
+make_avail(uint16_t head)
 {
    vq.avail->ring[vq.avail->idx % N] = head;
    vq.avail->idx++;
 }
 
-static int pop(unsigned *n_in, unsigned *n_out)
+static int
+pop(unsigned *n_in, unsigned *n_out)
 {
    struct iovec in[PV_VRING_MAX_IOV], out[PV_VRING_MAX_IOV];
    uint16_t head;
@@ -57,27 +61,31 @@ static int pop(unsigned *n_in, unsigned *n_out)
 
 #define TABLE 0x4000
 
-static void set_ind(unsigned i, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
+static void
+set_ind(unsigned i, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
 {
-   struct vring_desc d = {.addr = addr, .len = len, .flags = flags, .next = next};
+   struct vring_desc d = { .addr = addr, .len = len, .flags = flags, .next = next };
    memcpy(ram + TABLE + 16 * i, &d, sizeof(d));
 }
 
 /* One ring descriptor pointing at a table of `n` entries at TABLE. */
-static int pop_indirect(uint64_t table, uint32_t len, uint16_t flags, unsigned *ni, unsigned *no)
+static int
+pop_indirect(uint64_t table, uint32_t len, uint16_t flags, unsigned *ni, unsigned *no)
 {
    set_desc(2, table, len, VRING_DESC_F_INDIRECT | flags, 0);
    make_avail(2);
    return pop(ni, no);
 }
 
-static void reset_indirect(void)
+static void
+reset_indirect(void)
 {
    reset();
    pv_vring_set_features(&vq, 1ull << VIRTIO_RING_F_INDIRECT_DESC);
 }
 
-static void test_indirect(void)
+static void
+test_indirect(void)
 {
    unsigned ni, no;
    /* Good: a readable entry then two writable ones linked out of order;
@@ -92,7 +100,7 @@ static void test_indirect(void)
    make_avail(5);
    EXPECT(pv_vring_pop(&vq, &mem, &head, in, &ni, out, &no) == 1);
    EXPECT(head == 5 && ni == 1 && no == 2 && in[0].iov_base == ram + 0x1000 &&
-         in[0].iov_len == 40 && out[0].iov_base == ram + 0x2000 && out[1].iov_len == 8);
+          in[0].iov_len == 40 && out[0].iov_base == ram + 0x2000 && out[1].iov_len == 8);
    pv_vring_push(&vq, head, 8);
    EXPECT(vq.used->ring[0].id == 5);
 
@@ -108,13 +116,13 @@ static void test_indirect(void)
       uint16_t flags;
       const char *what;
    } bad[] = {
-      {TABLE, 0, 0, "empty table"},
-      {TABLE, 24, 0, "length not a multiple of 16"},
-      {TABLE, 16 * (PV_VRING_MAX_INDIRECT + 1), 0, "too many entries"},
-      {MEM - 16, 32, 0, "table straddling the end of RAM"},
-      {MEM + 0x1000, 16, 0, "table outside RAM"},
-      {0xfffffffffffffff0ull, 32, 0, "table address wrapping"},
-      {TABLE, 16, VRING_DESC_F_NEXT, "INDIRECT with NEXT"},
+      { TABLE, 0, 0, "empty table" },
+      { TABLE, 24, 0, "length not a multiple of 16" },
+      { TABLE, 16 * (PV_VRING_MAX_INDIRECT + 1), 0, "too many entries" },
+      { MEM - 16, 32, 0, "table straddling the end of RAM" },
+      { MEM + 0x1000, 16, 0, "table outside RAM" },
+      { 0xfffffffffffffff0ull, 32, 0, "table address wrapping" },
+      { TABLE, 16, VRING_DESC_F_NEXT, "INDIRECT with NEXT" },
    };
    for (unsigned k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
       reset_indirect();
@@ -167,7 +175,8 @@ static void test_indirect(void)
    EXPECT(pop_indirect(TABLE, 16 * (PV_VRING_MAX_IOV + 1), 0, &ni, &no) == -EINVAL);
 }
 
-static uint64_t count(int fd)
+static uint64_t
+count(int fd)
 {
    uint64_t v = 0;
    if (read(fd, &v, sizeof(v)) != sizeof(v))
@@ -175,7 +184,8 @@ static uint64_t count(int fd)
    return v;
 }
 
-static void test_event_idx(void)
+static void
+test_event_idx(void)
 {
    unsigned ni, no;
    reset();
@@ -233,22 +243,28 @@ static void test_event_idx(void)
 /* Random rings and tables (fixed seed): whatever the guest writes, pop
  * either fails or returns iovecs inside guest RAM, under ASan. */
 static uint32_t rnd_state = 12345;
-static uint32_t rnd(void)
+static uint32_t
+rnd(void)
 {
    rnd_state = rnd_state * 1103515245u + 12345u;
    return rnd_state >> 8;
 }
 
-static uint64_t rnd_addr(void)
+static uint64_t
+rnd_addr(void)
 {
    switch (rnd() % 8) {
-   case 0: return (uint64_t)rnd() << 32 | rnd(); /* anywhere */
-   case 1: return MEM - (rnd() % 64);            /* at the end of RAM */
-   default: return rnd() % MEM;
+   case 0:
+      return (uint64_t)rnd() << 32 | rnd(); /* anywhere */
+   case 1:
+      return MEM - (rnd() % 64); /* at the end of RAM */
+   default:
+      return rnd() % MEM;
    }
 }
 
-static bool iov_inside(const struct iovec *v, unsigned n)
+static bool
+iov_inside(const struct iovec *v, unsigned n)
 {
    for (unsigned i = 0; i < n; i++) {
       const uint8_t *b = v[i].iov_base;
@@ -258,7 +274,8 @@ static bool iov_inside(const struct iovec *v, unsigned n)
    return true;
 }
 
-static void test_random(void)
+static void
+test_random(void)
 {
    static struct iovec in[PV_VRING_MAX_IOV], out[PV_VRING_MAX_IOV];
    unsigned ok = 0, bad = 0;
@@ -292,10 +309,11 @@ static void test_random(void)
    EXPECT(ok > 1000 && bad > 1000);
 }
 
-int main(void)
+int
+main(void)
 {
    mem.n = 1;
-   mem.r[0] = (struct pv_vmem_region){.gpa = 0, .size = MEM, .uva = UVA, .host = ram};
+   mem.r[0] = (struct pv_vmem_region){ .gpa = 0, .size = MEM, .uva = UVA, .host = ram };
    unsigned ni, no;
 
    /* Mapping checks. */
@@ -320,7 +338,8 @@ int main(void)
    struct iovec in[4], out[4];
    uint16_t head = 0;
    EXPECT(pv_vring_pop(&vq, &mem, &head, in, &ni, out, &no) == 1);
-   EXPECT(head == 3 && ni == 1 && no == 2 && in[0].iov_base == ram + 0x1000 && out[1].iov_len == 100);
+   EXPECT(head == 3 && ni == 1 && no == 2 && in[0].iov_base == ram + 0x1000 &&
+          out[1].iov_len == 100);
    pv_vring_push(&vq, head, 24);
    EXPECT(vq.used->idx == 1 && vq.used->ring[0].id == 3 && vq.used->ring[0].len == 24);
    EXPECT(pop(&ni, &no) == 0);
@@ -367,7 +386,7 @@ int main(void)
    EXPECT(pop(&ni, &no) == -EINVAL);
 
    /* Outside guest memory, straddling its end, wrapping around. */
-   uint64_t addrs[3] = {MEM + 0x1000, MEM - 8, 0xfffffffffffffff0ull};
+   uint64_t addrs[3] = { MEM + 0x1000, MEM - 8, 0xfffffffffffffff0ull };
    for (int i = 0; i < 3; i++) {
       reset();
       set_desc(0, addrs[i], 16, 0, 0);

@@ -44,7 +44,8 @@ struct vu_config_hdr {
    uint32_t offset, size, flags;
 };
 
-void pv_vu_init(struct pv_vu *vu, int sock, const struct pv_vu_device_ops *ops)
+void
+pv_vu_init(struct pv_vu *vu, int sock, const struct pv_vu_device_ops *ops)
 {
    memset(vu, 0, sizeof(*vu));
    vu->sock = sock;
@@ -61,14 +62,16 @@ void pv_vu_init(struct pv_vu *vu, int sock, const struct pv_vu_device_ops *ops)
    }
 }
 
-static void close_fd(int *fd)
+static void
+close_fd(int *fd)
 {
    if (*fd >= 0)
       close(*fd);
    *fd = -1;
 }
 
-void pv_vu_fini(struct pv_vu *vu)
+void
+pv_vu_fini(struct pv_vu *vu)
 {
    for (unsigned i = 0; i < PV_VU_MAX_QUEUES; i++) {
       close_fd(&vu->vq[i].kick_fd);
@@ -79,20 +82,23 @@ void pv_vu_fini(struct pv_vu *vu)
    close_fd(&vu->sock);
 }
 
-void pv_vu_offer_shmem(struct pv_vu *vu)
+void
+pv_vu_offer_shmem(struct pv_vu *vu)
 {
    vu->offered_protocol_features |= 1ull << VHOST_USER_PROTOCOL_F_SHMEM |
                                     1ull << VHOST_USER_PROTOCOL_F_BACKEND_REQ |
                                     1ull << VHOST_USER_PROTOCOL_F_REPLY_ACK;
 }
 
-static bool negotiated(const struct pv_vu *vu, unsigned bit)
+static bool
+negotiated(const struct pv_vu *vu, unsigned bit)
 {
    return vu->protocol_features & (1ull << bit);
 }
 
 /* Reads exactly len bytes (and any fds sent with them). */
-static int read_full(int sock, void *buf, size_t len, int *fds, unsigned *nfds)
+static int
+read_full(int sock, void *buf, size_t len, int *fds, unsigned *nfds)
 {
    uint8_t *p = buf;
    while (len) {
@@ -100,9 +106,11 @@ static int read_full(int sock, void *buf, size_t len, int *fds, unsigned *nfds)
          char buf[CMSG_SPACE(MAX_FDS * sizeof(int))];
          struct cmsghdr align;
       } ctl;
-      struct iovec iov = {p, len};
-      struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
-                         .msg_controllen = fds ? sizeof(ctl.buf) : 0};
+      struct iovec iov = { p, len };
+      struct msghdr m = { .msg_iov = &iov,
+                          .msg_iovlen = 1,
+                          .msg_control = ctl.buf,
+                          .msg_controllen = fds ? sizeof(ctl.buf) : 0 };
       ssize_t r = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
       if (r < 0 && errno == EINTR)
          continue;
@@ -127,11 +135,11 @@ static int read_full(int sock, void *buf, size_t len, int *fds, unsigned *nfds)
 }
 
 /* Sends one message; `fd` (>= 0) goes with its first byte. */
-static int send_msg(int sock, uint32_t request, uint32_t flags, const void *payload,
-                    uint32_t size, int fd)
+static int
+send_msg(int sock, uint32_t request, uint32_t flags, const void *payload, uint32_t size, int fd)
 {
    uint8_t buf[HDR_SIZE + MAX_PAYLOAD];
-   struct vu_hdr h = {request, flags, size};
+   struct vu_hdr h = { request, flags, size };
    memcpy(buf, &h, HDR_SIZE);
    memcpy(buf + HDR_SIZE, payload, size);
    size_t len = HDR_SIZE + size, done = 0;
@@ -140,8 +148,8 @@ static int send_msg(int sock, uint32_t request, uint32_t flags, const void *payl
          char buf[CMSG_SPACE(sizeof(int))];
          struct cmsghdr align;
       } ctl;
-      struct iovec iov = {buf + done, len - done};
-      struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+      struct iovec iov = { buf + done, len - done };
+      struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
       if (fd >= 0 && done == 0) {
          memset(&ctl, 0, sizeof(ctl));
          m.msg_control = ctl.buf;
@@ -162,12 +170,14 @@ static int send_msg(int sock, uint32_t request, uint32_t flags, const void *payl
    return 0;
 }
 
-static int send_reply(struct pv_vu *vu, uint32_t request, const void *payload, uint32_t size)
+static int
+send_reply(struct pv_vu *vu, uint32_t request, const void *payload, uint32_t size)
 {
    return send_msg(vu->sock, request, FLAG_VERSION | FLAG_REPLY, payload, size, -1);
 }
 
-static int reply_u64(struct pv_vu *vu, uint32_t request, uint64_t v)
+static int
+reply_u64(struct pv_vu *vu, uint32_t request, uint64_t v)
 {
    return send_reply(vu, request, &v, sizeof(v));
 }
@@ -185,8 +195,8 @@ static int __attribute__((format(printf, 2, 3))) refuse(uint32_t request, const 
    return -EINVAL;
 }
 
-static int set_mem_table(struct pv_vu *vu, const uint8_t *p, uint32_t size, int *fds,
-                         unsigned nfds)
+static int
+set_mem_table(struct pv_vu *vu, const uint8_t *p, uint32_t size, int *fds, unsigned nfds)
 {
    uint32_t n;
    if (size < 8)
@@ -196,7 +206,7 @@ static int set_mem_table(struct pv_vu *vu, const uint8_t *p, uint32_t size, int 
       return refuse(VHOST_USER_SET_MEM_TABLE,
                     "%u regions (max %u) with %u fds in a payload of %u bytes", n,
                     PV_VMEM_MAX_REGIONS, nfds, size);
-   struct pv_vmem mem = {0};
+   struct pv_vmem mem = { 0 };
    for (uint32_t i = 0; i < n; i++) {
       struct vu_region r;
       memcpy(&r, p + 8 + i * sizeof(r), sizeof(r));
@@ -213,9 +223,12 @@ static int set_mem_table(struct pv_vu *vu, const uint8_t *p, uint32_t size, int 
          pv_vmem_clear(&mem);
          return err;
       }
-      mem.r[mem.n++] = (struct pv_vmem_region){
-         .gpa = r.gpa, .size = r.size, .uva = r.uva, .host = (uint8_t *)base + r.mmap_offset,
-         .map_base = base, .map_size = map_size};
+      mem.r[mem.n++] = (struct pv_vmem_region){ .gpa = r.gpa,
+                                                .size = r.size,
+                                                .uva = r.uva,
+                                                .host = (uint8_t *)base + r.mmap_offset,
+                                                .map_base = base,
+                                                .map_size = map_size };
    }
    pv_vmem_clear(&vu->mem);
    vu->mem = mem;
@@ -225,12 +238,14 @@ static int set_mem_table(struct pv_vu *vu, const uint8_t *p, uint32_t size, int 
    return 0;
 }
 
-static struct pv_vring *vring_of(struct pv_vu *vu, uint64_t idx)
+static struct pv_vring *
+vring_of(struct pv_vu *vu, uint64_t idx)
 {
    return idx < PV_VU_MAX_QUEUES ? &vu->vq[idx] : NULL;
 }
 
-static void maybe_start(struct pv_vu *vu, unsigned idx)
+static void
+maybe_start(struct pv_vu *vu, unsigned idx)
 {
    struct pv_vring *vq = &vu->vq[idx];
    bool was = vq->started;
@@ -239,13 +254,13 @@ static void maybe_start(struct pv_vu *vu, unsigned idx)
       vu->ops.queue_started(vu->ops.data, idx);
 }
 
-static int handle(struct pv_vu *vu, const struct vu_hdr *h, const uint8_t *p, int *fds,
-                  unsigned nfds)
+static int
+handle(struct pv_vu *vu, const struct vu_hdr *h, const uint8_t *p, int *fds, unsigned nfds)
 {
    uint64_t u64 = 0;
    struct vhost_state {
       uint32_t index, num;
-   } st = {0};
+   } st = { 0 };
    if (h->size >= 8)
       memcpy(&u64, p, 8);
    if (h->size >= 8)
@@ -254,9 +269,9 @@ static int handle(struct pv_vu *vu, const struct vu_hdr *h, const uint8_t *p, in
 
    switch (h->request) {
    case VHOST_USER_GET_FEATURES:
-      return reply_u64(vu, h->request, vu->ops.features(vu->ops.data) | PV_VRING_FEATURES |
-                                         1ull << VIRTIO_F_VERSION_1 |
-                                         1ull << VHOST_USER_F_PROTOCOL_FEATURES);
+      return reply_u64(vu, h->request,
+                       vu->ops.features(vu->ops.data) | PV_VRING_FEATURES |
+                          1ull << VIRTIO_F_VERSION_1 | 1ull << VHOST_USER_F_PROTOCOL_FEATURES);
    case VHOST_USER_SET_FEATURES:
       vu->features = u64;
       for (unsigned i = 0; i < PV_VU_MAX_QUEUES; i++)
@@ -291,9 +306,10 @@ static int handle(struct pv_vu *vu, const struct vu_hdr *h, const uint8_t *p, in
       return err;
    }
    case VHOST_USER_SET_VRING_NUM:
-      if (!(vq = vring_of(vu, st.index)) || st.num == 0 || st.num > 32768 || (st.num & (st.num - 1)))
-         return refuse(h->request, "vring %u of %u, size %u not a power of 2 up to 32768",
-                       st.index, PV_VU_MAX_QUEUES, st.num);
+      if (!(vq = vring_of(vu, st.index)) || st.num == 0 || st.num > 32768 ||
+          (st.num & (st.num - 1)))
+         return refuse(h->request, "vring %u of %u, size %u not a power of 2 up to 32768", st.index,
+                       PV_VU_MAX_QUEUES, st.num);
       vq->num = st.num;
       return 0;
    case VHOST_USER_SET_VRING_ADDR: {
@@ -307,9 +323,11 @@ static int handle(struct pv_vu *vu, const struct vu_hdr *h, const uint8_t *p, in
       vq->avail_uva = a.avail;
       vq->used_uva = a.used;
       if (!pv_vring_map(vq, &vu->mem)) {
-         pv_error(TAG, "vring %u: desc 0x%llx, avail 0x%llx, used 0x%llx outside guest memory "
-                  "or misaligned", a.index, (unsigned long long)a.desc,
-                  (unsigned long long)a.avail, (unsigned long long)a.used);
+         pv_error(TAG,
+                  "vring %u: desc 0x%llx, avail 0x%llx, used 0x%llx outside guest memory "
+                  "or misaligned",
+                  a.index, (unsigned long long)a.desc, (unsigned long long)a.avail,
+                  (unsigned long long)a.used);
          return -EINVAL;
       }
       vq->used_idx = __atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE);
@@ -334,7 +352,7 @@ static int handle(struct pv_vu *vu, const struct vu_hdr *h, const uint8_t *p, in
       close_fd(&vq->kick_fd);
       if (was && vu->ops.queue_stopped)
          vu->ops.queue_stopped(vu->ops.data, st.index);
-      struct vhost_state r = {st.index, vq->last_avail};
+      struct vhost_state r = { st.index, vq->last_avail };
       return send_reply(vu, h->request, &r, sizeof(r));
    }
    case VHOST_USER_SET_VRING_KICK:
@@ -373,7 +391,7 @@ static int handle(struct pv_vu *vu, const struct vu_hdr *h, const uint8_t *p, in
       return 0;
    case VHOST_USER_GET_CONFIG: {
       struct vu_config_hdr c;
-      uint8_t buf[sizeof(c) + 256] = {0};
+      uint8_t buf[sizeof(c) + 256] = { 0 };
       if (h->size < sizeof(c) || h->size > sizeof(buf))
          return refuse(h->request, "payload of %u bytes", h->size);
       memcpy(&c, p, sizeof(c));
@@ -409,7 +427,8 @@ static int handle(struct pv_vu *vu, const struct vu_hdr *h, const uint8_t *p, in
 }
 
 /* Requests answered with a payload of their own; NEED_REPLY is ignored. */
-static bool has_reply(uint32_t request)
+static bool
+has_reply(uint32_t request)
 {
    switch (request) {
    case VHOST_USER_GET_FEATURES:
@@ -427,7 +446,8 @@ static bool has_reply(uint32_t request)
  * waits: they touch neither guest memory nor the rings. QEMU can send one
  * from a vCPU thread (config space access) and block its main loop until
  * we answer, and only its main loop reads the backend channel. */
-static bool safe_while_waiting(uint32_t request)
+static bool
+safe_while_waiting(uint32_t request)
 {
    switch (request) {
    case VHOST_USER_GET_CONFIG:
@@ -441,7 +461,8 @@ static bool safe_while_waiting(uint32_t request)
    }
 }
 
-static int64_t now_ms(void)
+static int64_t
+now_ms(void)
 {
    struct timespec t;
    clock_gettime(CLOCK_MONOTONIC, &t);
@@ -450,10 +471,11 @@ static int64_t now_ms(void)
 
 /* Waits until the backend channel is readable, serving safe main-channel
  * requests meanwhile. */
-static int wait_backend_channel(struct pv_vu *vu)
+static int
+wait_backend_channel(struct pv_vu *vu)
 {
-   struct pollfd p[2] = {{.fd = vu->backend_sock, .events = POLLIN},
-                         {.fd = vu->sock, .events = POLLIN}};
+   struct pollfd p[2] = { { .fd = vu->backend_sock, .events = POLLIN },
+                          { .fd = vu->sock, .events = POLLIN } };
    int64_t deadline = now_ms() + PV_VU_BACKEND_REPLY_MS;
    for (;;) {
       int64_t left = deadline - now_ms();
@@ -481,7 +503,8 @@ static int wait_backend_channel(struct pv_vu *vu)
 }
 
 /* Reads the frontend's u64 answer to a backend request within the limit. */
-static int read_backend_reply(struct pv_vu *vu, uint32_t request, uint64_t *status)
+static int
+read_backend_reply(struct pv_vu *vu, uint32_t request, uint64_t *status)
 {
    int err = wait_backend_channel(vu);
    struct vu_hdr h;
@@ -494,8 +517,8 @@ static int read_backend_reply(struct pv_vu *vu, uint32_t request, uint64_t *stat
    return err;
 }
 
-static int backend_request(struct pv_vu *vu, uint32_t request, const struct pv_vu_mmap *m,
-                           int fd)
+static int
+backend_request(struct pv_vu *vu, uint32_t request, const struct pv_vu_mmap *m, int fd)
 {
    if (vu->backend_sock < 0 || !negotiated(vu, VHOST_USER_PROTOCOL_F_SHMEM))
       return -ENOTCONN;
@@ -517,23 +540,27 @@ static int backend_request(struct pv_vu *vu, uint32_t request, const struct pv_v
    return status == 0 ? 0 : -EIO;
 }
 
-int pv_vu_shmem_map(struct pv_vu *vu, uint8_t shmid, uint64_t fd_offset, uint64_t shm_offset,
-                    uint64_t len, uint64_t flags, int fd)
+int
+pv_vu_shmem_map(struct pv_vu *vu, uint8_t shmid, uint64_t fd_offset, uint64_t shm_offset,
+                uint64_t len, uint64_t flags, int fd)
 {
-   struct pv_vu_mmap m = {.shmid = shmid, .fd_offset = fd_offset, .shm_offset = shm_offset,
-                          .len = len, .flags = flags};
+   struct pv_vu_mmap m = {
+      .shmid = shmid, .fd_offset = fd_offset, .shm_offset = shm_offset, .len = len, .flags = flags
+   };
    if (fd < 0)
       return -EBADF;
    return backend_request(vu, VHOST_USER_BACKEND_SHMEM_MAP, &m, fd);
 }
 
-int pv_vu_shmem_unmap(struct pv_vu *vu, uint8_t shmid, uint64_t shm_offset, uint64_t len)
+int
+pv_vu_shmem_unmap(struct pv_vu *vu, uint8_t shmid, uint64_t shm_offset, uint64_t len)
 {
-   struct pv_vu_mmap m = {.shmid = shmid, .shm_offset = shm_offset, .len = len};
+   struct pv_vu_mmap m = { .shmid = shmid, .shm_offset = shm_offset, .len = len };
    return backend_request(vu, VHOST_USER_BACKEND_SHMEM_UNMAP, &m, -1);
 }
 
-int pv_vu_handle_msg(struct pv_vu *vu)
+int
+pv_vu_handle_msg(struct pv_vu *vu)
 {
    struct vu_hdr h;
    int fds[MAX_FDS];

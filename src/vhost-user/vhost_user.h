@@ -79,7 +79,7 @@ struct pv_vu;
 
 struct pv_vu_device_ops {
    void *data;
-   uint64_t (*features)(void *data);          /* device feature bits */
+   uint64_t (*features)(void *data); /* device feature bits */
    /* Reads the config space into buf (size bytes from offset); 0 or -errno. */
    int (*get_config)(void *data, uint32_t offset, uint8_t *buf, uint32_t size);
    void (*set_config)(void *data, uint32_t offset, const uint8_t *buf, uint32_t size);
@@ -92,7 +92,7 @@ struct pv_vu_device_ops {
 
 struct pv_vu {
    int sock;
-   int backend_sock;               /* SET_BACKEND_REQ_FD channel, -1: none */
+   int backend_sock;                   /* SET_BACKEND_REQ_FD channel, -1: none */
    uint64_t offered_protocol_features; /* set before the handshake */
    uint64_t features, protocol_features;
    struct pv_vmem mem;

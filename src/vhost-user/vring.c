@@ -11,7 +11,8 @@
 
 #include <linux/virtio_ring.h>
 
-uint64_t pv_vmem_translate(void *data, uint64_t gpa, uint64_t len, void **host)
+uint64_t
+pv_vmem_translate(void *data, uint64_t gpa, uint64_t len, void **host)
 {
    const struct pv_vmem *mem = data;
    for (unsigned i = 0; i < mem->n; i++) {
@@ -25,7 +26,8 @@ uint64_t pv_vmem_translate(void *data, uint64_t gpa, uint64_t len, void **host)
    return 0;
 }
 
-void *pv_vmem_uva_to_host(const struct pv_vmem *mem, uint64_t uva, uint64_t len)
+void *
+pv_vmem_uva_to_host(const struct pv_vmem *mem, uint64_t uva, uint64_t len)
 {
    for (unsigned i = 0; i < mem->n; i++) {
       const struct pv_vmem_region *r = &mem->r[i];
@@ -35,7 +37,8 @@ void *pv_vmem_uva_to_host(const struct pv_vmem *mem, uint64_t uva, uint64_t len)
    return NULL;
 }
 
-void pv_vmem_clear(struct pv_vmem *mem)
+void
+pv_vmem_clear(struct pv_vmem *mem)
 {
    for (unsigned i = 0; i < mem->n; i++)
       if (mem->r[i].map_base)
@@ -43,7 +46,8 @@ void pv_vmem_clear(struct pv_vmem *mem)
    memset(mem, 0, sizeof(*mem));
 }
 
-bool pv_vring_map(struct pv_vring *vq, const struct pv_vmem *mem)
+bool
+pv_vring_map(struct pv_vring *vq, const struct pv_vmem *mem)
 {
    vq->desc = NULL;
    vq->avail = NULL;
@@ -61,8 +65,9 @@ bool pv_vring_map(struct pv_vring *vq, const struct pv_vmem *mem)
 }
 
 /* The helpers below return -EINVAL with *why naming the failed check. */
-static int add_iov(struct pv_vmem *mem, uint64_t gpa, uint32_t len, struct iovec *iov,
-                   unsigned *n, const char **why)
+static int
+add_iov(struct pv_vmem *mem, uint64_t gpa, uint32_t len, struct iovec *iov, unsigned *n,
+        const char **why)
 {
    while (len) {
       void *host;
@@ -71,34 +76,37 @@ static int add_iov(struct pv_vmem *mem, uint64_t gpa, uint32_t len, struct iovec
          *why = c == 0 ? "buffer outside guest memory" : "more than PV_VRING_MAX_IOV pieces";
          return -EINVAL;
       }
-      iov[(*n)++] = (struct iovec){.iov_base = host, .iov_len = c};
+      iov[(*n)++] = (struct iovec){ .iov_base = host, .iov_len = c };
       gpa += c;
       len -= (uint32_t)c;
    }
    return 0;
 }
 
-void pv_vring_set_features(struct pv_vring *vq, uint64_t features)
+void
+pv_vring_set_features(struct pv_vring *vq, uint64_t features)
 {
    vq->indirect = features & (1ull << VIRTIO_RING_F_INDIRECT_DESC);
    vq->event_idx = features & (1ull << VIRTIO_RING_F_EVENT_IDX);
 }
 
 /* avail->ring[num] and used->ring[num] hold used_event / avail_event. */
-static uint16_t *used_event(struct pv_vring *vq)
+static uint16_t *
+used_event(struct pv_vring *vq)
 {
    return &vq->avail->ring[vq->num];
 }
 
-static uint16_t *avail_event(struct pv_vring *vq)
+static uint16_t *
+avail_event(struct pv_vring *vq)
 {
    return (uint16_t *)&vq->used->ring[vq->num];
 }
 
 /* Adds one descriptor's buffer; readable parts must precede writable ones. */
-static int add_desc(struct pv_vmem *mem, const struct vring_desc *d, bool *seen_writable,
-                    struct iovec *in, unsigned *n_in, struct iovec *out, unsigned *n_out,
-                    const char **why)
+static int
+add_desc(struct pv_vmem *mem, const struct vring_desc *d, bool *seen_writable, struct iovec *in,
+         unsigned *n_in, struct iovec *out, unsigned *n_out, const char **why)
 {
    if (d->flags & VRING_DESC_F_WRITE) {
       *seen_writable = true;
@@ -112,8 +120,9 @@ static int add_desc(struct pv_vmem *mem, const struct vring_desc *d, bool *seen_
 }
 
 /* Walks an indirect table: `d` is the ring descriptor pointing at it. */
-static int walk_indirect(struct pv_vmem *mem, const struct vring_desc *d, struct iovec *in,
-                         unsigned *n_in, struct iovec *out, unsigned *n_out, const char **why)
+static int
+walk_indirect(struct pv_vmem *mem, const struct vring_desc *d, struct iovec *in, unsigned *n_in,
+              struct iovec *out, unsigned *n_out, const char **why)
 {
    if (d->len == 0 || d->len % sizeof(struct vring_desc) ||
        d->len / sizeof(struct vring_desc) > PV_VRING_MAX_INDIRECT) {
@@ -149,8 +158,9 @@ static int walk_indirect(struct pv_vmem *mem, const struct vring_desc *d, struct
    }
 }
 
-int pv_vring_pop(struct pv_vring *vq, struct pv_vmem *mem, uint16_t *head, struct iovec *in,
-                 unsigned *n_in, struct iovec *out, unsigned *n_out)
+int
+pv_vring_pop(struct pv_vring *vq, struct pv_vmem *mem, uint16_t *head, struct iovec *in,
+             unsigned *n_in, struct iovec *out, unsigned *n_out)
 {
    *n_in = *n_out = 0;
    if (vq->broken || !vq->desc)
@@ -214,12 +224,14 @@ broken:
    return -EINVAL;
 }
 
-void pv_vring_unpop(struct pv_vring *vq)
+void
+pv_vring_unpop(struct pv_vring *vq)
 {
    vq->last_avail--;
 }
 
-void pv_vring_push(struct pv_vring *vq, uint16_t head, uint32_t len)
+void
+pv_vring_push(struct pv_vring *vq, uint16_t head, uint32_t len)
 {
    if (!vq->used)
       return;
@@ -230,7 +242,8 @@ void pv_vring_push(struct pv_vring *vq, uint16_t head, uint32_t len)
    __atomic_store_n(&vq->used->idx, vq->used_idx, __ATOMIC_RELEASE);
 }
 
-static bool want_interrupt(struct pv_vring *vq)
+static bool
+want_interrupt(struct pv_vring *vq)
 {
    if (!vq->event_idx)
       return !(vq->avail->flags & VRING_AVAIL_F_NO_INTERRUPT);
@@ -244,7 +257,8 @@ static bool want_interrupt(struct pv_vring *vq)
    return vring_need_event(event, now, old);
 }
 
-void pv_vring_notify(struct pv_vring *vq)
+void
+pv_vring_notify(struct pv_vring *vq)
 {
    /* Our used-ring writes before the driver's flags / used_event. */
    __atomic_thread_fence(__ATOMIC_SEQ_CST);

@@ -15,11 +15,11 @@
 #define PV_VMEM_MAX_REGIONS 8
 
 struct pv_vmem_region {
-   uint64_t gpa;       /* guest-physical start */
+   uint64_t gpa; /* guest-physical start */
    uint64_t size;
-   uint64_t uva;       /* the frontend's (QEMU's) virtual address of gpa */
-   uint8_t *host;      /* our mapping of gpa */
-   void *map_base;     /* what to munmap (NULL: not ours) */
+   uint64_t uva;   /* the frontend's (QEMU's) virtual address of gpa */
+   uint8_t *host;  /* our mapping of gpa */
+   void *map_base; /* what to munmap (NULL: not ours) */
    uint64_t map_size;
 };
 
@@ -38,7 +38,7 @@ void pv_vmem_clear(struct pv_vmem *mem);
 #define PV_VRING_MAX_IOV 1024
 
 struct pv_vring {
-   uint32_t num;            /* 0: not configured */
+   uint32_t num; /* 0: not configured */
    uint64_t desc_uva, avail_uva, used_uva;
    struct vring_desc *desc;
    struct vring_avail *avail;
@@ -46,11 +46,11 @@ struct pv_vring {
    uint16_t last_avail;
    uint16_t used_idx;
    int kick_fd, call_fd;
-   bool enabled;            /* SET_VRING_ENABLE (or no protocol features) */
-   bool started;            /* has a kick fd and addresses */
-   bool broken;             /* the guest wrote a malformed ring */
-   const char *broken_why;  /* then: the check it failed */
-   uint32_t broken_desc;    /* and the avail idx or descriptor index that failed it */
+   bool enabled;           /* SET_VRING_ENABLE (or no protocol features) */
+   bool started;           /* has a kick fd and addresses */
+   bool broken;            /* the guest wrote a malformed ring */
+   const char *broken_why; /* then: the check it failed */
+   uint32_t broken_desc;   /* and the avail idx or descriptor index that failed it */
    /* Negotiated ring features (VIRTIO_RING_F_INDIRECT_DESC / _EVENT_IDX). */
    bool indirect;
    bool event_idx;
@@ -61,7 +61,7 @@ struct pv_vring {
 };
 
 /* Ring features a pv_vring honours (offered by the backend). */
-#define PV_VRING_FEATURES                                                                  \
+#define PV_VRING_FEATURES \
    ((1ull << VIRTIO_RING_F_INDIRECT_DESC) | (1ull << VIRTIO_RING_F_EVENT_IDX))
 
 /* Most descriptors one indirect table may hold (the spec sets no limit;

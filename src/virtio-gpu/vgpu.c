@@ -20,12 +20,14 @@
 
 /* ---- small helpers ---------------------------------------------------- */
 
-bool vgpu_rect_inside(const struct virtio_gpu_rect *r, uint32_t w, uint32_t h)
+bool
+vgpu_rect_inside(const struct virtio_gpu_rect *r, uint32_t w, uint32_t h)
 {
    return (uint64_t)r->x + r->width <= w && (uint64_t)r->y + r->height <= h;
 }
 
-bool vgpu_format_supported(uint32_t format)
+bool
+vgpu_format_supported(uint32_t format)
 {
    switch (format) {
    case VIRTIO_GPU_FORMAT_B8G8R8A8_UNORM:
@@ -48,22 +50,32 @@ struct byte_layout {
    int r, g, b, a;
 };
 
-static struct byte_layout format_layout(uint32_t format)
+static struct byte_layout
+format_layout(uint32_t format)
 {
    switch (format) {
-   case VIRTIO_GPU_FORMAT_B8G8R8A8_UNORM: return (struct byte_layout){2, 1, 0, 3};
-   case VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM: return (struct byte_layout){2, 1, 0, -1};
-   case VIRTIO_GPU_FORMAT_A8R8G8B8_UNORM: return (struct byte_layout){1, 2, 3, 0};
-   case VIRTIO_GPU_FORMAT_X8R8G8B8_UNORM: return (struct byte_layout){1, 2, 3, -1};
-   case VIRTIO_GPU_FORMAT_R8G8B8A8_UNORM: return (struct byte_layout){0, 1, 2, 3};
-   case VIRTIO_GPU_FORMAT_X8B8G8R8_UNORM: return (struct byte_layout){3, 2, 1, -1};
-   case VIRTIO_GPU_FORMAT_A8B8G8R8_UNORM: return (struct byte_layout){3, 2, 1, 0};
-   default: /* R8G8B8X8 */ return (struct byte_layout){0, 1, 2, -1};
+   case VIRTIO_GPU_FORMAT_B8G8R8A8_UNORM:
+      return (struct byte_layout){ 2, 1, 0, 3 };
+   case VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM:
+      return (struct byte_layout){ 2, 1, 0, -1 };
+   case VIRTIO_GPU_FORMAT_A8R8G8B8_UNORM:
+      return (struct byte_layout){ 1, 2, 3, 0 };
+   case VIRTIO_GPU_FORMAT_X8R8G8B8_UNORM:
+      return (struct byte_layout){ 1, 2, 3, -1 };
+   case VIRTIO_GPU_FORMAT_R8G8B8A8_UNORM:
+      return (struct byte_layout){ 0, 1, 2, 3 };
+   case VIRTIO_GPU_FORMAT_X8B8G8R8_UNORM:
+      return (struct byte_layout){ 3, 2, 1, -1 };
+   case VIRTIO_GPU_FORMAT_A8B8G8R8_UNORM:
+      return (struct byte_layout){ 3, 2, 1, 0 };
+   default: /* R8G8B8X8 */
+      return (struct byte_layout){ 0, 1, 2, -1 };
    }
 }
 
 /* Converts one row to 0xAARRGGBB. */
-static void convert_row(uint32_t format, const uint8_t *src, uint32_t *dst, uint32_t w)
+static void
+convert_row(uint32_t format, const uint8_t *src, uint32_t *dst, uint32_t w)
 {
    struct byte_layout l = format_layout(format);
    for (uint32_t i = 0; i < w; i++, src += 4) {
@@ -72,7 +84,8 @@ static void convert_row(uint32_t format, const uint8_t *src, uint32_t *dst, uint
    }
 }
 
-static uint32_t *conv_buffer(struct pv_vgpu *dev, size_t pixels)
+static uint32_t *
+conv_buffer(struct pv_vgpu *dev, size_t pixels)
 {
    if (pixels > dev->conv_cap) {
       uint32_t *p = realloc(dev->conv, pixels * sizeof(uint32_t));
@@ -86,7 +99,8 @@ static uint32_t *conv_buffer(struct pv_vgpu *dev, size_t pixels)
 
 /* ---- requests and responses ------------------------------------------- */
 
-void *vgpu_resp_alloc(struct vgpu_req *req, uint32_t type, size_t size)
+void *
+vgpu_resp_alloc(struct vgpu_req *req, uint32_t type, size_t size)
 {
    if (size > req->resp_cap) {
       req->resp_len = 0;
@@ -108,7 +122,8 @@ void *vgpu_resp_alloc(struct vgpu_req *req, uint32_t type, size_t size)
    return req->resp;
 }
 
-static size_t iov_total(const struct iovec *iov, unsigned n)
+static size_t
+iov_total(const struct iovec *iov, unsigned n)
 {
    size_t t = 0;
    for (unsigned i = 0; i < n; i++) {
@@ -119,7 +134,8 @@ static size_t iov_total(const struct iovec *iov, unsigned n)
    return t;
 }
 
-static void iov_gather(const struct iovec *iov, unsigned n, uint8_t *dst, size_t len)
+static void
+iov_gather(const struct iovec *iov, unsigned n, uint8_t *dst, size_t len)
 {
    for (unsigned i = 0; i < n && len; i++) {
       size_t c = iov[i].iov_len < len ? iov[i].iov_len : len;
@@ -129,7 +145,8 @@ static void iov_gather(const struct iovec *iov, unsigned n, uint8_t *dst, size_t
    }
 }
 
-static uint32_t iov_scatter(const struct iovec *iov, unsigned n, const uint8_t *src, size_t len)
+static uint32_t
+iov_scatter(const struct iovec *iov, unsigned n, const uint8_t *src, size_t len)
 {
    size_t done = 0;
    for (unsigned i = 0; i < n && done < len; i++) {
@@ -140,7 +157,8 @@ static uint32_t iov_scatter(const struct iovec *iov, unsigned n, const uint8_t *
    return (uint32_t)done;
 }
 
-bool vgpu_req_get(const struct vgpu_req *req, void *cmd, size_t size)
+bool
+vgpu_req_get(const struct vgpu_req *req, void *cmd, size_t size)
 {
    if (req->len < size) {
       vgpu_reject(req, VIRTIO_GPU_RESP_ERR_UNSPEC, "request of %zu bytes, the command has %zu",
@@ -153,13 +171,15 @@ bool vgpu_req_get(const struct vgpu_req *req, void *cmd, size_t size)
 
 /* ---- guest memory ----------------------------------------------------- */
 
-static bool gpa_range_valid(struct pv_vgpu *dev, uint64_t gpa, uint64_t len)
+static bool
+gpa_range_valid(struct pv_vgpu *dev, uint64_t gpa, uint64_t len)
 {
    if (gpa + len < gpa)
       return false;
    while (len) {
       void *host;
-      uint64_t c = dev->cfg.translate ? dev->cfg.translate(dev->cfg.translate_data, gpa, len, &host) : 0;
+      uint64_t c =
+         dev->cfg.translate ? dev->cfg.translate(dev->cfg.translate_data, gpa, len, &host) : 0;
       if (c == 0 || c > len)
          return false;
       gpa += c;
@@ -168,8 +188,9 @@ static bool gpa_range_valid(struct pv_vgpu *dev, uint64_t gpa, uint64_t len)
    return true;
 }
 
-uint32_t vgpu_parse_entries(struct pv_vgpu *dev, const struct vgpu_req *req, size_t off,
-                            uint32_t nr, struct vgpu_mem_entry **out, uint64_t *total)
+uint32_t
+vgpu_parse_entries(struct pv_vgpu *dev, const struct vgpu_req *req, size_t off, uint32_t nr,
+                   struct vgpu_mem_entry **out, uint64_t *total)
 {
    *out = NULL;
    *total = 0;
@@ -200,8 +221,9 @@ uint32_t vgpu_parse_entries(struct pv_vgpu *dev, const struct vgpu_req *req, siz
    return VIRTIO_GPU_RESP_OK_NODATA;
 }
 
-int vgpu_backing_read(struct pv_vgpu *dev, const struct vgpu_mem_entry *e, uint32_t n,
-                      uint64_t offset, void *dst, uint64_t len)
+int
+vgpu_backing_read(struct pv_vgpu *dev, const struct vgpu_mem_entry *e, uint32_t n, uint64_t offset,
+                  void *dst, uint64_t len)
 {
    uint8_t *d = dst;
    uint32_t i = 0;
@@ -218,7 +240,8 @@ int vgpu_backing_read(struct pv_vgpu *dev, const struct vgpu_mem_entry *e, uint3
       uint64_t gpa = e[i].gpa + offset;
       while (want) {
          void *host;
-         uint64_t c = dev->cfg.translate ? dev->cfg.translate(dev->cfg.translate_data, gpa, want, &host) : 0;
+         uint64_t c =
+            dev->cfg.translate ? dev->cfg.translate(dev->cfg.translate_data, gpa, want, &host) : 0;
          if (c == 0 || c > want)
             return -EFAULT; /* memory table changed under the backing */
          memcpy(d, host, c);
@@ -235,7 +258,8 @@ int vgpu_backing_read(struct pv_vgpu *dev, const struct vgpu_mem_entry *e, uint3
 
 /* ---- resources -------------------------------------------------------- */
 
-struct vgpu_res *vgpu_res_find(struct pv_vgpu *dev, uint32_t id)
+struct vgpu_res *
+vgpu_res_find(struct pv_vgpu *dev, uint32_t id)
 {
    if (id == 0)
       return NULL;
@@ -245,7 +269,8 @@ struct vgpu_res *vgpu_res_find(struct pv_vgpu *dev, uint32_t id)
    return NULL;
 }
 
-int vgpu_res_add(struct pv_vgpu *dev, struct vgpu_res *res)
+int
+vgpu_res_add(struct pv_vgpu *dev, struct vgpu_res *res)
 {
    if (dev->nres >= dev->cfg.max_resources)
       return -ENOSPC;
@@ -261,7 +286,8 @@ int vgpu_res_add(struct pv_vgpu *dev, struct vgpu_res *res)
    return 0;
 }
 
-static void scanout_disable(struct pv_vgpu *dev, uint32_t id)
+static void
+scanout_disable(struct pv_vgpu *dev, uint32_t id)
 {
    struct vgpu_scanout *s = &dev->scanout[id];
    bool shown = s->shown_w != 0;
@@ -270,7 +296,8 @@ static void scanout_disable(struct pv_vgpu *dev, uint32_t id)
       dev->cfg.display.scanout(dev->cfg.display.data, id, 0, 0);
 }
 
-void vgpu_res_free(struct pv_vgpu *dev, struct vgpu_res *res)
+void
+vgpu_res_free(struct pv_vgpu *dev, struct vgpu_res *res)
 {
    for (uint32_t i = 0; i < dev->cfg.num_scanouts; i++)
       if (dev->scanout[i].res_id == res->id)
@@ -292,7 +319,8 @@ void vgpu_res_free(struct pv_vgpu *dev, struct vgpu_res *res)
 
 /* ---- 2D commands ------------------------------------------------------ */
 
-static uint32_t cmd_get_display_info(struct pv_vgpu *dev, struct vgpu_req *req)
+static uint32_t
+cmd_get_display_info(struct pv_vgpu *dev, struct vgpu_req *req)
 {
    struct virtio_gpu_resp_display_info *r =
       vgpu_resp_alloc(req, VIRTIO_GPU_RESP_OK_DISPLAY_INFO, sizeof(*r));
@@ -307,9 +335,10 @@ static uint32_t cmd_get_display_info(struct pv_vgpu *dev, struct vgpu_req *req)
 }
 
 /* A minimal EDID 1.4 base block whose preferred mode is w x h at 60 Hz. */
-static void build_edid(uint8_t e[128], uint32_t w, uint32_t h, uint32_t scanout)
+static void
+build_edid(uint8_t e[128], uint32_t w, uint32_t h, uint32_t scanout)
 {
-   static const uint8_t magic[8] = {0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0};
+   static const uint8_t magic[8] = { 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0 };
    memset(e, 0, 128);
    memcpy(e, magic, 8);
    uint16_t mfg = ('P' - '@') << 10 | ('V' - '@') << 5 | ('R' - '@');
@@ -358,7 +387,8 @@ static void build_edid(uint8_t e[128], uint32_t w, uint32_t h, uint32_t scanout)
    e[127] = (uint8_t)(0x100 - sum);
 }
 
-static uint32_t cmd_get_edid(struct pv_vgpu *dev, struct vgpu_req *req)
+static uint32_t
+cmd_get_edid(struct pv_vgpu *dev, struct vgpu_req *req)
 {
    struct virtio_gpu_cmd_get_edid c;
    if (!vgpu_req_get(req, &c, sizeof(c)))
@@ -374,7 +404,8 @@ static uint32_t cmd_get_edid(struct pv_vgpu *dev, struct vgpu_req *req)
    return VIRTIO_GPU_RESP_OK_EDID;
 }
 
-static uint32_t cmd_resource_create_2d(struct pv_vgpu *dev, struct vgpu_req *req)
+static uint32_t
+cmd_resource_create_2d(struct pv_vgpu *dev, struct vgpu_req *req)
 {
    struct virtio_gpu_resource_create_2d c;
    if (!vgpu_req_get(req, &c, sizeof(c)))
@@ -382,11 +413,11 @@ static uint32_t cmd_resource_create_2d(struct pv_vgpu *dev, struct vgpu_req *req
    if (c.resource_id == 0 || vgpu_res_find(dev, c.resource_id))
       return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID, "res %u: zero or in use",
                          c.resource_id);
-   if (!vgpu_format_supported(c.format) || c.width == 0 || c.height == 0 ||
-       c.width > MAX_DIM || c.height > MAX_DIM)
+   if (!vgpu_format_supported(c.format) || c.width == 0 || c.height == 0 || c.width > MAX_DIM ||
+       c.height > MAX_DIM)
       return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER,
-                         "res %u: format %u unsupported or size %ux%u not in 1..%u",
-                         c.resource_id, c.format, c.width, c.height, MAX_DIM);
+                         "res %u: format %u unsupported or size %ux%u not in 1..%u", c.resource_id,
+                         c.format, c.width, c.height, MAX_DIM);
    uint64_t bytes = (uint64_t)c.width * 4 * c.height;
    if (bytes > dev->cfg.max_host_memory - dev->host_mem_used)
       return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY,
@@ -410,7 +441,8 @@ static uint32_t cmd_resource_create_2d(struct pv_vgpu *dev, struct vgpu_req *req
    return VIRTIO_GPU_RESP_OK_NODATA;
 }
 
-static uint32_t cmd_resource_unref(struct pv_vgpu *dev, struct vgpu_req *req)
+static uint32_t
+cmd_resource_unref(struct pv_vgpu *dev, struct vgpu_req *req)
 {
    struct virtio_gpu_resource_unref c;
    if (!vgpu_req_get(req, &c, sizeof(c)))
@@ -423,7 +455,8 @@ static uint32_t cmd_resource_unref(struct pv_vgpu *dev, struct vgpu_req *req)
    return VIRTIO_GPU_RESP_OK_NODATA;
 }
 
-static uint32_t cmd_attach_backing(struct pv_vgpu *dev, struct vgpu_req *req)
+static uint32_t
+cmd_attach_backing(struct pv_vgpu *dev, struct vgpu_req *req)
 {
    struct virtio_gpu_resource_attach_backing c;
    if (!vgpu_req_get(req, &c, sizeof(c)))
@@ -435,15 +468,16 @@ static uint32_t cmd_attach_backing(struct pv_vgpu *dev, struct vgpu_req *req)
    if (res->blob || res->backing)
       return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_UNSPEC, "res %u: a blob or already backed",
                          c.resource_id);
-   uint32_t ret = vgpu_parse_entries(dev, req, sizeof(c), c.nr_entries, &res->backing,
-                                     &res->backing_size);
+   uint32_t ret =
+      vgpu_parse_entries(dev, req, sizeof(c), c.nr_entries, &res->backing, &res->backing_size);
    if (ret != VIRTIO_GPU_RESP_OK_NODATA)
       return ret;
    res->nbacking = c.nr_entries;
    return VIRTIO_GPU_RESP_OK_NODATA;
 }
 
-static uint32_t cmd_detach_backing(struct pv_vgpu *dev, struct vgpu_req *req)
+static uint32_t
+cmd_detach_backing(struct pv_vgpu *dev, struct vgpu_req *req)
 {
    struct virtio_gpu_resource_detach_backing c;
    if (!vgpu_req_get(req, &c, sizeof(c)))
@@ -462,7 +496,8 @@ static uint32_t cmd_detach_backing(struct pv_vgpu *dev, struct vgpu_req *req)
    return VIRTIO_GPU_RESP_OK_NODATA;
 }
 
-static uint32_t cmd_transfer_to_host_2d(struct pv_vgpu *dev, struct vgpu_req *req)
+static uint32_t
+cmd_transfer_to_host_2d(struct pv_vgpu *dev, struct vgpu_req *req)
 {
    struct virtio_gpu_transfer_to_host_2d c;
    if (!vgpu_req_get(req, &c, sizeof(c)))
@@ -472,8 +507,7 @@ static uint32_t cmd_transfer_to_host_2d(struct pv_vgpu *dev, struct vgpu_req *re
       return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID, "res %u: unknown or a blob",
                          c.resource_id);
    if (!res->backing)
-      return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_UNSPEC, "res %u: without backing",
-                         c.resource_id);
+      return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_UNSPEC, "res %u: without backing", c.resource_id);
    if (!vgpu_rect_inside(&c.r, res->width, res->height))
       return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER,
                          "res %u: rect %ux%u+%u+%u outside %ux%u", c.resource_id, c.r.width,
@@ -485,8 +519,8 @@ static uint32_t cmd_transfer_to_host_2d(struct pv_vgpu *dev, struct vgpu_req *re
    uint64_t span = (uint64_t)(c.r.height - 1) * res->stride + row;
    if (c.offset > res->backing_size || span > res->backing_size - c.offset)
       return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER,
-                         "res %u: %llu bytes at offset %llu past the backing's %llu",
-                         c.resource_id, (unsigned long long)span, (unsigned long long)c.offset,
+                         "res %u: %llu bytes at offset %llu past the backing's %llu", c.resource_id,
+                         (unsigned long long)span, (unsigned long long)c.offset,
                          (unsigned long long)res->backing_size);
    uint8_t *dst = res->pixels + (uint64_t)c.r.y * res->stride + (uint64_t)c.r.x * 4;
    if (c.r.x == 0 && c.r.width == res->width) {
@@ -505,9 +539,9 @@ static uint32_t cmd_transfer_to_host_2d(struct pv_vgpu *dev, struct vgpu_req *re
 }
 
 /* Reads one row of a scanout's source (x, y in resource coordinates). */
-static int scanout_read_row(struct pv_vgpu *dev, const struct vgpu_scanout *s,
-                            struct vgpu_res *res, uint32_t x, uint32_t y, uint32_t w,
-                            uint32_t *dst)
+static int
+scanout_read_row(struct pv_vgpu *dev, const struct vgpu_scanout *s, struct vgpu_res *res,
+                 uint32_t x, uint32_t y, uint32_t w, uint32_t *dst)
 {
    if (!s->blob) {
       convert_row(res->format, res->pixels + (uint64_t)y * res->stride + (uint64_t)x * 4, dst, w);
@@ -538,8 +572,9 @@ static int scanout_read_row(struct pv_vgpu *dev, const struct vgpu_scanout *s,
 
 /* Sends the part of rectangle r (resource coordinates) that scanout `id`
  * shows to the display. */
-static int scanout_update(struct pv_vgpu *dev, uint32_t id, struct vgpu_res *res,
-                          const struct virtio_gpu_rect *r)
+static int
+scanout_update(struct pv_vgpu *dev, uint32_t id, struct vgpu_res *res,
+               const struct virtio_gpu_rect *r)
 {
    struct vgpu_scanout *s = &dev->scanout[id];
    uint64_t x0 = r->x > s->r.x ? r->x : s->r.x;
@@ -557,14 +592,16 @@ static int scanout_update(struct pv_vgpu *dev, uint32_t id, struct vgpu_res *res
    if (!px)
       return -ENOMEM;
    for (uint32_t row = 0; row < h; row++)
-      if (scanout_read_row(dev, s, res, (uint32_t)x0, (uint32_t)y0 + row, w, px + (size_t)row * w) < 0)
+      if (scanout_read_row(dev, s, res, (uint32_t)x0, (uint32_t)y0 + row, w, px + (size_t)row * w) <
+          0)
          return -EFAULT;
    dev->cfg.display.update(dev->cfg.display.data, id, (uint32_t)(x0 - s->r.x),
                            (uint32_t)(y0 - s->r.y), w, h, px);
    return 0;
 }
 
-void vgpu_scanout_set(struct pv_vgpu *dev, uint32_t id, struct vgpu_scanout *ns)
+void
+vgpu_scanout_set(struct pv_vgpu *dev, uint32_t id, struct vgpu_scanout *ns)
 {
    struct vgpu_scanout *s = &dev->scanout[id];
    uint32_t shown_w = s->shown_w, shown_h = s->shown_h;
@@ -585,9 +622,9 @@ void vgpu_scanout_set(struct pv_vgpu *dev, uint32_t id, struct vgpu_scanout *ns)
  * disables the scanout for resource 0. Returns the resource to show (a blob
  * one or not, as `blob` says), or NULL with the response in *resp.
  */
-static struct vgpu_res *scanout_target(struct pv_vgpu *dev, const struct vgpu_req *req,
-                                       uint32_t scanout_id, uint32_t resource_id, bool blob,
-                                       uint32_t *resp)
+static struct vgpu_res *
+scanout_target(struct pv_vgpu *dev, const struct vgpu_req *req, uint32_t scanout_id,
+               uint32_t resource_id, bool blob, uint32_t *resp)
 {
    if (scanout_id >= dev->cfg.num_scanouts) {
       *resp = vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_SCANOUT_ID, "scanout %u of %u",
@@ -609,7 +646,8 @@ static struct vgpu_res *scanout_target(struct pv_vgpu *dev, const struct vgpu_re
    return res;
 }
 
-static uint32_t cmd_set_scanout(struct pv_vgpu *dev, struct vgpu_req *req)
+static uint32_t
+cmd_set_scanout(struct pv_vgpu *dev, struct vgpu_req *req)
 {
    struct virtio_gpu_set_scanout c;
    if (!vgpu_req_get(req, &c, sizeof(c)))
@@ -623,12 +661,13 @@ static uint32_t cmd_set_scanout(struct pv_vgpu *dev, struct vgpu_req *req)
                          "scanout %u: rect %ux%u+%u+%u empty or outside res %u (%ux%u)",
                          c.scanout_id, c.r.width, c.r.height, c.r.x, c.r.y, res->id, res->width,
                          res->height);
-   struct vgpu_scanout ns = {.res_id = res->id, .r = c.r};
+   struct vgpu_scanout ns = { .res_id = res->id, .r = c.r };
    vgpu_scanout_set(dev, c.scanout_id, &ns);
    return VIRTIO_GPU_RESP_OK_NODATA;
 }
 
-static uint32_t cmd_set_scanout_blob(struct pv_vgpu *dev, struct vgpu_req *req)
+static uint32_t
+cmd_set_scanout_blob(struct pv_vgpu *dev, struct vgpu_req *req)
 {
    struct virtio_gpu_set_scanout_blob c;
    if (!vgpu_req_get(req, &c, sizeof(c)))
@@ -642,10 +681,11 @@ static uint32_t cmd_set_scanout_blob(struct pv_vgpu *dev, struct vgpu_req *req)
        !vgpu_rect_inside(&c.r, c.width, c.height))
       return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER,
                          "scanout %u, res %u: format %u, %ux%u stride %u, rect %ux%u+%u+%u: "
-                         "unsupported format, size, stride or rect", c.scanout_id, res->id,
-                         c.format, c.width, c.height, c.strides[0], c.r.width, c.r.height, c.r.x,
-                         c.r.y);
-   uint64_t end = (uint64_t)c.offsets[0] + (uint64_t)(c.height - 1) * c.strides[0] + (uint64_t)c.width * 4;
+                         "unsupported format, size, stride or rect",
+                         c.scanout_id, res->id, c.format, c.width, c.height, c.strides[0],
+                         c.r.width, c.r.height, c.r.x, c.r.y);
+   uint64_t end =
+      (uint64_t)c.offsets[0] + (uint64_t)(c.height - 1) * c.strides[0] + (uint64_t)c.width * 4;
    uint64_t avail = res->blob_size;
    if (res->in_renderer) {
       if (!vgpu_3d_blob_ptr(dev, res, &avail))
@@ -657,17 +697,22 @@ static uint32_t cmd_set_scanout_blob(struct pv_vgpu *dev, struct vgpu_req *req)
    if (end > avail)
       return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER,
                          "scanout %u: framebuffer ends at %llu, past res %u's %llu bytes",
-                         c.scanout_id, (unsigned long long)end, res->id,
-                         (unsigned long long)avail);
-   struct vgpu_scanout ns = {.res_id = res->id, .r = c.r, .blob = true, .format = c.format,
-                             .fb_width = c.width, .fb_height = c.height,
-                             .stride = c.strides[0], .offset = c.offsets[0]};
+                         c.scanout_id, (unsigned long long)end, res->id, (unsigned long long)avail);
+   struct vgpu_scanout ns = { .res_id = res->id,
+                              .r = c.r,
+                              .blob = true,
+                              .format = c.format,
+                              .fb_width = c.width,
+                              .fb_height = c.height,
+                              .stride = c.strides[0],
+                              .offset = c.offsets[0] };
    vgpu_scanout_set(dev, c.scanout_id, &ns);
    return VIRTIO_GPU_RESP_OK_NODATA;
 }
 
-uint32_t vgpu_flush_resource(struct pv_vgpu *dev, const struct vgpu_req *req,
-                             struct vgpu_res *res, const struct virtio_gpu_rect *r)
+uint32_t
+vgpu_flush_resource(struct pv_vgpu *dev, const struct vgpu_req *req, struct vgpu_res *res,
+                    const struct virtio_gpu_rect *r)
 {
    for (uint32_t i = 0; i < dev->cfg.num_scanouts; i++) {
       if (dev->scanout[i].res_id != res->id)
@@ -681,7 +726,8 @@ uint32_t vgpu_flush_resource(struct pv_vgpu *dev, const struct vgpu_req *req,
    return VIRTIO_GPU_RESP_OK_NODATA;
 }
 
-static uint32_t cmd_resource_flush(struct pv_vgpu *dev, struct vgpu_req *req)
+static uint32_t
+cmd_resource_flush(struct pv_vgpu *dev, struct vgpu_req *req)
 {
    struct virtio_gpu_resource_flush c;
    if (!vgpu_req_get(req, &c, sizeof(c)))
@@ -694,12 +740,13 @@ static uint32_t cmd_resource_flush(struct pv_vgpu *dev, struct vgpu_req *req)
        (res->blob &&
         ((uint64_t)c.r.x + c.r.width > MAX_DIM || (uint64_t)c.r.y + c.r.height > MAX_DIM)))
       return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER,
-                         "res %u: rect %ux%u+%u+%u outside the resource", c.resource_id,
-                         c.r.width, c.r.height, c.r.x, c.r.y);
+                         "res %u: rect %ux%u+%u+%u outside the resource", c.resource_id, c.r.width,
+                         c.r.height, c.r.x, c.r.y);
    return vgpu_flush_resource(dev, req, res, &c.r);
 }
 
-static uint32_t cmd_resource_create_blob(struct pv_vgpu *dev, struct vgpu_req *req)
+static uint32_t
+cmd_resource_create_blob(struct pv_vgpu *dev, struct vgpu_req *req)
 {
    struct virtio_gpu_resource_create_blob c;
    if (!vgpu_req_get(req, &c, sizeof(c)))
@@ -727,7 +774,8 @@ static uint32_t cmd_resource_create_blob(struct pv_vgpu *dev, struct vgpu_req *r
    res->blob_size = c.size;
    uint32_t ret = VIRTIO_GPU_RESP_OK_NODATA;
    if (guest) {
-      ret = vgpu_parse_entries(dev, req, sizeof(c), c.nr_entries, &res->backing, &res->backing_size);
+      ret =
+         vgpu_parse_entries(dev, req, sizeof(c), c.nr_entries, &res->backing, &res->backing_size);
       res->nbacking = c.nr_entries;
       if (ret == VIRTIO_GPU_RESP_OK_NODATA && res->backing_size < c.size)
          ret = vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER,
@@ -751,7 +799,8 @@ static uint32_t cmd_resource_create_blob(struct pv_vgpu *dev, struct vgpu_req *r
  * kept for its lifetime, so every guest driver sharing it sees the same
  * one. Unique within the device: a sequence number and the resource id,
  * formatted as an RFC 4122 version 8 (custom) uuid. */
-static uint32_t cmd_resource_assign_uuid(struct pv_vgpu *dev, struct vgpu_req *req)
+static uint32_t
+cmd_resource_assign_uuid(struct pv_vgpu *dev, struct vgpu_req *req)
 {
    struct virtio_gpu_resource_assign_uuid c;
    if (!vgpu_req_get(req, &c, sizeof(c)))
@@ -780,7 +829,8 @@ static uint32_t cmd_resource_assign_uuid(struct pv_vgpu *dev, struct vgpu_req *r
 
 /* ---- cursor ----------------------------------------------------------- */
 
-static uint32_t cmd_cursor(struct pv_vgpu *dev, struct vgpu_req *req)
+static uint32_t
+cmd_cursor(struct pv_vgpu *dev, struct vgpu_req *req)
 {
    struct virtio_gpu_update_cursor c;
    if (!vgpu_req_get(req, &c, sizeof(c)))
@@ -820,60 +870,106 @@ static uint32_t cmd_cursor(struct pv_vgpu *dev, struct vgpu_req *req)
 
 /* ---- dispatch --------------------------------------------------------- */
 
-static uint32_t dispatch_ctrl(struct pv_vgpu *dev, struct vgpu_req *req)
+static uint32_t
+dispatch_ctrl(struct pv_vgpu *dev, struct vgpu_req *req)
 {
    switch (req->hdr.type) {
-   case VIRTIO_GPU_CMD_GET_DISPLAY_INFO: return cmd_get_display_info(dev, req);
-   case VIRTIO_GPU_CMD_GET_EDID: return cmd_get_edid(dev, req);
-   case VIRTIO_GPU_CMD_RESOURCE_CREATE_2D: return cmd_resource_create_2d(dev, req);
-   case VIRTIO_GPU_CMD_RESOURCE_UNREF: return cmd_resource_unref(dev, req);
-   case VIRTIO_GPU_CMD_SET_SCANOUT: return cmd_set_scanout(dev, req);
-   case VIRTIO_GPU_CMD_RESOURCE_FLUSH: return cmd_resource_flush(dev, req);
-   case VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D: return cmd_transfer_to_host_2d(dev, req);
-   case VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING: return cmd_attach_backing(dev, req);
-   case VIRTIO_GPU_CMD_RESOURCE_DETACH_BACKING: return cmd_detach_backing(dev, req);
-   case VIRTIO_GPU_CMD_RESOURCE_CREATE_BLOB: return cmd_resource_create_blob(dev, req);
-   case VIRTIO_GPU_CMD_SET_SCANOUT_BLOB: return cmd_set_scanout_blob(dev, req);
-   case VIRTIO_GPU_CMD_RESOURCE_ASSIGN_UUID: return cmd_resource_assign_uuid(dev, req);
-   case VIRTIO_GPU_CMD_RESOURCE_MAP_BLOB: return vgpu_3d_map_blob(dev, req);
-   case VIRTIO_GPU_CMD_RESOURCE_UNMAP_BLOB: return vgpu_3d_unmap_blob(dev, req);
-   default: return vgpu_3d_command(dev, req);
+   case VIRTIO_GPU_CMD_GET_DISPLAY_INFO:
+      return cmd_get_display_info(dev, req);
+   case VIRTIO_GPU_CMD_GET_EDID:
+      return cmd_get_edid(dev, req);
+   case VIRTIO_GPU_CMD_RESOURCE_CREATE_2D:
+      return cmd_resource_create_2d(dev, req);
+   case VIRTIO_GPU_CMD_RESOURCE_UNREF:
+      return cmd_resource_unref(dev, req);
+   case VIRTIO_GPU_CMD_SET_SCANOUT:
+      return cmd_set_scanout(dev, req);
+   case VIRTIO_GPU_CMD_RESOURCE_FLUSH:
+      return cmd_resource_flush(dev, req);
+   case VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D:
+      return cmd_transfer_to_host_2d(dev, req);
+   case VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING:
+      return cmd_attach_backing(dev, req);
+   case VIRTIO_GPU_CMD_RESOURCE_DETACH_BACKING:
+      return cmd_detach_backing(dev, req);
+   case VIRTIO_GPU_CMD_RESOURCE_CREATE_BLOB:
+      return cmd_resource_create_blob(dev, req);
+   case VIRTIO_GPU_CMD_SET_SCANOUT_BLOB:
+      return cmd_set_scanout_blob(dev, req);
+   case VIRTIO_GPU_CMD_RESOURCE_ASSIGN_UUID:
+      return cmd_resource_assign_uuid(dev, req);
+   case VIRTIO_GPU_CMD_RESOURCE_MAP_BLOB:
+      return vgpu_3d_map_blob(dev, req);
+   case VIRTIO_GPU_CMD_RESOURCE_UNMAP_BLOB:
+      return vgpu_3d_unmap_blob(dev, req);
+   default:
+      return vgpu_3d_command(dev, req);
    }
 }
 
-static const char *resp_name(uint32_t t)
+static const char *
+resp_name(uint32_t t)
 {
    switch (t) {
-   case VIRTIO_GPU_RESP_ERR_UNSPEC: return "ERR_UNSPEC";
-   case VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY: return "ERR_OUT_OF_MEMORY";
-   case VIRTIO_GPU_RESP_ERR_INVALID_SCANOUT_ID: return "ERR_INVALID_SCANOUT_ID";
-   case VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID: return "ERR_INVALID_RESOURCE_ID";
-   case VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID: return "ERR_INVALID_CONTEXT_ID";
-   case VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER: return "ERR_INVALID_PARAMETER";
-   default: return "OK";
+   case VIRTIO_GPU_RESP_ERR_UNSPEC:
+      return "ERR_UNSPEC";
+   case VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY:
+      return "ERR_OUT_OF_MEMORY";
+   case VIRTIO_GPU_RESP_ERR_INVALID_SCANOUT_ID:
+      return "ERR_INVALID_SCANOUT_ID";
+   case VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID:
+      return "ERR_INVALID_RESOURCE_ID";
+   case VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID:
+      return "ERR_INVALID_CONTEXT_ID";
+   case VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER:
+      return "ERR_INVALID_PARAMETER";
+   default:
+      return "OK";
    }
 }
 
-static const char *cmd_name(uint32_t t)
+static const char *
+cmd_name(uint32_t t)
 {
    switch (t) {
-#define CMD(x)                                                                                     \
-   case VIRTIO_GPU_CMD_##x:                                                                        \
-      return #x;
-   CMD(GET_DISPLAY_INFO) CMD(RESOURCE_CREATE_2D) CMD(RESOURCE_UNREF) CMD(SET_SCANOUT)
-   CMD(RESOURCE_FLUSH) CMD(TRANSFER_TO_HOST_2D) CMD(RESOURCE_ATTACH_BACKING)
-   CMD(RESOURCE_DETACH_BACKING) CMD(GET_CAPSET_INFO) CMD(GET_CAPSET) CMD(GET_EDID)
-   CMD(RESOURCE_ASSIGN_UUID) CMD(RESOURCE_CREATE_BLOB) CMD(SET_SCANOUT_BLOB) CMD(CTX_CREATE)
-   CMD(CTX_DESTROY) CMD(CTX_ATTACH_RESOURCE) CMD(CTX_DETACH_RESOURCE) CMD(RESOURCE_CREATE_3D)
-   CMD(TRANSFER_TO_HOST_3D) CMD(TRANSFER_FROM_HOST_3D) CMD(SUBMIT_3D) CMD(RESOURCE_MAP_BLOB)
-   CMD(RESOURCE_UNMAP_BLOB) CMD(UPDATE_CURSOR) CMD(MOVE_CURSOR)
+      /* a macro list clang-format cannot lay out stably */
+/* clang-format off */
+#define CMD(x) case VIRTIO_GPU_CMD_##x: return #x;
+   CMD(GET_DISPLAY_INFO)
+   CMD(RESOURCE_CREATE_2D)
+   CMD(RESOURCE_UNREF)
+   CMD(SET_SCANOUT)
+   CMD(RESOURCE_FLUSH)
+   CMD(TRANSFER_TO_HOST_2D)
+   CMD(RESOURCE_ATTACH_BACKING)
+   CMD(RESOURCE_DETACH_BACKING)
+   CMD(GET_CAPSET_INFO)
+   CMD(GET_CAPSET)
+   CMD(GET_EDID)
+   CMD(RESOURCE_ASSIGN_UUID)
+   CMD(RESOURCE_CREATE_BLOB)
+   CMD(SET_SCANOUT_BLOB)
+   CMD(CTX_CREATE)
+   CMD(CTX_DESTROY)
+   CMD(CTX_ATTACH_RESOURCE)
+   CMD(CTX_DETACH_RESOURCE)
+   CMD(RESOURCE_CREATE_3D)
+   CMD(TRANSFER_TO_HOST_3D)
+   CMD(TRANSFER_FROM_HOST_3D)
+   CMD(SUBMIT_3D)
+   CMD(RESOURCE_MAP_BLOB)
+   CMD(RESOURCE_UNMAP_BLOB)
+   CMD(UPDATE_CURSOR)
+   CMD(MOVE_CURSOR)
 #undef CMD
+      /* clang-format on */
    default:
       return "unknown command";
    }
 }
 
-uint32_t vgpu_reject(const struct vgpu_req *req, uint32_t resp, const char *fmt, ...)
+uint32_t
+vgpu_reject(const struct vgpu_req *req, uint32_t resp, const char *fmt, ...)
 {
    struct pv_vgpu *dev = req->dev;
    enum pv_log_level level = PV_LOG_DEBUG;
@@ -896,8 +992,9 @@ uint32_t vgpu_reject(const struct vgpu_req *req, uint32_t resp, const char *fmt,
    return resp;
 }
 
-static uint32_t process(struct pv_vgpu *dev, bool cursor, const struct iovec *in, unsigned n_in,
-                        const struct iovec *out, unsigned n_out, struct pv_vgpu_fence_wait *wait)
+static uint32_t
+process(struct pv_vgpu *dev, bool cursor, const struct iovec *in, unsigned n_in,
+        const struct iovec *out, unsigned n_out, struct pv_vgpu_fence_wait *wait)
 {
    if (wait)
       memset(wait, 0, sizeof(*wait));
@@ -908,8 +1005,9 @@ static uint32_t process(struct pv_vgpu *dev, bool cursor, const struct iovec *in
    uint8_t *resp = calloc(1, RESP_MAX);
    if (!resp)
       return 0;
-   struct vgpu_req req = {.dev = dev, .resp = resp,
-                          .resp_cap = out_len < RESP_MAX ? out_len : RESP_MAX, .wait = wait};
+   struct vgpu_req req = {
+      .dev = dev, .resp = resp, .resp_cap = out_len < RESP_MAX ? out_len : RESP_MAX, .wait = wait
+   };
    uint8_t *buf = NULL;
    uint32_t ret;
    if (in_len < sizeof(req.hdr) || in_len > PV_VGPU_MAX_REQUEST) {
@@ -922,8 +1020,8 @@ static uint32_t process(struct pv_vgpu *dev, bool cursor, const struct iovec *in
       req.buf = buf;
       req.len = in_len;
       memcpy(&req.hdr, buf, sizeof(req.hdr));
-      bool is_cursor_cmd = req.hdr.type == VIRTIO_GPU_CMD_UPDATE_CURSOR ||
-                           req.hdr.type == VIRTIO_GPU_CMD_MOVE_CURSOR;
+      bool is_cursor_cmd =
+         req.hdr.type == VIRTIO_GPU_CMD_UPDATE_CURSOR || req.hdr.type == VIRTIO_GPU_CMD_MOVE_CURSOR;
       if (cursor != is_cursor_cmd)
          ret = vgpu_reject(&req, VIRTIO_GPU_RESP_ERR_UNSPEC, "on the %s queue",
                            cursor ? "cursor" : "control");
@@ -947,15 +1045,16 @@ static uint32_t process(struct pv_vgpu *dev, bool cursor, const struct iovec *in
    return used;
 }
 
-uint32_t pv_vgpu_process_ctrl(struct pv_vgpu *dev, const struct iovec *in, unsigned n_in,
-                              const struct iovec *out, unsigned n_out,
-                              struct pv_vgpu_fence_wait *wait)
+uint32_t
+pv_vgpu_process_ctrl(struct pv_vgpu *dev, const struct iovec *in, unsigned n_in,
+                     const struct iovec *out, unsigned n_out, struct pv_vgpu_fence_wait *wait)
 {
    return process(dev, false, in, n_in, out, n_out, wait);
 }
 
-uint32_t pv_vgpu_process_cursor(struct pv_vgpu *dev, const struct iovec *in, unsigned n_in,
-                                const struct iovec *out, unsigned n_out)
+uint32_t
+pv_vgpu_process_cursor(struct pv_vgpu *dev, const struct iovec *in, unsigned n_in,
+                       const struct iovec *out, unsigned n_out)
 {
    return process(dev, true, in, n_in, out, n_out, NULL);
 }
@@ -964,7 +1063,8 @@ uint32_t pv_vgpu_process_cursor(struct pv_vgpu *dev, const struct iovec *in, uns
 
 #define HELD_INITIAL 64u
 
-bool pv_vgpu_ctrl_ready(struct pv_vgpu *dev)
+bool
+pv_vgpu_ctrl_ready(struct pv_vgpu *dev)
 {
    if (dev->nheld < dev->held_cap)
       return true;
@@ -981,8 +1081,9 @@ bool pv_vgpu_ctrl_ready(struct pv_vgpu *dev)
    return true;
 }
 
-int pv_vgpu_submit_ctrl(struct pv_vgpu *dev, uint64_t token, const struct iovec *in,
-                        unsigned n_in, const struct iovec *out, unsigned n_out, uint32_t *len)
+int
+pv_vgpu_submit_ctrl(struct pv_vgpu *dev, uint64_t token, const struct iovec *in, unsigned n_in,
+                    const struct iovec *out, unsigned n_out, uint32_t *len)
 {
    /* Room first: once the command ran, its response must be kept. */
    if (!pv_vgpu_ctrl_ready(dev))
@@ -991,16 +1092,18 @@ int pv_vgpu_submit_ctrl(struct pv_vgpu *dev, uint64_t token, const struct iovec 
    *len = process(dev, false, in, n_in, out, n_out, &wait);
    if (!wait.pending)
       return 1;
-   dev->held[dev->nheld++] = (struct vgpu_held){.token = token, .len = *len,
-                                                .ctx_id = wait.ctx_id,
-                                                .ring_idx = wait.ring_idx,
-                                                .fence_id = wait.fence_id};
+   dev->held[dev->nheld++] = (struct vgpu_held){ .token = token,
+                                                 .len = *len,
+                                                 .ctx_id = wait.ctx_id,
+                                                 .ring_idx = wait.ring_idx,
+                                                 .fence_id = wait.fence_id };
    return 0;
 }
 
 /* Completes the held requests `release` picks, keeping the others in order. */
-static void held_complete(struct pv_vgpu *dev, uint32_t ctx_id, bool any_ring, uint32_t ring_idx,
-                          uint64_t fence_id)
+static void
+held_complete(struct pv_vgpu *dev, uint32_t ctx_id, bool any_ring, uint32_t ring_idx,
+              uint64_t fence_id)
 {
    uint32_t kept = 0;
    uint64_t blocked = 0; /* bit r: an earlier request of ring r is still held */
@@ -1021,25 +1124,28 @@ static void held_complete(struct pv_vgpu *dev, uint32_t ctx_id, bool any_ring, u
    dev->nheld = kept;
 }
 
-void pv_vgpu_fence_retired(struct pv_vgpu *dev, uint32_t ctx_id, uint32_t ring_idx,
-                           uint64_t fence_id)
+void
+pv_vgpu_fence_retired(struct pv_vgpu *dev, uint32_t ctx_id, uint32_t ring_idx, uint64_t fence_id)
 {
    held_complete(dev, ctx_id, false, ring_idx, fence_id);
 }
 
-void vgpu_held_complete_ctx(struct pv_vgpu *dev, uint32_t ctx_id)
+void
+vgpu_held_complete_ctx(struct pv_vgpu *dev, uint32_t ctx_id)
 {
    held_complete(dev, ctx_id, true, 0, 0);
 }
 
-uint32_t pv_vgpu_held_count(const struct pv_vgpu *dev)
+uint32_t
+pv_vgpu_held_count(const struct pv_vgpu *dev)
 {
    return dev->nheld;
 }
 
 /* ---- lifetime --------------------------------------------------------- */
 
-int pv_vgpu_create(const struct pv_vgpu_config *cfg, struct pv_vgpu **out)
+int
+pv_vgpu_create(const struct pv_vgpu_config *cfg, struct pv_vgpu **out)
 {
    struct pv_vgpu *dev = calloc(1, sizeof(*dev));
    if (!dev)
@@ -1070,7 +1176,8 @@ int pv_vgpu_create(const struct pv_vgpu_config *cfg, struct pv_vgpu **out)
    return 0;
 }
 
-void pv_vgpu_reset(struct pv_vgpu *dev)
+void
+pv_vgpu_reset(struct pv_vgpu *dev)
 {
    while (dev->nres)
       vgpu_res_free(dev, dev->res[dev->nres - 1]);
@@ -1081,7 +1188,8 @@ void pv_vgpu_reset(struct pv_vgpu *dev)
    dev->nheld = 0;
 }
 
-void pv_vgpu_destroy(struct pv_vgpu *dev)
+void
+pv_vgpu_destroy(struct pv_vgpu *dev)
 {
    if (!dev)
       return;
@@ -1093,13 +1201,15 @@ void pv_vgpu_destroy(struct pv_vgpu *dev)
    free(dev);
 }
 
-void pv_vgpu_set_translate(struct pv_vgpu *dev, pv_vgpu_translate_fn fn, void *data)
+void
+pv_vgpu_set_translate(struct pv_vgpu *dev, pv_vgpu_translate_fn fn, void *data)
 {
    dev->cfg.translate = fn;
    dev->cfg.translate_data = data;
 }
 
-uint64_t pv_vgpu_features(const struct pv_vgpu *dev)
+uint64_t
+pv_vgpu_features(const struct pv_vgpu *dev)
 {
    uint64_t f = 1ull << VIRTIO_GPU_F_EDID | 1ull << VIRTIO_GPU_F_RESOURCE_BLOB |
                 1ull << VIRTIO_GPU_F_RESOURCE_UUID;
@@ -1108,7 +1218,8 @@ uint64_t pv_vgpu_features(const struct pv_vgpu *dev)
    return f;
 }
 
-void pv_vgpu_get_config(const struct pv_vgpu *dev, struct virtio_gpu_config *cfg)
+void
+pv_vgpu_get_config(const struct pv_vgpu *dev, struct virtio_gpu_config *cfg)
 {
    memset(cfg, 0, sizeof(*cfg));
    cfg->events_read = dev->events_read;
@@ -1116,12 +1227,14 @@ void pv_vgpu_get_config(const struct pv_vgpu *dev, struct virtio_gpu_config *cfg
    cfg->num_capsets = vgpu_3d_num_capsets(dev);
 }
 
-void pv_vgpu_set_config(struct pv_vgpu *dev, const struct virtio_gpu_config *cfg)
+void
+pv_vgpu_set_config(struct pv_vgpu *dev, const struct virtio_gpu_config *cfg)
 {
    dev->events_read &= ~cfg->events_clear;
 }
 
-void pv_vgpu_refresh_display(struct pv_vgpu *dev)
+void
+pv_vgpu_refresh_display(struct pv_vgpu *dev)
 {
    for (uint32_t i = 0; i < dev->cfg.num_scanouts; i++) {
       struct vgpu_scanout *s = &dev->scanout[i];

@@ -45,8 +45,8 @@ struct pv_vgpu_display {
    void (*scanout)(void *data, uint32_t scanout_id, uint32_t width, uint32_t height);
    /* A rectangle of the scanout changed. `pixels` is w*h x8r8g8b8 (little
     * endian 0xXXRRGGBB), tightly packed; valid only during the call. */
-   void (*update)(void *data, uint32_t scanout_id, uint32_t x, uint32_t y, uint32_t w,
-                  uint32_t h, const uint32_t *pixels);
+   void (*update)(void *data, uint32_t scanout_id, uint32_t x, uint32_t y, uint32_t w, uint32_t h,
+                  const uint32_t *pixels);
    /* Cursor position; `image` (64x64 a8r8g8b8) is non-NULL when the shape
     * changed; visible == false hides the cursor. */
    void (*cursor)(void *data, uint32_t scanout_id, uint32_t x, uint32_t y, bool visible,
@@ -73,17 +73,17 @@ struct pv_vgpu_completion {
 };
 
 struct pv_vgpu_config {
-   uint32_t num_scanouts;      /* 1..16; 0 means 1 */
-   uint32_t width, height;     /* preferred mode of every scanout; 0: 1024x768 */
-   uint64_t max_host_memory;   /* bytes of 2D resources; 0: 256 MiB */
-   uint32_t max_resources;     /* 0: 16384 */
+   uint32_t num_scanouts;    /* 1..16; 0 means 1 */
+   uint32_t width, height;   /* preferred mode of every scanout; 0: 1024x768 */
+   uint64_t max_host_memory; /* bytes of 2D resources; 0: 256 MiB */
+   uint32_t max_resources;   /* 0: 16384 */
    pv_vgpu_translate_fn translate;
    void *translate_data;
    struct pv_vgpu_display display;
    struct pv_vgpu_hostmem hostmem;
-   struct pv_renderer *renderer; /* NULL: 2D only */
+   struct pv_renderer *renderer;         /* NULL: 2D only */
    struct pv_vgpu_completion completion; /* for pv_vgpu_submit_ctrl */
-   uint32_t max_held;          /* held fenced requests at most; 0: 4096 */
+   uint32_t max_held;                    /* held fenced requests at most; 0: 4096 */
 };
 
 /* A control request whose response must wait for a renderer fence
@@ -138,8 +138,8 @@ bool pv_vgpu_ctrl_ready(struct pv_vgpu *dev);
  * when held (cfg.completion.complete reports it later), or -EBUSY without
  * looking at the request when there is no room to hold it (the transport
  * puts it back). */
-int pv_vgpu_submit_ctrl(struct pv_vgpu *dev, uint64_t token, const struct iovec *in,
-                        unsigned n_in, const struct iovec *out, unsigned n_out, uint32_t *len);
+int pv_vgpu_submit_ctrl(struct pv_vgpu *dev, uint64_t token, const struct iovec *in, unsigned n_in,
+                        const struct iovec *out, unsigned n_out, uint32_t *len);
 
 /* The renderer retired fence_id on (ctx_id, ring_idx) (and every earlier
  * one of that ring). Completes the held requests it releases, in order.

@@ -11,17 +11,20 @@
 
 #include "pearvisor/pearvisor.h"
 
-bool vgpu_3d_available(const struct pv_vgpu *dev)
+bool
+vgpu_3d_available(const struct pv_vgpu *dev)
 {
    return dev->cfg.renderer != NULL;
 }
 
-uint32_t vgpu_3d_num_capsets(const struct pv_vgpu *dev)
+uint32_t
+vgpu_3d_num_capsets(const struct pv_vgpu *dev)
 {
    return dev->cfg.renderer ? 1 : 0;
 }
 
-static uint32_t errno_to_resp(int err)
+static uint32_t
+errno_to_resp(int err)
 {
    switch (err) {
    case -ENOMEM:
@@ -37,7 +40,8 @@ static uint32_t errno_to_resp(int err)
    }
 }
 
-static struct vgpu_ctx *ctx_find(struct pv_vgpu *dev, uint32_t id)
+static struct vgpu_ctx *
+ctx_find(struct pv_vgpu *dev, uint32_t id)
 {
    for (uint32_t i = 0; i < dev->nctx; i++)
       if (dev->ctx[i].id == id)
@@ -45,7 +49,8 @@ static struct vgpu_ctx *ctx_find(struct pv_vgpu *dev, uint32_t id)
    return NULL;
 }
 
-static uint32_t cmd_get_capset_info(struct pv_vgpu *dev, struct vgpu_req *req)
+static uint32_t
+cmd_get_capset_info(struct pv_vgpu *dev, struct vgpu_req *req)
 {
    struct virtio_gpu_get_capset_info c;
    if (!vgpu_req_get(req, &c, sizeof(c)))
@@ -66,7 +71,8 @@ static uint32_t cmd_get_capset_info(struct pv_vgpu *dev, struct vgpu_req *req)
    return VIRTIO_GPU_RESP_OK_CAPSET_INFO;
 }
 
-static uint32_t cmd_get_capset(struct pv_vgpu *dev, struct vgpu_req *req)
+static uint32_t
+cmd_get_capset(struct pv_vgpu *dev, struct vgpu_req *req)
 {
    struct virtio_gpu_get_capset c;
    if (!vgpu_req_get(req, &c, sizeof(c)))
@@ -90,7 +96,8 @@ static uint32_t cmd_get_capset(struct pv_vgpu *dev, struct vgpu_req *req)
    return VIRTIO_GPU_RESP_OK_CAPSET;
 }
 
-static uint32_t cmd_ctx_create(struct pv_vgpu *dev, struct vgpu_req *req)
+static uint32_t
+cmd_ctx_create(struct pv_vgpu *dev, struct vgpu_req *req)
 {
    struct virtio_gpu_ctx_create c;
    if (!vgpu_req_get(req, &c, sizeof(c)))
@@ -99,12 +106,11 @@ static uint32_t cmd_ctx_create(struct pv_vgpu *dev, struct vgpu_req *req)
    if (id == 0 || ctx_find(dev, id))
       return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID, "zero or in use");
    uint32_t capset = c.context_init & VIRTIO_GPU_CONTEXT_INIT_CAPSET_ID_MASK;
-   if (c.nlen > sizeof(c.debug_name) || (c.context_init & ~VIRTIO_GPU_CONTEXT_INIT_CAPSET_ID_MASK) ||
-       capset != PV_CAPSET_VENUS)
+   if (c.nlen > sizeof(c.debug_name) ||
+       (c.context_init & ~VIRTIO_GPU_CONTEXT_INIT_CAPSET_ID_MASK) || capset != PV_CAPSET_VENUS)
       return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER,
-                         "name of %u bytes (max %zu) or context_init 0x%x (capset %u only)",
-                         c.nlen, sizeof(c.debug_name), c.context_init,
-                         PV_CAPSET_VENUS);
+                         "name of %u bytes (max %zu) or context_init 0x%x (capset %u only)", c.nlen,
+                         sizeof(c.debug_name), c.context_init, PV_CAPSET_VENUS);
    if (dev->nctx == dev->ctx_cap) {
       uint32_t cap = dev->ctx_cap ? dev->ctx_cap * 2 : 8;
       struct vgpu_ctx *p = realloc(dev->ctx, cap * sizeof(*p));
@@ -119,11 +125,12 @@ static uint32_t cmd_ctx_create(struct pv_vgpu *dev, struct vgpu_req *req)
    int err = pv_context_create(dev->cfg.renderer, id, capset, name);
    if (err < 0)
       return vgpu_reject(req, errno_to_resp(err), "the renderer refused it: %s", strerror(-err));
-   dev->ctx[dev->nctx++] = (struct vgpu_ctx){.id = id, .capset_id = capset};
+   dev->ctx[dev->nctx++] = (struct vgpu_ctx){ .id = id, .capset_id = capset };
    return VIRTIO_GPU_RESP_OK_NODATA;
 }
 
-static uint32_t cmd_ctx_destroy(struct pv_vgpu *dev, struct vgpu_req *req)
+static uint32_t
+cmd_ctx_destroy(struct pv_vgpu *dev, struct vgpu_req *req)
 {
    struct vgpu_ctx *ctx = ctx_find(dev, req->hdr.ctx_id);
    if (!ctx)
@@ -134,7 +141,8 @@ static uint32_t cmd_ctx_destroy(struct pv_vgpu *dev, struct vgpu_req *req)
    return VIRTIO_GPU_RESP_OK_NODATA;
 }
 
-static uint32_t cmd_ctx_resource(struct pv_vgpu *dev, struct vgpu_req *req, bool attach)
+static uint32_t
+cmd_ctx_resource(struct pv_vgpu *dev, struct vgpu_req *req, bool attach)
 {
    struct virtio_gpu_ctx_resource c;
    if (!vgpu_req_get(req, &c, sizeof(c)))
@@ -159,7 +167,8 @@ static uint32_t cmd_ctx_resource(struct pv_vgpu *dev, struct vgpu_req *req, bool
    return VIRTIO_GPU_RESP_OK_NODATA;
 }
 
-static uint32_t cmd_submit_3d(struct pv_vgpu *dev, struct vgpu_req *req)
+static uint32_t
+cmd_submit_3d(struct pv_vgpu *dev, struct vgpu_req *req)
 {
    struct virtio_gpu_cmd_submit c;
    if (!vgpu_req_get(req, &c, sizeof(c)))
@@ -172,39 +181,45 @@ static uint32_t cmd_submit_3d(struct pv_vgpu *dev, struct vgpu_req *req)
                          req->len - sizeof(c));
    int err = pv_context_submit(dev->cfg.renderer, c.hdr.ctx_id, req->buf + sizeof(c), c.size);
    if (err < 0)
-      return vgpu_reject(req,
-                         err == -EINVAL ? VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER
-                                        : VIRTIO_GPU_RESP_ERR_UNSPEC,
-                         "the renderer refused the stream of %u bytes: %s", c.size,
-                         strerror(-err));
+      return vgpu_reject(
+         req, err == -EINVAL ? VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER : VIRTIO_GPU_RESP_ERR_UNSPEC,
+         "the renderer refused the stream of %u bytes: %s", c.size, strerror(-err));
    return VIRTIO_GPU_RESP_OK_NODATA;
 }
 
-uint32_t vgpu_3d_command(struct pv_vgpu *dev, struct vgpu_req *req)
+uint32_t
+vgpu_3d_command(struct pv_vgpu *dev, struct vgpu_req *req)
 {
    if (!dev->cfg.renderer) {
       bool capset = req->hdr.type == VIRTIO_GPU_CMD_GET_CAPSET_INFO ||
                     req->hdr.type == VIRTIO_GPU_CMD_GET_CAPSET;
-      return vgpu_reject(req,
-                         capset ? VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER
-                                : VIRTIO_GPU_RESP_ERR_UNSPEC,
-                         "3D command without a renderer (2D only)");
+      return vgpu_reject(
+         req, capset ? VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER : VIRTIO_GPU_RESP_ERR_UNSPEC,
+         "3D command without a renderer (2D only)");
    }
    switch (req->hdr.type) {
-   case VIRTIO_GPU_CMD_GET_CAPSET_INFO: return cmd_get_capset_info(dev, req);
-   case VIRTIO_GPU_CMD_GET_CAPSET: return cmd_get_capset(dev, req);
-   case VIRTIO_GPU_CMD_CTX_CREATE: return cmd_ctx_create(dev, req);
-   case VIRTIO_GPU_CMD_CTX_DESTROY: return cmd_ctx_destroy(dev, req);
-   case VIRTIO_GPU_CMD_CTX_ATTACH_RESOURCE: return cmd_ctx_resource(dev, req, true);
-   case VIRTIO_GPU_CMD_CTX_DETACH_RESOURCE: return cmd_ctx_resource(dev, req, false);
-   case VIRTIO_GPU_CMD_SUBMIT_3D: return cmd_submit_3d(dev, req);
+   case VIRTIO_GPU_CMD_GET_CAPSET_INFO:
+      return cmd_get_capset_info(dev, req);
+   case VIRTIO_GPU_CMD_GET_CAPSET:
+      return cmd_get_capset(dev, req);
+   case VIRTIO_GPU_CMD_CTX_CREATE:
+      return cmd_ctx_create(dev, req);
+   case VIRTIO_GPU_CMD_CTX_DESTROY:
+      return cmd_ctx_destroy(dev, req);
+   case VIRTIO_GPU_CMD_CTX_ATTACH_RESOURCE:
+      return cmd_ctx_resource(dev, req, true);
+   case VIRTIO_GPU_CMD_CTX_DETACH_RESOURCE:
+      return cmd_ctx_resource(dev, req, false);
+   case VIRTIO_GPU_CMD_SUBMIT_3D:
+      return cmd_submit_3d(dev, req);
    default: /* unknown, or virgl-only 3D resources */
       return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_UNSPEC, "command not supported");
    }
 }
 
 /* Host addresses of a GUEST blob's backing, for the renderer. */
-static struct iovec *backing_iov(struct pv_vgpu *dev, const struct vgpu_res *res, uint32_t *count)
+static struct iovec *
+backing_iov(struct pv_vgpu *dev, const struct vgpu_res *res, uint32_t *count)
 {
    uint32_t cap = res->nbacking, n = 0;
    struct iovec *iov = calloc(cap, sizeof(*iov));
@@ -226,7 +241,7 @@ static struct iovec *backing_iov(struct pv_vgpu *dev, const struct vgpu_res *res
             }
             iov = p;
          }
-         iov[n++] = (struct iovec){.iov_base = host, .iov_len = c};
+         iov[n++] = (struct iovec){ .iov_base = host, .iov_len = c };
          gpa += c;
          len -= c;
       }
@@ -235,7 +250,8 @@ static struct iovec *backing_iov(struct pv_vgpu *dev, const struct vgpu_res *res
    return iov;
 }
 
-uint32_t vgpu_3d_create_blob(struct pv_vgpu *dev, struct vgpu_req *req, struct vgpu_res *res)
+uint32_t
+vgpu_3d_create_blob(struct pv_vgpu *dev, struct vgpu_req *req, struct vgpu_res *res)
 {
    bool host = res->blob_mem != VIRTIO_GPU_BLOB_MEM_GUEST;
    if (!dev->cfg.renderer)
@@ -248,8 +264,12 @@ uint32_t vgpu_3d_create_blob(struct pv_vgpu *dev, struct vgpu_req *req, struct v
       return vgpu_reject(req, VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID,
                          "res %u: host blob of an unknown context", res->id);
    struct pv_blob_args args = {
-      .res_id = res->id, .ctx_id = c.hdr.ctx_id, .blob_mem = c.blob_mem,
-      .blob_flags = c.blob_flags, .blob_id = c.blob_id, .size = c.size,
+      .res_id = res->id,
+      .ctx_id = c.hdr.ctx_id,
+      .blob_mem = c.blob_mem,
+      .blob_flags = c.blob_flags,
+      .blob_id = c.blob_id,
+      .size = c.size,
    };
    struct iovec *iov = NULL;
    if (res->nbacking) {
@@ -264,21 +284,23 @@ uint32_t vgpu_3d_create_blob(struct pv_vgpu *dev, struct vgpu_req *req, struct v
    if (err < 0)
       return vgpu_reject(req, errno_to_resp(err),
                          "res %u (blob_mem %u, blob_id %llu, %llu bytes): the renderer "
-                         "refused it: %s", res->id, c.blob_mem,
-                         (unsigned long long)c.blob_id, (unsigned long long)c.size,
-                         strerror(-err));
+                         "refused it: %s",
+                         res->id, c.blob_mem, (unsigned long long)c.blob_id,
+                         (unsigned long long)c.size, strerror(-err));
    res->in_renderer = true;
    return VIRTIO_GPU_RESP_OK_NODATA;
 }
 
-static void hostmem_unmap(struct pv_vgpu *dev, struct vgpu_res *res)
+static void
+hostmem_unmap(struct pv_vgpu *dev, struct vgpu_res *res)
 {
    if (res->mapped && dev->cfg.hostmem.unmap)
       dev->cfg.hostmem.unmap(dev->cfg.hostmem.data, res->map_offset, res->map_len);
    res->mapped = false;
 }
 
-void vgpu_3d_unref(struct pv_vgpu *dev, struct vgpu_res *res)
+void
+vgpu_3d_unref(struct pv_vgpu *dev, struct vgpu_res *res)
 {
    hostmem_unmap(dev, res); /* the guest must not keep a window on freed memory */
    if (res->in_renderer)
@@ -286,7 +308,8 @@ void vgpu_3d_unref(struct pv_vgpu *dev, struct vgpu_res *res)
    res->in_renderer = false;
 }
 
-const uint8_t *vgpu_3d_blob_ptr(struct pv_vgpu *dev, struct vgpu_res *res, uint64_t *size)
+const uint8_t *
+vgpu_3d_blob_ptr(struct pv_vgpu *dev, struct vgpu_res *res, uint64_t *size)
 {
    void *ptr;
    if (!res->in_renderer || pv_resource_map(dev->cfg.renderer, res->id, &ptr, size) < 0)
@@ -297,7 +320,8 @@ const uint8_t *vgpu_3d_blob_ptr(struct pv_vgpu *dev, struct vgpu_res *res, uint6
 #define HOSTMEM_PAGE 4096ull /* guest and host page size on x86-64 */
 
 /* A mapped blob's range in the region overlapping [off, off + len). */
-static struct vgpu_res *mapping_overlap(struct pv_vgpu *dev, uint64_t off, uint64_t len)
+static struct vgpu_res *
+mapping_overlap(struct pv_vgpu *dev, uint64_t off, uint64_t len)
 {
    for (uint32_t i = 0; i < dev->nres; i++) {
       struct vgpu_res *o = dev->res[i];
@@ -309,9 +333,9 @@ static struct vgpu_res *mapping_overlap(struct pv_vgpu *dev, uint64_t off, uint6
 
 /* Every check a guest's RESOURCE_MAP_BLOB must pass; 0 when it may be
  * mapped, else the response (each rejection logged with its check). */
-static uint32_t map_check(struct pv_vgpu *dev, const struct vgpu_req *req,
-                          const struct virtio_gpu_resource_map_blob *c, struct vgpu_res *res,
-                          uint64_t *len)
+static uint32_t
+map_check(struct pv_vgpu *dev, const struct vgpu_req *req,
+          const struct virtio_gpu_resource_map_blob *c, struct vgpu_res *res, uint64_t *len)
 {
    const struct pv_vgpu_hostmem *hm = &dev->cfg.hostmem;
    uint32_t id = c->resource_id;
@@ -353,7 +377,8 @@ static uint32_t map_check(struct pv_vgpu *dev, const struct vgpu_req *req,
    return 0;
 }
 
-uint32_t vgpu_3d_map_blob(struct pv_vgpu *dev, struct vgpu_req *req)
+uint32_t
+vgpu_3d_map_blob(struct pv_vgpu *dev, struct vgpu_req *req)
 {
    struct virtio_gpu_resource_map_blob c;
    if (!vgpu_req_get(req, &c, sizeof(c)))
@@ -379,14 +404,16 @@ uint32_t vgpu_3d_map_blob(struct pv_vgpu *dev, struct vgpu_req *req)
    res->mapped = true;
    res->map_offset = c.offset;
    res->map_len = len;
-   struct virtio_gpu_resp_map_info *r = vgpu_resp_alloc(req, VIRTIO_GPU_RESP_OK_MAP_INFO, sizeof(*r));
+   struct virtio_gpu_resp_map_info *r =
+      vgpu_resp_alloc(req, VIRTIO_GPU_RESP_OK_MAP_INFO, sizeof(*r));
    if (!r)
       return VIRTIO_GPU_RESP_ERR_UNSPEC; /* stays mapped: the guest may unmap it */
    r->map_info = map_info & VIRTIO_GPU_MAP_CACHE_MASK;
    return VIRTIO_GPU_RESP_OK_MAP_INFO;
 }
 
-uint32_t vgpu_3d_unmap_blob(struct pv_vgpu *dev, struct vgpu_req *req)
+uint32_t
+vgpu_3d_unmap_blob(struct pv_vgpu *dev, struct vgpu_req *req)
 {
    struct virtio_gpu_resource_unmap_blob c;
    if (!vgpu_req_get(req, &c, sizeof(c)))
@@ -409,20 +436,23 @@ uint32_t vgpu_3d_unmap_blob(struct pv_vgpu *dev, struct vgpu_req *req)
    return VIRTIO_GPU_RESP_OK_NODATA;
 }
 
-void vgpu_3d_reset(struct pv_vgpu *dev)
+void
+vgpu_3d_reset(struct pv_vgpu *dev)
 {
    for (uint32_t i = 0; i < dev->nctx; i++)
       pv_context_destroy(dev->cfg.renderer, dev->ctx[i].id);
    dev->nctx = 0;
 }
 
-void vgpu_3d_fence(struct pv_vgpu *dev, struct vgpu_req *req)
+void
+vgpu_3d_fence(struct pv_vgpu *dev, struct vgpu_req *req)
 {
    if (!dev->cfg.renderer || !req->wait || !ctx_find(dev, req->hdr.ctx_id))
       return;
    uint32_t ring = (req->hdr.flags & VIRTIO_GPU_FLAG_INFO_RING_IDX) ? req->hdr.ring_idx : 0;
    if (pv_context_submit_fence(dev->cfg.renderer, req->hdr.ctx_id, ring, req->hdr.fence_id) < 0)
       return; /* a lost context: answer at once, the guest sees the loss elsewhere */
-   *req->wait = (struct pv_vgpu_fence_wait){.pending = true, .ctx_id = req->hdr.ctx_id,
-                                            .ring_idx = ring, .fence_id = req->hdr.fence_id};
+   *req->wait = (struct pv_vgpu_fence_wait){
+      .pending = true, .ctx_id = req->hdr.ctx_id, .ring_idx = ring, .fence_id = req->hdr.fence_id
+   };
 }

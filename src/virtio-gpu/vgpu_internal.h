@@ -25,7 +25,7 @@ struct vgpu_res {
    /* Blobs. */
    uint32_t blob_mem, blob_flags;
    uint64_t blob_size;
-   bool in_renderer;  /* created through pv_resource_create_blob */
+   bool in_renderer; /* created through pv_resource_create_blob */
    bool mapped;
    uint64_t map_offset, map_len; /* in the host-visible region */
    /* RESOURCE_ASSIGN_UUID: assigned once, then the same for its lifetime. */
@@ -66,7 +66,7 @@ struct pv_vgpu {
    struct vgpu_ctx *ctx;
    uint32_t nctx, ctx_cap;
    struct vgpu_scanout scanout[VIRTIO_GPU_MAX_SCANOUTS];
-   uint64_t uuid_seq; /* makes every assigned uuid of this device distinct */
+   uint64_t uuid_seq;      /* makes every assigned uuid of this device distinct */
    struct vgpu_held *held; /* in submission order */
    uint32_t nheld, held_cap;
    /* realloc for the held table; tests replace it to make growing fail. */
@@ -82,7 +82,7 @@ struct vgpu_req {
    const uint8_t *buf;
    size_t len;
    struct virtio_gpu_ctrl_hdr hdr;
-   uint8_t *resp;      /* response being built */
+   uint8_t *resp; /* response being built */
    size_t resp_cap;
    size_t resp_len;
    struct pv_vgpu_fence_wait *wait;
@@ -114,8 +114,8 @@ int vgpu_backing_read(struct pv_vgpu *dev, const struct vgpu_mem_entry *e, uint3
 bool vgpu_format_supported(uint32_t format);
 bool vgpu_rect_inside(const struct virtio_gpu_rect *r, uint32_t w, uint32_t h);
 void vgpu_scanout_set(struct pv_vgpu *dev, uint32_t id, struct vgpu_scanout *s);
-uint32_t vgpu_flush_resource(struct pv_vgpu *dev, const struct vgpu_req *req,
-                             struct vgpu_res *res, const struct virtio_gpu_rect *r);
+uint32_t vgpu_flush_resource(struct pv_vgpu *dev, const struct vgpu_req *req, struct vgpu_res *res,
+                             const struct virtio_gpu_rect *r);
 
 /* Reserves a response of `size` bytes (zeroed, header filled); NULL when
  * the guest's response buffer is too small. */

@@ -309,8 +309,18 @@ int
 main(int argc, char **argv)
 {
    enum {
-      OPT_MAX_CLIENTS = 256, OPT_PER_PID, OPT_PER_UID, OPT_HANDSHAKE, OPT_TEARDOWN, OPT_BUDGET,
-      OPT_CTX_MEM, OPT_BLOB_MEM, OPT_NO_SANDBOX, OPT_USER, OPT_BUDGET_FD, OPT_PRESTART,
+      OPT_MAX_CLIENTS = 256,
+      OPT_PER_PID,
+      OPT_PER_UID,
+      OPT_HANDSHAKE,
+      OPT_TEARDOWN,
+      OPT_BUDGET,
+      OPT_CTX_MEM,
+      OPT_BLOB_MEM,
+      OPT_NO_SANDBOX,
+      OPT_USER,
+      OPT_BUDGET_FD,
+      OPT_PRESTART,
    };
    static const struct option opts[] = {
       { "socket", required_argument, NULL, 's' },
@@ -475,8 +485,8 @@ main(int argc, char **argv)
       return 2;
    }
    int budget_mfd = -1;
-   int ret = pv_shared_budget_create(budget_bytes, max_clients * 4, &cfg.client.budget,
-                                     &budget_mfd);
+   int ret =
+      pv_shared_budget_create(budget_bytes, max_clients * 4, &cfg.client.budget, &budget_mfd);
    if (ret < 0) {
       pv_error(TAG, "cannot create the shared memory budget: %s", strerror(-ret));
       return 1;

@@ -79,8 +79,9 @@ recv_fd(int fd)
    char byte;
    char ctrl[CMSG_SPACE(sizeof(int))];
    struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-   struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctrl,
-                       .msg_controllen = sizeof(ctrl) };
+   struct msghdr m = {
+      .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctrl, .msg_controllen = sizeof(ctrl)
+   };
    CHECK(recvmsg(fd, &m, 0) == 1);
    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
    CHECK(c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS);
@@ -167,8 +168,7 @@ sync_read(int fd, uint32_t id)
 static int
 sync_wait(int fd, uint32_t flags, uint32_t timeout, uint32_t id, uint64_t v)
 {
-   msg(fd, VCMD_SYNC_WAIT, (uint32_t[]){ flags, timeout, id, (uint32_t)v, (uint32_t)(v >> 32) },
-       5);
+   msg(fd, VCMD_SYNC_WAIT, (uint32_t[]){ flags, timeout, id, (uint32_t)v, (uint32_t)(v >> 32) }, 5);
    CHECK(reply(fd, VCMD_SYNC_WAIT) == 0);
    return recv_fd(fd);
 }
@@ -201,8 +201,7 @@ test_blobs(void)
    int fd = conn();
    handshake(fd);
    /* HOST3D shmem (blob id 0), as Mesa does with supports_blob_id_0. */
-   msg(fd, VCMD_RESOURCE_CREATE_BLOB, (uint32_t[]){ VCMD_BLOB_TYPE_HOST3D, 1, 8192, 0, 0, 0 },
-       6);
+   msg(fd, VCMD_RESOURCE_CREATE_BLOB, (uint32_t[]){ VCMD_BLOB_TYPE_HOST3D, 1, 8192, 0, 0, 0 }, 6);
    CHECK(reply(fd, VCMD_RESOURCE_CREATE_BLOB) == 1);
    uint32_t res1;
    xread(fd, &res1, 4);
@@ -237,15 +236,14 @@ test_guest_blob_limit(void)
    int fd = conn();
    handshake(fd);
    for (int i = 0; i < 3; i++) {
-      msg(fd, VCMD_RESOURCE_CREATE_BLOB,
-          (uint32_t[]){ VCMD_BLOB_TYPE_GUEST, 1, 300000, 0, 0, 0 }, 6);
+      msg(fd, VCMD_RESOURCE_CREATE_BLOB, (uint32_t[]){ VCMD_BLOB_TYPE_GUEST, 1, 300000, 0, 0, 0 },
+          6);
       CHECK(reply(fd, VCMD_RESOURCE_CREATE_BLOB) == 1);
       uint32_t res;
       xread(fd, &res, 4);
       close(recv_fd(fd));
    }
-   msg(fd, VCMD_RESOURCE_CREATE_BLOB, (uint32_t[]){ VCMD_BLOB_TYPE_GUEST, 1, 300000, 0, 0, 0 },
-       6);
+   msg(fd, VCMD_RESOURCE_CREATE_BLOB, (uint32_t[]){ VCMD_BLOB_TYPE_GUEST, 1, 300000, 0, 0, 0 }, 6);
    CHECK(closed_by_server(fd));
    close(fd);
 }
@@ -274,8 +272,7 @@ test_syncs(void)
    close(w);
 
    /* ANY of two syncs. */
-   msg(fd, VCMD_SYNC_WAIT,
-       (uint32_t[]){ VCMD_SYNC_WAIT_FLAG_ANY, 1000, a, 100, 0, b, 0, 1 }, 8);
+   msg(fd, VCMD_SYNC_WAIT, (uint32_t[]){ VCMD_SYNC_WAIT_FLAG_ANY, 1000, a, 100, 0, b, 0, 1 }, 8);
    CHECK(reply(fd, VCMD_SYNC_WAIT) == 0);
    w = recv_fd(fd);
    CHECK(readable(w, 0));
@@ -343,7 +340,7 @@ test_two_clients_isolated(void)
    handshake(b);
    uint32_t sa = sync_create(a, 11);
    uint32_t sb = sync_create(b, 22);
-   CHECK(sa == sb); /* ids are per client ... */
+   CHECK(sa == sb);               /* ids are per client ... */
    CHECK(sync_read(a, sa) == 11); /* ... and so are the objects */
    CHECK(sync_read(b, sb) == 22);
    /* b touching an id only a has: b alone is dropped. */
@@ -359,9 +356,9 @@ struct bad_case {
    const char *what;
    bool handshake;
    uint32_t cmd;
-   uint32_t len;          /* header length field */
+   uint32_t len; /* header length field */
    uint32_t data[24];
-   uint32_t ndw;          /* dwords actually sent */
+   uint32_t ndw; /* dwords actually sent */
 };
 
 static const struct bad_case bad_cases[] = {
@@ -379,12 +376,24 @@ static const struct bad_case bad_cases[] = {
    { "non-exportable blob", true, VCMD_RESOURCE_CREATE_BLOB, 6, { 2, 0, 4096, 0, 7, 0 }, 6 },
    { "SUBMIT_CMD2 empty", true, VCMD_SUBMIT_CMD2, 0, { 0 }, 0 },
    { "SUBMIT_CMD2 too many batches", true, VCMD_SUBMIT_CMD2, 2, { 1000, 0 }, 2 },
-   { "SUBMIT_CMD2 cmds out of range", true, VCMD_SUBMIT_CMD2, 9,
-     { 1, 0, 5, 0xfffffffcu, 9, 0, 0, 0, 0 }, 9 },
-   { "SUBMIT_CMD2 syncs out of range", true, VCMD_SUBMIT_CMD2, 9,
-     { 1, 0, 9, 0, 0xfffffff0u, 0x60000000u, 0, 0, 0 }, 9 },
-   { "SUBMIT_CMD2 unknown sync", true, VCMD_SUBMIT_CMD2, 12,
-     { 1, 0, 9, 0, 9, 1, 0, 0, 0, 42, 1, 0 }, 12 },
+   { "SUBMIT_CMD2 cmds out of range",
+     true,
+     VCMD_SUBMIT_CMD2,
+     9,
+     { 1, 0, 5, 0xfffffffcu, 9, 0, 0, 0, 0 },
+     9 },
+   { "SUBMIT_CMD2 syncs out of range",
+     true,
+     VCMD_SUBMIT_CMD2,
+     9,
+     { 1, 0, 9, 0, 0xfffffff0u, 0x60000000u, 0, 0, 0 },
+     9 },
+   { "SUBMIT_CMD2 unknown sync",
+     true,
+     VCMD_SUBMIT_CMD2,
+     12,
+     { 1, 0, 9, 0, 9, 1, 0, 0, 0, 42, 1, 0 },
+     12 },
    { "SUBMIT_CMD2 bad queue", true, VCMD_SUBMIT_CMD2, 9, { 1, 1, 9, 0, 9, 0, 64, 0, 0 }, 9 },
    { "SUBMIT_CMD2 unknown flags", true, VCMD_SUBMIT_CMD2, 9, { 1, 6, 9, 0, 9, 0, 0, 0, 0 }, 9 },
    { "stream the renderer rejects", true, VCMD_SUBMIT_CMD, 2, { FAKE_BAD_STREAM, 0 }, 2 },
@@ -604,8 +613,9 @@ test_receive_client(void)
          char buf[CMSG_SPACE(sizeof(int))];
       } ctl;
       memset(&ctl, 0, sizeof(ctl));
-      struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
-                           .msg_controllen = sizeof(ctl.buf) };
+      struct msghdr mh = {
+         .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf)
+      };
       struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
       c->cmsg_level = SOL_SOCKET;
       c->cmsg_type = SCM_RIGHTS;

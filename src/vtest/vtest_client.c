@@ -27,10 +27,10 @@
 #define DEFAULT_MAX_SYNC_QUEUES 64
 #define DEFAULT_MAX_GUEST_BYTES (4ull << 30)
 #define DEFAULT_HANDSHAKE_TIMEOUT_MS 10000
-#define MAX_NAME_BYTES 4096       /* CREATE_RENDERER payload */
+#define MAX_NAME_BYTES 4096 /* CREATE_RENDERER payload */
 #define MAX_CAPSET_BYTES (64u << 10)
 #define MAX_BATCHES 4096
-#define MAX_POINTS 4096           /* sync points of one batch or wait */
+#define MAX_POINTS 4096 /* sync points of one batch or wait */
 #define KEEP_BUFFER_BYTES (1u << 20)
 
 /* A GUEST blob's memory is the server's: it stays mapped until the client's
@@ -39,7 +39,7 @@
 struct guest_blob {
    struct guest_blob *next;
    struct pv_shmem shm;
-   uint64_t charged;  /* to the shared budget */
+   uint64_t charged; /* to the shared budget */
 };
 
 struct vtest_client {
@@ -56,11 +56,11 @@ struct vtest_client {
    uint32_t next_res_id;
    struct guest_blob *guest_blobs;
    uint64_t guest_bytes;
-   int64_t handshake_deadline_ms;  /* until the context exists */
-   bool disconnected;        /* the peer went away while we replied */
-   bool capset_only;         /* since the venus capset: only CONTEXT_INIT */
+   int64_t handshake_deadline_ms;   /* until the context exists */
+   bool disconnected;               /* the peer went away while we replied */
+   bool capset_only;                /* since the venus capset: only CONTEXT_INIT */
    unsigned long long dl_adds_seen; /* pv_pin_loaded_libraries' record */
-   char why[192];            /* reason the client is dropped */
+   char why[192];                   /* reason the client is dropped */
 };
 
 static const char *
@@ -238,8 +238,10 @@ budget_charge(void *data, uint64_t bytes)
    struct vtest_client *c = data;
    if (pv_shared_budget_charge(c->cfg.budget, c->cfg.budget_slot, bytes))
       return true;
-   pv_warn(TAG, "client %u (%s): %llu bytes refused: memory budget of all clients %llu, %llu "
-                "in use (--memory-budget)", c->id, c->name, (unsigned long long)bytes,
+   pv_warn(TAG,
+           "client %u (%s): %llu bytes refused: memory budget of all clients %llu, %llu "
+           "in use (--memory-budget)",
+           c->id, c->name, (unsigned long long)bytes,
            (unsigned long long)__atomic_load_n(&c->cfg.budget->limit, __ATOMIC_RELAXED),
            (unsigned long long)__atomic_load_n(&c->cfg.budget->used, __ATOMIC_RELAXED));
    return false;
@@ -331,9 +333,8 @@ handle_create_blob(struct vtest_client *c, const uint32_t *p)
       if (ret < 0) {
          pv_resource_unref(c->renderer, args.res_id);
          /* Mesa's vtest client cannot take "no fd": it must be told loudly. */
-         return drop(c, ret, "blob %u (flags 0x%x id %llu) cannot be exported: %s",
-                     args.res_id, args.blob_flags, (unsigned long long)args.blob_id,
-                     strerror(-ret));
+         return drop(c, ret, "blob %u (flags 0x%x id %llu) cannot be exported: %s", args.res_id,
+                     args.blob_flags, (unsigned long long)args.blob_id, strerror(-ret));
       }
       own_fd = true;
       break;
@@ -387,11 +388,10 @@ check_batch(struct vtest_client *c, const struct vtest_submit_batch *b, uint32_t
    if (b->flags & ~VCMD_SUBMIT_CMD2_FLAG_SYNC_QUEUE)
       return drop(c, -EPROTO, "batch %u: unknown flags 0x%x", i, b->flags);
    if ((uint64_t)b->cmd_offset + b->cmd_size > ndw)
-      return drop(c, -EPROTO, "batch %u: commands [%u, +%u) outside %u dwords", i,
-                  b->cmd_offset, b->cmd_size, ndw);
+      return drop(c, -EPROTO, "batch %u: commands [%u, +%u) outside %u dwords", i, b->cmd_offset,
+                  b->cmd_size, ndw);
    if (b->sync_count > MAX_POINTS)
-      return drop(c, -EPROTO, "batch %u: %u sync points, limit %u", i, b->sync_count,
-                  MAX_POINTS);
+      return drop(c, -EPROTO, "batch %u: %u sync points, limit %u", i, b->sync_count, MAX_POINTS);
    if ((uint64_t)b->sync_offset + (uint64_t)b->sync_count * VTEST_SYNC_POINT_DWORDS > ndw)
       return drop(c, -EPROTO, "batch %u: syncs [%u, +%u points) outside %u dwords", i,
                   b->sync_offset, b->sync_count, ndw);
@@ -455,8 +455,7 @@ handle_submit_cmd2(struct vtest_client *c, const uint32_t *p, uint32_t ndw)
    if (!ndw)
       return drop(c, -EPROTO, "SUBMIT_CMD2 without a batch count");
    uint32_t count = p[0];
-   if (count > MAX_BATCHES ||
-       1 + (uint64_t)count * VCMD_SUBMIT_CMD2_BATCH_DWORDS > ndw)
+   if (count > MAX_BATCHES || 1 + (uint64_t)count * VCMD_SUBMIT_CMD2_BATCH_DWORDS > ndw)
       return drop(c, -EPROTO, "SUBMIT_CMD2 with %u batches in %u dwords", count, ndw);
    if (count) {
       int ret = need_context(c, VCMD_SUBMIT_CMD2);
@@ -677,8 +676,8 @@ serve_one(struct vtest_client *c)
    if (cmd != VCMD_CONTEXT_INIT)
       c->capset_only = false;
    /* CREATE_RENDERER alone counts its length in bytes. */
-   uint64_t bytes = cmd == VCMD_CREATE_RENDERER ? hdr[VTEST_HDR_LEN]
-                                                : (uint64_t)hdr[VTEST_HDR_LEN] * 4;
+   uint64_t bytes =
+      cmd == VCMD_CREATE_RENDERER ? hdr[VTEST_HDR_LEN] : (uint64_t)hdr[VTEST_HDR_LEN] * 4;
    uint64_t limit = cmd == VCMD_CREATE_RENDERER ? MAX_NAME_BYTES : c->cfg.max_message_bytes;
    if (bytes > limit)
       return drop(c, -EMSGSIZE, "command %u (%s) of %llu bytes, limit %llu", cmd, cmd_name(cmd),
@@ -696,8 +695,10 @@ serve_one(struct vtest_client *c)
    }
    ret = vtest_read_full(c->sock, c->buf, (size_t)bytes);
    if (ret == -EAGAIN || ret == -EWOULDBLOCK)
-      return drop(c, -ETIMEDOUT, "no context within %u ms of connecting (handshake timeout, "
-                  "inside %s)", c->cfg.handshake_timeout_ms, cmd_name(cmd));
+      return drop(c, -ETIMEDOUT,
+                  "no context within %u ms of connecting (handshake timeout, "
+                  "inside %s)",
+                  c->cfg.handshake_timeout_ms, cmd_name(cmd));
    if (ret < 0) {
       c->disconnected = true;
       return drop(c, ret, "disconnected inside %s (%llu bytes)", cmd_name(cmd),
@@ -803,7 +804,8 @@ vtest_client_serve(int sock, uint32_t client_id, const struct vtest_client_confi
       else
          ret = pv_renderer_set_venus_wire_format(c->renderer, cfg->wire_format);
       const struct pv_memory_budget budget = { .charge = budget_charge,
-                                               .release = budget_release, .data = c };
+                                               .release = budget_release,
+                                               .data = c };
       if (ret == 0 && cfg->budget)
          ret = pv_renderer_set_memory_budget(c->renderer, &budget);
    }

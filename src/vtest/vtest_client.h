@@ -16,9 +16,9 @@
 #include "vtest/vtest_sync.h"
 
 struct vtest_client_config {
-   uint32_t max_message_bytes;     /* payload of one message; 0: 64 MiB */
-   uint32_t max_sync_queues;       /* VCMD_PARAM_MAX_SYNC_QUEUE_COUNT; 0: 64 */
-   uint64_t max_guest_blob_bytes;  /* GUEST blobs this server allocates; 0: 4 GiB */
+   uint32_t max_message_bytes;    /* payload of one message; 0: 64 MiB */
+   uint32_t max_sync_queues;      /* VCMD_PARAM_MAX_SYNC_QUEUE_COUNT; 0: 64 */
+   uint64_t max_guest_blob_bytes; /* GUEST blobs this server allocates; 0: 4 GiB */
    /* A connection that has not created its context (CONTEXT_INIT, which
     * Mesa's driver sends right after connecting) within this time is
     * closed. 0: 10000 ms. */

@@ -52,17 +52,17 @@ enum vtest_cmd {
 };
 
 /* Payload sizes in u32 (requests). */
-#define VCMD_RES_UNREF_SIZE 1          /* res_id */
-#define VCMD_BUSY_WAIT_SIZE 2          /* handle, flags; reply: busy */
-#define VCMD_PROTOCOL_VERSION_SIZE 1   /* version; reply: version */
-#define VCMD_GET_PARAM_SIZE 1          /* param; reply: valid, value */
-#define VCMD_GET_CAPSET_SIZE 2         /* capset id, version; reply: valid, data */
-#define VCMD_CONTEXT_INIT_SIZE 1       /* capset id */
-#define VCMD_RES_CREATE_BLOB_SIZE 6    /* type, flags, size lo/hi, blob id lo/hi; reply: res_id + fd */
-#define VCMD_SYNC_CREATE_SIZE 2        /* value lo/hi; reply: sync id */
-#define VCMD_SYNC_UNREF_SIZE 1         /* sync id */
-#define VCMD_SYNC_READ_SIZE 1          /* sync id; reply: value (u64) */
-#define VCMD_SYNC_WRITE_SIZE 3         /* sync id, value lo/hi */
+#define VCMD_RES_UNREF_SIZE 1        /* res_id */
+#define VCMD_BUSY_WAIT_SIZE 2        /* handle, flags; reply: busy */
+#define VCMD_PROTOCOL_VERSION_SIZE 1 /* version; reply: version */
+#define VCMD_GET_PARAM_SIZE 1        /* param; reply: valid, value */
+#define VCMD_GET_CAPSET_SIZE 2       /* capset id, version; reply: valid, data */
+#define VCMD_CONTEXT_INIT_SIZE 1     /* capset id */
+#define VCMD_RES_CREATE_BLOB_SIZE 6 /* type, flags, size lo/hi, blob id lo/hi; reply: res_id + fd */
+#define VCMD_SYNC_CREATE_SIZE 2     /* value lo/hi; reply: sync id */
+#define VCMD_SYNC_UNREF_SIZE 1      /* sync id */
+#define VCMD_SYNC_READ_SIZE 1       /* sync id; reply: value (u64) */
+#define VCMD_SYNC_WRITE_SIZE 3      /* sync id, value lo/hi */
 /* SYNC_WAIT: flags, timeout (ms, UINT32_MAX: infinite), then count x (id, value lo/hi);
  * reply: empty, followed by an fd that polls readable once the wait is satisfied. */
 #define VCMD_SYNC_WAIT_FLAG_ANY (1u << 0)

@@ -46,11 +46,11 @@ struct server_client {
    pthread_t thread;
    int sock;
    uint32_t id;
-   uint32_t slot;        /* in the memory budget: budget_slot_base + [0, max_clients) */
-   pid_t pid;            /* its client process (with client_exe) */
-   pid_t peer_pid;       /* SO_PEERCRED at accept */
+   uint32_t slot;  /* in the memory budget: budget_slot_base + [0, max_clients) */
+   pid_t pid;      /* its client process (with client_exe) */
+   pid_t peer_pid; /* SO_PEERCRED at accept */
    uid_t peer_uid;
-   bool done;            /* under srv->lock */
+   bool done; /* under srv->lock */
 };
 
 /* A client process started ahead of its client: the server's end of its
@@ -73,8 +73,8 @@ struct vtest_server {
    struct vtest_server_config cfg;
    char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
    int listen_fd;
-   int stop_efd;         /* written by vtest_server_stop */
-   int reap_efd;         /* written by a client thread that finished */
+   int stop_efd; /* written by vtest_server_stop */
+   int reap_efd; /* written by a client thread that finished */
    pthread_mutex_t lock;
    struct server_client *clients;
    uint32_t client_count;
@@ -83,7 +83,7 @@ struct vtest_server {
    /* oldest first; touched by the accept loop's thread only */
    struct prestarted pool[VTEST_MAX_PRESTART];
    uint32_t pool_count;
-   bool renice;          /* pool processes wait at PRESTART_NICE (root only) */
+   bool renice; /* pool processes wait at PRESTART_NICE (root only) */
 };
 
 static int
@@ -277,7 +277,9 @@ static int
 hand_over(const struct prestarted *p, const struct server_client *sc)
 {
    struct vtest_handoff msg = {
-      .magic = VTEST_HANDOFF_MAGIC, .client_id = sc->id, .budget_slot = sc->slot,
+      .magic = VTEST_HANDOFF_MAGIC,
+      .client_id = sc->id,
+      .budget_slot = sc->slot,
    };
    struct iovec iov = { .iov_base = &msg, .iov_len = sizeof(msg) };
    union {
@@ -286,7 +288,10 @@ hand_over(const struct prestarted *p, const struct server_client *sc)
    } ctl;
    memset(&ctl, 0, sizeof(ctl));
    struct msghdr mh = {
-      .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
+      .msg_iov = &iov,
+      .msg_iovlen = 1,
+      .msg_control = ctl.buf,
+      .msg_controllen = sizeof(ctl.buf),
    };
    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
    c->cmsg_level = SOL_SOCKET;
@@ -312,7 +317,10 @@ vtest_server_receive_client(int ctrl_fd, uint32_t *client_id, uint32_t *budget_s
       char buf[CMSG_SPACE(sizeof(int))];
    } ctl;
    struct msghdr mh = {
-      .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
+      .msg_iov = &iov,
+      .msg_iovlen = 1,
+      .msg_control = ctl.buf,
+      .msg_controllen = sizeof(ctl.buf),
    };
    ssize_t n;
    do
@@ -368,8 +376,10 @@ wait_client_process(struct server_client *sc, pid_t pid, int *status, bool *kill
       }
       const int64_t now = now_ms();
       if (deadline >= 0 && now >= deadline && !*killed) {
-         pv_error(TAG, "client %u: its process (pid %d) did not finish within %u ms of the end "
-                       "of its connection: killed (teardown watchdog)", sc->id, (int)pid, timeout);
+         pv_error(TAG,
+                  "client %u: its process (pid %d) did not finish within %u ms of the end "
+                  "of its connection: killed (teardown watchdog)",
+                  sc->id, (int)pid, timeout);
          kill(pid, SIGKILL);
          *killed = true;
       }
@@ -404,16 +414,18 @@ serve_in_process(struct server_client *sc)
    if (killed)
       return false;
    if (WIFEXITED(status) && WEXITSTATUS(status) == SANDBOX_EXIT_STATUS) {
-      pv_error(TAG, "client %u: its process (pid %d) was stopped by its sandbox (a forbidden "
-                    "system call, named in its log line above)", sc->id, (int)pid);
+      pv_error(TAG,
+               "client %u: its process (pid %d) was stopped by its sandbox (a forbidden "
+               "system call, named in its log line above)",
+               sc->id, (int)pid);
       return false;
    }
    if (WIFSIGNALED(status)) {
       const int sig = WTERMSIG(status);
       /* asked to stop (e.g. with its process group), not a crash */
       if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP) {
-         pv_info(TAG, "client %u: its process (pid %d) was stopped by signal %d", sc->id,
-                 (int)pid, sig);
+         pv_info(TAG, "client %u: its process (pid %d) was stopped by signal %d", sc->id, (int)pid,
+                 sig);
          return true;
       }
       pv_error(TAG, "client %u: its process (pid %d) was killed by signal %d", sc->id, (int)pid,
@@ -442,8 +454,8 @@ client_thread(void *arg)
    if (cfg.budget) {
       const uint64_t held = pv_shared_budget_reclaim(cfg.budget, sc->slot);
       if (held)
-         pv_info(TAG, "client %u: %llu bytes it still held returned to the memory budget",
-                 sc->id, (unsigned long long)held);
+         pv_info(TAG, "client %u: %llu bytes it still held returned to the memory budget", sc->id,
+                 (unsigned long long)held);
    }
    pthread_mutex_lock(&sc->srv->lock);
    if (!ok)
@@ -527,15 +539,19 @@ retire_prestarted(struct vtest_server *srv, struct prestarted *ps, uint32_t n, i
       if (killed || (WIFEXITED(status) && WEXITSTATUS(status) == 0))
          continue;
       /* asked to stop with the server (e.g. Ctrl-C to its process group) */
-      if (WIFSIGNALED(status) && (WTERMSIG(status) == SIGTERM || WTERMSIG(status) == SIGINT ||
-                                  WTERMSIG(status) == SIGHUP))
+      if (WIFSIGNALED(status) &&
+          (WTERMSIG(status) == SIGTERM || WTERMSIG(status) == SIGINT || WTERMSIG(status) == SIGHUP))
          continue;
       if (WIFSIGNALED(status))
-         pv_error(TAG, "pre-started client process (pid %d) was killed by signal %d before "
-                       "serving a client", (int)ps[i].pid, WTERMSIG(status));
+         pv_error(TAG,
+                  "pre-started client process (pid %d) was killed by signal %d before "
+                  "serving a client",
+                  (int)ps[i].pid, WTERMSIG(status));
       else
-         pv_error(TAG, "pre-started client process (pid %d) exited with status %d before "
-                       "serving a client", (int)ps[i].pid, WEXITSTATUS(status));
+         pv_error(TAG,
+                  "pre-started client process (pid %d) exited with status %d before "
+                  "serving a client",
+                  (int)ps[i].pid, WEXITSTATUS(status));
       pthread_mutex_lock(&srv->lock);
       srv->failed_clients++;
       pthread_mutex_unlock(&srv->lock);
@@ -593,8 +609,7 @@ prune_pool(struct vtest_server *srv, const struct pollfd *pfds)
       if (!(pfds[i].revents & (POLLHUP | POLLERR)))
          continue;
       struct prestarted gone = srv->pool[i];
-      memmove(&srv->pool[i], &srv->pool[i + 1],
-              (srv->pool_count - i - 1) * sizeof(srv->pool[0]));
+      memmove(&srv->pool[i], &srv->pool[i + 1], (srv->pool_count - i - 1) * sizeof(srv->pool[0]));
       srv->pool_count--;
       retire_prestarted(srv, &gone, 1, now_ms() + srv->cfg.teardown_timeout_ms);
    }
@@ -628,8 +643,8 @@ start_serving(struct vtest_server *srv, const struct server_client *sc)
             pv_info(TAG, "client %u: served by pre-started process %d (started %lld ms before)",
                     sc->id, (int)p.pid, (long long)(now_ms() - p.started_ms));
          else
-            pv_info(TAG, "client %u: served by process %d, started for it%s", sc->id,
-                    (int)p.pid, srv->cfg.prestart ? " (no pre-started one was left)" : "");
+            pv_info(TAG, "client %u: served by process %d, started for it%s", sc->id, (int)p.pid,
+                    srv->cfg.prestart ? " (no pre-started one was left)" : "");
          return p.pid;
       }
       pv_warn(TAG, "client %u: its process (pid %d) is gone before receiving it: %s", sc->id,
@@ -683,14 +698,18 @@ accept_client(struct vtest_server *srv)
       return;
    }
    if (same_pid >= srv->cfg.max_clients_per_pid) {
-      pv_warn(TAG, "client %u refused: its process (pid %d) has %u connections already "
-                   "(--max-clients-per-pid)", id, (int)cred.pid, same_pid);
+      pv_warn(TAG,
+              "client %u refused: its process (pid %d) has %u connections already "
+              "(--max-clients-per-pid)",
+              id, (int)cred.pid, same_pid);
       close(sock);
       return;
    }
    if (same_uid >= srv->cfg.max_clients_per_uid) {
-      pv_warn(TAG, "client %u (pid %d) refused: its user (uid %d) has %u connections already "
-                   "(--max-clients-per-uid)", id, (int)cred.pid, (int)cred.uid, same_uid);
+      pv_warn(TAG,
+              "client %u (pid %d) refused: its user (uid %d) has %u connections already "
+              "(--max-clients-per-uid)",
+              id, (int)cred.pid, (int)cred.uid, same_uid);
       close(sock);
       return;
    }

@@ -20,8 +20,8 @@
 #include "vtest/vtest_client.h"
 
 struct vtest_server_config {
-   const char *socket_path;          /* NULL: VTEST_DEFAULT_SOCKET */
-   uint32_t max_clients;             /* connected at once; 0: 64 */
+   const char *socket_path; /* NULL: VTEST_DEFAULT_SOCKET */
+   uint32_t max_clients;    /* connected at once; 0: 64 */
    /* Admission per peer, read with SO_PEERCRED at accept: a "peer" is the
     * process that connected (its pid), and separately its user (uid). A
     * connection past either limit is closed at once with a log line (the

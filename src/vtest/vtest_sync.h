@@ -20,9 +20,9 @@ struct vtest_sync_point {
 };
 
 struct vtest_sync_limits {
-   uint32_t max_syncs;          /* live sync objects */
-   uint32_t max_waits;          /* pending (unsatisfied) waits */
-   uint32_t max_fences;         /* fences submitted but not retired */
+   uint32_t max_syncs;  /* live sync objects */
+   uint32_t max_waits;  /* pending (unsatisfied) waits */
+   uint32_t max_fences; /* fences submitted but not retired */
 };
 
 struct vtest_sync_obj;
@@ -37,10 +37,10 @@ struct vtest_syncs {
    struct vtest_sync_obj *objs; /* sorted by id */
    uint32_t obj_count, obj_cap;
 
-   struct vtest_wait *waits;    /* singly linked, unordered */
+   struct vtest_wait *waits; /* singly linked, unordered */
    uint32_t wait_count;
 
-   struct vtest_fence *fences;  /* FIFO, oldest first */
+   struct vtest_fence *fences; /* FIFO, oldest first */
    struct vtest_fence *fences_tail;
    uint32_t fence_count;
    uint64_t next_fence_id;
@@ -79,8 +79,8 @@ int vtest_sync_wait(struct vtest_syncs *s, bool any, uint32_t timeout_ms,
 /* Records the points to signal once fence *fence_id (assigned here,
  * increasing) retires on `ring`. Call before handing the fence to the
  * renderer: it may retire at once. Returns 0 or -ENOSPC / -ENOMEM. */
-int vtest_fence_add(struct vtest_syncs *s, uint32_t ring,
-                    const struct vtest_sync_point *pts, uint32_t count, uint64_t *fence_id);
+int vtest_fence_add(struct vtest_syncs *s, uint32_t ring, const struct vtest_sync_point *pts,
+                    uint32_t count, uint64_t *fence_id);
 
 /* Fence `fence_id` retired on `ring`: it and every older fence of that ring
  * signal their points (a retired fence implies all earlier work on the ring

@@ -11,13 +11,13 @@
 #include <unistd.h>
 #include <vulkan/vulkan.h>
 
-#define CHECK(call)                                                        \
-   do {                                                                    \
-      VkResult r_ = (call);                                                \
-      if (r_ != VK_SUCCESS) {                                              \
+#define CHECK(call)                                                       \
+   do {                                                                   \
+      VkResult r_ = (call);                                               \
+      if (r_ != VK_SUCCESS) {                                             \
          fprintf(stderr, "stuck_queue: %s failed: %d\n", #call, (int)r_); \
-         exit(1);                                                          \
-      }                                                                    \
+         exit(1);                                                         \
+      }                                                                   \
    } while (0)
 
 int
@@ -38,13 +38,15 @@ main(void)
    }
    const float prio = 1.0f;
    const VkDeviceQueueCreateInfo qci = { .sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
-                                         .queueFamilyIndex = 0, .queueCount = 1,
+                                         .queueFamilyIndex = 0,
+                                         .queueCount = 1,
                                          .pQueuePriorities = &prio };
    VkPhysicalDeviceVulkan12Features f12 = {
       .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES, .timelineSemaphore = VK_TRUE
    };
    const VkDeviceCreateInfo dci = { .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
-                                    .pNext = &f12, .queueCreateInfoCount = 1,
+                                    .pNext = &f12,
+                                    .queueCreateInfoCount = 1,
                                     .pQueueCreateInfos = &qci };
    VkDevice dev;
    CHECK(vkCreateDevice(pd, &dci, NULL, &dev));
@@ -59,13 +61,15 @@ main(void)
    CHECK(vkCreateSemaphore(dev, &sci, NULL, &sem));
    /* wait-before-signal on a timeline is valid usage */
    const uint64_t value = 1;
-   const VkTimelineSemaphoreSubmitInfo tsi = {
-      .sType = VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO,
-      .waitSemaphoreValueCount = 1, .pWaitSemaphoreValues = &value
-   };
+   const VkTimelineSemaphoreSubmitInfo tsi = { .sType =
+                                                  VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO,
+                                               .waitSemaphoreValueCount = 1,
+                                               .pWaitSemaphoreValues = &value };
    const VkPipelineStageFlags stage = VK_PIPELINE_STAGE_ALL_COMMANDS_BIT;
-   const VkSubmitInfo si = { .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .pNext = &tsi,
-                             .waitSemaphoreCount = 1, .pWaitSemaphores = &sem,
+   const VkSubmitInfo si = { .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+                             .pNext = &tsi,
+                             .waitSemaphoreCount = 1,
+                             .pWaitSemaphores = &sem,
                              .pWaitDstStageMask = &stage };
    CHECK(vkQueueSubmit(queue, 1, &si, VK_NULL_HANDLE));
    /* the submission reaches the host through a ring (Mesa 22.3 answers

@@ -51,11 +51,11 @@
 
 static const char *sock_path = "/tmp/.virgl_test";
 
-#define FAIL(...)                                                                        \
-   do {                                                                                  \
-      fprintf(stderr, "vtest_raw_client: " __VA_ARGS__);                                \
-      fprintf(stderr, "\n");                                                             \
-      exit(1);                                                                           \
+#define FAIL(...)                                        \
+   do {                                                  \
+      fprintf(stderr, "vtest_raw_client: " __VA_ARGS__); \
+      fprintf(stderr, "\n");                             \
+      exit(1);                                           \
    } while (0)
 
 static int
@@ -118,8 +118,9 @@ recv_fd(int fd)
 {
    char byte, ctrl[CMSG_SPACE(sizeof(int))];
    struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-   struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctrl,
-                       .msg_controllen = sizeof(ctrl) };
+   struct msghdr m = {
+      .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctrl, .msg_controllen = sizeof(ctrl)
+   };
    if (recvmsg(fd, &m, 0) != 1)
       FAIL("no fd from the server");
    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
@@ -224,15 +225,27 @@ static const struct bad bads[] = {
    { "context of a bad capset", false, 1, VCMD_CONTEXT_INIT, { 77 }, 1 },
    { "blob before context", false, 6, VCMD_RESOURCE_CREATE_BLOB, { 2, 1, 4096, 0, 0, 0 }, 6 },
    { "blob of 2^63 bytes", true, 6, VCMD_RESOURCE_CREATE_BLOB, { 2, 1, 0, 0x80000000u, 0, 0 }, 6 },
-   { "blob of an unknown memory id", true, 6, VCMD_RESOURCE_CREATE_BLOB,
-     { 2, 1, 4096, 0, 12345, 0 }, 6 },
+   { "blob of an unknown memory id",
+     true,
+     6,
+     VCMD_RESOURCE_CREATE_BLOB,
+     { 2, 1, 4096, 0, 12345, 0 },
+     6 },
    { "unknown venus command", true, 2, VCMD_SUBMIT_CMD, { 0x7fffffffu, 0 }, 2 },
    { "truncated venus command", true, 1, VCMD_SUBMIT_CMD, { 0 }, 1 },
-   { "SUBMIT_CMD2 batch past the end", true, 9, VCMD_SUBMIT_CMD2,
-     { 1, 0, 0xfffffff0u, 0x20, 0, 0, 0, 0, 0 }, 9 },
+   { "SUBMIT_CMD2 batch past the end",
+     true,
+     9,
+     VCMD_SUBMIT_CMD2,
+     { 1, 0, 0xfffffff0u, 0x20, 0, 0, 0, 0, 0 },
+     9 },
    { "SUBMIT_CMD2 billions of batches", true, 1, VCMD_SUBMIT_CMD2, { 0xffffffffu }, 1 },
-   { "SUBMIT_CMD2 unknown sync", true, 12, VCMD_SUBMIT_CMD2,
-     { 1, 0, 9, 0, 9, 1, 0, 0, 0, 99, 1, 0 }, 12 },
+   { "SUBMIT_CMD2 unknown sync",
+     true,
+     12,
+     VCMD_SUBMIT_CMD2,
+     { 1, 0, 9, 0, 9, 1, 0, 0, 0, 99, 1, 0 },
+     12 },
    { "SYNC_WAIT on an unknown sync", true, 5, VCMD_SYNC_WAIT, { 0, 0, 99, 1, 0 }, 5 },
    { "SYNC_WAIT of a bad size", true, 3, VCMD_SYNC_WAIT, { 0, 0, 1 }, 3 },
 };
@@ -310,40 +323,88 @@ rnd(uint32_t n)
 static uint32_t
 fuzz_message(uint32_t *m)
 {
-   static const uint32_t cmds[] = { VCMD_PING_PROTOCOL_VERSION, VCMD_PROTOCOL_VERSION,
-                                    VCMD_RESOURCE_BUSY_WAIT, VCMD_GET_PARAM, VCMD_GET_CAPSET,
-                                    VCMD_RESOURCE_CREATE_BLOB, VCMD_RESOURCE_UNREF,
-                                    VCMD_SYNC_CREATE, VCMD_SYNC_CREATE, 21, 21, 22,
-                                    VCMD_SYNC_WAIT, VCMD_SUBMIT_CMD2, VCMD_SUBMIT_CMD2 };
+   static const uint32_t cmds[] = { VCMD_PING_PROTOCOL_VERSION,
+                                    VCMD_PROTOCOL_VERSION,
+                                    VCMD_RESOURCE_BUSY_WAIT,
+                                    VCMD_GET_PARAM,
+                                    VCMD_GET_CAPSET,
+                                    VCMD_RESOURCE_CREATE_BLOB,
+                                    VCMD_RESOURCE_UNREF,
+                                    VCMD_SYNC_CREATE,
+                                    VCMD_SYNC_CREATE,
+                                    21,
+                                    21,
+                                    22,
+                                    VCMD_SYNC_WAIT,
+                                    VCMD_SUBMIT_CMD2,
+                                    VCMD_SUBMIT_CMD2 };
    uint32_t cmd = cmds[rnd(sizeof(cmds) / sizeof(cmds[0]))];
    uint32_t *p = m + 2, n = 0;
    uint32_t sync = 1 + rnd(6);
    switch (cmd) {
-   case VCMD_PROTOCOL_VERSION: p[n++] = rnd(5); break;
-   case VCMD_RESOURCE_BUSY_WAIT: p[n++] = rnd(4); p[n++] = rnd(2); break;
-   case VCMD_GET_PARAM: p[n++] = rnd(3); break;
-   case VCMD_GET_CAPSET: p[n++] = rnd(6); p[n++] = rnd(2); break;
-   case VCMD_RESOURCE_CREATE_BLOB:
-      p[n++] = 2; p[n++] = 1; p[n++] = 4096 * (1 + rnd(4)); p[n++] = 0; p[n++] = 0; p[n++] = 0;
+   case VCMD_PROTOCOL_VERSION:
+      p[n++] = rnd(5);
       break;
-   case VCMD_RESOURCE_UNREF: p[n++] = rnd(8); break;
-   case VCMD_SYNC_CREATE: p[n++] = rnd(3); p[n++] = 0; break;
-   case 21: p[n++] = sync; break;
-   case 22: p[n++] = sync; p[n++] = rnd(4); p[n++] = 0; break;
+   case VCMD_RESOURCE_BUSY_WAIT:
+      p[n++] = rnd(4);
+      p[n++] = rnd(2);
+      break;
+   case VCMD_GET_PARAM:
+      p[n++] = rnd(3);
+      break;
+   case VCMD_GET_CAPSET:
+      p[n++] = rnd(6);
+      p[n++] = rnd(2);
+      break;
+   case VCMD_RESOURCE_CREATE_BLOB:
+      p[n++] = 2;
+      p[n++] = 1;
+      p[n++] = 4096 * (1 + rnd(4));
+      p[n++] = 0;
+      p[n++] = 0;
+      p[n++] = 0;
+      break;
+   case VCMD_RESOURCE_UNREF:
+      p[n++] = rnd(8);
+      break;
+   case VCMD_SYNC_CREATE:
+      p[n++] = rnd(3);
+      p[n++] = 0;
+      break;
+   case 21:
+      p[n++] = sync;
+      break;
+   case 22:
+      p[n++] = sync;
+      p[n++] = rnd(4);
+      p[n++] = 0;
+      break;
    case VCMD_SYNC_WAIT:
-      p[n++] = rnd(2); p[n++] = rnd(3);
+      p[n++] = rnd(2);
+      p[n++] = rnd(3);
       for (uint32_t i = 0, k = 1 + rnd(3); i < k; i++) {
-         p[n++] = 1 + rnd(6); p[n++] = rnd(4); p[n++] = 0;
+         p[n++] = 1 + rnd(6);
+         p[n++] = rnd(4);
+         p[n++] = 0;
       }
       break;
    case VCMD_SUBMIT_CMD2:
       /* one batch, no commands, one sync point on the CPU or a sync queue */
       p[n++] = 1;
-      p[n++] = rnd(2); p[n++] = 9; p[n++] = 0; p[n++] = 9; p[n++] = 1; p[n++] = rnd(4);
-      p[n++] = rnd(1000); p[n++] = 0;
-      p[n++] = sync; p[n++] = rnd(5); p[n++] = 0;
+      p[n++] = rnd(2);
+      p[n++] = 9;
+      p[n++] = 0;
+      p[n++] = 9;
+      p[n++] = 1;
+      p[n++] = rnd(4);
+      p[n++] = rnd(1000);
+      p[n++] = 0;
+      p[n++] = sync;
+      p[n++] = rnd(5);
+      p[n++] = 0;
       break;
-   default: break;
+   default:
+      break;
    }
    if (rnd(50) == 0) {
       /* corrupt it: a random dword somewhere, or a random length */
@@ -380,8 +441,9 @@ mode_fuzz(unsigned count, unsigned seed)
       for (;;) {
          char sink[4096], ctrl[CMSG_SPACE(4 * sizeof(int))];
          struct iovec iov = { .iov_base = sink, .iov_len = sizeof(sink) };
-         struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctrl,
-                              .msg_controllen = sizeof(ctrl) };
+         struct msghdr mh = {
+            .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctrl, .msg_controllen = sizeof(ctrl)
+         };
          if (recvmsg(fd, &mh, MSG_DONTWAIT) <= 0)
             break;
          for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
@@ -395,8 +457,8 @@ mode_fuzz(unsigned count, unsigned seed)
    }
    close(fd);
    mode_ping();
-   fprintf(stderr, "fuzz: %u of %u messages sent before the drop, server still serving\n",
-           sent, count);
+   fprintf(stderr, "fuzz: %u of %u messages sent before the drop, server still serving\n", sent,
+           count);
 }
 
 static void
@@ -499,7 +561,8 @@ mode_idle(unsigned n)
    if (open)
       FAIL("idle: %u of %u connections still open after 60 s", open, n);
    printf("idle: the server closed all %u: %u at once (refused), %u later (the last after "
-          "%.1f s)\n", n, at_once, n - at_once, last);
+          "%.1f s)\n",
+          n, at_once, n - at_once, last);
    free(fds);
 }
 

@@ -6,7 +6,8 @@
 #define W 64
 #define H 64
 
-static VkResult check_pixel(const uint8_t *px, int x, int y, const uint8_t want[4])
+static VkResult
+check_pixel(const uint8_t *px, int x, int y, const uint8_t want[4])
 {
    const uint8_t *p = px + ((size_t)y * W + x) * 4;
    for (int c = 0; c < 4; c++)
@@ -15,7 +16,8 @@ static VkResult check_pixel(const uint8_t *px, int x, int y, const uint8_t want[
    return VK_SUCCESS;
 }
 
-static VkResult clear_image(struct vkt_ctx *ctx, const struct vkt_image *img, uint8_t *px)
+static VkResult
+clear_image(struct vkt_ctx *ctx, const struct vkt_image *img, uint8_t *px)
 {
    /* n/255 values: exact in UNORM8 */
    const VkClearColorValue color = { .float32 = { 51 / 255.0f, 102 / 255.0f, 204 / 255.0f, 1.0f } };
@@ -36,7 +38,8 @@ static VkResult clear_image(struct vkt_ctx *ctx, const struct vkt_image *img, ui
    return vkt_output(ctx, px, W * H * 4);
 }
 
-static VkResult clear_in_pass(struct vkt_ctx *ctx, const struct vkt_image *img, uint8_t *px)
+static VkResult
+clear_in_pass(struct vkt_ctx *ctx, const struct vkt_image *img, uint8_t *px)
 {
    VkRenderPass pass;
    VkFramebuffer fb;
@@ -80,21 +83,22 @@ static VkResult clear_in_pass(struct vkt_ctx *ctx, const struct vkt_image *img, 
    return vkt_output(ctx, px, W * H * 4);
 }
 
-static VkResult run(struct vkt_ctx *ctx)
+static VkResult
+run(struct vkt_ctx *ctx)
 {
    uint8_t px[W * H * 4];
    struct vkt_image img;
 
    VKT_CHECK(vkt_create_image(ctx, VK_FORMAT_R8G8B8A8_UNORM, W, H,
                               VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT |
-                                 VK_IMAGE_USAGE_TRANSFER_SRC_BIT |
-                                 VK_IMAGE_USAGE_TRANSFER_DST_BIT,
+                                 VK_IMAGE_USAGE_TRANSFER_SRC_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT,
                               &img));
    VKT_CHECK(clear_image(ctx, &img, px));
    return clear_in_pass(ctx, &img, px);
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
    struct vkt_ctx ctx;
 

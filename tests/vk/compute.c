@@ -12,8 +12,9 @@ struct push {
    uint32_t mul, add, count;
 };
 
-static VkResult make_set(struct vkt_ctx *ctx, VkBuffer src, VkBuffer dst,
-                         VkDescriptorSetLayout *set_layout, VkDescriptorSet *set)
+static VkResult
+make_set(struct vkt_ctx *ctx, VkBuffer src, VkBuffer dst, VkDescriptorSetLayout *set_layout,
+         VkDescriptorSet *set)
 {
    VkDescriptorPool pool;
    VkDescriptorSetLayoutBinding bindings[2] = {
@@ -58,7 +59,8 @@ static VkResult make_set(struct vkt_ctx *ctx, VkBuffer src, VkBuffer dst,
    return VK_SUCCESS;
 }
 
-static VkResult run(struct vkt_ctx *ctx)
+static VkResult
+run(struct vkt_ctx *ctx)
 {
    struct vkt_buffer src, dst;
    VkDescriptorSetLayout set_layout;
@@ -73,9 +75,9 @@ static VkResult run(struct vkt_ctx *ctx)
    uint32_t *in = src.map;
    for (uint32_t i = 0; i < N; i++)
       in[i] = i * 2654435761u;
-   VKT_CHECK(vkt_create_buffer(ctx, N * 4,
-                               VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT,
-                               0, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, &dst));
+   VKT_CHECK(vkt_create_buffer(
+      ctx, N * 4, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT, 0,
+      VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, &dst));
    VKT_CHECK(make_set(ctx, src.buffer, dst.buffer, &set_layout, &set));
    VKT_CHECK(vkt_create_pipeline_layout(ctx, 1, &set_layout, VK_SHADER_STAGE_COMPUTE_BIT,
                                         sizeof(struct push), &layout));
@@ -109,7 +111,8 @@ static VkResult run(struct vkt_ctx *ctx)
    return vkt_output(ctx, out, sizeof(out));
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
    struct vkt_ctx ctx;
 

@@ -8,10 +8,10 @@
 
 #define W 64
 #define H 64
-#define SRC_OFFSET 256     /* buffer -> image: bytes before the first texel */
-#define SRC_ROW 80         /* ... texels per buffer row */
-#define DST_OFFSET 64      /* image -> buffer: bytes before the first texel */
-#define DST_ROW 56         /* ... texels per buffer row */
+#define SRC_OFFSET 256 /* buffer -> image: bytes before the first texel */
+#define SRC_ROW 80     /* ... texels per buffer row */
+#define DST_OFFSET 64  /* image -> buffer: bytes before the first texel */
+#define DST_ROW 56     /* ... texels per buffer row */
 #define SRC_SIZE (SRC_OFFSET + SRC_ROW * H * 4)
 #define DST_SIZE (DST_OFFSET + DST_ROW * H * 4)
 
@@ -21,13 +21,15 @@ static const VkOffset3D down_off = { 2, 3, 0 };
 static const VkExtent3D down_ext = { 50, 45, 1 };
 static const uint32_t gray = 0x80808080u; /* clear color of image A */
 
-static uint32_t src_texel(uint32_t u, uint32_t v)
+static uint32_t
+src_texel(uint32_t u, uint32_t v)
 {
    return (u * 0x01030507u) ^ (v * 0x0b0d1113u) ^ 0x5a000000u;
 }
 
 /* Texel of image A (and B) at (x, y) after the upload. */
-static uint32_t image_texel(uint32_t x, uint32_t y)
+static uint32_t
+image_texel(uint32_t x, uint32_t y)
 {
    uint32_t ux = (uint32_t)up_off.x, uy = (uint32_t)up_off.y;
    if (x >= ux && x < ux + up_ext.width && y >= uy && y < uy + up_ext.height)
@@ -35,7 +37,8 @@ static uint32_t image_texel(uint32_t x, uint32_t y)
    return gray;
 }
 
-static void expected_dst(uint8_t *dst, const uint8_t *update, size_t update_size)
+static void
+expected_dst(uint8_t *dst, const uint8_t *update, size_t update_size)
 {
    memset(dst, 0xa5, DST_SIZE);
    memcpy(dst, update, update_size);
@@ -47,9 +50,10 @@ static void expected_dst(uint8_t *dst, const uint8_t *update, size_t update_size
    }
 }
 
-static void record(VkCommandBuffer cmd, const struct vkt_buffer *src, const struct vkt_buffer *dst,
-                   const struct vkt_image *a, const struct vkt_image *b, const uint8_t *update,
-                   size_t update_size)
+static void
+record(VkCommandBuffer cmd, const struct vkt_buffer *src, const struct vkt_buffer *dst,
+       const struct vkt_image *a, const struct vkt_image *b, const uint8_t *update,
+       size_t update_size)
 {
    const VkImageSubresourceRange range = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1 };
    const VkImageSubresourceLayers layers = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1 };
@@ -112,7 +116,8 @@ static void record(VkCommandBuffer cmd, const struct vkt_buffer *src, const stru
                           &down);
 }
 
-static VkResult run(struct vkt_ctx *ctx)
+static VkResult
+run(struct vkt_ctx *ctx)
 {
    struct vkt_buffer src, dst;
    struct vkt_image a, b;
@@ -132,7 +137,8 @@ static VkResult run(struct vkt_ctx *ctx)
    VKT_CHECK(vkt_create_buffer(ctx, DST_SIZE,
                                VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT,
                                0, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, &dst));
-   const VkImageUsageFlags usage = VK_IMAGE_USAGE_TRANSFER_SRC_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT;
+   const VkImageUsageFlags usage =
+      VK_IMAGE_USAGE_TRANSFER_SRC_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT;
    VKT_CHECK(vkt_create_image(ctx, VK_FORMAT_R8G8B8A8_UNORM, W, H, usage, &a));
    VKT_CHECK(vkt_create_image(ctx, VK_FORMAT_R8G8B8A8_UNORM, W, H, usage, &b));
 
@@ -150,7 +156,8 @@ static VkResult run(struct vkt_ctx *ctx)
    return vkt_output_image(ctx, &b, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL);
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
    struct vkt_ctx ctx;
 

@@ -18,13 +18,15 @@ struct push {
 };
 
 /* Deterministic pseudo-random numbers (LCG), state kept by the caller. */
-static uint32_t next_rand(uint32_t *state)
+static uint32_t
+next_rand(uint32_t *state)
 {
    *state = *state * 1664525u + 1013904223u;
    return *state >> 8;
 }
 
-static void make_push(uint32_t *rng, struct push *p)
+static void
+make_push(uint32_t *rng, struct push *p)
 {
    p->offset[0] = (float)(next_rand(rng) % 1800) / 1000.0f - 0.95f;
    p->offset[1] = (float)(next_rand(rng) % 1800) / 1000.0f - 0.95f;
@@ -35,7 +37,8 @@ static void make_push(uint32_t *rng, struct push *p)
    p->color[3] = 0.5f;
 }
 
-static VkResult run(struct vkt_ctx *ctx)
+static VkResult
+run(struct vkt_ctx *ctx)
 {
    struct vkt_target target;
    VkPipelineLayout layout;
@@ -76,8 +79,8 @@ static VkResult run(struct vkt_ctx *ctx)
    VKT_CHECK(vkt_end_once(ctx, cmd));
 
    uint8_t px[W * H * 4];
-   VKT_CHECK(vkt_read_image(ctx, &target.img, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, px,
-                            sizeof(px)));
+   VKT_CHECK(
+      vkt_read_image(ctx, &target.img, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, px, sizeof(px)));
    unsigned covered = 0;
    for (size_t i = 0; i < W * H; i++)
       covered += (px[i * 4] | px[i * 4 + 1] | px[i * 4 + 2]) != 0;
@@ -86,7 +89,8 @@ static VkResult run(struct vkt_ctx *ctx)
    return vkt_output(ctx, px, sizeof(px));
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
    struct vkt_ctx ctx;
 

@@ -7,8 +7,8 @@
 
 #include <string.h>
 
-#define SIZE (64 * 1024)       /* bytes copied per round */
-#define BIND_OFFSET 4096       /* where the buffers sit in their memory */
+#define SIZE (64 * 1024) /* bytes copied per round */
+#define BIND_OFFSET 4096 /* where the buffers sit in their memory */
 #define ALLOC (SIZE + 2 * BIND_OFFSET)
 
 struct host_block {
@@ -17,7 +17,8 @@ struct host_block {
    uint8_t *map; /* mapping of [BIND_OFFSET, ALLOC) */
 };
 
-static VkResult create_block(struct vkt_ctx *ctx, VkBufferUsageFlags usage, struct host_block *b)
+static VkResult
+create_block(struct vkt_ctx *ctx, VkBufferUsageFlags usage, struct host_block *b)
 {
    VkBufferCreateInfo info = {
       .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
@@ -51,8 +52,9 @@ static VkResult create_block(struct vkt_ctx *ctx, VkBufferUsageFlags usage, stru
 }
 
 /* A range of the block's mapping, widened to nonCoherentAtomSize. */
-static VkMappedMemoryRange block_range(const struct vkt_ctx *ctx, const struct host_block *b,
-                                       VkDeviceSize offset, VkDeviceSize size)
+static VkMappedMemoryRange
+block_range(const struct vkt_ctx *ctx, const struct host_block *b, VkDeviceSize offset,
+            VkDeviceSize size)
 {
    VkDeviceSize atom = ctx->props.limits.nonCoherentAtomSize;
    VkDeviceSize start = (BIND_OFFSET + offset) / atom * atom;
@@ -66,8 +68,8 @@ static VkMappedMemoryRange block_range(const struct vkt_ctx *ctx, const struct h
    return r;
 }
 
-static VkResult round_trip(struct vkt_ctx *ctx, struct host_block *src, struct host_block *dst,
-                           uint32_t seed)
+static VkResult
+round_trip(struct vkt_ctx *ctx, struct host_block *src, struct host_block *dst, uint32_t seed)
 {
    VkCommandBuffer cmd;
 
@@ -112,7 +114,8 @@ static VkResult round_trip(struct vkt_ctx *ctx, struct host_block *src, struct h
    return vkt_output(ctx, dst->map, SIZE);
 }
 
-static VkResult run(struct vkt_ctx *ctx)
+static VkResult
+run(struct vkt_ctx *ctx)
 {
    struct host_block src, dst;
 
@@ -132,7 +135,8 @@ static VkResult run(struct vkt_ctx *ctx)
    return VK_SUCCESS;
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
    struct vkt_ctx ctx;
 

@@ -11,12 +11,14 @@
 #define SLICE 4096 /* bytes per command buffer */
 #define WAIT_NS (30ull * 1000 * 1000 * 1000)
 
-static uint32_t slice_value(uint32_t i, uint32_t round)
+static uint32_t
+slice_value(uint32_t i, uint32_t round)
 {
    return 0x01000000u * round + 0x00010101u * i;
 }
 
-static VkResult record(VkCommandBuffer cmd, VkBuffer buf, uint32_t i, uint32_t round)
+static VkResult
+record(VkCommandBuffer cmd, VkBuffer buf, uint32_t i, uint32_t round)
 {
    VkCommandBufferBeginInfo begin = {
       .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
@@ -39,7 +41,8 @@ static VkResult record(VkCommandBuffer cmd, VkBuffer buf, uint32_t i, uint32_t r
    return VK_SUCCESS;
 }
 
-static VkResult submit(struct vkt_ctx *ctx, VkCommandBuffer cmd, VkFence fence)
+static VkResult
+submit(struct vkt_ctx *ctx, VkCommandBuffer cmd, VkFence fence)
 {
    VkSubmitInfo info = {
       .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
@@ -50,7 +53,8 @@ static VkResult submit(struct vkt_ctx *ctx, VkCommandBuffer cmd, VkFence fence)
    return VK_SUCCESS;
 }
 
-static VkResult check(struct vkt_ctx *ctx, VkBuffer buf, uint32_t round)
+static VkResult
+check(struct vkt_ctx *ctx, VkBuffer buf, uint32_t round)
 {
    const size_t size = (size_t)COUNT * SLICE;
    uint8_t data[COUNT * SLICE];
@@ -67,7 +71,8 @@ static VkResult check(struct vkt_ctx *ctx, VkBuffer buf, uint32_t round)
    return vkt_output(ctx, data, size);
 }
 
-static VkResult run(struct vkt_ctx *ctx)
+static VkResult
+run(struct vkt_ctx *ctx)
 {
    struct vkt_buffer buf;
    VkCommandBuffer cmds[COUNT];
@@ -117,7 +122,8 @@ static VkResult run(struct vkt_ctx *ctx)
    return check(ctx, buf.buffer, 2);
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
    struct vkt_ctx ctx;
 

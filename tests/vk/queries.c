@@ -23,8 +23,8 @@ struct push {
    float color[4];
 };
 
-static VkResult create_pool(struct vkt_ctx *ctx, VkQueryType type, uint32_t count,
-                            VkQueryPool *out)
+static VkResult
+create_pool(struct vkt_ctx *ctx, VkQueryType type, uint32_t count, VkQueryPool *out)
 {
    VkQueryPoolCreateInfo info = {
       .sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
@@ -35,8 +35,8 @@ static VkResult create_pool(struct vkt_ctx *ctx, VkQueryType type, uint32_t coun
    return vkt_track(ctx, VK_OBJECT_TYPE_QUERY_POOL, VKT_HANDLE(*out));
 }
 
-static VkResult create_pipeline(struct vkt_ctx *ctx, VkRenderPass pass, VkPipelineLayout *layout,
-                                VkPipeline *out)
+static VkResult
+create_pipeline(struct vkt_ctx *ctx, VkRenderPass pass, VkPipelineLayout *layout, VkPipeline *out)
 {
    VkShaderModule vert, frag;
 
@@ -56,16 +56,17 @@ static VkResult create_pipeline(struct vkt_ctx *ctx, VkRenderPass pass, VkPipeli
    return vkt_create_graphics_pipeline(ctx, &desc, out);
 }
 
-static void draw(VkCommandBuffer cmd, VkPipelineLayout layout, float x, float y)
+static void
+draw(VkCommandBuffer cmd, VkPipelineLayout layout, float x, float y)
 {
    struct push p = { { x, y }, 0.5f, 0.0f, { 1.0f, 1.0f, 1.0f, 1.0f } };
    vkCmdPushConstants(cmd, layout, VK_SHADER_STAGE_VERTEX_BIT, 0, sizeof(p), &p);
    vkCmdDraw(cmd, 3, 1, 0, 0);
 }
 
-static void record(VkCommandBuffer cmd, const struct vkt_target *target, VkPipelineLayout layout,
-                   VkPipeline pipeline, VkQueryPool occ, VkQueryPool ts, bool timestamps,
-                   VkBuffer results)
+static void
+record(VkCommandBuffer cmd, const struct vkt_target *target, VkPipelineLayout layout,
+       VkPipeline pipeline, VkQueryPool occ, VkQueryPool ts, bool timestamps, VkBuffer results)
 {
    const float clear[4] = { 0.0f, 0.0f, 0.0f, 1.0f };
 
@@ -98,7 +99,8 @@ static void record(VkCommandBuffer cmd, const struct vkt_target *target, VkPipel
       vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, ts, 3);
 }
 
-static VkResult run(struct vkt_ctx *ctx)
+static VkResult
+run(struct vkt_ctx *ctx)
 {
    struct vkt_target target;
    struct vkt_buffer results;
@@ -137,11 +139,10 @@ static VkResult run(struct vkt_ctx *ctx)
    uint32_t monotonic[TS - 1] = { 0 };
    if (timestamps) {
       uint64_t t[TS];
-      const uint64_t mask = ctx->timestamp_valid_bits >= 64
-                               ? UINT64_MAX
-                               : (1ull << ctx->timestamp_valid_bits) - 1;
-      VKT_CHECK(vkGetQueryPoolResults(ctx->device, ts, 0, TS, sizeof(t), t, sizeof(uint64_t),
-                                      WAIT_BITS));
+      const uint64_t mask =
+         ctx->timestamp_valid_bits >= 64 ? UINT64_MAX : (1ull << ctx->timestamp_valid_bits) - 1;
+      VKT_CHECK(
+         vkGetQueryPoolResults(ctx->device, ts, 0, TS, sizeof(t), t, sizeof(uint64_t), WAIT_BITS));
       for (int i = 0; i + 1 < TS; i++) {
          monotonic[i] = (t[i] & mask) <= (t[i + 1] & mask);
          VKT_EXPECT(monotonic[i], "timestamp %d (%llu) > timestamp %d (%llu)", i,
@@ -151,7 +152,8 @@ static VkResult run(struct vkt_ctx *ctx)
    return vkt_output(ctx, monotonic, sizeof(monotonic));
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
    struct vkt_ctx ctx;
    const struct vkt_options opts = { .occlusion_query_precise = true };

@@ -20,7 +20,8 @@ struct chain {
    VkFence fence;
 };
 
-static VkResult begin(VkCommandBuffer cmd)
+static VkResult
+begin(VkCommandBuffer cmd)
 {
    VkCommandBufferBeginInfo info = {
       .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
@@ -30,7 +31,8 @@ static VkResult begin(VkCommandBuffer cmd)
    return vkBeginCommandBuffer(cmd, &info);
 }
 
-static VkResult record(struct chain *c, uint32_t round)
+static VkResult
+record(struct chain *c, uint32_t round)
 {
    VkBufferCopy whole = { 0, 0, SIZE };
    VkBufferCopy first = { 0, 0, SIZE / 2 }, second = { SIZE / 2, SIZE / 2, SIZE / 2 };
@@ -67,8 +69,9 @@ static VkResult record(struct chain *c, uint32_t round)
    return VK_SUCCESS;
 }
 
-static VkSubmitInfo batch(const VkCommandBuffer *cmd, const VkSemaphore *wait, uint32_t signals,
-                          const VkSemaphore *signal)
+static VkSubmitInfo
+batch(const VkCommandBuffer *cmd, const VkSemaphore *wait, uint32_t signals,
+      const VkSemaphore *signal)
 {
    static const VkPipelineStageFlags stage = VK_PIPELINE_STAGE_TRANSFER_BIT;
    VkSubmitInfo info = {
@@ -84,7 +87,8 @@ static VkSubmitInfo batch(const VkCommandBuffer *cmd, const VkSemaphore *wait, u
    return info;
 }
 
-static VkResult run_round(struct vkt_ctx *ctx, struct chain *c, uint32_t round)
+static VkResult
+run_round(struct vkt_ctx *ctx, struct chain *c, uint32_t round)
 {
    VKT_CHECK(record(c, round));
    VkSubmitInfo s1 = batch(&c->cmd[0], NULL, 1, &c->s[0]);
@@ -111,11 +115,12 @@ static VkResult run_round(struct vkt_ctx *ctx, struct chain *c, uint32_t round)
    return vkt_output(ctx, d, SIZE);
 }
 
-static VkResult run(struct vkt_ctx *ctx)
+static VkResult
+run(struct vkt_ctx *ctx)
 {
    struct chain c;
-   const VkBufferUsageFlags usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
-                                    VK_BUFFER_USAGE_TRANSFER_DST_BIT;
+   const VkBufferUsageFlags usage =
+      VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
    VkSemaphoreCreateInfo sem_info = { .sType = VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO };
    VkFenceCreateInfo fence_info = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
    VkCommandBufferAllocateInfo alloc = {
@@ -143,7 +148,8 @@ static VkResult run(struct vkt_ctx *ctx)
    return run_round(ctx, &c, 2);
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
    struct vkt_ctx ctx;
 

@@ -14,7 +14,8 @@
 #define TW 16
 #define TH 16
 
-static VkResult upload_texture(struct vkt_ctx *ctx, const struct vkt_image *tex)
+static VkResult
+upload_texture(struct vkt_ctx *ctx, const struct vkt_image *tex)
 {
    struct vkt_buffer staging;
    VkCommandBuffer cmd;
@@ -38,8 +39,8 @@ static VkResult upload_texture(struct vkt_ctx *ctx, const struct vkt_image *tex)
    vkt_image_barrier(cmd, tex->image, VK_IMAGE_LAYOUT_UNDEFINED,
                      VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, 0,
                      VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT);
-   vkCmdCopyBufferToImage(cmd, staging.buffer, tex->image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
-                          1, &region);
+   vkCmdCopyBufferToImage(cmd, staging.buffer, tex->image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1,
+                          &region);
    vkt_image_barrier(cmd, tex->image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
                      VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL, VK_PIPELINE_STAGE_TRANSFER_BIT,
                      VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT,
@@ -48,9 +49,9 @@ static VkResult upload_texture(struct vkt_ctx *ctx, const struct vkt_image *tex)
 }
 
 /* Set layout, pool and one set holding the texture and the tint buffer. */
-static VkResult make_descriptors(struct vkt_ctx *ctx, const struct vkt_image *tex,
-                                 const struct vkt_buffer *tint, VkDescriptorSetLayout *set_layout,
-                                 VkDescriptorSet *set)
+static VkResult
+make_descriptors(struct vkt_ctx *ctx, const struct vkt_image *tex, const struct vkt_buffer *tint,
+                 VkDescriptorSetLayout *set_layout, VkDescriptorSet *set)
 {
    VkSampler sampler;
    VkDescriptorPool pool;
@@ -125,7 +126,8 @@ static VkResult make_descriptors(struct vkt_ctx *ctx, const struct vkt_image *te
    return VK_SUCCESS;
 }
 
-static VkResult run(struct vkt_ctx *ctx)
+static VkResult
+run(struct vkt_ctx *ctx)
 {
    struct vkt_image tex;
    struct vkt_target target;
@@ -141,8 +143,8 @@ static VkResult run(struct vkt_ctx *ctx)
    VKT_CHECK(vkt_create_image(ctx, VK_FORMAT_R8G8B8A8_UNORM, TW, TH,
                               VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT, &tex));
    VKT_CHECK(upload_texture(ctx, &tex));
-   VKT_CHECK(vkt_create_host_buffer(ctx, sizeof(tint_color), VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT,
-                                    &tint));
+   VKT_CHECK(
+      vkt_create_host_buffer(ctx, sizeof(tint_color), VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT, &tint));
    memcpy(tint.map, tint_color, sizeof(tint_color));
    VKT_CHECK(make_descriptors(ctx, &tex, &tint, &set_layout, &set));
 
@@ -171,17 +173,18 @@ static VkResult run(struct vkt_ctx *ctx)
    VKT_CHECK(vkt_end_once(ctx, cmd));
 
    uint8_t px[W * H * 4];
-   VKT_CHECK(vkt_read_image(ctx, &target.img, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, px,
-                            sizeof(px)));
+   VKT_CHECK(
+      vkt_read_image(ctx, &target.img, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, px, sizeof(px)));
    /* the quad spans pixels 8..55; its top-left texel is (0, 0, 0 or 255, 255) */
    const uint8_t *tl = px + (9 * W + 9) * 4, *corner = px;
-   VKT_EXPECT(tl[3] == 255 && tl[0] < 16 && tl[1] < 16, "quad corner is %u,%u,%u,%u", tl[0],
-              tl[1], tl[2], tl[3]);
+   VKT_EXPECT(tl[3] == 255 && tl[0] < 16 && tl[1] < 16, "quad corner is %u,%u,%u,%u", tl[0], tl[1],
+              tl[2], tl[3]);
    VKT_EXPECT(corner[3] == 0, "pixel outside the quad was drawn");
    return vkt_output(ctx, px, sizeof(px));
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
    struct vkt_ctx ctx;
 

@@ -7,22 +7,25 @@
 #define SIZE 1024
 #define WAIT_NS (30ull * 1000 * 1000 * 1000)
 
-static VkResult create_timeline(struct vkt_ctx *ctx, uint64_t initial, VkSemaphore *out)
+static VkResult
+create_timeline(struct vkt_ctx *ctx, uint64_t initial, VkSemaphore *out)
 {
    VkSemaphoreTypeCreateInfo type = {
       .sType = VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO,
       .semaphoreType = VK_SEMAPHORE_TYPE_TIMELINE,
       .initialValue = initial,
    };
-   VkSemaphoreCreateInfo info = { .sType = VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO, .pNext = &type };
+   VkSemaphoreCreateInfo info = { .sType = VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO,
+                                  .pNext = &type };
 
    VKT_CHECK(vkCreateSemaphore(ctx->device, &info, NULL, out));
    return vkt_track(ctx, VK_OBJECT_TYPE_SEMAPHORE, VKT_HANDLE(*out));
 }
 
 /* A command buffer filling [offset, offset + size) of buf with value. */
-static VkResult record_fill(struct vkt_ctx *ctx, VkBuffer buf, VkDeviceSize offset,
-                            VkDeviceSize size, uint32_t value, VkCommandBuffer *cmd)
+static VkResult
+record_fill(struct vkt_ctx *ctx, VkBuffer buf, VkDeviceSize offset, VkDeviceSize size,
+            uint32_t value, VkCommandBuffer *cmd)
 {
    VkCommandBufferAllocateInfo alloc = {
       .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
@@ -41,9 +44,9 @@ static VkResult record_fill(struct vkt_ctx *ctx, VkBuffer buf, VkDeviceSize offs
 
 /* Submits cmd waiting for wait_sem >= wait_value (at transfer) and
  * signaling each signal_sems[i] to signal_values[i]. */
-static VkResult submit(struct vkt_ctx *ctx, VkCommandBuffer cmd, VkSemaphore wait_sem,
-                       uint64_t wait_value, uint32_t signal_count, const VkSemaphore *signal_sems,
-                       const uint64_t *signal_values)
+static VkResult
+submit(struct vkt_ctx *ctx, VkCommandBuffer cmd, VkSemaphore wait_sem, uint64_t wait_value,
+       uint32_t signal_count, const VkSemaphore *signal_sems, const uint64_t *signal_values)
 {
    const VkPipelineStageFlags stage = VK_PIPELINE_STAGE_TRANSFER_BIT;
    VkTimelineSemaphoreSubmitInfo values = {
@@ -68,7 +71,8 @@ static VkResult submit(struct vkt_ctx *ctx, VkCommandBuffer cmd, VkSemaphore wai
    return VK_SUCCESS;
 }
 
-static VkResult run(struct vkt_ctx *ctx)
+static VkResult
+run(struct vkt_ctx *ctx)
 {
    struct vkt_buffer buf;
    VkSemaphore a, b;
@@ -144,7 +148,8 @@ static VkResult run(struct vkt_ctx *ctx)
    return vkt_output(ctx, seen, sizeof(seen));
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
    struct vkt_ctx ctx;
    const struct vkt_options opts = { .timeline_semaphore = true };

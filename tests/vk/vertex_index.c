@@ -11,7 +11,7 @@
 
 #define W 96
 #define H 96
-#define GRID 4                       /* GRID x GRID quads */
+#define GRID 4 /* GRID x GRID quads */
 #define QUADS (GRID * GRID)
 #define VERTS (QUADS * 4)
 
@@ -20,7 +20,8 @@ struct vertex {
    uint8_t color[4]; /* R8G8B8A8_UNORM */
 };
 
-static void make_geometry(struct vertex *v, uint16_t *idx16, uint32_t *idx32)
+static void
+make_geometry(struct vertex *v, uint16_t *idx16, uint32_t *idx32)
 {
    for (int q = 0; q < QUADS; q++) {
       float x0 = -0.9f + (float)(q % GRID) * 0.22f, y0 = -0.9f + (float)(q / GRID) * 0.22f;
@@ -41,7 +42,8 @@ static void make_geometry(struct vertex *v, uint16_t *idx16, uint32_t *idx32)
    }
 }
 
-static VkResult create_pipeline(struct vkt_ctx *ctx, VkRenderPass pass, VkPipeline *out)
+static VkResult
+create_pipeline(struct vkt_ctx *ctx, VkRenderPass pass, VkPipeline *out)
 {
    VkShaderModule vert, frag;
    VkPipelineLayout layout;
@@ -78,7 +80,8 @@ static VkResult create_pipeline(struct vkt_ctx *ctx, VkRenderPass pass, VkPipeli
    return vkt_create_graphics_pipeline(ctx, &desc, out);
 }
 
-static VkResult run(struct vkt_ctx *ctx)
+static VkResult
+run(struct vkt_ctx *ctx)
 {
    struct vertex verts[VERTS];
    uint16_t idx16[QUADS * 6];
@@ -99,8 +102,8 @@ static VkResult run(struct vkt_ctx *ctx)
    memcpy(ibuf16.map, idx16, sizeof(idx16));
    VKT_CHECK(vkt_create_host_buffer(ctx, sizeof(idx32), VK_BUFFER_USAGE_INDEX_BUFFER_BIT, &ibuf32));
    memcpy(ibuf32.map, idx32, sizeof(idx32));
-   VKT_CHECK(vkt_create_host_buffer(ctx, sizeof(offsets), VK_BUFFER_USAGE_VERTEX_BUFFER_BIT,
-                                    &instbuf));
+   VKT_CHECK(
+      vkt_create_host_buffer(ctx, sizeof(offsets), VK_BUFFER_USAGE_VERTEX_BUFFER_BIT, &instbuf));
    memcpy(instbuf.map, offsets, sizeof(offsets));
 
    VKT_CHECK(vkt_create_target(ctx, W, H, &target));
@@ -118,8 +121,8 @@ static VkResult run(struct vkt_ctx *ctx)
 
    VKT_CHECK(vkt_begin_once(ctx, &cmd));
    vkCmdCopyBuffer(cmd, vstage.buffer, vbuf.buffer, 1, &region);
-   vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_VERTEX_INPUT_BIT,
-                        0, 1, &upload, 0, NULL, 0, NULL);
+   vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_VERTEX_INPUT_BIT, 0,
+                        1, &upload, 0, NULL, 0, NULL);
    vkt_begin_target(cmd, &target, clear);
    vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, pipeline);
    vkCmdBindVertexBuffers(cmd, 0, 2, vbufs, voffs);
@@ -133,8 +136,8 @@ static VkResult run(struct vkt_ctx *ctx)
    VKT_CHECK(vkt_end_once(ctx, cmd));
 
    uint8_t px[W * H * 4];
-   VKT_CHECK(vkt_read_image(ctx, &target.img, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, px,
-                            sizeof(px)));
+   VKT_CHECK(
+      vkt_read_image(ctx, &target.img, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, px, sizeof(px)));
    unsigned covered = 0;
    for (size_t i = 0; i < W * H; i++)
       covered += px[i * 4 + 3] != 0;
@@ -143,7 +146,8 @@ static VkResult run(struct vkt_ctx *ctx)
    return vkt_output(ctx, px, sizeof(px));
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
    struct vkt_ctx ctx;
 

@@ -10,7 +10,8 @@
  * renderer fails the test instead of hanging it. */
 #define VKT_WAIT_NS (30ull * 1000 * 1000 * 1000)
 
-void vkt_fail(const char *file, int line, const char *what, VkResult result)
+void
+vkt_fail(const char *file, int line, const char *what, VkResult result)
 {
    pv_error("vkt", "%s:%d: %s failed: VkResult %d", file, line, what, (int)result);
 }
@@ -35,7 +36,8 @@ debug_message(VkDebugUtilsMessageSeverityFlagBitsEXT severity,
    return VK_FALSE;
 }
 
-static bool has_instance_extension(const char *name)
+static bool
+has_instance_extension(const char *name)
 {
    uint32_t count = 0;
    bool found = false;
@@ -53,7 +55,8 @@ static bool has_instance_extension(const char *name)
    return found;
 }
 
-static VkResult create_instance(struct vkt_ctx *ctx, const struct vkt_options *opts)
+static VkResult
+create_instance(struct vkt_ctx *ctx, const struct vkt_options *opts)
 {
    const char *debug_ext = VK_EXT_DEBUG_UTILS_EXTENSION_NAME;
    bool debug = has_instance_extension(debug_ext);
@@ -86,10 +89,11 @@ static VkResult create_instance(struct vkt_ctx *ctx, const struct vkt_options *o
    if (!debug)
       return VK_SUCCESS;
 
-   PFN_vkCreateDebugUtilsMessengerEXT create_messenger = (PFN_vkCreateDebugUtilsMessengerEXT)
-      vkGetInstanceProcAddr(ctx->instance, "vkCreateDebugUtilsMessengerEXT");
-   ctx->destroy_messenger = (PFN_vkDestroyDebugUtilsMessengerEXT)
-      vkGetInstanceProcAddr(ctx->instance, "vkDestroyDebugUtilsMessengerEXT");
+   PFN_vkCreateDebugUtilsMessengerEXT create_messenger =
+      (PFN_vkCreateDebugUtilsMessengerEXT)vkGetInstanceProcAddr(ctx->instance,
+                                                                "vkCreateDebugUtilsMessengerEXT");
+   ctx->destroy_messenger = (PFN_vkDestroyDebugUtilsMessengerEXT)vkGetInstanceProcAddr(
+      ctx->instance, "vkDestroyDebugUtilsMessengerEXT");
    if (!create_messenger || !ctx->destroy_messenger) {
       ctx->destroy_messenger = NULL;
       return VK_SUCCESS;
@@ -98,7 +102,8 @@ static VkResult create_instance(struct vkt_ctx *ctx, const struct vkt_options *o
    return VK_SUCCESS;
 }
 
-static VkResult pick_physical_device(struct vkt_ctx *ctx)
+static VkResult
+pick_physical_device(struct vkt_ctx *ctx)
 {
    uint32_t count = 1;
    VkResult r = vkEnumeratePhysicalDevices(ctx->instance, &count, &ctx->physical_device);
@@ -135,7 +140,8 @@ static VkResult pick_physical_device(struct vkt_ctx *ctx)
    return VK_SUCCESS;
 }
 
-static VkResult create_device(struct vkt_ctx *ctx, const struct vkt_options *opts)
+static VkResult
+create_device(struct vkt_ctx *ctx, const struct vkt_options *opts)
 {
    VkPhysicalDeviceFeatures supported;
    VkPhysicalDeviceFeatures features = { 0 };
@@ -208,8 +214,9 @@ static VkResult create_device(struct vkt_ctx *ctx, const struct vkt_options *opt
    return VK_SUCCESS;
 }
 
-VkResult vkt_init(struct vkt_ctx *ctx, int argc, char **argv, const char *name,
-                  const struct vkt_options *opts)
+VkResult
+vkt_init(struct vkt_ctx *ctx, int argc, char **argv, const char *name,
+         const struct vkt_options *opts)
 {
    memset(ctx, 0, sizeof(*ctx));
    ctx->name = name;
@@ -241,36 +248,57 @@ VkResult vkt_init(struct vkt_ctx *ctx, int argc, char **argv, const char *name,
    return r;
 }
 
-static void destroy_tracked(VkDevice dev, const struct vkt_tracked *t)
+static void
+destroy_tracked(VkDevice dev, const struct vkt_tracked *t)
 {
    uint64_t h = t->handle;
 
    switch (t->type) {
-   case VK_OBJECT_TYPE_BUFFER: vkDestroyBuffer(dev, (VkBuffer)(uintptr_t)h, NULL); break;
-   case VK_OBJECT_TYPE_IMAGE: vkDestroyImage(dev, (VkImage)(uintptr_t)h, NULL); break;
-   case VK_OBJECT_TYPE_IMAGE_VIEW: vkDestroyImageView(dev, (VkImageView)(uintptr_t)h, NULL); break;
-   case VK_OBJECT_TYPE_DEVICE_MEMORY: vkFreeMemory(dev, (VkDeviceMemory)(uintptr_t)h, NULL); break;
+   case VK_OBJECT_TYPE_BUFFER:
+      vkDestroyBuffer(dev, (VkBuffer)(uintptr_t)h, NULL);
+      break;
+   case VK_OBJECT_TYPE_IMAGE:
+      vkDestroyImage(dev, (VkImage)(uintptr_t)h, NULL);
+      break;
+   case VK_OBJECT_TYPE_IMAGE_VIEW:
+      vkDestroyImageView(dev, (VkImageView)(uintptr_t)h, NULL);
+      break;
+   case VK_OBJECT_TYPE_DEVICE_MEMORY:
+      vkFreeMemory(dev, (VkDeviceMemory)(uintptr_t)h, NULL);
+      break;
    case VK_OBJECT_TYPE_SHADER_MODULE:
       vkDestroyShaderModule(dev, (VkShaderModule)(uintptr_t)h, NULL);
       break;
-   case VK_OBJECT_TYPE_RENDER_PASS: vkDestroyRenderPass(dev, (VkRenderPass)(uintptr_t)h, NULL); break;
+   case VK_OBJECT_TYPE_RENDER_PASS:
+      vkDestroyRenderPass(dev, (VkRenderPass)(uintptr_t)h, NULL);
+      break;
    case VK_OBJECT_TYPE_FRAMEBUFFER:
       vkDestroyFramebuffer(dev, (VkFramebuffer)(uintptr_t)h, NULL);
       break;
    case VK_OBJECT_TYPE_PIPELINE_LAYOUT:
       vkDestroyPipelineLayout(dev, (VkPipelineLayout)(uintptr_t)h, NULL);
       break;
-   case VK_OBJECT_TYPE_PIPELINE: vkDestroyPipeline(dev, (VkPipeline)(uintptr_t)h, NULL); break;
+   case VK_OBJECT_TYPE_PIPELINE:
+      vkDestroyPipeline(dev, (VkPipeline)(uintptr_t)h, NULL);
+      break;
    case VK_OBJECT_TYPE_DESCRIPTOR_SET_LAYOUT:
       vkDestroyDescriptorSetLayout(dev, (VkDescriptorSetLayout)(uintptr_t)h, NULL);
       break;
    case VK_OBJECT_TYPE_DESCRIPTOR_POOL:
       vkDestroyDescriptorPool(dev, (VkDescriptorPool)(uintptr_t)h, NULL);
       break;
-   case VK_OBJECT_TYPE_SAMPLER: vkDestroySampler(dev, (VkSampler)(uintptr_t)h, NULL); break;
-   case VK_OBJECT_TYPE_FENCE: vkDestroyFence(dev, (VkFence)(uintptr_t)h, NULL); break;
-   case VK_OBJECT_TYPE_SEMAPHORE: vkDestroySemaphore(dev, (VkSemaphore)(uintptr_t)h, NULL); break;
-   case VK_OBJECT_TYPE_QUERY_POOL: vkDestroyQueryPool(dev, (VkQueryPool)(uintptr_t)h, NULL); break;
+   case VK_OBJECT_TYPE_SAMPLER:
+      vkDestroySampler(dev, (VkSampler)(uintptr_t)h, NULL);
+      break;
+   case VK_OBJECT_TYPE_FENCE:
+      vkDestroyFence(dev, (VkFence)(uintptr_t)h, NULL);
+      break;
+   case VK_OBJECT_TYPE_SEMAPHORE:
+      vkDestroySemaphore(dev, (VkSemaphore)(uintptr_t)h, NULL);
+      break;
+   case VK_OBJECT_TYPE_QUERY_POOL:
+      vkDestroyQueryPool(dev, (VkQueryPool)(uintptr_t)h, NULL);
+      break;
    case VK_OBJECT_TYPE_COMMAND_POOL:
       vkDestroyCommandPool(dev, (VkCommandPool)(uintptr_t)h, NULL);
       break;
@@ -288,7 +316,8 @@ struct lib_names {
 /* dl_iterate_phdr callback: only collects names. Calling dlopen here could
  * deadlock against another thread's dlopen (the two take glibc's loader
  * locks in opposite orders). */
-static int collect_library(struct dl_phdr_info *info, size_t size, void *data)
+static int
+collect_library(struct dl_phdr_info *info, size_t size, void *data)
 {
    struct lib_names *libs = data;
 
@@ -314,7 +343,8 @@ static int collect_library(struct dl_phdr_info *info, size_t size, void *data)
  * for LeakSanitizer, or are reported against their library name (which
  * tests/sanitizers.supp suppresses) instead of as an "unknown module".
  * Best effort: a failure only means LSan may report such caches. */
-static void pin_loaded_libraries(void)
+static void
+pin_loaded_libraries(void)
 {
    struct lib_names libs = { 0 };
 
@@ -327,7 +357,8 @@ static void pin_loaded_libraries(void)
    free(libs.names);
 }
 
-int vkt_finish(struct vkt_ctx *ctx, VkResult result)
+int
+vkt_finish(struct vkt_ctx *ctx, VkResult result)
 {
    bool ok = result == VK_SUCCESS;
 
@@ -362,15 +393,16 @@ int vkt_finish(struct vkt_ctx *ctx, VkResult result)
 
    struct timespec end;
    clock_gettime(CLOCK_MONOTONIC, &end);
-   double wall = (double)(end.tv_sec - ctx->start.tv_sec) +
-                 (double)(end.tv_nsec - ctx->start.tv_nsec) * 1e-9;
+   double wall =
+      (double)(end.tv_sec - ctx->start.tv_sec) + (double)(end.tv_nsec - ctx->start.tv_nsec) * 1e-9;
    /* the program's timing report, parsed by tests/run-compare.sh */
    fprintf(stderr, "vkt: %s: wall %.3f s on %s%s\n", ctx->name, wall,
            ctx->props.deviceName[0] ? ctx->props.deviceName : "no device", ok ? "" : " (FAILED)");
    return ok ? 0 : 1;
 }
 
-VkResult vkt_track(struct vkt_ctx *ctx, VkObjectType type, uint64_t handle)
+VkResult
+vkt_track(struct vkt_ctx *ctx, VkObjectType type, uint64_t handle)
 {
    struct vkt_tracked t = { type, handle };
 
@@ -389,7 +421,8 @@ VkResult vkt_track(struct vkt_ctx *ctx, VkObjectType type, uint64_t handle)
    return VK_SUCCESS;
 }
 
-VkResult vkt_output(struct vkt_ctx *ctx, const void *data, size_t size)
+VkResult
+vkt_output(struct vkt_ctx *ctx, const void *data, size_t size)
 {
    if (size && fwrite(data, 1, size, ctx->out) != size) {
       pv_error("vkt", "%s: short write to the output", ctx->name);
@@ -398,8 +431,9 @@ VkResult vkt_output(struct vkt_ctx *ctx, const void *data, size_t size)
    return VK_SUCCESS;
 }
 
-int vkt_memory_type(const struct vkt_ctx *ctx, uint32_t type_bits,
-                    VkMemoryPropertyFlags required, VkMemoryPropertyFlags preferred)
+int
+vkt_memory_type(const struct vkt_ctx *ctx, uint32_t type_bits, VkMemoryPropertyFlags required,
+                VkMemoryPropertyFlags preferred)
 {
    int fallback = -1;
 
@@ -416,9 +450,10 @@ int vkt_memory_type(const struct vkt_ctx *ctx, uint32_t type_bits,
 }
 
 /* Buffer + memory (+ mapping), not tracked; the caller owns both. */
-static VkResult buffer_create_raw(struct vkt_ctx *ctx, VkDeviceSize size, VkBufferUsageFlags usage,
-                                  VkMemoryPropertyFlags required, VkMemoryPropertyFlags preferred,
-                                  struct vkt_buffer *out)
+static VkResult
+buffer_create_raw(struct vkt_ctx *ctx, VkDeviceSize size, VkBufferUsageFlags usage,
+                  VkMemoryPropertyFlags required, VkMemoryPropertyFlags preferred,
+                  struct vkt_buffer *out)
 {
    VkBufferCreateInfo info = {
       .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
@@ -458,16 +493,18 @@ static VkResult buffer_create_raw(struct vkt_ctx *ctx, VkDeviceSize size, VkBuff
    return r;
 }
 
-static void buffer_destroy_raw(struct vkt_ctx *ctx, struct vkt_buffer *buf)
+static void
+buffer_destroy_raw(struct vkt_ctx *ctx, struct vkt_buffer *buf)
 {
    vkDestroyBuffer(ctx->device, buf->buffer, NULL);
    vkFreeMemory(ctx->device, buf->memory, NULL);
    memset(buf, 0, sizeof(*buf));
 }
 
-VkResult vkt_create_buffer(struct vkt_ctx *ctx, VkDeviceSize size, VkBufferUsageFlags usage,
-                           VkMemoryPropertyFlags required, VkMemoryPropertyFlags preferred,
-                           struct vkt_buffer *out)
+VkResult
+vkt_create_buffer(struct vkt_ctx *ctx, VkDeviceSize size, VkBufferUsageFlags usage,
+                  VkMemoryPropertyFlags required, VkMemoryPropertyFlags preferred,
+                  struct vkt_buffer *out)
 {
    VKT_CHECK(buffer_create_raw(ctx, size, usage, required, preferred, out));
    /* memory first: reverse-order destruction frees the buffer before it */
@@ -479,18 +516,17 @@ VkResult vkt_create_buffer(struct vkt_ctx *ctx, VkDeviceSize size, VkBufferUsage
    return vkt_track(ctx, VK_OBJECT_TYPE_BUFFER, VKT_HANDLE(out->buffer));
 }
 
-VkResult vkt_create_host_buffer(struct vkt_ctx *ctx, VkDeviceSize size, VkBufferUsageFlags usage,
-                                struct vkt_buffer *out)
+VkResult
+vkt_create_host_buffer(struct vkt_ctx *ctx, VkDeviceSize size, VkBufferUsageFlags usage,
+                       struct vkt_buffer *out)
 {
-   return vkt_create_buffer(ctx, size,
-                            usage | VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
-                               VK_BUFFER_USAGE_TRANSFER_DST_BIT,
-                            VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
-                               VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
-                            0, out);
+   return vkt_create_buffer(
+      ctx, size, usage | VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+      VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT, 0, out);
 }
 
-VkResult vkt_invalidate_buffer(struct vkt_ctx *ctx, const struct vkt_buffer *buf)
+VkResult
+vkt_invalidate_buffer(struct vkt_ctx *ctx, const struct vkt_buffer *buf)
 {
    VkMemoryPropertyFlags f = ctx->mem_props.memoryTypes[buf->memory_type].propertyFlags;
    VkMappedMemoryRange range = {
@@ -506,21 +542,27 @@ VkResult vkt_invalidate_buffer(struct vkt_ctx *ctx, const struct vkt_buffer *buf
    return VK_SUCCESS;
 }
 
-static uint32_t format_texel_size(VkFormat format)
+static uint32_t
+format_texel_size(VkFormat format)
 {
    switch (format) {
-   case VK_FORMAT_R8_UNORM: return 1;
+   case VK_FORMAT_R8_UNORM:
+      return 1;
    case VK_FORMAT_R8G8B8A8_UNORM:
    case VK_FORMAT_B8G8R8A8_UNORM:
    case VK_FORMAT_R32_UINT:
-   case VK_FORMAT_R32_SFLOAT: return 4;
-   case VK_FORMAT_R32G32B32A32_SFLOAT: return 16;
-   default: return 0;
+   case VK_FORMAT_R32_SFLOAT:
+      return 4;
+   case VK_FORMAT_R32G32B32A32_SFLOAT:
+      return 16;
+   default:
+      return 0;
    }
 }
 
-VkResult vkt_create_image(struct vkt_ctx *ctx, VkFormat format, uint32_t width, uint32_t height,
-                          VkImageUsageFlags usage, struct vkt_image *out)
+VkResult
+vkt_create_image(struct vkt_ctx *ctx, VkFormat format, uint32_t width, uint32_t height,
+                 VkImageUsageFlags usage, struct vkt_image *out)
 {
    VkImageCreateInfo info = {
       .sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
@@ -584,8 +626,8 @@ VkResult vkt_create_image(struct vkt_ctx *ctx, VkFormat format, uint32_t width, 
    return vkt_track(ctx, VK_OBJECT_TYPE_IMAGE_VIEW, VKT_HANDLE(out->view));
 }
 
-VkResult vkt_create_shader(struct vkt_ctx *ctx, const uint32_t *code, size_t code_size,
-                           VkShaderModule *out)
+VkResult
+vkt_create_shader(struct vkt_ctx *ctx, const uint32_t *code, size_t code_size, VkShaderModule *out)
 {
    VkShaderModuleCreateInfo info = {
       .sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
@@ -597,9 +639,9 @@ VkResult vkt_create_shader(struct vkt_ctx *ctx, const uint32_t *code, size_t cod
    return vkt_track(ctx, VK_OBJECT_TYPE_SHADER_MODULE, VKT_HANDLE(*out));
 }
 
-VkResult vkt_create_color_pass(struct vkt_ctx *ctx, VkFormat format, VkAttachmentLoadOp load_op,
-                               VkImageLayout initial_layout, VkImageLayout final_layout,
-                               VkRenderPass *out)
+VkResult
+vkt_create_color_pass(struct vkt_ctx *ctx, VkFormat format, VkAttachmentLoadOp load_op,
+                      VkImageLayout initial_layout, VkImageLayout final_layout, VkRenderPass *out)
 {
    VkAttachmentDescription att = {
       .format = format,
@@ -621,12 +663,12 @@ VkResult vkt_create_color_pass(struct vkt_ctx *ctx, VkFormat format, VkAttachmen
       {
          .srcSubpass = VK_SUBPASS_EXTERNAL,
          .dstSubpass = 0,
-         .srcStageMask = VK_PIPELINE_STAGE_TRANSFER_BIT |
-                         VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT,
+         .srcStageMask =
+            VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT,
          .dstStageMask = VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT,
          .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT | VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT,
-         .dstAccessMask = VK_ACCESS_COLOR_ATTACHMENT_READ_BIT |
-                          VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT,
+         .dstAccessMask =
+            VK_ACCESS_COLOR_ATTACHMENT_READ_BIT | VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT,
       },
       {
          .srcSubpass = 0,
@@ -651,8 +693,9 @@ VkResult vkt_create_color_pass(struct vkt_ctx *ctx, VkFormat format, VkAttachmen
    return vkt_track(ctx, VK_OBJECT_TYPE_RENDER_PASS, VKT_HANDLE(*out));
 }
 
-VkResult vkt_create_framebuffer(struct vkt_ctx *ctx, VkRenderPass pass, const struct vkt_image *img,
-                                VkFramebuffer *out)
+VkResult
+vkt_create_framebuffer(struct vkt_ctx *ctx, VkRenderPass pass, const struct vkt_image *img,
+                       VkFramebuffer *out)
 {
    VkFramebufferCreateInfo info = {
       .sType = VK_STRUCTURE_TYPE_FRAMEBUFFER_CREATE_INFO,
@@ -668,20 +711,20 @@ VkResult vkt_create_framebuffer(struct vkt_ctx *ctx, VkRenderPass pass, const st
    return vkt_track(ctx, VK_OBJECT_TYPE_FRAMEBUFFER, VKT_HANDLE(*out));
 }
 
-VkResult vkt_create_target(struct vkt_ctx *ctx, uint32_t width, uint32_t height,
-                           struct vkt_target *out)
+VkResult
+vkt_create_target(struct vkt_ctx *ctx, uint32_t width, uint32_t height, struct vkt_target *out)
 {
    VKT_CHECK(vkt_create_image(ctx, VK_FORMAT_R8G8B8A8_UNORM, width, height,
-                              VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT |
-                                 VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
+                              VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
                               &out->img));
    VKT_CHECK(vkt_create_color_pass(ctx, out->img.format, VK_ATTACHMENT_LOAD_OP_CLEAR,
-                                   VK_IMAGE_LAYOUT_UNDEFINED,
-                                   VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, &out->pass));
+                                   VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
+                                   &out->pass));
    return vkt_create_framebuffer(ctx, out->pass, &out->img, &out->fb);
 }
 
-void vkt_begin_target(VkCommandBuffer cmd, const struct vkt_target *t, const float clear_rgba[4])
+void
+vkt_begin_target(VkCommandBuffer cmd, const struct vkt_target *t, const float clear_rgba[4])
 {
    VkClearValue clear;
    memcpy(clear.color.float32, clear_rgba, sizeof(clear.color.float32));
@@ -696,10 +739,10 @@ void vkt_begin_target(VkCommandBuffer cmd, const struct vkt_target *t, const flo
    vkCmdBeginRenderPass(cmd, &begin, VK_SUBPASS_CONTENTS_INLINE);
 }
 
-VkResult vkt_create_pipeline_layout(struct vkt_ctx *ctx, uint32_t set_layout_count,
-                                    const VkDescriptorSetLayout *set_layouts,
-                                    VkShaderStageFlags push_stages, uint32_t push_size,
-                                    VkPipelineLayout *out)
+VkResult
+vkt_create_pipeline_layout(struct vkt_ctx *ctx, uint32_t set_layout_count,
+                           const VkDescriptorSetLayout *set_layouts, VkShaderStageFlags push_stages,
+                           uint32_t push_size, VkPipelineLayout *out)
 {
    VkPushConstantRange range = { push_stages, 0, push_size };
    VkPipelineLayoutCreateInfo info = {
@@ -714,8 +757,8 @@ VkResult vkt_create_pipeline_layout(struct vkt_ctx *ctx, uint32_t set_layout_cou
    return vkt_track(ctx, VK_OBJECT_TYPE_PIPELINE_LAYOUT, VKT_HANDLE(*out));
 }
 
-VkResult vkt_create_graphics_pipeline(struct vkt_ctx *ctx, const struct vkt_gfx_desc *desc,
-                                      VkPipeline *out)
+VkResult
+vkt_create_graphics_pipeline(struct vkt_ctx *ctx, const struct vkt_gfx_desc *desc, VkPipeline *out)
 {
    VkPipelineShaderStageCreateInfo stages[2] = {
       {
@@ -793,8 +836,9 @@ VkResult vkt_create_graphics_pipeline(struct vkt_ctx *ctx, const struct vkt_gfx_
    return vkt_track(ctx, VK_OBJECT_TYPE_PIPELINE, VKT_HANDLE(*out));
 }
 
-VkResult vkt_create_compute_pipeline(struct vkt_ctx *ctx, VkShaderModule comp,
-                                     VkPipelineLayout layout, VkPipeline *out)
+VkResult
+vkt_create_compute_pipeline(struct vkt_ctx *ctx, VkShaderModule comp, VkPipelineLayout layout,
+                            VkPipeline *out)
 {
    VkComputePipelineCreateInfo info = {
       .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
@@ -811,7 +855,8 @@ VkResult vkt_create_compute_pipeline(struct vkt_ctx *ctx, VkShaderModule comp,
    return vkt_track(ctx, VK_OBJECT_TYPE_PIPELINE, VKT_HANDLE(*out));
 }
 
-VkResult vkt_begin_once(struct vkt_ctx *ctx, VkCommandBuffer *cmd)
+VkResult
+vkt_begin_once(struct vkt_ctx *ctx, VkCommandBuffer *cmd)
 {
    VkCommandBufferAllocateInfo alloc = {
       .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
@@ -833,7 +878,8 @@ VkResult vkt_begin_once(struct vkt_ctx *ctx, VkCommandBuffer *cmd)
    return r;
 }
 
-VkResult vkt_end_once(struct vkt_ctx *ctx, VkCommandBuffer cmd)
+VkResult
+vkt_end_once(struct vkt_ctx *ctx, VkCommandBuffer cmd)
 {
    VkFenceCreateInfo fence_info = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
    VkSubmitInfo submit = {
@@ -862,10 +908,11 @@ VkResult vkt_end_once(struct vkt_ctx *ctx, VkCommandBuffer cmd)
    return VK_SUCCESS;
 }
 
-void vkt_image_barrier(VkCommandBuffer cmd, VkImage image, VkImageLayout old_layout,
-                       VkImageLayout new_layout, VkPipelineStageFlags src_stage,
-                       VkAccessFlags src_access, VkPipelineStageFlags dst_stage,
-                       VkAccessFlags dst_access)
+void
+vkt_image_barrier(VkCommandBuffer cmd, VkImage image, VkImageLayout old_layout,
+                  VkImageLayout new_layout, VkPipelineStageFlags src_stage,
+                  VkAccessFlags src_access, VkPipelineStageFlags dst_stage,
+                  VkAccessFlags dst_access)
 {
    VkImageMemoryBarrier b = {
       .sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
@@ -883,7 +930,8 @@ void vkt_image_barrier(VkCommandBuffer cmd, VkImage image, VkImageLayout old_lay
 }
 
 /* Copies `size` bytes of a host buffer's mapping to dst after the GPU wrote it. */
-static VkResult copy_out(struct vkt_ctx *ctx, struct vkt_buffer *staging, void *dst, size_t size)
+static VkResult
+copy_out(struct vkt_ctx *ctx, struct vkt_buffer *staging, void *dst, size_t size)
 {
    VkResult r = vkt_invalidate_buffer(ctx, staging);
    if (r == VK_SUCCESS)
@@ -898,8 +946,9 @@ static const VkMemoryBarrier to_host = {
    .dstAccessMask = VK_ACCESS_HOST_READ_BIT,
 };
 
-VkResult vkt_read_image(struct vkt_ctx *ctx, const struct vkt_image *img, VkImageLayout layout,
-                        void *dst, size_t dst_size)
+VkResult
+vkt_read_image(struct vkt_ctx *ctx, const struct vkt_image *img, VkImageLayout layout, void *dst,
+               size_t dst_size)
 {
    const VkDeviceSize size = (VkDeviceSize)img->width * img->height * img->texel_size;
    struct vkt_buffer staging;
@@ -922,8 +971,8 @@ VkResult vkt_read_image(struct vkt_ctx *ctx, const struct vkt_image *img, VkImag
       .imageSubresource = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1 },
       .imageExtent = { img->width, img->height, 1 },
    };
-   vkCmdCopyImageToBuffer(cmd, img->image, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, staging.buffer,
-                          1, &region);
+   vkCmdCopyImageToBuffer(cmd, img->image, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, staging.buffer, 1,
+                          &region);
    vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1,
                         &to_host, 0, NULL, 0, NULL);
    r = vkt_end_once(ctx, cmd);
@@ -936,7 +985,8 @@ VkResult vkt_read_image(struct vkt_ctx *ctx, const struct vkt_image *img, VkImag
    return copy_out(ctx, &staging, dst, (size_t)size);
 }
 
-VkResult vkt_output_image(struct vkt_ctx *ctx, const struct vkt_image *img, VkImageLayout layout)
+VkResult
+vkt_output_image(struct vkt_ctx *ctx, const struct vkt_image *img, VkImageLayout layout)
 {
    size_t size = (size_t)img->width * img->height * img->texel_size;
    void *data = malloc(size);
@@ -950,8 +1000,9 @@ VkResult vkt_output_image(struct vkt_ctx *ctx, const struct vkt_image *img, VkIm
    return r;
 }
 
-VkResult vkt_read_buffer(struct vkt_ctx *ctx, VkBuffer buffer, VkDeviceSize offset,
-                         VkDeviceSize size, void *dst)
+VkResult
+vkt_read_buffer(struct vkt_ctx *ctx, VkBuffer buffer, VkDeviceSize offset, VkDeviceSize size,
+                void *dst)
 {
    struct vkt_buffer staging;
    VkCommandBuffer cmd;
@@ -984,8 +1035,8 @@ VkResult vkt_read_buffer(struct vkt_ctx *ctx, VkBuffer buffer, VkDeviceSize offs
    return copy_out(ctx, &staging, dst, (size_t)size);
 }
 
-VkResult vkt_output_buffer(struct vkt_ctx *ctx, VkBuffer buffer, VkDeviceSize offset,
-                           VkDeviceSize size)
+VkResult
+vkt_output_buffer(struct vkt_ctx *ctx, VkBuffer buffer, VkDeviceSize offset, VkDeviceSize size)
 {
    void *data = malloc((size_t)size);
 

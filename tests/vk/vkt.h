@@ -44,24 +44,24 @@
 void vkt_fail(const char *file, int line, const char *what, VkResult result);
 
 /* Runs a VkResult expression; on failure logs it and returns the result. */
-#define VKT_CHECK(expr)                                                        \
-   do {                                                                        \
-      VkResult vkt_r_ = (expr);                                                \
-      if (vkt_r_ != VK_SUCCESS) {                                              \
-         vkt_fail(__FILE__, __LINE__, #expr, vkt_r_);                          \
-         return vkt_r_;                                                        \
-      }                                                                        \
+#define VKT_CHECK(expr)                               \
+   do {                                               \
+      VkResult vkt_r_ = (expr);                       \
+      if (vkt_r_ != VK_SUCCESS) {                     \
+         vkt_fail(__FILE__, __LINE__, #expr, vkt_r_); \
+         return vkt_r_;                               \
+      }                                               \
    } while (0)
 
 /* Self-check: on a false condition logs the message and returns
  * VK_ERROR_UNKNOWN from the calling function. */
-#define VKT_EXPECT(cond, ...)                                                  \
-   do {                                                                        \
-      if (!(cond)) {                                                           \
+#define VKT_EXPECT(cond, ...)                                                   \
+   do {                                                                         \
+      if (!(cond)) {                                                            \
          pv_error("vkt", "%s:%d: check failed: %s", __FILE__, __LINE__, #cond); \
-         pv_error("vkt", __VA_ARGS__);                                         \
-         return VK_ERROR_UNKNOWN;                                              \
-      }                                                                        \
+         pv_error("vkt", __VA_ARGS__);                                          \
+         return VK_ERROR_UNKNOWN;                                               \
+      }                                                                         \
    } while (0)
 
 /* Device features a program needs beyond Vulkan 1.1 core defaults. */
@@ -143,8 +143,8 @@ VkResult vkt_output(struct vkt_ctx *ctx, const void *data, size_t size);
 
 /* Index of a memory type allowed by type_bits that has all of required;
  * among those, one that also has all of preferred if any. -1 if none. */
-int vkt_memory_type(const struct vkt_ctx *ctx, uint32_t type_bits,
-                    VkMemoryPropertyFlags required, VkMemoryPropertyFlags preferred);
+int vkt_memory_type(const struct vkt_ctx *ctx, uint32_t type_bits, VkMemoryPropertyFlags required,
+                    VkMemoryPropertyFlags preferred);
 
 VkResult vkt_create_buffer(struct vkt_ctx *ctx, VkDeviceSize size, VkBufferUsageFlags usage,
                            VkMemoryPropertyFlags required, VkMemoryPropertyFlags preferred,

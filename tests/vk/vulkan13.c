@@ -21,13 +21,15 @@ struct push {
    float color[4];
 };
 
-static uint32_t next_rand(uint32_t *state)
+static uint32_t
+next_rand(uint32_t *state)
 {
    *state = *state * 1664525u + 1013904223u;
    return *state >> 8;
 }
 
-static void make_push(uint32_t *rng, struct push *p)
+static void
+make_push(uint32_t *rng, struct push *p)
 {
    p->offset[0] = (float)(next_rand(rng) % 1800) / 1000.0f - 0.95f;
    p->offset[1] = (float)(next_rand(rng) % 1800) / 1000.0f - 0.95f;
@@ -40,16 +42,21 @@ static void make_push(uint32_t *rng, struct push *p)
 
 /* A pipeline for dynamic rendering into one FORMAT attachment, with the
  * Vulkan 1.3 dynamic states. */
-static VkResult create_pipeline(struct vkt_ctx *ctx, VkPipelineLayout layout, VkPipeline *out)
+static VkResult
+create_pipeline(struct vkt_ctx *ctx, VkPipelineLayout layout, VkPipeline *out)
 {
    VkShaderModule vert, frag;
    VKT_CHECK(vkt_create_shader(ctx, spv_pc_tri_vert, sizeof(spv_pc_tri_vert), &vert));
    VKT_CHECK(vkt_create_shader(ctx, spv_color_frag, sizeof(spv_color_frag), &frag));
    const VkPipelineShaderStageCreateInfo stages[2] = {
       { .sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
-        .stage = VK_SHADER_STAGE_VERTEX_BIT, .module = vert, .pName = "main" },
+        .stage = VK_SHADER_STAGE_VERTEX_BIT,
+        .module = vert,
+        .pName = "main" },
       { .sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
-        .stage = VK_SHADER_STAGE_FRAGMENT_BIT, .module = frag, .pName = "main" },
+        .stage = VK_SHADER_STAGE_FRAGMENT_BIT,
+        .module = frag,
+        .pName = "main" },
    };
    const VkPipelineVertexInputStateCreateInfo vi = {
       .sType = VK_STRUCTURE_TYPE_PIPELINE_VERTEX_INPUT_STATE_CREATE_INFO,
@@ -88,10 +95,8 @@ static VkResult create_pipeline(struct vkt_ctx *ctx, VkPipelineLayout layout, Vk
       .pAttachments = &blend,
    };
    const VkDynamicState dynamic[] = {
-      VK_DYNAMIC_STATE_CULL_MODE,
-      VK_DYNAMIC_STATE_FRONT_FACE,
-      VK_DYNAMIC_STATE_PRIMITIVE_TOPOLOGY,
-      VK_DYNAMIC_STATE_VIEWPORT_WITH_COUNT,
+      VK_DYNAMIC_STATE_CULL_MODE,          VK_DYNAMIC_STATE_FRONT_FACE,
+      VK_DYNAMIC_STATE_PRIMITIVE_TOPOLOGY, VK_DYNAMIC_STATE_VIEWPORT_WITH_COUNT,
       VK_DYNAMIC_STATE_SCISSOR_WITH_COUNT,
    };
    const VkPipelineDynamicStateCreateInfo ds = {
@@ -123,10 +128,10 @@ static VkResult create_pipeline(struct vkt_ctx *ctx, VkPipelineLayout layout, Vk
    return vkt_track(ctx, VK_OBJECT_TYPE_PIPELINE, VKT_HANDLE(*out));
 }
 
-static void barrier2(VkCommandBuffer cmd, VkImage image, VkImageLayout old_layout,
-                     VkImageLayout new_layout, VkPipelineStageFlags2 src_stage,
-                     VkAccessFlags2 src_access, VkPipelineStageFlags2 dst_stage,
-                     VkAccessFlags2 dst_access)
+static void
+barrier2(VkCommandBuffer cmd, VkImage image, VkImageLayout old_layout, VkImageLayout new_layout,
+         VkPipelineStageFlags2 src_stage, VkAccessFlags2 src_access,
+         VkPipelineStageFlags2 dst_stage, VkAccessFlags2 dst_access)
 {
    const VkImageMemoryBarrier2 b = {
       .sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER_2,
@@ -149,8 +154,9 @@ static void barrier2(VkCommandBuffer cmd, VkImage image, VkImageLayout old_layou
    vkCmdPipelineBarrier2(cmd, &dep);
 }
 
-static void record_draws(VkCommandBuffer cmd, const struct vkt_image *img, VkPipeline pipeline,
-                         VkPipelineLayout layout)
+static void
+record_draws(VkCommandBuffer cmd, const struct vkt_image *img, VkPipeline pipeline,
+             VkPipelineLayout layout)
 {
    barrier2(cmd, img->image, VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL,
             VK_PIPELINE_STAGE_2_NONE, VK_ACCESS_2_NONE,
@@ -179,7 +185,9 @@ static void record_draws(VkCommandBuffer cmd, const struct vkt_image *img, VkPip
    vkCmdSetScissorWithCount(cmd, 1, &scissor);
    vkCmdSetPrimitiveTopology(cmd, VK_PRIMITIVE_TOPOLOGY_TRIANGLE_LIST);
    static const VkCullModeFlags cull[3] = {
-      VK_CULL_MODE_NONE, VK_CULL_MODE_BACK_BIT, VK_CULL_MODE_FRONT_BIT,
+      VK_CULL_MODE_NONE,
+      VK_CULL_MODE_BACK_BIT,
+      VK_CULL_MODE_FRONT_BIT,
    };
    uint32_t rng = 4242;
    for (int i = 0; i < DRAWS; i++) {
@@ -188,15 +196,16 @@ static void record_draws(VkCommandBuffer cmd, const struct vkt_image *img, VkPip
       /* a third of the triangles always drawn, the others culled or not
        * depending on the winding the front face names */
       vkCmdSetCullMode(cmd, cull[i % 3]);
-      vkCmdSetFrontFace(cmd, (i / 3) % 2 ? VK_FRONT_FACE_CLOCKWISE
-                                         : VK_FRONT_FACE_COUNTER_CLOCKWISE);
+      vkCmdSetFrontFace(cmd,
+                        (i / 3) % 2 ? VK_FRONT_FACE_CLOCKWISE : VK_FRONT_FACE_COUNTER_CLOCKWISE);
       vkCmdPushConstants(cmd, layout, VK_SHADER_STAGE_VERTEX_BIT, 0, sizeof(p), &p);
       vkCmdDraw(cmd, 3, 1, 0, 0);
    }
    vkCmdEndRendering(cmd);
 }
 
-static void record_readback(VkCommandBuffer cmd, const struct vkt_image *img, VkBuffer dst)
+static void
+record_readback(VkCommandBuffer cmd, const struct vkt_image *img, VkBuffer dst)
 {
    barrier2(cmd, img->image, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL,
             VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, VK_PIPELINE_STAGE_2_COLOR_ATTACHMENT_OUTPUT_BIT,
@@ -231,7 +240,8 @@ static void record_readback(VkCommandBuffer cmd, const struct vkt_image *img, Vk
    vkCmdPipelineBarrier2(cmd, &dep);
 }
 
-static VkResult run(struct vkt_ctx *ctx)
+static VkResult
+run(struct vkt_ctx *ctx)
 {
    struct vkt_image img;
    struct vkt_buffer readback;
@@ -291,11 +301,15 @@ static VkResult run(struct vkt_ctx *ctx)
    };
    const VkSubmitInfo2 submits[2] = {
       { .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO_2,
-        .commandBufferInfoCount = 1, .pCommandBufferInfos = &cmd_info[0],
-        .signalSemaphoreInfoCount = 1, .pSignalSemaphoreInfos = &signal },
+        .commandBufferInfoCount = 1,
+        .pCommandBufferInfos = &cmd_info[0],
+        .signalSemaphoreInfoCount = 1,
+        .pSignalSemaphoreInfos = &signal },
       { .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO_2,
-        .waitSemaphoreInfoCount = 1, .pWaitSemaphoreInfos = &wait,
-        .commandBufferInfoCount = 1, .pCommandBufferInfos = &cmd_info[1] },
+        .waitSemaphoreInfoCount = 1,
+        .pWaitSemaphoreInfos = &wait,
+        .commandBufferInfoCount = 1,
+        .pCommandBufferInfos = &cmd_info[1] },
    };
    VKT_CHECK(vkQueueSubmit2(ctx->queue, 1, &submits[0], VK_NULL_HANDLE));
    VKT_CHECK(vkQueueSubmit2(ctx->queue, 1, &submits[1], done));
@@ -306,12 +320,12 @@ static VkResult run(struct vkt_ctx *ctx)
    unsigned drawn_px = 0;
    for (size_t i = 0; i < W * H; i++)
       drawn_px += px[i * 4 + 1] != 0; /* the clear color has no green */
-   VKT_EXPECT(drawn_px > W * H / 8 && drawn_px < W * H,
-              "%u of %u pixels drawn", drawn_px, W * H);
+   VKT_EXPECT(drawn_px > W * H / 8 && drawn_px < W * H, "%u of %u pixels drawn", drawn_px, W * H);
    return vkt_output(ctx, px, W * H * 4);
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
    struct vkt_ctx ctx;
    const struct vkt_options opts = { .vulkan13 = true };

@@ -61,7 +61,8 @@ struct pvt_context_init {
    DRM_IOWR(DRM_COMMAND_BASE + PVT_CONTEXT_INIT, struct pvt_context_init)
 
 /* One round; returns 0 when the blob mapped and read back right. */
-static int round_trip(int fd, int r)
+static int
+round_trip(int fd, int r)
 {
    struct pvt_create_blob cb = {
       .blob_mem = PVT_BLOB_MEM_HOST3D,
@@ -73,7 +74,7 @@ static int round_trip(int fd, int r)
       return 1;
    }
    int ok = 1;
-   struct drm_virtgpu_map map = {.handle = cb.bo_handle};
+   struct drm_virtgpu_map map = { .handle = cb.bo_handle };
    if (ioctl(fd, DRM_IOCTL_VIRTGPU_MAP, &map) < 0) {
       printf("PVT: round %d map: %s\n", r, strerror(errno));
       ok = 0;
@@ -98,12 +99,13 @@ static int round_trip(int fd, int r)
       ok = first0 == 0 && last0 == 0 && back;
       munmap((void *)p, len);
    }
-   struct drm_gem_close gc = {.handle = cb.bo_handle};
+   struct drm_gem_close gc = { .handle = cb.bo_handle };
    ioctl(fd, DRM_IOCTL_GEM_CLOSE, &gc);
    return ok ? 0 : 1;
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
    int rounds = argc > 1 ? atoi(argv[1]) : 3;
    int fd = open("/dev/dri/card0", O_RDWR);
@@ -111,8 +113,8 @@ int main(int argc, char **argv)
       printf("PVT: open /dev/dri/card0: %s\n", strerror(errno));
       return 1;
    }
-   struct pvt_context_set_param param = {PVT_CONTEXT_PARAM_CAPSET_ID, PVT_CAPSET_VENUS};
-   struct pvt_context_init init = {.num_params = 1, .ctx_set_params = (uintptr_t)&param};
+   struct pvt_context_set_param param = { PVT_CONTEXT_PARAM_CAPSET_ID, PVT_CAPSET_VENUS };
+   struct pvt_context_init init = { .num_params = 1, .ctx_set_params = (uintptr_t)&param };
    if (ioctl(fd, PVT_IOCTL_CONTEXT_INIT, &init) < 0) {
       printf("PVT: context_init: %s\n", strerror(errno));
       return 1;
