@@ -9,6 +9,15 @@ set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=$1 out=$2 replay=$3
 rm -rf "$out"
+# The server writes its captures from a private /tmp: a build tree under
+# /tmp (a CI clone there) captures into /var/tmp instead.
+case $out in
+/tmp/*)
+   out=$(mktemp -d /var/tmp/pv-capture-test.XXXXXX)
+   trap 'rm -rf "$out"' EXIT
+   rmdir "$out"
+   ;;
+esac
 "$root/fuzz/capture-sessions.sh" "$build" "$out" clear
 n=0
 for f in "$out"/*.pvcap; do
