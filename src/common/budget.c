@@ -2,6 +2,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -54,6 +58,13 @@ pv_host_ram_bytes(void)
    return pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
 }
 
+uint64_t
+pv_default_memory_budget(void)
+{
+   const uint64_t ram = pv_host_ram_bytes();
+   return ram ? ram / 4 * 3 : 16ull << 30;
+}
+
 static size_t
 area_size(uint32_t slots)
 {
@@ -101,4 +112,136 @@ pv_shared_budget_create(uint64_t limit, uint32_t slots, struct pv_shared_budget 
    (*out)->limit = limit;
    *fd = mfd;
    return 0;
+}
+
+/* The host budget file: this header, then the budget with its slots. */
+#define HOST_BUDGET_MAGIC 0x3174656764756270ull /* "pbudget1" */
+
+struct host_budget_header {
+   uint64_t magic;
+   uint32_t slots;
+   uint32_t pad;
+   int32_t owner[PV_HOST_BUDGET_SLOTS]; /* pid of the process holding the slot, 0: free */
+};
+
+static size_t
+host_budget_size(void)
+{
+   return sizeof(struct host_budget_header) + area_size(PV_HOST_BUDGET_SLOTS);
+}
+
+static bool
+host_budget_name_ok(const char *name)
+{
+   size_t n = 0;
+   for (; name[n]; n++) {
+      const char ch = name[n];
+      if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+            ch == '.' || ch == '_' || ch == '-'))
+         return false;
+   }
+   return n > 0 && n < 200 && name[0] != '.';
+}
+
+/* With the file locked: takes back the charges of slots whose process is
+ * gone, then takes a free slot for this process. */
+static int
+host_budget_take_slot(struct host_budget_header *h, struct pv_shared_budget *b, uint32_t *slot)
+{
+   const int32_t self = (int32_t)getpid();
+   for (uint32_t i = 0; i < PV_HOST_BUDGET_SLOTS; i++) {
+      const int32_t pid = __atomic_load_n(&h->owner[i], __ATOMIC_RELAXED);
+      if (pid > 0 && pid != self && kill(pid, 0) < 0 && errno == ESRCH) {
+         pv_shared_budget_reclaim(b, i);
+         __atomic_store_n(&h->owner[i], 0, __ATOMIC_RELAXED);
+      }
+   }
+   for (uint32_t i = 0; i < PV_HOST_BUDGET_SLOTS; i++) {
+      int32_t free_pid = 0;
+      if (__atomic_compare_exchange_n(&h->owner[i], &free_pid, self, false, __ATOMIC_RELAXED,
+                                      __ATOMIC_RELAXED)) {
+         pv_shared_budget_reclaim(b, i); /* a forged charge, if any */
+         *slot = i;
+         return 0;
+      }
+   }
+   return -ENOSPC;
+}
+
+int
+pv_host_budget_open(const char *name, uint64_t limit, struct pv_host_budget *out)
+{
+   if (!name || !host_budget_name_ok(name))
+      return -EINVAL;
+   char path[256];
+   snprintf(path, sizeof(path), "/dev/shm/%s", name);
+   /* O_NOFOLLOW: not a link planted by another user */
+   const int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+   if (fd < 0)
+      return -errno;
+   const size_t size = host_budget_size();
+   struct stat st;
+   void *map = MAP_FAILED;
+   bool created = false;
+   int ret = 0;
+   /* one opener at a time: creation, reclaiming and slot taking */
+   if (flock(fd, LOCK_EX) < 0 || fstat(fd, &st) < 0) {
+      ret = -errno;
+      goto fail;
+   }
+   if (!S_ISREG(st.st_mode) || (st.st_size != 0 && st.st_size != (off_t)size)) {
+      ret = -EINVAL;
+      goto fail;
+   }
+   if (st.st_size == 0) {
+      if (ftruncate(fd, (off_t)size) < 0) {
+         ret = -errno;
+         goto fail;
+      }
+      created = true;
+   }
+   map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+   if (map == MAP_FAILED) {
+      ret = -errno;
+      goto fail;
+   }
+   struct host_budget_header *h = map;
+   struct pv_shared_budget *b = (struct pv_shared_budget *)(h + 1);
+   if (created) {
+      b->limit = limit;
+      h->slots = PV_HOST_BUDGET_SLOTS;
+      h->magic = HOST_BUDGET_MAGIC;
+   } else if (h->magic != HOST_BUDGET_MAGIC || h->slots != PV_HOST_BUDGET_SLOTS) {
+      ret = -EINVAL;
+      goto fail;
+   }
+   uint32_t slot = 0;
+   ret = host_budget_take_slot(h, b, &slot);
+   if (ret < 0)
+      goto fail;
+   flock(fd, LOCK_UN);
+   *out = (struct pv_host_budget){
+      .budget = b, .slot = slot, .created = created, .map = map, .fd = fd
+   };
+   return 0;
+fail:
+   if (map != MAP_FAILED)
+      munmap(map, size);
+   close(fd); /* drops the lock */
+   return ret;
+}
+
+void
+pv_host_budget_close(struct pv_host_budget *hb)
+{
+   if (!hb->map)
+      return;
+   struct host_budget_header *h = hb->map;
+   pv_shared_budget_reclaim(hb->budget, hb->slot);
+   int32_t self = (int32_t)getpid();
+   __atomic_compare_exchange_n(&h->owner[hb->slot], &self, 0, false, __ATOMIC_RELAXED,
+                               __ATOMIC_RELAXED);
+   munmap(hb->map, host_budget_size());
+   close(hb->fd);
+   *hb = (struct pv_host_budget){ .fd = -1 };
 }

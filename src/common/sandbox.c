@@ -1,5 +1,6 @@
 #include "common/sandbox.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -13,6 +14,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -79,13 +81,59 @@ set_rlimits(void)
    setrlimit(RLIMIT_CORE, &none);
 }
 
+/* Adds to gids (at most max, no duplicates) the group of each character
+ * device in dir whose name starts with prefix and whose group may read and
+ * write it; the root group (0) is never added. */
+static void
+add_device_groups(const char *dir, const char *prefix, gid_t *gids, int *n, int max)
+{
+   DIR *d = opendir(dir);
+   if (!d)
+      return;
+   const struct dirent *e;
+   while ((e = readdir(d)) && *n < max) {
+      if (strncmp(e->d_name, prefix, strlen(prefix)) != 0)
+         continue;
+      struct stat st;
+      if (fstatat(dirfd(d), e->d_name, &st, 0) < 0 || !S_ISCHR(st.st_mode) || st.st_gid == 0 ||
+          (st.st_mode & (S_IRGRP | S_IWGRP)) != (S_IRGRP | S_IWGRP))
+         continue;
+      int i = 0;
+      while (i < *n && gids[i] != st.st_gid)
+         i++;
+      if (i == *n)
+         gids[(*n)++] = st.st_gid;
+   }
+   closedir(d);
+}
+
+/* The user's own groups, plus with gpu_groups the groups that own the GPU
+ * device nodes (video/render for /dev/dri, NVIDIA's when not world-usable). */
 static int
-drop_user(const char *user, const char *name)
+set_groups(const char *user, gid_t gid, bool gpu_groups)
+{
+   if (initgroups(user, gid) < 0)
+      return -errno;
+   if (!gpu_groups)
+      return 0;
+   gid_t gids[256];
+   int n = getgroups(128, gids);
+   if (n < 0)
+      return -errno;
+   const int own = n;
+   add_device_groups("/dev/dri", "", gids, &n, 256);
+   add_device_groups("/dev", "nvidia", gids, &n, 256);
+   if (n > own && setgroups((size_t)n, gids) < 0)
+      return -errno;
+   return 0;
+}
+
+static int
+drop_user(const struct pv_sandbox_config *cfg, const char *name)
 {
    if (geteuid() != 0)
       return 0;
-   if (!user)
-      user = "nobody";
+   const char *user = cfg->user ? cfg->user : "nobody";
    struct passwd *pw = getpwnam(user);
    if (!pw) {
       pv_error(TAG, "%s: no user \"%s\" to run as", name, user);
@@ -95,18 +143,22 @@ drop_user(const char *user, const char *name)
       pv_error(TAG, "%s: refusing to run as \"%s\": uid 0", name, user);
       return -EPERM;
    }
-   /* The user's own groups (e.g. video/render, for /dev/dri) and no others. */
-   if (initgroups(user, pw->pw_gid) < 0 || setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0 ||
-       setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0) {
-      const int err = errno;
-      pv_error(TAG, "%s: cannot become user \"%s\": %s", name, user, strerror(err));
-      return -err;
+   const uid_t uid = pw->pw_uid; /* pw does not survive the next lookup */
+   const gid_t gid = pw->pw_gid;
+   /* The user's own groups (e.g. video/render, for /dev/dri) and no others,
+    * unless gpu_groups. */
+   int err = set_groups(user, gid, cfg->gpu_groups);
+   if (!err && (setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0))
+      err = -errno;
+   if (err) {
+      pv_error(TAG, "%s: cannot become user \"%s\": %s", name, user, strerror(-err));
+      return err;
    }
    if (setuid(0) == 0) {
       pv_error(TAG, "%s: still root after dropping to \"%s\"", name, user);
       return -EPERM;
    }
-   pv_debug(TAG, "%s: running as %s (uid %d)", name, user, (int)pw->pw_uid);
+   pv_debug(TAG, "%s: running as %s (uid %d)", name, user, (int)uid);
    return 0;
 }
 
@@ -414,13 +466,7 @@ pv_sandbox_enter(const struct pv_sandbox_config *cfg)
    /* namespaces need privileges the user drop takes away */
    enter_namespaces(name);
    set_rlimits();
-   int ret = 0;
-   if (cfg->keep_user && !cfg->user) {
-      if (geteuid() == 0)
-         pv_warn(TAG, "%s: running as root (give --user NAME to drop to NAME)", name);
-   } else {
-      ret = drop_user(cfg->user, name);
-   }
+   int ret = drop_user(cfg, name);
    if (ret < 0)
       return ret;
    /* glibc's first user lookup tries nscd over a new socket, which the filter

@@ -19,8 +19,11 @@ struct pv_sandbox_config {
    /* Who to run as when started as root (uid 0); NULL: "nobody". Ignored
     * when not root (there is nothing to drop). */
    const char *user;
-   /* With user NULL: keep the current user (logged when it is root). */
-   bool keep_user;
+   /* When dropping to user: also the groups that own the GPU device nodes
+    * in /dev/dri and /dev/nvidia* and may read and write them (video,
+    * render), so that a hardware host driver opens them as that user; the
+    * root group is never added. */
+   bool gpu_groups;
    /* The process accepts connections on a listening socket it already
     * holds (pv-vhost-user-gpu: its frontend reconnects). */
    bool allow_accept;

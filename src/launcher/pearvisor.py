@@ -33,6 +33,7 @@ import glob
 import gzip
 import hashlib
 import os
+import pwd
 import re
 import shlex
 import signal
@@ -197,6 +198,19 @@ def choose_accel(qemu=None, kernel=None, cache_dir=None):
     return accel, reason
 
 
+def backend_output_dir(workdir, name):
+    """A directory the backend can write its PNGs to. Started as root, it
+    runs as `nobody` (docs/sandbox.md), which cannot write to root's
+    directories: the directory is then given to nobody."""
+    out = os.path.join(workdir, f"{name}-out")
+    os.makedirs(out, exist_ok=True)
+    if os.geteuid() == 0:
+        pw = pwd.getpwnam("nobody")
+        os.chown(out, pw.pw_uid, pw.pw_gid)
+        os.chmod(out, 0o700)
+    return out
+
+
 class Backend:
     """One pv-vhost-user-gpu process listening on a socket."""
 
@@ -207,7 +221,7 @@ class Backend:
         # The venus wire format the guest's driver speaks: 0 for Mesa 22.3,
         # 1 for Mesa 25. A guest kernel reads the capset once, so it is per VM.
         self.wire_format = wire_format
-        self.png = png or os.path.join(workdir, "scanout.png")
+        self.png = png or os.path.join(backend_output_dir(workdir, name), "scanout.png")
         self.sock = os.path.join(workdir, f"{name}.sock")
         self.log = os.path.join(workdir, f"{name}.log")
         self.proc = None

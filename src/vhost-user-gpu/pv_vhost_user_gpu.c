@@ -3,7 +3,8 @@
  * for QEMU's -device vhost-user-gpu-pci.
  *
  *   pv-vhost-user-gpu --socket-path PATH [--width W] [--height H] [--png FILE]
- *                     [--hostmem SIZE] [--venus-wire-format 0|1]
+ *                     [--hostmem SIZE] [--venus-wire-format 0|1] [limits]
+ *                     [--no-sandbox] [--user NAME]
  *   pv-vhost-user-gpu --fd N ...         (an already connected socket)
  *   pv-vhost-user-gpu --print-capabilities
  *
@@ -22,6 +23,10 @@
  * with Mesa 22.3's venus driver, 1 for Mesa 25's. The guest kernel reads the
  * capset once per VM and nothing a guest sends before tells the drivers
  * apart, so it is a per-VM choice.
+ *
+ * Limits (vug_budget.h): --memory-budget SIZE for all contexts of the VM,
+ * or of every backend that gives the same --budget-shm NAME;
+ * --max-context-memory SIZE for each context (pv-vtest's option names).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -44,6 +49,7 @@
 #include "pv_png.h"
 #include "vhost-user/vhost_user.h"
 #include "virtio-gpu/vgpu.h"
+#include "vug_budget.h"
 #include "vug_frontend.h"
 
 #define TAG "pv-vhost-user-gpu"
@@ -86,6 +92,7 @@ struct backend {
    struct fence_queue fq;
    bool reported_broken[PV_VU_MAX_QUEUES];
    struct pv_renderer *renderer;
+   struct vug_budget budget;
 };
 
 /* ---- display: keep our own copy of each frame, forward to QEMU --------- */
@@ -587,13 +594,22 @@ usage(FILE *f)
               "                      mapped into the guest (needed by venus). Default: none\n"
               "  --venus-wire-format 0|1  venus wire format served to the guest: 0 for\n"
               "                      Mesa 22.3's venus driver (default), 1 for Mesa 25's\n"
+              "Limits (SIZE in bytes, or with a K, M or G suffix; a multiple of 4K):\n"
+              "  --memory-budget SIZE  blobs + device memory of all contexts of this VM\n"
+              "                      together (default 3/4 of the host's RAM)\n"
+              "  --budget-shm NAME   share the memory budget with every backend given the\n"
+              "                      same NAME (the file /dev/shm/NAME, mode 0600: backends\n"
+              "                      started as its owner, or root); the first one's\n"
+              "                      --memory-budget holds\n"
+              "  --max-context-memory SIZE  blobs + device memory of one context (default\n"
+              "                      16G, at most half the host's RAM)\n"
               "  --no-sandbox        run without the sandbox (docs/sandbox.md): by default,\n"
               "                      once listening, the backend enters private namespaces\n"
               "                      where permitted, drops to --user, and installs a\n"
               "                      seccomp system call allowlist\n"
-              "  --user NAME         user to run as when started as root (default: stay\n"
-              "                      root, with a warning: --png files and the socket's\n"
-              "                      directory must be writable by NAME)\n"
+              "  --user NAME         user to run as when started as root (default nobody,\n"
+              "                      plus the groups of the GPU device nodes); --png files\n"
+              "                      must be writable by NAME\n"
               "  --print-capabilities  JSON for QEMU's vhost-user device discovery\n"
               "SIGTERM/SIGINT stop the backend.\n");
 }
@@ -645,6 +661,9 @@ main(int argc, char **argv)
       { "venus-wire-format", required_argument, NULL, 'v' },
       { "no-sandbox", no_argument, NULL, 'S' },
       { "user", required_argument, NULL, 'u' },
+      { "memory-budget", required_argument, NULL, 'B' },
+      { "budget-shm", required_argument, NULL, 'N' },
+      { "max-context-memory", required_argument, NULL, 'C' },
       { NULL, 0, NULL, 0 },
    };
    const char *sock_path = NULL;
@@ -652,6 +671,9 @@ main(int argc, char **argv)
    bool sandbox = true;
    const char *user = NULL;
    unsigned long wire_format = 0;
+   uint64_t budget_bytes = 0;
+   const char *budget_shm = NULL;
+   struct pv_renderer_limits limits = { 0 };
    struct backend *b = calloc(1, sizeof(*b));
    if (!b)
       return 1;
@@ -696,6 +718,23 @@ main(int argc, char **argv)
       case 'u':
          user = optarg;
          break;
+      case 'B':
+      case 'C': {
+         const uint64_t v = parse_size(optarg);
+         if (!v) {
+            fprintf(stderr, "pv-vhost-user-gpu: bad size '%s'\n", optarg);
+            free(b);
+            return 2;
+         }
+         if (c == 'B')
+            budget_bytes = v;
+         else
+            limits.max_memory_per_context = v;
+         break;
+      }
+      case 'N':
+         budget_shm = optarg;
+         break;
       case 'H':
          usage(stdout);
          free(b);
@@ -739,11 +778,16 @@ main(int argc, char **argv)
    if (sig_fd < 0 || b->fq.efd < 0)
       goto out;
    struct pv_renderer_callbacks cbs = { .data = &b->fq, .fence_retired = fence_retired_cb };
-   if (pv_renderer_create(&cbs, NULL, &b->renderer) < 0) {
+   /* before the sandbox: it opens /dev/shm/NAME */
+   if (vug_budget_open(&b->budget, budget_bytes, budget_shm) < 0)
+      goto out;
+   if (pv_renderer_create(&cbs, &limits, &b->renderer) < 0) {
       pv_warn(TAG, "no renderer: 2D only");
       b->renderer = NULL;
    } else {
       pv_renderer_set_venus_wire_format(b->renderer, (uint32_t)wire_format);
+      if (vug_budget_attach(&b->budget, b->renderer) < 0)
+         goto out;
       /* a guest driver of the other format gives up silently in the guest */
       pv_info(TAG,
               "venus capset: wire format %lu (%s guests; the other needs "
@@ -778,10 +822,11 @@ main(int argc, char **argv)
       /* the socket is ours already; the host driver loads once a guest
        * creates a context, inside the sandbox */
       const struct pv_sandbox_config sb = {
-         .user = user, .keep_user = true, .allow_accept = true, .name = "pv-vhost-user-gpu"
+         .user = user, .gpu_groups = true, .allow_accept = true, .name = "pv-vhost-user-gpu"
       };
       if (pv_sandbox_enter(&sb) < 0)
          goto out;
+      pv_info(TAG, "sandboxed, running as uid %d gid %d", (int)getuid(), (int)getgid());
    }
    ret = run(b, listen_fd, conn_fd, sig_fd) < 0 ? 1 : 0;
 out:
@@ -789,7 +834,9 @@ out:
       pv_vu_fini(&b->vu);
    pv_vgpu_destroy(b->dev);
    if (b->renderer)
-      pv_renderer_destroy(b->renderer);
+      pv_renderer_destroy(b->renderer); /* gives its charges back */
+   if (b->budget.budget)
+      vug_budget_close(&b->budget);
    pv_vug_fini(&b->vug);
    for (unsigned i = 0; i < VIRTIO_GPU_MAX_SCANOUTS; i++)
       free(b->frame[i].px);

@@ -296,7 +296,7 @@ default_limits(uint64_t *budget, struct vtest_client_config *c)
 {
    const uint64_t ram = pv_host_ram_bytes();
    if (!*budget)
-      *budget = ram ? ram / 4 * 3 : 16ull << 30;
+      *budget = pv_default_memory_budget();
    if (!c->max_guest_blob_bytes) {
       c->max_guest_blob_bytes = 4ull << 30;
       if (ram && ram / 4 < c->max_guest_blob_bytes)

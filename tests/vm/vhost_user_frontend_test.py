@@ -7,15 +7,18 @@ SHMEM_MAP/SHMEM_UNMAP) and the guest driver (virtio-gpu commands placed in
 the control and cursor rings, directly or through indirect tables, with
 event idx), then checks what reaches the display, the PNG dump, the mapping
 requests, and that a killed frontend leaves the backend serving the next.
+Started as root (CI), the backend must run as `nobody` once sandboxed.
 
 Usage: vhost_user_frontend_test.py --backend PATH --workdir DIR
 """
 import argparse
 import mmap
 import os
+import pwd
 import select
 import signal
 import socket
+import stat
 import struct
 import subprocess
 import sys
@@ -325,7 +328,14 @@ def main():
     a = ap.parse_args()
     os.makedirs(a.workdir, exist_ok=True)
     sock_path = os.path.join(a.workdir, "vu.sock")
-    png = os.path.join(a.workdir, "frontend-test.png")
+    # Started as root, the backend runs as nobody: its PNG goes to a
+    # directory nobody may write.
+    out = os.path.join(a.workdir, "backend-out")
+    os.makedirs(out, exist_ok=True)
+    if os.geteuid() == 0:
+        nobody = pwd.getpwnam("nobody")
+        os.chown(out, nobody.pw_uid, nobody.pw_gid)
+    png = os.path.join(out, "frontend-test.png")
     for p in (sock_path, png):
         if os.path.exists(p):
             os.unlink(p)
@@ -342,6 +352,7 @@ def main():
                 return 1
             time.sleep(0.05)
         run(Frontend(sock_path), be, png)
+        check_sandboxed(be.pid)
         run_reconnect(sock_path, be)
         be.send_signal(signal.SIGTERM)
     except Exception as e:  # report, then the backend log
@@ -358,8 +369,65 @@ def main():
         if failures:
             with open(os.path.join(a.workdir, "frontend-test-backend.log"), errors="replace") as f:
                 print("---- backend log ----\n" + f.read()[-3000:])
+    check_refused_options(a.backend, a.workdir)
     print("PASS" if not failures else f"{len(failures)} failure(s)")
     return 1 if failures else 0
+
+
+def gpu_node_groups():
+    """The groups the backend keeps besides its user's: those owning a GPU
+    device node they may read and write (not the root group)."""
+    gids = set()
+    for d, prefix in (("/dev/dri", ""), ("/dev", "nvidia")):
+        try:
+            names = os.listdir(d)
+        except OSError:
+            continue
+        for n in names:
+            if not n.startswith(prefix):
+                continue
+            try:
+                st = os.stat(os.path.join(d, n))
+            except OSError:
+                continue
+            if stat.S_ISCHR(st.st_mode) and st.st_gid != 0 and st.st_mode & 0o060 == 0o060:
+                gids.add(st.st_gid)
+    return gids
+
+
+def check_sandboxed(pid):
+    """The serving backend's credentials: as root, it dropped to nobody
+    (no --user given), no capabilities, no_new_privs, a seccomp filter."""
+    with open(f"/proc/{pid}/status") as f:
+        status = dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
+    print("backend credentials:", {k: status.get(k) for k in
+                                   ("Uid", "Gid", "Groups", "CapEff", "NoNewPrivs", "Seccomp")})
+    if os.geteuid() == 0:
+        nobody = pwd.getpwnam("nobody")
+        check(status["Uid"].split() == [str(nobody.pw_uid)] * 4,
+              f"started as root, runs as nobody: Uid {status['Uid']}")
+        check(status["Gid"].split() == [str(nobody.pw_gid)] * 4, f"Gid {status['Gid']}")
+        groups = {int(g) for g in status.get("Groups", "").split()}
+        check(groups <= {nobody.pw_gid} | gpu_node_groups() and 0 not in groups,
+              f"groups: its own and the GPU nodes' only: {groups}")
+        check(int(status["CapEff"], 16) == 0, f"no capabilities: {status['CapEff']}")
+    else:
+        check(status["Uid"].split()[0] == str(os.getuid()), f"Uid {status['Uid']}")
+    check(status.get("NoNewPrivs") == "1", "no_new_privs")
+    check(status.get("Seccomp") == "2", "a seccomp filter")
+
+
+def check_refused_options(backend, workdir):
+    """Options the backend refuses before it serves anything."""
+    sock = os.path.join(workdir, "refused.sock")
+    for args, why in ((["--user", "root"], "--user root (uid 0)"),
+                      (["--budget-shm", "../x"], "a --budget-shm name with a slash"),
+                      (["--memory-budget", "12"], "a budget that is not a page multiple")):
+        if args[0] == "--user" and os.geteuid() != 0:
+            continue  # not root: nothing to drop, --user is ignored
+        p = subprocess.run([backend, "--socket-path", sock] + args, capture_output=True,
+                           timeout=30)
+        check(p.returncode != 0, f"refused: {why} (exit {p.returncode})")
 
 
 def connect(fe):
