@@ -5,8 +5,8 @@
  * budget is the process's own, or a host budget file (common/budget.h) that
  * the backends of several VMs open by name and share.
  *
- * A refusal fails that allocation only; it is logged twice: by the renderer
- * (context id and name, size) and here (size, the budget's limit and use).
+ * A refusal fails that allocation only; it is logged twice: here (size,
+ * the budget's limit and use), then by the renderer (context id and name).
  */
 #ifndef PV_VUG_BUDGET_H
 #define PV_VUG_BUDGET_H
