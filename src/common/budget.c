@@ -219,15 +219,19 @@ pv_host_budget_open(const char *name, uint64_t limit, struct pv_host_budget *out
    ret = host_budget_take_slot(h, b, &slot);
    if (ret < 0)
       goto fail;
+   /* No fd kept: a sandboxed process that cannot open the file by path
+    * (root's, mode 0600) then cannot truncate it under the others'
+    * mappings (they would fault). The mapping keeps the open file, and
+    * so the lock, alive past close: unlock first. */
    flock(fd, LOCK_UN);
-   *out = (struct pv_host_budget){
-      .budget = b, .slot = slot, .created = created, .map = map, .fd = fd
-   };
+   close(fd);
+   *out = (struct pv_host_budget){ .budget = b, .slot = slot, .created = created, .map = map };
    return 0;
 fail:
    if (map != MAP_FAILED)
       munmap(map, size);
-   close(fd); /* drops the lock */
+   flock(fd, LOCK_UN);
+   close(fd);
    return ret;
 }
 
@@ -242,6 +246,5 @@ pv_host_budget_close(struct pv_host_budget *hb)
    __atomic_compare_exchange_n(&h->owner[hb->slot], &self, 0, false, __ATOMIC_RELAXED,
                                __ATOMIC_RELAXED);
    munmap(hb->map, host_budget_size());
-   close(hb->fd);
-   *hb = (struct pv_host_budget){ .fd = -1 };
+   *hb = (struct pv_host_budget){ 0 };
 }

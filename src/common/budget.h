@@ -55,13 +55,16 @@ uint64_t pv_shared_budget_reclaim(struct pv_shared_budget *b, uint32_t slot);
  * whose process is gone (crash, kill -9). The first process sets the limit;
  * later ones keep it.
  *
- * Trust: every process that can open the file can write it. A compromised
- * sharer can raise or lower the limit, forge its own or others' charges
- * (deny memory to other VMs, or let them past the limit), or mark slots
- * taken; it cannot reach other processes' memory through it, and no size or
- * offset is ever read from the file (the layout is fixed, the size checked).
- * A pid reused after a crash keeps that slot's charges until the new
- * process with that pid is gone too.
+ * Trust: every sharer maps the file writable. A compromised sharer can
+ * raise or lower the limit, forge its own or others' charges (deny memory
+ * to other VMs, or let them past the limit), or mark slots taken; it cannot
+ * reach other processes' memory through it, and no size or offset is ever
+ * read from the file (the layout is fixed, the size checked). No fd to it
+ * is kept after the mapping: a process that can no longer open the file
+ * by path (dropped from its owner, root, to nobody) cannot truncate it
+ * under the others' mappings; one that can (running as the file's owner)
+ * could make the others fault. A pid reused after a crash keeps that
+ * slot's charges until the new process with that pid is gone too.
  */
 #define PV_HOST_BUDGET_SLOTS 256
 
@@ -70,7 +73,6 @@ struct pv_host_budget {
    uint32_t slot;                   /* this process's */
    bool created;                    /* this call created the file */
    void *map;
-   int fd;
 };
 
 /* Opens (or creates, with limit) the budget /dev/shm/NAME and takes a free

@@ -34,7 +34,7 @@ budget_release(void *data, uint64_t bytes)
 int
 vug_budget_open(struct vug_budget *vb, uint64_t limit, const char *shm_name)
 {
-   *vb = (struct vug_budget){ .host.fd = -1 };
+   *vb = (struct vug_budget){ 0 };
    if (!limit)
       limit = pv_default_memory_budget();
    if (!shm_name) {
