@@ -107,6 +107,17 @@ add_device_groups(const char *dir, const char *prefix, gid_t *gids, int *n, int 
    closedir(d);
 }
 
+int
+pv_sandbox_gpu_groups(const char *dev, gid_t *gids, int max)
+{
+   char dri[4096];
+   snprintf(dri, sizeof(dri), "%s/dri", dev);
+   int n = 0;
+   add_device_groups(dri, "", gids, &n, max);
+   add_device_groups(dev, "nvidia", gids, &n, max);
+   return n;
+}
+
 /* The user's own groups, plus with gpu_groups the groups that own the GPU
  * device nodes (video/render for /dev/dri, NVIDIA's when not world-usable). */
 static int
@@ -121,8 +132,7 @@ set_groups(const char *user, gid_t gid, bool gpu_groups)
    if (n < 0)
       return -errno;
    const int own = n;
-   add_device_groups("/dev/dri", "", gids, &n, 256);
-   add_device_groups("/dev", "nvidia", gids, &n, 256);
+   n += pv_sandbox_gpu_groups("/dev", gids + n, 256 - n);
    if (n > own && setgroups((size_t)n, gids) < 0)
       return -errno;
    return 0;

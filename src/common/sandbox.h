@@ -12,6 +12,7 @@
 #define PV_COMMON_SANDBOX_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #define PV_SANDBOX_EXIT_STATUS 159 /* 128 + SIGSYS */
 
@@ -37,6 +38,12 @@ struct pv_sandbox_config {
  * mandatory step failed (user, no_new_privs, seccomp), logged; the caller
  * must then exit. Namespaces the kernel refuses are logged and skipped. */
 int pv_sandbox_enter(const struct pv_sandbox_config *cfg);
+
+/* The groups a gpu_groups drop adds: those owning a character device in
+ * DEV/dri or DEV/nvidia* that their group may read and write, not the root
+ * group, each once (DEV is "/dev"; tests give another). Fills up to max
+ * gids; returns how many. */
+int pv_sandbox_gpu_groups(const char *dev, gid_t *gids, int max);
 
 /* True when built with pv_sandbox_enter doing something (libseccomp found). */
 bool pv_sandbox_available(void);

@@ -3,6 +3,7 @@
  * forbidden call without running it. Every case runs in a child process. */
 #include "common/sandbox.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -12,6 +13,8 @@
 #include <sys/mount.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -93,9 +96,86 @@ run_child(const char *what)
    return status;
 }
 
+/* The groups pv-vhost-user-gpu keeps for the GPU device nodes, on fake
+ * nodes (mknod needs CAP_MKNOD: skipped without it). Returns failures. */
+static int
+test_gpu_groups(void)
+{
+   char dev[] = "/tmp/pv-test-dev-XXXXXX", path[128];
+   if (!mkdtemp(dev))
+      return 1;
+   snprintf(path, sizeof(path), "%s/dri", dev);
+   mkdir(path, 0755);
+   static const struct {
+      const char *name;
+      mode_t mode;
+      gid_t gid;
+   } nodes[] = {
+      { "dri/renderD128", 0660, 4242 }, /* render: kept */
+      { "dri/card0", 0660, 4343 },      /* video: kept */
+      { "dri/card1", 0660, 4242 },      /* the same group: once */
+      { "dri/renderD129", 0600, 4444 }, /* the group may not use it */
+      { "dri/renderD130", 0660, 0 },    /* the root group: never */
+      { "nvidia0", 0660, 4545 },        /* NVIDIA's: kept */
+      { "nvidiactl", 0666, 4646 },      /* world-usable: its group is kept too */
+      { "fb0", 0660, 4747 },            /* not a GPU node */
+   };
+   int failed = 0;
+   for (size_t i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
+      snprintf(path, sizeof(path), "%s/%s", dev, nodes[i].name);
+      if (mknod(path, S_IFCHR | nodes[i].mode, makedev(1, 3)) < 0) {
+         printf("gpu groups: mknod: %s: skipped\n", strerror(errno));
+         goto out;
+      }
+      if (chmod(path, nodes[i].mode) < 0 || chown(path, 0, nodes[i].gid) < 0)
+         failed++;
+   }
+   /* a plain file with a GPU name is not a device */
+   snprintf(path, sizeof(path), "%s/dri/renderD131", dev);
+   int fd = open(path, O_CREAT | O_WRONLY, 0660);
+   if (fd < 0 || fchown(fd, 0, 4848) < 0)
+      failed++;
+   close(fd);
+   gid_t gids[16];
+   const int n = pv_sandbox_gpu_groups(dev, gids, 16);
+   int seen[4] = { 0 };
+   for (int i = 0; i < n; i++) {
+      const gid_t want[] = { 4242, 4343, 4545, 4646 };
+      int j = 0;
+      while (j < 4 && want[j] != gids[i])
+         j++;
+      if (j == 4)
+         failed++, fprintf(stderr, "gpu groups: unexpected group %d\n", (int)gids[i]);
+      else
+         seen[j]++;
+   }
+   for (int j = 0; j < 4; j++) {
+      if (seen[j] != 1)
+         failed++, fprintf(stderr, "gpu groups: group %d of 4242/4343/4545/4646 seen %d times\n", j,
+                           seen[j]);
+   }
+   if (pv_sandbox_gpu_groups(dev, gids, 2) != 2)
+      failed++;
+out:
+   for (size_t i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
+      snprintf(path, sizeof(path), "%s/%s", dev, nodes[i].name);
+      unlink(path);
+   }
+   snprintf(path, sizeof(path), "%s/dri/renderD131", dev);
+   unlink(path);
+   snprintf(path, sizeof(path), "%s/dri", dev);
+   rmdir(path);
+   rmdir(dev);
+   if (failed)
+      fprintf(stderr, "gpu groups: %d failure(s)\n", failed);
+   return failed;
+}
+
 int
 main(void)
 {
+   if (test_gpu_groups())
+      return 1;
    if (!pv_sandbox_available()) {
       printf("built without libseccomp: skipped\n");
       return 77;
