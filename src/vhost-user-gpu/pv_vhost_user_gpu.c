@@ -4,6 +4,7 @@
  *
  *   pv-vhost-user-gpu --socket-path PATH [--width W] [--height H] [--png FILE]
  *                     [--hostmem SIZE] [--venus-wire-format 0|1]
+ *                     [--teardown-timeout S]
  *   pv-vhost-user-gpu --fd N ...         (an already connected socket)
  *   pv-vhost-user-gpu --print-capabilities
  *
@@ -22,6 +23,11 @@
  * with Mesa 22.3's venus driver, 1 for Mesa 25's. The guest kernel reads the
  * capset once per VM and nothing a guest sends before tells the drivers
  * apart, so it is a per-VM choice.
+ *
+ * --teardown-timeout S: how long the destroy of a guest's context waits for
+ * its GPU work (pv_renderer_set_teardown_timeout; default 5 s). Contexts live
+ * in this process, so a queue that never drains must not hang the backend:
+ * past the timeout its device is abandoned (leaked until the backend exits).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -572,6 +578,7 @@ usage(FILE *f)
 {
    fprintf(f, "usage: pv-vhost-user-gpu (--socket-path PATH | --fd N) [--width W] [--height H]\n"
               "                         [--png FILE] [--hostmem SIZE] [--venus-wire-format 0|1]\n"
+              "                         [--teardown-timeout S]\n"
               "       pv-vhost-user-gpu --print-capabilities\n"
               "\n"
               "PearVisor's virtio-gpu device for QEMU's -device vhost-user-gpu-pci.\n"
@@ -587,6 +594,11 @@ usage(FILE *f)
               "                      mapped into the guest (needed by venus). Default: none\n"
               "  --venus-wire-format 0|1  venus wire format served to the guest: 0 for\n"
               "                      Mesa 22.3's venus driver (default), 1 for Mesa 25's\n"
+              "  --teardown-timeout S  the longest a context's destroy waits for its GPU\n"
+              "                      work (default 5, at most 3600); a device still busy\n"
+              "                      then is abandoned: its memory stays allocated until\n"
+              "                      the backend exits, and past 4 of them new contexts are\n"
+              "                      refused\n"
               "  --no-sandbox        run without the sandbox (docs/sandbox.md): by default,\n"
               "                      once listening, the backend enters private namespaces\n"
               "                      where permitted, drops to --user, and installs a\n"
@@ -645,6 +657,7 @@ main(int argc, char **argv)
       { "venus-wire-format", required_argument, NULL, 'v' },
       { "no-sandbox", no_argument, NULL, 'S' },
       { "user", required_argument, NULL, 'u' },
+      { "teardown-timeout", required_argument, NULL, 't' },
       { NULL, 0, NULL, 0 },
    };
    const char *sock_path = NULL;
@@ -652,6 +665,7 @@ main(int argc, char **argv)
    bool sandbox = true;
    const char *user = NULL;
    unsigned long wire_format = 0;
+   unsigned long teardown_s = 0; /* 0: the renderer's default */
    struct backend *b = calloc(1, sizeof(*b));
    if (!b)
       return 1;
@@ -690,6 +704,17 @@ main(int argc, char **argv)
             return 2;
          }
          break;
+      case 't': {
+         char *end;
+         errno = 0;
+         teardown_s = strtoul(optarg, &end, 10);
+         if (errno || *end || optarg[0] == '-' || teardown_s - 1 >= 3600) {
+            usage(stderr);
+            free(b);
+            return 2;
+         }
+         break;
+      }
       case 'S':
          sandbox = false;
          break;
@@ -744,6 +769,7 @@ main(int argc, char **argv)
       b->renderer = NULL;
    } else {
       pv_renderer_set_venus_wire_format(b->renderer, (uint32_t)wire_format);
+      pv_renderer_set_teardown_timeout(b->renderer, (uint32_t)teardown_s * 1000u);
       /* a guest driver of the other format gives up silently in the guest */
       pv_info(TAG,
               "venus capset: wire format %lu (%s guests; the other needs "
