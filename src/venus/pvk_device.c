@@ -338,6 +338,7 @@ teardown_selects(const struct teardown *t, const struct vn_object *obj)
 
 struct queue_sweep {
    struct pvk_device *dev;
+   uint64_t only; /* that queue's handle; 0: every queue of dev */
    VkFence *fences;
    uint32_t count, capacity;
    bool failed;
@@ -347,7 +348,8 @@ static void
 count_device_queues(struct vn_object *obj, void *data)
 {
    struct queue_sweep *q = data;
-   if (obj->type == VK_OBJECT_TYPE_QUEUE && pvk_device_from_base(obj->device) == q->dev)
+   if (obj->type == VK_OBJECT_TYPE_QUEUE && pvk_device_from_base(obj->device) == q->dev &&
+       (!q->only || obj->handle == q->only))
       q->capacity++;
 }
 
@@ -356,7 +358,7 @@ fence_device_queue(struct vn_object *obj, void *data)
 {
    struct queue_sweep *q = data;
    if (obj->type != VK_OBJECT_TYPE_QUEUE || pvk_device_from_base(obj->device) != q->dev ||
-       q->count >= q->capacity)
+       (q->only && obj->handle != q->only) || q->count >= q->capacity)
       return;
    const VkFenceCreateInfo info = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
    VkFence fence;
@@ -378,9 +380,16 @@ fence_device_queue(struct vn_object *obj, void *data)
  * not (pvk_lifetime.h): waits for them until the deadline. False when a
  * queue did not go idle in time or could not be checked. */
 static bool
-queues_wait_idle(struct teardown *t, struct pvk_device *dev)
+gave_up(const struct teardown *t)
 {
-   struct queue_sweep q = { .dev = dev };
+   return pvk_now_ns() >= t->deadline_ns ||
+          (t->cancellable && (pvk_transport_cancelled(t->ctx) || pvk_context_is_lost(t->ctx)));
+}
+
+static bool
+queues_wait_idle(struct teardown *t, struct pvk_device *dev, uint64_t only)
+{
+   struct queue_sweep q = { .dev = dev, .only = only };
    vn_object_table_foreach(t->ctx->dispatch.objects, count_device_queues, &q);
    if (!q.capacity)
       return true;
@@ -390,12 +399,11 @@ queues_wait_idle(struct teardown *t, struct pvk_device *dev)
    vn_object_table_foreach(t->ctx->dispatch.objects, fence_device_queue, &q);
    bool idle = !q.failed;
    for (uint32_t done = 0; idle && done < q.count;) {
-      const uint64_t now = pvk_now_ns();
-      if (now >= t->deadline_ns || (t->cancellable && pvk_transport_cancelled(t->ctx))) {
+      if (gave_up(t)) {
          idle = false;
          break;
       }
-      const uint64_t left = t->deadline_ns - now;
+      const uint64_t left = t->deadline_ns - pvk_now_ns();
       const VkResult r =
          dev->dispatch.vkWaitForFences(dev->handle, 1, &q.fences[done], VK_TRUE,
                                        left < PVK_TEARDOWN_SLICE_NS ? left : PVK_TEARDOWN_SLICE_NS);
@@ -437,7 +445,7 @@ wait_idle_fn(struct vn_object *obj, void *data)
       return;
    struct pvk_device *dev = pvk_device_from_base(obj->device);
    const bool idle = pvk_lifetime_wait_idle(t->ctx, dev, t->deadline_ns, t->cancellable) &&
-                     queues_wait_idle(t, dev) &&
+                     queues_wait_idle(t, dev, 0) &&
                      pvk_fence_drain_device(t->ctx, dev, t->deadline_ns, t->cancellable);
    set_abandoned(dev, !idle);
    if (idle) {
@@ -518,4 +526,41 @@ pvk_context_teardown_objects(struct pvk_context *ctx, uint64_t deadline_ns)
 {
    struct teardown t = { .ctx = ctx, .deadline_ns = deadline_ns };
    return destroy_objects(&t);
+}
+
+/* A guest's vkQueueWaitIdle / vkDeviceWaitIdle (Mesa's driver waits on
+ * fences instead; another guest may send them): the driver's own calls
+ * cannot be bounded, so an empty fenced submission on each queue is waited
+ * for in slices until it is done, the context lost or its teardown. A
+ * queue that never drains then holds only this context, and only until
+ * its teardown. */
+static VkResult
+guest_wait_idle(struct pvk_context *ctx, struct pvk_device *dev, uint64_t queue)
+{
+   struct teardown t = { .ctx = ctx, .deadline_ns = UINT64_MAX, .cancellable = true };
+   if (queues_wait_idle(&t, dev, queue)) {
+      pvk_lifetime_poll(ctx, dev); /* deferred destroys now due */
+      return VK_SUCCESS;
+   }
+   return gave_up(&t) ? VK_ERROR_DEVICE_LOST : VK_ERROR_OUT_OF_HOST_MEMORY;
+}
+
+void
+vn_handle_vkQueueWaitIdle(struct vn_dispatch_context *dctx, struct vn_command_vkQueueWaitIdle *args)
+{
+   if (!args->dispatch || !args->dispatch->device)
+      return;
+   args->ret =
+      guest_wait_idle(pvk_context_from_dispatch(dctx), pvk_device_from_base(args->dispatch->device),
+                      (uint64_t)(uintptr_t)args->queue);
+}
+
+void
+vn_handle_vkDeviceWaitIdle(struct vn_dispatch_context *dctx,
+                           struct vn_command_vkDeviceWaitIdle *args)
+{
+   if (!args->dispatch || !args->dispatch->device)
+      return;
+   args->ret = guest_wait_idle(pvk_context_from_dispatch(dctx),
+                               pvk_device_from_base(args->dispatch->device), 0);
 }

@@ -212,6 +212,21 @@ submit(struct test_stream *e, uint64_t value)
    ts_u64(e, 0); /* no fence */
 }
 
+struct submit_arg {
+   struct pv_renderer *r;
+   uint32_t ctx;
+   struct test_stream e;
+   int ret;
+};
+
+static void *
+submit_thread(void *data)
+{
+   struct submit_arg *a = data;
+   a->ret = pv_context_submit(a->r, a->ctx, a->e.data, a->e.len);
+   return NULL;
+}
+
 /* A context with a device; `stuck`: its queue waits for value 1 of a
  * timeline semaphore nothing signals, with context fence `fence_id`
  * behind it. */
@@ -283,6 +298,27 @@ main(void)
    printf("idle context destroyed in %llu ms\n", (unsigned long long)idle_took);
    CHECK(idle_took < TIMEOUT_MS);
    CHECK(pvk_context_abandoned_count() == 1);
+
+   /* A guest's vkQueueWaitIdle on the stuck queue blocks only its own
+    * stream, until its context's teardown, which stays bounded. */
+   start_context(r, 3, true, 32);
+   struct submit_arg wait_idle = { .r = r, .ctx = 3 };
+   ts_cmd(&wait_idle.e, T(vkQueueWaitIdle), 0);
+   ts_u64(&wait_idle.e, QUEUE);
+   pthread_t t;
+   CHECK(pthread_create(&t, NULL, submit_thread, &wait_idle) == 0);
+   struct timespec pause = { 0, 200 * 1000 * 1000 };
+   nanosleep(&pause, NULL);
+   e.len = 0;
+   submit(&e, 0);
+   CHECK(pv_context_submit(r, 2, e.data, e.len) == 0); /* another context goes on */
+   const uint64_t wait_idle_took = timed_destroy(r, 3);
+   CHECK(pthread_join(t, NULL) == 0);
+   printf("stuck context with a guest vkQueueWaitIdle in flight destroyed in %llu ms\n",
+          (unsigned long long)wait_idle_took);
+   CHECK(wait_idle_took <= TIMEOUT_MS + MARGIN_MS);
+   CHECK(wait_retired(3, 32));
+   CHECK(pvk_context_abandoned_count() == 2);
 
    /* up to the limit of abandoned contexts, then refusal */
    CHECK(pv_renderer_set_teardown_timeout(r, 100) == 0);
