@@ -116,7 +116,8 @@ int pv_renderer_create(const struct pv_renderer_callbacks *cbs,
 int pv_renderer_set_venus_wire_format(struct pv_renderer *r, uint32_t wire_format);
 uint32_t pv_renderer_venus_wire_format(const struct pv_renderer *r);
 
-/* Destroys every context and resource of the renderer, then the renderer. */
+/* Destroys every context and resource of the renderer, then the renderer.
+ * The contexts' waits for the GPU share one teardown timeout. */
 void pv_renderer_destroy(struct pv_renderer *r);
 
 /* Capsets. get_capset_info reports the max version and size; get_capset

@@ -173,9 +173,8 @@ abandon(struct pvk_context *ctx, uint32_t devices)
 }
 
 void
-pvk_context_destroy(struct pvk_context *ctx, uint32_t timeout_ms)
+pvk_context_destroy(struct pvk_context *ctx, uint64_t deadline)
 {
-   const uint64_t deadline = pvk_now_ns() + (uint64_t)timeout_ms * 1000000ull;
    /* first, without the lock: a ring may hold it in a blocking wait */
    pvk_transport_cancel(ctx);
    pthread_mutex_lock(&ctx->mutex);

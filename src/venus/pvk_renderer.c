@@ -148,9 +148,11 @@ pv_renderer_destroy(struct pv_renderer *r)
 {
    if (!r)
       return;
+   /* one deadline for all: stuck contexts do not add up */
+   const uint64_t deadline = pvk_now_ns() + (uint64_t)r->teardown_timeout_ms * 1000000ull;
    for (uint32_t i = 0; i < r->limits.max_contexts; i++) {
       if (r->contexts[i].ctx)
-         pvk_context_destroy(r->contexts[i].ctx, r->teardown_timeout_ms);
+         pvk_context_destroy(r->contexts[i].ctx, deadline);
    }
    for (uint32_t i = 0; i < PVK_RES_BUCKETS; i++) {
       while (r->buckets[i]) {
@@ -336,7 +338,7 @@ pv_context_destroy(struct pv_renderer *r, uint32_t ctx_id)
 
    if (hook)
       hook(hook_data, ctx_id);
-   pvk_context_destroy(ctx, timeout_ms);
+   pvk_context_destroy(ctx, pvk_now_ns() + (uint64_t)timeout_ms * 1000000ull);
 
    pthread_mutex_lock(&r->mutex);
    e->ctx = NULL; /* the slot is free again */
