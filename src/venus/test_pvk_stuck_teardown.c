@@ -20,20 +20,12 @@
 #include "pearvisor/pearvisor.h"
 #include "venus/generated/vn_protocol_renderer.h"
 #include "venus/pvk_context.h"
+#include "venus/test_session.h"
 #include "venus/test_stream.h"
 
 #include "common/test_check.h"
 
-#define T(name) VK_COMMAND_TYPE_##name##_EXT
-
-enum {
-   REPLY_RES = 1,
-   INSTANCE = 100,
-   PHYSICAL = 200,
-   DEVICE = 300,
-   QUEUE = 400,
-   SEMAPHORE = 800,
-};
+#define REPLY_RES 1
 
 #define TIMEOUT_MS 1000u
 /* ASan, a loaded 2-core machine: generous, but far below "forever" */
@@ -83,135 +75,6 @@ wait_retired(uint32_t ctx_id, uint64_t fence_id)
    return ok;
 }
 
-static void
-set_reply(struct test_stream *e)
-{
-   ts_cmd(e, T(vkSetReplyCommandStreamMESA), 0);
-   ts_u64(e, 1);
-   ts_u32(e, REPLY_RES);
-   ts_u64(e, 0);
-   ts_u64(e, 65536);
-   ts_cmd(e, T(vkSeekReplyCommandStreamMESA), 0);
-   ts_u64(e, 0);
-}
-
-/* instance, its physical device, a device with one queue of family 0 */
-static void
-create_instance_device(struct test_stream *e)
-{
-   set_reply(e);
-   ts_cmd(e, T(vkCreateInstance), 0);
-   ts_u64(e, 1);
-   ts_u32(e, VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO);
-   ts_u64(e, 0);
-   ts_u32(e, 0);
-   ts_u64(e, 1); /* VkApplicationInfo: Vulkan 1.3 (timeline semaphores) */
-   ts_u32(e, VK_STRUCTURE_TYPE_APPLICATION_INFO);
-   ts_u64(e, 0);
-   ts_u64(e, 0);
-   ts_u32(e, 0);
-   ts_u64(e, 0);
-   ts_u32(e, 0);
-   ts_u32(e, VK_API_VERSION_1_3);
-   ts_u32(e, 0);
-   ts_u64(e, 0);
-   ts_u32(e, 0);
-   ts_u64(e, 0);
-   ts_u64(e, 0);
-   ts_u64(e, 1);
-   ts_u64(e, INSTANCE);
-   ts_cmd(e, T(vkEnumeratePhysicalDevices), 0);
-   ts_u64(e, INSTANCE);
-   ts_u64(e, 1);
-   ts_u32(e, 1);
-   ts_u64(e, 1);
-   ts_u64(e, PHYSICAL);
-   ts_cmd(e, T(vkCreateDevice), 0);
-   ts_u64(e, PHYSICAL);
-   ts_u64(e, 1);
-   ts_u32(e, VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO);
-   ts_u64(e, 0);
-   ts_u32(e, 0);
-   ts_u32(e, 1);
-   ts_u64(e, 1);
-   ts_u32(e, VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO);
-   ts_u64(e, 0);
-   ts_u32(e, 0);
-   ts_u32(e, 0);
-   ts_u32(e, 1);
-   ts_u64(e, 1);
-   ts_f32(e, 1.0f);
-   ts_u32(e, 0);
-   ts_u64(e, 0);
-   ts_u32(e, 0);
-   ts_u64(e, 0);
-   ts_u64(e, 0);
-   ts_u64(e, 0);
-   ts_u64(e, 1);
-   ts_u64(e, DEVICE);
-   ts_cmd(e, T(vkGetDeviceQueue), 0);
-   ts_u64(e, DEVICE);
-   ts_u32(e, 0);
-   ts_u32(e, 0);
-   ts_u64(e, 1);
-   ts_u64(e, QUEUE);
-}
-
-static void
-create_timeline(struct test_stream *e)
-{
-   ts_cmd(e, T(vkCreateSemaphore), 0);
-   ts_u64(e, DEVICE);
-   ts_u64(e, 1);
-   ts_u32(e, VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO);
-   ts_u64(e, 1);
-   ts_u32(e, VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO);
-   ts_u64(e, 0);
-   ts_u32(e, VK_SEMAPHORE_TYPE_TIMELINE);
-   ts_u64(e, 0);
-   ts_u32(e, 0);
-   ts_u64(e, 0);
-   ts_u64(e, 1);
-   ts_u64(e, SEMAPHORE);
-}
-
-/* vkQueueSubmit(QUEUE) of one batch without command buffers, waiting for
- * SEMAPHORE to reach `value` (no wait when value is 0) */
-static void
-submit(struct test_stream *e, uint64_t value)
-{
-   ts_cmd(e, T(vkQueueSubmit), 0);
-   ts_u64(e, QUEUE);
-   ts_u32(e, 1);
-   ts_u64(e, 1);
-   ts_u32(e, VK_STRUCTURE_TYPE_SUBMIT_INFO);
-   const uint32_t waits = value ? 1 : 0;
-   if (waits) {
-      ts_u64(e, 1);
-      ts_u32(e, VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO);
-      ts_u64(e, 0);
-      ts_u32(e, 1);
-      ts_u64(e, 1);
-      ts_u64(e, value);
-      ts_u32(e, 0);
-      ts_u64(e, 0);
-   } else {
-      ts_u64(e, 0);
-   }
-   ts_u32(e, waits);
-   ts_u64(e, waits);
-   if (waits)
-      ts_u64(e, SEMAPHORE);
-   ts_u64(e, waits);
-   if (waits)
-      ts_u32(e, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT);
-   ts_u32(e, 0); /* no command buffers */
-   ts_u64(e, 0);
-   ts_u32(e, 0);
-   ts_u64(e, 0);
-   ts_u64(e, 0); /* no fence */
-}
-
 struct submit_arg {
    struct pv_renderer *r;
    uint32_t ctx;
@@ -236,9 +99,8 @@ start_context(struct pv_renderer *r, uint32_t ctx, bool stuck, uint64_t fence_id
    CHECK(pv_context_create(r, ctx, PV_CAPSET_VENUS, stuck ? "stuck" : "bystander") == 0);
    CHECK(pv_context_attach_resource(r, ctx, REPLY_RES) == 0);
    struct test_stream e = { 0 };
-   create_instance_device(&e);
-   create_timeline(&e);
-   submit(&e, stuck ? 1 : 0);
+   ts_session_device(&e, REPLY_RES);
+   ts_session_submit(&e, stuck ? 1 : 0);
    CHECK(pv_context_submit(r, ctx, e.data, e.len) == 0);
    CHECK(!pv_context_is_lost(r, ctx));
    CHECK(pv_context_submit_fence(r, ctx, 0, fence_id) == 0);
@@ -288,7 +150,7 @@ main(void)
 
    /* the other context goes on, and the freed slot takes a new one */
    struct test_stream e = { 0 };
-   submit(&e, 0);
+   ts_session_submit(&e, 0);
    CHECK(pv_context_submit(r, 2, e.data, e.len) == 0);
    CHECK(pv_context_submit_fence(r, 2, 0, 22) == 0);
    CHECK(wait_retired(2, 22));
@@ -303,14 +165,13 @@ main(void)
     * stream, until its context's teardown, which stays bounded. */
    start_context(r, 3, true, 32);
    struct submit_arg wait_idle = { .r = r, .ctx = 3 };
-   ts_cmd(&wait_idle.e, T(vkQueueWaitIdle), 0);
-   ts_u64(&wait_idle.e, QUEUE);
+   ts_session_queue_wait_idle(&wait_idle.e);
    pthread_t t;
    CHECK(pthread_create(&t, NULL, submit_thread, &wait_idle) == 0);
    struct timespec pause = { 0, 200 * 1000 * 1000 };
    nanosleep(&pause, NULL);
    e.len = 0;
-   submit(&e, 0);
+   ts_session_submit(&e, 0);
    CHECK(pv_context_submit(r, 2, e.data, e.len) == 0); /* another context goes on */
    const uint64_t wait_idle_took = timed_destroy(r, 3);
    CHECK(pthread_join(t, NULL) == 0);
@@ -330,7 +191,7 @@ main(void)
    CHECK(pv_context_create(r, 1, PV_CAPSET_VENUS, "refused") == -EBUSY);
    /* contexts already there still work */
    e.len = 0;
-   submit(&e, 0);
+   ts_session_submit(&e, 0);
    CHECK(pv_context_submit(r, 2, e.data, e.len) == 0);
    CHECK(pv_context_submit_fence(r, 2, 0, 23) == 0);
    CHECK(wait_retired(2, 23));
