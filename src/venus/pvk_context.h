@@ -142,11 +142,12 @@ struct pvk_context_create_info {
 int pvk_context_create(const struct pvk_context_create_info *info, struct pvk_context **out);
 /* Stops rings and the fence threads, destroys every host object left
  * behind. Every wait for the GPU ends at deadline_ns (CLOCK_MONOTONIC,
- * pvk_now_ns; plus a fence thread's poll period, 100 ms): a device whose
- * queues have not drained by then (a guest's queue waiting on a semaphore nothing signals, a hung
- * GPU) is abandoned, not destroyed (pvk_context_teardown_objects): what
- * is left of the context then stays allocated, and charged to its memory
- * budget, until the process exits. */
+ * pvk_now_ns), plus a fence thread's poll period (100 ms) and 50 ms per
+ * device whose tracked submissions have finished (to check its queues). A
+ * device whose queues have not drained by then (a guest's queue waiting on
+ * a semaphore nothing signals, a hung GPU) is abandoned, not destroyed
+ * (pvk_context_teardown_objects): what is left of the context then stays
+ * allocated, and charged to its memory budget, until the process exits. */
 void pvk_context_destroy(struct pvk_context *ctx, uint64_t deadline_ns);
 
 /* Contexts of this process whose teardown abandoned a device. The renderer

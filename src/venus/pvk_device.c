@@ -397,13 +397,19 @@ queues_wait_idle(struct teardown *t, struct pvk_device *dev, uint64_t only)
    if (!q.fences)
       return false;
    vn_object_table_foreach(t->ctx->dispatch.objects, fence_device_queue, &q);
+   /* a device found idle by its tracked fences right at the deadline gets
+    * one slice for these (they were only just submitted) */
+   struct teardown sweep = *t;
+   const uint64_t grace = pvk_now_ns() + PVK_TEARDOWN_SLICE_NS;
+   if (sweep.deadline_ns < grace)
+      sweep.deadline_ns = grace;
    bool idle = !q.failed;
    for (uint32_t done = 0; idle && done < q.count;) {
-      if (gave_up(t)) {
+      if (gave_up(&sweep)) {
          idle = false;
          break;
       }
-      const uint64_t left = t->deadline_ns - pvk_now_ns();
+      const uint64_t left = sweep.deadline_ns - pvk_now_ns();
       const VkResult r =
          dev->dispatch.vkWaitForFences(dev->handle, 1, &q.fences[done], VK_TRUE,
                                        left < PVK_TEARDOWN_SLICE_NS ? left : PVK_TEARDOWN_SLICE_NS);
