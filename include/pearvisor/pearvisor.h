@@ -75,6 +75,17 @@ struct pv_memory_budget {
  * default). Before the first context: -EBUSY once a context exists. */
 int pv_renderer_set_memory_budget(struct pv_renderer *r, const struct pv_memory_budget *budget);
 
+/* Bounds every wait for the GPU when a context is destroyed (default and
+ * 0: 5000 ms; applies to teardowns that start afterwards). A context whose
+ * queues have not drained by then (a guest left its queue waiting on a
+ * semaphore nothing signals, or the GPU hangs) is torn down anyway: its
+ * pending fences are retired, its slot freed, and its devices abandoned,
+ * not destroyed (the driver may still use them), so their host memory
+ * stays allocated, and charged to the memory budget, until the process
+ * exits. Past 4 such contexts in a process, pv_context_create fails with
+ * -EBUSY. -EINVAL for a NULL renderer. */
+int pv_renderer_set_teardown_timeout(struct pv_renderer *r, uint32_t timeout_ms);
+
 /* Loads the host Vulkan loader's ICD (and layers) and keeps them loaded for
  * the rest of the process: creates a throwaway host instance, enumerates
  * its physical devices, creates and destroys a device on the first one
@@ -105,7 +116,8 @@ int pv_renderer_create(const struct pv_renderer_callbacks *cbs,
 int pv_renderer_set_venus_wire_format(struct pv_renderer *r, uint32_t wire_format);
 uint32_t pv_renderer_venus_wire_format(const struct pv_renderer *r);
 
-/* Destroys every context and resource of the renderer, then the renderer. */
+/* Destroys every context and resource of the renderer, then the renderer.
+ * The contexts' waits for the GPU share one teardown timeout. */
 void pv_renderer_destroy(struct pv_renderer *r);
 
 /* Capsets. get_capset_info reports the max version and size; get_capset
@@ -118,10 +130,13 @@ int pv_renderer_get_capset(struct pv_renderer *r, uint32_t capset_id, uint32_t v
 /* Contexts. ctx_id is chosen by the guest and must be unused and nonzero. */
 int pv_context_create(struct pv_renderer *r, uint32_t ctx_id, uint32_t capset_id,
                       const char *debug_name);
-/* Destroy waits for the context's calls in flight and its threads; from its
- * start the id is unknown to every call (a new context may take it), and its
- * slot counts towards max_contexts until the teardown ends. Other contexts'
- * calls go on meanwhile (the renderer lock is not held across teardown). */
+/* Destroy waits for the context's calls in flight and its threads, and for
+ * its GPU work at most the teardown timeout (pv_renderer_set_teardown_timeout);
+ * from its start the id is unknown to every call (a new context may take
+ * it), and its slot counts towards max_contexts until the teardown ends.
+ * Other contexts' calls go on meanwhile (the renderer lock is not held
+ * across teardown). pv_context_create: -EBUSY once too many contexts were
+ * abandoned (see pv_renderer_set_teardown_timeout). */
 void pv_context_destroy(struct pv_renderer *r, uint32_t ctx_id);
 
 /* Decodes and executes a command stream (a virtio-gpu SUBMIT_3D). A

@@ -124,13 +124,56 @@ pvk_context_create(const struct pvk_context_create_info *info, struct pvk_contex
    pthread_mutex_init(&ctx->mutex, NULL);
    pvk_transport_init(ctx);
    pthread_mutex_init(&ctx->fence.mutex, NULL);
-   pthread_cond_init(&ctx->fence.cond, NULL);
+   /* timed waits on it have CLOCK_MONOTONIC deadlines (pvk_now_ns) */
+   pthread_condattr_t attr;
+   pthread_condattr_init(&attr);
+   pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+   pthread_cond_init(&ctx->fence.cond, &attr);
+   pthread_condattr_destroy(&attr);
+   atomic_init(&ctx->fence.abandon, false);
    *out = ctx;
    return 0;
 }
 
+/* Contexts whose teardown abandoned a device (pvk_context_teardown_objects):
+ * kept with their object tables, reachable, until the process exits. The
+ * registry is process-wide because the leak is: renderers come and go
+ * (one per vtest client), the driver's memory stays. */
+static struct {
+   pthread_mutex_t mutex;
+   struct pvk_context *head;
+   uint32_t count;
+} abandoned = { PTHREAD_MUTEX_INITIALIZER, NULL, 0 };
+
+uint32_t
+pvk_context_abandoned_count(void)
+{
+   pthread_mutex_lock(&abandoned.mutex);
+   const uint32_t n = abandoned.count;
+   pthread_mutex_unlock(&abandoned.mutex);
+   return n;
+}
+
+/* What is left of a context whose devices were abandoned: their objects
+ * (in the object table) and the host fences left to them. */
+static void
+abandon(struct pvk_context *ctx, uint32_t devices)
+{
+   pthread_mutex_lock(&abandoned.mutex);
+   ctx->next_abandoned = abandoned.head;
+   abandoned.head = ctx;
+   const uint32_t n = ++abandoned.count;
+   pthread_mutex_unlock(&abandoned.mutex);
+   pv_warn("venus",
+           "context %u (%s): teardown abandoned %u device(s) whose queues did not drain; "
+           "%llu bytes stay charged; %u abandoned contexts in this process (new contexts are "
+           "refused from %u)",
+           ctx->ctx_id, ctx->name, devices, (unsigned long long)ctx->memory_used, n,
+           PVK_MAX_ABANDONED_CONTEXTS);
+}
+
 void
-pvk_context_destroy(struct pvk_context *ctx)
+pvk_context_destroy(struct pvk_context *ctx, uint64_t deadline)
 {
    /* first, without the lock: a ring may hold it in a blocking wait */
    pvk_transport_cancel(ctx);
@@ -140,12 +183,13 @@ pvk_context_destroy(struct pvk_context *ctx)
    pvk_ring_join_dead(ctx);
    pvk_transport_fini(ctx);
 
-   /* The fence thread waits on host fences of our devices: stop it first
-    * (it retires what is pending) so that destroying devices is safe. */
-   pvk_fence_thread_stop(ctx);
+   /* The fence threads wait on host fences of our devices: stop them first
+    * (they retire what is pending, by the deadline) so that destroying
+    * devices is safe. */
+   pvk_fence_thread_stop(ctx, deadline);
 
    pthread_mutex_lock(&ctx->mutex);
-   pvk_context_destroy_objects(ctx, NULL, NULL);
+   const uint32_t abandoned_devices = pvk_context_teardown_objects(ctx, deadline);
    pvk_context_reply_reset(ctx);
    for (uint32_t i = 0; i < PVK_ATTACHED_BUCKETS; i++) {
       while (ctx->attached[i]) {
@@ -163,15 +207,27 @@ pvk_context_destroy(struct pvk_context *ctx)
            ctx->ctx_id, (unsigned long long)ctx->stats.streams,
            (unsigned long long)(ctx->stats.bytes >> 10), (double)ctx->stats.exec_ns / 1e6,
            (double)ctx->stats.longest_ns / 1e6);
+   pvk_trace_destroy(ctx->trace);
+   ctx->trace = NULL;
+   pvk_capture_destroy(ctx->capture);
+   ctx->capture = NULL;
+   free(ctx->stream_copy.data);
+   ctx->stream_copy.data = NULL;
+   vn_arena_fini(&ctx->arena);
+   if (abandoned_devices) {
+      /* Its memory stays allocated, so it stays charged: the shared budget
+       * is not given back what the abandoned devices hold (nor the rest of
+       * what the context held then, which is at most its cap). */
+      ctx->budget = NULL;
+      abandon(ctx, abandoned_devices);
+      return;
+   }
    /* Blobs may outlive their context; what they still count against it
     * goes back to the shared budget now (they are not uncharged later). */
    if (ctx->budget && ctx->memory_used)
       ctx->budget->release(ctx->budget->data, ctx->memory_used);
-   pvk_trace_destroy(ctx->trace);
-   pvk_capture_destroy(ctx->capture);
-   free(ctx->stream_copy.data);
    vn_object_table_destroy(ctx->dispatch.objects);
-   vn_arena_fini(&ctx->arena);
+   free(ctx->fence.left);
    pthread_mutex_destroy(&ctx->mutex);
    pthread_mutex_destroy(&ctx->fence.mutex);
    pthread_cond_destroy(&ctx->fence.cond);

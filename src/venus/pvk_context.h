@@ -32,6 +32,7 @@ struct pvk_trace;
 struct pvk_capture;
 struct pvk_recorder;
 struct pvk_fence_entry;
+struct pvk_fence_wait;
 
 /* Resources attached to the context, by res_id. */
 #define PVK_ATTACHED_BUCKETS 64
@@ -99,6 +100,7 @@ struct pvk_context {
    } stats;
 
    atomic_bool lost;
+   struct pvk_context *next_abandoned; /* pvk_context_abandoned_count's list */
 
    uint64_t memory_used;
    uint64_t memory_limit;
@@ -114,6 +116,12 @@ struct pvk_context {
       struct pvk_fence_entry *head, *tail;
       uint32_t pending;
       bool stop;
+      /* teardown gave up waiting: threads retire without waiting */
+      atomic_bool abandon;
+      /* host fences whose submission may still be pending, left to the
+       * teardown of their device (pvk_fence_leave) */
+      struct pvk_fence_wait *left;
+      uint32_t left_count, left_capacity;
       void (*retired)(void *data, uint32_t ctx_id, uint32_t ring_idx, uint64_t fence_id);
       void *data;
    } fence;
@@ -132,8 +140,21 @@ struct pvk_context_create_info {
 };
 
 int pvk_context_create(const struct pvk_context_create_info *info, struct pvk_context **out);
-/* Stops rings and the fence thread, destroys every host object left behind. */
-void pvk_context_destroy(struct pvk_context *ctx);
+/* Stops rings and the fence threads, destroys every host object left
+ * behind. Every wait for the GPU ends at deadline_ns (CLOCK_MONOTONIC,
+ * pvk_now_ns), plus a fence thread's poll period (100 ms) and 50 ms per
+ * device whose tracked submissions have finished (to check its queues). A
+ * device whose queues have not drained by then (a guest's queue waiting on
+ * a semaphore nothing signals, a hung GPU) is abandoned, not destroyed
+ * (pvk_context_teardown_objects): what is left of the context then stays
+ * allocated, and charged to its memory budget, until the process exits. */
+void pvk_context_destroy(struct pvk_context *ctx, uint64_t deadline_ns);
+
+/* Contexts of this process whose teardown abandoned a device. The renderer
+ * refuses new contexts once there are PVK_MAX_ABANDONED_CONTEXTS: each may
+ * hold up to its memory cap for good. */
+#define PVK_MAX_ABANDONED_CONTEXTS 4
+uint32_t pvk_context_abandoned_count(void);
 
 /* Executes a command stream. Takes ctx->mutex. -EINVAL when the stream made
  * the context lost, -ENODEV when it was lost before. */

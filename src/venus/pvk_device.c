@@ -15,6 +15,9 @@
 #include "venus/pvk_semaphore.h"
 #include "venus/pvk_validate.h"
 
+/* A teardown's waits check the deadline and cancellation this often (ns). */
+#define PVK_TEARDOWN_SLICE_NS (50ull * 1000 * 1000)
+
 static bool
 pd_has_ext(const struct pvk_physical_device *pd, const char *name)
 {
@@ -306,10 +309,13 @@ struct teardown {
    struct pvk_instance *instance; /* only this instance's objects, if set */
    struct pvk_device *dev;        /* only this device's objects, if set */
    int pass;
+   uint64_t deadline_ns; /* for the devices to go idle (CLOCK_MONOTONIC) */
+   bool cancellable;     /* a guest's destroy: give up when the context ends */
+   uint32_t abandoned;   /* devices left behind */
 };
 
 static bool
-teardown_selects(const struct teardown *t, const struct vn_object *obj)
+teardown_covers(const struct teardown *t, const struct vn_object *obj)
 {
    if (t->dev)
       return pvk_device_from_base(obj->device) == t->dev;
@@ -319,16 +325,151 @@ teardown_selects(const struct teardown *t, const struct vn_object *obj)
    return true;
 }
 
+/* Objects of an abandoned device, and its instance, stay as they are. */
+static bool
+teardown_selects(const struct teardown *t, const struct vn_object *obj)
+{
+   if (obj->device)
+      return !pvk_device_from_base(obj->device)->abandoned && teardown_covers(t, obj);
+   if (obj->instance && pvk_instance_from_base(obj->instance)->abandoned_devices)
+      return false;
+   return teardown_covers(t, obj);
+}
+
+struct queue_sweep {
+   struct pvk_device *dev;
+   uint64_t only; /* that queue's handle; 0: every queue of dev */
+   VkFence *fences;
+   uint32_t count, capacity;
+   bool failed;
+};
+
+static void
+count_device_queues(struct vn_object *obj, void *data)
+{
+   struct queue_sweep *q = data;
+   if (obj->type == VK_OBJECT_TYPE_QUEUE && pvk_device_from_base(obj->device) == q->dev &&
+       (!q->only || obj->handle == q->only))
+      q->capacity++;
+}
+
+static void
+fence_device_queue(struct vn_object *obj, void *data)
+{
+   struct queue_sweep *q = data;
+   if (obj->type != VK_OBJECT_TYPE_QUEUE || pvk_device_from_base(obj->device) != q->dev ||
+       (q->only && obj->handle != q->only) || q->count >= q->capacity)
+      return;
+   const VkFenceCreateInfo info = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
+   VkFence fence;
+   if (q->dev->dispatch.vkCreateFence(q->dev->handle, &info, NULL, &fence) != VK_SUCCESS) {
+      q->failed = true;
+      return;
+   }
+   if (q->dev->dispatch.vkQueueSubmit((VkQueue)(uintptr_t)obj->handle, 0, NULL, fence) !=
+       VK_SUCCESS) {
+      q->dev->dispatch.vkDestroyFence(q->dev->handle, fence, NULL);
+      q->failed = true;
+      return;
+   }
+   q->fences[q->count++] = fence;
+}
+
+/* An empty submission with a fence on each of the device's queues signals
+ * once everything submitted to that queue before has finished, tracked or
+ * not (pvk_lifetime.h): waits for them until the deadline. False when a
+ * queue did not go idle in time or could not be checked. */
+static bool
+gave_up(const struct teardown *t)
+{
+   return pvk_now_ns() >= t->deadline_ns ||
+          (t->cancellable && (pvk_transport_cancelled(t->ctx) || pvk_context_is_lost(t->ctx)));
+}
+
+static bool
+queues_wait_idle(struct teardown *t, struct pvk_device *dev, uint64_t only)
+{
+   struct queue_sweep q = { .dev = dev, .only = only };
+   vn_object_table_foreach(t->ctx->dispatch.objects, count_device_queues, &q);
+   if (!q.capacity)
+      return true;
+   q.fences = calloc(q.capacity, sizeof(*q.fences));
+   if (!q.fences)
+      return false;
+   vn_object_table_foreach(t->ctx->dispatch.objects, fence_device_queue, &q);
+   /* a device found idle by its tracked fences right at the deadline gets
+    * one slice for these (they were only just submitted) */
+   struct teardown sweep = *t;
+   const uint64_t grace = pvk_now_ns() + PVK_TEARDOWN_SLICE_NS;
+   if (sweep.deadline_ns < grace)
+      sweep.deadline_ns = grace;
+   bool idle = !q.failed;
+   for (uint32_t done = 0; idle && done < q.count;) {
+      if (gave_up(&sweep)) {
+         idle = false;
+         break;
+      }
+      const uint64_t left = sweep.deadline_ns - pvk_now_ns();
+      const VkResult r =
+         dev->dispatch.vkWaitForFences(dev->handle, 1, &q.fences[done], VK_TRUE,
+                                       left < PVK_TEARDOWN_SLICE_NS ? left : PVK_TEARDOWN_SLICE_NS);
+      if (r != VK_TIMEOUT)
+         done++; /* signalled, or the device is lost: nothing runs */
+   }
+   for (uint32_t i = 0; i < q.count; i++) {
+      if (idle)
+         dev->dispatch.vkDestroyFence(dev->handle, q.fences[i], NULL);
+      else
+         pvk_fence_leave(t->ctx, dev, q.fences[i]); /* destroyed once signalled */
+   }
+   free(q.fences);
+   return idle;
+}
+
+static void
+set_abandoned(struct pvk_device *dev, bool abandoned)
+{
+   if (dev->abandoned == abandoned)
+      return;
+   dev->abandoned = abandoned;
+   if (abandoned)
+      dev->instance->abandoned_devices++;
+   else
+      dev->instance->abandoned_devices--;
+}
+
+/* Nothing may still run on the GPU while its objects go away: waits for
+ * the device's tracked submissions, its queues and the context's fences on
+ * it, each with what is left of the deadline. A device that does not go
+ * idle in time is abandoned: none of its objects is destroyed (the driver
+ * may still use them), nor the device. */
 static void
 wait_idle_fn(struct vn_object *obj, void *data)
 {
    struct teardown *t = data;
-   if (obj->type == VK_OBJECT_TYPE_DEVICE && teardown_selects(t, obj)) {
-      pvk_fence_drain_device(t->ctx, pvk_device_from_base(obj->device));
-      obj->device->dispatch.vkDeviceWaitIdle(obj->device->handle);
+   if (obj->type != VK_OBJECT_TYPE_DEVICE || !teardown_covers(t, obj))
+      return;
+   struct pvk_device *dev = pvk_device_from_base(obj->device);
+   const bool idle = pvk_lifetime_wait_idle(t->ctx, dev, t->deadline_ns, t->cancellable) &&
+                     queues_wait_idle(t, dev, 0) &&
+                     pvk_fence_drain_device(t->ctx, dev, t->deadline_ns, t->cancellable);
+   set_abandoned(dev, !idle);
+   if (idle) {
       /* destroys deferred behind work that is now done */
-      pvk_lifetime_finish(t->ctx, pvk_device_from_base(obj->device));
+      pvk_lifetime_finish(t->ctx, dev);
+      return;
    }
+   t->abandoned++;
+   if (t->cancellable) {
+      pv_debug("venus", "context %u: device %llu not destroyed: the context ended first",
+               t->ctx->ctx_id, (unsigned long long)obj->id);
+      return;
+   }
+   pv_warn("venus",
+           "context %u (%s): device %llu did not go idle by the teardown deadline "
+           "(%u tracked submissions still pending): abandoned; its host objects and memory "
+           "stay allocated until the process exits",
+           t->ctx->ctx_id, t->ctx->name, (unsigned long long)obj->id, dev->lifetime.pending_count);
 }
 
 static void
@@ -367,13 +508,65 @@ teardown_fn(struct vn_object *obj, void *data)
    vn_object_table_remove(t->ctx->dispatch.objects, obj);
 }
 
+static uint32_t
+destroy_objects(struct teardown *t)
+{
+   vn_object_table_foreach(t->ctx->dispatch.objects, wait_idle_fn, t);
+   for (t->pass = 0; t->pass < PASS_COUNT; t->pass++)
+      vn_object_table_foreach(t->ctx->dispatch.objects, teardown_fn, t);
+   return t->abandoned;
+}
+
 void
 pvk_context_destroy_objects(struct pvk_context *ctx, struct pvk_instance *instance,
                             struct pvk_device *dev)
 {
-   struct teardown t = { .ctx = ctx, .instance = instance, .dev = dev };
-   /* nothing may still run on the GPU while its objects go away */
-   vn_object_table_foreach(ctx->dispatch.objects, wait_idle_fn, &t);
-   for (t.pass = 0; t.pass < PASS_COUNT; t.pass++)
-      vn_object_table_foreach(ctx->dispatch.objects, teardown_fn, &t);
+   struct teardown t = {
+      .ctx = ctx, .instance = instance, .dev = dev, .deadline_ns = UINT64_MAX, .cancellable = true
+   };
+   destroy_objects(&t);
+}
+
+uint32_t
+pvk_context_teardown_objects(struct pvk_context *ctx, uint64_t deadline_ns)
+{
+   struct teardown t = { .ctx = ctx, .deadline_ns = deadline_ns };
+   return destroy_objects(&t);
+}
+
+/* A guest's vkQueueWaitIdle / vkDeviceWaitIdle (Mesa's driver waits on
+ * fences instead; another guest may send them): the driver's own calls
+ * cannot be bounded, so an empty fenced submission on each queue is waited
+ * for in slices until it is done, the context lost or its teardown. A
+ * queue that never drains then holds only this context, and only until
+ * its teardown. */
+static VkResult
+guest_wait_idle(struct pvk_context *ctx, struct pvk_device *dev, uint64_t queue)
+{
+   struct teardown t = { .ctx = ctx, .deadline_ns = UINT64_MAX, .cancellable = true };
+   if (queues_wait_idle(&t, dev, queue)) {
+      pvk_lifetime_poll(ctx, dev); /* deferred destroys now due */
+      return VK_SUCCESS;
+   }
+   return gave_up(&t) ? VK_ERROR_DEVICE_LOST : VK_ERROR_OUT_OF_HOST_MEMORY;
+}
+
+void
+vn_handle_vkQueueWaitIdle(struct vn_dispatch_context *dctx, struct vn_command_vkQueueWaitIdle *args)
+{
+   if (!args->dispatch || !args->dispatch->device)
+      return;
+   args->ret =
+      guest_wait_idle(pvk_context_from_dispatch(dctx), pvk_device_from_base(args->dispatch->device),
+                      (uint64_t)(uintptr_t)args->queue);
+}
+
+void
+vn_handle_vkDeviceWaitIdle(struct vn_dispatch_context *dctx,
+                           struct vn_command_vkDeviceWaitIdle *args)
+{
+   if (!args->dispatch || !args->dispatch->device)
+      return;
+   args->ret = guest_wait_idle(pvk_context_from_dispatch(dctx),
+                               pvk_device_from_base(args->dispatch->device), 0);
 }

@@ -38,6 +38,9 @@ struct pvk_device {
    /* host VkDeviceMemory -> its object: vkFreeMemory gets host handles */
    struct pvk_device_memory *memory_buckets[PVK_MEMORY_BUCKETS];
    struct pvk_lifetime lifetime; /* submissions and deferred destruction */
+   /* did not go idle by its context's teardown deadline: its objects and
+    * the device itself are never destroyed (the driver may still use them) */
+   bool abandoned;
 };
 
 _Static_assert(offsetof(struct pvk_device, base) == 0, "obj->device points at the start");
@@ -55,9 +58,19 @@ pvk_device_base(struct pvk_device *dev)
    return dev ? &dev->base : NULL;
 }
 
-/* Destroys every object of the context, children first. When `dev` /
- * `instance` is non-NULL only that device's / instance's objects. */
+/* A guest's vkDestroyDevice / vkDestroyInstance (dev / instance set) or a
+ * context's teardown: destroys the objects, children first, once their
+ * devices are idle. The guest's destroy waits for that until the context
+ * ends (its transport is cancelled); a device still busy then keeps its
+ * objects for the context's teardown. ctx->mutex held. */
 void pvk_context_destroy_objects(struct pvk_context *ctx, struct pvk_instance *instance,
                                  struct pvk_device *dev);
+
+/* Context teardown: destroys every object of the context, waiting for each
+ * device to go idle until deadline_ns (CLOCK_MONOTONIC). A device that
+ * does not is abandoned (pvk_device.abandoned, logged with the context and
+ * the device): it, its objects and its instance stay in the object table,
+ * never destroyed. Returns the number of abandoned devices. ctx->mutex held. */
+uint32_t pvk_context_teardown_objects(struct pvk_context *ctx, uint64_t deadline_ns);
 
 #endif

@@ -21,7 +21,8 @@ struct pvk_instance {
          struct vn_instance_dispatch dispatch;
       };
    };
-   uint32_t api_version; /* what the host instance was created with */
+   uint32_t api_version;       /* what the host instance was created with */
+   uint32_t abandoned_devices; /* devices abandoned at teardown: never destroyed */
 };
 
 _Static_assert(offsetof(struct pvk_instance, base) == 0, "obj->instance points at the start");

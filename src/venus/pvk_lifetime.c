@@ -28,19 +28,6 @@ struct pvk_deferred {
 
 /* --- tracking submissions --- */
 
-VkFence
-pvk_lifetime_begin_submit(struct pvk_device *dev)
-{
-   struct pvk_lifetime *lt = &dev->lifetime;
-   if (lt->spare_count)
-      return lt->spare[--lt->spare_count];
-   const VkFenceCreateInfo info = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
-   VkFence fence = VK_NULL_HANDLE;
-   if (dev->dispatch.vkCreateFence(dev->handle, &info, NULL, &fence) != VK_SUCCESS)
-      return VK_NULL_HANDLE;
-   return fence;
-}
-
 static bool
 grow(void **array, uint32_t *capacity, uint32_t count, size_t elem)
 {
@@ -53,6 +40,23 @@ grow(void **array, uint32_t *capacity, uint32_t count, size_t elem)
    *array = p;
    *capacity = n;
    return true;
+}
+
+VkFence
+pvk_lifetime_begin_submit(struct pvk_device *dev)
+{
+   struct pvk_lifetime *lt = &dev->lifetime;
+   /* room for it in pending first: end_submit must not fail to track a
+    * submission the driver took (it would have to wait for it) */
+   if (!grow((void **)&lt->pending, &lt->pending_capacity, lt->pending_count, sizeof(*lt->pending)))
+      return VK_NULL_HANDLE;
+   if (lt->spare_count)
+      return lt->spare[--lt->spare_count];
+   const VkFenceCreateInfo info = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
+   VkFence fence = VK_NULL_HANDLE;
+   if (dev->dispatch.vkCreateFence(dev->handle, &info, NULL, &fence) != VK_SUCCESS)
+      return VK_NULL_HANDLE;
+   return fence;
 }
 
 static void
@@ -76,13 +80,7 @@ pvk_lifetime_end_submit(struct pvk_device *dev, VkFence fence, bool ok)
       spare_fence(dev, fence);
       return 0;
    }
-   if (!grow((void **)&lt->pending, &lt->pending_capacity, lt->pending_count,
-             sizeof(*lt->pending))) {
-      /* untracked: wait for it here rather than lose track of it */
-      dev->dispatch.vkWaitForFences(dev->handle, 1, &fence, VK_TRUE, UINT64_MAX);
-      dev->dispatch.vkDestroyFence(dev->handle, fence, NULL);
-      return 0;
-   }
+   /* begin_submit made room for it */
    lt->pending[lt->pending_count].fence = fence;
    lt->pending[lt->pending_count].serial = ++lt->submitted;
    lt->pending_count++;
@@ -173,6 +171,28 @@ pvk_lifetime_wait(struct pvk_context *ctx, struct pvk_device *dev, uint64_t seri
                     r == VK_TIMEOUT ? "the context ended first" : "the device failed");
          return false;
       }
+      pvk_lifetime_poll(ctx, dev);
+   }
+   return true;
+}
+
+bool
+pvk_lifetime_wait_idle(struct pvk_context *ctx, struct pvk_device *dev, uint64_t deadline_ns,
+                       bool cancellable)
+{
+   struct pvk_lifetime *lt = &dev->lifetime;
+   pvk_lifetime_poll(ctx, dev);
+   while (lt->pending_count) {
+      const uint64_t now = pvk_now_ns();
+      if (now >= deadline_ns ||
+          (cancellable && (pvk_transport_cancelled(ctx) || pvk_context_is_lost(ctx))))
+         return false;
+      const uint64_t left = deadline_ns - now;
+      VkResult r = dev->dispatch.vkWaitForFences(
+         dev->handle, 1, &lt->pending[0].fence, VK_TRUE,
+         left < PVK_LIFETIME_WAIT_SLICE_NS ? left : PVK_LIFETIME_WAIT_SLICE_NS);
+      if (r == VK_ERROR_DEVICE_LOST)
+         return true; /* nothing runs on a lost device; its objects may go */
       pvk_lifetime_poll(ctx, dev);
    }
    return true;

@@ -67,7 +67,7 @@ struct pvk_lifetime {
 };
 
 /* A fence for the submission about to be made (reused or created), or
- * VK_NULL_HANDLE when none could be created (the submission then goes
+ * VK_NULL_HANDLE when none could be created or tracked (the submission then goes
  * untracked, which only makes the deferral conservative-late: it is
  * covered by the next tracked one). */
 VkFence pvk_lifetime_begin_submit(struct pvk_device *dev);
@@ -94,6 +94,15 @@ bool pvk_lifetime_wait(struct pvk_context *ctx, struct pvk_device *dev, uint64_t
  * buffer or descriptor set, `mem` the state of device memory. */
 void pvk_lifetime_destroy(struct pvk_context *ctx, struct pvk_device *dev, VkObjectType type,
                           uint64_t handle, uint64_t pool, struct pvk_device_memory *mem);
+
+/* Waits until every tracked submission of `dev` has finished, until
+ * deadline_ns (CLOCK_MONOTONIC, pvk_now_ns) or, when `cancellable`, until
+ * the context's transport is cancelled or the context lost. True when
+ * nothing tracked is pending (or the device is lost). Submissions that
+ * went untracked (no fence could be created) are not covered: device
+ * teardown checks its queues besides (pvk_device.c). */
+bool pvk_lifetime_wait_idle(struct pvk_context *ctx, struct pvk_device *dev, uint64_t deadline_ns,
+                            bool cancellable);
 
 /* Teardown, with the device idle: runs every deferred call and destroys
  * the tracking fences. */

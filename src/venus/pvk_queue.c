@@ -12,7 +12,9 @@
  * never waits for ring 2's work.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "common/log.h"
 #include "venus/generated/vn_protocol_renderer.h"
@@ -198,18 +200,49 @@ vn_handle_vkImportSemaphoreResource100000MESA(
 
 /* --- context fences --- */
 
+void
+pvk_fence_leave(struct pvk_context *ctx, struct pvk_device *dev, VkFence fence)
+{
+   pthread_mutex_lock(&ctx->fence.mutex);
+   const uint32_t n = ctx->fence.left_count;
+   if (n == ctx->fence.left_capacity) {
+      const uint32_t cap = n ? n * 2 : 8;
+      void *p = realloc(ctx->fence.left, cap * sizeof(*ctx->fence.left));
+      if (!p) {
+         /* leaked: never destroyed, which is safe */
+         pthread_mutex_unlock(&ctx->fence.mutex);
+         pv_warn("venus", "context %u: out of memory: a pending host fence is leaked", ctx->ctx_id);
+         return;
+      }
+      ctx->fence.left = p;
+      ctx->fence.left_capacity = cap;
+   }
+   ctx->fence.left[n] = (struct pvk_fence_wait){ dev, fence };
+   ctx->fence.left_count = n + 1;
+   pthread_mutex_unlock(&ctx->fence.mutex);
+}
+
+/* Waits for the entry's host fences and destroys them. Once the context's
+ * teardown gave up on its devices (fence.abandon), a fence still pending
+ * is left to the device teardown instead: a fence thread never blocks a
+ * teardown past its deadline by more than one poll period. */
 static void
-fence_entry_finish(struct pvk_fence_entry *e)
+fence_entry_finish(struct pvk_context *ctx, struct pvk_fence_entry *e)
 {
    for (uint32_t i = 0; i < e->count; i++) {
       struct pvk_fence_wait *w = &e->waits[i];
+      VkResult r;
       for (;;) {
-         VkResult r = w->dev->dispatch.vkWaitForFences(w->dev->handle, 1, &w->fence, VK_TRUE,
-                                                       PVK_FENCE_POLL_NS);
-         if (r != VK_TIMEOUT)
+         const bool abandon = atomic_load(&ctx->fence.abandon);
+         r = w->dev->dispatch.vkWaitForFences(w->dev->handle, 1, &w->fence, VK_TRUE,
+                                              abandon ? 0 : PVK_FENCE_POLL_NS);
+         if (r != VK_TIMEOUT || abandon)
             break;
       }
-      w->dev->dispatch.vkDestroyFence(w->dev->handle, w->fence, NULL);
+      if (r == VK_TIMEOUT)
+         pvk_fence_leave(ctx, w->dev, w->fence);
+      else
+         w->dev->dispatch.vkDestroyFence(w->dev->handle, w->fence, NULL);
    }
 }
 
@@ -258,7 +291,7 @@ fence_thread(void *data)
          break; /* stopped and drained */
       pthread_mutex_unlock(&ctx->fence.mutex);
 
-      fence_entry_finish(e);
+      fence_entry_finish(ctx, e);
       if (ctx->fence.retired)
          ctx->fence.retired(ctx->fence.data, ctx->ctx_id, e->ring_idx, e->fence_id);
 
@@ -379,7 +412,10 @@ pvk_context_submit_fence(struct pvk_context *ctx, uint32_t ring_idx, uint64_t fe
    }
    pthread_mutex_unlock(&ctx->fence.mutex);
    if (ret) {
-      fence_entry_finish(e);
+      /* no thread to wait for them: never wait here (the queue may be
+       * stuck), leave them to the device teardown */
+      for (uint32_t i = 0; i < e->count; i++)
+         pvk_fence_leave(ctx, e->waits[i].dev, e->waits[i].fence);
       free(e);
    }
    pthread_mutex_unlock(&ctx->mutex);
@@ -396,31 +432,83 @@ entry_uses(const struct pvk_fence_entry *e, const struct pvk_device *dev)
    return false;
 }
 
-void
-pvk_fence_drain_device(struct pvk_context *ctx, struct pvk_device *dev)
+/* Destroys the fences left to `dev` that have signalled. True when none of
+ * them is left. fence.mutex held. */
+static bool
+release_left(struct pvk_context *ctx, struct pvk_device *dev)
+{
+   uint32_t kept = 0;
+   for (uint32_t i = 0; i < ctx->fence.left_count; i++) {
+      struct pvk_fence_wait *w = &ctx->fence.left[i];
+      if (w->dev == dev && dev->dispatch.vkGetFenceStatus(dev->handle, w->fence) != VK_NOT_READY) {
+         dev->dispatch.vkDestroyFence(dev->handle, w->fence, NULL);
+         continue;
+      }
+      ctx->fence.left[kept++] = *w;
+   }
+   ctx->fence.left_count = kept;
+   for (uint32_t i = 0; i < kept; i++) {
+      if (ctx->fence.left[i].dev == dev)
+         return false;
+   }
+   return true;
+}
+
+bool
+pvk_fence_drain_device(struct pvk_context *ctx, struct pvk_device *dev, uint64_t deadline_ns,
+                       bool cancellable)
 {
    pthread_mutex_lock(&ctx->fence.mutex);
+   bool drained = false;
    for (;;) {
       bool used = false;
       for (struct pvk_fence_entry *e = ctx->fence.head; e && !used; e = e->next)
          used = entry_uses(e, dev);
-      if (!used)
+      if (!used) {
+         drained = true;
          break;
-      pthread_cond_wait(&ctx->fence.cond, &ctx->fence.mutex);
+      }
+      const uint64_t now = pvk_now_ns();
+      if (now >= deadline_ns || (cancellable && pvk_transport_cancelled(ctx)))
+         break;
+      /* in slices: a cancel does not wake this wait */
+      const uint64_t until =
+         deadline_ns - now > PVK_MAX_WAIT_NS ? now + PVK_MAX_WAIT_NS : deadline_ns;
+      const struct timespec ts = { .tv_sec = (time_t)(until / 1000000000ull),
+                                   .tv_nsec = (long)(until % 1000000000ull) };
+      pthread_cond_timedwait(&ctx->fence.cond, &ctx->fence.mutex, &ts);
    }
+   if (drained)
+      drained = release_left(ctx, dev);
    pthread_mutex_unlock(&ctx->fence.mutex);
+   return drained;
 }
 
-void
-pvk_fence_thread_stop(struct pvk_context *ctx)
+bool
+pvk_fence_thread_stop(struct pvk_context *ctx, uint64_t deadline_ns)
 {
    pthread_mutex_lock(&ctx->fence.mutex);
    ctx->fence.stop = true;
    pthread_cond_broadcast(&ctx->fence.cond);
+   while (ctx->fence.pending) {
+      const struct timespec ts = { .tv_sec = (time_t)(deadline_ns / 1000000000ull),
+                                   .tv_nsec = (long)(deadline_ns % 1000000000ull) };
+      if (pthread_cond_timedwait(&ctx->fence.cond, &ctx->fence.mutex, &ts) == ETIMEDOUT)
+         break;
+   }
+   const uint32_t pending = ctx->fence.pending;
+   if (pending)
+      atomic_store(&ctx->fence.abandon, true); /* the threads see it within a poll */
    pthread_mutex_unlock(&ctx->fence.mutex);
+   if (pending)
+      pv_warn("venus",
+              "context %u (%s): %u fences still pending at the teardown deadline: retired "
+              "without their work completing",
+              ctx->ctx_id, ctx->name, pending);
    /* no new timeline starts once stop is set: started[] is stable */
    for (uint32_t i = 0; i < PVK_FENCE_MAX_TIMELINES; i++) {
       if (ctx->fence.started[i])
          pthread_join(ctx->fence.threads[i], NULL);
    }
+   return pending == 0;
 }

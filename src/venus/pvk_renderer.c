@@ -21,6 +21,7 @@
 #include "venus/pvk_resource.h"
 
 #define PVK_RES_BUCKETS 1024u
+#define PVK_DEFAULT_TEARDOWN_TIMEOUT_MS 5000u
 
 struct pvk_res_entry {
    struct pvk_resource *res;
@@ -46,6 +47,7 @@ struct pv_renderer {
    uint32_t wire_format;           /* PV_VENUS_WIRE_FORMAT_* */
    struct pv_memory_budget budget; /* shared with other renderers; charge NULL: none */
    struct pvk_res_entry *buckets[PVK_RES_BUCKETS];
+   uint32_t teardown_timeout_ms;       /* pv_renderer_set_teardown_timeout */
    pvk_teardown_hook_fn teardown_hook; /* tests only: runs before a teardown */
    void *teardown_hook_data;
 };
@@ -79,6 +81,7 @@ pv_renderer_create(const struct pv_renderer_callbacks *cbs, const struct pv_rend
       free(r);
       return -ENOMEM;
    }
+   r->teardown_timeout_ms = PVK_DEFAULT_TEARDOWN_TIMEOUT_MS;
    pthread_mutex_init(&r->mutex, NULL);
    pthread_cond_init(&r->users_gone, NULL);
    *out = r;
@@ -145,9 +148,11 @@ pv_renderer_destroy(struct pv_renderer *r)
 {
    if (!r)
       return;
+   /* one deadline for all: stuck contexts do not add up */
+   const uint64_t deadline = pvk_now_ns() + (uint64_t)r->teardown_timeout_ms * 1000000ull;
    for (uint32_t i = 0; i < r->limits.max_contexts; i++) {
       if (r->contexts[i].ctx)
-         pvk_context_destroy(r->contexts[i].ctx);
+         pvk_context_destroy(r->contexts[i].ctx, deadline);
    }
    for (uint32_t i = 0; i < PVK_RES_BUCKETS; i++) {
       while (r->buckets[i]) {
@@ -178,6 +183,17 @@ pv_renderer_set_venus_wire_format(struct pv_renderer *r, uint32_t wire_format)
       r->wire_format = wire_format;
    pthread_mutex_unlock(&r->mutex);
    return ret;
+}
+
+int
+pv_renderer_set_teardown_timeout(struct pv_renderer *r, uint32_t timeout_ms)
+{
+   if (!r)
+      return -EINVAL;
+   pthread_mutex_lock(&r->mutex);
+   r->teardown_timeout_ms = timeout_ms ? timeout_ms : PVK_DEFAULT_TEARDOWN_TIMEOUT_MS;
+   pthread_mutex_unlock(&r->mutex);
+   return 0;
 }
 
 int
@@ -263,6 +279,15 @@ pv_context_create(struct pv_renderer *r, uint32_t ctx_id, uint32_t capset_id,
    }
    if (!slot)
       goto out;
+   ret = -EBUSY;
+   const uint32_t abandoned = pvk_context_abandoned_count();
+   if (abandoned >= PVK_MAX_ABANDONED_CONTEXTS) {
+      pv_error("venus",
+               "context %u refused: %u contexts of this process were abandoned at teardown "
+               "with their devices still busy (at most %u)",
+               ctx_id, abandoned, PVK_MAX_ABANDONED_CONTEXTS);
+      goto out;
+   }
    const struct pvk_context_create_info info = {
       .renderer = r,
       .ctx_id = ctx_id,
@@ -287,8 +312,9 @@ out:
 
 /* The context becomes unreachable under the renderer lock (dying: lookups
  * skip it, its slot stays taken); its teardown (ring, fence and monitor
- * threads joined, devices idled and destroyed) runs without the lock, so
- * one guest's teardown never stalls another guest's calls. */
+ * threads joined, devices idled and destroyed, or abandoned after the
+ * teardown timeout) runs without the lock, so one guest's teardown never
+ * stalls another guest's calls. */
 void
 pv_context_destroy(struct pv_renderer *r, uint32_t ctx_id)
 {
@@ -305,13 +331,14 @@ pv_context_destroy(struct pv_renderer *r, uint32_t ctx_id)
    while (e->users)
       pthread_cond_wait(&r->users_gone, &r->mutex);
    struct pvk_context *ctx = e->ctx;
+   const uint32_t timeout_ms = r->teardown_timeout_ms;
    const pvk_teardown_hook_fn hook = r->teardown_hook;
    void *hook_data = r->teardown_hook_data;
    pthread_mutex_unlock(&r->mutex);
 
    if (hook)
       hook(hook_data, ctx_id);
-   pvk_context_destroy(ctx);
+   pvk_context_destroy(ctx, pvk_now_ns() + (uint64_t)timeout_ms * 1000000ull);
 
    pthread_mutex_lock(&r->mutex);
    e->ctx = NULL; /* the slot is free again */

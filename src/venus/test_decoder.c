@@ -792,8 +792,10 @@ test_bad_input(void)
 
    /* a command the host does not expose */
    b.len = 0;
-   ts_cmd(&b, VK_COMMAND_TYPE_vkDeviceWaitIdle_EXT, 0);
+   ts_cmd(&b, VK_COMMAND_TYPE_vkTrimCommandPool_EXT, 0);
    ts_u64(&b, ID_DEVICE);
+   ts_u64(&b, ID_POOL);
+   ts_u32(&b, 0);
    CHECK(!run_stream(&env, &b, b.len, &why));
 
    CHECK(vn_object_table_count(env.ctx.objects) == 7);

@@ -4,7 +4,7 @@
  *
  *   pv-vhost-user-gpu --socket-path PATH [--width W] [--height H] [--png FILE]
  *                     [--hostmem SIZE] [--venus-wire-format 0|1] [limits]
- *                     [--no-sandbox] [--user NAME]
+ *                     [--teardown-timeout S] [--no-sandbox] [--user NAME]
  *   pv-vhost-user-gpu --fd N ...         (an already connected socket)
  *   pv-vhost-user-gpu --print-capabilities
  *
@@ -27,6 +27,11 @@
  * Limits (vug_budget.h): --memory-budget SIZE for all contexts of the VM,
  * or of every backend that gives the same --budget-shm NAME;
  * --max-context-memory SIZE for each context (pv-vtest's option names).
+ *
+ * --teardown-timeout S: how long the destroy of a guest's context waits for
+ * its GPU work (pv_renderer_set_teardown_timeout; default 5 s). Contexts live
+ * in this process, so a queue that never drains must not hang the backend:
+ * past the timeout its device is abandoned (leaked until the backend exits).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -579,6 +584,7 @@ usage(FILE *f)
 {
    fprintf(f, "usage: pv-vhost-user-gpu (--socket-path PATH | --fd N) [--width W] [--height H]\n"
               "                         [--png FILE] [--hostmem SIZE] [--venus-wire-format 0|1]\n"
+              "                         [--teardown-timeout S]\n"
               "       pv-vhost-user-gpu --print-capabilities\n"
               "\n"
               "PearVisor's virtio-gpu device for QEMU's -device vhost-user-gpu-pci.\n"
@@ -603,6 +609,11 @@ usage(FILE *f)
               "                      --memory-budget holds\n"
               "  --max-context-memory SIZE  blobs + device memory of one context (default\n"
               "                      16G, at most half the host's RAM)\n"
+              "  --teardown-timeout S  the longest a context's destroy waits for its GPU\n"
+              "                      work (default 5, at most 3600); a device still busy\n"
+              "                      then is abandoned: its memory stays allocated until\n"
+              "                      the backend exits, and past 4 of them new contexts are\n"
+              "                      refused\n"
               "  --no-sandbox        run without the sandbox (docs/sandbox.md): by default,\n"
               "                      once listening, the backend enters private namespaces\n"
               "                      where permitted, drops to --user, and installs a\n"
@@ -664,6 +675,7 @@ main(int argc, char **argv)
       { "memory-budget", required_argument, NULL, 'B' },
       { "budget-shm", required_argument, NULL, 'N' },
       { "max-context-memory", required_argument, NULL, 'C' },
+      { "teardown-timeout", required_argument, NULL, 't' },
       { NULL, 0, NULL, 0 },
    };
    const char *sock_path = NULL;
@@ -674,6 +686,7 @@ main(int argc, char **argv)
    uint64_t budget_bytes = 0;
    const char *budget_shm = NULL;
    struct pv_renderer_limits limits = { 0 };
+   unsigned long teardown_s = 0; /* 0: the renderer's default */
    struct backend *b = calloc(1, sizeof(*b));
    if (!b)
       return 1;
@@ -712,6 +725,17 @@ main(int argc, char **argv)
             return 2;
          }
          break;
+      case 't': {
+         char *end;
+         errno = 0;
+         teardown_s = strtoul(optarg, &end, 10);
+         if (errno || *end || optarg[0] == '-' || teardown_s - 1 >= 3600) {
+            usage(stderr);
+            free(b);
+            return 2;
+         }
+         break;
+      }
       case 'S':
          sandbox = false;
          break;
@@ -788,6 +812,7 @@ main(int argc, char **argv)
       pv_renderer_set_venus_wire_format(b->renderer, (uint32_t)wire_format);
       if (vug_budget_attach(&b->budget, b->renderer) < 0)
          goto out;
+      pv_renderer_set_teardown_timeout(b->renderer, (uint32_t)teardown_s * 1000u);
       /* a guest driver of the other format gives up silently in the guest */
       pv_info(TAG,
               "venus capset: wire format %lu (%s guests; the other needs "

@@ -62,7 +62,10 @@ usage(FILE *f, const char *argv0)
            "  --handshake-timeout S     close a connection that has not created its\n"
            "                            context within S seconds (default 10)\n"
            "  --teardown-timeout S      kill a client process still running S seconds\n"
-           "                            after its connection ended (default 5)\n"
+           "                            after its connection ended (default 5); with\n"
+           "                            --no-fork, the most a client's teardown waits\n"
+           "                            for its GPU work (a device still busy then is\n"
+           "                            abandoned: leaked until the server exits)\n"
            "  --memory-budget SIZE      blobs + device memory of all clients together\n"
            "                            (default 3/4 of the host's RAM)\n"
            "  --max-context-memory SIZE blobs + device memory of one client (default\n"
@@ -420,6 +423,7 @@ main(int argc, char **argv)
             client_args[nargs++] = optarg;
          } else if (ok) {
             cfg.teardown_timeout_ms = teardown_s * 1000;
+            cpo.cfg.teardown_timeout_ms = teardown_s * 1000; /* a client process's */
          }
          break;
       case OPT_BUDGET:
@@ -475,6 +479,18 @@ main(int argc, char **argv)
       fprintf(stderr, "pv-vtest: --user needs client processes (not --no-fork)\n");
       return 2;
    }
+
+   /* Client threads (--no-fork) cannot be killed: their renderers give up
+    * on a GPU that does not go idle after the teardown timeout (and the
+    * server waits a second more). A client process's renderer waits a
+    * second longer than its watchdog, which kills it first: a killed
+    * process frees what an abandoned device would leak. */
+   cfg.client.teardown_timeout_ms = cfg.teardown_timeout_ms;
+   char teardown_arg[16];
+   const uint32_t watchdog_s = cfg.teardown_timeout_ms ? cfg.teardown_timeout_ms / 1000 : 5;
+   snprintf(teardown_arg, sizeof(teardown_arg), "%u", watchdog_s < 3600 ? watchdog_s + 1 : 3600);
+   client_args[nargs++] = "--teardown-timeout";
+   client_args[nargs++] = teardown_arg;
 
    default_limits(&budget_bytes, &cfg.client);
    /* one budget for both sockets; each server's clients in a slot range

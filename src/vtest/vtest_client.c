@@ -803,6 +803,8 @@ vtest_client_serve(int sock, uint32_t client_id, const struct vtest_client_confi
          c->renderer = NULL;
       else
          ret = pv_renderer_set_venus_wire_format(c->renderer, cfg->wire_format);
+      if (ret == 0)
+         ret = pv_renderer_set_teardown_timeout(c->renderer, cfg->teardown_timeout_ms);
       const struct pv_memory_budget budget = { .charge = budget_charge,
                                                .release = budget_release,
                                                .data = c };

@@ -33,6 +33,9 @@ struct vtest_client_config {
    uint32_t wire_format;
    struct pv_renderer_limits renderer_limits;
    struct vtest_sync_limits sync_limits;
+   /* The longest the client's context teardown waits for its GPU work
+    * (pv_renderer_set_teardown_timeout); 0: the renderer's default. */
+   uint32_t teardown_timeout_ms;
 };
 
 /* Serves the client on `sock` until it disconnects, breaks the protocol or

@@ -57,6 +57,13 @@ pv_renderer_set_memory_budget(struct pv_renderer *r, const struct pv_memory_budg
 }
 
 int
+pv_renderer_set_teardown_timeout(struct pv_renderer *r, uint32_t timeout_ms)
+{
+   r->teardown_timeout_ms = timeout_ms;
+   return 0;
+}
+
+int
 pv_renderer_set_venus_wire_format(struct pv_renderer *r, uint32_t wire_format)
 {
    if (wire_format > PV_VENUS_WIRE_FORMAT_MESA25)

@@ -52,6 +52,7 @@ struct fake_fence_thread;
 struct pv_renderer {
    struct pv_renderer_callbacks cbs;
    uint32_t wire_format;
+   uint32_t teardown_timeout_ms; /* pv_renderer_set_teardown_timeout */
    struct fake_ctx ctx[FAKE_MAX];
    struct fake_blob blob[FAKE_MAX];
    struct fake_fence_thread *threads; /* deferred fences, joined on destroy */

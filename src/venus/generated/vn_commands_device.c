@@ -264,14 +264,8 @@ vn_run_vkGetDeviceQueue(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
 void
 vn_decode_vkDeviceWaitIdle_args(struct vn_cs_decoder *dec, struct vn_command_vkDeviceWaitIdle *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 8);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
       args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
@@ -284,17 +278,6 @@ vn_encode_vkDeviceWaitIdle_reply(struct vn_cs_encoder *enc, const struct vn_comm
    vn_encode_bytes(enc, &args->ret, sizeof(args->ret));
 }
 
-static void
-vn_exec_vkDeviceWaitIdle(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkDeviceWaitIdle *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkDeviceWaitIdle) {
-      vn_cs_decoder_set_fatal(dec, "vkDeviceWaitIdle: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->ret = args->dispatch->device->dispatch.vkDeviceWaitIdle(args->device);
-}
-
 void
 vn_run_vkDeviceWaitIdle(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -303,7 +286,7 @@ vn_run_vkDeviceWaitIdle(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
    vn_decode_vkDeviceWaitIdle_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkDeviceWaitIdle(ctx, dec, &args);
+   vn_handle_vkDeviceWaitIdle(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);

@@ -58,14 +58,8 @@ vn_run_vkQueueSubmit(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec,
 void
 vn_decode_vkQueueWaitIdle_args(struct vn_cs_decoder *dec, struct vn_command_vkQueueWaitIdle *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 8);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUEUE, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_QUEUE, false);
       args->queue = obj ? (VkQueue)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
@@ -78,17 +72,6 @@ vn_encode_vkQueueWaitIdle_reply(struct vn_cs_encoder *enc, const struct vn_comma
    vn_encode_bytes(enc, &args->ret, sizeof(args->ret));
 }
 
-static void
-vn_exec_vkQueueWaitIdle(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkQueueWaitIdle *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkQueueWaitIdle) {
-      vn_cs_decoder_set_fatal(dec, "vkQueueWaitIdle: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->ret = args->dispatch->device->dispatch.vkQueueWaitIdle(args->queue);
-}
-
 void
 vn_run_vkQueueWaitIdle(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -97,7 +80,7 @@ vn_run_vkQueueWaitIdle(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
    vn_decode_vkQueueWaitIdle_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkQueueWaitIdle(ctx, dec, &args);
+   vn_handle_vkQueueWaitIdle(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);

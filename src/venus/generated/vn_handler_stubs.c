@@ -111,6 +111,22 @@ vn_handle_vkQueueSubmit(struct vn_dispatch_context *ctx, struct vn_command_vkQue
 }
 
 void
+vn_handle_vkQueueWaitIdle(struct vn_dispatch_context *ctx, struct vn_command_vkQueueWaitIdle *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkDeviceWaitIdle(struct vn_dispatch_context *ctx, struct vn_command_vkDeviceWaitIdle *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
 vn_handle_vkAllocateMemory(struct vn_dispatch_context *ctx, struct vn_command_vkAllocateMemory *args)
 {
    (void)ctx;

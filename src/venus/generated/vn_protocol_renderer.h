@@ -3151,6 +3151,8 @@ void vn_handle_vkEnumerateInstanceLayerProperties(struct vn_dispatch_context *ct
 void vn_handle_vkEnumerateDeviceLayerProperties(struct vn_dispatch_context *ctx, struct vn_command_vkEnumerateDeviceLayerProperties *args);
 void vn_handle_vkGetDeviceQueue(struct vn_dispatch_context *ctx, struct vn_command_vkGetDeviceQueue *args);
 void vn_handle_vkQueueSubmit(struct vn_dispatch_context *ctx, struct vn_command_vkQueueSubmit *args);
+void vn_handle_vkQueueWaitIdle(struct vn_dispatch_context *ctx, struct vn_command_vkQueueWaitIdle *args);
+void vn_handle_vkDeviceWaitIdle(struct vn_dispatch_context *ctx, struct vn_command_vkDeviceWaitIdle *args);
 void vn_handle_vkAllocateMemory(struct vn_dispatch_context *ctx, struct vn_command_vkAllocateMemory *args);
 void vn_handle_vkFreeMemory(struct vn_dispatch_context *ctx, struct vn_command_vkFreeMemory *args);
 void vn_handle_vkUnmapMemory(struct vn_dispatch_context *ctx, struct vn_command_vkUnmapMemory *args);
