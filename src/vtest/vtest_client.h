@@ -33,6 +33,14 @@ struct vtest_client_config {
    uint32_t wire_format;
    struct pv_renderer_limits renderer_limits;
    struct vtest_sync_limits sync_limits;
+   /* In a client process: its socketpair with the server, on which the
+    * guest's context recipe is reported (vtest_server_send_recipe) so that
+    * the next processes make their instance and device ahead; 0: none
+    * (never stdin). */
+   int recipe_fd;
+   /* Made ahead for this client (pv_premade); vtest_client_serve hands it
+    * to the client's renderer, or destroys it. NULL: none. */
+   struct pv_premade *premade;
 };
 
 /* Serves the client on `sock` until it disconnects, breaks the protocol or
