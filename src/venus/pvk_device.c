@@ -11,6 +11,7 @@
 #include "venus/pvk_device.h"
 #include "venus/pvk_instance.h"
 #include "venus/pvk_memory.h"
+#include "venus/pvk_premade.h"
 #include "venus/pvk_resource.h"
 #include "venus/pvk_semaphore.h"
 #include "venus/pvk_validate.h"
@@ -167,6 +168,7 @@ vn_handle_vkCreateDevice(struct vn_dispatch_context *dctx, struct vn_command_vkC
    if (dev) {
       pv_info("venus", "context %u: vkCreateDevice: took the device made ahead (pre-made)",
               ctx->ctx_id);
+      pvk_renderer_count_premade(ctx->renderer, true);
       args->ret = VK_SUCCESS;
    } else {
       args->ret = pvk_device_create_host(ctx, inst, pd, guest, &dev);

@@ -255,6 +255,7 @@ vn_handle_vkCreateInstance(struct vn_dispatch_context *dctx,
    if (inst) {
       pv_info("venus", "context %u: vkCreateInstance: took the instance made ahead (pre-made)",
               ctx->ctx_id);
+      pvk_renderer_count_premade(ctx->renderer, false);
       args->ret = VK_SUCCESS;
    } else {
       args->ret = pvk_instance_create_host(&app, &inst);

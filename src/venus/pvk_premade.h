@@ -66,6 +66,9 @@ struct pvk_device *pvk_premade_claim_device(struct pvk_instance *inst,
                                             struct pvk_physical_device *pd,
                                             const struct pvk_key *device);
 
+/* Counts an adopted instance or device (pvk_renderer_premade_stats). */
+void pvk_renderer_count_premade(struct pv_renderer *r, bool device);
+
 /* After a guest's vkCreateDevice: passes the recipe (inst's application
  * info, the index of `phys` among inst's physical devices, the device key)
  * to the renderer's device_recipe callback, if any. */

@@ -48,7 +48,9 @@ struct pv_renderer {
    uint32_t wire_format;           /* PV_VENUS_WIRE_FORMAT_* */
    struct pv_memory_budget budget; /* shared with other renderers; charge NULL: none */
    struct pvk_res_entry *buckets[PVK_RES_BUCKETS];
-   struct pv_premade *premade;         /* made ahead for the guest, until taken */
+   struct pv_premade *premade; /* made ahead for the guest, until taken */
+   uint32_t premade_instances; /* adopted so far (under mutex; tests) */
+   uint32_t premade_devices;
    pvk_teardown_hook_fn teardown_hook; /* tests only: runs before a teardown */
    void *teardown_hook_data;
 };
@@ -211,6 +213,26 @@ pvk_renderer_take_premade(struct pv_renderer *r, const struct pvk_key *app)
    /* the device goes with its instance, whoever destroys that */
    inst->premade = pm;
    return inst;
+}
+
+void
+pvk_renderer_count_premade(struct pv_renderer *r, bool device)
+{
+   pthread_mutex_lock(&r->mutex);
+   if (device)
+      r->premade_devices++;
+   else
+      r->premade_instances++;
+   pthread_mutex_unlock(&r->mutex);
+}
+
+void
+pvk_renderer_premade_stats(struct pv_renderer *r, uint32_t *instances, uint32_t *devices)
+{
+   pthread_mutex_lock(&r->mutex);
+   *instances = r->premade_instances;
+   *devices = r->premade_devices;
+   pthread_mutex_unlock(&r->mutex);
 }
 
 void
