@@ -728,7 +728,7 @@ send_recipes(struct vtest_server *srv)
    if (srv->cfg.no_premade)
       return;
    pthread_mutex_lock(&srv->lock);
-   for (uint32_t i = 0; i < srv->pool_count && srv->recipe_gen; i++) {
+   for (uint32_t i = 0; i < srv->pool_count && srv->recipe; i++) {
       struct prestarted *p = &srv->pool[i];
       if (p->recipe_gen == srv->recipe_gen)
          continue;
@@ -738,6 +738,27 @@ send_recipes(struct vtest_server *srv)
       p->recipe_gen = srv->recipe_gen; /* not retried: the next recipe goes again */
    }
    pthread_mutex_unlock(&srv->lock);
+}
+
+/* A pool process that died after it was sent the current recipe may have
+ * died of it (a guest's create info that crashes the driver): the recipe
+ * is dropped, so that it is not sent to every process the pool starts. */
+static void
+forget_recipe(struct vtest_server *srv, const struct prestarted *gone)
+{
+   pthread_mutex_lock(&srv->lock);
+   const bool current = gone->recipe_gen && gone->recipe_gen == srv->recipe_gen && srv->recipe;
+   if (current) {
+      free(srv->recipe);
+      srv->recipe = NULL;
+      srv->recipe_size = 0;
+   }
+   pthread_mutex_unlock(&srv->lock);
+   if (current)
+      pv_warn(TAG,
+              "pre-started process %d ended after it was sent the context recipe: recipe "
+              "dropped",
+              (int)gone->pid);
 }
 
 /* Drops pool processes whose end of the socketpair hung up: they exited
@@ -753,6 +774,7 @@ prune_pool(struct vtest_server *srv, const struct pollfd *pfds)
       memmove(&srv->pool[i], &srv->pool[i + 1], (srv->pool_count - i - 1) * sizeof(srv->pool[0]));
       srv->pool_count--;
       retire_prestarted(srv, &gone, 1, now_ms() + srv->cfg.teardown_timeout_ms);
+      forget_recipe(srv, &gone);
    }
 }
 

@@ -5,20 +5,35 @@
  * when every call succeeded; 2 when the extension is not offered.
  *
  * usage: create_device [--ext NAME]
+ * With PV_E2E_TIMES set it prints how long each create and destroy took
+ * (ms), for measuring what the guest waits for.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <vulkan/vulkan.h>
 
-#define TRY(call)                                                                               \
-   do {                                                                                         \
-      const VkResult r_ = (call);                                                               \
-      if (r_ != VK_SUCCESS) {                                                                   \
-         fprintf(stderr, "create_device: %s: VkResult %d\n", #call, (int)r_);                   \
-         return 1;                                                                              \
-      }                                                                                         \
+#define TRY(call)                                                             \
+   do {                                                                       \
+      const VkResult r_ = (call);                                             \
+      if (r_ != VK_SUCCESS) {                                                 \
+         fprintf(stderr, "create_device: %s: VkResult %d\n", #call, (int)r_); \
+         return 1;                                                            \
+      }                                                                       \
    } while (0)
+
+static double
+now_ms(void)
+{
+   struct timespec ts;
+   clock_gettime(CLOCK_MONOTONIC, &ts);
+   return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* create instance, create device, destroy device, destroy instance */
+static double times[4];
 
 static int
 has_ext(VkPhysicalDevice pd, const char *name)
@@ -62,7 +77,9 @@ run(VkInstance inst, const char *ext)
       .ppEnabledExtensionNames = ext ? &ext : NULL,
    };
    VkDevice dev;
+   double t = now_ms();
    TRY(vkCreateDevice(pd, &info, NULL, &dev));
+   times[1] = now_ms() - t;
    VkQueue q;
    vkGetDeviceQueue(dev, 0, 0, &q);
    const VkFenceCreateInfo fi = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
@@ -72,7 +89,9 @@ run(VkInstance inst, const char *ext)
    TRY(vkWaitForFences(dev, 1, &fence, VK_TRUE, 5000000000ull));
    vkDestroyFence(dev, fence, NULL);
    TRY(vkDeviceWaitIdle(dev));
+   t = now_ms();
    vkDestroyDevice(dev, NULL);
+   times[2] = now_ms() - t;
    return 0;
 }
 
@@ -96,9 +115,16 @@ main(int argc, char **argv)
       .pApplicationInfo = &app,
    };
    VkInstance inst;
+   double t = now_ms();
    TRY(vkCreateInstance(&ici, NULL, &inst));
+   times[0] = now_ms() - t;
    const int ret = run(inst, ext);
+   t = now_ms();
    vkDestroyInstance(inst, NULL);
+   times[3] = now_ms() - t;
+   if (getenv("PV_E2E_TIMES"))
+      printf("ms: create instance %.2f, device %.2f; destroy device %.2f, instance %.2f\n",
+             times[0], times[1], times[2], times[3]);
    if (!ret)
       printf("create_device%s%s: ok\n", ext ? " --ext " : "", ext ? ext : "");
    return ret;
