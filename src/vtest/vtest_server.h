@@ -10,7 +10,9 @@
  * A new guest then skips exec, dynamic linking and the driver's loading
  * (about half of a context's creation on NVIDIA); the price is the idle
  * pool's memory (docs/sandbox.md). A process still serves one client only
- * and never sees another.
+ * and never sees another. Unless no_premade, a waiting process also makes
+ * the host instance and device from the latest guest's create infos (a
+ * recipe its process reported, see pv_premade), for its guest to adopt.
  */
 #ifndef PV_VTEST_SERVER_H
 #define PV_VTEST_SERVER_H
