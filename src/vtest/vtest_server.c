@@ -414,14 +414,15 @@ vtest_server_send_recipe(int ctrl_fd, const void *recipe, size_t size)
 
 /* A recipe from a client process (guest data: only its size is checked
  * here, its process-to-be decodes it as untrusted input). Kept when it
- * differs from the one the server has; the accept loop passes it on. */
-static void
+ * differs from the one the server has; the accept loop passes it on.
+ * False once the process's end is closed (nothing more to read). */
+static bool
 take_recipe(struct server_client *sc)
 {
    struct vtest_server *srv = sc->srv;
    uint8_t *buf = malloc(VTEST_RECIPE_MSG_MAX);
    if (!buf)
-      return;
+      return false;
    ssize_t n;
    do
       n = recv(sc->ctrl, buf, VTEST_RECIPE_MSG_MAX, MSG_DONTWAIT | MSG_TRUNC);
@@ -430,11 +431,12 @@ take_recipe(struct server_client *sc)
    if (n >= 4)
       memcpy(&magic, buf, sizeof(magic));
    if (n <= 4 || n > VTEST_RECIPE_MSG_MAX || magic != VTEST_RECIPE_MAGIC) {
-      if (n != 0 && !(n < 0 && errno == EAGAIN))
+      const bool open = n > 0 || (n < 0 && errno == EAGAIN);
+      if (n > 0)
          pv_warn(TAG, "client %u: its process sent a malformed recipe (%zd bytes): ignored", sc->id,
                  n);
       free(buf);
-      return;
+      return open;
    }
    const size_t size = (size_t)n - 4;
    bool changed = false;
@@ -456,6 +458,7 @@ take_recipe(struct server_client *sc)
               sc->id, size);
       poke(srv->reap_efd); /* the accept loop sends it to the pool */
    }
+   return true;
 }
 
 static int64_t
@@ -510,10 +513,9 @@ wait_client_process(struct server_client *sc, pid_t pid, int *status, bool *kill
       if (poll(pfds, 3, wait_ms) > 0) {
          if (pfds[1].revents & (POLLHUP | POLLERR))
             deadline = now_ms() + timeout;
-         if (pfds[2].revents & POLLIN)
-            take_recipe(sc);
-         else if (pfds[2].revents)
-            ctrl_open = false; /* the process closed it or exited */
+         /* without input, a hang-up: the process closed it or exited */
+         if (pfds[2].revents)
+            ctrl_open = (pfds[2].revents & POLLIN) && take_recipe(sc);
       }
    }
    if (pidfd >= 0)
