@@ -207,8 +207,13 @@ client_process_main(int ctrl, struct client_process_options *o)
    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent || parent == 1)
       return 1;
    /* Not fatal: without a host driver the guest's vkCreateInstance fails
-    * the usual way. */
-   (void)pv_host_driver_preload();
+    * the usual way. A recipe already waiting (the server sends it right
+    * after starting us) loads the driver and does its first-device work
+    * with the objects it makes: the throwaway ones are skipped. */
+   if (!vtest_server_recipe_pending(ctrl))
+      (void)pv_host_driver_preload();
+   else
+      pv_debug(TAG, "client process %d: a recipe is waiting: no throwaway instance", (int)getpid());
 
    uint32_t id = 0;
    int fd = vtest_server_receive_client_ex(ctrl, &id, &o->cfg.budget_slot, premake, &o->cfg);

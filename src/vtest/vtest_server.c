@@ -386,6 +386,17 @@ vtest_server_receive_client_ex(int ctrl_fd, uint32_t *client_id, uint32_t *budge
    return ret;
 }
 
+bool
+vtest_server_recipe_pending(int ctrl_fd)
+{
+   uint32_t magic = 0;
+   ssize_t n;
+   do
+      n = recv(ctrl_fd, &magic, sizeof(magic), MSG_PEEK | MSG_DONTWAIT);
+   while (n < 0 && errno == EINTR);
+   return n == (ssize_t)sizeof(magic) && magic == VTEST_RECIPE_MAGIC;
+}
+
 int
 vtest_server_receive_client(int ctrl_fd, uint32_t *client_id, uint32_t *budget_slot)
 {

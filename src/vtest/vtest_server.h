@@ -17,6 +17,7 @@
 #ifndef PV_VTEST_SERVER_H
 #define PV_VTEST_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -116,6 +117,10 @@ int vtest_server_receive_client(int ctrl_fd, uint32_t *client_id, uint32_t *budg
 typedef void (*vtest_recipe_fn)(void *data, const void *recipe, size_t size);
 int vtest_server_receive_client_ex(int ctrl_fd, uint32_t *client_id, uint32_t *budget_slot,
                                    vtest_recipe_fn on_recipe, void *data);
+
+/* In a client process, before receiving: true when the next message on
+ * ctrl_fd is a recipe (without waiting or consuming it). */
+bool vtest_server_recipe_pending(int ctrl_fd);
 
 /* In a client process, once serving: reports its guest's recipe
  * (pv_renderer_callbacks.device_recipe) on ctrl_fd, without blocking.
