@@ -5,7 +5,8 @@
  * refused or made, never read out of bounds (ASan); a second renderer's
  * guest with the same create infos adopts the pre-made instance and device
  * and uses them; a guest with another device create info gets an instance
- * adopted and a device of its own, which works.
+ * adopted and a device of its own, which works; one that adopts only the
+ * instance and leaves frees the device made ahead with it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -85,8 +86,8 @@ reply_u32(const uint8_t *reply, unsigned i)
 }
 
 /* What a guest does: instance (application "premade-test"), physical
- * devices, a device with one queue of the given priority, the queue, a
- * wait for it. Checks every reply. */
+ * devices, a device with one queue of the given priority (none when
+ * priority < 0), the queue, a wait for it. Checks every reply. */
 static void
 run_guest(struct pv_renderer *r, float priority)
 {
@@ -129,6 +130,10 @@ run_guest(struct pv_renderer *r, float priority)
    ts_u64(&e, 200);
    CHECK(pv_context_submit(r, ctx, e.data, e.len) == 0);
    CHECK(reply_u32(reply, 1) == VK_SUCCESS || reply_u32(reply, 1) == VK_INCOMPLETE);
+   if (priority < 0) {
+      pv_context_destroy(r, ctx);
+      return;
+   }
 
    e.len = 0;
    set_reply(&e);
@@ -250,6 +255,16 @@ main(void)
    CHECK(rec_c.reports == 1 &&
          (rec_c.size != rec.size || memcmp(rec_c.bytes, rec.bytes, rec.size)));
    pv_renderer_destroy(c);
+
+   /* a guest that adopts the instance and leaves without a device: the
+    * device made ahead goes with the instance (LeakSanitizer checks) */
+   CHECK(pv_premade_create(rec.bytes, rec.size, &pm) == 0 && pm);
+   struct pv_renderer *e = renderer(NULL);
+   CHECK(pv_renderer_set_premade(e, pm) == 0);
+   run_guest(e, -1.0f);
+   pvk_renderer_premade_stats(e, &insts, &devs);
+   CHECK(insts == 1 && devs == 0);
+   pv_renderer_destroy(e);
 
    /* a renderer whose guest never comes destroys what it was given */
    CHECK(pv_premade_create(rec.bytes, rec.size, &pm) == 0 && pm);
