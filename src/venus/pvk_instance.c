@@ -414,7 +414,10 @@ vn_handle_vkEnumeratePhysicalDevices(struct vn_dispatch_context *dctx,
          vn_object_table_lookup(ctx->dispatch.objects, id, VK_OBJECT_TYPE_PHYSICAL_DEVICE);
       if (obj && obj->handle == (uint64_t)(uintptr_t)handles[i])
          continue; /* enumerated before with the same id */
-      struct pvk_physical_device *pd = pvk_physical_device_create(inst, handles[i]);
+      /* queried already when the instance was made ahead, or now */
+      struct pvk_physical_device *pd = pvk_premade_take_physical_device(inst, handles[i]);
+      if (!pd)
+         pd = pvk_physical_device_create(inst, handles[i]);
       obj = pd ? vn_object_table_insert(ctx->dispatch.objects, id, VK_OBJECT_TYPE_PHYSICAL_DEVICE,
                                         (uint64_t)(uintptr_t)handles[i])
                : NULL;

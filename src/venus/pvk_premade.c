@@ -287,8 +287,10 @@ make_objects(struct pv_premade *pm, const VkApplicationInfo *app, uint32_t index
    if (!all)
       return VK_ERROR_OUT_OF_HOST_MEMORY;
    res = pm->inst->dispatch.vkEnumeratePhysicalDevices(pm->inst->handle, &count, all);
-   if (res >= 0 && index < count)
-      pm->pd = pvk_physical_device_create(pm->inst, all[index]);
+   if (res >= 0 && index < count) {
+      pm->phys = all[index];
+      pm->pd = pvk_physical_device_create(pm->inst, pm->phys);
+   }
    free(all);
    if (!pm->pd)
       return res < 0 ? res : VK_ERROR_OUT_OF_HOST_MEMORY;
@@ -362,6 +364,17 @@ pv_premade_destroy(struct pv_premade *pm)
    free(pm);
 }
 
+struct pvk_physical_device *
+pvk_premade_take_physical_device(struct pvk_instance *inst, VkPhysicalDevice phys)
+{
+   struct pv_premade *pm = inst->premade;
+   if (!pm || !pm->pd || pm->phys != phys)
+      return NULL;
+   struct pvk_physical_device *pd = pm->pd;
+   pm->pd = NULL; /* the device made ahead keeps pointing at it until claimed */
+   return pd;
+}
+
 struct pvk_device *
 pvk_premade_claim_device(struct pvk_instance *inst, struct pvk_physical_device *pd,
                          const struct pvk_key *device)
@@ -371,7 +384,7 @@ pvk_premade_claim_device(struct pvk_instance *inst, struct pvk_physical_device *
       return NULL;
    inst->premade = NULL;
    struct pvk_device *dev = NULL;
-   if (device && pm->dev && pm->pd->handle == pd->handle && pvk_key_equal(&pm->dev_key, device)) {
+   if (device && pm->dev && pm->phys == pd->handle && pvk_key_equal(&pm->dev_key, device)) {
       dev = pm->dev;
       pm->dev = NULL;
       dev->physical_device = pd;

@@ -34,7 +34,8 @@ struct pvk_key {
 
 struct pv_premade {
    struct pvk_instance *inst;      /* until a guest's vkCreateInstance takes it */
-   struct pvk_physical_device *pd; /* what dev was made on */
+   VkPhysicalDevice phys;          /* what dev was made on */
+   struct pvk_physical_device *pd; /* its state, until the guest enumerates it */
    struct pvk_device *dev;         /* until claimed; NULL: none */
    struct pvk_key dev_key;         /* what dev was made from */
 };
@@ -68,6 +69,11 @@ struct pvk_device *pvk_premade_claim_device(struct pvk_instance *inst,
 
 /* Counts an adopted instance or device (pvk_renderer_premade_stats). */
 void pvk_renderer_count_premade(struct pv_renderer *r, bool device);
+
+/* For vkEnumeratePhysicalDevices: the state of `phys` queried when the
+ * device was made ahead on inst, taken (NULL when there is none). */
+struct pvk_physical_device *pvk_premade_take_physical_device(struct pvk_instance *inst,
+                                                             VkPhysicalDevice phys);
 
 /* After a guest's vkCreateDevice: passes the recipe (inst's application
  * info, the index of `phys` among inst's physical devices, the device key)
