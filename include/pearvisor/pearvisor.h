@@ -49,6 +49,13 @@ struct pv_renderer_callbacks {
    /* A fence submitted with pv_context_submit_fence retired: all work the
     * context submitted before it has completed. Called from any thread. */
    void (*fence_retired)(void *data, uint32_t ctx_id, uint32_t ring_idx, uint64_t fence_id);
+   /* Optional. A guest's vkCreateDevice succeeded: `recipe` (size bytes,
+    * at most PV_PREMADE_MAX_RECIPE) describes its vkCreateInstance and
+    * vkCreateDevice create infos, for pv_premade_create in a process that
+    * will serve another guest. It is guest data: only create infos, no
+    * object of this guest. Called on the context's thread; the bytes are
+    * valid during the call only. */
+   void (*device_recipe)(void *data, const void *recipe, size_t size);
 };
 
 struct pv_renderer_limits {
@@ -98,6 +105,33 @@ int pv_renderer_set_teardown_timeout(struct pv_renderer *r, uint32_t timeout_ms)
  * first vkCreateInstance does not pay for loading the driver. Returns 0 or
  * -ENODEV (no host instance; logged). */
 int pv_host_driver_preload(void);
+
+/* A host instance and device made ahead of a guest from a recipe
+ * (pv_renderer_callbacks.device_recipe), for a process that waits for its
+ * guest: when the guest's first vkCreateInstance has the same application
+ * info it gets that instance, and when its vkCreateDevice (on the same
+ * physical device) has an identical create info, that device (a mismatch
+ * destroys the device made ahead, during that vkCreateDevice). The objects
+ * are fresh, made only from the create infos; the guest cannot tell them
+ * from ones made on its request. Costs the memory of an idle device until
+ * a guest comes. */
+#define PV_PREMADE_MAX_RECIPE (64u << 10)
+struct pv_premade;
+
+/* Decodes the recipe as untrusted input, then creates the instance and
+ * the device (as long as vkCreateDevice takes). Returns 0, -EINVAL for a
+ * malformed recipe, -ENODEV when the host could not make them (logged
+ * each), -ENOMEM. */
+int pv_premade_create(const void *recipe, size_t size, struct pv_premade **out);
+
+/* Destroys what the pre-made objects still hold (NULL: nothing). */
+void pv_premade_destroy(struct pv_premade *pm);
+
+/* Gives the renderer pre-made objects for its guest (it owns them from
+ * then on, also on error; what no guest takes is destroyed with the
+ * renderer). Before the first context: -EBUSY once a context exists,
+ * -EEXIST when it holds some already. */
+int pv_renderer_set_premade(struct pv_renderer *r, struct pv_premade *pm);
 
 /* Creates a renderer for one guest. `limits` may be NULL for defaults. */
 int pv_renderer_create(const struct pv_renderer_callbacks *cbs,

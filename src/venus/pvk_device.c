@@ -11,6 +11,7 @@
 #include "venus/pvk_device.h"
 #include "venus/pvk_instance.h"
 #include "venus/pvk_memory.h"
+#include "venus/pvk_premade.h"
 #include "venus/pvk_resource.h"
 #include "venus/pvk_semaphore.h"
 #include "venus/pvk_validate.h"
@@ -30,11 +31,10 @@ pd_has_ext(const struct pvk_physical_device *pd, const char *name)
 
 /* Firewall: every queue create info names a family of the host device, once,
  * with 1..its queueCount queues and their priorities (the driver indexes its
- * queue arrays with them). Records the created queue counts. */
-static bool
-check_queue_infos(struct pvk_context *ctx, struct pvk_instance *inst,
-                  const struct pvk_physical_device *pd, const VkDeviceCreateInfo *info,
-                  uint32_t *queue_counts)
+ * queue arrays with them). Records the created queue counts. NULL or why not. */
+static const char *
+check_queue_infos(struct pvk_instance *inst, const struct pvk_physical_device *pd,
+                  const VkDeviceCreateInfo *info, uint32_t *queue_counts, uint32_t *bad)
 {
    VkQueueFamilyProperties props[PVK_MAX_QUEUE_FAMILIES];
    uint32_t families = PVK_MAX_QUEUE_FAMILIES;
@@ -51,53 +51,53 @@ check_queue_infos(struct pvk_context *ctx, struct pvk_instance *inst,
       else if (!q->pQueuePriorities)
          why = "no queue priorities";
       if (why) {
-         pvk_reject(ctx, "queue: vkCreateDevice queue info %u: %s (family %u, count %u)", i, why,
-                    q->queueFamilyIndex, q->queueCount);
-         return false;
+         *bad = i;
+         return why;
       }
       queue_counts[q->queueFamilyIndex] = q->queueCount;
    }
-   return true;
+   return NULL;
 }
 
-void
-vn_handle_vkCreateDevice(struct vn_dispatch_context *dctx, struct vn_command_vkCreateDevice *args)
+VkResult
+pvk_device_create_host(struct pvk_context *ctx, struct pvk_instance *inst,
+                       struct pvk_physical_device *pd, const VkDeviceCreateInfo *guest,
+                       struct pvk_device **out)
 {
-   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
-   struct vn_object *pd_obj = args->dispatch;
-   struct pvk_physical_device *pd = pd_obj->data;
-   struct pvk_instance *inst = pvk_instance_from_base(pd_obj->instance);
-   const VkDeviceCreateInfo *guest = args->pCreateInfo;
-   if (!guest || !args->pDevice || !pd) {
-      pvk_context_set_lost(ctx, "vkCreateDevice: missing arguments");
-      return;
-   }
-   const uint64_t id = (uint64_t)(uintptr_t)*args->pDevice;
+   *out = NULL;
    if ((guest->queueCreateInfoCount && !guest->pQueueCreateInfos) ||
        (guest->enabledExtensionCount && !guest->ppEnabledExtensionNames)) {
-      pvk_context_set_lost(ctx, "vkCreateDevice: array without elements");
-      return;
+      if (ctx)
+         pvk_context_set_lost(ctx, "vkCreateDevice: array without elements");
+      return VK_ERROR_INITIALIZATION_FAILED;
    }
    /* queues the guest may ask for later (vkGetDeviceQueue*) */
    uint32_t queue_counts[PVK_MAX_QUEUE_FAMILIES] = { 0 };
-   if (!check_queue_infos(ctx, inst, pd, guest, queue_counts))
-      return;
+   uint32_t bad = 0;
+   const char *why = check_queue_infos(inst, pd, guest, queue_counts, &bad);
+   if (why) {
+      const struct VkDeviceQueueCreateInfo *q = &guest->pQueueCreateInfos[bad];
+      if (ctx)
+         pvk_reject(ctx, "queue: vkCreateDevice queue info %u: %s (family %u, count %u)", bad, why,
+                    q->queueFamilyIndex, q->queueCount);
+      else
+         pv_warn("venus", "pre-made device: queue info %u: %s (family %u, count %u)", bad, why,
+                 q->queueFamilyIndex, q->queueCount);
+      return VK_ERROR_INITIALIZATION_FAILED;
+   }
 
    /* the guest's extensions (only advertised ones, less the renderer's
     * own) + external_memory_host */
    const char **names = calloc(guest->enabledExtensionCount + 1, sizeof(*names));
-   if (!names) {
-      args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
-      return;
-   }
+   if (!names)
+      return VK_ERROR_OUT_OF_HOST_MEMORY;
    uint32_t count = 0;
    bool has_host_ptr = false;
    for (uint32_t i = 0; i < guest->enabledExtensionCount; i++) {
       const char *name = guest->ppEnabledExtensionNames[i];
       if (!name || !pd_has_ext(pd, name)) {
          free(names);
-         args->ret = VK_ERROR_EXTENSION_NOT_PRESENT;
-         return;
+         return VK_ERROR_EXTENSION_NOT_PRESENT;
       }
       has_host_ptr |= !strcmp(name, VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME);
       if (!strcmp(name, PVK_SEMAPHORE_SYNC_FD_EXTENSION))
@@ -117,33 +117,78 @@ vn_handle_vkCreateDevice(struct vn_dispatch_context *dctx, struct vn_command_vkC
    struct pvk_device *dev = calloc(1, sizeof(*dev));
    if (!dev) {
       free(names);
-      args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
-      return;
+      return VK_ERROR_OUT_OF_HOST_MEMORY;
    }
    VkDevice handle;
    pvk_loader_lock();
-   args->ret = inst->dispatch.vkCreateDevice(args->physicalDevice, &info, NULL, &handle);
-   if (args->ret == VK_SUCCESS)
+   VkResult res = inst->dispatch.vkCreateDevice(pd->handle, &info, NULL, &handle);
+   if (res == VK_SUCCESS)
       vn_device_dispatch_init(&dev->dispatch, inst->dispatch.vkGetDeviceProcAddr, handle);
    pvk_loader_unlock();
    free(names);
-   if (args->ret != VK_SUCCESS) {
+   if (res != VK_SUCCESS) {
       free(dev);
-      return;
+      return res;
    }
    dev->handle = handle;
    dev->physical_device = pd;
    dev->instance = inst;
    dev->host_ptr_import = host_ptr;
    memcpy(dev->queue_counts, queue_counts, sizeof(queue_counts));
+   *out = dev;
+   return VK_SUCCESS;
+}
+
+void
+pvk_device_destroy_host(struct pvk_device *dev)
+{
+   if (!dev)
+      return;
+   pvk_loader_lock();
+   dev->dispatch.vkDestroyDevice(dev->handle, NULL);
+   pvk_loader_unlock();
+   free(dev);
+}
+
+void
+vn_handle_vkCreateDevice(struct vn_dispatch_context *dctx, struct vn_command_vkCreateDevice *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   struct vn_object *pd_obj = args->dispatch;
+   struct pvk_physical_device *pd = pd_obj->data;
+   struct pvk_instance *inst = pvk_instance_from_base(pd_obj->instance);
+   const VkDeviceCreateInfo *guest = args->pCreateInfo;
+   if (!guest || !args->pDevice || !pd) {
+      pvk_context_set_lost(ctx, "vkCreateDevice: missing arguments");
+      return;
+   }
+   const uint64_t id = (uint64_t)(uintptr_t)*args->pDevice;
+   /* the device made ahead with the instance, if it was made from an
+    * identical create info on this physical device; otherwise destroyed */
+   struct pvk_key key = { 0 };
+   const bool keyed = pvk_key_device_info(guest, &key);
+   struct pvk_device *dev = pvk_premade_claim_device(inst, pd, keyed ? &key : NULL);
+   if (dev) {
+      pv_info("venus", "context %u: vkCreateDevice: took the device made ahead (pre-made)",
+              ctx->ctx_id);
+      pvk_renderer_count_premade(ctx->renderer, true);
+      args->ret = VK_SUCCESS;
+   } else {
+      args->ret = pvk_device_create_host(ctx, inst, pd, guest, &dev);
+      if (args->ret != VK_SUCCESS) {
+         pvk_key_fini(&key);
+         return;
+      }
+   }
+   /* the next guest's process makes its device ahead from this one's */
+   if (keyed)
+      pvk_renderer_report_recipe(ctx->renderer, inst, pd->handle, &key);
+   pvk_key_fini(&key);
 
    struct vn_object *obj = vn_object_table_insert(ctx->dispatch.objects, id, VK_OBJECT_TYPE_DEVICE,
-                                                  (uint64_t)(uintptr_t)handle);
+                                                  (uint64_t)(uintptr_t)dev->handle);
    if (!obj) {
-      pvk_loader_lock();
-      dev->dispatch.vkDestroyDevice(handle, NULL);
-      pvk_loader_unlock();
-      free(dev);
+      pvk_device_destroy_host(dev);
       pvk_context_set_lost(ctx, "vkCreateDevice: bad or duplicate object id");
       return;
    }
@@ -495,10 +540,7 @@ teardown_fn(struct vn_object *obj, void *data)
       pvk_physical_device_free(obj->data);
       break;
    case PASS_INSTANCES:
-      pvk_loader_lock();
-      obj->instance->dispatch.vkDestroyInstance(obj->instance->handle, NULL);
-      pvk_loader_unlock();
-      free(obj->instance);
+      pvk_instance_destroy_host(pvk_instance_from_base(obj->instance));
       break;
    default:
       vn_object_destroy_host(obj);

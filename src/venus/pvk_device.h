@@ -58,6 +58,17 @@ pvk_device_base(struct pvk_device *dev)
    return dev ? &dev->base : NULL;
 }
 
+/* Creates a host device on pd for a guest's create info: the firewall's
+ * checks (queue infos; with ctx, a failure is logged against it and may
+ * mark it lost), only advertised extensions, the renderer's own added.
+ * ctx NULL: a device made ahead (pv_premade), failures only logged. */
+VkResult pvk_device_create_host(struct pvk_context *ctx, struct pvk_instance *inst,
+                                struct pvk_physical_device *pd, const VkDeviceCreateInfo *guest,
+                                struct pvk_device **out);
+
+/* Destroys a device that has no children and frees it. */
+void pvk_device_destroy_host(struct pvk_device *dev);
+
 /* A guest's vkDestroyDevice / vkDestroyInstance (dev / instance set) or a
  * context's teardown: destroys the objects, children first, once their
  * devices are idle. The guest's destroy waits for that until the context

@@ -13,11 +13,13 @@
 
 #include "common/dlpin.h"
 #include "common/log.h"
+#include "pearvisor/pearvisor.h"
 #include "venus/generated/vn_protocol_renderer.h"
 #include "venus/pvk_capset.h"
 #include "venus/pvk_context.h"
 #include "venus/pvk_device.h"
 #include "venus/pvk_instance.h"
+#include "venus/pvk_premade.h"
 #include "venus/pvk_semaphore.h"
 
 static pthread_mutex_t pvk_loader_mutex = PTHREAD_MUTEX_INITIALIZER;
@@ -157,6 +159,74 @@ pv_host_driver_preload(void)
    return 0;
 }
 
+bool
+pvk_host_app_info(const VkApplicationInfo *guest, VkApplicationInfo *out)
+{
+   /* apiVersion: at least 1.1 (venus needs it), at most what the host and
+    * the protocol know. */
+   uint32_t api = guest ? guest->apiVersion : 0;
+   if (api < PVK_MIN_API_VERSION)
+      api = PVK_MIN_API_VERSION;
+   api = min_u32(api, min_u32(host_instance_version(), PVK_MAX_API_VERSION));
+   if (api < PVK_MIN_API_VERSION)
+      return false;
+   *out = (VkApplicationInfo){ .sType = VK_STRUCTURE_TYPE_APPLICATION_INFO };
+   if (guest)
+      *out = *guest;
+   out->pNext = NULL;
+   out->apiVersion = api;
+   return true;
+}
+
+VkResult
+pvk_instance_create_host(const VkApplicationInfo *app, struct pvk_instance **out)
+{
+   /* No guest layers or instance extensions reach the host: the guest
+    * driver implements them (WSI, debug utils) on its side. */
+   const VkInstanceCreateInfo info = {
+      .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
+      .pApplicationInfo = app,
+   };
+   struct pvk_instance *inst = calloc(1, sizeof(*inst));
+   if (!inst || !pvk_key_app_info(app, &inst->app_key)) {
+      free(inst);
+      return VK_ERROR_OUT_OF_HOST_MEMORY;
+   }
+   VkInstance handle;
+   pvk_loader_lock();
+   VkResult res = vkCreateInstance(&info, NULL, &handle);
+   if (res == VK_SUCCESS)
+      vn_instance_dispatch_init(&inst->dispatch, vkGetInstanceProcAddr, handle);
+   pvk_loader_unlock();
+   if (res != VK_SUCCESS) {
+      pvk_key_fini(&inst->app_key);
+      free(inst);
+      return res;
+   }
+   /* The host driver (and what the loader pulled in) stays loaded: guests
+    * create and destroy instances often, and reloading a driver (LLVM for
+    * lavapipe) each time is slow. Best effort. */
+   (void)pv_pin_loaded_libraries(NULL);
+   inst->handle = handle;
+   inst->api_version = app->apiVersion;
+   *out = inst;
+   return VK_SUCCESS;
+}
+
+void
+pvk_instance_destroy_host(struct pvk_instance *inst)
+{
+   if (!inst)
+      return;
+   /* a device made ahead on it that no guest claimed goes first */
+   pv_premade_destroy(inst->premade);
+   pvk_loader_lock();
+   inst->dispatch.vkDestroyInstance(inst->handle, NULL);
+   pvk_loader_unlock();
+   pvk_key_fini(&inst->app_key);
+   free(inst);
+}
+
 void
 vn_handle_vkCreateInstance(struct vn_dispatch_context *dctx,
                            struct vn_command_vkCreateInstance *args)
@@ -169,59 +239,34 @@ vn_handle_vkCreateInstance(struct vn_dispatch_context *dctx,
    }
    const uint64_t id = (uint64_t)(uintptr_t)*args->pInstance;
 
-   /* apiVersion: at least 1.1 (venus needs it), at most what the host and
-    * the protocol know. */
-   uint32_t api = guest->pApplicationInfo ? guest->pApplicationInfo->apiVersion : 0;
-   if (api < PVK_MIN_API_VERSION)
-      api = PVK_MIN_API_VERSION;
-   api = min_u32(api, min_u32(host_instance_version(), PVK_MAX_API_VERSION));
-   if (api < PVK_MIN_API_VERSION) {
+   VkApplicationInfo app;
+   if (!pvk_host_app_info(guest->pApplicationInfo, &app)) {
       args->ret = VK_ERROR_INCOMPATIBLE_DRIVER;
       return;
    }
-
-   VkApplicationInfo app = { .sType = VK_STRUCTURE_TYPE_APPLICATION_INFO };
-   if (guest->pApplicationInfo)
-      app = *guest->pApplicationInfo;
-   app.pNext = NULL;
-   app.apiVersion = api;
-
-   /* No guest layers or instance extensions reach the host: the guest
-    * driver implements them (WSI, debug utils) on its side. */
-   const VkInstanceCreateInfo info = {
-      .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
-      .pApplicationInfo = &app,
-   };
-
-   struct pvk_instance *inst = calloc(1, sizeof(*inst));
-   if (!inst) {
-      args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
-      return;
+   /* An instance made ahead from the same application info (pv_premade)
+    * is taken as is; otherwise one is created now. */
+   struct pvk_instance *inst = NULL;
+   struct pvk_key key;
+   if (pvk_key_app_info(&app, &key)) {
+      inst = pvk_renderer_take_premade(ctx->renderer, &key);
+      pvk_key_fini(&key);
    }
-   VkInstance handle;
-   pvk_loader_lock();
-   args->ret = vkCreateInstance(&info, NULL, &handle);
-   if (args->ret == VK_SUCCESS)
-      vn_instance_dispatch_init(&inst->dispatch, vkGetInstanceProcAddr, handle);
-   pvk_loader_unlock();
-   if (args->ret != VK_SUCCESS) {
-      free(inst);
-      return;
+   if (inst) {
+      pv_info("venus", "context %u: vkCreateInstance: took the instance made ahead (pre-made)",
+              ctx->ctx_id);
+      pvk_renderer_count_premade(ctx->renderer, false);
+      args->ret = VK_SUCCESS;
+   } else {
+      args->ret = pvk_instance_create_host(&app, &inst);
+      if (args->ret != VK_SUCCESS)
+         return;
    }
-   /* The host driver (and what the loader pulled in) stays loaded: guests
-    * create and destroy instances often, and reloading a driver (LLVM for
-    * lavapipe) each time is slow. Best effort. */
-   (void)pv_pin_loaded_libraries(NULL);
-   inst->handle = handle;
-   inst->api_version = api;
 
    struct vn_object *obj = vn_object_table_insert(
-      ctx->dispatch.objects, id, VK_OBJECT_TYPE_INSTANCE, (uint64_t)(uintptr_t)handle);
+      ctx->dispatch.objects, id, VK_OBJECT_TYPE_INSTANCE, (uint64_t)(uintptr_t)inst->handle);
    if (!obj) {
-      pvk_loader_lock();
-      inst->dispatch.vkDestroyInstance(handle, NULL);
-      pvk_loader_unlock();
-      free(inst);
+      pvk_instance_destroy_host(inst);
       pvk_context_set_lost(ctx, "vkCreateInstance: bad or duplicate object id");
       return;
    }
@@ -284,8 +329,8 @@ physical_device_init_exts(struct pvk_instance *inst, struct pvk_physical_device 
    pd->exts[pd->ext_count++] = sync_fd;
 }
 
-static struct pvk_physical_device *
-physical_device_create(struct pvk_instance *inst, VkPhysicalDevice handle)
+struct pvk_physical_device *
+pvk_physical_device_create(struct pvk_instance *inst, VkPhysicalDevice handle)
 {
    struct pvk_physical_device *pd = calloc(1, sizeof(*pd));
    if (!pd)
@@ -369,7 +414,10 @@ vn_handle_vkEnumeratePhysicalDevices(struct vn_dispatch_context *dctx,
          vn_object_table_lookup(ctx->dispatch.objects, id, VK_OBJECT_TYPE_PHYSICAL_DEVICE);
       if (obj && obj->handle == (uint64_t)(uintptr_t)handles[i])
          continue; /* enumerated before with the same id */
-      struct pvk_physical_device *pd = physical_device_create(inst, handles[i]);
+      /* queried already when the instance was made ahead, or now */
+      struct pvk_physical_device *pd = pvk_premade_take_physical_device(inst, handles[i]);
+      if (!pd)
+         pd = pvk_physical_device_create(inst, handles[i]);
       obj = pd ? vn_object_table_insert(ctx->dispatch.objects, id, VK_OBJECT_TYPE_PHYSICAL_DEVICE,
                                         (uint64_t)(uintptr_t)handles[i])
                : NULL;

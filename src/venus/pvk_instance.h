@@ -4,10 +4,12 @@
 #ifndef PV_VENUS_PVK_INSTANCE_H
 #define PV_VENUS_PVK_INSTANCE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <vulkan/vulkan.h>
 
+#include "venus/pvk_premade.h"
 #include "venus/vn_dispatch.h"
 
 /* Per VkInstance object (obj->instance). Starts with the part generated
@@ -23,6 +25,10 @@ struct pvk_instance {
    };
    uint32_t api_version;       /* what the host instance was created with */
    uint32_t abandoned_devices; /* devices abandoned at teardown: never destroyed */
+   struct pvk_key app_key; /* its host application info, canonical (recipes) */
+   /* a device made ahead on this instance that no vkCreateDevice claimed
+    * yet (it came with the instance from a pv_premade), or NULL */
+   struct pv_premade *premade;
 };
 
 _Static_assert(offsetof(struct pvk_instance, base) == 0, "obj->instance points at the start");
@@ -51,7 +57,24 @@ struct pvk_physical_device {
    VkExtensionProperties *exts;
 };
 
+/* Queries what the guest is offered of a host physical device. NULL: no
+ * memory. */
+struct pvk_physical_device *pvk_physical_device_create(struct pvk_instance *inst,
+                                                       VkPhysicalDevice handle);
 void pvk_physical_device_free(struct pvk_physical_device *pd);
+
+/* The host application info for a guest's (may be NULL): the guest's
+ * names and versions, no pNext, apiVersion clamped to what venus and the
+ * host support. False when the host is below Vulkan 1.1. */
+bool pvk_host_app_info(const VkApplicationInfo *guest, VkApplicationInfo *out);
+
+/* Creates a host instance with `app` (from pvk_host_app_info; nothing
+ * else of the guest's create info reaches the host) and its dispatch. */
+VkResult pvk_instance_create_host(const VkApplicationInfo *app, struct pvk_instance **out);
+
+/* Destroys the host instance (and a pre-made device still on it) and frees
+ * inst. Its other children must be gone. */
+void pvk_instance_destroy_host(struct pvk_instance *inst);
 
 /* Serializes, process-wide, the Vulkan loader calls that create or destroy
  * instances and devices or fill their dispatch tables: contexts run on many

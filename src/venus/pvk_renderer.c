@@ -15,7 +15,9 @@
 #include "venus/pvk_capture.h"
 #include "venus/pvk_capture_format.h"
 #include "venus/pvk_context.h"
+#include "venus/pvk_instance.h"
 #include "venus/pvk_memory.h"
+#include "venus/pvk_premade.h"
 #include "venus/pvk_queue.h"
 #include "venus/pvk_renderer_test.h"
 #include "venus/pvk_resource.h"
@@ -48,6 +50,9 @@ struct pv_renderer {
    struct pv_memory_budget budget; /* shared with other renderers; charge NULL: none */
    struct pvk_res_entry *buckets[PVK_RES_BUCKETS];
    uint32_t teardown_timeout_ms;       /* pv_renderer_set_teardown_timeout */
+   struct pv_premade *premade; /* made ahead for the guest, until taken */
+   uint32_t premade_instances; /* adopted so far (under mutex; tests) */
+   uint32_t premade_devices;
    pvk_teardown_hook_fn teardown_hook; /* tests only: runs before a teardown */
    void *teardown_hook_data;
 };
@@ -162,10 +167,90 @@ pv_renderer_destroy(struct pv_renderer *r)
          free(e);
       }
    }
+   pv_premade_destroy(r->premade);
    free(r->contexts);
    pthread_cond_destroy(&r->users_gone);
    pthread_mutex_destroy(&r->mutex);
    free(r);
+}
+
+static bool
+has_context_locked(const struct pv_renderer *r)
+{
+   for (uint32_t i = 0; i < r->limits.max_contexts; i++) {
+      if (r->contexts[i].ctx)
+         return true;
+   }
+   return false;
+}
+
+int
+pv_renderer_set_premade(struct pv_renderer *r, struct pv_premade *pm)
+{
+   if (!r || !pm) {
+      pv_premade_destroy(pm);
+      return -EINVAL;
+   }
+   pthread_mutex_lock(&r->mutex);
+   int ret = has_context_locked(r) ? -EBUSY : r->premade ? -EEXIST : 0;
+   if (!ret)
+      r->premade = pm;
+   pthread_mutex_unlock(&r->mutex);
+   if (ret)
+      pv_premade_destroy(pm);
+   return ret;
+}
+
+struct pvk_instance *
+pvk_renderer_take_premade(struct pv_renderer *r, const struct pvk_key *app)
+{
+   pthread_mutex_lock(&r->mutex);
+   struct pv_premade *pm = r->premade;
+   if (pm && pm->inst && pvk_key_equal(&pm->inst->app_key, app))
+      r->premade = NULL;
+   else
+      pm = NULL;
+   pthread_mutex_unlock(&r->mutex);
+   if (!pm)
+      return NULL;
+   struct pvk_instance *inst = pm->inst;
+   pm->inst = NULL;
+   /* the device goes with its instance, whoever destroys that */
+   inst->premade = pm;
+   return inst;
+}
+
+void
+pvk_renderer_count_premade(struct pv_renderer *r, bool device)
+{
+   pthread_mutex_lock(&r->mutex);
+   if (device)
+      r->premade_devices++;
+   else
+      r->premade_instances++;
+   pthread_mutex_unlock(&r->mutex);
+}
+
+void
+pvk_renderer_premade_stats(struct pv_renderer *r, uint32_t *instances, uint32_t *devices)
+{
+   pthread_mutex_lock(&r->mutex);
+   *instances = r->premade_instances;
+   *devices = r->premade_devices;
+   pthread_mutex_unlock(&r->mutex);
+}
+
+void
+pvk_renderer_report_recipe(struct pv_renderer *r, struct pvk_instance *inst, VkPhysicalDevice phys,
+                           const struct pvk_key *device)
+{
+   if (!r->cbs.device_recipe)
+      return;
+   struct pvk_key recipe;
+   if (!pvk_recipe_build(inst, phys, device, &recipe))
+      return;
+   r->cbs.device_recipe(r->cbs.data, recipe.bytes, recipe.size);
+   pvk_key_fini(&recipe);
 }
 
 int

@@ -16,4 +16,8 @@ typedef void (*pvk_teardown_hook_fn)(void *data, uint32_t ctx_id);
 
 void pvk_renderer_set_teardown_hook(struct pv_renderer *r, pvk_teardown_hook_fn hook, void *data);
 
+/* Instances and devices the renderer's contexts adopted from its
+ * pv_premade so far. */
+void pvk_renderer_premade_stats(struct pv_renderer *r, uint32_t *instances, uint32_t *devices);
+
 #endif

@@ -19,6 +19,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/budget.h"
@@ -41,7 +42,8 @@ usage(FILE *f, const char *argv0)
 {
    fprintf(f,
            "usage: %s [--socket PATH] [--socket-wire-format-1 PATH] [--validate] [--verbose]\n"
-           "          [--no-fork] [--prestart N] [limits] [--no-sandbox] [--user NAME]\n"
+           "          [--no-fork] [--prestart N] [--no-premade] [limits] [--no-sandbox]\n"
+           "          [--user NAME]\n"
            "  --socket PATH  serve venus wire format 0 (Mesa 22.3's driver) on PATH\n"
            "                 (default " VTEST_DEFAULT_SOCKET ", the path Mesa 22.3 always uses)\n"
            "  --socket-wire-format-1 PATH\n"
@@ -54,6 +56,8 @@ usage(FILE *f, const char *argv0)
            "  --prestart N   client processes kept ready per socket, sandboxed with the\n"
            "                 host driver loaded, each for one client (default 2, at most\n"
            "                 16; 0: start each at accept)\n"
+           "  --no-premade   pre-started processes do not make the host instance and\n"
+           "                 device ahead from the latest guest's create infos\n"
            "Limits (connections: per socket; the memory budget: both sockets together;\n"
            "SIZE in bytes, or with a K, M or G suffix):\n"
            "  --max-clients N           clients at once (default 64)\n"
@@ -150,6 +154,28 @@ struct client_process_options {
    int budget_fd;
 };
 
+static int64_t
+monotonic_ms(void)
+{
+   struct timespec ts;
+   clock_gettime(CLOCK_MONOTONIC, &ts);
+   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A recipe came while waiting for a client: the instance and device are
+ * made from it now (the ones made from an older recipe go first). */
+static void
+premake(void *data, const void *recipe, size_t size)
+{
+   struct vtest_client_config *cfg = data;
+   pv_premade_destroy(cfg->premade);
+   cfg->premade = NULL;
+   const int64_t start = monotonic_ms();
+   if (pv_premade_create(recipe, size, &cfg->premade) == 0)
+      pv_info(TAG, "client process %d: instance and device made ahead in %lld ms", (int)getpid(),
+              (long long)(monotonic_ms() - start));
+}
+
 /* A client process (see vtest_server_config.client_exe): enters its
  * sandbox and loads the host driver while it waits for its one client
  * (pre-started, or started for a client already accepted), serves it and
@@ -184,29 +210,39 @@ client_process_main(int ctrl, struct client_process_options *o)
    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent || parent == 1)
       return 1;
    /* Not fatal: without a host driver the guest's vkCreateInstance fails
-    * the usual way. */
-   (void)pv_host_driver_preload();
+    * the usual way. A recipe already waiting (the server sends it right
+    * after starting us) loads the driver and does its first-device work
+    * with the objects it makes: the throwaway ones are skipped. */
+   if (!vtest_server_recipe_pending(ctrl))
+      (void)pv_host_driver_preload();
+   else
+      pv_debug(TAG, "client process %d: a recipe is waiting: no throwaway instance", (int)getpid());
 
    uint32_t id = 0;
-   int fd = vtest_server_receive_client(ctrl, &id, &o->cfg.budget_slot);
-   close(ctrl);
-   if (fd == -ENODATA)
-      return 0; /* the server stopped before a client came */
+   int fd = vtest_server_receive_client_ex(ctrl, &id, &o->cfg.budget_slot, premake, &o->cfg);
    if (fd < 0) {
+      close(ctrl);
+      pv_premade_destroy(o->cfg.premade);
+      if (fd == -ENODATA)
+         return 0; /* the server stopped before a client came */
       pv_error(TAG, "client process %d: no client from the server: %s", (int)getpid(),
                strerror(-fd));
       return 1;
    }
    if (o->cfg.budget && o->cfg.budget_slot >= slots) {
       pv_error(TAG, "client %u: no memory budget (slot %u of %u)", id, o->cfg.budget_slot, slots);
+      pv_premade_destroy(o->cfg.premade);
       return 1;
    }
+   /* the guest's recipe goes back to the server on it */
+   o->cfg.recipe_fd = ctrl;
    /* `ps` names the client each process serves */
    char comm[16];
    snprintf(comm, sizeof(comm), "pv-client %u", id);
    prctl(PR_SET_NAME, comm);
-   vtest_client_serve(fd, id, &o->cfg);
+   vtest_client_serve(fd, id, &o->cfg); /* takes o->cfg.premade */
    close(fd);
+   close(ctrl);
    run_test_hook();
    return 0;
 }
@@ -321,6 +357,7 @@ main(int argc, char **argv)
       OPT_CTX_MEM,
       OPT_BLOB_MEM,
       OPT_NO_SANDBOX,
+      OPT_NO_PREMADE,
       OPT_USER,
       OPT_BUDGET_FD,
       OPT_PRESTART,
@@ -344,6 +381,7 @@ main(int argc, char **argv)
       { "max-context-memory", required_argument, NULL, OPT_CTX_MEM },
       { "max-guest-blob-memory", required_argument, NULL, OPT_BLOB_MEM },
       { "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
+      { "no-premade", no_argument, NULL, OPT_NO_PREMADE },
       { "user", required_argument, NULL, OPT_USER },
       { "help", no_argument, NULL, 'h' },
       { 0 },
@@ -400,6 +438,9 @@ main(int argc, char **argv)
       case OPT_BUDGET_FD:
          ok = parse_u32(optarg, &budget_fd) && budget_fd <= INT32_MAX;
          cpo.budget_fd = (int)budget_fd;
+         break;
+      case OPT_NO_PREMADE:
+         cfg.no_premade = true;
          break;
       case OPT_PRESTART:
          ok = parse_u32(optarg, &cfg.prestart) && cfg.prestart <= VTEST_MAX_PRESTART;

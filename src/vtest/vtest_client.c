@@ -16,6 +16,7 @@
 #include "common/shmem.h"
 #include "vtest/vtest_io.h"
 #include "vtest/vtest_protocol.h"
+#include "vtest/vtest_server.h"
 
 #define TAG "vtest"
 
@@ -772,12 +773,25 @@ client_fini(struct vtest_client *c)
    free(c->buf);
 }
 
+/* A guest's device was created: the server passes its recipe on to the
+ * processes that wait for the next guests. Best effort. */
+static void
+device_recipe(void *data, const void *recipe, size_t size)
+{
+   struct vtest_client *c = data;
+   const int ret = vtest_server_send_recipe(c->cfg.recipe_fd, recipe, size);
+   if (ret < 0)
+      pv_debug(TAG, "client %u: recipe not reported: %s", c->id, strerror(-ret));
+}
+
 int
 vtest_client_serve(int sock, uint32_t client_id, const struct vtest_client_config *cfg)
 {
+   struct pv_premade *premade = cfg->premade; /* ours until the renderer takes it */
    struct vtest_client *c = calloc(1, sizeof(*c));
    if (!c) {
       pv_error(TAG, "client %u: out of memory", client_id);
+      pv_premade_destroy(premade);
       return -ENOMEM;
    }
    c->sock = sock;
@@ -797,7 +811,11 @@ vtest_client_serve(int sock, uint32_t client_id, const struct vtest_client_confi
    int ret = vtest_syncs_init(&c->syncs, &cfg->sync_limits);
    if (ret == 0) {
       c->syncs_ready = true;
-      const struct pv_renderer_callbacks cbs = { .data = c, .fence_retired = fence_retired };
+      const struct pv_renderer_callbacks cbs = {
+         .data = c,
+         .fence_retired = fence_retired,
+         .device_recipe = cfg->recipe_fd > 0 ? device_recipe : NULL,
+      };
       ret = pv_renderer_create(&cbs, &cfg->renderer_limits, &c->renderer);
       if (ret < 0)
          c->renderer = NULL;
@@ -805,6 +823,11 @@ vtest_client_serve(int sock, uint32_t client_id, const struct vtest_client_confi
          ret = pv_renderer_set_venus_wire_format(c->renderer, cfg->wire_format);
       if (ret == 0)
          ret = pv_renderer_set_teardown_timeout(c->renderer, cfg->teardown_timeout_ms);
+      /* the renderer owns it from here, even on error */
+      if (ret == 0 && premade)
+         (void)pv_renderer_set_premade(c->renderer, premade);
+      if (c->renderer)
+         premade = NULL;
       const struct pv_memory_budget budget = { .charge = budget_charge,
                                                .release = budget_release,
                                                .data = c };
@@ -830,5 +853,6 @@ vtest_client_serve(int sock, uint32_t client_id, const struct vtest_client_confi
    }
    client_fini(c);
    free(c);
+   pv_premade_destroy(premade);
    return ret;
 }

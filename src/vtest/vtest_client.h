@@ -36,6 +36,14 @@ struct vtest_client_config {
    /* The longest the client's context teardown waits for its GPU work
     * (pv_renderer_set_teardown_timeout); 0: the renderer's default. */
    uint32_t teardown_timeout_ms;
+   /* In a client process: its socketpair with the server, on which the
+    * guest's context recipe is reported (vtest_server_send_recipe) so that
+    * the next processes make their instance and device ahead; 0: none
+    * (never stdin). */
+   int recipe_fd;
+   /* Made ahead for this client (pv_premade); vtest_client_serve hands it
+    * to the client's renderer, or destroys it. NULL: none. */
+   struct pv_premade *premade;
 };
 
 /* Serves the client on `sock` until it disconnects, breaks the protocol or

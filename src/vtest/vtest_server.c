@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "pearvisor/pearvisor.h"
 #include "vtest/vtest_protocol.h"
 
 #define TAG "vtest"
@@ -48,6 +49,7 @@ struct server_client {
    uint32_t id;
    uint32_t slot;  /* in the memory budget: budget_slot_base + [0, max_clients) */
    pid_t pid;      /* its client process (with client_exe) */
+   int ctrl;       /* its process's socketpair: recipes come back on it; -1 none */
    pid_t peer_pid; /* SO_PEERCRED at accept */
    uid_t peer_uid;
    bool done; /* under srv->lock */
@@ -59,6 +61,7 @@ struct prestarted {
    pid_t pid;
    int ctrl;
    int64_t started_ms;
+   uint32_t recipe_gen; /* the server's recipe it was sent last (0: none) */
 };
 
 /* What the server sends a client process with the client's socket. */
@@ -68,6 +71,10 @@ struct vtest_handoff {
    uint32_t budget_slot;
 };
 #define VTEST_HANDOFF_MAGIC 0x70766331u /* "pvc1" */
+/* A recipe (pv_premade), either way on the socketpair: this magic, then
+ * its bytes. */
+#define VTEST_RECIPE_MAGIC 0x70767231u /* "pvr1" */
+#define VTEST_RECIPE_MSG_MAX (4 + PV_PREMADE_MAX_RECIPE)
 
 struct vtest_server {
    struct vtest_server_config cfg;
@@ -84,6 +91,12 @@ struct vtest_server {
    struct prestarted pool[VTEST_MAX_PRESTART];
    uint32_t pool_count;
    bool renice; /* pool processes wait at PRESTART_NICE (root only) */
+   /* the latest guest's recipe (under lock): each pool process is sent it
+    * once to make its instance and device ahead; recipe_gen counts changes */
+   uint8_t *recipe;
+   size_t recipe_size;
+   uint32_t recipe_gen;
+   uint32_t recipes_received; /* vtest_server_recipes_received */
 };
 
 static int
@@ -308,43 +321,155 @@ hand_over(const struct prestarted *p, const struct server_client *sc)
 }
 
 int
-vtest_server_receive_client(int ctrl_fd, uint32_t *client_id, uint32_t *budget_slot)
+vtest_server_receive_client_ex(int ctrl_fd, uint32_t *client_id, uint32_t *budget_slot,
+                               vtest_recipe_fn on_recipe, void *data)
 {
-   struct vtest_handoff msg;
-   struct iovec iov = { .iov_base = &msg, .iov_len = sizeof(msg) };
-   union {
-      struct cmsghdr hdr;
-      char buf[CMSG_SPACE(sizeof(int))];
-   } ctl;
-   struct msghdr mh = {
-      .msg_iov = &iov,
-      .msg_iovlen = 1,
-      .msg_control = ctl.buf,
-      .msg_controllen = sizeof(ctl.buf),
-   };
+   uint8_t *buf = malloc(VTEST_RECIPE_MSG_MAX);
+   if (!buf)
+      return -ENOMEM;
+   int ret;
+   for (;;) {
+      struct iovec iov = { .iov_base = buf, .iov_len = VTEST_RECIPE_MSG_MAX };
+      union {
+         struct cmsghdr hdr;
+         char buf[CMSG_SPACE(sizeof(int))];
+      } ctl;
+      struct msghdr mh = {
+         .msg_iov = &iov,
+         .msg_iovlen = 1,
+         .msg_control = ctl.buf,
+         .msg_controllen = sizeof(ctl.buf),
+      };
+      ssize_t n;
+      do
+         n = recvmsg(ctrl_fd, &mh, MSG_CMSG_CLOEXEC);
+      while (n < 0 && errno == EINTR);
+      if (n < 0) {
+         ret = -errno;
+         break;
+      }
+      int fd = -1;
+      for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+         if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+             c->cmsg_len == CMSG_LEN(sizeof(int)) && fd < 0)
+            memcpy(&fd, CMSG_DATA(c), sizeof(int));
+      }
+      if (n == 0 && fd < 0) {
+         ret = -ENODATA;
+         break;
+      }
+      uint32_t magic = 0;
+      if (n >= 4)
+         memcpy(&magic, buf, sizeof(magic));
+      const bool clean = !(mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC));
+      if (magic == VTEST_RECIPE_MAGIC && fd < 0 && clean) {
+         /* from the server, but first written by some guest's process:
+          * on_recipe validates it (pv_premade_create) */
+         if (on_recipe)
+            on_recipe(data, buf + 4, (size_t)n - 4);
+         continue;
+      }
+      struct vtest_handoff msg;
+      if (n != (ssize_t)sizeof(msg) || fd < 0 || !clean || magic != VTEST_HANDOFF_MAGIC) {
+         if (fd >= 0)
+            close(fd);
+         ret = -EPROTO;
+         break;
+      }
+      memcpy(&msg, buf, sizeof(msg));
+      *client_id = msg.client_id;
+      *budget_slot = msg.budget_slot;
+      ret = fd;
+      break;
+   }
+   free(buf);
+   return ret;
+}
+
+bool
+vtest_server_recipe_pending(int ctrl_fd)
+{
+   uint32_t magic = 0;
    ssize_t n;
    do
-      n = recvmsg(ctrl_fd, &mh, MSG_CMSG_CLOEXEC);
+      n = recv(ctrl_fd, &magic, sizeof(magic), MSG_PEEK | MSG_DONTWAIT);
+   while (n < 0 && errno == EINTR);
+   return n == (ssize_t)sizeof(magic) && magic == VTEST_RECIPE_MAGIC;
+}
+
+int
+vtest_server_receive_client(int ctrl_fd, uint32_t *client_id, uint32_t *budget_slot)
+{
+   return vtest_server_receive_client_ex(ctrl_fd, client_id, budget_slot, NULL, NULL);
+}
+
+int
+vtest_server_send_recipe(int ctrl_fd, const void *recipe, size_t size)
+{
+   if (!size || size > PV_PREMADE_MAX_RECIPE)
+      return -EINVAL;
+   const uint32_t magic = VTEST_RECIPE_MAGIC;
+   struct iovec iov[2] = {
+      { .iov_base = (void *)&magic, .iov_len = sizeof(magic) },
+      { .iov_base = (void *)recipe, .iov_len = size },
+   };
+   const struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
+   ssize_t n;
+   do
+      n = sendmsg(ctrl_fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
    while (n < 0 && errno == EINTR);
    if (n < 0)
       return -errno;
-   int fd = -1;
-   for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
-          c->cmsg_len == CMSG_LEN(sizeof(int)) && fd < 0)
-         memcpy(&fd, CMSG_DATA(c), sizeof(int));
+   return n == (ssize_t)(size + sizeof(magic)) ? 0 : -EIO;
+}
+
+/* A recipe from a client process (guest data: only its size is checked
+ * here, its process-to-be decodes it as untrusted input). Kept when it
+ * differs from the one the server has; the accept loop passes it on.
+ * False once the process's end is closed (nothing more to read). */
+static bool
+take_recipe(struct server_client *sc)
+{
+   struct vtest_server *srv = sc->srv;
+   uint8_t *buf = malloc(VTEST_RECIPE_MSG_MAX);
+   if (!buf)
+      return false;
+   ssize_t n;
+   do
+      n = recv(sc->ctrl, buf, VTEST_RECIPE_MSG_MAX, MSG_DONTWAIT | MSG_TRUNC);
+   while (n < 0 && errno == EINTR);
+   uint32_t magic = 0;
+   if (n >= 4)
+      memcpy(&magic, buf, sizeof(magic));
+   if (n <= 4 || n > VTEST_RECIPE_MSG_MAX || magic != VTEST_RECIPE_MAGIC) {
+      const bool open = n > 0 || (n < 0 && errno == EAGAIN);
+      if (n > 0)
+         pv_warn(TAG, "client %u: its process sent a malformed recipe (%zd bytes): ignored", sc->id,
+                 n);
+      free(buf);
+      return open;
    }
-   if (n == 0 && fd < 0)
-      return -ENODATA;
-   if (n != (ssize_t)sizeof(msg) || fd < 0 || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
-       msg.magic != VTEST_HANDOFF_MAGIC) {
-      if (fd >= 0)
-         close(fd);
-      return -EPROTO;
+   const size_t size = (size_t)n - 4;
+   bool changed = false;
+   pthread_mutex_lock(&srv->lock);
+   srv->recipes_received++;
+   if (size != srv->recipe_size || memcmp(srv->recipe, buf + 4, size)) {
+      memmove(buf, buf + 4, size);
+      free(srv->recipe);
+      srv->recipe = buf;
+      srv->recipe_size = size;
+      srv->recipe_gen++;
+      buf = NULL;
+      changed = true;
    }
-   *client_id = msg.client_id;
-   *budget_slot = msg.budget_slot;
-   return fd;
+   pthread_mutex_unlock(&srv->lock);
+   free(buf);
+   if (changed) {
+      pv_info(TAG, "client %u: new context recipe (%zu bytes) for the pre-started processes",
+              sc->id, size);
+      poke(srv->reap_efd); /* the accept loop sends it to the pool */
+   }
+   return true;
 }
 
 static int64_t
@@ -364,6 +489,7 @@ wait_client_process(struct server_client *sc, pid_t pid, int *status, bool *kill
    const uint32_t timeout = sc->srv->cfg.teardown_timeout_ms;
    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
    int64_t deadline = -1;
+   bool ctrl_open = sc->ctrl >= 0;
    for (;;) {
       pid_t w = waitpid(pid, status, WNOHANG);
       if (w == pid)
@@ -390,12 +516,18 @@ wait_client_process(struct server_client *sc, pid_t pid, int *status, bool *kill
          wait_ms = wait_ms < 0 || left < wait_ms ? (int)left : wait_ms;
       }
       /* events 0: only POLLHUP/POLLERR wake us, never pending input */
-      struct pollfd pfds[2] = {
+      struct pollfd pfds[3] = {
          { .fd = pidfd, .events = POLLIN },
          { .fd = deadline < 0 ? sc->sock : -1, .events = 0 },
+         { .fd = ctrl_open ? sc->ctrl : -1, .events = POLLIN },
       };
-      if (poll(pfds, 2, wait_ms) > 0 && (pfds[1].revents & (POLLHUP | POLLERR)))
-         deadline = now_ms() + timeout;
+      if (poll(pfds, 3, wait_ms) > 0) {
+         if (pfds[1].revents & (POLLHUP | POLLERR))
+            deadline = now_ms() + timeout;
+         /* without input, a hang-up: the process closed it or exited */
+         if (pfds[2].revents)
+            ctrl_open = (pfds[2].revents & POLLIN) && take_recipe(sc);
+      }
    }
    if (pidfd >= 0)
       close(pidfd);
@@ -486,6 +618,8 @@ reap_clients(struct vtest_server *srv, bool all)
          return;
       pthread_join(found->thread, NULL);
       close(found->sock);
+      if (found->ctrl >= 0)
+         close(found->ctrl);
       free(found);
    }
 }
@@ -599,6 +733,47 @@ refill_pool(struct vtest_server *srv)
    }
 }
 
+/* Sends the latest recipe to the pool processes that have not had it:
+ * each makes an instance and device from it while it waits. */
+static void
+send_recipes(struct vtest_server *srv)
+{
+   if (srv->cfg.no_premade)
+      return;
+   pthread_mutex_lock(&srv->lock);
+   for (uint32_t i = 0; i < srv->pool_count && srv->recipe; i++) {
+      struct prestarted *p = &srv->pool[i];
+      if (p->recipe_gen == srv->recipe_gen)
+         continue;
+      const int ret = vtest_server_send_recipe(p->ctrl, srv->recipe, srv->recipe_size);
+      if (ret < 0)
+         pv_warn(TAG, "pre-started process %d: recipe not sent: %s", (int)p->pid, strerror(-ret));
+      p->recipe_gen = srv->recipe_gen; /* not retried: the next recipe goes again */
+   }
+   pthread_mutex_unlock(&srv->lock);
+}
+
+/* A pool process that died after it was sent the current recipe may have
+ * died of it (a guest's create info that crashes the driver): the recipe
+ * is dropped, so that it is not sent to every process the pool starts. */
+static void
+forget_recipe(struct vtest_server *srv, const struct prestarted *gone)
+{
+   pthread_mutex_lock(&srv->lock);
+   const bool current = gone->recipe_gen && gone->recipe_gen == srv->recipe_gen && srv->recipe;
+   if (current) {
+      free(srv->recipe);
+      srv->recipe = NULL;
+      srv->recipe_size = 0;
+   }
+   pthread_mutex_unlock(&srv->lock);
+   if (current)
+      pv_warn(TAG,
+              "pre-started process %d ended after it was sent the context recipe: recipe "
+              "dropped",
+              (int)gone->pid);
+}
+
 /* Drops pool processes whose end of the socketpair hung up: they exited
  * (a crash while loading the driver). Refilled at the next accept, not
  * here, so that a driver that always crashes does not make a loop. */
@@ -612,13 +787,14 @@ prune_pool(struct vtest_server *srv, const struct pollfd *pfds)
       memmove(&srv->pool[i], &srv->pool[i + 1], (srv->pool_count - i - 1) * sizeof(srv->pool[0]));
       srv->pool_count--;
       retire_prestarted(srv, &gone, 1, now_ms() + srv->cfg.teardown_timeout_ms);
+      forget_recipe(srv, &gone);
    }
 }
 
 /* Gives the client's socket to a client process, pre-started (the oldest)
  * or started now when none is left. Returns its pid or -errno. */
 static pid_t
-start_serving(struct vtest_server *srv, const struct server_client *sc)
+start_serving(struct vtest_server *srv, struct server_client *sc)
 {
    for (;;) {
       struct prestarted p;
@@ -634,7 +810,11 @@ start_serving(struct vtest_server *srv, const struct server_client *sc)
          p.started_ms = now_ms();
       }
       const int ret = hand_over(&p, sc);
-      close(p.ctrl);
+      if (ret == 0) {
+         sc->ctrl = p.ctrl; /* its recipe comes back on it */
+      } else {
+         close(p.ctrl);
+      }
       p.ctrl = -1;
       if (pre && srv->renice)
          set_process_nice(p.pid, 0);
@@ -722,6 +902,7 @@ accept_client(struct vtest_server *srv)
    }
    sc->srv = srv;
    sc->sock = sock;
+   sc->ctrl = -1;
    sc->id = id;
    sc->peer_pid = cred.pid;
    sc->peer_uid = cred.uid;
@@ -751,6 +932,8 @@ accept_client(struct vtest_server *srv)
    pthread_mutex_unlock(&srv->lock);
    if (ret) {
       pv_error(TAG, "client %u refused: no thread: %s", id, strerror(ret));
+      if (sc->ctrl >= 0)
+         close(sc->ctrl);
       if (srv->cfg.client_exe) {
          kill(sc->pid, SIGKILL);
          while (waitpid(sc->pid, NULL, 0) < 0 && errno == EINTR)
@@ -836,6 +1019,7 @@ vtest_server_run(struct vtest_server *srv, int stop_fd)
       }
       if (own[0].revents & POLLIN)
          accept_client(srv);
+      send_recipes(srv);
    }
 
    pv_info(TAG, "stopping, %u clients connected", vtest_server_client_count(srv));
@@ -877,5 +1061,15 @@ vtest_server_destroy(struct vtest_server *srv)
    close(srv->stop_efd);
    close(srv->reap_efd);
    pthread_mutex_destroy(&srv->lock);
+   free(srv->recipe);
    free(srv);
+}
+
+uint32_t
+vtest_server_recipes_received(struct vtest_server *srv)
+{
+   pthread_mutex_lock(&srv->lock);
+   uint32_t n = srv->recipes_received;
+   pthread_mutex_unlock(&srv->lock);
+   return n;
 }

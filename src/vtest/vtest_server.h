@@ -10,11 +10,15 @@
  * A new guest then skips exec, dynamic linking and the driver's loading
  * (about half of a context's creation on NVIDIA); the price is the idle
  * pool's memory (docs/sandbox.md). A process still serves one client only
- * and never sees another.
+ * and never sees another. Unless no_premade, a waiting process also makes
+ * the host instance and device from the latest guest's create infos (a
+ * recipe its process reported, see pv_premade), for its guest to adopt.
  */
 #ifndef PV_VTEST_SERVER_H
 #define PV_VTEST_SERVER_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "vtest/vtest_client.h"
@@ -54,6 +58,11 @@ struct vtest_server_config {
     * accept (it then prepares after receiving its client). At most
     * VTEST_MAX_PRESTART. A process still serves exactly one client. */
    uint32_t prestart;
+   /* Pre-started processes make no instance and device ahead. Otherwise
+    * the recipe (pv_premade) of the latest guest whose device was created
+    * is sent to each waiting process, which makes them from it; its guest
+    * adopts them when its create infos are the same. */
+   bool no_premade;
    /* More arguments for every client process (NULL-terminated; may be NULL). */
    const char *const *client_args;
    /* When >= 0: given to every client process as fd 4 (the shared memory
@@ -100,6 +109,26 @@ uint32_t vtest_server_failed_clients(struct vtest_server *srv);
  * one (it is stopping); -EPROTO for anything but the server's message;
  * -errno. */
 int vtest_server_receive_client(int ctrl_fd, uint32_t *client_id, uint32_t *budget_slot);
+
+/* The same, and every recipe (pv_premade) the server sends while the
+ * process waits goes to on_recipe (may be NULL: ignored), its bytes valid
+ * during the call. The server sends the latest recipe a guest's process
+ * reported (vtest_server_send_recipe), once to each waiting process. */
+typedef void (*vtest_recipe_fn)(void *data, const void *recipe, size_t size);
+int vtest_server_receive_client_ex(int ctrl_fd, uint32_t *client_id, uint32_t *budget_slot,
+                                   vtest_recipe_fn on_recipe, void *data);
+
+/* In a client process, before receiving: true when the next message on
+ * ctrl_fd is a recipe (without waiting or consuming it). */
+bool vtest_server_recipe_pending(int ctrl_fd);
+
+/* In a client process, once serving: reports its guest's recipe
+ * (pv_renderer_callbacks.device_recipe) on ctrl_fd, without blocking.
+ * Returns 0 or -errno. */
+int vtest_server_send_recipe(int ctrl_fd, const void *recipe, size_t size);
+
+/* Recipes received from client processes so far (tests). */
+uint32_t vtest_server_recipes_received(struct vtest_server *srv);
 
 /* Closes the listener and removes the socket file. */
 void vtest_server_destroy(struct vtest_server *srv);

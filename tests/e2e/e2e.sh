@@ -2,7 +2,7 @@
 # End-to-end tests of pv-vtest with Mesa's venus driver, each through
 # scripts/run-with-pv-vtest.sh (a private /tmp and server per test).
 #
-# usage: e2e.sh TEST PV_VTEST VENUS_ICD RAW_CLIENT
+# usage: e2e.sh TEST PV_VTEST VENUS_ICD RAW_CLIENT [CREATE_DEVICE]
 #   vulkaninfo   vulkaninfo --summary lists "Virtio-GPU Venus (llvmpipe ...)", under validation
 #   two-clients  two vulkaninfo at once through one server
 #   disconnect   clients killed mid-stream, raw clients vanishing mid-message;
@@ -40,6 +40,12 @@
 #                client process, whose teardown waits for a device that
 #                never goes idle, is killed by the watchdog, and the next
 #                client is served
+#   premade      guests that create an instance and a device one after the
+#                other (CREATE_DEVICE): from the second on, each adopts the
+#                instance and device its pre-started process made ahead from
+#                the guest before's create infos; one with another device
+#                extension gets a device of its own, and works; so does the
+#                next, and later ones adopt again
 #   limits       blobs over --memory-budget (shared by all client processes)
 #                and over --max-context-memory are refused and logged
 #   two-clients-threads, shutdown-threads, stuck-queue-threads
@@ -53,7 +59,7 @@
 # ICD is missing.
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
-test=$1 server=$2 icd=$3 raw=$4
+test=$1 server=$2 icd=$3 raw=$4 create_device=${5:-}
 run="$root/scripts/run-with-pv-vtest.sh"
 
 command -v vulkaninfo >/dev/null || { echo "vulkaninfo not installed: skipped"; exit 77; }
@@ -161,6 +167,29 @@ idle)
    grep -q 'max-clients-per-pid' "$log" && grep -q 'handshake timeout' "$log" ||
       { cat "$log"; echo 'refusals or timeouts not logged' >&2; rc=1; }
    rm -f "$log"
+   exit $rc
+   ;;
+premade)
+   # A process receives the recipe once the guest before has its device,
+   # then makes its own (slowly under ASan): the pauses give it the time.
+   log=$(mktemp)
+   PV_LOG=info PV_VTEST_ARGS="--prestart 2" "$run" --log "$log" --icd "$icd" -- sh -c "
+      fail() { echo \"\$*\" >&2; exit 1; }
+      for i in 1 2 3; do '$create_device' || fail \"guest \$i failed\"; sleep 2; done
+      '$create_device' --ext VK_KHR_maintenance1 || fail 'the guest with another extension failed'
+      sleep 2
+      for i in 5 6 7; do '$create_device' || fail \"guest \$i failed\"; sleep 2; done
+      echo 'seven guests created their devices'"
+   rc=$?
+   grep -E 'made ahead|pre-made|recipe' "$log" | sed 's/^.*\] //; s/[0-9][0-9]*/N/g' | sort | uniq -c
+   took=$(grep -c 'vkCreateDevice: took the device made ahead' "$log")
+   other=$(grep -c 'the guest asked for another one' "$log")
+   # guests 2, 3 and 7 at least (4 and 5 each follow another recipe; 6 may)
+   [ "$took" -ge 3 ] || { cat "$log"; echo "expected >= 3 adopted devices, saw $took" >&2; rc=1; }
+   [ "$other" -ge 1 ] || { cat "$log"; echo 'no pre-made device was refused' >&2; rc=1; }
+   grep -qE ': error: |AddressSanitizer|runtime error' "$log" && { cat "$log"; echo 'errors logged' >&2; rc=1; }
+   rm -f "$log"
+   [ $rc -eq 0 ] && echo "devices adopted: $took; refused (another create info): $other"
    exit $rc
    ;;
 sandbox)

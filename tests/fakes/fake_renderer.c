@@ -56,6 +56,30 @@ pv_renderer_set_memory_budget(struct pv_renderer *r, const struct pv_memory_budg
    return 0;
 }
 
+/* Nothing is made ahead here: a recipe is refused. */
+int
+pv_premade_create(const void *recipe, size_t size, struct pv_premade **out)
+{
+   (void)recipe;
+   (void)size;
+   *out = NULL;
+   return -ENODEV;
+}
+
+void
+pv_premade_destroy(struct pv_premade *pm)
+{
+   (void)pm;
+}
+
+int
+pv_renderer_set_premade(struct pv_renderer *r, struct pv_premade *pm)
+{
+   (void)r;
+   (void)pm;
+   return -EINVAL;
+}
+
 int
 pv_renderer_set_teardown_timeout(struct pv_renderer *r, uint32_t timeout_ms)
 {
