@@ -68,8 +68,13 @@ tracked_submit(struct pvk_context *ctx, struct pvk_device *dev, VkQueue queue, V
    VkFence track = pvk_lifetime_begin_submit(dev);
    *ret = submit(submit_args, fence ? fence : track);
    bool ok = *ret == VK_SUCCESS;
-   if (ok && fence && track)
+   if (ok && fence && track) {
+      pv_debug("venus",
+               "context %u: the guest's fence may be signalled: an empty submission "
+               "tracks its submission",
+               ctx->ctx_id);
       ok = dev->dispatch.vkQueueSubmit(queue, 0, NULL, track) == VK_SUCCESS;
+   }
    const uint64_t serial = pvk_lifetime_end_submit(dev, track, ok);
    /* the guest's fence is in use now; untracked: until everything is done */
    if (fence && *ret == VK_SUCCESS)
