@@ -176,11 +176,11 @@ vn_handle_vkWaitForFences(struct vn_dispatch_context *dctx, struct vn_command_vk
       args->ret = dev->dispatch.vkWaitForFences(args->device, args->fenceCount, args->pFences,
                                                 args->waitAll, slice);
    } while (keep_waiting(ctx, args->ret, &remaining));
-   /* every fence signalled: the submissions they track are done */
-   for (uint32_t i = 0; args->ret == VK_SUCCESS && args->pFences && i < args->fenceCount &&
-                        (args->waitAll || args->fenceCount == 1);
-        i++)
-      pvk_lifetime_fence_signalled(ctx, dev, args->pFences[i]);
+   /* all of them signalled: the submissions they track are done */
+   if (args->ret == VK_SUCCESS && (args->waitAll || args->fenceCount == 1)) {
+      for (uint32_t i = 0; args->pFences && i < args->fenceCount; i++)
+         pvk_lifetime_fence_signalled(ctx, dev, args->pFences[i]);
+   }
    check_device_lost(ctx, args->ret);
 }
 
