@@ -222,7 +222,9 @@ vn_handle_vkResetFenceResource100000MESA(struct vn_dispatch_context *dctx,
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
-   /* a reset like vkResetFences: the submission it tracks is observed first */
+   /* Mesa sends it after exporting a fence's sync file, which is not
+    * offered (no globalFencing, no VK_KHR_external_fence_fd): a reset like
+    * vkResetFences, which observes or waits for the submission first */
    pvk_lifetime_reset_fences(ctx, dev, 1, &args->fence, "vkResetFenceResource100000MESA");
 }
 
