@@ -287,11 +287,11 @@ pvk_lifetime_poll(struct pvk_context *ctx, struct pvk_device *dev)
 }
 
 void
-pvk_lifetime_poll_before_submit(struct pvk_context *ctx, struct pvk_device *dev)
+pvk_lifetime_poll_before_submit(struct pvk_context *ctx, struct pvk_device *dev, bool own_fence)
 {
    const struct pvk_lifetime *lt = &dev->lifetime;
-   if (lt->pending_count &&
-       (lt->deferred || !lt->spare_count || lt->pending_count >= PVK_LIFETIME_POLL_BACKLOG))
+   if (lt->pending_count && (lt->deferred || lt->pending_count >= PVK_LIFETIME_POLL_BACKLOG ||
+                             (own_fence && !lt->spare_count)))
       retire(ctx, dev, true);
 }
 

@@ -119,9 +119,11 @@ VkResult pvk_lifetime_reset_fences(struct pvk_context *ctx, struct pvk_device *d
 /* Polls the pending fences and runs the deferred calls that are due. */
 void pvk_lifetime_poll(struct pvk_context *ctx, struct pvk_device *dev);
 /* The poll before a submission: only when it can free something (deferred
- * calls, no spare fence left, a long backlog), so that a stream of
+ * calls, a long backlog, or no spare fence left when `own_fence`: the
+ * submission takes one of the renderer's), so that a stream of
  * submissions does not query a fence each. */
-void pvk_lifetime_poll_before_submit(struct pvk_context *ctx, struct pvk_device *dev);
+void pvk_lifetime_poll_before_submit(struct pvk_context *ctx, struct pvk_device *dev,
+                                     bool own_fence);
 
 /* Waits until every submission up to `serial` has finished. False (and the
  * context lost) when the context is torn down or the device lost first;

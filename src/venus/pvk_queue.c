@@ -59,8 +59,10 @@ static uint64_t
 tracked_submit(struct pvk_context *ctx, struct pvk_device *dev, VkQueue queue, VkFence fence,
                VkResult (*submit)(void *args, VkFence fence), void *submit_args, VkResult *ret)
 {
-   pvk_lifetime_poll_before_submit(ctx, dev);
+   /* (a poll would not make the guest's fence usable: one in a submission
+    * not yet seen done is pending or signalled either way) */
    struct vn_object *guest = fence ? pvk_lifetime_guest_fence(ctx, dev, fence) : NULL;
+   pvk_lifetime_poll_before_submit(ctx, dev, !guest);
    if (guest) {
       *ret = submit(submit_args, fence);
       return pvk_lifetime_end_guest_submit(ctx, dev, guest, *ret == VK_SUCCESS);
