@@ -12,8 +12,9 @@
  * - every vkQueueSubmit(2) and vkQueueBindSparse is tracked by a host fence
  *   and gets the next serial of its device. The fence is the guest's own
  *   when it passes one that is known to be unsignalled and in no other
- *   submission (created unsignalled, or reset through the firewall since
- *   it was last submitted); else the renderer's own, from a pool of reset
+ *   submission (created unsignalled and never submitted: one
+ *   vkGetFenceStatus tells; or reset through the firewall since it was
+ *   last submitted); else the renderer's own, from a pool of reset
  *   fences, carried by the guest's submission when the guest passed no
  *   fence and by an empty submission right after it otherwise (a guest
  *   fence that may already be signalled says nothing about this work).
@@ -33,8 +34,9 @@
  *   any submission of its device is pending drops the guest's id at once
  *   and DEFERS the host call until everything submitted before it has
  *   completed. Deferred calls run in order (a pool after its command
- *   buffers), at the next submission or destroy on that device that finds
- *   them due, and at teardown after the device is idle. The price: memory,
+ *   buffers), at the next submission, destroy or guest fence observation
+ *   on that device that finds them due, and at teardown after the device
+ *   is idle. The price: memory,
  *   pool slots and memory-budget charges come back only once the work is
  *   done (a guest that frees and re-allocates from a full descriptor pool
  *   while its own work is pending can get VK_ERROR_OUT_OF_POOL_MEMORY);
