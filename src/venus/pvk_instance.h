@@ -25,7 +25,7 @@ struct pvk_instance {
    };
    uint32_t api_version;       /* what the host instance was created with */
    uint32_t abandoned_devices; /* devices abandoned at teardown: never destroyed */
-   struct pvk_key app_key; /* its host application info, canonical (recipes) */
+   struct pvk_key app_key;     /* its host application info, canonical (recipes) */
    /* a device made ahead on this instance that no vkCreateDevice claimed
     * yet (it came with the instance from a pv_premade), or NULL */
    struct pv_premade *premade;

@@ -16,6 +16,15 @@
 
 /* A wait for pending work checks for teardown this often (ns). */
 #define PVK_LIFETIME_WAIT_SLICE_NS (50ull * 1000 * 1000)
+/* A submission polls first when at least this many are pending, even with
+ * nothing deferred and spare fences left (keeps the list short). */
+#define PVK_LIFETIME_POLL_BACKLOG 32
+
+/* vn_object.data of a fence known to be unsignalled and in no submission:
+ * created unsignalled (checked once) or reset through vkResetFences since
+ * its last submission. Such a fence can track the submission it is given
+ * to. Fences have no other per-object state. */
+static const char fence_unsignalled_tag;
 
 struct pvk_deferred {
    struct pvk_deferred *next;
@@ -28,18 +37,30 @@ struct pvk_deferred {
 
 /* --- tracking submissions --- */
 
+/* Makes room for `needed` elements. */
 static bool
-grow(void **array, uint32_t *capacity, uint32_t count, size_t elem)
+grow_to(void **array, uint32_t *capacity, uint32_t needed, size_t elem)
 {
-   if (count < *capacity)
+   if (needed <= *capacity)
       return true;
-   const uint32_t n = *capacity ? *capacity * 2 : 16;
+   uint32_t n = *capacity ? *capacity : 16;
+   while (n < needed) {
+      if (n > UINT32_MAX / 2)
+         return false;
+      n *= 2;
+   }
    void *p = realloc(*array, (size_t)n * elem);
    if (!p)
       return false;
    *array = p;
    *capacity = n;
    return true;
+}
+
+static bool
+grow(void **array, uint32_t *capacity, uint32_t count, size_t elem)
+{
+   return count < UINT32_MAX && grow_to(array, capacity, count + 1, elem);
 }
 
 VkFence
@@ -81,10 +102,89 @@ pvk_lifetime_end_submit(struct pvk_device *dev, VkFence fence, bool ok)
       return 0;
    }
    /* begin_submit made room for it */
-   lt->pending[lt->pending_count].fence = fence;
-   lt->pending[lt->pending_count].serial = ++lt->submitted;
-   lt->pending_count++;
+   lt->pending[lt->pending_count++] =
+      (struct pvk_pending_submit){ .fence = fence, .serial = ++lt->submitted };
    return lt->submitted;
+}
+
+static struct vn_object *find(struct pvk_context *ctx, VkObjectType type, uint64_t handle);
+
+struct vn_object *
+pvk_lifetime_guest_fence(struct pvk_context *ctx, struct pvk_device *dev, VkFence fence)
+{
+   struct vn_object *obj = find(ctx, VK_OBJECT_TYPE_FENCE, (uint64_t)(uintptr_t)fence);
+   if (!obj || obj->device != pvk_device_base(dev))
+      return NULL;
+   /* room in pending first, as begin_submit makes */
+   struct pvk_lifetime *lt = &dev->lifetime;
+   if (!grow((void **)&lt->pending, &lt->pending_capacity, lt->pending_count, sizeof(*lt->pending)))
+      return NULL;
+   if (obj->data == &fence_unsignalled_tag)
+      return obj;
+   /* Not known: in a submission still tracked (given again before it was
+    * seen done: invalid), signalled, or created unsignalled and never
+    * submitted. Only the last can track this submission. */
+   if (obj->serial > lt->completed)
+      return NULL;
+   return dev->dispatch.vkGetFenceStatus(dev->handle, fence) == VK_NOT_READY ? obj : NULL;
+}
+
+uint64_t
+pvk_lifetime_end_guest_submit(struct pvk_context *ctx, struct pvk_device *dev,
+                              struct vn_object *fence, bool ok)
+{
+   struct pvk_lifetime *lt = &dev->lifetime;
+   const VkFence handle = (VkFence)(uintptr_t)fence->handle;
+   fence->data = NULL; /* in a submission now, or in a state a failed one left */
+   if (!ok)
+      return 0;
+   /* pvk_lifetime_guest_fence made room for it */
+   lt->pending[lt->pending_count++] = (struct pvk_pending_submit){ .fence = handle,
+                                                                   .serial = ++lt->submitted,
+                                                                   .guest_fence = true };
+   fence->serial = lt->submitted;
+   pv_debug("venus", "context %u: submission %llu tracked by the guest's fence", ctx->ctx_id,
+            (unsigned long long)lt->submitted);
+   return lt->submitted;
+}
+
+/* The pending entry of `serial`, NULL when it has retired (binary search:
+ * serials increase along the list). */
+static struct pvk_pending_submit *
+pending_of(struct pvk_lifetime *lt, uint64_t serial)
+{
+   uint32_t lo = 0, hi = lt->pending_count;
+   while (lo < hi) {
+      const uint32_t mid = lo + (hi - lo) / 2;
+      if (lt->pending[mid].serial < serial)
+         lo = mid + 1;
+      else
+         hi = mid;
+   }
+   return lo < lt->pending_count && lt->pending[lo].serial == serial ? &lt->pending[lo] : NULL;
+}
+
+/* Whether the submission `serial` has finished, as far as is known. */
+static bool
+serial_done(struct pvk_lifetime *lt, uint64_t serial)
+{
+   if (serial <= lt->completed)
+      return true;
+   const struct pvk_pending_submit *p = pending_of(lt, serial);
+   return p && p->done;
+}
+
+/* The pending entry that `fence` (a guest fence object) tracks and that is
+ * not yet known done, else NULL. */
+static struct pvk_pending_submit *
+tracked_by(struct pvk_lifetime *lt, const struct vn_object *fence)
+{
+   if (fence->serial <= lt->completed)
+      return NULL;
+   struct pvk_pending_submit *p = pending_of(lt, fence->serial);
+   if (!p || p->done || !p->guest_fence || p->fence != (VkFence)(uintptr_t)fence->handle)
+      return NULL;
+   return p;
 }
 
 /* --- running deferred calls --- */
@@ -129,19 +229,43 @@ run_due(struct pvk_context *ctx, struct pvk_device *dev, uint64_t completed)
    }
 }
 
-void
-pvk_lifetime_poll(struct pvk_context *ctx, struct pvk_device *dev)
+/* Retires the finished entries at the front of the list (querying their
+ * fences when `query`, else only those marked done), recycles the
+ * renderer's fences among them (reset together) and runs what is due. */
+static void
+retire(struct pvk_context *ctx, struct pvk_device *dev, bool query)
 {
    struct pvk_lifetime *lt = &dev->lifetime;
-   uint32_t done = 0;
-   while (done < lt->pending_count &&
-          dev->dispatch.vkGetFenceStatus(dev->handle, lt->pending[done].fence) == VK_SUCCESS) {
-      lt->completed = lt->pending[done].serial;
-      if (dev->dispatch.vkResetFences(dev->handle, 1, &lt->pending[done].fence) == VK_SUCCESS)
-         spare_fence(dev, lt->pending[done].fence);
-      else
-         dev->dispatch.vkDestroyFence(dev->handle, lt->pending[done].fence, NULL);
+   uint32_t done = 0, own = 0;
+   while (done < lt->pending_count) {
+      const struct pvk_pending_submit *p = &lt->pending[done];
+      if (!p->done &&
+          !(query && dev->dispatch.vkGetFenceStatus(dev->handle, p->fence) == VK_SUCCESS))
+         break;
+      lt->completed = p->serial;
+      own += !p->guest_fence;
       done++;
+   }
+   if (own) {
+      /* the renderer's fences go back to the pool, reset in one call */
+      const bool room = grow_to((void **)&lt->spare, &lt->spare_capacity, lt->spare_count + own,
+                                sizeof(*lt->spare));
+      VkFence *to = room ? lt->spare + lt->spare_count : NULL;
+      uint32_t n = 0;
+      for (uint32_t i = 0; i < done; i++) {
+         if (lt->pending[i].guest_fence)
+            continue;
+         if (to)
+            to[n++] = lt->pending[i].fence;
+         else
+            dev->dispatch.vkDestroyFence(dev->handle, lt->pending[i].fence, NULL);
+      }
+      if (n && dev->dispatch.vkResetFences(dev->handle, n, to) == VK_SUCCESS) {
+         lt->spare_count += n;
+      } else {
+         for (uint32_t i = 0; i < n; i++)
+            dev->dispatch.vkDestroyFence(dev->handle, to[i], NULL);
+      }
    }
    if (done) {
       lt->pending_count -= done;
@@ -150,6 +274,32 @@ pvk_lifetime_poll(struct pvk_context *ctx, struct pvk_device *dev)
    if (!lt->pending_count)
       lt->completed = lt->submitted;
    run_due(ctx, dev, lt->completed);
+}
+
+void
+pvk_lifetime_poll(struct pvk_context *ctx, struct pvk_device *dev)
+{
+   retire(ctx, dev, true);
+}
+
+void
+pvk_lifetime_poll_before_submit(struct pvk_context *ctx, struct pvk_device *dev, bool own_fence)
+{
+   const struct pvk_lifetime *lt = &dev->lifetime;
+   if (lt->pending_count && (lt->deferred || lt->pending_count >= PVK_LIFETIME_POLL_BACKLOG ||
+                             (own_fence && !lt->spare_count)))
+      retire(ctx, dev, true);
+}
+
+void
+pvk_lifetime_fence_signalled(struct pvk_context *ctx, struct pvk_device *dev, VkFence fence)
+{
+   struct vn_object *obj = find(ctx, VK_OBJECT_TYPE_FENCE, (uint64_t)(uintptr_t)fence);
+   struct pvk_pending_submit *p = obj ? tracked_by(&dev->lifetime, obj) : NULL;
+   if (!p)
+      return;
+   p->done = true;
+   retire(ctx, dev, false);
 }
 
 bool
@@ -231,8 +381,10 @@ pvk_lifetime_finish(struct pvk_context *ctx, struct pvk_device *dev)
 {
    struct pvk_lifetime *lt = &dev->lifetime;
    for (uint32_t i = 0; i < lt->pending_count; i++) {
-      /* the device is idle: these are signalled or were never submitted */
-      dev->dispatch.vkDestroyFence(dev->handle, lt->pending[i].fence, NULL);
+      /* the device is idle: these are signalled or were never submitted;
+       * the guest's fences are destroyed with the guest's objects */
+      if (!lt->pending[i].guest_fence)
+         dev->dispatch.vkDestroyFence(dev->handle, lt->pending[i].fence, NULL);
    }
    for (uint32_t i = 0; i < lt->spare_count; i++)
       dev->dispatch.vkDestroyFence(dev->handle, lt->spare[i], NULL);
@@ -273,7 +425,20 @@ destroy_object(struct vn_dispatch_context *dctx, struct vn_object *dispatch, VkO
       destroy_object(dctx, args->dispatch, type, (uint64_t)(uintptr_t)args->field);        \
    }
 
-DEFERRED_DESTROY(vkDestroyFence, fence, VK_OBJECT_TYPE_FENCE)
+void
+vn_handle_vkDestroyFence(struct vn_dispatch_context *dctx, struct vn_command_vkDestroyFence *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
+   struct vn_object *obj = find(ctx, VK_OBJECT_TYPE_FENCE, (uint64_t)(uintptr_t)args->fence);
+   /* a guest fence tracking a submission: if it has signalled, that work
+    * is done, which may let this destroy (and others) run now */
+   struct pvk_pending_submit *p = obj ? tracked_by(&dev->lifetime, obj) : NULL;
+   if (p && dev->dispatch.vkGetFenceStatus(dev->handle, args->fence) == VK_SUCCESS)
+      p->done = true;
+   destroy_object(dctx, args->dispatch, VK_OBJECT_TYPE_FENCE, (uint64_t)(uintptr_t)args->fence);
+}
+
 DEFERRED_DESTROY(vkDestroySemaphore, semaphore, VK_OBJECT_TYPE_SEMAPHORE)
 DEFERRED_DESTROY(vkDestroyEvent, event, VK_OBJECT_TYPE_EVENT)
 DEFERRED_DESTROY(vkDestroyQueryPool, queryPool, VK_OBJECT_TYPE_QUERY_POOL)
@@ -401,7 +566,7 @@ wait_unused(struct pvk_context *ctx, struct pvk_device *dev, struct vn_object *o
 {
    if (!obj)
       return true;
-   if (obj->serial > dev->lifetime.completed &&
+   if (!serial_done(&dev->lifetime, obj->serial) &&
        !pvk_lifetime_wait(ctx, dev, serial_of(dev, obj), what))
       return false;
    obj->serial = 0;
@@ -560,17 +725,41 @@ vn_handle_vkResetDescriptorPool(struct vn_dispatch_context *dctx,
    args->ret = dev->dispatch.vkResetDescriptorPool(args->device, args->descriptorPool, args->flags);
 }
 
+VkResult
+pvk_lifetime_reset_fences(struct pvk_context *ctx, struct pvk_device *dev, uint32_t count,
+                          const VkFence *fences, const char *what)
+{
+   struct pvk_lifetime *lt = &dev->lifetime;
+   for (uint32_t i = 0; fences && i < count; i++) {
+      struct vn_object *f = find(ctx, VK_OBJECT_TYPE_FENCE, (uint64_t)(uintptr_t)fences[i]);
+      if (!f)
+         continue;
+      /* a guest fence tracking a submission: seen signalled now, or the
+       * reset waits for the work (a valid guest waited already) */
+      struct pvk_pending_submit *p = tracked_by(lt, f);
+      if (p && dev->dispatch.vkGetFenceStatus(dev->handle, fences[i]) == VK_SUCCESS) {
+         p->done = true;
+         retire(ctx, dev, false);
+      }
+      if (!wait_unused(ctx, dev, f, what))
+         return VK_ERROR_DEVICE_LOST;
+   }
+   const VkResult r = dev->dispatch.vkResetFences(dev->handle, count, fences);
+   for (uint32_t i = 0; fences && i < count; i++) {
+      struct vn_object *f = find(ctx, VK_OBJECT_TYPE_FENCE, (uint64_t)(uintptr_t)fences[i]);
+      if (f)
+         f->data = r == VK_SUCCESS ? (void *)&fence_unsignalled_tag : NULL;
+   }
+   return r;
+}
+
 void
 vn_handle_vkResetFences(struct vn_dispatch_context *dctx, struct vn_command_vkResetFences *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
-   for (uint32_t i = 0; args->pFences && i < args->fenceCount; i++) {
-      struct vn_object *f = find(ctx, VK_OBJECT_TYPE_FENCE, (uint64_t)(uintptr_t)args->pFences[i]);
-      if (!wait_unused(ctx, dev, f, "vkResetFences"))
-         return;
-   }
-   args->ret = dev->dispatch.vkResetFences(args->device, args->fenceCount, args->pFences);
+   args->ret =
+      pvk_lifetime_reset_fences(ctx, dev, args->fenceCount, args->pFences, "vkResetFences");
 }
 
 void
@@ -614,6 +803,8 @@ void
 pvk_lifetime_mark_fence(struct pvk_context *ctx, VkFence fence, uint64_t serial)
 {
    struct vn_object *obj = find(ctx, VK_OBJECT_TYPE_FENCE, (uint64_t)(uintptr_t)fence);
-   if (obj)
+   if (obj) {
       obj->serial = serial;
+      obj->data = NULL;
+   }
 }

@@ -9,11 +9,24 @@
  * mean tracking every handle recorded into every command buffer), so it
  * tracks submissions per device instead:
  *
- * - every vkQueueSubmit(2) gets a host fence (the guest's submission
- *   carries it when the guest gave none, else an empty submission right
- *   after it does) and the next serial of its device; `completed` is the
- *   highest serial up to which every tracked submission has finished,
- *   polled with vkGetFenceStatus (never waited for on the way);
+ * - every vkQueueSubmit(2) and vkQueueBindSparse is tracked by a host fence
+ *   and gets the next serial of its device. The fence is the guest's own
+ *   when it passes one that is known to be unsignalled and in no other
+ *   submission (created unsignalled and never submitted: one
+ *   vkGetFenceStatus tells; or reset through the firewall since it was
+ *   last submitted); else the renderer's own, from a pool of reset
+ *   fences, carried by the guest's submission when the guest passed no
+ *   fence and by an empty submission right after it otherwise (a guest
+ *   fence that may already be signalled says nothing about this work).
+ *   `completed` is the highest serial up to which every tracked submission
+ *   has finished, polled with vkGetFenceStatus (never waited for on the
+ *   way). A guest fence tracking a submission is never reset behind the
+ *   renderer's back: vkResetFences (and the fence-resource reset) first
+ *   observe it signalled, or wait for it, and mark that submission done;
+ *   the guest's vkWaitForFences / vkGetFenceStatus returning VK_SUCCESS
+ *   marks it done for free. Submissions marked done out of order count
+ *   for the objects they use at once, and for `completed` once everything
+ *   before them has finished too;
  * - destroying or freeing an object (fences, semaphores, events, query
  *   pools, buffers and their views, images and their views, memory,
  *   pipelines and their layouts, samplers, descriptor set layouts, pools
@@ -21,8 +34,9 @@
  *   any submission of its device is pending drops the guest's id at once
  *   and DEFERS the host call until everything submitted before it has
  *   completed. Deferred calls run in order (a pool after its command
- *   buffers), at the next submission or destroy on that device that finds
- *   them due, and at teardown after the device is idle. The price: memory,
+ *   buffers), at the next submission, destroy or guest fence observation
+ *   on that device that finds them due, and at teardown after the device
+ *   is idle. The price: memory,
  *   pool slots and memory-budget charges come back only once the work is
  *   done (a guest that frees and re-allocates from a full descriptor pool
  *   while its own work is pending can get VK_ERROR_OUT_OF_POOL_MEMORY);
@@ -49,6 +63,7 @@
 
 struct pvk_context;
 struct pvk_device;
+struct vn_object;
 struct pvk_device_memory;
 struct pvk_deferred;
 
@@ -56,10 +71,12 @@ struct pvk_deferred;
 struct pvk_lifetime {
    uint64_t submitted; /* serial of the last tracked submission */
    uint64_t completed; /* every submission up to this serial has finished */
-   struct {
+   struct pvk_pending_submit {
       VkFence fence;
       uint64_t serial;
-   } * pending; /* in submission order */
+      bool guest_fence; /* the guest's: never reset nor reused here */
+      bool done;        /* its guest fence was seen signalled */
+   } * pending;         /* in submission order */
    uint32_t pending_count, pending_capacity;
    VkFence *spare; /* signalled-and-reset fences for reuse */
    uint32_t spare_count, spare_capacity;
@@ -75,13 +92,40 @@ VkFence pvk_lifetime_begin_submit(struct pvk_device *dev);
  * serial (0 when not tracked). */
 uint64_t pvk_lifetime_end_submit(struct pvk_device *dev, VkFence fence, bool ok);
 
+/* The guest's fence `fence` (host handle) of the submission about to be
+ * made, when it can track that submission itself: it is known unsignalled
+ * and in no pending submission (at most one vkGetFenceStatus to find out).
+ * NULL: track it with a fence of the renderer's (begin/end_submit). */
+struct vn_object *pvk_lifetime_guest_fence(struct pvk_context *ctx, struct pvk_device *dev,
+                                           VkFence fence);
+/* After the submission carrying that guest fence: `ok` when the driver
+ * accepted it. Returns its serial (0 when not tracked). */
+uint64_t pvk_lifetime_end_guest_submit(struct pvk_context *ctx, struct pvk_device *dev,
+                                       struct vn_object *fence, bool ok);
+
 /* After a tracked submission: the command buffers it runs (and their
  * pools) and the fence it signals are in use until `serial` completes. */
 void pvk_lifetime_mark_command_buffer(struct pvk_context *ctx, VkCommandBuffer cb, uint64_t serial);
 void pvk_lifetime_mark_fence(struct pvk_context *ctx, VkFence fence, uint64_t serial);
 
+/* The guest saw `fence` signalled (vkWaitForFences for all of it,
+ * vkGetFenceStatus): the submission it tracks, if any, is done. */
+void pvk_lifetime_fence_signalled(struct pvk_context *ctx, struct pvk_device *dev, VkFence fence);
+
+/* vkResetFences of the guest's fences (also the fence-resource reset):
+ * observes or waits for the submissions they track, then resets them.
+ * Returns the host's result; the context is lost when a wait gave up. */
+VkResult pvk_lifetime_reset_fences(struct pvk_context *ctx, struct pvk_device *dev, uint32_t count,
+                                   const VkFence *fences, const char *what);
+
 /* Polls the pending fences and runs the deferred calls that are due. */
 void pvk_lifetime_poll(struct pvk_context *ctx, struct pvk_device *dev);
+/* The poll before a submission: only when it can free something (deferred
+ * calls, a long backlog, or no spare fence left when `own_fence`: the
+ * submission takes one of the renderer's), so that a stream of
+ * submissions does not query a fence each. */
+void pvk_lifetime_poll_before_submit(struct pvk_context *ctx, struct pvk_device *dev,
+                                     bool own_fence);
 
 /* Waits until every submission up to `serial` has finished. False (and the
  * context lost) when the context is torn down or the device lost first;

@@ -54,21 +54,35 @@ check_device_lost(struct pvk_context *ctx, VkResult r)
 }
 
 /* Submits through `submit` with a tracking fence (pvk_lifetime.h): the
- * guest's own submission carries it when the guest gave no fence, else an
- * empty submission right after. Returns the serial, 0 when untracked. */
+ * guest's own when it can serve, else the renderer's, which the guest's
+ * submission carries when the guest gave no fence, else an empty
+ * submission right after. Returns the serial, 0 when untracked. */
 static uint64_t
 tracked_submit(struct pvk_context *ctx, struct pvk_device *dev, VkQueue queue, VkFence fence,
                VkResult (*submit)(void *args, VkFence fence), void *submit_args, VkResult *ret)
 {
-   pvk_lifetime_poll(ctx, dev);
+   /* (a poll would not make the guest's fence usable: one in a submission
+    * not yet seen done is pending or signalled either way) */
+   struct vn_object *guest = fence ? pvk_lifetime_guest_fence(ctx, dev, fence) : NULL;
+   pvk_lifetime_poll_before_submit(ctx, dev, !guest);
+   if (guest) {
+      *ret = submit(submit_args, fence);
+      return pvk_lifetime_end_guest_submit(ctx, dev, guest, *ret == VK_SUCCESS);
+   }
    VkFence track = pvk_lifetime_begin_submit(dev);
    *ret = submit(submit_args, fence ? fence : track);
    bool ok = *ret == VK_SUCCESS;
-   if (ok && fence && track)
+   if (ok && fence && track) {
+      pv_debug("venus",
+               "context %u: the guest's fence may be signalled: an empty submission "
+               "tracks its submission",
+               ctx->ctx_id);
       ok = dev->dispatch.vkQueueSubmit(queue, 0, NULL, track) == VK_SUCCESS;
+   }
    const uint64_t serial = pvk_lifetime_end_submit(dev, track, ok);
-   if (serial && fence)
-      pvk_lifetime_mark_fence(ctx, fence, serial);
+   /* the guest's fence is in use now; untracked: until everything is done */
+   if (fence && *ret == VK_SUCCESS)
+      pvk_lifetime_mark_fence(ctx, fence, serial ? serial : UINT64_MAX);
    return serial;
 }
 
@@ -86,6 +100,14 @@ submit2(void *data, VkFence fence)
    struct vn_command_vkQueueSubmit2 *args = data;
    return pvk_device_from_base(args->dispatch->device)
       ->dispatch.vkQueueSubmit2(args->queue, args->submitCount, args->pSubmits, fence);
+}
+
+static VkResult
+bind_sparse(void *data, VkFence fence)
+{
+   struct vn_command_vkQueueBindSparse *args = data;
+   return pvk_device_from_base(args->dispatch->device)
+      ->dispatch.vkQueueBindSparse(args->queue, args->bindInfoCount, args->pBindInfo, fence);
 }
 
 void
@@ -120,6 +142,18 @@ vn_handle_vkQueueSubmit2(struct vn_dispatch_context *dctx, struct vn_command_vkQ
    check_device_lost(ctx, args->ret);
 }
 
+/* Tracked like a submission: its memory binds use memory and resources
+ * that must outlive them, and its fence must not be left untracked. */
+void
+vn_handle_vkQueueBindSparse(struct vn_dispatch_context *dctx,
+                            struct vn_command_vkQueueBindSparse *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
+   tracked_submit(ctx, dev, args->queue, args->fence, bind_sparse, args, &args->ret);
+   check_device_lost(ctx, args->ret);
+}
+
 /* Wire format 0 (allow_vk_wait_syncs = 0): one wait of at most
  * PVK_MAX_WAIT_NS; the guest polls. Wire format 1 (allow_vk_wait_syncs = 1):
  * Mesa 25 puts vkWaitForFences / vkWaitSemaphores with UINT64_MAX into a
@@ -146,6 +180,23 @@ vn_handle_vkWaitForFences(struct vn_dispatch_context *dctx, struct vn_command_vk
       args->ret = dev->dispatch.vkWaitForFences(args->device, args->fenceCount, args->pFences,
                                                 args->waitAll, slice);
    } while (keep_waiting(ctx, args->ret, &remaining));
+   /* all of them signalled: the submissions they track are done */
+   if (args->ret == VK_SUCCESS && (args->waitAll || args->fenceCount == 1)) {
+      for (uint32_t i = 0; args->pFences && i < args->fenceCount; i++)
+         pvk_lifetime_fence_signalled(ctx, dev, args->pFences[i]);
+   }
+   check_device_lost(ctx, args->ret);
+}
+
+void
+vn_handle_vkGetFenceStatus(struct vn_dispatch_context *dctx,
+                           struct vn_command_vkGetFenceStatus *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
+   args->ret = dev->dispatch.vkGetFenceStatus(args->device, args->fence);
+   if (args->ret == VK_SUCCESS)
+      pvk_lifetime_fence_signalled(ctx, dev, args->fence);
    check_device_lost(ctx, args->ret);
 }
 
@@ -173,8 +224,12 @@ void
 vn_handle_vkResetFenceResource100000MESA(struct vn_dispatch_context *dctx,
                                          struct vn_command_vkResetFenceResource100000MESA *args)
 {
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
-   dev->dispatch.vkResetFences(args->device, 1, &args->fence);
+   /* Mesa sends it after exporting a fence's sync file, which is not
+    * offered (no globalFencing, no VK_KHR_external_fence_fd): a reset like
+    * vkResetFences, which observes or waits for the submission first */
+   pvk_lifetime_reset_fences(ctx, dev, 1, &args->fence, "vkResetFenceResource100000MESA");
 }
 
 void

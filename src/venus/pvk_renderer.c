@@ -49,9 +49,9 @@ struct pv_renderer {
    uint32_t wire_format;           /* PV_VENUS_WIRE_FORMAT_* */
    struct pv_memory_budget budget; /* shared with other renderers; charge NULL: none */
    struct pvk_res_entry *buckets[PVK_RES_BUCKETS];
-   uint32_t teardown_timeout_ms;       /* pv_renderer_set_teardown_timeout */
-   struct pv_premade *premade; /* made ahead for the guest, until taken */
-   uint32_t premade_instances; /* adopted so far (under mutex; tests) */
+   uint32_t teardown_timeout_ms; /* pv_renderer_set_teardown_timeout */
+   struct pv_premade *premade;   /* made ahead for the guest, until taken */
+   uint32_t premade_instances;   /* adopted so far (under mutex; tests) */
    uint32_t premade_devices;
    pvk_teardown_hook_fn teardown_hook; /* tests only: runs before a teardown */
    void *teardown_hook_data;

@@ -39,6 +39,7 @@ enum {
    ID_FRAMEBUFFER = 6,
    ID_INSTANCE = 7,
    ID_POOL = 8,
+   ID_EVENT = 9,
 };
 
 #define HOST(id) ((uint64_t)0x10000 + (id))
@@ -65,9 +66,9 @@ fake_destroy_fence(VkDevice device, VkFence fence, const VkAllocationCallbacks *
 }
 
 static VKAPI_ATTR VkResult VKAPI_CALL
-fake_get_fence_status(VkDevice device, VkFence fence)
+fake_get_event_status(VkDevice device, VkEvent event)
 {
-   return fence == (VkFence)(uintptr_t)HOST(ID_FENCE) ? VK_NOT_READY : VK_ERROR_DEVICE_LOST;
+   return event == (VkEvent)(uintptr_t)HOST(ID_EVENT) ? VK_EVENT_RESET : VK_ERROR_DEVICE_LOST;
 }
 
 static VKAPI_ATTR void VKAPI_CALL
@@ -141,7 +142,7 @@ env_init(struct test_env *env)
    env->device.handle = (VkDevice)(uintptr_t)HOST(ID_DEVICE);
    env->device.dispatch.vkCreateFence = fake_create_fence;
    env->device.dispatch.vkDestroyFence = fake_destroy_fence;
-   env->device.dispatch.vkGetFenceStatus = fake_get_fence_status;
+   env->device.dispatch.vkGetEventStatus = fake_get_event_status;
    env->device.dispatch.vkGetImageMemoryRequirements = fake_get_image_memory_requirements;
    env->device.dispatch.vkGetBufferMemoryRequirements2 = fake_get_buffer_memory_requirements2;
    env->device.dispatch.vkAllocateCommandBuffers = fake_allocate_command_buffers;
@@ -149,6 +150,7 @@ env_init(struct test_env *env)
    env->device.dispatch.vkDestroyCommandPool = fake_destroy_command_pool;
    add(env, ID_DEVICE, VK_OBJECT_TYPE_DEVICE);
    add(env, ID_FENCE, VK_OBJECT_TYPE_FENCE);
+   add(env, ID_EVENT, VK_OBJECT_TYPE_EVENT);
    add(env, ID_CMD, VK_OBJECT_TYPE_COMMAND_BUFFER);
    add(env, ID_IMAGE, VK_OBJECT_TYPE_IMAGE);
    add(env, ID_RENDER_PASS, VK_OBJECT_TYPE_RENDER_PASS);
@@ -280,9 +282,9 @@ test_reply_struct(void)
    ts_u64(&b, ID_DEVICE);
    ts_u64(&b, ID_IMAGE);
    ts_u64(&b, 1); /* pMemoryRequirements, partial: no members */
-   ts_cmd(&b, VK_COMMAND_TYPE_vkGetFenceStatus_EXT, VK_COMMAND_GENERATE_REPLY_BIT_EXT);
+   ts_cmd(&b, VK_COMMAND_TYPE_vkGetEventStatus_EXT, VK_COMMAND_GENERATE_REPLY_BIT_EXT);
    ts_u64(&b, ID_DEVICE);
-   ts_u64(&b, ID_FENCE);
+   ts_u64(&b, ID_EVENT);
    CHECK(run_stream(&env, &b, b.len, NULL));
    const uint8_t *r = env.reply;
    uint32_t u32;
@@ -299,7 +301,7 @@ test_reply_struct(void)
    memcpy(&u32, r + 28, 4);
    CHECK(u32 == 7);
    memcpy(&u32, r + 36, 4);
-   CHECK(u32 == (uint32_t)VK_NOT_READY);
+   CHECK(u32 == (uint32_t)VK_EVENT_RESET);
    env_fini(&env);
 }
 
@@ -387,7 +389,7 @@ test_pool_children(void)
    const unsigned calls = vn_stub_handler_calls;
    CHECK(run_stream(&env, &b, b.len, NULL));
    CHECK(vn_stub_handler_calls == calls + 2);
-   CHECK(vn_object_table_count(env.ctx.objects) == 11);
+   CHECK(vn_object_table_count(env.ctx.objects) == 12);
    env_fini(&env);
 }
 
@@ -798,7 +800,7 @@ test_bad_input(void)
    ts_u32(&b, 0);
    CHECK(!run_stream(&env, &b, b.len, &why));
 
-   CHECK(vn_object_table_count(env.ctx.objects) == 7);
+   CHECK(vn_object_table_count(env.ctx.objects) == 8);
    env_fini(&env);
 }
 

@@ -60,11 +60,14 @@ enum {
  * still go to stderr. */
 static pthread_mutex_t log_mutex = PTHREAD_MUTEX_INITIALIZER;
 static char last_error[1024];
+/* Debug lines of pvk_lifetime.c, counted (not printed): destroys deferred
+ * behind pending work, submissions tracked by the guest's own fence. */
+static unsigned deferred_lines, guest_fence_lines;
 
 int
 pv_log_enabled(enum pv_log_level level)
 {
-   return level <= PV_LOG_WARN;
+   return level <= PV_LOG_WARN || level == PV_LOG_DEBUG;
 }
 
 void
@@ -74,6 +77,13 @@ pv_logv(enum pv_log_level level, const char *tag, const char *fmt, va_list ap)
       return;
    char line[1024];
    vsnprintf(line, sizeof(line), fmt, ap);
+   if (level == PV_LOG_DEBUG) {
+      pthread_mutex_lock(&log_mutex);
+      deferred_lines += strstr(line, "deferred until serial") != NULL;
+      guest_fence_lines += strstr(line, "tracked by the guest's fence") != NULL;
+      pthread_mutex_unlock(&log_mutex);
+      return;
+   }
    fprintf(stderr, "pearvisor: [%s] %s\n", tag ? tag : "-", line);
    if (level == PV_LOG_ERROR) {
       pthread_mutex_lock(&log_mutex);
@@ -350,17 +360,66 @@ create_timeline(struct test_stream *e, uint64_t id)
 }
 
 static void
-create_fence(struct test_stream *e, uint64_t id)
+create_fence_flags(struct test_stream *e, uint64_t id, uint32_t flags)
 {
    ts_cmd(e, T(vkCreateFence), 0);
    ts_u64(e, DEVICE);
    ts_u64(e, 1);
    ts_u32(e, VK_STRUCTURE_TYPE_FENCE_CREATE_INFO);
    ts_u64(e, 0);
-   ts_u32(e, 0);
+   ts_u32(e, flags);
    ts_u64(e, 0);
    ts_u64(e, 1);
    ts_u64(e, id);
+}
+
+static void
+create_fence(struct test_stream *e, uint64_t id)
+{
+   create_fence_flags(e, id, 0);
+}
+
+static void
+reset_fence(struct test_stream *e, uint64_t fence)
+{
+   ts_cmd(e, T(vkResetFences), 0);
+   ts_u64(e, DEVICE);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u64(e, fence);
+}
+
+static void
+wait_fence(struct test_stream *e, uint64_t fence)
+{
+   ts_cmd(e, T(vkWaitForFences), 0);
+   ts_u64(e, DEVICE);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u64(e, fence);
+   ts_u32(e, VK_TRUE);
+   ts_u64(e, 1000ull * 1000 * 1000);
+}
+
+/* vkGetFenceStatus with its reply at offset 0 of the reply resource. */
+static void
+fence_status(struct test_stream *e, uint64_t fence)
+{
+   ts_cmd(e, T(vkSeekReplyCommandStreamMESA), 0);
+   ts_u64(e, 0);
+   ts_cmd(e, T(vkGetFenceStatus), VK_COMMAND_GENERATE_REPLY_BIT_EXT);
+   ts_u64(e, DEVICE);
+   ts_u64(e, fence);
+}
+
+static VkResult
+fence_status_reply(void)
+{
+   uint32_t cmd, result;
+   memcpy(&cmd, reply, 4);
+   memcpy(&result, reply + 4, 4);
+   CHECK(cmd == T(vkGetFenceStatus));
+   return (VkResult)(int32_t)result;
 }
 
 /* vkQueueSubmit(QUEUE, cmd, waiting for `semaphore` to reach `value`
@@ -571,6 +630,105 @@ test_begin_pending(void)
    ts_u64(&e, POOL);
    ts_u32(&e, 0);
    expect(ctx, &e, false, "reset after pending work");
+}
+
+/* Runs `e` in context `ctx` (which must live on); returns how many
+ * destroys were deferred and submissions tracked by a guest fence. */
+static void
+run_counting(uint32_t ctx, struct test_stream *e, unsigned *deferred, unsigned *tracked)
+{
+   pthread_mutex_lock(&log_mutex);
+   const unsigned d0 = deferred_lines, t0 = guest_fence_lines;
+   pthread_mutex_unlock(&log_mutex);
+   CHECK(pv_context_submit(renderer, ctx, e->data, e->len) == 0);
+   CHECK(!pv_context_is_lost(renderer, ctx));
+   pthread_mutex_lock(&log_mutex);
+   *deferred = deferred_lines - d0;
+   *tracked = guest_fence_lines - t0;
+   pthread_mutex_unlock(&log_mutex);
+   e->len = 0;
+}
+
+/* A submission with the guest's fence is tracked by that fence (no second
+ * submission); what it uses still outlives it, across vkGetFenceStatus,
+ * vkWaitForFences, vkResetFences and re-submission of the fence. A fence
+ * that may already be signalled (created so, or given again before it was
+ * seen done) does not track: the renderer's own fence does. */
+static void
+test_guest_fence(void)
+{
+   uint32_t ctx = setup();
+   struct test_stream e = { 0 };
+   unsigned deferred, tracked;
+   create_timeline(&e, SEMAPHORE);
+   create_fence(&e, FENCE);
+   begin(&e, CMD);
+   fill(&e, CMD, BUFFER, 0, VK_WHOLE_SIZE);
+   end(&e, CMD);
+   submit(&e, CMD, SEMAPHORE, 1, FENCE);
+   destroy(&e, T(vkDestroyBuffer), BUFFER2);
+   fence_status(&e, FENCE);
+   run_counting(ctx, &e, &deferred, &tracked);
+   CHECK(tracked == 1 && deferred == 1);
+   CHECK(fence_status_reply() == VK_NOT_READY);
+
+   /* the work runs; the guest sees the fence signalled, resets it and
+    * submits it again, behind the same semaphore (value 2) */
+   signal_semaphore(&e, SEMAPHORE, 1);
+   wait_fence(&e, FENCE);
+   fence_status(&e, FENCE);
+   run_counting(ctx, &e, &deferred, &tracked);
+   CHECK(fence_status_reply() == VK_SUCCESS);
+   reset_fence(&e, FENCE);
+   begin(&e, CMD);
+   fill(&e, CMD, BUFFER, 0, 256);
+   end(&e, CMD);
+   submit(&e, CMD, SEMAPHORE, 2, FENCE);
+   /* pending: all of these wait for the work (lavapipe ran freed command
+    * buffers and fences before the firewall) */
+   destroy(&e, T(vkDestroyFence), FENCE);
+   ts_cmd(&e, T(vkFreeCommandBuffers), 0);
+   ts_u64(&e, DEVICE);
+   ts_u64(&e, POOL);
+   ts_u32(&e, 1);
+   ts_u64(&e, 1);
+   ts_u64(&e, CMD);
+   destroy(&e, T(vkDestroyBuffer), BUFFER);
+   run_counting(ctx, &e, &deferred, &tracked);
+   CHECK(tracked == 1 && deferred == 3);
+   signal_semaphore(&e, SEMAPHORE, 2);
+   queue_wait_idle(&e);
+   destroy(&e, T(vkDestroySemaphore), SEMAPHORE);
+   expect(ctx, &e, false, "guest fence tracking");
+
+   /* a fence created signalled says nothing about the work it is given
+    * to (invalid usage): the renderer's fence tracks it, the destroy waits */
+   ctx = setup();
+   e.len = 0;
+   create_timeline(&e, SEMAPHORE);
+   create_fence_flags(&e, FENCE, VK_FENCE_CREATE_SIGNALED_BIT);
+   begin(&e, CMD);
+   fill(&e, CMD, BUFFER, 0, VK_WHOLE_SIZE);
+   end(&e, CMD);
+   submit(&e, CMD, SEMAPHORE, 1, FENCE);
+   destroy(&e, T(vkDestroyBuffer), BUFFER2);
+   run_counting(ctx, &e, &deferred, &tracked);
+   CHECK(tracked == 0 && deferred == 1);
+   signal_semaphore(&e, SEMAPHORE, 1);
+   queue_wait_idle(&e);
+   /* nor does a fence given again while its submission is pending */
+   begin(&e, CMD2);
+   fill(&e, CMD2, BUFFER, 0, 256);
+   end(&e, CMD2);
+   create_fence(&e, FENCE + 1);
+   submit(&e, CMD2, SEMAPHORE, 2, FENCE + 1);
+   submit(&e, CMD, SEMAPHORE, 2, FENCE + 1);
+   destroy(&e, T(vkDestroyBuffer), BUFFER);
+   run_counting(ctx, &e, &deferred, &tracked);
+   CHECK(tracked == 1 && deferred == 1);
+   signal_semaphore(&e, SEMAPHORE, 2);
+   queue_wait_idle(&e);
+   expect(ctx, &e, false, "signalled guest fence");
 }
 
 /* --- descriptors --- */
@@ -1839,6 +1997,7 @@ main(void)
    CHECK(pv_renderer_create(&cbs, NULL, &renderer) == 0);
    test_destroy_pending();
    test_begin_pending();
+   test_guest_fence();
    test_descriptors();
    test_bind_and_push();
    test_pool_reset_pending();

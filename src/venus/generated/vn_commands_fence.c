@@ -177,21 +177,13 @@ vn_run_vkResetFences(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec,
 void
 vn_decode_vkGetFenceStatus_args(struct vn_cs_decoder *dec, struct vn_command_vkGetFenceStatus *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 16);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
       args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      uint64_t id;
-      memcpy(&id, p + 8, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_FENCE, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_FENCE, false);
       args->fence = obj ? (VkFence)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
 }
@@ -203,17 +195,6 @@ vn_encode_vkGetFenceStatus_reply(struct vn_cs_encoder *enc, const struct vn_comm
    vn_encode_bytes(enc, &args->ret, sizeof(args->ret));
 }
 
-static void
-vn_exec_vkGetFenceStatus(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkGetFenceStatus *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkGetFenceStatus) {
-      vn_cs_decoder_set_fatal(dec, "vkGetFenceStatus: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->ret = args->dispatch->device->dispatch.vkGetFenceStatus(args->device, args->fence);
-}
-
 void
 vn_run_vkGetFenceStatus(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -222,7 +203,7 @@ vn_run_vkGetFenceStatus(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
    vn_decode_vkGetFenceStatus_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkGetFenceStatus(ctx, dec, &args);
+   vn_handle_vkGetFenceStatus(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);

@@ -121,17 +121,6 @@ vn_encode_vkQueueBindSparse_reply(struct vn_cs_encoder *enc, const struct vn_com
    vn_encode_bytes(enc, &args->ret, sizeof(args->ret));
 }
 
-static void
-vn_exec_vkQueueBindSparse(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkQueueBindSparse *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkQueueBindSparse) {
-      vn_cs_decoder_set_fatal(dec, "vkQueueBindSparse: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->ret = args->dispatch->device->dispatch.vkQueueBindSparse(args->queue, args->bindInfoCount, args->pBindInfo, args->fence);
-}
-
 void
 vn_run_vkQueueBindSparse(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -140,7 +129,7 @@ vn_run_vkQueueBindSparse(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
    vn_decode_vkQueueBindSparse_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkQueueBindSparse(ctx, dec, &args);
+   vn_handle_vkQueueBindSparse(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);

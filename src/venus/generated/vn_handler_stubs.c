@@ -167,6 +167,14 @@ vn_handle_vkBindImageMemory(struct vn_dispatch_context *ctx, struct vn_command_v
 }
 
 void
+vn_handle_vkQueueBindSparse(struct vn_dispatch_context *ctx, struct vn_command_vkQueueBindSparse *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
 vn_handle_vkDestroyFence(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyFence *args)
 {
    (void)ctx;
@@ -176,6 +184,14 @@ vn_handle_vkDestroyFence(struct vn_dispatch_context *ctx, struct vn_command_vkDe
 
 void
 vn_handle_vkResetFences(struct vn_dispatch_context *ctx, struct vn_command_vkResetFences *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkGetFenceStatus(struct vn_dispatch_context *ctx, struct vn_command_vkGetFenceStatus *args)
 {
    (void)ctx;
    (void)args;

@@ -3158,8 +3158,10 @@ void vn_handle_vkFreeMemory(struct vn_dispatch_context *ctx, struct vn_command_v
 void vn_handle_vkUnmapMemory(struct vn_dispatch_context *ctx, struct vn_command_vkUnmapMemory *args);
 void vn_handle_vkBindBufferMemory(struct vn_dispatch_context *ctx, struct vn_command_vkBindBufferMemory *args);
 void vn_handle_vkBindImageMemory(struct vn_dispatch_context *ctx, struct vn_command_vkBindImageMemory *args);
+void vn_handle_vkQueueBindSparse(struct vn_dispatch_context *ctx, struct vn_command_vkQueueBindSparse *args);
 void vn_handle_vkDestroyFence(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyFence *args);
 void vn_handle_vkResetFences(struct vn_dispatch_context *ctx, struct vn_command_vkResetFences *args);
+void vn_handle_vkGetFenceStatus(struct vn_dispatch_context *ctx, struct vn_command_vkGetFenceStatus *args);
 void vn_handle_vkWaitForFences(struct vn_dispatch_context *ctx, struct vn_command_vkWaitForFences *args);
 void vn_handle_vkCreateSemaphore(struct vn_dispatch_context *ctx, struct vn_command_vkCreateSemaphore *args);
 void vn_handle_vkDestroySemaphore(struct vn_dispatch_context *ctx, struct vn_command_vkDestroySemaphore *args);
