@@ -44,9 +44,11 @@ struct pvk_physical_device {
    VkPhysicalDevice handle;
    uint32_t api_version; /* advertised: min(host device, protocol) */
    VkPhysicalDeviceMemoryProperties mem_props;
-   VkDeviceSize host_ptr_alignment; /* minImportedHostPointerAlignment, 0: no import */
-   uint32_t max_push_constants;     /* limits.maxPushConstantsSize (firewall) */
-   uint32_t ext_count;              /* advertised device extensions */
+   VkPhysicalDeviceType device_type; /* with host_index: its budget pool (pvk_budget.h) */
+   uint32_t host_index;              /* in the host's enumeration order */
+   VkDeviceSize host_ptr_alignment;  /* minImportedHostPointerAlignment, 0: no import */
+   uint32_t max_push_constants;      /* limits.maxPushConstantsSize (firewall) */
+   uint32_t ext_count;               /* advertised device extensions */
    VkExtensionProperties *exts;
 };
 

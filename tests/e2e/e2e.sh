@@ -242,7 +242,7 @@ limits)
    rc=$?
    cat "$log.2" >>"$log"
    grep -E 'refused' "$log" | head -n 6
-   grep -q 'memory budget of all clients 1048576' "$log" && grep -q 'per-context memory cap 1048576' "$log" ||
+   grep -q 'RAM budget of all clients 1048576' "$log" && grep -q 'per-context memory cap 1048576' "$log" ||
       { cat "$log"; echo 'refusals not logged with their cap' >&2; rc=1; }
    rm -f "$log" "$log.2"
    exit $rc
