@@ -86,7 +86,7 @@ test_contexts_share(void)
    const int ret = blob(r, 2, 20, 512 * K);
    const char *log = capture_end();
    CHECK(ret < 0);
-   CHECK(strstr(log, "context 2 (second): 524288 bytes refused by the memory budget"));
+   CHECK(strstr(log, "context 2 (second): 524288 bytes refused by the RAM budget"));
    CHECK(strstr(log, "524288 bytes refused: RAM budget 1048576 bytes, 655360 in use"));
    CHECK(vb.budget->used[RAM] == 640 * K);
    /* the other context is unaffected, and the second one still works */
