@@ -39,7 +39,7 @@
 #                value nothing will signal and exits (valid Vulkan): its
 #                client process, stuck in vkDeviceWaitIdle at teardown, is
 #                killed by the watchdog, and the next client is served
-#   limits       blobs over --memory-budget (shared by all client processes)
+#   limits       blobs over --memory-budget (RAM, shared by all client processes)
 #                and over --max-context-memory are refused and logged
 #   two-clients-threads, shutdown-threads, stuck-queue-threads
 #                the same with every client on a thread of one server
