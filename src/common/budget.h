@@ -95,8 +95,9 @@ struct pv_host_budget {
 };
 
 /* Opens (or creates, with the limits of pv_shared_budget_create) the
- * budget /dev/shm/NAME and takes a free slot. NAME: letters, digits, '.', '_', '-'. Returns 0, -EINVAL (bad name,
- * a file of another layout), -ENOSPC (no free slot), or -errno. */
+ * budget /dev/shm/NAME and takes a free slot. NAME: letters, digits, '.',
+ * '_', '-'. Returns 0, -EINVAL (bad name, a file of another layout),
+ * -ENOSPC (no free slot), or -errno. */
 int pv_host_budget_open(const char *name, uint64_t ram_limit, uint64_t gpu_limit,
                         struct pv_host_budget *out);
 

@@ -356,6 +356,8 @@ pvk_context_charge_memory(struct pvk_context *ctx, const struct pv_memory_pool *
    const struct pv_memory_pool ram = { .index = PV_MEMORY_POOL_RAM };
    if (!pool)
       pool = &ram;
+   if (pool->index >= PV_MEMORY_POOLS)
+      return false;
    if (size > ctx->memory_limit || ctx->memory_used > ctx->memory_limit - size) {
       pv_warn("venus",
               "context %u (%s): %llu bytes refused: per-context memory cap %llu, "
