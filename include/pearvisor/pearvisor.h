@@ -66,15 +66,34 @@ struct pv_renderer_limits {
    uint64_t max_memory_per_context;
 };
 
+/* Where charged memory lives. Pool PV_MEMORY_POOL_RAM: host RAM (guest
+ * blobs, host-visible memory, every heap of a device that is not a
+ * discrete GPU, heaps without VK_MEMORY_HEAP_DEVICE_LOCAL_BIT). Pool
+ * PV_MEMORY_POOL_GPU(i): the device-local heaps of the host's discrete
+ * GPU i, in the host's enumeration order (GPUs past the last pool share
+ * it). */
+#define PV_MEMORY_POOL_RAM 0u
+#define PV_MEMORY_MAX_GPUS 8u
+#define PV_MEMORY_POOLS (1u + PV_MEMORY_MAX_GPUS)
+#define PV_MEMORY_POOL_GPU(i) (1u + ((i) < PV_MEMORY_MAX_GPUS ? (i) : PV_MEMORY_MAX_GPUS - 1u))
+
+struct pv_memory_pool {
+   uint32_t index;     /* PV_MEMORY_POOL_RAM or PV_MEMORY_POOL_GPU(i) */
+   uint32_t heap;      /* GPU pools: the host heap the memory comes from (logs) */
+   uint64_t heap_size; /* GPU pools: the GPU's device-local heaps together, as
+                        * the driver reports them (the default limit) */
+};
+
 /* A memory budget shared by several renderers (several guests, even in
  * several processes): every blob and every device memory allocation of
- * their contexts is charged to it, besides the per-context cap. charge
- * returns false to refuse (the allocation then fails, logged with the
- * context); release gives back what a charge took. Called from any thread,
- * with renderer locks held: they must not call back into PearVisor. */
+ * their contexts is charged to it, to the pool its memory lives in,
+ * besides the per-context cap. charge returns false to refuse (the
+ * allocation then fails, logged with the context); release gives back
+ * what a charge to that pool index took. Called from any thread, with
+ * renderer locks held: they must not call back into PearVisor. */
 struct pv_memory_budget {
-   bool (*charge)(void *data, uint64_t bytes);
-   void (*release)(void *data, uint64_t bytes);
+   bool (*charge)(void *data, const struct pv_memory_pool *pool, uint64_t bytes);
+   void (*release)(void *data, uint32_t pool, uint64_t bytes);
    void *data;
 };
 

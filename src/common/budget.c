@@ -22,33 +22,53 @@ sub_clamped(uint64_t *v, uint64_t bytes)
       ;
 }
 
-bool
-pv_shared_budget_charge(struct pv_shared_budget *b, uint32_t slot, uint64_t bytes)
+uint64_t
+pv_shared_budget_limit(const struct pv_shared_budget *b, uint32_t pool, uint64_t heap_size)
 {
-   const uint64_t limit = __atomic_load_n(&b->limit, __ATOMIC_RELAXED);
-   uint64_t used = __atomic_load_n(&b->used, __ATOMIC_RELAXED);
+   if (pool >= PV_BUDGET_POOLS)
+      return 0;
+   const uint64_t limit = __atomic_load_n(&b->limit[pool], __ATOMIC_RELAXED);
+   if (limit)
+      return limit;
+   return heap_size ? heap_size : UINT64_MAX;
+}
+
+bool
+pv_shared_budget_charge(struct pv_shared_budget *b, uint32_t slot, uint32_t pool, uint64_t bytes,
+                        uint64_t heap_size)
+{
+   if (pool >= PV_BUDGET_POOLS)
+      return false;
+   const uint64_t limit = pv_shared_budget_limit(b, pool, heap_size);
+   uint64_t used = __atomic_load_n(&b->used[pool], __ATOMIC_RELAXED);
    do {
       if (bytes > limit || used > limit - bytes)
          return false;
-   } while (!__atomic_compare_exchange_n(&b->used, &used, used + bytes, true, __ATOMIC_RELAXED,
-                                         __ATOMIC_RELAXED));
-   __atomic_fetch_add(&b->slot_used[slot], bytes, __ATOMIC_RELAXED);
+   } while (!__atomic_compare_exchange_n(&b->used[pool], &used, used + bytes, true,
+                                         __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+   __atomic_fetch_add(&b->slot_used[slot][pool], bytes, __ATOMIC_RELAXED);
    return true;
 }
 
 void
-pv_shared_budget_release(struct pv_shared_budget *b, uint32_t slot, uint64_t bytes)
+pv_shared_budget_release(struct pv_shared_budget *b, uint32_t slot, uint32_t pool, uint64_t bytes)
 {
-   sub_clamped(&b->slot_used[slot], bytes);
-   sub_clamped(&b->used, bytes);
+   if (pool >= PV_BUDGET_POOLS)
+      return;
+   sub_clamped(&b->slot_used[slot][pool], bytes);
+   sub_clamped(&b->used[pool], bytes);
 }
 
 uint64_t
 pv_shared_budget_reclaim(struct pv_shared_budget *b, uint32_t slot)
 {
-   const uint64_t held = __atomic_exchange_n(&b->slot_used[slot], 0, __ATOMIC_RELAXED);
-   sub_clamped(&b->used, held);
-   return held;
+   uint64_t total = 0;
+   for (uint32_t pool = 0; pool < PV_BUDGET_POOLS; pool++) {
+      const uint64_t held = __atomic_exchange_n(&b->slot_used[slot][pool], 0, __ATOMIC_RELAXED);
+      sub_clamped(&b->used[pool], held);
+      total += held;
+   }
+   return total;
 }
 
 uint64_t
@@ -68,7 +88,7 @@ pv_default_memory_budget(void)
 static size_t
 area_size(uint32_t slots)
 {
-   return sizeof(struct pv_shared_budget) + (size_t)slots * sizeof(uint64_t);
+   return sizeof(struct pv_shared_budget) + (size_t)slots * sizeof(uint64_t[PV_BUDGET_POOLS]);
 }
 
 int
@@ -79,7 +99,11 @@ pv_shared_budget_map(int fd, struct pv_shared_budget **out, uint32_t *slots)
       return -errno;
    if (st.st_size < (off_t)area_size(1) || st.st_size > (off_t)area_size(MAX_SLOTS))
       return -EINVAL;
-   const uint32_t n = (uint32_t)(((size_t)st.st_size - sizeof(**out)) / sizeof(uint64_t));
+   /* a size between two slot counts (another layout) is refused */
+   const size_t slot_bytes = sizeof(uint64_t[PV_BUDGET_POOLS]);
+   if (((size_t)st.st_size - sizeof(**out)) % slot_bytes)
+      return -EINVAL;
+   const uint32_t n = (uint32_t)(((size_t)st.st_size - sizeof(**out)) / slot_bytes);
    void *map = mmap(NULL, area_size(n), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
    if (map == MAP_FAILED)
       return -errno;
@@ -88,8 +112,17 @@ pv_shared_budget_map(int fd, struct pv_shared_budget **out, uint32_t *slots)
    return 0;
 }
 
+static void
+set_limits(struct pv_shared_budget *b, uint64_t ram_limit, uint64_t gpu_limit)
+{
+   b->limit[0] = ram_limit;
+   for (uint32_t pool = 1; pool < PV_BUDGET_POOLS; pool++)
+      b->limit[pool] = gpu_limit;
+}
+
 int
-pv_shared_budget_create(uint64_t limit, uint32_t slots, struct pv_shared_budget **out, int *fd)
+pv_shared_budget_create(uint64_t ram_limit, uint64_t gpu_limit, uint32_t slots,
+                        struct pv_shared_budget **out, int *fd)
 {
    if (!slots || slots > MAX_SLOTS)
       return -EINVAL;
@@ -108,14 +141,13 @@ pv_shared_budget_create(uint64_t limit, uint32_t slots, struct pv_shared_budget 
       close(mfd);
       return ret;
    }
-   (*out)->used = 0;
-   (*out)->limit = limit;
+   set_limits(*out, ram_limit, gpu_limit);
    *fd = mfd;
    return 0;
 }
 
 /* The host budget file: this header, then the budget with its slots. */
-#define HOST_BUDGET_MAGIC 0x3174656764756270ull /* "pbudget1" */
+#define HOST_BUDGET_MAGIC 0x3274656764756270ull /* "pbudget2": with GPU pools */
 
 struct host_budget_header {
    uint64_t magic;
@@ -169,7 +201,8 @@ host_budget_take_slot(struct host_budget_header *h, struct pv_shared_budget *b, 
 }
 
 int
-pv_host_budget_open(const char *name, uint64_t limit, struct pv_host_budget *out)
+pv_host_budget_open(const char *name, uint64_t ram_limit, uint64_t gpu_limit,
+                    struct pv_host_budget *out)
 {
    if (!name || !host_budget_name_ok(name))
       return -EINVAL;
@@ -208,7 +241,7 @@ pv_host_budget_open(const char *name, uint64_t limit, struct pv_host_budget *out
    struct host_budget_header *h = map;
    struct pv_shared_budget *b = (struct pv_shared_budget *)(h + 1);
    if (created) {
-      b->limit = limit;
+      set_limits(b, ram_limit, gpu_limit);
       h->slots = PV_HOST_BUDGET_SLOTS;
       h->magic = HOST_BUDGET_MAGIC;
    } else if (h->magic != HOST_BUDGET_MAGIC || h->slots != PV_HOST_BUDGET_SLOTS) {

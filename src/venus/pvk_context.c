@@ -224,8 +224,10 @@ pvk_context_destroy(struct pvk_context *ctx, uint64_t deadline)
    }
    /* Blobs may outlive their context; what they still count against it
     * goes back to the shared budget now (they are not uncharged later). */
-   if (ctx->budget && ctx->memory_used)
-      ctx->budget->release(ctx->budget->data, ctx->memory_used);
+   for (uint32_t pool = 0; ctx->budget && pool < PV_MEMORY_POOLS; pool++) {
+      if (ctx->pool_used[pool])
+         ctx->budget->release(ctx->budget->data, pool, ctx->pool_used[pool]);
+   }
    vn_object_table_destroy(ctx->dispatch.objects);
    free(ctx->fence.left);
    pthread_mutex_destroy(&ctx->mutex);
@@ -405,8 +407,13 @@ pvk_context_resource_range(struct pvk_context *ctx, uint32_t res_id, uint64_t of
 }
 
 bool
-pvk_context_charge_memory(struct pvk_context *ctx, uint64_t size)
+pvk_context_charge_memory(struct pvk_context *ctx, const struct pv_memory_pool *pool, uint64_t size)
 {
+   const struct pv_memory_pool ram = { .index = PV_MEMORY_POOL_RAM };
+   if (!pool)
+      pool = &ram;
+   if (pool->index >= PV_MEMORY_POOLS)
+      return false;
    if (size > ctx->memory_limit || ctx->memory_used > ctx->memory_limit - size) {
       pv_warn("venus",
               "context %u (%s): %llu bytes refused: per-context memory cap %llu, "
@@ -415,23 +422,33 @@ pvk_context_charge_memory(struct pvk_context *ctx, uint64_t size)
               (unsigned long long)ctx->memory_limit, (unsigned long long)ctx->memory_used);
       return false;
    }
-   if (ctx->budget && !ctx->budget->charge(ctx->budget->data, size)) {
-      pv_warn("venus",
-              "context %u (%s): %llu bytes refused by the memory budget shared with "
-              "other guests",
-              ctx->ctx_id, ctx->name, (unsigned long long)size);
+   if (ctx->budget && !ctx->budget->charge(ctx->budget->data, pool, size)) {
+      if (pool->index == PV_MEMORY_POOL_RAM)
+         pv_warn("venus",
+                 "context %u (%s): %llu bytes refused by the RAM budget shared with "
+                 "other guests",
+                 ctx->ctx_id, ctx->name, (unsigned long long)size);
+      else
+         pv_warn("venus",
+                 "context %u (%s): %llu bytes refused by the VRAM budget of GPU %u "
+                 "(heap %u) shared with other guests",
+                 ctx->ctx_id, ctx->name, (unsigned long long)size, pool->index - 1, pool->heap);
       return false;
    }
    ctx->memory_used += size;
+   ctx->pool_used[pool->index] += size;
    return true;
 }
 
 void
-pvk_context_uncharge_memory(struct pvk_context *ctx, uint64_t size)
+pvk_context_uncharge_memory(struct pvk_context *ctx, uint32_t pool, uint64_t size)
 {
-   if (size > ctx->memory_used)
-      size = ctx->memory_used;
+   if (pool >= PV_MEMORY_POOLS)
+      return;
+   if (size > ctx->pool_used[pool])
+      size = ctx->pool_used[pool];
+   ctx->pool_used[pool] -= size;
    ctx->memory_used -= size;
    if (ctx->budget && size)
-      ctx->budget->release(ctx->budget->data, size);
+      ctx->budget->release(ctx->budget->data, pool, size);
 }

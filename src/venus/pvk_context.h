@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "pearvisor/pearvisor.h"
 #include "venus/vn_cs.h"
 #include "venus/vn_dispatch.h"
 #include "venus/pvk_queue.h"
@@ -102,7 +103,8 @@ struct pvk_context {
    atomic_bool lost;
    struct pvk_context *next_abandoned; /* pvk_context_abandoned_count's list */
 
-   uint64_t memory_used;
+   uint64_t memory_used;                /* all pools: the per-context cap */
+   uint64_t pool_used[PV_MEMORY_POOLS]; /* charged to each budget pool */
    uint64_t memory_limit;
    struct pv_memory_budget *budget; /* shared by renderers, or NULL */
 
@@ -187,10 +189,12 @@ struct pvk_resource *pvk_context_lookup_resource(struct pvk_context *ctx, uint32
 void *pvk_context_resource_range(struct pvk_context *ctx, uint32_t res_id, uint64_t offset,
                                  uint64_t size, struct pvk_resource **res_out);
 
-/* Memory accounting against the per-context limit and the shared budget;
- * a refusal is logged with the cap, the context and the sizes. */
-bool pvk_context_charge_memory(struct pvk_context *ctx, uint64_t size);
-void pvk_context_uncharge_memory(struct pvk_context *ctx, uint64_t size);
+/* Memory accounting against the per-context limit (all pools together)
+ * and the shared budget's pool (NULL: RAM); a refusal is logged with the
+ * cap or the pool, the context and the sizes. */
+bool pvk_context_charge_memory(struct pvk_context *ctx, const struct pv_memory_pool *pool,
+                               uint64_t size);
+void pvk_context_uncharge_memory(struct pvk_context *ctx, uint32_t pool, uint64_t size);
 
 /* Drops the reply stream (ctx->mutex held). */
 void pvk_context_reply_reset(struct pvk_context *ctx);

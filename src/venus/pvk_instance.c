@@ -330,7 +330,7 @@ physical_device_init_exts(struct pvk_instance *inst, struct pvk_physical_device 
 }
 
 struct pvk_physical_device *
-pvk_physical_device_create(struct pvk_instance *inst, VkPhysicalDevice handle)
+pvk_physical_device_create(struct pvk_instance *inst, VkPhysicalDevice handle, uint32_t host_index)
 {
    struct pvk_physical_device *pd = calloc(1, sizeof(*pd));
    if (!pd)
@@ -339,6 +339,8 @@ pvk_physical_device_create(struct pvk_instance *inst, VkPhysicalDevice handle)
    VkPhysicalDeviceProperties props;
    inst->dispatch.vkGetPhysicalDeviceProperties(handle, &props);
    pd->max_push_constants = props.limits.maxPushConstantsSize;
+   pd->device_type = props.deviceType;
+   pd->host_index = host_index;
    /* what the host device has, as far as the decoder carries it (a native
     * device reports its version whatever the application asked for) */
    pd->api_version = min_u32(props.apiVersion, PVK_MAX_API_VERSION);
@@ -417,7 +419,7 @@ vn_handle_vkEnumeratePhysicalDevices(struct vn_dispatch_context *dctx,
       /* queried already when the instance was made ahead, or now */
       struct pvk_physical_device *pd = pvk_premade_take_physical_device(inst, handles[i]);
       if (!pd)
-         pd = pvk_physical_device_create(inst, handles[i]);
+         pd = pvk_physical_device_create(inst, handles[i], i);
       obj = pd ? vn_object_table_insert(ctx->dispatch.objects, id, VK_OBJECT_TYPE_PHYSICAL_DEVICE,
                                         (uint64_t)(uintptr_t)handles[i])
                : NULL;

@@ -51,16 +51,19 @@ struct pvk_physical_device {
    VkPhysicalDevice handle;
    uint32_t api_version; /* advertised: min(host device, protocol) */
    VkPhysicalDeviceMemoryProperties mem_props;
-   VkDeviceSize host_ptr_alignment; /* minImportedHostPointerAlignment, 0: no import */
-   uint32_t max_push_constants;     /* limits.maxPushConstantsSize (firewall) */
-   uint32_t ext_count;              /* advertised device extensions */
+   VkPhysicalDeviceType device_type; /* with host_index: its budget pool (pvk_budget.h) */
+   uint32_t host_index;              /* in the host's enumeration order */
+   VkDeviceSize host_ptr_alignment;  /* minImportedHostPointerAlignment, 0: no import */
+   uint32_t max_push_constants;      /* limits.maxPushConstantsSize (firewall) */
+   uint32_t ext_count;               /* advertised device extensions */
    VkExtensionProperties *exts;
 };
 
-/* Queries what the guest is offered of a host physical device. NULL: no
+/* Queries what the guest is offered of a host physical device, the
+ * host_index-th the host enumerates (its memory budget pool). NULL: no
  * memory. */
-struct pvk_physical_device *pvk_physical_device_create(struct pvk_instance *inst,
-                                                       VkPhysicalDevice handle);
+struct pvk_physical_device *
+pvk_physical_device_create(struct pvk_instance *inst, VkPhysicalDevice handle, uint32_t host_index);
 void pvk_physical_device_free(struct pvk_physical_device *pd);
 
 /* The host application info for a guest's (may be NULL): the guest's

@@ -10,6 +10,7 @@
 
 #include "common/log.h"
 #include "venus/generated/vn_protocol_renderer.h"
+#include "venus/pvk_budget.h"
 #include "venus/pvk_context.h"
 #include "venus/pvk_device.h"
 #include "venus/pvk_instance.h"
@@ -170,11 +171,16 @@ vn_handle_vkAllocateMemory(struct vn_dispatch_context *dctx,
          goto fail;
       mem->res = pvk_resource_ref(res);
    } else {
-      if (!pvk_context_charge_memory(ctx, info->allocationSize)) {
+      struct pv_memory_pool pool;
+      pvk_memory_pool_of(pd->device_type, pd->host_index, &pd->mem_props, info->memoryTypeIndex,
+                         (flags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) && dev->host_ptr_import,
+                         &pool);
+      if (!pvk_context_charge_memory(ctx, &pool, info->allocationSize)) {
          args->ret = VK_ERROR_OUT_OF_DEVICE_MEMORY;
          goto fail;
       }
       mem->size = info->allocationSize;
+      mem->pool = pool.index;
       if ((flags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) && dev->host_ptr_import) {
          mem->shm =
             pvk_shm_create("pv-devmem", align_up(info->allocationSize, pd->host_ptr_alignment));
@@ -203,7 +209,7 @@ vn_handle_vkAllocateMemory(struct vn_dispatch_context *dctx,
    return;
 
 fail:
-   pvk_context_uncharge_memory(ctx, mem->size);
+   pvk_context_uncharge_memory(ctx, mem->pool, mem->size);
    pvk_shm_unref(mem->shm);
    pvk_resource_unref(mem->res);
    free(mem);
@@ -216,7 +222,7 @@ pvk_device_memory_release(struct pvk_context *ctx, struct pvk_device *dev, uint6
 {
    dev->dispatch.vkFreeMemory(dev->handle, (VkDeviceMemory)(uintptr_t)handle, NULL);
    if (mem) {
-      pvk_context_uncharge_memory(ctx, mem->size);
+      pvk_context_uncharge_memory(ctx, mem->pool, mem->size);
       /* a blob exported from it keeps the memfd alive on its own */
       pvk_shm_unref(mem->shm);
       pvk_resource_unref(mem->res);

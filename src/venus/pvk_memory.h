@@ -19,6 +19,7 @@ struct pvk_device_memory {
    VkDeviceSize
       alloc_size; /* VkMemoryAllocateInfo::allocationSize (binds are checked against it) */
    uint32_t type_index;
+   uint32_t pool;            /* the budget pool size is charged to (pvk_budget.h) */
    struct pvk_shm *shm;      /* host-visible memory: the memfd it was imported from */
    struct pvk_resource *res; /* imported blob resource (VkImportMemoryResourceInfoMESA) */
    struct vn_object *obj;

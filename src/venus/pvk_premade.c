@@ -289,7 +289,7 @@ make_objects(struct pv_premade *pm, const VkApplicationInfo *app, uint32_t index
    res = pm->inst->dispatch.vkEnumeratePhysicalDevices(pm->inst->handle, &count, all);
    if (res >= 0 && index < count) {
       pm->phys = all[index];
-      pm->pd = pvk_physical_device_create(pm->inst, pm->phys);
+      pm->pd = pvk_physical_device_create(pm->inst, pm->phys, index);
    }
    free(all);
    if (!pm->pd)

@@ -556,7 +556,7 @@ blob_init(struct pv_renderer *r, const struct pv_blob_args *args, struct pvk_res
    /* plain shared memory (rings, reply streams, command buffers) */
    if (ctx) {
       pthread_mutex_lock(&ctx->mutex);
-      *charged = pvk_context_charge_memory(ctx, args->size);
+      *charged = pvk_context_charge_memory(ctx, NULL, args->size);
       pthread_mutex_unlock(&ctx->mutex);
       if (!*charged)
          return -ENOMEM;
@@ -617,7 +617,7 @@ out:
    if (res) {
       if (charged) {
          pthread_mutex_lock(&ctx->mutex);
-         pvk_context_uncharge_memory(ctx, args->size);
+         pvk_context_uncharge_memory(ctx, PV_MEMORY_POOL_RAM, args->size);
          pthread_mutex_unlock(&ctx->mutex);
       }
       pvk_resource_unref(res);
@@ -654,7 +654,7 @@ pv_resource_unref(struct pv_renderer *r, uint32_t res_id)
       struct pvk_context *owner = get_ctx(r, e->res->charged_ctx_id);
       if (owner) {
          pthread_mutex_lock(&owner->mutex);
-         pvk_context_uncharge_memory(owner, e->res->size);
+         pvk_context_uncharge_memory(owner, PV_MEMORY_POOL_RAM, e->res->size);
          pthread_mutex_unlock(&owner->mutex);
       }
       pvk_resource_unref(e->res);

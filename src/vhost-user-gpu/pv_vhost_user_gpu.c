@@ -24,8 +24,9 @@
  * capset once per VM and nothing a guest sends before tells the drivers
  * apart, so it is a per-VM choice.
  *
- * Limits (vug_budget.h): --memory-budget SIZE for all contexts of the VM,
- * or of every backend that gives the same --budget-shm NAME;
+ * Limits (vug_budget.h): --memory-budget SIZE (RAM) and --vram-budget SIZE
+ * (each discrete GPU's device-local heaps) for all contexts of the VM, or of
+ * every backend that gives the same --budget-shm NAME;
  * --max-context-memory SIZE for each context (pv-vtest's option names).
  *
  * --teardown-timeout S: how long the destroy of a guest's context waits for
@@ -601,12 +602,16 @@ usage(FILE *f)
               "  --venus-wire-format 0|1  venus wire format served to the guest: 0 for\n"
               "                      Mesa 22.3's venus driver (default), 1 for Mesa 25's\n"
               "Limits (SIZE in bytes, or with a K, M or G suffix; a multiple of 4K):\n"
-              "  --memory-budget SIZE  blobs + device memory of all contexts of this VM\n"
-              "                      together (default 3/4 of the host's RAM)\n"
+              "  --memory-budget SIZE  blobs + device memory in RAM (host-visible memory,\n"
+              "                      any memory of a CPU or integrated GPU) of all\n"
+              "                      contexts of this VM together (default 3/4 of the\n"
+              "                      host's RAM)\n"
+              "  --vram-budget SIZE  device-local memory of a discrete GPU of all contexts\n"
+              "                      together, per GPU (default: its device-local heaps)\n"
               "  --budget-shm NAME   share the memory budget with every backend given the\n"
               "                      same NAME (the file /dev/shm/NAME, mode 0600: backends\n"
               "                      started as its owner, or root); the first one's\n"
-              "                      --memory-budget holds\n"
+              "                      --memory-budget and --vram-budget hold\n"
               "  --max-context-memory SIZE  blobs + device memory of one context (default\n"
               "                      16G, at most half the host's RAM)\n"
               "  --teardown-timeout S  the longest a context's destroy waits for its GPU\n"
@@ -673,6 +678,7 @@ main(int argc, char **argv)
       { "no-sandbox", no_argument, NULL, 'S' },
       { "user", required_argument, NULL, 'u' },
       { "memory-budget", required_argument, NULL, 'B' },
+      { "vram-budget", required_argument, NULL, 'G' },
       { "budget-shm", required_argument, NULL, 'N' },
       { "max-context-memory", required_argument, NULL, 'C' },
       { "teardown-timeout", required_argument, NULL, 't' },
@@ -683,7 +689,7 @@ main(int argc, char **argv)
    bool sandbox = true;
    const char *user = NULL;
    unsigned long wire_format = 0;
-   uint64_t budget_bytes = 0;
+   uint64_t budget_bytes = 0, vram_budget_bytes = 0;
    const char *budget_shm = NULL;
    struct pv_renderer_limits limits = { 0 };
    unsigned long teardown_s = 0; /* 0: the renderer's default */
@@ -743,6 +749,7 @@ main(int argc, char **argv)
          user = optarg;
          break;
       case 'B':
+      case 'G':
       case 'C': {
          const uint64_t v = parse_size(optarg);
          if (!v) {
@@ -752,6 +759,8 @@ main(int argc, char **argv)
          }
          if (c == 'B')
             budget_bytes = v;
+         else if (c == 'G')
+            vram_budget_bytes = v;
          else
             limits.max_memory_per_context = v;
          break;
@@ -803,7 +812,7 @@ main(int argc, char **argv)
       goto out;
    struct pv_renderer_callbacks cbs = { .data = &b->fq, .fence_retired = fence_retired_cb };
    /* before the sandbox: it opens /dev/shm/NAME */
-   if (vug_budget_open(&b->budget, budget_bytes, budget_shm) < 0)
+   if (vug_budget_open(&b->budget, budget_bytes, vram_budget_bytes, budget_shm) < 0)
       goto out;
    if (pv_renderer_create(&cbs, &limits, &b->renderer) < 0) {
       pv_warn(TAG, "no renderer: 2D only");

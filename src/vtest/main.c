@@ -70,8 +70,12 @@ usage(FILE *f, const char *argv0)
            "                            --no-fork, the most a client's teardown waits\n"
            "                            for its GPU work (a device still busy then is\n"
            "                            abandoned: leaked until the server exits)\n"
-           "  --memory-budget SIZE      blobs + device memory of all clients together\n"
-           "                            (default 3/4 of the host's RAM)\n"
+           "  --memory-budget SIZE      blobs + device memory in RAM (host-visible memory,\n"
+           "                            any memory of a CPU or integrated GPU) of all\n"
+           "                            clients together (default 3/4 of the host's RAM)\n"
+           "  --vram-budget SIZE        device-local memory of a discrete GPU of all\n"
+           "                            clients together, per GPU (default: the size\n"
+           "                            of its device-local heaps)\n"
            "  --max-context-memory SIZE blobs + device memory of one client (default\n"
            "                            16G, at most half the host's RAM)\n"
            "  --max-guest-blob-memory SIZE\n"
@@ -354,6 +358,7 @@ main(int argc, char **argv)
       OPT_HANDSHAKE,
       OPT_TEARDOWN,
       OPT_BUDGET,
+      OPT_VRAM_BUDGET,
       OPT_CTX_MEM,
       OPT_BLOB_MEM,
       OPT_NO_SANDBOX,
@@ -378,6 +383,7 @@ main(int argc, char **argv)
       { "handshake-timeout", required_argument, NULL, OPT_HANDSHAKE },
       { "teardown-timeout", required_argument, NULL, OPT_TEARDOWN },
       { "memory-budget", required_argument, NULL, OPT_BUDGET },
+      { "vram-budget", required_argument, NULL, OPT_VRAM_BUDGET },
       { "max-context-memory", required_argument, NULL, OPT_CTX_MEM },
       { "max-guest-blob-memory", required_argument, NULL, OPT_BLOB_MEM },
       { "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
@@ -402,7 +408,7 @@ main(int argc, char **argv)
    const char *socket_wire1 = NULL;
    uint32_t client_fd = UINT32_MAX, budget_fd = UINT32_MAX;
    uint32_t handshake_s = 0, teardown_s = 0;
-   uint64_t budget_bytes = 0;
+   uint64_t budget_bytes = 0, vram_budget_bytes = 0; /* vram 0: each GPU's heaps */
    /* what client processes are told, as options of their own command line */
    const char *client_args[24];
    uint32_t nargs = 0;
@@ -469,6 +475,9 @@ main(int argc, char **argv)
          break;
       case OPT_BUDGET:
          ok = parse_size(optarg, &budget_bytes) && budget_bytes;
+         break;
+      case OPT_VRAM_BUDGET:
+         ok = parse_size(optarg, &vram_budget_bytes) && vram_budget_bytes;
          break;
       case OPT_CTX_MEM:
       case OPT_BLOB_MEM: {
@@ -542,8 +551,8 @@ main(int argc, char **argv)
       return 2;
    }
    int budget_mfd = -1;
-   int ret =
-      pv_shared_budget_create(budget_bytes, max_clients * 4, &cfg.client.budget, &budget_mfd);
+   int ret = pv_shared_budget_create(budget_bytes, vram_budget_bytes, max_clients * 4,
+                                     &cfg.client.budget, &budget_mfd);
    if (ret < 0) {
       pv_error(TAG, "cannot create the shared memory budget: %s", strerror(-ret));
       return 1;
@@ -568,8 +577,13 @@ main(int argc, char **argv)
       pv_info(TAG, "--no-fork: client threads are not sandboxed");
    else if (cpo.sandbox && !pv_sandbox_available())
       pv_warn(TAG, "built without libseccomp: client processes get no system call filter");
-   pv_info(TAG, "memory budget of all clients: %llu MiB; per client: guest blobs %llu MiB",
-           (unsigned long long)(budget_bytes >> 20),
+   char vram[32] = "its device-local heaps";
+   if (vram_budget_bytes)
+      snprintf(vram, sizeof(vram), "%llu MiB", (unsigned long long)(vram_budget_bytes >> 20));
+   pv_info(TAG,
+           "memory budget of all clients: RAM %llu MiB, each discrete GPU %s; per client: "
+           "guest blobs %llu MiB",
+           (unsigned long long)(budget_bytes >> 20), vram,
            (unsigned long long)(cfg.client.max_guest_blob_bytes >> 20));
 
    /* Signals arrive through a signalfd in the accept loop; every thread

@@ -232,28 +232,40 @@ handle_context_init(struct vtest_client *c, const uint32_t *p)
    return 0;
 }
 
+_Static_assert(PV_BUDGET_POOLS == PV_MEMORY_POOLS, "one budget pool per renderer pool");
+
 /* The shared budget, as this client's renderer charges it. */
 static bool
-budget_charge(void *data, uint64_t bytes)
+budget_charge(void *data, const struct pv_memory_pool *pool, uint64_t bytes)
 {
    struct vtest_client *c = data;
-   if (pv_shared_budget_charge(c->cfg.budget, c->cfg.budget_slot, bytes))
+   struct pv_shared_budget *b = c->cfg.budget;
+   if (pv_shared_budget_charge(b, c->cfg.budget_slot, pool->index, bytes, pool->heap_size))
       return true;
-   pv_warn(TAG,
-           "client %u (%s): %llu bytes refused: memory budget of all clients %llu, %llu "
-           "in use (--memory-budget)",
-           c->id, c->name, (unsigned long long)bytes,
-           (unsigned long long)__atomic_load_n(&c->cfg.budget->limit, __ATOMIC_RELAXED),
-           (unsigned long long)__atomic_load_n(&c->cfg.budget->used, __ATOMIC_RELAXED));
+   const unsigned long long limit = pv_shared_budget_limit(b, pool->index, pool->heap_size);
+   const unsigned long long used =
+      pool->index < PV_BUDGET_POOLS ? __atomic_load_n(&b->used[pool->index], __ATOMIC_RELAXED) : 0;
+   if (pool->index == PV_MEMORY_POOL_RAM)
+      pv_warn(TAG,
+              "client %u (%s): %llu bytes refused: RAM budget of all clients %llu, %llu "
+              "in use (--memory-budget)",
+              c->id, c->name, (unsigned long long)bytes, limit, used);
+   else
+      pv_warn(TAG,
+              "client %u (%s): %llu bytes refused: VRAM budget of GPU %u (heap %u) of all "
+              "clients %llu, %llu in use (--vram-budget)",
+              c->id, c->name, (unsigned long long)bytes, pool->index - 1, pool->heap, limit, used);
    return false;
 }
 
 static void
-budget_release(void *data, uint64_t bytes)
+budget_release(void *data, uint32_t pool, uint64_t bytes)
 {
    struct vtest_client *c = data;
-   pv_shared_budget_release(c->cfg.budget, c->cfg.budget_slot, bytes);
+   pv_shared_budget_release(c->cfg.budget, c->cfg.budget_slot, pool, bytes);
 }
+
+static const struct pv_memory_pool ram_pool = { .index = PV_MEMORY_POOL_RAM };
 
 static int
 create_guest_blob(struct vtest_client *c, struct pv_blob_args *args, int *fd)
@@ -263,14 +275,14 @@ create_guest_blob(struct vtest_client *c, struct pv_blob_args *args, int *fd)
        c->guest_bytes > c->cfg.max_guest_blob_bytes - args->size)
       return drop(c, -ENOSPC, "guest blob of %llu bytes over the limit",
                   (unsigned long long)args->size);
-   if (c->cfg.budget && !budget_charge(c, args->size))
+   if (c->cfg.budget && !budget_charge(c, &ram_pool, args->size))
       return drop(c, -ENOSPC, "guest blob of %llu bytes refused by the memory budget",
                   (unsigned long long)args->size);
    struct guest_blob *gb = calloc(1, sizeof(*gb));
    int ret = gb ? pv_shmem_create(&gb->shm, "pv-vtest-guest-blob", args->size) : -ENOMEM;
    if (ret < 0) {
       if (c->cfg.budget)
-         budget_release(c, args->size);
+         budget_release(c, PV_MEMORY_POOL_RAM, args->size);
       free(gb);
       return drop(c, ret, "cannot allocate a guest blob of %llu bytes: %s",
                   (unsigned long long)args->size, strerror(-ret));
@@ -284,7 +296,7 @@ create_guest_blob(struct vtest_client *c, struct pv_blob_args *args, int *fd)
       pv_shmem_destroy(&gb->shm);
       free(gb);
       if (c->cfg.budget)
-         budget_release(c, args->size);
+         budget_release(c, PV_MEMORY_POOL_RAM, args->size);
       return drop(c, ret, "guest blob %u refused: %s", args->res_id, strerror(-ret));
    }
    gb->charged = args->size;
@@ -767,7 +779,7 @@ client_fini(struct vtest_client *c)
       c->guest_blobs = gb->next;
       pv_shmem_destroy(&gb->shm);
       if (c->cfg.budget)
-         budget_release(c, gb->charged);
+         budget_release(c, PV_MEMORY_POOL_RAM, gb->charged);
       free(gb);
    }
    free(c->buf);

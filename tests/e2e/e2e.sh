@@ -46,7 +46,7 @@
 #                the guest before's create infos; one with another device
 #                extension gets a device of its own, and works; so does the
 #                next, and later ones adopt again
-#   limits       blobs over --memory-budget (shared by all client processes)
+#   limits       blobs over --memory-budget (RAM, shared by all client processes)
 #                and over --max-context-memory are refused and logged
 #   two-clients-threads, shutdown-threads, stuck-queue-threads
 #                the same with every client on a thread of one server
@@ -274,7 +274,7 @@ limits)
    rc=$?
    cat "$log.2" >>"$log"
    grep -E 'refused' "$log" | head -n 6
-   grep -q 'memory budget of all clients 1048576' "$log" && grep -q 'per-context memory cap 1048576' "$log" ||
+   grep -q 'RAM budget of all clients 1048576' "$log" && grep -q 'per-context memory cap 1048576' "$log" ||
       { cat "$log"; echo 'refusals not logged with their cap' >&2; rc=1; }
    rm -f "$log" "$log.2"
    exit $rc
