@@ -222,6 +222,10 @@ buffer_image_region(const struct pvk_buffer_state *b, const struct pvk_image_sta
 {
    if (!b)
       return "buffer without recorded size";
+   /* VUID-vkCmdCopyBufferToImage-srcBuffer-00176,
+    * VUID-vkCmdCopyImageToBuffer-dstBuffer-00192 */
+   if (!b->bound)
+      return "buffer with no memory bound";
    if (r->bufferRowLength && r->bufferRowLength < r->imageExtent.width)
       return "bufferRowLength below the width";
    if (r->bufferImageHeight && r->bufferImageHeight < r->imageExtent.height)
@@ -438,6 +442,9 @@ blit_side(const struct pvk_image_state *im, const VkImageSubresourceLayers *sub,
 {
    if (!im)
       return "image without recorded state";
+   /* VUID-vkCmdBlitImage-srcImage-00220, VUID-vkCmdBlitImage-dstImage-00225 */
+   if (!im->bound)
+      return "image with no memory bound";
    const char *why = subresource_layers(im, sub->mipLevel, sub->baseArrayLayer, sub->layerCount);
    if (why)
       return why;
@@ -684,16 +691,38 @@ vn_handle_vkCmdWaitEvents(struct vn_dispatch_context *dctx, struct vn_command_vk
 
 /* --- vertex and index buffers --- */
 
+/* VUID-vkCmdBindIndexBuffer-indexType-parameter, -indexType-08786 (not
+ * VK_INDEX_TYPE_NONE_KHR), -indexType-08787 (UINT8 needs indexTypeUint8);
+ * the same for vkCmdBindIndexBuffer2. A driver derives the index size from
+ * it (lavapipe divides by it). */
+static const char *
+index_type(const struct pvk_device *dev, VkIndexType type)
+{
+   switch (type) {
+   case VK_INDEX_TYPE_UINT16:
+   case VK_INDEX_TYPE_UINT32:
+      return NULL;
+   case VK_INDEX_TYPE_UINT8:
+      return dev->index_type_uint8 ? NULL
+                                   : "VK_INDEX_TYPE_UINT8 without the indexTypeUint8 feature";
+   case VK_INDEX_TYPE_NONE_KHR:
+      return "VK_INDEX_TYPE_NONE_KHR";
+   default:
+      return "indexType not a VkIndexType";
+   }
+}
+
 void
 vn_handle_vkCmdBindIndexBuffer(struct vn_dispatch_context *dctx,
                                struct vn_command_vkCmdBindIndexBuffer *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    const struct buf b = buffer_of(ctx, args->buffer);
-   const char *why = args->buffer && (!b.s || args->offset >= b.s->size)
-                        ? "offset beyond the buffer"
-                     : args->buffer && !b.s->bound ? "buffer with no memory bound"
-                                                   : NULL;
+   const char *why = index_type(device_of(args->dispatch), args->indexType);
+   if (!why)
+      why = args->buffer && (!b.s || args->offset >= b.s->size) ? "offset beyond the buffer"
+            : args->buffer && !b.s->bound                       ? "buffer with no memory bound"
+                                                                : NULL;
    if (ok_or_reject(ctx, why, "vkCmdBindIndexBuffer", 0, b.id, 0))
       device_of(args->dispatch)
          ->dispatch.vkCmdBindIndexBuffer(args->commandBuffer, args->buffer, args->offset,
@@ -1015,6 +1044,9 @@ indirect_range(const struct pvk_buffer_state *b, VkDeviceSize offset, uint32_t c
       return NULL;
    if (!b)
       return "buffer without recorded size";
+   /* VUID-vkCmdDrawIndirect-buffer-02708 and the like */
+   if (!b->bound)
+      return "buffer with no memory bound";
    if (offset % 4)
       return "offset not a multiple of 4";
    if (count > 1 && (stride % 4 || stride < size))
@@ -1152,12 +1184,226 @@ vn_handle_vkCmdBindIndexBuffer2(struct vn_dispatch_context *dctx,
    if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdBindIndexBuffer2))
       return;
    const struct buf b = buffer_of(ctx, args->buffer);
-   const char *why = NULL;
-   if (args->buffer)
+   const char *why = index_type(device_of(args->dispatch), args->indexType);
+   if (!why && args->buffer)
       why = !b.s || args->offset >= b.s->size ? "offset beyond the buffer"
                                               : buffer_range(b.s, args->offset, args->size, true);
    if (ok_or_reject(ctx, why, "vkCmdBindIndexBuffer2", 0, b.id, 0))
       device_of(args->dispatch)
          ->dispatch.vkCmdBindIndexBuffer2(args->commandBuffer, args->buffer, args->offset,
                                           args->size, args->indexType);
+}
+
+/* --- image clears --- */
+
+/* VUID-vkCmdClearColorImage-image-00003 (bound), -baseMipLevel-01470,
+ * -pRanges-01692, -baseArrayLayer-01472, -pRanges-01693; the same for
+ * vkCmdClearDepthStencilImage (-image-00010, -baseMipLevel-01474, ...). */
+static bool
+clear_ok(struct pvk_context *ctx, const char *cmd, VkImage image, const void *value, uint32_t n,
+         const VkImageSubresourceRange *ranges)
+{
+   if (!value || (n && !ranges)) { /* VUID-vkCmdClearColorImage-pColor-parameter */
+      pvk_context_set_lost(ctx, "image clear: no clear value, or ranges array without elements");
+      return false;
+   }
+   const struct img im = image_of(ctx, image);
+   for (uint32_t i = 0; i < n; i++) {
+      const char *why = im.s ? subresource_range(im.s, &ranges[i]) : "image without recorded state";
+      if (!ok_or_reject(ctx, why, cmd, i, 0, im.id))
+         return false;
+   }
+   return true;
+}
+
+void
+vn_handle_vkCmdClearColorImage(struct vn_dispatch_context *dctx,
+                               struct vn_command_vkCmdClearColorImage *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (clear_ok(ctx, "vkCmdClearColorImage", args->image, args->pColor, args->rangeCount,
+                args->pRanges))
+      device_of(args->dispatch)
+         ->dispatch.vkCmdClearColorImage(args->commandBuffer, args->image, args->imageLayout,
+                                         args->pColor, args->rangeCount, args->pRanges);
+}
+
+void
+vn_handle_vkCmdClearDepthStencilImage(struct vn_dispatch_context *dctx,
+                                      struct vn_command_vkCmdClearDepthStencilImage *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (clear_ok(ctx, "vkCmdClearDepthStencilImage", args->image, args->pDepthStencil,
+                args->rangeCount, args->pRanges))
+      device_of(args->dispatch)
+         ->dispatch.vkCmdClearDepthStencilImage(args->commandBuffer, args->image, args->imageLayout,
+                                                args->pDepthStencil, args->rangeCount,
+                                                args->pRanges);
+}
+
+/* --- transform feedback and conditional rendering (rare: queries allowed) --- */
+
+/* A 4-byte word at `offset` of a bound buffer (counters, predicates). */
+static const char *
+word_range(const struct pvk_buffer_state *b, VkDeviceSize offset)
+{
+   return offset % 4 ? "offset not a multiple of 4" : buffer_range(b, offset, 4, false);
+}
+
+/* The device's VkPhysicalDeviceTransformFeedbackPropertiesEXT (zeroes when
+ * the host cannot tell: everything is then refused). */
+static VkPhysicalDeviceTransformFeedbackPropertiesEXT
+xfb_props(struct pvk_device *dev)
+{
+   VkPhysicalDeviceTransformFeedbackPropertiesEXT xfb = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_TRANSFORM_FEEDBACK_PROPERTIES_EXT,
+   };
+   VkPhysicalDeviceProperties2 props = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+      .pNext = &xfb,
+   };
+   if (dev->instance->dispatch.vkGetPhysicalDeviceProperties2)
+      dev->instance->dispatch.vkGetPhysicalDeviceProperties2(dev->physical_device->handle, &props);
+   return xfb;
+}
+
+/* firstBinding/firstCounterBuffer + count inside maxTransformFeedbackBuffers
+ * (drivers index fixed arrays with them). */
+static bool
+xfb_slots_ok(struct pvk_context *ctx, struct pvk_device *dev, const char *cmd, uint32_t first,
+             uint32_t count)
+{
+   const uint32_t max = xfb_props(dev).maxTransformFeedbackBuffers;
+   if (first < max && count <= max - first)
+      return true;
+   pvk_reject(ctx, "range: %s: buffers %u..+%u beyond maxTransformFeedbackBuffers %u", cmd, first,
+              count, max);
+   return false;
+}
+
+/* VUID-vkCmdBindTransformFeedbackBuffersEXT-firstBinding-02356/02357,
+ * -pOffsets-02358/02359, -pSizes-02361/02362, -pBuffers-02364 (bound). */
+void
+vn_handle_vkCmdBindTransformFeedbackBuffersEXT(
+   struct vn_dispatch_context *dctx, struct vn_command_vkCmdBindTransformFeedbackBuffersEXT *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdBindTransformFeedbackBuffersEXT))
+      return;
+   struct pvk_device *dev = device_of(args->dispatch);
+   const char *cmd = "vkCmdBindTransformFeedbackBuffersEXT";
+   if (args->bindingCount && (!args->pBuffers || !args->pOffsets)) {
+      pvk_context_set_lost(ctx, "vkCmdBindTransformFeedbackBuffersEXT: array without elements");
+      return;
+   }
+   if (!xfb_slots_ok(ctx, dev, cmd, args->firstBinding, args->bindingCount))
+      return;
+   for (uint32_t i = 0; i < args->bindingCount; i++) {
+      const struct buf b = buffer_of(ctx, args->pBuffers[i]);
+      const VkDeviceSize size = args->pSizes ? args->pSizes[i] : VK_WHOLE_SIZE;
+      const char *why = args->pOffsets[i] % 4 ? "offset not a multiple of 4"
+                        : !size               ? "empty range"
+                        : !b.s                ? "buffer without recorded size"
+                        : args->pOffsets[i] >= b.s->size
+                           ? "offset beyond the buffer"
+                           : buffer_range(b.s, args->pOffsets[i], size, true);
+      if (!ok_or_reject(ctx, why, cmd, i, 0, b.id))
+         return;
+   }
+   dev->dispatch.vkCmdBindTransformFeedbackBuffersEXT(args->commandBuffer, args->firstBinding,
+                                                      args->bindingCount, args->pBuffers,
+                                                      args->pOffsets, args->pSizes);
+}
+
+/* Counter buffers of vkCmdBegin/EndTransformFeedbackEXT: a null array or
+ * null handles mean none; each other one holds a word at its offset
+ * (VUID-vkCmdBeginTransformFeedbackEXT-firstCounterBuffer-02368/02369,
+ * -pCounterBufferOffsets-02370). */
+static bool
+counters_ok(struct pvk_context *ctx, struct pvk_device *dev, const char *cmd, uint32_t first,
+            uint32_t count, const VkBuffer *buffers, const VkDeviceSize *offsets)
+{
+   if (!xfb_slots_ok(ctx, dev, cmd, first, count))
+      return false;
+   for (uint32_t i = 0; buffers && i < count; i++) {
+      if (!buffers[i])
+         continue;
+      const struct buf b = buffer_of(ctx, buffers[i]);
+      if (!ok_or_reject(ctx, word_range(b.s, offsets ? offsets[i] : 0), cmd, i, b.id, 0))
+         return false;
+   }
+   return true;
+}
+
+void
+vn_handle_vkCmdBeginTransformFeedbackEXT(struct vn_dispatch_context *dctx,
+                                         struct vn_command_vkCmdBeginTransformFeedbackEXT *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdBeginTransformFeedbackEXT))
+      return;
+   struct pvk_device *dev = device_of(args->dispatch);
+   if (counters_ok(ctx, dev, "vkCmdBeginTransformFeedbackEXT", args->firstCounterBuffer,
+                   args->counterBufferCount, args->pCounterBuffers, args->pCounterBufferOffsets))
+      dev->dispatch.vkCmdBeginTransformFeedbackEXT(args->commandBuffer, args->firstCounterBuffer,
+                                                   args->counterBufferCount, args->pCounterBuffers,
+                                                   args->pCounterBufferOffsets);
+}
+
+void
+vn_handle_vkCmdEndTransformFeedbackEXT(struct vn_dispatch_context *dctx,
+                                       struct vn_command_vkCmdEndTransformFeedbackEXT *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdEndTransformFeedbackEXT))
+      return;
+   struct pvk_device *dev = device_of(args->dispatch);
+   if (counters_ok(ctx, dev, "vkCmdEndTransformFeedbackEXT", args->firstCounterBuffer,
+                   args->counterBufferCount, args->pCounterBuffers, args->pCounterBufferOffsets))
+      dev->dispatch.vkCmdEndTransformFeedbackEXT(args->commandBuffer, args->firstCounterBuffer,
+                                                 args->counterBufferCount, args->pCounterBuffers,
+                                                 args->pCounterBufferOffsets);
+}
+
+/* VUID-vkCmdDrawIndirectByteCountEXT-vertexStride-02289 (the driver divides
+ * by it), -counterBufferOffset-04568 (multiple of 4), the counter word
+ * inside the bound buffer. */
+void
+vn_handle_vkCmdDrawIndirectByteCountEXT(struct vn_dispatch_context *dctx,
+                                        struct vn_command_vkCmdDrawIndirectByteCountEXT *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdDrawIndirectByteCountEXT))
+      return;
+   struct pvk_device *dev = device_of(args->dispatch);
+   const struct buf b = buffer_of(ctx, args->counterBuffer);
+   const char *why = !args->vertexStride ||
+                           args->vertexStride > xfb_props(dev).maxTransformFeedbackBufferDataStride
+                        ? "vertexStride 0 or beyond maxTransformFeedbackBufferDataStride"
+                        : word_range(b.s, args->counterBufferOffset);
+   if (ok_or_reject(ctx, why, "vkCmdDrawIndirectByteCountEXT", 0, b.id, 0))
+      dev->dispatch.vkCmdDrawIndirectByteCountEXT(
+         args->commandBuffer, args->instanceCount, args->firstInstance, args->counterBuffer,
+         args->counterBufferOffset, args->counterOffset, args->vertexStride);
+}
+
+/* VUID-VkConditionalRenderingBeginInfoEXT-buffer-01982 (bound),
+ * -offset-01983 (inside), -offset-01984 (multiple of 4). */
+void
+vn_handle_vkCmdBeginConditionalRenderingEXT(
+   struct vn_dispatch_context *dctx, struct vn_command_vkCmdBeginConditionalRenderingEXT *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdBeginConditionalRenderingEXT))
+      return;
+   const VkConditionalRenderingBeginInfoEXT *info = args->pConditionalRenderingBegin;
+   if (!info) {
+      pvk_context_set_lost(ctx, "vkCmdBeginConditionalRenderingEXT: missing begin info");
+      return;
+   }
+   const struct buf b = buffer_of(ctx, info->buffer);
+   if (ok_or_reject(ctx, word_range(b.s, info->offset), "vkCmdBeginConditionalRenderingEXT", 0,
+                    b.id, 0))
+      device_of(args->dispatch)
+         ->dispatch.vkCmdBeginConditionalRenderingEXT(args->commandBuffer, info);
 }

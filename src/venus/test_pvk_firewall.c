@@ -1047,12 +1047,12 @@ image_barrier(struct test_stream *e, uint32_t base_mip, uint32_t mips, uint32_t 
 
 /* vkCmdCopyBufferToImage of BUFFER into IMAGE's `mip`, `layer`: w x h at (x, y) */
 static void
-copy_to_image(struct test_stream *e, uint64_t buffer_offset, uint32_t mip, uint32_t layer,
-              int32_t x, int32_t y, uint32_t w, uint32_t h)
+copy_to_image_from(struct test_stream *e, uint64_t buffer, uint64_t buffer_offset, uint32_t mip,
+                   uint32_t layer, int32_t x, int32_t y, uint32_t w, uint32_t h)
 {
    ts_cmd(e, T(vkCmdCopyBufferToImage), 0);
    ts_u64(e, CMD);
-   ts_u64(e, BUFFER);
+   ts_u64(e, buffer);
    ts_u64(e, IMAGE);
    ts_u32(e, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL);
    ts_u32(e, 1);
@@ -1070,6 +1070,13 @@ copy_to_image(struct test_stream *e, uint64_t buffer_offset, uint32_t mip, uint3
    ts_u32(e, w);
    ts_u32(e, h);
    ts_u32(e, 1);
+}
+
+static void
+copy_to_image(struct test_stream *e, uint64_t buffer_offset, uint32_t mip, uint32_t layer,
+              int32_t x, int32_t y, uint32_t w, uint32_t h)
+{
+   copy_to_image_from(e, BUFFER, buffer_offset, mip, layer, x, y, w, h);
 }
 
 static void
@@ -1258,9 +1265,8 @@ copy_image_past(struct test_stream *e)
 
 /* vkCmdBlitImage IMAGE level 0 -> IMAGE2 level 1, destination corner `x` */
 static void
-blit(struct test_stream *e, int32_t x)
+blit_cmd(struct test_stream *e, int32_t x)
 {
-   two_images(e);
    ts_cmd(e, T(vkCmdBlitImage), 0);
    ts_u64(e, CMD);
    ts_u64(e, IMAGE);
@@ -1279,6 +1285,13 @@ blit(struct test_stream *e, int32_t x)
    offset3d(e, x, x, 1);
    ts_u32(e, VK_FILTER_NEAREST);
    end(e, CMD);
+}
+
+static void
+blit(struct test_stream *e, int32_t x)
+{
+   two_images(e);
+   blit_cmd(e, x);
 }
 
 static void
@@ -1477,6 +1490,176 @@ test_ranges(void)
               "vertex buffer with a size past the buffer", vertex_buffers2_past);
    range_case("vkCmdDrawIndexedIndirectCount region 0: range beyond the buffer (source 601",
               "indirect count word past the count buffer", indirect_count_past);
+}
+
+/* --- index types, objects with no memory bound, sparse flags --- */
+
+static void
+bind_index(struct test_stream *e, uint64_t buffer, uint32_t type)
+{
+   ts_cmd(e, T(vkCmdBindIndexBuffer), 0);
+   ts_u64(e, CMD);
+   ts_u64(e, buffer);
+   ts_u64(e, 0);
+   ts_u32(e, type);
+}
+
+static void
+index_types_ok(struct test_stream *e)
+{
+   begin(e, CMD);
+   bind_index(e, BUFFER, VK_INDEX_TYPE_UINT16);
+   bind_index(e, BUFFER, VK_INDEX_TYPE_UINT32);
+   end(e, CMD);
+}
+
+static void
+index_type_invalid(struct test_stream *e)
+{
+   begin(e, CMD);
+   bind_index(e, BUFFER, 0xffffffffu); /* lavapipe divided by its index size */
+}
+
+static void
+index_type_uint8(struct test_stream *e)
+{
+   begin(e, CMD);
+   bind_index(e, BUFFER, VK_INDEX_TYPE_UINT8); /* the device did not enable indexTypeUint8 */
+}
+
+static void
+index_type_none(struct test_stream *e)
+{
+   begin(e, CMD);
+   bind_index(e, BUFFER, VK_INDEX_TYPE_NONE_KHR);
+}
+
+#define UNBOUND 602
+
+/* IMAGE bound, buffer UNBOUND created but never bound */
+static void
+unbound_buffer_to_image(struct test_stream *e)
+{
+   image_setup(e);
+   create_buffer(e, UNBOUND, BUFFER_SIZE);
+   begin(e, CMD);
+   copy_to_image_from(e, UNBOUND, 0, 0, 0, 0, 0, 4, 4);
+}
+
+static void
+unbound_image_blit(struct test_stream *e)
+{
+   image_setup(e);
+   create_image(e, IMAGE2, 2, 2); /* not bound */
+   begin(e, CMD);
+   blit_cmd(e, 8);
+}
+
+static void
+unbound_indirect(struct test_stream *e)
+{
+   create_buffer(e, UNBOUND, BUFFER_SIZE);
+   begin(e, CMD);
+   ts_cmd(e, T(vkCmdDispatchIndirect), 0);
+   ts_u64(e, CMD);
+   ts_u64(e, UNBOUND);
+   ts_u64(e, 0);
+}
+
+/* vkCmdClearColorImage of IMAGE, mip levels [base, base + count) */
+static void
+clear_color(struct test_stream *e, uint32_t base, uint32_t count)
+{
+   ts_cmd(e, T(vkCmdClearColorImage), 0);
+   ts_u64(e, CMD);
+   ts_u64(e, IMAGE);
+   ts_u32(e, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL);
+   ts_u64(e, 1);
+   ts_u32(e, 0); /* float32 */
+   ts_u64(e, 4);
+   for (int i = 0; i < 4; i++)
+      ts_f32(e, 0.5f);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u32(e, VK_IMAGE_ASPECT_COLOR_BIT);
+   ts_u32(e, base);
+   ts_u32(e, count);
+   ts_u32(e, 0);
+   ts_u32(e, VK_REMAINING_ARRAY_LAYERS);
+}
+
+static void
+clear_ok(struct test_stream *e)
+{
+   image_setup(e);
+   begin(e, CMD);
+   image_barrier(e, 0, VK_REMAINING_MIP_LEVELS, 0, 2);
+   clear_color(e, 0, VK_REMAINING_MIP_LEVELS);
+   end(e, CMD);
+   submit(e, CMD, 0, 0, 0);
+   queue_wait_idle(e);
+}
+
+static void
+clear_mips_past(struct test_stream *e)
+{
+   image_setup(e);
+   begin(e, CMD);
+   clear_color(e, 1, 2);
+}
+
+static void
+clear_unbound(struct test_stream *e)
+{
+   create_image(e, IMAGE, 2, 2); /* not bound */
+   begin(e, CMD);
+   clear_color(e, 0, 1);
+}
+
+static void
+sparse_buffer(struct test_stream *e)
+{
+   ts_cmd(e, T(vkCreateBuffer), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, VK_BUFFER_CREATE_SPARSE_BINDING_BIT); /* the device did not enable sparseBinding */
+   ts_u64(e, BUFFER_SIZE);
+   ts_u32(e, VK_BUFFER_USAGE_TRANSFER_SRC_BIT);
+   ts_u32(e, VK_SHARING_MODE_EXCLUSIVE);
+   ts_u32(e, 0);
+   ts_u64(e, 0);
+   ts_u64(e, 0);
+   ts_u64(e, 1);
+   ts_u64(e, UNBOUND);
+}
+
+static void
+test_unbound_and_index_types(void)
+{
+   range_case(NULL, "index types UINT16 and UINT32", index_types_ok);
+   range_case("vkCmdBindIndexBuffer region 0: indexType not a VkIndexType", "index type 0xffffffff",
+              index_type_invalid);
+   range_case("vkCmdBindIndexBuffer region 0: VK_INDEX_TYPE_UINT8 without the indexTypeUint8",
+              "index type UINT8 without the feature", index_type_uint8);
+   range_case("vkCmdBindIndexBuffer region 0: VK_INDEX_TYPE_NONE_KHR", "index type NONE",
+              index_type_none);
+   /* vkCmdBindIndexBuffer2 shares the check; lavapipe 22.3 lacks it
+    * (maintenance5) */
+   range_case("vkCmdCopyBufferToImage region 0: buffer with no memory bound (source 602",
+              "buffer-to-image copy from an unbound buffer", unbound_buffer_to_image);
+   range_case("vkCmdBlitImage region 0: image with no memory bound (source 650, destination 651)",
+              "blit into an unbound image", unbound_image_blit);
+   range_case("vkCmdDispatchIndirect region 0: buffer with no memory bound (source 602",
+              "indirect dispatch from an unbound buffer", unbound_indirect);
+   range_case(NULL, "image clear inside", clear_ok);
+   range_case("vkCmdClearColorImage region 0: mip levels beyond", "image clear past the mips",
+              clear_mips_past);
+   range_case("vkCmdClearColorImage region 0: image with no memory bound",
+              "clear of an unbound image", clear_unbound);
+   range_case("sparse: vkCreateBuffer: sparse flags 0x1 without the sparseBinding feature",
+              "sparse buffer without the feature", sparse_buffer);
 }
 
 /* --- queries --- */
@@ -1843,6 +2026,7 @@ main(void)
    test_bind_and_push();
    test_pool_reset_pending();
    test_ranges();
+   test_unbound_and_index_types();
    test_queries();
    test_render_passes();
    test_queues();

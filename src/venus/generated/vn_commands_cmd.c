@@ -1619,17 +1619,6 @@ vn_encode_vkCmdClearColorImage_reply(struct vn_cs_encoder *enc, const struct vn_
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdClearColorImage_EXT);
 }
 
-static void
-vn_exec_vkCmdClearColorImage(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdClearColorImage *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdClearColorImage) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdClearColorImage: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdClearColorImage(args->commandBuffer, args->image, args->imageLayout, args->pColor, args->rangeCount, args->pRanges);
-}
-
 void
 vn_run_vkCmdClearColorImage(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -1638,7 +1627,7 @@ vn_run_vkCmdClearColorImage(struct vn_dispatch_context *ctx, struct vn_cs_decode
    vn_decode_vkCmdClearColorImage_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdClearColorImage(ctx, dec, &args);
+   vn_handle_vkCmdClearColorImage(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -1688,17 +1677,6 @@ vn_encode_vkCmdClearDepthStencilImage_reply(struct vn_cs_encoder *enc, const str
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdClearDepthStencilImage_EXT);
 }
 
-static void
-vn_exec_vkCmdClearDepthStencilImage(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdClearDepthStencilImage *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdClearDepthStencilImage) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdClearDepthStencilImage: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdClearDepthStencilImage(args->commandBuffer, args->image, args->imageLayout, args->pDepthStencil, args->rangeCount, args->pRanges);
-}
-
 void
 vn_run_vkCmdClearDepthStencilImage(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -1707,7 +1685,7 @@ vn_run_vkCmdClearDepthStencilImage(struct vn_dispatch_context *ctx, struct vn_cs
    vn_decode_vkCmdClearDepthStencilImage_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdClearDepthStencilImage(ctx, dec, &args);
+   vn_handle_vkCmdClearDepthStencilImage(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -3049,17 +3027,6 @@ vn_encode_vkCmdBindTransformFeedbackBuffersEXT_reply(struct vn_cs_encoder *enc, 
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdBindTransformFeedbackBuffersEXT_EXT);
 }
 
-static void
-vn_exec_vkCmdBindTransformFeedbackBuffersEXT(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdBindTransformFeedbackBuffersEXT *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdBindTransformFeedbackBuffersEXT) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdBindTransformFeedbackBuffersEXT: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdBindTransformFeedbackBuffersEXT(args->commandBuffer, args->firstBinding, args->bindingCount, args->pBuffers, args->pOffsets, args->pSizes);
-}
-
 void
 vn_run_vkCmdBindTransformFeedbackBuffersEXT(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -3068,7 +3035,7 @@ vn_run_vkCmdBindTransformFeedbackBuffersEXT(struct vn_dispatch_context *ctx, str
    vn_decode_vkCmdBindTransformFeedbackBuffersEXT_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdBindTransformFeedbackBuffersEXT(ctx, dec, &args);
+   vn_handle_vkCmdBindTransformFeedbackBuffersEXT(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -3113,17 +3080,6 @@ vn_encode_vkCmdBeginTransformFeedbackEXT_reply(struct vn_cs_encoder *enc, const 
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdBeginTransformFeedbackEXT_EXT);
 }
 
-static void
-vn_exec_vkCmdBeginTransformFeedbackEXT(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginTransformFeedbackEXT *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdBeginTransformFeedbackEXT) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdBeginTransformFeedbackEXT: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdBeginTransformFeedbackEXT(args->commandBuffer, args->firstCounterBuffer, args->counterBufferCount, args->pCounterBuffers, args->pCounterBufferOffsets);
-}
-
 void
 vn_run_vkCmdBeginTransformFeedbackEXT(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -3132,7 +3088,7 @@ vn_run_vkCmdBeginTransformFeedbackEXT(struct vn_dispatch_context *ctx, struct vn
    vn_decode_vkCmdBeginTransformFeedbackEXT_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdBeginTransformFeedbackEXT(ctx, dec, &args);
+   vn_handle_vkCmdBeginTransformFeedbackEXT(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -3177,17 +3133,6 @@ vn_encode_vkCmdEndTransformFeedbackEXT_reply(struct vn_cs_encoder *enc, const st
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdEndTransformFeedbackEXT_EXT);
 }
 
-static void
-vn_exec_vkCmdEndTransformFeedbackEXT(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdEndTransformFeedbackEXT *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdEndTransformFeedbackEXT) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdEndTransformFeedbackEXT: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdEndTransformFeedbackEXT(args->commandBuffer, args->firstCounterBuffer, args->counterBufferCount, args->pCounterBuffers, args->pCounterBufferOffsets);
-}
-
 void
 vn_run_vkCmdEndTransformFeedbackEXT(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -3196,7 +3141,7 @@ vn_run_vkCmdEndTransformFeedbackEXT(struct vn_dispatch_context *ctx, struct vn_c
    vn_decode_vkCmdEndTransformFeedbackEXT_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdEndTransformFeedbackEXT(ctx, dec, &args);
+   vn_handle_vkCmdEndTransformFeedbackEXT(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -3327,50 +3272,26 @@ vn_run_vkCmdEndQueryIndexedEXT(struct vn_dispatch_context *ctx, struct vn_cs_dec
 void
 vn_decode_vkCmdDrawIndirectByteCountEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndirectByteCountEXT *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 40);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   _Static_assert(sizeof(args->instanceCount) == 4, "wire size of instanceCount");
-   memcpy(&args->instanceCount, p + 8, 4);
-   _Static_assert(sizeof(args->firstInstance) == 4, "wire size of firstInstance");
-   memcpy(&args->firstInstance, p + 12, 4);
+   vn_decode_bytes(dec, &args->instanceCount, sizeof(args->instanceCount));
+   vn_decode_bytes(dec, &args->firstInstance, sizeof(args->firstInstance));
    {
-      uint64_t id;
-      memcpy(&id, p + 16, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, false);
       args->counterBuffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   _Static_assert(sizeof(args->counterBufferOffset) == 8, "wire size of counterBufferOffset");
-   memcpy(&args->counterBufferOffset, p + 24, 8);
-   _Static_assert(sizeof(args->counterOffset) == 4, "wire size of counterOffset");
-   memcpy(&args->counterOffset, p + 32, 4);
-   _Static_assert(sizeof(args->vertexStride) == 4, "wire size of vertexStride");
-   memcpy(&args->vertexStride, p + 36, 4);
+   vn_decode_bytes(dec, &args->counterBufferOffset, sizeof(args->counterBufferOffset));
+   vn_decode_bytes(dec, &args->counterOffset, sizeof(args->counterOffset));
+   vn_decode_bytes(dec, &args->vertexStride, sizeof(args->vertexStride));
 }
 
 void
 vn_encode_vkCmdDrawIndirectByteCountEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdDrawIndirectByteCountEXT *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdDrawIndirectByteCountEXT_EXT);
-}
-
-static void
-vn_exec_vkCmdDrawIndirectByteCountEXT(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndirectByteCountEXT *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdDrawIndirectByteCountEXT) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdDrawIndirectByteCountEXT: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdDrawIndirectByteCountEXT(args->commandBuffer, args->instanceCount, args->firstInstance, args->counterBuffer, args->counterBufferOffset, args->counterOffset, args->vertexStride);
 }
 
 void
@@ -3381,7 +3302,7 @@ vn_run_vkCmdDrawIndirectByteCountEXT(struct vn_dispatch_context *ctx, struct vn_
    vn_decode_vkCmdDrawIndirectByteCountEXT_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdDrawIndirectByteCountEXT(ctx, dec, &args);
+   vn_handle_vkCmdDrawIndirectByteCountEXT(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -5351,17 +5272,6 @@ vn_encode_vkCmdBeginConditionalRenderingEXT_reply(struct vn_cs_encoder *enc, con
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdBeginConditionalRenderingEXT_EXT);
 }
 
-static void
-vn_exec_vkCmdBeginConditionalRenderingEXT(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginConditionalRenderingEXT *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdBeginConditionalRenderingEXT) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdBeginConditionalRenderingEXT: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdBeginConditionalRenderingEXT(args->commandBuffer, args->pConditionalRenderingBegin);
-}
-
 void
 vn_run_vkCmdBeginConditionalRenderingEXT(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -5370,7 +5280,7 @@ vn_run_vkCmdBeginConditionalRenderingEXT(struct vn_dispatch_context *ctx, struct
    vn_decode_vkCmdBeginConditionalRenderingEXT_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdBeginConditionalRenderingEXT(ctx, dec, &args);
+   vn_handle_vkCmdBeginConditionalRenderingEXT(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);

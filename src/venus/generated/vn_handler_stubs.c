@@ -575,6 +575,22 @@ vn_handle_vkCmdFillBuffer(struct vn_dispatch_context *ctx, struct vn_command_vkC
 }
 
 void
+vn_handle_vkCmdClearColorImage(struct vn_dispatch_context *ctx, struct vn_command_vkCmdClearColorImage *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdClearDepthStencilImage(struct vn_dispatch_context *ctx, struct vn_command_vkCmdClearDepthStencilImage *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
 vn_handle_vkCmdResolveImage(struct vn_dispatch_context *ctx, struct vn_command_vkCmdResolveImage *args)
 {
    (void)ctx;
@@ -807,6 +823,38 @@ vn_handle_vkExecuteCommandStreamsMESA(struct vn_dispatch_context *ctx, struct vn
 }
 
 void
+vn_handle_vkCmdBindTransformFeedbackBuffersEXT(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBindTransformFeedbackBuffersEXT *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdBeginTransformFeedbackEXT(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBeginTransformFeedbackEXT *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdEndTransformFeedbackEXT(struct vn_dispatch_context *ctx, struct vn_command_vkCmdEndTransformFeedbackEXT *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdDrawIndirectByteCountEXT(struct vn_dispatch_context *ctx, struct vn_command_vkCmdDrawIndirectByteCountEXT *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
 vn_handle_vkCreateRingMESA(struct vn_dispatch_context *ctx, struct vn_command_vkCreateRingMESA *args)
 {
    (void)ctx;
@@ -936,6 +984,14 @@ vn_handle_vkCmdResolveImage2(struct vn_dispatch_context *ctx, struct vn_command_
 
 void
 vn_handle_vkCmdBindVertexBuffers2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBindVertexBuffers2 *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdBeginConditionalRenderingEXT(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBeginConditionalRenderingEXT *args)
 {
    (void)ctx;
    (void)args;

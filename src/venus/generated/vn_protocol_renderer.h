@@ -3209,6 +3209,8 @@ void vn_handle_vkCmdCopyBufferToImage(struct vn_dispatch_context *ctx, struct vn
 void vn_handle_vkCmdCopyImageToBuffer(struct vn_dispatch_context *ctx, struct vn_command_vkCmdCopyImageToBuffer *args);
 void vn_handle_vkCmdUpdateBuffer(struct vn_dispatch_context *ctx, struct vn_command_vkCmdUpdateBuffer *args);
 void vn_handle_vkCmdFillBuffer(struct vn_dispatch_context *ctx, struct vn_command_vkCmdFillBuffer *args);
+void vn_handle_vkCmdClearColorImage(struct vn_dispatch_context *ctx, struct vn_command_vkCmdClearColorImage *args);
+void vn_handle_vkCmdClearDepthStencilImage(struct vn_dispatch_context *ctx, struct vn_command_vkCmdClearDepthStencilImage *args);
 void vn_handle_vkCmdResolveImage(struct vn_dispatch_context *ctx, struct vn_command_vkCmdResolveImage *args);
 void vn_handle_vkCmdWaitEvents(struct vn_dispatch_context *ctx, struct vn_command_vkCmdWaitEvents *args);
 void vn_handle_vkCmdPipelineBarrier(struct vn_dispatch_context *ctx, struct vn_command_vkCmdPipelineBarrier *args);
@@ -3238,6 +3240,10 @@ void vn_handle_vkWaitSemaphores(struct vn_dispatch_context *ctx, struct vn_comma
 void vn_handle_vkSetReplyCommandStreamMESA(struct vn_dispatch_context *ctx, struct vn_command_vkSetReplyCommandStreamMESA *args);
 void vn_handle_vkSeekReplyCommandStreamMESA(struct vn_dispatch_context *ctx, struct vn_command_vkSeekReplyCommandStreamMESA *args);
 void vn_handle_vkExecuteCommandStreamsMESA(struct vn_dispatch_context *ctx, struct vn_command_vkExecuteCommandStreamsMESA *args);
+void vn_handle_vkCmdBindTransformFeedbackBuffersEXT(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBindTransformFeedbackBuffersEXT *args);
+void vn_handle_vkCmdBeginTransformFeedbackEXT(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBeginTransformFeedbackEXT *args);
+void vn_handle_vkCmdEndTransformFeedbackEXT(struct vn_dispatch_context *ctx, struct vn_command_vkCmdEndTransformFeedbackEXT *args);
+void vn_handle_vkCmdDrawIndirectByteCountEXT(struct vn_dispatch_context *ctx, struct vn_command_vkCmdDrawIndirectByteCountEXT *args);
 void vn_handle_vkCreateRingMESA(struct vn_dispatch_context *ctx, struct vn_command_vkCreateRingMESA *args);
 void vn_handle_vkDestroyRingMESA(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyRingMESA *args);
 void vn_handle_vkNotifyRingMESA(struct vn_dispatch_context *ctx, struct vn_command_vkNotifyRingMESA *args);
@@ -3255,6 +3261,7 @@ void vn_handle_vkCmdCopyImageToBuffer2(struct vn_dispatch_context *ctx, struct v
 void vn_handle_vkCmdBlitImage2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBlitImage2 *args);
 void vn_handle_vkCmdResolveImage2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdResolveImage2 *args);
 void vn_handle_vkCmdBindVertexBuffers2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBindVertexBuffers2 *args);
+void vn_handle_vkCmdBeginConditionalRenderingEXT(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBeginConditionalRenderingEXT *args);
 void vn_handle_vkResetFenceResource100000MESA(struct vn_dispatch_context *ctx, struct vn_command_vkResetFenceResource100000MESA *args);
 void vn_handle_vkWaitSemaphoreResource100000MESA(struct vn_dispatch_context *ctx, struct vn_command_vkWaitSemaphoreResource100000MESA *args);
 void vn_handle_vkImportSemaphoreResource100000MESA(struct vn_dispatch_context *ctx, struct vn_command_vkImportSemaphoreResource100000MESA *args);
