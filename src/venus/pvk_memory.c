@@ -268,8 +268,13 @@ vn_handle_vkFreeMemory(struct vn_dispatch_context *dctx, struct vn_command_vkFre
    /* the args carry the host handle: find its object */
    struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
    struct pvk_device_memory *m = pvk_device_memory_lookup(dev, (uint64_t)(uintptr_t)args->memory);
-   if (m)
-      memory_free(ctx, m->obj, true);
+   if (!m)
+      return;
+   /* VUID-vkCmdCopyBuffer-srcBuffer-00119 and the like: what was bound to
+    * it is no longer bound to any memory */
+   if (m->has_binds)
+      pvk_validate_memory_freed(ctx, (uint64_t)(uintptr_t)args->memory);
+   memory_free(ctx, m->obj, true);
 }
 
 void

@@ -4,6 +4,7 @@
 #ifndef PV_VENUS_PVK_MEMORY_H
 #define PV_VENUS_PVK_MEMORY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <vulkan/vulkan.h>
 
@@ -19,6 +20,7 @@ struct pvk_device_memory {
    VkDeviceSize
       alloc_size; /* VkMemoryAllocateInfo::allocationSize (binds are checked against it) */
    uint32_t type_index;
+   bool has_binds;           /* a buffer or image was bound to it (vkFreeMemory unbinds them) */
    struct pvk_shm *shm;      /* host-visible memory: the memfd it was imported from */
    struct pvk_resource *res; /* imported blob resource (VkImportMemoryResourceInfoMESA) */
    struct vn_object *obj;

@@ -35,7 +35,8 @@ struct vn_object;
 /* obj->data of a VkBuffer */
 struct pvk_buffer_state {
    VkDeviceSize size;
-   bool bound; /* memory bound (or sparse: its binding is not tracked) */
+   bool bound;      /* memory bound (or sparse: its binding is not tracked) */
+   uint64_t memory; /* host handle of the memory bound (0: none, or sparse) */
 };
 
 /* obj->data of a VkImage */
@@ -46,7 +47,8 @@ struct pvk_image_state {
    uint32_t mip_levels;
    uint32_t array_layers;
    VkSampleCountFlagBits samples;
-   bool bound; /* memory bound (or sparse: its binding is not tracked) */
+   bool bound;      /* memory bound (or sparse: its binding is not tracked) */
+   uint64_t memory; /* host handle of the memory bound (0: none, or sparse) */
 };
 
 /* One binding of a descriptor set layout. */
@@ -135,8 +137,14 @@ void pvk_validate_record_buffer(struct pvk_context *ctx, struct vn_object *obj,
 void pvk_validate_record_image(struct pvk_context *ctx, struct vn_object *obj,
                                const VkImageCreateInfo *info);
 
-/* After a successful vkBind*Memory*: commands may use the object. */
-void pvk_validate_mark_bound(struct pvk_context *ctx, VkObjectType type, uint64_t handle);
+/* After a successful vkBind*Memory* of `handle` to host memory `memory`:
+ * commands may use the object. */
+void pvk_validate_mark_bound(struct pvk_context *ctx, VkObjectType type, uint64_t handle,
+                             uint64_t memory);
+
+/* vkFreeMemory of host memory `memory`: the buffers and images bound to it
+ * count as unbound again (commands recorded afterwards must not use them). */
+void pvk_validate_memory_freed(struct pvk_context *ctx, uint64_t memory);
 
 void pvk_set_layout_unref(struct pvk_set_layout_state *l);
 /* Frees a descriptor set's state (obj->data of a VkDescriptorSet). */

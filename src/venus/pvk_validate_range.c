@@ -805,6 +805,18 @@ bind_image(struct pvk_context *ctx, struct pvk_device *dev, VkImage image, VkDev
    return bind_range(dev, memory, offset, &req);
 }
 
+/* After a successful bind: the object is usable until its memory is
+ * freed. */
+static void
+mark_bound(struct pvk_context *ctx, struct pvk_device *dev, VkObjectType type, uint64_t handle,
+           VkDeviceMemory memory)
+{
+   struct pvk_device_memory *m = pvk_device_memory_lookup(dev, (uint64_t)(uintptr_t)memory);
+   if (m)
+      m->has_binds = true;
+   pvk_validate_mark_bound(ctx, type, handle, (uint64_t)(uintptr_t)memory);
+}
+
 static bool
 bind_ok(struct pvk_context *ctx, const char *why, const char *cmd, uint32_t i, const uint64_t *ids)
 {
@@ -828,7 +840,7 @@ vn_handle_vkBindBufferMemory(struct vn_dispatch_context *dctx,
    args->ret = dev->dispatch.vkBindBufferMemory(args->device, args->buffer, args->memory,
                                                 args->memoryOffset);
    if (args->ret == VK_SUCCESS)
-      pvk_validate_mark_bound(ctx, VK_OBJECT_TYPE_BUFFER, (uint64_t)(uintptr_t)args->buffer);
+      mark_bound(ctx, dev, VK_OBJECT_TYPE_BUFFER, (uint64_t)(uintptr_t)args->buffer, args->memory);
 }
 
 void
@@ -849,8 +861,8 @@ vn_handle_vkBindBufferMemory2(struct vn_dispatch_context *dctx,
    args->ret =
       dev->dispatch.vkBindBufferMemory2(args->device, args->bindInfoCount, args->pBindInfos);
    for (uint32_t i = 0; args->ret == VK_SUCCESS && i < args->bindInfoCount; i++)
-      pvk_validate_mark_bound(ctx, VK_OBJECT_TYPE_BUFFER,
-                              (uint64_t)(uintptr_t)args->pBindInfos[i].buffer);
+      mark_bound(ctx, dev, VK_OBJECT_TYPE_BUFFER, (uint64_t)(uintptr_t)args->pBindInfos[i].buffer,
+                 args->pBindInfos[i].memory);
 }
 
 void
@@ -866,7 +878,7 @@ vn_handle_vkBindImageMemory(struct vn_dispatch_context *dctx,
    args->ret =
       dev->dispatch.vkBindImageMemory(args->device, args->image, args->memory, args->memoryOffset);
    if (args->ret == VK_SUCCESS)
-      pvk_validate_mark_bound(ctx, VK_OBJECT_TYPE_IMAGE, (uint64_t)(uintptr_t)args->image);
+      mark_bound(ctx, dev, VK_OBJECT_TYPE_IMAGE, (uint64_t)(uintptr_t)args->image, args->memory);
 }
 
 void
@@ -889,8 +901,8 @@ vn_handle_vkBindImageMemory2(struct vn_dispatch_context *dctx,
    args->ret =
       dev->dispatch.vkBindImageMemory2(args->device, args->bindInfoCount, args->pBindInfos);
    for (uint32_t i = 0; args->ret == VK_SUCCESS && i < args->bindInfoCount; i++)
-      pvk_validate_mark_bound(ctx, VK_OBJECT_TYPE_IMAGE,
-                              (uint64_t)(uintptr_t)args->pBindInfos[i].image);
+      mark_bound(ctx, dev, VK_OBJECT_TYPE_IMAGE, (uint64_t)(uintptr_t)args->pBindInfos[i].image,
+                 args->pBindInfos[i].memory);
 }
 
 /* --- views --- */

@@ -1635,6 +1635,34 @@ sparse_buffer(struct test_stream *e)
    ts_u64(e, UNBOUND);
 }
 
+/* UNBOUND bound to MEMORY2, which is then freed; BUFFER (on MEMORY) is
+ * still bound */
+static void
+memory_freed(struct test_stream *e)
+{
+   allocate_memory(e, MEMORY2, MEMORY_SIZE);
+   create_buffer(e, UNBOUND, BUFFER_SIZE);
+   bind_buffer(e, UNBOUND, MEMORY2, 0);
+   destroy(e, T(vkFreeMemory), MEMORY2);
+   begin(e, CMD);
+   fill(e, CMD, BUFFER, 0, 64);
+}
+
+static void
+memory_freed_ok(struct test_stream *e)
+{
+   memory_freed(e);
+   end(e, CMD);
+   destroy(e, T(vkDestroyBuffer), UNBOUND);
+}
+
+static void
+memory_freed_use(struct test_stream *e)
+{
+   memory_freed(e);
+   fill(e, CMD, UNBOUND, 0, 64);
+}
+
 static void
 test_unbound_and_index_types(void)
 {
@@ -1658,6 +1686,9 @@ test_unbound_and_index_types(void)
               clear_mips_past);
    range_case("vkCmdClearColorImage region 0: image with no memory bound",
               "clear of an unbound image", clear_unbound);
+   range_case(NULL, "memory freed, the other buffers used", memory_freed_ok);
+   range_case("vkCmdFillBuffer region 0: buffer with no memory bound (source 0, destination 602)",
+              "fill of a buffer whose memory was freed", memory_freed_use);
    range_case("sparse: vkCreateBuffer: sparse flags 0x1 without the sparseBinding feature",
               "sparse buffer without the feature", sparse_buffer);
 }
