@@ -294,6 +294,9 @@ physical_device_create(struct pvk_instance *inst, VkPhysicalDevice handle)
    VkPhysicalDeviceProperties props;
    inst->dispatch.vkGetPhysicalDeviceProperties(handle, &props);
    pd->max_push_constants = props.limits.maxPushConstantsSize;
+   pd->max_viewports = props.limits.maxViewports;
+   pd->max_vertex_bindings = props.limits.maxVertexInputBindings;
+   pd->max_color_attachments = props.limits.maxColorAttachments;
    /* what the host device has, as far as the decoder carries it (a native
     * device reports its version whatever the application asked for) */
    pd->api_version = min_u32(props.apiVersion, PVK_MAX_API_VERSION);

@@ -46,6 +46,9 @@ struct pvk_physical_device {
    VkPhysicalDeviceMemoryProperties mem_props;
    VkDeviceSize host_ptr_alignment; /* minImportedHostPointerAlignment, 0: no import */
    uint32_t max_push_constants;     /* limits.maxPushConstantsSize (firewall) */
+   uint32_t max_viewports;          /* limits.maxViewports (firewall) */
+   uint32_t max_vertex_bindings;    /* limits.maxVertexInputBindings (firewall) */
+   uint32_t max_color_attachments;  /* limits.maxColorAttachments (firewall) */
    uint32_t ext_count;              /* advertised device extensions */
    VkExtensionProperties *exts;
 };

@@ -48,6 +48,7 @@ pvk_validate_free_state(struct vn_object *obj)
    case VK_OBJECT_TYPE_RENDER_PASS:
    case VK_OBJECT_TYPE_FRAMEBUFFER:
    case VK_OBJECT_TYPE_DESCRIPTOR_POOL:
+   case VK_OBJECT_TYPE_COMMAND_BUFFER:
       free(obj->data);
       break;
    case VK_OBJECT_TYPE_DESCRIPTOR_SET_LAYOUT:

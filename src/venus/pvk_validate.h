@@ -83,6 +83,21 @@ struct pvk_query_pool_state {
    VkQueryPipelineStatisticFlags statistics;
 };
 
+/* obj->data of a VkCommandBuffer (allocated at its first vkCmdBeginQuery):
+ * the queries active in its recording, at most one per type and index
+ * (VUID-vkCmdBeginQuery-queryPool-01922). */
+#define PVK_MAX_ACTIVE_QUERIES 16
+struct pvk_active_query {
+   uint64_t pool; /* host handle */
+   uint32_t query;
+   uint32_t index;
+   VkQueryType type;
+};
+struct pvk_command_buffer_state {
+   uint32_t active_count;
+   struct pvk_active_query active[PVK_MAX_ACTIVE_QUERIES];
+};
+
 /* obj->data of a VkRenderPass */
 struct pvk_render_pass_state {
    uint32_t attachment_count;
@@ -123,6 +138,9 @@ void pvk_reject(struct pvk_context *ctx, const char *fmt, ...)
 
 /* The guest id of a host handle of `type`, 0 if unknown (for log lines). */
 uint64_t pvk_guest_id(struct pvk_context *ctx, VkObjectType type, uint64_t handle);
+
+/* vkBeginCommandBuffer (an implicit reset): no query is active. */
+void pvk_validate_command_buffer_begin(struct vn_object *cb);
 
 /* Frees what the firewall recorded in obj->data (buffers, images, set
  * and pipeline layouts, descriptor sets); other kinds are left alone. */

@@ -691,6 +691,19 @@ vn_handle_vkCmdWaitEvents(struct vn_dispatch_context *dctx, struct vn_command_vk
 
 /* --- vertex and index buffers --- */
 
+/* VUID-vkCmdBindVertexBuffers-firstBinding-00624/00625 (the same for
+ * vkCmdBindVertexBuffers2): drivers index fixed arrays with the binding. */
+static bool
+vertex_bindings_ok(struct pvk_context *ctx, const char *cmd, struct vn_object *dispatch,
+                   uint32_t first, uint32_t count)
+{
+   const uint32_t max = device_of(dispatch)->physical_device->max_vertex_bindings;
+   if (first < max && count <= max - first)
+      return true;
+   pvk_reject(ctx, "limits: %s: bindings %u..+%u outside 0..%u", cmd, first, count, max);
+   return false;
+}
+
 /* VUID-vkCmdBindIndexBuffer-indexType-parameter, -indexType-08786 (not
  * VK_INDEX_TYPE_NONE_KHR), -indexType-08787 (UINT8 needs indexTypeUint8);
  * the same for vkCmdBindIndexBuffer2. A driver derives the index size from
@@ -738,6 +751,9 @@ vn_handle_vkCmdBindVertexBuffers(struct vn_dispatch_context *dctx,
       pvk_context_set_lost(ctx, "vkCmdBindVertexBuffers: array without elements");
       return;
    }
+   if (!vertex_bindings_ok(ctx, "vkCmdBindVertexBuffers", args->dispatch, args->firstBinding,
+                           args->bindingCount))
+      return;
    for (uint32_t i = 0; i < args->bindingCount; i++) {
       if (!args->pBuffers[i])
          continue; /* nullDescriptor */
@@ -1171,6 +1187,9 @@ vn_handle_vkCmdBindVertexBuffers2(struct vn_dispatch_context *dctx,
       pvk_context_set_lost(ctx, "vkCmdBindVertexBuffers2: array without elements");
       return;
    }
+   if (!vertex_bindings_ok(ctx, "vkCmdBindVertexBuffers2", args->dispatch, args->firstBinding,
+                           args->bindingCount))
+      return;
    for (uint32_t i = 0; i < args->bindingCount; i++) {
       if (!args->pBuffers[i])
          continue; /* nullDescriptor */

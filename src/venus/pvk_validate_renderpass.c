@@ -342,3 +342,93 @@ vn_handle_vkCmdPushConstants(struct vn_dispatch_context *dctx,
    dev->dispatch.vkCmdPushConstants(args->commandBuffer, args->layout, args->stageFlags,
                                     args->offset, args->size, args->pValues);
 }
+
+/* --- dynamic state indices against device limits (no lookup) --- */
+
+/* [first, first + count) inside 0..max, count not 0: drivers index
+ * fixed-size state arrays with them. */
+static bool
+slots_ok(struct pvk_context *ctx, const char *cmd, const char *what, uint32_t first, uint32_t count,
+         uint32_t max, const void *array)
+{
+   if (count && array && first < max && count <= max - first)
+      return true;
+   pvk_reject(ctx, "limits: %s: %s %u..+%u outside 0..%u", cmd, what, first, count, max);
+   return false;
+}
+
+static struct pvk_physical_device *
+physical_of(struct vn_object *dispatch)
+{
+   return pvk_device_from_base(dispatch->device)->physical_device;
+}
+
+/* VUID-vkCmdSetViewport-firstViewport-01223, -viewportCount-arraylength */
+void
+vn_handle_vkCmdSetViewport(struct vn_dispatch_context *dctx,
+                           struct vn_command_vkCmdSetViewport *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (slots_ok(ctx, "vkCmdSetViewport", "viewports", args->firstViewport, args->viewportCount,
+                physical_of(args->dispatch)->max_viewports, args->pViewports))
+      pvk_device_from_base(args->dispatch->device)
+         ->dispatch.vkCmdSetViewport(args->commandBuffer, args->firstViewport, args->viewportCount,
+                                     args->pViewports);
+}
+
+/* VUID-vkCmdSetScissor-firstScissor-00592, -scissorCount-arraylength */
+void
+vn_handle_vkCmdSetScissor(struct vn_dispatch_context *dctx, struct vn_command_vkCmdSetScissor *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (slots_ok(ctx, "vkCmdSetScissor", "scissors", args->firstScissor, args->scissorCount,
+                physical_of(args->dispatch)->max_viewports, args->pScissors))
+      pvk_device_from_base(args->dispatch->device)
+         ->dispatch.vkCmdSetScissor(args->commandBuffer, args->firstScissor, args->scissorCount,
+                                    args->pScissors);
+}
+
+/* VUID-vkCmdSetViewportWithCount-viewportCount-03012/-arraylength */
+void
+vn_handle_vkCmdSetViewportWithCount(struct vn_dispatch_context *dctx,
+                                    struct vn_command_vkCmdSetViewportWithCount *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdSetViewportWithCount))
+      return;
+   if (slots_ok(ctx, "vkCmdSetViewportWithCount", "viewports", 0, args->viewportCount,
+                physical_of(args->dispatch)->max_viewports, args->pViewports))
+      pvk_device_from_base(args->dispatch->device)
+         ->dispatch.vkCmdSetViewportWithCount(args->commandBuffer, args->viewportCount,
+                                              args->pViewports);
+}
+
+/* VUID-vkCmdSetScissorWithCount-scissorCount-03397/-arraylength */
+void
+vn_handle_vkCmdSetScissorWithCount(struct vn_dispatch_context *dctx,
+                                   struct vn_command_vkCmdSetScissorWithCount *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdSetScissorWithCount))
+      return;
+   if (slots_ok(ctx, "vkCmdSetScissorWithCount", "scissors", 0, args->scissorCount,
+                physical_of(args->dispatch)->max_viewports, args->pScissors))
+      pvk_device_from_base(args->dispatch->device)
+         ->dispatch.vkCmdSetScissorWithCount(args->commandBuffer, args->scissorCount,
+                                             args->pScissors);
+}
+
+/* VUID-vkCmdSetColorWriteEnableEXT-attachmentCount-06656 */
+void
+vn_handle_vkCmdSetColorWriteEnableEXT(struct vn_dispatch_context *dctx,
+                                      struct vn_command_vkCmdSetColorWriteEnableEXT *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdSetColorWriteEnableEXT))
+      return;
+   if (slots_ok(ctx, "vkCmdSetColorWriteEnableEXT", "attachments", 0, args->attachmentCount,
+                physical_of(args->dispatch)->max_color_attachments, args->pColorWriteEnables))
+      pvk_device_from_base(args->dispatch->device)
+         ->dispatch.vkCmdSetColorWriteEnableEXT(args->commandBuffer, args->attachmentCount,
+                                                args->pColorWriteEnables);
+}

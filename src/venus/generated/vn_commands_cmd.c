@@ -92,17 +92,6 @@ vn_encode_vkCmdSetViewport_reply(struct vn_cs_encoder *enc, const struct vn_comm
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdSetViewport_EXT);
 }
 
-static void
-vn_exec_vkCmdSetViewport(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdSetViewport *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdSetViewport) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdSetViewport: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetViewport(args->commandBuffer, args->firstViewport, args->viewportCount, args->pViewports);
-}
-
 void
 vn_run_vkCmdSetViewport(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -111,7 +100,7 @@ vn_run_vkCmdSetViewport(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
    vn_decode_vkCmdSetViewport_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdSetViewport(ctx, dec, &args);
+   vn_handle_vkCmdSetViewport(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -148,17 +137,6 @@ vn_encode_vkCmdSetScissor_reply(struct vn_cs_encoder *enc, const struct vn_comma
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdSetScissor_EXT);
 }
 
-static void
-vn_exec_vkCmdSetScissor(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdSetScissor *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdSetScissor) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdSetScissor: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetScissor(args->commandBuffer, args->firstScissor, args->scissorCount, args->pScissors);
-}
-
 void
 vn_run_vkCmdSetScissor(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -167,7 +145,7 @@ vn_run_vkCmdSetScissor(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
    vn_decode_vkCmdSetScissor_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdSetScissor(ctx, dec, &args);
+   vn_handle_vkCmdSetScissor(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -3152,46 +3130,24 @@ vn_run_vkCmdEndTransformFeedbackEXT(struct vn_dispatch_context *ctx, struct vn_c
 void
 vn_decode_vkCmdBeginQueryIndexedEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginQueryIndexedEXT *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 28);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      uint64_t id;
-      memcpy(&id, p + 8, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   _Static_assert(sizeof(args->query) == 4, "wire size of query");
-   memcpy(&args->query, p + 16, 4);
-   _Static_assert(sizeof(args->flags) == 4, "wire size of flags");
-   memcpy(&args->flags, p + 20, 4);
-   _Static_assert(sizeof(args->index) == 4, "wire size of index");
-   memcpy(&args->index, p + 24, 4);
+   vn_decode_bytes(dec, &args->query, sizeof(args->query));
+   vn_decode_bytes(dec, &args->flags, sizeof(args->flags));
+   vn_decode_bytes(dec, &args->index, sizeof(args->index));
 }
 
 void
 vn_encode_vkCmdBeginQueryIndexedEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdBeginQueryIndexedEXT *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdBeginQueryIndexedEXT_EXT);
-}
-
-static void
-vn_exec_vkCmdBeginQueryIndexedEXT(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginQueryIndexedEXT *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdBeginQueryIndexedEXT) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdBeginQueryIndexedEXT: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdBeginQueryIndexedEXT(args->commandBuffer, args->queryPool, args->query, args->flags, args->index);
 }
 
 void
@@ -3202,7 +3158,7 @@ vn_run_vkCmdBeginQueryIndexedEXT(struct vn_dispatch_context *ctx, struct vn_cs_d
    vn_decode_vkCmdBeginQueryIndexedEXT_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdBeginQueryIndexedEXT(ctx, dec, &args);
+   vn_handle_vkCmdBeginQueryIndexedEXT(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -3213,44 +3169,23 @@ vn_run_vkCmdBeginQueryIndexedEXT(struct vn_dispatch_context *ctx, struct vn_cs_d
 void
 vn_decode_vkCmdEndQueryIndexedEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndQueryIndexedEXT *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 24);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      uint64_t id;
-      memcpy(&id, p + 8, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   _Static_assert(sizeof(args->query) == 4, "wire size of query");
-   memcpy(&args->query, p + 16, 4);
-   _Static_assert(sizeof(args->index) == 4, "wire size of index");
-   memcpy(&args->index, p + 20, 4);
+   vn_decode_bytes(dec, &args->query, sizeof(args->query));
+   vn_decode_bytes(dec, &args->index, sizeof(args->index));
 }
 
 void
 vn_encode_vkCmdEndQueryIndexedEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdEndQueryIndexedEXT *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdEndQueryIndexedEXT_EXT);
-}
-
-static void
-vn_exec_vkCmdEndQueryIndexedEXT(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdEndQueryIndexedEXT *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdEndQueryIndexedEXT) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdEndQueryIndexedEXT: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdEndQueryIndexedEXT(args->commandBuffer, args->queryPool, args->query, args->index);
 }
 
 void
@@ -3261,7 +3196,7 @@ vn_run_vkCmdEndQueryIndexedEXT(struct vn_dispatch_context *ctx, struct vn_cs_dec
    vn_decode_vkCmdEndQueryIndexedEXT_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdEndQueryIndexedEXT(ctx, dec, &args);
+   vn_handle_vkCmdEndQueryIndexedEXT(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -4188,17 +4123,6 @@ vn_encode_vkCmdSetViewportWithCount_reply(struct vn_cs_encoder *enc, const struc
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdSetViewportWithCount_EXT);
 }
 
-static void
-vn_exec_vkCmdSetViewportWithCount(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdSetViewportWithCount *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdSetViewportWithCount) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdSetViewportWithCount: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetViewportWithCount(args->commandBuffer, args->viewportCount, args->pViewports);
-}
-
 void
 vn_run_vkCmdSetViewportWithCount(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -4207,7 +4131,7 @@ vn_run_vkCmdSetViewportWithCount(struct vn_dispatch_context *ctx, struct vn_cs_d
    vn_decode_vkCmdSetViewportWithCount_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdSetViewportWithCount(ctx, dec, &args);
+   vn_handle_vkCmdSetViewportWithCount(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -4243,17 +4167,6 @@ vn_encode_vkCmdSetScissorWithCount_reply(struct vn_cs_encoder *enc, const struct
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdSetScissorWithCount_EXT);
 }
 
-static void
-vn_exec_vkCmdSetScissorWithCount(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdSetScissorWithCount *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdSetScissorWithCount) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdSetScissorWithCount: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetScissorWithCount(args->commandBuffer, args->scissorCount, args->pScissors);
-}
-
 void
 vn_run_vkCmdSetScissorWithCount(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -4262,7 +4175,7 @@ vn_run_vkCmdSetScissorWithCount(struct vn_dispatch_context *ctx, struct vn_cs_de
    vn_decode_vkCmdSetScissorWithCount_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdSetScissorWithCount(ctx, dec, &args);
+   vn_handle_vkCmdSetScissorWithCount(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -5561,17 +5474,6 @@ vn_encode_vkCmdSetColorWriteEnableEXT_reply(struct vn_cs_encoder *enc, const str
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdSetColorWriteEnableEXT_EXT);
 }
 
-static void
-vn_exec_vkCmdSetColorWriteEnableEXT(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorWriteEnableEXT *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdSetColorWriteEnableEXT) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdSetColorWriteEnableEXT: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetColorWriteEnableEXT(args->commandBuffer, args->attachmentCount, args->pColorWriteEnables);
-}
-
 void
 vn_run_vkCmdSetColorWriteEnableEXT(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -5580,7 +5482,7 @@ vn_run_vkCmdSetColorWriteEnableEXT(struct vn_dispatch_context *ctx, struct vn_cs
    vn_decode_vkCmdSetColorWriteEnableEXT_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdSetColorWriteEnableEXT(ctx, dec, &args);
+   vn_handle_vkCmdSetColorWriteEnableEXT(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);

@@ -471,6 +471,22 @@ vn_handle_vkResetCommandBuffer(struct vn_dispatch_context *ctx, struct vn_comman
 }
 
 void
+vn_handle_vkCmdSetViewport(struct vn_dispatch_context *ctx, struct vn_command_vkCmdSetViewport *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdSetScissor(struct vn_dispatch_context *ctx, struct vn_command_vkCmdSetScissor *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
 vn_handle_vkCmdBindDescriptorSets(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBindDescriptorSets *args)
 {
    (void)ctx;
@@ -847,6 +863,22 @@ vn_handle_vkCmdEndTransformFeedbackEXT(struct vn_dispatch_context *ctx, struct v
 }
 
 void
+vn_handle_vkCmdBeginQueryIndexedEXT(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBeginQueryIndexedEXT *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdEndQueryIndexedEXT(struct vn_dispatch_context *ctx, struct vn_command_vkCmdEndQueryIndexedEXT *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
 vn_handle_vkCmdDrawIndirectByteCountEXT(struct vn_dispatch_context *ctx, struct vn_command_vkCmdDrawIndirectByteCountEXT *args)
 {
    (void)ctx;
@@ -983,6 +1015,22 @@ vn_handle_vkCmdResolveImage2(struct vn_dispatch_context *ctx, struct vn_command_
 }
 
 void
+vn_handle_vkCmdSetViewportWithCount(struct vn_dispatch_context *ctx, struct vn_command_vkCmdSetViewportWithCount *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdSetScissorWithCount(struct vn_dispatch_context *ctx, struct vn_command_vkCmdSetScissorWithCount *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
 vn_handle_vkCmdBindVertexBuffers2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBindVertexBuffers2 *args)
 {
    (void)ctx;
@@ -1048,6 +1096,14 @@ vn_handle_vkWaitVirtqueueSeqnoMESA(struct vn_dispatch_context *ctx, struct vn_co
 
 void
 vn_handle_vkWaitRingSeqnoMESA(struct vn_dispatch_context *ctx, struct vn_command_vkWaitRingSeqnoMESA *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdSetColorWriteEnableEXT(struct vn_dispatch_context *ctx, struct vn_command_vkCmdSetColorWriteEnableEXT *args)
 {
    (void)ctx;
    (void)args;

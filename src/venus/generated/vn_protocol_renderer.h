@@ -3196,6 +3196,8 @@ void vn_handle_vkResetCommandPool(struct vn_dispatch_context *ctx, struct vn_com
 void vn_handle_vkFreeCommandBuffers(struct vn_dispatch_context *ctx, struct vn_command_vkFreeCommandBuffers *args);
 void vn_handle_vkBeginCommandBuffer(struct vn_dispatch_context *ctx, struct vn_command_vkBeginCommandBuffer *args);
 void vn_handle_vkResetCommandBuffer(struct vn_dispatch_context *ctx, struct vn_command_vkResetCommandBuffer *args);
+void vn_handle_vkCmdSetViewport(struct vn_dispatch_context *ctx, struct vn_command_vkCmdSetViewport *args);
+void vn_handle_vkCmdSetScissor(struct vn_dispatch_context *ctx, struct vn_command_vkCmdSetScissor *args);
 void vn_handle_vkCmdBindDescriptorSets(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBindDescriptorSets *args);
 void vn_handle_vkCmdBindIndexBuffer(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBindIndexBuffer *args);
 void vn_handle_vkCmdBindVertexBuffers(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBindVertexBuffers *args);
@@ -3243,6 +3245,8 @@ void vn_handle_vkExecuteCommandStreamsMESA(struct vn_dispatch_context *ctx, stru
 void vn_handle_vkCmdBindTransformFeedbackBuffersEXT(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBindTransformFeedbackBuffersEXT *args);
 void vn_handle_vkCmdBeginTransformFeedbackEXT(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBeginTransformFeedbackEXT *args);
 void vn_handle_vkCmdEndTransformFeedbackEXT(struct vn_dispatch_context *ctx, struct vn_command_vkCmdEndTransformFeedbackEXT *args);
+void vn_handle_vkCmdBeginQueryIndexedEXT(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBeginQueryIndexedEXT *args);
+void vn_handle_vkCmdEndQueryIndexedEXT(struct vn_dispatch_context *ctx, struct vn_command_vkCmdEndQueryIndexedEXT *args);
 void vn_handle_vkCmdDrawIndirectByteCountEXT(struct vn_dispatch_context *ctx, struct vn_command_vkCmdDrawIndirectByteCountEXT *args);
 void vn_handle_vkCreateRingMESA(struct vn_dispatch_context *ctx, struct vn_command_vkCreateRingMESA *args);
 void vn_handle_vkDestroyRingMESA(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyRingMESA *args);
@@ -3260,6 +3264,8 @@ void vn_handle_vkCmdCopyBufferToImage2(struct vn_dispatch_context *ctx, struct v
 void vn_handle_vkCmdCopyImageToBuffer2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdCopyImageToBuffer2 *args);
 void vn_handle_vkCmdBlitImage2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBlitImage2 *args);
 void vn_handle_vkCmdResolveImage2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdResolveImage2 *args);
+void vn_handle_vkCmdSetViewportWithCount(struct vn_dispatch_context *ctx, struct vn_command_vkCmdSetViewportWithCount *args);
+void vn_handle_vkCmdSetScissorWithCount(struct vn_dispatch_context *ctx, struct vn_command_vkCmdSetScissorWithCount *args);
 void vn_handle_vkCmdBindVertexBuffers2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBindVertexBuffers2 *args);
 void vn_handle_vkCmdBeginConditionalRenderingEXT(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBeginConditionalRenderingEXT *args);
 void vn_handle_vkResetFenceResource100000MESA(struct vn_dispatch_context *ctx, struct vn_command_vkResetFenceResource100000MESA *args);
@@ -3269,6 +3275,7 @@ void vn_handle_vkCmdPushDescriptorSet(struct vn_dispatch_context *ctx, struct vn
 void vn_handle_vkSubmitVirtqueueSeqnoMESA(struct vn_dispatch_context *ctx, struct vn_command_vkSubmitVirtqueueSeqnoMESA *args);
 void vn_handle_vkWaitVirtqueueSeqnoMESA(struct vn_dispatch_context *ctx, struct vn_command_vkWaitVirtqueueSeqnoMESA *args);
 void vn_handle_vkWaitRingSeqnoMESA(struct vn_dispatch_context *ctx, struct vn_command_vkWaitRingSeqnoMESA *args);
+void vn_handle_vkCmdSetColorWriteEnableEXT(struct vn_dispatch_context *ctx, struct vn_command_vkCmdSetColorWriteEnableEXT *args);
 void vn_handle_vkCmdBindIndexBuffer2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBindIndexBuffer2 *args);
 
 /* Decodes one command from dec (resetting dec->arena first), runs it and
