@@ -1663,6 +1663,50 @@ memory_freed_use(struct test_stream *e)
    fill(e, CMD, UNBOUND, 0, 64);
 }
 
+/* vkCmdSetViewport of `count` viewports from `first` */
+static void
+set_viewport(struct test_stream *e, uint32_t first, uint32_t count)
+{
+   begin(e, CMD);
+   ts_cmd(e, T(vkCmdSetViewport), 0);
+   ts_u64(e, CMD);
+   ts_u32(e, first);
+   ts_u32(e, count);
+   ts_u64(e, count);
+   for (uint32_t i = 0; i < count; i++) {
+      const float vp[6] = { 0, 0, 16, 16, 0, 1 };
+      for (int k = 0; k < 6; k++)
+         ts_f32(e, vp[k]);
+   }
+}
+
+static void
+viewport_ok(struct test_stream *e)
+{
+   set_viewport(e, 0, 1);
+   end(e, CMD);
+}
+
+static void
+viewport_past(struct test_stream *e)
+{
+   set_viewport(e, 0x80000000u, 1); /* lavapipe indexed its viewport array with it */
+}
+
+static void
+vertex_binding_past(struct test_stream *e)
+{
+   begin(e, CMD);
+   ts_cmd(e, T(vkCmdBindVertexBuffers), 0);
+   ts_u64(e, CMD);
+   ts_u32(e, 0xffffu);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u64(e, BUFFER);
+   ts_u64(e, 1);
+   ts_u64(e, 0);
+}
+
 static void
 test_unbound_and_index_types(void)
 {
@@ -1686,6 +1730,11 @@ test_unbound_and_index_types(void)
               clear_mips_past);
    range_case("vkCmdClearColorImage region 0: image with no memory bound",
               "clear of an unbound image", clear_unbound);
+   range_case(NULL, "one viewport", viewport_ok);
+   range_case("limits: vkCmdSetViewport: viewports 2147483648..+1 outside 0..",
+              "viewport index past maxViewports", viewport_past);
+   range_case("limits: vkCmdBindVertexBuffers: bindings 65535..+1 outside 0..",
+              "vertex binding past maxVertexInputBindings", vertex_binding_past);
    range_case(NULL, "memory freed, the other buffers used", memory_freed_ok);
    range_case("vkCmdFillBuffer region 0: buffer with no memory bound (source 0, destination 602)",
               "fill of a buffer whose memory was freed", memory_freed_use);
@@ -1696,7 +1745,7 @@ test_unbound_and_index_types(void)
 /* --- queries --- */
 
 static void
-create_query_pool(struct test_stream *e)
+create_query_pool_of(struct test_stream *e, VkQueryType type)
 {
    ts_cmd(e, T(vkCreateQueryPool), 0);
    ts_u64(e, DEVICE);
@@ -1704,12 +1753,18 @@ create_query_pool(struct test_stream *e)
    ts_u32(e, VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO);
    ts_u64(e, 0);
    ts_u32(e, 0);
-   ts_u32(e, VK_QUERY_TYPE_TIMESTAMP);
+   ts_u32(e, type);
    ts_u32(e, 4);
    ts_u32(e, 0);
    ts_u64(e, 0);
    ts_u64(e, 1);
    ts_u64(e, QUERY_POOL);
+}
+
+static void
+create_query_pool(struct test_stream *e)
+{
+   create_query_pool_of(e, VK_QUERY_TYPE_TIMESTAMP);
 }
 
 static void
@@ -1808,8 +1863,91 @@ get_results_past(struct test_stream *e)
 }
 
 static void
+begin_query(struct test_stream *e, uint32_t query)
+{
+   ts_cmd(e, T(vkCmdBeginQuery), 0);
+   ts_u64(e, CMD);
+   ts_u64(e, QUERY_POOL);
+   ts_u32(e, query);
+   ts_u32(e, 0);
+}
+
+static void
+end_query(struct test_stream *e, uint32_t query)
+{
+   ts_cmd(e, T(vkCmdEndQuery), 0);
+   ts_u64(e, CMD);
+   ts_u64(e, QUERY_POOL);
+   ts_u32(e, query);
+}
+
+/* an occlusion pool of 4, CMD recording, queries reset */
+static void
+occlusion_setup(struct test_stream *e)
+{
+   create_query_pool_of(e, VK_QUERY_TYPE_OCCLUSION);
+   begin(e, CMD);
+   reset_queries(e, 0, 4);
+}
+
+static void
+active_queries_ok(struct test_stream *e)
+{
+   occlusion_setup(e);
+   begin_query(e, 0);
+   end_query(e, 0);
+   begin_query(e, 1);
+   end_query(e, 1);
+   end(e, CMD);
+   submit(e, CMD, 0, 0, 0);
+   queue_wait_idle(e);
+}
+
+static void
+end_inactive(struct test_stream *e)
+{
+   occlusion_setup(e);
+   end_query(e, 0); /* lavapipe ended a query object it never made */
+}
+
+static void
+begin_twice(struct test_stream *e)
+{
+   occlusion_setup(e);
+   begin_query(e, 0);
+   begin_query(e, 1);
+}
+
+static void
+reset_active(struct test_stream *e)
+{
+   occlusion_setup(e);
+   begin_query(e, 2);
+   reset_queries(e, 0, 4);
+}
+
+/* vkBeginCommandBuffer resets: a query begun before is not active after */
+static void
+end_after_rebegin(struct test_stream *e)
+{
+   occlusion_setup(e);
+   begin_query(e, 0);
+   begin(e, CMD);
+   end_query(e, 0);
+}
+
+static void
 test_queries(void)
 {
+   range_case(NULL, "queries begun and ended", active_queries_ok);
+   range_case("vkCmdEndQuery: query not active in this command buffer (pool 1500, query 0",
+              "end of a query never begun", end_inactive);
+   range_case("vkCmdBeginQuery: a query of type 0, index 0 is already active",
+              "two occlusion queries active", begin_twice);
+   range_case("vkCmdResetQueryPool: query 2 is active (pool 1500)", "reset of an active query",
+              reset_active);
+   range_case("vkCmdEndQuery: query not active", "end after the command buffer began again",
+              end_after_rebegin);
    range_case(NULL, "queries inside the pool", queries_ok);
    range_case("vkCmdWriteTimestamp: queries 4..+1 outside pool 1500 of 4",
               "timestamp query past the pool", timestamp_past);
