@@ -432,3 +432,26 @@ vn_handle_vkCmdSetColorWriteEnableEXT(struct vn_dispatch_context *dctx,
          ->dispatch.vkCmdSetColorWriteEnableEXT(args->commandBuffer, args->attachmentCount,
                                                 args->pColorWriteEnables);
 }
+
+/* VUID-VkRenderingInfo-colorAttachmentCount-06106: within
+ * maxColorAttachments (drivers keep fixed per-attachment state). The views
+ * themselves were checked at creation (bound image, ranges). */
+void
+vn_handle_vkCmdBeginRendering(struct vn_dispatch_context *dctx,
+                              struct vn_command_vkCmdBeginRendering *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdBeginRendering))
+      return;
+   const VkRenderingInfo *info = args->pRenderingInfo;
+   if (!info) {
+      pvk_context_set_lost(ctx, "vkCmdBeginRendering: missing rendering info");
+      return;
+   }
+   if (info->colorAttachmentCount &&
+       !slots_ok(ctx, "vkCmdBeginRendering", "colour attachments", 0, info->colorAttachmentCount,
+                 physical_of(args->dispatch)->max_color_attachments, info->pColorAttachments))
+      return;
+   pvk_device_from_base(args->dispatch->device)
+      ->dispatch.vkCmdBeginRendering(args->commandBuffer, info);
+}

@@ -3763,17 +3763,6 @@ vn_encode_vkCmdBeginRendering_reply(struct vn_cs_encoder *enc, const struct vn_c
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdBeginRendering_EXT);
 }
 
-static void
-vn_exec_vkCmdBeginRendering(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginRendering *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdBeginRendering) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdBeginRendering: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdBeginRendering(args->commandBuffer, args->pRenderingInfo);
-}
-
 void
 vn_run_vkCmdBeginRendering(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -3782,7 +3771,7 @@ vn_run_vkCmdBeginRendering(struct vn_dispatch_context *ctx, struct vn_cs_decoder
    vn_decode_vkCmdBeginRendering_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdBeginRendering(ctx, dec, &args);
+   vn_handle_vkCmdBeginRendering(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);

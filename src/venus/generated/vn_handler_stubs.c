@@ -1015,6 +1015,14 @@ vn_handle_vkCmdResolveImage2(struct vn_dispatch_context *ctx, struct vn_command_
 }
 
 void
+vn_handle_vkCmdBeginRendering(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBeginRendering *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
 vn_handle_vkCmdSetViewportWithCount(struct vn_dispatch_context *ctx, struct vn_command_vkCmdSetViewportWithCount *args)
 {
    (void)ctx;

@@ -3264,6 +3264,7 @@ void vn_handle_vkCmdCopyBufferToImage2(struct vn_dispatch_context *ctx, struct v
 void vn_handle_vkCmdCopyImageToBuffer2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdCopyImageToBuffer2 *args);
 void vn_handle_vkCmdBlitImage2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBlitImage2 *args);
 void vn_handle_vkCmdResolveImage2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdResolveImage2 *args);
+void vn_handle_vkCmdBeginRendering(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBeginRendering *args);
 void vn_handle_vkCmdSetViewportWithCount(struct vn_dispatch_context *ctx, struct vn_command_vkCmdSetViewportWithCount *args);
 void vn_handle_vkCmdSetScissorWithCount(struct vn_dispatch_context *ctx, struct vn_command_vkCmdSetScissorWithCount *args);
 void vn_handle_vkCmdBindVertexBuffers2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBindVertexBuffers2 *args);
