@@ -105,14 +105,6 @@ results_fit(const struct pvk_query_pool_state *q, uint32_t count, VkDeviceSize s
 
 /* --- active queries of a command buffer --- */
 
-void
-pvk_validate_command_buffer_begin(struct vn_object *cb)
-{
-   struct pvk_command_buffer_state *st = cb->data;
-   if (st)
-      st->active_count = 0;
-}
-
 /* The query of `pool`, `query`, `index` active in `cb`: its slot, or -1. */
 static int
 active_slot(const struct pvk_command_buffer_state *st, uint64_t pool, uint32_t query,
@@ -137,15 +129,9 @@ begin_query(struct pvk_context *ctx, const char *cmd, struct vn_object *cb, VkQu
       return false;
    uint64_t id;
    const struct pvk_query_pool_state *q = pool_of(ctx, pool, &id);
-   struct pvk_command_buffer_state *st = cb->data;
-   if (!st) {
-      st = calloc(1, sizeof(*st));
-      if (!st) {
-         pvk_context_set_lost(ctx, "vkCmdBeginQuery: out of host memory");
-         return false;
-      }
-      cb->data = st;
-   }
+   struct pvk_command_buffer_state *st = pvk_cb_state(ctx, cb);
+   if (!st)
+      return false;
    for (uint32_t i = 0; i < st->active_count; i++) {
       if (st->active[i].type == q->type && st->active[i].index == index) {
          pvk_reject(ctx,

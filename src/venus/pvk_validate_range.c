@@ -1087,6 +1087,7 @@ static bool
 indirect_ok(struct pvk_context *ctx, const char *cmd, VkBuffer buffer, VkDeviceSize offset,
             uint32_t count, uint32_t stride, uint32_t size)
 {
+   /* first: the buffer is the decoder's last hit */
    const struct buf b = buffer_of(ctx, buffer);
    return ok_or_reject(ctx, indirect_range(b.s, offset, count, stride, size), cmd, 0, b.id, 0);
 }
@@ -1097,7 +1098,9 @@ vn_handle_vkCmdDrawIndirect(struct vn_dispatch_context *dctx,
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    if (indirect_ok(ctx, "vkCmdDrawIndirect", args->buffer, args->offset, args->drawCount,
-                   args->stride, sizeof(VkDrawIndirectCommand)))
+                   args->stride, sizeof(VkDrawIndirectCommand)) &&
+       pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDrawIndirect",
+                                    VK_PIPELINE_BIND_POINT_GRAPHICS))
       device_of(args->dispatch)
          ->dispatch.vkCmdDrawIndirect(args->commandBuffer, args->buffer, args->offset,
                                       args->drawCount, args->stride);
@@ -1109,7 +1112,9 @@ vn_handle_vkCmdDrawIndexedIndirect(struct vn_dispatch_context *dctx,
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    if (indirect_ok(ctx, "vkCmdDrawIndexedIndirect", args->buffer, args->offset, args->drawCount,
-                   args->stride, sizeof(VkDrawIndexedIndirectCommand)))
+                   args->stride, sizeof(VkDrawIndexedIndirectCommand)) &&
+       pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDrawIndexedIndirect",
+                                    VK_PIPELINE_BIND_POINT_GRAPHICS))
       device_of(args->dispatch)
          ->dispatch.vkCmdDrawIndexedIndirect(args->commandBuffer, args->buffer, args->offset,
                                              args->drawCount, args->stride);
@@ -1121,7 +1126,9 @@ vn_handle_vkCmdDispatchIndirect(struct vn_dispatch_context *dctx,
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    if (indirect_ok(ctx, "vkCmdDispatchIndirect", args->buffer, args->offset, 1, 0,
-                   sizeof(VkDispatchIndirectCommand)))
+                   sizeof(VkDispatchIndirectCommand)) &&
+       pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDispatchIndirect",
+                                    VK_PIPELINE_BIND_POINT_COMPUTE))
       device_of(args->dispatch)
          ->dispatch.vkCmdDispatchIndirect(args->commandBuffer, args->buffer, args->offset);
 }
@@ -1151,7 +1158,9 @@ vn_handle_vkCmdDrawIndirectCount(struct vn_dispatch_context *dctx,
       return;
    if (indirect_count_ok(ctx, "vkCmdDrawIndirectCount", args->buffer, args->offset,
                          args->countBuffer, args->countBufferOffset, args->maxDrawCount,
-                         args->stride, sizeof(VkDrawIndirectCommand)))
+                         args->stride, sizeof(VkDrawIndirectCommand)) &&
+       pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDrawIndirectCount",
+                                    VK_PIPELINE_BIND_POINT_GRAPHICS))
       device_of(args->dispatch)
          ->dispatch.vkCmdDrawIndirectCount(args->commandBuffer, args->buffer, args->offset,
                                            args->countBuffer, args->countBufferOffset,
@@ -1167,7 +1176,9 @@ vn_handle_vkCmdDrawIndexedIndirectCount(struct vn_dispatch_context *dctx,
       return;
    if (indirect_count_ok(ctx, "vkCmdDrawIndexedIndirectCount", args->buffer, args->offset,
                          args->countBuffer, args->countBufferOffset, args->maxDrawCount,
-                         args->stride, sizeof(VkDrawIndexedIndirectCommand)))
+                         args->stride, sizeof(VkDrawIndexedIndirectCommand)) &&
+       pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDrawIndexedIndirectCount",
+                                    VK_PIPELINE_BIND_POINT_GRAPHICS))
       device_of(args->dispatch)
          ->dispatch.vkCmdDrawIndexedIndirectCount(args->commandBuffer, args->buffer, args->offset,
                                                   args->countBuffer, args->countBufferOffset,
@@ -1412,7 +1423,9 @@ vn_handle_vkCmdDrawIndirectByteCountEXT(struct vn_dispatch_context *dctx,
                            args->vertexStride > xfb_props(dev).maxTransformFeedbackBufferDataStride
                         ? "vertexStride 0 or beyond maxTransformFeedbackBufferDataStride"
                         : word_range(b.s, args->counterBufferOffset);
-   if (ok_or_reject(ctx, why, "vkCmdDrawIndirectByteCountEXT", 0, b.id, 0))
+   if (ok_or_reject(ctx, why, "vkCmdDrawIndirectByteCountEXT", 0, b.id, 0) &&
+       pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDrawIndirectByteCountEXT",
+                                    VK_PIPELINE_BIND_POINT_GRAPHICS))
       dev->dispatch.vkCmdDrawIndirectByteCountEXT(
          args->commandBuffer, args->instanceCount, args->firstInstance, args->counterBuffer,
          args->counterBufferOffset, args->counterOffset, args->vertexStride);

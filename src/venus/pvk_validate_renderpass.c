@@ -48,13 +48,13 @@ insert_with_state(struct pvk_context *ctx, struct pvk_device *dev, VkObjectType 
 }
 
 static struct pvk_render_pass_state *
-render_pass_state(struct pvk_context *ctx, uint32_t attachments, uint32_t clear)
+render_pass_state(struct pvk_context *ctx, uint32_t subpasses, uint32_t attachments, uint32_t clear)
 {
    struct pvk_render_pass_state *s = malloc(sizeof(*s));
    if (!s)
       pvk_context_set_lost(ctx, "render pass: out of host memory");
    else
-      *s = (struct pvk_render_pass_state){ attachments, clear };
+      *s = (struct pvk_render_pass_state){ subpasses, attachments, clear };
    return s;
 }
 
@@ -111,7 +111,7 @@ vn_handle_vkCreateRenderPass(struct vn_dispatch_context *dctx,
                  bad_subpass, why, n, info->subpassCount);
       return;
    }
-   struct pvk_render_pass_state *state = render_pass_state(ctx, n, clear);
+   struct pvk_render_pass_state *state = render_pass_state(ctx, info->subpassCount, n, clear);
    if (!state)
       return;
    VkRenderPass handle = VK_NULL_HANDLE;
@@ -203,7 +203,7 @@ vn_handle_vkCreateRenderPass2(struct vn_dispatch_context *dctx,
                  bad_subpass, why, n, info->subpassCount);
       return;
    }
-   struct pvk_render_pass_state *state = render_pass_state(ctx, n, clear);
+   struct pvk_render_pass_state *state = render_pass_state(ctx, info->subpassCount, n, clear);
    if (!state)
       return;
    VkRenderPass handle = VK_NULL_HANDLE;
@@ -272,7 +272,8 @@ vn_handle_vkCreateFramebuffer(struct vn_dispatch_context *dctx,
 }
 
 static bool
-begin_ok(struct pvk_context *ctx, const char *cmd, const VkRenderPassBeginInfo *b)
+begin_ok(struct pvk_context *ctx, const char *cmd, const VkRenderPassBeginInfo *b,
+         uint32_t *subpasses)
 {
    const char *why = NULL;
    uint64_t rp_id = 0;
@@ -294,6 +295,10 @@ begin_ok(struct pvk_context *ctx, const char *cmd, const VkRenderPassBeginInfo *
          why = "imageless framebuffer without a view per attachment";
       else if (b->clearValueCount < rp->clear_count || (b->clearValueCount && !b->pClearValues))
          why = "fewer clear values than cleared attachments";
+      else if (!rp->subpass_count)
+         why = "render pass without subpasses";
+      else
+         *subpasses = rp->subpass_count;
    }
    if (!why)
       return true;
@@ -307,7 +312,9 @@ vn_handle_vkCmdBeginRenderPass(struct vn_dispatch_context *dctx,
                                struct vn_command_vkCmdBeginRenderPass *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
-   if (begin_ok(ctx, "vkCmdBeginRenderPass", args->pRenderPassBegin))
+   uint32_t subpasses = 0;
+   if (begin_ok(ctx, "vkCmdBeginRenderPass", args->pRenderPassBegin, &subpasses) &&
+       pvk_recording_begin(ctx, args->dispatch, "vkCmdBeginRenderPass", subpasses))
       pvk_device_from_base(args->dispatch->device)
          ->dispatch.vkCmdBeginRenderPass(args->commandBuffer, args->pRenderPassBegin,
                                          args->contents);
@@ -320,7 +327,9 @@ vn_handle_vkCmdBeginRenderPass2(struct vn_dispatch_context *dctx,
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdBeginRenderPass2))
       return;
-   if (begin_ok(ctx, "vkCmdBeginRenderPass2", args->pRenderPassBegin))
+   uint32_t subpasses = 0;
+   if (begin_ok(ctx, "vkCmdBeginRenderPass2", args->pRenderPassBegin, &subpasses) &&
+       pvk_recording_begin(ctx, args->dispatch, "vkCmdBeginRenderPass2", subpasses))
       pvk_device_from_base(args->dispatch->device)
          ->dispatch.vkCmdBeginRenderPass2(args->commandBuffer, args->pRenderPassBegin,
                                           args->pSubpassBeginInfo);
@@ -451,6 +460,8 @@ vn_handle_vkCmdBeginRendering(struct vn_dispatch_context *dctx,
    if (info->colorAttachmentCount &&
        !slots_ok(ctx, "vkCmdBeginRendering", "colour attachments", 0, info->colorAttachmentCount,
                  physical_of(args->dispatch)->max_color_attachments, info->pColorAttachments))
+      return;
+   if (!pvk_recording_begin(ctx, args->dispatch, "vkCmdBeginRendering", 0))
       return;
    pvk_device_from_base(args->dispatch->device)
       ->dispatch.vkCmdBeginRendering(args->commandBuffer, info);

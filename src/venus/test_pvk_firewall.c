@@ -1468,7 +1468,9 @@ test_ranges(void)
               "image bind into too small an allocation", image_bind_past);
    range_case("vkCmdBindIndexBuffer region 0: offset beyond", "index buffer offset past the buffer",
               index_buffer_past);
-   range_case(NULL, "indirect dispatch inside", dispatch_indirect_ok);
+   /* inside the buffer, refused only for the missing pipeline */
+   range_case("recording: vkCmdDispatchIndirect with no compute pipeline bound",
+              "indirect dispatch inside, no pipeline", dispatch_indirect_ok);
    range_case("vkCmdDispatchIndirect region 0: indirect records beyond",
               "indirect dispatch past the buffer", dispatch_indirect_past);
    range_case("vkCmdDrawIndirect region 0: indirect records beyond",
@@ -1708,8 +1710,55 @@ vertex_binding_past(struct test_stream *e)
 }
 
 static void
+end_render_pass_unbegun(struct test_stream *e)
+{
+   begin(e, CMD);
+   ts_cmd(e, T(vkCmdEndRenderPass), 0); /* lavapipe read through NULL */
+   ts_u64(e, CMD);
+}
+
+static void
+end_rendering_unbegun(struct test_stream *e)
+{
+   begin(e, CMD);
+   ts_cmd(e, T(vkCmdEndRendering), 0);
+   ts_u64(e, CMD);
+}
+
+static void
+draw_no_pipeline(struct test_stream *e)
+{
+   begin(e, CMD);
+   ts_cmd(e, T(vkCmdDraw), 0); /* lavapipe's queue crashed drawing it */
+   ts_u64(e, CMD);
+   ts_u32(e, 3);
+   ts_u32(e, 1);
+   ts_u32(e, 0);
+   ts_u32(e, 0);
+}
+
+static void
+dispatch_no_pipeline(struct test_stream *e)
+{
+   begin(e, CMD);
+   ts_cmd(e, T(vkCmdDispatch), 0);
+   ts_u64(e, CMD);
+   ts_u32(e, 1);
+   ts_u32(e, 1);
+   ts_u32(e, 1);
+}
+
+static void
 test_unbound_and_index_types(void)
 {
+   range_case("recording: vkCmdEndRenderPass: no render pass instance begun (command buffer 710)",
+              "render pass ended, never begun", end_render_pass_unbegun);
+   range_case("recording: vkCmdEndRendering: no dynamic rendering begun",
+              "dynamic rendering ended, never begun", end_rendering_unbegun);
+   range_case("recording: vkCmdDraw with no graphics pipeline bound", "draw with no pipeline",
+              draw_no_pipeline);
+   range_case("recording: vkCmdDispatch with no compute pipeline bound",
+              "dispatch with no pipeline", dispatch_no_pipeline);
    range_case(NULL, "index types UINT16 and UINT32", index_types_ok);
    range_case("vkCmdBindIndexBuffer region 0: indexType not a VkIndexType", "index type 0xffffffff",
               index_type_invalid);

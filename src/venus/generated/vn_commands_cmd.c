@@ -9,23 +9,14 @@
 void
 vn_decode_vkCmdBindPipeline_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindPipeline *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 20);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   _Static_assert(sizeof(args->pipelineBindPoint) == 4, "wire size of pipelineBindPoint");
-   memcpy(&args->pipelineBindPoint, p + 8, 4);
+   vn_decode_bytes(dec, &args->pipelineBindPoint, sizeof(args->pipelineBindPoint));
    {
-      uint64_t id;
-      memcpy(&id, p + 12, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_PIPELINE, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_PIPELINE, false);
       args->pipeline = obj ? (VkPipeline)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
 }
@@ -36,17 +27,6 @@ vn_encode_vkCmdBindPipeline_reply(struct vn_cs_encoder *enc, const struct vn_com
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdBindPipeline_EXT);
 }
 
-static void
-vn_exec_vkCmdBindPipeline(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdBindPipeline *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdBindPipeline) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdBindPipeline: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdBindPipeline(args->commandBuffer, args->pipelineBindPoint, args->pipeline);
-}
-
 void
 vn_run_vkCmdBindPipeline(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -55,7 +35,7 @@ vn_run_vkCmdBindPipeline(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
    vn_decode_vkCmdBindPipeline_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdBindPipeline(ctx, dec, &args);
+   vn_handle_vkCmdBindPipeline(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -836,67 +816,21 @@ vn_run_vkCmdBindVertexBuffers(struct vn_dispatch_context *ctx, struct vn_cs_deco
 void
 vn_decode_vkCmdDraw_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDraw *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 24);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   _Static_assert(sizeof(args->vertexCount) == 4, "wire size of vertexCount");
-   memcpy(&args->vertexCount, p + 8, 4);
-   _Static_assert(sizeof(args->instanceCount) == 4, "wire size of instanceCount");
-   memcpy(&args->instanceCount, p + 12, 4);
-   _Static_assert(sizeof(args->firstVertex) == 4, "wire size of firstVertex");
-   memcpy(&args->firstVertex, p + 16, 4);
-   _Static_assert(sizeof(args->firstInstance) == 4, "wire size of firstInstance");
-   memcpy(&args->firstInstance, p + 20, 4);
+   vn_decode_bytes(dec, &args->vertexCount, sizeof(args->vertexCount));
+   vn_decode_bytes(dec, &args->instanceCount, sizeof(args->instanceCount));
+   vn_decode_bytes(dec, &args->firstVertex, sizeof(args->firstVertex));
+   vn_decode_bytes(dec, &args->firstInstance, sizeof(args->firstInstance));
 }
 
 void
 vn_encode_vkCmdDraw_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdDraw *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdDraw_EXT);
-}
-
-static void
-vn_exec_vkCmdDraw(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdDraw *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdDraw) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdDraw: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdDraw(args->commandBuffer, args->vertexCount, args->instanceCount, args->firstVertex, args->firstInstance);
-}
-
-/* The commands that follow, while they are vkCmdDraw on the same command
- * buffer without a reply, only call the driver: decode them here
- * without the per-command dispatch. */
-static void
-vn_repeat_vkCmdDraw(struct vn_cs_decoder *dec, struct vn_command_vkCmdDraw *args)
-{
-   const PFN_vkCmdDraw fn = args->dispatch->device->dispatch.vkCmdDraw;
-   const uint64_t id = args->dispatch->id;
-   while (vn_cs_decoder_remaining(dec) >= 8 + 24) {
-      const uint8_t *p = dec->cur;
-      uint32_t header[2];
-      uint64_t next_id;
-      memcpy(header, p, 8);
-      memcpy(&next_id, p + 8, 8);
-      if (header[0] != VK_COMMAND_TYPE_vkCmdDraw_EXT || header[1] || next_id != id)
-         return;
-      memcpy(&args->vertexCount, p + 8 + 8, 4);
-      memcpy(&args->instanceCount, p + 8 + 12, 4);
-      memcpy(&args->firstVertex, p + 8 + 16, 4);
-      memcpy(&args->firstInstance, p + 8 + 20, 4);
-      dec->cur = p + 8 + 24;
-      fn(args->commandBuffer, args->vertexCount, args->instanceCount, args->firstVertex, args->firstInstance);
-   }
 }
 
 void
@@ -907,13 +841,9 @@ vn_run_vkCmdDraw(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uin
    vn_decode_vkCmdDraw_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdDraw(ctx, dec, &args);
-   if (dec->fatal)
+   vn_handle_vkCmdDraw(ctx, &args);
+   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
-   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
-      vn_repeat_vkCmdDraw(dec, &args);
-      return;
-   }
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdDraw_reply(enc, &args);
@@ -922,70 +852,22 @@ vn_run_vkCmdDraw(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uin
 void
 vn_decode_vkCmdDrawIndexed_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndexed *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 28);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   _Static_assert(sizeof(args->indexCount) == 4, "wire size of indexCount");
-   memcpy(&args->indexCount, p + 8, 4);
-   _Static_assert(sizeof(args->instanceCount) == 4, "wire size of instanceCount");
-   memcpy(&args->instanceCount, p + 12, 4);
-   _Static_assert(sizeof(args->firstIndex) == 4, "wire size of firstIndex");
-   memcpy(&args->firstIndex, p + 16, 4);
-   _Static_assert(sizeof(args->vertexOffset) == 4, "wire size of vertexOffset");
-   memcpy(&args->vertexOffset, p + 20, 4);
-   _Static_assert(sizeof(args->firstInstance) == 4, "wire size of firstInstance");
-   memcpy(&args->firstInstance, p + 24, 4);
+   vn_decode_bytes(dec, &args->indexCount, sizeof(args->indexCount));
+   vn_decode_bytes(dec, &args->instanceCount, sizeof(args->instanceCount));
+   vn_decode_bytes(dec, &args->firstIndex, sizeof(args->firstIndex));
+   vn_decode_bytes(dec, &args->vertexOffset, sizeof(args->vertexOffset));
+   vn_decode_bytes(dec, &args->firstInstance, sizeof(args->firstInstance));
 }
 
 void
 vn_encode_vkCmdDrawIndexed_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdDrawIndexed *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdDrawIndexed_EXT);
-}
-
-static void
-vn_exec_vkCmdDrawIndexed(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndexed *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdDrawIndexed) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdDrawIndexed: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdDrawIndexed(args->commandBuffer, args->indexCount, args->instanceCount, args->firstIndex, args->vertexOffset, args->firstInstance);
-}
-
-/* The commands that follow, while they are vkCmdDrawIndexed on the same command
- * buffer without a reply, only call the driver: decode them here
- * without the per-command dispatch. */
-static void
-vn_repeat_vkCmdDrawIndexed(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndexed *args)
-{
-   const PFN_vkCmdDrawIndexed fn = args->dispatch->device->dispatch.vkCmdDrawIndexed;
-   const uint64_t id = args->dispatch->id;
-   while (vn_cs_decoder_remaining(dec) >= 8 + 28) {
-      const uint8_t *p = dec->cur;
-      uint32_t header[2];
-      uint64_t next_id;
-      memcpy(header, p, 8);
-      memcpy(&next_id, p + 8, 8);
-      if (header[0] != VK_COMMAND_TYPE_vkCmdDrawIndexed_EXT || header[1] || next_id != id)
-         return;
-      memcpy(&args->indexCount, p + 8 + 8, 4);
-      memcpy(&args->instanceCount, p + 8 + 12, 4);
-      memcpy(&args->firstIndex, p + 8 + 16, 4);
-      memcpy(&args->vertexOffset, p + 8 + 20, 4);
-      memcpy(&args->firstInstance, p + 8 + 24, 4);
-      dec->cur = p + 8 + 28;
-      fn(args->commandBuffer, args->indexCount, args->instanceCount, args->firstIndex, args->vertexOffset, args->firstInstance);
-   }
 }
 
 void
@@ -996,13 +878,9 @@ vn_run_vkCmdDrawIndexed(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
    vn_decode_vkCmdDrawIndexed_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdDrawIndexed(ctx, dec, &args);
-   if (dec->fatal)
+   vn_handle_vkCmdDrawIndexed(ctx, &args);
+   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
-   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
-      vn_repeat_vkCmdDrawIndexed(dec, &args);
-      return;
-   }
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdDrawIndexed_reply(enc, &args);
@@ -1089,64 +967,20 @@ vn_run_vkCmdDrawIndexedIndirect(struct vn_dispatch_context *ctx, struct vn_cs_de
 void
 vn_decode_vkCmdDispatch_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDispatch *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 20);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   _Static_assert(sizeof(args->groupCountX) == 4, "wire size of groupCountX");
-   memcpy(&args->groupCountX, p + 8, 4);
-   _Static_assert(sizeof(args->groupCountY) == 4, "wire size of groupCountY");
-   memcpy(&args->groupCountY, p + 12, 4);
-   _Static_assert(sizeof(args->groupCountZ) == 4, "wire size of groupCountZ");
-   memcpy(&args->groupCountZ, p + 16, 4);
+   vn_decode_bytes(dec, &args->groupCountX, sizeof(args->groupCountX));
+   vn_decode_bytes(dec, &args->groupCountY, sizeof(args->groupCountY));
+   vn_decode_bytes(dec, &args->groupCountZ, sizeof(args->groupCountZ));
 }
 
 void
 vn_encode_vkCmdDispatch_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdDispatch *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdDispatch_EXT);
-}
-
-static void
-vn_exec_vkCmdDispatch(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdDispatch *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdDispatch) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdDispatch: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdDispatch(args->commandBuffer, args->groupCountX, args->groupCountY, args->groupCountZ);
-}
-
-/* The commands that follow, while they are vkCmdDispatch on the same command
- * buffer without a reply, only call the driver: decode them here
- * without the per-command dispatch. */
-static void
-vn_repeat_vkCmdDispatch(struct vn_cs_decoder *dec, struct vn_command_vkCmdDispatch *args)
-{
-   const PFN_vkCmdDispatch fn = args->dispatch->device->dispatch.vkCmdDispatch;
-   const uint64_t id = args->dispatch->id;
-   while (vn_cs_decoder_remaining(dec) >= 8 + 20) {
-      const uint8_t *p = dec->cur;
-      uint32_t header[2];
-      uint64_t next_id;
-      memcpy(header, p, 8);
-      memcpy(&next_id, p + 8, 8);
-      if (header[0] != VK_COMMAND_TYPE_vkCmdDispatch_EXT || header[1] || next_id != id)
-         return;
-      memcpy(&args->groupCountX, p + 8 + 8, 4);
-      memcpy(&args->groupCountY, p + 8 + 12, 4);
-      memcpy(&args->groupCountZ, p + 8 + 16, 4);
-      dec->cur = p + 8 + 20;
-      fn(args->commandBuffer, args->groupCountX, args->groupCountY, args->groupCountZ);
-   }
 }
 
 void
@@ -1157,13 +991,9 @@ vn_run_vkCmdDispatch(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec,
    vn_decode_vkCmdDispatch_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdDispatch(ctx, dec, &args);
-   if (dec->fatal)
+   vn_handle_vkCmdDispatch(ctx, &args);
+   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
-   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
-      vn_repeat_vkCmdDispatch(dec, &args);
-      return;
-   }
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdDispatch_reply(enc, &args);
@@ -2345,58 +2175,18 @@ vn_run_vkCmdBeginRenderPass(struct vn_dispatch_context *ctx, struct vn_cs_decode
 void
 vn_decode_vkCmdNextSubpass_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdNextSubpass *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   _Static_assert(sizeof(args->contents) == 4, "wire size of contents");
-   memcpy(&args->contents, p + 8, 4);
+   vn_decode_bytes(dec, &args->contents, sizeof(args->contents));
 }
 
 void
 vn_encode_vkCmdNextSubpass_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdNextSubpass *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdNextSubpass_EXT);
-}
-
-static void
-vn_exec_vkCmdNextSubpass(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdNextSubpass *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdNextSubpass) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdNextSubpass: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdNextSubpass(args->commandBuffer, args->contents);
-}
-
-/* The commands that follow, while they are vkCmdNextSubpass on the same command
- * buffer without a reply, only call the driver: decode them here
- * without the per-command dispatch. */
-static void
-vn_repeat_vkCmdNextSubpass(struct vn_cs_decoder *dec, struct vn_command_vkCmdNextSubpass *args)
-{
-   const PFN_vkCmdNextSubpass fn = args->dispatch->device->dispatch.vkCmdNextSubpass;
-   const uint64_t id = args->dispatch->id;
-   while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
-      const uint8_t *p = dec->cur;
-      uint32_t header[2];
-      uint64_t next_id;
-      memcpy(header, p, 8);
-      memcpy(&next_id, p + 8, 8);
-      if (header[0] != VK_COMMAND_TYPE_vkCmdNextSubpass_EXT || header[1] || next_id != id)
-         return;
-      memcpy(&args->contents, p + 8 + 8, 4);
-      dec->cur = p + 8 + 12;
-      fn(args->commandBuffer, args->contents);
-   }
 }
 
 void
@@ -2407,13 +2197,9 @@ vn_run_vkCmdNextSubpass(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
    vn_decode_vkCmdNextSubpass_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdNextSubpass(ctx, dec, &args);
-   if (dec->fatal)
+   vn_handle_vkCmdNextSubpass(ctx, &args);
+   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
-   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
-      vn_repeat_vkCmdNextSubpass(dec, &args);
-      return;
-   }
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdNextSubpass_reply(enc, &args);
@@ -2422,14 +2208,8 @@ vn_run_vkCmdNextSubpass(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
 void
 vn_decode_vkCmdEndRenderPass_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndRenderPass *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 8);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
@@ -2441,38 +2221,6 @@ vn_encode_vkCmdEndRenderPass_reply(struct vn_cs_encoder *enc, const struct vn_co
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdEndRenderPass_EXT);
 }
 
-static void
-vn_exec_vkCmdEndRenderPass(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdEndRenderPass *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdEndRenderPass) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdEndRenderPass: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdEndRenderPass(args->commandBuffer);
-}
-
-/* The commands that follow, while they are vkCmdEndRenderPass on the same command
- * buffer without a reply, only call the driver: decode them here
- * without the per-command dispatch. */
-static void
-vn_repeat_vkCmdEndRenderPass(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndRenderPass *args)
-{
-   const PFN_vkCmdEndRenderPass fn = args->dispatch->device->dispatch.vkCmdEndRenderPass;
-   const uint64_t id = args->dispatch->id;
-   while (vn_cs_decoder_remaining(dec) >= 8 + 8) {
-      const uint8_t *p = dec->cur;
-      uint32_t header[2];
-      uint64_t next_id;
-      memcpy(header, p, 8);
-      memcpy(&next_id, p + 8, 8);
-      if (header[0] != VK_COMMAND_TYPE_vkCmdEndRenderPass_EXT || header[1] || next_id != id)
-         return;
-      dec->cur = p + 8 + 8;
-      fn(args->commandBuffer);
-   }
-}
-
 void
 vn_run_vkCmdEndRenderPass(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -2481,13 +2229,9 @@ vn_run_vkCmdEndRenderPass(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
    vn_decode_vkCmdEndRenderPass_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdEndRenderPass(ctx, dec, &args);
-   if (dec->fatal)
+   vn_handle_vkCmdEndRenderPass(ctx, &args);
+   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
-   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
-      vn_repeat_vkCmdEndRenderPass(dec, &args);
-      return;
-   }
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdEndRenderPass_reply(enc, &args);
@@ -2617,73 +2361,23 @@ vn_run_vkCmdSetDeviceMask(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
 void
 vn_decode_vkCmdDispatchBase_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDispatchBase *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 32);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   _Static_assert(sizeof(args->baseGroupX) == 4, "wire size of baseGroupX");
-   memcpy(&args->baseGroupX, p + 8, 4);
-   _Static_assert(sizeof(args->baseGroupY) == 4, "wire size of baseGroupY");
-   memcpy(&args->baseGroupY, p + 12, 4);
-   _Static_assert(sizeof(args->baseGroupZ) == 4, "wire size of baseGroupZ");
-   memcpy(&args->baseGroupZ, p + 16, 4);
-   _Static_assert(sizeof(args->groupCountX) == 4, "wire size of groupCountX");
-   memcpy(&args->groupCountX, p + 20, 4);
-   _Static_assert(sizeof(args->groupCountY) == 4, "wire size of groupCountY");
-   memcpy(&args->groupCountY, p + 24, 4);
-   _Static_assert(sizeof(args->groupCountZ) == 4, "wire size of groupCountZ");
-   memcpy(&args->groupCountZ, p + 28, 4);
+   vn_decode_bytes(dec, &args->baseGroupX, sizeof(args->baseGroupX));
+   vn_decode_bytes(dec, &args->baseGroupY, sizeof(args->baseGroupY));
+   vn_decode_bytes(dec, &args->baseGroupZ, sizeof(args->baseGroupZ));
+   vn_decode_bytes(dec, &args->groupCountX, sizeof(args->groupCountX));
+   vn_decode_bytes(dec, &args->groupCountY, sizeof(args->groupCountY));
+   vn_decode_bytes(dec, &args->groupCountZ, sizeof(args->groupCountZ));
 }
 
 void
 vn_encode_vkCmdDispatchBase_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdDispatchBase *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdDispatchBase_EXT);
-}
-
-static void
-vn_exec_vkCmdDispatchBase(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdDispatchBase *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdDispatchBase) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdDispatchBase: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdDispatchBase(args->commandBuffer, args->baseGroupX, args->baseGroupY, args->baseGroupZ, args->groupCountX, args->groupCountY, args->groupCountZ);
-}
-
-/* The commands that follow, while they are vkCmdDispatchBase on the same command
- * buffer without a reply, only call the driver: decode them here
- * without the per-command dispatch. */
-static void
-vn_repeat_vkCmdDispatchBase(struct vn_cs_decoder *dec, struct vn_command_vkCmdDispatchBase *args)
-{
-   const PFN_vkCmdDispatchBase fn = args->dispatch->device->dispatch.vkCmdDispatchBase;
-   const uint64_t id = args->dispatch->id;
-   while (vn_cs_decoder_remaining(dec) >= 8 + 32) {
-      const uint8_t *p = dec->cur;
-      uint32_t header[2];
-      uint64_t next_id;
-      memcpy(header, p, 8);
-      memcpy(&next_id, p + 8, 8);
-      if (header[0] != VK_COMMAND_TYPE_vkCmdDispatchBase_EXT || header[1] || next_id != id)
-         return;
-      memcpy(&args->baseGroupX, p + 8 + 8, 4);
-      memcpy(&args->baseGroupY, p + 8 + 12, 4);
-      memcpy(&args->baseGroupZ, p + 8 + 16, 4);
-      memcpy(&args->groupCountX, p + 8 + 20, 4);
-      memcpy(&args->groupCountY, p + 8 + 24, 4);
-      memcpy(&args->groupCountZ, p + 8 + 28, 4);
-      dec->cur = p + 8 + 32;
-      fn(args->commandBuffer, args->baseGroupX, args->baseGroupY, args->baseGroupZ, args->groupCountX, args->groupCountY, args->groupCountZ);
-   }
 }
 
 void
@@ -2694,13 +2388,9 @@ vn_run_vkCmdDispatchBase(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
    vn_decode_vkCmdDispatchBase_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdDispatchBase(ctx, dec, &args);
-   if (dec->fatal)
+   vn_handle_vkCmdDispatchBase(ctx, &args);
+   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
-   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
-      vn_repeat_vkCmdDispatchBase(dec, &args);
-      return;
-   }
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdDispatchBase_reply(enc, &args);
@@ -2878,17 +2568,6 @@ vn_encode_vkCmdNextSubpass2_reply(struct vn_cs_encoder *enc, const struct vn_com
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdNextSubpass2_EXT);
 }
 
-static void
-vn_exec_vkCmdNextSubpass2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdNextSubpass2 *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdNextSubpass2) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdNextSubpass2: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdNextSubpass2(args->commandBuffer, args->pSubpassBeginInfo, args->pSubpassEndInfo);
-}
-
 void
 vn_run_vkCmdNextSubpass2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -2897,7 +2576,7 @@ vn_run_vkCmdNextSubpass2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
    vn_decode_vkCmdNextSubpass2_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdNextSubpass2(ctx, dec, &args);
+   vn_handle_vkCmdNextSubpass2(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -2930,17 +2609,6 @@ vn_encode_vkCmdEndRenderPass2_reply(struct vn_cs_encoder *enc, const struct vn_c
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdEndRenderPass2_EXT);
 }
 
-static void
-vn_exec_vkCmdEndRenderPass2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdEndRenderPass2 *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdEndRenderPass2) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdEndRenderPass2: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdEndRenderPass2(args->commandBuffer, args->pSubpassEndInfo);
-}
-
 void
 vn_run_vkCmdEndRenderPass2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -2949,7 +2617,7 @@ vn_run_vkCmdEndRenderPass2(struct vn_dispatch_context *ctx, struct vn_cs_decoder
    vn_decode_vkCmdEndRenderPass2_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdEndRenderPass2(ctx, dec, &args);
+   vn_handle_vkCmdEndRenderPass2(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -3782,14 +3450,8 @@ vn_run_vkCmdBeginRendering(struct vn_dispatch_context *ctx, struct vn_cs_decoder
 void
 vn_decode_vkCmdEndRendering_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndRendering *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 8);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
@@ -3801,38 +3463,6 @@ vn_encode_vkCmdEndRendering_reply(struct vn_cs_encoder *enc, const struct vn_com
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdEndRendering_EXT);
 }
 
-static void
-vn_exec_vkCmdEndRendering(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdEndRendering *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdEndRendering) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdEndRendering: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdEndRendering(args->commandBuffer);
-}
-
-/* The commands that follow, while they are vkCmdEndRendering on the same command
- * buffer without a reply, only call the driver: decode them here
- * without the per-command dispatch. */
-static void
-vn_repeat_vkCmdEndRendering(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndRendering *args)
-{
-   const PFN_vkCmdEndRendering fn = args->dispatch->device->dispatch.vkCmdEndRendering;
-   const uint64_t id = args->dispatch->id;
-   while (vn_cs_decoder_remaining(dec) >= 8 + 8) {
-      const uint8_t *p = dec->cur;
-      uint32_t header[2];
-      uint64_t next_id;
-      memcpy(header, p, 8);
-      memcpy(&next_id, p + 8, 8);
-      if (header[0] != VK_COMMAND_TYPE_vkCmdEndRendering_EXT || header[1] || next_id != id)
-         return;
-      dec->cur = p + 8 + 8;
-      fn(args->commandBuffer);
-   }
-}
-
 void
 vn_run_vkCmdEndRendering(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -3841,13 +3471,9 @@ vn_run_vkCmdEndRendering(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
    vn_decode_vkCmdEndRendering_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdEndRendering(ctx, dec, &args);
-   if (dec->fatal)
+   vn_handle_vkCmdEndRendering(ctx, &args);
+   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
-   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
-      vn_repeat_vkCmdEndRendering(dec, &args);
-      return;
-   }
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdEndRendering_reply(enc, &args);
@@ -5294,17 +4920,6 @@ vn_encode_vkCmdDrawMultiEXT_reply(struct vn_cs_encoder *enc, const struct vn_com
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdDrawMultiEXT_EXT);
 }
 
-static void
-vn_exec_vkCmdDrawMultiEXT(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawMultiEXT *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdDrawMultiEXT) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdDrawMultiEXT: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdDrawMultiEXT(args->commandBuffer, args->drawCount, args->pVertexInfo, args->instanceCount, args->firstInstance, args->stride);
-}
-
 void
 vn_run_vkCmdDrawMultiEXT(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -5313,7 +4928,7 @@ vn_run_vkCmdDrawMultiEXT(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
    vn_decode_vkCmdDrawMultiEXT_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdDrawMultiEXT(ctx, dec, &args);
+   vn_handle_vkCmdDrawMultiEXT(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -5359,17 +4974,6 @@ vn_encode_vkCmdDrawMultiIndexedEXT_reply(struct vn_cs_encoder *enc, const struct
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdDrawMultiIndexedEXT_EXT);
 }
 
-static void
-vn_exec_vkCmdDrawMultiIndexedEXT(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawMultiIndexedEXT *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdDrawMultiIndexedEXT) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdDrawMultiIndexedEXT: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdDrawMultiIndexedEXT(args->commandBuffer, args->drawCount, args->pIndexInfo, args->instanceCount, args->firstInstance, args->stride, args->pVertexOffset);
-}
-
 void
 vn_run_vkCmdDrawMultiIndexedEXT(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -5378,7 +4982,7 @@ vn_run_vkCmdDrawMultiIndexedEXT(struct vn_dispatch_context *ctx, struct vn_cs_de
    vn_decode_vkCmdDrawMultiIndexedEXT_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdDrawMultiIndexedEXT(ctx, dec, &args);
+   vn_handle_vkCmdDrawMultiIndexedEXT(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);

@@ -471,6 +471,14 @@ vn_handle_vkResetCommandBuffer(struct vn_dispatch_context *ctx, struct vn_comman
 }
 
 void
+vn_handle_vkCmdBindPipeline(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBindPipeline *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
 vn_handle_vkCmdSetViewport(struct vn_dispatch_context *ctx, struct vn_command_vkCmdSetViewport *args)
 {
    (void)ctx;
@@ -511,6 +519,22 @@ vn_handle_vkCmdBindVertexBuffers(struct vn_dispatch_context *ctx, struct vn_comm
 }
 
 void
+vn_handle_vkCmdDraw(struct vn_dispatch_context *ctx, struct vn_command_vkCmdDraw *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdDrawIndexed(struct vn_dispatch_context *ctx, struct vn_command_vkCmdDrawIndexed *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
 vn_handle_vkCmdDrawIndirect(struct vn_dispatch_context *ctx, struct vn_command_vkCmdDrawIndirect *args)
 {
    (void)ctx;
@@ -520,6 +544,14 @@ vn_handle_vkCmdDrawIndirect(struct vn_dispatch_context *ctx, struct vn_command_v
 
 void
 vn_handle_vkCmdDrawIndexedIndirect(struct vn_dispatch_context *ctx, struct vn_command_vkCmdDrawIndexedIndirect *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdDispatch(struct vn_dispatch_context *ctx, struct vn_command_vkCmdDispatch *args)
 {
    (void)ctx;
    (void)args;
@@ -687,6 +719,22 @@ vn_handle_vkCmdBeginRenderPass(struct vn_dispatch_context *ctx, struct vn_comman
 }
 
 void
+vn_handle_vkCmdNextSubpass(struct vn_dispatch_context *ctx, struct vn_command_vkCmdNextSubpass *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdEndRenderPass(struct vn_dispatch_context *ctx, struct vn_command_vkCmdEndRenderPass *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
 vn_handle_vkCmdExecuteCommands(struct vn_dispatch_context *ctx, struct vn_command_vkCmdExecuteCommands *args)
 {
    (void)ctx;
@@ -712,6 +760,14 @@ vn_handle_vkBindBufferMemory2(struct vn_dispatch_context *ctx, struct vn_command
 
 void
 vn_handle_vkBindImageMemory2(struct vn_dispatch_context *ctx, struct vn_command_vkBindImageMemory2 *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdDispatchBase(struct vn_dispatch_context *ctx, struct vn_command_vkCmdDispatchBase *args)
 {
    (void)ctx;
    (void)args;
@@ -792,6 +848,22 @@ vn_handle_vkCreateRenderPass2(struct vn_dispatch_context *ctx, struct vn_command
 
 void
 vn_handle_vkCmdBeginRenderPass2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBeginRenderPass2 *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdNextSubpass2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdNextSubpass2 *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdEndRenderPass2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdEndRenderPass2 *args)
 {
    (void)ctx;
    (void)args;
@@ -1023,6 +1095,14 @@ vn_handle_vkCmdBeginRendering(struct vn_dispatch_context *ctx, struct vn_command
 }
 
 void
+vn_handle_vkCmdEndRendering(struct vn_dispatch_context *ctx, struct vn_command_vkCmdEndRendering *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
 vn_handle_vkCmdSetViewportWithCount(struct vn_dispatch_context *ctx, struct vn_command_vkCmdSetViewportWithCount *args)
 {
    (void)ctx;
@@ -1072,6 +1152,22 @@ vn_handle_vkWaitSemaphoreResource100000MESA(struct vn_dispatch_context *ctx, str
 
 void
 vn_handle_vkImportSemaphoreResource100000MESA(struct vn_dispatch_context *ctx, struct vn_command_vkImportSemaphoreResource100000MESA *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdDrawMultiEXT(struct vn_dispatch_context *ctx, struct vn_command_vkCmdDrawMultiEXT *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdDrawMultiIndexedEXT(struct vn_dispatch_context *ctx, struct vn_command_vkCmdDrawMultiIndexedEXT *args)
 {
    (void)ctx;
    (void)args;

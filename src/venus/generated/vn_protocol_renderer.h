@@ -3196,13 +3196,17 @@ void vn_handle_vkResetCommandPool(struct vn_dispatch_context *ctx, struct vn_com
 void vn_handle_vkFreeCommandBuffers(struct vn_dispatch_context *ctx, struct vn_command_vkFreeCommandBuffers *args);
 void vn_handle_vkBeginCommandBuffer(struct vn_dispatch_context *ctx, struct vn_command_vkBeginCommandBuffer *args);
 void vn_handle_vkResetCommandBuffer(struct vn_dispatch_context *ctx, struct vn_command_vkResetCommandBuffer *args);
+void vn_handle_vkCmdBindPipeline(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBindPipeline *args);
 void vn_handle_vkCmdSetViewport(struct vn_dispatch_context *ctx, struct vn_command_vkCmdSetViewport *args);
 void vn_handle_vkCmdSetScissor(struct vn_dispatch_context *ctx, struct vn_command_vkCmdSetScissor *args);
 void vn_handle_vkCmdBindDescriptorSets(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBindDescriptorSets *args);
 void vn_handle_vkCmdBindIndexBuffer(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBindIndexBuffer *args);
 void vn_handle_vkCmdBindVertexBuffers(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBindVertexBuffers *args);
+void vn_handle_vkCmdDraw(struct vn_dispatch_context *ctx, struct vn_command_vkCmdDraw *args);
+void vn_handle_vkCmdDrawIndexed(struct vn_dispatch_context *ctx, struct vn_command_vkCmdDrawIndexed *args);
 void vn_handle_vkCmdDrawIndirect(struct vn_dispatch_context *ctx, struct vn_command_vkCmdDrawIndirect *args);
 void vn_handle_vkCmdDrawIndexedIndirect(struct vn_dispatch_context *ctx, struct vn_command_vkCmdDrawIndexedIndirect *args);
+void vn_handle_vkCmdDispatch(struct vn_dispatch_context *ctx, struct vn_command_vkCmdDispatch *args);
 void vn_handle_vkCmdDispatchIndirect(struct vn_dispatch_context *ctx, struct vn_command_vkCmdDispatchIndirect *args);
 void vn_handle_vkCmdCopyBuffer(struct vn_dispatch_context *ctx, struct vn_command_vkCmdCopyBuffer *args);
 void vn_handle_vkCmdCopyImage(struct vn_dispatch_context *ctx, struct vn_command_vkCmdCopyImage *args);
@@ -3223,10 +3227,13 @@ void vn_handle_vkCmdWriteTimestamp(struct vn_dispatch_context *ctx, struct vn_co
 void vn_handle_vkCmdCopyQueryPoolResults(struct vn_dispatch_context *ctx, struct vn_command_vkCmdCopyQueryPoolResults *args);
 void vn_handle_vkCmdPushConstants(struct vn_dispatch_context *ctx, struct vn_command_vkCmdPushConstants *args);
 void vn_handle_vkCmdBeginRenderPass(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBeginRenderPass *args);
+void vn_handle_vkCmdNextSubpass(struct vn_dispatch_context *ctx, struct vn_command_vkCmdNextSubpass *args);
+void vn_handle_vkCmdEndRenderPass(struct vn_dispatch_context *ctx, struct vn_command_vkCmdEndRenderPass *args);
 void vn_handle_vkCmdExecuteCommands(struct vn_dispatch_context *ctx, struct vn_command_vkCmdExecuteCommands *args);
 void vn_handle_vkEnumerateInstanceVersion(struct vn_dispatch_context *ctx, struct vn_command_vkEnumerateInstanceVersion *args);
 void vn_handle_vkBindBufferMemory2(struct vn_dispatch_context *ctx, struct vn_command_vkBindBufferMemory2 *args);
 void vn_handle_vkBindImageMemory2(struct vn_dispatch_context *ctx, struct vn_command_vkBindImageMemory2 *args);
+void vn_handle_vkCmdDispatchBase(struct vn_dispatch_context *ctx, struct vn_command_vkCmdDispatchBase *args);
 void vn_handle_vkEnumeratePhysicalDeviceGroups(struct vn_dispatch_context *ctx, struct vn_command_vkEnumeratePhysicalDeviceGroups *args);
 void vn_handle_vkGetPhysicalDeviceFeatures2(struct vn_dispatch_context *ctx, struct vn_command_vkGetPhysicalDeviceFeatures2 *args);
 void vn_handle_vkGetPhysicalDeviceProperties2(struct vn_dispatch_context *ctx, struct vn_command_vkGetPhysicalDeviceProperties2 *args);
@@ -3237,6 +3244,8 @@ void vn_handle_vkCmdDrawIndirectCount(struct vn_dispatch_context *ctx, struct vn
 void vn_handle_vkCmdDrawIndexedIndirectCount(struct vn_dispatch_context *ctx, struct vn_command_vkCmdDrawIndexedIndirectCount *args);
 void vn_handle_vkCreateRenderPass2(struct vn_dispatch_context *ctx, struct vn_command_vkCreateRenderPass2 *args);
 void vn_handle_vkCmdBeginRenderPass2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBeginRenderPass2 *args);
+void vn_handle_vkCmdNextSubpass2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdNextSubpass2 *args);
+void vn_handle_vkCmdEndRenderPass2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdEndRenderPass2 *args);
 void vn_handle_vkResetQueryPool(struct vn_dispatch_context *ctx, struct vn_command_vkResetQueryPool *args);
 void vn_handle_vkWaitSemaphores(struct vn_dispatch_context *ctx, struct vn_command_vkWaitSemaphores *args);
 void vn_handle_vkSetReplyCommandStreamMESA(struct vn_dispatch_context *ctx, struct vn_command_vkSetReplyCommandStreamMESA *args);
@@ -3265,6 +3274,7 @@ void vn_handle_vkCmdCopyImageToBuffer2(struct vn_dispatch_context *ctx, struct v
 void vn_handle_vkCmdBlitImage2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBlitImage2 *args);
 void vn_handle_vkCmdResolveImage2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdResolveImage2 *args);
 void vn_handle_vkCmdBeginRendering(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBeginRendering *args);
+void vn_handle_vkCmdEndRendering(struct vn_dispatch_context *ctx, struct vn_command_vkCmdEndRendering *args);
 void vn_handle_vkCmdSetViewportWithCount(struct vn_dispatch_context *ctx, struct vn_command_vkCmdSetViewportWithCount *args);
 void vn_handle_vkCmdSetScissorWithCount(struct vn_dispatch_context *ctx, struct vn_command_vkCmdSetScissorWithCount *args);
 void vn_handle_vkCmdBindVertexBuffers2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBindVertexBuffers2 *args);
@@ -3272,6 +3282,8 @@ void vn_handle_vkCmdBeginConditionalRenderingEXT(struct vn_dispatch_context *ctx
 void vn_handle_vkResetFenceResource100000MESA(struct vn_dispatch_context *ctx, struct vn_command_vkResetFenceResource100000MESA *args);
 void vn_handle_vkWaitSemaphoreResource100000MESA(struct vn_dispatch_context *ctx, struct vn_command_vkWaitSemaphoreResource100000MESA *args);
 void vn_handle_vkImportSemaphoreResource100000MESA(struct vn_dispatch_context *ctx, struct vn_command_vkImportSemaphoreResource100000MESA *args);
+void vn_handle_vkCmdDrawMultiEXT(struct vn_dispatch_context *ctx, struct vn_command_vkCmdDrawMultiEXT *args);
+void vn_handle_vkCmdDrawMultiIndexedEXT(struct vn_dispatch_context *ctx, struct vn_command_vkCmdDrawMultiIndexedEXT *args);
 void vn_handle_vkCmdPushDescriptorSet(struct vn_dispatch_context *ctx, struct vn_command_vkCmdPushDescriptorSet *args);
 void vn_handle_vkSubmitVirtqueueSeqnoMESA(struct vn_dispatch_context *ctx, struct vn_command_vkSubmitVirtqueueSeqnoMESA *args);
 void vn_handle_vkWaitVirtqueueSeqnoMESA(struct vn_dispatch_context *ctx, struct vn_command_vkWaitVirtqueueSeqnoMESA *args);
