@@ -138,9 +138,8 @@ vn_handle_vkCmdDrawMultiIndexedEXT(struct vn_dispatch_context *dctx,
    if (pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDrawMultiIndexedEXT",
                                     VK_PIPELINE_BIND_POINT_GRAPHICS))
       device_of(args->dispatch)
-         ->dispatch.vkCmdDrawMultiIndexedEXT(args->commandBuffer, args->drawCount,
-                                             args->pIndexInfo, args->instanceCount,
-                                             args->firstInstance, args->stride,
+         ->dispatch.vkCmdDrawMultiIndexedEXT(args->commandBuffer, args->drawCount, args->pIndexInfo,
+                                             args->instanceCount, args->firstInstance, args->stride,
                                              args->pVertexOffset);
 }
 
@@ -181,7 +180,7 @@ subpass_step(struct pvk_context *ctx, struct vn_object *cb, const char *cmd, boo
 {
    struct pvk_command_buffer_state *st = cb->data;
    const char *why = !st || !st->subpass_count ? "no render pass instance begun"
-                     : next && st->subpass + 1 >= st->subpass_count ? "already in the last subpass"
+                     : next && st->subpass + 1 >= st->subpass_count  ? "already in the last subpass"
                      : !next && st->subpass + 1 != st->subpass_count ? "not in the last subpass"
                                                                      : NULL;
    if (why) {
@@ -252,8 +251,9 @@ vn_handle_vkCmdEndRendering(struct vn_dispatch_context *dctx,
       return;
    struct pvk_command_buffer_state *st = args->dispatch->data;
    if (!st || !st->rendering) {
-      pvk_reject(ctx, "recording: vkCmdEndRendering: no dynamic rendering begun (command buffer "
-                      "%llu)",
+      pvk_reject(ctx,
+                 "recording: vkCmdEndRendering: no dynamic rendering begun (command buffer "
+                 "%llu)",
                  (unsigned long long)args->dispatch->id);
       return;
    }

@@ -816,21 +816,56 @@ vn_run_vkCmdBindVertexBuffers(struct vn_dispatch_context *ctx, struct vn_cs_deco
 void
 vn_decode_vkCmdDraw_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDraw *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 24);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->vertexCount, sizeof(args->vertexCount));
-   vn_decode_bytes(dec, &args->instanceCount, sizeof(args->instanceCount));
-   vn_decode_bytes(dec, &args->firstVertex, sizeof(args->firstVertex));
-   vn_decode_bytes(dec, &args->firstInstance, sizeof(args->firstInstance));
+   _Static_assert(sizeof(args->vertexCount) == 4, "wire size of vertexCount");
+   memcpy(&args->vertexCount, p + 8, 4);
+   _Static_assert(sizeof(args->instanceCount) == 4, "wire size of instanceCount");
+   memcpy(&args->instanceCount, p + 12, 4);
+   _Static_assert(sizeof(args->firstVertex) == 4, "wire size of firstVertex");
+   memcpy(&args->firstVertex, p + 16, 4);
+   _Static_assert(sizeof(args->firstInstance) == 4, "wire size of firstInstance");
+   memcpy(&args->firstInstance, p + 20, 4);
 }
 
 void
 vn_encode_vkCmdDraw_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdDraw *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdDraw_EXT);
+}
+
+/* The commands that follow, while they are vkCmdDraw on the same command
+ * buffer without a reply, only call the driver: decode them here
+ * without the per-command dispatch. */
+static void
+vn_repeat_vkCmdDraw(struct vn_cs_decoder *dec, struct vn_command_vkCmdDraw *args)
+{
+   const PFN_vkCmdDraw fn = args->dispatch->device->dispatch.vkCmdDraw;
+   const uint64_t id = args->dispatch->id;
+   while (vn_cs_decoder_remaining(dec) >= 8 + 24) {
+      const uint8_t *p = dec->cur;
+      uint32_t header[2];
+      uint64_t next_id;
+      memcpy(header, p, 8);
+      memcpy(&next_id, p + 8, 8);
+      if (header[0] != VK_COMMAND_TYPE_vkCmdDraw_EXT || header[1] || next_id != id)
+         return;
+      memcpy(&args->vertexCount, p + 8 + 8, 4);
+      memcpy(&args->instanceCount, p + 8 + 12, 4);
+      memcpy(&args->firstVertex, p + 8 + 16, 4);
+      memcpy(&args->firstInstance, p + 8 + 20, 4);
+      dec->cur = p + 8 + 24;
+      fn(args->commandBuffer, args->vertexCount, args->instanceCount, args->firstVertex, args->firstInstance);
+   }
 }
 
 void
@@ -842,8 +877,13 @@ vn_run_vkCmdDraw(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uin
    if (dec->fatal)
       return;
    vn_handle_vkCmdDraw(ctx, &args);
-   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+   /* a run only after a command the handler let through */
+   if (dec->fatal || !vn_dispatch_context_ok(ctx))
       return;
+   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
+      vn_repeat_vkCmdDraw(dec, &args);
+      return;
+   }
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdDraw_reply(enc, &args);
@@ -852,22 +892,59 @@ vn_run_vkCmdDraw(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uin
 void
 vn_decode_vkCmdDrawIndexed_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndexed *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 28);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->indexCount, sizeof(args->indexCount));
-   vn_decode_bytes(dec, &args->instanceCount, sizeof(args->instanceCount));
-   vn_decode_bytes(dec, &args->firstIndex, sizeof(args->firstIndex));
-   vn_decode_bytes(dec, &args->vertexOffset, sizeof(args->vertexOffset));
-   vn_decode_bytes(dec, &args->firstInstance, sizeof(args->firstInstance));
+   _Static_assert(sizeof(args->indexCount) == 4, "wire size of indexCount");
+   memcpy(&args->indexCount, p + 8, 4);
+   _Static_assert(sizeof(args->instanceCount) == 4, "wire size of instanceCount");
+   memcpy(&args->instanceCount, p + 12, 4);
+   _Static_assert(sizeof(args->firstIndex) == 4, "wire size of firstIndex");
+   memcpy(&args->firstIndex, p + 16, 4);
+   _Static_assert(sizeof(args->vertexOffset) == 4, "wire size of vertexOffset");
+   memcpy(&args->vertexOffset, p + 20, 4);
+   _Static_assert(sizeof(args->firstInstance) == 4, "wire size of firstInstance");
+   memcpy(&args->firstInstance, p + 24, 4);
 }
 
 void
 vn_encode_vkCmdDrawIndexed_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdDrawIndexed *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdDrawIndexed_EXT);
+}
+
+/* The commands that follow, while they are vkCmdDrawIndexed on the same command
+ * buffer without a reply, only call the driver: decode them here
+ * without the per-command dispatch. */
+static void
+vn_repeat_vkCmdDrawIndexed(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndexed *args)
+{
+   const PFN_vkCmdDrawIndexed fn = args->dispatch->device->dispatch.vkCmdDrawIndexed;
+   const uint64_t id = args->dispatch->id;
+   while (vn_cs_decoder_remaining(dec) >= 8 + 28) {
+      const uint8_t *p = dec->cur;
+      uint32_t header[2];
+      uint64_t next_id;
+      memcpy(header, p, 8);
+      memcpy(&next_id, p + 8, 8);
+      if (header[0] != VK_COMMAND_TYPE_vkCmdDrawIndexed_EXT || header[1] || next_id != id)
+         return;
+      memcpy(&args->indexCount, p + 8 + 8, 4);
+      memcpy(&args->instanceCount, p + 8 + 12, 4);
+      memcpy(&args->firstIndex, p + 8 + 16, 4);
+      memcpy(&args->vertexOffset, p + 8 + 20, 4);
+      memcpy(&args->firstInstance, p + 8 + 24, 4);
+      dec->cur = p + 8 + 28;
+      fn(args->commandBuffer, args->indexCount, args->instanceCount, args->firstIndex, args->vertexOffset, args->firstInstance);
+   }
 }
 
 void
@@ -879,8 +956,13 @@ vn_run_vkCmdDrawIndexed(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
    if (dec->fatal)
       return;
    vn_handle_vkCmdDrawIndexed(ctx, &args);
-   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+   /* a run only after a command the handler let through */
+   if (dec->fatal || !vn_dispatch_context_ok(ctx))
       return;
+   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
+      vn_repeat_vkCmdDrawIndexed(dec, &args);
+      return;
+   }
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdDrawIndexed_reply(enc, &args);
@@ -967,20 +1049,53 @@ vn_run_vkCmdDrawIndexedIndirect(struct vn_dispatch_context *ctx, struct vn_cs_de
 void
 vn_decode_vkCmdDispatch_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDispatch *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 20);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->groupCountX, sizeof(args->groupCountX));
-   vn_decode_bytes(dec, &args->groupCountY, sizeof(args->groupCountY));
-   vn_decode_bytes(dec, &args->groupCountZ, sizeof(args->groupCountZ));
+   _Static_assert(sizeof(args->groupCountX) == 4, "wire size of groupCountX");
+   memcpy(&args->groupCountX, p + 8, 4);
+   _Static_assert(sizeof(args->groupCountY) == 4, "wire size of groupCountY");
+   memcpy(&args->groupCountY, p + 12, 4);
+   _Static_assert(sizeof(args->groupCountZ) == 4, "wire size of groupCountZ");
+   memcpy(&args->groupCountZ, p + 16, 4);
 }
 
 void
 vn_encode_vkCmdDispatch_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdDispatch *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdDispatch_EXT);
+}
+
+/* The commands that follow, while they are vkCmdDispatch on the same command
+ * buffer without a reply, only call the driver: decode them here
+ * without the per-command dispatch. */
+static void
+vn_repeat_vkCmdDispatch(struct vn_cs_decoder *dec, struct vn_command_vkCmdDispatch *args)
+{
+   const PFN_vkCmdDispatch fn = args->dispatch->device->dispatch.vkCmdDispatch;
+   const uint64_t id = args->dispatch->id;
+   while (vn_cs_decoder_remaining(dec) >= 8 + 20) {
+      const uint8_t *p = dec->cur;
+      uint32_t header[2];
+      uint64_t next_id;
+      memcpy(header, p, 8);
+      memcpy(&next_id, p + 8, 8);
+      if (header[0] != VK_COMMAND_TYPE_vkCmdDispatch_EXT || header[1] || next_id != id)
+         return;
+      memcpy(&args->groupCountX, p + 8 + 8, 4);
+      memcpy(&args->groupCountY, p + 8 + 12, 4);
+      memcpy(&args->groupCountZ, p + 8 + 16, 4);
+      dec->cur = p + 8 + 20;
+      fn(args->commandBuffer, args->groupCountX, args->groupCountY, args->groupCountZ);
+   }
 }
 
 void
@@ -992,8 +1107,13 @@ vn_run_vkCmdDispatch(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec,
    if (dec->fatal)
       return;
    vn_handle_vkCmdDispatch(ctx, &args);
-   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+   /* a run only after a command the handler let through */
+   if (dec->fatal || !vn_dispatch_context_ok(ctx))
       return;
+   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
+      vn_repeat_vkCmdDispatch(dec, &args);
+      return;
+   }
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdDispatch_reply(enc, &args);
@@ -2361,23 +2481,62 @@ vn_run_vkCmdSetDeviceMask(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
 void
 vn_decode_vkCmdDispatchBase_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDispatchBase *args)
 {
+   /* fixed layout: one bounds check for the whole command */
+   const uint8_t *p = vn_decode_peek_bytes(dec, 32);
+   if (!p)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, p + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->baseGroupX, sizeof(args->baseGroupX));
-   vn_decode_bytes(dec, &args->baseGroupY, sizeof(args->baseGroupY));
-   vn_decode_bytes(dec, &args->baseGroupZ, sizeof(args->baseGroupZ));
-   vn_decode_bytes(dec, &args->groupCountX, sizeof(args->groupCountX));
-   vn_decode_bytes(dec, &args->groupCountY, sizeof(args->groupCountY));
-   vn_decode_bytes(dec, &args->groupCountZ, sizeof(args->groupCountZ));
+   _Static_assert(sizeof(args->baseGroupX) == 4, "wire size of baseGroupX");
+   memcpy(&args->baseGroupX, p + 8, 4);
+   _Static_assert(sizeof(args->baseGroupY) == 4, "wire size of baseGroupY");
+   memcpy(&args->baseGroupY, p + 12, 4);
+   _Static_assert(sizeof(args->baseGroupZ) == 4, "wire size of baseGroupZ");
+   memcpy(&args->baseGroupZ, p + 16, 4);
+   _Static_assert(sizeof(args->groupCountX) == 4, "wire size of groupCountX");
+   memcpy(&args->groupCountX, p + 20, 4);
+   _Static_assert(sizeof(args->groupCountY) == 4, "wire size of groupCountY");
+   memcpy(&args->groupCountY, p + 24, 4);
+   _Static_assert(sizeof(args->groupCountZ) == 4, "wire size of groupCountZ");
+   memcpy(&args->groupCountZ, p + 28, 4);
 }
 
 void
 vn_encode_vkCmdDispatchBase_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdDispatchBase *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdDispatchBase_EXT);
+}
+
+/* The commands that follow, while they are vkCmdDispatchBase on the same command
+ * buffer without a reply, only call the driver: decode them here
+ * without the per-command dispatch. */
+static void
+vn_repeat_vkCmdDispatchBase(struct vn_cs_decoder *dec, struct vn_command_vkCmdDispatchBase *args)
+{
+   const PFN_vkCmdDispatchBase fn = args->dispatch->device->dispatch.vkCmdDispatchBase;
+   const uint64_t id = args->dispatch->id;
+   while (vn_cs_decoder_remaining(dec) >= 8 + 32) {
+      const uint8_t *p = dec->cur;
+      uint32_t header[2];
+      uint64_t next_id;
+      memcpy(header, p, 8);
+      memcpy(&next_id, p + 8, 8);
+      if (header[0] != VK_COMMAND_TYPE_vkCmdDispatchBase_EXT || header[1] || next_id != id)
+         return;
+      memcpy(&args->baseGroupX, p + 8 + 8, 4);
+      memcpy(&args->baseGroupY, p + 8 + 12, 4);
+      memcpy(&args->baseGroupZ, p + 8 + 16, 4);
+      memcpy(&args->groupCountX, p + 8 + 20, 4);
+      memcpy(&args->groupCountY, p + 8 + 24, 4);
+      memcpy(&args->groupCountZ, p + 8 + 28, 4);
+      dec->cur = p + 8 + 32;
+      fn(args->commandBuffer, args->baseGroupX, args->baseGroupY, args->baseGroupZ, args->groupCountX, args->groupCountY, args->groupCountZ);
+   }
 }
 
 void
@@ -2389,8 +2548,13 @@ vn_run_vkCmdDispatchBase(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
    if (dec->fatal)
       return;
    vn_handle_vkCmdDispatchBase(ctx, &args);
-   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+   /* a run only after a command the handler let through */
+   if (dec->fatal || !vn_dispatch_context_ok(ctx))
       return;
+   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
+      vn_repeat_vkCmdDispatchBase(dec, &args);
+      return;
+   }
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdDispatchBase_reply(enc, &args);
