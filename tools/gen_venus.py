@@ -610,7 +610,7 @@ class Gen:
         """[(param, wire offset, wire size)] when every parameter is a plain
         handle or a 4/8-byte scalar, so the command has one fixed size on the
         wire (vkCmdDraw and the like, which come by the thousand); else None."""
-        if cmd['name'] in self.manual:
+        if cmd['name'] in self.manual and cmd['name'] not in self.manual_repeat:
             return None
         layout, off = [], 0
         for p in cmd['params']:
@@ -918,11 +918,16 @@ def build_model(reg, tools_dir, verbose):
     tools/venus_protocol.txt / venus_manual.txt."""
     facts = os.path.join(tools_dir, 'venus_protocol.txt')
     all_types, noencode, nullable, denied = load_facts(facts)
-    manual = set(load_list(os.path.join(tools_dir, 'venus_manual.txt')))
+    # "name repeat": a hand-written handler whose check holds for a run of
+    # the same command on the same command buffer (runs keep the fast path)
+    lines = [l.split() for l in load_list(os.path.join(tools_dir, 'venus_manual.txt'))]
+    manual = set(l[0] for l in lines)
+    manual_repeat = set(l[0] for l in lines if l[1:] == ['repeat'])
     cmd_types = {}
     for name, num in all_types:
         cmd_types.setdefault(name, num)
     g = Gen(reg, cmd_types, noencode, manual, nullable)
+    g.manual_repeat = manual_repeat
     g.denied = denied
     g.checks, g.optional_ptrs = load_checks(facts)
     g.analyze()

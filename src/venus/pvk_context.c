@@ -87,6 +87,12 @@ vn_dispatch_reply_encoder(struct vn_dispatch_context *d)
    return pvk_context_reply_encoder(pvk_context_from_dispatch(d));
 }
 
+bool
+vn_dispatch_context_ok(struct vn_dispatch_context *d)
+{
+   return !pvk_context_is_lost(pvk_context_from_dispatch(d));
+}
+
 void
 pvk_context_set_lost(struct pvk_context *ctx, const char *why)
 {

@@ -59,6 +59,37 @@ check_queue_infos(struct pvk_instance *inst, const struct pvk_physical_device *p
    return NULL;
 }
 
+/* Whether the guest enabled indexTypeUint8 (VK_KHR/EXT_index_type_uint8's
+ * feature struct or Vulkan 1.4's): VK_INDEX_TYPE_UINT8 binds need it. */
+static bool
+enables_index_type_uint8(const VkDeviceCreateInfo *info)
+{
+   for (const VkBaseInStructure *s = info->pNext; s; s = s->pNext) {
+      if (s->sType == VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_INDEX_TYPE_UINT8_FEATURES &&
+          ((const VkPhysicalDeviceIndexTypeUint8Features *)s)->indexTypeUint8)
+         return true;
+      if (s->sType == VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_4_FEATURES &&
+          ((const VkPhysicalDeviceVulkan14Features *)s)->indexTypeUint8)
+         return true;
+   }
+   return false;
+}
+
+/* Whether the guest enabled sparseBinding (pEnabledFeatures or
+ * VkPhysicalDeviceFeatures2): sparse buffers and images need it. */
+static bool
+enables_sparse_binding(const VkDeviceCreateInfo *info)
+{
+   if (info->pEnabledFeatures && info->pEnabledFeatures->sparseBinding)
+      return true;
+   for (const VkBaseInStructure *s = info->pNext; s; s = s->pNext) {
+      if (s->sType == VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2 &&
+          ((const VkPhysicalDeviceFeatures2 *)s)->features.sparseBinding)
+         return true;
+   }
+   return false;
+}
+
 VkResult
 pvk_device_create_host(struct pvk_context *ctx, struct pvk_instance *inst,
                        struct pvk_physical_device *pd, const VkDeviceCreateInfo *guest,
@@ -134,6 +165,8 @@ pvk_device_create_host(struct pvk_context *ctx, struct pvk_instance *inst,
    dev->physical_device = pd;
    dev->instance = inst;
    dev->host_ptr_import = host_ptr;
+   dev->index_type_uint8 = enables_index_type_uint8(guest);
+   dev->sparse_binding = enables_sparse_binding(guest);
    memcpy(dev->queue_counts, queue_counts, sizeof(queue_counts));
    *out = dev;
    return VK_SUCCESS;

@@ -341,6 +341,9 @@ pvk_physical_device_create(struct pvk_instance *inst, VkPhysicalDevice handle, u
    pd->max_push_constants = props.limits.maxPushConstantsSize;
    pd->device_type = props.deviceType;
    pd->host_index = host_index;
+   pd->max_viewports = props.limits.maxViewports;
+   pd->max_vertex_bindings = props.limits.maxVertexInputBindings;
+   pd->max_color_attachments = props.limits.maxColorAttachments;
    /* what the host device has, as far as the decoder carries it (a native
     * device reports its version whatever the application asked for) */
    pd->api_version = min_u32(props.apiVersion, PVK_MAX_API_VERSION);

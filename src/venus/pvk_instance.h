@@ -55,6 +55,9 @@ struct pvk_physical_device {
    uint32_t host_index;              /* in the host's enumeration order */
    VkDeviceSize host_ptr_alignment;  /* minImportedHostPointerAlignment, 0: no import */
    uint32_t max_push_constants;      /* limits.maxPushConstantsSize (firewall) */
+   uint32_t max_viewports;           /* limits.maxViewports (firewall) */
+   uint32_t max_vertex_bindings;     /* limits.maxVertexInputBindings (firewall) */
+   uint32_t max_color_attachments;   /* limits.maxColorAttachments (firewall) */
    uint32_t ext_count;               /* advertised device extensions */
    VkExtensionProperties *exts;
 };

@@ -274,8 +274,13 @@ vn_handle_vkFreeMemory(struct vn_dispatch_context *dctx, struct vn_command_vkFre
    /* the args carry the host handle: find its object */
    struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
    struct pvk_device_memory *m = pvk_device_memory_lookup(dev, (uint64_t)(uintptr_t)args->memory);
-   if (m)
-      memory_free(ctx, m->obj, true);
+   if (!m)
+      return;
+   /* VUID-vkCmdCopyBuffer-srcBuffer-00119 and the like: what was bound to
+    * it is no longer bound to any memory */
+   if (m->has_binds)
+      pvk_validate_memory_freed(ctx, (uint64_t)(uintptr_t)args->memory);
+   memory_free(ctx, m->obj, true);
 }
 
 void
@@ -409,6 +414,19 @@ vn_handle_vkCreateBuffer(struct vn_dispatch_context *dctx, struct vn_command_vkC
       return;
    }
    VkBufferCreateInfo *info = (VkBufferCreateInfo *)args->pCreateInfo;
+   /* VUID-VkBufferCreateInfo-flags-00915/00916/00917: sparse flags need
+    * the features; without sparseBinding nothing can bind such a buffer,
+    * and its binding is not tracked (docs/sandbox.md) */
+   const VkBufferCreateFlags sparse = VK_BUFFER_CREATE_SPARSE_BINDING_BIT |
+                                      VK_BUFFER_CREATE_SPARSE_RESIDENCY_BIT |
+                                      VK_BUFFER_CREATE_SPARSE_ALIASED_BIT;
+   if ((info->flags & sparse) && !dev->sparse_binding) {
+      pvk_reject(ctx,
+                 "sparse: vkCreateBuffer: sparse flags 0x%x without the sparseBinding "
+                 "feature (buffer %llu)",
+                 info->flags & sparse, (unsigned long long)(uintptr_t)*args->pBuffer);
+      return;
+   }
    VkExternalMemoryBufferCreateInfo ext;
    if (buffer_host_importable(dev, info))
       add_host_handle_type(&info->pNext, VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO,
@@ -435,6 +453,17 @@ vn_handle_vkCreateImage(struct vn_dispatch_context *dctx, struct vn_command_vkCr
       return;
    }
    VkImageCreateInfo *info = (VkImageCreateInfo *)args->pCreateInfo;
+   /* VUID-VkImageCreateInfo-flags-00969 and the like: as for buffers */
+   const VkImageCreateFlags sparse = VK_IMAGE_CREATE_SPARSE_BINDING_BIT |
+                                     VK_IMAGE_CREATE_SPARSE_RESIDENCY_BIT |
+                                     VK_IMAGE_CREATE_SPARSE_ALIASED_BIT;
+   if ((info->flags & sparse) && !dev->sparse_binding) {
+      pvk_reject(ctx,
+                 "sparse: vkCreateImage: sparse flags 0x%x without the sparseBinding "
+                 "feature (image %llu)",
+                 info->flags & sparse, (unsigned long long)(uintptr_t)*args->pImage);
+      return;
+   }
    VkExternalMemoryImageCreateInfo ext;
    if (image_host_importable(dev, info))
       add_host_handle_type(&info->pNext, VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO, &ext);

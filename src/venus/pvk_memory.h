@@ -4,6 +4,7 @@
 #ifndef PV_VENUS_PVK_MEMORY_H
 #define PV_VENUS_PVK_MEMORY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <vulkan/vulkan.h>
 
@@ -20,6 +21,7 @@ struct pvk_device_memory {
       alloc_size; /* VkMemoryAllocateInfo::allocationSize (binds are checked against it) */
    uint32_t type_index;
    uint32_t pool;            /* the budget pool size is charged to (pvk_budget.h) */
+   bool has_binds;           /* a buffer or image was bound to it (vkFreeMemory unbinds them) */
    struct pvk_shm *shm;      /* host-visible memory: the memfd it was imported from */
    struct pvk_resource *res; /* imported blob resource (VkImportMemoryResourceInfoMESA) */
    struct vn_object *obj;

@@ -48,6 +48,7 @@ pvk_validate_free_state(struct vn_object *obj)
    case VK_OBJECT_TYPE_RENDER_PASS:
    case VK_OBJECT_TYPE_FRAMEBUFFER:
    case VK_OBJECT_TYPE_DESCRIPTOR_POOL:
+   case VK_OBJECT_TYPE_COMMAND_BUFFER:
       free(obj->data);
       break;
    case VK_OBJECT_TYPE_DESCRIPTOR_SET_LAYOUT:
@@ -83,6 +84,7 @@ pvk_validate_record_buffer(struct pvk_context *ctx, struct vn_object *obj,
    }
    b->size = info->size;
    b->bound = (info->flags & VK_BUFFER_CREATE_SPARSE_BINDING_BIT) != 0;
+   b->memory = 0;
    obj->data = b;
 }
 
@@ -103,18 +105,53 @@ pvk_validate_record_image(struct pvk_context *ctx, struct vn_object *obj,
       .array_layers = info->arrayLayers,
       .samples = info->samples,
       .bound = (info->flags & VK_IMAGE_CREATE_SPARSE_BINDING_BIT) != 0,
+      .memory = 0,
    };
    obj->data = i;
 }
 
 void
-pvk_validate_mark_bound(struct pvk_context *ctx, VkObjectType type, uint64_t handle)
+pvk_validate_mark_bound(struct pvk_context *ctx, VkObjectType type, uint64_t handle,
+                        uint64_t memory)
 {
    struct vn_object *obj = vn_object_table_find_handle(ctx->dispatch.objects, type, handle);
    if (!obj || !obj->data)
       return;
-   if (type == VK_OBJECT_TYPE_BUFFER)
-      ((struct pvk_buffer_state *)obj->data)->bound = true;
-   else if (type == VK_OBJECT_TYPE_IMAGE)
-      ((struct pvk_image_state *)obj->data)->bound = true;
+   if (type == VK_OBJECT_TYPE_BUFFER) {
+      struct pvk_buffer_state *b = obj->data;
+      b->bound = true;
+      b->memory = memory;
+   } else if (type == VK_OBJECT_TYPE_IMAGE) {
+      struct pvk_image_state *i = obj->data;
+      i->bound = true;
+      i->memory = memory;
+   }
+}
+
+static void
+unbind_from(struct vn_object *obj, void *data)
+{
+   const uint64_t memory = *(const uint64_t *)data;
+   if (!obj->data)
+      return;
+   if (obj->type == VK_OBJECT_TYPE_BUFFER) {
+      struct pvk_buffer_state *b = obj->data;
+      if (b->memory == memory) {
+         b->bound = false;
+         b->memory = 0;
+      }
+   } else if (obj->type == VK_OBJECT_TYPE_IMAGE) {
+      struct pvk_image_state *i = obj->data;
+      if (i->memory == memory) {
+         i->bound = false;
+         i->memory = 0;
+      }
+   }
+}
+
+void
+pvk_validate_memory_freed(struct pvk_context *ctx, uint64_t memory)
+{
+   /* one walk of the table, only for memory that had objects bound */
+   vn_object_table_foreach(ctx->dispatch.objects, unbind_from, &memory);
 }

@@ -35,7 +35,8 @@ struct vn_object;
 /* obj->data of a VkBuffer */
 struct pvk_buffer_state {
    VkDeviceSize size;
-   bool bound; /* memory bound (or sparse: its binding is not tracked) */
+   bool bound;      /* memory bound (or sparse: its binding is not tracked) */
+   uint64_t memory; /* host handle of the memory bound (0: none, or sparse) */
 };
 
 /* obj->data of a VkImage */
@@ -46,7 +47,8 @@ struct pvk_image_state {
    uint32_t mip_levels;
    uint32_t array_layers;
    VkSampleCountFlagBits samples;
-   bool bound; /* memory bound (or sparse: its binding is not tracked) */
+   bool bound;      /* memory bound (or sparse: its binding is not tracked) */
+   uint64_t memory; /* host handle of the memory bound (0: none, or sparse) */
 };
 
 /* One binding of a descriptor set layout. */
@@ -81,8 +83,30 @@ struct pvk_query_pool_state {
    VkQueryPipelineStatisticFlags statistics;
 };
 
+/* obj->data of a VkCommandBuffer (allocated when first needed, reset by
+ * vkBeginCommandBuffer): what its recording has begun and bound
+ * (pvk_validate_recording.c), and the queries active in it, at most one per
+ * type and index (VUID-vkCmdBeginQuery-queryPool-01922). */
+#define PVK_MAX_ACTIVE_QUERIES 16
+struct pvk_active_query {
+   uint64_t pool; /* host handle */
+   uint32_t query;
+   uint32_t index;
+   VkQueryType type;
+};
+struct pvk_command_buffer_state {
+   uint32_t subpass;       /* current subpass of a render pass instance */
+   uint32_t subpass_count; /* 0: no vkCmdBeginRenderPass instance open */
+   bool rendering;         /* inside vkCmdBeginRendering */
+   bool graphics_bound;    /* a graphics pipeline bound */
+   bool compute_bound;     /* a compute pipeline bound */
+   uint32_t active_count;
+   struct pvk_active_query active[PVK_MAX_ACTIVE_QUERIES];
+};
+
 /* obj->data of a VkRenderPass */
 struct pvk_render_pass_state {
+   uint32_t subpass_count;
    uint32_t attachment_count;
    uint32_t clear_count; /* clear values needed: last cleared attachment + 1 */
 };
@@ -122,6 +146,26 @@ void pvk_reject(struct pvk_context *ctx, const char *fmt, ...)
 /* The guest id of a host handle of `type`, 0 if unknown (for log lines). */
 uint64_t pvk_guest_id(struct pvk_context *ctx, VkObjectType type, uint64_t handle);
 
+/* vkBeginCommandBuffer (an implicit reset): nothing begun, bound or
+ * active. */
+void pvk_validate_command_buffer_begin(struct vn_object *cb);
+
+/* The recording state of command buffer `cb`, allocated on first use;
+ * NULL (context lost) when out of memory. */
+struct pvk_command_buffer_state *pvk_cb_state(struct pvk_context *ctx, struct vn_object *cb);
+
+/* A render pass instance begins (vkCmdBeginRenderPass(2), `subpasses` > 0)
+ * or dynamic rendering does (`subpasses` 0): refused inside another one
+ * (VUID-vkCmdBeginRenderPass-renderpass, VUID-vkCmdBeginRendering-renderpass).
+ * On true the caller records the command. */
+bool pvk_recording_begin(struct pvk_context *ctx, struct vn_object *cb, const char *cmd,
+                         uint32_t subpasses);
+
+/* A draw (graphics) or dispatch (compute) needs a pipeline of that bind
+ * point bound (VUID-vkCmdDraw-None-08606 and the like). */
+bool pvk_recording_pipeline_bound(struct pvk_context *ctx, struct vn_object *cb, const char *cmd,
+                                  VkPipelineBindPoint point);
+
 /* Frees what the firewall recorded in obj->data (buffers, images, set
  * and pipeline layouts, descriptor sets); other kinds are left alone. */
 void pvk_validate_free_state(struct vn_object *obj);
@@ -135,8 +179,14 @@ void pvk_validate_record_buffer(struct pvk_context *ctx, struct vn_object *obj,
 void pvk_validate_record_image(struct pvk_context *ctx, struct vn_object *obj,
                                const VkImageCreateInfo *info);
 
-/* After a successful vkBind*Memory*: commands may use the object. */
-void pvk_validate_mark_bound(struct pvk_context *ctx, VkObjectType type, uint64_t handle);
+/* After a successful vkBind*Memory* of `handle` to host memory `memory`:
+ * commands may use the object. */
+void pvk_validate_mark_bound(struct pvk_context *ctx, VkObjectType type, uint64_t handle,
+                             uint64_t memory);
+
+/* vkFreeMemory of host memory `memory`: the buffers and images bound to it
+ * count as unbound again (commands recorded afterwards must not use them). */
+void pvk_validate_memory_freed(struct pvk_context *ctx, uint64_t memory);
 
 void pvk_set_layout_unref(struct pvk_set_layout_state *l);
 /* Frees a descriptor set's state (obj->data of a VkDescriptorSet). */

@@ -3,7 +3,8 @@
  * not exactly one bit the pipeline kind allows, or one given twice, makes
  * drivers index their per-stage arrays out of bounds (lavapipe reads NULL
  * for VkPipelineShaderStageCreateInfo.stage = 0x1f: the replay fuzzer's
- * "pipeline-stage" input). Refused before the driver sees it.
+ * "pipeline-stage" input). Refused before the driver sees it. Also the
+ * attachment formats of dynamic rendering pipelines.
  */
 #include <stdlib.h>
 
@@ -34,6 +35,62 @@ stages_ok(const VkPipelineShaderStageCreateInfo *stages, uint32_t count, VkShade
          return "no entry point name";
       seen |= s;
    }
+   return NULL;
+}
+
+static bool
+has_depth(VkFormat f)
+{
+   return f == VK_FORMAT_D16_UNORM || f == VK_FORMAT_X8_D24_UNORM_PACK32 ||
+          f == VK_FORMAT_D32_SFLOAT || f == VK_FORMAT_D16_UNORM_S8_UINT ||
+          f == VK_FORMAT_D24_UNORM_S8_UINT || f == VK_FORMAT_D32_SFLOAT_S8_UINT;
+}
+
+static bool
+has_stencil(VkFormat f)
+{
+   return f == VK_FORMAT_S8_UINT || f == VK_FORMAT_D16_UNORM_S8_UINT ||
+          f == VK_FORMAT_D24_UNORM_S8_UINT || f == VK_FORMAT_D32_SFLOAT_S8_UINT;
+}
+
+/* Attachment formats of dynamic rendering (VkPipelineRenderingCreateInfo,
+ * read when renderPass is VK_NULL_HANDLE): colorAttachmentCount within
+ * maxColorAttachments (VUID-VkPipelineRenderingCreateInfo-colorAttachmentCount-09533),
+ * colour formats UNDEFINED or colour-attachment capable on the host
+ * (VUID-VkGraphicsPipelineCreateInfo-renderPass-06582), depth and stencil
+ * formats UNDEFINED or with that aspect (-renderPass-06587, -06588). A
+ * driver maps an invalid format to nothing and reads through it (lavapipe:
+ * stencilAttachmentFormat 0xfffffffd, the replay fuzzer, seed 8100). */
+static const char *
+rendering_formats_ok(struct pvk_device *dev, const VkGraphicsPipelineCreateInfo *info)
+{
+   if (info->renderPass)
+      return NULL;
+   const VkPipelineRenderingCreateInfo *r = NULL;
+   for (const VkBaseInStructure *p = info->pNext; p && !r; p = p->pNext) {
+      if (p->sType == VK_STRUCTURE_TYPE_PIPELINE_RENDERING_CREATE_INFO)
+         r = (const VkPipelineRenderingCreateInfo *)p;
+   }
+   if (!r)
+      return NULL;
+   if (r->colorAttachmentCount > dev->physical_device->max_color_attachments ||
+       (r->colorAttachmentCount && !r->pColorAttachmentFormats))
+      return "colorAttachmentCount beyond maxColorAttachments, or no formats";
+   for (uint32_t i = 0; i < r->colorAttachmentCount; i++) {
+      const VkFormat f = r->pColorAttachmentFormats[i];
+      if (f == VK_FORMAT_UNDEFINED)
+         continue;
+      VkFormatProperties props = { 0 };
+      dev->instance->dispatch.vkGetPhysicalDeviceFormatProperties(dev->physical_device->handle, f,
+                                                                  &props);
+      if (!(props.optimalTilingFeatures & VK_FORMAT_FEATURE_COLOR_ATTACHMENT_BIT))
+         return "a colour attachment format the host cannot render to";
+   }
+   if (r->depthAttachmentFormat != VK_FORMAT_UNDEFINED && !has_depth(r->depthAttachmentFormat))
+      return "depthAttachmentFormat without a depth component";
+   if (r->stencilAttachmentFormat != VK_FORMAT_UNDEFINED &&
+       !has_stencil(r->stencilAttachmentFormat))
+      return "stencilAttachmentFormat without a stencil component";
    return NULL;
 }
 
@@ -84,6 +141,8 @@ vn_handle_vkCreateGraphicsPipelines(struct vn_dispatch_context *dctx,
       const VkGraphicsPipelineCreateInfo *info = &args->pCreateInfos[i];
       const char *why =
          stages_ok(info->pStages, info->pStages ? info->stageCount : 0, PVK_GRAPHICS_STAGES);
+      if (!why)
+         why = rendering_formats_ok(pvk_device_from_base(args->dispatch->device), info);
       if (why) {
          pvk_reject(ctx, "pipeline: %s create info %u: %s (pipeline %llu)", cmd, i, why,
                     (unsigned long long)(uintptr_t)(args->pPipelines ? args->pPipelines[i] : 0));

@@ -103,11 +103,82 @@ results_fit(const struct pvk_query_pool_state *q, uint32_t count, VkDeviceSize s
    return end <= size ? NULL : "results beyond the destination";
 }
 
+/* --- active queries of a command buffer --- */
+
+/* The query of `pool`, `query`, `index` active in `cb`: its slot, or -1. */
+static int
+active_slot(const struct pvk_command_buffer_state *st, uint64_t pool, uint32_t query,
+            uint32_t index)
+{
+   for (uint32_t i = 0; st && i < st->active_count; i++) {
+      if (st->active[i].pool == pool && st->active[i].query == query &&
+          st->active[i].index == index)
+         return (int)i;
+   }
+   return -1;
+}
+
+/* VUID-vkCmdBeginQuery-queryPool-01922 (no active query of the same type),
+ * VUID-vkCmdBeginQueryIndexedEXT-queryType-04753 and the like (per index);
+ * records the query as active. */
+static bool
+begin_query(struct pvk_context *ctx, const char *cmd, struct vn_object *cb, VkQueryPool pool,
+            uint32_t query, uint32_t index)
+{
+   if (!queries_ok(ctx, cmd, pool, query, 1, false))
+      return false;
+   uint64_t id;
+   const struct pvk_query_pool_state *q = pool_of(ctx, pool, &id);
+   struct pvk_command_buffer_state *st = pvk_cb_state(ctx, cb);
+   if (!st)
+      return false;
+   for (uint32_t i = 0; i < st->active_count; i++) {
+      if (st->active[i].type == q->type && st->active[i].index == index) {
+         pvk_reject(ctx,
+                    "query: %s: a query of type %d, index %u is already active (pool %llu, "
+                    "query %u)",
+                    cmd, q->type, index, (unsigned long long)id, query);
+         return false;
+      }
+   }
+   if (st->active_count == PVK_MAX_ACTIVE_QUERIES) {
+      pvk_reject(ctx, "query: %s: more than %u active queries (pool %llu, query %u)", cmd,
+                 PVK_MAX_ACTIVE_QUERIES, (unsigned long long)id, query);
+      return false;
+   }
+   st->active[st->active_count++] =
+      (struct pvk_active_query){ (uint64_t)(uintptr_t)pool, query, index, q->type };
+   return true;
+}
+
+/* VUID-vkCmdEndQuery-None-01923, VUID-vkCmdEndQueryIndexedEXT-None-02342:
+ * the query must be active (a driver ends a query object it never made). */
+static bool
+end_query(struct pvk_context *ctx, const char *cmd, struct vn_object *cb, VkQueryPool pool,
+          uint32_t query, uint32_t index)
+{
+   if (!queries_ok(ctx, cmd, pool, query, 1, false))
+      return false;
+   struct pvk_command_buffer_state *st = cb->data;
+   const int slot = active_slot(st, (uint64_t)(uintptr_t)pool, query, index);
+   if (slot < 0) {
+      uint64_t id;
+      pool_of(ctx, pool, &id);
+      pvk_reject(ctx,
+                 "query: %s: query not active in this command buffer (pool %llu, query %u, "
+                 "index %u)",
+                 cmd, (unsigned long long)id, query, index);
+      return false;
+   }
+   st->active[slot] = st->active[--st->active_count];
+   return true;
+}
+
 void
 vn_handle_vkCmdBeginQuery(struct vn_dispatch_context *dctx, struct vn_command_vkCmdBeginQuery *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
-   if (queries_ok(ctx, "vkCmdBeginQuery", args->queryPool, args->query, 1, false))
+   if (begin_query(ctx, "vkCmdBeginQuery", args->dispatch, args->queryPool, args->query, 0))
       pvk_device_from_base(args->dispatch->device)
          ->dispatch.vkCmdBeginQuery(args->commandBuffer, args->queryPool, args->query, args->flags);
 }
@@ -116,9 +187,37 @@ void
 vn_handle_vkCmdEndQuery(struct vn_dispatch_context *dctx, struct vn_command_vkCmdEndQuery *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
-   if (queries_ok(ctx, "vkCmdEndQuery", args->queryPool, args->query, 1, false))
+   if (end_query(ctx, "vkCmdEndQuery", args->dispatch, args->queryPool, args->query, 0))
       pvk_device_from_base(args->dispatch->device)
          ->dispatch.vkCmdEndQuery(args->commandBuffer, args->queryPool, args->query);
+}
+
+void
+vn_handle_vkCmdBeginQueryIndexedEXT(struct vn_dispatch_context *dctx,
+                                    struct vn_command_vkCmdBeginQueryIndexedEXT *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdBeginQueryIndexedEXT))
+      return;
+   if (begin_query(ctx, "vkCmdBeginQueryIndexedEXT", args->dispatch, args->queryPool, args->query,
+                   args->index))
+      pvk_device_from_base(args->dispatch->device)
+         ->dispatch.vkCmdBeginQueryIndexedEXT(args->commandBuffer, args->queryPool, args->query,
+                                              args->flags, args->index);
+}
+
+void
+vn_handle_vkCmdEndQueryIndexedEXT(struct vn_dispatch_context *dctx,
+                                  struct vn_command_vkCmdEndQueryIndexedEXT *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdEndQueryIndexedEXT))
+      return;
+   if (end_query(ctx, "vkCmdEndQueryIndexedEXT", args->dispatch, args->queryPool, args->query,
+                 args->index))
+      pvk_device_from_base(args->dispatch->device)
+         ->dispatch.vkCmdEndQueryIndexedEXT(args->commandBuffer, args->queryPool, args->query,
+                                            args->index);
 }
 
 void
@@ -126,11 +225,25 @@ vn_handle_vkCmdResetQueryPool(struct vn_dispatch_context *dctx,
                               struct vn_command_vkCmdResetQueryPool *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
-   if (queries_ok(ctx, "vkCmdResetQueryPool", args->queryPool, args->firstQuery, args->queryCount,
-                  true))
-      pvk_device_from_base(args->dispatch->device)
-         ->dispatch.vkCmdResetQueryPool(args->commandBuffer, args->queryPool, args->firstQuery,
-                                        args->queryCount);
+   if (!queries_ok(ctx, "vkCmdResetQueryPool", args->queryPool, args->firstQuery, args->queryCount,
+                   true))
+      return;
+   /* VUID-vkCmdResetQueryPool-None-02841: none of them active (a driver
+    * drops the query object that the end then uses) */
+   const struct pvk_command_buffer_state *st = args->dispatch->data;
+   for (uint32_t i = 0; st && i < st->active_count; i++) {
+      if (st->active[i].pool == (uint64_t)(uintptr_t)args->queryPool &&
+          st->active[i].query - args->firstQuery < args->queryCount) {
+         uint64_t id;
+         pool_of(ctx, args->queryPool, &id);
+         pvk_reject(ctx, "query: vkCmdResetQueryPool: query %u is active (pool %llu)",
+                    st->active[i].query, (unsigned long long)id);
+         return;
+      }
+   }
+   pvk_device_from_base(args->dispatch->device)
+      ->dispatch.vkCmdResetQueryPool(args->commandBuffer, args->queryPool, args->firstQuery,
+                                     args->queryCount);
 }
 
 void

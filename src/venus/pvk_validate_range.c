@@ -222,6 +222,10 @@ buffer_image_region(const struct pvk_buffer_state *b, const struct pvk_image_sta
 {
    if (!b)
       return "buffer without recorded size";
+   /* VUID-vkCmdCopyBufferToImage-srcBuffer-00176,
+    * VUID-vkCmdCopyImageToBuffer-dstBuffer-00192 */
+   if (!b->bound)
+      return "buffer with no memory bound";
    if (r->bufferRowLength && r->bufferRowLength < r->imageExtent.width)
       return "bufferRowLength below the width";
    if (r->bufferImageHeight && r->bufferImageHeight < r->imageExtent.height)
@@ -438,6 +442,9 @@ blit_side(const struct pvk_image_state *im, const VkImageSubresourceLayers *sub,
 {
    if (!im)
       return "image without recorded state";
+   /* VUID-vkCmdBlitImage-srcImage-00220, VUID-vkCmdBlitImage-dstImage-00225 */
+   if (!im->bound)
+      return "image with no memory bound";
    const char *why = subresource_layers(im, sub->mipLevel, sub->baseArrayLayer, sub->layerCount);
    if (why)
       return why;
@@ -684,16 +691,51 @@ vn_handle_vkCmdWaitEvents(struct vn_dispatch_context *dctx, struct vn_command_vk
 
 /* --- vertex and index buffers --- */
 
+/* VUID-vkCmdBindVertexBuffers-firstBinding-00624/00625 (the same for
+ * vkCmdBindVertexBuffers2): drivers index fixed arrays with the binding. */
+static bool
+vertex_bindings_ok(struct pvk_context *ctx, const char *cmd, struct vn_object *dispatch,
+                   uint32_t first, uint32_t count)
+{
+   const uint32_t max = device_of(dispatch)->physical_device->max_vertex_bindings;
+   if (first < max && count <= max - first)
+      return true;
+   pvk_reject(ctx, "limits: %s: bindings %u..+%u outside 0..%u", cmd, first, count, max);
+   return false;
+}
+
+/* VUID-vkCmdBindIndexBuffer-indexType-parameter, -indexType-08786 (not
+ * VK_INDEX_TYPE_NONE_KHR), -indexType-08787 (UINT8 needs indexTypeUint8);
+ * the same for vkCmdBindIndexBuffer2. A driver derives the index size from
+ * it (lavapipe divides by it). */
+static const char *
+index_type(const struct pvk_device *dev, VkIndexType type)
+{
+   switch (type) {
+   case VK_INDEX_TYPE_UINT16:
+   case VK_INDEX_TYPE_UINT32:
+      return NULL;
+   case VK_INDEX_TYPE_UINT8:
+      return dev->index_type_uint8 ? NULL
+                                   : "VK_INDEX_TYPE_UINT8 without the indexTypeUint8 feature";
+   case VK_INDEX_TYPE_NONE_KHR:
+      return "VK_INDEX_TYPE_NONE_KHR";
+   default:
+      return "indexType not a VkIndexType";
+   }
+}
+
 void
 vn_handle_vkCmdBindIndexBuffer(struct vn_dispatch_context *dctx,
                                struct vn_command_vkCmdBindIndexBuffer *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    const struct buf b = buffer_of(ctx, args->buffer);
-   const char *why = args->buffer && (!b.s || args->offset >= b.s->size)
-                        ? "offset beyond the buffer"
-                     : args->buffer && !b.s->bound ? "buffer with no memory bound"
-                                                   : NULL;
+   const char *why = index_type(device_of(args->dispatch), args->indexType);
+   if (!why)
+      why = args->buffer && (!b.s || args->offset >= b.s->size) ? "offset beyond the buffer"
+            : args->buffer && !b.s->bound                       ? "buffer with no memory bound"
+                                                                : NULL;
    if (ok_or_reject(ctx, why, "vkCmdBindIndexBuffer", 0, b.id, 0))
       device_of(args->dispatch)
          ->dispatch.vkCmdBindIndexBuffer(args->commandBuffer, args->buffer, args->offset,
@@ -709,6 +751,9 @@ vn_handle_vkCmdBindVertexBuffers(struct vn_dispatch_context *dctx,
       pvk_context_set_lost(ctx, "vkCmdBindVertexBuffers: array without elements");
       return;
    }
+   if (!vertex_bindings_ok(ctx, "vkCmdBindVertexBuffers", args->dispatch, args->firstBinding,
+                           args->bindingCount))
+      return;
    for (uint32_t i = 0; i < args->bindingCount; i++) {
       if (!args->pBuffers[i])
          continue; /* nullDescriptor */
@@ -776,6 +821,18 @@ bind_image(struct pvk_context *ctx, struct pvk_device *dev, VkImage image, VkDev
    return bind_range(dev, memory, offset, &req);
 }
 
+/* After a successful bind: the object is usable until its memory is
+ * freed. */
+static void
+mark_bound(struct pvk_context *ctx, struct pvk_device *dev, VkObjectType type, uint64_t handle,
+           VkDeviceMemory memory)
+{
+   struct pvk_device_memory *m = pvk_device_memory_lookup(dev, (uint64_t)(uintptr_t)memory);
+   if (m)
+      m->has_binds = true;
+   pvk_validate_mark_bound(ctx, type, handle, (uint64_t)(uintptr_t)memory);
+}
+
 static bool
 bind_ok(struct pvk_context *ctx, const char *why, const char *cmd, uint32_t i, const uint64_t *ids)
 {
@@ -799,7 +856,7 @@ vn_handle_vkBindBufferMemory(struct vn_dispatch_context *dctx,
    args->ret = dev->dispatch.vkBindBufferMemory(args->device, args->buffer, args->memory,
                                                 args->memoryOffset);
    if (args->ret == VK_SUCCESS)
-      pvk_validate_mark_bound(ctx, VK_OBJECT_TYPE_BUFFER, (uint64_t)(uintptr_t)args->buffer);
+      mark_bound(ctx, dev, VK_OBJECT_TYPE_BUFFER, (uint64_t)(uintptr_t)args->buffer, args->memory);
 }
 
 void
@@ -820,8 +877,8 @@ vn_handle_vkBindBufferMemory2(struct vn_dispatch_context *dctx,
    args->ret =
       dev->dispatch.vkBindBufferMemory2(args->device, args->bindInfoCount, args->pBindInfos);
    for (uint32_t i = 0; args->ret == VK_SUCCESS && i < args->bindInfoCount; i++)
-      pvk_validate_mark_bound(ctx, VK_OBJECT_TYPE_BUFFER,
-                              (uint64_t)(uintptr_t)args->pBindInfos[i].buffer);
+      mark_bound(ctx, dev, VK_OBJECT_TYPE_BUFFER, (uint64_t)(uintptr_t)args->pBindInfos[i].buffer,
+                 args->pBindInfos[i].memory);
 }
 
 void
@@ -837,7 +894,7 @@ vn_handle_vkBindImageMemory(struct vn_dispatch_context *dctx,
    args->ret =
       dev->dispatch.vkBindImageMemory(args->device, args->image, args->memory, args->memoryOffset);
    if (args->ret == VK_SUCCESS)
-      pvk_validate_mark_bound(ctx, VK_OBJECT_TYPE_IMAGE, (uint64_t)(uintptr_t)args->image);
+      mark_bound(ctx, dev, VK_OBJECT_TYPE_IMAGE, (uint64_t)(uintptr_t)args->image, args->memory);
 }
 
 void
@@ -860,8 +917,8 @@ vn_handle_vkBindImageMemory2(struct vn_dispatch_context *dctx,
    args->ret =
       dev->dispatch.vkBindImageMemory2(args->device, args->bindInfoCount, args->pBindInfos);
    for (uint32_t i = 0; args->ret == VK_SUCCESS && i < args->bindInfoCount; i++)
-      pvk_validate_mark_bound(ctx, VK_OBJECT_TYPE_IMAGE,
-                              (uint64_t)(uintptr_t)args->pBindInfos[i].image);
+      mark_bound(ctx, dev, VK_OBJECT_TYPE_IMAGE, (uint64_t)(uintptr_t)args->pBindInfos[i].image,
+                 args->pBindInfos[i].memory);
 }
 
 /* --- views --- */
@@ -1015,6 +1072,9 @@ indirect_range(const struct pvk_buffer_state *b, VkDeviceSize offset, uint32_t c
       return NULL;
    if (!b)
       return "buffer without recorded size";
+   /* VUID-vkCmdDrawIndirect-buffer-02708 and the like */
+   if (!b->bound)
+      return "buffer with no memory bound";
    if (offset % 4)
       return "offset not a multiple of 4";
    if (count > 1 && (stride % 4 || stride < size))
@@ -1027,6 +1087,7 @@ static bool
 indirect_ok(struct pvk_context *ctx, const char *cmd, VkBuffer buffer, VkDeviceSize offset,
             uint32_t count, uint32_t stride, uint32_t size)
 {
+   /* first: the buffer is the decoder's last hit */
    const struct buf b = buffer_of(ctx, buffer);
    return ok_or_reject(ctx, indirect_range(b.s, offset, count, stride, size), cmd, 0, b.id, 0);
 }
@@ -1037,7 +1098,9 @@ vn_handle_vkCmdDrawIndirect(struct vn_dispatch_context *dctx,
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    if (indirect_ok(ctx, "vkCmdDrawIndirect", args->buffer, args->offset, args->drawCount,
-                   args->stride, sizeof(VkDrawIndirectCommand)))
+                   args->stride, sizeof(VkDrawIndirectCommand)) &&
+       pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDrawIndirect",
+                                    VK_PIPELINE_BIND_POINT_GRAPHICS))
       device_of(args->dispatch)
          ->dispatch.vkCmdDrawIndirect(args->commandBuffer, args->buffer, args->offset,
                                       args->drawCount, args->stride);
@@ -1049,7 +1112,9 @@ vn_handle_vkCmdDrawIndexedIndirect(struct vn_dispatch_context *dctx,
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    if (indirect_ok(ctx, "vkCmdDrawIndexedIndirect", args->buffer, args->offset, args->drawCount,
-                   args->stride, sizeof(VkDrawIndexedIndirectCommand)))
+                   args->stride, sizeof(VkDrawIndexedIndirectCommand)) &&
+       pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDrawIndexedIndirect",
+                                    VK_PIPELINE_BIND_POINT_GRAPHICS))
       device_of(args->dispatch)
          ->dispatch.vkCmdDrawIndexedIndirect(args->commandBuffer, args->buffer, args->offset,
                                              args->drawCount, args->stride);
@@ -1061,7 +1126,9 @@ vn_handle_vkCmdDispatchIndirect(struct vn_dispatch_context *dctx,
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    if (indirect_ok(ctx, "vkCmdDispatchIndirect", args->buffer, args->offset, 1, 0,
-                   sizeof(VkDispatchIndirectCommand)))
+                   sizeof(VkDispatchIndirectCommand)) &&
+       pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDispatchIndirect",
+                                    VK_PIPELINE_BIND_POINT_COMPUTE))
       device_of(args->dispatch)
          ->dispatch.vkCmdDispatchIndirect(args->commandBuffer, args->buffer, args->offset);
 }
@@ -1091,7 +1158,9 @@ vn_handle_vkCmdDrawIndirectCount(struct vn_dispatch_context *dctx,
       return;
    if (indirect_count_ok(ctx, "vkCmdDrawIndirectCount", args->buffer, args->offset,
                          args->countBuffer, args->countBufferOffset, args->maxDrawCount,
-                         args->stride, sizeof(VkDrawIndirectCommand)))
+                         args->stride, sizeof(VkDrawIndirectCommand)) &&
+       pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDrawIndirectCount",
+                                    VK_PIPELINE_BIND_POINT_GRAPHICS))
       device_of(args->dispatch)
          ->dispatch.vkCmdDrawIndirectCount(args->commandBuffer, args->buffer, args->offset,
                                            args->countBuffer, args->countBufferOffset,
@@ -1107,7 +1176,9 @@ vn_handle_vkCmdDrawIndexedIndirectCount(struct vn_dispatch_context *dctx,
       return;
    if (indirect_count_ok(ctx, "vkCmdDrawIndexedIndirectCount", args->buffer, args->offset,
                          args->countBuffer, args->countBufferOffset, args->maxDrawCount,
-                         args->stride, sizeof(VkDrawIndexedIndirectCommand)))
+                         args->stride, sizeof(VkDrawIndexedIndirectCommand)) &&
+       pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDrawIndexedIndirectCount",
+                                    VK_PIPELINE_BIND_POINT_GRAPHICS))
       device_of(args->dispatch)
          ->dispatch.vkCmdDrawIndexedIndirectCount(args->commandBuffer, args->buffer, args->offset,
                                                   args->countBuffer, args->countBufferOffset,
@@ -1127,6 +1198,9 @@ vn_handle_vkCmdBindVertexBuffers2(struct vn_dispatch_context *dctx,
       pvk_context_set_lost(ctx, "vkCmdBindVertexBuffers2: array without elements");
       return;
    }
+   if (!vertex_bindings_ok(ctx, "vkCmdBindVertexBuffers2", args->dispatch, args->firstBinding,
+                           args->bindingCount))
+      return;
    for (uint32_t i = 0; i < args->bindingCount; i++) {
       if (!args->pBuffers[i])
          continue; /* nullDescriptor */
@@ -1152,12 +1226,228 @@ vn_handle_vkCmdBindIndexBuffer2(struct vn_dispatch_context *dctx,
    if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdBindIndexBuffer2))
       return;
    const struct buf b = buffer_of(ctx, args->buffer);
-   const char *why = NULL;
-   if (args->buffer)
+   const char *why = index_type(device_of(args->dispatch), args->indexType);
+   if (!why && args->buffer)
       why = !b.s || args->offset >= b.s->size ? "offset beyond the buffer"
                                               : buffer_range(b.s, args->offset, args->size, true);
    if (ok_or_reject(ctx, why, "vkCmdBindIndexBuffer2", 0, b.id, 0))
       device_of(args->dispatch)
          ->dispatch.vkCmdBindIndexBuffer2(args->commandBuffer, args->buffer, args->offset,
                                           args->size, args->indexType);
+}
+
+/* --- image clears --- */
+
+/* VUID-vkCmdClearColorImage-image-00003 (bound), -baseMipLevel-01470,
+ * -pRanges-01692, -baseArrayLayer-01472, -pRanges-01693; the same for
+ * vkCmdClearDepthStencilImage (-image-00010, -baseMipLevel-01474, ...). */
+static bool
+clear_ok(struct pvk_context *ctx, const char *cmd, VkImage image, const void *value, uint32_t n,
+         const VkImageSubresourceRange *ranges)
+{
+   if (!value || (n && !ranges)) { /* VUID-vkCmdClearColorImage-pColor-parameter */
+      pvk_context_set_lost(ctx, "image clear: no clear value, or ranges array without elements");
+      return false;
+   }
+   const struct img im = image_of(ctx, image);
+   for (uint32_t i = 0; i < n; i++) {
+      const char *why = im.s ? subresource_range(im.s, &ranges[i]) : "image without recorded state";
+      if (!ok_or_reject(ctx, why, cmd, i, 0, im.id))
+         return false;
+   }
+   return true;
+}
+
+void
+vn_handle_vkCmdClearColorImage(struct vn_dispatch_context *dctx,
+                               struct vn_command_vkCmdClearColorImage *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (clear_ok(ctx, "vkCmdClearColorImage", args->image, args->pColor, args->rangeCount,
+                args->pRanges))
+      device_of(args->dispatch)
+         ->dispatch.vkCmdClearColorImage(args->commandBuffer, args->image, args->imageLayout,
+                                         args->pColor, args->rangeCount, args->pRanges);
+}
+
+void
+vn_handle_vkCmdClearDepthStencilImage(struct vn_dispatch_context *dctx,
+                                      struct vn_command_vkCmdClearDepthStencilImage *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (clear_ok(ctx, "vkCmdClearDepthStencilImage", args->image, args->pDepthStencil,
+                args->rangeCount, args->pRanges))
+      device_of(args->dispatch)
+         ->dispatch.vkCmdClearDepthStencilImage(args->commandBuffer, args->image, args->imageLayout,
+                                                args->pDepthStencil, args->rangeCount,
+                                                args->pRanges);
+}
+
+/* --- transform feedback and conditional rendering (rare: queries allowed) --- */
+
+/* A 4-byte word at `offset` of a bound buffer (counters, predicates). */
+static const char *
+word_range(const struct pvk_buffer_state *b, VkDeviceSize offset)
+{
+   return offset % 4 ? "offset not a multiple of 4" : buffer_range(b, offset, 4, false);
+}
+
+/* The device's VkPhysicalDeviceTransformFeedbackPropertiesEXT (zeroes when
+ * the host cannot tell: everything is then refused). */
+static VkPhysicalDeviceTransformFeedbackPropertiesEXT
+xfb_props(struct pvk_device *dev)
+{
+   VkPhysicalDeviceTransformFeedbackPropertiesEXT xfb = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_TRANSFORM_FEEDBACK_PROPERTIES_EXT,
+   };
+   VkPhysicalDeviceProperties2 props = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+      .pNext = &xfb,
+   };
+   if (dev->instance->dispatch.vkGetPhysicalDeviceProperties2)
+      dev->instance->dispatch.vkGetPhysicalDeviceProperties2(dev->physical_device->handle, &props);
+   return xfb;
+}
+
+/* firstBinding/firstCounterBuffer + count inside maxTransformFeedbackBuffers
+ * (drivers index fixed arrays with them). */
+static bool
+xfb_slots_ok(struct pvk_context *ctx, struct pvk_device *dev, const char *cmd, uint32_t first,
+             uint32_t count)
+{
+   const uint32_t max = xfb_props(dev).maxTransformFeedbackBuffers;
+   if (first < max && count <= max - first)
+      return true;
+   pvk_reject(ctx, "range: %s: buffers %u..+%u beyond maxTransformFeedbackBuffers %u", cmd, first,
+              count, max);
+   return false;
+}
+
+/* VUID-vkCmdBindTransformFeedbackBuffersEXT-firstBinding-02356/02357,
+ * -pOffsets-02358/02359, -pSizes-02361/02362, -pBuffers-02364 (bound). */
+void
+vn_handle_vkCmdBindTransformFeedbackBuffersEXT(
+   struct vn_dispatch_context *dctx, struct vn_command_vkCmdBindTransformFeedbackBuffersEXT *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdBindTransformFeedbackBuffersEXT))
+      return;
+   struct pvk_device *dev = device_of(args->dispatch);
+   const char *cmd = "vkCmdBindTransformFeedbackBuffersEXT";
+   if (args->bindingCount && (!args->pBuffers || !args->pOffsets)) {
+      pvk_context_set_lost(ctx, "vkCmdBindTransformFeedbackBuffersEXT: array without elements");
+      return;
+   }
+   if (!xfb_slots_ok(ctx, dev, cmd, args->firstBinding, args->bindingCount))
+      return;
+   for (uint32_t i = 0; i < args->bindingCount; i++) {
+      const struct buf b = buffer_of(ctx, args->pBuffers[i]);
+      const VkDeviceSize size = args->pSizes ? args->pSizes[i] : VK_WHOLE_SIZE;
+      const char *why = args->pOffsets[i] % 4 ? "offset not a multiple of 4"
+                        : !size               ? "empty range"
+                        : !b.s                ? "buffer without recorded size"
+                        : args->pOffsets[i] >= b.s->size
+                           ? "offset beyond the buffer"
+                           : buffer_range(b.s, args->pOffsets[i], size, true);
+      if (!ok_or_reject(ctx, why, cmd, i, 0, b.id))
+         return;
+   }
+   dev->dispatch.vkCmdBindTransformFeedbackBuffersEXT(args->commandBuffer, args->firstBinding,
+                                                      args->bindingCount, args->pBuffers,
+                                                      args->pOffsets, args->pSizes);
+}
+
+/* Counter buffers of vkCmdBegin/EndTransformFeedbackEXT: a null array or
+ * null handles mean none; each other one holds a word at its offset
+ * (VUID-vkCmdBeginTransformFeedbackEXT-firstCounterBuffer-02368/02369,
+ * -pCounterBufferOffsets-02370). */
+static bool
+counters_ok(struct pvk_context *ctx, struct pvk_device *dev, const char *cmd, uint32_t first,
+            uint32_t count, const VkBuffer *buffers, const VkDeviceSize *offsets)
+{
+   if (!xfb_slots_ok(ctx, dev, cmd, first, count))
+      return false;
+   for (uint32_t i = 0; buffers && i < count; i++) {
+      if (!buffers[i])
+         continue;
+      const struct buf b = buffer_of(ctx, buffers[i]);
+      if (!ok_or_reject(ctx, word_range(b.s, offsets ? offsets[i] : 0), cmd, i, b.id, 0))
+         return false;
+   }
+   return true;
+}
+
+void
+vn_handle_vkCmdBeginTransformFeedbackEXT(struct vn_dispatch_context *dctx,
+                                         struct vn_command_vkCmdBeginTransformFeedbackEXT *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdBeginTransformFeedbackEXT))
+      return;
+   struct pvk_device *dev = device_of(args->dispatch);
+   if (counters_ok(ctx, dev, "vkCmdBeginTransformFeedbackEXT", args->firstCounterBuffer,
+                   args->counterBufferCount, args->pCounterBuffers, args->pCounterBufferOffsets))
+      dev->dispatch.vkCmdBeginTransformFeedbackEXT(args->commandBuffer, args->firstCounterBuffer,
+                                                   args->counterBufferCount, args->pCounterBuffers,
+                                                   args->pCounterBufferOffsets);
+}
+
+void
+vn_handle_vkCmdEndTransformFeedbackEXT(struct vn_dispatch_context *dctx,
+                                       struct vn_command_vkCmdEndTransformFeedbackEXT *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdEndTransformFeedbackEXT))
+      return;
+   struct pvk_device *dev = device_of(args->dispatch);
+   if (counters_ok(ctx, dev, "vkCmdEndTransformFeedbackEXT", args->firstCounterBuffer,
+                   args->counterBufferCount, args->pCounterBuffers, args->pCounterBufferOffsets))
+      dev->dispatch.vkCmdEndTransformFeedbackEXT(args->commandBuffer, args->firstCounterBuffer,
+                                                 args->counterBufferCount, args->pCounterBuffers,
+                                                 args->pCounterBufferOffsets);
+}
+
+/* VUID-vkCmdDrawIndirectByteCountEXT-vertexStride-02289 (the driver divides
+ * by it), -counterBufferOffset-04568 (multiple of 4), the counter word
+ * inside the bound buffer. */
+void
+vn_handle_vkCmdDrawIndirectByteCountEXT(struct vn_dispatch_context *dctx,
+                                        struct vn_command_vkCmdDrawIndirectByteCountEXT *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdDrawIndirectByteCountEXT))
+      return;
+   struct pvk_device *dev = device_of(args->dispatch);
+   const struct buf b = buffer_of(ctx, args->counterBuffer);
+   const char *why = !args->vertexStride ||
+                           args->vertexStride > xfb_props(dev).maxTransformFeedbackBufferDataStride
+                        ? "vertexStride 0 or beyond maxTransformFeedbackBufferDataStride"
+                        : word_range(b.s, args->counterBufferOffset);
+   if (ok_or_reject(ctx, why, "vkCmdDrawIndirectByteCountEXT", 0, b.id, 0) &&
+       pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDrawIndirectByteCountEXT",
+                                    VK_PIPELINE_BIND_POINT_GRAPHICS))
+      dev->dispatch.vkCmdDrawIndirectByteCountEXT(
+         args->commandBuffer, args->instanceCount, args->firstInstance, args->counterBuffer,
+         args->counterBufferOffset, args->counterOffset, args->vertexStride);
+}
+
+/* VUID-VkConditionalRenderingBeginInfoEXT-buffer-01982 (bound),
+ * -offset-01983 (inside), -offset-01984 (multiple of 4). */
+void
+vn_handle_vkCmdBeginConditionalRenderingEXT(
+   struct vn_dispatch_context *dctx, struct vn_command_vkCmdBeginConditionalRenderingEXT *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdBeginConditionalRenderingEXT))
+      return;
+   const VkConditionalRenderingBeginInfoEXT *info = args->pConditionalRenderingBegin;
+   if (!info) {
+      pvk_context_set_lost(ctx, "vkCmdBeginConditionalRenderingEXT: missing begin info");
+      return;
+   }
+   const struct buf b = buffer_of(ctx, info->buffer);
+   if (ok_or_reject(ctx, word_range(b.s, info->offset), "vkCmdBeginConditionalRenderingEXT", 0,
+                    b.id, 0))
+      device_of(args->dispatch)
+         ->dispatch.vkCmdBeginConditionalRenderingEXT(args->commandBuffer, info);
 }

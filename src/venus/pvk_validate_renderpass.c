@@ -48,13 +48,13 @@ insert_with_state(struct pvk_context *ctx, struct pvk_device *dev, VkObjectType 
 }
 
 static struct pvk_render_pass_state *
-render_pass_state(struct pvk_context *ctx, uint32_t attachments, uint32_t clear)
+render_pass_state(struct pvk_context *ctx, uint32_t subpasses, uint32_t attachments, uint32_t clear)
 {
    struct pvk_render_pass_state *s = malloc(sizeof(*s));
    if (!s)
       pvk_context_set_lost(ctx, "render pass: out of host memory");
    else
-      *s = (struct pvk_render_pass_state){ attachments, clear };
+      *s = (struct pvk_render_pass_state){ subpasses, attachments, clear };
    return s;
 }
 
@@ -111,7 +111,7 @@ vn_handle_vkCreateRenderPass(struct vn_dispatch_context *dctx,
                  bad_subpass, why, n, info->subpassCount);
       return;
    }
-   struct pvk_render_pass_state *state = render_pass_state(ctx, n, clear);
+   struct pvk_render_pass_state *state = render_pass_state(ctx, info->subpassCount, n, clear);
    if (!state)
       return;
    VkRenderPass handle = VK_NULL_HANDLE;
@@ -203,7 +203,7 @@ vn_handle_vkCreateRenderPass2(struct vn_dispatch_context *dctx,
                  bad_subpass, why, n, info->subpassCount);
       return;
    }
-   struct pvk_render_pass_state *state = render_pass_state(ctx, n, clear);
+   struct pvk_render_pass_state *state = render_pass_state(ctx, info->subpassCount, n, clear);
    if (!state)
       return;
    VkRenderPass handle = VK_NULL_HANDLE;
@@ -272,7 +272,8 @@ vn_handle_vkCreateFramebuffer(struct vn_dispatch_context *dctx,
 }
 
 static bool
-begin_ok(struct pvk_context *ctx, const char *cmd, const VkRenderPassBeginInfo *b)
+begin_ok(struct pvk_context *ctx, const char *cmd, const VkRenderPassBeginInfo *b,
+         uint32_t *subpasses)
 {
    const char *why = NULL;
    uint64_t rp_id = 0;
@@ -294,6 +295,10 @@ begin_ok(struct pvk_context *ctx, const char *cmd, const VkRenderPassBeginInfo *
          why = "imageless framebuffer without a view per attachment";
       else if (b->clearValueCount < rp->clear_count || (b->clearValueCount && !b->pClearValues))
          why = "fewer clear values than cleared attachments";
+      else if (!rp->subpass_count)
+         why = "render pass without subpasses";
+      else
+         *subpasses = rp->subpass_count;
    }
    if (!why)
       return true;
@@ -307,7 +312,9 @@ vn_handle_vkCmdBeginRenderPass(struct vn_dispatch_context *dctx,
                                struct vn_command_vkCmdBeginRenderPass *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
-   if (begin_ok(ctx, "vkCmdBeginRenderPass", args->pRenderPassBegin))
+   uint32_t subpasses = 0;
+   if (begin_ok(ctx, "vkCmdBeginRenderPass", args->pRenderPassBegin, &subpasses) &&
+       pvk_recording_begin(ctx, args->dispatch, "vkCmdBeginRenderPass", subpasses))
       pvk_device_from_base(args->dispatch->device)
          ->dispatch.vkCmdBeginRenderPass(args->commandBuffer, args->pRenderPassBegin,
                                          args->contents);
@@ -320,7 +327,9 @@ vn_handle_vkCmdBeginRenderPass2(struct vn_dispatch_context *dctx,
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdBeginRenderPass2))
       return;
-   if (begin_ok(ctx, "vkCmdBeginRenderPass2", args->pRenderPassBegin))
+   uint32_t subpasses = 0;
+   if (begin_ok(ctx, "vkCmdBeginRenderPass2", args->pRenderPassBegin, &subpasses) &&
+       pvk_recording_begin(ctx, args->dispatch, "vkCmdBeginRenderPass2", subpasses))
       pvk_device_from_base(args->dispatch->device)
          ->dispatch.vkCmdBeginRenderPass2(args->commandBuffer, args->pRenderPassBegin,
                                           args->pSubpassBeginInfo);
@@ -341,4 +350,119 @@ vn_handle_vkCmdPushConstants(struct vn_dispatch_context *dctx,
    }
    dev->dispatch.vkCmdPushConstants(args->commandBuffer, args->layout, args->stageFlags,
                                     args->offset, args->size, args->pValues);
+}
+
+/* --- dynamic state indices against device limits (no lookup) --- */
+
+/* [first, first + count) inside 0..max, count not 0: drivers index
+ * fixed-size state arrays with them. */
+static bool
+slots_ok(struct pvk_context *ctx, const char *cmd, const char *what, uint32_t first, uint32_t count,
+         uint32_t max, const void *array)
+{
+   if (count && array && first < max && count <= max - first)
+      return true;
+   pvk_reject(ctx, "limits: %s: %s %u..+%u outside 0..%u", cmd, what, first, count, max);
+   return false;
+}
+
+static struct pvk_physical_device *
+physical_of(struct vn_object *dispatch)
+{
+   return pvk_device_from_base(dispatch->device)->physical_device;
+}
+
+/* VUID-vkCmdSetViewport-firstViewport-01223, -viewportCount-arraylength */
+void
+vn_handle_vkCmdSetViewport(struct vn_dispatch_context *dctx,
+                           struct vn_command_vkCmdSetViewport *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (slots_ok(ctx, "vkCmdSetViewport", "viewports", args->firstViewport, args->viewportCount,
+                physical_of(args->dispatch)->max_viewports, args->pViewports))
+      pvk_device_from_base(args->dispatch->device)
+         ->dispatch.vkCmdSetViewport(args->commandBuffer, args->firstViewport, args->viewportCount,
+                                     args->pViewports);
+}
+
+/* VUID-vkCmdSetScissor-firstScissor-00592, -scissorCount-arraylength */
+void
+vn_handle_vkCmdSetScissor(struct vn_dispatch_context *dctx, struct vn_command_vkCmdSetScissor *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (slots_ok(ctx, "vkCmdSetScissor", "scissors", args->firstScissor, args->scissorCount,
+                physical_of(args->dispatch)->max_viewports, args->pScissors))
+      pvk_device_from_base(args->dispatch->device)
+         ->dispatch.vkCmdSetScissor(args->commandBuffer, args->firstScissor, args->scissorCount,
+                                    args->pScissors);
+}
+
+/* VUID-vkCmdSetViewportWithCount-viewportCount-03012/-arraylength */
+void
+vn_handle_vkCmdSetViewportWithCount(struct vn_dispatch_context *dctx,
+                                    struct vn_command_vkCmdSetViewportWithCount *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdSetViewportWithCount))
+      return;
+   if (slots_ok(ctx, "vkCmdSetViewportWithCount", "viewports", 0, args->viewportCount,
+                physical_of(args->dispatch)->max_viewports, args->pViewports))
+      pvk_device_from_base(args->dispatch->device)
+         ->dispatch.vkCmdSetViewportWithCount(args->commandBuffer, args->viewportCount,
+                                              args->pViewports);
+}
+
+/* VUID-vkCmdSetScissorWithCount-scissorCount-03397/-arraylength */
+void
+vn_handle_vkCmdSetScissorWithCount(struct vn_dispatch_context *dctx,
+                                   struct vn_command_vkCmdSetScissorWithCount *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdSetScissorWithCount))
+      return;
+   if (slots_ok(ctx, "vkCmdSetScissorWithCount", "scissors", 0, args->scissorCount,
+                physical_of(args->dispatch)->max_viewports, args->pScissors))
+      pvk_device_from_base(args->dispatch->device)
+         ->dispatch.vkCmdSetScissorWithCount(args->commandBuffer, args->scissorCount,
+                                             args->pScissors);
+}
+
+/* VUID-vkCmdSetColorWriteEnableEXT-attachmentCount-06656 */
+void
+vn_handle_vkCmdSetColorWriteEnableEXT(struct vn_dispatch_context *dctx,
+                                      struct vn_command_vkCmdSetColorWriteEnableEXT *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdSetColorWriteEnableEXT))
+      return;
+   if (slots_ok(ctx, "vkCmdSetColorWriteEnableEXT", "attachments", 0, args->attachmentCount,
+                physical_of(args->dispatch)->max_color_attachments, args->pColorWriteEnables))
+      pvk_device_from_base(args->dispatch->device)
+         ->dispatch.vkCmdSetColorWriteEnableEXT(args->commandBuffer, args->attachmentCount,
+                                                args->pColorWriteEnables);
+}
+
+/* VUID-VkRenderingInfo-colorAttachmentCount-06106: within
+ * maxColorAttachments (drivers keep fixed per-attachment state). The views
+ * themselves were checked at creation (bound image, ranges). */
+void
+vn_handle_vkCmdBeginRendering(struct vn_dispatch_context *dctx,
+                              struct vn_command_vkCmdBeginRendering *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdBeginRendering))
+      return;
+   const VkRenderingInfo *info = args->pRenderingInfo;
+   if (!info) {
+      pvk_context_set_lost(ctx, "vkCmdBeginRendering: missing rendering info");
+      return;
+   }
+   if (info->colorAttachmentCount &&
+       !slots_ok(ctx, "vkCmdBeginRendering", "colour attachments", 0, info->colorAttachmentCount,
+                 physical_of(args->dispatch)->max_color_attachments, info->pColorAttachments))
+      return;
+   if (!pvk_recording_begin(ctx, args->dispatch, "vkCmdBeginRendering", 0))
+      return;
+   pvk_device_from_base(args->dispatch->device)
+      ->dispatch.vkCmdBeginRendering(args->commandBuffer, info);
 }

@@ -1205,12 +1205,12 @@ image_barrier(struct test_stream *e, uint32_t base_mip, uint32_t mips, uint32_t 
 
 /* vkCmdCopyBufferToImage of BUFFER into IMAGE's `mip`, `layer`: w x h at (x, y) */
 static void
-copy_to_image(struct test_stream *e, uint64_t buffer_offset, uint32_t mip, uint32_t layer,
-              int32_t x, int32_t y, uint32_t w, uint32_t h)
+copy_to_image_from(struct test_stream *e, uint64_t buffer, uint64_t buffer_offset, uint32_t mip,
+                   uint32_t layer, int32_t x, int32_t y, uint32_t w, uint32_t h)
 {
    ts_cmd(e, T(vkCmdCopyBufferToImage), 0);
    ts_u64(e, CMD);
-   ts_u64(e, BUFFER);
+   ts_u64(e, buffer);
    ts_u64(e, IMAGE);
    ts_u32(e, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL);
    ts_u32(e, 1);
@@ -1228,6 +1228,13 @@ copy_to_image(struct test_stream *e, uint64_t buffer_offset, uint32_t mip, uint3
    ts_u32(e, w);
    ts_u32(e, h);
    ts_u32(e, 1);
+}
+
+static void
+copy_to_image(struct test_stream *e, uint64_t buffer_offset, uint32_t mip, uint32_t layer,
+              int32_t x, int32_t y, uint32_t w, uint32_t h)
+{
+   copy_to_image_from(e, BUFFER, buffer_offset, mip, layer, x, y, w, h);
 }
 
 static void
@@ -1416,9 +1423,8 @@ copy_image_past(struct test_stream *e)
 
 /* vkCmdBlitImage IMAGE level 0 -> IMAGE2 level 1, destination corner `x` */
 static void
-blit(struct test_stream *e, int32_t x)
+blit_cmd(struct test_stream *e, int32_t x)
 {
-   two_images(e);
    ts_cmd(e, T(vkCmdBlitImage), 0);
    ts_u64(e, CMD);
    ts_u64(e, IMAGE);
@@ -1437,6 +1443,13 @@ blit(struct test_stream *e, int32_t x)
    offset3d(e, x, x, 1);
    ts_u32(e, VK_FILTER_NEAREST);
    end(e, CMD);
+}
+
+static void
+blit(struct test_stream *e, int32_t x)
+{
+   two_images(e);
+   blit_cmd(e, x);
 }
 
 static void
@@ -1613,7 +1626,9 @@ test_ranges(void)
               "image bind into too small an allocation", image_bind_past);
    range_case("vkCmdBindIndexBuffer region 0: offset beyond", "index buffer offset past the buffer",
               index_buffer_past);
-   range_case(NULL, "indirect dispatch inside", dispatch_indirect_ok);
+   /* inside the buffer, refused only for the missing pipeline */
+   range_case("recording: vkCmdDispatchIndirect with no compute pipeline bound",
+              "indirect dispatch inside, no pipeline", dispatch_indirect_ok);
    range_case("vkCmdDispatchIndirect region 0: indirect records beyond",
               "indirect dispatch past the buffer", dispatch_indirect_past);
    range_case("vkCmdDrawIndirect region 0: indirect records beyond",
@@ -1637,10 +1652,307 @@ test_ranges(void)
               "indirect count word past the count buffer", indirect_count_past);
 }
 
+/* --- index types, objects with no memory bound, sparse flags --- */
+
+static void
+bind_index(struct test_stream *e, uint64_t buffer, uint32_t type)
+{
+   ts_cmd(e, T(vkCmdBindIndexBuffer), 0);
+   ts_u64(e, CMD);
+   ts_u64(e, buffer);
+   ts_u64(e, 0);
+   ts_u32(e, type);
+}
+
+static void
+index_types_ok(struct test_stream *e)
+{
+   begin(e, CMD);
+   bind_index(e, BUFFER, VK_INDEX_TYPE_UINT16);
+   bind_index(e, BUFFER, VK_INDEX_TYPE_UINT32);
+   end(e, CMD);
+}
+
+static void
+index_type_invalid(struct test_stream *e)
+{
+   begin(e, CMD);
+   bind_index(e, BUFFER, 0xffffffffu); /* lavapipe divided by its index size */
+}
+
+static void
+index_type_uint8(struct test_stream *e)
+{
+   begin(e, CMD);
+   bind_index(e, BUFFER, VK_INDEX_TYPE_UINT8); /* the device did not enable indexTypeUint8 */
+}
+
+static void
+index_type_none(struct test_stream *e)
+{
+   begin(e, CMD);
+   bind_index(e, BUFFER, VK_INDEX_TYPE_NONE_KHR);
+}
+
+#define UNBOUND 602
+
+/* IMAGE bound, buffer UNBOUND created but never bound */
+static void
+unbound_buffer_to_image(struct test_stream *e)
+{
+   image_setup(e);
+   create_buffer(e, UNBOUND, BUFFER_SIZE);
+   begin(e, CMD);
+   copy_to_image_from(e, UNBOUND, 0, 0, 0, 0, 0, 4, 4);
+}
+
+static void
+unbound_image_blit(struct test_stream *e)
+{
+   image_setup(e);
+   create_image(e, IMAGE2, 2, 2); /* not bound */
+   begin(e, CMD);
+   blit_cmd(e, 8);
+}
+
+static void
+unbound_indirect(struct test_stream *e)
+{
+   create_buffer(e, UNBOUND, BUFFER_SIZE);
+   begin(e, CMD);
+   ts_cmd(e, T(vkCmdDispatchIndirect), 0);
+   ts_u64(e, CMD);
+   ts_u64(e, UNBOUND);
+   ts_u64(e, 0);
+}
+
+/* vkCmdClearColorImage of IMAGE, mip levels [base, base + count) */
+static void
+clear_color(struct test_stream *e, uint32_t base, uint32_t count)
+{
+   ts_cmd(e, T(vkCmdClearColorImage), 0);
+   ts_u64(e, CMD);
+   ts_u64(e, IMAGE);
+   ts_u32(e, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL);
+   ts_u64(e, 1);
+   ts_u32(e, 0); /* float32 */
+   ts_u64(e, 4);
+   for (int i = 0; i < 4; i++)
+      ts_f32(e, 0.5f);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u32(e, VK_IMAGE_ASPECT_COLOR_BIT);
+   ts_u32(e, base);
+   ts_u32(e, count);
+   ts_u32(e, 0);
+   ts_u32(e, VK_REMAINING_ARRAY_LAYERS);
+}
+
+static void
+clear_ok(struct test_stream *e)
+{
+   image_setup(e);
+   begin(e, CMD);
+   image_barrier(e, 0, VK_REMAINING_MIP_LEVELS, 0, 2);
+   clear_color(e, 0, VK_REMAINING_MIP_LEVELS);
+   end(e, CMD);
+   submit(e, CMD, 0, 0, 0);
+   queue_wait_idle(e);
+}
+
+static void
+clear_mips_past(struct test_stream *e)
+{
+   image_setup(e);
+   begin(e, CMD);
+   clear_color(e, 1, 2);
+}
+
+static void
+clear_unbound(struct test_stream *e)
+{
+   create_image(e, IMAGE, 2, 2); /* not bound */
+   begin(e, CMD);
+   clear_color(e, 0, 1);
+}
+
+static void
+sparse_buffer(struct test_stream *e)
+{
+   ts_cmd(e, T(vkCreateBuffer), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, VK_BUFFER_CREATE_SPARSE_BINDING_BIT); /* the device did not enable sparseBinding */
+   ts_u64(e, BUFFER_SIZE);
+   ts_u32(e, VK_BUFFER_USAGE_TRANSFER_SRC_BIT);
+   ts_u32(e, VK_SHARING_MODE_EXCLUSIVE);
+   ts_u32(e, 0);
+   ts_u64(e, 0);
+   ts_u64(e, 0);
+   ts_u64(e, 1);
+   ts_u64(e, UNBOUND);
+}
+
+/* UNBOUND bound to MEMORY2, which is then freed; BUFFER (on MEMORY) is
+ * still bound */
+static void
+memory_freed(struct test_stream *e)
+{
+   allocate_memory(e, MEMORY2, MEMORY_SIZE);
+   create_buffer(e, UNBOUND, BUFFER_SIZE);
+   bind_buffer(e, UNBOUND, MEMORY2, 0);
+   destroy(e, T(vkFreeMemory), MEMORY2);
+   begin(e, CMD);
+   fill(e, CMD, BUFFER, 0, 64);
+}
+
+static void
+memory_freed_ok(struct test_stream *e)
+{
+   memory_freed(e);
+   end(e, CMD);
+   destroy(e, T(vkDestroyBuffer), UNBOUND);
+}
+
+static void
+memory_freed_use(struct test_stream *e)
+{
+   memory_freed(e);
+   fill(e, CMD, UNBOUND, 0, 64);
+}
+
+/* vkCmdSetViewport of `count` viewports from `first` */
+static void
+set_viewport(struct test_stream *e, uint32_t first, uint32_t count)
+{
+   begin(e, CMD);
+   ts_cmd(e, T(vkCmdSetViewport), 0);
+   ts_u64(e, CMD);
+   ts_u32(e, first);
+   ts_u32(e, count);
+   ts_u64(e, count);
+   for (uint32_t i = 0; i < count; i++) {
+      const float vp[6] = { 0, 0, 16, 16, 0, 1 };
+      for (int k = 0; k < 6; k++)
+         ts_f32(e, vp[k]);
+   }
+}
+
+static void
+viewport_ok(struct test_stream *e)
+{
+   set_viewport(e, 0, 1);
+   end(e, CMD);
+}
+
+static void
+viewport_past(struct test_stream *e)
+{
+   set_viewport(e, 0x80000000u, 1); /* lavapipe indexed its viewport array with it */
+}
+
+static void
+vertex_binding_past(struct test_stream *e)
+{
+   begin(e, CMD);
+   ts_cmd(e, T(vkCmdBindVertexBuffers), 0);
+   ts_u64(e, CMD);
+   ts_u32(e, 0xffffu);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u64(e, BUFFER);
+   ts_u64(e, 1);
+   ts_u64(e, 0);
+}
+
+static void
+end_render_pass_unbegun(struct test_stream *e)
+{
+   begin(e, CMD);
+   ts_cmd(e, T(vkCmdEndRenderPass), 0); /* lavapipe read through NULL */
+   ts_u64(e, CMD);
+}
+
+static void
+end_rendering_unbegun(struct test_stream *e)
+{
+   begin(e, CMD);
+   ts_cmd(e, T(vkCmdEndRendering), 0);
+   ts_u64(e, CMD);
+}
+
+static void
+draw_no_pipeline(struct test_stream *e)
+{
+   begin(e, CMD);
+   ts_cmd(e, T(vkCmdDraw), 0); /* lavapipe's queue crashed drawing it */
+   ts_u64(e, CMD);
+   ts_u32(e, 3);
+   ts_u32(e, 1);
+   ts_u32(e, 0);
+   ts_u32(e, 0);
+}
+
+static void
+dispatch_no_pipeline(struct test_stream *e)
+{
+   begin(e, CMD);
+   ts_cmd(e, T(vkCmdDispatch), 0);
+   ts_u64(e, CMD);
+   ts_u32(e, 1);
+   ts_u32(e, 1);
+   ts_u32(e, 1);
+}
+
+static void
+test_unbound_and_index_types(void)
+{
+   range_case("recording: vkCmdEndRenderPass: no render pass instance begun (command buffer 710)",
+              "render pass ended, never begun", end_render_pass_unbegun);
+   range_case("recording: vkCmdEndRendering: no dynamic rendering begun",
+              "dynamic rendering ended, never begun", end_rendering_unbegun);
+   range_case("recording: vkCmdDraw with no graphics pipeline bound", "draw with no pipeline",
+              draw_no_pipeline);
+   range_case("recording: vkCmdDispatch with no compute pipeline bound",
+              "dispatch with no pipeline", dispatch_no_pipeline);
+   range_case(NULL, "index types UINT16 and UINT32", index_types_ok);
+   range_case("vkCmdBindIndexBuffer region 0: indexType not a VkIndexType", "index type 0xffffffff",
+              index_type_invalid);
+   range_case("vkCmdBindIndexBuffer region 0: VK_INDEX_TYPE_UINT8 without the indexTypeUint8",
+              "index type UINT8 without the feature", index_type_uint8);
+   range_case("vkCmdBindIndexBuffer region 0: VK_INDEX_TYPE_NONE_KHR", "index type NONE",
+              index_type_none);
+   /* vkCmdBindIndexBuffer2 shares the check; lavapipe 22.3 lacks it
+    * (maintenance5) */
+   range_case("vkCmdCopyBufferToImage region 0: buffer with no memory bound (source 602",
+              "buffer-to-image copy from an unbound buffer", unbound_buffer_to_image);
+   range_case("vkCmdBlitImage region 0: image with no memory bound (source 650, destination 651)",
+              "blit into an unbound image", unbound_image_blit);
+   range_case("vkCmdDispatchIndirect region 0: buffer with no memory bound (source 602",
+              "indirect dispatch from an unbound buffer", unbound_indirect);
+   range_case(NULL, "image clear inside", clear_ok);
+   range_case("vkCmdClearColorImage region 0: mip levels beyond", "image clear past the mips",
+              clear_mips_past);
+   range_case("vkCmdClearColorImage region 0: image with no memory bound",
+              "clear of an unbound image", clear_unbound);
+   range_case(NULL, "one viewport", viewport_ok);
+   range_case("limits: vkCmdSetViewport: viewports 2147483648..+1 outside 0..",
+              "viewport index past maxViewports", viewport_past);
+   range_case("limits: vkCmdBindVertexBuffers: bindings 65535..+1 outside 0..",
+              "vertex binding past maxVertexInputBindings", vertex_binding_past);
+   range_case(NULL, "memory freed, the other buffers used", memory_freed_ok);
+   range_case("vkCmdFillBuffer region 0: buffer with no memory bound (source 0, destination 602)",
+              "fill of a buffer whose memory was freed", memory_freed_use);
+   range_case("sparse: vkCreateBuffer: sparse flags 0x1 without the sparseBinding feature",
+              "sparse buffer without the feature", sparse_buffer);
+}
+
 /* --- queries --- */
 
 static void
-create_query_pool(struct test_stream *e)
+create_query_pool_of(struct test_stream *e, VkQueryType type)
 {
    ts_cmd(e, T(vkCreateQueryPool), 0);
    ts_u64(e, DEVICE);
@@ -1648,12 +1960,18 @@ create_query_pool(struct test_stream *e)
    ts_u32(e, VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO);
    ts_u64(e, 0);
    ts_u32(e, 0);
-   ts_u32(e, VK_QUERY_TYPE_TIMESTAMP);
+   ts_u32(e, type);
    ts_u32(e, 4);
    ts_u32(e, 0);
    ts_u64(e, 0);
    ts_u64(e, 1);
    ts_u64(e, QUERY_POOL);
+}
+
+static void
+create_query_pool(struct test_stream *e)
+{
+   create_query_pool_of(e, VK_QUERY_TYPE_TIMESTAMP);
 }
 
 static void
@@ -1752,8 +2070,91 @@ get_results_past(struct test_stream *e)
 }
 
 static void
+begin_query(struct test_stream *e, uint32_t query)
+{
+   ts_cmd(e, T(vkCmdBeginQuery), 0);
+   ts_u64(e, CMD);
+   ts_u64(e, QUERY_POOL);
+   ts_u32(e, query);
+   ts_u32(e, 0);
+}
+
+static void
+end_query(struct test_stream *e, uint32_t query)
+{
+   ts_cmd(e, T(vkCmdEndQuery), 0);
+   ts_u64(e, CMD);
+   ts_u64(e, QUERY_POOL);
+   ts_u32(e, query);
+}
+
+/* an occlusion pool of 4, CMD recording, queries reset */
+static void
+occlusion_setup(struct test_stream *e)
+{
+   create_query_pool_of(e, VK_QUERY_TYPE_OCCLUSION);
+   begin(e, CMD);
+   reset_queries(e, 0, 4);
+}
+
+static void
+active_queries_ok(struct test_stream *e)
+{
+   occlusion_setup(e);
+   begin_query(e, 0);
+   end_query(e, 0);
+   begin_query(e, 1);
+   end_query(e, 1);
+   end(e, CMD);
+   submit(e, CMD, 0, 0, 0);
+   queue_wait_idle(e);
+}
+
+static void
+end_inactive(struct test_stream *e)
+{
+   occlusion_setup(e);
+   end_query(e, 0); /* lavapipe ended a query object it never made */
+}
+
+static void
+begin_twice(struct test_stream *e)
+{
+   occlusion_setup(e);
+   begin_query(e, 0);
+   begin_query(e, 1);
+}
+
+static void
+reset_active(struct test_stream *e)
+{
+   occlusion_setup(e);
+   begin_query(e, 2);
+   reset_queries(e, 0, 4);
+}
+
+/* vkBeginCommandBuffer resets: a query begun before is not active after */
+static void
+end_after_rebegin(struct test_stream *e)
+{
+   occlusion_setup(e);
+   begin_query(e, 0);
+   begin(e, CMD);
+   end_query(e, 0);
+}
+
+static void
 test_queries(void)
 {
+   range_case(NULL, "queries begun and ended", active_queries_ok);
+   range_case("vkCmdEndQuery: query not active in this command buffer (pool 1500, query 0",
+              "end of a query never begun", end_inactive);
+   range_case("vkCmdBeginQuery: a query of type 0, index 0 is already active",
+              "two occlusion queries active", begin_twice);
+   range_case("vkCmdResetQueryPool: query 2 is active (pool 1500)", "reset of an active query",
+              reset_active);
+   range_case("vkCmdEndQuery: query not active", "end after the command buffer began again",
+              end_after_rebegin);
    range_case(NULL, "queries inside the pool", queries_ok);
    range_case("vkCmdWriteTimestamp: queries 4..+1 outside pool 1500 of 4",
               "timestamp query past the pool", timestamp_past);
@@ -2002,6 +2403,7 @@ main(void)
    test_bind_and_push();
    test_pool_reset_pending();
    test_ranges();
+   test_unbound_and_index_types();
    test_queries();
    test_render_passes();
    test_queues();

@@ -49,4 +49,9 @@ struct vn_dispatch_context {
  * Without a reply stream it has no space: a write makes it fatal. */
 struct vn_cs_encoder *vn_dispatch_reply_encoder(struct vn_dispatch_context *ctx);
 
+/* False once the context failed (a hand-written handler refused a
+ * command): a run of repeated commands after it stops there. Implemented
+ * like vn_dispatch_reply_encoder(). */
+bool vn_dispatch_context_ok(struct vn_dispatch_context *ctx);
+
 #endif

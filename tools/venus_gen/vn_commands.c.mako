@@ -331,8 +331,14 @@ vn_run_${name}(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint3
    vn_exec_${name}(ctx, dec, &args);
 % endif
 % if repeat:
+%   if name in g.manual:
+   /* a run only after a command the handler let through */
+   if (dec->fatal || !vn_dispatch_context_ok(ctx))
+      return;
+%   else:
    if (dec->fatal)
       return;
+%   endif
    if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
       vn_repeat_${name}(dec, &args);
       return;

@@ -9,23 +9,14 @@
 void
 vn_decode_vkCmdBindPipeline_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindPipeline *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 20);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   _Static_assert(sizeof(args->pipelineBindPoint) == 4, "wire size of pipelineBindPoint");
-   memcpy(&args->pipelineBindPoint, p + 8, 4);
+   vn_decode_bytes(dec, &args->pipelineBindPoint, sizeof(args->pipelineBindPoint));
    {
-      uint64_t id;
-      memcpy(&id, p + 12, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_PIPELINE, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_PIPELINE, false);
       args->pipeline = obj ? (VkPipeline)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
 }
@@ -36,17 +27,6 @@ vn_encode_vkCmdBindPipeline_reply(struct vn_cs_encoder *enc, const struct vn_com
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdBindPipeline_EXT);
 }
 
-static void
-vn_exec_vkCmdBindPipeline(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdBindPipeline *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdBindPipeline) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdBindPipeline: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdBindPipeline(args->commandBuffer, args->pipelineBindPoint, args->pipeline);
-}
-
 void
 vn_run_vkCmdBindPipeline(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -55,7 +35,7 @@ vn_run_vkCmdBindPipeline(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
    vn_decode_vkCmdBindPipeline_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdBindPipeline(ctx, dec, &args);
+   vn_handle_vkCmdBindPipeline(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -92,17 +72,6 @@ vn_encode_vkCmdSetViewport_reply(struct vn_cs_encoder *enc, const struct vn_comm
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdSetViewport_EXT);
 }
 
-static void
-vn_exec_vkCmdSetViewport(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdSetViewport *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdSetViewport) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdSetViewport: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetViewport(args->commandBuffer, args->firstViewport, args->viewportCount, args->pViewports);
-}
-
 void
 vn_run_vkCmdSetViewport(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -111,7 +80,7 @@ vn_run_vkCmdSetViewport(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
    vn_decode_vkCmdSetViewport_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdSetViewport(ctx, dec, &args);
+   vn_handle_vkCmdSetViewport(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -148,17 +117,6 @@ vn_encode_vkCmdSetScissor_reply(struct vn_cs_encoder *enc, const struct vn_comma
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdSetScissor_EXT);
 }
 
-static void
-vn_exec_vkCmdSetScissor(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdSetScissor *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdSetScissor) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdSetScissor: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetScissor(args->commandBuffer, args->firstScissor, args->scissorCount, args->pScissors);
-}
-
 void
 vn_run_vkCmdSetScissor(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -167,7 +125,7 @@ vn_run_vkCmdSetScissor(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
    vn_decode_vkCmdSetScissor_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdSetScissor(ctx, dec, &args);
+   vn_handle_vkCmdSetScissor(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -885,17 +843,6 @@ vn_encode_vkCmdDraw_reply(struct vn_cs_encoder *enc, const struct vn_command_vkC
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdDraw_EXT);
 }
 
-static void
-vn_exec_vkCmdDraw(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdDraw *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdDraw) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdDraw: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdDraw(args->commandBuffer, args->vertexCount, args->instanceCount, args->firstVertex, args->firstInstance);
-}
-
 /* The commands that follow, while they are vkCmdDraw on the same command
  * buffer without a reply, only call the driver: decode them here
  * without the per-command dispatch. */
@@ -929,8 +876,9 @@ vn_run_vkCmdDraw(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uin
    vn_decode_vkCmdDraw_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdDraw(ctx, dec, &args);
-   if (dec->fatal)
+   vn_handle_vkCmdDraw(ctx, &args);
+   /* a run only after a command the handler let through */
+   if (dec->fatal || !vn_dispatch_context_ok(ctx))
       return;
    if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
       vn_repeat_vkCmdDraw(dec, &args);
@@ -973,17 +921,6 @@ vn_encode_vkCmdDrawIndexed_reply(struct vn_cs_encoder *enc, const struct vn_comm
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdDrawIndexed_EXT);
 }
 
-static void
-vn_exec_vkCmdDrawIndexed(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndexed *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdDrawIndexed) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdDrawIndexed: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdDrawIndexed(args->commandBuffer, args->indexCount, args->instanceCount, args->firstIndex, args->vertexOffset, args->firstInstance);
-}
-
 /* The commands that follow, while they are vkCmdDrawIndexed on the same command
  * buffer without a reply, only call the driver: decode them here
  * without the per-command dispatch. */
@@ -1018,8 +955,9 @@ vn_run_vkCmdDrawIndexed(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
    vn_decode_vkCmdDrawIndexed_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdDrawIndexed(ctx, dec, &args);
-   if (dec->fatal)
+   vn_handle_vkCmdDrawIndexed(ctx, &args);
+   /* a run only after a command the handler let through */
+   if (dec->fatal || !vn_dispatch_context_ok(ctx))
       return;
    if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
       vn_repeat_vkCmdDrawIndexed(dec, &args);
@@ -1136,17 +1074,6 @@ vn_encode_vkCmdDispatch_reply(struct vn_cs_encoder *enc, const struct vn_command
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdDispatch_EXT);
 }
 
-static void
-vn_exec_vkCmdDispatch(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdDispatch *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdDispatch) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdDispatch: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdDispatch(args->commandBuffer, args->groupCountX, args->groupCountY, args->groupCountZ);
-}
-
 /* The commands that follow, while they are vkCmdDispatch on the same command
  * buffer without a reply, only call the driver: decode them here
  * without the per-command dispatch. */
@@ -1179,8 +1106,9 @@ vn_run_vkCmdDispatch(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec,
    vn_decode_vkCmdDispatch_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdDispatch(ctx, dec, &args);
-   if (dec->fatal)
+   vn_handle_vkCmdDispatch(ctx, &args);
+   /* a run only after a command the handler let through */
+   if (dec->fatal || !vn_dispatch_context_ok(ctx))
       return;
    if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
       vn_repeat_vkCmdDispatch(dec, &args);
@@ -1619,17 +1547,6 @@ vn_encode_vkCmdClearColorImage_reply(struct vn_cs_encoder *enc, const struct vn_
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdClearColorImage_EXT);
 }
 
-static void
-vn_exec_vkCmdClearColorImage(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdClearColorImage *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdClearColorImage) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdClearColorImage: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdClearColorImage(args->commandBuffer, args->image, args->imageLayout, args->pColor, args->rangeCount, args->pRanges);
-}
-
 void
 vn_run_vkCmdClearColorImage(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -1638,7 +1555,7 @@ vn_run_vkCmdClearColorImage(struct vn_dispatch_context *ctx, struct vn_cs_decode
    vn_decode_vkCmdClearColorImage_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdClearColorImage(ctx, dec, &args);
+   vn_handle_vkCmdClearColorImage(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -1688,17 +1605,6 @@ vn_encode_vkCmdClearDepthStencilImage_reply(struct vn_cs_encoder *enc, const str
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdClearDepthStencilImage_EXT);
 }
 
-static void
-vn_exec_vkCmdClearDepthStencilImage(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdClearDepthStencilImage *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdClearDepthStencilImage) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdClearDepthStencilImage: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdClearDepthStencilImage(args->commandBuffer, args->image, args->imageLayout, args->pDepthStencil, args->rangeCount, args->pRanges);
-}
-
 void
 vn_run_vkCmdClearDepthStencilImage(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -1707,7 +1613,7 @@ vn_run_vkCmdClearDepthStencilImage(struct vn_dispatch_context *ctx, struct vn_cs
    vn_decode_vkCmdClearDepthStencilImage_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdClearDepthStencilImage(ctx, dec, &args);
+   vn_handle_vkCmdClearDepthStencilImage(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -2389,58 +2295,18 @@ vn_run_vkCmdBeginRenderPass(struct vn_dispatch_context *ctx, struct vn_cs_decode
 void
 vn_decode_vkCmdNextSubpass_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdNextSubpass *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   _Static_assert(sizeof(args->contents) == 4, "wire size of contents");
-   memcpy(&args->contents, p + 8, 4);
+   vn_decode_bytes(dec, &args->contents, sizeof(args->contents));
 }
 
 void
 vn_encode_vkCmdNextSubpass_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdNextSubpass *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdNextSubpass_EXT);
-}
-
-static void
-vn_exec_vkCmdNextSubpass(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdNextSubpass *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdNextSubpass) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdNextSubpass: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdNextSubpass(args->commandBuffer, args->contents);
-}
-
-/* The commands that follow, while they are vkCmdNextSubpass on the same command
- * buffer without a reply, only call the driver: decode them here
- * without the per-command dispatch. */
-static void
-vn_repeat_vkCmdNextSubpass(struct vn_cs_decoder *dec, struct vn_command_vkCmdNextSubpass *args)
-{
-   const PFN_vkCmdNextSubpass fn = args->dispatch->device->dispatch.vkCmdNextSubpass;
-   const uint64_t id = args->dispatch->id;
-   while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
-      const uint8_t *p = dec->cur;
-      uint32_t header[2];
-      uint64_t next_id;
-      memcpy(header, p, 8);
-      memcpy(&next_id, p + 8, 8);
-      if (header[0] != VK_COMMAND_TYPE_vkCmdNextSubpass_EXT || header[1] || next_id != id)
-         return;
-      memcpy(&args->contents, p + 8 + 8, 4);
-      dec->cur = p + 8 + 12;
-      fn(args->commandBuffer, args->contents);
-   }
 }
 
 void
@@ -2451,13 +2317,9 @@ vn_run_vkCmdNextSubpass(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
    vn_decode_vkCmdNextSubpass_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdNextSubpass(ctx, dec, &args);
-   if (dec->fatal)
+   vn_handle_vkCmdNextSubpass(ctx, &args);
+   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
-   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
-      vn_repeat_vkCmdNextSubpass(dec, &args);
-      return;
-   }
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdNextSubpass_reply(enc, &args);
@@ -2466,14 +2328,8 @@ vn_run_vkCmdNextSubpass(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
 void
 vn_decode_vkCmdEndRenderPass_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndRenderPass *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 8);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
@@ -2485,38 +2341,6 @@ vn_encode_vkCmdEndRenderPass_reply(struct vn_cs_encoder *enc, const struct vn_co
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdEndRenderPass_EXT);
 }
 
-static void
-vn_exec_vkCmdEndRenderPass(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdEndRenderPass *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdEndRenderPass) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdEndRenderPass: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdEndRenderPass(args->commandBuffer);
-}
-
-/* The commands that follow, while they are vkCmdEndRenderPass on the same command
- * buffer without a reply, only call the driver: decode them here
- * without the per-command dispatch. */
-static void
-vn_repeat_vkCmdEndRenderPass(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndRenderPass *args)
-{
-   const PFN_vkCmdEndRenderPass fn = args->dispatch->device->dispatch.vkCmdEndRenderPass;
-   const uint64_t id = args->dispatch->id;
-   while (vn_cs_decoder_remaining(dec) >= 8 + 8) {
-      const uint8_t *p = dec->cur;
-      uint32_t header[2];
-      uint64_t next_id;
-      memcpy(header, p, 8);
-      memcpy(&next_id, p + 8, 8);
-      if (header[0] != VK_COMMAND_TYPE_vkCmdEndRenderPass_EXT || header[1] || next_id != id)
-         return;
-      dec->cur = p + 8 + 8;
-      fn(args->commandBuffer);
-   }
-}
-
 void
 vn_run_vkCmdEndRenderPass(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -2525,13 +2349,9 @@ vn_run_vkCmdEndRenderPass(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
    vn_decode_vkCmdEndRenderPass_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdEndRenderPass(ctx, dec, &args);
-   if (dec->fatal)
+   vn_handle_vkCmdEndRenderPass(ctx, &args);
+   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
-   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
-      vn_repeat_vkCmdEndRenderPass(dec, &args);
-      return;
-   }
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdEndRenderPass_reply(enc, &args);
@@ -2692,17 +2512,6 @@ vn_encode_vkCmdDispatchBase_reply(struct vn_cs_encoder *enc, const struct vn_com
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdDispatchBase_EXT);
 }
 
-static void
-vn_exec_vkCmdDispatchBase(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdDispatchBase *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdDispatchBase) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdDispatchBase: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdDispatchBase(args->commandBuffer, args->baseGroupX, args->baseGroupY, args->baseGroupZ, args->groupCountX, args->groupCountY, args->groupCountZ);
-}
-
 /* The commands that follow, while they are vkCmdDispatchBase on the same command
  * buffer without a reply, only call the driver: decode them here
  * without the per-command dispatch. */
@@ -2738,8 +2547,9 @@ vn_run_vkCmdDispatchBase(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
    vn_decode_vkCmdDispatchBase_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdDispatchBase(ctx, dec, &args);
-   if (dec->fatal)
+   vn_handle_vkCmdDispatchBase(ctx, &args);
+   /* a run only after a command the handler let through */
+   if (dec->fatal || !vn_dispatch_context_ok(ctx))
       return;
    if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
       vn_repeat_vkCmdDispatchBase(dec, &args);
@@ -2922,17 +2732,6 @@ vn_encode_vkCmdNextSubpass2_reply(struct vn_cs_encoder *enc, const struct vn_com
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdNextSubpass2_EXT);
 }
 
-static void
-vn_exec_vkCmdNextSubpass2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdNextSubpass2 *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdNextSubpass2) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdNextSubpass2: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdNextSubpass2(args->commandBuffer, args->pSubpassBeginInfo, args->pSubpassEndInfo);
-}
-
 void
 vn_run_vkCmdNextSubpass2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -2941,7 +2740,7 @@ vn_run_vkCmdNextSubpass2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
    vn_decode_vkCmdNextSubpass2_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdNextSubpass2(ctx, dec, &args);
+   vn_handle_vkCmdNextSubpass2(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -2974,17 +2773,6 @@ vn_encode_vkCmdEndRenderPass2_reply(struct vn_cs_encoder *enc, const struct vn_c
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdEndRenderPass2_EXT);
 }
 
-static void
-vn_exec_vkCmdEndRenderPass2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdEndRenderPass2 *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdEndRenderPass2) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdEndRenderPass2: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdEndRenderPass2(args->commandBuffer, args->pSubpassEndInfo);
-}
-
 void
 vn_run_vkCmdEndRenderPass2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -2993,7 +2781,7 @@ vn_run_vkCmdEndRenderPass2(struct vn_dispatch_context *ctx, struct vn_cs_decoder
    vn_decode_vkCmdEndRenderPass2_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdEndRenderPass2(ctx, dec, &args);
+   vn_handle_vkCmdEndRenderPass2(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -3049,17 +2837,6 @@ vn_encode_vkCmdBindTransformFeedbackBuffersEXT_reply(struct vn_cs_encoder *enc, 
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdBindTransformFeedbackBuffersEXT_EXT);
 }
 
-static void
-vn_exec_vkCmdBindTransformFeedbackBuffersEXT(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdBindTransformFeedbackBuffersEXT *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdBindTransformFeedbackBuffersEXT) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdBindTransformFeedbackBuffersEXT: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdBindTransformFeedbackBuffersEXT(args->commandBuffer, args->firstBinding, args->bindingCount, args->pBuffers, args->pOffsets, args->pSizes);
-}
-
 void
 vn_run_vkCmdBindTransformFeedbackBuffersEXT(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -3068,7 +2845,7 @@ vn_run_vkCmdBindTransformFeedbackBuffersEXT(struct vn_dispatch_context *ctx, str
    vn_decode_vkCmdBindTransformFeedbackBuffersEXT_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdBindTransformFeedbackBuffersEXT(ctx, dec, &args);
+   vn_handle_vkCmdBindTransformFeedbackBuffersEXT(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -3113,17 +2890,6 @@ vn_encode_vkCmdBeginTransformFeedbackEXT_reply(struct vn_cs_encoder *enc, const 
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdBeginTransformFeedbackEXT_EXT);
 }
 
-static void
-vn_exec_vkCmdBeginTransformFeedbackEXT(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginTransformFeedbackEXT *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdBeginTransformFeedbackEXT) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdBeginTransformFeedbackEXT: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdBeginTransformFeedbackEXT(args->commandBuffer, args->firstCounterBuffer, args->counterBufferCount, args->pCounterBuffers, args->pCounterBufferOffsets);
-}
-
 void
 vn_run_vkCmdBeginTransformFeedbackEXT(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -3132,7 +2898,7 @@ vn_run_vkCmdBeginTransformFeedbackEXT(struct vn_dispatch_context *ctx, struct vn
    vn_decode_vkCmdBeginTransformFeedbackEXT_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdBeginTransformFeedbackEXT(ctx, dec, &args);
+   vn_handle_vkCmdBeginTransformFeedbackEXT(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -3177,17 +2943,6 @@ vn_encode_vkCmdEndTransformFeedbackEXT_reply(struct vn_cs_encoder *enc, const st
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdEndTransformFeedbackEXT_EXT);
 }
 
-static void
-vn_exec_vkCmdEndTransformFeedbackEXT(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdEndTransformFeedbackEXT *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdEndTransformFeedbackEXT) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdEndTransformFeedbackEXT: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdEndTransformFeedbackEXT(args->commandBuffer, args->firstCounterBuffer, args->counterBufferCount, args->pCounterBuffers, args->pCounterBufferOffsets);
-}
-
 void
 vn_run_vkCmdEndTransformFeedbackEXT(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -3196,7 +2951,7 @@ vn_run_vkCmdEndTransformFeedbackEXT(struct vn_dispatch_context *ctx, struct vn_c
    vn_decode_vkCmdEndTransformFeedbackEXT_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdEndTransformFeedbackEXT(ctx, dec, &args);
+   vn_handle_vkCmdEndTransformFeedbackEXT(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -3207,46 +2962,24 @@ vn_run_vkCmdEndTransformFeedbackEXT(struct vn_dispatch_context *ctx, struct vn_c
 void
 vn_decode_vkCmdBeginQueryIndexedEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginQueryIndexedEXT *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 28);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      uint64_t id;
-      memcpy(&id, p + 8, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   _Static_assert(sizeof(args->query) == 4, "wire size of query");
-   memcpy(&args->query, p + 16, 4);
-   _Static_assert(sizeof(args->flags) == 4, "wire size of flags");
-   memcpy(&args->flags, p + 20, 4);
-   _Static_assert(sizeof(args->index) == 4, "wire size of index");
-   memcpy(&args->index, p + 24, 4);
+   vn_decode_bytes(dec, &args->query, sizeof(args->query));
+   vn_decode_bytes(dec, &args->flags, sizeof(args->flags));
+   vn_decode_bytes(dec, &args->index, sizeof(args->index));
 }
 
 void
 vn_encode_vkCmdBeginQueryIndexedEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdBeginQueryIndexedEXT *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdBeginQueryIndexedEXT_EXT);
-}
-
-static void
-vn_exec_vkCmdBeginQueryIndexedEXT(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginQueryIndexedEXT *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdBeginQueryIndexedEXT) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdBeginQueryIndexedEXT: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdBeginQueryIndexedEXT(args->commandBuffer, args->queryPool, args->query, args->flags, args->index);
 }
 
 void
@@ -3257,7 +2990,7 @@ vn_run_vkCmdBeginQueryIndexedEXT(struct vn_dispatch_context *ctx, struct vn_cs_d
    vn_decode_vkCmdBeginQueryIndexedEXT_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdBeginQueryIndexedEXT(ctx, dec, &args);
+   vn_handle_vkCmdBeginQueryIndexedEXT(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -3268,44 +3001,23 @@ vn_run_vkCmdBeginQueryIndexedEXT(struct vn_dispatch_context *ctx, struct vn_cs_d
 void
 vn_decode_vkCmdEndQueryIndexedEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndQueryIndexedEXT *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 24);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      uint64_t id;
-      memcpy(&id, p + 8, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   _Static_assert(sizeof(args->query) == 4, "wire size of query");
-   memcpy(&args->query, p + 16, 4);
-   _Static_assert(sizeof(args->index) == 4, "wire size of index");
-   memcpy(&args->index, p + 20, 4);
+   vn_decode_bytes(dec, &args->query, sizeof(args->query));
+   vn_decode_bytes(dec, &args->index, sizeof(args->index));
 }
 
 void
 vn_encode_vkCmdEndQueryIndexedEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdEndQueryIndexedEXT *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdEndQueryIndexedEXT_EXT);
-}
-
-static void
-vn_exec_vkCmdEndQueryIndexedEXT(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdEndQueryIndexedEXT *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdEndQueryIndexedEXT) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdEndQueryIndexedEXT: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdEndQueryIndexedEXT(args->commandBuffer, args->queryPool, args->query, args->index);
 }
 
 void
@@ -3316,7 +3028,7 @@ vn_run_vkCmdEndQueryIndexedEXT(struct vn_dispatch_context *ctx, struct vn_cs_dec
    vn_decode_vkCmdEndQueryIndexedEXT_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdEndQueryIndexedEXT(ctx, dec, &args);
+   vn_handle_vkCmdEndQueryIndexedEXT(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -3327,50 +3039,26 @@ vn_run_vkCmdEndQueryIndexedEXT(struct vn_dispatch_context *ctx, struct vn_cs_dec
 void
 vn_decode_vkCmdDrawIndirectByteCountEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndirectByteCountEXT *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 40);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   _Static_assert(sizeof(args->instanceCount) == 4, "wire size of instanceCount");
-   memcpy(&args->instanceCount, p + 8, 4);
-   _Static_assert(sizeof(args->firstInstance) == 4, "wire size of firstInstance");
-   memcpy(&args->firstInstance, p + 12, 4);
+   vn_decode_bytes(dec, &args->instanceCount, sizeof(args->instanceCount));
+   vn_decode_bytes(dec, &args->firstInstance, sizeof(args->firstInstance));
    {
-      uint64_t id;
-      memcpy(&id, p + 16, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, false);
       args->counterBuffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   _Static_assert(sizeof(args->counterBufferOffset) == 8, "wire size of counterBufferOffset");
-   memcpy(&args->counterBufferOffset, p + 24, 8);
-   _Static_assert(sizeof(args->counterOffset) == 4, "wire size of counterOffset");
-   memcpy(&args->counterOffset, p + 32, 4);
-   _Static_assert(sizeof(args->vertexStride) == 4, "wire size of vertexStride");
-   memcpy(&args->vertexStride, p + 36, 4);
+   vn_decode_bytes(dec, &args->counterBufferOffset, sizeof(args->counterBufferOffset));
+   vn_decode_bytes(dec, &args->counterOffset, sizeof(args->counterOffset));
+   vn_decode_bytes(dec, &args->vertexStride, sizeof(args->vertexStride));
 }
 
 void
 vn_encode_vkCmdDrawIndirectByteCountEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdDrawIndirectByteCountEXT *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdDrawIndirectByteCountEXT_EXT);
-}
-
-static void
-vn_exec_vkCmdDrawIndirectByteCountEXT(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndirectByteCountEXT *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdDrawIndirectByteCountEXT) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdDrawIndirectByteCountEXT: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdDrawIndirectByteCountEXT(args->commandBuffer, args->instanceCount, args->firstInstance, args->counterBuffer, args->counterBufferOffset, args->counterOffset, args->vertexStride);
 }
 
 void
@@ -3381,7 +3069,7 @@ vn_run_vkCmdDrawIndirectByteCountEXT(struct vn_dispatch_context *ctx, struct vn_
    vn_decode_vkCmdDrawIndirectByteCountEXT_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdDrawIndirectByteCountEXT(ctx, dec, &args);
+   vn_handle_vkCmdDrawIndirectByteCountEXT(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -3907,17 +3595,6 @@ vn_encode_vkCmdBeginRendering_reply(struct vn_cs_encoder *enc, const struct vn_c
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdBeginRendering_EXT);
 }
 
-static void
-vn_exec_vkCmdBeginRendering(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginRendering *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdBeginRendering) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdBeginRendering: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdBeginRendering(args->commandBuffer, args->pRenderingInfo);
-}
-
 void
 vn_run_vkCmdBeginRendering(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -3926,7 +3603,7 @@ vn_run_vkCmdBeginRendering(struct vn_dispatch_context *ctx, struct vn_cs_decoder
    vn_decode_vkCmdBeginRendering_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdBeginRendering(ctx, dec, &args);
+   vn_handle_vkCmdBeginRendering(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -3937,14 +3614,8 @@ vn_run_vkCmdBeginRendering(struct vn_dispatch_context *ctx, struct vn_cs_decoder
 void
 vn_decode_vkCmdEndRendering_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndRendering *args)
 {
-   /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 8);
-   if (!p)
-      return;
    {
-      uint64_t id;
-      memcpy(&id, p + 0, 8);
-      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
@@ -3956,38 +3627,6 @@ vn_encode_vkCmdEndRendering_reply(struct vn_cs_encoder *enc, const struct vn_com
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdEndRendering_EXT);
 }
 
-static void
-vn_exec_vkCmdEndRendering(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdEndRendering *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdEndRendering) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdEndRendering: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdEndRendering(args->commandBuffer);
-}
-
-/* The commands that follow, while they are vkCmdEndRendering on the same command
- * buffer without a reply, only call the driver: decode them here
- * without the per-command dispatch. */
-static void
-vn_repeat_vkCmdEndRendering(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndRendering *args)
-{
-   const PFN_vkCmdEndRendering fn = args->dispatch->device->dispatch.vkCmdEndRendering;
-   const uint64_t id = args->dispatch->id;
-   while (vn_cs_decoder_remaining(dec) >= 8 + 8) {
-      const uint8_t *p = dec->cur;
-      uint32_t header[2];
-      uint64_t next_id;
-      memcpy(header, p, 8);
-      memcpy(&next_id, p + 8, 8);
-      if (header[0] != VK_COMMAND_TYPE_vkCmdEndRendering_EXT || header[1] || next_id != id)
-         return;
-      dec->cur = p + 8 + 8;
-      fn(args->commandBuffer);
-   }
-}
-
 void
 vn_run_vkCmdEndRendering(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -3996,13 +3635,9 @@ vn_run_vkCmdEndRendering(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
    vn_decode_vkCmdEndRendering_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdEndRendering(ctx, dec, &args);
-   if (dec->fatal)
+   vn_handle_vkCmdEndRendering(ctx, &args);
+   if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
-   if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
-      vn_repeat_vkCmdEndRendering(dec, &args);
-      return;
-   }
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
    if (enc)
       vn_encode_vkCmdEndRendering_reply(enc, &args);
@@ -4267,17 +3902,6 @@ vn_encode_vkCmdSetViewportWithCount_reply(struct vn_cs_encoder *enc, const struc
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdSetViewportWithCount_EXT);
 }
 
-static void
-vn_exec_vkCmdSetViewportWithCount(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdSetViewportWithCount *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdSetViewportWithCount) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdSetViewportWithCount: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetViewportWithCount(args->commandBuffer, args->viewportCount, args->pViewports);
-}
-
 void
 vn_run_vkCmdSetViewportWithCount(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -4286,7 +3910,7 @@ vn_run_vkCmdSetViewportWithCount(struct vn_dispatch_context *ctx, struct vn_cs_d
    vn_decode_vkCmdSetViewportWithCount_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdSetViewportWithCount(ctx, dec, &args);
+   vn_handle_vkCmdSetViewportWithCount(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -4322,17 +3946,6 @@ vn_encode_vkCmdSetScissorWithCount_reply(struct vn_cs_encoder *enc, const struct
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdSetScissorWithCount_EXT);
 }
 
-static void
-vn_exec_vkCmdSetScissorWithCount(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdSetScissorWithCount *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdSetScissorWithCount) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdSetScissorWithCount: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetScissorWithCount(args->commandBuffer, args->scissorCount, args->pScissors);
-}
-
 void
 vn_run_vkCmdSetScissorWithCount(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -4341,7 +3954,7 @@ vn_run_vkCmdSetScissorWithCount(struct vn_dispatch_context *ctx, struct vn_cs_de
    vn_decode_vkCmdSetScissorWithCount_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdSetScissorWithCount(ctx, dec, &args);
+   vn_handle_vkCmdSetScissorWithCount(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -5351,17 +4964,6 @@ vn_encode_vkCmdBeginConditionalRenderingEXT_reply(struct vn_cs_encoder *enc, con
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdBeginConditionalRenderingEXT_EXT);
 }
 
-static void
-vn_exec_vkCmdBeginConditionalRenderingEXT(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginConditionalRenderingEXT *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdBeginConditionalRenderingEXT) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdBeginConditionalRenderingEXT: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdBeginConditionalRenderingEXT(args->commandBuffer, args->pConditionalRenderingBegin);
-}
-
 void
 vn_run_vkCmdBeginConditionalRenderingEXT(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -5370,7 +4972,7 @@ vn_run_vkCmdBeginConditionalRenderingEXT(struct vn_dispatch_context *ctx, struct
    vn_decode_vkCmdBeginConditionalRenderingEXT_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdBeginConditionalRenderingEXT(ctx, dec, &args);
+   vn_handle_vkCmdBeginConditionalRenderingEXT(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -5482,17 +5084,6 @@ vn_encode_vkCmdDrawMultiEXT_reply(struct vn_cs_encoder *enc, const struct vn_com
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdDrawMultiEXT_EXT);
 }
 
-static void
-vn_exec_vkCmdDrawMultiEXT(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawMultiEXT *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdDrawMultiEXT) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdDrawMultiEXT: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdDrawMultiEXT(args->commandBuffer, args->drawCount, args->pVertexInfo, args->instanceCount, args->firstInstance, args->stride);
-}
-
 void
 vn_run_vkCmdDrawMultiEXT(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -5501,7 +5092,7 @@ vn_run_vkCmdDrawMultiEXT(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
    vn_decode_vkCmdDrawMultiEXT_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdDrawMultiEXT(ctx, dec, &args);
+   vn_handle_vkCmdDrawMultiEXT(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -5547,17 +5138,6 @@ vn_encode_vkCmdDrawMultiIndexedEXT_reply(struct vn_cs_encoder *enc, const struct
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdDrawMultiIndexedEXT_EXT);
 }
 
-static void
-vn_exec_vkCmdDrawMultiIndexedEXT(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawMultiIndexedEXT *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdDrawMultiIndexedEXT) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdDrawMultiIndexedEXT: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdDrawMultiIndexedEXT(args->commandBuffer, args->drawCount, args->pIndexInfo, args->instanceCount, args->firstInstance, args->stride, args->pVertexOffset);
-}
-
 void
 vn_run_vkCmdDrawMultiIndexedEXT(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -5566,7 +5146,7 @@ vn_run_vkCmdDrawMultiIndexedEXT(struct vn_dispatch_context *ctx, struct vn_cs_de
    vn_decode_vkCmdDrawMultiIndexedEXT_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdDrawMultiIndexedEXT(ctx, dec, &args);
+   vn_handle_vkCmdDrawMultiIndexedEXT(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -5651,17 +5231,6 @@ vn_encode_vkCmdSetColorWriteEnableEXT_reply(struct vn_cs_encoder *enc, const str
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdSetColorWriteEnableEXT_EXT);
 }
 
-static void
-vn_exec_vkCmdSetColorWriteEnableEXT(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorWriteEnableEXT *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdSetColorWriteEnableEXT) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdSetColorWriteEnableEXT: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetColorWriteEnableEXT(args->commandBuffer, args->attachmentCount, args->pColorWriteEnables);
-}
-
 void
 vn_run_vkCmdSetColorWriteEnableEXT(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -5670,7 +5239,7 @@ vn_run_vkCmdSetColorWriteEnableEXT(struct vn_dispatch_context *ctx, struct vn_cs
    vn_decode_vkCmdSetColorWriteEnableEXT_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdSetColorWriteEnableEXT(ctx, dec, &args);
+   vn_handle_vkCmdSetColorWriteEnableEXT(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);

@@ -503,6 +503,30 @@ vn_handle_vkResetCommandBuffer(struct vn_dispatch_context *ctx, struct vn_comman
 }
 
 void
+vn_handle_vkCmdBindPipeline(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBindPipeline *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdSetViewport(struct vn_dispatch_context *ctx, struct vn_command_vkCmdSetViewport *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdSetScissor(struct vn_dispatch_context *ctx, struct vn_command_vkCmdSetScissor *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
 vn_handle_vkCmdBindDescriptorSets(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBindDescriptorSets *args)
 {
    (void)ctx;
@@ -527,6 +551,22 @@ vn_handle_vkCmdBindVertexBuffers(struct vn_dispatch_context *ctx, struct vn_comm
 }
 
 void
+vn_handle_vkCmdDraw(struct vn_dispatch_context *ctx, struct vn_command_vkCmdDraw *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdDrawIndexed(struct vn_dispatch_context *ctx, struct vn_command_vkCmdDrawIndexed *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
 vn_handle_vkCmdDrawIndirect(struct vn_dispatch_context *ctx, struct vn_command_vkCmdDrawIndirect *args)
 {
    (void)ctx;
@@ -536,6 +576,14 @@ vn_handle_vkCmdDrawIndirect(struct vn_dispatch_context *ctx, struct vn_command_v
 
 void
 vn_handle_vkCmdDrawIndexedIndirect(struct vn_dispatch_context *ctx, struct vn_command_vkCmdDrawIndexedIndirect *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdDispatch(struct vn_dispatch_context *ctx, struct vn_command_vkCmdDispatch *args)
 {
    (void)ctx;
    (void)args;
@@ -600,6 +648,22 @@ vn_handle_vkCmdUpdateBuffer(struct vn_dispatch_context *ctx, struct vn_command_v
 
 void
 vn_handle_vkCmdFillBuffer(struct vn_dispatch_context *ctx, struct vn_command_vkCmdFillBuffer *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdClearColorImage(struct vn_dispatch_context *ctx, struct vn_command_vkCmdClearColorImage *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdClearDepthStencilImage(struct vn_dispatch_context *ctx, struct vn_command_vkCmdClearDepthStencilImage *args)
 {
    (void)ctx;
    (void)args;
@@ -687,6 +751,22 @@ vn_handle_vkCmdBeginRenderPass(struct vn_dispatch_context *ctx, struct vn_comman
 }
 
 void
+vn_handle_vkCmdNextSubpass(struct vn_dispatch_context *ctx, struct vn_command_vkCmdNextSubpass *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdEndRenderPass(struct vn_dispatch_context *ctx, struct vn_command_vkCmdEndRenderPass *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
 vn_handle_vkCmdExecuteCommands(struct vn_dispatch_context *ctx, struct vn_command_vkCmdExecuteCommands *args)
 {
    (void)ctx;
@@ -712,6 +792,14 @@ vn_handle_vkBindBufferMemory2(struct vn_dispatch_context *ctx, struct vn_command
 
 void
 vn_handle_vkBindImageMemory2(struct vn_dispatch_context *ctx, struct vn_command_vkBindImageMemory2 *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdDispatchBase(struct vn_dispatch_context *ctx, struct vn_command_vkCmdDispatchBase *args)
 {
    (void)ctx;
    (void)args;
@@ -799,6 +887,22 @@ vn_handle_vkCmdBeginRenderPass2(struct vn_dispatch_context *ctx, struct vn_comma
 }
 
 void
+vn_handle_vkCmdNextSubpass2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdNextSubpass2 *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdEndRenderPass2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdEndRenderPass2 *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
 vn_handle_vkResetQueryPool(struct vn_dispatch_context *ctx, struct vn_command_vkResetQueryPool *args)
 {
    (void)ctx;
@@ -832,6 +936,54 @@ vn_handle_vkSeekReplyCommandStreamMESA(struct vn_dispatch_context *ctx, struct v
 
 void
 vn_handle_vkExecuteCommandStreamsMESA(struct vn_dispatch_context *ctx, struct vn_command_vkExecuteCommandStreamsMESA *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdBindTransformFeedbackBuffersEXT(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBindTransformFeedbackBuffersEXT *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdBeginTransformFeedbackEXT(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBeginTransformFeedbackEXT *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdEndTransformFeedbackEXT(struct vn_dispatch_context *ctx, struct vn_command_vkCmdEndTransformFeedbackEXT *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdBeginQueryIndexedEXT(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBeginQueryIndexedEXT *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdEndQueryIndexedEXT(struct vn_dispatch_context *ctx, struct vn_command_vkCmdEndQueryIndexedEXT *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdDrawIndirectByteCountEXT(struct vn_dispatch_context *ctx, struct vn_command_vkCmdDrawIndirectByteCountEXT *args)
 {
    (void)ctx;
    (void)args;
@@ -967,7 +1119,47 @@ vn_handle_vkCmdResolveImage2(struct vn_dispatch_context *ctx, struct vn_command_
 }
 
 void
+vn_handle_vkCmdBeginRendering(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBeginRendering *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdEndRendering(struct vn_dispatch_context *ctx, struct vn_command_vkCmdEndRendering *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdSetViewportWithCount(struct vn_dispatch_context *ctx, struct vn_command_vkCmdSetViewportWithCount *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdSetScissorWithCount(struct vn_dispatch_context *ctx, struct vn_command_vkCmdSetScissorWithCount *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
 vn_handle_vkCmdBindVertexBuffers2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBindVertexBuffers2 *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdBeginConditionalRenderingEXT(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBeginConditionalRenderingEXT *args)
 {
    (void)ctx;
    (void)args;
@@ -992,6 +1184,22 @@ vn_handle_vkWaitSemaphoreResource100000MESA(struct vn_dispatch_context *ctx, str
 
 void
 vn_handle_vkImportSemaphoreResource100000MESA(struct vn_dispatch_context *ctx, struct vn_command_vkImportSemaphoreResource100000MESA *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdDrawMultiEXT(struct vn_dispatch_context *ctx, struct vn_command_vkCmdDrawMultiEXT *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdDrawMultiIndexedEXT(struct vn_dispatch_context *ctx, struct vn_command_vkCmdDrawMultiIndexedEXT *args)
 {
    (void)ctx;
    (void)args;
@@ -1024,6 +1232,14 @@ vn_handle_vkWaitVirtqueueSeqnoMESA(struct vn_dispatch_context *ctx, struct vn_co
 
 void
 vn_handle_vkWaitRingSeqnoMESA(struct vn_dispatch_context *ctx, struct vn_command_vkWaitRingSeqnoMESA *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdSetColorWriteEnableEXT(struct vn_dispatch_context *ctx, struct vn_command_vkCmdSetColorWriteEnableEXT *args)
 {
    (void)ctx;
    (void)args;

@@ -1,0 +1,262 @@
+/*
+ * Firewall rules for the state of a command buffer's recording
+ * (pvk_validate.h): render pass instances begin outside one and end in
+ * their last subpass, dynamic rendering ends what it began, and draws and
+ * dispatches have a pipeline of their kind bound. Drivers read the state
+ * these commands assume without checking it (lavapipe reads through NULL
+ * for a vkCmdEndRenderPass with no render pass begun, on the renderer's
+ * thread, and for a draw or dispatch with no pipeline, in its queue).
+ *
+ * Cost on the draw path: one pointer read and a flag test per direct draw
+ * or dispatch (the command buffer is the decoder's object already).
+ */
+#include <stdlib.h>
+
+#include "venus/generated/vn_protocol_renderer.h"
+#include "venus/pvk_context.h"
+#include "venus/pvk_device.h"
+#include "venus/pvk_validate.h"
+
+struct pvk_command_buffer_state *
+pvk_cb_state(struct pvk_context *ctx, struct vn_object *cb)
+{
+   if (!cb->data) {
+      cb->data = calloc(1, sizeof(struct pvk_command_buffer_state));
+      if (!cb->data)
+         pvk_context_set_lost(ctx, "command buffer state: out of host memory");
+   }
+   return cb->data;
+}
+
+void
+pvk_validate_command_buffer_begin(struct vn_object *cb)
+{
+   struct pvk_command_buffer_state *st = cb->data;
+   if (st)
+      *st = (struct pvk_command_buffer_state){ 0 };
+}
+
+static struct pvk_device *
+device_of(struct vn_object *cb)
+{
+   return pvk_device_from_base(cb->device);
+}
+
+bool
+pvk_recording_begin(struct pvk_context *ctx, struct vn_object *cb, const char *cmd,
+                    uint32_t subpasses)
+{
+   struct pvk_command_buffer_state *st = pvk_cb_state(ctx, cb);
+   if (!st)
+      return false;
+   if (st->subpass_count || st->rendering) {
+      pvk_reject(ctx, "recording: %s inside a render pass instance (command buffer %llu)", cmd,
+                 (unsigned long long)cb->id);
+      return false;
+   }
+   st->subpass = 0;
+   st->subpass_count = subpasses;
+   st->rendering = subpasses == 0;
+   return true;
+}
+
+bool
+pvk_recording_pipeline_bound(struct pvk_context *ctx, struct vn_object *cb, const char *cmd,
+                             VkPipelineBindPoint point)
+{
+   const struct pvk_command_buffer_state *st = cb->data;
+   if (st && (point == VK_PIPELINE_BIND_POINT_COMPUTE ? st->compute_bound : st->graphics_bound))
+      return true;
+   pvk_reject(ctx, "recording: %s with no %s pipeline bound (command buffer %llu)", cmd,
+              point == VK_PIPELINE_BIND_POINT_COMPUTE ? "compute" : "graphics",
+              (unsigned long long)cb->id);
+   return false;
+}
+
+void
+vn_handle_vkCmdBindPipeline(struct vn_dispatch_context *dctx,
+                            struct vn_command_vkCmdBindPipeline *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   struct pvk_command_buffer_state *st = pvk_cb_state(ctx, args->dispatch);
+   if (!st)
+      return;
+   device_of(args->dispatch)
+      ->dispatch.vkCmdBindPipeline(args->commandBuffer, args->pipelineBindPoint, args->pipeline);
+   if (args->pipelineBindPoint == VK_PIPELINE_BIND_POINT_GRAPHICS)
+      st->graphics_bound = true;
+   else if (args->pipelineBindPoint == VK_PIPELINE_BIND_POINT_COMPUTE)
+      st->compute_bound = true;
+}
+
+/* --- draws and dispatches: VUID-vkCmdDraw-None-08606 and the like --- */
+
+void
+vn_handle_vkCmdDraw(struct vn_dispatch_context *dctx, struct vn_command_vkCmdDraw *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDraw",
+                                    VK_PIPELINE_BIND_POINT_GRAPHICS))
+      device_of(args->dispatch)
+         ->dispatch.vkCmdDraw(args->commandBuffer, args->vertexCount, args->instanceCount,
+                              args->firstVertex, args->firstInstance);
+}
+
+void
+vn_handle_vkCmdDrawIndexed(struct vn_dispatch_context *dctx,
+                           struct vn_command_vkCmdDrawIndexed *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDrawIndexed",
+                                    VK_PIPELINE_BIND_POINT_GRAPHICS))
+      device_of(args->dispatch)
+         ->dispatch.vkCmdDrawIndexed(args->commandBuffer, args->indexCount, args->instanceCount,
+                                     args->firstIndex, args->vertexOffset, args->firstInstance);
+}
+
+void
+vn_handle_vkCmdDrawMultiEXT(struct vn_dispatch_context *dctx,
+                            struct vn_command_vkCmdDrawMultiEXT *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdDrawMultiEXT))
+      return;
+   if (pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDrawMultiEXT",
+                                    VK_PIPELINE_BIND_POINT_GRAPHICS))
+      device_of(args->dispatch)
+         ->dispatch.vkCmdDrawMultiEXT(args->commandBuffer, args->drawCount, args->pVertexInfo,
+                                      args->instanceCount, args->firstInstance, args->stride);
+}
+
+void
+vn_handle_vkCmdDrawMultiIndexedEXT(struct vn_dispatch_context *dctx,
+                                   struct vn_command_vkCmdDrawMultiIndexedEXT *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdDrawMultiIndexedEXT))
+      return;
+   if (pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDrawMultiIndexedEXT",
+                                    VK_PIPELINE_BIND_POINT_GRAPHICS))
+      device_of(args->dispatch)
+         ->dispatch.vkCmdDrawMultiIndexedEXT(args->commandBuffer, args->drawCount, args->pIndexInfo,
+                                             args->instanceCount, args->firstInstance, args->stride,
+                                             args->pVertexOffset);
+}
+
+void
+vn_handle_vkCmdDispatch(struct vn_dispatch_context *dctx, struct vn_command_vkCmdDispatch *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDispatch",
+                                    VK_PIPELINE_BIND_POINT_COMPUTE))
+      device_of(args->dispatch)
+         ->dispatch.vkCmdDispatch(args->commandBuffer, args->groupCountX, args->groupCountY,
+                                  args->groupCountZ);
+}
+
+void
+vn_handle_vkCmdDispatchBase(struct vn_dispatch_context *dctx,
+                            struct vn_command_vkCmdDispatchBase *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdDispatchBase))
+      return;
+   if (pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDispatchBase",
+                                    VK_PIPELINE_BIND_POINT_COMPUTE))
+      device_of(args->dispatch)
+         ->dispatch.vkCmdDispatchBase(args->commandBuffer, args->baseGroupX, args->baseGroupY,
+                                      args->baseGroupZ, args->groupCountX, args->groupCountY,
+                                      args->groupCountZ);
+}
+
+/* --- render pass instances --- */
+
+/* VUID-vkCmdNextSubpass-None-00909 (not past the last subpass),
+ * VUID-vkCmdEndRenderPass-None-00910 (in the last one), both inside a
+ * render pass instance begun by vkCmdBeginRenderPass(2) in this command
+ * buffer (-renderpass). `next`: moves on a subpass; else ends. */
+static bool
+subpass_step(struct pvk_context *ctx, struct vn_object *cb, const char *cmd, bool next)
+{
+   struct pvk_command_buffer_state *st = cb->data;
+   const char *why = !st || !st->subpass_count ? "no render pass instance begun"
+                     : next && st->subpass + 1 >= st->subpass_count  ? "already in the last subpass"
+                     : !next && st->subpass + 1 != st->subpass_count ? "not in the last subpass"
+                                                                     : NULL;
+   if (why) {
+      pvk_reject(ctx, "recording: %s: %s (command buffer %llu)", cmd, why,
+                 (unsigned long long)cb->id);
+      return false;
+   }
+   if (next) {
+      st->subpass++;
+   } else {
+      st->subpass = 0;
+      st->subpass_count = 0;
+   }
+   return true;
+}
+
+void
+vn_handle_vkCmdNextSubpass(struct vn_dispatch_context *dctx,
+                           struct vn_command_vkCmdNextSubpass *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (subpass_step(ctx, args->dispatch, "vkCmdNextSubpass", true))
+      device_of(args->dispatch)->dispatch.vkCmdNextSubpass(args->commandBuffer, args->contents);
+}
+
+void
+vn_handle_vkCmdNextSubpass2(struct vn_dispatch_context *dctx,
+                            struct vn_command_vkCmdNextSubpass2 *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdNextSubpass2))
+      return;
+   if (subpass_step(ctx, args->dispatch, "vkCmdNextSubpass2", true))
+      device_of(args->dispatch)
+         ->dispatch.vkCmdNextSubpass2(args->commandBuffer, args->pSubpassBeginInfo,
+                                      args->pSubpassEndInfo);
+}
+
+void
+vn_handle_vkCmdEndRenderPass(struct vn_dispatch_context *dctx,
+                             struct vn_command_vkCmdEndRenderPass *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (subpass_step(ctx, args->dispatch, "vkCmdEndRenderPass", false))
+      device_of(args->dispatch)->dispatch.vkCmdEndRenderPass(args->commandBuffer);
+}
+
+void
+vn_handle_vkCmdEndRenderPass2(struct vn_dispatch_context *dctx,
+                              struct vn_command_vkCmdEndRenderPass2 *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdEndRenderPass2))
+      return;
+   if (subpass_step(ctx, args->dispatch, "vkCmdEndRenderPass2", false))
+      device_of(args->dispatch)
+         ->dispatch.vkCmdEndRenderPass2(args->commandBuffer, args->pSubpassEndInfo);
+}
+
+/* VUID-vkCmdEndRendering-None-06161: inside dynamic rendering begun in this
+ * command buffer. */
+void
+vn_handle_vkCmdEndRendering(struct vn_dispatch_context *dctx,
+                            struct vn_command_vkCmdEndRendering *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdEndRendering))
+      return;
+   struct pvk_command_buffer_state *st = args->dispatch->data;
+   if (!st || !st->rendering) {
+      pvk_reject(ctx,
+                 "recording: vkCmdEndRendering: no dynamic rendering begun (command buffer "
+                 "%llu)",
+                 (unsigned long long)args->dispatch->id);
+      return;
+   }
+   st->rendering = false;
+   device_of(args->dispatch)->dispatch.vkCmdEndRendering(args->commandBuffer);
+}
