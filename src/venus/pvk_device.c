@@ -564,6 +564,8 @@ teardown_fn(struct vn_object *obj, void *data)
       pvk_device_memory_destroy(t->ctx, obj);
       return; /* removes obj */
    case PASS_DEVICES:
+      if (obj->retired)
+         pvk_renderer_count_destroys(t->ctx->renderer, 0, 1);
       pvk_loader_lock();
       obj->device->dispatch.vkDestroyDevice(obj->device->handle, NULL);
       pvk_loader_unlock();
@@ -573,6 +575,8 @@ teardown_fn(struct vn_object *obj, void *data)
       pvk_physical_device_free(obj->data);
       break;
    case PASS_INSTANCES:
+      if (obj->retired)
+         pvk_renderer_count_destroys(t->ctx->renderer, 0, 1);
       pvk_instance_destroy_host(pvk_instance_from_base(obj->instance));
       break;
    default:
@@ -592,6 +596,59 @@ destroy_objects(struct teardown *t)
    return t->abandoned;
 }
 
+/* Devices and instances whose guest destroy was deferred, per context (on
+ * top, those of the destroy being deferred). */
+struct retire_count {
+   struct teardown *t;
+   uint32_t devices, instances;
+   uint32_t retired_devices, retired_instances; /* already retired */
+};
+
+static void
+retire_count_fn(struct vn_object *obj, void *data)
+{
+   struct retire_count *c = data;
+   const bool device = obj->type == VK_OBJECT_TYPE_DEVICE;
+   if (!device && obj->type != VK_OBJECT_TYPE_INSTANCE)
+      return;
+   if (obj->retired) {
+      c->retired_devices += device;
+      c->retired_instances += !device;
+   } else if (teardown_covers(c->t, obj)) {
+      c->devices += device;
+      c->instances += !device;
+   }
+}
+
+static void
+retire_fn(struct vn_object *obj, void *data)
+{
+   struct teardown *t = data;
+   if (!obj->retired && teardown_covers(t, obj))
+      vn_object_table_retire(t->ctx->dispatch.objects, obj);
+}
+
+/* Takes the objects of a guest's destroy away from the guest (their ids
+ * free) and leaves their host destruction to the context's teardown, when
+ * the context then has at most PVK_DEFERRED_DEVICES devices and
+ * PVK_DEFERRED_INSTANCES instances waiting so. False: destroy them now. */
+static bool
+retire_objects(struct teardown *t)
+{
+   struct retire_count c = { .t = t };
+   vn_object_table_foreach(t->ctx->dispatch.objects, retire_count_fn, &c);
+   if (c.devices + c.instances == 0 || c.retired_devices + c.devices > PVK_DEFERRED_DEVICES ||
+       c.retired_instances + c.instances > PVK_DEFERRED_INSTANCES)
+      return false;
+   vn_object_table_foreach(t->ctx->dispatch.objects, retire_fn, t);
+   pvk_renderer_count_destroys(t->ctx->renderer, c.devices + c.instances, 0);
+   pv_info("venus",
+           "context %u: %u device(s), %u instance(s) destroyed by the guest: host destroy "
+           "deferred to the context's teardown",
+           t->ctx->ctx_id, c.devices, c.instances);
+   return true;
+}
+
 void
 pvk_context_destroy_objects(struct pvk_context *ctx, struct pvk_instance *instance,
                             struct pvk_device *dev)
@@ -599,6 +656,8 @@ pvk_context_destroy_objects(struct pvk_context *ctx, struct pvk_instance *instan
    struct teardown t = {
       .ctx = ctx, .instance = instance, .dev = dev, .deadline_ns = UINT64_MAX, .cancellable = true
    };
+   if (retire_objects(&t))
+      return;
    destroy_objects(&t);
 }
 

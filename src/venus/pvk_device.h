@@ -71,11 +71,20 @@ VkResult pvk_device_create_host(struct pvk_context *ctx, struct pvk_instance *in
 /* Destroys a device that has no children and frees it. */
 void pvk_device_destroy_host(struct pvk_device *dev);
 
-/* A guest's vkDestroyDevice / vkDestroyInstance (dev / instance set) or a
- * context's teardown: destroys the objects, children first, once their
- * devices are idle. The guest's destroy waits for that until the context
- * ends (its transport is cancelled); a device still busy then keeps its
- * objects for the context's teardown. ctx->mutex held. */
+/* Guest-destroyed devices and instances whose host destruction may wait
+ * for the context's teardown, per context. */
+#define PVK_DEFERRED_DEVICES 1
+#define PVK_DEFERRED_INSTANCES 1
+
+/* A guest's vkDestroyDevice / vkDestroyInstance (dev / instance set): the
+ * objects leave the guest's table at once (vn_object_table_retire: ids
+ * free, the reply does not wait) and the context's teardown destroys them,
+ * as long as that leaves at most PVK_DEFERRED_DEVICES devices and
+ * PVK_DEFERRED_INSTANCES instances waiting so in the context. Past that,
+ * destroys the objects now, children first, once their devices are idle:
+ * the guest's destroy waits for that until the context ends (its transport
+ * is cancelled); a device still busy then keeps its objects for the
+ * context's teardown. ctx->mutex held. */
 void pvk_context_destroy_objects(struct pvk_context *ctx, struct pvk_instance *instance,
                                  struct pvk_device *dev);
 
@@ -85,5 +94,11 @@ void pvk_context_destroy_objects(struct pvk_context *ctx, struct pvk_instance *i
  * the device): it, its objects and its instance stay in the object table,
  * never destroyed. Returns the number of abandoned devices. ctx->mutex held. */
 uint32_t pvk_context_teardown_objects(struct pvk_context *ctx, uint64_t deadline_ns);
+
+struct pv_renderer;
+
+/* Counts devices and instances whose destroy was deferred, and those of
+ * them destroyed at teardown (pvk_renderer_destroy_stats). */
+void pvk_renderer_count_destroys(struct pv_renderer *r, uint32_t deferred, uint32_t finished);
 
 #endif

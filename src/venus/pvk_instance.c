@@ -449,7 +449,8 @@ static void
 pd_search_fn(struct vn_object *obj, void *data)
 {
    struct pd_search *s = data;
-   if (obj->type == VK_OBJECT_TYPE_PHYSICAL_DEVICE && obj->handle == s->handle && !s->id)
+   if (obj->type == VK_OBJECT_TYPE_PHYSICAL_DEVICE && !obj->retired && obj->handle == s->handle &&
+       !s->id)
       s->id = obj->id;
 }
 

@@ -456,15 +456,18 @@ DEFERRED_DESTROY(vkDestroyRenderPass, renderPass, VK_OBJECT_TYPE_RENDER_PASS)
 
 struct children {
    struct pvk_context *ctx;
-   uint64_t parent_id;
+   const struct vn_object *pool;
    VkObjectType type;
 };
 
+/* A retired pool's id may name a live pool again (vn_object_table_retire):
+ * its children are those retired with it. */
 static void
 forget_child(struct vn_object *obj, void *data)
 {
    const struct children *c = data;
-   if (obj->type == c->type && obj->parent_id == c->parent_id)
+   if (obj->type == c->type && obj->parent_id == c->pool->id && obj->retired == c->pool->retired &&
+       obj->device == c->pool->device)
       pvk_object_forget(c->ctx, obj);
 }
 
@@ -473,7 +476,7 @@ forget_child(struct vn_object *obj, void *data)
 static void
 forget_children(struct pvk_context *ctx, struct vn_object *pool, VkObjectType type)
 {
-   struct children c = { ctx, pool->id, type };
+   struct children c = { ctx, pool, type };
    vn_object_table_foreach(ctx->dispatch.objects, forget_child, &c);
 }
 

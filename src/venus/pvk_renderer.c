@@ -15,6 +15,7 @@
 #include "venus/pvk_capture.h"
 #include "venus/pvk_capture_format.h"
 #include "venus/pvk_context.h"
+#include "venus/pvk_device.h"
 #include "venus/pvk_instance.h"
 #include "venus/pvk_memory.h"
 #include "venus/pvk_premade.h"
@@ -53,6 +54,8 @@ struct pv_renderer {
    struct pv_premade *premade;   /* made ahead for the guest, until taken */
    uint32_t premade_instances;   /* adopted so far (under mutex; tests) */
    uint32_t premade_devices;
+   uint32_t deferred_destroys;         /* guest destroys left to teardown (tests) */
+   uint32_t finished_destroys;         /* of them, destroyed */
    pvk_teardown_hook_fn teardown_hook; /* tests only: runs before a teardown */
    void *teardown_hook_data;
 };
@@ -237,6 +240,24 @@ pvk_renderer_premade_stats(struct pv_renderer *r, uint32_t *instances, uint32_t 
    pthread_mutex_lock(&r->mutex);
    *instances = r->premade_instances;
    *devices = r->premade_devices;
+   pthread_mutex_unlock(&r->mutex);
+}
+
+void
+pvk_renderer_count_destroys(struct pv_renderer *r, uint32_t deferred, uint32_t finished)
+{
+   pthread_mutex_lock(&r->mutex);
+   r->deferred_destroys += deferred;
+   r->finished_destroys += finished;
+   pthread_mutex_unlock(&r->mutex);
+}
+
+void
+pvk_renderer_destroy_stats(struct pv_renderer *r, uint32_t *deferred, uint32_t *finished)
+{
+   pthread_mutex_lock(&r->mutex);
+   *deferred = r->deferred_destroys;
+   *finished = r->finished_destroys;
    pthread_mutex_unlock(&r->mutex);
 }
 

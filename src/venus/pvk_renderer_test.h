@@ -20,4 +20,8 @@ void pvk_renderer_set_teardown_hook(struct pv_renderer *r, pvk_teardown_hook_fn 
  * pv_premade so far. */
 void pvk_renderer_premade_stats(struct pv_renderer *r, uint32_t *instances, uint32_t *devices);
 
+/* Guest-destroyed devices and instances whose host destroy was left to
+ * the context's teardown, and of them those destroyed so far. */
+void pvk_renderer_destroy_stats(struct pv_renderer *r, uint32_t *deferred, uint32_t *finished);
+
 #endif

@@ -879,6 +879,46 @@ test_object_table(void)
 }
 
 static void
+count_retired(struct vn_object *obj, void *data)
+{
+   uint32_t *n = data;
+   n[obj->retired]++;
+}
+
+/* A retired object: its id is free, foreach and handle lookups still see
+ * it, the cap counts it, growth keeps it, remove and destroy free it. */
+static void
+test_object_table_retire(void)
+{
+   struct vn_object_table *t = vn_object_table_create(200);
+   struct vn_object *old = vn_object_table_insert(t, 5, VK_OBJECT_TYPE_DEVICE, 50);
+   CHECK(old);
+   vn_object_table_retire(t, old);
+   CHECK(old->retired && old->id == 5);
+   CHECK(!vn_object_table_lookup(t, 5, VK_OBJECT_TYPE_DEVICE));
+   CHECK(vn_object_table_find_handle(t, VK_OBJECT_TYPE_DEVICE, 50) == old);
+   struct vn_object *fresh = vn_object_table_insert(t, 5, VK_OBJECT_TYPE_DEVICE, 50);
+   CHECK(fresh && fresh != old && !fresh->retired);
+   CHECK(vn_object_table_lookup(t, 5, VK_OBJECT_TYPE_DEVICE) == fresh);
+   CHECK(vn_object_table_find_handle(t, VK_OBJECT_TYPE_DEVICE, 50) == fresh); /* live first */
+   CHECK(vn_object_table_count(t) == 2);
+   for (uint64_t id = 100; id < 300; id++) /* grows past the first buckets, up to the cap */
+      vn_object_table_insert(t, id, VK_OBJECT_TYPE_FENCE, id);
+   CHECK(vn_object_table_count(t) == 200);
+   uint32_t n[2] = { 0, 0 };
+   vn_object_table_foreach(t, count_retired, n);
+   CHECK(n[0] == 199 && n[1] == 1);
+   vn_object_table_remove(t, fresh);
+   CHECK(vn_object_table_find_handle(t, VK_OBJECT_TYPE_DEVICE, 50) == old);
+   vn_object_table_remove(t, old);
+   CHECK(!vn_object_table_find_handle(t, VK_OBJECT_TYPE_DEVICE, 50));
+   CHECK(vn_object_table_count(t) == 198);
+   old = vn_object_table_lookup(t, 100, VK_OBJECT_TYPE_FENCE);
+   vn_object_table_retire(t, old);
+   vn_object_table_destroy(t); /* frees the retired one too (LeakSanitizer) */
+}
+
+static void
 test_arena(void)
 {
    struct vn_arena a;
@@ -918,6 +958,7 @@ main(void)
 {
    test_null_buffers();
    test_object_table();
+   test_object_table_retire();
    test_arena();
    test_create_fence();
    test_reply_struct();

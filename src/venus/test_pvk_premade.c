@@ -6,7 +6,9 @@
  * guest with the same create infos adopts the pre-made instance and device
  * and uses them; a guest with another device create info gets an instance
  * adopted and a device of its own, which works; one that adopts only the
- * instance and leaves frees the device made ahead with it.
+ * instance and leaves frees the device made ahead with it. A guest's
+ * destroys of its device and instance are left to the context's teardown,
+ * at most one of each per context.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,8 +25,10 @@
 
 enum {
    CMD_CREATE_INSTANCE = 0,
+   CMD_DESTROY_INSTANCE = 1,
    CMD_ENUMERATE_PHYSICAL_DEVICES = 2,
    CMD_CREATE_DEVICE = 11,
+   CMD_DESTROY_DEVICE = 12,
    CMD_GET_DEVICE_QUEUE = 17,
    CMD_QUEUE_WAIT_IDLE = 19,
    CMD_SET_REPLY = 178,
@@ -85,16 +89,13 @@ reply_u32(const uint8_t *reply, unsigned i)
    return v;
 }
 
-/* What a guest does: instance (application "premade-test"), physical
- * devices, a device with one queue of the given priority (none when
- * priority < 0), the queue, a wait for it. Checks every reply. */
+/* What a guest does in context ctx: instance 100 (application
+ * "premade-test"), physical device 200, device 300 with one queue of the
+ * given priority (none when priority < 0), its queue 400, a wait for it.
+ * Checks every reply. */
 static void
-run_guest(struct pv_renderer *r, float priority)
+guest_objects(struct pv_renderer *r, uint32_t ctx, const uint8_t *reply, float priority)
 {
-   const uint32_t ctx = 1;
-   CHECK(pv_context_create(r, ctx, PV_CAPSET_VENUS, "premade") == 0);
-   const uint8_t *reply = reply_blob(r, ctx);
-
    struct test_stream e = { 0 };
    set_reply(&e);
    ts_cmd(&e, CMD_CREATE_INSTANCE, TS_REPLY);
@@ -130,10 +131,8 @@ run_guest(struct pv_renderer *r, float priority)
    ts_u64(&e, 200);
    CHECK(pv_context_submit(r, ctx, e.data, e.len) == 0);
    CHECK(reply_u32(reply, 1) == VK_SUCCESS || reply_u32(reply, 1) == VK_INCOMPLETE);
-   if (priority < 0) {
-      pv_context_destroy(r, ctx);
+   if (priority < 0)
       return;
-   }
 
    e.len = 0;
    set_reply(&e);
@@ -176,6 +175,14 @@ run_guest(struct pv_renderer *r, float priority)
    CHECK(pv_context_submit(r, ctx, e.data, e.len) == 0);
    CHECK(reply_u32(reply, 0) == CMD_QUEUE_WAIT_IDLE && reply_u32(reply, 1) == VK_SUCCESS);
    CHECK(!pv_context_is_lost(r, ctx));
+}
+
+static void
+run_guest(struct pv_renderer *r, float priority)
+{
+   const uint32_t ctx = 1;
+   CHECK(pv_context_create(r, ctx, PV_CAPSET_VENUS, "premade") == 0);
+   guest_objects(r, ctx, reply_blob(r, ctx), priority);
    pv_context_destroy(r, ctx);
 }
 
@@ -186,6 +193,59 @@ renderer(struct recipe *rec)
    struct pv_renderer *r = NULL;
    CHECK(pv_renderer_create(&cbs, NULL, &r) == 0);
    return r;
+}
+
+/* The guest's vkDestroyDevice and vkDestroyInstance (device 300, instance
+ * 100), the destroy of the instance with a reply. */
+static void
+guest_destroy(struct pv_renderer *r, uint32_t ctx, const uint8_t *reply)
+{
+   struct test_stream e = { 0 };
+   set_reply(&e);
+   ts_cmd(&e, CMD_DESTROY_DEVICE, 0);
+   ts_u64(&e, 300);
+   ts_u64(&e, 0);
+   ts_cmd(&e, CMD_DESTROY_INSTANCE, TS_REPLY);
+   ts_u64(&e, 100);
+   ts_u64(&e, 0);
+   CHECK(pv_context_submit(r, ctx, e.data, e.len) == 0);
+   CHECK(reply_u32(reply, 0) == CMD_DESTROY_INSTANCE);
+   CHECK(!pv_context_is_lost(r, ctx));
+}
+
+/* A guest's destroys of a device and an instance are replied at once and
+ * their host objects destroyed by the context's teardown; the same ids
+ * work again right after; past one deferred device and instance per
+ * context, destroys are synchronous (LeakSanitizer checks they happen). */
+static void
+test_deferred_destroy(void)
+{
+   static struct recipe rec;
+   struct pv_renderer *r = renderer(&rec);
+   const uint32_t ctx = 1;
+   CHECK(pv_context_create(r, ctx, PV_CAPSET_VENUS, "deferred") == 0);
+   const uint8_t *reply = reply_blob(r, ctx);
+   uint32_t deferred, finished;
+
+   guest_objects(r, ctx, reply, 1.0f);
+   guest_destroy(r, ctx, reply);
+   pvk_renderer_destroy_stats(r, &deferred, &finished);
+   CHECK(deferred == 2 && finished == 0);
+
+   /* the same ids again, in the same context: the limit is reached, so
+    * these destroys are synchronous */
+   guest_objects(r, ctx, reply, 1.0f);
+   guest_destroy(r, ctx, reply);
+   pvk_renderer_destroy_stats(r, &deferred, &finished);
+   CHECK(deferred == 2 && finished == 0);
+
+   /* and once more, with a device left for the teardown */
+   guest_objects(r, ctx, reply, 0.5f);
+   pv_context_destroy(r, ctx);
+   pvk_renderer_destroy_stats(r, &deferred, &finished);
+   CHECK(deferred == 2 && finished == 2);
+   pv_renderer_destroy(r);
+   printf("deferred destroys: 2 left to the teardown and finished there, then synchronous\n");
 }
 
 /* Every truncation and a flipped byte at every offset: refused or made. */
@@ -271,6 +331,8 @@ main(void)
    struct pv_renderer *d = renderer(NULL);
    CHECK(pv_renderer_set_premade(d, pm) == 0);
    pv_renderer_destroy(d);
+
+   test_deferred_destroy();
 
    printf("ok: recipe reported, damaged ones refused or made, adopted by an identical guest, "
           "not by another\n");

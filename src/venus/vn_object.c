@@ -18,7 +18,8 @@ struct vn_object_table {
    struct vn_object_table_head head; /* first: vn_lookup_object() reads it */
    struct vn_object_entry **buckets;
    struct vn_object_entry **handle_buckets;
-   uint32_t bucket_count; /* power of two, for both arrays */
+   struct vn_object_entry *retired; /* chained by next: not found by id */
+   uint32_t bucket_count;           /* power of two, for both arrays */
    uint32_t count;
    uint32_t max_objects;
 };
@@ -81,6 +82,11 @@ vn_object_table_destroy(struct vn_object_table *t)
          e = next;
       }
    }
+   for (struct vn_object_entry *e = t->retired; e;) {
+      struct vn_object_entry *next = e->next;
+      free(e);
+      e = next;
+   }
    free(t->buckets);
    free(t->handle_buckets);
    free(t);
@@ -130,6 +136,11 @@ vn_object_table_grow(struct vn_object_table *t)
          e = next;
       }
    }
+   for (struct vn_object_entry *e = t->retired; e; e = e->next) {
+      const uint32_t hh = vn_object_handle_hash(e->obj.type, e->hashed_handle, n);
+      e->next_handle = hb[hh];
+      hb[hh] = e;
+   }
    free(t->buckets);
    free(t->handle_buckets);
    t->buckets = b;
@@ -170,24 +181,49 @@ vn_object_table_lookup(struct vn_object_table *t, uint64_t id, VkObjectType type
    return e && e->obj.type == type ? &e->obj : NULL;
 }
 
-void
-vn_object_table_remove(struct vn_object_table *t, struct vn_object *obj)
+/* Unlinks obj from its id chain (or the retired list) and from the
+ * recent slots; NULL when it is not in the table. */
+static struct vn_object_entry *
+vn_object_unlink_id(struct vn_object_table *t, struct vn_object *obj)
 {
-   struct vn_object_entry **pp = &t->buckets[vn_object_hash(obj->id, t->bucket_count)];
+   struct vn_object_entry **pp =
+      obj->retired ? &t->retired : &t->buckets[vn_object_hash(obj->id, t->bucket_count)];
    while (*pp && &(*pp)->obj != obj)
       pp = &(*pp)->next;
    if (!*pp)
-      return;
+      return NULL;
    struct vn_object_entry *e = *pp;
    *pp = e->next;
-   vn_object_unlink_handle(t, e);
    struct vn_object **recent = &t->head.recent[vn_object_recent_slot(e->obj.id)];
    if (*recent == &e->obj)
       *recent = NULL;
    if (t->head.last == &e->obj)
       t->head.last = NULL;
+   return e;
+}
+
+void
+vn_object_table_remove(struct vn_object_table *t, struct vn_object *obj)
+{
+   struct vn_object_entry *e = vn_object_unlink_id(t, obj);
+   if (!e)
+      return;
+   vn_object_unlink_handle(t, e);
    t->count--;
    free(e);
+}
+
+void
+vn_object_table_retire(struct vn_object_table *t, struct vn_object *obj)
+{
+   if (obj->retired)
+      return;
+   struct vn_object_entry *e = vn_object_unlink_id(t, obj);
+   if (!e)
+      return;
+   e->obj.retired = true;
+   e->next = t->retired;
+   t->retired = e;
 }
 
 struct vn_object *
@@ -195,9 +231,18 @@ vn_object_table_find_handle(struct vn_object_table *t, VkObjectType type, uint64
 {
    struct vn_object_entry *e =
       t->handle_buckets[vn_object_handle_hash(type, handle, t->bucket_count)];
-   while (e && !(e->obj.type == type && e->hashed_handle == handle))
-      e = e->next_handle;
-   return e ? &e->obj : NULL;
+   /* a live object before a retired one of the same handle (another
+    * device's, whose handles may repeat) */
+   struct vn_object *retired = NULL;
+   for (; e; e = e->next_handle) {
+      if (e->obj.type != type || e->hashed_handle != handle)
+         continue;
+      if (!e->obj.retired)
+         return &e->obj;
+      if (!retired)
+         retired = &e->obj;
+   }
+   return retired;
 }
 
 uint32_t
@@ -217,6 +262,11 @@ vn_object_table_foreach(struct vn_object_table *t, void (*fn)(struct vn_object *
          fn(&e->obj, data);
          e = next;
       }
+   }
+   for (struct vn_object_entry *e = t->retired; e;) {
+      struct vn_object_entry *next = e->next;
+      fn(&e->obj, data);
+      e = next;
    }
 }
 

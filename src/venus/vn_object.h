@@ -32,6 +32,8 @@ struct vn_object {
     * command pools, fences; pvk_lifetime.h), 0: none, UINT64_MAX: recorded
     * into a primary command buffer (secondaries) */
    uint64_t serial;
+   /* retired (vn_object_table_retire): no longer the guest's, no id */
+   bool retired;
 };
 
 struct vn_object_table;
@@ -66,7 +68,8 @@ struct vn_object *vn_object_table_insert(struct vn_object_table *t, uint64_t id,
 /* NULL when missing or of another type. */
 struct vn_object *vn_object_table_lookup(struct vn_object_table *t, uint64_t id, VkObjectType type);
 /* An object of `type` whose host handle was `handle` when it was inserted
- * (later changes to obj->handle are not seen), or NULL. */
+ * (later changes to obj->handle are not seen), a live one before a retired
+ * one, or NULL. */
 struct vn_object *vn_object_table_find_handle(struct vn_object_table *t, VkObjectType type,
                                               uint64_t handle);
 /* Removes and frees the entry (obj is invalid afterwards). */
@@ -74,7 +77,13 @@ void vn_object_table_remove(struct vn_object_table *t, struct vn_object *obj);
 
 uint32_t vn_object_table_count(const struct vn_object_table *t);
 
-/* Calls fn on every object; fn may remove the object it is given. */
+/* Takes obj away from the guest while its host object lives on: lookups by
+ * id no longer find it and its id can be used again; foreach, lookups by
+ * handle, remove and the object cap still see it (obj->retired set). For
+ * host objects whose destruction is deferred (pvk_device.h). */
+void vn_object_table_retire(struct vn_object_table *t, struct vn_object *obj);
+
+/* Calls fn on every object, retired ones included; fn may remove the object it is given. */
 void vn_object_table_foreach(struct vn_object_table *t,
                              void (*fn)(struct vn_object *obj, void *data), void *data);
 

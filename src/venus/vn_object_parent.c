@@ -23,7 +23,8 @@ static void
 vn_remove_children_cb(struct vn_object *obj, void *data)
 {
    struct vn_remove_children *r = data;
-   if (obj->type == r->type && obj->parent_id == r->parent_id)
+   /* the guest's pools only: a retired pool's children go with it */
+   if (obj->type == r->type && obj->parent_id == r->parent_id && !obj->retired)
       vn_object_table_remove(r->table, obj);
 }
 

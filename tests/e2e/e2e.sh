@@ -187,9 +187,12 @@ premade)
    # guests 2, 3 and 7 at least (4 and 5 each follow another recipe; 6 may)
    [ "$took" -ge 3 ] || { cat "$log"; echo "expected >= 3 adopted devices, saw $took" >&2; rc=1; }
    [ "$other" -ge 1 ] || { cat "$log"; echo 'no pre-made device was refused' >&2; rc=1; }
+   # each guest's vkDestroyDevice and vkDestroyInstance: left to its teardown
+   deferred=$(grep -c 'destroyed by the guest: host destroy deferred' "$log")
+   [ "$deferred" -ge 14 ] || { cat "$log"; echo "expected >= 14 deferred destroys, saw $deferred" >&2; rc=1; }
    grep -qE ': error: |AddressSanitizer|runtime error' "$log" && { cat "$log"; echo 'errors logged' >&2; rc=1; }
    rm -f "$log"
-   [ $rc -eq 0 ] && echo "devices adopted: $took; refused (another create info): $other"
+   [ $rc -eq 0 ] && echo "devices adopted: $took; refused (another create info): $other; deferred destroys: $deferred"
    exit $rc
    ;;
 sandbox)
