@@ -43,6 +43,7 @@
 #define CHILD_DONE 0
 #define CHILD_LOST 10
 #define CHILD_SETUP 3
+#define CHILD_STALLED 11
 
 struct crash_class {
    char sig[256];
@@ -67,7 +68,7 @@ struct fuzzer {
    uint32_t ncorpus;
    struct crash_class classes[MAX_CLASSES];
    uint32_t nclasses;
-   uint64_t runs, lost, done, crashes, timeouts, seed_crashes;
+   uint64_t runs, lost, stalled, done, crashes, timeouts, seed_crashes;
    const char *argv0;
    char corpus_args[4096]; /* CORPUS as given, for the regenerate line */
 };
@@ -120,7 +121,9 @@ replay_here(const struct pvf_session *s, bool async)
       fprintf(stderr, "pv-fuzz-replay: no renderer or context: %s\n", strerror(-res.setup_error));
       return CHILD_SETUP;
    }
-   return res.lost_at == UINT32_MAX ? CHILD_DONE : CHILD_LOST;
+   if (res.lost_at != UINT32_MAX)
+      return CHILD_LOST;
+   return res.stalled_at == UINT32_MAX ? CHILD_DONE : CHILD_STALLED;
 }
 
 /* A stack frame's name: "func" or, without symbols, "module+0xoffset". */
@@ -301,6 +304,8 @@ one_iteration(struct fuzzer *f, uint64_t iter, const char *log_path)
       f->done++;
    } else if (WIFEXITED(status) && WEXITSTATUS(status) == CHILD_LOST) {
       f->lost++;
+   } else if (WIFEXITED(status) && WEXITSTATUS(status) == CHILD_STALLED) {
+      f->stalled++;
    } else {
       char sig[256];
       classify(log_path, status, sig, sizeof(sig));
@@ -378,9 +383,10 @@ main(int argc, char **argv)
       }
       const int ret = replay_here(&s, f.opt.async);
       printf("pv-fuzz-replay: %s: %s\n", replay,
-             ret == CHILD_DONE   ? "replayed to the end"
-             : ret == CHILD_LOST ? "context lost"
-                                 : "setup failed");
+             ret == CHILD_DONE      ? "replayed to the end"
+             : ret == CHILD_LOST    ? "context lost"
+             : ret == CHILD_STALLED ? "replayed to the end (a wait for its queues gave up)"
+                                    : "setup failed");
       pvf_session_free(&s);
       return ret == CHILD_SETUP ? 2 : 0;
    }
@@ -404,7 +410,8 @@ main(int argc, char **argv)
     * work): those are counted and saved as crashes of iteration "seed". */
    for (uint32_t k = 0; k < f.ncorpus; k++) {
       const int status = run_child(&f, &f.corpus[k], log_path);
-      if (WIFEXITED(status) && WEXITSTATUS(status) == CHILD_DONE)
+      if (WIFEXITED(status) &&
+          (WEXITSTATUS(status) == CHILD_DONE || WEXITSTATUS(status) == CHILD_STALLED))
          continue;
       if (!f.opt.async) {
          fprintf(stderr,
@@ -431,18 +438,19 @@ main(int argc, char **argv)
             break;
          one_iteration(&f, it, log_path);
          if ((it + 1) % 100 == 0)
-            printf("pv-fuzz-replay: %llu runs, %.0f s, %llu crashes, %llu timeouts\n",
+            printf("pv-fuzz-replay: %llu runs, %.0f s, %llu crashes, %llu timeouts, %llu stalled\n",
                    (unsigned long long)f.runs, now_s() - start, (unsigned long long)f.crashes,
-                   (unsigned long long)f.timeouts);
+                   (unsigned long long)f.timeouts, (unsigned long long)f.stalled);
       }
    }
    unlink(log_path);
    const double took = now_s() - start;
    printf("pv-fuzz-replay: seed %llu: %llu runs in %.1f s (%.1f/s): %llu replayed to the end, "
-          "%llu lost their context, %llu crashed, %llu timed out\n",
+          "%llu lost their context, %llu replayed with a wait that gave up, %llu crashed, "
+          "%llu timed out\n",
           (unsigned long long)f.opt.seed, (unsigned long long)f.runs, took,
           took > 0 ? (double)f.runs / took : 0.0, (unsigned long long)f.done,
-          (unsigned long long)f.lost, (unsigned long long)f.crashes,
+          (unsigned long long)f.lost, (unsigned long long)f.stalled, (unsigned long long)f.crashes,
           (unsigned long long)f.timeouts);
    if (f.seed_crashes)
       printf("  and %llu unmutated seeds crashed (--async)\n", (unsigned long long)f.seed_crashes);

@@ -1,5 +1,6 @@
 /* Session replay (replay.h). */
 #include <errno.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <time.h>
 #include <stdlib.h>
@@ -47,21 +48,24 @@ fence_retired(void *data, uint32_t ctx_id, uint32_t ring_idx, uint64_t fence_id)
    pthread_mutex_unlock(&st->mutex);
 }
 
-/* Waits until the context's queues finished what was submitted so far
- * (bounded: a stuck queue only makes the replay go on). */
-static void
+/* Waits until the context's queues finished what was submitted so far.
+ * False when that took longer than REPLAY_FENCE_WAIT_S: the stream waits
+ * on something it never submits, or its queue never drains. */
+static bool
 replay_sync(struct replay_state *st)
 {
    const uint64_t id = REPLAY_FENCE_BASE + ++st->submitted;
    if (pv_context_submit_fence(st->r, REPLAY_CTX_ID, 1, id))
-      return;
+      return true;
    struct timespec deadline;
    clock_gettime(CLOCK_REALTIME, &deadline);
    deadline.tv_sec += REPLAY_FENCE_WAIT_S;
    pthread_mutex_lock(&st->mutex);
    while (st->retired < id && !pthread_cond_timedwait(&st->cond, &st->mutex, &deadline))
       ;
+   const bool done = st->retired >= id;
    pthread_mutex_unlock(&st->mutex);
+   return done;
 }
 
 /* ATTACH: create the blob when the renderer does not know it (the context
@@ -112,8 +116,10 @@ replay_record(struct replay_state *st, const struct pvf_record *rec, uint32_t fl
    case PVK_CAPTURE_STREAM:
       out->streams++;
       pv_context_submit(st->r, REPLAY_CTX_ID, rec->data, rec->size);
-      if (flags & PVF_REPLAY_SYNC)
-         replay_sync(st);
+      /* after one wait gave up, the rest goes without: a queue stuck
+       * for good would make every later wait give up too */
+      if ((flags & PVF_REPLAY_SYNC) && out->stalled_at == UINT32_MAX && !replay_sync(st))
+         out->stalled_at = out->records;
       break;
    case PVK_CAPTURE_BLOB:
    case PVK_CAPTURE_ATTACH:
@@ -145,6 +151,7 @@ pvf_replay(const struct pvf_session *s, uint32_t flags, struct pvf_replay_result
 {
    memset(out, 0, sizeof(*out));
    out->lost_at = UINT32_MAX;
+   out->stalled_at = UINT32_MAX;
    struct replay_state *st = calloc(1, sizeof(*st));
    if (!st) {
       out->setup_error = -ENOMEM;

@@ -110,13 +110,110 @@ bind_sparse(void *data, VkFence fence)
       ->dispatch.vkQueueBindSparse(args->queue, args->bindInfoCount, args->pBindInfo, fence);
 }
 
+/* The binary semaphore operations of a submission, in order
+ * (pvk_semaphore.h), appended to *ops; false when out of memory. */
+struct semaphore_ops {
+   struct pvk_semaphore_op *ops;
+   uint32_t count, capacity;
+};
+
+static bool
+add_semaphores(struct semaphore_ops *o, const VkSemaphore *sems, uint32_t n,
+               enum pvk_semaphore_op_kind kind)
+{
+   for (uint32_t i = 0; sems && i < n; i++) {
+      if (o->count == o->capacity) {
+         const uint32_t cap = o->capacity ? o->capacity * 2 : 16;
+         if (cap < o->capacity)
+            return false;
+         void *p = realloc(o->ops, (size_t)cap * sizeof(*o->ops));
+         if (!p)
+            return false;
+         o->ops = p;
+         o->capacity = cap;
+      }
+      o->ops[o->count++] = (struct pvk_semaphore_op){ sems[i], kind };
+   }
+   return true;
+}
+
+static bool
+add_semaphore_infos(struct semaphore_ops *o, const VkSemaphoreSubmitInfo *infos, uint32_t n,
+                    enum pvk_semaphore_op_kind kind)
+{
+   for (uint32_t i = 0; infos && i < n; i++) {
+      if (!add_semaphores(o, &infos[i].semaphore, 1, kind))
+         return false;
+   }
+   return true;
+}
+
+static bool
+collect_submit1(struct semaphore_ops *o, const struct vn_command_vkQueueSubmit *args)
+{
+   for (uint32_t i = 0; args->pSubmits && i < args->submitCount; i++) {
+      const VkSubmitInfo *s = &args->pSubmits[i];
+      if (!add_semaphores(o, s->pWaitSemaphores, s->waitSemaphoreCount, PVK_SEMAPHORE_WAIT) ||
+          !add_semaphores(o, s->pSignalSemaphores, s->signalSemaphoreCount, PVK_SEMAPHORE_SIGNAL))
+         return false;
+   }
+   return true;
+}
+
+static bool
+collect_submit2(struct semaphore_ops *o, const struct vn_command_vkQueueSubmit2 *args)
+{
+   for (uint32_t i = 0; args->pSubmits && i < args->submitCount; i++) {
+      const VkSubmitInfo2 *s = &args->pSubmits[i];
+      if (!add_semaphore_infos(o, s->pWaitSemaphoreInfos, s->waitSemaphoreInfoCount,
+                               PVK_SEMAPHORE_WAIT) ||
+          !add_semaphore_infos(o, s->pSignalSemaphoreInfos, s->signalSemaphoreInfoCount,
+                               PVK_SEMAPHORE_SIGNAL))
+         return false;
+   }
+   return true;
+}
+
+static bool
+collect_bind_sparse(struct semaphore_ops *o, const struct vn_command_vkQueueBindSparse *args)
+{
+   for (uint32_t i = 0; args->pBindInfo && i < args->bindInfoCount; i++) {
+      const VkBindSparseInfo *s = &args->pBindInfo[i];
+      if (!add_semaphores(o, s->pWaitSemaphores, s->waitSemaphoreCount, PVK_SEMAPHORE_WAIT) ||
+          !add_semaphores(o, s->pSignalSemaphores, s->signalSemaphoreCount, PVK_SEMAPHORE_SIGNAL))
+         return false;
+   }
+   return true;
+}
+
+/* Checks and applies the binary semaphore operations the collected ops
+ * describe; NULL undo with false: refused (context lost). */
+static bool
+semaphores_begin(struct pvk_context *ctx, struct pvk_device *dev, struct semaphore_ops *o,
+                 bool collected, const char *command, struct pvk_semaphore_undo **undo)
+{
+   bool ok = false;
+   *undo = NULL;
+   if (!collected)
+      pvk_context_set_lost(ctx, "out of memory");
+   else
+      *undo = pvk_semaphore_submit_begin(ctx, dev, o->ops, o->count, command, &ok);
+   free(o->ops);
+   return ok;
+}
+
 void
 vn_handle_vkQueueSubmit(struct vn_dispatch_context *dctx, struct vn_command_vkQueueSubmit *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
+   struct semaphore_ops ops = { 0 };
+   struct pvk_semaphore_undo *undo;
+   if (!semaphores_begin(ctx, dev, &ops, collect_submit1(&ops, args), "vkQueueSubmit", &undo))
+      return;
    const uint64_t serial =
       tracked_submit(ctx, dev, args->queue, args->fence, submit1, args, &args->ret);
+   pvk_semaphore_submit_end(undo, args->ret == VK_SUCCESS);
    for (uint32_t i = 0; serial && args->pSubmits && i < args->submitCount; i++) {
       const VkSubmitInfo *s = &args->pSubmits[i];
       for (uint32_t j = 0; s->pCommandBuffers && j < s->commandBufferCount; j++)
@@ -132,8 +229,13 @@ vn_handle_vkQueueSubmit2(struct vn_dispatch_context *dctx, struct vn_command_vkQ
    if (!PVK_HOST_HAS(ctx, args->dispatch, vkQueueSubmit2))
       return;
    struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
+   struct semaphore_ops ops = { 0 };
+   struct pvk_semaphore_undo *undo;
+   if (!semaphores_begin(ctx, dev, &ops, collect_submit2(&ops, args), "vkQueueSubmit2", &undo))
+      return;
    const uint64_t serial =
       tracked_submit(ctx, dev, args->queue, args->fence, submit2, args, &args->ret);
+   pvk_semaphore_submit_end(undo, args->ret == VK_SUCCESS);
    for (uint32_t i = 0; serial && args->pSubmits && i < args->submitCount; i++) {
       const VkSubmitInfo2 *s = &args->pSubmits[i];
       for (uint32_t j = 0; s->pCommandBufferInfos && j < s->commandBufferInfoCount; j++)
@@ -150,7 +252,13 @@ vn_handle_vkQueueBindSparse(struct vn_dispatch_context *dctx,
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
+   struct semaphore_ops ops = { 0 };
+   struct pvk_semaphore_undo *undo;
+   if (!semaphores_begin(ctx, dev, &ops, collect_bind_sparse(&ops, args), "vkQueueBindSparse",
+                         &undo))
+      return;
    tracked_submit(ctx, dev, args->queue, args->fence, bind_sparse, args, &args->ret);
+   pvk_semaphore_submit_end(undo, args->ret == VK_SUCCESS);
    check_device_lost(ctx, args->ret);
 }
 

@@ -2,6 +2,7 @@
  * import (see pvk_semaphore.h). */
 #include "venus/pvk_semaphore.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
@@ -9,10 +10,14 @@
 #include "venus/pvk_device.h"
 #include "venus/pvk_instance.h"
 #include "venus/pvk_lifetime.h"
+#include "venus/pvk_validate.h"
 #include "venus/generated/vn_protocol_renderer.h"
 
-/* obj->data of a timeline semaphore: a tag, not owned memory. */
+/* obj->data of a timeline semaphore, and of a binary one with a signal
+ * operation submitted and not yet waited for: tags, not owned memory. A
+ * binary semaphore with no signal pending has NULL. */
 static const char pvk_semaphore_timeline_tag;
+static const char pvk_semaphore_pending_tag;
 
 static bool
 is_timeline(const VkSemaphoreCreateInfo *info)
@@ -149,7 +154,68 @@ pvk_semaphore_import_signalled(struct pvk_context *ctx, struct pvk_device *dev,
    const VkFence fence = pvk_lifetime_begin_submit(dev);
    const VkResult r = dev->dispatch.vkQueueSubmit(queue, 1, &submit, fence);
    pvk_lifetime_end_submit(dev, fence, r == VK_SUCCESS);
+   if (r == VK_SUCCESS)
+      s.found->data = (void *)&pvk_semaphore_pending_tag;
    if (r != VK_SUCCESS)
       pvk_context_set_lost(ctx, r == VK_ERROR_DEVICE_LOST ? "host device lost"
                                                           : "semaphore import: submit failed");
+}
+
+/* --- binary semaphore waits (pvk_semaphore.h) --- */
+
+struct pvk_semaphore_undo {
+   uint32_t count;
+   struct {
+      struct vn_object *obj;
+      void *data;
+   } entries[];
+};
+
+struct pvk_semaphore_undo *
+pvk_semaphore_submit_begin(struct pvk_context *ctx, struct pvk_device *dev,
+                           const struct pvk_semaphore_op *ops, uint32_t count, const char *command,
+                           bool *ok)
+{
+   *ok = true;
+   if (!count)
+      return NULL;
+   struct pvk_semaphore_undo *undo =
+      malloc(sizeof(*undo) + (size_t)count * sizeof(undo->entries[0]));
+   if (!undo) {
+      *ok = false;
+      pvk_context_set_lost(ctx, "out of memory");
+      return NULL;
+   }
+   undo->count = 0;
+   for (uint32_t i = 0; i < count; i++) {
+      struct vn_object *obj = vn_object_table_find_handle(
+         ctx->dispatch.objects, VK_OBJECT_TYPE_SEMAPHORE, (uint64_t)(uintptr_t)ops[i].semaphore);
+      if (!obj || obj->device != pvk_device_base(dev) || obj->data == &pvk_semaphore_timeline_tag)
+         continue; /* timeline, or not this device's (the driver's rules) */
+      if (ops[i].kind == PVK_SEMAPHORE_WAIT && obj->data != &pvk_semaphore_pending_tag) {
+         pvk_reject(ctx,
+                    "semaphore wait: %s: binary semaphore %llu waited on with no signal "
+                    "submitted before (VUID-vkQueueSubmit-pWaitSemaphores-03238)",
+                    command, (unsigned long long)obj->id);
+         pvk_semaphore_submit_end(undo, false);
+         *ok = false;
+         return NULL;
+      }
+      undo->entries[undo->count].obj = obj;
+      undo->entries[undo->count].data = obj->data;
+      undo->count++;
+      obj->data = ops[i].kind == PVK_SEMAPHORE_WAIT ? NULL : (void *)&pvk_semaphore_pending_tag;
+   }
+   return undo;
+}
+
+void
+pvk_semaphore_submit_end(struct pvk_semaphore_undo *undo, bool submitted)
+{
+   if (!undo)
+      return;
+   /* backwards: an object touched twice gets its first state back */
+   for (uint32_t i = undo->count; !submitted && i-- > 0;)
+      undo->entries[i].obj->data = undo->entries[i].data;
+   free(undo);
 }

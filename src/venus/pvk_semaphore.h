@@ -13,6 +13,8 @@
 #ifndef PV_VENUS_PVK_SEMAPHORE_H
 #define PV_VENUS_PVK_SEMAPHORE_H
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <vulkan/vulkan.h>
 
 struct pvk_context;
@@ -28,5 +30,36 @@ struct pvk_device;
  * marks the context lost. */
 void pvk_semaphore_import_signalled(struct pvk_context *ctx, struct pvk_device *dev,
                                     VkSemaphore semaphore, uint32_t resource_id);
+
+/* Binary semaphore state for the firewall: a queue wait on a binary
+ * semaphore needs a signal operation submitted before it
+ * (VUID-vkQueueSubmit-pWaitSemaphores-03238); some drivers (lavapipe)
+ * block in vkQueueSubmit forever without one. A submission's binary waits
+ * and signals are replayed, batch by batch, on the semaphores' recorded
+ * state: pvk_semaphore_submit_begin checks and applies them and returns an
+ * undo log (NULL with *ok false: refused, logged, context lost);
+ * pvk_semaphore_submit_end keeps the new state when the driver took the
+ * submission and restores the old one when it did not. Timeline
+ * semaphores are not tracked: wait-before-signal is valid for them, and a
+ * queue stuck on one is bounded by the context's teardown. */
+struct pvk_semaphore_undo;
+
+enum pvk_semaphore_op_kind {
+   PVK_SEMAPHORE_WAIT,
+   PVK_SEMAPHORE_SIGNAL,
+};
+
+struct pvk_semaphore_op {
+   VkSemaphore semaphore;
+   enum pvk_semaphore_op_kind kind;
+};
+
+/* `ops` in submission order (batch by batch, waits before signals). */
+struct pvk_semaphore_undo *pvk_semaphore_submit_begin(struct pvk_context *ctx,
+                                                      struct pvk_device *dev,
+                                                      const struct pvk_semaphore_op *ops,
+                                                      uint32_t count, const char *command,
+                                                      bool *ok);
+void pvk_semaphore_submit_end(struct pvk_semaphore_undo *undo, bool submitted);
 
 #endif

@@ -40,6 +40,7 @@ enum {
    CMD = 710,
    CMD2 = 711,
    SEMAPHORE = 800,
+   SEMAPHORE2 = 801,
    FENCE = 900,
    SET_LAYOUT = 1000,
    DESC_POOL = 1100,
@@ -547,6 +548,82 @@ static void
 expect(uint32_t ctx, const struct test_stream *e, bool lost, const char *what)
 {
    expect_why(ctx, e, lost ? "firewall: " : NULL, what);
+}
+
+/* --- binary semaphores --- */
+
+static void
+create_binary(struct test_stream *e, uint64_t id)
+{
+   ts_cmd(e, T(vkCreateSemaphore), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u64(e, 0);
+   ts_u64(e, 1);
+   ts_u64(e, id);
+}
+
+/* vkQueueSubmit(QUEUE) of one batch with no command buffer, waiting for
+ * binary semaphore `wait` and signalling `signal` (0: none). */
+static void
+submit_binary(struct test_stream *e, uint64_t wait, uint64_t signal)
+{
+   ts_cmd(e, T(vkQueueSubmit), 0);
+   ts_u64(e, QUEUE);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_SUBMIT_INFO);
+   ts_u64(e, 0);
+   const uint32_t waits = wait ? 1 : 0, signals = signal ? 1 : 0;
+   ts_u32(e, waits);
+   ts_u64(e, waits);
+   if (waits)
+      ts_u64(e, wait);
+   ts_u64(e, waits);
+   if (waits)
+      ts_u32(e, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT);
+   ts_u32(e, 0);
+   ts_u64(e, 0);
+   ts_u32(e, signals);
+   ts_u64(e, signals);
+   if (signals)
+      ts_u64(e, signal);
+   ts_u64(e, 0); /* no fence */
+}
+
+/* A queue wait on a binary semaphore needs a signal submitted before it:
+ * lavapipe blocks in vkQueueSubmit forever without one (a mutated Mesa 25
+ * session with the signalling submission deleted). */
+static void
+test_binary_semaphores(void)
+{
+   uint32_t ctx = setup();
+   struct test_stream e = { 0 };
+   create_binary(&e, SEMAPHORE2);
+   submit_binary(&e, SEMAPHORE2, 0);
+   expect_why(ctx, &e, "firewall: semaphore wait", "binary wait with no signal before");
+
+   ctx = setup();
+   e.len = 0;
+   create_binary(&e, SEMAPHORE2);
+   submit_binary(&e, 0, SEMAPHORE2);
+   submit_binary(&e, SEMAPHORE2, 0);
+   submit_binary(&e, 0, SEMAPHORE2);
+   submit_binary(&e, SEMAPHORE2, 0);
+   queue_wait_idle(&e);
+   destroy(&e, T(vkDestroySemaphore), SEMAPHORE2);
+   expect(ctx, &e, false, "binary signal then wait, twice");
+
+   ctx = setup();
+   e.len = 0;
+   create_binary(&e, SEMAPHORE2);
+   submit_binary(&e, 0, SEMAPHORE2);
+   submit_binary(&e, SEMAPHORE2, 0);
+   submit_binary(&e, SEMAPHORE2, 0);
+   expect_why(ctx, &e, "firewall: semaphore wait", "a second wait for one signal");
 }
 
 /* --- lifetimes --- */
@@ -2407,6 +2484,7 @@ main(void)
    test_queries();
    test_render_passes();
    test_queues();
+   test_binary_semaphores();
    pv_resource_unref(renderer, 1);
    pv_renderer_destroy(renderer);
    printf("ok\n");
