@@ -33,13 +33,9 @@ struct pvk_device {
    };
    struct pvk_physical_device *physical_device;
    struct pvk_instance *instance;
-   bool host_ptr_import;  /* VK_EXT_external_memory_host enabled */
-   bool index_type_uint8; /* the indexTypeUint8 feature enabled */
-   bool sparse_binding;   /* the sparseBinding feature enabled */
-   /* robustness2's nullDescriptor enabled by the renderer: new descriptor
-    * sets are filled with null descriptors (pvk_validate_descriptor.c) */
-   bool null_descriptor;
-   VkSampler fill_sampler; /* for the filled sampler descriptors, made on first use */
+   bool host_ptr_import;                          /* VK_EXT_external_memory_host enabled */
+   bool index_type_uint8;                         /* the indexTypeUint8 feature enabled */
+   bool sparse_binding;                           /* the sparseBinding feature enabled */
    uint32_t queue_counts[PVK_MAX_QUEUE_FAMILIES]; /* created queues per family */
    /* host VkDeviceMemory -> its object: vkFreeMemory gets host handles */
    struct pvk_device_memory *memory_buckets[PVK_MEMORY_BUCKETS];
@@ -47,6 +43,10 @@ struct pvk_device {
    /* did not go idle by its context's teardown deadline: its objects and
     * the device itself are never destroyed (the driver may still use them) */
    bool abandoned;
+   /* robustness2's nullDescriptor enabled by the renderer: new descriptor
+    * sets are filled with null descriptors (pvk_validate_descriptor.c) */
+   bool null_descriptor;
+   VkSampler fill_sampler; /* for the filled sampler descriptors, made on first use */
 };
 
 _Static_assert(offsetof(struct pvk_device, base) == 0, "obj->device points at the start");
