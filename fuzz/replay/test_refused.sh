@@ -1,13 +1,21 @@
 #!/bin/sh
 # Inputs that once crashed lavapipe through PearVisor (fuzz/known-crashes/):
 # each must now be refused by the firewall (a "firewall:" line, the context
-# lost) and replay to the end without a crash.
-#   test_refused.sh PV_FUZZ_REPLAY INPUT.pvcap...
+# lost) and replay to the end without a crash. Inputs after --survives are
+# made harmless rather than refused (e.g. descriptor sets filled at
+# allocation): they must replay to the end without a crash and with no
+# "firewall:" line.
+#   test_refused.sh PV_FUZZ_REPLAY INPUT.pvcap... [--survives INPUT.pvcap...]
 set -u
 replay=$1
 shift
 status=0
+survives=0
 for input in "$@"; do
+   if [ "$input" = "--survives" ]; then
+      survives=1
+      continue
+   fi
    out=$("$replay" --replay "$input" 2>&1)
    rc=$?
    name=$(basename "$input")
@@ -15,6 +23,17 @@ for input in "$@"; do
       echo "FAIL $name: replay exit $rc"
       echo "$out" | tail -n 20
       status=1
+   elif [ $survives -eq 1 ] && ! echo "$out" | grep -q "replayed to the end"; then
+      echo "FAIL $name: did not replay to the end"
+      echo "$out" | tail -n 20
+      status=1
+   elif [ $survives -eq 1 ]; then
+      if echo "$out" | grep -q "firewall:"; then
+         echo "FAIL $name: refused, expected to survive: $(echo "$out" | grep -m1 -o 'firewall: .*')"
+         status=1
+      else
+         echo "ok $name: replayed to the end, nothing refused"
+      fi
    elif ! echo "$out" | grep -q "firewall:"; then
       echo "FAIL $name: not refused by the firewall"
       echo "$out" | tail -n 20

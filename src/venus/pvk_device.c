@@ -29,6 +29,34 @@ pd_has_ext(const struct pvk_physical_device *pd, const char *name)
    return false;
 }
 
+static VkPhysicalDeviceRobustness2FeaturesEXT *
+find_robustness2(const VkDeviceCreateInfo *info)
+{
+   for (const VkBaseInStructure *s = info->pNext; s; s = s->pNext) {
+      if (s->sType == VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ROBUSTNESS_2_FEATURES_EXT)
+         return (VkPhysicalDeviceRobustness2FeaturesEXT *)s;
+   }
+   return NULL;
+}
+
+/* Whether the host device can take VK_NULL_HANDLE descriptors
+ * (robustness2's nullDescriptor): the renderer enables it to fill new
+ * descriptor sets (pvk_validate_descriptor.c). */
+static bool
+pd_null_descriptor(struct pvk_instance *inst, const struct pvk_physical_device *pd)
+{
+   if (!pd_has_ext(pd, VK_EXT_ROBUSTNESS_2_EXTENSION_NAME) ||
+       !inst->dispatch.vkGetPhysicalDeviceFeatures2)
+      return false;
+   VkPhysicalDeviceRobustness2FeaturesEXT r2 = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ROBUSTNESS_2_FEATURES_EXT,
+   };
+   VkPhysicalDeviceFeatures2 f = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2,
+                                   .pNext = &r2 };
+   inst->dispatch.vkGetPhysicalDeviceFeatures2(pd->handle, &f);
+   return r2.nullDescriptor;
+}
+
 /* Firewall: every queue create info names a family of the host device, once,
  * with 1..its queueCount queues and their priorities (the driver indexes its
  * queue arrays with them). Records the created queue counts. NULL or why not. */
@@ -119,11 +147,11 @@ pvk_device_create_host(struct pvk_context *ctx, struct pvk_instance *inst,
 
    /* the guest's extensions (only advertised ones, less the renderer's
     * own) + external_memory_host */
-   const char **names = calloc(guest->enabledExtensionCount + 1, sizeof(*names));
+   const char **names = calloc(guest->enabledExtensionCount + 2, sizeof(*names));
    if (!names)
       return VK_ERROR_OUT_OF_HOST_MEMORY;
    uint32_t count = 0;
-   bool has_host_ptr = false;
+   bool has_host_ptr = false, has_robustness2 = false;
    for (uint32_t i = 0; i < guest->enabledExtensionCount; i++) {
       const char *name = guest->ppEnabledExtensionNames[i];
       if (!name || !pd_has_ext(pd, name)) {
@@ -131,6 +159,7 @@ pvk_device_create_host(struct pvk_context *ctx, struct pvk_instance *inst,
          return VK_ERROR_EXTENSION_NOT_PRESENT;
       }
       has_host_ptr |= !strcmp(name, VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME);
+      has_robustness2 |= !strcmp(name, VK_EXT_ROBUSTNESS_2_EXTENSION_NAME);
       if (!strcmp(name, PVK_SEMAPHORE_SYNC_FD_EXTENSION))
          continue; /* the renderer's own (pvk_semaphore.h) */
       names[count++] = name;
@@ -139,7 +168,22 @@ pvk_device_create_host(struct pvk_context *ctx, struct pvk_instance *inst,
    if (host_ptr && !has_host_ptr)
       names[count++] = VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME;
 
+   /* nullDescriptor, for filling new descriptor sets: set in the guest's
+    * own robustness2 struct for the call (restored after), else chained */
+   const bool null_descriptor = pd_null_descriptor(inst, pd);
+   if (null_descriptor && !has_robustness2)
+      names[count++] = VK_EXT_ROBUSTNESS_2_EXTENSION_NAME;
+   VkPhysicalDeviceRobustness2FeaturesEXT *guest_r2 = find_robustness2(guest);
+   const VkBool32 guest_null = guest_r2 ? guest_r2->nullDescriptor : VK_FALSE;
+   VkPhysicalDeviceRobustness2FeaturesEXT r2 = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ROBUSTNESS_2_FEATURES_EXT,
+      .pNext = (void *)guest->pNext,
+      .nullDescriptor = VK_TRUE,
+   };
+
    VkDeviceCreateInfo info = *guest;
+   if (null_descriptor && !guest_r2)
+      info.pNext = &r2;
    info.enabledLayerCount = 0;
    info.ppEnabledLayerNames = NULL;
    info.enabledExtensionCount = count;
@@ -151,11 +195,15 @@ pvk_device_create_host(struct pvk_context *ctx, struct pvk_instance *inst,
       return VK_ERROR_OUT_OF_HOST_MEMORY;
    }
    VkDevice handle;
+   if (null_descriptor && guest_r2)
+      guest_r2->nullDescriptor = VK_TRUE;
    pvk_loader_lock();
    VkResult res = inst->dispatch.vkCreateDevice(pd->handle, &info, NULL, &handle);
    if (res == VK_SUCCESS)
       vn_device_dispatch_init(&dev->dispatch, inst->dispatch.vkGetDeviceProcAddr, handle);
    pvk_loader_unlock();
+   if (guest_r2)
+      guest_r2->nullDescriptor = guest_null;
    free(names);
    if (res != VK_SUCCESS) {
       free(dev);
@@ -167,6 +215,7 @@ pvk_device_create_host(struct pvk_context *ctx, struct pvk_instance *inst,
    dev->host_ptr_import = host_ptr;
    dev->index_type_uint8 = enables_index_type_uint8(guest);
    dev->sparse_binding = enables_sparse_binding(guest);
+   dev->null_descriptor = null_descriptor;
    memcpy(dev->queue_counts, queue_counts, sizeof(queue_counts));
    *out = dev;
    return VK_SUCCESS;
@@ -177,6 +226,8 @@ pvk_device_destroy_host(struct pvk_device *dev)
 {
    if (!dev)
       return;
+   if (dev->fill_sampler)
+      dev->dispatch.vkDestroySampler(dev->handle, dev->fill_sampler, NULL);
    pvk_loader_lock();
    dev->dispatch.vkDestroyDevice(dev->handle, NULL);
    pvk_loader_unlock();
@@ -566,10 +617,7 @@ teardown_fn(struct vn_object *obj, void *data)
    case PASS_DEVICES:
       if (obj->retired)
          pvk_renderer_count_destroys(t->ctx->renderer, 0, 1);
-      pvk_loader_lock();
-      obj->device->dispatch.vkDestroyDevice(obj->device->handle, NULL);
-      pvk_loader_unlock();
-      free(obj->device);
+      pvk_device_destroy_host(pvk_device_from_base(obj->device));
       break;
    case PASS_PHYSICAL_DEVICES:
       pvk_physical_device_free(obj->data);

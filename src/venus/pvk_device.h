@@ -43,6 +43,10 @@ struct pvk_device {
    /* did not go idle by its context's teardown deadline: its objects and
     * the device itself are never destroyed (the driver may still use them) */
    bool abandoned;
+   /* robustness2's nullDescriptor enabled by the renderer: new descriptor
+    * sets are filled with null descriptors (pvk_validate_descriptor.c) */
+   bool null_descriptor;
+   VkSampler fill_sampler; /* for the filled sampler descriptors, made on first use */
 };
 
 _Static_assert(offsetof(struct pvk_device, base) == 0, "obj->device points at the start");

@@ -57,6 +57,7 @@ struct pvk_layout_binding {
    VkDescriptorType type;
    uint32_t count; /* descriptors (bytes for inline uniform blocks) */
    bool variable;  /* VK_DESCRIPTOR_BINDING_VARIABLE_DESCRIPTOR_COUNT_BIT */
+   bool immutable; /* has immutable samplers */
 };
 
 /* obj->data of a VkDescriptorSetLayout, shared (counted) with the sets

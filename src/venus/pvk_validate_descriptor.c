@@ -20,6 +20,14 @@
  *
  * Handles in the infos were resolved by the decoder (right type, this
  * context); VK_NULL_HANDLE is passed on (nullDescriptor).
+ *
+ * A descriptor never written holds whatever the driver left there (lavapipe:
+ * NULL, read by its queue thread at a draw that uses it). Where the renderer
+ * enabled nullDescriptor (pvk_device.null_descriptor), every new set is
+ * filled at allocation: null buffers, views and images, and a sampler of
+ * the renderer's where a sampler is needed. Not filled (no null form): input
+ * attachments, inline uniform blocks (memory, not pointers), acceleration
+ * structures and mutable bindings.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -88,8 +96,11 @@ record_layout(struct pvk_context *ctx, const VkDescriptorSetLayoutCreateInfo *in
    l->variable_binding = UINT32_MAX;
    for (uint32_t i = 0; i < n; i++) {
       const VkDescriptorSetLayoutBinding *b = &info->pBindings[i];
-      l->bindings[i] =
-         (struct pvk_layout_binding){ b->binding, b->descriptorType, b->descriptorCount, false };
+      const bool immutable = (b->descriptorType == VK_DESCRIPTOR_TYPE_SAMPLER ||
+                              b->descriptorType == VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER) &&
+                             b->pImmutableSamplers;
+      l->bindings[i] = (struct pvk_layout_binding){ b->binding, b->descriptorType,
+                                                    b->descriptorCount, false, immutable };
       if (flags && flags->bindingCount && flags->pBindingFlags &&
           (flags->pBindingFlags[i] & VK_DESCRIPTOR_BINDING_VARIABLE_DESCRIPTOR_COUNT_BIT))
          l->bindings[i].variable = true;
@@ -153,6 +164,96 @@ variable_counts(const VkDescriptorSetAllocateInfo *info)
          return (const VkDescriptorSetVariableDescriptorCountAllocateInfo *)s;
    }
    return NULL;
+}
+
+/* The sampler filled sets get, made on first use; VK_NULL_HANDLE on failure. */
+static VkSampler
+fill_sampler(struct pvk_device *dev)
+{
+   if (!dev->fill_sampler) {
+      const VkSamplerCreateInfo info = {
+         .sType = VK_STRUCTURE_TYPE_SAMPLER_CREATE_INFO,
+         .addressModeU = VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_EDGE,
+         .addressModeV = VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_EDGE,
+         .addressModeW = VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_EDGE,
+         .maxLod = 0.0f,
+      };
+      if (dev->dispatch.vkCreateSampler(dev->handle, &info, NULL, &dev->fill_sampler) != VK_SUCCESS)
+         dev->fill_sampler = VK_NULL_HANDLE;
+   }
+   return dev->fill_sampler;
+}
+
+/* Descriptors per vkUpdateDescriptorSets call of the fill (stack arrays). */
+#define FILL_CHUNK 64
+
+/* Fills one binding's `count` descriptors with null ones; false when it
+ * needs a sampler that could not be made. */
+static bool
+fill_binding(struct pvk_device *dev, VkDescriptorSet set, const struct pvk_layout_binding *b,
+             uint32_t count)
+{
+   VkDescriptorImageInfo images[FILL_CHUNK];
+   VkDescriptorBufferInfo buffers[FILL_CHUNK];
+   VkBufferView views[FILL_CHUNK] = { VK_NULL_HANDLE };
+   VkImageLayout layout = VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL;
+   VkSampler sampler = VK_NULL_HANDLE;
+   switch (b->type) {
+   case VK_DESCRIPTOR_TYPE_SAMPLER:
+      if (b->immutable)
+         return true; /* nothing to write (VUID-VkWriteDescriptorSet-descriptorType-02752) */
+      /* fallthrough */
+   case VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER:
+      if (!b->immutable && !(sampler = fill_sampler(dev)))
+         return false;
+      break;
+   case VK_DESCRIPTOR_TYPE_STORAGE_IMAGE:
+      layout = VK_IMAGE_LAYOUT_GENERAL;
+      break;
+   case VK_DESCRIPTOR_TYPE_SAMPLED_IMAGE:
+   case VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER:
+   case VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER:
+   case VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER:
+   case VK_DESCRIPTOR_TYPE_STORAGE_BUFFER:
+   case VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER_DYNAMIC:
+   case VK_DESCRIPTOR_TYPE_STORAGE_BUFFER_DYNAMIC:
+      break;
+   default:
+      return true; /* no null form: see the top of this file */
+   }
+   for (uint32_t i = 0; i < FILL_CHUNK; i++) {
+      images[i] = (VkDescriptorImageInfo){ sampler, VK_NULL_HANDLE, layout };
+      buffers[i] = (VkDescriptorBufferInfo){ VK_NULL_HANDLE, 0, VK_WHOLE_SIZE };
+   }
+   for (uint32_t done = 0; done < count;) {
+      const uint32_t n = count - done < FILL_CHUNK ? count - done : FILL_CHUNK;
+      const VkWriteDescriptorSet write = {
+         .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+         .dstSet = set,
+         .dstBinding = b->binding,
+         .dstArrayElement = done,
+         .descriptorCount = n,
+         .descriptorType = b->type,
+         .pImageInfo = images,
+         .pBufferInfo = buffers,
+         .pTexelBufferView = views,
+      };
+      dev->dispatch.vkUpdateDescriptorSets(dev->handle, 1, &write, 0, NULL);
+      done += n;
+   }
+   return true;
+}
+
+/* Fills a new set (see the top of this file); false when it could not. */
+static bool
+fill_set(struct pvk_device *dev, VkDescriptorSet set, const struct pvk_set_state *s)
+{
+   for (uint32_t i = 0; i < s->layout->binding_count; i++) {
+      const struct pvk_layout_binding *b = &s->layout->bindings[i];
+      if (!fill_binding(dev, set, b, b->variable ? s->variable_count : b->count))
+         return false;
+   }
+   return true;
 }
 
 void
@@ -228,6 +329,8 @@ vn_handle_vkAllocateDescriptorSets(struct vn_dispatch_context *dctx,
       obj->instance = args->dispatch->instance;
       obj->parent_id = pool->id;
       obj->data = states[i];
+      if (dev->null_descriptor && !fill_set(dev, host[i], states[i]))
+         pvk_context_set_lost(ctx, "vkAllocateDescriptorSets: no sampler to fill the set");
    }
    free(host);
    free(states);

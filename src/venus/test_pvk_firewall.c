@@ -48,6 +48,8 @@ enum {
    SET2 = 1201,
    VIEW = 1300,
    PIPELINE_LAYOUT = 1400,
+   SHADER = 1450,
+   PIPELINE = 1460,
    QUERY_POOL = 1500,
    RENDER_PASS = 1600,
    FRAMEBUFFER = 1700,
@@ -1075,6 +1077,165 @@ test_bind_and_push(void)
    ts_u64(&e, 0);
    expect_why(ctx, &e, "vkCmdPushDescriptorSet write 0: no such binding",
               "push descriptor binding out of range");
+}
+
+/* A descriptor set never written, bound and used by a dispatch: lavapipe's
+ * queue thread read its NULL descriptors before sets were filled at
+ * allocation (fuzz/known-crashes/unwritten-descriptor.pvcap). Compiled from
+ *    layout(set = 0, binding = 0) uniform U { uint u; };
+ *    layout(set = 0, binding = 3) buffer S { uint s[]; };
+ *    void main() { s[0] = u + 1u; }
+ * (glslangValidator -V --target-env vulkan1.1 -Os -g0). */
+static const uint32_t spv_unwritten[] = {
+   0x07230203, 0x00010300, 0x0008000b, 0x00000023, 0x00000000, 0x00020011, 0x00000001, 0x0006000b,
+   0x00000001, 0x4c534c47, 0x6474732e, 0x3035342e, 0x00000000, 0x0003000e, 0x00000000, 0x00000001,
+   0x0005000f, 0x00000005, 0x00000004, 0x6e69616d, 0x00000000, 0x00060010, 0x00000004, 0x00000011,
+   0x00000001, 0x00000001, 0x00000001, 0x00040047, 0x00000007, 0x00000006, 0x00000004, 0x00050048,
+   0x00000008, 0x00000000, 0x00000023, 0x00000000, 0x00030047, 0x00000008, 0x00000002, 0x00040047,
+   0x0000000a, 0x00000022, 0x00000000, 0x00040047, 0x0000000a, 0x00000021, 0x00000001, 0x00040047,
+   0x00000011, 0x00000022, 0x00000000, 0x00040047, 0x00000011, 0x00000021, 0x00000000, 0x00040047,
+   0x00000022, 0x0000000b, 0x00000019, 0x00020013, 0x00000002, 0x00030021, 0x00000003, 0x00000002,
+   0x00040015, 0x00000006, 0x00000020, 0x00000000, 0x0003001d, 0x00000007, 0x00000006, 0x0003001e,
+   0x00000008, 0x00000007, 0x00040020, 0x00000009, 0x0000000c, 0x00000008, 0x0004003b, 0x00000009,
+   0x0000000a, 0x0000000c, 0x00040015, 0x0000000b, 0x00000020, 0x00000001, 0x0004002b, 0x0000000b,
+   0x0000000c, 0x00000000, 0x00030016, 0x0000000d, 0x00000020, 0x00090019, 0x0000000e, 0x0000000d,
+   0x00000001, 0x00000000, 0x00000000, 0x00000000, 0x00000001, 0x00000000, 0x0003001b, 0x0000000f,
+   0x0000000e, 0x00040020, 0x00000010, 0x00000000, 0x0000000f, 0x0004003b, 0x00000010, 0x00000011,
+   0x00000000, 0x00040017, 0x00000013, 0x0000000d, 0x00000002, 0x0004002b, 0x0000000d, 0x00000014,
+   0x3f000000, 0x0005002c, 0x00000013, 0x00000015, 0x00000014, 0x00000014, 0x0004002b, 0x0000000d,
+   0x00000016, 0x00000000, 0x00040017, 0x00000017, 0x0000000d, 0x00000004, 0x0004002b, 0x0000000d,
+   0x0000001b, 0x437f0000, 0x00040020, 0x0000001e, 0x0000000c, 0x00000006, 0x00040017, 0x00000020,
+   0x00000006, 0x00000003, 0x0004002b, 0x00000006, 0x00000021, 0x00000001, 0x0006002c, 0x00000020,
+   0x00000022, 0x00000021, 0x00000021, 0x00000021, 0x00050036, 0x00000002, 0x00000004, 0x00000000,
+   0x00000003, 0x000200f8, 0x00000005, 0x0004003d, 0x0000000f, 0x00000012, 0x00000011, 0x00070058,
+   0x00000017, 0x00000018, 0x00000012, 0x00000015, 0x00000002, 0x00000016, 0x00050051, 0x0000000d,
+   0x0000001a, 0x00000018, 0x00000000, 0x00050085, 0x0000000d, 0x0000001c, 0x0000001a, 0x0000001b,
+   0x0004006d, 0x00000006, 0x0000001d, 0x0000001c, 0x00060041, 0x0000001e, 0x0000001f, 0x0000000a,
+   0x0000000c, 0x0000000c, 0x0003003e, 0x0000001f, 0x0000001d, 0x000100fd, 0x00010038,
+};
+
+/* Layout SET_LAYOUT: binding 0 a combined image sampler (no immutable
+ * sampler), binding 1 a storage buffer; pool DESC_POOL and set SET of it,
+ * never written. */
+static void
+sampler_set_setup(struct test_stream *e)
+{
+   ts_cmd(e, T(vkCreateDescriptorSetLayout), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, 2);
+   ts_u64(e, 2);
+   ts_u32(e, 0);
+   ts_u32(e, VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER);
+   ts_u32(e, 1);
+   ts_u32(e, VK_SHADER_STAGE_COMPUTE_BIT);
+   ts_u64(e, 0);
+   ts_u32(e, 1);
+   ts_u32(e, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER);
+   ts_u32(e, 1);
+   ts_u32(e, VK_SHADER_STAGE_COMPUTE_BIT);
+   ts_u64(e, 0);
+   ts_u64(e, 0);
+   ts_u64(e, 1);
+   ts_u64(e, SET_LAYOUT);
+
+   ts_cmd(e, T(vkCreateDescriptorPool), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, 1);
+   ts_u32(e, 2);
+   ts_u64(e, 2);
+   ts_u32(e, VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER);
+   ts_u32(e, 1);
+   ts_u32(e, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER);
+   ts_u32(e, 1);
+   ts_u64(e, 0);
+   ts_u64(e, 1);
+   ts_u64(e, DESC_POOL);
+
+   ts_cmd(e, T(vkAllocateDescriptorSets), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO);
+   ts_u64(e, 0);
+   ts_u64(e, DESC_POOL);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u64(e, SET_LAYOUT);
+   ts_u64(e, 1);
+   ts_u64(e, SET);
+}
+
+static void
+create_compute_pipeline(struct test_stream *e)
+{
+   ts_cmd(e, T(vkCreateShaderModule), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u64(e, sizeof(spv_unwritten));
+   ts_u64(e, sizeof(spv_unwritten) / 4);
+   ts_bytes(e, spv_unwritten, sizeof(spv_unwritten));
+   ts_u64(e, 0);
+   ts_u64(e, 1);
+   ts_u64(e, SHADER);
+
+   ts_cmd(e, T(vkCreateComputePipelines), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 0);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, VK_SHADER_STAGE_COMPUTE_BIT);
+   ts_u64(e, SHADER);
+   ts_string(e, "main");
+   ts_u64(e, 0);
+   ts_u64(e, PIPELINE_LAYOUT);
+   ts_u64(e, 0);
+   ts_u32(e, UINT32_MAX);
+   ts_u64(e, 0);
+   ts_u64(e, 1);
+   ts_u64(e, PIPELINE);
+}
+
+static void
+test_unwritten_descriptors(void)
+{
+   const uint32_t ctx = setup();
+   struct test_stream e = { 0 };
+   sampler_set_setup(&e);
+   create_pipeline_layout(&e);
+   create_compute_pipeline(&e);
+   create_fence(&e, FENCE);
+   begin(&e, CMD);
+   ts_cmd(&e, T(vkCmdBindPipeline), 0);
+   ts_u64(&e, CMD);
+   ts_u32(&e, VK_PIPELINE_BIND_POINT_COMPUTE);
+   ts_u64(&e, PIPELINE);
+   bind_sets(&e, 0, 0);
+   ts_cmd(&e, T(vkCmdDispatch), 0);
+   ts_u64(&e, CMD);
+   ts_u32(&e, 1);
+   ts_u32(&e, 1);
+   ts_u32(&e, 1);
+   end(&e, CMD);
+   submit(&e, CMD, 0, 0, FENCE);
+   wait_fence(&e, FENCE);
+   queue_wait_idle(&e);
+   expect(ctx, &e, false, "dispatch with a descriptor set never written");
 }
 
 /* A descriptor pool reset while a submission is pending does not wait: the
@@ -2478,6 +2639,7 @@ main(void)
    test_guest_fence();
    test_descriptors();
    test_bind_and_push();
+   test_unwritten_descriptors();
    test_pool_reset_pending();
    test_ranges();
    test_unbound_and_index_types();
