@@ -167,6 +167,7 @@ pvk_device_create_host(struct pvk_context *ctx, struct pvk_instance *inst,
    dev->host_ptr_import = host_ptr;
    dev->index_type_uint8 = enables_index_type_uint8(guest);
    dev->sparse_binding = enables_sparse_binding(guest);
+   dev->spirv_features = pvk_spirv_features(guest);
    memcpy(dev->queue_counts, queue_counts, sizeof(queue_counts));
    *out = dev;
    return VK_SUCCESS;
