@@ -107,7 +107,7 @@ validate(const struct pvk_device *dev, const uint32_t *code, size_t words, char 
    spvValidatorOptionsSetUniformBufferStandardLayout(opts, f & PVK_SPIRV_UBO_STANDARD_LAYOUT);
    spvValidatorOptionsSetWorkgroupScalarBlockLayout(opts, f & PVK_SPIRV_WORKGROUP_SCALAR_LAYOUT);
    spvValidatorOptionsSetAllowLocalSizeId(opts, f & PVK_SPIRV_LOCAL_SIZE_ID);
-   const spv_const_binary_t bin = { code, words };
+   spv_const_binary_t bin = { code, words };
    spv_diagnostic diag = NULL;
    const spv_result_t res = spvValidateWithOptions(sctx, opts, &bin, &diag);
    const char *ret = NULL;
