@@ -159,9 +159,8 @@ vn_handle_vkCreateShaderModule(struct vn_dispatch_context *dctx,
    args->ret = dev->dispatch.vkCreateShaderModule(args->device, args->pCreateInfo, NULL, &host);
    if (host == VK_NULL_HANDLE)
       return;
-   struct vn_object *obj = vn_object_table_insert(ctx->dispatch.objects, id,
-                                                  VK_OBJECT_TYPE_SHADER_MODULE,
-                                                  (uint64_t)(uintptr_t)host);
+   struct vn_object *obj = vn_object_table_insert(
+      ctx->dispatch.objects, id, VK_OBJECT_TYPE_SHADER_MODULE, (uint64_t)(uintptr_t)host);
    if (!obj) {
       dev->dispatch.vkDestroyShaderModule(dev->handle, host, NULL);
       args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
