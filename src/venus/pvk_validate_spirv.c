@@ -151,6 +151,10 @@ vn_handle_vkCreateShaderModule(struct vn_dispatch_context *dctx,
 {
    static const char cmd[] = "vkCreateShaderModule";
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!args->pCreateInfo || !args->pShaderModule) {
+      pvk_context_set_lost(ctx, "vkCreateShaderModule: no create info or object id");
+      return;
+   }
    struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
    const uint64_t id = (uint64_t)(uintptr_t)*args->pShaderModule;
    if (!pvk_spirv_ok(ctx, dev, cmd, id, args->pCreateInfo))
