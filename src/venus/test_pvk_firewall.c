@@ -51,6 +51,7 @@ enum {
    RENDER_PASS = 1600,
    FRAMEBUFFER = 1700,
    SHADER = 1800,
+   PIPELINE = 1900,
 };
 
 #define MEMORY_SIZE 65536u
@@ -2450,6 +2451,46 @@ shader_bad_magic(struct test_stream *e)
    create_shader_module(e, code, sizeof(code) / 4);
 }
 
+/* A compute pipeline whose stage carries its code inline (maintenance5):
+ * VkShaderModuleCreateInfo in the stage's pNext, no module. */
+static void
+pipeline_inline_bad_word(struct test_stream *e)
+{
+   uint32_t code[sizeof(empty_compute) / 4];
+   memcpy(code, empty_compute, sizeof(code));
+   code[FUNCTION_RESULT_TYPE_WORD] = 6;
+   descriptor_setup(e);
+   create_pipeline_layout(e);
+   ts_cmd(e, T(vkCreateComputePipelines), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 0); /* no pipeline cache */
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO);
+   ts_u64(e, 1); /* pNext: one VkShaderModuleCreateInfo */
+   ts_u32(e, VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u64(e, sizeof(code));
+   ts_u64(e, sizeof(code) / 4);
+   for (uint32_t i = 0; i < sizeof(code) / 4; i++)
+      ts_u32(e, code[i]);
+   ts_u32(e, 0);
+   ts_u32(e, VK_SHADER_STAGE_COMPUTE_BIT);
+   ts_u64(e, 0); /* no module */
+   ts_string(e, "main");
+   ts_u64(e, 0);
+   ts_u64(e, PIPELINE_LAYOUT);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u64(e, 0);
+   ts_u64(e, 1);
+   ts_u64(e, PIPELINE);
+}
+
 static void
 test_spirv(void)
 {
@@ -2457,6 +2498,8 @@ test_spirv(void)
    range_case("spirv: vkCreateShaderModule: object 1800: invalid SPIR-V",
               "a module with one word changed", shader_bad_word);
    range_case("not SPIR-V (magic number)", "a module with a byte-swapped magic", shader_bad_magic);
+   range_case("spirv: vkCreateComputePipelines: object 1900: invalid SPIR-V",
+              "inline stage code with one word changed", pipeline_inline_bad_word);
 }
 
 int
