@@ -9,6 +9,8 @@ pkgs=(
    # the style check (tools/check-format.sh, the `format` test)
    clang-format-14
    libvulkan-dev glslang-tools libpng-dev libseccomp-dev
+   # SPIR-V validation of guest shaders (src/venus/pvk_validate_spirv.c)
+   spirv-tools
    # pinned Vulkan registry (scripts/fetch-vulkan-registry.sh)
    xz-utils curl
    # Mesa venus guest driver build (scripts/build-venus-icd.sh)

@@ -216,6 +216,7 @@ pvk_device_create_host(struct pvk_context *ctx, struct pvk_instance *inst,
    dev->index_type_uint8 = enables_index_type_uint8(guest);
    dev->sparse_binding = enables_sparse_binding(guest);
    dev->null_descriptor = null_descriptor;
+   dev->spirv_features = pvk_spirv_features(guest);
    memcpy(dev->queue_counts, queue_counts, sizeof(queue_counts));
    *out = dev;
    return VK_SUCCESS;

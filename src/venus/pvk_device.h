@@ -33,9 +33,10 @@ struct pvk_device {
    };
    struct pvk_physical_device *physical_device;
    struct pvk_instance *instance;
-   bool host_ptr_import;                          /* VK_EXT_external_memory_host enabled */
-   bool index_type_uint8;                         /* the indexTypeUint8 feature enabled */
-   bool sparse_binding;                           /* the sparseBinding feature enabled */
+   bool host_ptr_import;    /* VK_EXT_external_memory_host enabled */
+   bool index_type_uint8;   /* the indexTypeUint8 feature enabled */
+   bool sparse_binding;     /* the sparseBinding feature enabled */
+   uint32_t spirv_features; /* validator options its features allow (pvk_spirv_features) */
    uint32_t queue_counts[PVK_MAX_QUEUE_FAMILIES]; /* created queues per family */
    /* host VkDeviceMemory -> its object: vkFreeMemory gets host handles */
    struct pvk_device_memory *memory_buckets[PVK_MEMORY_BUCKETS];

@@ -167,6 +167,18 @@ bool pvk_recording_begin(struct pvk_context *ctx, struct vn_object *cb, const ch
 bool pvk_recording_pipeline_bound(struct pvk_context *ctx, struct vn_object *cb, const char *cmd,
                                   VkPipelineBindPoint point);
 
+/* SPIR-V modules (pvk_validate_spirv.c): the validator's options a
+ * device's enabled features allow (block layouts, LocalSizeId), recorded
+ * in pvk_device.spirv_features at vkCreateDevice. */
+uint32_t pvk_spirv_features(const VkDeviceCreateInfo *info);
+
+/* Whether the module of `info` is valid SPIR-V for dev (codeSize, magic,
+ * SPIRV-Tools' validator for the device's Vulkan version and features);
+ * false: refused with pvk_reject naming cmd and the guest id. */
+struct pvk_device;
+bool pvk_spirv_ok(struct pvk_context *ctx, const struct pvk_device *dev, const char *cmd,
+                  uint64_t guest_id, const VkShaderModuleCreateInfo *info);
+
 /* Frees what the firewall recorded in obj->data (buffers, images, set
  * and pipeline layouts, descriptor sets); other kinds are left alone. */
 void pvk_validate_free_state(struct vn_object *obj);

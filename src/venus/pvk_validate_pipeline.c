@@ -53,6 +53,23 @@ has_stencil(VkFormat f)
           f == VK_FORMAT_D24_UNORM_S8_UINT || f == VK_FORMAT_D32_SFLOAT_S8_UINT;
 }
 
+/* Shader code given inline (VkShaderModuleCreateInfo chained in a stage,
+ * maintenance5 / graphics pipeline library) passes the SPIR-V rule as a
+ * module does (pvk_validate_spirv.c); refused there. */
+static bool
+inline_code_ok(struct pvk_context *ctx, struct pvk_device *dev, const char *cmd,
+               const VkPipelineShaderStageCreateInfo *stages, uint32_t count, uint64_t pipeline)
+{
+   for (uint32_t i = 0; i < count; i++) {
+      for (const VkBaseInStructure *p = stages[i].pNext; p; p = p->pNext) {
+         if (p->sType == VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO &&
+             !pvk_spirv_ok(ctx, dev, cmd, pipeline, (const VkShaderModuleCreateInfo *)p))
+            return false;
+      }
+   }
+   return true;
+}
+
 /* Attachment formats of dynamic rendering (VkPipelineRenderingCreateInfo,
  * read when renderPass is VK_NULL_HANDLE): colorAttachmentCount within
  * maxColorAttachments (VUID-VkPipelineRenderingCreateInfo-colorAttachmentCount-09533),
@@ -143,11 +160,15 @@ vn_handle_vkCreateGraphicsPipelines(struct vn_dispatch_context *dctx,
          stages_ok(info->pStages, info->pStages ? info->stageCount : 0, PVK_GRAPHICS_STAGES);
       if (!why)
          why = rendering_formats_ok(pvk_device_from_base(args->dispatch->device), info);
+      const uint64_t id = (uint64_t)(uintptr_t)(args->pPipelines ? args->pPipelines[i] : 0);
       if (why) {
          pvk_reject(ctx, "pipeline: %s create info %u: %s (pipeline %llu)", cmd, i, why,
-                    (unsigned long long)(uintptr_t)(args->pPipelines ? args->pPipelines[i] : 0));
+                    (unsigned long long)id);
          return;
       }
+      if (!inline_code_ok(ctx, pvk_device_from_base(args->dispatch->device), cmd, info->pStages,
+                          info->pStages ? info->stageCount : 0, id))
+         return;
    }
    VkPipeline *host = host_handles(ctx, cmd, args->createInfoCount, args->pPipelines);
    if (!host)
@@ -167,11 +188,15 @@ vn_handle_vkCreateComputePipelines(struct vn_dispatch_context *dctx,
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    for (uint32_t i = 0; args->pCreateInfos && i < args->createInfoCount; i++) {
       const char *why = stages_ok(&args->pCreateInfos[i].stage, 1, VK_SHADER_STAGE_COMPUTE_BIT);
+      const uint64_t id = (uint64_t)(uintptr_t)(args->pPipelines ? args->pPipelines[i] : 0);
       if (why) {
          pvk_reject(ctx, "pipeline: %s create info %u: %s (pipeline %llu)", cmd, i, why,
-                    (unsigned long long)(uintptr_t)(args->pPipelines ? args->pPipelines[i] : 0));
+                    (unsigned long long)id);
          return;
       }
+      if (!inline_code_ok(ctx, pvk_device_from_base(args->dispatch->device), cmd,
+                          &args->pCreateInfos[i].stage, 1, id))
+         return;
    }
    VkPipeline *host = host_handles(ctx, cmd, args->createInfoCount, args->pPipelines);
    if (!host)

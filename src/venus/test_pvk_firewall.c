@@ -2626,6 +2626,118 @@ test_queues(void)
               "queue index never created", 0, 1, 1);
 }
 
+/* --- SPIR-V --- */
+
+/* glslangValidator -V of "#version 450 / layout(local_size_x=1) in; /
+ * void main(){}" */
+static const uint32_t empty_compute[] = {
+   0x07230203, 0x00010000, 0x0008000b, 0x0000000a, 0x00000000, 0x00020011, 0x00000001, 0x0006000b,
+   0x00000001, 0x4c534c47, 0x6474732e, 0x3035342e, 0x00000000, 0x0003000e, 0x00000000, 0x00000001,
+   0x0005000f, 0x00000005, 0x00000004, 0x6e69616d, 0x00000000, 0x00060010, 0x00000004, 0x00000011,
+   0x00000001, 0x00000001, 0x00000001, 0x00030003, 0x00000002, 0x000001c2, 0x00040005, 0x00000004,
+   0x6e69616d, 0x00000000, 0x00040047, 0x00000009, 0x0000000b, 0x00000019, 0x00020013, 0x00000002,
+   0x00030021, 0x00000003, 0x00000002, 0x00040015, 0x00000006, 0x00000020, 0x00000000, 0x00040017,
+   0x00000007, 0x00000006, 0x00000003, 0x0004002b, 0x00000006, 0x00000008, 0x00000001, 0x0006002c,
+   0x00000007, 0x00000009, 0x00000008, 0x00000008, 0x00000008, 0x00050036, 0x00000002, 0x00000004,
+   0x00000000, 0x00000003, 0x000200f8, 0x00000005, 0x000100fd, 0x00010038,
+};
+#define FUNCTION_RESULT_TYPE_WORD 62 /* OpFunction's result type: %void */
+
+static void
+create_shader_module(struct test_stream *e, const uint32_t *code, uint32_t words)
+{
+   ts_cmd(e, T(vkCreateShaderModule), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u64(e, (uint64_t)words * 4);
+   ts_u64(e, words);
+   for (uint32_t i = 0; i < words; i++)
+      ts_u32(e, code[i]);
+   ts_u64(e, 0);
+   ts_u64(e, 1);
+   ts_u64(e, SHADER);
+}
+
+static void
+shader_ok(struct test_stream *e)
+{
+   create_shader_module(e, empty_compute, sizeof(empty_compute) / 4);
+}
+
+/* The replay fuzzer's "spirv-word": one word changed (lavapipe crashed
+ * compiling such a module in vkCreateComputePipelines). */
+static void
+shader_bad_word(struct test_stream *e)
+{
+   uint32_t code[sizeof(empty_compute) / 4];
+   memcpy(code, empty_compute, sizeof(code));
+   code[FUNCTION_RESULT_TYPE_WORD] = 6; /* %uint: not the function type's */
+   create_shader_module(e, code, sizeof(code) / 4);
+}
+
+static void
+shader_bad_magic(struct test_stream *e)
+{
+   uint32_t code[sizeof(empty_compute) / 4];
+   memcpy(code, empty_compute, sizeof(code));
+   code[0] = 0x03022307;
+   create_shader_module(e, code, sizeof(code) / 4);
+}
+
+/* A compute pipeline whose stage carries its code inline (maintenance5):
+ * VkShaderModuleCreateInfo in the stage's pNext, no module. */
+static void
+pipeline_inline_bad_word(struct test_stream *e)
+{
+   uint32_t code[sizeof(empty_compute) / 4];
+   memcpy(code, empty_compute, sizeof(code));
+   code[FUNCTION_RESULT_TYPE_WORD] = 6;
+   descriptor_setup(e);
+   create_pipeline_layout(e);
+   ts_cmd(e, T(vkCreateComputePipelines), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 0); /* no pipeline cache */
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO);
+   ts_u64(e, 1); /* pNext: one VkShaderModuleCreateInfo */
+   ts_u32(e, VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u64(e, sizeof(code));
+   ts_u64(e, sizeof(code) / 4);
+   for (uint32_t i = 0; i < sizeof(code) / 4; i++)
+      ts_u32(e, code[i]);
+   ts_u32(e, 0);
+   ts_u32(e, VK_SHADER_STAGE_COMPUTE_BIT);
+   ts_u64(e, 0); /* no module */
+   ts_string(e, "main");
+   ts_u64(e, 0);
+   ts_u64(e, PIPELINE_LAYOUT);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u64(e, 0);
+   ts_u64(e, 1);
+   ts_u64(e, PIPELINE);
+}
+
+static void
+test_spirv(void)
+{
+   range_case(NULL, "a valid compute shader module", shader_ok);
+   range_case("spirv: vkCreateShaderModule: object 1800: invalid SPIR-V",
+              "a module with one word changed", shader_bad_word);
+   range_case("not SPIR-V (magic number)", "a module with a byte-swapped magic", shader_bad_magic);
+   range_case("spirv: vkCreateComputePipelines: object 1900: invalid SPIR-V",
+              "inline stage code with one word changed", pipeline_inline_bad_word);
+}
+
 int
 main(void)
 {
@@ -2647,6 +2759,7 @@ main(void)
    test_render_passes();
    test_queues();
    test_binary_semaphores();
+   test_spirv();
    pv_resource_unref(renderer, 1);
    pv_renderer_destroy(renderer);
    printf("ok\n");

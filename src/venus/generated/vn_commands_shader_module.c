@@ -46,34 +46,6 @@ vn_encode_vkCreateShaderModule_reply(struct vn_cs_encoder *enc, const struct vn_
       vn_encode_uint64_t(enc, (uint64_t)(uintptr_t)*args->pShaderModule);
 }
 
-static void
-vn_exec_vkCreateShaderModule(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCreateShaderModule *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCreateShaderModule) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateShaderModule: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   if (!args->pShaderModule) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateShaderModule: no object id");
-      return;
-   }
-   VkShaderModule host = VK_NULL_HANDLE;
-   args->ret = args->dispatch->device->dispatch.vkCreateShaderModule(args->device, args->pCreateInfo, NULL, &host);
-   if (host == VK_NULL_HANDLE)
-      return;
-   struct vn_object *obj = vn_object_table_insert(ctx->objects, (uint64_t)(uintptr_t)*args->pShaderModule, VK_OBJECT_TYPE_SHADER_MODULE, (uint64_t)(uintptr_t)host);
-   if (!obj) {
-      args->dispatch->device->dispatch.vkDestroyShaderModule(args->dispatch->device->handle, host, NULL);
-      args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
-      vn_cs_decoder_set_fatal(dec, "vkCreateShaderModule: object id rejected");
-      return;
-   }
-   obj->device = args->dispatch->device;
-   obj->instance = args->dispatch->instance;
-   obj->parent_id = 0;
-}
-
 void
 vn_run_vkCreateShaderModule(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -82,7 +54,7 @@ vn_run_vkCreateShaderModule(struct vn_dispatch_context *ctx, struct vn_cs_decode
    vn_decode_vkCreateShaderModule_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCreateShaderModule(ctx, dec, &args);
+   vn_handle_vkCreateShaderModule(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);

@@ -319,6 +319,14 @@ vn_handle_vkDestroyImageView(struct vn_dispatch_context *ctx, struct vn_command_
 }
 
 void
+vn_handle_vkCreateShaderModule(struct vn_dispatch_context *ctx, struct vn_command_vkCreateShaderModule *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
 vn_handle_vkCreateGraphicsPipelines(struct vn_dispatch_context *ctx, struct vn_command_vkCreateGraphicsPipelines *args)
 {
    (void)ctx;

@@ -3177,6 +3177,7 @@ void vn_handle_vkCreateImage(struct vn_dispatch_context *ctx, struct vn_command_
 void vn_handle_vkDestroyImage(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyImage *args);
 void vn_handle_vkCreateImageView(struct vn_dispatch_context *ctx, struct vn_command_vkCreateImageView *args);
 void vn_handle_vkDestroyImageView(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyImageView *args);
+void vn_handle_vkCreateShaderModule(struct vn_dispatch_context *ctx, struct vn_command_vkCreateShaderModule *args);
 void vn_handle_vkCreateGraphicsPipelines(struct vn_dispatch_context *ctx, struct vn_command_vkCreateGraphicsPipelines *args);
 void vn_handle_vkCreateComputePipelines(struct vn_dispatch_context *ctx, struct vn_command_vkCreateComputePipelines *args);
 void vn_handle_vkDestroyPipeline(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyPipeline *args);
