@@ -2731,10 +2731,10 @@ static void
 test_spirv(void)
 {
    range_case(NULL, "a valid compute shader module", shader_ok);
-   range_case("spirv: vkCreateShaderModule: object 1800: invalid SPIR-V",
+   range_case("spirv: vkCreateShaderModule: object 1450: invalid SPIR-V",
               "a module with one word changed", shader_bad_word);
    range_case("not SPIR-V (magic number)", "a module with a byte-swapped magic", shader_bad_magic);
-   range_case("spirv: vkCreateComputePipelines: object 1900: invalid SPIR-V",
+   range_case("spirv: vkCreateComputePipelines: object 1460: invalid SPIR-V",
               "inline stage code with one word changed", pipeline_inline_bad_word);
 }
 
