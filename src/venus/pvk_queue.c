@@ -266,12 +266,15 @@ vn_handle_vkQueueBindSparse(struct vn_dispatch_context *dctx,
  * PVK_MAX_WAIT_NS; the guest polls. Wire format 1 (allow_vk_wait_syncs = 1):
  * Mesa 25 puts vkWaitForFences / vkWaitSemaphores with UINT64_MAX into a
  * ring and relies on the ring blocking until they are done; we wait in
- * slices until done, the timeout, or context teardown. */
+ * slices until done, the timeout, or context teardown. Only on a ring's
+ * thread: a stream submitted directly runs on the transport's thread,
+ * which the context's teardown (and, in a VMM, the device's other
+ * contexts) must not wait behind. */
 static bool
 keep_waiting(struct pvk_context *ctx, VkResult r, uint64_t *remaining)
 {
-   if (r != VK_TIMEOUT || ctx->wire_format < 1 || *remaining <= PVK_MAX_WAIT_NS ||
-       pvk_transport_cancelled(ctx) || pvk_context_is_lost(ctx))
+   if (r != VK_TIMEOUT || ctx->wire_format < 1 || !ctx->transport.executing ||
+       *remaining <= PVK_MAX_WAIT_NS || pvk_transport_cancelled(ctx) || pvk_context_is_lost(ctx))
       return false;
    *remaining -= PVK_MAX_WAIT_NS;
    return true;
