@@ -51,10 +51,15 @@ struct pv_renderer {
    struct pv_memory_budget budget; /* shared with other renderers; charge NULL: none */
    struct pvk_res_entry *buckets[PVK_RES_BUCKETS];
    uint32_t teardown_timeout_ms; /* pv_renderer_set_teardown_timeout */
-   struct pv_premade *premade;   /* made ahead for the guest, until taken */
-   uint32_t premade_instances;   /* adopted so far (under mutex; tests) */
+   /* Taken by the guest's vkCreateInstance, which runs with its context's
+    * mutex held: premade_mutex, not mutex (pv_context_* take mutex, then a
+    * context's), and nothing is locked under it. */
+   pthread_mutex_t premade_mutex;
+   struct pv_premade *premade; /* made ahead for the guest, until taken */
+   /* counters for tests, atomic: bumped from handlers, context mutex held */
+   uint32_t premade_instances; /* adopted so far */
    uint32_t premade_devices;
-   uint32_t deferred_destroys;         /* guest destroys left to teardown (tests) */
+   uint32_t deferred_destroys;         /* guest destroys left to teardown */
    uint32_t finished_destroys;         /* of them, destroyed */
    pvk_teardown_hook_fn teardown_hook; /* tests only: runs before a teardown */
    void *teardown_hook_data;
@@ -91,6 +96,7 @@ pv_renderer_create(const struct pv_renderer_callbacks *cbs, const struct pv_rend
    }
    r->teardown_timeout_ms = PVK_DEFAULT_TEARDOWN_TIMEOUT_MS;
    pthread_mutex_init(&r->mutex, NULL);
+   pthread_mutex_init(&r->premade_mutex, NULL);
    pthread_cond_init(&r->users_gone, NULL);
    *out = r;
    return 0;
@@ -174,6 +180,7 @@ pv_renderer_destroy(struct pv_renderer *r)
    free(r->contexts);
    pthread_cond_destroy(&r->users_gone);
    pthread_mutex_destroy(&r->mutex);
+   pthread_mutex_destroy(&r->premade_mutex);
    free(r);
 }
 
@@ -195,9 +202,11 @@ pv_renderer_set_premade(struct pv_renderer *r, struct pv_premade *pm)
       return -EINVAL;
    }
    pthread_mutex_lock(&r->mutex);
+   pthread_mutex_lock(&r->premade_mutex);
    int ret = has_context_locked(r) ? -EBUSY : r->premade ? -EEXIST : 0;
    if (!ret)
       r->premade = pm;
+   pthread_mutex_unlock(&r->premade_mutex);
    pthread_mutex_unlock(&r->mutex);
    if (ret)
       pv_premade_destroy(pm);
@@ -207,13 +216,13 @@ pv_renderer_set_premade(struct pv_renderer *r, struct pv_premade *pm)
 struct pvk_instance *
 pvk_renderer_take_premade(struct pv_renderer *r, const struct pvk_key *app)
 {
-   pthread_mutex_lock(&r->mutex);
+   pthread_mutex_lock(&r->premade_mutex);
    struct pv_premade *pm = r->premade;
    if (pm && pm->inst && pvk_key_equal(&pm->inst->app_key, app))
       r->premade = NULL;
    else
       pm = NULL;
-   pthread_mutex_unlock(&r->mutex);
+   pthread_mutex_unlock(&r->premade_mutex);
    if (!pm)
       return NULL;
    struct pvk_instance *inst = pm->inst;
@@ -226,39 +235,28 @@ pvk_renderer_take_premade(struct pv_renderer *r, const struct pvk_key *app)
 void
 pvk_renderer_count_premade(struct pv_renderer *r, bool device)
 {
-   pthread_mutex_lock(&r->mutex);
-   if (device)
-      r->premade_devices++;
-   else
-      r->premade_instances++;
-   pthread_mutex_unlock(&r->mutex);
+   __atomic_fetch_add(device ? &r->premade_devices : &r->premade_instances, 1, __ATOMIC_RELAXED);
 }
 
 void
 pvk_renderer_premade_stats(struct pv_renderer *r, uint32_t *instances, uint32_t *devices)
 {
-   pthread_mutex_lock(&r->mutex);
-   *instances = r->premade_instances;
-   *devices = r->premade_devices;
-   pthread_mutex_unlock(&r->mutex);
+   *instances = __atomic_load_n(&r->premade_instances, __ATOMIC_RELAXED);
+   *devices = __atomic_load_n(&r->premade_devices, __ATOMIC_RELAXED);
 }
 
 void
 pvk_renderer_count_destroys(struct pv_renderer *r, uint32_t deferred, uint32_t finished)
 {
-   pthread_mutex_lock(&r->mutex);
-   r->deferred_destroys += deferred;
-   r->finished_destroys += finished;
-   pthread_mutex_unlock(&r->mutex);
+   __atomic_fetch_add(&r->deferred_destroys, deferred, __ATOMIC_RELAXED);
+   __atomic_fetch_add(&r->finished_destroys, finished, __ATOMIC_RELAXED);
 }
 
 void
 pvk_renderer_destroy_stats(struct pv_renderer *r, uint32_t *deferred, uint32_t *finished)
 {
-   pthread_mutex_lock(&r->mutex);
-   *deferred = r->deferred_destroys;
-   *finished = r->finished_destroys;
-   pthread_mutex_unlock(&r->mutex);
+   *deferred = __atomic_load_n(&r->deferred_destroys, __ATOMIC_RELAXED);
+   *finished = __atomic_load_n(&r->finished_destroys, __ATOMIC_RELAXED);
 }
 
 void
