@@ -113,6 +113,8 @@ pvk_context_create(const struct pvk_context_create_info *info, struct pvk_contex
    ctx->memory_limit = info->max_memory;
    ctx->budget = info->budget;
    ctx->wire_format = info->wire_format;
+   ctx->firewall_wait_limit_ns = info->firewall_wait_limit_ns ? info->firewall_wait_limit_ns
+                                                              : PVK_DEFAULT_FIREWALL_WAIT_LIMIT_NS;
    ctx->fence.retired = info->fence_retired;
    ctx->fence.data = info->fence_data;
    atomic_init(&ctx->lost, false);

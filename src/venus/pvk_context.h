@@ -107,6 +107,9 @@ struct pvk_context {
    uint64_t pool_used[PV_MEMORY_POOLS]; /* charged to each budget pool */
    uint64_t memory_limit;
    struct pv_memory_budget *budget; /* shared by renderers, or NULL */
+   /* the longest the firewall waits on the guest's behalf for GPU work the
+    * guest should have waited for itself (pvk_lifetime_wait) */
+   uint64_t firewall_wait_limit_ns;
 
    /* fence threads (pv_context_submit_fence): one per timeline, started on
     * its first fence; entries of all timelines in one FIFO list */
@@ -129,6 +132,11 @@ struct pvk_context {
    } fence;
 };
 
+/* A guest that resets a fence or re-records a command buffer whose work is
+ * still running breaks Vulkan's rules; the firewall waits for that work, but
+ * not for ever: past this (a teardown timeout's worth) the context is lost. */
+#define PVK_DEFAULT_FIREWALL_WAIT_LIMIT_NS (5ull * 1000000000ull)
+
 struct pvk_context_create_info {
    struct pv_renderer *renderer;
    uint32_t ctx_id;
@@ -137,6 +145,7 @@ struct pvk_context_create_info {
    uint64_t max_memory;
    struct pv_memory_budget *budget;
    uint32_t wire_format;
+   uint64_t firewall_wait_limit_ns; /* 0: PVK_DEFAULT_FIREWALL_WAIT_LIMIT_NS */
    void (*fence_retired)(void *data, uint32_t ctx_id, uint32_t ring_idx, uint64_t fence_id);
    void *fence_data;
 };

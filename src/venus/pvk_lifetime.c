@@ -310,15 +310,19 @@ pvk_lifetime_wait(struct pvk_context *ctx, struct pvk_device *dev, uint64_t seri
    if (serial > lt->submitted)
       serial = lt->submitted;
    pvk_lifetime_poll(ctx, dev);
+   const uint64_t deadline = pvk_now_ns() + ctx->firewall_wait_limit_ns;
    while (lt->completed < serial && lt->pending_count) {
       VkResult r = dev->dispatch.vkWaitForFences(dev->handle, 1, &lt->pending[0].fence, VK_TRUE,
                                                  PVK_LIFETIME_WAIT_SLICE_NS);
-      if (r == VK_TIMEOUT && !pvk_transport_cancelled(ctx) && !pvk_context_is_lost(ctx))
+      const bool overdue = r == VK_TIMEOUT && pvk_now_ns() >= deadline;
+      if (r == VK_TIMEOUT && !overdue && !pvk_transport_cancelled(ctx) && !pvk_context_is_lost(ctx))
          continue;
       if (r != VK_SUCCESS) {
          pvk_reject(ctx, "lifetime: %s waited for pending work (serial %llu) and %s", what,
                     (unsigned long long)serial,
-                    r == VK_TIMEOUT ? "the context ended first" : "the device failed");
+                    overdue           ? "it outlasted the firewall's wait limit"
+                    : r == VK_TIMEOUT ? "the context ended first"
+                                      : "the device failed");
          return false;
       }
       pvk_lifetime_poll(ctx, dev);

@@ -128,8 +128,10 @@ void pvk_lifetime_poll_before_submit(struct pvk_context *ctx, struct pvk_device 
                                      bool own_fence);
 
 /* Waits until every submission up to `serial` has finished. False (and the
- * context lost) when the context is torn down or the device lost first;
- * `what` names the command for the log. */
+ * context lost) when the context is torn down or the device lost first, or
+ * when the work outlasts ctx->firewall_wait_limit_ns (the guest should have
+ * waited for it; the host does not wait on its behalf for ever); `what`
+ * names the command for the log. */
 bool pvk_lifetime_wait(struct pvk_context *ctx, struct pvk_device *dev, uint64_t serial,
                        const char *what);
 

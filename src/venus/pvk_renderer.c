@@ -400,6 +400,8 @@ pv_context_create(struct pv_renderer *r, uint32_t ctx_id, uint32_t capset_id,
       .max_memory = r->limits.max_memory_per_context,
       .budget = r->budget.charge ? &r->budget : NULL,
       .wire_format = r->wire_format,
+      /* the firewall's waits are bounded like the teardown's */
+      .firewall_wait_limit_ns = (uint64_t)r->teardown_timeout_ms * 1000000ull,
       .fence_retired = fence_retired,
       .fence_data = &r->cbs,
    };
