@@ -36,13 +36,15 @@
 /* client processes kept ready per socket: a guest that starts two or three
  * instances in a row (vulkaninfo, a game's launcher) finds each one ready */
 #define DEFAULT_PRESTART 2
+#define DEFAULT_PRESTART_MAX 8
 
 static void
 usage(FILE *f, const char *argv0)
 {
    fprintf(f,
            "usage: %s [--socket PATH] [--socket-wire-format-1 PATH] [--validate] [--verbose]\n"
-           "          [--no-fork] [--prestart N] [--no-premade] [limits] [--no-sandbox]\n"
+           "          [--no-fork] [--prestart N] [--prestart-max N] [--prestart-idle S]\n"
+           "          [--no-premade] [limits] [--no-sandbox]\n"
            "          [--user NAME]\n"
            "  --socket PATH  serve venus wire format 0 (Mesa 22.3's driver) on PATH\n"
            "                 (default " VTEST_DEFAULT_SOCKET ", the path Mesa 22.3 always uses)\n"
@@ -56,6 +58,11 @@ usage(FILE *f, const char *argv0)
            "  --prestart N   client processes kept ready per socket, sandboxed with the\n"
            "                 host driver loaded, each for one client (default 2, at most\n"
            "                 16; 0: start each at accept)\n"
+           "  --prestart-max N  while clients take the last ready process, the pool\n"
+           "                 grows by one, up to N (default 8; each waiting process\n"
+           "                 holds the host driver and a device: memory for speed)\n"
+           "  --prestart-idle S  back to --prestart after S seconds without a new\n"
+           "                 client (default 10)\n"
            "  --no-premade   pre-started processes do not make the host instance and\n"
            "                 device ahead from the latest guest's create infos\n"
            "Limits (connections: per socket; the memory budget: both sockets together;\n"
@@ -178,6 +185,7 @@ premake(void *data, const void *recipe, size_t size)
    if (pv_premade_create(recipe, size, &cfg->premade) == 0)
       pv_info(TAG, "client process %d: instance and device made ahead in %lld ms", (int)getpid(),
               (long long)(monotonic_ms() - start));
+   (void)vtest_server_send_ready(cfg->recipe_fd);
 }
 
 /* A client process (see vtest_server_config.client_exe): enters its
@@ -217,10 +225,13 @@ client_process_main(int ctrl, struct client_process_options *o)
     * the usual way. A recipe already waiting (the server sends it right
     * after starting us) loads the driver and does its first-device work
     * with the objects it makes: the throwaway ones are skipped. */
-   if (!vtest_server_recipe_pending(ctrl))
+   o->cfg.recipe_fd = ctrl; /* premake says "ready" on it */
+   if (!vtest_server_recipe_pending(ctrl)) {
       (void)pv_host_driver_preload();
-   else
+      (void)vtest_server_send_ready(ctrl);
+   } else {
       pv_debug(TAG, "client process %d: a recipe is waiting: no throwaway instance", (int)getpid());
+   }
 
    uint32_t id = 0;
    int fd = vtest_server_receive_client_ex(ctrl, &id, &o->cfg.budget_slot, premake, &o->cfg);
@@ -366,6 +377,8 @@ main(int argc, char **argv)
       OPT_USER,
       OPT_BUDGET_FD,
       OPT_PRESTART,
+      OPT_PRESTART_MAX,
+      OPT_PRESTART_IDLE,
    };
    static const struct option opts[] = {
       { "socket", required_argument, NULL, 's' },
@@ -377,6 +390,8 @@ main(int argc, char **argv)
       { "client-pool-fd", required_argument, NULL, 'F' },
       { "client-budget-fd", required_argument, NULL, OPT_BUDGET_FD },
       { "prestart", required_argument, NULL, OPT_PRESTART },
+      { "prestart-max", required_argument, NULL, OPT_PRESTART_MAX },
+      { "prestart-idle", required_argument, NULL, OPT_PRESTART_IDLE },
       { "max-clients", required_argument, NULL, OPT_MAX_CLIENTS },
       { "max-clients-per-pid", required_argument, NULL, OPT_PER_PID },
       { "max-clients-per-uid", required_argument, NULL, OPT_PER_UID },
@@ -403,11 +418,12 @@ main(int argc, char **argv)
       .client_exe = self_len > 0 ? self : "/proc/self/exe",
       .client_shared_fd = -1,
       .prestart = DEFAULT_PRESTART,
+      .prestart_max = DEFAULT_PRESTART_MAX,
    };
    struct client_process_options cpo = { .sandbox = true, .budget_fd = -1 };
    const char *socket_wire1 = NULL;
    uint32_t client_fd = UINT32_MAX, budget_fd = UINT32_MAX;
-   uint32_t handshake_s = 0, teardown_s = 0;
+   uint32_t handshake_s = 0, teardown_s = 0, prestart_idle_s = 0;
    uint64_t budget_bytes = 0, vram_budget_bytes = 0; /* vram 0: each GPU's heaps */
    /* what client processes are told, as options of their own command line */
    const char *client_args[24];
@@ -450,6 +466,13 @@ main(int argc, char **argv)
          break;
       case OPT_PRESTART:
          ok = parse_u32(optarg, &cfg.prestart) && cfg.prestart <= VTEST_MAX_PRESTART;
+         break;
+      case OPT_PRESTART_MAX:
+         ok = parse_u32(optarg, &cfg.prestart_max) && cfg.prestart_max <= VTEST_MAX_PRESTART;
+         break;
+      case OPT_PRESTART_IDLE:
+         ok = parse_u32(optarg, &prestart_idle_s) && prestart_idle_s && prestart_idle_s <= 3600;
+         cfg.prestart_idle_ms = prestart_idle_s * 1000;
          break;
       case OPT_MAX_CLIENTS:
          ok = parse_u32(optarg, &cfg.max_clients);

@@ -62,6 +62,7 @@ struct prestarted {
    int ctrl;
    int64_t started_ms;
    uint32_t recipe_gen; /* the server's recipe it was sent last (0: none) */
+   bool ready;          /* said so since it was started or sent a recipe */
 };
 
 /* What the server sends a client process with the client's socket. */
@@ -75,6 +76,8 @@ struct vtest_handoff {
  * its bytes. */
 #define VTEST_RECIPE_MAGIC 0x70767231u /* "pvr1" */
 #define VTEST_RECIPE_MSG_MAX (4 + PV_PREMADE_MAX_RECIPE)
+/* A waiting process is ready for a client: this magic alone. */
+#define VTEST_READY_MAGIC 0x70767931u /* "pvy1" */
 
 struct vtest_server {
    struct vtest_server_config cfg;
@@ -90,7 +93,9 @@ struct vtest_server {
    /* oldest first; touched by the accept loop's thread only */
    struct prestarted pool[VTEST_MAX_PRESTART];
    uint32_t pool_count;
-   bool renice; /* pool processes wait at PRESTART_NICE (root only) */
+   uint32_t pool_target; /* [cfg.prestart, cfg.prestart_max] */
+   int64_t last_take_ms; /* a client took a pool process (or found none) */
+   bool renice;          /* pool processes wait at PRESTART_NICE (root only) */
    /* the latest guest's recipe (under lock): each pool process is sent it
     * once to make its instance and device ahead; recipe_gen counts changes */
    uint8_t *recipe;
@@ -164,6 +169,13 @@ vtest_server_create(const struct vtest_server_config *cfg, struct vtest_server *
       srv->cfg.prestart = 0;
    if (srv->cfg.prestart > VTEST_MAX_PRESTART)
       srv->cfg.prestart = VTEST_MAX_PRESTART;
+   if (srv->cfg.prestart_max > VTEST_MAX_PRESTART)
+      srv->cfg.prestart_max = VTEST_MAX_PRESTART;
+   if (srv->cfg.prestart_max < srv->cfg.prestart)
+      srv->cfg.prestart_max = srv->cfg.prestart;
+   srv->pool_target = srv->cfg.prestart;
+   if (!srv->cfg.prestart_idle_ms)
+      srv->cfg.prestart_idle_ms = VTEST_POOL_SHRINK_MS;
    /* Taking a nice value back needs CAP_SYS_NICE: approximated by root. */
    srv->renice = geteuid() == 0;
    const char *path = cfg->socket_path ? cfg->socket_path : VTEST_DEFAULT_SOCKET;
@@ -423,6 +435,37 @@ vtest_server_send_recipe(int ctrl_fd, const void *recipe, size_t size)
    return n == (ssize_t)(size + sizeof(magic)) ? 0 : -EIO;
 }
 
+int
+vtest_server_send_ready(int ctrl_fd)
+{
+   const uint32_t magic = VTEST_READY_MAGIC;
+   ssize_t n;
+   do
+      n = send(ctrl_fd, &magic, sizeof(magic), MSG_NOSIGNAL | MSG_DONTWAIT);
+   while (n < 0 && errno == EINTR);
+   if (n < 0)
+      return -errno;
+   return n == (ssize_t)sizeof(magic) ? 0 : -EIO;
+}
+
+/* Reads what a waiting pool process sent: "ready" messages. Anything else
+ * is ignored (a process is trusted no more than its sandbox). */
+static void
+read_ready(struct prestarted *p)
+{
+   for (;;) {
+      uint32_t magic = 0;
+      ssize_t n;
+      do
+         n = recv(p->ctrl, &magic, sizeof(magic), MSG_DONTWAIT | MSG_TRUNC);
+      while (n < 0 && errno == EINTR);
+      if (n <= 0)
+         return;
+      if (n == (ssize_t)sizeof(magic) && magic == VTEST_READY_MAGIC)
+         p->ready = true;
+   }
+}
+
 /* A recipe from a client process (guest data: only its size is checked
  * here, its process-to-be decodes it as untrusted input). Kept when it
  * differs from the one the server has; the accept loop passes it on.
@@ -443,7 +486,8 @@ take_recipe(struct server_client *sc)
       memcpy(&magic, buf, sizeof(magic));
    if (n <= 4 || n > VTEST_RECIPE_MSG_MAX || magic != VTEST_RECIPE_MAGIC) {
       const bool open = n > 0 || (n < 0 && errno == EAGAIN);
-      if (n > 0)
+      /* a "ready" sent while it waited, not read before the hand-over */
+      if (n > 0 && !(n == 4 && magic == VTEST_READY_MAGIC))
          pv_warn(TAG, "client %u: its process sent a malformed recipe (%zd bytes): ignored", sc->id,
                  n);
       free(buf);
@@ -719,7 +763,7 @@ set_process_nice(pid_t pid, int nice)
 static void
 refill_pool(struct vtest_server *srv)
 {
-   while (srv->pool_count < srv->cfg.prestart) {
+   while (srv->pool_count < srv->pool_target) {
       struct prestarted *p = &srv->pool[srv->pool_count];
       int ret = spawn_client_process(srv, p);
       if (ret < 0) {
@@ -749,6 +793,7 @@ send_recipes(struct vtest_server *srv)
       if (ret < 0)
          pv_warn(TAG, "pre-started process %d: recipe not sent: %s", (int)p->pid, strerror(-ret));
       p->recipe_gen = srv->recipe_gen; /* not retried: the next recipe goes again */
+      p->ready = false;                /* until it has made them */
    }
    pthread_mutex_unlock(&srv->lock);
 }
@@ -791,6 +836,49 @@ prune_pool(struct vtest_server *srv, const struct pollfd *pfds)
    }
 }
 
+/* A client took a process not ready yet (still loading the driver or
+ * making the device ahead), or found none: clients arrive faster than
+ * processes get ready, so the pool grows by one, up to cfg.prestart_max. */
+static void
+grow_pool(struct vtest_server *srv, bool took_ready)
+{
+   srv->last_take_ms = now_ms();
+   if (took_ready || srv->pool_target >= srv->cfg.prestart_max)
+      return;
+   srv->pool_target++;
+   pv_info(TAG, "clients arrive faster than pre-started processes get ready: pool of %u",
+           srv->pool_target);
+}
+
+/* Back to cfg.prestart after cfg.prestart_idle_ms without a client: the
+ * newest extra processes are stopped. */
+static void
+shrink_pool(struct vtest_server *srv)
+{
+   if (srv->pool_target <= srv->cfg.prestart ||
+       now_ms() - srv->last_take_ms < srv->cfg.prestart_idle_ms)
+      return;
+   srv->pool_target = srv->cfg.prestart;
+   if (srv->pool_count > srv->pool_target) {
+      const uint32_t extra = srv->pool_count - srv->pool_target;
+      retire_prestarted(srv, &srv->pool[srv->pool_target], extra,
+                        now_ms() + srv->cfg.teardown_timeout_ms);
+      srv->pool_count = srv->pool_target;
+   }
+   pv_info(TAG, "no new client for %u ms: pool of %u again", srv->cfg.prestart_idle_ms,
+           srv->pool_target);
+}
+
+/* Milliseconds until shrink_pool has work, -1 (poll's forever) when none. */
+static int
+pool_shrink_timeout(const struct vtest_server *srv)
+{
+   if (srv->pool_target <= srv->cfg.prestart)
+      return -1;
+   const int64_t left = srv->last_take_ms + srv->cfg.prestart_idle_ms - now_ms();
+   return left > 0 ? (int)left : 0;
+}
+
 /* Gives the client's socket to a client process, pre-started (the oldest)
  * or started now when none is left. Returns its pid or -errno. */
 static pid_t
@@ -803,7 +891,10 @@ start_serving(struct vtest_server *srv, struct server_client *sc)
          p = srv->pool[0];
          memmove(&srv->pool[0], &srv->pool[1], (srv->pool_count - 1) * sizeof(srv->pool[0]));
          srv->pool_count--;
-      } else {
+      }
+      if (srv->cfg.prestart)
+         grow_pool(srv, pre && p.ready);
+      if (!pre) {
          int ret = spawn_client_process(srv, &p);
          if (ret < 0)
             return ret;
@@ -820,8 +911,9 @@ start_serving(struct vtest_server *srv, struct server_client *sc)
          set_process_nice(p.pid, 0);
       if (ret == 0) {
          if (pre)
-            pv_info(TAG, "client %u: served by pre-started process %d (started %lld ms before)",
-                    sc->id, (int)p.pid, (long long)(now_ms() - p.started_ms));
+            pv_info(TAG, "client %u: served by pre-started process %d (started %lld ms before, %s)",
+                    sc->id, (int)p.pid, (long long)(now_ms() - p.started_ms),
+                    p.ready ? "ready" : "not ready yet");
          else
             pv_info(TAG, "client %u: served by process %d, started for it%s", sc->id, (int)p.pid,
                     srv->cfg.prestart ? " (no pre-started one was left)" : "");
@@ -997,13 +1089,13 @@ vtest_server_run(struct vtest_server *srv, int stop_fd)
       struct pollfd pfds[VTEST_MAX_PRESTART + 4];
       const uint32_t np = srv->pool_count;
       for (uint32_t i = 0; i < np; i++)
-         pfds[i] = (struct pollfd){ .fd = srv->pool[i].ctrl, .events = 0 };
+         pfds[i] = (struct pollfd){ .fd = srv->pool[i].ctrl, .events = POLLIN };
       struct pollfd *own = &pfds[np];
       own[0] = (struct pollfd){ .fd = srv->listen_fd, .events = POLLIN };
       own[1] = (struct pollfd){ .fd = srv->stop_efd, .events = POLLIN };
       own[2] = (struct pollfd){ .fd = srv->reap_efd, .events = POLLIN };
       own[3] = (struct pollfd){ .fd = stop_fd, .events = POLLIN };
-      int n = poll(pfds, np + (stop_fd >= 0 ? 4 : 3), -1);
+      int n = poll(pfds, np + (stop_fd >= 0 ? 4 : 3), pool_shrink_timeout(srv));
       if (n < 0) {
          if (errno == EINTR)
             continue;
@@ -1012,6 +1104,10 @@ vtest_server_run(struct vtest_server *srv, int stop_fd)
       }
       if (own[1].revents || (stop_fd >= 0 && own[3].revents))
          break;
+      for (uint32_t i = 0; i < np; i++) {
+         if (pfds[i].revents & POLLIN)
+            read_ready(&srv->pool[i]);
+      }
       prune_pool(srv, pfds);
       if (own[2].revents) {
          drain(srv->reap_efd);
@@ -1019,6 +1115,7 @@ vtest_server_run(struct vtest_server *srv, int stop_fd)
       }
       if (own[0].revents & POLLIN)
          accept_client(srv);
+      shrink_pool(srv);
       send_recipes(srv);
    }
 

@@ -58,6 +58,13 @@ struct vtest_server_config {
     * accept (it then prepares after receiving its client). At most
     * VTEST_MAX_PRESTART. A process still serves exactly one client. */
    uint32_t prestart;
+   /* The pool grows past `prestart` up to this many (at most
+    * VTEST_MAX_PRESTART) while clients take its last process, i.e. arrive
+    * faster than processes get ready; it shrinks back to `prestart` after
+    * prestart_idle_ms (0: VTEST_POOL_SHRINK_MS) without a new client.
+    * 0 or <= prestart: fixed. */
+   uint32_t prestart_max;
+   uint32_t prestart_idle_ms;
    /* Pre-started processes make no instance and device ahead. Otherwise
     * the recipe (pv_premade) of the latest guest whose device was created
     * is sent to each waiting process, which makes them from it; its guest
@@ -77,6 +84,7 @@ struct vtest_server_config {
 };
 
 #define VTEST_MAX_PRESTART 16
+#define VTEST_POOL_SHRINK_MS 10000
 
 struct vtest_server;
 
@@ -126,6 +134,13 @@ bool vtest_server_recipe_pending(int ctrl_fd);
  * (pv_renderer_callbacks.device_recipe) on ctrl_fd, without blocking.
  * Returns 0 or -errno. */
 int vtest_server_send_recipe(int ctrl_fd, const void *recipe, size_t size);
+
+/* In a client process waiting for its client: tells the server it is
+ * ready (host driver loaded, instance and device made from the latest
+ * recipe), without blocking. The server grows its pool when clients take
+ * processes that are not ready yet (vtest_server_config.prestart_max).
+ * Returns 0 or -errno. */
+int vtest_server_send_ready(int ctrl_fd);
 
 /* Recipes received from client processes so far (tests). */
 uint32_t vtest_server_recipes_received(struct vtest_server *srv);

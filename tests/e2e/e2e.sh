@@ -35,6 +35,10 @@
 #                serves one client; the pool refills; a forbidden system call
 #                (test hook, after its client left) stops that process only,
 #                while another client stays served; the stop is bounded
+#   pool-grow    three clients connect at once to a pool of one (--prestart 1):
+#                the later ones take processes not ready yet, so the pool
+#                grows, to --prestart-max 3 at most; after --prestart-idle 1
+#                second without a client it is back to one; a guest is served
 #   stuck-queue  a guest leaves its queue waiting on a timeline semaphore
 #                value nothing will signal and exits (valid Vulkan): its
 #                client process, whose teardown waits for a device that
@@ -247,6 +251,28 @@ pool)
    rm -f "$log"
    # start-up, a 2 s teardown at the stop: well under run-with-pv-vtest.sh's 20 s
    [ $((end - start)) -lt 15 ] || { echo "took $((end - start)) s" >&2; rc=1; }
+   exit $rc
+   ;;
+pool-grow)
+   log=$(mktemp)
+   PV_LOG=info PV_VTEST_ARGS="--prestart 1 --prestart-max 3 --prestart-idle 1" \
+   "$run" --log "$log" --icd "$icd" -- sh -c "
+      fail() { echo \"\$*\" >&2; exit 1; }
+      pids=
+      for i in 1 2 3; do '$raw' hold >/tmp/hold\$i.out & pids=\"\$pids \$!\"; done
+      for i in 1 2 3; do
+         n=0; until grep -q held /tmp/hold\$i.out; do
+            n=\$((n + 1)); [ \$n -lt 200 ] || fail \"client \$i: no handshake\"; sleep 0.05; done
+      done
+      kill \$pids; sleep 2.5
+      $venus_ok; echo 'three clients at once, then a guest'"
+   rc=$?
+   grep -E 'pool of|not ready yet' "$log" | sed 's/^.*\] //'
+   grep -q 'not ready yet' "$log" || { cat "$log"; echo 'no client took a process not ready yet' >&2; rc=1; }
+   grep -q 'get ready: pool of 2' "$log" || { cat "$log"; echo 'the pool did not grow' >&2; rc=1; }
+   grep -q 'pool of 4' "$log" && { cat "$log"; echo 'the pool grew past --prestart-max' >&2; rc=1; }
+   grep -q 'pool of 1 again' "$log" || { cat "$log"; echo 'the pool did not shrink' >&2; rc=1; }
+   rm -f "$log"
    exit $rc
    ;;
 stuck-queue)
