@@ -76,6 +76,14 @@ int pb_private_tmp(char *why, size_t whylen);
  * descendants, KiB; negative errno. */
 long pb_tree_uss_kb(pid_t pid);
 
+/* Pages of PearVisor's shared memory (memfds named "pv-...": device
+ * memory, guest blobs, rings, reply streams) that pid and its descendants
+ * map and that another process (the guest) maps too, KiB: a context's
+ * memory that USS leaves out because its guest shares it. The shared
+ * memory budget table (pv-memory-budget, one for all clients) is not
+ * counted. Each file range is counted once. Negative errno. */
+long pb_tree_guest_shared_kb(pid_t pid);
+
 /* Last non-empty line of dirfd/name (for failure reasons), "" when none. */
 void pb_file_last_line(int dirfd, const char *name, char *buf, size_t len);
 
