@@ -140,7 +140,7 @@ struct group {
    bool sample_mem;
    bool mem_sampled;
    long peak_kb;
-   long peak_shared_kb; /* pb_tree_guest_shared_kb at the same moment */
+   long peak_shared_kb; /* its memory shared with the guests at the same moment */
 };
 
 static bool
@@ -328,7 +328,25 @@ server_dropped_client(struct group *g)
    return g->server_fail[0] != '\0';
 }
 
-/* Private memory (USS) of the server tree, once: right before go, when every
+/* A server's memory for its contexts (KiB): [0] private (USS), [1] shared
+ * with its guests (pb_tree_mem). pv-vtest: the server process and its
+ * client processes serving guests ("pv-client N"), not the pre-started
+ * ones, which wait for future guests (with a guest's recipe, each holds an
+ * instance and device made for the next one: the pool's cost, not a
+ * context's). Other servers: the whole process tree. */
+static void
+server_memory_kb(const struct bench *b, unsigned path, pid_t pid, long out[2])
+{
+   struct pb_tree_mem m;
+   const char *ctx_comm = b->kinds[path] == PATH_PEARVISOR ? "pv-client" : NULL;
+   out[0] = out[1] = 0;
+   if (pb_tree_mem(pid, ctx_comm, &m))
+      return;
+   out[0] = ctx_comm ? m.ctx_uss_kb : m.uss_kb;
+   out[1] = ctx_comm ? m.ctx_shared_kb : m.shared_kb;
+}
+
+/* The server's memory (server_memory_kb), once: right before go, when every
  * context is set up and has drawn (else at the first client's end). Once, because reading
  * smaps_rollup walks each process's mappings under its mmap lock: sampled
  * every 100 ms and at every client's end, it slowed 16-64 NVIDIA clients'
@@ -339,12 +357,12 @@ sample_server_memory(struct group *g)
    if (!g->server || !g->sample_mem || g->mem_sampled)
       return;
    g->mem_sampled = true;
-   long kb = pb_tree_uss_kb(g->server->pid);
-   if (kb > g->peak_kb)
-      g->peak_kb = kb;
-   kb = pb_tree_guest_shared_kb(g->server->pid);
-   if (kb > g->peak_shared_kb)
-      g->peak_shared_kb = kb;
+   long kb[2];
+   server_memory_kb(g->b, g->path, g->server->pid, kb);
+   if (kb[0] > g->peak_kb)
+      g->peak_kb = kb[0];
+   if (kb[1] > g->peak_shared_kb)
+      g->peak_shared_kb = kb[1];
 }
 
 static bool
@@ -780,8 +798,8 @@ run_on_path(struct bench *b, unsigned path, const char *workload, const char *ke
       have_anchor = true;
    }
    if (have_server) {
-      server_idle_kb[0] = settled_tree_uss_kb(server.pid);
-      server_idle_kb[1] = pb_tree_guest_shared_kb(server.pid);
+      (void)settled_tree_uss_kb(server.pid);
+      server_memory_kb(b, path, server.pid, server_idle_kb);
    }
    g->b = b;
    g->path = path;
@@ -897,8 +915,9 @@ run_clients(struct bench *b, unsigned path, unsigned n)
       if (wall > 0)
          add_single(b, wl, id, "fps", true, name, path, n * frames / wall);
       /* Private memory (USS): native, each client's own growth (the
-       * driver lives in it); servers, the server tree's growth per client
-       * (a client process is entirely its context's). */
+       * driver lives in it); servers, the growth per client of what
+       * server_memory_kb counts (a client process is entirely its
+       * context's). */
       double mem_kb = 0, shared_kb = 0;
       if (b->kinds[path] == PATH_NATIVE) {
          for (size_t i = 0; i < n; i++)

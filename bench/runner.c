@@ -524,11 +524,25 @@ proc_guest_shared_kb(pid_t pid, struct shared_range **seen, size_t *nseen, size_
    return kb;
 }
 
-/* Private memory of the tree, or with guest_shared its pv-... memfd pages
- * that another process maps too. */
-static long
-tree_kb(pid_t root, bool guest_shared)
+/* pid's command name (comm), "" when gone. */
+static void
+read_comm(pid_t pid, char *buf, size_t len)
 {
+   char path[64];
+   snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+   buf[0] = '\0';
+   FILE *f = fopen(path, "re");
+   if (!f)
+      return;
+   if (fgets(buf, (int)len, f))
+      buf[strcspn(buf, "\n")] = '\0';
+   fclose(f);
+}
+
+int
+pb_tree_mem(pid_t root, const char *ctx_comm, struct pb_tree_mem *out)
+{
+   memset(out, 0, sizeof(*out));
    DIR *d = opendir("/proc");
    if (!d)
       return -errno;
@@ -577,30 +591,36 @@ tree_kb(pid_t root, bool guest_shared)
          }
       }
    }
-   long total = members ? 0 : -ESRCH;
    struct shared_range *seen = NULL;
    size_t nseen = 0, seen_cap = 0;
    for (size_t i = 0; i < members; i++) {
-      long kb = guest_shared ? proc_guest_shared_kb(all[i].pid, &seen, &nseen, &seen_cap)
-                             : pb_proc_uss_kb(all[i].pid);
-      if (kb > 0)
-         total += kb;
+      char comm[32];
+      read_comm(all[i].pid, comm, sizeof(comm));
+      const bool ctx = i == 0 || (ctx_comm && !strncmp(comm, ctx_comm, strlen(ctx_comm)));
+      long kb = pb_proc_uss_kb(all[i].pid);
+      if (kb > 0) {
+         out->uss_kb += kb;
+         out->ctx_uss_kb += ctx ? kb : 0;
+         out->root_uss_kb += i == 0 ? kb : 0;
+      }
+      kb = proc_guest_shared_kb(all[i].pid, &seen, &nseen, &seen_cap);
+      if (kb > 0) {
+         out->shared_kb += kb;
+         out->ctx_shared_kb += ctx ? kb : 0;
+      }
+      out->ctx_procs += ctx && i > 0;
    }
    free(seen);
    free(all);
-   return total;
+   return members ? 0 : -ESRCH;
 }
 
 long
 pb_tree_uss_kb(pid_t root)
 {
-   return tree_kb(root, false);
-}
-
-long
-pb_tree_guest_shared_kb(pid_t root)
-{
-   return tree_kb(root, true);
+   struct pb_tree_mem m;
+   const int err = pb_tree_mem(root, NULL, &m);
+   return err ? err : m.uss_kb;
 }
 
 void

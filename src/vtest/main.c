@@ -196,6 +196,12 @@ client_process_main(int ctrl, struct client_process_options *o)
     * clients: 23.1 -> 20.7 MiB of private memory per context. */
    mallopt(M_MMAP_THRESHOLD, 128 << 10);
    mallopt(M_TRIM_THRESHOLD, 128 << 10);
+   /* One heap for the vtest thread, one shared by the others (the ring,
+    * fence and monitor threads, the driver's own): by default each thread
+    * that allocates gets an arena of its own (up to 8 per core), each
+    * holding its own free memory. pvbench, lavapipe, 16 clients: 21.07 ->
+    * 20.68 MiB of private memory per context (1 heap: 20.63). */
+   mallopt(M_ARENA_MAX, 2);
 #endif
    const pid_t parent = getppid();
    uint32_t slots = 0;
