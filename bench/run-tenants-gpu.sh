@@ -40,6 +40,12 @@ run clients25 100 --paths native,pearvisor --workloads clients --clients 16,64 -
 #    native's 87 s), then native, each on its own
 run c256-pv 120 --paths pearvisor --workloads clients --clients 256 --icd "$ICD22"
 run c256-native 120 --paths native --workloads clients --clients 256 --icd "$ICD22"
+# EXTRA=1: 256 ring threads each polling up to PV_RING_SPIN_US on 16 cores
+# may take the CPU the guests need; the same row with a 20 us spin
+if [ -n "${EXTRA:-}" ]; then
+	run c256-pv-spin20 120 --paths pearvisor --workloads clients --clients 64,256 --icd "$ICD22" \
+		--server-prefix "env PV_RING_SPIN_US=20"
+fi
 # 3. a light client beside a heavy one (the fairness workload), 3 rounds
 run fair 90 --paths native,pearvisor --workloads fairness --repeat 3 --icd "$ICD22"
 # 4. what one context's host process holds, by mapping (native process vs
