@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -78,6 +79,7 @@ struct options {
    bool quick, plot;
    double timeout_s, setup_timeout_s;
    unsigned client_frames;
+   unsigned client_w, client_h; /* --client-frame; 0: 1920x1080 */
    unsigned repeat;
 };
 
@@ -95,7 +97,8 @@ struct bench {
    /* While extra rows run: their guest settings (else NULL) and number. */
    const char *variant;
    unsigned variant_idx;
-   unsigned round; /* 0-based; logs of later rounds get "-r<N>" */
+   unsigned round;      /* 0-based; logs of later rounds get "-r<N>" */
+   char frame_name[24]; /* the clients' frame: "1080p" or WxH */
 };
 
 /* snprintf for reasons: cutting a long reason short is intended. */
@@ -137,6 +140,7 @@ struct group {
    bool sample_mem;
    bool mem_sampled;
    long peak_kb;
+   long peak_shared_kb; /* its memory shared with the guests at the same moment */
 };
 
 static bool
@@ -279,7 +283,8 @@ worker_failure(const struct group *g, size_t i, const char *log_name, char *buf,
 struct group_out {
    char status[PB_STATUS_LEN];
    double go_s, last_done_s;
-   long server_peak_kb; /* server tree's private memory (USS) peak while clients ran */
+   long server_peak_kb;   /* server tree's private memory (USS) peak while clients ran */
+   long server_shared_kb; /* its pv-... memory shared with the guests then */
 };
 
 static void
@@ -288,6 +293,7 @@ build_worker_argv(const struct bench *b, const char *wname, unsigned iters, unsi
 {
    snprintf(store[0], 16, "%u", iters);
    snprintf(store[1], 16, "%u", size);
+   snprintf(store[2], 16, "%ux%u", b->o.client_w, b->o.client_h);
    unsigned i = 0;
    /* The name Mesa's venus gives its context on the host (its process
     * name); the binary itself is exec'd as /proc/self/exe. */
@@ -298,6 +304,11 @@ build_worker_argv(const struct bench *b, const char *wname, unsigned iters, unsi
    argv[i++] = store[0];
    argv[i++] = "--size";
    argv[i++] = store[1];
+   /* the clients workload's frame (the anchor runs the same loop) */
+   if (b->o.client_w && !strcmp(wname, "clientloop")) {
+      argv[i++] = "--frame";
+      argv[i++] = store[2];
+   }
    argv[i] = NULL;
 }
 
@@ -317,7 +328,25 @@ server_dropped_client(struct group *g)
    return g->server_fail[0] != '\0';
 }
 
-/* Private memory (USS) of the server tree, once: right before go, when every
+/* A server's memory for its contexts (KiB): [0] private (USS), [1] shared
+ * with its guests (pb_tree_mem). pv-vtest: the server process and its
+ * client processes serving guests ("pv-client N"), not the pre-started
+ * ones, which wait for future guests (with a guest's recipe, each holds an
+ * instance and device made for the next one: the pool's cost, not a
+ * context's). Other servers: the whole process tree. */
+static void
+server_memory_kb(const struct bench *b, unsigned path, pid_t pid, long out[2])
+{
+   struct pb_tree_mem m;
+   const char *ctx_comm = b->kinds[path] == PATH_PEARVISOR ? "pv-client" : NULL;
+   out[0] = out[1] = 0;
+   if (pb_tree_mem(pid, ctx_comm, &m))
+      return;
+   out[0] = ctx_comm ? m.ctx_uss_kb : m.uss_kb;
+   out[1] = ctx_comm ? m.ctx_shared_kb : m.shared_kb;
+}
+
+/* The server's memory (server_memory_kb), once: right before go, when every
  * context is set up and has drawn (else at the first client's end). Once, because reading
  * smaps_rollup walks each process's mappings under its mmap lock: sampled
  * every 100 ms and at every client's end, it slowed 16-64 NVIDIA clients'
@@ -328,9 +357,12 @@ sample_server_memory(struct group *g)
    if (!g->server || !g->sample_mem || g->mem_sampled)
       return;
    g->mem_sampled = true;
-   long kb = pb_tree_uss_kb(g->server->pid);
-   if (kb > g->peak_kb)
-      g->peak_kb = kb;
+   long kb[2];
+   server_memory_kb(g->b, g->path, g->server->pid, kb);
+   if (kb[0] > g->peak_kb)
+      g->peak_kb = kb[0];
+   if (kb[1] > g->peak_shared_kb)
+      g->peak_shared_kb = kb[1];
 }
 
 static bool
@@ -414,6 +446,7 @@ pump_group(struct group *g, struct pb_proc *server, double setup_s, double run_s
       return 1;
    pr = pb_pump(g->procs, g->n, pb_now_s() + run_s, on_line, stop_run, g);
    out->server_peak_kb = g->peak_kb;
+   out->server_shared_kb = g->peak_shared_kb;
    return pr;
 }
 
@@ -707,7 +740,7 @@ static void
 run_on_path(struct bench *b, unsigned path, const char *workload, const char *key,
             const char *wname, unsigned n, unsigned iters, unsigned size, bool collect,
             double setup_s, double run_s, struct group *g, struct group_out *out,
-            long *server_idle_kb)
+            long server_idle_kb[2])
 {
    /* Memory per context is measured for groups of clients only; pv-vtest
     * takes at most 64 clients, so 64 clients go without the anchor. */
@@ -723,7 +756,7 @@ run_on_path(struct bench *b, unsigned path, const char *workload, const char *ke
    memset(out, 0, sizeof(*out));
    memset(&server, 0, sizeof(server));
    memset(g, 0, sizeof(*g));
-   *server_idle_kb = 0;
+   server_idle_kb[0] = server_idle_kb[1] = 0;
    if (path_env(b, k, false, &wenv) || path_env(b, k, true, &senv)) {
       fmt_status(out->status, sizeof(out->status), "fails: out of memory");
       return;
@@ -764,8 +797,10 @@ run_on_path(struct bench *b, unsigned path, const char *workload, const char *ke
       }
       have_anchor = true;
    }
-   if (have_server)
-      *server_idle_kb = settled_tree_uss_kb(server.pid);
+   if (have_server) {
+      (void)settled_tree_uss_kb(server.pid);
+      server_memory_kb(b, path, server.pid, server_idle_kb);
+   }
    g->b = b;
    g->path = path;
    g->workload = key;
@@ -826,14 +861,14 @@ run_workload(struct bench *b, unsigned path, const struct workload_def *d)
 {
    struct group g;
    struct group_out out;
-   long idle;
+   long idle[2];
    char key[PB_WL_LEN], file[64];
    unsigned iters = b->o.quick ? d->quick_iters : d->iters;
    unsigned size = b->o.quick ? d->quick_size_mib : d->size_mib;
    double t0 = pb_now_s();
    workload_key(b, d, key, file);
    run_on_path(b, path, file, key, d->name, 1, iters, size, true, b->o.setup_timeout_s,
-               b->o.timeout_s, &g, &out, &idle);
+               b->o.timeout_s, &g, &out, idle);
    group_free(&g);
    record_status(b, key, path, out.status);
    printf("  %-10s %-10s %-6.1fs %s\n", path_names[b->kinds[path]], key, pb_now_s() - t0,
@@ -858,17 +893,18 @@ run_clients(struct bench *b, unsigned path, unsigned n)
    char wl[24], id[40], name[120];
    struct group g;
    struct group_out out;
-   long idle_kb;
+   long idle_kb[2];
    unsigned frames = b->o.client_frames;
    double t0 = pb_now_s();
    char file[40];
    snprintf(wl, sizeof(wl), "clients%u", n);
    snprintf(file, sizeof(file), b->round ? "%s-r%u" : "%s", wl, b->round + 1);
    run_on_path(b, path, file, wl, "clientloop", n, frames, 0, false, b->o.setup_timeout_s + 1.0 * n,
-               b->o.timeout_s + 1.0 * n, &g, &out, &idle_kb);
+               b->o.timeout_s + 1.0 * n, &g, &out, idle_kb);
    if (!strcmp(out.status, "ok")) {
       snprintf(id, sizeof(id), "%s_fps", wl);
-      snprintf(name, sizeof(name), "%u clients: per-client FPS (clear 1080p + wait)", n);
+      snprintf(name, sizeof(name), "%u clients: per-client FPS (clear %s + wait)", n,
+               b->frame_name);
       for (size_t i = 0; i < n; i++) {
          if (g.ws[i].loop_us > 0)
             add_single(b, wl, id, "fps", true, name, path, frames * 1e6 / g.ws[i].loop_us);
@@ -879,18 +915,27 @@ run_clients(struct bench *b, unsigned path, unsigned n)
       if (wall > 0)
          add_single(b, wl, id, "fps", true, name, path, n * frames / wall);
       /* Private memory (USS): native, each client's own growth (the
-       * driver lives in it); servers, the server tree's growth per client
-       * (a client process is entirely its context's). */
-      double mem_kb = 0;
+       * driver lives in it); servers, the growth per client of what
+       * server_memory_kb counts (a client process is entirely its
+       * context's). */
+      double mem_kb = 0, shared_kb = 0;
       if (b->kinds[path] == PATH_NATIVE) {
          for (size_t i = 0; i < n; i++)
             mem_kb += (double)(g.ws[i].uss_after - g.ws[i].uss_before) / n;
       } else {
-         mem_kb = (double)(out.server_peak_kb - idle_kb) / n;
+         mem_kb = (double)(out.server_peak_kb - idle_kb[0]) / n;
+         shared_kb = (double)(out.server_shared_kb - idle_kb[1]) / n;
       }
       snprintf(id, sizeof(id), "%s_uss", wl);
       snprintf(name, sizeof(name), "%u clients: host private memory (USS) per context", n);
       add_single(b, wl, id, "MiB", false, name, path, mem_kb / 1024.0);
+      /* A server's device memory, blobs and rings that its guest maps too
+       * are shared pages, left out of USS; a native process's own memory is
+       * private. Counted here as the context's (bench/README.md). */
+      snprintf(id, sizeof(id), "%s_hostmem", wl);
+      snprintf(name, sizeof(name),
+               "%u clients: host memory per context (USS + memory shared with its guest)", n);
+      add_single(b, wl, id, "MiB", false, name, path, (mem_kb + shared_kb) / 1024.0);
    }
    group_free(&g);
    record_status(b, wl, path, out.status);
@@ -1158,6 +1203,8 @@ usage(FILE *f)
            "                       fairness,clients (default: all)\n"
            "  --clients LIST       concurrent client counts (default 1,4,16,64; quick 1,4)\n"
            "  --client-frames N    frames per client (default 30; quick 5)\n"
+           "  --client-frame WxH   the clients' image (default 1920x1080; e.g. 64x64 for\n"
+           "                       hundreds of clients on a CPU driver)\n"
            "  --quick              few iterations: a smoke run\n"
            "  --repeat N           N interleaved rounds, samples pooled (noisy hosts)\n"
            "  --timeout S          timed part of a workload, seconds (default 60)\n"
@@ -1187,6 +1234,9 @@ worker_mode(int argc, char **argv)
          a.iters = (unsigned)strtoul(argv[++i], NULL, 10);
       else if (!strcmp(argv[i], "--size") && i + 1 < argc)
          a.size_mib = (unsigned)strtoul(argv[++i], NULL, 10);
+      else if (!strcmp(argv[i], "--frame") && i + 1 < argc &&
+               sscanf(argv[++i], "%ux%u", &a.frame_w, &a.frame_h) != 2)
+         return 2;
       else if (!a.workload)
          a.workload = argv[i];
    }
@@ -1207,6 +1257,7 @@ parse_options(int argc, char **argv, struct options *o)
       O_WL,
       O_CLIENTS,
       O_CFRAMES,
+      O_CSIZE,
       O_QUICK,
       O_TIMEOUT,
       O_SETUP_TIMEOUT,
@@ -1231,6 +1282,7 @@ parse_options(int argc, char **argv, struct options *o)
       { "workloads", required_argument, NULL, O_WL },
       { "clients", required_argument, NULL, O_CLIENTS },
       { "client-frames", required_argument, NULL, O_CFRAMES },
+      { "client-frame", required_argument, NULL, O_CSIZE },
       { "quick", no_argument, NULL, O_QUICK },
       { "timeout", required_argument, NULL, O_TIMEOUT },
       { "setup-timeout", required_argument, NULL, O_SETUP_TIMEOUT },
@@ -1275,6 +1327,13 @@ parse_options(int argc, char **argv, struct options *o)
          break;
       case O_CFRAMES:
          o->client_frames = (unsigned)strtoul(optarg, NULL, 10);
+         break;
+      case O_CSIZE:
+         if (sscanf(optarg, "%ux%u", &o->client_w, &o->client_h) != 2 || !o->client_w ||
+             !o->client_h || o->client_w > 4096 || o->client_h > 4096) {
+            fprintf(stderr, "pvbench: --client-frame wants WxH, each 1 to 4096\n");
+            return -EINVAL;
+         }
          break;
       case O_QUICK:
          o->quick = true;
@@ -1480,6 +1539,16 @@ main(int argc, char **argv)
    options_default(&b.o);
    if (parse_options(argc, argv, &b.o))
       return 2;
+   if (b.o.client_w)
+      snprintf(b.frame_name, sizeof(b.frame_name), "%ux%u", b.o.client_w, b.o.client_h);
+   else
+      snprintf(b.frame_name, sizeof(b.frame_name), "1080p");
+   /* Two pipes per worker: 256 clients pass the usual soft limit of 1024. */
+   struct rlimit rl;
+   if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+      rl.rlim_cur = rl.rlim_max;
+      (void)setrlimit(RLIMIT_NOFILE, &rl);
+   }
    default_near_exe(&b.o.pv_vtest, PVBENCH_DEFAULT_PV_VTEST, "../src/vtest/pv-vtest", b.abs[2]);
    default_near_exe(&b.o.plot_script, PVBENCH_DEFAULT_PLOT, "../../bench/plot.py", b.abs[4]);
    /* Absolute paths: set-up may change the working directory. */

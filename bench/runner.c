@@ -464,9 +464,85 @@ read_ppid(pid_t pid)
    return ppid;
 }
 
-long
-pb_tree_uss_kb(pid_t root)
+/* One mapped range of a pv-... memfd, to count each range once. */
+struct shared_range {
+   unsigned long inode, offset, len;
+};
+
+static bool
+is_context_memfd(const char *name)
 {
+   return !strncmp(name, "/memfd:pv-", 10) && strncmp(name, "/memfd:pv-memory-budget", 23);
+}
+
+/* Shared_Clean + Shared_Dirty of pid's pv-... memfd mappings, adding to
+ * *seen (ranges already counted, also across processes of the tree). */
+static long
+proc_guest_shared_kb(pid_t pid, struct shared_range **seen, size_t *nseen, size_t *cap)
+{
+   char path[64], line[512];
+   snprintf(path, sizeof(path), "/proc/%d/smaps", (int)pid);
+   FILE *f = fopen(path, "re");
+   if (!f)
+      return -errno;
+   long kb = 0;
+   bool counting = false;
+   while (fgets(line, sizeof(line), f)) {
+      unsigned long lo, hi, off, inode;
+      char perms[8], dev[16];
+      int name_at = 0;
+      if (sscanf(line, "%lx-%lx %7s %lx %15s %lu %n", &lo, &hi, perms, &off, dev, &inode,
+                 &name_at) == 6) {
+         counting = false;
+         char *name = line + name_at;
+         name[strcspn(name, "\n")] = '\0';
+         if (!is_context_memfd(name))
+            continue;
+         const struct shared_range r = { inode, off, hi - lo };
+         counting = true;
+         for (size_t i = 0; i < *nseen && counting; i++)
+            counting = memcmp(&(*seen)[i], &r, sizeof(r)) != 0;
+         if (!counting)
+            continue;
+         if (*nseen == *cap) {
+            size_t ncap = *cap ? *cap * 2 : 64;
+            struct shared_range *a = realloc(*seen, ncap * sizeof(*a));
+            if (!a) {
+               fclose(f);
+               return -ENOMEM;
+            }
+            *seen = a;
+            *cap = ncap;
+         }
+         (*seen)[(*nseen)++] = r;
+      } else if (counting &&
+                 (!strncmp(line, "Shared_Clean:", 13) || !strncmp(line, "Shared_Dirty:", 13))) {
+         kb += strtol(line + 13, NULL, 10);
+      }
+   }
+   fclose(f);
+   return kb;
+}
+
+/* pid's command name (comm), "" when gone. */
+static void
+read_comm(pid_t pid, char *buf, size_t len)
+{
+   char path[64];
+   snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+   buf[0] = '\0';
+   FILE *f = fopen(path, "re");
+   if (!f)
+      return;
+   if (fgets(buf, (int)len, f))
+      buf[strcspn(buf, "\n")] = '\0';
+   fclose(f);
+}
+
+int
+pb_tree_mem(pid_t root, const char *ctx_comm, struct pb_tree_mem *out)
+{
+   memset(out, 0, sizeof(*out));
    DIR *d = opendir("/proc");
    if (!d)
       return -errno;
@@ -515,14 +591,36 @@ pb_tree_uss_kb(pid_t root)
          }
       }
    }
-   long total = members ? 0 : -ESRCH;
+   struct shared_range *seen = NULL;
+   size_t nseen = 0, seen_cap = 0;
    for (size_t i = 0; i < members; i++) {
+      char comm[32];
+      read_comm(all[i].pid, comm, sizeof(comm));
+      const bool ctx = i == 0 || (ctx_comm && !strncmp(comm, ctx_comm, strlen(ctx_comm)));
       long kb = pb_proc_uss_kb(all[i].pid);
-      if (kb > 0)
-         total += kb;
+      if (kb > 0) {
+         out->uss_kb += kb;
+         out->ctx_uss_kb += ctx ? kb : 0;
+         out->root_uss_kb += i == 0 ? kb : 0;
+      }
+      kb = proc_guest_shared_kb(all[i].pid, &seen, &nseen, &seen_cap);
+      if (kb > 0) {
+         out->shared_kb += kb;
+         out->ctx_shared_kb += ctx ? kb : 0;
+      }
+      out->ctx_procs += ctx && i > 0;
    }
+   free(seen);
    free(all);
-   return total;
+   return members ? 0 : -ESRCH;
+}
+
+long
+pb_tree_uss_kb(pid_t root)
+{
+   struct pb_tree_mem m;
+   const int err = pb_tree_mem(root, NULL, &m);
+   return err ? err : m.uss_kb;
 }
 
 void

@@ -76,6 +76,23 @@ int pb_private_tmp(char *why, size_t whylen);
  * descendants, KiB; negative errno. */
 long pb_tree_uss_kb(pid_t pid);
 
+/* Memory of a server's process tree, KiB. "Guest-shared": pages of
+ * PearVisor's shared memory (memfds named "pv-...": device memory, guest
+ * blobs, rings, reply streams) that another process (the guest) maps too,
+ * a context's memory that USS leaves out because its guest shares it; the
+ * memory budget's table (pv-memory-budget, one for all clients) is not
+ * counted, and each file range once. "Context processes": the root and
+ * the processes whose command name starts with ctx_comm (pv-vtest's
+ * client processes name themselves "pv-client N" once they serve a guest;
+ * its pre-started ones, which wait for a future guest, are left out). */
+struct pb_tree_mem {
+   long uss_kb, shared_kb;         /* the whole tree */
+   long ctx_uss_kb, ctx_shared_kb; /* the root and the context processes */
+   long root_uss_kb;
+   unsigned ctx_procs; /* context processes besides the root */
+};
+int pb_tree_mem(pid_t root, const char *ctx_comm, struct pb_tree_mem *out);
+
 /* Last non-empty line of dirfd/name (for failure reasons), "" when none. */
 void pb_file_last_line(int dirfd, const char *name, char *buf, size_t len);
 

@@ -331,16 +331,20 @@ record_clear(VkCommandBuffer cmd, const struct frame_res *f, unsigned k)
    vkCmdClearColorImage(cmd, f->img.image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, &c, 1, &range);
 }
 
+/* 1920x1080 unless the worker was given --frame WxH (the clients workload's
+ * --client-frame: hundreds of clients on a CPU driver need a tiny frame). */
 static VkResult
-frame_res_init(struct vkb *b, struct frame_res *f)
+frame_res_init(struct vkb *b, const struct pb_worker_args *a, struct frame_res *f)
 {
    memset(f, 0, sizeof(*f));
+   const uint32_t fw = a->frame_w ? a->frame_w : FRAME_W;
+   const uint32_t fh = a->frame_h ? a->frame_h : FRAME_H;
    VkResult res =
-      vkb_image_create(b, FRAME_W, FRAME_H, VK_FORMAT_B8G8R8A8_UNORM,
+      vkb_image_create(b, fw, fh, VK_FORMAT_B8G8R8A8_UNORM,
                        VK_IMAGE_USAGE_TRANSFER_DST_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT, &f->img);
    if (res == VK_SUCCESS)
-      res = vkb_buffer_create(b, (VkDeviceSize)FRAME_W * FRAME_H * 4,
-                              VK_BUFFER_USAGE_TRANSFER_DST_BIT, true, &f->staging);
+      res = vkb_buffer_create(b, (VkDeviceSize)fw * fh * 4, VK_BUFFER_USAGE_TRANSFER_DST_BIT, true,
+                              &f->staging);
    for (unsigned k = 0; k < 6 && res == VK_SUCCESS; k++) {
       res = vkb_cmd_alloc(b, &f->clear[k]);
       if (res == VK_SUCCESS)
@@ -403,7 +407,8 @@ check_frame(struct wk *w, struct frame_res *f, unsigned k, bool copy)
       rep(w, "check fail readback: %s", w->vk.err);
       return false;
    }
-   if (!check_fill(f->staging.map, (size_t)FRAME_W * FRAME_H, colour_bgra(k), why, sizeof(why))) {
+   if (!check_fill(f->staging.map, (size_t)f->img.width * f->img.height, colour_bgra(k), why,
+                   sizeof(why))) {
       rep(w, "check fail colour %u: %s", k % 6, why);
       return false;
    }
@@ -420,7 +425,7 @@ clear_loop(struct wk *w, const char *metric, bool report_loop)
    const long uss_before = w->uss_start;
    if (init_vk(w))
       return 1;
-   if (frame_res_init(&w->vk, &f) != VK_SUCCESS)
+   if (frame_res_init(&w->vk, w->args, &f) != VK_SUCCESS)
       return rep_vk_error(w);
    rep(w, "value uss_before_kb %ld", uss_before);
    /* Warm-up: every command buffer once, untimed (first-use costs). */
@@ -475,7 +480,7 @@ wl_frames(struct wk *w)
    rep(w, "metric frame ms 0 frame: clear 1080p + readback, 6 colours");
    if (init_vk(w))
       return 1;
-   if (frame_res_init(&w->vk, &f) != VK_SUCCESS)
+   if (frame_res_init(&w->vk, w->args, &f) != VK_SUCCESS)
       return rep_vk_error(w);
    for (unsigned k = 0; k < 6; k++) {
       if (vkb_submit_wait(&w->vk, f.frame[k], WAIT_NS) != VK_SUCCESS)
@@ -1390,7 +1395,7 @@ wl_fairness(struct wk *w)
    struct frame_res f;
    if (!h || init_vk(w))
       return h ? 1 : (rep(w, "error out of memory"), 1);
-   if (frame_res_init(&w->vk, &f) != VK_SUCCESS)
+   if (frame_res_init(&w->vk, w->args, &f) != VK_SUCCESS)
       return rep_vk_error(w);
    if (vkb_init(&h->vk) != VK_SUCCESS) {
       rep(w, "error heavy client: %s", h->vk.err);

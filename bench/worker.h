@@ -23,9 +23,10 @@
 #define PVBENCH_WORKER_H
 
 struct pb_worker_args {
-   const char *workload; /* one of pb_worker_workloads() */
-   unsigned iters;       /* iterations (frames for the frame loops) */
-   unsigned size_mib;    /* buffer size for compute / upload; 0: default */
+   const char *workload;      /* one of pb_worker_workloads() */
+   unsigned iters;            /* iterations (frames for the frame loops) */
+   unsigned size_mib;         /* buffer size for compute / upload; 0: default */
+   unsigned frame_w, frame_h; /* the frame loops' image; 0: 1920x1080 */
    int report_fd;
    int go_fd; /* -1: do not wait for the go byte */
 };

@@ -18,6 +18,10 @@
 
 /* Decoded arguments of one command; big enough for any sane command. */
 #define PVK_CONTEXT_ARENA_LIMIT (64u << 20)
+/* Decoded arguments of one command rarely take more than the arena's first
+ * 64 KiB chunk; what a larger command grew it to is freed after its stream
+ * (chunks this size are mmap'ed: private memory of the context until freed). */
+#define PVK_CONTEXT_ARENA_KEEP (256u << 10)
 
 struct pvk_shm *
 pvk_shm_create(const char *name, uint64_t size)
@@ -309,6 +313,9 @@ execute_stream(struct pvk_context *ctx, const void *data, size_t size)
       pvk_trace_add(ctx->trace, PVK_TRACE_STREAM, size, start, pvk_now_ns());
    if (ctx->capture && !ctx->exec_depth)
       pvk_capture_flush(ctx->capture);
+   /* the outer stream is done with every decoded argument */
+   if (!ctx->exec_depth)
+      vn_arena_trim(&ctx->arena, PVK_CONTEXT_ARENA_KEEP);
    return ok;
 }
 

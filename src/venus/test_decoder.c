@@ -933,6 +933,15 @@ test_arena(void)
       vn_arena_reset(&a);
       CHECK(vn_arena_alloc(&a, 500000)); /* dead chunks are reclaimed */
    }
+   /* a large command's chunk goes after its stream; a small one stays */
+   vn_arena_reset(&a);
+   vn_arena_trim(&a, 256 << 10);
+   CHECK(!a.base && !a.capacity);
+   CHECK(vn_arena_alloc(&a, 100));
+   const uint8_t *small = a.base;
+   vn_arena_reset(&a);
+   vn_arena_trim(&a, 256 << 10);
+   CHECK(a.base == small && vn_arena_alloc(&a, 100));
    vn_arena_fini(&a);
 }
 

@@ -59,6 +59,13 @@ vn_arena_fini(struct vn_arena *arena)
    vn_arena_init(arena, arena->limit);
 }
 
+void
+vn_arena_trim(struct vn_arena *arena, size_t keep)
+{
+   if (vn_arena_total(arena) > keep)
+      vn_arena_fini(arena);
+}
+
 /* Appends a chunk of at least `need` bytes; false when over the limit. */
 static bool
 vn_arena_grow(struct vn_arena *arena, size_t need)

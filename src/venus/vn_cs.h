@@ -48,6 +48,10 @@ vn_arena_reset(struct vn_arena *arena)
 {
    arena->used = 0;
 }
+/* Frees every chunk when they hold more than `keep` bytes together, so one
+ * large command does not leave its arena at that size for good; only when
+ * nothing allocated from it is used any more. */
+void vn_arena_trim(struct vn_arena *arena, size_t keep);
 /* 16-byte aligned, zero-filled; NULL when the limit would be exceeded. */
 void *vn_arena_alloc(struct vn_arena *arena, size_t size);
 

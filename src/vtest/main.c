@@ -204,6 +204,11 @@ client_process_main(int ctrl, struct client_process_options *o)
     * clients: 23.1 -> 20.7 MiB of private memory per context. */
    mallopt(M_MMAP_THRESHOLD, 128 << 10);
    mallopt(M_TRIM_THRESHOLD, 128 << 10);
+   /* Not capped: M_ARENA_MAX (glibc's default, an arena per allocating
+    * thread up to 8 per core) at 2 saved 0.1 MiB per context with
+    * lavapipe, and would make the ring thread, which allocates while the
+    * driver records every guest command, share its heap lock with the
+    * driver's threads (bench/results/lavapipe-tenants-2026-12-01). */
 #endif
    const pid_t parent = getppid();
    uint32_t slots = 0;
