@@ -232,8 +232,8 @@ static inline void *
 vn_cs_decoder_alloc(struct vn_cs_decoder *dec, uint64_t count, size_t size)
 {
    void *p = vn_cs_decoder_alloc_uninit(dec, count, size);
-   if (p)
-      memset(p, 0, (size_t)count * size);
+   if (p) /* a count of 0 gets one element, as in _uninit */
+      memset(p, 0, (size_t)(count ? count : 1) * size);
    return p;
 }
 
