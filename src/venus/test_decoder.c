@@ -676,6 +676,8 @@ test_bad_input(void)
    ts_cmd(&b, VK_COMMAND_TYPE_vkGetQueryPoolResults_EXT, 0);
    ts_u64(&b, ID_DEVICE);
    ts_u64(&b, 0);
+   ts_u32(&b, 0); /* firstQuery, queryCount: the fixed-size leading */
+   ts_u32(&b, 1); /* parameters are bounds-checked together */
    CHECK(!run_stream(&env, &b, b.len, &why));
    CHECK(strcmp(why, "missing required object") == 0);
 

@@ -13,9 +13,10 @@ struct vn_arena_chunk {
    size_t size; /* data bytes after the header */
 };
 
-#define VN_ARENA_ALIGN 16
 #define VN_ARENA_HEADER \
    ((sizeof(struct vn_arena_chunk) + VN_ARENA_ALIGN - 1) & ~(size_t)(VN_ARENA_ALIGN - 1))
+/* vn_arena_alloc_uninit() (vn_cs.h) finds the data at base + VN_ARENA_ALIGN */
+_Static_assert(VN_ARENA_HEADER == VN_ARENA_ALIGN, "arena chunk header size");
 #define VN_ARENA_MIN_CHUNK ((size_t)64 * 1024)
 
 static struct vn_arena_chunk *
@@ -50,6 +51,7 @@ vn_arena_init(struct vn_arena *arena, size_t limit)
    arena->used = 0;
    arena->capacity = 0;
    arena->limit = limit;
+   arena->chained = false;
 }
 
 void
@@ -83,6 +85,7 @@ vn_arena_grow(struct vn_arena *arena, size_t need)
       return false;
    c->prev = vn_arena_chunk(arena);
    c->size = size;
+   arena->chained = c->prev != NULL;
    arena->base = (uint8_t *)c;
    arena->capacity = size;
    arena->used = 0;
@@ -103,6 +106,7 @@ vn_arena_alloc(struct vn_arena *arena, size_t size)
       /* rewound by a reset: older chunks hold nothing live */
       vn_arena_free_chain(cur->prev);
       cur->prev = NULL;
+      arena->chained = false;
    }
    if (!cur || size > arena->capacity - arena->used) {
       if (!vn_arena_grow(arena, size))

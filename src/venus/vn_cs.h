@@ -39,7 +39,10 @@ struct vn_arena {
    size_t used;
    size_t capacity;
    size_t limit; /* never grows beyond this many bytes */
+   bool chained; /* older chunks behind the newest one (freed by a later allocation) */
 };
+
+#define VN_ARENA_ALIGN 16
 
 void vn_arena_init(struct vn_arena *arena, size_t limit);
 void vn_arena_fini(struct vn_arena *arena);
@@ -54,6 +57,25 @@ vn_arena_reset(struct vn_arena *arena)
 void vn_arena_trim(struct vn_arena *arena, size_t keep);
 /* 16-byte aligned, zero-filled; NULL when the limit would be exceeded. */
 void *vn_arena_alloc(struct vn_arena *arena, size_t size);
+
+/* vn_arena_alloc() without the zero fill, inline while the newest chunk
+ * has room (every command's arguments, after the first few commands). For
+ * storage the caller writes in full before anything reads it. */
+static inline void *
+vn_arena_alloc_uninit(struct vn_arena *arena, size_t size)
+{
+   const size_t room = arena->capacity - arena->used;
+   if (size && size <= room && !arena->chained) {
+      const size_t aligned = (size + VN_ARENA_ALIGN - 1) & ~(size_t)(VN_ARENA_ALIGN - 1);
+      if (aligned <= room) {
+         /* the chunk's header is a multiple of the alignment: see vn_arena.c */
+         uint8_t *p = arena->base + VN_ARENA_ALIGN + arena->used;
+         arena->used += aligned;
+         return p;
+      }
+   }
+   return vn_arena_alloc(arena, size);
+}
 
 struct vn_cs_decoder {
    const uint8_t *cur;
@@ -190,9 +212,11 @@ vn_decode_simple_pointer(struct vn_cs_decoder *dec)
 }
 
 /* Arena allocation of count * size bytes, overflow-checked; NULL and fatal
- * on failure. */
+ * on failure. vn_cs_decoder_alloc() zero-fills; vn_cs_decoder_alloc_uninit()
+ * does not, for arrays the decoder then writes element by element in full
+ * (every element is written even when the stream turns out bad). */
 static inline void *
-vn_cs_decoder_alloc(struct vn_cs_decoder *dec, uint64_t count, size_t size)
+vn_cs_decoder_alloc_uninit(struct vn_cs_decoder *dec, uint64_t count, size_t size)
 {
    if (dec->fatal)
       return NULL;
@@ -202,9 +226,18 @@ vn_cs_decoder_alloc(struct vn_cs_decoder *dec, uint64_t count, size_t size)
       vn_cs_decoder_set_fatal(dec, "allocation overflow");
       return NULL;
    }
-   void *p = vn_arena_alloc(dec->arena, (size_t)count * size);
+   void *p = vn_arena_alloc_uninit(dec->arena, (size_t)count * size);
    if (!p)
       vn_cs_decoder_set_fatal(dec, "command too large for the per-command arena");
+   return p;
+}
+
+static inline void *
+vn_cs_decoder_alloc(struct vn_cs_decoder *dec, uint64_t count, size_t size)
+{
+   void *p = vn_cs_decoder_alloc_uninit(dec, count, size);
+   if (p) /* a count of 0 gets one element, as in _uninit */
+      memset(p, 0, (size_t)(count ? count : 1) * size);
    return p;
 }
 

@@ -30,10 +30,13 @@ void
 vn_dispatch_command(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec)
 {
    vn_arena_reset(dec->arena);
-   const uint32_t type = vn_decode_uint32_t(dec);
-   const uint32_t flags = vn_decode_uint32_t(dec);
-   if (dec->fatal)
+   /* the header, type and flags: one bounds check */
+   const uint8_t *header = vn_decode_peek_bytes(dec, 8);
+   if (!header)
       return;
+   uint32_t type, flags;
+   memcpy(&type, header, 4);
+   memcpy(&flags, header + 4, 4);
    if (type >= VN_COMMAND_TYPE_COUNT || !vn_run_table[type]) {
       vn_cs_decoder_set_fatal(dec, "unknown or unsupported command type");
       return;

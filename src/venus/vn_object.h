@@ -39,11 +39,14 @@ struct vn_object {
 struct vn_object_table;
 
 /* The start of every table, visible for the inline lookup below: the
- * objects found last, one slot per id modulo VN_OBJECT_RECENT (Mesa hands out
- * ids from a counter, so the handful of objects a command stream names over
- * and over, command buffer, layout, sets, buffers, rarely share a slot).
- * A slot is cleared when its object is removed. */
-#define VN_OBJECT_RECENT 16
+ * objects found last, one slot per hash of the id. Guest ids are heap
+ * addresses (Mesa 22.3: 16-byte aligned, so their low bits are all the
+ * same) or a counter (Mesa 25), so the slot is a multiplicative hash of
+ * the whole id: the handful of objects a command stream names over and
+ * over (command buffer, layouts, sets, buffers) rarely share a slot with
+ * either. A slot is cleared when its object is removed. */
+#define VN_OBJECT_RECENT_BITS 6
+#define VN_OBJECT_RECENT (1u << VN_OBJECT_RECENT_BITS)
 struct vn_object_table_head {
    struct vn_object *recent[VN_OBJECT_RECENT];
    /* the object of the latest lookup by id (handlers that get only host
@@ -54,7 +57,7 @@ struct vn_object_table_head {
 static inline uint32_t
 vn_object_recent_slot(uint64_t id)
 {
-   return (uint32_t)id & (VN_OBJECT_RECENT - 1);
+   return (uint32_t)((id * UINT64_C(0x9E3779B97F4A7C15)) >> (64 - VN_OBJECT_RECENT_BITS));
 }
 
 /* Creates an empty table holding at most max_objects objects. */

@@ -37,24 +37,30 @@ void
 vn_decode_${name}_args(struct vn_cs_decoder *dec, struct vn_command_${name} *args)
 {
    /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, ${g.layout_size(layout)});
-   if (!p)
+${flat_params(cmd, layout)}\
+}
+
+</%def>\
+##
+## Parameters of a flat layout (or prefix), read from one bounds-checked span.
+<%def name="flat_params(cmd, layout)">\
+<% name = cmd['name'] %>\
+   const uint8_t *span = vn_decode_peek_bytes(dec, ${g.layout_size(layout)});
+   if (!span)
       return;
 % for i, (prm, off, size) in enumerate(layout):
 %   if reg.kind(prm.type) == 'handle':
    {
       uint64_t id;
-      memcpy(&id, p + ${off}, 8);
+      memcpy(&id, span + ${off}, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, ${g.objtype(prm.type)}, ${c_bool(g.elem_optional(prm, name))});
 ${handle_from_object(cmd, i, prm, 'obj')}\
    }
 %   else:
    _Static_assert(sizeof(args->${prm.name}) == ${size}, "wire size of ${prm.name}");
-   memcpy(&args->${prm.name}, p + ${off}, ${size});
+   memcpy(&args->${prm.name}, span + ${off}, ${size});
 %   endif
 % endfor
-}
-
 </%def>\
 ##
 <%def name="decode_args(cmd)">\
@@ -62,10 +68,15 @@ ${handle_from_object(cmd, i, prm, 'obj')}\
    name = cmd['name']
    sib = {p.name: p for p in cmd['params']}
 %>\
+<% prefix = g.flat_prefix(cmd) %>\
 void
 vn_decode_${name}_args(struct vn_cs_decoder *dec, struct vn_command_${name} *args)
 {
-% for i, p in enumerate(cmd['params']):
+% if prefix:
+   /* fixed-size leading parameters: one bounds check for them */
+${flat_params(cmd, prefix)}\
+% endif
+% for i, p in list(enumerate(cmd['params']))[len(prefix):]:
 <%
    shape = g.param_shape(cmd, p)
    rt = reg.resolve(p.type)

@@ -92,9 +92,19 @@ ${ind}   if (n && n != ${lenx}) vn_cs_decoder_set_fatal(dec, "array size mismatc
 ${ind}   if (!n && ${lenx}) vn_cs_decoder_set_fatal(dec, "missing required array");
 %     endif
 %   endif
+<% plain = g.plain_struct_size(rt) if k == 'struct' and not partial else None %>\
+## arrays the loop below writes in full need no zero fill first
+%   if (k == 'scalar' and not partial) or k == 'handle' or plain:
+${ind}   ${rt} *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
+%   else:
 ${ind}   ${rt} *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+%   endif
 ${ind}   if (a) {
-%   if k == 'scalar' and not partial:
+%   if plain:
+${ind}      /* wire layout = C layout (Gen.plain_struct_size): one copy */
+${ind}      _Static_assert(sizeof(*a) == ${plain}, "wire size of ${rt}");
+${ind}      vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
+%   elif k == 'scalar' and not partial:
 %     if g.scalar_array_is_bytes(rt):
 ${ind}      vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
 %     else:

@@ -9,14 +9,23 @@
 void
 vn_decode_vkCmdBindPipeline_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindPipeline *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->pipelineBindPoint, sizeof(args->pipelineBindPoint));
+   _Static_assert(sizeof(args->pipelineBindPoint) == 4, "wire size of pipelineBindPoint");
+   memcpy(&args->pipelineBindPoint, span + 8, 4);
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_PIPELINE, false);
+      uint64_t id;
+      memcpy(&id, span + 12, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_PIPELINE, false);
       args->pipeline = obj ? (VkPipeline)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
 }
@@ -46,21 +55,30 @@ vn_run_vkCmdBindPipeline(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
 void
 vn_decode_vkCmdSetViewport_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetViewport *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->firstViewport, sizeof(args->firstViewport));
-   vn_decode_bytes(dec, &args->viewportCount, sizeof(args->viewportCount));
+   _Static_assert(sizeof(args->firstViewport) == 4, "wire size of firstViewport");
+   memcpy(&args->firstViewport, span + 8, 4);
+   _Static_assert(sizeof(args->viewportCount) == 4, "wire size of viewportCount");
+   memcpy(&args->viewportCount, span + 12, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->viewportCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(args->viewportCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkViewport *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkViewport *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            vn_decode_VkViewport(dec, &a[i]);
+         /* wire layout = C layout (Gen.plain_struct_size): one copy */
+         _Static_assert(sizeof(*a) == 24, "wire size of VkViewport");
+         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       args->pViewports = a;
    }
@@ -91,21 +109,30 @@ vn_run_vkCmdSetViewport(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
 void
 vn_decode_vkCmdSetScissor_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetScissor *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->firstScissor, sizeof(args->firstScissor));
-   vn_decode_bytes(dec, &args->scissorCount, sizeof(args->scissorCount));
+   _Static_assert(sizeof(args->firstScissor) == 4, "wire size of firstScissor");
+   memcpy(&args->firstScissor, span + 8, 4);
+   _Static_assert(sizeof(args->scissorCount) == 4, "wire size of scissorCount");
+   memcpy(&args->scissorCount, span + 12, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->scissorCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(args->scissorCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkRect2D *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkRect2D *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            vn_decode_VkRect2D(dec, &a[i]);
+         /* wire layout = C layout (Gen.plain_struct_size): one copy */
+         _Static_assert(sizeof(*a) == 16, "wire size of VkRect2D");
+         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       args->pScissors = a;
    }
@@ -137,18 +164,18 @@ void
 vn_decode_vkCmdSetLineWidth_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineWidth *args)
 {
    /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
-   if (!p)
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
       return;
    {
       uint64_t id;
-      memcpy(&id, p + 0, 8);
+      memcpy(&id, span + 0, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    _Static_assert(sizeof(args->lineWidth) == 4, "wire size of lineWidth");
-   memcpy(&args->lineWidth, p + 8, 4);
+   memcpy(&args->lineWidth, span + 8, 4);
 }
 
 void
@@ -214,22 +241,22 @@ void
 vn_decode_vkCmdSetDepthBias_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthBias *args)
 {
    /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 20);
-   if (!p)
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
+   if (!span)
       return;
    {
       uint64_t id;
-      memcpy(&id, p + 0, 8);
+      memcpy(&id, span + 0, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    _Static_assert(sizeof(args->depthBiasConstantFactor) == 4, "wire size of depthBiasConstantFactor");
-   memcpy(&args->depthBiasConstantFactor, p + 8, 4);
+   memcpy(&args->depthBiasConstantFactor, span + 8, 4);
    _Static_assert(sizeof(args->depthBiasClamp) == 4, "wire size of depthBiasClamp");
-   memcpy(&args->depthBiasClamp, p + 12, 4);
+   memcpy(&args->depthBiasClamp, span + 12, 4);
    _Static_assert(sizeof(args->depthBiasSlopeFactor) == 4, "wire size of depthBiasSlopeFactor");
-   memcpy(&args->depthBiasSlopeFactor, p + 16, 4);
+   memcpy(&args->depthBiasSlopeFactor, span + 16, 4);
 }
 
 void
@@ -343,20 +370,20 @@ void
 vn_decode_vkCmdSetDepthBounds_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthBounds *args)
 {
    /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 16);
-   if (!p)
+   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   if (!span)
       return;
    {
       uint64_t id;
-      memcpy(&id, p + 0, 8);
+      memcpy(&id, span + 0, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    _Static_assert(sizeof(args->minDepthBounds) == 4, "wire size of minDepthBounds");
-   memcpy(&args->minDepthBounds, p + 8, 4);
+   memcpy(&args->minDepthBounds, span + 8, 4);
    _Static_assert(sizeof(args->maxDepthBounds) == 4, "wire size of maxDepthBounds");
-   memcpy(&args->maxDepthBounds, p + 12, 4);
+   memcpy(&args->maxDepthBounds, span + 12, 4);
 }
 
 void
@@ -423,20 +450,20 @@ void
 vn_decode_vkCmdSetStencilCompareMask_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilCompareMask *args)
 {
    /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 16);
-   if (!p)
+   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   if (!span)
       return;
    {
       uint64_t id;
-      memcpy(&id, p + 0, 8);
+      memcpy(&id, span + 0, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    _Static_assert(sizeof(args->faceMask) == 4, "wire size of faceMask");
-   memcpy(&args->faceMask, p + 8, 4);
+   memcpy(&args->faceMask, span + 8, 4);
    _Static_assert(sizeof(args->compareMask) == 4, "wire size of compareMask");
-   memcpy(&args->compareMask, p + 12, 4);
+   memcpy(&args->compareMask, span + 12, 4);
 }
 
 void
@@ -503,20 +530,20 @@ void
 vn_decode_vkCmdSetStencilWriteMask_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilWriteMask *args)
 {
    /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 16);
-   if (!p)
+   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   if (!span)
       return;
    {
       uint64_t id;
-      memcpy(&id, p + 0, 8);
+      memcpy(&id, span + 0, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    _Static_assert(sizeof(args->faceMask) == 4, "wire size of faceMask");
-   memcpy(&args->faceMask, p + 8, 4);
+   memcpy(&args->faceMask, span + 8, 4);
    _Static_assert(sizeof(args->writeMask) == 4, "wire size of writeMask");
-   memcpy(&args->writeMask, p + 12, 4);
+   memcpy(&args->writeMask, span + 12, 4);
 }
 
 void
@@ -583,20 +610,20 @@ void
 vn_decode_vkCmdSetStencilReference_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilReference *args)
 {
    /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 16);
-   if (!p)
+   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   if (!span)
       return;
    {
       uint64_t id;
-      memcpy(&id, p + 0, 8);
+      memcpy(&id, span + 0, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    _Static_assert(sizeof(args->faceMask) == 4, "wire size of faceMask");
-   memcpy(&args->faceMask, p + 8, 4);
+   memcpy(&args->faceMask, span + 8, 4);
    _Static_assert(sizeof(args->reference) == 4, "wire size of reference");
-   memcpy(&args->reference, p + 12, 4);
+   memcpy(&args->reference, span + 12, 4);
 }
 
 void
@@ -662,23 +689,34 @@ vn_run_vkCmdSetStencilReference(struct vn_dispatch_context *ctx, struct vn_cs_de
 void
 vn_decode_vkCmdBindDescriptorSets_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindDescriptorSets *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 28);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->pipelineBindPoint, sizeof(args->pipelineBindPoint));
+   _Static_assert(sizeof(args->pipelineBindPoint) == 4, "wire size of pipelineBindPoint");
+   memcpy(&args->pipelineBindPoint, span + 8, 4);
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_PIPELINE_LAYOUT, false);
+      uint64_t id;
+      memcpy(&id, span + 12, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_PIPELINE_LAYOUT, false);
       args->layout = obj ? (VkPipelineLayout)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->firstSet, sizeof(args->firstSet));
-   vn_decode_bytes(dec, &args->descriptorSetCount, sizeof(args->descriptorSetCount));
+   _Static_assert(sizeof(args->firstSet) == 4, "wire size of firstSet");
+   memcpy(&args->firstSet, span + 20, 4);
+   _Static_assert(sizeof(args->descriptorSetCount) == 4, "wire size of descriptorSetCount");
+   memcpy(&args->descriptorSetCount, span + 24, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(args->descriptorSetCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(args->descriptorSetCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkDescriptorSet *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkDescriptorSet *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
             a[i] = vn_decode_handle_VkDescriptorSet(dec, true);
@@ -690,7 +728,7 @@ vn_decode_vkCmdBindDescriptorSets_args(struct vn_cs_decoder *dec, struct vn_comm
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->dynamicOffsetCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(args->dynamicOffsetCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      uint32_t *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -723,17 +761,27 @@ vn_run_vkCmdBindDescriptorSets(struct vn_dispatch_context *ctx, struct vn_cs_dec
 void
 vn_decode_vkCmdBindIndexBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindIndexBuffer *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 28);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, true);
+      uint64_t id;
+      memcpy(&id, span + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, true);
       args->buffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->offset, sizeof(args->offset));
-   vn_decode_bytes(dec, &args->indexType, sizeof(args->indexType));
+   _Static_assert(sizeof(args->offset) == 8, "wire size of offset");
+   memcpy(&args->offset, span + 16, 8);
+   _Static_assert(sizeof(args->indexType) == 4, "wire size of indexType");
+   memcpy(&args->indexType, span + 24, 4);
 }
 
 void
@@ -761,18 +809,26 @@ vn_run_vkCmdBindIndexBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decode
 void
 vn_decode_vkCmdBindVertexBuffers_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindVertexBuffers *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->firstBinding, sizeof(args->firstBinding));
-   vn_decode_bytes(dec, &args->bindingCount, sizeof(args->bindingCount));
+   _Static_assert(sizeof(args->firstBinding) == 4, "wire size of firstBinding");
+   memcpy(&args->firstBinding, span + 8, 4);
+   _Static_assert(sizeof(args->bindingCount) == 4, "wire size of bindingCount");
+   memcpy(&args->bindingCount, span + 12, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkBuffer *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkBuffer *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
             a[i] = vn_decode_handle_VkBuffer(dec, true);
@@ -783,7 +839,7 @@ vn_decode_vkCmdBindVertexBuffers_args(struct vn_cs_decoder *dec, struct vn_comma
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkDeviceSize *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkDeviceSize *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -817,24 +873,24 @@ void
 vn_decode_vkCmdDraw_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDraw *args)
 {
    /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 24);
-   if (!p)
+   const uint8_t *span = vn_decode_peek_bytes(dec, 24);
+   if (!span)
       return;
    {
       uint64_t id;
-      memcpy(&id, p + 0, 8);
+      memcpy(&id, span + 0, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    _Static_assert(sizeof(args->vertexCount) == 4, "wire size of vertexCount");
-   memcpy(&args->vertexCount, p + 8, 4);
+   memcpy(&args->vertexCount, span + 8, 4);
    _Static_assert(sizeof(args->instanceCount) == 4, "wire size of instanceCount");
-   memcpy(&args->instanceCount, p + 12, 4);
+   memcpy(&args->instanceCount, span + 12, 4);
    _Static_assert(sizeof(args->firstVertex) == 4, "wire size of firstVertex");
-   memcpy(&args->firstVertex, p + 16, 4);
+   memcpy(&args->firstVertex, span + 16, 4);
    _Static_assert(sizeof(args->firstInstance) == 4, "wire size of firstInstance");
-   memcpy(&args->firstInstance, p + 20, 4);
+   memcpy(&args->firstInstance, span + 20, 4);
 }
 
 void
@@ -893,26 +949,26 @@ void
 vn_decode_vkCmdDrawIndexed_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndexed *args)
 {
    /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 28);
-   if (!p)
+   const uint8_t *span = vn_decode_peek_bytes(dec, 28);
+   if (!span)
       return;
    {
       uint64_t id;
-      memcpy(&id, p + 0, 8);
+      memcpy(&id, span + 0, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    _Static_assert(sizeof(args->indexCount) == 4, "wire size of indexCount");
-   memcpy(&args->indexCount, p + 8, 4);
+   memcpy(&args->indexCount, span + 8, 4);
    _Static_assert(sizeof(args->instanceCount) == 4, "wire size of instanceCount");
-   memcpy(&args->instanceCount, p + 12, 4);
+   memcpy(&args->instanceCount, span + 12, 4);
    _Static_assert(sizeof(args->firstIndex) == 4, "wire size of firstIndex");
-   memcpy(&args->firstIndex, p + 16, 4);
+   memcpy(&args->firstIndex, span + 16, 4);
    _Static_assert(sizeof(args->vertexOffset) == 4, "wire size of vertexOffset");
-   memcpy(&args->vertexOffset, p + 20, 4);
+   memcpy(&args->vertexOffset, span + 20, 4);
    _Static_assert(sizeof(args->firstInstance) == 4, "wire size of firstInstance");
-   memcpy(&args->firstInstance, p + 24, 4);
+   memcpy(&args->firstInstance, span + 24, 4);
 }
 
 void
@@ -971,18 +1027,29 @@ vn_run_vkCmdDrawIndexed(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
 void
 vn_decode_vkCmdDrawIndirect_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndirect *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 32);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->buffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->offset, sizeof(args->offset));
-   vn_decode_bytes(dec, &args->drawCount, sizeof(args->drawCount));
-   vn_decode_bytes(dec, &args->stride, sizeof(args->stride));
+   _Static_assert(sizeof(args->offset) == 8, "wire size of offset");
+   memcpy(&args->offset, span + 16, 8);
+   _Static_assert(sizeof(args->drawCount) == 4, "wire size of drawCount");
+   memcpy(&args->drawCount, span + 24, 4);
+   _Static_assert(sizeof(args->stride) == 4, "wire size of stride");
+   memcpy(&args->stride, span + 28, 4);
 }
 
 void
@@ -1010,18 +1077,29 @@ vn_run_vkCmdDrawIndirect(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
 void
 vn_decode_vkCmdDrawIndexedIndirect_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndexedIndirect *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 32);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->buffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->offset, sizeof(args->offset));
-   vn_decode_bytes(dec, &args->drawCount, sizeof(args->drawCount));
-   vn_decode_bytes(dec, &args->stride, sizeof(args->stride));
+   _Static_assert(sizeof(args->offset) == 8, "wire size of offset");
+   memcpy(&args->offset, span + 16, 8);
+   _Static_assert(sizeof(args->drawCount) == 4, "wire size of drawCount");
+   memcpy(&args->drawCount, span + 24, 4);
+   _Static_assert(sizeof(args->stride) == 4, "wire size of stride");
+   memcpy(&args->stride, span + 28, 4);
 }
 
 void
@@ -1050,22 +1128,22 @@ void
 vn_decode_vkCmdDispatch_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDispatch *args)
 {
    /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 20);
-   if (!p)
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
+   if (!span)
       return;
    {
       uint64_t id;
-      memcpy(&id, p + 0, 8);
+      memcpy(&id, span + 0, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    _Static_assert(sizeof(args->groupCountX) == 4, "wire size of groupCountX");
-   memcpy(&args->groupCountX, p + 8, 4);
+   memcpy(&args->groupCountX, span + 8, 4);
    _Static_assert(sizeof(args->groupCountY) == 4, "wire size of groupCountY");
-   memcpy(&args->groupCountY, p + 12, 4);
+   memcpy(&args->groupCountY, span + 12, 4);
    _Static_assert(sizeof(args->groupCountZ) == 4, "wire size of groupCountZ");
-   memcpy(&args->groupCountZ, p + 16, 4);
+   memcpy(&args->groupCountZ, span + 16, 4);
 }
 
 void
@@ -1122,16 +1200,25 @@ vn_run_vkCmdDispatch(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec,
 void
 vn_decode_vkCmdDispatchIndirect_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDispatchIndirect *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 24);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->buffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->offset, sizeof(args->offset));
+   _Static_assert(sizeof(args->offset) == 8, "wire size of offset");
+   memcpy(&args->offset, span + 16, 8);
 }
 
 void
@@ -1159,28 +1246,40 @@ vn_run_vkCmdDispatchIndirect(struct vn_dispatch_context *ctx, struct vn_cs_decod
 void
 vn_decode_vkCmdCopyBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyBuffer *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 28);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->srcBuffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 16, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->dstBuffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->regionCount, sizeof(args->regionCount));
+   _Static_assert(sizeof(args->regionCount) == 4, "wire size of regionCount");
+   memcpy(&args->regionCount, span + 24, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->regionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(args->regionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkBufferCopy *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkBufferCopy *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            vn_decode_VkBufferCopy(dec, &a[i]);
+         /* wire layout = C layout (Gen.plain_struct_size): one copy */
+         _Static_assert(sizeof(*a) == 24, "wire size of VkBufferCopy");
+         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       args->pRegions = a;
    }
@@ -1211,30 +1310,44 @@ vn_run_vkCmdCopyBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
 void
 vn_decode_vkCmdCopyImage_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyImage *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 36);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_IMAGE, false);
+      uint64_t id;
+      memcpy(&id, span + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_IMAGE, false);
       args->srcImage = obj ? (VkImage)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->srcImageLayout, sizeof(args->srcImageLayout));
+   _Static_assert(sizeof(args->srcImageLayout) == 4, "wire size of srcImageLayout");
+   memcpy(&args->srcImageLayout, span + 16, 4);
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_IMAGE, false);
+      uint64_t id;
+      memcpy(&id, span + 20, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_IMAGE, false);
       args->dstImage = obj ? (VkImage)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->dstImageLayout, sizeof(args->dstImageLayout));
-   vn_decode_bytes(dec, &args->regionCount, sizeof(args->regionCount));
+   _Static_assert(sizeof(args->dstImageLayout) == 4, "wire size of dstImageLayout");
+   memcpy(&args->dstImageLayout, span + 28, 4);
+   _Static_assert(sizeof(args->regionCount) == 4, "wire size of regionCount");
+   memcpy(&args->regionCount, span + 32, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->regionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(args->regionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkImageCopy *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkImageCopy *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            vn_decode_VkImageCopy(dec, &a[i]);
+         /* wire layout = C layout (Gen.plain_struct_size): one copy */
+         _Static_assert(sizeof(*a) == 68, "wire size of VkImageCopy");
+         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       args->pRegions = a;
    }
@@ -1265,22 +1378,35 @@ vn_run_vkCmdCopyImage(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec
 void
 vn_decode_vkCmdBlitImage_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBlitImage *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 36);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_IMAGE, false);
+      uint64_t id;
+      memcpy(&id, span + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_IMAGE, false);
       args->srcImage = obj ? (VkImage)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->srcImageLayout, sizeof(args->srcImageLayout));
+   _Static_assert(sizeof(args->srcImageLayout) == 4, "wire size of srcImageLayout");
+   memcpy(&args->srcImageLayout, span + 16, 4);
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_IMAGE, false);
+      uint64_t id;
+      memcpy(&id, span + 20, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_IMAGE, false);
       args->dstImage = obj ? (VkImage)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->dstImageLayout, sizeof(args->dstImageLayout));
-   vn_decode_bytes(dec, &args->regionCount, sizeof(args->regionCount));
+   _Static_assert(sizeof(args->dstImageLayout) == 4, "wire size of dstImageLayout");
+   memcpy(&args->dstImageLayout, span + 28, 4);
+   _Static_assert(sizeof(args->regionCount) == 4, "wire size of regionCount");
+   memcpy(&args->regionCount, span + 32, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->regionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
@@ -1320,29 +1446,42 @@ vn_run_vkCmdBlitImage(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec
 void
 vn_decode_vkCmdCopyBufferToImage_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyBufferToImage *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 32);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->srcBuffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_IMAGE, false);
+      uint64_t id;
+      memcpy(&id, span + 16, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_IMAGE, false);
       args->dstImage = obj ? (VkImage)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->dstImageLayout, sizeof(args->dstImageLayout));
-   vn_decode_bytes(dec, &args->regionCount, sizeof(args->regionCount));
+   _Static_assert(sizeof(args->dstImageLayout) == 4, "wire size of dstImageLayout");
+   memcpy(&args->dstImageLayout, span + 24, 4);
+   _Static_assert(sizeof(args->regionCount) == 4, "wire size of regionCount");
+   memcpy(&args->regionCount, span + 28, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->regionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(args->regionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkBufferImageCopy *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkBufferImageCopy *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            vn_decode_VkBufferImageCopy(dec, &a[i]);
+         /* wire layout = C layout (Gen.plain_struct_size): one copy */
+         _Static_assert(sizeof(*a) == 56, "wire size of VkBufferImageCopy");
+         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       args->pRegions = a;
    }
@@ -1373,29 +1512,42 @@ vn_run_vkCmdCopyBufferToImage(struct vn_dispatch_context *ctx, struct vn_cs_deco
 void
 vn_decode_vkCmdCopyImageToBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyImageToBuffer *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 32);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_IMAGE, false);
+      uint64_t id;
+      memcpy(&id, span + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_IMAGE, false);
       args->srcImage = obj ? (VkImage)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->srcImageLayout, sizeof(args->srcImageLayout));
+   _Static_assert(sizeof(args->srcImageLayout) == 4, "wire size of srcImageLayout");
+   memcpy(&args->srcImageLayout, span + 16, 4);
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 20, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->dstBuffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->regionCount, sizeof(args->regionCount));
+   _Static_assert(sizeof(args->regionCount) == 4, "wire size of regionCount");
+   memcpy(&args->regionCount, span + 28, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->regionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(args->regionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkBufferImageCopy *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkBufferImageCopy *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            vn_decode_VkBufferImageCopy(dec, &a[i]);
+         /* wire layout = C layout (Gen.plain_struct_size): one copy */
+         _Static_assert(sizeof(*a) == 56, "wire size of VkBufferImageCopy");
+         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       args->pRegions = a;
    }
@@ -1426,17 +1578,27 @@ vn_run_vkCmdCopyImageToBuffer(struct vn_dispatch_context *ctx, struct vn_cs_deco
 void
 vn_decode_vkCmdUpdateBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdUpdateBuffer *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 32);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->dstBuffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->dstOffset, sizeof(args->dstOffset));
-   vn_decode_bytes(dec, &args->dataSize, sizeof(args->dataSize));
+   _Static_assert(sizeof(args->dstOffset) == 8, "wire size of dstOffset");
+   memcpy(&args->dstOffset, span + 16, 8);
+   _Static_assert(sizeof(args->dataSize) == 8, "wire size of dataSize");
+   memcpy(&args->dataSize, span + 24, 8);
    {
       const uint64_t n = vn_decode_array_size(dec, 1);
       if (n && n != (uint64_t)(args->dataSize)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
@@ -1470,18 +1632,29 @@ vn_run_vkCmdUpdateBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
 void
 vn_decode_vkCmdFillBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdFillBuffer *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 36);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->dstBuffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->dstOffset, sizeof(args->dstOffset));
-   vn_decode_bytes(dec, &args->size, sizeof(args->size));
-   vn_decode_bytes(dec, &args->data, sizeof(args->data));
+   _Static_assert(sizeof(args->dstOffset) == 8, "wire size of dstOffset");
+   memcpy(&args->dstOffset, span + 16, 8);
+   _Static_assert(sizeof(args->size) == 8, "wire size of size");
+   memcpy(&args->size, span + 24, 8);
+   _Static_assert(sizeof(args->data) == 4, "wire size of data");
+   memcpy(&args->data, span + 32, 4);
 }
 
 void
@@ -1509,16 +1682,25 @@ vn_run_vkCmdFillBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
 void
 vn_decode_vkCmdClearColorImage_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdClearColorImage *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_IMAGE, false);
+      uint64_t id;
+      memcpy(&id, span + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_IMAGE, false);
       args->image = obj ? (VkImage)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->imageLayout, sizeof(args->imageLayout));
+   _Static_assert(sizeof(args->imageLayout) == 4, "wire size of imageLayout");
+   memcpy(&args->imageLayout, span + 16, 4);
    if (vn_decode_simple_pointer(dec)) {
       VkClearColorValue *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
       if (p)
@@ -1532,10 +1714,11 @@ vn_decode_vkCmdClearColorImage_args(struct vn_cs_decoder *dec, struct vn_command
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->rangeCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(args->rangeCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkImageSubresourceRange *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkImageSubresourceRange *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            vn_decode_VkImageSubresourceRange(dec, &a[i]);
+         /* wire layout = C layout (Gen.plain_struct_size): one copy */
+         _Static_assert(sizeof(*a) == 20, "wire size of VkImageSubresourceRange");
+         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       args->pRanges = a;
    }
@@ -1566,16 +1749,25 @@ vn_run_vkCmdClearColorImage(struct vn_dispatch_context *ctx, struct vn_cs_decode
 void
 vn_decode_vkCmdClearDepthStencilImage_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdClearDepthStencilImage *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_IMAGE, false);
+      uint64_t id;
+      memcpy(&id, span + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_IMAGE, false);
       args->image = obj ? (VkImage)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->imageLayout, sizeof(args->imageLayout));
+   _Static_assert(sizeof(args->imageLayout) == 4, "wire size of imageLayout");
+   memcpy(&args->imageLayout, span + 16, 4);
    if (vn_decode_simple_pointer(dec)) {
       VkClearDepthStencilValue *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
       if (p)
@@ -1590,10 +1782,11 @@ vn_decode_vkCmdClearDepthStencilImage_args(struct vn_cs_decoder *dec, struct vn_
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->rangeCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(args->rangeCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkImageSubresourceRange *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkImageSubresourceRange *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            vn_decode_VkImageSubresourceRange(dec, &a[i]);
+         /* wire layout = C layout (Gen.plain_struct_size): one copy */
+         _Static_assert(sizeof(*a) == 20, "wire size of VkImageSubresourceRange");
+         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       args->pRanges = a;
    }
@@ -1624,12 +1817,19 @@ vn_run_vkCmdClearDepthStencilImage(struct vn_dispatch_context *ctx, struct vn_cs
 void
 vn_decode_vkCmdClearAttachments_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdClearAttachments *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->attachmentCount, sizeof(args->attachmentCount));
+   _Static_assert(sizeof(args->attachmentCount) == 4, "wire size of attachmentCount");
+   memcpy(&args->attachmentCount, span + 8, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->attachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
@@ -1646,10 +1846,11 @@ vn_decode_vkCmdClearAttachments_args(struct vn_cs_decoder *dec, struct vn_comman
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->rectCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(args->rectCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkClearRect *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkClearRect *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            vn_decode_VkClearRect(dec, &a[i]);
+         /* wire layout = C layout (Gen.plain_struct_size): one copy */
+         _Static_assert(sizeof(*a) == 24, "wire size of VkClearRect");
+         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       args->pRects = a;
    }
@@ -1691,30 +1892,44 @@ vn_run_vkCmdClearAttachments(struct vn_dispatch_context *ctx, struct vn_cs_decod
 void
 vn_decode_vkCmdResolveImage_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdResolveImage *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 36);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_IMAGE, false);
+      uint64_t id;
+      memcpy(&id, span + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_IMAGE, false);
       args->srcImage = obj ? (VkImage)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->srcImageLayout, sizeof(args->srcImageLayout));
+   _Static_assert(sizeof(args->srcImageLayout) == 4, "wire size of srcImageLayout");
+   memcpy(&args->srcImageLayout, span + 16, 4);
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_IMAGE, false);
+      uint64_t id;
+      memcpy(&id, span + 20, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_IMAGE, false);
       args->dstImage = obj ? (VkImage)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->dstImageLayout, sizeof(args->dstImageLayout));
-   vn_decode_bytes(dec, &args->regionCount, sizeof(args->regionCount));
+   _Static_assert(sizeof(args->dstImageLayout) == 4, "wire size of dstImageLayout");
+   memcpy(&args->dstImageLayout, span + 28, 4);
+   _Static_assert(sizeof(args->regionCount) == 4, "wire size of regionCount");
+   memcpy(&args->regionCount, span + 32, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->regionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(args->regionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkImageResolve *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkImageResolve *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            vn_decode_VkImageResolve(dec, &a[i]);
+         /* wire layout = C layout (Gen.plain_struct_size): one copy */
+         _Static_assert(sizeof(*a) == 68, "wire size of VkImageResolve");
+         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       args->pRegions = a;
    }
@@ -1746,24 +1961,24 @@ void
 vn_decode_vkCmdSetEvent_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetEvent *args)
 {
    /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 20);
-   if (!p)
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
+   if (!span)
       return;
    {
       uint64_t id;
-      memcpy(&id, p + 0, 8);
+      memcpy(&id, span + 0, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
       uint64_t id;
-      memcpy(&id, p + 8, 8);
+      memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_EVENT, false);
       args->event = obj ? (VkEvent)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
    _Static_assert(sizeof(args->stageMask) == 4, "wire size of stageMask");
-   memcpy(&args->stageMask, p + 16, 4);
+   memcpy(&args->stageMask, span + 16, 4);
 }
 
 void
@@ -1803,24 +2018,24 @@ void
 vn_decode_vkCmdResetEvent_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdResetEvent *args)
 {
    /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 20);
-   if (!p)
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
+   if (!span)
       return;
    {
       uint64_t id;
-      memcpy(&id, p + 0, 8);
+      memcpy(&id, span + 0, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
       uint64_t id;
-      memcpy(&id, p + 8, 8);
+      memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_EVENT, false);
       args->event = obj ? (VkEvent)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
    _Static_assert(sizeof(args->stageMask) == 4, "wire size of stageMask");
-   memcpy(&args->stageMask, p + 16, 4);
+   memcpy(&args->stageMask, span + 16, 4);
 }
 
 void
@@ -1859,17 +2074,24 @@ vn_run_vkCmdResetEvent(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
 void
 vn_decode_vkCmdWaitEvents_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdWaitEvents *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->eventCount, sizeof(args->eventCount));
+   _Static_assert(sizeof(args->eventCount) == 4, "wire size of eventCount");
+   memcpy(&args->eventCount, span + 8, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(args->eventCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(args->eventCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkEvent *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkEvent *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
             a[i] = vn_decode_handle_VkEvent(dec, false);
@@ -1941,15 +2163,25 @@ vn_run_vkCmdWaitEvents(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
 void
 vn_decode_vkCmdPipelineBarrier_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdPipelineBarrier *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 24);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->srcStageMask, sizeof(args->srcStageMask));
-   vn_decode_bytes(dec, &args->dstStageMask, sizeof(args->dstStageMask));
-   vn_decode_bytes(dec, &args->dependencyFlags, sizeof(args->dependencyFlags));
-   vn_decode_bytes(dec, &args->memoryBarrierCount, sizeof(args->memoryBarrierCount));
+   _Static_assert(sizeof(args->srcStageMask) == 4, "wire size of srcStageMask");
+   memcpy(&args->srcStageMask, span + 8, 4);
+   _Static_assert(sizeof(args->dstStageMask) == 4, "wire size of dstStageMask");
+   memcpy(&args->dstStageMask, span + 12, 4);
+   _Static_assert(sizeof(args->dependencyFlags) == 4, "wire size of dependencyFlags");
+   memcpy(&args->dependencyFlags, span + 16, 4);
+   _Static_assert(sizeof(args->memoryBarrierCount) == 4, "wire size of memoryBarrierCount");
+   memcpy(&args->memoryBarrierCount, span + 20, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->memoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
@@ -2012,17 +2244,27 @@ vn_run_vkCmdPipelineBarrier(struct vn_dispatch_context *ctx, struct vn_cs_decode
 void
 vn_decode_vkCmdBeginQuery_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginQuery *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 24);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_QUERY_POOL, false);
+      uint64_t id;
+      memcpy(&id, span + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->query, sizeof(args->query));
-   vn_decode_bytes(dec, &args->flags, sizeof(args->flags));
+   _Static_assert(sizeof(args->query) == 4, "wire size of query");
+   memcpy(&args->query, span + 16, 4);
+   _Static_assert(sizeof(args->flags) == 4, "wire size of flags");
+   memcpy(&args->flags, span + 20, 4);
 }
 
 void
@@ -2050,16 +2292,25 @@ vn_run_vkCmdBeginQuery(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
 void
 vn_decode_vkCmdEndQuery_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndQuery *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_QUERY_POOL, false);
+      uint64_t id;
+      memcpy(&id, span + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->query, sizeof(args->query));
+   _Static_assert(sizeof(args->query) == 4, "wire size of query");
+   memcpy(&args->query, span + 16, 4);
 }
 
 void
@@ -2087,17 +2338,27 @@ vn_run_vkCmdEndQuery(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec,
 void
 vn_decode_vkCmdResetQueryPool_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdResetQueryPool *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 24);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_QUERY_POOL, false);
+      uint64_t id;
+      memcpy(&id, span + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->firstQuery, sizeof(args->firstQuery));
-   vn_decode_bytes(dec, &args->queryCount, sizeof(args->queryCount));
+   _Static_assert(sizeof(args->firstQuery) == 4, "wire size of firstQuery");
+   memcpy(&args->firstQuery, span + 16, 4);
+   _Static_assert(sizeof(args->queryCount) == 4, "wire size of queryCount");
+   memcpy(&args->queryCount, span + 20, 4);
 }
 
 void
@@ -2125,17 +2386,27 @@ vn_run_vkCmdResetQueryPool(struct vn_dispatch_context *ctx, struct vn_cs_decoder
 void
 vn_decode_vkCmdWriteTimestamp_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdWriteTimestamp *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 24);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->pipelineStage, sizeof(args->pipelineStage));
+   _Static_assert(sizeof(args->pipelineStage) == 4, "wire size of pipelineStage");
+   memcpy(&args->pipelineStage, span + 8, 4);
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_QUERY_POOL, false);
+      uint64_t id;
+      memcpy(&id, span + 12, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->query, sizeof(args->query));
+   _Static_assert(sizeof(args->query) == 4, "wire size of query");
+   memcpy(&args->query, span + 20, 4);
 }
 
 void
@@ -2163,24 +2434,39 @@ vn_run_vkCmdWriteTimestamp(struct vn_dispatch_context *ctx, struct vn_cs_decoder
 void
 vn_decode_vkCmdCopyQueryPoolResults_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyQueryPoolResults *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 52);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_QUERY_POOL, false);
+      uint64_t id;
+      memcpy(&id, span + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->firstQuery, sizeof(args->firstQuery));
-   vn_decode_bytes(dec, &args->queryCount, sizeof(args->queryCount));
+   _Static_assert(sizeof(args->firstQuery) == 4, "wire size of firstQuery");
+   memcpy(&args->firstQuery, span + 16, 4);
+   _Static_assert(sizeof(args->queryCount) == 4, "wire size of queryCount");
+   memcpy(&args->queryCount, span + 20, 4);
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 24, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->dstBuffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->dstOffset, sizeof(args->dstOffset));
-   vn_decode_bytes(dec, &args->stride, sizeof(args->stride));
-   vn_decode_bytes(dec, &args->flags, sizeof(args->flags));
+   _Static_assert(sizeof(args->dstOffset) == 8, "wire size of dstOffset");
+   memcpy(&args->dstOffset, span + 32, 8);
+   _Static_assert(sizeof(args->stride) == 8, "wire size of stride");
+   memcpy(&args->stride, span + 40, 8);
+   _Static_assert(sizeof(args->flags) == 4, "wire size of flags");
+   memcpy(&args->flags, span + 48, 4);
 }
 
 void
@@ -2208,18 +2494,29 @@ vn_run_vkCmdCopyQueryPoolResults(struct vn_dispatch_context *ctx, struct vn_cs_d
 void
 vn_decode_vkCmdPushConstants_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdPushConstants *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 28);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_PIPELINE_LAYOUT, false);
+      uint64_t id;
+      memcpy(&id, span + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_PIPELINE_LAYOUT, false);
       args->layout = obj ? (VkPipelineLayout)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->stageFlags, sizeof(args->stageFlags));
-   vn_decode_bytes(dec, &args->offset, sizeof(args->offset));
-   vn_decode_bytes(dec, &args->size, sizeof(args->size));
+   _Static_assert(sizeof(args->stageFlags) == 4, "wire size of stageFlags");
+   memcpy(&args->stageFlags, span + 16, 4);
+   _Static_assert(sizeof(args->offset) == 4, "wire size of offset");
+   memcpy(&args->offset, span + 20, 4);
+   _Static_assert(sizeof(args->size) == 4, "wire size of size");
+   memcpy(&args->size, span + 24, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 1);
       if (n && n != (uint64_t)(args->size)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
@@ -2295,12 +2592,19 @@ vn_run_vkCmdBeginRenderPass(struct vn_dispatch_context *ctx, struct vn_cs_decode
 void
 vn_decode_vkCmdNextSubpass_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdNextSubpass *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->contents, sizeof(args->contents));
+   _Static_assert(sizeof(args->contents) == 4, "wire size of contents");
+   memcpy(&args->contents, span + 8, 4);
 }
 
 void
@@ -2360,17 +2664,24 @@ vn_run_vkCmdEndRenderPass(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
 void
 vn_decode_vkCmdExecuteCommands_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdExecuteCommands *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->commandBufferCount, sizeof(args->commandBufferCount));
+   _Static_assert(sizeof(args->commandBufferCount) == 4, "wire size of commandBufferCount");
+   memcpy(&args->commandBufferCount, span + 8, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(args->commandBufferCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(args->commandBufferCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkCommandBuffer *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkCommandBuffer *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
             a[i] = vn_decode_handle_VkCommandBuffer(dec, false);
@@ -2405,18 +2716,18 @@ void
 vn_decode_vkCmdSetDeviceMask_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDeviceMask *args)
 {
    /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
-   if (!p)
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
       return;
    {
       uint64_t id;
-      memcpy(&id, p + 0, 8);
+      memcpy(&id, span + 0, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    _Static_assert(sizeof(args->deviceMask) == 4, "wire size of deviceMask");
-   memcpy(&args->deviceMask, p + 8, 4);
+   memcpy(&args->deviceMask, span + 8, 4);
 }
 
 void
@@ -2482,28 +2793,28 @@ void
 vn_decode_vkCmdDispatchBase_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDispatchBase *args)
 {
    /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 32);
-   if (!p)
+   const uint8_t *span = vn_decode_peek_bytes(dec, 32);
+   if (!span)
       return;
    {
       uint64_t id;
-      memcpy(&id, p + 0, 8);
+      memcpy(&id, span + 0, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    _Static_assert(sizeof(args->baseGroupX) == 4, "wire size of baseGroupX");
-   memcpy(&args->baseGroupX, p + 8, 4);
+   memcpy(&args->baseGroupX, span + 8, 4);
    _Static_assert(sizeof(args->baseGroupY) == 4, "wire size of baseGroupY");
-   memcpy(&args->baseGroupY, p + 12, 4);
+   memcpy(&args->baseGroupY, span + 12, 4);
    _Static_assert(sizeof(args->baseGroupZ) == 4, "wire size of baseGroupZ");
-   memcpy(&args->baseGroupZ, p + 16, 4);
+   memcpy(&args->baseGroupZ, span + 16, 4);
    _Static_assert(sizeof(args->groupCountX) == 4, "wire size of groupCountX");
-   memcpy(&args->groupCountX, p + 20, 4);
+   memcpy(&args->groupCountX, span + 20, 4);
    _Static_assert(sizeof(args->groupCountY) == 4, "wire size of groupCountY");
-   memcpy(&args->groupCountY, p + 24, 4);
+   memcpy(&args->groupCountY, span + 24, 4);
    _Static_assert(sizeof(args->groupCountZ) == 4, "wire size of groupCountZ");
-   memcpy(&args->groupCountZ, p + 28, 4);
+   memcpy(&args->groupCountZ, span + 28, 4);
 }
 
 void
@@ -2563,23 +2874,37 @@ vn_run_vkCmdDispatchBase(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
 void
 vn_decode_vkCmdDrawIndirectCount_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndirectCount *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 48);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->buffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->offset, sizeof(args->offset));
+   _Static_assert(sizeof(args->offset) == 8, "wire size of offset");
+   memcpy(&args->offset, span + 16, 8);
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 24, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->countBuffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->countBufferOffset, sizeof(args->countBufferOffset));
-   vn_decode_bytes(dec, &args->maxDrawCount, sizeof(args->maxDrawCount));
-   vn_decode_bytes(dec, &args->stride, sizeof(args->stride));
+   _Static_assert(sizeof(args->countBufferOffset) == 8, "wire size of countBufferOffset");
+   memcpy(&args->countBufferOffset, span + 32, 8);
+   _Static_assert(sizeof(args->maxDrawCount) == 4, "wire size of maxDrawCount");
+   memcpy(&args->maxDrawCount, span + 40, 4);
+   _Static_assert(sizeof(args->stride) == 4, "wire size of stride");
+   memcpy(&args->stride, span + 44, 4);
 }
 
 void
@@ -2607,23 +2932,37 @@ vn_run_vkCmdDrawIndirectCount(struct vn_dispatch_context *ctx, struct vn_cs_deco
 void
 vn_decode_vkCmdDrawIndexedIndirectCount_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndexedIndirectCount *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 48);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->buffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->offset, sizeof(args->offset));
+   _Static_assert(sizeof(args->offset) == 8, "wire size of offset");
+   memcpy(&args->offset, span + 16, 8);
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 24, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->countBuffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->countBufferOffset, sizeof(args->countBufferOffset));
-   vn_decode_bytes(dec, &args->maxDrawCount, sizeof(args->maxDrawCount));
-   vn_decode_bytes(dec, &args->stride, sizeof(args->stride));
+   _Static_assert(sizeof(args->countBufferOffset) == 8, "wire size of countBufferOffset");
+   memcpy(&args->countBufferOffset, span + 32, 8);
+   _Static_assert(sizeof(args->maxDrawCount) == 4, "wire size of maxDrawCount");
+   memcpy(&args->maxDrawCount, span + 40, 4);
+   _Static_assert(sizeof(args->stride) == 4, "wire size of stride");
+   memcpy(&args->stride, span + 44, 4);
 }
 
 void
@@ -2792,18 +3131,26 @@ vn_run_vkCmdEndRenderPass2(struct vn_dispatch_context *ctx, struct vn_cs_decoder
 void
 vn_decode_vkCmdBindTransformFeedbackBuffersEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindTransformFeedbackBuffersEXT *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->firstBinding, sizeof(args->firstBinding));
-   vn_decode_bytes(dec, &args->bindingCount, sizeof(args->bindingCount));
+   _Static_assert(sizeof(args->firstBinding) == 4, "wire size of firstBinding");
+   memcpy(&args->firstBinding, span + 8, 4);
+   _Static_assert(sizeof(args->bindingCount) == 4, "wire size of bindingCount");
+   memcpy(&args->bindingCount, span + 12, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkBuffer *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkBuffer *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
             a[i] = vn_decode_handle_VkBuffer(dec, false);
@@ -2814,7 +3161,7 @@ vn_decode_vkCmdBindTransformFeedbackBuffersEXT_args(struct vn_cs_decoder *dec, s
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkDeviceSize *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkDeviceSize *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -2823,7 +3170,7 @@ vn_decode_vkCmdBindTransformFeedbackBuffersEXT_args(struct vn_cs_decoder *dec, s
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkDeviceSize *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkDeviceSize *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -2856,17 +3203,25 @@ vn_run_vkCmdBindTransformFeedbackBuffersEXT(struct vn_dispatch_context *ctx, str
 void
 vn_decode_vkCmdBeginTransformFeedbackEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginTransformFeedbackEXT *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->firstCounterBuffer, sizeof(args->firstCounterBuffer));
-   vn_decode_bytes(dec, &args->counterBufferCount, sizeof(args->counterBufferCount));
+   _Static_assert(sizeof(args->firstCounterBuffer) == 4, "wire size of firstCounterBuffer");
+   memcpy(&args->firstCounterBuffer, span + 8, 4);
+   _Static_assert(sizeof(args->counterBufferCount) == 4, "wire size of counterBufferCount");
+   memcpy(&args->counterBufferCount, span + 12, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(args->counterBufferCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkBuffer *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkBuffer *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
             a[i] = vn_decode_handle_VkBuffer(dec, true);
@@ -2876,7 +3231,7 @@ vn_decode_vkCmdBeginTransformFeedbackEXT_args(struct vn_cs_decoder *dec, struct 
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->counterBufferCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkDeviceSize *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkDeviceSize *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -2909,17 +3264,25 @@ vn_run_vkCmdBeginTransformFeedbackEXT(struct vn_dispatch_context *ctx, struct vn
 void
 vn_decode_vkCmdEndTransformFeedbackEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndTransformFeedbackEXT *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->firstCounterBuffer, sizeof(args->firstCounterBuffer));
-   vn_decode_bytes(dec, &args->counterBufferCount, sizeof(args->counterBufferCount));
+   _Static_assert(sizeof(args->firstCounterBuffer) == 4, "wire size of firstCounterBuffer");
+   memcpy(&args->firstCounterBuffer, span + 8, 4);
+   _Static_assert(sizeof(args->counterBufferCount) == 4, "wire size of counterBufferCount");
+   memcpy(&args->counterBufferCount, span + 12, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(args->counterBufferCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkBuffer *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkBuffer *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
             a[i] = vn_decode_handle_VkBuffer(dec, true);
@@ -2929,7 +3292,7 @@ vn_decode_vkCmdEndTransformFeedbackEXT_args(struct vn_cs_decoder *dec, struct vn
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->counterBufferCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkDeviceSize *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkDeviceSize *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -2962,18 +3325,29 @@ vn_run_vkCmdEndTransformFeedbackEXT(struct vn_dispatch_context *ctx, struct vn_c
 void
 vn_decode_vkCmdBeginQueryIndexedEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginQueryIndexedEXT *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 28);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_QUERY_POOL, false);
+      uint64_t id;
+      memcpy(&id, span + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->query, sizeof(args->query));
-   vn_decode_bytes(dec, &args->flags, sizeof(args->flags));
-   vn_decode_bytes(dec, &args->index, sizeof(args->index));
+   _Static_assert(sizeof(args->query) == 4, "wire size of query");
+   memcpy(&args->query, span + 16, 4);
+   _Static_assert(sizeof(args->flags) == 4, "wire size of flags");
+   memcpy(&args->flags, span + 20, 4);
+   _Static_assert(sizeof(args->index) == 4, "wire size of index");
+   memcpy(&args->index, span + 24, 4);
 }
 
 void
@@ -3001,17 +3375,27 @@ vn_run_vkCmdBeginQueryIndexedEXT(struct vn_dispatch_context *ctx, struct vn_cs_d
 void
 vn_decode_vkCmdEndQueryIndexedEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndQueryIndexedEXT *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 24);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_QUERY_POOL, false);
+      uint64_t id;
+      memcpy(&id, span + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->query, sizeof(args->query));
-   vn_decode_bytes(dec, &args->index, sizeof(args->index));
+   _Static_assert(sizeof(args->query) == 4, "wire size of query");
+   memcpy(&args->query, span + 16, 4);
+   _Static_assert(sizeof(args->index) == 4, "wire size of index");
+   memcpy(&args->index, span + 20, 4);
 }
 
 void
@@ -3039,20 +3423,33 @@ vn_run_vkCmdEndQueryIndexedEXT(struct vn_dispatch_context *ctx, struct vn_cs_dec
 void
 vn_decode_vkCmdDrawIndirectByteCountEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndirectByteCountEXT *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 40);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->instanceCount, sizeof(args->instanceCount));
-   vn_decode_bytes(dec, &args->firstInstance, sizeof(args->firstInstance));
+   _Static_assert(sizeof(args->instanceCount) == 4, "wire size of instanceCount");
+   memcpy(&args->instanceCount, span + 8, 4);
+   _Static_assert(sizeof(args->firstInstance) == 4, "wire size of firstInstance");
+   memcpy(&args->firstInstance, span + 12, 4);
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 16, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->counterBuffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->counterBufferOffset, sizeof(args->counterBufferOffset));
-   vn_decode_bytes(dec, &args->counterOffset, sizeof(args->counterOffset));
-   vn_decode_bytes(dec, &args->vertexStride, sizeof(args->vertexStride));
+   _Static_assert(sizeof(args->counterBufferOffset) == 8, "wire size of counterBufferOffset");
+   memcpy(&args->counterBufferOffset, span + 24, 8);
+   _Static_assert(sizeof(args->counterOffset) == 4, "wire size of counterOffset");
+   memcpy(&args->counterOffset, span + 32, 4);
+   _Static_assert(sizeof(args->vertexStride) == 4, "wire size of vertexStride");
+   memcpy(&args->vertexStride, span + 36, 4);
 }
 
 void
@@ -3080,13 +3477,21 @@ vn_run_vkCmdDrawIndirectByteCountEXT(struct vn_dispatch_context *ctx, struct vn_
 void
 vn_decode_vkCmdSetEvent2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetEvent2 *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_EVENT, false);
+      uint64_t id;
+      memcpy(&id, span + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_EVENT, false);
       args->event = obj ? (VkEvent)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
    if (vn_decode_simple_pointer(dec)) {
@@ -3137,24 +3542,24 @@ void
 vn_decode_vkCmdResetEvent2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdResetEvent2 *args)
 {
    /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 24);
-   if (!p)
+   const uint8_t *span = vn_decode_peek_bytes(dec, 24);
+   if (!span)
       return;
    {
       uint64_t id;
-      memcpy(&id, p + 0, 8);
+      memcpy(&id, span + 0, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
       uint64_t id;
-      memcpy(&id, p + 8, 8);
+      memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_EVENT, false);
       args->event = obj ? (VkEvent)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
    _Static_assert(sizeof(args->stageMask) == 8, "wire size of stageMask");
-   memcpy(&args->stageMask, p + 16, 8);
+   memcpy(&args->stageMask, span + 16, 8);
 }
 
 void
@@ -3193,17 +3598,24 @@ vn_run_vkCmdResetEvent2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
 void
 vn_decode_vkCmdWaitEvents2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdWaitEvents2 *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->eventCount, sizeof(args->eventCount));
+   _Static_assert(sizeof(args->eventCount) == 4, "wire size of eventCount");
+   memcpy(&args->eventCount, span + 8, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(args->eventCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(args->eventCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkEvent *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkEvent *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
             a[i] = vn_decode_handle_VkEvent(dec, false);
@@ -3289,17 +3701,27 @@ vn_run_vkCmdPipelineBarrier2(struct vn_dispatch_context *ctx, struct vn_cs_decod
 void
 vn_decode_vkCmdWriteTimestamp2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdWriteTimestamp2 *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 28);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->stage, sizeof(args->stage));
+   _Static_assert(sizeof(args->stage) == 8, "wire size of stage");
+   memcpy(&args->stage, span + 8, 8);
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_QUERY_POOL, false);
+      uint64_t id;
+      memcpy(&id, span + 16, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->query, sizeof(args->query));
+   _Static_assert(sizeof(args->query) == 4, "wire size of query");
+   memcpy(&args->query, span + 24, 4);
 }
 
 void
@@ -3647,18 +4069,18 @@ void
 vn_decode_vkCmdSetCullMode_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetCullMode *args)
 {
    /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
-   if (!p)
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
       return;
    {
       uint64_t id;
-      memcpy(&id, p + 0, 8);
+      memcpy(&id, span + 0, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    _Static_assert(sizeof(args->cullMode) == 4, "wire size of cullMode");
-   memcpy(&args->cullMode, p + 8, 4);
+   memcpy(&args->cullMode, span + 8, 4);
 }
 
 void
@@ -3724,18 +4146,18 @@ void
 vn_decode_vkCmdSetFrontFace_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetFrontFace *args)
 {
    /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
-   if (!p)
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
       return;
    {
       uint64_t id;
-      memcpy(&id, p + 0, 8);
+      memcpy(&id, span + 0, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    _Static_assert(sizeof(args->frontFace) == 4, "wire size of frontFace");
-   memcpy(&args->frontFace, p + 8, 4);
+   memcpy(&args->frontFace, span + 8, 4);
 }
 
 void
@@ -3801,18 +4223,18 @@ void
 vn_decode_vkCmdSetPrimitiveTopology_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetPrimitiveTopology *args)
 {
    /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
-   if (!p)
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
       return;
    {
       uint64_t id;
-      memcpy(&id, p + 0, 8);
+      memcpy(&id, span + 0, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    _Static_assert(sizeof(args->primitiveTopology) == 4, "wire size of primitiveTopology");
-   memcpy(&args->primitiveTopology, p + 8, 4);
+   memcpy(&args->primitiveTopology, span + 8, 4);
 }
 
 void
@@ -3877,20 +4299,28 @@ vn_run_vkCmdSetPrimitiveTopology(struct vn_dispatch_context *ctx, struct vn_cs_d
 void
 vn_decode_vkCmdSetViewportWithCount_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetViewportWithCount *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->viewportCount, sizeof(args->viewportCount));
+   _Static_assert(sizeof(args->viewportCount) == 4, "wire size of viewportCount");
+   memcpy(&args->viewportCount, span + 8, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->viewportCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(args->viewportCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkViewport *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkViewport *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            vn_decode_VkViewport(dec, &a[i]);
+         /* wire layout = C layout (Gen.plain_struct_size): one copy */
+         _Static_assert(sizeof(*a) == 24, "wire size of VkViewport");
+         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       args->pViewports = a;
    }
@@ -3921,20 +4351,28 @@ vn_run_vkCmdSetViewportWithCount(struct vn_dispatch_context *ctx, struct vn_cs_d
 void
 vn_decode_vkCmdSetScissorWithCount_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetScissorWithCount *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->scissorCount, sizeof(args->scissorCount));
+   _Static_assert(sizeof(args->scissorCount) == 4, "wire size of scissorCount");
+   memcpy(&args->scissorCount, span + 8, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->scissorCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(args->scissorCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkRect2D *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkRect2D *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            vn_decode_VkRect2D(dec, &a[i]);
+         /* wire layout = C layout (Gen.plain_struct_size): one copy */
+         _Static_assert(sizeof(*a) == 16, "wire size of VkRect2D");
+         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       args->pScissors = a;
    }
@@ -3965,18 +4403,26 @@ vn_run_vkCmdSetScissorWithCount(struct vn_dispatch_context *ctx, struct vn_cs_de
 void
 vn_decode_vkCmdBindVertexBuffers2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindVertexBuffers2 *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->firstBinding, sizeof(args->firstBinding));
-   vn_decode_bytes(dec, &args->bindingCount, sizeof(args->bindingCount));
+   _Static_assert(sizeof(args->firstBinding) == 4, "wire size of firstBinding");
+   memcpy(&args->firstBinding, span + 8, 4);
+   _Static_assert(sizeof(args->bindingCount) == 4, "wire size of bindingCount");
+   memcpy(&args->bindingCount, span + 12, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkBuffer *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkBuffer *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
             a[i] = vn_decode_handle_VkBuffer(dec, true);
@@ -3987,7 +4433,7 @@ vn_decode_vkCmdBindVertexBuffers2_args(struct vn_cs_decoder *dec, struct vn_comm
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkDeviceSize *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkDeviceSize *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -3996,7 +4442,7 @@ vn_decode_vkCmdBindVertexBuffers2_args(struct vn_cs_decoder *dec, struct vn_comm
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkDeviceSize *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkDeviceSize *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -4005,7 +4451,7 @@ vn_decode_vkCmdBindVertexBuffers2_args(struct vn_cs_decoder *dec, struct vn_comm
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkDeviceSize *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkDeviceSize *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -4039,18 +4485,18 @@ void
 vn_decode_vkCmdSetDepthTestEnable_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthTestEnable *args)
 {
    /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
-   if (!p)
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
       return;
    {
       uint64_t id;
-      memcpy(&id, p + 0, 8);
+      memcpy(&id, span + 0, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    _Static_assert(sizeof(args->depthTestEnable) == 4, "wire size of depthTestEnable");
-   memcpy(&args->depthTestEnable, p + 8, 4);
+   memcpy(&args->depthTestEnable, span + 8, 4);
 }
 
 void
@@ -4116,18 +4562,18 @@ void
 vn_decode_vkCmdSetDepthWriteEnable_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthWriteEnable *args)
 {
    /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
-   if (!p)
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
       return;
    {
       uint64_t id;
-      memcpy(&id, p + 0, 8);
+      memcpy(&id, span + 0, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    _Static_assert(sizeof(args->depthWriteEnable) == 4, "wire size of depthWriteEnable");
-   memcpy(&args->depthWriteEnable, p + 8, 4);
+   memcpy(&args->depthWriteEnable, span + 8, 4);
 }
 
 void
@@ -4193,18 +4639,18 @@ void
 vn_decode_vkCmdSetDepthCompareOp_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthCompareOp *args)
 {
    /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
-   if (!p)
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
       return;
    {
       uint64_t id;
-      memcpy(&id, p + 0, 8);
+      memcpy(&id, span + 0, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    _Static_assert(sizeof(args->depthCompareOp) == 4, "wire size of depthCompareOp");
-   memcpy(&args->depthCompareOp, p + 8, 4);
+   memcpy(&args->depthCompareOp, span + 8, 4);
 }
 
 void
@@ -4270,18 +4716,18 @@ void
 vn_decode_vkCmdSetDepthBoundsTestEnable_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthBoundsTestEnable *args)
 {
    /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
-   if (!p)
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
       return;
    {
       uint64_t id;
-      memcpy(&id, p + 0, 8);
+      memcpy(&id, span + 0, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    _Static_assert(sizeof(args->depthBoundsTestEnable) == 4, "wire size of depthBoundsTestEnable");
-   memcpy(&args->depthBoundsTestEnable, p + 8, 4);
+   memcpy(&args->depthBoundsTestEnable, span + 8, 4);
 }
 
 void
@@ -4347,18 +4793,18 @@ void
 vn_decode_vkCmdSetStencilTestEnable_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilTestEnable *args)
 {
    /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
-   if (!p)
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
       return;
    {
       uint64_t id;
-      memcpy(&id, p + 0, 8);
+      memcpy(&id, span + 0, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    _Static_assert(sizeof(args->stencilTestEnable) == 4, "wire size of stencilTestEnable");
-   memcpy(&args->stencilTestEnable, p + 8, 4);
+   memcpy(&args->stencilTestEnable, span + 8, 4);
 }
 
 void
@@ -4424,26 +4870,26 @@ void
 vn_decode_vkCmdSetStencilOp_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilOp *args)
 {
    /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 28);
-   if (!p)
+   const uint8_t *span = vn_decode_peek_bytes(dec, 28);
+   if (!span)
       return;
    {
       uint64_t id;
-      memcpy(&id, p + 0, 8);
+      memcpy(&id, span + 0, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    _Static_assert(sizeof(args->faceMask) == 4, "wire size of faceMask");
-   memcpy(&args->faceMask, p + 8, 4);
+   memcpy(&args->faceMask, span + 8, 4);
    _Static_assert(sizeof(args->failOp) == 4, "wire size of failOp");
-   memcpy(&args->failOp, p + 12, 4);
+   memcpy(&args->failOp, span + 12, 4);
    _Static_assert(sizeof(args->passOp) == 4, "wire size of passOp");
-   memcpy(&args->passOp, p + 16, 4);
+   memcpy(&args->passOp, span + 16, 4);
    _Static_assert(sizeof(args->depthFailOp) == 4, "wire size of depthFailOp");
-   memcpy(&args->depthFailOp, p + 20, 4);
+   memcpy(&args->depthFailOp, span + 20, 4);
    _Static_assert(sizeof(args->compareOp) == 4, "wire size of compareOp");
-   memcpy(&args->compareOp, p + 24, 4);
+   memcpy(&args->compareOp, span + 24, 4);
 }
 
 void
@@ -4513,18 +4959,18 @@ void
 vn_decode_vkCmdSetRasterizerDiscardEnable_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetRasterizerDiscardEnable *args)
 {
    /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
-   if (!p)
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
       return;
    {
       uint64_t id;
-      memcpy(&id, p + 0, 8);
+      memcpy(&id, span + 0, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    _Static_assert(sizeof(args->rasterizerDiscardEnable) == 4, "wire size of rasterizerDiscardEnable");
-   memcpy(&args->rasterizerDiscardEnable, p + 8, 4);
+   memcpy(&args->rasterizerDiscardEnable, span + 8, 4);
 }
 
 void
@@ -4590,18 +5036,18 @@ void
 vn_decode_vkCmdSetDepthBiasEnable_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthBiasEnable *args)
 {
    /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
-   if (!p)
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
       return;
    {
       uint64_t id;
-      memcpy(&id, p + 0, 8);
+      memcpy(&id, span + 0, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    _Static_assert(sizeof(args->depthBiasEnable) == 4, "wire size of depthBiasEnable");
-   memcpy(&args->depthBiasEnable, p + 8, 4);
+   memcpy(&args->depthBiasEnable, span + 8, 4);
 }
 
 void
@@ -4667,18 +5113,18 @@ void
 vn_decode_vkCmdSetPrimitiveRestartEnable_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetPrimitiveRestartEnable *args)
 {
    /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
-   if (!p)
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
       return;
    {
       uint64_t id;
-      memcpy(&id, p + 0, 8);
+      memcpy(&id, span + 0, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    _Static_assert(sizeof(args->primitiveRestartEnable) == 4, "wire size of primitiveRestartEnable");
-   memcpy(&args->primitiveRestartEnable, p + 8, 4);
+   memcpy(&args->primitiveRestartEnable, span + 8, 4);
 }
 
 void
@@ -4744,18 +5190,18 @@ void
 vn_decode_vkCmdSetPatchControlPointsEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetPatchControlPointsEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
-   if (!p)
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
       return;
    {
       uint64_t id;
-      memcpy(&id, p + 0, 8);
+      memcpy(&id, span + 0, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    _Static_assert(sizeof(args->patchControlPoints) == 4, "wire size of patchControlPoints");
-   memcpy(&args->patchControlPoints, p + 8, 4);
+   memcpy(&args->patchControlPoints, span + 8, 4);
 }
 
 void
@@ -4821,18 +5267,18 @@ void
 vn_decode_vkCmdSetLogicOpEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLogicOpEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
-   if (!p)
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
       return;
    {
       uint64_t id;
-      memcpy(&id, p + 0, 8);
+      memcpy(&id, span + 0, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    _Static_assert(sizeof(args->logicOp) == 4, "wire size of logicOp");
-   memcpy(&args->logicOp, p + 8, 4);
+   memcpy(&args->logicOp, span + 8, 4);
 }
 
 void
@@ -4897,12 +5343,19 @@ vn_run_vkCmdSetLogicOpEXT(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
 void
 vn_decode_vkCmdSetLineStipple_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineStipple *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->lineStippleFactor, sizeof(args->lineStippleFactor));
+   _Static_assert(sizeof(args->lineStippleFactor) == 4, "wire size of lineStippleFactor");
+   memcpy(&args->lineStippleFactor, span + 8, 4);
    vn_decode_bytes(dec, &args->lineStipplePattern, sizeof(args->lineStipplePattern));
 }
 
@@ -4984,12 +5437,12 @@ void
 vn_decode_vkCmdEndConditionalRenderingEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndConditionalRenderingEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 8);
-   if (!p)
+   const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+   if (!span)
       return;
    {
       uint64_t id;
-      memcpy(&id, p + 0, 8);
+      memcpy(&id, span + 0, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
@@ -5057,19 +5510,27 @@ vn_run_vkCmdEndConditionalRenderingEXT(struct vn_dispatch_context *ctx, struct v
 void
 vn_decode_vkCmdDrawMultiEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawMultiEXT *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->drawCount, sizeof(args->drawCount));
+   _Static_assert(sizeof(args->drawCount) == 4, "wire size of drawCount");
+   memcpy(&args->drawCount, span + 8, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->drawCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkMultiDrawInfoEXT *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkMultiDrawInfoEXT *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            vn_decode_VkMultiDrawInfoEXT(dec, &a[i]);
+         /* wire layout = C layout (Gen.plain_struct_size): one copy */
+         _Static_assert(sizeof(*a) == 8, "wire size of VkMultiDrawInfoEXT");
+         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       args->pVertexInfo = a;
    }
@@ -5103,19 +5564,27 @@ vn_run_vkCmdDrawMultiEXT(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
 void
 vn_decode_vkCmdDrawMultiIndexedEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawMultiIndexedEXT *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->drawCount, sizeof(args->drawCount));
+   _Static_assert(sizeof(args->drawCount) == 4, "wire size of drawCount");
+   memcpy(&args->drawCount, span + 8, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->drawCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkMultiDrawIndexedInfoEXT *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkMultiDrawIndexedInfoEXT *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            vn_decode_VkMultiDrawIndexedInfoEXT(dec, &a[i]);
+         /* wire layout = C layout (Gen.plain_struct_size): one copy */
+         _Static_assert(sizeof(*a) == 12, "wire size of VkMultiDrawIndexedInfoEXT");
+         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       args->pIndexInfo = a;
    }
@@ -5157,18 +5626,29 @@ vn_run_vkCmdDrawMultiIndexedEXT(struct vn_dispatch_context *ctx, struct vn_cs_de
 void
 vn_decode_vkCmdPushDescriptorSet_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdPushDescriptorSet *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 28);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->pipelineBindPoint, sizeof(args->pipelineBindPoint));
+   _Static_assert(sizeof(args->pipelineBindPoint) == 4, "wire size of pipelineBindPoint");
+   memcpy(&args->pipelineBindPoint, span + 8, 4);
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_PIPELINE_LAYOUT, false);
+      uint64_t id;
+      memcpy(&id, span + 12, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_PIPELINE_LAYOUT, false);
       args->layout = obj ? (VkPipelineLayout)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->set, sizeof(args->set));
-   vn_decode_bytes(dec, &args->descriptorWriteCount, sizeof(args->descriptorWriteCount));
+   _Static_assert(sizeof(args->set) == 4, "wire size of set");
+   memcpy(&args->set, span + 20, 4);
+   _Static_assert(sizeof(args->descriptorWriteCount) == 4, "wire size of descriptorWriteCount");
+   memcpy(&args->descriptorWriteCount, span + 24, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->descriptorWriteCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
@@ -5207,17 +5687,24 @@ vn_run_vkCmdPushDescriptorSet(struct vn_dispatch_context *ctx, struct vn_cs_deco
 void
 vn_decode_vkCmdSetColorWriteEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorWriteEnableEXT *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->attachmentCount, sizeof(args->attachmentCount));
+   _Static_assert(sizeof(args->attachmentCount) == 4, "wire size of attachmentCount");
+   memcpy(&args->attachmentCount, span + 8, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->attachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(args->attachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkBool32 *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkBool32 *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -5250,12 +5737,19 @@ vn_run_vkCmdSetColorWriteEnableEXT(struct vn_dispatch_context *ctx, struct vn_cs
 void
 vn_decode_vkCmdSetVertexInputEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetVertexInputEXT *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->vertexBindingDescriptionCount, sizeof(args->vertexBindingDescriptionCount));
+   _Static_assert(sizeof(args->vertexBindingDescriptionCount) == 4, "wire size of vertexBindingDescriptionCount");
+   memcpy(&args->vertexBindingDescriptionCount, span + 8, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->vertexBindingDescriptionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
@@ -5318,18 +5812,18 @@ void
 vn_decode_vkCmdSetTessellationDomainOriginEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetTessellationDomainOriginEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
-   if (!p)
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
       return;
    {
       uint64_t id;
-      memcpy(&id, p + 0, 8);
+      memcpy(&id, span + 0, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    _Static_assert(sizeof(args->domainOrigin) == 4, "wire size of domainOrigin");
-   memcpy(&args->domainOrigin, p + 8, 4);
+   memcpy(&args->domainOrigin, span + 8, 4);
 }
 
 void
@@ -5395,18 +5889,18 @@ void
 vn_decode_vkCmdSetDepthClampEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthClampEnableEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
-   if (!p)
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
       return;
    {
       uint64_t id;
-      memcpy(&id, p + 0, 8);
+      memcpy(&id, span + 0, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    _Static_assert(sizeof(args->depthClampEnable) == 4, "wire size of depthClampEnable");
-   memcpy(&args->depthClampEnable, p + 8, 4);
+   memcpy(&args->depthClampEnable, span + 8, 4);
 }
 
 void
@@ -5472,18 +5966,18 @@ void
 vn_decode_vkCmdSetPolygonModeEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetPolygonModeEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
-   if (!p)
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
       return;
    {
       uint64_t id;
-      memcpy(&id, p + 0, 8);
+      memcpy(&id, span + 0, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    _Static_assert(sizeof(args->polygonMode) == 4, "wire size of polygonMode");
-   memcpy(&args->polygonMode, p + 8, 4);
+   memcpy(&args->polygonMode, span + 8, 4);
 }
 
 void
@@ -5549,18 +6043,18 @@ void
 vn_decode_vkCmdSetRasterizationSamplesEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetRasterizationSamplesEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
-   if (!p)
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
       return;
    {
       uint64_t id;
-      memcpy(&id, p + 0, 8);
+      memcpy(&id, span + 0, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    _Static_assert(sizeof(args->rasterizationSamples) == 4, "wire size of rasterizationSamples");
-   memcpy(&args->rasterizationSamples, p + 8, 4);
+   memcpy(&args->rasterizationSamples, span + 8, 4);
 }
 
 void
@@ -5625,17 +6119,24 @@ vn_run_vkCmdSetRasterizationSamplesEXT(struct vn_dispatch_context *ctx, struct v
 void
 vn_decode_vkCmdSetSampleMaskEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetSampleMaskEXT *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->samples, sizeof(args->samples));
+   _Static_assert(sizeof(args->samples) == 4, "wire size of samples");
+   memcpy(&args->samples, span + 8, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)((args->samples + 31) / 32)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)((args->samples + 31) / 32)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkSampleMask *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkSampleMask *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -5680,18 +6181,18 @@ void
 vn_decode_vkCmdSetAlphaToCoverageEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetAlphaToCoverageEnableEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
-   if (!p)
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
       return;
    {
       uint64_t id;
-      memcpy(&id, p + 0, 8);
+      memcpy(&id, span + 0, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    _Static_assert(sizeof(args->alphaToCoverageEnable) == 4, "wire size of alphaToCoverageEnable");
-   memcpy(&args->alphaToCoverageEnable, p + 8, 4);
+   memcpy(&args->alphaToCoverageEnable, span + 8, 4);
 }
 
 void
@@ -5757,18 +6258,18 @@ void
 vn_decode_vkCmdSetAlphaToOneEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetAlphaToOneEnableEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
-   if (!p)
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
       return;
    {
       uint64_t id;
-      memcpy(&id, p + 0, 8);
+      memcpy(&id, span + 0, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    _Static_assert(sizeof(args->alphaToOneEnable) == 4, "wire size of alphaToOneEnable");
-   memcpy(&args->alphaToOneEnable, p + 8, 4);
+   memcpy(&args->alphaToOneEnable, span + 8, 4);
 }
 
 void
@@ -5834,18 +6335,18 @@ void
 vn_decode_vkCmdSetLogicOpEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLogicOpEnableEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
-   if (!p)
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
       return;
    {
       uint64_t id;
-      memcpy(&id, p + 0, 8);
+      memcpy(&id, span + 0, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    _Static_assert(sizeof(args->logicOpEnable) == 4, "wire size of logicOpEnable");
-   memcpy(&args->logicOpEnable, p + 8, 4);
+   memcpy(&args->logicOpEnable, span + 8, 4);
 }
 
 void
@@ -5910,18 +6411,26 @@ vn_run_vkCmdSetLogicOpEnableEXT(struct vn_dispatch_context *ctx, struct vn_cs_de
 void
 vn_decode_vkCmdSetColorBlendEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorBlendEnableEXT *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->firstAttachment, sizeof(args->firstAttachment));
-   vn_decode_bytes(dec, &args->attachmentCount, sizeof(args->attachmentCount));
+   _Static_assert(sizeof(args->firstAttachment) == 4, "wire size of firstAttachment");
+   memcpy(&args->firstAttachment, span + 8, 4);
+   _Static_assert(sizeof(args->attachmentCount) == 4, "wire size of attachmentCount");
+   memcpy(&args->attachmentCount, span + 12, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->attachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(args->attachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkBool32 *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkBool32 *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -5965,21 +6474,30 @@ vn_run_vkCmdSetColorBlendEnableEXT(struct vn_dispatch_context *ctx, struct vn_cs
 void
 vn_decode_vkCmdSetColorBlendEquationEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorBlendEquationEXT *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->firstAttachment, sizeof(args->firstAttachment));
-   vn_decode_bytes(dec, &args->attachmentCount, sizeof(args->attachmentCount));
+   _Static_assert(sizeof(args->firstAttachment) == 4, "wire size of firstAttachment");
+   memcpy(&args->firstAttachment, span + 8, 4);
+   _Static_assert(sizeof(args->attachmentCount) == 4, "wire size of attachmentCount");
+   memcpy(&args->attachmentCount, span + 12, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->attachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(args->attachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkColorBlendEquationEXT *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkColorBlendEquationEXT *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            vn_decode_VkColorBlendEquationEXT(dec, &a[i]);
+         /* wire layout = C layout (Gen.plain_struct_size): one copy */
+         _Static_assert(sizeof(*a) == 24, "wire size of VkColorBlendEquationEXT");
+         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       args->pColorBlendEquations = a;
    }
@@ -6021,18 +6539,26 @@ vn_run_vkCmdSetColorBlendEquationEXT(struct vn_dispatch_context *ctx, struct vn_
 void
 vn_decode_vkCmdSetColorWriteMaskEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorWriteMaskEXT *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->firstAttachment, sizeof(args->firstAttachment));
-   vn_decode_bytes(dec, &args->attachmentCount, sizeof(args->attachmentCount));
+   _Static_assert(sizeof(args->firstAttachment) == 4, "wire size of firstAttachment");
+   memcpy(&args->firstAttachment, span + 8, 4);
+   _Static_assert(sizeof(args->attachmentCount) == 4, "wire size of attachmentCount");
+   memcpy(&args->attachmentCount, span + 12, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->attachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(args->attachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkColorComponentFlags *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkColorComponentFlags *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -6077,18 +6603,18 @@ void
 vn_decode_vkCmdSetRasterizationStreamEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetRasterizationStreamEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
-   if (!p)
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
       return;
    {
       uint64_t id;
-      memcpy(&id, p + 0, 8);
+      memcpy(&id, span + 0, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    _Static_assert(sizeof(args->rasterizationStream) == 4, "wire size of rasterizationStream");
-   memcpy(&args->rasterizationStream, p + 8, 4);
+   memcpy(&args->rasterizationStream, span + 8, 4);
 }
 
 void
@@ -6154,18 +6680,18 @@ void
 vn_decode_vkCmdSetConservativeRasterizationModeEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetConservativeRasterizationModeEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
-   if (!p)
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
       return;
    {
       uint64_t id;
-      memcpy(&id, p + 0, 8);
+      memcpy(&id, span + 0, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    _Static_assert(sizeof(args->conservativeRasterizationMode) == 4, "wire size of conservativeRasterizationMode");
-   memcpy(&args->conservativeRasterizationMode, p + 8, 4);
+   memcpy(&args->conservativeRasterizationMode, span + 8, 4);
 }
 
 void
@@ -6231,18 +6757,18 @@ void
 vn_decode_vkCmdSetExtraPrimitiveOverestimationSizeEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetExtraPrimitiveOverestimationSizeEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
-   if (!p)
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
       return;
    {
       uint64_t id;
-      memcpy(&id, p + 0, 8);
+      memcpy(&id, span + 0, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    _Static_assert(sizeof(args->extraPrimitiveOverestimationSize) == 4, "wire size of extraPrimitiveOverestimationSize");
-   memcpy(&args->extraPrimitiveOverestimationSize, p + 8, 4);
+   memcpy(&args->extraPrimitiveOverestimationSize, span + 8, 4);
 }
 
 void
@@ -6308,18 +6834,18 @@ void
 vn_decode_vkCmdSetDepthClipEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthClipEnableEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
-   if (!p)
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
       return;
    {
       uint64_t id;
-      memcpy(&id, p + 0, 8);
+      memcpy(&id, span + 0, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    _Static_assert(sizeof(args->depthClipEnable) == 4, "wire size of depthClipEnable");
-   memcpy(&args->depthClipEnable, p + 8, 4);
+   memcpy(&args->depthClipEnable, span + 8, 4);
 }
 
 void
@@ -6385,18 +6911,18 @@ void
 vn_decode_vkCmdSetSampleLocationsEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetSampleLocationsEnableEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
-   if (!p)
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
       return;
    {
       uint64_t id;
-      memcpy(&id, p + 0, 8);
+      memcpy(&id, span + 0, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    _Static_assert(sizeof(args->sampleLocationsEnable) == 4, "wire size of sampleLocationsEnable");
-   memcpy(&args->sampleLocationsEnable, p + 8, 4);
+   memcpy(&args->sampleLocationsEnable, span + 8, 4);
 }
 
 void
@@ -6461,21 +6987,30 @@ vn_run_vkCmdSetSampleLocationsEnableEXT(struct vn_dispatch_context *ctx, struct 
 void
 vn_decode_vkCmdSetColorBlendAdvancedEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorBlendAdvancedEXT *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->firstAttachment, sizeof(args->firstAttachment));
-   vn_decode_bytes(dec, &args->attachmentCount, sizeof(args->attachmentCount));
+   _Static_assert(sizeof(args->firstAttachment) == 4, "wire size of firstAttachment");
+   memcpy(&args->firstAttachment, span + 8, 4);
+   _Static_assert(sizeof(args->attachmentCount) == 4, "wire size of attachmentCount");
+   memcpy(&args->attachmentCount, span + 12, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->attachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(args->attachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkColorBlendAdvancedEXT *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkColorBlendAdvancedEXT *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            vn_decode_VkColorBlendAdvancedEXT(dec, &a[i]);
+         /* wire layout = C layout (Gen.plain_struct_size): one copy */
+         _Static_assert(sizeof(*a) == 20, "wire size of VkColorBlendAdvancedEXT");
+         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       args->pColorBlendAdvanced = a;
    }
@@ -6518,18 +7053,18 @@ void
 vn_decode_vkCmdSetProvokingVertexModeEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetProvokingVertexModeEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
-   if (!p)
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
       return;
    {
       uint64_t id;
-      memcpy(&id, p + 0, 8);
+      memcpy(&id, span + 0, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    _Static_assert(sizeof(args->provokingVertexMode) == 4, "wire size of provokingVertexMode");
-   memcpy(&args->provokingVertexMode, p + 8, 4);
+   memcpy(&args->provokingVertexMode, span + 8, 4);
 }
 
 void
@@ -6595,18 +7130,18 @@ void
 vn_decode_vkCmdSetLineRasterizationModeEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineRasterizationModeEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
-   if (!p)
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
       return;
    {
       uint64_t id;
-      memcpy(&id, p + 0, 8);
+      memcpy(&id, span + 0, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    _Static_assert(sizeof(args->lineRasterizationMode) == 4, "wire size of lineRasterizationMode");
-   memcpy(&args->lineRasterizationMode, p + 8, 4);
+   memcpy(&args->lineRasterizationMode, span + 8, 4);
 }
 
 void
@@ -6672,18 +7207,18 @@ void
 vn_decode_vkCmdSetLineStippleEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineStippleEnableEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
-   if (!p)
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
       return;
    {
       uint64_t id;
-      memcpy(&id, p + 0, 8);
+      memcpy(&id, span + 0, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    _Static_assert(sizeof(args->stippledLineEnable) == 4, "wire size of stippledLineEnable");
-   memcpy(&args->stippledLineEnable, p + 8, 4);
+   memcpy(&args->stippledLineEnable, span + 8, 4);
 }
 
 void
@@ -6749,18 +7284,18 @@ void
 vn_decode_vkCmdSetDepthClipNegativeOneToOneEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthClipNegativeOneToOneEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 12);
-   if (!p)
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
       return;
    {
       uint64_t id;
-      memcpy(&id, p + 0, 8);
+      memcpy(&id, span + 0, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    _Static_assert(sizeof(args->negativeOneToOne) == 4, "wire size of negativeOneToOne");
-   memcpy(&args->negativeOneToOne, p + 8, 4);
+   memcpy(&args->negativeOneToOne, span + 8, 4);
 }
 
 void
@@ -6880,18 +7415,29 @@ vn_run_vkCmdSetFragmentShadingRateKHR(struct vn_dispatch_context *ctx, struct vn
 void
 vn_decode_vkCmdBindIndexBuffer2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindIndexBuffer2 *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 36);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_BUFFER, true);
+      uint64_t id;
+      memcpy(&id, span + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, true);
       args->buffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->offset, sizeof(args->offset));
-   vn_decode_bytes(dec, &args->size, sizeof(args->size));
-   vn_decode_bytes(dec, &args->indexType, sizeof(args->indexType));
+   _Static_assert(sizeof(args->offset) == 8, "wire size of offset");
+   memcpy(&args->offset, span + 16, 8);
+   _Static_assert(sizeof(args->size) == 8, "wire size of size");
+   memcpy(&args->size, span + 24, 8);
+   _Static_assert(sizeof(args->indexType) == 4, "wire size of indexType");
+   memcpy(&args->indexType, span + 32, 4);
 }
 
 void

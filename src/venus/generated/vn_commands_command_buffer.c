@@ -101,20 +101,29 @@ vn_run_vkAllocateCommandBuffers(struct vn_dispatch_context *ctx, struct vn_cs_de
 void
 vn_decode_vkFreeCommandBuffers_args(struct vn_cs_decoder *dec, struct vn_command_vkFreeCommandBuffers *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE, false);
       args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_POOL, false);
+      uint64_t id;
+      memcpy(&id, span + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_POOL, false);
       args->commandPool = obj ? (VkCommandPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->commandBufferCount, sizeof(args->commandBufferCount));
+   _Static_assert(sizeof(args->commandBufferCount) == 4, "wire size of commandBufferCount");
+   memcpy(&args->commandBufferCount, span + 16, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(args->commandBufferCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkCommandBuffer *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkCommandBuffer *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
             a[i] = vn_decode_handle_VkCommandBuffer(dec, true);
@@ -191,12 +200,12 @@ void
 vn_decode_vkEndCommandBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vkEndCommandBuffer *args)
 {
    /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 8);
-   if (!p)
+   const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+   if (!span)
       return;
    {
       uint64_t id;
-      memcpy(&id, p + 0, 8);
+      memcpy(&id, span + 0, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
@@ -240,12 +249,19 @@ vn_run_vkEndCommandBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
 void
 vn_decode_vkResetCommandBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vkResetCommandBuffer *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->flags, sizeof(args->flags));
+   _Static_assert(sizeof(args->flags) == 4, "wire size of flags");
+   memcpy(&args->flags, span + 8, 4);
 }
 
 void

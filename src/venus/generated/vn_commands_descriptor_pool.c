@@ -65,13 +65,21 @@ vn_run_vkCreateDescriptorPool(struct vn_dispatch_context *ctx, struct vn_cs_deco
 void
 vn_decode_vkDestroyDescriptorPool_args(struct vn_cs_decoder *dec, struct vn_command_vkDestroyDescriptorPool *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE, false);
       args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DESCRIPTOR_POOL, true);
+      uint64_t id;
+      memcpy(&id, span + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DESCRIPTOR_POOL, true);
       args->descriptorPool = obj ? (VkDescriptorPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
    if (vn_decode_simple_pointer(dec))
@@ -104,16 +112,25 @@ vn_run_vkDestroyDescriptorPool(struct vn_dispatch_context *ctx, struct vn_cs_dec
 void
 vn_decode_vkResetDescriptorPool_args(struct vn_cs_decoder *dec, struct vn_command_vkResetDescriptorPool *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE, false);
       args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DESCRIPTOR_POOL, false);
+      uint64_t id;
+      memcpy(&id, span + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DESCRIPTOR_POOL, false);
       args->descriptorPool = obj ? (VkDescriptorPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->flags, sizeof(args->flags));
+   _Static_assert(sizeof(args->flags) == 4, "wire size of flags");
+   memcpy(&args->flags, span + 16, 4);
 }
 
 void

@@ -67,20 +67,29 @@ vn_run_vkAllocateDescriptorSets(struct vn_dispatch_context *ctx, struct vn_cs_de
 void
 vn_decode_vkFreeDescriptorSets_args(struct vn_cs_decoder *dec, struct vn_command_vkFreeDescriptorSets *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE, false);
       args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DESCRIPTOR_POOL, false);
+      uint64_t id;
+      memcpy(&id, span + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DESCRIPTOR_POOL, false);
       args->descriptorPool = obj ? (VkDescriptorPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->descriptorSetCount, sizeof(args->descriptorSetCount));
+   _Static_assert(sizeof(args->descriptorSetCount) == 4, "wire size of descriptorSetCount");
+   memcpy(&args->descriptorSetCount, span + 16, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(args->descriptorSetCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkDescriptorSet *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkDescriptorSet *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
             a[i] = vn_decode_handle_VkDescriptorSet(dec, true);
@@ -115,12 +124,19 @@ vn_run_vkFreeDescriptorSets(struct vn_dispatch_context *ctx, struct vn_cs_decode
 void
 vn_decode_vkUpdateDescriptorSets_args(struct vn_cs_decoder *dec, struct vn_command_vkUpdateDescriptorSets *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE, false);
       args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->descriptorWriteCount, sizeof(args->descriptorWriteCount));
+   _Static_assert(sizeof(args->descriptorWriteCount) == 4, "wire size of descriptorWriteCount");
+   memcpy(&args->descriptorWriteCount, span + 8, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->descriptorWriteCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");

@@ -219,13 +219,21 @@ vn_run_vkEnumerateDeviceLayerProperties(struct vn_dispatch_context *ctx, struct 
 void
 vn_decode_vkGetDeviceQueue_args(struct vn_cs_decoder *dec, struct vn_command_vkGetDeviceQueue *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE, false);
       args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->queueFamilyIndex, sizeof(args->queueFamilyIndex));
-   vn_decode_bytes(dec, &args->queueIndex, sizeof(args->queueIndex));
+   _Static_assert(sizeof(args->queueFamilyIndex) == 4, "wire size of queueFamilyIndex");
+   memcpy(&args->queueFamilyIndex, span + 8, 4);
+   _Static_assert(sizeof(args->queueIndex) == 4, "wire size of queueIndex");
+   memcpy(&args->queueIndex, span + 12, 4);
    if (vn_decode_simple_pointer(dec)) {
       VkQueue *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
       if (p) *p = (VkQueue)(uintptr_t)vn_decode_uint64_t(dec);
@@ -297,14 +305,23 @@ vn_run_vkDeviceWaitIdle(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
 void
 vn_decode_vkGetDeviceGroupPeerMemoryFeatures_args(struct vn_cs_decoder *dec, struct vn_command_vkGetDeviceGroupPeerMemoryFeatures *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE, false);
       args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->heapIndex, sizeof(args->heapIndex));
-   vn_decode_bytes(dec, &args->localDeviceIndex, sizeof(args->localDeviceIndex));
-   vn_decode_bytes(dec, &args->remoteDeviceIndex, sizeof(args->remoteDeviceIndex));
+   _Static_assert(sizeof(args->heapIndex) == 4, "wire size of heapIndex");
+   memcpy(&args->heapIndex, span + 8, 4);
+   _Static_assert(sizeof(args->localDeviceIndex) == 4, "wire size of localDeviceIndex");
+   memcpy(&args->localDeviceIndex, span + 12, 4);
+   _Static_assert(sizeof(args->remoteDeviceIndex) == 4, "wire size of remoteDeviceIndex");
+   memcpy(&args->remoteDeviceIndex, span + 16, 4);
    if (vn_decode_simple_pointer(dec)) {
       VkPeerMemoryFeatureFlags *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
       args->pPeerMemoryFeatures = p;
@@ -405,12 +422,19 @@ vn_run_vkGetDeviceQueue2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
 void
 vn_decode_vkGetCalibratedTimestampsKHR_args(struct vn_cs_decoder *dec, struct vn_command_vkGetCalibratedTimestampsKHR *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE, false);
       args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->timestampCount, sizeof(args->timestampCount));
+   _Static_assert(sizeof(args->timestampCount) == 4, "wire size of timestampCount");
+   memcpy(&args->timestampCount, span + 8, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->timestampCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");

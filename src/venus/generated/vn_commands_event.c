@@ -93,13 +93,21 @@ vn_run_vkCreateEvent(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec,
 void
 vn_decode_vkDestroyEvent_args(struct vn_cs_decoder *dec, struct vn_command_vkDestroyEvent *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE, false);
       args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_EVENT, true);
+      uint64_t id;
+      memcpy(&id, span + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_EVENT, true);
       args->event = obj ? (VkEvent)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
    if (vn_decode_simple_pointer(dec))
@@ -133,19 +141,19 @@ void
 vn_decode_vkGetEventStatus_args(struct vn_cs_decoder *dec, struct vn_command_vkGetEventStatus *args)
 {
    /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 16);
-   if (!p)
+   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   if (!span)
       return;
    {
       uint64_t id;
-      memcpy(&id, p + 0, 8);
+      memcpy(&id, span + 0, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE, false);
       args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
       uint64_t id;
-      memcpy(&id, p + 8, 8);
+      memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_EVENT, false);
       args->event = obj ? (VkEvent)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
@@ -189,19 +197,19 @@ void
 vn_decode_vkSetEvent_args(struct vn_cs_decoder *dec, struct vn_command_vkSetEvent *args)
 {
    /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 16);
-   if (!p)
+   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   if (!span)
       return;
    {
       uint64_t id;
-      memcpy(&id, p + 0, 8);
+      memcpy(&id, span + 0, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE, false);
       args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
       uint64_t id;
-      memcpy(&id, p + 8, 8);
+      memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_EVENT, false);
       args->event = obj ? (VkEvent)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
@@ -245,19 +253,19 @@ void
 vn_decode_vkResetEvent_args(struct vn_cs_decoder *dec, struct vn_command_vkResetEvent *args)
 {
    /* fixed layout: one bounds check for the whole command */
-   const uint8_t *p = vn_decode_peek_bytes(dec, 16);
-   if (!p)
+   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   if (!span)
       return;
    {
       uint64_t id;
-      memcpy(&id, p + 0, 8);
+      memcpy(&id, span + 0, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE, false);
       args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
       uint64_t id;
-      memcpy(&id, p + 8, 8);
+      memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_EVENT, false);
       args->event = obj ? (VkEvent)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }

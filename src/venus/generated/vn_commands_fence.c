@@ -93,13 +93,21 @@ vn_run_vkCreateFence(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec,
 void
 vn_decode_vkDestroyFence_args(struct vn_cs_decoder *dec, struct vn_command_vkDestroyFence *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE, false);
       args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_FENCE, true);
+      uint64_t id;
+      memcpy(&id, span + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_FENCE, true);
       args->fence = obj ? (VkFence)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
    if (vn_decode_simple_pointer(dec))
@@ -132,17 +140,24 @@ vn_run_vkDestroyFence(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec
 void
 vn_decode_vkResetFences_args(struct vn_cs_decoder *dec, struct vn_command_vkResetFences *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE, false);
       args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->fenceCount, sizeof(args->fenceCount));
+   _Static_assert(sizeof(args->fenceCount) == 4, "wire size of fenceCount");
+   memcpy(&args->fenceCount, span + 8, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(args->fenceCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(args->fenceCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkFence *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkFence *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
             a[i] = vn_decode_handle_VkFence(dec, false);
@@ -177,13 +192,21 @@ vn_run_vkResetFences(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec,
 void
 vn_decode_vkGetFenceStatus_args(struct vn_cs_decoder *dec, struct vn_command_vkGetFenceStatus *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE, false);
       args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_FENCE, false);
+      uint64_t id;
+      memcpy(&id, span + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_FENCE, false);
       args->fence = obj ? (VkFence)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
 }
@@ -214,17 +237,24 @@ vn_run_vkGetFenceStatus(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
 void
 vn_decode_vkWaitForFences_args(struct vn_cs_decoder *dec, struct vn_command_vkWaitForFences *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE, false);
       args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->fenceCount, sizeof(args->fenceCount));
+   _Static_assert(sizeof(args->fenceCount) == 4, "wire size of fenceCount");
+   memcpy(&args->fenceCount, span + 8, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(args->fenceCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(args->fenceCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkFence *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkFence *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
             a[i] = vn_decode_handle_VkFence(dec, false);

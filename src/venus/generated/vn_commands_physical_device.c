@@ -122,12 +122,19 @@ vn_run_vkGetPhysicalDeviceFeatures(struct vn_dispatch_context *ctx, struct vn_cs
 void
 vn_decode_vkGetPhysicalDeviceFormatProperties_args(struct vn_cs_decoder *dec, struct vn_command_vkGetPhysicalDeviceFormatProperties *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_PHYSICAL_DEVICE, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_PHYSICAL_DEVICE, false);
       args->physicalDevice = obj ? (VkPhysicalDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->format, sizeof(args->format));
+   _Static_assert(sizeof(args->format) == 4, "wire size of format");
+   memcpy(&args->format, span + 8, 4);
    if (vn_decode_simple_pointer(dec)) {
       VkFormatProperties *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
       if (p) vn_decode_VkFormatProperties_partial(dec, p);
@@ -177,16 +184,27 @@ vn_run_vkGetPhysicalDeviceFormatProperties(struct vn_dispatch_context *ctx, stru
 void
 vn_decode_vkGetPhysicalDeviceImageFormatProperties_args(struct vn_cs_decoder *dec, struct vn_command_vkGetPhysicalDeviceImageFormatProperties *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 28);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_PHYSICAL_DEVICE, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_PHYSICAL_DEVICE, false);
       args->physicalDevice = obj ? (VkPhysicalDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->format, sizeof(args->format));
-   vn_decode_bytes(dec, &args->type, sizeof(args->type));
-   vn_decode_bytes(dec, &args->tiling, sizeof(args->tiling));
-   vn_decode_bytes(dec, &args->usage, sizeof(args->usage));
-   vn_decode_bytes(dec, &args->flags, sizeof(args->flags));
+   _Static_assert(sizeof(args->format) == 4, "wire size of format");
+   memcpy(&args->format, span + 8, 4);
+   _Static_assert(sizeof(args->type) == 4, "wire size of type");
+   memcpy(&args->type, span + 12, 4);
+   _Static_assert(sizeof(args->tiling) == 4, "wire size of tiling");
+   memcpy(&args->tiling, span + 16, 4);
+   _Static_assert(sizeof(args->usage) == 4, "wire size of usage");
+   memcpy(&args->usage, span + 20, 4);
+   _Static_assert(sizeof(args->flags) == 4, "wire size of flags");
+   memcpy(&args->flags, span + 24, 4);
    if (vn_decode_simple_pointer(dec)) {
       VkImageFormatProperties *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
       if (p) vn_decode_VkImageFormatProperties_partial(dec, p);
@@ -392,16 +410,27 @@ vn_run_vkGetPhysicalDeviceMemoryProperties(struct vn_dispatch_context *ctx, stru
 void
 vn_decode_vkGetPhysicalDeviceSparseImageFormatProperties_args(struct vn_cs_decoder *dec, struct vn_command_vkGetPhysicalDeviceSparseImageFormatProperties *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 28);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_PHYSICAL_DEVICE, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_PHYSICAL_DEVICE, false);
       args->physicalDevice = obj ? (VkPhysicalDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->format, sizeof(args->format));
-   vn_decode_bytes(dec, &args->type, sizeof(args->type));
-   vn_decode_bytes(dec, &args->samples, sizeof(args->samples));
-   vn_decode_bytes(dec, &args->usage, sizeof(args->usage));
-   vn_decode_bytes(dec, &args->tiling, sizeof(args->tiling));
+   _Static_assert(sizeof(args->format) == 4, "wire size of format");
+   memcpy(&args->format, span + 8, 4);
+   _Static_assert(sizeof(args->type) == 4, "wire size of type");
+   memcpy(&args->type, span + 12, 4);
+   _Static_assert(sizeof(args->samples) == 4, "wire size of samples");
+   memcpy(&args->samples, span + 16, 4);
+   _Static_assert(sizeof(args->usage) == 4, "wire size of usage");
+   memcpy(&args->usage, span + 20, 4);
+   _Static_assert(sizeof(args->tiling) == 4, "wire size of tiling");
+   memcpy(&args->tiling, span + 24, 4);
    if (vn_decode_simple_pointer(dec)) {
       uint32_t *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
       if (p) vn_decode_bytes(dec, p, sizeof(*p));
@@ -611,12 +640,19 @@ vn_run_vkGetPhysicalDeviceProperties2(struct vn_dispatch_context *ctx, struct vn
 void
 vn_decode_vkGetPhysicalDeviceFormatProperties2_args(struct vn_cs_decoder *dec, struct vn_command_vkGetPhysicalDeviceFormatProperties2 *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_PHYSICAL_DEVICE, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_PHYSICAL_DEVICE, false);
       args->physicalDevice = obj ? (VkPhysicalDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->format, sizeof(args->format));
+   _Static_assert(sizeof(args->format) == 4, "wire size of format");
+   memcpy(&args->format, span + 8, 4);
    if (vn_decode_simple_pointer(dec)) {
       VkFormatProperties2 *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
       if (p) vn_decode_VkFormatProperties2_partial(dec, p);

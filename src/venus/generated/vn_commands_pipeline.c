@@ -9,16 +9,25 @@
 void
 vn_decode_vkCreateGraphicsPipelines_args(struct vn_cs_decoder *dec, struct vn_command_vkCreateGraphicsPipelines *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE, false);
       args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_PIPELINE_CACHE, true);
+      uint64_t id;
+      memcpy(&id, span + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_PIPELINE_CACHE, true);
       args->pipelineCache = obj ? (VkPipelineCache)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->createInfoCount, sizeof(args->createInfoCount));
+   _Static_assert(sizeof(args->createInfoCount) == 4, "wire size of createInfoCount");
+   memcpy(&args->createInfoCount, span + 16, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->createInfoCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
@@ -77,16 +86,25 @@ vn_run_vkCreateGraphicsPipelines(struct vn_dispatch_context *ctx, struct vn_cs_d
 void
 vn_decode_vkCreateComputePipelines_args(struct vn_cs_decoder *dec, struct vn_command_vkCreateComputePipelines *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE, false);
       args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_PIPELINE_CACHE, true);
+      uint64_t id;
+      memcpy(&id, span + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_PIPELINE_CACHE, true);
       args->pipelineCache = obj ? (VkPipelineCache)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->createInfoCount, sizeof(args->createInfoCount));
+   _Static_assert(sizeof(args->createInfoCount) == 4, "wire size of createInfoCount");
+   memcpy(&args->createInfoCount, span + 16, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->createInfoCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
@@ -145,13 +163,21 @@ vn_run_vkCreateComputePipelines(struct vn_dispatch_context *ctx, struct vn_cs_de
 void
 vn_decode_vkDestroyPipeline_args(struct vn_cs_decoder *dec, struct vn_command_vkDestroyPipeline *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE, false);
       args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_PIPELINE, true);
+      uint64_t id;
+      memcpy(&id, span + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_PIPELINE, true);
       args->pipeline = obj ? (VkPipeline)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
    if (vn_decode_simple_pointer(dec))

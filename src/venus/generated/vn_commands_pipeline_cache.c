@@ -147,13 +147,21 @@ vn_run_vkDestroyPipelineCache(struct vn_dispatch_context *ctx, struct vn_cs_deco
 void
 vn_decode_vkGetPipelineCacheData_args(struct vn_cs_decoder *dec, struct vn_command_vkGetPipelineCacheData *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE, false);
       args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_PIPELINE_CACHE, false);
+      uint64_t id;
+      memcpy(&id, span + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_PIPELINE_CACHE, false);
       args->pipelineCache = obj ? (VkPipelineCache)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
    if (vn_decode_simple_pointer(dec)) {
@@ -218,21 +226,30 @@ vn_run_vkGetPipelineCacheData(struct vn_dispatch_context *ctx, struct vn_cs_deco
 void
 vn_decode_vkMergePipelineCaches_args(struct vn_cs_decoder *dec, struct vn_command_vkMergePipelineCaches *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE, false);
       args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_PIPELINE_CACHE, false);
+      uint64_t id;
+      memcpy(&id, span + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_PIPELINE_CACHE, false);
       args->dstCache = obj ? (VkPipelineCache)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->srcCacheCount, sizeof(args->srcCacheCount));
+   _Static_assert(sizeof(args->srcCacheCount) == 4, "wire size of srcCacheCount");
+   memcpy(&args->srcCacheCount, span + 16, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(args->srcCacheCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(args->srcCacheCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkPipelineCache *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkPipelineCache *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
             a[i] = vn_decode_handle_VkPipelineCache(dec, false);

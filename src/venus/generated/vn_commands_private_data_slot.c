@@ -147,12 +147,19 @@ vn_run_vkDestroyPrivateDataSlot(struct vn_dispatch_context *ctx, struct vn_cs_de
 void
 vn_decode_vkSetPrivateData_args(struct vn_cs_decoder *dec, struct vn_command_vkSetPrivateData *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE, false);
       args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->objectType, sizeof(args->objectType));
+   _Static_assert(sizeof(args->objectType) == 4, "wire size of objectType");
+   memcpy(&args->objectType, span + 8, 4);
    args->objectHandle = vn_decode_typed_handle(dec, args->objectType);
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_PRIVATE_DATA_SLOT, false);
@@ -198,12 +205,19 @@ vn_run_vkSetPrivateData(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
 void
 vn_decode_vkGetPrivateData_args(struct vn_cs_decoder *dec, struct vn_command_vkGetPrivateData *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE, false);
       args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->objectType, sizeof(args->objectType));
+   _Static_assert(sizeof(args->objectType) == 4, "wire size of objectType");
+   memcpy(&args->objectType, span + 8, 4);
    args->objectHandle = vn_decode_typed_handle(dec, args->objectType);
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_PRIVATE_DATA_SLOT, false);

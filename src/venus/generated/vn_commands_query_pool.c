@@ -65,13 +65,21 @@ vn_run_vkCreateQueryPool(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
 void
 vn_decode_vkDestroyQueryPool_args(struct vn_cs_decoder *dec, struct vn_command_vkDestroyQueryPool *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE, false);
       args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_QUERY_POOL, true);
+      uint64_t id;
+      memcpy(&id, span + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, true);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
    if (vn_decode_simple_pointer(dec))
@@ -104,17 +112,27 @@ vn_run_vkDestroyQueryPool(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
 void
 vn_decode_vkGetQueryPoolResults_args(struct vn_cs_decoder *dec, struct vn_command_vkGetQueryPoolResults *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 24);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE, false);
       args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_QUERY_POOL, false);
+      uint64_t id;
+      memcpy(&id, span + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->firstQuery, sizeof(args->firstQuery));
-   vn_decode_bytes(dec, &args->queryCount, sizeof(args->queryCount));
+   _Static_assert(sizeof(args->firstQuery) == 4, "wire size of firstQuery");
+   memcpy(&args->firstQuery, span + 16, 4);
+   _Static_assert(sizeof(args->queryCount) == 4, "wire size of queryCount");
+   memcpy(&args->queryCount, span + 20, 4);
    args->dataSize = (size_t)vn_decode_uint64_t(dec);
    {
       const uint64_t n = vn_decode_array_size(dec, 0);
@@ -159,17 +177,27 @@ vn_run_vkGetQueryPoolResults(struct vn_dispatch_context *ctx, struct vn_cs_decod
 void
 vn_decode_vkResetQueryPool_args(struct vn_cs_decoder *dec, struct vn_command_vkResetQueryPool *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 24);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE, false);
       args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_QUERY_POOL, false);
+      uint64_t id;
+      memcpy(&id, span + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
-   vn_decode_bytes(dec, &args->firstQuery, sizeof(args->firstQuery));
-   vn_decode_bytes(dec, &args->queryCount, sizeof(args->queryCount));
+   _Static_assert(sizeof(args->firstQuery) == 4, "wire size of firstQuery");
+   memcpy(&args->firstQuery, span + 16, 4);
+   _Static_assert(sizeof(args->queryCount) == 4, "wire size of queryCount");
+   memcpy(&args->queryCount, span + 20, 4);
 }
 
 void

@@ -9,12 +9,19 @@
 void
 vn_decode_vkQueueSubmit_args(struct vn_cs_decoder *dec, struct vn_command_vkQueueSubmit *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_QUEUE, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUEUE, false);
       args->queue = obj ? (VkQueue)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->submitCount, sizeof(args->submitCount));
+   _Static_assert(sizeof(args->submitCount) == 4, "wire size of submitCount");
+   memcpy(&args->submitCount, span + 8, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->submitCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
@@ -91,12 +98,19 @@ vn_run_vkQueueWaitIdle(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
 void
 vn_decode_vkQueueBindSparse_args(struct vn_cs_decoder *dec, struct vn_command_vkQueueBindSparse *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_QUEUE, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUEUE, false);
       args->queue = obj ? (VkQueue)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->bindInfoCount, sizeof(args->bindInfoCount));
+   _Static_assert(sizeof(args->bindInfoCount) == 4, "wire size of bindInfoCount");
+   memcpy(&args->bindInfoCount, span + 8, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->bindInfoCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
@@ -140,12 +154,19 @@ vn_run_vkQueueBindSparse(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
 void
 vn_decode_vkQueueSubmit2_args(struct vn_cs_decoder *dec, struct vn_command_vkQueueSubmit2 *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_QUEUE, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUEUE, false);
       args->queue = obj ? (VkQueue)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->submitCount, sizeof(args->submitCount));
+   _Static_assert(sizeof(args->submitCount) == 4, "wire size of submitCount");
+   memcpy(&args->submitCount, span + 8, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->submitCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");

@@ -65,13 +65,21 @@ vn_run_vkCreateRenderPass(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
 void
 vn_decode_vkDestroyRenderPass_args(struct vn_cs_decoder *dec, struct vn_command_vkDestroyRenderPass *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE, false);
       args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_RENDER_PASS, true);
+      uint64_t id;
+      memcpy(&id, span + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_RENDER_PASS, true);
       args->renderPass = obj ? (VkRenderPass)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
    if (vn_decode_simple_pointer(dec))
@@ -104,13 +112,21 @@ vn_run_vkDestroyRenderPass(struct vn_dispatch_context *ctx, struct vn_cs_decoder
 void
 vn_decode_vkGetRenderAreaGranularity_args(struct vn_cs_decoder *dec, struct vn_command_vkGetRenderAreaGranularity *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE, false);
       args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_RENDER_PASS, false);
+      uint64_t id;
+      memcpy(&id, span + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_RENDER_PASS, false);
       args->renderPass = obj ? (VkRenderPass)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
    if (vn_decode_simple_pointer(dec)) {

@@ -88,7 +88,7 @@ vn_decode_vkExecuteCommandStreamsMESA_args(struct vn_cs_decoder *dec, struct vn_
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->streamCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      size_t *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      size_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -99,10 +99,11 @@ vn_decode_vkExecuteCommandStreamsMESA_args(struct vn_cs_decoder *dec, struct vn_
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->dependencyCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(args->dependencyCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkCommandStreamDependencyMESA *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkCommandStreamDependencyMESA *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            vn_decode_VkCommandStreamDependencyMESA(dec, &a[i]);
+         /* wire layout = C layout (Gen.plain_struct_size): one copy */
+         _Static_assert(sizeof(*a) == 8, "wire size of VkCommandStreamDependencyMESA");
+         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       args->pDependencies = a;
    }
@@ -199,9 +200,16 @@ vn_run_vkDestroyRingMESA(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
 void
 vn_decode_vkNotifyRingMESA_args(struct vn_cs_decoder *dec, struct vn_command_vkNotifyRingMESA *args)
 {
-   vn_decode_bytes(dec, &args->ring, sizeof(args->ring));
-   vn_decode_bytes(dec, &args->seqno, sizeof(args->seqno));
-   vn_decode_bytes(dec, &args->flags, sizeof(args->flags));
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   if (!span)
+      return;
+   _Static_assert(sizeof(args->ring) == 8, "wire size of ring");
+   memcpy(&args->ring, span + 0, 8);
+   _Static_assert(sizeof(args->seqno) == 4, "wire size of seqno");
+   memcpy(&args->seqno, span + 8, 4);
+   _Static_assert(sizeof(args->flags) == 4, "wire size of flags");
+   memcpy(&args->flags, span + 12, 4);
 }
 
 void
@@ -259,12 +267,19 @@ vn_run_vkWriteRingExtraMESA(struct vn_dispatch_context *ctx, struct vn_cs_decode
 void
 vn_decode_vkGetMemoryResourcePropertiesMESA_args(struct vn_cs_decoder *dec, struct vn_command_vkGetMemoryResourcePropertiesMESA *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE, false);
       args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
-   vn_decode_bytes(dec, &args->resourceId, sizeof(args->resourceId));
+   _Static_assert(sizeof(args->resourceId) == 4, "wire size of resourceId");
+   memcpy(&args->resourceId, span + 8, 4);
    if (vn_decode_simple_pointer(dec)) {
       VkMemoryResourcePropertiesMESA *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
       if (p) vn_decode_VkMemoryResourcePropertiesMESA_partial(dec, p);
@@ -354,13 +369,21 @@ vn_run_vkGetVenusExperimentalFeatureData100000MESA(struct vn_dispatch_context *c
 void
 vn_decode_vkResetFenceResource100000MESA_args(struct vn_cs_decoder *dec, struct vn_command_vkResetFenceResource100000MESA *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE, false);
       args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_FENCE, false);
+      uint64_t id;
+      memcpy(&id, span + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_FENCE, false);
       args->fence = obj ? (VkFence)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
 }
@@ -390,13 +413,21 @@ vn_run_vkResetFenceResource100000MESA(struct vn_dispatch_context *ctx, struct vn
 void
 vn_decode_vkWaitSemaphoreResource100000MESA_args(struct vn_cs_decoder *dec, struct vn_command_vkWaitSemaphoreResource100000MESA *args)
 {
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   if (!span)
+      return;
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_DEVICE, false);
+      uint64_t id;
+      memcpy(&id, span + 0, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE, false);
       args->device = obj ? (VkDevice)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
    {
-      struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_SEMAPHORE, false);
+      uint64_t id;
+      memcpy(&id, span + 8, 8);
+      struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_SEMAPHORE, false);
       args->semaphore = obj ? (VkSemaphore)(uintptr_t)obj->handle : VK_NULL_HANDLE;
    }
 }
@@ -467,8 +498,14 @@ vn_run_vkImportSemaphoreResource100000MESA(struct vn_dispatch_context *ctx, stru
 void
 vn_decode_vkSubmitVirtqueueSeqnoMESA_args(struct vn_cs_decoder *dec, struct vn_command_vkSubmitVirtqueueSeqnoMESA *args)
 {
-   vn_decode_bytes(dec, &args->ring, sizeof(args->ring));
-   vn_decode_bytes(dec, &args->seqno, sizeof(args->seqno));
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   if (!span)
+      return;
+   _Static_assert(sizeof(args->ring) == 8, "wire size of ring");
+   memcpy(&args->ring, span + 0, 8);
+   _Static_assert(sizeof(args->seqno) == 8, "wire size of seqno");
+   memcpy(&args->seqno, span + 8, 8);
 }
 
 void
@@ -524,8 +561,14 @@ vn_run_vkWaitVirtqueueSeqnoMESA(struct vn_dispatch_context *ctx, struct vn_cs_de
 void
 vn_decode_vkWaitRingSeqnoMESA_args(struct vn_cs_decoder *dec, struct vn_command_vkWaitRingSeqnoMESA *args)
 {
-   vn_decode_bytes(dec, &args->ring, sizeof(args->ring));
-   vn_decode_bytes(dec, &args->seqno, sizeof(args->seqno));
+   /* fixed-size leading parameters: one bounds check for them */
+   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   if (!span)
+      return;
+   _Static_assert(sizeof(args->ring) == 8, "wire size of ring");
+   memcpy(&args->ring, span + 0, 8);
+   _Static_assert(sizeof(args->seqno) == 8, "wire size of seqno");
+   memcpy(&args->seqno, span + 8, 8);
 }
 
 void

@@ -1095,7 +1095,7 @@ vn_decode_VkAttachmentSampleCountInfoAMD_self(struct vn_cs_decoder *dec, VkAttac
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->colorAttachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkSampleCountFlagBits *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkSampleCountFlagBits *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -1131,7 +1131,7 @@ vn_decode_VkBindBufferMemoryDeviceGroupInfo_self(struct vn_cs_decoder *dec, VkBi
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->deviceIndexCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->deviceIndexCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      uint32_t *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -1179,7 +1179,7 @@ vn_decode_VkBindImageMemoryDeviceGroupInfo_self(struct vn_cs_decoder *dec, VkBin
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->deviceIndexCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->deviceIndexCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      uint32_t *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -1190,10 +1190,11 @@ vn_decode_VkBindImageMemoryDeviceGroupInfo_self(struct vn_cs_decoder *dec, VkBin
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->splitInstanceBindRegionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->splitInstanceBindRegionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkRect2D *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkRect2D *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            vn_decode_VkRect2D(dec, &a[i]);
+         /* wire layout = C layout (Gen.plain_struct_size): one copy */
+         _Static_assert(sizeof(*a) == 16, "wire size of VkRect2D");
+         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       val->pSplitInstanceBindRegions = a;
    }
@@ -1302,7 +1303,7 @@ vn_decode_VkBindSparseInfo_self(struct vn_cs_decoder *dec, VkBindSparseInfo *val
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(val->waitSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->waitSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkSemaphore *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkSemaphore *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
             a[i] = vn_decode_handle_VkSemaphore(dec, false);
@@ -1350,7 +1351,7 @@ vn_decode_VkBindSparseInfo_self(struct vn_cs_decoder *dec, VkBindSparseInfo *val
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(val->signalSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->signalSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkSemaphore *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkSemaphore *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
             a[i] = vn_decode_handle_VkSemaphore(dec, false);
@@ -1462,7 +1463,7 @@ vn_decode_VkBufferCreateInfo_self(struct vn_cs_decoder *dec, VkBufferCreateInfo 
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->queueFamilyIndexCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      uint32_t *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -1778,10 +1779,11 @@ vn_decode_VkCoarseSampleOrderCustomNV(struct vn_cs_decoder *dec, VkCoarseSampleO
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->sampleLocationCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->sampleLocationCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkCoarseSampleLocationNV *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkCoarseSampleLocationNV *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            vn_decode_VkCoarseSampleLocationNV(dec, &a[i]);
+         /* wire layout = C layout (Gen.plain_struct_size): one copy */
+         _Static_assert(sizeof(*a) == 12, "wire size of VkCoarseSampleLocationNV");
+         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       val->pSampleLocations = a;
    }
@@ -1924,7 +1926,7 @@ vn_decode_VkCommandBufferInheritanceRenderingInfo_self(struct vn_cs_decoder *dec
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->colorAttachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->colorAttachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkFormat *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkFormat *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -2449,10 +2451,11 @@ vn_decode_VkDescriptorPoolCreateInfo_self(struct vn_cs_decoder *dec, VkDescripto
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->poolSizeCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->poolSizeCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkDescriptorPoolSize *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkDescriptorPoolSize *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            vn_decode_VkDescriptorPoolSize(dec, &a[i]);
+         /* wire layout = C layout (Gen.plain_struct_size): one copy */
+         _Static_assert(sizeof(*a) == 8, "wire size of VkDescriptorPoolSize");
+         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       val->pPoolSizes = a;
    }
@@ -2504,7 +2507,7 @@ vn_decode_VkDescriptorSetAllocateInfo_self(struct vn_cs_decoder *dec, VkDescript
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(val->descriptorSetCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->descriptorSetCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkDescriptorSetLayout *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkDescriptorSetLayout *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
             a[i] = vn_decode_handle_VkDescriptorSetLayout(dec, false);
@@ -2535,7 +2538,7 @@ vn_decode_VkDescriptorSetLayoutBinding(struct vn_cs_decoder *dec, VkDescriptorSe
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(val->descriptorCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkSampler *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkSampler *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
             a[i] = vn_decode_handle_VkSampler(dec, true);
@@ -2552,7 +2555,7 @@ vn_decode_VkDescriptorSetLayoutBindingFlagsCreateInfo_self(struct vn_cs_decoder 
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->bindingCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->bindingCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkDescriptorBindingFlags *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkDescriptorBindingFlags *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -2610,7 +2613,7 @@ vn_decode_VkDescriptorSetVariableDescriptorCountAllocateInfo_self(struct vn_cs_d
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->descriptorSetCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->descriptorSetCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      uint32_t *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -2816,7 +2819,7 @@ vn_decode_VkDeviceGroupDeviceCreateInfo_self(struct vn_cs_decoder *dec, VkDevice
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(val->physicalDeviceCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->physicalDeviceCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkPhysicalDevice *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkPhysicalDevice *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
             a[i] = vn_decode_handle_VkPhysicalDevice(dec, false);
@@ -2846,10 +2849,11 @@ vn_decode_VkDeviceGroupRenderPassBeginInfo_self(struct vn_cs_decoder *dec, VkDev
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->deviceRenderAreaCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->deviceRenderAreaCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkRect2D *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkRect2D *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            vn_decode_VkRect2D(dec, &a[i]);
+         /* wire layout = C layout (Gen.plain_struct_size): one copy */
+         _Static_assert(sizeof(*a) == 16, "wire size of VkRect2D");
+         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       val->pDeviceRenderAreas = a;
    }
@@ -2875,7 +2879,7 @@ vn_decode_VkDeviceGroupSubmitInfo_self(struct vn_cs_decoder *dec, VkDeviceGroupS
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->waitSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->waitSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      uint32_t *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -2886,7 +2890,7 @@ vn_decode_VkDeviceGroupSubmitInfo_self(struct vn_cs_decoder *dec, VkDeviceGroupS
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->commandBufferCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->commandBufferCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      uint32_t *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -2897,7 +2901,7 @@ vn_decode_VkDeviceGroupSubmitInfo_self(struct vn_cs_decoder *dec, VkDeviceGroupS
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->signalSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->signalSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      uint32_t *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -3061,7 +3065,7 @@ vn_decode_VkDeviceQueueCreateInfo_self(struct vn_cs_decoder *dec, VkDeviceQueueC
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->queueCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->queueCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      float *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      float *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -3385,7 +3389,7 @@ vn_decode_VkFrameBoundaryEXT_self(struct vn_cs_decoder *dec, VkFrameBoundaryEXT 
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(val->imageCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkImage *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkImage *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
             a[i] = vn_decode_handle_VkImage(dec, false);
@@ -3396,7 +3400,7 @@ vn_decode_VkFrameBoundaryEXT_self(struct vn_cs_decoder *dec, VkFrameBoundaryEXT 
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(val->bufferCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkBuffer *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkBuffer *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
             a[i] = vn_decode_handle_VkBuffer(dec, false);
@@ -3437,7 +3441,7 @@ vn_decode_VkFramebufferAttachmentImageInfo_self(struct vn_cs_decoder *dec, VkFra
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->viewFormatCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->viewFormatCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkFormat *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkFormat *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -3495,7 +3499,7 @@ vn_decode_VkFramebufferCreateInfo_self(struct vn_cs_decoder *dec, VkFramebufferC
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(val->attachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkImageView *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkImageView *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
             a[i] = vn_decode_handle_VkImageView(dec, true);
@@ -3663,7 +3667,7 @@ vn_decode_VkGraphicsPipelineShaderGroupsCreateInfoNV_self(struct vn_cs_decoder *
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(val->pipelineCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->pipelineCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkPipeline *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkPipeline *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
             a[i] = vn_decode_handle_VkPipeline(dec, false);
@@ -3797,7 +3801,7 @@ vn_decode_VkImageCompressionControlEXT_self(struct vn_cs_decoder *dec, VkImageCo
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->compressionControlPlaneCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkImageCompressionFixedRateFlagsEXT *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkImageCompressionFixedRateFlagsEXT *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -3866,7 +3870,7 @@ vn_decode_VkImageCreateInfo_self(struct vn_cs_decoder *dec, VkImageCreateInfo *v
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->queueFamilyIndexCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      uint32_t *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -3896,10 +3900,11 @@ vn_decode_VkImageDrmFormatModifierExplicitCreateInfoEXT_self(struct vn_cs_decode
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->drmFormatModifierPlaneCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->drmFormatModifierPlaneCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkSubresourceLayout *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkSubresourceLayout *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            vn_decode_VkSubresourceLayout(dec, &a[i]);
+         /* wire layout = C layout (Gen.plain_struct_size): one copy */
+         _Static_assert(sizeof(*a) == 40, "wire size of VkSubresourceLayout");
+         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       val->pPlaneLayouts = a;
    }
@@ -3925,7 +3930,7 @@ vn_decode_VkImageDrmFormatModifierListCreateInfoEXT_self(struct vn_cs_decoder *d
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->drmFormatModifierCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->drmFormatModifierCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      uint64_t *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      uint64_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -3953,7 +3958,7 @@ vn_decode_VkImageFormatListCreateInfo_self(struct vn_cs_decoder *dec, VkImageFor
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->viewFormatCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->viewFormatCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkFormat *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkFormat *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -4689,10 +4694,11 @@ vn_decode_VkMultiviewPerViewRenderAreasRenderPassBeginInfoQCOM_self(struct vn_cs
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->perViewRenderAreaCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->perViewRenderAreaCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkRect2D *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkRect2D *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            vn_decode_VkRect2D(dec, &a[i]);
+         /* wire layout = C layout (Gen.plain_struct_size): one copy */
+         _Static_assert(sizeof(*a) == 16, "wire size of VkRect2D");
+         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       val->pPerViewRenderAreas = a;
    }
@@ -4747,7 +4753,7 @@ vn_decode_VkMutableDescriptorTypeListEXT(struct vn_cs_decoder *dec, VkMutableDes
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->descriptorTypeCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->descriptorTypeCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkDescriptorType *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkDescriptorType *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -6360,7 +6366,7 @@ vn_decode_VkPhysicalDeviceImageDrmFormatModifierInfoEXT_self(struct vn_cs_decode
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->queueFamilyIndexCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      uint32_t *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -8939,7 +8945,7 @@ vn_decode_VkPipelineBinaryInfoKHR_self(struct vn_cs_decoder *dec, VkPipelineBina
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(val->binaryCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->binaryCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkPipelineBinaryKHR *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkPipelineBinaryKHR *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
             a[i] = vn_decode_handle_VkPipelineBinaryKHR(dec, false);
@@ -9028,10 +9034,11 @@ vn_decode_VkPipelineColorBlendStateCreateInfo_self(struct vn_cs_decoder *dec, Vk
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->attachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkPipelineColorBlendAttachmentState *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkPipelineColorBlendAttachmentState *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            vn_decode_VkPipelineColorBlendAttachmentState(dec, &a[i]);
+         /* wire layout = C layout (Gen.plain_struct_size): one copy */
+         _Static_assert(sizeof(*a) == 32, "wire size of VkPipelineColorBlendAttachmentState");
+         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       val->pAttachments = a;
    }
@@ -9060,7 +9067,7 @@ vn_decode_VkPipelineColorWriteCreateInfoEXT_self(struct vn_cs_decoder *dec, VkPi
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->attachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->attachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkBool32 *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkBool32 *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -9108,7 +9115,7 @@ vn_decode_VkPipelineCoverageModulationStateCreateInfoNV_self(struct vn_cs_decode
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->coverageModulationTableCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      float *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      float *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -9266,10 +9273,11 @@ vn_decode_VkPipelineDiscardRectangleStateCreateInfoEXT_self(struct vn_cs_decoder
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->discardRectangleCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkRect2D *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkRect2D *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            vn_decode_VkRect2D(dec, &a[i]);
+         /* wire layout = C layout (Gen.plain_struct_size): one copy */
+         _Static_assert(sizeof(*a) == 16, "wire size of VkRect2D");
+         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       val->pDiscardRectangles = a;
    }
@@ -9296,7 +9304,7 @@ vn_decode_VkPipelineDynamicStateCreateInfo_self(struct vn_cs_decoder *dec, VkPip
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->dynamicStateCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->dynamicStateCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkDynamicState *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkDynamicState *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -9388,7 +9396,7 @@ vn_decode_VkPipelineLayoutCreateInfo_self(struct vn_cs_decoder *dec, VkPipelineL
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(val->setLayoutCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->setLayoutCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkDescriptorSetLayout *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkDescriptorSetLayout *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
             a[i] = vn_decode_handle_VkDescriptorSetLayout(dec, true);
@@ -9400,10 +9408,11 @@ vn_decode_VkPipelineLayoutCreateInfo_self(struct vn_cs_decoder *dec, VkPipelineL
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->pushConstantRangeCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->pushConstantRangeCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkPushConstantRange *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkPushConstantRange *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            vn_decode_VkPushConstantRange(dec, &a[i]);
+         /* wire layout = C layout (Gen.plain_struct_size): one copy */
+         _Static_assert(sizeof(*a) == 12, "wire size of VkPushConstantRange");
+         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       val->pPushConstantRanges = a;
    }
@@ -9429,7 +9438,7 @@ vn_decode_VkPipelineLibraryCreateInfoKHR_self(struct vn_cs_decoder *dec, VkPipel
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(val->libraryCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->libraryCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkPipeline *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkPipeline *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
             a[i] = vn_decode_handle_VkPipeline(dec, false);
@@ -9460,7 +9469,7 @@ vn_decode_VkPipelineMultisampleStateCreateInfo_self(struct vn_cs_decoder *dec, V
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)((val->rasterizationSamples + 31) / 32)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkSampleMask *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkSampleMask *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -9633,7 +9642,7 @@ vn_decode_VkPipelineRenderingCreateInfo_self(struct vn_cs_decoder *dec, VkPipeli
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->colorAttachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkFormat *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkFormat *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -9751,7 +9760,7 @@ vn_decode_VkPipelineShaderStageModuleIdentifierCreateInfoEXT_self(struct vn_cs_d
       const uint64_t n = vn_decode_array_size(dec, 1);
       if (n && n != (uint64_t)(val->identifierSize)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->identifierSize)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      uint8_t *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      uint8_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -9834,10 +9843,11 @@ vn_decode_VkPipelineVertexInputDivisorStateCreateInfo_self(struct vn_cs_decoder 
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->vertexBindingDivisorCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->vertexBindingDivisorCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkVertexInputBindingDivisorDescription *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkVertexInputBindingDivisorDescription *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            vn_decode_VkVertexInputBindingDivisorDescription(dec, &a[i]);
+         /* wire layout = C layout (Gen.plain_struct_size): one copy */
+         _Static_assert(sizeof(*a) == 8, "wire size of VkVertexInputBindingDivisorDescription");
+         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       val->pVertexBindingDivisors = a;
    }
@@ -9864,10 +9874,11 @@ vn_decode_VkPipelineVertexInputStateCreateInfo_self(struct vn_cs_decoder *dec, V
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->vertexBindingDescriptionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->vertexBindingDescriptionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkVertexInputBindingDescription *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkVertexInputBindingDescription *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            vn_decode_VkVertexInputBindingDescription(dec, &a[i]);
+         /* wire layout = C layout (Gen.plain_struct_size): one copy */
+         _Static_assert(sizeof(*a) == 12, "wire size of VkVertexInputBindingDescription");
+         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       val->pVertexBindingDescriptions = a;
    }
@@ -9876,10 +9887,11 @@ vn_decode_VkPipelineVertexInputStateCreateInfo_self(struct vn_cs_decoder *dec, V
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->vertexAttributeDescriptionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->vertexAttributeDescriptionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkVertexInputAttributeDescription *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkVertexInputAttributeDescription *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            vn_decode_VkVertexInputAttributeDescription(dec, &a[i]);
+         /* wire layout = C layout (Gen.plain_struct_size): one copy */
+         _Static_assert(sizeof(*a) == 16, "wire size of VkVertexInputAttributeDescription");
+         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       val->pVertexAttributeDescriptions = a;
    }
@@ -9978,10 +9990,11 @@ vn_decode_VkPipelineViewportExclusiveScissorStateCreateInfoNV_self(struct vn_cs_
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->exclusiveScissorCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkRect2D *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkRect2D *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            vn_decode_VkRect2D(dec, &a[i]);
+         /* wire layout = C layout (Gen.plain_struct_size): one copy */
+         _Static_assert(sizeof(*a) == 16, "wire size of VkRect2D");
+         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       val->pExclusiveScissors = a;
    }
@@ -10036,10 +10049,11 @@ vn_decode_VkPipelineViewportStateCreateInfo_self(struct vn_cs_decoder *dec, VkPi
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->viewportCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkViewport *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkViewport *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            vn_decode_VkViewport(dec, &a[i]);
+         /* wire layout = C layout (Gen.plain_struct_size): one copy */
+         _Static_assert(sizeof(*a) == 24, "wire size of VkViewport");
+         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       val->pViewports = a;
    }
@@ -10047,10 +10061,11 @@ vn_decode_VkPipelineViewportStateCreateInfo_self(struct vn_cs_decoder *dec, VkPi
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->scissorCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkRect2D *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkRect2D *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            vn_decode_VkRect2D(dec, &a[i]);
+         /* wire layout = C layout (Gen.plain_struct_size): one copy */
+         _Static_assert(sizeof(*a) == 16, "wire size of VkRect2D");
+         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       val->pScissors = a;
    }
@@ -10077,10 +10092,11 @@ vn_decode_VkPipelineViewportSwizzleStateCreateInfoNV_self(struct vn_cs_decoder *
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->viewportCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->viewportCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkViewportSwizzleNV *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkViewportSwizzleNV *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            vn_decode_VkViewportSwizzleNV(dec, &a[i]);
+         /* wire layout = C layout (Gen.plain_struct_size): one copy */
+         _Static_assert(sizeof(*a) == 16, "wire size of VkViewportSwizzleNV");
+         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       val->pViewportSwizzles = a;
    }
@@ -10106,10 +10122,11 @@ vn_decode_VkPipelineViewportWScalingStateCreateInfoNV_self(struct vn_cs_decoder 
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->viewportCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkViewportWScalingNV *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkViewportWScalingNV *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            vn_decode_VkViewportWScalingNV(dec, &a[i]);
+         /* wire layout = C layout (Gen.plain_struct_size): one copy */
+         _Static_assert(sizeof(*a) == 8, "wire size of VkViewportWScalingNV");
+         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       val->pViewportWScalings = a;
    }
@@ -10201,7 +10218,7 @@ vn_decode_VkQueryPoolPerformanceCreateInfoKHR_self(struct vn_cs_decoder *dec, Vk
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->counterIndexCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->counterIndexCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      uint32_t *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -10272,7 +10289,7 @@ vn_decode_VkRenderPassAttachmentBeginInfo_self(struct vn_cs_decoder *dec, VkRend
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(val->attachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->attachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkImageView *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkImageView *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
             a[i] = vn_decode_handle_VkImageView(dec, false);
@@ -10333,10 +10350,11 @@ vn_decode_VkRenderPassCreateInfo_self(struct vn_cs_decoder *dec, VkRenderPassCre
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->attachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->attachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkAttachmentDescription *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkAttachmentDescription *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            vn_decode_VkAttachmentDescription(dec, &a[i]);
+         /* wire layout = C layout (Gen.plain_struct_size): one copy */
+         _Static_assert(sizeof(*a) == 36, "wire size of VkAttachmentDescription");
+         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       val->pAttachments = a;
    }
@@ -10357,10 +10375,11 @@ vn_decode_VkRenderPassCreateInfo_self(struct vn_cs_decoder *dec, VkRenderPassCre
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->dependencyCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->dependencyCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkSubpassDependency *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkSubpassDependency *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            vn_decode_VkSubpassDependency(dec, &a[i]);
+         /* wire layout = C layout (Gen.plain_struct_size): one copy */
+         _Static_assert(sizeof(*a) == 28, "wire size of VkSubpassDependency");
+         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       val->pDependencies = a;
    }
@@ -10423,7 +10442,7 @@ vn_decode_VkRenderPassCreateInfo2_self(struct vn_cs_decoder *dec, VkRenderPassCr
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->correlatedViewMaskCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->correlatedViewMaskCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      uint32_t *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -10519,10 +10538,11 @@ vn_decode_VkRenderPassInputAttachmentAspectCreateInfo_self(struct vn_cs_decoder 
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->aspectReferenceCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->aspectReferenceCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkInputAttachmentAspectReference *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkInputAttachmentAspectReference *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            vn_decode_VkInputAttachmentAspectReference(dec, &a[i]);
+         /* wire layout = C layout (Gen.plain_struct_size): one copy */
+         _Static_assert(sizeof(*a) == 12, "wire size of VkInputAttachmentAspectReference");
+         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       val->pAspectReferences = a;
    }
@@ -10548,7 +10568,7 @@ vn_decode_VkRenderPassMultiviewCreateInfo_self(struct vn_cs_decoder *dec, VkRend
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->subpassCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->subpassCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      uint32_t *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -10559,7 +10579,7 @@ vn_decode_VkRenderPassMultiviewCreateInfo_self(struct vn_cs_decoder *dec, VkRend
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->dependencyCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->dependencyCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      int32_t *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      int32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -10570,7 +10590,7 @@ vn_decode_VkRenderPassMultiviewCreateInfo_self(struct vn_cs_decoder *dec, VkRend
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->correlationMaskCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->correlationMaskCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      uint32_t *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -10769,7 +10789,7 @@ vn_decode_VkRenderingAreaInfo_self(struct vn_cs_decoder *dec, VkRenderingAreaInf
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->colorAttachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkFormat *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkFormat *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -10823,7 +10843,7 @@ vn_decode_VkRenderingAttachmentLocationInfo_self(struct vn_cs_decoder *dec, VkRe
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->colorAttachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      uint32_t *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -10938,7 +10958,7 @@ vn_decode_VkRenderingInputAttachmentIndexInfo_self(struct vn_cs_decoder *dec, Vk
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->colorAttachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      uint32_t *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -11089,10 +11109,11 @@ vn_decode_VkSampleLocationsInfoEXT_self(struct vn_cs_decoder *dec, VkSampleLocat
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->sampleLocationsCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->sampleLocationsCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkSampleLocationEXT *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkSampleLocationEXT *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            vn_decode_VkSampleLocationEXT(dec, &a[i]);
+         /* wire layout = C layout (Gen.plain_struct_size): one copy */
+         _Static_assert(sizeof(*a) == 8, "wire size of VkSampleLocationEXT");
+         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       val->pSampleLocations = a;
    }
@@ -11384,7 +11405,7 @@ vn_decode_VkSemaphoreWaitInfo_self(struct vn_cs_decoder *dec, VkSemaphoreWaitInf
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(val->semaphoreCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->semaphoreCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkSemaphore *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkSemaphore *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
             a[i] = vn_decode_handle_VkSemaphore(dec, false);
@@ -11395,7 +11416,7 @@ vn_decode_VkSemaphoreWaitInfo_self(struct vn_cs_decoder *dec, VkSemaphoreWaitInf
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->semaphoreCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->semaphoreCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      uint64_t *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      uint64_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -11424,7 +11445,7 @@ vn_decode_VkShaderModuleCreateInfo_self(struct vn_cs_decoder *dec, VkShaderModul
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->codeSize / 4)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->codeSize / 4)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      uint32_t *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -11470,7 +11491,7 @@ vn_decode_VkShadingRatePaletteNV(struct vn_cs_decoder *dec, VkShadingRatePalette
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->shadingRatePaletteEntryCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->shadingRatePaletteEntryCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkShadingRatePaletteEntryNV *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkShadingRatePaletteEntryNV *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -11605,7 +11626,7 @@ vn_decode_VkSubmitInfo_self(struct vn_cs_decoder *dec, VkSubmitInfo *val)
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(val->waitSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->waitSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkSemaphore *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkSemaphore *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
             a[i] = vn_decode_handle_VkSemaphore(dec, false);
@@ -11616,7 +11637,7 @@ vn_decode_VkSubmitInfo_self(struct vn_cs_decoder *dec, VkSubmitInfo *val)
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->waitSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->waitSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkPipelineStageFlags *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkPipelineStageFlags *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -11627,7 +11648,7 @@ vn_decode_VkSubmitInfo_self(struct vn_cs_decoder *dec, VkSubmitInfo *val)
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(val->commandBufferCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->commandBufferCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkCommandBuffer *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkCommandBuffer *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
             a[i] = vn_decode_handle_VkCommandBuffer(dec, false);
@@ -11639,7 +11660,7 @@ vn_decode_VkSubmitInfo_self(struct vn_cs_decoder *dec, VkSubmitInfo *val)
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(val->signalSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->signalSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkSemaphore *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkSemaphore *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
             a[i] = vn_decode_handle_VkSemaphore(dec, false);
@@ -11779,10 +11800,11 @@ vn_decode_VkSubpassDescription(struct vn_cs_decoder *dec, VkSubpassDescription *
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->inputAttachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->inputAttachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkAttachmentReference *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkAttachmentReference *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            vn_decode_VkAttachmentReference(dec, &a[i]);
+         /* wire layout = C layout (Gen.plain_struct_size): one copy */
+         _Static_assert(sizeof(*a) == 8, "wire size of VkAttachmentReference");
+         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       val->pInputAttachments = a;
    }
@@ -11791,20 +11813,22 @@ vn_decode_VkSubpassDescription(struct vn_cs_decoder *dec, VkSubpassDescription *
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->colorAttachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->colorAttachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkAttachmentReference *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkAttachmentReference *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            vn_decode_VkAttachmentReference(dec, &a[i]);
+         /* wire layout = C layout (Gen.plain_struct_size): one copy */
+         _Static_assert(sizeof(*a) == 8, "wire size of VkAttachmentReference");
+         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       val->pColorAttachments = a;
    }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->colorAttachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkAttachmentReference *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkAttachmentReference *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            vn_decode_VkAttachmentReference(dec, &a[i]);
+         /* wire layout = C layout (Gen.plain_struct_size): one copy */
+         _Static_assert(sizeof(*a) == 8, "wire size of VkAttachmentReference");
+         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       val->pResolveAttachments = a;
    }
@@ -11821,7 +11845,7 @@ vn_decode_VkSubpassDescription(struct vn_cs_decoder *dec, VkSubpassDescription *
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->preserveAttachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->preserveAttachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      uint32_t *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -11882,7 +11906,7 @@ vn_decode_VkSubpassDescription2_self(struct vn_cs_decoder *dec, VkSubpassDescrip
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->preserveAttachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->preserveAttachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      uint32_t *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -11954,10 +11978,11 @@ vn_decode_VkSubpassFragmentDensityMapOffsetEndInfoQCOM_self(struct vn_cs_decoder
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->fragmentDensityOffsetCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->fragmentDensityOffsetCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkOffset2D *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkOffset2D *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            vn_decode_VkOffset2D(dec, &a[i]);
+         /* wire layout = C layout (Gen.plain_struct_size): one copy */
+         _Static_assert(sizeof(*a) == 8, "wire size of VkOffset2D");
+         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       val->pFragmentDensityOffsets = a;
    }
@@ -12018,7 +12043,7 @@ vn_decode_VkTimelineSemaphoreSubmitInfo_self(struct vn_cs_decoder *dec, VkTimeli
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->waitSemaphoreValueCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      uint64_t *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      uint64_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -12028,7 +12053,7 @@ vn_decode_VkTimelineSemaphoreSubmitInfo_self(struct vn_cs_decoder *dec, VkTimeli
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->signalSemaphoreValueCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      uint64_t *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      uint64_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -12056,7 +12081,7 @@ vn_decode_VkValidationFeaturesEXT_self(struct vn_cs_decoder *dec, VkValidationFe
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->enabledValidationFeatureCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->enabledValidationFeatureCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkValidationFeatureEnableEXT *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkValidationFeatureEnableEXT *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -12067,7 +12092,7 @@ vn_decode_VkValidationFeaturesEXT_self(struct vn_cs_decoder *dec, VkValidationFe
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->disabledValidationFeatureCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->disabledValidationFeatureCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkValidationFeatureDisableEXT *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkValidationFeatureDisableEXT *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -12095,7 +12120,7 @@ vn_decode_VkValidationFlagsEXT_self(struct vn_cs_decoder *dec, VkValidationFlags
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->disabledValidationCheckCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->disabledValidationCheckCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkValidationCheckEXT *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkValidationCheckEXT *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
@@ -12327,7 +12352,7 @@ vn_decode_VkWriteDescriptorSet_self(struct vn_cs_decoder *dec, VkWriteDescriptor
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(val->descriptorCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkBufferView *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkBufferView *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
             a[i] = vn_decode_handle_VkBufferView(dec, true);
@@ -12362,7 +12387,7 @@ vn_decode_VkWriteDescriptorSetAccelerationStructureKHR_self(struct vn_cs_decoder
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(val->accelerationStructureCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->accelerationStructureCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkAccelerationStructureKHR *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkAccelerationStructureKHR *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
             a[i] = vn_decode_handle_VkAccelerationStructureKHR(dec, true);
@@ -12391,7 +12416,7 @@ vn_decode_VkWriteDescriptorSetAccelerationStructureNV_self(struct vn_cs_decoder 
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(val->accelerationStructureCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       if (!n && (uint64_t)(val->accelerationStructureCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkAccelerationStructureNV *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
+      VkAccelerationStructureNV *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
             a[i] = vn_decode_handle_VkAccelerationStructureNV(dec, true);
