@@ -52,7 +52,9 @@ struct server_client {
    int ctrl;       /* its process's socketpair: recipes come back on it; -1 none */
    pid_t peer_pid; /* SO_PEERCRED at accept */
    uid_t peer_uid;
-   bool done; /* under srv->lock */
+   bool done;    /* under srv->lock */
+   bool hung_up; /* under srv->lock: its connection ended, its process may
+                  * still be tearing down (not counted per peer) */
 };
 
 /* A client process started ahead of its client: the server's end of its
@@ -566,8 +568,12 @@ wait_client_process(struct server_client *sc, pid_t pid, int *status, bool *kill
          { .fd = ctrl_open ? sc->ctrl : -1, .events = POLLIN },
       };
       if (poll(pfds, 3, wait_ms) > 0) {
-         if (pfds[1].revents & (POLLHUP | POLLERR))
+         if (pfds[1].revents & (POLLHUP | POLLERR)) {
             deadline = now_ms() + timeout;
+            pthread_mutex_lock(&sc->srv->lock);
+            sc->hung_up = true;
+            pthread_mutex_unlock(&sc->srv->lock);
+         }
          /* without input, a hang-up: the process closed it or exited */
          if (pfds[2].revents)
             ctrl_open = (pfds[2].revents & POLLIN) && take_recipe(sc);
@@ -957,7 +963,10 @@ accept_client(struct vtest_server *srv)
    uint32_t id = srv->next_id++;
    uint32_t same_pid = 0, same_uid = 0;
    for (struct server_client *c = srv->clients; c; c = c->next) {
-      if (c->done)
+      /* the per-peer limits count connections: a guest that connects again
+       * while its last process still tears down (a device destroy takes
+       * ~100 ms on NVIDIA) is not holding that one any more */
+      if (c->done || c->hung_up)
          continue;
       same_pid += c->peer_pid == cred.pid;
       same_uid += c->peer_uid == cred.uid;

@@ -22,6 +22,10 @@
 #                hook): each is killed after --teardown-timeout 2 s and its
 #                slot (--max-clients 1) serves the next client; SIGTERM with
 #                a client connected stops the server within the bound
+#   reconnect    one process connects 5 times in a row while each earlier
+#                connection's process hangs in its teardown (test hook):
+#                with --max-clients-per-pid 2 every connection is served
+#                (per-peer limits count open connections, not teardowns)
 #   idle         128 connections that send nothing (64 per socket, from one
 #                process) while vulkaninfo runs: it is served; the server
 #                refuses what passes --max-clients-per-pid at once and
@@ -153,6 +157,17 @@ watchdog)
    # that run-with-pv-vtest.sh gives a stopping server
    [ $((end - start)) -lt 18 ] || { echo "took $((end - start)) s" >&2; exit 1; }
    echo "hung client processes killed ($n), slot reused, stopped in $((end - start)) s in all"
+   ;;
+reconnect)
+   log=$(mktemp)
+   PV_VTEST_TEST_HOOK=hang-teardown PV_VTEST_EXPECT_STATUS=3 \
+   PV_VTEST_ARGS="--teardown-timeout 2 --max-clients-per-pid 2" "$run" --log "$log" --icd "$icd" -- sh -c "
+      '$raw' again 5 || { echo 'a connection of the same process was refused' >&2; exit 1; }
+      echo 'five connections one after another, served while the earlier ones tore down'"
+   rc=$?
+   grep -q 'refused' "$log" && { cat "$log"; echo 'a connection was refused' >&2; rc=1; }
+   rm -f "$log"
+   exit $rc
    ;;
 idle)
    log=$(mktemp)

@@ -10,6 +10,9 @@
  *               pending waits: the server must keep serving
  *   fuzz N SEED N random messages on one connection (the server may drop
  *               it at any time), then a fresh client must be served
+ *   again N     N pings one after another from this one process (a guest
+ *               that connects again while its last connection's process
+ *               may still be tearing down)
  *   hold        handshake, print "held", then wait until the server drops
  *               the connection (exit 0 then)
  *   idle N      open N connections that send nothing, print "idle", then
@@ -585,6 +588,9 @@ main(int argc, char **argv)
       mode_disconnect();
    else if (!strcmp(mode, "hold"))
       mode_hold();
+   else if (!strcmp(mode, "again") && i + 1 < argc)
+      for (int n = atoi(argv[i + 1]); n > 0; n--)
+         mode_ping();
    else if (!strcmp(mode, "idle") && i + 1 < argc)
       mode_idle((unsigned)atoi(argv[i + 1]));
    else if (!strcmp(mode, "budget") && i + 2 < argc)
