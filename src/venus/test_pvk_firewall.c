@@ -2738,6 +2738,137 @@ test_spirv(void)
               "inline stage code with one word changed", pipeline_inline_bad_word);
 }
 
+/* --- recorded uses: what a command buffer recorded is alive when it runs --- */
+
+enum { BUFFER3 = 602 };
+
+static void
+copy_recorded(struct test_stream *e)
+{
+   begin(e, CMD);
+   copy_buffer(e, CMD, 0, 0, 16);
+   end(e, CMD);
+}
+
+static void
+buffer_destroyed_after_recording(struct test_stream *e)
+{
+   copy_recorded(e);
+   destroy(e, T(vkDestroyBuffer), BUFFER2);
+   submit(e, CMD, 0, 0, 0);
+}
+
+static void
+memory_freed_under_recorded_image(struct test_stream *e)
+{
+   image_setup(e);
+   begin(e, CMD);
+   image_barrier(e, 0, VK_REMAINING_MIP_LEVELS, 0, 2);
+   copy_to_image(e, 0, 0, 0, 0, 0, 16, 16);
+   end(e, CMD);
+   destroy(e, T(vkFreeMemory), MEMORY2);
+   submit(e, CMD, 0, 0, 0);
+}
+
+/* something else destroyed: the uses are looked up, found alive, and the
+ * second submission skips the lookups */
+static void
+other_destroyed_ok(struct test_stream *e)
+{
+   create_buffer(e, BUFFER3, BUFFER_SIZE);
+   copy_recorded(e);
+   destroy(e, T(vkDestroyBuffer), BUFFER3);
+   submit(e, CMD, 0, 0, 0);
+   queue_wait_idle(e);
+   submit(e, CMD, 0, 0, 0);
+   queue_wait_idle(e);
+}
+
+/* destroyed, then recorded again without it */
+static void
+rerecorded_ok(struct test_stream *e)
+{
+   copy_recorded(e);
+   destroy(e, T(vkDestroyBuffer), BUFFER2);
+   begin(e, CMD);
+   fill(e, CMD, BUFFER, 0, 64);
+   end(e, CMD);
+   submit(e, CMD, 0, 0, 0);
+   queue_wait_idle(e);
+}
+
+/* destroyed after the submission (deferred while it runs), then submitted
+ * again: the second submission is refused */
+static void
+destroyed_between_submissions(struct test_stream *e)
+{
+   copy_recorded(e);
+   submit(e, CMD, 0, 0, 0);
+   destroy(e, T(vkDestroyBuffer), BUFFER);
+   queue_wait_idle(e);
+   submit(e, CMD, 0, 0, 0);
+}
+
+static void
+set_recorded(struct test_stream *e)
+{
+   descriptor_setup(e);
+   create_pipeline_layout(e);
+   begin(e, CMD);
+   bind_sets(e, 0, 0);
+   end(e, CMD);
+}
+
+static void
+set_freed_after_recording(struct test_stream *e)
+{
+   set_recorded(e);
+   ts_cmd(e, T(vkFreeDescriptorSets), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, DESC_POOL);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u64(e, SET);
+   submit(e, CMD, 0, 0, 0);
+}
+
+static void
+set_pool_destroyed_after_recording(struct test_stream *e)
+{
+   set_recorded(e);
+   destroy(e, T(vkDestroyDescriptorPool), DESC_POOL);
+   submit(e, CMD, 0, 0, 0);
+}
+
+static void
+set_recorded_ok(struct test_stream *e)
+{
+   set_recorded(e);
+   destroy(e, T(vkDestroyPipelineLayout), PIPELINE_LAYOUT); /* allowed after recording */
+   submit(e, CMD, 0, 0, 0);
+   queue_wait_idle(e);
+}
+
+static void
+test_recorded_uses(void)
+{
+   range_case("cmdbuf: vkQueueSubmit: command buffer 710 uses buffer 601",
+              "buffer destroyed between recording and submission",
+              buffer_destroyed_after_recording);
+   range_case("cmdbuf: vkQueueSubmit: command buffer 710 uses image 650",
+              "memory freed under an image between recording and submission",
+              memory_freed_under_recorded_image);
+   range_case(NULL, "another buffer destroyed before the submission", other_destroyed_ok);
+   range_case(NULL, "command buffer recorded again after a destroy", rerecorded_ok);
+   range_case("uses buffer 600", "buffer destroyed between two submissions",
+              destroyed_between_submissions);
+   range_case("uses descriptor set 1200", "bound descriptor set freed before the submission",
+              set_freed_after_recording);
+   range_case("uses descriptor set 1200", "bound set's pool destroyed before the submission",
+              set_pool_destroyed_after_recording);
+   range_case(NULL, "pipeline layout destroyed after recording", set_recorded_ok);
+}
+
 int
 main(void)
 {
@@ -2760,6 +2891,7 @@ main(void)
    test_queues();
    test_binary_semaphores();
    test_spirv();
+   test_recorded_uses();
    pv_resource_unref(renderer, 1);
    pv_renderer_destroy(renderer);
    printf("ok\n");
