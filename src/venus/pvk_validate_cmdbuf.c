@@ -42,6 +42,8 @@ kind_name(VkObjectType type)
       return "secondary command buffer";
    case VK_OBJECT_TYPE_PIPELINE:
       return "pipeline";
+   case VK_OBJECT_TYPE_RENDER_PASS:
+      return "render pass";
    default:
       return "object";
    }
@@ -175,8 +177,7 @@ pvk_framebuffer_record_uses(struct pvk_context *ctx, struct pvk_framebuffer_stat
 }
 
 void
-pvk_cb_use_handle(struct pvk_context *ctx, struct vn_object *cb, VkObjectType type,
-                  uint64_t handle)
+pvk_cb_use_handle(struct pvk_context *ctx, struct vn_object *cb, VkObjectType type, uint64_t handle)
 {
    if (handle)
       pvk_cb_use(ctx, cb, vn_object_table_find_handle(ctx->dispatch.objects, type, handle));
@@ -209,10 +210,9 @@ alive_or_reject(struct pvk_context *ctx, const char *cmd, struct vn_object *cb, 
    if (!u)
       return true;
    pvk_reject(ctx,
-              "cmdbuf: %s: command buffer %llu uses %s %llu, destroyed or its memory freed "
+              "cmdbuf: %s: command buffer %llu uses %s %llu, destroyed, reset or its memory freed "
               "since it was recorded (%s)",
-              cmd, (unsigned long long)cb->id, kind_name(u->type), (unsigned long long)u->id,
-              vuid);
+              cmd, (unsigned long long)cb->id, kind_name(u->type), (unsigned long long)u->id, vuid);
    return false;
 }
 
@@ -221,11 +221,12 @@ pvk_cb_submit_ok(struct pvk_context *ctx, const char *cmd, VkCommandBuffer handl
 {
    /* the decoder's last hit is often this command buffer */
    struct vn_object *cb = ((const struct vn_object_table_head *)ctx->dispatch.objects)->last;
-   if (!cb || cb->type != VK_OBJECT_TYPE_COMMAND_BUFFER || cb->handle != (uint64_t)(uintptr_t)handle)
-      cb = handle ? vn_object_table_find_handle(ctx->dispatch.objects,
-                                                VK_OBJECT_TYPE_COMMAND_BUFFER,
-                                                (uint64_t)(uintptr_t)handle)
-                  : NULL;
+   if (!cb || cb->type != VK_OBJECT_TYPE_COMMAND_BUFFER ||
+       cb->handle != (uint64_t)(uintptr_t)handle)
+      cb = handle
+              ? vn_object_table_find_handle(ctx->dispatch.objects, VK_OBJECT_TYPE_COMMAND_BUFFER,
+                                            (uint64_t)(uintptr_t)handle)
+              : NULL;
    return !cb || alive_or_reject(ctx, cmd, cb, "VUID-vkQueueSubmit-pCommandBuffers-00070");
 }
 
@@ -310,6 +311,7 @@ pvk_cb_use_render_pass(struct pvk_context *ctx, struct vn_object *cb,
 {
    if (!begin)
       return;
+   pvk_cb_use_handle(ctx, cb, VK_OBJECT_TYPE_RENDER_PASS, (uint64_t)(uintptr_t)begin->renderPass);
    pvk_cb_use_handle(ctx, cb, VK_OBJECT_TYPE_FRAMEBUFFER, (uint64_t)(uintptr_t)begin->framebuffer);
    const VkRenderPassAttachmentBeginInfo *views =
       find_next(begin->pNext, VK_STRUCTURE_TYPE_RENDER_PASS_ATTACHMENT_BEGIN_INFO);

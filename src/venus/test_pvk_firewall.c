@@ -2849,6 +2849,133 @@ set_recorded_ok(struct test_stream *e)
    queue_wait_idle(e);
 }
 
+enum { SECONDARY = 712 };
+
+static void
+secondary_recorded(struct test_stream *e)
+{
+   ts_cmd(e, T(vkAllocateCommandBuffers), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO);
+   ts_u64(e, 0);
+   ts_u64(e, POOL);
+   ts_u32(e, VK_COMMAND_BUFFER_LEVEL_SECONDARY);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u64(e, SECONDARY);
+   ts_cmd(e, T(vkBeginCommandBuffer), 0);
+   ts_u64(e, SECONDARY);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u64(e, 1); /* VkCommandBufferInheritanceInfo */
+   ts_u32(e, VK_STRUCTURE_TYPE_COMMAND_BUFFER_INHERITANCE_INFO);
+   ts_u64(e, 0);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, 0);
+   copy_buffer(e, SECONDARY, 0, 0, 16);
+   end(e, SECONDARY);
+}
+
+static void
+execute_secondary(struct test_stream *e)
+{
+   begin(e, CMD);
+   ts_cmd(e, T(vkCmdExecuteCommands), 0);
+   ts_u64(e, CMD);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u64(e, SECONDARY);
+   end(e, CMD);
+}
+
+static void
+secondary_ok(struct test_stream *e)
+{
+   secondary_recorded(e);
+   execute_secondary(e);
+   submit(e, CMD, 0, 0, 0);
+   queue_wait_idle(e);
+}
+
+static void
+secondary_use_destroyed(struct test_stream *e)
+{
+   secondary_recorded(e);
+   execute_secondary(e);
+   destroy(e, T(vkDestroyBuffer), BUFFER2);
+   submit(e, CMD, 0, 0, 0);
+}
+
+static void
+secondary_destroyed_before_execute(struct test_stream *e)
+{
+   secondary_recorded(e);
+   destroy(e, T(vkDestroyBuffer), BUFFER2);
+   execute_secondary(e);
+}
+
+static void
+secondary_rerecorded(struct test_stream *e)
+{
+   secondary_recorded(e);
+   execute_secondary(e);
+   ts_cmd(e, T(vkResetCommandBuffer), 0);
+   ts_u64(e, SECONDARY);
+   ts_u32(e, 0);
+   submit(e, CMD, 0, 0, 0);
+}
+
+static void
+render_pass_recorded(struct test_stream *e)
+{
+   create_render_pass(e, false, 0);
+   create_framebuffer(e, 1);
+   begin(e, CMD);
+   begin_render_pass(e);
+   ts_cmd(e, T(vkCmdEndRenderPass), 0);
+   ts_u64(e, CMD);
+   end(e, CMD);
+}
+
+static void
+framebuffer_memory_freed(struct test_stream *e)
+{
+   render_pass_recorded(e);
+   destroy(e, T(vkFreeMemory), MEMORY2);
+   submit(e, CMD, 0, 0, 0);
+}
+
+static void
+framebuffer_view_destroyed(struct test_stream *e)
+{
+   render_pass_recorded(e);
+   destroy(e, T(vkDestroyImageView), VIEW);
+   submit(e, CMD, 0, 0, 0);
+}
+
+static void
+framebuffer_ok(struct test_stream *e)
+{
+   render_pass_recorded(e);
+   submit(e, CMD, 0, 0, 0);
+   queue_wait_idle(e);
+}
+
+static void
+render_pass_destroyed(struct test_stream *e)
+{
+   render_pass_recorded(e);
+   destroy(e, T(vkDestroyRenderPass), RENDER_PASS);
+   submit(e, CMD, 0, 0, 0);
+}
+
 static void
 test_recorded_uses(void)
 {
@@ -2867,6 +2994,23 @@ test_recorded_uses(void)
    range_case("uses descriptor set 1200", "bound set's pool destroyed before the submission",
               set_pool_destroyed_after_recording);
    range_case(NULL, "pipeline layout destroyed after recording", set_recorded_ok);
+   range_case(NULL, "secondary executed and submitted", secondary_ok);
+   range_case("vkQueueSubmit: command buffer 710 uses buffer 601",
+              "buffer of a secondary destroyed before the primary's submission",
+              secondary_use_destroyed);
+   range_case("vkCmdExecuteCommands: command buffer 712 uses buffer 601",
+              "buffer of a secondary destroyed before vkCmdExecuteCommands",
+              secondary_destroyed_before_execute);
+   range_case("uses secondary command buffer 712",
+              "secondary reset after vkCmdExecuteCommands, primary submitted",
+              secondary_rerecorded);
+   range_case(NULL, "render pass instance recorded and submitted", framebuffer_ok);
+   range_case("uses image 650", "memory freed under a framebuffer's image before the submission",
+              framebuffer_memory_freed);
+   range_case("uses image view 1300", "framebuffer's view destroyed before the submission",
+              framebuffer_view_destroyed);
+   range_case("uses render pass 1600", "render pass destroyed before the submission",
+              render_pass_destroyed);
 }
 
 int
