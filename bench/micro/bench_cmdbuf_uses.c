@@ -68,8 +68,7 @@ median(double *v, int n)
 static void
 run(const struct test_stream *e)
 {
-   if (pv_context_submit(renderer, 1, e->data, e->len) != 0 ||
-       pv_context_is_lost(renderer, 1)) {
+   if (pv_context_submit(renderer, 1, e->data, e->len) != 0 || pv_context_is_lost(renderer, 1)) {
       fprintf(stderr, "bench_cmdbuf_uses: context lost\n");
       exit(1);
    }
