@@ -2976,6 +2976,39 @@ render_pass_destroyed(struct test_stream *e)
    submit(e, CMD, 0, 0, 0);
 }
 
+/* a compute pipeline bound and dispatched, the pipeline destroyed before
+ * the submission (`destroy_pipeline`), or after it ran */
+static void
+pipeline_case(const char *why, const char *what, bool destroy_pipeline)
+{
+   const uint32_t ctx = setup();
+   struct test_stream *e = calloc(1, sizeof(*e));
+   CHECK(e);
+   sampler_set_setup(e);
+   create_pipeline_layout(e);
+   create_compute_pipeline(e);
+   begin(e, CMD);
+   ts_cmd(e, T(vkCmdBindPipeline), 0);
+   ts_u64(e, CMD);
+   ts_u32(e, VK_PIPELINE_BIND_POINT_COMPUTE);
+   ts_u64(e, PIPELINE);
+   bind_sets(e, 0, 0);
+   ts_cmd(e, T(vkCmdDispatch), 0);
+   ts_u64(e, CMD);
+   ts_u32(e, 1);
+   ts_u32(e, 1);
+   ts_u32(e, 1);
+   end(e, CMD);
+   if (destroy_pipeline)
+      destroy(e, T(vkDestroyPipeline), PIPELINE);
+   submit(e, CMD, 0, 0, 0);
+   queue_wait_idle(e);
+   if (!destroy_pipeline)
+      destroy(e, T(vkDestroyPipeline), PIPELINE);
+   expect_why(ctx, e, why, what);
+   free(e);
+}
+
 static void
 test_recorded_uses(void)
 {
@@ -3011,6 +3044,8 @@ test_recorded_uses(void)
               framebuffer_view_destroyed);
    range_case("uses render pass 1600", "render pass destroyed before the submission",
               render_pass_destroyed);
+   pipeline_case(NULL, "pipeline destroyed after its submission ran", false);
+   pipeline_case("uses pipeline 1460", "bound pipeline destroyed before the submission", true);
 }
 
 int
