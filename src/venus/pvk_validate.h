@@ -8,7 +8,9 @@
  *   layouts;
  * - pvk_validate_range.c: buffer and image ranges of copies, fills,
  *   updates, binds, views and barriers against sizes, mip levels and array
- *   layers; queue families and indices (pvk_device.c).
+ *   layers; queue families and indices (pvk_device.c);
+ * - pvk_validate_cmdbuf.c: what a command buffer recorded is alive when it
+ *   is submitted or executed.
  *
  * What the rules need is recorded when objects are created, in obj->data
  * (buffers, images, descriptor set layouts, descriptor sets; device memory
@@ -176,8 +178,8 @@ void pvk_validate_command_buffer_begin(struct pvk_context *ctx, struct vn_object
  * a buffer's or image's memory freed (VUID-vkQueueSubmit-pCommandBuffers-
  * 00070/00072, VUID-vkCmdExecuteCommands-pCommandBuffers-00089): the
  * driver would read the freed object when it runs. Commands that name a
- * buffer, image, view, descriptor set or framebuffer record it in their
- * command buffer, once per recording. */
+ * buffer, image, view, descriptor set, pipeline, render pass or
+ * framebuffer record it in their command buffer, once per recording. */
 void pvk_cb_use_slow(struct pvk_context *ctx, struct vn_object *cb, struct vn_object *obj);
 
 /* Records that cb's recording uses obj (NULL: nothing). One compare when
