@@ -588,7 +588,7 @@ vn_handle_vkBeginCommandBuffer(struct vn_dispatch_context *dctx,
    struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
    if (!wait_unused(ctx, dev, args->dispatch, "vkBeginCommandBuffer"))
       return;
-   pvk_validate_command_buffer_begin(args->dispatch);
+   pvk_validate_command_buffer_begin(ctx, args->dispatch);
    args->ret = dev->dispatch.vkBeginCommandBuffer(args->commandBuffer, args->pBeginInfo);
 }
 
@@ -600,6 +600,7 @@ vn_handle_vkResetCommandBuffer(struct vn_dispatch_context *dctx,
    struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
    if (!wait_unused(ctx, dev, args->dispatch, "vkResetCommandBuffer"))
       return;
+   pvk_cb_reset(ctx, args->dispatch);
    args->ret = dev->dispatch.vkResetCommandBuffer(args->commandBuffer, args->flags);
 }
 
@@ -611,8 +612,12 @@ vn_handle_vkResetCommandPool(struct vn_dispatch_context *dctx,
    struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
    struct vn_object *pool =
       find(ctx, VK_OBJECT_TYPE_COMMAND_POOL, (uint64_t)(uintptr_t)args->commandPool);
+   /* secondaries recorded into a primary mark their pool (vkCmdExecuteCommands) */
+   const bool executed = pool && pool->serial == UINT64_MAX;
    if (!wait_unused(ctx, dev, pool, "vkResetCommandPool"))
       return;
+   if (executed)
+      pvk_cb_pool_reset(ctx, pool);
    args->ret = dev->dispatch.vkResetCommandPool(args->device, args->commandPool, args->flags);
 }
 
@@ -781,6 +786,8 @@ vn_handle_vkCmdExecuteCommands(struct vn_dispatch_context *dctx,
          find(ctx, VK_OBJECT_TYPE_COMMAND_BUFFER, (uint64_t)(uintptr_t)args->pCommandBuffers[i]);
       if (!cb)
          continue;
+      if (!pvk_cb_execute_ok(ctx, args->dispatch, cb))
+         return;
       /* pending whenever a primary that runs it is: reset waits for all */
       cb->serial = UINT64_MAX;
       struct vn_object *pool =

@@ -207,6 +207,13 @@ vn_handle_vkQueueSubmit(struct vn_dispatch_context *dctx, struct vn_command_vkQu
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
+   for (uint32_t i = 0; args->pSubmits && i < args->submitCount; i++) {
+      const VkSubmitInfo *s = &args->pSubmits[i];
+      for (uint32_t j = 0; s->pCommandBuffers && j < s->commandBufferCount; j++) {
+         if (!pvk_cb_submit_ok(ctx, "vkQueueSubmit", s->pCommandBuffers[j]))
+            return;
+      }
+   }
    struct semaphore_ops ops = { 0 };
    struct pvk_semaphore_undo *undo;
    if (!semaphores_begin(ctx, dev, &ops, collect_submit1(&ops, args), "vkQueueSubmit", &undo))
@@ -229,6 +236,13 @@ vn_handle_vkQueueSubmit2(struct vn_dispatch_context *dctx, struct vn_command_vkQ
    if (!PVK_HOST_HAS(ctx, args->dispatch, vkQueueSubmit2))
       return;
    struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
+   for (uint32_t i = 0; args->pSubmits && i < args->submitCount; i++) {
+      const VkSubmitInfo2 *s = &args->pSubmits[i];
+      for (uint32_t j = 0; s->pCommandBufferInfos && j < s->commandBufferInfoCount; j++) {
+         if (!pvk_cb_submit_ok(ctx, "vkQueueSubmit2", s->pCommandBufferInfos[j].commandBuffer))
+            return;
+      }
+   }
    struct semaphore_ops ops = { 0 };
    struct pvk_semaphore_undo *undo;
    if (!semaphores_begin(ctx, dev, &ops, collect_submit2(&ops, args), "vkQueueSubmit2", &undo))

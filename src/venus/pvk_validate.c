@@ -46,10 +46,18 @@ pvk_validate_free_state(struct vn_object *obj)
    case VK_OBJECT_TYPE_IMAGE:
    case VK_OBJECT_TYPE_QUERY_POOL:
    case VK_OBJECT_TYPE_RENDER_PASS:
-   case VK_OBJECT_TYPE_FRAMEBUFFER:
    case VK_OBJECT_TYPE_DESCRIPTOR_POOL:
-   case VK_OBJECT_TYPE_COMMAND_BUFFER:
+   case VK_OBJECT_TYPE_BUFFER_VIEW: /* the parent's use (pvk_validate_cmdbuf.c) */
+   case VK_OBJECT_TYPE_IMAGE_VIEW:
       free(obj->data);
+      break;
+   case VK_OBJECT_TYPE_FRAMEBUFFER:
+      if (obj->data)
+         free(((struct pvk_framebuffer_state *)obj->data)->uses);
+      free(obj->data);
+      break;
+   case VK_OBJECT_TYPE_COMMAND_BUFFER:
+      pvk_cb_state_free(obj->data);
       break;
    case VK_OBJECT_TYPE_DESCRIPTOR_SET_LAYOUT:
       pvk_set_layout_unref(obj->data);
@@ -128,24 +136,33 @@ pvk_validate_mark_bound(struct pvk_context *ctx, VkObjectType type, uint64_t han
    }
 }
 
+struct unbind {
+   struct vn_object_table *table;
+   uint64_t memory;
+};
+
 static void
 unbind_from(struct vn_object *obj, void *data)
 {
-   const uint64_t memory = *(const uint64_t *)data;
+   const struct unbind *u = data;
    if (!obj->data)
       return;
+   bool *bound = NULL;
+   uint64_t *memory = NULL;
    if (obj->type == VK_OBJECT_TYPE_BUFFER) {
       struct pvk_buffer_state *b = obj->data;
-      if (b->memory == memory) {
-         b->bound = false;
-         b->memory = 0;
-      }
+      bound = &b->bound;
+      memory = &b->memory;
    } else if (obj->type == VK_OBJECT_TYPE_IMAGE) {
       struct pvk_image_state *i = obj->data;
-      if (i->memory == memory) {
-         i->bound = false;
-         i->memory = 0;
-      }
+      bound = &i->bound;
+      memory = &i->memory;
+   }
+   if (memory && *memory == u->memory) {
+      *bound = false;
+      *memory = 0;
+      /* command buffers recorded with it must not run (pvk_cb_submit_ok) */
+      vn_object_table_renew(u->table, obj);
    }
 }
 
@@ -153,5 +170,6 @@ void
 pvk_validate_memory_freed(struct pvk_context *ctx, uint64_t memory)
 {
    /* one walk of the table, only for memory that had objects bound */
-   vn_object_table_foreach(ctx->dispatch.objects, unbind_from, &memory);
+   struct unbind u = { ctx->dispatch.objects, memory };
+   vn_object_table_foreach(ctx->dispatch.objects, unbind_from, &u);
 }

@@ -8,7 +8,9 @@
  *   layouts;
  * - pvk_validate_range.c: buffer and image ranges of copies, fills,
  *   updates, binds, views and barriers against sizes, mip levels and array
- *   layers; queue families and indices (pvk_device.c).
+ *   layers; queue families and indices (pvk_device.c);
+ * - pvk_validate_cmdbuf.c: what a command buffer recorded is alive when it
+ *   is submitted or executed.
  *
  * What the rules need is recorded when objects are created, in obj->data
  * (buffers, images, descriptor set layouts, descriptor sets; device memory
@@ -31,6 +33,14 @@
 
 struct pvk_context;
 struct vn_object;
+
+/* An object a recording used: found again by id at submission, and
+ * still the same object while its gen is (vn_object.h). */
+struct pvk_cb_use {
+   uint64_t id;
+   uint64_t gen;
+   VkObjectType type;
+};
 
 /* obj->data of a VkBuffer */
 struct pvk_buffer_state {
@@ -96,6 +106,14 @@ struct pvk_active_query {
    VkQueryType type;
 };
 struct pvk_command_buffer_state {
+   /* --- kept by vkBeginCommandBuffer (pvk_validate_cmdbuf.c) --- */
+   struct pvk_cb_use *uses; /* each object once per recording (vn_object.seen) */
+   uint32_t use_count;
+   uint32_t use_capacity;
+   uint64_t recording; /* table serial of this recording, 0: no use recorded yet */
+   uint64_t removals;  /* vn_object_table_removals() when all uses were last alive */
+   bool executed;      /* a secondary recorded into a primary since its last reset */
+   /* --- reset by vkBeginCommandBuffer --- */
    uint32_t subpass;       /* current subpass of a render pass instance */
    uint32_t subpass_count; /* 0: no vkCmdBeginRenderPass instance open */
    bool rendering;         /* inside vkCmdBeginRendering */
@@ -116,6 +134,10 @@ struct pvk_render_pass_state {
 struct pvk_framebuffer_state {
    uint32_t attachment_count;
    bool imageless;
+   /* its views and their images, for the command buffers that use it
+    * (pvk_validate_cmdbuf.c) */
+   uint32_t use_count;
+   struct pvk_cb_use *uses;
 };
 
 /* obj->data of a VkDescriptorPool: how to create it again. A reset while
@@ -148,8 +170,72 @@ void pvk_reject(struct pvk_context *ctx, const char *fmt, ...)
 uint64_t pvk_guest_id(struct pvk_context *ctx, VkObjectType type, uint64_t handle);
 
 /* vkBeginCommandBuffer (an implicit reset): nothing begun, bound or
- * active. */
-void pvk_validate_command_buffer_begin(struct vn_object *cb);
+ * active, no use recorded. */
+void pvk_validate_command_buffer_begin(struct pvk_context *ctx, struct vn_object *cb);
+
+/* --- recorded uses (pvk_validate_cmdbuf.c) ---
+ * A command buffer is invalid once an object it recorded is destroyed, or
+ * a buffer's or image's memory freed (VUID-vkQueueSubmit-pCommandBuffers-
+ * 00070/00072, VUID-vkCmdExecuteCommands-pCommandBuffers-00089): the
+ * driver would read the freed object when it runs. Commands that name a
+ * buffer, image, view, descriptor set, pipeline, render pass or
+ * framebuffer record it in their command buffer, once per recording. */
+void pvk_cb_use_slow(struct pvk_context *ctx, struct vn_object *cb, struct vn_object *obj);
+
+/* Records that cb's recording uses obj (NULL: nothing). One compare when
+ * this recording listed obj already. */
+static inline void
+pvk_cb_use(struct pvk_context *ctx, struct vn_object *cb, struct vn_object *obj)
+{
+   if (!cb || !obj || cb->type != VK_OBJECT_TYPE_COMMAND_BUFFER)
+      return;
+   const struct pvk_command_buffer_state *st = cb->data;
+   if (!st || !st->recording || obj->seen != st->recording)
+      pvk_cb_use_slow(ctx, cb, obj);
+}
+
+/* The same for a host handle of `type` (one lookup; 0: nothing). */
+void pvk_cb_use_handle(struct pvk_context *ctx, struct vn_object *cb, VkObjectType type,
+                       uint64_t handle);
+
+/* Uses by vkCmdBeginRenderPass(2) (the framebuffer, an imageless one's
+ * views), vkCmdBeginRendering (attachment and resolve views) and
+ * vkCmdPushDescriptorSet (the buffers and views written). */
+void pvk_cb_use_render_pass(struct pvk_context *ctx, struct vn_object *cb,
+                            const VkRenderPassBeginInfo *begin);
+void pvk_cb_use_rendering(struct pvk_context *ctx, struct vn_object *cb,
+                          const VkRenderingInfo *info);
+void pvk_cb_use_writes(struct pvk_context *ctx, struct vn_object *cb, uint32_t count,
+                       const VkWriteDescriptorSet *writes);
+
+/* Before a submission runs command buffer `handle`: false (context lost,
+ * naming cmd) when an object it recorded is gone. With no removal since
+ * its uses were last seen alive, no lookup at all. */
+bool pvk_cb_submit_ok(struct pvk_context *ctx, const char *cmd, VkCommandBuffer handle);
+
+/* vkCmdExecuteCommands of `secondary` into `primary`: checked like a
+ * submission, then the primary takes over its uses and records that it
+ * runs it (re-recording or resetting the secondary invalidates it). */
+bool pvk_cb_execute_ok(struct pvk_context *ctx, struct vn_object *primary,
+                       struct vn_object *secondary);
+
+/* vkResetCommandBuffer / vkResetCommandPool of a command buffer recorded
+ * into a primary: the primary's use of it no longer holds. */
+void pvk_cb_reset(struct pvk_context *ctx, struct vn_object *cb);
+/* The same for every command buffer of `pool`. */
+void pvk_cb_pool_reset(struct pvk_context *ctx, struct vn_object *pool);
+
+/* Frees a command buffer's state (obj->data). */
+void pvk_cb_state_free(void *data);
+
+/* A new buffer or image view (obj) of host buffer or image `parent`: a
+ * command buffer that uses the view uses the parent too (obj->data). */
+void pvk_view_record_parent(struct pvk_context *ctx, struct vn_object *obj, uint64_t parent);
+
+/* vkCreateFramebuffer: the uses its views bring (fb->uses); false
+ * (context lost) when out of memory. */
+bool pvk_framebuffer_record_uses(struct pvk_context *ctx, struct pvk_framebuffer_state *fb,
+                                 const VkFramebufferCreateInfo *info);
 
 /* The recording state of command buffer `cb`, allocated on first use;
  * NULL (context lost) when out of memory. */

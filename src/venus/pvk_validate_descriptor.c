@@ -641,6 +641,7 @@ vn_handle_vkCmdPushDescriptorSet(struct vn_dispatch_context *dctx,
                      args->pDescriptorWrites, &push) ||
        !PVK_HOST_HAS(ctx, args->dispatch, vkCmdPushDescriptorSet))
       return;
+   pvk_cb_use_writes(ctx, args->dispatch, args->descriptorWriteCount, args->pDescriptorWrites);
    pvk_device_from_base(args->dispatch->device)
       ->dispatch.vkCmdPushDescriptorSet(args->commandBuffer, args->pipelineBindPoint, args->layout,
                                         args->set, args->descriptorWriteCount,
@@ -679,6 +680,9 @@ vn_handle_vkCmdBindDescriptorSets(struct vn_dispatch_context *dctx,
                  args->descriptorSetCount, args->dynamicOffsetCount);
       return;
    }
+   for (uint32_t i = 0; i < args->descriptorSetCount; i++)
+      pvk_cb_use_handle(ctx, args->dispatch, VK_OBJECT_TYPE_DESCRIPTOR_SET,
+                        (uint64_t)(uintptr_t)args->pDescriptorSets[i]);
    pvk_device_from_base(args->dispatch->device)
       ->dispatch.vkCmdBindDescriptorSets(args->commandBuffer, args->pipelineBindPoint, args->layout,
                                          args->firstSet, args->descriptorSetCount,

@@ -294,8 +294,9 @@ vn_handle_vkCmdCopyQueryPoolResults(struct vn_dispatch_context *dctx,
       return;
    uint64_t pool_id;
    const struct pvk_query_pool_state *q = pool_of(ctx, args->queryPool, &pool_id);
-   const struct vn_object *b = vn_object_table_find_handle(
-      ctx->dispatch.objects, VK_OBJECT_TYPE_BUFFER, (uint64_t)(uintptr_t)args->dstBuffer);
+   struct vn_object *b = vn_object_table_find_handle(ctx->dispatch.objects, VK_OBJECT_TYPE_BUFFER,
+                                                     (uint64_t)(uintptr_t)args->dstBuffer);
+   pvk_cb_use(ctx, args->dispatch, b);
    const struct pvk_buffer_state *bs = b ? b->data : NULL;
    const char *why =
       !bs          ? "buffer without recorded size"

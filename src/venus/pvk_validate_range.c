@@ -43,26 +43,29 @@ struct img {
    uint64_t id;
 };
 
+/* Both record a command's use of the object in command buffer cb
+ * (pvk_cb_use; NULL outside a command buffer). */
 static struct buf
-buffer_of(struct pvk_context *ctx, VkBuffer b)
+buffer_of(struct pvk_context *ctx, struct vn_object *cb, VkBuffer b)
 {
    /* The decoder just looked the command's buffer up by id, which left it
     * as the table's last hit: no second lookup on the common path. */
-   const struct vn_object *o = ((const struct vn_object_table_head *)ctx->dispatch.objects)->last;
+   struct vn_object *o = ((const struct vn_object_table_head *)ctx->dispatch.objects)->last;
    if (!o || o->type != VK_OBJECT_TYPE_BUFFER || o->handle != (uint64_t)(uintptr_t)b)
       o = b ? vn_object_table_find_handle(ctx->dispatch.objects, VK_OBJECT_TYPE_BUFFER,
                                           (uint64_t)(uintptr_t)b)
             : NULL;
+   pvk_cb_use(ctx, cb, o);
    return (struct buf){ o ? o->data : NULL, o ? o->id : 0 };
 }
 
 static struct img
-image_of(struct pvk_context *ctx, VkImage i)
+image_of(struct pvk_context *ctx, struct vn_object *cb, VkImage i)
 {
-   const struct vn_object *o =
-      i ? vn_object_table_find_handle(ctx->dispatch.objects, VK_OBJECT_TYPE_IMAGE,
-                                      (uint64_t)(uintptr_t)i)
-        : NULL;
+   struct vn_object *o = i ? vn_object_table_find_handle(
+                                ctx->dispatch.objects, VK_OBJECT_TYPE_IMAGE, (uint64_t)(uintptr_t)i)
+                           : NULL;
+   pvk_cb_use(ctx, cb, o);
    return (struct img){ o ? o->data : NULL, o ? o->id : 0 };
 }
 
@@ -268,10 +271,10 @@ device_of(struct vn_object *dispatch)
 /* --- copies --- */
 
 static bool
-check_copy_buffer(struct pvk_context *ctx, const char *cmd, VkBuffer src, VkBuffer dst, uint32_t n,
-                  const VkBufferCopy *r, size_t stride)
+check_copy_buffer(struct pvk_context *ctx, struct vn_object *cb, const char *cmd, VkBuffer src,
+                  VkBuffer dst, uint32_t n, const VkBufferCopy *r, size_t stride)
 {
-   const struct buf s = buffer_of(ctx, src), d = buffer_of(ctx, dst);
+   const struct buf s = buffer_of(ctx, cb, src), d = buffer_of(ctx, cb, dst);
    for (uint32_t i = 0; i < n; i++) {
       const VkBufferCopy *c = (const VkBufferCopy *)((const char *)r + i * stride);
       const char *why = c->size ? buffer_range(s.s, c->srcOffset, c->size, false) : "empty region";
@@ -287,7 +290,7 @@ void
 vn_handle_vkCmdCopyBuffer(struct vn_dispatch_context *dctx, struct vn_command_vkCmdCopyBuffer *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
-   if (check_copy_buffer(ctx, "vkCmdCopyBuffer", args->srcBuffer, args->dstBuffer,
+   if (check_copy_buffer(ctx, args->dispatch, "vkCmdCopyBuffer", args->srcBuffer, args->dstBuffer,
                          args->regionCount, args->pRegions, sizeof(VkBufferCopy)))
       device_of(args->dispatch)
          ->dispatch.vkCmdCopyBuffer(args->commandBuffer, args->srcBuffer, args->dstBuffer,
@@ -310,7 +313,7 @@ vn_handle_vkCmdCopyBuffer2(struct vn_dispatch_context *dctx,
       pvk_context_set_lost(ctx, "vkCmdCopyBuffer2: missing regions");
       return;
    }
-   if (check_copy_buffer(ctx, "vkCmdCopyBuffer2", info->srcBuffer, info->dstBuffer,
+   if (check_copy_buffer(ctx, args->dispatch, "vkCmdCopyBuffer2", info->srcBuffer, info->dstBuffer,
                          info->regionCount,
                          info->pRegions ? (const VkBufferCopy *)&info->pRegions[0].srcOffset : NULL,
                          sizeof(VkBufferCopy2)))
@@ -321,7 +324,7 @@ void
 vn_handle_vkCmdFillBuffer(struct vn_dispatch_context *dctx, struct vn_command_vkCmdFillBuffer *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
-   const struct buf d = buffer_of(ctx, args->dstBuffer);
+   const struct buf d = buffer_of(ctx, args->dispatch, args->dstBuffer);
    const char *why = args->dstOffset % 4 || (args->size != VK_WHOLE_SIZE && args->size % 4)
                         ? "offset or size not a multiple of 4"
                         : buffer_range(d.s, args->dstOffset, args->size, true);
@@ -338,7 +341,7 @@ vn_handle_vkCmdUpdateBuffer(struct vn_dispatch_context *dctx,
                             struct vn_command_vkCmdUpdateBuffer *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
-   const struct buf d = buffer_of(ctx, args->dstBuffer);
+   const struct buf d = buffer_of(ctx, args->dispatch, args->dstBuffer);
    const char *why = args->dstOffset % 4 || args->dataSize % 4 || !args->dataSize ||
                            args->dataSize > 65536 || !args->pData
                         ? "offset or size not a multiple of 4, or size not in 4..65536"
@@ -377,7 +380,8 @@ void
 vn_handle_vkCmdCopyImage(struct vn_dispatch_context *dctx, struct vn_command_vkCmdCopyImage *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
-   const struct img s = image_of(ctx, args->srcImage), d = image_of(ctx, args->dstImage);
+   const struct img s = image_of(ctx, args->dispatch, args->srcImage),
+                    d = image_of(ctx, args->dispatch, args->dstImage);
    for (uint32_t i = 0; i < args->regionCount; i++) {
       const VkImageCopy *r = &args->pRegions[i];
       if (!ok_or_reject(ctx,
@@ -403,7 +407,8 @@ vn_handle_vkCmdCopyImage2(struct vn_dispatch_context *dctx, struct vn_command_vk
       pvk_context_set_lost(ctx, "vkCmdCopyImage2: missing regions");
       return;
    }
-   const struct img s = image_of(ctx, info->srcImage), d = image_of(ctx, info->dstImage);
+   const struct img s = image_of(ctx, args->dispatch, info->srcImage),
+                    d = image_of(ctx, args->dispatch, info->dstImage);
    for (uint32_t i = 0; i < info->regionCount; i++) {
       const VkImageCopy2 *r = &info->pRegions[i];
       if (!ok_or_reject(ctx,
@@ -420,7 +425,8 @@ vn_handle_vkCmdResolveImage(struct vn_dispatch_context *dctx,
                             struct vn_command_vkCmdResolveImage *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
-   const struct img s = image_of(ctx, args->srcImage), d = image_of(ctx, args->dstImage);
+   const struct img s = image_of(ctx, args->dispatch, args->srcImage),
+                    d = image_of(ctx, args->dispatch, args->dstImage);
    for (uint32_t i = 0; i < args->regionCount; i++) {
       const VkImageResolve *r = &args->pRegions[i];
       if (!ok_or_reject(ctx,
@@ -462,7 +468,8 @@ void
 vn_handle_vkCmdBlitImage(struct vn_dispatch_context *dctx, struct vn_command_vkCmdBlitImage *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
-   const struct img s = image_of(ctx, args->srcImage), d = image_of(ctx, args->dstImage);
+   const struct img s = image_of(ctx, args->dispatch, args->srcImage),
+                    d = image_of(ctx, args->dispatch, args->dstImage);
    for (uint32_t i = 0; i < args->regionCount; i++) {
       const VkImageBlit *r = &args->pRegions[i];
       const char *why = blit_side(s.s, &r->srcSubresource, r->srcOffsets);
@@ -489,8 +496,8 @@ vn_handle_vkCmdCopyBufferToImage(struct vn_dispatch_context *dctx,
                                  struct vn_command_vkCmdCopyBufferToImage *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
-   const struct buf b = buffer_of(ctx, args->srcBuffer);
-   const struct img im = image_of(ctx, args->dstImage);
+   const struct buf b = buffer_of(ctx, args->dispatch, args->srcBuffer);
+   const struct img im = image_of(ctx, args->dispatch, args->dstImage);
    for (uint32_t i = 0; i < args->regionCount; i++) {
       if (!ok_or_reject(ctx, buffer_image(&b, &im, &args->pRegions[i]), "vkCmdCopyBufferToImage", i,
                         b.id, im.id))
@@ -506,8 +513,8 @@ vn_handle_vkCmdCopyImageToBuffer(struct vn_dispatch_context *dctx,
                                  struct vn_command_vkCmdCopyImageToBuffer *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
-   const struct buf b = buffer_of(ctx, args->dstBuffer);
-   const struct img im = image_of(ctx, args->srcImage);
+   const struct buf b = buffer_of(ctx, args->dispatch, args->dstBuffer);
+   const struct img im = image_of(ctx, args->dispatch, args->srcImage);
    for (uint32_t i = 0; i < args->regionCount; i++) {
       if (!ok_or_reject(ctx, buffer_image(&b, &im, &args->pRegions[i]), "vkCmdCopyImageToBuffer", i,
                         im.id, b.id))
@@ -537,8 +544,8 @@ vn_handle_vkCmdCopyBufferToImage2(struct vn_dispatch_context *dctx,
       pvk_context_set_lost(ctx, "vkCmdCopyBufferToImage2: missing regions");
       return;
    }
-   const struct buf b = buffer_of(ctx, info->srcBuffer);
-   const struct img im = image_of(ctx, info->dstImage);
+   const struct buf b = buffer_of(ctx, args->dispatch, info->srcBuffer);
+   const struct img im = image_of(ctx, args->dispatch, info->dstImage);
    for (uint32_t i = 0; i < info->regionCount; i++) {
       const VkBufferImageCopy r = region1(&info->pRegions[i]);
       if (!ok_or_reject(ctx, buffer_image(&b, &im, &r), "vkCmdCopyBufferToImage2", i, b.id, im.id))
@@ -559,8 +566,8 @@ vn_handle_vkCmdCopyImageToBuffer2(struct vn_dispatch_context *dctx,
       pvk_context_set_lost(ctx, "vkCmdCopyImageToBuffer2: missing regions");
       return;
    }
-   const struct buf b = buffer_of(ctx, info->dstBuffer);
-   const struct img im = image_of(ctx, info->srcImage);
+   const struct buf b = buffer_of(ctx, args->dispatch, info->dstBuffer);
+   const struct img im = image_of(ctx, args->dispatch, info->srcImage);
    for (uint32_t i = 0; i < info->regionCount; i++) {
       const VkBufferImageCopy r = region1(&info->pRegions[i]);
       if (!ok_or_reject(ctx, buffer_image(&b, &im, &r), "vkCmdCopyImageToBuffer2", i, im.id, b.id))
@@ -572,9 +579,9 @@ vn_handle_vkCmdCopyImageToBuffer2(struct vn_dispatch_context *dctx,
 /* --- barriers --- */
 
 static bool
-check_barriers(struct pvk_context *ctx, const char *cmd, uint32_t nb, const void *buffers,
-               size_t bstride, size_t boff, uint32_t ni, const void *images, size_t istride,
-               size_t ioff)
+check_barriers(struct pvk_context *ctx, struct vn_object *cb, const char *cmd, uint32_t nb,
+               const void *buffers, size_t bstride, size_t boff, uint32_t ni, const void *images,
+               size_t istride, size_t ioff)
 {
    for (uint32_t i = 0; i < nb; i++) {
       const char *p = (const char *)buffers + i * bstride + boff;
@@ -584,7 +591,7 @@ check_barriers(struct pvk_context *ctx, const char *cmd, uint32_t nb, const void
       memcpy(&handle, p, sizeof(handle));
       memcpy(&offset, p + sizeof(VkBuffer), sizeof(offset));
       memcpy(&size, p + sizeof(VkBuffer) + sizeof(VkDeviceSize), sizeof(size));
-      const struct buf b = buffer_of(ctx, handle);
+      const struct buf b = buffer_of(ctx, cb, handle);
       const char *why = size ? buffer_range(b.s, offset, size, true) : "empty range";
       if (!ok_or_reject(ctx, why, cmd, i, 0, b.id))
          return false;
@@ -596,7 +603,7 @@ check_barriers(struct pvk_context *ctx, const char *cmd, uint32_t nb, const void
       /* image, subresourceRange: consecutive in both barrier structs */
       memcpy(&handle, p, sizeof(handle));
       memcpy(&range, p + sizeof(VkImage), sizeof(range));
-      const struct img im = image_of(ctx, handle);
+      const struct img im = image_of(ctx, cb, handle);
       const char *why = im.s ? subresource_range(im.s, &range) : "image without recorded state";
       if (!ok_or_reject(ctx, why, cmd, i, 0, im.id))
          return false;
@@ -622,26 +629,27 @@ _Static_assert(offsetof(VkImageMemoryBarrier2, subresourceRange) ==
                "VkImageMemoryBarrier2 layout");
 
 static bool
-check_barriers1(struct pvk_context *ctx, const char *cmd, uint32_t nb,
+check_barriers1(struct pvk_context *ctx, struct vn_object *cb, const char *cmd, uint32_t nb,
                 const VkBufferMemoryBarrier *b, uint32_t ni, const VkImageMemoryBarrier *im)
 {
    if ((nb && !b) || (ni && !im)) {
       pvk_context_set_lost(ctx, "barrier array without elements");
       return false;
    }
-   return check_barriers(ctx, cmd, nb, b, sizeof(*b), offsetof(VkBufferMemoryBarrier, buffer), ni,
-                         im, sizeof(*im), offsetof(VkImageMemoryBarrier, image));
+   return check_barriers(ctx, cb, cmd, nb, b, sizeof(*b), offsetof(VkBufferMemoryBarrier, buffer),
+                         ni, im, sizeof(*im), offsetof(VkImageMemoryBarrier, image));
 }
 
 static bool
-check_dependency(struct pvk_context *ctx, const char *cmd, const VkDependencyInfo *d)
+check_dependency(struct pvk_context *ctx, struct vn_object *cb, const char *cmd,
+                 const VkDependencyInfo *d)
 {
    if (!d || (d->bufferMemoryBarrierCount && !d->pBufferMemoryBarriers) ||
        (d->imageMemoryBarrierCount && !d->pImageMemoryBarriers)) {
       pvk_context_set_lost(ctx, "barrier array without elements");
       return false;
    }
-   return check_barriers(ctx, cmd, d->bufferMemoryBarrierCount, d->pBufferMemoryBarriers,
+   return check_barriers(ctx, cb, cmd, d->bufferMemoryBarrierCount, d->pBufferMemoryBarriers,
                          sizeof(VkBufferMemoryBarrier2), offsetof(VkBufferMemoryBarrier2, buffer),
                          d->imageMemoryBarrierCount, d->pImageMemoryBarriers,
                          sizeof(VkImageMemoryBarrier2), offsetof(VkImageMemoryBarrier2, image));
@@ -652,7 +660,7 @@ vn_handle_vkCmdPipelineBarrier(struct vn_dispatch_context *dctx,
                                struct vn_command_vkCmdPipelineBarrier *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
-   if (check_barriers1(ctx, "vkCmdPipelineBarrier", args->bufferMemoryBarrierCount,
+   if (check_barriers1(ctx, args->dispatch, "vkCmdPipelineBarrier", args->bufferMemoryBarrierCount,
                        args->pBufferMemoryBarriers, args->imageMemoryBarrierCount,
                        args->pImageMemoryBarriers))
       device_of(args->dispatch)
@@ -669,7 +677,7 @@ vn_handle_vkCmdPipelineBarrier2(struct vn_dispatch_context *dctx,
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdPipelineBarrier2))
       return;
-   if (check_dependency(ctx, "vkCmdPipelineBarrier2", args->pDependencyInfo))
+   if (check_dependency(ctx, args->dispatch, "vkCmdPipelineBarrier2", args->pDependencyInfo))
       device_of(args->dispatch)
          ->dispatch.vkCmdPipelineBarrier2(args->commandBuffer, args->pDependencyInfo);
 }
@@ -678,7 +686,7 @@ void
 vn_handle_vkCmdWaitEvents(struct vn_dispatch_context *dctx, struct vn_command_vkCmdWaitEvents *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
-   if (check_barriers1(ctx, "vkCmdWaitEvents", args->bufferMemoryBarrierCount,
+   if (check_barriers1(ctx, args->dispatch, "vkCmdWaitEvents", args->bufferMemoryBarrierCount,
                        args->pBufferMemoryBarriers, args->imageMemoryBarrierCount,
                        args->pImageMemoryBarriers))
       device_of(args->dispatch)
@@ -730,7 +738,7 @@ vn_handle_vkCmdBindIndexBuffer(struct vn_dispatch_context *dctx,
                                struct vn_command_vkCmdBindIndexBuffer *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
-   const struct buf b = buffer_of(ctx, args->buffer);
+   const struct buf b = buffer_of(ctx, args->dispatch, args->buffer);
    const char *why = index_type(device_of(args->dispatch), args->indexType);
    if (!why)
       why = args->buffer && (!b.s || args->offset >= b.s->size) ? "offset beyond the buffer"
@@ -757,7 +765,7 @@ vn_handle_vkCmdBindVertexBuffers(struct vn_dispatch_context *dctx,
    for (uint32_t i = 0; i < args->bindingCount; i++) {
       if (!args->pBuffers[i])
          continue; /* nullDescriptor */
-      const struct buf b = buffer_of(ctx, args->pBuffers[i]);
+      const struct buf b = buffer_of(ctx, args->dispatch, args->pBuffers[i]);
       const char *why = !b.s || args->pOffsets[i] >= b.s->size ? "offset beyond the buffer"
                         : !b.s->bound                          ? "buffer with no memory bound"
                                                                : NULL;
@@ -925,7 +933,7 @@ vn_handle_vkBindImageMemory2(struct vn_dispatch_context *dctx,
 
 static void
 insert_view(struct pvk_context *ctx, struct pvk_device *dev, VkObjectType type, uint64_t id,
-            uint64_t handle)
+            uint64_t handle, uint64_t parent)
 {
    struct vn_object *obj = vn_object_table_insert(ctx->dispatch.objects, id, type, handle);
    if (!obj) {
@@ -936,6 +944,7 @@ insert_view(struct pvk_context *ctx, struct pvk_device *dev, VkObjectType type, 
    }
    obj->instance = pvk_instance_base(dev->instance);
    obj->device = pvk_device_base(dev);
+   pvk_view_record_parent(ctx, obj, parent);
 }
 
 void
@@ -949,7 +958,7 @@ vn_handle_vkCreateBufferView(struct vn_dispatch_context *dctx,
       pvk_context_set_lost(ctx, "vkCreateBufferView: missing arguments");
       return;
    }
-   const struct buf b = buffer_of(ctx, info->buffer);
+   const struct buf b = buffer_of(ctx, NULL, info->buffer);
    const char *why =
       info->range ? buffer_range(b.s, info->offset, info->range, true) : "empty range";
    if (!ok_or_reject(ctx, why, "vkCreateBufferView", 0, b.id, 0))
@@ -958,7 +967,7 @@ vn_handle_vkCreateBufferView(struct vn_dispatch_context *dctx,
    args->ret = dev->dispatch.vkCreateBufferView(dev->handle, info, NULL, &handle);
    if (args->ret == VK_SUCCESS)
       insert_view(ctx, dev, VK_OBJECT_TYPE_BUFFER_VIEW, (uint64_t)(uintptr_t)*args->pView,
-                  (uint64_t)(uintptr_t)handle);
+                  (uint64_t)(uintptr_t)handle, (uint64_t)(uintptr_t)info->buffer);
 }
 
 void
@@ -972,7 +981,7 @@ vn_handle_vkCreateImageView(struct vn_dispatch_context *dctx,
       pvk_context_set_lost(ctx, "vkCreateImageView: missing arguments");
       return;
    }
-   const struct img im = image_of(ctx, info->image);
+   const struct img im = image_of(ctx, NULL, info->image);
    const char *why = "image without recorded state";
    if (im.s && im.s->type == VK_IMAGE_TYPE_3D && info->viewType != VK_IMAGE_VIEW_TYPE_3D) {
       /* a 2D (array) view of a 3D image (2D_ARRAY_COMPATIBLE): its layers
@@ -989,7 +998,7 @@ vn_handle_vkCreateImageView(struct vn_dispatch_context *dctx,
    args->ret = dev->dispatch.vkCreateImageView(dev->handle, info, NULL, &handle);
    if (args->ret == VK_SUCCESS)
       insert_view(ctx, dev, VK_OBJECT_TYPE_IMAGE_VIEW, (uint64_t)(uintptr_t)*args->pView,
-                  (uint64_t)(uintptr_t)handle);
+                  (uint64_t)(uintptr_t)handle, (uint64_t)(uintptr_t)info->image);
 }
 
 /* --- "2" variants of blits, resolves and event waits --- */
@@ -1005,7 +1014,8 @@ vn_handle_vkCmdBlitImage2(struct vn_dispatch_context *dctx, struct vn_command_vk
       pvk_context_set_lost(ctx, "vkCmdBlitImage2: missing regions");
       return;
    }
-   const struct img s = image_of(ctx, info->srcImage), d = image_of(ctx, info->dstImage);
+   const struct img s = image_of(ctx, args->dispatch, info->srcImage),
+                    d = image_of(ctx, args->dispatch, info->dstImage);
    for (uint32_t i = 0; i < info->regionCount; i++) {
       const VkImageBlit2 *r = &info->pRegions[i];
       const char *why = blit_side(s.s, &r->srcSubresource, r->srcOffsets);
@@ -1029,7 +1039,8 @@ vn_handle_vkCmdResolveImage2(struct vn_dispatch_context *dctx,
       pvk_context_set_lost(ctx, "vkCmdResolveImage2: missing regions");
       return;
    }
-   const struct img s = image_of(ctx, info->srcImage), d = image_of(ctx, info->dstImage);
+   const struct img s = image_of(ctx, args->dispatch, info->srcImage),
+                    d = image_of(ctx, args->dispatch, info->dstImage);
    for (uint32_t i = 0; i < info->regionCount; i++) {
       const VkImageResolve2 *r = &info->pRegions[i];
       if (!ok_or_reject(ctx,
@@ -1053,7 +1064,7 @@ vn_handle_vkCmdWaitEvents2(struct vn_dispatch_context *dctx,
       return;
    }
    for (uint32_t i = 0; i < args->eventCount; i++) {
-      if (!check_dependency(ctx, "vkCmdWaitEvents2", &args->pDependencyInfos[i]))
+      if (!check_dependency(ctx, args->dispatch, "vkCmdWaitEvents2", &args->pDependencyInfos[i]))
          return;
    }
    device_of(args->dispatch)
@@ -1084,11 +1095,11 @@ indirect_range(const struct pvk_buffer_state *b, VkDeviceSize offset, uint32_t c
 }
 
 static bool
-indirect_ok(struct pvk_context *ctx, const char *cmd, VkBuffer buffer, VkDeviceSize offset,
-            uint32_t count, uint32_t stride, uint32_t size)
+indirect_ok(struct pvk_context *ctx, struct vn_object *cb, const char *cmd, VkBuffer buffer,
+            VkDeviceSize offset, uint32_t count, uint32_t stride, uint32_t size)
 {
    /* first: the buffer is the decoder's last hit */
-   const struct buf b = buffer_of(ctx, buffer);
+   const struct buf b = buffer_of(ctx, cb, buffer);
    return ok_or_reject(ctx, indirect_range(b.s, offset, count, stride, size), cmd, 0, b.id, 0);
 }
 
@@ -1097,8 +1108,8 @@ vn_handle_vkCmdDrawIndirect(struct vn_dispatch_context *dctx,
                             struct vn_command_vkCmdDrawIndirect *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
-   if (indirect_ok(ctx, "vkCmdDrawIndirect", args->buffer, args->offset, args->drawCount,
-                   args->stride, sizeof(VkDrawIndirectCommand)) &&
+   if (indirect_ok(ctx, args->dispatch, "vkCmdDrawIndirect", args->buffer, args->offset,
+                   args->drawCount, args->stride, sizeof(VkDrawIndirectCommand)) &&
        pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDrawIndirect",
                                     VK_PIPELINE_BIND_POINT_GRAPHICS))
       device_of(args->dispatch)
@@ -1111,8 +1122,8 @@ vn_handle_vkCmdDrawIndexedIndirect(struct vn_dispatch_context *dctx,
                                    struct vn_command_vkCmdDrawIndexedIndirect *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
-   if (indirect_ok(ctx, "vkCmdDrawIndexedIndirect", args->buffer, args->offset, args->drawCount,
-                   args->stride, sizeof(VkDrawIndexedIndirectCommand)) &&
+   if (indirect_ok(ctx, args->dispatch, "vkCmdDrawIndexedIndirect", args->buffer, args->offset,
+                   args->drawCount, args->stride, sizeof(VkDrawIndexedIndirectCommand)) &&
        pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDrawIndexedIndirect",
                                     VK_PIPELINE_BIND_POINT_GRAPHICS))
       device_of(args->dispatch)
@@ -1125,7 +1136,7 @@ vn_handle_vkCmdDispatchIndirect(struct vn_dispatch_context *dctx,
                                 struct vn_command_vkCmdDispatchIndirect *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
-   if (indirect_ok(ctx, "vkCmdDispatchIndirect", args->buffer, args->offset, 1, 0,
+   if (indirect_ok(ctx, args->dispatch, "vkCmdDispatchIndirect", args->buffer, args->offset, 1, 0,
                    sizeof(VkDispatchIndirectCommand)) &&
        pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDispatchIndirect",
                                     VK_PIPELINE_BIND_POINT_COMPUTE))
@@ -1134,16 +1145,16 @@ vn_handle_vkCmdDispatchIndirect(struct vn_dispatch_context *dctx,
 }
 
 static bool
-indirect_count_ok(struct pvk_context *ctx, const char *cmd, VkBuffer buffer, VkDeviceSize offset,
-                  VkBuffer count_buffer, VkDeviceSize count_offset, uint32_t max, uint32_t stride,
-                  uint32_t size)
+indirect_count_ok(struct pvk_context *ctx, struct vn_object *cb, const char *cmd, VkBuffer buffer,
+                  VkDeviceSize offset, VkBuffer count_buffer, VkDeviceSize count_offset,
+                  uint32_t max, uint32_t stride, uint32_t size)
 {
    /* the count is read at execution: only the first record is known to be
     * read (a maxDrawCount beyond the buffer is valid while the count stays
     * below it) */
-   if (!indirect_ok(ctx, cmd, buffer, offset, max ? 1 : 0, stride, size))
+   if (!indirect_ok(ctx, cb, cmd, buffer, offset, max ? 1 : 0, stride, size))
       return false;
-   const struct buf c = buffer_of(ctx, count_buffer);
+   const struct buf c = buffer_of(ctx, cb, count_buffer);
    const char *why = count_offset % 4 ? "count offset not a multiple of 4"
                                       : buffer_range(c.s, count_offset, 4, false);
    return ok_or_reject(ctx, why, cmd, 0, c.id, 0);
@@ -1156,7 +1167,7 @@ vn_handle_vkCmdDrawIndirectCount(struct vn_dispatch_context *dctx,
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdDrawIndirectCount))
       return;
-   if (indirect_count_ok(ctx, "vkCmdDrawIndirectCount", args->buffer, args->offset,
+   if (indirect_count_ok(ctx, args->dispatch, "vkCmdDrawIndirectCount", args->buffer, args->offset,
                          args->countBuffer, args->countBufferOffset, args->maxDrawCount,
                          args->stride, sizeof(VkDrawIndirectCommand)) &&
        pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDrawIndirectCount",
@@ -1174,9 +1185,9 @@ vn_handle_vkCmdDrawIndexedIndirectCount(struct vn_dispatch_context *dctx,
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdDrawIndexedIndirectCount))
       return;
-   if (indirect_count_ok(ctx, "vkCmdDrawIndexedIndirectCount", args->buffer, args->offset,
-                         args->countBuffer, args->countBufferOffset, args->maxDrawCount,
-                         args->stride, sizeof(VkDrawIndexedIndirectCommand)) &&
+   if (indirect_count_ok(ctx, args->dispatch, "vkCmdDrawIndexedIndirectCount", args->buffer,
+                         args->offset, args->countBuffer, args->countBufferOffset,
+                         args->maxDrawCount, args->stride, sizeof(VkDrawIndexedIndirectCommand)) &&
        pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDrawIndexedIndirectCount",
                                     VK_PIPELINE_BIND_POINT_GRAPHICS))
       device_of(args->dispatch)
@@ -1204,7 +1215,7 @@ vn_handle_vkCmdBindVertexBuffers2(struct vn_dispatch_context *dctx,
    for (uint32_t i = 0; i < args->bindingCount; i++) {
       if (!args->pBuffers[i])
          continue; /* nullDescriptor */
-      const struct buf b = buffer_of(ctx, args->pBuffers[i]);
+      const struct buf b = buffer_of(ctx, args->dispatch, args->pBuffers[i]);
       const VkDeviceSize size = args->pSizes ? args->pSizes[i] : VK_WHOLE_SIZE;
       const char *why = !b.s || args->pOffsets[i] >= b.s->size
                            ? "offset beyond the buffer"
@@ -1225,7 +1236,7 @@ vn_handle_vkCmdBindIndexBuffer2(struct vn_dispatch_context *dctx,
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdBindIndexBuffer2))
       return;
-   const struct buf b = buffer_of(ctx, args->buffer);
+   const struct buf b = buffer_of(ctx, args->dispatch, args->buffer);
    const char *why = index_type(device_of(args->dispatch), args->indexType);
    if (!why && args->buffer)
       why = !b.s || args->offset >= b.s->size ? "offset beyond the buffer"
@@ -1242,14 +1253,14 @@ vn_handle_vkCmdBindIndexBuffer2(struct vn_dispatch_context *dctx,
  * -pRanges-01692, -baseArrayLayer-01472, -pRanges-01693; the same for
  * vkCmdClearDepthStencilImage (-image-00010, -baseMipLevel-01474, ...). */
 static bool
-clear_ok(struct pvk_context *ctx, const char *cmd, VkImage image, const void *value, uint32_t n,
-         const VkImageSubresourceRange *ranges)
+clear_ok(struct pvk_context *ctx, struct vn_object *cb, const char *cmd, VkImage image,
+         const void *value, uint32_t n, const VkImageSubresourceRange *ranges)
 {
    if (!value || (n && !ranges)) { /* VUID-vkCmdClearColorImage-pColor-parameter */
       pvk_context_set_lost(ctx, "image clear: no clear value, or ranges array without elements");
       return false;
    }
-   const struct img im = image_of(ctx, image);
+   const struct img im = image_of(ctx, cb, image);
    for (uint32_t i = 0; i < n; i++) {
       const char *why = im.s ? subresource_range(im.s, &ranges[i]) : "image without recorded state";
       if (!ok_or_reject(ctx, why, cmd, i, 0, im.id))
@@ -1263,8 +1274,8 @@ vn_handle_vkCmdClearColorImage(struct vn_dispatch_context *dctx,
                                struct vn_command_vkCmdClearColorImage *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
-   if (clear_ok(ctx, "vkCmdClearColorImage", args->image, args->pColor, args->rangeCount,
-                args->pRanges))
+   if (clear_ok(ctx, args->dispatch, "vkCmdClearColorImage", args->image, args->pColor,
+                args->rangeCount, args->pRanges))
       device_of(args->dispatch)
          ->dispatch.vkCmdClearColorImage(args->commandBuffer, args->image, args->imageLayout,
                                          args->pColor, args->rangeCount, args->pRanges);
@@ -1275,8 +1286,8 @@ vn_handle_vkCmdClearDepthStencilImage(struct vn_dispatch_context *dctx,
                                       struct vn_command_vkCmdClearDepthStencilImage *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
-   if (clear_ok(ctx, "vkCmdClearDepthStencilImage", args->image, args->pDepthStencil,
-                args->rangeCount, args->pRanges))
+   if (clear_ok(ctx, args->dispatch, "vkCmdClearDepthStencilImage", args->image,
+                args->pDepthStencil, args->rangeCount, args->pRanges))
       device_of(args->dispatch)
          ->dispatch.vkCmdClearDepthStencilImage(args->commandBuffer, args->image, args->imageLayout,
                                                 args->pDepthStencil, args->rangeCount,
@@ -1341,7 +1352,7 @@ vn_handle_vkCmdBindTransformFeedbackBuffersEXT(
    if (!xfb_slots_ok(ctx, dev, cmd, args->firstBinding, args->bindingCount))
       return;
    for (uint32_t i = 0; i < args->bindingCount; i++) {
-      const struct buf b = buffer_of(ctx, args->pBuffers[i]);
+      const struct buf b = buffer_of(ctx, args->dispatch, args->pBuffers[i]);
       const VkDeviceSize size = args->pSizes ? args->pSizes[i] : VK_WHOLE_SIZE;
       const char *why = args->pOffsets[i] % 4 ? "offset not a multiple of 4"
                         : !size               ? "empty range"
@@ -1362,15 +1373,15 @@ vn_handle_vkCmdBindTransformFeedbackBuffersEXT(
  * (VUID-vkCmdBeginTransformFeedbackEXT-firstCounterBuffer-02368/02369,
  * -pCounterBufferOffsets-02370). */
 static bool
-counters_ok(struct pvk_context *ctx, struct pvk_device *dev, const char *cmd, uint32_t first,
-            uint32_t count, const VkBuffer *buffers, const VkDeviceSize *offsets)
+counters_ok(struct pvk_context *ctx, struct vn_object *cb, struct pvk_device *dev, const char *cmd,
+            uint32_t first, uint32_t count, const VkBuffer *buffers, const VkDeviceSize *offsets)
 {
    if (!xfb_slots_ok(ctx, dev, cmd, first, count))
       return false;
    for (uint32_t i = 0; buffers && i < count; i++) {
       if (!buffers[i])
          continue;
-      const struct buf b = buffer_of(ctx, buffers[i]);
+      const struct buf b = buffer_of(ctx, cb, buffers[i]);
       if (!ok_or_reject(ctx, word_range(b.s, offsets ? offsets[i] : 0), cmd, i, b.id, 0))
          return false;
    }
@@ -1385,8 +1396,9 @@ vn_handle_vkCmdBeginTransformFeedbackEXT(struct vn_dispatch_context *dctx,
    if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdBeginTransformFeedbackEXT))
       return;
    struct pvk_device *dev = device_of(args->dispatch);
-   if (counters_ok(ctx, dev, "vkCmdBeginTransformFeedbackEXT", args->firstCounterBuffer,
-                   args->counterBufferCount, args->pCounterBuffers, args->pCounterBufferOffsets))
+   if (counters_ok(ctx, args->dispatch, dev, "vkCmdBeginTransformFeedbackEXT",
+                   args->firstCounterBuffer, args->counterBufferCount, args->pCounterBuffers,
+                   args->pCounterBufferOffsets))
       dev->dispatch.vkCmdBeginTransformFeedbackEXT(args->commandBuffer, args->firstCounterBuffer,
                                                    args->counterBufferCount, args->pCounterBuffers,
                                                    args->pCounterBufferOffsets);
@@ -1400,8 +1412,9 @@ vn_handle_vkCmdEndTransformFeedbackEXT(struct vn_dispatch_context *dctx,
    if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdEndTransformFeedbackEXT))
       return;
    struct pvk_device *dev = device_of(args->dispatch);
-   if (counters_ok(ctx, dev, "vkCmdEndTransformFeedbackEXT", args->firstCounterBuffer,
-                   args->counterBufferCount, args->pCounterBuffers, args->pCounterBufferOffsets))
+   if (counters_ok(ctx, args->dispatch, dev, "vkCmdEndTransformFeedbackEXT",
+                   args->firstCounterBuffer, args->counterBufferCount, args->pCounterBuffers,
+                   args->pCounterBufferOffsets))
       dev->dispatch.vkCmdEndTransformFeedbackEXT(args->commandBuffer, args->firstCounterBuffer,
                                                  args->counterBufferCount, args->pCounterBuffers,
                                                  args->pCounterBufferOffsets);
@@ -1418,7 +1431,7 @@ vn_handle_vkCmdDrawIndirectByteCountEXT(struct vn_dispatch_context *dctx,
    if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdDrawIndirectByteCountEXT))
       return;
    struct pvk_device *dev = device_of(args->dispatch);
-   const struct buf b = buffer_of(ctx, args->counterBuffer);
+   const struct buf b = buffer_of(ctx, args->dispatch, args->counterBuffer);
    const char *why = !args->vertexStride ||
                            args->vertexStride > xfb_props(dev).maxTransformFeedbackBufferDataStride
                         ? "vertexStride 0 or beyond maxTransformFeedbackBufferDataStride"
@@ -1445,7 +1458,7 @@ vn_handle_vkCmdBeginConditionalRenderingEXT(
       pvk_context_set_lost(ctx, "vkCmdBeginConditionalRenderingEXT: missing begin info");
       return;
    }
-   const struct buf b = buffer_of(ctx, info->buffer);
+   const struct buf b = buffer_of(ctx, args->dispatch, info->buffer);
    if (ok_or_reject(ctx, word_range(b.s, info->offset), "vkCmdBeginConditionalRenderingEXT", 0,
                     b.id, 0))
       device_of(args->dispatch)

@@ -28,14 +28,6 @@ pvk_cb_state(struct pvk_context *ctx, struct vn_object *cb)
    return cb->data;
 }
 
-void
-pvk_validate_command_buffer_begin(struct vn_object *cb)
-{
-   struct pvk_command_buffer_state *st = cb->data;
-   if (st)
-      *st = (struct pvk_command_buffer_state){ 0 };
-}
-
 static struct pvk_device *
 device_of(struct vn_object *cb)
 {
@@ -81,6 +73,14 @@ vn_handle_vkCmdBindPipeline(struct vn_dispatch_context *dctx,
    struct pvk_command_buffer_state *st = pvk_cb_state(ctx, args->dispatch);
    if (!st)
       return;
+   /* the pipeline is the decoder's last lookup: no second one */
+   struct vn_object *p = ((const struct vn_object_table_head *)ctx->dispatch.objects)->last;
+   pvk_cb_use(ctx, args->dispatch,
+              p && p->type == VK_OBJECT_TYPE_PIPELINE &&
+                    p->handle == (uint64_t)(uintptr_t)args->pipeline
+                 ? p
+                 : vn_object_table_find_handle(ctx->dispatch.objects, VK_OBJECT_TYPE_PIPELINE,
+                                               (uint64_t)(uintptr_t)args->pipeline));
    device_of(args->dispatch)
       ->dispatch.vkCmdBindPipeline(args->commandBuffer, args->pipelineBindPoint, args->pipeline);
    if (args->pipelineBindPoint == VK_PIPELINE_BIND_POINT_GRAPHICS)

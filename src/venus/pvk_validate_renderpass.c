@@ -38,6 +38,8 @@ insert_with_state(struct pvk_context *ctx, struct pvk_device *dev, VkObjectType 
    if (!obj) {
       struct vn_object o = { .type = type, .handle = handle, .device = pvk_device_base(dev) };
       vn_object_destroy_host(&o);
+      if (type == VK_OBJECT_TYPE_FRAMEBUFFER)
+         free(((struct pvk_framebuffer_state *)state)->uses);
       free(state);
       pvk_context_set_lost(ctx, "bad or duplicate object id");
       return;
@@ -260,10 +262,15 @@ vn_handle_vkCreateFramebuffer(struct vn_dispatch_context *dctx,
       pvk_context_set_lost(ctx, "vkCreateFramebuffer: out of host memory");
       return;
    }
-   *state = (struct pvk_framebuffer_state){ info->attachmentCount, imageless };
+   *state = (struct pvk_framebuffer_state){ info->attachmentCount, imageless, 0, NULL };
+   if (!imageless && !pvk_framebuffer_record_uses(ctx, state, info)) {
+      free(state);
+      return;
+   }
    VkFramebuffer handle = VK_NULL_HANDLE;
    args->ret = dev->dispatch.vkCreateFramebuffer(dev->handle, info, NULL, &handle);
    if (args->ret != VK_SUCCESS) {
+      free(state->uses);
       free(state);
       return;
    }
@@ -314,10 +321,12 @@ vn_handle_vkCmdBeginRenderPass(struct vn_dispatch_context *dctx,
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    uint32_t subpasses = 0;
    if (begin_ok(ctx, "vkCmdBeginRenderPass", args->pRenderPassBegin, &subpasses) &&
-       pvk_recording_begin(ctx, args->dispatch, "vkCmdBeginRenderPass", subpasses))
+       pvk_recording_begin(ctx, args->dispatch, "vkCmdBeginRenderPass", subpasses)) {
+      pvk_cb_use_render_pass(ctx, args->dispatch, args->pRenderPassBegin);
       pvk_device_from_base(args->dispatch->device)
          ->dispatch.vkCmdBeginRenderPass(args->commandBuffer, args->pRenderPassBegin,
                                          args->contents);
+   }
 }
 
 void
@@ -329,10 +338,12 @@ vn_handle_vkCmdBeginRenderPass2(struct vn_dispatch_context *dctx,
       return;
    uint32_t subpasses = 0;
    if (begin_ok(ctx, "vkCmdBeginRenderPass2", args->pRenderPassBegin, &subpasses) &&
-       pvk_recording_begin(ctx, args->dispatch, "vkCmdBeginRenderPass2", subpasses))
+       pvk_recording_begin(ctx, args->dispatch, "vkCmdBeginRenderPass2", subpasses)) {
+      pvk_cb_use_render_pass(ctx, args->dispatch, args->pRenderPassBegin);
       pvk_device_from_base(args->dispatch->device)
          ->dispatch.vkCmdBeginRenderPass2(args->commandBuffer, args->pRenderPassBegin,
                                           args->pSubpassBeginInfo);
+   }
 }
 
 void
@@ -463,6 +474,7 @@ vn_handle_vkCmdBeginRendering(struct vn_dispatch_context *dctx,
       return;
    if (!pvk_recording_begin(ctx, args->dispatch, "vkCmdBeginRendering", 0))
       return;
+   pvk_cb_use_rendering(ctx, args->dispatch, info);
    pvk_device_from_base(args->dispatch->device)
       ->dispatch.vkCmdBeginRendering(args->commandBuffer, info);
 }

@@ -2738,6 +2738,316 @@ test_spirv(void)
               "inline stage code with one word changed", pipeline_inline_bad_word);
 }
 
+/* --- recorded uses: what a command buffer recorded is alive when it runs --- */
+
+enum { BUFFER3 = 602 };
+
+static void
+copy_recorded(struct test_stream *e)
+{
+   begin(e, CMD);
+   copy_buffer(e, CMD, 0, 0, 16);
+   end(e, CMD);
+}
+
+static void
+buffer_destroyed_after_recording(struct test_stream *e)
+{
+   copy_recorded(e);
+   destroy(e, T(vkDestroyBuffer), BUFFER2);
+   submit(e, CMD, 0, 0, 0);
+}
+
+static void
+memory_freed_under_recorded_image(struct test_stream *e)
+{
+   image_setup(e);
+   begin(e, CMD);
+   image_barrier(e, 0, VK_REMAINING_MIP_LEVELS, 0, 2);
+   copy_to_image(e, 0, 0, 0, 0, 0, 16, 16);
+   end(e, CMD);
+   destroy(e, T(vkFreeMemory), MEMORY2);
+   submit(e, CMD, 0, 0, 0);
+}
+
+/* something else destroyed: the uses are looked up, found alive, and the
+ * second submission skips the lookups */
+static void
+other_destroyed_ok(struct test_stream *e)
+{
+   create_buffer(e, BUFFER3, BUFFER_SIZE);
+   copy_recorded(e);
+   destroy(e, T(vkDestroyBuffer), BUFFER3);
+   submit(e, CMD, 0, 0, 0);
+   queue_wait_idle(e);
+   submit(e, CMD, 0, 0, 0);
+   queue_wait_idle(e);
+}
+
+/* destroyed, then recorded again without it */
+static void
+rerecorded_ok(struct test_stream *e)
+{
+   copy_recorded(e);
+   destroy(e, T(vkDestroyBuffer), BUFFER2);
+   begin(e, CMD);
+   fill(e, CMD, BUFFER, 0, 64);
+   end(e, CMD);
+   submit(e, CMD, 0, 0, 0);
+   queue_wait_idle(e);
+}
+
+/* destroyed after the submission (deferred while it runs), then submitted
+ * again: the second submission is refused */
+static void
+destroyed_between_submissions(struct test_stream *e)
+{
+   copy_recorded(e);
+   submit(e, CMD, 0, 0, 0);
+   destroy(e, T(vkDestroyBuffer), BUFFER);
+   queue_wait_idle(e);
+   submit(e, CMD, 0, 0, 0);
+}
+
+static void
+set_recorded(struct test_stream *e)
+{
+   descriptor_setup(e);
+   create_pipeline_layout(e);
+   begin(e, CMD);
+   bind_sets(e, 0, 0);
+   end(e, CMD);
+}
+
+static void
+set_freed_after_recording(struct test_stream *e)
+{
+   set_recorded(e);
+   ts_cmd(e, T(vkFreeDescriptorSets), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, DESC_POOL);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u64(e, SET);
+   submit(e, CMD, 0, 0, 0);
+}
+
+static void
+set_pool_destroyed_after_recording(struct test_stream *e)
+{
+   set_recorded(e);
+   destroy(e, T(vkDestroyDescriptorPool), DESC_POOL);
+   submit(e, CMD, 0, 0, 0);
+}
+
+static void
+set_recorded_ok(struct test_stream *e)
+{
+   set_recorded(e);
+   destroy(e, T(vkDestroyPipelineLayout), PIPELINE_LAYOUT); /* allowed after recording */
+   submit(e, CMD, 0, 0, 0);
+   queue_wait_idle(e);
+}
+
+enum { SECONDARY = 712 };
+
+static void
+secondary_recorded(struct test_stream *e)
+{
+   ts_cmd(e, T(vkAllocateCommandBuffers), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO);
+   ts_u64(e, 0);
+   ts_u64(e, POOL);
+   ts_u32(e, VK_COMMAND_BUFFER_LEVEL_SECONDARY);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u64(e, SECONDARY);
+   ts_cmd(e, T(vkBeginCommandBuffer), 0);
+   ts_u64(e, SECONDARY);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u64(e, 1); /* VkCommandBufferInheritanceInfo */
+   ts_u32(e, VK_STRUCTURE_TYPE_COMMAND_BUFFER_INHERITANCE_INFO);
+   ts_u64(e, 0);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, 0);
+   copy_buffer(e, SECONDARY, 0, 0, 16);
+   end(e, SECONDARY);
+}
+
+static void
+execute_secondary(struct test_stream *e)
+{
+   begin(e, CMD);
+   ts_cmd(e, T(vkCmdExecuteCommands), 0);
+   ts_u64(e, CMD);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u64(e, SECONDARY);
+   end(e, CMD);
+}
+
+static void
+secondary_ok(struct test_stream *e)
+{
+   secondary_recorded(e);
+   execute_secondary(e);
+   submit(e, CMD, 0, 0, 0);
+   queue_wait_idle(e);
+}
+
+static void
+secondary_use_destroyed(struct test_stream *e)
+{
+   secondary_recorded(e);
+   execute_secondary(e);
+   destroy(e, T(vkDestroyBuffer), BUFFER2);
+   submit(e, CMD, 0, 0, 0);
+}
+
+static void
+secondary_destroyed_before_execute(struct test_stream *e)
+{
+   secondary_recorded(e);
+   destroy(e, T(vkDestroyBuffer), BUFFER2);
+   execute_secondary(e);
+}
+
+static void
+secondary_rerecorded(struct test_stream *e)
+{
+   secondary_recorded(e);
+   execute_secondary(e);
+   ts_cmd(e, T(vkResetCommandBuffer), 0);
+   ts_u64(e, SECONDARY);
+   ts_u32(e, 0);
+   submit(e, CMD, 0, 0, 0);
+}
+
+static void
+render_pass_recorded(struct test_stream *e)
+{
+   create_render_pass(e, false, 0);
+   create_framebuffer(e, 1);
+   begin(e, CMD);
+   begin_render_pass(e);
+   ts_cmd(e, T(vkCmdEndRenderPass), 0);
+   ts_u64(e, CMD);
+   end(e, CMD);
+}
+
+static void
+framebuffer_memory_freed(struct test_stream *e)
+{
+   render_pass_recorded(e);
+   destroy(e, T(vkFreeMemory), MEMORY2);
+   submit(e, CMD, 0, 0, 0);
+}
+
+static void
+framebuffer_view_destroyed(struct test_stream *e)
+{
+   render_pass_recorded(e);
+   destroy(e, T(vkDestroyImageView), VIEW);
+   submit(e, CMD, 0, 0, 0);
+}
+
+static void
+framebuffer_ok(struct test_stream *e)
+{
+   render_pass_recorded(e);
+   submit(e, CMD, 0, 0, 0);
+   queue_wait_idle(e);
+}
+
+static void
+render_pass_destroyed(struct test_stream *e)
+{
+   render_pass_recorded(e);
+   destroy(e, T(vkDestroyRenderPass), RENDER_PASS);
+   submit(e, CMD, 0, 0, 0);
+}
+
+/* a compute pipeline bound and dispatched, the pipeline destroyed before
+ * the submission (`destroy_pipeline`), or after it ran */
+static void
+pipeline_case(const char *why, const char *what, bool destroy_pipeline)
+{
+   const uint32_t ctx = setup();
+   struct test_stream *e = calloc(1, sizeof(*e));
+   CHECK(e);
+   sampler_set_setup(e);
+   create_pipeline_layout(e);
+   create_compute_pipeline(e);
+   begin(e, CMD);
+   ts_cmd(e, T(vkCmdBindPipeline), 0);
+   ts_u64(e, CMD);
+   ts_u32(e, VK_PIPELINE_BIND_POINT_COMPUTE);
+   ts_u64(e, PIPELINE);
+   bind_sets(e, 0, 0);
+   ts_cmd(e, T(vkCmdDispatch), 0);
+   ts_u64(e, CMD);
+   ts_u32(e, 1);
+   ts_u32(e, 1);
+   ts_u32(e, 1);
+   end(e, CMD);
+   if (destroy_pipeline)
+      destroy(e, T(vkDestroyPipeline), PIPELINE);
+   submit(e, CMD, 0, 0, 0);
+   queue_wait_idle(e);
+   if (!destroy_pipeline)
+      destroy(e, T(vkDestroyPipeline), PIPELINE);
+   expect_why(ctx, e, why, what);
+   free(e);
+}
+
+static void
+test_recorded_uses(void)
+{
+   range_case("cmdbuf: vkQueueSubmit: command buffer 710 uses buffer 601",
+              "buffer destroyed between recording and submission",
+              buffer_destroyed_after_recording);
+   range_case("cmdbuf: vkQueueSubmit: command buffer 710 uses image 650",
+              "memory freed under an image between recording and submission",
+              memory_freed_under_recorded_image);
+   range_case(NULL, "another buffer destroyed before the submission", other_destroyed_ok);
+   range_case(NULL, "command buffer recorded again after a destroy", rerecorded_ok);
+   range_case("uses buffer 600", "buffer destroyed between two submissions",
+              destroyed_between_submissions);
+   range_case("uses descriptor set 1200", "bound descriptor set freed before the submission",
+              set_freed_after_recording);
+   range_case("uses descriptor set 1200", "bound set's pool destroyed before the submission",
+              set_pool_destroyed_after_recording);
+   range_case(NULL, "pipeline layout destroyed after recording", set_recorded_ok);
+   range_case(NULL, "secondary executed and submitted", secondary_ok);
+   range_case("vkQueueSubmit: command buffer 710 uses buffer 601",
+              "buffer of a secondary destroyed before the primary's submission",
+              secondary_use_destroyed);
+   range_case("vkCmdExecuteCommands: command buffer 712 uses buffer 601",
+              "buffer of a secondary destroyed before vkCmdExecuteCommands",
+              secondary_destroyed_before_execute);
+   range_case("uses secondary command buffer 712",
+              "secondary reset after vkCmdExecuteCommands, primary submitted",
+              secondary_rerecorded);
+   range_case(NULL, "render pass instance recorded and submitted", framebuffer_ok);
+   range_case("uses image 650", "memory freed under a framebuffer's image before the submission",
+              framebuffer_memory_freed);
+   range_case("uses image view 1300", "framebuffer's view destroyed before the submission",
+              framebuffer_view_destroyed);
+   range_case("uses render pass 1600", "render pass destroyed before the submission",
+              render_pass_destroyed);
+   pipeline_case(NULL, "pipeline destroyed after its submission ran", false);
+   pipeline_case("uses pipeline 1460", "bound pipeline destroyed before the submission", true);
+}
+
 int
 main(void)
 {
@@ -2760,6 +3070,7 @@ main(void)
    test_queues();
    test_binary_semaphores();
    test_spirv();
+   test_recorded_uses();
    pv_resource_unref(renderer, 1);
    pv_renderer_destroy(renderer);
    printf("ok\n");

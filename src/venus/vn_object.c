@@ -22,6 +22,8 @@ struct vn_object_table {
    uint32_t bucket_count;           /* power of two, for both arrays */
    uint32_t count;
    uint32_t max_objects;
+   uint64_t serials;  /* last gen or serial handed out */
+   uint64_t removals; /* of VN_OBJECT_RECORDED_TYPES objects, and renewals */
 };
 
 #define VN_OBJECT_MIN_BUCKETS 64u
@@ -159,6 +161,7 @@ vn_object_table_insert(struct vn_object_table *t, uint64_t id, VkObjectType type
    e->obj.id = id;
    e->obj.type = type;
    e->obj.handle = handle;
+   e->obj.gen = ++t->serials;
    e->hashed_handle = handle;
    if (t->count >= t->bucket_count)
       vn_object_table_grow(t);
@@ -210,6 +213,8 @@ vn_object_table_remove(struct vn_object_table *t, struct vn_object *obj)
       return;
    vn_object_unlink_handle(t, e);
    t->count--;
+   if (!e->obj.retired && vn_object_type_recorded(e->obj.type))
+      t->removals++;
    free(e);
 }
 
@@ -222,6 +227,8 @@ vn_object_table_retire(struct vn_object_table *t, struct vn_object *obj)
    if (!e)
       return;
    e->obj.retired = true;
+   if (vn_object_type_recorded(e->obj.type))
+      t->removals++;
    e->next = t->retired;
    t->retired = e;
 }
@@ -249,6 +256,25 @@ uint32_t
 vn_object_table_count(const struct vn_object_table *t)
 {
    return t->count;
+}
+
+uint64_t
+vn_object_table_removals(const struct vn_object_table *t)
+{
+   return t->removals;
+}
+
+void
+vn_object_table_renew(struct vn_object_table *t, struct vn_object *obj)
+{
+   obj->gen = ++t->serials;
+   t->removals++;
+}
+
+uint64_t
+vn_object_table_serial(struct vn_object_table *t)
+{
+   return ++t->serials;
 }
 
 void

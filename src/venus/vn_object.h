@@ -34,7 +34,29 @@ struct vn_object {
    uint64_t serial;
    /* retired (vn_object_table_retire): no longer the guest's, no id */
    bool retired;
+   /* unique per insert in its table, renewed by vn_object_table_renew():
+    * what a command buffer's recorded use names (pvk_validate_cmdbuf.c) */
+   uint64_t gen;
+   /* the command buffer recording that last recorded a use of it, 0: none
+    * (so that each recording lists an object once) */
+   uint64_t seen;
 };
+
+/* Kinds a recorded command buffer may still refer to at submission (bit
+ * `type` set): their removals, retirements and renewals are counted
+ * (vn_object_table_removals). */
+#define VN_OBJECT_RECORDED_TYPES                                                    \
+   ((1ull << VK_OBJECT_TYPE_COMMAND_BUFFER) | (1ull << VK_OBJECT_TYPE_BUFFER) |     \
+    (1ull << VK_OBJECT_TYPE_IMAGE) | (1ull << VK_OBJECT_TYPE_BUFFER_VIEW) |         \
+    (1ull << VK_OBJECT_TYPE_IMAGE_VIEW) | (1ull << VK_OBJECT_TYPE_DESCRIPTOR_SET) | \
+    (1ull << VK_OBJECT_TYPE_FRAMEBUFFER) | (1ull << VK_OBJECT_TYPE_PIPELINE) |      \
+    (1ull << VK_OBJECT_TYPE_RENDER_PASS))
+
+static inline bool
+vn_object_type_recorded(VkObjectType type)
+{
+   return (uint32_t)type < 64 && (VN_OBJECT_RECORDED_TYPES >> (uint32_t)type) & 1;
+}
 
 struct vn_object_table;
 
@@ -79,6 +101,18 @@ struct vn_object *vn_object_table_find_handle(struct vn_object_table *t, VkObjec
 void vn_object_table_remove(struct vn_object_table *t, struct vn_object *obj);
 
 uint32_t vn_object_table_count(const struct vn_object_table *t);
+
+/* How many objects of the VN_OBJECT_RECORDED_TYPES kinds were removed,
+ * retired or renewed so far: unchanged since a moment, every such object
+ * alive then is alive now, with the same gen. */
+uint64_t vn_object_table_removals(const struct vn_object_table *t);
+
+/* Gives obj a new gen, as if it were removed and inserted again (a buffer
+ * or image whose memory was freed: uses recorded before no longer hold). */
+void vn_object_table_renew(struct vn_object_table *t, struct vn_object *obj);
+
+/* A number never handed out before by this table (gens share it). */
+uint64_t vn_object_table_serial(struct vn_object_table *t);
 
 /* Takes obj away from the guest while its host object lives on: lookups by
  * id no longer find it and its id can be used again; foreach, lookups by
