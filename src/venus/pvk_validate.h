@@ -105,6 +105,10 @@ struct pvk_command_buffer_state {
    struct pvk_active_query active[PVK_MAX_ACTIVE_QUERIES];
 };
 
+/* The bind point a pipeline was created for (obj->data of a VkPipeline
+ * points to a constant; VK_PIPELINE_BIND_POINT_MAX_ENUM: not recorded). */
+VkPipelineBindPoint pvk_pipeline_kind(const struct vn_object *pipeline);
+
 /* obj->data of a VkRenderPass */
 struct pvk_render_pass_state {
    uint32_t subpass_count;

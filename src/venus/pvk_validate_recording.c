@@ -5,7 +5,8 @@
  * dispatches have a pipeline of their kind bound. Drivers read the state
  * these commands assume without checking it (lavapipe reads through NULL
  * for a vkCmdEndRenderPass with no render pass begun, on the renderer's
- * thread, and for a draw or dispatch with no pipeline, in its queue).
+ * thread, and for a draw or dispatch with no pipeline, in its queue), and
+ * a pipeline is bound at the bind point of its kind.
  *
  * Cost on the draw path: one pointer read and a flag test per direct draw
  * or dispatch (the command buffer is the decoder's object already).
@@ -73,6 +74,25 @@ pvk_recording_pipeline_bound(struct pvk_context *ctx, struct vn_object *cb, cons
    return false;
 }
 
+/* VUID-vkCmdBindPipeline-pipelineBindPoint-00777/00778: the bind point is
+ * the pipeline's kind. Drivers bind by the pipeline's own kind (lavapipe
+ * does), so a compute pipeline bound at GRAPHICS would leave the draws
+ * that the recording state lets through with no graphics pipeline. The
+ * decoder just looked the pipeline up by id: no second lookup. */
+static const char *
+bind_point_ok(struct pvk_context *ctx, VkPipelineBindPoint point, VkPipeline pipeline)
+{
+   if (point != VK_PIPELINE_BIND_POINT_GRAPHICS && point != VK_PIPELINE_BIND_POINT_COMPUTE)
+      return "pipelineBindPoint not GRAPHICS or COMPUTE";
+   const struct vn_object *o = ((const struct vn_object_table_head *)ctx->dispatch.objects)->last;
+   if (!o || o->type != VK_OBJECT_TYPE_PIPELINE || o->handle != (uint64_t)(uintptr_t)pipeline)
+      o = vn_object_table_find_handle(ctx->dispatch.objects, VK_OBJECT_TYPE_PIPELINE,
+                                      (uint64_t)(uintptr_t)pipeline);
+   if (!o || pvk_pipeline_kind(o) != point)
+      return "pipeline of another kind than pipelineBindPoint";
+   return NULL;
+}
+
 void
 vn_handle_vkCmdBindPipeline(struct vn_dispatch_context *dctx,
                             struct vn_command_vkCmdBindPipeline *args)
@@ -81,11 +101,19 @@ vn_handle_vkCmdBindPipeline(struct vn_dispatch_context *dctx,
    struct pvk_command_buffer_state *st = pvk_cb_state(ctx, args->dispatch);
    if (!st)
       return;
+   const char *why = bind_point_ok(ctx, args->pipelineBindPoint, args->pipeline);
+   if (why) {
+      pvk_reject(ctx, "recording: vkCmdBindPipeline: %s (bind point %d, pipeline %llu)", why,
+                 (int)args->pipelineBindPoint,
+                 (unsigned long long)pvk_guest_id(ctx, VK_OBJECT_TYPE_PIPELINE,
+                                                  (uint64_t)(uintptr_t)args->pipeline));
+      return;
+   }
    device_of(args->dispatch)
       ->dispatch.vkCmdBindPipeline(args->commandBuffer, args->pipelineBindPoint, args->pipeline);
    if (args->pipelineBindPoint == VK_PIPELINE_BIND_POINT_GRAPHICS)
       st->graphics_bound = true;
-   else if (args->pipelineBindPoint == VK_PIPELINE_BIND_POINT_COMPUTE)
+   else
       st->compute_bound = true;
 }
 

@@ -1040,6 +1040,99 @@ bind_case(const char *why, const char *what, uint32_t first, uint32_t dynamic)
    expect_why(ctx, &e, why, what);
 }
 
+/* A layout `layout` of one binding 0 of `type` (1 descriptor, or the three
+ * bindings of descriptor_setup's layout when `like_setup`), a pool
+ * DESC_POOL + 1 and a set `set` of it. */
+static void
+second_set(struct test_stream *e, uint64_t layout, uint64_t set, uint32_t type, bool like_setup)
+{
+   static const struct {
+      uint32_t binding, type, count;
+   } same[] = { { 0, VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, 1 },
+                { 1, VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, 2 },
+                { 3, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1 } };
+   const uint32_t n = like_setup ? 3 : 1;
+   ts_cmd(e, T(vkCreateDescriptorSetLayout), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, n);
+   ts_u64(e, n);
+   for (uint32_t i = 0; i < n; i++) {
+      ts_u32(e, like_setup ? same[i].binding : 0);
+      ts_u32(e, like_setup ? same[i].type : type);
+      ts_u32(e, like_setup ? same[i].count : 1);
+      ts_u32(e, VK_SHADER_STAGE_COMPUTE_BIT);
+      ts_u64(e, 0);
+   }
+   ts_u64(e, 0);
+   ts_u64(e, 1);
+   ts_u64(e, layout);
+
+   ts_cmd(e, T(vkCreateDescriptorPool), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, 1);
+   ts_u32(e, 3);
+   ts_u64(e, 3);
+   ts_u32(e, VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER);
+   ts_u32(e, 4);
+   ts_u32(e, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER);
+   ts_u32(e, 4);
+   ts_u32(e, type);
+   ts_u32(e, 4);
+   ts_u64(e, 0);
+   ts_u64(e, 1);
+   ts_u64(e, DESC_POOL + 1);
+
+   ts_cmd(e, T(vkAllocateDescriptorSets), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO);
+   ts_u64(e, 0);
+   ts_u64(e, DESC_POOL + 1);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u64(e, layout);
+   ts_u64(e, 1);
+   ts_u64(e, set);
+}
+
+/* VUID-vkCmdBindDescriptorSets-pDescriptorSets-00358: a set of a layout
+ * other than the pipeline layout's is bound only if the two are identically
+ * defined. lavapipe walks the bound set's own layout for dynamic offsets:
+ * a set with a dynamic uniform buffer, bound where the pipeline layout's set
+ * has none (so with no dynamic offsets), made it read pDynamicOffsets past
+ * its end. */
+static void
+compatible_set_case(const char *why, const char *what, uint32_t type, bool like_setup)
+{
+   const uint32_t ctx = setup();
+   struct test_stream e = { 0 };
+   descriptor_setup(&e);
+   second_set(&e, SET_LAYOUT + 1, SET + 2, type, like_setup);
+   create_pipeline_layout(&e);
+   begin(&e, CMD);
+   ts_cmd(&e, T(vkCmdBindDescriptorSets), 0);
+   ts_u64(&e, CMD);
+   ts_u32(&e, VK_PIPELINE_BIND_POINT_COMPUTE);
+   ts_u64(&e, PIPELINE_LAYOUT);
+   ts_u32(&e, 0);
+   ts_u32(&e, 1);
+   ts_u64(&e, 1);
+   ts_u64(&e, SET + 2);
+   ts_u32(&e, 0);
+   ts_u64(&e, 0);
+   end(&e, CMD);
+   destroy(&e, T(vkDestroyPipelineLayout), PIPELINE_LAYOUT);
+   expect_why(ctx, &e, why, what);
+}
+
 static void
 test_bind_and_push(void)
 {
@@ -1048,6 +1141,14 @@ test_bind_and_push(void)
              0);
    bind_case("dynamic offset count", "dynamic offsets for a layout without dynamic descriptors", 0,
              2);
+   compatible_set_case(NULL, "set of an identically defined layout", 0, true);
+   compatible_set_case("set allocated with a layout incompatible with the pipeline layout's "
+                       "(layout 1400, sets 0..+1, 0 dynamic offsets, set 1202)",
+                       "set of a layout with a dynamic uniform buffer",
+                       VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER_DYNAMIC, false);
+   compatible_set_case("set allocated with a layout incompatible",
+                       "set of a layout with other bindings", VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+                       false);
 
    /* push descriptors are checked against the pipeline layout's set layout */
    const uint32_t ctx = setup();
@@ -1236,6 +1337,38 @@ test_unwritten_descriptors(void)
    wait_fence(&e, FENCE);
    queue_wait_idle(&e);
    expect(ctx, &e, false, "dispatch with a descriptor set never written");
+}
+
+/* VUID-vkCmdBindPipeline-pipelineBindPoint-00777/00778: lavapipe binds a
+ * pipeline by its own kind, so a compute pipeline bound at GRAPHICS would
+ * let the draws after it through with no graphics pipeline (its queue
+ * thread reads through NULL). */
+static void
+bind_point_case(const char *why, const char *what, uint32_t point)
+{
+   const uint32_t ctx = setup();
+   struct test_stream e = { 0 };
+   sampler_set_setup(&e);
+   create_pipeline_layout(&e);
+   create_compute_pipeline(&e);
+   begin(&e, CMD);
+   ts_cmd(&e, T(vkCmdBindPipeline), 0);
+   ts_u64(&e, CMD);
+   ts_u32(&e, point);
+   ts_u64(&e, PIPELINE);
+   end(&e, CMD);
+   expect_why(ctx, &e, why, what);
+}
+
+static void
+test_bind_points(void)
+{
+   bind_point_case(NULL, "compute pipeline at COMPUTE", VK_PIPELINE_BIND_POINT_COMPUTE);
+   bind_point_case("recording: vkCmdBindPipeline: pipeline of another kind than pipelineBindPoint "
+                   "(bind point 0, pipeline 1460)",
+                   "compute pipeline at GRAPHICS", VK_PIPELINE_BIND_POINT_GRAPHICS);
+   bind_point_case("pipelineBindPoint not GRAPHICS or COMPUTE", "bind point 0x7fffffff",
+                   0x7fffffff);
 }
 
 /* A descriptor pool reset while a submission is pending does not wait: the
@@ -2752,6 +2885,7 @@ main(void)
    test_descriptors();
    test_bind_and_push();
    test_unwritten_descriptors();
+   test_bind_points();
    test_pool_reset_pending();
    test_ranges();
    test_unbound_and_index_types();
