@@ -772,6 +772,9 @@ vn_handle_vkCmdExecuteCommands(struct vn_dispatch_context *dctx,
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
+   if (!pvk_recording_execute_ok(ctx, args->dispatch, args->commandBufferCount,
+                                 args->pCommandBuffers))
+      return;
    for (uint32_t i = 0; args->pCommandBuffers && i < args->commandBufferCount; i++) {
       struct vn_object *cb =
          find(ctx, VK_OBJECT_TYPE_COMMAND_BUFFER, (uint64_t)(uintptr_t)args->pCommandBuffers[i]);

@@ -101,6 +101,7 @@ struct pvk_command_buffer_state {
    bool rendering;         /* inside vkCmdBeginRendering */
    bool graphics_bound;    /* a graphics pipeline bound */
    bool compute_bound;     /* a compute pipeline bound */
+   bool executes;          /* vkCmdExecuteCommands recorded (it is a primary) */
    uint32_t active_count;
    struct pvk_active_query active[PVK_MAX_ACTIVE_QUERIES];
 };
@@ -170,6 +171,14 @@ bool pvk_recording_begin(struct pvk_context *ctx, struct vn_object *cb, const ch
  * point bound (VUID-vkCmdDraw-None-08606 and the like). */
 bool pvk_recording_pipeline_bound(struct pvk_context *ctx, struct vn_object *cb, const char *cmd,
                                   VkPipelineBindPoint point);
+
+/* vkCmdExecuteCommands of `count` command buffers into cb: none may be cb
+ * nor one that executes others (VUID-vkCmdExecuteCommands-bufferlevel,
+ * -pCommandBuffers-00088: only primaries execute, only secondaries are
+ * executed; without levels recorded this refuses what a cycle needs). On
+ * true cb counts as executing others. */
+bool pvk_recording_execute_ok(struct pvk_context *ctx, struct vn_object *cb, uint32_t count,
+                              const VkCommandBuffer *cbs);
 
 /* SPIR-V modules (pvk_validate_spirv.c): the validator's options a
  * device's enabled features allow (block layouts, LocalSizeId), recorded

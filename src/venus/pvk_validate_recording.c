@@ -117,6 +117,39 @@ vn_handle_vkCmdBindPipeline(struct vn_dispatch_context *dctx,
       st->compute_bound = true;
 }
 
+/* lavapipe runs executed command buffers recursively in its queue thread:
+ * one that executes itself, directly or through another, overflows its
+ * stack. Every command buffer with executed ones has `executes` set (begin
+ * clears both), and one with it set is never executed: no cycle. */
+bool
+pvk_recording_execute_ok(struct pvk_context *ctx, struct vn_object *cb, uint32_t count,
+                         const VkCommandBuffer *cbs)
+{
+   struct pvk_command_buffer_state *st = pvk_cb_state(ctx, cb);
+   if (!st)
+      return false;
+   for (uint32_t i = 0; cbs && i < count; i++) {
+      const uint64_t h = (uint64_t)(uintptr_t)cbs[i];
+      const struct vn_object *o =
+         h == cb->handle
+            ? cb
+            : vn_object_table_find_handle(ctx->dispatch.objects, VK_OBJECT_TYPE_COMMAND_BUFFER, h);
+      const struct pvk_command_buffer_state *other = o ? o->data : NULL;
+      const char *why = o == cb                    ? "executes itself"
+                        : other && other->executes ? "executes other command buffers"
+                                                   : NULL;
+      if (why) {
+         pvk_reject(ctx,
+                    "recording: vkCmdExecuteCommands: command buffer %llu %s (command buffer %u "
+                    "of %u)",
+                    (unsigned long long)(o ? o->id : 0), why, i, count);
+         return false;
+      }
+   }
+   st->executes = true;
+   return true;
+}
+
 /* --- draws and dispatches: VUID-vkCmdDraw-None-08606 and the like --- */
 
 void

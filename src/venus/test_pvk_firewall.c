@@ -1371,6 +1371,69 @@ test_bind_points(void)
                    0x7fffffff);
 }
 
+/* --- vkCmdExecuteCommands --- */
+
+static void
+execute(struct test_stream *e, uint64_t cmd, uint64_t secondary)
+{
+   ts_cmd(e, T(vkCmdExecuteCommands), 0);
+   ts_u64(e, cmd);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u64(e, secondary);
+}
+
+/* VUID-vkCmdExecuteCommands-bufferlevel / -pCommandBuffers-00088: only a
+ * primary executes, only secondaries are executed, so nothing executes
+ * itself. lavapipe runs executed command buffers recursively in its queue
+ * thread: a command buffer that executes itself, directly or through
+ * another, never returns (the stack overflows). Levels are not recorded;
+ * the rule refuses what only a cycle or nesting needs: a command buffer
+ * executing itself, or one that executes others. */
+static void
+test_execute_commands(void)
+{
+   uint32_t ctx = setup();
+   struct test_stream e = { 0 };
+   create_fence(&e, FENCE);
+   begin(&e, CMD2);
+   fill(&e, CMD2, BUFFER, 0, 256);
+   end(&e, CMD2);
+   begin(&e, CMD);
+   execute(&e, CMD, CMD2);
+   end(&e, CMD);
+   submit(&e, CMD, 0, 0, FENCE);
+   wait_fence(&e, FENCE);
+   expect(ctx, &e, false, "a command buffer executing one that executes nothing");
+
+   ctx = setup();
+   e.len = 0;
+   create_fence(&e, FENCE);
+   begin(&e, CMD);
+   execute(&e, CMD, CMD);
+   end(&e, CMD);
+   submit(&e, CMD, 0, 0, FENCE);
+   wait_fence(&e, FENCE);
+   expect_why(ctx, &e,
+              "recording: vkCmdExecuteCommands: command buffer 710 executes itself (command "
+              "buffer 0 of 1)",
+              "a command buffer executing itself");
+
+   ctx = setup();
+   e.len = 0;
+   create_fence(&e, FENCE);
+   begin(&e, CMD2);
+   execute(&e, CMD2, CMD);
+   end(&e, CMD2);
+   begin(&e, CMD);
+   execute(&e, CMD, CMD2);
+   end(&e, CMD);
+   submit(&e, CMD, 0, 0, FENCE);
+   wait_fence(&e, FENCE);
+   expect_why(ctx, &e, "executes other command buffers",
+              "two command buffers executing each other");
+}
+
 /* A descriptor pool reset while a submission is pending does not wait: the
  * guest's pool becomes a fresh host pool, the old one (with the sets the
  * work may read) goes once the work is done. With a wait this stream would
@@ -2886,6 +2949,7 @@ main(void)
    test_bind_and_push();
    test_unwritten_descriptors();
    test_bind_points();
+   test_execute_commands();
    test_pool_reset_pending();
    test_ranges();
    test_unbound_and_index_types();
