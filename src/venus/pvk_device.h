@@ -33,9 +33,12 @@ struct pvk_device {
    };
    struct pvk_physical_device *physical_device;
    struct pvk_instance *instance;
-   bool host_ptr_import;    /* VK_EXT_external_memory_host enabled */
-   bool index_type_uint8;   /* the indexTypeUint8 feature enabled */
-   bool sparse_binding;     /* the sparseBinding feature enabled */
+   bool host_ptr_import;  /* VK_EXT_external_memory_host enabled */
+   bool index_type_uint8; /* the indexTypeUint8 feature enabled */
+   bool sparse_binding;   /* the sparseBinding feature enabled */
+   /* the guest enabled robustness2's robustBufferAccess2: index fetches
+    * past the index buffer are defined (pvk_validate_recording.c) */
+   bool robust_buffer_access2;
    uint32_t spirv_features; /* validator options its features allow (pvk_spirv_features) */
    uint32_t queue_counts[PVK_MAX_QUEUE_FAMILIES]; /* created queues per family */
    /* host VkDeviceMemory -> its object: vkFreeMemory gets host handles */

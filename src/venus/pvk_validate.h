@@ -102,6 +102,8 @@ struct pvk_command_buffer_state {
    bool graphics_bound;    /* a graphics pipeline bound */
    bool compute_bound;     /* a compute pipeline bound */
    bool executes;          /* vkCmdExecuteCommands recorded (it is a primary) */
+   uint32_t index_size;    /* bytes per index of the bound index buffer; 0: none bound */
+   uint64_t index_bytes;   /* bytes it holds past the bind offset (UINT64_MAX: not checked) */
    uint32_t active_count;
    struct pvk_active_query active[PVK_MAX_ACTIVE_QUERIES];
 };
@@ -171,6 +173,18 @@ bool pvk_recording_begin(struct pvk_context *ctx, struct vn_object *cb, const ch
  * point bound (VUID-vkCmdDraw-None-08606 and the like). */
 bool pvk_recording_pipeline_bound(struct pvk_context *ctx, struct vn_object *cb, const char *cmd,
                                   VkPipelineBindPoint point);
+
+/* After a vkCmdBindIndexBuffer(2) the firewall accepted: `bytes` past the
+ * offset (UINT64_MAX for a null buffer) hold indices of `type`. */
+void pvk_recording_bind_index(struct pvk_context *ctx, struct vn_object *cb, VkIndexType type,
+                              uint64_t bytes);
+
+/* An indexed draw needs an index buffer bound (VUID-vkCmdDrawIndexed-None-07312
+ * and the like) and, unless the guest enabled robustBufferAccess2, indices
+ * [first, first + count) inside it (VUID-vkCmdDrawIndexed-robustBufferAccess2-08798;
+ * indirect draws pass 0, 0: their counts are read at execution). */
+bool pvk_recording_indices_ok(struct pvk_context *ctx, struct vn_object *cb, const char *cmd,
+                              uint64_t first, uint64_t count);
 
 /* vkCmdExecuteCommands of `count` command buffers into cb: none may be cb
  * nor one that executes others (VUID-vkCmdExecuteCommands-bufferlevel,

@@ -150,6 +150,35 @@ pvk_recording_execute_ok(struct pvk_context *ctx, struct vn_object *cb, uint32_t
    return true;
 }
 
+/* --- index buffers: lavapipe divides the bind offset by the bound index
+ * size at each indexed draw (SIGFPE in its queue thread with none bound) --- */
+
+void
+pvk_recording_bind_index(struct pvk_context *ctx, struct vn_object *cb, VkIndexType type,
+                         uint64_t bytes)
+{
+   struct pvk_command_buffer_state *st = pvk_cb_state(ctx, cb);
+   if (!st)
+      return;
+   st->index_size = type == VK_INDEX_TYPE_UINT32 ? 4 : type == VK_INDEX_TYPE_UINT16 ? 2 : 1;
+   st->index_bytes = device_of(cb)->robust_buffer_access2 ? UINT64_MAX : bytes;
+}
+
+bool
+pvk_recording_indices_ok(struct pvk_context *ctx, struct vn_object *cb, const char *cmd,
+                         uint64_t first, uint64_t count)
+{
+   const struct pvk_command_buffer_state *st = cb->data;
+   /* first + count < 2^33 and a size of at most 4: no overflow */
+   if (st && st->index_size && (first + count) * st->index_size <= st->index_bytes)
+      return true;
+   pvk_reject(ctx, "recording: %s: %s (indices %llu..+%llu, command buffer %llu)", cmd,
+              st && st->index_size ? "indices beyond the bound index buffer"
+                                   : "no index buffer bound",
+              (unsigned long long)first, (unsigned long long)count, (unsigned long long)cb->id);
+   return false;
+}
+
 /* --- draws and dispatches: VUID-vkCmdDraw-None-08606 and the like --- */
 
 void
@@ -168,13 +197,21 @@ vn_handle_vkCmdDrawIndexed(struct vn_dispatch_context *dctx,
                            struct vn_command_vkCmdDrawIndexed *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
-   if (pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDrawIndexed",
+   if (pvk_recording_indices_ok(ctx, args->dispatch, "vkCmdDrawIndexed", args->firstIndex,
+                                args->indexCount) &&
+       pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDrawIndexed",
                                     VK_PIPELINE_BIND_POINT_GRAPHICS))
       device_of(args->dispatch)
          ->dispatch.vkCmdDrawIndexed(args->commandBuffer, args->indexCount, args->instanceCount,
                                      args->firstIndex, args->vertexOffset, args->firstInstance);
 }
 
+/* The decoder hands multi-draw infos over as a packed array; the guest's
+ * stride described its own memory. Passing it on made the driver step
+ * through the decoder's array with it (Mesa's vk_cmd_enqueue copies
+ * drawCount infos `stride` apart at record time): a read past the array in
+ * the renderer's memory for any stride over the element size. The packed
+ * stride is passed instead, and drawCount infos must be there. */
 void
 vn_handle_vkCmdDrawMultiEXT(struct vn_dispatch_context *dctx,
                             struct vn_command_vkCmdDrawMultiEXT *args)
@@ -182,26 +219,41 @@ vn_handle_vkCmdDrawMultiEXT(struct vn_dispatch_context *dctx,
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdDrawMultiEXT))
       return;
+   if (args->drawCount && !args->pVertexInfo) {
+      pvk_context_set_lost(ctx, "vkCmdDrawMultiEXT: draws without infos");
+      return;
+   }
    if (pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDrawMultiEXT",
                                     VK_PIPELINE_BIND_POINT_GRAPHICS))
       device_of(args->dispatch)
          ->dispatch.vkCmdDrawMultiEXT(args->commandBuffer, args->drawCount, args->pVertexInfo,
-                                      args->instanceCount, args->firstInstance, args->stride);
+                                      args->instanceCount, args->firstInstance,
+                                      sizeof(VkMultiDrawInfoEXT));
 }
 
 void
 vn_handle_vkCmdDrawMultiIndexedEXT(struct vn_dispatch_context *dctx,
                                    struct vn_command_vkCmdDrawMultiIndexedEXT *args)
 {
+   static const char cmd[] = "vkCmdDrawMultiIndexedEXT";
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdDrawMultiIndexedEXT))
       return;
-   if (pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDrawMultiIndexedEXT",
-                                    VK_PIPELINE_BIND_POINT_GRAPHICS))
-      device_of(args->dispatch)
-         ->dispatch.vkCmdDrawMultiIndexedEXT(args->commandBuffer, args->drawCount, args->pIndexInfo,
-                                             args->instanceCount, args->firstInstance, args->stride,
-                                             args->pVertexOffset);
+   if (args->drawCount && !args->pIndexInfo) {
+      pvk_context_set_lost(ctx, "vkCmdDrawMultiIndexedEXT: draws without infos");
+      return;
+   }
+   for (uint32_t i = 0; i < args->drawCount; i++) {
+      if (!pvk_recording_indices_ok(ctx, args->dispatch, cmd, args->pIndexInfo[i].firstIndex,
+                                    args->pIndexInfo[i].indexCount))
+         return;
+   }
+   if (!pvk_recording_pipeline_bound(ctx, args->dispatch, cmd, VK_PIPELINE_BIND_POINT_GRAPHICS))
+      return;
+   device_of(args->dispatch)
+      ->dispatch.vkCmdDrawMultiIndexedEXT(args->commandBuffer, args->drawCount, args->pIndexInfo,
+                                          args->instanceCount, args->firstInstance,
+                                          sizeof(VkMultiDrawIndexedInfoEXT), args->pVertexOffset);
 }
 
 void

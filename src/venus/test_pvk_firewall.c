@@ -2341,6 +2341,69 @@ dispatch_no_pipeline(struct test_stream *e)
 }
 
 static void
+draw_indexed(struct test_stream *e, uint32_t count, uint32_t first)
+{
+   ts_cmd(e, T(vkCmdDrawIndexed), 0);
+   ts_u64(e, CMD);
+   ts_u32(e, count);
+   ts_u32(e, 1);
+   ts_u32(e, first);
+   ts_u32(e, 0);
+   ts_u32(e, 0);
+}
+
+static void
+draw_indexed_no_index_buffer(struct test_stream *e)
+{
+   begin(e, CMD);
+   draw_indexed(e, 3, 0); /* lavapipe divided by the unset index size (SIGFPE) */
+}
+
+/* BUFFER holds BUFFER_SIZE / 2 indices of UINT16; the index rule checks
+ * before the pipeline rule, so a draw inside the buffer is refused only
+ * for the pipeline it lacks. */
+static void
+draw_indexed_last(struct test_stream *e)
+{
+   begin(e, CMD);
+   bind_index(e, BUFFER, VK_INDEX_TYPE_UINT16);
+   draw_indexed(e, 2, BUFFER_SIZE / 2 - 2);
+}
+
+static void
+draw_indexed_past_end(struct test_stream *e)
+{
+   begin(e, CMD);
+   bind_index(e, BUFFER, VK_INDEX_TYPE_UINT16);
+   draw_indexed(e, 3, BUFFER_SIZE / 2 - 2);
+}
+
+/* the state is the recording's: a new begin forgets the index buffer */
+static void
+draw_indexed_after_begin(struct test_stream *e)
+{
+   begin(e, CMD);
+   bind_index(e, BUFFER, VK_INDEX_TYPE_UINT32);
+   end(e, CMD);
+   begin(e, CMD);
+   draw_indexed(e, 1, 0);
+}
+
+static void
+test_index_buffers(void)
+{
+   range_case("recording: vkCmdDrawIndexed: no index buffer bound (indices 0..+3, command buffer "
+              "710)",
+              "indexed draw with no index buffer", draw_indexed_no_index_buffer);
+   range_case("recording: vkCmdDrawIndexed with no graphics pipeline bound",
+              "indexed draw up to the last index", draw_indexed_last);
+   range_case("recording: vkCmdDrawIndexed: indices beyond the bound index buffer (indices "
+              "2046..+3",
+              "indexed draw one index past the buffer", draw_indexed_past_end);
+   range_case("no index buffer bound", "indexed draw after a new begin", draw_indexed_after_begin);
+}
+
+static void
 test_unbound_and_index_types(void)
 {
    range_case("recording: vkCmdEndRenderPass: no render pass instance begun (command buffer 710)",
@@ -2953,6 +3016,7 @@ main(void)
    test_pool_reset_pending();
    test_ranges();
    test_unbound_and_index_types();
+   test_index_buffers();
    test_queries();
    test_render_passes();
    test_queues();
