@@ -102,6 +102,9 @@ struct pvk_command_buffer_state {
    bool graphics_bound;    /* a graphics pipeline bound */
    bool compute_bound;     /* a compute pipeline bound */
    bool executes;          /* vkCmdExecuteCommands recorded (it is a primary) */
+   bool continues_pass;    /* begun with RENDER_PASS_CONTINUE: inside its primary's pass */
+   uint64_t render_pass;   /* host handle of the open render pass instance's pass */
+   uint32_t colors;        /* colour attachments of vkCmdBeginRendering's instance */
    uint32_t index_size;    /* bytes per index of the bound index buffer; 0: none bound */
    uint64_t index_bytes;   /* bytes it holds past the bind offset (UINT64_MAX: not checked) */
    uint32_t active_count;
@@ -117,6 +120,7 @@ struct pvk_render_pass_state {
    uint32_t subpass_count;
    uint32_t attachment_count;
    uint32_t clear_count; /* clear values needed: last cleared attachment + 1 */
+   uint32_t colors[];    /* colour attachments of each subpass */
 };
 
 /* obj->data of a VkFramebuffer */
@@ -155,8 +159,10 @@ void pvk_reject(struct pvk_context *ctx, const char *fmt, ...)
 uint64_t pvk_guest_id(struct pvk_context *ctx, VkObjectType type, uint64_t handle);
 
 /* vkBeginCommandBuffer (an implicit reset): nothing begun, bound or
- * active. */
-void pvk_validate_command_buffer_begin(struct vn_object *cb);
+ * active; a secondary begun with RENDER_PASS_CONTINUE is inside a render
+ * pass instance. */
+void pvk_validate_command_buffer_begin(struct pvk_context *ctx, struct vn_object *cb,
+                                       const VkCommandBufferBeginInfo *info);
 
 /* The recording state of command buffer `cb`, allocated on first use;
  * NULL (context lost) when out of memory. */
@@ -168,6 +174,10 @@ struct pvk_command_buffer_state *pvk_cb_state(struct pvk_context *ctx, struct vn
  * On true the caller records the command. */
 bool pvk_recording_begin(struct pvk_context *ctx, struct vn_object *cb, const char *cmd,
                          uint32_t subpasses);
+
+/* The open render pass instance's pass (vkCmdBeginRenderPass(2)) or
+ * colour attachment count (vkCmdBeginRendering), for vkCmdClearAttachments. */
+void pvk_recording_set_pass(struct vn_object *cb, uint64_t render_pass, uint32_t colors);
 
 /* A draw (graphics) or dispatch (compute) needs a pipeline of that bind
  * point bound (VUID-vkCmdDraw-None-08606 and the like). */

@@ -16,7 +16,14 @@
 #include "venus/generated/vn_protocol_renderer.h"
 #include "venus/pvk_context.h"
 #include "venus/pvk_device.h"
+#include "venus/pvk_instance.h"
 #include "venus/pvk_validate.h"
+
+static struct pvk_device *
+device_of(struct vn_object *cb)
+{
+   return pvk_device_from_base(cb->device);
+}
 
 struct pvk_command_buffer_state *
 pvk_cb_state(struct pvk_context *ctx, struct vn_object *cb)
@@ -30,17 +37,81 @@ pvk_cb_state(struct pvk_context *ctx, struct vn_object *cb)
 }
 
 void
-pvk_validate_command_buffer_begin(struct vn_object *cb)
+pvk_validate_command_buffer_begin(struct pvk_context *ctx, struct vn_object *cb,
+                                  const VkCommandBufferBeginInfo *info)
 {
-   struct pvk_command_buffer_state *st = cb->data;
-   if (st)
-      *st = (struct pvk_command_buffer_state){ 0 };
+   struct pvk_command_buffer_state *st = pvk_cb_state(ctx, cb);
+   if (!st)
+      return;
+   *st = (struct pvk_command_buffer_state){ 0 };
+   st->continues_pass =
+      info && (info->flags & VK_COMMAND_BUFFER_USAGE_RENDER_PASS_CONTINUE_BIT) != 0;
 }
 
-static struct pvk_device *
-device_of(struct vn_object *cb)
+void
+pvk_recording_set_pass(struct vn_object *cb, uint64_t render_pass, uint32_t colors)
 {
-   return pvk_device_from_base(cb->device);
+   struct pvk_command_buffer_state *st = cb->data;
+   if (st) {
+      st->render_pass = render_pass;
+      st->colors = colors;
+   }
+}
+
+/* VUID-vkCmdClearAttachments-renderpass (inside a render pass instance)
+ * and -aspectMask-07271 (a colour attachment the current subpass has):
+ * lavapipe indexes its current attachments with colorAttachment, through
+ * NULL outside an instance (its queue thread crashed for the clear session
+ * with vkCmdBeginRenderPass and vkCmdEndRenderPass deleted). In a
+ * secondary that continues its primary's pass, the index is checked
+ * against maxColorAttachments only (the inherited pass is not tracked). */
+static const char *
+clear_attachments_why(struct pvk_context *ctx, struct vn_object *cb,
+                      const struct vn_command_vkCmdClearAttachments *args, uint32_t *bad)
+{
+   const struct pvk_command_buffer_state *st = cb->data;
+   if (!st || !(st->subpass_count || st->rendering || st->continues_pass))
+      return "outside a render pass instance";
+   uint32_t colors = st->colors;
+   if (st->subpass_count) {
+      const struct vn_object *o = vn_object_table_find_handle(
+         ctx->dispatch.objects, VK_OBJECT_TYPE_RENDER_PASS, st->render_pass);
+      const struct pvk_render_pass_state *rp = o ? o->data : NULL;
+      if (!rp || st->subpass >= rp->subpass_count)
+         return "render pass without recorded state";
+      colors = rp->colors[st->subpass];
+   } else if (!st->rendering) {
+      colors = device_of(cb)->physical_device->max_color_attachments;
+   }
+   for (uint32_t i = 0; i < args->attachmentCount; i++) {
+      const VkClearAttachment *a = &args->pAttachments[i];
+      if ((a->aspectMask & VK_IMAGE_ASPECT_COLOR_BIT) && a->colorAttachment >= colors) {
+         *bad = i;
+         return "colour attachment the render pass instance does not have";
+      }
+   }
+   return NULL;
+}
+
+void
+vn_handle_vkCmdClearAttachments(struct vn_dispatch_context *dctx,
+                                struct vn_command_vkCmdClearAttachments *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if ((args->attachmentCount && !args->pAttachments) || (args->rectCount && !args->pRects)) {
+      pvk_context_set_lost(ctx, "vkCmdClearAttachments: array without elements");
+      return;
+   }
+   uint32_t bad = 0;
+   const char *why = clear_attachments_why(ctx, args->dispatch, args, &bad);
+   if (why) {
+      pvk_reject(ctx, "recording: vkCmdClearAttachments: %s (attachment %u, command buffer %llu)",
+                 why, bad, (unsigned long long)args->dispatch->id);
+      return;
+   }
+   device_of(args->dispatch)
+      ->dispatch.vkCmdClearAttachments(args->commandBuffer, args->attachmentCount,
+                                       args->pAttachments, args->rectCount, args->pRects);
 }
 
 bool

@@ -47,14 +47,18 @@ insert_with_state(struct pvk_context *ctx, struct pvk_device *dev, VkObjectType 
    obj->data = state;
 }
 
+/* The recorded state; colors[] is the caller's to fill. */
 static struct pvk_render_pass_state *
 render_pass_state(struct pvk_context *ctx, uint32_t subpasses, uint32_t attachments, uint32_t clear)
 {
-   struct pvk_render_pass_state *s = malloc(sizeof(*s));
-   if (!s)
+   struct pvk_render_pass_state *s = malloc(sizeof(*s) + (size_t)subpasses * sizeof(s->colors[0]));
+   if (!s) {
       pvk_context_set_lost(ctx, "render pass: out of host memory");
-   else
-      *s = (struct pvk_render_pass_state){ subpasses, attachments, clear };
+      return NULL;
+   }
+   s->subpass_count = subpasses;
+   s->attachment_count = attachments;
+   s->clear_count = clear;
    return s;
 }
 
@@ -114,6 +118,8 @@ vn_handle_vkCreateRenderPass(struct vn_dispatch_context *dctx,
    struct pvk_render_pass_state *state = render_pass_state(ctx, info->subpassCount, n, clear);
    if (!state)
       return;
+   for (uint32_t i = 0; i < info->subpassCount; i++)
+      state->colors[i] = info->pSubpasses[i].colorAttachmentCount;
    VkRenderPass handle = VK_NULL_HANDLE;
    args->ret = dev->dispatch.vkCreateRenderPass(dev->handle, info, NULL, &handle);
    if (args->ret != VK_SUCCESS) {
@@ -206,6 +212,8 @@ vn_handle_vkCreateRenderPass2(struct vn_dispatch_context *dctx,
    struct pvk_render_pass_state *state = render_pass_state(ctx, info->subpassCount, n, clear);
    if (!state)
       return;
+   for (uint32_t i = 0; i < info->subpassCount; i++)
+      state->colors[i] = info->pSubpasses[i].colorAttachmentCount;
    VkRenderPass handle = VK_NULL_HANDLE;
    args->ret = dev->dispatch.vkCreateRenderPass2(dev->handle, info, NULL, &handle);
    if (args->ret != VK_SUCCESS) {
@@ -314,10 +322,13 @@ vn_handle_vkCmdBeginRenderPass(struct vn_dispatch_context *dctx,
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    uint32_t subpasses = 0;
    if (begin_ok(ctx, "vkCmdBeginRenderPass", args->pRenderPassBegin, &subpasses) &&
-       pvk_recording_begin(ctx, args->dispatch, "vkCmdBeginRenderPass", subpasses))
+       pvk_recording_begin(ctx, args->dispatch, "vkCmdBeginRenderPass", subpasses)) {
       pvk_device_from_base(args->dispatch->device)
          ->dispatch.vkCmdBeginRenderPass(args->commandBuffer, args->pRenderPassBegin,
                                          args->contents);
+      pvk_recording_set_pass(args->dispatch,
+                             (uint64_t)(uintptr_t)args->pRenderPassBegin->renderPass, 0);
+   }
 }
 
 void
@@ -329,10 +340,13 @@ vn_handle_vkCmdBeginRenderPass2(struct vn_dispatch_context *dctx,
       return;
    uint32_t subpasses = 0;
    if (begin_ok(ctx, "vkCmdBeginRenderPass2", args->pRenderPassBegin, &subpasses) &&
-       pvk_recording_begin(ctx, args->dispatch, "vkCmdBeginRenderPass2", subpasses))
+       pvk_recording_begin(ctx, args->dispatch, "vkCmdBeginRenderPass2", subpasses)) {
       pvk_device_from_base(args->dispatch->device)
          ->dispatch.vkCmdBeginRenderPass2(args->commandBuffer, args->pRenderPassBegin,
                                           args->pSubpassBeginInfo);
+      pvk_recording_set_pass(args->dispatch,
+                             (uint64_t)(uintptr_t)args->pRenderPassBegin->renderPass, 0);
+   }
 }
 
 void
@@ -465,4 +479,5 @@ vn_handle_vkCmdBeginRendering(struct vn_dispatch_context *dctx,
       return;
    pvk_device_from_base(args->dispatch->device)
       ->dispatch.vkCmdBeginRendering(args->commandBuffer, info);
+   pvk_recording_set_pass(args->dispatch, 0, info->colorAttachmentCount);
 }

@@ -2859,6 +2859,66 @@ push_past(struct test_stream *e)
    push_constants(e, 65536);
 }
 
+/* vkCmdClearAttachments of colour attachment `color`, one 1x1 rect */
+static void
+clear_attachments(struct test_stream *e, uint32_t color)
+{
+   ts_cmd(e, T(vkCmdClearAttachments), 0);
+   ts_u64(e, CMD);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u32(e, VK_IMAGE_ASPECT_COLOR_BIT);
+   ts_u32(e, color);
+   ts_u32(e, 0); /* VkClearValue.color */
+   ts_u32(e, 0); /* VkClearColorValue.float32 */
+   ts_u64(e, 4);
+   for (int i = 0; i < 4; i++)
+      ts_u32(e, 0);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u32(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, 1);
+   ts_u32(e, 1);
+   ts_u32(e, 0);
+   ts_u32(e, 1);
+}
+
+static void
+clear_in_pass(struct test_stream *e, uint32_t color)
+{
+   create_render_pass(e, false, 0);
+   create_framebuffer(e, 1);
+   begin(e, CMD);
+   begin_render_pass(e);
+   clear_attachments(e, color);
+   ts_cmd(e, T(vkCmdEndRenderPass), 0);
+   ts_u64(e, CMD);
+   end(e, CMD);
+}
+
+static void
+clear_in_pass_ok(struct test_stream *e)
+{
+   clear_in_pass(e, 0);
+}
+
+/* lavapipe indexes its attachments of the instance with colorAttachment */
+static void
+clear_in_pass_past(struct test_stream *e)
+{
+   clear_in_pass(e, 1);
+}
+
+/* lavapipe's queue thread read through NULL
+ * (fuzz/known-crashes/clear-attachments-outside-pass.pvcap) */
+static void
+clear_outside_pass(struct test_stream *e)
+{
+   begin(e, CMD);
+   clear_attachments(e, 0);
+}
+
 static void
 test_render_passes(void)
 {
@@ -2869,6 +2929,12 @@ test_render_passes(void)
               framebuffer_too_many);
    range_case("fewer clear values than cleared attachments", "begin without its clear value",
               begin_without_clear_values);
+   range_case(NULL, "colour attachment 0 cleared in a one-colour subpass", clear_in_pass_ok);
+   range_case("recording: vkCmdClearAttachments: colour attachment the render pass instance does "
+              "not have (attachment 0, command buffer 710)",
+              "colour attachment 1 cleared in a one-colour subpass", clear_in_pass_past);
+   range_case("recording: vkCmdClearAttachments: outside a render pass instance",
+              "attachments cleared outside a render pass", clear_outside_pass);
    range_case(NULL, "push constants inside the device's limit", push_ok);
    range_case("vkCmdPushConstants: offset 65536 size 16", "push constants past the limit",
               push_past);
