@@ -230,6 +230,10 @@ pvk_device_destroy_host(struct pvk_device *dev)
       return;
    if (dev->fill_sampler)
       dev->dispatch.vkDestroySampler(dev->handle, dev->fill_sampler, NULL);
+   for (int i = 0; i < 2; i++) {
+      if (dev->push_layouts[i])
+         dev->dispatch.vkDestroyPipelineLayout(dev->handle, dev->push_layouts[i], NULL);
+   }
    pvk_loader_lock();
    dev->dispatch.vkDestroyDevice(dev->handle, NULL);
    pvk_loader_unlock();

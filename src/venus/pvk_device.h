@@ -51,6 +51,10 @@ struct pvk_device {
     * sets are filled with null descriptors (pvk_validate_descriptor.c) */
    bool null_descriptor;
    VkSampler fill_sampler; /* for the filled sampler descriptors, made on first use */
+   /* one push constant range for the graphics [0] or compute [1] stages, for
+    * the zeros pushed before a guest's first push (pvk_validate_recording.c),
+    * made on first use */
+   VkPipelineLayout push_layouts[2];
 };
 
 _Static_assert(offsetof(struct pvk_device, base) == 0, "obj->device points at the start");

@@ -102,6 +102,8 @@ struct pvk_command_buffer_state {
    bool graphics_bound;    /* a graphics pipeline bound */
    bool compute_bound;     /* a compute pipeline bound */
    bool executes;          /* vkCmdExecuteCommands recorded (it is a primary) */
+   bool guest_pushed;      /* vkCmdPushConstants recorded */
+   bool zero_pushed[2];    /* zeros pushed for the graphics [0] / compute [1] stages */
    bool continues_pass;    /* begun with RENDER_PASS_CONTINUE: inside its primary's pass */
    uint64_t render_pass;   /* host handle of the open render pass instance's pass */
    uint32_t colors;        /* colour attachments of vkCmdBeginRendering's instance */

@@ -164,6 +164,43 @@ bind_point_ok(struct pvk_context *ctx, VkPipelineBindPoint point, VkPipeline pip
    return NULL;
 }
 
+/* Push constants a pipeline uses but the guest never pushed are undefined,
+ * not invalid, with maintenance4 (VUID-vkCmdDispatch-maintenance4-08602
+ * asks for them only without it). lavapipe binds its push constant buffer
+ * only after a vkCmdPushConstants: without one the shader read through NULL
+ * (fuzz/known-crashes/push-constants-never-set.pvcap). So at the first bind
+ * of each kind, while the guest has pushed nothing in the command buffer,
+ * zeros are pushed to that kind's stages with a layout of the renderer's
+ * (nothing of the guest's to overwrite; its own pushes come after and
+ * win). Only that kind's stages: lavapipe then rebuilds those stages'
+ * state, which needs a pipeline of that kind bound. */
+#define PVK_ZERO_PUSH_MAX 256u
+
+static void
+zero_push(struct pvk_device *dev, VkCommandBuffer cb, bool compute)
+{
+   static const uint8_t zeros[PVK_ZERO_PUSH_MAX];
+   const VkShaderStageFlags stages =
+      compute ? VK_SHADER_STAGE_COMPUTE_BIT : VK_SHADER_STAGE_ALL_GRAPHICS;
+   const uint32_t max = dev->physical_device->max_push_constants;
+   const uint32_t size = (max < PVK_ZERO_PUSH_MAX ? max : PVK_ZERO_PUSH_MAX) & ~3u;
+   VkPipelineLayout *layout = &dev->push_layouts[compute];
+   if (!size)
+      return;
+   if (!*layout) {
+      const VkPushConstantRange range = { stages, 0, size };
+      const VkPipelineLayoutCreateInfo info = {
+         .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
+         .pushConstantRangeCount = 1,
+         .pPushConstantRanges = &range,
+      };
+      if (dev->dispatch.vkCreatePipelineLayout(dev->handle, &info, NULL, layout) != VK_SUCCESS)
+         *layout = VK_NULL_HANDLE;
+   }
+   if (*layout)
+      dev->dispatch.vkCmdPushConstants(cb, *layout, stages, 0, size, zeros);
+}
+
 void
 vn_handle_vkCmdBindPipeline(struct vn_dispatch_context *dctx,
                             struct vn_command_vkCmdBindPipeline *args)
@@ -182,10 +219,15 @@ vn_handle_vkCmdBindPipeline(struct vn_dispatch_context *dctx,
    }
    device_of(args->dispatch)
       ->dispatch.vkCmdBindPipeline(args->commandBuffer, args->pipelineBindPoint, args->pipeline);
-   if (args->pipelineBindPoint == VK_PIPELINE_BIND_POINT_GRAPHICS)
-      st->graphics_bound = true;
-   else
+   const bool compute = args->pipelineBindPoint == VK_PIPELINE_BIND_POINT_COMPUTE;
+   if (compute)
       st->compute_bound = true;
+   else
+      st->graphics_bound = true;
+   if (!st->guest_pushed && !st->zero_pushed[compute]) {
+      zero_push(device_of(args->dispatch), args->commandBuffer, compute);
+      st->zero_pushed[compute] = true;
+   }
 }
 
 /* lavapipe runs executed command buffers recursively in its queue thread:

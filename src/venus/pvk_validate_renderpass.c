@@ -362,8 +362,12 @@ vn_handle_vkCmdPushConstants(struct vn_dispatch_context *dctx,
                  args->offset, args->size, max);
       return;
    }
+   struct pvk_command_buffer_state *st = pvk_cb_state(ctx, args->dispatch);
+   if (!st)
+      return;
    dev->dispatch.vkCmdPushConstants(args->commandBuffer, args->layout, args->stageFlags,
                                     args->offset, args->size, args->pValues);
+   st->guest_pushed = true; /* no zeros after it (pvk_validate_recording.c) */
 }
 
 /* --- dynamic state indices against device limits (no lookup) --- */
