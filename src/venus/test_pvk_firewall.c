@@ -2390,8 +2390,39 @@ draw_indexed_after_begin(struct test_stream *e)
 }
 
 static void
+image_levels_ok(struct test_stream *e)
+{
+   create_image(e, IMAGE2, 5, 1); /* 16x16: 5 levels */
+}
+
+static void
+image_levels_past(struct test_stream *e)
+{
+   create_image(e, IMAGE2, 6, 1);
+}
+
+static void
+image_levels_huge(struct test_stream *e)
+{
+   create_image(e, IMAGE2, 0xfffffffeu, 1); /* lavapipe's queue thread crashed using it */
+}
+
+static void
+image_no_layers(struct test_stream *e)
+{
+   create_image(e, IMAGE2, 1, 0);
+}
+
+static void
 test_index_buffers(void)
 {
+   range_case(NULL, "16x16 image with 5 levels", image_levels_ok);
+   range_case("range: vkCreateImage: more mip levels than the extent has (image 651, extent "
+              "16x16x1, 6 levels",
+              "16x16 image with 6 levels", image_levels_past);
+   range_case("more mip levels than the extent has", "image with 0xfffffffe levels",
+              image_levels_huge);
+   range_case("zero extent, mipLevels or arrayLayers", "image with 0 layers", image_no_layers);
    range_case("recording: vkCmdDrawIndexed: no index buffer bound (indices 0..+3, command buffer "
               "710)",
               "indexed draw with no index buffer", draw_indexed_no_index_buffer);
