@@ -2414,7 +2414,7 @@ image_no_layers(struct test_stream *e)
 }
 
 static void
-test_index_buffers(void)
+test_image_create(void)
 {
    range_case(NULL, "16x16 image with 5 levels", image_levels_ok);
    range_case("range: vkCreateImage: more mip levels than the extent has (image 651, extent "
@@ -2423,6 +2423,11 @@ test_index_buffers(void)
    range_case("more mip levels than the extent has", "image with 0xfffffffe levels",
               image_levels_huge);
    range_case("zero extent, mipLevels or arrayLayers", "image with 0 layers", image_no_layers);
+}
+
+static void
+test_index_buffers(void)
+{
    range_case("recording: vkCmdDrawIndexed: no index buffer bound (indices 0..+3, command buffer "
               "710)",
               "indexed draw with no index buffer", draw_indexed_no_index_buffer);
@@ -3114,6 +3119,7 @@ main(void)
    test_ranges();
    test_unbound_and_index_types();
    test_index_buffers();
+   test_image_create();
    test_queries();
    test_render_passes();
    test_queues();
