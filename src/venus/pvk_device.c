@@ -214,6 +214,7 @@ pvk_device_create_host(struct pvk_context *ctx, struct pvk_instance *inst,
    dev->instance = inst;
    dev->host_ptr_import = host_ptr;
    dev->index_type_uint8 = enables_index_type_uint8(guest);
+   dev->robust_buffer_access2 = guest_r2 && guest_r2->robustBufferAccess2;
    dev->sparse_binding = enables_sparse_binding(guest);
    dev->null_descriptor = null_descriptor;
    dev->spirv_features = pvk_spirv_features(guest);
@@ -229,6 +230,10 @@ pvk_device_destroy_host(struct pvk_device *dev)
       return;
    if (dev->fill_sampler)
       dev->dispatch.vkDestroySampler(dev->handle, dev->fill_sampler, NULL);
+   for (int i = 0; i < 2; i++) {
+      if (dev->push_layouts[i])
+         dev->dispatch.vkDestroyPipelineLayout(dev->handle, dev->push_layouts[i], NULL);
+   }
    pvk_loader_lock();
    dev->dispatch.vkDestroyDevice(dev->handle, NULL);
    pvk_loader_unlock();

@@ -33,9 +33,12 @@ struct pvk_device {
    };
    struct pvk_physical_device *physical_device;
    struct pvk_instance *instance;
-   bool host_ptr_import;    /* VK_EXT_external_memory_host enabled */
-   bool index_type_uint8;   /* the indexTypeUint8 feature enabled */
-   bool sparse_binding;     /* the sparseBinding feature enabled */
+   bool host_ptr_import;  /* VK_EXT_external_memory_host enabled */
+   bool index_type_uint8; /* the indexTypeUint8 feature enabled */
+   bool sparse_binding;   /* the sparseBinding feature enabled */
+   /* the guest enabled robustness2's robustBufferAccess2: index fetches
+    * past the index buffer are defined (pvk_validate_recording.c) */
+   bool robust_buffer_access2;
    uint32_t spirv_features; /* validator options its features allow (pvk_spirv_features) */
    uint32_t queue_counts[PVK_MAX_QUEUE_FAMILIES]; /* created queues per family */
    /* host VkDeviceMemory -> its object: vkFreeMemory gets host handles */
@@ -48,6 +51,10 @@ struct pvk_device {
     * sets are filled with null descriptors (pvk_validate_descriptor.c) */
    bool null_descriptor;
    VkSampler fill_sampler; /* for the filled sampler descriptors, made on first use */
+   /* one push constant range for the graphics [0] or compute [1] stages, for
+    * the zeros pushed before a guest's first push (pvk_validate_recording.c),
+    * made on first use */
+   VkPipelineLayout push_layouts[2];
 };
 
 _Static_assert(offsetof(struct pvk_device, base) == 0, "obj->device points at the start");

@@ -588,7 +588,7 @@ vn_handle_vkBeginCommandBuffer(struct vn_dispatch_context *dctx,
    struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
    if (!wait_unused(ctx, dev, args->dispatch, "vkBeginCommandBuffer"))
       return;
-   pvk_validate_command_buffer_begin(ctx, args->dispatch);
+   pvk_validate_command_buffer_begin(ctx, args->dispatch, args->pBeginInfo);
    args->ret = dev->dispatch.vkBeginCommandBuffer(args->commandBuffer, args->pBeginInfo);
 }
 
@@ -781,6 +781,9 @@ vn_handle_vkCmdExecuteCommands(struct vn_dispatch_context *dctx,
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
+   if (!pvk_recording_execute_ok(ctx, args->dispatch, args->commandBufferCount,
+                                 args->pCommandBuffers))
+      return;
    for (uint32_t i = 0; args->pCommandBuffers && i < args->commandBufferCount; i++) {
       struct vn_object *cb =
          find(ctx, VK_OBJECT_TYPE_COMMAND_BUFFER, (uint64_t)(uintptr_t)args->pCommandBuffers[i]);

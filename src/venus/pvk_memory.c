@@ -443,6 +443,24 @@ vn_handle_vkCreateBuffer(struct vn_dispatch_context *dctx, struct vn_command_vkC
       dev->dispatch.vkDestroyBuffer(dev->handle, handle, NULL);
 }
 
+/* VUID-VkImageCreateInfo-extent-00944/00945/00946, -mipLevels-00947/00958,
+ * -arrayLayers-00948: drivers size their per-level arrays from these (lavapipe's
+ * queue thread crashed drawing with an image of 0xfffffffe levels: the replay
+ * fuzzer's image-mip-levels.pvcap). NULL or why the image is refused. */
+static const char *
+image_extent_why(const VkImageCreateInfo *info)
+{
+   const VkExtent3D *x = &info->extent;
+   if (!x->width || !x->height || !x->depth || !info->mipLevels || !info->arrayLayers)
+      return "zero extent, mipLevels or arrayLayers";
+   uint32_t max = x->width > x->height ? x->width : x->height;
+   max = max > x->depth ? max : x->depth;
+   uint32_t levels = 0;
+   for (; max; max >>= 1)
+      levels++;
+   return info->mipLevels > levels ? "more mip levels than the extent has" : NULL;
+}
+
 void
 vn_handle_vkCreateImage(struct vn_dispatch_context *dctx, struct vn_command_vkCreateImage *args)
 {
@@ -453,6 +471,14 @@ vn_handle_vkCreateImage(struct vn_dispatch_context *dctx, struct vn_command_vkCr
       return;
    }
    VkImageCreateInfo *info = (VkImageCreateInfo *)args->pCreateInfo;
+   const char *why = image_extent_why(info);
+   if (why) {
+      pvk_reject(ctx,
+                 "range: vkCreateImage: %s (image %llu, extent %ux%ux%u, %u levels, %u layers)",
+                 why, (unsigned long long)(uintptr_t)*args->pImage, info->extent.width,
+                 info->extent.height, info->extent.depth, info->mipLevels, info->arrayLayers);
+      return;
+   }
    /* VUID-VkImageCreateInfo-flags-00969 and the like: as for buffers */
    const VkImageCreateFlags sparse = VK_IMAGE_CREATE_SPARSE_BINDING_BIT |
                                      VK_IMAGE_CREATE_SPARSE_RESIDENCY_BIT |

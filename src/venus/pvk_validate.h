@@ -119,15 +119,28 @@ struct pvk_command_buffer_state {
    bool rendering;         /* inside vkCmdBeginRendering */
    bool graphics_bound;    /* a graphics pipeline bound */
    bool compute_bound;     /* a compute pipeline bound */
+   bool executes;          /* vkCmdExecuteCommands recorded (it is a primary) */
+   bool guest_pushed;      /* vkCmdPushConstants recorded */
+   bool zero_pushed[2];    /* zeros pushed for the graphics [0] / compute [1] stages */
+   bool continues_pass;    /* begun with RENDER_PASS_CONTINUE: inside its primary's pass */
+   uint64_t render_pass;   /* host handle of the open render pass instance's pass */
+   uint32_t colors;        /* colour attachments of vkCmdBeginRendering's instance */
+   uint32_t index_size;    /* bytes per index of the bound index buffer; 0: none bound */
+   uint64_t index_bytes;   /* bytes it holds past the bind offset (UINT64_MAX: not checked) */
    uint32_t active_count;
    struct pvk_active_query active[PVK_MAX_ACTIVE_QUERIES];
 };
+
+/* The bind point a pipeline was created for (obj->data of a VkPipeline
+ * points to a constant; VK_PIPELINE_BIND_POINT_MAX_ENUM: not recorded). */
+VkPipelineBindPoint pvk_pipeline_kind(const struct vn_object *pipeline);
 
 /* obj->data of a VkRenderPass */
 struct pvk_render_pass_state {
    uint32_t subpass_count;
    uint32_t attachment_count;
    uint32_t clear_count; /* clear values needed: last cleared attachment + 1 */
+   uint32_t colors[];    /* colour attachments of each subpass */
 };
 
 /* obj->data of a VkFramebuffer */
@@ -170,8 +183,10 @@ void pvk_reject(struct pvk_context *ctx, const char *fmt, ...)
 uint64_t pvk_guest_id(struct pvk_context *ctx, VkObjectType type, uint64_t handle);
 
 /* vkBeginCommandBuffer (an implicit reset): nothing begun, bound or
- * active, no use recorded. */
-void pvk_validate_command_buffer_begin(struct pvk_context *ctx, struct vn_object *cb);
+ * active, no use recorded; a secondary begun with RENDER_PASS_CONTINUE is
+ * inside a render pass instance. */
+void pvk_validate_command_buffer_begin(struct pvk_context *ctx, struct vn_object *cb,
+                                       const VkCommandBufferBeginInfo *info);
 
 /* --- recorded uses (pvk_validate_cmdbuf.c) ---
  * A command buffer is invalid once an object it recorded is destroyed, or
@@ -248,10 +263,34 @@ struct pvk_command_buffer_state *pvk_cb_state(struct pvk_context *ctx, struct vn
 bool pvk_recording_begin(struct pvk_context *ctx, struct vn_object *cb, const char *cmd,
                          uint32_t subpasses);
 
+/* The open render pass instance's pass (vkCmdBeginRenderPass(2)) or
+ * colour attachment count (vkCmdBeginRendering), for vkCmdClearAttachments. */
+void pvk_recording_set_pass(struct vn_object *cb, uint64_t render_pass, uint32_t colors);
+
 /* A draw (graphics) or dispatch (compute) needs a pipeline of that bind
  * point bound (VUID-vkCmdDraw-None-08606 and the like). */
 bool pvk_recording_pipeline_bound(struct pvk_context *ctx, struct vn_object *cb, const char *cmd,
                                   VkPipelineBindPoint point);
+
+/* After a vkCmdBindIndexBuffer(2) the firewall accepted: `bytes` past the
+ * offset (UINT64_MAX for a null buffer) hold indices of `type`. */
+void pvk_recording_bind_index(struct pvk_context *ctx, struct vn_object *cb, VkIndexType type,
+                              uint64_t bytes);
+
+/* An indexed draw needs an index buffer bound (VUID-vkCmdDrawIndexed-None-07312
+ * and the like) and, unless the guest enabled robustBufferAccess2, indices
+ * [first, first + count) inside it (VUID-vkCmdDrawIndexed-robustBufferAccess2-08798;
+ * indirect draws pass 0, 0: their counts are read at execution). */
+bool pvk_recording_indices_ok(struct pvk_context *ctx, struct vn_object *cb, const char *cmd,
+                              uint64_t first, uint64_t count);
+
+/* vkCmdExecuteCommands of `count` command buffers into cb: none may be cb
+ * nor one that executes others (VUID-vkCmdExecuteCommands-bufferlevel,
+ * -pCommandBuffers-00088: only primaries execute, only secondaries are
+ * executed; without levels recorded this refuses what a cycle needs). On
+ * true cb counts as executing others. */
+bool pvk_recording_execute_ok(struct pvk_context *ctx, struct vn_object *cb, uint32_t count,
+                              const VkCommandBuffer *cbs);
 
 /* SPIR-V modules (pvk_validate_spirv.c): the validator's options a
  * device's enabled features allow (block layouts, LocalSizeId), recorded

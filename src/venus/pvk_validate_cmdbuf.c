@@ -59,9 +59,13 @@ pvk_cb_state_free(void *data)
 }
 
 void
-pvk_validate_command_buffer_begin(struct pvk_context *ctx, struct vn_object *cb)
+pvk_validate_command_buffer_begin(struct pvk_context *ctx, struct vn_object *cb,
+                                  const VkCommandBufferBeginInfo *info)
 {
-   struct pvk_command_buffer_state *st = cb->data;
+   const bool continues =
+      info && (info->flags & VK_COMMAND_BUFFER_USAGE_RENDER_PASS_CONTINUE_BIT) != 0;
+   /* a continuing secondary needs its state now; others get it on first use */
+   struct pvk_command_buffer_state *st = continues ? pvk_cb_state(ctx, cb) : cb->data;
    if (!st)
       return;
    pvk_cb_reset(ctx, cb);
@@ -69,6 +73,7 @@ pvk_validate_command_buffer_begin(struct pvk_context *ctx, struct vn_object *cb)
    *st = (struct pvk_command_buffer_state){
       .uses = st->uses,
       .use_capacity = st->use_capacity,
+      .continues_pass = continues,
    };
 }
 

@@ -648,9 +648,52 @@ vn_handle_vkCmdPushDescriptorSet(struct vn_dispatch_context *dctx,
                                         args->pDescriptorWrites);
 }
 
+/* Whether two set layouts are identically defined, as far as recorded
+ * (what "compatible" means for VUID-vkCmdBindDescriptorSets-pDescriptorSets-00358). */
+static bool
+layouts_compatible(const struct pvk_set_layout_state *a, const struct pvk_set_layout_state *b)
+{
+   if (a == b)
+      return true;
+   if (a->binding_count != b->binding_count || a->variable_binding != b->variable_binding ||
+       a->dynamic_count != b->dynamic_count)
+      return false;
+   for (uint32_t i = 0; i < a->binding_count; i++) {
+      const struct pvk_layout_binding *x = &a->bindings[i], *y = &b->bindings[i];
+      if (x->binding != y->binding || x->type != y->type || x->count != y->count ||
+          x->variable != y->variable || x->immutable != y->immutable)
+         return false;
+   }
+   return true;
+}
+
+/* VUID-vkCmdBindDescriptorSets-pDescriptorSets-00358: each set was
+ * allocated with a layout compatible with the pipeline layout's at its
+ * number. Drivers walk the set's own layout with the offsets counted for
+ * the pipeline layout's (lavapipe reads pDynamicOffsets past its end for a
+ * set with more dynamic descriptors). One lookup per set. Index of the
+ * first set that is not, or UINT32_MAX. */
+static uint32_t
+incompatible_set(struct pvk_context *ctx, const struct pvk_pipeline_layout_state *p, uint32_t first,
+                 uint32_t count, const VkDescriptorSet *sets)
+{
+   for (uint32_t i = 0; i < count; i++) {
+      const struct pvk_set_layout_state *want = p->sets[first + i];
+      if (!sets[i] || !want)
+         continue; /* unbound, or a set number the pipeline layout leaves out */
+      const struct vn_object *o = vn_object_table_find_handle(
+         ctx->dispatch.objects, VK_OBJECT_TYPE_DESCRIPTOR_SET, (uint64_t)(uintptr_t)sets[i]);
+      const struct pvk_set_state *s = o ? o->data : NULL;
+      if (!s || !s->layout || !layouts_compatible(s->layout, want))
+         return i;
+   }
+   return UINT32_MAX;
+}
+
 /* Set numbers inside the pipeline layout (drivers keep a fixed array of
- * bound sets) and one dynamic offset per dynamic descriptor of those sets'
- * layouts (the driver reads that many). One lookup: the pipeline layout. */
+ * bound sets), one dynamic offset per dynamic descriptor of those sets'
+ * layouts (the driver reads that many), and sets of those layouts. One
+ * lookup for the pipeline layout, one per set. */
 void
 vn_handle_vkCmdBindDescriptorSets(struct vn_dispatch_context *dctx,
                                   struct vn_command_vkCmdBindDescriptorSets *args)
@@ -661,6 +704,7 @@ vn_handle_vkCmdBindDescriptorSets(struct vn_dispatch_context *dctx,
    const struct pvk_pipeline_layout_state *p = lo ? lo->data : NULL;
    const char *why = NULL;
    uint64_t dynamic = 0;
+   uint32_t bad = UINT32_MAX;
    if (!p || args->firstSet > p->set_count ||
        args->descriptorSetCount > p->set_count - args->firstSet)
       why = "sets beyond the pipeline layout";
@@ -672,12 +716,19 @@ vn_handle_vkCmdBindDescriptorSets(struct vn_dispatch_context *dctx,
       why = "dynamic offset count is not the layouts' dynamic descriptor count";
    if (!why && args->descriptorSetCount && !args->pDescriptorSets)
       why = "no sets";
+   if (!why && (bad = incompatible_set(ctx, p, args->firstSet, args->descriptorSetCount,
+                                       args->pDescriptorSets)) != UINT32_MAX)
+      why = "set allocated with a layout incompatible with the pipeline layout's";
    if (why) {
+      const uint64_t set = bad == UINT32_MAX
+                              ? 0
+                              : pvk_guest_id(ctx, VK_OBJECT_TYPE_DESCRIPTOR_SET,
+                                             (uint64_t)(uintptr_t)args->pDescriptorSets[bad]);
       pvk_reject(ctx,
                  "descriptor: vkCmdBindDescriptorSets: %s (layout %llu, sets %u..+%u, %u dynamic "
-                 "offsets)",
+                 "offsets, set %llu)",
                  why, (unsigned long long)(lo ? lo->id : 0), args->firstSet,
-                 args->descriptorSetCount, args->dynamicOffsetCount);
+                 args->descriptorSetCount, args->dynamicOffsetCount, (unsigned long long)set);
       return;
    }
    for (uint32_t i = 0; i < args->descriptorSetCount; i++)

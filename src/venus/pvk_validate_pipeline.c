@@ -4,7 +4,8 @@
  * drivers index their per-stage arrays out of bounds (lavapipe reads NULL
  * for VkPipelineShaderStageCreateInfo.stage = 0x1f: the replay fuzzer's
  * "pipeline-stage" input). Refused before the driver sees it. Also the
- * attachment formats of dynamic rendering pipelines.
+ * attachment formats of dynamic rendering pipelines, and each pipeline's
+ * kind (its bind point) recorded for vkCmdBindPipeline.
  */
 #include <stdlib.h>
 
@@ -111,10 +112,23 @@ rendering_formats_ok(struct pvk_device *dev, const VkGraphicsPipelineCreateInfo 
    return NULL;
 }
 
-/* Inserts the created pipelines' ids, as the generated executors do. */
+/* What obj->data of a pipeline points to (pvk_validate.h): constants,
+ * nothing to free. */
+static const VkPipelineBindPoint graphics_kind = VK_PIPELINE_BIND_POINT_GRAPHICS;
+static const VkPipelineBindPoint compute_kind = VK_PIPELINE_BIND_POINT_COMPUTE;
+
+VkPipelineBindPoint
+pvk_pipeline_kind(const struct vn_object *pipeline)
+{
+   return pipeline->data ? *(const VkPipelineBindPoint *)pipeline->data
+                         : VK_PIPELINE_BIND_POINT_MAX_ENUM;
+}
+
+/* Inserts the created pipelines' ids, as the generated executors do, with
+ * their kind. */
 static void
 insert_pipelines(struct pvk_context *ctx, struct vn_object *dispatch, const char *cmd, uint32_t n,
-                 const VkPipeline *ids, const VkPipeline *host)
+                 const VkPipeline *ids, const VkPipeline *host, const VkPipelineBindPoint *kind)
 {
    struct pvk_device *dev = pvk_device_from_base(dispatch->device);
    for (uint32_t i = 0; i < n; i++) {
@@ -132,6 +146,7 @@ insert_pipelines(struct pvk_context *ctx, struct vn_object *dispatch, const char
       }
       obj->device = dispatch->device;
       obj->instance = dispatch->instance;
+      obj->data = (void *)kind; /* read only, never freed (pvk_validate_free_state) */
    }
 }
 
@@ -176,7 +191,8 @@ vn_handle_vkCreateGraphicsPipelines(struct vn_dispatch_context *dctx,
    struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
    args->ret = dev->dispatch.vkCreateGraphicsPipelines(
       args->device, args->pipelineCache, args->createInfoCount, args->pCreateInfos, NULL, host);
-   insert_pipelines(ctx, args->dispatch, cmd, args->createInfoCount, args->pPipelines, host);
+   insert_pipelines(ctx, args->dispatch, cmd, args->createInfoCount, args->pPipelines, host,
+                    &graphics_kind);
    free(host);
 }
 
@@ -204,6 +220,7 @@ vn_handle_vkCreateComputePipelines(struct vn_dispatch_context *dctx,
    struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
    args->ret = dev->dispatch.vkCreateComputePipelines(
       args->device, args->pipelineCache, args->createInfoCount, args->pCreateInfos, NULL, host);
-   insert_pipelines(ctx, args->dispatch, cmd, args->createInfoCount, args->pPipelines, host);
+   insert_pipelines(ctx, args->dispatch, cmd, args->createInfoCount, args->pPipelines, host,
+                    &compute_kind);
    free(host);
 }

@@ -744,10 +744,13 @@ vn_handle_vkCmdBindIndexBuffer(struct vn_dispatch_context *dctx,
       why = args->buffer && (!b.s || args->offset >= b.s->size) ? "offset beyond the buffer"
             : args->buffer && !b.s->bound                       ? "buffer with no memory bound"
                                                                 : NULL;
-   if (ok_or_reject(ctx, why, "vkCmdBindIndexBuffer", 0, b.id, 0))
-      device_of(args->dispatch)
-         ->dispatch.vkCmdBindIndexBuffer(args->commandBuffer, args->buffer, args->offset,
-                                         args->indexType);
+   if (!ok_or_reject(ctx, why, "vkCmdBindIndexBuffer", 0, b.id, 0))
+      return;
+   device_of(args->dispatch)
+      ->dispatch.vkCmdBindIndexBuffer(args->commandBuffer, args->buffer, args->offset,
+                                      args->indexType);
+   pvk_recording_bind_index(ctx, args->dispatch, args->indexType,
+                            args->buffer ? b.s->size - args->offset : UINT64_MAX);
 }
 
 void
@@ -1125,7 +1128,8 @@ vn_handle_vkCmdDrawIndexedIndirect(struct vn_dispatch_context *dctx,
    if (indirect_ok(ctx, args->dispatch, "vkCmdDrawIndexedIndirect", args->buffer, args->offset,
                    args->drawCount, args->stride, sizeof(VkDrawIndexedIndirectCommand)) &&
        pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDrawIndexedIndirect",
-                                    VK_PIPELINE_BIND_POINT_GRAPHICS))
+                                    VK_PIPELINE_BIND_POINT_GRAPHICS) &&
+       pvk_recording_indices_ok(ctx, args->dispatch, "vkCmdDrawIndexedIndirect", 0, 0))
       device_of(args->dispatch)
          ->dispatch.vkCmdDrawIndexedIndirect(args->commandBuffer, args->buffer, args->offset,
                                              args->drawCount, args->stride);
@@ -1189,7 +1193,8 @@ vn_handle_vkCmdDrawIndexedIndirectCount(struct vn_dispatch_context *dctx,
                          args->offset, args->countBuffer, args->countBufferOffset,
                          args->maxDrawCount, args->stride, sizeof(VkDrawIndexedIndirectCommand)) &&
        pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDrawIndexedIndirectCount",
-                                    VK_PIPELINE_BIND_POINT_GRAPHICS))
+                                    VK_PIPELINE_BIND_POINT_GRAPHICS) &&
+       pvk_recording_indices_ok(ctx, args->dispatch, "vkCmdDrawIndexedIndirectCount", 0, 0))
       device_of(args->dispatch)
          ->dispatch.vkCmdDrawIndexedIndirectCount(args->commandBuffer, args->buffer, args->offset,
                                                   args->countBuffer, args->countBufferOffset,
@@ -1241,10 +1246,15 @@ vn_handle_vkCmdBindIndexBuffer2(struct vn_dispatch_context *dctx,
    if (!why && args->buffer)
       why = !b.s || args->offset >= b.s->size ? "offset beyond the buffer"
                                               : buffer_range(b.s, args->offset, args->size, true);
-   if (ok_or_reject(ctx, why, "vkCmdBindIndexBuffer2", 0, b.id, 0))
-      device_of(args->dispatch)
-         ->dispatch.vkCmdBindIndexBuffer2(args->commandBuffer, args->buffer, args->offset,
-                                          args->size, args->indexType);
+   if (!ok_or_reject(ctx, why, "vkCmdBindIndexBuffer2", 0, b.id, 0))
+      return;
+   device_of(args->dispatch)
+      ->dispatch.vkCmdBindIndexBuffer2(args->commandBuffer, args->buffer, args->offset, args->size,
+                                       args->indexType);
+   const uint64_t rest = args->buffer ? b.s->size - args->offset : UINT64_MAX;
+   pvk_recording_bind_index(
+      ctx, args->dispatch, args->indexType,
+      args->buffer && args->size != VK_WHOLE_SIZE && args->size < rest ? args->size : rest);
 }
 
 /* --- image clears --- */

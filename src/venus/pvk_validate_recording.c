@@ -5,7 +5,8 @@
  * dispatches have a pipeline of their kind bound. Drivers read the state
  * these commands assume without checking it (lavapipe reads through NULL
  * for a vkCmdEndRenderPass with no render pass begun, on the renderer's
- * thread, and for a draw or dispatch with no pipeline, in its queue).
+ * thread, and for a draw or dispatch with no pipeline, in its queue), and
+ * a pipeline is bound at the bind point of its kind.
  *
  * Cost on the draw path: one pointer read and a flag test per direct draw
  * or dispatch (the command buffer is the decoder's object already).
@@ -15,7 +16,14 @@
 #include "venus/generated/vn_protocol_renderer.h"
 #include "venus/pvk_context.h"
 #include "venus/pvk_device.h"
+#include "venus/pvk_instance.h"
 #include "venus/pvk_validate.h"
+
+static struct pvk_device *
+device_of(struct vn_object *cb)
+{
+   return pvk_device_from_base(cb->device);
+}
 
 struct pvk_command_buffer_state *
 pvk_cb_state(struct pvk_context *ctx, struct vn_object *cb)
@@ -28,10 +36,70 @@ pvk_cb_state(struct pvk_context *ctx, struct vn_object *cb)
    return cb->data;
 }
 
-static struct pvk_device *
-device_of(struct vn_object *cb)
+void
+pvk_recording_set_pass(struct vn_object *cb, uint64_t render_pass, uint32_t colors)
 {
-   return pvk_device_from_base(cb->device);
+   struct pvk_command_buffer_state *st = cb->data;
+   if (st) {
+      st->render_pass = render_pass;
+      st->colors = colors;
+   }
+}
+
+/* VUID-vkCmdClearAttachments-renderpass (inside a render pass instance)
+ * and -aspectMask-07271 (a colour attachment the current subpass has):
+ * lavapipe indexes its current attachments with colorAttachment, through
+ * NULL outside an instance (its queue thread crashed for the clear session
+ * with vkCmdBeginRenderPass and vkCmdEndRenderPass deleted). In a
+ * secondary that continues its primary's pass, the index is checked
+ * against maxColorAttachments only (the inherited pass is not tracked). */
+static const char *
+clear_attachments_why(struct pvk_context *ctx, struct vn_object *cb,
+                      const struct vn_command_vkCmdClearAttachments *args, uint32_t *bad)
+{
+   const struct pvk_command_buffer_state *st = cb->data;
+   if (!st || !(st->subpass_count || st->rendering || st->continues_pass))
+      return "outside a render pass instance";
+   uint32_t colors = st->colors;
+   if (st->subpass_count) {
+      const struct vn_object *o = vn_object_table_find_handle(
+         ctx->dispatch.objects, VK_OBJECT_TYPE_RENDER_PASS, st->render_pass);
+      const struct pvk_render_pass_state *rp = o ? o->data : NULL;
+      if (!rp || st->subpass >= rp->subpass_count)
+         return "render pass without recorded state";
+      colors = rp->colors[st->subpass];
+   } else if (!st->rendering) {
+      colors = device_of(cb)->physical_device->max_color_attachments;
+   }
+   for (uint32_t i = 0; i < args->attachmentCount; i++) {
+      const VkClearAttachment *a = &args->pAttachments[i];
+      if ((a->aspectMask & VK_IMAGE_ASPECT_COLOR_BIT) && a->colorAttachment >= colors) {
+         *bad = i;
+         return "colour attachment the render pass instance does not have";
+      }
+   }
+   return NULL;
+}
+
+void
+vn_handle_vkCmdClearAttachments(struct vn_dispatch_context *dctx,
+                                struct vn_command_vkCmdClearAttachments *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if ((args->attachmentCount && !args->pAttachments) || (args->rectCount && !args->pRects)) {
+      pvk_context_set_lost(ctx, "vkCmdClearAttachments: array without elements");
+      return;
+   }
+   uint32_t bad = 0;
+   const char *why = clear_attachments_why(ctx, args->dispatch, args, &bad);
+   if (why) {
+      pvk_reject(ctx, "recording: vkCmdClearAttachments: %s (attachment %u, command buffer %llu)",
+                 why, bad, (unsigned long long)args->dispatch->id);
+      return;
+   }
+   device_of(args->dispatch)
+      ->dispatch.vkCmdClearAttachments(args->commandBuffer, args->attachmentCount,
+                                       args->pAttachments, args->rectCount, args->pRects);
 }
 
 bool
@@ -65,6 +133,62 @@ pvk_recording_pipeline_bound(struct pvk_context *ctx, struct vn_object *cb, cons
    return false;
 }
 
+/* VUID-vkCmdBindPipeline-pipelineBindPoint-00777/00778: the bind point is
+ * the pipeline's kind. Drivers bind by the pipeline's own kind (lavapipe
+ * does), so a compute pipeline bound at GRAPHICS would leave the draws
+ * that the recording state lets through with no graphics pipeline. The
+ * decoder just looked the pipeline up by id: no second lookup. */
+static const char *
+bind_point_ok(struct pvk_context *ctx, VkPipelineBindPoint point, VkPipeline pipeline)
+{
+   if (point != VK_PIPELINE_BIND_POINT_GRAPHICS && point != VK_PIPELINE_BIND_POINT_COMPUTE)
+      return "pipelineBindPoint not GRAPHICS or COMPUTE";
+   const struct vn_object *o = ((const struct vn_object_table_head *)ctx->dispatch.objects)->last;
+   if (!o || o->type != VK_OBJECT_TYPE_PIPELINE || o->handle != (uint64_t)(uintptr_t)pipeline)
+      o = vn_object_table_find_handle(ctx->dispatch.objects, VK_OBJECT_TYPE_PIPELINE,
+                                      (uint64_t)(uintptr_t)pipeline);
+   if (!o || pvk_pipeline_kind(o) != point)
+      return "pipeline of another kind than pipelineBindPoint";
+   return NULL;
+}
+
+/* Push constants a pipeline uses but the guest never pushed are undefined,
+ * not invalid, with maintenance4 (VUID-vkCmdDispatch-maintenance4-08602
+ * asks for them only without it). lavapipe binds its push constant buffer
+ * only after a vkCmdPushConstants: without one the shader read through NULL
+ * (fuzz/known-crashes/push-constants-never-set.pvcap). So at the first bind
+ * of each kind, while the guest has pushed nothing in the command buffer,
+ * zeros are pushed to that kind's stages with a layout of the renderer's
+ * (nothing of the guest's to overwrite; its own pushes come after and
+ * win). Only that kind's stages: lavapipe then rebuilds those stages'
+ * state, which needs a pipeline of that kind bound. */
+#define PVK_ZERO_PUSH_MAX 256u
+
+static void
+zero_push(struct pvk_device *dev, VkCommandBuffer cb, bool compute)
+{
+   static const uint8_t zeros[PVK_ZERO_PUSH_MAX];
+   const VkShaderStageFlags stages =
+      compute ? VK_SHADER_STAGE_COMPUTE_BIT : VK_SHADER_STAGE_ALL_GRAPHICS;
+   const uint32_t max = dev->physical_device->max_push_constants;
+   const uint32_t size = (max < PVK_ZERO_PUSH_MAX ? max : PVK_ZERO_PUSH_MAX) & ~3u;
+   VkPipelineLayout *layout = &dev->push_layouts[compute];
+   if (!size)
+      return;
+   if (!*layout) {
+      const VkPushConstantRange range = { stages, 0, size };
+      const VkPipelineLayoutCreateInfo info = {
+         .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
+         .pushConstantRangeCount = 1,
+         .pPushConstantRanges = &range,
+      };
+      if (dev->dispatch.vkCreatePipelineLayout(dev->handle, &info, NULL, layout) != VK_SUCCESS)
+         *layout = VK_NULL_HANDLE;
+   }
+   if (*layout)
+      dev->dispatch.vkCmdPushConstants(cb, *layout, stages, 0, size, zeros);
+}
+
 void
 vn_handle_vkCmdBindPipeline(struct vn_dispatch_context *dctx,
                             struct vn_command_vkCmdBindPipeline *args)
@@ -73,6 +197,14 @@ vn_handle_vkCmdBindPipeline(struct vn_dispatch_context *dctx,
    struct pvk_command_buffer_state *st = pvk_cb_state(ctx, args->dispatch);
    if (!st)
       return;
+   const char *why = bind_point_ok(ctx, args->pipelineBindPoint, args->pipeline);
+   if (why) {
+      pvk_reject(ctx, "recording: vkCmdBindPipeline: %s (bind point %d, pipeline %llu)", why,
+                 (int)args->pipelineBindPoint,
+                 (unsigned long long)pvk_guest_id(ctx, VK_OBJECT_TYPE_PIPELINE,
+                                                  (uint64_t)(uintptr_t)args->pipeline));
+      return;
+   }
    /* the pipeline is the decoder's last lookup: no second one */
    struct vn_object *p = ((const struct vn_object_table_head *)ctx->dispatch.objects)->last;
    pvk_cb_use(ctx, args->dispatch,
@@ -83,10 +215,77 @@ vn_handle_vkCmdBindPipeline(struct vn_dispatch_context *dctx,
                                                (uint64_t)(uintptr_t)args->pipeline));
    device_of(args->dispatch)
       ->dispatch.vkCmdBindPipeline(args->commandBuffer, args->pipelineBindPoint, args->pipeline);
-   if (args->pipelineBindPoint == VK_PIPELINE_BIND_POINT_GRAPHICS)
-      st->graphics_bound = true;
-   else if (args->pipelineBindPoint == VK_PIPELINE_BIND_POINT_COMPUTE)
+   const bool compute = args->pipelineBindPoint == VK_PIPELINE_BIND_POINT_COMPUTE;
+   if (compute)
       st->compute_bound = true;
+   else
+      st->graphics_bound = true;
+   if (!st->guest_pushed && !st->zero_pushed[compute]) {
+      zero_push(device_of(args->dispatch), args->commandBuffer, compute);
+      st->zero_pushed[compute] = true;
+   }
+}
+
+/* lavapipe runs executed command buffers recursively in its queue thread:
+ * one that executes itself, directly or through another, overflows its
+ * stack. Every command buffer with executed ones has `executes` set (begin
+ * clears both), and one with it set is never executed: no cycle. */
+bool
+pvk_recording_execute_ok(struct pvk_context *ctx, struct vn_object *cb, uint32_t count,
+                         const VkCommandBuffer *cbs)
+{
+   struct pvk_command_buffer_state *st = pvk_cb_state(ctx, cb);
+   if (!st)
+      return false;
+   for (uint32_t i = 0; cbs && i < count; i++) {
+      const uint64_t h = (uint64_t)(uintptr_t)cbs[i];
+      const struct vn_object *o =
+         h == cb->handle
+            ? cb
+            : vn_object_table_find_handle(ctx->dispatch.objects, VK_OBJECT_TYPE_COMMAND_BUFFER, h);
+      const struct pvk_command_buffer_state *other = o ? o->data : NULL;
+      const char *why = o == cb                    ? "executes itself"
+                        : other && other->executes ? "executes other command buffers"
+                                                   : NULL;
+      if (why) {
+         pvk_reject(ctx,
+                    "recording: vkCmdExecuteCommands: command buffer %llu %s (command buffer %u "
+                    "of %u)",
+                    (unsigned long long)(o ? o->id : 0), why, i, count);
+         return false;
+      }
+   }
+   st->executes = true;
+   return true;
+}
+
+/* --- index buffers: lavapipe divides the bind offset by the bound index
+ * size at each indexed draw (SIGFPE in its queue thread with none bound) --- */
+
+void
+pvk_recording_bind_index(struct pvk_context *ctx, struct vn_object *cb, VkIndexType type,
+                         uint64_t bytes)
+{
+   struct pvk_command_buffer_state *st = pvk_cb_state(ctx, cb);
+   if (!st)
+      return;
+   st->index_size = type == VK_INDEX_TYPE_UINT32 ? 4 : type == VK_INDEX_TYPE_UINT16 ? 2 : 1;
+   st->index_bytes = device_of(cb)->robust_buffer_access2 ? UINT64_MAX : bytes;
+}
+
+bool
+pvk_recording_indices_ok(struct pvk_context *ctx, struct vn_object *cb, const char *cmd,
+                         uint64_t first, uint64_t count)
+{
+   const struct pvk_command_buffer_state *st = cb->data;
+   /* first + count < 2^33 and a size of at most 4: no overflow */
+   if (st && st->index_size && (first + count) * st->index_size <= st->index_bytes)
+      return true;
+   pvk_reject(ctx, "recording: %s: %s (indices %llu..+%llu, command buffer %llu)", cmd,
+              st && st->index_size ? "indices beyond the bound index buffer"
+                                   : "no index buffer bound",
+              (unsigned long long)first, (unsigned long long)count, (unsigned long long)cb->id);
+   return false;
 }
 
 /* --- draws and dispatches: VUID-vkCmdDraw-None-08606 and the like --- */
@@ -107,13 +306,21 @@ vn_handle_vkCmdDrawIndexed(struct vn_dispatch_context *dctx,
                            struct vn_command_vkCmdDrawIndexed *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
-   if (pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDrawIndexed",
+   if (pvk_recording_indices_ok(ctx, args->dispatch, "vkCmdDrawIndexed", args->firstIndex,
+                                args->indexCount) &&
+       pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDrawIndexed",
                                     VK_PIPELINE_BIND_POINT_GRAPHICS))
       device_of(args->dispatch)
          ->dispatch.vkCmdDrawIndexed(args->commandBuffer, args->indexCount, args->instanceCount,
                                      args->firstIndex, args->vertexOffset, args->firstInstance);
 }
 
+/* The decoder hands multi-draw infos over as a packed array; the guest's
+ * stride described its own memory. Passing it on made the driver step
+ * through the decoder's array with it (Mesa's vk_cmd_enqueue copies
+ * drawCount infos `stride` apart at record time): a read past the array in
+ * the renderer's memory for any stride over the element size. The packed
+ * stride is passed instead, and drawCount infos must be there. */
 void
 vn_handle_vkCmdDrawMultiEXT(struct vn_dispatch_context *dctx,
                             struct vn_command_vkCmdDrawMultiEXT *args)
@@ -121,26 +328,41 @@ vn_handle_vkCmdDrawMultiEXT(struct vn_dispatch_context *dctx,
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdDrawMultiEXT))
       return;
+   if (args->drawCount && !args->pVertexInfo) {
+      pvk_context_set_lost(ctx, "vkCmdDrawMultiEXT: draws without infos");
+      return;
+   }
    if (pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDrawMultiEXT",
                                     VK_PIPELINE_BIND_POINT_GRAPHICS))
       device_of(args->dispatch)
          ->dispatch.vkCmdDrawMultiEXT(args->commandBuffer, args->drawCount, args->pVertexInfo,
-                                      args->instanceCount, args->firstInstance, args->stride);
+                                      args->instanceCount, args->firstInstance,
+                                      sizeof(VkMultiDrawInfoEXT));
 }
 
 void
 vn_handle_vkCmdDrawMultiIndexedEXT(struct vn_dispatch_context *dctx,
                                    struct vn_command_vkCmdDrawMultiIndexedEXT *args)
 {
+   static const char cmd[] = "vkCmdDrawMultiIndexedEXT";
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdDrawMultiIndexedEXT))
       return;
-   if (pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDrawMultiIndexedEXT",
-                                    VK_PIPELINE_BIND_POINT_GRAPHICS))
-      device_of(args->dispatch)
-         ->dispatch.vkCmdDrawMultiIndexedEXT(args->commandBuffer, args->drawCount, args->pIndexInfo,
-                                             args->instanceCount, args->firstInstance, args->stride,
-                                             args->pVertexOffset);
+   if (args->drawCount && !args->pIndexInfo) {
+      pvk_context_set_lost(ctx, "vkCmdDrawMultiIndexedEXT: draws without infos");
+      return;
+   }
+   for (uint32_t i = 0; i < args->drawCount; i++) {
+      if (!pvk_recording_indices_ok(ctx, args->dispatch, cmd, args->pIndexInfo[i].firstIndex,
+                                    args->pIndexInfo[i].indexCount))
+         return;
+   }
+   if (!pvk_recording_pipeline_bound(ctx, args->dispatch, cmd, VK_PIPELINE_BIND_POINT_GRAPHICS))
+      return;
+   device_of(args->dispatch)
+      ->dispatch.vkCmdDrawMultiIndexedEXT(args->commandBuffer, args->drawCount, args->pIndexInfo,
+                                          args->instanceCount, args->firstInstance,
+                                          sizeof(VkMultiDrawIndexedInfoEXT), args->pVertexOffset);
 }
 
 void

@@ -49,14 +49,18 @@ insert_with_state(struct pvk_context *ctx, struct pvk_device *dev, VkObjectType 
    obj->data = state;
 }
 
+/* The recorded state; colors[] is the caller's to fill. */
 static struct pvk_render_pass_state *
 render_pass_state(struct pvk_context *ctx, uint32_t subpasses, uint32_t attachments, uint32_t clear)
 {
-   struct pvk_render_pass_state *s = malloc(sizeof(*s));
-   if (!s)
+   struct pvk_render_pass_state *s = malloc(sizeof(*s) + (size_t)subpasses * sizeof(s->colors[0]));
+   if (!s) {
       pvk_context_set_lost(ctx, "render pass: out of host memory");
-   else
-      *s = (struct pvk_render_pass_state){ subpasses, attachments, clear };
+      return NULL;
+   }
+   s->subpass_count = subpasses;
+   s->attachment_count = attachments;
+   s->clear_count = clear;
    return s;
 }
 
@@ -116,6 +120,8 @@ vn_handle_vkCreateRenderPass(struct vn_dispatch_context *dctx,
    struct pvk_render_pass_state *state = render_pass_state(ctx, info->subpassCount, n, clear);
    if (!state)
       return;
+   for (uint32_t i = 0; i < info->subpassCount; i++)
+      state->colors[i] = info->pSubpasses[i].colorAttachmentCount;
    VkRenderPass handle = VK_NULL_HANDLE;
    args->ret = dev->dispatch.vkCreateRenderPass(dev->handle, info, NULL, &handle);
    if (args->ret != VK_SUCCESS) {
@@ -208,6 +214,8 @@ vn_handle_vkCreateRenderPass2(struct vn_dispatch_context *dctx,
    struct pvk_render_pass_state *state = render_pass_state(ctx, info->subpassCount, n, clear);
    if (!state)
       return;
+   for (uint32_t i = 0; i < info->subpassCount; i++)
+      state->colors[i] = info->pSubpasses[i].colorAttachmentCount;
    VkRenderPass handle = VK_NULL_HANDLE;
    args->ret = dev->dispatch.vkCreateRenderPass2(dev->handle, info, NULL, &handle);
    if (args->ret != VK_SUCCESS) {
@@ -326,6 +334,8 @@ vn_handle_vkCmdBeginRenderPass(struct vn_dispatch_context *dctx,
       pvk_device_from_base(args->dispatch->device)
          ->dispatch.vkCmdBeginRenderPass(args->commandBuffer, args->pRenderPassBegin,
                                          args->contents);
+      pvk_recording_set_pass(args->dispatch,
+                             (uint64_t)(uintptr_t)args->pRenderPassBegin->renderPass, 0);
    }
 }
 
@@ -343,6 +353,8 @@ vn_handle_vkCmdBeginRenderPass2(struct vn_dispatch_context *dctx,
       pvk_device_from_base(args->dispatch->device)
          ->dispatch.vkCmdBeginRenderPass2(args->commandBuffer, args->pRenderPassBegin,
                                           args->pSubpassBeginInfo);
+      pvk_recording_set_pass(args->dispatch,
+                             (uint64_t)(uintptr_t)args->pRenderPassBegin->renderPass, 0);
    }
 }
 
@@ -359,8 +371,12 @@ vn_handle_vkCmdPushConstants(struct vn_dispatch_context *dctx,
                  args->offset, args->size, max);
       return;
    }
+   struct pvk_command_buffer_state *st = pvk_cb_state(ctx, args->dispatch);
+   if (!st)
+      return;
    dev->dispatch.vkCmdPushConstants(args->commandBuffer, args->layout, args->stageFlags,
                                     args->offset, args->size, args->pValues);
+   st->guest_pushed = true; /* no zeros after it (pvk_validate_recording.c) */
 }
 
 /* --- dynamic state indices against device limits (no lookup) --- */
@@ -477,4 +493,5 @@ vn_handle_vkCmdBeginRendering(struct vn_dispatch_context *dctx,
    pvk_cb_use_rendering(ctx, args->dispatch, info);
    pvk_device_from_base(args->dispatch->device)
       ->dispatch.vkCmdBeginRendering(args->commandBuffer, info);
+   pvk_recording_set_pass(args->dispatch, 0, info->colorAttachmentCount);
 }

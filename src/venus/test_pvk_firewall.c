@@ -1040,6 +1040,99 @@ bind_case(const char *why, const char *what, uint32_t first, uint32_t dynamic)
    expect_why(ctx, &e, why, what);
 }
 
+/* A layout `layout` of one binding 0 of `type` (1 descriptor, or the three
+ * bindings of descriptor_setup's layout when `like_setup`), a pool
+ * DESC_POOL + 1 and a set `set` of it. */
+static void
+second_set(struct test_stream *e, uint64_t layout, uint64_t set, uint32_t type, bool like_setup)
+{
+   static const struct {
+      uint32_t binding, type, count;
+   } same[] = { { 0, VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, 1 },
+                { 1, VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, 2 },
+                { 3, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1 } };
+   const uint32_t n = like_setup ? 3 : 1;
+   ts_cmd(e, T(vkCreateDescriptorSetLayout), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, n);
+   ts_u64(e, n);
+   for (uint32_t i = 0; i < n; i++) {
+      ts_u32(e, like_setup ? same[i].binding : 0);
+      ts_u32(e, like_setup ? same[i].type : type);
+      ts_u32(e, like_setup ? same[i].count : 1);
+      ts_u32(e, VK_SHADER_STAGE_COMPUTE_BIT);
+      ts_u64(e, 0);
+   }
+   ts_u64(e, 0);
+   ts_u64(e, 1);
+   ts_u64(e, layout);
+
+   ts_cmd(e, T(vkCreateDescriptorPool), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, 1);
+   ts_u32(e, 3);
+   ts_u64(e, 3);
+   ts_u32(e, VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER);
+   ts_u32(e, 4);
+   ts_u32(e, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER);
+   ts_u32(e, 4);
+   ts_u32(e, type);
+   ts_u32(e, 4);
+   ts_u64(e, 0);
+   ts_u64(e, 1);
+   ts_u64(e, DESC_POOL + 1);
+
+   ts_cmd(e, T(vkAllocateDescriptorSets), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO);
+   ts_u64(e, 0);
+   ts_u64(e, DESC_POOL + 1);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u64(e, layout);
+   ts_u64(e, 1);
+   ts_u64(e, set);
+}
+
+/* VUID-vkCmdBindDescriptorSets-pDescriptorSets-00358: a set of a layout
+ * other than the pipeline layout's is bound only if the two are identically
+ * defined. lavapipe walks the bound set's own layout for dynamic offsets:
+ * a set with a dynamic uniform buffer, bound where the pipeline layout's set
+ * has none (so with no dynamic offsets), made it read pDynamicOffsets past
+ * its end. */
+static void
+compatible_set_case(const char *why, const char *what, uint32_t type, bool like_setup)
+{
+   const uint32_t ctx = setup();
+   struct test_stream e = { 0 };
+   descriptor_setup(&e);
+   second_set(&e, SET_LAYOUT + 1, SET + 2, type, like_setup);
+   create_pipeline_layout(&e);
+   begin(&e, CMD);
+   ts_cmd(&e, T(vkCmdBindDescriptorSets), 0);
+   ts_u64(&e, CMD);
+   ts_u32(&e, VK_PIPELINE_BIND_POINT_COMPUTE);
+   ts_u64(&e, PIPELINE_LAYOUT);
+   ts_u32(&e, 0);
+   ts_u32(&e, 1);
+   ts_u64(&e, 1);
+   ts_u64(&e, SET + 2);
+   ts_u32(&e, 0);
+   ts_u64(&e, 0);
+   end(&e, CMD);
+   destroy(&e, T(vkDestroyPipelineLayout), PIPELINE_LAYOUT);
+   expect_why(ctx, &e, why, what);
+}
+
 static void
 test_bind_and_push(void)
 {
@@ -1048,6 +1141,14 @@ test_bind_and_push(void)
              0);
    bind_case("dynamic offset count", "dynamic offsets for a layout without dynamic descriptors", 0,
              2);
+   compatible_set_case(NULL, "set of an identically defined layout", 0, true);
+   compatible_set_case("set allocated with a layout incompatible with the pipeline layout's "
+                       "(layout 1400, sets 0..+1, 0 dynamic offsets, set 1202)",
+                       "set of a layout with a dynamic uniform buffer",
+                       VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER_DYNAMIC, false);
+   compatible_set_case("set allocated with a layout incompatible",
+                       "set of a layout with other bindings", VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+                       false);
 
    /* push descriptors are checked against the pipeline layout's set layout */
    const uint32_t ctx = setup();
@@ -1236,6 +1337,101 @@ test_unwritten_descriptors(void)
    wait_fence(&e, FENCE);
    queue_wait_idle(&e);
    expect(ctx, &e, false, "dispatch with a descriptor set never written");
+}
+
+/* VUID-vkCmdBindPipeline-pipelineBindPoint-00777/00778: lavapipe binds a
+ * pipeline by its own kind, so a compute pipeline bound at GRAPHICS would
+ * let the draws after it through with no graphics pipeline (its queue
+ * thread reads through NULL). */
+static void
+bind_point_case(const char *why, const char *what, uint32_t point)
+{
+   const uint32_t ctx = setup();
+   struct test_stream e = { 0 };
+   sampler_set_setup(&e);
+   create_pipeline_layout(&e);
+   create_compute_pipeline(&e);
+   begin(&e, CMD);
+   ts_cmd(&e, T(vkCmdBindPipeline), 0);
+   ts_u64(&e, CMD);
+   ts_u32(&e, point);
+   ts_u64(&e, PIPELINE);
+   end(&e, CMD);
+   expect_why(ctx, &e, why, what);
+}
+
+static void
+test_bind_points(void)
+{
+   bind_point_case(NULL, "compute pipeline at COMPUTE", VK_PIPELINE_BIND_POINT_COMPUTE);
+   bind_point_case("recording: vkCmdBindPipeline: pipeline of another kind than pipelineBindPoint "
+                   "(bind point 0, pipeline 1460)",
+                   "compute pipeline at GRAPHICS", VK_PIPELINE_BIND_POINT_GRAPHICS);
+   bind_point_case("pipelineBindPoint not GRAPHICS or COMPUTE", "bind point 0x7fffffff",
+                   0x7fffffff);
+}
+
+/* --- vkCmdExecuteCommands --- */
+
+static void
+execute(struct test_stream *e, uint64_t cmd, uint64_t secondary)
+{
+   ts_cmd(e, T(vkCmdExecuteCommands), 0);
+   ts_u64(e, cmd);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u64(e, secondary);
+}
+
+/* VUID-vkCmdExecuteCommands-bufferlevel / -pCommandBuffers-00088: only a
+ * primary executes, only secondaries are executed, so nothing executes
+ * itself. lavapipe runs executed command buffers recursively in its queue
+ * thread: a command buffer that executes itself, directly or through
+ * another, never returns (the stack overflows). Levels are not recorded;
+ * the rule refuses what only a cycle or nesting needs: a command buffer
+ * executing itself, or one that executes others. */
+static void
+test_execute_commands(void)
+{
+   uint32_t ctx = setup();
+   struct test_stream e = { 0 };
+   create_fence(&e, FENCE);
+   begin(&e, CMD2);
+   fill(&e, CMD2, BUFFER, 0, 256);
+   end(&e, CMD2);
+   begin(&e, CMD);
+   execute(&e, CMD, CMD2);
+   end(&e, CMD);
+   submit(&e, CMD, 0, 0, FENCE);
+   wait_fence(&e, FENCE);
+   expect(ctx, &e, false, "a command buffer executing one that executes nothing");
+
+   ctx = setup();
+   e.len = 0;
+   create_fence(&e, FENCE);
+   begin(&e, CMD);
+   execute(&e, CMD, CMD);
+   end(&e, CMD);
+   submit(&e, CMD, 0, 0, FENCE);
+   wait_fence(&e, FENCE);
+   expect_why(ctx, &e,
+              "recording: vkCmdExecuteCommands: command buffer 710 executes itself (command "
+              "buffer 0 of 1)",
+              "a command buffer executing itself");
+
+   ctx = setup();
+   e.len = 0;
+   create_fence(&e, FENCE);
+   begin(&e, CMD2);
+   execute(&e, CMD2, CMD);
+   end(&e, CMD2);
+   begin(&e, CMD);
+   execute(&e, CMD, CMD2);
+   end(&e, CMD);
+   submit(&e, CMD, 0, 0, FENCE);
+   wait_fence(&e, FENCE);
+   expect_why(ctx, &e, "executes other command buffers",
+              "two command buffers executing each other");
 }
 
 /* A descriptor pool reset while a submission is pending does not wait: the
@@ -2145,6 +2341,105 @@ dispatch_no_pipeline(struct test_stream *e)
 }
 
 static void
+draw_indexed(struct test_stream *e, uint32_t count, uint32_t first)
+{
+   ts_cmd(e, T(vkCmdDrawIndexed), 0);
+   ts_u64(e, CMD);
+   ts_u32(e, count);
+   ts_u32(e, 1);
+   ts_u32(e, first);
+   ts_u32(e, 0);
+   ts_u32(e, 0);
+}
+
+static void
+draw_indexed_no_index_buffer(struct test_stream *e)
+{
+   begin(e, CMD);
+   draw_indexed(e, 3, 0); /* lavapipe divided by the unset index size (SIGFPE) */
+}
+
+/* BUFFER holds BUFFER_SIZE / 2 indices of UINT16; the index rule checks
+ * before the pipeline rule, so a draw inside the buffer is refused only
+ * for the pipeline it lacks. */
+static void
+draw_indexed_last(struct test_stream *e)
+{
+   begin(e, CMD);
+   bind_index(e, BUFFER, VK_INDEX_TYPE_UINT16);
+   draw_indexed(e, 2, BUFFER_SIZE / 2 - 2);
+}
+
+static void
+draw_indexed_past_end(struct test_stream *e)
+{
+   begin(e, CMD);
+   bind_index(e, BUFFER, VK_INDEX_TYPE_UINT16);
+   draw_indexed(e, 3, BUFFER_SIZE / 2 - 2);
+}
+
+/* the state is the recording's: a new begin forgets the index buffer */
+static void
+draw_indexed_after_begin(struct test_stream *e)
+{
+   begin(e, CMD);
+   bind_index(e, BUFFER, VK_INDEX_TYPE_UINT32);
+   end(e, CMD);
+   begin(e, CMD);
+   draw_indexed(e, 1, 0);
+}
+
+static void
+image_levels_ok(struct test_stream *e)
+{
+   create_image(e, IMAGE2, 5, 1); /* 16x16: 5 levels */
+}
+
+static void
+image_levels_past(struct test_stream *e)
+{
+   create_image(e, IMAGE2, 6, 1);
+}
+
+static void
+image_levels_huge(struct test_stream *e)
+{
+   create_image(e, IMAGE2, 0xfffffffeu, 1); /* lavapipe's queue thread crashed using it */
+}
+
+static void
+image_no_layers(struct test_stream *e)
+{
+   create_image(e, IMAGE2, 1, 0);
+}
+
+static void
+test_image_create(void)
+{
+   range_case(NULL, "16x16 image with 5 levels", image_levels_ok);
+   range_case("range: vkCreateImage: more mip levels than the extent has (image 651, extent "
+              "16x16x1, 6 levels",
+              "16x16 image with 6 levels", image_levels_past);
+   range_case("more mip levels than the extent has", "image with 0xfffffffe levels",
+              image_levels_huge);
+   range_case("zero extent, mipLevels or arrayLayers", "image with 0 layers", image_no_layers);
+}
+
+static void
+test_index_buffers(void)
+{
+   range_case("recording: vkCmdDrawIndexed: no index buffer bound (indices 0..+3, command buffer "
+              "710)",
+              "indexed draw with no index buffer", draw_indexed_no_index_buffer);
+   range_case("recording: vkCmdDrawIndexed with no graphics pipeline bound",
+              "indexed draw up to the last index", draw_indexed_last);
+   range_case("recording: vkCmdDrawIndexed: indices beyond the bound index buffer (indices "
+              "2046..+3",
+              "indexed draw one index past the buffer", draw_indexed_past_end);
+   range_case("no index buffer bound", "indexed draw after a new begin", draw_indexed_after_begin);
+}
+
+static void
 test_unbound_and_index_types(void)
 {
    range_case("recording: vkCmdEndRenderPass: no render pass instance begun (command buffer 710)",
@@ -2600,6 +2895,66 @@ push_past(struct test_stream *e)
    push_constants(e, 65536);
 }
 
+/* vkCmdClearAttachments of colour attachment `color`, one 1x1 rect */
+static void
+clear_attachments(struct test_stream *e, uint32_t color)
+{
+   ts_cmd(e, T(vkCmdClearAttachments), 0);
+   ts_u64(e, CMD);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u32(e, VK_IMAGE_ASPECT_COLOR_BIT);
+   ts_u32(e, color);
+   ts_u32(e, 0); /* VkClearValue.color */
+   ts_u32(e, 0); /* VkClearColorValue.float32 */
+   ts_u64(e, 4);
+   for (int i = 0; i < 4; i++)
+      ts_u32(e, 0);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u32(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, 1);
+   ts_u32(e, 1);
+   ts_u32(e, 0);
+   ts_u32(e, 1);
+}
+
+static void
+clear_in_pass(struct test_stream *e, uint32_t color)
+{
+   create_render_pass(e, false, 0);
+   create_framebuffer(e, 1);
+   begin(e, CMD);
+   begin_render_pass(e);
+   clear_attachments(e, color);
+   ts_cmd(e, T(vkCmdEndRenderPass), 0);
+   ts_u64(e, CMD);
+   end(e, CMD);
+}
+
+static void
+clear_in_pass_ok(struct test_stream *e)
+{
+   clear_in_pass(e, 0);
+}
+
+/* lavapipe indexes its attachments of the instance with colorAttachment */
+static void
+clear_in_pass_past(struct test_stream *e)
+{
+   clear_in_pass(e, 1);
+}
+
+/* lavapipe's queue thread read through NULL
+ * (fuzz/known-crashes/clear-attachments-outside-pass.pvcap) */
+static void
+clear_outside_pass(struct test_stream *e)
+{
+   begin(e, CMD);
+   clear_attachments(e, 0);
+}
+
 static void
 test_render_passes(void)
 {
@@ -2610,6 +2965,12 @@ test_render_passes(void)
               framebuffer_too_many);
    range_case("fewer clear values than cleared attachments", "begin without its clear value",
               begin_without_clear_values);
+   range_case(NULL, "colour attachment 0 cleared in a one-colour subpass", clear_in_pass_ok);
+   range_case("recording: vkCmdClearAttachments: colour attachment the render pass instance does "
+              "not have (attachment 0, command buffer 710)",
+              "colour attachment 1 cleared in a one-colour subpass", clear_in_pass_past);
+   range_case("recording: vkCmdClearAttachments: outside a render pass instance",
+              "attachments cleared outside a render pass", clear_outside_pass);
    range_case(NULL, "push constants inside the device's limit", push_ok);
    range_case("vkCmdPushConstants: offset 65536 size 16", "push constants past the limit",
               push_past);
@@ -3062,9 +3423,13 @@ main(void)
    test_descriptors();
    test_bind_and_push();
    test_unwritten_descriptors();
+   test_bind_points();
+   test_execute_commands();
    test_pool_reset_pending();
    test_ranges();
    test_unbound_and_index_types();
+   test_index_buffers();
+   test_image_create();
    test_queries();
    test_render_passes();
    test_queues();

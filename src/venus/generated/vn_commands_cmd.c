@@ -1862,17 +1862,6 @@ vn_encode_vkCmdClearAttachments_reply(struct vn_cs_encoder *enc, const struct vn
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdClearAttachments_EXT);
 }
 
-static void
-vn_exec_vkCmdClearAttachments(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdClearAttachments *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdClearAttachments) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdClearAttachments: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdClearAttachments(args->commandBuffer, args->attachmentCount, args->pAttachments, args->rectCount, args->pRects);
-}
-
 void
 vn_run_vkCmdClearAttachments(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -1881,7 +1870,7 @@ vn_run_vkCmdClearAttachments(struct vn_dispatch_context *ctx, struct vn_cs_decod
    vn_decode_vkCmdClearAttachments_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdClearAttachments(ctx, dec, &args);
+   vn_handle_vkCmdClearAttachments(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);

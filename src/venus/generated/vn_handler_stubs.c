@@ -679,6 +679,14 @@ vn_handle_vkCmdClearDepthStencilImage(struct vn_dispatch_context *ctx, struct vn
 }
 
 void
+vn_handle_vkCmdClearAttachments(struct vn_dispatch_context *ctx, struct vn_command_vkCmdClearAttachments *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
 vn_handle_vkCmdResolveImage(struct vn_dispatch_context *ctx, struct vn_command_vkCmdResolveImage *args)
 {
    (void)ctx;

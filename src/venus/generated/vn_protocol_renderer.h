@@ -3222,6 +3222,7 @@ void vn_handle_vkCmdUpdateBuffer(struct vn_dispatch_context *ctx, struct vn_comm
 void vn_handle_vkCmdFillBuffer(struct vn_dispatch_context *ctx, struct vn_command_vkCmdFillBuffer *args);
 void vn_handle_vkCmdClearColorImage(struct vn_dispatch_context *ctx, struct vn_command_vkCmdClearColorImage *args);
 void vn_handle_vkCmdClearDepthStencilImage(struct vn_dispatch_context *ctx, struct vn_command_vkCmdClearDepthStencilImage *args);
+void vn_handle_vkCmdClearAttachments(struct vn_dispatch_context *ctx, struct vn_command_vkCmdClearAttachments *args);
 void vn_handle_vkCmdResolveImage(struct vn_dispatch_context *ctx, struct vn_command_vkCmdResolveImage *args);
 void vn_handle_vkCmdWaitEvents(struct vn_dispatch_context *ctx, struct vn_command_vkCmdWaitEvents *args);
 void vn_handle_vkCmdPipelineBarrier(struct vn_dispatch_context *ctx, struct vn_command_vkCmdPipelineBarrier *args);
