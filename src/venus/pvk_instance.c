@@ -57,6 +57,12 @@ min_u32(uint32_t a, uint32_t b)
 }
 
 static uint32_t
+max_u32(uint32_t a, uint32_t b)
+{
+   return a > b ? a : b;
+}
+
+static uint32_t
 host_instance_version(void)
 {
    uint32_t v = VK_API_VERSION_1_0;
@@ -344,6 +350,13 @@ pvk_physical_device_create(struct pvk_instance *inst, VkPhysicalDevice handle, u
    pd->max_viewports = props.limits.maxViewports;
    pd->max_vertex_bindings = props.limits.maxVertexInputBindings;
    pd->max_color_attachments = props.limits.maxColorAttachments;
+   pd->max_locations = max_u32(
+      max_u32(props.limits.maxVertexInputAttributes, props.limits.maxVertexOutputComponents / 4),
+      max_u32(props.limits.maxFragmentInputComponents / 4,
+              props.limits.maxFragmentOutputAttachments));
+   pd->max_locations = max_u32(
+      pd->max_locations, max_u32(props.limits.maxTessellationControlPerVertexInputComponents / 4,
+                                 props.limits.maxGeometryOutputComponents / 4));
    /* what the host device has, as far as the decoder carries it (a native
     * device reports its version whatever the application asked for) */
    pd->api_version = min_u32(props.apiVersion, PVK_MAX_API_VERSION);

@@ -575,6 +575,22 @@ pvk_pipeline_layout_state_free(struct pvk_pipeline_layout_state *p)
    free(p);
 }
 
+/* VUID-VkPushConstantRange-offset-00294/00295, -size-00296/00297/00298,
+ * -stageFlags-requiredbitmask: lavapipe sizes the push constants it copies
+ * at each draw by the layout's ranges (a range of 32 KiB made its queue
+ * thread read past its 128-byte buffer). Returns the bad range or -1. */
+static int
+bad_push_constant_range(const VkPipelineLayoutCreateInfo *info, uint32_t max)
+{
+   for (uint32_t i = 0; i < info->pushConstantRangeCount; i++) {
+      const VkPushConstantRange *r = &info->pPushConstantRanges[i];
+      if (!r->stageFlags || r->offset % 4 || r->offset >= max || !r->size || r->size % 4 ||
+          r->size > max - r->offset)
+         return (int)i;
+   }
+   return -1;
+}
+
 void
 vn_handle_vkCreatePipelineLayout(struct vn_dispatch_context *dctx,
                                  struct vn_command_vkCreatePipelineLayout *args)
@@ -582,8 +598,19 @@ vn_handle_vkCreatePipelineLayout(struct vn_dispatch_context *dctx,
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
    const VkPipelineLayoutCreateInfo *info = args->pCreateInfo;
-   if (!info || !args->pPipelineLayout || (info->setLayoutCount && !info->pSetLayouts)) {
+   if (!info || !args->pPipelineLayout || (info->setLayoutCount && !info->pSetLayouts) ||
+       (info->pushConstantRangeCount && !info->pPushConstantRanges)) {
       pvk_context_set_lost(ctx, "vkCreatePipelineLayout: missing arguments");
+      return;
+   }
+   const int bad = bad_push_constant_range(info, dev->physical_device->max_push_constants);
+   if (bad >= 0) {
+      const VkPushConstantRange *r = &info->pPushConstantRanges[bad];
+      pvk_reject(
+         ctx,
+         "descriptor: vkCreatePipelineLayout push constant range %d: offset %u size %u "
+         "stages 0x%x outside maxPushConstantsSize %u (VUID-VkPushConstantRange-size-00298)",
+         bad, r->offset, r->size, r->stageFlags, dev->physical_device->max_push_constants);
       return;
    }
    const uint32_t n = info->setLayoutCount;

@@ -126,6 +126,63 @@ validate(const struct pvk_device *dev, const uint32_t *code, size_t words, char 
    return ret;
 }
 
+enum { OP_ENTRY_POINT = 15, OP_DECORATE = 71, OP_MEMBER_DECORATE = 72 };
+
+/* Ray tracing stages' Location decorations number payloads, not interface
+ * slots: any value is valid there. */
+static bool
+has_ray_tracing_entry(const uint32_t *code, size_t words)
+{
+   enum { RAY_GENERATION = 5313, CALLABLE = 5318 };
+   for (size_t i = 5; i < words;) {
+      const uint32_t count = code[i] >> 16;
+      if (!count || count > words - i)
+         return false;
+      if ((code[i] & 0xffff) == OP_ENTRY_POINT && count > 1 && code[i + 1] >= RAY_GENERATION &&
+          code[i + 1] <= CALLABLE)
+         return true;
+      i += count;
+   }
+   return false;
+}
+
+/* Interface decorations past the device's limits (VUID-RuntimeSpirv-
+ * Location-06272, -Component-*): SPIRV-Tools does not know the limits, and
+ * lavapipe indexes fixed arrays with them (a vertex output at Location
+ * 32768 made vkCreateGraphicsPipelines write past its stack). Every
+ * Location must be below the largest interface of any stage (not checked
+ * in ray tracing modules), Component below 4, Index below 2. Runs after
+ * the validator: instructions are well formed. */
+static const char *
+decorations_why(const struct pvk_device *dev, const uint32_t *code, size_t words, char *why,
+                size_t why_size)
+{
+   enum { DEC_LOCATION = 30, DEC_COMPONENT = 31, DEC_INDEX = 32 };
+   const uint32_t max_locations =
+      has_ray_tracing_entry(code, words) ? UINT32_MAX : dev->physical_device->max_locations;
+   for (size_t i = 5; i < words;) {
+      const uint32_t count = code[i] >> 16, op = code[i] & 0xffff;
+      if (!count || count > words - i)
+         return "instruction past the end";
+      const size_t dec = op == OP_DECORATE ? 2 : op == OP_MEMBER_DECORATE ? 3 : 0;
+      if (dec && count > dec + 1) {
+         const uint32_t kind = code[i + dec], value = code[i + dec + 1];
+         const uint32_t limit = kind == DEC_LOCATION    ? max_locations
+                                : kind == DEC_COMPONENT ? 4
+                                : kind == DEC_INDEX     ? 2
+                                                        : UINT32_MAX;
+         if (value >= limit) {
+            snprintf(why, why_size,
+                     "decoration %u value %u of id %u at or past the device's limit %u", kind,
+                     value, code[i + 1], limit);
+            return why;
+         }
+      }
+      i += count;
+   }
+   return NULL;
+}
+
 bool
 pvk_spirv_ok(struct pvk_context *ctx, const struct pvk_device *dev, const char *cmd,
              uint64_t guest_id, const VkShaderModuleCreateInfo *info)
@@ -138,6 +195,8 @@ pvk_spirv_ok(struct pvk_context *ctx, const struct pvk_device *dev, const char *
       why = "not SPIR-V (magic number)";
    else
       why = validate(dev, info->pCode, info->codeSize / 4, buf, sizeof(buf));
+   if (!why)
+      why = decorations_why(dev, info->pCode, info->codeSize / 4, buf, sizeof(buf));
    if (!why)
       return true;
    pvk_reject(ctx, "spirv: %s: object %llu: %s (VUID-VkShaderModuleCreateInfo-pCode-08737)", cmd,
