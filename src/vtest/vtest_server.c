@@ -648,6 +648,14 @@ client_thread(void *arg)
    return NULL;
 }
 
+/* True when the peer closed `sock` (checked now, without waiting). */
+static bool
+connection_ended(int sock)
+{
+   struct pollfd pfd = { .fd = sock, .events = 0 };
+   return poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLHUP | POLLERR));
+}
+
 /* Joins and frees finished clients (or all, once `all` and their sockets are shut down). */
 static void
 reap_clients(struct vtest_server *srv, bool all)
@@ -968,6 +976,12 @@ accept_client(struct vtest_server *srv)
        * ~100 ms on NVIDIA) is not holding that one any more */
       if (c->done || c->hung_up)
          continue;
+      /* Its waiter may not have seen the hang-up yet (a loaded host): a
+       * guest that closed and connected again must not be refused. */
+      if ((c->peer_pid == cred.pid || c->peer_uid == cred.uid) && connection_ended(c->sock)) {
+         c->hung_up = true;
+         continue;
+      }
       same_pid += c->peer_pid == cred.pid;
       same_uid += c->peer_uid == cred.uid;
    }
