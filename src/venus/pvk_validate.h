@@ -42,6 +42,15 @@ struct pvk_cb_use {
    VkObjectType type;
 };
 
+/* obj->data of a VkImageView or VkBufferView */
+struct pvk_view_state {
+   struct pvk_cb_use parent; /* its image or buffer (id 0: none recorded) */
+   /* image views: the extent of its base level and its layer count (the
+    * depth slices of a 2D view of a 3D image); 0 for buffer views */
+   uint32_t width, height, layers;
+   VkImageUsageFlags usage; /* its image's */
+};
+
 /* obj->data of a VkBuffer */
 struct pvk_buffer_state {
    VkDeviceSize size;
@@ -53,6 +62,8 @@ struct pvk_buffer_state {
 struct pvk_image_state {
    VkImageType type;
    VkFormat format;
+   VkImageCreateFlags flags; /* MUTABLE_FORMAT etc.: which view formats it allows */
+   VkImageUsageFlags usage;
    VkExtent3D extent;
    uint32_t mip_levels;
    uint32_t array_layers;
@@ -140,13 +151,19 @@ struct pvk_render_pass_state {
    uint32_t subpass_count;
    uint32_t attachment_count;
    uint32_t clear_count; /* clear values needed: last cleared attachment + 1 */
-   uint32_t colors[];    /* colour attachments of each subpass */
+   uint32_t view_layers; /* multiview: highest view index + 1; 0 without */
+   /* per attachment: 1 where a subpass renders to or reads it as a colour,
+    * resolve, depth/stencil or input attachment (it must cover the
+    * framebuffer); 0 for attachments used only otherwise (shading rate) */
+   uint8_t *sized;
+   uint32_t colors[]; /* colour attachments of each subpass */
 };
 
 /* obj->data of a VkFramebuffer */
 struct pvk_framebuffer_state {
    uint32_t attachment_count;
    bool imageless;
+   uint32_t width, height, layers;
    /* its views and their images, for the command buffers that use it
     * (pvk_validate_cmdbuf.c) */
    uint32_t use_count;
@@ -244,8 +261,13 @@ void pvk_cb_pool_reset(struct pvk_context *ctx, struct vn_object *pool);
 void pvk_cb_state_free(void *data);
 
 /* A new buffer or image view (obj) of host buffer or image `parent`: a
- * command buffer that uses the view uses the parent too (obj->data). */
-void pvk_view_record_parent(struct pvk_context *ctx, struct vn_object *obj, uint64_t parent);
+ * command buffer that uses the view uses the parent too. Returns its
+ * state (obj->data), NULL when the parent has none or out of memory. */
+struct pvk_view_state *pvk_view_record_parent(struct pvk_context *ctx, struct vn_object *obj,
+                                              uint64_t parent);
+
+/* The state of image view `view` (host handle), NULL when it has none. */
+const struct pvk_view_state *pvk_image_view_state(struct pvk_context *ctx, uint64_t view);
 
 /* vkCreateFramebuffer: the uses its views bring (fb->uses); false
  * (context lost) when out of memory. */

@@ -236,14 +236,15 @@ bind_buffer(struct test_stream *e, uint64_t buffer, uint64_t memory, uint64_t of
 
 /* 16x16 RGBA8, `mips` levels, `layers` layers */
 static void
-create_image(struct test_stream *e, uint64_t id, uint32_t mips, uint32_t layers)
+create_image_flags(struct test_stream *e, uint64_t id, uint32_t mips, uint32_t layers,
+                   VkImageCreateFlags flags)
 {
    ts_cmd(e, T(vkCreateImage), 0);
    ts_u64(e, DEVICE);
    ts_u64(e, 1);
    ts_u32(e, VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO);
    ts_u64(e, 0);
-   ts_u32(e, 0);
+   ts_u32(e, flags);
    ts_u32(e, VK_IMAGE_TYPE_2D);
    ts_u32(e, VK_FORMAT_R8G8B8A8_UNORM);
    ts_u32(e, 16);
@@ -262,6 +263,12 @@ create_image(struct test_stream *e, uint64_t id, uint32_t mips, uint32_t layers)
    ts_u64(e, 0);
    ts_u64(e, 1);
    ts_u64(e, id);
+}
+
+static void
+create_image(struct test_stream *e, uint64_t id, uint32_t mips, uint32_t layers)
+{
+   create_image_flags(e, id, mips, layers, 0);
 }
 
 static void
@@ -1582,8 +1589,8 @@ image_setup(struct test_stream *e)
 }
 
 static void
-image_view(struct test_stream *e, uint32_t base_mip, uint32_t mips, uint32_t base_layer,
-           uint32_t layers)
+image_view_format(struct test_stream *e, uint32_t base_mip, uint32_t mips, uint32_t base_layer,
+                  uint32_t layers, VkFormat format)
 {
    ts_cmd(e, T(vkCreateImageView), 0);
    ts_u64(e, DEVICE);
@@ -1593,7 +1600,7 @@ image_view(struct test_stream *e, uint32_t base_mip, uint32_t mips, uint32_t bas
    ts_u32(e, 0);
    ts_u64(e, IMAGE);
    ts_u32(e, VK_IMAGE_VIEW_TYPE_2D_ARRAY);
-   ts_u32(e, VK_FORMAT_R8G8B8A8_UNORM);
+   ts_u32(e, format);
    for (int i = 0; i < 4; i++)
       ts_u32(e, VK_COMPONENT_SWIZZLE_IDENTITY);
    ts_u32(e, VK_IMAGE_ASPECT_COLOR_BIT);
@@ -1604,6 +1611,13 @@ image_view(struct test_stream *e, uint32_t base_mip, uint32_t mips, uint32_t bas
    ts_u64(e, 0);
    ts_u64(e, 1);
    ts_u64(e, VIEW);
+}
+
+static void
+image_view(struct test_stream *e, uint32_t base_mip, uint32_t mips, uint32_t base_layer,
+           uint32_t layers)
+{
+   image_view_format(e, base_mip, mips, base_layer, layers, VK_FORMAT_R8G8B8A8_UNORM);
 }
 
 static void
@@ -2758,10 +2772,10 @@ create_render_pass(struct test_stream *e, bool clear, uint32_t color_ref)
    ts_u64(e, RENDER_PASS);
 }
 
-/* A color-attachment image, its view VIEW, and a framebuffer of `views`
- * attachments (VIEW each time). */
+/* A 16x16 color-attachment image, its view VIEW, and a framebuffer of
+ * `views` attachments (VIEW each time) of size x size. */
 static void
-create_framebuffer(struct test_stream *e, uint32_t views)
+create_framebuffer_sized(struct test_stream *e, uint32_t views, uint32_t size)
 {
    allocate_memory(e, MEMORY2, MEMORY_SIZE);
    ts_cmd(e, T(vkCreateImage), 0);
@@ -2800,8 +2814,8 @@ create_framebuffer(struct test_stream *e, uint32_t views)
    ts_u64(e, views);
    for (uint32_t i = 0; i < views; i++)
       ts_u64(e, VIEW);
-   ts_u32(e, 16);
-   ts_u32(e, 16);
+   ts_u32(e, size);
+   ts_u32(e, size);
    ts_u32(e, 1);
    ts_u64(e, 0);
    ts_u64(e, 1);
@@ -2809,7 +2823,14 @@ create_framebuffer(struct test_stream *e, uint32_t views)
 }
 
 static void
-begin_render_pass(struct test_stream *e)
+create_framebuffer(struct test_stream *e, uint32_t views)
+{
+   create_framebuffer_sized(e, views, 16);
+}
+
+/* vkCmdBeginRenderPass with render area (x, 0) w x 16 */
+static void
+begin_render_pass_area(struct test_stream *e, int32_t x, uint32_t w)
 {
    ts_cmd(e, T(vkCmdBeginRenderPass), 0);
    ts_u64(e, CMD);
@@ -2818,13 +2839,19 @@ begin_render_pass(struct test_stream *e)
    ts_u64(e, 0);
    ts_u64(e, RENDER_PASS);
    ts_u64(e, FRAMEBUFFER);
+   ts_u32(e, (uint32_t)x);
    ts_u32(e, 0);
-   ts_u32(e, 0);
-   ts_u32(e, 16);
+   ts_u32(e, w);
    ts_u32(e, 16);
    ts_u32(e, 0); /* no clear values */
    ts_u64(e, 0);
    ts_u32(e, VK_SUBPASS_CONTENTS_INLINE);
+}
+
+static void
+begin_render_pass(struct test_stream *e)
+{
+   begin_render_pass_area(e, 0, 16);
 }
 
 static void
@@ -2865,6 +2892,130 @@ framebuffer_too_many(struct test_stream *e)
 {
    create_render_pass(e, false, 0);
    create_framebuffer(e, 2);
+}
+
+/* lavapipe renders the framebuffer's size into the attachments' memory */
+static void
+framebuffer_past_view(struct test_stream *e)
+{
+   create_render_pass(e, false, 0);
+   create_framebuffer_sized(e, 1, 64);
+}
+
+static void
+render_area_past(struct test_stream *e)
+{
+   create_render_pass(e, false, 0);
+   create_framebuffer(e, 1);
+   begin(e, CMD);
+   begin_render_pass_area(e, 8, 16);
+}
+
+static void
+render_area_negative(struct test_stream *e)
+{
+   create_render_pass(e, false, 0);
+   create_framebuffer(e, 1);
+   begin(e, CMD);
+   begin_render_pass_area(e, -8, 8);
+}
+
+/* a 16x16 RGBA8 image, `flags`, viewed as `format` */
+static void
+view_as(struct test_stream *e, VkImageCreateFlags flags, VkFormat format)
+{
+   allocate_memory(e, MEMORY2, MEMORY_SIZE);
+   create_image_flags(e, IMAGE, 1, 1, flags);
+   bind_image(e, IMAGE, MEMORY2, 0);
+   image_view_format(e, 0, 1, 0, 1, format);
+}
+
+static void
+view_format_mutable_ok(struct test_stream *e)
+{
+   view_as(e, VK_IMAGE_CREATE_MUTABLE_FORMAT_BIT, VK_FORMAT_R32_UINT);
+   destroy(e, T(vkDestroyImageView), VIEW);
+}
+
+/* 16-byte texels over a 4-byte-texel image: reads 4x past its rows */
+static void
+view_format_not_mutable(struct test_stream *e)
+{
+   view_as(e, 0, VK_FORMAT_R32G32B32A32_SFLOAT);
+}
+
+static void
+view_format_other_size(struct test_stream *e)
+{
+   view_as(e, VK_IMAGE_CREATE_MUTABLE_FORMAT_BIT, VK_FORMAT_R32G32B32A32_SFLOAT);
+}
+
+/* vkCmdBeginRendering into VIEW (16x16, one layer), render area w x 16 */
+static void
+begin_rendering(struct test_stream *e, uint32_t w, uint32_t layers)
+{
+   ts_cmd(e, T(vkCmdBeginRendering), 0);
+   ts_u64(e, CMD);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_RENDERING_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0); /* flags */
+   ts_u32(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, w);
+   ts_u32(e, 16);
+   ts_u32(e, layers);
+   ts_u32(e, 0); /* viewMask */
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_RENDERING_ATTACHMENT_INFO);
+   ts_u64(e, 0);
+   ts_u64(e, VIEW);
+   ts_u32(e, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL);
+   ts_u32(e, VK_RESOLVE_MODE_NONE);
+   ts_u64(e, 0);
+   ts_u32(e, VK_IMAGE_LAYOUT_UNDEFINED);
+   ts_u32(e, VK_ATTACHMENT_LOAD_OP_CLEAR);
+   ts_u32(e, VK_ATTACHMENT_STORE_OP_STORE);
+   ts_u32(e, 0); /* VkClearValue.color */
+   ts_u32(e, 0); /* VkClearColorValue.float32 */
+   ts_u64(e, 4);
+   for (int i = 0; i < 4; i++)
+      ts_u32(e, 0);
+   ts_u64(e, 0); /* no depth */
+   ts_u64(e, 0); /* no stencil */
+}
+
+static void
+rendering(struct test_stream *e, uint32_t w, uint32_t layers)
+{
+   allocate_memory(e, MEMORY2, MEMORY_SIZE);
+   create_image(e, IMAGE, 1, 1);
+   bind_image(e, IMAGE, MEMORY2, 0);
+   image_view(e, 0, 1, 0, 1);
+   begin(e, CMD);
+   begin_rendering(e, w, layers);
+   ts_cmd(e, T(vkCmdEndRendering), 0);
+   ts_u64(e, CMD);
+   end(e, CMD);
+}
+
+static void
+rendering_ok(struct test_stream *e)
+{
+   rendering(e, 16, 1);
+}
+
+static void
+rendering_past_view(struct test_stream *e)
+{
+   rendering(e, 64, 1);
+}
+
+static void
+rendering_past_layers(struct test_stream *e)
+{
+   rendering(e, 16, 4);
 }
 
 static void
@@ -2965,6 +3116,21 @@ test_render_passes(void)
               framebuffer_too_many);
    range_case("fewer clear values than cleared attachments", "begin without its clear value",
               begin_without_clear_values);
+   range_case("attachment smaller than the framebuffer (render pass 1600, attachment 0 of 1, "
+              "framebuffer 64x64",
+              "64x64 framebuffer of a 16x16 view", framebuffer_past_view);
+   range_case("render area outside the framebuffer", "render area 8..24 of 16", render_area_past);
+   range_case("render area outside the framebuffer", "render area at x -8", render_area_negative);
+   range_case(NULL, "R32_UINT view of a mutable RGBA8 image", view_format_mutable_ok);
+   range_case(NULL, "dynamic rendering into a 16x16 view", rendering_ok);
+   range_case("vkCmdBeginRendering: render area outside an attachment (attachment 0",
+              "dynamic rendering of 64x16 into a 16x16 view", rendering_past_view);
+   range_case("vkCmdBeginRendering: attachment with fewer layers than rendered",
+              "dynamic rendering of 4 layers into a 1-layer view", rendering_past_layers);
+   range_case("view format other than the image's, which is not MUTABLE_FORMAT",
+              "RGBA32F view of an RGBA8 image", view_format_not_mutable);
+   range_case("view format of another texel block size than the image's",
+              "RGBA32F view of a mutable RGBA8 image", view_format_other_size);
    range_case(NULL, "colour attachment 0 cleared in a one-colour subpass", clear_in_pass_ok);
    range_case("recording: vkCmdClearAttachments: colour attachment the render pass instance does "
               "not have (attachment 0, command buffer 710)",
