@@ -136,8 +136,15 @@ struct pvk_command_buffer_state {
    bool continues_pass;    /* begun with RENDER_PASS_CONTINUE: inside its primary's pass */
    uint64_t render_pass;   /* host handle of the open render pass instance's pass */
    uint32_t colors;        /* colour attachments of vkCmdBeginRendering's instance */
-   uint32_t index_size;    /* bytes per index of the bound index buffer; 0: none bound */
-   uint64_t index_bytes;   /* bytes it holds past the bind offset (UINT64_MAX: not checked) */
+   VkRect2D area;          /* the open instance's render area */
+   uint32_t area_layers;   /* and the layers vkCmdClearAttachments may clear */
+   /* a continuing secondary: the box its clears cover, checked against
+    * the primary's instance at vkCmdExecuteCommands (clear_layers 0: none) */
+   int64_t clear_x0, clear_y0, clear_x1, clear_y1;
+   uint64_t clear_layers;
+   uint32_t clear_colors; /* highest colour attachment it clears + 1 */
+   uint32_t index_size;   /* bytes per index of the bound index buffer; 0: none bound */
+   uint64_t index_bytes;  /* bytes it holds past the bind offset (UINT64_MAX: not checked) */
    uint32_t active_count;
    struct pvk_active_query active[PVK_MAX_ACTIVE_QUERIES];
 };
@@ -286,8 +293,10 @@ bool pvk_recording_begin(struct pvk_context *ctx, struct vn_object *cb, const ch
                          uint32_t subpasses);
 
 /* The open render pass instance's pass (vkCmdBeginRenderPass(2)) or
- * colour attachment count (vkCmdBeginRendering), for vkCmdClearAttachments. */
-void pvk_recording_set_pass(struct vn_object *cb, uint64_t render_pass, uint32_t colors);
+ * colour attachment count (vkCmdBeginRendering), its render area and the
+ * layers it renders (1 with multiview), for vkCmdClearAttachments. */
+void pvk_recording_set_pass(struct vn_object *cb, uint64_t render_pass, uint32_t colors,
+                            const VkRect2D *area, uint32_t layers);
 
 /* A draw (graphics) or dispatch (compute) needs a pipeline of that bind
  * point bound (VUID-vkCmdDraw-None-08606 and the like). */

@@ -446,9 +446,11 @@ begin_views_ok(struct pvk_context *ctx, const struct pvk_render_pass_state *rp,
    return true;
 }
 
+/* On true, *subpasses and *layers (the layers vkCmdClearAttachments may
+ * clear: the framebuffer's, 1 with multiview) of the instance. */
 static bool
 begin_ok(struct pvk_context *ctx, const char *cmd, const VkRenderPassBeginInfo *b,
-         uint32_t *subpasses)
+         uint32_t *subpasses, uint32_t *layers)
 {
    const char *why = NULL;
    uint64_t rp_id = 0;
@@ -477,7 +479,7 @@ begin_ok(struct pvk_context *ctx, const char *cmd, const VkRenderPassBeginInfo *
       else if (fb->imageless && !begin_views_ok(ctx, rp, fb, views))
          why = "imageless framebuffer with a view smaller than it";
       else
-         *subpasses = rp->subpass_count;
+         *subpasses = rp->subpass_count, *layers = rp->view_layers ? 1 : fb->layers;
    }
    if (!why)
       return true;
@@ -491,15 +493,16 @@ vn_handle_vkCmdBeginRenderPass(struct vn_dispatch_context *dctx,
                                struct vn_command_vkCmdBeginRenderPass *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
-   uint32_t subpasses = 0;
-   if (begin_ok(ctx, "vkCmdBeginRenderPass", args->pRenderPassBegin, &subpasses) &&
+   uint32_t subpasses = 0, layers = 0;
+   if (begin_ok(ctx, "vkCmdBeginRenderPass", args->pRenderPassBegin, &subpasses, &layers) &&
        pvk_recording_begin(ctx, args->dispatch, "vkCmdBeginRenderPass", subpasses)) {
       pvk_cb_use_render_pass(ctx, args->dispatch, args->pRenderPassBegin);
       pvk_device_from_base(args->dispatch->device)
          ->dispatch.vkCmdBeginRenderPass(args->commandBuffer, args->pRenderPassBegin,
                                          args->contents);
       pvk_recording_set_pass(args->dispatch,
-                             (uint64_t)(uintptr_t)args->pRenderPassBegin->renderPass, 0);
+                             (uint64_t)(uintptr_t)args->pRenderPassBegin->renderPass, 0,
+                             &args->pRenderPassBegin->renderArea, layers);
    }
 }
 
@@ -510,15 +513,16 @@ vn_handle_vkCmdBeginRenderPass2(struct vn_dispatch_context *dctx,
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdBeginRenderPass2))
       return;
-   uint32_t subpasses = 0;
-   if (begin_ok(ctx, "vkCmdBeginRenderPass2", args->pRenderPassBegin, &subpasses) &&
+   uint32_t subpasses = 0, layers = 0;
+   if (begin_ok(ctx, "vkCmdBeginRenderPass2", args->pRenderPassBegin, &subpasses, &layers) &&
        pvk_recording_begin(ctx, args->dispatch, "vkCmdBeginRenderPass2", subpasses)) {
       pvk_cb_use_render_pass(ctx, args->dispatch, args->pRenderPassBegin);
       pvk_device_from_base(args->dispatch->device)
          ->dispatch.vkCmdBeginRenderPass2(args->commandBuffer, args->pRenderPassBegin,
                                           args->pSubpassBeginInfo);
       pvk_recording_set_pass(args->dispatch,
-                             (uint64_t)(uintptr_t)args->pRenderPassBegin->renderPass, 0);
+                             (uint64_t)(uintptr_t)args->pRenderPassBegin->renderPass, 0,
+                             &args->pRenderPassBegin->renderArea, layers);
    }
 }
 
@@ -721,5 +725,6 @@ vn_handle_vkCmdBeginRendering(struct vn_dispatch_context *dctx,
    pvk_cb_use_rendering(ctx, args->dispatch, info);
    pvk_device_from_base(args->dispatch->device)
       ->dispatch.vkCmdBeginRendering(args->commandBuffer, info);
-   pvk_recording_set_pass(args->dispatch, 0, info->colorAttachmentCount);
+   pvk_recording_set_pass(args->dispatch, 0, info->colorAttachmentCount, &info->renderArea,
+                          info->viewMask ? 1 : info->layerCount);
 }

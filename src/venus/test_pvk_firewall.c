@@ -3046,12 +3046,14 @@ push_past(struct test_stream *e)
    push_constants(e, 65536);
 }
 
-/* vkCmdClearAttachments of colour attachment `color`, one 1x1 rect */
+/* vkCmdClearAttachments of colour attachment `color`, one rect at
+ * (x, 0) of w x 1, layers [0, layers) */
 static void
-clear_attachments(struct test_stream *e, uint32_t color)
+clear_attachments_rect(struct test_stream *e, uint64_t cmd, uint32_t color, int32_t x, uint32_t w,
+                       uint32_t layers)
 {
    ts_cmd(e, T(vkCmdClearAttachments), 0);
-   ts_u64(e, CMD);
+   ts_u64(e, cmd);
    ts_u32(e, 1);
    ts_u64(e, 1);
    ts_u32(e, VK_IMAGE_ASPECT_COLOR_BIT);
@@ -3063,12 +3065,47 @@ clear_attachments(struct test_stream *e, uint32_t color)
       ts_u32(e, 0);
    ts_u32(e, 1);
    ts_u64(e, 1);
+   ts_u32(e, (uint32_t)x);
    ts_u32(e, 0);
+   ts_u32(e, w);
+   ts_u32(e, 1);
    ts_u32(e, 0);
-   ts_u32(e, 1);
-   ts_u32(e, 1);
-   ts_u32(e, 0);
-   ts_u32(e, 1);
+   ts_u32(e, layers);
+}
+
+static void
+clear_attachments(struct test_stream *e, uint32_t color)
+{
+   clear_attachments_rect(e, CMD, color, 0, 1, 1);
+}
+
+/* lavapipe clears the rectangle in the attachment's memory */
+static void
+clear_rect_in_pass(struct test_stream *e, int32_t x, uint32_t w, uint32_t layers)
+{
+   create_render_pass(e, false, 0);
+   create_framebuffer(e, 1);
+   begin(e, CMD);
+   begin_render_pass(e);
+   clear_attachments_rect(e, CMD, 0, x, w, layers);
+}
+
+static void
+clear_rect_past(struct test_stream *e)
+{
+   clear_rect_in_pass(e, 8, 64, 1);
+}
+
+static void
+clear_rect_negative(struct test_stream *e)
+{
+   clear_rect_in_pass(e, -4, 4, 1);
+}
+
+static void
+clear_rect_layers(struct test_stream *e)
+{
+   clear_rect_in_pass(e, 0, 16, 2);
 }
 
 static void
@@ -3133,8 +3170,14 @@ test_render_passes(void)
               "RGBA32F view of a mutable RGBA8 image", view_format_other_size);
    range_case(NULL, "colour attachment 0 cleared in a one-colour subpass", clear_in_pass_ok);
    range_case("recording: vkCmdClearAttachments: colour attachment the render pass instance does "
-              "not have (attachment 0, command buffer 710)",
+              "not have (element 0, command buffer 710)",
               "colour attachment 1 cleared in a one-colour subpass", clear_in_pass_past);
+   range_case("vkCmdClearAttachments: clear rectangle outside the render area (element 0",
+              "a clear rectangle 8..72 in a 16-wide render area", clear_rect_past);
+   range_case("vkCmdClearAttachments: clear rectangle outside the render area (element 0",
+              "a clear rectangle at x -4", clear_rect_negative);
+   range_case("vkCmdClearAttachments: clear rectangle past the instance's layers",
+              "a clear of 2 layers in a 1-layer framebuffer", clear_rect_layers);
    range_case("recording: vkCmdClearAttachments: outside a render pass instance",
               "attachments cleared outside a render pass", clear_outside_pass);
    range_case(NULL, "push constants inside the device's limit", push_ok);
@@ -3459,6 +3502,79 @@ secondary_rerecorded(struct test_stream *e)
    submit(e, CMD, 0, 0, 0);
 }
 
+/* A secondary continuing RENDER_PASS's subpass 0 that clears a rect at
+ * (x, 0) w x 1, executed inside a 16x16 instance of the pass. */
+static void
+secondary_clear(struct test_stream *e, int32_t x, uint32_t w)
+{
+   create_render_pass(e, false, 0);
+   create_framebuffer(e, 1);
+   ts_cmd(e, T(vkAllocateCommandBuffers), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO);
+   ts_u64(e, 0);
+   ts_u64(e, POOL);
+   ts_u32(e, VK_COMMAND_BUFFER_LEVEL_SECONDARY);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u64(e, SECONDARY);
+   ts_cmd(e, T(vkBeginCommandBuffer), 0);
+   ts_u64(e, SECONDARY);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, VK_COMMAND_BUFFER_USAGE_RENDER_PASS_CONTINUE_BIT);
+   ts_u64(e, 1); /* VkCommandBufferInheritanceInfo */
+   ts_u32(e, VK_STRUCTURE_TYPE_COMMAND_BUFFER_INHERITANCE_INFO);
+   ts_u64(e, 0);
+   ts_u64(e, RENDER_PASS);
+   ts_u32(e, 0);
+   ts_u64(e, FRAMEBUFFER);
+   ts_u32(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, 0);
+   clear_attachments_rect(e, SECONDARY, 0, x, w, 1);
+   end(e, SECONDARY);
+   begin(e, CMD);
+   ts_cmd(e, T(vkCmdBeginRenderPass), 0);
+   ts_u64(e, CMD);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO);
+   ts_u64(e, 0);
+   ts_u64(e, RENDER_PASS);
+   ts_u64(e, FRAMEBUFFER);
+   ts_u32(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, 16);
+   ts_u32(e, 16);
+   ts_u32(e, 0);
+   ts_u64(e, 0);
+   ts_u32(e, VK_SUBPASS_CONTENTS_SECONDARY_COMMAND_BUFFERS);
+   ts_cmd(e, T(vkCmdExecuteCommands), 0);
+   ts_u64(e, CMD);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u64(e, SECONDARY);
+   ts_cmd(e, T(vkCmdEndRenderPass), 0);
+   ts_u64(e, CMD);
+   end(e, CMD);
+}
+
+static void
+secondary_clear_ok(struct test_stream *e)
+{
+   secondary_clear(e, 0, 16);
+   submit(e, CMD, 0, 0, 0);
+   queue_wait_idle(e);
+}
+
+static void
+secondary_clear_past(struct test_stream *e)
+{
+   secondary_clear(e, 8, 64);
+}
+
 static void
 render_pass_recorded(struct test_stream *e)
 {
@@ -3564,6 +3680,10 @@ test_recorded_uses(void)
    range_case("uses secondary command buffer 712",
               "secondary reset after vkCmdExecuteCommands, primary submitted",
               secondary_rerecorded);
+   range_case(NULL, "a continuing secondary clearing inside the instance", secondary_clear_ok);
+   range_case("vkCmdExecuteCommands: command buffer 712 clears outside the render area or "
+              "layers of the instance",
+              "a continuing secondary clearing past the instance", secondary_clear_past);
    range_case(NULL, "render pass instance recorded and submitted", framebuffer_ok);
    range_case("uses image 650", "memory freed under a framebuffer's image before the submission",
               framebuffer_memory_freed);
