@@ -3297,6 +3297,180 @@ pipeline_inline_bad_word(struct test_stream *e)
    ts_u64(e, PIPELINE);
 }
 
+/* A compute pipeline of empty_compute with one specialization constant
+ * (id 0) of `size` bytes at `offset` in 8 bytes of data. */
+static void
+pipeline_specialized(struct test_stream *e, uint32_t offset, uint64_t size)
+{
+   descriptor_setup(e);
+   create_pipeline_layout(e);
+   create_shader_module(e, empty_compute, sizeof(empty_compute) / 4);
+   ts_cmd(e, T(vkCreateComputePipelines), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 0);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, VK_SHADER_STAGE_COMPUTE_BIT);
+   ts_u64(e, SHADER);
+   ts_string(e, "main");
+   ts_u64(e, 1); /* VkSpecializationInfo */
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u32(e, 0);
+   ts_u32(e, offset);
+   ts_u64(e, size);
+   ts_u64(e, 8);
+   ts_u64(e, 8);
+   ts_bytes(e, "\1\0\0\0\2\0\0\0", 8);
+   ts_u64(e, PIPELINE_LAYOUT);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u64(e, 0);
+   ts_u64(e, 1);
+   ts_u64(e, PIPELINE);
+}
+
+static void
+specialized_ok(struct test_stream *e)
+{
+   pipeline_specialized(e, 4, 4);
+}
+
+/* drivers copy the constant from pData + offset */
+static void
+specialized_past(struct test_stream *e)
+{
+   pipeline_specialized(e, 4, 8);
+}
+
+static void
+specialized_odd_size(struct test_stream *e)
+{
+   pipeline_specialized(e, 0, 3);
+}
+
+/* A graphics pipeline of RENDER_PASS's `subpass` with no stages (every
+ * case here is refused before the driver sees it): one vertex binding and
+ * an attribute at `location`, `topology`, `blends` blend attachments. */
+static void
+graphics_pipeline(struct test_stream *e, uint32_t subpass, uint32_t location, uint32_t topology,
+                  uint32_t blends)
+{
+   descriptor_setup(e);
+   create_pipeline_layout(e);
+   create_render_pass(e, false, 0);
+   ts_cmd(e, T(vkCreateGraphicsPipelines), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 0);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_GRAPHICS_PIPELINE_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, 0); /* no stages */
+   ts_u64(e, 0);
+   ts_u64(e, 1); /* vertex input */
+   ts_u32(e, VK_STRUCTURE_TYPE_PIPELINE_VERTEX_INPUT_STATE_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u32(e, 0);
+   ts_u32(e, 16);
+   ts_u32(e, VK_VERTEX_INPUT_RATE_VERTEX);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u32(e, location);
+   ts_u32(e, 0);
+   ts_u32(e, VK_FORMAT_R32G32B32A32_SFLOAT);
+   ts_u32(e, 0);
+   ts_u64(e, 1); /* input assembly */
+   ts_u32(e, VK_STRUCTURE_TYPE_PIPELINE_INPUT_ASSEMBLY_STATE_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, topology);
+   ts_u32(e, 0);
+   for (int i = 0; i < 5; i++)
+      ts_u64(e, 0); /* tessellation, viewport, rasterization, multisample, depth */
+   ts_u64(e, 1);    /* colour blend */
+   ts_u32(e, VK_STRUCTURE_TYPE_PIPELINE_COLOR_BLEND_STATE_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, blends);
+   ts_u64(e, blends);
+   for (uint32_t i = 0; i < blends * 8; i++)
+      ts_u32(e, i % 8 == 7 ? 0xf : 0);
+   ts_u64(e, 4);
+   for (int i = 0; i < 4; i++)
+      ts_u32(e, 0);
+   ts_u64(e, 0); /* no dynamic state */
+   ts_u64(e, PIPELINE_LAYOUT);
+   ts_u64(e, RENDER_PASS);
+   ts_u32(e, subpass);
+   ts_u64(e, 0);
+   ts_u32(e, UINT32_MAX);
+   ts_u64(e, 0); /* no allocator */
+   ts_u64(e, 1);
+   ts_u64(e, PIPELINE);
+}
+
+/* lavapipe reads the render pass's subpass array at `subpass` */
+static void
+graphics_bad_subpass(struct test_stream *e)
+{
+   graphics_pipeline(e, 3, 0, VK_PRIMITIVE_TOPOLOGY_TRIANGLE_LIST, 1);
+}
+
+/* drivers keep vertex state in arrays indexed by location */
+static void
+graphics_bad_location(struct test_stream *e)
+{
+   graphics_pipeline(e, 0, 4096, VK_PRIMITIVE_TOPOLOGY_TRIANGLE_LIST, 1);
+}
+
+static void
+graphics_bad_topology(struct test_stream *e)
+{
+   graphics_pipeline(e, 0, 0, 0x7fff, 1);
+}
+
+/* lavapipe copies blend states into an array of 8 */
+static void
+graphics_many_blends(struct test_stream *e)
+{
+   graphics_pipeline(e, 0, 0, VK_PRIMITIVE_TOPOLOGY_TRIANGLE_LIST, 64);
+}
+
+/* lavapipe keeps a layout's sets in an array of 8 */
+static void
+layout_many_sets(struct test_stream *e)
+{
+   descriptor_setup(e);
+   ts_cmd(e, T(vkCreatePipelineLayout), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, 64);
+   ts_u64(e, 64);
+   for (int i = 0; i < 64; i++)
+      ts_u64(e, SET_LAYOUT);
+   ts_u32(e, 0);
+   ts_u64(e, 0);
+   ts_u64(e, 0);
+   ts_u64(e, 1);
+   ts_u64(e, PIPELINE_LAYOUT);
+}
+
 static void
 test_spirv(void)
 {
@@ -3306,6 +3480,20 @@ test_spirv(void)
    range_case("not SPIR-V (magic number)", "a module with a byte-swapped magic", shader_bad_magic);
    range_case("spirv: vkCreateComputePipelines: object 1460: invalid SPIR-V",
               "inline stage code with one word changed", pipeline_inline_bad_word);
+   range_case(NULL, "a specialization constant inside its data", specialized_ok);
+   range_case("specialization constant past the end of its data",
+              "a specialization constant of 8 bytes at 4 in 8", specialized_past);
+   range_case("specialization constant of a size no scalar has",
+              "a specialization constant of 3 bytes", specialized_odd_size);
+   range_case("vkCreateGraphicsPipelines create info 0: subpass outside its render pass",
+              "a graphics pipeline of subpass 3 of 1", graphics_bad_subpass);
+   range_case("vertex attribute location, binding or offset past the device's limits",
+              "a vertex attribute at location 4096", graphics_bad_location);
+   range_case("no such primitive topology", "topology 0x7fff", graphics_bad_topology);
+   range_case("vkCreatePipelineLayout: 64 set layouts, more than maxBoundDescriptorSets",
+              "a pipeline layout of 64 sets", layout_many_sets);
+   range_case("more blend attachments than maxColorAttachments", "64 blend attachments",
+              graphics_many_blends);
 }
 
 /* --- recorded uses: what a command buffer recorded is alive when it runs --- */
