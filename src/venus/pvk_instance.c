@@ -303,6 +303,16 @@ ext_unsupported(const char *name)
    return false;
 }
 
+static bool
+physical_device_has_ext(const struct pvk_physical_device *pd, const char *name)
+{
+   for (uint32_t i = 0; i < pd->ext_count; i++) {
+      if (!strcmp(pd->exts[i].extensionName, name))
+         return true;
+   }
+   return false;
+}
+
 static void
 physical_device_init_exts(struct pvk_instance *inst, struct pvk_physical_device *pd)
 {
@@ -383,6 +393,29 @@ pvk_physical_device_create(struct pvk_instance *inst, VkPhysicalDevice handle, u
    }
    if (!pd->host_ptr_alignment)
       pv_warn("venus", "host device lacks VK_EXT_external_memory_host: no mappable memory");
+   /* the UpdateAfterBind limits (pipeline layouts of UPDATE_AFTER_BIND
+    * sets); the extension's struct, valid whatever the instance's version */
+   if (pd->api_version >= VK_API_VERSION_1_1 &&
+       physical_device_has_ext(pd, "VK_EXT_descriptor_indexing")) {
+      VkPhysicalDeviceDescriptorIndexingProperties di = {
+         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DESCRIPTOR_INDEXING_PROPERTIES,
+      };
+      VkPhysicalDeviceProperties2 p2 = {
+         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+         .pNext = &di,
+      };
+      inst->dispatch.vkGetPhysicalDeviceProperties2(handle, &p2);
+      const uint32_t uab[7] = {
+         di.maxPerStageDescriptorUpdateAfterBindSamplers,
+         di.maxPerStageDescriptorUpdateAfterBindUniformBuffers,
+         di.maxPerStageDescriptorUpdateAfterBindStorageBuffers,
+         di.maxPerStageDescriptorUpdateAfterBindSampledImages,
+         di.maxPerStageDescriptorUpdateAfterBindStorageImages,
+         di.maxPerStageDescriptorUpdateAfterBindInputAttachments,
+         di.maxPerStageUpdateAfterBindResources,
+      };
+      memcpy(pd->uab_per_stage, uab, sizeof(uab));
+   }
    return pd;
 }
 

@@ -60,7 +60,10 @@ struct pvk_physical_device {
    uint32_t max_color_attachments;   /* limits.maxColorAttachments (firewall) */
    uint32_t max_locations;        /* the most interface locations of any stage (firewall, SPIR-V) */
    VkPhysicalDeviceLimits limits; /* all of them, for the firewall's pipeline rules */
-   uint32_t ext_count;            /* advertised device extensions */
+   /* maxPerStageDescriptorUpdateAfterBind* in pvk_desc_kind order, and
+    * maxPerStageUpdateAfterBindResources (Vulkan 1.2; 0 without) */
+   uint32_t uab_per_stage[7];
+   uint32_t ext_count; /* advertised device extensions */
    VkExtensionProperties *exts;
 };
 

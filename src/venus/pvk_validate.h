@@ -83,8 +83,25 @@ struct pvk_layout_binding {
 
 /* obj->data of a VkDescriptorSetLayout, shared (counted) with the sets
  * allocated from it: a layout may be destroyed before its sets. */
+/* Descriptor kinds with a per-stage limit (maxPerStageDescriptor*), and
+ * their sum (maxPerStageResources); shader stages counted apart. */
+enum pvk_desc_kind {
+   PVK_DESC_SAMPLERS,
+   PVK_DESC_UNIFORM_BUFFERS,
+   PVK_DESC_STORAGE_BUFFERS,
+   PVK_DESC_SAMPLED_IMAGES,
+   PVK_DESC_STORAGE_IMAGES,
+   PVK_DESC_INPUT_ATTACHMENTS,
+   PVK_DESC_RESOURCES,
+   PVK_DESC_KINDS
+};
+#define PVK_DESC_STAGES 16 /* VkShaderStageFlagBits 0x1..0x8000 */
+
 struct pvk_set_layout_state {
    uint32_t refs;
+   bool update_after_bind; /* UPDATE_AFTER_BIND_POOL: the *UpdateAfterBind limits */
+   /* descriptors per shader stage and kind, for pipeline layouts */
+   uint64_t per_stage[PVK_DESC_STAGES][PVK_DESC_KINDS];
    uint32_t binding_count;
    uint32_t variable_binding;            /* index of the variable-count binding, or UINT32_MAX */
    uint32_t dynamic_count;               /* dynamic uniform/storage buffer descriptors */

@@ -122,6 +122,108 @@ record_layout(struct pvk_context *ctx, const VkDescriptorSetLayoutCreateInfo *in
    return l;
 }
 
+/* Which per-stage limits a descriptor of `type` counts toward (bits of
+ * enum pvk_desc_kind). Inline uniform blocks have limits of their own,
+ * not checked. */
+static uint32_t
+desc_kinds(VkDescriptorType type)
+{
+   const uint32_t res = 1u << PVK_DESC_RESOURCES;
+   switch (type) {
+   case VK_DESCRIPTOR_TYPE_SAMPLER:
+      return 1u << PVK_DESC_SAMPLERS;
+   case VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER:
+      return 1u << PVK_DESC_SAMPLERS | 1u << PVK_DESC_SAMPLED_IMAGES | res;
+   case VK_DESCRIPTOR_TYPE_SAMPLED_IMAGE:
+   case VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER:
+      return 1u << PVK_DESC_SAMPLED_IMAGES | res;
+   case VK_DESCRIPTOR_TYPE_STORAGE_IMAGE:
+   case VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER:
+      return 1u << PVK_DESC_STORAGE_IMAGES | res;
+   case VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER:
+   case VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER_DYNAMIC:
+      return 1u << PVK_DESC_UNIFORM_BUFFERS | res;
+   case VK_DESCRIPTOR_TYPE_STORAGE_BUFFER:
+   case VK_DESCRIPTOR_TYPE_STORAGE_BUFFER_DYNAMIC:
+      return 1u << PVK_DESC_STORAGE_BUFFERS | res;
+   case VK_DESCRIPTOR_TYPE_INPUT_ATTACHMENT:
+      return 1u << PVK_DESC_INPUT_ATTACHMENTS | res;
+   default:
+      return 0;
+   }
+}
+
+/* The layout's descriptors per stage and kind (a variable-count binding
+ * counts its upper bound, as the limits' VUIDs do). */
+static void
+count_per_stage(struct pvk_set_layout_state *l, const VkDescriptorSetLayoutCreateInfo *info)
+{
+   l->update_after_bind =
+      (info->flags & VK_DESCRIPTOR_SET_LAYOUT_CREATE_UPDATE_AFTER_BIND_POOL_BIT) != 0;
+   for (uint32_t i = 0; i < info->bindingCount; i++) {
+      const VkDescriptorSetLayoutBinding *b = &info->pBindings[i];
+      const uint32_t kinds = desc_kinds(b->descriptorType);
+      for (uint32_t stage = 0; kinds && stage < PVK_DESC_STAGES; stage++) {
+         if (!(b->stageFlags & (1u << stage)))
+            continue;
+         for (uint32_t k = 0; k < PVK_DESC_KINDS; k++) {
+            if (kinds & (1u << k))
+               l->per_stage[stage][k] += b->descriptorCount;
+         }
+      }
+   }
+}
+
+/* VUID-VkPipelineLayoutCreateInfo-descriptorType-03016..03022 (and the
+ * UpdateAfterBind ones when a set layout is UPDATE_AFTER_BIND_POOL):
+ * drivers bind a stage's descriptors into arrays sized by these limits
+ * (lavapipe: its gallium caps). The stage and kind past it, or NULL. */
+static const char *
+per_stage_why(const struct pvk_physical_device *pd, const VkPipelineLayoutCreateInfo *info,
+              struct pvk_context *ctx, uint32_t *stage_out)
+{
+   static const char *const names[PVK_DESC_KINDS] = {
+      "samplers",       "uniform buffers",   "storage buffers", "sampled images",
+      "storage images", "input attachments", "resources",
+   };
+   const VkPhysicalDeviceLimits *l = &pd->limits;
+   const uint32_t limits[PVK_DESC_KINDS] = {
+      l->maxPerStageDescriptorSamplers,
+      l->maxPerStageDescriptorUniformBuffers,
+      l->maxPerStageDescriptorStorageBuffers,
+      l->maxPerStageDescriptorSampledImages,
+      l->maxPerStageDescriptorStorageImages,
+      l->maxPerStageDescriptorInputAttachments,
+      l->maxPerStageResources,
+   };
+   uint64_t sum[PVK_DESC_STAGES][PVK_DESC_KINDS] = { { 0 } };
+   bool uab = false;
+   for (uint32_t i = 0; i < info->setLayoutCount; i++) {
+      const struct vn_object *lo =
+         vn_object_table_find_handle(ctx->dispatch.objects, VK_OBJECT_TYPE_DESCRIPTOR_SET_LAYOUT,
+                                     (uint64_t)(uintptr_t)info->pSetLayouts[i]);
+      const struct pvk_set_layout_state *sl = lo ? lo->data : NULL;
+      if (!sl)
+         continue;
+      uab |= sl->update_after_bind;
+      for (uint32_t s = 0; s < PVK_DESC_STAGES; s++) {
+         for (uint32_t k = 0; k < PVK_DESC_KINDS; k++)
+            sum[s][k] += sl->per_stage[s][k];
+      }
+   }
+   for (uint32_t s = 0; s < PVK_DESC_STAGES; s++) {
+      for (uint32_t k = 0; k < PVK_DESC_KINDS; k++) {
+         const uint32_t max =
+            uab && pd->uab_per_stage[k] > limits[k] ? pd->uab_per_stage[k] : limits[k];
+         if (sum[s][k] > max) {
+            *stage_out = 1u << s;
+            return names[k];
+         }
+      }
+   }
+   return NULL;
+}
+
 void
 vn_handle_vkCreateDescriptorSetLayout(struct vn_dispatch_context *dctx,
                                       struct vn_command_vkCreateDescriptorSetLayout *args)
@@ -135,6 +237,7 @@ vn_handle_vkCreateDescriptorSetLayout(struct vn_dispatch_context *dctx,
    struct pvk_set_layout_state *l = record_layout(ctx, args->pCreateInfo);
    if (!l)
       return;
+   count_per_stage(l, args->pCreateInfo);
    VkDescriptorSetLayout handle = VK_NULL_HANDLE;
    args->ret =
       dev->dispatch.vkCreateDescriptorSetLayout(dev->handle, args->pCreateInfo, NULL, &handle);
@@ -610,6 +713,15 @@ vn_handle_vkCreatePipelineLayout(struct vn_dispatch_context *dctx,
                  "descriptor: vkCreatePipelineLayout: %u set layouts, more than "
                  "maxBoundDescriptorSets %u",
                  info->setLayoutCount, dev->physical_device->limits.maxBoundDescriptorSets);
+      return;
+   }
+   uint32_t stage = 0;
+   const char *kind = per_stage_why(dev->physical_device, info, ctx, &stage);
+   if (kind) {
+      pvk_reject(ctx,
+                 "descriptor: vkCreatePipelineLayout: more %s for stage 0x%x than its "
+                 "maxPerStage limit (VUID-VkPipelineLayoutCreateInfo-descriptorType-03016..03022)",
+                 kind, stage);
       return;
    }
    const int bad = bad_push_constant_range(info, dev->physical_device->max_push_constants);

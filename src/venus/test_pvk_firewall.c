@@ -3449,6 +3449,44 @@ graphics_many_blends(struct test_stream *e)
    graphics_pipeline(e, 0, 0, VK_PRIMITIVE_TOPOLOGY_TRIANGLE_LIST, 64);
 }
 
+/* A set layout of one binding of `count` uniform buffers for the compute
+ * stage, and a pipeline layout of it. */
+static void
+layout_of_uniform_buffers(struct test_stream *e, uint32_t count)
+{
+   ts_cmd(e, T(vkCreateDescriptorSetLayout), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u32(e, 0);
+   ts_u32(e, VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER);
+   ts_u32(e, count);
+   ts_u32(e, VK_SHADER_STAGE_COMPUTE_BIT);
+   ts_u64(e, 0);
+   ts_u64(e, 0);
+   ts_u64(e, 1);
+   ts_u64(e, SET_LAYOUT);
+   create_pipeline_layout(e);
+}
+
+static void
+layout_uniform_buffers_ok(struct test_stream *e)
+{
+   layout_of_uniform_buffers(e, 4);
+}
+
+/* lavapipe binds a stage's uniform buffers into an array of its constant
+ * buffer cap */
+static void
+layout_too_many_uniform_buffers(struct test_stream *e)
+{
+   layout_of_uniform_buffers(e, 4096);
+}
+
 /* lavapipe keeps a layout's sets in an array of 8 */
 static void
 layout_many_sets(struct test_stream *e)
@@ -3492,6 +3530,9 @@ test_spirv(void)
    range_case("no such primitive topology", "topology 0x7fff", graphics_bad_topology);
    range_case("vkCreatePipelineLayout: 64 set layouts, more than maxBoundDescriptorSets",
               "a pipeline layout of 64 sets", layout_many_sets);
+   range_case(NULL, "a pipeline layout of 4 uniform buffers", layout_uniform_buffers_ok);
+   range_case("vkCreatePipelineLayout: more uniform buffers for stage 0x20 than its maxPerStage",
+              "a pipeline layout of 4096 uniform buffers", layout_too_many_uniform_buffers);
    range_case("more blend attachments than maxColorAttachments", "64 blend attachments",
               graphics_many_blends);
 }
