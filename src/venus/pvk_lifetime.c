@@ -419,6 +419,8 @@ destroy_object(struct vn_dispatch_context *dctx, struct vn_object *dispatch, VkO
    struct vn_object *obj = find(ctx, type, handle);
    if (!obj)
       return;
+   /* descriptors naming it get null ones first (pvk_validate.h) */
+   pvk_descriptor_refs_drop(ctx, obj);
    pvk_object_forget(ctx, obj);
    pvk_lifetime_destroy(ctx, pvk_device_from_base(dispatch->device), type, handle, 0, NULL);
 }

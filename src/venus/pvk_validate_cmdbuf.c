@@ -146,13 +146,13 @@ pvk_view_record_parent(struct pvk_context *ctx, struct vn_object *obj, uint64_t 
       parent ? vn_object_table_find_handle(ctx->dispatch.objects, type, parent) : NULL;
    if (!p)
       return;
-   struct pvk_cb_use *u = malloc(sizeof(*u));
-   if (!u) {
+   struct pvk_view_state *v = calloc(1, sizeof(*v));
+   if (!v) {
       pvk_context_set_lost(ctx, "view: out of host memory for its state");
       return;
    }
-   *u = (struct pvk_cb_use){ p->id, p->gen, p->type };
-   obj->data = u;
+   v->parent = (struct pvk_cb_use){ p->id, p->gen, p->type };
+   obj->data = v;
 }
 
 bool
