@@ -10,7 +10,9 @@
  *   updates, binds, views and barriers against sizes, mip levels and array
  *   layers; queue families and indices (pvk_device.c);
  * - pvk_validate_cmdbuf.c: what a command buffer recorded is alive when it
- *   is submitted or executed.
+ *   is submitted or executed;
+ * - pvk_validate_descriptor_refs.c: no descriptor of a set names a
+ *   destroyed object (made null, or the set refused when bound).
  *
  * What the rules need is recorded when objects are created, in obj->data
  * (buffers, images, descriptor set layouts, descriptor sets; device memory
