@@ -264,8 +264,7 @@ main(int argc, char **argv)
       du[r] = (now_ns() - t) / 1e3;
       run(re);
    }
-   printf("bench_descriptor_refs: %d rounds, %d storage buffer descriptors\n", rounds,
-          DESCRIPTORS);
+   printf("bench_descriptor_refs: %d rounds, %d storage buffer descriptors\n", rounds, DESCRIPTORS);
    printf("  write    %8.1f ns per descriptor naming another buffer than before\n",
           median(wr, rounds));
    printf("  rewrite  %8.1f ns per descriptor naming the same buffer again\n", median(rw, rounds));

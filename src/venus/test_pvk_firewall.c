@@ -3540,6 +3540,69 @@ dispatch_and_expect(uint32_t ctx, struct test_stream *e, unsigned lines, const c
    pv_context_destroy(renderer, ctx);
 }
 
+/* Layout SET_LAYOUT: binding 0 one storage buffer, binding 1 up to 8 of
+ * them (variable count); set SET of it with `count` in binding 1. */
+static void
+variable_set_setup(struct test_stream *e, uint32_t count)
+{
+   ts_cmd(e, T(vkCreateDescriptorSetLayout), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_BINDING_FLAGS_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 2);
+   ts_u64(e, 2);
+   ts_u32(e, 0);
+   ts_u32(e, VK_DESCRIPTOR_BINDING_VARIABLE_DESCRIPTOR_COUNT_BIT);
+   ts_u32(e, 0);
+   ts_u32(e, 2);
+   ts_u64(e, 2);
+   for (uint32_t i = 0; i < 2; i++) {
+      ts_u32(e, i);
+      ts_u32(e, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER);
+      ts_u32(e, i ? 8 : 1);
+      ts_u32(e, VK_SHADER_STAGE_COMPUTE_BIT);
+      ts_u64(e, 0);
+   }
+   ts_u64(e, 0);
+   ts_u64(e, 1);
+   ts_u64(e, SET_LAYOUT);
+
+   ts_cmd(e, T(vkCreateDescriptorPool), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, 1);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u32(e, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER);
+   ts_u32(e, 16);
+   ts_u64(e, 0);
+   ts_u64(e, 1);
+   ts_u64(e, DESC_POOL);
+
+   ts_cmd(e, T(vkAllocateDescriptorSets), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_DESCRIPTOR_SET_VARIABLE_DESCRIPTOR_COUNT_ALLOCATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u32(e, count);
+   ts_u64(e, DESC_POOL);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u64(e, SET_LAYOUT);
+   ts_u64(e, 1);
+   ts_u64(e, SET);
+}
+
 /* lavapipe 22.3 reads every descriptor of a bound set at a dispatch: a
  * buffer, view or sampler written into a set and destroyed (or its image
  * destroyed, or its memory freed) would be read through freed memory. The
@@ -3629,6 +3692,19 @@ test_descriptor_lifetimes(void)
    CHECK(pv_context_submit(renderer, ctx, e.data, e.len) == 0);
    CHECK(!pv_context_is_lost(renderer, ctx));
    CHECK(strstr(last_nulled, ": 6 descriptors naming it made null"));
+   pv_context_destroy(renderer, ctx);
+
+   /* a variable-count binding: a write from binding 0 spills into its 4
+    * descriptors; the slots follow the set's count */
+   ctx = setup();
+   e.len = 0;
+   variable_set_setup(&e, 4);
+   write_buffers(&e, 0, 0, 5, ssbo, 0, 64);
+   write_buffers(&e, 1, 3, 1, ssbo, 64, 64);
+   destroy(&e, T(vkDestroyBuffer), BUFFER);
+   CHECK(pv_context_submit(renderer, ctx, e.data, e.len) == 0);
+   CHECK(!pv_context_is_lost(renderer, ctx));
+   CHECK(strstr(last_nulled, "object 600 (type 9) going away: 5 descriptors naming it made null"));
    pv_context_destroy(renderer, ctx);
 
    /* an image view and a sampler of a combined image sampler destroyed */
