@@ -58,8 +58,9 @@ pvk_validate_free_state(struct vn_object *obj)
          pvk_desc_refs_free(&((struct pvk_view_state *)obj->data)->refs);
       free(obj->data);
       break;
-   case VK_OBJECT_TYPE_SAMPLER: /* the descriptors naming it, once written */
-      pvk_desc_refs_free(obj->data);
+   case VK_OBJECT_TYPE_SAMPLER: /* made when first needed */
+      if (obj->data)
+         pvk_desc_refs_free(&((struct pvk_sampler_state *)obj->data)->refs);
       free(obj->data);
       break;
    case VK_OBJECT_TYPE_QUERY_POOL:

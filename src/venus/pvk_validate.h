@@ -92,6 +92,16 @@ struct pvk_view_state {
    struct pvk_desc_refs refs;
 };
 
+/* obj->data of a VkSampler, made when first needed: the descriptors
+ * naming it, and whether a set layout has it as an immutable sampler
+ * (lavapipe 22.3 keeps pointers to it in the layout and its sets: such a
+ * sampler is kept on the host until the context or device goes,
+ * pvk_lifetime.c). */
+struct pvk_sampler_state {
+   struct pvk_desc_refs refs;
+   bool immutable;
+};
+
 /* One binding of a descriptor set layout. */
 struct pvk_layout_binding {
    uint32_t binding;
@@ -407,6 +417,10 @@ bool pvk_descriptor_refs_update(struct pvk_context *ctx, uint32_t write_count,
  * away on the host, or (buffers, images) its memory does: every descriptor
  * naming it, directly or through a view, is rewritten or marked stale. */
 void pvk_descriptor_refs_drop(struct pvk_context *ctx, struct vn_object *obj);
+
+/* The state of a sampler (allocated on first use; NULL, context lost,
+ * when out of memory). */
+struct pvk_sampler_state *pvk_sampler_state(struct pvk_context *ctx, struct vn_object *sampler);
 
 /* Frees a reference list (not the struct). */
 void pvk_desc_refs_free(struct pvk_desc_refs *refs);

@@ -66,6 +66,27 @@ binding_flags(const VkDescriptorSetLayoutCreateInfo *info)
    return NULL;
 }
 
+/* The binding's immutable samplers stay on the host while the context
+ * or device lives (pvk_sampler_state); false (context lost) when out of
+ * memory. */
+static bool
+mark_immutable(struct pvk_context *ctx, const VkDescriptorSetLayoutBinding *b)
+{
+   for (uint32_t j = 0; j < b->descriptorCount; j++) {
+      struct vn_object *s =
+         b->pImmutableSamplers[j]
+            ? vn_object_table_find_handle(ctx->dispatch.objects, VK_OBJECT_TYPE_SAMPLER,
+                                          (uint64_t)(uintptr_t)b->pImmutableSamplers[j])
+            : NULL;
+      struct pvk_sampler_state *st = s ? pvk_sampler_state(ctx, s) : NULL;
+      if (s && !st)
+         return false;
+      if (st)
+         st->immutable = true;
+   }
+   return true;
+}
+
 /* The layout's bindings, sorted; NULL (context lost) on a bad layout. */
 static struct pvk_set_layout_state *
 record_layout(struct pvk_context *ctx, const VkDescriptorSetLayoutCreateInfo *info)
@@ -96,6 +117,10 @@ record_layout(struct pvk_context *ctx, const VkDescriptorSetLayoutCreateInfo *in
                              b->pImmutableSamplers;
       l->bindings[i] = (struct pvk_layout_binding){ b->binding, b->descriptorType,
                                                     b->descriptorCount, false, immutable };
+      if (immutable && !mark_immutable(ctx, b)) {
+         free(l);
+         return NULL;
+      }
       if (flags && flags->bindingCount && flags->pBindingFlags &&
           (flags->pBindingFlags[i] & VK_DESCRIPTOR_BINDING_VARIABLE_DESCRIPTOR_COUNT_BIT))
          l->bindings[i].variable = true;

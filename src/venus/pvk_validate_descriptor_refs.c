@@ -90,11 +90,19 @@ refs_of(struct vn_object *obj, bool create)
       return obj->data ? &((struct pvk_view_state *)obj->data)->refs : NULL;
    case VK_OBJECT_TYPE_SAMPLER:
       if (!obj->data && create)
-         obj->data = calloc(1, sizeof(struct pvk_desc_refs));
-      return obj->data;
+         obj->data = calloc(1, sizeof(struct pvk_sampler_state));
+      return obj->data ? &((struct pvk_sampler_state *)obj->data)->refs : NULL;
    default:
       return NULL;
    }
+}
+
+struct pvk_sampler_state *
+pvk_sampler_state(struct pvk_context *ctx, struct vn_object *sampler)
+{
+   if (!refs_of(sampler, true))
+      pvk_context_set_lost(ctx, "sampler: out of host memory for its state");
+   return sampler->data;
 }
 
 static uint32_t

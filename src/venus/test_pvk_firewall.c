@@ -68,7 +68,7 @@ static char last_error[1024];
 static unsigned deferred_lines, guest_fence_lines;
 /* Debug lines of pvk_validate_descriptor_refs.c (descriptors made null or
  * left stale when what they name goes away), and the last one. */
-static unsigned nulled_lines;
+static unsigned nulled_lines, immutable_lines;
 static char last_nulled[1024];
 
 int
@@ -88,6 +88,7 @@ pv_logv(enum pv_log_level level, const char *tag, const char *fmt, va_list ap)
       pthread_mutex_lock(&log_mutex);
       deferred_lines += strstr(line, "deferred until serial") != NULL;
       guest_fence_lines += strstr(line, "tracked by the guest's fence") != NULL;
+      immutable_lines += strstr(line, "is an immutable sampler: kept") != NULL;
       if (strstr(line, "descriptors naming it made null")) {
          nulled_lines++;
          snprintf(last_nulled, sizeof(last_nulled), "%s", line);
@@ -1238,7 +1239,7 @@ static const uint32_t spv_unwritten[] = {
  * sampler), binding 1 a storage buffer; pool DESC_POOL and set SET of it,
  * never written. */
 static void
-sampler_set_setup(struct test_stream *e)
+sampler_set_setup_immutable(struct test_stream *e, uint64_t immutable)
 {
    ts_cmd(e, T(vkCreateDescriptorSetLayout), 0);
    ts_u64(e, DEVICE);
@@ -1252,7 +1253,9 @@ sampler_set_setup(struct test_stream *e)
    ts_u32(e, VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER);
    ts_u32(e, 1);
    ts_u32(e, VK_SHADER_STAGE_COMPUTE_BIT);
-   ts_u64(e, 0);
+   ts_u64(e, immutable ? 1 : 0);
+   if (immutable)
+      ts_u64(e, immutable);
    ts_u32(e, 1);
    ts_u32(e, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER);
    ts_u32(e, 1);
@@ -1290,6 +1293,12 @@ sampler_set_setup(struct test_stream *e)
    ts_u64(e, SET_LAYOUT);
    ts_u64(e, 1);
    ts_u64(e, SET);
+}
+
+static void
+sampler_set_setup(struct test_stream *e)
+{
+   sampler_set_setup_immutable(e, 0);
 }
 
 static void
@@ -3746,6 +3755,26 @@ test_descriptor_lifetimes(void)
    write_image(&e, SET, 0, combined, SAMPLER, VIEW);
    expect_why(ctx, &e, "image view 1300 of a destroyed image or freed memory",
               "view of freed memory written");
+
+   /* an immutable sampler destroyed while its layout and set live: kept on
+    * the host (lavapipe's set points at it) until the device goes */
+   ctx = setup();
+   e.len = 0;
+   create_sampler(&e, SAMPLER);
+   sampler_set_setup_immutable(&e, SAMPLER);
+   create_pipeline_layout(&e);
+   create_compute_pipeline(&e);
+   create_fence(&e, FENCE);
+   write_buffers(&e, 1, 0, 1, ssbo, 0, VK_WHOLE_SIZE);
+   destroy(&e, T(vkDestroySampler), SAMPLER);
+   create_sampler(&e, SAMPLER); /* the id is free again */
+   destroy(&e, T(vkDestroySampler), SAMPLER);
+   record_dispatch(&e);
+   pthread_mutex_lock(&log_mutex);
+   const unsigned kept = immutable_lines;
+   pthread_mutex_unlock(&log_mutex);
+   dispatch_and_expect(ctx, &e, 0, NULL, "immutable sampler destroyed");
+   CHECK(immutable_lines == kept + 1);
 
    /* pending work: the destroy is deferred, the descriptor made null now */
    ctx = setup();
