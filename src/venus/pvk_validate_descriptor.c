@@ -28,6 +28,11 @@
  * the renderer's where a sampler is needed. Not filled (no null form): input
  * attachments, inline uniform blocks (memory, not pointers), acceleration
  * structures and mutable bindings.
+ *
+ * What each written descriptor names is recorded, so that descriptors
+ * naming an object are made null before the object goes away
+ * (pvk_validate_descriptor_refs.c); a set with one that could not be is
+ * refused at vkCmdBindDescriptorSets.
  */
 #include <stdlib.h>
 #include <string.h>
