@@ -350,6 +350,7 @@ pvk_physical_device_create(struct pvk_instance *inst, VkPhysicalDevice handle, u
    pd->max_viewports = props.limits.maxViewports;
    pd->max_vertex_bindings = props.limits.maxVertexInputBindings;
    pd->max_color_attachments = props.limits.maxColorAttachments;
+   pd->limits = props.limits;
    pd->max_locations = max_u32(
       max_u32(props.limits.maxVertexInputAttributes, props.limits.maxVertexOutputComponents / 4),
       max_u32(props.limits.maxFragmentInputComponents / 4,

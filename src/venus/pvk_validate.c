@@ -126,6 +126,8 @@ pvk_validate_record_image(struct pvk_context *ctx, struct vn_object *obj,
    *i = (struct pvk_image_state){
       .type = info->imageType,
       .format = info->format,
+      .flags = info->flags,
+      .usage = info->usage,
       .extent = info->extent,
       .mip_levels = info->mipLevels,
       .array_layers = info->arrayLayers,

@@ -63,6 +63,16 @@ struct pvk_desc_refs {
    uint32_t count, capacity;
 };
 
+/* obj->data of a VkImageView or VkBufferView */
+struct pvk_view_state {
+   struct pvk_cb_use parent; /* its image or buffer (id 0: none recorded) */
+   /* image views: the extent of its base level and its layer count (the
+    * depth slices of a 2D view of a 3D image); 0 for buffer views */
+   uint32_t width, height, layers;
+   VkImageUsageFlags usage; /* its image's */
+   struct pvk_desc_refs refs; /* the descriptors naming it */
+};
+
 /* obj->data of a VkBuffer */
 struct pvk_buffer_state {
    VkDeviceSize size;
@@ -75,6 +85,8 @@ struct pvk_buffer_state {
 struct pvk_image_state {
    VkImageType type;
    VkFormat format;
+   VkImageCreateFlags flags; /* MUTABLE_FORMAT etc.: which view formats it allows */
+   VkImageUsageFlags usage;
    VkExtent3D extent;
    uint32_t mip_levels;
    uint32_t array_layers;
@@ -82,14 +94,6 @@ struct pvk_image_state {
    bool bound;                /* memory bound (or sparse: its binding is not tracked) */
    uint64_t memory;           /* host handle of the memory bound (0: none, or sparse) */
    struct pvk_desc_refs refs; /* descriptors naming its views */
-};
-
-/* obj->data of a VkBufferView or VkImageView: its buffer or image (what a
- * command buffer using the view uses too; first, pvk_validate_cmdbuf.c
- * reads it as a struct pvk_cb_use) and the descriptors naming it. */
-struct pvk_view_state {
-   struct pvk_cb_use parent;
-   struct pvk_desc_refs refs;
 };
 
 /* obj->data of a VkSampler, made when first needed: the descriptors
@@ -189,8 +193,15 @@ struct pvk_command_buffer_state {
    bool continues_pass;    /* begun with RENDER_PASS_CONTINUE: inside its primary's pass */
    uint64_t render_pass;   /* host handle of the open render pass instance's pass */
    uint32_t colors;        /* colour attachments of vkCmdBeginRendering's instance */
-   uint32_t index_size;    /* bytes per index of the bound index buffer; 0: none bound */
-   uint64_t index_bytes;   /* bytes it holds past the bind offset (UINT64_MAX: not checked) */
+   VkRect2D area;          /* the open instance's render area */
+   uint32_t area_layers;   /* and the layers vkCmdClearAttachments may clear */
+   /* a continuing secondary: the box its clears cover, checked against
+    * the primary's instance at vkCmdExecuteCommands (clear_layers 0: none) */
+   int64_t clear_x0, clear_y0, clear_x1, clear_y1;
+   uint64_t clear_layers;
+   uint32_t clear_colors; /* highest colour attachment it clears + 1 */
+   uint32_t index_size;   /* bytes per index of the bound index buffer; 0: none bound */
+   uint64_t index_bytes;  /* bytes it holds past the bind offset (UINT64_MAX: not checked) */
    uint32_t active_count;
    struct pvk_active_query active[PVK_MAX_ACTIVE_QUERIES];
 };
@@ -204,13 +215,19 @@ struct pvk_render_pass_state {
    uint32_t subpass_count;
    uint32_t attachment_count;
    uint32_t clear_count; /* clear values needed: last cleared attachment + 1 */
-   uint32_t colors[];    /* colour attachments of each subpass */
+   uint32_t view_layers; /* multiview: highest view index + 1; 0 without */
+   /* per attachment: 1 where a subpass renders to or reads it as a colour,
+    * resolve, depth/stencil or input attachment (it must cover the
+    * framebuffer); 0 for attachments used only otherwise (shading rate) */
+   uint8_t *sized;
+   uint32_t colors[]; /* colour attachments of each subpass */
 };
 
 /* obj->data of a VkFramebuffer */
 struct pvk_framebuffer_state {
    uint32_t attachment_count;
    bool imageless;
+   uint32_t width, height, layers;
    /* its views and their images, for the command buffers that use it
     * (pvk_validate_cmdbuf.c) */
    uint32_t use_count;
@@ -308,8 +325,13 @@ void pvk_cb_pool_reset(struct pvk_context *ctx, struct vn_object *pool);
 void pvk_cb_state_free(void *data);
 
 /* A new buffer or image view (obj) of host buffer or image `parent`: a
- * command buffer that uses the view uses the parent too (obj->data). */
-void pvk_view_record_parent(struct pvk_context *ctx, struct vn_object *obj, uint64_t parent);
+ * command buffer that uses the view uses the parent too. Returns its
+ * state (obj->data), NULL when the parent has none or out of memory. */
+struct pvk_view_state *pvk_view_record_parent(struct pvk_context *ctx, struct vn_object *obj,
+                                              uint64_t parent);
+
+/* The state of image view `view` (host handle), NULL when it has none. */
+const struct pvk_view_state *pvk_image_view_state(struct pvk_context *ctx, uint64_t view);
 
 /* vkCreateFramebuffer: the uses its views bring (fb->uses); false
  * (context lost) when out of memory. */
@@ -328,8 +350,10 @@ bool pvk_recording_begin(struct pvk_context *ctx, struct vn_object *cb, const ch
                          uint32_t subpasses);
 
 /* The open render pass instance's pass (vkCmdBeginRenderPass(2)) or
- * colour attachment count (vkCmdBeginRendering), for vkCmdClearAttachments. */
-void pvk_recording_set_pass(struct vn_object *cb, uint64_t render_pass, uint32_t colors);
+ * colour attachment count (vkCmdBeginRendering), its render area and the
+ * layers it renders (1 with multiview), for vkCmdClearAttachments. */
+void pvk_recording_set_pass(struct vn_object *cb, uint64_t render_pass, uint32_t colors,
+                            const VkRect2D *area, uint32_t layers);
 
 /* A draw (graphics) or dispatch (compute) needs a pipeline of that bind
  * point bound (VUID-vkCmdDraw-None-08606 and the like). */

@@ -115,7 +115,7 @@ append_implied(struct pvk_context *ctx, struct pvk_command_buffer_state *st,
 {
    if ((obj->type == VK_OBJECT_TYPE_IMAGE_VIEW || obj->type == VK_OBJECT_TYPE_BUFFER_VIEW) &&
        obj->data)
-      return append(ctx, st, *(const struct pvk_cb_use *)obj->data);
+      return append(ctx, st, ((const struct pvk_view_state *)obj->data)->parent);
    if (obj->type == VK_OBJECT_TYPE_FRAMEBUFFER && obj->data) {
       const struct pvk_framebuffer_state *fb = obj->data;
       for (uint32_t i = 0; i < fb->use_count; i++) {
@@ -137,7 +137,7 @@ pvk_cb_use_slow(struct pvk_context *ctx, struct vn_object *cb, struct vn_object 
       obj->seen = st->recording;
 }
 
-void
+struct pvk_view_state *
 pvk_view_record_parent(struct pvk_context *ctx, struct vn_object *obj, uint64_t parent)
 {
    const VkObjectType type =
@@ -145,14 +145,24 @@ pvk_view_record_parent(struct pvk_context *ctx, struct vn_object *obj, uint64_t 
    const struct vn_object *p =
       parent ? vn_object_table_find_handle(ctx->dispatch.objects, type, parent) : NULL;
    if (!p)
-      return;
+      return NULL;
    struct pvk_view_state *v = calloc(1, sizeof(*v));
    if (!v) {
       pvk_context_set_lost(ctx, "view: out of host memory for its state");
-      return;
+      return NULL;
    }
    v->parent = (struct pvk_cb_use){ p->id, p->gen, p->type };
    obj->data = v;
+   return v;
+}
+
+const struct pvk_view_state *
+pvk_image_view_state(struct pvk_context *ctx, uint64_t view)
+{
+   const struct vn_object *v =
+      view ? vn_object_table_find_handle(ctx->dispatch.objects, VK_OBJECT_TYPE_IMAGE_VIEW, view)
+           : NULL;
+   return v ? v->data : NULL;
 }
 
 bool
@@ -176,7 +186,7 @@ pvk_framebuffer_record_uses(struct pvk_context *ctx, struct pvk_framebuffer_stat
          continue;
       fb->uses[fb->use_count++] = (struct pvk_cb_use){ v->id, v->gen, v->type };
       if (v->data)
-         fb->uses[fb->use_count++] = *(const struct pvk_cb_use *)v->data;
+         fb->uses[fb->use_count++] = ((const struct pvk_view_state *)v->data)->parent;
    }
    return true;
 }

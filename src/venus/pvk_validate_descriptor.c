@@ -637,6 +637,15 @@ vn_handle_vkCreatePipelineLayout(struct vn_dispatch_context *dctx,
       pvk_context_set_lost(ctx, "vkCreatePipelineLayout: missing arguments");
       return;
    }
+   /* VUID-VkPipelineLayoutCreateInfo-setLayoutCount-00286: drivers keep
+    * a layout's sets in an array of maxBoundDescriptorSets */
+   if (info->setLayoutCount > dev->physical_device->limits.maxBoundDescriptorSets) {
+      pvk_reject(ctx,
+                 "descriptor: vkCreatePipelineLayout: %u set layouts, more than "
+                 "maxBoundDescriptorSets %u",
+                 info->setLayoutCount, dev->physical_device->limits.maxBoundDescriptorSets);
+      return;
+   }
    const int bad = bad_push_constant_range(info, dev->physical_device->max_push_constants);
    if (bad >= 0) {
       const VkPushConstantRange *r = &info->pPushConstantRanges[bad];

@@ -112,6 +112,129 @@ rendering_formats_ok(struct pvk_device *dev, const VkGraphicsPipelineCreateInfo 
    return NULL;
 }
 
+/* VUID-VkSpecializationInfo-offset-00773, -pMapEntries-00774: every map
+ * entry inside pData. Drivers copy each constant from pData + offset; a
+ * size other than 1, 2, 4 or 8 bytes is no scalar a shader has. */
+static const char *
+specialization_why(const VkPipelineShaderStageCreateInfo *stages, uint32_t count)
+{
+   for (uint32_t i = 0; i < count; i++) {
+      const VkSpecializationInfo *sp = stages[i].pSpecializationInfo;
+      if (!sp)
+         continue;
+      if (sp->dataSize && !sp->pData)
+         return "specialization data size without data";
+      for (uint32_t e = 0; e < sp->mapEntryCount; e++) {
+         const VkSpecializationMapEntry *m = &sp->pMapEntries[e];
+         if (m->size != 1 && m->size != 2 && m->size != 4 && m->size != 8)
+            return "specialization constant of a size no scalar has";
+         if ((uint64_t)m->offset + m->size > sp->dataSize)
+            return "specialization constant past the end of its data";
+      }
+   }
+   return NULL;
+}
+
+static bool
+dynamic_has(const VkGraphicsPipelineCreateInfo *info, VkDynamicState state)
+{
+   const VkPipelineDynamicStateCreateInfo *d = info->pDynamicState;
+   for (uint32_t i = 0; d && d->pDynamicStates && i < d->dynamicStateCount; i++) {
+      if (d->pDynamicStates[i] == state)
+         return true;
+   }
+   return false;
+}
+
+/* Vertex input against the device's limits (VUID-VkPipelineVertexInputStateCreateInfo-
+ * vertexBindingDescriptionCount-00613, -vertexAttributeDescriptionCount-00614,
+ * VUID-VkVertexInputBindingDescription-binding-00618, -stride-00619,
+ * VUID-VkVertexInputAttributeDescription-location-00620, -binding-00621,
+ * -offset-00622): drivers keep fixed arrays indexed by binding and location. */
+static const char *
+vertex_input_why(const VkPhysicalDeviceLimits *l, const VkPipelineVertexInputStateCreateInfo *v)
+{
+   if (v->vertexBindingDescriptionCount > l->maxVertexInputBindings ||
+       v->vertexAttributeDescriptionCount > l->maxVertexInputAttributes)
+      return "more vertex bindings or attributes than the device has";
+   for (uint32_t i = 0; i < v->vertexBindingDescriptionCount; i++) {
+      const VkVertexInputBindingDescription *b = &v->pVertexBindingDescriptions[i];
+      if (b->binding >= l->maxVertexInputBindings || b->stride > l->maxVertexInputBindingStride)
+         return "vertex binding or stride past the device's limits";
+   }
+   for (uint32_t i = 0; i < v->vertexAttributeDescriptionCount; i++) {
+      const VkVertexInputAttributeDescription *a = &v->pVertexAttributeDescriptions[i];
+      if (a->location >= l->maxVertexInputAttributes || a->binding >= l->maxVertexInputBindings ||
+          a->offset > l->maxVertexInputAttributeOffset)
+         return "vertex attribute location, binding or offset past the device's limits";
+   }
+   for (const VkBaseInStructure *p = v->pNext; p; p = p->pNext) {
+      if (p->sType != VK_STRUCTURE_TYPE_PIPELINE_VERTEX_INPUT_DIVISOR_STATE_CREATE_INFO_EXT)
+         continue;
+      const VkPipelineVertexInputDivisorStateCreateInfoEXT *d =
+         (const VkPipelineVertexInputDivisorStateCreateInfoEXT *)p;
+      for (uint32_t i = 0; i < d->vertexBindingDivisorCount; i++) {
+         if (d->pVertexBindingDivisors[i].binding >= l->maxVertexInputBindings)
+            return "vertex binding divisor past the device's bindings";
+      }
+   }
+   return NULL;
+}
+
+/* The fixed-function state of a graphics pipeline where drivers index
+ * fixed arrays or tables with it: the render pass's subpass
+ * (VUID-VkGraphicsPipelineCreateInfo-renderPass-06046), blend attachments
+ * up to maxColorAttachments, vertex input, viewport and scissor counts up
+ * to maxViewports (VUID-VkPipelineViewportStateCreateInfo-viewportCount-01218,
+ * -scissorCount-01219), arrays a driver reads unless the state is dynamic,
+ * the topology (VkPrimitiveTopology) and the patch size
+ * (VUID-VkPipelineTessellationStateCreateInfo-patchControlPoints-01214).
+ * State of a pipeline library part is checked the same way when given. */
+static const char *
+fixed_state_why(struct pvk_context *ctx, struct pvk_device *dev,
+                const VkGraphicsPipelineCreateInfo *info)
+{
+   const VkPhysicalDeviceLimits *l = &dev->physical_device->limits;
+   if (info->renderPass) {
+      const struct vn_object *o = vn_object_table_find_handle(
+         ctx->dispatch.objects, VK_OBJECT_TYPE_RENDER_PASS, (uint64_t)(uintptr_t)info->renderPass);
+      const struct pvk_render_pass_state *rp = o ? o->data : NULL;
+      if (!rp || info->subpass >= rp->subpass_count)
+         return "subpass outside its render pass";
+   }
+   const VkPipelineColorBlendStateCreateInfo *cb = info->pColorBlendState;
+   if (cb && cb->attachmentCount > l->maxColorAttachments)
+      return "more blend attachments than maxColorAttachments";
+   if (cb && cb->attachmentCount && !cb->pAttachments &&
+       !(dynamic_has(info, VK_DYNAMIC_STATE_COLOR_BLEND_ENABLE_EXT) &&
+         dynamic_has(info, VK_DYNAMIC_STATE_COLOR_BLEND_EQUATION_EXT) &&
+         dynamic_has(info, VK_DYNAMIC_STATE_COLOR_WRITE_MASK_EXT)))
+      return "blend attachments without their states";
+   if (info->pVertexInputState && !dynamic_has(info, VK_DYNAMIC_STATE_VERTEX_INPUT_EXT)) {
+      const char *why = vertex_input_why(l, info->pVertexInputState);
+      if (why)
+         return why;
+   }
+   const VkPipelineViewportStateCreateInfo *vp = info->pViewportState;
+   if (vp && (vp->viewportCount > l->maxViewports || vp->scissorCount > l->maxViewports))
+      return "more viewports or scissors than maxViewports";
+   if (vp && vp->viewportCount && !vp->pViewports &&
+       !dynamic_has(info, VK_DYNAMIC_STATE_VIEWPORT) &&
+       !dynamic_has(info, VK_DYNAMIC_STATE_VIEWPORT_WITH_COUNT))
+      return "viewports neither given nor dynamic";
+   if (vp && vp->scissorCount && !vp->pScissors && !dynamic_has(info, VK_DYNAMIC_STATE_SCISSOR) &&
+       !dynamic_has(info, VK_DYNAMIC_STATE_SCISSOR_WITH_COUNT))
+      return "scissors neither given nor dynamic";
+   if (info->pInputAssemblyState &&
+       (uint32_t)info->pInputAssemblyState->topology > VK_PRIMITIVE_TOPOLOGY_PATCH_LIST)
+      return "no such primitive topology";
+   if (info->pTessellationState &&
+       (!info->pTessellationState->patchControlPoints ||
+        info->pTessellationState->patchControlPoints > l->maxTessellationPatchSize))
+      return "patchControlPoints outside 1..maxTessellationPatchSize";
+   return NULL;
+}
+
 /* What obj->data of a pipeline points to (pvk_validate.h): constants,
  * nothing to free. */
 static const VkPipelineBindPoint graphics_kind = VK_PIPELINE_BIND_POINT_GRAPHICS;
@@ -175,6 +298,10 @@ vn_handle_vkCreateGraphicsPipelines(struct vn_dispatch_context *dctx,
          stages_ok(info->pStages, info->pStages ? info->stageCount : 0, PVK_GRAPHICS_STAGES);
       if (!why)
          why = rendering_formats_ok(pvk_device_from_base(args->dispatch->device), info);
+      if (!why)
+         why = specialization_why(info->pStages, info->pStages ? info->stageCount : 0);
+      if (!why)
+         why = fixed_state_why(ctx, pvk_device_from_base(args->dispatch->device), info);
       const uint64_t id = (uint64_t)(uintptr_t)(args->pPipelines ? args->pPipelines[i] : 0);
       if (why) {
          pvk_reject(ctx, "pipeline: %s create info %u: %s (pipeline %llu)", cmd, i, why,
@@ -204,6 +331,8 @@ vn_handle_vkCreateComputePipelines(struct vn_dispatch_context *dctx,
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    for (uint32_t i = 0; args->pCreateInfos && i < args->createInfoCount; i++) {
       const char *why = stages_ok(&args->pCreateInfos[i].stage, 1, VK_SHADER_STAGE_COMPUTE_BIT);
+      if (!why)
+         why = specialization_why(&args->pCreateInfos[i].stage, 1);
       const uint64_t id = (uint64_t)(uintptr_t)(args->pPipelines ? args->pPipelines[i] : 0);
       if (why) {
          pvk_reject(ctx, "pipeline: %s create info %u: %s (pipeline %llu)", cmd, i, why,

@@ -934,7 +934,7 @@ vn_handle_vkBindImageMemory2(struct vn_dispatch_context *dctx,
 
 /* --- views --- */
 
-static void
+static struct pvk_view_state *
 insert_view(struct pvk_context *ctx, struct pvk_device *dev, VkObjectType type, uint64_t id,
             uint64_t handle, uint64_t parent)
 {
@@ -943,11 +943,39 @@ insert_view(struct pvk_context *ctx, struct pvk_device *dev, VkObjectType type, 
       struct vn_object o = { .type = type, .handle = handle, .device = pvk_device_base(dev) };
       vn_object_destroy_host(&o);
       pvk_context_set_lost(ctx, "view: bad or duplicate object id");
-      return;
+      return NULL;
    }
    obj->instance = pvk_instance_base(dev->instance);
    obj->device = pvk_device_base(dev);
-   pvk_view_record_parent(ctx, obj, parent);
+   return pvk_view_record_parent(ctx, obj, parent);
+}
+
+/* VUID-VkImageViewCreateInfo-image-01762 (another format needs
+ * MUTABLE_FORMAT), -01761 and -01583 (a compatible one: the same texel
+ * block size). Drivers address a view's texels with the view's block size
+ * and the image's row pitch and size: a larger block reads and writes past
+ * the image. Pairs outside the block table (multi-planar, etc.) are passed
+ * on for mutable images. */
+static const char *
+view_format_why(const struct pvk_image_state *im, VkFormat format, VkImageAspectFlags aspects)
+{
+   if (format == im->format)
+      return NULL;
+   if (!(im->flags & VK_IMAGE_CREATE_MUTABLE_FORMAT_BIT))
+      return "view format other than the image's, which is not MUTABLE_FORMAT";
+   uint32_t ib, iw, ih, vb, vw, vh;
+   const bool known_image = block_of(im->format, aspects, &ib, &iw, &ih);
+   const bool known_view = block_of(format, aspects, &vb, &vw, &vh);
+   if (!known_image && !known_view)
+      return NULL;
+   if (known_image != known_view || ib != vb)
+      return "view format of another texel block size than the image's";
+   if (iw == vw && ih == vh)
+      return NULL;
+   /* an uncompressed view of a compressed image: one texel per block */
+   if ((im->flags & VK_IMAGE_CREATE_BLOCK_TEXEL_VIEW_COMPATIBLE_BIT) && vw == 1 && vh == 1)
+      return NULL;
+   return "view format of another block extent than the image's";
 }
 
 void
@@ -973,6 +1001,29 @@ vn_handle_vkCreateBufferView(struct vn_dispatch_context *dctx,
                   (uint64_t)(uintptr_t)handle, (uint64_t)(uintptr_t)info->buffer);
 }
 
+/* What a framebuffer or a rendering may cover with the view. */
+static void
+record_view_extent(struct pvk_view_state *v, const struct pvk_image_state *im,
+                   const VkImageViewCreateInfo *info)
+{
+   const uint32_t level = info->subresourceRange.baseMipLevel;
+   v->width = (uint32_t)mip_dim(im->extent.width, level);
+   v->height = (uint32_t)mip_dim(im->extent.height, level);
+   v->usage = im->usage;
+   if (im->type == VK_IMAGE_TYPE_3D) {
+      const uint32_t slices = (uint32_t)mip_dim(im->extent.depth, level);
+      /* a 3D view is one layer; a 2D (array) view has the slices as layers */
+      v->layers = info->viewType == VK_IMAGE_VIEW_TYPE_3D ? 1
+                  : info->subresourceRange.layerCount == VK_REMAINING_ARRAY_LAYERS
+                     ? slices - info->subresourceRange.baseArrayLayer
+                     : info->subresourceRange.layerCount;
+   } else {
+      const VkImageSubresourceRange *r = &info->subresourceRange;
+      v->layers = r->layerCount != VK_REMAINING_ARRAY_LAYERS ? r->layerCount
+                                                             : im->array_layers - r->baseArrayLayer;
+   }
+}
+
 void
 vn_handle_vkCreateImageView(struct vn_dispatch_context *dctx,
                             struct vn_command_vkCreateImageView *args)
@@ -995,13 +1046,19 @@ vn_handle_vkCreateImageView(struct vn_dispatch_context *dctx,
    } else if (im.s) {
       why = subresource_range(im.s, &info->subresourceRange);
    }
+   if (!why)
+      why = view_format_why(im.s, info->format, info->subresourceRange.aspectMask);
    if (!ok_or_reject(ctx, why, "vkCreateImageView", 0, im.id, 0))
       return;
    VkImageView handle = VK_NULL_HANDLE;
    args->ret = dev->dispatch.vkCreateImageView(dev->handle, info, NULL, &handle);
-   if (args->ret == VK_SUCCESS)
+   if (args->ret != VK_SUCCESS)
+      return;
+   struct pvk_view_state *v =
       insert_view(ctx, dev, VK_OBJECT_TYPE_IMAGE_VIEW, (uint64_t)(uintptr_t)*args->pView,
                   (uint64_t)(uintptr_t)handle, (uint64_t)(uintptr_t)info->image);
+   if (v)
+      record_view_extent(v, im.s, info);
 }
 
 /* --- "2" variants of blits, resolves and event waits --- */

@@ -37,13 +37,93 @@ pvk_cb_state(struct pvk_context *ctx, struct vn_object *cb)
 }
 
 void
-pvk_recording_set_pass(struct vn_object *cb, uint64_t render_pass, uint32_t colors)
+pvk_recording_set_pass(struct vn_object *cb, uint64_t render_pass, uint32_t colors,
+                       const VkRect2D *area, uint32_t layers)
 {
    struct pvk_command_buffer_state *st = cb->data;
    if (st) {
       st->render_pass = render_pass;
       st->colors = colors;
+      st->area = *area;
+      st->area_layers = layers;
    }
+}
+
+/* The colour attachments of the open instance's current subpass (or of
+ * its dynamic rendering); false when its render pass has no state. */
+static bool
+instance_colors(struct pvk_context *ctx, const struct pvk_command_buffer_state *st,
+                uint32_t *colors)
+{
+   if (!st->subpass_count) {
+      *colors = st->colors;
+      return true;
+   }
+   const struct vn_object *o = vn_object_table_find_handle(
+      ctx->dispatch.objects, VK_OBJECT_TYPE_RENDER_PASS, st->render_pass);
+   const struct pvk_render_pass_state *rp = o ? o->data : NULL;
+   if (!rp || st->subpass >= rp->subpass_count)
+      return false;
+   *colors = rp->colors[st->subpass];
+   return true;
+}
+
+/* VUID-vkCmdClearAttachments-pRects-00016/00017, -layerCount-01934: each
+ * rectangle inside the render area and the instance's layers. lavapipe
+ * clears the rectangle in the attachment's memory. A secondary that
+ * continues its primary's pass does not know the instance: the box of its
+ * rectangles is checked at vkCmdExecuteCommands. */
+static const char *
+clear_rects_why(struct pvk_command_buffer_state *st,
+                const struct vn_command_vkCmdClearAttachments *args, uint32_t *bad)
+{
+   for (uint32_t i = 0; i < args->rectCount; i++) {
+      const VkClearRect *r = &args->pRects[i];
+      const int64_t x0 = r->rect.offset.x, y0 = r->rect.offset.y;
+      const int64_t x1 = x0 + r->rect.extent.width, y1 = y0 + r->rect.extent.height;
+      const uint64_t layers = (uint64_t)r->baseArrayLayer + r->layerCount;
+      *bad = i;
+      if (!r->layerCount || !r->rect.extent.width || !r->rect.extent.height)
+         return "empty clear rectangle";
+      if (st->subpass_count || st->rendering) {
+         const int64_t ax = st->area.offset.x, ay = st->area.offset.y;
+         if (x0 < ax || y0 < ay || x1 > ax + st->area.extent.width ||
+             y1 > ay + st->area.extent.height)
+            return "clear rectangle outside the render area";
+         if (layers > st->area_layers)
+            return "clear rectangle past the instance's layers";
+      } else if (!st->clear_layers) {
+         st->clear_x0 = x0, st->clear_y0 = y0, st->clear_x1 = x1, st->clear_y1 = y1;
+         st->clear_layers = layers;
+      } else {
+         st->clear_x0 = x0 < st->clear_x0 ? x0 : st->clear_x0;
+         st->clear_y0 = y0 < st->clear_y0 ? y0 : st->clear_y0;
+         st->clear_x1 = x1 > st->clear_x1 ? x1 : st->clear_x1;
+         st->clear_y1 = y1 > st->clear_y1 ? y1 : st->clear_y1;
+         st->clear_layers = layers > st->clear_layers ? layers : st->clear_layers;
+      }
+   }
+   return NULL;
+}
+
+/* A continuing secondary's clears inside the executing primary's instance:
+ * its rectangles and colour attachments. */
+static const char *
+executed_clears_why(struct pvk_context *ctx, const struct pvk_command_buffer_state *st,
+                    const struct pvk_command_buffer_state *sec)
+{
+   if (!sec || !sec->clear_layers)
+      return NULL;
+   uint32_t colors = 0;
+   if (!st->subpass_count && !st->rendering)
+      return "clears attachments, outside a render pass instance";
+   if (!instance_colors(ctx, st, &colors) || sec->clear_colors > colors)
+      return "clears a colour attachment the instance does not have";
+   const int64_t ax = st->area.offset.x, ay = st->area.offset.y;
+   if (sec->clear_x0 < ax || sec->clear_y0 < ay || sec->clear_x1 > ax + st->area.extent.width ||
+       sec->clear_y1 > ay + st->area.extent.height || sec->clear_layers > st->area_layers)
+      return "clears outside the render area or layers of the instance";
+   return NULL;
 }
 
 /* VUID-vkCmdClearAttachments-renderpass (inside a render pass instance)
@@ -57,28 +137,28 @@ static const char *
 clear_attachments_why(struct pvk_context *ctx, struct vn_object *cb,
                       const struct vn_command_vkCmdClearAttachments *args, uint32_t *bad)
 {
-   const struct pvk_command_buffer_state *st = cb->data;
+   struct pvk_command_buffer_state *st = cb->data;
    if (!st || !(st->subpass_count || st->rendering || st->continues_pass))
       return "outside a render pass instance";
    uint32_t colors = st->colors;
    if (st->subpass_count) {
-      const struct vn_object *o = vn_object_table_find_handle(
-         ctx->dispatch.objects, VK_OBJECT_TYPE_RENDER_PASS, st->render_pass);
-      const struct pvk_render_pass_state *rp = o ? o->data : NULL;
-      if (!rp || st->subpass >= rp->subpass_count)
+      if (!instance_colors(ctx, st, &colors))
          return "render pass without recorded state";
-      colors = rp->colors[st->subpass];
    } else if (!st->rendering) {
       colors = device_of(cb)->physical_device->max_color_attachments;
    }
    for (uint32_t i = 0; i < args->attachmentCount; i++) {
       const VkClearAttachment *a = &args->pAttachments[i];
-      if ((a->aspectMask & VK_IMAGE_ASPECT_COLOR_BIT) && a->colorAttachment >= colors) {
+      if (!(a->aspectMask & VK_IMAGE_ASPECT_COLOR_BIT))
+         continue;
+      if (a->colorAttachment >= colors) {
          *bad = i;
          return "colour attachment the render pass instance does not have";
       }
+      if (st->continues_pass && a->colorAttachment >= st->clear_colors)
+         st->clear_colors = a->colorAttachment + 1;
    }
-   return NULL;
+   return clear_rects_why(cb->data, args, bad);
 }
 
 void
@@ -93,8 +173,8 @@ vn_handle_vkCmdClearAttachments(struct vn_dispatch_context *dctx,
    uint32_t bad = 0;
    const char *why = clear_attachments_why(ctx, args->dispatch, args, &bad);
    if (why) {
-      pvk_reject(ctx, "recording: vkCmdClearAttachments: %s (attachment %u, command buffer %llu)",
-                 why, bad, (unsigned long long)args->dispatch->id);
+      pvk_reject(ctx, "recording: vkCmdClearAttachments: %s (element %u, command buffer %llu)", why,
+                 bad, (unsigned long long)args->dispatch->id);
       return;
    }
    device_of(args->dispatch)
@@ -246,7 +326,7 @@ pvk_recording_execute_ok(struct pvk_context *ctx, struct vn_object *cb, uint32_t
       const struct pvk_command_buffer_state *other = o ? o->data : NULL;
       const char *why = o == cb                    ? "executes itself"
                         : other && other->executes ? "executes other command buffers"
-                                                   : NULL;
+                                                   : executed_clears_why(ctx, st, other);
       if (why) {
          pvk_reject(ctx,
                     "recording: vkCmdExecuteCommands: command buffer %llu %s (command buffer %u "

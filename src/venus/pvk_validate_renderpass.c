@@ -9,10 +9,15 @@
  *   attachment of the pass (or VK_ATTACHMENT_UNUSED), every dependency names
  *   a subpass of the pass (or VK_SUBPASS_EXTERNAL);
  * - framebuffer creation: as many attachments (or, imageless, attachment
- *   image infos) as its render pass;
+ *   image infos) as its render pass, each one a subpass renders to or
+ *   reads at least the framebuffer's size and layers (drivers render the
+ *   framebuffer's size into the attachments' memory);
  * - render pass begin: the framebuffer has the render pass's attachment
- *   count, an imageless framebuffer gets that many views, and there is a
- *   clear value for every attachment up to the last one cleared;
+ *   count, an imageless framebuffer gets that many views, each covering it,
+ *   there is a clear value for every attachment up to the last one cleared,
+ *   and the render area lies inside the framebuffer;
+ * - dynamic rendering: the render area and the layers rendered lie inside
+ *   every attachment view;
  * - push constants: offset and size multiples of 4, inside the device's
  *   maxPushConstantsSize (no lookup: the command buffer's device has it).
  */
@@ -23,6 +28,8 @@
 #include "venus/pvk_device.h"
 #include "venus/pvk_instance.h"
 #include "venus/pvk_validate.h"
+
+static const void *find_struct(const void *chain, VkStructureType type);
 
 static bool
 ref_ok(uint32_t attachment, uint32_t count)
@@ -53,7 +60,8 @@ insert_with_state(struct pvk_context *ctx, struct pvk_device *dev, VkObjectType 
 static struct pvk_render_pass_state *
 render_pass_state(struct pvk_context *ctx, uint32_t subpasses, uint32_t attachments, uint32_t clear)
 {
-   struct pvk_render_pass_state *s = malloc(sizeof(*s) + (size_t)subpasses * sizeof(s->colors[0]));
+   struct pvk_render_pass_state *s =
+      calloc(1, sizeof(*s) + (size_t)subpasses * sizeof(s->colors[0]) + attachments);
    if (!s) {
       pvk_context_set_lost(ctx, "render pass: out of host memory");
       return NULL;
@@ -61,7 +69,42 @@ render_pass_state(struct pvk_context *ctx, uint32_t subpasses, uint32_t attachme
    s->subpass_count = subpasses;
    s->attachment_count = attachments;
    s->clear_count = clear;
+   s->sized = (uint8_t *)(s->colors + subpasses);
    return s;
+}
+
+/* An attachment a subpass renders to or reads: it must cover the
+ * framebuffer (checked at framebuffer creation and render pass begin). */
+static void
+mark_sized(struct pvk_render_pass_state *s, uint32_t attachment)
+{
+   if (attachment < s->attachment_count)
+      s->sized[attachment] = 1;
+}
+
+static uint32_t
+view_layers_of(uint32_t view_mask)
+{
+   uint32_t n = 0;
+   while (n < 32 && (view_mask >> n))
+      n++;
+   return n;
+}
+
+static void
+mark_subpass(struct pvk_render_pass_state *s, const VkAttachmentReference *input, uint32_t inputs,
+             const VkAttachmentReference *color, const VkAttachmentReference *resolve,
+             uint32_t colors, const VkAttachmentReference *depth)
+{
+   for (uint32_t i = 0; i < inputs; i++)
+      mark_sized(s, input[i].attachment);
+   for (uint32_t i = 0; i < colors; i++) {
+      mark_sized(s, color[i].attachment);
+      if (resolve)
+         mark_sized(s, resolve[i].attachment);
+   }
+   if (depth)
+      mark_sized(s, depth->attachment);
 }
 
 static bool
@@ -120,8 +163,18 @@ vn_handle_vkCreateRenderPass(struct vn_dispatch_context *dctx,
    struct pvk_render_pass_state *state = render_pass_state(ctx, info->subpassCount, n, clear);
    if (!state)
       return;
-   for (uint32_t i = 0; i < info->subpassCount; i++)
-      state->colors[i] = info->pSubpasses[i].colorAttachmentCount;
+   for (uint32_t i = 0; i < info->subpassCount; i++) {
+      const VkSubpassDescription *d = &info->pSubpasses[i];
+      state->colors[i] = d->colorAttachmentCount;
+      mark_subpass(state, d->pInputAttachments, d->inputAttachmentCount, d->pColorAttachments,
+                   d->pResolveAttachments, d->colorAttachmentCount, d->pDepthStencilAttachment);
+   }
+   const VkRenderPassMultiviewCreateInfo *mv =
+      find_struct(info->pNext, VK_STRUCTURE_TYPE_RENDER_PASS_MULTIVIEW_CREATE_INFO);
+   for (uint32_t i = 0; mv && mv->pViewMasks && i < mv->subpassCount; i++) {
+      const uint32_t n = view_layers_of(mv->pViewMasks[i]);
+      state->view_layers = n > state->view_layers ? n : state->view_layers;
+   }
    VkRenderPass handle = VK_NULL_HANDLE;
    args->ret = dev->dispatch.vkCreateRenderPass(dev->handle, info, NULL, &handle);
    if (args->ret != VK_SUCCESS) {
@@ -173,6 +226,25 @@ subpass2_refs(const VkSubpassDescription2 *d, uint32_t n)
    return NULL;
 }
 
+/* mark_subpass for VkSubpassDescription2 (its references are another type) */
+static void
+mark_subpass2(struct pvk_render_pass_state *s, const VkSubpassDescription2 *d)
+{
+   for (uint32_t i = 0; i < d->inputAttachmentCount; i++)
+      mark_sized(s, d->pInputAttachments[i].attachment);
+   for (uint32_t i = 0; i < d->colorAttachmentCount; i++) {
+      mark_sized(s, d->pColorAttachments[i].attachment);
+      if (d->pResolveAttachments)
+         mark_sized(s, d->pResolveAttachments[i].attachment);
+   }
+   if (d->pDepthStencilAttachment)
+      mark_sized(s, d->pDepthStencilAttachment->attachment);
+   const VkSubpassDescriptionDepthStencilResolve *dsr =
+      find_struct(d->pNext, VK_STRUCTURE_TYPE_SUBPASS_DESCRIPTION_DEPTH_STENCIL_RESOLVE);
+   if (dsr && dsr->pDepthStencilResolveAttachment)
+      mark_sized(s, dsr->pDepthStencilResolveAttachment->attachment);
+}
+
 void
 vn_handle_vkCreateRenderPass2(struct vn_dispatch_context *dctx,
                               struct vn_command_vkCreateRenderPass2 *args)
@@ -214,8 +286,13 @@ vn_handle_vkCreateRenderPass2(struct vn_dispatch_context *dctx,
    struct pvk_render_pass_state *state = render_pass_state(ctx, info->subpassCount, n, clear);
    if (!state)
       return;
-   for (uint32_t i = 0; i < info->subpassCount; i++)
-      state->colors[i] = info->pSubpasses[i].colorAttachmentCount;
+   for (uint32_t i = 0; i < info->subpassCount; i++) {
+      const VkSubpassDescription2 *d = &info->pSubpasses[i];
+      state->colors[i] = d->colorAttachmentCount;
+      mark_subpass2(state, d);
+      const uint32_t n = view_layers_of(d->viewMask);
+      state->view_layers = n > state->view_layers ? n : state->view_layers;
+   }
    VkRenderPass handle = VK_NULL_HANDLE;
    args->ret = dev->dispatch.vkCreateRenderPass2(dev->handle, info, NULL, &handle);
    if (args->ret != VK_SUCCESS) {
@@ -233,6 +310,52 @@ render_pass_of(struct pvk_context *ctx, VkRenderPass rp, uint64_t *id)
       ctx->dispatch.objects, VK_OBJECT_TYPE_RENDER_PASS, (uint64_t)(uintptr_t)rp);
    *id = o ? o->id : 0;
    return o ? o->data : NULL;
+}
+
+/* VUID-VkFramebufferCreateInfo-flags-04533/04534/04535 (and -04541..
+ * for imageless ones): each attachment a subpass renders to or reads
+ * covers the framebuffer; with multiview, its views' layers. Drivers size
+ * rendering by the framebuffer and address the attachments' memory with
+ * it. */
+static const char *
+covers_why(const struct pvk_render_pass_state *rp, uint32_t fb_w, uint32_t fb_h, uint32_t fb_layers,
+           uint32_t w, uint32_t h, uint32_t layers)
+{
+   if (w < fb_w || h < fb_h)
+      return "attachment smaller than the framebuffer";
+   if (layers < (rp->view_layers ? rp->view_layers : fb_layers))
+      return "attachment with fewer layers than the framebuffer (or its views)";
+   return NULL;
+}
+
+static const char *
+framebuffer_views_why(struct pvk_context *ctx, const struct pvk_render_pass_state *rp,
+                      const VkFramebufferCreateInfo *info,
+                      const VkFramebufferAttachmentsCreateInfo *images, uint32_t *bad)
+{
+   if (!info->width || !info->height || !info->layers)
+      return "empty framebuffer";
+   for (uint32_t i = 0; i < info->attachmentCount; i++) {
+      *bad = i;
+      const char *why = NULL;
+      if (info->flags & VK_FRAMEBUFFER_CREATE_IMAGELESS_BIT) {
+         const VkFramebufferAttachmentImageInfo *a = &images->pAttachmentImageInfos[i];
+         if (rp->sized[i])
+            why = covers_why(rp, info->width, info->height, info->layers, a->width, a->height,
+                             a->layerCount);
+      } else {
+         const struct pvk_view_state *v =
+            pvk_image_view_state(ctx, (uint64_t)(uintptr_t)info->pAttachments[i]);
+         if (!v)
+            why = "attachment without a recorded image view";
+         else if (rp->sized[i])
+            why = covers_why(rp, info->width, info->height, info->layers, v->width, v->height,
+                             v->layers);
+      }
+      if (why)
+         return why;
+   }
+   return NULL;
 }
 
 void
@@ -260,9 +383,15 @@ vn_handle_vkCreateFramebuffer(struct vn_dispatch_context *dctx,
       why = "no attachments";
    else if (imageless && (!images || images->attachmentImageInfoCount != info->attachmentCount))
       why = "imageless framebuffer without an image info per attachment";
+   uint32_t bad = 0;
+   if (!why)
+      why = framebuffer_views_why(ctx, rp, info, images, &bad);
    if (why) {
-      pvk_reject(ctx, "render pass: vkCreateFramebuffer: %s (render pass %llu, %u attachments)",
-                 why, (unsigned long long)rp_id, info->attachmentCount);
+      pvk_reject(ctx,
+                 "render pass: vkCreateFramebuffer: %s (render pass %llu, attachment %u of %u, "
+                 "framebuffer %ux%u, %u layers)",
+                 why, (unsigned long long)rp_id, bad, info->attachmentCount, info->width,
+                 info->height, info->layers);
       return;
    }
    struct pvk_framebuffer_state *state = malloc(sizeof(*state));
@@ -270,7 +399,13 @@ vn_handle_vkCreateFramebuffer(struct vn_dispatch_context *dctx,
       pvk_context_set_lost(ctx, "vkCreateFramebuffer: out of host memory");
       return;
    }
-   *state = (struct pvk_framebuffer_state){ info->attachmentCount, imageless, 0, NULL };
+   *state = (struct pvk_framebuffer_state){
+      .attachment_count = info->attachmentCount,
+      .imageless = imageless,
+      .width = info->width,
+      .height = info->height,
+      .layers = info->layers,
+   };
    if (!imageless && !pvk_framebuffer_record_uses(ctx, state, info)) {
       free(state);
       return;
@@ -286,9 +421,36 @@ vn_handle_vkCreateFramebuffer(struct vn_dispatch_context *dctx,
                      (uint64_t)(uintptr_t)handle, state);
 }
 
+/* VUID-VkRenderPassBeginInfo-pNext-02852..02855, and for dynamic
+ * rendering VUID-VkRenderingInfo-imageView-06075 and the like: the render
+ * area lies inside what is rendered to. */
+static bool
+area_inside(const VkRect2D *a, uint32_t w, uint32_t h)
+{
+   return a->offset.x >= 0 && a->offset.y >= 0 &&
+          (int64_t)a->offset.x + a->extent.width <= (int64_t)w &&
+          (int64_t)a->offset.y + a->extent.height <= (int64_t)h;
+}
+
+static bool
+begin_views_ok(struct pvk_context *ctx, const struct pvk_render_pass_state *rp,
+               const struct pvk_framebuffer_state *fb, const VkRenderPassAttachmentBeginInfo *views)
+{
+   for (uint32_t i = 0; i < views->attachmentCount; i++) {
+      const struct pvk_view_state *v =
+         pvk_image_view_state(ctx, (uint64_t)(uintptr_t)views->pAttachments[i]);
+      if (!v || (rp->sized[i] &&
+                 covers_why(rp, fb->width, fb->height, fb->layers, v->width, v->height, v->layers)))
+         return false;
+   }
+   return true;
+}
+
+/* On true, *subpasses and *layers (the layers vkCmdClearAttachments may
+ * clear: the framebuffer's, 1 with multiview) of the instance. */
 static bool
 begin_ok(struct pvk_context *ctx, const char *cmd, const VkRenderPassBeginInfo *b,
-         uint32_t *subpasses)
+         uint32_t *subpasses, uint32_t *layers)
 {
    const char *why = NULL;
    uint64_t rp_id = 0;
@@ -312,8 +474,12 @@ begin_ok(struct pvk_context *ctx, const char *cmd, const VkRenderPassBeginInfo *
          why = "fewer clear values than cleared attachments";
       else if (!rp->subpass_count)
          why = "render pass without subpasses";
+      else if (!area_inside(&b->renderArea, fb->width, fb->height))
+         why = "render area outside the framebuffer";
+      else if (fb->imageless && !begin_views_ok(ctx, rp, fb, views))
+         why = "imageless framebuffer with a view smaller than it";
       else
-         *subpasses = rp->subpass_count;
+         *subpasses = rp->subpass_count, *layers = rp->view_layers ? 1 : fb->layers;
    }
    if (!why)
       return true;
@@ -327,15 +493,16 @@ vn_handle_vkCmdBeginRenderPass(struct vn_dispatch_context *dctx,
                                struct vn_command_vkCmdBeginRenderPass *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
-   uint32_t subpasses = 0;
-   if (begin_ok(ctx, "vkCmdBeginRenderPass", args->pRenderPassBegin, &subpasses) &&
+   uint32_t subpasses = 0, layers = 0;
+   if (begin_ok(ctx, "vkCmdBeginRenderPass", args->pRenderPassBegin, &subpasses, &layers) &&
        pvk_recording_begin(ctx, args->dispatch, "vkCmdBeginRenderPass", subpasses)) {
       pvk_cb_use_render_pass(ctx, args->dispatch, args->pRenderPassBegin);
       pvk_device_from_base(args->dispatch->device)
          ->dispatch.vkCmdBeginRenderPass(args->commandBuffer, args->pRenderPassBegin,
                                          args->contents);
       pvk_recording_set_pass(args->dispatch,
-                             (uint64_t)(uintptr_t)args->pRenderPassBegin->renderPass, 0);
+                             (uint64_t)(uintptr_t)args->pRenderPassBegin->renderPass, 0,
+                             &args->pRenderPassBegin->renderArea, layers);
    }
 }
 
@@ -346,15 +513,16 @@ vn_handle_vkCmdBeginRenderPass2(struct vn_dispatch_context *dctx,
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdBeginRenderPass2))
       return;
-   uint32_t subpasses = 0;
-   if (begin_ok(ctx, "vkCmdBeginRenderPass2", args->pRenderPassBegin, &subpasses) &&
+   uint32_t subpasses = 0, layers = 0;
+   if (begin_ok(ctx, "vkCmdBeginRenderPass2", args->pRenderPassBegin, &subpasses, &layers) &&
        pvk_recording_begin(ctx, args->dispatch, "vkCmdBeginRenderPass2", subpasses)) {
       pvk_cb_use_render_pass(ctx, args->dispatch, args->pRenderPassBegin);
       pvk_device_from_base(args->dispatch->device)
          ->dispatch.vkCmdBeginRenderPass2(args->commandBuffer, args->pRenderPassBegin,
                                           args->pSubpassBeginInfo);
       pvk_recording_set_pass(args->dispatch,
-                             (uint64_t)(uintptr_t)args->pRenderPassBegin->renderPass, 0);
+                             (uint64_t)(uintptr_t)args->pRenderPassBegin->renderPass, 0,
+                             &args->pRenderPassBegin->renderArea, layers);
    }
 }
 
@@ -472,6 +640,59 @@ vn_handle_vkCmdSetColorWriteEnableEXT(struct vn_dispatch_context *dctx,
 /* VUID-VkRenderingInfo-colorAttachmentCount-06106: within
  * maxColorAttachments (drivers keep fixed per-attachment state). The views
  * themselves were checked at creation (bound image, ranges). */
+/* One attachment of a dynamic rendering: its views (when given) cover the
+ * render area and the layers rendered (or the views of the view mask). */
+static const char *
+rendering_view_why(struct pvk_context *ctx, const VkRenderingInfo *info, VkImageView view)
+{
+   if (!view)
+      return NULL;
+   const struct pvk_view_state *v = pvk_image_view_state(ctx, (uint64_t)(uintptr_t)view);
+   if (!v)
+      return "attachment without a recorded image view";
+   if (!area_inside(&info->renderArea, v->width, v->height))
+      return "render area outside an attachment";
+   const uint32_t layers = info->viewMask ? view_layers_of(info->viewMask) : info->layerCount;
+   if (v->layers < layers)
+      return "attachment with fewer layers than rendered";
+   return NULL;
+}
+
+static const char *
+rendering_att_why(struct pvk_context *ctx, const VkRenderingInfo *info,
+                  const VkRenderingAttachmentInfo *a)
+{
+   if (!a)
+      return NULL;
+   const char *why = rendering_view_why(ctx, info, a->imageView);
+   if (!why && a->resolveMode != VK_RESOLVE_MODE_NONE)
+      why = rendering_view_why(ctx, info, a->resolveImageView);
+   return why;
+}
+
+static const char *
+rendering_views_why(struct pvk_context *ctx, const VkRenderingInfo *info, uint32_t *bad)
+{
+   if (info->renderArea.offset.x < 0 || info->renderArea.offset.y < 0)
+      return "render area at a negative offset";
+   if (!info->viewMask && !info->layerCount)
+      return "no layers";
+   const char *why = NULL;
+   for (uint32_t i = 0; !why && i < info->colorAttachmentCount; i++) {
+      *bad = i;
+      why = rendering_att_why(ctx, info, &info->pColorAttachments[i]);
+   }
+   if (!why) {
+      *bad = info->colorAttachmentCount;
+      why = rendering_att_why(ctx, info, info->pDepthAttachment);
+   }
+   if (!why) {
+      *bad = info->colorAttachmentCount + 1;
+      why = rendering_att_why(ctx, info, info->pStencilAttachment);
+   }
+   return why;
+}
+
 void
 vn_handle_vkCmdBeginRendering(struct vn_dispatch_context *dctx,
                               struct vn_command_vkCmdBeginRendering *args)
@@ -488,10 +709,22 @@ vn_handle_vkCmdBeginRendering(struct vn_dispatch_context *dctx,
        !slots_ok(ctx, "vkCmdBeginRendering", "colour attachments", 0, info->colorAttachmentCount,
                  physical_of(args->dispatch)->max_color_attachments, info->pColorAttachments))
       return;
+   uint32_t bad = 0;
+   const char *why = rendering_views_why(ctx, info, &bad);
+   if (why) {
+      pvk_reject(ctx,
+                 "render pass: vkCmdBeginRendering: %s (attachment %u, render area %d,%d %ux%u, "
+                 "%u layers, view mask 0x%x)",
+                 why, bad, info->renderArea.offset.x, info->renderArea.offset.y,
+                 info->renderArea.extent.width, info->renderArea.extent.height, info->layerCount,
+                 info->viewMask);
+      return;
+   }
    if (!pvk_recording_begin(ctx, args->dispatch, "vkCmdBeginRendering", 0))
       return;
    pvk_cb_use_rendering(ctx, args->dispatch, info);
    pvk_device_from_base(args->dispatch->device)
       ->dispatch.vkCmdBeginRendering(args->commandBuffer, info);
-   pvk_recording_set_pass(args->dispatch, 0, info->colorAttachmentCount);
+   pvk_recording_set_pass(args->dispatch, 0, info->colorAttachmentCount, &info->renderArea,
+                          info->viewMask ? 1 : info->layerCount);
 }

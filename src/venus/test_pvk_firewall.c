@@ -256,14 +256,15 @@ bind_buffer(struct test_stream *e, uint64_t buffer, uint64_t memory, uint64_t of
 
 /* 16x16 RGBA8, `mips` levels, `layers` layers */
 static void
-create_image(struct test_stream *e, uint64_t id, uint32_t mips, uint32_t layers)
+create_image_flags(struct test_stream *e, uint64_t id, uint32_t mips, uint32_t layers,
+                   VkImageCreateFlags flags)
 {
    ts_cmd(e, T(vkCreateImage), 0);
    ts_u64(e, DEVICE);
    ts_u64(e, 1);
    ts_u32(e, VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO);
    ts_u64(e, 0);
-   ts_u32(e, 0);
+   ts_u32(e, flags);
    ts_u32(e, VK_IMAGE_TYPE_2D);
    ts_u32(e, VK_FORMAT_R8G8B8A8_UNORM);
    ts_u32(e, 16);
@@ -282,6 +283,12 @@ create_image(struct test_stream *e, uint64_t id, uint32_t mips, uint32_t layers)
    ts_u64(e, 0);
    ts_u64(e, 1);
    ts_u64(e, id);
+}
+
+static void
+create_image(struct test_stream *e, uint64_t id, uint32_t mips, uint32_t layers)
+{
+   create_image_flags(e, id, mips, layers, 0);
 }
 
 static void
@@ -1610,8 +1617,8 @@ image_setup(struct test_stream *e)
 }
 
 static void
-image_view(struct test_stream *e, uint32_t base_mip, uint32_t mips, uint32_t base_layer,
-           uint32_t layers)
+image_view_format(struct test_stream *e, uint32_t base_mip, uint32_t mips, uint32_t base_layer,
+                  uint32_t layers, VkFormat format)
 {
    ts_cmd(e, T(vkCreateImageView), 0);
    ts_u64(e, DEVICE);
@@ -1621,7 +1628,7 @@ image_view(struct test_stream *e, uint32_t base_mip, uint32_t mips, uint32_t bas
    ts_u32(e, 0);
    ts_u64(e, IMAGE);
    ts_u32(e, VK_IMAGE_VIEW_TYPE_2D_ARRAY);
-   ts_u32(e, VK_FORMAT_R8G8B8A8_UNORM);
+   ts_u32(e, format);
    for (int i = 0; i < 4; i++)
       ts_u32(e, VK_COMPONENT_SWIZZLE_IDENTITY);
    ts_u32(e, VK_IMAGE_ASPECT_COLOR_BIT);
@@ -1632,6 +1639,13 @@ image_view(struct test_stream *e, uint32_t base_mip, uint32_t mips, uint32_t bas
    ts_u64(e, 0);
    ts_u64(e, 1);
    ts_u64(e, VIEW);
+}
+
+static void
+image_view(struct test_stream *e, uint32_t base_mip, uint32_t mips, uint32_t base_layer,
+           uint32_t layers)
+{
+   image_view_format(e, base_mip, mips, base_layer, layers, VK_FORMAT_R8G8B8A8_UNORM);
 }
 
 static void
@@ -2786,10 +2800,10 @@ create_render_pass(struct test_stream *e, bool clear, uint32_t color_ref)
    ts_u64(e, RENDER_PASS);
 }
 
-/* A color-attachment image, its view VIEW, and a framebuffer of `views`
- * attachments (VIEW each time). */
+/* A 16x16 color-attachment image, its view VIEW, and a framebuffer of
+ * `views` attachments (VIEW each time) of size x size. */
 static void
-create_framebuffer(struct test_stream *e, uint32_t views)
+create_framebuffer_sized(struct test_stream *e, uint32_t views, uint32_t size)
 {
    allocate_memory(e, MEMORY2, MEMORY_SIZE);
    ts_cmd(e, T(vkCreateImage), 0);
@@ -2828,8 +2842,8 @@ create_framebuffer(struct test_stream *e, uint32_t views)
    ts_u64(e, views);
    for (uint32_t i = 0; i < views; i++)
       ts_u64(e, VIEW);
-   ts_u32(e, 16);
-   ts_u32(e, 16);
+   ts_u32(e, size);
+   ts_u32(e, size);
    ts_u32(e, 1);
    ts_u64(e, 0);
    ts_u64(e, 1);
@@ -2837,7 +2851,14 @@ create_framebuffer(struct test_stream *e, uint32_t views)
 }
 
 static void
-begin_render_pass(struct test_stream *e)
+create_framebuffer(struct test_stream *e, uint32_t views)
+{
+   create_framebuffer_sized(e, views, 16);
+}
+
+/* vkCmdBeginRenderPass with render area (x, 0) w x 16 */
+static void
+begin_render_pass_area(struct test_stream *e, int32_t x, uint32_t w)
 {
    ts_cmd(e, T(vkCmdBeginRenderPass), 0);
    ts_u64(e, CMD);
@@ -2846,13 +2867,19 @@ begin_render_pass(struct test_stream *e)
    ts_u64(e, 0);
    ts_u64(e, RENDER_PASS);
    ts_u64(e, FRAMEBUFFER);
+   ts_u32(e, (uint32_t)x);
    ts_u32(e, 0);
-   ts_u32(e, 0);
-   ts_u32(e, 16);
+   ts_u32(e, w);
    ts_u32(e, 16);
    ts_u32(e, 0); /* no clear values */
    ts_u64(e, 0);
    ts_u32(e, VK_SUBPASS_CONTENTS_INLINE);
+}
+
+static void
+begin_render_pass(struct test_stream *e)
+{
+   begin_render_pass_area(e, 0, 16);
 }
 
 static void
@@ -2895,6 +2922,130 @@ framebuffer_too_many(struct test_stream *e)
    create_framebuffer(e, 2);
 }
 
+/* lavapipe renders the framebuffer's size into the attachments' memory */
+static void
+framebuffer_past_view(struct test_stream *e)
+{
+   create_render_pass(e, false, 0);
+   create_framebuffer_sized(e, 1, 64);
+}
+
+static void
+render_area_past(struct test_stream *e)
+{
+   create_render_pass(e, false, 0);
+   create_framebuffer(e, 1);
+   begin(e, CMD);
+   begin_render_pass_area(e, 8, 16);
+}
+
+static void
+render_area_negative(struct test_stream *e)
+{
+   create_render_pass(e, false, 0);
+   create_framebuffer(e, 1);
+   begin(e, CMD);
+   begin_render_pass_area(e, -8, 8);
+}
+
+/* a 16x16 RGBA8 image, `flags`, viewed as `format` */
+static void
+view_as(struct test_stream *e, VkImageCreateFlags flags, VkFormat format)
+{
+   allocate_memory(e, MEMORY2, MEMORY_SIZE);
+   create_image_flags(e, IMAGE, 1, 1, flags);
+   bind_image(e, IMAGE, MEMORY2, 0);
+   image_view_format(e, 0, 1, 0, 1, format);
+}
+
+static void
+view_format_mutable_ok(struct test_stream *e)
+{
+   view_as(e, VK_IMAGE_CREATE_MUTABLE_FORMAT_BIT, VK_FORMAT_R32_UINT);
+   destroy(e, T(vkDestroyImageView), VIEW);
+}
+
+/* 16-byte texels over a 4-byte-texel image: reads 4x past its rows */
+static void
+view_format_not_mutable(struct test_stream *e)
+{
+   view_as(e, 0, VK_FORMAT_R32G32B32A32_SFLOAT);
+}
+
+static void
+view_format_other_size(struct test_stream *e)
+{
+   view_as(e, VK_IMAGE_CREATE_MUTABLE_FORMAT_BIT, VK_FORMAT_R32G32B32A32_SFLOAT);
+}
+
+/* vkCmdBeginRendering into VIEW (16x16, one layer), render area w x 16 */
+static void
+begin_rendering(struct test_stream *e, uint32_t w, uint32_t layers)
+{
+   ts_cmd(e, T(vkCmdBeginRendering), 0);
+   ts_u64(e, CMD);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_RENDERING_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0); /* flags */
+   ts_u32(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, w);
+   ts_u32(e, 16);
+   ts_u32(e, layers);
+   ts_u32(e, 0); /* viewMask */
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_RENDERING_ATTACHMENT_INFO);
+   ts_u64(e, 0);
+   ts_u64(e, VIEW);
+   ts_u32(e, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL);
+   ts_u32(e, VK_RESOLVE_MODE_NONE);
+   ts_u64(e, 0);
+   ts_u32(e, VK_IMAGE_LAYOUT_UNDEFINED);
+   ts_u32(e, VK_ATTACHMENT_LOAD_OP_CLEAR);
+   ts_u32(e, VK_ATTACHMENT_STORE_OP_STORE);
+   ts_u32(e, 0); /* VkClearValue.color */
+   ts_u32(e, 0); /* VkClearColorValue.float32 */
+   ts_u64(e, 4);
+   for (int i = 0; i < 4; i++)
+      ts_u32(e, 0);
+   ts_u64(e, 0); /* no depth */
+   ts_u64(e, 0); /* no stencil */
+}
+
+static void
+rendering(struct test_stream *e, uint32_t w, uint32_t layers)
+{
+   allocate_memory(e, MEMORY2, MEMORY_SIZE);
+   create_image(e, IMAGE, 1, 1);
+   bind_image(e, IMAGE, MEMORY2, 0);
+   image_view(e, 0, 1, 0, 1);
+   begin(e, CMD);
+   begin_rendering(e, w, layers);
+   ts_cmd(e, T(vkCmdEndRendering), 0);
+   ts_u64(e, CMD);
+   end(e, CMD);
+}
+
+static void
+rendering_ok(struct test_stream *e)
+{
+   rendering(e, 16, 1);
+}
+
+static void
+rendering_past_view(struct test_stream *e)
+{
+   rendering(e, 64, 1);
+}
+
+static void
+rendering_past_layers(struct test_stream *e)
+{
+   rendering(e, 16, 4);
+}
+
 static void
 begin_without_clear_values(struct test_stream *e)
 {
@@ -2923,12 +3074,14 @@ push_past(struct test_stream *e)
    push_constants(e, 65536);
 }
 
-/* vkCmdClearAttachments of colour attachment `color`, one 1x1 rect */
+/* vkCmdClearAttachments of colour attachment `color`, one rect at
+ * (x, 0) of w x 1, layers [0, layers) */
 static void
-clear_attachments(struct test_stream *e, uint32_t color)
+clear_attachments_rect(struct test_stream *e, uint64_t cmd, uint32_t color, int32_t x, uint32_t w,
+                       uint32_t layers)
 {
    ts_cmd(e, T(vkCmdClearAttachments), 0);
-   ts_u64(e, CMD);
+   ts_u64(e, cmd);
    ts_u32(e, 1);
    ts_u64(e, 1);
    ts_u32(e, VK_IMAGE_ASPECT_COLOR_BIT);
@@ -2940,12 +3093,47 @@ clear_attachments(struct test_stream *e, uint32_t color)
       ts_u32(e, 0);
    ts_u32(e, 1);
    ts_u64(e, 1);
+   ts_u32(e, (uint32_t)x);
    ts_u32(e, 0);
+   ts_u32(e, w);
+   ts_u32(e, 1);
    ts_u32(e, 0);
-   ts_u32(e, 1);
-   ts_u32(e, 1);
-   ts_u32(e, 0);
-   ts_u32(e, 1);
+   ts_u32(e, layers);
+}
+
+static void
+clear_attachments(struct test_stream *e, uint32_t color)
+{
+   clear_attachments_rect(e, CMD, color, 0, 1, 1);
+}
+
+/* lavapipe clears the rectangle in the attachment's memory */
+static void
+clear_rect_in_pass(struct test_stream *e, int32_t x, uint32_t w, uint32_t layers)
+{
+   create_render_pass(e, false, 0);
+   create_framebuffer(e, 1);
+   begin(e, CMD);
+   begin_render_pass(e);
+   clear_attachments_rect(e, CMD, 0, x, w, layers);
+}
+
+static void
+clear_rect_past(struct test_stream *e)
+{
+   clear_rect_in_pass(e, 8, 64, 1);
+}
+
+static void
+clear_rect_negative(struct test_stream *e)
+{
+   clear_rect_in_pass(e, -4, 4, 1);
+}
+
+static void
+clear_rect_layers(struct test_stream *e)
+{
+   clear_rect_in_pass(e, 0, 16, 2);
 }
 
 static void
@@ -2993,10 +3181,31 @@ test_render_passes(void)
               framebuffer_too_many);
    range_case("fewer clear values than cleared attachments", "begin without its clear value",
               begin_without_clear_values);
+   range_case("attachment smaller than the framebuffer (render pass 1600, attachment 0 of 1, "
+              "framebuffer 64x64",
+              "64x64 framebuffer of a 16x16 view", framebuffer_past_view);
+   range_case("render area outside the framebuffer", "render area 8..24 of 16", render_area_past);
+   range_case("render area outside the framebuffer", "render area at x -8", render_area_negative);
+   range_case(NULL, "R32_UINT view of a mutable RGBA8 image", view_format_mutable_ok);
+   range_case(NULL, "dynamic rendering into a 16x16 view", rendering_ok);
+   range_case("vkCmdBeginRendering: render area outside an attachment (attachment 0",
+              "dynamic rendering of 64x16 into a 16x16 view", rendering_past_view);
+   range_case("vkCmdBeginRendering: attachment with fewer layers than rendered",
+              "dynamic rendering of 4 layers into a 1-layer view", rendering_past_layers);
+   range_case("view format other than the image's, which is not MUTABLE_FORMAT",
+              "RGBA32F view of an RGBA8 image", view_format_not_mutable);
+   range_case("view format of another texel block size than the image's",
+              "RGBA32F view of a mutable RGBA8 image", view_format_other_size);
    range_case(NULL, "colour attachment 0 cleared in a one-colour subpass", clear_in_pass_ok);
    range_case("recording: vkCmdClearAttachments: colour attachment the render pass instance does "
-              "not have (attachment 0, command buffer 710)",
+              "not have (element 0, command buffer 710)",
               "colour attachment 1 cleared in a one-colour subpass", clear_in_pass_past);
+   range_case("vkCmdClearAttachments: clear rectangle outside the render area (element 0",
+              "a clear rectangle 8..72 in a 16-wide render area", clear_rect_past);
+   range_case("vkCmdClearAttachments: clear rectangle outside the render area (element 0",
+              "a clear rectangle at x -4", clear_rect_negative);
+   range_case("vkCmdClearAttachments: clear rectangle past the instance's layers",
+              "a clear of 2 layers in a 1-layer framebuffer", clear_rect_layers);
    range_case("recording: vkCmdClearAttachments: outside a render pass instance",
               "attachments cleared outside a render pass", clear_outside_pass);
    range_case(NULL, "push constants inside the device's limit", push_ok);
@@ -3116,6 +3325,180 @@ pipeline_inline_bad_word(struct test_stream *e)
    ts_u64(e, PIPELINE);
 }
 
+/* A compute pipeline of empty_compute with one specialization constant
+ * (id 0) of `size` bytes at `offset` in 8 bytes of data. */
+static void
+pipeline_specialized(struct test_stream *e, uint32_t offset, uint64_t size)
+{
+   descriptor_setup(e);
+   create_pipeline_layout(e);
+   create_shader_module(e, empty_compute, sizeof(empty_compute) / 4);
+   ts_cmd(e, T(vkCreateComputePipelines), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 0);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, VK_SHADER_STAGE_COMPUTE_BIT);
+   ts_u64(e, SHADER);
+   ts_string(e, "main");
+   ts_u64(e, 1); /* VkSpecializationInfo */
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u32(e, 0);
+   ts_u32(e, offset);
+   ts_u64(e, size);
+   ts_u64(e, 8);
+   ts_u64(e, 8);
+   ts_bytes(e, "\1\0\0\0\2\0\0\0", 8);
+   ts_u64(e, PIPELINE_LAYOUT);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u64(e, 0);
+   ts_u64(e, 1);
+   ts_u64(e, PIPELINE);
+}
+
+static void
+specialized_ok(struct test_stream *e)
+{
+   pipeline_specialized(e, 4, 4);
+}
+
+/* drivers copy the constant from pData + offset */
+static void
+specialized_past(struct test_stream *e)
+{
+   pipeline_specialized(e, 4, 8);
+}
+
+static void
+specialized_odd_size(struct test_stream *e)
+{
+   pipeline_specialized(e, 0, 3);
+}
+
+/* A graphics pipeline of RENDER_PASS's `subpass` with no stages (every
+ * case here is refused before the driver sees it): one vertex binding and
+ * an attribute at `location`, `topology`, `blends` blend attachments. */
+static void
+graphics_pipeline(struct test_stream *e, uint32_t subpass, uint32_t location, uint32_t topology,
+                  uint32_t blends)
+{
+   descriptor_setup(e);
+   create_pipeline_layout(e);
+   create_render_pass(e, false, 0);
+   ts_cmd(e, T(vkCreateGraphicsPipelines), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 0);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_GRAPHICS_PIPELINE_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, 0); /* no stages */
+   ts_u64(e, 0);
+   ts_u64(e, 1); /* vertex input */
+   ts_u32(e, VK_STRUCTURE_TYPE_PIPELINE_VERTEX_INPUT_STATE_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u32(e, 0);
+   ts_u32(e, 16);
+   ts_u32(e, VK_VERTEX_INPUT_RATE_VERTEX);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u32(e, location);
+   ts_u32(e, 0);
+   ts_u32(e, VK_FORMAT_R32G32B32A32_SFLOAT);
+   ts_u32(e, 0);
+   ts_u64(e, 1); /* input assembly */
+   ts_u32(e, VK_STRUCTURE_TYPE_PIPELINE_INPUT_ASSEMBLY_STATE_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, topology);
+   ts_u32(e, 0);
+   for (int i = 0; i < 5; i++)
+      ts_u64(e, 0); /* tessellation, viewport, rasterization, multisample, depth */
+   ts_u64(e, 1);    /* colour blend */
+   ts_u32(e, VK_STRUCTURE_TYPE_PIPELINE_COLOR_BLEND_STATE_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, blends);
+   ts_u64(e, blends);
+   for (uint32_t i = 0; i < blends * 8; i++)
+      ts_u32(e, i % 8 == 7 ? 0xf : 0);
+   ts_u64(e, 4);
+   for (int i = 0; i < 4; i++)
+      ts_u32(e, 0);
+   ts_u64(e, 0); /* no dynamic state */
+   ts_u64(e, PIPELINE_LAYOUT);
+   ts_u64(e, RENDER_PASS);
+   ts_u32(e, subpass);
+   ts_u64(e, 0);
+   ts_u32(e, UINT32_MAX);
+   ts_u64(e, 0); /* no allocator */
+   ts_u64(e, 1);
+   ts_u64(e, PIPELINE);
+}
+
+/* lavapipe reads the render pass's subpass array at `subpass` */
+static void
+graphics_bad_subpass(struct test_stream *e)
+{
+   graphics_pipeline(e, 3, 0, VK_PRIMITIVE_TOPOLOGY_TRIANGLE_LIST, 1);
+}
+
+/* drivers keep vertex state in arrays indexed by location */
+static void
+graphics_bad_location(struct test_stream *e)
+{
+   graphics_pipeline(e, 0, 4096, VK_PRIMITIVE_TOPOLOGY_TRIANGLE_LIST, 1);
+}
+
+static void
+graphics_bad_topology(struct test_stream *e)
+{
+   graphics_pipeline(e, 0, 0, 0x7fff, 1);
+}
+
+/* lavapipe copies blend states into an array of 8 */
+static void
+graphics_many_blends(struct test_stream *e)
+{
+   graphics_pipeline(e, 0, 0, VK_PRIMITIVE_TOPOLOGY_TRIANGLE_LIST, 64);
+}
+
+/* lavapipe keeps a layout's sets in an array of 8 */
+static void
+layout_many_sets(struct test_stream *e)
+{
+   descriptor_setup(e);
+   ts_cmd(e, T(vkCreatePipelineLayout), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, 64);
+   ts_u64(e, 64);
+   for (int i = 0; i < 64; i++)
+      ts_u64(e, SET_LAYOUT);
+   ts_u32(e, 0);
+   ts_u64(e, 0);
+   ts_u64(e, 0);
+   ts_u64(e, 1);
+   ts_u64(e, PIPELINE_LAYOUT);
+}
+
 static void
 test_spirv(void)
 {
@@ -3125,6 +3508,20 @@ test_spirv(void)
    range_case("not SPIR-V (magic number)", "a module with a byte-swapped magic", shader_bad_magic);
    range_case("spirv: vkCreateComputePipelines: object 1460: invalid SPIR-V",
               "inline stage code with one word changed", pipeline_inline_bad_word);
+   range_case(NULL, "a specialization constant inside its data", specialized_ok);
+   range_case("specialization constant past the end of its data",
+              "a specialization constant of 8 bytes at 4 in 8", specialized_past);
+   range_case("specialization constant of a size no scalar has",
+              "a specialization constant of 3 bytes", specialized_odd_size);
+   range_case("vkCreateGraphicsPipelines create info 0: subpass outside its render pass",
+              "a graphics pipeline of subpass 3 of 1", graphics_bad_subpass);
+   range_case("vertex attribute location, binding or offset past the device's limits",
+              "a vertex attribute at location 4096", graphics_bad_location);
+   range_case("no such primitive topology", "topology 0x7fff", graphics_bad_topology);
+   range_case("vkCreatePipelineLayout: 64 set layouts, more than maxBoundDescriptorSets",
+              "a pipeline layout of 64 sets", layout_many_sets);
+   range_case("more blend attachments than maxColorAttachments", "64 blend attachments",
+              graphics_many_blends);
 }
 
 /* --- recorded uses: what a command buffer recorded is alive when it runs --- */
@@ -3321,6 +3718,79 @@ secondary_rerecorded(struct test_stream *e)
    submit(e, CMD, 0, 0, 0);
 }
 
+/* A secondary continuing RENDER_PASS's subpass 0 that clears a rect at
+ * (x, 0) w x 1, executed inside a 16x16 instance of the pass. */
+static void
+secondary_clear(struct test_stream *e, int32_t x, uint32_t w)
+{
+   create_render_pass(e, false, 0);
+   create_framebuffer(e, 1);
+   ts_cmd(e, T(vkAllocateCommandBuffers), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO);
+   ts_u64(e, 0);
+   ts_u64(e, POOL);
+   ts_u32(e, VK_COMMAND_BUFFER_LEVEL_SECONDARY);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u64(e, SECONDARY);
+   ts_cmd(e, T(vkBeginCommandBuffer), 0);
+   ts_u64(e, SECONDARY);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, VK_COMMAND_BUFFER_USAGE_RENDER_PASS_CONTINUE_BIT);
+   ts_u64(e, 1); /* VkCommandBufferInheritanceInfo */
+   ts_u32(e, VK_STRUCTURE_TYPE_COMMAND_BUFFER_INHERITANCE_INFO);
+   ts_u64(e, 0);
+   ts_u64(e, RENDER_PASS);
+   ts_u32(e, 0);
+   ts_u64(e, FRAMEBUFFER);
+   ts_u32(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, 0);
+   clear_attachments_rect(e, SECONDARY, 0, x, w, 1);
+   end(e, SECONDARY);
+   begin(e, CMD);
+   ts_cmd(e, T(vkCmdBeginRenderPass), 0);
+   ts_u64(e, CMD);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO);
+   ts_u64(e, 0);
+   ts_u64(e, RENDER_PASS);
+   ts_u64(e, FRAMEBUFFER);
+   ts_u32(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, 16);
+   ts_u32(e, 16);
+   ts_u32(e, 0);
+   ts_u64(e, 0);
+   ts_u32(e, VK_SUBPASS_CONTENTS_SECONDARY_COMMAND_BUFFERS);
+   ts_cmd(e, T(vkCmdExecuteCommands), 0);
+   ts_u64(e, CMD);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u64(e, SECONDARY);
+   ts_cmd(e, T(vkCmdEndRenderPass), 0);
+   ts_u64(e, CMD);
+   end(e, CMD);
+}
+
+static void
+secondary_clear_ok(struct test_stream *e)
+{
+   secondary_clear(e, 0, 16);
+   submit(e, CMD, 0, 0, 0);
+   queue_wait_idle(e);
+}
+
+static void
+secondary_clear_past(struct test_stream *e)
+{
+   secondary_clear(e, 8, 64);
+}
+
 static void
 render_pass_recorded(struct test_stream *e)
 {
@@ -3426,6 +3896,10 @@ test_recorded_uses(void)
    range_case("uses secondary command buffer 712",
               "secondary reset after vkCmdExecuteCommands, primary submitted",
               secondary_rerecorded);
+   range_case(NULL, "a continuing secondary clearing inside the instance", secondary_clear_ok);
+   range_case("vkCmdExecuteCommands: command buffer 712 clears outside the render area or "
+              "layers of the instance",
+              "a continuing secondary clearing past the instance", secondary_clear_past);
    range_case(NULL, "render pass instance recorded and submitted", framebuffer_ok);
    range_case("uses image 650", "memory freed under a framebuffer's image before the submission",
               framebuffer_memory_freed);
