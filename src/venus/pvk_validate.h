@@ -69,7 +69,7 @@ struct pvk_view_state {
    /* image views: the extent of its base level and its layer count (the
     * depth slices of a 2D view of a 3D image); 0 for buffer views */
    uint32_t width, height, layers;
-   VkImageUsageFlags usage; /* its image's */
+   VkImageUsageFlags usage;   /* its image's */
    struct pvk_desc_refs refs; /* the descriptors naming it */
 };
 
