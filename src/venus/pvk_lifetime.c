@@ -419,6 +419,8 @@ destroy_object(struct vn_dispatch_context *dctx, struct vn_object *dispatch, VkO
    struct vn_object *obj = find(ctx, type, handle);
    if (!obj)
       return;
+   /* descriptors naming it get null ones first (pvk_validate.h) */
+   pvk_descriptor_refs_drop(ctx, obj);
    pvk_object_forget(ctx, obj);
    pvk_lifetime_destroy(ctx, pvk_device_from_base(dispatch->device), type, handle, 0, NULL);
 }
@@ -452,7 +454,29 @@ DEFERRED_DESTROY(vkDestroyImage, image, VK_OBJECT_TYPE_IMAGE)
 DEFERRED_DESTROY(vkDestroyImageView, imageView, VK_OBJECT_TYPE_IMAGE_VIEW)
 DEFERRED_DESTROY(vkDestroyPipeline, pipeline, VK_OBJECT_TYPE_PIPELINE)
 DEFERRED_DESTROY(vkDestroyPipelineLayout, pipelineLayout, VK_OBJECT_TYPE_PIPELINE_LAYOUT)
-DEFERRED_DESTROY(vkDestroySampler, sampler, VK_OBJECT_TYPE_SAMPLER)
+/* A sampler that a set layout has as an immutable sampler: lavapipe 22.3
+ * keeps pointers to it in the layout and in every set of it, and reads
+ * them at draws. Which layouts and sets still live on the host is not
+ * tracked (the driver keeps a layout as long as its sets and pipeline
+ * layouts), so such a sampler goes to the guest at once and from the host
+ * with its device (teardown destroys retired objects). */
+void
+vn_handle_vkDestroySampler(struct vn_dispatch_context *dctx,
+                           struct vn_command_vkDestroySampler *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   struct vn_object *obj = find(ctx, VK_OBJECT_TYPE_SAMPLER, (uint64_t)(uintptr_t)args->sampler);
+   const struct pvk_sampler_state *st = obj ? obj->data : NULL;
+   if (!st || !st->immutable) {
+      destroy_object(dctx, args->dispatch, VK_OBJECT_TYPE_SAMPLER,
+                     (uint64_t)(uintptr_t)args->sampler);
+      return;
+   }
+   pvk_descriptor_refs_drop(ctx, obj);
+   pv_debug("venus", "context %u: sampler %llu is an immutable sampler: kept until its device goes",
+            ctx->ctx_id, (unsigned long long)obj->id);
+   vn_object_table_retire(ctx->dispatch.objects, obj);
+}
 DEFERRED_DESTROY(vkDestroyDescriptorSetLayout, descriptorSetLayout,
                  VK_OBJECT_TYPE_DESCRIPTOR_SET_LAYOUT)
 DEFERRED_DESTROY(vkDestroyFramebuffer, framebuffer, VK_OBJECT_TYPE_FRAMEBUFFER)

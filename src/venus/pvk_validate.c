@@ -43,12 +43,29 @@ pvk_validate_free_state(struct vn_object *obj)
 {
    switch (obj->type) {
    case VK_OBJECT_TYPE_BUFFER:
+      if (obj->data)
+         pvk_desc_refs_free(&((struct pvk_buffer_state *)obj->data)->refs);
+      free(obj->data);
+      break;
    case VK_OBJECT_TYPE_IMAGE:
+      if (obj->data)
+         pvk_desc_refs_free(&((struct pvk_image_state *)obj->data)->refs);
+      free(obj->data);
+      break;
+   case VK_OBJECT_TYPE_BUFFER_VIEW:
+   case VK_OBJECT_TYPE_IMAGE_VIEW:
+      if (obj->data)
+         pvk_desc_refs_free(&((struct pvk_view_state *)obj->data)->refs);
+      free(obj->data);
+      break;
+   case VK_OBJECT_TYPE_SAMPLER: /* made when first needed */
+      if (obj->data)
+         pvk_desc_refs_free(&((struct pvk_sampler_state *)obj->data)->refs);
+      free(obj->data);
+      break;
    case VK_OBJECT_TYPE_QUERY_POOL:
    case VK_OBJECT_TYPE_RENDER_PASS:
    case VK_OBJECT_TYPE_DESCRIPTOR_POOL:
-   case VK_OBJECT_TYPE_BUFFER_VIEW: /* the parent's use (pvk_validate_cmdbuf.c) */
-   case VK_OBJECT_TYPE_IMAGE_VIEW:
       free(obj->data);
       break;
    case VK_OBJECT_TYPE_FRAMEBUFFER:
@@ -90,9 +107,10 @@ pvk_validate_record_buffer(struct pvk_context *ctx, struct vn_object *obj,
       pvk_context_set_lost(ctx, "vkCreateBuffer: out of host memory for its state");
       return;
    }
-   b->size = info->size;
-   b->bound = (info->flags & VK_BUFFER_CREATE_SPARSE_BINDING_BIT) != 0;
-   b->memory = 0;
+   *b = (struct pvk_buffer_state){
+      .size = info->size,
+      .bound = (info->flags & VK_BUFFER_CREATE_SPARSE_BINDING_BIT) != 0,
+   };
    obj->data = b;
 }
 
@@ -139,6 +157,7 @@ pvk_validate_mark_bound(struct pvk_context *ctx, VkObjectType type, uint64_t han
 }
 
 struct unbind {
+   struct pvk_context *ctx;
    struct vn_object_table *table;
    uint64_t memory;
 };
@@ -161,6 +180,8 @@ unbind_from(struct vn_object *obj, void *data)
       memory = &i->memory;
    }
    if (memory && *memory == u->memory) {
+      /* descriptors naming it must not point at the freed memory */
+      pvk_descriptor_refs_drop(u->ctx, obj);
       *bound = false;
       *memory = 0;
       /* command buffers recorded with it must not run (pvk_cb_submit_ok) */
@@ -172,6 +193,6 @@ void
 pvk_validate_memory_freed(struct pvk_context *ctx, uint64_t memory)
 {
    /* one walk of the table, only for memory that had objects bound */
-   struct unbind u = { ctx->dispatch.objects, memory };
+   struct unbind u = { ctx, ctx->dispatch.objects, memory };
    vn_object_table_foreach(ctx->dispatch.objects, unbind_from, &u);
 }

@@ -10,7 +10,9 @@
  *   updates, binds, views and barriers against sizes, mip levels and array
  *   layers; queue families and indices (pvk_device.c);
  * - pvk_validate_cmdbuf.c: what a command buffer recorded is alive when it
- *   is submitted or executed.
+ *   is submitted or executed;
+ * - pvk_validate_descriptor_refs.c: no descriptor of a set names a
+ *   destroyed object (made null, or the set refused when bound).
  *
  * What the rules need is recorded when objects are created, in obj->data
  * (buffers, images, descriptor set layouts, descriptor sets; device memory
@@ -42,13 +44,33 @@ struct pvk_cb_use {
    VkObjectType type;
 };
 
+/* A descriptor of a set that names an object (pvk_validate_descriptor_refs.c):
+ * the set by guest id, the descriptor by its slot in the set's record, and
+ * the stamp that slot got when it was written. Once the set is gone or the
+ * slot written again the stamps differ and the reference is stale: stale
+ * ones are dropped when a list fills up, never looked for eagerly. */
+struct pvk_desc_ref {
+   uint64_t set;
+   uint64_t stamp;
+   uint32_t slot;
+   uint32_t binding; /* index into the set layout's sorted bindings */
+};
+
+/* The descriptors that name an object (buffers, images through their
+ * views, buffer and image views, samplers). */
+struct pvk_desc_refs {
+   struct pvk_desc_ref *v;
+   uint32_t count, capacity;
+};
+
 /* obj->data of a VkImageView or VkBufferView */
 struct pvk_view_state {
    struct pvk_cb_use parent; /* its image or buffer (id 0: none recorded) */
    /* image views: the extent of its base level and its layer count (the
     * depth slices of a 2D view of a 3D image); 0 for buffer views */
    uint32_t width, height, layers;
-   VkImageUsageFlags usage; /* its image's */
+   VkImageUsageFlags usage;   /* its image's */
+   struct pvk_desc_refs refs; /* the descriptors naming it */
 };
 
 /* obj->data of a VkBuffer */
@@ -56,6 +78,7 @@ struct pvk_buffer_state {
    VkDeviceSize size;
    bool bound;      /* memory bound (or sparse: its binding is not tracked) */
    uint64_t memory; /* host handle of the memory bound (0: none, or sparse) */
+   struct pvk_desc_refs refs;
 };
 
 /* obj->data of a VkImage */
@@ -68,17 +91,30 @@ struct pvk_image_state {
    uint32_t mip_levels;
    uint32_t array_layers;
    VkSampleCountFlagBits samples;
-   bool bound;      /* memory bound (or sparse: its binding is not tracked) */
-   uint64_t memory; /* host handle of the memory bound (0: none, or sparse) */
+   bool bound;                /* memory bound (or sparse: its binding is not tracked) */
+   uint64_t memory;           /* host handle of the memory bound (0: none, or sparse) */
+   struct pvk_desc_refs refs; /* descriptors naming its views */
+};
+
+/* obj->data of a VkSampler, made when first needed: the descriptors
+ * naming it, and whether a set layout has it as an immutable sampler
+ * (lavapipe 22.3 keeps pointers to it in the layout and its sets: such a
+ * sampler is kept on the host until the context or device goes,
+ * pvk_lifetime.c). */
+struct pvk_sampler_state {
+   struct pvk_desc_refs refs;
+   bool immutable;
 };
 
 /* One binding of a descriptor set layout. */
 struct pvk_layout_binding {
    uint32_t binding;
    VkDescriptorType type;
-   uint32_t count; /* descriptors (bytes for inline uniform blocks) */
-   bool variable;  /* VK_DESCRIPTOR_BINDING_VARIABLE_DESCRIPTOR_COUNT_BIT */
-   bool immutable; /* has immutable samplers */
+   uint32_t count;     /* descriptors (bytes for inline uniform blocks) */
+   bool variable;      /* VK_DESCRIPTOR_BINDING_VARIABLE_DESCRIPTOR_COUNT_BIT */
+   bool immutable;     /* has immutable samplers */
+   uint32_t parts;     /* slots per descriptor in a set's record (pvk_descriptor_parts) */
+   uint64_t slot_base; /* its first slot in a set's record */
 };
 
 /* obj->data of a VkDescriptorSetLayout, shared (counted) with the sets
@@ -103,9 +139,30 @@ struct pvk_set_layout_state {
    /* descriptors per shader stage and kind, for pipeline layouts */
    uint64_t per_stage[PVK_DESC_STAGES][PVK_DESC_KINDS];
    uint32_t binding_count;
-   uint32_t variable_binding;            /* index of the variable-count binding, or UINT32_MAX */
-   uint32_t dynamic_count;               /* dynamic uniform/storage buffer descriptors */
+   uint32_t variable_binding; /* index of the variable-count binding, or UINT32_MAX */
+   uint32_t dynamic_count;    /* dynamic uniform/storage buffer descriptors */
+   uint64_t slots;            /* slots of a set's record, but a last variable-count binding's */
    struct pvk_layout_binding bindings[]; /* sorted by binding number */
+};
+
+/* One slot of a set's record: what a descriptor (or the sampler part of a
+ * combined image sampler) names, {0, 0, 0} for nothing or a null
+ * descriptor. gen PVK_SLOT_STALE: it named an object destroyed since and
+ * the host could not be given a null descriptor in its place. */
+#define PVK_SLOT_STALE UINT64_MAX
+struct pvk_desc_slot {
+   uint64_t id;    /* guest id of the object named */
+   uint64_t gen;   /* its gen (vn_object.h) */
+   uint64_t stamp; /* unique per write of the slot (pvk_desc_ref) */
+};
+
+/* obj->data of a VkDescriptorSet */
+struct pvk_set_state {
+   struct pvk_set_layout_state *layout;
+   uint32_t variable_count; /* descriptors of the layout's variable-count binding */
+   uint32_t stale;          /* slots of PVK_SLOT_STALE */
+   uint32_t slot_count;
+   struct pvk_desc_slot *slots; /* allocated at the first write naming an object */
 };
 
 /* obj->data of a VkPipelineLayout: its set layouts (counted references),
@@ -375,6 +432,44 @@ void pvk_validate_mark_bound(struct pvk_context *ctx, VkObjectType type, uint64_
 void pvk_validate_memory_freed(struct pvk_context *ctx, uint64_t memory);
 
 void pvk_set_layout_unref(struct pvk_set_layout_state *l);
+
+/* --- descriptors naming destroyed objects (pvk_validate_descriptor_refs.c) ---
+ * A descriptor set keeps naming what was written into it; the driver reads
+ * every descriptor of a bound set (lavapipe 22.3), used or not, and Vulkan
+ * lets a set keep a destroyed object in a binding no pipeline uses. So
+ * before an object that descriptors name goes away on the host, each
+ * descriptor naming it is rewritten to a null descriptor (nullDescriptor,
+ * pvk_device.null_descriptor) or, where none can stand in, marked stale:
+ * binding such a set fails the context, and so does submitting a command
+ * buffer that bound it before (its gen changes). */
+
+/* Slots per descriptor of `type` in a set's record: 2 for combined image
+ * samplers and mutable descriptors, 0 for those naming no object. */
+uint32_t pvk_descriptor_parts(VkDescriptorType type);
+
+/* After the checks of vkUpdateDescriptorSets passed, before the driver
+ * writes: records what each write and copy names. False (context lost) on
+ * a view of a destroyed buffer or image or freed memory, or out of memory. */
+bool pvk_descriptor_refs_update(struct pvk_context *ctx, uint32_t write_count,
+                                const VkWriteDescriptorSet *writes, uint32_t copy_count,
+                                const VkCopyDescriptorSet *copies);
+
+/* obj (a buffer, image, buffer or image view, sampler; else nothing) goes
+ * away on the host, or (buffers, images) its memory does: every descriptor
+ * naming it, directly or through a view, is rewritten or marked stale. */
+void pvk_descriptor_refs_drop(struct pvk_context *ctx, struct vn_object *obj);
+
+/* The state of a sampler (allocated on first use; NULL, context lost,
+ * when out of memory). */
+struct pvk_sampler_state *pvk_sampler_state(struct pvk_context *ctx, struct vn_object *sampler);
+
+/* Frees a reference list (not the struct). */
+void pvk_desc_refs_free(struct pvk_desc_refs *refs);
+
+/* The sampler the renderer writes where a set needs one and has none of
+ * the guest's (made on first use, destroyed with the device). */
+struct pvk_device;
+VkSampler pvk_fill_sampler(struct pvk_device *dev);
 /* Frees a descriptor set's state (obj->data of a VkDescriptorSet). */
 void pvk_set_state_free(void *data);
 void pvk_pipeline_layout_state_free(struct pvk_pipeline_layout_state *p);

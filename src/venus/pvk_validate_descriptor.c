@@ -28,6 +28,11 @@
  * the renderer's where a sampler is needed. Not filled (no null form): input
  * attachments, inline uniform blocks (memory, not pointers), acceleration
  * structures and mutable bindings.
+ *
+ * What each written descriptor names is recorded, so that descriptors
+ * naming an object are made null before the object goes away
+ * (pvk_validate_descriptor_refs.c); a set with one that could not be is
+ * refused at vkCmdBindDescriptorSets.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -38,12 +43,6 @@
 #include "venus/pvk_instance.h"
 #include "venus/pvk_validate.h"
 
-/* obj->data of a VkDescriptorSet */
-struct pvk_set_state {
-   struct pvk_set_layout_state *layout;
-   uint32_t variable_count; /* descriptors of the layout's variable-count binding */
-};
-
 void
 pvk_set_state_free(void *data)
 {
@@ -51,6 +50,7 @@ pvk_set_state_free(void *data)
    if (!s)
       return;
    pvk_set_layout_unref(s->layout);
+   free(s->slots);
    free(s);
 }
 
@@ -69,6 +69,27 @@ binding_flags(const VkDescriptorSetLayoutCreateInfo *info)
          return (const VkDescriptorSetLayoutBindingFlagsCreateInfo *)s;
    }
    return NULL;
+}
+
+/* The binding's immutable samplers stay on the host while the context
+ * or device lives (pvk_sampler_state); false (context lost) when out of
+ * memory. */
+static bool
+mark_immutable(struct pvk_context *ctx, const VkDescriptorSetLayoutBinding *b)
+{
+   for (uint32_t j = 0; j < b->descriptorCount; j++) {
+      struct vn_object *s =
+         b->pImmutableSamplers[j]
+            ? vn_object_table_find_handle(ctx->dispatch.objects, VK_OBJECT_TYPE_SAMPLER,
+                                          (uint64_t)(uintptr_t)b->pImmutableSamplers[j])
+            : NULL;
+      struct pvk_sampler_state *st = s ? pvk_sampler_state(ctx, s) : NULL;
+      if (s && !st)
+         return false;
+      if (st)
+         st->immutable = true;
+   }
+   return true;
 }
 
 /* The layout's bindings, sorted; NULL (context lost) on a bad layout. */
@@ -101,6 +122,10 @@ record_layout(struct pvk_context *ctx, const VkDescriptorSetLayoutCreateInfo *in
                              b->pImmutableSamplers;
       l->bindings[i] = (struct pvk_layout_binding){ b->binding, b->descriptorType,
                                                     b->descriptorCount, false, immutable };
+      if (immutable && !mark_immutable(ctx, b)) {
+         free(l);
+         return NULL;
+      }
       if (flags && flags->bindingCount && flags->pBindingFlags &&
           (flags->pBindingFlags[i] & VK_DESCRIPTOR_BINDING_VARIABLE_DESCRIPTOR_COUNT_BIT))
          l->bindings[i].variable = true;
@@ -113,6 +138,13 @@ record_layout(struct pvk_context *ctx, const VkDescriptorSetLayoutCreateInfo *in
          free(l);
          return NULL;
       }
+      /* a set's record: a last variable-count binding's slots are the
+       * set's own count (any other one takes the layout's count) */
+      struct pvk_layout_binding *b = &l->bindings[i];
+      b->parts = pvk_descriptor_parts(b->type);
+      b->slot_base = l->slots;
+      if (!(b->variable && i == n - 1))
+         l->slots += (uint64_t)b->parts * b->count;
       if (l->bindings[i].variable)
          l->variable_binding = i;
       else if (l->bindings[i].type == VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER_DYNAMIC ||
@@ -270,8 +302,8 @@ variable_counts(const VkDescriptorSetAllocateInfo *info)
 }
 
 /* The sampler filled sets get, made on first use; VK_NULL_HANDLE on failure. */
-static VkSampler
-fill_sampler(struct pvk_device *dev)
+VkSampler
+pvk_fill_sampler(struct pvk_device *dev)
 {
    if (!dev->fill_sampler) {
       const VkSamplerCreateInfo info = {
@@ -307,7 +339,7 @@ fill_binding(struct pvk_device *dev, VkDescriptorSet set, const struct pvk_layou
          return true; /* nothing to write (VUID-VkWriteDescriptorSet-descriptorType-02752) */
       /* fallthrough */
    case VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER:
-      if (!b->immutable && !(sampler = fill_sampler(dev)))
+      if (!b->immutable && !(sampler = pvk_fill_sampler(dev)))
          return false;
       break;
    case VK_DESCRIPTOR_TYPE_STORAGE_IMAGE:
@@ -659,7 +691,9 @@ vn_handle_vkUpdateDescriptorSets(struct vn_dispatch_context *dctx,
    }
    if (!pvk_validate_descriptor_writes(ctx, "vkUpdateDescriptorSets", args->descriptorWriteCount,
                                        args->pDescriptorWrites) ||
-       !check_copies(ctx, args->descriptorCopyCount, args->pDescriptorCopies))
+       !check_copies(ctx, args->descriptorCopyCount, args->pDescriptorCopies) ||
+       !pvk_descriptor_refs_update(ctx, args->descriptorWriteCount, args->pDescriptorWrites,
+                                   args->descriptorCopyCount, args->pDescriptorCopies))
       return;
    dev->dispatch.vkUpdateDescriptorSets(args->device, args->descriptorWriteCount,
                                         args->pDescriptorWrites, args->descriptorCopyCount,
@@ -819,21 +853,32 @@ layouts_compatible(const struct pvk_set_layout_state *a, const struct pvk_set_la
  * allocated with a layout compatible with the pipeline layout's at its
  * number. Drivers walk the set's own layout with the offsets counted for
  * the pipeline layout's (lavapipe reads pDynamicOffsets past its end for a
- * set with more dynamic descriptors). One lookup per set. Index of the
- * first set that is not, or UINT32_MAX. */
+ * set with more dynamic descriptors). And no set holds a descriptor naming
+ * a destroyed object that could not be made a null one (the driver reads
+ * every descriptor of a bound set; pvk_validate_descriptor_refs.c). One
+ * lookup per set. Index of the first set that is not, or UINT32_MAX; *why
+ * says which rule. */
 static uint32_t
-incompatible_set(struct pvk_context *ctx, const struct pvk_pipeline_layout_state *p, uint32_t first,
-                 uint32_t count, const VkDescriptorSet *sets)
+bad_set(struct pvk_context *ctx, const struct pvk_pipeline_layout_state *p, uint32_t first,
+        uint32_t count, const VkDescriptorSet *sets, const char **why)
 {
    for (uint32_t i = 0; i < count; i++) {
       const struct pvk_set_layout_state *want = p->sets[first + i];
-      if (!sets[i] || !want)
-         continue; /* unbound, or a set number the pipeline layout leaves out */
+      if (!sets[i])
+         continue; /* unbound */
       const struct vn_object *o = vn_object_table_find_handle(
          ctx->dispatch.objects, VK_OBJECT_TYPE_DESCRIPTOR_SET, (uint64_t)(uintptr_t)sets[i]);
       const struct pvk_set_state *s = o ? o->data : NULL;
-      if (!s || !s->layout || !layouts_compatible(s->layout, want))
+      if (s && s->stale) {
+         *why = "set names a destroyed object the host has no null descriptor for";
          return i;
+      }
+      if (!want)
+         continue; /* a set number the pipeline layout leaves out */
+      if (!s || !s->layout || !layouts_compatible(s->layout, want)) {
+         *why = "set allocated with a layout incompatible with the pipeline layout's";
+         return i;
+      }
    }
    return UINT32_MAX;
 }
@@ -864,9 +909,8 @@ vn_handle_vkCmdBindDescriptorSets(struct vn_dispatch_context *dctx,
       why = "dynamic offset count is not the layouts' dynamic descriptor count";
    if (!why && args->descriptorSetCount && !args->pDescriptorSets)
       why = "no sets";
-   if (!why && (bad = incompatible_set(ctx, p, args->firstSet, args->descriptorSetCount,
-                                       args->pDescriptorSets)) != UINT32_MAX)
-      why = "set allocated with a layout incompatible with the pipeline layout's";
+   if (!why)
+      bad = bad_set(ctx, p, args->firstSet, args->descriptorSetCount, args->pDescriptorSets, &why);
    if (why) {
       const uint64_t set = bad == UINT32_MAX
                               ? 0

@@ -66,6 +66,10 @@ static char last_error[1024];
 /* Debug lines of pvk_lifetime.c, counted (not printed): destroys deferred
  * behind pending work, submissions tracked by the guest's own fence. */
 static unsigned deferred_lines, guest_fence_lines;
+/* Debug lines of pvk_validate_descriptor_refs.c (descriptors made null or
+ * left stale when what they name goes away), and the last one. */
+static unsigned nulled_lines, immutable_lines;
+static char last_nulled[1024];
 
 int
 pv_log_enabled(enum pv_log_level level)
@@ -84,6 +88,11 @@ pv_logv(enum pv_log_level level, const char *tag, const char *fmt, va_list ap)
       pthread_mutex_lock(&log_mutex);
       deferred_lines += strstr(line, "deferred until serial") != NULL;
       guest_fence_lines += strstr(line, "tracked by the guest's fence") != NULL;
+      immutable_lines += strstr(line, "is an immutable sampler: kept") != NULL;
+      if (strstr(line, "descriptors naming it made null")) {
+         nulled_lines++;
+         snprintf(last_nulled, sizeof(last_nulled), "%s", line);
+      }
       pthread_mutex_unlock(&log_mutex);
       return;
    }
@@ -102,6 +111,17 @@ pv_log(enum pv_log_level level, const char *tag, const char *fmt, ...)
    va_start(ap, fmt);
    pv_logv(level, tag, fmt, ap);
    va_end(ap);
+}
+
+/* Under ASan, freed blocks are filled (the flags of ASAN_OPTIONS still
+ * win): lavapipe is not instrumented, so a driver read through freed memory
+ * is seen only when what it reads is garbage (a descriptor naming a
+ * destroyed buffer made its queue thread fault with this, not without). */
+const char *__asan_default_options(void);
+const char *
+__asan_default_options(void)
+{
+   return "max_free_fill_size=4096:free_fill_byte=85";
 }
 
 static struct pv_renderer *renderer;
@@ -1226,7 +1246,7 @@ static const uint32_t spv_unwritten[] = {
  * sampler), binding 1 a storage buffer; pool DESC_POOL and set SET of it,
  * never written. */
 static void
-sampler_set_setup(struct test_stream *e)
+sampler_set_setup_immutable(struct test_stream *e, uint64_t immutable)
 {
    ts_cmd(e, T(vkCreateDescriptorSetLayout), 0);
    ts_u64(e, DEVICE);
@@ -1240,7 +1260,9 @@ sampler_set_setup(struct test_stream *e)
    ts_u32(e, VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER);
    ts_u32(e, 1);
    ts_u32(e, VK_SHADER_STAGE_COMPUTE_BIT);
-   ts_u64(e, 0);
+   ts_u64(e, immutable ? 1 : 0);
+   if (immutable)
+      ts_u64(e, immutable);
    ts_u32(e, 1);
    ts_u32(e, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER);
    ts_u32(e, 1);
@@ -1278,6 +1300,12 @@ sampler_set_setup(struct test_stream *e)
    ts_u64(e, SET_LAYOUT);
    ts_u64(e, 1);
    ts_u64(e, SET);
+}
+
+static void
+sampler_set_setup(struct test_stream *e)
+{
+   sampler_set_setup_immutable(e, 0);
 }
 
 static void
@@ -3924,6 +3952,406 @@ test_recorded_uses(void)
    pipeline_case("uses pipeline 1460", "bound pipeline destroyed before the submission", true);
 }
 
+/* --- descriptors naming destroyed objects --- */
+
+enum { SAMPLER = 1800 };
+
+static void
+create_sampler(struct test_stream *e, uint64_t id)
+{
+   ts_cmd(e, T(vkCreateSampler), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_SAMPLER_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   for (int i = 0; i < 6; i++)
+      ts_u32(e, 0); /* nearest, nearest, nearest, repeat x3 */
+   ts_u32(e, 0);    /* mipLodBias 0.0f */
+   ts_u32(e, 0);
+   ts_u32(e, 0x3f800000); /* maxAnisotropy 1.0f */
+   ts_u32(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, 0); /* minLod */
+   ts_u32(e, 0); /* maxLod */
+   ts_u32(e, 0);
+   ts_u32(e, 0);
+   ts_u64(e, 0);
+   ts_u64(e, 1);
+   ts_u64(e, id);
+}
+
+/* vkUpdateDescriptorSets: one image descriptor of `type` into `set`. */
+static void
+write_image(struct test_stream *e, uint64_t set, uint32_t binding, uint32_t type, uint64_t sampler,
+            uint64_t view)
+{
+   ts_cmd(e, T(vkUpdateDescriptorSets), 0);
+   ts_u64(e, DEVICE);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET);
+   ts_u64(e, 0);
+   ts_u64(e, set);
+   ts_u32(e, binding);
+   ts_u32(e, 0);
+   ts_u32(e, 1);
+   ts_u32(e, type);
+   ts_u64(e, 1);
+   ts_u64(e, sampler);
+   ts_u64(e, view);
+   ts_u32(e, VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL);
+   ts_u64(e, 0);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u64(e, 0);
+}
+
+/* Records CMD: the compute pipeline of spv_unwritten with SET bound,
+ * one dispatch. */
+static void
+record_dispatch(struct test_stream *e)
+{
+   begin(e, CMD);
+   ts_cmd(e, T(vkCmdBindPipeline), 0);
+   ts_u64(e, CMD);
+   ts_u32(e, VK_PIPELINE_BIND_POINT_COMPUTE);
+   ts_u64(e, PIPELINE);
+   bind_sets(e, 0, 0);
+   ts_cmd(e, T(vkCmdDispatch), 0);
+   ts_u64(e, CMD);
+   ts_u32(e, 1);
+   ts_u32(e, 1);
+   ts_u32(e, 1);
+   end(e, CMD);
+}
+
+/* sampler_set_setup's set (binding 0 a combined image sampler, binding 1
+ * a storage buffer) with the compute pipeline that reads both. */
+static void
+dispatch_setup(struct test_stream *e)
+{
+   sampler_set_setup(e);
+   create_pipeline_layout(e);
+   create_compute_pipeline(e);
+   create_fence(e, FENCE);
+}
+
+/* Submits CMD, waits for it, and expects the context alive with `lines`
+ * more descriptor lines, the last naming `want` (NULL: any). */
+static void
+dispatch_and_expect(uint32_t ctx, struct test_stream *e, unsigned lines, const char *want,
+                    const char *what)
+{
+   submit(e, CMD, 0, 0, FENCE);
+   wait_fence(e, FENCE);
+   queue_wait_idle(e);
+   pthread_mutex_lock(&log_mutex);
+   const unsigned before = nulled_lines;
+   last_nulled[0] = '\0';
+   pthread_mutex_unlock(&log_mutex);
+   const int ret = pv_context_submit(renderer, ctx, e->data, e->len);
+   pthread_mutex_lock(&log_mutex);
+   const unsigned got = nulled_lines - before;
+   const bool named = !want || strstr(last_nulled, want);
+   pthread_mutex_unlock(&log_mutex);
+   if (ret != 0 || pv_context_is_lost(renderer, ctx) || got != lines || !named) {
+      fprintf(stderr,
+              "FAIL: %s: submit %d, context %s, %u descriptor lines (want %u), last \"%s\"\n", what,
+              ret, pv_context_is_lost(renderer, ctx) ? "lost" : "alive", got, lines, last_nulled);
+      exit(1);
+   }
+   pv_context_destroy(renderer, ctx);
+}
+
+/* Layout SET_LAYOUT: binding 0 one storage buffer, binding 1 up to 8 of
+ * them (variable count); set SET of it with `count` in binding 1. */
+static void
+variable_set_setup(struct test_stream *e, uint32_t count)
+{
+   ts_cmd(e, T(vkCreateDescriptorSetLayout), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_BINDING_FLAGS_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 2);
+   ts_u64(e, 2);
+   ts_u32(e, 0);
+   ts_u32(e, VK_DESCRIPTOR_BINDING_VARIABLE_DESCRIPTOR_COUNT_BIT);
+   ts_u32(e, 0);
+   ts_u32(e, 2);
+   ts_u64(e, 2);
+   for (uint32_t i = 0; i < 2; i++) {
+      ts_u32(e, i);
+      ts_u32(e, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER);
+      ts_u32(e, i ? 8 : 1);
+      ts_u32(e, VK_SHADER_STAGE_COMPUTE_BIT);
+      ts_u64(e, 0);
+   }
+   ts_u64(e, 0);
+   ts_u64(e, 1);
+   ts_u64(e, SET_LAYOUT);
+
+   ts_cmd(e, T(vkCreateDescriptorPool), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, 1);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u32(e, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER);
+   ts_u32(e, 16);
+   ts_u64(e, 0);
+   ts_u64(e, 1);
+   ts_u64(e, DESC_POOL);
+
+   ts_cmd(e, T(vkAllocateDescriptorSets), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_DESCRIPTOR_SET_VARIABLE_DESCRIPTOR_COUNT_ALLOCATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u32(e, count);
+   ts_u64(e, DESC_POOL);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u64(e, SET_LAYOUT);
+   ts_u64(e, 1);
+   ts_u64(e, SET);
+}
+
+/* lavapipe 22.3 reads every descriptor of a bound set at a dispatch: a
+ * buffer, view or sampler written into a set and destroyed (or its image
+ * destroyed, or its memory freed) would be read through freed memory. The
+ * renderer writes null descriptors over them first. */
+static void
+test_descriptor_lifetimes(void)
+{
+   const uint32_t ssbo = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+   const uint32_t combined = VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER;
+
+   /* the valid neighbour: nothing destroyed, no descriptor rewritten */
+   uint32_t ctx = setup();
+   struct test_stream e = { 0 };
+   dispatch_setup(&e);
+   write_buffers(&e, 1, 0, 1, ssbo, 0, VK_WHOLE_SIZE);
+   record_dispatch(&e);
+   dispatch_and_expect(ctx, &e, 0, NULL, "storage buffer alive");
+
+   /* a storage buffer destroyed, then a dispatch with its set bound */
+   ctx = setup();
+   e.len = 0;
+   dispatch_setup(&e);
+   write_buffers(&e, 1, 0, 1, ssbo, 0, VK_WHOLE_SIZE);
+   destroy(&e, T(vkDestroyBuffer), BUFFER);
+   record_dispatch(&e);
+   dispatch_and_expect(ctx, &e, 1,
+                       "object 600 (type 9) going away: 1 descriptors naming it made null",
+                       "storage buffer destroyed");
+
+   /* ... the same written twice (one reference), then recorded before the
+    * destroy: the command buffer recorded the buffer (recorded uses) */
+   ctx = setup();
+   e.len = 0;
+   dispatch_setup(&e);
+   write_buffers(&e, 1, 0, 1, ssbo, 0, VK_WHOLE_SIZE);
+   write_buffers(&e, 1, 0, 1, ssbo, 0, 64);
+   record_dispatch(&e);
+   destroy(&e, T(vkDestroyBuffer), BUFFER);
+   record_dispatch(&e);
+   dispatch_and_expect(ctx, &e, 1, ": 1 descriptors naming it made null",
+                       "storage buffer written twice, destroyed");
+
+   /* its memory freed (the buffer lives on, unbound) */
+   ctx = setup();
+   e.len = 0;
+   dispatch_setup(&e);
+   write_buffers(&e, 1, 0, 1, ssbo, 0, VK_WHOLE_SIZE);
+   destroy(&e, T(vkFreeMemory), MEMORY);
+   record_dispatch(&e);
+   dispatch_and_expect(ctx, &e, 1, "object 600 (type 9)", "storage buffer's memory freed");
+
+   /* overwritten by another buffer first: nothing left to rewrite */
+   ctx = setup();
+   e.len = 0;
+   dispatch_setup(&e);
+   write_buffers(&e, 1, 0, 1, ssbo, 0, VK_WHOLE_SIZE);
+   ts_cmd(&e, T(vkUpdateDescriptorSets), 0);
+   ts_u64(&e, DEVICE);
+   ts_u32(&e, 1);
+   ts_u64(&e, 1);
+   ts_u32(&e, VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET);
+   ts_u64(&e, 0);
+   ts_u64(&e, SET);
+   ts_u32(&e, 1);
+   ts_u32(&e, 0);
+   ts_u32(&e, 1);
+   ts_u32(&e, ssbo);
+   ts_u64(&e, 0);
+   ts_u64(&e, 1);
+   ts_u64(&e, BUFFER2);
+   ts_u64(&e, 0);
+   ts_u64(&e, VK_WHOLE_SIZE);
+   ts_u64(&e, 0);
+   ts_u32(&e, 0);
+   ts_u64(&e, 0);
+   destroy(&e, T(vkDestroyBuffer), BUFFER);
+   record_dispatch(&e);
+   dispatch_and_expect(ctx, &e, 0, NULL, "storage buffer overwritten, then destroyed");
+
+   /* copies: the copy names the buffer too (descriptor_setup's sets) */
+   ctx = setup();
+   e.len = 0;
+   descriptor_setup(&e);
+   write_buffers(&e, 0, 0, 3, VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, 0, 64);
+   copy_descriptors(&e, 0, 0, 0, 3);
+   destroy(&e, T(vkDestroyBuffer), BUFFER);
+   CHECK(pv_context_submit(renderer, ctx, e.data, e.len) == 0);
+   CHECK(!pv_context_is_lost(renderer, ctx));
+   CHECK(strstr(last_nulled, ": 6 descriptors naming it made null"));
+   pv_context_destroy(renderer, ctx);
+
+   /* a variable-count binding: a write from binding 0 spills into its 4
+    * descriptors; the slots follow the set's count */
+   ctx = setup();
+   e.len = 0;
+   variable_set_setup(&e, 4);
+   write_buffers(&e, 0, 0, 5, ssbo, 0, 64);
+   write_buffers(&e, 1, 3, 1, ssbo, 64, 64);
+   destroy(&e, T(vkDestroyBuffer), BUFFER);
+   CHECK(pv_context_submit(renderer, ctx, e.data, e.len) == 0);
+   CHECK(!pv_context_is_lost(renderer, ctx));
+   CHECK(strstr(last_nulled, "object 600 (type 9) going away: 5 descriptors naming it made null"));
+   pv_context_destroy(renderer, ctx);
+
+   /* an image view and a sampler of a combined image sampler destroyed */
+   ctx = setup();
+   e.len = 0;
+   dispatch_setup(&e);
+   image_setup(&e);
+   image_view(&e, 0, 1, 0, 1);
+   create_sampler(&e, SAMPLER);
+   write_image(&e, SET, 0, combined, SAMPLER, VIEW);
+   write_buffers(&e, 1, 0, 1, ssbo, 0, VK_WHOLE_SIZE);
+   destroy(&e, T(vkDestroyImageView), VIEW);
+   destroy(&e, T(vkDestroySampler), SAMPLER);
+   record_dispatch(&e);
+   /* the sampler's line comes last: the view's slot was rewritten already */
+   dispatch_and_expect(ctx, &e, 2, "object 1800 (type 21) going away: 1 descriptors",
+                       "image view and sampler destroyed");
+
+   /* an image destroyed under a view that a set names; the view can no
+    * longer be written */
+   ctx = setup();
+   e.len = 0;
+   dispatch_setup(&e);
+   image_setup(&e);
+   image_view(&e, 0, 1, 0, 1);
+   create_sampler(&e, SAMPLER);
+   write_image(&e, SET, 0, combined, SAMPLER, VIEW);
+   write_buffers(&e, 1, 0, 1, ssbo, 0, VK_WHOLE_SIZE);
+   destroy(&e, T(vkDestroyImage), IMAGE);
+   record_dispatch(&e);
+   dispatch_and_expect(ctx, &e, 1, "object 650 (type 10)", "image destroyed under its view");
+   ctx = setup();
+   e.len = 0;
+   dispatch_setup(&e);
+   image_setup(&e);
+   image_view(&e, 0, 1, 0, 1);
+   create_sampler(&e, SAMPLER);
+   destroy(&e, T(vkFreeMemory), MEMORY2);
+   write_image(&e, SET, 0, combined, SAMPLER, VIEW);
+   expect_why(ctx, &e, "image view 1300 of a destroyed image or freed memory",
+              "view of freed memory written");
+
+   /* an immutable sampler destroyed while its layout and set live: kept on
+    * the host (lavapipe's set points at it) until the device goes */
+   ctx = setup();
+   e.len = 0;
+   create_sampler(&e, SAMPLER);
+   sampler_set_setup_immutable(&e, SAMPLER);
+   create_pipeline_layout(&e);
+   create_compute_pipeline(&e);
+   create_fence(&e, FENCE);
+   write_buffers(&e, 1, 0, 1, ssbo, 0, VK_WHOLE_SIZE);
+   destroy(&e, T(vkDestroySampler), SAMPLER);
+   create_sampler(&e, SAMPLER); /* the id is free again */
+   destroy(&e, T(vkDestroySampler), SAMPLER);
+   record_dispatch(&e);
+   pthread_mutex_lock(&log_mutex);
+   const unsigned kept = immutable_lines;
+   pthread_mutex_unlock(&log_mutex);
+   dispatch_and_expect(ctx, &e, 0, NULL, "immutable sampler destroyed");
+   CHECK(immutable_lines == kept + 1);
+
+   /* pending work: the destroy is deferred, the descriptor made null now */
+   ctx = setup();
+   e.len = 0;
+   dispatch_setup(&e);
+   create_timeline(&e, SEMAPHORE);
+   write_buffers(&e, 1, 0, 1, ssbo, 0, VK_WHOLE_SIZE);
+   record_dispatch(&e);
+   submit(&e, CMD, SEMAPHORE, 1, 0);
+   destroy(&e, T(vkDestroyBuffer), BUFFER);
+   signal_semaphore(&e, SEMAPHORE, 1);
+   queue_wait_idle(&e);
+   record_dispatch(&e);
+   dispatch_and_expect(ctx, &e, 1, "object 600 (type 9)", "storage buffer destroyed while pending");
+
+   /* input attachments have no null descriptor: the set is refused when
+    * bound, and where it was bound before, at submission */
+   ctx = setup();
+   e.len = 0;
+   image_setup(&e);
+   image_view(&e, 0, 1, 0, 1);
+   second_set(&e, SET_LAYOUT, SET, VK_DESCRIPTOR_TYPE_INPUT_ATTACHMENT, false);
+   create_pipeline_layout(&e);
+   write_image(&e, SET, 0, VK_DESCRIPTOR_TYPE_INPUT_ATTACHMENT, 0, VIEW);
+   destroy(&e, T(vkDestroyImageView), VIEW);
+   begin(&e, CMD);
+   bind_sets(&e, 0, 0);
+   expect_why(ctx, &e, "set names a destroyed object the host has no null descriptor for",
+              "input attachment destroyed, set bound");
+   ctx = setup();
+   e.len = 0;
+   image_setup(&e);
+   image_view(&e, 0, 1, 0, 1);
+   second_set(&e, SET_LAYOUT, SET, VK_DESCRIPTOR_TYPE_INPUT_ATTACHMENT, false);
+   create_pipeline_layout(&e);
+   write_image(&e, SET, 0, VK_DESCRIPTOR_TYPE_INPUT_ATTACHMENT, 0, VIEW);
+   begin(&e, CMD);
+   bind_sets(&e, 0, 0);
+   end(&e, CMD);
+   destroy(&e, T(vkDestroyImageView), VIEW);
+   submit(&e, CMD, 0, 0, 0);
+   expect_why(ctx, &e, "uses descriptor set 1200, destroyed",
+              "input attachment destroyed after the set was bound");
+   /* ... and written again: bound and run as usual */
+   ctx = setup();
+   e.len = 0;
+   image_setup(&e);
+   image_view(&e, 0, 1, 0, 1);
+   second_set(&e, SET_LAYOUT, SET, VK_DESCRIPTOR_TYPE_INPUT_ATTACHMENT, false);
+   create_pipeline_layout(&e);
+   write_image(&e, SET, 0, VK_DESCRIPTOR_TYPE_INPUT_ATTACHMENT, 0, VIEW);
+   destroy(&e, T(vkDestroyImageView), VIEW);
+   image_view(&e, 0, 1, 0, 1); /* VIEW again */
+   write_image(&e, SET, 0, VK_DESCRIPTOR_TYPE_INPUT_ATTACHMENT, 0, VIEW);
+   begin(&e, CMD);
+   bind_sets(&e, 0, 0);
+   end(&e, CMD);
+   submit(&e, CMD, 0, 0, 0);
+   queue_wait_idle(&e);
+   expect(ctx, &e, false, "input attachment destroyed, then written again");
+}
+
 int
 main(void)
 {
@@ -3951,6 +4379,7 @@ main(void)
    test_binary_semaphores();
    test_spirv();
    test_recorded_uses();
+   test_descriptor_lifetimes();
    pv_resource_unref(renderer, 1);
    pv_renderer_destroy(renderer);
    printf("ok\n");
