@@ -36,6 +36,7 @@ typedef unsigned __int128 u128;
 struct buf {
    const struct pvk_buffer_state *s;
    uint64_t id;
+   const struct vn_object *obj;
 };
 
 struct img {
@@ -56,7 +57,7 @@ buffer_of(struct pvk_context *ctx, struct vn_object *cb, VkBuffer b)
                                           (uint64_t)(uintptr_t)b)
             : NULL;
    pvk_cb_use(ctx, cb, o);
-   return (struct buf){ o ? o->data : NULL, o ? o->id : 0 };
+   return (struct buf){ o ? o->data : NULL, o ? o->id : 0, o };
 }
 
 static struct img
@@ -216,6 +217,26 @@ block_of(VkFormat f, VkImageAspectFlags aspect, uint32_t *bytes, uint32_t *bw, u
       }
    }
    return false;
+}
+
+uint32_t
+pvk_vertex_format_bytes(VkFormat f)
+{
+   uint32_t bytes, bw, bh;
+   if (f >= VK_FORMAT_R4G4_UNORM_PACK8 && f <= VK_FORMAT_E5B9G9R9_UFLOAT_PACK32)
+      return block_of(f, VK_IMAGE_ASPECT_COLOR_BIT, &bytes, &bw, &bh) ? bytes : 0;
+   switch ((int)f) {
+   case VK_FORMAT_A8_UNORM:
+      return 1;
+   case VK_FORMAT_A1B5G5R5_UNORM_PACK16:
+   case VK_FORMAT_A4R4G4B4_UNORM_PACK16:
+   case VK_FORMAT_A4B4G4R4_UNORM_PACK16:
+      return 2;
+   case VK_FORMAT_R16G16_SFIXED5_NV:
+      return 4;
+   default:
+      return 0;
+   }
 }
 
 /* The buffer side of a buffer <-> image copy region. */
@@ -766,14 +787,18 @@ vn_handle_vkCmdBindVertexBuffers(struct vn_dispatch_context *dctx,
                            args->bindingCount))
       return;
    for (uint32_t i = 0; i < args->bindingCount; i++) {
-      if (!args->pBuffers[i])
-         continue; /* nullDescriptor */
+      if (!args->pBuffers[i]) { /* nullDescriptor */
+         pvk_draw_bind_vertex_buffer(args->dispatch, args->firstBinding + i, NULL, 0, NULL);
+         continue;
+      }
       const struct buf b = buffer_of(ctx, args->dispatch, args->pBuffers[i]);
       const char *why = !b.s || args->pOffsets[i] >= b.s->size ? "offset beyond the buffer"
                         : !b.s->bound                          ? "buffer with no memory bound"
                                                                : NULL;
       if (!ok_or_reject(ctx, why, "vkCmdBindVertexBuffers", i, b.id, 0))
          return;
+      pvk_draw_bind_vertex_buffer(args->dispatch, args->firstBinding + i, b.obj,
+                                  b.s->size - args->pOffsets[i], NULL);
    }
    device_of(args->dispatch)
       ->dispatch.vkCmdBindVertexBuffers(args->commandBuffer, args->firstBinding, args->bindingCount,
@@ -1218,8 +1243,11 @@ vn_handle_vkCmdBindVertexBuffers2(struct vn_dispatch_context *dctx,
                            args->bindingCount))
       return;
    for (uint32_t i = 0; i < args->bindingCount; i++) {
-      if (!args->pBuffers[i])
-         continue; /* nullDescriptor */
+      const VkDeviceSize *stride = args->pStrides ? &args->pStrides[i] : NULL;
+      if (!args->pBuffers[i]) { /* nullDescriptor */
+         pvk_draw_bind_vertex_buffer(args->dispatch, args->firstBinding + i, NULL, 0, stride);
+         continue;
+      }
       const struct buf b = buffer_of(ctx, args->dispatch, args->pBuffers[i]);
       const VkDeviceSize size = args->pSizes ? args->pSizes[i] : VK_WHOLE_SIZE;
       const char *why = !b.s || args->pOffsets[i] >= b.s->size
@@ -1227,6 +1255,9 @@ vn_handle_vkCmdBindVertexBuffers2(struct vn_dispatch_context *dctx,
                            : buffer_range(b.s, args->pOffsets[i], size, true);
       if (!ok_or_reject(ctx, why, "vkCmdBindVertexBuffers2", i, b.id, 0))
          return;
+      pvk_draw_bind_vertex_buffer(args->dispatch, args->firstBinding + i, b.obj,
+                                  size == VK_WHOLE_SIZE ? b.s->size - args->pOffsets[i] : size,
+                                  stride);
    }
    device_of(args->dispatch)
       ->dispatch.vkCmdBindVertexBuffers2(args->commandBuffer, args->firstBinding,

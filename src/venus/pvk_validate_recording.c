@@ -51,8 +51,9 @@ pvk_recording_set_pass(struct vn_object *cb, uint64_t render_pass, uint32_t colo
  * lavapipe indexes its current attachments with colorAttachment, through
  * NULL outside an instance (its queue thread crashed for the clear session
  * with vkCmdBeginRenderPass and vkCmdEndRenderPass deleted). In a
- * secondary that continues its primary's pass, the index is checked
- * against maxColorAttachments only (the inherited pass is not tracked). */
+ * secondary that continues its primary's pass, against the inherited
+ * subpass's colours; vkCmdExecuteCommands runs it only where the current
+ * subpass has at least those. */
 static const char *
 clear_attachments_why(struct pvk_context *ctx, struct vn_object *cb,
                       const struct vn_command_vkCmdClearAttachments *args, uint32_t *bad)
@@ -68,9 +69,8 @@ clear_attachments_why(struct pvk_context *ctx, struct vn_object *cb,
       if (!rp || st->subpass >= rp->subpass_count)
          return "render pass without recorded state";
       colors = rp->colors[st->subpass];
-   } else if (!st->rendering) {
-      colors = device_of(cb)->physical_device->max_color_attachments;
    }
+   /* a continuing secondary: its inherited subpass's (pvk_level_begin_ok) */
    for (uint32_t i = 0; i < args->attachmentCount; i++) {
       const VkClearAttachment *a = &args->pAttachments[i];
       if ((a->aspectMask & VK_IMAGE_ASPECT_COLOR_BIT) && a->colorAttachment >= colors) {
@@ -114,6 +114,14 @@ pvk_recording_begin(struct pvk_context *ctx, struct vn_object *cb, const char *c
                  (unsigned long long)cb->id);
       return false;
    }
+   /* VUID-vkCmdBeginRenderPass-bufferlevel (and -2): a secondary runs
+    * inside its primary's instance */
+   if (subpasses && st->secondary) {
+      pvk_reject(ctx, "level: %s in a secondary command buffer (command buffer %llu)", cmd,
+                 (unsigned long long)cb->id);
+      return false;
+   }
+   pvk_draw_state_changed(cb);
    st->subpass = 0;
    st->subpass_count = subpasses;
    st->rendering = subpasses == 0;
@@ -207,19 +215,19 @@ vn_handle_vkCmdBindPipeline(struct vn_dispatch_context *dctx,
    }
    /* the pipeline is the decoder's last lookup: no second one */
    struct vn_object *p = ((const struct vn_object_table_head *)ctx->dispatch.objects)->last;
-   pvk_cb_use(ctx, args->dispatch,
-              p && p->type == VK_OBJECT_TYPE_PIPELINE &&
-                    p->handle == (uint64_t)(uintptr_t)args->pipeline
-                 ? p
-                 : vn_object_table_find_handle(ctx->dispatch.objects, VK_OBJECT_TYPE_PIPELINE,
-                                               (uint64_t)(uintptr_t)args->pipeline));
+   if (!p || p->type != VK_OBJECT_TYPE_PIPELINE || p->handle != (uint64_t)(uintptr_t)args->pipeline)
+      p = vn_object_table_find_handle(ctx->dispatch.objects, VK_OBJECT_TYPE_PIPELINE,
+                                      (uint64_t)(uintptr_t)args->pipeline);
+   pvk_cb_use(ctx, args->dispatch, p);
    device_of(args->dispatch)
       ->dispatch.vkCmdBindPipeline(args->commandBuffer, args->pipelineBindPoint, args->pipeline);
    const bool compute = args->pipelineBindPoint == VK_PIPELINE_BIND_POINT_COMPUTE;
-   if (compute)
+   if (compute) {
       st->compute_bound = true;
-   else
+   } else {
       st->graphics_bound = true;
+      pvk_draw_bind_pipeline(args->dispatch, p);
+   }
    if (!st->guest_pushed && !st->zero_pushed[compute]) {
       zero_push(device_of(args->dispatch), args->commandBuffer, compute);
       st->zero_pushed[compute] = true;
@@ -228,8 +236,62 @@ vn_handle_vkCmdBindPipeline(struct vn_dispatch_context *dctx,
 
 /* lavapipe runs executed command buffers recursively in its queue thread:
  * one that executes itself, directly or through another, overflows its
- * stack. Every command buffer with executed ones has `executes` set (begin
- * clears both), and one with it set is never executed: no cycle. */
+ * stack. Without nestedCommandBuffer only primaries execute and only
+ * secondaries are executed (levels from vkAllocateCommandBuffers), and a
+ * command buffer that executes others is not executed either. With it, a
+ * command buffer already executed into another since its begin executes
+ * nothing more (it had to be ended first, -pCommandBuffers-00089): every
+ * edge of a cycle would have to be recorded into a command buffer executed
+ * already, so none closes; and nesting stays within
+ * maxCommandBufferNestingLevel. */
+static const char *
+level_why(const struct pvk_device *dev, const struct vn_object *cb,
+          const struct pvk_command_buffer_state *st, const struct vn_object *o,
+          const struct pvk_command_buffer_state *other)
+{
+   if (o == cb)
+      return "executes itself";
+   if (!other || !other->secondary)
+      return "is a primary command buffer (VUID-vkCmdExecuteCommands-pCommandBuffers-00088)";
+   if (!dev->nested_command_buffers && other->executes)
+      return "executes other command buffers";
+   if (other->nesting + 1 > dev->max_nesting)
+      return "nests deeper than maxCommandBufferNestingLevel";
+   return NULL;
+}
+
+/* The colour attachments of the render pass instance cb is inside; false
+ * when it is in none. */
+static bool
+current_colors(struct pvk_context *ctx, const struct pvk_command_buffer_state *st, uint32_t *colors)
+{
+   *colors = st->colors;
+   if (st->subpass_count) {
+      const struct vn_object *o = vn_object_table_find_handle(
+         ctx->dispatch.objects, VK_OBJECT_TYPE_RENDER_PASS, st->render_pass);
+      const struct pvk_render_pass_state *rp = o ? o->data : NULL;
+      *colors = rp && st->subpass < rp->subpass_count ? rp->colors[st->subpass] : 0;
+      return true;
+   }
+   return st->rendering || st->continues_pass;
+}
+
+/* VUID-vkCmdExecuteCommands-pCommandBuffers-00096/00100 (RENDER_PASS_CONTINUE
+ * inside a render pass instance, not outside), and the inherited colour
+ * attachments within the current subpass's (-pBeginInfo-06020, -06027):
+ * vkCmdClearAttachments in the secondary was checked against those. */
+static const char *
+continue_why(bool inside, uint32_t colors, const struct pvk_command_buffer_state *other)
+{
+   if (inside && !other->continues_pass)
+      return "not begun with RENDER_PASS_CONTINUE, executed inside a render pass instance";
+   if (!inside && other->continues_pass)
+      return "begun with RENDER_PASS_CONTINUE, executed outside a render pass instance";
+   if (inside && other->colors > colors)
+      return "inherits more colour attachments than the current subpass has";
+   return NULL;
+}
+
 bool
 pvk_recording_execute_ok(struct pvk_context *ctx, struct vn_object *cb, uint32_t count,
                          const VkCommandBuffer *cbs)
@@ -237,6 +299,19 @@ pvk_recording_execute_ok(struct pvk_context *ctx, struct vn_object *cb, uint32_t
    struct pvk_command_buffer_state *st = pvk_cb_state(ctx, cb);
    if (!st)
       return false;
+   const struct pvk_device *dev = device_of(cb);
+   /* VUID-vkCmdExecuteCommands-bufferlevel */
+   const char *why = !st->secondary                 ? NULL
+                     : !dev->nested_command_buffers ? "recorded into a secondary command buffer"
+                     : st->executed ? "recorded into a command buffer executed since its begin"
+                                    : NULL;
+   if (why) {
+      pvk_reject(ctx, "level: vkCmdExecuteCommands: %s (command buffer %llu)", why,
+                 (unsigned long long)cb->id);
+      return false;
+   }
+   uint32_t colors = 0;
+   const bool inside = current_colors(ctx, st, &colors);
    for (uint32_t i = 0; cbs && i < count; i++) {
       const uint64_t h = (uint64_t)(uintptr_t)cbs[i];
       const struct vn_object *o =
@@ -244,9 +319,9 @@ pvk_recording_execute_ok(struct pvk_context *ctx, struct vn_object *cb, uint32_t
             ? cb
             : vn_object_table_find_handle(ctx->dispatch.objects, VK_OBJECT_TYPE_COMMAND_BUFFER, h);
       const struct pvk_command_buffer_state *other = o ? o->data : NULL;
-      const char *why = o == cb                    ? "executes itself"
-                        : other && other->executes ? "executes other command buffers"
-                                                   : NULL;
+      why = level_why(dev, cb, st, o, other);
+      if (!why)
+         why = continue_why(inside, colors, other);
       if (why) {
          pvk_reject(ctx,
                     "recording: vkCmdExecuteCommands: command buffer %llu %s (command buffer %u "
@@ -254,8 +329,12 @@ pvk_recording_execute_ok(struct pvk_context *ctx, struct vn_object *cb, uint32_t
                     (unsigned long long)(o ? o->id : 0), why, i, count);
          return false;
       }
+      if (other->nesting + 1 > st->nesting)
+         st->nesting = other->nesting + 1;
    }
    st->executes = true;
+   /* the primary's bound state is undefined from here on */
+   pvk_draw_forget_bindings(cb);
    return true;
 }
 
@@ -294,8 +373,8 @@ void
 vn_handle_vkCmdDraw(struct vn_dispatch_context *dctx, struct vn_command_vkCmdDraw *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
-   if (pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDraw",
-                                    VK_PIPELINE_BIND_POINT_GRAPHICS))
+   if (pvk_draw_ok(dctx, ctx, args->dispatch, "vkCmdDraw", args->firstVertex, args->vertexCount,
+                   args->firstInstance, args->instanceCount, false))
       device_of(args->dispatch)
          ->dispatch.vkCmdDraw(args->commandBuffer, args->vertexCount, args->instanceCount,
                               args->firstVertex, args->firstInstance);
@@ -308,8 +387,8 @@ vn_handle_vkCmdDrawIndexed(struct vn_dispatch_context *dctx,
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    if (pvk_recording_indices_ok(ctx, args->dispatch, "vkCmdDrawIndexed", args->firstIndex,
                                 args->indexCount) &&
-       pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDrawIndexed",
-                                    VK_PIPELINE_BIND_POINT_GRAPHICS))
+       pvk_draw_ok(dctx, ctx, args->dispatch, "vkCmdDrawIndexed", 0, 0, args->firstInstance,
+                   args->indexCount ? args->instanceCount : 0, true))
       device_of(args->dispatch)
          ->dispatch.vkCmdDrawIndexed(args->commandBuffer, args->indexCount, args->instanceCount,
                                      args->firstIndex, args->vertexOffset, args->firstInstance);
@@ -331,6 +410,12 @@ vn_handle_vkCmdDrawMultiEXT(struct vn_dispatch_context *dctx,
    if (args->drawCount && !args->pVertexInfo) {
       pvk_context_set_lost(ctx, "vkCmdDrawMultiEXT: draws without infos");
       return;
+   }
+   for (uint32_t i = 0; i < args->drawCount; i++) {
+      if (!pvk_draw_ok(dctx, ctx, args->dispatch, "vkCmdDrawMultiEXT",
+                       args->pVertexInfo[i].firstVertex, args->pVertexInfo[i].vertexCount,
+                       args->firstInstance, args->instanceCount, false))
+         return;
    }
    if (pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDrawMultiEXT",
                                     VK_PIPELINE_BIND_POINT_GRAPHICS))
@@ -354,7 +439,9 @@ vn_handle_vkCmdDrawMultiIndexedEXT(struct vn_dispatch_context *dctx,
    }
    for (uint32_t i = 0; i < args->drawCount; i++) {
       if (!pvk_recording_indices_ok(ctx, args->dispatch, cmd, args->pIndexInfo[i].firstIndex,
-                                    args->pIndexInfo[i].indexCount))
+                                    args->pIndexInfo[i].indexCount) ||
+          !pvk_draw_ok(dctx, ctx, args->dispatch, cmd, 0, 0, args->firstInstance,
+                       args->pIndexInfo[i].indexCount ? args->instanceCount : 0, true))
          return;
    }
    if (!pvk_recording_pipeline_bound(ctx, args->dispatch, cmd, VK_PIPELINE_BIND_POINT_GRAPHICS))
@@ -415,6 +502,7 @@ subpass_step(struct pvk_context *ctx, struct vn_object *cb, const char *cmd, boo
    } else {
       st->subpass = 0;
       st->subpass_count = 0;
+      pvk_draw_state_changed(cb);
    }
    return true;
 }
@@ -480,5 +568,6 @@ vn_handle_vkCmdEndRendering(struct vn_dispatch_context *dctx,
       return;
    }
    st->rendering = false;
+   pvk_draw_state_changed(args->dispatch);
    device_of(args->dispatch)->dispatch.vkCmdEndRendering(args->commandBuffer);
 }
