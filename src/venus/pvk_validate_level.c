@@ -32,12 +32,11 @@ insert_command_buffers(struct pvk_context *ctx, struct vn_object *dispatch,
    for (uint32_t i = 0; i < info->commandBufferCount; i++) {
       if (host[i] == VK_NULL_HANDLE)
          continue;
-      struct vn_object *obj = pvk_context_is_lost(ctx)
-                                 ? NULL
-                                 : vn_object_table_insert(ctx->dispatch.objects,
-                                                          (uint64_t)(uintptr_t)ids[i],
-                                                          VK_OBJECT_TYPE_COMMAND_BUFFER,
-                                                          (uint64_t)(uintptr_t)host[i]);
+      struct vn_object *obj =
+         pvk_context_is_lost(ctx)
+            ? NULL
+            : vn_object_table_insert(ctx->dispatch.objects, (uint64_t)(uintptr_t)ids[i],
+                                     VK_OBJECT_TYPE_COMMAND_BUFFER, (uint64_t)(uintptr_t)host[i]);
       if (!obj) {
          dev->dispatch.vkFreeCommandBuffers(dev->handle, info->commandPool, 1, &host[i]);
          *ret = VK_ERROR_OUT_OF_HOST_MEMORY;
@@ -66,7 +65,8 @@ vn_handle_vkAllocateCommandBuffers(struct vn_dispatch_context *dctx,
    /* VUID-VkCommandBufferAllocateInfo-level-parameter */
    if (info->level != VK_COMMAND_BUFFER_LEVEL_PRIMARY &&
        info->level != VK_COMMAND_BUFFER_LEVEL_SECONDARY) {
-      pvk_reject(ctx, "level: vkAllocateCommandBuffers: level %d not a VkCommandBufferLevel (pool %llu)",
+      pvk_reject(ctx,
+                 "level: vkAllocateCommandBuffers: level %d not a VkCommandBufferLevel (pool %llu)",
                  (int)info->level,
                  (unsigned long long)pvk_guest_id(ctx, VK_OBJECT_TYPE_COMMAND_POOL,
                                                   (uint64_t)(uintptr_t)info->commandPool));
@@ -99,9 +99,8 @@ inherited_colors(struct pvk_context *ctx, struct vn_object *cb,
                  const VkCommandBufferInheritanceInfo *inh, uint32_t *colors)
 {
    if (inh->renderPass) {
-      const struct vn_object *o =
-         vn_object_table_find_handle(ctx->dispatch.objects, VK_OBJECT_TYPE_RENDER_PASS,
-                                     (uint64_t)(uintptr_t)inh->renderPass);
+      const struct vn_object *o = vn_object_table_find_handle(
+         ctx->dispatch.objects, VK_OBJECT_TYPE_RENDER_PASS, (uint64_t)(uintptr_t)inh->renderPass);
       const struct pvk_render_pass_state *rp = o ? o->data : NULL;
       if (!rp)
          return "render pass without recorded state";

@@ -102,8 +102,8 @@ divisor_of(const struct pvk_device *dev, const void *chain, uint32_t binding)
 {
    const VkPipelineVertexInputDivisorStateCreateInfoKHR *d =
       find_next(chain, VK_STRUCTURE_TYPE_PIPELINE_VERTEX_INPUT_DIVISOR_STATE_CREATE_INFO_KHR);
-   for (uint32_t i = 0; dev->vertex_divisor && d && d->pVertexBindingDivisors &&
-                        i < d->vertexBindingDivisorCount;
+   for (uint32_t i = 0;
+        dev->vertex_divisor && d && d->pVertexBindingDivisors && i < d->vertexBindingDivisorCount;
         i++) {
       if (d->pVertexBindingDivisors[i].binding == binding)
          return d->pVertexBindingDivisors[i].divisor;
@@ -214,9 +214,8 @@ library_input(struct pvk_context *ctx, const VkGraphicsPipelineCreateInfo *info)
    const VkPipelineLibraryCreateInfoKHR *l =
       find_next(info->pNext, VK_STRUCTURE_TYPE_PIPELINE_LIBRARY_CREATE_INFO_KHR);
    for (uint32_t i = 0; l && l->pLibraries && i < l->libraryCount; i++) {
-      const struct vn_object *o =
-         vn_object_table_find_handle(ctx->dispatch.objects, VK_OBJECT_TYPE_PIPELINE,
-                                     (uint64_t)(uintptr_t)l->pLibraries[i]);
+      const struct vn_object *o = vn_object_table_find_handle(
+         ctx->dispatch.objects, VK_OBJECT_TYPE_PIPELINE, (uint64_t)(uintptr_t)l->pLibraries[i]);
       const struct pvk_pipeline_state *p = o ? o->data : NULL;
       if (p && p->kind == VK_PIPELINE_BIND_POINT_GRAPHICS && (p->use_count || p->dynamic_input))
          return p;
@@ -226,8 +225,7 @@ library_input(struct pvk_context *ctx, const VkGraphicsPipelineCreateInfo *info)
 
 const char *
 pvk_pipeline_vertex_state(struct pvk_context *ctx, const struct pvk_device *dev,
-                          const VkGraphicsPipelineCreateInfo *info,
-                          struct pvk_pipeline_state **out)
+                          const VkGraphicsPipelineCreateInfo *info, struct pvk_pipeline_state **out)
 {
    *out = NULL;
    struct pvk_pipeline_state *p =
@@ -239,8 +237,19 @@ pvk_pipeline_vertex_state(struct pvk_context *ctx, const struct pvk_device *dev,
    p->kind = VK_PIPELINE_BIND_POINT_GRAPHICS;
    p->dynamic_input = has_dynamic(info, VK_DYNAMIC_STATE_VERTEX_INPUT_EXT);
    p->dynamic_stride = has_dynamic(info, VK_DYNAMIC_STATE_VERTEX_INPUT_BINDING_STRIDE);
-   const VkPipelineVertexInputStateCreateInfo *vi = info->pVertexInputState;
-   const struct pvk_pipeline_state *lib = vi || p->dynamic_input ? NULL : library_input(ctx, info);
+   /* ignored without a vertex shader (mesh pipelines) and in a library
+    * without the vertex input interface */
+   const VkGraphicsPipelineLibraryCreateInfoEXT *part =
+      find_next(info->pNext, VK_STRUCTURE_TYPE_GRAPHICS_PIPELINE_LIBRARY_CREATE_INFO_EXT);
+   bool vertex_stage = false;
+   for (uint32_t i = 0; info->pStages && i < info->stageCount; i++)
+      vertex_stage |= info->pStages[i].stage == VK_SHADER_STAGE_VERTEX_BIT;
+   const bool has_input =
+      part ? (part->flags & VK_GRAPHICS_PIPELINE_LIBRARY_VERTEX_INPUT_INTERFACE_BIT_EXT) != 0
+           : vertex_stage || !info->stageCount;
+   const VkPipelineVertexInputStateCreateInfo *vi = has_input ? info->pVertexInputState : NULL;
+   const struct pvk_pipeline_state *lib =
+      vi || p->dynamic_input || part ? NULL : library_input(ctx, info);
    if (lib) {
       p->dynamic_input = lib->dynamic_input;
       p->dynamic_stride |= lib->dynamic_stride;
@@ -368,9 +377,8 @@ vn_handle_vkCmdSetVertexInputEXT(struct vn_dispatch_context *dctx,
    };
    uint32_t bad = 0;
    bool unchecked = false;
-   const char *why =
-      vertex_input_uses(device_of(args->dispatch), &in, st->input, &st->input_count, &unchecked,
-                        &bad);
+   const char *why = vertex_input_uses(device_of(args->dispatch), &in, st->input, &st->input_count,
+                                       &unchecked, &bad);
    if (why) {
       st->input_set = false;
       pvk_reject(ctx, "vertex input: %s: %s (description %u, command buffer %llu)", cmd, why, bad,
@@ -384,9 +392,8 @@ vn_handle_vkCmdSetVertexInputEXT(struct vn_dispatch_context *dctx,
    draw_changed(st);
    device_of(args->dispatch)
       ->dispatch.vkCmdSetVertexInputEXT(
-         args->commandBuffer, args->vertexBindingDescriptionCount,
-         args->pVertexBindingDescriptions, args->vertexAttributeDescriptionCount,
-         args->pVertexAttributeDescriptions);
+         args->commandBuffer, args->vertexBindingDescriptionCount, args->pVertexBindingDescriptions,
+         args->vertexAttributeDescriptionCount, args->pVertexAttributeDescriptions);
 }
 
 /* --- draws --- */
