@@ -1138,8 +1138,7 @@ vn_handle_vkCmdDrawIndirect(struct vn_dispatch_context *dctx,
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    if (indirect_ok(ctx, args->dispatch, "vkCmdDrawIndirect", args->buffer, args->offset,
                    args->drawCount, args->stride, sizeof(VkDrawIndirectCommand)) &&
-       pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDrawIndirect",
-                                    VK_PIPELINE_BIND_POINT_GRAPHICS))
+       pvk_draw_ok(dctx, ctx, args->dispatch, "vkCmdDrawIndirect", 0, 0, 0, 0, true))
       device_of(args->dispatch)
          ->dispatch.vkCmdDrawIndirect(args->commandBuffer, args->buffer, args->offset,
                                       args->drawCount, args->stride);
@@ -1152,8 +1151,7 @@ vn_handle_vkCmdDrawIndexedIndirect(struct vn_dispatch_context *dctx,
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    if (indirect_ok(ctx, args->dispatch, "vkCmdDrawIndexedIndirect", args->buffer, args->offset,
                    args->drawCount, args->stride, sizeof(VkDrawIndexedIndirectCommand)) &&
-       pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDrawIndexedIndirect",
-                                    VK_PIPELINE_BIND_POINT_GRAPHICS) &&
+       pvk_draw_ok(dctx, ctx, args->dispatch, "vkCmdDrawIndexedIndirect", 0, 0, 0, 0, true) &&
        pvk_recording_indices_ok(ctx, args->dispatch, "vkCmdDrawIndexedIndirect", 0, 0))
       device_of(args->dispatch)
          ->dispatch.vkCmdDrawIndexedIndirect(args->commandBuffer, args->buffer, args->offset,
@@ -1199,8 +1197,7 @@ vn_handle_vkCmdDrawIndirectCount(struct vn_dispatch_context *dctx,
    if (indirect_count_ok(ctx, args->dispatch, "vkCmdDrawIndirectCount", args->buffer, args->offset,
                          args->countBuffer, args->countBufferOffset, args->maxDrawCount,
                          args->stride, sizeof(VkDrawIndirectCommand)) &&
-       pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDrawIndirectCount",
-                                    VK_PIPELINE_BIND_POINT_GRAPHICS))
+       pvk_draw_ok(dctx, ctx, args->dispatch, "vkCmdDrawIndirectCount", 0, 0, 0, 0, true))
       device_of(args->dispatch)
          ->dispatch.vkCmdDrawIndirectCount(args->commandBuffer, args->buffer, args->offset,
                                            args->countBuffer, args->countBufferOffset,
@@ -1217,8 +1214,7 @@ vn_handle_vkCmdDrawIndexedIndirectCount(struct vn_dispatch_context *dctx,
    if (indirect_count_ok(ctx, args->dispatch, "vkCmdDrawIndexedIndirectCount", args->buffer,
                          args->offset, args->countBuffer, args->countBufferOffset,
                          args->maxDrawCount, args->stride, sizeof(VkDrawIndexedIndirectCommand)) &&
-       pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDrawIndexedIndirectCount",
-                                    VK_PIPELINE_BIND_POINT_GRAPHICS) &&
+       pvk_draw_ok(dctx, ctx, args->dispatch, "vkCmdDrawIndexedIndirectCount", 0, 0, 0, 0, true) &&
        pvk_recording_indices_ok(ctx, args->dispatch, "vkCmdDrawIndexedIndirectCount", 0, 0))
       device_of(args->dispatch)
          ->dispatch.vkCmdDrawIndexedIndirectCount(args->commandBuffer, args->buffer, args->offset,
@@ -1478,8 +1474,7 @@ vn_handle_vkCmdDrawIndirectByteCountEXT(struct vn_dispatch_context *dctx,
                         ? "vertexStride 0 or beyond maxTransformFeedbackBufferDataStride"
                         : word_range(b.s, args->counterBufferOffset);
    if (ok_or_reject(ctx, why, "vkCmdDrawIndirectByteCountEXT", 0, b.id, 0) &&
-       pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDrawIndirectByteCountEXT",
-                                    VK_PIPELINE_BIND_POINT_GRAPHICS))
+       pvk_draw_ok(dctx, ctx, args->dispatch, "vkCmdDrawIndirectByteCountEXT", 0, 0, 0, 0, true))
       dev->dispatch.vkCmdDrawIndirectByteCountEXT(
          args->commandBuffer, args->instanceCount, args->firstInstance, args->counterBuffer,
          args->counterBufferOffset, args->counterOffset, args->vertexStride);

@@ -417,8 +417,7 @@ vn_handle_vkCmdDrawMultiEXT(struct vn_dispatch_context *dctx,
                        args->firstInstance, args->instanceCount, false))
          return;
    }
-   if (pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDrawMultiEXT",
-                                    VK_PIPELINE_BIND_POINT_GRAPHICS))
+   if (pvk_draw_ok(dctx, ctx, args->dispatch, "vkCmdDrawMultiEXT", 0, 0, 0, 0, false))
       device_of(args->dispatch)
          ->dispatch.vkCmdDrawMultiEXT(args->commandBuffer, args->drawCount, args->pVertexInfo,
                                       args->instanceCount, args->firstInstance,
@@ -444,7 +443,7 @@ vn_handle_vkCmdDrawMultiIndexedEXT(struct vn_dispatch_context *dctx,
                        args->pIndexInfo[i].indexCount ? args->instanceCount : 0, true))
          return;
    }
-   if (!pvk_recording_pipeline_bound(ctx, args->dispatch, cmd, VK_PIPELINE_BIND_POINT_GRAPHICS))
+   if (!pvk_draw_ok(dctx, ctx, args->dispatch, cmd, 0, 0, 0, 0, true))
       return;
    device_of(args->dispatch)
       ->dispatch.vkCmdDrawMultiIndexedEXT(args->commandBuffer, args->drawCount, args->pIndexInfo,

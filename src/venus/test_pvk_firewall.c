@@ -4008,6 +4008,43 @@ pipeline_attribute_unbound(struct test_stream *e)
    create_graphics_pipeline(e, 2);
 }
 
+static void
+draw_indirect(struct test_stream *e)
+{
+   ts_cmd(e, T(vkCmdDrawIndirect), 0);
+   ts_u64(e, CMD);
+   ts_u64(e, BUFFER2);
+   ts_u64(e, 0);
+   ts_u32(e, 1);
+   ts_u32(e, 16);
+}
+
+/* indirect draws: the same state checks, not the counts (read by the device) */
+static void
+draw_indirect_ok(struct test_stream *e)
+{
+   draw_setup(e, true);
+   draw_indirect(e);
+   draw_finish(e);
+}
+
+static void
+draw_indirect_outside_pass(struct test_stream *e)
+{
+   draw_setup(e, true);
+   ts_cmd(e, T(vkCmdEndRenderPass), 0);
+   ts_u64(e, CMD);
+   draw_indirect(e);
+}
+
+static void
+draw_indirect_pipeline_destroyed(struct test_stream *e)
+{
+   draw_setup(e, true);
+   destroy(e, T(vkDestroyPipeline), PIPELINE);
+   draw_indirect(e);
+}
+
 /* robustBufferAccess enabled: the driver bounds vertex fetches */
 static void
 draw_robust(struct test_stream *e)
@@ -4047,6 +4084,11 @@ test_vertex_ranges(void)
    range_case("pipeline: vkCreateGraphicsPipelines create info 0: vertex attribute of a binding "
               "not described",
               "attribute of binding 2, which has no description", pipeline_attribute_unbound);
+   range_case(NULL, "indirect draw inside the render pass", draw_indirect_ok);
+   range_case("draw: vkCmdDrawIndirect: outside a render pass instance",
+              "indirect draw after the render pass ended", draw_indirect_outside_pass);
+   range_case("draw: vkCmdDrawIndirect: the bound graphics pipeline was destroyed",
+              "indirect draw after its pipeline was destroyed", draw_indirect_pipeline_destroyed);
    robust_next = true;
    range_case(NULL, "draws past the buffers with robustBufferAccess", draw_robust);
    robust_next = false;
