@@ -312,6 +312,11 @@ pvk_draw_bind_pipeline(struct vn_object *cb, const struct vn_object *pipeline)
    draw_changed(st);
 }
 
+static uint64_t elements(const struct pvk_vertex_buffer *b, const struct pvk_vertex_use *use,
+                         uint32_t stride);
+static uint32_t stride_of(const struct pvk_command_buffer_state *st,
+                          const struct pvk_vertex_use *use);
+
 void
 pvk_draw_bind_vertex_buffer(struct vn_object *cb, uint32_t binding, const struct vn_object *buffer,
                             uint64_t bytes, const VkDeviceSize *stride)
@@ -328,7 +333,26 @@ pvk_draw_bind_vertex_buffer(struct vn_object *cb, uint32_t binding, const struct
       b->stride_set = true;
    }
    st->buffer_mask |= 1u << binding;
-   draw_changed(st);
+   /* Cached counts valid: they stay a lower bound of the true ones if this
+    * binding's count joins their minimum (the others' did not change), so
+    * the next draw need not recompute; a binding the pipeline does not read
+    * changes nothing. A count that grew is found by the slow path. */
+   const struct pvk_pipeline_state *p = st->pipeline;
+   if (!st->vertex_end || !p || pvk_device_from_base(cb->device)->robust_buffer_access)
+      return;
+   const struct pvk_vertex_use *uses = p->dynamic_input ? st->input : p->uses;
+   const uint32_t count = p->dynamic_input ? st->input_count : p->use_count;
+   for (uint32_t i = 0; i < count; i++) {
+      if (uses[i].binding != binding)
+         continue;
+      const uint64_t end = elements(b, &uses[i], stride_of(st, &uses[i])) + 1;
+      uint64_t *cached = uses[i].instance ? &st->instance_end : &st->vertex_end;
+      if (end < *cached)
+         *cached = end;
+      if (!*cached)
+         draw_changed(st);
+      return;
+   }
 }
 
 /* After vkCmdExecuteCommands the primary's bound state is undefined

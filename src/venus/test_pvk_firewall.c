@@ -3905,6 +3905,31 @@ draw_vertex_past_offset(struct test_stream *e)
    draw(e, 1, 1, 169, 0);
 }
 
+/* a bind after a draw lowers the cached count without a recompute */
+static void
+draw_vertex_past_rebind(struct test_stream *e)
+{
+   draw_setup(e, true);
+   draw(e, 3, 1, 0, 0);
+   bind_vertex(e, 0, BUFFER, 24);
+   draw(e, 170, 1, 0, 0);
+}
+
+/* ... and one that raises it again is found by the slow path */
+static void
+draw_rebind_ok(struct test_stream *e)
+{
+   draw_setup(e, true);
+   draw(e, 3, 1, 0, 0);
+   bind_vertex(e, 0, BUFFER, 24);
+   draw(e, 169, 1, 0, 0);
+   bind_vertex(e, 0, BUFFER, 0);
+   draw(e, 170, 1, 0, 0);
+   bind_vertex(e, 1, BUFFER, 8);
+   draw(e, 3, 511, 0, 0);
+   draw_finish(e);
+}
+
 static void
 draw_vertex_huge(struct test_stream *e)
 {
@@ -4062,6 +4087,9 @@ test_vertex_ranges(void)
               "171 vertices of 170", draw_vertex_past);
    range_case("vertices 169..+1 beyond the bound vertex buffers (169 vertices",
               "last vertex past a bind offset", draw_vertex_past_offset);
+   range_case("vertices 0..+170 beyond the bound vertex buffers (169 vertices",
+              "vertex buffer bound again at an offset after a draw", draw_vertex_past_rebind);
+   range_case(NULL, "vertex buffers bound again, smaller then larger", draw_rebind_ok);
    range_case("beyond the bound vertex buffers", "firstVertex + vertexCount past 2^32",
               draw_vertex_huge);
    range_case("draw: vkCmdDraw: instances 511..+2 beyond the vertex buffer of binding 1 (512",
