@@ -111,6 +111,9 @@ static uint8_t *reply;
 static uint32_t next_ctx = 1;
 /* the next setup()'s device enables robustBufferAccess */
 static bool robust_next;
+/* the next setup()'s device enables VK_EXT_vertex_input_dynamic_state and
+ * VK_EXT_vertex_attribute_divisor with their features */
+static bool dynamic_input_next;
 
 static void
 set_reply(struct test_stream *e)
@@ -159,7 +162,18 @@ create_instance_device(struct test_stream *e, uint32_t family, uint32_t queue_co
    ts_u64(e, PHYSICAL);
    ts_u64(e, 1);
    ts_u32(e, VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO);
-   ts_u64(e, 0);
+   if (dynamic_input_next) {
+      ts_u64(e, 1);
+      ts_u32(e, VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VERTEX_INPUT_DYNAMIC_STATE_FEATURES_EXT);
+      ts_u64(e, 1);
+      ts_u32(e, VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VERTEX_ATTRIBUTE_DIVISOR_FEATURES);
+      ts_u64(e, 0);
+      ts_u32(e, 1); /* vertexAttributeInstanceRateDivisor */
+      ts_u32(e, 1); /* vertexAttributeInstanceRateZeroDivisor */
+      ts_u32(e, 1); /* vertexInputDynamicState */
+   } else {
+      ts_u64(e, 0);
+   }
    ts_u32(e, 0);
    ts_u32(e, 1);
    ts_u64(e, 1);
@@ -173,8 +187,15 @@ create_instance_device(struct test_stream *e, uint32_t family, uint32_t queue_co
       ts_f32(e, 1.0f);
    ts_u32(e, 0);
    ts_u64(e, 0);
-   ts_u32(e, 0);
-   ts_u64(e, 0);
+   if (dynamic_input_next) {
+      ts_u32(e, 2);
+      ts_u64(e, 2);
+      ts_string(e, "VK_EXT_vertex_input_dynamic_state");
+      ts_string(e, "VK_EXT_vertex_attribute_divisor");
+   } else {
+      ts_u32(e, 0);
+      ts_u64(e, 0);
+   }
    if (robust_next) { /* VkPhysicalDeviceFeatures: robustBufferAccess only */
       ts_u64(e, 1);
       for (size_t i = 0; i < sizeof(VkPhysicalDeviceFeatures) / sizeof(VkBool32); i++)
@@ -3673,6 +3694,35 @@ stage(struct test_stream *e, VkShaderStageFlagBits bit, uint64_t module)
    ts_u64(e, 0);
 }
 
+static void
+vertex_input_state(struct test_stream *e, uint32_t attr_binding)
+{
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_PIPELINE_VERTEX_INPUT_STATE_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, 2);
+   ts_u64(e, 2);
+   const uint32_t bindings[] = { 0, 24, VK_VERTEX_INPUT_RATE_VERTEX,
+                                 1, 8,  VK_VERTEX_INPUT_RATE_INSTANCE };
+   ts_bytes(e, bindings, sizeof(bindings));
+   ts_u32(e, 3);
+   ts_u64(e, 3);
+   const uint32_t attributes[] = { 0,
+                                   0,
+                                   VK_FORMAT_R32G32_SFLOAT,
+                                   0,
+                                   1,
+                                   0,
+                                   VK_FORMAT_R32G32B32A32_SFLOAT,
+                                   8,
+                                   2,
+                                   attr_binding,
+                                   VK_FORMAT_R32G32_SFLOAT,
+                                   0 };
+   ts_bytes(e, attributes, sizeof(attributes));
+}
+
 /* Vertex input: binding 0 per vertex (stride 24: vec2 at 0, vec4 at 8),
  * binding 1 per instance (stride 8: vec2 at 0); `attr_binding`: the
  * binding of location 2. */
@@ -3707,30 +3757,11 @@ create_graphics_pipeline(struct test_stream *e, uint32_t attr_binding)
    ts_u64(e, 2);
    stage(e, VK_SHADER_STAGE_VERTEX_BIT, VERT_SHADER);
    stage(e, VK_SHADER_STAGE_FRAGMENT_BIT, FRAG_SHADER);
-   ts_u64(e, 1); /* vertex input */
-   ts_u32(e, VK_STRUCTURE_TYPE_PIPELINE_VERTEX_INPUT_STATE_CREATE_INFO);
-   ts_u64(e, 0);
-   ts_u32(e, 0);
-   ts_u32(e, 2);
-   ts_u64(e, 2);
-   const uint32_t bindings[] = { 0, 24, VK_VERTEX_INPUT_RATE_VERTEX,
-                                 1, 8,  VK_VERTEX_INPUT_RATE_INSTANCE };
-   ts_bytes(e, bindings, sizeof(bindings));
-   ts_u32(e, 3);
-   ts_u64(e, 3);
-   const uint32_t attributes[] = { 0,
-                                   0,
-                                   VK_FORMAT_R32G32_SFLOAT,
-                                   0,
-                                   1,
-                                   0,
-                                   VK_FORMAT_R32G32B32A32_SFLOAT,
-                                   8,
-                                   2,
-                                   attr_binding,
-                                   VK_FORMAT_R32G32_SFLOAT,
-                                   0 };
-   ts_bytes(e, attributes, sizeof(attributes));
+   if (dynamic_input_next) {
+      ts_u64(e, 0); /* vertex input: VK_DYNAMIC_STATE_VERTEX_INPUT_EXT */
+   } else {
+      vertex_input_state(e, attr_binding);
+   }
    ts_u64(e, 1); /* input assembly */
    ts_u32(e, VK_STRUCTURE_TYPE_PIPELINE_INPUT_ASSEMBLY_STATE_CREATE_INFO);
    ts_u64(e, 0);
@@ -3788,10 +3819,12 @@ create_graphics_pipeline(struct test_stream *e, uint32_t attr_binding)
    ts_u32(e, VK_STRUCTURE_TYPE_PIPELINE_DYNAMIC_STATE_CREATE_INFO);
    ts_u64(e, 0);
    ts_u32(e, 0);
-   ts_u32(e, 2);
-   ts_u64(e, 2);
+   ts_u32(e, dynamic_input_next ? 3 : 2);
+   ts_u64(e, dynamic_input_next ? 3 : 2);
    ts_u32(e, VK_DYNAMIC_STATE_VIEWPORT);
    ts_u32(e, VK_DYNAMIC_STATE_SCISSOR);
+   if (dynamic_input_next)
+      ts_u32(e, VK_DYNAMIC_STATE_VERTEX_INPUT_EXT);
    ts_u64(e, PIPELINE_LAYOUT);
    ts_u64(e, RENDER_PASS);
    ts_u32(e, 0);
@@ -4122,6 +4155,95 @@ test_vertex_ranges(void)
    robust_next = false;
 }
 
+/* vkCmdSetVertexInputEXT: the layout of create_graphics_pipeline, the
+ * instance binding with divisor `divisor` */
+static void
+set_vertex_input(struct test_stream *e, uint32_t divisor)
+{
+   ts_cmd(e, T(vkCmdSetVertexInputEXT), 0);
+   ts_u64(e, CMD);
+   ts_u32(e, 2);
+   ts_u64(e, 2);
+   const uint32_t bindings[2][4] = { { 0, 24, VK_VERTEX_INPUT_RATE_VERTEX, 1 },
+                                     { 1, 8, VK_VERTEX_INPUT_RATE_INSTANCE, divisor } };
+   for (int i = 0; i < 2; i++) {
+      ts_u32(e, VK_STRUCTURE_TYPE_VERTEX_INPUT_BINDING_DESCRIPTION_2_EXT);
+      ts_u64(e, 0);
+      ts_bytes(e, bindings[i], sizeof(bindings[i]));
+   }
+   ts_u32(e, 3);
+   ts_u64(e, 3);
+   const uint32_t attributes[3][4] = { { 0, 0, VK_FORMAT_R32G32_SFLOAT, 0 },
+                                       { 1, 0, VK_FORMAT_R32G32B32A32_SFLOAT, 8 },
+                                       { 2, 1, VK_FORMAT_R32G32_SFLOAT, 0 } };
+   for (int i = 0; i < 3; i++) {
+      ts_u32(e, VK_STRUCTURE_TYPE_VERTEX_INPUT_ATTRIBUTE_DESCRIPTION_2_EXT);
+      ts_u64(e, 0);
+      ts_bytes(e, attributes[i], sizeof(attributes[i]));
+   }
+}
+
+/* 512 instance elements with divisor 4: 2048 instances */
+static void
+dynamic_input_ok(struct test_stream *e)
+{
+   draw_setup(e, true);
+   set_vertex_input(e, 4);
+   draw(e, 170, 2048, 0, 0);
+   draw(e, 3, 4, 0, 511); /* element firstInstance + (i - firstInstance) / 4: 511 */
+   set_vertex_input(e, 0);
+   draw(e, 3, 100000, 0, 511); /* divisor 0: element firstInstance only */
+   draw_finish(e);
+}
+
+static void
+dynamic_input_never_set(struct test_stream *e)
+{
+   draw_setup(e, true);
+   draw(e, 3, 1, 0, 0);
+}
+
+static void
+dynamic_input_divisor_past(struct test_stream *e)
+{
+   draw_setup(e, true);
+   set_vertex_input(e, 4);
+   draw(e, 3, 2049, 0, 0);
+}
+
+/* firstInstance is not divided */
+static void
+dynamic_input_first_past(struct test_stream *e)
+{
+   draw_setup(e, true);
+   set_vertex_input(e, 4);
+   draw(e, 3, 1, 0, 512);
+}
+
+static void
+dynamic_input_vertex_past(struct test_stream *e)
+{
+   draw_setup(e, true);
+   set_vertex_input(e, 1);
+   draw(e, 171, 1, 0, 0);
+}
+
+static void
+test_dynamic_vertex_input(void)
+{
+   dynamic_input_next = true;
+   range_case(NULL, "vkCmdSetVertexInputEXT with divisors 4 and 0", dynamic_input_ok);
+   range_case("draw: vkCmdDraw: vertex input state never set", "draw before vkCmdSetVertexInputEXT",
+              dynamic_input_never_set);
+   range_case("instances 0..+2049 beyond the vertex buffer of binding 1 (512 elements, divisor 4",
+              "2049 instances of divisor 4 over 512 elements", dynamic_input_divisor_past);
+   range_case("instances 512..+1 beyond the vertex buffer of binding 1 (512 elements, divisor 4",
+              "firstInstance 512 of divisor 4 over 512 elements", dynamic_input_first_past);
+   range_case("vertices 0..+171 beyond the bound vertex buffers (170 vertices",
+              "171 vertices with the input set dynamically", dynamic_input_vertex_past);
+   dynamic_input_next = false;
+}
+
 int
 main(void)
 {
@@ -4151,6 +4273,7 @@ main(void)
    test_recorded_uses();
    test_levels();
    test_vertex_ranges();
+   test_dynamic_vertex_input();
    pv_resource_unref(renderer, 1);
    pv_renderer_destroy(renderer);
    printf("ok\n");
