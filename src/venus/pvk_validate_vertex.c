@@ -9,9 +9,10 @@
  *
  * What a draw needs is cached per command buffer: the number of vertices
  * and of instances every binding used holds, computed on the first draw
- * after a bind, a render pass change or a removal in the object table
- * (pvk_draw_slow). A draw then costs two additions and three compares
- * (pvk_draw_ok, inline). Element k of a binding spans
+ * after a pipeline bind, a render pass change or a removal in the object
+ * table (pvk_draw_slow); a vertex buffer bind lowers the cached count to
+ * its binding's when that is smaller (pvk_draw_bind_vertex_buffer). A draw
+ * then costs two additions and three compares (pvk_draw_ok, inline). Element k of a binding spans
  * [k * stride, k * stride + need) of the range bound, `need` being the
  * largest attribute offset + format size: the binding holds
  * (bytes - need) / stride + 1 elements, none when need > bytes, any number
