@@ -100,9 +100,9 @@ struct pvk_query_pool_state {
  * (pvk_validate_recording.c), and the queries active in it, at most one per
  * type and index (VUID-vkCmdBeginQuery-queryPool-01922). */
 #define PVK_MAX_ACTIVE_QUERIES 16
-/* Vertex bindings tracked per command buffer (pvk_validate_vertex.c); a
- * device with more (none known: lavapipe, NVIDIA, RADV have 32) gets the
- * bindings past these unchecked. */
+/* Vertex bindings tracked per command buffer (pvk_validate_vertex.c); on a
+ * device with more (lavapipe has 32) the bindings past these are not
+ * range-checked. */
 #define PVK_MAX_VERTEX_BINDINGS 32u
 /* One vertex buffer binding a pipeline (or vkCmdSetVertexInputEXT) reads:
  * element k spans [k * stride, k * stride + need) of the bound range. */
