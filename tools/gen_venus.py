@@ -989,15 +989,19 @@ def build_model(reg, tools_dir, verbose):
     facts = os.path.join(tools_dir, 'venus_protocol.txt')
     all_types, noencode, nullable, denied = load_facts(facts)
     # "name repeat": a hand-written handler whose check holds for a run of
-    # the same command on the same command buffer (runs keep the fast path)
+    # the same command on the same command buffer (runs keep the fast path);
+    # "name repeat handler": runs are decoded in the same loop, but each
+    # command goes through the handler (its check reads the arguments)
     lines = [l.split() for l in load_list(os.path.join(tools_dir, 'venus_manual.txt'))]
     manual = set(l[0] for l in lines)
-    manual_repeat = set(l[0] for l in lines if l[1:] == ['repeat'])
+    manual_repeat = set(l[0] for l in lines if l[1:2] == ['repeat'])
+    manual_repeat_handler = set(l[0] for l in lines if l[1:] == ['repeat', 'handler'])
     cmd_types = {}
     for name, num in all_types:
         cmd_types.setdefault(name, num)
     g = Gen(reg, cmd_types, noencode, manual, nullable)
     g.manual_repeat = manual_repeat
+    g.manual_repeat_handler = manual_repeat_handler
     g.denied = denied
     g.checks, g.optional_ptrs = load_checks(facts)
     g.analyze()

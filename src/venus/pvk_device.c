@@ -118,6 +118,42 @@ enables_sparse_binding(const VkDeviceCreateInfo *info)
    return false;
 }
 
+/* Features the firewall's rules depend on (pvk_validate_vertex.c,
+ * pvk_validate_recording.c): robustBufferAccess (vertex fetches past the
+ * bound range are then bounded by the driver), the instance-rate divisor
+ * and nested command buffers. */
+static void
+record_features(struct pvk_device *dev, struct pvk_instance *inst,
+                const struct pvk_physical_device *pd, const VkDeviceCreateInfo *info)
+{
+   dev->robust_buffer_access = info->pEnabledFeatures && info->pEnabledFeatures->robustBufferAccess;
+   for (const VkBaseInStructure *s = info->pNext; s; s = s->pNext) {
+      if (s->sType == VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2)
+         dev->robust_buffer_access |=
+            ((const VkPhysicalDeviceFeatures2 *)s)->features.robustBufferAccess;
+      else if (s->sType == VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VERTEX_ATTRIBUTE_DIVISOR_FEATURES)
+         dev->vertex_divisor |= ((const VkPhysicalDeviceVertexAttributeDivisorFeatures *)s)
+                                   ->vertexAttributeInstanceRateDivisor;
+      else if (s->sType == VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_4_FEATURES)
+         dev->vertex_divisor |=
+            ((const VkPhysicalDeviceVulkan14Features *)s)->vertexAttributeInstanceRateDivisor;
+      else if (s->sType == VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_NESTED_COMMAND_BUFFER_FEATURES_EXT)
+         dev->nested_command_buffers |=
+            ((const VkPhysicalDeviceNestedCommandBufferFeaturesEXT *)s)->nestedCommandBuffer;
+   }
+   if (dev->nested_command_buffers && inst->dispatch.vkGetPhysicalDeviceProperties2) {
+      VkPhysicalDeviceNestedCommandBufferPropertiesEXT nested = {
+         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_NESTED_COMMAND_BUFFER_PROPERTIES_EXT,
+      };
+      VkPhysicalDeviceProperties2 props = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+                                            .pNext = &nested };
+      inst->dispatch.vkGetPhysicalDeviceProperties2(pd->handle, &props);
+      dev->max_nesting = nested.maxCommandBufferNestingLevel;
+   }
+   if (!dev->max_nesting)
+      dev->max_nesting = 1;
+}
+
 VkResult
 pvk_device_create_host(struct pvk_context *ctx, struct pvk_instance *inst,
                        struct pvk_physical_device *pd, const VkDeviceCreateInfo *guest,
@@ -215,6 +251,7 @@ pvk_device_create_host(struct pvk_context *ctx, struct pvk_instance *inst,
    dev->host_ptr_import = host_ptr;
    dev->index_type_uint8 = enables_index_type_uint8(guest);
    dev->robust_buffer_access2 = guest_r2 && guest_r2->robustBufferAccess2;
+   record_features(dev, inst, pd, guest);
    dev->sparse_binding = enables_sparse_binding(guest);
    dev->null_descriptor = null_descriptor;
    dev->spirv_features = pvk_spirv_features(guest);

@@ -39,6 +39,14 @@ struct pvk_device {
    /* the guest enabled robustness2's robustBufferAccess2: index fetches
     * past the index buffer are defined (pvk_validate_recording.c) */
    bool robust_buffer_access2;
+   /* the guest enabled robustBufferAccess: vertex fetches past the bound
+    * range are bounded by the driver (pvk_validate_vertex.c) */
+   bool robust_buffer_access;
+   bool vertex_divisor; /* vertexAttributeInstanceRateDivisor enabled */
+   /* nestedCommandBuffer enabled: secondaries may execute secondaries, at
+    * most max_nesting levels deep (maxCommandBufferNestingLevel; 1 without) */
+   bool nested_command_buffers;
+   uint32_t max_nesting;
    uint32_t spirv_features; /* validator options its features allow (pvk_spirv_features) */
    uint32_t queue_counts[PVK_MAX_QUEUE_FAMILIES]; /* created queues per family */
    /* host VkDeviceMemory -> its object: vkFreeMemory gets host handles */

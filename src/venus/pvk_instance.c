@@ -359,6 +359,7 @@ pvk_physical_device_create(struct pvk_instance *inst, VkPhysicalDevice handle, u
    pd->host_index = host_index;
    pd->max_viewports = props.limits.maxViewports;
    pd->max_vertex_bindings = props.limits.maxVertexInputBindings;
+   pd->max_vertex_attributes = props.limits.maxVertexInputAttributes;
    pd->max_color_attachments = props.limits.maxColorAttachments;
    pd->limits = props.limits;
    pd->max_locations = max_u32(

@@ -57,6 +57,7 @@ struct pvk_physical_device {
    uint32_t max_push_constants;      /* limits.maxPushConstantsSize (firewall) */
    uint32_t max_viewports;           /* limits.maxViewports (firewall) */
    uint32_t max_vertex_bindings;     /* limits.maxVertexInputBindings (firewall) */
+   uint32_t max_vertex_attributes;   /* limits.maxVertexInputAttributes (firewall) */
    uint32_t max_color_attachments;   /* limits.maxColorAttachments (firewall) */
    uint32_t max_locations;        /* the most interface locations of any stage (firewall, SPIR-V) */
    VkPhysicalDeviceLimits limits; /* all of them, for the firewall's pipeline rules */

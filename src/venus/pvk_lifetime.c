@@ -612,7 +612,8 @@ vn_handle_vkBeginCommandBuffer(struct vn_dispatch_context *dctx,
    struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
    if (!wait_unused(ctx, dev, args->dispatch, "vkBeginCommandBuffer"))
       return;
-   pvk_validate_command_buffer_begin(ctx, args->dispatch, args->pBeginInfo);
+   if (!pvk_validate_command_buffer_begin(ctx, args->dispatch, args->pBeginInfo))
+      return;
    args->ret = dev->dispatch.vkBeginCommandBuffer(args->commandBuffer, args->pBeginInfo);
 }
 

@@ -85,6 +85,9 @@ pvk_validate_free_state(struct vn_object *obj)
    case VK_OBJECT_TYPE_PIPELINE_LAYOUT:
       pvk_pipeline_layout_state_free(obj->data);
       break;
+   case VK_OBJECT_TYPE_PIPELINE:
+      pvk_pipeline_state_free(obj->data);
+      break;
    default:
       return;
    }

@@ -32,6 +32,7 @@
 #include <vulkan/vulkan.h>
 
 #include "venus/vn_dispatch.h"
+#include "venus/vn_object.h"
 
 struct pvk_context;
 struct vn_object;
@@ -184,6 +185,27 @@ struct pvk_query_pool_state {
  * (pvk_validate_recording.c), and the queries active in it, at most one per
  * type and index (VUID-vkCmdBeginQuery-queryPool-01922). */
 #define PVK_MAX_ACTIVE_QUERIES 16
+/* Vertex bindings tracked per command buffer (pvk_validate_vertex.c); on a
+ * device with more (lavapipe has 32) the bindings past these are not
+ * range-checked. */
+#define PVK_MAX_VERTEX_BINDINGS 32u
+/* One vertex buffer binding a pipeline (or vkCmdSetVertexInputEXT) reads:
+ * element k spans [k * stride, k * stride + need) of the bound range. */
+struct pvk_vertex_use {
+   uint32_t binding;
+   uint32_t stride;
+   uint32_t need;    /* largest attribute offset + format size */
+   uint32_t divisor; /* instance rate: 1 unless VK_EXT/KHR_vertex_attribute_divisor */
+   bool instance;    /* VK_VERTEX_INPUT_RATE_INSTANCE */
+};
+/* A vertex buffer bound in a command buffer. */
+struct pvk_vertex_buffer {
+   uint64_t bytes; /* past the offset (the size given, or the rest); UINT64_MAX: null buffer */
+   uint64_t id;    /* the buffer's guest id and gen (vn_object.h), 0: null buffer */
+   uint64_t gen;
+   uint32_t stride; /* vkCmdBindVertexBuffers2's pStrides */
+   bool stride_set;
+};
 struct pvk_active_query {
    uint64_t pool; /* host handle */
    uint32_t query;
@@ -198,6 +220,7 @@ struct pvk_command_buffer_state {
    uint64_t recording; /* table serial of this recording, 0: no use recorded yet */
    uint64_t removals;  /* vn_object_table_removals() when all uses were last alive */
    bool executed;      /* a secondary recorded into a primary since its last reset */
+   bool secondary;     /* VK_COMMAND_BUFFER_LEVEL_SECONDARY (vkAllocateCommandBuffers) */
    /* --- reset by vkBeginCommandBuffer --- */
    uint32_t subpass;       /* current subpass of a render pass instance */
    uint32_t subpass_count; /* 0: no vkCmdBeginRenderPass instance open */
@@ -216,16 +239,93 @@ struct pvk_command_buffer_state {
     * the primary's instance at vkCmdExecuteCommands (clear_layers 0: none) */
    int64_t clear_x0, clear_y0, clear_x1, clear_y1;
    uint64_t clear_layers;
-   uint32_t clear_colors; /* highest colour attachment it clears + 1 */
-   uint32_t index_size;   /* bytes per index of the bound index buffer; 0: none bound */
-   uint64_t index_bytes;  /* bytes it holds past the bind offset (UINT64_MAX: not checked) */
+   uint32_t index_size;  /* bytes per index of the bound index buffer; 0: none bound */
+   uint64_t index_bytes; /* bytes it holds past the bind offset (UINT64_MAX: not checked) */
    uint32_t active_count;
    struct pvk_active_query active[PVK_MAX_ACTIVE_QUERIES];
+   uint32_t nesting; /* levels of command buffers executed below this one */
+   /* --- direct draws (pvk_validate_vertex.c): a draw passes when
+    * firstVertex + vertexCount < vertex_end, firstInstance + instanceCount
+    * < instance_end and the object table's removals are still
+    * draw_removals; any change that may matter sets the ends to 0, so the
+    * next draw recomputes them (pvk_draw_slow) --- */
+   uint64_t vertex_end;   /* vertices every used binding holds, + 1; 0: recompute */
+   uint64_t instance_end; /* instances (divisor 1), + 1 */
+   uint64_t draw_removals;
+   const struct pvk_pipeline_state *pipeline; /* the graphics pipeline bound */
+   uint64_t pipeline_id, pipeline_gen;
+   uint32_t buffer_mask; /* bindings with a vertex buffer bound */
+   bool input_set;       /* vkCmdSetVertexInputEXT recorded */
+   uint32_t input_count;
+   struct pvk_vertex_buffer buffers[PVK_MAX_VERTEX_BINDINGS];
+   struct pvk_vertex_use input[PVK_MAX_VERTEX_BINDINGS]; /* vkCmdSetVertexInputEXT's */
 };
 
-/* The bind point a pipeline was created for (obj->data of a VkPipeline
- * points to a constant; VK_PIPELINE_BIND_POINT_MAX_ENUM: not recorded). */
+/* obj->data of a VkPipeline: its kind and, for graphics pipelines, the
+ * vertex input the draws need (pvk_validate_vertex.c). */
+struct pvk_pipeline_state {
+   VkPipelineBindPoint kind;
+   bool dynamic_input;  /* VK_DYNAMIC_STATE_VERTEX_INPUT_EXT */
+   bool dynamic_stride; /* VK_DYNAMIC_STATE_VERTEX_INPUT_BINDING_STRIDE */
+   bool unchecked;      /* a binding past PVK_MAX_VERTEX_BINDINGS */
+   uint32_t use_count;
+   struct pvk_vertex_use uses[];
+};
+
+/* The bind point a pipeline was created for (VK_PIPELINE_BIND_POINT_MAX_ENUM:
+ * not recorded). */
 VkPipelineBindPoint pvk_pipeline_kind(const struct vn_object *pipeline);
+/* The state of every compute pipeline (a constant). */
+const struct pvk_pipeline_state *pvk_pipeline_compute_state(void);
+/* Frees obj->data of a VkPipeline. */
+void pvk_pipeline_state_free(void *data);
+struct pvk_device;
+/* vkCreateGraphicsPipelines: the vertex input of `info` checked against
+ * the device's limits (bindings and locations inside them, each described
+ * once, attributes of described bindings, formats of known size) and
+ * recorded in *out (NULL on refusal or out of memory: context lost). NULL
+ * or why the create info is refused. */
+const char *pvk_pipeline_vertex_state(struct pvk_context *ctx, const struct pvk_device *dev,
+                                      const VkGraphicsPipelineCreateInfo *info,
+                                      struct pvk_pipeline_state **out);
+/* Bytes one vertex attribute of format f fetches (0: not in the table). */
+uint32_t pvk_vertex_format_bytes(VkFormat f);
+
+/* --- direct draws (pvk_validate_vertex.c) ---
+ * Recording: what the next draw depends on changed (render pass instance
+ * begun or ended), a graphics pipeline (the decoder's object) or a vertex
+ * buffer bound (NULL buffer: a null one; `stride` from
+ * vkCmdBindVertexBuffers2, NULL: none), vkCmdExecuteCommands left the
+ * primary's bindings undefined. */
+void pvk_draw_state_changed(struct vn_object *cb);
+void pvk_draw_bind_pipeline(struct vn_object *cb, const struct vn_object *pipeline);
+void pvk_draw_bind_vertex_buffer(struct vn_object *cb, uint32_t binding,
+                                 const struct vn_object *buffer, uint64_t bytes,
+                                 const VkDeviceSize *stride);
+void pvk_draw_forget_bindings(struct vn_object *cb);
+
+/* A direct draw: inside a render pass instance, a graphics pipeline bound
+ * and alive, every binding it reads bound to a live buffer, and, unless
+ * the guest enabled robustBufferAccess, vertices (not for indexed draws:
+ * the index values are read by the device) and instances inside those
+ * buffers. False: rejected, naming cmd. */
+bool pvk_draw_slow(struct pvk_context *ctx, struct vn_object *cb, const char *cmd,
+                   uint32_t first_vertex, uint32_t vertex_count, uint32_t first_instance,
+                   uint32_t instance_count, bool indexed);
+
+static inline bool
+pvk_draw_ok(struct vn_dispatch_context *dctx, struct pvk_context *ctx, struct vn_object *cb,
+            const char *cmd, uint32_t first_vertex, uint32_t vertex_count, uint32_t first_instance,
+            uint32_t instance_count, bool indexed)
+{
+   const struct pvk_command_buffer_state *st = cb->data;
+   if (st && (uint64_t)first_vertex + vertex_count < st->vertex_end &&
+       (uint64_t)first_instance + instance_count < st->instance_end &&
+       st->draw_removals == ((const struct vn_object_table_head *)dctx->objects)->removals)
+      return true;
+   return pvk_draw_slow(ctx, cb, cmd, first_vertex, vertex_count, first_instance, instance_count,
+                        indexed);
+}
 
 /* obj->data of a VkRenderPass */
 struct pvk_render_pass_state {
@@ -282,9 +382,24 @@ uint64_t pvk_guest_id(struct pvk_context *ctx, VkObjectType type, uint64_t handl
 
 /* vkBeginCommandBuffer (an implicit reset): nothing begun, bound or
  * active, no use recorded; a secondary begun with RENDER_PASS_CONTINUE is
- * inside a render pass instance. */
-void pvk_validate_command_buffer_begin(struct pvk_context *ctx, struct vn_object *cb,
+ * inside a render pass instance. False (rejected): a secondary's
+ * inheritance info is missing or names a subpass the render pass lacks
+ * (pvk_level_begin_ok). */
+bool pvk_validate_command_buffer_begin(struct pvk_context *ctx, struct vn_object *cb,
                                        const VkCommandBufferBeginInfo *info);
+
+/* --- command buffer levels (pvk_validate_level.c); the level is recorded
+ * by vkAllocateCommandBuffers (pvk_command_buffer_state.secondary) --- */
+
+/* A secondary's begin info: inheritance info present
+ * (VUID-vkBeginCommandBuffer-commandBuffer-00051); with RENDER_PASS_CONTINUE
+ * a subpass of the render pass (VUID-VkCommandBufferBeginInfo-flags-06001)
+ * or VkCommandBufferInheritanceRenderingInfo (-flags-06002) with at most
+ * maxColorAttachments colours. On true, *continues and *colors: whether it
+ * continues a render pass instance and its colour attachment count.
+ * Primaries ignore both (their begin info's inheritance is not read). */
+bool pvk_level_begin_ok(struct pvk_context *ctx, struct vn_object *cb,
+                        const VkCommandBufferBeginInfo *info, bool *continues, uint32_t *colors);
 
 /* --- recorded uses (pvk_validate_cmdbuf.c) ---
  * A command buffer is invalid once an object it recorded is destroyed, or

@@ -17,6 +17,7 @@
  * fails), and on success the count is remembered for the next submission.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "venus/pvk_context.h"
 #include "venus/pvk_validate.h"
@@ -58,23 +59,30 @@ pvk_cb_state_free(void *data)
    free(st);
 }
 
-void
+bool
 pvk_validate_command_buffer_begin(struct pvk_context *ctx, struct vn_object *cb,
                                   const VkCommandBufferBeginInfo *info)
 {
-   const bool continues =
-      info && (info->flags & VK_COMMAND_BUFFER_USAGE_RENDER_PASS_CONTINUE_BIT) != 0;
-   /* a continuing secondary needs its state now; others get it on first use */
-   struct pvk_command_buffer_state *st = continues ? pvk_cb_state(ctx, cb) : cb->data;
+   bool continues = false;
+   uint32_t colors = 0;
+   if (!pvk_level_begin_ok(ctx, cb, info, &continues, &colors))
+      return false;
+   /* every command buffer has its state from vkAllocateCommandBuffers */
+   struct pvk_command_buffer_state *st = pvk_cb_state(ctx, cb);
    if (!st)
-      return;
+      return false;
    pvk_cb_reset(ctx, cb);
-   /* the use array is kept for the next recording */
-   *st = (struct pvk_command_buffer_state){
-      .uses = st->uses,
-      .use_capacity = st->use_capacity,
-      .continues_pass = continues,
-   };
+   /* the use array and the level are kept for the next recording */
+   const struct pvk_command_buffer_state kept = *st;
+   memset(st, 0, sizeof(*st));
+   st->uses = kept.uses;
+   st->use_capacity = kept.use_capacity;
+   st->secondary = kept.secondary;
+   st->continues_pass = continues;
+   st->colors = colors;
+   /* nothing bound yet: all of it alive at this count (pvk_validate_vertex.c) */
+   st->draw_removals = vn_object_table_removals(ctx->dispatch.objects);
+   return true;
 }
 
 static bool
@@ -242,6 +250,14 @@ pvk_cb_submit_ok(struct pvk_context *ctx, const char *cmd, VkCommandBuffer handl
               ? vn_object_table_find_handle(ctx->dispatch.objects, VK_OBJECT_TYPE_COMMAND_BUFFER,
                                             (uint64_t)(uintptr_t)handle)
               : NULL;
+   const struct pvk_command_buffer_state *st = cb ? cb->data : NULL;
+   if (st && st->secondary) {
+      pvk_reject(ctx,
+                 "level: %s: command buffer %llu is a secondary command buffer "
+                 "(VUID-VkSubmitInfo-pCommandBuffers-00075)",
+                 cmd, (unsigned long long)cb->id);
+      return false;
+   }
    return !cb || alive_or_reject(ctx, cmd, cb, "VUID-vkQueueSubmit-pCommandBuffers-00070");
 }
 

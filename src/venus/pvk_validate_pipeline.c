@@ -235,33 +235,27 @@ fixed_state_why(struct pvk_context *ctx, struct pvk_device *dev,
    return NULL;
 }
 
-/* What obj->data of a pipeline points to (pvk_validate.h): constants,
- * nothing to free. */
-static const VkPipelineBindPoint graphics_kind = VK_PIPELINE_BIND_POINT_GRAPHICS;
-static const VkPipelineBindPoint compute_kind = VK_PIPELINE_BIND_POINT_COMPUTE;
-
-VkPipelineBindPoint
-pvk_pipeline_kind(const struct vn_object *pipeline)
-{
-   return pipeline->data ? *(const VkPipelineBindPoint *)pipeline->data
-                         : VK_PIPELINE_BIND_POINT_MAX_ENUM;
-}
-
 /* Inserts the created pipelines' ids, as the generated executors do, with
- * their kind. */
+ * their state (states[i], taken; NULL: compute). */
 static void
 insert_pipelines(struct pvk_context *ctx, struct vn_object *dispatch, const char *cmd, uint32_t n,
-                 const VkPipeline *ids, const VkPipeline *host, const VkPipelineBindPoint *kind)
+                 const VkPipeline *ids, const VkPipeline *host, struct pvk_pipeline_state **states)
 {
    struct pvk_device *dev = pvk_device_from_base(dispatch->device);
    for (uint32_t i = 0; i < n; i++) {
-      if (host[i] == VK_NULL_HANDLE)
+      struct pvk_pipeline_state *st = states ? states[i] : NULL;
+      if (states)
+         states[i] = NULL;
+      if (host[i] == VK_NULL_HANDLE) {
+         pvk_pipeline_state_free(st);
          continue;
+      }
       struct vn_object *obj =
          vn_object_table_insert(ctx->dispatch.objects, (uint64_t)(uintptr_t)ids[i],
                                 VK_OBJECT_TYPE_PIPELINE, (uint64_t)(uintptr_t)host[i]);
       if (!obj) {
          dev->dispatch.vkDestroyPipeline(dev->handle, host[i], NULL);
+         pvk_pipeline_state_free(st);
          pv_warn("venus", "%s: pipeline id %llu rejected (bad or duplicate)", cmd,
                  (unsigned long long)(uintptr_t)ids[i]);
          pvk_context_set_lost(ctx, "bad or duplicate object id");
@@ -269,8 +263,17 @@ insert_pipelines(struct pvk_context *ctx, struct vn_object *dispatch, const char
       }
       obj->device = dispatch->device;
       obj->instance = dispatch->instance;
-      obj->data = (void *)kind; /* read only, never freed (pvk_validate_free_state) */
+      /* freed by pvk_validate_free_state */
+      obj->data = st ? st : (void *)pvk_pipeline_compute_state();
    }
+}
+
+static void
+free_states(struct pvk_pipeline_state **states, uint32_t n)
+{
+   for (uint32_t i = 0; states && i < n; i++)
+      pvk_pipeline_state_free(states[i]);
+   free(states);
 }
 
 static VkPipeline *
@@ -292,34 +295,48 @@ vn_handle_vkCreateGraphicsPipelines(struct vn_dispatch_context *dctx,
 {
    static const char cmd[] = "vkCreateGraphicsPipelines";
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
+   struct pvk_pipeline_state **states =
+      args->createInfoCount ? calloc(args->createInfoCount, sizeof(*states)) : NULL;
+   if (args->createInfoCount && !states) {
+      pvk_context_set_lost(ctx, "out of host memory");
+      return;
+   }
    for (uint32_t i = 0; args->pCreateInfos && i < args->createInfoCount; i++) {
       const VkGraphicsPipelineCreateInfo *info = &args->pCreateInfos[i];
       const char *why =
          stages_ok(info->pStages, info->pStages ? info->stageCount : 0, PVK_GRAPHICS_STAGES);
       if (!why)
-         why = rendering_formats_ok(pvk_device_from_base(args->dispatch->device), info);
+         why = rendering_formats_ok(dev, info);
       if (!why)
          why = specialization_why(info->pStages, info->pStages ? info->stageCount : 0);
       if (!why)
-         why = fixed_state_why(ctx, pvk_device_from_base(args->dispatch->device), info);
+         why = fixed_state_why(ctx, dev, info);
+      if (!why)
+         why = pvk_pipeline_vertex_state(ctx, dev, info, &states[i]);
       const uint64_t id = (uint64_t)(uintptr_t)(args->pPipelines ? args->pPipelines[i] : 0);
       if (why) {
          pvk_reject(ctx, "pipeline: %s create info %u: %s (pipeline %llu)", cmd, i, why,
                     (unsigned long long)id);
+         free_states(states, args->createInfoCount);
          return;
       }
-      if (!inline_code_ok(ctx, pvk_device_from_base(args->dispatch->device), cmd, info->pStages,
-                          info->pStages ? info->stageCount : 0, id))
+      if (!states[i] ||
+          !inline_code_ok(ctx, dev, cmd, info->pStages, info->pStages ? info->stageCount : 0, id)) {
+         free_states(states, args->createInfoCount);
          return;
+      }
    }
    VkPipeline *host = host_handles(ctx, cmd, args->createInfoCount, args->pPipelines);
-   if (!host)
+   if (!host) {
+      free_states(states, args->createInfoCount);
       return;
-   struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
+   }
    args->ret = dev->dispatch.vkCreateGraphicsPipelines(
       args->device, args->pipelineCache, args->createInfoCount, args->pCreateInfos, NULL, host);
    insert_pipelines(ctx, args->dispatch, cmd, args->createInfoCount, args->pPipelines, host,
-                    &graphics_kind);
+                    args->pCreateInfos ? states : NULL);
+   free_states(states, args->createInfoCount);
    free(host);
 }
 
@@ -349,7 +366,6 @@ vn_handle_vkCreateComputePipelines(struct vn_dispatch_context *dctx,
    struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
    args->ret = dev->dispatch.vkCreateComputePipelines(
       args->device, args->pipelineCache, args->createInfoCount, args->pCreateInfos, NULL, host);
-   insert_pipelines(ctx, args->dispatch, cmd, args->createInfoCount, args->pPipelines, host,
-                    &compute_kind);
+   insert_pipelines(ctx, args->dispatch, cmd, args->createInfoCount, args->pPipelines, host, NULL);
    free(host);
 }

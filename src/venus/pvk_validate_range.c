@@ -36,6 +36,7 @@ typedef unsigned __int128 u128;
 struct buf {
    const struct pvk_buffer_state *s;
    uint64_t id;
+   const struct vn_object *obj;
 };
 
 struct img {
@@ -56,7 +57,7 @@ buffer_of(struct pvk_context *ctx, struct vn_object *cb, VkBuffer b)
                                           (uint64_t)(uintptr_t)b)
             : NULL;
    pvk_cb_use(ctx, cb, o);
-   return (struct buf){ o ? o->data : NULL, o ? o->id : 0 };
+   return (struct buf){ o ? o->data : NULL, o ? o->id : 0, o };
 }
 
 static struct img
@@ -216,6 +217,26 @@ block_of(VkFormat f, VkImageAspectFlags aspect, uint32_t *bytes, uint32_t *bw, u
       }
    }
    return false;
+}
+
+uint32_t
+pvk_vertex_format_bytes(VkFormat f)
+{
+   uint32_t bytes, bw, bh;
+   if (f >= VK_FORMAT_R4G4_UNORM_PACK8 && f <= VK_FORMAT_E5B9G9R9_UFLOAT_PACK32)
+      return block_of(f, VK_IMAGE_ASPECT_COLOR_BIT, &bytes, &bw, &bh) ? bytes : 0;
+   switch ((int)f) {
+   case VK_FORMAT_A8_UNORM:
+      return 1;
+   case VK_FORMAT_A1B5G5R5_UNORM_PACK16:
+   case VK_FORMAT_A4R4G4B4_UNORM_PACK16:
+   case VK_FORMAT_A4B4G4R4_UNORM_PACK16:
+      return 2;
+   case VK_FORMAT_R16G16_SFIXED5_NV:
+      return 4;
+   default:
+      return 0;
+   }
 }
 
 /* The buffer side of a buffer <-> image copy region. */
@@ -766,14 +787,18 @@ vn_handle_vkCmdBindVertexBuffers(struct vn_dispatch_context *dctx,
                            args->bindingCount))
       return;
    for (uint32_t i = 0; i < args->bindingCount; i++) {
-      if (!args->pBuffers[i])
-         continue; /* nullDescriptor */
+      if (!args->pBuffers[i]) { /* nullDescriptor */
+         pvk_draw_bind_vertex_buffer(args->dispatch, args->firstBinding + i, NULL, 0, NULL);
+         continue;
+      }
       const struct buf b = buffer_of(ctx, args->dispatch, args->pBuffers[i]);
       const char *why = !b.s || args->pOffsets[i] >= b.s->size ? "offset beyond the buffer"
                         : !b.s->bound                          ? "buffer with no memory bound"
                                                                : NULL;
       if (!ok_or_reject(ctx, why, "vkCmdBindVertexBuffers", i, b.id, 0))
          return;
+      pvk_draw_bind_vertex_buffer(args->dispatch, args->firstBinding + i, b.obj,
+                                  b.s->size - args->pOffsets[i], NULL);
    }
    device_of(args->dispatch)
       ->dispatch.vkCmdBindVertexBuffers(args->commandBuffer, args->firstBinding, args->bindingCount,
@@ -1170,8 +1195,7 @@ vn_handle_vkCmdDrawIndirect(struct vn_dispatch_context *dctx,
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    if (indirect_ok(ctx, args->dispatch, "vkCmdDrawIndirect", args->buffer, args->offset,
                    args->drawCount, args->stride, sizeof(VkDrawIndirectCommand)) &&
-       pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDrawIndirect",
-                                    VK_PIPELINE_BIND_POINT_GRAPHICS))
+       pvk_draw_ok(dctx, ctx, args->dispatch, "vkCmdDrawIndirect", 0, 0, 0, 0, true))
       device_of(args->dispatch)
          ->dispatch.vkCmdDrawIndirect(args->commandBuffer, args->buffer, args->offset,
                                       args->drawCount, args->stride);
@@ -1184,8 +1208,7 @@ vn_handle_vkCmdDrawIndexedIndirect(struct vn_dispatch_context *dctx,
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    if (indirect_ok(ctx, args->dispatch, "vkCmdDrawIndexedIndirect", args->buffer, args->offset,
                    args->drawCount, args->stride, sizeof(VkDrawIndexedIndirectCommand)) &&
-       pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDrawIndexedIndirect",
-                                    VK_PIPELINE_BIND_POINT_GRAPHICS) &&
+       pvk_draw_ok(dctx, ctx, args->dispatch, "vkCmdDrawIndexedIndirect", 0, 0, 0, 0, true) &&
        pvk_recording_indices_ok(ctx, args->dispatch, "vkCmdDrawIndexedIndirect", 0, 0))
       device_of(args->dispatch)
          ->dispatch.vkCmdDrawIndexedIndirect(args->commandBuffer, args->buffer, args->offset,
@@ -1231,8 +1254,7 @@ vn_handle_vkCmdDrawIndirectCount(struct vn_dispatch_context *dctx,
    if (indirect_count_ok(ctx, args->dispatch, "vkCmdDrawIndirectCount", args->buffer, args->offset,
                          args->countBuffer, args->countBufferOffset, args->maxDrawCount,
                          args->stride, sizeof(VkDrawIndirectCommand)) &&
-       pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDrawIndirectCount",
-                                    VK_PIPELINE_BIND_POINT_GRAPHICS))
+       pvk_draw_ok(dctx, ctx, args->dispatch, "vkCmdDrawIndirectCount", 0, 0, 0, 0, true))
       device_of(args->dispatch)
          ->dispatch.vkCmdDrawIndirectCount(args->commandBuffer, args->buffer, args->offset,
                                            args->countBuffer, args->countBufferOffset,
@@ -1249,8 +1271,7 @@ vn_handle_vkCmdDrawIndexedIndirectCount(struct vn_dispatch_context *dctx,
    if (indirect_count_ok(ctx, args->dispatch, "vkCmdDrawIndexedIndirectCount", args->buffer,
                          args->offset, args->countBuffer, args->countBufferOffset,
                          args->maxDrawCount, args->stride, sizeof(VkDrawIndexedIndirectCommand)) &&
-       pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDrawIndexedIndirectCount",
-                                    VK_PIPELINE_BIND_POINT_GRAPHICS) &&
+       pvk_draw_ok(dctx, ctx, args->dispatch, "vkCmdDrawIndexedIndirectCount", 0, 0, 0, 0, true) &&
        pvk_recording_indices_ok(ctx, args->dispatch, "vkCmdDrawIndexedIndirectCount", 0, 0))
       device_of(args->dispatch)
          ->dispatch.vkCmdDrawIndexedIndirectCount(args->commandBuffer, args->buffer, args->offset,
@@ -1275,8 +1296,11 @@ vn_handle_vkCmdBindVertexBuffers2(struct vn_dispatch_context *dctx,
                            args->bindingCount))
       return;
    for (uint32_t i = 0; i < args->bindingCount; i++) {
-      if (!args->pBuffers[i])
-         continue; /* nullDescriptor */
+      const VkDeviceSize *stride = args->pStrides ? &args->pStrides[i] : NULL;
+      if (!args->pBuffers[i]) { /* nullDescriptor */
+         pvk_draw_bind_vertex_buffer(args->dispatch, args->firstBinding + i, NULL, 0, stride);
+         continue;
+      }
       const struct buf b = buffer_of(ctx, args->dispatch, args->pBuffers[i]);
       const VkDeviceSize size = args->pSizes ? args->pSizes[i] : VK_WHOLE_SIZE;
       const char *why = !b.s || args->pOffsets[i] >= b.s->size
@@ -1284,6 +1308,9 @@ vn_handle_vkCmdBindVertexBuffers2(struct vn_dispatch_context *dctx,
                            : buffer_range(b.s, args->pOffsets[i], size, true);
       if (!ok_or_reject(ctx, why, "vkCmdBindVertexBuffers2", i, b.id, 0))
          return;
+      pvk_draw_bind_vertex_buffer(args->dispatch, args->firstBinding + i, b.obj,
+                                  size == VK_WHOLE_SIZE ? b.s->size - args->pOffsets[i] : size,
+                                  stride);
    }
    device_of(args->dispatch)
       ->dispatch.vkCmdBindVertexBuffers2(args->commandBuffer, args->firstBinding,
@@ -1504,8 +1531,7 @@ vn_handle_vkCmdDrawIndirectByteCountEXT(struct vn_dispatch_context *dctx,
                         ? "vertexStride 0 or beyond maxTransformFeedbackBufferDataStride"
                         : word_range(b.s, args->counterBufferOffset);
    if (ok_or_reject(ctx, why, "vkCmdDrawIndirectByteCountEXT", 0, b.id, 0) &&
-       pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDrawIndirectByteCountEXT",
-                                    VK_PIPELINE_BIND_POINT_GRAPHICS))
+       pvk_draw_ok(dctx, ctx, args->dispatch, "vkCmdDrawIndirectByteCountEXT", 0, 0, 0, 0, true))
       dev->dispatch.vkCmdDrawIndirectByteCountEXT(
          args->commandBuffer, args->instanceCount, args->firstInstance, args->counterBuffer,
          args->counterBufferOffset, args->counterOffset, args->vertexStride);

@@ -49,23 +49,20 @@ pvk_recording_set_pass(struct vn_object *cb, uint64_t render_pass, uint32_t colo
    }
 }
 
-/* The colour attachments of the open instance's current subpass (or of
- * its dynamic rendering); false when its render pass has no state. */
+/* The colour attachments of the render pass instance cb is inside; false
+ * when it is in none. */
 static bool
-instance_colors(struct pvk_context *ctx, const struct pvk_command_buffer_state *st,
-                uint32_t *colors)
+current_colors(struct pvk_context *ctx, const struct pvk_command_buffer_state *st, uint32_t *colors)
 {
-   if (!st->subpass_count) {
-      *colors = st->colors;
+   *colors = st->colors;
+   if (st->subpass_count) {
+      const struct vn_object *o = vn_object_table_find_handle(
+         ctx->dispatch.objects, VK_OBJECT_TYPE_RENDER_PASS, st->render_pass);
+      const struct pvk_render_pass_state *rp = o ? o->data : NULL;
+      *colors = rp && st->subpass < rp->subpass_count ? rp->colors[st->subpass] : 0;
       return true;
    }
-   const struct vn_object *o = vn_object_table_find_handle(
-      ctx->dispatch.objects, VK_OBJECT_TYPE_RENDER_PASS, st->render_pass);
-   const struct pvk_render_pass_state *rp = o ? o->data : NULL;
-   if (!rp || st->subpass >= rp->subpass_count)
-      return false;
-   *colors = rp->colors[st->subpass];
-   return true;
+   return st->rendering || st->continues_pass;
 }
 
 /* VUID-vkCmdClearAttachments-pRects-00016/00017, -layerCount-01934: each
@@ -106,19 +103,16 @@ clear_rects_why(struct pvk_command_buffer_state *st,
    return NULL;
 }
 
-/* A continuing secondary's clears inside the executing primary's instance:
- * its rectangles and colour attachments. */
+/* A continuing secondary's clear rectangles inside the executing primary's
+ * instance (its colour attachments: continue_why). */
 static const char *
-executed_clears_why(struct pvk_context *ctx, const struct pvk_command_buffer_state *st,
+executed_clears_why(const struct pvk_command_buffer_state *st,
                     const struct pvk_command_buffer_state *sec)
 {
    if (!sec || !sec->clear_layers)
       return NULL;
-   uint32_t colors = 0;
    if (!st->subpass_count && !st->rendering)
       return "clears attachments, outside a render pass instance";
-   if (!instance_colors(ctx, st, &colors) || sec->clear_colors > colors)
-      return "clears a colour attachment the instance does not have";
    const int64_t ax = st->area.offset.x, ay = st->area.offset.y;
    if (sec->clear_x0 < ax || sec->clear_y0 < ay || sec->clear_x1 > ax + st->area.extent.width ||
        sec->clear_y1 > ay + st->area.extent.height || sec->clear_layers > st->area_layers)
@@ -131,8 +125,9 @@ executed_clears_why(struct pvk_context *ctx, const struct pvk_command_buffer_sta
  * lavapipe indexes its current attachments with colorAttachment, through
  * NULL outside an instance (its queue thread crashed for the clear session
  * with vkCmdBeginRenderPass and vkCmdEndRenderPass deleted). In a
- * secondary that continues its primary's pass, the index is checked
- * against maxColorAttachments only (the inherited pass is not tracked). */
+ * secondary that continues its primary's pass, against the inherited
+ * subpass's colours; vkCmdExecuteCommands runs it only where the current
+ * subpass has at least those. */
 static const char *
 clear_attachments_why(struct pvk_context *ctx, struct vn_object *cb,
                       const struct vn_command_vkCmdClearAttachments *args, uint32_t *bad)
@@ -140,13 +135,9 @@ clear_attachments_why(struct pvk_context *ctx, struct vn_object *cb,
    struct pvk_command_buffer_state *st = cb->data;
    if (!st || !(st->subpass_count || st->rendering || st->continues_pass))
       return "outside a render pass instance";
-   uint32_t colors = st->colors;
-   if (st->subpass_count) {
-      if (!instance_colors(ctx, st, &colors))
-         return "render pass without recorded state";
-   } else if (!st->rendering) {
-      colors = device_of(cb)->physical_device->max_color_attachments;
-   }
+   uint32_t colors = 0;
+   current_colors(ctx, st, &colors);
+   /* a continuing secondary: its inherited subpass's (pvk_level_begin_ok) */
    for (uint32_t i = 0; i < args->attachmentCount; i++) {
       const VkClearAttachment *a = &args->pAttachments[i];
       if (!(a->aspectMask & VK_IMAGE_ASPECT_COLOR_BIT))
@@ -155,8 +146,6 @@ clear_attachments_why(struct pvk_context *ctx, struct vn_object *cb,
          *bad = i;
          return "colour attachment the render pass instance does not have";
       }
-      if (st->continues_pass && a->colorAttachment >= st->clear_colors)
-         st->clear_colors = a->colorAttachment + 1;
    }
    return clear_rects_why(cb->data, args, bad);
 }
@@ -194,6 +183,14 @@ pvk_recording_begin(struct pvk_context *ctx, struct vn_object *cb, const char *c
                  (unsigned long long)cb->id);
       return false;
    }
+   /* VUID-vkCmdBeginRenderPass-bufferlevel (and -2): a secondary runs
+    * inside its primary's instance */
+   if (subpasses && st->secondary) {
+      pvk_reject(ctx, "level: %s in a secondary command buffer (command buffer %llu)", cmd,
+                 (unsigned long long)cb->id);
+      return false;
+   }
+   pvk_draw_state_changed(cb);
    st->subpass = 0;
    st->subpass_count = subpasses;
    st->rendering = subpasses == 0;
@@ -287,19 +284,19 @@ vn_handle_vkCmdBindPipeline(struct vn_dispatch_context *dctx,
    }
    /* the pipeline is the decoder's last lookup: no second one */
    struct vn_object *p = ((const struct vn_object_table_head *)ctx->dispatch.objects)->last;
-   pvk_cb_use(ctx, args->dispatch,
-              p && p->type == VK_OBJECT_TYPE_PIPELINE &&
-                    p->handle == (uint64_t)(uintptr_t)args->pipeline
-                 ? p
-                 : vn_object_table_find_handle(ctx->dispatch.objects, VK_OBJECT_TYPE_PIPELINE,
-                                               (uint64_t)(uintptr_t)args->pipeline));
+   if (!p || p->type != VK_OBJECT_TYPE_PIPELINE || p->handle != (uint64_t)(uintptr_t)args->pipeline)
+      p = vn_object_table_find_handle(ctx->dispatch.objects, VK_OBJECT_TYPE_PIPELINE,
+                                      (uint64_t)(uintptr_t)args->pipeline);
+   pvk_cb_use(ctx, args->dispatch, p);
    device_of(args->dispatch)
       ->dispatch.vkCmdBindPipeline(args->commandBuffer, args->pipelineBindPoint, args->pipeline);
    const bool compute = args->pipelineBindPoint == VK_PIPELINE_BIND_POINT_COMPUTE;
-   if (compute)
+   if (compute) {
       st->compute_bound = true;
-   else
+   } else {
       st->graphics_bound = true;
+      pvk_draw_bind_pipeline(args->dispatch, p);
+   }
    if (!st->guest_pushed && !st->zero_pushed[compute]) {
       zero_push(device_of(args->dispatch), args->commandBuffer, compute);
       st->zero_pushed[compute] = true;
@@ -308,8 +305,46 @@ vn_handle_vkCmdBindPipeline(struct vn_dispatch_context *dctx,
 
 /* lavapipe runs executed command buffers recursively in its queue thread:
  * one that executes itself, directly or through another, overflows its
- * stack. Every command buffer with executed ones has `executes` set (begin
- * clears both), and one with it set is never executed: no cycle. */
+ * stack. Without nestedCommandBuffer only primaries execute and only
+ * secondaries are executed (levels from vkAllocateCommandBuffers), and a
+ * command buffer that executes others is not executed either. With it, a
+ * command buffer already executed into another since its begin executes
+ * nothing more (it had to be ended first, -pCommandBuffers-00089): every
+ * edge of a cycle would have to be recorded into a command buffer executed
+ * already, so none closes; and nesting stays within
+ * maxCommandBufferNestingLevel. */
+static const char *
+level_why(const struct pvk_device *dev, const struct vn_object *cb,
+          const struct pvk_command_buffer_state *st, const struct vn_object *o,
+          const struct pvk_command_buffer_state *other)
+{
+   if (o == cb)
+      return "executes itself";
+   if (!other || !other->secondary)
+      return "is a primary command buffer (VUID-vkCmdExecuteCommands-pCommandBuffers-00088)";
+   if (!dev->nested_command_buffers && other->executes)
+      return "executes other command buffers";
+   if (other->nesting + 1 > dev->max_nesting)
+      return "nests deeper than maxCommandBufferNestingLevel";
+   return NULL;
+}
+
+/* VUID-vkCmdExecuteCommands-pCommandBuffers-00096/00100 (RENDER_PASS_CONTINUE
+ * inside a render pass instance, not outside), and the inherited colour
+ * attachments within the current subpass's (-pBeginInfo-06020, -06027):
+ * vkCmdClearAttachments in the secondary was checked against those. */
+static const char *
+continue_why(bool inside, uint32_t colors, const struct pvk_command_buffer_state *other)
+{
+   if (inside && !other->continues_pass)
+      return "not begun with RENDER_PASS_CONTINUE, executed inside a render pass instance";
+   if (!inside && other->continues_pass)
+      return "begun with RENDER_PASS_CONTINUE, executed outside a render pass instance";
+   if (inside && other->colors > colors)
+      return "inherits more colour attachments than the current subpass has";
+   return NULL;
+}
+
 bool
 pvk_recording_execute_ok(struct pvk_context *ctx, struct vn_object *cb, uint32_t count,
                          const VkCommandBuffer *cbs)
@@ -317,6 +352,19 @@ pvk_recording_execute_ok(struct pvk_context *ctx, struct vn_object *cb, uint32_t
    struct pvk_command_buffer_state *st = pvk_cb_state(ctx, cb);
    if (!st)
       return false;
+   const struct pvk_device *dev = device_of(cb);
+   /* VUID-vkCmdExecuteCommands-bufferlevel */
+   const char *why = !st->secondary                 ? NULL
+                     : !dev->nested_command_buffers ? "recorded into a secondary command buffer"
+                     : st->executed ? "recorded into a command buffer executed since its begin"
+                                    : NULL;
+   if (why) {
+      pvk_reject(ctx, "level: vkCmdExecuteCommands: %s (command buffer %llu)", why,
+                 (unsigned long long)cb->id);
+      return false;
+   }
+   uint32_t colors = 0;
+   const bool inside = current_colors(ctx, st, &colors);
    for (uint32_t i = 0; cbs && i < count; i++) {
       const uint64_t h = (uint64_t)(uintptr_t)cbs[i];
       const struct vn_object *o =
@@ -324,9 +372,11 @@ pvk_recording_execute_ok(struct pvk_context *ctx, struct vn_object *cb, uint32_t
             ? cb
             : vn_object_table_find_handle(ctx->dispatch.objects, VK_OBJECT_TYPE_COMMAND_BUFFER, h);
       const struct pvk_command_buffer_state *other = o ? o->data : NULL;
-      const char *why = o == cb                    ? "executes itself"
-                        : other && other->executes ? "executes other command buffers"
-                                                   : executed_clears_why(ctx, st, other);
+      why = level_why(dev, cb, st, o, other);
+      if (!why)
+         why = continue_why(inside, colors, other);
+      if (!why)
+         why = executed_clears_why(st, other);
       if (why) {
          pvk_reject(ctx,
                     "recording: vkCmdExecuteCommands: command buffer %llu %s (command buffer %u "
@@ -334,8 +384,12 @@ pvk_recording_execute_ok(struct pvk_context *ctx, struct vn_object *cb, uint32_t
                     (unsigned long long)(o ? o->id : 0), why, i, count);
          return false;
       }
+      if (other->nesting + 1 > st->nesting)
+         st->nesting = other->nesting + 1;
    }
    st->executes = true;
+   /* the primary's bound state is undefined from here on */
+   pvk_draw_forget_bindings(cb);
    return true;
 }
 
@@ -374,8 +428,8 @@ void
 vn_handle_vkCmdDraw(struct vn_dispatch_context *dctx, struct vn_command_vkCmdDraw *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
-   if (pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDraw",
-                                    VK_PIPELINE_BIND_POINT_GRAPHICS))
+   if (pvk_draw_ok(dctx, ctx, args->dispatch, "vkCmdDraw", args->firstVertex, args->vertexCount,
+                   args->firstInstance, args->instanceCount, false))
       device_of(args->dispatch)
          ->dispatch.vkCmdDraw(args->commandBuffer, args->vertexCount, args->instanceCount,
                               args->firstVertex, args->firstInstance);
@@ -388,8 +442,8 @@ vn_handle_vkCmdDrawIndexed(struct vn_dispatch_context *dctx,
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    if (pvk_recording_indices_ok(ctx, args->dispatch, "vkCmdDrawIndexed", args->firstIndex,
                                 args->indexCount) &&
-       pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDrawIndexed",
-                                    VK_PIPELINE_BIND_POINT_GRAPHICS))
+       pvk_draw_ok(dctx, ctx, args->dispatch, "vkCmdDrawIndexed", 0, 0, args->firstInstance,
+                   args->indexCount ? args->instanceCount : 0, true))
       device_of(args->dispatch)
          ->dispatch.vkCmdDrawIndexed(args->commandBuffer, args->indexCount, args->instanceCount,
                                      args->firstIndex, args->vertexOffset, args->firstInstance);
@@ -412,8 +466,13 @@ vn_handle_vkCmdDrawMultiEXT(struct vn_dispatch_context *dctx,
       pvk_context_set_lost(ctx, "vkCmdDrawMultiEXT: draws without infos");
       return;
    }
-   if (pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDrawMultiEXT",
-                                    VK_PIPELINE_BIND_POINT_GRAPHICS))
+   for (uint32_t i = 0; i < args->drawCount; i++) {
+      if (!pvk_draw_ok(dctx, ctx, args->dispatch, "vkCmdDrawMultiEXT",
+                       args->pVertexInfo[i].firstVertex, args->pVertexInfo[i].vertexCount,
+                       args->firstInstance, args->instanceCount, false))
+         return;
+   }
+   if (pvk_draw_ok(dctx, ctx, args->dispatch, "vkCmdDrawMultiEXT", 0, 0, 0, 0, false))
       device_of(args->dispatch)
          ->dispatch.vkCmdDrawMultiEXT(args->commandBuffer, args->drawCount, args->pVertexInfo,
                                       args->instanceCount, args->firstInstance,
@@ -434,10 +493,12 @@ vn_handle_vkCmdDrawMultiIndexedEXT(struct vn_dispatch_context *dctx,
    }
    for (uint32_t i = 0; i < args->drawCount; i++) {
       if (!pvk_recording_indices_ok(ctx, args->dispatch, cmd, args->pIndexInfo[i].firstIndex,
-                                    args->pIndexInfo[i].indexCount))
+                                    args->pIndexInfo[i].indexCount) ||
+          !pvk_draw_ok(dctx, ctx, args->dispatch, cmd, 0, 0, args->firstInstance,
+                       args->pIndexInfo[i].indexCount ? args->instanceCount : 0, true))
          return;
    }
-   if (!pvk_recording_pipeline_bound(ctx, args->dispatch, cmd, VK_PIPELINE_BIND_POINT_GRAPHICS))
+   if (!pvk_draw_ok(dctx, ctx, args->dispatch, cmd, 0, 0, 0, 0, true))
       return;
    device_of(args->dispatch)
       ->dispatch.vkCmdDrawMultiIndexedEXT(args->commandBuffer, args->drawCount, args->pIndexInfo,
@@ -495,6 +556,7 @@ subpass_step(struct pvk_context *ctx, struct vn_object *cb, const char *cmd, boo
    } else {
       st->subpass = 0;
       st->subpass_count = 0;
+      pvk_draw_state_changed(cb);
    }
    return true;
 }
@@ -560,5 +622,6 @@ vn_handle_vkCmdEndRendering(struct vn_dispatch_context *dctx,
       return;
    }
    st->rendering = false;
+   pvk_draw_state_changed(args->dispatch);
    device_of(args->dispatch)->dispatch.vkCmdEndRendering(args->commandBuffer);
 }

@@ -39,6 +39,8 @@ enum {
    POOL = 700,
    CMD = 710,
    CMD2 = 711,
+   SECONDARY = 712, /* allocated by the cases that use it */
+   SECONDARY2 = 713,
    SEMAPHORE = 800,
    SEMAPHORE2 = 801,
    FENCE = 900,
@@ -127,6 +129,11 @@ __asan_default_options(void)
 static struct pv_renderer *renderer;
 static uint8_t *reply;
 static uint32_t next_ctx = 1;
+/* the next setup()'s device enables robustBufferAccess */
+static bool robust_next;
+/* the next setup()'s device enables VK_EXT_vertex_input_dynamic_state and
+ * VK_EXT_vertex_attribute_divisor with their features */
+static bool dynamic_input_next;
 
 static void
 set_reply(struct test_stream *e)
@@ -175,7 +182,18 @@ create_instance_device(struct test_stream *e, uint32_t family, uint32_t queue_co
    ts_u64(e, PHYSICAL);
    ts_u64(e, 1);
    ts_u32(e, VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO);
-   ts_u64(e, 0);
+   if (dynamic_input_next) {
+      ts_u64(e, 1);
+      ts_u32(e, VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VERTEX_INPUT_DYNAMIC_STATE_FEATURES_EXT);
+      ts_u64(e, 1);
+      ts_u32(e, VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VERTEX_ATTRIBUTE_DIVISOR_FEATURES);
+      ts_u64(e, 0);
+      ts_u32(e, 1); /* vertexAttributeInstanceRateDivisor */
+      ts_u32(e, 1); /* vertexAttributeInstanceRateZeroDivisor */
+      ts_u32(e, 1); /* vertexInputDynamicState */
+   } else {
+      ts_u64(e, 0);
+   }
    ts_u32(e, 0);
    ts_u32(e, 1);
    ts_u64(e, 1);
@@ -189,9 +207,22 @@ create_instance_device(struct test_stream *e, uint32_t family, uint32_t queue_co
       ts_f32(e, 1.0f);
    ts_u32(e, 0);
    ts_u64(e, 0);
-   ts_u32(e, 0);
-   ts_u64(e, 0);
-   ts_u64(e, 0);
+   if (dynamic_input_next) {
+      ts_u32(e, 2);
+      ts_u64(e, 2);
+      ts_string(e, "VK_EXT_vertex_input_dynamic_state");
+      ts_string(e, "VK_EXT_vertex_attribute_divisor");
+   } else {
+      ts_u32(e, 0);
+      ts_u64(e, 0);
+   }
+   if (robust_next) { /* VkPhysicalDeviceFeatures: robustBufferAccess only */
+      ts_u64(e, 1);
+      for (size_t i = 0; i < sizeof(VkPhysicalDeviceFeatures) / sizeof(VkBool32); i++)
+         ts_u32(e, i == 0);
+   } else {
+      ts_u64(e, 0);
+   }
    ts_u64(e, 0);
    ts_u64(e, 1);
    ts_u64(e, DEVICE);
@@ -1418,6 +1449,44 @@ execute(struct test_stream *e, uint64_t cmd, uint64_t secondary)
    ts_u64(e, secondary);
 }
 
+/* Allocates command buffer `id` of `level` from POOL. */
+static void
+allocate_level(struct test_stream *e, uint64_t id, uint32_t level)
+{
+   ts_cmd(e, T(vkAllocateCommandBuffers), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO);
+   ts_u64(e, 0);
+   ts_u64(e, POOL);
+   ts_u32(e, level);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u64(e, id);
+}
+
+/* Begins secondary `id` with inheritance info; `continues`: inside
+ * `subpass` of RENDER_PASS (RENDER_PASS_CONTINUE). */
+static void
+begin_secondary(struct test_stream *e, uint64_t id, bool continues, uint32_t subpass)
+{
+   ts_cmd(e, T(vkBeginCommandBuffer), 0);
+   ts_u64(e, id);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, continues ? VK_COMMAND_BUFFER_USAGE_RENDER_PASS_CONTINUE_BIT : 0);
+   ts_u64(e, 1); /* VkCommandBufferInheritanceInfo */
+   ts_u32(e, VK_STRUCTURE_TYPE_COMMAND_BUFFER_INHERITANCE_INFO);
+   ts_u64(e, 0);
+   ts_u64(e, continues ? RENDER_PASS : 0);
+   ts_u32(e, subpass);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, 0);
+}
+
 /* VUID-vkCmdExecuteCommands-bufferlevel / -pCommandBuffers-00088: only a
  * primary executes, only secondaries are executed, so nothing executes
  * itself. lavapipe runs executed command buffers recursively in its queue
@@ -1431,11 +1500,12 @@ test_execute_commands(void)
    uint32_t ctx = setup();
    struct test_stream e = { 0 };
    create_fence(&e, FENCE);
-   begin(&e, CMD2);
-   fill(&e, CMD2, BUFFER, 0, 256);
-   end(&e, CMD2);
+   allocate_level(&e, SECONDARY, VK_COMMAND_BUFFER_LEVEL_SECONDARY);
+   begin_secondary(&e, SECONDARY, false, 0);
+   fill(&e, SECONDARY, BUFFER, 0, 256);
+   end(&e, SECONDARY);
    begin(&e, CMD);
-   execute(&e, CMD, CMD2);
+   execute(&e, CMD, SECONDARY);
    end(&e, CMD);
    submit(&e, CMD, 0, 0, FENCE);
    wait_fence(&e, FENCE);
@@ -1465,7 +1535,7 @@ test_execute_commands(void)
    end(&e, CMD);
    submit(&e, CMD, 0, 0, FENCE);
    wait_fence(&e, FENCE);
-   expect_why(ctx, &e, "executes other command buffers",
+   expect_why(ctx, &e, "command buffer 710 is a primary command buffer",
               "two command buffers executing each other");
 }
 
@@ -2856,12 +2926,13 @@ create_framebuffer(struct test_stream *e, uint32_t views)
    create_framebuffer_sized(e, views, 16);
 }
 
-/* vkCmdBeginRenderPass with render area (x, 0) w x 16 */
+/* vkCmdBeginRenderPass in `cmd` with render area (x, 0) w x 16 */
 static void
-begin_render_pass_area(struct test_stream *e, int32_t x, uint32_t w)
+begin_render_pass_full(struct test_stream *e, uint64_t cmd, VkSubpassContents contents, int32_t x,
+                       uint32_t w)
 {
    ts_cmd(e, T(vkCmdBeginRenderPass), 0);
-   ts_u64(e, CMD);
+   ts_u64(e, cmd);
    ts_u64(e, 1);
    ts_u32(e, VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO);
    ts_u64(e, 0);
@@ -2873,13 +2944,25 @@ begin_render_pass_area(struct test_stream *e, int32_t x, uint32_t w)
    ts_u32(e, 16);
    ts_u32(e, 0); /* no clear values */
    ts_u64(e, 0);
-   ts_u32(e, VK_SUBPASS_CONTENTS_INLINE);
+   ts_u32(e, contents);
+}
+
+static void
+begin_render_pass_area(struct test_stream *e, int32_t x, uint32_t w)
+{
+   begin_render_pass_full(e, CMD, VK_SUBPASS_CONTENTS_INLINE, x, w);
+}
+
+static void
+begin_render_pass_in(struct test_stream *e, uint64_t cmd, VkSubpassContents contents)
+{
+   begin_render_pass_full(e, cmd, contents, 0, 16);
 }
 
 static void
 begin_render_pass(struct test_stream *e)
 {
-   begin_render_pass_area(e, 0, 16);
+   begin_render_pass_in(e, CMD, VK_SUBPASS_CONTENTS_INLINE);
 }
 
 static void
@@ -3134,6 +3217,12 @@ static void
 clear_rect_layers(struct test_stream *e)
 {
    clear_rect_in_pass(e, 0, 16, 2);
+}
+
+static void
+clear_attachments_in(struct test_stream *e, uint64_t cmd, uint32_t color)
+{
+   clear_attachments_rect(e, cmd, color, 0, 1, 1);
 }
 
 static void
@@ -3676,36 +3765,11 @@ set_recorded_ok(struct test_stream *e)
    queue_wait_idle(e);
 }
 
-enum { SECONDARY = 712 };
-
 static void
 secondary_recorded(struct test_stream *e)
 {
-   ts_cmd(e, T(vkAllocateCommandBuffers), 0);
-   ts_u64(e, DEVICE);
-   ts_u64(e, 1);
-   ts_u32(e, VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO);
-   ts_u64(e, 0);
-   ts_u64(e, POOL);
-   ts_u32(e, VK_COMMAND_BUFFER_LEVEL_SECONDARY);
-   ts_u32(e, 1);
-   ts_u64(e, 1);
-   ts_u64(e, SECONDARY);
-   ts_cmd(e, T(vkBeginCommandBuffer), 0);
-   ts_u64(e, SECONDARY);
-   ts_u64(e, 1);
-   ts_u32(e, VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO);
-   ts_u64(e, 0);
-   ts_u32(e, 0);
-   ts_u64(e, 1); /* VkCommandBufferInheritanceInfo */
-   ts_u32(e, VK_STRUCTURE_TYPE_COMMAND_BUFFER_INHERITANCE_INFO);
-   ts_u64(e, 0);
-   ts_u64(e, 0);
-   ts_u32(e, 0);
-   ts_u64(e, 0);
-   ts_u32(e, 0);
-   ts_u32(e, 0);
-   ts_u32(e, 0);
+   allocate_level(e, SECONDARY, VK_COMMAND_BUFFER_LEVEL_SECONDARY);
+   begin_secondary(e, SECONDARY, false, 0);
    copy_buffer(e, SECONDARY, 0, 0, 16);
    end(e, SECONDARY);
 }
@@ -4352,6 +4416,784 @@ test_descriptor_lifetimes(void)
    expect(ctx, &e, false, "input attachment destroyed, then written again");
 }
 
+/* --- command buffer levels --- */
+
+static void
+level_ok(struct test_stream *e)
+{
+   secondary_recorded(e);
+   execute_secondary(e);
+   submit(e, CMD, 0, 0, 0);
+   queue_wait_idle(e);
+}
+
+/* lavapipe runs a secondary submitted to a queue as it would a primary */
+static void
+secondary_submitted(struct test_stream *e)
+{
+   secondary_recorded(e);
+   submit(e, SECONDARY, 0, 0, 0);
+}
+
+static void
+primary_executed(struct test_stream *e)
+{
+   begin(e, CMD2);
+   fill(e, CMD2, BUFFER, 0, 256);
+   end(e, CMD2);
+   begin(e, CMD);
+   execute(e, CMD, CMD2);
+}
+
+static void
+executed_into_secondary(struct test_stream *e)
+{
+   secondary_recorded(e);
+   allocate_level(e, SECONDARY2, VK_COMMAND_BUFFER_LEVEL_SECONDARY);
+   begin_secondary(e, SECONDARY2, false, 0);
+   execute(e, SECONDARY2, SECONDARY);
+}
+
+/* lavapipe reads a secondary's pInheritanceInfo at vkBeginCommandBuffer */
+static void
+secondary_without_inheritance(struct test_stream *e)
+{
+   allocate_level(e, SECONDARY, VK_COMMAND_BUFFER_LEVEL_SECONDARY);
+   begin(e, SECONDARY);
+}
+
+static void
+inherited_subpass_past(struct test_stream *e)
+{
+   create_render_pass(e, false, 0);
+   allocate_level(e, SECONDARY, VK_COMMAND_BUFFER_LEVEL_SECONDARY);
+   begin_secondary(e, SECONDARY, true, 1);
+}
+
+static void
+render_pass_in_secondary(struct test_stream *e)
+{
+   create_render_pass(e, false, 0);
+   create_framebuffer(e, 1);
+   allocate_level(e, SECONDARY, VK_COMMAND_BUFFER_LEVEL_SECONDARY);
+   begin_secondary(e, SECONDARY, false, 0);
+   begin_render_pass_in(e, SECONDARY, VK_SUBPASS_CONTENTS_INLINE);
+}
+
+static void
+level_bad(struct test_stream *e)
+{
+   allocate_level(e, SECONDARY, 7);
+}
+
+/* A secondary continuing subpass 0 of RENDER_PASS that clears colour
+ * attachment `color`, executed inside (`inside`) or outside the primary's
+ * render pass instance. */
+static void
+continuing_secondary(struct test_stream *e, uint32_t color, bool inside, bool continues)
+{
+   create_render_pass(e, false, 0);
+   create_framebuffer(e, 1);
+   allocate_level(e, SECONDARY, VK_COMMAND_BUFFER_LEVEL_SECONDARY);
+   begin_secondary(e, SECONDARY, continues, 0);
+   if (continues)
+      clear_attachments_in(e, SECONDARY, color);
+   end(e, SECONDARY);
+   begin(e, CMD);
+   if (inside)
+      begin_render_pass_in(e, CMD, VK_SUBPASS_CONTENTS_SECONDARY_COMMAND_BUFFERS);
+   execute(e, CMD, SECONDARY);
+   if (inside) {
+      ts_cmd(e, T(vkCmdEndRenderPass), 0);
+      ts_u64(e, CMD);
+   }
+   end(e, CMD);
+   submit(e, CMD, 0, 0, 0);
+   queue_wait_idle(e);
+}
+
+static void
+continuing_ok(struct test_stream *e)
+{
+   continuing_secondary(e, 0, true, true);
+}
+
+static void
+continuing_outside(struct test_stream *e)
+{
+   continuing_secondary(e, 0, false, true);
+}
+
+static void
+not_continuing_inside(struct test_stream *e)
+{
+   continuing_secondary(e, 0, true, false);
+}
+
+/* lavapipe indexes the subpass's attachments with colorAttachment */
+static void
+continuing_clear_past(struct test_stream *e)
+{
+   continuing_secondary(e, 1, true, true);
+}
+
+static void
+test_levels(void)
+{
+   range_case(NULL, "secondary executed by a primary, primary submitted", level_ok);
+   range_case("level: vkQueueSubmit: command buffer 712 is a secondary command buffer",
+              "secondary submitted", secondary_submitted);
+   range_case("vkCmdExecuteCommands: command buffer 711 is a primary command buffer",
+              "primary executed", primary_executed);
+   range_case("level: vkCmdExecuteCommands: recorded into a secondary command buffer (command "
+              "buffer 713)",
+              "vkCmdExecuteCommands in a secondary", executed_into_secondary);
+   range_case("level: vkBeginCommandBuffer: secondary command buffer begun without inheritance "
+              "info",
+              "secondary begun without inheritance info", secondary_without_inheritance);
+   range_case("level: vkBeginCommandBuffer: inherited subpass past the render pass's subpasses",
+              "secondary continuing subpass 1 of a 1-subpass pass", inherited_subpass_past);
+   range_case("level: vkCmdBeginRenderPass in a secondary command buffer (command buffer 712)",
+              "render pass begun in a secondary", render_pass_in_secondary);
+   range_case("level: vkAllocateCommandBuffers: level 7 not a VkCommandBufferLevel",
+              "command buffer level 7", level_bad);
+   range_case(NULL, "continuing secondary executed inside the render pass", continuing_ok);
+   range_case("begun with RENDER_PASS_CONTINUE, executed outside a render pass instance",
+              "continuing secondary executed outside", continuing_outside);
+   range_case("not begun with RENDER_PASS_CONTINUE, executed inside a render pass instance",
+              "secondary not continuing executed inside", not_continuing_inside);
+   range_case("vkCmdClearAttachments: colour attachment the render pass instance does not have "
+              "(element 0, command buffer 712)",
+              "continuing secondary clearing attachment 1 of 1", continuing_clear_past);
+}
+
+/* --- direct draws: vertex and instance ranges --- */
+
+/* tests/vk/shaders/attr.vert: a_pos (vec2, location 0) and a_color (vec4,
+ * location 1) per vertex, a_offset (vec2, location 2) per instance;
+ * color.frag (glslangValidator -V --target-env vulkan1.1 -Os -g0). */
+static const uint32_t spv_attr_vert[] = {
+   0x07230203, 0x00010300, 0x0008000b, 0x00000022, 0x00000000, 0x00020011, 0x00000001, 0x0006000b,
+   0x00000001, 0x4c534c47, 0x6474732e, 0x3035342e, 0x00000000, 0x0003000e, 0x00000000, 0x00000001,
+   0x000a000f, 0x00000000, 0x00000004, 0x6e69616d, 0x00000000, 0x0000000d, 0x00000012, 0x00000014,
+   0x0000001e, 0x00000020, 0x00050048, 0x0000000b, 0x00000000, 0x0000000b, 0x00000000, 0x00050048,
+   0x0000000b, 0x00000001, 0x0000000b, 0x00000001, 0x00050048, 0x0000000b, 0x00000002, 0x0000000b,
+   0x00000003, 0x00050048, 0x0000000b, 0x00000003, 0x0000000b, 0x00000004, 0x00030047, 0x0000000b,
+   0x00000002, 0x00040047, 0x00000012, 0x0000001e, 0x00000000, 0x00040047, 0x00000014, 0x0000001e,
+   0x00000002, 0x00040047, 0x0000001e, 0x0000001e, 0x00000000, 0x00040047, 0x00000020, 0x0000001e,
+   0x00000001, 0x00020013, 0x00000002, 0x00030021, 0x00000003, 0x00000002, 0x00030016, 0x00000006,
+   0x00000020, 0x00040017, 0x00000007, 0x00000006, 0x00000004, 0x00040015, 0x00000008, 0x00000020,
+   0x00000000, 0x0004002b, 0x00000008, 0x00000009, 0x00000001, 0x0004001c, 0x0000000a, 0x00000006,
+   0x00000009, 0x0006001e, 0x0000000b, 0x00000007, 0x00000006, 0x0000000a, 0x0000000a, 0x00040020,
+   0x0000000c, 0x00000003, 0x0000000b, 0x0004003b, 0x0000000c, 0x0000000d, 0x00000003, 0x00040015,
+   0x0000000e, 0x00000020, 0x00000001, 0x0004002b, 0x0000000e, 0x0000000f, 0x00000000, 0x00040017,
+   0x00000010, 0x00000006, 0x00000002, 0x00040020, 0x00000011, 0x00000001, 0x00000010, 0x0004003b,
+   0x00000011, 0x00000012, 0x00000001, 0x0004003b, 0x00000011, 0x00000014, 0x00000001, 0x0004002b,
+   0x00000006, 0x00000017, 0x00000000, 0x0004002b, 0x00000006, 0x00000018, 0x3f800000, 0x00040020,
+   0x0000001c, 0x00000003, 0x00000007, 0x0004003b, 0x0000001c, 0x0000001e, 0x00000003, 0x00040020,
+   0x0000001f, 0x00000001, 0x00000007, 0x0004003b, 0x0000001f, 0x00000020, 0x00000001, 0x00050036,
+   0x00000002, 0x00000004, 0x00000000, 0x00000003, 0x000200f8, 0x00000005, 0x0004003d, 0x00000010,
+   0x00000013, 0x00000012, 0x0004003d, 0x00000010, 0x00000015, 0x00000014, 0x00050081, 0x00000010,
+   0x00000016, 0x00000013, 0x00000015, 0x00050051, 0x00000006, 0x00000019, 0x00000016, 0x00000000,
+   0x00050051, 0x00000006, 0x0000001a, 0x00000016, 0x00000001, 0x00070050, 0x00000007, 0x0000001b,
+   0x00000019, 0x0000001a, 0x00000017, 0x00000018, 0x00050041, 0x0000001c, 0x0000001d, 0x0000000d,
+   0x0000000f, 0x0003003e, 0x0000001d, 0x0000001b, 0x0004003d, 0x00000007, 0x00000021, 0x00000020,
+   0x0003003e, 0x0000001e, 0x00000021, 0x000100fd, 0x00010038,
+};
+static const uint32_t spv_color_frag[] = {
+   0x07230203, 0x00010300, 0x0008000b, 0x0000000d, 0x00000000, 0x00020011, 0x00000001, 0x0006000b,
+   0x00000001, 0x4c534c47, 0x6474732e, 0x3035342e, 0x00000000, 0x0003000e, 0x00000000, 0x00000001,
+   0x0007000f, 0x00000004, 0x00000004, 0x6e69616d, 0x00000000, 0x00000009, 0x0000000b, 0x00030010,
+   0x00000004, 0x00000007, 0x00040047, 0x00000009, 0x0000001e, 0x00000000, 0x00040047, 0x0000000b,
+   0x0000001e, 0x00000000, 0x00020013, 0x00000002, 0x00030021, 0x00000003, 0x00000002, 0x00030016,
+   0x00000006, 0x00000020, 0x00040017, 0x00000007, 0x00000006, 0x00000004, 0x00040020, 0x00000008,
+   0x00000003, 0x00000007, 0x0004003b, 0x00000008, 0x00000009, 0x00000003, 0x00040020, 0x0000000a,
+   0x00000001, 0x00000007, 0x0004003b, 0x0000000a, 0x0000000b, 0x00000001, 0x00050036, 0x00000002,
+   0x00000004, 0x00000000, 0x00000003, 0x000200f8, 0x00000005, 0x0004003d, 0x00000007, 0x0000000c,
+   0x0000000b, 0x0003003e, 0x00000009, 0x0000000c, 0x000100fd, 0x00010038,
+};
+
+enum { VERT_SHADER = 1451, FRAG_SHADER = 1452 };
+
+static void
+create_module(struct test_stream *e, uint64_t id, const uint32_t *code, size_t bytes)
+{
+   ts_cmd(e, T(vkCreateShaderModule), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u64(e, bytes);
+   ts_u64(e, bytes / 4);
+   ts_bytes(e, code, bytes);
+   ts_u64(e, 0);
+   ts_u64(e, 1);
+   ts_u64(e, id);
+}
+
+static void
+stage(struct test_stream *e, VkShaderStageFlagBits bit, uint64_t module)
+{
+   ts_u32(e, VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, bit);
+   ts_u64(e, module);
+   ts_string(e, "main");
+   ts_u64(e, 0);
+}
+
+static void
+vertex_input_state(struct test_stream *e, uint32_t attr_binding)
+{
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_PIPELINE_VERTEX_INPUT_STATE_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, 2);
+   ts_u64(e, 2);
+   const uint32_t bindings[] = { 0, 24, VK_VERTEX_INPUT_RATE_VERTEX,
+                                 1, 8,  VK_VERTEX_INPUT_RATE_INSTANCE };
+   ts_bytes(e, bindings, sizeof(bindings));
+   ts_u32(e, 3);
+   ts_u64(e, 3);
+   const uint32_t attributes[] = { 0,
+                                   0,
+                                   VK_FORMAT_R32G32_SFLOAT,
+                                   0,
+                                   1,
+                                   0,
+                                   VK_FORMAT_R32G32B32A32_SFLOAT,
+                                   8,
+                                   2,
+                                   attr_binding,
+                                   VK_FORMAT_R32G32_SFLOAT,
+                                   0 };
+   ts_bytes(e, attributes, sizeof(attributes));
+}
+
+/* Vertex input: binding 0 per vertex (stride 24: vec2 at 0, vec4 at 8),
+ * binding 1 per instance (stride 8: vec2 at 0); `attr_binding`: the
+ * binding of location 2. */
+static void
+create_graphics_pipeline(struct test_stream *e, uint32_t attr_binding)
+{
+   create_module(e, VERT_SHADER, spv_attr_vert, sizeof(spv_attr_vert));
+   create_module(e, FRAG_SHADER, spv_color_frag, sizeof(spv_color_frag));
+   ts_cmd(e, T(vkCreatePipelineLayout), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, 0);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u64(e, 0);
+   ts_u64(e, 0);
+   ts_u64(e, 1);
+   ts_u64(e, PIPELINE_LAYOUT);
+
+   ts_cmd(e, T(vkCreateGraphicsPipelines), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 0);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_GRAPHICS_PIPELINE_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, 2);
+   ts_u64(e, 2);
+   stage(e, VK_SHADER_STAGE_VERTEX_BIT, VERT_SHADER);
+   stage(e, VK_SHADER_STAGE_FRAGMENT_BIT, FRAG_SHADER);
+   if (dynamic_input_next) {
+      ts_u64(e, 0); /* vertex input: VK_DYNAMIC_STATE_VERTEX_INPUT_EXT */
+   } else {
+      vertex_input_state(e, attr_binding);
+   }
+   ts_u64(e, 1); /* input assembly */
+   ts_u32(e, VK_STRUCTURE_TYPE_PIPELINE_INPUT_ASSEMBLY_STATE_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, VK_PRIMITIVE_TOPOLOGY_TRIANGLE_LIST);
+   ts_u32(e, 0);
+   ts_u64(e, 0); /* tessellation */
+   ts_u64(e, 1); /* viewport: dynamic */
+   ts_u32(e, VK_STRUCTURE_TYPE_PIPELINE_VIEWPORT_STATE_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, 1);
+   ts_u64(e, 0);
+   ts_u32(e, 1);
+   ts_u64(e, 0);
+   ts_u64(e, 1); /* rasterization */
+   ts_u32(e, VK_STRUCTURE_TYPE_PIPELINE_RASTERIZATION_STATE_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, VK_POLYGON_MODE_FILL);
+   ts_u32(e, VK_CULL_MODE_NONE);
+   ts_u32(e, VK_FRONT_FACE_COUNTER_CLOCKWISE);
+   ts_u32(e, 0);
+   ts_f32(e, 0.0f);
+   ts_f32(e, 0.0f);
+   ts_f32(e, 0.0f);
+   ts_f32(e, 1.0f);
+   ts_u64(e, 1); /* multisample */
+   ts_u32(e, VK_STRUCTURE_TYPE_PIPELINE_MULTISAMPLE_STATE_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, VK_SAMPLE_COUNT_1_BIT);
+   ts_u32(e, 0);
+   ts_f32(e, 0.0f);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, 0);
+   ts_u64(e, 0); /* depth/stencil */
+   ts_u64(e, 1); /* colour blend */
+   ts_u32(e, VK_STRUCTURE_TYPE_PIPELINE_COLOR_BLEND_STATE_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, VK_LOGIC_OP_COPY);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   const VkPipelineColorBlendAttachmentState blend = { .colorWriteMask = 0xf };
+   ts_bytes(e, &blend, sizeof(blend));
+   ts_u64(e, 4);
+   for (int i = 0; i < 4; i++)
+      ts_f32(e, 0.0f);
+   ts_u64(e, 1); /* dynamic state */
+   ts_u32(e, VK_STRUCTURE_TYPE_PIPELINE_DYNAMIC_STATE_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, dynamic_input_next ? 3 : 2);
+   ts_u64(e, dynamic_input_next ? 3 : 2);
+   ts_u32(e, VK_DYNAMIC_STATE_VIEWPORT);
+   ts_u32(e, VK_DYNAMIC_STATE_SCISSOR);
+   if (dynamic_input_next)
+      ts_u32(e, VK_DYNAMIC_STATE_VERTEX_INPUT_EXT);
+   ts_u64(e, PIPELINE_LAYOUT);
+   ts_u64(e, RENDER_PASS);
+   ts_u32(e, 0);
+   ts_u64(e, 0);
+   ts_u32(e, UINT32_MAX);
+   ts_u64(e, 0);
+   ts_u64(e, 1);
+   ts_u64(e, PIPELINE);
+}
+
+static void
+bind_graphics(struct test_stream *e)
+{
+   ts_cmd(e, T(vkCmdBindPipeline), 0);
+   ts_u64(e, CMD);
+   ts_u32(e, VK_PIPELINE_BIND_POINT_GRAPHICS);
+   ts_u64(e, PIPELINE);
+}
+
+static void
+bind_vertex(struct test_stream *e, uint32_t binding, uint64_t buffer, uint64_t offset)
+{
+   ts_cmd(e, T(vkCmdBindVertexBuffers), 0);
+   ts_u64(e, CMD);
+   ts_u32(e, binding);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u64(e, buffer);
+   ts_u64(e, 1);
+   ts_u64(e, offset);
+}
+
+static void
+draw(struct test_stream *e, uint32_t vertices, uint32_t instances, uint32_t first_vertex,
+     uint32_t first_instance)
+{
+   ts_cmd(e, T(vkCmdDraw), 0);
+   ts_u64(e, CMD);
+   ts_u32(e, vertices);
+   ts_u32(e, instances);
+   ts_u32(e, first_vertex);
+   ts_u32(e, first_instance);
+}
+
+static void
+draw_instances_indexed(struct test_stream *e, uint32_t instances)
+{
+   ts_cmd(e, T(vkCmdDrawIndexed), 0);
+   ts_u64(e, CMD);
+   ts_u32(e, 3);
+   ts_u32(e, instances);
+   ts_u32(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, 0);
+}
+
+/* The pipeline bound inside RENDER_PASS, BUFFER (4096 bytes: 170 vertices
+ * of 24 bytes) at binding 0, BUFFER2 (512 instances of 8 bytes) at 1. */
+static void
+draw_setup(struct test_stream *e, bool bind_instances)
+{
+   create_render_pass(e, false, 0);
+   create_framebuffer(e, 1);
+   create_graphics_pipeline(e, 1);
+   begin(e, CMD);
+   begin_render_pass(e);
+   bind_graphics(e);
+   bind_vertex(e, 0, BUFFER, 0);
+   if (bind_instances)
+      bind_vertex(e, 1, BUFFER2, 0);
+}
+
+static void
+draw_finish(struct test_stream *e)
+{
+   ts_cmd(e, T(vkCmdEndRenderPass), 0);
+   ts_u64(e, CMD);
+   end(e, CMD);
+   submit(e, CMD, 0, 0, 0);
+   queue_wait_idle(e);
+}
+
+static void
+draws_ok(struct test_stream *e)
+{
+   draw_setup(e, true);
+   draw(e, 170, 1, 0, 0);
+   draw(e, 3, 512, 0, 0);
+   draw(e, 1, 1, 169, 511);
+   draw(e, 0, 1, 4000, 0);   /* nothing drawn */
+   draw(e, 3, 0, 0, 100000); /* nothing drawn */
+   bind_index(e, BUFFER, VK_INDEX_TYPE_UINT16);
+   draw_instances_indexed(e, 512); /* indices are not checked: zeros here */
+   bind_vertex(e, 0, BUFFER, 24);  /* one vertex fewer */
+   draw(e, 169, 1, 0, 0);
+   draw_finish(e);
+}
+
+static void
+draw_vertex_past(struct test_stream *e)
+{
+   draw_setup(e, true);
+   draw(e, 171, 1, 0, 0);
+}
+
+static void
+draw_vertex_past_offset(struct test_stream *e)
+{
+   draw_setup(e, true);
+   bind_vertex(e, 0, BUFFER, 24);
+   draw(e, 1, 1, 169, 0);
+}
+
+/* a bind after a draw lowers the cached count without a recompute */
+static void
+draw_vertex_past_rebind(struct test_stream *e)
+{
+   draw_setup(e, true);
+   draw(e, 3, 1, 0, 0);
+   bind_vertex(e, 0, BUFFER, 24);
+   draw(e, 170, 1, 0, 0);
+}
+
+/* ... and one that raises it again is found by the slow path */
+static void
+draw_rebind_ok(struct test_stream *e)
+{
+   draw_setup(e, true);
+   draw(e, 3, 1, 0, 0);
+   bind_vertex(e, 0, BUFFER, 24);
+   draw(e, 169, 1, 0, 0);
+   bind_vertex(e, 0, BUFFER, 0);
+   draw(e, 170, 1, 0, 0);
+   bind_vertex(e, 1, BUFFER, 8);
+   draw(e, 3, 511, 0, 0);
+   draw_finish(e);
+}
+
+static void
+draw_vertex_huge(struct test_stream *e)
+{
+   draw_setup(e, true);
+   draw(e, UINT32_MAX, 1, UINT32_MAX, 0);
+}
+
+static void
+draw_instance_past(struct test_stream *e)
+{
+   draw_setup(e, true);
+   draw(e, 3, 2, 0, 511);
+}
+
+static void
+draw_indexed_instance_past(struct test_stream *e)
+{
+   draw_setup(e, true);
+   bind_index(e, BUFFER, VK_INDEX_TYPE_UINT16);
+   draw_instances_indexed(e, 513);
+}
+
+/* a run of draws: each one is checked, not only the first */
+static void
+draw_run_past(struct test_stream *e)
+{
+   draw_setup(e, true);
+   draw(e, 3, 1, 0, 0);
+   draw(e, 3, 1, 0, 0);
+   draw(e, 3, 1, 168, 0);
+}
+
+static void
+draw_indexed_run_past(struct test_stream *e)
+{
+   draw_setup(e, true);
+   bind_index(e, BUFFER, VK_INDEX_TYPE_UINT16);
+   draw_instances_indexed(e, 1);
+   draw_indexed(e, 3, BUFFER_SIZE / 2 - 2);
+}
+
+static void
+draw_binding_unbound(struct test_stream *e)
+{
+   draw_setup(e, false);
+   draw(e, 3, 1, 0, 0);
+}
+
+static void
+draw_outside_pass(struct test_stream *e)
+{
+   create_render_pass(e, false, 0);
+   create_graphics_pipeline(e, 1);
+   begin(e, CMD);
+   bind_graphics(e);
+   bind_vertex(e, 0, BUFFER, 0);
+   bind_vertex(e, 1, BUFFER2, 0);
+   draw(e, 3, 1, 0, 0);
+}
+
+static void
+draw_pipeline_destroyed(struct test_stream *e)
+{
+   draw_setup(e, true);
+   draw(e, 3, 1, 0, 0);
+   destroy(e, T(vkDestroyPipeline), PIPELINE);
+   draw(e, 3, 1, 0, 0);
+}
+
+static void
+draw_buffer_destroyed(struct test_stream *e)
+{
+   draw_setup(e, true);
+   destroy(e, T(vkDestroyBuffer), BUFFER2);
+   draw(e, 3, 1, 0, 0);
+}
+
+/* After vkCmdExecuteCommands the primary's bindings are undefined */
+static void
+draw_after_execute(struct test_stream *e)
+{
+   create_render_pass(e, false, 0);
+   create_framebuffer(e, 1);
+   create_graphics_pipeline(e, 1);
+   allocate_level(e, SECONDARY, VK_COMMAND_BUFFER_LEVEL_SECONDARY);
+   begin_secondary(e, SECONDARY, true, 0);
+   end(e, SECONDARY);
+   begin(e, CMD);
+   begin_render_pass_in(e, CMD, VK_SUBPASS_CONTENTS_SECONDARY_COMMAND_BUFFERS);
+   bind_graphics(e);
+   bind_vertex(e, 0, BUFFER, 0);
+   bind_vertex(e, 1, BUFFER2, 0);
+   execute(e, CMD, SECONDARY);
+   draw(e, 3, 1, 0, 0);
+}
+
+static void
+pipeline_attribute_unbound(struct test_stream *e)
+{
+   create_render_pass(e, false, 0);
+   create_graphics_pipeline(e, 2);
+}
+
+static void
+draw_indirect(struct test_stream *e)
+{
+   ts_cmd(e, T(vkCmdDrawIndirect), 0);
+   ts_u64(e, CMD);
+   ts_u64(e, BUFFER2);
+   ts_u64(e, 0);
+   ts_u32(e, 1);
+   ts_u32(e, 16);
+}
+
+/* indirect draws: the same state checks, not the counts (read by the device) */
+static void
+draw_indirect_ok(struct test_stream *e)
+{
+   draw_setup(e, true);
+   draw_indirect(e);
+   draw_finish(e);
+}
+
+static void
+draw_indirect_outside_pass(struct test_stream *e)
+{
+   draw_setup(e, true);
+   ts_cmd(e, T(vkCmdEndRenderPass), 0);
+   ts_u64(e, CMD);
+   draw_indirect(e);
+}
+
+static void
+draw_indirect_pipeline_destroyed(struct test_stream *e)
+{
+   draw_setup(e, true);
+   destroy(e, T(vkDestroyPipeline), PIPELINE);
+   draw_indirect(e);
+}
+
+/* robustBufferAccess enabled: the driver bounds vertex fetches */
+static void
+draw_robust(struct test_stream *e)
+{
+   draw_setup(e, true);
+   draw(e, 171, 600, 0, 0);
+   draw_finish(e);
+}
+
+static void
+test_vertex_ranges(void)
+{
+   range_case(NULL, "draws inside the vertex buffers", draws_ok);
+   range_case("draw: vkCmdDraw: vertices 0..+171 beyond the bound vertex buffers (170 vertices",
+              "171 vertices of 170", draw_vertex_past);
+   range_case("vertices 169..+1 beyond the bound vertex buffers (169 vertices",
+              "last vertex past a bind offset", draw_vertex_past_offset);
+   range_case("vertices 0..+170 beyond the bound vertex buffers (169 vertices",
+              "vertex buffer bound again at an offset after a draw", draw_vertex_past_rebind);
+   range_case(NULL, "vertex buffers bound again, smaller then larger", draw_rebind_ok);
+   range_case("beyond the bound vertex buffers", "firstVertex + vertexCount past 2^32",
+              draw_vertex_huge);
+   range_case("draw: vkCmdDraw: instances 511..+2 beyond the vertex buffer of binding 1 (512",
+              "instances 511..512 of 512", draw_instance_past);
+   range_case("draw: vkCmdDrawIndexed: instances 0..+513 beyond the vertex buffer of binding 1",
+              "indexed draw of 513 instances", draw_indexed_instance_past);
+   range_case("vertices 168..+3 beyond", "third draw of a run past the end", draw_run_past);
+   range_case("recording: vkCmdDrawIndexed: indices beyond the bound index buffer",
+              "second indexed draw of a run past the index buffer", draw_indexed_run_past);
+   range_case("draw: vkCmdDraw: a binding the pipeline reads has no vertex buffer bound (binding 1",
+              "instance binding never bound", draw_binding_unbound);
+   range_case("draw: vkCmdDraw: outside a render pass instance", "draw outside a render pass",
+              draw_outside_pass);
+   range_case("draw: vkCmdDraw: the bound graphics pipeline was destroyed",
+              "pipeline destroyed between bind and draw", draw_pipeline_destroyed);
+   range_case("draw: vkCmdDraw: a vertex buffer bound was destroyed or its memory freed",
+              "vertex buffer destroyed between bind and draw", draw_buffer_destroyed);
+   range_case("recording: vkCmdDraw with no graphics pipeline bound",
+              "draw after vkCmdExecuteCommands without a new bind", draw_after_execute);
+   range_case("pipeline: vkCreateGraphicsPipelines create info 0: vertex attribute of a binding "
+              "not described",
+              "attribute of binding 2, which has no description", pipeline_attribute_unbound);
+   range_case(NULL, "indirect draw inside the render pass", draw_indirect_ok);
+   range_case("draw: vkCmdDrawIndirect: outside a render pass instance",
+              "indirect draw after the render pass ended", draw_indirect_outside_pass);
+   range_case("draw: vkCmdDrawIndirect: the bound graphics pipeline was destroyed",
+              "indirect draw after its pipeline was destroyed", draw_indirect_pipeline_destroyed);
+   robust_next = true;
+   range_case(NULL, "draws past the buffers with robustBufferAccess", draw_robust);
+   robust_next = false;
+}
+
+/* vkCmdSetVertexInputEXT: the layout of create_graphics_pipeline, the
+ * instance binding with divisor `divisor` */
+static void
+set_vertex_input(struct test_stream *e, uint32_t divisor)
+{
+   ts_cmd(e, T(vkCmdSetVertexInputEXT), 0);
+   ts_u64(e, CMD);
+   ts_u32(e, 2);
+   ts_u64(e, 2);
+   const uint32_t bindings[2][4] = { { 0, 24, VK_VERTEX_INPUT_RATE_VERTEX, 1 },
+                                     { 1, 8, VK_VERTEX_INPUT_RATE_INSTANCE, divisor } };
+   for (int i = 0; i < 2; i++) {
+      ts_u32(e, VK_STRUCTURE_TYPE_VERTEX_INPUT_BINDING_DESCRIPTION_2_EXT);
+      ts_u64(e, 0);
+      ts_bytes(e, bindings[i], sizeof(bindings[i]));
+   }
+   ts_u32(e, 3);
+   ts_u64(e, 3);
+   const uint32_t attributes[3][4] = { { 0, 0, VK_FORMAT_R32G32_SFLOAT, 0 },
+                                       { 1, 0, VK_FORMAT_R32G32B32A32_SFLOAT, 8 },
+                                       { 2, 1, VK_FORMAT_R32G32_SFLOAT, 0 } };
+   for (int i = 0; i < 3; i++) {
+      ts_u32(e, VK_STRUCTURE_TYPE_VERTEX_INPUT_ATTRIBUTE_DESCRIPTION_2_EXT);
+      ts_u64(e, 0);
+      ts_bytes(e, attributes[i], sizeof(attributes[i]));
+   }
+}
+
+/* 512 instance elements with divisor 4: 2048 instances */
+static void
+dynamic_input_ok(struct test_stream *e)
+{
+   draw_setup(e, true);
+   set_vertex_input(e, 4);
+   draw(e, 170, 2048, 0, 0);
+   draw(e, 3, 4, 0, 511); /* element firstInstance + (i - firstInstance) / 4: 511 */
+   set_vertex_input(e, 0);
+   draw(e, 3, 100000, 0, 511); /* divisor 0: element firstInstance only */
+   draw_finish(e);
+}
+
+static void
+dynamic_input_never_set(struct test_stream *e)
+{
+   draw_setup(e, true);
+   draw(e, 3, 1, 0, 0);
+}
+
+static void
+dynamic_input_divisor_past(struct test_stream *e)
+{
+   draw_setup(e, true);
+   set_vertex_input(e, 4);
+   draw(e, 3, 2049, 0, 0);
+}
+
+/* firstInstance is not divided */
+static void
+dynamic_input_first_past(struct test_stream *e)
+{
+   draw_setup(e, true);
+   set_vertex_input(e, 4);
+   draw(e, 3, 1, 0, 512);
+}
+
+static void
+dynamic_input_vertex_past(struct test_stream *e)
+{
+   draw_setup(e, true);
+   set_vertex_input(e, 1);
+   draw(e, 171, 1, 0, 0);
+}
+
+static void
+test_dynamic_vertex_input(void)
+{
+   dynamic_input_next = true;
+   range_case(NULL, "vkCmdSetVertexInputEXT with divisors 4 and 0", dynamic_input_ok);
+   range_case("draw: vkCmdDraw: vertex input state never set", "draw before vkCmdSetVertexInputEXT",
+              dynamic_input_never_set);
+   range_case("instances 0..+2049 beyond the vertex buffer of binding 1 (512 elements, divisor 4",
+              "2049 instances of divisor 4 over 512 elements", dynamic_input_divisor_past);
+   range_case("instances 512..+1 beyond the vertex buffer of binding 1 (512 elements, divisor 4",
+              "firstInstance 512 of divisor 4 over 512 elements", dynamic_input_first_past);
+   range_case("vertices 0..+171 beyond the bound vertex buffers (170 vertices",
+              "171 vertices with the input set dynamically", dynamic_input_vertex_past);
+   dynamic_input_next = false;
+}
+
 int
 main(void)
 {
@@ -4380,6 +5222,9 @@ main(void)
    test_spirv();
    test_recorded_uses();
    test_descriptor_lifetimes();
+   test_levels();
+   test_vertex_ranges();
+   test_dynamic_vertex_input();
    pv_resource_unref(renderer, 1);
    pv_renderer_destroy(renderer);
    printf("ok\n");

@@ -22,8 +22,8 @@ struct vn_object_table {
    uint32_t bucket_count;           /* power of two, for both arrays */
    uint32_t count;
    uint32_t max_objects;
-   uint64_t serials;  /* last gen or serial handed out */
-   uint64_t removals; /* of VN_OBJECT_RECORDED_TYPES objects, and renewals */
+   uint64_t serials; /* last gen or serial handed out */
+   /* removals of VN_OBJECT_RECORDED_TYPES objects, and renewals: head.removals */
 };
 
 #define VN_OBJECT_MIN_BUCKETS 64u
@@ -214,7 +214,7 @@ vn_object_table_remove(struct vn_object_table *t, struct vn_object *obj)
    vn_object_unlink_handle(t, e);
    t->count--;
    if (!e->obj.retired && vn_object_type_recorded(e->obj.type))
-      t->removals++;
+      t->head.removals++;
    free(e);
 }
 
@@ -228,7 +228,7 @@ vn_object_table_retire(struct vn_object_table *t, struct vn_object *obj)
       return;
    e->obj.retired = true;
    if (vn_object_type_recorded(e->obj.type))
-      t->removals++;
+      t->head.removals++;
    e->next = t->retired;
    t->retired = e;
 }
@@ -261,14 +261,14 @@ vn_object_table_count(const struct vn_object_table *t)
 uint64_t
 vn_object_table_removals(const struct vn_object_table *t)
 {
-   return t->removals;
+   return t->head.removals;
 }
 
 void
 vn_object_table_renew(struct vn_object_table *t, struct vn_object *obj)
 {
    obj->gen = ++t->serials;
-   t->removals++;
+   t->head.removals++;
 }
 
 uint64_t

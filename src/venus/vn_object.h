@@ -74,6 +74,8 @@ struct vn_object_table_head {
    /* the object of the latest lookup by id (handlers that get only host
     * handles use it to skip a second lookup); cleared with its object */
    struct vn_object *last;
+   /* vn_object_table_removals(), here for the draw path's inline read */
+   uint64_t removals;
 };
 
 static inline uint32_t

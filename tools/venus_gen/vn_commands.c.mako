@@ -302,7 +302,34 @@ vn_exec_${name}(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, stru
    name = cmd['name']
    repeat = g.repeatable(cmd)
 %>\
-% if repeat:
+% if repeat and name in g.manual_repeat_handler:
+/* The commands that follow, while they are ${name} on the same command
+ * buffer without a reply, are decoded here without the per-command
+ * dispatch; each goes through the handler, whose check reads its
+ * arguments, and a refusal ends the run. */
+static void
+vn_repeat_${name}(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_${name} *args)
+{
+   const uint64_t id = args->dispatch->id;
+   while (vn_cs_decoder_remaining(dec) >= 8 + ${g.layout_size(repeat)}) {
+      const uint8_t *p = dec->cur;
+      uint32_t header[2];
+      uint64_t next_id;
+      memcpy(header, p, 8);
+      memcpy(&next_id, p + 8, 8);
+      if (header[0] != VK_COMMAND_TYPE_${name}_EXT || header[1] || next_id != id)
+         return;
+%   for prm, off, size in repeat[1:]:
+      memcpy(&args->${prm.name}, p + 8 + ${off}, ${size});
+%   endfor
+      dec->cur = p + 8 + ${g.layout_size(repeat)};
+      vn_handle_${name}(ctx, args);
+      if (!vn_dispatch_context_ok(ctx))
+         return;
+   }
+}
+
+% elif repeat:
 /* The commands that follow, while they are ${name} on the same command
  * buffer without a reply, only call the driver: decode them here
  * without the per-command dispatch. */
@@ -351,7 +378,11 @@ vn_run_${name}(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint3
       return;
 %   endif
    if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
+%   if name in g.manual_repeat_handler:
+      vn_repeat_${name}(ctx, dec, &args);
+%   else:
       vn_repeat_${name}(dec, &args);
+%   endif
       return;
    }
 % else:

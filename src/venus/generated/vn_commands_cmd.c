@@ -900,12 +900,12 @@ vn_encode_vkCmdDraw_reply(struct vn_cs_encoder *enc, const struct vn_command_vkC
 }
 
 /* The commands that follow, while they are vkCmdDraw on the same command
- * buffer without a reply, only call the driver: decode them here
- * without the per-command dispatch. */
+ * buffer without a reply, are decoded here without the per-command
+ * dispatch; each goes through the handler, whose check reads its
+ * arguments, and a refusal ends the run. */
 static void
-vn_repeat_vkCmdDraw(struct vn_cs_decoder *dec, struct vn_command_vkCmdDraw *args)
+vn_repeat_vkCmdDraw(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdDraw *args)
 {
-   const PFN_vkCmdDraw fn = args->dispatch->device->dispatch.vkCmdDraw;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 24) {
       const uint8_t *p = dec->cur;
@@ -920,7 +920,9 @@ vn_repeat_vkCmdDraw(struct vn_cs_decoder *dec, struct vn_command_vkCmdDraw *args
       memcpy(&args->firstVertex, p + 8 + 16, 4);
       memcpy(&args->firstInstance, p + 8 + 20, 4);
       dec->cur = p + 8 + 24;
-      fn(args->commandBuffer, args->vertexCount, args->instanceCount, args->firstVertex, args->firstInstance);
+      vn_handle_vkCmdDraw(ctx, args);
+      if (!vn_dispatch_context_ok(ctx))
+         return;
    }
 }
 
@@ -937,7 +939,7 @@ vn_run_vkCmdDraw(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uin
    if (dec->fatal || !vn_dispatch_context_ok(ctx))
       return;
    if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
-      vn_repeat_vkCmdDraw(dec, &args);
+      vn_repeat_vkCmdDraw(ctx, dec, &args);
       return;
    }
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -978,12 +980,12 @@ vn_encode_vkCmdDrawIndexed_reply(struct vn_cs_encoder *enc, const struct vn_comm
 }
 
 /* The commands that follow, while they are vkCmdDrawIndexed on the same command
- * buffer without a reply, only call the driver: decode them here
- * without the per-command dispatch. */
+ * buffer without a reply, are decoded here without the per-command
+ * dispatch; each goes through the handler, whose check reads its
+ * arguments, and a refusal ends the run. */
 static void
-vn_repeat_vkCmdDrawIndexed(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndexed *args)
+vn_repeat_vkCmdDrawIndexed(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndexed *args)
 {
-   const PFN_vkCmdDrawIndexed fn = args->dispatch->device->dispatch.vkCmdDrawIndexed;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 28) {
       const uint8_t *p = dec->cur;
@@ -999,7 +1001,9 @@ vn_repeat_vkCmdDrawIndexed(struct vn_cs_decoder *dec, struct vn_command_vkCmdDra
       memcpy(&args->vertexOffset, p + 8 + 20, 4);
       memcpy(&args->firstInstance, p + 8 + 24, 4);
       dec->cur = p + 8 + 28;
-      fn(args->commandBuffer, args->indexCount, args->instanceCount, args->firstIndex, args->vertexOffset, args->firstInstance);
+      vn_handle_vkCmdDrawIndexed(ctx, args);
+      if (!vn_dispatch_context_ok(ctx))
+         return;
    }
 }
 
@@ -1016,7 +1020,7 @@ vn_run_vkCmdDrawIndexed(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
    if (dec->fatal || !vn_dispatch_context_ok(ctx))
       return;
    if (!(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
-      vn_repeat_vkCmdDrawIndexed(dec, &args);
+      vn_repeat_vkCmdDrawIndexed(ctx, dec, &args);
       return;
    }
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -5770,17 +5774,6 @@ vn_encode_vkCmdSetVertexInputEXT_reply(struct vn_cs_encoder *enc, const struct v
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdSetVertexInputEXT_EXT);
 }
 
-static void
-vn_exec_vkCmdSetVertexInputEXT(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdSetVertexInputEXT *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdSetVertexInputEXT) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdSetVertexInputEXT: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetVertexInputEXT(args->commandBuffer, args->vertexBindingDescriptionCount, args->pVertexBindingDescriptions, args->vertexAttributeDescriptionCount, args->pVertexAttributeDescriptions);
-}
-
 void
 vn_run_vkCmdSetVertexInputEXT(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -5789,7 +5782,7 @@ vn_run_vkCmdSetVertexInputEXT(struct vn_dispatch_context *ctx, struct vn_cs_deco
    vn_decode_vkCmdSetVertexInputEXT_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdSetVertexInputEXT(ctx, dec, &args);
+   vn_handle_vkCmdSetVertexInputEXT(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);

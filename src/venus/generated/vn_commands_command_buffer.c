@@ -48,40 +48,6 @@ vn_encode_vkAllocateCommandBuffers_reply(struct vn_cs_encoder *enc, const struct
    }
 }
 
-static void
-vn_exec_vkAllocateCommandBuffers(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkAllocateCommandBuffers *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkAllocateCommandBuffers) {
-      vn_cs_decoder_set_fatal(dec, "vkAllocateCommandBuffers: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   const uint64_t n = (args->pAllocateInfo ? (uint64_t)args->pAllocateInfo->commandBufferCount : 0);
-   if (!args->pCommandBuffers || !n) {
-      vn_cs_decoder_set_fatal(dec, "vkAllocateCommandBuffers: no object ids");
-      return;
-   }
-   VkCommandBuffer *host = vn_cs_decoder_alloc(dec, n, sizeof(*host));
-   if (!host)
-      return;
-   args->ret = args->dispatch->device->dispatch.vkAllocateCommandBuffers(args->device, args->pAllocateInfo, host);
-   const uint64_t parent_id = vn_find_parent_id(ctx, VK_OBJECT_TYPE_COMMAND_POOL, (uint64_t)(uintptr_t)args->pAllocateInfo->commandPool);
-   for (uint64_t i = 0; i < n; i++) {
-      if (host[i] == VK_NULL_HANDLE)
-         continue;
-      struct vn_object *obj = dec->fatal ? NULL : vn_object_table_insert(ctx->objects, (uint64_t)(uintptr_t)args->pCommandBuffers[i], VK_OBJECT_TYPE_COMMAND_BUFFER, (uint64_t)(uintptr_t)host[i]);
-      if (!obj) {
-         args->dispatch->device->dispatch.vkFreeCommandBuffers(args->dispatch->device->handle, args->pAllocateInfo->commandPool, 1, &host[i]);
-         args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
-         vn_cs_decoder_set_fatal(dec, "vkAllocateCommandBuffers: object id rejected");
-         continue;
-      }
-      obj->device = args->dispatch->device;
-      obj->instance = args->dispatch->instance;
-      obj->parent_id = parent_id;
-   }
-}
-
 void
 vn_run_vkAllocateCommandBuffers(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -90,7 +56,7 @@ vn_run_vkAllocateCommandBuffers(struct vn_dispatch_context *ctx, struct vn_cs_de
    vn_decode_vkAllocateCommandBuffers_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkAllocateCommandBuffers(ctx, dec, &args);
+   vn_handle_vkAllocateCommandBuffers(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);

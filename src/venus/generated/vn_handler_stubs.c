@@ -487,6 +487,14 @@ vn_handle_vkResetCommandPool(struct vn_dispatch_context *ctx, struct vn_command_
 }
 
 void
+vn_handle_vkAllocateCommandBuffers(struct vn_dispatch_context *ctx, struct vn_command_vkAllocateCommandBuffers *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
 vn_handle_vkFreeCommandBuffers(struct vn_dispatch_context *ctx, struct vn_command_vkFreeCommandBuffers *args)
 {
    (void)ctx;
@@ -1256,6 +1264,14 @@ vn_handle_vkWaitRingSeqnoMESA(struct vn_dispatch_context *ctx, struct vn_command
 
 void
 vn_handle_vkCmdSetColorWriteEnableEXT(struct vn_dispatch_context *ctx, struct vn_command_vkCmdSetColorWriteEnableEXT *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdSetVertexInputEXT(struct vn_dispatch_context *ctx, struct vn_command_vkCmdSetVertexInputEXT *args)
 {
    (void)ctx;
    (void)args;

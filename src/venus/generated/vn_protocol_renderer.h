@@ -3198,6 +3198,7 @@ void vn_handle_vkCreateRenderPass(struct vn_dispatch_context *ctx, struct vn_com
 void vn_handle_vkDestroyRenderPass(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyRenderPass *args);
 void vn_handle_vkDestroyCommandPool(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyCommandPool *args);
 void vn_handle_vkResetCommandPool(struct vn_dispatch_context *ctx, struct vn_command_vkResetCommandPool *args);
+void vn_handle_vkAllocateCommandBuffers(struct vn_dispatch_context *ctx, struct vn_command_vkAllocateCommandBuffers *args);
 void vn_handle_vkFreeCommandBuffers(struct vn_dispatch_context *ctx, struct vn_command_vkFreeCommandBuffers *args);
 void vn_handle_vkBeginCommandBuffer(struct vn_dispatch_context *ctx, struct vn_command_vkBeginCommandBuffer *args);
 void vn_handle_vkResetCommandBuffer(struct vn_dispatch_context *ctx, struct vn_command_vkResetCommandBuffer *args);
@@ -3295,6 +3296,7 @@ void vn_handle_vkSubmitVirtqueueSeqnoMESA(struct vn_dispatch_context *ctx, struc
 void vn_handle_vkWaitVirtqueueSeqnoMESA(struct vn_dispatch_context *ctx, struct vn_command_vkWaitVirtqueueSeqnoMESA *args);
 void vn_handle_vkWaitRingSeqnoMESA(struct vn_dispatch_context *ctx, struct vn_command_vkWaitRingSeqnoMESA *args);
 void vn_handle_vkCmdSetColorWriteEnableEXT(struct vn_dispatch_context *ctx, struct vn_command_vkCmdSetColorWriteEnableEXT *args);
+void vn_handle_vkCmdSetVertexInputEXT(struct vn_dispatch_context *ctx, struct vn_command_vkCmdSetVertexInputEXT *args);
 void vn_handle_vkCmdBindIndexBuffer2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBindIndexBuffer2 *args);
 
 /* Decodes one command from dec (resetting dec->arena first), runs it and
