@@ -698,6 +698,39 @@ class Gen:
             off += size
         return layout if len(layout) >= 2 else []
 
+    def resolved_objects(self, cmd):
+        """[(param, 'one'|'array')]: the handle parameters whose table
+        objects the decoder hands over besides their host handles
+        (args-><name>_object, args-><name>_objects), so that a handler
+        checking them needs no second lookup by host handle. Every handle
+        parameter but the first dispatchable one (args->dispatch) and a
+        destroyed one (args-><name>_object already), and every input array
+        of handles."""
+        res = []
+        for i, p in enumerate(cmd['params']):
+            t = self.reg.resolve(p.type)
+            if self.reg.kind(t) != 'handle':
+                continue
+            shape = self.param_shape(cmd, p)
+            if shape == 'handle':
+                if i == 0 and self.reg.handles[t]['dispatchable']:
+                    continue
+                res.append((p, 'one'))
+            elif shape == 'input' and p.ptr == 1 and p.len and not p.array and \
+                    not p.objecttype:
+                res.append((p, 'array'))
+        return res
+
+    def resolved_array(self, cmd, p):
+        return (p, 'array') in [(q, k) for q, k in self.resolved_objects(cmd)]
+
+    def decode_inline(self, cmd):
+        """Whether vn_run_* gets the argument decoder inline (no call, and
+        the compiler sees which zeroed members the decoder writes): the
+        commands recorded into command buffers, which come by the thousand;
+        others keep one out-of-line decoder."""
+        return cmd['name'].startswith('vkCmd')
+
     def call_args(self, cmd, repl=None):
         res = []
         for p in cmd['params']:

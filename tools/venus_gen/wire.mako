@@ -87,9 +87,11 @@ ${ind}{
 ${ind}   const uint64_t n = vn_decode_array_size(dec, 0);
 %   else:
 ${ind}   const uint64_t n = vn_decode_array_size(dec, ${g.min_wire(rt)});
-${ind}   if (n && n != ${lenx}) vn_cs_decoder_set_fatal(dec, "array size mismatch");
 %     if required:
-${ind}   if (!n && ${lenx}) vn_cs_decoder_set_fatal(dec, "missing required array");
+${ind}   if (n != ${lenx})
+${ind}      vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
+%     else:
+${ind}   if (n && n != ${lenx}) vn_cs_decoder_set_fatal(dec, "array size mismatch");
 %     endif
 %   endif
 <% plain = g.plain_struct_size(rt) if k == 'struct' and not partial else None %>\

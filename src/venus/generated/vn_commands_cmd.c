@@ -6,8 +6,8 @@
 #include "venus/generated/vn_protocol_internal.h"
 #include "venus/vn_dispatch.h"
 
-void
-vn_decode_vkCmdBindPipeline_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindPipeline *args)
+VN_CS_INLINE void
+vn_decode_vkCmdBindPipeline_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindPipeline *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 20);
@@ -27,7 +27,14 @@ vn_decode_vkCmdBindPipeline_args(struct vn_cs_decoder *dec, struct vn_command_vk
       memcpy(&id, span + 12, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_PIPELINE, false);
       args->pipeline = obj ? (VkPipeline)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->pipeline_object = obj;
    }
+}
+
+void
+vn_decode_vkCmdBindPipeline_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindPipeline *args)
+{
+   vn_decode_vkCmdBindPipeline_args_inline(dec, args);
 }
 
 void
@@ -41,7 +48,7 @@ vn_run_vkCmdBindPipeline(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
 {
    struct vn_command_vkCmdBindPipeline args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdBindPipeline_args(dec, &args);
+   vn_decode_vkCmdBindPipeline_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdBindPipeline(ctx, &args);
@@ -52,8 +59,8 @@ vn_run_vkCmdBindPipeline(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
       vn_encode_vkCmdBindPipeline_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetViewport_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetViewport *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetViewport_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetViewport *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 16);
@@ -72,8 +79,8 @@ vn_decode_vkCmdSetViewport_args(struct vn_cs_decoder *dec, struct vn_command_vkC
    memcpy(&args->viewportCount, span + 12, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->viewportCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->viewportCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->viewportCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkViewport *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -82,6 +89,12 @@ vn_decode_vkCmdSetViewport_args(struct vn_cs_decoder *dec, struct vn_command_vkC
       }
       args->pViewports = a;
    }
+}
+
+void
+vn_decode_vkCmdSetViewport_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetViewport *args)
+{
+   vn_decode_vkCmdSetViewport_args_inline(dec, args);
 }
 
 void
@@ -95,7 +108,7 @@ vn_run_vkCmdSetViewport(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
 {
    struct vn_command_vkCmdSetViewport args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetViewport_args(dec, &args);
+   vn_decode_vkCmdSetViewport_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdSetViewport(ctx, &args);
@@ -106,8 +119,8 @@ vn_run_vkCmdSetViewport(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
       vn_encode_vkCmdSetViewport_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetScissor_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetScissor *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetScissor_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetScissor *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 16);
@@ -126,8 +139,8 @@ vn_decode_vkCmdSetScissor_args(struct vn_cs_decoder *dec, struct vn_command_vkCm
    memcpy(&args->scissorCount, span + 12, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->scissorCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->scissorCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->scissorCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkRect2D *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -136,6 +149,12 @@ vn_decode_vkCmdSetScissor_args(struct vn_cs_decoder *dec, struct vn_command_vkCm
       }
       args->pScissors = a;
    }
+}
+
+void
+vn_decode_vkCmdSetScissor_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetScissor *args)
+{
+   vn_decode_vkCmdSetScissor_args_inline(dec, args);
 }
 
 void
@@ -149,7 +168,7 @@ vn_run_vkCmdSetScissor(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
 {
    struct vn_command_vkCmdSetScissor args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetScissor_args(dec, &args);
+   vn_decode_vkCmdSetScissor_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdSetScissor(ctx, &args);
@@ -160,8 +179,8 @@ vn_run_vkCmdSetScissor(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
       vn_encode_vkCmdSetScissor_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetLineWidth_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineWidth *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetLineWidth_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineWidth *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -176,6 +195,12 @@ vn_decode_vkCmdSetLineWidth_args(struct vn_cs_decoder *dec, struct vn_command_vk
    }
    _Static_assert(sizeof(args->lineWidth) == 4, "wire size of lineWidth");
    memcpy(&args->lineWidth, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetLineWidth_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineWidth *args)
+{
+   vn_decode_vkCmdSetLineWidth_args_inline(dec, args);
 }
 
 void
@@ -222,7 +247,7 @@ vn_run_vkCmdSetLineWidth(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
 {
    struct vn_command_vkCmdSetLineWidth args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetLineWidth_args(dec, &args);
+   vn_decode_vkCmdSetLineWidth_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetLineWidth(ctx, dec, &args);
@@ -237,8 +262,8 @@ vn_run_vkCmdSetLineWidth(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
       vn_encode_vkCmdSetLineWidth_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetDepthBias_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthBias *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetDepthBias_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthBias *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 20);
@@ -257,6 +282,12 @@ vn_decode_vkCmdSetDepthBias_args(struct vn_cs_decoder *dec, struct vn_command_vk
    memcpy(&args->depthBiasClamp, span + 12, 4);
    _Static_assert(sizeof(args->depthBiasSlopeFactor) == 4, "wire size of depthBiasSlopeFactor");
    memcpy(&args->depthBiasSlopeFactor, span + 16, 4);
+}
+
+void
+vn_decode_vkCmdSetDepthBias_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthBias *args)
+{
+   vn_decode_vkCmdSetDepthBias_args_inline(dec, args);
 }
 
 void
@@ -305,7 +336,7 @@ vn_run_vkCmdSetDepthBias(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
 {
    struct vn_command_vkCmdSetDepthBias args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetDepthBias_args(dec, &args);
+   vn_decode_vkCmdSetDepthBias_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetDepthBias(ctx, dec, &args);
@@ -320,8 +351,8 @@ vn_run_vkCmdSetDepthBias(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
       vn_encode_vkCmdSetDepthBias_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetBlendConstants_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetBlendConstants *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetBlendConstants_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetBlendConstants *args)
 {
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
@@ -331,6 +362,12 @@ vn_decode_vkCmdSetBlendConstants_args(struct vn_cs_decoder *dec, struct vn_comma
    if (vn_decode_array_size_expect(dec, 4)) {
       vn_decode_bytes(dec, args->blendConstants, sizeof(args->blendConstants));
    }
+}
+
+void
+vn_decode_vkCmdSetBlendConstants_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetBlendConstants *args)
+{
+   vn_decode_vkCmdSetBlendConstants_args_inline(dec, args);
 }
 
 void
@@ -355,7 +392,7 @@ vn_run_vkCmdSetBlendConstants(struct vn_dispatch_context *ctx, struct vn_cs_deco
 {
    struct vn_command_vkCmdSetBlendConstants args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetBlendConstants_args(dec, &args);
+   vn_decode_vkCmdSetBlendConstants_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetBlendConstants(ctx, dec, &args);
@@ -366,8 +403,8 @@ vn_run_vkCmdSetBlendConstants(struct vn_dispatch_context *ctx, struct vn_cs_deco
       vn_encode_vkCmdSetBlendConstants_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetDepthBounds_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthBounds *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetDepthBounds_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthBounds *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 16);
@@ -384,6 +421,12 @@ vn_decode_vkCmdSetDepthBounds_args(struct vn_cs_decoder *dec, struct vn_command_
    memcpy(&args->minDepthBounds, span + 8, 4);
    _Static_assert(sizeof(args->maxDepthBounds) == 4, "wire size of maxDepthBounds");
    memcpy(&args->maxDepthBounds, span + 12, 4);
+}
+
+void
+vn_decode_vkCmdSetDepthBounds_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthBounds *args)
+{
+   vn_decode_vkCmdSetDepthBounds_args_inline(dec, args);
 }
 
 void
@@ -431,7 +474,7 @@ vn_run_vkCmdSetDepthBounds(struct vn_dispatch_context *ctx, struct vn_cs_decoder
 {
    struct vn_command_vkCmdSetDepthBounds args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetDepthBounds_args(dec, &args);
+   vn_decode_vkCmdSetDepthBounds_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetDepthBounds(ctx, dec, &args);
@@ -446,8 +489,8 @@ vn_run_vkCmdSetDepthBounds(struct vn_dispatch_context *ctx, struct vn_cs_decoder
       vn_encode_vkCmdSetDepthBounds_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetStencilCompareMask_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilCompareMask *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetStencilCompareMask_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilCompareMask *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 16);
@@ -464,6 +507,12 @@ vn_decode_vkCmdSetStencilCompareMask_args(struct vn_cs_decoder *dec, struct vn_c
    memcpy(&args->faceMask, span + 8, 4);
    _Static_assert(sizeof(args->compareMask) == 4, "wire size of compareMask");
    memcpy(&args->compareMask, span + 12, 4);
+}
+
+void
+vn_decode_vkCmdSetStencilCompareMask_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilCompareMask *args)
+{
+   vn_decode_vkCmdSetStencilCompareMask_args_inline(dec, args);
 }
 
 void
@@ -511,7 +560,7 @@ vn_run_vkCmdSetStencilCompareMask(struct vn_dispatch_context *ctx, struct vn_cs_
 {
    struct vn_command_vkCmdSetStencilCompareMask args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetStencilCompareMask_args(dec, &args);
+   vn_decode_vkCmdSetStencilCompareMask_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetStencilCompareMask(ctx, dec, &args);
@@ -526,8 +575,8 @@ vn_run_vkCmdSetStencilCompareMask(struct vn_dispatch_context *ctx, struct vn_cs_
       vn_encode_vkCmdSetStencilCompareMask_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetStencilWriteMask_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilWriteMask *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetStencilWriteMask_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilWriteMask *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 16);
@@ -544,6 +593,12 @@ vn_decode_vkCmdSetStencilWriteMask_args(struct vn_cs_decoder *dec, struct vn_com
    memcpy(&args->faceMask, span + 8, 4);
    _Static_assert(sizeof(args->writeMask) == 4, "wire size of writeMask");
    memcpy(&args->writeMask, span + 12, 4);
+}
+
+void
+vn_decode_vkCmdSetStencilWriteMask_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilWriteMask *args)
+{
+   vn_decode_vkCmdSetStencilWriteMask_args_inline(dec, args);
 }
 
 void
@@ -591,7 +646,7 @@ vn_run_vkCmdSetStencilWriteMask(struct vn_dispatch_context *ctx, struct vn_cs_de
 {
    struct vn_command_vkCmdSetStencilWriteMask args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetStencilWriteMask_args(dec, &args);
+   vn_decode_vkCmdSetStencilWriteMask_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetStencilWriteMask(ctx, dec, &args);
@@ -606,8 +661,8 @@ vn_run_vkCmdSetStencilWriteMask(struct vn_dispatch_context *ctx, struct vn_cs_de
       vn_encode_vkCmdSetStencilWriteMask_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetStencilReference_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilReference *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetStencilReference_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilReference *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 16);
@@ -624,6 +679,12 @@ vn_decode_vkCmdSetStencilReference_args(struct vn_cs_decoder *dec, struct vn_com
    memcpy(&args->faceMask, span + 8, 4);
    _Static_assert(sizeof(args->reference) == 4, "wire size of reference");
    memcpy(&args->reference, span + 12, 4);
+}
+
+void
+vn_decode_vkCmdSetStencilReference_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilReference *args)
+{
+   vn_decode_vkCmdSetStencilReference_args_inline(dec, args);
 }
 
 void
@@ -671,7 +732,7 @@ vn_run_vkCmdSetStencilReference(struct vn_dispatch_context *ctx, struct vn_cs_de
 {
    struct vn_command_vkCmdSetStencilReference args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetStencilReference_args(dec, &args);
+   vn_decode_vkCmdSetStencilReference_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetStencilReference(ctx, dec, &args);
@@ -686,8 +747,8 @@ vn_run_vkCmdSetStencilReference(struct vn_dispatch_context *ctx, struct vn_cs_de
       vn_encode_vkCmdSetStencilReference_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdBindDescriptorSets_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindDescriptorSets *args)
+VN_CS_INLINE void
+vn_decode_vkCmdBindDescriptorSets_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindDescriptorSets *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 28);
@@ -707,33 +768,49 @@ vn_decode_vkCmdBindDescriptorSets_args(struct vn_cs_decoder *dec, struct vn_comm
       memcpy(&id, span + 12, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_PIPELINE_LAYOUT, false);
       args->layout = obj ? (VkPipelineLayout)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->layout_object = obj;
    }
    _Static_assert(sizeof(args->firstSet) == 4, "wire size of firstSet");
    memcpy(&args->firstSet, span + 20, 4);
    _Static_assert(sizeof(args->descriptorSetCount) == 4, "wire size of descriptorSetCount");
    memcpy(&args->descriptorSetCount, span + 24, 4);
    {
+      /* ids in one bounds check; host handles and objects in one allocation */
       const uint64_t n = vn_decode_array_size(dec, 8);
-      if (n && n != (uint64_t)(args->descriptorSetCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->descriptorSetCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkDescriptorSet *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
+      if (n != (uint64_t)(args->descriptorSetCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
+      const uint8_t *ids = n ? vn_decode_peek_bytes(dec, (size_t)n * 8) : NULL;
+      VkDescriptorSet *a = ids ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a) + sizeof(struct vn_object *)) : NULL;
+      struct vn_object **objs = a ? (struct vn_object **)(void *)(a + n) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            a[i] = vn_decode_handle_VkDescriptorSet(dec, true);
+         for (uint64_t i = 0; i < n; i++) {
+            uint64_t id;
+            memcpy(&id, ids + 8 * i, 8);
+            struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DESCRIPTOR_SET, true);
+            a[i] = obj ? (VkDescriptorSet)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+            objs[i] = obj;
+         }
       }
       args->pDescriptorSets = a;
+      args->pDescriptorSets_objects = objs;
    }
    vn_decode_bytes(dec, &args->dynamicOffsetCount, sizeof(args->dynamicOffsetCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->dynamicOffsetCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->dynamicOffsetCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->dynamicOffsetCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       args->pDynamicOffsets = a;
    }
+}
+
+void
+vn_decode_vkCmdBindDescriptorSets_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindDescriptorSets *args)
+{
+   vn_decode_vkCmdBindDescriptorSets_args_inline(dec, args);
 }
 
 void
@@ -747,7 +824,7 @@ vn_run_vkCmdBindDescriptorSets(struct vn_dispatch_context *ctx, struct vn_cs_dec
 {
    struct vn_command_vkCmdBindDescriptorSets args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdBindDescriptorSets_args(dec, &args);
+   vn_decode_vkCmdBindDescriptorSets_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdBindDescriptorSets(ctx, &args);
@@ -758,8 +835,8 @@ vn_run_vkCmdBindDescriptorSets(struct vn_dispatch_context *ctx, struct vn_cs_dec
       vn_encode_vkCmdBindDescriptorSets_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdBindIndexBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindIndexBuffer *args)
+VN_CS_INLINE void
+vn_decode_vkCmdBindIndexBuffer_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindIndexBuffer *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 28);
@@ -777,11 +854,18 @@ vn_decode_vkCmdBindIndexBuffer_args(struct vn_cs_decoder *dec, struct vn_command
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, true);
       args->buffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->buffer_object = obj;
    }
    _Static_assert(sizeof(args->offset) == 8, "wire size of offset");
    memcpy(&args->offset, span + 16, 8);
    _Static_assert(sizeof(args->indexType) == 4, "wire size of indexType");
    memcpy(&args->indexType, span + 24, 4);
+}
+
+void
+vn_decode_vkCmdBindIndexBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindIndexBuffer *args)
+{
+   vn_decode_vkCmdBindIndexBuffer_args_inline(dec, args);
 }
 
 void
@@ -795,7 +879,7 @@ vn_run_vkCmdBindIndexBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decode
 {
    struct vn_command_vkCmdBindIndexBuffer args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdBindIndexBuffer_args(dec, &args);
+   vn_decode_vkCmdBindIndexBuffer_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdBindIndexBuffer(ctx, &args);
@@ -806,8 +890,8 @@ vn_run_vkCmdBindIndexBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decode
       vn_encode_vkCmdBindIndexBuffer_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdBindVertexBuffers_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindVertexBuffers *args)
+VN_CS_INLINE void
+vn_decode_vkCmdBindVertexBuffers_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindVertexBuffers *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 16);
@@ -825,26 +909,41 @@ vn_decode_vkCmdBindVertexBuffers_args(struct vn_cs_decoder *dec, struct vn_comma
    _Static_assert(sizeof(args->bindingCount) == 4, "wire size of bindingCount");
    memcpy(&args->bindingCount, span + 12, 4);
    {
+      /* ids in one bounds check; host handles and objects in one allocation */
       const uint64_t n = vn_decode_array_size(dec, 8);
-      if (n && n != (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkBuffer *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
+      if (n != (uint64_t)(args->bindingCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
+      const uint8_t *ids = n ? vn_decode_peek_bytes(dec, (size_t)n * 8) : NULL;
+      VkBuffer *a = ids ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a) + sizeof(struct vn_object *)) : NULL;
+      struct vn_object **objs = a ? (struct vn_object **)(void *)(a + n) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            a[i] = vn_decode_handle_VkBuffer(dec, true);
+         for (uint64_t i = 0; i < n; i++) {
+            uint64_t id;
+            memcpy(&id, ids + 8 * i, 8);
+            struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, true);
+            a[i] = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+            objs[i] = obj;
+         }
       }
       args->pBuffers = a;
+      args->pBuffers_objects = objs;
    }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->bindingCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkDeviceSize *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       args->pOffsets = a;
    }
+}
+
+void
+vn_decode_vkCmdBindVertexBuffers_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindVertexBuffers *args)
+{
+   vn_decode_vkCmdBindVertexBuffers_args_inline(dec, args);
 }
 
 void
@@ -858,7 +957,7 @@ vn_run_vkCmdBindVertexBuffers(struct vn_dispatch_context *ctx, struct vn_cs_deco
 {
    struct vn_command_vkCmdBindVertexBuffers args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdBindVertexBuffers_args(dec, &args);
+   vn_decode_vkCmdBindVertexBuffers_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdBindVertexBuffers(ctx, &args);
@@ -869,8 +968,8 @@ vn_run_vkCmdBindVertexBuffers(struct vn_dispatch_context *ctx, struct vn_cs_deco
       vn_encode_vkCmdBindVertexBuffers_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdDraw_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDraw *args)
+VN_CS_INLINE void
+vn_decode_vkCmdDraw_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdDraw *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 24);
@@ -891,6 +990,12 @@ vn_decode_vkCmdDraw_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDraw 
    memcpy(&args->firstVertex, span + 16, 4);
    _Static_assert(sizeof(args->firstInstance) == 4, "wire size of firstInstance");
    memcpy(&args->firstInstance, span + 20, 4);
+}
+
+void
+vn_decode_vkCmdDraw_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDraw *args)
+{
+   vn_decode_vkCmdDraw_args_inline(dec, args);
 }
 
 void
@@ -929,7 +1034,7 @@ vn_run_vkCmdDraw(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uin
 {
    struct vn_command_vkCmdDraw args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdDraw_args(dec, &args);
+   vn_decode_vkCmdDraw_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdDraw(ctx, &args);
@@ -945,8 +1050,8 @@ vn_run_vkCmdDraw(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uin
       vn_encode_vkCmdDraw_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdDrawIndexed_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndexed *args)
+VN_CS_INLINE void
+vn_decode_vkCmdDrawIndexed_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndexed *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 28);
@@ -969,6 +1074,12 @@ vn_decode_vkCmdDrawIndexed_args(struct vn_cs_decoder *dec, struct vn_command_vkC
    memcpy(&args->vertexOffset, span + 20, 4);
    _Static_assert(sizeof(args->firstInstance) == 4, "wire size of firstInstance");
    memcpy(&args->firstInstance, span + 24, 4);
+}
+
+void
+vn_decode_vkCmdDrawIndexed_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndexed *args)
+{
+   vn_decode_vkCmdDrawIndexed_args_inline(dec, args);
 }
 
 void
@@ -1008,7 +1119,7 @@ vn_run_vkCmdDrawIndexed(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
 {
    struct vn_command_vkCmdDrawIndexed args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdDrawIndexed_args(dec, &args);
+   vn_decode_vkCmdDrawIndexed_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdDrawIndexed(ctx, &args);
@@ -1024,8 +1135,8 @@ vn_run_vkCmdDrawIndexed(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
       vn_encode_vkCmdDrawIndexed_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdDrawIndirect_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndirect *args)
+VN_CS_INLINE void
+vn_decode_vkCmdDrawIndirect_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndirect *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 32);
@@ -1043,6 +1154,7 @@ vn_decode_vkCmdDrawIndirect_args(struct vn_cs_decoder *dec, struct vn_command_vk
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->buffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->buffer_object = obj;
    }
    _Static_assert(sizeof(args->offset) == 8, "wire size of offset");
    memcpy(&args->offset, span + 16, 8);
@@ -1050,6 +1162,12 @@ vn_decode_vkCmdDrawIndirect_args(struct vn_cs_decoder *dec, struct vn_command_vk
    memcpy(&args->drawCount, span + 24, 4);
    _Static_assert(sizeof(args->stride) == 4, "wire size of stride");
    memcpy(&args->stride, span + 28, 4);
+}
+
+void
+vn_decode_vkCmdDrawIndirect_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndirect *args)
+{
+   vn_decode_vkCmdDrawIndirect_args_inline(dec, args);
 }
 
 void
@@ -1063,7 +1181,7 @@ vn_run_vkCmdDrawIndirect(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
 {
    struct vn_command_vkCmdDrawIndirect args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdDrawIndirect_args(dec, &args);
+   vn_decode_vkCmdDrawIndirect_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdDrawIndirect(ctx, &args);
@@ -1074,8 +1192,8 @@ vn_run_vkCmdDrawIndirect(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
       vn_encode_vkCmdDrawIndirect_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdDrawIndexedIndirect_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndexedIndirect *args)
+VN_CS_INLINE void
+vn_decode_vkCmdDrawIndexedIndirect_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndexedIndirect *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 32);
@@ -1093,6 +1211,7 @@ vn_decode_vkCmdDrawIndexedIndirect_args(struct vn_cs_decoder *dec, struct vn_com
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->buffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->buffer_object = obj;
    }
    _Static_assert(sizeof(args->offset) == 8, "wire size of offset");
    memcpy(&args->offset, span + 16, 8);
@@ -1100,6 +1219,12 @@ vn_decode_vkCmdDrawIndexedIndirect_args(struct vn_cs_decoder *dec, struct vn_com
    memcpy(&args->drawCount, span + 24, 4);
    _Static_assert(sizeof(args->stride) == 4, "wire size of stride");
    memcpy(&args->stride, span + 28, 4);
+}
+
+void
+vn_decode_vkCmdDrawIndexedIndirect_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndexedIndirect *args)
+{
+   vn_decode_vkCmdDrawIndexedIndirect_args_inline(dec, args);
 }
 
 void
@@ -1113,7 +1238,7 @@ vn_run_vkCmdDrawIndexedIndirect(struct vn_dispatch_context *ctx, struct vn_cs_de
 {
    struct vn_command_vkCmdDrawIndexedIndirect args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdDrawIndexedIndirect_args(dec, &args);
+   vn_decode_vkCmdDrawIndexedIndirect_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdDrawIndexedIndirect(ctx, &args);
@@ -1124,8 +1249,8 @@ vn_run_vkCmdDrawIndexedIndirect(struct vn_dispatch_context *ctx, struct vn_cs_de
       vn_encode_vkCmdDrawIndexedIndirect_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdDispatch_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDispatch *args)
+VN_CS_INLINE void
+vn_decode_vkCmdDispatch_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdDispatch *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 20);
@@ -1144,6 +1269,12 @@ vn_decode_vkCmdDispatch_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdD
    memcpy(&args->groupCountY, span + 12, 4);
    _Static_assert(sizeof(args->groupCountZ) == 4, "wire size of groupCountZ");
    memcpy(&args->groupCountZ, span + 16, 4);
+}
+
+void
+vn_decode_vkCmdDispatch_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDispatch *args)
+{
+   vn_decode_vkCmdDispatch_args_inline(dec, args);
 }
 
 void
@@ -1181,7 +1312,7 @@ vn_run_vkCmdDispatch(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec,
 {
    struct vn_command_vkCmdDispatch args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdDispatch_args(dec, &args);
+   vn_decode_vkCmdDispatch_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdDispatch(ctx, &args);
@@ -1197,8 +1328,8 @@ vn_run_vkCmdDispatch(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec,
       vn_encode_vkCmdDispatch_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdDispatchIndirect_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDispatchIndirect *args)
+VN_CS_INLINE void
+vn_decode_vkCmdDispatchIndirect_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdDispatchIndirect *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 24);
@@ -1216,9 +1347,16 @@ vn_decode_vkCmdDispatchIndirect_args(struct vn_cs_decoder *dec, struct vn_comman
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->buffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->buffer_object = obj;
    }
    _Static_assert(sizeof(args->offset) == 8, "wire size of offset");
    memcpy(&args->offset, span + 16, 8);
+}
+
+void
+vn_decode_vkCmdDispatchIndirect_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDispatchIndirect *args)
+{
+   vn_decode_vkCmdDispatchIndirect_args_inline(dec, args);
 }
 
 void
@@ -1232,7 +1370,7 @@ vn_run_vkCmdDispatchIndirect(struct vn_dispatch_context *ctx, struct vn_cs_decod
 {
    struct vn_command_vkCmdDispatchIndirect args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdDispatchIndirect_args(dec, &args);
+   vn_decode_vkCmdDispatchIndirect_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdDispatchIndirect(ctx, &args);
@@ -1243,8 +1381,8 @@ vn_run_vkCmdDispatchIndirect(struct vn_dispatch_context *ctx, struct vn_cs_decod
       vn_encode_vkCmdDispatchIndirect_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdCopyBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyBuffer *args)
+VN_CS_INLINE void
+vn_decode_vkCmdCopyBuffer_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyBuffer *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 28);
@@ -1262,19 +1400,21 @@ vn_decode_vkCmdCopyBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vkCm
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->srcBuffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->srcBuffer_object = obj;
    }
    {
       uint64_t id;
       memcpy(&id, span + 16, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->dstBuffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dstBuffer_object = obj;
    }
    _Static_assert(sizeof(args->regionCount) == 4, "wire size of regionCount");
    memcpy(&args->regionCount, span + 24, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->regionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->regionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->regionCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkBufferCopy *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -1283,6 +1423,12 @@ vn_decode_vkCmdCopyBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vkCm
       }
       args->pRegions = a;
    }
+}
+
+void
+vn_decode_vkCmdCopyBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyBuffer *args)
+{
+   vn_decode_vkCmdCopyBuffer_args_inline(dec, args);
 }
 
 void
@@ -1296,7 +1442,7 @@ vn_run_vkCmdCopyBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
 {
    struct vn_command_vkCmdCopyBuffer args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdCopyBuffer_args(dec, &args);
+   vn_decode_vkCmdCopyBuffer_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdCopyBuffer(ctx, &args);
@@ -1307,8 +1453,8 @@ vn_run_vkCmdCopyBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
       vn_encode_vkCmdCopyBuffer_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdCopyImage_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyImage *args)
+VN_CS_INLINE void
+vn_decode_vkCmdCopyImage_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyImage *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 36);
@@ -1326,6 +1472,7 @@ vn_decode_vkCmdCopyImage_args(struct vn_cs_decoder *dec, struct vn_command_vkCmd
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_IMAGE, false);
       args->srcImage = obj ? (VkImage)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->srcImage_object = obj;
    }
    _Static_assert(sizeof(args->srcImageLayout) == 4, "wire size of srcImageLayout");
    memcpy(&args->srcImageLayout, span + 16, 4);
@@ -1334,6 +1481,7 @@ vn_decode_vkCmdCopyImage_args(struct vn_cs_decoder *dec, struct vn_command_vkCmd
       memcpy(&id, span + 20, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_IMAGE, false);
       args->dstImage = obj ? (VkImage)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dstImage_object = obj;
    }
    _Static_assert(sizeof(args->dstImageLayout) == 4, "wire size of dstImageLayout");
    memcpy(&args->dstImageLayout, span + 28, 4);
@@ -1341,8 +1489,8 @@ vn_decode_vkCmdCopyImage_args(struct vn_cs_decoder *dec, struct vn_command_vkCmd
    memcpy(&args->regionCount, span + 32, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->regionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->regionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->regionCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkImageCopy *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -1351,6 +1499,12 @@ vn_decode_vkCmdCopyImage_args(struct vn_cs_decoder *dec, struct vn_command_vkCmd
       }
       args->pRegions = a;
    }
+}
+
+void
+vn_decode_vkCmdCopyImage_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyImage *args)
+{
+   vn_decode_vkCmdCopyImage_args_inline(dec, args);
 }
 
 void
@@ -1364,7 +1518,7 @@ vn_run_vkCmdCopyImage(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec
 {
    struct vn_command_vkCmdCopyImage args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdCopyImage_args(dec, &args);
+   vn_decode_vkCmdCopyImage_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdCopyImage(ctx, &args);
@@ -1375,8 +1529,8 @@ vn_run_vkCmdCopyImage(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec
       vn_encode_vkCmdCopyImage_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdBlitImage_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBlitImage *args)
+VN_CS_INLINE void
+vn_decode_vkCmdBlitImage_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdBlitImage *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 36);
@@ -1394,6 +1548,7 @@ vn_decode_vkCmdBlitImage_args(struct vn_cs_decoder *dec, struct vn_command_vkCmd
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_IMAGE, false);
       args->srcImage = obj ? (VkImage)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->srcImage_object = obj;
    }
    _Static_assert(sizeof(args->srcImageLayout) == 4, "wire size of srcImageLayout");
    memcpy(&args->srcImageLayout, span + 16, 4);
@@ -1402,6 +1557,7 @@ vn_decode_vkCmdBlitImage_args(struct vn_cs_decoder *dec, struct vn_command_vkCmd
       memcpy(&id, span + 20, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_IMAGE, false);
       args->dstImage = obj ? (VkImage)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dstImage_object = obj;
    }
    _Static_assert(sizeof(args->dstImageLayout) == 4, "wire size of dstImageLayout");
    memcpy(&args->dstImageLayout, span + 28, 4);
@@ -1409,8 +1565,8 @@ vn_decode_vkCmdBlitImage_args(struct vn_cs_decoder *dec, struct vn_command_vkCmd
    memcpy(&args->regionCount, span + 32, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->regionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->regionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->regionCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkImageBlit *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -1419,6 +1575,12 @@ vn_decode_vkCmdBlitImage_args(struct vn_cs_decoder *dec, struct vn_command_vkCmd
       args->pRegions = a;
    }
    vn_decode_bytes(dec, &args->filter, sizeof(args->filter));
+}
+
+void
+vn_decode_vkCmdBlitImage_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBlitImage *args)
+{
+   vn_decode_vkCmdBlitImage_args_inline(dec, args);
 }
 
 void
@@ -1432,7 +1594,7 @@ vn_run_vkCmdBlitImage(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec
 {
    struct vn_command_vkCmdBlitImage args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdBlitImage_args(dec, &args);
+   vn_decode_vkCmdBlitImage_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdBlitImage(ctx, &args);
@@ -1443,8 +1605,8 @@ vn_run_vkCmdBlitImage(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec
       vn_encode_vkCmdBlitImage_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdCopyBufferToImage_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyBufferToImage *args)
+VN_CS_INLINE void
+vn_decode_vkCmdCopyBufferToImage_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyBufferToImage *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 32);
@@ -1462,12 +1624,14 @@ vn_decode_vkCmdCopyBufferToImage_args(struct vn_cs_decoder *dec, struct vn_comma
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->srcBuffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->srcBuffer_object = obj;
    }
    {
       uint64_t id;
       memcpy(&id, span + 16, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_IMAGE, false);
       args->dstImage = obj ? (VkImage)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dstImage_object = obj;
    }
    _Static_assert(sizeof(args->dstImageLayout) == 4, "wire size of dstImageLayout");
    memcpy(&args->dstImageLayout, span + 24, 4);
@@ -1475,8 +1639,8 @@ vn_decode_vkCmdCopyBufferToImage_args(struct vn_cs_decoder *dec, struct vn_comma
    memcpy(&args->regionCount, span + 28, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->regionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->regionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->regionCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkBufferImageCopy *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -1485,6 +1649,12 @@ vn_decode_vkCmdCopyBufferToImage_args(struct vn_cs_decoder *dec, struct vn_comma
       }
       args->pRegions = a;
    }
+}
+
+void
+vn_decode_vkCmdCopyBufferToImage_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyBufferToImage *args)
+{
+   vn_decode_vkCmdCopyBufferToImage_args_inline(dec, args);
 }
 
 void
@@ -1498,7 +1668,7 @@ vn_run_vkCmdCopyBufferToImage(struct vn_dispatch_context *ctx, struct vn_cs_deco
 {
    struct vn_command_vkCmdCopyBufferToImage args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdCopyBufferToImage_args(dec, &args);
+   vn_decode_vkCmdCopyBufferToImage_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdCopyBufferToImage(ctx, &args);
@@ -1509,8 +1679,8 @@ vn_run_vkCmdCopyBufferToImage(struct vn_dispatch_context *ctx, struct vn_cs_deco
       vn_encode_vkCmdCopyBufferToImage_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdCopyImageToBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyImageToBuffer *args)
+VN_CS_INLINE void
+vn_decode_vkCmdCopyImageToBuffer_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyImageToBuffer *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 32);
@@ -1528,6 +1698,7 @@ vn_decode_vkCmdCopyImageToBuffer_args(struct vn_cs_decoder *dec, struct vn_comma
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_IMAGE, false);
       args->srcImage = obj ? (VkImage)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->srcImage_object = obj;
    }
    _Static_assert(sizeof(args->srcImageLayout) == 4, "wire size of srcImageLayout");
    memcpy(&args->srcImageLayout, span + 16, 4);
@@ -1536,13 +1707,14 @@ vn_decode_vkCmdCopyImageToBuffer_args(struct vn_cs_decoder *dec, struct vn_comma
       memcpy(&id, span + 20, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->dstBuffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dstBuffer_object = obj;
    }
    _Static_assert(sizeof(args->regionCount) == 4, "wire size of regionCount");
    memcpy(&args->regionCount, span + 28, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->regionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->regionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->regionCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkBufferImageCopy *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -1551,6 +1723,12 @@ vn_decode_vkCmdCopyImageToBuffer_args(struct vn_cs_decoder *dec, struct vn_comma
       }
       args->pRegions = a;
    }
+}
+
+void
+vn_decode_vkCmdCopyImageToBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyImageToBuffer *args)
+{
+   vn_decode_vkCmdCopyImageToBuffer_args_inline(dec, args);
 }
 
 void
@@ -1564,7 +1742,7 @@ vn_run_vkCmdCopyImageToBuffer(struct vn_dispatch_context *ctx, struct vn_cs_deco
 {
    struct vn_command_vkCmdCopyImageToBuffer args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdCopyImageToBuffer_args(dec, &args);
+   vn_decode_vkCmdCopyImageToBuffer_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdCopyImageToBuffer(ctx, &args);
@@ -1575,8 +1753,8 @@ vn_run_vkCmdCopyImageToBuffer(struct vn_dispatch_context *ctx, struct vn_cs_deco
       vn_encode_vkCmdCopyImageToBuffer_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdUpdateBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdUpdateBuffer *args)
+VN_CS_INLINE void
+vn_decode_vkCmdUpdateBuffer_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdUpdateBuffer *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 32);
@@ -1594,6 +1772,7 @@ vn_decode_vkCmdUpdateBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vk
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->dstBuffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dstBuffer_object = obj;
    }
    _Static_assert(sizeof(args->dstOffset) == 8, "wire size of dstOffset");
    memcpy(&args->dstOffset, span + 16, 8);
@@ -1608,6 +1787,12 @@ vn_decode_vkCmdUpdateBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vk
 }
 
 void
+vn_decode_vkCmdUpdateBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdUpdateBuffer *args)
+{
+   vn_decode_vkCmdUpdateBuffer_args_inline(dec, args);
+}
+
+void
 vn_encode_vkCmdUpdateBuffer_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdUpdateBuffer *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdUpdateBuffer_EXT);
@@ -1618,7 +1803,7 @@ vn_run_vkCmdUpdateBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
 {
    struct vn_command_vkCmdUpdateBuffer args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdUpdateBuffer_args(dec, &args);
+   vn_decode_vkCmdUpdateBuffer_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdUpdateBuffer(ctx, &args);
@@ -1629,8 +1814,8 @@ vn_run_vkCmdUpdateBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
       vn_encode_vkCmdUpdateBuffer_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdFillBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdFillBuffer *args)
+VN_CS_INLINE void
+vn_decode_vkCmdFillBuffer_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdFillBuffer *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 36);
@@ -1648,6 +1833,7 @@ vn_decode_vkCmdFillBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vkCm
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->dstBuffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dstBuffer_object = obj;
    }
    _Static_assert(sizeof(args->dstOffset) == 8, "wire size of dstOffset");
    memcpy(&args->dstOffset, span + 16, 8);
@@ -1655,6 +1841,12 @@ vn_decode_vkCmdFillBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vkCm
    memcpy(&args->size, span + 24, 8);
    _Static_assert(sizeof(args->data) == 4, "wire size of data");
    memcpy(&args->data, span + 32, 4);
+}
+
+void
+vn_decode_vkCmdFillBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdFillBuffer *args)
+{
+   vn_decode_vkCmdFillBuffer_args_inline(dec, args);
 }
 
 void
@@ -1668,7 +1860,7 @@ vn_run_vkCmdFillBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
 {
    struct vn_command_vkCmdFillBuffer args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdFillBuffer_args(dec, &args);
+   vn_decode_vkCmdFillBuffer_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdFillBuffer(ctx, &args);
@@ -1679,8 +1871,8 @@ vn_run_vkCmdFillBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
       vn_encode_vkCmdFillBuffer_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdClearColorImage_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdClearColorImage *args)
+VN_CS_INLINE void
+vn_decode_vkCmdClearColorImage_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdClearColorImage *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 20);
@@ -1698,6 +1890,7 @@ vn_decode_vkCmdClearColorImage_args(struct vn_cs_decoder *dec, struct vn_command
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_IMAGE, false);
       args->image = obj ? (VkImage)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->image_object = obj;
    }
    _Static_assert(sizeof(args->imageLayout) == 4, "wire size of imageLayout");
    memcpy(&args->imageLayout, span + 16, 4);
@@ -1712,8 +1905,8 @@ vn_decode_vkCmdClearColorImage_args(struct vn_cs_decoder *dec, struct vn_command
    vn_decode_bytes(dec, &args->rangeCount, sizeof(args->rangeCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->rangeCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->rangeCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->rangeCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkImageSubresourceRange *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -1722,6 +1915,12 @@ vn_decode_vkCmdClearColorImage_args(struct vn_cs_decoder *dec, struct vn_command
       }
       args->pRanges = a;
    }
+}
+
+void
+vn_decode_vkCmdClearColorImage_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdClearColorImage *args)
+{
+   vn_decode_vkCmdClearColorImage_args_inline(dec, args);
 }
 
 void
@@ -1735,7 +1934,7 @@ vn_run_vkCmdClearColorImage(struct vn_dispatch_context *ctx, struct vn_cs_decode
 {
    struct vn_command_vkCmdClearColorImage args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdClearColorImage_args(dec, &args);
+   vn_decode_vkCmdClearColorImage_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdClearColorImage(ctx, &args);
@@ -1746,8 +1945,8 @@ vn_run_vkCmdClearColorImage(struct vn_dispatch_context *ctx, struct vn_cs_decode
       vn_encode_vkCmdClearColorImage_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdClearDepthStencilImage_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdClearDepthStencilImage *args)
+VN_CS_INLINE void
+vn_decode_vkCmdClearDepthStencilImage_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdClearDepthStencilImage *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 20);
@@ -1765,6 +1964,7 @@ vn_decode_vkCmdClearDepthStencilImage_args(struct vn_cs_decoder *dec, struct vn_
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_IMAGE, false);
       args->image = obj ? (VkImage)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->image_object = obj;
    }
    _Static_assert(sizeof(args->imageLayout) == 4, "wire size of imageLayout");
    memcpy(&args->imageLayout, span + 16, 4);
@@ -1780,8 +1980,8 @@ vn_decode_vkCmdClearDepthStencilImage_args(struct vn_cs_decoder *dec, struct vn_
    vn_decode_bytes(dec, &args->rangeCount, sizeof(args->rangeCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->rangeCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->rangeCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->rangeCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkImageSubresourceRange *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -1790,6 +1990,12 @@ vn_decode_vkCmdClearDepthStencilImage_args(struct vn_cs_decoder *dec, struct vn_
       }
       args->pRanges = a;
    }
+}
+
+void
+vn_decode_vkCmdClearDepthStencilImage_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdClearDepthStencilImage *args)
+{
+   vn_decode_vkCmdClearDepthStencilImage_args_inline(dec, args);
 }
 
 void
@@ -1803,7 +2009,7 @@ vn_run_vkCmdClearDepthStencilImage(struct vn_dispatch_context *ctx, struct vn_cs
 {
    struct vn_command_vkCmdClearDepthStencilImage args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdClearDepthStencilImage_args(dec, &args);
+   vn_decode_vkCmdClearDepthStencilImage_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdClearDepthStencilImage(ctx, &args);
@@ -1814,8 +2020,8 @@ vn_run_vkCmdClearDepthStencilImage(struct vn_dispatch_context *ctx, struct vn_cs
       vn_encode_vkCmdClearDepthStencilImage_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdClearAttachments_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdClearAttachments *args)
+VN_CS_INLINE void
+vn_decode_vkCmdClearAttachments_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdClearAttachments *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -1832,8 +2038,8 @@ vn_decode_vkCmdClearAttachments_args(struct vn_cs_decoder *dec, struct vn_comman
    memcpy(&args->attachmentCount, span + 8, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->attachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->attachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->attachmentCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkClearAttachment *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -1844,8 +2050,8 @@ vn_decode_vkCmdClearAttachments_args(struct vn_cs_decoder *dec, struct vn_comman
    vn_decode_bytes(dec, &args->rectCount, sizeof(args->rectCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->rectCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->rectCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->rectCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkClearRect *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -1854,6 +2060,12 @@ vn_decode_vkCmdClearAttachments_args(struct vn_cs_decoder *dec, struct vn_comman
       }
       args->pRects = a;
    }
+}
+
+void
+vn_decode_vkCmdClearAttachments_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdClearAttachments *args)
+{
+   vn_decode_vkCmdClearAttachments_args_inline(dec, args);
 }
 
 void
@@ -1867,7 +2079,7 @@ vn_run_vkCmdClearAttachments(struct vn_dispatch_context *ctx, struct vn_cs_decod
 {
    struct vn_command_vkCmdClearAttachments args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdClearAttachments_args(dec, &args);
+   vn_decode_vkCmdClearAttachments_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdClearAttachments(ctx, &args);
@@ -1878,8 +2090,8 @@ vn_run_vkCmdClearAttachments(struct vn_dispatch_context *ctx, struct vn_cs_decod
       vn_encode_vkCmdClearAttachments_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdResolveImage_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdResolveImage *args)
+VN_CS_INLINE void
+vn_decode_vkCmdResolveImage_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdResolveImage *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 36);
@@ -1897,6 +2109,7 @@ vn_decode_vkCmdResolveImage_args(struct vn_cs_decoder *dec, struct vn_command_vk
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_IMAGE, false);
       args->srcImage = obj ? (VkImage)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->srcImage_object = obj;
    }
    _Static_assert(sizeof(args->srcImageLayout) == 4, "wire size of srcImageLayout");
    memcpy(&args->srcImageLayout, span + 16, 4);
@@ -1905,6 +2118,7 @@ vn_decode_vkCmdResolveImage_args(struct vn_cs_decoder *dec, struct vn_command_vk
       memcpy(&id, span + 20, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_IMAGE, false);
       args->dstImage = obj ? (VkImage)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dstImage_object = obj;
    }
    _Static_assert(sizeof(args->dstImageLayout) == 4, "wire size of dstImageLayout");
    memcpy(&args->dstImageLayout, span + 28, 4);
@@ -1912,8 +2126,8 @@ vn_decode_vkCmdResolveImage_args(struct vn_cs_decoder *dec, struct vn_command_vk
    memcpy(&args->regionCount, span + 32, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->regionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->regionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->regionCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkImageResolve *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -1922,6 +2136,12 @@ vn_decode_vkCmdResolveImage_args(struct vn_cs_decoder *dec, struct vn_command_vk
       }
       args->pRegions = a;
    }
+}
+
+void
+vn_decode_vkCmdResolveImage_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdResolveImage *args)
+{
+   vn_decode_vkCmdResolveImage_args_inline(dec, args);
 }
 
 void
@@ -1935,7 +2155,7 @@ vn_run_vkCmdResolveImage(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
 {
    struct vn_command_vkCmdResolveImage args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdResolveImage_args(dec, &args);
+   vn_decode_vkCmdResolveImage_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdResolveImage(ctx, &args);
@@ -1946,8 +2166,8 @@ vn_run_vkCmdResolveImage(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
       vn_encode_vkCmdResolveImage_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetEvent_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetEvent *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetEvent_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetEvent *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 20);
@@ -1965,9 +2185,16 @@ vn_decode_vkCmdSetEvent_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdS
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_EVENT, false);
       args->event = obj ? (VkEvent)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->event_object = obj;
    }
    _Static_assert(sizeof(args->stageMask) == 4, "wire size of stageMask");
    memcpy(&args->stageMask, span + 16, 4);
+}
+
+void
+vn_decode_vkCmdSetEvent_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetEvent *args)
+{
+   vn_decode_vkCmdSetEvent_args_inline(dec, args);
 }
 
 void
@@ -1992,7 +2219,7 @@ vn_run_vkCmdSetEvent(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec,
 {
    struct vn_command_vkCmdSetEvent args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetEvent_args(dec, &args);
+   vn_decode_vkCmdSetEvent_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetEvent(ctx, dec, &args);
@@ -2003,8 +2230,8 @@ vn_run_vkCmdSetEvent(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec,
       vn_encode_vkCmdSetEvent_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdResetEvent_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdResetEvent *args)
+VN_CS_INLINE void
+vn_decode_vkCmdResetEvent_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdResetEvent *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 20);
@@ -2022,9 +2249,16 @@ vn_decode_vkCmdResetEvent_args(struct vn_cs_decoder *dec, struct vn_command_vkCm
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_EVENT, false);
       args->event = obj ? (VkEvent)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->event_object = obj;
    }
    _Static_assert(sizeof(args->stageMask) == 4, "wire size of stageMask");
    memcpy(&args->stageMask, span + 16, 4);
+}
+
+void
+vn_decode_vkCmdResetEvent_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdResetEvent *args)
+{
+   vn_decode_vkCmdResetEvent_args_inline(dec, args);
 }
 
 void
@@ -2049,7 +2283,7 @@ vn_run_vkCmdResetEvent(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
 {
    struct vn_command_vkCmdResetEvent args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdResetEvent_args(dec, &args);
+   vn_decode_vkCmdResetEvent_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdResetEvent(ctx, dec, &args);
@@ -2060,8 +2294,8 @@ vn_run_vkCmdResetEvent(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
       vn_encode_vkCmdResetEvent_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdWaitEvents_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdWaitEvents *args)
+VN_CS_INLINE void
+vn_decode_vkCmdWaitEvents_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdWaitEvents *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -2077,23 +2311,32 @@ vn_decode_vkCmdWaitEvents_args(struct vn_cs_decoder *dec, struct vn_command_vkCm
    _Static_assert(sizeof(args->eventCount) == 4, "wire size of eventCount");
    memcpy(&args->eventCount, span + 8, 4);
    {
+      /* ids in one bounds check; host handles and objects in one allocation */
       const uint64_t n = vn_decode_array_size(dec, 8);
-      if (n && n != (uint64_t)(args->eventCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->eventCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkEvent *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
+      if (n != (uint64_t)(args->eventCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
+      const uint8_t *ids = n ? vn_decode_peek_bytes(dec, (size_t)n * 8) : NULL;
+      VkEvent *a = ids ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a) + sizeof(struct vn_object *)) : NULL;
+      struct vn_object **objs = a ? (struct vn_object **)(void *)(a + n) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            a[i] = vn_decode_handle_VkEvent(dec, false);
+         for (uint64_t i = 0; i < n; i++) {
+            uint64_t id;
+            memcpy(&id, ids + 8 * i, 8);
+            struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_EVENT, false);
+            a[i] = obj ? (VkEvent)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+            objs[i] = obj;
+         }
       }
       args->pEvents = a;
+      args->pEvents_objects = objs;
    }
    vn_decode_bytes(dec, &args->srcStageMask, sizeof(args->srcStageMask));
    vn_decode_bytes(dec, &args->dstStageMask, sizeof(args->dstStageMask));
    vn_decode_bytes(dec, &args->memoryBarrierCount, sizeof(args->memoryBarrierCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->memoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->memoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->memoryBarrierCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkMemoryBarrier *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -2104,8 +2347,8 @@ vn_decode_vkCmdWaitEvents_args(struct vn_cs_decoder *dec, struct vn_command_vkCm
    vn_decode_bytes(dec, &args->bufferMemoryBarrierCount, sizeof(args->bufferMemoryBarrierCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->bufferMemoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->bufferMemoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->bufferMemoryBarrierCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkBufferMemoryBarrier *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -2116,8 +2359,8 @@ vn_decode_vkCmdWaitEvents_args(struct vn_cs_decoder *dec, struct vn_command_vkCm
    vn_decode_bytes(dec, &args->imageMemoryBarrierCount, sizeof(args->imageMemoryBarrierCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->imageMemoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->imageMemoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->imageMemoryBarrierCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkImageMemoryBarrier *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -2125,6 +2368,12 @@ vn_decode_vkCmdWaitEvents_args(struct vn_cs_decoder *dec, struct vn_command_vkCm
       }
       args->pImageMemoryBarriers = a;
    }
+}
+
+void
+vn_decode_vkCmdWaitEvents_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdWaitEvents *args)
+{
+   vn_decode_vkCmdWaitEvents_args_inline(dec, args);
 }
 
 void
@@ -2138,7 +2387,7 @@ vn_run_vkCmdWaitEvents(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
 {
    struct vn_command_vkCmdWaitEvents args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdWaitEvents_args(dec, &args);
+   vn_decode_vkCmdWaitEvents_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdWaitEvents(ctx, &args);
@@ -2149,8 +2398,8 @@ vn_run_vkCmdWaitEvents(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
       vn_encode_vkCmdWaitEvents_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdPipelineBarrier_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdPipelineBarrier *args)
+VN_CS_INLINE void
+vn_decode_vkCmdPipelineBarrier_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdPipelineBarrier *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 24);
@@ -2173,8 +2422,8 @@ vn_decode_vkCmdPipelineBarrier_args(struct vn_cs_decoder *dec, struct vn_command
    memcpy(&args->memoryBarrierCount, span + 20, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->memoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->memoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->memoryBarrierCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkMemoryBarrier *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -2185,8 +2434,8 @@ vn_decode_vkCmdPipelineBarrier_args(struct vn_cs_decoder *dec, struct vn_command
    vn_decode_bytes(dec, &args->bufferMemoryBarrierCount, sizeof(args->bufferMemoryBarrierCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->bufferMemoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->bufferMemoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->bufferMemoryBarrierCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkBufferMemoryBarrier *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -2197,8 +2446,8 @@ vn_decode_vkCmdPipelineBarrier_args(struct vn_cs_decoder *dec, struct vn_command
    vn_decode_bytes(dec, &args->imageMemoryBarrierCount, sizeof(args->imageMemoryBarrierCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->imageMemoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->imageMemoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->imageMemoryBarrierCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkImageMemoryBarrier *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -2206,6 +2455,12 @@ vn_decode_vkCmdPipelineBarrier_args(struct vn_cs_decoder *dec, struct vn_command
       }
       args->pImageMemoryBarriers = a;
    }
+}
+
+void
+vn_decode_vkCmdPipelineBarrier_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdPipelineBarrier *args)
+{
+   vn_decode_vkCmdPipelineBarrier_args_inline(dec, args);
 }
 
 void
@@ -2219,7 +2474,7 @@ vn_run_vkCmdPipelineBarrier(struct vn_dispatch_context *ctx, struct vn_cs_decode
 {
    struct vn_command_vkCmdPipelineBarrier args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdPipelineBarrier_args(dec, &args);
+   vn_decode_vkCmdPipelineBarrier_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdPipelineBarrier(ctx, &args);
@@ -2230,8 +2485,8 @@ vn_run_vkCmdPipelineBarrier(struct vn_dispatch_context *ctx, struct vn_cs_decode
       vn_encode_vkCmdPipelineBarrier_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdBeginQuery_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginQuery *args)
+VN_CS_INLINE void
+vn_decode_vkCmdBeginQuery_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginQuery *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 24);
@@ -2249,11 +2504,18 @@ vn_decode_vkCmdBeginQuery_args(struct vn_cs_decoder *dec, struct vn_command_vkCm
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->queryPool_object = obj;
    }
    _Static_assert(sizeof(args->query) == 4, "wire size of query");
    memcpy(&args->query, span + 16, 4);
    _Static_assert(sizeof(args->flags) == 4, "wire size of flags");
    memcpy(&args->flags, span + 20, 4);
+}
+
+void
+vn_decode_vkCmdBeginQuery_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginQuery *args)
+{
+   vn_decode_vkCmdBeginQuery_args_inline(dec, args);
 }
 
 void
@@ -2267,7 +2529,7 @@ vn_run_vkCmdBeginQuery(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
 {
    struct vn_command_vkCmdBeginQuery args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdBeginQuery_args(dec, &args);
+   vn_decode_vkCmdBeginQuery_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdBeginQuery(ctx, &args);
@@ -2278,8 +2540,8 @@ vn_run_vkCmdBeginQuery(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
       vn_encode_vkCmdBeginQuery_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdEndQuery_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndQuery *args)
+VN_CS_INLINE void
+vn_decode_vkCmdEndQuery_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndQuery *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 20);
@@ -2297,9 +2559,16 @@ vn_decode_vkCmdEndQuery_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdE
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->queryPool_object = obj;
    }
    _Static_assert(sizeof(args->query) == 4, "wire size of query");
    memcpy(&args->query, span + 16, 4);
+}
+
+void
+vn_decode_vkCmdEndQuery_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndQuery *args)
+{
+   vn_decode_vkCmdEndQuery_args_inline(dec, args);
 }
 
 void
@@ -2313,7 +2582,7 @@ vn_run_vkCmdEndQuery(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec,
 {
    struct vn_command_vkCmdEndQuery args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdEndQuery_args(dec, &args);
+   vn_decode_vkCmdEndQuery_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdEndQuery(ctx, &args);
@@ -2324,8 +2593,8 @@ vn_run_vkCmdEndQuery(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec,
       vn_encode_vkCmdEndQuery_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdResetQueryPool_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdResetQueryPool *args)
+VN_CS_INLINE void
+vn_decode_vkCmdResetQueryPool_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdResetQueryPool *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 24);
@@ -2343,11 +2612,18 @@ vn_decode_vkCmdResetQueryPool_args(struct vn_cs_decoder *dec, struct vn_command_
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->queryPool_object = obj;
    }
    _Static_assert(sizeof(args->firstQuery) == 4, "wire size of firstQuery");
    memcpy(&args->firstQuery, span + 16, 4);
    _Static_assert(sizeof(args->queryCount) == 4, "wire size of queryCount");
    memcpy(&args->queryCount, span + 20, 4);
+}
+
+void
+vn_decode_vkCmdResetQueryPool_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdResetQueryPool *args)
+{
+   vn_decode_vkCmdResetQueryPool_args_inline(dec, args);
 }
 
 void
@@ -2361,7 +2637,7 @@ vn_run_vkCmdResetQueryPool(struct vn_dispatch_context *ctx, struct vn_cs_decoder
 {
    struct vn_command_vkCmdResetQueryPool args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdResetQueryPool_args(dec, &args);
+   vn_decode_vkCmdResetQueryPool_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdResetQueryPool(ctx, &args);
@@ -2372,8 +2648,8 @@ vn_run_vkCmdResetQueryPool(struct vn_dispatch_context *ctx, struct vn_cs_decoder
       vn_encode_vkCmdResetQueryPool_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdWriteTimestamp_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdWriteTimestamp *args)
+VN_CS_INLINE void
+vn_decode_vkCmdWriteTimestamp_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdWriteTimestamp *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 24);
@@ -2393,9 +2669,16 @@ vn_decode_vkCmdWriteTimestamp_args(struct vn_cs_decoder *dec, struct vn_command_
       memcpy(&id, span + 12, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->queryPool_object = obj;
    }
    _Static_assert(sizeof(args->query) == 4, "wire size of query");
    memcpy(&args->query, span + 20, 4);
+}
+
+void
+vn_decode_vkCmdWriteTimestamp_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdWriteTimestamp *args)
+{
+   vn_decode_vkCmdWriteTimestamp_args_inline(dec, args);
 }
 
 void
@@ -2409,7 +2692,7 @@ vn_run_vkCmdWriteTimestamp(struct vn_dispatch_context *ctx, struct vn_cs_decoder
 {
    struct vn_command_vkCmdWriteTimestamp args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdWriteTimestamp_args(dec, &args);
+   vn_decode_vkCmdWriteTimestamp_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdWriteTimestamp(ctx, &args);
@@ -2420,8 +2703,8 @@ vn_run_vkCmdWriteTimestamp(struct vn_dispatch_context *ctx, struct vn_cs_decoder
       vn_encode_vkCmdWriteTimestamp_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdCopyQueryPoolResults_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyQueryPoolResults *args)
+VN_CS_INLINE void
+vn_decode_vkCmdCopyQueryPoolResults_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyQueryPoolResults *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 52);
@@ -2439,6 +2722,7 @@ vn_decode_vkCmdCopyQueryPoolResults_args(struct vn_cs_decoder *dec, struct vn_co
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->queryPool_object = obj;
    }
    _Static_assert(sizeof(args->firstQuery) == 4, "wire size of firstQuery");
    memcpy(&args->firstQuery, span + 16, 4);
@@ -2449,6 +2733,7 @@ vn_decode_vkCmdCopyQueryPoolResults_args(struct vn_cs_decoder *dec, struct vn_co
       memcpy(&id, span + 24, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->dstBuffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dstBuffer_object = obj;
    }
    _Static_assert(sizeof(args->dstOffset) == 8, "wire size of dstOffset");
    memcpy(&args->dstOffset, span + 32, 8);
@@ -2456,6 +2741,12 @@ vn_decode_vkCmdCopyQueryPoolResults_args(struct vn_cs_decoder *dec, struct vn_co
    memcpy(&args->stride, span + 40, 8);
    _Static_assert(sizeof(args->flags) == 4, "wire size of flags");
    memcpy(&args->flags, span + 48, 4);
+}
+
+void
+vn_decode_vkCmdCopyQueryPoolResults_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyQueryPoolResults *args)
+{
+   vn_decode_vkCmdCopyQueryPoolResults_args_inline(dec, args);
 }
 
 void
@@ -2469,7 +2760,7 @@ vn_run_vkCmdCopyQueryPoolResults(struct vn_dispatch_context *ctx, struct vn_cs_d
 {
    struct vn_command_vkCmdCopyQueryPoolResults args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdCopyQueryPoolResults_args(dec, &args);
+   vn_decode_vkCmdCopyQueryPoolResults_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdCopyQueryPoolResults(ctx, &args);
@@ -2480,8 +2771,8 @@ vn_run_vkCmdCopyQueryPoolResults(struct vn_dispatch_context *ctx, struct vn_cs_d
       vn_encode_vkCmdCopyQueryPoolResults_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdPushConstants_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdPushConstants *args)
+VN_CS_INLINE void
+vn_decode_vkCmdPushConstants_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdPushConstants *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 28);
@@ -2499,6 +2790,7 @@ vn_decode_vkCmdPushConstants_args(struct vn_cs_decoder *dec, struct vn_command_v
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_PIPELINE_LAYOUT, false);
       args->layout = obj ? (VkPipelineLayout)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->layout_object = obj;
    }
    _Static_assert(sizeof(args->stageFlags) == 4, "wire size of stageFlags");
    memcpy(&args->stageFlags, span + 16, 4);
@@ -2515,6 +2807,12 @@ vn_decode_vkCmdPushConstants_args(struct vn_cs_decoder *dec, struct vn_command_v
 }
 
 void
+vn_decode_vkCmdPushConstants_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdPushConstants *args)
+{
+   vn_decode_vkCmdPushConstants_args_inline(dec, args);
+}
+
+void
 vn_encode_vkCmdPushConstants_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdPushConstants *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdPushConstants_EXT);
@@ -2525,7 +2823,7 @@ vn_run_vkCmdPushConstants(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
 {
    struct vn_command_vkCmdPushConstants args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdPushConstants_args(dec, &args);
+   vn_decode_vkCmdPushConstants_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdPushConstants(ctx, &args);
@@ -2536,8 +2834,8 @@ vn_run_vkCmdPushConstants(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
       vn_encode_vkCmdPushConstants_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdBeginRenderPass_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginRenderPass *args)
+VN_CS_INLINE void
+vn_decode_vkCmdBeginRenderPass_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginRenderPass *args)
 {
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
@@ -2557,6 +2855,12 @@ vn_decode_vkCmdBeginRenderPass_args(struct vn_cs_decoder *dec, struct vn_command
 }
 
 void
+vn_decode_vkCmdBeginRenderPass_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginRenderPass *args)
+{
+   vn_decode_vkCmdBeginRenderPass_args_inline(dec, args);
+}
+
+void
 vn_encode_vkCmdBeginRenderPass_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdBeginRenderPass *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdBeginRenderPass_EXT);
@@ -2567,7 +2871,7 @@ vn_run_vkCmdBeginRenderPass(struct vn_dispatch_context *ctx, struct vn_cs_decode
 {
    struct vn_command_vkCmdBeginRenderPass args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdBeginRenderPass_args(dec, &args);
+   vn_decode_vkCmdBeginRenderPass_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdBeginRenderPass(ctx, &args);
@@ -2578,8 +2882,8 @@ vn_run_vkCmdBeginRenderPass(struct vn_dispatch_context *ctx, struct vn_cs_decode
       vn_encode_vkCmdBeginRenderPass_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdNextSubpass_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdNextSubpass *args)
+VN_CS_INLINE void
+vn_decode_vkCmdNextSubpass_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdNextSubpass *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -2597,6 +2901,12 @@ vn_decode_vkCmdNextSubpass_args(struct vn_cs_decoder *dec, struct vn_command_vkC
 }
 
 void
+vn_decode_vkCmdNextSubpass_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdNextSubpass *args)
+{
+   vn_decode_vkCmdNextSubpass_args_inline(dec, args);
+}
+
+void
 vn_encode_vkCmdNextSubpass_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdNextSubpass *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdNextSubpass_EXT);
@@ -2607,7 +2917,7 @@ vn_run_vkCmdNextSubpass(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
 {
    struct vn_command_vkCmdNextSubpass args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdNextSubpass_args(dec, &args);
+   vn_decode_vkCmdNextSubpass_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdNextSubpass(ctx, &args);
@@ -2618,14 +2928,20 @@ vn_run_vkCmdNextSubpass(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
       vn_encode_vkCmdNextSubpass_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdEndRenderPass_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndRenderPass *args)
+VN_CS_INLINE void
+vn_decode_vkCmdEndRenderPass_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndRenderPass *args)
 {
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
+}
+
+void
+vn_decode_vkCmdEndRenderPass_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndRenderPass *args)
+{
+   vn_decode_vkCmdEndRenderPass_args_inline(dec, args);
 }
 
 void
@@ -2639,7 +2955,7 @@ vn_run_vkCmdEndRenderPass(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
 {
    struct vn_command_vkCmdEndRenderPass args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdEndRenderPass_args(dec, &args);
+   vn_decode_vkCmdEndRenderPass_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdEndRenderPass(ctx, &args);
@@ -2650,8 +2966,8 @@ vn_run_vkCmdEndRenderPass(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
       vn_encode_vkCmdEndRenderPass_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdExecuteCommands_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdExecuteCommands *args)
+VN_CS_INLINE void
+vn_decode_vkCmdExecuteCommands_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdExecuteCommands *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -2667,16 +2983,31 @@ vn_decode_vkCmdExecuteCommands_args(struct vn_cs_decoder *dec, struct vn_command
    _Static_assert(sizeof(args->commandBufferCount) == 4, "wire size of commandBufferCount");
    memcpy(&args->commandBufferCount, span + 8, 4);
    {
+      /* ids in one bounds check; host handles and objects in one allocation */
       const uint64_t n = vn_decode_array_size(dec, 8);
-      if (n && n != (uint64_t)(args->commandBufferCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->commandBufferCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkCommandBuffer *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
+      if (n != (uint64_t)(args->commandBufferCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
+      const uint8_t *ids = n ? vn_decode_peek_bytes(dec, (size_t)n * 8) : NULL;
+      VkCommandBuffer *a = ids ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a) + sizeof(struct vn_object *)) : NULL;
+      struct vn_object **objs = a ? (struct vn_object **)(void *)(a + n) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            a[i] = vn_decode_handle_VkCommandBuffer(dec, false);
+         for (uint64_t i = 0; i < n; i++) {
+            uint64_t id;
+            memcpy(&id, ids + 8 * i, 8);
+            struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+            a[i] = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+            objs[i] = obj;
+         }
       }
       args->pCommandBuffers = a;
+      args->pCommandBuffers_objects = objs;
    }
+}
+
+void
+vn_decode_vkCmdExecuteCommands_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdExecuteCommands *args)
+{
+   vn_decode_vkCmdExecuteCommands_args_inline(dec, args);
 }
 
 void
@@ -2690,7 +3021,7 @@ vn_run_vkCmdExecuteCommands(struct vn_dispatch_context *ctx, struct vn_cs_decode
 {
    struct vn_command_vkCmdExecuteCommands args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdExecuteCommands_args(dec, &args);
+   vn_decode_vkCmdExecuteCommands_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdExecuteCommands(ctx, &args);
@@ -2701,8 +3032,8 @@ vn_run_vkCmdExecuteCommands(struct vn_dispatch_context *ctx, struct vn_cs_decode
       vn_encode_vkCmdExecuteCommands_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetDeviceMask_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDeviceMask *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetDeviceMask_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDeviceMask *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -2717,6 +3048,12 @@ vn_decode_vkCmdSetDeviceMask_args(struct vn_cs_decoder *dec, struct vn_command_v
    }
    _Static_assert(sizeof(args->deviceMask) == 4, "wire size of deviceMask");
    memcpy(&args->deviceMask, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetDeviceMask_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDeviceMask *args)
+{
+   vn_decode_vkCmdSetDeviceMask_args_inline(dec, args);
 }
 
 void
@@ -2763,7 +3100,7 @@ vn_run_vkCmdSetDeviceMask(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
 {
    struct vn_command_vkCmdSetDeviceMask args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetDeviceMask_args(dec, &args);
+   vn_decode_vkCmdSetDeviceMask_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetDeviceMask(ctx, dec, &args);
@@ -2778,8 +3115,8 @@ vn_run_vkCmdSetDeviceMask(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
       vn_encode_vkCmdSetDeviceMask_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdDispatchBase_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDispatchBase *args)
+VN_CS_INLINE void
+vn_decode_vkCmdDispatchBase_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdDispatchBase *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 32);
@@ -2804,6 +3141,12 @@ vn_decode_vkCmdDispatchBase_args(struct vn_cs_decoder *dec, struct vn_command_vk
    memcpy(&args->groupCountY, span + 24, 4);
    _Static_assert(sizeof(args->groupCountZ) == 4, "wire size of groupCountZ");
    memcpy(&args->groupCountZ, span + 28, 4);
+}
+
+void
+vn_decode_vkCmdDispatchBase_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDispatchBase *args)
+{
+   vn_decode_vkCmdDispatchBase_args_inline(dec, args);
 }
 
 void
@@ -2844,7 +3187,7 @@ vn_run_vkCmdDispatchBase(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
 {
    struct vn_command_vkCmdDispatchBase args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdDispatchBase_args(dec, &args);
+   vn_decode_vkCmdDispatchBase_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdDispatchBase(ctx, &args);
@@ -2860,8 +3203,8 @@ vn_run_vkCmdDispatchBase(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
       vn_encode_vkCmdDispatchBase_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdDrawIndirectCount_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndirectCount *args)
+VN_CS_INLINE void
+vn_decode_vkCmdDrawIndirectCount_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndirectCount *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 48);
@@ -2879,6 +3222,7 @@ vn_decode_vkCmdDrawIndirectCount_args(struct vn_cs_decoder *dec, struct vn_comma
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->buffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->buffer_object = obj;
    }
    _Static_assert(sizeof(args->offset) == 8, "wire size of offset");
    memcpy(&args->offset, span + 16, 8);
@@ -2887,6 +3231,7 @@ vn_decode_vkCmdDrawIndirectCount_args(struct vn_cs_decoder *dec, struct vn_comma
       memcpy(&id, span + 24, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->countBuffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->countBuffer_object = obj;
    }
    _Static_assert(sizeof(args->countBufferOffset) == 8, "wire size of countBufferOffset");
    memcpy(&args->countBufferOffset, span + 32, 8);
@@ -2894,6 +3239,12 @@ vn_decode_vkCmdDrawIndirectCount_args(struct vn_cs_decoder *dec, struct vn_comma
    memcpy(&args->maxDrawCount, span + 40, 4);
    _Static_assert(sizeof(args->stride) == 4, "wire size of stride");
    memcpy(&args->stride, span + 44, 4);
+}
+
+void
+vn_decode_vkCmdDrawIndirectCount_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndirectCount *args)
+{
+   vn_decode_vkCmdDrawIndirectCount_args_inline(dec, args);
 }
 
 void
@@ -2907,7 +3258,7 @@ vn_run_vkCmdDrawIndirectCount(struct vn_dispatch_context *ctx, struct vn_cs_deco
 {
    struct vn_command_vkCmdDrawIndirectCount args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdDrawIndirectCount_args(dec, &args);
+   vn_decode_vkCmdDrawIndirectCount_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdDrawIndirectCount(ctx, &args);
@@ -2918,8 +3269,8 @@ vn_run_vkCmdDrawIndirectCount(struct vn_dispatch_context *ctx, struct vn_cs_deco
       vn_encode_vkCmdDrawIndirectCount_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdDrawIndexedIndirectCount_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndexedIndirectCount *args)
+VN_CS_INLINE void
+vn_decode_vkCmdDrawIndexedIndirectCount_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndexedIndirectCount *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 48);
@@ -2937,6 +3288,7 @@ vn_decode_vkCmdDrawIndexedIndirectCount_args(struct vn_cs_decoder *dec, struct v
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->buffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->buffer_object = obj;
    }
    _Static_assert(sizeof(args->offset) == 8, "wire size of offset");
    memcpy(&args->offset, span + 16, 8);
@@ -2945,6 +3297,7 @@ vn_decode_vkCmdDrawIndexedIndirectCount_args(struct vn_cs_decoder *dec, struct v
       memcpy(&id, span + 24, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->countBuffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->countBuffer_object = obj;
    }
    _Static_assert(sizeof(args->countBufferOffset) == 8, "wire size of countBufferOffset");
    memcpy(&args->countBufferOffset, span + 32, 8);
@@ -2952,6 +3305,12 @@ vn_decode_vkCmdDrawIndexedIndirectCount_args(struct vn_cs_decoder *dec, struct v
    memcpy(&args->maxDrawCount, span + 40, 4);
    _Static_assert(sizeof(args->stride) == 4, "wire size of stride");
    memcpy(&args->stride, span + 44, 4);
+}
+
+void
+vn_decode_vkCmdDrawIndexedIndirectCount_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndexedIndirectCount *args)
+{
+   vn_decode_vkCmdDrawIndexedIndirectCount_args_inline(dec, args);
 }
 
 void
@@ -2965,7 +3324,7 @@ vn_run_vkCmdDrawIndexedIndirectCount(struct vn_dispatch_context *ctx, struct vn_
 {
    struct vn_command_vkCmdDrawIndexedIndirectCount args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdDrawIndexedIndirectCount_args(dec, &args);
+   vn_decode_vkCmdDrawIndexedIndirectCount_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdDrawIndexedIndirectCount(ctx, &args);
@@ -2976,8 +3335,8 @@ vn_run_vkCmdDrawIndexedIndirectCount(struct vn_dispatch_context *ctx, struct vn_
       vn_encode_vkCmdDrawIndexedIndirectCount_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdBeginRenderPass2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginRenderPass2 *args)
+VN_CS_INLINE void
+vn_decode_vkCmdBeginRenderPass2_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginRenderPass2 *args)
 {
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
@@ -3005,6 +3364,12 @@ vn_decode_vkCmdBeginRenderPass2_args(struct vn_cs_decoder *dec, struct vn_comman
 }
 
 void
+vn_decode_vkCmdBeginRenderPass2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginRenderPass2 *args)
+{
+   vn_decode_vkCmdBeginRenderPass2_args_inline(dec, args);
+}
+
+void
 vn_encode_vkCmdBeginRenderPass2_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdBeginRenderPass2 *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdBeginRenderPass2_EXT);
@@ -3015,7 +3380,7 @@ vn_run_vkCmdBeginRenderPass2(struct vn_dispatch_context *ctx, struct vn_cs_decod
 {
    struct vn_command_vkCmdBeginRenderPass2 args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdBeginRenderPass2_args(dec, &args);
+   vn_decode_vkCmdBeginRenderPass2_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdBeginRenderPass2(ctx, &args);
@@ -3026,8 +3391,8 @@ vn_run_vkCmdBeginRenderPass2(struct vn_dispatch_context *ctx, struct vn_cs_decod
       vn_encode_vkCmdBeginRenderPass2_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdNextSubpass2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdNextSubpass2 *args)
+VN_CS_INLINE void
+vn_decode_vkCmdNextSubpass2_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdNextSubpass2 *args)
 {
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
@@ -3055,6 +3420,12 @@ vn_decode_vkCmdNextSubpass2_args(struct vn_cs_decoder *dec, struct vn_command_vk
 }
 
 void
+vn_decode_vkCmdNextSubpass2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdNextSubpass2 *args)
+{
+   vn_decode_vkCmdNextSubpass2_args_inline(dec, args);
+}
+
+void
 vn_encode_vkCmdNextSubpass2_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdNextSubpass2 *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdNextSubpass2_EXT);
@@ -3065,7 +3436,7 @@ vn_run_vkCmdNextSubpass2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
 {
    struct vn_command_vkCmdNextSubpass2 args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdNextSubpass2_args(dec, &args);
+   vn_decode_vkCmdNextSubpass2_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdNextSubpass2(ctx, &args);
@@ -3076,8 +3447,8 @@ vn_run_vkCmdNextSubpass2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
       vn_encode_vkCmdNextSubpass2_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdEndRenderPass2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndRenderPass2 *args)
+VN_CS_INLINE void
+vn_decode_vkCmdEndRenderPass2_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndRenderPass2 *args)
 {
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
@@ -3096,6 +3467,12 @@ vn_decode_vkCmdEndRenderPass2_args(struct vn_cs_decoder *dec, struct vn_command_
 }
 
 void
+vn_decode_vkCmdEndRenderPass2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndRenderPass2 *args)
+{
+   vn_decode_vkCmdEndRenderPass2_args_inline(dec, args);
+}
+
+void
 vn_encode_vkCmdEndRenderPass2_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdEndRenderPass2 *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdEndRenderPass2_EXT);
@@ -3106,7 +3483,7 @@ vn_run_vkCmdEndRenderPass2(struct vn_dispatch_context *ctx, struct vn_cs_decoder
 {
    struct vn_command_vkCmdEndRenderPass2 args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdEndRenderPass2_args(dec, &args);
+   vn_decode_vkCmdEndRenderPass2_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdEndRenderPass2(ctx, &args);
@@ -3117,8 +3494,8 @@ vn_run_vkCmdEndRenderPass2(struct vn_dispatch_context *ctx, struct vn_cs_decoder
       vn_encode_vkCmdEndRenderPass2_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdBindTransformFeedbackBuffersEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindTransformFeedbackBuffersEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdBindTransformFeedbackBuffersEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindTransformFeedbackBuffersEXT *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 16);
@@ -3136,20 +3513,29 @@ vn_decode_vkCmdBindTransformFeedbackBuffersEXT_args(struct vn_cs_decoder *dec, s
    _Static_assert(sizeof(args->bindingCount) == 4, "wire size of bindingCount");
    memcpy(&args->bindingCount, span + 12, 4);
    {
+      /* ids in one bounds check; host handles and objects in one allocation */
       const uint64_t n = vn_decode_array_size(dec, 8);
-      if (n && n != (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkBuffer *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
+      if (n != (uint64_t)(args->bindingCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
+      const uint8_t *ids = n ? vn_decode_peek_bytes(dec, (size_t)n * 8) : NULL;
+      VkBuffer *a = ids ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a) + sizeof(struct vn_object *)) : NULL;
+      struct vn_object **objs = a ? (struct vn_object **)(void *)(a + n) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            a[i] = vn_decode_handle_VkBuffer(dec, false);
+         for (uint64_t i = 0; i < n; i++) {
+            uint64_t id;
+            memcpy(&id, ids + 8 * i, 8);
+            struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
+            a[i] = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+            objs[i] = obj;
+         }
       }
       args->pBuffers = a;
+      args->pBuffers_objects = objs;
    }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->bindingCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkDeviceSize *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -3168,6 +3554,12 @@ vn_decode_vkCmdBindTransformFeedbackBuffersEXT_args(struct vn_cs_decoder *dec, s
 }
 
 void
+vn_decode_vkCmdBindTransformFeedbackBuffersEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindTransformFeedbackBuffersEXT *args)
+{
+   vn_decode_vkCmdBindTransformFeedbackBuffersEXT_args_inline(dec, args);
+}
+
+void
 vn_encode_vkCmdBindTransformFeedbackBuffersEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdBindTransformFeedbackBuffersEXT *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdBindTransformFeedbackBuffersEXT_EXT);
@@ -3178,7 +3570,7 @@ vn_run_vkCmdBindTransformFeedbackBuffersEXT(struct vn_dispatch_context *ctx, str
 {
    struct vn_command_vkCmdBindTransformFeedbackBuffersEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdBindTransformFeedbackBuffersEXT_args(dec, &args);
+   vn_decode_vkCmdBindTransformFeedbackBuffersEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdBindTransformFeedbackBuffersEXT(ctx, &args);
@@ -3189,8 +3581,8 @@ vn_run_vkCmdBindTransformFeedbackBuffersEXT(struct vn_dispatch_context *ctx, str
       vn_encode_vkCmdBindTransformFeedbackBuffersEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdBeginTransformFeedbackEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginTransformFeedbackEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdBeginTransformFeedbackEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginTransformFeedbackEXT *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 16);
@@ -3208,14 +3600,23 @@ vn_decode_vkCmdBeginTransformFeedbackEXT_args(struct vn_cs_decoder *dec, struct 
    _Static_assert(sizeof(args->counterBufferCount) == 4, "wire size of counterBufferCount");
    memcpy(&args->counterBufferCount, span + 12, 4);
    {
+      /* ids in one bounds check; host handles and objects in one allocation */
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(args->counterBufferCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkBuffer *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
+      const uint8_t *ids = n ? vn_decode_peek_bytes(dec, (size_t)n * 8) : NULL;
+      VkBuffer *a = ids ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a) + sizeof(struct vn_object *)) : NULL;
+      struct vn_object **objs = a ? (struct vn_object **)(void *)(a + n) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            a[i] = vn_decode_handle_VkBuffer(dec, true);
+         for (uint64_t i = 0; i < n; i++) {
+            uint64_t id;
+            memcpy(&id, ids + 8 * i, 8);
+            struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, true);
+            a[i] = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+            objs[i] = obj;
+         }
       }
       args->pCounterBuffers = a;
+      args->pCounterBuffers_objects = objs;
    }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
@@ -3226,6 +3627,12 @@ vn_decode_vkCmdBeginTransformFeedbackEXT_args(struct vn_cs_decoder *dec, struct 
       }
       args->pCounterBufferOffsets = a;
    }
+}
+
+void
+vn_decode_vkCmdBeginTransformFeedbackEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginTransformFeedbackEXT *args)
+{
+   vn_decode_vkCmdBeginTransformFeedbackEXT_args_inline(dec, args);
 }
 
 void
@@ -3239,7 +3646,7 @@ vn_run_vkCmdBeginTransformFeedbackEXT(struct vn_dispatch_context *ctx, struct vn
 {
    struct vn_command_vkCmdBeginTransformFeedbackEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdBeginTransformFeedbackEXT_args(dec, &args);
+   vn_decode_vkCmdBeginTransformFeedbackEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdBeginTransformFeedbackEXT(ctx, &args);
@@ -3250,8 +3657,8 @@ vn_run_vkCmdBeginTransformFeedbackEXT(struct vn_dispatch_context *ctx, struct vn
       vn_encode_vkCmdBeginTransformFeedbackEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdEndTransformFeedbackEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndTransformFeedbackEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdEndTransformFeedbackEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndTransformFeedbackEXT *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 16);
@@ -3269,14 +3676,23 @@ vn_decode_vkCmdEndTransformFeedbackEXT_args(struct vn_cs_decoder *dec, struct vn
    _Static_assert(sizeof(args->counterBufferCount) == 4, "wire size of counterBufferCount");
    memcpy(&args->counterBufferCount, span + 12, 4);
    {
+      /* ids in one bounds check; host handles and objects in one allocation */
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(args->counterBufferCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkBuffer *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
+      const uint8_t *ids = n ? vn_decode_peek_bytes(dec, (size_t)n * 8) : NULL;
+      VkBuffer *a = ids ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a) + sizeof(struct vn_object *)) : NULL;
+      struct vn_object **objs = a ? (struct vn_object **)(void *)(a + n) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            a[i] = vn_decode_handle_VkBuffer(dec, true);
+         for (uint64_t i = 0; i < n; i++) {
+            uint64_t id;
+            memcpy(&id, ids + 8 * i, 8);
+            struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, true);
+            a[i] = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+            objs[i] = obj;
+         }
       }
       args->pCounterBuffers = a;
+      args->pCounterBuffers_objects = objs;
    }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
@@ -3290,6 +3706,12 @@ vn_decode_vkCmdEndTransformFeedbackEXT_args(struct vn_cs_decoder *dec, struct vn
 }
 
 void
+vn_decode_vkCmdEndTransformFeedbackEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndTransformFeedbackEXT *args)
+{
+   vn_decode_vkCmdEndTransformFeedbackEXT_args_inline(dec, args);
+}
+
+void
 vn_encode_vkCmdEndTransformFeedbackEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdEndTransformFeedbackEXT *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdEndTransformFeedbackEXT_EXT);
@@ -3300,7 +3722,7 @@ vn_run_vkCmdEndTransformFeedbackEXT(struct vn_dispatch_context *ctx, struct vn_c
 {
    struct vn_command_vkCmdEndTransformFeedbackEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdEndTransformFeedbackEXT_args(dec, &args);
+   vn_decode_vkCmdEndTransformFeedbackEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdEndTransformFeedbackEXT(ctx, &args);
@@ -3311,8 +3733,8 @@ vn_run_vkCmdEndTransformFeedbackEXT(struct vn_dispatch_context *ctx, struct vn_c
       vn_encode_vkCmdEndTransformFeedbackEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdBeginQueryIndexedEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginQueryIndexedEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdBeginQueryIndexedEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginQueryIndexedEXT *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 28);
@@ -3330,6 +3752,7 @@ vn_decode_vkCmdBeginQueryIndexedEXT_args(struct vn_cs_decoder *dec, struct vn_co
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->queryPool_object = obj;
    }
    _Static_assert(sizeof(args->query) == 4, "wire size of query");
    memcpy(&args->query, span + 16, 4);
@@ -3337,6 +3760,12 @@ vn_decode_vkCmdBeginQueryIndexedEXT_args(struct vn_cs_decoder *dec, struct vn_co
    memcpy(&args->flags, span + 20, 4);
    _Static_assert(sizeof(args->index) == 4, "wire size of index");
    memcpy(&args->index, span + 24, 4);
+}
+
+void
+vn_decode_vkCmdBeginQueryIndexedEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginQueryIndexedEXT *args)
+{
+   vn_decode_vkCmdBeginQueryIndexedEXT_args_inline(dec, args);
 }
 
 void
@@ -3350,7 +3779,7 @@ vn_run_vkCmdBeginQueryIndexedEXT(struct vn_dispatch_context *ctx, struct vn_cs_d
 {
    struct vn_command_vkCmdBeginQueryIndexedEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdBeginQueryIndexedEXT_args(dec, &args);
+   vn_decode_vkCmdBeginQueryIndexedEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdBeginQueryIndexedEXT(ctx, &args);
@@ -3361,8 +3790,8 @@ vn_run_vkCmdBeginQueryIndexedEXT(struct vn_dispatch_context *ctx, struct vn_cs_d
       vn_encode_vkCmdBeginQueryIndexedEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdEndQueryIndexedEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndQueryIndexedEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdEndQueryIndexedEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndQueryIndexedEXT *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 24);
@@ -3380,11 +3809,18 @@ vn_decode_vkCmdEndQueryIndexedEXT_args(struct vn_cs_decoder *dec, struct vn_comm
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->queryPool_object = obj;
    }
    _Static_assert(sizeof(args->query) == 4, "wire size of query");
    memcpy(&args->query, span + 16, 4);
    _Static_assert(sizeof(args->index) == 4, "wire size of index");
    memcpy(&args->index, span + 20, 4);
+}
+
+void
+vn_decode_vkCmdEndQueryIndexedEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndQueryIndexedEXT *args)
+{
+   vn_decode_vkCmdEndQueryIndexedEXT_args_inline(dec, args);
 }
 
 void
@@ -3398,7 +3834,7 @@ vn_run_vkCmdEndQueryIndexedEXT(struct vn_dispatch_context *ctx, struct vn_cs_dec
 {
    struct vn_command_vkCmdEndQueryIndexedEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdEndQueryIndexedEXT_args(dec, &args);
+   vn_decode_vkCmdEndQueryIndexedEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdEndQueryIndexedEXT(ctx, &args);
@@ -3409,8 +3845,8 @@ vn_run_vkCmdEndQueryIndexedEXT(struct vn_dispatch_context *ctx, struct vn_cs_dec
       vn_encode_vkCmdEndQueryIndexedEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdDrawIndirectByteCountEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndirectByteCountEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdDrawIndirectByteCountEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndirectByteCountEXT *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 40);
@@ -3432,6 +3868,7 @@ vn_decode_vkCmdDrawIndirectByteCountEXT_args(struct vn_cs_decoder *dec, struct v
       memcpy(&id, span + 16, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->counterBuffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->counterBuffer_object = obj;
    }
    _Static_assert(sizeof(args->counterBufferOffset) == 8, "wire size of counterBufferOffset");
    memcpy(&args->counterBufferOffset, span + 24, 8);
@@ -3439,6 +3876,12 @@ vn_decode_vkCmdDrawIndirectByteCountEXT_args(struct vn_cs_decoder *dec, struct v
    memcpy(&args->counterOffset, span + 32, 4);
    _Static_assert(sizeof(args->vertexStride) == 4, "wire size of vertexStride");
    memcpy(&args->vertexStride, span + 36, 4);
+}
+
+void
+vn_decode_vkCmdDrawIndirectByteCountEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndirectByteCountEXT *args)
+{
+   vn_decode_vkCmdDrawIndirectByteCountEXT_args_inline(dec, args);
 }
 
 void
@@ -3452,7 +3895,7 @@ vn_run_vkCmdDrawIndirectByteCountEXT(struct vn_dispatch_context *ctx, struct vn_
 {
    struct vn_command_vkCmdDrawIndirectByteCountEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdDrawIndirectByteCountEXT_args(dec, &args);
+   vn_decode_vkCmdDrawIndirectByteCountEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdDrawIndirectByteCountEXT(ctx, &args);
@@ -3463,8 +3906,8 @@ vn_run_vkCmdDrawIndirectByteCountEXT(struct vn_dispatch_context *ctx, struct vn_
       vn_encode_vkCmdDrawIndirectByteCountEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetEvent2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetEvent2 *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetEvent2_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetEvent2 *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 16);
@@ -3482,6 +3925,7 @@ vn_decode_vkCmdSetEvent2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmd
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_EVENT, false);
       args->event = obj ? (VkEvent)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->event_object = obj;
    }
    if (vn_decode_simple_pointer(dec)) {
       VkDependencyInfo *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
@@ -3492,6 +3936,12 @@ vn_decode_vkCmdSetEvent2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmd
       args->pDependencyInfo = NULL;
       vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
+}
+
+void
+vn_decode_vkCmdSetEvent2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetEvent2 *args)
+{
+   vn_decode_vkCmdSetEvent2_args_inline(dec, args);
 }
 
 void
@@ -3516,7 +3966,7 @@ vn_run_vkCmdSetEvent2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec
 {
    struct vn_command_vkCmdSetEvent2 args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetEvent2_args(dec, &args);
+   vn_decode_vkCmdSetEvent2_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetEvent2(ctx, dec, &args);
@@ -3527,8 +3977,8 @@ vn_run_vkCmdSetEvent2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec
       vn_encode_vkCmdSetEvent2_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdResetEvent2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdResetEvent2 *args)
+VN_CS_INLINE void
+vn_decode_vkCmdResetEvent2_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdResetEvent2 *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 24);
@@ -3546,9 +3996,16 @@ vn_decode_vkCmdResetEvent2_args(struct vn_cs_decoder *dec, struct vn_command_vkC
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_EVENT, false);
       args->event = obj ? (VkEvent)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->event_object = obj;
    }
    _Static_assert(sizeof(args->stageMask) == 8, "wire size of stageMask");
    memcpy(&args->stageMask, span + 16, 8);
+}
+
+void
+vn_decode_vkCmdResetEvent2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdResetEvent2 *args)
+{
+   vn_decode_vkCmdResetEvent2_args_inline(dec, args);
 }
 
 void
@@ -3573,7 +4030,7 @@ vn_run_vkCmdResetEvent2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
 {
    struct vn_command_vkCmdResetEvent2 args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdResetEvent2_args(dec, &args);
+   vn_decode_vkCmdResetEvent2_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdResetEvent2(ctx, dec, &args);
@@ -3584,8 +4041,8 @@ vn_run_vkCmdResetEvent2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
       vn_encode_vkCmdResetEvent2_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdWaitEvents2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdWaitEvents2 *args)
+VN_CS_INLINE void
+vn_decode_vkCmdWaitEvents2_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdWaitEvents2 *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -3601,20 +4058,29 @@ vn_decode_vkCmdWaitEvents2_args(struct vn_cs_decoder *dec, struct vn_command_vkC
    _Static_assert(sizeof(args->eventCount) == 4, "wire size of eventCount");
    memcpy(&args->eventCount, span + 8, 4);
    {
+      /* ids in one bounds check; host handles and objects in one allocation */
       const uint64_t n = vn_decode_array_size(dec, 8);
-      if (n && n != (uint64_t)(args->eventCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->eventCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkEvent *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
+      if (n != (uint64_t)(args->eventCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
+      const uint8_t *ids = n ? vn_decode_peek_bytes(dec, (size_t)n * 8) : NULL;
+      VkEvent *a = ids ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a) + sizeof(struct vn_object *)) : NULL;
+      struct vn_object **objs = a ? (struct vn_object **)(void *)(a + n) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            a[i] = vn_decode_handle_VkEvent(dec, false);
+         for (uint64_t i = 0; i < n; i++) {
+            uint64_t id;
+            memcpy(&id, ids + 8 * i, 8);
+            struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_EVENT, false);
+            a[i] = obj ? (VkEvent)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+            objs[i] = obj;
+         }
       }
       args->pEvents = a;
+      args->pEvents_objects = objs;
    }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->eventCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->eventCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->eventCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkDependencyInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -3622,6 +4088,12 @@ vn_decode_vkCmdWaitEvents2_args(struct vn_cs_decoder *dec, struct vn_command_vkC
       }
       args->pDependencyInfos = a;
    }
+}
+
+void
+vn_decode_vkCmdWaitEvents2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdWaitEvents2 *args)
+{
+   vn_decode_vkCmdWaitEvents2_args_inline(dec, args);
 }
 
 void
@@ -3635,7 +4107,7 @@ vn_run_vkCmdWaitEvents2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
 {
    struct vn_command_vkCmdWaitEvents2 args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdWaitEvents2_args(dec, &args);
+   vn_decode_vkCmdWaitEvents2_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdWaitEvents2(ctx, &args);
@@ -3646,8 +4118,8 @@ vn_run_vkCmdWaitEvents2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
       vn_encode_vkCmdWaitEvents2_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdPipelineBarrier2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdPipelineBarrier2 *args)
+VN_CS_INLINE void
+vn_decode_vkCmdPipelineBarrier2_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdPipelineBarrier2 *args)
 {
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
@@ -3666,6 +4138,12 @@ vn_decode_vkCmdPipelineBarrier2_args(struct vn_cs_decoder *dec, struct vn_comman
 }
 
 void
+vn_decode_vkCmdPipelineBarrier2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdPipelineBarrier2 *args)
+{
+   vn_decode_vkCmdPipelineBarrier2_args_inline(dec, args);
+}
+
+void
 vn_encode_vkCmdPipelineBarrier2_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdPipelineBarrier2 *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdPipelineBarrier2_EXT);
@@ -3676,7 +4154,7 @@ vn_run_vkCmdPipelineBarrier2(struct vn_dispatch_context *ctx, struct vn_cs_decod
 {
    struct vn_command_vkCmdPipelineBarrier2 args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdPipelineBarrier2_args(dec, &args);
+   vn_decode_vkCmdPipelineBarrier2_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdPipelineBarrier2(ctx, &args);
@@ -3687,8 +4165,8 @@ vn_run_vkCmdPipelineBarrier2(struct vn_dispatch_context *ctx, struct vn_cs_decod
       vn_encode_vkCmdPipelineBarrier2_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdWriteTimestamp2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdWriteTimestamp2 *args)
+VN_CS_INLINE void
+vn_decode_vkCmdWriteTimestamp2_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdWriteTimestamp2 *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 28);
@@ -3708,9 +4186,16 @@ vn_decode_vkCmdWriteTimestamp2_args(struct vn_cs_decoder *dec, struct vn_command
       memcpy(&id, span + 16, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->queryPool_object = obj;
    }
    _Static_assert(sizeof(args->query) == 4, "wire size of query");
    memcpy(&args->query, span + 24, 4);
+}
+
+void
+vn_decode_vkCmdWriteTimestamp2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdWriteTimestamp2 *args)
+{
+   vn_decode_vkCmdWriteTimestamp2_args_inline(dec, args);
 }
 
 void
@@ -3724,7 +4209,7 @@ vn_run_vkCmdWriteTimestamp2(struct vn_dispatch_context *ctx, struct vn_cs_decode
 {
    struct vn_command_vkCmdWriteTimestamp2 args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdWriteTimestamp2_args(dec, &args);
+   vn_decode_vkCmdWriteTimestamp2_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdWriteTimestamp2(ctx, &args);
@@ -3735,8 +4220,8 @@ vn_run_vkCmdWriteTimestamp2(struct vn_dispatch_context *ctx, struct vn_cs_decode
       vn_encode_vkCmdWriteTimestamp2_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdCopyBuffer2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyBuffer2 *args)
+VN_CS_INLINE void
+vn_decode_vkCmdCopyBuffer2_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyBuffer2 *args)
 {
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
@@ -3755,6 +4240,12 @@ vn_decode_vkCmdCopyBuffer2_args(struct vn_cs_decoder *dec, struct vn_command_vkC
 }
 
 void
+vn_decode_vkCmdCopyBuffer2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyBuffer2 *args)
+{
+   vn_decode_vkCmdCopyBuffer2_args_inline(dec, args);
+}
+
+void
 vn_encode_vkCmdCopyBuffer2_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdCopyBuffer2 *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdCopyBuffer2_EXT);
@@ -3765,7 +4256,7 @@ vn_run_vkCmdCopyBuffer2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
 {
    struct vn_command_vkCmdCopyBuffer2 args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdCopyBuffer2_args(dec, &args);
+   vn_decode_vkCmdCopyBuffer2_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdCopyBuffer2(ctx, &args);
@@ -3776,8 +4267,8 @@ vn_run_vkCmdCopyBuffer2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
       vn_encode_vkCmdCopyBuffer2_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdCopyImage2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyImage2 *args)
+VN_CS_INLINE void
+vn_decode_vkCmdCopyImage2_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyImage2 *args)
 {
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
@@ -3796,6 +4287,12 @@ vn_decode_vkCmdCopyImage2_args(struct vn_cs_decoder *dec, struct vn_command_vkCm
 }
 
 void
+vn_decode_vkCmdCopyImage2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyImage2 *args)
+{
+   vn_decode_vkCmdCopyImage2_args_inline(dec, args);
+}
+
+void
 vn_encode_vkCmdCopyImage2_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdCopyImage2 *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdCopyImage2_EXT);
@@ -3806,7 +4303,7 @@ vn_run_vkCmdCopyImage2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
 {
    struct vn_command_vkCmdCopyImage2 args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdCopyImage2_args(dec, &args);
+   vn_decode_vkCmdCopyImage2_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdCopyImage2(ctx, &args);
@@ -3817,8 +4314,8 @@ vn_run_vkCmdCopyImage2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
       vn_encode_vkCmdCopyImage2_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdCopyBufferToImage2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyBufferToImage2 *args)
+VN_CS_INLINE void
+vn_decode_vkCmdCopyBufferToImage2_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyBufferToImage2 *args)
 {
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
@@ -3837,6 +4334,12 @@ vn_decode_vkCmdCopyBufferToImage2_args(struct vn_cs_decoder *dec, struct vn_comm
 }
 
 void
+vn_decode_vkCmdCopyBufferToImage2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyBufferToImage2 *args)
+{
+   vn_decode_vkCmdCopyBufferToImage2_args_inline(dec, args);
+}
+
+void
 vn_encode_vkCmdCopyBufferToImage2_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdCopyBufferToImage2 *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdCopyBufferToImage2_EXT);
@@ -3847,7 +4350,7 @@ vn_run_vkCmdCopyBufferToImage2(struct vn_dispatch_context *ctx, struct vn_cs_dec
 {
    struct vn_command_vkCmdCopyBufferToImage2 args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdCopyBufferToImage2_args(dec, &args);
+   vn_decode_vkCmdCopyBufferToImage2_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdCopyBufferToImage2(ctx, &args);
@@ -3858,8 +4361,8 @@ vn_run_vkCmdCopyBufferToImage2(struct vn_dispatch_context *ctx, struct vn_cs_dec
       vn_encode_vkCmdCopyBufferToImage2_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdCopyImageToBuffer2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyImageToBuffer2 *args)
+VN_CS_INLINE void
+vn_decode_vkCmdCopyImageToBuffer2_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyImageToBuffer2 *args)
 {
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
@@ -3878,6 +4381,12 @@ vn_decode_vkCmdCopyImageToBuffer2_args(struct vn_cs_decoder *dec, struct vn_comm
 }
 
 void
+vn_decode_vkCmdCopyImageToBuffer2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyImageToBuffer2 *args)
+{
+   vn_decode_vkCmdCopyImageToBuffer2_args_inline(dec, args);
+}
+
+void
 vn_encode_vkCmdCopyImageToBuffer2_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdCopyImageToBuffer2 *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdCopyImageToBuffer2_EXT);
@@ -3888,7 +4397,7 @@ vn_run_vkCmdCopyImageToBuffer2(struct vn_dispatch_context *ctx, struct vn_cs_dec
 {
    struct vn_command_vkCmdCopyImageToBuffer2 args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdCopyImageToBuffer2_args(dec, &args);
+   vn_decode_vkCmdCopyImageToBuffer2_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdCopyImageToBuffer2(ctx, &args);
@@ -3899,8 +4408,8 @@ vn_run_vkCmdCopyImageToBuffer2(struct vn_dispatch_context *ctx, struct vn_cs_dec
       vn_encode_vkCmdCopyImageToBuffer2_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdBlitImage2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBlitImage2 *args)
+VN_CS_INLINE void
+vn_decode_vkCmdBlitImage2_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdBlitImage2 *args)
 {
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
@@ -3919,6 +4428,12 @@ vn_decode_vkCmdBlitImage2_args(struct vn_cs_decoder *dec, struct vn_command_vkCm
 }
 
 void
+vn_decode_vkCmdBlitImage2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBlitImage2 *args)
+{
+   vn_decode_vkCmdBlitImage2_args_inline(dec, args);
+}
+
+void
 vn_encode_vkCmdBlitImage2_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdBlitImage2 *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdBlitImage2_EXT);
@@ -3929,7 +4444,7 @@ vn_run_vkCmdBlitImage2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
 {
    struct vn_command_vkCmdBlitImage2 args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdBlitImage2_args(dec, &args);
+   vn_decode_vkCmdBlitImage2_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdBlitImage2(ctx, &args);
@@ -3940,8 +4455,8 @@ vn_run_vkCmdBlitImage2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
       vn_encode_vkCmdBlitImage2_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdResolveImage2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdResolveImage2 *args)
+VN_CS_INLINE void
+vn_decode_vkCmdResolveImage2_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdResolveImage2 *args)
 {
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
@@ -3960,6 +4475,12 @@ vn_decode_vkCmdResolveImage2_args(struct vn_cs_decoder *dec, struct vn_command_v
 }
 
 void
+vn_decode_vkCmdResolveImage2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdResolveImage2 *args)
+{
+   vn_decode_vkCmdResolveImage2_args_inline(dec, args);
+}
+
+void
 vn_encode_vkCmdResolveImage2_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdResolveImage2 *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdResolveImage2_EXT);
@@ -3970,7 +4491,7 @@ vn_run_vkCmdResolveImage2(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
 {
    struct vn_command_vkCmdResolveImage2 args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdResolveImage2_args(dec, &args);
+   vn_decode_vkCmdResolveImage2_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdResolveImage2(ctx, &args);
@@ -3981,8 +4502,8 @@ vn_run_vkCmdResolveImage2(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
       vn_encode_vkCmdResolveImage2_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdBeginRendering_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginRendering *args)
+VN_CS_INLINE void
+vn_decode_vkCmdBeginRendering_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginRendering *args)
 {
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
@@ -4001,6 +4522,12 @@ vn_decode_vkCmdBeginRendering_args(struct vn_cs_decoder *dec, struct vn_command_
 }
 
 void
+vn_decode_vkCmdBeginRendering_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginRendering *args)
+{
+   vn_decode_vkCmdBeginRendering_args_inline(dec, args);
+}
+
+void
 vn_encode_vkCmdBeginRendering_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdBeginRendering *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdBeginRendering_EXT);
@@ -4011,7 +4538,7 @@ vn_run_vkCmdBeginRendering(struct vn_dispatch_context *ctx, struct vn_cs_decoder
 {
    struct vn_command_vkCmdBeginRendering args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdBeginRendering_args(dec, &args);
+   vn_decode_vkCmdBeginRendering_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdBeginRendering(ctx, &args);
@@ -4022,14 +4549,20 @@ vn_run_vkCmdBeginRendering(struct vn_dispatch_context *ctx, struct vn_cs_decoder
       vn_encode_vkCmdBeginRendering_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdEndRendering_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndRendering *args)
+VN_CS_INLINE void
+vn_decode_vkCmdEndRendering_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndRendering *args)
 {
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
+}
+
+void
+vn_decode_vkCmdEndRendering_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndRendering *args)
+{
+   vn_decode_vkCmdEndRendering_args_inline(dec, args);
 }
 
 void
@@ -4043,7 +4576,7 @@ vn_run_vkCmdEndRendering(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
 {
    struct vn_command_vkCmdEndRendering args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdEndRendering_args(dec, &args);
+   vn_decode_vkCmdEndRendering_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdEndRendering(ctx, &args);
@@ -4054,8 +4587,8 @@ vn_run_vkCmdEndRendering(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
       vn_encode_vkCmdEndRendering_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetCullMode_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetCullMode *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetCullMode_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetCullMode *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -4070,6 +4603,12 @@ vn_decode_vkCmdSetCullMode_args(struct vn_cs_decoder *dec, struct vn_command_vkC
    }
    _Static_assert(sizeof(args->cullMode) == 4, "wire size of cullMode");
    memcpy(&args->cullMode, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetCullMode_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetCullMode *args)
+{
+   vn_decode_vkCmdSetCullMode_args_inline(dec, args);
 }
 
 void
@@ -4116,7 +4655,7 @@ vn_run_vkCmdSetCullMode(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
 {
    struct vn_command_vkCmdSetCullMode args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetCullMode_args(dec, &args);
+   vn_decode_vkCmdSetCullMode_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetCullMode(ctx, dec, &args);
@@ -4131,8 +4670,8 @@ vn_run_vkCmdSetCullMode(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
       vn_encode_vkCmdSetCullMode_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetFrontFace_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetFrontFace *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetFrontFace_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetFrontFace *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -4147,6 +4686,12 @@ vn_decode_vkCmdSetFrontFace_args(struct vn_cs_decoder *dec, struct vn_command_vk
    }
    _Static_assert(sizeof(args->frontFace) == 4, "wire size of frontFace");
    memcpy(&args->frontFace, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetFrontFace_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetFrontFace *args)
+{
+   vn_decode_vkCmdSetFrontFace_args_inline(dec, args);
 }
 
 void
@@ -4193,7 +4738,7 @@ vn_run_vkCmdSetFrontFace(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
 {
    struct vn_command_vkCmdSetFrontFace args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetFrontFace_args(dec, &args);
+   vn_decode_vkCmdSetFrontFace_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetFrontFace(ctx, dec, &args);
@@ -4208,8 +4753,8 @@ vn_run_vkCmdSetFrontFace(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
       vn_encode_vkCmdSetFrontFace_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetPrimitiveTopology_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetPrimitiveTopology *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetPrimitiveTopology_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetPrimitiveTopology *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -4224,6 +4769,12 @@ vn_decode_vkCmdSetPrimitiveTopology_args(struct vn_cs_decoder *dec, struct vn_co
    }
    _Static_assert(sizeof(args->primitiveTopology) == 4, "wire size of primitiveTopology");
    memcpy(&args->primitiveTopology, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetPrimitiveTopology_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetPrimitiveTopology *args)
+{
+   vn_decode_vkCmdSetPrimitiveTopology_args_inline(dec, args);
 }
 
 void
@@ -4270,7 +4821,7 @@ vn_run_vkCmdSetPrimitiveTopology(struct vn_dispatch_context *ctx, struct vn_cs_d
 {
    struct vn_command_vkCmdSetPrimitiveTopology args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetPrimitiveTopology_args(dec, &args);
+   vn_decode_vkCmdSetPrimitiveTopology_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetPrimitiveTopology(ctx, dec, &args);
@@ -4285,8 +4836,8 @@ vn_run_vkCmdSetPrimitiveTopology(struct vn_dispatch_context *ctx, struct vn_cs_d
       vn_encode_vkCmdSetPrimitiveTopology_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetViewportWithCount_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetViewportWithCount *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetViewportWithCount_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetViewportWithCount *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -4303,8 +4854,8 @@ vn_decode_vkCmdSetViewportWithCount_args(struct vn_cs_decoder *dec, struct vn_co
    memcpy(&args->viewportCount, span + 8, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->viewportCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->viewportCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->viewportCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkViewport *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -4313,6 +4864,12 @@ vn_decode_vkCmdSetViewportWithCount_args(struct vn_cs_decoder *dec, struct vn_co
       }
       args->pViewports = a;
    }
+}
+
+void
+vn_decode_vkCmdSetViewportWithCount_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetViewportWithCount *args)
+{
+   vn_decode_vkCmdSetViewportWithCount_args_inline(dec, args);
 }
 
 void
@@ -4326,7 +4883,7 @@ vn_run_vkCmdSetViewportWithCount(struct vn_dispatch_context *ctx, struct vn_cs_d
 {
    struct vn_command_vkCmdSetViewportWithCount args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetViewportWithCount_args(dec, &args);
+   vn_decode_vkCmdSetViewportWithCount_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdSetViewportWithCount(ctx, &args);
@@ -4337,8 +4894,8 @@ vn_run_vkCmdSetViewportWithCount(struct vn_dispatch_context *ctx, struct vn_cs_d
       vn_encode_vkCmdSetViewportWithCount_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetScissorWithCount_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetScissorWithCount *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetScissorWithCount_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetScissorWithCount *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -4355,8 +4912,8 @@ vn_decode_vkCmdSetScissorWithCount_args(struct vn_cs_decoder *dec, struct vn_com
    memcpy(&args->scissorCount, span + 8, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->scissorCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->scissorCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->scissorCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkRect2D *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -4365,6 +4922,12 @@ vn_decode_vkCmdSetScissorWithCount_args(struct vn_cs_decoder *dec, struct vn_com
       }
       args->pScissors = a;
    }
+}
+
+void
+vn_decode_vkCmdSetScissorWithCount_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetScissorWithCount *args)
+{
+   vn_decode_vkCmdSetScissorWithCount_args_inline(dec, args);
 }
 
 void
@@ -4378,7 +4941,7 @@ vn_run_vkCmdSetScissorWithCount(struct vn_dispatch_context *ctx, struct vn_cs_de
 {
    struct vn_command_vkCmdSetScissorWithCount args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetScissorWithCount_args(dec, &args);
+   vn_decode_vkCmdSetScissorWithCount_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdSetScissorWithCount(ctx, &args);
@@ -4389,8 +4952,8 @@ vn_run_vkCmdSetScissorWithCount(struct vn_dispatch_context *ctx, struct vn_cs_de
       vn_encode_vkCmdSetScissorWithCount_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdBindVertexBuffers2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindVertexBuffers2 *args)
+VN_CS_INLINE void
+vn_decode_vkCmdBindVertexBuffers2_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindVertexBuffers2 *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 16);
@@ -4408,20 +4971,29 @@ vn_decode_vkCmdBindVertexBuffers2_args(struct vn_cs_decoder *dec, struct vn_comm
    _Static_assert(sizeof(args->bindingCount) == 4, "wire size of bindingCount");
    memcpy(&args->bindingCount, span + 12, 4);
    {
+      /* ids in one bounds check; host handles and objects in one allocation */
       const uint64_t n = vn_decode_array_size(dec, 8);
-      if (n && n != (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkBuffer *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
+      if (n != (uint64_t)(args->bindingCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
+      const uint8_t *ids = n ? vn_decode_peek_bytes(dec, (size_t)n * 8) : NULL;
+      VkBuffer *a = ids ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a) + sizeof(struct vn_object *)) : NULL;
+      struct vn_object **objs = a ? (struct vn_object **)(void *)(a + n) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            a[i] = vn_decode_handle_VkBuffer(dec, true);
+         for (uint64_t i = 0; i < n; i++) {
+            uint64_t id;
+            memcpy(&id, ids + 8 * i, 8);
+            struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, true);
+            a[i] = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+            objs[i] = obj;
+         }
       }
       args->pBuffers = a;
+      args->pBuffers_objects = objs;
    }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->bindingCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkDeviceSize *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -4449,6 +5021,12 @@ vn_decode_vkCmdBindVertexBuffers2_args(struct vn_cs_decoder *dec, struct vn_comm
 }
 
 void
+vn_decode_vkCmdBindVertexBuffers2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindVertexBuffers2 *args)
+{
+   vn_decode_vkCmdBindVertexBuffers2_args_inline(dec, args);
+}
+
+void
 vn_encode_vkCmdBindVertexBuffers2_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdBindVertexBuffers2 *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdBindVertexBuffers2_EXT);
@@ -4459,7 +5037,7 @@ vn_run_vkCmdBindVertexBuffers2(struct vn_dispatch_context *ctx, struct vn_cs_dec
 {
    struct vn_command_vkCmdBindVertexBuffers2 args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdBindVertexBuffers2_args(dec, &args);
+   vn_decode_vkCmdBindVertexBuffers2_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdBindVertexBuffers2(ctx, &args);
@@ -4470,8 +5048,8 @@ vn_run_vkCmdBindVertexBuffers2(struct vn_dispatch_context *ctx, struct vn_cs_dec
       vn_encode_vkCmdBindVertexBuffers2_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetDepthTestEnable_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthTestEnable *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetDepthTestEnable_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthTestEnable *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -4486,6 +5064,12 @@ vn_decode_vkCmdSetDepthTestEnable_args(struct vn_cs_decoder *dec, struct vn_comm
    }
    _Static_assert(sizeof(args->depthTestEnable) == 4, "wire size of depthTestEnable");
    memcpy(&args->depthTestEnable, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetDepthTestEnable_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthTestEnable *args)
+{
+   vn_decode_vkCmdSetDepthTestEnable_args_inline(dec, args);
 }
 
 void
@@ -4532,7 +5116,7 @@ vn_run_vkCmdSetDepthTestEnable(struct vn_dispatch_context *ctx, struct vn_cs_dec
 {
    struct vn_command_vkCmdSetDepthTestEnable args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetDepthTestEnable_args(dec, &args);
+   vn_decode_vkCmdSetDepthTestEnable_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetDepthTestEnable(ctx, dec, &args);
@@ -4547,8 +5131,8 @@ vn_run_vkCmdSetDepthTestEnable(struct vn_dispatch_context *ctx, struct vn_cs_dec
       vn_encode_vkCmdSetDepthTestEnable_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetDepthWriteEnable_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthWriteEnable *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetDepthWriteEnable_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthWriteEnable *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -4563,6 +5147,12 @@ vn_decode_vkCmdSetDepthWriteEnable_args(struct vn_cs_decoder *dec, struct vn_com
    }
    _Static_assert(sizeof(args->depthWriteEnable) == 4, "wire size of depthWriteEnable");
    memcpy(&args->depthWriteEnable, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetDepthWriteEnable_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthWriteEnable *args)
+{
+   vn_decode_vkCmdSetDepthWriteEnable_args_inline(dec, args);
 }
 
 void
@@ -4609,7 +5199,7 @@ vn_run_vkCmdSetDepthWriteEnable(struct vn_dispatch_context *ctx, struct vn_cs_de
 {
    struct vn_command_vkCmdSetDepthWriteEnable args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetDepthWriteEnable_args(dec, &args);
+   vn_decode_vkCmdSetDepthWriteEnable_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetDepthWriteEnable(ctx, dec, &args);
@@ -4624,8 +5214,8 @@ vn_run_vkCmdSetDepthWriteEnable(struct vn_dispatch_context *ctx, struct vn_cs_de
       vn_encode_vkCmdSetDepthWriteEnable_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetDepthCompareOp_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthCompareOp *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetDepthCompareOp_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthCompareOp *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -4640,6 +5230,12 @@ vn_decode_vkCmdSetDepthCompareOp_args(struct vn_cs_decoder *dec, struct vn_comma
    }
    _Static_assert(sizeof(args->depthCompareOp) == 4, "wire size of depthCompareOp");
    memcpy(&args->depthCompareOp, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetDepthCompareOp_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthCompareOp *args)
+{
+   vn_decode_vkCmdSetDepthCompareOp_args_inline(dec, args);
 }
 
 void
@@ -4686,7 +5282,7 @@ vn_run_vkCmdSetDepthCompareOp(struct vn_dispatch_context *ctx, struct vn_cs_deco
 {
    struct vn_command_vkCmdSetDepthCompareOp args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetDepthCompareOp_args(dec, &args);
+   vn_decode_vkCmdSetDepthCompareOp_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetDepthCompareOp(ctx, dec, &args);
@@ -4701,8 +5297,8 @@ vn_run_vkCmdSetDepthCompareOp(struct vn_dispatch_context *ctx, struct vn_cs_deco
       vn_encode_vkCmdSetDepthCompareOp_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetDepthBoundsTestEnable_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthBoundsTestEnable *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetDepthBoundsTestEnable_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthBoundsTestEnable *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -4717,6 +5313,12 @@ vn_decode_vkCmdSetDepthBoundsTestEnable_args(struct vn_cs_decoder *dec, struct v
    }
    _Static_assert(sizeof(args->depthBoundsTestEnable) == 4, "wire size of depthBoundsTestEnable");
    memcpy(&args->depthBoundsTestEnable, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetDepthBoundsTestEnable_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthBoundsTestEnable *args)
+{
+   vn_decode_vkCmdSetDepthBoundsTestEnable_args_inline(dec, args);
 }
 
 void
@@ -4763,7 +5365,7 @@ vn_run_vkCmdSetDepthBoundsTestEnable(struct vn_dispatch_context *ctx, struct vn_
 {
    struct vn_command_vkCmdSetDepthBoundsTestEnable args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetDepthBoundsTestEnable_args(dec, &args);
+   vn_decode_vkCmdSetDepthBoundsTestEnable_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetDepthBoundsTestEnable(ctx, dec, &args);
@@ -4778,8 +5380,8 @@ vn_run_vkCmdSetDepthBoundsTestEnable(struct vn_dispatch_context *ctx, struct vn_
       vn_encode_vkCmdSetDepthBoundsTestEnable_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetStencilTestEnable_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilTestEnable *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetStencilTestEnable_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilTestEnable *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -4794,6 +5396,12 @@ vn_decode_vkCmdSetStencilTestEnable_args(struct vn_cs_decoder *dec, struct vn_co
    }
    _Static_assert(sizeof(args->stencilTestEnable) == 4, "wire size of stencilTestEnable");
    memcpy(&args->stencilTestEnable, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetStencilTestEnable_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilTestEnable *args)
+{
+   vn_decode_vkCmdSetStencilTestEnable_args_inline(dec, args);
 }
 
 void
@@ -4840,7 +5448,7 @@ vn_run_vkCmdSetStencilTestEnable(struct vn_dispatch_context *ctx, struct vn_cs_d
 {
    struct vn_command_vkCmdSetStencilTestEnable args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetStencilTestEnable_args(dec, &args);
+   vn_decode_vkCmdSetStencilTestEnable_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetStencilTestEnable(ctx, dec, &args);
@@ -4855,8 +5463,8 @@ vn_run_vkCmdSetStencilTestEnable(struct vn_dispatch_context *ctx, struct vn_cs_d
       vn_encode_vkCmdSetStencilTestEnable_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetStencilOp_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilOp *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetStencilOp_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilOp *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 28);
@@ -4879,6 +5487,12 @@ vn_decode_vkCmdSetStencilOp_args(struct vn_cs_decoder *dec, struct vn_command_vk
    memcpy(&args->depthFailOp, span + 20, 4);
    _Static_assert(sizeof(args->compareOp) == 4, "wire size of compareOp");
    memcpy(&args->compareOp, span + 24, 4);
+}
+
+void
+vn_decode_vkCmdSetStencilOp_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilOp *args)
+{
+   vn_decode_vkCmdSetStencilOp_args_inline(dec, args);
 }
 
 void
@@ -4929,7 +5543,7 @@ vn_run_vkCmdSetStencilOp(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
 {
    struct vn_command_vkCmdSetStencilOp args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetStencilOp_args(dec, &args);
+   vn_decode_vkCmdSetStencilOp_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetStencilOp(ctx, dec, &args);
@@ -4944,8 +5558,8 @@ vn_run_vkCmdSetStencilOp(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
       vn_encode_vkCmdSetStencilOp_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetRasterizerDiscardEnable_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetRasterizerDiscardEnable *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetRasterizerDiscardEnable_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetRasterizerDiscardEnable *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -4960,6 +5574,12 @@ vn_decode_vkCmdSetRasterizerDiscardEnable_args(struct vn_cs_decoder *dec, struct
    }
    _Static_assert(sizeof(args->rasterizerDiscardEnable) == 4, "wire size of rasterizerDiscardEnable");
    memcpy(&args->rasterizerDiscardEnable, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetRasterizerDiscardEnable_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetRasterizerDiscardEnable *args)
+{
+   vn_decode_vkCmdSetRasterizerDiscardEnable_args_inline(dec, args);
 }
 
 void
@@ -5006,7 +5626,7 @@ vn_run_vkCmdSetRasterizerDiscardEnable(struct vn_dispatch_context *ctx, struct v
 {
    struct vn_command_vkCmdSetRasterizerDiscardEnable args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetRasterizerDiscardEnable_args(dec, &args);
+   vn_decode_vkCmdSetRasterizerDiscardEnable_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetRasterizerDiscardEnable(ctx, dec, &args);
@@ -5021,8 +5641,8 @@ vn_run_vkCmdSetRasterizerDiscardEnable(struct vn_dispatch_context *ctx, struct v
       vn_encode_vkCmdSetRasterizerDiscardEnable_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetDepthBiasEnable_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthBiasEnable *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetDepthBiasEnable_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthBiasEnable *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -5037,6 +5657,12 @@ vn_decode_vkCmdSetDepthBiasEnable_args(struct vn_cs_decoder *dec, struct vn_comm
    }
    _Static_assert(sizeof(args->depthBiasEnable) == 4, "wire size of depthBiasEnable");
    memcpy(&args->depthBiasEnable, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetDepthBiasEnable_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthBiasEnable *args)
+{
+   vn_decode_vkCmdSetDepthBiasEnable_args_inline(dec, args);
 }
 
 void
@@ -5083,7 +5709,7 @@ vn_run_vkCmdSetDepthBiasEnable(struct vn_dispatch_context *ctx, struct vn_cs_dec
 {
    struct vn_command_vkCmdSetDepthBiasEnable args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetDepthBiasEnable_args(dec, &args);
+   vn_decode_vkCmdSetDepthBiasEnable_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetDepthBiasEnable(ctx, dec, &args);
@@ -5098,8 +5724,8 @@ vn_run_vkCmdSetDepthBiasEnable(struct vn_dispatch_context *ctx, struct vn_cs_dec
       vn_encode_vkCmdSetDepthBiasEnable_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetPrimitiveRestartEnable_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetPrimitiveRestartEnable *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetPrimitiveRestartEnable_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetPrimitiveRestartEnable *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -5114,6 +5740,12 @@ vn_decode_vkCmdSetPrimitiveRestartEnable_args(struct vn_cs_decoder *dec, struct 
    }
    _Static_assert(sizeof(args->primitiveRestartEnable) == 4, "wire size of primitiveRestartEnable");
    memcpy(&args->primitiveRestartEnable, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetPrimitiveRestartEnable_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetPrimitiveRestartEnable *args)
+{
+   vn_decode_vkCmdSetPrimitiveRestartEnable_args_inline(dec, args);
 }
 
 void
@@ -5160,7 +5792,7 @@ vn_run_vkCmdSetPrimitiveRestartEnable(struct vn_dispatch_context *ctx, struct vn
 {
    struct vn_command_vkCmdSetPrimitiveRestartEnable args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetPrimitiveRestartEnable_args(dec, &args);
+   vn_decode_vkCmdSetPrimitiveRestartEnable_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetPrimitiveRestartEnable(ctx, dec, &args);
@@ -5175,8 +5807,8 @@ vn_run_vkCmdSetPrimitiveRestartEnable(struct vn_dispatch_context *ctx, struct vn
       vn_encode_vkCmdSetPrimitiveRestartEnable_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetPatchControlPointsEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetPatchControlPointsEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetPatchControlPointsEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetPatchControlPointsEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -5191,6 +5823,12 @@ vn_decode_vkCmdSetPatchControlPointsEXT_args(struct vn_cs_decoder *dec, struct v
    }
    _Static_assert(sizeof(args->patchControlPoints) == 4, "wire size of patchControlPoints");
    memcpy(&args->patchControlPoints, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetPatchControlPointsEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetPatchControlPointsEXT *args)
+{
+   vn_decode_vkCmdSetPatchControlPointsEXT_args_inline(dec, args);
 }
 
 void
@@ -5237,7 +5875,7 @@ vn_run_vkCmdSetPatchControlPointsEXT(struct vn_dispatch_context *ctx, struct vn_
 {
    struct vn_command_vkCmdSetPatchControlPointsEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetPatchControlPointsEXT_args(dec, &args);
+   vn_decode_vkCmdSetPatchControlPointsEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetPatchControlPointsEXT(ctx, dec, &args);
@@ -5252,8 +5890,8 @@ vn_run_vkCmdSetPatchControlPointsEXT(struct vn_dispatch_context *ctx, struct vn_
       vn_encode_vkCmdSetPatchControlPointsEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetLogicOpEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLogicOpEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetLogicOpEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLogicOpEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -5268,6 +5906,12 @@ vn_decode_vkCmdSetLogicOpEXT_args(struct vn_cs_decoder *dec, struct vn_command_v
    }
    _Static_assert(sizeof(args->logicOp) == 4, "wire size of logicOp");
    memcpy(&args->logicOp, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetLogicOpEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLogicOpEXT *args)
+{
+   vn_decode_vkCmdSetLogicOpEXT_args_inline(dec, args);
 }
 
 void
@@ -5314,7 +5958,7 @@ vn_run_vkCmdSetLogicOpEXT(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
 {
    struct vn_command_vkCmdSetLogicOpEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetLogicOpEXT_args(dec, &args);
+   vn_decode_vkCmdSetLogicOpEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetLogicOpEXT(ctx, dec, &args);
@@ -5329,8 +5973,8 @@ vn_run_vkCmdSetLogicOpEXT(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
       vn_encode_vkCmdSetLogicOpEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetLineStipple_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineStipple *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetLineStipple_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineStipple *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -5346,6 +5990,12 @@ vn_decode_vkCmdSetLineStipple_args(struct vn_cs_decoder *dec, struct vn_command_
    _Static_assert(sizeof(args->lineStippleFactor) == 4, "wire size of lineStippleFactor");
    memcpy(&args->lineStippleFactor, span + 8, 4);
    vn_decode_bytes(dec, &args->lineStipplePattern, sizeof(args->lineStipplePattern));
+}
+
+void
+vn_decode_vkCmdSetLineStipple_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineStipple *args)
+{
+   vn_decode_vkCmdSetLineStipple_args_inline(dec, args);
 }
 
 void
@@ -5370,7 +6020,7 @@ vn_run_vkCmdSetLineStipple(struct vn_dispatch_context *ctx, struct vn_cs_decoder
 {
    struct vn_command_vkCmdSetLineStipple args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetLineStipple_args(dec, &args);
+   vn_decode_vkCmdSetLineStipple_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetLineStipple(ctx, dec, &args);
@@ -5381,8 +6031,8 @@ vn_run_vkCmdSetLineStipple(struct vn_dispatch_context *ctx, struct vn_cs_decoder
       vn_encode_vkCmdSetLineStipple_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdBeginConditionalRenderingEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginConditionalRenderingEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdBeginConditionalRenderingEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginConditionalRenderingEXT *args)
 {
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
@@ -5401,6 +6051,12 @@ vn_decode_vkCmdBeginConditionalRenderingEXT_args(struct vn_cs_decoder *dec, stru
 }
 
 void
+vn_decode_vkCmdBeginConditionalRenderingEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginConditionalRenderingEXT *args)
+{
+   vn_decode_vkCmdBeginConditionalRenderingEXT_args_inline(dec, args);
+}
+
+void
 vn_encode_vkCmdBeginConditionalRenderingEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdBeginConditionalRenderingEXT *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdBeginConditionalRenderingEXT_EXT);
@@ -5411,7 +6067,7 @@ vn_run_vkCmdBeginConditionalRenderingEXT(struct vn_dispatch_context *ctx, struct
 {
    struct vn_command_vkCmdBeginConditionalRenderingEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdBeginConditionalRenderingEXT_args(dec, &args);
+   vn_decode_vkCmdBeginConditionalRenderingEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdBeginConditionalRenderingEXT(ctx, &args);
@@ -5422,8 +6078,8 @@ vn_run_vkCmdBeginConditionalRenderingEXT(struct vn_dispatch_context *ctx, struct
       vn_encode_vkCmdBeginConditionalRenderingEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdEndConditionalRenderingEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndConditionalRenderingEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdEndConditionalRenderingEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndConditionalRenderingEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 8);
@@ -5436,6 +6092,12 @@ vn_decode_vkCmdEndConditionalRenderingEXT_args(struct vn_cs_decoder *dec, struct
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
+}
+
+void
+vn_decode_vkCmdEndConditionalRenderingEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndConditionalRenderingEXT *args)
+{
+   vn_decode_vkCmdEndConditionalRenderingEXT_args_inline(dec, args);
 }
 
 void
@@ -5481,7 +6143,7 @@ vn_run_vkCmdEndConditionalRenderingEXT(struct vn_dispatch_context *ctx, struct v
 {
    struct vn_command_vkCmdEndConditionalRenderingEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdEndConditionalRenderingEXT_args(dec, &args);
+   vn_decode_vkCmdEndConditionalRenderingEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdEndConditionalRenderingEXT(ctx, dec, &args);
@@ -5496,8 +6158,8 @@ vn_run_vkCmdEndConditionalRenderingEXT(struct vn_dispatch_context *ctx, struct v
       vn_encode_vkCmdEndConditionalRenderingEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdDrawMultiEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawMultiEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdDrawMultiEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawMultiEXT *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -5529,6 +6191,12 @@ vn_decode_vkCmdDrawMultiEXT_args(struct vn_cs_decoder *dec, struct vn_command_vk
 }
 
 void
+vn_decode_vkCmdDrawMultiEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawMultiEXT *args)
+{
+   vn_decode_vkCmdDrawMultiEXT_args_inline(dec, args);
+}
+
+void
 vn_encode_vkCmdDrawMultiEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdDrawMultiEXT *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdDrawMultiEXT_EXT);
@@ -5539,7 +6207,7 @@ vn_run_vkCmdDrawMultiEXT(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
 {
    struct vn_command_vkCmdDrawMultiEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdDrawMultiEXT_args(dec, &args);
+   vn_decode_vkCmdDrawMultiEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdDrawMultiEXT(ctx, &args);
@@ -5550,8 +6218,8 @@ vn_run_vkCmdDrawMultiEXT(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
       vn_encode_vkCmdDrawMultiEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdDrawMultiIndexedEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawMultiIndexedEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdDrawMultiIndexedEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawMultiIndexedEXT *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -5591,6 +6259,12 @@ vn_decode_vkCmdDrawMultiIndexedEXT_args(struct vn_cs_decoder *dec, struct vn_com
 }
 
 void
+vn_decode_vkCmdDrawMultiIndexedEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawMultiIndexedEXT *args)
+{
+   vn_decode_vkCmdDrawMultiIndexedEXT_args_inline(dec, args);
+}
+
+void
 vn_encode_vkCmdDrawMultiIndexedEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdDrawMultiIndexedEXT *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdDrawMultiIndexedEXT_EXT);
@@ -5601,7 +6275,7 @@ vn_run_vkCmdDrawMultiIndexedEXT(struct vn_dispatch_context *ctx, struct vn_cs_de
 {
    struct vn_command_vkCmdDrawMultiIndexedEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdDrawMultiIndexedEXT_args(dec, &args);
+   vn_decode_vkCmdDrawMultiIndexedEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdDrawMultiIndexedEXT(ctx, &args);
@@ -5612,8 +6286,8 @@ vn_run_vkCmdDrawMultiIndexedEXT(struct vn_dispatch_context *ctx, struct vn_cs_de
       vn_encode_vkCmdDrawMultiIndexedEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdPushDescriptorSet_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdPushDescriptorSet *args)
+VN_CS_INLINE void
+vn_decode_vkCmdPushDescriptorSet_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdPushDescriptorSet *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 28);
@@ -5633,6 +6307,7 @@ vn_decode_vkCmdPushDescriptorSet_args(struct vn_cs_decoder *dec, struct vn_comma
       memcpy(&id, span + 12, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_PIPELINE_LAYOUT, false);
       args->layout = obj ? (VkPipelineLayout)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->layout_object = obj;
    }
    _Static_assert(sizeof(args->set) == 4, "wire size of set");
    memcpy(&args->set, span + 20, 4);
@@ -5640,8 +6315,8 @@ vn_decode_vkCmdPushDescriptorSet_args(struct vn_cs_decoder *dec, struct vn_comma
    memcpy(&args->descriptorWriteCount, span + 24, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->descriptorWriteCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->descriptorWriteCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->descriptorWriteCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkWriteDescriptorSet *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -5649,6 +6324,12 @@ vn_decode_vkCmdPushDescriptorSet_args(struct vn_cs_decoder *dec, struct vn_comma
       }
       args->pDescriptorWrites = a;
    }
+}
+
+void
+vn_decode_vkCmdPushDescriptorSet_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdPushDescriptorSet *args)
+{
+   vn_decode_vkCmdPushDescriptorSet_args_inline(dec, args);
 }
 
 void
@@ -5662,7 +6343,7 @@ vn_run_vkCmdPushDescriptorSet(struct vn_dispatch_context *ctx, struct vn_cs_deco
 {
    struct vn_command_vkCmdPushDescriptorSet args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdPushDescriptorSet_args(dec, &args);
+   vn_decode_vkCmdPushDescriptorSet_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdPushDescriptorSet(ctx, &args);
@@ -5673,8 +6354,8 @@ vn_run_vkCmdPushDescriptorSet(struct vn_dispatch_context *ctx, struct vn_cs_deco
       vn_encode_vkCmdPushDescriptorSet_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetColorWriteEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorWriteEnableEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetColorWriteEnableEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorWriteEnableEXT *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -5691,14 +6372,20 @@ vn_decode_vkCmdSetColorWriteEnableEXT_args(struct vn_cs_decoder *dec, struct vn_
    memcpy(&args->attachmentCount, span + 8, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->attachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->attachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->attachmentCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkBool32 *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       args->pColorWriteEnables = a;
    }
+}
+
+void
+vn_decode_vkCmdSetColorWriteEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorWriteEnableEXT *args)
+{
+   vn_decode_vkCmdSetColorWriteEnableEXT_args_inline(dec, args);
 }
 
 void
@@ -5712,7 +6399,7 @@ vn_run_vkCmdSetColorWriteEnableEXT(struct vn_dispatch_context *ctx, struct vn_cs
 {
    struct vn_command_vkCmdSetColorWriteEnableEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetColorWriteEnableEXT_args(dec, &args);
+   vn_decode_vkCmdSetColorWriteEnableEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdSetColorWriteEnableEXT(ctx, &args);
@@ -5723,8 +6410,8 @@ vn_run_vkCmdSetColorWriteEnableEXT(struct vn_dispatch_context *ctx, struct vn_cs
       vn_encode_vkCmdSetColorWriteEnableEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetVertexInputEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetVertexInputEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetVertexInputEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetVertexInputEXT *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -5741,8 +6428,8 @@ vn_decode_vkCmdSetVertexInputEXT_args(struct vn_cs_decoder *dec, struct vn_comma
    memcpy(&args->vertexBindingDescriptionCount, span + 8, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->vertexBindingDescriptionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->vertexBindingDescriptionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->vertexBindingDescriptionCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkVertexInputBindingDescription2EXT *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -5753,8 +6440,8 @@ vn_decode_vkCmdSetVertexInputEXT_args(struct vn_cs_decoder *dec, struct vn_comma
    vn_decode_bytes(dec, &args->vertexAttributeDescriptionCount, sizeof(args->vertexAttributeDescriptionCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->vertexAttributeDescriptionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->vertexAttributeDescriptionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->vertexAttributeDescriptionCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkVertexInputAttributeDescription2EXT *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -5762,6 +6449,12 @@ vn_decode_vkCmdSetVertexInputEXT_args(struct vn_cs_decoder *dec, struct vn_comma
       }
       args->pVertexAttributeDescriptions = a;
    }
+}
+
+void
+vn_decode_vkCmdSetVertexInputEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetVertexInputEXT *args)
+{
+   vn_decode_vkCmdSetVertexInputEXT_args_inline(dec, args);
 }
 
 void
@@ -5786,7 +6479,7 @@ vn_run_vkCmdSetVertexInputEXT(struct vn_dispatch_context *ctx, struct vn_cs_deco
 {
    struct vn_command_vkCmdSetVertexInputEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetVertexInputEXT_args(dec, &args);
+   vn_decode_vkCmdSetVertexInputEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetVertexInputEXT(ctx, dec, &args);
@@ -5797,8 +6490,8 @@ vn_run_vkCmdSetVertexInputEXT(struct vn_dispatch_context *ctx, struct vn_cs_deco
       vn_encode_vkCmdSetVertexInputEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetTessellationDomainOriginEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetTessellationDomainOriginEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetTessellationDomainOriginEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetTessellationDomainOriginEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -5813,6 +6506,12 @@ vn_decode_vkCmdSetTessellationDomainOriginEXT_args(struct vn_cs_decoder *dec, st
    }
    _Static_assert(sizeof(args->domainOrigin) == 4, "wire size of domainOrigin");
    memcpy(&args->domainOrigin, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetTessellationDomainOriginEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetTessellationDomainOriginEXT *args)
+{
+   vn_decode_vkCmdSetTessellationDomainOriginEXT_args_inline(dec, args);
 }
 
 void
@@ -5859,7 +6558,7 @@ vn_run_vkCmdSetTessellationDomainOriginEXT(struct vn_dispatch_context *ctx, stru
 {
    struct vn_command_vkCmdSetTessellationDomainOriginEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetTessellationDomainOriginEXT_args(dec, &args);
+   vn_decode_vkCmdSetTessellationDomainOriginEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetTessellationDomainOriginEXT(ctx, dec, &args);
@@ -5874,8 +6573,8 @@ vn_run_vkCmdSetTessellationDomainOriginEXT(struct vn_dispatch_context *ctx, stru
       vn_encode_vkCmdSetTessellationDomainOriginEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetDepthClampEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthClampEnableEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetDepthClampEnableEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthClampEnableEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -5890,6 +6589,12 @@ vn_decode_vkCmdSetDepthClampEnableEXT_args(struct vn_cs_decoder *dec, struct vn_
    }
    _Static_assert(sizeof(args->depthClampEnable) == 4, "wire size of depthClampEnable");
    memcpy(&args->depthClampEnable, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetDepthClampEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthClampEnableEXT *args)
+{
+   vn_decode_vkCmdSetDepthClampEnableEXT_args_inline(dec, args);
 }
 
 void
@@ -5936,7 +6641,7 @@ vn_run_vkCmdSetDepthClampEnableEXT(struct vn_dispatch_context *ctx, struct vn_cs
 {
    struct vn_command_vkCmdSetDepthClampEnableEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetDepthClampEnableEXT_args(dec, &args);
+   vn_decode_vkCmdSetDepthClampEnableEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetDepthClampEnableEXT(ctx, dec, &args);
@@ -5951,8 +6656,8 @@ vn_run_vkCmdSetDepthClampEnableEXT(struct vn_dispatch_context *ctx, struct vn_cs
       vn_encode_vkCmdSetDepthClampEnableEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetPolygonModeEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetPolygonModeEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetPolygonModeEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetPolygonModeEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -5967,6 +6672,12 @@ vn_decode_vkCmdSetPolygonModeEXT_args(struct vn_cs_decoder *dec, struct vn_comma
    }
    _Static_assert(sizeof(args->polygonMode) == 4, "wire size of polygonMode");
    memcpy(&args->polygonMode, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetPolygonModeEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetPolygonModeEXT *args)
+{
+   vn_decode_vkCmdSetPolygonModeEXT_args_inline(dec, args);
 }
 
 void
@@ -6013,7 +6724,7 @@ vn_run_vkCmdSetPolygonModeEXT(struct vn_dispatch_context *ctx, struct vn_cs_deco
 {
    struct vn_command_vkCmdSetPolygonModeEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetPolygonModeEXT_args(dec, &args);
+   vn_decode_vkCmdSetPolygonModeEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetPolygonModeEXT(ctx, dec, &args);
@@ -6028,8 +6739,8 @@ vn_run_vkCmdSetPolygonModeEXT(struct vn_dispatch_context *ctx, struct vn_cs_deco
       vn_encode_vkCmdSetPolygonModeEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetRasterizationSamplesEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetRasterizationSamplesEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetRasterizationSamplesEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetRasterizationSamplesEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -6044,6 +6755,12 @@ vn_decode_vkCmdSetRasterizationSamplesEXT_args(struct vn_cs_decoder *dec, struct
    }
    _Static_assert(sizeof(args->rasterizationSamples) == 4, "wire size of rasterizationSamples");
    memcpy(&args->rasterizationSamples, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetRasterizationSamplesEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetRasterizationSamplesEXT *args)
+{
+   vn_decode_vkCmdSetRasterizationSamplesEXT_args_inline(dec, args);
 }
 
 void
@@ -6090,7 +6807,7 @@ vn_run_vkCmdSetRasterizationSamplesEXT(struct vn_dispatch_context *ctx, struct v
 {
    struct vn_command_vkCmdSetRasterizationSamplesEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetRasterizationSamplesEXT_args(dec, &args);
+   vn_decode_vkCmdSetRasterizationSamplesEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetRasterizationSamplesEXT(ctx, dec, &args);
@@ -6105,8 +6822,8 @@ vn_run_vkCmdSetRasterizationSamplesEXT(struct vn_dispatch_context *ctx, struct v
       vn_encode_vkCmdSetRasterizationSamplesEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetSampleMaskEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetSampleMaskEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetSampleMaskEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetSampleMaskEXT *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -6123,14 +6840,20 @@ vn_decode_vkCmdSetSampleMaskEXT_args(struct vn_cs_decoder *dec, struct vn_comman
    memcpy(&args->samples, span + 8, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)((args->samples + 31) / 32)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)((args->samples + 31) / 32)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)((args->samples + 31) / 32))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkSampleMask *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       args->pSampleMask = a;
    }
+}
+
+void
+vn_decode_vkCmdSetSampleMaskEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetSampleMaskEXT *args)
+{
+   vn_decode_vkCmdSetSampleMaskEXT_args_inline(dec, args);
 }
 
 void
@@ -6155,7 +6878,7 @@ vn_run_vkCmdSetSampleMaskEXT(struct vn_dispatch_context *ctx, struct vn_cs_decod
 {
    struct vn_command_vkCmdSetSampleMaskEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetSampleMaskEXT_args(dec, &args);
+   vn_decode_vkCmdSetSampleMaskEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetSampleMaskEXT(ctx, dec, &args);
@@ -6166,8 +6889,8 @@ vn_run_vkCmdSetSampleMaskEXT(struct vn_dispatch_context *ctx, struct vn_cs_decod
       vn_encode_vkCmdSetSampleMaskEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetAlphaToCoverageEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetAlphaToCoverageEnableEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetAlphaToCoverageEnableEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetAlphaToCoverageEnableEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -6182,6 +6905,12 @@ vn_decode_vkCmdSetAlphaToCoverageEnableEXT_args(struct vn_cs_decoder *dec, struc
    }
    _Static_assert(sizeof(args->alphaToCoverageEnable) == 4, "wire size of alphaToCoverageEnable");
    memcpy(&args->alphaToCoverageEnable, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetAlphaToCoverageEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetAlphaToCoverageEnableEXT *args)
+{
+   vn_decode_vkCmdSetAlphaToCoverageEnableEXT_args_inline(dec, args);
 }
 
 void
@@ -6228,7 +6957,7 @@ vn_run_vkCmdSetAlphaToCoverageEnableEXT(struct vn_dispatch_context *ctx, struct 
 {
    struct vn_command_vkCmdSetAlphaToCoverageEnableEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetAlphaToCoverageEnableEXT_args(dec, &args);
+   vn_decode_vkCmdSetAlphaToCoverageEnableEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetAlphaToCoverageEnableEXT(ctx, dec, &args);
@@ -6243,8 +6972,8 @@ vn_run_vkCmdSetAlphaToCoverageEnableEXT(struct vn_dispatch_context *ctx, struct 
       vn_encode_vkCmdSetAlphaToCoverageEnableEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetAlphaToOneEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetAlphaToOneEnableEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetAlphaToOneEnableEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetAlphaToOneEnableEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -6259,6 +6988,12 @@ vn_decode_vkCmdSetAlphaToOneEnableEXT_args(struct vn_cs_decoder *dec, struct vn_
    }
    _Static_assert(sizeof(args->alphaToOneEnable) == 4, "wire size of alphaToOneEnable");
    memcpy(&args->alphaToOneEnable, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetAlphaToOneEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetAlphaToOneEnableEXT *args)
+{
+   vn_decode_vkCmdSetAlphaToOneEnableEXT_args_inline(dec, args);
 }
 
 void
@@ -6305,7 +7040,7 @@ vn_run_vkCmdSetAlphaToOneEnableEXT(struct vn_dispatch_context *ctx, struct vn_cs
 {
    struct vn_command_vkCmdSetAlphaToOneEnableEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetAlphaToOneEnableEXT_args(dec, &args);
+   vn_decode_vkCmdSetAlphaToOneEnableEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetAlphaToOneEnableEXT(ctx, dec, &args);
@@ -6320,8 +7055,8 @@ vn_run_vkCmdSetAlphaToOneEnableEXT(struct vn_dispatch_context *ctx, struct vn_cs
       vn_encode_vkCmdSetAlphaToOneEnableEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetLogicOpEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLogicOpEnableEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetLogicOpEnableEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLogicOpEnableEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -6336,6 +7071,12 @@ vn_decode_vkCmdSetLogicOpEnableEXT_args(struct vn_cs_decoder *dec, struct vn_com
    }
    _Static_assert(sizeof(args->logicOpEnable) == 4, "wire size of logicOpEnable");
    memcpy(&args->logicOpEnable, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetLogicOpEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLogicOpEnableEXT *args)
+{
+   vn_decode_vkCmdSetLogicOpEnableEXT_args_inline(dec, args);
 }
 
 void
@@ -6382,7 +7123,7 @@ vn_run_vkCmdSetLogicOpEnableEXT(struct vn_dispatch_context *ctx, struct vn_cs_de
 {
    struct vn_command_vkCmdSetLogicOpEnableEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetLogicOpEnableEXT_args(dec, &args);
+   vn_decode_vkCmdSetLogicOpEnableEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetLogicOpEnableEXT(ctx, dec, &args);
@@ -6397,8 +7138,8 @@ vn_run_vkCmdSetLogicOpEnableEXT(struct vn_dispatch_context *ctx, struct vn_cs_de
       vn_encode_vkCmdSetLogicOpEnableEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetColorBlendEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorBlendEnableEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetColorBlendEnableEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorBlendEnableEXT *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 16);
@@ -6417,14 +7158,20 @@ vn_decode_vkCmdSetColorBlendEnableEXT_args(struct vn_cs_decoder *dec, struct vn_
    memcpy(&args->attachmentCount, span + 12, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->attachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->attachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->attachmentCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkBool32 *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       args->pColorBlendEnables = a;
    }
+}
+
+void
+vn_decode_vkCmdSetColorBlendEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorBlendEnableEXT *args)
+{
+   vn_decode_vkCmdSetColorBlendEnableEXT_args_inline(dec, args);
 }
 
 void
@@ -6449,7 +7196,7 @@ vn_run_vkCmdSetColorBlendEnableEXT(struct vn_dispatch_context *ctx, struct vn_cs
 {
    struct vn_command_vkCmdSetColorBlendEnableEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetColorBlendEnableEXT_args(dec, &args);
+   vn_decode_vkCmdSetColorBlendEnableEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetColorBlendEnableEXT(ctx, dec, &args);
@@ -6460,8 +7207,8 @@ vn_run_vkCmdSetColorBlendEnableEXT(struct vn_dispatch_context *ctx, struct vn_cs
       vn_encode_vkCmdSetColorBlendEnableEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetColorBlendEquationEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorBlendEquationEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetColorBlendEquationEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorBlendEquationEXT *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 16);
@@ -6480,8 +7227,8 @@ vn_decode_vkCmdSetColorBlendEquationEXT_args(struct vn_cs_decoder *dec, struct v
    memcpy(&args->attachmentCount, span + 12, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->attachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->attachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->attachmentCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkColorBlendEquationEXT *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -6490,6 +7237,12 @@ vn_decode_vkCmdSetColorBlendEquationEXT_args(struct vn_cs_decoder *dec, struct v
       }
       args->pColorBlendEquations = a;
    }
+}
+
+void
+vn_decode_vkCmdSetColorBlendEquationEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorBlendEquationEXT *args)
+{
+   vn_decode_vkCmdSetColorBlendEquationEXT_args_inline(dec, args);
 }
 
 void
@@ -6514,7 +7267,7 @@ vn_run_vkCmdSetColorBlendEquationEXT(struct vn_dispatch_context *ctx, struct vn_
 {
    struct vn_command_vkCmdSetColorBlendEquationEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetColorBlendEquationEXT_args(dec, &args);
+   vn_decode_vkCmdSetColorBlendEquationEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetColorBlendEquationEXT(ctx, dec, &args);
@@ -6525,8 +7278,8 @@ vn_run_vkCmdSetColorBlendEquationEXT(struct vn_dispatch_context *ctx, struct vn_
       vn_encode_vkCmdSetColorBlendEquationEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetColorWriteMaskEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorWriteMaskEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetColorWriteMaskEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorWriteMaskEXT *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 16);
@@ -6545,14 +7298,20 @@ vn_decode_vkCmdSetColorWriteMaskEXT_args(struct vn_cs_decoder *dec, struct vn_co
    memcpy(&args->attachmentCount, span + 12, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->attachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->attachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->attachmentCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkColorComponentFlags *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       args->pColorWriteMasks = a;
    }
+}
+
+void
+vn_decode_vkCmdSetColorWriteMaskEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorWriteMaskEXT *args)
+{
+   vn_decode_vkCmdSetColorWriteMaskEXT_args_inline(dec, args);
 }
 
 void
@@ -6577,7 +7336,7 @@ vn_run_vkCmdSetColorWriteMaskEXT(struct vn_dispatch_context *ctx, struct vn_cs_d
 {
    struct vn_command_vkCmdSetColorWriteMaskEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetColorWriteMaskEXT_args(dec, &args);
+   vn_decode_vkCmdSetColorWriteMaskEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetColorWriteMaskEXT(ctx, dec, &args);
@@ -6588,8 +7347,8 @@ vn_run_vkCmdSetColorWriteMaskEXT(struct vn_dispatch_context *ctx, struct vn_cs_d
       vn_encode_vkCmdSetColorWriteMaskEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetRasterizationStreamEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetRasterizationStreamEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetRasterizationStreamEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetRasterizationStreamEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -6604,6 +7363,12 @@ vn_decode_vkCmdSetRasterizationStreamEXT_args(struct vn_cs_decoder *dec, struct 
    }
    _Static_assert(sizeof(args->rasterizationStream) == 4, "wire size of rasterizationStream");
    memcpy(&args->rasterizationStream, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetRasterizationStreamEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetRasterizationStreamEXT *args)
+{
+   vn_decode_vkCmdSetRasterizationStreamEXT_args_inline(dec, args);
 }
 
 void
@@ -6650,7 +7415,7 @@ vn_run_vkCmdSetRasterizationStreamEXT(struct vn_dispatch_context *ctx, struct vn
 {
    struct vn_command_vkCmdSetRasterizationStreamEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetRasterizationStreamEXT_args(dec, &args);
+   vn_decode_vkCmdSetRasterizationStreamEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetRasterizationStreamEXT(ctx, dec, &args);
@@ -6665,8 +7430,8 @@ vn_run_vkCmdSetRasterizationStreamEXT(struct vn_dispatch_context *ctx, struct vn
       vn_encode_vkCmdSetRasterizationStreamEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetConservativeRasterizationModeEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetConservativeRasterizationModeEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetConservativeRasterizationModeEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetConservativeRasterizationModeEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -6681,6 +7446,12 @@ vn_decode_vkCmdSetConservativeRasterizationModeEXT_args(struct vn_cs_decoder *de
    }
    _Static_assert(sizeof(args->conservativeRasterizationMode) == 4, "wire size of conservativeRasterizationMode");
    memcpy(&args->conservativeRasterizationMode, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetConservativeRasterizationModeEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetConservativeRasterizationModeEXT *args)
+{
+   vn_decode_vkCmdSetConservativeRasterizationModeEXT_args_inline(dec, args);
 }
 
 void
@@ -6727,7 +7498,7 @@ vn_run_vkCmdSetConservativeRasterizationModeEXT(struct vn_dispatch_context *ctx,
 {
    struct vn_command_vkCmdSetConservativeRasterizationModeEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetConservativeRasterizationModeEXT_args(dec, &args);
+   vn_decode_vkCmdSetConservativeRasterizationModeEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetConservativeRasterizationModeEXT(ctx, dec, &args);
@@ -6742,8 +7513,8 @@ vn_run_vkCmdSetConservativeRasterizationModeEXT(struct vn_dispatch_context *ctx,
       vn_encode_vkCmdSetConservativeRasterizationModeEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetExtraPrimitiveOverestimationSizeEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetExtraPrimitiveOverestimationSizeEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetExtraPrimitiveOverestimationSizeEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetExtraPrimitiveOverestimationSizeEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -6758,6 +7529,12 @@ vn_decode_vkCmdSetExtraPrimitiveOverestimationSizeEXT_args(struct vn_cs_decoder 
    }
    _Static_assert(sizeof(args->extraPrimitiveOverestimationSize) == 4, "wire size of extraPrimitiveOverestimationSize");
    memcpy(&args->extraPrimitiveOverestimationSize, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetExtraPrimitiveOverestimationSizeEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetExtraPrimitiveOverestimationSizeEXT *args)
+{
+   vn_decode_vkCmdSetExtraPrimitiveOverestimationSizeEXT_args_inline(dec, args);
 }
 
 void
@@ -6804,7 +7581,7 @@ vn_run_vkCmdSetExtraPrimitiveOverestimationSizeEXT(struct vn_dispatch_context *c
 {
    struct vn_command_vkCmdSetExtraPrimitiveOverestimationSizeEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetExtraPrimitiveOverestimationSizeEXT_args(dec, &args);
+   vn_decode_vkCmdSetExtraPrimitiveOverestimationSizeEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetExtraPrimitiveOverestimationSizeEXT(ctx, dec, &args);
@@ -6819,8 +7596,8 @@ vn_run_vkCmdSetExtraPrimitiveOverestimationSizeEXT(struct vn_dispatch_context *c
       vn_encode_vkCmdSetExtraPrimitiveOverestimationSizeEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetDepthClipEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthClipEnableEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetDepthClipEnableEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthClipEnableEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -6835,6 +7612,12 @@ vn_decode_vkCmdSetDepthClipEnableEXT_args(struct vn_cs_decoder *dec, struct vn_c
    }
    _Static_assert(sizeof(args->depthClipEnable) == 4, "wire size of depthClipEnable");
    memcpy(&args->depthClipEnable, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetDepthClipEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthClipEnableEXT *args)
+{
+   vn_decode_vkCmdSetDepthClipEnableEXT_args_inline(dec, args);
 }
 
 void
@@ -6881,7 +7664,7 @@ vn_run_vkCmdSetDepthClipEnableEXT(struct vn_dispatch_context *ctx, struct vn_cs_
 {
    struct vn_command_vkCmdSetDepthClipEnableEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetDepthClipEnableEXT_args(dec, &args);
+   vn_decode_vkCmdSetDepthClipEnableEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetDepthClipEnableEXT(ctx, dec, &args);
@@ -6896,8 +7679,8 @@ vn_run_vkCmdSetDepthClipEnableEXT(struct vn_dispatch_context *ctx, struct vn_cs_
       vn_encode_vkCmdSetDepthClipEnableEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetSampleLocationsEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetSampleLocationsEnableEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetSampleLocationsEnableEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetSampleLocationsEnableEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -6912,6 +7695,12 @@ vn_decode_vkCmdSetSampleLocationsEnableEXT_args(struct vn_cs_decoder *dec, struc
    }
    _Static_assert(sizeof(args->sampleLocationsEnable) == 4, "wire size of sampleLocationsEnable");
    memcpy(&args->sampleLocationsEnable, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetSampleLocationsEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetSampleLocationsEnableEXT *args)
+{
+   vn_decode_vkCmdSetSampleLocationsEnableEXT_args_inline(dec, args);
 }
 
 void
@@ -6958,7 +7747,7 @@ vn_run_vkCmdSetSampleLocationsEnableEXT(struct vn_dispatch_context *ctx, struct 
 {
    struct vn_command_vkCmdSetSampleLocationsEnableEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetSampleLocationsEnableEXT_args(dec, &args);
+   vn_decode_vkCmdSetSampleLocationsEnableEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetSampleLocationsEnableEXT(ctx, dec, &args);
@@ -6973,8 +7762,8 @@ vn_run_vkCmdSetSampleLocationsEnableEXT(struct vn_dispatch_context *ctx, struct 
       vn_encode_vkCmdSetSampleLocationsEnableEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetColorBlendAdvancedEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorBlendAdvancedEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetColorBlendAdvancedEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorBlendAdvancedEXT *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 16);
@@ -6993,8 +7782,8 @@ vn_decode_vkCmdSetColorBlendAdvancedEXT_args(struct vn_cs_decoder *dec, struct v
    memcpy(&args->attachmentCount, span + 12, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->attachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->attachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->attachmentCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkColorBlendAdvancedEXT *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -7003,6 +7792,12 @@ vn_decode_vkCmdSetColorBlendAdvancedEXT_args(struct vn_cs_decoder *dec, struct v
       }
       args->pColorBlendAdvanced = a;
    }
+}
+
+void
+vn_decode_vkCmdSetColorBlendAdvancedEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorBlendAdvancedEXT *args)
+{
+   vn_decode_vkCmdSetColorBlendAdvancedEXT_args_inline(dec, args);
 }
 
 void
@@ -7027,7 +7822,7 @@ vn_run_vkCmdSetColorBlendAdvancedEXT(struct vn_dispatch_context *ctx, struct vn_
 {
    struct vn_command_vkCmdSetColorBlendAdvancedEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetColorBlendAdvancedEXT_args(dec, &args);
+   vn_decode_vkCmdSetColorBlendAdvancedEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetColorBlendAdvancedEXT(ctx, dec, &args);
@@ -7038,8 +7833,8 @@ vn_run_vkCmdSetColorBlendAdvancedEXT(struct vn_dispatch_context *ctx, struct vn_
       vn_encode_vkCmdSetColorBlendAdvancedEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetProvokingVertexModeEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetProvokingVertexModeEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetProvokingVertexModeEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetProvokingVertexModeEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -7054,6 +7849,12 @@ vn_decode_vkCmdSetProvokingVertexModeEXT_args(struct vn_cs_decoder *dec, struct 
    }
    _Static_assert(sizeof(args->provokingVertexMode) == 4, "wire size of provokingVertexMode");
    memcpy(&args->provokingVertexMode, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetProvokingVertexModeEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetProvokingVertexModeEXT *args)
+{
+   vn_decode_vkCmdSetProvokingVertexModeEXT_args_inline(dec, args);
 }
 
 void
@@ -7100,7 +7901,7 @@ vn_run_vkCmdSetProvokingVertexModeEXT(struct vn_dispatch_context *ctx, struct vn
 {
    struct vn_command_vkCmdSetProvokingVertexModeEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetProvokingVertexModeEXT_args(dec, &args);
+   vn_decode_vkCmdSetProvokingVertexModeEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetProvokingVertexModeEXT(ctx, dec, &args);
@@ -7115,8 +7916,8 @@ vn_run_vkCmdSetProvokingVertexModeEXT(struct vn_dispatch_context *ctx, struct vn
       vn_encode_vkCmdSetProvokingVertexModeEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetLineRasterizationModeEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineRasterizationModeEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetLineRasterizationModeEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineRasterizationModeEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -7131,6 +7932,12 @@ vn_decode_vkCmdSetLineRasterizationModeEXT_args(struct vn_cs_decoder *dec, struc
    }
    _Static_assert(sizeof(args->lineRasterizationMode) == 4, "wire size of lineRasterizationMode");
    memcpy(&args->lineRasterizationMode, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetLineRasterizationModeEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineRasterizationModeEXT *args)
+{
+   vn_decode_vkCmdSetLineRasterizationModeEXT_args_inline(dec, args);
 }
 
 void
@@ -7177,7 +7984,7 @@ vn_run_vkCmdSetLineRasterizationModeEXT(struct vn_dispatch_context *ctx, struct 
 {
    struct vn_command_vkCmdSetLineRasterizationModeEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetLineRasterizationModeEXT_args(dec, &args);
+   vn_decode_vkCmdSetLineRasterizationModeEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetLineRasterizationModeEXT(ctx, dec, &args);
@@ -7192,8 +7999,8 @@ vn_run_vkCmdSetLineRasterizationModeEXT(struct vn_dispatch_context *ctx, struct 
       vn_encode_vkCmdSetLineRasterizationModeEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetLineStippleEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineStippleEnableEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetLineStippleEnableEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineStippleEnableEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -7208,6 +8015,12 @@ vn_decode_vkCmdSetLineStippleEnableEXT_args(struct vn_cs_decoder *dec, struct vn
    }
    _Static_assert(sizeof(args->stippledLineEnable) == 4, "wire size of stippledLineEnable");
    memcpy(&args->stippledLineEnable, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetLineStippleEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineStippleEnableEXT *args)
+{
+   vn_decode_vkCmdSetLineStippleEnableEXT_args_inline(dec, args);
 }
 
 void
@@ -7254,7 +8067,7 @@ vn_run_vkCmdSetLineStippleEnableEXT(struct vn_dispatch_context *ctx, struct vn_c
 {
    struct vn_command_vkCmdSetLineStippleEnableEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetLineStippleEnableEXT_args(dec, &args);
+   vn_decode_vkCmdSetLineStippleEnableEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetLineStippleEnableEXT(ctx, dec, &args);
@@ -7269,8 +8082,8 @@ vn_run_vkCmdSetLineStippleEnableEXT(struct vn_dispatch_context *ctx, struct vn_c
       vn_encode_vkCmdSetLineStippleEnableEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetDepthClipNegativeOneToOneEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthClipNegativeOneToOneEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetDepthClipNegativeOneToOneEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthClipNegativeOneToOneEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -7285,6 +8098,12 @@ vn_decode_vkCmdSetDepthClipNegativeOneToOneEXT_args(struct vn_cs_decoder *dec, s
    }
    _Static_assert(sizeof(args->negativeOneToOne) == 4, "wire size of negativeOneToOne");
    memcpy(&args->negativeOneToOne, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetDepthClipNegativeOneToOneEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthClipNegativeOneToOneEXT *args)
+{
+   vn_decode_vkCmdSetDepthClipNegativeOneToOneEXT_args_inline(dec, args);
 }
 
 void
@@ -7331,7 +8150,7 @@ vn_run_vkCmdSetDepthClipNegativeOneToOneEXT(struct vn_dispatch_context *ctx, str
 {
    struct vn_command_vkCmdSetDepthClipNegativeOneToOneEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetDepthClipNegativeOneToOneEXT_args(dec, &args);
+   vn_decode_vkCmdSetDepthClipNegativeOneToOneEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetDepthClipNegativeOneToOneEXT(ctx, dec, &args);
@@ -7346,8 +8165,8 @@ vn_run_vkCmdSetDepthClipNegativeOneToOneEXT(struct vn_dispatch_context *ctx, str
       vn_encode_vkCmdSetDepthClipNegativeOneToOneEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetFragmentShadingRateKHR_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetFragmentShadingRateKHR *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetFragmentShadingRateKHR_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetFragmentShadingRateKHR *args)
 {
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
@@ -7366,6 +8185,12 @@ vn_decode_vkCmdSetFragmentShadingRateKHR_args(struct vn_cs_decoder *dec, struct 
    if (vn_decode_array_size_expect(dec, 2)) {
       vn_decode_bytes(dec, args->combinerOps, sizeof(args->combinerOps));
    }
+}
+
+void
+vn_decode_vkCmdSetFragmentShadingRateKHR_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetFragmentShadingRateKHR *args)
+{
+   vn_decode_vkCmdSetFragmentShadingRateKHR_args_inline(dec, args);
 }
 
 void
@@ -7390,7 +8215,7 @@ vn_run_vkCmdSetFragmentShadingRateKHR(struct vn_dispatch_context *ctx, struct vn
 {
    struct vn_command_vkCmdSetFragmentShadingRateKHR args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetFragmentShadingRateKHR_args(dec, &args);
+   vn_decode_vkCmdSetFragmentShadingRateKHR_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetFragmentShadingRateKHR(ctx, dec, &args);
@@ -7401,8 +8226,8 @@ vn_run_vkCmdSetFragmentShadingRateKHR(struct vn_dispatch_context *ctx, struct vn
       vn_encode_vkCmdSetFragmentShadingRateKHR_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdBindIndexBuffer2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindIndexBuffer2 *args)
+VN_CS_INLINE void
+vn_decode_vkCmdBindIndexBuffer2_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindIndexBuffer2 *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 36);
@@ -7420,6 +8245,7 @@ vn_decode_vkCmdBindIndexBuffer2_args(struct vn_cs_decoder *dec, struct vn_comman
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, true);
       args->buffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->buffer_object = obj;
    }
    _Static_assert(sizeof(args->offset) == 8, "wire size of offset");
    memcpy(&args->offset, span + 16, 8);
@@ -7427,6 +8253,12 @@ vn_decode_vkCmdBindIndexBuffer2_args(struct vn_cs_decoder *dec, struct vn_comman
    memcpy(&args->size, span + 24, 8);
    _Static_assert(sizeof(args->indexType) == 4, "wire size of indexType");
    memcpy(&args->indexType, span + 32, 4);
+}
+
+void
+vn_decode_vkCmdBindIndexBuffer2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindIndexBuffer2 *args)
+{
+   vn_decode_vkCmdBindIndexBuffer2_args_inline(dec, args);
 }
 
 void
@@ -7440,7 +8272,7 @@ vn_run_vkCmdBindIndexBuffer2(struct vn_dispatch_context *ctx, struct vn_cs_decod
 {
    struct vn_command_vkCmdBindIndexBuffer2 args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdBindIndexBuffer2_args(dec, &args);
+   vn_decode_vkCmdBindIndexBuffer2_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdBindIndexBuffer2(ctx, &args);

@@ -437,8 +437,8 @@ vn_decode_vkGetCalibratedTimestampsKHR_args(struct vn_cs_decoder *dec, struct vn
    memcpy(&args->timestampCount, span + 8, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->timestampCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->timestampCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->timestampCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkCalibratedTimestampInfoKHR *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)

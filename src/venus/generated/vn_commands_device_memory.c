@@ -81,6 +81,7 @@ vn_decode_vkFreeMemory_args(struct vn_cs_decoder *dec, struct vn_command_vkFreeM
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE_MEMORY, true);
       args->memory = obj ? (VkDeviceMemory)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->memory_object = obj;
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -128,6 +129,7 @@ vn_decode_vkUnmapMemory_args(struct vn_cs_decoder *dec, struct vn_command_vkUnma
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE_MEMORY, false);
       args->memory = obj ? (VkDeviceMemory)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->memory_object = obj;
    }
 }
 
@@ -171,8 +173,8 @@ vn_decode_vkFlushMappedMemoryRanges_args(struct vn_cs_decoder *dec, struct vn_co
    memcpy(&args->memoryRangeCount, span + 8, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->memoryRangeCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->memoryRangeCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->memoryRangeCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkMappedMemoryRange *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -234,8 +236,8 @@ vn_decode_vkInvalidateMappedMemoryRanges_args(struct vn_cs_decoder *dec, struct 
    memcpy(&args->memoryRangeCount, span + 8, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->memoryRangeCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->memoryRangeCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->memoryRangeCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkMappedMemoryRange *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -298,6 +300,7 @@ vn_decode_vkGetDeviceMemoryCommitment_args(struct vn_cs_decoder *dec, struct vn_
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE_MEMORY, false);
       args->memory = obj ? (VkDeviceMemory)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->memory_object = obj;
    }
    if (vn_decode_simple_pointer(dec)) {
       VkDeviceSize *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));

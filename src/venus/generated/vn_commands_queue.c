@@ -24,8 +24,8 @@ vn_decode_vkQueueSubmit_args(struct vn_cs_decoder *dec, struct vn_command_vkQueu
    memcpy(&args->submitCount, span + 8, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->submitCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->submitCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->submitCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkSubmitInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -36,6 +36,7 @@ vn_decode_vkQueueSubmit_args(struct vn_cs_decoder *dec, struct vn_command_vkQueu
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_FENCE, true);
       args->fence = obj ? (VkFence)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->fence_object = obj;
    }
 }
 
@@ -113,8 +114,8 @@ vn_decode_vkQueueBindSparse_args(struct vn_cs_decoder *dec, struct vn_command_vk
    memcpy(&args->bindInfoCount, span + 8, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->bindInfoCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->bindInfoCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->bindInfoCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkBindSparseInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -125,6 +126,7 @@ vn_decode_vkQueueBindSparse_args(struct vn_cs_decoder *dec, struct vn_command_vk
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_FENCE, true);
       args->fence = obj ? (VkFence)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->fence_object = obj;
    }
 }
 
@@ -169,8 +171,8 @@ vn_decode_vkQueueSubmit2_args(struct vn_cs_decoder *dec, struct vn_command_vkQue
    memcpy(&args->submitCount, span + 8, 4);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->submitCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->submitCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->submitCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkSubmitInfo2 *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -181,6 +183,7 @@ vn_decode_vkQueueSubmit2_args(struct vn_cs_decoder *dec, struct vn_command_vkQue
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_FENCE, true);
       args->fence = obj ? (VkFence)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->fence_object = obj;
    }
 }
 

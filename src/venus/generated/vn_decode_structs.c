@@ -1129,8 +1129,8 @@ vn_decode_VkBindBufferMemoryDeviceGroupInfo_self(struct vn_cs_decoder *dec, VkBi
    vn_decode_bytes(dec, &val->deviceIndexCount, sizeof(val->deviceIndexCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->deviceIndexCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->deviceIndexCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->deviceIndexCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -1177,8 +1177,8 @@ vn_decode_VkBindImageMemoryDeviceGroupInfo_self(struct vn_cs_decoder *dec, VkBin
    vn_decode_bytes(dec, &val->deviceIndexCount, sizeof(val->deviceIndexCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->deviceIndexCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->deviceIndexCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->deviceIndexCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -1188,8 +1188,8 @@ vn_decode_VkBindImageMemoryDeviceGroupInfo_self(struct vn_cs_decoder *dec, VkBin
    vn_decode_bytes(dec, &val->splitInstanceBindRegionCount, sizeof(val->splitInstanceBindRegionCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->splitInstanceBindRegionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->splitInstanceBindRegionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->splitInstanceBindRegionCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkRect2D *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -1301,8 +1301,8 @@ vn_decode_VkBindSparseInfo_self(struct vn_cs_decoder *dec, VkBindSparseInfo *val
    vn_decode_bytes(dec, &val->waitSemaphoreCount, sizeof(val->waitSemaphoreCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
-      if (n && n != (uint64_t)(val->waitSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->waitSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->waitSemaphoreCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkSemaphore *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -1313,8 +1313,8 @@ vn_decode_VkBindSparseInfo_self(struct vn_cs_decoder *dec, VkBindSparseInfo *val
    vn_decode_bytes(dec, &val->bufferBindCount, sizeof(val->bufferBindCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->bufferBindCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->bufferBindCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->bufferBindCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkSparseBufferMemoryBindInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -1325,8 +1325,8 @@ vn_decode_VkBindSparseInfo_self(struct vn_cs_decoder *dec, VkBindSparseInfo *val
    vn_decode_bytes(dec, &val->imageOpaqueBindCount, sizeof(val->imageOpaqueBindCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->imageOpaqueBindCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->imageOpaqueBindCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->imageOpaqueBindCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkSparseImageOpaqueMemoryBindInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -1337,8 +1337,8 @@ vn_decode_VkBindSparseInfo_self(struct vn_cs_decoder *dec, VkBindSparseInfo *val
    vn_decode_bytes(dec, &val->imageBindCount, sizeof(val->imageBindCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->imageBindCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->imageBindCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->imageBindCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkSparseImageMemoryBindInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -1349,8 +1349,8 @@ vn_decode_VkBindSparseInfo_self(struct vn_cs_decoder *dec, VkBindSparseInfo *val
    vn_decode_bytes(dec, &val->signalSemaphoreCount, sizeof(val->signalSemaphoreCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
-      if (n && n != (uint64_t)(val->signalSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->signalSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->signalSemaphoreCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkSemaphore *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -1400,8 +1400,8 @@ vn_decode_VkBlitImageInfo2_self(struct vn_cs_decoder *dec, VkBlitImageInfo2 *val
    vn_decode_bytes(dec, &val->regionCount, sizeof(val->regionCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->regionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->regionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->regionCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkImageBlit2 *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -1777,8 +1777,8 @@ vn_decode_VkCoarseSampleOrderCustomNV(struct vn_cs_decoder *dec, VkCoarseSampleO
    vn_decode_bytes(dec, &val->sampleLocationCount, sizeof(val->sampleLocationCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->sampleLocationCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->sampleLocationCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->sampleLocationCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkCoarseSampleLocationNV *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -1924,8 +1924,8 @@ vn_decode_VkCommandBufferInheritanceRenderingInfo_self(struct vn_cs_decoder *dec
    vn_decode_bytes(dec, &val->colorAttachmentCount, sizeof(val->colorAttachmentCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->colorAttachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->colorAttachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->colorAttachmentCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkFormat *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -2108,8 +2108,8 @@ vn_decode_VkCopyBufferInfo2_self(struct vn_cs_decoder *dec, VkCopyBufferInfo2 *v
    vn_decode_bytes(dec, &val->regionCount, sizeof(val->regionCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->regionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->regionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->regionCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkBufferCopy2 *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -2140,8 +2140,8 @@ vn_decode_VkCopyBufferToImageInfo2_self(struct vn_cs_decoder *dec, VkCopyBufferT
    vn_decode_bytes(dec, &val->regionCount, sizeof(val->regionCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->regionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->regionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->regionCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkBufferImageCopy2 *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -2215,8 +2215,8 @@ vn_decode_VkCopyImageInfo2_self(struct vn_cs_decoder *dec, VkCopyImageInfo2 *val
    vn_decode_bytes(dec, &val->regionCount, sizeof(val->regionCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->regionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->regionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->regionCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkImageCopy2 *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -2247,8 +2247,8 @@ vn_decode_VkCopyImageToBufferInfo2_self(struct vn_cs_decoder *dec, VkCopyImageTo
    vn_decode_bytes(dec, &val->regionCount, sizeof(val->regionCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->regionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->regionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->regionCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkBufferImageCopy2 *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -2352,8 +2352,8 @@ vn_decode_VkDependencyInfo_self(struct vn_cs_decoder *dec, VkDependencyInfo *val
    vn_decode_bytes(dec, &val->memoryBarrierCount, sizeof(val->memoryBarrierCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->memoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->memoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->memoryBarrierCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkMemoryBarrier2 *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -2364,8 +2364,8 @@ vn_decode_VkDependencyInfo_self(struct vn_cs_decoder *dec, VkDependencyInfo *val
    vn_decode_bytes(dec, &val->bufferMemoryBarrierCount, sizeof(val->bufferMemoryBarrierCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->bufferMemoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->bufferMemoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->bufferMemoryBarrierCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkBufferMemoryBarrier2 *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -2376,8 +2376,8 @@ vn_decode_VkDependencyInfo_self(struct vn_cs_decoder *dec, VkDependencyInfo *val
    vn_decode_bytes(dec, &val->imageMemoryBarrierCount, sizeof(val->imageMemoryBarrierCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->imageMemoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->imageMemoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->imageMemoryBarrierCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkImageMemoryBarrier2 *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -2449,8 +2449,8 @@ vn_decode_VkDescriptorPoolCreateInfo_self(struct vn_cs_decoder *dec, VkDescripto
    vn_decode_bytes(dec, &val->poolSizeCount, sizeof(val->poolSizeCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->poolSizeCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->poolSizeCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->poolSizeCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkDescriptorPoolSize *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -2505,8 +2505,8 @@ vn_decode_VkDescriptorSetAllocateInfo_self(struct vn_cs_decoder *dec, VkDescript
    vn_decode_bytes(dec, &val->descriptorSetCount, sizeof(val->descriptorSetCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
-      if (n && n != (uint64_t)(val->descriptorSetCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->descriptorSetCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->descriptorSetCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkDescriptorSetLayout *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -2553,8 +2553,8 @@ vn_decode_VkDescriptorSetLayoutBindingFlagsCreateInfo_self(struct vn_cs_decoder 
    vn_decode_bytes(dec, &val->bindingCount, sizeof(val->bindingCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->bindingCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->bindingCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->bindingCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkDescriptorBindingFlags *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -2582,8 +2582,8 @@ vn_decode_VkDescriptorSetLayoutCreateInfo_self(struct vn_cs_decoder *dec, VkDesc
    vn_decode_bytes(dec, &val->bindingCount, sizeof(val->bindingCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->bindingCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->bindingCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->bindingCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkDescriptorSetLayoutBinding *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -2611,8 +2611,8 @@ vn_decode_VkDescriptorSetVariableDescriptorCountAllocateInfo_self(struct vn_cs_d
    vn_decode_bytes(dec, &val->descriptorSetCount, sizeof(val->descriptorSetCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->descriptorSetCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->descriptorSetCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->descriptorSetCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -2640,8 +2640,8 @@ vn_decode_VkDescriptorUpdateTemplateCreateInfo_self(struct vn_cs_decoder *dec, V
    vn_decode_bytes(dec, &val->descriptorUpdateEntryCount, sizeof(val->descriptorUpdateEntryCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->descriptorUpdateEntryCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->descriptorUpdateEntryCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->descriptorUpdateEntryCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkDescriptorUpdateTemplateEntry *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -2712,8 +2712,8 @@ vn_decode_VkDeviceCreateInfo_self(struct vn_cs_decoder *dec, VkDeviceCreateInfo 
    vn_decode_bytes(dec, &val->queueCreateInfoCount, sizeof(val->queueCreateInfoCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->queueCreateInfoCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->queueCreateInfoCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->queueCreateInfoCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkDeviceQueueCreateInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -2817,8 +2817,8 @@ vn_decode_VkDeviceGroupDeviceCreateInfo_self(struct vn_cs_decoder *dec, VkDevice
    vn_decode_bytes(dec, &val->physicalDeviceCount, sizeof(val->physicalDeviceCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
-      if (n && n != (uint64_t)(val->physicalDeviceCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->physicalDeviceCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->physicalDeviceCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkPhysicalDevice *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -2847,8 +2847,8 @@ vn_decode_VkDeviceGroupRenderPassBeginInfo_self(struct vn_cs_decoder *dec, VkDev
    vn_decode_bytes(dec, &val->deviceRenderAreaCount, sizeof(val->deviceRenderAreaCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->deviceRenderAreaCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->deviceRenderAreaCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->deviceRenderAreaCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkRect2D *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -2877,8 +2877,8 @@ vn_decode_VkDeviceGroupSubmitInfo_self(struct vn_cs_decoder *dec, VkDeviceGroupS
    vn_decode_bytes(dec, &val->waitSemaphoreCount, sizeof(val->waitSemaphoreCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->waitSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->waitSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->waitSemaphoreCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -2888,8 +2888,8 @@ vn_decode_VkDeviceGroupSubmitInfo_self(struct vn_cs_decoder *dec, VkDeviceGroupS
    vn_decode_bytes(dec, &val->commandBufferCount, sizeof(val->commandBufferCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->commandBufferCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->commandBufferCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->commandBufferCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -2899,8 +2899,8 @@ vn_decode_VkDeviceGroupSubmitInfo_self(struct vn_cs_decoder *dec, VkDeviceGroupS
    vn_decode_bytes(dec, &val->signalSemaphoreCount, sizeof(val->signalSemaphoreCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->signalSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->signalSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->signalSemaphoreCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -3063,8 +3063,8 @@ vn_decode_VkDeviceQueueCreateInfo_self(struct vn_cs_decoder *dec, VkDeviceQueueC
    vn_decode_bytes(dec, &val->queueCount, sizeof(val->queueCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->queueCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->queueCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->queueCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       float *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -3439,8 +3439,8 @@ vn_decode_VkFramebufferAttachmentImageInfo_self(struct vn_cs_decoder *dec, VkFra
    vn_decode_bytes(dec, &val->viewFormatCount, sizeof(val->viewFormatCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->viewFormatCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->viewFormatCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->viewFormatCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkFormat *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -3467,8 +3467,8 @@ vn_decode_VkFramebufferAttachmentsCreateInfo_self(struct vn_cs_decoder *dec, VkF
    vn_decode_bytes(dec, &val->attachmentImageInfoCount, sizeof(val->attachmentImageInfoCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->attachmentImageInfoCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->attachmentImageInfoCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->attachmentImageInfoCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkFramebufferAttachmentImageInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -3653,8 +3653,8 @@ vn_decode_VkGraphicsPipelineShaderGroupsCreateInfoNV_self(struct vn_cs_decoder *
    vn_decode_bytes(dec, &val->groupCount, sizeof(val->groupCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->groupCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->groupCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->groupCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkGraphicsShaderGroupCreateInfoNV *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -3665,8 +3665,8 @@ vn_decode_VkGraphicsPipelineShaderGroupsCreateInfoNV_self(struct vn_cs_decoder *
    vn_decode_bytes(dec, &val->pipelineCount, sizeof(val->pipelineCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
-      if (n && n != (uint64_t)(val->pipelineCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->pipelineCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->pipelineCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkPipeline *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -3694,8 +3694,8 @@ vn_decode_VkGraphicsShaderGroupCreateInfoNV_self(struct vn_cs_decoder *dec, VkGr
    vn_decode_bytes(dec, &val->stageCount, sizeof(val->stageCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->stageCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->stageCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->stageCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkPipelineShaderStageCreateInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -3898,8 +3898,8 @@ vn_decode_VkImageDrmFormatModifierExplicitCreateInfoEXT_self(struct vn_cs_decode
    vn_decode_bytes(dec, &val->drmFormatModifierPlaneCount, sizeof(val->drmFormatModifierPlaneCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->drmFormatModifierPlaneCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->drmFormatModifierPlaneCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->drmFormatModifierPlaneCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkSubresourceLayout *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -3928,8 +3928,8 @@ vn_decode_VkImageDrmFormatModifierListCreateInfoEXT_self(struct vn_cs_decoder *d
    vn_decode_bytes(dec, &val->drmFormatModifierCount, sizeof(val->drmFormatModifierCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->drmFormatModifierCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->drmFormatModifierCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->drmFormatModifierCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       uint64_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -3956,8 +3956,8 @@ vn_decode_VkImageFormatListCreateInfo_self(struct vn_cs_decoder *dec, VkImageFor
    vn_decode_bytes(dec, &val->viewFormatCount, sizeof(val->viewFormatCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->viewFormatCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->viewFormatCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->viewFormatCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkFormat *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -4438,8 +4438,8 @@ vn_decode_VkLayerSettingsCreateInfoEXT_self(struct vn_cs_decoder *dec, VkLayerSe
    vn_decode_bytes(dec, &val->settingCount, sizeof(val->settingCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->settingCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->settingCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->settingCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkLayerSettingEXT *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -4692,8 +4692,8 @@ vn_decode_VkMultiviewPerViewRenderAreasRenderPassBeginInfoQCOM_self(struct vn_cs
    vn_decode_bytes(dec, &val->perViewRenderAreaCount, sizeof(val->perViewRenderAreaCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->perViewRenderAreaCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->perViewRenderAreaCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->perViewRenderAreaCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkRect2D *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -4722,8 +4722,8 @@ vn_decode_VkMutableDescriptorTypeCreateInfoEXT_self(struct vn_cs_decoder *dec, V
    vn_decode_bytes(dec, &val->mutableDescriptorTypeListCount, sizeof(val->mutableDescriptorTypeListCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->mutableDescriptorTypeListCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->mutableDescriptorTypeListCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->mutableDescriptorTypeListCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkMutableDescriptorTypeListEXT *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -4751,8 +4751,8 @@ vn_decode_VkMutableDescriptorTypeListEXT(struct vn_cs_decoder *dec, VkMutableDes
    vn_decode_bytes(dec, &val->descriptorTypeCount, sizeof(val->descriptorTypeCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->descriptorTypeCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->descriptorTypeCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->descriptorTypeCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkDescriptorType *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -8943,8 +8943,8 @@ vn_decode_VkPipelineBinaryInfoKHR_self(struct vn_cs_decoder *dec, VkPipelineBina
    vn_decode_bytes(dec, &val->binaryCount, sizeof(val->binaryCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
-      if (n && n != (uint64_t)(val->binaryCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->binaryCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->binaryCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkPipelineBinaryKHR *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -9065,8 +9065,8 @@ vn_decode_VkPipelineColorWriteCreateInfoEXT_self(struct vn_cs_decoder *dec, VkPi
    vn_decode_bytes(dec, &val->attachmentCount, sizeof(val->attachmentCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->attachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->attachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->attachmentCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkBool32 *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -9214,8 +9214,8 @@ vn_decode_VkPipelineCreationFeedbackCreateInfo_self(struct vn_cs_decoder *dec, V
    vn_decode_bytes(dec, &val->pipelineStageCreationFeedbackCount, sizeof(val->pipelineStageCreationFeedbackCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->pipelineStageCreationFeedbackCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->pipelineStageCreationFeedbackCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->pipelineStageCreationFeedbackCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkPipelineCreationFeedback *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -9302,8 +9302,8 @@ vn_decode_VkPipelineDynamicStateCreateInfo_self(struct vn_cs_decoder *dec, VkPip
    vn_decode_bytes(dec, &val->dynamicStateCount, sizeof(val->dynamicStateCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->dynamicStateCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->dynamicStateCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->dynamicStateCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkDynamicState *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -9394,8 +9394,8 @@ vn_decode_VkPipelineLayoutCreateInfo_self(struct vn_cs_decoder *dec, VkPipelineL
    vn_decode_bytes(dec, &val->setLayoutCount, sizeof(val->setLayoutCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
-      if (n && n != (uint64_t)(val->setLayoutCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->setLayoutCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->setLayoutCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkDescriptorSetLayout *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -9406,8 +9406,8 @@ vn_decode_VkPipelineLayoutCreateInfo_self(struct vn_cs_decoder *dec, VkPipelineL
    vn_decode_bytes(dec, &val->pushConstantRangeCount, sizeof(val->pushConstantRangeCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->pushConstantRangeCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->pushConstantRangeCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->pushConstantRangeCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkPushConstantRange *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -9436,8 +9436,8 @@ vn_decode_VkPipelineLibraryCreateInfoKHR_self(struct vn_cs_decoder *dec, VkPipel
    vn_decode_bytes(dec, &val->libraryCount, sizeof(val->libraryCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
-      if (n && n != (uint64_t)(val->libraryCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->libraryCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->libraryCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkPipeline *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -9758,8 +9758,8 @@ vn_decode_VkPipelineShaderStageModuleIdentifierCreateInfoEXT_self(struct vn_cs_d
    vn_decode_bytes(dec, &val->identifierSize, sizeof(val->identifierSize));
    {
       const uint64_t n = vn_decode_array_size(dec, 1);
-      if (n && n != (uint64_t)(val->identifierSize)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->identifierSize)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->identifierSize))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       uint8_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -9841,8 +9841,8 @@ vn_decode_VkPipelineVertexInputDivisorStateCreateInfo_self(struct vn_cs_decoder 
    vn_decode_bytes(dec, &val->vertexBindingDivisorCount, sizeof(val->vertexBindingDivisorCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->vertexBindingDivisorCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->vertexBindingDivisorCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->vertexBindingDivisorCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkVertexInputBindingDivisorDescription *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -9872,8 +9872,8 @@ vn_decode_VkPipelineVertexInputStateCreateInfo_self(struct vn_cs_decoder *dec, V
    vn_decode_bytes(dec, &val->vertexBindingDescriptionCount, sizeof(val->vertexBindingDescriptionCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->vertexBindingDescriptionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->vertexBindingDescriptionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->vertexBindingDescriptionCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkVertexInputBindingDescription *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -9885,8 +9885,8 @@ vn_decode_VkPipelineVertexInputStateCreateInfo_self(struct vn_cs_decoder *dec, V
    vn_decode_bytes(dec, &val->vertexAttributeDescriptionCount, sizeof(val->vertexAttributeDescriptionCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->vertexAttributeDescriptionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->vertexAttributeDescriptionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->vertexAttributeDescriptionCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkVertexInputAttributeDescription *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -9916,8 +9916,8 @@ vn_decode_VkPipelineViewportCoarseSampleOrderStateCreateInfoNV_self(struct vn_cs
    vn_decode_bytes(dec, &val->customSampleOrderCount, sizeof(val->customSampleOrderCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->customSampleOrderCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->customSampleOrderCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->customSampleOrderCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkCoarseSampleOrderCustomNV *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -10090,8 +10090,8 @@ vn_decode_VkPipelineViewportSwizzleStateCreateInfoNV_self(struct vn_cs_decoder *
    vn_decode_bytes(dec, &val->viewportCount, sizeof(val->viewportCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->viewportCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->viewportCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->viewportCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkViewportSwizzleNV *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -10216,8 +10216,8 @@ vn_decode_VkQueryPoolPerformanceCreateInfoKHR_self(struct vn_cs_decoder *dec, Vk
    vn_decode_bytes(dec, &val->counterIndexCount, sizeof(val->counterIndexCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->counterIndexCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->counterIndexCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->counterIndexCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -10287,8 +10287,8 @@ vn_decode_VkRenderPassAttachmentBeginInfo_self(struct vn_cs_decoder *dec, VkRend
    vn_decode_bytes(dec, &val->attachmentCount, sizeof(val->attachmentCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
-      if (n && n != (uint64_t)(val->attachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->attachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->attachmentCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkImageView *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -10348,8 +10348,8 @@ vn_decode_VkRenderPassCreateInfo_self(struct vn_cs_decoder *dec, VkRenderPassCre
    vn_decode_bytes(dec, &val->attachmentCount, sizeof(val->attachmentCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->attachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->attachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->attachmentCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkAttachmentDescription *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -10361,8 +10361,8 @@ vn_decode_VkRenderPassCreateInfo_self(struct vn_cs_decoder *dec, VkRenderPassCre
    vn_decode_bytes(dec, &val->subpassCount, sizeof(val->subpassCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->subpassCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->subpassCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->subpassCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkSubpassDescription *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -10373,8 +10373,8 @@ vn_decode_VkRenderPassCreateInfo_self(struct vn_cs_decoder *dec, VkRenderPassCre
    vn_decode_bytes(dec, &val->dependencyCount, sizeof(val->dependencyCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->dependencyCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->dependencyCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->dependencyCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkSubpassDependency *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -10404,8 +10404,8 @@ vn_decode_VkRenderPassCreateInfo2_self(struct vn_cs_decoder *dec, VkRenderPassCr
    vn_decode_bytes(dec, &val->attachmentCount, sizeof(val->attachmentCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->attachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->attachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->attachmentCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkAttachmentDescription2 *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -10416,8 +10416,8 @@ vn_decode_VkRenderPassCreateInfo2_self(struct vn_cs_decoder *dec, VkRenderPassCr
    vn_decode_bytes(dec, &val->subpassCount, sizeof(val->subpassCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->subpassCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->subpassCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->subpassCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkSubpassDescription2 *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -10428,8 +10428,8 @@ vn_decode_VkRenderPassCreateInfo2_self(struct vn_cs_decoder *dec, VkRenderPassCr
    vn_decode_bytes(dec, &val->dependencyCount, sizeof(val->dependencyCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->dependencyCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->dependencyCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->dependencyCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkSubpassDependency2 *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -10440,8 +10440,8 @@ vn_decode_VkRenderPassCreateInfo2_self(struct vn_cs_decoder *dec, VkRenderPassCr
    vn_decode_bytes(dec, &val->correlatedViewMaskCount, sizeof(val->correlatedViewMaskCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->correlatedViewMaskCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->correlatedViewMaskCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->correlatedViewMaskCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -10536,8 +10536,8 @@ vn_decode_VkRenderPassInputAttachmentAspectCreateInfo_self(struct vn_cs_decoder 
    vn_decode_bytes(dec, &val->aspectReferenceCount, sizeof(val->aspectReferenceCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->aspectReferenceCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->aspectReferenceCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->aspectReferenceCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkInputAttachmentAspectReference *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -10566,8 +10566,8 @@ vn_decode_VkRenderPassMultiviewCreateInfo_self(struct vn_cs_decoder *dec, VkRend
    vn_decode_bytes(dec, &val->subpassCount, sizeof(val->subpassCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->subpassCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->subpassCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->subpassCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -10577,8 +10577,8 @@ vn_decode_VkRenderPassMultiviewCreateInfo_self(struct vn_cs_decoder *dec, VkRend
    vn_decode_bytes(dec, &val->dependencyCount, sizeof(val->dependencyCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->dependencyCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->dependencyCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->dependencyCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       int32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -10588,8 +10588,8 @@ vn_decode_VkRenderPassMultiviewCreateInfo_self(struct vn_cs_decoder *dec, VkRend
    vn_decode_bytes(dec, &val->correlationMaskCount, sizeof(val->correlationMaskCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->correlationMaskCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->correlationMaskCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->correlationMaskCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -10616,8 +10616,8 @@ vn_decode_VkRenderPassSampleLocationsBeginInfoEXT_self(struct vn_cs_decoder *dec
    vn_decode_bytes(dec, &val->attachmentInitialSampleLocationsCount, sizeof(val->attachmentInitialSampleLocationsCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->attachmentInitialSampleLocationsCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->attachmentInitialSampleLocationsCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->attachmentInitialSampleLocationsCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkAttachmentSampleLocationsEXT *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -10628,8 +10628,8 @@ vn_decode_VkRenderPassSampleLocationsBeginInfoEXT_self(struct vn_cs_decoder *dec
    vn_decode_bytes(dec, &val->postSubpassSampleLocationsCount, sizeof(val->postSubpassSampleLocationsCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->postSubpassSampleLocationsCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->postSubpassSampleLocationsCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->postSubpassSampleLocationsCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkSubpassSampleLocationsEXT *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -10657,8 +10657,8 @@ vn_decode_VkRenderPassStripeBeginInfoARM_self(struct vn_cs_decoder *dec, VkRende
    vn_decode_bytes(dec, &val->stripeInfoCount, sizeof(val->stripeInfoCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->stripeInfoCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->stripeInfoCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->stripeInfoCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkRenderPassStripeInfoARM *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -10704,8 +10704,8 @@ vn_decode_VkRenderPassStripeSubmitInfoARM_self(struct vn_cs_decoder *dec, VkRend
    vn_decode_bytes(dec, &val->stripeSemaphoreInfoCount, sizeof(val->stripeSemaphoreInfoCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->stripeSemaphoreInfoCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->stripeSemaphoreInfoCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->stripeSemaphoreInfoCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkSemaphoreSubmitInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -10912,8 +10912,8 @@ vn_decode_VkRenderingInfo_self(struct vn_cs_decoder *dec, VkRenderingInfo *val)
    vn_decode_bytes(dec, &val->colorAttachmentCount, sizeof(val->colorAttachmentCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->colorAttachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->colorAttachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->colorAttachmentCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkRenderingAttachmentInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -11004,8 +11004,8 @@ vn_decode_VkResolveImageInfo2_self(struct vn_cs_decoder *dec, VkResolveImageInfo
    vn_decode_bytes(dec, &val->regionCount, sizeof(val->regionCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->regionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->regionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->regionCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkImageResolve2 *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -11107,8 +11107,8 @@ vn_decode_VkSampleLocationsInfoEXT_self(struct vn_cs_decoder *dec, VkSampleLocat
    vn_decode_bytes(dec, &val->sampleLocationsCount, sizeof(val->sampleLocationsCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->sampleLocationsCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->sampleLocationsCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->sampleLocationsCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkSampleLocationEXT *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -11403,8 +11403,8 @@ vn_decode_VkSemaphoreWaitInfo_self(struct vn_cs_decoder *dec, VkSemaphoreWaitInf
    vn_decode_bytes(dec, &val->semaphoreCount, sizeof(val->semaphoreCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
-      if (n && n != (uint64_t)(val->semaphoreCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->semaphoreCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->semaphoreCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkSemaphore *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -11414,8 +11414,8 @@ vn_decode_VkSemaphoreWaitInfo_self(struct vn_cs_decoder *dec, VkSemaphoreWaitInf
    }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->semaphoreCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->semaphoreCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->semaphoreCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       uint64_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -11443,8 +11443,8 @@ vn_decode_VkShaderModuleCreateInfo_self(struct vn_cs_decoder *dec, VkShaderModul
    val->codeSize = (size_t)vn_decode_uint64_t(dec);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->codeSize / 4)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->codeSize / 4)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->codeSize / 4))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -11489,8 +11489,8 @@ vn_decode_VkShadingRatePaletteNV(struct vn_cs_decoder *dec, VkShadingRatePalette
    vn_decode_bytes(dec, &val->shadingRatePaletteEntryCount, sizeof(val->shadingRatePaletteEntryCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->shadingRatePaletteEntryCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->shadingRatePaletteEntryCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->shadingRatePaletteEntryCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkShadingRatePaletteEntryNV *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -11506,8 +11506,8 @@ vn_decode_VkSparseBufferMemoryBindInfo(struct vn_cs_decoder *dec, VkSparseBuffer
    vn_decode_bytes(dec, &val->bindCount, sizeof(val->bindCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->bindCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->bindCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->bindCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkSparseMemoryBind *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -11535,8 +11535,8 @@ vn_decode_VkSparseImageMemoryBindInfo(struct vn_cs_decoder *dec, VkSparseImageMe
    vn_decode_bytes(dec, &val->bindCount, sizeof(val->bindCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->bindCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->bindCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->bindCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkSparseImageMemoryBind *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -11553,8 +11553,8 @@ vn_decode_VkSparseImageOpaqueMemoryBindInfo(struct vn_cs_decoder *dec, VkSparseI
    vn_decode_bytes(dec, &val->bindCount, sizeof(val->bindCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->bindCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->bindCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->bindCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkSparseMemoryBind *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -11580,8 +11580,8 @@ vn_decode_VkSpecializationInfo(struct vn_cs_decoder *dec, VkSpecializationInfo *
    vn_decode_bytes(dec, &val->mapEntryCount, sizeof(val->mapEntryCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->mapEntryCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->mapEntryCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->mapEntryCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkSpecializationMapEntry *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -11624,8 +11624,8 @@ vn_decode_VkSubmitInfo_self(struct vn_cs_decoder *dec, VkSubmitInfo *val)
    vn_decode_bytes(dec, &val->waitSemaphoreCount, sizeof(val->waitSemaphoreCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
-      if (n && n != (uint64_t)(val->waitSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->waitSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->waitSemaphoreCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkSemaphore *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -11635,8 +11635,8 @@ vn_decode_VkSubmitInfo_self(struct vn_cs_decoder *dec, VkSubmitInfo *val)
    }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->waitSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->waitSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->waitSemaphoreCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkPipelineStageFlags *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -11646,8 +11646,8 @@ vn_decode_VkSubmitInfo_self(struct vn_cs_decoder *dec, VkSubmitInfo *val)
    vn_decode_bytes(dec, &val->commandBufferCount, sizeof(val->commandBufferCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
-      if (n && n != (uint64_t)(val->commandBufferCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->commandBufferCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->commandBufferCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkCommandBuffer *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -11658,8 +11658,8 @@ vn_decode_VkSubmitInfo_self(struct vn_cs_decoder *dec, VkSubmitInfo *val)
    vn_decode_bytes(dec, &val->signalSemaphoreCount, sizeof(val->signalSemaphoreCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
-      if (n && n != (uint64_t)(val->signalSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->signalSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->signalSemaphoreCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkSemaphore *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -11688,8 +11688,8 @@ vn_decode_VkSubmitInfo2_self(struct vn_cs_decoder *dec, VkSubmitInfo2 *val)
    vn_decode_bytes(dec, &val->waitSemaphoreInfoCount, sizeof(val->waitSemaphoreInfoCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->waitSemaphoreInfoCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->waitSemaphoreInfoCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->waitSemaphoreInfoCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkSemaphoreSubmitInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -11700,8 +11700,8 @@ vn_decode_VkSubmitInfo2_self(struct vn_cs_decoder *dec, VkSubmitInfo2 *val)
    vn_decode_bytes(dec, &val->commandBufferInfoCount, sizeof(val->commandBufferInfoCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->commandBufferInfoCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->commandBufferInfoCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->commandBufferInfoCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkCommandBufferSubmitInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -11712,8 +11712,8 @@ vn_decode_VkSubmitInfo2_self(struct vn_cs_decoder *dec, VkSubmitInfo2 *val)
    vn_decode_bytes(dec, &val->signalSemaphoreInfoCount, sizeof(val->signalSemaphoreInfoCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->signalSemaphoreInfoCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->signalSemaphoreInfoCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->signalSemaphoreInfoCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkSemaphoreSubmitInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -11798,8 +11798,8 @@ vn_decode_VkSubpassDescription(struct vn_cs_decoder *dec, VkSubpassDescription *
    vn_decode_bytes(dec, &val->inputAttachmentCount, sizeof(val->inputAttachmentCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->inputAttachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->inputAttachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->inputAttachmentCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkAttachmentReference *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -11811,8 +11811,8 @@ vn_decode_VkSubpassDescription(struct vn_cs_decoder *dec, VkSubpassDescription *
    vn_decode_bytes(dec, &val->colorAttachmentCount, sizeof(val->colorAttachmentCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->colorAttachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->colorAttachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->colorAttachmentCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkAttachmentReference *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -11843,8 +11843,8 @@ vn_decode_VkSubpassDescription(struct vn_cs_decoder *dec, VkSubpassDescription *
    vn_decode_bytes(dec, &val->preserveAttachmentCount, sizeof(val->preserveAttachmentCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->preserveAttachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->preserveAttachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->preserveAttachmentCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -11862,8 +11862,8 @@ vn_decode_VkSubpassDescription2_self(struct vn_cs_decoder *dec, VkSubpassDescrip
    vn_decode_bytes(dec, &val->inputAttachmentCount, sizeof(val->inputAttachmentCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->inputAttachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->inputAttachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->inputAttachmentCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkAttachmentReference2 *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -11874,8 +11874,8 @@ vn_decode_VkSubpassDescription2_self(struct vn_cs_decoder *dec, VkSubpassDescrip
    vn_decode_bytes(dec, &val->colorAttachmentCount, sizeof(val->colorAttachmentCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->colorAttachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->colorAttachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->colorAttachmentCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkAttachmentReference2 *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -11904,8 +11904,8 @@ vn_decode_VkSubpassDescription2_self(struct vn_cs_decoder *dec, VkSubpassDescrip
    vn_decode_bytes(dec, &val->preserveAttachmentCount, sizeof(val->preserveAttachmentCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->preserveAttachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->preserveAttachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->preserveAttachmentCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -11976,8 +11976,8 @@ vn_decode_VkSubpassFragmentDensityMapOffsetEndInfoQCOM_self(struct vn_cs_decoder
    vn_decode_bytes(dec, &val->fragmentDensityOffsetCount, sizeof(val->fragmentDensityOffsetCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->fragmentDensityOffsetCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->fragmentDensityOffsetCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->fragmentDensityOffsetCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkOffset2D *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -12079,8 +12079,8 @@ vn_decode_VkValidationFeaturesEXT_self(struct vn_cs_decoder *dec, VkValidationFe
    vn_decode_bytes(dec, &val->enabledValidationFeatureCount, sizeof(val->enabledValidationFeatureCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->enabledValidationFeatureCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->enabledValidationFeatureCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->enabledValidationFeatureCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkValidationFeatureEnableEXT *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -12090,8 +12090,8 @@ vn_decode_VkValidationFeaturesEXT_self(struct vn_cs_decoder *dec, VkValidationFe
    vn_decode_bytes(dec, &val->disabledValidationFeatureCount, sizeof(val->disabledValidationFeatureCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->disabledValidationFeatureCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->disabledValidationFeatureCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->disabledValidationFeatureCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkValidationFeatureDisableEXT *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -12118,8 +12118,8 @@ vn_decode_VkValidationFlagsEXT_self(struct vn_cs_decoder *dec, VkValidationFlags
    vn_decode_bytes(dec, &val->disabledValidationCheckCount, sizeof(val->disabledValidationCheckCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->disabledValidationCheckCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->disabledValidationCheckCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->disabledValidationCheckCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkValidationCheckEXT *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -12271,8 +12271,8 @@ vn_decode_VkVideoProfileListInfoKHR_self(struct vn_cs_decoder *dec, VkVideoProfi
    vn_decode_bytes(dec, &val->profileCount, sizeof(val->profileCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->profileCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->profileCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->profileCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkVideoProfileInfoKHR *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -12385,8 +12385,8 @@ vn_decode_VkWriteDescriptorSetAccelerationStructureKHR_self(struct vn_cs_decoder
    vn_decode_bytes(dec, &val->accelerationStructureCount, sizeof(val->accelerationStructureCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
-      if (n && n != (uint64_t)(val->accelerationStructureCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->accelerationStructureCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->accelerationStructureCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkAccelerationStructureKHR *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -12414,8 +12414,8 @@ vn_decode_VkWriteDescriptorSetAccelerationStructureNV_self(struct vn_cs_decoder 
    vn_decode_bytes(dec, &val->accelerationStructureCount, sizeof(val->accelerationStructureCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
-      if (n && n != (uint64_t)(val->accelerationStructureCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->accelerationStructureCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->accelerationStructureCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkAccelerationStructureNV *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
