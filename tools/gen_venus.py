@@ -502,6 +502,54 @@ class Gen:
         self._plain_align[t] = align
         return off
 
+    def flat_member_size(self, m):
+        """The wire size of a struct member that is its C value as is: a
+        4/8-byte scalar, a handle (an 8-byte id) or a Gen.plain_struct_size
+        struct; else None."""
+        if m.ptr or m.array or m.objecttype or m.len:
+            return None
+        t = self.reg.resolve(m.type)
+        k = self.reg.kind(t)
+        if k == 'handle':
+            return 8
+        if k == 'scalar' and (t not in SCALARS or t in PLAIN_SCALARS):
+            size = self.reg.wire_size(t)
+            return size if size in (4, 8) else None
+        if k == 'struct':
+            return self.plain_struct_size(t)
+        return None
+
+    def flat_runs(self, members):
+        """A struct's members (after sType/pNext) in decoding order, as
+        [('span', [(member, wire offset, wire size)]) | ('one', member)]:
+        runs of at least two Gen.flat_member_size members are read from one
+        bounds-checked span (VkBufferMemoryBarrier: its masks, queue family
+        indices, buffer, offset and size), as flat_prefix does for a
+        command's leading parameters."""
+        out, run = [], []
+
+        def flush():
+            if len(run) >= 2:
+                out.append(('span', list(run)))
+            else:
+                out.extend(('one', m) for m, _, _ in run)
+            del run[:]
+
+        off = 0
+        for m in members:
+            size = self.flat_member_size(m)
+            if size is None:
+                flush()
+                off = 0
+                out.append(('one', m))
+                continue
+            if not run:
+                off = 0
+            run.append((m, off, size))
+            off += size
+        flush()
+        return out
+
     def scalar_array_is_bytes(self, t):
         """A scalar array copied in one go (else element by element)."""
         size = self.reg.wire_size(t)

@@ -28,7 +28,8 @@ def num(s):
 def parse(path):
     # from /: callgrind_annotate shortens names under the working directory
     # and then leaves out some callees' objects
-    out = subprocess.run(['callgrind_annotate', '--tree=calling', '--inclusive=yes',
+    # --threshold=100: every function, not only those making up 99% of the total
+    out = subprocess.run(['callgrind_annotate', '--tree=calling', '--inclusive=yes', '--threshold=100',
                           os.path.abspath(path)], capture_output=True, text=True, check=True,
                          cwd='/').stdout
     blocks, cur = {}, None

@@ -25,8 +25,10 @@
 
 struct vn_object_table;
 
-/* The readers and writers below run for every scalar of every command:
- * force them inline so constant-size copies become plain moves. */
+/* The readers, writers and the arena's fast path below run for every
+ * scalar and array of every command: force them inline so constant-size
+ * copies become plain moves (GCC left vn_cs_decoder_alloc_uninit out of
+ * line in the larger vn_run_vkCmd* functions). */
 #if defined(__GNUC__)
 #define VN_CS_INLINE static inline __attribute__((always_inline))
 #else
@@ -61,7 +63,7 @@ void *vn_arena_alloc(struct vn_arena *arena, size_t size);
 /* vn_arena_alloc() without the zero fill, inline while the newest chunk
  * has room (every command's arguments, after the first few commands). For
  * storage the caller writes in full before anything reads it. */
-static inline void *
+VN_CS_INLINE void *
 vn_arena_alloc_uninit(struct vn_arena *arena, size_t size)
 {
    const size_t room = arena->capacity - arena->used;
@@ -215,7 +217,7 @@ vn_decode_simple_pointer(struct vn_cs_decoder *dec)
  * on failure. vn_cs_decoder_alloc() zero-fills; vn_cs_decoder_alloc_uninit()
  * does not, for arrays the decoder then writes element by element in full
  * (every element is written even when the stream turns out bad). */
-static inline void *
+VN_CS_INLINE void *
 vn_cs_decoder_alloc_uninit(struct vn_cs_decoder *dec, uint64_t count, size_t size)
 {
    if (dec->fatal)
