@@ -779,6 +779,22 @@ class Gen:
         others keep one out-of-line decoder."""
         return cmd['name'].startswith('vkCmd')
 
+    def prefix_array(self, cmd, prefix):
+        """The input array right after a command's flat prefix (its count is
+        usually the prefix's last scalar: vkCmdBindDescriptorSets,
+        vkCmdPushConstants, vkCmdSetScissor), whose 8-byte array size is
+        then read with the prefix, in its bounds check; else None."""
+        ps = cmd['params']
+        if not prefix or len(ps) <= len(prefix):
+            return None
+        p = ps[len(prefix)]
+        if self.resolved_array(cmd, p):
+            return p
+        if self.param_shape(cmd, p) != 'input':
+            return None
+        sib = {q.name: q for q in ps}
+        return p if self.dec_shape(p, sib, False) in ('array', 'blob') else None
+
     def call_args(self, cmd, repl=None):
         res = []
         for p in cmd['params']:

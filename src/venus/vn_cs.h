@@ -188,6 +188,19 @@ vn_decode_array_size(struct vn_cs_decoder *dec, size_t min_elem_size)
    return n;
 }
 
+/* vn_decode_array_size() for a count already read with the items before
+ * it (one bounds check for both): the same limit, against what is left
+ * of the stream after it. */
+VN_CS_INLINE uint64_t
+vn_check_array_size(struct vn_cs_decoder *dec, uint64_t n, size_t min_elem_size)
+{
+   if (min_elem_size && n > vn_cs_decoder_remaining(dec) / min_elem_size) {
+      vn_cs_decoder_set_fatal(dec, "array size exceeds command stream");
+      return 0;
+   }
+   return n;
+}
+
 /* Like vn_decode_array_size, but the guest's value must equal `expected`
  * (fixed-size arrays and arrays whose count another member gives). */
 VN_CS_INLINE bool

@@ -69,9 +69,11 @@ vn_decode_${name}_args(struct vn_cs_decoder *dec, struct vn_command_${name} *arg
 </%def>\
 ##
 ## Parameters of a flat layout (or prefix), read from one bounds-checked span.
-<%def name="flat_params(cmd, layout)">\
+## parr: the array whose size follows the prefix (Gen.prefix_array), read
+## into prefix_n with it.
+<%def name="flat_params(cmd, layout, parr=None)">\
 <% name = cmd['name'] %>\
-   const uint8_t *span = vn_decode_peek_bytes(dec, ${g.layout_size(layout)});
+   const uint8_t *span = vn_decode_peek_bytes(dec, ${g.layout_size(layout) + (8 if parr else 0)});
    if (!span)
       return;
 % for i, (prm, off, size) in enumerate(layout):
@@ -87,6 +89,10 @@ ${handle_from_object(cmd, i, prm, 'obj')}\
    memcpy(&args->${prm.name}, span + ${off}, ${size});
 %   endif
 % endfor
+% if parr:
+   uint64_t prefix_n; /* the size of ${parr.name} */
+   memcpy(&prefix_n, span + ${g.layout_size(layout)}, 8);
+% endif
 </%def>\
 ##
 <%def name="decode_args(cmd)">\
@@ -94,12 +100,12 @@ ${handle_from_object(cmd, i, prm, 'obj')}\
    name = cmd['name']
    sib = {p.name: p for p in cmd['params']}
 %>\
-<% prefix = g.flat_prefix(cmd) %>\
+<% prefix = g.flat_prefix(cmd); parr = g.prefix_array(cmd, prefix) %>\
 ${decoder_head(cmd)}\
 {
 % if prefix:
    /* fixed-size leading parameters: one bounds check for them */
-${flat_params(cmd, prefix)}\
+${flat_params(cmd, prefix, parr)}\
 % endif
 % for i, p in list(enumerate(cmd['params']))[len(prefix):]:
 <%
@@ -140,7 +146,11 @@ ${handle_from_object(cmd, i, p, 'obj')}\
 <% lenx = g.len_expr(p, 'args->', sib) %>\
    {
       /* ids in one bounds check; host handles and objects in one allocation */
+%     if parr is p:
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 8);
+%     else:
       const uint64_t n = vn_decode_array_size(dec, 8);
+%     endif
 %     if g.ptr_required(p, name):
       if (n != ${lenx})
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
@@ -163,7 +173,7 @@ ${handle_from_object(cmd, i, p, 'obj')}\
       args->${p.name}_objects = objs;
    }
 %   elif shape == 'input':
-${wire.dec_member(p, 'args->', sib, name, False)}\
+${wire.dec_member(p, 'args->', sib, name, False, count_var='prefix_n' if parr is p else None)}\
 %   elif shape == 'out_pointer':
    if (vn_decode_simple_pointer(dec)) {
       ${ct} *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));

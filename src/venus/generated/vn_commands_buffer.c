@@ -236,7 +236,7 @@ void
 vn_decode_vkBindBufferMemory2_args(struct vn_cs_decoder *dec, struct vn_command_vkBindBufferMemory2 *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
    if (!span)
       return;
    {
@@ -248,8 +248,10 @@ vn_decode_vkBindBufferMemory2_args(struct vn_cs_decoder *dec, struct vn_command_
    }
    _Static_assert(sizeof(args->bindInfoCount) == 4, "wire size of bindInfoCount");
    memcpy(&args->bindInfoCount, span + 8, 4);
+   uint64_t prefix_n; /* the size of pBindInfos */
+   memcpy(&prefix_n, span + 12, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)(args->bindInfoCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkBindBufferMemoryInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;

@@ -63,7 +63,7 @@ VN_CS_INLINE void
 vn_decode_vkCmdSetViewport_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetViewport *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 24);
    if (!span)
       return;
    {
@@ -77,8 +77,10 @@ vn_decode_vkCmdSetViewport_args_inline(struct vn_cs_decoder *dec, struct vn_comm
    memcpy(&args->firstViewport, span + 8, 4);
    _Static_assert(sizeof(args->viewportCount) == 4, "wire size of viewportCount");
    memcpy(&args->viewportCount, span + 12, 4);
+   uint64_t prefix_n; /* the size of pViewports */
+   memcpy(&prefix_n, span + 16, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)(args->viewportCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkViewport *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
@@ -123,7 +125,7 @@ VN_CS_INLINE void
 vn_decode_vkCmdSetScissor_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetScissor *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 24);
    if (!span)
       return;
    {
@@ -137,8 +139,10 @@ vn_decode_vkCmdSetScissor_args_inline(struct vn_cs_decoder *dec, struct vn_comma
    memcpy(&args->firstScissor, span + 8, 4);
    _Static_assert(sizeof(args->scissorCount) == 4, "wire size of scissorCount");
    memcpy(&args->scissorCount, span + 12, 4);
+   uint64_t prefix_n; /* the size of pScissors */
+   memcpy(&prefix_n, span + 16, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)(args->scissorCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkRect2D *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
@@ -751,7 +755,7 @@ VN_CS_INLINE void
 vn_decode_vkCmdBindDescriptorSets_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindDescriptorSets *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 28);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 36);
    if (!span)
       return;
    {
@@ -774,9 +778,11 @@ vn_decode_vkCmdBindDescriptorSets_args_inline(struct vn_cs_decoder *dec, struct 
    memcpy(&args->firstSet, span + 20, 4);
    _Static_assert(sizeof(args->descriptorSetCount) == 4, "wire size of descriptorSetCount");
    memcpy(&args->descriptorSetCount, span + 24, 4);
+   uint64_t prefix_n; /* the size of pDescriptorSets */
+   memcpy(&prefix_n, span + 28, 8);
    {
       /* ids in one bounds check; host handles and objects in one allocation */
-      const uint64_t n = vn_decode_array_size(dec, 8);
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 8);
       if (n != (uint64_t)(args->descriptorSetCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       const uint8_t *ids = n ? vn_decode_peek_bytes(dec, (size_t)n * 8) : NULL;
@@ -894,7 +900,7 @@ VN_CS_INLINE void
 vn_decode_vkCmdBindVertexBuffers_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindVertexBuffers *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 24);
    if (!span)
       return;
    {
@@ -908,9 +914,11 @@ vn_decode_vkCmdBindVertexBuffers_args_inline(struct vn_cs_decoder *dec, struct v
    memcpy(&args->firstBinding, span + 8, 4);
    _Static_assert(sizeof(args->bindingCount) == 4, "wire size of bindingCount");
    memcpy(&args->bindingCount, span + 12, 4);
+   uint64_t prefix_n; /* the size of pBuffers */
+   memcpy(&prefix_n, span + 16, 8);
    {
       /* ids in one bounds check; host handles and objects in one allocation */
-      const uint64_t n = vn_decode_array_size(dec, 8);
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 8);
       if (n != (uint64_t)(args->bindingCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       const uint8_t *ids = n ? vn_decode_peek_bytes(dec, (size_t)n * 8) : NULL;
@@ -1385,7 +1393,7 @@ VN_CS_INLINE void
 vn_decode_vkCmdCopyBuffer_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyBuffer *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 28);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 36);
    if (!span)
       return;
    {
@@ -1411,8 +1419,10 @@ vn_decode_vkCmdCopyBuffer_args_inline(struct vn_cs_decoder *dec, struct vn_comma
    }
    _Static_assert(sizeof(args->regionCount) == 4, "wire size of regionCount");
    memcpy(&args->regionCount, span + 24, 4);
+   uint64_t prefix_n; /* the size of pRegions */
+   memcpy(&prefix_n, span + 28, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)(args->regionCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkBufferCopy *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
@@ -1457,7 +1467,7 @@ VN_CS_INLINE void
 vn_decode_vkCmdCopyImage_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyImage *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 36);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 44);
    if (!span)
       return;
    {
@@ -1487,8 +1497,10 @@ vn_decode_vkCmdCopyImage_args_inline(struct vn_cs_decoder *dec, struct vn_comman
    memcpy(&args->dstImageLayout, span + 28, 4);
    _Static_assert(sizeof(args->regionCount) == 4, "wire size of regionCount");
    memcpy(&args->regionCount, span + 32, 4);
+   uint64_t prefix_n; /* the size of pRegions */
+   memcpy(&prefix_n, span + 36, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)(args->regionCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkImageCopy *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
@@ -1533,7 +1545,7 @@ VN_CS_INLINE void
 vn_decode_vkCmdBlitImage_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdBlitImage *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 36);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 44);
    if (!span)
       return;
    {
@@ -1563,8 +1575,10 @@ vn_decode_vkCmdBlitImage_args_inline(struct vn_cs_decoder *dec, struct vn_comman
    memcpy(&args->dstImageLayout, span + 28, 4);
    _Static_assert(sizeof(args->regionCount) == 4, "wire size of regionCount");
    memcpy(&args->regionCount, span + 32, 4);
+   uint64_t prefix_n; /* the size of pRegions */
+   memcpy(&prefix_n, span + 36, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)(args->regionCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkImageBlit *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
@@ -1609,7 +1623,7 @@ VN_CS_INLINE void
 vn_decode_vkCmdCopyBufferToImage_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyBufferToImage *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 32);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 40);
    if (!span)
       return;
    {
@@ -1637,8 +1651,10 @@ vn_decode_vkCmdCopyBufferToImage_args_inline(struct vn_cs_decoder *dec, struct v
    memcpy(&args->dstImageLayout, span + 24, 4);
    _Static_assert(sizeof(args->regionCount) == 4, "wire size of regionCount");
    memcpy(&args->regionCount, span + 28, 4);
+   uint64_t prefix_n; /* the size of pRegions */
+   memcpy(&prefix_n, span + 32, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)(args->regionCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkBufferImageCopy *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
@@ -1683,7 +1699,7 @@ VN_CS_INLINE void
 vn_decode_vkCmdCopyImageToBuffer_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyImageToBuffer *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 32);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 40);
    if (!span)
       return;
    {
@@ -1711,8 +1727,10 @@ vn_decode_vkCmdCopyImageToBuffer_args_inline(struct vn_cs_decoder *dec, struct v
    }
    _Static_assert(sizeof(args->regionCount) == 4, "wire size of regionCount");
    memcpy(&args->regionCount, span + 28, 4);
+   uint64_t prefix_n; /* the size of pRegions */
+   memcpy(&prefix_n, span + 32, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)(args->regionCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkBufferImageCopy *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
@@ -1757,7 +1775,7 @@ VN_CS_INLINE void
 vn_decode_vkCmdUpdateBuffer_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdUpdateBuffer *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 32);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 40);
    if (!span)
       return;
    {
@@ -1778,8 +1796,10 @@ vn_decode_vkCmdUpdateBuffer_args_inline(struct vn_cs_decoder *dec, struct vn_com
    memcpy(&args->dstOffset, span + 16, 8);
    _Static_assert(sizeof(args->dataSize) == 8, "wire size of dataSize");
    memcpy(&args->dataSize, span + 24, 8);
+   uint64_t prefix_n; /* the size of pData */
+   memcpy(&prefix_n, span + 32, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 1);
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 1);
       if (n && n != (uint64_t)(args->dataSize)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       args->pData = n ? (void *)vn_decode_peek_bytes(dec, (size_t)n) : NULL;
       if (!n && (uint64_t)(args->dataSize)) vn_cs_decoder_set_fatal(dec, "missing required array");
@@ -2024,7 +2044,7 @@ VN_CS_INLINE void
 vn_decode_vkCmdClearAttachments_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdClearAttachments *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
    if (!span)
       return;
    {
@@ -2036,8 +2056,10 @@ vn_decode_vkCmdClearAttachments_args_inline(struct vn_cs_decoder *dec, struct vn
    }
    _Static_assert(sizeof(args->attachmentCount) == 4, "wire size of attachmentCount");
    memcpy(&args->attachmentCount, span + 8, 4);
+   uint64_t prefix_n; /* the size of pAttachments */
+   memcpy(&prefix_n, span + 12, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)(args->attachmentCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkClearAttachment *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
@@ -2094,7 +2116,7 @@ VN_CS_INLINE void
 vn_decode_vkCmdResolveImage_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdResolveImage *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 36);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 44);
    if (!span)
       return;
    {
@@ -2124,8 +2146,10 @@ vn_decode_vkCmdResolveImage_args_inline(struct vn_cs_decoder *dec, struct vn_com
    memcpy(&args->dstImageLayout, span + 28, 4);
    _Static_assert(sizeof(args->regionCount) == 4, "wire size of regionCount");
    memcpy(&args->regionCount, span + 32, 4);
+   uint64_t prefix_n; /* the size of pRegions */
+   memcpy(&prefix_n, span + 36, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)(args->regionCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkImageResolve *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
@@ -2298,7 +2322,7 @@ VN_CS_INLINE void
 vn_decode_vkCmdWaitEvents_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdWaitEvents *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
    if (!span)
       return;
    {
@@ -2310,9 +2334,11 @@ vn_decode_vkCmdWaitEvents_args_inline(struct vn_cs_decoder *dec, struct vn_comma
    }
    _Static_assert(sizeof(args->eventCount) == 4, "wire size of eventCount");
    memcpy(&args->eventCount, span + 8, 4);
+   uint64_t prefix_n; /* the size of pEvents */
+   memcpy(&prefix_n, span + 12, 8);
    {
       /* ids in one bounds check; host handles and objects in one allocation */
-      const uint64_t n = vn_decode_array_size(dec, 8);
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 8);
       if (n != (uint64_t)(args->eventCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       const uint8_t *ids = n ? vn_decode_peek_bytes(dec, (size_t)n * 8) : NULL;
@@ -2402,7 +2428,7 @@ VN_CS_INLINE void
 vn_decode_vkCmdPipelineBarrier_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdPipelineBarrier *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 24);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 32);
    if (!span)
       return;
    {
@@ -2420,8 +2446,10 @@ vn_decode_vkCmdPipelineBarrier_args_inline(struct vn_cs_decoder *dec, struct vn_
    memcpy(&args->dependencyFlags, span + 16, 4);
    _Static_assert(sizeof(args->memoryBarrierCount) == 4, "wire size of memoryBarrierCount");
    memcpy(&args->memoryBarrierCount, span + 20, 4);
+   uint64_t prefix_n; /* the size of pMemoryBarriers */
+   memcpy(&prefix_n, span + 24, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)(args->memoryBarrierCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkMemoryBarrier *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
@@ -2775,7 +2803,7 @@ VN_CS_INLINE void
 vn_decode_vkCmdPushConstants_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdPushConstants *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 28);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 36);
    if (!span)
       return;
    {
@@ -2798,8 +2826,10 @@ vn_decode_vkCmdPushConstants_args_inline(struct vn_cs_decoder *dec, struct vn_co
    memcpy(&args->offset, span + 20, 4);
    _Static_assert(sizeof(args->size) == 4, "wire size of size");
    memcpy(&args->size, span + 24, 4);
+   uint64_t prefix_n; /* the size of pValues */
+   memcpy(&prefix_n, span + 28, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 1);
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 1);
       if (n && n != (uint64_t)(args->size)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       args->pValues = n ? (void *)vn_decode_peek_bytes(dec, (size_t)n) : NULL;
       if (!n && (uint64_t)(args->size)) vn_cs_decoder_set_fatal(dec, "missing required array");
@@ -2970,7 +3000,7 @@ VN_CS_INLINE void
 vn_decode_vkCmdExecuteCommands_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdExecuteCommands *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
    if (!span)
       return;
    {
@@ -2982,9 +3012,11 @@ vn_decode_vkCmdExecuteCommands_args_inline(struct vn_cs_decoder *dec, struct vn_
    }
    _Static_assert(sizeof(args->commandBufferCount) == 4, "wire size of commandBufferCount");
    memcpy(&args->commandBufferCount, span + 8, 4);
+   uint64_t prefix_n; /* the size of pCommandBuffers */
+   memcpy(&prefix_n, span + 12, 8);
    {
       /* ids in one bounds check; host handles and objects in one allocation */
-      const uint64_t n = vn_decode_array_size(dec, 8);
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 8);
       if (n != (uint64_t)(args->commandBufferCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       const uint8_t *ids = n ? vn_decode_peek_bytes(dec, (size_t)n * 8) : NULL;
@@ -3498,7 +3530,7 @@ VN_CS_INLINE void
 vn_decode_vkCmdBindTransformFeedbackBuffersEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindTransformFeedbackBuffersEXT *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 24);
    if (!span)
       return;
    {
@@ -3512,9 +3544,11 @@ vn_decode_vkCmdBindTransformFeedbackBuffersEXT_args_inline(struct vn_cs_decoder 
    memcpy(&args->firstBinding, span + 8, 4);
    _Static_assert(sizeof(args->bindingCount) == 4, "wire size of bindingCount");
    memcpy(&args->bindingCount, span + 12, 4);
+   uint64_t prefix_n; /* the size of pBuffers */
+   memcpy(&prefix_n, span + 16, 8);
    {
       /* ids in one bounds check; host handles and objects in one allocation */
-      const uint64_t n = vn_decode_array_size(dec, 8);
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 8);
       if (n != (uint64_t)(args->bindingCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       const uint8_t *ids = n ? vn_decode_peek_bytes(dec, (size_t)n * 8) : NULL;
@@ -3585,7 +3619,7 @@ VN_CS_INLINE void
 vn_decode_vkCmdBeginTransformFeedbackEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginTransformFeedbackEXT *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 24);
    if (!span)
       return;
    {
@@ -3599,9 +3633,11 @@ vn_decode_vkCmdBeginTransformFeedbackEXT_args_inline(struct vn_cs_decoder *dec, 
    memcpy(&args->firstCounterBuffer, span + 8, 4);
    _Static_assert(sizeof(args->counterBufferCount) == 4, "wire size of counterBufferCount");
    memcpy(&args->counterBufferCount, span + 12, 4);
+   uint64_t prefix_n; /* the size of pCounterBuffers */
+   memcpy(&prefix_n, span + 16, 8);
    {
       /* ids in one bounds check; host handles and objects in one allocation */
-      const uint64_t n = vn_decode_array_size(dec, 8);
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 8);
       if (n && n != (uint64_t)(args->counterBufferCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       const uint8_t *ids = n ? vn_decode_peek_bytes(dec, (size_t)n * 8) : NULL;
       VkBuffer *a = ids ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a) + sizeof(struct vn_object *)) : NULL;
@@ -3661,7 +3697,7 @@ VN_CS_INLINE void
 vn_decode_vkCmdEndTransformFeedbackEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndTransformFeedbackEXT *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 24);
    if (!span)
       return;
    {
@@ -3675,9 +3711,11 @@ vn_decode_vkCmdEndTransformFeedbackEXT_args_inline(struct vn_cs_decoder *dec, st
    memcpy(&args->firstCounterBuffer, span + 8, 4);
    _Static_assert(sizeof(args->counterBufferCount) == 4, "wire size of counterBufferCount");
    memcpy(&args->counterBufferCount, span + 12, 4);
+   uint64_t prefix_n; /* the size of pCounterBuffers */
+   memcpy(&prefix_n, span + 16, 8);
    {
       /* ids in one bounds check; host handles and objects in one allocation */
-      const uint64_t n = vn_decode_array_size(dec, 8);
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 8);
       if (n && n != (uint64_t)(args->counterBufferCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       const uint8_t *ids = n ? vn_decode_peek_bytes(dec, (size_t)n * 8) : NULL;
       VkBuffer *a = ids ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a) + sizeof(struct vn_object *)) : NULL;
@@ -4045,7 +4083,7 @@ VN_CS_INLINE void
 vn_decode_vkCmdWaitEvents2_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdWaitEvents2 *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
    if (!span)
       return;
    {
@@ -4057,9 +4095,11 @@ vn_decode_vkCmdWaitEvents2_args_inline(struct vn_cs_decoder *dec, struct vn_comm
    }
    _Static_assert(sizeof(args->eventCount) == 4, "wire size of eventCount");
    memcpy(&args->eventCount, span + 8, 4);
+   uint64_t prefix_n; /* the size of pEvents */
+   memcpy(&prefix_n, span + 12, 8);
    {
       /* ids in one bounds check; host handles and objects in one allocation */
-      const uint64_t n = vn_decode_array_size(dec, 8);
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 8);
       if (n != (uint64_t)(args->eventCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       const uint8_t *ids = n ? vn_decode_peek_bytes(dec, (size_t)n * 8) : NULL;
@@ -4840,7 +4880,7 @@ VN_CS_INLINE void
 vn_decode_vkCmdSetViewportWithCount_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetViewportWithCount *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
    if (!span)
       return;
    {
@@ -4852,8 +4892,10 @@ vn_decode_vkCmdSetViewportWithCount_args_inline(struct vn_cs_decoder *dec, struc
    }
    _Static_assert(sizeof(args->viewportCount) == 4, "wire size of viewportCount");
    memcpy(&args->viewportCount, span + 8, 4);
+   uint64_t prefix_n; /* the size of pViewports */
+   memcpy(&prefix_n, span + 12, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)(args->viewportCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkViewport *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
@@ -4898,7 +4940,7 @@ VN_CS_INLINE void
 vn_decode_vkCmdSetScissorWithCount_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetScissorWithCount *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
    if (!span)
       return;
    {
@@ -4910,8 +4952,10 @@ vn_decode_vkCmdSetScissorWithCount_args_inline(struct vn_cs_decoder *dec, struct
    }
    _Static_assert(sizeof(args->scissorCount) == 4, "wire size of scissorCount");
    memcpy(&args->scissorCount, span + 8, 4);
+   uint64_t prefix_n; /* the size of pScissors */
+   memcpy(&prefix_n, span + 12, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)(args->scissorCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkRect2D *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
@@ -4956,7 +5000,7 @@ VN_CS_INLINE void
 vn_decode_vkCmdBindVertexBuffers2_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindVertexBuffers2 *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 24);
    if (!span)
       return;
    {
@@ -4970,9 +5014,11 @@ vn_decode_vkCmdBindVertexBuffers2_args_inline(struct vn_cs_decoder *dec, struct 
    memcpy(&args->firstBinding, span + 8, 4);
    _Static_assert(sizeof(args->bindingCount) == 4, "wire size of bindingCount");
    memcpy(&args->bindingCount, span + 12, 4);
+   uint64_t prefix_n; /* the size of pBuffers */
+   memcpy(&prefix_n, span + 16, 8);
    {
       /* ids in one bounds check; host handles and objects in one allocation */
-      const uint64_t n = vn_decode_array_size(dec, 8);
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 8);
       if (n != (uint64_t)(args->bindingCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       const uint8_t *ids = n ? vn_decode_peek_bytes(dec, (size_t)n * 8) : NULL;
@@ -6162,7 +6208,7 @@ VN_CS_INLINE void
 vn_decode_vkCmdDrawMultiEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawMultiEXT *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
    if (!span)
       return;
    {
@@ -6174,8 +6220,10 @@ vn_decode_vkCmdDrawMultiEXT_args_inline(struct vn_cs_decoder *dec, struct vn_com
    }
    _Static_assert(sizeof(args->drawCount) == 4, "wire size of drawCount");
    memcpy(&args->drawCount, span + 8, 4);
+   uint64_t prefix_n; /* the size of pVertexInfo */
+   memcpy(&prefix_n, span + 12, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n && n != (uint64_t)(args->drawCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       VkMultiDrawInfoEXT *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
@@ -6222,7 +6270,7 @@ VN_CS_INLINE void
 vn_decode_vkCmdDrawMultiIndexedEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawMultiIndexedEXT *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
    if (!span)
       return;
    {
@@ -6234,8 +6282,10 @@ vn_decode_vkCmdDrawMultiIndexedEXT_args_inline(struct vn_cs_decoder *dec, struct
    }
    _Static_assert(sizeof(args->drawCount) == 4, "wire size of drawCount");
    memcpy(&args->drawCount, span + 8, 4);
+   uint64_t prefix_n; /* the size of pIndexInfo */
+   memcpy(&prefix_n, span + 12, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n && n != (uint64_t)(args->drawCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       VkMultiDrawIndexedInfoEXT *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
@@ -6290,7 +6340,7 @@ VN_CS_INLINE void
 vn_decode_vkCmdPushDescriptorSet_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdPushDescriptorSet *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 28);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 36);
    if (!span)
       return;
    {
@@ -6313,8 +6363,10 @@ vn_decode_vkCmdPushDescriptorSet_args_inline(struct vn_cs_decoder *dec, struct v
    memcpy(&args->set, span + 20, 4);
    _Static_assert(sizeof(args->descriptorWriteCount) == 4, "wire size of descriptorWriteCount");
    memcpy(&args->descriptorWriteCount, span + 24, 4);
+   uint64_t prefix_n; /* the size of pDescriptorWrites */
+   memcpy(&prefix_n, span + 28, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)(args->descriptorWriteCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkWriteDescriptorSet *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
@@ -6358,7 +6410,7 @@ VN_CS_INLINE void
 vn_decode_vkCmdSetColorWriteEnableEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorWriteEnableEXT *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
    if (!span)
       return;
    {
@@ -6370,8 +6422,10 @@ vn_decode_vkCmdSetColorWriteEnableEXT_args_inline(struct vn_cs_decoder *dec, str
    }
    _Static_assert(sizeof(args->attachmentCount) == 4, "wire size of attachmentCount");
    memcpy(&args->attachmentCount, span + 8, 4);
+   uint64_t prefix_n; /* the size of pColorWriteEnables */
+   memcpy(&prefix_n, span + 12, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)(args->attachmentCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkBool32 *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
@@ -6414,7 +6468,7 @@ VN_CS_INLINE void
 vn_decode_vkCmdSetVertexInputEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetVertexInputEXT *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
    if (!span)
       return;
    {
@@ -6426,8 +6480,10 @@ vn_decode_vkCmdSetVertexInputEXT_args_inline(struct vn_cs_decoder *dec, struct v
    }
    _Static_assert(sizeof(args->vertexBindingDescriptionCount) == 4, "wire size of vertexBindingDescriptionCount");
    memcpy(&args->vertexBindingDescriptionCount, span + 8, 4);
+   uint64_t prefix_n; /* the size of pVertexBindingDescriptions */
+   memcpy(&prefix_n, span + 12, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)(args->vertexBindingDescriptionCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkVertexInputBindingDescription2EXT *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
@@ -6826,7 +6882,7 @@ VN_CS_INLINE void
 vn_decode_vkCmdSetSampleMaskEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetSampleMaskEXT *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
    if (!span)
       return;
    {
@@ -6838,8 +6894,10 @@ vn_decode_vkCmdSetSampleMaskEXT_args_inline(struct vn_cs_decoder *dec, struct vn
    }
    _Static_assert(sizeof(args->samples) == 4, "wire size of samples");
    memcpy(&args->samples, span + 8, 4);
+   uint64_t prefix_n; /* the size of pSampleMask */
+   memcpy(&prefix_n, span + 12, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)((args->samples + 31) / 32))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkSampleMask *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
@@ -7142,7 +7200,7 @@ VN_CS_INLINE void
 vn_decode_vkCmdSetColorBlendEnableEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorBlendEnableEXT *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 24);
    if (!span)
       return;
    {
@@ -7156,8 +7214,10 @@ vn_decode_vkCmdSetColorBlendEnableEXT_args_inline(struct vn_cs_decoder *dec, str
    memcpy(&args->firstAttachment, span + 8, 4);
    _Static_assert(sizeof(args->attachmentCount) == 4, "wire size of attachmentCount");
    memcpy(&args->attachmentCount, span + 12, 4);
+   uint64_t prefix_n; /* the size of pColorBlendEnables */
+   memcpy(&prefix_n, span + 16, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)(args->attachmentCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkBool32 *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
@@ -7211,7 +7271,7 @@ VN_CS_INLINE void
 vn_decode_vkCmdSetColorBlendEquationEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorBlendEquationEXT *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 24);
    if (!span)
       return;
    {
@@ -7225,8 +7285,10 @@ vn_decode_vkCmdSetColorBlendEquationEXT_args_inline(struct vn_cs_decoder *dec, s
    memcpy(&args->firstAttachment, span + 8, 4);
    _Static_assert(sizeof(args->attachmentCount) == 4, "wire size of attachmentCount");
    memcpy(&args->attachmentCount, span + 12, 4);
+   uint64_t prefix_n; /* the size of pColorBlendEquations */
+   memcpy(&prefix_n, span + 16, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)(args->attachmentCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkColorBlendEquationEXT *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
@@ -7282,7 +7344,7 @@ VN_CS_INLINE void
 vn_decode_vkCmdSetColorWriteMaskEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorWriteMaskEXT *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 24);
    if (!span)
       return;
    {
@@ -7296,8 +7358,10 @@ vn_decode_vkCmdSetColorWriteMaskEXT_args_inline(struct vn_cs_decoder *dec, struc
    memcpy(&args->firstAttachment, span + 8, 4);
    _Static_assert(sizeof(args->attachmentCount) == 4, "wire size of attachmentCount");
    memcpy(&args->attachmentCount, span + 12, 4);
+   uint64_t prefix_n; /* the size of pColorWriteMasks */
+   memcpy(&prefix_n, span + 16, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)(args->attachmentCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkColorComponentFlags *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
@@ -7766,7 +7830,7 @@ VN_CS_INLINE void
 vn_decode_vkCmdSetColorBlendAdvancedEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorBlendAdvancedEXT *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 24);
    if (!span)
       return;
    {
@@ -7780,8 +7844,10 @@ vn_decode_vkCmdSetColorBlendAdvancedEXT_args_inline(struct vn_cs_decoder *dec, s
    memcpy(&args->firstAttachment, span + 8, 4);
    _Static_assert(sizeof(args->attachmentCount) == 4, "wire size of attachmentCount");
    memcpy(&args->attachmentCount, span + 12, 4);
+   uint64_t prefix_n; /* the size of pColorBlendAdvanced */
+   memcpy(&prefix_n, span + 16, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)(args->attachmentCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkColorBlendAdvancedEXT *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;

@@ -68,7 +68,7 @@ void
 vn_decode_vkFreeDescriptorSets_args(struct vn_cs_decoder *dec, struct vn_command_vkFreeDescriptorSets *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 28);
    if (!span)
       return;
    {
@@ -87,9 +87,11 @@ vn_decode_vkFreeDescriptorSets_args(struct vn_cs_decoder *dec, struct vn_command
    }
    _Static_assert(sizeof(args->descriptorSetCount) == 4, "wire size of descriptorSetCount");
    memcpy(&args->descriptorSetCount, span + 16, 4);
+   uint64_t prefix_n; /* the size of pDescriptorSets */
+   memcpy(&prefix_n, span + 20, 8);
    {
       /* ids in one bounds check; host handles and objects in one allocation */
-      const uint64_t n = vn_decode_array_size(dec, 8);
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 8);
       if (n && n != (uint64_t)(args->descriptorSetCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       const uint8_t *ids = n ? vn_decode_peek_bytes(dec, (size_t)n * 8) : NULL;
       VkDescriptorSet *a = ids ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a) + sizeof(struct vn_object *)) : NULL;
@@ -135,7 +137,7 @@ void
 vn_decode_vkUpdateDescriptorSets_args(struct vn_cs_decoder *dec, struct vn_command_vkUpdateDescriptorSets *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
    if (!span)
       return;
    {
@@ -147,8 +149,10 @@ vn_decode_vkUpdateDescriptorSets_args(struct vn_cs_decoder *dec, struct vn_comma
    }
    _Static_assert(sizeof(args->descriptorWriteCount) == 4, "wire size of descriptorWriteCount");
    memcpy(&args->descriptorWriteCount, span + 8, 4);
+   uint64_t prefix_n; /* the size of pDescriptorWrites */
+   memcpy(&prefix_n, span + 12, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)(args->descriptorWriteCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkWriteDescriptorSet *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;

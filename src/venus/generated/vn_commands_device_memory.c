@@ -159,7 +159,7 @@ void
 vn_decode_vkFlushMappedMemoryRanges_args(struct vn_cs_decoder *dec, struct vn_command_vkFlushMappedMemoryRanges *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
    if (!span)
       return;
    {
@@ -171,8 +171,10 @@ vn_decode_vkFlushMappedMemoryRanges_args(struct vn_cs_decoder *dec, struct vn_co
    }
    _Static_assert(sizeof(args->memoryRangeCount) == 4, "wire size of memoryRangeCount");
    memcpy(&args->memoryRangeCount, span + 8, 4);
+   uint64_t prefix_n; /* the size of pMemoryRanges */
+   memcpy(&prefix_n, span + 12, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)(args->memoryRangeCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkMappedMemoryRange *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
@@ -222,7 +224,7 @@ void
 vn_decode_vkInvalidateMappedMemoryRanges_args(struct vn_cs_decoder *dec, struct vn_command_vkInvalidateMappedMemoryRanges *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
    if (!span)
       return;
    {
@@ -234,8 +236,10 @@ vn_decode_vkInvalidateMappedMemoryRanges_args(struct vn_cs_decoder *dec, struct 
    }
    _Static_assert(sizeof(args->memoryRangeCount) == 4, "wire size of memoryRangeCount");
    memcpy(&args->memoryRangeCount, span + 8, 4);
+   uint64_t prefix_n; /* the size of pMemoryRanges */
+   memcpy(&prefix_n, span + 12, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)(args->memoryRangeCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkMappedMemoryRange *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;

@@ -142,7 +142,7 @@ void
 vn_decode_vkResetFences_args(struct vn_cs_decoder *dec, struct vn_command_vkResetFences *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
    if (!span)
       return;
    {
@@ -154,9 +154,11 @@ vn_decode_vkResetFences_args(struct vn_cs_decoder *dec, struct vn_command_vkRese
    }
    _Static_assert(sizeof(args->fenceCount) == 4, "wire size of fenceCount");
    memcpy(&args->fenceCount, span + 8, 4);
+   uint64_t prefix_n; /* the size of pFences */
+   memcpy(&prefix_n, span + 12, 8);
    {
       /* ids in one bounds check; host handles and objects in one allocation */
-      const uint64_t n = vn_decode_array_size(dec, 8);
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 8);
       if (n != (uint64_t)(args->fenceCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       const uint8_t *ids = n ? vn_decode_peek_bytes(dec, (size_t)n * 8) : NULL;
@@ -249,7 +251,7 @@ void
 vn_decode_vkWaitForFences_args(struct vn_cs_decoder *dec, struct vn_command_vkWaitForFences *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
    if (!span)
       return;
    {
@@ -261,9 +263,11 @@ vn_decode_vkWaitForFences_args(struct vn_cs_decoder *dec, struct vn_command_vkWa
    }
    _Static_assert(sizeof(args->fenceCount) == 4, "wire size of fenceCount");
    memcpy(&args->fenceCount, span + 8, 4);
+   uint64_t prefix_n; /* the size of pFences */
+   memcpy(&prefix_n, span + 12, 8);
    {
       /* ids in one bounds check; host handles and objects in one allocation */
-      const uint64_t n = vn_decode_array_size(dec, 8);
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 8);
       if (n != (uint64_t)(args->fenceCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       const uint8_t *ids = n ? vn_decode_peek_bytes(dec, (size_t)n * 8) : NULL;

@@ -10,7 +10,7 @@ void
 vn_decode_vkCreateGraphicsPipelines_args(struct vn_cs_decoder *dec, struct vn_command_vkCreateGraphicsPipelines *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 28);
    if (!span)
       return;
    {
@@ -29,8 +29,10 @@ vn_decode_vkCreateGraphicsPipelines_args(struct vn_cs_decoder *dec, struct vn_co
    }
    _Static_assert(sizeof(args->createInfoCount) == 4, "wire size of createInfoCount");
    memcpy(&args->createInfoCount, span + 16, 4);
+   uint64_t prefix_n; /* the size of pCreateInfos */
+   memcpy(&prefix_n, span + 20, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)(args->createInfoCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkGraphicsPipelineCreateInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
@@ -88,7 +90,7 @@ void
 vn_decode_vkCreateComputePipelines_args(struct vn_cs_decoder *dec, struct vn_command_vkCreateComputePipelines *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 28);
    if (!span)
       return;
    {
@@ -107,8 +109,10 @@ vn_decode_vkCreateComputePipelines_args(struct vn_cs_decoder *dec, struct vn_com
    }
    _Static_assert(sizeof(args->createInfoCount) == 4, "wire size of createInfoCount");
    memcpy(&args->createInfoCount, span + 16, 4);
+   uint64_t prefix_n; /* the size of pCreateInfos */
+   memcpy(&prefix_n, span + 20, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)(args->createInfoCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkComputePipelineCreateInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;

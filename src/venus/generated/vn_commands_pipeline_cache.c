@@ -228,7 +228,7 @@ void
 vn_decode_vkMergePipelineCaches_args(struct vn_cs_decoder *dec, struct vn_command_vkMergePipelineCaches *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 28);
    if (!span)
       return;
    {
@@ -247,9 +247,11 @@ vn_decode_vkMergePipelineCaches_args(struct vn_cs_decoder *dec, struct vn_comman
    }
    _Static_assert(sizeof(args->srcCacheCount) == 4, "wire size of srcCacheCount");
    memcpy(&args->srcCacheCount, span + 16, 4);
+   uint64_t prefix_n; /* the size of pSrcCaches */
+   memcpy(&prefix_n, span + 20, 8);
    {
       /* ids in one bounds check; host handles and objects in one allocation */
-      const uint64_t n = vn_decode_array_size(dec, 8);
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 8);
       if (n != (uint64_t)(args->srcCacheCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       const uint8_t *ids = n ? vn_decode_peek_bytes(dec, (size_t)n * 8) : NULL;
