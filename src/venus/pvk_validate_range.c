@@ -13,9 +13,11 @@
  * a format outside that table gets the image side checked only).
  *
  * Indirect draws and dispatches: the parameters they read (offset, count,
- * stride) inside the buffer, and the count buffer's word. A command's
- * own buffer and image parameters come with the objects the decoder looked
- * up (args-><name>_object, buffer_use()): no second lookup.
+ * stride) inside the buffer, and the count buffer's word. The buffer is the
+ * decoder's last lookup, so this costs no second lookup (buffer_of()).
+ * Buffers and images that are a command's own parameters come with the
+ * objects the decoder looked up (args-><name>_object, buffer_use(),
+ * image_use()): no lookup at all.
  *
  * Not checked here: direct draws (the per-draw fast path has no lookups),
  * so an index or vertex range past the buffer's end is up to the driver's
