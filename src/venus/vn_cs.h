@@ -247,12 +247,19 @@ vn_cs_decoder_alloc_uninit(struct vn_cs_decoder *dec, uint64_t count, size_t siz
    return p;
 }
 
-static inline void *
+VN_CS_INLINE void *
 vn_cs_decoder_alloc(struct vn_cs_decoder *dec, uint64_t count, size_t size)
 {
    void *p = vn_cs_decoder_alloc_uninit(dec, count, size);
-   if (p) /* a count of 0 gets one element, as in _uninit */
-      memset(p, 0, (size_t)(count ? count : 1) * size);
+   if (!p)
+      return NULL;
+   /* a count of 0 gets one element, as in _uninit; one element (a
+    * pointer's target, most arrays of a command buffer's commands) is a
+    * fill of constant size, which the compiler inlines, not a memset call */
+   if (count <= 1)
+      memset(p, 0, size);
+   else
+      memset(p, 0, (size_t)count * size);
    return p;
 }
 
