@@ -502,6 +502,54 @@ class Gen:
         self._plain_align[t] = align
         return off
 
+    def flat_member_size(self, m):
+        """The wire size of a struct member that is its C value as is: a
+        4/8-byte scalar, a handle (an 8-byte id) or a Gen.plain_struct_size
+        struct; else None."""
+        if m.ptr or m.array or m.objecttype or m.len:
+            return None
+        t = self.reg.resolve(m.type)
+        k = self.reg.kind(t)
+        if k == 'handle':
+            return 8
+        if k == 'scalar' and (t not in SCALARS or t in PLAIN_SCALARS):
+            size = self.reg.wire_size(t)
+            return size if size in (4, 8) else None
+        if k == 'struct':
+            return self.plain_struct_size(t)
+        return None
+
+    def flat_runs(self, members):
+        """A struct's members (after sType/pNext) in decoding order, as
+        [('span', [(member, wire offset, wire size)]) | ('one', member)]:
+        runs of at least two Gen.flat_member_size members are read from one
+        bounds-checked span (VkBufferMemoryBarrier: its masks, queue family
+        indices, buffer, offset and size), as flat_prefix does for a
+        command's leading parameters."""
+        out, run = [], []
+
+        def flush():
+            if len(run) >= 2:
+                out.append(('span', list(run)))
+            else:
+                out.extend(('one', m) for m, _, _ in run)
+            del run[:]
+
+        off = 0
+        for m in members:
+            size = self.flat_member_size(m)
+            if size is None:
+                flush()
+                off = 0
+                out.append(('one', m))
+                continue
+            if not run:
+                off = 0
+            run.append((m, off, size))
+            off += size
+        flush()
+        return out
+
     def scalar_array_is_bytes(self, t):
         """A scalar array copied in one go (else element by element)."""
         size = self.reg.wire_size(t)
@@ -697,6 +745,55 @@ class Gen:
             layout.append((p, off, size))
             off += size
         return layout if len(layout) >= 2 else []
+
+    def resolved_objects(self, cmd):
+        """[(param, 'one'|'array')]: the handle parameters whose table
+        objects the decoder hands over besides their host handles
+        (args-><name>_object, args-><name>_objects), so that a handler
+        checking them needs no second lookup by host handle. Every handle
+        parameter but the first dispatchable one (args->dispatch) and a
+        destroyed one (args-><name>_object already), and every input array
+        of handles."""
+        res = []
+        for i, p in enumerate(cmd['params']):
+            t = self.reg.resolve(p.type)
+            if self.reg.kind(t) != 'handle':
+                continue
+            shape = self.param_shape(cmd, p)
+            if shape == 'handle':
+                if i == 0 and self.reg.handles[t]['dispatchable']:
+                    continue
+                res.append((p, 'one'))
+            elif shape == 'input' and p.ptr == 1 and p.len and not p.array and \
+                    not p.objecttype:
+                res.append((p, 'array'))
+        return res
+
+    def resolved_array(self, cmd, p):
+        return (p, 'array') in [(q, k) for q, k in self.resolved_objects(cmd)]
+
+    def decode_inline(self, cmd):
+        """Whether vn_run_* gets the argument decoder inline (no call, and
+        the compiler sees which zeroed members the decoder writes): the
+        commands recorded into command buffers, which come by the thousand;
+        others keep one out-of-line decoder."""
+        return cmd['name'].startswith('vkCmd')
+
+    def prefix_array(self, cmd, prefix):
+        """The input array right after a command's flat prefix (its count is
+        usually the prefix's last scalar: vkCmdBindDescriptorSets,
+        vkCmdPushConstants, vkCmdSetScissor), whose 8-byte array size is
+        then read with the prefix, in its bounds check; else None."""
+        ps = cmd['params']
+        if not prefix or len(ps) <= len(prefix):
+            return None
+        p = ps[len(prefix)]
+        if self.resolved_array(cmd, p):
+            return p
+        if self.param_shape(cmd, p) != 'input':
+            return None
+        sib = {q.name: q for q in ps}
+        return p if self.dec_shape(p, sib, False) in ('array', 'blob') else None
 
     def call_args(self, cmd, repl=None):
         res = []

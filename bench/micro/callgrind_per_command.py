@@ -28,6 +28,10 @@ def num(s):
 def parse(path):
     # from /: callgrind_annotate shortens names under the working directory
     # and then leaves out some callees' objects
+<<<<<<< HEAD
+=======
+    # --threshold=100: every function, not only those making up 99% of the total
+>>>>>>> decode2
     out = subprocess.run(['callgrind_annotate', '--tree=calling', '--inclusive=yes', '--threshold=100',
                           os.path.abspath(path)], capture_output=True, text=True, check=True,
                          cwd='/').stdout

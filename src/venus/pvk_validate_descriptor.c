@@ -855,20 +855,18 @@ layouts_compatible(const struct pvk_set_layout_state *a, const struct pvk_set_la
  * the pipeline layout's (lavapipe reads pDynamicOffsets past its end for a
  * set with more dynamic descriptors). And no set holds a descriptor naming
  * a destroyed object that could not be made a null one (the driver reads
- * every descriptor of a bound set; pvk_validate_descriptor_refs.c). One
- * lookup per set. Index of the first set that is not, or UINT32_MAX; *why
- * says which rule. */
+ * every descriptor of a bound set; pvk_validate_descriptor_refs.c). The
+ * sets' objects are the decoder's (NULL: unbound): no lookup. Index of the
+ * first set that is not, or UINT32_MAX; *why says which rule. */
 static uint32_t
-bad_set(struct pvk_context *ctx, const struct pvk_pipeline_layout_state *p, uint32_t first,
-        uint32_t count, const VkDescriptorSet *sets, const char **why)
+bad_set(const struct pvk_pipeline_layout_state *p, uint32_t first, uint32_t count,
+        struct vn_object *const *sets, const char **why)
 {
    for (uint32_t i = 0; i < count; i++) {
       const struct pvk_set_layout_state *want = p->sets[first + i];
       if (!sets[i])
          continue; /* unbound */
-      const struct vn_object *o = vn_object_table_find_handle(
-         ctx->dispatch.objects, VK_OBJECT_TYPE_DESCRIPTOR_SET, (uint64_t)(uintptr_t)sets[i]);
-      const struct pvk_set_state *s = o ? o->data : NULL;
+      const struct pvk_set_state *s = sets[i]->data;
       if (s && s->stale) {
          *why = "set names a destroyed object the host has no null descriptor for";
          return i;
@@ -885,15 +883,14 @@ bad_set(struct pvk_context *ctx, const struct pvk_pipeline_layout_state *p, uint
 
 /* Set numbers inside the pipeline layout (drivers keep a fixed array of
  * bound sets), one dynamic offset per dynamic descriptor of those sets'
- * layouts (the driver reads that many), and sets of those layouts. One
- * lookup for the pipeline layout, one per set. */
+ * layouts (the driver reads that many), and sets of those layouts. The
+ * pipeline layout's and the sets' objects are the decoder's: no lookup. */
 void
 vn_handle_vkCmdBindDescriptorSets(struct vn_dispatch_context *dctx,
                                   struct vn_command_vkCmdBindDescriptorSets *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
-   const struct vn_object *lo = vn_object_table_find_handle(
-      ctx->dispatch.objects, VK_OBJECT_TYPE_PIPELINE_LAYOUT, (uint64_t)(uintptr_t)args->layout);
+   const struct vn_object *lo = args->layout_object;
    const struct pvk_pipeline_layout_state *p = lo ? lo->data : NULL;
    const char *why = NULL;
    uint64_t dynamic = 0;
@@ -907,10 +904,11 @@ vn_handle_vkCmdBindDescriptorSets(struct vn_dispatch_context *dctx,
    }
    if (!why && dynamic != args->dynamicOffsetCount)
       why = "dynamic offset count is not the layouts' dynamic descriptor count";
-   if (!why && args->descriptorSetCount && !args->pDescriptorSets)
+   if (!why && args->descriptorSetCount && !args->pDescriptorSets_objects)
       why = "no sets";
    if (!why)
-      bad = bad_set(ctx, p, args->firstSet, args->descriptorSetCount, args->pDescriptorSets, &why);
+      bad =
+         bad_set(p, args->firstSet, args->descriptorSetCount, args->pDescriptorSets_objects, &why);
    if (why) {
       const uint64_t set = bad == UINT32_MAX
                               ? 0
@@ -924,8 +922,7 @@ vn_handle_vkCmdBindDescriptorSets(struct vn_dispatch_context *dctx,
       return;
    }
    for (uint32_t i = 0; i < args->descriptorSetCount; i++)
-      pvk_cb_use_handle(ctx, args->dispatch, VK_OBJECT_TYPE_DESCRIPTOR_SET,
-                        (uint64_t)(uintptr_t)args->pDescriptorSets[i]);
+      pvk_cb_use(ctx, args->dispatch, args->pDescriptorSets_objects[i]);
    pvk_device_from_base(args->dispatch->device)
       ->dispatch.vkCmdBindDescriptorSets(args->commandBuffer, args->pipelineBindPoint, args->layout,
                                          args->firstSet, args->descriptorSetCount,

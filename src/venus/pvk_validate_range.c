@@ -15,6 +15,9 @@
  * Indirect draws and dispatches: the parameters they read (offset, count,
  * stride) inside the buffer, and the count buffer's word. The buffer is the
  * decoder's last lookup, so this costs no second lookup (buffer_of()).
+ * Buffers and images that are a command's own parameters come with the
+ * objects the decoder looked up (args-><name>_object, buffer_use(),
+ * image_use()): no lookup at all.
  *
  * Not checked here: direct draws (the per-draw fast path has no lookups),
  * so an index or vertex range past the buffer's end is up to the driver's
@@ -66,6 +69,22 @@ image_of(struct pvk_context *ctx, struct vn_object *cb, VkImage i)
    struct vn_object *o = i ? vn_object_table_find_handle(
                                 ctx->dispatch.objects, VK_OBJECT_TYPE_IMAGE, (uint64_t)(uintptr_t)i)
                            : NULL;
+   pvk_cb_use(ctx, cb, o);
+   return (struct img){ o ? o->data : NULL, o ? o->id : 0 };
+}
+
+/* The same for the object the decoder resolved for a parameter
+ * (args-><name>_object, _objects[i]): no lookup by host handle. */
+static struct buf
+buffer_use(struct pvk_context *ctx, struct vn_object *cb, struct vn_object *o)
+{
+   pvk_cb_use(ctx, cb, o);
+   return (struct buf){ o ? o->data : NULL, o ? o->id : 0, o };
+}
+
+static struct img
+image_use(struct pvk_context *ctx, struct vn_object *cb, struct vn_object *o)
+{
    pvk_cb_use(ctx, cb, o);
    return (struct img){ o ? o->data : NULL, o ? o->id : 0 };
 }
@@ -345,7 +364,7 @@ void
 vn_handle_vkCmdFillBuffer(struct vn_dispatch_context *dctx, struct vn_command_vkCmdFillBuffer *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
-   const struct buf d = buffer_of(ctx, args->dispatch, args->dstBuffer);
+   const struct buf d = buffer_use(ctx, args->dispatch, args->dstBuffer_object);
    const char *why = args->dstOffset % 4 || (args->size != VK_WHOLE_SIZE && args->size % 4)
                         ? "offset or size not a multiple of 4"
                         : buffer_range(d.s, args->dstOffset, args->size, true);
@@ -362,7 +381,7 @@ vn_handle_vkCmdUpdateBuffer(struct vn_dispatch_context *dctx,
                             struct vn_command_vkCmdUpdateBuffer *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
-   const struct buf d = buffer_of(ctx, args->dispatch, args->dstBuffer);
+   const struct buf d = buffer_use(ctx, args->dispatch, args->dstBuffer_object);
    const char *why = args->dstOffset % 4 || args->dataSize % 4 || !args->dataSize ||
                            args->dataSize > 65536 || !args->pData
                         ? "offset or size not a multiple of 4, or size not in 4..65536"
@@ -401,8 +420,8 @@ void
 vn_handle_vkCmdCopyImage(struct vn_dispatch_context *dctx, struct vn_command_vkCmdCopyImage *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
-   const struct img s = image_of(ctx, args->dispatch, args->srcImage),
-                    d = image_of(ctx, args->dispatch, args->dstImage);
+   const struct img s = image_use(ctx, args->dispatch, args->srcImage_object),
+                    d = image_use(ctx, args->dispatch, args->dstImage_object);
    for (uint32_t i = 0; i < args->regionCount; i++) {
       const VkImageCopy *r = &args->pRegions[i];
       if (!ok_or_reject(ctx,
@@ -446,8 +465,8 @@ vn_handle_vkCmdResolveImage(struct vn_dispatch_context *dctx,
                             struct vn_command_vkCmdResolveImage *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
-   const struct img s = image_of(ctx, args->dispatch, args->srcImage),
-                    d = image_of(ctx, args->dispatch, args->dstImage);
+   const struct img s = image_use(ctx, args->dispatch, args->srcImage_object),
+                    d = image_use(ctx, args->dispatch, args->dstImage_object);
    for (uint32_t i = 0; i < args->regionCount; i++) {
       const VkImageResolve *r = &args->pRegions[i];
       if (!ok_or_reject(ctx,
@@ -489,8 +508,8 @@ void
 vn_handle_vkCmdBlitImage(struct vn_dispatch_context *dctx, struct vn_command_vkCmdBlitImage *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
-   const struct img s = image_of(ctx, args->dispatch, args->srcImage),
-                    d = image_of(ctx, args->dispatch, args->dstImage);
+   const struct img s = image_use(ctx, args->dispatch, args->srcImage_object),
+                    d = image_use(ctx, args->dispatch, args->dstImage_object);
    for (uint32_t i = 0; i < args->regionCount; i++) {
       const VkImageBlit *r = &args->pRegions[i];
       const char *why = blit_side(s.s, &r->srcSubresource, r->srcOffsets);
@@ -517,8 +536,8 @@ vn_handle_vkCmdCopyBufferToImage(struct vn_dispatch_context *dctx,
                                  struct vn_command_vkCmdCopyBufferToImage *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
-   const struct buf b = buffer_of(ctx, args->dispatch, args->srcBuffer);
-   const struct img im = image_of(ctx, args->dispatch, args->dstImage);
+   const struct buf b = buffer_use(ctx, args->dispatch, args->srcBuffer_object);
+   const struct img im = image_use(ctx, args->dispatch, args->dstImage_object);
    for (uint32_t i = 0; i < args->regionCount; i++) {
       if (!ok_or_reject(ctx, buffer_image(&b, &im, &args->pRegions[i]), "vkCmdCopyBufferToImage", i,
                         b.id, im.id))
@@ -534,8 +553,8 @@ vn_handle_vkCmdCopyImageToBuffer(struct vn_dispatch_context *dctx,
                                  struct vn_command_vkCmdCopyImageToBuffer *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
-   const struct buf b = buffer_of(ctx, args->dispatch, args->dstBuffer);
-   const struct img im = image_of(ctx, args->dispatch, args->srcImage);
+   const struct buf b = buffer_use(ctx, args->dispatch, args->dstBuffer_object);
+   const struct img im = image_use(ctx, args->dispatch, args->srcImage_object);
    for (uint32_t i = 0; i < args->regionCount; i++) {
       if (!ok_or_reject(ctx, buffer_image(&b, &im, &args->pRegions[i]), "vkCmdCopyImageToBuffer", i,
                         im.id, b.id))
@@ -759,7 +778,7 @@ vn_handle_vkCmdBindIndexBuffer(struct vn_dispatch_context *dctx,
                                struct vn_command_vkCmdBindIndexBuffer *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
-   const struct buf b = buffer_of(ctx, args->dispatch, args->buffer);
+   const struct buf b = buffer_use(ctx, args->dispatch, args->buffer_object);
    const char *why = index_type(device_of(args->dispatch), args->indexType);
    if (!why)
       why = args->buffer && (!b.s || args->offset >= b.s->size) ? "offset beyond the buffer"
@@ -791,7 +810,7 @@ vn_handle_vkCmdBindVertexBuffers(struct vn_dispatch_context *dctx,
          pvk_draw_bind_vertex_buffer(args->dispatch, args->firstBinding + i, NULL, 0, NULL);
          continue;
       }
-      const struct buf b = buffer_of(ctx, args->dispatch, args->pBuffers[i]);
+      const struct buf b = buffer_use(ctx, args->dispatch, args->pBuffers_objects[i]);
       const char *why = !b.s || args->pOffsets[i] >= b.s->size ? "offset beyond the buffer"
                         : !b.s->bound                          ? "buffer with no memory bound"
                                                                : NULL;
@@ -1301,7 +1320,7 @@ vn_handle_vkCmdBindVertexBuffers2(struct vn_dispatch_context *dctx,
          pvk_draw_bind_vertex_buffer(args->dispatch, args->firstBinding + i, NULL, 0, stride);
          continue;
       }
-      const struct buf b = buffer_of(ctx, args->dispatch, args->pBuffers[i]);
+      const struct buf b = buffer_use(ctx, args->dispatch, args->pBuffers_objects[i]);
       const VkDeviceSize size = args->pSizes ? args->pSizes[i] : VK_WHOLE_SIZE;
       const char *why = !b.s || args->pOffsets[i] >= b.s->size
                            ? "offset beyond the buffer"
@@ -1325,7 +1344,7 @@ vn_handle_vkCmdBindIndexBuffer2(struct vn_dispatch_context *dctx,
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdBindIndexBuffer2))
       return;
-   const struct buf b = buffer_of(ctx, args->dispatch, args->buffer);
+   const struct buf b = buffer_use(ctx, args->dispatch, args->buffer_object);
    const char *why = index_type(device_of(args->dispatch), args->indexType);
    if (!why && args->buffer)
       why = !b.s || args->offset >= b.s->size ? "offset beyond the buffer"
@@ -1446,7 +1465,7 @@ vn_handle_vkCmdBindTransformFeedbackBuffersEXT(
    if (!xfb_slots_ok(ctx, dev, cmd, args->firstBinding, args->bindingCount))
       return;
    for (uint32_t i = 0; i < args->bindingCount; i++) {
-      const struct buf b = buffer_of(ctx, args->dispatch, args->pBuffers[i]);
+      const struct buf b = buffer_use(ctx, args->dispatch, args->pBuffers_objects[i]);
       const VkDeviceSize size = args->pSizes ? args->pSizes[i] : VK_WHOLE_SIZE;
       const char *why = args->pOffsets[i] % 4 ? "offset not a multiple of 4"
                         : !size               ? "empty range"
@@ -1525,7 +1544,7 @@ vn_handle_vkCmdDrawIndirectByteCountEXT(struct vn_dispatch_context *dctx,
    if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdDrawIndirectByteCountEXT))
       return;
    struct pvk_device *dev = device_of(args->dispatch);
-   const struct buf b = buffer_of(ctx, args->dispatch, args->counterBuffer);
+   const struct buf b = buffer_use(ctx, args->dispatch, args->counterBuffer_object);
    const char *why = !args->vertexStride ||
                            args->vertexStride > xfb_props(dev).maxTransformFeedbackBufferDataStride
                         ? "vertexStride 0 or beyond maxTransformFeedbackBufferDataStride"

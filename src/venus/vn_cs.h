@@ -25,8 +25,10 @@
 
 struct vn_object_table;
 
-/* The readers and writers below run for every scalar of every command:
- * force them inline so constant-size copies become plain moves. */
+/* The readers, writers and the arena's fast path below run for every
+ * scalar and array of every command: force them inline so constant-size
+ * copies become plain moves (GCC left vn_cs_decoder_alloc_uninit out of
+ * line in the larger vn_run_vkCmd* functions). */
 #if defined(__GNUC__)
 #define VN_CS_INLINE static inline __attribute__((always_inline))
 #else
@@ -61,7 +63,7 @@ void *vn_arena_alloc(struct vn_arena *arena, size_t size);
 /* vn_arena_alloc() without the zero fill, inline while the newest chunk
  * has room (every command's arguments, after the first few commands). For
  * storage the caller writes in full before anything reads it. */
-static inline void *
+VN_CS_INLINE void *
 vn_arena_alloc_uninit(struct vn_arena *arena, size_t size)
 {
    const size_t room = arena->capacity - arena->used;
@@ -186,6 +188,19 @@ vn_decode_array_size(struct vn_cs_decoder *dec, size_t min_elem_size)
    return n;
 }
 
+/* vn_decode_array_size() for a count already read with the items before
+ * it (one bounds check for both): the same limit, against what is left
+ * of the stream after it. */
+VN_CS_INLINE uint64_t
+vn_check_array_size(struct vn_cs_decoder *dec, uint64_t n, size_t min_elem_size)
+{
+   if (min_elem_size && n > vn_cs_decoder_remaining(dec) / min_elem_size) {
+      vn_cs_decoder_set_fatal(dec, "array size exceeds command stream");
+      return 0;
+   }
+   return n;
+}
+
 /* Like vn_decode_array_size, but the guest's value must equal `expected`
  * (fixed-size arrays and arrays whose count another member gives). */
 VN_CS_INLINE bool
@@ -215,7 +230,7 @@ vn_decode_simple_pointer(struct vn_cs_decoder *dec)
  * on failure. vn_cs_decoder_alloc() zero-fills; vn_cs_decoder_alloc_uninit()
  * does not, for arrays the decoder then writes element by element in full
  * (every element is written even when the stream turns out bad). */
-static inline void *
+VN_CS_INLINE void *
 vn_cs_decoder_alloc_uninit(struct vn_cs_decoder *dec, uint64_t count, size_t size)
 {
    if (dec->fatal)
@@ -232,12 +247,19 @@ vn_cs_decoder_alloc_uninit(struct vn_cs_decoder *dec, uint64_t count, size_t siz
    return p;
 }
 
-static inline void *
+VN_CS_INLINE void *
 vn_cs_decoder_alloc(struct vn_cs_decoder *dec, uint64_t count, size_t size)
 {
    void *p = vn_cs_decoder_alloc_uninit(dec, count, size);
-   if (p) /* a count of 0 gets one element, as in _uninit */
-      memset(p, 0, (size_t)(count ? count : 1) * size);
+   if (!p)
+      return NULL;
+   /* a count of 0 gets one element, as in _uninit; one element (a
+    * pointer's target, most arrays of a command buffer's commands) is a
+    * fill of constant size, which the compiler inlines, not a memset call */
+   if (count <= 1)
+      memset(p, 0, size);
+   else
+      memset(p, 0, (size_t)count * size);
    return p;
 }
 

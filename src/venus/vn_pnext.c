@@ -48,13 +48,14 @@ vn_decode_chain(struct vn_cs_decoder *dec, const VkStructureType *allowed, uint3
 }
 
 const void *
-vn_decode_pnext(struct vn_cs_decoder *dec, const VkStructureType *allowed, uint32_t count)
+vn_decode_pnext_chain(struct vn_cs_decoder *dec, const VkStructureType *allowed, uint32_t count)
 {
    return vn_decode_chain(dec, allowed, count, false);
 }
 
 void *
-vn_decode_pnext_partial(struct vn_cs_decoder *dec, const VkStructureType *allowed, uint32_t count)
+vn_decode_pnext_chain_partial(struct vn_cs_decoder *dec, const VkStructureType *allowed,
+                              uint32_t count)
 {
    return vn_decode_chain(dec, allowed, count, true);
 }

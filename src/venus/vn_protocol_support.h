@@ -33,11 +33,40 @@ const char *const *vn_decode_string_array(struct vn_cs_decoder *dec, uint64_t co
 
 /* A pNext chain whose elements must have one of the `count` sTypes in
  * `allowed`. _partial: the chain of an output struct (only what the host
- * driver reads: sTypes and the members the guest fills). */
-const void *vn_decode_pnext(struct vn_cs_decoder *dec, const VkStructureType *allowed,
-                            uint32_t count);
-void *vn_decode_pnext_partial(struct vn_cs_decoder *dec, const VkStructureType *allowed,
-                              uint32_t count);
+ * driver reads: sTypes and the members the guest fills). Out of line;
+ * use vn_decode_pnext(_partial) below. */
+const void *vn_decode_pnext_chain(struct vn_cs_decoder *dec, const VkStructureType *allowed,
+                                  uint32_t count);
+void *vn_decode_pnext_chain_partial(struct vn_cs_decoder *dec, const VkStructureType *allowed,
+                                    uint32_t count);
+
+/* Whether the stream's next item is the empty chain (a 0 marker), which
+ * it then skips: most structs come without one (every barrier of a
+ * command buffer), so that case costs no call. */
+VN_CS_INLINE bool
+vn_decode_pnext_none(struct vn_cs_decoder *dec)
+{
+   uint64_t marker;
+   if (vn_cs_decoder_remaining(dec) < sizeof(marker))
+      return false; /* the chain decoder reports the truncation */
+   memcpy(&marker, dec->cur, sizeof(marker));
+   if (marker)
+      return false;
+   dec->cur += sizeof(marker);
+   return true;
+}
+
+VN_CS_INLINE const void *
+vn_decode_pnext(struct vn_cs_decoder *dec, const VkStructureType *allowed, uint32_t count)
+{
+   return vn_decode_pnext_none(dec) ? NULL : vn_decode_pnext_chain(dec, allowed, count);
+}
+
+VN_CS_INLINE void *
+vn_decode_pnext_partial(struct vn_cs_decoder *dec, const VkStructureType *allowed, uint32_t count)
+{
+   return vn_decode_pnext_none(dec) ? NULL : vn_decode_pnext_chain_partial(dec, allowed, count);
+}
 /* The elements of a chain the protocol knows, in the layout the decoder reads. */
 void vn_encode_pnext(struct vn_cs_encoder *enc, const void *pnext);
 

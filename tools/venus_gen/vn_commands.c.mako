@@ -26,6 +26,8 @@ ${runner(cmd)}\
       args->${p.name} = ${obj} ? (${reg.resolve(p.type)})(uintptr_t)${obj}->handle : VK_NULL_HANDLE;
 % if i == 0 and reg.handles[reg.resolve(p.type)]['dispatchable']:
       args->dispatch = ${obj};
+% elif (p, 'one') in g.resolved_objects(cmd):
+      args->${p.name}_object = ${obj};
 % endif
 </%def>\
 ##
@@ -33,19 +35,45 @@ ${runner(cmd)}\
 ## like, which come by the thousand): one bounds check for all of them.
 <%def name="decode_flat(cmd, layout)">\
 <% name = cmd['name'] %>\
-void
-vn_decode_${name}_args(struct vn_cs_decoder *dec, struct vn_command_${name} *args)
+${decoder_head(cmd)}\
 {
    /* fixed layout: one bounds check for the whole command */
 ${flat_params(cmd, layout)}\
 }
 
+${decoder_tail(cmd)}\
+</%def>\
+##
+## The decoder's signature: for Gen.decode_inline commands an inline body
+## (vn_run_* inlines it), then the out-of-line vn_decode_*_args() around it.
+<%def name="decoder_head(cmd)">\
+<% name = cmd['name'] %>\
+% if g.decode_inline(cmd):
+VN_CS_INLINE void
+vn_decode_${name}_args_inline(struct vn_cs_decoder *dec, struct vn_command_${name} *args)
+% else:
+void
+vn_decode_${name}_args(struct vn_cs_decoder *dec, struct vn_command_${name} *args)
+% endif
+</%def>\
+<%def name="decoder_tail(cmd)">\
+<% name = cmd['name'] %>\
+% if g.decode_inline(cmd):
+void
+vn_decode_${name}_args(struct vn_cs_decoder *dec, struct vn_command_${name} *args)
+{
+   vn_decode_${name}_args_inline(dec, args);
+}
+
+% endif
 </%def>\
 ##
 ## Parameters of a flat layout (or prefix), read from one bounds-checked span.
-<%def name="flat_params(cmd, layout)">\
+## parr: the array whose size follows the prefix (Gen.prefix_array), read
+## into prefix_n with it.
+<%def name="flat_params(cmd, layout, parr=None)">\
 <% name = cmd['name'] %>\
-   const uint8_t *span = vn_decode_peek_bytes(dec, ${g.layout_size(layout)});
+   const uint8_t *span = vn_decode_peek_bytes(dec, ${g.layout_size(layout) + (8 if parr else 0)});
    if (!span)
       return;
 % for i, (prm, off, size) in enumerate(layout):
@@ -61,6 +89,10 @@ ${handle_from_object(cmd, i, prm, 'obj')}\
    memcpy(&args->${prm.name}, span + ${off}, ${size});
 %   endif
 % endfor
+% if parr:
+   uint64_t prefix_n; /* the size of ${parr.name} */
+   memcpy(&prefix_n, span + ${g.layout_size(layout)}, 8);
+% endif
 </%def>\
 ##
 <%def name="decode_args(cmd)">\
@@ -68,13 +100,12 @@ ${handle_from_object(cmd, i, prm, 'obj')}\
    name = cmd['name']
    sib = {p.name: p for p in cmd['params']}
 %>\
-<% prefix = g.flat_prefix(cmd) %>\
-void
-vn_decode_${name}_args(struct vn_cs_decoder *dec, struct vn_command_${name} *args)
+<% prefix = g.flat_prefix(cmd); parr = g.prefix_array(cmd, prefix) %>\
+${decoder_head(cmd)}\
 {
 % if prefix:
    /* fixed-size leading parameters: one bounds check for them */
-${flat_params(cmd, prefix)}\
+${flat_params(cmd, prefix, parr)}\
 % endif
 % for i, p in list(enumerate(cmd['params']))[len(prefix):]:
 <%
@@ -111,8 +142,38 @@ ${handle_from_object(cmd, i, p, 'obj')}\
       ${dst} = a;
       args->${p.name}_ids = ids;
    }
+%   elif g.resolved_array(cmd, p):
+<% lenx = g.len_expr(p, 'args->', sib) %>\
+   {
+      /* ids in one bounds check; host handles and objects in one allocation */
+%     if parr is p:
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 8);
+%     else:
+      const uint64_t n = vn_decode_array_size(dec, 8);
+%     endif
+%     if g.ptr_required(p, name):
+      if (n != ${lenx})
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
+%     else:
+      if (n && n != ${lenx}) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+%     endif
+      const uint8_t *ids = n ? vn_decode_peek_bytes(dec, (size_t)n * 8) : NULL;
+      ${rt} *a = ids ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a) + sizeof(struct vn_object *)) : NULL;
+      struct vn_object **objs = a ? (struct vn_object **)(void *)(a + n) : NULL;
+      if (a) {
+         for (uint64_t i = 0; i < n; i++) {
+            uint64_t id;
+            memcpy(&id, ids + 8 * i, 8);
+            struct vn_object *obj = vn_lookup_object(dec, id, ${g.objtype(rt)}, ${c_bool(g.elem_optional(p, name))});
+            a[i] = obj ? (${rt})(uintptr_t)obj->handle : VK_NULL_HANDLE;
+            objs[i] = obj;
+         }
+      }
+      ${dst} = a;
+      args->${p.name}_objects = objs;
+   }
 %   elif shape == 'input':
-${wire.dec_member(p, 'args->', sib, name, False)}\
+${wire.dec_member(p, 'args->', sib, name, False, count_var='prefix_n' if parr is p else None)}\
 %   elif shape == 'out_pointer':
    if (vn_decode_simple_pointer(dec)) {
       ${ct} *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
@@ -154,6 +215,7 @@ ${wire.dec_member(p, 'args->', sib, name, False)}\
 % endfor
 }
 
+${decoder_tail(cmd)}\
 </%def>\
 ##
 ## ---- reply encoders: the return value, then every output parameter ----
@@ -360,7 +422,7 @@ vn_run_${name}(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint3
 {
    struct vn_command_${name} args;
    memset(&args, 0, sizeof(args));
-   vn_decode_${name}_args(dec, &args);
+   vn_decode_${name}_args${'_inline' if g.decode_inline(cmd) else ''}(dec, &args);
    if (dec->fatal)
       return;
 % if name in g.manual:

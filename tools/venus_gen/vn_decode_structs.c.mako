@@ -105,10 +105,39 @@ ${struct_members(name, partial)}\
 ## The members after sType/pNext, then the extra rules of
 ## tools/venus_protocol.txt ("check") on a fully decoded struct.
 <%def name="struct_members(name, partial)">\
-<% s = reg.structs[name]; sib = {m.name: m for m in s['members']} %>\
-% for m in s['members']:
-%   if m.name not in ('sType', 'pNext'):
-${wire.dec_member(m, 'val->', sib, name, partial)}\
+<%
+   s = reg.structs[name]
+   sib = {m.name: m for m in s['members']}
+   members = [m for m in s['members'] if m.name not in ('sType', 'pNext')]
+   runs = [('one', m) for m in members] if partial else g.flat_runs(members)
+%>\
+% for kind, item in runs:
+%   if kind == 'one':
+${wire.dec_member(item, 'val->', sib, name, partial)}\
+%   else:
+<% size = sum(sz for _, _, sz in item) %>\
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, ${size});
+      if (span) {
+%     for m, off, sz in item:
+<% rt = reg.resolve(m.type) %>\
+%       if reg.kind(rt) == 'handle':
+         uint64_t ${m.name}_id;
+         memcpy(&${m.name}_id, span + ${off}, 8);
+         struct vn_object *${m.name}_obj = vn_lookup_object(dec, ${m.name}_id, ${g.objtype(rt)}, ${c_bool(g.elem_optional(m, name))});
+         val->${m.name} = ${m.name}_obj ? (${rt})(uintptr_t)${m.name}_obj->handle : VK_NULL_HANDLE;
+%       else:
+         _Static_assert(sizeof(val->${m.name}) == ${sz}, "wire size of ${m.name}");
+         memcpy(&val->${m.name}, span + ${off}, ${sz});
+%       endif
+%     endfor
+      } else {
+%     for m, off, sz in item:
+         memset(&val->${m.name}, 0, sizeof(val->${m.name}));
+%     endfor
+      }
+   }
 %   endif
 % endfor
 % if not partial:

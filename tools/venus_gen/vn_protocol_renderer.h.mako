@@ -49,7 +49,8 @@ typedef enum VkCommandFlagBitsEXT {
 #define VN_COMMAND_TYPE_COUNT ${command_type_count}
 
 ## The decoded arguments of a command, what its executor or handler needs
-## besides (the dispatchable object; what a destroy removes from the table)
+## besides (the dispatchable object; the objects of its other handles, as
+## the decoder looked them up by id; what a destroy removes from the table)
 ## and its return value.
 % for cmd in cmds:
 struct vn_command_${cmd['name']} {
@@ -60,6 +61,13 @@ struct vn_command_${cmd['name']} {
    ${cmd['ret']} ret;
 %   endif
    struct vn_object *dispatch;
+%   for p, many in g.resolved_objects(cmd):
+%     if many == 'one':
+   struct vn_object *${p.name}_object; /* the decoder's object of ${p.name}, NULL for none */
+%     else:
+   struct vn_object **${p.name}_objects; /* the decoder's objects of ${p.name}, NULL entries for none */
+%     endif
+%   endfor
 <% dp, dk = g.destroy_kind(cmd) %>\
 %   if dp is not None and cmd['name'] not in g.manual:
 %     if dk == 'array':

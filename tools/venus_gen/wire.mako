@@ -23,7 +23,8 @@ ${ind}vn_decode_${rt}(dec, &${dst});
 ##
 ## A struct member (prefix "val->") or a command's input parameter
 ## (prefix "args->"); Gen.dec_shape says which wire form it has.
-<%def name="dec_member(m, prefix, siblings, owner, partial, ind='   ')">\
+## count_var: the array size, read already (Gen.prefix_array).
+<%def name="dec_member(m, prefix, siblings, owner, partial, ind='   ', count_var=None)">\
 <%
    shape = g.dec_shape(m, siblings, partial)
    dst = prefix + m.name
@@ -74,7 +75,11 @@ ${ind}   vn_cs_decoder_set_fatal(dec, "missing required pointer");
 ${ind}}
 % elif shape == 'blob':
 ${ind}{
+%   if count_var:
+${ind}   const uint64_t n = vn_check_array_size(dec, ${count_var}, 1);
+%   else:
 ${ind}   const uint64_t n = vn_decode_array_size(dec, 1);
+%   endif
 ${ind}   if (n && n != ${lenx}) vn_cs_decoder_set_fatal(dec, "array size mismatch");
 ${ind}   ${dst} = n ? (void *)vn_decode_peek_bytes(dec, (size_t)n) : NULL;
 %   if required:
@@ -85,11 +90,17 @@ ${ind}}
 ${ind}{
 %   if partial:
 ${ind}   const uint64_t n = vn_decode_array_size(dec, 0);
+%   elif count_var:
+${ind}   const uint64_t n = vn_check_array_size(dec, ${count_var}, ${g.min_wire(rt)});
 %   else:
 ${ind}   const uint64_t n = vn_decode_array_size(dec, ${g.min_wire(rt)});
-${ind}   if (n && n != ${lenx}) vn_cs_decoder_set_fatal(dec, "array size mismatch");
+%   endif
+%   if not partial:
 %     if required:
-${ind}   if (!n && ${lenx}) vn_cs_decoder_set_fatal(dec, "missing required array");
+${ind}   if (n != ${lenx})
+${ind}      vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
+%     else:
+${ind}   if (n && n != ${lenx}) vn_cs_decoder_set_fatal(dec, "array size mismatch");
 %     endif
 %   endif
 <% plain = g.plain_struct_size(rt) if k == 'struct' and not partial else None %>\

@@ -25,12 +25,14 @@ vn_decode_vkBindBufferMemory_args(struct vn_cs_decoder *dec, struct vn_command_v
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->buffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->buffer_object = obj;
    }
    {
       uint64_t id;
       memcpy(&id, span + 16, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE_MEMORY, false);
       args->memory = obj ? (VkDeviceMemory)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->memory_object = obj;
    }
    _Static_assert(sizeof(args->memoryOffset) == 8, "wire size of memoryOffset");
    memcpy(&args->memoryOffset, span + 24, 8);
@@ -78,6 +80,7 @@ vn_decode_vkGetBufferMemoryRequirements_args(struct vn_cs_decoder *dec, struct v
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->buffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->buffer_object = obj;
    }
    if (vn_decode_simple_pointer(dec)) {
       VkMemoryRequirements *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
@@ -200,6 +203,7 @@ vn_decode_vkDestroyBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vkDe
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, true);
       args->buffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->buffer_object = obj;
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -232,7 +236,7 @@ void
 vn_decode_vkBindBufferMemory2_args(struct vn_cs_decoder *dec, struct vn_command_vkBindBufferMemory2 *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
    if (!span)
       return;
    {
@@ -244,10 +248,12 @@ vn_decode_vkBindBufferMemory2_args(struct vn_cs_decoder *dec, struct vn_command_
    }
    _Static_assert(sizeof(args->bindInfoCount) == 4, "wire size of bindInfoCount");
    memcpy(&args->bindInfoCount, span + 8, 4);
+   uint64_t prefix_n; /* the size of pBindInfos */
+   memcpy(&prefix_n, span + 12, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->bindInfoCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->bindInfoCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
+      if (n != (uint64_t)(args->bindInfoCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkBindBufferMemoryInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)

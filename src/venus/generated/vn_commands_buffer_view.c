@@ -81,6 +81,7 @@ vn_decode_vkDestroyBufferView_args(struct vn_cs_decoder *dec, struct vn_command_
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER_VIEW, true);
       args->bufferView = obj ? (VkBufferView)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->bufferView_object = obj;
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");

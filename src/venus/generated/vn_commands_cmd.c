@@ -6,8 +6,8 @@
 #include "venus/generated/vn_protocol_internal.h"
 #include "venus/vn_dispatch.h"
 
-void
-vn_decode_vkCmdBindPipeline_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindPipeline *args)
+VN_CS_INLINE void
+vn_decode_vkCmdBindPipeline_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindPipeline *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 20);
@@ -27,7 +27,14 @@ vn_decode_vkCmdBindPipeline_args(struct vn_cs_decoder *dec, struct vn_command_vk
       memcpy(&id, span + 12, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_PIPELINE, false);
       args->pipeline = obj ? (VkPipeline)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->pipeline_object = obj;
    }
+}
+
+void
+vn_decode_vkCmdBindPipeline_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindPipeline *args)
+{
+   vn_decode_vkCmdBindPipeline_args_inline(dec, args);
 }
 
 void
@@ -41,7 +48,7 @@ vn_run_vkCmdBindPipeline(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
 {
    struct vn_command_vkCmdBindPipeline args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdBindPipeline_args(dec, &args);
+   vn_decode_vkCmdBindPipeline_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdBindPipeline(ctx, &args);
@@ -52,11 +59,11 @@ vn_run_vkCmdBindPipeline(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
       vn_encode_vkCmdBindPipeline_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetViewport_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetViewport *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetViewport_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetViewport *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 24);
    if (!span)
       return;
    {
@@ -70,10 +77,12 @@ vn_decode_vkCmdSetViewport_args(struct vn_cs_decoder *dec, struct vn_command_vkC
    memcpy(&args->firstViewport, span + 8, 4);
    _Static_assert(sizeof(args->viewportCount) == 4, "wire size of viewportCount");
    memcpy(&args->viewportCount, span + 12, 4);
+   uint64_t prefix_n; /* the size of pViewports */
+   memcpy(&prefix_n, span + 16, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->viewportCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->viewportCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
+      if (n != (uint64_t)(args->viewportCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkViewport *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -82,6 +91,12 @@ vn_decode_vkCmdSetViewport_args(struct vn_cs_decoder *dec, struct vn_command_vkC
       }
       args->pViewports = a;
    }
+}
+
+void
+vn_decode_vkCmdSetViewport_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetViewport *args)
+{
+   vn_decode_vkCmdSetViewport_args_inline(dec, args);
 }
 
 void
@@ -95,7 +110,7 @@ vn_run_vkCmdSetViewport(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
 {
    struct vn_command_vkCmdSetViewport args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetViewport_args(dec, &args);
+   vn_decode_vkCmdSetViewport_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdSetViewport(ctx, &args);
@@ -106,11 +121,11 @@ vn_run_vkCmdSetViewport(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
       vn_encode_vkCmdSetViewport_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetScissor_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetScissor *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetScissor_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetScissor *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 24);
    if (!span)
       return;
    {
@@ -124,10 +139,12 @@ vn_decode_vkCmdSetScissor_args(struct vn_cs_decoder *dec, struct vn_command_vkCm
    memcpy(&args->firstScissor, span + 8, 4);
    _Static_assert(sizeof(args->scissorCount) == 4, "wire size of scissorCount");
    memcpy(&args->scissorCount, span + 12, 4);
+   uint64_t prefix_n; /* the size of pScissors */
+   memcpy(&prefix_n, span + 16, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->scissorCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->scissorCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
+      if (n != (uint64_t)(args->scissorCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkRect2D *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -136,6 +153,12 @@ vn_decode_vkCmdSetScissor_args(struct vn_cs_decoder *dec, struct vn_command_vkCm
       }
       args->pScissors = a;
    }
+}
+
+void
+vn_decode_vkCmdSetScissor_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetScissor *args)
+{
+   vn_decode_vkCmdSetScissor_args_inline(dec, args);
 }
 
 void
@@ -149,7 +172,7 @@ vn_run_vkCmdSetScissor(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
 {
    struct vn_command_vkCmdSetScissor args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetScissor_args(dec, &args);
+   vn_decode_vkCmdSetScissor_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdSetScissor(ctx, &args);
@@ -160,8 +183,8 @@ vn_run_vkCmdSetScissor(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
       vn_encode_vkCmdSetScissor_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetLineWidth_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineWidth *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetLineWidth_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineWidth *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -176,6 +199,12 @@ vn_decode_vkCmdSetLineWidth_args(struct vn_cs_decoder *dec, struct vn_command_vk
    }
    _Static_assert(sizeof(args->lineWidth) == 4, "wire size of lineWidth");
    memcpy(&args->lineWidth, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetLineWidth_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineWidth *args)
+{
+   vn_decode_vkCmdSetLineWidth_args_inline(dec, args);
 }
 
 void
@@ -222,7 +251,7 @@ vn_run_vkCmdSetLineWidth(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
 {
    struct vn_command_vkCmdSetLineWidth args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetLineWidth_args(dec, &args);
+   vn_decode_vkCmdSetLineWidth_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetLineWidth(ctx, dec, &args);
@@ -237,8 +266,8 @@ vn_run_vkCmdSetLineWidth(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
       vn_encode_vkCmdSetLineWidth_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetDepthBias_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthBias *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetDepthBias_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthBias *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 20);
@@ -257,6 +286,12 @@ vn_decode_vkCmdSetDepthBias_args(struct vn_cs_decoder *dec, struct vn_command_vk
    memcpy(&args->depthBiasClamp, span + 12, 4);
    _Static_assert(sizeof(args->depthBiasSlopeFactor) == 4, "wire size of depthBiasSlopeFactor");
    memcpy(&args->depthBiasSlopeFactor, span + 16, 4);
+}
+
+void
+vn_decode_vkCmdSetDepthBias_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthBias *args)
+{
+   vn_decode_vkCmdSetDepthBias_args_inline(dec, args);
 }
 
 void
@@ -305,7 +340,7 @@ vn_run_vkCmdSetDepthBias(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
 {
    struct vn_command_vkCmdSetDepthBias args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetDepthBias_args(dec, &args);
+   vn_decode_vkCmdSetDepthBias_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetDepthBias(ctx, dec, &args);
@@ -320,8 +355,8 @@ vn_run_vkCmdSetDepthBias(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
       vn_encode_vkCmdSetDepthBias_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetBlendConstants_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetBlendConstants *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetBlendConstants_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetBlendConstants *args)
 {
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
@@ -331,6 +366,12 @@ vn_decode_vkCmdSetBlendConstants_args(struct vn_cs_decoder *dec, struct vn_comma
    if (vn_decode_array_size_expect(dec, 4)) {
       vn_decode_bytes(dec, args->blendConstants, sizeof(args->blendConstants));
    }
+}
+
+void
+vn_decode_vkCmdSetBlendConstants_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetBlendConstants *args)
+{
+   vn_decode_vkCmdSetBlendConstants_args_inline(dec, args);
 }
 
 void
@@ -355,7 +396,7 @@ vn_run_vkCmdSetBlendConstants(struct vn_dispatch_context *ctx, struct vn_cs_deco
 {
    struct vn_command_vkCmdSetBlendConstants args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetBlendConstants_args(dec, &args);
+   vn_decode_vkCmdSetBlendConstants_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetBlendConstants(ctx, dec, &args);
@@ -366,8 +407,8 @@ vn_run_vkCmdSetBlendConstants(struct vn_dispatch_context *ctx, struct vn_cs_deco
       vn_encode_vkCmdSetBlendConstants_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetDepthBounds_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthBounds *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetDepthBounds_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthBounds *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 16);
@@ -384,6 +425,12 @@ vn_decode_vkCmdSetDepthBounds_args(struct vn_cs_decoder *dec, struct vn_command_
    memcpy(&args->minDepthBounds, span + 8, 4);
    _Static_assert(sizeof(args->maxDepthBounds) == 4, "wire size of maxDepthBounds");
    memcpy(&args->maxDepthBounds, span + 12, 4);
+}
+
+void
+vn_decode_vkCmdSetDepthBounds_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthBounds *args)
+{
+   vn_decode_vkCmdSetDepthBounds_args_inline(dec, args);
 }
 
 void
@@ -431,7 +478,7 @@ vn_run_vkCmdSetDepthBounds(struct vn_dispatch_context *ctx, struct vn_cs_decoder
 {
    struct vn_command_vkCmdSetDepthBounds args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetDepthBounds_args(dec, &args);
+   vn_decode_vkCmdSetDepthBounds_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetDepthBounds(ctx, dec, &args);
@@ -446,8 +493,8 @@ vn_run_vkCmdSetDepthBounds(struct vn_dispatch_context *ctx, struct vn_cs_decoder
       vn_encode_vkCmdSetDepthBounds_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetStencilCompareMask_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilCompareMask *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetStencilCompareMask_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilCompareMask *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 16);
@@ -464,6 +511,12 @@ vn_decode_vkCmdSetStencilCompareMask_args(struct vn_cs_decoder *dec, struct vn_c
    memcpy(&args->faceMask, span + 8, 4);
    _Static_assert(sizeof(args->compareMask) == 4, "wire size of compareMask");
    memcpy(&args->compareMask, span + 12, 4);
+}
+
+void
+vn_decode_vkCmdSetStencilCompareMask_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilCompareMask *args)
+{
+   vn_decode_vkCmdSetStencilCompareMask_args_inline(dec, args);
 }
 
 void
@@ -511,7 +564,7 @@ vn_run_vkCmdSetStencilCompareMask(struct vn_dispatch_context *ctx, struct vn_cs_
 {
    struct vn_command_vkCmdSetStencilCompareMask args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetStencilCompareMask_args(dec, &args);
+   vn_decode_vkCmdSetStencilCompareMask_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetStencilCompareMask(ctx, dec, &args);
@@ -526,8 +579,8 @@ vn_run_vkCmdSetStencilCompareMask(struct vn_dispatch_context *ctx, struct vn_cs_
       vn_encode_vkCmdSetStencilCompareMask_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetStencilWriteMask_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilWriteMask *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetStencilWriteMask_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilWriteMask *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 16);
@@ -544,6 +597,12 @@ vn_decode_vkCmdSetStencilWriteMask_args(struct vn_cs_decoder *dec, struct vn_com
    memcpy(&args->faceMask, span + 8, 4);
    _Static_assert(sizeof(args->writeMask) == 4, "wire size of writeMask");
    memcpy(&args->writeMask, span + 12, 4);
+}
+
+void
+vn_decode_vkCmdSetStencilWriteMask_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilWriteMask *args)
+{
+   vn_decode_vkCmdSetStencilWriteMask_args_inline(dec, args);
 }
 
 void
@@ -591,7 +650,7 @@ vn_run_vkCmdSetStencilWriteMask(struct vn_dispatch_context *ctx, struct vn_cs_de
 {
    struct vn_command_vkCmdSetStencilWriteMask args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetStencilWriteMask_args(dec, &args);
+   vn_decode_vkCmdSetStencilWriteMask_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetStencilWriteMask(ctx, dec, &args);
@@ -606,8 +665,8 @@ vn_run_vkCmdSetStencilWriteMask(struct vn_dispatch_context *ctx, struct vn_cs_de
       vn_encode_vkCmdSetStencilWriteMask_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetStencilReference_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilReference *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetStencilReference_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilReference *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 16);
@@ -624,6 +683,12 @@ vn_decode_vkCmdSetStencilReference_args(struct vn_cs_decoder *dec, struct vn_com
    memcpy(&args->faceMask, span + 8, 4);
    _Static_assert(sizeof(args->reference) == 4, "wire size of reference");
    memcpy(&args->reference, span + 12, 4);
+}
+
+void
+vn_decode_vkCmdSetStencilReference_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilReference *args)
+{
+   vn_decode_vkCmdSetStencilReference_args_inline(dec, args);
 }
 
 void
@@ -671,7 +736,7 @@ vn_run_vkCmdSetStencilReference(struct vn_dispatch_context *ctx, struct vn_cs_de
 {
    struct vn_command_vkCmdSetStencilReference args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetStencilReference_args(dec, &args);
+   vn_decode_vkCmdSetStencilReference_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetStencilReference(ctx, dec, &args);
@@ -686,11 +751,11 @@ vn_run_vkCmdSetStencilReference(struct vn_dispatch_context *ctx, struct vn_cs_de
       vn_encode_vkCmdSetStencilReference_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdBindDescriptorSets_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindDescriptorSets *args)
+VN_CS_INLINE void
+vn_decode_vkCmdBindDescriptorSets_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindDescriptorSets *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 28);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 36);
    if (!span)
       return;
    {
@@ -707,33 +772,51 @@ vn_decode_vkCmdBindDescriptorSets_args(struct vn_cs_decoder *dec, struct vn_comm
       memcpy(&id, span + 12, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_PIPELINE_LAYOUT, false);
       args->layout = obj ? (VkPipelineLayout)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->layout_object = obj;
    }
    _Static_assert(sizeof(args->firstSet) == 4, "wire size of firstSet");
    memcpy(&args->firstSet, span + 20, 4);
    _Static_assert(sizeof(args->descriptorSetCount) == 4, "wire size of descriptorSetCount");
    memcpy(&args->descriptorSetCount, span + 24, 4);
+   uint64_t prefix_n; /* the size of pDescriptorSets */
+   memcpy(&prefix_n, span + 28, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 8);
-      if (n && n != (uint64_t)(args->descriptorSetCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->descriptorSetCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkDescriptorSet *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
+      /* ids in one bounds check; host handles and objects in one allocation */
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 8);
+      if (n != (uint64_t)(args->descriptorSetCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
+      const uint8_t *ids = n ? vn_decode_peek_bytes(dec, (size_t)n * 8) : NULL;
+      VkDescriptorSet *a = ids ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a) + sizeof(struct vn_object *)) : NULL;
+      struct vn_object **objs = a ? (struct vn_object **)(void *)(a + n) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            a[i] = vn_decode_handle_VkDescriptorSet(dec, true);
+         for (uint64_t i = 0; i < n; i++) {
+            uint64_t id;
+            memcpy(&id, ids + 8 * i, 8);
+            struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DESCRIPTOR_SET, true);
+            a[i] = obj ? (VkDescriptorSet)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+            objs[i] = obj;
+         }
       }
       args->pDescriptorSets = a;
+      args->pDescriptorSets_objects = objs;
    }
    vn_decode_bytes(dec, &args->dynamicOffsetCount, sizeof(args->dynamicOffsetCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->dynamicOffsetCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->dynamicOffsetCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->dynamicOffsetCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       args->pDynamicOffsets = a;
    }
+}
+
+void
+vn_decode_vkCmdBindDescriptorSets_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindDescriptorSets *args)
+{
+   vn_decode_vkCmdBindDescriptorSets_args_inline(dec, args);
 }
 
 void
@@ -747,7 +830,7 @@ vn_run_vkCmdBindDescriptorSets(struct vn_dispatch_context *ctx, struct vn_cs_dec
 {
    struct vn_command_vkCmdBindDescriptorSets args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdBindDescriptorSets_args(dec, &args);
+   vn_decode_vkCmdBindDescriptorSets_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdBindDescriptorSets(ctx, &args);
@@ -758,8 +841,8 @@ vn_run_vkCmdBindDescriptorSets(struct vn_dispatch_context *ctx, struct vn_cs_dec
       vn_encode_vkCmdBindDescriptorSets_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdBindIndexBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindIndexBuffer *args)
+VN_CS_INLINE void
+vn_decode_vkCmdBindIndexBuffer_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindIndexBuffer *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 28);
@@ -777,11 +860,18 @@ vn_decode_vkCmdBindIndexBuffer_args(struct vn_cs_decoder *dec, struct vn_command
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, true);
       args->buffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->buffer_object = obj;
    }
    _Static_assert(sizeof(args->offset) == 8, "wire size of offset");
    memcpy(&args->offset, span + 16, 8);
    _Static_assert(sizeof(args->indexType) == 4, "wire size of indexType");
    memcpy(&args->indexType, span + 24, 4);
+}
+
+void
+vn_decode_vkCmdBindIndexBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindIndexBuffer *args)
+{
+   vn_decode_vkCmdBindIndexBuffer_args_inline(dec, args);
 }
 
 void
@@ -795,7 +885,7 @@ vn_run_vkCmdBindIndexBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decode
 {
    struct vn_command_vkCmdBindIndexBuffer args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdBindIndexBuffer_args(dec, &args);
+   vn_decode_vkCmdBindIndexBuffer_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdBindIndexBuffer(ctx, &args);
@@ -806,11 +896,11 @@ vn_run_vkCmdBindIndexBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decode
       vn_encode_vkCmdBindIndexBuffer_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdBindVertexBuffers_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindVertexBuffers *args)
+VN_CS_INLINE void
+vn_decode_vkCmdBindVertexBuffers_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindVertexBuffers *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 24);
    if (!span)
       return;
    {
@@ -824,27 +914,44 @@ vn_decode_vkCmdBindVertexBuffers_args(struct vn_cs_decoder *dec, struct vn_comma
    memcpy(&args->firstBinding, span + 8, 4);
    _Static_assert(sizeof(args->bindingCount) == 4, "wire size of bindingCount");
    memcpy(&args->bindingCount, span + 12, 4);
+   uint64_t prefix_n; /* the size of pBuffers */
+   memcpy(&prefix_n, span + 16, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 8);
-      if (n && n != (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkBuffer *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
+      /* ids in one bounds check; host handles and objects in one allocation */
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 8);
+      if (n != (uint64_t)(args->bindingCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
+      const uint8_t *ids = n ? vn_decode_peek_bytes(dec, (size_t)n * 8) : NULL;
+      VkBuffer *a = ids ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a) + sizeof(struct vn_object *)) : NULL;
+      struct vn_object **objs = a ? (struct vn_object **)(void *)(a + n) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            a[i] = vn_decode_handle_VkBuffer(dec, true);
+         for (uint64_t i = 0; i < n; i++) {
+            uint64_t id;
+            memcpy(&id, ids + 8 * i, 8);
+            struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, true);
+            a[i] = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+            objs[i] = obj;
+         }
       }
       args->pBuffers = a;
+      args->pBuffers_objects = objs;
    }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->bindingCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkDeviceSize *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       args->pOffsets = a;
    }
+}
+
+void
+vn_decode_vkCmdBindVertexBuffers_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindVertexBuffers *args)
+{
+   vn_decode_vkCmdBindVertexBuffers_args_inline(dec, args);
 }
 
 void
@@ -858,7 +965,7 @@ vn_run_vkCmdBindVertexBuffers(struct vn_dispatch_context *ctx, struct vn_cs_deco
 {
    struct vn_command_vkCmdBindVertexBuffers args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdBindVertexBuffers_args(dec, &args);
+   vn_decode_vkCmdBindVertexBuffers_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdBindVertexBuffers(ctx, &args);
@@ -869,8 +976,8 @@ vn_run_vkCmdBindVertexBuffers(struct vn_dispatch_context *ctx, struct vn_cs_deco
       vn_encode_vkCmdBindVertexBuffers_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdDraw_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDraw *args)
+VN_CS_INLINE void
+vn_decode_vkCmdDraw_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdDraw *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 24);
@@ -891,6 +998,12 @@ vn_decode_vkCmdDraw_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDraw 
    memcpy(&args->firstVertex, span + 16, 4);
    _Static_assert(sizeof(args->firstInstance) == 4, "wire size of firstInstance");
    memcpy(&args->firstInstance, span + 20, 4);
+}
+
+void
+vn_decode_vkCmdDraw_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDraw *args)
+{
+   vn_decode_vkCmdDraw_args_inline(dec, args);
 }
 
 void
@@ -931,7 +1044,7 @@ vn_run_vkCmdDraw(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uin
 {
    struct vn_command_vkCmdDraw args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdDraw_args(dec, &args);
+   vn_decode_vkCmdDraw_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdDraw(ctx, &args);
@@ -947,8 +1060,8 @@ vn_run_vkCmdDraw(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uin
       vn_encode_vkCmdDraw_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdDrawIndexed_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndexed *args)
+VN_CS_INLINE void
+vn_decode_vkCmdDrawIndexed_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndexed *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 28);
@@ -971,6 +1084,12 @@ vn_decode_vkCmdDrawIndexed_args(struct vn_cs_decoder *dec, struct vn_command_vkC
    memcpy(&args->vertexOffset, span + 20, 4);
    _Static_assert(sizeof(args->firstInstance) == 4, "wire size of firstInstance");
    memcpy(&args->firstInstance, span + 24, 4);
+}
+
+void
+vn_decode_vkCmdDrawIndexed_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndexed *args)
+{
+   vn_decode_vkCmdDrawIndexed_args_inline(dec, args);
 }
 
 void
@@ -1012,7 +1131,7 @@ vn_run_vkCmdDrawIndexed(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
 {
    struct vn_command_vkCmdDrawIndexed args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdDrawIndexed_args(dec, &args);
+   vn_decode_vkCmdDrawIndexed_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdDrawIndexed(ctx, &args);
@@ -1028,8 +1147,8 @@ vn_run_vkCmdDrawIndexed(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
       vn_encode_vkCmdDrawIndexed_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdDrawIndirect_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndirect *args)
+VN_CS_INLINE void
+vn_decode_vkCmdDrawIndirect_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndirect *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 32);
@@ -1047,6 +1166,7 @@ vn_decode_vkCmdDrawIndirect_args(struct vn_cs_decoder *dec, struct vn_command_vk
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->buffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->buffer_object = obj;
    }
    _Static_assert(sizeof(args->offset) == 8, "wire size of offset");
    memcpy(&args->offset, span + 16, 8);
@@ -1054,6 +1174,12 @@ vn_decode_vkCmdDrawIndirect_args(struct vn_cs_decoder *dec, struct vn_command_vk
    memcpy(&args->drawCount, span + 24, 4);
    _Static_assert(sizeof(args->stride) == 4, "wire size of stride");
    memcpy(&args->stride, span + 28, 4);
+}
+
+void
+vn_decode_vkCmdDrawIndirect_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndirect *args)
+{
+   vn_decode_vkCmdDrawIndirect_args_inline(dec, args);
 }
 
 void
@@ -1067,7 +1193,7 @@ vn_run_vkCmdDrawIndirect(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
 {
    struct vn_command_vkCmdDrawIndirect args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdDrawIndirect_args(dec, &args);
+   vn_decode_vkCmdDrawIndirect_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdDrawIndirect(ctx, &args);
@@ -1078,8 +1204,8 @@ vn_run_vkCmdDrawIndirect(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
       vn_encode_vkCmdDrawIndirect_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdDrawIndexedIndirect_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndexedIndirect *args)
+VN_CS_INLINE void
+vn_decode_vkCmdDrawIndexedIndirect_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndexedIndirect *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 32);
@@ -1097,6 +1223,7 @@ vn_decode_vkCmdDrawIndexedIndirect_args(struct vn_cs_decoder *dec, struct vn_com
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->buffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->buffer_object = obj;
    }
    _Static_assert(sizeof(args->offset) == 8, "wire size of offset");
    memcpy(&args->offset, span + 16, 8);
@@ -1104,6 +1231,12 @@ vn_decode_vkCmdDrawIndexedIndirect_args(struct vn_cs_decoder *dec, struct vn_com
    memcpy(&args->drawCount, span + 24, 4);
    _Static_assert(sizeof(args->stride) == 4, "wire size of stride");
    memcpy(&args->stride, span + 28, 4);
+}
+
+void
+vn_decode_vkCmdDrawIndexedIndirect_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndexedIndirect *args)
+{
+   vn_decode_vkCmdDrawIndexedIndirect_args_inline(dec, args);
 }
 
 void
@@ -1117,7 +1250,7 @@ vn_run_vkCmdDrawIndexedIndirect(struct vn_dispatch_context *ctx, struct vn_cs_de
 {
    struct vn_command_vkCmdDrawIndexedIndirect args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdDrawIndexedIndirect_args(dec, &args);
+   vn_decode_vkCmdDrawIndexedIndirect_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdDrawIndexedIndirect(ctx, &args);
@@ -1128,8 +1261,8 @@ vn_run_vkCmdDrawIndexedIndirect(struct vn_dispatch_context *ctx, struct vn_cs_de
       vn_encode_vkCmdDrawIndexedIndirect_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdDispatch_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDispatch *args)
+VN_CS_INLINE void
+vn_decode_vkCmdDispatch_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdDispatch *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 20);
@@ -1148,6 +1281,12 @@ vn_decode_vkCmdDispatch_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdD
    memcpy(&args->groupCountY, span + 12, 4);
    _Static_assert(sizeof(args->groupCountZ) == 4, "wire size of groupCountZ");
    memcpy(&args->groupCountZ, span + 16, 4);
+}
+
+void
+vn_decode_vkCmdDispatch_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDispatch *args)
+{
+   vn_decode_vkCmdDispatch_args_inline(dec, args);
 }
 
 void
@@ -1185,7 +1324,7 @@ vn_run_vkCmdDispatch(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec,
 {
    struct vn_command_vkCmdDispatch args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdDispatch_args(dec, &args);
+   vn_decode_vkCmdDispatch_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdDispatch(ctx, &args);
@@ -1201,8 +1340,8 @@ vn_run_vkCmdDispatch(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec,
       vn_encode_vkCmdDispatch_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdDispatchIndirect_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDispatchIndirect *args)
+VN_CS_INLINE void
+vn_decode_vkCmdDispatchIndirect_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdDispatchIndirect *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 24);
@@ -1220,9 +1359,16 @@ vn_decode_vkCmdDispatchIndirect_args(struct vn_cs_decoder *dec, struct vn_comman
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->buffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->buffer_object = obj;
    }
    _Static_assert(sizeof(args->offset) == 8, "wire size of offset");
    memcpy(&args->offset, span + 16, 8);
+}
+
+void
+vn_decode_vkCmdDispatchIndirect_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDispatchIndirect *args)
+{
+   vn_decode_vkCmdDispatchIndirect_args_inline(dec, args);
 }
 
 void
@@ -1236,7 +1382,7 @@ vn_run_vkCmdDispatchIndirect(struct vn_dispatch_context *ctx, struct vn_cs_decod
 {
    struct vn_command_vkCmdDispatchIndirect args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdDispatchIndirect_args(dec, &args);
+   vn_decode_vkCmdDispatchIndirect_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdDispatchIndirect(ctx, &args);
@@ -1247,11 +1393,11 @@ vn_run_vkCmdDispatchIndirect(struct vn_dispatch_context *ctx, struct vn_cs_decod
       vn_encode_vkCmdDispatchIndirect_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdCopyBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyBuffer *args)
+VN_CS_INLINE void
+vn_decode_vkCmdCopyBuffer_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyBuffer *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 28);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 36);
    if (!span)
       return;
    {
@@ -1266,19 +1412,23 @@ vn_decode_vkCmdCopyBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vkCm
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->srcBuffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->srcBuffer_object = obj;
    }
    {
       uint64_t id;
       memcpy(&id, span + 16, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->dstBuffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dstBuffer_object = obj;
    }
    _Static_assert(sizeof(args->regionCount) == 4, "wire size of regionCount");
    memcpy(&args->regionCount, span + 24, 4);
+   uint64_t prefix_n; /* the size of pRegions */
+   memcpy(&prefix_n, span + 28, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->regionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->regionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
+      if (n != (uint64_t)(args->regionCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkBufferCopy *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -1287,6 +1437,12 @@ vn_decode_vkCmdCopyBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vkCm
       }
       args->pRegions = a;
    }
+}
+
+void
+vn_decode_vkCmdCopyBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyBuffer *args)
+{
+   vn_decode_vkCmdCopyBuffer_args_inline(dec, args);
 }
 
 void
@@ -1300,7 +1456,7 @@ vn_run_vkCmdCopyBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
 {
    struct vn_command_vkCmdCopyBuffer args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdCopyBuffer_args(dec, &args);
+   vn_decode_vkCmdCopyBuffer_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdCopyBuffer(ctx, &args);
@@ -1311,11 +1467,11 @@ vn_run_vkCmdCopyBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
       vn_encode_vkCmdCopyBuffer_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdCopyImage_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyImage *args)
+VN_CS_INLINE void
+vn_decode_vkCmdCopyImage_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyImage *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 36);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 44);
    if (!span)
       return;
    {
@@ -1330,6 +1486,7 @@ vn_decode_vkCmdCopyImage_args(struct vn_cs_decoder *dec, struct vn_command_vkCmd
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_IMAGE, false);
       args->srcImage = obj ? (VkImage)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->srcImage_object = obj;
    }
    _Static_assert(sizeof(args->srcImageLayout) == 4, "wire size of srcImageLayout");
    memcpy(&args->srcImageLayout, span + 16, 4);
@@ -1338,15 +1495,18 @@ vn_decode_vkCmdCopyImage_args(struct vn_cs_decoder *dec, struct vn_command_vkCmd
       memcpy(&id, span + 20, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_IMAGE, false);
       args->dstImage = obj ? (VkImage)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dstImage_object = obj;
    }
    _Static_assert(sizeof(args->dstImageLayout) == 4, "wire size of dstImageLayout");
    memcpy(&args->dstImageLayout, span + 28, 4);
    _Static_assert(sizeof(args->regionCount) == 4, "wire size of regionCount");
    memcpy(&args->regionCount, span + 32, 4);
+   uint64_t prefix_n; /* the size of pRegions */
+   memcpy(&prefix_n, span + 36, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->regionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->regionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
+      if (n != (uint64_t)(args->regionCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkImageCopy *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -1355,6 +1515,12 @@ vn_decode_vkCmdCopyImage_args(struct vn_cs_decoder *dec, struct vn_command_vkCmd
       }
       args->pRegions = a;
    }
+}
+
+void
+vn_decode_vkCmdCopyImage_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyImage *args)
+{
+   vn_decode_vkCmdCopyImage_args_inline(dec, args);
 }
 
 void
@@ -1368,7 +1534,7 @@ vn_run_vkCmdCopyImage(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec
 {
    struct vn_command_vkCmdCopyImage args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdCopyImage_args(dec, &args);
+   vn_decode_vkCmdCopyImage_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdCopyImage(ctx, &args);
@@ -1379,11 +1545,11 @@ vn_run_vkCmdCopyImage(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec
       vn_encode_vkCmdCopyImage_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdBlitImage_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBlitImage *args)
+VN_CS_INLINE void
+vn_decode_vkCmdBlitImage_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdBlitImage *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 36);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 44);
    if (!span)
       return;
    {
@@ -1398,6 +1564,7 @@ vn_decode_vkCmdBlitImage_args(struct vn_cs_decoder *dec, struct vn_command_vkCmd
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_IMAGE, false);
       args->srcImage = obj ? (VkImage)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->srcImage_object = obj;
    }
    _Static_assert(sizeof(args->srcImageLayout) == 4, "wire size of srcImageLayout");
    memcpy(&args->srcImageLayout, span + 16, 4);
@@ -1406,15 +1573,18 @@ vn_decode_vkCmdBlitImage_args(struct vn_cs_decoder *dec, struct vn_command_vkCmd
       memcpy(&id, span + 20, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_IMAGE, false);
       args->dstImage = obj ? (VkImage)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dstImage_object = obj;
    }
    _Static_assert(sizeof(args->dstImageLayout) == 4, "wire size of dstImageLayout");
    memcpy(&args->dstImageLayout, span + 28, 4);
    _Static_assert(sizeof(args->regionCount) == 4, "wire size of regionCount");
    memcpy(&args->regionCount, span + 32, 4);
+   uint64_t prefix_n; /* the size of pRegions */
+   memcpy(&prefix_n, span + 36, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->regionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->regionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
+      if (n != (uint64_t)(args->regionCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkImageBlit *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -1423,6 +1593,12 @@ vn_decode_vkCmdBlitImage_args(struct vn_cs_decoder *dec, struct vn_command_vkCmd
       args->pRegions = a;
    }
    vn_decode_bytes(dec, &args->filter, sizeof(args->filter));
+}
+
+void
+vn_decode_vkCmdBlitImage_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBlitImage *args)
+{
+   vn_decode_vkCmdBlitImage_args_inline(dec, args);
 }
 
 void
@@ -1436,7 +1612,7 @@ vn_run_vkCmdBlitImage(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec
 {
    struct vn_command_vkCmdBlitImage args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdBlitImage_args(dec, &args);
+   vn_decode_vkCmdBlitImage_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdBlitImage(ctx, &args);
@@ -1447,11 +1623,11 @@ vn_run_vkCmdBlitImage(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec
       vn_encode_vkCmdBlitImage_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdCopyBufferToImage_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyBufferToImage *args)
+VN_CS_INLINE void
+vn_decode_vkCmdCopyBufferToImage_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyBufferToImage *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 32);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 40);
    if (!span)
       return;
    {
@@ -1466,21 +1642,25 @@ vn_decode_vkCmdCopyBufferToImage_args(struct vn_cs_decoder *dec, struct vn_comma
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->srcBuffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->srcBuffer_object = obj;
    }
    {
       uint64_t id;
       memcpy(&id, span + 16, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_IMAGE, false);
       args->dstImage = obj ? (VkImage)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dstImage_object = obj;
    }
    _Static_assert(sizeof(args->dstImageLayout) == 4, "wire size of dstImageLayout");
    memcpy(&args->dstImageLayout, span + 24, 4);
    _Static_assert(sizeof(args->regionCount) == 4, "wire size of regionCount");
    memcpy(&args->regionCount, span + 28, 4);
+   uint64_t prefix_n; /* the size of pRegions */
+   memcpy(&prefix_n, span + 32, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->regionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->regionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
+      if (n != (uint64_t)(args->regionCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkBufferImageCopy *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -1489,6 +1669,12 @@ vn_decode_vkCmdCopyBufferToImage_args(struct vn_cs_decoder *dec, struct vn_comma
       }
       args->pRegions = a;
    }
+}
+
+void
+vn_decode_vkCmdCopyBufferToImage_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyBufferToImage *args)
+{
+   vn_decode_vkCmdCopyBufferToImage_args_inline(dec, args);
 }
 
 void
@@ -1502,7 +1688,7 @@ vn_run_vkCmdCopyBufferToImage(struct vn_dispatch_context *ctx, struct vn_cs_deco
 {
    struct vn_command_vkCmdCopyBufferToImage args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdCopyBufferToImage_args(dec, &args);
+   vn_decode_vkCmdCopyBufferToImage_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdCopyBufferToImage(ctx, &args);
@@ -1513,11 +1699,11 @@ vn_run_vkCmdCopyBufferToImage(struct vn_dispatch_context *ctx, struct vn_cs_deco
       vn_encode_vkCmdCopyBufferToImage_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdCopyImageToBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyImageToBuffer *args)
+VN_CS_INLINE void
+vn_decode_vkCmdCopyImageToBuffer_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyImageToBuffer *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 32);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 40);
    if (!span)
       return;
    {
@@ -1532,6 +1718,7 @@ vn_decode_vkCmdCopyImageToBuffer_args(struct vn_cs_decoder *dec, struct vn_comma
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_IMAGE, false);
       args->srcImage = obj ? (VkImage)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->srcImage_object = obj;
    }
    _Static_assert(sizeof(args->srcImageLayout) == 4, "wire size of srcImageLayout");
    memcpy(&args->srcImageLayout, span + 16, 4);
@@ -1540,13 +1727,16 @@ vn_decode_vkCmdCopyImageToBuffer_args(struct vn_cs_decoder *dec, struct vn_comma
       memcpy(&id, span + 20, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->dstBuffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dstBuffer_object = obj;
    }
    _Static_assert(sizeof(args->regionCount) == 4, "wire size of regionCount");
    memcpy(&args->regionCount, span + 28, 4);
+   uint64_t prefix_n; /* the size of pRegions */
+   memcpy(&prefix_n, span + 32, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->regionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->regionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
+      if (n != (uint64_t)(args->regionCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkBufferImageCopy *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -1555,6 +1745,12 @@ vn_decode_vkCmdCopyImageToBuffer_args(struct vn_cs_decoder *dec, struct vn_comma
       }
       args->pRegions = a;
    }
+}
+
+void
+vn_decode_vkCmdCopyImageToBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyImageToBuffer *args)
+{
+   vn_decode_vkCmdCopyImageToBuffer_args_inline(dec, args);
 }
 
 void
@@ -1568,7 +1764,7 @@ vn_run_vkCmdCopyImageToBuffer(struct vn_dispatch_context *ctx, struct vn_cs_deco
 {
    struct vn_command_vkCmdCopyImageToBuffer args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdCopyImageToBuffer_args(dec, &args);
+   vn_decode_vkCmdCopyImageToBuffer_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdCopyImageToBuffer(ctx, &args);
@@ -1579,11 +1775,11 @@ vn_run_vkCmdCopyImageToBuffer(struct vn_dispatch_context *ctx, struct vn_cs_deco
       vn_encode_vkCmdCopyImageToBuffer_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdUpdateBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdUpdateBuffer *args)
+VN_CS_INLINE void
+vn_decode_vkCmdUpdateBuffer_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdUpdateBuffer *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 32);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 40);
    if (!span)
       return;
    {
@@ -1598,17 +1794,26 @@ vn_decode_vkCmdUpdateBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vk
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->dstBuffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dstBuffer_object = obj;
    }
    _Static_assert(sizeof(args->dstOffset) == 8, "wire size of dstOffset");
    memcpy(&args->dstOffset, span + 16, 8);
    _Static_assert(sizeof(args->dataSize) == 8, "wire size of dataSize");
    memcpy(&args->dataSize, span + 24, 8);
+   uint64_t prefix_n; /* the size of pData */
+   memcpy(&prefix_n, span + 32, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 1);
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 1);
       if (n && n != (uint64_t)(args->dataSize)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       args->pData = n ? (void *)vn_decode_peek_bytes(dec, (size_t)n) : NULL;
       if (!n && (uint64_t)(args->dataSize)) vn_cs_decoder_set_fatal(dec, "missing required array");
    }
+}
+
+void
+vn_decode_vkCmdUpdateBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdUpdateBuffer *args)
+{
+   vn_decode_vkCmdUpdateBuffer_args_inline(dec, args);
 }
 
 void
@@ -1622,7 +1827,7 @@ vn_run_vkCmdUpdateBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
 {
    struct vn_command_vkCmdUpdateBuffer args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdUpdateBuffer_args(dec, &args);
+   vn_decode_vkCmdUpdateBuffer_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdUpdateBuffer(ctx, &args);
@@ -1633,8 +1838,8 @@ vn_run_vkCmdUpdateBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
       vn_encode_vkCmdUpdateBuffer_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdFillBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdFillBuffer *args)
+VN_CS_INLINE void
+vn_decode_vkCmdFillBuffer_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdFillBuffer *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 36);
@@ -1652,6 +1857,7 @@ vn_decode_vkCmdFillBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vkCm
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->dstBuffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dstBuffer_object = obj;
    }
    _Static_assert(sizeof(args->dstOffset) == 8, "wire size of dstOffset");
    memcpy(&args->dstOffset, span + 16, 8);
@@ -1659,6 +1865,12 @@ vn_decode_vkCmdFillBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vkCm
    memcpy(&args->size, span + 24, 8);
    _Static_assert(sizeof(args->data) == 4, "wire size of data");
    memcpy(&args->data, span + 32, 4);
+}
+
+void
+vn_decode_vkCmdFillBuffer_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdFillBuffer *args)
+{
+   vn_decode_vkCmdFillBuffer_args_inline(dec, args);
 }
 
 void
@@ -1672,7 +1884,7 @@ vn_run_vkCmdFillBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
 {
    struct vn_command_vkCmdFillBuffer args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdFillBuffer_args(dec, &args);
+   vn_decode_vkCmdFillBuffer_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdFillBuffer(ctx, &args);
@@ -1683,8 +1895,8 @@ vn_run_vkCmdFillBuffer(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
       vn_encode_vkCmdFillBuffer_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdClearColorImage_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdClearColorImage *args)
+VN_CS_INLINE void
+vn_decode_vkCmdClearColorImage_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdClearColorImage *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 20);
@@ -1702,6 +1914,7 @@ vn_decode_vkCmdClearColorImage_args(struct vn_cs_decoder *dec, struct vn_command
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_IMAGE, false);
       args->image = obj ? (VkImage)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->image_object = obj;
    }
    _Static_assert(sizeof(args->imageLayout) == 4, "wire size of imageLayout");
    memcpy(&args->imageLayout, span + 16, 4);
@@ -1716,8 +1929,8 @@ vn_decode_vkCmdClearColorImage_args(struct vn_cs_decoder *dec, struct vn_command
    vn_decode_bytes(dec, &args->rangeCount, sizeof(args->rangeCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->rangeCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->rangeCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->rangeCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkImageSubresourceRange *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -1726,6 +1939,12 @@ vn_decode_vkCmdClearColorImage_args(struct vn_cs_decoder *dec, struct vn_command
       }
       args->pRanges = a;
    }
+}
+
+void
+vn_decode_vkCmdClearColorImage_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdClearColorImage *args)
+{
+   vn_decode_vkCmdClearColorImage_args_inline(dec, args);
 }
 
 void
@@ -1739,7 +1958,7 @@ vn_run_vkCmdClearColorImage(struct vn_dispatch_context *ctx, struct vn_cs_decode
 {
    struct vn_command_vkCmdClearColorImage args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdClearColorImage_args(dec, &args);
+   vn_decode_vkCmdClearColorImage_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdClearColorImage(ctx, &args);
@@ -1750,8 +1969,8 @@ vn_run_vkCmdClearColorImage(struct vn_dispatch_context *ctx, struct vn_cs_decode
       vn_encode_vkCmdClearColorImage_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdClearDepthStencilImage_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdClearDepthStencilImage *args)
+VN_CS_INLINE void
+vn_decode_vkCmdClearDepthStencilImage_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdClearDepthStencilImage *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 20);
@@ -1769,6 +1988,7 @@ vn_decode_vkCmdClearDepthStencilImage_args(struct vn_cs_decoder *dec, struct vn_
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_IMAGE, false);
       args->image = obj ? (VkImage)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->image_object = obj;
    }
    _Static_assert(sizeof(args->imageLayout) == 4, "wire size of imageLayout");
    memcpy(&args->imageLayout, span + 16, 4);
@@ -1784,8 +2004,8 @@ vn_decode_vkCmdClearDepthStencilImage_args(struct vn_cs_decoder *dec, struct vn_
    vn_decode_bytes(dec, &args->rangeCount, sizeof(args->rangeCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->rangeCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->rangeCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->rangeCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkImageSubresourceRange *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -1794,6 +2014,12 @@ vn_decode_vkCmdClearDepthStencilImage_args(struct vn_cs_decoder *dec, struct vn_
       }
       args->pRanges = a;
    }
+}
+
+void
+vn_decode_vkCmdClearDepthStencilImage_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdClearDepthStencilImage *args)
+{
+   vn_decode_vkCmdClearDepthStencilImage_args_inline(dec, args);
 }
 
 void
@@ -1807,7 +2033,7 @@ vn_run_vkCmdClearDepthStencilImage(struct vn_dispatch_context *ctx, struct vn_cs
 {
    struct vn_command_vkCmdClearDepthStencilImage args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdClearDepthStencilImage_args(dec, &args);
+   vn_decode_vkCmdClearDepthStencilImage_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdClearDepthStencilImage(ctx, &args);
@@ -1818,11 +2044,11 @@ vn_run_vkCmdClearDepthStencilImage(struct vn_dispatch_context *ctx, struct vn_cs
       vn_encode_vkCmdClearDepthStencilImage_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdClearAttachments_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdClearAttachments *args)
+VN_CS_INLINE void
+vn_decode_vkCmdClearAttachments_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdClearAttachments *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
    if (!span)
       return;
    {
@@ -1834,10 +2060,12 @@ vn_decode_vkCmdClearAttachments_args(struct vn_cs_decoder *dec, struct vn_comman
    }
    _Static_assert(sizeof(args->attachmentCount) == 4, "wire size of attachmentCount");
    memcpy(&args->attachmentCount, span + 8, 4);
+   uint64_t prefix_n; /* the size of pAttachments */
+   memcpy(&prefix_n, span + 12, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->attachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->attachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
+      if (n != (uint64_t)(args->attachmentCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkClearAttachment *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -1848,8 +2076,8 @@ vn_decode_vkCmdClearAttachments_args(struct vn_cs_decoder *dec, struct vn_comman
    vn_decode_bytes(dec, &args->rectCount, sizeof(args->rectCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->rectCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->rectCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->rectCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkClearRect *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -1858,6 +2086,12 @@ vn_decode_vkCmdClearAttachments_args(struct vn_cs_decoder *dec, struct vn_comman
       }
       args->pRects = a;
    }
+}
+
+void
+vn_decode_vkCmdClearAttachments_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdClearAttachments *args)
+{
+   vn_decode_vkCmdClearAttachments_args_inline(dec, args);
 }
 
 void
@@ -1871,7 +2105,7 @@ vn_run_vkCmdClearAttachments(struct vn_dispatch_context *ctx, struct vn_cs_decod
 {
    struct vn_command_vkCmdClearAttachments args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdClearAttachments_args(dec, &args);
+   vn_decode_vkCmdClearAttachments_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdClearAttachments(ctx, &args);
@@ -1882,11 +2116,11 @@ vn_run_vkCmdClearAttachments(struct vn_dispatch_context *ctx, struct vn_cs_decod
       vn_encode_vkCmdClearAttachments_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdResolveImage_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdResolveImage *args)
+VN_CS_INLINE void
+vn_decode_vkCmdResolveImage_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdResolveImage *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 36);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 44);
    if (!span)
       return;
    {
@@ -1901,6 +2135,7 @@ vn_decode_vkCmdResolveImage_args(struct vn_cs_decoder *dec, struct vn_command_vk
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_IMAGE, false);
       args->srcImage = obj ? (VkImage)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->srcImage_object = obj;
    }
    _Static_assert(sizeof(args->srcImageLayout) == 4, "wire size of srcImageLayout");
    memcpy(&args->srcImageLayout, span + 16, 4);
@@ -1909,15 +2144,18 @@ vn_decode_vkCmdResolveImage_args(struct vn_cs_decoder *dec, struct vn_command_vk
       memcpy(&id, span + 20, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_IMAGE, false);
       args->dstImage = obj ? (VkImage)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dstImage_object = obj;
    }
    _Static_assert(sizeof(args->dstImageLayout) == 4, "wire size of dstImageLayout");
    memcpy(&args->dstImageLayout, span + 28, 4);
    _Static_assert(sizeof(args->regionCount) == 4, "wire size of regionCount");
    memcpy(&args->regionCount, span + 32, 4);
+   uint64_t prefix_n; /* the size of pRegions */
+   memcpy(&prefix_n, span + 36, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->regionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->regionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
+      if (n != (uint64_t)(args->regionCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkImageResolve *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -1926,6 +2164,12 @@ vn_decode_vkCmdResolveImage_args(struct vn_cs_decoder *dec, struct vn_command_vk
       }
       args->pRegions = a;
    }
+}
+
+void
+vn_decode_vkCmdResolveImage_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdResolveImage *args)
+{
+   vn_decode_vkCmdResolveImage_args_inline(dec, args);
 }
 
 void
@@ -1939,7 +2183,7 @@ vn_run_vkCmdResolveImage(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
 {
    struct vn_command_vkCmdResolveImage args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdResolveImage_args(dec, &args);
+   vn_decode_vkCmdResolveImage_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdResolveImage(ctx, &args);
@@ -1950,8 +2194,8 @@ vn_run_vkCmdResolveImage(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
       vn_encode_vkCmdResolveImage_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetEvent_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetEvent *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetEvent_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetEvent *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 20);
@@ -1969,9 +2213,16 @@ vn_decode_vkCmdSetEvent_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdS
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_EVENT, false);
       args->event = obj ? (VkEvent)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->event_object = obj;
    }
    _Static_assert(sizeof(args->stageMask) == 4, "wire size of stageMask");
    memcpy(&args->stageMask, span + 16, 4);
+}
+
+void
+vn_decode_vkCmdSetEvent_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetEvent *args)
+{
+   vn_decode_vkCmdSetEvent_args_inline(dec, args);
 }
 
 void
@@ -1996,7 +2247,7 @@ vn_run_vkCmdSetEvent(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec,
 {
    struct vn_command_vkCmdSetEvent args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetEvent_args(dec, &args);
+   vn_decode_vkCmdSetEvent_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetEvent(ctx, dec, &args);
@@ -2007,8 +2258,8 @@ vn_run_vkCmdSetEvent(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec,
       vn_encode_vkCmdSetEvent_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdResetEvent_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdResetEvent *args)
+VN_CS_INLINE void
+vn_decode_vkCmdResetEvent_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdResetEvent *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 20);
@@ -2026,9 +2277,16 @@ vn_decode_vkCmdResetEvent_args(struct vn_cs_decoder *dec, struct vn_command_vkCm
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_EVENT, false);
       args->event = obj ? (VkEvent)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->event_object = obj;
    }
    _Static_assert(sizeof(args->stageMask) == 4, "wire size of stageMask");
    memcpy(&args->stageMask, span + 16, 4);
+}
+
+void
+vn_decode_vkCmdResetEvent_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdResetEvent *args)
+{
+   vn_decode_vkCmdResetEvent_args_inline(dec, args);
 }
 
 void
@@ -2053,7 +2311,7 @@ vn_run_vkCmdResetEvent(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
 {
    struct vn_command_vkCmdResetEvent args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdResetEvent_args(dec, &args);
+   vn_decode_vkCmdResetEvent_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdResetEvent(ctx, dec, &args);
@@ -2064,11 +2322,11 @@ vn_run_vkCmdResetEvent(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
       vn_encode_vkCmdResetEvent_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdWaitEvents_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdWaitEvents *args)
+VN_CS_INLINE void
+vn_decode_vkCmdWaitEvents_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdWaitEvents *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
    if (!span)
       return;
    {
@@ -2080,24 +2338,35 @@ vn_decode_vkCmdWaitEvents_args(struct vn_cs_decoder *dec, struct vn_command_vkCm
    }
    _Static_assert(sizeof(args->eventCount) == 4, "wire size of eventCount");
    memcpy(&args->eventCount, span + 8, 4);
+   uint64_t prefix_n; /* the size of pEvents */
+   memcpy(&prefix_n, span + 12, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 8);
-      if (n && n != (uint64_t)(args->eventCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->eventCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkEvent *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
+      /* ids in one bounds check; host handles and objects in one allocation */
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 8);
+      if (n != (uint64_t)(args->eventCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
+      const uint8_t *ids = n ? vn_decode_peek_bytes(dec, (size_t)n * 8) : NULL;
+      VkEvent *a = ids ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a) + sizeof(struct vn_object *)) : NULL;
+      struct vn_object **objs = a ? (struct vn_object **)(void *)(a + n) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            a[i] = vn_decode_handle_VkEvent(dec, false);
+         for (uint64_t i = 0; i < n; i++) {
+            uint64_t id;
+            memcpy(&id, ids + 8 * i, 8);
+            struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_EVENT, false);
+            a[i] = obj ? (VkEvent)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+            objs[i] = obj;
+         }
       }
       args->pEvents = a;
+      args->pEvents_objects = objs;
    }
    vn_decode_bytes(dec, &args->srcStageMask, sizeof(args->srcStageMask));
    vn_decode_bytes(dec, &args->dstStageMask, sizeof(args->dstStageMask));
    vn_decode_bytes(dec, &args->memoryBarrierCount, sizeof(args->memoryBarrierCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->memoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->memoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->memoryBarrierCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkMemoryBarrier *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -2108,8 +2377,8 @@ vn_decode_vkCmdWaitEvents_args(struct vn_cs_decoder *dec, struct vn_command_vkCm
    vn_decode_bytes(dec, &args->bufferMemoryBarrierCount, sizeof(args->bufferMemoryBarrierCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->bufferMemoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->bufferMemoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->bufferMemoryBarrierCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkBufferMemoryBarrier *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -2120,8 +2389,8 @@ vn_decode_vkCmdWaitEvents_args(struct vn_cs_decoder *dec, struct vn_command_vkCm
    vn_decode_bytes(dec, &args->imageMemoryBarrierCount, sizeof(args->imageMemoryBarrierCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->imageMemoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->imageMemoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->imageMemoryBarrierCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkImageMemoryBarrier *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -2129,6 +2398,12 @@ vn_decode_vkCmdWaitEvents_args(struct vn_cs_decoder *dec, struct vn_command_vkCm
       }
       args->pImageMemoryBarriers = a;
    }
+}
+
+void
+vn_decode_vkCmdWaitEvents_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdWaitEvents *args)
+{
+   vn_decode_vkCmdWaitEvents_args_inline(dec, args);
 }
 
 void
@@ -2142,7 +2417,7 @@ vn_run_vkCmdWaitEvents(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
 {
    struct vn_command_vkCmdWaitEvents args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdWaitEvents_args(dec, &args);
+   vn_decode_vkCmdWaitEvents_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdWaitEvents(ctx, &args);
@@ -2153,11 +2428,11 @@ vn_run_vkCmdWaitEvents(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
       vn_encode_vkCmdWaitEvents_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdPipelineBarrier_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdPipelineBarrier *args)
+VN_CS_INLINE void
+vn_decode_vkCmdPipelineBarrier_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdPipelineBarrier *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 24);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 32);
    if (!span)
       return;
    {
@@ -2175,10 +2450,12 @@ vn_decode_vkCmdPipelineBarrier_args(struct vn_cs_decoder *dec, struct vn_command
    memcpy(&args->dependencyFlags, span + 16, 4);
    _Static_assert(sizeof(args->memoryBarrierCount) == 4, "wire size of memoryBarrierCount");
    memcpy(&args->memoryBarrierCount, span + 20, 4);
+   uint64_t prefix_n; /* the size of pMemoryBarriers */
+   memcpy(&prefix_n, span + 24, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->memoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->memoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
+      if (n != (uint64_t)(args->memoryBarrierCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkMemoryBarrier *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -2189,8 +2466,8 @@ vn_decode_vkCmdPipelineBarrier_args(struct vn_cs_decoder *dec, struct vn_command
    vn_decode_bytes(dec, &args->bufferMemoryBarrierCount, sizeof(args->bufferMemoryBarrierCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->bufferMemoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->bufferMemoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->bufferMemoryBarrierCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkBufferMemoryBarrier *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -2201,8 +2478,8 @@ vn_decode_vkCmdPipelineBarrier_args(struct vn_cs_decoder *dec, struct vn_command
    vn_decode_bytes(dec, &args->imageMemoryBarrierCount, sizeof(args->imageMemoryBarrierCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->imageMemoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->imageMemoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->imageMemoryBarrierCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkImageMemoryBarrier *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -2210,6 +2487,12 @@ vn_decode_vkCmdPipelineBarrier_args(struct vn_cs_decoder *dec, struct vn_command
       }
       args->pImageMemoryBarriers = a;
    }
+}
+
+void
+vn_decode_vkCmdPipelineBarrier_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdPipelineBarrier *args)
+{
+   vn_decode_vkCmdPipelineBarrier_args_inline(dec, args);
 }
 
 void
@@ -2223,7 +2506,7 @@ vn_run_vkCmdPipelineBarrier(struct vn_dispatch_context *ctx, struct vn_cs_decode
 {
    struct vn_command_vkCmdPipelineBarrier args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdPipelineBarrier_args(dec, &args);
+   vn_decode_vkCmdPipelineBarrier_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdPipelineBarrier(ctx, &args);
@@ -2234,8 +2517,8 @@ vn_run_vkCmdPipelineBarrier(struct vn_dispatch_context *ctx, struct vn_cs_decode
       vn_encode_vkCmdPipelineBarrier_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdBeginQuery_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginQuery *args)
+VN_CS_INLINE void
+vn_decode_vkCmdBeginQuery_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginQuery *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 24);
@@ -2253,11 +2536,18 @@ vn_decode_vkCmdBeginQuery_args(struct vn_cs_decoder *dec, struct vn_command_vkCm
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->queryPool_object = obj;
    }
    _Static_assert(sizeof(args->query) == 4, "wire size of query");
    memcpy(&args->query, span + 16, 4);
    _Static_assert(sizeof(args->flags) == 4, "wire size of flags");
    memcpy(&args->flags, span + 20, 4);
+}
+
+void
+vn_decode_vkCmdBeginQuery_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginQuery *args)
+{
+   vn_decode_vkCmdBeginQuery_args_inline(dec, args);
 }
 
 void
@@ -2271,7 +2561,7 @@ vn_run_vkCmdBeginQuery(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
 {
    struct vn_command_vkCmdBeginQuery args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdBeginQuery_args(dec, &args);
+   vn_decode_vkCmdBeginQuery_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdBeginQuery(ctx, &args);
@@ -2282,8 +2572,8 @@ vn_run_vkCmdBeginQuery(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
       vn_encode_vkCmdBeginQuery_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdEndQuery_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndQuery *args)
+VN_CS_INLINE void
+vn_decode_vkCmdEndQuery_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndQuery *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 20);
@@ -2301,9 +2591,16 @@ vn_decode_vkCmdEndQuery_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdE
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->queryPool_object = obj;
    }
    _Static_assert(sizeof(args->query) == 4, "wire size of query");
    memcpy(&args->query, span + 16, 4);
+}
+
+void
+vn_decode_vkCmdEndQuery_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndQuery *args)
+{
+   vn_decode_vkCmdEndQuery_args_inline(dec, args);
 }
 
 void
@@ -2317,7 +2614,7 @@ vn_run_vkCmdEndQuery(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec,
 {
    struct vn_command_vkCmdEndQuery args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdEndQuery_args(dec, &args);
+   vn_decode_vkCmdEndQuery_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdEndQuery(ctx, &args);
@@ -2328,8 +2625,8 @@ vn_run_vkCmdEndQuery(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec,
       vn_encode_vkCmdEndQuery_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdResetQueryPool_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdResetQueryPool *args)
+VN_CS_INLINE void
+vn_decode_vkCmdResetQueryPool_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdResetQueryPool *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 24);
@@ -2347,11 +2644,18 @@ vn_decode_vkCmdResetQueryPool_args(struct vn_cs_decoder *dec, struct vn_command_
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->queryPool_object = obj;
    }
    _Static_assert(sizeof(args->firstQuery) == 4, "wire size of firstQuery");
    memcpy(&args->firstQuery, span + 16, 4);
    _Static_assert(sizeof(args->queryCount) == 4, "wire size of queryCount");
    memcpy(&args->queryCount, span + 20, 4);
+}
+
+void
+vn_decode_vkCmdResetQueryPool_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdResetQueryPool *args)
+{
+   vn_decode_vkCmdResetQueryPool_args_inline(dec, args);
 }
 
 void
@@ -2365,7 +2669,7 @@ vn_run_vkCmdResetQueryPool(struct vn_dispatch_context *ctx, struct vn_cs_decoder
 {
    struct vn_command_vkCmdResetQueryPool args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdResetQueryPool_args(dec, &args);
+   vn_decode_vkCmdResetQueryPool_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdResetQueryPool(ctx, &args);
@@ -2376,8 +2680,8 @@ vn_run_vkCmdResetQueryPool(struct vn_dispatch_context *ctx, struct vn_cs_decoder
       vn_encode_vkCmdResetQueryPool_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdWriteTimestamp_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdWriteTimestamp *args)
+VN_CS_INLINE void
+vn_decode_vkCmdWriteTimestamp_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdWriteTimestamp *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 24);
@@ -2397,9 +2701,16 @@ vn_decode_vkCmdWriteTimestamp_args(struct vn_cs_decoder *dec, struct vn_command_
       memcpy(&id, span + 12, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->queryPool_object = obj;
    }
    _Static_assert(sizeof(args->query) == 4, "wire size of query");
    memcpy(&args->query, span + 20, 4);
+}
+
+void
+vn_decode_vkCmdWriteTimestamp_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdWriteTimestamp *args)
+{
+   vn_decode_vkCmdWriteTimestamp_args_inline(dec, args);
 }
 
 void
@@ -2413,7 +2724,7 @@ vn_run_vkCmdWriteTimestamp(struct vn_dispatch_context *ctx, struct vn_cs_decoder
 {
    struct vn_command_vkCmdWriteTimestamp args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdWriteTimestamp_args(dec, &args);
+   vn_decode_vkCmdWriteTimestamp_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdWriteTimestamp(ctx, &args);
@@ -2424,8 +2735,8 @@ vn_run_vkCmdWriteTimestamp(struct vn_dispatch_context *ctx, struct vn_cs_decoder
       vn_encode_vkCmdWriteTimestamp_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdCopyQueryPoolResults_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyQueryPoolResults *args)
+VN_CS_INLINE void
+vn_decode_vkCmdCopyQueryPoolResults_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyQueryPoolResults *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 52);
@@ -2443,6 +2754,7 @@ vn_decode_vkCmdCopyQueryPoolResults_args(struct vn_cs_decoder *dec, struct vn_co
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->queryPool_object = obj;
    }
    _Static_assert(sizeof(args->firstQuery) == 4, "wire size of firstQuery");
    memcpy(&args->firstQuery, span + 16, 4);
@@ -2453,6 +2765,7 @@ vn_decode_vkCmdCopyQueryPoolResults_args(struct vn_cs_decoder *dec, struct vn_co
       memcpy(&id, span + 24, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->dstBuffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dstBuffer_object = obj;
    }
    _Static_assert(sizeof(args->dstOffset) == 8, "wire size of dstOffset");
    memcpy(&args->dstOffset, span + 32, 8);
@@ -2460,6 +2773,12 @@ vn_decode_vkCmdCopyQueryPoolResults_args(struct vn_cs_decoder *dec, struct vn_co
    memcpy(&args->stride, span + 40, 8);
    _Static_assert(sizeof(args->flags) == 4, "wire size of flags");
    memcpy(&args->flags, span + 48, 4);
+}
+
+void
+vn_decode_vkCmdCopyQueryPoolResults_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyQueryPoolResults *args)
+{
+   vn_decode_vkCmdCopyQueryPoolResults_args_inline(dec, args);
 }
 
 void
@@ -2473,7 +2792,7 @@ vn_run_vkCmdCopyQueryPoolResults(struct vn_dispatch_context *ctx, struct vn_cs_d
 {
    struct vn_command_vkCmdCopyQueryPoolResults args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdCopyQueryPoolResults_args(dec, &args);
+   vn_decode_vkCmdCopyQueryPoolResults_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdCopyQueryPoolResults(ctx, &args);
@@ -2484,11 +2803,11 @@ vn_run_vkCmdCopyQueryPoolResults(struct vn_dispatch_context *ctx, struct vn_cs_d
       vn_encode_vkCmdCopyQueryPoolResults_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdPushConstants_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdPushConstants *args)
+VN_CS_INLINE void
+vn_decode_vkCmdPushConstants_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdPushConstants *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 28);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 36);
    if (!span)
       return;
    {
@@ -2503,6 +2822,7 @@ vn_decode_vkCmdPushConstants_args(struct vn_cs_decoder *dec, struct vn_command_v
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_PIPELINE_LAYOUT, false);
       args->layout = obj ? (VkPipelineLayout)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->layout_object = obj;
    }
    _Static_assert(sizeof(args->stageFlags) == 4, "wire size of stageFlags");
    memcpy(&args->stageFlags, span + 16, 4);
@@ -2510,12 +2830,20 @@ vn_decode_vkCmdPushConstants_args(struct vn_cs_decoder *dec, struct vn_command_v
    memcpy(&args->offset, span + 20, 4);
    _Static_assert(sizeof(args->size) == 4, "wire size of size");
    memcpy(&args->size, span + 24, 4);
+   uint64_t prefix_n; /* the size of pValues */
+   memcpy(&prefix_n, span + 28, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 1);
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 1);
       if (n && n != (uint64_t)(args->size)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       args->pValues = n ? (void *)vn_decode_peek_bytes(dec, (size_t)n) : NULL;
       if (!n && (uint64_t)(args->size)) vn_cs_decoder_set_fatal(dec, "missing required array");
    }
+}
+
+void
+vn_decode_vkCmdPushConstants_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdPushConstants *args)
+{
+   vn_decode_vkCmdPushConstants_args_inline(dec, args);
 }
 
 void
@@ -2529,7 +2857,7 @@ vn_run_vkCmdPushConstants(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
 {
    struct vn_command_vkCmdPushConstants args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdPushConstants_args(dec, &args);
+   vn_decode_vkCmdPushConstants_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdPushConstants(ctx, &args);
@@ -2540,8 +2868,8 @@ vn_run_vkCmdPushConstants(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
       vn_encode_vkCmdPushConstants_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdBeginRenderPass_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginRenderPass *args)
+VN_CS_INLINE void
+vn_decode_vkCmdBeginRenderPass_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginRenderPass *args)
 {
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
@@ -2561,6 +2889,12 @@ vn_decode_vkCmdBeginRenderPass_args(struct vn_cs_decoder *dec, struct vn_command
 }
 
 void
+vn_decode_vkCmdBeginRenderPass_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginRenderPass *args)
+{
+   vn_decode_vkCmdBeginRenderPass_args_inline(dec, args);
+}
+
+void
 vn_encode_vkCmdBeginRenderPass_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdBeginRenderPass *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdBeginRenderPass_EXT);
@@ -2571,7 +2905,7 @@ vn_run_vkCmdBeginRenderPass(struct vn_dispatch_context *ctx, struct vn_cs_decode
 {
    struct vn_command_vkCmdBeginRenderPass args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdBeginRenderPass_args(dec, &args);
+   vn_decode_vkCmdBeginRenderPass_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdBeginRenderPass(ctx, &args);
@@ -2582,8 +2916,8 @@ vn_run_vkCmdBeginRenderPass(struct vn_dispatch_context *ctx, struct vn_cs_decode
       vn_encode_vkCmdBeginRenderPass_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdNextSubpass_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdNextSubpass *args)
+VN_CS_INLINE void
+vn_decode_vkCmdNextSubpass_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdNextSubpass *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -2601,6 +2935,12 @@ vn_decode_vkCmdNextSubpass_args(struct vn_cs_decoder *dec, struct vn_command_vkC
 }
 
 void
+vn_decode_vkCmdNextSubpass_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdNextSubpass *args)
+{
+   vn_decode_vkCmdNextSubpass_args_inline(dec, args);
+}
+
+void
 vn_encode_vkCmdNextSubpass_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdNextSubpass *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdNextSubpass_EXT);
@@ -2611,7 +2951,7 @@ vn_run_vkCmdNextSubpass(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
 {
    struct vn_command_vkCmdNextSubpass args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdNextSubpass_args(dec, &args);
+   vn_decode_vkCmdNextSubpass_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdNextSubpass(ctx, &args);
@@ -2622,14 +2962,20 @@ vn_run_vkCmdNextSubpass(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
       vn_encode_vkCmdNextSubpass_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdEndRenderPass_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndRenderPass *args)
+VN_CS_INLINE void
+vn_decode_vkCmdEndRenderPass_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndRenderPass *args)
 {
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
+}
+
+void
+vn_decode_vkCmdEndRenderPass_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndRenderPass *args)
+{
+   vn_decode_vkCmdEndRenderPass_args_inline(dec, args);
 }
 
 void
@@ -2643,7 +2989,7 @@ vn_run_vkCmdEndRenderPass(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
 {
    struct vn_command_vkCmdEndRenderPass args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdEndRenderPass_args(dec, &args);
+   vn_decode_vkCmdEndRenderPass_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdEndRenderPass(ctx, &args);
@@ -2654,11 +3000,11 @@ vn_run_vkCmdEndRenderPass(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
       vn_encode_vkCmdEndRenderPass_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdExecuteCommands_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdExecuteCommands *args)
+VN_CS_INLINE void
+vn_decode_vkCmdExecuteCommands_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdExecuteCommands *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
    if (!span)
       return;
    {
@@ -2670,17 +3016,34 @@ vn_decode_vkCmdExecuteCommands_args(struct vn_cs_decoder *dec, struct vn_command
    }
    _Static_assert(sizeof(args->commandBufferCount) == 4, "wire size of commandBufferCount");
    memcpy(&args->commandBufferCount, span + 8, 4);
+   uint64_t prefix_n; /* the size of pCommandBuffers */
+   memcpy(&prefix_n, span + 12, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 8);
-      if (n && n != (uint64_t)(args->commandBufferCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->commandBufferCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkCommandBuffer *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
+      /* ids in one bounds check; host handles and objects in one allocation */
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 8);
+      if (n != (uint64_t)(args->commandBufferCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
+      const uint8_t *ids = n ? vn_decode_peek_bytes(dec, (size_t)n * 8) : NULL;
+      VkCommandBuffer *a = ids ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a) + sizeof(struct vn_object *)) : NULL;
+      struct vn_object **objs = a ? (struct vn_object **)(void *)(a + n) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            a[i] = vn_decode_handle_VkCommandBuffer(dec, false);
+         for (uint64_t i = 0; i < n; i++) {
+            uint64_t id;
+            memcpy(&id, ids + 8 * i, 8);
+            struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+            a[i] = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+            objs[i] = obj;
+         }
       }
       args->pCommandBuffers = a;
+      args->pCommandBuffers_objects = objs;
    }
+}
+
+void
+vn_decode_vkCmdExecuteCommands_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdExecuteCommands *args)
+{
+   vn_decode_vkCmdExecuteCommands_args_inline(dec, args);
 }
 
 void
@@ -2694,7 +3057,7 @@ vn_run_vkCmdExecuteCommands(struct vn_dispatch_context *ctx, struct vn_cs_decode
 {
    struct vn_command_vkCmdExecuteCommands args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdExecuteCommands_args(dec, &args);
+   vn_decode_vkCmdExecuteCommands_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdExecuteCommands(ctx, &args);
@@ -2705,8 +3068,8 @@ vn_run_vkCmdExecuteCommands(struct vn_dispatch_context *ctx, struct vn_cs_decode
       vn_encode_vkCmdExecuteCommands_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetDeviceMask_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDeviceMask *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetDeviceMask_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDeviceMask *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -2721,6 +3084,12 @@ vn_decode_vkCmdSetDeviceMask_args(struct vn_cs_decoder *dec, struct vn_command_v
    }
    _Static_assert(sizeof(args->deviceMask) == 4, "wire size of deviceMask");
    memcpy(&args->deviceMask, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetDeviceMask_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDeviceMask *args)
+{
+   vn_decode_vkCmdSetDeviceMask_args_inline(dec, args);
 }
 
 void
@@ -2767,7 +3136,7 @@ vn_run_vkCmdSetDeviceMask(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
 {
    struct vn_command_vkCmdSetDeviceMask args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetDeviceMask_args(dec, &args);
+   vn_decode_vkCmdSetDeviceMask_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetDeviceMask(ctx, dec, &args);
@@ -2782,8 +3151,8 @@ vn_run_vkCmdSetDeviceMask(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
       vn_encode_vkCmdSetDeviceMask_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdDispatchBase_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDispatchBase *args)
+VN_CS_INLINE void
+vn_decode_vkCmdDispatchBase_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdDispatchBase *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 32);
@@ -2808,6 +3177,12 @@ vn_decode_vkCmdDispatchBase_args(struct vn_cs_decoder *dec, struct vn_command_vk
    memcpy(&args->groupCountY, span + 24, 4);
    _Static_assert(sizeof(args->groupCountZ) == 4, "wire size of groupCountZ");
    memcpy(&args->groupCountZ, span + 28, 4);
+}
+
+void
+vn_decode_vkCmdDispatchBase_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDispatchBase *args)
+{
+   vn_decode_vkCmdDispatchBase_args_inline(dec, args);
 }
 
 void
@@ -2848,7 +3223,7 @@ vn_run_vkCmdDispatchBase(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
 {
    struct vn_command_vkCmdDispatchBase args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdDispatchBase_args(dec, &args);
+   vn_decode_vkCmdDispatchBase_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdDispatchBase(ctx, &args);
@@ -2864,8 +3239,8 @@ vn_run_vkCmdDispatchBase(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
       vn_encode_vkCmdDispatchBase_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdDrawIndirectCount_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndirectCount *args)
+VN_CS_INLINE void
+vn_decode_vkCmdDrawIndirectCount_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndirectCount *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 48);
@@ -2883,6 +3258,7 @@ vn_decode_vkCmdDrawIndirectCount_args(struct vn_cs_decoder *dec, struct vn_comma
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->buffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->buffer_object = obj;
    }
    _Static_assert(sizeof(args->offset) == 8, "wire size of offset");
    memcpy(&args->offset, span + 16, 8);
@@ -2891,6 +3267,7 @@ vn_decode_vkCmdDrawIndirectCount_args(struct vn_cs_decoder *dec, struct vn_comma
       memcpy(&id, span + 24, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->countBuffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->countBuffer_object = obj;
    }
    _Static_assert(sizeof(args->countBufferOffset) == 8, "wire size of countBufferOffset");
    memcpy(&args->countBufferOffset, span + 32, 8);
@@ -2898,6 +3275,12 @@ vn_decode_vkCmdDrawIndirectCount_args(struct vn_cs_decoder *dec, struct vn_comma
    memcpy(&args->maxDrawCount, span + 40, 4);
    _Static_assert(sizeof(args->stride) == 4, "wire size of stride");
    memcpy(&args->stride, span + 44, 4);
+}
+
+void
+vn_decode_vkCmdDrawIndirectCount_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndirectCount *args)
+{
+   vn_decode_vkCmdDrawIndirectCount_args_inline(dec, args);
 }
 
 void
@@ -2911,7 +3294,7 @@ vn_run_vkCmdDrawIndirectCount(struct vn_dispatch_context *ctx, struct vn_cs_deco
 {
    struct vn_command_vkCmdDrawIndirectCount args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdDrawIndirectCount_args(dec, &args);
+   vn_decode_vkCmdDrawIndirectCount_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdDrawIndirectCount(ctx, &args);
@@ -2922,8 +3305,8 @@ vn_run_vkCmdDrawIndirectCount(struct vn_dispatch_context *ctx, struct vn_cs_deco
       vn_encode_vkCmdDrawIndirectCount_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdDrawIndexedIndirectCount_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndexedIndirectCount *args)
+VN_CS_INLINE void
+vn_decode_vkCmdDrawIndexedIndirectCount_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndexedIndirectCount *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 48);
@@ -2941,6 +3324,7 @@ vn_decode_vkCmdDrawIndexedIndirectCount_args(struct vn_cs_decoder *dec, struct v
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->buffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->buffer_object = obj;
    }
    _Static_assert(sizeof(args->offset) == 8, "wire size of offset");
    memcpy(&args->offset, span + 16, 8);
@@ -2949,6 +3333,7 @@ vn_decode_vkCmdDrawIndexedIndirectCount_args(struct vn_cs_decoder *dec, struct v
       memcpy(&id, span + 24, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->countBuffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->countBuffer_object = obj;
    }
    _Static_assert(sizeof(args->countBufferOffset) == 8, "wire size of countBufferOffset");
    memcpy(&args->countBufferOffset, span + 32, 8);
@@ -2956,6 +3341,12 @@ vn_decode_vkCmdDrawIndexedIndirectCount_args(struct vn_cs_decoder *dec, struct v
    memcpy(&args->maxDrawCount, span + 40, 4);
    _Static_assert(sizeof(args->stride) == 4, "wire size of stride");
    memcpy(&args->stride, span + 44, 4);
+}
+
+void
+vn_decode_vkCmdDrawIndexedIndirectCount_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndexedIndirectCount *args)
+{
+   vn_decode_vkCmdDrawIndexedIndirectCount_args_inline(dec, args);
 }
 
 void
@@ -2969,7 +3360,7 @@ vn_run_vkCmdDrawIndexedIndirectCount(struct vn_dispatch_context *ctx, struct vn_
 {
    struct vn_command_vkCmdDrawIndexedIndirectCount args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdDrawIndexedIndirectCount_args(dec, &args);
+   vn_decode_vkCmdDrawIndexedIndirectCount_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdDrawIndexedIndirectCount(ctx, &args);
@@ -2980,8 +3371,8 @@ vn_run_vkCmdDrawIndexedIndirectCount(struct vn_dispatch_context *ctx, struct vn_
       vn_encode_vkCmdDrawIndexedIndirectCount_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdBeginRenderPass2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginRenderPass2 *args)
+VN_CS_INLINE void
+vn_decode_vkCmdBeginRenderPass2_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginRenderPass2 *args)
 {
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
@@ -3009,6 +3400,12 @@ vn_decode_vkCmdBeginRenderPass2_args(struct vn_cs_decoder *dec, struct vn_comman
 }
 
 void
+vn_decode_vkCmdBeginRenderPass2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginRenderPass2 *args)
+{
+   vn_decode_vkCmdBeginRenderPass2_args_inline(dec, args);
+}
+
+void
 vn_encode_vkCmdBeginRenderPass2_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdBeginRenderPass2 *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdBeginRenderPass2_EXT);
@@ -3019,7 +3416,7 @@ vn_run_vkCmdBeginRenderPass2(struct vn_dispatch_context *ctx, struct vn_cs_decod
 {
    struct vn_command_vkCmdBeginRenderPass2 args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdBeginRenderPass2_args(dec, &args);
+   vn_decode_vkCmdBeginRenderPass2_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdBeginRenderPass2(ctx, &args);
@@ -3030,8 +3427,8 @@ vn_run_vkCmdBeginRenderPass2(struct vn_dispatch_context *ctx, struct vn_cs_decod
       vn_encode_vkCmdBeginRenderPass2_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdNextSubpass2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdNextSubpass2 *args)
+VN_CS_INLINE void
+vn_decode_vkCmdNextSubpass2_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdNextSubpass2 *args)
 {
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
@@ -3059,6 +3456,12 @@ vn_decode_vkCmdNextSubpass2_args(struct vn_cs_decoder *dec, struct vn_command_vk
 }
 
 void
+vn_decode_vkCmdNextSubpass2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdNextSubpass2 *args)
+{
+   vn_decode_vkCmdNextSubpass2_args_inline(dec, args);
+}
+
+void
 vn_encode_vkCmdNextSubpass2_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdNextSubpass2 *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdNextSubpass2_EXT);
@@ -3069,7 +3472,7 @@ vn_run_vkCmdNextSubpass2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
 {
    struct vn_command_vkCmdNextSubpass2 args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdNextSubpass2_args(dec, &args);
+   vn_decode_vkCmdNextSubpass2_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdNextSubpass2(ctx, &args);
@@ -3080,8 +3483,8 @@ vn_run_vkCmdNextSubpass2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
       vn_encode_vkCmdNextSubpass2_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdEndRenderPass2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndRenderPass2 *args)
+VN_CS_INLINE void
+vn_decode_vkCmdEndRenderPass2_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndRenderPass2 *args)
 {
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
@@ -3100,6 +3503,12 @@ vn_decode_vkCmdEndRenderPass2_args(struct vn_cs_decoder *dec, struct vn_command_
 }
 
 void
+vn_decode_vkCmdEndRenderPass2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndRenderPass2 *args)
+{
+   vn_decode_vkCmdEndRenderPass2_args_inline(dec, args);
+}
+
+void
 vn_encode_vkCmdEndRenderPass2_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdEndRenderPass2 *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdEndRenderPass2_EXT);
@@ -3110,7 +3519,7 @@ vn_run_vkCmdEndRenderPass2(struct vn_dispatch_context *ctx, struct vn_cs_decoder
 {
    struct vn_command_vkCmdEndRenderPass2 args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdEndRenderPass2_args(dec, &args);
+   vn_decode_vkCmdEndRenderPass2_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdEndRenderPass2(ctx, &args);
@@ -3121,11 +3530,11 @@ vn_run_vkCmdEndRenderPass2(struct vn_dispatch_context *ctx, struct vn_cs_decoder
       vn_encode_vkCmdEndRenderPass2_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdBindTransformFeedbackBuffersEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindTransformFeedbackBuffersEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdBindTransformFeedbackBuffersEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindTransformFeedbackBuffersEXT *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 24);
    if (!span)
       return;
    {
@@ -3139,21 +3548,32 @@ vn_decode_vkCmdBindTransformFeedbackBuffersEXT_args(struct vn_cs_decoder *dec, s
    memcpy(&args->firstBinding, span + 8, 4);
    _Static_assert(sizeof(args->bindingCount) == 4, "wire size of bindingCount");
    memcpy(&args->bindingCount, span + 12, 4);
+   uint64_t prefix_n; /* the size of pBuffers */
+   memcpy(&prefix_n, span + 16, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 8);
-      if (n && n != (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkBuffer *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
+      /* ids in one bounds check; host handles and objects in one allocation */
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 8);
+      if (n != (uint64_t)(args->bindingCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
+      const uint8_t *ids = n ? vn_decode_peek_bytes(dec, (size_t)n * 8) : NULL;
+      VkBuffer *a = ids ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a) + sizeof(struct vn_object *)) : NULL;
+      struct vn_object **objs = a ? (struct vn_object **)(void *)(a + n) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            a[i] = vn_decode_handle_VkBuffer(dec, false);
+         for (uint64_t i = 0; i < n; i++) {
+            uint64_t id;
+            memcpy(&id, ids + 8 * i, 8);
+            struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
+            a[i] = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+            objs[i] = obj;
+         }
       }
       args->pBuffers = a;
+      args->pBuffers_objects = objs;
    }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->bindingCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkDeviceSize *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -3172,6 +3592,12 @@ vn_decode_vkCmdBindTransformFeedbackBuffersEXT_args(struct vn_cs_decoder *dec, s
 }
 
 void
+vn_decode_vkCmdBindTransformFeedbackBuffersEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindTransformFeedbackBuffersEXT *args)
+{
+   vn_decode_vkCmdBindTransformFeedbackBuffersEXT_args_inline(dec, args);
+}
+
+void
 vn_encode_vkCmdBindTransformFeedbackBuffersEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdBindTransformFeedbackBuffersEXT *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdBindTransformFeedbackBuffersEXT_EXT);
@@ -3182,7 +3608,7 @@ vn_run_vkCmdBindTransformFeedbackBuffersEXT(struct vn_dispatch_context *ctx, str
 {
    struct vn_command_vkCmdBindTransformFeedbackBuffersEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdBindTransformFeedbackBuffersEXT_args(dec, &args);
+   vn_decode_vkCmdBindTransformFeedbackBuffersEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdBindTransformFeedbackBuffersEXT(ctx, &args);
@@ -3193,11 +3619,11 @@ vn_run_vkCmdBindTransformFeedbackBuffersEXT(struct vn_dispatch_context *ctx, str
       vn_encode_vkCmdBindTransformFeedbackBuffersEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdBeginTransformFeedbackEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginTransformFeedbackEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdBeginTransformFeedbackEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginTransformFeedbackEXT *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 24);
    if (!span)
       return;
    {
@@ -3211,15 +3637,26 @@ vn_decode_vkCmdBeginTransformFeedbackEXT_args(struct vn_cs_decoder *dec, struct 
    memcpy(&args->firstCounterBuffer, span + 8, 4);
    _Static_assert(sizeof(args->counterBufferCount) == 4, "wire size of counterBufferCount");
    memcpy(&args->counterBufferCount, span + 12, 4);
+   uint64_t prefix_n; /* the size of pCounterBuffers */
+   memcpy(&prefix_n, span + 16, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 8);
+      /* ids in one bounds check; host handles and objects in one allocation */
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 8);
       if (n && n != (uint64_t)(args->counterBufferCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkBuffer *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
+      const uint8_t *ids = n ? vn_decode_peek_bytes(dec, (size_t)n * 8) : NULL;
+      VkBuffer *a = ids ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a) + sizeof(struct vn_object *)) : NULL;
+      struct vn_object **objs = a ? (struct vn_object **)(void *)(a + n) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            a[i] = vn_decode_handle_VkBuffer(dec, true);
+         for (uint64_t i = 0; i < n; i++) {
+            uint64_t id;
+            memcpy(&id, ids + 8 * i, 8);
+            struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, true);
+            a[i] = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+            objs[i] = obj;
+         }
       }
       args->pCounterBuffers = a;
+      args->pCounterBuffers_objects = objs;
    }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
@@ -3230,6 +3667,12 @@ vn_decode_vkCmdBeginTransformFeedbackEXT_args(struct vn_cs_decoder *dec, struct 
       }
       args->pCounterBufferOffsets = a;
    }
+}
+
+void
+vn_decode_vkCmdBeginTransformFeedbackEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginTransformFeedbackEXT *args)
+{
+   vn_decode_vkCmdBeginTransformFeedbackEXT_args_inline(dec, args);
 }
 
 void
@@ -3243,7 +3686,7 @@ vn_run_vkCmdBeginTransformFeedbackEXT(struct vn_dispatch_context *ctx, struct vn
 {
    struct vn_command_vkCmdBeginTransformFeedbackEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdBeginTransformFeedbackEXT_args(dec, &args);
+   vn_decode_vkCmdBeginTransformFeedbackEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdBeginTransformFeedbackEXT(ctx, &args);
@@ -3254,11 +3697,11 @@ vn_run_vkCmdBeginTransformFeedbackEXT(struct vn_dispatch_context *ctx, struct vn
       vn_encode_vkCmdBeginTransformFeedbackEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdEndTransformFeedbackEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndTransformFeedbackEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdEndTransformFeedbackEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndTransformFeedbackEXT *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 24);
    if (!span)
       return;
    {
@@ -3272,15 +3715,26 @@ vn_decode_vkCmdEndTransformFeedbackEXT_args(struct vn_cs_decoder *dec, struct vn
    memcpy(&args->firstCounterBuffer, span + 8, 4);
    _Static_assert(sizeof(args->counterBufferCount) == 4, "wire size of counterBufferCount");
    memcpy(&args->counterBufferCount, span + 12, 4);
+   uint64_t prefix_n; /* the size of pCounterBuffers */
+   memcpy(&prefix_n, span + 16, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 8);
+      /* ids in one bounds check; host handles and objects in one allocation */
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 8);
       if (n && n != (uint64_t)(args->counterBufferCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkBuffer *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
+      const uint8_t *ids = n ? vn_decode_peek_bytes(dec, (size_t)n * 8) : NULL;
+      VkBuffer *a = ids ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a) + sizeof(struct vn_object *)) : NULL;
+      struct vn_object **objs = a ? (struct vn_object **)(void *)(a + n) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            a[i] = vn_decode_handle_VkBuffer(dec, true);
+         for (uint64_t i = 0; i < n; i++) {
+            uint64_t id;
+            memcpy(&id, ids + 8 * i, 8);
+            struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, true);
+            a[i] = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+            objs[i] = obj;
+         }
       }
       args->pCounterBuffers = a;
+      args->pCounterBuffers_objects = objs;
    }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
@@ -3294,6 +3748,12 @@ vn_decode_vkCmdEndTransformFeedbackEXT_args(struct vn_cs_decoder *dec, struct vn
 }
 
 void
+vn_decode_vkCmdEndTransformFeedbackEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndTransformFeedbackEXT *args)
+{
+   vn_decode_vkCmdEndTransformFeedbackEXT_args_inline(dec, args);
+}
+
+void
 vn_encode_vkCmdEndTransformFeedbackEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdEndTransformFeedbackEXT *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdEndTransformFeedbackEXT_EXT);
@@ -3304,7 +3764,7 @@ vn_run_vkCmdEndTransformFeedbackEXT(struct vn_dispatch_context *ctx, struct vn_c
 {
    struct vn_command_vkCmdEndTransformFeedbackEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdEndTransformFeedbackEXT_args(dec, &args);
+   vn_decode_vkCmdEndTransformFeedbackEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdEndTransformFeedbackEXT(ctx, &args);
@@ -3315,8 +3775,8 @@ vn_run_vkCmdEndTransformFeedbackEXT(struct vn_dispatch_context *ctx, struct vn_c
       vn_encode_vkCmdEndTransformFeedbackEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdBeginQueryIndexedEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginQueryIndexedEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdBeginQueryIndexedEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginQueryIndexedEXT *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 28);
@@ -3334,6 +3794,7 @@ vn_decode_vkCmdBeginQueryIndexedEXT_args(struct vn_cs_decoder *dec, struct vn_co
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->queryPool_object = obj;
    }
    _Static_assert(sizeof(args->query) == 4, "wire size of query");
    memcpy(&args->query, span + 16, 4);
@@ -3341,6 +3802,12 @@ vn_decode_vkCmdBeginQueryIndexedEXT_args(struct vn_cs_decoder *dec, struct vn_co
    memcpy(&args->flags, span + 20, 4);
    _Static_assert(sizeof(args->index) == 4, "wire size of index");
    memcpy(&args->index, span + 24, 4);
+}
+
+void
+vn_decode_vkCmdBeginQueryIndexedEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginQueryIndexedEXT *args)
+{
+   vn_decode_vkCmdBeginQueryIndexedEXT_args_inline(dec, args);
 }
 
 void
@@ -3354,7 +3821,7 @@ vn_run_vkCmdBeginQueryIndexedEXT(struct vn_dispatch_context *ctx, struct vn_cs_d
 {
    struct vn_command_vkCmdBeginQueryIndexedEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdBeginQueryIndexedEXT_args(dec, &args);
+   vn_decode_vkCmdBeginQueryIndexedEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdBeginQueryIndexedEXT(ctx, &args);
@@ -3365,8 +3832,8 @@ vn_run_vkCmdBeginQueryIndexedEXT(struct vn_dispatch_context *ctx, struct vn_cs_d
       vn_encode_vkCmdBeginQueryIndexedEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdEndQueryIndexedEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndQueryIndexedEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdEndQueryIndexedEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndQueryIndexedEXT *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 24);
@@ -3384,11 +3851,18 @@ vn_decode_vkCmdEndQueryIndexedEXT_args(struct vn_cs_decoder *dec, struct vn_comm
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->queryPool_object = obj;
    }
    _Static_assert(sizeof(args->query) == 4, "wire size of query");
    memcpy(&args->query, span + 16, 4);
    _Static_assert(sizeof(args->index) == 4, "wire size of index");
    memcpy(&args->index, span + 20, 4);
+}
+
+void
+vn_decode_vkCmdEndQueryIndexedEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndQueryIndexedEXT *args)
+{
+   vn_decode_vkCmdEndQueryIndexedEXT_args_inline(dec, args);
 }
 
 void
@@ -3402,7 +3876,7 @@ vn_run_vkCmdEndQueryIndexedEXT(struct vn_dispatch_context *ctx, struct vn_cs_dec
 {
    struct vn_command_vkCmdEndQueryIndexedEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdEndQueryIndexedEXT_args(dec, &args);
+   vn_decode_vkCmdEndQueryIndexedEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdEndQueryIndexedEXT(ctx, &args);
@@ -3413,8 +3887,8 @@ vn_run_vkCmdEndQueryIndexedEXT(struct vn_dispatch_context *ctx, struct vn_cs_dec
       vn_encode_vkCmdEndQueryIndexedEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdDrawIndirectByteCountEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndirectByteCountEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdDrawIndirectByteCountEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndirectByteCountEXT *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 40);
@@ -3436,6 +3910,7 @@ vn_decode_vkCmdDrawIndirectByteCountEXT_args(struct vn_cs_decoder *dec, struct v
       memcpy(&id, span + 16, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, false);
       args->counterBuffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->counterBuffer_object = obj;
    }
    _Static_assert(sizeof(args->counterBufferOffset) == 8, "wire size of counterBufferOffset");
    memcpy(&args->counterBufferOffset, span + 24, 8);
@@ -3443,6 +3918,12 @@ vn_decode_vkCmdDrawIndirectByteCountEXT_args(struct vn_cs_decoder *dec, struct v
    memcpy(&args->counterOffset, span + 32, 4);
    _Static_assert(sizeof(args->vertexStride) == 4, "wire size of vertexStride");
    memcpy(&args->vertexStride, span + 36, 4);
+}
+
+void
+vn_decode_vkCmdDrawIndirectByteCountEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawIndirectByteCountEXT *args)
+{
+   vn_decode_vkCmdDrawIndirectByteCountEXT_args_inline(dec, args);
 }
 
 void
@@ -3456,7 +3937,7 @@ vn_run_vkCmdDrawIndirectByteCountEXT(struct vn_dispatch_context *ctx, struct vn_
 {
    struct vn_command_vkCmdDrawIndirectByteCountEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdDrawIndirectByteCountEXT_args(dec, &args);
+   vn_decode_vkCmdDrawIndirectByteCountEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdDrawIndirectByteCountEXT(ctx, &args);
@@ -3467,8 +3948,8 @@ vn_run_vkCmdDrawIndirectByteCountEXT(struct vn_dispatch_context *ctx, struct vn_
       vn_encode_vkCmdDrawIndirectByteCountEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetEvent2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetEvent2 *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetEvent2_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetEvent2 *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 16);
@@ -3486,6 +3967,7 @@ vn_decode_vkCmdSetEvent2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmd
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_EVENT, false);
       args->event = obj ? (VkEvent)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->event_object = obj;
    }
    if (vn_decode_simple_pointer(dec)) {
       VkDependencyInfo *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
@@ -3496,6 +3978,12 @@ vn_decode_vkCmdSetEvent2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmd
       args->pDependencyInfo = NULL;
       vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
+}
+
+void
+vn_decode_vkCmdSetEvent2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetEvent2 *args)
+{
+   vn_decode_vkCmdSetEvent2_args_inline(dec, args);
 }
 
 void
@@ -3520,7 +4008,7 @@ vn_run_vkCmdSetEvent2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec
 {
    struct vn_command_vkCmdSetEvent2 args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetEvent2_args(dec, &args);
+   vn_decode_vkCmdSetEvent2_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetEvent2(ctx, dec, &args);
@@ -3531,8 +4019,8 @@ vn_run_vkCmdSetEvent2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec
       vn_encode_vkCmdSetEvent2_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdResetEvent2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdResetEvent2 *args)
+VN_CS_INLINE void
+vn_decode_vkCmdResetEvent2_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdResetEvent2 *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 24);
@@ -3550,9 +4038,16 @@ vn_decode_vkCmdResetEvent2_args(struct vn_cs_decoder *dec, struct vn_command_vkC
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_EVENT, false);
       args->event = obj ? (VkEvent)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->event_object = obj;
    }
    _Static_assert(sizeof(args->stageMask) == 8, "wire size of stageMask");
    memcpy(&args->stageMask, span + 16, 8);
+}
+
+void
+vn_decode_vkCmdResetEvent2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdResetEvent2 *args)
+{
+   vn_decode_vkCmdResetEvent2_args_inline(dec, args);
 }
 
 void
@@ -3577,7 +4072,7 @@ vn_run_vkCmdResetEvent2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
 {
    struct vn_command_vkCmdResetEvent2 args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdResetEvent2_args(dec, &args);
+   vn_decode_vkCmdResetEvent2_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdResetEvent2(ctx, dec, &args);
@@ -3588,11 +4083,11 @@ vn_run_vkCmdResetEvent2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
       vn_encode_vkCmdResetEvent2_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdWaitEvents2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdWaitEvents2 *args)
+VN_CS_INLINE void
+vn_decode_vkCmdWaitEvents2_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdWaitEvents2 *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
    if (!span)
       return;
    {
@@ -3604,21 +4099,32 @@ vn_decode_vkCmdWaitEvents2_args(struct vn_cs_decoder *dec, struct vn_command_vkC
    }
    _Static_assert(sizeof(args->eventCount) == 4, "wire size of eventCount");
    memcpy(&args->eventCount, span + 8, 4);
+   uint64_t prefix_n; /* the size of pEvents */
+   memcpy(&prefix_n, span + 12, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 8);
-      if (n && n != (uint64_t)(args->eventCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->eventCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkEvent *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
+      /* ids in one bounds check; host handles and objects in one allocation */
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 8);
+      if (n != (uint64_t)(args->eventCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
+      const uint8_t *ids = n ? vn_decode_peek_bytes(dec, (size_t)n * 8) : NULL;
+      VkEvent *a = ids ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a) + sizeof(struct vn_object *)) : NULL;
+      struct vn_object **objs = a ? (struct vn_object **)(void *)(a + n) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            a[i] = vn_decode_handle_VkEvent(dec, false);
+         for (uint64_t i = 0; i < n; i++) {
+            uint64_t id;
+            memcpy(&id, ids + 8 * i, 8);
+            struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_EVENT, false);
+            a[i] = obj ? (VkEvent)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+            objs[i] = obj;
+         }
       }
       args->pEvents = a;
+      args->pEvents_objects = objs;
    }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->eventCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->eventCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->eventCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkDependencyInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -3626,6 +4132,12 @@ vn_decode_vkCmdWaitEvents2_args(struct vn_cs_decoder *dec, struct vn_command_vkC
       }
       args->pDependencyInfos = a;
    }
+}
+
+void
+vn_decode_vkCmdWaitEvents2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdWaitEvents2 *args)
+{
+   vn_decode_vkCmdWaitEvents2_args_inline(dec, args);
 }
 
 void
@@ -3639,7 +4151,7 @@ vn_run_vkCmdWaitEvents2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
 {
    struct vn_command_vkCmdWaitEvents2 args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdWaitEvents2_args(dec, &args);
+   vn_decode_vkCmdWaitEvents2_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdWaitEvents2(ctx, &args);
@@ -3650,8 +4162,8 @@ vn_run_vkCmdWaitEvents2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
       vn_encode_vkCmdWaitEvents2_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdPipelineBarrier2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdPipelineBarrier2 *args)
+VN_CS_INLINE void
+vn_decode_vkCmdPipelineBarrier2_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdPipelineBarrier2 *args)
 {
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
@@ -3670,6 +4182,12 @@ vn_decode_vkCmdPipelineBarrier2_args(struct vn_cs_decoder *dec, struct vn_comman
 }
 
 void
+vn_decode_vkCmdPipelineBarrier2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdPipelineBarrier2 *args)
+{
+   vn_decode_vkCmdPipelineBarrier2_args_inline(dec, args);
+}
+
+void
 vn_encode_vkCmdPipelineBarrier2_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdPipelineBarrier2 *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdPipelineBarrier2_EXT);
@@ -3680,7 +4198,7 @@ vn_run_vkCmdPipelineBarrier2(struct vn_dispatch_context *ctx, struct vn_cs_decod
 {
    struct vn_command_vkCmdPipelineBarrier2 args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdPipelineBarrier2_args(dec, &args);
+   vn_decode_vkCmdPipelineBarrier2_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdPipelineBarrier2(ctx, &args);
@@ -3691,8 +4209,8 @@ vn_run_vkCmdPipelineBarrier2(struct vn_dispatch_context *ctx, struct vn_cs_decod
       vn_encode_vkCmdPipelineBarrier2_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdWriteTimestamp2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdWriteTimestamp2 *args)
+VN_CS_INLINE void
+vn_decode_vkCmdWriteTimestamp2_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdWriteTimestamp2 *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 28);
@@ -3712,9 +4230,16 @@ vn_decode_vkCmdWriteTimestamp2_args(struct vn_cs_decoder *dec, struct vn_command
       memcpy(&id, span + 16, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->queryPool_object = obj;
    }
    _Static_assert(sizeof(args->query) == 4, "wire size of query");
    memcpy(&args->query, span + 24, 4);
+}
+
+void
+vn_decode_vkCmdWriteTimestamp2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdWriteTimestamp2 *args)
+{
+   vn_decode_vkCmdWriteTimestamp2_args_inline(dec, args);
 }
 
 void
@@ -3728,7 +4253,7 @@ vn_run_vkCmdWriteTimestamp2(struct vn_dispatch_context *ctx, struct vn_cs_decode
 {
    struct vn_command_vkCmdWriteTimestamp2 args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdWriteTimestamp2_args(dec, &args);
+   vn_decode_vkCmdWriteTimestamp2_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdWriteTimestamp2(ctx, &args);
@@ -3739,8 +4264,8 @@ vn_run_vkCmdWriteTimestamp2(struct vn_dispatch_context *ctx, struct vn_cs_decode
       vn_encode_vkCmdWriteTimestamp2_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdCopyBuffer2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyBuffer2 *args)
+VN_CS_INLINE void
+vn_decode_vkCmdCopyBuffer2_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyBuffer2 *args)
 {
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
@@ -3759,6 +4284,12 @@ vn_decode_vkCmdCopyBuffer2_args(struct vn_cs_decoder *dec, struct vn_command_vkC
 }
 
 void
+vn_decode_vkCmdCopyBuffer2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyBuffer2 *args)
+{
+   vn_decode_vkCmdCopyBuffer2_args_inline(dec, args);
+}
+
+void
 vn_encode_vkCmdCopyBuffer2_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdCopyBuffer2 *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdCopyBuffer2_EXT);
@@ -3769,7 +4300,7 @@ vn_run_vkCmdCopyBuffer2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
 {
    struct vn_command_vkCmdCopyBuffer2 args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdCopyBuffer2_args(dec, &args);
+   vn_decode_vkCmdCopyBuffer2_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdCopyBuffer2(ctx, &args);
@@ -3780,8 +4311,8 @@ vn_run_vkCmdCopyBuffer2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
       vn_encode_vkCmdCopyBuffer2_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdCopyImage2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyImage2 *args)
+VN_CS_INLINE void
+vn_decode_vkCmdCopyImage2_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyImage2 *args)
 {
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
@@ -3800,6 +4331,12 @@ vn_decode_vkCmdCopyImage2_args(struct vn_cs_decoder *dec, struct vn_command_vkCm
 }
 
 void
+vn_decode_vkCmdCopyImage2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyImage2 *args)
+{
+   vn_decode_vkCmdCopyImage2_args_inline(dec, args);
+}
+
+void
 vn_encode_vkCmdCopyImage2_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdCopyImage2 *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdCopyImage2_EXT);
@@ -3810,7 +4347,7 @@ vn_run_vkCmdCopyImage2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
 {
    struct vn_command_vkCmdCopyImage2 args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdCopyImage2_args(dec, &args);
+   vn_decode_vkCmdCopyImage2_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdCopyImage2(ctx, &args);
@@ -3821,8 +4358,8 @@ vn_run_vkCmdCopyImage2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
       vn_encode_vkCmdCopyImage2_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdCopyBufferToImage2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyBufferToImage2 *args)
+VN_CS_INLINE void
+vn_decode_vkCmdCopyBufferToImage2_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyBufferToImage2 *args)
 {
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
@@ -3841,6 +4378,12 @@ vn_decode_vkCmdCopyBufferToImage2_args(struct vn_cs_decoder *dec, struct vn_comm
 }
 
 void
+vn_decode_vkCmdCopyBufferToImage2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyBufferToImage2 *args)
+{
+   vn_decode_vkCmdCopyBufferToImage2_args_inline(dec, args);
+}
+
+void
 vn_encode_vkCmdCopyBufferToImage2_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdCopyBufferToImage2 *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdCopyBufferToImage2_EXT);
@@ -3851,7 +4394,7 @@ vn_run_vkCmdCopyBufferToImage2(struct vn_dispatch_context *ctx, struct vn_cs_dec
 {
    struct vn_command_vkCmdCopyBufferToImage2 args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdCopyBufferToImage2_args(dec, &args);
+   vn_decode_vkCmdCopyBufferToImage2_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdCopyBufferToImage2(ctx, &args);
@@ -3862,8 +4405,8 @@ vn_run_vkCmdCopyBufferToImage2(struct vn_dispatch_context *ctx, struct vn_cs_dec
       vn_encode_vkCmdCopyBufferToImage2_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdCopyImageToBuffer2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyImageToBuffer2 *args)
+VN_CS_INLINE void
+vn_decode_vkCmdCopyImageToBuffer2_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyImageToBuffer2 *args)
 {
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
@@ -3882,6 +4425,12 @@ vn_decode_vkCmdCopyImageToBuffer2_args(struct vn_cs_decoder *dec, struct vn_comm
 }
 
 void
+vn_decode_vkCmdCopyImageToBuffer2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdCopyImageToBuffer2 *args)
+{
+   vn_decode_vkCmdCopyImageToBuffer2_args_inline(dec, args);
+}
+
+void
 vn_encode_vkCmdCopyImageToBuffer2_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdCopyImageToBuffer2 *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdCopyImageToBuffer2_EXT);
@@ -3892,7 +4441,7 @@ vn_run_vkCmdCopyImageToBuffer2(struct vn_dispatch_context *ctx, struct vn_cs_dec
 {
    struct vn_command_vkCmdCopyImageToBuffer2 args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdCopyImageToBuffer2_args(dec, &args);
+   vn_decode_vkCmdCopyImageToBuffer2_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdCopyImageToBuffer2(ctx, &args);
@@ -3903,8 +4452,8 @@ vn_run_vkCmdCopyImageToBuffer2(struct vn_dispatch_context *ctx, struct vn_cs_dec
       vn_encode_vkCmdCopyImageToBuffer2_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdBlitImage2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBlitImage2 *args)
+VN_CS_INLINE void
+vn_decode_vkCmdBlitImage2_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdBlitImage2 *args)
 {
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
@@ -3923,6 +4472,12 @@ vn_decode_vkCmdBlitImage2_args(struct vn_cs_decoder *dec, struct vn_command_vkCm
 }
 
 void
+vn_decode_vkCmdBlitImage2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBlitImage2 *args)
+{
+   vn_decode_vkCmdBlitImage2_args_inline(dec, args);
+}
+
+void
 vn_encode_vkCmdBlitImage2_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdBlitImage2 *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdBlitImage2_EXT);
@@ -3933,7 +4488,7 @@ vn_run_vkCmdBlitImage2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
 {
    struct vn_command_vkCmdBlitImage2 args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdBlitImage2_args(dec, &args);
+   vn_decode_vkCmdBlitImage2_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdBlitImage2(ctx, &args);
@@ -3944,8 +4499,8 @@ vn_run_vkCmdBlitImage2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
       vn_encode_vkCmdBlitImage2_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdResolveImage2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdResolveImage2 *args)
+VN_CS_INLINE void
+vn_decode_vkCmdResolveImage2_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdResolveImage2 *args)
 {
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
@@ -3964,6 +4519,12 @@ vn_decode_vkCmdResolveImage2_args(struct vn_cs_decoder *dec, struct vn_command_v
 }
 
 void
+vn_decode_vkCmdResolveImage2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdResolveImage2 *args)
+{
+   vn_decode_vkCmdResolveImage2_args_inline(dec, args);
+}
+
+void
 vn_encode_vkCmdResolveImage2_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdResolveImage2 *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdResolveImage2_EXT);
@@ -3974,7 +4535,7 @@ vn_run_vkCmdResolveImage2(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
 {
    struct vn_command_vkCmdResolveImage2 args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdResolveImage2_args(dec, &args);
+   vn_decode_vkCmdResolveImage2_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdResolveImage2(ctx, &args);
@@ -3985,8 +4546,8 @@ vn_run_vkCmdResolveImage2(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
       vn_encode_vkCmdResolveImage2_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdBeginRendering_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginRendering *args)
+VN_CS_INLINE void
+vn_decode_vkCmdBeginRendering_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginRendering *args)
 {
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
@@ -4005,6 +4566,12 @@ vn_decode_vkCmdBeginRendering_args(struct vn_cs_decoder *dec, struct vn_command_
 }
 
 void
+vn_decode_vkCmdBeginRendering_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginRendering *args)
+{
+   vn_decode_vkCmdBeginRendering_args_inline(dec, args);
+}
+
+void
 vn_encode_vkCmdBeginRendering_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdBeginRendering *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdBeginRendering_EXT);
@@ -4015,7 +4582,7 @@ vn_run_vkCmdBeginRendering(struct vn_dispatch_context *ctx, struct vn_cs_decoder
 {
    struct vn_command_vkCmdBeginRendering args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdBeginRendering_args(dec, &args);
+   vn_decode_vkCmdBeginRendering_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdBeginRendering(ctx, &args);
@@ -4026,14 +4593,20 @@ vn_run_vkCmdBeginRendering(struct vn_dispatch_context *ctx, struct vn_cs_decoder
       vn_encode_vkCmdBeginRendering_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdEndRendering_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndRendering *args)
+VN_CS_INLINE void
+vn_decode_vkCmdEndRendering_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndRendering *args)
 {
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
+}
+
+void
+vn_decode_vkCmdEndRendering_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndRendering *args)
+{
+   vn_decode_vkCmdEndRendering_args_inline(dec, args);
 }
 
 void
@@ -4047,7 +4620,7 @@ vn_run_vkCmdEndRendering(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
 {
    struct vn_command_vkCmdEndRendering args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdEndRendering_args(dec, &args);
+   vn_decode_vkCmdEndRendering_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdEndRendering(ctx, &args);
@@ -4058,8 +4631,8 @@ vn_run_vkCmdEndRendering(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
       vn_encode_vkCmdEndRendering_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetCullMode_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetCullMode *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetCullMode_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetCullMode *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -4074,6 +4647,12 @@ vn_decode_vkCmdSetCullMode_args(struct vn_cs_decoder *dec, struct vn_command_vkC
    }
    _Static_assert(sizeof(args->cullMode) == 4, "wire size of cullMode");
    memcpy(&args->cullMode, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetCullMode_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetCullMode *args)
+{
+   vn_decode_vkCmdSetCullMode_args_inline(dec, args);
 }
 
 void
@@ -4120,7 +4699,7 @@ vn_run_vkCmdSetCullMode(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
 {
    struct vn_command_vkCmdSetCullMode args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetCullMode_args(dec, &args);
+   vn_decode_vkCmdSetCullMode_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetCullMode(ctx, dec, &args);
@@ -4135,8 +4714,8 @@ vn_run_vkCmdSetCullMode(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
       vn_encode_vkCmdSetCullMode_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetFrontFace_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetFrontFace *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetFrontFace_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetFrontFace *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -4151,6 +4730,12 @@ vn_decode_vkCmdSetFrontFace_args(struct vn_cs_decoder *dec, struct vn_command_vk
    }
    _Static_assert(sizeof(args->frontFace) == 4, "wire size of frontFace");
    memcpy(&args->frontFace, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetFrontFace_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetFrontFace *args)
+{
+   vn_decode_vkCmdSetFrontFace_args_inline(dec, args);
 }
 
 void
@@ -4197,7 +4782,7 @@ vn_run_vkCmdSetFrontFace(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
 {
    struct vn_command_vkCmdSetFrontFace args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetFrontFace_args(dec, &args);
+   vn_decode_vkCmdSetFrontFace_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetFrontFace(ctx, dec, &args);
@@ -4212,8 +4797,8 @@ vn_run_vkCmdSetFrontFace(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
       vn_encode_vkCmdSetFrontFace_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetPrimitiveTopology_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetPrimitiveTopology *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetPrimitiveTopology_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetPrimitiveTopology *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -4228,6 +4813,12 @@ vn_decode_vkCmdSetPrimitiveTopology_args(struct vn_cs_decoder *dec, struct vn_co
    }
    _Static_assert(sizeof(args->primitiveTopology) == 4, "wire size of primitiveTopology");
    memcpy(&args->primitiveTopology, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetPrimitiveTopology_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetPrimitiveTopology *args)
+{
+   vn_decode_vkCmdSetPrimitiveTopology_args_inline(dec, args);
 }
 
 void
@@ -4274,7 +4865,7 @@ vn_run_vkCmdSetPrimitiveTopology(struct vn_dispatch_context *ctx, struct vn_cs_d
 {
    struct vn_command_vkCmdSetPrimitiveTopology args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetPrimitiveTopology_args(dec, &args);
+   vn_decode_vkCmdSetPrimitiveTopology_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetPrimitiveTopology(ctx, dec, &args);
@@ -4289,11 +4880,11 @@ vn_run_vkCmdSetPrimitiveTopology(struct vn_dispatch_context *ctx, struct vn_cs_d
       vn_encode_vkCmdSetPrimitiveTopology_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetViewportWithCount_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetViewportWithCount *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetViewportWithCount_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetViewportWithCount *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
    if (!span)
       return;
    {
@@ -4305,10 +4896,12 @@ vn_decode_vkCmdSetViewportWithCount_args(struct vn_cs_decoder *dec, struct vn_co
    }
    _Static_assert(sizeof(args->viewportCount) == 4, "wire size of viewportCount");
    memcpy(&args->viewportCount, span + 8, 4);
+   uint64_t prefix_n; /* the size of pViewports */
+   memcpy(&prefix_n, span + 12, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->viewportCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->viewportCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
+      if (n != (uint64_t)(args->viewportCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkViewport *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -4317,6 +4910,12 @@ vn_decode_vkCmdSetViewportWithCount_args(struct vn_cs_decoder *dec, struct vn_co
       }
       args->pViewports = a;
    }
+}
+
+void
+vn_decode_vkCmdSetViewportWithCount_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetViewportWithCount *args)
+{
+   vn_decode_vkCmdSetViewportWithCount_args_inline(dec, args);
 }
 
 void
@@ -4330,7 +4929,7 @@ vn_run_vkCmdSetViewportWithCount(struct vn_dispatch_context *ctx, struct vn_cs_d
 {
    struct vn_command_vkCmdSetViewportWithCount args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetViewportWithCount_args(dec, &args);
+   vn_decode_vkCmdSetViewportWithCount_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdSetViewportWithCount(ctx, &args);
@@ -4341,11 +4940,11 @@ vn_run_vkCmdSetViewportWithCount(struct vn_dispatch_context *ctx, struct vn_cs_d
       vn_encode_vkCmdSetViewportWithCount_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetScissorWithCount_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetScissorWithCount *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetScissorWithCount_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetScissorWithCount *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
    if (!span)
       return;
    {
@@ -4357,10 +4956,12 @@ vn_decode_vkCmdSetScissorWithCount_args(struct vn_cs_decoder *dec, struct vn_com
    }
    _Static_assert(sizeof(args->scissorCount) == 4, "wire size of scissorCount");
    memcpy(&args->scissorCount, span + 8, 4);
+   uint64_t prefix_n; /* the size of pScissors */
+   memcpy(&prefix_n, span + 12, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->scissorCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->scissorCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
+      if (n != (uint64_t)(args->scissorCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkRect2D *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -4369,6 +4970,12 @@ vn_decode_vkCmdSetScissorWithCount_args(struct vn_cs_decoder *dec, struct vn_com
       }
       args->pScissors = a;
    }
+}
+
+void
+vn_decode_vkCmdSetScissorWithCount_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetScissorWithCount *args)
+{
+   vn_decode_vkCmdSetScissorWithCount_args_inline(dec, args);
 }
 
 void
@@ -4382,7 +4989,7 @@ vn_run_vkCmdSetScissorWithCount(struct vn_dispatch_context *ctx, struct vn_cs_de
 {
    struct vn_command_vkCmdSetScissorWithCount args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetScissorWithCount_args(dec, &args);
+   vn_decode_vkCmdSetScissorWithCount_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdSetScissorWithCount(ctx, &args);
@@ -4393,11 +5000,11 @@ vn_run_vkCmdSetScissorWithCount(struct vn_dispatch_context *ctx, struct vn_cs_de
       vn_encode_vkCmdSetScissorWithCount_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdBindVertexBuffers2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindVertexBuffers2 *args)
+VN_CS_INLINE void
+vn_decode_vkCmdBindVertexBuffers2_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindVertexBuffers2 *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 24);
    if (!span)
       return;
    {
@@ -4411,21 +5018,32 @@ vn_decode_vkCmdBindVertexBuffers2_args(struct vn_cs_decoder *dec, struct vn_comm
    memcpy(&args->firstBinding, span + 8, 4);
    _Static_assert(sizeof(args->bindingCount) == 4, "wire size of bindingCount");
    memcpy(&args->bindingCount, span + 12, 4);
+   uint64_t prefix_n; /* the size of pBuffers */
+   memcpy(&prefix_n, span + 16, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 8);
-      if (n && n != (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkBuffer *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
+      /* ids in one bounds check; host handles and objects in one allocation */
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 8);
+      if (n != (uint64_t)(args->bindingCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
+      const uint8_t *ids = n ? vn_decode_peek_bytes(dec, (size_t)n * 8) : NULL;
+      VkBuffer *a = ids ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a) + sizeof(struct vn_object *)) : NULL;
+      struct vn_object **objs = a ? (struct vn_object **)(void *)(a + n) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            a[i] = vn_decode_handle_VkBuffer(dec, true);
+         for (uint64_t i = 0; i < n; i++) {
+            uint64_t id;
+            memcpy(&id, ids + 8 * i, 8);
+            struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, true);
+            a[i] = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+            objs[i] = obj;
+         }
       }
       args->pBuffers = a;
+      args->pBuffers_objects = objs;
    }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->bindingCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkDeviceSize *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -4453,6 +5071,12 @@ vn_decode_vkCmdBindVertexBuffers2_args(struct vn_cs_decoder *dec, struct vn_comm
 }
 
 void
+vn_decode_vkCmdBindVertexBuffers2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindVertexBuffers2 *args)
+{
+   vn_decode_vkCmdBindVertexBuffers2_args_inline(dec, args);
+}
+
+void
 vn_encode_vkCmdBindVertexBuffers2_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdBindVertexBuffers2 *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdBindVertexBuffers2_EXT);
@@ -4463,7 +5087,7 @@ vn_run_vkCmdBindVertexBuffers2(struct vn_dispatch_context *ctx, struct vn_cs_dec
 {
    struct vn_command_vkCmdBindVertexBuffers2 args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdBindVertexBuffers2_args(dec, &args);
+   vn_decode_vkCmdBindVertexBuffers2_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdBindVertexBuffers2(ctx, &args);
@@ -4474,8 +5098,8 @@ vn_run_vkCmdBindVertexBuffers2(struct vn_dispatch_context *ctx, struct vn_cs_dec
       vn_encode_vkCmdBindVertexBuffers2_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetDepthTestEnable_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthTestEnable *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetDepthTestEnable_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthTestEnable *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -4490,6 +5114,12 @@ vn_decode_vkCmdSetDepthTestEnable_args(struct vn_cs_decoder *dec, struct vn_comm
    }
    _Static_assert(sizeof(args->depthTestEnable) == 4, "wire size of depthTestEnable");
    memcpy(&args->depthTestEnable, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetDepthTestEnable_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthTestEnable *args)
+{
+   vn_decode_vkCmdSetDepthTestEnable_args_inline(dec, args);
 }
 
 void
@@ -4536,7 +5166,7 @@ vn_run_vkCmdSetDepthTestEnable(struct vn_dispatch_context *ctx, struct vn_cs_dec
 {
    struct vn_command_vkCmdSetDepthTestEnable args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetDepthTestEnable_args(dec, &args);
+   vn_decode_vkCmdSetDepthTestEnable_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetDepthTestEnable(ctx, dec, &args);
@@ -4551,8 +5181,8 @@ vn_run_vkCmdSetDepthTestEnable(struct vn_dispatch_context *ctx, struct vn_cs_dec
       vn_encode_vkCmdSetDepthTestEnable_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetDepthWriteEnable_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthWriteEnable *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetDepthWriteEnable_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthWriteEnable *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -4567,6 +5197,12 @@ vn_decode_vkCmdSetDepthWriteEnable_args(struct vn_cs_decoder *dec, struct vn_com
    }
    _Static_assert(sizeof(args->depthWriteEnable) == 4, "wire size of depthWriteEnable");
    memcpy(&args->depthWriteEnable, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetDepthWriteEnable_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthWriteEnable *args)
+{
+   vn_decode_vkCmdSetDepthWriteEnable_args_inline(dec, args);
 }
 
 void
@@ -4613,7 +5249,7 @@ vn_run_vkCmdSetDepthWriteEnable(struct vn_dispatch_context *ctx, struct vn_cs_de
 {
    struct vn_command_vkCmdSetDepthWriteEnable args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetDepthWriteEnable_args(dec, &args);
+   vn_decode_vkCmdSetDepthWriteEnable_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetDepthWriteEnable(ctx, dec, &args);
@@ -4628,8 +5264,8 @@ vn_run_vkCmdSetDepthWriteEnable(struct vn_dispatch_context *ctx, struct vn_cs_de
       vn_encode_vkCmdSetDepthWriteEnable_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetDepthCompareOp_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthCompareOp *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetDepthCompareOp_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthCompareOp *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -4644,6 +5280,12 @@ vn_decode_vkCmdSetDepthCompareOp_args(struct vn_cs_decoder *dec, struct vn_comma
    }
    _Static_assert(sizeof(args->depthCompareOp) == 4, "wire size of depthCompareOp");
    memcpy(&args->depthCompareOp, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetDepthCompareOp_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthCompareOp *args)
+{
+   vn_decode_vkCmdSetDepthCompareOp_args_inline(dec, args);
 }
 
 void
@@ -4690,7 +5332,7 @@ vn_run_vkCmdSetDepthCompareOp(struct vn_dispatch_context *ctx, struct vn_cs_deco
 {
    struct vn_command_vkCmdSetDepthCompareOp args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetDepthCompareOp_args(dec, &args);
+   vn_decode_vkCmdSetDepthCompareOp_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetDepthCompareOp(ctx, dec, &args);
@@ -4705,8 +5347,8 @@ vn_run_vkCmdSetDepthCompareOp(struct vn_dispatch_context *ctx, struct vn_cs_deco
       vn_encode_vkCmdSetDepthCompareOp_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetDepthBoundsTestEnable_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthBoundsTestEnable *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetDepthBoundsTestEnable_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthBoundsTestEnable *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -4721,6 +5363,12 @@ vn_decode_vkCmdSetDepthBoundsTestEnable_args(struct vn_cs_decoder *dec, struct v
    }
    _Static_assert(sizeof(args->depthBoundsTestEnable) == 4, "wire size of depthBoundsTestEnable");
    memcpy(&args->depthBoundsTestEnable, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetDepthBoundsTestEnable_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthBoundsTestEnable *args)
+{
+   vn_decode_vkCmdSetDepthBoundsTestEnable_args_inline(dec, args);
 }
 
 void
@@ -4767,7 +5415,7 @@ vn_run_vkCmdSetDepthBoundsTestEnable(struct vn_dispatch_context *ctx, struct vn_
 {
    struct vn_command_vkCmdSetDepthBoundsTestEnable args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetDepthBoundsTestEnable_args(dec, &args);
+   vn_decode_vkCmdSetDepthBoundsTestEnable_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetDepthBoundsTestEnable(ctx, dec, &args);
@@ -4782,8 +5430,8 @@ vn_run_vkCmdSetDepthBoundsTestEnable(struct vn_dispatch_context *ctx, struct vn_
       vn_encode_vkCmdSetDepthBoundsTestEnable_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetStencilTestEnable_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilTestEnable *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetStencilTestEnable_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilTestEnable *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -4798,6 +5446,12 @@ vn_decode_vkCmdSetStencilTestEnable_args(struct vn_cs_decoder *dec, struct vn_co
    }
    _Static_assert(sizeof(args->stencilTestEnable) == 4, "wire size of stencilTestEnable");
    memcpy(&args->stencilTestEnable, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetStencilTestEnable_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilTestEnable *args)
+{
+   vn_decode_vkCmdSetStencilTestEnable_args_inline(dec, args);
 }
 
 void
@@ -4844,7 +5498,7 @@ vn_run_vkCmdSetStencilTestEnable(struct vn_dispatch_context *ctx, struct vn_cs_d
 {
    struct vn_command_vkCmdSetStencilTestEnable args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetStencilTestEnable_args(dec, &args);
+   vn_decode_vkCmdSetStencilTestEnable_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetStencilTestEnable(ctx, dec, &args);
@@ -4859,8 +5513,8 @@ vn_run_vkCmdSetStencilTestEnable(struct vn_dispatch_context *ctx, struct vn_cs_d
       vn_encode_vkCmdSetStencilTestEnable_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetStencilOp_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilOp *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetStencilOp_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilOp *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 28);
@@ -4883,6 +5537,12 @@ vn_decode_vkCmdSetStencilOp_args(struct vn_cs_decoder *dec, struct vn_command_vk
    memcpy(&args->depthFailOp, span + 20, 4);
    _Static_assert(sizeof(args->compareOp) == 4, "wire size of compareOp");
    memcpy(&args->compareOp, span + 24, 4);
+}
+
+void
+vn_decode_vkCmdSetStencilOp_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilOp *args)
+{
+   vn_decode_vkCmdSetStencilOp_args_inline(dec, args);
 }
 
 void
@@ -4933,7 +5593,7 @@ vn_run_vkCmdSetStencilOp(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
 {
    struct vn_command_vkCmdSetStencilOp args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetStencilOp_args(dec, &args);
+   vn_decode_vkCmdSetStencilOp_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetStencilOp(ctx, dec, &args);
@@ -4948,8 +5608,8 @@ vn_run_vkCmdSetStencilOp(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
       vn_encode_vkCmdSetStencilOp_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetRasterizerDiscardEnable_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetRasterizerDiscardEnable *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetRasterizerDiscardEnable_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetRasterizerDiscardEnable *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -4964,6 +5624,12 @@ vn_decode_vkCmdSetRasterizerDiscardEnable_args(struct vn_cs_decoder *dec, struct
    }
    _Static_assert(sizeof(args->rasterizerDiscardEnable) == 4, "wire size of rasterizerDiscardEnable");
    memcpy(&args->rasterizerDiscardEnable, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetRasterizerDiscardEnable_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetRasterizerDiscardEnable *args)
+{
+   vn_decode_vkCmdSetRasterizerDiscardEnable_args_inline(dec, args);
 }
 
 void
@@ -5010,7 +5676,7 @@ vn_run_vkCmdSetRasterizerDiscardEnable(struct vn_dispatch_context *ctx, struct v
 {
    struct vn_command_vkCmdSetRasterizerDiscardEnable args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetRasterizerDiscardEnable_args(dec, &args);
+   vn_decode_vkCmdSetRasterizerDiscardEnable_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetRasterizerDiscardEnable(ctx, dec, &args);
@@ -5025,8 +5691,8 @@ vn_run_vkCmdSetRasterizerDiscardEnable(struct vn_dispatch_context *ctx, struct v
       vn_encode_vkCmdSetRasterizerDiscardEnable_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetDepthBiasEnable_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthBiasEnable *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetDepthBiasEnable_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthBiasEnable *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -5041,6 +5707,12 @@ vn_decode_vkCmdSetDepthBiasEnable_args(struct vn_cs_decoder *dec, struct vn_comm
    }
    _Static_assert(sizeof(args->depthBiasEnable) == 4, "wire size of depthBiasEnable");
    memcpy(&args->depthBiasEnable, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetDepthBiasEnable_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthBiasEnable *args)
+{
+   vn_decode_vkCmdSetDepthBiasEnable_args_inline(dec, args);
 }
 
 void
@@ -5087,7 +5759,7 @@ vn_run_vkCmdSetDepthBiasEnable(struct vn_dispatch_context *ctx, struct vn_cs_dec
 {
    struct vn_command_vkCmdSetDepthBiasEnable args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetDepthBiasEnable_args(dec, &args);
+   vn_decode_vkCmdSetDepthBiasEnable_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetDepthBiasEnable(ctx, dec, &args);
@@ -5102,8 +5774,8 @@ vn_run_vkCmdSetDepthBiasEnable(struct vn_dispatch_context *ctx, struct vn_cs_dec
       vn_encode_vkCmdSetDepthBiasEnable_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetPrimitiveRestartEnable_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetPrimitiveRestartEnable *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetPrimitiveRestartEnable_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetPrimitiveRestartEnable *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -5118,6 +5790,12 @@ vn_decode_vkCmdSetPrimitiveRestartEnable_args(struct vn_cs_decoder *dec, struct 
    }
    _Static_assert(sizeof(args->primitiveRestartEnable) == 4, "wire size of primitiveRestartEnable");
    memcpy(&args->primitiveRestartEnable, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetPrimitiveRestartEnable_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetPrimitiveRestartEnable *args)
+{
+   vn_decode_vkCmdSetPrimitiveRestartEnable_args_inline(dec, args);
 }
 
 void
@@ -5164,7 +5842,7 @@ vn_run_vkCmdSetPrimitiveRestartEnable(struct vn_dispatch_context *ctx, struct vn
 {
    struct vn_command_vkCmdSetPrimitiveRestartEnable args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetPrimitiveRestartEnable_args(dec, &args);
+   vn_decode_vkCmdSetPrimitiveRestartEnable_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetPrimitiveRestartEnable(ctx, dec, &args);
@@ -5179,8 +5857,8 @@ vn_run_vkCmdSetPrimitiveRestartEnable(struct vn_dispatch_context *ctx, struct vn
       vn_encode_vkCmdSetPrimitiveRestartEnable_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetPatchControlPointsEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetPatchControlPointsEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetPatchControlPointsEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetPatchControlPointsEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -5195,6 +5873,12 @@ vn_decode_vkCmdSetPatchControlPointsEXT_args(struct vn_cs_decoder *dec, struct v
    }
    _Static_assert(sizeof(args->patchControlPoints) == 4, "wire size of patchControlPoints");
    memcpy(&args->patchControlPoints, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetPatchControlPointsEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetPatchControlPointsEXT *args)
+{
+   vn_decode_vkCmdSetPatchControlPointsEXT_args_inline(dec, args);
 }
 
 void
@@ -5241,7 +5925,7 @@ vn_run_vkCmdSetPatchControlPointsEXT(struct vn_dispatch_context *ctx, struct vn_
 {
    struct vn_command_vkCmdSetPatchControlPointsEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetPatchControlPointsEXT_args(dec, &args);
+   vn_decode_vkCmdSetPatchControlPointsEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetPatchControlPointsEXT(ctx, dec, &args);
@@ -5256,8 +5940,8 @@ vn_run_vkCmdSetPatchControlPointsEXT(struct vn_dispatch_context *ctx, struct vn_
       vn_encode_vkCmdSetPatchControlPointsEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetLogicOpEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLogicOpEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetLogicOpEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLogicOpEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -5272,6 +5956,12 @@ vn_decode_vkCmdSetLogicOpEXT_args(struct vn_cs_decoder *dec, struct vn_command_v
    }
    _Static_assert(sizeof(args->logicOp) == 4, "wire size of logicOp");
    memcpy(&args->logicOp, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetLogicOpEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLogicOpEXT *args)
+{
+   vn_decode_vkCmdSetLogicOpEXT_args_inline(dec, args);
 }
 
 void
@@ -5318,7 +6008,7 @@ vn_run_vkCmdSetLogicOpEXT(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
 {
    struct vn_command_vkCmdSetLogicOpEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetLogicOpEXT_args(dec, &args);
+   vn_decode_vkCmdSetLogicOpEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetLogicOpEXT(ctx, dec, &args);
@@ -5333,8 +6023,8 @@ vn_run_vkCmdSetLogicOpEXT(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
       vn_encode_vkCmdSetLogicOpEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetLineStipple_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineStipple *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetLineStipple_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineStipple *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -5350,6 +6040,12 @@ vn_decode_vkCmdSetLineStipple_args(struct vn_cs_decoder *dec, struct vn_command_
    _Static_assert(sizeof(args->lineStippleFactor) == 4, "wire size of lineStippleFactor");
    memcpy(&args->lineStippleFactor, span + 8, 4);
    vn_decode_bytes(dec, &args->lineStipplePattern, sizeof(args->lineStipplePattern));
+}
+
+void
+vn_decode_vkCmdSetLineStipple_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineStipple *args)
+{
+   vn_decode_vkCmdSetLineStipple_args_inline(dec, args);
 }
 
 void
@@ -5374,7 +6070,7 @@ vn_run_vkCmdSetLineStipple(struct vn_dispatch_context *ctx, struct vn_cs_decoder
 {
    struct vn_command_vkCmdSetLineStipple args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetLineStipple_args(dec, &args);
+   vn_decode_vkCmdSetLineStipple_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetLineStipple(ctx, dec, &args);
@@ -5385,8 +6081,8 @@ vn_run_vkCmdSetLineStipple(struct vn_dispatch_context *ctx, struct vn_cs_decoder
       vn_encode_vkCmdSetLineStipple_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdBeginConditionalRenderingEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginConditionalRenderingEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdBeginConditionalRenderingEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginConditionalRenderingEXT *args)
 {
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
@@ -5405,6 +6101,12 @@ vn_decode_vkCmdBeginConditionalRenderingEXT_args(struct vn_cs_decoder *dec, stru
 }
 
 void
+vn_decode_vkCmdBeginConditionalRenderingEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBeginConditionalRenderingEXT *args)
+{
+   vn_decode_vkCmdBeginConditionalRenderingEXT_args_inline(dec, args);
+}
+
+void
 vn_encode_vkCmdBeginConditionalRenderingEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdBeginConditionalRenderingEXT *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdBeginConditionalRenderingEXT_EXT);
@@ -5415,7 +6117,7 @@ vn_run_vkCmdBeginConditionalRenderingEXT(struct vn_dispatch_context *ctx, struct
 {
    struct vn_command_vkCmdBeginConditionalRenderingEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdBeginConditionalRenderingEXT_args(dec, &args);
+   vn_decode_vkCmdBeginConditionalRenderingEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdBeginConditionalRenderingEXT(ctx, &args);
@@ -5426,8 +6128,8 @@ vn_run_vkCmdBeginConditionalRenderingEXT(struct vn_dispatch_context *ctx, struct
       vn_encode_vkCmdBeginConditionalRenderingEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdEndConditionalRenderingEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndConditionalRenderingEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdEndConditionalRenderingEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndConditionalRenderingEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 8);
@@ -5440,6 +6142,12 @@ vn_decode_vkCmdEndConditionalRenderingEXT_args(struct vn_cs_decoder *dec, struct
       args->commandBuffer = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->dispatch = obj;
    }
+}
+
+void
+vn_decode_vkCmdEndConditionalRenderingEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndConditionalRenderingEXT *args)
+{
+   vn_decode_vkCmdEndConditionalRenderingEXT_args_inline(dec, args);
 }
 
 void
@@ -5485,7 +6193,7 @@ vn_run_vkCmdEndConditionalRenderingEXT(struct vn_dispatch_context *ctx, struct v
 {
    struct vn_command_vkCmdEndConditionalRenderingEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdEndConditionalRenderingEXT_args(dec, &args);
+   vn_decode_vkCmdEndConditionalRenderingEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdEndConditionalRenderingEXT(ctx, dec, &args);
@@ -5500,11 +6208,11 @@ vn_run_vkCmdEndConditionalRenderingEXT(struct vn_dispatch_context *ctx, struct v
       vn_encode_vkCmdEndConditionalRenderingEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdDrawMultiEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawMultiEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdDrawMultiEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawMultiEXT *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
    if (!span)
       return;
    {
@@ -5516,8 +6224,10 @@ vn_decode_vkCmdDrawMultiEXT_args(struct vn_cs_decoder *dec, struct vn_command_vk
    }
    _Static_assert(sizeof(args->drawCount) == 4, "wire size of drawCount");
    memcpy(&args->drawCount, span + 8, 4);
+   uint64_t prefix_n; /* the size of pVertexInfo */
+   memcpy(&prefix_n, span + 12, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n && n != (uint64_t)(args->drawCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       VkMultiDrawInfoEXT *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
@@ -5533,6 +6243,12 @@ vn_decode_vkCmdDrawMultiEXT_args(struct vn_cs_decoder *dec, struct vn_command_vk
 }
 
 void
+vn_decode_vkCmdDrawMultiEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawMultiEXT *args)
+{
+   vn_decode_vkCmdDrawMultiEXT_args_inline(dec, args);
+}
+
+void
 vn_encode_vkCmdDrawMultiEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdDrawMultiEXT *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdDrawMultiEXT_EXT);
@@ -5543,7 +6259,7 @@ vn_run_vkCmdDrawMultiEXT(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
 {
    struct vn_command_vkCmdDrawMultiEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdDrawMultiEXT_args(dec, &args);
+   vn_decode_vkCmdDrawMultiEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdDrawMultiEXT(ctx, &args);
@@ -5554,11 +6270,11 @@ vn_run_vkCmdDrawMultiEXT(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
       vn_encode_vkCmdDrawMultiEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdDrawMultiIndexedEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawMultiIndexedEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdDrawMultiIndexedEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawMultiIndexedEXT *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
    if (!span)
       return;
    {
@@ -5570,8 +6286,10 @@ vn_decode_vkCmdDrawMultiIndexedEXT_args(struct vn_cs_decoder *dec, struct vn_com
    }
    _Static_assert(sizeof(args->drawCount) == 4, "wire size of drawCount");
    memcpy(&args->drawCount, span + 8, 4);
+   uint64_t prefix_n; /* the size of pIndexInfo */
+   memcpy(&prefix_n, span + 12, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n && n != (uint64_t)(args->drawCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       VkMultiDrawIndexedInfoEXT *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
@@ -5595,6 +6313,12 @@ vn_decode_vkCmdDrawMultiIndexedEXT_args(struct vn_cs_decoder *dec, struct vn_com
 }
 
 void
+vn_decode_vkCmdDrawMultiIndexedEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdDrawMultiIndexedEXT *args)
+{
+   vn_decode_vkCmdDrawMultiIndexedEXT_args_inline(dec, args);
+}
+
+void
 vn_encode_vkCmdDrawMultiIndexedEXT_reply(struct vn_cs_encoder *enc, const struct vn_command_vkCmdDrawMultiIndexedEXT *args)
 {
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdDrawMultiIndexedEXT_EXT);
@@ -5605,7 +6329,7 @@ vn_run_vkCmdDrawMultiIndexedEXT(struct vn_dispatch_context *ctx, struct vn_cs_de
 {
    struct vn_command_vkCmdDrawMultiIndexedEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdDrawMultiIndexedEXT_args(dec, &args);
+   vn_decode_vkCmdDrawMultiIndexedEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdDrawMultiIndexedEXT(ctx, &args);
@@ -5616,11 +6340,11 @@ vn_run_vkCmdDrawMultiIndexedEXT(struct vn_dispatch_context *ctx, struct vn_cs_de
       vn_encode_vkCmdDrawMultiIndexedEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdPushDescriptorSet_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdPushDescriptorSet *args)
+VN_CS_INLINE void
+vn_decode_vkCmdPushDescriptorSet_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdPushDescriptorSet *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 28);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 36);
    if (!span)
       return;
    {
@@ -5637,15 +6361,18 @@ vn_decode_vkCmdPushDescriptorSet_args(struct vn_cs_decoder *dec, struct vn_comma
       memcpy(&id, span + 12, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_PIPELINE_LAYOUT, false);
       args->layout = obj ? (VkPipelineLayout)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->layout_object = obj;
    }
    _Static_assert(sizeof(args->set) == 4, "wire size of set");
    memcpy(&args->set, span + 20, 4);
    _Static_assert(sizeof(args->descriptorWriteCount) == 4, "wire size of descriptorWriteCount");
    memcpy(&args->descriptorWriteCount, span + 24, 4);
+   uint64_t prefix_n; /* the size of pDescriptorWrites */
+   memcpy(&prefix_n, span + 28, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->descriptorWriteCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->descriptorWriteCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
+      if (n != (uint64_t)(args->descriptorWriteCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkWriteDescriptorSet *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -5653,6 +6380,12 @@ vn_decode_vkCmdPushDescriptorSet_args(struct vn_cs_decoder *dec, struct vn_comma
       }
       args->pDescriptorWrites = a;
    }
+}
+
+void
+vn_decode_vkCmdPushDescriptorSet_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdPushDescriptorSet *args)
+{
+   vn_decode_vkCmdPushDescriptorSet_args_inline(dec, args);
 }
 
 void
@@ -5666,7 +6399,7 @@ vn_run_vkCmdPushDescriptorSet(struct vn_dispatch_context *ctx, struct vn_cs_deco
 {
    struct vn_command_vkCmdPushDescriptorSet args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdPushDescriptorSet_args(dec, &args);
+   vn_decode_vkCmdPushDescriptorSet_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdPushDescriptorSet(ctx, &args);
@@ -5677,11 +6410,11 @@ vn_run_vkCmdPushDescriptorSet(struct vn_dispatch_context *ctx, struct vn_cs_deco
       vn_encode_vkCmdPushDescriptorSet_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetColorWriteEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorWriteEnableEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetColorWriteEnableEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorWriteEnableEXT *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
    if (!span)
       return;
    {
@@ -5693,16 +6426,24 @@ vn_decode_vkCmdSetColorWriteEnableEXT_args(struct vn_cs_decoder *dec, struct vn_
    }
    _Static_assert(sizeof(args->attachmentCount) == 4, "wire size of attachmentCount");
    memcpy(&args->attachmentCount, span + 8, 4);
+   uint64_t prefix_n; /* the size of pColorWriteEnables */
+   memcpy(&prefix_n, span + 12, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->attachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->attachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
+      if (n != (uint64_t)(args->attachmentCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkBool32 *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       args->pColorWriteEnables = a;
    }
+}
+
+void
+vn_decode_vkCmdSetColorWriteEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorWriteEnableEXT *args)
+{
+   vn_decode_vkCmdSetColorWriteEnableEXT_args_inline(dec, args);
 }
 
 void
@@ -5716,7 +6457,7 @@ vn_run_vkCmdSetColorWriteEnableEXT(struct vn_dispatch_context *ctx, struct vn_cs
 {
    struct vn_command_vkCmdSetColorWriteEnableEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetColorWriteEnableEXT_args(dec, &args);
+   vn_decode_vkCmdSetColorWriteEnableEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdSetColorWriteEnableEXT(ctx, &args);
@@ -5727,11 +6468,11 @@ vn_run_vkCmdSetColorWriteEnableEXT(struct vn_dispatch_context *ctx, struct vn_cs
       vn_encode_vkCmdSetColorWriteEnableEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetVertexInputEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetVertexInputEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetVertexInputEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetVertexInputEXT *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
    if (!span)
       return;
    {
@@ -5743,10 +6484,12 @@ vn_decode_vkCmdSetVertexInputEXT_args(struct vn_cs_decoder *dec, struct vn_comma
    }
    _Static_assert(sizeof(args->vertexBindingDescriptionCount) == 4, "wire size of vertexBindingDescriptionCount");
    memcpy(&args->vertexBindingDescriptionCount, span + 8, 4);
+   uint64_t prefix_n; /* the size of pVertexBindingDescriptions */
+   memcpy(&prefix_n, span + 12, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->vertexBindingDescriptionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->vertexBindingDescriptionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
+      if (n != (uint64_t)(args->vertexBindingDescriptionCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkVertexInputBindingDescription2EXT *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -5757,8 +6500,8 @@ vn_decode_vkCmdSetVertexInputEXT_args(struct vn_cs_decoder *dec, struct vn_comma
    vn_decode_bytes(dec, &args->vertexAttributeDescriptionCount, sizeof(args->vertexAttributeDescriptionCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->vertexAttributeDescriptionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->vertexAttributeDescriptionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->vertexAttributeDescriptionCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkVertexInputAttributeDescription2EXT *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -5766,6 +6509,12 @@ vn_decode_vkCmdSetVertexInputEXT_args(struct vn_cs_decoder *dec, struct vn_comma
       }
       args->pVertexAttributeDescriptions = a;
    }
+}
+
+void
+vn_decode_vkCmdSetVertexInputEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetVertexInputEXT *args)
+{
+   vn_decode_vkCmdSetVertexInputEXT_args_inline(dec, args);
 }
 
 void
@@ -5779,7 +6528,7 @@ vn_run_vkCmdSetVertexInputEXT(struct vn_dispatch_context *ctx, struct vn_cs_deco
 {
    struct vn_command_vkCmdSetVertexInputEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetVertexInputEXT_args(dec, &args);
+   vn_decode_vkCmdSetVertexInputEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdSetVertexInputEXT(ctx, &args);
@@ -5790,8 +6539,8 @@ vn_run_vkCmdSetVertexInputEXT(struct vn_dispatch_context *ctx, struct vn_cs_deco
       vn_encode_vkCmdSetVertexInputEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetTessellationDomainOriginEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetTessellationDomainOriginEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetTessellationDomainOriginEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetTessellationDomainOriginEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -5806,6 +6555,12 @@ vn_decode_vkCmdSetTessellationDomainOriginEXT_args(struct vn_cs_decoder *dec, st
    }
    _Static_assert(sizeof(args->domainOrigin) == 4, "wire size of domainOrigin");
    memcpy(&args->domainOrigin, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetTessellationDomainOriginEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetTessellationDomainOriginEXT *args)
+{
+   vn_decode_vkCmdSetTessellationDomainOriginEXT_args_inline(dec, args);
 }
 
 void
@@ -5852,7 +6607,7 @@ vn_run_vkCmdSetTessellationDomainOriginEXT(struct vn_dispatch_context *ctx, stru
 {
    struct vn_command_vkCmdSetTessellationDomainOriginEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetTessellationDomainOriginEXT_args(dec, &args);
+   vn_decode_vkCmdSetTessellationDomainOriginEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetTessellationDomainOriginEXT(ctx, dec, &args);
@@ -5867,8 +6622,8 @@ vn_run_vkCmdSetTessellationDomainOriginEXT(struct vn_dispatch_context *ctx, stru
       vn_encode_vkCmdSetTessellationDomainOriginEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetDepthClampEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthClampEnableEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetDepthClampEnableEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthClampEnableEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -5883,6 +6638,12 @@ vn_decode_vkCmdSetDepthClampEnableEXT_args(struct vn_cs_decoder *dec, struct vn_
    }
    _Static_assert(sizeof(args->depthClampEnable) == 4, "wire size of depthClampEnable");
    memcpy(&args->depthClampEnable, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetDepthClampEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthClampEnableEXT *args)
+{
+   vn_decode_vkCmdSetDepthClampEnableEXT_args_inline(dec, args);
 }
 
 void
@@ -5929,7 +6690,7 @@ vn_run_vkCmdSetDepthClampEnableEXT(struct vn_dispatch_context *ctx, struct vn_cs
 {
    struct vn_command_vkCmdSetDepthClampEnableEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetDepthClampEnableEXT_args(dec, &args);
+   vn_decode_vkCmdSetDepthClampEnableEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetDepthClampEnableEXT(ctx, dec, &args);
@@ -5944,8 +6705,8 @@ vn_run_vkCmdSetDepthClampEnableEXT(struct vn_dispatch_context *ctx, struct vn_cs
       vn_encode_vkCmdSetDepthClampEnableEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetPolygonModeEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetPolygonModeEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetPolygonModeEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetPolygonModeEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -5960,6 +6721,12 @@ vn_decode_vkCmdSetPolygonModeEXT_args(struct vn_cs_decoder *dec, struct vn_comma
    }
    _Static_assert(sizeof(args->polygonMode) == 4, "wire size of polygonMode");
    memcpy(&args->polygonMode, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetPolygonModeEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetPolygonModeEXT *args)
+{
+   vn_decode_vkCmdSetPolygonModeEXT_args_inline(dec, args);
 }
 
 void
@@ -6006,7 +6773,7 @@ vn_run_vkCmdSetPolygonModeEXT(struct vn_dispatch_context *ctx, struct vn_cs_deco
 {
    struct vn_command_vkCmdSetPolygonModeEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetPolygonModeEXT_args(dec, &args);
+   vn_decode_vkCmdSetPolygonModeEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetPolygonModeEXT(ctx, dec, &args);
@@ -6021,8 +6788,8 @@ vn_run_vkCmdSetPolygonModeEXT(struct vn_dispatch_context *ctx, struct vn_cs_deco
       vn_encode_vkCmdSetPolygonModeEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetRasterizationSamplesEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetRasterizationSamplesEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetRasterizationSamplesEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetRasterizationSamplesEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -6037,6 +6804,12 @@ vn_decode_vkCmdSetRasterizationSamplesEXT_args(struct vn_cs_decoder *dec, struct
    }
    _Static_assert(sizeof(args->rasterizationSamples) == 4, "wire size of rasterizationSamples");
    memcpy(&args->rasterizationSamples, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetRasterizationSamplesEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetRasterizationSamplesEXT *args)
+{
+   vn_decode_vkCmdSetRasterizationSamplesEXT_args_inline(dec, args);
 }
 
 void
@@ -6083,7 +6856,7 @@ vn_run_vkCmdSetRasterizationSamplesEXT(struct vn_dispatch_context *ctx, struct v
 {
    struct vn_command_vkCmdSetRasterizationSamplesEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetRasterizationSamplesEXT_args(dec, &args);
+   vn_decode_vkCmdSetRasterizationSamplesEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetRasterizationSamplesEXT(ctx, dec, &args);
@@ -6098,11 +6871,11 @@ vn_run_vkCmdSetRasterizationSamplesEXT(struct vn_dispatch_context *ctx, struct v
       vn_encode_vkCmdSetRasterizationSamplesEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetSampleMaskEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetSampleMaskEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetSampleMaskEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetSampleMaskEXT *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
    if (!span)
       return;
    {
@@ -6114,16 +6887,24 @@ vn_decode_vkCmdSetSampleMaskEXT_args(struct vn_cs_decoder *dec, struct vn_comman
    }
    _Static_assert(sizeof(args->samples) == 4, "wire size of samples");
    memcpy(&args->samples, span + 8, 4);
+   uint64_t prefix_n; /* the size of pSampleMask */
+   memcpy(&prefix_n, span + 12, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)((args->samples + 31) / 32)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)((args->samples + 31) / 32)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
+      if (n != (uint64_t)((args->samples + 31) / 32))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkSampleMask *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       args->pSampleMask = a;
    }
+}
+
+void
+vn_decode_vkCmdSetSampleMaskEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetSampleMaskEXT *args)
+{
+   vn_decode_vkCmdSetSampleMaskEXT_args_inline(dec, args);
 }
 
 void
@@ -6148,7 +6929,7 @@ vn_run_vkCmdSetSampleMaskEXT(struct vn_dispatch_context *ctx, struct vn_cs_decod
 {
    struct vn_command_vkCmdSetSampleMaskEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetSampleMaskEXT_args(dec, &args);
+   vn_decode_vkCmdSetSampleMaskEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetSampleMaskEXT(ctx, dec, &args);
@@ -6159,8 +6940,8 @@ vn_run_vkCmdSetSampleMaskEXT(struct vn_dispatch_context *ctx, struct vn_cs_decod
       vn_encode_vkCmdSetSampleMaskEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetAlphaToCoverageEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetAlphaToCoverageEnableEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetAlphaToCoverageEnableEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetAlphaToCoverageEnableEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -6175,6 +6956,12 @@ vn_decode_vkCmdSetAlphaToCoverageEnableEXT_args(struct vn_cs_decoder *dec, struc
    }
    _Static_assert(sizeof(args->alphaToCoverageEnable) == 4, "wire size of alphaToCoverageEnable");
    memcpy(&args->alphaToCoverageEnable, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetAlphaToCoverageEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetAlphaToCoverageEnableEXT *args)
+{
+   vn_decode_vkCmdSetAlphaToCoverageEnableEXT_args_inline(dec, args);
 }
 
 void
@@ -6221,7 +7008,7 @@ vn_run_vkCmdSetAlphaToCoverageEnableEXT(struct vn_dispatch_context *ctx, struct 
 {
    struct vn_command_vkCmdSetAlphaToCoverageEnableEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetAlphaToCoverageEnableEXT_args(dec, &args);
+   vn_decode_vkCmdSetAlphaToCoverageEnableEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetAlphaToCoverageEnableEXT(ctx, dec, &args);
@@ -6236,8 +7023,8 @@ vn_run_vkCmdSetAlphaToCoverageEnableEXT(struct vn_dispatch_context *ctx, struct 
       vn_encode_vkCmdSetAlphaToCoverageEnableEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetAlphaToOneEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetAlphaToOneEnableEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetAlphaToOneEnableEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetAlphaToOneEnableEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -6252,6 +7039,12 @@ vn_decode_vkCmdSetAlphaToOneEnableEXT_args(struct vn_cs_decoder *dec, struct vn_
    }
    _Static_assert(sizeof(args->alphaToOneEnable) == 4, "wire size of alphaToOneEnable");
    memcpy(&args->alphaToOneEnable, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetAlphaToOneEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetAlphaToOneEnableEXT *args)
+{
+   vn_decode_vkCmdSetAlphaToOneEnableEXT_args_inline(dec, args);
 }
 
 void
@@ -6298,7 +7091,7 @@ vn_run_vkCmdSetAlphaToOneEnableEXT(struct vn_dispatch_context *ctx, struct vn_cs
 {
    struct vn_command_vkCmdSetAlphaToOneEnableEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetAlphaToOneEnableEXT_args(dec, &args);
+   vn_decode_vkCmdSetAlphaToOneEnableEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetAlphaToOneEnableEXT(ctx, dec, &args);
@@ -6313,8 +7106,8 @@ vn_run_vkCmdSetAlphaToOneEnableEXT(struct vn_dispatch_context *ctx, struct vn_cs
       vn_encode_vkCmdSetAlphaToOneEnableEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetLogicOpEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLogicOpEnableEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetLogicOpEnableEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLogicOpEnableEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -6329,6 +7122,12 @@ vn_decode_vkCmdSetLogicOpEnableEXT_args(struct vn_cs_decoder *dec, struct vn_com
    }
    _Static_assert(sizeof(args->logicOpEnable) == 4, "wire size of logicOpEnable");
    memcpy(&args->logicOpEnable, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetLogicOpEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLogicOpEnableEXT *args)
+{
+   vn_decode_vkCmdSetLogicOpEnableEXT_args_inline(dec, args);
 }
 
 void
@@ -6375,7 +7174,7 @@ vn_run_vkCmdSetLogicOpEnableEXT(struct vn_dispatch_context *ctx, struct vn_cs_de
 {
    struct vn_command_vkCmdSetLogicOpEnableEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetLogicOpEnableEXT_args(dec, &args);
+   vn_decode_vkCmdSetLogicOpEnableEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetLogicOpEnableEXT(ctx, dec, &args);
@@ -6390,11 +7189,11 @@ vn_run_vkCmdSetLogicOpEnableEXT(struct vn_dispatch_context *ctx, struct vn_cs_de
       vn_encode_vkCmdSetLogicOpEnableEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetColorBlendEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorBlendEnableEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetColorBlendEnableEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorBlendEnableEXT *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 24);
    if (!span)
       return;
    {
@@ -6408,16 +7207,24 @@ vn_decode_vkCmdSetColorBlendEnableEXT_args(struct vn_cs_decoder *dec, struct vn_
    memcpy(&args->firstAttachment, span + 8, 4);
    _Static_assert(sizeof(args->attachmentCount) == 4, "wire size of attachmentCount");
    memcpy(&args->attachmentCount, span + 12, 4);
+   uint64_t prefix_n; /* the size of pColorBlendEnables */
+   memcpy(&prefix_n, span + 16, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->attachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->attachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
+      if (n != (uint64_t)(args->attachmentCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkBool32 *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       args->pColorBlendEnables = a;
    }
+}
+
+void
+vn_decode_vkCmdSetColorBlendEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorBlendEnableEXT *args)
+{
+   vn_decode_vkCmdSetColorBlendEnableEXT_args_inline(dec, args);
 }
 
 void
@@ -6442,7 +7249,7 @@ vn_run_vkCmdSetColorBlendEnableEXT(struct vn_dispatch_context *ctx, struct vn_cs
 {
    struct vn_command_vkCmdSetColorBlendEnableEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetColorBlendEnableEXT_args(dec, &args);
+   vn_decode_vkCmdSetColorBlendEnableEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetColorBlendEnableEXT(ctx, dec, &args);
@@ -6453,11 +7260,11 @@ vn_run_vkCmdSetColorBlendEnableEXT(struct vn_dispatch_context *ctx, struct vn_cs
       vn_encode_vkCmdSetColorBlendEnableEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetColorBlendEquationEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorBlendEquationEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetColorBlendEquationEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorBlendEquationEXT *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 24);
    if (!span)
       return;
    {
@@ -6471,10 +7278,12 @@ vn_decode_vkCmdSetColorBlendEquationEXT_args(struct vn_cs_decoder *dec, struct v
    memcpy(&args->firstAttachment, span + 8, 4);
    _Static_assert(sizeof(args->attachmentCount) == 4, "wire size of attachmentCount");
    memcpy(&args->attachmentCount, span + 12, 4);
+   uint64_t prefix_n; /* the size of pColorBlendEquations */
+   memcpy(&prefix_n, span + 16, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->attachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->attachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
+      if (n != (uint64_t)(args->attachmentCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkColorBlendEquationEXT *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -6483,6 +7292,12 @@ vn_decode_vkCmdSetColorBlendEquationEXT_args(struct vn_cs_decoder *dec, struct v
       }
       args->pColorBlendEquations = a;
    }
+}
+
+void
+vn_decode_vkCmdSetColorBlendEquationEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorBlendEquationEXT *args)
+{
+   vn_decode_vkCmdSetColorBlendEquationEXT_args_inline(dec, args);
 }
 
 void
@@ -6507,7 +7322,7 @@ vn_run_vkCmdSetColorBlendEquationEXT(struct vn_dispatch_context *ctx, struct vn_
 {
    struct vn_command_vkCmdSetColorBlendEquationEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetColorBlendEquationEXT_args(dec, &args);
+   vn_decode_vkCmdSetColorBlendEquationEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetColorBlendEquationEXT(ctx, dec, &args);
@@ -6518,11 +7333,11 @@ vn_run_vkCmdSetColorBlendEquationEXT(struct vn_dispatch_context *ctx, struct vn_
       vn_encode_vkCmdSetColorBlendEquationEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetColorWriteMaskEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorWriteMaskEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetColorWriteMaskEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorWriteMaskEXT *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 24);
    if (!span)
       return;
    {
@@ -6536,16 +7351,24 @@ vn_decode_vkCmdSetColorWriteMaskEXT_args(struct vn_cs_decoder *dec, struct vn_co
    memcpy(&args->firstAttachment, span + 8, 4);
    _Static_assert(sizeof(args->attachmentCount) == 4, "wire size of attachmentCount");
    memcpy(&args->attachmentCount, span + 12, 4);
+   uint64_t prefix_n; /* the size of pColorWriteMasks */
+   memcpy(&prefix_n, span + 16, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->attachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->attachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
+      if (n != (uint64_t)(args->attachmentCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkColorComponentFlags *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       args->pColorWriteMasks = a;
    }
+}
+
+void
+vn_decode_vkCmdSetColorWriteMaskEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorWriteMaskEXT *args)
+{
+   vn_decode_vkCmdSetColorWriteMaskEXT_args_inline(dec, args);
 }
 
 void
@@ -6570,7 +7393,7 @@ vn_run_vkCmdSetColorWriteMaskEXT(struct vn_dispatch_context *ctx, struct vn_cs_d
 {
    struct vn_command_vkCmdSetColorWriteMaskEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetColorWriteMaskEXT_args(dec, &args);
+   vn_decode_vkCmdSetColorWriteMaskEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetColorWriteMaskEXT(ctx, dec, &args);
@@ -6581,8 +7404,8 @@ vn_run_vkCmdSetColorWriteMaskEXT(struct vn_dispatch_context *ctx, struct vn_cs_d
       vn_encode_vkCmdSetColorWriteMaskEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetRasterizationStreamEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetRasterizationStreamEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetRasterizationStreamEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetRasterizationStreamEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -6597,6 +7420,12 @@ vn_decode_vkCmdSetRasterizationStreamEXT_args(struct vn_cs_decoder *dec, struct 
    }
    _Static_assert(sizeof(args->rasterizationStream) == 4, "wire size of rasterizationStream");
    memcpy(&args->rasterizationStream, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetRasterizationStreamEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetRasterizationStreamEXT *args)
+{
+   vn_decode_vkCmdSetRasterizationStreamEXT_args_inline(dec, args);
 }
 
 void
@@ -6643,7 +7472,7 @@ vn_run_vkCmdSetRasterizationStreamEXT(struct vn_dispatch_context *ctx, struct vn
 {
    struct vn_command_vkCmdSetRasterizationStreamEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetRasterizationStreamEXT_args(dec, &args);
+   vn_decode_vkCmdSetRasterizationStreamEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetRasterizationStreamEXT(ctx, dec, &args);
@@ -6658,8 +7487,8 @@ vn_run_vkCmdSetRasterizationStreamEXT(struct vn_dispatch_context *ctx, struct vn
       vn_encode_vkCmdSetRasterizationStreamEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetConservativeRasterizationModeEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetConservativeRasterizationModeEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetConservativeRasterizationModeEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetConservativeRasterizationModeEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -6674,6 +7503,12 @@ vn_decode_vkCmdSetConservativeRasterizationModeEXT_args(struct vn_cs_decoder *de
    }
    _Static_assert(sizeof(args->conservativeRasterizationMode) == 4, "wire size of conservativeRasterizationMode");
    memcpy(&args->conservativeRasterizationMode, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetConservativeRasterizationModeEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetConservativeRasterizationModeEXT *args)
+{
+   vn_decode_vkCmdSetConservativeRasterizationModeEXT_args_inline(dec, args);
 }
 
 void
@@ -6720,7 +7555,7 @@ vn_run_vkCmdSetConservativeRasterizationModeEXT(struct vn_dispatch_context *ctx,
 {
    struct vn_command_vkCmdSetConservativeRasterizationModeEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetConservativeRasterizationModeEXT_args(dec, &args);
+   vn_decode_vkCmdSetConservativeRasterizationModeEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetConservativeRasterizationModeEXT(ctx, dec, &args);
@@ -6735,8 +7570,8 @@ vn_run_vkCmdSetConservativeRasterizationModeEXT(struct vn_dispatch_context *ctx,
       vn_encode_vkCmdSetConservativeRasterizationModeEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetExtraPrimitiveOverestimationSizeEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetExtraPrimitiveOverestimationSizeEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetExtraPrimitiveOverestimationSizeEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetExtraPrimitiveOverestimationSizeEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -6751,6 +7586,12 @@ vn_decode_vkCmdSetExtraPrimitiveOverestimationSizeEXT_args(struct vn_cs_decoder 
    }
    _Static_assert(sizeof(args->extraPrimitiveOverestimationSize) == 4, "wire size of extraPrimitiveOverestimationSize");
    memcpy(&args->extraPrimitiveOverestimationSize, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetExtraPrimitiveOverestimationSizeEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetExtraPrimitiveOverestimationSizeEXT *args)
+{
+   vn_decode_vkCmdSetExtraPrimitiveOverestimationSizeEXT_args_inline(dec, args);
 }
 
 void
@@ -6797,7 +7638,7 @@ vn_run_vkCmdSetExtraPrimitiveOverestimationSizeEXT(struct vn_dispatch_context *c
 {
    struct vn_command_vkCmdSetExtraPrimitiveOverestimationSizeEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetExtraPrimitiveOverestimationSizeEXT_args(dec, &args);
+   vn_decode_vkCmdSetExtraPrimitiveOverestimationSizeEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetExtraPrimitiveOverestimationSizeEXT(ctx, dec, &args);
@@ -6812,8 +7653,8 @@ vn_run_vkCmdSetExtraPrimitiveOverestimationSizeEXT(struct vn_dispatch_context *c
       vn_encode_vkCmdSetExtraPrimitiveOverestimationSizeEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetDepthClipEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthClipEnableEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetDepthClipEnableEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthClipEnableEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -6828,6 +7669,12 @@ vn_decode_vkCmdSetDepthClipEnableEXT_args(struct vn_cs_decoder *dec, struct vn_c
    }
    _Static_assert(sizeof(args->depthClipEnable) == 4, "wire size of depthClipEnable");
    memcpy(&args->depthClipEnable, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetDepthClipEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthClipEnableEXT *args)
+{
+   vn_decode_vkCmdSetDepthClipEnableEXT_args_inline(dec, args);
 }
 
 void
@@ -6874,7 +7721,7 @@ vn_run_vkCmdSetDepthClipEnableEXT(struct vn_dispatch_context *ctx, struct vn_cs_
 {
    struct vn_command_vkCmdSetDepthClipEnableEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetDepthClipEnableEXT_args(dec, &args);
+   vn_decode_vkCmdSetDepthClipEnableEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetDepthClipEnableEXT(ctx, dec, &args);
@@ -6889,8 +7736,8 @@ vn_run_vkCmdSetDepthClipEnableEXT(struct vn_dispatch_context *ctx, struct vn_cs_
       vn_encode_vkCmdSetDepthClipEnableEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetSampleLocationsEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetSampleLocationsEnableEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetSampleLocationsEnableEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetSampleLocationsEnableEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -6905,6 +7752,12 @@ vn_decode_vkCmdSetSampleLocationsEnableEXT_args(struct vn_cs_decoder *dec, struc
    }
    _Static_assert(sizeof(args->sampleLocationsEnable) == 4, "wire size of sampleLocationsEnable");
    memcpy(&args->sampleLocationsEnable, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetSampleLocationsEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetSampleLocationsEnableEXT *args)
+{
+   vn_decode_vkCmdSetSampleLocationsEnableEXT_args_inline(dec, args);
 }
 
 void
@@ -6951,7 +7804,7 @@ vn_run_vkCmdSetSampleLocationsEnableEXT(struct vn_dispatch_context *ctx, struct 
 {
    struct vn_command_vkCmdSetSampleLocationsEnableEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetSampleLocationsEnableEXT_args(dec, &args);
+   vn_decode_vkCmdSetSampleLocationsEnableEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetSampleLocationsEnableEXT(ctx, dec, &args);
@@ -6966,11 +7819,11 @@ vn_run_vkCmdSetSampleLocationsEnableEXT(struct vn_dispatch_context *ctx, struct 
       vn_encode_vkCmdSetSampleLocationsEnableEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetColorBlendAdvancedEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorBlendAdvancedEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetColorBlendAdvancedEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorBlendAdvancedEXT *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 24);
    if (!span)
       return;
    {
@@ -6984,10 +7837,12 @@ vn_decode_vkCmdSetColorBlendAdvancedEXT_args(struct vn_cs_decoder *dec, struct v
    memcpy(&args->firstAttachment, span + 8, 4);
    _Static_assert(sizeof(args->attachmentCount) == 4, "wire size of attachmentCount");
    memcpy(&args->attachmentCount, span + 12, 4);
+   uint64_t prefix_n; /* the size of pColorBlendAdvanced */
+   memcpy(&prefix_n, span + 16, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->attachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->attachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
+      if (n != (uint64_t)(args->attachmentCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkColorBlendAdvancedEXT *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -6996,6 +7851,12 @@ vn_decode_vkCmdSetColorBlendAdvancedEXT_args(struct vn_cs_decoder *dec, struct v
       }
       args->pColorBlendAdvanced = a;
    }
+}
+
+void
+vn_decode_vkCmdSetColorBlendAdvancedEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetColorBlendAdvancedEXT *args)
+{
+   vn_decode_vkCmdSetColorBlendAdvancedEXT_args_inline(dec, args);
 }
 
 void
@@ -7020,7 +7881,7 @@ vn_run_vkCmdSetColorBlendAdvancedEXT(struct vn_dispatch_context *ctx, struct vn_
 {
    struct vn_command_vkCmdSetColorBlendAdvancedEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetColorBlendAdvancedEXT_args(dec, &args);
+   vn_decode_vkCmdSetColorBlendAdvancedEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetColorBlendAdvancedEXT(ctx, dec, &args);
@@ -7031,8 +7892,8 @@ vn_run_vkCmdSetColorBlendAdvancedEXT(struct vn_dispatch_context *ctx, struct vn_
       vn_encode_vkCmdSetColorBlendAdvancedEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetProvokingVertexModeEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetProvokingVertexModeEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetProvokingVertexModeEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetProvokingVertexModeEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -7047,6 +7908,12 @@ vn_decode_vkCmdSetProvokingVertexModeEXT_args(struct vn_cs_decoder *dec, struct 
    }
    _Static_assert(sizeof(args->provokingVertexMode) == 4, "wire size of provokingVertexMode");
    memcpy(&args->provokingVertexMode, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetProvokingVertexModeEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetProvokingVertexModeEXT *args)
+{
+   vn_decode_vkCmdSetProvokingVertexModeEXT_args_inline(dec, args);
 }
 
 void
@@ -7093,7 +7960,7 @@ vn_run_vkCmdSetProvokingVertexModeEXT(struct vn_dispatch_context *ctx, struct vn
 {
    struct vn_command_vkCmdSetProvokingVertexModeEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetProvokingVertexModeEXT_args(dec, &args);
+   vn_decode_vkCmdSetProvokingVertexModeEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetProvokingVertexModeEXT(ctx, dec, &args);
@@ -7108,8 +7975,8 @@ vn_run_vkCmdSetProvokingVertexModeEXT(struct vn_dispatch_context *ctx, struct vn
       vn_encode_vkCmdSetProvokingVertexModeEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetLineRasterizationModeEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineRasterizationModeEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetLineRasterizationModeEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineRasterizationModeEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -7124,6 +7991,12 @@ vn_decode_vkCmdSetLineRasterizationModeEXT_args(struct vn_cs_decoder *dec, struc
    }
    _Static_assert(sizeof(args->lineRasterizationMode) == 4, "wire size of lineRasterizationMode");
    memcpy(&args->lineRasterizationMode, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetLineRasterizationModeEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineRasterizationModeEXT *args)
+{
+   vn_decode_vkCmdSetLineRasterizationModeEXT_args_inline(dec, args);
 }
 
 void
@@ -7170,7 +8043,7 @@ vn_run_vkCmdSetLineRasterizationModeEXT(struct vn_dispatch_context *ctx, struct 
 {
    struct vn_command_vkCmdSetLineRasterizationModeEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetLineRasterizationModeEXT_args(dec, &args);
+   vn_decode_vkCmdSetLineRasterizationModeEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetLineRasterizationModeEXT(ctx, dec, &args);
@@ -7185,8 +8058,8 @@ vn_run_vkCmdSetLineRasterizationModeEXT(struct vn_dispatch_context *ctx, struct 
       vn_encode_vkCmdSetLineRasterizationModeEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetLineStippleEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineStippleEnableEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetLineStippleEnableEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineStippleEnableEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -7201,6 +8074,12 @@ vn_decode_vkCmdSetLineStippleEnableEXT_args(struct vn_cs_decoder *dec, struct vn
    }
    _Static_assert(sizeof(args->stippledLineEnable) == 4, "wire size of stippledLineEnable");
    memcpy(&args->stippledLineEnable, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetLineStippleEnableEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineStippleEnableEXT *args)
+{
+   vn_decode_vkCmdSetLineStippleEnableEXT_args_inline(dec, args);
 }
 
 void
@@ -7247,7 +8126,7 @@ vn_run_vkCmdSetLineStippleEnableEXT(struct vn_dispatch_context *ctx, struct vn_c
 {
    struct vn_command_vkCmdSetLineStippleEnableEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetLineStippleEnableEXT_args(dec, &args);
+   vn_decode_vkCmdSetLineStippleEnableEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetLineStippleEnableEXT(ctx, dec, &args);
@@ -7262,8 +8141,8 @@ vn_run_vkCmdSetLineStippleEnableEXT(struct vn_dispatch_context *ctx, struct vn_c
       vn_encode_vkCmdSetLineStippleEnableEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetDepthClipNegativeOneToOneEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthClipNegativeOneToOneEXT *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetDepthClipNegativeOneToOneEXT_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthClipNegativeOneToOneEXT *args)
 {
    /* fixed layout: one bounds check for the whole command */
    const uint8_t *span = vn_decode_peek_bytes(dec, 12);
@@ -7278,6 +8157,12 @@ vn_decode_vkCmdSetDepthClipNegativeOneToOneEXT_args(struct vn_cs_decoder *dec, s
    }
    _Static_assert(sizeof(args->negativeOneToOne) == 4, "wire size of negativeOneToOne");
    memcpy(&args->negativeOneToOne, span + 8, 4);
+}
+
+void
+vn_decode_vkCmdSetDepthClipNegativeOneToOneEXT_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthClipNegativeOneToOneEXT *args)
+{
+   vn_decode_vkCmdSetDepthClipNegativeOneToOneEXT_args_inline(dec, args);
 }
 
 void
@@ -7324,7 +8209,7 @@ vn_run_vkCmdSetDepthClipNegativeOneToOneEXT(struct vn_dispatch_context *ctx, str
 {
    struct vn_command_vkCmdSetDepthClipNegativeOneToOneEXT args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetDepthClipNegativeOneToOneEXT_args(dec, &args);
+   vn_decode_vkCmdSetDepthClipNegativeOneToOneEXT_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetDepthClipNegativeOneToOneEXT(ctx, dec, &args);
@@ -7339,8 +8224,8 @@ vn_run_vkCmdSetDepthClipNegativeOneToOneEXT(struct vn_dispatch_context *ctx, str
       vn_encode_vkCmdSetDepthClipNegativeOneToOneEXT_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdSetFragmentShadingRateKHR_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetFragmentShadingRateKHR *args)
+VN_CS_INLINE void
+vn_decode_vkCmdSetFragmentShadingRateKHR_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetFragmentShadingRateKHR *args)
 {
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
@@ -7359,6 +8244,12 @@ vn_decode_vkCmdSetFragmentShadingRateKHR_args(struct vn_cs_decoder *dec, struct 
    if (vn_decode_array_size_expect(dec, 2)) {
       vn_decode_bytes(dec, args->combinerOps, sizeof(args->combinerOps));
    }
+}
+
+void
+vn_decode_vkCmdSetFragmentShadingRateKHR_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetFragmentShadingRateKHR *args)
+{
+   vn_decode_vkCmdSetFragmentShadingRateKHR_args_inline(dec, args);
 }
 
 void
@@ -7383,7 +8274,7 @@ vn_run_vkCmdSetFragmentShadingRateKHR(struct vn_dispatch_context *ctx, struct vn
 {
    struct vn_command_vkCmdSetFragmentShadingRateKHR args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdSetFragmentShadingRateKHR_args(dec, &args);
+   vn_decode_vkCmdSetFragmentShadingRateKHR_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_exec_vkCmdSetFragmentShadingRateKHR(ctx, dec, &args);
@@ -7394,8 +8285,8 @@ vn_run_vkCmdSetFragmentShadingRateKHR(struct vn_dispatch_context *ctx, struct vn
       vn_encode_vkCmdSetFragmentShadingRateKHR_reply(enc, &args);
 }
 
-void
-vn_decode_vkCmdBindIndexBuffer2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindIndexBuffer2 *args)
+VN_CS_INLINE void
+vn_decode_vkCmdBindIndexBuffer2_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindIndexBuffer2 *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 36);
@@ -7413,6 +8304,7 @@ vn_decode_vkCmdBindIndexBuffer2_args(struct vn_cs_decoder *dec, struct vn_comman
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_BUFFER, true);
       args->buffer = obj ? (VkBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->buffer_object = obj;
    }
    _Static_assert(sizeof(args->offset) == 8, "wire size of offset");
    memcpy(&args->offset, span + 16, 8);
@@ -7420,6 +8312,12 @@ vn_decode_vkCmdBindIndexBuffer2_args(struct vn_cs_decoder *dec, struct vn_comman
    memcpy(&args->size, span + 24, 8);
    _Static_assert(sizeof(args->indexType) == 4, "wire size of indexType");
    memcpy(&args->indexType, span + 32, 4);
+}
+
+void
+vn_decode_vkCmdBindIndexBuffer2_args(struct vn_cs_decoder *dec, struct vn_command_vkCmdBindIndexBuffer2 *args)
+{
+   vn_decode_vkCmdBindIndexBuffer2_args_inline(dec, args);
 }
 
 void
@@ -7433,7 +8331,7 @@ vn_run_vkCmdBindIndexBuffer2(struct vn_dispatch_context *ctx, struct vn_cs_decod
 {
    struct vn_command_vkCmdBindIndexBuffer2 args;
    memset(&args, 0, sizeof(args));
-   vn_decode_vkCmdBindIndexBuffer2_args(dec, &args);
+   vn_decode_vkCmdBindIndexBuffer2_args_inline(dec, &args);
    if (dec->fatal)
       return;
    vn_handle_vkCmdBindIndexBuffer2(ctx, &args);

@@ -68,7 +68,7 @@ void
 vn_decode_vkFreeCommandBuffers_args(struct vn_cs_decoder *dec, struct vn_command_vkFreeCommandBuffers *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 28);
    if (!span)
       return;
    {
@@ -83,18 +83,30 @@ vn_decode_vkFreeCommandBuffers_args(struct vn_cs_decoder *dec, struct vn_command
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_POOL, false);
       args->commandPool = obj ? (VkCommandPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->commandPool_object = obj;
    }
    _Static_assert(sizeof(args->commandBufferCount) == 4, "wire size of commandBufferCount");
    memcpy(&args->commandBufferCount, span + 16, 4);
+   uint64_t prefix_n; /* the size of pCommandBuffers */
+   memcpy(&prefix_n, span + 20, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 8);
+      /* ids in one bounds check; host handles and objects in one allocation */
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 8);
       if (n && n != (uint64_t)(args->commandBufferCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkCommandBuffer *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
+      const uint8_t *ids = n ? vn_decode_peek_bytes(dec, (size_t)n * 8) : NULL;
+      VkCommandBuffer *a = ids ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a) + sizeof(struct vn_object *)) : NULL;
+      struct vn_object **objs = a ? (struct vn_object **)(void *)(a + n) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            a[i] = vn_decode_handle_VkCommandBuffer(dec, true);
+         for (uint64_t i = 0; i < n; i++) {
+            uint64_t id;
+            memcpy(&id, ids + 8 * i, 8);
+            struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_BUFFER, true);
+            a[i] = obj ? (VkCommandBuffer)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+            objs[i] = obj;
+         }
       }
       args->pCommandBuffers = a;
+      args->pCommandBuffers_objects = objs;
    }
 }
 

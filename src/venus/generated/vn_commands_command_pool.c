@@ -109,6 +109,7 @@ vn_decode_vkDestroyCommandPool_args(struct vn_cs_decoder *dec, struct vn_command
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_POOL, true);
       args->commandPool = obj ? (VkCommandPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->commandPool_object = obj;
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -156,6 +157,7 @@ vn_decode_vkResetCommandPool_args(struct vn_cs_decoder *dec, struct vn_command_v
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_POOL, false);
       args->commandPool = obj ? (VkCommandPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->commandPool_object = obj;
    }
    _Static_assert(sizeof(args->flags) == 4, "wire size of flags");
    memcpy(&args->flags, span + 16, 4);
@@ -203,6 +205,7 @@ vn_decode_vkTrimCommandPool_args(struct vn_cs_decoder *dec, struct vn_command_vk
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_COMMAND_POOL, false);
       args->commandPool = obj ? (VkCommandPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->commandPool_object = obj;
    }
    _Static_assert(sizeof(args->flags) == 4, "wire size of flags");
    memcpy(&args->flags, span + 16, 4);

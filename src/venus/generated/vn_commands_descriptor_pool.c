@@ -81,6 +81,7 @@ vn_decode_vkDestroyDescriptorPool_args(struct vn_cs_decoder *dec, struct vn_comm
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DESCRIPTOR_POOL, true);
       args->descriptorPool = obj ? (VkDescriptorPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->descriptorPool_object = obj;
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -128,6 +129,7 @@ vn_decode_vkResetDescriptorPool_args(struct vn_cs_decoder *dec, struct vn_comman
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DESCRIPTOR_POOL, false);
       args->descriptorPool = obj ? (VkDescriptorPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->descriptorPool_object = obj;
    }
    _Static_assert(sizeof(args->flags) == 4, "wire size of flags");
    memcpy(&args->flags, span + 16, 4);

@@ -68,7 +68,7 @@ void
 vn_decode_vkFreeDescriptorSets_args(struct vn_cs_decoder *dec, struct vn_command_vkFreeDescriptorSets *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 28);
    if (!span)
       return;
    {
@@ -83,18 +83,30 @@ vn_decode_vkFreeDescriptorSets_args(struct vn_cs_decoder *dec, struct vn_command
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DESCRIPTOR_POOL, false);
       args->descriptorPool = obj ? (VkDescriptorPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->descriptorPool_object = obj;
    }
    _Static_assert(sizeof(args->descriptorSetCount) == 4, "wire size of descriptorSetCount");
    memcpy(&args->descriptorSetCount, span + 16, 4);
+   uint64_t prefix_n; /* the size of pDescriptorSets */
+   memcpy(&prefix_n, span + 20, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 8);
+      /* ids in one bounds check; host handles and objects in one allocation */
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 8);
       if (n && n != (uint64_t)(args->descriptorSetCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkDescriptorSet *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
+      const uint8_t *ids = n ? vn_decode_peek_bytes(dec, (size_t)n * 8) : NULL;
+      VkDescriptorSet *a = ids ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a) + sizeof(struct vn_object *)) : NULL;
+      struct vn_object **objs = a ? (struct vn_object **)(void *)(a + n) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            a[i] = vn_decode_handle_VkDescriptorSet(dec, true);
+         for (uint64_t i = 0; i < n; i++) {
+            uint64_t id;
+            memcpy(&id, ids + 8 * i, 8);
+            struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DESCRIPTOR_SET, true);
+            a[i] = obj ? (VkDescriptorSet)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+            objs[i] = obj;
+         }
       }
       args->pDescriptorSets = a;
+      args->pDescriptorSets_objects = objs;
    }
 }
 
@@ -125,7 +137,7 @@ void
 vn_decode_vkUpdateDescriptorSets_args(struct vn_cs_decoder *dec, struct vn_command_vkUpdateDescriptorSets *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
    if (!span)
       return;
    {
@@ -137,10 +149,12 @@ vn_decode_vkUpdateDescriptorSets_args(struct vn_cs_decoder *dec, struct vn_comma
    }
    _Static_assert(sizeof(args->descriptorWriteCount) == 4, "wire size of descriptorWriteCount");
    memcpy(&args->descriptorWriteCount, span + 8, 4);
+   uint64_t prefix_n; /* the size of pDescriptorWrites */
+   memcpy(&prefix_n, span + 12, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->descriptorWriteCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->descriptorWriteCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
+      if (n != (uint64_t)(args->descriptorWriteCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkWriteDescriptorSet *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -151,8 +165,8 @@ vn_decode_vkUpdateDescriptorSets_args(struct vn_cs_decoder *dec, struct vn_comma
    vn_decode_bytes(dec, &args->descriptorCopyCount, sizeof(args->descriptorCopyCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->descriptorCopyCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->descriptorCopyCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->descriptorCopyCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkCopyDescriptorSet *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)

@@ -81,6 +81,7 @@ vn_decode_vkDestroyDescriptorSetLayout_args(struct vn_cs_decoder *dec, struct vn
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DESCRIPTOR_SET_LAYOUT, true);
       args->descriptorSetLayout = obj ? (VkDescriptorSetLayout)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->descriptorSetLayout_object = obj;
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");

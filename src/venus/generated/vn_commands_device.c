@@ -423,7 +423,7 @@ void
 vn_decode_vkGetCalibratedTimestampsKHR_args(struct vn_cs_decoder *dec, struct vn_command_vkGetCalibratedTimestampsKHR *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
    if (!span)
       return;
    {
@@ -435,10 +435,12 @@ vn_decode_vkGetCalibratedTimestampsKHR_args(struct vn_cs_decoder *dec, struct vn
    }
    _Static_assert(sizeof(args->timestampCount) == 4, "wire size of timestampCount");
    memcpy(&args->timestampCount, span + 8, 4);
+   uint64_t prefix_n; /* the size of pTimestampInfos */
+   memcpy(&prefix_n, span + 12, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->timestampCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->timestampCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
+      if (n != (uint64_t)(args->timestampCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkCalibratedTimestampInfoKHR *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)

@@ -81,6 +81,7 @@ vn_decode_vkFreeMemory_args(struct vn_cs_decoder *dec, struct vn_command_vkFreeM
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE_MEMORY, true);
       args->memory = obj ? (VkDeviceMemory)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->memory_object = obj;
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -128,6 +129,7 @@ vn_decode_vkUnmapMemory_args(struct vn_cs_decoder *dec, struct vn_command_vkUnma
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE_MEMORY, false);
       args->memory = obj ? (VkDeviceMemory)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->memory_object = obj;
    }
 }
 
@@ -157,7 +159,7 @@ void
 vn_decode_vkFlushMappedMemoryRanges_args(struct vn_cs_decoder *dec, struct vn_command_vkFlushMappedMemoryRanges *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
    if (!span)
       return;
    {
@@ -169,10 +171,12 @@ vn_decode_vkFlushMappedMemoryRanges_args(struct vn_cs_decoder *dec, struct vn_co
    }
    _Static_assert(sizeof(args->memoryRangeCount) == 4, "wire size of memoryRangeCount");
    memcpy(&args->memoryRangeCount, span + 8, 4);
+   uint64_t prefix_n; /* the size of pMemoryRanges */
+   memcpy(&prefix_n, span + 12, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->memoryRangeCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->memoryRangeCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
+      if (n != (uint64_t)(args->memoryRangeCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkMappedMemoryRange *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -220,7 +224,7 @@ void
 vn_decode_vkInvalidateMappedMemoryRanges_args(struct vn_cs_decoder *dec, struct vn_command_vkInvalidateMappedMemoryRanges *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
    if (!span)
       return;
    {
@@ -232,10 +236,12 @@ vn_decode_vkInvalidateMappedMemoryRanges_args(struct vn_cs_decoder *dec, struct 
    }
    _Static_assert(sizeof(args->memoryRangeCount) == 4, "wire size of memoryRangeCount");
    memcpy(&args->memoryRangeCount, span + 8, 4);
+   uint64_t prefix_n; /* the size of pMemoryRanges */
+   memcpy(&prefix_n, span + 12, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->memoryRangeCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->memoryRangeCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
+      if (n != (uint64_t)(args->memoryRangeCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkMappedMemoryRange *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -298,6 +304,7 @@ vn_decode_vkGetDeviceMemoryCommitment_args(struct vn_cs_decoder *dec, struct vn_
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE_MEMORY, false);
       args->memory = obj ? (VkDeviceMemory)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->memory_object = obj;
    }
    if (vn_decode_simple_pointer(dec)) {
       VkDeviceSize *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));

@@ -109,6 +109,7 @@ vn_decode_vkDestroyEvent_args(struct vn_cs_decoder *dec, struct vn_command_vkDes
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_EVENT, true);
       args->event = obj ? (VkEvent)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->event_object = obj;
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -156,6 +157,7 @@ vn_decode_vkGetEventStatus_args(struct vn_cs_decoder *dec, struct vn_command_vkG
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_EVENT, false);
       args->event = obj ? (VkEvent)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->event_object = obj;
    }
 }
 
@@ -212,6 +214,7 @@ vn_decode_vkSetEvent_args(struct vn_cs_decoder *dec, struct vn_command_vkSetEven
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_EVENT, false);
       args->event = obj ? (VkEvent)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->event_object = obj;
    }
 }
 
@@ -268,6 +271,7 @@ vn_decode_vkResetEvent_args(struct vn_cs_decoder *dec, struct vn_command_vkReset
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_EVENT, false);
       args->event = obj ? (VkEvent)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->event_object = obj;
    }
 }
 

@@ -109,6 +109,7 @@ vn_decode_vkDestroyFence_args(struct vn_cs_decoder *dec, struct vn_command_vkDes
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_FENCE, true);
       args->fence = obj ? (VkFence)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->fence_object = obj;
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -141,7 +142,7 @@ void
 vn_decode_vkResetFences_args(struct vn_cs_decoder *dec, struct vn_command_vkResetFences *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
    if (!span)
       return;
    {
@@ -153,16 +154,27 @@ vn_decode_vkResetFences_args(struct vn_cs_decoder *dec, struct vn_command_vkRese
    }
    _Static_assert(sizeof(args->fenceCount) == 4, "wire size of fenceCount");
    memcpy(&args->fenceCount, span + 8, 4);
+   uint64_t prefix_n; /* the size of pFences */
+   memcpy(&prefix_n, span + 12, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 8);
-      if (n && n != (uint64_t)(args->fenceCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->fenceCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkFence *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
+      /* ids in one bounds check; host handles and objects in one allocation */
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 8);
+      if (n != (uint64_t)(args->fenceCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
+      const uint8_t *ids = n ? vn_decode_peek_bytes(dec, (size_t)n * 8) : NULL;
+      VkFence *a = ids ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a) + sizeof(struct vn_object *)) : NULL;
+      struct vn_object **objs = a ? (struct vn_object **)(void *)(a + n) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            a[i] = vn_decode_handle_VkFence(dec, false);
+         for (uint64_t i = 0; i < n; i++) {
+            uint64_t id;
+            memcpy(&id, ids + 8 * i, 8);
+            struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_FENCE, false);
+            a[i] = obj ? (VkFence)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+            objs[i] = obj;
+         }
       }
       args->pFences = a;
+      args->pFences_objects = objs;
    }
 }
 
@@ -208,6 +220,7 @@ vn_decode_vkGetFenceStatus_args(struct vn_cs_decoder *dec, struct vn_command_vkG
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_FENCE, false);
       args->fence = obj ? (VkFence)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->fence_object = obj;
    }
 }
 
@@ -238,7 +251,7 @@ void
 vn_decode_vkWaitForFences_args(struct vn_cs_decoder *dec, struct vn_command_vkWaitForFences *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
    if (!span)
       return;
    {
@@ -250,16 +263,27 @@ vn_decode_vkWaitForFences_args(struct vn_cs_decoder *dec, struct vn_command_vkWa
    }
    _Static_assert(sizeof(args->fenceCount) == 4, "wire size of fenceCount");
    memcpy(&args->fenceCount, span + 8, 4);
+   uint64_t prefix_n; /* the size of pFences */
+   memcpy(&prefix_n, span + 12, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 8);
-      if (n && n != (uint64_t)(args->fenceCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->fenceCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkFence *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
+      /* ids in one bounds check; host handles and objects in one allocation */
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 8);
+      if (n != (uint64_t)(args->fenceCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
+      const uint8_t *ids = n ? vn_decode_peek_bytes(dec, (size_t)n * 8) : NULL;
+      VkFence *a = ids ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a) + sizeof(struct vn_object *)) : NULL;
+      struct vn_object **objs = a ? (struct vn_object **)(void *)(a + n) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            a[i] = vn_decode_handle_VkFence(dec, false);
+         for (uint64_t i = 0; i < n; i++) {
+            uint64_t id;
+            memcpy(&id, ids + 8 * i, 8);
+            struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_FENCE, false);
+            a[i] = obj ? (VkFence)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+            objs[i] = obj;
+         }
       }
       args->pFences = a;
+      args->pFences_objects = objs;
    }
    vn_decode_bytes(dec, &args->waitAll, sizeof(args->waitAll));
    vn_decode_bytes(dec, &args->timeout, sizeof(args->timeout));

@@ -25,12 +25,14 @@ vn_decode_vkBindImageMemory_args(struct vn_cs_decoder *dec, struct vn_command_vk
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_IMAGE, false);
       args->image = obj ? (VkImage)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->image_object = obj;
    }
    {
       uint64_t id;
       memcpy(&id, span + 16, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_DEVICE_MEMORY, false);
       args->memory = obj ? (VkDeviceMemory)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->memory_object = obj;
    }
    _Static_assert(sizeof(args->memoryOffset) == 8, "wire size of memoryOffset");
    memcpy(&args->memoryOffset, span + 24, 8);
@@ -78,6 +80,7 @@ vn_decode_vkGetImageMemoryRequirements_args(struct vn_cs_decoder *dec, struct vn
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_IMAGE, false);
       args->image = obj ? (VkImage)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->image_object = obj;
    }
    if (vn_decode_simple_pointer(dec)) {
       VkMemoryRequirements *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
@@ -144,6 +147,7 @@ vn_decode_vkGetImageSparseMemoryRequirements_args(struct vn_cs_decoder *dec, str
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_IMAGE, false);
       args->image = obj ? (VkImage)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->image_object = obj;
    }
    if (vn_decode_simple_pointer(dec)) {
       uint32_t *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
@@ -281,6 +285,7 @@ vn_decode_vkDestroyImage_args(struct vn_cs_decoder *dec, struct vn_command_vkDes
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_IMAGE, true);
       args->image = obj ? (VkImage)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->image_object = obj;
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -328,6 +333,7 @@ vn_decode_vkGetImageSubresourceLayout_args(struct vn_cs_decoder *dec, struct vn_
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_IMAGE, false);
       args->image = obj ? (VkImage)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->image_object = obj;
    }
    if (vn_decode_simple_pointer(dec)) {
       VkImageSubresource *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
@@ -388,7 +394,7 @@ void
 vn_decode_vkBindImageMemory2_args(struct vn_cs_decoder *dec, struct vn_command_vkBindImageMemory2 *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
    if (!span)
       return;
    {
@@ -400,10 +406,12 @@ vn_decode_vkBindImageMemory2_args(struct vn_cs_decoder *dec, struct vn_command_v
    }
    _Static_assert(sizeof(args->bindInfoCount) == 4, "wire size of bindInfoCount");
    memcpy(&args->bindInfoCount, span + 8, 4);
+   uint64_t prefix_n; /* the size of pBindInfos */
+   memcpy(&prefix_n, span + 12, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->bindInfoCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->bindInfoCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
+      if (n != (uint64_t)(args->bindInfoCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkBindImageMemoryInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -596,6 +604,7 @@ vn_decode_vkGetImageDrmFormatModifierPropertiesEXT_args(struct vn_cs_decoder *de
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_IMAGE, false);
       args->image = obj ? (VkImage)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->image_object = obj;
    }
    if (vn_decode_simple_pointer(dec)) {
       VkImageDrmFormatModifierPropertiesEXT *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
@@ -867,6 +876,7 @@ vn_decode_vkGetImageSubresourceLayout2_args(struct vn_cs_decoder *dec, struct vn
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_IMAGE, false);
       args->image = obj ? (VkImage)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->image_object = obj;
    }
    if (vn_decode_simple_pointer(dec)) {
       VkImageSubresource2 *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));

@@ -81,6 +81,7 @@ vn_decode_vkDestroyImageView_args(struct vn_cs_decoder *dec, struct vn_command_v
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_IMAGE_VIEW, true);
       args->imageView = obj ? (VkImageView)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->imageView_object = obj;
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");

@@ -10,7 +10,7 @@ void
 vn_decode_vkCreateGraphicsPipelines_args(struct vn_cs_decoder *dec, struct vn_command_vkCreateGraphicsPipelines *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 28);
    if (!span)
       return;
    {
@@ -25,13 +25,16 @@ vn_decode_vkCreateGraphicsPipelines_args(struct vn_cs_decoder *dec, struct vn_co
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_PIPELINE_CACHE, true);
       args->pipelineCache = obj ? (VkPipelineCache)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->pipelineCache_object = obj;
    }
    _Static_assert(sizeof(args->createInfoCount) == 4, "wire size of createInfoCount");
    memcpy(&args->createInfoCount, span + 16, 4);
+   uint64_t prefix_n; /* the size of pCreateInfos */
+   memcpy(&prefix_n, span + 20, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->createInfoCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->createInfoCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
+      if (n != (uint64_t)(args->createInfoCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkGraphicsPipelineCreateInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -87,7 +90,7 @@ void
 vn_decode_vkCreateComputePipelines_args(struct vn_cs_decoder *dec, struct vn_command_vkCreateComputePipelines *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 28);
    if (!span)
       return;
    {
@@ -102,13 +105,16 @@ vn_decode_vkCreateComputePipelines_args(struct vn_cs_decoder *dec, struct vn_com
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_PIPELINE_CACHE, true);
       args->pipelineCache = obj ? (VkPipelineCache)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->pipelineCache_object = obj;
    }
    _Static_assert(sizeof(args->createInfoCount) == 4, "wire size of createInfoCount");
    memcpy(&args->createInfoCount, span + 16, 4);
+   uint64_t prefix_n; /* the size of pCreateInfos */
+   memcpy(&prefix_n, span + 20, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->createInfoCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->createInfoCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
+      if (n != (uint64_t)(args->createInfoCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkComputePipelineCreateInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -179,6 +185,7 @@ vn_decode_vkDestroyPipeline_args(struct vn_cs_decoder *dec, struct vn_command_vk
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_PIPELINE, true);
       args->pipeline = obj ? (VkPipeline)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->pipeline_object = obj;
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");

@@ -163,6 +163,7 @@ vn_decode_vkGetPipelineCacheData_args(struct vn_cs_decoder *dec, struct vn_comma
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_PIPELINE_CACHE, false);
       args->pipelineCache = obj ? (VkPipelineCache)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->pipelineCache_object = obj;
    }
    if (vn_decode_simple_pointer(dec)) {
       size_t *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
@@ -227,7 +228,7 @@ void
 vn_decode_vkMergePipelineCaches_args(struct vn_cs_decoder *dec, struct vn_command_vkMergePipelineCaches *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 28);
    if (!span)
       return;
    {
@@ -242,19 +243,31 @@ vn_decode_vkMergePipelineCaches_args(struct vn_cs_decoder *dec, struct vn_comman
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_PIPELINE_CACHE, false);
       args->dstCache = obj ? (VkPipelineCache)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->dstCache_object = obj;
    }
    _Static_assert(sizeof(args->srcCacheCount) == 4, "wire size of srcCacheCount");
    memcpy(&args->srcCacheCount, span + 16, 4);
+   uint64_t prefix_n; /* the size of pSrcCaches */
+   memcpy(&prefix_n, span + 20, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 8);
-      if (n && n != (uint64_t)(args->srcCacheCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->srcCacheCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
-      VkPipelineCache *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
+      /* ids in one bounds check; host handles and objects in one allocation */
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 8);
+      if (n != (uint64_t)(args->srcCacheCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
+      const uint8_t *ids = n ? vn_decode_peek_bytes(dec, (size_t)n * 8) : NULL;
+      VkPipelineCache *a = ids ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a) + sizeof(struct vn_object *)) : NULL;
+      struct vn_object **objs = a ? (struct vn_object **)(void *)(a + n) : NULL;
       if (a) {
-         for (uint64_t i = 0; i < n; i++)
-            a[i] = vn_decode_handle_VkPipelineCache(dec, false);
+         for (uint64_t i = 0; i < n; i++) {
+            uint64_t id;
+            memcpy(&id, ids + 8 * i, 8);
+            struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_PIPELINE_CACHE, false);
+            a[i] = obj ? (VkPipelineCache)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+            objs[i] = obj;
+         }
       }
       args->pSrcCaches = a;
+      args->pSrcCaches_objects = objs;
    }
 }
 

@@ -164,6 +164,7 @@ vn_decode_vkSetPrivateData_args(struct vn_cs_decoder *dec, struct vn_command_vkS
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_PRIVATE_DATA_SLOT, false);
       args->privateDataSlot = obj ? (VkPrivateDataSlot)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->privateDataSlot_object = obj;
    }
    vn_decode_bytes(dec, &args->data, sizeof(args->data));
 }
@@ -222,6 +223,7 @@ vn_decode_vkGetPrivateData_args(struct vn_cs_decoder *dec, struct vn_command_vkG
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_PRIVATE_DATA_SLOT, false);
       args->privateDataSlot = obj ? (VkPrivateDataSlot)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->privateDataSlot_object = obj;
    }
    if (vn_decode_simple_pointer(dec)) {
       uint64_t *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));

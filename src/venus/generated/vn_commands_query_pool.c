@@ -81,6 +81,7 @@ vn_decode_vkDestroyQueryPool_args(struct vn_cs_decoder *dec, struct vn_command_v
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, true);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->queryPool_object = obj;
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -128,6 +129,7 @@ vn_decode_vkGetQueryPoolResults_args(struct vn_cs_decoder *dec, struct vn_comman
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->queryPool_object = obj;
    }
    _Static_assert(sizeof(args->firstQuery) == 4, "wire size of firstQuery");
    memcpy(&args->firstQuery, span + 16, 4);
@@ -193,6 +195,7 @@ vn_decode_vkResetQueryPool_args(struct vn_cs_decoder *dec, struct vn_command_vkR
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_QUERY_POOL, false);
       args->queryPool = obj ? (VkQueryPool)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->queryPool_object = obj;
    }
    _Static_assert(sizeof(args->firstQuery) == 4, "wire size of firstQuery");
    memcpy(&args->firstQuery, span + 16, 4);

@@ -10,7 +10,7 @@ void
 vn_decode_vkQueueSubmit_args(struct vn_cs_decoder *dec, struct vn_command_vkQueueSubmit *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
    if (!span)
       return;
    {
@@ -22,10 +22,12 @@ vn_decode_vkQueueSubmit_args(struct vn_cs_decoder *dec, struct vn_command_vkQueu
    }
    _Static_assert(sizeof(args->submitCount) == 4, "wire size of submitCount");
    memcpy(&args->submitCount, span + 8, 4);
+   uint64_t prefix_n; /* the size of pSubmits */
+   memcpy(&prefix_n, span + 12, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->submitCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->submitCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
+      if (n != (uint64_t)(args->submitCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkSubmitInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -36,6 +38,7 @@ vn_decode_vkQueueSubmit_args(struct vn_cs_decoder *dec, struct vn_command_vkQueu
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_FENCE, true);
       args->fence = obj ? (VkFence)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->fence_object = obj;
    }
 }
 
@@ -99,7 +102,7 @@ void
 vn_decode_vkQueueBindSparse_args(struct vn_cs_decoder *dec, struct vn_command_vkQueueBindSparse *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
    if (!span)
       return;
    {
@@ -111,10 +114,12 @@ vn_decode_vkQueueBindSparse_args(struct vn_cs_decoder *dec, struct vn_command_vk
    }
    _Static_assert(sizeof(args->bindInfoCount) == 4, "wire size of bindInfoCount");
    memcpy(&args->bindInfoCount, span + 8, 4);
+   uint64_t prefix_n; /* the size of pBindInfo */
+   memcpy(&prefix_n, span + 12, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->bindInfoCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->bindInfoCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
+      if (n != (uint64_t)(args->bindInfoCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkBindSparseInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -125,6 +130,7 @@ vn_decode_vkQueueBindSparse_args(struct vn_cs_decoder *dec, struct vn_command_vk
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_FENCE, true);
       args->fence = obj ? (VkFence)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->fence_object = obj;
    }
 }
 
@@ -155,7 +161,7 @@ void
 vn_decode_vkQueueSubmit2_args(struct vn_cs_decoder *dec, struct vn_command_vkQueueSubmit2 *args)
 {
    /* fixed-size leading parameters: one bounds check for them */
-   const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+   const uint8_t *span = vn_decode_peek_bytes(dec, 20);
    if (!span)
       return;
    {
@@ -167,10 +173,12 @@ vn_decode_vkQueueSubmit2_args(struct vn_cs_decoder *dec, struct vn_command_vkQue
    }
    _Static_assert(sizeof(args->submitCount) == 4, "wire size of submitCount");
    memcpy(&args->submitCount, span + 8, 4);
+   uint64_t prefix_n; /* the size of pSubmits */
+   memcpy(&prefix_n, span + 12, 8);
    {
-      const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->submitCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->submitCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
+      if (n != (uint64_t)(args->submitCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkSubmitInfo2 *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -181,6 +189,7 @@ vn_decode_vkQueueSubmit2_args(struct vn_cs_decoder *dec, struct vn_command_vkQue
    {
       struct vn_object *obj = vn_decode_object(dec, VK_OBJECT_TYPE_FENCE, true);
       args->fence = obj ? (VkFence)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->fence_object = obj;
    }
 }
 

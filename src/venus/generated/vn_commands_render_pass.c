@@ -81,6 +81,7 @@ vn_decode_vkDestroyRenderPass_args(struct vn_cs_decoder *dec, struct vn_command_
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_RENDER_PASS, true);
       args->renderPass = obj ? (VkRenderPass)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->renderPass_object = obj;
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -128,6 +129,7 @@ vn_decode_vkGetRenderAreaGranularity_args(struct vn_cs_decoder *dec, struct vn_c
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_RENDER_PASS, false);
       args->renderPass = obj ? (VkRenderPass)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->renderPass_object = obj;
    }
    if (vn_decode_simple_pointer(dec)) {
       VkExtent2D *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));

@@ -109,6 +109,7 @@ vn_decode_vkDestroySampler_args(struct vn_cs_decoder *dec, struct vn_command_vkD
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_SAMPLER, true);
       args->sampler = obj ? (VkSampler)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->sampler_object = obj;
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");

@@ -81,6 +81,7 @@ vn_decode_vkDestroySemaphore_args(struct vn_cs_decoder *dec, struct vn_command_v
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_SEMAPHORE, true);
       args->semaphore = obj ? (VkSemaphore)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->semaphore_object = obj;
    }
    if (vn_decode_simple_pointer(dec))
       vn_cs_decoder_set_fatal(dec, "allocation callbacks are not supported");
@@ -128,6 +129,7 @@ vn_decode_vkGetSemaphoreCounterValue_args(struct vn_cs_decoder *dec, struct vn_c
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_SEMAPHORE, false);
       args->semaphore = obj ? (VkSemaphore)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->semaphore_object = obj;
    }
    if (vn_decode_simple_pointer(dec)) {
       uint64_t *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));

@@ -76,8 +76,8 @@ vn_decode_vkExecuteCommandStreamsMESA_args(struct vn_cs_decoder *dec, struct vn_
    vn_decode_bytes(dec, &args->streamCount, sizeof(args->streamCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->streamCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->streamCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->streamCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkCommandStreamDescriptionMESA *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -97,8 +97,8 @@ vn_decode_vkExecuteCommandStreamsMESA_args(struct vn_cs_decoder *dec, struct vn_
    vn_decode_bytes(dec, &args->dependencyCount, sizeof(args->dependencyCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(args->dependencyCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(args->dependencyCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(args->dependencyCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkCommandStreamDependencyMESA *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -385,6 +385,7 @@ vn_decode_vkResetFenceResource100000MESA_args(struct vn_cs_decoder *dec, struct 
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_FENCE, false);
       args->fence = obj ? (VkFence)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->fence_object = obj;
    }
 }
 
@@ -429,6 +430,7 @@ vn_decode_vkWaitSemaphoreResource100000MESA_args(struct vn_cs_decoder *dec, stru
       memcpy(&id, span + 8, 8);
       struct vn_object *obj = vn_lookup_object(dec, id, VK_OBJECT_TYPE_SEMAPHORE, false);
       args->semaphore = obj ? (VkSemaphore)(uintptr_t)obj->handle : VK_NULL_HANDLE;
+      args->semaphore_object = obj;
    }
 }
 

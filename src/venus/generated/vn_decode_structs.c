@@ -946,8 +946,19 @@ static const VkStructureType vn_chain_VkWriteDescriptorSet[] = {
 void
 vn_decode_VkAmigoProfilingSubmitInfoSEC_self(struct vn_cs_decoder *dec, VkAmigoProfilingSubmitInfoSEC *val)
 {
-   vn_decode_bytes(dec, &val->firstDrawTimestamp, sizeof(val->firstDrawTimestamp));
-   vn_decode_bytes(dec, &val->swapBufferTimestamp, sizeof(val->swapBufferTimestamp));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+      if (span) {
+         _Static_assert(sizeof(val->firstDrawTimestamp) == 8, "wire size of firstDrawTimestamp");
+         memcpy(&val->firstDrawTimestamp, span + 0, 8);
+         _Static_assert(sizeof(val->swapBufferTimestamp) == 8, "wire size of swapBufferTimestamp");
+         memcpy(&val->swapBufferTimestamp, span + 8, 8);
+      } else {
+         memset(&val->firstDrawTimestamp, 0, sizeof(val->firstDrawTimestamp));
+         memset(&val->swapBufferTimestamp, 0, sizeof(val->swapBufferTimestamp));
+      }
+   }
 }
 
 void
@@ -968,8 +979,19 @@ vn_decode_VkApplicationInfo_self(struct vn_cs_decoder *dec, VkApplicationInfo *v
    val->pApplicationName = vn_decode_string(dec);
    vn_decode_bytes(dec, &val->applicationVersion, sizeof(val->applicationVersion));
    val->pEngineName = vn_decode_string(dec);
-   vn_decode_bytes(dec, &val->engineVersion, sizeof(val->engineVersion));
-   vn_decode_bytes(dec, &val->apiVersion, sizeof(val->apiVersion));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->engineVersion) == 4, "wire size of engineVersion");
+         memcpy(&val->engineVersion, span + 0, 4);
+         _Static_assert(sizeof(val->apiVersion) == 4, "wire size of apiVersion");
+         memcpy(&val->apiVersion, span + 4, 4);
+      } else {
+         memset(&val->engineVersion, 0, sizeof(val->engineVersion));
+         memset(&val->apiVersion, 0, sizeof(val->apiVersion));
+      }
+   }
 }
 
 void
@@ -987,29 +1009,79 @@ vn_decode_VkApplicationInfo(struct vn_cs_decoder *dec, VkApplicationInfo *val)
 void
 vn_decode_VkAttachmentDescription(struct vn_cs_decoder *dec, VkAttachmentDescription *val)
 {
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
-   vn_decode_bytes(dec, &val->format, sizeof(val->format));
-   vn_decode_bytes(dec, &val->samples, sizeof(val->samples));
-   vn_decode_bytes(dec, &val->loadOp, sizeof(val->loadOp));
-   vn_decode_bytes(dec, &val->storeOp, sizeof(val->storeOp));
-   vn_decode_bytes(dec, &val->stencilLoadOp, sizeof(val->stencilLoadOp));
-   vn_decode_bytes(dec, &val->stencilStoreOp, sizeof(val->stencilStoreOp));
-   vn_decode_bytes(dec, &val->initialLayout, sizeof(val->initialLayout));
-   vn_decode_bytes(dec, &val->finalLayout, sizeof(val->finalLayout));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 36);
+      if (span) {
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 0, 4);
+         _Static_assert(sizeof(val->format) == 4, "wire size of format");
+         memcpy(&val->format, span + 4, 4);
+         _Static_assert(sizeof(val->samples) == 4, "wire size of samples");
+         memcpy(&val->samples, span + 8, 4);
+         _Static_assert(sizeof(val->loadOp) == 4, "wire size of loadOp");
+         memcpy(&val->loadOp, span + 12, 4);
+         _Static_assert(sizeof(val->storeOp) == 4, "wire size of storeOp");
+         memcpy(&val->storeOp, span + 16, 4);
+         _Static_assert(sizeof(val->stencilLoadOp) == 4, "wire size of stencilLoadOp");
+         memcpy(&val->stencilLoadOp, span + 20, 4);
+         _Static_assert(sizeof(val->stencilStoreOp) == 4, "wire size of stencilStoreOp");
+         memcpy(&val->stencilStoreOp, span + 24, 4);
+         _Static_assert(sizeof(val->initialLayout) == 4, "wire size of initialLayout");
+         memcpy(&val->initialLayout, span + 28, 4);
+         _Static_assert(sizeof(val->finalLayout) == 4, "wire size of finalLayout");
+         memcpy(&val->finalLayout, span + 32, 4);
+      } else {
+         memset(&val->flags, 0, sizeof(val->flags));
+         memset(&val->format, 0, sizeof(val->format));
+         memset(&val->samples, 0, sizeof(val->samples));
+         memset(&val->loadOp, 0, sizeof(val->loadOp));
+         memset(&val->storeOp, 0, sizeof(val->storeOp));
+         memset(&val->stencilLoadOp, 0, sizeof(val->stencilLoadOp));
+         memset(&val->stencilStoreOp, 0, sizeof(val->stencilStoreOp));
+         memset(&val->initialLayout, 0, sizeof(val->initialLayout));
+         memset(&val->finalLayout, 0, sizeof(val->finalLayout));
+      }
+   }
 }
 
 void
 vn_decode_VkAttachmentDescription2_self(struct vn_cs_decoder *dec, VkAttachmentDescription2 *val)
 {
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
-   vn_decode_bytes(dec, &val->format, sizeof(val->format));
-   vn_decode_bytes(dec, &val->samples, sizeof(val->samples));
-   vn_decode_bytes(dec, &val->loadOp, sizeof(val->loadOp));
-   vn_decode_bytes(dec, &val->storeOp, sizeof(val->storeOp));
-   vn_decode_bytes(dec, &val->stencilLoadOp, sizeof(val->stencilLoadOp));
-   vn_decode_bytes(dec, &val->stencilStoreOp, sizeof(val->stencilStoreOp));
-   vn_decode_bytes(dec, &val->initialLayout, sizeof(val->initialLayout));
-   vn_decode_bytes(dec, &val->finalLayout, sizeof(val->finalLayout));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 36);
+      if (span) {
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 0, 4);
+         _Static_assert(sizeof(val->format) == 4, "wire size of format");
+         memcpy(&val->format, span + 4, 4);
+         _Static_assert(sizeof(val->samples) == 4, "wire size of samples");
+         memcpy(&val->samples, span + 8, 4);
+         _Static_assert(sizeof(val->loadOp) == 4, "wire size of loadOp");
+         memcpy(&val->loadOp, span + 12, 4);
+         _Static_assert(sizeof(val->storeOp) == 4, "wire size of storeOp");
+         memcpy(&val->storeOp, span + 16, 4);
+         _Static_assert(sizeof(val->stencilLoadOp) == 4, "wire size of stencilLoadOp");
+         memcpy(&val->stencilLoadOp, span + 20, 4);
+         _Static_assert(sizeof(val->stencilStoreOp) == 4, "wire size of stencilStoreOp");
+         memcpy(&val->stencilStoreOp, span + 24, 4);
+         _Static_assert(sizeof(val->initialLayout) == 4, "wire size of initialLayout");
+         memcpy(&val->initialLayout, span + 28, 4);
+         _Static_assert(sizeof(val->finalLayout) == 4, "wire size of finalLayout");
+         memcpy(&val->finalLayout, span + 32, 4);
+      } else {
+         memset(&val->flags, 0, sizeof(val->flags));
+         memset(&val->format, 0, sizeof(val->format));
+         memset(&val->samples, 0, sizeof(val->samples));
+         memset(&val->loadOp, 0, sizeof(val->loadOp));
+         memset(&val->storeOp, 0, sizeof(val->storeOp));
+         memset(&val->stencilLoadOp, 0, sizeof(val->stencilLoadOp));
+         memset(&val->stencilStoreOp, 0, sizeof(val->stencilStoreOp));
+         memset(&val->initialLayout, 0, sizeof(val->initialLayout));
+         memset(&val->finalLayout, 0, sizeof(val->finalLayout));
+      }
+   }
 }
 
 void
@@ -1027,8 +1099,19 @@ vn_decode_VkAttachmentDescription2(struct vn_cs_decoder *dec, VkAttachmentDescri
 void
 vn_decode_VkAttachmentDescriptionStencilLayout_self(struct vn_cs_decoder *dec, VkAttachmentDescriptionStencilLayout *val)
 {
-   vn_decode_bytes(dec, &val->stencilInitialLayout, sizeof(val->stencilInitialLayout));
-   vn_decode_bytes(dec, &val->stencilFinalLayout, sizeof(val->stencilFinalLayout));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->stencilInitialLayout) == 4, "wire size of stencilInitialLayout");
+         memcpy(&val->stencilInitialLayout, span + 0, 4);
+         _Static_assert(sizeof(val->stencilFinalLayout) == 4, "wire size of stencilFinalLayout");
+         memcpy(&val->stencilFinalLayout, span + 4, 4);
+      } else {
+         memset(&val->stencilInitialLayout, 0, sizeof(val->stencilInitialLayout));
+         memset(&val->stencilFinalLayout, 0, sizeof(val->stencilFinalLayout));
+      }
+   }
 }
 
 void
@@ -1046,16 +1129,40 @@ vn_decode_VkAttachmentDescriptionStencilLayout(struct vn_cs_decoder *dec, VkAtta
 void
 vn_decode_VkAttachmentReference(struct vn_cs_decoder *dec, VkAttachmentReference *val)
 {
-   vn_decode_bytes(dec, &val->attachment, sizeof(val->attachment));
-   vn_decode_bytes(dec, &val->layout, sizeof(val->layout));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->attachment) == 4, "wire size of attachment");
+         memcpy(&val->attachment, span + 0, 4);
+         _Static_assert(sizeof(val->layout) == 4, "wire size of layout");
+         memcpy(&val->layout, span + 4, 4);
+      } else {
+         memset(&val->attachment, 0, sizeof(val->attachment));
+         memset(&val->layout, 0, sizeof(val->layout));
+      }
+   }
 }
 
 void
 vn_decode_VkAttachmentReference2_self(struct vn_cs_decoder *dec, VkAttachmentReference2 *val)
 {
-   vn_decode_bytes(dec, &val->attachment, sizeof(val->attachment));
-   vn_decode_bytes(dec, &val->layout, sizeof(val->layout));
-   vn_decode_bytes(dec, &val->aspectMask, sizeof(val->aspectMask));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         _Static_assert(sizeof(val->attachment) == 4, "wire size of attachment");
+         memcpy(&val->attachment, span + 0, 4);
+         _Static_assert(sizeof(val->layout) == 4, "wire size of layout");
+         memcpy(&val->layout, span + 4, 4);
+         _Static_assert(sizeof(val->aspectMask) == 4, "wire size of aspectMask");
+         memcpy(&val->aspectMask, span + 8, 4);
+      } else {
+         memset(&val->attachment, 0, sizeof(val->attachment));
+         memset(&val->layout, 0, sizeof(val->layout));
+         memset(&val->aspectMask, 0, sizeof(val->aspectMask));
+      }
+   }
 }
 
 void
@@ -1129,8 +1236,8 @@ vn_decode_VkBindBufferMemoryDeviceGroupInfo_self(struct vn_cs_decoder *dec, VkBi
    vn_decode_bytes(dec, &val->deviceIndexCount, sizeof(val->deviceIndexCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->deviceIndexCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->deviceIndexCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->deviceIndexCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -1154,9 +1261,26 @@ vn_decode_VkBindBufferMemoryDeviceGroupInfo(struct vn_cs_decoder *dec, VkBindBuf
 void
 vn_decode_VkBindBufferMemoryInfo_self(struct vn_cs_decoder *dec, VkBindBufferMemoryInfo *val)
 {
-   val->buffer = vn_decode_handle_VkBuffer(dec, false);
-   val->memory = vn_decode_handle_VkDeviceMemory(dec, false);
-   vn_decode_bytes(dec, &val->memoryOffset, sizeof(val->memoryOffset));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 24);
+      if (span) {
+         uint64_t buffer_id;
+         memcpy(&buffer_id, span + 0, 8);
+         struct vn_object *buffer_obj = vn_lookup_object(dec, buffer_id, VK_OBJECT_TYPE_BUFFER, false);
+         val->buffer = buffer_obj ? (VkBuffer)(uintptr_t)buffer_obj->handle : VK_NULL_HANDLE;
+         uint64_t memory_id;
+         memcpy(&memory_id, span + 8, 8);
+         struct vn_object *memory_obj = vn_lookup_object(dec, memory_id, VK_OBJECT_TYPE_DEVICE_MEMORY, false);
+         val->memory = memory_obj ? (VkDeviceMemory)(uintptr_t)memory_obj->handle : VK_NULL_HANDLE;
+         _Static_assert(sizeof(val->memoryOffset) == 8, "wire size of memoryOffset");
+         memcpy(&val->memoryOffset, span + 16, 8);
+      } else {
+         memset(&val->buffer, 0, sizeof(val->buffer));
+         memset(&val->memory, 0, sizeof(val->memory));
+         memset(&val->memoryOffset, 0, sizeof(val->memoryOffset));
+      }
+   }
 }
 
 void
@@ -1177,8 +1301,8 @@ vn_decode_VkBindImageMemoryDeviceGroupInfo_self(struct vn_cs_decoder *dec, VkBin
    vn_decode_bytes(dec, &val->deviceIndexCount, sizeof(val->deviceIndexCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->deviceIndexCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->deviceIndexCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->deviceIndexCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -1188,8 +1312,8 @@ vn_decode_VkBindImageMemoryDeviceGroupInfo_self(struct vn_cs_decoder *dec, VkBin
    vn_decode_bytes(dec, &val->splitInstanceBindRegionCount, sizeof(val->splitInstanceBindRegionCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->splitInstanceBindRegionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->splitInstanceBindRegionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->splitInstanceBindRegionCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkRect2D *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -1215,9 +1339,26 @@ vn_decode_VkBindImageMemoryDeviceGroupInfo(struct vn_cs_decoder *dec, VkBindImag
 void
 vn_decode_VkBindImageMemoryInfo_self(struct vn_cs_decoder *dec, VkBindImageMemoryInfo *val)
 {
-   val->image = vn_decode_handle_VkImage(dec, false);
-   val->memory = vn_decode_handle_VkDeviceMemory(dec, true);
-   vn_decode_bytes(dec, &val->memoryOffset, sizeof(val->memoryOffset));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 24);
+      if (span) {
+         uint64_t image_id;
+         memcpy(&image_id, span + 0, 8);
+         struct vn_object *image_obj = vn_lookup_object(dec, image_id, VK_OBJECT_TYPE_IMAGE, false);
+         val->image = image_obj ? (VkImage)(uintptr_t)image_obj->handle : VK_NULL_HANDLE;
+         uint64_t memory_id;
+         memcpy(&memory_id, span + 8, 8);
+         struct vn_object *memory_obj = vn_lookup_object(dec, memory_id, VK_OBJECT_TYPE_DEVICE_MEMORY, true);
+         val->memory = memory_obj ? (VkDeviceMemory)(uintptr_t)memory_obj->handle : VK_NULL_HANDLE;
+         _Static_assert(sizeof(val->memoryOffset) == 8, "wire size of memoryOffset");
+         memcpy(&val->memoryOffset, span + 16, 8);
+      } else {
+         memset(&val->image, 0, sizeof(val->image));
+         memset(&val->memory, 0, sizeof(val->memory));
+         memset(&val->memoryOffset, 0, sizeof(val->memoryOffset));
+      }
+   }
 }
 
 void
@@ -1235,8 +1376,21 @@ vn_decode_VkBindImageMemoryInfo(struct vn_cs_decoder *dec, VkBindImageMemoryInfo
 void
 vn_decode_VkBindImageMemorySwapchainInfoKHR_self(struct vn_cs_decoder *dec, VkBindImageMemorySwapchainInfoKHR *val)
 {
-   val->swapchain = vn_decode_handle_VkSwapchainKHR(dec, false);
-   vn_decode_bytes(dec, &val->imageIndex, sizeof(val->imageIndex));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         uint64_t swapchain_id;
+         memcpy(&swapchain_id, span + 0, 8);
+         struct vn_object *swapchain_obj = vn_lookup_object(dec, swapchain_id, VK_OBJECT_TYPE_SWAPCHAIN_KHR, false);
+         val->swapchain = swapchain_obj ? (VkSwapchainKHR)(uintptr_t)swapchain_obj->handle : VK_NULL_HANDLE;
+         _Static_assert(sizeof(val->imageIndex) == 4, "wire size of imageIndex");
+         memcpy(&val->imageIndex, span + 8, 4);
+      } else {
+         memset(&val->swapchain, 0, sizeof(val->swapchain));
+         memset(&val->imageIndex, 0, sizeof(val->imageIndex));
+      }
+   }
 }
 
 void
@@ -1301,8 +1455,8 @@ vn_decode_VkBindSparseInfo_self(struct vn_cs_decoder *dec, VkBindSparseInfo *val
    vn_decode_bytes(dec, &val->waitSemaphoreCount, sizeof(val->waitSemaphoreCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
-      if (n && n != (uint64_t)(val->waitSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->waitSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->waitSemaphoreCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkSemaphore *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -1313,8 +1467,8 @@ vn_decode_VkBindSparseInfo_self(struct vn_cs_decoder *dec, VkBindSparseInfo *val
    vn_decode_bytes(dec, &val->bufferBindCount, sizeof(val->bufferBindCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->bufferBindCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->bufferBindCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->bufferBindCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkSparseBufferMemoryBindInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -1325,8 +1479,8 @@ vn_decode_VkBindSparseInfo_self(struct vn_cs_decoder *dec, VkBindSparseInfo *val
    vn_decode_bytes(dec, &val->imageOpaqueBindCount, sizeof(val->imageOpaqueBindCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->imageOpaqueBindCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->imageOpaqueBindCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->imageOpaqueBindCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkSparseImageOpaqueMemoryBindInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -1337,8 +1491,8 @@ vn_decode_VkBindSparseInfo_self(struct vn_cs_decoder *dec, VkBindSparseInfo *val
    vn_decode_bytes(dec, &val->imageBindCount, sizeof(val->imageBindCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->imageBindCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->imageBindCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->imageBindCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkSparseImageMemoryBindInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -1349,8 +1503,8 @@ vn_decode_VkBindSparseInfo_self(struct vn_cs_decoder *dec, VkBindSparseInfo *val
    vn_decode_bytes(dec, &val->signalSemaphoreCount, sizeof(val->signalSemaphoreCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
-      if (n && n != (uint64_t)(val->signalSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->signalSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->signalSemaphoreCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkSemaphore *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -1393,15 +1547,36 @@ vn_decode_VkBlitImageCubicWeightsInfoQCOM(struct vn_cs_decoder *dec, VkBlitImage
 void
 vn_decode_VkBlitImageInfo2_self(struct vn_cs_decoder *dec, VkBlitImageInfo2 *val)
 {
-   val->srcImage = vn_decode_handle_VkImage(dec, false);
-   vn_decode_bytes(dec, &val->srcImageLayout, sizeof(val->srcImageLayout));
-   val->dstImage = vn_decode_handle_VkImage(dec, false);
-   vn_decode_bytes(dec, &val->dstImageLayout, sizeof(val->dstImageLayout));
-   vn_decode_bytes(dec, &val->regionCount, sizeof(val->regionCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 28);
+      if (span) {
+         uint64_t srcImage_id;
+         memcpy(&srcImage_id, span + 0, 8);
+         struct vn_object *srcImage_obj = vn_lookup_object(dec, srcImage_id, VK_OBJECT_TYPE_IMAGE, false);
+         val->srcImage = srcImage_obj ? (VkImage)(uintptr_t)srcImage_obj->handle : VK_NULL_HANDLE;
+         _Static_assert(sizeof(val->srcImageLayout) == 4, "wire size of srcImageLayout");
+         memcpy(&val->srcImageLayout, span + 8, 4);
+         uint64_t dstImage_id;
+         memcpy(&dstImage_id, span + 12, 8);
+         struct vn_object *dstImage_obj = vn_lookup_object(dec, dstImage_id, VK_OBJECT_TYPE_IMAGE, false);
+         val->dstImage = dstImage_obj ? (VkImage)(uintptr_t)dstImage_obj->handle : VK_NULL_HANDLE;
+         _Static_assert(sizeof(val->dstImageLayout) == 4, "wire size of dstImageLayout");
+         memcpy(&val->dstImageLayout, span + 20, 4);
+         _Static_assert(sizeof(val->regionCount) == 4, "wire size of regionCount");
+         memcpy(&val->regionCount, span + 24, 4);
+      } else {
+         memset(&val->srcImage, 0, sizeof(val->srcImage));
+         memset(&val->srcImageLayout, 0, sizeof(val->srcImageLayout));
+         memset(&val->dstImage, 0, sizeof(val->dstImage));
+         memset(&val->dstImageLayout, 0, sizeof(val->dstImageLayout));
+         memset(&val->regionCount, 0, sizeof(val->regionCount));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->regionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->regionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->regionCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkImageBlit2 *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -1427,17 +1602,43 @@ vn_decode_VkBlitImageInfo2(struct vn_cs_decoder *dec, VkBlitImageInfo2 *val)
 void
 vn_decode_VkBufferCopy(struct vn_cs_decoder *dec, VkBufferCopy *val)
 {
-   vn_decode_bytes(dec, &val->srcOffset, sizeof(val->srcOffset));
-   vn_decode_bytes(dec, &val->dstOffset, sizeof(val->dstOffset));
-   vn_decode_bytes(dec, &val->size, sizeof(val->size));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 24);
+      if (span) {
+         _Static_assert(sizeof(val->srcOffset) == 8, "wire size of srcOffset");
+         memcpy(&val->srcOffset, span + 0, 8);
+         _Static_assert(sizeof(val->dstOffset) == 8, "wire size of dstOffset");
+         memcpy(&val->dstOffset, span + 8, 8);
+         _Static_assert(sizeof(val->size) == 8, "wire size of size");
+         memcpy(&val->size, span + 16, 8);
+      } else {
+         memset(&val->srcOffset, 0, sizeof(val->srcOffset));
+         memset(&val->dstOffset, 0, sizeof(val->dstOffset));
+         memset(&val->size, 0, sizeof(val->size));
+      }
+   }
 }
 
 void
 vn_decode_VkBufferCopy2_self(struct vn_cs_decoder *dec, VkBufferCopy2 *val)
 {
-   vn_decode_bytes(dec, &val->srcOffset, sizeof(val->srcOffset));
-   vn_decode_bytes(dec, &val->dstOffset, sizeof(val->dstOffset));
-   vn_decode_bytes(dec, &val->size, sizeof(val->size));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 24);
+      if (span) {
+         _Static_assert(sizeof(val->srcOffset) == 8, "wire size of srcOffset");
+         memcpy(&val->srcOffset, span + 0, 8);
+         _Static_assert(sizeof(val->dstOffset) == 8, "wire size of dstOffset");
+         memcpy(&val->dstOffset, span + 8, 8);
+         _Static_assert(sizeof(val->size) == 8, "wire size of size");
+         memcpy(&val->size, span + 16, 8);
+      } else {
+         memset(&val->srcOffset, 0, sizeof(val->srcOffset));
+         memset(&val->dstOffset, 0, sizeof(val->dstOffset));
+         memset(&val->size, 0, sizeof(val->size));
+      }
+   }
 }
 
 void
@@ -1455,11 +1656,28 @@ vn_decode_VkBufferCopy2(struct vn_cs_decoder *dec, VkBufferCopy2 *val)
 void
 vn_decode_VkBufferCreateInfo_self(struct vn_cs_decoder *dec, VkBufferCreateInfo *val)
 {
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
-   vn_decode_bytes(dec, &val->size, sizeof(val->size));
-   vn_decode_bytes(dec, &val->usage, sizeof(val->usage));
-   vn_decode_bytes(dec, &val->sharingMode, sizeof(val->sharingMode));
-   vn_decode_bytes(dec, &val->queueFamilyIndexCount, sizeof(val->queueFamilyIndexCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 24);
+      if (span) {
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 0, 4);
+         _Static_assert(sizeof(val->size) == 8, "wire size of size");
+         memcpy(&val->size, span + 4, 8);
+         _Static_assert(sizeof(val->usage) == 4, "wire size of usage");
+         memcpy(&val->usage, span + 12, 4);
+         _Static_assert(sizeof(val->sharingMode) == 4, "wire size of sharingMode");
+         memcpy(&val->sharingMode, span + 16, 4);
+         _Static_assert(sizeof(val->queueFamilyIndexCount) == 4, "wire size of queueFamilyIndexCount");
+         memcpy(&val->queueFamilyIndexCount, span + 20, 4);
+      } else {
+         memset(&val->flags, 0, sizeof(val->flags));
+         memset(&val->size, 0, sizeof(val->size));
+         memset(&val->usage, 0, sizeof(val->usage));
+         memset(&val->sharingMode, 0, sizeof(val->sharingMode));
+         memset(&val->queueFamilyIndexCount, 0, sizeof(val->queueFamilyIndexCount));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->queueFamilyIndexCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
@@ -1522,23 +1740,61 @@ vn_decode_VkBufferDeviceAddressInfo(struct vn_cs_decoder *dec, VkBufferDeviceAdd
 void
 vn_decode_VkBufferImageCopy(struct vn_cs_decoder *dec, VkBufferImageCopy *val)
 {
-   vn_decode_bytes(dec, &val->bufferOffset, sizeof(val->bufferOffset));
-   vn_decode_bytes(dec, &val->bufferRowLength, sizeof(val->bufferRowLength));
-   vn_decode_bytes(dec, &val->bufferImageHeight, sizeof(val->bufferImageHeight));
-   vn_decode_VkImageSubresourceLayers(dec, &val->imageSubresource);
-   vn_decode_VkOffset3D(dec, &val->imageOffset);
-   vn_decode_VkExtent3D(dec, &val->imageExtent);
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 56);
+      if (span) {
+         _Static_assert(sizeof(val->bufferOffset) == 8, "wire size of bufferOffset");
+         memcpy(&val->bufferOffset, span + 0, 8);
+         _Static_assert(sizeof(val->bufferRowLength) == 4, "wire size of bufferRowLength");
+         memcpy(&val->bufferRowLength, span + 8, 4);
+         _Static_assert(sizeof(val->bufferImageHeight) == 4, "wire size of bufferImageHeight");
+         memcpy(&val->bufferImageHeight, span + 12, 4);
+         _Static_assert(sizeof(val->imageSubresource) == 16, "wire size of imageSubresource");
+         memcpy(&val->imageSubresource, span + 16, 16);
+         _Static_assert(sizeof(val->imageOffset) == 12, "wire size of imageOffset");
+         memcpy(&val->imageOffset, span + 32, 12);
+         _Static_assert(sizeof(val->imageExtent) == 12, "wire size of imageExtent");
+         memcpy(&val->imageExtent, span + 44, 12);
+      } else {
+         memset(&val->bufferOffset, 0, sizeof(val->bufferOffset));
+         memset(&val->bufferRowLength, 0, sizeof(val->bufferRowLength));
+         memset(&val->bufferImageHeight, 0, sizeof(val->bufferImageHeight));
+         memset(&val->imageSubresource, 0, sizeof(val->imageSubresource));
+         memset(&val->imageOffset, 0, sizeof(val->imageOffset));
+         memset(&val->imageExtent, 0, sizeof(val->imageExtent));
+      }
+   }
 }
 
 void
 vn_decode_VkBufferImageCopy2_self(struct vn_cs_decoder *dec, VkBufferImageCopy2 *val)
 {
-   vn_decode_bytes(dec, &val->bufferOffset, sizeof(val->bufferOffset));
-   vn_decode_bytes(dec, &val->bufferRowLength, sizeof(val->bufferRowLength));
-   vn_decode_bytes(dec, &val->bufferImageHeight, sizeof(val->bufferImageHeight));
-   vn_decode_VkImageSubresourceLayers(dec, &val->imageSubresource);
-   vn_decode_VkOffset3D(dec, &val->imageOffset);
-   vn_decode_VkExtent3D(dec, &val->imageExtent);
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 56);
+      if (span) {
+         _Static_assert(sizeof(val->bufferOffset) == 8, "wire size of bufferOffset");
+         memcpy(&val->bufferOffset, span + 0, 8);
+         _Static_assert(sizeof(val->bufferRowLength) == 4, "wire size of bufferRowLength");
+         memcpy(&val->bufferRowLength, span + 8, 4);
+         _Static_assert(sizeof(val->bufferImageHeight) == 4, "wire size of bufferImageHeight");
+         memcpy(&val->bufferImageHeight, span + 12, 4);
+         _Static_assert(sizeof(val->imageSubresource) == 16, "wire size of imageSubresource");
+         memcpy(&val->imageSubresource, span + 16, 16);
+         _Static_assert(sizeof(val->imageOffset) == 12, "wire size of imageOffset");
+         memcpy(&val->imageOffset, span + 32, 12);
+         _Static_assert(sizeof(val->imageExtent) == 12, "wire size of imageExtent");
+         memcpy(&val->imageExtent, span + 44, 12);
+      } else {
+         memset(&val->bufferOffset, 0, sizeof(val->bufferOffset));
+         memset(&val->bufferRowLength, 0, sizeof(val->bufferRowLength));
+         memset(&val->bufferImageHeight, 0, sizeof(val->bufferImageHeight));
+         memset(&val->imageSubresource, 0, sizeof(val->imageSubresource));
+         memset(&val->imageOffset, 0, sizeof(val->imageOffset));
+         memset(&val->imageExtent, 0, sizeof(val->imageExtent));
+      }
+   }
 }
 
 void
@@ -1556,13 +1812,36 @@ vn_decode_VkBufferImageCopy2(struct vn_cs_decoder *dec, VkBufferImageCopy2 *val)
 void
 vn_decode_VkBufferMemoryBarrier_self(struct vn_cs_decoder *dec, VkBufferMemoryBarrier *val)
 {
-   vn_decode_bytes(dec, &val->srcAccessMask, sizeof(val->srcAccessMask));
-   vn_decode_bytes(dec, &val->dstAccessMask, sizeof(val->dstAccessMask));
-   vn_decode_bytes(dec, &val->srcQueueFamilyIndex, sizeof(val->srcQueueFamilyIndex));
-   vn_decode_bytes(dec, &val->dstQueueFamilyIndex, sizeof(val->dstQueueFamilyIndex));
-   val->buffer = vn_decode_handle_VkBuffer(dec, false);
-   vn_decode_bytes(dec, &val->offset, sizeof(val->offset));
-   vn_decode_bytes(dec, &val->size, sizeof(val->size));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 40);
+      if (span) {
+         _Static_assert(sizeof(val->srcAccessMask) == 4, "wire size of srcAccessMask");
+         memcpy(&val->srcAccessMask, span + 0, 4);
+         _Static_assert(sizeof(val->dstAccessMask) == 4, "wire size of dstAccessMask");
+         memcpy(&val->dstAccessMask, span + 4, 4);
+         _Static_assert(sizeof(val->srcQueueFamilyIndex) == 4, "wire size of srcQueueFamilyIndex");
+         memcpy(&val->srcQueueFamilyIndex, span + 8, 4);
+         _Static_assert(sizeof(val->dstQueueFamilyIndex) == 4, "wire size of dstQueueFamilyIndex");
+         memcpy(&val->dstQueueFamilyIndex, span + 12, 4);
+         uint64_t buffer_id;
+         memcpy(&buffer_id, span + 16, 8);
+         struct vn_object *buffer_obj = vn_lookup_object(dec, buffer_id, VK_OBJECT_TYPE_BUFFER, false);
+         val->buffer = buffer_obj ? (VkBuffer)(uintptr_t)buffer_obj->handle : VK_NULL_HANDLE;
+         _Static_assert(sizeof(val->offset) == 8, "wire size of offset");
+         memcpy(&val->offset, span + 24, 8);
+         _Static_assert(sizeof(val->size) == 8, "wire size of size");
+         memcpy(&val->size, span + 32, 8);
+      } else {
+         memset(&val->srcAccessMask, 0, sizeof(val->srcAccessMask));
+         memset(&val->dstAccessMask, 0, sizeof(val->dstAccessMask));
+         memset(&val->srcQueueFamilyIndex, 0, sizeof(val->srcQueueFamilyIndex));
+         memset(&val->dstQueueFamilyIndex, 0, sizeof(val->dstQueueFamilyIndex));
+         memset(&val->buffer, 0, sizeof(val->buffer));
+         memset(&val->offset, 0, sizeof(val->offset));
+         memset(&val->size, 0, sizeof(val->size));
+      }
+   }
 }
 
 void
@@ -1580,15 +1859,42 @@ vn_decode_VkBufferMemoryBarrier(struct vn_cs_decoder *dec, VkBufferMemoryBarrier
 void
 vn_decode_VkBufferMemoryBarrier2_self(struct vn_cs_decoder *dec, VkBufferMemoryBarrier2 *val)
 {
-   vn_decode_bytes(dec, &val->srcStageMask, sizeof(val->srcStageMask));
-   vn_decode_bytes(dec, &val->srcAccessMask, sizeof(val->srcAccessMask));
-   vn_decode_bytes(dec, &val->dstStageMask, sizeof(val->dstStageMask));
-   vn_decode_bytes(dec, &val->dstAccessMask, sizeof(val->dstAccessMask));
-   vn_decode_bytes(dec, &val->srcQueueFamilyIndex, sizeof(val->srcQueueFamilyIndex));
-   vn_decode_bytes(dec, &val->dstQueueFamilyIndex, sizeof(val->dstQueueFamilyIndex));
-   val->buffer = vn_decode_handle_VkBuffer(dec, false);
-   vn_decode_bytes(dec, &val->offset, sizeof(val->offset));
-   vn_decode_bytes(dec, &val->size, sizeof(val->size));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 64);
+      if (span) {
+         _Static_assert(sizeof(val->srcStageMask) == 8, "wire size of srcStageMask");
+         memcpy(&val->srcStageMask, span + 0, 8);
+         _Static_assert(sizeof(val->srcAccessMask) == 8, "wire size of srcAccessMask");
+         memcpy(&val->srcAccessMask, span + 8, 8);
+         _Static_assert(sizeof(val->dstStageMask) == 8, "wire size of dstStageMask");
+         memcpy(&val->dstStageMask, span + 16, 8);
+         _Static_assert(sizeof(val->dstAccessMask) == 8, "wire size of dstAccessMask");
+         memcpy(&val->dstAccessMask, span + 24, 8);
+         _Static_assert(sizeof(val->srcQueueFamilyIndex) == 4, "wire size of srcQueueFamilyIndex");
+         memcpy(&val->srcQueueFamilyIndex, span + 32, 4);
+         _Static_assert(sizeof(val->dstQueueFamilyIndex) == 4, "wire size of dstQueueFamilyIndex");
+         memcpy(&val->dstQueueFamilyIndex, span + 36, 4);
+         uint64_t buffer_id;
+         memcpy(&buffer_id, span + 40, 8);
+         struct vn_object *buffer_obj = vn_lookup_object(dec, buffer_id, VK_OBJECT_TYPE_BUFFER, false);
+         val->buffer = buffer_obj ? (VkBuffer)(uintptr_t)buffer_obj->handle : VK_NULL_HANDLE;
+         _Static_assert(sizeof(val->offset) == 8, "wire size of offset");
+         memcpy(&val->offset, span + 48, 8);
+         _Static_assert(sizeof(val->size) == 8, "wire size of size");
+         memcpy(&val->size, span + 56, 8);
+      } else {
+         memset(&val->srcStageMask, 0, sizeof(val->srcStageMask));
+         memset(&val->srcAccessMask, 0, sizeof(val->srcAccessMask));
+         memset(&val->dstStageMask, 0, sizeof(val->dstStageMask));
+         memset(&val->dstAccessMask, 0, sizeof(val->dstAccessMask));
+         memset(&val->srcQueueFamilyIndex, 0, sizeof(val->srcQueueFamilyIndex));
+         memset(&val->dstQueueFamilyIndex, 0, sizeof(val->dstQueueFamilyIndex));
+         memset(&val->buffer, 0, sizeof(val->buffer));
+         memset(&val->offset, 0, sizeof(val->offset));
+         memset(&val->size, 0, sizeof(val->size));
+      }
+   }
 }
 
 void
@@ -1660,11 +1966,30 @@ vn_decode_VkBufferUsageFlags2CreateInfo(struct vn_cs_decoder *dec, VkBufferUsage
 void
 vn_decode_VkBufferViewCreateInfo_self(struct vn_cs_decoder *dec, VkBufferViewCreateInfo *val)
 {
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
-   val->buffer = vn_decode_handle_VkBuffer(dec, false);
-   vn_decode_bytes(dec, &val->format, sizeof(val->format));
-   vn_decode_bytes(dec, &val->offset, sizeof(val->offset));
-   vn_decode_bytes(dec, &val->range, sizeof(val->range));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 32);
+      if (span) {
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 0, 4);
+         uint64_t buffer_id;
+         memcpy(&buffer_id, span + 4, 8);
+         struct vn_object *buffer_obj = vn_lookup_object(dec, buffer_id, VK_OBJECT_TYPE_BUFFER, false);
+         val->buffer = buffer_obj ? (VkBuffer)(uintptr_t)buffer_obj->handle : VK_NULL_HANDLE;
+         _Static_assert(sizeof(val->format) == 4, "wire size of format");
+         memcpy(&val->format, span + 12, 4);
+         _Static_assert(sizeof(val->offset) == 8, "wire size of offset");
+         memcpy(&val->offset, span + 16, 8);
+         _Static_assert(sizeof(val->range) == 8, "wire size of range");
+         memcpy(&val->range, span + 24, 8);
+      } else {
+         memset(&val->flags, 0, sizeof(val->flags));
+         memset(&val->buffer, 0, sizeof(val->buffer));
+         memset(&val->format, 0, sizeof(val->format));
+         memset(&val->offset, 0, sizeof(val->offset));
+         memset(&val->range, 0, sizeof(val->range));
+      }
+   }
 }
 
 void
@@ -1700,8 +2025,19 @@ vn_decode_VkCalibratedTimestampInfoKHR(struct vn_cs_decoder *dec, VkCalibratedTi
 void
 vn_decode_VkClearAttachment(struct vn_cs_decoder *dec, VkClearAttachment *val)
 {
-   vn_decode_bytes(dec, &val->aspectMask, sizeof(val->aspectMask));
-   vn_decode_bytes(dec, &val->colorAttachment, sizeof(val->colorAttachment));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->aspectMask) == 4, "wire size of aspectMask");
+         memcpy(&val->aspectMask, span + 0, 4);
+         _Static_assert(sizeof(val->colorAttachment) == 4, "wire size of colorAttachment");
+         memcpy(&val->colorAttachment, span + 4, 4);
+      } else {
+         memset(&val->aspectMask, 0, sizeof(val->aspectMask));
+         memset(&val->colorAttachment, 0, sizeof(val->colorAttachment));
+      }
+   }
    vn_decode_VkClearValue(dec, &val->clearValue);
 }
 
@@ -1733,16 +2069,40 @@ vn_decode_VkClearColorValue(struct vn_cs_decoder *dec, VkClearColorValue *val)
 void
 vn_decode_VkClearDepthStencilValue(struct vn_cs_decoder *dec, VkClearDepthStencilValue *val)
 {
-   vn_decode_bytes(dec, &val->depth, sizeof(val->depth));
-   vn_decode_bytes(dec, &val->stencil, sizeof(val->stencil));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->depth) == 4, "wire size of depth");
+         memcpy(&val->depth, span + 0, 4);
+         _Static_assert(sizeof(val->stencil) == 4, "wire size of stencil");
+         memcpy(&val->stencil, span + 4, 4);
+      } else {
+         memset(&val->depth, 0, sizeof(val->depth));
+         memset(&val->stencil, 0, sizeof(val->stencil));
+      }
+   }
 }
 
 void
 vn_decode_VkClearRect(struct vn_cs_decoder *dec, VkClearRect *val)
 {
-   vn_decode_VkRect2D(dec, &val->rect);
-   vn_decode_bytes(dec, &val->baseArrayLayer, sizeof(val->baseArrayLayer));
-   vn_decode_bytes(dec, &val->layerCount, sizeof(val->layerCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 24);
+      if (span) {
+         _Static_assert(sizeof(val->rect) == 16, "wire size of rect");
+         memcpy(&val->rect, span + 0, 16);
+         _Static_assert(sizeof(val->baseArrayLayer) == 4, "wire size of baseArrayLayer");
+         memcpy(&val->baseArrayLayer, span + 16, 4);
+         _Static_assert(sizeof(val->layerCount) == 4, "wire size of layerCount");
+         memcpy(&val->layerCount, span + 20, 4);
+      } else {
+         memset(&val->rect, 0, sizeof(val->rect));
+         memset(&val->baseArrayLayer, 0, sizeof(val->baseArrayLayer));
+         memset(&val->layerCount, 0, sizeof(val->layerCount));
+      }
+   }
 }
 
 void
@@ -1764,21 +2124,47 @@ vn_decode_VkClearValue(struct vn_cs_decoder *dec, VkClearValue *val)
 void
 vn_decode_VkCoarseSampleLocationNV(struct vn_cs_decoder *dec, VkCoarseSampleLocationNV *val)
 {
-   vn_decode_bytes(dec, &val->pixelX, sizeof(val->pixelX));
-   vn_decode_bytes(dec, &val->pixelY, sizeof(val->pixelY));
-   vn_decode_bytes(dec, &val->sample, sizeof(val->sample));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         _Static_assert(sizeof(val->pixelX) == 4, "wire size of pixelX");
+         memcpy(&val->pixelX, span + 0, 4);
+         _Static_assert(sizeof(val->pixelY) == 4, "wire size of pixelY");
+         memcpy(&val->pixelY, span + 4, 4);
+         _Static_assert(sizeof(val->sample) == 4, "wire size of sample");
+         memcpy(&val->sample, span + 8, 4);
+      } else {
+         memset(&val->pixelX, 0, sizeof(val->pixelX));
+         memset(&val->pixelY, 0, sizeof(val->pixelY));
+         memset(&val->sample, 0, sizeof(val->sample));
+      }
+   }
 }
 
 void
 vn_decode_VkCoarseSampleOrderCustomNV(struct vn_cs_decoder *dec, VkCoarseSampleOrderCustomNV *val)
 {
-   vn_decode_bytes(dec, &val->shadingRate, sizeof(val->shadingRate));
-   vn_decode_bytes(dec, &val->sampleCount, sizeof(val->sampleCount));
-   vn_decode_bytes(dec, &val->sampleLocationCount, sizeof(val->sampleLocationCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         _Static_assert(sizeof(val->shadingRate) == 4, "wire size of shadingRate");
+         memcpy(&val->shadingRate, span + 0, 4);
+         _Static_assert(sizeof(val->sampleCount) == 4, "wire size of sampleCount");
+         memcpy(&val->sampleCount, span + 4, 4);
+         _Static_assert(sizeof(val->sampleLocationCount) == 4, "wire size of sampleLocationCount");
+         memcpy(&val->sampleLocationCount, span + 8, 4);
+      } else {
+         memset(&val->shadingRate, 0, sizeof(val->shadingRate));
+         memset(&val->sampleCount, 0, sizeof(val->sampleCount));
+         memset(&val->sampleLocationCount, 0, sizeof(val->sampleLocationCount));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->sampleLocationCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->sampleLocationCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->sampleLocationCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkCoarseSampleLocationNV *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -1792,30 +2178,81 @@ vn_decode_VkCoarseSampleOrderCustomNV(struct vn_cs_decoder *dec, VkCoarseSampleO
 void
 vn_decode_VkColorBlendAdvancedEXT(struct vn_cs_decoder *dec, VkColorBlendAdvancedEXT *val)
 {
-   vn_decode_bytes(dec, &val->advancedBlendOp, sizeof(val->advancedBlendOp));
-   vn_decode_bytes(dec, &val->srcPremultiplied, sizeof(val->srcPremultiplied));
-   vn_decode_bytes(dec, &val->dstPremultiplied, sizeof(val->dstPremultiplied));
-   vn_decode_bytes(dec, &val->blendOverlap, sizeof(val->blendOverlap));
-   vn_decode_bytes(dec, &val->clampResults, sizeof(val->clampResults));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 20);
+      if (span) {
+         _Static_assert(sizeof(val->advancedBlendOp) == 4, "wire size of advancedBlendOp");
+         memcpy(&val->advancedBlendOp, span + 0, 4);
+         _Static_assert(sizeof(val->srcPremultiplied) == 4, "wire size of srcPremultiplied");
+         memcpy(&val->srcPremultiplied, span + 4, 4);
+         _Static_assert(sizeof(val->dstPremultiplied) == 4, "wire size of dstPremultiplied");
+         memcpy(&val->dstPremultiplied, span + 8, 4);
+         _Static_assert(sizeof(val->blendOverlap) == 4, "wire size of blendOverlap");
+         memcpy(&val->blendOverlap, span + 12, 4);
+         _Static_assert(sizeof(val->clampResults) == 4, "wire size of clampResults");
+         memcpy(&val->clampResults, span + 16, 4);
+      } else {
+         memset(&val->advancedBlendOp, 0, sizeof(val->advancedBlendOp));
+         memset(&val->srcPremultiplied, 0, sizeof(val->srcPremultiplied));
+         memset(&val->dstPremultiplied, 0, sizeof(val->dstPremultiplied));
+         memset(&val->blendOverlap, 0, sizeof(val->blendOverlap));
+         memset(&val->clampResults, 0, sizeof(val->clampResults));
+      }
+   }
 }
 
 void
 vn_decode_VkColorBlendEquationEXT(struct vn_cs_decoder *dec, VkColorBlendEquationEXT *val)
 {
-   vn_decode_bytes(dec, &val->srcColorBlendFactor, sizeof(val->srcColorBlendFactor));
-   vn_decode_bytes(dec, &val->dstColorBlendFactor, sizeof(val->dstColorBlendFactor));
-   vn_decode_bytes(dec, &val->colorBlendOp, sizeof(val->colorBlendOp));
-   vn_decode_bytes(dec, &val->srcAlphaBlendFactor, sizeof(val->srcAlphaBlendFactor));
-   vn_decode_bytes(dec, &val->dstAlphaBlendFactor, sizeof(val->dstAlphaBlendFactor));
-   vn_decode_bytes(dec, &val->alphaBlendOp, sizeof(val->alphaBlendOp));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 24);
+      if (span) {
+         _Static_assert(sizeof(val->srcColorBlendFactor) == 4, "wire size of srcColorBlendFactor");
+         memcpy(&val->srcColorBlendFactor, span + 0, 4);
+         _Static_assert(sizeof(val->dstColorBlendFactor) == 4, "wire size of dstColorBlendFactor");
+         memcpy(&val->dstColorBlendFactor, span + 4, 4);
+         _Static_assert(sizeof(val->colorBlendOp) == 4, "wire size of colorBlendOp");
+         memcpy(&val->colorBlendOp, span + 8, 4);
+         _Static_assert(sizeof(val->srcAlphaBlendFactor) == 4, "wire size of srcAlphaBlendFactor");
+         memcpy(&val->srcAlphaBlendFactor, span + 12, 4);
+         _Static_assert(sizeof(val->dstAlphaBlendFactor) == 4, "wire size of dstAlphaBlendFactor");
+         memcpy(&val->dstAlphaBlendFactor, span + 16, 4);
+         _Static_assert(sizeof(val->alphaBlendOp) == 4, "wire size of alphaBlendOp");
+         memcpy(&val->alphaBlendOp, span + 20, 4);
+      } else {
+         memset(&val->srcColorBlendFactor, 0, sizeof(val->srcColorBlendFactor));
+         memset(&val->dstColorBlendFactor, 0, sizeof(val->dstColorBlendFactor));
+         memset(&val->colorBlendOp, 0, sizeof(val->colorBlendOp));
+         memset(&val->srcAlphaBlendFactor, 0, sizeof(val->srcAlphaBlendFactor));
+         memset(&val->dstAlphaBlendFactor, 0, sizeof(val->dstAlphaBlendFactor));
+         memset(&val->alphaBlendOp, 0, sizeof(val->alphaBlendOp));
+      }
+   }
 }
 
 void
 vn_decode_VkCommandBufferAllocateInfo_self(struct vn_cs_decoder *dec, VkCommandBufferAllocateInfo *val)
 {
-   val->commandPool = vn_decode_handle_VkCommandPool(dec, false);
-   vn_decode_bytes(dec, &val->level, sizeof(val->level));
-   vn_decode_bytes(dec, &val->commandBufferCount, sizeof(val->commandBufferCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+      if (span) {
+         uint64_t commandPool_id;
+         memcpy(&commandPool_id, span + 0, 8);
+         struct vn_object *commandPool_obj = vn_lookup_object(dec, commandPool_id, VK_OBJECT_TYPE_COMMAND_POOL, false);
+         val->commandPool = commandPool_obj ? (VkCommandPool)(uintptr_t)commandPool_obj->handle : VK_NULL_HANDLE;
+         _Static_assert(sizeof(val->level) == 4, "wire size of level");
+         memcpy(&val->level, span + 8, 4);
+         _Static_assert(sizeof(val->commandBufferCount) == 4, "wire size of commandBufferCount");
+         memcpy(&val->commandBufferCount, span + 12, 4);
+      } else {
+         memset(&val->commandPool, 0, sizeof(val->commandPool));
+         memset(&val->level, 0, sizeof(val->level));
+         memset(&val->commandBufferCount, 0, sizeof(val->commandBufferCount));
+      }
+   }
 }
 
 void
@@ -1877,12 +2314,35 @@ vn_decode_VkCommandBufferInheritanceConditionalRenderingInfoEXT(struct vn_cs_dec
 void
 vn_decode_VkCommandBufferInheritanceInfo_self(struct vn_cs_decoder *dec, VkCommandBufferInheritanceInfo *val)
 {
-   val->renderPass = vn_decode_handle_VkRenderPass(dec, true);
-   vn_decode_bytes(dec, &val->subpass, sizeof(val->subpass));
-   val->framebuffer = vn_decode_handle_VkFramebuffer(dec, true);
-   vn_decode_bytes(dec, &val->occlusionQueryEnable, sizeof(val->occlusionQueryEnable));
-   vn_decode_bytes(dec, &val->queryFlags, sizeof(val->queryFlags));
-   vn_decode_bytes(dec, &val->pipelineStatistics, sizeof(val->pipelineStatistics));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 32);
+      if (span) {
+         uint64_t renderPass_id;
+         memcpy(&renderPass_id, span + 0, 8);
+         struct vn_object *renderPass_obj = vn_lookup_object(dec, renderPass_id, VK_OBJECT_TYPE_RENDER_PASS, true);
+         val->renderPass = renderPass_obj ? (VkRenderPass)(uintptr_t)renderPass_obj->handle : VK_NULL_HANDLE;
+         _Static_assert(sizeof(val->subpass) == 4, "wire size of subpass");
+         memcpy(&val->subpass, span + 8, 4);
+         uint64_t framebuffer_id;
+         memcpy(&framebuffer_id, span + 12, 8);
+         struct vn_object *framebuffer_obj = vn_lookup_object(dec, framebuffer_id, VK_OBJECT_TYPE_FRAMEBUFFER, true);
+         val->framebuffer = framebuffer_obj ? (VkFramebuffer)(uintptr_t)framebuffer_obj->handle : VK_NULL_HANDLE;
+         _Static_assert(sizeof(val->occlusionQueryEnable) == 4, "wire size of occlusionQueryEnable");
+         memcpy(&val->occlusionQueryEnable, span + 20, 4);
+         _Static_assert(sizeof(val->queryFlags) == 4, "wire size of queryFlags");
+         memcpy(&val->queryFlags, span + 24, 4);
+         _Static_assert(sizeof(val->pipelineStatistics) == 4, "wire size of pipelineStatistics");
+         memcpy(&val->pipelineStatistics, span + 28, 4);
+      } else {
+         memset(&val->renderPass, 0, sizeof(val->renderPass));
+         memset(&val->subpass, 0, sizeof(val->subpass));
+         memset(&val->framebuffer, 0, sizeof(val->framebuffer));
+         memset(&val->occlusionQueryEnable, 0, sizeof(val->occlusionQueryEnable));
+         memset(&val->queryFlags, 0, sizeof(val->queryFlags));
+         memset(&val->pipelineStatistics, 0, sizeof(val->pipelineStatistics));
+      }
+   }
 }
 
 void
@@ -1900,8 +2360,19 @@ vn_decode_VkCommandBufferInheritanceInfo(struct vn_cs_decoder *dec, VkCommandBuf
 void
 vn_decode_VkCommandBufferInheritanceRenderPassTransformInfoQCOM_self(struct vn_cs_decoder *dec, VkCommandBufferInheritanceRenderPassTransformInfoQCOM *val)
 {
-   vn_decode_bytes(dec, &val->transform, sizeof(val->transform));
-   vn_decode_VkRect2D(dec, &val->renderArea);
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 20);
+      if (span) {
+         _Static_assert(sizeof(val->transform) == 4, "wire size of transform");
+         memcpy(&val->transform, span + 0, 4);
+         _Static_assert(sizeof(val->renderArea) == 16, "wire size of renderArea");
+         memcpy(&val->renderArea, span + 4, 16);
+      } else {
+         memset(&val->transform, 0, sizeof(val->transform));
+         memset(&val->renderArea, 0, sizeof(val->renderArea));
+      }
+   }
 }
 
 void
@@ -1919,22 +2390,48 @@ vn_decode_VkCommandBufferInheritanceRenderPassTransformInfoQCOM(struct vn_cs_dec
 void
 vn_decode_VkCommandBufferInheritanceRenderingInfo_self(struct vn_cs_decoder *dec, VkCommandBufferInheritanceRenderingInfo *val)
 {
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
-   vn_decode_bytes(dec, &val->viewMask, sizeof(val->viewMask));
-   vn_decode_bytes(dec, &val->colorAttachmentCount, sizeof(val->colorAttachmentCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 0, 4);
+         _Static_assert(sizeof(val->viewMask) == 4, "wire size of viewMask");
+         memcpy(&val->viewMask, span + 4, 4);
+         _Static_assert(sizeof(val->colorAttachmentCount) == 4, "wire size of colorAttachmentCount");
+         memcpy(&val->colorAttachmentCount, span + 8, 4);
+      } else {
+         memset(&val->flags, 0, sizeof(val->flags));
+         memset(&val->viewMask, 0, sizeof(val->viewMask));
+         memset(&val->colorAttachmentCount, 0, sizeof(val->colorAttachmentCount));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->colorAttachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->colorAttachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->colorAttachmentCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkFormat *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       val->pColorAttachmentFormats = a;
    }
-   vn_decode_bytes(dec, &val->depthAttachmentFormat, sizeof(val->depthAttachmentFormat));
-   vn_decode_bytes(dec, &val->stencilAttachmentFormat, sizeof(val->stencilAttachmentFormat));
-   vn_decode_bytes(dec, &val->rasterizationSamples, sizeof(val->rasterizationSamples));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         _Static_assert(sizeof(val->depthAttachmentFormat) == 4, "wire size of depthAttachmentFormat");
+         memcpy(&val->depthAttachmentFormat, span + 0, 4);
+         _Static_assert(sizeof(val->stencilAttachmentFormat) == 4, "wire size of stencilAttachmentFormat");
+         memcpy(&val->stencilAttachmentFormat, span + 4, 4);
+         _Static_assert(sizeof(val->rasterizationSamples) == 4, "wire size of rasterizationSamples");
+         memcpy(&val->rasterizationSamples, span + 8, 4);
+      } else {
+         memset(&val->depthAttachmentFormat, 0, sizeof(val->depthAttachmentFormat));
+         memset(&val->stencilAttachmentFormat, 0, sizeof(val->stencilAttachmentFormat));
+         memset(&val->rasterizationSamples, 0, sizeof(val->rasterizationSamples));
+      }
+   }
 }
 
 void
@@ -1952,8 +2449,19 @@ vn_decode_VkCommandBufferInheritanceRenderingInfo(struct vn_cs_decoder *dec, VkC
 void
 vn_decode_VkCommandBufferInheritanceViewportScissorInfoNV_self(struct vn_cs_decoder *dec, VkCommandBufferInheritanceViewportScissorInfoNV *val)
 {
-   vn_decode_bytes(dec, &val->viewportScissor2D, sizeof(val->viewportScissor2D));
-   vn_decode_bytes(dec, &val->viewportDepthCount, sizeof(val->viewportDepthCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->viewportScissor2D) == 4, "wire size of viewportScissor2D");
+         memcpy(&val->viewportScissor2D, span + 0, 4);
+         _Static_assert(sizeof(val->viewportDepthCount) == 4, "wire size of viewportDepthCount");
+         memcpy(&val->viewportDepthCount, span + 4, 4);
+      } else {
+         memset(&val->viewportScissor2D, 0, sizeof(val->viewportScissor2D));
+         memset(&val->viewportDepthCount, 0, sizeof(val->viewportDepthCount));
+      }
+   }
    if (vn_decode_simple_pointer(dec)) {
       VkViewport *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
       if (p)
@@ -1979,8 +2487,21 @@ vn_decode_VkCommandBufferInheritanceViewportScissorInfoNV(struct vn_cs_decoder *
 void
 vn_decode_VkCommandBufferSubmitInfo_self(struct vn_cs_decoder *dec, VkCommandBufferSubmitInfo *val)
 {
-   val->commandBuffer = vn_decode_handle_VkCommandBuffer(dec, false);
-   vn_decode_bytes(dec, &val->deviceMask, sizeof(val->deviceMask));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         uint64_t commandBuffer_id;
+         memcpy(&commandBuffer_id, span + 0, 8);
+         struct vn_object *commandBuffer_obj = vn_lookup_object(dec, commandBuffer_id, VK_OBJECT_TYPE_COMMAND_BUFFER, false);
+         val->commandBuffer = commandBuffer_obj ? (VkCommandBuffer)(uintptr_t)commandBuffer_obj->handle : VK_NULL_HANDLE;
+         _Static_assert(sizeof(val->deviceMask) == 4, "wire size of deviceMask");
+         memcpy(&val->deviceMask, span + 8, 4);
+      } else {
+         memset(&val->commandBuffer, 0, sizeof(val->commandBuffer));
+         memset(&val->deviceMask, 0, sizeof(val->deviceMask));
+      }
+   }
 }
 
 void
@@ -1998,8 +2519,19 @@ vn_decode_VkCommandBufferSubmitInfo(struct vn_cs_decoder *dec, VkCommandBufferSu
 void
 vn_decode_VkCommandPoolCreateInfo_self(struct vn_cs_decoder *dec, VkCommandPoolCreateInfo *val)
 {
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
-   vn_decode_bytes(dec, &val->queueFamilyIndex, sizeof(val->queueFamilyIndex));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 0, 4);
+         _Static_assert(sizeof(val->queueFamilyIndex) == 4, "wire size of queueFamilyIndex");
+         memcpy(&val->queueFamilyIndex, span + 4, 4);
+      } else {
+         memset(&val->flags, 0, sizeof(val->flags));
+         memset(&val->queueFamilyIndex, 0, sizeof(val->queueFamilyIndex));
+      }
+   }
 }
 
 void
@@ -2017,8 +2549,19 @@ vn_decode_VkCommandPoolCreateInfo(struct vn_cs_decoder *dec, VkCommandPoolCreate
 void
 vn_decode_VkCommandStreamDependencyMESA(struct vn_cs_decoder *dec, VkCommandStreamDependencyMESA *val)
 {
-   vn_decode_bytes(dec, &val->srcCommandStream, sizeof(val->srcCommandStream));
-   vn_decode_bytes(dec, &val->dstCommandStream, sizeof(val->dstCommandStream));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->srcCommandStream) == 4, "wire size of srcCommandStream");
+         memcpy(&val->srcCommandStream, span + 0, 4);
+         _Static_assert(sizeof(val->dstCommandStream) == 4, "wire size of dstCommandStream");
+         memcpy(&val->dstCommandStream, span + 4, 4);
+      } else {
+         memset(&val->srcCommandStream, 0, sizeof(val->srcCommandStream));
+         memset(&val->dstCommandStream, 0, sizeof(val->dstCommandStream));
+      }
+   }
 }
 
 void
@@ -2032,10 +2575,25 @@ vn_decode_VkCommandStreamDescriptionMESA(struct vn_cs_decoder *dec, VkCommandStr
 void
 vn_decode_VkComponentMapping(struct vn_cs_decoder *dec, VkComponentMapping *val)
 {
-   vn_decode_bytes(dec, &val->r, sizeof(val->r));
-   vn_decode_bytes(dec, &val->g, sizeof(val->g));
-   vn_decode_bytes(dec, &val->b, sizeof(val->b));
-   vn_decode_bytes(dec, &val->a, sizeof(val->a));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+      if (span) {
+         _Static_assert(sizeof(val->r) == 4, "wire size of r");
+         memcpy(&val->r, span + 0, 4);
+         _Static_assert(sizeof(val->g) == 4, "wire size of g");
+         memcpy(&val->g, span + 4, 4);
+         _Static_assert(sizeof(val->b) == 4, "wire size of b");
+         memcpy(&val->b, span + 8, 4);
+         _Static_assert(sizeof(val->a) == 4, "wire size of a");
+         memcpy(&val->a, span + 12, 4);
+      } else {
+         memset(&val->r, 0, sizeof(val->r));
+         memset(&val->g, 0, sizeof(val->g));
+         memset(&val->b, 0, sizeof(val->b));
+         memset(&val->a, 0, sizeof(val->a));
+      }
+   }
 }
 
 void
@@ -2043,9 +2601,26 @@ vn_decode_VkComputePipelineCreateInfo_self(struct vn_cs_decoder *dec, VkComputeP
 {
    vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
    vn_decode_VkPipelineShaderStageCreateInfo(dec, &val->stage);
-   val->layout = vn_decode_handle_VkPipelineLayout(dec, false);
-   val->basePipelineHandle = vn_decode_handle_VkPipeline(dec, true);
-   vn_decode_bytes(dec, &val->basePipelineIndex, sizeof(val->basePipelineIndex));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 20);
+      if (span) {
+         uint64_t layout_id;
+         memcpy(&layout_id, span + 0, 8);
+         struct vn_object *layout_obj = vn_lookup_object(dec, layout_id, VK_OBJECT_TYPE_PIPELINE_LAYOUT, false);
+         val->layout = layout_obj ? (VkPipelineLayout)(uintptr_t)layout_obj->handle : VK_NULL_HANDLE;
+         uint64_t basePipelineHandle_id;
+         memcpy(&basePipelineHandle_id, span + 8, 8);
+         struct vn_object *basePipelineHandle_obj = vn_lookup_object(dec, basePipelineHandle_id, VK_OBJECT_TYPE_PIPELINE, true);
+         val->basePipelineHandle = basePipelineHandle_obj ? (VkPipeline)(uintptr_t)basePipelineHandle_obj->handle : VK_NULL_HANDLE;
+         _Static_assert(sizeof(val->basePipelineIndex) == 4, "wire size of basePipelineIndex");
+         memcpy(&val->basePipelineIndex, span + 16, 4);
+      } else {
+         memset(&val->layout, 0, sizeof(val->layout));
+         memset(&val->basePipelineHandle, 0, sizeof(val->basePipelineHandle));
+         memset(&val->basePipelineIndex, 0, sizeof(val->basePipelineIndex));
+      }
+   }
 }
 
 void
@@ -2063,9 +2638,22 @@ vn_decode_VkComputePipelineCreateInfo(struct vn_cs_decoder *dec, VkComputePipeli
 void
 vn_decode_VkComputePipelineIndirectBufferInfoNV_self(struct vn_cs_decoder *dec, VkComputePipelineIndirectBufferInfoNV *val)
 {
-   vn_decode_bytes(dec, &val->deviceAddress, sizeof(val->deviceAddress));
-   vn_decode_bytes(dec, &val->size, sizeof(val->size));
-   vn_decode_bytes(dec, &val->pipelineDeviceAddressCaptureReplay, sizeof(val->pipelineDeviceAddressCaptureReplay));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 24);
+      if (span) {
+         _Static_assert(sizeof(val->deviceAddress) == 8, "wire size of deviceAddress");
+         memcpy(&val->deviceAddress, span + 0, 8);
+         _Static_assert(sizeof(val->size) == 8, "wire size of size");
+         memcpy(&val->size, span + 8, 8);
+         _Static_assert(sizeof(val->pipelineDeviceAddressCaptureReplay) == 8, "wire size of pipelineDeviceAddressCaptureReplay");
+         memcpy(&val->pipelineDeviceAddressCaptureReplay, span + 16, 8);
+      } else {
+         memset(&val->deviceAddress, 0, sizeof(val->deviceAddress));
+         memset(&val->size, 0, sizeof(val->size));
+         memset(&val->pipelineDeviceAddressCaptureReplay, 0, sizeof(val->pipelineDeviceAddressCaptureReplay));
+      }
+   }
 }
 
 void
@@ -2083,9 +2671,24 @@ vn_decode_VkComputePipelineIndirectBufferInfoNV(struct vn_cs_decoder *dec, VkCom
 void
 vn_decode_VkConditionalRenderingBeginInfoEXT_self(struct vn_cs_decoder *dec, VkConditionalRenderingBeginInfoEXT *val)
 {
-   val->buffer = vn_decode_handle_VkBuffer(dec, false);
-   vn_decode_bytes(dec, &val->offset, sizeof(val->offset));
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 20);
+      if (span) {
+         uint64_t buffer_id;
+         memcpy(&buffer_id, span + 0, 8);
+         struct vn_object *buffer_obj = vn_lookup_object(dec, buffer_id, VK_OBJECT_TYPE_BUFFER, false);
+         val->buffer = buffer_obj ? (VkBuffer)(uintptr_t)buffer_obj->handle : VK_NULL_HANDLE;
+         _Static_assert(sizeof(val->offset) == 8, "wire size of offset");
+         memcpy(&val->offset, span + 8, 8);
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 16, 4);
+      } else {
+         memset(&val->buffer, 0, sizeof(val->buffer));
+         memset(&val->offset, 0, sizeof(val->offset));
+         memset(&val->flags, 0, sizeof(val->flags));
+      }
+   }
 }
 
 void
@@ -2103,13 +2706,30 @@ vn_decode_VkConditionalRenderingBeginInfoEXT(struct vn_cs_decoder *dec, VkCondit
 void
 vn_decode_VkCopyBufferInfo2_self(struct vn_cs_decoder *dec, VkCopyBufferInfo2 *val)
 {
-   val->srcBuffer = vn_decode_handle_VkBuffer(dec, false);
-   val->dstBuffer = vn_decode_handle_VkBuffer(dec, false);
-   vn_decode_bytes(dec, &val->regionCount, sizeof(val->regionCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 20);
+      if (span) {
+         uint64_t srcBuffer_id;
+         memcpy(&srcBuffer_id, span + 0, 8);
+         struct vn_object *srcBuffer_obj = vn_lookup_object(dec, srcBuffer_id, VK_OBJECT_TYPE_BUFFER, false);
+         val->srcBuffer = srcBuffer_obj ? (VkBuffer)(uintptr_t)srcBuffer_obj->handle : VK_NULL_HANDLE;
+         uint64_t dstBuffer_id;
+         memcpy(&dstBuffer_id, span + 8, 8);
+         struct vn_object *dstBuffer_obj = vn_lookup_object(dec, dstBuffer_id, VK_OBJECT_TYPE_BUFFER, false);
+         val->dstBuffer = dstBuffer_obj ? (VkBuffer)(uintptr_t)dstBuffer_obj->handle : VK_NULL_HANDLE;
+         _Static_assert(sizeof(val->regionCount) == 4, "wire size of regionCount");
+         memcpy(&val->regionCount, span + 16, 4);
+      } else {
+         memset(&val->srcBuffer, 0, sizeof(val->srcBuffer));
+         memset(&val->dstBuffer, 0, sizeof(val->dstBuffer));
+         memset(&val->regionCount, 0, sizeof(val->regionCount));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->regionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->regionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->regionCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkBufferCopy2 *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -2134,14 +2754,33 @@ vn_decode_VkCopyBufferInfo2(struct vn_cs_decoder *dec, VkCopyBufferInfo2 *val)
 void
 vn_decode_VkCopyBufferToImageInfo2_self(struct vn_cs_decoder *dec, VkCopyBufferToImageInfo2 *val)
 {
-   val->srcBuffer = vn_decode_handle_VkBuffer(dec, false);
-   val->dstImage = vn_decode_handle_VkImage(dec, false);
-   vn_decode_bytes(dec, &val->dstImageLayout, sizeof(val->dstImageLayout));
-   vn_decode_bytes(dec, &val->regionCount, sizeof(val->regionCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 24);
+      if (span) {
+         uint64_t srcBuffer_id;
+         memcpy(&srcBuffer_id, span + 0, 8);
+         struct vn_object *srcBuffer_obj = vn_lookup_object(dec, srcBuffer_id, VK_OBJECT_TYPE_BUFFER, false);
+         val->srcBuffer = srcBuffer_obj ? (VkBuffer)(uintptr_t)srcBuffer_obj->handle : VK_NULL_HANDLE;
+         uint64_t dstImage_id;
+         memcpy(&dstImage_id, span + 8, 8);
+         struct vn_object *dstImage_obj = vn_lookup_object(dec, dstImage_id, VK_OBJECT_TYPE_IMAGE, false);
+         val->dstImage = dstImage_obj ? (VkImage)(uintptr_t)dstImage_obj->handle : VK_NULL_HANDLE;
+         _Static_assert(sizeof(val->dstImageLayout) == 4, "wire size of dstImageLayout");
+         memcpy(&val->dstImageLayout, span + 16, 4);
+         _Static_assert(sizeof(val->regionCount) == 4, "wire size of regionCount");
+         memcpy(&val->regionCount, span + 20, 4);
+      } else {
+         memset(&val->srcBuffer, 0, sizeof(val->srcBuffer));
+         memset(&val->dstImage, 0, sizeof(val->dstImage));
+         memset(&val->dstImageLayout, 0, sizeof(val->dstImageLayout));
+         memset(&val->regionCount, 0, sizeof(val->regionCount));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->regionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->regionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->regionCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkBufferImageCopy2 *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -2184,13 +2823,38 @@ vn_decode_VkCopyCommandTransformInfoQCOM(struct vn_cs_decoder *dec, VkCopyComman
 void
 vn_decode_VkCopyDescriptorSet_self(struct vn_cs_decoder *dec, VkCopyDescriptorSet *val)
 {
-   val->srcSet = vn_decode_handle_VkDescriptorSet(dec, false);
-   vn_decode_bytes(dec, &val->srcBinding, sizeof(val->srcBinding));
-   vn_decode_bytes(dec, &val->srcArrayElement, sizeof(val->srcArrayElement));
-   val->dstSet = vn_decode_handle_VkDescriptorSet(dec, false);
-   vn_decode_bytes(dec, &val->dstBinding, sizeof(val->dstBinding));
-   vn_decode_bytes(dec, &val->dstArrayElement, sizeof(val->dstArrayElement));
-   vn_decode_bytes(dec, &val->descriptorCount, sizeof(val->descriptorCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 36);
+      if (span) {
+         uint64_t srcSet_id;
+         memcpy(&srcSet_id, span + 0, 8);
+         struct vn_object *srcSet_obj = vn_lookup_object(dec, srcSet_id, VK_OBJECT_TYPE_DESCRIPTOR_SET, false);
+         val->srcSet = srcSet_obj ? (VkDescriptorSet)(uintptr_t)srcSet_obj->handle : VK_NULL_HANDLE;
+         _Static_assert(sizeof(val->srcBinding) == 4, "wire size of srcBinding");
+         memcpy(&val->srcBinding, span + 8, 4);
+         _Static_assert(sizeof(val->srcArrayElement) == 4, "wire size of srcArrayElement");
+         memcpy(&val->srcArrayElement, span + 12, 4);
+         uint64_t dstSet_id;
+         memcpy(&dstSet_id, span + 16, 8);
+         struct vn_object *dstSet_obj = vn_lookup_object(dec, dstSet_id, VK_OBJECT_TYPE_DESCRIPTOR_SET, false);
+         val->dstSet = dstSet_obj ? (VkDescriptorSet)(uintptr_t)dstSet_obj->handle : VK_NULL_HANDLE;
+         _Static_assert(sizeof(val->dstBinding) == 4, "wire size of dstBinding");
+         memcpy(&val->dstBinding, span + 24, 4);
+         _Static_assert(sizeof(val->dstArrayElement) == 4, "wire size of dstArrayElement");
+         memcpy(&val->dstArrayElement, span + 28, 4);
+         _Static_assert(sizeof(val->descriptorCount) == 4, "wire size of descriptorCount");
+         memcpy(&val->descriptorCount, span + 32, 4);
+      } else {
+         memset(&val->srcSet, 0, sizeof(val->srcSet));
+         memset(&val->srcBinding, 0, sizeof(val->srcBinding));
+         memset(&val->srcArrayElement, 0, sizeof(val->srcArrayElement));
+         memset(&val->dstSet, 0, sizeof(val->dstSet));
+         memset(&val->dstBinding, 0, sizeof(val->dstBinding));
+         memset(&val->dstArrayElement, 0, sizeof(val->dstArrayElement));
+         memset(&val->descriptorCount, 0, sizeof(val->descriptorCount));
+      }
+   }
 }
 
 void
@@ -2208,15 +2872,36 @@ vn_decode_VkCopyDescriptorSet(struct vn_cs_decoder *dec, VkCopyDescriptorSet *va
 void
 vn_decode_VkCopyImageInfo2_self(struct vn_cs_decoder *dec, VkCopyImageInfo2 *val)
 {
-   val->srcImage = vn_decode_handle_VkImage(dec, false);
-   vn_decode_bytes(dec, &val->srcImageLayout, sizeof(val->srcImageLayout));
-   val->dstImage = vn_decode_handle_VkImage(dec, false);
-   vn_decode_bytes(dec, &val->dstImageLayout, sizeof(val->dstImageLayout));
-   vn_decode_bytes(dec, &val->regionCount, sizeof(val->regionCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 28);
+      if (span) {
+         uint64_t srcImage_id;
+         memcpy(&srcImage_id, span + 0, 8);
+         struct vn_object *srcImage_obj = vn_lookup_object(dec, srcImage_id, VK_OBJECT_TYPE_IMAGE, false);
+         val->srcImage = srcImage_obj ? (VkImage)(uintptr_t)srcImage_obj->handle : VK_NULL_HANDLE;
+         _Static_assert(sizeof(val->srcImageLayout) == 4, "wire size of srcImageLayout");
+         memcpy(&val->srcImageLayout, span + 8, 4);
+         uint64_t dstImage_id;
+         memcpy(&dstImage_id, span + 12, 8);
+         struct vn_object *dstImage_obj = vn_lookup_object(dec, dstImage_id, VK_OBJECT_TYPE_IMAGE, false);
+         val->dstImage = dstImage_obj ? (VkImage)(uintptr_t)dstImage_obj->handle : VK_NULL_HANDLE;
+         _Static_assert(sizeof(val->dstImageLayout) == 4, "wire size of dstImageLayout");
+         memcpy(&val->dstImageLayout, span + 20, 4);
+         _Static_assert(sizeof(val->regionCount) == 4, "wire size of regionCount");
+         memcpy(&val->regionCount, span + 24, 4);
+      } else {
+         memset(&val->srcImage, 0, sizeof(val->srcImage));
+         memset(&val->srcImageLayout, 0, sizeof(val->srcImageLayout));
+         memset(&val->dstImage, 0, sizeof(val->dstImage));
+         memset(&val->dstImageLayout, 0, sizeof(val->dstImageLayout));
+         memset(&val->regionCount, 0, sizeof(val->regionCount));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->regionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->regionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->regionCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkImageCopy2 *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -2241,14 +2926,33 @@ vn_decode_VkCopyImageInfo2(struct vn_cs_decoder *dec, VkCopyImageInfo2 *val)
 void
 vn_decode_VkCopyImageToBufferInfo2_self(struct vn_cs_decoder *dec, VkCopyImageToBufferInfo2 *val)
 {
-   val->srcImage = vn_decode_handle_VkImage(dec, false);
-   vn_decode_bytes(dec, &val->srcImageLayout, sizeof(val->srcImageLayout));
-   val->dstBuffer = vn_decode_handle_VkBuffer(dec, false);
-   vn_decode_bytes(dec, &val->regionCount, sizeof(val->regionCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 24);
+      if (span) {
+         uint64_t srcImage_id;
+         memcpy(&srcImage_id, span + 0, 8);
+         struct vn_object *srcImage_obj = vn_lookup_object(dec, srcImage_id, VK_OBJECT_TYPE_IMAGE, false);
+         val->srcImage = srcImage_obj ? (VkImage)(uintptr_t)srcImage_obj->handle : VK_NULL_HANDLE;
+         _Static_assert(sizeof(val->srcImageLayout) == 4, "wire size of srcImageLayout");
+         memcpy(&val->srcImageLayout, span + 8, 4);
+         uint64_t dstBuffer_id;
+         memcpy(&dstBuffer_id, span + 12, 8);
+         struct vn_object *dstBuffer_obj = vn_lookup_object(dec, dstBuffer_id, VK_OBJECT_TYPE_BUFFER, false);
+         val->dstBuffer = dstBuffer_obj ? (VkBuffer)(uintptr_t)dstBuffer_obj->handle : VK_NULL_HANDLE;
+         _Static_assert(sizeof(val->regionCount) == 4, "wire size of regionCount");
+         memcpy(&val->regionCount, span + 20, 4);
+      } else {
+         memset(&val->srcImage, 0, sizeof(val->srcImage));
+         memset(&val->srcImageLayout, 0, sizeof(val->srcImageLayout));
+         memset(&val->dstBuffer, 0, sizeof(val->dstBuffer));
+         memset(&val->regionCount, 0, sizeof(val->regionCount));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->regionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->regionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->regionCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkBufferImageCopy2 *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -2329,8 +3033,23 @@ vn_decode_VkDedicatedAllocationImageCreateInfoNV(struct vn_cs_decoder *dec, VkDe
 void
 vn_decode_VkDedicatedAllocationMemoryAllocateInfoNV_self(struct vn_cs_decoder *dec, VkDedicatedAllocationMemoryAllocateInfoNV *val)
 {
-   val->image = vn_decode_handle_VkImage(dec, true);
-   val->buffer = vn_decode_handle_VkBuffer(dec, true);
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+      if (span) {
+         uint64_t image_id;
+         memcpy(&image_id, span + 0, 8);
+         struct vn_object *image_obj = vn_lookup_object(dec, image_id, VK_OBJECT_TYPE_IMAGE, true);
+         val->image = image_obj ? (VkImage)(uintptr_t)image_obj->handle : VK_NULL_HANDLE;
+         uint64_t buffer_id;
+         memcpy(&buffer_id, span + 8, 8);
+         struct vn_object *buffer_obj = vn_lookup_object(dec, buffer_id, VK_OBJECT_TYPE_BUFFER, true);
+         val->buffer = buffer_obj ? (VkBuffer)(uintptr_t)buffer_obj->handle : VK_NULL_HANDLE;
+      } else {
+         memset(&val->image, 0, sizeof(val->image));
+         memset(&val->buffer, 0, sizeof(val->buffer));
+      }
+   }
 }
 
 void
@@ -2348,12 +3067,23 @@ vn_decode_VkDedicatedAllocationMemoryAllocateInfoNV(struct vn_cs_decoder *dec, V
 void
 vn_decode_VkDependencyInfo_self(struct vn_cs_decoder *dec, VkDependencyInfo *val)
 {
-   vn_decode_bytes(dec, &val->dependencyFlags, sizeof(val->dependencyFlags));
-   vn_decode_bytes(dec, &val->memoryBarrierCount, sizeof(val->memoryBarrierCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->dependencyFlags) == 4, "wire size of dependencyFlags");
+         memcpy(&val->dependencyFlags, span + 0, 4);
+         _Static_assert(sizeof(val->memoryBarrierCount) == 4, "wire size of memoryBarrierCount");
+         memcpy(&val->memoryBarrierCount, span + 4, 4);
+      } else {
+         memset(&val->dependencyFlags, 0, sizeof(val->dependencyFlags));
+         memset(&val->memoryBarrierCount, 0, sizeof(val->memoryBarrierCount));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->memoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->memoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->memoryBarrierCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkMemoryBarrier2 *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -2364,8 +3094,8 @@ vn_decode_VkDependencyInfo_self(struct vn_cs_decoder *dec, VkDependencyInfo *val
    vn_decode_bytes(dec, &val->bufferMemoryBarrierCount, sizeof(val->bufferMemoryBarrierCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->bufferMemoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->bufferMemoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->bufferMemoryBarrierCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkBufferMemoryBarrier2 *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -2376,8 +3106,8 @@ vn_decode_VkDependencyInfo_self(struct vn_cs_decoder *dec, VkDependencyInfo *val
    vn_decode_bytes(dec, &val->imageMemoryBarrierCount, sizeof(val->imageMemoryBarrierCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->imageMemoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->imageMemoryBarrierCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->imageMemoryBarrierCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkImageMemoryBarrier2 *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -2402,8 +3132,19 @@ vn_decode_VkDependencyInfo(struct vn_cs_decoder *dec, VkDependencyInfo *val)
 void
 vn_decode_VkDepthBiasRepresentationInfoEXT_self(struct vn_cs_decoder *dec, VkDepthBiasRepresentationInfoEXT *val)
 {
-   vn_decode_bytes(dec, &val->depthBiasRepresentation, sizeof(val->depthBiasRepresentation));
-   vn_decode_bytes(dec, &val->depthBiasExact, sizeof(val->depthBiasExact));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->depthBiasRepresentation) == 4, "wire size of depthBiasRepresentation");
+         memcpy(&val->depthBiasRepresentation, span + 0, 4);
+         _Static_assert(sizeof(val->depthBiasExact) == 4, "wire size of depthBiasExact");
+         memcpy(&val->depthBiasExact, span + 4, 4);
+      } else {
+         memset(&val->depthBiasRepresentation, 0, sizeof(val->depthBiasRepresentation));
+         memset(&val->depthBiasExact, 0, sizeof(val->depthBiasExact));
+      }
+   }
 }
 
 void
@@ -2421,36 +3162,92 @@ vn_decode_VkDepthBiasRepresentationInfoEXT(struct vn_cs_decoder *dec, VkDepthBia
 void
 vn_decode_VkDepthClampRangeEXT(struct vn_cs_decoder *dec, VkDepthClampRangeEXT *val)
 {
-   vn_decode_bytes(dec, &val->minDepthClamp, sizeof(val->minDepthClamp));
-   vn_decode_bytes(dec, &val->maxDepthClamp, sizeof(val->maxDepthClamp));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->minDepthClamp) == 4, "wire size of minDepthClamp");
+         memcpy(&val->minDepthClamp, span + 0, 4);
+         _Static_assert(sizeof(val->maxDepthClamp) == 4, "wire size of maxDepthClamp");
+         memcpy(&val->maxDepthClamp, span + 4, 4);
+      } else {
+         memset(&val->minDepthClamp, 0, sizeof(val->minDepthClamp));
+         memset(&val->maxDepthClamp, 0, sizeof(val->maxDepthClamp));
+      }
+   }
 }
 
 void
 vn_decode_VkDescriptorBufferInfo(struct vn_cs_decoder *dec, VkDescriptorBufferInfo *val)
 {
-   val->buffer = vn_decode_handle_VkBuffer(dec, true);
-   vn_decode_bytes(dec, &val->offset, sizeof(val->offset));
-   vn_decode_bytes(dec, &val->range, sizeof(val->range));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 24);
+      if (span) {
+         uint64_t buffer_id;
+         memcpy(&buffer_id, span + 0, 8);
+         struct vn_object *buffer_obj = vn_lookup_object(dec, buffer_id, VK_OBJECT_TYPE_BUFFER, true);
+         val->buffer = buffer_obj ? (VkBuffer)(uintptr_t)buffer_obj->handle : VK_NULL_HANDLE;
+         _Static_assert(sizeof(val->offset) == 8, "wire size of offset");
+         memcpy(&val->offset, span + 8, 8);
+         _Static_assert(sizeof(val->range) == 8, "wire size of range");
+         memcpy(&val->range, span + 16, 8);
+      } else {
+         memset(&val->buffer, 0, sizeof(val->buffer));
+         memset(&val->offset, 0, sizeof(val->offset));
+         memset(&val->range, 0, sizeof(val->range));
+      }
+   }
 }
 
 void
 vn_decode_VkDescriptorImageInfo(struct vn_cs_decoder *dec, VkDescriptorImageInfo *val)
 {
-   val->sampler = vn_decode_handle_VkSampler(dec, true);
-   val->imageView = vn_decode_handle_VkImageView(dec, true);
-   vn_decode_bytes(dec, &val->imageLayout, sizeof(val->imageLayout));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 20);
+      if (span) {
+         uint64_t sampler_id;
+         memcpy(&sampler_id, span + 0, 8);
+         struct vn_object *sampler_obj = vn_lookup_object(dec, sampler_id, VK_OBJECT_TYPE_SAMPLER, true);
+         val->sampler = sampler_obj ? (VkSampler)(uintptr_t)sampler_obj->handle : VK_NULL_HANDLE;
+         uint64_t imageView_id;
+         memcpy(&imageView_id, span + 8, 8);
+         struct vn_object *imageView_obj = vn_lookup_object(dec, imageView_id, VK_OBJECT_TYPE_IMAGE_VIEW, true);
+         val->imageView = imageView_obj ? (VkImageView)(uintptr_t)imageView_obj->handle : VK_NULL_HANDLE;
+         _Static_assert(sizeof(val->imageLayout) == 4, "wire size of imageLayout");
+         memcpy(&val->imageLayout, span + 16, 4);
+      } else {
+         memset(&val->sampler, 0, sizeof(val->sampler));
+         memset(&val->imageView, 0, sizeof(val->imageView));
+         memset(&val->imageLayout, 0, sizeof(val->imageLayout));
+      }
+   }
 }
 
 void
 vn_decode_VkDescriptorPoolCreateInfo_self(struct vn_cs_decoder *dec, VkDescriptorPoolCreateInfo *val)
 {
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
-   vn_decode_bytes(dec, &val->maxSets, sizeof(val->maxSets));
-   vn_decode_bytes(dec, &val->poolSizeCount, sizeof(val->poolSizeCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 0, 4);
+         _Static_assert(sizeof(val->maxSets) == 4, "wire size of maxSets");
+         memcpy(&val->maxSets, span + 4, 4);
+         _Static_assert(sizeof(val->poolSizeCount) == 4, "wire size of poolSizeCount");
+         memcpy(&val->poolSizeCount, span + 8, 4);
+      } else {
+         memset(&val->flags, 0, sizeof(val->flags));
+         memset(&val->maxSets, 0, sizeof(val->maxSets));
+         memset(&val->poolSizeCount, 0, sizeof(val->poolSizeCount));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->poolSizeCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->poolSizeCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->poolSizeCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkDescriptorPoolSize *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -2494,19 +3291,43 @@ vn_decode_VkDescriptorPoolInlineUniformBlockCreateInfo(struct vn_cs_decoder *dec
 void
 vn_decode_VkDescriptorPoolSize(struct vn_cs_decoder *dec, VkDescriptorPoolSize *val)
 {
-   vn_decode_bytes(dec, &val->type, sizeof(val->type));
-   vn_decode_bytes(dec, &val->descriptorCount, sizeof(val->descriptorCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->type) == 4, "wire size of type");
+         memcpy(&val->type, span + 0, 4);
+         _Static_assert(sizeof(val->descriptorCount) == 4, "wire size of descriptorCount");
+         memcpy(&val->descriptorCount, span + 4, 4);
+      } else {
+         memset(&val->type, 0, sizeof(val->type));
+         memset(&val->descriptorCount, 0, sizeof(val->descriptorCount));
+      }
+   }
 }
 
 void
 vn_decode_VkDescriptorSetAllocateInfo_self(struct vn_cs_decoder *dec, VkDescriptorSetAllocateInfo *val)
 {
-   val->descriptorPool = vn_decode_handle_VkDescriptorPool(dec, false);
-   vn_decode_bytes(dec, &val->descriptorSetCount, sizeof(val->descriptorSetCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         uint64_t descriptorPool_id;
+         memcpy(&descriptorPool_id, span + 0, 8);
+         struct vn_object *descriptorPool_obj = vn_lookup_object(dec, descriptorPool_id, VK_OBJECT_TYPE_DESCRIPTOR_POOL, false);
+         val->descriptorPool = descriptorPool_obj ? (VkDescriptorPool)(uintptr_t)descriptorPool_obj->handle : VK_NULL_HANDLE;
+         _Static_assert(sizeof(val->descriptorSetCount) == 4, "wire size of descriptorSetCount");
+         memcpy(&val->descriptorSetCount, span + 8, 4);
+      } else {
+         memset(&val->descriptorPool, 0, sizeof(val->descriptorPool));
+         memset(&val->descriptorSetCount, 0, sizeof(val->descriptorSetCount));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
-      if (n && n != (uint64_t)(val->descriptorSetCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->descriptorSetCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->descriptorSetCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkDescriptorSetLayout *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -2531,10 +3352,25 @@ vn_decode_VkDescriptorSetAllocateInfo(struct vn_cs_decoder *dec, VkDescriptorSet
 void
 vn_decode_VkDescriptorSetLayoutBinding(struct vn_cs_decoder *dec, VkDescriptorSetLayoutBinding *val)
 {
-   vn_decode_bytes(dec, &val->binding, sizeof(val->binding));
-   vn_decode_bytes(dec, &val->descriptorType, sizeof(val->descriptorType));
-   vn_decode_bytes(dec, &val->descriptorCount, sizeof(val->descriptorCount));
-   vn_decode_bytes(dec, &val->stageFlags, sizeof(val->stageFlags));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+      if (span) {
+         _Static_assert(sizeof(val->binding) == 4, "wire size of binding");
+         memcpy(&val->binding, span + 0, 4);
+         _Static_assert(sizeof(val->descriptorType) == 4, "wire size of descriptorType");
+         memcpy(&val->descriptorType, span + 4, 4);
+         _Static_assert(sizeof(val->descriptorCount) == 4, "wire size of descriptorCount");
+         memcpy(&val->descriptorCount, span + 8, 4);
+         _Static_assert(sizeof(val->stageFlags) == 4, "wire size of stageFlags");
+         memcpy(&val->stageFlags, span + 12, 4);
+      } else {
+         memset(&val->binding, 0, sizeof(val->binding));
+         memset(&val->descriptorType, 0, sizeof(val->descriptorType));
+         memset(&val->descriptorCount, 0, sizeof(val->descriptorCount));
+         memset(&val->stageFlags, 0, sizeof(val->stageFlags));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(val->descriptorCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
@@ -2553,8 +3389,8 @@ vn_decode_VkDescriptorSetLayoutBindingFlagsCreateInfo_self(struct vn_cs_decoder 
    vn_decode_bytes(dec, &val->bindingCount, sizeof(val->bindingCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->bindingCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->bindingCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->bindingCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkDescriptorBindingFlags *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -2578,12 +3414,23 @@ vn_decode_VkDescriptorSetLayoutBindingFlagsCreateInfo(struct vn_cs_decoder *dec,
 void
 vn_decode_VkDescriptorSetLayoutCreateInfo_self(struct vn_cs_decoder *dec, VkDescriptorSetLayoutCreateInfo *val)
 {
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
-   vn_decode_bytes(dec, &val->bindingCount, sizeof(val->bindingCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 0, 4);
+         _Static_assert(sizeof(val->bindingCount) == 4, "wire size of bindingCount");
+         memcpy(&val->bindingCount, span + 4, 4);
+      } else {
+         memset(&val->flags, 0, sizeof(val->flags));
+         memset(&val->bindingCount, 0, sizeof(val->bindingCount));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->bindingCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->bindingCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->bindingCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkDescriptorSetLayoutBinding *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -2611,8 +3458,8 @@ vn_decode_VkDescriptorSetVariableDescriptorCountAllocateInfo_self(struct vn_cs_d
    vn_decode_bytes(dec, &val->descriptorSetCount, sizeof(val->descriptorSetCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->descriptorSetCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->descriptorSetCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->descriptorSetCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -2636,12 +3483,23 @@ vn_decode_VkDescriptorSetVariableDescriptorCountAllocateInfo(struct vn_cs_decode
 void
 vn_decode_VkDescriptorUpdateTemplateCreateInfo_self(struct vn_cs_decoder *dec, VkDescriptorUpdateTemplateCreateInfo *val)
 {
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
-   vn_decode_bytes(dec, &val->descriptorUpdateEntryCount, sizeof(val->descriptorUpdateEntryCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 0, 4);
+         _Static_assert(sizeof(val->descriptorUpdateEntryCount) == 4, "wire size of descriptorUpdateEntryCount");
+         memcpy(&val->descriptorUpdateEntryCount, span + 4, 4);
+      } else {
+         memset(&val->flags, 0, sizeof(val->flags));
+         memset(&val->descriptorUpdateEntryCount, 0, sizeof(val->descriptorUpdateEntryCount));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->descriptorUpdateEntryCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->descriptorUpdateEntryCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->descriptorUpdateEntryCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkDescriptorUpdateTemplateEntry *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -2649,11 +3507,32 @@ vn_decode_VkDescriptorUpdateTemplateCreateInfo_self(struct vn_cs_decoder *dec, V
       }
       val->pDescriptorUpdateEntries = a;
    }
-   vn_decode_bytes(dec, &val->templateType, sizeof(val->templateType));
-   val->descriptorSetLayout = vn_decode_handle_VkDescriptorSetLayout(dec, true);
-   vn_decode_bytes(dec, &val->pipelineBindPoint, sizeof(val->pipelineBindPoint));
-   val->pipelineLayout = vn_decode_handle_VkPipelineLayout(dec, true);
-   vn_decode_bytes(dec, &val->set, sizeof(val->set));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 28);
+      if (span) {
+         _Static_assert(sizeof(val->templateType) == 4, "wire size of templateType");
+         memcpy(&val->templateType, span + 0, 4);
+         uint64_t descriptorSetLayout_id;
+         memcpy(&descriptorSetLayout_id, span + 4, 8);
+         struct vn_object *descriptorSetLayout_obj = vn_lookup_object(dec, descriptorSetLayout_id, VK_OBJECT_TYPE_DESCRIPTOR_SET_LAYOUT, true);
+         val->descriptorSetLayout = descriptorSetLayout_obj ? (VkDescriptorSetLayout)(uintptr_t)descriptorSetLayout_obj->handle : VK_NULL_HANDLE;
+         _Static_assert(sizeof(val->pipelineBindPoint) == 4, "wire size of pipelineBindPoint");
+         memcpy(&val->pipelineBindPoint, span + 12, 4);
+         uint64_t pipelineLayout_id;
+         memcpy(&pipelineLayout_id, span + 16, 8);
+         struct vn_object *pipelineLayout_obj = vn_lookup_object(dec, pipelineLayout_id, VK_OBJECT_TYPE_PIPELINE_LAYOUT, true);
+         val->pipelineLayout = pipelineLayout_obj ? (VkPipelineLayout)(uintptr_t)pipelineLayout_obj->handle : VK_NULL_HANDLE;
+         _Static_assert(sizeof(val->set) == 4, "wire size of set");
+         memcpy(&val->set, span + 24, 4);
+      } else {
+         memset(&val->templateType, 0, sizeof(val->templateType));
+         memset(&val->descriptorSetLayout, 0, sizeof(val->descriptorSetLayout));
+         memset(&val->pipelineBindPoint, 0, sizeof(val->pipelineBindPoint));
+         memset(&val->pipelineLayout, 0, sizeof(val->pipelineLayout));
+         memset(&val->set, 0, sizeof(val->set));
+      }
+   }
 }
 
 void
@@ -2671,10 +3550,25 @@ vn_decode_VkDescriptorUpdateTemplateCreateInfo(struct vn_cs_decoder *dec, VkDesc
 void
 vn_decode_VkDescriptorUpdateTemplateEntry(struct vn_cs_decoder *dec, VkDescriptorUpdateTemplateEntry *val)
 {
-   vn_decode_bytes(dec, &val->dstBinding, sizeof(val->dstBinding));
-   vn_decode_bytes(dec, &val->dstArrayElement, sizeof(val->dstArrayElement));
-   vn_decode_bytes(dec, &val->descriptorCount, sizeof(val->descriptorCount));
-   vn_decode_bytes(dec, &val->descriptorType, sizeof(val->descriptorType));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+      if (span) {
+         _Static_assert(sizeof(val->dstBinding) == 4, "wire size of dstBinding");
+         memcpy(&val->dstBinding, span + 0, 4);
+         _Static_assert(sizeof(val->dstArrayElement) == 4, "wire size of dstArrayElement");
+         memcpy(&val->dstArrayElement, span + 4, 4);
+         _Static_assert(sizeof(val->descriptorCount) == 4, "wire size of descriptorCount");
+         memcpy(&val->descriptorCount, span + 8, 4);
+         _Static_assert(sizeof(val->descriptorType) == 4, "wire size of descriptorType");
+         memcpy(&val->descriptorType, span + 12, 4);
+      } else {
+         memset(&val->dstBinding, 0, sizeof(val->dstBinding));
+         memset(&val->dstArrayElement, 0, sizeof(val->dstArrayElement));
+         memset(&val->descriptorCount, 0, sizeof(val->descriptorCount));
+         memset(&val->descriptorType, 0, sizeof(val->descriptorType));
+      }
+   }
    val->offset = (size_t)vn_decode_uint64_t(dec);
    val->stride = (size_t)vn_decode_uint64_t(dec);
 }
@@ -2708,12 +3602,23 @@ vn_decode_VkDeviceBufferMemoryRequirements(struct vn_cs_decoder *dec, VkDeviceBu
 void
 vn_decode_VkDeviceCreateInfo_self(struct vn_cs_decoder *dec, VkDeviceCreateInfo *val)
 {
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
-   vn_decode_bytes(dec, &val->queueCreateInfoCount, sizeof(val->queueCreateInfoCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 0, 4);
+         _Static_assert(sizeof(val->queueCreateInfoCount) == 4, "wire size of queueCreateInfoCount");
+         memcpy(&val->queueCreateInfoCount, span + 4, 4);
+      } else {
+         memset(&val->flags, 0, sizeof(val->flags));
+         memset(&val->queueCreateInfoCount, 0, sizeof(val->queueCreateInfoCount));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->queueCreateInfoCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->queueCreateInfoCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->queueCreateInfoCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkDeviceQueueCreateInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -2777,8 +3682,19 @@ vn_decode_VkDeviceDiagnosticsConfigCreateInfoNV(struct vn_cs_decoder *dec, VkDev
 void
 vn_decode_VkDeviceGroupBindSparseInfo_self(struct vn_cs_decoder *dec, VkDeviceGroupBindSparseInfo *val)
 {
-   vn_decode_bytes(dec, &val->resourceDeviceIndex, sizeof(val->resourceDeviceIndex));
-   vn_decode_bytes(dec, &val->memoryDeviceIndex, sizeof(val->memoryDeviceIndex));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->resourceDeviceIndex) == 4, "wire size of resourceDeviceIndex");
+         memcpy(&val->resourceDeviceIndex, span + 0, 4);
+         _Static_assert(sizeof(val->memoryDeviceIndex) == 4, "wire size of memoryDeviceIndex");
+         memcpy(&val->memoryDeviceIndex, span + 4, 4);
+      } else {
+         memset(&val->resourceDeviceIndex, 0, sizeof(val->resourceDeviceIndex));
+         memset(&val->memoryDeviceIndex, 0, sizeof(val->memoryDeviceIndex));
+      }
+   }
 }
 
 void
@@ -2817,8 +3733,8 @@ vn_decode_VkDeviceGroupDeviceCreateInfo_self(struct vn_cs_decoder *dec, VkDevice
    vn_decode_bytes(dec, &val->physicalDeviceCount, sizeof(val->physicalDeviceCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
-      if (n && n != (uint64_t)(val->physicalDeviceCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->physicalDeviceCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->physicalDeviceCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkPhysicalDevice *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -2843,12 +3759,23 @@ vn_decode_VkDeviceGroupDeviceCreateInfo(struct vn_cs_decoder *dec, VkDeviceGroup
 void
 vn_decode_VkDeviceGroupRenderPassBeginInfo_self(struct vn_cs_decoder *dec, VkDeviceGroupRenderPassBeginInfo *val)
 {
-   vn_decode_bytes(dec, &val->deviceMask, sizeof(val->deviceMask));
-   vn_decode_bytes(dec, &val->deviceRenderAreaCount, sizeof(val->deviceRenderAreaCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->deviceMask) == 4, "wire size of deviceMask");
+         memcpy(&val->deviceMask, span + 0, 4);
+         _Static_assert(sizeof(val->deviceRenderAreaCount) == 4, "wire size of deviceRenderAreaCount");
+         memcpy(&val->deviceRenderAreaCount, span + 4, 4);
+      } else {
+         memset(&val->deviceMask, 0, sizeof(val->deviceMask));
+         memset(&val->deviceRenderAreaCount, 0, sizeof(val->deviceRenderAreaCount));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->deviceRenderAreaCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->deviceRenderAreaCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->deviceRenderAreaCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkRect2D *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -2877,8 +3804,8 @@ vn_decode_VkDeviceGroupSubmitInfo_self(struct vn_cs_decoder *dec, VkDeviceGroupS
    vn_decode_bytes(dec, &val->waitSemaphoreCount, sizeof(val->waitSemaphoreCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->waitSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->waitSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->waitSemaphoreCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -2888,8 +3815,8 @@ vn_decode_VkDeviceGroupSubmitInfo_self(struct vn_cs_decoder *dec, VkDeviceGroupS
    vn_decode_bytes(dec, &val->commandBufferCount, sizeof(val->commandBufferCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->commandBufferCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->commandBufferCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->commandBufferCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -2899,8 +3826,8 @@ vn_decode_VkDeviceGroupSubmitInfo_self(struct vn_cs_decoder *dec, VkDeviceGroupS
    vn_decode_bytes(dec, &val->signalSemaphoreCount, sizeof(val->signalSemaphoreCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->signalSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->signalSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->signalSemaphoreCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -3058,13 +3985,26 @@ vn_decode_VkDevicePrivateDataCreateInfo(struct vn_cs_decoder *dec, VkDevicePriva
 void
 vn_decode_VkDeviceQueueCreateInfo_self(struct vn_cs_decoder *dec, VkDeviceQueueCreateInfo *val)
 {
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
-   vn_decode_bytes(dec, &val->queueFamilyIndex, sizeof(val->queueFamilyIndex));
-   vn_decode_bytes(dec, &val->queueCount, sizeof(val->queueCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 0, 4);
+         _Static_assert(sizeof(val->queueFamilyIndex) == 4, "wire size of queueFamilyIndex");
+         memcpy(&val->queueFamilyIndex, span + 4, 4);
+         _Static_assert(sizeof(val->queueCount) == 4, "wire size of queueCount");
+         memcpy(&val->queueCount, span + 8, 4);
+      } else {
+         memset(&val->flags, 0, sizeof(val->flags));
+         memset(&val->queueFamilyIndex, 0, sizeof(val->queueFamilyIndex));
+         memset(&val->queueCount, 0, sizeof(val->queueCount));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->queueCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->queueCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->queueCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       float *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -3106,9 +4046,22 @@ vn_decode_VkDeviceQueueGlobalPriorityCreateInfo(struct vn_cs_decoder *dec, VkDev
 void
 vn_decode_VkDeviceQueueInfo2_self(struct vn_cs_decoder *dec, VkDeviceQueueInfo2 *val)
 {
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
-   vn_decode_bytes(dec, &val->queueFamilyIndex, sizeof(val->queueFamilyIndex));
-   vn_decode_bytes(dec, &val->queueIndex, sizeof(val->queueIndex));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 0, 4);
+         _Static_assert(sizeof(val->queueFamilyIndex) == 4, "wire size of queueFamilyIndex");
+         memcpy(&val->queueFamilyIndex, span + 4, 4);
+         _Static_assert(sizeof(val->queueIndex) == 4, "wire size of queueIndex");
+         memcpy(&val->queueIndex, span + 8, 4);
+      } else {
+         memset(&val->flags, 0, sizeof(val->flags));
+         memset(&val->queueFamilyIndex, 0, sizeof(val->queueFamilyIndex));
+         memset(&val->queueIndex, 0, sizeof(val->queueIndex));
+      }
+   }
 }
 
 void
@@ -3252,16 +4205,40 @@ vn_decode_VkExportSemaphoreCreateInfo(struct vn_cs_decoder *dec, VkExportSemapho
 void
 vn_decode_VkExtent2D(struct vn_cs_decoder *dec, VkExtent2D *val)
 {
-   vn_decode_bytes(dec, &val->width, sizeof(val->width));
-   vn_decode_bytes(dec, &val->height, sizeof(val->height));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->width) == 4, "wire size of width");
+         memcpy(&val->width, span + 0, 4);
+         _Static_assert(sizeof(val->height) == 4, "wire size of height");
+         memcpy(&val->height, span + 4, 4);
+      } else {
+         memset(&val->width, 0, sizeof(val->width));
+         memset(&val->height, 0, sizeof(val->height));
+      }
+   }
 }
 
 void
 vn_decode_VkExtent3D(struct vn_cs_decoder *dec, VkExtent3D *val)
 {
-   vn_decode_bytes(dec, &val->width, sizeof(val->width));
-   vn_decode_bytes(dec, &val->height, sizeof(val->height));
-   vn_decode_bytes(dec, &val->depth, sizeof(val->depth));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         _Static_assert(sizeof(val->width) == 4, "wire size of width");
+         memcpy(&val->width, span + 0, 4);
+         _Static_assert(sizeof(val->height) == 4, "wire size of height");
+         memcpy(&val->height, span + 4, 4);
+         _Static_assert(sizeof(val->depth) == 4, "wire size of depth");
+         memcpy(&val->depth, span + 8, 4);
+      } else {
+         memset(&val->width, 0, sizeof(val->width));
+         memset(&val->height, 0, sizeof(val->height));
+         memset(&val->depth, 0, sizeof(val->depth));
+      }
+   }
 }
 
 void
@@ -3383,9 +4360,22 @@ vn_decode_VkFragmentShadingRateAttachmentInfoKHR(struct vn_cs_decoder *dec, VkFr
 void
 vn_decode_VkFrameBoundaryEXT_self(struct vn_cs_decoder *dec, VkFrameBoundaryEXT *val)
 {
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
-   vn_decode_bytes(dec, &val->frameID, sizeof(val->frameID));
-   vn_decode_bytes(dec, &val->imageCount, sizeof(val->imageCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+      if (span) {
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 0, 4);
+         _Static_assert(sizeof(val->frameID) == 8, "wire size of frameID");
+         memcpy(&val->frameID, span + 4, 8);
+         _Static_assert(sizeof(val->imageCount) == 4, "wire size of imageCount");
+         memcpy(&val->imageCount, span + 12, 4);
+      } else {
+         memset(&val->flags, 0, sizeof(val->flags));
+         memset(&val->frameID, 0, sizeof(val->frameID));
+         memset(&val->imageCount, 0, sizeof(val->imageCount));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(val->imageCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
@@ -3431,16 +4421,35 @@ vn_decode_VkFrameBoundaryEXT(struct vn_cs_decoder *dec, VkFrameBoundaryEXT *val)
 void
 vn_decode_VkFramebufferAttachmentImageInfo_self(struct vn_cs_decoder *dec, VkFramebufferAttachmentImageInfo *val)
 {
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
-   vn_decode_bytes(dec, &val->usage, sizeof(val->usage));
-   vn_decode_bytes(dec, &val->width, sizeof(val->width));
-   vn_decode_bytes(dec, &val->height, sizeof(val->height));
-   vn_decode_bytes(dec, &val->layerCount, sizeof(val->layerCount));
-   vn_decode_bytes(dec, &val->viewFormatCount, sizeof(val->viewFormatCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 24);
+      if (span) {
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 0, 4);
+         _Static_assert(sizeof(val->usage) == 4, "wire size of usage");
+         memcpy(&val->usage, span + 4, 4);
+         _Static_assert(sizeof(val->width) == 4, "wire size of width");
+         memcpy(&val->width, span + 8, 4);
+         _Static_assert(sizeof(val->height) == 4, "wire size of height");
+         memcpy(&val->height, span + 12, 4);
+         _Static_assert(sizeof(val->layerCount) == 4, "wire size of layerCount");
+         memcpy(&val->layerCount, span + 16, 4);
+         _Static_assert(sizeof(val->viewFormatCount) == 4, "wire size of viewFormatCount");
+         memcpy(&val->viewFormatCount, span + 20, 4);
+      } else {
+         memset(&val->flags, 0, sizeof(val->flags));
+         memset(&val->usage, 0, sizeof(val->usage));
+         memset(&val->width, 0, sizeof(val->width));
+         memset(&val->height, 0, sizeof(val->height));
+         memset(&val->layerCount, 0, sizeof(val->layerCount));
+         memset(&val->viewFormatCount, 0, sizeof(val->viewFormatCount));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->viewFormatCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->viewFormatCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->viewFormatCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkFormat *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -3467,8 +4476,8 @@ vn_decode_VkFramebufferAttachmentsCreateInfo_self(struct vn_cs_decoder *dec, VkF
    vn_decode_bytes(dec, &val->attachmentImageInfoCount, sizeof(val->attachmentImageInfoCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->attachmentImageInfoCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->attachmentImageInfoCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->attachmentImageInfoCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkFramebufferAttachmentImageInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -3493,9 +4502,24 @@ vn_decode_VkFramebufferAttachmentsCreateInfo(struct vn_cs_decoder *dec, VkFrameb
 void
 vn_decode_VkFramebufferCreateInfo_self(struct vn_cs_decoder *dec, VkFramebufferCreateInfo *val)
 {
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
-   val->renderPass = vn_decode_handle_VkRenderPass(dec, false);
-   vn_decode_bytes(dec, &val->attachmentCount, sizeof(val->attachmentCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+      if (span) {
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 0, 4);
+         uint64_t renderPass_id;
+         memcpy(&renderPass_id, span + 4, 8);
+         struct vn_object *renderPass_obj = vn_lookup_object(dec, renderPass_id, VK_OBJECT_TYPE_RENDER_PASS, false);
+         val->renderPass = renderPass_obj ? (VkRenderPass)(uintptr_t)renderPass_obj->handle : VK_NULL_HANDLE;
+         _Static_assert(sizeof(val->attachmentCount) == 4, "wire size of attachmentCount");
+         memcpy(&val->attachmentCount, span + 12, 4);
+      } else {
+         memset(&val->flags, 0, sizeof(val->flags));
+         memset(&val->renderPass, 0, sizeof(val->renderPass));
+         memset(&val->attachmentCount, 0, sizeof(val->attachmentCount));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
       if (n && n != (uint64_t)(val->attachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
@@ -3506,9 +4530,22 @@ vn_decode_VkFramebufferCreateInfo_self(struct vn_cs_decoder *dec, VkFramebufferC
       }
       val->pAttachments = a;
    }
-   vn_decode_bytes(dec, &val->width, sizeof(val->width));
-   vn_decode_bytes(dec, &val->height, sizeof(val->height));
-   vn_decode_bytes(dec, &val->layers, sizeof(val->layers));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         _Static_assert(sizeof(val->width) == 4, "wire size of width");
+         memcpy(&val->width, span + 0, 4);
+         _Static_assert(sizeof(val->height) == 4, "wire size of height");
+         memcpy(&val->height, span + 4, 4);
+         _Static_assert(sizeof(val->layers) == 4, "wire size of layers");
+         memcpy(&val->layers, span + 8, 4);
+      } else {
+         memset(&val->width, 0, sizeof(val->width));
+         memset(&val->height, 0, sizeof(val->height));
+         memset(&val->layers, 0, sizeof(val->layers));
+      }
+   }
 }
 
 void
@@ -3526,8 +4563,19 @@ vn_decode_VkFramebufferCreateInfo(struct vn_cs_decoder *dec, VkFramebufferCreate
 void
 vn_decode_VkGraphicsPipelineCreateInfo_self(struct vn_cs_decoder *dec, VkGraphicsPipelineCreateInfo *val)
 {
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
-   vn_decode_bytes(dec, &val->stageCount, sizeof(val->stageCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 0, 4);
+         _Static_assert(sizeof(val->stageCount) == 4, "wire size of stageCount");
+         memcpy(&val->stageCount, span + 4, 4);
+      } else {
+         memset(&val->flags, 0, sizeof(val->flags));
+         memset(&val->stageCount, 0, sizeof(val->stageCount));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->stageCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
@@ -3610,11 +4658,34 @@ vn_decode_VkGraphicsPipelineCreateInfo_self(struct vn_cs_decoder *dec, VkGraphic
    } else {
       val->pDynamicState = NULL;
    }
-   val->layout = vn_decode_handle_VkPipelineLayout(dec, true);
-   val->renderPass = vn_decode_handle_VkRenderPass(dec, true);
-   vn_decode_bytes(dec, &val->subpass, sizeof(val->subpass));
-   val->basePipelineHandle = vn_decode_handle_VkPipeline(dec, true);
-   vn_decode_bytes(dec, &val->basePipelineIndex, sizeof(val->basePipelineIndex));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 32);
+      if (span) {
+         uint64_t layout_id;
+         memcpy(&layout_id, span + 0, 8);
+         struct vn_object *layout_obj = vn_lookup_object(dec, layout_id, VK_OBJECT_TYPE_PIPELINE_LAYOUT, true);
+         val->layout = layout_obj ? (VkPipelineLayout)(uintptr_t)layout_obj->handle : VK_NULL_HANDLE;
+         uint64_t renderPass_id;
+         memcpy(&renderPass_id, span + 8, 8);
+         struct vn_object *renderPass_obj = vn_lookup_object(dec, renderPass_id, VK_OBJECT_TYPE_RENDER_PASS, true);
+         val->renderPass = renderPass_obj ? (VkRenderPass)(uintptr_t)renderPass_obj->handle : VK_NULL_HANDLE;
+         _Static_assert(sizeof(val->subpass) == 4, "wire size of subpass");
+         memcpy(&val->subpass, span + 16, 4);
+         uint64_t basePipelineHandle_id;
+         memcpy(&basePipelineHandle_id, span + 20, 8);
+         struct vn_object *basePipelineHandle_obj = vn_lookup_object(dec, basePipelineHandle_id, VK_OBJECT_TYPE_PIPELINE, true);
+         val->basePipelineHandle = basePipelineHandle_obj ? (VkPipeline)(uintptr_t)basePipelineHandle_obj->handle : VK_NULL_HANDLE;
+         _Static_assert(sizeof(val->basePipelineIndex) == 4, "wire size of basePipelineIndex");
+         memcpy(&val->basePipelineIndex, span + 28, 4);
+      } else {
+         memset(&val->layout, 0, sizeof(val->layout));
+         memset(&val->renderPass, 0, sizeof(val->renderPass));
+         memset(&val->subpass, 0, sizeof(val->subpass));
+         memset(&val->basePipelineHandle, 0, sizeof(val->basePipelineHandle));
+         memset(&val->basePipelineIndex, 0, sizeof(val->basePipelineIndex));
+      }
+   }
 }
 
 void
@@ -3653,8 +4724,8 @@ vn_decode_VkGraphicsPipelineShaderGroupsCreateInfoNV_self(struct vn_cs_decoder *
    vn_decode_bytes(dec, &val->groupCount, sizeof(val->groupCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->groupCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->groupCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->groupCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkGraphicsShaderGroupCreateInfoNV *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -3665,8 +4736,8 @@ vn_decode_VkGraphicsPipelineShaderGroupsCreateInfoNV_self(struct vn_cs_decoder *
    vn_decode_bytes(dec, &val->pipelineCount, sizeof(val->pipelineCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
-      if (n && n != (uint64_t)(val->pipelineCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->pipelineCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->pipelineCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkPipeline *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -3694,8 +4765,8 @@ vn_decode_VkGraphicsShaderGroupCreateInfoNV_self(struct vn_cs_decoder *dec, VkGr
    vn_decode_bytes(dec, &val->stageCount, sizeof(val->stageCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->stageCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->stageCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->stageCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkPipelineShaderStageCreateInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -3796,8 +4867,19 @@ vn_decode_VkImageBlit2(struct vn_cs_decoder *dec, VkImageBlit2 *val)
 void
 vn_decode_VkImageCompressionControlEXT_self(struct vn_cs_decoder *dec, VkImageCompressionControlEXT *val)
 {
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
-   vn_decode_bytes(dec, &val->compressionControlPlaneCount, sizeof(val->compressionControlPlaneCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 0, 4);
+         _Static_assert(sizeof(val->compressionControlPlaneCount) == 4, "wire size of compressionControlPlaneCount");
+         memcpy(&val->compressionControlPlaneCount, span + 4, 4);
+      } else {
+         memset(&val->flags, 0, sizeof(val->flags));
+         memset(&val->compressionControlPlaneCount, 0, sizeof(val->compressionControlPlaneCount));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->compressionControlPlaneCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
@@ -3824,21 +4906,55 @@ vn_decode_VkImageCompressionControlEXT(struct vn_cs_decoder *dec, VkImageCompres
 void
 vn_decode_VkImageCopy(struct vn_cs_decoder *dec, VkImageCopy *val)
 {
-   vn_decode_VkImageSubresourceLayers(dec, &val->srcSubresource);
-   vn_decode_VkOffset3D(dec, &val->srcOffset);
-   vn_decode_VkImageSubresourceLayers(dec, &val->dstSubresource);
-   vn_decode_VkOffset3D(dec, &val->dstOffset);
-   vn_decode_VkExtent3D(dec, &val->extent);
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 68);
+      if (span) {
+         _Static_assert(sizeof(val->srcSubresource) == 16, "wire size of srcSubresource");
+         memcpy(&val->srcSubresource, span + 0, 16);
+         _Static_assert(sizeof(val->srcOffset) == 12, "wire size of srcOffset");
+         memcpy(&val->srcOffset, span + 16, 12);
+         _Static_assert(sizeof(val->dstSubresource) == 16, "wire size of dstSubresource");
+         memcpy(&val->dstSubresource, span + 28, 16);
+         _Static_assert(sizeof(val->dstOffset) == 12, "wire size of dstOffset");
+         memcpy(&val->dstOffset, span + 44, 12);
+         _Static_assert(sizeof(val->extent) == 12, "wire size of extent");
+         memcpy(&val->extent, span + 56, 12);
+      } else {
+         memset(&val->srcSubresource, 0, sizeof(val->srcSubresource));
+         memset(&val->srcOffset, 0, sizeof(val->srcOffset));
+         memset(&val->dstSubresource, 0, sizeof(val->dstSubresource));
+         memset(&val->dstOffset, 0, sizeof(val->dstOffset));
+         memset(&val->extent, 0, sizeof(val->extent));
+      }
+   }
 }
 
 void
 vn_decode_VkImageCopy2_self(struct vn_cs_decoder *dec, VkImageCopy2 *val)
 {
-   vn_decode_VkImageSubresourceLayers(dec, &val->srcSubresource);
-   vn_decode_VkOffset3D(dec, &val->srcOffset);
-   vn_decode_VkImageSubresourceLayers(dec, &val->dstSubresource);
-   vn_decode_VkOffset3D(dec, &val->dstOffset);
-   vn_decode_VkExtent3D(dec, &val->extent);
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 68);
+      if (span) {
+         _Static_assert(sizeof(val->srcSubresource) == 16, "wire size of srcSubresource");
+         memcpy(&val->srcSubresource, span + 0, 16);
+         _Static_assert(sizeof(val->srcOffset) == 12, "wire size of srcOffset");
+         memcpy(&val->srcOffset, span + 16, 12);
+         _Static_assert(sizeof(val->dstSubresource) == 16, "wire size of dstSubresource");
+         memcpy(&val->dstSubresource, span + 28, 16);
+         _Static_assert(sizeof(val->dstOffset) == 12, "wire size of dstOffset");
+         memcpy(&val->dstOffset, span + 44, 12);
+         _Static_assert(sizeof(val->extent) == 12, "wire size of extent");
+         memcpy(&val->extent, span + 56, 12);
+      } else {
+         memset(&val->srcSubresource, 0, sizeof(val->srcSubresource));
+         memset(&val->srcOffset, 0, sizeof(val->srcOffset));
+         memset(&val->dstSubresource, 0, sizeof(val->dstSubresource));
+         memset(&val->dstOffset, 0, sizeof(val->dstOffset));
+         memset(&val->extent, 0, sizeof(val->extent));
+      }
+   }
 }
 
 void
@@ -3856,17 +4972,46 @@ vn_decode_VkImageCopy2(struct vn_cs_decoder *dec, VkImageCopy2 *val)
 void
 vn_decode_VkImageCreateInfo_self(struct vn_cs_decoder *dec, VkImageCreateInfo *val)
 {
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
-   vn_decode_bytes(dec, &val->imageType, sizeof(val->imageType));
-   vn_decode_bytes(dec, &val->format, sizeof(val->format));
-   vn_decode_VkExtent3D(dec, &val->extent);
-   vn_decode_bytes(dec, &val->mipLevels, sizeof(val->mipLevels));
-   vn_decode_bytes(dec, &val->arrayLayers, sizeof(val->arrayLayers));
-   vn_decode_bytes(dec, &val->samples, sizeof(val->samples));
-   vn_decode_bytes(dec, &val->tiling, sizeof(val->tiling));
-   vn_decode_bytes(dec, &val->usage, sizeof(val->usage));
-   vn_decode_bytes(dec, &val->sharingMode, sizeof(val->sharingMode));
-   vn_decode_bytes(dec, &val->queueFamilyIndexCount, sizeof(val->queueFamilyIndexCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 52);
+      if (span) {
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 0, 4);
+         _Static_assert(sizeof(val->imageType) == 4, "wire size of imageType");
+         memcpy(&val->imageType, span + 4, 4);
+         _Static_assert(sizeof(val->format) == 4, "wire size of format");
+         memcpy(&val->format, span + 8, 4);
+         _Static_assert(sizeof(val->extent) == 12, "wire size of extent");
+         memcpy(&val->extent, span + 12, 12);
+         _Static_assert(sizeof(val->mipLevels) == 4, "wire size of mipLevels");
+         memcpy(&val->mipLevels, span + 24, 4);
+         _Static_assert(sizeof(val->arrayLayers) == 4, "wire size of arrayLayers");
+         memcpy(&val->arrayLayers, span + 28, 4);
+         _Static_assert(sizeof(val->samples) == 4, "wire size of samples");
+         memcpy(&val->samples, span + 32, 4);
+         _Static_assert(sizeof(val->tiling) == 4, "wire size of tiling");
+         memcpy(&val->tiling, span + 36, 4);
+         _Static_assert(sizeof(val->usage) == 4, "wire size of usage");
+         memcpy(&val->usage, span + 40, 4);
+         _Static_assert(sizeof(val->sharingMode) == 4, "wire size of sharingMode");
+         memcpy(&val->sharingMode, span + 44, 4);
+         _Static_assert(sizeof(val->queueFamilyIndexCount) == 4, "wire size of queueFamilyIndexCount");
+         memcpy(&val->queueFamilyIndexCount, span + 48, 4);
+      } else {
+         memset(&val->flags, 0, sizeof(val->flags));
+         memset(&val->imageType, 0, sizeof(val->imageType));
+         memset(&val->format, 0, sizeof(val->format));
+         memset(&val->extent, 0, sizeof(val->extent));
+         memset(&val->mipLevels, 0, sizeof(val->mipLevels));
+         memset(&val->arrayLayers, 0, sizeof(val->arrayLayers));
+         memset(&val->samples, 0, sizeof(val->samples));
+         memset(&val->tiling, 0, sizeof(val->tiling));
+         memset(&val->usage, 0, sizeof(val->usage));
+         memset(&val->sharingMode, 0, sizeof(val->sharingMode));
+         memset(&val->queueFamilyIndexCount, 0, sizeof(val->queueFamilyIndexCount));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->queueFamilyIndexCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
@@ -3894,12 +5039,23 @@ vn_decode_VkImageCreateInfo(struct vn_cs_decoder *dec, VkImageCreateInfo *val)
 void
 vn_decode_VkImageDrmFormatModifierExplicitCreateInfoEXT_self(struct vn_cs_decoder *dec, VkImageDrmFormatModifierExplicitCreateInfoEXT *val)
 {
-   vn_decode_bytes(dec, &val->drmFormatModifier, sizeof(val->drmFormatModifier));
-   vn_decode_bytes(dec, &val->drmFormatModifierPlaneCount, sizeof(val->drmFormatModifierPlaneCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         _Static_assert(sizeof(val->drmFormatModifier) == 8, "wire size of drmFormatModifier");
+         memcpy(&val->drmFormatModifier, span + 0, 8);
+         _Static_assert(sizeof(val->drmFormatModifierPlaneCount) == 4, "wire size of drmFormatModifierPlaneCount");
+         memcpy(&val->drmFormatModifierPlaneCount, span + 8, 4);
+      } else {
+         memset(&val->drmFormatModifier, 0, sizeof(val->drmFormatModifier));
+         memset(&val->drmFormatModifierPlaneCount, 0, sizeof(val->drmFormatModifierPlaneCount));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->drmFormatModifierPlaneCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->drmFormatModifierPlaneCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->drmFormatModifierPlaneCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkSubresourceLayout *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -3928,8 +5084,8 @@ vn_decode_VkImageDrmFormatModifierListCreateInfoEXT_self(struct vn_cs_decoder *d
    vn_decode_bytes(dec, &val->drmFormatModifierCount, sizeof(val->drmFormatModifierCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->drmFormatModifierCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->drmFormatModifierCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->drmFormatModifierCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       uint64_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -3956,8 +5112,8 @@ vn_decode_VkImageFormatListCreateInfo_self(struct vn_cs_decoder *dec, VkImageFor
    vn_decode_bytes(dec, &val->viewFormatCount, sizeof(val->viewFormatCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->viewFormatCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->viewFormatCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->viewFormatCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkFormat *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -3981,14 +5137,39 @@ vn_decode_VkImageFormatListCreateInfo(struct vn_cs_decoder *dec, VkImageFormatLi
 void
 vn_decode_VkImageMemoryBarrier_self(struct vn_cs_decoder *dec, VkImageMemoryBarrier *val)
 {
-   vn_decode_bytes(dec, &val->srcAccessMask, sizeof(val->srcAccessMask));
-   vn_decode_bytes(dec, &val->dstAccessMask, sizeof(val->dstAccessMask));
-   vn_decode_bytes(dec, &val->oldLayout, sizeof(val->oldLayout));
-   vn_decode_bytes(dec, &val->newLayout, sizeof(val->newLayout));
-   vn_decode_bytes(dec, &val->srcQueueFamilyIndex, sizeof(val->srcQueueFamilyIndex));
-   vn_decode_bytes(dec, &val->dstQueueFamilyIndex, sizeof(val->dstQueueFamilyIndex));
-   val->image = vn_decode_handle_VkImage(dec, false);
-   vn_decode_VkImageSubresourceRange(dec, &val->subresourceRange);
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 52);
+      if (span) {
+         _Static_assert(sizeof(val->srcAccessMask) == 4, "wire size of srcAccessMask");
+         memcpy(&val->srcAccessMask, span + 0, 4);
+         _Static_assert(sizeof(val->dstAccessMask) == 4, "wire size of dstAccessMask");
+         memcpy(&val->dstAccessMask, span + 4, 4);
+         _Static_assert(sizeof(val->oldLayout) == 4, "wire size of oldLayout");
+         memcpy(&val->oldLayout, span + 8, 4);
+         _Static_assert(sizeof(val->newLayout) == 4, "wire size of newLayout");
+         memcpy(&val->newLayout, span + 12, 4);
+         _Static_assert(sizeof(val->srcQueueFamilyIndex) == 4, "wire size of srcQueueFamilyIndex");
+         memcpy(&val->srcQueueFamilyIndex, span + 16, 4);
+         _Static_assert(sizeof(val->dstQueueFamilyIndex) == 4, "wire size of dstQueueFamilyIndex");
+         memcpy(&val->dstQueueFamilyIndex, span + 20, 4);
+         uint64_t image_id;
+         memcpy(&image_id, span + 24, 8);
+         struct vn_object *image_obj = vn_lookup_object(dec, image_id, VK_OBJECT_TYPE_IMAGE, false);
+         val->image = image_obj ? (VkImage)(uintptr_t)image_obj->handle : VK_NULL_HANDLE;
+         _Static_assert(sizeof(val->subresourceRange) == 20, "wire size of subresourceRange");
+         memcpy(&val->subresourceRange, span + 32, 20);
+      } else {
+         memset(&val->srcAccessMask, 0, sizeof(val->srcAccessMask));
+         memset(&val->dstAccessMask, 0, sizeof(val->dstAccessMask));
+         memset(&val->oldLayout, 0, sizeof(val->oldLayout));
+         memset(&val->newLayout, 0, sizeof(val->newLayout));
+         memset(&val->srcQueueFamilyIndex, 0, sizeof(val->srcQueueFamilyIndex));
+         memset(&val->dstQueueFamilyIndex, 0, sizeof(val->dstQueueFamilyIndex));
+         memset(&val->image, 0, sizeof(val->image));
+         memset(&val->subresourceRange, 0, sizeof(val->subresourceRange));
+      }
+   }
 }
 
 void
@@ -4006,16 +5187,45 @@ vn_decode_VkImageMemoryBarrier(struct vn_cs_decoder *dec, VkImageMemoryBarrier *
 void
 vn_decode_VkImageMemoryBarrier2_self(struct vn_cs_decoder *dec, VkImageMemoryBarrier2 *val)
 {
-   vn_decode_bytes(dec, &val->srcStageMask, sizeof(val->srcStageMask));
-   vn_decode_bytes(dec, &val->srcAccessMask, sizeof(val->srcAccessMask));
-   vn_decode_bytes(dec, &val->dstStageMask, sizeof(val->dstStageMask));
-   vn_decode_bytes(dec, &val->dstAccessMask, sizeof(val->dstAccessMask));
-   vn_decode_bytes(dec, &val->oldLayout, sizeof(val->oldLayout));
-   vn_decode_bytes(dec, &val->newLayout, sizeof(val->newLayout));
-   vn_decode_bytes(dec, &val->srcQueueFamilyIndex, sizeof(val->srcQueueFamilyIndex));
-   vn_decode_bytes(dec, &val->dstQueueFamilyIndex, sizeof(val->dstQueueFamilyIndex));
-   val->image = vn_decode_handle_VkImage(dec, false);
-   vn_decode_VkImageSubresourceRange(dec, &val->subresourceRange);
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 76);
+      if (span) {
+         _Static_assert(sizeof(val->srcStageMask) == 8, "wire size of srcStageMask");
+         memcpy(&val->srcStageMask, span + 0, 8);
+         _Static_assert(sizeof(val->srcAccessMask) == 8, "wire size of srcAccessMask");
+         memcpy(&val->srcAccessMask, span + 8, 8);
+         _Static_assert(sizeof(val->dstStageMask) == 8, "wire size of dstStageMask");
+         memcpy(&val->dstStageMask, span + 16, 8);
+         _Static_assert(sizeof(val->dstAccessMask) == 8, "wire size of dstAccessMask");
+         memcpy(&val->dstAccessMask, span + 24, 8);
+         _Static_assert(sizeof(val->oldLayout) == 4, "wire size of oldLayout");
+         memcpy(&val->oldLayout, span + 32, 4);
+         _Static_assert(sizeof(val->newLayout) == 4, "wire size of newLayout");
+         memcpy(&val->newLayout, span + 36, 4);
+         _Static_assert(sizeof(val->srcQueueFamilyIndex) == 4, "wire size of srcQueueFamilyIndex");
+         memcpy(&val->srcQueueFamilyIndex, span + 40, 4);
+         _Static_assert(sizeof(val->dstQueueFamilyIndex) == 4, "wire size of dstQueueFamilyIndex");
+         memcpy(&val->dstQueueFamilyIndex, span + 44, 4);
+         uint64_t image_id;
+         memcpy(&image_id, span + 48, 8);
+         struct vn_object *image_obj = vn_lookup_object(dec, image_id, VK_OBJECT_TYPE_IMAGE, false);
+         val->image = image_obj ? (VkImage)(uintptr_t)image_obj->handle : VK_NULL_HANDLE;
+         _Static_assert(sizeof(val->subresourceRange) == 20, "wire size of subresourceRange");
+         memcpy(&val->subresourceRange, span + 56, 20);
+      } else {
+         memset(&val->srcStageMask, 0, sizeof(val->srcStageMask));
+         memset(&val->srcAccessMask, 0, sizeof(val->srcAccessMask));
+         memset(&val->dstStageMask, 0, sizeof(val->dstStageMask));
+         memset(&val->dstAccessMask, 0, sizeof(val->dstAccessMask));
+         memset(&val->oldLayout, 0, sizeof(val->oldLayout));
+         memset(&val->newLayout, 0, sizeof(val->newLayout));
+         memset(&val->srcQueueFamilyIndex, 0, sizeof(val->srcQueueFamilyIndex));
+         memset(&val->dstQueueFamilyIndex, 0, sizeof(val->dstQueueFamilyIndex));
+         memset(&val->image, 0, sizeof(val->image));
+         memset(&val->subresourceRange, 0, sizeof(val->subresourceRange));
+      }
+   }
 }
 
 void
@@ -4069,21 +5279,55 @@ vn_decode_VkImagePlaneMemoryRequirementsInfo(struct vn_cs_decoder *dec, VkImageP
 void
 vn_decode_VkImageResolve(struct vn_cs_decoder *dec, VkImageResolve *val)
 {
-   vn_decode_VkImageSubresourceLayers(dec, &val->srcSubresource);
-   vn_decode_VkOffset3D(dec, &val->srcOffset);
-   vn_decode_VkImageSubresourceLayers(dec, &val->dstSubresource);
-   vn_decode_VkOffset3D(dec, &val->dstOffset);
-   vn_decode_VkExtent3D(dec, &val->extent);
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 68);
+      if (span) {
+         _Static_assert(sizeof(val->srcSubresource) == 16, "wire size of srcSubresource");
+         memcpy(&val->srcSubresource, span + 0, 16);
+         _Static_assert(sizeof(val->srcOffset) == 12, "wire size of srcOffset");
+         memcpy(&val->srcOffset, span + 16, 12);
+         _Static_assert(sizeof(val->dstSubresource) == 16, "wire size of dstSubresource");
+         memcpy(&val->dstSubresource, span + 28, 16);
+         _Static_assert(sizeof(val->dstOffset) == 12, "wire size of dstOffset");
+         memcpy(&val->dstOffset, span + 44, 12);
+         _Static_assert(sizeof(val->extent) == 12, "wire size of extent");
+         memcpy(&val->extent, span + 56, 12);
+      } else {
+         memset(&val->srcSubresource, 0, sizeof(val->srcSubresource));
+         memset(&val->srcOffset, 0, sizeof(val->srcOffset));
+         memset(&val->dstSubresource, 0, sizeof(val->dstSubresource));
+         memset(&val->dstOffset, 0, sizeof(val->dstOffset));
+         memset(&val->extent, 0, sizeof(val->extent));
+      }
+   }
 }
 
 void
 vn_decode_VkImageResolve2_self(struct vn_cs_decoder *dec, VkImageResolve2 *val)
 {
-   vn_decode_VkImageSubresourceLayers(dec, &val->srcSubresource);
-   vn_decode_VkOffset3D(dec, &val->srcOffset);
-   vn_decode_VkImageSubresourceLayers(dec, &val->dstSubresource);
-   vn_decode_VkOffset3D(dec, &val->dstOffset);
-   vn_decode_VkExtent3D(dec, &val->extent);
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 68);
+      if (span) {
+         _Static_assert(sizeof(val->srcSubresource) == 16, "wire size of srcSubresource");
+         memcpy(&val->srcSubresource, span + 0, 16);
+         _Static_assert(sizeof(val->srcOffset) == 12, "wire size of srcOffset");
+         memcpy(&val->srcOffset, span + 16, 12);
+         _Static_assert(sizeof(val->dstSubresource) == 16, "wire size of dstSubresource");
+         memcpy(&val->dstSubresource, span + 28, 16);
+         _Static_assert(sizeof(val->dstOffset) == 12, "wire size of dstOffset");
+         memcpy(&val->dstOffset, span + 44, 12);
+         _Static_assert(sizeof(val->extent) == 12, "wire size of extent");
+         memcpy(&val->extent, span + 56, 12);
+      } else {
+         memset(&val->srcSubresource, 0, sizeof(val->srcSubresource));
+         memset(&val->srcOffset, 0, sizeof(val->srcOffset));
+         memset(&val->dstSubresource, 0, sizeof(val->dstSubresource));
+         memset(&val->dstOffset, 0, sizeof(val->dstOffset));
+         memset(&val->extent, 0, sizeof(val->extent));
+      }
+   }
 }
 
 void
@@ -4137,9 +5381,22 @@ vn_decode_VkImageStencilUsageCreateInfo(struct vn_cs_decoder *dec, VkImageStenci
 void
 vn_decode_VkImageSubresource(struct vn_cs_decoder *dec, VkImageSubresource *val)
 {
-   vn_decode_bytes(dec, &val->aspectMask, sizeof(val->aspectMask));
-   vn_decode_bytes(dec, &val->mipLevel, sizeof(val->mipLevel));
-   vn_decode_bytes(dec, &val->arrayLayer, sizeof(val->arrayLayer));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         _Static_assert(sizeof(val->aspectMask) == 4, "wire size of aspectMask");
+         memcpy(&val->aspectMask, span + 0, 4);
+         _Static_assert(sizeof(val->mipLevel) == 4, "wire size of mipLevel");
+         memcpy(&val->mipLevel, span + 4, 4);
+         _Static_assert(sizeof(val->arrayLayer) == 4, "wire size of arrayLayer");
+         memcpy(&val->arrayLayer, span + 8, 4);
+      } else {
+         memset(&val->aspectMask, 0, sizeof(val->aspectMask));
+         memset(&val->mipLevel, 0, sizeof(val->mipLevel));
+         memset(&val->arrayLayer, 0, sizeof(val->arrayLayer));
+      }
+   }
 }
 
 void
@@ -4163,20 +5420,52 @@ vn_decode_VkImageSubresource2(struct vn_cs_decoder *dec, VkImageSubresource2 *va
 void
 vn_decode_VkImageSubresourceLayers(struct vn_cs_decoder *dec, VkImageSubresourceLayers *val)
 {
-   vn_decode_bytes(dec, &val->aspectMask, sizeof(val->aspectMask));
-   vn_decode_bytes(dec, &val->mipLevel, sizeof(val->mipLevel));
-   vn_decode_bytes(dec, &val->baseArrayLayer, sizeof(val->baseArrayLayer));
-   vn_decode_bytes(dec, &val->layerCount, sizeof(val->layerCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+      if (span) {
+         _Static_assert(sizeof(val->aspectMask) == 4, "wire size of aspectMask");
+         memcpy(&val->aspectMask, span + 0, 4);
+         _Static_assert(sizeof(val->mipLevel) == 4, "wire size of mipLevel");
+         memcpy(&val->mipLevel, span + 4, 4);
+         _Static_assert(sizeof(val->baseArrayLayer) == 4, "wire size of baseArrayLayer");
+         memcpy(&val->baseArrayLayer, span + 8, 4);
+         _Static_assert(sizeof(val->layerCount) == 4, "wire size of layerCount");
+         memcpy(&val->layerCount, span + 12, 4);
+      } else {
+         memset(&val->aspectMask, 0, sizeof(val->aspectMask));
+         memset(&val->mipLevel, 0, sizeof(val->mipLevel));
+         memset(&val->baseArrayLayer, 0, sizeof(val->baseArrayLayer));
+         memset(&val->layerCount, 0, sizeof(val->layerCount));
+      }
+   }
 }
 
 void
 vn_decode_VkImageSubresourceRange(struct vn_cs_decoder *dec, VkImageSubresourceRange *val)
 {
-   vn_decode_bytes(dec, &val->aspectMask, sizeof(val->aspectMask));
-   vn_decode_bytes(dec, &val->baseMipLevel, sizeof(val->baseMipLevel));
-   vn_decode_bytes(dec, &val->levelCount, sizeof(val->levelCount));
-   vn_decode_bytes(dec, &val->baseArrayLayer, sizeof(val->baseArrayLayer));
-   vn_decode_bytes(dec, &val->layerCount, sizeof(val->layerCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 20);
+      if (span) {
+         _Static_assert(sizeof(val->aspectMask) == 4, "wire size of aspectMask");
+         memcpy(&val->aspectMask, span + 0, 4);
+         _Static_assert(sizeof(val->baseMipLevel) == 4, "wire size of baseMipLevel");
+         memcpy(&val->baseMipLevel, span + 4, 4);
+         _Static_assert(sizeof(val->levelCount) == 4, "wire size of levelCount");
+         memcpy(&val->levelCount, span + 8, 4);
+         _Static_assert(sizeof(val->baseArrayLayer) == 4, "wire size of baseArrayLayer");
+         memcpy(&val->baseArrayLayer, span + 12, 4);
+         _Static_assert(sizeof(val->layerCount) == 4, "wire size of layerCount");
+         memcpy(&val->layerCount, span + 16, 4);
+      } else {
+         memset(&val->aspectMask, 0, sizeof(val->aspectMask));
+         memset(&val->baseMipLevel, 0, sizeof(val->baseMipLevel));
+         memset(&val->levelCount, 0, sizeof(val->levelCount));
+         memset(&val->baseArrayLayer, 0, sizeof(val->baseArrayLayer));
+         memset(&val->layerCount, 0, sizeof(val->layerCount));
+      }
+   }
 }
 
 void
@@ -4218,12 +5507,33 @@ vn_decode_VkImageViewASTCDecodeModeEXT(struct vn_cs_decoder *dec, VkImageViewAST
 void
 vn_decode_VkImageViewCreateInfo_self(struct vn_cs_decoder *dec, VkImageViewCreateInfo *val)
 {
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
-   val->image = vn_decode_handle_VkImage(dec, false);
-   vn_decode_bytes(dec, &val->viewType, sizeof(val->viewType));
-   vn_decode_bytes(dec, &val->format, sizeof(val->format));
-   vn_decode_VkComponentMapping(dec, &val->components);
-   vn_decode_VkImageSubresourceRange(dec, &val->subresourceRange);
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 56);
+      if (span) {
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 0, 4);
+         uint64_t image_id;
+         memcpy(&image_id, span + 4, 8);
+         struct vn_object *image_obj = vn_lookup_object(dec, image_id, VK_OBJECT_TYPE_IMAGE, false);
+         val->image = image_obj ? (VkImage)(uintptr_t)image_obj->handle : VK_NULL_HANDLE;
+         _Static_assert(sizeof(val->viewType) == 4, "wire size of viewType");
+         memcpy(&val->viewType, span + 12, 4);
+         _Static_assert(sizeof(val->format) == 4, "wire size of format");
+         memcpy(&val->format, span + 16, 4);
+         _Static_assert(sizeof(val->components) == 16, "wire size of components");
+         memcpy(&val->components, span + 20, 16);
+         _Static_assert(sizeof(val->subresourceRange) == 20, "wire size of subresourceRange");
+         memcpy(&val->subresourceRange, span + 36, 20);
+      } else {
+         memset(&val->flags, 0, sizeof(val->flags));
+         memset(&val->image, 0, sizeof(val->image));
+         memset(&val->viewType, 0, sizeof(val->viewType));
+         memset(&val->format, 0, sizeof(val->format));
+         memset(&val->components, 0, sizeof(val->components));
+         memset(&val->subresourceRange, 0, sizeof(val->subresourceRange));
+      }
+   }
 }
 
 void
@@ -4259,9 +5569,22 @@ vn_decode_VkImageViewMinLodCreateInfoEXT(struct vn_cs_decoder *dec, VkImageViewM
 void
 vn_decode_VkImageViewSampleWeightCreateInfoQCOM_self(struct vn_cs_decoder *dec, VkImageViewSampleWeightCreateInfoQCOM *val)
 {
-   vn_decode_VkOffset2D(dec, &val->filterCenter);
-   vn_decode_VkExtent2D(dec, &val->filterSize);
-   vn_decode_bytes(dec, &val->numPhases, sizeof(val->numPhases));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 20);
+      if (span) {
+         _Static_assert(sizeof(val->filterCenter) == 8, "wire size of filterCenter");
+         memcpy(&val->filterCenter, span + 0, 8);
+         _Static_assert(sizeof(val->filterSize) == 8, "wire size of filterSize");
+         memcpy(&val->filterSize, span + 8, 8);
+         _Static_assert(sizeof(val->numPhases) == 4, "wire size of numPhases");
+         memcpy(&val->numPhases, span + 16, 4);
+      } else {
+         memset(&val->filterCenter, 0, sizeof(val->filterCenter));
+         memset(&val->filterSize, 0, sizeof(val->filterSize));
+         memset(&val->numPhases, 0, sizeof(val->numPhases));
+      }
+   }
 }
 
 void
@@ -4279,8 +5602,19 @@ vn_decode_VkImageViewSampleWeightCreateInfoQCOM(struct vn_cs_decoder *dec, VkIma
 void
 vn_decode_VkImageViewSlicedCreateInfoEXT_self(struct vn_cs_decoder *dec, VkImageViewSlicedCreateInfoEXT *val)
 {
-   vn_decode_bytes(dec, &val->sliceOffset, sizeof(val->sliceOffset));
-   vn_decode_bytes(dec, &val->sliceCount, sizeof(val->sliceCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->sliceOffset) == 4, "wire size of sliceOffset");
+         memcpy(&val->sliceOffset, span + 0, 4);
+         _Static_assert(sizeof(val->sliceCount) == 4, "wire size of sliceCount");
+         memcpy(&val->sliceCount, span + 4, 4);
+      } else {
+         memset(&val->sliceOffset, 0, sizeof(val->sliceOffset));
+         memset(&val->sliceCount, 0, sizeof(val->sliceCount));
+      }
+   }
 }
 
 void
@@ -4334,8 +5668,21 @@ vn_decode_VkImportMemoryResourceInfoMESA(struct vn_cs_decoder *dec, VkImportMemo
 void
 vn_decode_VkImportSemaphoreResourceInfo100000MESA_self(struct vn_cs_decoder *dec, VkImportSemaphoreResourceInfo100000MESA *val)
 {
-   val->semaphore = vn_decode_handle_VkSemaphore(dec, false);
-   vn_decode_bytes(dec, &val->resourceId, sizeof(val->resourceId));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         uint64_t semaphore_id;
+         memcpy(&semaphore_id, span + 0, 8);
+         struct vn_object *semaphore_obj = vn_lookup_object(dec, semaphore_id, VK_OBJECT_TYPE_SEMAPHORE, false);
+         val->semaphore = semaphore_obj ? (VkSemaphore)(uintptr_t)semaphore_obj->handle : VK_NULL_HANDLE;
+         _Static_assert(sizeof(val->resourceId) == 4, "wire size of resourceId");
+         memcpy(&val->resourceId, span + 8, 4);
+      } else {
+         memset(&val->semaphore, 0, sizeof(val->semaphore));
+         memset(&val->resourceId, 0, sizeof(val->resourceId));
+      }
+   }
 }
 
 void
@@ -4353,9 +5700,22 @@ vn_decode_VkImportSemaphoreResourceInfo100000MESA(struct vn_cs_decoder *dec, VkI
 void
 vn_decode_VkInputAttachmentAspectReference(struct vn_cs_decoder *dec, VkInputAttachmentAspectReference *val)
 {
-   vn_decode_bytes(dec, &val->subpass, sizeof(val->subpass));
-   vn_decode_bytes(dec, &val->inputAttachmentIndex, sizeof(val->inputAttachmentIndex));
-   vn_decode_bytes(dec, &val->aspectMask, sizeof(val->aspectMask));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         _Static_assert(sizeof(val->subpass) == 4, "wire size of subpass");
+         memcpy(&val->subpass, span + 0, 4);
+         _Static_assert(sizeof(val->inputAttachmentIndex) == 4, "wire size of inputAttachmentIndex");
+         memcpy(&val->inputAttachmentIndex, span + 4, 4);
+         _Static_assert(sizeof(val->aspectMask) == 4, "wire size of aspectMask");
+         memcpy(&val->aspectMask, span + 8, 4);
+      } else {
+         memset(&val->subpass, 0, sizeof(val->subpass));
+         memset(&val->inputAttachmentIndex, 0, sizeof(val->inputAttachmentIndex));
+         memset(&val->aspectMask, 0, sizeof(val->aspectMask));
+      }
+   }
 }
 
 void
@@ -4423,8 +5783,19 @@ vn_decode_VkLayerSettingEXT(struct vn_cs_decoder *dec, VkLayerSettingEXT *val)
    if (!val->pLayerName) vn_cs_decoder_set_fatal(dec, "missing required string");
    val->pSettingName = vn_decode_string(dec);
    if (!val->pSettingName) vn_cs_decoder_set_fatal(dec, "missing required string");
-   vn_decode_bytes(dec, &val->type, sizeof(val->type));
-   vn_decode_bytes(dec, &val->valueCount, sizeof(val->valueCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->type) == 4, "wire size of type");
+         memcpy(&val->type, span + 0, 4);
+         _Static_assert(sizeof(val->valueCount) == 4, "wire size of valueCount");
+         memcpy(&val->valueCount, span + 4, 4);
+      } else {
+         memset(&val->type, 0, sizeof(val->type));
+         memset(&val->valueCount, 0, sizeof(val->valueCount));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 1);
       if (n && n != (uint64_t)(val->valueCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
@@ -4438,8 +5809,8 @@ vn_decode_VkLayerSettingsCreateInfoEXT_self(struct vn_cs_decoder *dec, VkLayerSe
    vn_decode_bytes(dec, &val->settingCount, sizeof(val->settingCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->settingCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->settingCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->settingCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkLayerSettingEXT *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -4464,9 +5835,24 @@ vn_decode_VkLayerSettingsCreateInfoEXT(struct vn_cs_decoder *dec, VkLayerSetting
 void
 vn_decode_VkMappedMemoryRange_self(struct vn_cs_decoder *dec, VkMappedMemoryRange *val)
 {
-   val->memory = vn_decode_handle_VkDeviceMemory(dec, false);
-   vn_decode_bytes(dec, &val->offset, sizeof(val->offset));
-   vn_decode_bytes(dec, &val->size, sizeof(val->size));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 24);
+      if (span) {
+         uint64_t memory_id;
+         memcpy(&memory_id, span + 0, 8);
+         struct vn_object *memory_obj = vn_lookup_object(dec, memory_id, VK_OBJECT_TYPE_DEVICE_MEMORY, false);
+         val->memory = memory_obj ? (VkDeviceMemory)(uintptr_t)memory_obj->handle : VK_NULL_HANDLE;
+         _Static_assert(sizeof(val->offset) == 8, "wire size of offset");
+         memcpy(&val->offset, span + 8, 8);
+         _Static_assert(sizeof(val->size) == 8, "wire size of size");
+         memcpy(&val->size, span + 16, 8);
+      } else {
+         memset(&val->memory, 0, sizeof(val->memory));
+         memset(&val->offset, 0, sizeof(val->offset));
+         memset(&val->size, 0, sizeof(val->size));
+      }
+   }
 }
 
 void
@@ -4484,8 +5870,19 @@ vn_decode_VkMappedMemoryRange(struct vn_cs_decoder *dec, VkMappedMemoryRange *va
 void
 vn_decode_VkMemoryAllocateFlagsInfo_self(struct vn_cs_decoder *dec, VkMemoryAllocateFlagsInfo *val)
 {
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
-   vn_decode_bytes(dec, &val->deviceMask, sizeof(val->deviceMask));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 0, 4);
+         _Static_assert(sizeof(val->deviceMask) == 4, "wire size of deviceMask");
+         memcpy(&val->deviceMask, span + 4, 4);
+      } else {
+         memset(&val->flags, 0, sizeof(val->flags));
+         memset(&val->deviceMask, 0, sizeof(val->deviceMask));
+      }
+   }
 }
 
 void
@@ -4503,8 +5900,19 @@ vn_decode_VkMemoryAllocateFlagsInfo(struct vn_cs_decoder *dec, VkMemoryAllocateF
 void
 vn_decode_VkMemoryAllocateInfo_self(struct vn_cs_decoder *dec, VkMemoryAllocateInfo *val)
 {
-   vn_decode_bytes(dec, &val->allocationSize, sizeof(val->allocationSize));
-   vn_decode_bytes(dec, &val->memoryTypeIndex, sizeof(val->memoryTypeIndex));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         _Static_assert(sizeof(val->allocationSize) == 8, "wire size of allocationSize");
+         memcpy(&val->allocationSize, span + 0, 8);
+         _Static_assert(sizeof(val->memoryTypeIndex) == 4, "wire size of memoryTypeIndex");
+         memcpy(&val->memoryTypeIndex, span + 8, 4);
+      } else {
+         memset(&val->allocationSize, 0, sizeof(val->allocationSize));
+         memset(&val->memoryTypeIndex, 0, sizeof(val->memoryTypeIndex));
+      }
+   }
 }
 
 void
@@ -4522,8 +5930,19 @@ vn_decode_VkMemoryAllocateInfo(struct vn_cs_decoder *dec, VkMemoryAllocateInfo *
 void
 vn_decode_VkMemoryBarrier_self(struct vn_cs_decoder *dec, VkMemoryBarrier *val)
 {
-   vn_decode_bytes(dec, &val->srcAccessMask, sizeof(val->srcAccessMask));
-   vn_decode_bytes(dec, &val->dstAccessMask, sizeof(val->dstAccessMask));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->srcAccessMask) == 4, "wire size of srcAccessMask");
+         memcpy(&val->srcAccessMask, span + 0, 4);
+         _Static_assert(sizeof(val->dstAccessMask) == 4, "wire size of dstAccessMask");
+         memcpy(&val->dstAccessMask, span + 4, 4);
+      } else {
+         memset(&val->srcAccessMask, 0, sizeof(val->srcAccessMask));
+         memset(&val->dstAccessMask, 0, sizeof(val->dstAccessMask));
+      }
+   }
 }
 
 void
@@ -4541,10 +5960,25 @@ vn_decode_VkMemoryBarrier(struct vn_cs_decoder *dec, VkMemoryBarrier *val)
 void
 vn_decode_VkMemoryBarrier2_self(struct vn_cs_decoder *dec, VkMemoryBarrier2 *val)
 {
-   vn_decode_bytes(dec, &val->srcStageMask, sizeof(val->srcStageMask));
-   vn_decode_bytes(dec, &val->srcAccessMask, sizeof(val->srcAccessMask));
-   vn_decode_bytes(dec, &val->dstStageMask, sizeof(val->dstStageMask));
-   vn_decode_bytes(dec, &val->dstAccessMask, sizeof(val->dstAccessMask));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 32);
+      if (span) {
+         _Static_assert(sizeof(val->srcStageMask) == 8, "wire size of srcStageMask");
+         memcpy(&val->srcStageMask, span + 0, 8);
+         _Static_assert(sizeof(val->srcAccessMask) == 8, "wire size of srcAccessMask");
+         memcpy(&val->srcAccessMask, span + 8, 8);
+         _Static_assert(sizeof(val->dstStageMask) == 8, "wire size of dstStageMask");
+         memcpy(&val->dstStageMask, span + 16, 8);
+         _Static_assert(sizeof(val->dstAccessMask) == 8, "wire size of dstAccessMask");
+         memcpy(&val->dstAccessMask, span + 24, 8);
+      } else {
+         memset(&val->srcStageMask, 0, sizeof(val->srcStageMask));
+         memset(&val->srcAccessMask, 0, sizeof(val->srcAccessMask));
+         memset(&val->dstStageMask, 0, sizeof(val->dstStageMask));
+         memset(&val->dstAccessMask, 0, sizeof(val->dstAccessMask));
+      }
+   }
 }
 
 void
@@ -4562,8 +5996,19 @@ vn_decode_VkMemoryBarrier2(struct vn_cs_decoder *dec, VkMemoryBarrier2 *val)
 void
 vn_decode_VkMemoryBarrierAccessFlags3KHR_self(struct vn_cs_decoder *dec, VkMemoryBarrierAccessFlags3KHR *val)
 {
-   vn_decode_bytes(dec, &val->srcAccessMask3, sizeof(val->srcAccessMask3));
-   vn_decode_bytes(dec, &val->dstAccessMask3, sizeof(val->dstAccessMask3));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+      if (span) {
+         _Static_assert(sizeof(val->srcAccessMask3) == 8, "wire size of srcAccessMask3");
+         memcpy(&val->srcAccessMask3, span + 0, 8);
+         _Static_assert(sizeof(val->dstAccessMask3) == 8, "wire size of dstAccessMask3");
+         memcpy(&val->dstAccessMask3, span + 8, 8);
+      } else {
+         memset(&val->srcAccessMask3, 0, sizeof(val->srcAccessMask3));
+         memset(&val->dstAccessMask3, 0, sizeof(val->dstAccessMask3));
+      }
+   }
 }
 
 void
@@ -4581,8 +6026,23 @@ vn_decode_VkMemoryBarrierAccessFlags3KHR(struct vn_cs_decoder *dec, VkMemoryBarr
 void
 vn_decode_VkMemoryDedicatedAllocateInfo_self(struct vn_cs_decoder *dec, VkMemoryDedicatedAllocateInfo *val)
 {
-   val->image = vn_decode_handle_VkImage(dec, true);
-   val->buffer = vn_decode_handle_VkBuffer(dec, true);
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+      if (span) {
+         uint64_t image_id;
+         memcpy(&image_id, span + 0, 8);
+         struct vn_object *image_obj = vn_lookup_object(dec, image_id, VK_OBJECT_TYPE_IMAGE, true);
+         val->image = image_obj ? (VkImage)(uintptr_t)image_obj->handle : VK_NULL_HANDLE;
+         uint64_t buffer_id;
+         memcpy(&buffer_id, span + 8, 8);
+         struct vn_object *buffer_obj = vn_lookup_object(dec, buffer_id, VK_OBJECT_TYPE_BUFFER, true);
+         val->buffer = buffer_obj ? (VkBuffer)(uintptr_t)buffer_obj->handle : VK_NULL_HANDLE;
+      } else {
+         memset(&val->image, 0, sizeof(val->image));
+         memset(&val->buffer, 0, sizeof(val->buffer));
+      }
+   }
 }
 
 void
@@ -4636,23 +6096,58 @@ vn_decode_VkMemoryPriorityAllocateInfoEXT(struct vn_cs_decoder *dec, VkMemoryPri
 void
 vn_decode_VkMultiDrawIndexedInfoEXT(struct vn_cs_decoder *dec, VkMultiDrawIndexedInfoEXT *val)
 {
-   vn_decode_bytes(dec, &val->firstIndex, sizeof(val->firstIndex));
-   vn_decode_bytes(dec, &val->indexCount, sizeof(val->indexCount));
-   vn_decode_bytes(dec, &val->vertexOffset, sizeof(val->vertexOffset));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         _Static_assert(sizeof(val->firstIndex) == 4, "wire size of firstIndex");
+         memcpy(&val->firstIndex, span + 0, 4);
+         _Static_assert(sizeof(val->indexCount) == 4, "wire size of indexCount");
+         memcpy(&val->indexCount, span + 4, 4);
+         _Static_assert(sizeof(val->vertexOffset) == 4, "wire size of vertexOffset");
+         memcpy(&val->vertexOffset, span + 8, 4);
+      } else {
+         memset(&val->firstIndex, 0, sizeof(val->firstIndex));
+         memset(&val->indexCount, 0, sizeof(val->indexCount));
+         memset(&val->vertexOffset, 0, sizeof(val->vertexOffset));
+      }
+   }
 }
 
 void
 vn_decode_VkMultiDrawInfoEXT(struct vn_cs_decoder *dec, VkMultiDrawInfoEXT *val)
 {
-   vn_decode_bytes(dec, &val->firstVertex, sizeof(val->firstVertex));
-   vn_decode_bytes(dec, &val->vertexCount, sizeof(val->vertexCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->firstVertex) == 4, "wire size of firstVertex");
+         memcpy(&val->firstVertex, span + 0, 4);
+         _Static_assert(sizeof(val->vertexCount) == 4, "wire size of vertexCount");
+         memcpy(&val->vertexCount, span + 4, 4);
+      } else {
+         memset(&val->firstVertex, 0, sizeof(val->firstVertex));
+         memset(&val->vertexCount, 0, sizeof(val->vertexCount));
+      }
+   }
 }
 
 void
 vn_decode_VkMultisampledRenderToSingleSampledInfoEXT_self(struct vn_cs_decoder *dec, VkMultisampledRenderToSingleSampledInfoEXT *val)
 {
-   vn_decode_bytes(dec, &val->multisampledRenderToSingleSampledEnable, sizeof(val->multisampledRenderToSingleSampledEnable));
-   vn_decode_bytes(dec, &val->rasterizationSamples, sizeof(val->rasterizationSamples));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->multisampledRenderToSingleSampledEnable) == 4, "wire size of multisampledRenderToSingleSampledEnable");
+         memcpy(&val->multisampledRenderToSingleSampledEnable, span + 0, 4);
+         _Static_assert(sizeof(val->rasterizationSamples) == 4, "wire size of rasterizationSamples");
+         memcpy(&val->rasterizationSamples, span + 4, 4);
+      } else {
+         memset(&val->multisampledRenderToSingleSampledEnable, 0, sizeof(val->multisampledRenderToSingleSampledEnable));
+         memset(&val->rasterizationSamples, 0, sizeof(val->rasterizationSamples));
+      }
+   }
 }
 
 void
@@ -4670,8 +6165,19 @@ vn_decode_VkMultisampledRenderToSingleSampledInfoEXT(struct vn_cs_decoder *dec, 
 void
 vn_decode_VkMultiviewPerViewAttributesInfoNVX_self(struct vn_cs_decoder *dec, VkMultiviewPerViewAttributesInfoNVX *val)
 {
-   vn_decode_bytes(dec, &val->perViewAttributes, sizeof(val->perViewAttributes));
-   vn_decode_bytes(dec, &val->perViewAttributesPositionXOnly, sizeof(val->perViewAttributesPositionXOnly));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->perViewAttributes) == 4, "wire size of perViewAttributes");
+         memcpy(&val->perViewAttributes, span + 0, 4);
+         _Static_assert(sizeof(val->perViewAttributesPositionXOnly) == 4, "wire size of perViewAttributesPositionXOnly");
+         memcpy(&val->perViewAttributesPositionXOnly, span + 4, 4);
+      } else {
+         memset(&val->perViewAttributes, 0, sizeof(val->perViewAttributes));
+         memset(&val->perViewAttributesPositionXOnly, 0, sizeof(val->perViewAttributesPositionXOnly));
+      }
+   }
 }
 
 void
@@ -4692,8 +6198,8 @@ vn_decode_VkMultiviewPerViewRenderAreasRenderPassBeginInfoQCOM_self(struct vn_cs
    vn_decode_bytes(dec, &val->perViewRenderAreaCount, sizeof(val->perViewRenderAreaCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->perViewRenderAreaCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->perViewRenderAreaCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->perViewRenderAreaCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkRect2D *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -4722,8 +6228,8 @@ vn_decode_VkMutableDescriptorTypeCreateInfoEXT_self(struct vn_cs_decoder *dec, V
    vn_decode_bytes(dec, &val->mutableDescriptorTypeListCount, sizeof(val->mutableDescriptorTypeListCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->mutableDescriptorTypeListCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->mutableDescriptorTypeListCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->mutableDescriptorTypeListCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkMutableDescriptorTypeListEXT *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -4751,8 +6257,8 @@ vn_decode_VkMutableDescriptorTypeListEXT(struct vn_cs_decoder *dec, VkMutableDes
    vn_decode_bytes(dec, &val->descriptorTypeCount, sizeof(val->descriptorTypeCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->descriptorTypeCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->descriptorTypeCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->descriptorTypeCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkDescriptorType *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -4764,16 +6270,40 @@ vn_decode_VkMutableDescriptorTypeListEXT(struct vn_cs_decoder *dec, VkMutableDes
 void
 vn_decode_VkOffset2D(struct vn_cs_decoder *dec, VkOffset2D *val)
 {
-   vn_decode_bytes(dec, &val->x, sizeof(val->x));
-   vn_decode_bytes(dec, &val->y, sizeof(val->y));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->x) == 4, "wire size of x");
+         memcpy(&val->x, span + 0, 4);
+         _Static_assert(sizeof(val->y) == 4, "wire size of y");
+         memcpy(&val->y, span + 4, 4);
+      } else {
+         memset(&val->x, 0, sizeof(val->x));
+         memset(&val->y, 0, sizeof(val->y));
+      }
+   }
 }
 
 void
 vn_decode_VkOffset3D(struct vn_cs_decoder *dec, VkOffset3D *val)
 {
-   vn_decode_bytes(dec, &val->x, sizeof(val->x));
-   vn_decode_bytes(dec, &val->y, sizeof(val->y));
-   vn_decode_bytes(dec, &val->z, sizeof(val->z));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         _Static_assert(sizeof(val->x) == 4, "wire size of x");
+         memcpy(&val->x, span + 0, 4);
+         _Static_assert(sizeof(val->y) == 4, "wire size of y");
+         memcpy(&val->y, span + 4, 4);
+         _Static_assert(sizeof(val->z) == 4, "wire size of z");
+         memcpy(&val->z, span + 8, 4);
+      } else {
+         memset(&val->x, 0, sizeof(val->x));
+         memset(&val->y, 0, sizeof(val->y));
+         memset(&val->z, 0, sizeof(val->z));
+      }
+   }
 }
 
 void
@@ -4815,10 +6345,25 @@ vn_decode_VkPerformanceQuerySubmitInfoKHR(struct vn_cs_decoder *dec, VkPerforman
 void
 vn_decode_VkPhysicalDevice16BitStorageFeatures_self(struct vn_cs_decoder *dec, VkPhysicalDevice16BitStorageFeatures *val)
 {
-   vn_decode_bytes(dec, &val->storageBuffer16BitAccess, sizeof(val->storageBuffer16BitAccess));
-   vn_decode_bytes(dec, &val->uniformAndStorageBuffer16BitAccess, sizeof(val->uniformAndStorageBuffer16BitAccess));
-   vn_decode_bytes(dec, &val->storagePushConstant16, sizeof(val->storagePushConstant16));
-   vn_decode_bytes(dec, &val->storageInputOutput16, sizeof(val->storageInputOutput16));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+      if (span) {
+         _Static_assert(sizeof(val->storageBuffer16BitAccess) == 4, "wire size of storageBuffer16BitAccess");
+         memcpy(&val->storageBuffer16BitAccess, span + 0, 4);
+         _Static_assert(sizeof(val->uniformAndStorageBuffer16BitAccess) == 4, "wire size of uniformAndStorageBuffer16BitAccess");
+         memcpy(&val->uniformAndStorageBuffer16BitAccess, span + 4, 4);
+         _Static_assert(sizeof(val->storagePushConstant16) == 4, "wire size of storagePushConstant16");
+         memcpy(&val->storagePushConstant16, span + 8, 4);
+         _Static_assert(sizeof(val->storageInputOutput16) == 4, "wire size of storageInputOutput16");
+         memcpy(&val->storageInputOutput16, span + 12, 4);
+      } else {
+         memset(&val->storageBuffer16BitAccess, 0, sizeof(val->storageBuffer16BitAccess));
+         memset(&val->uniformAndStorageBuffer16BitAccess, 0, sizeof(val->uniformAndStorageBuffer16BitAccess));
+         memset(&val->storagePushConstant16, 0, sizeof(val->storagePushConstant16));
+         memset(&val->storageInputOutput16, 0, sizeof(val->storageInputOutput16));
+      }
+   }
 }
 
 void
@@ -4836,8 +6381,19 @@ vn_decode_VkPhysicalDevice16BitStorageFeatures(struct vn_cs_decoder *dec, VkPhys
 void
 vn_decode_VkPhysicalDevice4444FormatsFeaturesEXT_self(struct vn_cs_decoder *dec, VkPhysicalDevice4444FormatsFeaturesEXT *val)
 {
-   vn_decode_bytes(dec, &val->formatA4R4G4B4, sizeof(val->formatA4R4G4B4));
-   vn_decode_bytes(dec, &val->formatA4B4G4R4, sizeof(val->formatA4B4G4R4));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->formatA4R4G4B4) == 4, "wire size of formatA4R4G4B4");
+         memcpy(&val->formatA4R4G4B4, span + 0, 4);
+         _Static_assert(sizeof(val->formatA4B4G4R4) == 4, "wire size of formatA4B4G4R4");
+         memcpy(&val->formatA4B4G4R4, span + 4, 4);
+      } else {
+         memset(&val->formatA4R4G4B4, 0, sizeof(val->formatA4R4G4B4));
+         memset(&val->formatA4B4G4R4, 0, sizeof(val->formatA4B4G4R4));
+      }
+   }
 }
 
 void
@@ -4855,9 +6411,22 @@ vn_decode_VkPhysicalDevice4444FormatsFeaturesEXT(struct vn_cs_decoder *dec, VkPh
 void
 vn_decode_VkPhysicalDevice8BitStorageFeatures_self(struct vn_cs_decoder *dec, VkPhysicalDevice8BitStorageFeatures *val)
 {
-   vn_decode_bytes(dec, &val->storageBuffer8BitAccess, sizeof(val->storageBuffer8BitAccess));
-   vn_decode_bytes(dec, &val->uniformAndStorageBuffer8BitAccess, sizeof(val->uniformAndStorageBuffer8BitAccess));
-   vn_decode_bytes(dec, &val->storagePushConstant8, sizeof(val->storagePushConstant8));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         _Static_assert(sizeof(val->storageBuffer8BitAccess) == 4, "wire size of storageBuffer8BitAccess");
+         memcpy(&val->storageBuffer8BitAccess, span + 0, 4);
+         _Static_assert(sizeof(val->uniformAndStorageBuffer8BitAccess) == 4, "wire size of uniformAndStorageBuffer8BitAccess");
+         memcpy(&val->uniformAndStorageBuffer8BitAccess, span + 4, 4);
+         _Static_assert(sizeof(val->storagePushConstant8) == 4, "wire size of storagePushConstant8");
+         memcpy(&val->storagePushConstant8, span + 8, 4);
+      } else {
+         memset(&val->storageBuffer8BitAccess, 0, sizeof(val->storageBuffer8BitAccess));
+         memset(&val->uniformAndStorageBuffer8BitAccess, 0, sizeof(val->uniformAndStorageBuffer8BitAccess));
+         memset(&val->storagePushConstant8, 0, sizeof(val->storagePushConstant8));
+      }
+   }
 }
 
 void
@@ -4893,11 +6462,28 @@ vn_decode_VkPhysicalDeviceASTCDecodeFeaturesEXT(struct vn_cs_decoder *dec, VkPhy
 void
 vn_decode_VkPhysicalDeviceAccelerationStructureFeaturesKHR_self(struct vn_cs_decoder *dec, VkPhysicalDeviceAccelerationStructureFeaturesKHR *val)
 {
-   vn_decode_bytes(dec, &val->accelerationStructure, sizeof(val->accelerationStructure));
-   vn_decode_bytes(dec, &val->accelerationStructureCaptureReplay, sizeof(val->accelerationStructureCaptureReplay));
-   vn_decode_bytes(dec, &val->accelerationStructureIndirectBuild, sizeof(val->accelerationStructureIndirectBuild));
-   vn_decode_bytes(dec, &val->accelerationStructureHostCommands, sizeof(val->accelerationStructureHostCommands));
-   vn_decode_bytes(dec, &val->descriptorBindingAccelerationStructureUpdateAfterBind, sizeof(val->descriptorBindingAccelerationStructureUpdateAfterBind));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 20);
+      if (span) {
+         _Static_assert(sizeof(val->accelerationStructure) == 4, "wire size of accelerationStructure");
+         memcpy(&val->accelerationStructure, span + 0, 4);
+         _Static_assert(sizeof(val->accelerationStructureCaptureReplay) == 4, "wire size of accelerationStructureCaptureReplay");
+         memcpy(&val->accelerationStructureCaptureReplay, span + 4, 4);
+         _Static_assert(sizeof(val->accelerationStructureIndirectBuild) == 4, "wire size of accelerationStructureIndirectBuild");
+         memcpy(&val->accelerationStructureIndirectBuild, span + 8, 4);
+         _Static_assert(sizeof(val->accelerationStructureHostCommands) == 4, "wire size of accelerationStructureHostCommands");
+         memcpy(&val->accelerationStructureHostCommands, span + 12, 4);
+         _Static_assert(sizeof(val->descriptorBindingAccelerationStructureUpdateAfterBind) == 4, "wire size of descriptorBindingAccelerationStructureUpdateAfterBind");
+         memcpy(&val->descriptorBindingAccelerationStructureUpdateAfterBind, span + 16, 4);
+      } else {
+         memset(&val->accelerationStructure, 0, sizeof(val->accelerationStructure));
+         memset(&val->accelerationStructureCaptureReplay, 0, sizeof(val->accelerationStructureCaptureReplay));
+         memset(&val->accelerationStructureIndirectBuild, 0, sizeof(val->accelerationStructureIndirectBuild));
+         memset(&val->accelerationStructureHostCommands, 0, sizeof(val->accelerationStructureHostCommands));
+         memset(&val->descriptorBindingAccelerationStructureUpdateAfterBind, 0, sizeof(val->descriptorBindingAccelerationStructureUpdateAfterBind));
+      }
+   }
 }
 
 void
@@ -5023,8 +6609,19 @@ vn_decode_VkPhysicalDeviceBlendOperationAdvancedFeaturesEXT(struct vn_cs_decoder
 void
 vn_decode_VkPhysicalDeviceBorderColorSwizzleFeaturesEXT_self(struct vn_cs_decoder *dec, VkPhysicalDeviceBorderColorSwizzleFeaturesEXT *val)
 {
-   vn_decode_bytes(dec, &val->borderColorSwizzle, sizeof(val->borderColorSwizzle));
-   vn_decode_bytes(dec, &val->borderColorSwizzleFromImage, sizeof(val->borderColorSwizzleFromImage));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->borderColorSwizzle) == 4, "wire size of borderColorSwizzle");
+         memcpy(&val->borderColorSwizzle, span + 0, 4);
+         _Static_assert(sizeof(val->borderColorSwizzleFromImage) == 4, "wire size of borderColorSwizzleFromImage");
+         memcpy(&val->borderColorSwizzleFromImage, span + 4, 4);
+      } else {
+         memset(&val->borderColorSwizzle, 0, sizeof(val->borderColorSwizzle));
+         memset(&val->borderColorSwizzleFromImage, 0, sizeof(val->borderColorSwizzleFromImage));
+      }
+   }
 }
 
 void
@@ -5042,9 +6639,22 @@ vn_decode_VkPhysicalDeviceBorderColorSwizzleFeaturesEXT(struct vn_cs_decoder *de
 void
 vn_decode_VkPhysicalDeviceBufferDeviceAddressFeatures_self(struct vn_cs_decoder *dec, VkPhysicalDeviceBufferDeviceAddressFeatures *val)
 {
-   vn_decode_bytes(dec, &val->bufferDeviceAddress, sizeof(val->bufferDeviceAddress));
-   vn_decode_bytes(dec, &val->bufferDeviceAddressCaptureReplay, sizeof(val->bufferDeviceAddressCaptureReplay));
-   vn_decode_bytes(dec, &val->bufferDeviceAddressMultiDevice, sizeof(val->bufferDeviceAddressMultiDevice));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         _Static_assert(sizeof(val->bufferDeviceAddress) == 4, "wire size of bufferDeviceAddress");
+         memcpy(&val->bufferDeviceAddress, span + 0, 4);
+         _Static_assert(sizeof(val->bufferDeviceAddressCaptureReplay) == 4, "wire size of bufferDeviceAddressCaptureReplay");
+         memcpy(&val->bufferDeviceAddressCaptureReplay, span + 4, 4);
+         _Static_assert(sizeof(val->bufferDeviceAddressMultiDevice) == 4, "wire size of bufferDeviceAddressMultiDevice");
+         memcpy(&val->bufferDeviceAddressMultiDevice, span + 8, 4);
+      } else {
+         memset(&val->bufferDeviceAddress, 0, sizeof(val->bufferDeviceAddress));
+         memset(&val->bufferDeviceAddressCaptureReplay, 0, sizeof(val->bufferDeviceAddressCaptureReplay));
+         memset(&val->bufferDeviceAddressMultiDevice, 0, sizeof(val->bufferDeviceAddressMultiDevice));
+      }
+   }
 }
 
 void
@@ -5062,9 +6672,22 @@ vn_decode_VkPhysicalDeviceBufferDeviceAddressFeatures(struct vn_cs_decoder *dec,
 void
 vn_decode_VkPhysicalDeviceBufferDeviceAddressFeaturesEXT_self(struct vn_cs_decoder *dec, VkPhysicalDeviceBufferDeviceAddressFeaturesEXT *val)
 {
-   vn_decode_bytes(dec, &val->bufferDeviceAddress, sizeof(val->bufferDeviceAddress));
-   vn_decode_bytes(dec, &val->bufferDeviceAddressCaptureReplay, sizeof(val->bufferDeviceAddressCaptureReplay));
-   vn_decode_bytes(dec, &val->bufferDeviceAddressMultiDevice, sizeof(val->bufferDeviceAddressMultiDevice));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         _Static_assert(sizeof(val->bufferDeviceAddress) == 4, "wire size of bufferDeviceAddress");
+         memcpy(&val->bufferDeviceAddress, span + 0, 4);
+         _Static_assert(sizeof(val->bufferDeviceAddressCaptureReplay) == 4, "wire size of bufferDeviceAddressCaptureReplay");
+         memcpy(&val->bufferDeviceAddressCaptureReplay, span + 4, 4);
+         _Static_assert(sizeof(val->bufferDeviceAddressMultiDevice) == 4, "wire size of bufferDeviceAddressMultiDevice");
+         memcpy(&val->bufferDeviceAddressMultiDevice, span + 8, 4);
+      } else {
+         memset(&val->bufferDeviceAddress, 0, sizeof(val->bufferDeviceAddress));
+         memset(&val->bufferDeviceAddressCaptureReplay, 0, sizeof(val->bufferDeviceAddressCaptureReplay));
+         memset(&val->bufferDeviceAddressMultiDevice, 0, sizeof(val->bufferDeviceAddressMultiDevice));
+      }
+   }
 }
 
 void
@@ -5082,8 +6705,19 @@ vn_decode_VkPhysicalDeviceBufferDeviceAddressFeaturesEXT(struct vn_cs_decoder *d
 void
 vn_decode_VkPhysicalDeviceClusterCullingShaderFeaturesHUAWEI_self(struct vn_cs_decoder *dec, VkPhysicalDeviceClusterCullingShaderFeaturesHUAWEI *val)
 {
-   vn_decode_bytes(dec, &val->clustercullingShader, sizeof(val->clustercullingShader));
-   vn_decode_bytes(dec, &val->multiviewClusterCullingShader, sizeof(val->multiviewClusterCullingShader));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->clustercullingShader) == 4, "wire size of clustercullingShader");
+         memcpy(&val->clustercullingShader, span + 0, 4);
+         _Static_assert(sizeof(val->multiviewClusterCullingShader) == 4, "wire size of multiviewClusterCullingShader");
+         memcpy(&val->multiviewClusterCullingShader, span + 4, 4);
+      } else {
+         memset(&val->clustercullingShader, 0, sizeof(val->clustercullingShader));
+         memset(&val->multiviewClusterCullingShader, 0, sizeof(val->multiviewClusterCullingShader));
+      }
+   }
 }
 
 void
@@ -5173,8 +6807,19 @@ vn_decode_VkPhysicalDeviceCommandBufferInheritanceFeaturesNV(struct vn_cs_decode
 void
 vn_decode_VkPhysicalDeviceComputeShaderDerivativesFeaturesKHR_self(struct vn_cs_decoder *dec, VkPhysicalDeviceComputeShaderDerivativesFeaturesKHR *val)
 {
-   vn_decode_bytes(dec, &val->computeDerivativeGroupQuads, sizeof(val->computeDerivativeGroupQuads));
-   vn_decode_bytes(dec, &val->computeDerivativeGroupLinear, sizeof(val->computeDerivativeGroupLinear));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->computeDerivativeGroupQuads) == 4, "wire size of computeDerivativeGroupQuads");
+         memcpy(&val->computeDerivativeGroupQuads, span + 0, 4);
+         _Static_assert(sizeof(val->computeDerivativeGroupLinear) == 4, "wire size of computeDerivativeGroupLinear");
+         memcpy(&val->computeDerivativeGroupLinear, span + 4, 4);
+      } else {
+         memset(&val->computeDerivativeGroupQuads, 0, sizeof(val->computeDerivativeGroupQuads));
+         memset(&val->computeDerivativeGroupLinear, 0, sizeof(val->computeDerivativeGroupLinear));
+      }
+   }
 }
 
 void
@@ -5192,8 +6837,19 @@ vn_decode_VkPhysicalDeviceComputeShaderDerivativesFeaturesKHR(struct vn_cs_decod
 void
 vn_decode_VkPhysicalDeviceConditionalRenderingFeaturesEXT_self(struct vn_cs_decoder *dec, VkPhysicalDeviceConditionalRenderingFeaturesEXT *val)
 {
-   vn_decode_bytes(dec, &val->conditionalRendering, sizeof(val->conditionalRendering));
-   vn_decode_bytes(dec, &val->inheritedConditionalRendering, sizeof(val->inheritedConditionalRendering));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->conditionalRendering) == 4, "wire size of conditionalRendering");
+         memcpy(&val->conditionalRendering, span + 0, 4);
+         _Static_assert(sizeof(val->inheritedConditionalRendering) == 4, "wire size of inheritedConditionalRendering");
+         memcpy(&val->inheritedConditionalRendering, span + 4, 4);
+      } else {
+         memset(&val->conditionalRendering, 0, sizeof(val->conditionalRendering));
+         memset(&val->inheritedConditionalRendering, 0, sizeof(val->inheritedConditionalRendering));
+      }
+   }
 }
 
 void
@@ -5211,13 +6867,34 @@ vn_decode_VkPhysicalDeviceConditionalRenderingFeaturesEXT(struct vn_cs_decoder *
 void
 vn_decode_VkPhysicalDeviceCooperativeMatrix2FeaturesNV_self(struct vn_cs_decoder *dec, VkPhysicalDeviceCooperativeMatrix2FeaturesNV *val)
 {
-   vn_decode_bytes(dec, &val->cooperativeMatrixWorkgroupScope, sizeof(val->cooperativeMatrixWorkgroupScope));
-   vn_decode_bytes(dec, &val->cooperativeMatrixFlexibleDimensions, sizeof(val->cooperativeMatrixFlexibleDimensions));
-   vn_decode_bytes(dec, &val->cooperativeMatrixReductions, sizeof(val->cooperativeMatrixReductions));
-   vn_decode_bytes(dec, &val->cooperativeMatrixConversions, sizeof(val->cooperativeMatrixConversions));
-   vn_decode_bytes(dec, &val->cooperativeMatrixPerElementOperations, sizeof(val->cooperativeMatrixPerElementOperations));
-   vn_decode_bytes(dec, &val->cooperativeMatrixTensorAddressing, sizeof(val->cooperativeMatrixTensorAddressing));
-   vn_decode_bytes(dec, &val->cooperativeMatrixBlockLoads, sizeof(val->cooperativeMatrixBlockLoads));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 28);
+      if (span) {
+         _Static_assert(sizeof(val->cooperativeMatrixWorkgroupScope) == 4, "wire size of cooperativeMatrixWorkgroupScope");
+         memcpy(&val->cooperativeMatrixWorkgroupScope, span + 0, 4);
+         _Static_assert(sizeof(val->cooperativeMatrixFlexibleDimensions) == 4, "wire size of cooperativeMatrixFlexibleDimensions");
+         memcpy(&val->cooperativeMatrixFlexibleDimensions, span + 4, 4);
+         _Static_assert(sizeof(val->cooperativeMatrixReductions) == 4, "wire size of cooperativeMatrixReductions");
+         memcpy(&val->cooperativeMatrixReductions, span + 8, 4);
+         _Static_assert(sizeof(val->cooperativeMatrixConversions) == 4, "wire size of cooperativeMatrixConversions");
+         memcpy(&val->cooperativeMatrixConversions, span + 12, 4);
+         _Static_assert(sizeof(val->cooperativeMatrixPerElementOperations) == 4, "wire size of cooperativeMatrixPerElementOperations");
+         memcpy(&val->cooperativeMatrixPerElementOperations, span + 16, 4);
+         _Static_assert(sizeof(val->cooperativeMatrixTensorAddressing) == 4, "wire size of cooperativeMatrixTensorAddressing");
+         memcpy(&val->cooperativeMatrixTensorAddressing, span + 20, 4);
+         _Static_assert(sizeof(val->cooperativeMatrixBlockLoads) == 4, "wire size of cooperativeMatrixBlockLoads");
+         memcpy(&val->cooperativeMatrixBlockLoads, span + 24, 4);
+      } else {
+         memset(&val->cooperativeMatrixWorkgroupScope, 0, sizeof(val->cooperativeMatrixWorkgroupScope));
+         memset(&val->cooperativeMatrixFlexibleDimensions, 0, sizeof(val->cooperativeMatrixFlexibleDimensions));
+         memset(&val->cooperativeMatrixReductions, 0, sizeof(val->cooperativeMatrixReductions));
+         memset(&val->cooperativeMatrixConversions, 0, sizeof(val->cooperativeMatrixConversions));
+         memset(&val->cooperativeMatrixPerElementOperations, 0, sizeof(val->cooperativeMatrixPerElementOperations));
+         memset(&val->cooperativeMatrixTensorAddressing, 0, sizeof(val->cooperativeMatrixTensorAddressing));
+         memset(&val->cooperativeMatrixBlockLoads, 0, sizeof(val->cooperativeMatrixBlockLoads));
+      }
+   }
 }
 
 void
@@ -5235,8 +6912,19 @@ vn_decode_VkPhysicalDeviceCooperativeMatrix2FeaturesNV(struct vn_cs_decoder *dec
 void
 vn_decode_VkPhysicalDeviceCooperativeMatrixFeaturesKHR_self(struct vn_cs_decoder *dec, VkPhysicalDeviceCooperativeMatrixFeaturesKHR *val)
 {
-   vn_decode_bytes(dec, &val->cooperativeMatrix, sizeof(val->cooperativeMatrix));
-   vn_decode_bytes(dec, &val->cooperativeMatrixRobustBufferAccess, sizeof(val->cooperativeMatrixRobustBufferAccess));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->cooperativeMatrix) == 4, "wire size of cooperativeMatrix");
+         memcpy(&val->cooperativeMatrix, span + 0, 4);
+         _Static_assert(sizeof(val->cooperativeMatrixRobustBufferAccess) == 4, "wire size of cooperativeMatrixRobustBufferAccess");
+         memcpy(&val->cooperativeMatrixRobustBufferAccess, span + 4, 4);
+      } else {
+         memset(&val->cooperativeMatrix, 0, sizeof(val->cooperativeMatrix));
+         memset(&val->cooperativeMatrixRobustBufferAccess, 0, sizeof(val->cooperativeMatrixRobustBufferAccess));
+      }
+   }
 }
 
 void
@@ -5254,8 +6942,19 @@ vn_decode_VkPhysicalDeviceCooperativeMatrixFeaturesKHR(struct vn_cs_decoder *dec
 void
 vn_decode_VkPhysicalDeviceCooperativeMatrixFeaturesNV_self(struct vn_cs_decoder *dec, VkPhysicalDeviceCooperativeMatrixFeaturesNV *val)
 {
-   vn_decode_bytes(dec, &val->cooperativeMatrix, sizeof(val->cooperativeMatrix));
-   vn_decode_bytes(dec, &val->cooperativeMatrixRobustBufferAccess, sizeof(val->cooperativeMatrixRobustBufferAccess));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->cooperativeMatrix) == 4, "wire size of cooperativeMatrix");
+         memcpy(&val->cooperativeMatrix, span + 0, 4);
+         _Static_assert(sizeof(val->cooperativeMatrixRobustBufferAccess) == 4, "wire size of cooperativeMatrixRobustBufferAccess");
+         memcpy(&val->cooperativeMatrixRobustBufferAccess, span + 4, 4);
+      } else {
+         memset(&val->cooperativeMatrix, 0, sizeof(val->cooperativeMatrix));
+         memset(&val->cooperativeMatrixRobustBufferAccess, 0, sizeof(val->cooperativeMatrixRobustBufferAccess));
+      }
+   }
 }
 
 void
@@ -5363,8 +7062,19 @@ vn_decode_VkPhysicalDeviceCubicWeightsFeaturesQCOM(struct vn_cs_decoder *dec, Vk
 void
 vn_decode_VkPhysicalDeviceCustomBorderColorFeaturesEXT_self(struct vn_cs_decoder *dec, VkPhysicalDeviceCustomBorderColorFeaturesEXT *val)
 {
-   vn_decode_bytes(dec, &val->customBorderColors, sizeof(val->customBorderColors));
-   vn_decode_bytes(dec, &val->customBorderColorWithoutFormat, sizeof(val->customBorderColorWithoutFormat));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->customBorderColors) == 4, "wire size of customBorderColors");
+         memcpy(&val->customBorderColors, span + 0, 4);
+         _Static_assert(sizeof(val->customBorderColorWithoutFormat) == 4, "wire size of customBorderColorWithoutFormat");
+         memcpy(&val->customBorderColorWithoutFormat, span + 4, 4);
+      } else {
+         memset(&val->customBorderColors, 0, sizeof(val->customBorderColors));
+         memset(&val->customBorderColorWithoutFormat, 0, sizeof(val->customBorderColorWithoutFormat));
+      }
+   }
 }
 
 void
@@ -5400,10 +7110,25 @@ vn_decode_VkPhysicalDeviceDedicatedAllocationImageAliasingFeaturesNV(struct vn_c
 void
 vn_decode_VkPhysicalDeviceDepthBiasControlFeaturesEXT_self(struct vn_cs_decoder *dec, VkPhysicalDeviceDepthBiasControlFeaturesEXT *val)
 {
-   vn_decode_bytes(dec, &val->depthBiasControl, sizeof(val->depthBiasControl));
-   vn_decode_bytes(dec, &val->leastRepresentableValueForceUnormRepresentation, sizeof(val->leastRepresentableValueForceUnormRepresentation));
-   vn_decode_bytes(dec, &val->floatRepresentation, sizeof(val->floatRepresentation));
-   vn_decode_bytes(dec, &val->depthBiasExact, sizeof(val->depthBiasExact));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+      if (span) {
+         _Static_assert(sizeof(val->depthBiasControl) == 4, "wire size of depthBiasControl");
+         memcpy(&val->depthBiasControl, span + 0, 4);
+         _Static_assert(sizeof(val->leastRepresentableValueForceUnormRepresentation) == 4, "wire size of leastRepresentableValueForceUnormRepresentation");
+         memcpy(&val->leastRepresentableValueForceUnormRepresentation, span + 4, 4);
+         _Static_assert(sizeof(val->floatRepresentation) == 4, "wire size of floatRepresentation");
+         memcpy(&val->floatRepresentation, span + 8, 4);
+         _Static_assert(sizeof(val->depthBiasExact) == 4, "wire size of depthBiasExact");
+         memcpy(&val->depthBiasExact, span + 12, 4);
+      } else {
+         memset(&val->depthBiasControl, 0, sizeof(val->depthBiasControl));
+         memset(&val->leastRepresentableValueForceUnormRepresentation, 0, sizeof(val->leastRepresentableValueForceUnormRepresentation));
+         memset(&val->floatRepresentation, 0, sizeof(val->floatRepresentation));
+         memset(&val->depthBiasExact, 0, sizeof(val->depthBiasExact));
+      }
+   }
 }
 
 void
@@ -5493,10 +7218,25 @@ vn_decode_VkPhysicalDeviceDepthClipEnableFeaturesEXT(struct vn_cs_decoder *dec, 
 void
 vn_decode_VkPhysicalDeviceDescriptorBufferFeaturesEXT_self(struct vn_cs_decoder *dec, VkPhysicalDeviceDescriptorBufferFeaturesEXT *val)
 {
-   vn_decode_bytes(dec, &val->descriptorBuffer, sizeof(val->descriptorBuffer));
-   vn_decode_bytes(dec, &val->descriptorBufferCaptureReplay, sizeof(val->descriptorBufferCaptureReplay));
-   vn_decode_bytes(dec, &val->descriptorBufferImageLayoutIgnored, sizeof(val->descriptorBufferImageLayoutIgnored));
-   vn_decode_bytes(dec, &val->descriptorBufferPushDescriptors, sizeof(val->descriptorBufferPushDescriptors));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+      if (span) {
+         _Static_assert(sizeof(val->descriptorBuffer) == 4, "wire size of descriptorBuffer");
+         memcpy(&val->descriptorBuffer, span + 0, 4);
+         _Static_assert(sizeof(val->descriptorBufferCaptureReplay) == 4, "wire size of descriptorBufferCaptureReplay");
+         memcpy(&val->descriptorBufferCaptureReplay, span + 4, 4);
+         _Static_assert(sizeof(val->descriptorBufferImageLayoutIgnored) == 4, "wire size of descriptorBufferImageLayoutIgnored");
+         memcpy(&val->descriptorBufferImageLayoutIgnored, span + 8, 4);
+         _Static_assert(sizeof(val->descriptorBufferPushDescriptors) == 4, "wire size of descriptorBufferPushDescriptors");
+         memcpy(&val->descriptorBufferPushDescriptors, span + 12, 4);
+      } else {
+         memset(&val->descriptorBuffer, 0, sizeof(val->descriptorBuffer));
+         memset(&val->descriptorBufferCaptureReplay, 0, sizeof(val->descriptorBufferCaptureReplay));
+         memset(&val->descriptorBufferImageLayoutIgnored, 0, sizeof(val->descriptorBufferImageLayoutIgnored));
+         memset(&val->descriptorBufferPushDescriptors, 0, sizeof(val->descriptorBufferPushDescriptors));
+      }
+   }
 }
 
 void
@@ -5514,26 +7254,73 @@ vn_decode_VkPhysicalDeviceDescriptorBufferFeaturesEXT(struct vn_cs_decoder *dec,
 void
 vn_decode_VkPhysicalDeviceDescriptorIndexingFeatures_self(struct vn_cs_decoder *dec, VkPhysicalDeviceDescriptorIndexingFeatures *val)
 {
-   vn_decode_bytes(dec, &val->shaderInputAttachmentArrayDynamicIndexing, sizeof(val->shaderInputAttachmentArrayDynamicIndexing));
-   vn_decode_bytes(dec, &val->shaderUniformTexelBufferArrayDynamicIndexing, sizeof(val->shaderUniformTexelBufferArrayDynamicIndexing));
-   vn_decode_bytes(dec, &val->shaderStorageTexelBufferArrayDynamicIndexing, sizeof(val->shaderStorageTexelBufferArrayDynamicIndexing));
-   vn_decode_bytes(dec, &val->shaderUniformBufferArrayNonUniformIndexing, sizeof(val->shaderUniformBufferArrayNonUniformIndexing));
-   vn_decode_bytes(dec, &val->shaderSampledImageArrayNonUniformIndexing, sizeof(val->shaderSampledImageArrayNonUniformIndexing));
-   vn_decode_bytes(dec, &val->shaderStorageBufferArrayNonUniformIndexing, sizeof(val->shaderStorageBufferArrayNonUniformIndexing));
-   vn_decode_bytes(dec, &val->shaderStorageImageArrayNonUniformIndexing, sizeof(val->shaderStorageImageArrayNonUniformIndexing));
-   vn_decode_bytes(dec, &val->shaderInputAttachmentArrayNonUniformIndexing, sizeof(val->shaderInputAttachmentArrayNonUniformIndexing));
-   vn_decode_bytes(dec, &val->shaderUniformTexelBufferArrayNonUniformIndexing, sizeof(val->shaderUniformTexelBufferArrayNonUniformIndexing));
-   vn_decode_bytes(dec, &val->shaderStorageTexelBufferArrayNonUniformIndexing, sizeof(val->shaderStorageTexelBufferArrayNonUniformIndexing));
-   vn_decode_bytes(dec, &val->descriptorBindingUniformBufferUpdateAfterBind, sizeof(val->descriptorBindingUniformBufferUpdateAfterBind));
-   vn_decode_bytes(dec, &val->descriptorBindingSampledImageUpdateAfterBind, sizeof(val->descriptorBindingSampledImageUpdateAfterBind));
-   vn_decode_bytes(dec, &val->descriptorBindingStorageImageUpdateAfterBind, sizeof(val->descriptorBindingStorageImageUpdateAfterBind));
-   vn_decode_bytes(dec, &val->descriptorBindingStorageBufferUpdateAfterBind, sizeof(val->descriptorBindingStorageBufferUpdateAfterBind));
-   vn_decode_bytes(dec, &val->descriptorBindingUniformTexelBufferUpdateAfterBind, sizeof(val->descriptorBindingUniformTexelBufferUpdateAfterBind));
-   vn_decode_bytes(dec, &val->descriptorBindingStorageTexelBufferUpdateAfterBind, sizeof(val->descriptorBindingStorageTexelBufferUpdateAfterBind));
-   vn_decode_bytes(dec, &val->descriptorBindingUpdateUnusedWhilePending, sizeof(val->descriptorBindingUpdateUnusedWhilePending));
-   vn_decode_bytes(dec, &val->descriptorBindingPartiallyBound, sizeof(val->descriptorBindingPartiallyBound));
-   vn_decode_bytes(dec, &val->descriptorBindingVariableDescriptorCount, sizeof(val->descriptorBindingVariableDescriptorCount));
-   vn_decode_bytes(dec, &val->runtimeDescriptorArray, sizeof(val->runtimeDescriptorArray));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 80);
+      if (span) {
+         _Static_assert(sizeof(val->shaderInputAttachmentArrayDynamicIndexing) == 4, "wire size of shaderInputAttachmentArrayDynamicIndexing");
+         memcpy(&val->shaderInputAttachmentArrayDynamicIndexing, span + 0, 4);
+         _Static_assert(sizeof(val->shaderUniformTexelBufferArrayDynamicIndexing) == 4, "wire size of shaderUniformTexelBufferArrayDynamicIndexing");
+         memcpy(&val->shaderUniformTexelBufferArrayDynamicIndexing, span + 4, 4);
+         _Static_assert(sizeof(val->shaderStorageTexelBufferArrayDynamicIndexing) == 4, "wire size of shaderStorageTexelBufferArrayDynamicIndexing");
+         memcpy(&val->shaderStorageTexelBufferArrayDynamicIndexing, span + 8, 4);
+         _Static_assert(sizeof(val->shaderUniformBufferArrayNonUniformIndexing) == 4, "wire size of shaderUniformBufferArrayNonUniformIndexing");
+         memcpy(&val->shaderUniformBufferArrayNonUniformIndexing, span + 12, 4);
+         _Static_assert(sizeof(val->shaderSampledImageArrayNonUniformIndexing) == 4, "wire size of shaderSampledImageArrayNonUniformIndexing");
+         memcpy(&val->shaderSampledImageArrayNonUniformIndexing, span + 16, 4);
+         _Static_assert(sizeof(val->shaderStorageBufferArrayNonUniformIndexing) == 4, "wire size of shaderStorageBufferArrayNonUniformIndexing");
+         memcpy(&val->shaderStorageBufferArrayNonUniformIndexing, span + 20, 4);
+         _Static_assert(sizeof(val->shaderStorageImageArrayNonUniformIndexing) == 4, "wire size of shaderStorageImageArrayNonUniformIndexing");
+         memcpy(&val->shaderStorageImageArrayNonUniformIndexing, span + 24, 4);
+         _Static_assert(sizeof(val->shaderInputAttachmentArrayNonUniformIndexing) == 4, "wire size of shaderInputAttachmentArrayNonUniformIndexing");
+         memcpy(&val->shaderInputAttachmentArrayNonUniformIndexing, span + 28, 4);
+         _Static_assert(sizeof(val->shaderUniformTexelBufferArrayNonUniformIndexing) == 4, "wire size of shaderUniformTexelBufferArrayNonUniformIndexing");
+         memcpy(&val->shaderUniformTexelBufferArrayNonUniformIndexing, span + 32, 4);
+         _Static_assert(sizeof(val->shaderStorageTexelBufferArrayNonUniformIndexing) == 4, "wire size of shaderStorageTexelBufferArrayNonUniformIndexing");
+         memcpy(&val->shaderStorageTexelBufferArrayNonUniformIndexing, span + 36, 4);
+         _Static_assert(sizeof(val->descriptorBindingUniformBufferUpdateAfterBind) == 4, "wire size of descriptorBindingUniformBufferUpdateAfterBind");
+         memcpy(&val->descriptorBindingUniformBufferUpdateAfterBind, span + 40, 4);
+         _Static_assert(sizeof(val->descriptorBindingSampledImageUpdateAfterBind) == 4, "wire size of descriptorBindingSampledImageUpdateAfterBind");
+         memcpy(&val->descriptorBindingSampledImageUpdateAfterBind, span + 44, 4);
+         _Static_assert(sizeof(val->descriptorBindingStorageImageUpdateAfterBind) == 4, "wire size of descriptorBindingStorageImageUpdateAfterBind");
+         memcpy(&val->descriptorBindingStorageImageUpdateAfterBind, span + 48, 4);
+         _Static_assert(sizeof(val->descriptorBindingStorageBufferUpdateAfterBind) == 4, "wire size of descriptorBindingStorageBufferUpdateAfterBind");
+         memcpy(&val->descriptorBindingStorageBufferUpdateAfterBind, span + 52, 4);
+         _Static_assert(sizeof(val->descriptorBindingUniformTexelBufferUpdateAfterBind) == 4, "wire size of descriptorBindingUniformTexelBufferUpdateAfterBind");
+         memcpy(&val->descriptorBindingUniformTexelBufferUpdateAfterBind, span + 56, 4);
+         _Static_assert(sizeof(val->descriptorBindingStorageTexelBufferUpdateAfterBind) == 4, "wire size of descriptorBindingStorageTexelBufferUpdateAfterBind");
+         memcpy(&val->descriptorBindingStorageTexelBufferUpdateAfterBind, span + 60, 4);
+         _Static_assert(sizeof(val->descriptorBindingUpdateUnusedWhilePending) == 4, "wire size of descriptorBindingUpdateUnusedWhilePending");
+         memcpy(&val->descriptorBindingUpdateUnusedWhilePending, span + 64, 4);
+         _Static_assert(sizeof(val->descriptorBindingPartiallyBound) == 4, "wire size of descriptorBindingPartiallyBound");
+         memcpy(&val->descriptorBindingPartiallyBound, span + 68, 4);
+         _Static_assert(sizeof(val->descriptorBindingVariableDescriptorCount) == 4, "wire size of descriptorBindingVariableDescriptorCount");
+         memcpy(&val->descriptorBindingVariableDescriptorCount, span + 72, 4);
+         _Static_assert(sizeof(val->runtimeDescriptorArray) == 4, "wire size of runtimeDescriptorArray");
+         memcpy(&val->runtimeDescriptorArray, span + 76, 4);
+      } else {
+         memset(&val->shaderInputAttachmentArrayDynamicIndexing, 0, sizeof(val->shaderInputAttachmentArrayDynamicIndexing));
+         memset(&val->shaderUniformTexelBufferArrayDynamicIndexing, 0, sizeof(val->shaderUniformTexelBufferArrayDynamicIndexing));
+         memset(&val->shaderStorageTexelBufferArrayDynamicIndexing, 0, sizeof(val->shaderStorageTexelBufferArrayDynamicIndexing));
+         memset(&val->shaderUniformBufferArrayNonUniformIndexing, 0, sizeof(val->shaderUniformBufferArrayNonUniformIndexing));
+         memset(&val->shaderSampledImageArrayNonUniformIndexing, 0, sizeof(val->shaderSampledImageArrayNonUniformIndexing));
+         memset(&val->shaderStorageBufferArrayNonUniformIndexing, 0, sizeof(val->shaderStorageBufferArrayNonUniformIndexing));
+         memset(&val->shaderStorageImageArrayNonUniformIndexing, 0, sizeof(val->shaderStorageImageArrayNonUniformIndexing));
+         memset(&val->shaderInputAttachmentArrayNonUniformIndexing, 0, sizeof(val->shaderInputAttachmentArrayNonUniformIndexing));
+         memset(&val->shaderUniformTexelBufferArrayNonUniformIndexing, 0, sizeof(val->shaderUniformTexelBufferArrayNonUniformIndexing));
+         memset(&val->shaderStorageTexelBufferArrayNonUniformIndexing, 0, sizeof(val->shaderStorageTexelBufferArrayNonUniformIndexing));
+         memset(&val->descriptorBindingUniformBufferUpdateAfterBind, 0, sizeof(val->descriptorBindingUniformBufferUpdateAfterBind));
+         memset(&val->descriptorBindingSampledImageUpdateAfterBind, 0, sizeof(val->descriptorBindingSampledImageUpdateAfterBind));
+         memset(&val->descriptorBindingStorageImageUpdateAfterBind, 0, sizeof(val->descriptorBindingStorageImageUpdateAfterBind));
+         memset(&val->descriptorBindingStorageBufferUpdateAfterBind, 0, sizeof(val->descriptorBindingStorageBufferUpdateAfterBind));
+         memset(&val->descriptorBindingUniformTexelBufferUpdateAfterBind, 0, sizeof(val->descriptorBindingUniformTexelBufferUpdateAfterBind));
+         memset(&val->descriptorBindingStorageTexelBufferUpdateAfterBind, 0, sizeof(val->descriptorBindingStorageTexelBufferUpdateAfterBind));
+         memset(&val->descriptorBindingUpdateUnusedWhilePending, 0, sizeof(val->descriptorBindingUpdateUnusedWhilePending));
+         memset(&val->descriptorBindingPartiallyBound, 0, sizeof(val->descriptorBindingPartiallyBound));
+         memset(&val->descriptorBindingVariableDescriptorCount, 0, sizeof(val->descriptorBindingVariableDescriptorCount));
+         memset(&val->runtimeDescriptorArray, 0, sizeof(val->runtimeDescriptorArray));
+      }
+   }
 }
 
 void
@@ -5587,9 +7374,22 @@ vn_decode_VkPhysicalDeviceDescriptorSetHostMappingFeaturesVALVE(struct vn_cs_dec
 void
 vn_decode_VkPhysicalDeviceDeviceGeneratedCommandsComputeFeaturesNV_self(struct vn_cs_decoder *dec, VkPhysicalDeviceDeviceGeneratedCommandsComputeFeaturesNV *val)
 {
-   vn_decode_bytes(dec, &val->deviceGeneratedCompute, sizeof(val->deviceGeneratedCompute));
-   vn_decode_bytes(dec, &val->deviceGeneratedComputePipelines, sizeof(val->deviceGeneratedComputePipelines));
-   vn_decode_bytes(dec, &val->deviceGeneratedComputeCaptureReplay, sizeof(val->deviceGeneratedComputeCaptureReplay));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         _Static_assert(sizeof(val->deviceGeneratedCompute) == 4, "wire size of deviceGeneratedCompute");
+         memcpy(&val->deviceGeneratedCompute, span + 0, 4);
+         _Static_assert(sizeof(val->deviceGeneratedComputePipelines) == 4, "wire size of deviceGeneratedComputePipelines");
+         memcpy(&val->deviceGeneratedComputePipelines, span + 4, 4);
+         _Static_assert(sizeof(val->deviceGeneratedComputeCaptureReplay) == 4, "wire size of deviceGeneratedComputeCaptureReplay");
+         memcpy(&val->deviceGeneratedComputeCaptureReplay, span + 8, 4);
+      } else {
+         memset(&val->deviceGeneratedCompute, 0, sizeof(val->deviceGeneratedCompute));
+         memset(&val->deviceGeneratedComputePipelines, 0, sizeof(val->deviceGeneratedComputePipelines));
+         memset(&val->deviceGeneratedComputeCaptureReplay, 0, sizeof(val->deviceGeneratedComputeCaptureReplay));
+      }
+   }
 }
 
 void
@@ -5607,8 +7407,19 @@ vn_decode_VkPhysicalDeviceDeviceGeneratedCommandsComputeFeaturesNV(struct vn_cs_
 void
 vn_decode_VkPhysicalDeviceDeviceGeneratedCommandsFeaturesEXT_self(struct vn_cs_decoder *dec, VkPhysicalDeviceDeviceGeneratedCommandsFeaturesEXT *val)
 {
-   vn_decode_bytes(dec, &val->deviceGeneratedCommands, sizeof(val->deviceGeneratedCommands));
-   vn_decode_bytes(dec, &val->dynamicGeneratedPipelineLayout, sizeof(val->dynamicGeneratedPipelineLayout));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->deviceGeneratedCommands) == 4, "wire size of deviceGeneratedCommands");
+         memcpy(&val->deviceGeneratedCommands, span + 0, 4);
+         _Static_assert(sizeof(val->dynamicGeneratedPipelineLayout) == 4, "wire size of dynamicGeneratedPipelineLayout");
+         memcpy(&val->dynamicGeneratedPipelineLayout, span + 4, 4);
+      } else {
+         memset(&val->deviceGeneratedCommands, 0, sizeof(val->deviceGeneratedCommands));
+         memset(&val->dynamicGeneratedPipelineLayout, 0, sizeof(val->dynamicGeneratedPipelineLayout));
+      }
+   }
 }
 
 void
@@ -5752,9 +7563,22 @@ vn_decode_VkPhysicalDeviceExclusiveScissorFeaturesNV(struct vn_cs_decoder *dec, 
 void
 vn_decode_VkPhysicalDeviceExtendedDynamicState2FeaturesEXT_self(struct vn_cs_decoder *dec, VkPhysicalDeviceExtendedDynamicState2FeaturesEXT *val)
 {
-   vn_decode_bytes(dec, &val->extendedDynamicState2, sizeof(val->extendedDynamicState2));
-   vn_decode_bytes(dec, &val->extendedDynamicState2LogicOp, sizeof(val->extendedDynamicState2LogicOp));
-   vn_decode_bytes(dec, &val->extendedDynamicState2PatchControlPoints, sizeof(val->extendedDynamicState2PatchControlPoints));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         _Static_assert(sizeof(val->extendedDynamicState2) == 4, "wire size of extendedDynamicState2");
+         memcpy(&val->extendedDynamicState2, span + 0, 4);
+         _Static_assert(sizeof(val->extendedDynamicState2LogicOp) == 4, "wire size of extendedDynamicState2LogicOp");
+         memcpy(&val->extendedDynamicState2LogicOp, span + 4, 4);
+         _Static_assert(sizeof(val->extendedDynamicState2PatchControlPoints) == 4, "wire size of extendedDynamicState2PatchControlPoints");
+         memcpy(&val->extendedDynamicState2PatchControlPoints, span + 8, 4);
+      } else {
+         memset(&val->extendedDynamicState2, 0, sizeof(val->extendedDynamicState2));
+         memset(&val->extendedDynamicState2LogicOp, 0, sizeof(val->extendedDynamicState2LogicOp));
+         memset(&val->extendedDynamicState2PatchControlPoints, 0, sizeof(val->extendedDynamicState2PatchControlPoints));
+      }
+   }
 }
 
 void
@@ -5772,37 +7596,106 @@ vn_decode_VkPhysicalDeviceExtendedDynamicState2FeaturesEXT(struct vn_cs_decoder 
 void
 vn_decode_VkPhysicalDeviceExtendedDynamicState3FeaturesEXT_self(struct vn_cs_decoder *dec, VkPhysicalDeviceExtendedDynamicState3FeaturesEXT *val)
 {
-   vn_decode_bytes(dec, &val->extendedDynamicState3TessellationDomainOrigin, sizeof(val->extendedDynamicState3TessellationDomainOrigin));
-   vn_decode_bytes(dec, &val->extendedDynamicState3DepthClampEnable, sizeof(val->extendedDynamicState3DepthClampEnable));
-   vn_decode_bytes(dec, &val->extendedDynamicState3PolygonMode, sizeof(val->extendedDynamicState3PolygonMode));
-   vn_decode_bytes(dec, &val->extendedDynamicState3RasterizationSamples, sizeof(val->extendedDynamicState3RasterizationSamples));
-   vn_decode_bytes(dec, &val->extendedDynamicState3SampleMask, sizeof(val->extendedDynamicState3SampleMask));
-   vn_decode_bytes(dec, &val->extendedDynamicState3AlphaToCoverageEnable, sizeof(val->extendedDynamicState3AlphaToCoverageEnable));
-   vn_decode_bytes(dec, &val->extendedDynamicState3AlphaToOneEnable, sizeof(val->extendedDynamicState3AlphaToOneEnable));
-   vn_decode_bytes(dec, &val->extendedDynamicState3LogicOpEnable, sizeof(val->extendedDynamicState3LogicOpEnable));
-   vn_decode_bytes(dec, &val->extendedDynamicState3ColorBlendEnable, sizeof(val->extendedDynamicState3ColorBlendEnable));
-   vn_decode_bytes(dec, &val->extendedDynamicState3ColorBlendEquation, sizeof(val->extendedDynamicState3ColorBlendEquation));
-   vn_decode_bytes(dec, &val->extendedDynamicState3ColorWriteMask, sizeof(val->extendedDynamicState3ColorWriteMask));
-   vn_decode_bytes(dec, &val->extendedDynamicState3RasterizationStream, sizeof(val->extendedDynamicState3RasterizationStream));
-   vn_decode_bytes(dec, &val->extendedDynamicState3ConservativeRasterizationMode, sizeof(val->extendedDynamicState3ConservativeRasterizationMode));
-   vn_decode_bytes(dec, &val->extendedDynamicState3ExtraPrimitiveOverestimationSize, sizeof(val->extendedDynamicState3ExtraPrimitiveOverestimationSize));
-   vn_decode_bytes(dec, &val->extendedDynamicState3DepthClipEnable, sizeof(val->extendedDynamicState3DepthClipEnable));
-   vn_decode_bytes(dec, &val->extendedDynamicState3SampleLocationsEnable, sizeof(val->extendedDynamicState3SampleLocationsEnable));
-   vn_decode_bytes(dec, &val->extendedDynamicState3ColorBlendAdvanced, sizeof(val->extendedDynamicState3ColorBlendAdvanced));
-   vn_decode_bytes(dec, &val->extendedDynamicState3ProvokingVertexMode, sizeof(val->extendedDynamicState3ProvokingVertexMode));
-   vn_decode_bytes(dec, &val->extendedDynamicState3LineRasterizationMode, sizeof(val->extendedDynamicState3LineRasterizationMode));
-   vn_decode_bytes(dec, &val->extendedDynamicState3LineStippleEnable, sizeof(val->extendedDynamicState3LineStippleEnable));
-   vn_decode_bytes(dec, &val->extendedDynamicState3DepthClipNegativeOneToOne, sizeof(val->extendedDynamicState3DepthClipNegativeOneToOne));
-   vn_decode_bytes(dec, &val->extendedDynamicState3ViewportWScalingEnable, sizeof(val->extendedDynamicState3ViewportWScalingEnable));
-   vn_decode_bytes(dec, &val->extendedDynamicState3ViewportSwizzle, sizeof(val->extendedDynamicState3ViewportSwizzle));
-   vn_decode_bytes(dec, &val->extendedDynamicState3CoverageToColorEnable, sizeof(val->extendedDynamicState3CoverageToColorEnable));
-   vn_decode_bytes(dec, &val->extendedDynamicState3CoverageToColorLocation, sizeof(val->extendedDynamicState3CoverageToColorLocation));
-   vn_decode_bytes(dec, &val->extendedDynamicState3CoverageModulationMode, sizeof(val->extendedDynamicState3CoverageModulationMode));
-   vn_decode_bytes(dec, &val->extendedDynamicState3CoverageModulationTableEnable, sizeof(val->extendedDynamicState3CoverageModulationTableEnable));
-   vn_decode_bytes(dec, &val->extendedDynamicState3CoverageModulationTable, sizeof(val->extendedDynamicState3CoverageModulationTable));
-   vn_decode_bytes(dec, &val->extendedDynamicState3CoverageReductionMode, sizeof(val->extendedDynamicState3CoverageReductionMode));
-   vn_decode_bytes(dec, &val->extendedDynamicState3RepresentativeFragmentTestEnable, sizeof(val->extendedDynamicState3RepresentativeFragmentTestEnable));
-   vn_decode_bytes(dec, &val->extendedDynamicState3ShadingRateImageEnable, sizeof(val->extendedDynamicState3ShadingRateImageEnable));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 124);
+      if (span) {
+         _Static_assert(sizeof(val->extendedDynamicState3TessellationDomainOrigin) == 4, "wire size of extendedDynamicState3TessellationDomainOrigin");
+         memcpy(&val->extendedDynamicState3TessellationDomainOrigin, span + 0, 4);
+         _Static_assert(sizeof(val->extendedDynamicState3DepthClampEnable) == 4, "wire size of extendedDynamicState3DepthClampEnable");
+         memcpy(&val->extendedDynamicState3DepthClampEnable, span + 4, 4);
+         _Static_assert(sizeof(val->extendedDynamicState3PolygonMode) == 4, "wire size of extendedDynamicState3PolygonMode");
+         memcpy(&val->extendedDynamicState3PolygonMode, span + 8, 4);
+         _Static_assert(sizeof(val->extendedDynamicState3RasterizationSamples) == 4, "wire size of extendedDynamicState3RasterizationSamples");
+         memcpy(&val->extendedDynamicState3RasterizationSamples, span + 12, 4);
+         _Static_assert(sizeof(val->extendedDynamicState3SampleMask) == 4, "wire size of extendedDynamicState3SampleMask");
+         memcpy(&val->extendedDynamicState3SampleMask, span + 16, 4);
+         _Static_assert(sizeof(val->extendedDynamicState3AlphaToCoverageEnable) == 4, "wire size of extendedDynamicState3AlphaToCoverageEnable");
+         memcpy(&val->extendedDynamicState3AlphaToCoverageEnable, span + 20, 4);
+         _Static_assert(sizeof(val->extendedDynamicState3AlphaToOneEnable) == 4, "wire size of extendedDynamicState3AlphaToOneEnable");
+         memcpy(&val->extendedDynamicState3AlphaToOneEnable, span + 24, 4);
+         _Static_assert(sizeof(val->extendedDynamicState3LogicOpEnable) == 4, "wire size of extendedDynamicState3LogicOpEnable");
+         memcpy(&val->extendedDynamicState3LogicOpEnable, span + 28, 4);
+         _Static_assert(sizeof(val->extendedDynamicState3ColorBlendEnable) == 4, "wire size of extendedDynamicState3ColorBlendEnable");
+         memcpy(&val->extendedDynamicState3ColorBlendEnable, span + 32, 4);
+         _Static_assert(sizeof(val->extendedDynamicState3ColorBlendEquation) == 4, "wire size of extendedDynamicState3ColorBlendEquation");
+         memcpy(&val->extendedDynamicState3ColorBlendEquation, span + 36, 4);
+         _Static_assert(sizeof(val->extendedDynamicState3ColorWriteMask) == 4, "wire size of extendedDynamicState3ColorWriteMask");
+         memcpy(&val->extendedDynamicState3ColorWriteMask, span + 40, 4);
+         _Static_assert(sizeof(val->extendedDynamicState3RasterizationStream) == 4, "wire size of extendedDynamicState3RasterizationStream");
+         memcpy(&val->extendedDynamicState3RasterizationStream, span + 44, 4);
+         _Static_assert(sizeof(val->extendedDynamicState3ConservativeRasterizationMode) == 4, "wire size of extendedDynamicState3ConservativeRasterizationMode");
+         memcpy(&val->extendedDynamicState3ConservativeRasterizationMode, span + 48, 4);
+         _Static_assert(sizeof(val->extendedDynamicState3ExtraPrimitiveOverestimationSize) == 4, "wire size of extendedDynamicState3ExtraPrimitiveOverestimationSize");
+         memcpy(&val->extendedDynamicState3ExtraPrimitiveOverestimationSize, span + 52, 4);
+         _Static_assert(sizeof(val->extendedDynamicState3DepthClipEnable) == 4, "wire size of extendedDynamicState3DepthClipEnable");
+         memcpy(&val->extendedDynamicState3DepthClipEnable, span + 56, 4);
+         _Static_assert(sizeof(val->extendedDynamicState3SampleLocationsEnable) == 4, "wire size of extendedDynamicState3SampleLocationsEnable");
+         memcpy(&val->extendedDynamicState3SampleLocationsEnable, span + 60, 4);
+         _Static_assert(sizeof(val->extendedDynamicState3ColorBlendAdvanced) == 4, "wire size of extendedDynamicState3ColorBlendAdvanced");
+         memcpy(&val->extendedDynamicState3ColorBlendAdvanced, span + 64, 4);
+         _Static_assert(sizeof(val->extendedDynamicState3ProvokingVertexMode) == 4, "wire size of extendedDynamicState3ProvokingVertexMode");
+         memcpy(&val->extendedDynamicState3ProvokingVertexMode, span + 68, 4);
+         _Static_assert(sizeof(val->extendedDynamicState3LineRasterizationMode) == 4, "wire size of extendedDynamicState3LineRasterizationMode");
+         memcpy(&val->extendedDynamicState3LineRasterizationMode, span + 72, 4);
+         _Static_assert(sizeof(val->extendedDynamicState3LineStippleEnable) == 4, "wire size of extendedDynamicState3LineStippleEnable");
+         memcpy(&val->extendedDynamicState3LineStippleEnable, span + 76, 4);
+         _Static_assert(sizeof(val->extendedDynamicState3DepthClipNegativeOneToOne) == 4, "wire size of extendedDynamicState3DepthClipNegativeOneToOne");
+         memcpy(&val->extendedDynamicState3DepthClipNegativeOneToOne, span + 80, 4);
+         _Static_assert(sizeof(val->extendedDynamicState3ViewportWScalingEnable) == 4, "wire size of extendedDynamicState3ViewportWScalingEnable");
+         memcpy(&val->extendedDynamicState3ViewportWScalingEnable, span + 84, 4);
+         _Static_assert(sizeof(val->extendedDynamicState3ViewportSwizzle) == 4, "wire size of extendedDynamicState3ViewportSwizzle");
+         memcpy(&val->extendedDynamicState3ViewportSwizzle, span + 88, 4);
+         _Static_assert(sizeof(val->extendedDynamicState3CoverageToColorEnable) == 4, "wire size of extendedDynamicState3CoverageToColorEnable");
+         memcpy(&val->extendedDynamicState3CoverageToColorEnable, span + 92, 4);
+         _Static_assert(sizeof(val->extendedDynamicState3CoverageToColorLocation) == 4, "wire size of extendedDynamicState3CoverageToColorLocation");
+         memcpy(&val->extendedDynamicState3CoverageToColorLocation, span + 96, 4);
+         _Static_assert(sizeof(val->extendedDynamicState3CoverageModulationMode) == 4, "wire size of extendedDynamicState3CoverageModulationMode");
+         memcpy(&val->extendedDynamicState3CoverageModulationMode, span + 100, 4);
+         _Static_assert(sizeof(val->extendedDynamicState3CoverageModulationTableEnable) == 4, "wire size of extendedDynamicState3CoverageModulationTableEnable");
+         memcpy(&val->extendedDynamicState3CoverageModulationTableEnable, span + 104, 4);
+         _Static_assert(sizeof(val->extendedDynamicState3CoverageModulationTable) == 4, "wire size of extendedDynamicState3CoverageModulationTable");
+         memcpy(&val->extendedDynamicState3CoverageModulationTable, span + 108, 4);
+         _Static_assert(sizeof(val->extendedDynamicState3CoverageReductionMode) == 4, "wire size of extendedDynamicState3CoverageReductionMode");
+         memcpy(&val->extendedDynamicState3CoverageReductionMode, span + 112, 4);
+         _Static_assert(sizeof(val->extendedDynamicState3RepresentativeFragmentTestEnable) == 4, "wire size of extendedDynamicState3RepresentativeFragmentTestEnable");
+         memcpy(&val->extendedDynamicState3RepresentativeFragmentTestEnable, span + 116, 4);
+         _Static_assert(sizeof(val->extendedDynamicState3ShadingRateImageEnable) == 4, "wire size of extendedDynamicState3ShadingRateImageEnable");
+         memcpy(&val->extendedDynamicState3ShadingRateImageEnable, span + 120, 4);
+      } else {
+         memset(&val->extendedDynamicState3TessellationDomainOrigin, 0, sizeof(val->extendedDynamicState3TessellationDomainOrigin));
+         memset(&val->extendedDynamicState3DepthClampEnable, 0, sizeof(val->extendedDynamicState3DepthClampEnable));
+         memset(&val->extendedDynamicState3PolygonMode, 0, sizeof(val->extendedDynamicState3PolygonMode));
+         memset(&val->extendedDynamicState3RasterizationSamples, 0, sizeof(val->extendedDynamicState3RasterizationSamples));
+         memset(&val->extendedDynamicState3SampleMask, 0, sizeof(val->extendedDynamicState3SampleMask));
+         memset(&val->extendedDynamicState3AlphaToCoverageEnable, 0, sizeof(val->extendedDynamicState3AlphaToCoverageEnable));
+         memset(&val->extendedDynamicState3AlphaToOneEnable, 0, sizeof(val->extendedDynamicState3AlphaToOneEnable));
+         memset(&val->extendedDynamicState3LogicOpEnable, 0, sizeof(val->extendedDynamicState3LogicOpEnable));
+         memset(&val->extendedDynamicState3ColorBlendEnable, 0, sizeof(val->extendedDynamicState3ColorBlendEnable));
+         memset(&val->extendedDynamicState3ColorBlendEquation, 0, sizeof(val->extendedDynamicState3ColorBlendEquation));
+         memset(&val->extendedDynamicState3ColorWriteMask, 0, sizeof(val->extendedDynamicState3ColorWriteMask));
+         memset(&val->extendedDynamicState3RasterizationStream, 0, sizeof(val->extendedDynamicState3RasterizationStream));
+         memset(&val->extendedDynamicState3ConservativeRasterizationMode, 0, sizeof(val->extendedDynamicState3ConservativeRasterizationMode));
+         memset(&val->extendedDynamicState3ExtraPrimitiveOverestimationSize, 0, sizeof(val->extendedDynamicState3ExtraPrimitiveOverestimationSize));
+         memset(&val->extendedDynamicState3DepthClipEnable, 0, sizeof(val->extendedDynamicState3DepthClipEnable));
+         memset(&val->extendedDynamicState3SampleLocationsEnable, 0, sizeof(val->extendedDynamicState3SampleLocationsEnable));
+         memset(&val->extendedDynamicState3ColorBlendAdvanced, 0, sizeof(val->extendedDynamicState3ColorBlendAdvanced));
+         memset(&val->extendedDynamicState3ProvokingVertexMode, 0, sizeof(val->extendedDynamicState3ProvokingVertexMode));
+         memset(&val->extendedDynamicState3LineRasterizationMode, 0, sizeof(val->extendedDynamicState3LineRasterizationMode));
+         memset(&val->extendedDynamicState3LineStippleEnable, 0, sizeof(val->extendedDynamicState3LineStippleEnable));
+         memset(&val->extendedDynamicState3DepthClipNegativeOneToOne, 0, sizeof(val->extendedDynamicState3DepthClipNegativeOneToOne));
+         memset(&val->extendedDynamicState3ViewportWScalingEnable, 0, sizeof(val->extendedDynamicState3ViewportWScalingEnable));
+         memset(&val->extendedDynamicState3ViewportSwizzle, 0, sizeof(val->extendedDynamicState3ViewportSwizzle));
+         memset(&val->extendedDynamicState3CoverageToColorEnable, 0, sizeof(val->extendedDynamicState3CoverageToColorEnable));
+         memset(&val->extendedDynamicState3CoverageToColorLocation, 0, sizeof(val->extendedDynamicState3CoverageToColorLocation));
+         memset(&val->extendedDynamicState3CoverageModulationMode, 0, sizeof(val->extendedDynamicState3CoverageModulationMode));
+         memset(&val->extendedDynamicState3CoverageModulationTableEnable, 0, sizeof(val->extendedDynamicState3CoverageModulationTableEnable));
+         memset(&val->extendedDynamicState3CoverageModulationTable, 0, sizeof(val->extendedDynamicState3CoverageModulationTable));
+         memset(&val->extendedDynamicState3CoverageReductionMode, 0, sizeof(val->extendedDynamicState3CoverageReductionMode));
+         memset(&val->extendedDynamicState3RepresentativeFragmentTestEnable, 0, sizeof(val->extendedDynamicState3RepresentativeFragmentTestEnable));
+         memset(&val->extendedDynamicState3ShadingRateImageEnable, 0, sizeof(val->extendedDynamicState3ShadingRateImageEnable));
+      }
+   }
 }
 
 void
@@ -5856,9 +7749,22 @@ vn_decode_VkPhysicalDeviceExtendedSparseAddressSpaceFeaturesNV(struct vn_cs_deco
 void
 vn_decode_VkPhysicalDeviceExternalBufferInfo_self(struct vn_cs_decoder *dec, VkPhysicalDeviceExternalBufferInfo *val)
 {
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
-   vn_decode_bytes(dec, &val->usage, sizeof(val->usage));
-   vn_decode_bytes(dec, &val->handleType, sizeof(val->handleType));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 0, 4);
+         _Static_assert(sizeof(val->usage) == 4, "wire size of usage");
+         memcpy(&val->usage, span + 4, 4);
+         _Static_assert(sizeof(val->handleType) == 4, "wire size of handleType");
+         memcpy(&val->handleType, span + 8, 4);
+      } else {
+         memset(&val->flags, 0, sizeof(val->flags));
+         memset(&val->usage, 0, sizeof(val->usage));
+         memset(&val->handleType, 0, sizeof(val->handleType));
+      }
+   }
 }
 
 void
@@ -5948,8 +7854,19 @@ vn_decode_VkPhysicalDeviceExternalSemaphoreInfo(struct vn_cs_decoder *dec, VkPhy
 void
 vn_decode_VkPhysicalDeviceFaultFeaturesEXT_self(struct vn_cs_decoder *dec, VkPhysicalDeviceFaultFeaturesEXT *val)
 {
-   vn_decode_bytes(dec, &val->deviceFault, sizeof(val->deviceFault));
-   vn_decode_bytes(dec, &val->deviceFaultVendorBinary, sizeof(val->deviceFaultVendorBinary));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->deviceFault) == 4, "wire size of deviceFault");
+         memcpy(&val->deviceFault, span + 0, 4);
+         _Static_assert(sizeof(val->deviceFaultVendorBinary) == 4, "wire size of deviceFaultVendorBinary");
+         memcpy(&val->deviceFaultVendorBinary, span + 4, 4);
+      } else {
+         memset(&val->deviceFault, 0, sizeof(val->deviceFault));
+         memset(&val->deviceFaultVendorBinary, 0, sizeof(val->deviceFaultVendorBinary));
+      }
+   }
 }
 
 void
@@ -5967,61 +7884,178 @@ vn_decode_VkPhysicalDeviceFaultFeaturesEXT(struct vn_cs_decoder *dec, VkPhysical
 void
 vn_decode_VkPhysicalDeviceFeatures(struct vn_cs_decoder *dec, VkPhysicalDeviceFeatures *val)
 {
-   vn_decode_bytes(dec, &val->robustBufferAccess, sizeof(val->robustBufferAccess));
-   vn_decode_bytes(dec, &val->fullDrawIndexUint32, sizeof(val->fullDrawIndexUint32));
-   vn_decode_bytes(dec, &val->imageCubeArray, sizeof(val->imageCubeArray));
-   vn_decode_bytes(dec, &val->independentBlend, sizeof(val->independentBlend));
-   vn_decode_bytes(dec, &val->geometryShader, sizeof(val->geometryShader));
-   vn_decode_bytes(dec, &val->tessellationShader, sizeof(val->tessellationShader));
-   vn_decode_bytes(dec, &val->sampleRateShading, sizeof(val->sampleRateShading));
-   vn_decode_bytes(dec, &val->dualSrcBlend, sizeof(val->dualSrcBlend));
-   vn_decode_bytes(dec, &val->logicOp, sizeof(val->logicOp));
-   vn_decode_bytes(dec, &val->multiDrawIndirect, sizeof(val->multiDrawIndirect));
-   vn_decode_bytes(dec, &val->drawIndirectFirstInstance, sizeof(val->drawIndirectFirstInstance));
-   vn_decode_bytes(dec, &val->depthClamp, sizeof(val->depthClamp));
-   vn_decode_bytes(dec, &val->depthBiasClamp, sizeof(val->depthBiasClamp));
-   vn_decode_bytes(dec, &val->fillModeNonSolid, sizeof(val->fillModeNonSolid));
-   vn_decode_bytes(dec, &val->depthBounds, sizeof(val->depthBounds));
-   vn_decode_bytes(dec, &val->wideLines, sizeof(val->wideLines));
-   vn_decode_bytes(dec, &val->largePoints, sizeof(val->largePoints));
-   vn_decode_bytes(dec, &val->alphaToOne, sizeof(val->alphaToOne));
-   vn_decode_bytes(dec, &val->multiViewport, sizeof(val->multiViewport));
-   vn_decode_bytes(dec, &val->samplerAnisotropy, sizeof(val->samplerAnisotropy));
-   vn_decode_bytes(dec, &val->textureCompressionETC2, sizeof(val->textureCompressionETC2));
-   vn_decode_bytes(dec, &val->textureCompressionASTC_LDR, sizeof(val->textureCompressionASTC_LDR));
-   vn_decode_bytes(dec, &val->textureCompressionBC, sizeof(val->textureCompressionBC));
-   vn_decode_bytes(dec, &val->occlusionQueryPrecise, sizeof(val->occlusionQueryPrecise));
-   vn_decode_bytes(dec, &val->pipelineStatisticsQuery, sizeof(val->pipelineStatisticsQuery));
-   vn_decode_bytes(dec, &val->vertexPipelineStoresAndAtomics, sizeof(val->vertexPipelineStoresAndAtomics));
-   vn_decode_bytes(dec, &val->fragmentStoresAndAtomics, sizeof(val->fragmentStoresAndAtomics));
-   vn_decode_bytes(dec, &val->shaderTessellationAndGeometryPointSize, sizeof(val->shaderTessellationAndGeometryPointSize));
-   vn_decode_bytes(dec, &val->shaderImageGatherExtended, sizeof(val->shaderImageGatherExtended));
-   vn_decode_bytes(dec, &val->shaderStorageImageExtendedFormats, sizeof(val->shaderStorageImageExtendedFormats));
-   vn_decode_bytes(dec, &val->shaderStorageImageMultisample, sizeof(val->shaderStorageImageMultisample));
-   vn_decode_bytes(dec, &val->shaderStorageImageReadWithoutFormat, sizeof(val->shaderStorageImageReadWithoutFormat));
-   vn_decode_bytes(dec, &val->shaderStorageImageWriteWithoutFormat, sizeof(val->shaderStorageImageWriteWithoutFormat));
-   vn_decode_bytes(dec, &val->shaderUniformBufferArrayDynamicIndexing, sizeof(val->shaderUniformBufferArrayDynamicIndexing));
-   vn_decode_bytes(dec, &val->shaderSampledImageArrayDynamicIndexing, sizeof(val->shaderSampledImageArrayDynamicIndexing));
-   vn_decode_bytes(dec, &val->shaderStorageBufferArrayDynamicIndexing, sizeof(val->shaderStorageBufferArrayDynamicIndexing));
-   vn_decode_bytes(dec, &val->shaderStorageImageArrayDynamicIndexing, sizeof(val->shaderStorageImageArrayDynamicIndexing));
-   vn_decode_bytes(dec, &val->shaderClipDistance, sizeof(val->shaderClipDistance));
-   vn_decode_bytes(dec, &val->shaderCullDistance, sizeof(val->shaderCullDistance));
-   vn_decode_bytes(dec, &val->shaderFloat64, sizeof(val->shaderFloat64));
-   vn_decode_bytes(dec, &val->shaderInt64, sizeof(val->shaderInt64));
-   vn_decode_bytes(dec, &val->shaderInt16, sizeof(val->shaderInt16));
-   vn_decode_bytes(dec, &val->shaderResourceResidency, sizeof(val->shaderResourceResidency));
-   vn_decode_bytes(dec, &val->shaderResourceMinLod, sizeof(val->shaderResourceMinLod));
-   vn_decode_bytes(dec, &val->sparseBinding, sizeof(val->sparseBinding));
-   vn_decode_bytes(dec, &val->sparseResidencyBuffer, sizeof(val->sparseResidencyBuffer));
-   vn_decode_bytes(dec, &val->sparseResidencyImage2D, sizeof(val->sparseResidencyImage2D));
-   vn_decode_bytes(dec, &val->sparseResidencyImage3D, sizeof(val->sparseResidencyImage3D));
-   vn_decode_bytes(dec, &val->sparseResidency2Samples, sizeof(val->sparseResidency2Samples));
-   vn_decode_bytes(dec, &val->sparseResidency4Samples, sizeof(val->sparseResidency4Samples));
-   vn_decode_bytes(dec, &val->sparseResidency8Samples, sizeof(val->sparseResidency8Samples));
-   vn_decode_bytes(dec, &val->sparseResidency16Samples, sizeof(val->sparseResidency16Samples));
-   vn_decode_bytes(dec, &val->sparseResidencyAliased, sizeof(val->sparseResidencyAliased));
-   vn_decode_bytes(dec, &val->variableMultisampleRate, sizeof(val->variableMultisampleRate));
-   vn_decode_bytes(dec, &val->inheritedQueries, sizeof(val->inheritedQueries));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 220);
+      if (span) {
+         _Static_assert(sizeof(val->robustBufferAccess) == 4, "wire size of robustBufferAccess");
+         memcpy(&val->robustBufferAccess, span + 0, 4);
+         _Static_assert(sizeof(val->fullDrawIndexUint32) == 4, "wire size of fullDrawIndexUint32");
+         memcpy(&val->fullDrawIndexUint32, span + 4, 4);
+         _Static_assert(sizeof(val->imageCubeArray) == 4, "wire size of imageCubeArray");
+         memcpy(&val->imageCubeArray, span + 8, 4);
+         _Static_assert(sizeof(val->independentBlend) == 4, "wire size of independentBlend");
+         memcpy(&val->independentBlend, span + 12, 4);
+         _Static_assert(sizeof(val->geometryShader) == 4, "wire size of geometryShader");
+         memcpy(&val->geometryShader, span + 16, 4);
+         _Static_assert(sizeof(val->tessellationShader) == 4, "wire size of tessellationShader");
+         memcpy(&val->tessellationShader, span + 20, 4);
+         _Static_assert(sizeof(val->sampleRateShading) == 4, "wire size of sampleRateShading");
+         memcpy(&val->sampleRateShading, span + 24, 4);
+         _Static_assert(sizeof(val->dualSrcBlend) == 4, "wire size of dualSrcBlend");
+         memcpy(&val->dualSrcBlend, span + 28, 4);
+         _Static_assert(sizeof(val->logicOp) == 4, "wire size of logicOp");
+         memcpy(&val->logicOp, span + 32, 4);
+         _Static_assert(sizeof(val->multiDrawIndirect) == 4, "wire size of multiDrawIndirect");
+         memcpy(&val->multiDrawIndirect, span + 36, 4);
+         _Static_assert(sizeof(val->drawIndirectFirstInstance) == 4, "wire size of drawIndirectFirstInstance");
+         memcpy(&val->drawIndirectFirstInstance, span + 40, 4);
+         _Static_assert(sizeof(val->depthClamp) == 4, "wire size of depthClamp");
+         memcpy(&val->depthClamp, span + 44, 4);
+         _Static_assert(sizeof(val->depthBiasClamp) == 4, "wire size of depthBiasClamp");
+         memcpy(&val->depthBiasClamp, span + 48, 4);
+         _Static_assert(sizeof(val->fillModeNonSolid) == 4, "wire size of fillModeNonSolid");
+         memcpy(&val->fillModeNonSolid, span + 52, 4);
+         _Static_assert(sizeof(val->depthBounds) == 4, "wire size of depthBounds");
+         memcpy(&val->depthBounds, span + 56, 4);
+         _Static_assert(sizeof(val->wideLines) == 4, "wire size of wideLines");
+         memcpy(&val->wideLines, span + 60, 4);
+         _Static_assert(sizeof(val->largePoints) == 4, "wire size of largePoints");
+         memcpy(&val->largePoints, span + 64, 4);
+         _Static_assert(sizeof(val->alphaToOne) == 4, "wire size of alphaToOne");
+         memcpy(&val->alphaToOne, span + 68, 4);
+         _Static_assert(sizeof(val->multiViewport) == 4, "wire size of multiViewport");
+         memcpy(&val->multiViewport, span + 72, 4);
+         _Static_assert(sizeof(val->samplerAnisotropy) == 4, "wire size of samplerAnisotropy");
+         memcpy(&val->samplerAnisotropy, span + 76, 4);
+         _Static_assert(sizeof(val->textureCompressionETC2) == 4, "wire size of textureCompressionETC2");
+         memcpy(&val->textureCompressionETC2, span + 80, 4);
+         _Static_assert(sizeof(val->textureCompressionASTC_LDR) == 4, "wire size of textureCompressionASTC_LDR");
+         memcpy(&val->textureCompressionASTC_LDR, span + 84, 4);
+         _Static_assert(sizeof(val->textureCompressionBC) == 4, "wire size of textureCompressionBC");
+         memcpy(&val->textureCompressionBC, span + 88, 4);
+         _Static_assert(sizeof(val->occlusionQueryPrecise) == 4, "wire size of occlusionQueryPrecise");
+         memcpy(&val->occlusionQueryPrecise, span + 92, 4);
+         _Static_assert(sizeof(val->pipelineStatisticsQuery) == 4, "wire size of pipelineStatisticsQuery");
+         memcpy(&val->pipelineStatisticsQuery, span + 96, 4);
+         _Static_assert(sizeof(val->vertexPipelineStoresAndAtomics) == 4, "wire size of vertexPipelineStoresAndAtomics");
+         memcpy(&val->vertexPipelineStoresAndAtomics, span + 100, 4);
+         _Static_assert(sizeof(val->fragmentStoresAndAtomics) == 4, "wire size of fragmentStoresAndAtomics");
+         memcpy(&val->fragmentStoresAndAtomics, span + 104, 4);
+         _Static_assert(sizeof(val->shaderTessellationAndGeometryPointSize) == 4, "wire size of shaderTessellationAndGeometryPointSize");
+         memcpy(&val->shaderTessellationAndGeometryPointSize, span + 108, 4);
+         _Static_assert(sizeof(val->shaderImageGatherExtended) == 4, "wire size of shaderImageGatherExtended");
+         memcpy(&val->shaderImageGatherExtended, span + 112, 4);
+         _Static_assert(sizeof(val->shaderStorageImageExtendedFormats) == 4, "wire size of shaderStorageImageExtendedFormats");
+         memcpy(&val->shaderStorageImageExtendedFormats, span + 116, 4);
+         _Static_assert(sizeof(val->shaderStorageImageMultisample) == 4, "wire size of shaderStorageImageMultisample");
+         memcpy(&val->shaderStorageImageMultisample, span + 120, 4);
+         _Static_assert(sizeof(val->shaderStorageImageReadWithoutFormat) == 4, "wire size of shaderStorageImageReadWithoutFormat");
+         memcpy(&val->shaderStorageImageReadWithoutFormat, span + 124, 4);
+         _Static_assert(sizeof(val->shaderStorageImageWriteWithoutFormat) == 4, "wire size of shaderStorageImageWriteWithoutFormat");
+         memcpy(&val->shaderStorageImageWriteWithoutFormat, span + 128, 4);
+         _Static_assert(sizeof(val->shaderUniformBufferArrayDynamicIndexing) == 4, "wire size of shaderUniformBufferArrayDynamicIndexing");
+         memcpy(&val->shaderUniformBufferArrayDynamicIndexing, span + 132, 4);
+         _Static_assert(sizeof(val->shaderSampledImageArrayDynamicIndexing) == 4, "wire size of shaderSampledImageArrayDynamicIndexing");
+         memcpy(&val->shaderSampledImageArrayDynamicIndexing, span + 136, 4);
+         _Static_assert(sizeof(val->shaderStorageBufferArrayDynamicIndexing) == 4, "wire size of shaderStorageBufferArrayDynamicIndexing");
+         memcpy(&val->shaderStorageBufferArrayDynamicIndexing, span + 140, 4);
+         _Static_assert(sizeof(val->shaderStorageImageArrayDynamicIndexing) == 4, "wire size of shaderStorageImageArrayDynamicIndexing");
+         memcpy(&val->shaderStorageImageArrayDynamicIndexing, span + 144, 4);
+         _Static_assert(sizeof(val->shaderClipDistance) == 4, "wire size of shaderClipDistance");
+         memcpy(&val->shaderClipDistance, span + 148, 4);
+         _Static_assert(sizeof(val->shaderCullDistance) == 4, "wire size of shaderCullDistance");
+         memcpy(&val->shaderCullDistance, span + 152, 4);
+         _Static_assert(sizeof(val->shaderFloat64) == 4, "wire size of shaderFloat64");
+         memcpy(&val->shaderFloat64, span + 156, 4);
+         _Static_assert(sizeof(val->shaderInt64) == 4, "wire size of shaderInt64");
+         memcpy(&val->shaderInt64, span + 160, 4);
+         _Static_assert(sizeof(val->shaderInt16) == 4, "wire size of shaderInt16");
+         memcpy(&val->shaderInt16, span + 164, 4);
+         _Static_assert(sizeof(val->shaderResourceResidency) == 4, "wire size of shaderResourceResidency");
+         memcpy(&val->shaderResourceResidency, span + 168, 4);
+         _Static_assert(sizeof(val->shaderResourceMinLod) == 4, "wire size of shaderResourceMinLod");
+         memcpy(&val->shaderResourceMinLod, span + 172, 4);
+         _Static_assert(sizeof(val->sparseBinding) == 4, "wire size of sparseBinding");
+         memcpy(&val->sparseBinding, span + 176, 4);
+         _Static_assert(sizeof(val->sparseResidencyBuffer) == 4, "wire size of sparseResidencyBuffer");
+         memcpy(&val->sparseResidencyBuffer, span + 180, 4);
+         _Static_assert(sizeof(val->sparseResidencyImage2D) == 4, "wire size of sparseResidencyImage2D");
+         memcpy(&val->sparseResidencyImage2D, span + 184, 4);
+         _Static_assert(sizeof(val->sparseResidencyImage3D) == 4, "wire size of sparseResidencyImage3D");
+         memcpy(&val->sparseResidencyImage3D, span + 188, 4);
+         _Static_assert(sizeof(val->sparseResidency2Samples) == 4, "wire size of sparseResidency2Samples");
+         memcpy(&val->sparseResidency2Samples, span + 192, 4);
+         _Static_assert(sizeof(val->sparseResidency4Samples) == 4, "wire size of sparseResidency4Samples");
+         memcpy(&val->sparseResidency4Samples, span + 196, 4);
+         _Static_assert(sizeof(val->sparseResidency8Samples) == 4, "wire size of sparseResidency8Samples");
+         memcpy(&val->sparseResidency8Samples, span + 200, 4);
+         _Static_assert(sizeof(val->sparseResidency16Samples) == 4, "wire size of sparseResidency16Samples");
+         memcpy(&val->sparseResidency16Samples, span + 204, 4);
+         _Static_assert(sizeof(val->sparseResidencyAliased) == 4, "wire size of sparseResidencyAliased");
+         memcpy(&val->sparseResidencyAliased, span + 208, 4);
+         _Static_assert(sizeof(val->variableMultisampleRate) == 4, "wire size of variableMultisampleRate");
+         memcpy(&val->variableMultisampleRate, span + 212, 4);
+         _Static_assert(sizeof(val->inheritedQueries) == 4, "wire size of inheritedQueries");
+         memcpy(&val->inheritedQueries, span + 216, 4);
+      } else {
+         memset(&val->robustBufferAccess, 0, sizeof(val->robustBufferAccess));
+         memset(&val->fullDrawIndexUint32, 0, sizeof(val->fullDrawIndexUint32));
+         memset(&val->imageCubeArray, 0, sizeof(val->imageCubeArray));
+         memset(&val->independentBlend, 0, sizeof(val->independentBlend));
+         memset(&val->geometryShader, 0, sizeof(val->geometryShader));
+         memset(&val->tessellationShader, 0, sizeof(val->tessellationShader));
+         memset(&val->sampleRateShading, 0, sizeof(val->sampleRateShading));
+         memset(&val->dualSrcBlend, 0, sizeof(val->dualSrcBlend));
+         memset(&val->logicOp, 0, sizeof(val->logicOp));
+         memset(&val->multiDrawIndirect, 0, sizeof(val->multiDrawIndirect));
+         memset(&val->drawIndirectFirstInstance, 0, sizeof(val->drawIndirectFirstInstance));
+         memset(&val->depthClamp, 0, sizeof(val->depthClamp));
+         memset(&val->depthBiasClamp, 0, sizeof(val->depthBiasClamp));
+         memset(&val->fillModeNonSolid, 0, sizeof(val->fillModeNonSolid));
+         memset(&val->depthBounds, 0, sizeof(val->depthBounds));
+         memset(&val->wideLines, 0, sizeof(val->wideLines));
+         memset(&val->largePoints, 0, sizeof(val->largePoints));
+         memset(&val->alphaToOne, 0, sizeof(val->alphaToOne));
+         memset(&val->multiViewport, 0, sizeof(val->multiViewport));
+         memset(&val->samplerAnisotropy, 0, sizeof(val->samplerAnisotropy));
+         memset(&val->textureCompressionETC2, 0, sizeof(val->textureCompressionETC2));
+         memset(&val->textureCompressionASTC_LDR, 0, sizeof(val->textureCompressionASTC_LDR));
+         memset(&val->textureCompressionBC, 0, sizeof(val->textureCompressionBC));
+         memset(&val->occlusionQueryPrecise, 0, sizeof(val->occlusionQueryPrecise));
+         memset(&val->pipelineStatisticsQuery, 0, sizeof(val->pipelineStatisticsQuery));
+         memset(&val->vertexPipelineStoresAndAtomics, 0, sizeof(val->vertexPipelineStoresAndAtomics));
+         memset(&val->fragmentStoresAndAtomics, 0, sizeof(val->fragmentStoresAndAtomics));
+         memset(&val->shaderTessellationAndGeometryPointSize, 0, sizeof(val->shaderTessellationAndGeometryPointSize));
+         memset(&val->shaderImageGatherExtended, 0, sizeof(val->shaderImageGatherExtended));
+         memset(&val->shaderStorageImageExtendedFormats, 0, sizeof(val->shaderStorageImageExtendedFormats));
+         memset(&val->shaderStorageImageMultisample, 0, sizeof(val->shaderStorageImageMultisample));
+         memset(&val->shaderStorageImageReadWithoutFormat, 0, sizeof(val->shaderStorageImageReadWithoutFormat));
+         memset(&val->shaderStorageImageWriteWithoutFormat, 0, sizeof(val->shaderStorageImageWriteWithoutFormat));
+         memset(&val->shaderUniformBufferArrayDynamicIndexing, 0, sizeof(val->shaderUniformBufferArrayDynamicIndexing));
+         memset(&val->shaderSampledImageArrayDynamicIndexing, 0, sizeof(val->shaderSampledImageArrayDynamicIndexing));
+         memset(&val->shaderStorageBufferArrayDynamicIndexing, 0, sizeof(val->shaderStorageBufferArrayDynamicIndexing));
+         memset(&val->shaderStorageImageArrayDynamicIndexing, 0, sizeof(val->shaderStorageImageArrayDynamicIndexing));
+         memset(&val->shaderClipDistance, 0, sizeof(val->shaderClipDistance));
+         memset(&val->shaderCullDistance, 0, sizeof(val->shaderCullDistance));
+         memset(&val->shaderFloat64, 0, sizeof(val->shaderFloat64));
+         memset(&val->shaderInt64, 0, sizeof(val->shaderInt64));
+         memset(&val->shaderInt16, 0, sizeof(val->shaderInt16));
+         memset(&val->shaderResourceResidency, 0, sizeof(val->shaderResourceResidency));
+         memset(&val->shaderResourceMinLod, 0, sizeof(val->shaderResourceMinLod));
+         memset(&val->sparseBinding, 0, sizeof(val->sparseBinding));
+         memset(&val->sparseResidencyBuffer, 0, sizeof(val->sparseResidencyBuffer));
+         memset(&val->sparseResidencyImage2D, 0, sizeof(val->sparseResidencyImage2D));
+         memset(&val->sparseResidencyImage3D, 0, sizeof(val->sparseResidencyImage3D));
+         memset(&val->sparseResidency2Samples, 0, sizeof(val->sparseResidency2Samples));
+         memset(&val->sparseResidency4Samples, 0, sizeof(val->sparseResidency4Samples));
+         memset(&val->sparseResidency8Samples, 0, sizeof(val->sparseResidency8Samples));
+         memset(&val->sparseResidency16Samples, 0, sizeof(val->sparseResidency16Samples));
+         memset(&val->sparseResidencyAliased, 0, sizeof(val->sparseResidencyAliased));
+         memset(&val->variableMultisampleRate, 0, sizeof(val->variableMultisampleRate));
+         memset(&val->inheritedQueries, 0, sizeof(val->inheritedQueries));
+      }
+   }
 }
 
 void
@@ -6063,9 +8097,22 @@ vn_decode_VkPhysicalDeviceFragmentDensityMap2FeaturesEXT(struct vn_cs_decoder *d
 void
 vn_decode_VkPhysicalDeviceFragmentDensityMapFeaturesEXT_self(struct vn_cs_decoder *dec, VkPhysicalDeviceFragmentDensityMapFeaturesEXT *val)
 {
-   vn_decode_bytes(dec, &val->fragmentDensityMap, sizeof(val->fragmentDensityMap));
-   vn_decode_bytes(dec, &val->fragmentDensityMapDynamic, sizeof(val->fragmentDensityMapDynamic));
-   vn_decode_bytes(dec, &val->fragmentDensityMapNonSubsampledImages, sizeof(val->fragmentDensityMapNonSubsampledImages));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         _Static_assert(sizeof(val->fragmentDensityMap) == 4, "wire size of fragmentDensityMap");
+         memcpy(&val->fragmentDensityMap, span + 0, 4);
+         _Static_assert(sizeof(val->fragmentDensityMapDynamic) == 4, "wire size of fragmentDensityMapDynamic");
+         memcpy(&val->fragmentDensityMapDynamic, span + 4, 4);
+         _Static_assert(sizeof(val->fragmentDensityMapNonSubsampledImages) == 4, "wire size of fragmentDensityMapNonSubsampledImages");
+         memcpy(&val->fragmentDensityMapNonSubsampledImages, span + 8, 4);
+      } else {
+         memset(&val->fragmentDensityMap, 0, sizeof(val->fragmentDensityMap));
+         memset(&val->fragmentDensityMapDynamic, 0, sizeof(val->fragmentDensityMapDynamic));
+         memset(&val->fragmentDensityMapNonSubsampledImages, 0, sizeof(val->fragmentDensityMapNonSubsampledImages));
+      }
+   }
 }
 
 void
@@ -6119,9 +8166,22 @@ vn_decode_VkPhysicalDeviceFragmentShaderBarycentricFeaturesKHR(struct vn_cs_deco
 void
 vn_decode_VkPhysicalDeviceFragmentShaderInterlockFeaturesEXT_self(struct vn_cs_decoder *dec, VkPhysicalDeviceFragmentShaderInterlockFeaturesEXT *val)
 {
-   vn_decode_bytes(dec, &val->fragmentShaderSampleInterlock, sizeof(val->fragmentShaderSampleInterlock));
-   vn_decode_bytes(dec, &val->fragmentShaderPixelInterlock, sizeof(val->fragmentShaderPixelInterlock));
-   vn_decode_bytes(dec, &val->fragmentShaderShadingRateInterlock, sizeof(val->fragmentShaderShadingRateInterlock));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         _Static_assert(sizeof(val->fragmentShaderSampleInterlock) == 4, "wire size of fragmentShaderSampleInterlock");
+         memcpy(&val->fragmentShaderSampleInterlock, span + 0, 4);
+         _Static_assert(sizeof(val->fragmentShaderPixelInterlock) == 4, "wire size of fragmentShaderPixelInterlock");
+         memcpy(&val->fragmentShaderPixelInterlock, span + 4, 4);
+         _Static_assert(sizeof(val->fragmentShaderShadingRateInterlock) == 4, "wire size of fragmentShaderShadingRateInterlock");
+         memcpy(&val->fragmentShaderShadingRateInterlock, span + 8, 4);
+      } else {
+         memset(&val->fragmentShaderSampleInterlock, 0, sizeof(val->fragmentShaderSampleInterlock));
+         memset(&val->fragmentShaderPixelInterlock, 0, sizeof(val->fragmentShaderPixelInterlock));
+         memset(&val->fragmentShaderShadingRateInterlock, 0, sizeof(val->fragmentShaderShadingRateInterlock));
+      }
+   }
 }
 
 void
@@ -6139,9 +8199,22 @@ vn_decode_VkPhysicalDeviceFragmentShaderInterlockFeaturesEXT(struct vn_cs_decode
 void
 vn_decode_VkPhysicalDeviceFragmentShadingRateEnumsFeaturesNV_self(struct vn_cs_decoder *dec, VkPhysicalDeviceFragmentShadingRateEnumsFeaturesNV *val)
 {
-   vn_decode_bytes(dec, &val->fragmentShadingRateEnums, sizeof(val->fragmentShadingRateEnums));
-   vn_decode_bytes(dec, &val->supersampleFragmentShadingRates, sizeof(val->supersampleFragmentShadingRates));
-   vn_decode_bytes(dec, &val->noInvocationFragmentShadingRates, sizeof(val->noInvocationFragmentShadingRates));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         _Static_assert(sizeof(val->fragmentShadingRateEnums) == 4, "wire size of fragmentShadingRateEnums");
+         memcpy(&val->fragmentShadingRateEnums, span + 0, 4);
+         _Static_assert(sizeof(val->supersampleFragmentShadingRates) == 4, "wire size of supersampleFragmentShadingRates");
+         memcpy(&val->supersampleFragmentShadingRates, span + 4, 4);
+         _Static_assert(sizeof(val->noInvocationFragmentShadingRates) == 4, "wire size of noInvocationFragmentShadingRates");
+         memcpy(&val->noInvocationFragmentShadingRates, span + 8, 4);
+      } else {
+         memset(&val->fragmentShadingRateEnums, 0, sizeof(val->fragmentShadingRateEnums));
+         memset(&val->supersampleFragmentShadingRates, 0, sizeof(val->supersampleFragmentShadingRates));
+         memset(&val->noInvocationFragmentShadingRates, 0, sizeof(val->noInvocationFragmentShadingRates));
+      }
+   }
 }
 
 void
@@ -6159,9 +8232,22 @@ vn_decode_VkPhysicalDeviceFragmentShadingRateEnumsFeaturesNV(struct vn_cs_decode
 void
 vn_decode_VkPhysicalDeviceFragmentShadingRateFeaturesKHR_self(struct vn_cs_decoder *dec, VkPhysicalDeviceFragmentShadingRateFeaturesKHR *val)
 {
-   vn_decode_bytes(dec, &val->pipelineFragmentShadingRate, sizeof(val->pipelineFragmentShadingRate));
-   vn_decode_bytes(dec, &val->primitiveFragmentShadingRate, sizeof(val->primitiveFragmentShadingRate));
-   vn_decode_bytes(dec, &val->attachmentFragmentShadingRate, sizeof(val->attachmentFragmentShadingRate));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         _Static_assert(sizeof(val->pipelineFragmentShadingRate) == 4, "wire size of pipelineFragmentShadingRate");
+         memcpy(&val->pipelineFragmentShadingRate, span + 0, 4);
+         _Static_assert(sizeof(val->primitiveFragmentShadingRate) == 4, "wire size of primitiveFragmentShadingRate");
+         memcpy(&val->primitiveFragmentShadingRate, span + 4, 4);
+         _Static_assert(sizeof(val->attachmentFragmentShadingRate) == 4, "wire size of attachmentFragmentShadingRate");
+         memcpy(&val->attachmentFragmentShadingRate, span + 8, 4);
+      } else {
+         memset(&val->pipelineFragmentShadingRate, 0, sizeof(val->pipelineFragmentShadingRate));
+         memset(&val->primitiveFragmentShadingRate, 0, sizeof(val->primitiveFragmentShadingRate));
+         memset(&val->attachmentFragmentShadingRate, 0, sizeof(val->attachmentFragmentShadingRate));
+      }
+   }
 }
 
 void
@@ -6287,8 +8373,19 @@ vn_decode_VkPhysicalDeviceHostQueryResetFeatures(struct vn_cs_decoder *dec, VkPh
 void
 vn_decode_VkPhysicalDeviceImage2DViewOf3DFeaturesEXT_self(struct vn_cs_decoder *dec, VkPhysicalDeviceImage2DViewOf3DFeaturesEXT *val)
 {
-   vn_decode_bytes(dec, &val->image2DViewOf3D, sizeof(val->image2DViewOf3D));
-   vn_decode_bytes(dec, &val->sampler2DViewOf3D, sizeof(val->sampler2DViewOf3D));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->image2DViewOf3D) == 4, "wire size of image2DViewOf3D");
+         memcpy(&val->image2DViewOf3D, span + 0, 4);
+         _Static_assert(sizeof(val->sampler2DViewOf3D) == 4, "wire size of sampler2DViewOf3D");
+         memcpy(&val->sampler2DViewOf3D, span + 4, 4);
+      } else {
+         memset(&val->image2DViewOf3D, 0, sizeof(val->image2DViewOf3D));
+         memset(&val->sampler2DViewOf3D, 0, sizeof(val->sampler2DViewOf3D));
+      }
+   }
 }
 
 void
@@ -6360,9 +8457,22 @@ vn_decode_VkPhysicalDeviceImageCompressionControlSwapchainFeaturesEXT(struct vn_
 void
 vn_decode_VkPhysicalDeviceImageDrmFormatModifierInfoEXT_self(struct vn_cs_decoder *dec, VkPhysicalDeviceImageDrmFormatModifierInfoEXT *val)
 {
-   vn_decode_bytes(dec, &val->drmFormatModifier, sizeof(val->drmFormatModifier));
-   vn_decode_bytes(dec, &val->sharingMode, sizeof(val->sharingMode));
-   vn_decode_bytes(dec, &val->queueFamilyIndexCount, sizeof(val->queueFamilyIndexCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+      if (span) {
+         _Static_assert(sizeof(val->drmFormatModifier) == 8, "wire size of drmFormatModifier");
+         memcpy(&val->drmFormatModifier, span + 0, 8);
+         _Static_assert(sizeof(val->sharingMode) == 4, "wire size of sharingMode");
+         memcpy(&val->sharingMode, span + 8, 4);
+         _Static_assert(sizeof(val->queueFamilyIndexCount) == 4, "wire size of queueFamilyIndexCount");
+         memcpy(&val->queueFamilyIndexCount, span + 12, 4);
+      } else {
+         memset(&val->drmFormatModifier, 0, sizeof(val->drmFormatModifier));
+         memset(&val->sharingMode, 0, sizeof(val->sharingMode));
+         memset(&val->queueFamilyIndexCount, 0, sizeof(val->queueFamilyIndexCount));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->queueFamilyIndexCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
@@ -6389,11 +8499,28 @@ vn_decode_VkPhysicalDeviceImageDrmFormatModifierInfoEXT(struct vn_cs_decoder *de
 void
 vn_decode_VkPhysicalDeviceImageFormatInfo2_self(struct vn_cs_decoder *dec, VkPhysicalDeviceImageFormatInfo2 *val)
 {
-   vn_decode_bytes(dec, &val->format, sizeof(val->format));
-   vn_decode_bytes(dec, &val->type, sizeof(val->type));
-   vn_decode_bytes(dec, &val->tiling, sizeof(val->tiling));
-   vn_decode_bytes(dec, &val->usage, sizeof(val->usage));
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 20);
+      if (span) {
+         _Static_assert(sizeof(val->format) == 4, "wire size of format");
+         memcpy(&val->format, span + 0, 4);
+         _Static_assert(sizeof(val->type) == 4, "wire size of type");
+         memcpy(&val->type, span + 4, 4);
+         _Static_assert(sizeof(val->tiling) == 4, "wire size of tiling");
+         memcpy(&val->tiling, span + 8, 4);
+         _Static_assert(sizeof(val->usage) == 4, "wire size of usage");
+         memcpy(&val->usage, span + 12, 4);
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 16, 4);
+      } else {
+         memset(&val->format, 0, sizeof(val->format));
+         memset(&val->type, 0, sizeof(val->type));
+         memset(&val->tiling, 0, sizeof(val->tiling));
+         memset(&val->usage, 0, sizeof(val->usage));
+         memset(&val->flags, 0, sizeof(val->flags));
+      }
+   }
 }
 
 void
@@ -6429,9 +8556,22 @@ vn_decode_VkPhysicalDeviceImageProcessing2FeaturesQCOM(struct vn_cs_decoder *dec
 void
 vn_decode_VkPhysicalDeviceImageProcessingFeaturesQCOM_self(struct vn_cs_decoder *dec, VkPhysicalDeviceImageProcessingFeaturesQCOM *val)
 {
-   vn_decode_bytes(dec, &val->textureSampleWeighted, sizeof(val->textureSampleWeighted));
-   vn_decode_bytes(dec, &val->textureBoxFilter, sizeof(val->textureBoxFilter));
-   vn_decode_bytes(dec, &val->textureBlockMatch, sizeof(val->textureBlockMatch));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         _Static_assert(sizeof(val->textureSampleWeighted) == 4, "wire size of textureSampleWeighted");
+         memcpy(&val->textureSampleWeighted, span + 0, 4);
+         _Static_assert(sizeof(val->textureBoxFilter) == 4, "wire size of textureBoxFilter");
+         memcpy(&val->textureBoxFilter, span + 4, 4);
+         _Static_assert(sizeof(val->textureBlockMatch) == 4, "wire size of textureBlockMatch");
+         memcpy(&val->textureBlockMatch, span + 8, 4);
+      } else {
+         memset(&val->textureSampleWeighted, 0, sizeof(val->textureSampleWeighted));
+         memset(&val->textureBoxFilter, 0, sizeof(val->textureBoxFilter));
+         memset(&val->textureBlockMatch, 0, sizeof(val->textureBlockMatch));
+      }
+   }
 }
 
 void
@@ -6575,8 +8715,19 @@ vn_decode_VkPhysicalDeviceInheritedViewportScissorFeaturesNV(struct vn_cs_decode
 void
 vn_decode_VkPhysicalDeviceInlineUniformBlockFeatures_self(struct vn_cs_decoder *dec, VkPhysicalDeviceInlineUniformBlockFeatures *val)
 {
-   vn_decode_bytes(dec, &val->inlineUniformBlock, sizeof(val->inlineUniformBlock));
-   vn_decode_bytes(dec, &val->descriptorBindingInlineUniformBlockUpdateAfterBind, sizeof(val->descriptorBindingInlineUniformBlockUpdateAfterBind));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->inlineUniformBlock) == 4, "wire size of inlineUniformBlock");
+         memcpy(&val->inlineUniformBlock, span + 0, 4);
+         _Static_assert(sizeof(val->descriptorBindingInlineUniformBlockUpdateAfterBind) == 4, "wire size of descriptorBindingInlineUniformBlockUpdateAfterBind");
+         memcpy(&val->descriptorBindingInlineUniformBlockUpdateAfterBind, span + 4, 4);
+      } else {
+         memset(&val->inlineUniformBlock, 0, sizeof(val->inlineUniformBlock));
+         memset(&val->descriptorBindingInlineUniformBlockUpdateAfterBind, 0, sizeof(val->descriptorBindingInlineUniformBlockUpdateAfterBind));
+      }
+   }
 }
 
 void
@@ -6648,12 +8799,31 @@ vn_decode_VkPhysicalDeviceLegacyVertexAttributesFeaturesEXT(struct vn_cs_decoder
 void
 vn_decode_VkPhysicalDeviceLineRasterizationFeatures_self(struct vn_cs_decoder *dec, VkPhysicalDeviceLineRasterizationFeatures *val)
 {
-   vn_decode_bytes(dec, &val->rectangularLines, sizeof(val->rectangularLines));
-   vn_decode_bytes(dec, &val->bresenhamLines, sizeof(val->bresenhamLines));
-   vn_decode_bytes(dec, &val->smoothLines, sizeof(val->smoothLines));
-   vn_decode_bytes(dec, &val->stippledRectangularLines, sizeof(val->stippledRectangularLines));
-   vn_decode_bytes(dec, &val->stippledBresenhamLines, sizeof(val->stippledBresenhamLines));
-   vn_decode_bytes(dec, &val->stippledSmoothLines, sizeof(val->stippledSmoothLines));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 24);
+      if (span) {
+         _Static_assert(sizeof(val->rectangularLines) == 4, "wire size of rectangularLines");
+         memcpy(&val->rectangularLines, span + 0, 4);
+         _Static_assert(sizeof(val->bresenhamLines) == 4, "wire size of bresenhamLines");
+         memcpy(&val->bresenhamLines, span + 4, 4);
+         _Static_assert(sizeof(val->smoothLines) == 4, "wire size of smoothLines");
+         memcpy(&val->smoothLines, span + 8, 4);
+         _Static_assert(sizeof(val->stippledRectangularLines) == 4, "wire size of stippledRectangularLines");
+         memcpy(&val->stippledRectangularLines, span + 12, 4);
+         _Static_assert(sizeof(val->stippledBresenhamLines) == 4, "wire size of stippledBresenhamLines");
+         memcpy(&val->stippledBresenhamLines, span + 16, 4);
+         _Static_assert(sizeof(val->stippledSmoothLines) == 4, "wire size of stippledSmoothLines");
+         memcpy(&val->stippledSmoothLines, span + 20, 4);
+      } else {
+         memset(&val->rectangularLines, 0, sizeof(val->rectangularLines));
+         memset(&val->bresenhamLines, 0, sizeof(val->bresenhamLines));
+         memset(&val->smoothLines, 0, sizeof(val->smoothLines));
+         memset(&val->stippledRectangularLines, 0, sizeof(val->stippledRectangularLines));
+         memset(&val->stippledBresenhamLines, 0, sizeof(val->stippledBresenhamLines));
+         memset(&val->stippledSmoothLines, 0, sizeof(val->stippledSmoothLines));
+      }
+   }
 }
 
 void
@@ -6779,9 +8949,22 @@ vn_decode_VkPhysicalDeviceMaintenance8FeaturesKHR(struct vn_cs_decoder *dec, VkP
 void
 vn_decode_VkPhysicalDeviceMapMemoryPlacedFeaturesEXT_self(struct vn_cs_decoder *dec, VkPhysicalDeviceMapMemoryPlacedFeaturesEXT *val)
 {
-   vn_decode_bytes(dec, &val->memoryMapPlaced, sizeof(val->memoryMapPlaced));
-   vn_decode_bytes(dec, &val->memoryMapRangePlaced, sizeof(val->memoryMapRangePlaced));
-   vn_decode_bytes(dec, &val->memoryUnmapReserve, sizeof(val->memoryUnmapReserve));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         _Static_assert(sizeof(val->memoryMapPlaced) == 4, "wire size of memoryMapPlaced");
+         memcpy(&val->memoryMapPlaced, span + 0, 4);
+         _Static_assert(sizeof(val->memoryMapRangePlaced) == 4, "wire size of memoryMapRangePlaced");
+         memcpy(&val->memoryMapRangePlaced, span + 4, 4);
+         _Static_assert(sizeof(val->memoryUnmapReserve) == 4, "wire size of memoryUnmapReserve");
+         memcpy(&val->memoryUnmapReserve, span + 8, 4);
+      } else {
+         memset(&val->memoryMapPlaced, 0, sizeof(val->memoryMapPlaced));
+         memset(&val->memoryMapRangePlaced, 0, sizeof(val->memoryMapRangePlaced));
+         memset(&val->memoryUnmapReserve, 0, sizeof(val->memoryUnmapReserve));
+      }
+   }
 }
 
 void
@@ -6835,11 +9018,28 @@ vn_decode_VkPhysicalDeviceMemoryPriorityFeaturesEXT(struct vn_cs_decoder *dec, V
 void
 vn_decode_VkPhysicalDeviceMeshShaderFeaturesEXT_self(struct vn_cs_decoder *dec, VkPhysicalDeviceMeshShaderFeaturesEXT *val)
 {
-   vn_decode_bytes(dec, &val->taskShader, sizeof(val->taskShader));
-   vn_decode_bytes(dec, &val->meshShader, sizeof(val->meshShader));
-   vn_decode_bytes(dec, &val->multiviewMeshShader, sizeof(val->multiviewMeshShader));
-   vn_decode_bytes(dec, &val->primitiveFragmentShadingRateMeshShader, sizeof(val->primitiveFragmentShadingRateMeshShader));
-   vn_decode_bytes(dec, &val->meshShaderQueries, sizeof(val->meshShaderQueries));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 20);
+      if (span) {
+         _Static_assert(sizeof(val->taskShader) == 4, "wire size of taskShader");
+         memcpy(&val->taskShader, span + 0, 4);
+         _Static_assert(sizeof(val->meshShader) == 4, "wire size of meshShader");
+         memcpy(&val->meshShader, span + 4, 4);
+         _Static_assert(sizeof(val->multiviewMeshShader) == 4, "wire size of multiviewMeshShader");
+         memcpy(&val->multiviewMeshShader, span + 8, 4);
+         _Static_assert(sizeof(val->primitiveFragmentShadingRateMeshShader) == 4, "wire size of primitiveFragmentShadingRateMeshShader");
+         memcpy(&val->primitiveFragmentShadingRateMeshShader, span + 12, 4);
+         _Static_assert(sizeof(val->meshShaderQueries) == 4, "wire size of meshShaderQueries");
+         memcpy(&val->meshShaderQueries, span + 16, 4);
+      } else {
+         memset(&val->taskShader, 0, sizeof(val->taskShader));
+         memset(&val->meshShader, 0, sizeof(val->meshShader));
+         memset(&val->multiviewMeshShader, 0, sizeof(val->multiviewMeshShader));
+         memset(&val->primitiveFragmentShadingRateMeshShader, 0, sizeof(val->primitiveFragmentShadingRateMeshShader));
+         memset(&val->meshShaderQueries, 0, sizeof(val->meshShaderQueries));
+      }
+   }
 }
 
 void
@@ -6857,8 +9057,19 @@ vn_decode_VkPhysicalDeviceMeshShaderFeaturesEXT(struct vn_cs_decoder *dec, VkPhy
 void
 vn_decode_VkPhysicalDeviceMeshShaderFeaturesNV_self(struct vn_cs_decoder *dec, VkPhysicalDeviceMeshShaderFeaturesNV *val)
 {
-   vn_decode_bytes(dec, &val->taskShader, sizeof(val->taskShader));
-   vn_decode_bytes(dec, &val->meshShader, sizeof(val->meshShader));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->taskShader) == 4, "wire size of taskShader");
+         memcpy(&val->taskShader, span + 0, 4);
+         _Static_assert(sizeof(val->meshShader) == 4, "wire size of meshShader");
+         memcpy(&val->meshShader, span + 4, 4);
+      } else {
+         memset(&val->taskShader, 0, sizeof(val->taskShader));
+         memset(&val->meshShader, 0, sizeof(val->meshShader));
+      }
+   }
 }
 
 void
@@ -6912,9 +9123,22 @@ vn_decode_VkPhysicalDeviceMultisampledRenderToSingleSampledFeaturesEXT(struct vn
 void
 vn_decode_VkPhysicalDeviceMultiviewFeatures_self(struct vn_cs_decoder *dec, VkPhysicalDeviceMultiviewFeatures *val)
 {
-   vn_decode_bytes(dec, &val->multiview, sizeof(val->multiview));
-   vn_decode_bytes(dec, &val->multiviewGeometryShader, sizeof(val->multiviewGeometryShader));
-   vn_decode_bytes(dec, &val->multiviewTessellationShader, sizeof(val->multiviewTessellationShader));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         _Static_assert(sizeof(val->multiview) == 4, "wire size of multiview");
+         memcpy(&val->multiview, span + 0, 4);
+         _Static_assert(sizeof(val->multiviewGeometryShader) == 4, "wire size of multiviewGeometryShader");
+         memcpy(&val->multiviewGeometryShader, span + 4, 4);
+         _Static_assert(sizeof(val->multiviewTessellationShader) == 4, "wire size of multiviewTessellationShader");
+         memcpy(&val->multiviewTessellationShader, span + 8, 4);
+      } else {
+         memset(&val->multiview, 0, sizeof(val->multiview));
+         memset(&val->multiviewGeometryShader, 0, sizeof(val->multiviewGeometryShader));
+         memset(&val->multiviewTessellationShader, 0, sizeof(val->multiviewTessellationShader));
+      }
+   }
 }
 
 void
@@ -6986,9 +9210,22 @@ vn_decode_VkPhysicalDeviceMutableDescriptorTypeFeaturesEXT(struct vn_cs_decoder 
 void
 vn_decode_VkPhysicalDeviceNestedCommandBufferFeaturesEXT_self(struct vn_cs_decoder *dec, VkPhysicalDeviceNestedCommandBufferFeaturesEXT *val)
 {
-   vn_decode_bytes(dec, &val->nestedCommandBuffer, sizeof(val->nestedCommandBuffer));
-   vn_decode_bytes(dec, &val->nestedCommandBufferRendering, sizeof(val->nestedCommandBufferRendering));
-   vn_decode_bytes(dec, &val->nestedCommandBufferSimultaneousUse, sizeof(val->nestedCommandBufferSimultaneousUse));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         _Static_assert(sizeof(val->nestedCommandBuffer) == 4, "wire size of nestedCommandBuffer");
+         memcpy(&val->nestedCommandBuffer, span + 0, 4);
+         _Static_assert(sizeof(val->nestedCommandBufferRendering) == 4, "wire size of nestedCommandBufferRendering");
+         memcpy(&val->nestedCommandBufferRendering, span + 4, 4);
+         _Static_assert(sizeof(val->nestedCommandBufferSimultaneousUse) == 4, "wire size of nestedCommandBufferSimultaneousUse");
+         memcpy(&val->nestedCommandBufferSimultaneousUse, span + 8, 4);
+      } else {
+         memset(&val->nestedCommandBuffer, 0, sizeof(val->nestedCommandBuffer));
+         memset(&val->nestedCommandBufferRendering, 0, sizeof(val->nestedCommandBufferRendering));
+         memset(&val->nestedCommandBufferSimultaneousUse, 0, sizeof(val->nestedCommandBufferSimultaneousUse));
+      }
+   }
 }
 
 void
@@ -7024,9 +9261,22 @@ vn_decode_VkPhysicalDeviceNonSeamlessCubeMapFeaturesEXT(struct vn_cs_decoder *de
 void
 vn_decode_VkPhysicalDeviceOpacityMicromapFeaturesEXT_self(struct vn_cs_decoder *dec, VkPhysicalDeviceOpacityMicromapFeaturesEXT *val)
 {
-   vn_decode_bytes(dec, &val->micromap, sizeof(val->micromap));
-   vn_decode_bytes(dec, &val->micromapCaptureReplay, sizeof(val->micromapCaptureReplay));
-   vn_decode_bytes(dec, &val->micromapHostCommands, sizeof(val->micromapHostCommands));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         _Static_assert(sizeof(val->micromap) == 4, "wire size of micromap");
+         memcpy(&val->micromap, span + 0, 4);
+         _Static_assert(sizeof(val->micromapCaptureReplay) == 4, "wire size of micromapCaptureReplay");
+         memcpy(&val->micromapCaptureReplay, span + 4, 4);
+         _Static_assert(sizeof(val->micromapHostCommands) == 4, "wire size of micromapHostCommands");
+         memcpy(&val->micromapHostCommands, span + 8, 4);
+      } else {
+         memset(&val->micromap, 0, sizeof(val->micromap));
+         memset(&val->micromapCaptureReplay, 0, sizeof(val->micromapCaptureReplay));
+         memset(&val->micromapHostCommands, 0, sizeof(val->micromapHostCommands));
+      }
+   }
 }
 
 void
@@ -7080,8 +9330,19 @@ vn_decode_VkPhysicalDevicePageableDeviceLocalMemoryFeaturesEXT(struct vn_cs_deco
 void
 vn_decode_VkPhysicalDevicePerStageDescriptorSetFeaturesNV_self(struct vn_cs_decoder *dec, VkPhysicalDevicePerStageDescriptorSetFeaturesNV *val)
 {
-   vn_decode_bytes(dec, &val->perStageDescriptorSet, sizeof(val->perStageDescriptorSet));
-   vn_decode_bytes(dec, &val->dynamicPipelineLayout, sizeof(val->dynamicPipelineLayout));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->perStageDescriptorSet) == 4, "wire size of perStageDescriptorSet");
+         memcpy(&val->perStageDescriptorSet, span + 0, 4);
+         _Static_assert(sizeof(val->dynamicPipelineLayout) == 4, "wire size of dynamicPipelineLayout");
+         memcpy(&val->dynamicPipelineLayout, span + 4, 4);
+      } else {
+         memset(&val->perStageDescriptorSet, 0, sizeof(val->perStageDescriptorSet));
+         memset(&val->dynamicPipelineLayout, 0, sizeof(val->dynamicPipelineLayout));
+      }
+   }
 }
 
 void
@@ -7099,8 +9360,19 @@ vn_decode_VkPhysicalDevicePerStageDescriptorSetFeaturesNV(struct vn_cs_decoder *
 void
 vn_decode_VkPhysicalDevicePerformanceQueryFeaturesKHR_self(struct vn_cs_decoder *dec, VkPhysicalDevicePerformanceQueryFeaturesKHR *val)
 {
-   vn_decode_bytes(dec, &val->performanceCounterQueryPools, sizeof(val->performanceCounterQueryPools));
-   vn_decode_bytes(dec, &val->performanceCounterMultipleQueryPools, sizeof(val->performanceCounterMultipleQueryPools));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->performanceCounterQueryPools) == 4, "wire size of performanceCounterQueryPools");
+         memcpy(&val->performanceCounterQueryPools, span + 0, 4);
+         _Static_assert(sizeof(val->performanceCounterMultipleQueryPools) == 4, "wire size of performanceCounterMultipleQueryPools");
+         memcpy(&val->performanceCounterMultipleQueryPools, span + 4, 4);
+      } else {
+         memset(&val->performanceCounterQueryPools, 0, sizeof(val->performanceCounterQueryPools));
+         memset(&val->performanceCounterMultipleQueryPools, 0, sizeof(val->performanceCounterMultipleQueryPools));
+      }
+   }
 }
 
 void
@@ -7334,8 +9606,19 @@ vn_decode_VkPhysicalDevicePresentWaitFeaturesKHR(struct vn_cs_decoder *dec, VkPh
 void
 vn_decode_VkPhysicalDevicePrimitiveTopologyListRestartFeaturesEXT_self(struct vn_cs_decoder *dec, VkPhysicalDevicePrimitiveTopologyListRestartFeaturesEXT *val)
 {
-   vn_decode_bytes(dec, &val->primitiveTopologyListRestart, sizeof(val->primitiveTopologyListRestart));
-   vn_decode_bytes(dec, &val->primitiveTopologyPatchListRestart, sizeof(val->primitiveTopologyPatchListRestart));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->primitiveTopologyListRestart) == 4, "wire size of primitiveTopologyListRestart");
+         memcpy(&val->primitiveTopologyListRestart, span + 0, 4);
+         _Static_assert(sizeof(val->primitiveTopologyPatchListRestart) == 4, "wire size of primitiveTopologyPatchListRestart");
+         memcpy(&val->primitiveTopologyPatchListRestart, span + 4, 4);
+      } else {
+         memset(&val->primitiveTopologyListRestart, 0, sizeof(val->primitiveTopologyListRestart));
+         memset(&val->primitiveTopologyPatchListRestart, 0, sizeof(val->primitiveTopologyPatchListRestart));
+      }
+   }
 }
 
 void
@@ -7353,9 +9636,22 @@ vn_decode_VkPhysicalDevicePrimitiveTopologyListRestartFeaturesEXT(struct vn_cs_d
 void
 vn_decode_VkPhysicalDevicePrimitivesGeneratedQueryFeaturesEXT_self(struct vn_cs_decoder *dec, VkPhysicalDevicePrimitivesGeneratedQueryFeaturesEXT *val)
 {
-   vn_decode_bytes(dec, &val->primitivesGeneratedQuery, sizeof(val->primitivesGeneratedQuery));
-   vn_decode_bytes(dec, &val->primitivesGeneratedQueryWithRasterizerDiscard, sizeof(val->primitivesGeneratedQueryWithRasterizerDiscard));
-   vn_decode_bytes(dec, &val->primitivesGeneratedQueryWithNonZeroStreams, sizeof(val->primitivesGeneratedQueryWithNonZeroStreams));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         _Static_assert(sizeof(val->primitivesGeneratedQuery) == 4, "wire size of primitivesGeneratedQuery");
+         memcpy(&val->primitivesGeneratedQuery, span + 0, 4);
+         _Static_assert(sizeof(val->primitivesGeneratedQueryWithRasterizerDiscard) == 4, "wire size of primitivesGeneratedQueryWithRasterizerDiscard");
+         memcpy(&val->primitivesGeneratedQueryWithRasterizerDiscard, span + 4, 4);
+         _Static_assert(sizeof(val->primitivesGeneratedQueryWithNonZeroStreams) == 4, "wire size of primitivesGeneratedQueryWithNonZeroStreams");
+         memcpy(&val->primitivesGeneratedQueryWithNonZeroStreams, span + 8, 4);
+      } else {
+         memset(&val->primitivesGeneratedQuery, 0, sizeof(val->primitivesGeneratedQuery));
+         memset(&val->primitivesGeneratedQueryWithRasterizerDiscard, 0, sizeof(val->primitivesGeneratedQueryWithRasterizerDiscard));
+         memset(&val->primitivesGeneratedQueryWithNonZeroStreams, 0, sizeof(val->primitivesGeneratedQueryWithNonZeroStreams));
+      }
+   }
 }
 
 void
@@ -7409,8 +9705,19 @@ vn_decode_VkPhysicalDeviceProtectedMemoryFeatures(struct vn_cs_decoder *dec, VkP
 void
 vn_decode_VkPhysicalDeviceProvokingVertexFeaturesEXT_self(struct vn_cs_decoder *dec, VkPhysicalDeviceProvokingVertexFeaturesEXT *val)
 {
-   vn_decode_bytes(dec, &val->provokingVertexLast, sizeof(val->provokingVertexLast));
-   vn_decode_bytes(dec, &val->transformFeedbackPreservesProvokingVertex, sizeof(val->transformFeedbackPreservesProvokingVertex));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->provokingVertexLast) == 4, "wire size of provokingVertexLast");
+         memcpy(&val->provokingVertexLast, span + 0, 4);
+         _Static_assert(sizeof(val->transformFeedbackPreservesProvokingVertex) == 4, "wire size of transformFeedbackPreservesProvokingVertex");
+         memcpy(&val->transformFeedbackPreservesProvokingVertex, span + 4, 4);
+      } else {
+         memset(&val->provokingVertexLast, 0, sizeof(val->provokingVertexLast));
+         memset(&val->transformFeedbackPreservesProvokingVertex, 0, sizeof(val->transformFeedbackPreservesProvokingVertex));
+      }
+   }
 }
 
 void
@@ -7446,9 +9753,22 @@ vn_decode_VkPhysicalDeviceRGBA10X6FormatsFeaturesEXT(struct vn_cs_decoder *dec, 
 void
 vn_decode_VkPhysicalDeviceRasterizationOrderAttachmentAccessFeaturesEXT_self(struct vn_cs_decoder *dec, VkPhysicalDeviceRasterizationOrderAttachmentAccessFeaturesEXT *val)
 {
-   vn_decode_bytes(dec, &val->rasterizationOrderColorAttachmentAccess, sizeof(val->rasterizationOrderColorAttachmentAccess));
-   vn_decode_bytes(dec, &val->rasterizationOrderDepthAttachmentAccess, sizeof(val->rasterizationOrderDepthAttachmentAccess));
-   vn_decode_bytes(dec, &val->rasterizationOrderStencilAttachmentAccess, sizeof(val->rasterizationOrderStencilAttachmentAccess));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         _Static_assert(sizeof(val->rasterizationOrderColorAttachmentAccess) == 4, "wire size of rasterizationOrderColorAttachmentAccess");
+         memcpy(&val->rasterizationOrderColorAttachmentAccess, span + 0, 4);
+         _Static_assert(sizeof(val->rasterizationOrderDepthAttachmentAccess) == 4, "wire size of rasterizationOrderDepthAttachmentAccess");
+         memcpy(&val->rasterizationOrderDepthAttachmentAccess, span + 4, 4);
+         _Static_assert(sizeof(val->rasterizationOrderStencilAttachmentAccess) == 4, "wire size of rasterizationOrderStencilAttachmentAccess");
+         memcpy(&val->rasterizationOrderStencilAttachmentAccess, span + 8, 4);
+      } else {
+         memset(&val->rasterizationOrderColorAttachmentAccess, 0, sizeof(val->rasterizationOrderColorAttachmentAccess));
+         memset(&val->rasterizationOrderDepthAttachmentAccess, 0, sizeof(val->rasterizationOrderDepthAttachmentAccess));
+         memset(&val->rasterizationOrderStencilAttachmentAccess, 0, sizeof(val->rasterizationOrderStencilAttachmentAccess));
+      }
+   }
 }
 
 void
@@ -7520,8 +9840,19 @@ vn_decode_VkPhysicalDeviceRayTracingInvocationReorderFeaturesNV(struct vn_cs_dec
 void
 vn_decode_VkPhysicalDeviceRayTracingMaintenance1FeaturesKHR_self(struct vn_cs_decoder *dec, VkPhysicalDeviceRayTracingMaintenance1FeaturesKHR *val)
 {
-   vn_decode_bytes(dec, &val->rayTracingMaintenance1, sizeof(val->rayTracingMaintenance1));
-   vn_decode_bytes(dec, &val->rayTracingPipelineTraceRaysIndirect2, sizeof(val->rayTracingPipelineTraceRaysIndirect2));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->rayTracingMaintenance1) == 4, "wire size of rayTracingMaintenance1");
+         memcpy(&val->rayTracingMaintenance1, span + 0, 4);
+         _Static_assert(sizeof(val->rayTracingPipelineTraceRaysIndirect2) == 4, "wire size of rayTracingPipelineTraceRaysIndirect2");
+         memcpy(&val->rayTracingPipelineTraceRaysIndirect2, span + 4, 4);
+      } else {
+         memset(&val->rayTracingMaintenance1, 0, sizeof(val->rayTracingMaintenance1));
+         memset(&val->rayTracingPipelineTraceRaysIndirect2, 0, sizeof(val->rayTracingPipelineTraceRaysIndirect2));
+      }
+   }
 }
 
 void
@@ -7539,8 +9870,19 @@ vn_decode_VkPhysicalDeviceRayTracingMaintenance1FeaturesKHR(struct vn_cs_decoder
 void
 vn_decode_VkPhysicalDeviceRayTracingMotionBlurFeaturesNV_self(struct vn_cs_decoder *dec, VkPhysicalDeviceRayTracingMotionBlurFeaturesNV *val)
 {
-   vn_decode_bytes(dec, &val->rayTracingMotionBlur, sizeof(val->rayTracingMotionBlur));
-   vn_decode_bytes(dec, &val->rayTracingMotionBlurPipelineTraceRaysIndirect, sizeof(val->rayTracingMotionBlurPipelineTraceRaysIndirect));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->rayTracingMotionBlur) == 4, "wire size of rayTracingMotionBlur");
+         memcpy(&val->rayTracingMotionBlur, span + 0, 4);
+         _Static_assert(sizeof(val->rayTracingMotionBlurPipelineTraceRaysIndirect) == 4, "wire size of rayTracingMotionBlurPipelineTraceRaysIndirect");
+         memcpy(&val->rayTracingMotionBlurPipelineTraceRaysIndirect, span + 4, 4);
+      } else {
+         memset(&val->rayTracingMotionBlur, 0, sizeof(val->rayTracingMotionBlur));
+         memset(&val->rayTracingMotionBlurPipelineTraceRaysIndirect, 0, sizeof(val->rayTracingMotionBlurPipelineTraceRaysIndirect));
+      }
+   }
 }
 
 void
@@ -7558,11 +9900,28 @@ vn_decode_VkPhysicalDeviceRayTracingMotionBlurFeaturesNV(struct vn_cs_decoder *d
 void
 vn_decode_VkPhysicalDeviceRayTracingPipelineFeaturesKHR_self(struct vn_cs_decoder *dec, VkPhysicalDeviceRayTracingPipelineFeaturesKHR *val)
 {
-   vn_decode_bytes(dec, &val->rayTracingPipeline, sizeof(val->rayTracingPipeline));
-   vn_decode_bytes(dec, &val->rayTracingPipelineShaderGroupHandleCaptureReplay, sizeof(val->rayTracingPipelineShaderGroupHandleCaptureReplay));
-   vn_decode_bytes(dec, &val->rayTracingPipelineShaderGroupHandleCaptureReplayMixed, sizeof(val->rayTracingPipelineShaderGroupHandleCaptureReplayMixed));
-   vn_decode_bytes(dec, &val->rayTracingPipelineTraceRaysIndirect, sizeof(val->rayTracingPipelineTraceRaysIndirect));
-   vn_decode_bytes(dec, &val->rayTraversalPrimitiveCulling, sizeof(val->rayTraversalPrimitiveCulling));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 20);
+      if (span) {
+         _Static_assert(sizeof(val->rayTracingPipeline) == 4, "wire size of rayTracingPipeline");
+         memcpy(&val->rayTracingPipeline, span + 0, 4);
+         _Static_assert(sizeof(val->rayTracingPipelineShaderGroupHandleCaptureReplay) == 4, "wire size of rayTracingPipelineShaderGroupHandleCaptureReplay");
+         memcpy(&val->rayTracingPipelineShaderGroupHandleCaptureReplay, span + 4, 4);
+         _Static_assert(sizeof(val->rayTracingPipelineShaderGroupHandleCaptureReplayMixed) == 4, "wire size of rayTracingPipelineShaderGroupHandleCaptureReplayMixed");
+         memcpy(&val->rayTracingPipelineShaderGroupHandleCaptureReplayMixed, span + 8, 4);
+         _Static_assert(sizeof(val->rayTracingPipelineTraceRaysIndirect) == 4, "wire size of rayTracingPipelineTraceRaysIndirect");
+         memcpy(&val->rayTracingPipelineTraceRaysIndirect, span + 12, 4);
+         _Static_assert(sizeof(val->rayTraversalPrimitiveCulling) == 4, "wire size of rayTraversalPrimitiveCulling");
+         memcpy(&val->rayTraversalPrimitiveCulling, span + 16, 4);
+      } else {
+         memset(&val->rayTracingPipeline, 0, sizeof(val->rayTracingPipeline));
+         memset(&val->rayTracingPipelineShaderGroupHandleCaptureReplay, 0, sizeof(val->rayTracingPipelineShaderGroupHandleCaptureReplay));
+         memset(&val->rayTracingPipelineShaderGroupHandleCaptureReplayMixed, 0, sizeof(val->rayTracingPipelineShaderGroupHandleCaptureReplayMixed));
+         memset(&val->rayTracingPipelineTraceRaysIndirect, 0, sizeof(val->rayTracingPipelineTraceRaysIndirect));
+         memset(&val->rayTraversalPrimitiveCulling, 0, sizeof(val->rayTraversalPrimitiveCulling));
+      }
+   }
 }
 
 void
@@ -7670,9 +10029,22 @@ vn_decode_VkPhysicalDeviceRepresentativeFragmentTestFeaturesNV(struct vn_cs_deco
 void
 vn_decode_VkPhysicalDeviceRobustness2FeaturesEXT_self(struct vn_cs_decoder *dec, VkPhysicalDeviceRobustness2FeaturesEXT *val)
 {
-   vn_decode_bytes(dec, &val->robustBufferAccess2, sizeof(val->robustBufferAccess2));
-   vn_decode_bytes(dec, &val->robustImageAccess2, sizeof(val->robustImageAccess2));
-   vn_decode_bytes(dec, &val->nullDescriptor, sizeof(val->nullDescriptor));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         _Static_assert(sizeof(val->robustBufferAccess2) == 4, "wire size of robustBufferAccess2");
+         memcpy(&val->robustBufferAccess2, span + 0, 4);
+         _Static_assert(sizeof(val->robustImageAccess2) == 4, "wire size of robustImageAccess2");
+         memcpy(&val->robustImageAccess2, span + 4, 4);
+         _Static_assert(sizeof(val->nullDescriptor) == 4, "wire size of nullDescriptor");
+         memcpy(&val->nullDescriptor, span + 8, 4);
+      } else {
+         memset(&val->robustBufferAccess2, 0, sizeof(val->robustBufferAccess2));
+         memset(&val->robustImageAccess2, 0, sizeof(val->robustImageAccess2));
+         memset(&val->nullDescriptor, 0, sizeof(val->nullDescriptor));
+      }
+   }
 }
 
 void
@@ -7780,18 +10152,49 @@ vn_decode_VkPhysicalDeviceShaderAtomicFloat16VectorFeaturesNV(struct vn_cs_decod
 void
 vn_decode_VkPhysicalDeviceShaderAtomicFloat2FeaturesEXT_self(struct vn_cs_decoder *dec, VkPhysicalDeviceShaderAtomicFloat2FeaturesEXT *val)
 {
-   vn_decode_bytes(dec, &val->shaderBufferFloat16Atomics, sizeof(val->shaderBufferFloat16Atomics));
-   vn_decode_bytes(dec, &val->shaderBufferFloat16AtomicAdd, sizeof(val->shaderBufferFloat16AtomicAdd));
-   vn_decode_bytes(dec, &val->shaderBufferFloat16AtomicMinMax, sizeof(val->shaderBufferFloat16AtomicMinMax));
-   vn_decode_bytes(dec, &val->shaderBufferFloat32AtomicMinMax, sizeof(val->shaderBufferFloat32AtomicMinMax));
-   vn_decode_bytes(dec, &val->shaderBufferFloat64AtomicMinMax, sizeof(val->shaderBufferFloat64AtomicMinMax));
-   vn_decode_bytes(dec, &val->shaderSharedFloat16Atomics, sizeof(val->shaderSharedFloat16Atomics));
-   vn_decode_bytes(dec, &val->shaderSharedFloat16AtomicAdd, sizeof(val->shaderSharedFloat16AtomicAdd));
-   vn_decode_bytes(dec, &val->shaderSharedFloat16AtomicMinMax, sizeof(val->shaderSharedFloat16AtomicMinMax));
-   vn_decode_bytes(dec, &val->shaderSharedFloat32AtomicMinMax, sizeof(val->shaderSharedFloat32AtomicMinMax));
-   vn_decode_bytes(dec, &val->shaderSharedFloat64AtomicMinMax, sizeof(val->shaderSharedFloat64AtomicMinMax));
-   vn_decode_bytes(dec, &val->shaderImageFloat32AtomicMinMax, sizeof(val->shaderImageFloat32AtomicMinMax));
-   vn_decode_bytes(dec, &val->sparseImageFloat32AtomicMinMax, sizeof(val->sparseImageFloat32AtomicMinMax));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 48);
+      if (span) {
+         _Static_assert(sizeof(val->shaderBufferFloat16Atomics) == 4, "wire size of shaderBufferFloat16Atomics");
+         memcpy(&val->shaderBufferFloat16Atomics, span + 0, 4);
+         _Static_assert(sizeof(val->shaderBufferFloat16AtomicAdd) == 4, "wire size of shaderBufferFloat16AtomicAdd");
+         memcpy(&val->shaderBufferFloat16AtomicAdd, span + 4, 4);
+         _Static_assert(sizeof(val->shaderBufferFloat16AtomicMinMax) == 4, "wire size of shaderBufferFloat16AtomicMinMax");
+         memcpy(&val->shaderBufferFloat16AtomicMinMax, span + 8, 4);
+         _Static_assert(sizeof(val->shaderBufferFloat32AtomicMinMax) == 4, "wire size of shaderBufferFloat32AtomicMinMax");
+         memcpy(&val->shaderBufferFloat32AtomicMinMax, span + 12, 4);
+         _Static_assert(sizeof(val->shaderBufferFloat64AtomicMinMax) == 4, "wire size of shaderBufferFloat64AtomicMinMax");
+         memcpy(&val->shaderBufferFloat64AtomicMinMax, span + 16, 4);
+         _Static_assert(sizeof(val->shaderSharedFloat16Atomics) == 4, "wire size of shaderSharedFloat16Atomics");
+         memcpy(&val->shaderSharedFloat16Atomics, span + 20, 4);
+         _Static_assert(sizeof(val->shaderSharedFloat16AtomicAdd) == 4, "wire size of shaderSharedFloat16AtomicAdd");
+         memcpy(&val->shaderSharedFloat16AtomicAdd, span + 24, 4);
+         _Static_assert(sizeof(val->shaderSharedFloat16AtomicMinMax) == 4, "wire size of shaderSharedFloat16AtomicMinMax");
+         memcpy(&val->shaderSharedFloat16AtomicMinMax, span + 28, 4);
+         _Static_assert(sizeof(val->shaderSharedFloat32AtomicMinMax) == 4, "wire size of shaderSharedFloat32AtomicMinMax");
+         memcpy(&val->shaderSharedFloat32AtomicMinMax, span + 32, 4);
+         _Static_assert(sizeof(val->shaderSharedFloat64AtomicMinMax) == 4, "wire size of shaderSharedFloat64AtomicMinMax");
+         memcpy(&val->shaderSharedFloat64AtomicMinMax, span + 36, 4);
+         _Static_assert(sizeof(val->shaderImageFloat32AtomicMinMax) == 4, "wire size of shaderImageFloat32AtomicMinMax");
+         memcpy(&val->shaderImageFloat32AtomicMinMax, span + 40, 4);
+         _Static_assert(sizeof(val->sparseImageFloat32AtomicMinMax) == 4, "wire size of sparseImageFloat32AtomicMinMax");
+         memcpy(&val->sparseImageFloat32AtomicMinMax, span + 44, 4);
+      } else {
+         memset(&val->shaderBufferFloat16Atomics, 0, sizeof(val->shaderBufferFloat16Atomics));
+         memset(&val->shaderBufferFloat16AtomicAdd, 0, sizeof(val->shaderBufferFloat16AtomicAdd));
+         memset(&val->shaderBufferFloat16AtomicMinMax, 0, sizeof(val->shaderBufferFloat16AtomicMinMax));
+         memset(&val->shaderBufferFloat32AtomicMinMax, 0, sizeof(val->shaderBufferFloat32AtomicMinMax));
+         memset(&val->shaderBufferFloat64AtomicMinMax, 0, sizeof(val->shaderBufferFloat64AtomicMinMax));
+         memset(&val->shaderSharedFloat16Atomics, 0, sizeof(val->shaderSharedFloat16Atomics));
+         memset(&val->shaderSharedFloat16AtomicAdd, 0, sizeof(val->shaderSharedFloat16AtomicAdd));
+         memset(&val->shaderSharedFloat16AtomicMinMax, 0, sizeof(val->shaderSharedFloat16AtomicMinMax));
+         memset(&val->shaderSharedFloat32AtomicMinMax, 0, sizeof(val->shaderSharedFloat32AtomicMinMax));
+         memset(&val->shaderSharedFloat64AtomicMinMax, 0, sizeof(val->shaderSharedFloat64AtomicMinMax));
+         memset(&val->shaderImageFloat32AtomicMinMax, 0, sizeof(val->shaderImageFloat32AtomicMinMax));
+         memset(&val->sparseImageFloat32AtomicMinMax, 0, sizeof(val->sparseImageFloat32AtomicMinMax));
+      }
+   }
 }
 
 void
@@ -7809,18 +10212,49 @@ vn_decode_VkPhysicalDeviceShaderAtomicFloat2FeaturesEXT(struct vn_cs_decoder *de
 void
 vn_decode_VkPhysicalDeviceShaderAtomicFloatFeaturesEXT_self(struct vn_cs_decoder *dec, VkPhysicalDeviceShaderAtomicFloatFeaturesEXT *val)
 {
-   vn_decode_bytes(dec, &val->shaderBufferFloat32Atomics, sizeof(val->shaderBufferFloat32Atomics));
-   vn_decode_bytes(dec, &val->shaderBufferFloat32AtomicAdd, sizeof(val->shaderBufferFloat32AtomicAdd));
-   vn_decode_bytes(dec, &val->shaderBufferFloat64Atomics, sizeof(val->shaderBufferFloat64Atomics));
-   vn_decode_bytes(dec, &val->shaderBufferFloat64AtomicAdd, sizeof(val->shaderBufferFloat64AtomicAdd));
-   vn_decode_bytes(dec, &val->shaderSharedFloat32Atomics, sizeof(val->shaderSharedFloat32Atomics));
-   vn_decode_bytes(dec, &val->shaderSharedFloat32AtomicAdd, sizeof(val->shaderSharedFloat32AtomicAdd));
-   vn_decode_bytes(dec, &val->shaderSharedFloat64Atomics, sizeof(val->shaderSharedFloat64Atomics));
-   vn_decode_bytes(dec, &val->shaderSharedFloat64AtomicAdd, sizeof(val->shaderSharedFloat64AtomicAdd));
-   vn_decode_bytes(dec, &val->shaderImageFloat32Atomics, sizeof(val->shaderImageFloat32Atomics));
-   vn_decode_bytes(dec, &val->shaderImageFloat32AtomicAdd, sizeof(val->shaderImageFloat32AtomicAdd));
-   vn_decode_bytes(dec, &val->sparseImageFloat32Atomics, sizeof(val->sparseImageFloat32Atomics));
-   vn_decode_bytes(dec, &val->sparseImageFloat32AtomicAdd, sizeof(val->sparseImageFloat32AtomicAdd));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 48);
+      if (span) {
+         _Static_assert(sizeof(val->shaderBufferFloat32Atomics) == 4, "wire size of shaderBufferFloat32Atomics");
+         memcpy(&val->shaderBufferFloat32Atomics, span + 0, 4);
+         _Static_assert(sizeof(val->shaderBufferFloat32AtomicAdd) == 4, "wire size of shaderBufferFloat32AtomicAdd");
+         memcpy(&val->shaderBufferFloat32AtomicAdd, span + 4, 4);
+         _Static_assert(sizeof(val->shaderBufferFloat64Atomics) == 4, "wire size of shaderBufferFloat64Atomics");
+         memcpy(&val->shaderBufferFloat64Atomics, span + 8, 4);
+         _Static_assert(sizeof(val->shaderBufferFloat64AtomicAdd) == 4, "wire size of shaderBufferFloat64AtomicAdd");
+         memcpy(&val->shaderBufferFloat64AtomicAdd, span + 12, 4);
+         _Static_assert(sizeof(val->shaderSharedFloat32Atomics) == 4, "wire size of shaderSharedFloat32Atomics");
+         memcpy(&val->shaderSharedFloat32Atomics, span + 16, 4);
+         _Static_assert(sizeof(val->shaderSharedFloat32AtomicAdd) == 4, "wire size of shaderSharedFloat32AtomicAdd");
+         memcpy(&val->shaderSharedFloat32AtomicAdd, span + 20, 4);
+         _Static_assert(sizeof(val->shaderSharedFloat64Atomics) == 4, "wire size of shaderSharedFloat64Atomics");
+         memcpy(&val->shaderSharedFloat64Atomics, span + 24, 4);
+         _Static_assert(sizeof(val->shaderSharedFloat64AtomicAdd) == 4, "wire size of shaderSharedFloat64AtomicAdd");
+         memcpy(&val->shaderSharedFloat64AtomicAdd, span + 28, 4);
+         _Static_assert(sizeof(val->shaderImageFloat32Atomics) == 4, "wire size of shaderImageFloat32Atomics");
+         memcpy(&val->shaderImageFloat32Atomics, span + 32, 4);
+         _Static_assert(sizeof(val->shaderImageFloat32AtomicAdd) == 4, "wire size of shaderImageFloat32AtomicAdd");
+         memcpy(&val->shaderImageFloat32AtomicAdd, span + 36, 4);
+         _Static_assert(sizeof(val->sparseImageFloat32Atomics) == 4, "wire size of sparseImageFloat32Atomics");
+         memcpy(&val->sparseImageFloat32Atomics, span + 40, 4);
+         _Static_assert(sizeof(val->sparseImageFloat32AtomicAdd) == 4, "wire size of sparseImageFloat32AtomicAdd");
+         memcpy(&val->sparseImageFloat32AtomicAdd, span + 44, 4);
+      } else {
+         memset(&val->shaderBufferFloat32Atomics, 0, sizeof(val->shaderBufferFloat32Atomics));
+         memset(&val->shaderBufferFloat32AtomicAdd, 0, sizeof(val->shaderBufferFloat32AtomicAdd));
+         memset(&val->shaderBufferFloat64Atomics, 0, sizeof(val->shaderBufferFloat64Atomics));
+         memset(&val->shaderBufferFloat64AtomicAdd, 0, sizeof(val->shaderBufferFloat64AtomicAdd));
+         memset(&val->shaderSharedFloat32Atomics, 0, sizeof(val->shaderSharedFloat32Atomics));
+         memset(&val->shaderSharedFloat32AtomicAdd, 0, sizeof(val->shaderSharedFloat32AtomicAdd));
+         memset(&val->shaderSharedFloat64Atomics, 0, sizeof(val->shaderSharedFloat64Atomics));
+         memset(&val->shaderSharedFloat64AtomicAdd, 0, sizeof(val->shaderSharedFloat64AtomicAdd));
+         memset(&val->shaderImageFloat32Atomics, 0, sizeof(val->shaderImageFloat32Atomics));
+         memset(&val->shaderImageFloat32AtomicAdd, 0, sizeof(val->shaderImageFloat32AtomicAdd));
+         memset(&val->sparseImageFloat32Atomics, 0, sizeof(val->sparseImageFloat32Atomics));
+         memset(&val->sparseImageFloat32AtomicAdd, 0, sizeof(val->sparseImageFloat32AtomicAdd));
+      }
+   }
 }
 
 void
@@ -7838,8 +10272,19 @@ vn_decode_VkPhysicalDeviceShaderAtomicFloatFeaturesEXT(struct vn_cs_decoder *dec
 void
 vn_decode_VkPhysicalDeviceShaderAtomicInt64Features_self(struct vn_cs_decoder *dec, VkPhysicalDeviceShaderAtomicInt64Features *val)
 {
-   vn_decode_bytes(dec, &val->shaderBufferInt64Atomics, sizeof(val->shaderBufferInt64Atomics));
-   vn_decode_bytes(dec, &val->shaderSharedInt64Atomics, sizeof(val->shaderSharedInt64Atomics));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->shaderBufferInt64Atomics) == 4, "wire size of shaderBufferInt64Atomics");
+         memcpy(&val->shaderBufferInt64Atomics, span + 0, 4);
+         _Static_assert(sizeof(val->shaderSharedInt64Atomics) == 4, "wire size of shaderSharedInt64Atomics");
+         memcpy(&val->shaderSharedInt64Atomics, span + 4, 4);
+      } else {
+         memset(&val->shaderBufferInt64Atomics, 0, sizeof(val->shaderBufferInt64Atomics));
+         memset(&val->shaderSharedInt64Atomics, 0, sizeof(val->shaderSharedInt64Atomics));
+      }
+   }
 }
 
 void
@@ -7857,8 +10302,19 @@ vn_decode_VkPhysicalDeviceShaderAtomicInt64Features(struct vn_cs_decoder *dec, V
 void
 vn_decode_VkPhysicalDeviceShaderClockFeaturesKHR_self(struct vn_cs_decoder *dec, VkPhysicalDeviceShaderClockFeaturesKHR *val)
 {
-   vn_decode_bytes(dec, &val->shaderSubgroupClock, sizeof(val->shaderSubgroupClock));
-   vn_decode_bytes(dec, &val->shaderDeviceClock, sizeof(val->shaderDeviceClock));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->shaderSubgroupClock) == 4, "wire size of shaderSubgroupClock");
+         memcpy(&val->shaderSubgroupClock, span + 0, 4);
+         _Static_assert(sizeof(val->shaderDeviceClock) == 4, "wire size of shaderDeviceClock");
+         memcpy(&val->shaderDeviceClock, span + 4, 4);
+      } else {
+         memset(&val->shaderSubgroupClock, 0, sizeof(val->shaderSubgroupClock));
+         memset(&val->shaderDeviceClock, 0, sizeof(val->shaderDeviceClock));
+      }
+   }
 }
 
 void
@@ -7966,8 +10422,19 @@ vn_decode_VkPhysicalDeviceShaderExpectAssumeFeatures(struct vn_cs_decoder *dec, 
 void
 vn_decode_VkPhysicalDeviceShaderFloat16Int8Features_self(struct vn_cs_decoder *dec, VkPhysicalDeviceShaderFloat16Int8Features *val)
 {
-   vn_decode_bytes(dec, &val->shaderFloat16, sizeof(val->shaderFloat16));
-   vn_decode_bytes(dec, &val->shaderInt8, sizeof(val->shaderInt8));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->shaderFloat16) == 4, "wire size of shaderFloat16");
+         memcpy(&val->shaderFloat16, span + 0, 4);
+         _Static_assert(sizeof(val->shaderInt8) == 4, "wire size of shaderInt8");
+         memcpy(&val->shaderInt8, span + 4, 4);
+      } else {
+         memset(&val->shaderFloat16, 0, sizeof(val->shaderFloat16));
+         memset(&val->shaderInt8, 0, sizeof(val->shaderInt8));
+      }
+   }
 }
 
 void
@@ -8003,8 +10470,19 @@ vn_decode_VkPhysicalDeviceShaderFloatControls2Features(struct vn_cs_decoder *dec
 void
 vn_decode_VkPhysicalDeviceShaderImageAtomicInt64FeaturesEXT_self(struct vn_cs_decoder *dec, VkPhysicalDeviceShaderImageAtomicInt64FeaturesEXT *val)
 {
-   vn_decode_bytes(dec, &val->shaderImageInt64Atomics, sizeof(val->shaderImageInt64Atomics));
-   vn_decode_bytes(dec, &val->sparseImageInt64Atomics, sizeof(val->sparseImageInt64Atomics));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->shaderImageInt64Atomics) == 4, "wire size of shaderImageInt64Atomics");
+         memcpy(&val->shaderImageInt64Atomics, span + 0, 4);
+         _Static_assert(sizeof(val->sparseImageInt64Atomics) == 4, "wire size of sparseImageInt64Atomics");
+         memcpy(&val->sparseImageInt64Atomics, span + 4, 4);
+      } else {
+         memset(&val->shaderImageInt64Atomics, 0, sizeof(val->shaderImageInt64Atomics));
+         memset(&val->sparseImageInt64Atomics, 0, sizeof(val->sparseImageInt64Atomics));
+      }
+   }
 }
 
 void
@@ -8220,8 +10698,19 @@ vn_decode_VkPhysicalDeviceShaderSubgroupExtendedTypesFeatures(struct vn_cs_decod
 void
 vn_decode_VkPhysicalDeviceShaderSubgroupRotateFeatures_self(struct vn_cs_decoder *dec, VkPhysicalDeviceShaderSubgroupRotateFeatures *val)
 {
-   vn_decode_bytes(dec, &val->shaderSubgroupRotate, sizeof(val->shaderSubgroupRotate));
-   vn_decode_bytes(dec, &val->shaderSubgroupRotateClustered, sizeof(val->shaderSubgroupRotateClustered));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->shaderSubgroupRotate) == 4, "wire size of shaderSubgroupRotate");
+         memcpy(&val->shaderSubgroupRotate, span + 0, 4);
+         _Static_assert(sizeof(val->shaderSubgroupRotateClustered) == 4, "wire size of shaderSubgroupRotateClustered");
+         memcpy(&val->shaderSubgroupRotateClustered, span + 4, 4);
+      } else {
+         memset(&val->shaderSubgroupRotate, 0, sizeof(val->shaderSubgroupRotate));
+         memset(&val->shaderSubgroupRotateClustered, 0, sizeof(val->shaderSubgroupRotateClustered));
+      }
+   }
 }
 
 void
@@ -8275,9 +10764,22 @@ vn_decode_VkPhysicalDeviceShaderTerminateInvocationFeatures(struct vn_cs_decoder
 void
 vn_decode_VkPhysicalDeviceShaderTileImageFeaturesEXT_self(struct vn_cs_decoder *dec, VkPhysicalDeviceShaderTileImageFeaturesEXT *val)
 {
-   vn_decode_bytes(dec, &val->shaderTileImageColorReadAccess, sizeof(val->shaderTileImageColorReadAccess));
-   vn_decode_bytes(dec, &val->shaderTileImageDepthReadAccess, sizeof(val->shaderTileImageDepthReadAccess));
-   vn_decode_bytes(dec, &val->shaderTileImageStencilReadAccess, sizeof(val->shaderTileImageStencilReadAccess));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         _Static_assert(sizeof(val->shaderTileImageColorReadAccess) == 4, "wire size of shaderTileImageColorReadAccess");
+         memcpy(&val->shaderTileImageColorReadAccess, span + 0, 4);
+         _Static_assert(sizeof(val->shaderTileImageDepthReadAccess) == 4, "wire size of shaderTileImageDepthReadAccess");
+         memcpy(&val->shaderTileImageDepthReadAccess, span + 4, 4);
+         _Static_assert(sizeof(val->shaderTileImageStencilReadAccess) == 4, "wire size of shaderTileImageStencilReadAccess");
+         memcpy(&val->shaderTileImageStencilReadAccess, span + 8, 4);
+      } else {
+         memset(&val->shaderTileImageColorReadAccess, 0, sizeof(val->shaderTileImageColorReadAccess));
+         memset(&val->shaderTileImageDepthReadAccess, 0, sizeof(val->shaderTileImageDepthReadAccess));
+         memset(&val->shaderTileImageStencilReadAccess, 0, sizeof(val->shaderTileImageStencilReadAccess));
+      }
+   }
 }
 
 void
@@ -8295,8 +10797,19 @@ vn_decode_VkPhysicalDeviceShaderTileImageFeaturesEXT(struct vn_cs_decoder *dec, 
 void
 vn_decode_VkPhysicalDeviceShadingRateImageFeaturesNV_self(struct vn_cs_decoder *dec, VkPhysicalDeviceShadingRateImageFeaturesNV *val)
 {
-   vn_decode_bytes(dec, &val->shadingRateImage, sizeof(val->shadingRateImage));
-   vn_decode_bytes(dec, &val->shadingRateCoarseSampleOrder, sizeof(val->shadingRateCoarseSampleOrder));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->shadingRateImage) == 4, "wire size of shadingRateImage");
+         memcpy(&val->shadingRateImage, span + 0, 4);
+         _Static_assert(sizeof(val->shadingRateCoarseSampleOrder) == 4, "wire size of shadingRateCoarseSampleOrder");
+         memcpy(&val->shadingRateCoarseSampleOrder, span + 4, 4);
+      } else {
+         memset(&val->shadingRateImage, 0, sizeof(val->shadingRateImage));
+         memset(&val->shadingRateCoarseSampleOrder, 0, sizeof(val->shadingRateCoarseSampleOrder));
+      }
+   }
 }
 
 void
@@ -8314,11 +10827,28 @@ vn_decode_VkPhysicalDeviceShadingRateImageFeaturesNV(struct vn_cs_decoder *dec, 
 void
 vn_decode_VkPhysicalDeviceSparseImageFormatInfo2_self(struct vn_cs_decoder *dec, VkPhysicalDeviceSparseImageFormatInfo2 *val)
 {
-   vn_decode_bytes(dec, &val->format, sizeof(val->format));
-   vn_decode_bytes(dec, &val->type, sizeof(val->type));
-   vn_decode_bytes(dec, &val->samples, sizeof(val->samples));
-   vn_decode_bytes(dec, &val->usage, sizeof(val->usage));
-   vn_decode_bytes(dec, &val->tiling, sizeof(val->tiling));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 20);
+      if (span) {
+         _Static_assert(sizeof(val->format) == 4, "wire size of format");
+         memcpy(&val->format, span + 0, 4);
+         _Static_assert(sizeof(val->type) == 4, "wire size of type");
+         memcpy(&val->type, span + 4, 4);
+         _Static_assert(sizeof(val->samples) == 4, "wire size of samples");
+         memcpy(&val->samples, span + 8, 4);
+         _Static_assert(sizeof(val->usage) == 4, "wire size of usage");
+         memcpy(&val->usage, span + 12, 4);
+         _Static_assert(sizeof(val->tiling) == 4, "wire size of tiling");
+         memcpy(&val->tiling, span + 16, 4);
+      } else {
+         memset(&val->format, 0, sizeof(val->format));
+         memset(&val->type, 0, sizeof(val->type));
+         memset(&val->samples, 0, sizeof(val->samples));
+         memset(&val->usage, 0, sizeof(val->usage));
+         memset(&val->tiling, 0, sizeof(val->tiling));
+      }
+   }
 }
 
 void
@@ -8336,8 +10866,19 @@ vn_decode_VkPhysicalDeviceSparseImageFormatInfo2(struct vn_cs_decoder *dec, VkPh
 void
 vn_decode_VkPhysicalDeviceSubgroupSizeControlFeatures_self(struct vn_cs_decoder *dec, VkPhysicalDeviceSubgroupSizeControlFeatures *val)
 {
-   vn_decode_bytes(dec, &val->subgroupSizeControl, sizeof(val->subgroupSizeControl));
-   vn_decode_bytes(dec, &val->computeFullSubgroups, sizeof(val->computeFullSubgroups));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->subgroupSizeControl) == 4, "wire size of subgroupSizeControl");
+         memcpy(&val->subgroupSizeControl, span + 0, 4);
+         _Static_assert(sizeof(val->computeFullSubgroups) == 4, "wire size of computeFullSubgroups");
+         memcpy(&val->computeFullSubgroups, span + 4, 4);
+      } else {
+         memset(&val->subgroupSizeControl, 0, sizeof(val->subgroupSizeControl));
+         memset(&val->computeFullSubgroups, 0, sizeof(val->computeFullSubgroups));
+      }
+   }
 }
 
 void
@@ -8499,8 +11040,19 @@ vn_decode_VkPhysicalDeviceTimelineSemaphoreFeatures(struct vn_cs_decoder *dec, V
 void
 vn_decode_VkPhysicalDeviceTransformFeedbackFeaturesEXT_self(struct vn_cs_decoder *dec, VkPhysicalDeviceTransformFeedbackFeaturesEXT *val)
 {
-   vn_decode_bytes(dec, &val->transformFeedback, sizeof(val->transformFeedback));
-   vn_decode_bytes(dec, &val->geometryStreams, sizeof(val->geometryStreams));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->transformFeedback) == 4, "wire size of transformFeedback");
+         memcpy(&val->transformFeedback, span + 0, 4);
+         _Static_assert(sizeof(val->geometryStreams) == 4, "wire size of geometryStreams");
+         memcpy(&val->geometryStreams, span + 4, 4);
+      } else {
+         memset(&val->transformFeedback, 0, sizeof(val->transformFeedback));
+         memset(&val->geometryStreams, 0, sizeof(val->geometryStreams));
+      }
+   }
 }
 
 void
@@ -8536,8 +11088,19 @@ vn_decode_VkPhysicalDeviceUniformBufferStandardLayoutFeatures(struct vn_cs_decod
 void
 vn_decode_VkPhysicalDeviceVariablePointersFeatures_self(struct vn_cs_decoder *dec, VkPhysicalDeviceVariablePointersFeatures *val)
 {
-   vn_decode_bytes(dec, &val->variablePointersStorageBuffer, sizeof(val->variablePointersStorageBuffer));
-   vn_decode_bytes(dec, &val->variablePointers, sizeof(val->variablePointers));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->variablePointersStorageBuffer) == 4, "wire size of variablePointersStorageBuffer");
+         memcpy(&val->variablePointersStorageBuffer, span + 0, 4);
+         _Static_assert(sizeof(val->variablePointers) == 4, "wire size of variablePointers");
+         memcpy(&val->variablePointers, span + 4, 4);
+      } else {
+         memset(&val->variablePointersStorageBuffer, 0, sizeof(val->variablePointersStorageBuffer));
+         memset(&val->variablePointers, 0, sizeof(val->variablePointers));
+      }
+   }
 }
 
 void
@@ -8555,8 +11118,19 @@ vn_decode_VkPhysicalDeviceVariablePointersFeatures(struct vn_cs_decoder *dec, Vk
 void
 vn_decode_VkPhysicalDeviceVertexAttributeDivisorFeatures_self(struct vn_cs_decoder *dec, VkPhysicalDeviceVertexAttributeDivisorFeatures *val)
 {
-   vn_decode_bytes(dec, &val->vertexAttributeInstanceRateDivisor, sizeof(val->vertexAttributeInstanceRateDivisor));
-   vn_decode_bytes(dec, &val->vertexAttributeInstanceRateZeroDivisor, sizeof(val->vertexAttributeInstanceRateZeroDivisor));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->vertexAttributeInstanceRateDivisor) == 4, "wire size of vertexAttributeInstanceRateDivisor");
+         memcpy(&val->vertexAttributeInstanceRateDivisor, span + 0, 4);
+         _Static_assert(sizeof(val->vertexAttributeInstanceRateZeroDivisor) == 4, "wire size of vertexAttributeInstanceRateZeroDivisor");
+         memcpy(&val->vertexAttributeInstanceRateZeroDivisor, span + 4, 4);
+      } else {
+         memset(&val->vertexAttributeInstanceRateDivisor, 0, sizeof(val->vertexAttributeInstanceRateDivisor));
+         memset(&val->vertexAttributeInstanceRateZeroDivisor, 0, sizeof(val->vertexAttributeInstanceRateZeroDivisor));
+      }
+   }
 }
 
 void
@@ -8664,18 +11238,49 @@ vn_decode_VkPhysicalDeviceVideoMaintenance1FeaturesKHR(struct vn_cs_decoder *dec
 void
 vn_decode_VkPhysicalDeviceVulkan11Features_self(struct vn_cs_decoder *dec, VkPhysicalDeviceVulkan11Features *val)
 {
-   vn_decode_bytes(dec, &val->storageBuffer16BitAccess, sizeof(val->storageBuffer16BitAccess));
-   vn_decode_bytes(dec, &val->uniformAndStorageBuffer16BitAccess, sizeof(val->uniformAndStorageBuffer16BitAccess));
-   vn_decode_bytes(dec, &val->storagePushConstant16, sizeof(val->storagePushConstant16));
-   vn_decode_bytes(dec, &val->storageInputOutput16, sizeof(val->storageInputOutput16));
-   vn_decode_bytes(dec, &val->multiview, sizeof(val->multiview));
-   vn_decode_bytes(dec, &val->multiviewGeometryShader, sizeof(val->multiviewGeometryShader));
-   vn_decode_bytes(dec, &val->multiviewTessellationShader, sizeof(val->multiviewTessellationShader));
-   vn_decode_bytes(dec, &val->variablePointersStorageBuffer, sizeof(val->variablePointersStorageBuffer));
-   vn_decode_bytes(dec, &val->variablePointers, sizeof(val->variablePointers));
-   vn_decode_bytes(dec, &val->protectedMemory, sizeof(val->protectedMemory));
-   vn_decode_bytes(dec, &val->samplerYcbcrConversion, sizeof(val->samplerYcbcrConversion));
-   vn_decode_bytes(dec, &val->shaderDrawParameters, sizeof(val->shaderDrawParameters));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 48);
+      if (span) {
+         _Static_assert(sizeof(val->storageBuffer16BitAccess) == 4, "wire size of storageBuffer16BitAccess");
+         memcpy(&val->storageBuffer16BitAccess, span + 0, 4);
+         _Static_assert(sizeof(val->uniformAndStorageBuffer16BitAccess) == 4, "wire size of uniformAndStorageBuffer16BitAccess");
+         memcpy(&val->uniformAndStorageBuffer16BitAccess, span + 4, 4);
+         _Static_assert(sizeof(val->storagePushConstant16) == 4, "wire size of storagePushConstant16");
+         memcpy(&val->storagePushConstant16, span + 8, 4);
+         _Static_assert(sizeof(val->storageInputOutput16) == 4, "wire size of storageInputOutput16");
+         memcpy(&val->storageInputOutput16, span + 12, 4);
+         _Static_assert(sizeof(val->multiview) == 4, "wire size of multiview");
+         memcpy(&val->multiview, span + 16, 4);
+         _Static_assert(sizeof(val->multiviewGeometryShader) == 4, "wire size of multiviewGeometryShader");
+         memcpy(&val->multiviewGeometryShader, span + 20, 4);
+         _Static_assert(sizeof(val->multiviewTessellationShader) == 4, "wire size of multiviewTessellationShader");
+         memcpy(&val->multiviewTessellationShader, span + 24, 4);
+         _Static_assert(sizeof(val->variablePointersStorageBuffer) == 4, "wire size of variablePointersStorageBuffer");
+         memcpy(&val->variablePointersStorageBuffer, span + 28, 4);
+         _Static_assert(sizeof(val->variablePointers) == 4, "wire size of variablePointers");
+         memcpy(&val->variablePointers, span + 32, 4);
+         _Static_assert(sizeof(val->protectedMemory) == 4, "wire size of protectedMemory");
+         memcpy(&val->protectedMemory, span + 36, 4);
+         _Static_assert(sizeof(val->samplerYcbcrConversion) == 4, "wire size of samplerYcbcrConversion");
+         memcpy(&val->samplerYcbcrConversion, span + 40, 4);
+         _Static_assert(sizeof(val->shaderDrawParameters) == 4, "wire size of shaderDrawParameters");
+         memcpy(&val->shaderDrawParameters, span + 44, 4);
+      } else {
+         memset(&val->storageBuffer16BitAccess, 0, sizeof(val->storageBuffer16BitAccess));
+         memset(&val->uniformAndStorageBuffer16BitAccess, 0, sizeof(val->uniformAndStorageBuffer16BitAccess));
+         memset(&val->storagePushConstant16, 0, sizeof(val->storagePushConstant16));
+         memset(&val->storageInputOutput16, 0, sizeof(val->storageInputOutput16));
+         memset(&val->multiview, 0, sizeof(val->multiview));
+         memset(&val->multiviewGeometryShader, 0, sizeof(val->multiviewGeometryShader));
+         memset(&val->multiviewTessellationShader, 0, sizeof(val->multiviewTessellationShader));
+         memset(&val->variablePointersStorageBuffer, 0, sizeof(val->variablePointersStorageBuffer));
+         memset(&val->variablePointers, 0, sizeof(val->variablePointers));
+         memset(&val->protectedMemory, 0, sizeof(val->protectedMemory));
+         memset(&val->samplerYcbcrConversion, 0, sizeof(val->samplerYcbcrConversion));
+         memset(&val->shaderDrawParameters, 0, sizeof(val->shaderDrawParameters));
+      }
+   }
 }
 
 void
@@ -8693,53 +11298,154 @@ vn_decode_VkPhysicalDeviceVulkan11Features(struct vn_cs_decoder *dec, VkPhysical
 void
 vn_decode_VkPhysicalDeviceVulkan12Features_self(struct vn_cs_decoder *dec, VkPhysicalDeviceVulkan12Features *val)
 {
-   vn_decode_bytes(dec, &val->samplerMirrorClampToEdge, sizeof(val->samplerMirrorClampToEdge));
-   vn_decode_bytes(dec, &val->drawIndirectCount, sizeof(val->drawIndirectCount));
-   vn_decode_bytes(dec, &val->storageBuffer8BitAccess, sizeof(val->storageBuffer8BitAccess));
-   vn_decode_bytes(dec, &val->uniformAndStorageBuffer8BitAccess, sizeof(val->uniformAndStorageBuffer8BitAccess));
-   vn_decode_bytes(dec, &val->storagePushConstant8, sizeof(val->storagePushConstant8));
-   vn_decode_bytes(dec, &val->shaderBufferInt64Atomics, sizeof(val->shaderBufferInt64Atomics));
-   vn_decode_bytes(dec, &val->shaderSharedInt64Atomics, sizeof(val->shaderSharedInt64Atomics));
-   vn_decode_bytes(dec, &val->shaderFloat16, sizeof(val->shaderFloat16));
-   vn_decode_bytes(dec, &val->shaderInt8, sizeof(val->shaderInt8));
-   vn_decode_bytes(dec, &val->descriptorIndexing, sizeof(val->descriptorIndexing));
-   vn_decode_bytes(dec, &val->shaderInputAttachmentArrayDynamicIndexing, sizeof(val->shaderInputAttachmentArrayDynamicIndexing));
-   vn_decode_bytes(dec, &val->shaderUniformTexelBufferArrayDynamicIndexing, sizeof(val->shaderUniformTexelBufferArrayDynamicIndexing));
-   vn_decode_bytes(dec, &val->shaderStorageTexelBufferArrayDynamicIndexing, sizeof(val->shaderStorageTexelBufferArrayDynamicIndexing));
-   vn_decode_bytes(dec, &val->shaderUniformBufferArrayNonUniformIndexing, sizeof(val->shaderUniformBufferArrayNonUniformIndexing));
-   vn_decode_bytes(dec, &val->shaderSampledImageArrayNonUniformIndexing, sizeof(val->shaderSampledImageArrayNonUniformIndexing));
-   vn_decode_bytes(dec, &val->shaderStorageBufferArrayNonUniformIndexing, sizeof(val->shaderStorageBufferArrayNonUniformIndexing));
-   vn_decode_bytes(dec, &val->shaderStorageImageArrayNonUniformIndexing, sizeof(val->shaderStorageImageArrayNonUniformIndexing));
-   vn_decode_bytes(dec, &val->shaderInputAttachmentArrayNonUniformIndexing, sizeof(val->shaderInputAttachmentArrayNonUniformIndexing));
-   vn_decode_bytes(dec, &val->shaderUniformTexelBufferArrayNonUniformIndexing, sizeof(val->shaderUniformTexelBufferArrayNonUniformIndexing));
-   vn_decode_bytes(dec, &val->shaderStorageTexelBufferArrayNonUniformIndexing, sizeof(val->shaderStorageTexelBufferArrayNonUniformIndexing));
-   vn_decode_bytes(dec, &val->descriptorBindingUniformBufferUpdateAfterBind, sizeof(val->descriptorBindingUniformBufferUpdateAfterBind));
-   vn_decode_bytes(dec, &val->descriptorBindingSampledImageUpdateAfterBind, sizeof(val->descriptorBindingSampledImageUpdateAfterBind));
-   vn_decode_bytes(dec, &val->descriptorBindingStorageImageUpdateAfterBind, sizeof(val->descriptorBindingStorageImageUpdateAfterBind));
-   vn_decode_bytes(dec, &val->descriptorBindingStorageBufferUpdateAfterBind, sizeof(val->descriptorBindingStorageBufferUpdateAfterBind));
-   vn_decode_bytes(dec, &val->descriptorBindingUniformTexelBufferUpdateAfterBind, sizeof(val->descriptorBindingUniformTexelBufferUpdateAfterBind));
-   vn_decode_bytes(dec, &val->descriptorBindingStorageTexelBufferUpdateAfterBind, sizeof(val->descriptorBindingStorageTexelBufferUpdateAfterBind));
-   vn_decode_bytes(dec, &val->descriptorBindingUpdateUnusedWhilePending, sizeof(val->descriptorBindingUpdateUnusedWhilePending));
-   vn_decode_bytes(dec, &val->descriptorBindingPartiallyBound, sizeof(val->descriptorBindingPartiallyBound));
-   vn_decode_bytes(dec, &val->descriptorBindingVariableDescriptorCount, sizeof(val->descriptorBindingVariableDescriptorCount));
-   vn_decode_bytes(dec, &val->runtimeDescriptorArray, sizeof(val->runtimeDescriptorArray));
-   vn_decode_bytes(dec, &val->samplerFilterMinmax, sizeof(val->samplerFilterMinmax));
-   vn_decode_bytes(dec, &val->scalarBlockLayout, sizeof(val->scalarBlockLayout));
-   vn_decode_bytes(dec, &val->imagelessFramebuffer, sizeof(val->imagelessFramebuffer));
-   vn_decode_bytes(dec, &val->uniformBufferStandardLayout, sizeof(val->uniformBufferStandardLayout));
-   vn_decode_bytes(dec, &val->shaderSubgroupExtendedTypes, sizeof(val->shaderSubgroupExtendedTypes));
-   vn_decode_bytes(dec, &val->separateDepthStencilLayouts, sizeof(val->separateDepthStencilLayouts));
-   vn_decode_bytes(dec, &val->hostQueryReset, sizeof(val->hostQueryReset));
-   vn_decode_bytes(dec, &val->timelineSemaphore, sizeof(val->timelineSemaphore));
-   vn_decode_bytes(dec, &val->bufferDeviceAddress, sizeof(val->bufferDeviceAddress));
-   vn_decode_bytes(dec, &val->bufferDeviceAddressCaptureReplay, sizeof(val->bufferDeviceAddressCaptureReplay));
-   vn_decode_bytes(dec, &val->bufferDeviceAddressMultiDevice, sizeof(val->bufferDeviceAddressMultiDevice));
-   vn_decode_bytes(dec, &val->vulkanMemoryModel, sizeof(val->vulkanMemoryModel));
-   vn_decode_bytes(dec, &val->vulkanMemoryModelDeviceScope, sizeof(val->vulkanMemoryModelDeviceScope));
-   vn_decode_bytes(dec, &val->vulkanMemoryModelAvailabilityVisibilityChains, sizeof(val->vulkanMemoryModelAvailabilityVisibilityChains));
-   vn_decode_bytes(dec, &val->shaderOutputViewportIndex, sizeof(val->shaderOutputViewportIndex));
-   vn_decode_bytes(dec, &val->shaderOutputLayer, sizeof(val->shaderOutputLayer));
-   vn_decode_bytes(dec, &val->subgroupBroadcastDynamicId, sizeof(val->subgroupBroadcastDynamicId));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 188);
+      if (span) {
+         _Static_assert(sizeof(val->samplerMirrorClampToEdge) == 4, "wire size of samplerMirrorClampToEdge");
+         memcpy(&val->samplerMirrorClampToEdge, span + 0, 4);
+         _Static_assert(sizeof(val->drawIndirectCount) == 4, "wire size of drawIndirectCount");
+         memcpy(&val->drawIndirectCount, span + 4, 4);
+         _Static_assert(sizeof(val->storageBuffer8BitAccess) == 4, "wire size of storageBuffer8BitAccess");
+         memcpy(&val->storageBuffer8BitAccess, span + 8, 4);
+         _Static_assert(sizeof(val->uniformAndStorageBuffer8BitAccess) == 4, "wire size of uniformAndStorageBuffer8BitAccess");
+         memcpy(&val->uniformAndStorageBuffer8BitAccess, span + 12, 4);
+         _Static_assert(sizeof(val->storagePushConstant8) == 4, "wire size of storagePushConstant8");
+         memcpy(&val->storagePushConstant8, span + 16, 4);
+         _Static_assert(sizeof(val->shaderBufferInt64Atomics) == 4, "wire size of shaderBufferInt64Atomics");
+         memcpy(&val->shaderBufferInt64Atomics, span + 20, 4);
+         _Static_assert(sizeof(val->shaderSharedInt64Atomics) == 4, "wire size of shaderSharedInt64Atomics");
+         memcpy(&val->shaderSharedInt64Atomics, span + 24, 4);
+         _Static_assert(sizeof(val->shaderFloat16) == 4, "wire size of shaderFloat16");
+         memcpy(&val->shaderFloat16, span + 28, 4);
+         _Static_assert(sizeof(val->shaderInt8) == 4, "wire size of shaderInt8");
+         memcpy(&val->shaderInt8, span + 32, 4);
+         _Static_assert(sizeof(val->descriptorIndexing) == 4, "wire size of descriptorIndexing");
+         memcpy(&val->descriptorIndexing, span + 36, 4);
+         _Static_assert(sizeof(val->shaderInputAttachmentArrayDynamicIndexing) == 4, "wire size of shaderInputAttachmentArrayDynamicIndexing");
+         memcpy(&val->shaderInputAttachmentArrayDynamicIndexing, span + 40, 4);
+         _Static_assert(sizeof(val->shaderUniformTexelBufferArrayDynamicIndexing) == 4, "wire size of shaderUniformTexelBufferArrayDynamicIndexing");
+         memcpy(&val->shaderUniformTexelBufferArrayDynamicIndexing, span + 44, 4);
+         _Static_assert(sizeof(val->shaderStorageTexelBufferArrayDynamicIndexing) == 4, "wire size of shaderStorageTexelBufferArrayDynamicIndexing");
+         memcpy(&val->shaderStorageTexelBufferArrayDynamicIndexing, span + 48, 4);
+         _Static_assert(sizeof(val->shaderUniformBufferArrayNonUniformIndexing) == 4, "wire size of shaderUniformBufferArrayNonUniformIndexing");
+         memcpy(&val->shaderUniformBufferArrayNonUniformIndexing, span + 52, 4);
+         _Static_assert(sizeof(val->shaderSampledImageArrayNonUniformIndexing) == 4, "wire size of shaderSampledImageArrayNonUniformIndexing");
+         memcpy(&val->shaderSampledImageArrayNonUniformIndexing, span + 56, 4);
+         _Static_assert(sizeof(val->shaderStorageBufferArrayNonUniformIndexing) == 4, "wire size of shaderStorageBufferArrayNonUniformIndexing");
+         memcpy(&val->shaderStorageBufferArrayNonUniformIndexing, span + 60, 4);
+         _Static_assert(sizeof(val->shaderStorageImageArrayNonUniformIndexing) == 4, "wire size of shaderStorageImageArrayNonUniformIndexing");
+         memcpy(&val->shaderStorageImageArrayNonUniformIndexing, span + 64, 4);
+         _Static_assert(sizeof(val->shaderInputAttachmentArrayNonUniformIndexing) == 4, "wire size of shaderInputAttachmentArrayNonUniformIndexing");
+         memcpy(&val->shaderInputAttachmentArrayNonUniformIndexing, span + 68, 4);
+         _Static_assert(sizeof(val->shaderUniformTexelBufferArrayNonUniformIndexing) == 4, "wire size of shaderUniformTexelBufferArrayNonUniformIndexing");
+         memcpy(&val->shaderUniformTexelBufferArrayNonUniformIndexing, span + 72, 4);
+         _Static_assert(sizeof(val->shaderStorageTexelBufferArrayNonUniformIndexing) == 4, "wire size of shaderStorageTexelBufferArrayNonUniformIndexing");
+         memcpy(&val->shaderStorageTexelBufferArrayNonUniformIndexing, span + 76, 4);
+         _Static_assert(sizeof(val->descriptorBindingUniformBufferUpdateAfterBind) == 4, "wire size of descriptorBindingUniformBufferUpdateAfterBind");
+         memcpy(&val->descriptorBindingUniformBufferUpdateAfterBind, span + 80, 4);
+         _Static_assert(sizeof(val->descriptorBindingSampledImageUpdateAfterBind) == 4, "wire size of descriptorBindingSampledImageUpdateAfterBind");
+         memcpy(&val->descriptorBindingSampledImageUpdateAfterBind, span + 84, 4);
+         _Static_assert(sizeof(val->descriptorBindingStorageImageUpdateAfterBind) == 4, "wire size of descriptorBindingStorageImageUpdateAfterBind");
+         memcpy(&val->descriptorBindingStorageImageUpdateAfterBind, span + 88, 4);
+         _Static_assert(sizeof(val->descriptorBindingStorageBufferUpdateAfterBind) == 4, "wire size of descriptorBindingStorageBufferUpdateAfterBind");
+         memcpy(&val->descriptorBindingStorageBufferUpdateAfterBind, span + 92, 4);
+         _Static_assert(sizeof(val->descriptorBindingUniformTexelBufferUpdateAfterBind) == 4, "wire size of descriptorBindingUniformTexelBufferUpdateAfterBind");
+         memcpy(&val->descriptorBindingUniformTexelBufferUpdateAfterBind, span + 96, 4);
+         _Static_assert(sizeof(val->descriptorBindingStorageTexelBufferUpdateAfterBind) == 4, "wire size of descriptorBindingStorageTexelBufferUpdateAfterBind");
+         memcpy(&val->descriptorBindingStorageTexelBufferUpdateAfterBind, span + 100, 4);
+         _Static_assert(sizeof(val->descriptorBindingUpdateUnusedWhilePending) == 4, "wire size of descriptorBindingUpdateUnusedWhilePending");
+         memcpy(&val->descriptorBindingUpdateUnusedWhilePending, span + 104, 4);
+         _Static_assert(sizeof(val->descriptorBindingPartiallyBound) == 4, "wire size of descriptorBindingPartiallyBound");
+         memcpy(&val->descriptorBindingPartiallyBound, span + 108, 4);
+         _Static_assert(sizeof(val->descriptorBindingVariableDescriptorCount) == 4, "wire size of descriptorBindingVariableDescriptorCount");
+         memcpy(&val->descriptorBindingVariableDescriptorCount, span + 112, 4);
+         _Static_assert(sizeof(val->runtimeDescriptorArray) == 4, "wire size of runtimeDescriptorArray");
+         memcpy(&val->runtimeDescriptorArray, span + 116, 4);
+         _Static_assert(sizeof(val->samplerFilterMinmax) == 4, "wire size of samplerFilterMinmax");
+         memcpy(&val->samplerFilterMinmax, span + 120, 4);
+         _Static_assert(sizeof(val->scalarBlockLayout) == 4, "wire size of scalarBlockLayout");
+         memcpy(&val->scalarBlockLayout, span + 124, 4);
+         _Static_assert(sizeof(val->imagelessFramebuffer) == 4, "wire size of imagelessFramebuffer");
+         memcpy(&val->imagelessFramebuffer, span + 128, 4);
+         _Static_assert(sizeof(val->uniformBufferStandardLayout) == 4, "wire size of uniformBufferStandardLayout");
+         memcpy(&val->uniformBufferStandardLayout, span + 132, 4);
+         _Static_assert(sizeof(val->shaderSubgroupExtendedTypes) == 4, "wire size of shaderSubgroupExtendedTypes");
+         memcpy(&val->shaderSubgroupExtendedTypes, span + 136, 4);
+         _Static_assert(sizeof(val->separateDepthStencilLayouts) == 4, "wire size of separateDepthStencilLayouts");
+         memcpy(&val->separateDepthStencilLayouts, span + 140, 4);
+         _Static_assert(sizeof(val->hostQueryReset) == 4, "wire size of hostQueryReset");
+         memcpy(&val->hostQueryReset, span + 144, 4);
+         _Static_assert(sizeof(val->timelineSemaphore) == 4, "wire size of timelineSemaphore");
+         memcpy(&val->timelineSemaphore, span + 148, 4);
+         _Static_assert(sizeof(val->bufferDeviceAddress) == 4, "wire size of bufferDeviceAddress");
+         memcpy(&val->bufferDeviceAddress, span + 152, 4);
+         _Static_assert(sizeof(val->bufferDeviceAddressCaptureReplay) == 4, "wire size of bufferDeviceAddressCaptureReplay");
+         memcpy(&val->bufferDeviceAddressCaptureReplay, span + 156, 4);
+         _Static_assert(sizeof(val->bufferDeviceAddressMultiDevice) == 4, "wire size of bufferDeviceAddressMultiDevice");
+         memcpy(&val->bufferDeviceAddressMultiDevice, span + 160, 4);
+         _Static_assert(sizeof(val->vulkanMemoryModel) == 4, "wire size of vulkanMemoryModel");
+         memcpy(&val->vulkanMemoryModel, span + 164, 4);
+         _Static_assert(sizeof(val->vulkanMemoryModelDeviceScope) == 4, "wire size of vulkanMemoryModelDeviceScope");
+         memcpy(&val->vulkanMemoryModelDeviceScope, span + 168, 4);
+         _Static_assert(sizeof(val->vulkanMemoryModelAvailabilityVisibilityChains) == 4, "wire size of vulkanMemoryModelAvailabilityVisibilityChains");
+         memcpy(&val->vulkanMemoryModelAvailabilityVisibilityChains, span + 172, 4);
+         _Static_assert(sizeof(val->shaderOutputViewportIndex) == 4, "wire size of shaderOutputViewportIndex");
+         memcpy(&val->shaderOutputViewportIndex, span + 176, 4);
+         _Static_assert(sizeof(val->shaderOutputLayer) == 4, "wire size of shaderOutputLayer");
+         memcpy(&val->shaderOutputLayer, span + 180, 4);
+         _Static_assert(sizeof(val->subgroupBroadcastDynamicId) == 4, "wire size of subgroupBroadcastDynamicId");
+         memcpy(&val->subgroupBroadcastDynamicId, span + 184, 4);
+      } else {
+         memset(&val->samplerMirrorClampToEdge, 0, sizeof(val->samplerMirrorClampToEdge));
+         memset(&val->drawIndirectCount, 0, sizeof(val->drawIndirectCount));
+         memset(&val->storageBuffer8BitAccess, 0, sizeof(val->storageBuffer8BitAccess));
+         memset(&val->uniformAndStorageBuffer8BitAccess, 0, sizeof(val->uniformAndStorageBuffer8BitAccess));
+         memset(&val->storagePushConstant8, 0, sizeof(val->storagePushConstant8));
+         memset(&val->shaderBufferInt64Atomics, 0, sizeof(val->shaderBufferInt64Atomics));
+         memset(&val->shaderSharedInt64Atomics, 0, sizeof(val->shaderSharedInt64Atomics));
+         memset(&val->shaderFloat16, 0, sizeof(val->shaderFloat16));
+         memset(&val->shaderInt8, 0, sizeof(val->shaderInt8));
+         memset(&val->descriptorIndexing, 0, sizeof(val->descriptorIndexing));
+         memset(&val->shaderInputAttachmentArrayDynamicIndexing, 0, sizeof(val->shaderInputAttachmentArrayDynamicIndexing));
+         memset(&val->shaderUniformTexelBufferArrayDynamicIndexing, 0, sizeof(val->shaderUniformTexelBufferArrayDynamicIndexing));
+         memset(&val->shaderStorageTexelBufferArrayDynamicIndexing, 0, sizeof(val->shaderStorageTexelBufferArrayDynamicIndexing));
+         memset(&val->shaderUniformBufferArrayNonUniformIndexing, 0, sizeof(val->shaderUniformBufferArrayNonUniformIndexing));
+         memset(&val->shaderSampledImageArrayNonUniformIndexing, 0, sizeof(val->shaderSampledImageArrayNonUniformIndexing));
+         memset(&val->shaderStorageBufferArrayNonUniformIndexing, 0, sizeof(val->shaderStorageBufferArrayNonUniformIndexing));
+         memset(&val->shaderStorageImageArrayNonUniformIndexing, 0, sizeof(val->shaderStorageImageArrayNonUniformIndexing));
+         memset(&val->shaderInputAttachmentArrayNonUniformIndexing, 0, sizeof(val->shaderInputAttachmentArrayNonUniformIndexing));
+         memset(&val->shaderUniformTexelBufferArrayNonUniformIndexing, 0, sizeof(val->shaderUniformTexelBufferArrayNonUniformIndexing));
+         memset(&val->shaderStorageTexelBufferArrayNonUniformIndexing, 0, sizeof(val->shaderStorageTexelBufferArrayNonUniformIndexing));
+         memset(&val->descriptorBindingUniformBufferUpdateAfterBind, 0, sizeof(val->descriptorBindingUniformBufferUpdateAfterBind));
+         memset(&val->descriptorBindingSampledImageUpdateAfterBind, 0, sizeof(val->descriptorBindingSampledImageUpdateAfterBind));
+         memset(&val->descriptorBindingStorageImageUpdateAfterBind, 0, sizeof(val->descriptorBindingStorageImageUpdateAfterBind));
+         memset(&val->descriptorBindingStorageBufferUpdateAfterBind, 0, sizeof(val->descriptorBindingStorageBufferUpdateAfterBind));
+         memset(&val->descriptorBindingUniformTexelBufferUpdateAfterBind, 0, sizeof(val->descriptorBindingUniformTexelBufferUpdateAfterBind));
+         memset(&val->descriptorBindingStorageTexelBufferUpdateAfterBind, 0, sizeof(val->descriptorBindingStorageTexelBufferUpdateAfterBind));
+         memset(&val->descriptorBindingUpdateUnusedWhilePending, 0, sizeof(val->descriptorBindingUpdateUnusedWhilePending));
+         memset(&val->descriptorBindingPartiallyBound, 0, sizeof(val->descriptorBindingPartiallyBound));
+         memset(&val->descriptorBindingVariableDescriptorCount, 0, sizeof(val->descriptorBindingVariableDescriptorCount));
+         memset(&val->runtimeDescriptorArray, 0, sizeof(val->runtimeDescriptorArray));
+         memset(&val->samplerFilterMinmax, 0, sizeof(val->samplerFilterMinmax));
+         memset(&val->scalarBlockLayout, 0, sizeof(val->scalarBlockLayout));
+         memset(&val->imagelessFramebuffer, 0, sizeof(val->imagelessFramebuffer));
+         memset(&val->uniformBufferStandardLayout, 0, sizeof(val->uniformBufferStandardLayout));
+         memset(&val->shaderSubgroupExtendedTypes, 0, sizeof(val->shaderSubgroupExtendedTypes));
+         memset(&val->separateDepthStencilLayouts, 0, sizeof(val->separateDepthStencilLayouts));
+         memset(&val->hostQueryReset, 0, sizeof(val->hostQueryReset));
+         memset(&val->timelineSemaphore, 0, sizeof(val->timelineSemaphore));
+         memset(&val->bufferDeviceAddress, 0, sizeof(val->bufferDeviceAddress));
+         memset(&val->bufferDeviceAddressCaptureReplay, 0, sizeof(val->bufferDeviceAddressCaptureReplay));
+         memset(&val->bufferDeviceAddressMultiDevice, 0, sizeof(val->bufferDeviceAddressMultiDevice));
+         memset(&val->vulkanMemoryModel, 0, sizeof(val->vulkanMemoryModel));
+         memset(&val->vulkanMemoryModelDeviceScope, 0, sizeof(val->vulkanMemoryModelDeviceScope));
+         memset(&val->vulkanMemoryModelAvailabilityVisibilityChains, 0, sizeof(val->vulkanMemoryModelAvailabilityVisibilityChains));
+         memset(&val->shaderOutputViewportIndex, 0, sizeof(val->shaderOutputViewportIndex));
+         memset(&val->shaderOutputLayer, 0, sizeof(val->shaderOutputLayer));
+         memset(&val->subgroupBroadcastDynamicId, 0, sizeof(val->subgroupBroadcastDynamicId));
+      }
+   }
 }
 
 void
@@ -8757,21 +11463,58 @@ vn_decode_VkPhysicalDeviceVulkan12Features(struct vn_cs_decoder *dec, VkPhysical
 void
 vn_decode_VkPhysicalDeviceVulkan13Features_self(struct vn_cs_decoder *dec, VkPhysicalDeviceVulkan13Features *val)
 {
-   vn_decode_bytes(dec, &val->robustImageAccess, sizeof(val->robustImageAccess));
-   vn_decode_bytes(dec, &val->inlineUniformBlock, sizeof(val->inlineUniformBlock));
-   vn_decode_bytes(dec, &val->descriptorBindingInlineUniformBlockUpdateAfterBind, sizeof(val->descriptorBindingInlineUniformBlockUpdateAfterBind));
-   vn_decode_bytes(dec, &val->pipelineCreationCacheControl, sizeof(val->pipelineCreationCacheControl));
-   vn_decode_bytes(dec, &val->privateData, sizeof(val->privateData));
-   vn_decode_bytes(dec, &val->shaderDemoteToHelperInvocation, sizeof(val->shaderDemoteToHelperInvocation));
-   vn_decode_bytes(dec, &val->shaderTerminateInvocation, sizeof(val->shaderTerminateInvocation));
-   vn_decode_bytes(dec, &val->subgroupSizeControl, sizeof(val->subgroupSizeControl));
-   vn_decode_bytes(dec, &val->computeFullSubgroups, sizeof(val->computeFullSubgroups));
-   vn_decode_bytes(dec, &val->synchronization2, sizeof(val->synchronization2));
-   vn_decode_bytes(dec, &val->textureCompressionASTC_HDR, sizeof(val->textureCompressionASTC_HDR));
-   vn_decode_bytes(dec, &val->shaderZeroInitializeWorkgroupMemory, sizeof(val->shaderZeroInitializeWorkgroupMemory));
-   vn_decode_bytes(dec, &val->dynamicRendering, sizeof(val->dynamicRendering));
-   vn_decode_bytes(dec, &val->shaderIntegerDotProduct, sizeof(val->shaderIntegerDotProduct));
-   vn_decode_bytes(dec, &val->maintenance4, sizeof(val->maintenance4));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 60);
+      if (span) {
+         _Static_assert(sizeof(val->robustImageAccess) == 4, "wire size of robustImageAccess");
+         memcpy(&val->robustImageAccess, span + 0, 4);
+         _Static_assert(sizeof(val->inlineUniformBlock) == 4, "wire size of inlineUniformBlock");
+         memcpy(&val->inlineUniformBlock, span + 4, 4);
+         _Static_assert(sizeof(val->descriptorBindingInlineUniformBlockUpdateAfterBind) == 4, "wire size of descriptorBindingInlineUniformBlockUpdateAfterBind");
+         memcpy(&val->descriptorBindingInlineUniformBlockUpdateAfterBind, span + 8, 4);
+         _Static_assert(sizeof(val->pipelineCreationCacheControl) == 4, "wire size of pipelineCreationCacheControl");
+         memcpy(&val->pipelineCreationCacheControl, span + 12, 4);
+         _Static_assert(sizeof(val->privateData) == 4, "wire size of privateData");
+         memcpy(&val->privateData, span + 16, 4);
+         _Static_assert(sizeof(val->shaderDemoteToHelperInvocation) == 4, "wire size of shaderDemoteToHelperInvocation");
+         memcpy(&val->shaderDemoteToHelperInvocation, span + 20, 4);
+         _Static_assert(sizeof(val->shaderTerminateInvocation) == 4, "wire size of shaderTerminateInvocation");
+         memcpy(&val->shaderTerminateInvocation, span + 24, 4);
+         _Static_assert(sizeof(val->subgroupSizeControl) == 4, "wire size of subgroupSizeControl");
+         memcpy(&val->subgroupSizeControl, span + 28, 4);
+         _Static_assert(sizeof(val->computeFullSubgroups) == 4, "wire size of computeFullSubgroups");
+         memcpy(&val->computeFullSubgroups, span + 32, 4);
+         _Static_assert(sizeof(val->synchronization2) == 4, "wire size of synchronization2");
+         memcpy(&val->synchronization2, span + 36, 4);
+         _Static_assert(sizeof(val->textureCompressionASTC_HDR) == 4, "wire size of textureCompressionASTC_HDR");
+         memcpy(&val->textureCompressionASTC_HDR, span + 40, 4);
+         _Static_assert(sizeof(val->shaderZeroInitializeWorkgroupMemory) == 4, "wire size of shaderZeroInitializeWorkgroupMemory");
+         memcpy(&val->shaderZeroInitializeWorkgroupMemory, span + 44, 4);
+         _Static_assert(sizeof(val->dynamicRendering) == 4, "wire size of dynamicRendering");
+         memcpy(&val->dynamicRendering, span + 48, 4);
+         _Static_assert(sizeof(val->shaderIntegerDotProduct) == 4, "wire size of shaderIntegerDotProduct");
+         memcpy(&val->shaderIntegerDotProduct, span + 52, 4);
+         _Static_assert(sizeof(val->maintenance4) == 4, "wire size of maintenance4");
+         memcpy(&val->maintenance4, span + 56, 4);
+      } else {
+         memset(&val->robustImageAccess, 0, sizeof(val->robustImageAccess));
+         memset(&val->inlineUniformBlock, 0, sizeof(val->inlineUniformBlock));
+         memset(&val->descriptorBindingInlineUniformBlockUpdateAfterBind, 0, sizeof(val->descriptorBindingInlineUniformBlockUpdateAfterBind));
+         memset(&val->pipelineCreationCacheControl, 0, sizeof(val->pipelineCreationCacheControl));
+         memset(&val->privateData, 0, sizeof(val->privateData));
+         memset(&val->shaderDemoteToHelperInvocation, 0, sizeof(val->shaderDemoteToHelperInvocation));
+         memset(&val->shaderTerminateInvocation, 0, sizeof(val->shaderTerminateInvocation));
+         memset(&val->subgroupSizeControl, 0, sizeof(val->subgroupSizeControl));
+         memset(&val->computeFullSubgroups, 0, sizeof(val->computeFullSubgroups));
+         memset(&val->synchronization2, 0, sizeof(val->synchronization2));
+         memset(&val->textureCompressionASTC_HDR, 0, sizeof(val->textureCompressionASTC_HDR));
+         memset(&val->shaderZeroInitializeWorkgroupMemory, 0, sizeof(val->shaderZeroInitializeWorkgroupMemory));
+         memset(&val->dynamicRendering, 0, sizeof(val->dynamicRendering));
+         memset(&val->shaderIntegerDotProduct, 0, sizeof(val->shaderIntegerDotProduct));
+         memset(&val->maintenance4, 0, sizeof(val->maintenance4));
+      }
+   }
 }
 
 void
@@ -8789,27 +11532,76 @@ vn_decode_VkPhysicalDeviceVulkan13Features(struct vn_cs_decoder *dec, VkPhysical
 void
 vn_decode_VkPhysicalDeviceVulkan14Features_self(struct vn_cs_decoder *dec, VkPhysicalDeviceVulkan14Features *val)
 {
-   vn_decode_bytes(dec, &val->globalPriorityQuery, sizeof(val->globalPriorityQuery));
-   vn_decode_bytes(dec, &val->shaderSubgroupRotate, sizeof(val->shaderSubgroupRotate));
-   vn_decode_bytes(dec, &val->shaderSubgroupRotateClustered, sizeof(val->shaderSubgroupRotateClustered));
-   vn_decode_bytes(dec, &val->shaderFloatControls2, sizeof(val->shaderFloatControls2));
-   vn_decode_bytes(dec, &val->shaderExpectAssume, sizeof(val->shaderExpectAssume));
-   vn_decode_bytes(dec, &val->rectangularLines, sizeof(val->rectangularLines));
-   vn_decode_bytes(dec, &val->bresenhamLines, sizeof(val->bresenhamLines));
-   vn_decode_bytes(dec, &val->smoothLines, sizeof(val->smoothLines));
-   vn_decode_bytes(dec, &val->stippledRectangularLines, sizeof(val->stippledRectangularLines));
-   vn_decode_bytes(dec, &val->stippledBresenhamLines, sizeof(val->stippledBresenhamLines));
-   vn_decode_bytes(dec, &val->stippledSmoothLines, sizeof(val->stippledSmoothLines));
-   vn_decode_bytes(dec, &val->vertexAttributeInstanceRateDivisor, sizeof(val->vertexAttributeInstanceRateDivisor));
-   vn_decode_bytes(dec, &val->vertexAttributeInstanceRateZeroDivisor, sizeof(val->vertexAttributeInstanceRateZeroDivisor));
-   vn_decode_bytes(dec, &val->indexTypeUint8, sizeof(val->indexTypeUint8));
-   vn_decode_bytes(dec, &val->dynamicRenderingLocalRead, sizeof(val->dynamicRenderingLocalRead));
-   vn_decode_bytes(dec, &val->maintenance5, sizeof(val->maintenance5));
-   vn_decode_bytes(dec, &val->maintenance6, sizeof(val->maintenance6));
-   vn_decode_bytes(dec, &val->pipelineProtectedAccess, sizeof(val->pipelineProtectedAccess));
-   vn_decode_bytes(dec, &val->pipelineRobustness, sizeof(val->pipelineRobustness));
-   vn_decode_bytes(dec, &val->hostImageCopy, sizeof(val->hostImageCopy));
-   vn_decode_bytes(dec, &val->pushDescriptor, sizeof(val->pushDescriptor));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 84);
+      if (span) {
+         _Static_assert(sizeof(val->globalPriorityQuery) == 4, "wire size of globalPriorityQuery");
+         memcpy(&val->globalPriorityQuery, span + 0, 4);
+         _Static_assert(sizeof(val->shaderSubgroupRotate) == 4, "wire size of shaderSubgroupRotate");
+         memcpy(&val->shaderSubgroupRotate, span + 4, 4);
+         _Static_assert(sizeof(val->shaderSubgroupRotateClustered) == 4, "wire size of shaderSubgroupRotateClustered");
+         memcpy(&val->shaderSubgroupRotateClustered, span + 8, 4);
+         _Static_assert(sizeof(val->shaderFloatControls2) == 4, "wire size of shaderFloatControls2");
+         memcpy(&val->shaderFloatControls2, span + 12, 4);
+         _Static_assert(sizeof(val->shaderExpectAssume) == 4, "wire size of shaderExpectAssume");
+         memcpy(&val->shaderExpectAssume, span + 16, 4);
+         _Static_assert(sizeof(val->rectangularLines) == 4, "wire size of rectangularLines");
+         memcpy(&val->rectangularLines, span + 20, 4);
+         _Static_assert(sizeof(val->bresenhamLines) == 4, "wire size of bresenhamLines");
+         memcpy(&val->bresenhamLines, span + 24, 4);
+         _Static_assert(sizeof(val->smoothLines) == 4, "wire size of smoothLines");
+         memcpy(&val->smoothLines, span + 28, 4);
+         _Static_assert(sizeof(val->stippledRectangularLines) == 4, "wire size of stippledRectangularLines");
+         memcpy(&val->stippledRectangularLines, span + 32, 4);
+         _Static_assert(sizeof(val->stippledBresenhamLines) == 4, "wire size of stippledBresenhamLines");
+         memcpy(&val->stippledBresenhamLines, span + 36, 4);
+         _Static_assert(sizeof(val->stippledSmoothLines) == 4, "wire size of stippledSmoothLines");
+         memcpy(&val->stippledSmoothLines, span + 40, 4);
+         _Static_assert(sizeof(val->vertexAttributeInstanceRateDivisor) == 4, "wire size of vertexAttributeInstanceRateDivisor");
+         memcpy(&val->vertexAttributeInstanceRateDivisor, span + 44, 4);
+         _Static_assert(sizeof(val->vertexAttributeInstanceRateZeroDivisor) == 4, "wire size of vertexAttributeInstanceRateZeroDivisor");
+         memcpy(&val->vertexAttributeInstanceRateZeroDivisor, span + 48, 4);
+         _Static_assert(sizeof(val->indexTypeUint8) == 4, "wire size of indexTypeUint8");
+         memcpy(&val->indexTypeUint8, span + 52, 4);
+         _Static_assert(sizeof(val->dynamicRenderingLocalRead) == 4, "wire size of dynamicRenderingLocalRead");
+         memcpy(&val->dynamicRenderingLocalRead, span + 56, 4);
+         _Static_assert(sizeof(val->maintenance5) == 4, "wire size of maintenance5");
+         memcpy(&val->maintenance5, span + 60, 4);
+         _Static_assert(sizeof(val->maintenance6) == 4, "wire size of maintenance6");
+         memcpy(&val->maintenance6, span + 64, 4);
+         _Static_assert(sizeof(val->pipelineProtectedAccess) == 4, "wire size of pipelineProtectedAccess");
+         memcpy(&val->pipelineProtectedAccess, span + 68, 4);
+         _Static_assert(sizeof(val->pipelineRobustness) == 4, "wire size of pipelineRobustness");
+         memcpy(&val->pipelineRobustness, span + 72, 4);
+         _Static_assert(sizeof(val->hostImageCopy) == 4, "wire size of hostImageCopy");
+         memcpy(&val->hostImageCopy, span + 76, 4);
+         _Static_assert(sizeof(val->pushDescriptor) == 4, "wire size of pushDescriptor");
+         memcpy(&val->pushDescriptor, span + 80, 4);
+      } else {
+         memset(&val->globalPriorityQuery, 0, sizeof(val->globalPriorityQuery));
+         memset(&val->shaderSubgroupRotate, 0, sizeof(val->shaderSubgroupRotate));
+         memset(&val->shaderSubgroupRotateClustered, 0, sizeof(val->shaderSubgroupRotateClustered));
+         memset(&val->shaderFloatControls2, 0, sizeof(val->shaderFloatControls2));
+         memset(&val->shaderExpectAssume, 0, sizeof(val->shaderExpectAssume));
+         memset(&val->rectangularLines, 0, sizeof(val->rectangularLines));
+         memset(&val->bresenhamLines, 0, sizeof(val->bresenhamLines));
+         memset(&val->smoothLines, 0, sizeof(val->smoothLines));
+         memset(&val->stippledRectangularLines, 0, sizeof(val->stippledRectangularLines));
+         memset(&val->stippledBresenhamLines, 0, sizeof(val->stippledBresenhamLines));
+         memset(&val->stippledSmoothLines, 0, sizeof(val->stippledSmoothLines));
+         memset(&val->vertexAttributeInstanceRateDivisor, 0, sizeof(val->vertexAttributeInstanceRateDivisor));
+         memset(&val->vertexAttributeInstanceRateZeroDivisor, 0, sizeof(val->vertexAttributeInstanceRateZeroDivisor));
+         memset(&val->indexTypeUint8, 0, sizeof(val->indexTypeUint8));
+         memset(&val->dynamicRenderingLocalRead, 0, sizeof(val->dynamicRenderingLocalRead));
+         memset(&val->maintenance5, 0, sizeof(val->maintenance5));
+         memset(&val->maintenance6, 0, sizeof(val->maintenance6));
+         memset(&val->pipelineProtectedAccess, 0, sizeof(val->pipelineProtectedAccess));
+         memset(&val->pipelineRobustness, 0, sizeof(val->pipelineRobustness));
+         memset(&val->hostImageCopy, 0, sizeof(val->hostImageCopy));
+         memset(&val->pushDescriptor, 0, sizeof(val->pushDescriptor));
+      }
+   }
 }
 
 void
@@ -8827,9 +11619,22 @@ vn_decode_VkPhysicalDeviceVulkan14Features(struct vn_cs_decoder *dec, VkPhysical
 void
 vn_decode_VkPhysicalDeviceVulkanMemoryModelFeatures_self(struct vn_cs_decoder *dec, VkPhysicalDeviceVulkanMemoryModelFeatures *val)
 {
-   vn_decode_bytes(dec, &val->vulkanMemoryModel, sizeof(val->vulkanMemoryModel));
-   vn_decode_bytes(dec, &val->vulkanMemoryModelDeviceScope, sizeof(val->vulkanMemoryModelDeviceScope));
-   vn_decode_bytes(dec, &val->vulkanMemoryModelAvailabilityVisibilityChains, sizeof(val->vulkanMemoryModelAvailabilityVisibilityChains));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         _Static_assert(sizeof(val->vulkanMemoryModel) == 4, "wire size of vulkanMemoryModel");
+         memcpy(&val->vulkanMemoryModel, span + 0, 4);
+         _Static_assert(sizeof(val->vulkanMemoryModelDeviceScope) == 4, "wire size of vulkanMemoryModelDeviceScope");
+         memcpy(&val->vulkanMemoryModelDeviceScope, span + 4, 4);
+         _Static_assert(sizeof(val->vulkanMemoryModelAvailabilityVisibilityChains) == 4, "wire size of vulkanMemoryModelAvailabilityVisibilityChains");
+         memcpy(&val->vulkanMemoryModelAvailabilityVisibilityChains, span + 8, 4);
+      } else {
+         memset(&val->vulkanMemoryModel, 0, sizeof(val->vulkanMemoryModel));
+         memset(&val->vulkanMemoryModelDeviceScope, 0, sizeof(val->vulkanMemoryModelDeviceScope));
+         memset(&val->vulkanMemoryModelAvailabilityVisibilityChains, 0, sizeof(val->vulkanMemoryModelAvailabilityVisibilityChains));
+      }
+   }
 }
 
 void
@@ -8847,10 +11652,25 @@ vn_decode_VkPhysicalDeviceVulkanMemoryModelFeatures(struct vn_cs_decoder *dec, V
 void
 vn_decode_VkPhysicalDeviceWorkgroupMemoryExplicitLayoutFeaturesKHR_self(struct vn_cs_decoder *dec, VkPhysicalDeviceWorkgroupMemoryExplicitLayoutFeaturesKHR *val)
 {
-   vn_decode_bytes(dec, &val->workgroupMemoryExplicitLayout, sizeof(val->workgroupMemoryExplicitLayout));
-   vn_decode_bytes(dec, &val->workgroupMemoryExplicitLayoutScalarBlockLayout, sizeof(val->workgroupMemoryExplicitLayoutScalarBlockLayout));
-   vn_decode_bytes(dec, &val->workgroupMemoryExplicitLayout8BitAccess, sizeof(val->workgroupMemoryExplicitLayout8BitAccess));
-   vn_decode_bytes(dec, &val->workgroupMemoryExplicitLayout16BitAccess, sizeof(val->workgroupMemoryExplicitLayout16BitAccess));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+      if (span) {
+         _Static_assert(sizeof(val->workgroupMemoryExplicitLayout) == 4, "wire size of workgroupMemoryExplicitLayout");
+         memcpy(&val->workgroupMemoryExplicitLayout, span + 0, 4);
+         _Static_assert(sizeof(val->workgroupMemoryExplicitLayoutScalarBlockLayout) == 4, "wire size of workgroupMemoryExplicitLayoutScalarBlockLayout");
+         memcpy(&val->workgroupMemoryExplicitLayoutScalarBlockLayout, span + 4, 4);
+         _Static_assert(sizeof(val->workgroupMemoryExplicitLayout8BitAccess) == 4, "wire size of workgroupMemoryExplicitLayout8BitAccess");
+         memcpy(&val->workgroupMemoryExplicitLayout8BitAccess, span + 8, 4);
+         _Static_assert(sizeof(val->workgroupMemoryExplicitLayout16BitAccess) == 4, "wire size of workgroupMemoryExplicitLayout16BitAccess");
+         memcpy(&val->workgroupMemoryExplicitLayout16BitAccess, span + 12, 4);
+      } else {
+         memset(&val->workgroupMemoryExplicitLayout, 0, sizeof(val->workgroupMemoryExplicitLayout));
+         memset(&val->workgroupMemoryExplicitLayoutScalarBlockLayout, 0, sizeof(val->workgroupMemoryExplicitLayoutScalarBlockLayout));
+         memset(&val->workgroupMemoryExplicitLayout8BitAccess, 0, sizeof(val->workgroupMemoryExplicitLayout8BitAccess));
+         memset(&val->workgroupMemoryExplicitLayout16BitAccess, 0, sizeof(val->workgroupMemoryExplicitLayout16BitAccess));
+      }
+   }
 }
 
 void
@@ -8943,8 +11763,8 @@ vn_decode_VkPipelineBinaryInfoKHR_self(struct vn_cs_decoder *dec, VkPipelineBina
    vn_decode_bytes(dec, &val->binaryCount, sizeof(val->binaryCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
-      if (n && n != (uint64_t)(val->binaryCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->binaryCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->binaryCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkPipelineBinaryKHR *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -8994,9 +11814,22 @@ vn_decode_VkPipelineCacheCreateInfo(struct vn_cs_decoder *dec, VkPipelineCacheCr
 void
 vn_decode_VkPipelineColorBlendAdvancedStateCreateInfoEXT_self(struct vn_cs_decoder *dec, VkPipelineColorBlendAdvancedStateCreateInfoEXT *val)
 {
-   vn_decode_bytes(dec, &val->srcPremultiplied, sizeof(val->srcPremultiplied));
-   vn_decode_bytes(dec, &val->dstPremultiplied, sizeof(val->dstPremultiplied));
-   vn_decode_bytes(dec, &val->blendOverlap, sizeof(val->blendOverlap));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         _Static_assert(sizeof(val->srcPremultiplied) == 4, "wire size of srcPremultiplied");
+         memcpy(&val->srcPremultiplied, span + 0, 4);
+         _Static_assert(sizeof(val->dstPremultiplied) == 4, "wire size of dstPremultiplied");
+         memcpy(&val->dstPremultiplied, span + 4, 4);
+         _Static_assert(sizeof(val->blendOverlap) == 4, "wire size of blendOverlap");
+         memcpy(&val->blendOverlap, span + 8, 4);
+      } else {
+         memset(&val->srcPremultiplied, 0, sizeof(val->srcPremultiplied));
+         memset(&val->dstPremultiplied, 0, sizeof(val->dstPremultiplied));
+         memset(&val->blendOverlap, 0, sizeof(val->blendOverlap));
+      }
+   }
 }
 
 void
@@ -9014,23 +11847,61 @@ vn_decode_VkPipelineColorBlendAdvancedStateCreateInfoEXT(struct vn_cs_decoder *d
 void
 vn_decode_VkPipelineColorBlendAttachmentState(struct vn_cs_decoder *dec, VkPipelineColorBlendAttachmentState *val)
 {
-   vn_decode_bytes(dec, &val->blendEnable, sizeof(val->blendEnable));
-   vn_decode_bytes(dec, &val->srcColorBlendFactor, sizeof(val->srcColorBlendFactor));
-   vn_decode_bytes(dec, &val->dstColorBlendFactor, sizeof(val->dstColorBlendFactor));
-   vn_decode_bytes(dec, &val->colorBlendOp, sizeof(val->colorBlendOp));
-   vn_decode_bytes(dec, &val->srcAlphaBlendFactor, sizeof(val->srcAlphaBlendFactor));
-   vn_decode_bytes(dec, &val->dstAlphaBlendFactor, sizeof(val->dstAlphaBlendFactor));
-   vn_decode_bytes(dec, &val->alphaBlendOp, sizeof(val->alphaBlendOp));
-   vn_decode_bytes(dec, &val->colorWriteMask, sizeof(val->colorWriteMask));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 32);
+      if (span) {
+         _Static_assert(sizeof(val->blendEnable) == 4, "wire size of blendEnable");
+         memcpy(&val->blendEnable, span + 0, 4);
+         _Static_assert(sizeof(val->srcColorBlendFactor) == 4, "wire size of srcColorBlendFactor");
+         memcpy(&val->srcColorBlendFactor, span + 4, 4);
+         _Static_assert(sizeof(val->dstColorBlendFactor) == 4, "wire size of dstColorBlendFactor");
+         memcpy(&val->dstColorBlendFactor, span + 8, 4);
+         _Static_assert(sizeof(val->colorBlendOp) == 4, "wire size of colorBlendOp");
+         memcpy(&val->colorBlendOp, span + 12, 4);
+         _Static_assert(sizeof(val->srcAlphaBlendFactor) == 4, "wire size of srcAlphaBlendFactor");
+         memcpy(&val->srcAlphaBlendFactor, span + 16, 4);
+         _Static_assert(sizeof(val->dstAlphaBlendFactor) == 4, "wire size of dstAlphaBlendFactor");
+         memcpy(&val->dstAlphaBlendFactor, span + 20, 4);
+         _Static_assert(sizeof(val->alphaBlendOp) == 4, "wire size of alphaBlendOp");
+         memcpy(&val->alphaBlendOp, span + 24, 4);
+         _Static_assert(sizeof(val->colorWriteMask) == 4, "wire size of colorWriteMask");
+         memcpy(&val->colorWriteMask, span + 28, 4);
+      } else {
+         memset(&val->blendEnable, 0, sizeof(val->blendEnable));
+         memset(&val->srcColorBlendFactor, 0, sizeof(val->srcColorBlendFactor));
+         memset(&val->dstColorBlendFactor, 0, sizeof(val->dstColorBlendFactor));
+         memset(&val->colorBlendOp, 0, sizeof(val->colorBlendOp));
+         memset(&val->srcAlphaBlendFactor, 0, sizeof(val->srcAlphaBlendFactor));
+         memset(&val->dstAlphaBlendFactor, 0, sizeof(val->dstAlphaBlendFactor));
+         memset(&val->alphaBlendOp, 0, sizeof(val->alphaBlendOp));
+         memset(&val->colorWriteMask, 0, sizeof(val->colorWriteMask));
+      }
+   }
 }
 
 void
 vn_decode_VkPipelineColorBlendStateCreateInfo_self(struct vn_cs_decoder *dec, VkPipelineColorBlendStateCreateInfo *val)
 {
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
-   vn_decode_bytes(dec, &val->logicOpEnable, sizeof(val->logicOpEnable));
-   vn_decode_bytes(dec, &val->logicOp, sizeof(val->logicOp));
-   vn_decode_bytes(dec, &val->attachmentCount, sizeof(val->attachmentCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+      if (span) {
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 0, 4);
+         _Static_assert(sizeof(val->logicOpEnable) == 4, "wire size of logicOpEnable");
+         memcpy(&val->logicOpEnable, span + 4, 4);
+         _Static_assert(sizeof(val->logicOp) == 4, "wire size of logicOp");
+         memcpy(&val->logicOp, span + 8, 4);
+         _Static_assert(sizeof(val->attachmentCount) == 4, "wire size of attachmentCount");
+         memcpy(&val->attachmentCount, span + 12, 4);
+      } else {
+         memset(&val->flags, 0, sizeof(val->flags));
+         memset(&val->logicOpEnable, 0, sizeof(val->logicOpEnable));
+         memset(&val->logicOp, 0, sizeof(val->logicOp));
+         memset(&val->attachmentCount, 0, sizeof(val->attachmentCount));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->attachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
@@ -9065,8 +11936,8 @@ vn_decode_VkPipelineColorWriteCreateInfoEXT_self(struct vn_cs_decoder *dec, VkPi
    vn_decode_bytes(dec, &val->attachmentCount, sizeof(val->attachmentCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->attachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->attachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->attachmentCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkBool32 *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -9108,10 +11979,25 @@ vn_decode_VkPipelineCompilerControlCreateInfoAMD(struct vn_cs_decoder *dec, VkPi
 void
 vn_decode_VkPipelineCoverageModulationStateCreateInfoNV_self(struct vn_cs_decoder *dec, VkPipelineCoverageModulationStateCreateInfoNV *val)
 {
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
-   vn_decode_bytes(dec, &val->coverageModulationMode, sizeof(val->coverageModulationMode));
-   vn_decode_bytes(dec, &val->coverageModulationTableEnable, sizeof(val->coverageModulationTableEnable));
-   vn_decode_bytes(dec, &val->coverageModulationTableCount, sizeof(val->coverageModulationTableCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+      if (span) {
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 0, 4);
+         _Static_assert(sizeof(val->coverageModulationMode) == 4, "wire size of coverageModulationMode");
+         memcpy(&val->coverageModulationMode, span + 4, 4);
+         _Static_assert(sizeof(val->coverageModulationTableEnable) == 4, "wire size of coverageModulationTableEnable");
+         memcpy(&val->coverageModulationTableEnable, span + 8, 4);
+         _Static_assert(sizeof(val->coverageModulationTableCount) == 4, "wire size of coverageModulationTableCount");
+         memcpy(&val->coverageModulationTableCount, span + 12, 4);
+      } else {
+         memset(&val->flags, 0, sizeof(val->flags));
+         memset(&val->coverageModulationMode, 0, sizeof(val->coverageModulationMode));
+         memset(&val->coverageModulationTableEnable, 0, sizeof(val->coverageModulationTableEnable));
+         memset(&val->coverageModulationTableCount, 0, sizeof(val->coverageModulationTableCount));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->coverageModulationTableCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
@@ -9138,8 +12024,19 @@ vn_decode_VkPipelineCoverageModulationStateCreateInfoNV(struct vn_cs_decoder *de
 void
 vn_decode_VkPipelineCoverageReductionStateCreateInfoNV_self(struct vn_cs_decoder *dec, VkPipelineCoverageReductionStateCreateInfoNV *val)
 {
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
-   vn_decode_bytes(dec, &val->coverageReductionMode, sizeof(val->coverageReductionMode));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 0, 4);
+         _Static_assert(sizeof(val->coverageReductionMode) == 4, "wire size of coverageReductionMode");
+         memcpy(&val->coverageReductionMode, span + 4, 4);
+      } else {
+         memset(&val->flags, 0, sizeof(val->flags));
+         memset(&val->coverageReductionMode, 0, sizeof(val->coverageReductionMode));
+      }
+   }
 }
 
 void
@@ -9157,9 +12054,22 @@ vn_decode_VkPipelineCoverageReductionStateCreateInfoNV(struct vn_cs_decoder *dec
 void
 vn_decode_VkPipelineCoverageToColorStateCreateInfoNV_self(struct vn_cs_decoder *dec, VkPipelineCoverageToColorStateCreateInfoNV *val)
 {
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
-   vn_decode_bytes(dec, &val->coverageToColorEnable, sizeof(val->coverageToColorEnable));
-   vn_decode_bytes(dec, &val->coverageToColorLocation, sizeof(val->coverageToColorLocation));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 0, 4);
+         _Static_assert(sizeof(val->coverageToColorEnable) == 4, "wire size of coverageToColorEnable");
+         memcpy(&val->coverageToColorEnable, span + 4, 4);
+         _Static_assert(sizeof(val->coverageToColorLocation) == 4, "wire size of coverageToColorLocation");
+         memcpy(&val->coverageToColorLocation, span + 8, 4);
+      } else {
+         memset(&val->flags, 0, sizeof(val->flags));
+         memset(&val->coverageToColorEnable, 0, sizeof(val->coverageToColorEnable));
+         memset(&val->coverageToColorLocation, 0, sizeof(val->coverageToColorLocation));
+      }
+   }
 }
 
 void
@@ -9195,8 +12105,19 @@ vn_decode_VkPipelineCreateFlags2CreateInfo(struct vn_cs_decoder *dec, VkPipeline
 void
 vn_decode_VkPipelineCreationFeedback(struct vn_cs_decoder *dec, VkPipelineCreationFeedback *val)
 {
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
-   vn_decode_bytes(dec, &val->duration, sizeof(val->duration));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 0, 4);
+         _Static_assert(sizeof(val->duration) == 8, "wire size of duration");
+         memcpy(&val->duration, span + 4, 8);
+      } else {
+         memset(&val->flags, 0, sizeof(val->flags));
+         memset(&val->duration, 0, sizeof(val->duration));
+      }
+   }
 }
 
 void
@@ -9214,8 +12135,8 @@ vn_decode_VkPipelineCreationFeedbackCreateInfo_self(struct vn_cs_decoder *dec, V
    vn_decode_bytes(dec, &val->pipelineStageCreationFeedbackCount, sizeof(val->pipelineStageCreationFeedbackCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->pipelineStageCreationFeedbackCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->pipelineStageCreationFeedbackCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->pipelineStageCreationFeedbackCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkPipelineCreationFeedback *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -9240,16 +12161,43 @@ vn_decode_VkPipelineCreationFeedbackCreateInfo(struct vn_cs_decoder *dec, VkPipe
 void
 vn_decode_VkPipelineDepthStencilStateCreateInfo_self(struct vn_cs_decoder *dec, VkPipelineDepthStencilStateCreateInfo *val)
 {
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
-   vn_decode_bytes(dec, &val->depthTestEnable, sizeof(val->depthTestEnable));
-   vn_decode_bytes(dec, &val->depthWriteEnable, sizeof(val->depthWriteEnable));
-   vn_decode_bytes(dec, &val->depthCompareOp, sizeof(val->depthCompareOp));
-   vn_decode_bytes(dec, &val->depthBoundsTestEnable, sizeof(val->depthBoundsTestEnable));
-   vn_decode_bytes(dec, &val->stencilTestEnable, sizeof(val->stencilTestEnable));
-   vn_decode_VkStencilOpState(dec, &val->front);
-   vn_decode_VkStencilOpState(dec, &val->back);
-   vn_decode_bytes(dec, &val->minDepthBounds, sizeof(val->minDepthBounds));
-   vn_decode_bytes(dec, &val->maxDepthBounds, sizeof(val->maxDepthBounds));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 88);
+      if (span) {
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 0, 4);
+         _Static_assert(sizeof(val->depthTestEnable) == 4, "wire size of depthTestEnable");
+         memcpy(&val->depthTestEnable, span + 4, 4);
+         _Static_assert(sizeof(val->depthWriteEnable) == 4, "wire size of depthWriteEnable");
+         memcpy(&val->depthWriteEnable, span + 8, 4);
+         _Static_assert(sizeof(val->depthCompareOp) == 4, "wire size of depthCompareOp");
+         memcpy(&val->depthCompareOp, span + 12, 4);
+         _Static_assert(sizeof(val->depthBoundsTestEnable) == 4, "wire size of depthBoundsTestEnable");
+         memcpy(&val->depthBoundsTestEnable, span + 16, 4);
+         _Static_assert(sizeof(val->stencilTestEnable) == 4, "wire size of stencilTestEnable");
+         memcpy(&val->stencilTestEnable, span + 20, 4);
+         _Static_assert(sizeof(val->front) == 28, "wire size of front");
+         memcpy(&val->front, span + 24, 28);
+         _Static_assert(sizeof(val->back) == 28, "wire size of back");
+         memcpy(&val->back, span + 52, 28);
+         _Static_assert(sizeof(val->minDepthBounds) == 4, "wire size of minDepthBounds");
+         memcpy(&val->minDepthBounds, span + 80, 4);
+         _Static_assert(sizeof(val->maxDepthBounds) == 4, "wire size of maxDepthBounds");
+         memcpy(&val->maxDepthBounds, span + 84, 4);
+      } else {
+         memset(&val->flags, 0, sizeof(val->flags));
+         memset(&val->depthTestEnable, 0, sizeof(val->depthTestEnable));
+         memset(&val->depthWriteEnable, 0, sizeof(val->depthWriteEnable));
+         memset(&val->depthCompareOp, 0, sizeof(val->depthCompareOp));
+         memset(&val->depthBoundsTestEnable, 0, sizeof(val->depthBoundsTestEnable));
+         memset(&val->stencilTestEnable, 0, sizeof(val->stencilTestEnable));
+         memset(&val->front, 0, sizeof(val->front));
+         memset(&val->back, 0, sizeof(val->back));
+         memset(&val->minDepthBounds, 0, sizeof(val->minDepthBounds));
+         memset(&val->maxDepthBounds, 0, sizeof(val->maxDepthBounds));
+      }
+   }
 }
 
 void
@@ -9267,9 +12215,22 @@ vn_decode_VkPipelineDepthStencilStateCreateInfo(struct vn_cs_decoder *dec, VkPip
 void
 vn_decode_VkPipelineDiscardRectangleStateCreateInfoEXT_self(struct vn_cs_decoder *dec, VkPipelineDiscardRectangleStateCreateInfoEXT *val)
 {
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
-   vn_decode_bytes(dec, &val->discardRectangleMode, sizeof(val->discardRectangleMode));
-   vn_decode_bytes(dec, &val->discardRectangleCount, sizeof(val->discardRectangleCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 0, 4);
+         _Static_assert(sizeof(val->discardRectangleMode) == 4, "wire size of discardRectangleMode");
+         memcpy(&val->discardRectangleMode, span + 4, 4);
+         _Static_assert(sizeof(val->discardRectangleCount) == 4, "wire size of discardRectangleCount");
+         memcpy(&val->discardRectangleCount, span + 8, 4);
+      } else {
+         memset(&val->flags, 0, sizeof(val->flags));
+         memset(&val->discardRectangleMode, 0, sizeof(val->discardRectangleMode));
+         memset(&val->discardRectangleCount, 0, sizeof(val->discardRectangleCount));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->discardRectangleCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
@@ -9298,12 +12259,23 @@ vn_decode_VkPipelineDiscardRectangleStateCreateInfoEXT(struct vn_cs_decoder *dec
 void
 vn_decode_VkPipelineDynamicStateCreateInfo_self(struct vn_cs_decoder *dec, VkPipelineDynamicStateCreateInfo *val)
 {
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
-   vn_decode_bytes(dec, &val->dynamicStateCount, sizeof(val->dynamicStateCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 0, 4);
+         _Static_assert(sizeof(val->dynamicStateCount) == 4, "wire size of dynamicStateCount");
+         memcpy(&val->dynamicStateCount, span + 4, 4);
+      } else {
+         memset(&val->flags, 0, sizeof(val->flags));
+         memset(&val->dynamicStateCount, 0, sizeof(val->dynamicStateCount));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->dynamicStateCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->dynamicStateCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->dynamicStateCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkDynamicState *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -9327,8 +12299,19 @@ vn_decode_VkPipelineDynamicStateCreateInfo(struct vn_cs_decoder *dec, VkPipeline
 void
 vn_decode_VkPipelineFragmentShadingRateEnumStateCreateInfoNV_self(struct vn_cs_decoder *dec, VkPipelineFragmentShadingRateEnumStateCreateInfoNV *val)
 {
-   vn_decode_bytes(dec, &val->shadingRateType, sizeof(val->shadingRateType));
-   vn_decode_bytes(dec, &val->shadingRate, sizeof(val->shadingRate));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->shadingRateType) == 4, "wire size of shadingRateType");
+         memcpy(&val->shadingRateType, span + 0, 4);
+         _Static_assert(sizeof(val->shadingRate) == 4, "wire size of shadingRate");
+         memcpy(&val->shadingRate, span + 4, 4);
+      } else {
+         memset(&val->shadingRateType, 0, sizeof(val->shadingRateType));
+         memset(&val->shadingRate, 0, sizeof(val->shadingRate));
+      }
+   }
    if (vn_decode_array_size_expect(dec, 2)) {
       vn_decode_bytes(dec, val->combinerOps, sizeof(val->combinerOps));
    }
@@ -9370,9 +12353,22 @@ vn_decode_VkPipelineFragmentShadingRateStateCreateInfoKHR(struct vn_cs_decoder *
 void
 vn_decode_VkPipelineInputAssemblyStateCreateInfo_self(struct vn_cs_decoder *dec, VkPipelineInputAssemblyStateCreateInfo *val)
 {
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
-   vn_decode_bytes(dec, &val->topology, sizeof(val->topology));
-   vn_decode_bytes(dec, &val->primitiveRestartEnable, sizeof(val->primitiveRestartEnable));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 0, 4);
+         _Static_assert(sizeof(val->topology) == 4, "wire size of topology");
+         memcpy(&val->topology, span + 4, 4);
+         _Static_assert(sizeof(val->primitiveRestartEnable) == 4, "wire size of primitiveRestartEnable");
+         memcpy(&val->primitiveRestartEnable, span + 8, 4);
+      } else {
+         memset(&val->flags, 0, sizeof(val->flags));
+         memset(&val->topology, 0, sizeof(val->topology));
+         memset(&val->primitiveRestartEnable, 0, sizeof(val->primitiveRestartEnable));
+      }
+   }
 }
 
 void
@@ -9390,12 +12386,23 @@ vn_decode_VkPipelineInputAssemblyStateCreateInfo(struct vn_cs_decoder *dec, VkPi
 void
 vn_decode_VkPipelineLayoutCreateInfo_self(struct vn_cs_decoder *dec, VkPipelineLayoutCreateInfo *val)
 {
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
-   vn_decode_bytes(dec, &val->setLayoutCount, sizeof(val->setLayoutCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 0, 4);
+         _Static_assert(sizeof(val->setLayoutCount) == 4, "wire size of setLayoutCount");
+         memcpy(&val->setLayoutCount, span + 4, 4);
+      } else {
+         memset(&val->flags, 0, sizeof(val->flags));
+         memset(&val->setLayoutCount, 0, sizeof(val->setLayoutCount));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
-      if (n && n != (uint64_t)(val->setLayoutCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->setLayoutCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->setLayoutCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkDescriptorSetLayout *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -9406,8 +12413,8 @@ vn_decode_VkPipelineLayoutCreateInfo_self(struct vn_cs_decoder *dec, VkPipelineL
    vn_decode_bytes(dec, &val->pushConstantRangeCount, sizeof(val->pushConstantRangeCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->pushConstantRangeCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->pushConstantRangeCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->pushConstantRangeCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkPushConstantRange *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -9436,8 +12443,8 @@ vn_decode_VkPipelineLibraryCreateInfoKHR_self(struct vn_cs_decoder *dec, VkPipel
    vn_decode_bytes(dec, &val->libraryCount, sizeof(val->libraryCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
-      if (n && n != (uint64_t)(val->libraryCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->libraryCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->libraryCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkPipeline *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -9462,10 +12469,25 @@ vn_decode_VkPipelineLibraryCreateInfoKHR(struct vn_cs_decoder *dec, VkPipelineLi
 void
 vn_decode_VkPipelineMultisampleStateCreateInfo_self(struct vn_cs_decoder *dec, VkPipelineMultisampleStateCreateInfo *val)
 {
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
-   vn_decode_bytes(dec, &val->rasterizationSamples, sizeof(val->rasterizationSamples));
-   vn_decode_bytes(dec, &val->sampleShadingEnable, sizeof(val->sampleShadingEnable));
-   vn_decode_bytes(dec, &val->minSampleShading, sizeof(val->minSampleShading));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+      if (span) {
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 0, 4);
+         _Static_assert(sizeof(val->rasterizationSamples) == 4, "wire size of rasterizationSamples");
+         memcpy(&val->rasterizationSamples, span + 4, 4);
+         _Static_assert(sizeof(val->sampleShadingEnable) == 4, "wire size of sampleShadingEnable");
+         memcpy(&val->sampleShadingEnable, span + 8, 4);
+         _Static_assert(sizeof(val->minSampleShading) == 4, "wire size of minSampleShading");
+         memcpy(&val->minSampleShading, span + 12, 4);
+      } else {
+         memset(&val->flags, 0, sizeof(val->flags));
+         memset(&val->rasterizationSamples, 0, sizeof(val->rasterizationSamples));
+         memset(&val->sampleShadingEnable, 0, sizeof(val->sampleShadingEnable));
+         memset(&val->minSampleShading, 0, sizeof(val->minSampleShading));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)((val->rasterizationSamples + 31) / 32)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
@@ -9475,8 +12497,19 @@ vn_decode_VkPipelineMultisampleStateCreateInfo_self(struct vn_cs_decoder *dec, V
       }
       val->pSampleMask = a;
    }
-   vn_decode_bytes(dec, &val->alphaToCoverageEnable, sizeof(val->alphaToCoverageEnable));
-   vn_decode_bytes(dec, &val->alphaToOneEnable, sizeof(val->alphaToOneEnable));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->alphaToCoverageEnable) == 4, "wire size of alphaToCoverageEnable");
+         memcpy(&val->alphaToCoverageEnable, span + 0, 4);
+         _Static_assert(sizeof(val->alphaToOneEnable) == 4, "wire size of alphaToOneEnable");
+         memcpy(&val->alphaToOneEnable, span + 4, 4);
+      } else {
+         memset(&val->alphaToCoverageEnable, 0, sizeof(val->alphaToCoverageEnable));
+         memset(&val->alphaToOneEnable, 0, sizeof(val->alphaToOneEnable));
+      }
+   }
 }
 
 void
@@ -9494,9 +12527,22 @@ vn_decode_VkPipelineMultisampleStateCreateInfo(struct vn_cs_decoder *dec, VkPipe
 void
 vn_decode_VkPipelineRasterizationConservativeStateCreateInfoEXT_self(struct vn_cs_decoder *dec, VkPipelineRasterizationConservativeStateCreateInfoEXT *val)
 {
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
-   vn_decode_bytes(dec, &val->conservativeRasterizationMode, sizeof(val->conservativeRasterizationMode));
-   vn_decode_bytes(dec, &val->extraPrimitiveOverestimationSize, sizeof(val->extraPrimitiveOverestimationSize));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 0, 4);
+         _Static_assert(sizeof(val->conservativeRasterizationMode) == 4, "wire size of conservativeRasterizationMode");
+         memcpy(&val->conservativeRasterizationMode, span + 4, 4);
+         _Static_assert(sizeof(val->extraPrimitiveOverestimationSize) == 4, "wire size of extraPrimitiveOverestimationSize");
+         memcpy(&val->extraPrimitiveOverestimationSize, span + 8, 4);
+      } else {
+         memset(&val->flags, 0, sizeof(val->flags));
+         memset(&val->conservativeRasterizationMode, 0, sizeof(val->conservativeRasterizationMode));
+         memset(&val->extraPrimitiveOverestimationSize, 0, sizeof(val->extraPrimitiveOverestimationSize));
+      }
+   }
 }
 
 void
@@ -9514,8 +12560,19 @@ vn_decode_VkPipelineRasterizationConservativeStateCreateInfoEXT(struct vn_cs_dec
 void
 vn_decode_VkPipelineRasterizationDepthClipStateCreateInfoEXT_self(struct vn_cs_decoder *dec, VkPipelineRasterizationDepthClipStateCreateInfoEXT *val)
 {
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
-   vn_decode_bytes(dec, &val->depthClipEnable, sizeof(val->depthClipEnable));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 0, 4);
+         _Static_assert(sizeof(val->depthClipEnable) == 4, "wire size of depthClipEnable");
+         memcpy(&val->depthClipEnable, span + 4, 4);
+      } else {
+         memset(&val->flags, 0, sizeof(val->flags));
+         memset(&val->depthClipEnable, 0, sizeof(val->depthClipEnable));
+      }
+   }
 }
 
 void
@@ -9533,9 +12590,22 @@ vn_decode_VkPipelineRasterizationDepthClipStateCreateInfoEXT(struct vn_cs_decode
 void
 vn_decode_VkPipelineRasterizationLineStateCreateInfo_self(struct vn_cs_decoder *dec, VkPipelineRasterizationLineStateCreateInfo *val)
 {
-   vn_decode_bytes(dec, &val->lineRasterizationMode, sizeof(val->lineRasterizationMode));
-   vn_decode_bytes(dec, &val->stippledLineEnable, sizeof(val->stippledLineEnable));
-   vn_decode_bytes(dec, &val->lineStippleFactor, sizeof(val->lineStippleFactor));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         _Static_assert(sizeof(val->lineRasterizationMode) == 4, "wire size of lineRasterizationMode");
+         memcpy(&val->lineRasterizationMode, span + 0, 4);
+         _Static_assert(sizeof(val->stippledLineEnable) == 4, "wire size of stippledLineEnable");
+         memcpy(&val->stippledLineEnable, span + 4, 4);
+         _Static_assert(sizeof(val->lineStippleFactor) == 4, "wire size of lineStippleFactor");
+         memcpy(&val->lineStippleFactor, span + 8, 4);
+      } else {
+         memset(&val->lineRasterizationMode, 0, sizeof(val->lineRasterizationMode));
+         memset(&val->stippledLineEnable, 0, sizeof(val->stippledLineEnable));
+         memset(&val->lineStippleFactor, 0, sizeof(val->lineStippleFactor));
+      }
+   }
    vn_decode_bytes(dec, &val->lineStipplePattern, sizeof(val->lineStipplePattern));
 }
 
@@ -9572,17 +12642,46 @@ vn_decode_VkPipelineRasterizationProvokingVertexStateCreateInfoEXT(struct vn_cs_
 void
 vn_decode_VkPipelineRasterizationStateCreateInfo_self(struct vn_cs_decoder *dec, VkPipelineRasterizationStateCreateInfo *val)
 {
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
-   vn_decode_bytes(dec, &val->depthClampEnable, sizeof(val->depthClampEnable));
-   vn_decode_bytes(dec, &val->rasterizerDiscardEnable, sizeof(val->rasterizerDiscardEnable));
-   vn_decode_bytes(dec, &val->polygonMode, sizeof(val->polygonMode));
-   vn_decode_bytes(dec, &val->cullMode, sizeof(val->cullMode));
-   vn_decode_bytes(dec, &val->frontFace, sizeof(val->frontFace));
-   vn_decode_bytes(dec, &val->depthBiasEnable, sizeof(val->depthBiasEnable));
-   vn_decode_bytes(dec, &val->depthBiasConstantFactor, sizeof(val->depthBiasConstantFactor));
-   vn_decode_bytes(dec, &val->depthBiasClamp, sizeof(val->depthBiasClamp));
-   vn_decode_bytes(dec, &val->depthBiasSlopeFactor, sizeof(val->depthBiasSlopeFactor));
-   vn_decode_bytes(dec, &val->lineWidth, sizeof(val->lineWidth));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 44);
+      if (span) {
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 0, 4);
+         _Static_assert(sizeof(val->depthClampEnable) == 4, "wire size of depthClampEnable");
+         memcpy(&val->depthClampEnable, span + 4, 4);
+         _Static_assert(sizeof(val->rasterizerDiscardEnable) == 4, "wire size of rasterizerDiscardEnable");
+         memcpy(&val->rasterizerDiscardEnable, span + 8, 4);
+         _Static_assert(sizeof(val->polygonMode) == 4, "wire size of polygonMode");
+         memcpy(&val->polygonMode, span + 12, 4);
+         _Static_assert(sizeof(val->cullMode) == 4, "wire size of cullMode");
+         memcpy(&val->cullMode, span + 16, 4);
+         _Static_assert(sizeof(val->frontFace) == 4, "wire size of frontFace");
+         memcpy(&val->frontFace, span + 20, 4);
+         _Static_assert(sizeof(val->depthBiasEnable) == 4, "wire size of depthBiasEnable");
+         memcpy(&val->depthBiasEnable, span + 24, 4);
+         _Static_assert(sizeof(val->depthBiasConstantFactor) == 4, "wire size of depthBiasConstantFactor");
+         memcpy(&val->depthBiasConstantFactor, span + 28, 4);
+         _Static_assert(sizeof(val->depthBiasClamp) == 4, "wire size of depthBiasClamp");
+         memcpy(&val->depthBiasClamp, span + 32, 4);
+         _Static_assert(sizeof(val->depthBiasSlopeFactor) == 4, "wire size of depthBiasSlopeFactor");
+         memcpy(&val->depthBiasSlopeFactor, span + 36, 4);
+         _Static_assert(sizeof(val->lineWidth) == 4, "wire size of lineWidth");
+         memcpy(&val->lineWidth, span + 40, 4);
+      } else {
+         memset(&val->flags, 0, sizeof(val->flags));
+         memset(&val->depthClampEnable, 0, sizeof(val->depthClampEnable));
+         memset(&val->rasterizerDiscardEnable, 0, sizeof(val->rasterizerDiscardEnable));
+         memset(&val->polygonMode, 0, sizeof(val->polygonMode));
+         memset(&val->cullMode, 0, sizeof(val->cullMode));
+         memset(&val->frontFace, 0, sizeof(val->frontFace));
+         memset(&val->depthBiasEnable, 0, sizeof(val->depthBiasEnable));
+         memset(&val->depthBiasConstantFactor, 0, sizeof(val->depthBiasConstantFactor));
+         memset(&val->depthBiasClamp, 0, sizeof(val->depthBiasClamp));
+         memset(&val->depthBiasSlopeFactor, 0, sizeof(val->depthBiasSlopeFactor));
+         memset(&val->lineWidth, 0, sizeof(val->lineWidth));
+      }
+   }
 }
 
 void
@@ -9618,8 +12717,19 @@ vn_decode_VkPipelineRasterizationStateRasterizationOrderAMD(struct vn_cs_decoder
 void
 vn_decode_VkPipelineRasterizationStateStreamCreateInfoEXT_self(struct vn_cs_decoder *dec, VkPipelineRasterizationStateStreamCreateInfoEXT *val)
 {
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
-   vn_decode_bytes(dec, &val->rasterizationStream, sizeof(val->rasterizationStream));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 0, 4);
+         _Static_assert(sizeof(val->rasterizationStream) == 4, "wire size of rasterizationStream");
+         memcpy(&val->rasterizationStream, span + 4, 4);
+      } else {
+         memset(&val->flags, 0, sizeof(val->flags));
+         memset(&val->rasterizationStream, 0, sizeof(val->rasterizationStream));
+      }
+   }
 }
 
 void
@@ -9637,8 +12747,19 @@ vn_decode_VkPipelineRasterizationStateStreamCreateInfoEXT(struct vn_cs_decoder *
 void
 vn_decode_VkPipelineRenderingCreateInfo_self(struct vn_cs_decoder *dec, VkPipelineRenderingCreateInfo *val)
 {
-   vn_decode_bytes(dec, &val->viewMask, sizeof(val->viewMask));
-   vn_decode_bytes(dec, &val->colorAttachmentCount, sizeof(val->colorAttachmentCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->viewMask) == 4, "wire size of viewMask");
+         memcpy(&val->viewMask, span + 0, 4);
+         _Static_assert(sizeof(val->colorAttachmentCount) == 4, "wire size of colorAttachmentCount");
+         memcpy(&val->colorAttachmentCount, span + 4, 4);
+      } else {
+         memset(&val->viewMask, 0, sizeof(val->viewMask));
+         memset(&val->colorAttachmentCount, 0, sizeof(val->colorAttachmentCount));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->colorAttachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
@@ -9648,8 +12769,19 @@ vn_decode_VkPipelineRenderingCreateInfo_self(struct vn_cs_decoder *dec, VkPipeli
       }
       val->pColorAttachmentFormats = a;
    }
-   vn_decode_bytes(dec, &val->depthAttachmentFormat, sizeof(val->depthAttachmentFormat));
-   vn_decode_bytes(dec, &val->stencilAttachmentFormat, sizeof(val->stencilAttachmentFormat));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->depthAttachmentFormat) == 4, "wire size of depthAttachmentFormat");
+         memcpy(&val->depthAttachmentFormat, span + 0, 4);
+         _Static_assert(sizeof(val->stencilAttachmentFormat) == 4, "wire size of stencilAttachmentFormat");
+         memcpy(&val->stencilAttachmentFormat, span + 4, 4);
+      } else {
+         memset(&val->depthAttachmentFormat, 0, sizeof(val->depthAttachmentFormat));
+         memset(&val->stencilAttachmentFormat, 0, sizeof(val->stencilAttachmentFormat));
+      }
+   }
 }
 
 void
@@ -9685,10 +12817,25 @@ vn_decode_VkPipelineRepresentativeFragmentTestStateCreateInfoNV(struct vn_cs_dec
 void
 vn_decode_VkPipelineRobustnessCreateInfo_self(struct vn_cs_decoder *dec, VkPipelineRobustnessCreateInfo *val)
 {
-   vn_decode_bytes(dec, &val->storageBuffers, sizeof(val->storageBuffers));
-   vn_decode_bytes(dec, &val->uniformBuffers, sizeof(val->uniformBuffers));
-   vn_decode_bytes(dec, &val->vertexInputs, sizeof(val->vertexInputs));
-   vn_decode_bytes(dec, &val->images, sizeof(val->images));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+      if (span) {
+         _Static_assert(sizeof(val->storageBuffers) == 4, "wire size of storageBuffers");
+         memcpy(&val->storageBuffers, span + 0, 4);
+         _Static_assert(sizeof(val->uniformBuffers) == 4, "wire size of uniformBuffers");
+         memcpy(&val->uniformBuffers, span + 4, 4);
+         _Static_assert(sizeof(val->vertexInputs) == 4, "wire size of vertexInputs");
+         memcpy(&val->vertexInputs, span + 8, 4);
+         _Static_assert(sizeof(val->images) == 4, "wire size of images");
+         memcpy(&val->images, span + 12, 4);
+      } else {
+         memset(&val->storageBuffers, 0, sizeof(val->storageBuffers));
+         memset(&val->uniformBuffers, 0, sizeof(val->uniformBuffers));
+         memset(&val->vertexInputs, 0, sizeof(val->vertexInputs));
+         memset(&val->images, 0, sizeof(val->images));
+      }
+   }
 }
 
 void
@@ -9725,9 +12872,24 @@ vn_decode_VkPipelineSampleLocationsStateCreateInfoEXT(struct vn_cs_decoder *dec,
 void
 vn_decode_VkPipelineShaderStageCreateInfo_self(struct vn_cs_decoder *dec, VkPipelineShaderStageCreateInfo *val)
 {
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
-   vn_decode_bytes(dec, &val->stage, sizeof(val->stage));
-   val->module = vn_decode_handle_VkShaderModule(dec, true);
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+      if (span) {
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 0, 4);
+         _Static_assert(sizeof(val->stage) == 4, "wire size of stage");
+         memcpy(&val->stage, span + 4, 4);
+         uint64_t module_id;
+         memcpy(&module_id, span + 8, 8);
+         struct vn_object *module_obj = vn_lookup_object(dec, module_id, VK_OBJECT_TYPE_SHADER_MODULE, true);
+         val->module = module_obj ? (VkShaderModule)(uintptr_t)module_obj->handle : VK_NULL_HANDLE;
+      } else {
+         memset(&val->flags, 0, sizeof(val->flags));
+         memset(&val->stage, 0, sizeof(val->stage));
+         memset(&val->module, 0, sizeof(val->module));
+      }
+   }
    val->pName = vn_decode_string(dec);
    if (!val->pName) vn_cs_decoder_set_fatal(dec, "missing required string");
    if (vn_decode_simple_pointer(dec)) {
@@ -9758,8 +12920,8 @@ vn_decode_VkPipelineShaderStageModuleIdentifierCreateInfoEXT_self(struct vn_cs_d
    vn_decode_bytes(dec, &val->identifierSize, sizeof(val->identifierSize));
    {
       const uint64_t n = vn_decode_array_size(dec, 1);
-      if (n && n != (uint64_t)(val->identifierSize)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->identifierSize)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->identifierSize))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       uint8_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -9819,8 +12981,19 @@ vn_decode_VkPipelineTessellationDomainOriginStateCreateInfo(struct vn_cs_decoder
 void
 vn_decode_VkPipelineTessellationStateCreateInfo_self(struct vn_cs_decoder *dec, VkPipelineTessellationStateCreateInfo *val)
 {
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
-   vn_decode_bytes(dec, &val->patchControlPoints, sizeof(val->patchControlPoints));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 0, 4);
+         _Static_assert(sizeof(val->patchControlPoints) == 4, "wire size of patchControlPoints");
+         memcpy(&val->patchControlPoints, span + 4, 4);
+      } else {
+         memset(&val->flags, 0, sizeof(val->flags));
+         memset(&val->patchControlPoints, 0, sizeof(val->patchControlPoints));
+      }
+   }
 }
 
 void
@@ -9841,8 +13014,8 @@ vn_decode_VkPipelineVertexInputDivisorStateCreateInfo_self(struct vn_cs_decoder 
    vn_decode_bytes(dec, &val->vertexBindingDivisorCount, sizeof(val->vertexBindingDivisorCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->vertexBindingDivisorCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->vertexBindingDivisorCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->vertexBindingDivisorCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkVertexInputBindingDivisorDescription *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -9868,12 +13041,23 @@ vn_decode_VkPipelineVertexInputDivisorStateCreateInfo(struct vn_cs_decoder *dec,
 void
 vn_decode_VkPipelineVertexInputStateCreateInfo_self(struct vn_cs_decoder *dec, VkPipelineVertexInputStateCreateInfo *val)
 {
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
-   vn_decode_bytes(dec, &val->vertexBindingDescriptionCount, sizeof(val->vertexBindingDescriptionCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 0, 4);
+         _Static_assert(sizeof(val->vertexBindingDescriptionCount) == 4, "wire size of vertexBindingDescriptionCount");
+         memcpy(&val->vertexBindingDescriptionCount, span + 4, 4);
+      } else {
+         memset(&val->flags, 0, sizeof(val->flags));
+         memset(&val->vertexBindingDescriptionCount, 0, sizeof(val->vertexBindingDescriptionCount));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->vertexBindingDescriptionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->vertexBindingDescriptionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->vertexBindingDescriptionCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkVertexInputBindingDescription *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -9885,8 +13069,8 @@ vn_decode_VkPipelineVertexInputStateCreateInfo_self(struct vn_cs_decoder *dec, V
    vn_decode_bytes(dec, &val->vertexAttributeDescriptionCount, sizeof(val->vertexAttributeDescriptionCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->vertexAttributeDescriptionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->vertexAttributeDescriptionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->vertexAttributeDescriptionCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkVertexInputAttributeDescription *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -9912,12 +13096,23 @@ vn_decode_VkPipelineVertexInputStateCreateInfo(struct vn_cs_decoder *dec, VkPipe
 void
 vn_decode_VkPipelineViewportCoarseSampleOrderStateCreateInfoNV_self(struct vn_cs_decoder *dec, VkPipelineViewportCoarseSampleOrderStateCreateInfoNV *val)
 {
-   vn_decode_bytes(dec, &val->sampleOrderType, sizeof(val->sampleOrderType));
-   vn_decode_bytes(dec, &val->customSampleOrderCount, sizeof(val->customSampleOrderCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->sampleOrderType) == 4, "wire size of sampleOrderType");
+         memcpy(&val->sampleOrderType, span + 0, 4);
+         _Static_assert(sizeof(val->customSampleOrderCount) == 4, "wire size of customSampleOrderCount");
+         memcpy(&val->customSampleOrderCount, span + 4, 4);
+      } else {
+         memset(&val->sampleOrderType, 0, sizeof(val->sampleOrderType));
+         memset(&val->customSampleOrderCount, 0, sizeof(val->customSampleOrderCount));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->customSampleOrderCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->customSampleOrderCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->customSampleOrderCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkCoarseSampleOrderCustomNV *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -10015,8 +13210,19 @@ vn_decode_VkPipelineViewportExclusiveScissorStateCreateInfoNV(struct vn_cs_decod
 void
 vn_decode_VkPipelineViewportShadingRateImageStateCreateInfoNV_self(struct vn_cs_decoder *dec, VkPipelineViewportShadingRateImageStateCreateInfoNV *val)
 {
-   vn_decode_bytes(dec, &val->shadingRateImageEnable, sizeof(val->shadingRateImageEnable));
-   vn_decode_bytes(dec, &val->viewportCount, sizeof(val->viewportCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->shadingRateImageEnable) == 4, "wire size of shadingRateImageEnable");
+         memcpy(&val->shadingRateImageEnable, span + 0, 4);
+         _Static_assert(sizeof(val->viewportCount) == 4, "wire size of viewportCount");
+         memcpy(&val->viewportCount, span + 4, 4);
+      } else {
+         memset(&val->shadingRateImageEnable, 0, sizeof(val->shadingRateImageEnable));
+         memset(&val->viewportCount, 0, sizeof(val->viewportCount));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->viewportCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
@@ -10044,8 +13250,19 @@ vn_decode_VkPipelineViewportShadingRateImageStateCreateInfoNV(struct vn_cs_decod
 void
 vn_decode_VkPipelineViewportStateCreateInfo_self(struct vn_cs_decoder *dec, VkPipelineViewportStateCreateInfo *val)
 {
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
-   vn_decode_bytes(dec, &val->viewportCount, sizeof(val->viewportCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 0, 4);
+         _Static_assert(sizeof(val->viewportCount) == 4, "wire size of viewportCount");
+         memcpy(&val->viewportCount, span + 4, 4);
+      } else {
+         memset(&val->flags, 0, sizeof(val->flags));
+         memset(&val->viewportCount, 0, sizeof(val->viewportCount));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->viewportCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
@@ -10086,12 +13303,23 @@ vn_decode_VkPipelineViewportStateCreateInfo(struct vn_cs_decoder *dec, VkPipelin
 void
 vn_decode_VkPipelineViewportSwizzleStateCreateInfoNV_self(struct vn_cs_decoder *dec, VkPipelineViewportSwizzleStateCreateInfoNV *val)
 {
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
-   vn_decode_bytes(dec, &val->viewportCount, sizeof(val->viewportCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 0, 4);
+         _Static_assert(sizeof(val->viewportCount) == 4, "wire size of viewportCount");
+         memcpy(&val->viewportCount, span + 4, 4);
+      } else {
+         memset(&val->flags, 0, sizeof(val->flags));
+         memset(&val->viewportCount, 0, sizeof(val->viewportCount));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->viewportCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->viewportCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->viewportCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkViewportSwizzleNV *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -10117,8 +13345,19 @@ vn_decode_VkPipelineViewportSwizzleStateCreateInfoNV(struct vn_cs_decoder *dec, 
 void
 vn_decode_VkPipelineViewportWScalingStateCreateInfoNV_self(struct vn_cs_decoder *dec, VkPipelineViewportWScalingStateCreateInfoNV *val)
 {
-   vn_decode_bytes(dec, &val->viewportWScalingEnable, sizeof(val->viewportWScalingEnable));
-   vn_decode_bytes(dec, &val->viewportCount, sizeof(val->viewportCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->viewportWScalingEnable) == 4, "wire size of viewportWScalingEnable");
+         memcpy(&val->viewportWScalingEnable, span + 0, 4);
+         _Static_assert(sizeof(val->viewportCount) == 4, "wire size of viewportCount");
+         memcpy(&val->viewportCount, span + 4, 4);
+      } else {
+         memset(&val->viewportWScalingEnable, 0, sizeof(val->viewportWScalingEnable));
+         memset(&val->viewportCount, 0, sizeof(val->viewportCount));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->viewportCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
@@ -10183,18 +13422,46 @@ vn_decode_VkProtectedSubmitInfo(struct vn_cs_decoder *dec, VkProtectedSubmitInfo
 void
 vn_decode_VkPushConstantRange(struct vn_cs_decoder *dec, VkPushConstantRange *val)
 {
-   vn_decode_bytes(dec, &val->stageFlags, sizeof(val->stageFlags));
-   vn_decode_bytes(dec, &val->offset, sizeof(val->offset));
-   vn_decode_bytes(dec, &val->size, sizeof(val->size));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         _Static_assert(sizeof(val->stageFlags) == 4, "wire size of stageFlags");
+         memcpy(&val->stageFlags, span + 0, 4);
+         _Static_assert(sizeof(val->offset) == 4, "wire size of offset");
+         memcpy(&val->offset, span + 4, 4);
+         _Static_assert(sizeof(val->size) == 4, "wire size of size");
+         memcpy(&val->size, span + 8, 4);
+      } else {
+         memset(&val->stageFlags, 0, sizeof(val->stageFlags));
+         memset(&val->offset, 0, sizeof(val->offset));
+         memset(&val->size, 0, sizeof(val->size));
+      }
+   }
 }
 
 void
 vn_decode_VkQueryPoolCreateInfo_self(struct vn_cs_decoder *dec, VkQueryPoolCreateInfo *val)
 {
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
-   vn_decode_bytes(dec, &val->queryType, sizeof(val->queryType));
-   vn_decode_bytes(dec, &val->queryCount, sizeof(val->queryCount));
-   vn_decode_bytes(dec, &val->pipelineStatistics, sizeof(val->pipelineStatistics));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+      if (span) {
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 0, 4);
+         _Static_assert(sizeof(val->queryType) == 4, "wire size of queryType");
+         memcpy(&val->queryType, span + 4, 4);
+         _Static_assert(sizeof(val->queryCount) == 4, "wire size of queryCount");
+         memcpy(&val->queryCount, span + 8, 4);
+         _Static_assert(sizeof(val->pipelineStatistics) == 4, "wire size of pipelineStatistics");
+         memcpy(&val->pipelineStatistics, span + 12, 4);
+      } else {
+         memset(&val->flags, 0, sizeof(val->flags));
+         memset(&val->queryType, 0, sizeof(val->queryType));
+         memset(&val->queryCount, 0, sizeof(val->queryCount));
+         memset(&val->pipelineStatistics, 0, sizeof(val->pipelineStatistics));
+      }
+   }
 }
 
 void
@@ -10212,12 +13479,23 @@ vn_decode_VkQueryPoolCreateInfo(struct vn_cs_decoder *dec, VkQueryPoolCreateInfo
 void
 vn_decode_VkQueryPoolPerformanceCreateInfoKHR_self(struct vn_cs_decoder *dec, VkQueryPoolPerformanceCreateInfoKHR *val)
 {
-   vn_decode_bytes(dec, &val->queueFamilyIndex, sizeof(val->queueFamilyIndex));
-   vn_decode_bytes(dec, &val->counterIndexCount, sizeof(val->counterIndexCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->queueFamilyIndex) == 4, "wire size of queueFamilyIndex");
+         memcpy(&val->queueFamilyIndex, span + 0, 4);
+         _Static_assert(sizeof(val->counterIndexCount) == 4, "wire size of counterIndexCount");
+         memcpy(&val->counterIndexCount, span + 4, 4);
+      } else {
+         memset(&val->queueFamilyIndex, 0, sizeof(val->queueFamilyIndex));
+         memset(&val->counterIndexCount, 0, sizeof(val->counterIndexCount));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->counterIndexCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->counterIndexCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->counterIndexCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -10277,8 +13555,19 @@ vn_decode_VkQueryPoolVideoEncodeFeedbackCreateInfoKHR(struct vn_cs_decoder *dec,
 void
 vn_decode_VkRect2D(struct vn_cs_decoder *dec, VkRect2D *val)
 {
-   vn_decode_VkOffset2D(dec, &val->offset);
-   vn_decode_VkExtent2D(dec, &val->extent);
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+      if (span) {
+         _Static_assert(sizeof(val->offset) == 8, "wire size of offset");
+         memcpy(&val->offset, span + 0, 8);
+         _Static_assert(sizeof(val->extent) == 8, "wire size of extent");
+         memcpy(&val->extent, span + 8, 8);
+      } else {
+         memset(&val->offset, 0, sizeof(val->offset));
+         memset(&val->extent, 0, sizeof(val->extent));
+      }
+   }
 }
 
 void
@@ -10287,8 +13576,8 @@ vn_decode_VkRenderPassAttachmentBeginInfo_self(struct vn_cs_decoder *dec, VkRend
    vn_decode_bytes(dec, &val->attachmentCount, sizeof(val->attachmentCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
-      if (n && n != (uint64_t)(val->attachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->attachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->attachmentCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkImageView *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -10313,10 +13602,29 @@ vn_decode_VkRenderPassAttachmentBeginInfo(struct vn_cs_decoder *dec, VkRenderPas
 void
 vn_decode_VkRenderPassBeginInfo_self(struct vn_cs_decoder *dec, VkRenderPassBeginInfo *val)
 {
-   val->renderPass = vn_decode_handle_VkRenderPass(dec, false);
-   val->framebuffer = vn_decode_handle_VkFramebuffer(dec, false);
-   vn_decode_VkRect2D(dec, &val->renderArea);
-   vn_decode_bytes(dec, &val->clearValueCount, sizeof(val->clearValueCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 36);
+      if (span) {
+         uint64_t renderPass_id;
+         memcpy(&renderPass_id, span + 0, 8);
+         struct vn_object *renderPass_obj = vn_lookup_object(dec, renderPass_id, VK_OBJECT_TYPE_RENDER_PASS, false);
+         val->renderPass = renderPass_obj ? (VkRenderPass)(uintptr_t)renderPass_obj->handle : VK_NULL_HANDLE;
+         uint64_t framebuffer_id;
+         memcpy(&framebuffer_id, span + 8, 8);
+         struct vn_object *framebuffer_obj = vn_lookup_object(dec, framebuffer_id, VK_OBJECT_TYPE_FRAMEBUFFER, false);
+         val->framebuffer = framebuffer_obj ? (VkFramebuffer)(uintptr_t)framebuffer_obj->handle : VK_NULL_HANDLE;
+         _Static_assert(sizeof(val->renderArea) == 16, "wire size of renderArea");
+         memcpy(&val->renderArea, span + 16, 16);
+         _Static_assert(sizeof(val->clearValueCount) == 4, "wire size of clearValueCount");
+         memcpy(&val->clearValueCount, span + 32, 4);
+      } else {
+         memset(&val->renderPass, 0, sizeof(val->renderPass));
+         memset(&val->framebuffer, 0, sizeof(val->framebuffer));
+         memset(&val->renderArea, 0, sizeof(val->renderArea));
+         memset(&val->clearValueCount, 0, sizeof(val->clearValueCount));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->clearValueCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
@@ -10344,12 +13652,23 @@ vn_decode_VkRenderPassBeginInfo(struct vn_cs_decoder *dec, VkRenderPassBeginInfo
 void
 vn_decode_VkRenderPassCreateInfo_self(struct vn_cs_decoder *dec, VkRenderPassCreateInfo *val)
 {
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
-   vn_decode_bytes(dec, &val->attachmentCount, sizeof(val->attachmentCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 0, 4);
+         _Static_assert(sizeof(val->attachmentCount) == 4, "wire size of attachmentCount");
+         memcpy(&val->attachmentCount, span + 4, 4);
+      } else {
+         memset(&val->flags, 0, sizeof(val->flags));
+         memset(&val->attachmentCount, 0, sizeof(val->attachmentCount));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->attachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->attachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->attachmentCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkAttachmentDescription *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -10361,8 +13680,8 @@ vn_decode_VkRenderPassCreateInfo_self(struct vn_cs_decoder *dec, VkRenderPassCre
    vn_decode_bytes(dec, &val->subpassCount, sizeof(val->subpassCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->subpassCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->subpassCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->subpassCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkSubpassDescription *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -10373,8 +13692,8 @@ vn_decode_VkRenderPassCreateInfo_self(struct vn_cs_decoder *dec, VkRenderPassCre
    vn_decode_bytes(dec, &val->dependencyCount, sizeof(val->dependencyCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->dependencyCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->dependencyCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->dependencyCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkSubpassDependency *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -10400,12 +13719,23 @@ vn_decode_VkRenderPassCreateInfo(struct vn_cs_decoder *dec, VkRenderPassCreateIn
 void
 vn_decode_VkRenderPassCreateInfo2_self(struct vn_cs_decoder *dec, VkRenderPassCreateInfo2 *val)
 {
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
-   vn_decode_bytes(dec, &val->attachmentCount, sizeof(val->attachmentCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 0, 4);
+         _Static_assert(sizeof(val->attachmentCount) == 4, "wire size of attachmentCount");
+         memcpy(&val->attachmentCount, span + 4, 4);
+      } else {
+         memset(&val->flags, 0, sizeof(val->flags));
+         memset(&val->attachmentCount, 0, sizeof(val->attachmentCount));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->attachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->attachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->attachmentCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkAttachmentDescription2 *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -10416,8 +13746,8 @@ vn_decode_VkRenderPassCreateInfo2_self(struct vn_cs_decoder *dec, VkRenderPassCr
    vn_decode_bytes(dec, &val->subpassCount, sizeof(val->subpassCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->subpassCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->subpassCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->subpassCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkSubpassDescription2 *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -10428,8 +13758,8 @@ vn_decode_VkRenderPassCreateInfo2_self(struct vn_cs_decoder *dec, VkRenderPassCr
    vn_decode_bytes(dec, &val->dependencyCount, sizeof(val->dependencyCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->dependencyCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->dependencyCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->dependencyCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkSubpassDependency2 *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -10440,8 +13770,8 @@ vn_decode_VkRenderPassCreateInfo2_self(struct vn_cs_decoder *dec, VkRenderPassCr
    vn_decode_bytes(dec, &val->correlatedViewMaskCount, sizeof(val->correlatedViewMaskCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->correlatedViewMaskCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->correlatedViewMaskCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->correlatedViewMaskCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -10536,8 +13866,8 @@ vn_decode_VkRenderPassInputAttachmentAspectCreateInfo_self(struct vn_cs_decoder 
    vn_decode_bytes(dec, &val->aspectReferenceCount, sizeof(val->aspectReferenceCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->aspectReferenceCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->aspectReferenceCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->aspectReferenceCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkInputAttachmentAspectReference *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -10566,8 +13896,8 @@ vn_decode_VkRenderPassMultiviewCreateInfo_self(struct vn_cs_decoder *dec, VkRend
    vn_decode_bytes(dec, &val->subpassCount, sizeof(val->subpassCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->subpassCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->subpassCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->subpassCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -10577,8 +13907,8 @@ vn_decode_VkRenderPassMultiviewCreateInfo_self(struct vn_cs_decoder *dec, VkRend
    vn_decode_bytes(dec, &val->dependencyCount, sizeof(val->dependencyCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->dependencyCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->dependencyCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->dependencyCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       int32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -10588,8 +13918,8 @@ vn_decode_VkRenderPassMultiviewCreateInfo_self(struct vn_cs_decoder *dec, VkRend
    vn_decode_bytes(dec, &val->correlationMaskCount, sizeof(val->correlationMaskCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->correlationMaskCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->correlationMaskCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->correlationMaskCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -10616,8 +13946,8 @@ vn_decode_VkRenderPassSampleLocationsBeginInfoEXT_self(struct vn_cs_decoder *dec
    vn_decode_bytes(dec, &val->attachmentInitialSampleLocationsCount, sizeof(val->attachmentInitialSampleLocationsCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->attachmentInitialSampleLocationsCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->attachmentInitialSampleLocationsCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->attachmentInitialSampleLocationsCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkAttachmentSampleLocationsEXT *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -10628,8 +13958,8 @@ vn_decode_VkRenderPassSampleLocationsBeginInfoEXT_self(struct vn_cs_decoder *dec
    vn_decode_bytes(dec, &val->postSubpassSampleLocationsCount, sizeof(val->postSubpassSampleLocationsCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->postSubpassSampleLocationsCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->postSubpassSampleLocationsCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->postSubpassSampleLocationsCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkSubpassSampleLocationsEXT *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -10657,8 +13987,8 @@ vn_decode_VkRenderPassStripeBeginInfoARM_self(struct vn_cs_decoder *dec, VkRende
    vn_decode_bytes(dec, &val->stripeInfoCount, sizeof(val->stripeInfoCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->stripeInfoCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->stripeInfoCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->stripeInfoCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkRenderPassStripeInfoARM *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -10704,8 +14034,8 @@ vn_decode_VkRenderPassStripeSubmitInfoARM_self(struct vn_cs_decoder *dec, VkRend
    vn_decode_bytes(dec, &val->stripeSemaphoreInfoCount, sizeof(val->stripeSemaphoreInfoCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->stripeSemaphoreInfoCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->stripeSemaphoreInfoCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->stripeSemaphoreInfoCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkSemaphoreSubmitInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -10784,8 +14114,19 @@ vn_decode_VkRenderPassTransformBeginInfoQCOM(struct vn_cs_decoder *dec, VkRender
 void
 vn_decode_VkRenderingAreaInfo_self(struct vn_cs_decoder *dec, VkRenderingAreaInfo *val)
 {
-   vn_decode_bytes(dec, &val->viewMask, sizeof(val->viewMask));
-   vn_decode_bytes(dec, &val->colorAttachmentCount, sizeof(val->colorAttachmentCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->viewMask) == 4, "wire size of viewMask");
+         memcpy(&val->viewMask, span + 0, 4);
+         _Static_assert(sizeof(val->colorAttachmentCount) == 4, "wire size of colorAttachmentCount");
+         memcpy(&val->colorAttachmentCount, span + 4, 4);
+      } else {
+         memset(&val->viewMask, 0, sizeof(val->viewMask));
+         memset(&val->colorAttachmentCount, 0, sizeof(val->colorAttachmentCount));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->colorAttachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
@@ -10795,8 +14136,19 @@ vn_decode_VkRenderingAreaInfo_self(struct vn_cs_decoder *dec, VkRenderingAreaInf
       }
       val->pColorAttachmentFormats = a;
    }
-   vn_decode_bytes(dec, &val->depthAttachmentFormat, sizeof(val->depthAttachmentFormat));
-   vn_decode_bytes(dec, &val->stencilAttachmentFormat, sizeof(val->stencilAttachmentFormat));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->depthAttachmentFormat) == 4, "wire size of depthAttachmentFormat");
+         memcpy(&val->depthAttachmentFormat, span + 0, 4);
+         _Static_assert(sizeof(val->stencilAttachmentFormat) == 4, "wire size of stencilAttachmentFormat");
+         memcpy(&val->stencilAttachmentFormat, span + 4, 4);
+      } else {
+         memset(&val->depthAttachmentFormat, 0, sizeof(val->depthAttachmentFormat));
+         memset(&val->stencilAttachmentFormat, 0, sizeof(val->stencilAttachmentFormat));
+      }
+   }
 }
 
 void
@@ -10814,13 +14166,38 @@ vn_decode_VkRenderingAreaInfo(struct vn_cs_decoder *dec, VkRenderingAreaInfo *va
 void
 vn_decode_VkRenderingAttachmentInfo_self(struct vn_cs_decoder *dec, VkRenderingAttachmentInfo *val)
 {
-   val->imageView = vn_decode_handle_VkImageView(dec, true);
-   vn_decode_bytes(dec, &val->imageLayout, sizeof(val->imageLayout));
-   vn_decode_bytes(dec, &val->resolveMode, sizeof(val->resolveMode));
-   val->resolveImageView = vn_decode_handle_VkImageView(dec, true);
-   vn_decode_bytes(dec, &val->resolveImageLayout, sizeof(val->resolveImageLayout));
-   vn_decode_bytes(dec, &val->loadOp, sizeof(val->loadOp));
-   vn_decode_bytes(dec, &val->storeOp, sizeof(val->storeOp));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 36);
+      if (span) {
+         uint64_t imageView_id;
+         memcpy(&imageView_id, span + 0, 8);
+         struct vn_object *imageView_obj = vn_lookup_object(dec, imageView_id, VK_OBJECT_TYPE_IMAGE_VIEW, true);
+         val->imageView = imageView_obj ? (VkImageView)(uintptr_t)imageView_obj->handle : VK_NULL_HANDLE;
+         _Static_assert(sizeof(val->imageLayout) == 4, "wire size of imageLayout");
+         memcpy(&val->imageLayout, span + 8, 4);
+         _Static_assert(sizeof(val->resolveMode) == 4, "wire size of resolveMode");
+         memcpy(&val->resolveMode, span + 12, 4);
+         uint64_t resolveImageView_id;
+         memcpy(&resolveImageView_id, span + 16, 8);
+         struct vn_object *resolveImageView_obj = vn_lookup_object(dec, resolveImageView_id, VK_OBJECT_TYPE_IMAGE_VIEW, true);
+         val->resolveImageView = resolveImageView_obj ? (VkImageView)(uintptr_t)resolveImageView_obj->handle : VK_NULL_HANDLE;
+         _Static_assert(sizeof(val->resolveImageLayout) == 4, "wire size of resolveImageLayout");
+         memcpy(&val->resolveImageLayout, span + 24, 4);
+         _Static_assert(sizeof(val->loadOp) == 4, "wire size of loadOp");
+         memcpy(&val->loadOp, span + 28, 4);
+         _Static_assert(sizeof(val->storeOp) == 4, "wire size of storeOp");
+         memcpy(&val->storeOp, span + 32, 4);
+      } else {
+         memset(&val->imageView, 0, sizeof(val->imageView));
+         memset(&val->imageLayout, 0, sizeof(val->imageLayout));
+         memset(&val->resolveMode, 0, sizeof(val->resolveMode));
+         memset(&val->resolveImageView, 0, sizeof(val->resolveImageView));
+         memset(&val->resolveImageLayout, 0, sizeof(val->resolveImageLayout));
+         memset(&val->loadOp, 0, sizeof(val->loadOp));
+         memset(&val->storeOp, 0, sizeof(val->storeOp));
+      }
+   }
    vn_decode_VkClearValue(dec, &val->clearValue);
 }
 
@@ -10866,8 +14243,21 @@ vn_decode_VkRenderingAttachmentLocationInfo(struct vn_cs_decoder *dec, VkRenderi
 void
 vn_decode_VkRenderingFragmentDensityMapAttachmentInfoEXT_self(struct vn_cs_decoder *dec, VkRenderingFragmentDensityMapAttachmentInfoEXT *val)
 {
-   val->imageView = vn_decode_handle_VkImageView(dec, false);
-   vn_decode_bytes(dec, &val->imageLayout, sizeof(val->imageLayout));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         uint64_t imageView_id;
+         memcpy(&imageView_id, span + 0, 8);
+         struct vn_object *imageView_obj = vn_lookup_object(dec, imageView_id, VK_OBJECT_TYPE_IMAGE_VIEW, false);
+         val->imageView = imageView_obj ? (VkImageView)(uintptr_t)imageView_obj->handle : VK_NULL_HANDLE;
+         _Static_assert(sizeof(val->imageLayout) == 4, "wire size of imageLayout");
+         memcpy(&val->imageLayout, span + 8, 4);
+      } else {
+         memset(&val->imageView, 0, sizeof(val->imageView));
+         memset(&val->imageLayout, 0, sizeof(val->imageLayout));
+      }
+   }
 }
 
 void
@@ -10885,9 +14275,24 @@ vn_decode_VkRenderingFragmentDensityMapAttachmentInfoEXT(struct vn_cs_decoder *d
 void
 vn_decode_VkRenderingFragmentShadingRateAttachmentInfoKHR_self(struct vn_cs_decoder *dec, VkRenderingFragmentShadingRateAttachmentInfoKHR *val)
 {
-   val->imageView = vn_decode_handle_VkImageView(dec, true);
-   vn_decode_bytes(dec, &val->imageLayout, sizeof(val->imageLayout));
-   vn_decode_VkExtent2D(dec, &val->shadingRateAttachmentTexelSize);
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 20);
+      if (span) {
+         uint64_t imageView_id;
+         memcpy(&imageView_id, span + 0, 8);
+         struct vn_object *imageView_obj = vn_lookup_object(dec, imageView_id, VK_OBJECT_TYPE_IMAGE_VIEW, true);
+         val->imageView = imageView_obj ? (VkImageView)(uintptr_t)imageView_obj->handle : VK_NULL_HANDLE;
+         _Static_assert(sizeof(val->imageLayout) == 4, "wire size of imageLayout");
+         memcpy(&val->imageLayout, span + 8, 4);
+         _Static_assert(sizeof(val->shadingRateAttachmentTexelSize) == 8, "wire size of shadingRateAttachmentTexelSize");
+         memcpy(&val->shadingRateAttachmentTexelSize, span + 12, 8);
+      } else {
+         memset(&val->imageView, 0, sizeof(val->imageView));
+         memset(&val->imageLayout, 0, sizeof(val->imageLayout));
+         memset(&val->shadingRateAttachmentTexelSize, 0, sizeof(val->shadingRateAttachmentTexelSize));
+      }
+   }
 }
 
 void
@@ -10905,15 +14310,32 @@ vn_decode_VkRenderingFragmentShadingRateAttachmentInfoKHR(struct vn_cs_decoder *
 void
 vn_decode_VkRenderingInfo_self(struct vn_cs_decoder *dec, VkRenderingInfo *val)
 {
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
-   vn_decode_VkRect2D(dec, &val->renderArea);
-   vn_decode_bytes(dec, &val->layerCount, sizeof(val->layerCount));
-   vn_decode_bytes(dec, &val->viewMask, sizeof(val->viewMask));
-   vn_decode_bytes(dec, &val->colorAttachmentCount, sizeof(val->colorAttachmentCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 32);
+      if (span) {
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 0, 4);
+         _Static_assert(sizeof(val->renderArea) == 16, "wire size of renderArea");
+         memcpy(&val->renderArea, span + 4, 16);
+         _Static_assert(sizeof(val->layerCount) == 4, "wire size of layerCount");
+         memcpy(&val->layerCount, span + 20, 4);
+         _Static_assert(sizeof(val->viewMask) == 4, "wire size of viewMask");
+         memcpy(&val->viewMask, span + 24, 4);
+         _Static_assert(sizeof(val->colorAttachmentCount) == 4, "wire size of colorAttachmentCount");
+         memcpy(&val->colorAttachmentCount, span + 28, 4);
+      } else {
+         memset(&val->flags, 0, sizeof(val->flags));
+         memset(&val->renderArea, 0, sizeof(val->renderArea));
+         memset(&val->layerCount, 0, sizeof(val->layerCount));
+         memset(&val->viewMask, 0, sizeof(val->viewMask));
+         memset(&val->colorAttachmentCount, 0, sizeof(val->colorAttachmentCount));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->colorAttachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->colorAttachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->colorAttachmentCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkRenderingAttachmentInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -10997,15 +14419,36 @@ vn_decode_VkRenderingInputAttachmentIndexInfo(struct vn_cs_decoder *dec, VkRende
 void
 vn_decode_VkResolveImageInfo2_self(struct vn_cs_decoder *dec, VkResolveImageInfo2 *val)
 {
-   val->srcImage = vn_decode_handle_VkImage(dec, false);
-   vn_decode_bytes(dec, &val->srcImageLayout, sizeof(val->srcImageLayout));
-   val->dstImage = vn_decode_handle_VkImage(dec, false);
-   vn_decode_bytes(dec, &val->dstImageLayout, sizeof(val->dstImageLayout));
-   vn_decode_bytes(dec, &val->regionCount, sizeof(val->regionCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 28);
+      if (span) {
+         uint64_t srcImage_id;
+         memcpy(&srcImage_id, span + 0, 8);
+         struct vn_object *srcImage_obj = vn_lookup_object(dec, srcImage_id, VK_OBJECT_TYPE_IMAGE, false);
+         val->srcImage = srcImage_obj ? (VkImage)(uintptr_t)srcImage_obj->handle : VK_NULL_HANDLE;
+         _Static_assert(sizeof(val->srcImageLayout) == 4, "wire size of srcImageLayout");
+         memcpy(&val->srcImageLayout, span + 8, 4);
+         uint64_t dstImage_id;
+         memcpy(&dstImage_id, span + 12, 8);
+         struct vn_object *dstImage_obj = vn_lookup_object(dec, dstImage_id, VK_OBJECT_TYPE_IMAGE, false);
+         val->dstImage = dstImage_obj ? (VkImage)(uintptr_t)dstImage_obj->handle : VK_NULL_HANDLE;
+         _Static_assert(sizeof(val->dstImageLayout) == 4, "wire size of dstImageLayout");
+         memcpy(&val->dstImageLayout, span + 20, 4);
+         _Static_assert(sizeof(val->regionCount) == 4, "wire size of regionCount");
+         memcpy(&val->regionCount, span + 24, 4);
+      } else {
+         memset(&val->srcImage, 0, sizeof(val->srcImage));
+         memset(&val->srcImageLayout, 0, sizeof(val->srcImageLayout));
+         memset(&val->dstImage, 0, sizeof(val->dstImage));
+         memset(&val->dstImageLayout, 0, sizeof(val->dstImageLayout));
+         memset(&val->regionCount, 0, sizeof(val->regionCount));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->regionCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->regionCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->regionCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkImageResolve2 *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -11030,8 +14473,19 @@ vn_decode_VkResolveImageInfo2(struct vn_cs_decoder *dec, VkResolveImageInfo2 *va
 void
 vn_decode_VkRingCreateInfoMESA_self(struct vn_cs_decoder *dec, VkRingCreateInfoMESA *val)
 {
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
-   vn_decode_bytes(dec, &val->resourceId, sizeof(val->resourceId));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 0, 4);
+         _Static_assert(sizeof(val->resourceId) == 4, "wire size of resourceId");
+         memcpy(&val->resourceId, span + 4, 4);
+      } else {
+         memset(&val->flags, 0, sizeof(val->flags));
+         memset(&val->resourceId, 0, sizeof(val->resourceId));
+      }
+   }
    val->offset = (size_t)vn_decode_uint64_t(dec);
    val->size = (size_t)vn_decode_uint64_t(dec);
    vn_decode_bytes(dec, &val->idleTimeout, sizeof(val->idleTimeout));
@@ -11095,20 +14549,44 @@ vn_decode_VkRingPriorityInfoMESA(struct vn_cs_decoder *dec, VkRingPriorityInfoME
 void
 vn_decode_VkSampleLocationEXT(struct vn_cs_decoder *dec, VkSampleLocationEXT *val)
 {
-   vn_decode_bytes(dec, &val->x, sizeof(val->x));
-   vn_decode_bytes(dec, &val->y, sizeof(val->y));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->x) == 4, "wire size of x");
+         memcpy(&val->x, span + 0, 4);
+         _Static_assert(sizeof(val->y) == 4, "wire size of y");
+         memcpy(&val->y, span + 4, 4);
+      } else {
+         memset(&val->x, 0, sizeof(val->x));
+         memset(&val->y, 0, sizeof(val->y));
+      }
+   }
 }
 
 void
 vn_decode_VkSampleLocationsInfoEXT_self(struct vn_cs_decoder *dec, VkSampleLocationsInfoEXT *val)
 {
-   vn_decode_bytes(dec, &val->sampleLocationsPerPixel, sizeof(val->sampleLocationsPerPixel));
-   vn_decode_VkExtent2D(dec, &val->sampleLocationGridSize);
-   vn_decode_bytes(dec, &val->sampleLocationsCount, sizeof(val->sampleLocationsCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+      if (span) {
+         _Static_assert(sizeof(val->sampleLocationsPerPixel) == 4, "wire size of sampleLocationsPerPixel");
+         memcpy(&val->sampleLocationsPerPixel, span + 0, 4);
+         _Static_assert(sizeof(val->sampleLocationGridSize) == 8, "wire size of sampleLocationGridSize");
+         memcpy(&val->sampleLocationGridSize, span + 4, 8);
+         _Static_assert(sizeof(val->sampleLocationsCount) == 4, "wire size of sampleLocationsCount");
+         memcpy(&val->sampleLocationsCount, span + 12, 4);
+      } else {
+         memset(&val->sampleLocationsPerPixel, 0, sizeof(val->sampleLocationsPerPixel));
+         memset(&val->sampleLocationGridSize, 0, sizeof(val->sampleLocationGridSize));
+         memset(&val->sampleLocationsCount, 0, sizeof(val->sampleLocationsCount));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->sampleLocationsCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->sampleLocationsCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->sampleLocationsCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkSampleLocationEXT *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -11134,8 +14612,19 @@ vn_decode_VkSampleLocationsInfoEXT(struct vn_cs_decoder *dec, VkSampleLocationsI
 void
 vn_decode_VkSamplerBlockMatchWindowCreateInfoQCOM_self(struct vn_cs_decoder *dec, VkSamplerBlockMatchWindowCreateInfoQCOM *val)
 {
-   vn_decode_VkExtent2D(dec, &val->windowExtent);
-   vn_decode_bytes(dec, &val->windowCompareMode, sizeof(val->windowCompareMode));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         _Static_assert(sizeof(val->windowExtent) == 8, "wire size of windowExtent");
+         memcpy(&val->windowExtent, span + 0, 8);
+         _Static_assert(sizeof(val->windowCompareMode) == 4, "wire size of windowCompareMode");
+         memcpy(&val->windowCompareMode, span + 8, 4);
+      } else {
+         memset(&val->windowExtent, 0, sizeof(val->windowExtent));
+         memset(&val->windowCompareMode, 0, sizeof(val->windowCompareMode));
+      }
+   }
 }
 
 void
@@ -11153,8 +14642,19 @@ vn_decode_VkSamplerBlockMatchWindowCreateInfoQCOM(struct vn_cs_decoder *dec, VkS
 void
 vn_decode_VkSamplerBorderColorComponentMappingCreateInfoEXT_self(struct vn_cs_decoder *dec, VkSamplerBorderColorComponentMappingCreateInfoEXT *val)
 {
-   vn_decode_VkComponentMapping(dec, &val->components);
-   vn_decode_bytes(dec, &val->srgb, sizeof(val->srgb));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 20);
+      if (span) {
+         _Static_assert(sizeof(val->components) == 16, "wire size of components");
+         memcpy(&val->components, span + 0, 16);
+         _Static_assert(sizeof(val->srgb) == 4, "wire size of srgb");
+         memcpy(&val->srgb, span + 16, 4);
+      } else {
+         memset(&val->components, 0, sizeof(val->components));
+         memset(&val->srgb, 0, sizeof(val->srgb));
+      }
+   }
 }
 
 void
@@ -11172,22 +14672,61 @@ vn_decode_VkSamplerBorderColorComponentMappingCreateInfoEXT(struct vn_cs_decoder
 void
 vn_decode_VkSamplerCreateInfo_self(struct vn_cs_decoder *dec, VkSamplerCreateInfo *val)
 {
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
-   vn_decode_bytes(dec, &val->magFilter, sizeof(val->magFilter));
-   vn_decode_bytes(dec, &val->minFilter, sizeof(val->minFilter));
-   vn_decode_bytes(dec, &val->mipmapMode, sizeof(val->mipmapMode));
-   vn_decode_bytes(dec, &val->addressModeU, sizeof(val->addressModeU));
-   vn_decode_bytes(dec, &val->addressModeV, sizeof(val->addressModeV));
-   vn_decode_bytes(dec, &val->addressModeW, sizeof(val->addressModeW));
-   vn_decode_bytes(dec, &val->mipLodBias, sizeof(val->mipLodBias));
-   vn_decode_bytes(dec, &val->anisotropyEnable, sizeof(val->anisotropyEnable));
-   vn_decode_bytes(dec, &val->maxAnisotropy, sizeof(val->maxAnisotropy));
-   vn_decode_bytes(dec, &val->compareEnable, sizeof(val->compareEnable));
-   vn_decode_bytes(dec, &val->compareOp, sizeof(val->compareOp));
-   vn_decode_bytes(dec, &val->minLod, sizeof(val->minLod));
-   vn_decode_bytes(dec, &val->maxLod, sizeof(val->maxLod));
-   vn_decode_bytes(dec, &val->borderColor, sizeof(val->borderColor));
-   vn_decode_bytes(dec, &val->unnormalizedCoordinates, sizeof(val->unnormalizedCoordinates));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 64);
+      if (span) {
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 0, 4);
+         _Static_assert(sizeof(val->magFilter) == 4, "wire size of magFilter");
+         memcpy(&val->magFilter, span + 4, 4);
+         _Static_assert(sizeof(val->minFilter) == 4, "wire size of minFilter");
+         memcpy(&val->minFilter, span + 8, 4);
+         _Static_assert(sizeof(val->mipmapMode) == 4, "wire size of mipmapMode");
+         memcpy(&val->mipmapMode, span + 12, 4);
+         _Static_assert(sizeof(val->addressModeU) == 4, "wire size of addressModeU");
+         memcpy(&val->addressModeU, span + 16, 4);
+         _Static_assert(sizeof(val->addressModeV) == 4, "wire size of addressModeV");
+         memcpy(&val->addressModeV, span + 20, 4);
+         _Static_assert(sizeof(val->addressModeW) == 4, "wire size of addressModeW");
+         memcpy(&val->addressModeW, span + 24, 4);
+         _Static_assert(sizeof(val->mipLodBias) == 4, "wire size of mipLodBias");
+         memcpy(&val->mipLodBias, span + 28, 4);
+         _Static_assert(sizeof(val->anisotropyEnable) == 4, "wire size of anisotropyEnable");
+         memcpy(&val->anisotropyEnable, span + 32, 4);
+         _Static_assert(sizeof(val->maxAnisotropy) == 4, "wire size of maxAnisotropy");
+         memcpy(&val->maxAnisotropy, span + 36, 4);
+         _Static_assert(sizeof(val->compareEnable) == 4, "wire size of compareEnable");
+         memcpy(&val->compareEnable, span + 40, 4);
+         _Static_assert(sizeof(val->compareOp) == 4, "wire size of compareOp");
+         memcpy(&val->compareOp, span + 44, 4);
+         _Static_assert(sizeof(val->minLod) == 4, "wire size of minLod");
+         memcpy(&val->minLod, span + 48, 4);
+         _Static_assert(sizeof(val->maxLod) == 4, "wire size of maxLod");
+         memcpy(&val->maxLod, span + 52, 4);
+         _Static_assert(sizeof(val->borderColor) == 4, "wire size of borderColor");
+         memcpy(&val->borderColor, span + 56, 4);
+         _Static_assert(sizeof(val->unnormalizedCoordinates) == 4, "wire size of unnormalizedCoordinates");
+         memcpy(&val->unnormalizedCoordinates, span + 60, 4);
+      } else {
+         memset(&val->flags, 0, sizeof(val->flags));
+         memset(&val->magFilter, 0, sizeof(val->magFilter));
+         memset(&val->minFilter, 0, sizeof(val->minFilter));
+         memset(&val->mipmapMode, 0, sizeof(val->mipmapMode));
+         memset(&val->addressModeU, 0, sizeof(val->addressModeU));
+         memset(&val->addressModeV, 0, sizeof(val->addressModeV));
+         memset(&val->addressModeW, 0, sizeof(val->addressModeW));
+         memset(&val->mipLodBias, 0, sizeof(val->mipLodBias));
+         memset(&val->anisotropyEnable, 0, sizeof(val->anisotropyEnable));
+         memset(&val->maxAnisotropy, 0, sizeof(val->maxAnisotropy));
+         memset(&val->compareEnable, 0, sizeof(val->compareEnable));
+         memset(&val->compareOp, 0, sizeof(val->compareOp));
+         memset(&val->minLod, 0, sizeof(val->minLod));
+         memset(&val->maxLod, 0, sizeof(val->maxLod));
+         memset(&val->borderColor, 0, sizeof(val->borderColor));
+         memset(&val->unnormalizedCoordinates, 0, sizeof(val->unnormalizedCoordinates));
+      }
+   }
 }
 
 void
@@ -11260,14 +14799,37 @@ vn_decode_VkSamplerReductionModeCreateInfo(struct vn_cs_decoder *dec, VkSamplerR
 void
 vn_decode_VkSamplerYcbcrConversionCreateInfo_self(struct vn_cs_decoder *dec, VkSamplerYcbcrConversionCreateInfo *val)
 {
-   vn_decode_bytes(dec, &val->format, sizeof(val->format));
-   vn_decode_bytes(dec, &val->ycbcrModel, sizeof(val->ycbcrModel));
-   vn_decode_bytes(dec, &val->ycbcrRange, sizeof(val->ycbcrRange));
-   vn_decode_VkComponentMapping(dec, &val->components);
-   vn_decode_bytes(dec, &val->xChromaOffset, sizeof(val->xChromaOffset));
-   vn_decode_bytes(dec, &val->yChromaOffset, sizeof(val->yChromaOffset));
-   vn_decode_bytes(dec, &val->chromaFilter, sizeof(val->chromaFilter));
-   vn_decode_bytes(dec, &val->forceExplicitReconstruction, sizeof(val->forceExplicitReconstruction));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 44);
+      if (span) {
+         _Static_assert(sizeof(val->format) == 4, "wire size of format");
+         memcpy(&val->format, span + 0, 4);
+         _Static_assert(sizeof(val->ycbcrModel) == 4, "wire size of ycbcrModel");
+         memcpy(&val->ycbcrModel, span + 4, 4);
+         _Static_assert(sizeof(val->ycbcrRange) == 4, "wire size of ycbcrRange");
+         memcpy(&val->ycbcrRange, span + 8, 4);
+         _Static_assert(sizeof(val->components) == 16, "wire size of components");
+         memcpy(&val->components, span + 12, 16);
+         _Static_assert(sizeof(val->xChromaOffset) == 4, "wire size of xChromaOffset");
+         memcpy(&val->xChromaOffset, span + 28, 4);
+         _Static_assert(sizeof(val->yChromaOffset) == 4, "wire size of yChromaOffset");
+         memcpy(&val->yChromaOffset, span + 32, 4);
+         _Static_assert(sizeof(val->chromaFilter) == 4, "wire size of chromaFilter");
+         memcpy(&val->chromaFilter, span + 36, 4);
+         _Static_assert(sizeof(val->forceExplicitReconstruction) == 4, "wire size of forceExplicitReconstruction");
+         memcpy(&val->forceExplicitReconstruction, span + 40, 4);
+      } else {
+         memset(&val->format, 0, sizeof(val->format));
+         memset(&val->ycbcrModel, 0, sizeof(val->ycbcrModel));
+         memset(&val->ycbcrRange, 0, sizeof(val->ycbcrRange));
+         memset(&val->components, 0, sizeof(val->components));
+         memset(&val->xChromaOffset, 0, sizeof(val->xChromaOffset));
+         memset(&val->yChromaOffset, 0, sizeof(val->yChromaOffset));
+         memset(&val->chromaFilter, 0, sizeof(val->chromaFilter));
+         memset(&val->forceExplicitReconstruction, 0, sizeof(val->forceExplicitReconstruction));
+      }
+   }
 }
 
 void
@@ -11303,8 +14865,19 @@ vn_decode_VkSamplerYcbcrConversionInfo(struct vn_cs_decoder *dec, VkSamplerYcbcr
 void
 vn_decode_VkSamplerYcbcrConversionYcbcrDegammaCreateInfoQCOM_self(struct vn_cs_decoder *dec, VkSamplerYcbcrConversionYcbcrDegammaCreateInfoQCOM *val)
 {
-   vn_decode_bytes(dec, &val->enableYDegamma, sizeof(val->enableYDegamma));
-   vn_decode_bytes(dec, &val->enableCbCrDegamma, sizeof(val->enableCbCrDegamma));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->enableYDegamma) == 4, "wire size of enableYDegamma");
+         memcpy(&val->enableYDegamma, span + 0, 4);
+         _Static_assert(sizeof(val->enableCbCrDegamma) == 4, "wire size of enableCbCrDegamma");
+         memcpy(&val->enableCbCrDegamma, span + 4, 4);
+      } else {
+         memset(&val->enableYDegamma, 0, sizeof(val->enableYDegamma));
+         memset(&val->enableCbCrDegamma, 0, sizeof(val->enableCbCrDegamma));
+      }
+   }
 }
 
 void
@@ -11340,8 +14913,21 @@ vn_decode_VkSemaphoreCreateInfo(struct vn_cs_decoder *dec, VkSemaphoreCreateInfo
 void
 vn_decode_VkSemaphoreSignalInfo_self(struct vn_cs_decoder *dec, VkSemaphoreSignalInfo *val)
 {
-   val->semaphore = vn_decode_handle_VkSemaphore(dec, false);
-   vn_decode_bytes(dec, &val->value, sizeof(val->value));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+      if (span) {
+         uint64_t semaphore_id;
+         memcpy(&semaphore_id, span + 0, 8);
+         struct vn_object *semaphore_obj = vn_lookup_object(dec, semaphore_id, VK_OBJECT_TYPE_SEMAPHORE, false);
+         val->semaphore = semaphore_obj ? (VkSemaphore)(uintptr_t)semaphore_obj->handle : VK_NULL_HANDLE;
+         _Static_assert(sizeof(val->value) == 8, "wire size of value");
+         memcpy(&val->value, span + 8, 8);
+      } else {
+         memset(&val->semaphore, 0, sizeof(val->semaphore));
+         memset(&val->value, 0, sizeof(val->value));
+      }
+   }
 }
 
 void
@@ -11359,10 +14945,27 @@ vn_decode_VkSemaphoreSignalInfo(struct vn_cs_decoder *dec, VkSemaphoreSignalInfo
 void
 vn_decode_VkSemaphoreSubmitInfo_self(struct vn_cs_decoder *dec, VkSemaphoreSubmitInfo *val)
 {
-   val->semaphore = vn_decode_handle_VkSemaphore(dec, false);
-   vn_decode_bytes(dec, &val->value, sizeof(val->value));
-   vn_decode_bytes(dec, &val->stageMask, sizeof(val->stageMask));
-   vn_decode_bytes(dec, &val->deviceIndex, sizeof(val->deviceIndex));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 28);
+      if (span) {
+         uint64_t semaphore_id;
+         memcpy(&semaphore_id, span + 0, 8);
+         struct vn_object *semaphore_obj = vn_lookup_object(dec, semaphore_id, VK_OBJECT_TYPE_SEMAPHORE, false);
+         val->semaphore = semaphore_obj ? (VkSemaphore)(uintptr_t)semaphore_obj->handle : VK_NULL_HANDLE;
+         _Static_assert(sizeof(val->value) == 8, "wire size of value");
+         memcpy(&val->value, span + 8, 8);
+         _Static_assert(sizeof(val->stageMask) == 8, "wire size of stageMask");
+         memcpy(&val->stageMask, span + 16, 8);
+         _Static_assert(sizeof(val->deviceIndex) == 4, "wire size of deviceIndex");
+         memcpy(&val->deviceIndex, span + 24, 4);
+      } else {
+         memset(&val->semaphore, 0, sizeof(val->semaphore));
+         memset(&val->value, 0, sizeof(val->value));
+         memset(&val->stageMask, 0, sizeof(val->stageMask));
+         memset(&val->deviceIndex, 0, sizeof(val->deviceIndex));
+      }
+   }
 }
 
 void
@@ -11380,8 +14983,19 @@ vn_decode_VkSemaphoreSubmitInfo(struct vn_cs_decoder *dec, VkSemaphoreSubmitInfo
 void
 vn_decode_VkSemaphoreTypeCreateInfo_self(struct vn_cs_decoder *dec, VkSemaphoreTypeCreateInfo *val)
 {
-   vn_decode_bytes(dec, &val->semaphoreType, sizeof(val->semaphoreType));
-   vn_decode_bytes(dec, &val->initialValue, sizeof(val->initialValue));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         _Static_assert(sizeof(val->semaphoreType) == 4, "wire size of semaphoreType");
+         memcpy(&val->semaphoreType, span + 0, 4);
+         _Static_assert(sizeof(val->initialValue) == 8, "wire size of initialValue");
+         memcpy(&val->initialValue, span + 4, 8);
+      } else {
+         memset(&val->semaphoreType, 0, sizeof(val->semaphoreType));
+         memset(&val->initialValue, 0, sizeof(val->initialValue));
+      }
+   }
 }
 
 void
@@ -11399,12 +15013,23 @@ vn_decode_VkSemaphoreTypeCreateInfo(struct vn_cs_decoder *dec, VkSemaphoreTypeCr
 void
 vn_decode_VkSemaphoreWaitInfo_self(struct vn_cs_decoder *dec, VkSemaphoreWaitInfo *val)
 {
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
-   vn_decode_bytes(dec, &val->semaphoreCount, sizeof(val->semaphoreCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 0, 4);
+         _Static_assert(sizeof(val->semaphoreCount) == 4, "wire size of semaphoreCount");
+         memcpy(&val->semaphoreCount, span + 4, 4);
+      } else {
+         memset(&val->flags, 0, sizeof(val->flags));
+         memset(&val->semaphoreCount, 0, sizeof(val->semaphoreCount));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
-      if (n && n != (uint64_t)(val->semaphoreCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->semaphoreCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->semaphoreCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkSemaphore *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -11414,8 +15039,8 @@ vn_decode_VkSemaphoreWaitInfo_self(struct vn_cs_decoder *dec, VkSemaphoreWaitInf
    }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->semaphoreCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->semaphoreCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->semaphoreCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       uint64_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -11443,8 +15068,8 @@ vn_decode_VkShaderModuleCreateInfo_self(struct vn_cs_decoder *dec, VkShaderModul
    val->codeSize = (size_t)vn_decode_uint64_t(dec);
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->codeSize / 4)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->codeSize / 4)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->codeSize / 4))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -11489,8 +15114,8 @@ vn_decode_VkShadingRatePaletteNV(struct vn_cs_decoder *dec, VkShadingRatePalette
    vn_decode_bytes(dec, &val->shadingRatePaletteEntryCount, sizeof(val->shadingRatePaletteEntryCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->shadingRatePaletteEntryCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->shadingRatePaletteEntryCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->shadingRatePaletteEntryCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkShadingRatePaletteEntryNV *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -11502,12 +15127,25 @@ vn_decode_VkShadingRatePaletteNV(struct vn_cs_decoder *dec, VkShadingRatePalette
 void
 vn_decode_VkSparseBufferMemoryBindInfo(struct vn_cs_decoder *dec, VkSparseBufferMemoryBindInfo *val)
 {
-   val->buffer = vn_decode_handle_VkBuffer(dec, false);
-   vn_decode_bytes(dec, &val->bindCount, sizeof(val->bindCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         uint64_t buffer_id;
+         memcpy(&buffer_id, span + 0, 8);
+         struct vn_object *buffer_obj = vn_lookup_object(dec, buffer_id, VK_OBJECT_TYPE_BUFFER, false);
+         val->buffer = buffer_obj ? (VkBuffer)(uintptr_t)buffer_obj->handle : VK_NULL_HANDLE;
+         _Static_assert(sizeof(val->bindCount) == 4, "wire size of bindCount");
+         memcpy(&val->bindCount, span + 8, 4);
+      } else {
+         memset(&val->buffer, 0, sizeof(val->buffer));
+         memset(&val->bindCount, 0, sizeof(val->bindCount));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->bindCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->bindCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->bindCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkSparseMemoryBind *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -11520,23 +15158,57 @@ vn_decode_VkSparseBufferMemoryBindInfo(struct vn_cs_decoder *dec, VkSparseBuffer
 void
 vn_decode_VkSparseImageMemoryBind(struct vn_cs_decoder *dec, VkSparseImageMemoryBind *val)
 {
-   vn_decode_VkImageSubresource(dec, &val->subresource);
-   vn_decode_VkOffset3D(dec, &val->offset);
-   vn_decode_VkExtent3D(dec, &val->extent);
-   val->memory = vn_decode_handle_VkDeviceMemory(dec, true);
-   vn_decode_bytes(dec, &val->memoryOffset, sizeof(val->memoryOffset));
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 56);
+      if (span) {
+         _Static_assert(sizeof(val->subresource) == 12, "wire size of subresource");
+         memcpy(&val->subresource, span + 0, 12);
+         _Static_assert(sizeof(val->offset) == 12, "wire size of offset");
+         memcpy(&val->offset, span + 12, 12);
+         _Static_assert(sizeof(val->extent) == 12, "wire size of extent");
+         memcpy(&val->extent, span + 24, 12);
+         uint64_t memory_id;
+         memcpy(&memory_id, span + 36, 8);
+         struct vn_object *memory_obj = vn_lookup_object(dec, memory_id, VK_OBJECT_TYPE_DEVICE_MEMORY, true);
+         val->memory = memory_obj ? (VkDeviceMemory)(uintptr_t)memory_obj->handle : VK_NULL_HANDLE;
+         _Static_assert(sizeof(val->memoryOffset) == 8, "wire size of memoryOffset");
+         memcpy(&val->memoryOffset, span + 44, 8);
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 52, 4);
+      } else {
+         memset(&val->subresource, 0, sizeof(val->subresource));
+         memset(&val->offset, 0, sizeof(val->offset));
+         memset(&val->extent, 0, sizeof(val->extent));
+         memset(&val->memory, 0, sizeof(val->memory));
+         memset(&val->memoryOffset, 0, sizeof(val->memoryOffset));
+         memset(&val->flags, 0, sizeof(val->flags));
+      }
+   }
 }
 
 void
 vn_decode_VkSparseImageMemoryBindInfo(struct vn_cs_decoder *dec, VkSparseImageMemoryBindInfo *val)
 {
-   val->image = vn_decode_handle_VkImage(dec, false);
-   vn_decode_bytes(dec, &val->bindCount, sizeof(val->bindCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         uint64_t image_id;
+         memcpy(&image_id, span + 0, 8);
+         struct vn_object *image_obj = vn_lookup_object(dec, image_id, VK_OBJECT_TYPE_IMAGE, false);
+         val->image = image_obj ? (VkImage)(uintptr_t)image_obj->handle : VK_NULL_HANDLE;
+         _Static_assert(sizeof(val->bindCount) == 4, "wire size of bindCount");
+         memcpy(&val->bindCount, span + 8, 4);
+      } else {
+         memset(&val->image, 0, sizeof(val->image));
+         memset(&val->bindCount, 0, sizeof(val->bindCount));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->bindCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->bindCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->bindCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkSparseImageMemoryBind *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -11549,12 +15221,25 @@ vn_decode_VkSparseImageMemoryBindInfo(struct vn_cs_decoder *dec, VkSparseImageMe
 void
 vn_decode_VkSparseImageOpaqueMemoryBindInfo(struct vn_cs_decoder *dec, VkSparseImageOpaqueMemoryBindInfo *val)
 {
-   val->image = vn_decode_handle_VkImage(dec, false);
-   vn_decode_bytes(dec, &val->bindCount, sizeof(val->bindCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         uint64_t image_id;
+         memcpy(&image_id, span + 0, 8);
+         struct vn_object *image_obj = vn_lookup_object(dec, image_id, VK_OBJECT_TYPE_IMAGE, false);
+         val->image = image_obj ? (VkImage)(uintptr_t)image_obj->handle : VK_NULL_HANDLE;
+         _Static_assert(sizeof(val->bindCount) == 4, "wire size of bindCount");
+         memcpy(&val->bindCount, span + 8, 4);
+      } else {
+         memset(&val->image, 0, sizeof(val->image));
+         memset(&val->bindCount, 0, sizeof(val->bindCount));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->bindCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->bindCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->bindCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkSparseMemoryBind *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -11567,11 +15252,30 @@ vn_decode_VkSparseImageOpaqueMemoryBindInfo(struct vn_cs_decoder *dec, VkSparseI
 void
 vn_decode_VkSparseMemoryBind(struct vn_cs_decoder *dec, VkSparseMemoryBind *val)
 {
-   vn_decode_bytes(dec, &val->resourceOffset, sizeof(val->resourceOffset));
-   vn_decode_bytes(dec, &val->size, sizeof(val->size));
-   val->memory = vn_decode_handle_VkDeviceMemory(dec, true);
-   vn_decode_bytes(dec, &val->memoryOffset, sizeof(val->memoryOffset));
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 36);
+      if (span) {
+         _Static_assert(sizeof(val->resourceOffset) == 8, "wire size of resourceOffset");
+         memcpy(&val->resourceOffset, span + 0, 8);
+         _Static_assert(sizeof(val->size) == 8, "wire size of size");
+         memcpy(&val->size, span + 8, 8);
+         uint64_t memory_id;
+         memcpy(&memory_id, span + 16, 8);
+         struct vn_object *memory_obj = vn_lookup_object(dec, memory_id, VK_OBJECT_TYPE_DEVICE_MEMORY, true);
+         val->memory = memory_obj ? (VkDeviceMemory)(uintptr_t)memory_obj->handle : VK_NULL_HANDLE;
+         _Static_assert(sizeof(val->memoryOffset) == 8, "wire size of memoryOffset");
+         memcpy(&val->memoryOffset, span + 24, 8);
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 32, 4);
+      } else {
+         memset(&val->resourceOffset, 0, sizeof(val->resourceOffset));
+         memset(&val->size, 0, sizeof(val->size));
+         memset(&val->memory, 0, sizeof(val->memory));
+         memset(&val->memoryOffset, 0, sizeof(val->memoryOffset));
+         memset(&val->flags, 0, sizeof(val->flags));
+      }
+   }
 }
 
 void
@@ -11580,8 +15284,8 @@ vn_decode_VkSpecializationInfo(struct vn_cs_decoder *dec, VkSpecializationInfo *
    vn_decode_bytes(dec, &val->mapEntryCount, sizeof(val->mapEntryCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->mapEntryCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->mapEntryCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->mapEntryCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkSpecializationMapEntry *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -11601,21 +15305,53 @@ vn_decode_VkSpecializationInfo(struct vn_cs_decoder *dec, VkSpecializationInfo *
 void
 vn_decode_VkSpecializationMapEntry(struct vn_cs_decoder *dec, VkSpecializationMapEntry *val)
 {
-   vn_decode_bytes(dec, &val->constantID, sizeof(val->constantID));
-   vn_decode_bytes(dec, &val->offset, sizeof(val->offset));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->constantID) == 4, "wire size of constantID");
+         memcpy(&val->constantID, span + 0, 4);
+         _Static_assert(sizeof(val->offset) == 4, "wire size of offset");
+         memcpy(&val->offset, span + 4, 4);
+      } else {
+         memset(&val->constantID, 0, sizeof(val->constantID));
+         memset(&val->offset, 0, sizeof(val->offset));
+      }
+   }
    val->size = (size_t)vn_decode_uint64_t(dec);
 }
 
 void
 vn_decode_VkStencilOpState(struct vn_cs_decoder *dec, VkStencilOpState *val)
 {
-   vn_decode_bytes(dec, &val->failOp, sizeof(val->failOp));
-   vn_decode_bytes(dec, &val->passOp, sizeof(val->passOp));
-   vn_decode_bytes(dec, &val->depthFailOp, sizeof(val->depthFailOp));
-   vn_decode_bytes(dec, &val->compareOp, sizeof(val->compareOp));
-   vn_decode_bytes(dec, &val->compareMask, sizeof(val->compareMask));
-   vn_decode_bytes(dec, &val->writeMask, sizeof(val->writeMask));
-   vn_decode_bytes(dec, &val->reference, sizeof(val->reference));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 28);
+      if (span) {
+         _Static_assert(sizeof(val->failOp) == 4, "wire size of failOp");
+         memcpy(&val->failOp, span + 0, 4);
+         _Static_assert(sizeof(val->passOp) == 4, "wire size of passOp");
+         memcpy(&val->passOp, span + 4, 4);
+         _Static_assert(sizeof(val->depthFailOp) == 4, "wire size of depthFailOp");
+         memcpy(&val->depthFailOp, span + 8, 4);
+         _Static_assert(sizeof(val->compareOp) == 4, "wire size of compareOp");
+         memcpy(&val->compareOp, span + 12, 4);
+         _Static_assert(sizeof(val->compareMask) == 4, "wire size of compareMask");
+         memcpy(&val->compareMask, span + 16, 4);
+         _Static_assert(sizeof(val->writeMask) == 4, "wire size of writeMask");
+         memcpy(&val->writeMask, span + 20, 4);
+         _Static_assert(sizeof(val->reference) == 4, "wire size of reference");
+         memcpy(&val->reference, span + 24, 4);
+      } else {
+         memset(&val->failOp, 0, sizeof(val->failOp));
+         memset(&val->passOp, 0, sizeof(val->passOp));
+         memset(&val->depthFailOp, 0, sizeof(val->depthFailOp));
+         memset(&val->compareOp, 0, sizeof(val->compareOp));
+         memset(&val->compareMask, 0, sizeof(val->compareMask));
+         memset(&val->writeMask, 0, sizeof(val->writeMask));
+         memset(&val->reference, 0, sizeof(val->reference));
+      }
+   }
 }
 
 void
@@ -11624,8 +15360,8 @@ vn_decode_VkSubmitInfo_self(struct vn_cs_decoder *dec, VkSubmitInfo *val)
    vn_decode_bytes(dec, &val->waitSemaphoreCount, sizeof(val->waitSemaphoreCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
-      if (n && n != (uint64_t)(val->waitSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->waitSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->waitSemaphoreCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkSemaphore *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -11635,8 +15371,8 @@ vn_decode_VkSubmitInfo_self(struct vn_cs_decoder *dec, VkSubmitInfo *val)
    }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->waitSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->waitSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->waitSemaphoreCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkPipelineStageFlags *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -11646,8 +15382,8 @@ vn_decode_VkSubmitInfo_self(struct vn_cs_decoder *dec, VkSubmitInfo *val)
    vn_decode_bytes(dec, &val->commandBufferCount, sizeof(val->commandBufferCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
-      if (n && n != (uint64_t)(val->commandBufferCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->commandBufferCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->commandBufferCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkCommandBuffer *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -11658,8 +15394,8 @@ vn_decode_VkSubmitInfo_self(struct vn_cs_decoder *dec, VkSubmitInfo *val)
    vn_decode_bytes(dec, &val->signalSemaphoreCount, sizeof(val->signalSemaphoreCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
-      if (n && n != (uint64_t)(val->signalSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->signalSemaphoreCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->signalSemaphoreCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkSemaphore *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -11684,12 +15420,23 @@ vn_decode_VkSubmitInfo(struct vn_cs_decoder *dec, VkSubmitInfo *val)
 void
 vn_decode_VkSubmitInfo2_self(struct vn_cs_decoder *dec, VkSubmitInfo2 *val)
 {
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
-   vn_decode_bytes(dec, &val->waitSemaphoreInfoCount, sizeof(val->waitSemaphoreInfoCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 0, 4);
+         _Static_assert(sizeof(val->waitSemaphoreInfoCount) == 4, "wire size of waitSemaphoreInfoCount");
+         memcpy(&val->waitSemaphoreInfoCount, span + 4, 4);
+      } else {
+         memset(&val->flags, 0, sizeof(val->flags));
+         memset(&val->waitSemaphoreInfoCount, 0, sizeof(val->waitSemaphoreInfoCount));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->waitSemaphoreInfoCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->waitSemaphoreInfoCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->waitSemaphoreInfoCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkSemaphoreSubmitInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -11700,8 +15447,8 @@ vn_decode_VkSubmitInfo2_self(struct vn_cs_decoder *dec, VkSubmitInfo2 *val)
    vn_decode_bytes(dec, &val->commandBufferInfoCount, sizeof(val->commandBufferInfoCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->commandBufferInfoCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->commandBufferInfoCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->commandBufferInfoCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkCommandBufferSubmitInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -11712,8 +15459,8 @@ vn_decode_VkSubmitInfo2_self(struct vn_cs_decoder *dec, VkSubmitInfo2 *val)
    vn_decode_bytes(dec, &val->signalSemaphoreInfoCount, sizeof(val->signalSemaphoreInfoCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->signalSemaphoreInfoCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->signalSemaphoreInfoCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->signalSemaphoreInfoCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkSemaphoreSubmitInfo *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -11756,26 +15503,70 @@ vn_decode_VkSubpassBeginInfo(struct vn_cs_decoder *dec, VkSubpassBeginInfo *val)
 void
 vn_decode_VkSubpassDependency(struct vn_cs_decoder *dec, VkSubpassDependency *val)
 {
-   vn_decode_bytes(dec, &val->srcSubpass, sizeof(val->srcSubpass));
-   vn_decode_bytes(dec, &val->dstSubpass, sizeof(val->dstSubpass));
-   vn_decode_bytes(dec, &val->srcStageMask, sizeof(val->srcStageMask));
-   vn_decode_bytes(dec, &val->dstStageMask, sizeof(val->dstStageMask));
-   vn_decode_bytes(dec, &val->srcAccessMask, sizeof(val->srcAccessMask));
-   vn_decode_bytes(dec, &val->dstAccessMask, sizeof(val->dstAccessMask));
-   vn_decode_bytes(dec, &val->dependencyFlags, sizeof(val->dependencyFlags));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 28);
+      if (span) {
+         _Static_assert(sizeof(val->srcSubpass) == 4, "wire size of srcSubpass");
+         memcpy(&val->srcSubpass, span + 0, 4);
+         _Static_assert(sizeof(val->dstSubpass) == 4, "wire size of dstSubpass");
+         memcpy(&val->dstSubpass, span + 4, 4);
+         _Static_assert(sizeof(val->srcStageMask) == 4, "wire size of srcStageMask");
+         memcpy(&val->srcStageMask, span + 8, 4);
+         _Static_assert(sizeof(val->dstStageMask) == 4, "wire size of dstStageMask");
+         memcpy(&val->dstStageMask, span + 12, 4);
+         _Static_assert(sizeof(val->srcAccessMask) == 4, "wire size of srcAccessMask");
+         memcpy(&val->srcAccessMask, span + 16, 4);
+         _Static_assert(sizeof(val->dstAccessMask) == 4, "wire size of dstAccessMask");
+         memcpy(&val->dstAccessMask, span + 20, 4);
+         _Static_assert(sizeof(val->dependencyFlags) == 4, "wire size of dependencyFlags");
+         memcpy(&val->dependencyFlags, span + 24, 4);
+      } else {
+         memset(&val->srcSubpass, 0, sizeof(val->srcSubpass));
+         memset(&val->dstSubpass, 0, sizeof(val->dstSubpass));
+         memset(&val->srcStageMask, 0, sizeof(val->srcStageMask));
+         memset(&val->dstStageMask, 0, sizeof(val->dstStageMask));
+         memset(&val->srcAccessMask, 0, sizeof(val->srcAccessMask));
+         memset(&val->dstAccessMask, 0, sizeof(val->dstAccessMask));
+         memset(&val->dependencyFlags, 0, sizeof(val->dependencyFlags));
+      }
+   }
 }
 
 void
 vn_decode_VkSubpassDependency2_self(struct vn_cs_decoder *dec, VkSubpassDependency2 *val)
 {
-   vn_decode_bytes(dec, &val->srcSubpass, sizeof(val->srcSubpass));
-   vn_decode_bytes(dec, &val->dstSubpass, sizeof(val->dstSubpass));
-   vn_decode_bytes(dec, &val->srcStageMask, sizeof(val->srcStageMask));
-   vn_decode_bytes(dec, &val->dstStageMask, sizeof(val->dstStageMask));
-   vn_decode_bytes(dec, &val->srcAccessMask, sizeof(val->srcAccessMask));
-   vn_decode_bytes(dec, &val->dstAccessMask, sizeof(val->dstAccessMask));
-   vn_decode_bytes(dec, &val->dependencyFlags, sizeof(val->dependencyFlags));
-   vn_decode_bytes(dec, &val->viewOffset, sizeof(val->viewOffset));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 32);
+      if (span) {
+         _Static_assert(sizeof(val->srcSubpass) == 4, "wire size of srcSubpass");
+         memcpy(&val->srcSubpass, span + 0, 4);
+         _Static_assert(sizeof(val->dstSubpass) == 4, "wire size of dstSubpass");
+         memcpy(&val->dstSubpass, span + 4, 4);
+         _Static_assert(sizeof(val->srcStageMask) == 4, "wire size of srcStageMask");
+         memcpy(&val->srcStageMask, span + 8, 4);
+         _Static_assert(sizeof(val->dstStageMask) == 4, "wire size of dstStageMask");
+         memcpy(&val->dstStageMask, span + 12, 4);
+         _Static_assert(sizeof(val->srcAccessMask) == 4, "wire size of srcAccessMask");
+         memcpy(&val->srcAccessMask, span + 16, 4);
+         _Static_assert(sizeof(val->dstAccessMask) == 4, "wire size of dstAccessMask");
+         memcpy(&val->dstAccessMask, span + 20, 4);
+         _Static_assert(sizeof(val->dependencyFlags) == 4, "wire size of dependencyFlags");
+         memcpy(&val->dependencyFlags, span + 24, 4);
+         _Static_assert(sizeof(val->viewOffset) == 4, "wire size of viewOffset");
+         memcpy(&val->viewOffset, span + 28, 4);
+      } else {
+         memset(&val->srcSubpass, 0, sizeof(val->srcSubpass));
+         memset(&val->dstSubpass, 0, sizeof(val->dstSubpass));
+         memset(&val->srcStageMask, 0, sizeof(val->srcStageMask));
+         memset(&val->dstStageMask, 0, sizeof(val->dstStageMask));
+         memset(&val->srcAccessMask, 0, sizeof(val->srcAccessMask));
+         memset(&val->dstAccessMask, 0, sizeof(val->dstAccessMask));
+         memset(&val->dependencyFlags, 0, sizeof(val->dependencyFlags));
+         memset(&val->viewOffset, 0, sizeof(val->viewOffset));
+      }
+   }
 }
 
 void
@@ -11793,13 +15584,26 @@ vn_decode_VkSubpassDependency2(struct vn_cs_decoder *dec, VkSubpassDependency2 *
 void
 vn_decode_VkSubpassDescription(struct vn_cs_decoder *dec, VkSubpassDescription *val)
 {
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
-   vn_decode_bytes(dec, &val->pipelineBindPoint, sizeof(val->pipelineBindPoint));
-   vn_decode_bytes(dec, &val->inputAttachmentCount, sizeof(val->inputAttachmentCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 0, 4);
+         _Static_assert(sizeof(val->pipelineBindPoint) == 4, "wire size of pipelineBindPoint");
+         memcpy(&val->pipelineBindPoint, span + 4, 4);
+         _Static_assert(sizeof(val->inputAttachmentCount) == 4, "wire size of inputAttachmentCount");
+         memcpy(&val->inputAttachmentCount, span + 8, 4);
+      } else {
+         memset(&val->flags, 0, sizeof(val->flags));
+         memset(&val->pipelineBindPoint, 0, sizeof(val->pipelineBindPoint));
+         memset(&val->inputAttachmentCount, 0, sizeof(val->inputAttachmentCount));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->inputAttachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->inputAttachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->inputAttachmentCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkAttachmentReference *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -11811,8 +15615,8 @@ vn_decode_VkSubpassDescription(struct vn_cs_decoder *dec, VkSubpassDescription *
    vn_decode_bytes(dec, &val->colorAttachmentCount, sizeof(val->colorAttachmentCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->colorAttachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->colorAttachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->colorAttachmentCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkAttachmentReference *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -11843,8 +15647,8 @@ vn_decode_VkSubpassDescription(struct vn_cs_decoder *dec, VkSubpassDescription *
    vn_decode_bytes(dec, &val->preserveAttachmentCount, sizeof(val->preserveAttachmentCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->preserveAttachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->preserveAttachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->preserveAttachmentCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -11856,14 +15660,29 @@ vn_decode_VkSubpassDescription(struct vn_cs_decoder *dec, VkSubpassDescription *
 void
 vn_decode_VkSubpassDescription2_self(struct vn_cs_decoder *dec, VkSubpassDescription2 *val)
 {
-   vn_decode_bytes(dec, &val->flags, sizeof(val->flags));
-   vn_decode_bytes(dec, &val->pipelineBindPoint, sizeof(val->pipelineBindPoint));
-   vn_decode_bytes(dec, &val->viewMask, sizeof(val->viewMask));
-   vn_decode_bytes(dec, &val->inputAttachmentCount, sizeof(val->inputAttachmentCount));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+      if (span) {
+         _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
+         memcpy(&val->flags, span + 0, 4);
+         _Static_assert(sizeof(val->pipelineBindPoint) == 4, "wire size of pipelineBindPoint");
+         memcpy(&val->pipelineBindPoint, span + 4, 4);
+         _Static_assert(sizeof(val->viewMask) == 4, "wire size of viewMask");
+         memcpy(&val->viewMask, span + 8, 4);
+         _Static_assert(sizeof(val->inputAttachmentCount) == 4, "wire size of inputAttachmentCount");
+         memcpy(&val->inputAttachmentCount, span + 12, 4);
+      } else {
+         memset(&val->flags, 0, sizeof(val->flags));
+         memset(&val->pipelineBindPoint, 0, sizeof(val->pipelineBindPoint));
+         memset(&val->viewMask, 0, sizeof(val->viewMask));
+         memset(&val->inputAttachmentCount, 0, sizeof(val->inputAttachmentCount));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->inputAttachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->inputAttachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->inputAttachmentCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkAttachmentReference2 *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -11874,8 +15693,8 @@ vn_decode_VkSubpassDescription2_self(struct vn_cs_decoder *dec, VkSubpassDescrip
    vn_decode_bytes(dec, &val->colorAttachmentCount, sizeof(val->colorAttachmentCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->colorAttachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->colorAttachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->colorAttachmentCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkAttachmentReference2 *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -11904,8 +15723,8 @@ vn_decode_VkSubpassDescription2_self(struct vn_cs_decoder *dec, VkSubpassDescrip
    vn_decode_bytes(dec, &val->preserveAttachmentCount, sizeof(val->preserveAttachmentCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->preserveAttachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->preserveAttachmentCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->preserveAttachmentCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -11929,8 +15748,19 @@ vn_decode_VkSubpassDescription2(struct vn_cs_decoder *dec, VkSubpassDescription2
 void
 vn_decode_VkSubpassDescriptionDepthStencilResolve_self(struct vn_cs_decoder *dec, VkSubpassDescriptionDepthStencilResolve *val)
 {
-   vn_decode_bytes(dec, &val->depthResolveMode, sizeof(val->depthResolveMode));
-   vn_decode_bytes(dec, &val->stencilResolveMode, sizeof(val->stencilResolveMode));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->depthResolveMode) == 4, "wire size of depthResolveMode");
+         memcpy(&val->depthResolveMode, span + 0, 4);
+         _Static_assert(sizeof(val->stencilResolveMode) == 4, "wire size of stencilResolveMode");
+         memcpy(&val->stencilResolveMode, span + 4, 4);
+      } else {
+         memset(&val->depthResolveMode, 0, sizeof(val->depthResolveMode));
+         memset(&val->stencilResolveMode, 0, sizeof(val->stencilResolveMode));
+      }
+   }
    if (vn_decode_simple_pointer(dec)) {
       VkAttachmentReference2 *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
       if (p)
@@ -11976,8 +15806,8 @@ vn_decode_VkSubpassFragmentDensityMapOffsetEndInfoQCOM_self(struct vn_cs_decoder
    vn_decode_bytes(dec, &val->fragmentDensityOffsetCount, sizeof(val->fragmentDensityOffsetCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->fragmentDensityOffsetCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->fragmentDensityOffsetCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->fragmentDensityOffsetCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkOffset2D *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          /* wire layout = C layout (Gen.plain_struct_size): one copy */
@@ -12010,8 +15840,21 @@ vn_decode_VkSubpassSampleLocationsEXT(struct vn_cs_decoder *dec, VkSubpassSample
 void
 vn_decode_VkSubpassShadingPipelineCreateInfoHUAWEI_self(struct vn_cs_decoder *dec, VkSubpassShadingPipelineCreateInfoHUAWEI *val)
 {
-   val->renderPass = vn_decode_handle_VkRenderPass(dec, false);
-   vn_decode_bytes(dec, &val->subpass, sizeof(val->subpass));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         uint64_t renderPass_id;
+         memcpy(&renderPass_id, span + 0, 8);
+         struct vn_object *renderPass_obj = vn_lookup_object(dec, renderPass_id, VK_OBJECT_TYPE_RENDER_PASS, false);
+         val->renderPass = renderPass_obj ? (VkRenderPass)(uintptr_t)renderPass_obj->handle : VK_NULL_HANDLE;
+         _Static_assert(sizeof(val->subpass) == 4, "wire size of subpass");
+         memcpy(&val->subpass, span + 8, 4);
+      } else {
+         memset(&val->renderPass, 0, sizeof(val->renderPass));
+         memset(&val->subpass, 0, sizeof(val->subpass));
+      }
+   }
 }
 
 void
@@ -12029,11 +15872,28 @@ vn_decode_VkSubpassShadingPipelineCreateInfoHUAWEI(struct vn_cs_decoder *dec, Vk
 void
 vn_decode_VkSubresourceLayout(struct vn_cs_decoder *dec, VkSubresourceLayout *val)
 {
-   vn_decode_bytes(dec, &val->offset, sizeof(val->offset));
-   vn_decode_bytes(dec, &val->size, sizeof(val->size));
-   vn_decode_bytes(dec, &val->rowPitch, sizeof(val->rowPitch));
-   vn_decode_bytes(dec, &val->arrayPitch, sizeof(val->arrayPitch));
-   vn_decode_bytes(dec, &val->depthPitch, sizeof(val->depthPitch));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 40);
+      if (span) {
+         _Static_assert(sizeof(val->offset) == 8, "wire size of offset");
+         memcpy(&val->offset, span + 0, 8);
+         _Static_assert(sizeof(val->size) == 8, "wire size of size");
+         memcpy(&val->size, span + 8, 8);
+         _Static_assert(sizeof(val->rowPitch) == 8, "wire size of rowPitch");
+         memcpy(&val->rowPitch, span + 16, 8);
+         _Static_assert(sizeof(val->arrayPitch) == 8, "wire size of arrayPitch");
+         memcpy(&val->arrayPitch, span + 24, 8);
+         _Static_assert(sizeof(val->depthPitch) == 8, "wire size of depthPitch");
+         memcpy(&val->depthPitch, span + 32, 8);
+      } else {
+         memset(&val->offset, 0, sizeof(val->offset));
+         memset(&val->size, 0, sizeof(val->size));
+         memset(&val->rowPitch, 0, sizeof(val->rowPitch));
+         memset(&val->arrayPitch, 0, sizeof(val->arrayPitch));
+         memset(&val->depthPitch, 0, sizeof(val->depthPitch));
+      }
+   }
 }
 
 void
@@ -12079,8 +15939,8 @@ vn_decode_VkValidationFeaturesEXT_self(struct vn_cs_decoder *dec, VkValidationFe
    vn_decode_bytes(dec, &val->enabledValidationFeatureCount, sizeof(val->enabledValidationFeatureCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->enabledValidationFeatureCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->enabledValidationFeatureCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->enabledValidationFeatureCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkValidationFeatureEnableEXT *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -12090,8 +15950,8 @@ vn_decode_VkValidationFeaturesEXT_self(struct vn_cs_decoder *dec, VkValidationFe
    vn_decode_bytes(dec, &val->disabledValidationFeatureCount, sizeof(val->disabledValidationFeatureCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->disabledValidationFeatureCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->disabledValidationFeatureCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->disabledValidationFeatureCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkValidationFeatureDisableEXT *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -12118,8 +15978,8 @@ vn_decode_VkValidationFlagsEXT_self(struct vn_cs_decoder *dec, VkValidationFlags
    vn_decode_bytes(dec, &val->disabledValidationCheckCount, sizeof(val->disabledValidationCheckCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->disabledValidationCheckCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->disabledValidationCheckCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->disabledValidationCheckCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkValidationCheckEXT *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
@@ -12143,19 +16003,49 @@ vn_decode_VkValidationFlagsEXT(struct vn_cs_decoder *dec, VkValidationFlagsEXT *
 void
 vn_decode_VkVertexInputAttributeDescription(struct vn_cs_decoder *dec, VkVertexInputAttributeDescription *val)
 {
-   vn_decode_bytes(dec, &val->location, sizeof(val->location));
-   vn_decode_bytes(dec, &val->binding, sizeof(val->binding));
-   vn_decode_bytes(dec, &val->format, sizeof(val->format));
-   vn_decode_bytes(dec, &val->offset, sizeof(val->offset));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+      if (span) {
+         _Static_assert(sizeof(val->location) == 4, "wire size of location");
+         memcpy(&val->location, span + 0, 4);
+         _Static_assert(sizeof(val->binding) == 4, "wire size of binding");
+         memcpy(&val->binding, span + 4, 4);
+         _Static_assert(sizeof(val->format) == 4, "wire size of format");
+         memcpy(&val->format, span + 8, 4);
+         _Static_assert(sizeof(val->offset) == 4, "wire size of offset");
+         memcpy(&val->offset, span + 12, 4);
+      } else {
+         memset(&val->location, 0, sizeof(val->location));
+         memset(&val->binding, 0, sizeof(val->binding));
+         memset(&val->format, 0, sizeof(val->format));
+         memset(&val->offset, 0, sizeof(val->offset));
+      }
+   }
 }
 
 void
 vn_decode_VkVertexInputAttributeDescription2EXT_self(struct vn_cs_decoder *dec, VkVertexInputAttributeDescription2EXT *val)
 {
-   vn_decode_bytes(dec, &val->location, sizeof(val->location));
-   vn_decode_bytes(dec, &val->binding, sizeof(val->binding));
-   vn_decode_bytes(dec, &val->format, sizeof(val->format));
-   vn_decode_bytes(dec, &val->offset, sizeof(val->offset));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+      if (span) {
+         _Static_assert(sizeof(val->location) == 4, "wire size of location");
+         memcpy(&val->location, span + 0, 4);
+         _Static_assert(sizeof(val->binding) == 4, "wire size of binding");
+         memcpy(&val->binding, span + 4, 4);
+         _Static_assert(sizeof(val->format) == 4, "wire size of format");
+         memcpy(&val->format, span + 8, 4);
+         _Static_assert(sizeof(val->offset) == 4, "wire size of offset");
+         memcpy(&val->offset, span + 12, 4);
+      } else {
+         memset(&val->location, 0, sizeof(val->location));
+         memset(&val->binding, 0, sizeof(val->binding));
+         memset(&val->format, 0, sizeof(val->format));
+         memset(&val->offset, 0, sizeof(val->offset));
+      }
+   }
 }
 
 void
@@ -12173,18 +16063,46 @@ vn_decode_VkVertexInputAttributeDescription2EXT(struct vn_cs_decoder *dec, VkVer
 void
 vn_decode_VkVertexInputBindingDescription(struct vn_cs_decoder *dec, VkVertexInputBindingDescription *val)
 {
-   vn_decode_bytes(dec, &val->binding, sizeof(val->binding));
-   vn_decode_bytes(dec, &val->stride, sizeof(val->stride));
-   vn_decode_bytes(dec, &val->inputRate, sizeof(val->inputRate));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         _Static_assert(sizeof(val->binding) == 4, "wire size of binding");
+         memcpy(&val->binding, span + 0, 4);
+         _Static_assert(sizeof(val->stride) == 4, "wire size of stride");
+         memcpy(&val->stride, span + 4, 4);
+         _Static_assert(sizeof(val->inputRate) == 4, "wire size of inputRate");
+         memcpy(&val->inputRate, span + 8, 4);
+      } else {
+         memset(&val->binding, 0, sizeof(val->binding));
+         memset(&val->stride, 0, sizeof(val->stride));
+         memset(&val->inputRate, 0, sizeof(val->inputRate));
+      }
+   }
 }
 
 void
 vn_decode_VkVertexInputBindingDescription2EXT_self(struct vn_cs_decoder *dec, VkVertexInputBindingDescription2EXT *val)
 {
-   vn_decode_bytes(dec, &val->binding, sizeof(val->binding));
-   vn_decode_bytes(dec, &val->stride, sizeof(val->stride));
-   vn_decode_bytes(dec, &val->inputRate, sizeof(val->inputRate));
-   vn_decode_bytes(dec, &val->divisor, sizeof(val->divisor));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+      if (span) {
+         _Static_assert(sizeof(val->binding) == 4, "wire size of binding");
+         memcpy(&val->binding, span + 0, 4);
+         _Static_assert(sizeof(val->stride) == 4, "wire size of stride");
+         memcpy(&val->stride, span + 4, 4);
+         _Static_assert(sizeof(val->inputRate) == 4, "wire size of inputRate");
+         memcpy(&val->inputRate, span + 8, 4);
+         _Static_assert(sizeof(val->divisor) == 4, "wire size of divisor");
+         memcpy(&val->divisor, span + 12, 4);
+      } else {
+         memset(&val->binding, 0, sizeof(val->binding));
+         memset(&val->stride, 0, sizeof(val->stride));
+         memset(&val->inputRate, 0, sizeof(val->inputRate));
+         memset(&val->divisor, 0, sizeof(val->divisor));
+      }
+   }
 }
 
 void
@@ -12202,8 +16120,19 @@ vn_decode_VkVertexInputBindingDescription2EXT(struct vn_cs_decoder *dec, VkVerte
 void
 vn_decode_VkVertexInputBindingDivisorDescription(struct vn_cs_decoder *dec, VkVertexInputBindingDivisorDescription *val)
 {
-   vn_decode_bytes(dec, &val->binding, sizeof(val->binding));
-   vn_decode_bytes(dec, &val->divisor, sizeof(val->divisor));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->binding) == 4, "wire size of binding");
+         memcpy(&val->binding, span + 0, 4);
+         _Static_assert(sizeof(val->divisor) == 4, "wire size of divisor");
+         memcpy(&val->divisor, span + 4, 4);
+      } else {
+         memset(&val->binding, 0, sizeof(val->binding));
+         memset(&val->divisor, 0, sizeof(val->divisor));
+      }
+   }
 }
 
 void
@@ -12227,9 +16156,22 @@ vn_decode_VkVideoDecodeUsageInfoKHR(struct vn_cs_decoder *dec, VkVideoDecodeUsag
 void
 vn_decode_VkVideoEncodeUsageInfoKHR_self(struct vn_cs_decoder *dec, VkVideoEncodeUsageInfoKHR *val)
 {
-   vn_decode_bytes(dec, &val->videoUsageHints, sizeof(val->videoUsageHints));
-   vn_decode_bytes(dec, &val->videoContentHints, sizeof(val->videoContentHints));
-   vn_decode_bytes(dec, &val->tuningMode, sizeof(val->tuningMode));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
+      if (span) {
+         _Static_assert(sizeof(val->videoUsageHints) == 4, "wire size of videoUsageHints");
+         memcpy(&val->videoUsageHints, span + 0, 4);
+         _Static_assert(sizeof(val->videoContentHints) == 4, "wire size of videoContentHints");
+         memcpy(&val->videoContentHints, span + 4, 4);
+         _Static_assert(sizeof(val->tuningMode) == 4, "wire size of tuningMode");
+         memcpy(&val->tuningMode, span + 8, 4);
+      } else {
+         memset(&val->videoUsageHints, 0, sizeof(val->videoUsageHints));
+         memset(&val->videoContentHints, 0, sizeof(val->videoContentHints));
+         memset(&val->tuningMode, 0, sizeof(val->tuningMode));
+      }
+   }
 }
 
 void
@@ -12247,10 +16189,25 @@ vn_decode_VkVideoEncodeUsageInfoKHR(struct vn_cs_decoder *dec, VkVideoEncodeUsag
 void
 vn_decode_VkVideoProfileInfoKHR_self(struct vn_cs_decoder *dec, VkVideoProfileInfoKHR *val)
 {
-   vn_decode_bytes(dec, &val->videoCodecOperation, sizeof(val->videoCodecOperation));
-   vn_decode_bytes(dec, &val->chromaSubsampling, sizeof(val->chromaSubsampling));
-   vn_decode_bytes(dec, &val->lumaBitDepth, sizeof(val->lumaBitDepth));
-   vn_decode_bytes(dec, &val->chromaBitDepth, sizeof(val->chromaBitDepth));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+      if (span) {
+         _Static_assert(sizeof(val->videoCodecOperation) == 4, "wire size of videoCodecOperation");
+         memcpy(&val->videoCodecOperation, span + 0, 4);
+         _Static_assert(sizeof(val->chromaSubsampling) == 4, "wire size of chromaSubsampling");
+         memcpy(&val->chromaSubsampling, span + 4, 4);
+         _Static_assert(sizeof(val->lumaBitDepth) == 4, "wire size of lumaBitDepth");
+         memcpy(&val->lumaBitDepth, span + 8, 4);
+         _Static_assert(sizeof(val->chromaBitDepth) == 4, "wire size of chromaBitDepth");
+         memcpy(&val->chromaBitDepth, span + 12, 4);
+      } else {
+         memset(&val->videoCodecOperation, 0, sizeof(val->videoCodecOperation));
+         memset(&val->chromaSubsampling, 0, sizeof(val->chromaSubsampling));
+         memset(&val->lumaBitDepth, 0, sizeof(val->lumaBitDepth));
+         memset(&val->chromaBitDepth, 0, sizeof(val->chromaBitDepth));
+      }
+   }
 }
 
 void
@@ -12271,8 +16228,8 @@ vn_decode_VkVideoProfileListInfoKHR_self(struct vn_cs_decoder *dec, VkVideoProfi
    vn_decode_bytes(dec, &val->profileCount, sizeof(val->profileCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
-      if (n && n != (uint64_t)(val->profileCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->profileCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->profileCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkVideoProfileInfoKHR *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -12297,38 +16254,102 @@ vn_decode_VkVideoProfileListInfoKHR(struct vn_cs_decoder *dec, VkVideoProfileLis
 void
 vn_decode_VkViewport(struct vn_cs_decoder *dec, VkViewport *val)
 {
-   vn_decode_bytes(dec, &val->x, sizeof(val->x));
-   vn_decode_bytes(dec, &val->y, sizeof(val->y));
-   vn_decode_bytes(dec, &val->width, sizeof(val->width));
-   vn_decode_bytes(dec, &val->height, sizeof(val->height));
-   vn_decode_bytes(dec, &val->minDepth, sizeof(val->minDepth));
-   vn_decode_bytes(dec, &val->maxDepth, sizeof(val->maxDepth));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 24);
+      if (span) {
+         _Static_assert(sizeof(val->x) == 4, "wire size of x");
+         memcpy(&val->x, span + 0, 4);
+         _Static_assert(sizeof(val->y) == 4, "wire size of y");
+         memcpy(&val->y, span + 4, 4);
+         _Static_assert(sizeof(val->width) == 4, "wire size of width");
+         memcpy(&val->width, span + 8, 4);
+         _Static_assert(sizeof(val->height) == 4, "wire size of height");
+         memcpy(&val->height, span + 12, 4);
+         _Static_assert(sizeof(val->minDepth) == 4, "wire size of minDepth");
+         memcpy(&val->minDepth, span + 16, 4);
+         _Static_assert(sizeof(val->maxDepth) == 4, "wire size of maxDepth");
+         memcpy(&val->maxDepth, span + 20, 4);
+      } else {
+         memset(&val->x, 0, sizeof(val->x));
+         memset(&val->y, 0, sizeof(val->y));
+         memset(&val->width, 0, sizeof(val->width));
+         memset(&val->height, 0, sizeof(val->height));
+         memset(&val->minDepth, 0, sizeof(val->minDepth));
+         memset(&val->maxDepth, 0, sizeof(val->maxDepth));
+      }
+   }
 }
 
 void
 vn_decode_VkViewportSwizzleNV(struct vn_cs_decoder *dec, VkViewportSwizzleNV *val)
 {
-   vn_decode_bytes(dec, &val->x, sizeof(val->x));
-   vn_decode_bytes(dec, &val->y, sizeof(val->y));
-   vn_decode_bytes(dec, &val->z, sizeof(val->z));
-   vn_decode_bytes(dec, &val->w, sizeof(val->w));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+      if (span) {
+         _Static_assert(sizeof(val->x) == 4, "wire size of x");
+         memcpy(&val->x, span + 0, 4);
+         _Static_assert(sizeof(val->y) == 4, "wire size of y");
+         memcpy(&val->y, span + 4, 4);
+         _Static_assert(sizeof(val->z) == 4, "wire size of z");
+         memcpy(&val->z, span + 8, 4);
+         _Static_assert(sizeof(val->w) == 4, "wire size of w");
+         memcpy(&val->w, span + 12, 4);
+      } else {
+         memset(&val->x, 0, sizeof(val->x));
+         memset(&val->y, 0, sizeof(val->y));
+         memset(&val->z, 0, sizeof(val->z));
+         memset(&val->w, 0, sizeof(val->w));
+      }
+   }
 }
 
 void
 vn_decode_VkViewportWScalingNV(struct vn_cs_decoder *dec, VkViewportWScalingNV *val)
 {
-   vn_decode_bytes(dec, &val->xcoeff, sizeof(val->xcoeff));
-   vn_decode_bytes(dec, &val->ycoeff, sizeof(val->ycoeff));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->xcoeff) == 4, "wire size of xcoeff");
+         memcpy(&val->xcoeff, span + 0, 4);
+         _Static_assert(sizeof(val->ycoeff) == 4, "wire size of ycoeff");
+         memcpy(&val->ycoeff, span + 4, 4);
+      } else {
+         memset(&val->xcoeff, 0, sizeof(val->xcoeff));
+         memset(&val->ycoeff, 0, sizeof(val->ycoeff));
+      }
+   }
 }
 
 void
 vn_decode_VkWriteDescriptorSet_self(struct vn_cs_decoder *dec, VkWriteDescriptorSet *val)
 {
-   val->dstSet = vn_decode_handle_VkDescriptorSet(dec, true);
-   vn_decode_bytes(dec, &val->dstBinding, sizeof(val->dstBinding));
-   vn_decode_bytes(dec, &val->dstArrayElement, sizeof(val->dstArrayElement));
-   vn_decode_bytes(dec, &val->descriptorCount, sizeof(val->descriptorCount));
-   vn_decode_bytes(dec, &val->descriptorType, sizeof(val->descriptorType));
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 24);
+      if (span) {
+         uint64_t dstSet_id;
+         memcpy(&dstSet_id, span + 0, 8);
+         struct vn_object *dstSet_obj = vn_lookup_object(dec, dstSet_id, VK_OBJECT_TYPE_DESCRIPTOR_SET, true);
+         val->dstSet = dstSet_obj ? (VkDescriptorSet)(uintptr_t)dstSet_obj->handle : VK_NULL_HANDLE;
+         _Static_assert(sizeof(val->dstBinding) == 4, "wire size of dstBinding");
+         memcpy(&val->dstBinding, span + 8, 4);
+         _Static_assert(sizeof(val->dstArrayElement) == 4, "wire size of dstArrayElement");
+         memcpy(&val->dstArrayElement, span + 12, 4);
+         _Static_assert(sizeof(val->descriptorCount) == 4, "wire size of descriptorCount");
+         memcpy(&val->descriptorCount, span + 16, 4);
+         _Static_assert(sizeof(val->descriptorType) == 4, "wire size of descriptorType");
+         memcpy(&val->descriptorType, span + 20, 4);
+      } else {
+         memset(&val->dstSet, 0, sizeof(val->dstSet));
+         memset(&val->dstBinding, 0, sizeof(val->dstBinding));
+         memset(&val->dstArrayElement, 0, sizeof(val->dstArrayElement));
+         memset(&val->descriptorCount, 0, sizeof(val->descriptorCount));
+         memset(&val->descriptorType, 0, sizeof(val->descriptorType));
+      }
+   }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->descriptorCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
@@ -12385,8 +16406,8 @@ vn_decode_VkWriteDescriptorSetAccelerationStructureKHR_self(struct vn_cs_decoder
    vn_decode_bytes(dec, &val->accelerationStructureCount, sizeof(val->accelerationStructureCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
-      if (n && n != (uint64_t)(val->accelerationStructureCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->accelerationStructureCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->accelerationStructureCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkAccelerationStructureKHR *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)
@@ -12414,8 +16435,8 @@ vn_decode_VkWriteDescriptorSetAccelerationStructureNV_self(struct vn_cs_decoder 
    vn_decode_bytes(dec, &val->accelerationStructureCount, sizeof(val->accelerationStructureCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 8);
-      if (n && n != (uint64_t)(val->accelerationStructureCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      if (!n && (uint64_t)(val->accelerationStructureCount)) vn_cs_decoder_set_fatal(dec, "missing required array");
+      if (n != (uint64_t)(val->accelerationStructureCount))
+         vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
       VkAccelerationStructureNV *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
       if (a) {
          for (uint64_t i = 0; i < n; i++)

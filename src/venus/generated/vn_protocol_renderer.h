@@ -616,6 +616,7 @@ struct vn_command_vkQueueSubmit {
    VkFence fence;
    VkResult ret;
    struct vn_object *dispatch;
+   struct vn_object *fence_object; /* the decoder's object of fence, NULL for none */
 };
 
 struct vn_command_vkQueueWaitIdle {
@@ -644,12 +645,14 @@ struct vn_command_vkFreeMemory {
    VkDeviceMemory memory;
    const VkAllocationCallbacks* pAllocator;
    struct vn_object *dispatch;
+   struct vn_object *memory_object; /* the decoder's object of memory, NULL for none */
 };
 
 struct vn_command_vkUnmapMemory {
    VkDevice device;
    VkDeviceMemory memory;
    struct vn_object *dispatch;
+   struct vn_object *memory_object; /* the decoder's object of memory, NULL for none */
 };
 
 struct vn_command_vkFlushMappedMemoryRanges {
@@ -673,6 +676,7 @@ struct vn_command_vkGetDeviceMemoryCommitment {
    VkDeviceMemory memory;
    VkDeviceSize* pCommittedMemoryInBytes;
    struct vn_object *dispatch;
+   struct vn_object *memory_object; /* the decoder's object of memory, NULL for none */
 };
 
 struct vn_command_vkBindBufferMemory {
@@ -682,6 +686,8 @@ struct vn_command_vkBindBufferMemory {
    VkDeviceSize memoryOffset;
    VkResult ret;
    struct vn_object *dispatch;
+   struct vn_object *buffer_object; /* the decoder's object of buffer, NULL for none */
+   struct vn_object *memory_object; /* the decoder's object of memory, NULL for none */
 };
 
 struct vn_command_vkBindImageMemory {
@@ -691,6 +697,8 @@ struct vn_command_vkBindImageMemory {
    VkDeviceSize memoryOffset;
    VkResult ret;
    struct vn_object *dispatch;
+   struct vn_object *image_object; /* the decoder's object of image, NULL for none */
+   struct vn_object *memory_object; /* the decoder's object of memory, NULL for none */
 };
 
 struct vn_command_vkGetBufferMemoryRequirements {
@@ -698,6 +706,7 @@ struct vn_command_vkGetBufferMemoryRequirements {
    VkBuffer buffer;
    VkMemoryRequirements* pMemoryRequirements;
    struct vn_object *dispatch;
+   struct vn_object *buffer_object; /* the decoder's object of buffer, NULL for none */
 };
 
 struct vn_command_vkGetImageMemoryRequirements {
@@ -705,6 +714,7 @@ struct vn_command_vkGetImageMemoryRequirements {
    VkImage image;
    VkMemoryRequirements* pMemoryRequirements;
    struct vn_object *dispatch;
+   struct vn_object *image_object; /* the decoder's object of image, NULL for none */
 };
 
 struct vn_command_vkGetImageSparseMemoryRequirements {
@@ -713,6 +723,7 @@ struct vn_command_vkGetImageSparseMemoryRequirements {
    uint32_t* pSparseMemoryRequirementCount;
    VkSparseImageMemoryRequirements* pSparseMemoryRequirements;
    struct vn_object *dispatch;
+   struct vn_object *image_object; /* the decoder's object of image, NULL for none */
 };
 
 struct vn_command_vkGetPhysicalDeviceSparseImageFormatProperties {
@@ -734,6 +745,7 @@ struct vn_command_vkQueueBindSparse {
    VkFence fence;
    VkResult ret;
    struct vn_object *dispatch;
+   struct vn_object *fence_object; /* the decoder's object of fence, NULL for none */
 };
 
 struct vn_command_vkCreateFence {
@@ -750,6 +762,7 @@ struct vn_command_vkDestroyFence {
    VkFence fence;
    const VkAllocationCallbacks* pAllocator;
    struct vn_object *dispatch;
+   struct vn_object *fence_object; /* the decoder's object of fence, NULL for none */
 };
 
 struct vn_command_vkResetFences {
@@ -758,6 +771,7 @@ struct vn_command_vkResetFences {
    const VkFence* pFences;
    VkResult ret;
    struct vn_object *dispatch;
+   struct vn_object **pFences_objects; /* the decoder's objects of pFences, NULL entries for none */
 };
 
 struct vn_command_vkGetFenceStatus {
@@ -765,6 +779,7 @@ struct vn_command_vkGetFenceStatus {
    VkFence fence;
    VkResult ret;
    struct vn_object *dispatch;
+   struct vn_object *fence_object; /* the decoder's object of fence, NULL for none */
 };
 
 struct vn_command_vkWaitForFences {
@@ -775,6 +790,7 @@ struct vn_command_vkWaitForFences {
    uint64_t timeout;
    VkResult ret;
    struct vn_object *dispatch;
+   struct vn_object **pFences_objects; /* the decoder's objects of pFences, NULL entries for none */
 };
 
 struct vn_command_vkCreateSemaphore {
@@ -791,6 +807,7 @@ struct vn_command_vkDestroySemaphore {
    VkSemaphore semaphore;
    const VkAllocationCallbacks* pAllocator;
    struct vn_object *dispatch;
+   struct vn_object *semaphore_object; /* the decoder's object of semaphore, NULL for none */
 };
 
 struct vn_command_vkCreateEvent {
@@ -807,6 +824,7 @@ struct vn_command_vkDestroyEvent {
    VkEvent event;
    const VkAllocationCallbacks* pAllocator;
    struct vn_object *dispatch;
+   struct vn_object *event_object; /* the decoder's object of event, NULL for none */
 };
 
 struct vn_command_vkGetEventStatus {
@@ -814,6 +832,7 @@ struct vn_command_vkGetEventStatus {
    VkEvent event;
    VkResult ret;
    struct vn_object *dispatch;
+   struct vn_object *event_object; /* the decoder's object of event, NULL for none */
 };
 
 struct vn_command_vkSetEvent {
@@ -821,6 +840,7 @@ struct vn_command_vkSetEvent {
    VkEvent event;
    VkResult ret;
    struct vn_object *dispatch;
+   struct vn_object *event_object; /* the decoder's object of event, NULL for none */
 };
 
 struct vn_command_vkResetEvent {
@@ -828,6 +848,7 @@ struct vn_command_vkResetEvent {
    VkEvent event;
    VkResult ret;
    struct vn_object *dispatch;
+   struct vn_object *event_object; /* the decoder's object of event, NULL for none */
 };
 
 struct vn_command_vkCreateQueryPool {
@@ -844,6 +865,7 @@ struct vn_command_vkDestroyQueryPool {
    VkQueryPool queryPool;
    const VkAllocationCallbacks* pAllocator;
    struct vn_object *dispatch;
+   struct vn_object *queryPool_object; /* the decoder's object of queryPool, NULL for none */
 };
 
 struct vn_command_vkGetQueryPoolResults {
@@ -857,6 +879,7 @@ struct vn_command_vkGetQueryPoolResults {
    VkQueryResultFlags flags;
    VkResult ret;
    struct vn_object *dispatch;
+   struct vn_object *queryPool_object; /* the decoder's object of queryPool, NULL for none */
 };
 
 struct vn_command_vkCreateBuffer {
@@ -873,6 +896,7 @@ struct vn_command_vkDestroyBuffer {
    VkBuffer buffer;
    const VkAllocationCallbacks* pAllocator;
    struct vn_object *dispatch;
+   struct vn_object *buffer_object; /* the decoder's object of buffer, NULL for none */
 };
 
 struct vn_command_vkCreateBufferView {
@@ -889,6 +913,7 @@ struct vn_command_vkDestroyBufferView {
    VkBufferView bufferView;
    const VkAllocationCallbacks* pAllocator;
    struct vn_object *dispatch;
+   struct vn_object *bufferView_object; /* the decoder's object of bufferView, NULL for none */
 };
 
 struct vn_command_vkCreateImage {
@@ -905,6 +930,7 @@ struct vn_command_vkDestroyImage {
    VkImage image;
    const VkAllocationCallbacks* pAllocator;
    struct vn_object *dispatch;
+   struct vn_object *image_object; /* the decoder's object of image, NULL for none */
 };
 
 struct vn_command_vkGetImageSubresourceLayout {
@@ -913,6 +939,7 @@ struct vn_command_vkGetImageSubresourceLayout {
    const VkImageSubresource* pSubresource;
    VkSubresourceLayout* pLayout;
    struct vn_object *dispatch;
+   struct vn_object *image_object; /* the decoder's object of image, NULL for none */
 };
 
 struct vn_command_vkCreateImageView {
@@ -929,6 +956,7 @@ struct vn_command_vkDestroyImageView {
    VkImageView imageView;
    const VkAllocationCallbacks* pAllocator;
    struct vn_object *dispatch;
+   struct vn_object *imageView_object; /* the decoder's object of imageView, NULL for none */
 };
 
 struct vn_command_vkCreateShaderModule {
@@ -972,6 +1000,7 @@ struct vn_command_vkGetPipelineCacheData {
    void* pData;
    VkResult ret;
    struct vn_object *dispatch;
+   struct vn_object *pipelineCache_object; /* the decoder's object of pipelineCache, NULL for none */
 };
 
 struct vn_command_vkMergePipelineCaches {
@@ -981,6 +1010,8 @@ struct vn_command_vkMergePipelineCaches {
    const VkPipelineCache* pSrcCaches;
    VkResult ret;
    struct vn_object *dispatch;
+   struct vn_object *dstCache_object; /* the decoder's object of dstCache, NULL for none */
+   struct vn_object **pSrcCaches_objects; /* the decoder's objects of pSrcCaches, NULL entries for none */
 };
 
 struct vn_command_vkCreateGraphicsPipelines {
@@ -992,6 +1023,7 @@ struct vn_command_vkCreateGraphicsPipelines {
    VkPipeline* pPipelines;
    VkResult ret;
    struct vn_object *dispatch;
+   struct vn_object *pipelineCache_object; /* the decoder's object of pipelineCache, NULL for none */
 };
 
 struct vn_command_vkCreateComputePipelines {
@@ -1003,6 +1035,7 @@ struct vn_command_vkCreateComputePipelines {
    VkPipeline* pPipelines;
    VkResult ret;
    struct vn_object *dispatch;
+   struct vn_object *pipelineCache_object; /* the decoder's object of pipelineCache, NULL for none */
 };
 
 struct vn_command_vkDestroyPipeline {
@@ -1010,6 +1043,7 @@ struct vn_command_vkDestroyPipeline {
    VkPipeline pipeline;
    const VkAllocationCallbacks* pAllocator;
    struct vn_object *dispatch;
+   struct vn_object *pipeline_object; /* the decoder's object of pipeline, NULL for none */
 };
 
 struct vn_command_vkCreatePipelineLayout {
@@ -1026,6 +1060,7 @@ struct vn_command_vkDestroyPipelineLayout {
    VkPipelineLayout pipelineLayout;
    const VkAllocationCallbacks* pAllocator;
    struct vn_object *dispatch;
+   struct vn_object *pipelineLayout_object; /* the decoder's object of pipelineLayout, NULL for none */
 };
 
 struct vn_command_vkCreateSampler {
@@ -1042,6 +1077,7 @@ struct vn_command_vkDestroySampler {
    VkSampler sampler;
    const VkAllocationCallbacks* pAllocator;
    struct vn_object *dispatch;
+   struct vn_object *sampler_object; /* the decoder's object of sampler, NULL for none */
 };
 
 struct vn_command_vkCreateDescriptorSetLayout {
@@ -1058,6 +1094,7 @@ struct vn_command_vkDestroyDescriptorSetLayout {
    VkDescriptorSetLayout descriptorSetLayout;
    const VkAllocationCallbacks* pAllocator;
    struct vn_object *dispatch;
+   struct vn_object *descriptorSetLayout_object; /* the decoder's object of descriptorSetLayout, NULL for none */
 };
 
 struct vn_command_vkCreateDescriptorPool {
@@ -1074,6 +1111,7 @@ struct vn_command_vkDestroyDescriptorPool {
    VkDescriptorPool descriptorPool;
    const VkAllocationCallbacks* pAllocator;
    struct vn_object *dispatch;
+   struct vn_object *descriptorPool_object; /* the decoder's object of descriptorPool, NULL for none */
 };
 
 struct vn_command_vkResetDescriptorPool {
@@ -1082,6 +1120,7 @@ struct vn_command_vkResetDescriptorPool {
    VkDescriptorPoolResetFlags flags;
    VkResult ret;
    struct vn_object *dispatch;
+   struct vn_object *descriptorPool_object; /* the decoder's object of descriptorPool, NULL for none */
 };
 
 struct vn_command_vkAllocateDescriptorSets {
@@ -1099,6 +1138,8 @@ struct vn_command_vkFreeDescriptorSets {
    const VkDescriptorSet* pDescriptorSets;
    VkResult ret;
    struct vn_object *dispatch;
+   struct vn_object *descriptorPool_object; /* the decoder's object of descriptorPool, NULL for none */
+   struct vn_object **pDescriptorSets_objects; /* the decoder's objects of pDescriptorSets, NULL entries for none */
 };
 
 struct vn_command_vkUpdateDescriptorSets {
@@ -1124,6 +1165,7 @@ struct vn_command_vkDestroyFramebuffer {
    VkFramebuffer framebuffer;
    const VkAllocationCallbacks* pAllocator;
    struct vn_object *dispatch;
+   struct vn_object *framebuffer_object; /* the decoder's object of framebuffer, NULL for none */
 };
 
 struct vn_command_vkCreateRenderPass {
@@ -1140,6 +1182,7 @@ struct vn_command_vkDestroyRenderPass {
    VkRenderPass renderPass;
    const VkAllocationCallbacks* pAllocator;
    struct vn_object *dispatch;
+   struct vn_object *renderPass_object; /* the decoder's object of renderPass, NULL for none */
 };
 
 struct vn_command_vkGetRenderAreaGranularity {
@@ -1147,6 +1190,7 @@ struct vn_command_vkGetRenderAreaGranularity {
    VkRenderPass renderPass;
    VkExtent2D* pGranularity;
    struct vn_object *dispatch;
+   struct vn_object *renderPass_object; /* the decoder's object of renderPass, NULL for none */
 };
 
 struct vn_command_vkCreateCommandPool {
@@ -1163,6 +1207,7 @@ struct vn_command_vkDestroyCommandPool {
    VkCommandPool commandPool;
    const VkAllocationCallbacks* pAllocator;
    struct vn_object *dispatch;
+   struct vn_object *commandPool_object; /* the decoder's object of commandPool, NULL for none */
 };
 
 struct vn_command_vkResetCommandPool {
@@ -1171,6 +1216,7 @@ struct vn_command_vkResetCommandPool {
    VkCommandPoolResetFlags flags;
    VkResult ret;
    struct vn_object *dispatch;
+   struct vn_object *commandPool_object; /* the decoder's object of commandPool, NULL for none */
 };
 
 struct vn_command_vkAllocateCommandBuffers {
@@ -1187,6 +1233,8 @@ struct vn_command_vkFreeCommandBuffers {
    uint32_t commandBufferCount;
    const VkCommandBuffer* pCommandBuffers;
    struct vn_object *dispatch;
+   struct vn_object *commandPool_object; /* the decoder's object of commandPool, NULL for none */
+   struct vn_object **pCommandBuffers_objects; /* the decoder's objects of pCommandBuffers, NULL entries for none */
 };
 
 struct vn_command_vkBeginCommandBuffer {
@@ -1214,6 +1262,7 @@ struct vn_command_vkCmdBindPipeline {
    VkPipelineBindPoint pipelineBindPoint;
    VkPipeline pipeline;
    struct vn_object *dispatch;
+   struct vn_object *pipeline_object; /* the decoder's object of pipeline, NULL for none */
 };
 
 struct vn_command_vkCmdSetViewport {
@@ -1290,6 +1339,8 @@ struct vn_command_vkCmdBindDescriptorSets {
    uint32_t dynamicOffsetCount;
    const uint32_t* pDynamicOffsets;
    struct vn_object *dispatch;
+   struct vn_object *layout_object; /* the decoder's object of layout, NULL for none */
+   struct vn_object **pDescriptorSets_objects; /* the decoder's objects of pDescriptorSets, NULL entries for none */
 };
 
 struct vn_command_vkCmdBindIndexBuffer {
@@ -1298,6 +1349,7 @@ struct vn_command_vkCmdBindIndexBuffer {
    VkDeviceSize offset;
    VkIndexType indexType;
    struct vn_object *dispatch;
+   struct vn_object *buffer_object; /* the decoder's object of buffer, NULL for none */
 };
 
 struct vn_command_vkCmdBindVertexBuffers {
@@ -1307,6 +1359,7 @@ struct vn_command_vkCmdBindVertexBuffers {
    const VkBuffer* pBuffers;
    const VkDeviceSize* pOffsets;
    struct vn_object *dispatch;
+   struct vn_object **pBuffers_objects; /* the decoder's objects of pBuffers, NULL entries for none */
 };
 
 struct vn_command_vkCmdDraw {
@@ -1335,6 +1388,7 @@ struct vn_command_vkCmdDrawIndirect {
    uint32_t drawCount;
    uint32_t stride;
    struct vn_object *dispatch;
+   struct vn_object *buffer_object; /* the decoder's object of buffer, NULL for none */
 };
 
 struct vn_command_vkCmdDrawIndexedIndirect {
@@ -1344,6 +1398,7 @@ struct vn_command_vkCmdDrawIndexedIndirect {
    uint32_t drawCount;
    uint32_t stride;
    struct vn_object *dispatch;
+   struct vn_object *buffer_object; /* the decoder's object of buffer, NULL for none */
 };
 
 struct vn_command_vkCmdDispatch {
@@ -1359,6 +1414,7 @@ struct vn_command_vkCmdDispatchIndirect {
    VkBuffer buffer;
    VkDeviceSize offset;
    struct vn_object *dispatch;
+   struct vn_object *buffer_object; /* the decoder's object of buffer, NULL for none */
 };
 
 struct vn_command_vkCmdCopyBuffer {
@@ -1368,6 +1424,8 @@ struct vn_command_vkCmdCopyBuffer {
    uint32_t regionCount;
    const VkBufferCopy* pRegions;
    struct vn_object *dispatch;
+   struct vn_object *srcBuffer_object; /* the decoder's object of srcBuffer, NULL for none */
+   struct vn_object *dstBuffer_object; /* the decoder's object of dstBuffer, NULL for none */
 };
 
 struct vn_command_vkCmdCopyImage {
@@ -1379,6 +1437,8 @@ struct vn_command_vkCmdCopyImage {
    uint32_t regionCount;
    const VkImageCopy* pRegions;
    struct vn_object *dispatch;
+   struct vn_object *srcImage_object; /* the decoder's object of srcImage, NULL for none */
+   struct vn_object *dstImage_object; /* the decoder's object of dstImage, NULL for none */
 };
 
 struct vn_command_vkCmdBlitImage {
@@ -1391,6 +1451,8 @@ struct vn_command_vkCmdBlitImage {
    const VkImageBlit* pRegions;
    VkFilter filter;
    struct vn_object *dispatch;
+   struct vn_object *srcImage_object; /* the decoder's object of srcImage, NULL for none */
+   struct vn_object *dstImage_object; /* the decoder's object of dstImage, NULL for none */
 };
 
 struct vn_command_vkCmdCopyBufferToImage {
@@ -1401,6 +1463,8 @@ struct vn_command_vkCmdCopyBufferToImage {
    uint32_t regionCount;
    const VkBufferImageCopy* pRegions;
    struct vn_object *dispatch;
+   struct vn_object *srcBuffer_object; /* the decoder's object of srcBuffer, NULL for none */
+   struct vn_object *dstImage_object; /* the decoder's object of dstImage, NULL for none */
 };
 
 struct vn_command_vkCmdCopyImageToBuffer {
@@ -1411,6 +1475,8 @@ struct vn_command_vkCmdCopyImageToBuffer {
    uint32_t regionCount;
    const VkBufferImageCopy* pRegions;
    struct vn_object *dispatch;
+   struct vn_object *srcImage_object; /* the decoder's object of srcImage, NULL for none */
+   struct vn_object *dstBuffer_object; /* the decoder's object of dstBuffer, NULL for none */
 };
 
 struct vn_command_vkCmdUpdateBuffer {
@@ -1420,6 +1486,7 @@ struct vn_command_vkCmdUpdateBuffer {
    VkDeviceSize dataSize;
    const void* pData;
    struct vn_object *dispatch;
+   struct vn_object *dstBuffer_object; /* the decoder's object of dstBuffer, NULL for none */
 };
 
 struct vn_command_vkCmdFillBuffer {
@@ -1429,6 +1496,7 @@ struct vn_command_vkCmdFillBuffer {
    VkDeviceSize size;
    uint32_t data;
    struct vn_object *dispatch;
+   struct vn_object *dstBuffer_object; /* the decoder's object of dstBuffer, NULL for none */
 };
 
 struct vn_command_vkCmdClearColorImage {
@@ -1439,6 +1507,7 @@ struct vn_command_vkCmdClearColorImage {
    uint32_t rangeCount;
    const VkImageSubresourceRange* pRanges;
    struct vn_object *dispatch;
+   struct vn_object *image_object; /* the decoder's object of image, NULL for none */
 };
 
 struct vn_command_vkCmdClearDepthStencilImage {
@@ -1449,6 +1518,7 @@ struct vn_command_vkCmdClearDepthStencilImage {
    uint32_t rangeCount;
    const VkImageSubresourceRange* pRanges;
    struct vn_object *dispatch;
+   struct vn_object *image_object; /* the decoder's object of image, NULL for none */
 };
 
 struct vn_command_vkCmdClearAttachments {
@@ -1469,6 +1539,8 @@ struct vn_command_vkCmdResolveImage {
    uint32_t regionCount;
    const VkImageResolve* pRegions;
    struct vn_object *dispatch;
+   struct vn_object *srcImage_object; /* the decoder's object of srcImage, NULL for none */
+   struct vn_object *dstImage_object; /* the decoder's object of dstImage, NULL for none */
 };
 
 struct vn_command_vkCmdSetEvent {
@@ -1476,6 +1548,7 @@ struct vn_command_vkCmdSetEvent {
    VkEvent event;
    VkPipelineStageFlags stageMask;
    struct vn_object *dispatch;
+   struct vn_object *event_object; /* the decoder's object of event, NULL for none */
 };
 
 struct vn_command_vkCmdResetEvent {
@@ -1483,6 +1556,7 @@ struct vn_command_vkCmdResetEvent {
    VkEvent event;
    VkPipelineStageFlags stageMask;
    struct vn_object *dispatch;
+   struct vn_object *event_object; /* the decoder's object of event, NULL for none */
 };
 
 struct vn_command_vkCmdWaitEvents {
@@ -1498,6 +1572,7 @@ struct vn_command_vkCmdWaitEvents {
    uint32_t imageMemoryBarrierCount;
    const VkImageMemoryBarrier* pImageMemoryBarriers;
    struct vn_object *dispatch;
+   struct vn_object **pEvents_objects; /* the decoder's objects of pEvents, NULL entries for none */
 };
 
 struct vn_command_vkCmdPipelineBarrier {
@@ -1520,6 +1595,7 @@ struct vn_command_vkCmdBeginQuery {
    uint32_t query;
    VkQueryControlFlags flags;
    struct vn_object *dispatch;
+   struct vn_object *queryPool_object; /* the decoder's object of queryPool, NULL for none */
 };
 
 struct vn_command_vkCmdEndQuery {
@@ -1527,6 +1603,7 @@ struct vn_command_vkCmdEndQuery {
    VkQueryPool queryPool;
    uint32_t query;
    struct vn_object *dispatch;
+   struct vn_object *queryPool_object; /* the decoder's object of queryPool, NULL for none */
 };
 
 struct vn_command_vkCmdResetQueryPool {
@@ -1535,6 +1612,7 @@ struct vn_command_vkCmdResetQueryPool {
    uint32_t firstQuery;
    uint32_t queryCount;
    struct vn_object *dispatch;
+   struct vn_object *queryPool_object; /* the decoder's object of queryPool, NULL for none */
 };
 
 struct vn_command_vkCmdWriteTimestamp {
@@ -1543,6 +1621,7 @@ struct vn_command_vkCmdWriteTimestamp {
    VkQueryPool queryPool;
    uint32_t query;
    struct vn_object *dispatch;
+   struct vn_object *queryPool_object; /* the decoder's object of queryPool, NULL for none */
 };
 
 struct vn_command_vkCmdCopyQueryPoolResults {
@@ -1555,6 +1634,8 @@ struct vn_command_vkCmdCopyQueryPoolResults {
    VkDeviceSize stride;
    VkQueryResultFlags flags;
    struct vn_object *dispatch;
+   struct vn_object *queryPool_object; /* the decoder's object of queryPool, NULL for none */
+   struct vn_object *dstBuffer_object; /* the decoder's object of dstBuffer, NULL for none */
 };
 
 struct vn_command_vkCmdPushConstants {
@@ -1565,6 +1646,7 @@ struct vn_command_vkCmdPushConstants {
    uint32_t size;
    const void* pValues;
    struct vn_object *dispatch;
+   struct vn_object *layout_object; /* the decoder's object of layout, NULL for none */
 };
 
 struct vn_command_vkCmdBeginRenderPass {
@@ -1590,6 +1672,7 @@ struct vn_command_vkCmdExecuteCommands {
    uint32_t commandBufferCount;
    const VkCommandBuffer* pCommandBuffers;
    struct vn_object *dispatch;
+   struct vn_object **pCommandBuffers_objects; /* the decoder's objects of pCommandBuffers, NULL entries for none */
 };
 
 struct vn_command_vkEnumerateInstanceVersion {
@@ -1723,6 +1806,7 @@ struct vn_command_vkTrimCommandPool {
    VkCommandPool commandPool;
    VkCommandPoolTrimFlags flags;
    struct vn_object *dispatch;
+   struct vn_object *commandPool_object; /* the decoder's object of commandPool, NULL for none */
 };
 
 struct vn_command_vkGetDeviceQueue2 {
@@ -1803,6 +1887,8 @@ struct vn_command_vkCmdDrawIndirectCount {
    uint32_t maxDrawCount;
    uint32_t stride;
    struct vn_object *dispatch;
+   struct vn_object *buffer_object; /* the decoder's object of buffer, NULL for none */
+   struct vn_object *countBuffer_object; /* the decoder's object of countBuffer, NULL for none */
 };
 
 struct vn_command_vkCmdDrawIndexedIndirectCount {
@@ -1814,6 +1900,8 @@ struct vn_command_vkCmdDrawIndexedIndirectCount {
    uint32_t maxDrawCount;
    uint32_t stride;
    struct vn_object *dispatch;
+   struct vn_object *buffer_object; /* the decoder's object of buffer, NULL for none */
+   struct vn_object *countBuffer_object; /* the decoder's object of countBuffer, NULL for none */
 };
 
 struct vn_command_vkCreateRenderPass2 {
@@ -1851,6 +1939,7 @@ struct vn_command_vkResetQueryPool {
    uint32_t firstQuery;
    uint32_t queryCount;
    struct vn_object *dispatch;
+   struct vn_object *queryPool_object; /* the decoder's object of queryPool, NULL for none */
 };
 
 struct vn_command_vkGetSemaphoreCounterValue {
@@ -1859,6 +1948,7 @@ struct vn_command_vkGetSemaphoreCounterValue {
    uint64_t* pValue;
    VkResult ret;
    struct vn_object *dispatch;
+   struct vn_object *semaphore_object; /* the decoder's object of semaphore, NULL for none */
 };
 
 struct vn_command_vkWaitSemaphores {
@@ -1925,6 +2015,7 @@ struct vn_command_vkCmdBindTransformFeedbackBuffersEXT {
    const VkDeviceSize* pOffsets;
    const VkDeviceSize* pSizes;
    struct vn_object *dispatch;
+   struct vn_object **pBuffers_objects; /* the decoder's objects of pBuffers, NULL entries for none */
 };
 
 struct vn_command_vkCmdBeginTransformFeedbackEXT {
@@ -1934,6 +2025,7 @@ struct vn_command_vkCmdBeginTransformFeedbackEXT {
    const VkBuffer* pCounterBuffers;
    const VkDeviceSize* pCounterBufferOffsets;
    struct vn_object *dispatch;
+   struct vn_object **pCounterBuffers_objects; /* the decoder's objects of pCounterBuffers, NULL entries for none */
 };
 
 struct vn_command_vkCmdEndTransformFeedbackEXT {
@@ -1943,6 +2035,7 @@ struct vn_command_vkCmdEndTransformFeedbackEXT {
    const VkBuffer* pCounterBuffers;
    const VkDeviceSize* pCounterBufferOffsets;
    struct vn_object *dispatch;
+   struct vn_object **pCounterBuffers_objects; /* the decoder's objects of pCounterBuffers, NULL entries for none */
 };
 
 struct vn_command_vkCmdBeginQueryIndexedEXT {
@@ -1952,6 +2045,7 @@ struct vn_command_vkCmdBeginQueryIndexedEXT {
    VkQueryControlFlags flags;
    uint32_t index;
    struct vn_object *dispatch;
+   struct vn_object *queryPool_object; /* the decoder's object of queryPool, NULL for none */
 };
 
 struct vn_command_vkCmdEndQueryIndexedEXT {
@@ -1960,6 +2054,7 @@ struct vn_command_vkCmdEndQueryIndexedEXT {
    uint32_t query;
    uint32_t index;
    struct vn_object *dispatch;
+   struct vn_object *queryPool_object; /* the decoder's object of queryPool, NULL for none */
 };
 
 struct vn_command_vkCmdDrawIndirectByteCountEXT {
@@ -1971,6 +2066,7 @@ struct vn_command_vkCmdDrawIndirectByteCountEXT {
    uint32_t counterOffset;
    uint32_t vertexStride;
    struct vn_object *dispatch;
+   struct vn_object *counterBuffer_object; /* the decoder's object of counterBuffer, NULL for none */
 };
 
 struct vn_command_vkGetImageDrmFormatModifierPropertiesEXT {
@@ -1979,6 +2075,7 @@ struct vn_command_vkGetImageDrmFormatModifierPropertiesEXT {
    VkImageDrmFormatModifierPropertiesEXT* pProperties;
    VkResult ret;
    struct vn_object *dispatch;
+   struct vn_object *image_object; /* the decoder's object of image, NULL for none */
 };
 
 struct vn_command_vkCreateRingMESA {
@@ -2053,6 +2150,7 @@ struct vn_command_vkSetPrivateData {
    uint64_t data;
    VkResult ret;
    struct vn_object *dispatch;
+   struct vn_object *privateDataSlot_object; /* the decoder's object of privateDataSlot, NULL for none */
 };
 
 struct vn_command_vkGetPrivateData {
@@ -2062,6 +2160,7 @@ struct vn_command_vkGetPrivateData {
    VkPrivateDataSlot privateDataSlot;
    uint64_t* pData;
    struct vn_object *dispatch;
+   struct vn_object *privateDataSlot_object; /* the decoder's object of privateDataSlot, NULL for none */
 };
 
 struct vn_command_vkCmdSetEvent2 {
@@ -2069,6 +2168,7 @@ struct vn_command_vkCmdSetEvent2 {
    VkEvent event;
    const VkDependencyInfo* pDependencyInfo;
    struct vn_object *dispatch;
+   struct vn_object *event_object; /* the decoder's object of event, NULL for none */
 };
 
 struct vn_command_vkCmdResetEvent2 {
@@ -2076,6 +2176,7 @@ struct vn_command_vkCmdResetEvent2 {
    VkEvent event;
    VkPipelineStageFlags2 stageMask;
    struct vn_object *dispatch;
+   struct vn_object *event_object; /* the decoder's object of event, NULL for none */
 };
 
 struct vn_command_vkCmdWaitEvents2 {
@@ -2084,6 +2185,7 @@ struct vn_command_vkCmdWaitEvents2 {
    const VkEvent* pEvents;
    const VkDependencyInfo* pDependencyInfos;
    struct vn_object *dispatch;
+   struct vn_object **pEvents_objects; /* the decoder's objects of pEvents, NULL entries for none */
 };
 
 struct vn_command_vkCmdPipelineBarrier2 {
@@ -2098,6 +2200,7 @@ struct vn_command_vkCmdWriteTimestamp2 {
    VkQueryPool queryPool;
    uint32_t query;
    struct vn_object *dispatch;
+   struct vn_object *queryPool_object; /* the decoder's object of queryPool, NULL for none */
 };
 
 struct vn_command_vkQueueSubmit2 {
@@ -2107,6 +2210,7 @@ struct vn_command_vkQueueSubmit2 {
    VkFence fence;
    VkResult ret;
    struct vn_object *dispatch;
+   struct vn_object *fence_object; /* the decoder's object of fence, NULL for none */
 };
 
 struct vn_command_vkCmdCopyBuffer2 {
@@ -2197,6 +2301,7 @@ struct vn_command_vkCmdBindVertexBuffers2 {
    const VkDeviceSize* pSizes;
    const VkDeviceSize* pStrides;
    struct vn_object *dispatch;
+   struct vn_object **pBuffers_objects; /* the decoder's objects of pBuffers, NULL entries for none */
 };
 
 struct vn_command_vkCmdSetDepthTestEnable {
@@ -2331,12 +2436,14 @@ struct vn_command_vkResetFenceResource100000MESA {
    VkDevice device;
    VkFence fence;
    struct vn_object *dispatch;
+   struct vn_object *fence_object; /* the decoder's object of fence, NULL for none */
 };
 
 struct vn_command_vkWaitSemaphoreResource100000MESA {
    VkDevice device;
    VkSemaphore semaphore;
    struct vn_object *dispatch;
+   struct vn_object *semaphore_object; /* the decoder's object of semaphore, NULL for none */
 };
 
 struct vn_command_vkImportSemaphoreResource100000MESA {
@@ -2374,6 +2481,7 @@ struct vn_command_vkCmdPushDescriptorSet {
    uint32_t descriptorWriteCount;
    const VkWriteDescriptorSet* pDescriptorWrites;
    struct vn_object *dispatch;
+   struct vn_object *layout_object; /* the decoder's object of layout, NULL for none */
 };
 
 struct vn_command_vkSubmitVirtqueueSeqnoMESA {
@@ -2566,6 +2674,7 @@ struct vn_command_vkCmdBindIndexBuffer2 {
    VkDeviceSize size;
    VkIndexType indexType;
    struct vn_object *dispatch;
+   struct vn_object *buffer_object; /* the decoder's object of buffer, NULL for none */
 };
 
 struct vn_command_vkGetRenderingAreaGranularity {
@@ -2588,6 +2697,7 @@ struct vn_command_vkGetImageSubresourceLayout2 {
    const VkImageSubresource2* pSubresource;
    VkSubresourceLayout2* pLayout;
    struct vn_object *dispatch;
+   struct vn_object *image_object; /* the decoder's object of image, NULL for none */
 };
 
 void vn_decode_vkCreateInstance_args(struct vn_cs_decoder *dec, struct vn_command_vkCreateInstance *args);
