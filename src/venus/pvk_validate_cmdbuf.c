@@ -45,6 +45,10 @@ kind_name(VkObjectType type)
       return "pipeline";
    case VK_OBJECT_TYPE_RENDER_PASS:
       return "render pass";
+   case VK_OBJECT_TYPE_QUERY_POOL:
+      return "query pool";
+   case VK_OBJECT_TYPE_EVENT:
+      return "event";
    default:
       return "object";
    }

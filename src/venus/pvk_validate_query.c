@@ -178,6 +178,7 @@ void
 vn_handle_vkCmdBeginQuery(struct vn_dispatch_context *dctx, struct vn_command_vkCmdBeginQuery *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   pvk_cb_use(ctx, args->dispatch, args->queryPool_object); /* recorded use */
    if (begin_query(ctx, "vkCmdBeginQuery", args->dispatch, args->queryPool, args->query, 0))
       pvk_device_from_base(args->dispatch->device)
          ->dispatch.vkCmdBeginQuery(args->commandBuffer, args->queryPool, args->query, args->flags);
@@ -187,6 +188,7 @@ void
 vn_handle_vkCmdEndQuery(struct vn_dispatch_context *dctx, struct vn_command_vkCmdEndQuery *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   pvk_cb_use(ctx, args->dispatch, args->queryPool_object); /* recorded use */
    if (end_query(ctx, "vkCmdEndQuery", args->dispatch, args->queryPool, args->query, 0))
       pvk_device_from_base(args->dispatch->device)
          ->dispatch.vkCmdEndQuery(args->commandBuffer, args->queryPool, args->query);
@@ -197,6 +199,7 @@ vn_handle_vkCmdBeginQueryIndexedEXT(struct vn_dispatch_context *dctx,
                                     struct vn_command_vkCmdBeginQueryIndexedEXT *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   pvk_cb_use(ctx, args->dispatch, args->queryPool_object); /* recorded use */
    if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdBeginQueryIndexedEXT))
       return;
    if (begin_query(ctx, "vkCmdBeginQueryIndexedEXT", args->dispatch, args->queryPool, args->query,
@@ -211,6 +214,7 @@ vn_handle_vkCmdEndQueryIndexedEXT(struct vn_dispatch_context *dctx,
                                   struct vn_command_vkCmdEndQueryIndexedEXT *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   pvk_cb_use(ctx, args->dispatch, args->queryPool_object); /* recorded use */
    if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdEndQueryIndexedEXT))
       return;
    if (end_query(ctx, "vkCmdEndQueryIndexedEXT", args->dispatch, args->queryPool, args->query,
@@ -225,6 +229,7 @@ vn_handle_vkCmdResetQueryPool(struct vn_dispatch_context *dctx,
                               struct vn_command_vkCmdResetQueryPool *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   pvk_cb_use(ctx, args->dispatch, args->queryPool_object); /* recorded use */
    if (!queries_ok(ctx, "vkCmdResetQueryPool", args->queryPool, args->firstQuery, args->queryCount,
                    true))
       return;
@@ -265,6 +270,7 @@ vn_handle_vkCmdWriteTimestamp(struct vn_dispatch_context *dctx,
                               struct vn_command_vkCmdWriteTimestamp *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   pvk_cb_use(ctx, args->dispatch, args->queryPool_object); /* recorded use */
    if (queries_ok(ctx, "vkCmdWriteTimestamp", args->queryPool, args->query, 1, false))
       pvk_device_from_base(args->dispatch->device)
          ->dispatch.vkCmdWriteTimestamp(args->commandBuffer, args->pipelineStage, args->queryPool,
@@ -276,6 +282,7 @@ vn_handle_vkCmdWriteTimestamp2(struct vn_dispatch_context *dctx,
                                struct vn_command_vkCmdWriteTimestamp2 *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   pvk_cb_use(ctx, args->dispatch, args->queryPool_object); /* recorded use */
    if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdWriteTimestamp2))
       return;
    if (queries_ok(ctx, "vkCmdWriteTimestamp2", args->queryPool, args->query, 1, false))
@@ -289,6 +296,7 @@ vn_handle_vkCmdCopyQueryPoolResults(struct vn_dispatch_context *dctx,
                                     struct vn_command_vkCmdCopyQueryPoolResults *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   pvk_cb_use(ctx, args->dispatch, args->queryPool_object); /* recorded use */
    if (!queries_ok(ctx, "vkCmdCopyQueryPoolResults", args->queryPool, args->firstQuery,
                    args->queryCount, true))
       return;

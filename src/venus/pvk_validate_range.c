@@ -722,10 +722,61 @@ vn_handle_vkCmdPipelineBarrier2(struct vn_dispatch_context *dctx,
          ->dispatch.vkCmdPipelineBarrier2(args->commandBuffer, args->pDependencyInfo);
 }
 
+/* Events are recorded uses: lavapipe's queue thread writes and reads the
+ * event's memory when the command buffer runs. */
+static void
+use_events(struct pvk_context *ctx, struct vn_object *cb, uint32_t count,
+           struct vn_object *const *events)
+{
+   for (uint32_t i = 0; events && i < count; i++)
+      pvk_cb_use(ctx, cb, events[i]);
+}
+
+void
+vn_handle_vkCmdSetEvent(struct vn_dispatch_context *dctx, struct vn_command_vkCmdSetEvent *args)
+{
+   pvk_cb_use(pvk_context_from_dispatch(dctx), args->dispatch, args->event_object);
+   device_of(args->dispatch)
+      ->dispatch.vkCmdSetEvent(args->commandBuffer, args->event, args->stageMask);
+}
+
+void
+vn_handle_vkCmdResetEvent(struct vn_dispatch_context *dctx, struct vn_command_vkCmdResetEvent *args)
+{
+   pvk_cb_use(pvk_context_from_dispatch(dctx), args->dispatch, args->event_object);
+   device_of(args->dispatch)
+      ->dispatch.vkCmdResetEvent(args->commandBuffer, args->event, args->stageMask);
+}
+
+void
+vn_handle_vkCmdSetEvent2(struct vn_dispatch_context *dctx, struct vn_command_vkCmdSetEvent2 *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdSetEvent2))
+      return;
+   pvk_cb_use(ctx, args->dispatch, args->event_object);
+   if (check_dependency(ctx, args->dispatch, "vkCmdSetEvent2", args->pDependencyInfo))
+      device_of(args->dispatch)
+         ->dispatch.vkCmdSetEvent2(args->commandBuffer, args->event, args->pDependencyInfo);
+}
+
+void
+vn_handle_vkCmdResetEvent2(struct vn_dispatch_context *dctx,
+                           struct vn_command_vkCmdResetEvent2 *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdResetEvent2))
+      return;
+   pvk_cb_use(ctx, args->dispatch, args->event_object);
+   device_of(args->dispatch)
+      ->dispatch.vkCmdResetEvent2(args->commandBuffer, args->event, args->stageMask);
+}
+
 void
 vn_handle_vkCmdWaitEvents(struct vn_dispatch_context *dctx, struct vn_command_vkCmdWaitEvents *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   use_events(ctx, args->dispatch, args->eventCount, args->pEvents_objects);
    if (check_barriers1(ctx, args->dispatch, "vkCmdWaitEvents", args->bufferMemoryBarrierCount,
                        args->pBufferMemoryBarriers, args->imageMemoryBarrierCount,
                        args->pImageMemoryBarriers))
@@ -1163,6 +1214,7 @@ vn_handle_vkCmdWaitEvents2(struct vn_dispatch_context *dctx,
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdWaitEvents2))
       return;
+   use_events(ctx, args->dispatch, args->eventCount, args->pEvents_objects);
    if (args->eventCount && !args->pDependencyInfos) {
       pvk_context_set_lost(ctx, "vkCmdWaitEvents2: no dependency infos");
       return;

@@ -3940,6 +3940,44 @@ render_pass_destroyed(struct test_stream *e)
    submit(e, CMD, 0, 0, 0);
 }
 
+/* lavapipe's queue thread writes the timestamps into the pool's memory */
+static void
+query_pool_destroyed(struct test_stream *e)
+{
+   create_query_pool(e);
+   begin(e, CMD);
+   reset_queries(e, 0, 4);
+   timestamp(e, 0);
+   end(e, CMD);
+   destroy(e, T(vkDestroyQueryPool), QUERY_POOL);
+   submit(e, CMD, 0, 0, 0);
+}
+
+enum { EVENT = 1900 };
+
+/* vkCmdSetEvent of EVENT recorded, then the event destroyed */
+static void
+event_destroyed(struct test_stream *e)
+{
+   ts_cmd(e, T(vkCreateEvent), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_EVENT_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u64(e, 0);
+   ts_u64(e, 1);
+   ts_u64(e, EVENT);
+   begin(e, CMD);
+   ts_cmd(e, T(vkCmdSetEvent), 0);
+   ts_u64(e, CMD);
+   ts_u64(e, EVENT);
+   ts_u32(e, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT);
+   end(e, CMD);
+   destroy(e, T(vkDestroyEvent), EVENT);
+   submit(e, CMD, 0, 0, 0);
+}
+
 /* a compute pipeline bound and dispatched, the pipeline destroyed before
  * the submission (`destroy_pipeline`), or after it ran */
 static void
@@ -4012,6 +4050,9 @@ test_recorded_uses(void)
               framebuffer_view_destroyed);
    range_case("uses render pass 1600", "render pass destroyed before the submission",
               render_pass_destroyed);
+   range_case("uses query pool 1500", "query pool destroyed before the submission",
+              query_pool_destroyed);
+   range_case("uses event 1900", "event destroyed before the submission", event_destroyed);
    pipeline_case(NULL, "pipeline destroyed after its submission ran", false);
    pipeline_case("uses pipeline 1460", "bound pipeline destroyed before the submission", true);
 }

@@ -2197,7 +2197,7 @@ vn_run_vkCmdResolveImage(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
 VN_CS_INLINE void
 vn_decode_vkCmdSetEvent_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetEvent *args)
 {
-   /* fixed layout: one bounds check for the whole command */
+   /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 20);
    if (!span)
       return;
@@ -2231,17 +2231,6 @@ vn_encode_vkCmdSetEvent_reply(struct vn_cs_encoder *enc, const struct vn_command
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdSetEvent_EXT);
 }
 
-static void
-vn_exec_vkCmdSetEvent(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdSetEvent *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdSetEvent) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdSetEvent: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetEvent(args->commandBuffer, args->event, args->stageMask);
-}
-
 void
 vn_run_vkCmdSetEvent(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -2250,7 +2239,7 @@ vn_run_vkCmdSetEvent(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec,
    vn_decode_vkCmdSetEvent_args_inline(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdSetEvent(ctx, dec, &args);
+   vn_handle_vkCmdSetEvent(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -2261,7 +2250,7 @@ vn_run_vkCmdSetEvent(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec,
 VN_CS_INLINE void
 vn_decode_vkCmdResetEvent_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdResetEvent *args)
 {
-   /* fixed layout: one bounds check for the whole command */
+   /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 20);
    if (!span)
       return;
@@ -2295,17 +2284,6 @@ vn_encode_vkCmdResetEvent_reply(struct vn_cs_encoder *enc, const struct vn_comma
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdResetEvent_EXT);
 }
 
-static void
-vn_exec_vkCmdResetEvent(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdResetEvent *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdResetEvent) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdResetEvent: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdResetEvent(args->commandBuffer, args->event, args->stageMask);
-}
-
 void
 vn_run_vkCmdResetEvent(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -2314,7 +2292,7 @@ vn_run_vkCmdResetEvent(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
    vn_decode_vkCmdResetEvent_args_inline(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdResetEvent(ctx, dec, &args);
+   vn_handle_vkCmdResetEvent(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -3992,17 +3970,6 @@ vn_encode_vkCmdSetEvent2_reply(struct vn_cs_encoder *enc, const struct vn_comman
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdSetEvent2_EXT);
 }
 
-static void
-vn_exec_vkCmdSetEvent2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdSetEvent2 *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdSetEvent2) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdSetEvent2: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetEvent2(args->commandBuffer, args->event, args->pDependencyInfo);
-}
-
 void
 vn_run_vkCmdSetEvent2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -4011,7 +3978,7 @@ vn_run_vkCmdSetEvent2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec
    vn_decode_vkCmdSetEvent2_args_inline(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdSetEvent2(ctx, dec, &args);
+   vn_handle_vkCmdSetEvent2(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -4022,7 +3989,7 @@ vn_run_vkCmdSetEvent2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec
 VN_CS_INLINE void
 vn_decode_vkCmdResetEvent2_args_inline(struct vn_cs_decoder *dec, struct vn_command_vkCmdResetEvent2 *args)
 {
-   /* fixed layout: one bounds check for the whole command */
+   /* fixed-size leading parameters: one bounds check for them */
    const uint8_t *span = vn_decode_peek_bytes(dec, 24);
    if (!span)
       return;
@@ -4056,17 +4023,6 @@ vn_encode_vkCmdResetEvent2_reply(struct vn_cs_encoder *enc, const struct vn_comm
    vn_encode_uint32_t(enc, VK_COMMAND_TYPE_vkCmdResetEvent2_EXT);
 }
 
-static void
-vn_exec_vkCmdResetEvent2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCmdResetEvent2 *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCmdResetEvent2) {
-      vn_cs_decoder_set_fatal(dec, "vkCmdResetEvent2: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->dispatch->device->dispatch.vkCmdResetEvent2(args->commandBuffer, args->event, args->stageMask);
-}
-
 void
 vn_run_vkCmdResetEvent2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -4075,7 +4031,7 @@ vn_run_vkCmdResetEvent2(struct vn_dispatch_context *ctx, struct vn_cs_decoder *d
    vn_decode_vkCmdResetEvent2_args_inline(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCmdResetEvent2(ctx, dec, &args);
+   vn_handle_vkCmdResetEvent2(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);

@@ -703,6 +703,22 @@ vn_handle_vkCmdResolveImage(struct vn_dispatch_context *ctx, struct vn_command_v
 }
 
 void
+vn_handle_vkCmdSetEvent(struct vn_dispatch_context *ctx, struct vn_command_vkCmdSetEvent *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdResetEvent(struct vn_dispatch_context *ctx, struct vn_command_vkCmdResetEvent *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
 vn_handle_vkCmdWaitEvents(struct vn_dispatch_context *ctx, struct vn_command_vkCmdWaitEvents *args)
 {
    (void)ctx;
@@ -1056,6 +1072,22 @@ vn_handle_vkGetMemoryResourcePropertiesMESA(struct vn_dispatch_context *ctx, str
 
 void
 vn_handle_vkGetVenusExperimentalFeatureData100000MESA(struct vn_dispatch_context *ctx, struct vn_command_vkGetVenusExperimentalFeatureData100000MESA *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdSetEvent2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdSetEvent2 *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkCmdResetEvent2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdResetEvent2 *args)
 {
    (void)ctx;
    (void)args;

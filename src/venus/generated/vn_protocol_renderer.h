@@ -3335,6 +3335,8 @@ void vn_handle_vkCmdClearColorImage(struct vn_dispatch_context *ctx, struct vn_c
 void vn_handle_vkCmdClearDepthStencilImage(struct vn_dispatch_context *ctx, struct vn_command_vkCmdClearDepthStencilImage *args);
 void vn_handle_vkCmdClearAttachments(struct vn_dispatch_context *ctx, struct vn_command_vkCmdClearAttachments *args);
 void vn_handle_vkCmdResolveImage(struct vn_dispatch_context *ctx, struct vn_command_vkCmdResolveImage *args);
+void vn_handle_vkCmdSetEvent(struct vn_dispatch_context *ctx, struct vn_command_vkCmdSetEvent *args);
+void vn_handle_vkCmdResetEvent(struct vn_dispatch_context *ctx, struct vn_command_vkCmdResetEvent *args);
 void vn_handle_vkCmdWaitEvents(struct vn_dispatch_context *ctx, struct vn_command_vkCmdWaitEvents *args);
 void vn_handle_vkCmdPipelineBarrier(struct vn_dispatch_context *ctx, struct vn_command_vkCmdPipelineBarrier *args);
 void vn_handle_vkCmdBeginQuery(struct vn_dispatch_context *ctx, struct vn_command_vkCmdBeginQuery *args);
@@ -3380,6 +3382,8 @@ void vn_handle_vkNotifyRingMESA(struct vn_dispatch_context *ctx, struct vn_comma
 void vn_handle_vkWriteRingExtraMESA(struct vn_dispatch_context *ctx, struct vn_command_vkWriteRingExtraMESA *args);
 void vn_handle_vkGetMemoryResourcePropertiesMESA(struct vn_dispatch_context *ctx, struct vn_command_vkGetMemoryResourcePropertiesMESA *args);
 void vn_handle_vkGetVenusExperimentalFeatureData100000MESA(struct vn_dispatch_context *ctx, struct vn_command_vkGetVenusExperimentalFeatureData100000MESA *args);
+void vn_handle_vkCmdSetEvent2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdSetEvent2 *args);
+void vn_handle_vkCmdResetEvent2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdResetEvent2 *args);
 void vn_handle_vkCmdWaitEvents2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdWaitEvents2 *args);
 void vn_handle_vkCmdPipelineBarrier2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdPipelineBarrier2 *args);
 void vn_handle_vkCmdWriteTimestamp2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdWriteTimestamp2 *args);
