@@ -4914,6 +4914,27 @@ draws_ok(struct test_stream *e)
    draw_finish(e);
 }
 
+/* Indexed draws' vertices are not checked (the device reads the indices):
+ * lavapipe bounds its vertex fetches whatever robustBufferAccess says.
+ * Indices 0x5a5a5a5a (about 36 GB past a 4 KiB vertex buffer) are drawn
+ * and the queue thread must survive them. */
+static void
+draw_indexed_far(struct test_stream *e)
+{
+   create_render_pass(e, false, 0);
+   create_framebuffer(e, 1);
+   create_graphics_pipeline(e, 1);
+   begin(e, CMD);
+   fill(e, CMD, BUFFER2, 0, VK_WHOLE_SIZE);
+   begin_render_pass(e);
+   bind_graphics(e);
+   bind_vertex(e, 0, BUFFER, 0);
+   bind_vertex(e, 1, BUFFER2, 0);
+   bind_index(e, BUFFER2, VK_INDEX_TYPE_UINT32);
+   draw_instances_indexed(e, 1);
+   draw_finish(e);
+}
+
 static void
 draw_vertex_past(struct test_stream *e)
 {
@@ -5107,6 +5128,8 @@ static void
 test_vertex_ranges(void)
 {
    range_case(NULL, "draws inside the vertex buffers", draws_ok);
+   range_case(NULL, "indexed draw of indices far past the vertex buffer (lavapipe bounds it)",
+              draw_indexed_far);
    range_case("draw: vkCmdDraw: vertices 0..+171 beyond the bound vertex buffers (170 vertices",
               "171 vertices of 170", draw_vertex_past);
    range_case("vertices 169..+1 beyond the bound vertex buffers (169 vertices",
