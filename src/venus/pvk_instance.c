@@ -394,6 +394,20 @@ pvk_physical_device_create(struct pvk_instance *inst, VkPhysicalDevice handle, u
    }
    if (!pd->host_ptr_alignment)
       pv_warn("venus", "host device lacks VK_EXT_external_memory_host: no mappable memory");
+   if (pd->api_version >= VK_API_VERSION_1_1 &&
+       physical_device_has_ext(pd, "VK_EXT_inline_uniform_block")) {
+      VkPhysicalDeviceInlineUniformBlockProperties iub = {
+         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_INLINE_UNIFORM_BLOCK_PROPERTIES,
+      };
+      VkPhysicalDeviceProperties2 p2 = {
+         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+         .pNext = &iub,
+      };
+      inst->dispatch.vkGetPhysicalDeviceProperties2(handle, &p2);
+      pd->inline_block_size = iub.maxInlineUniformBlockSize;
+      pd->inline_blocks_per_stage = iub.maxPerStageDescriptorInlineUniformBlocks;
+      pd->inline_blocks_per_set = iub.maxDescriptorSetInlineUniformBlocks;
+   }
    /* the UpdateAfterBind limits (pipeline layouts of UPDATE_AFTER_BIND
     * sets); the extension's struct, valid whatever the instance's version */
    if (pd->api_version >= VK_API_VERSION_1_1 &&

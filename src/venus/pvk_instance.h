@@ -64,6 +64,10 @@ struct pvk_physical_device {
    /* maxPerStageDescriptorUpdateAfterBind* in pvk_desc_kind order, and
     * maxPerStageUpdateAfterBindResources (Vulkan 1.2; 0 without) */
    uint32_t uab_per_stage[7];
+   /* VkPhysicalDeviceInlineUniformBlockProperties (0 without the
+    * extension): maxInlineUniformBlockSize, maxPerStageDescriptorInlineUniformBlocks,
+    * maxDescriptorSetInlineUniformBlocks */
+   uint32_t inline_block_size, inline_blocks_per_stage, inline_blocks_per_set;
    uint32_t ext_count; /* advertised device extensions */
    VkExtensionProperties *exts;
 };

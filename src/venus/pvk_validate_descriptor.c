@@ -185,6 +185,35 @@ desc_kinds(VkDescriptorType type)
    }
 }
 
+/* Inline uniform blocks the host driver can hold
+ * (VUID-VkDescriptorSetLayoutBinding-descriptorType-08004, -02209): a size
+ * up to maxInlineUniformBlockSize, a multiple of 4; per stage and per set
+ * at most maxPerStageDescriptorInlineUniformBlocks and
+ * maxDescriptorSetInlineUniformBlocks. lavapipe sizes a set layout's
+ * per-stage block arrays by the first (an array of 8 written past at
+ * vkCreateDescriptorSetLayout) and keeps sizes in 16 bits. */
+static const char *
+inline_blocks_why(const struct pvk_physical_device *pd, const VkDescriptorSetLayoutCreateInfo *info)
+{
+   uint32_t per_stage[PVK_DESC_STAGES] = { 0 }, total = 0;
+   for (uint32_t i = 0; i < info->bindingCount; i++) {
+      const VkDescriptorSetLayoutBinding *b = &info->pBindings[i];
+      if (b->descriptorType != VK_DESCRIPTOR_TYPE_INLINE_UNIFORM_BLOCK)
+         continue;
+      if (b->descriptorCount > pd->inline_block_size || b->descriptorCount % 4)
+         return "an inline uniform block larger than maxInlineUniformBlockSize or not of whole "
+                "words";
+      if (++total > pd->inline_blocks_per_set)
+         return "more inline uniform blocks than maxDescriptorSetInlineUniformBlocks";
+      for (uint32_t s = 0; s < PVK_DESC_STAGES; s++) {
+         if ((b->stageFlags & (1u << s)) && ++per_stage[s] > pd->inline_blocks_per_stage)
+            return "more inline uniform blocks for a stage than "
+                   "maxPerStageDescriptorInlineUniformBlocks";
+      }
+   }
+   return NULL;
+}
+
 /* The layout's descriptors per stage and kind (a variable-count binding
  * counts its upper bound, as the limits' VUIDs do). */
 static void
@@ -269,6 +298,13 @@ vn_handle_vkCreateDescriptorSetLayout(struct vn_dispatch_context *dctx,
    struct pvk_set_layout_state *l = record_layout(ctx, args->pCreateInfo);
    if (!l)
       return;
+   const char *why = inline_blocks_why(dev->physical_device, args->pCreateInfo);
+   if (why) {
+      free(l);
+      pvk_reject(ctx, "descriptor: vkCreateDescriptorSetLayout: %s (set layout %llu)", why,
+                 (unsigned long long)(uintptr_t)*args->pSetLayout);
+      return;
+   }
    count_per_stage(l, args->pCreateInfo);
    VkDescriptorSetLayout handle = VK_NULL_HANDLE;
    args->ret =

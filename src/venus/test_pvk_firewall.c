@@ -3604,6 +3604,50 @@ layout_too_many_uniform_buffers(struct test_stream *e)
    layout_of_uniform_buffers(e, 4096);
 }
 
+/* A set layout of `blocks` inline uniform blocks of `bytes` each, compute */
+static void
+inline_blocks(struct test_stream *e, uint32_t blocks, uint32_t bytes)
+{
+   ts_cmd(e, T(vkCreateDescriptorSetLayout), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, blocks);
+   ts_u64(e, blocks);
+   for (uint32_t i = 0; i < blocks; i++) {
+      ts_u32(e, i);
+      ts_u32(e, VK_DESCRIPTOR_TYPE_INLINE_UNIFORM_BLOCK);
+      ts_u32(e, bytes);
+      ts_u32(e, VK_SHADER_STAGE_COMPUTE_BIT);
+      ts_u64(e, 0);
+   }
+   ts_u64(e, 0);
+   ts_u64(e, 1);
+   ts_u64(e, SET_LAYOUT);
+}
+
+static void
+inline_blocks_ok(struct test_stream *e)
+{
+   inline_blocks(e, 2, 64);
+}
+
+/* lavapipe keeps a set layout's blocks per stage in an array of 8 */
+static void
+inline_blocks_many(struct test_stream *e)
+{
+   inline_blocks(e, 16, 16);
+}
+
+/* and their sizes in 16 bits */
+static void
+inline_block_huge(struct test_stream *e)
+{
+   inline_blocks(e, 1, 1u << 20);
+}
+
 /* lavapipe keeps a layout's sets in an array of 8 */
 static void
 layout_many_sets(struct test_stream *e)
@@ -3648,6 +3692,11 @@ test_spirv(void)
    range_case("vkCreatePipelineLayout: 64 set layouts, more than maxBoundDescriptorSets",
               "a pipeline layout of 64 sets", layout_many_sets);
    range_case(NULL, "a pipeline layout of 4 uniform buffers", layout_uniform_buffers_ok);
+   range_case(NULL, "a set layout of 2 inline uniform blocks", inline_blocks_ok);
+   range_case("more inline uniform blocks than maxDescriptorSetInlineUniformBlocks",
+              "a set layout of 16 inline uniform blocks", inline_blocks_many);
+   range_case("an inline uniform block larger than maxInlineUniformBlockSize",
+              "an inline uniform block of 1 MiB", inline_block_huge);
    range_case("vkCreatePipelineLayout: more uniform buffers for stage 0x20 than its maxPerStage",
               "a pipeline layout of 4096 uniform buffers", layout_too_many_uniform_buffers);
    range_case("more blend attachments than maxColorAttachments", "64 blend attachments",
