@@ -472,6 +472,8 @@ vn_handle_vkCreateImage(struct vn_dispatch_context *dctx, struct vn_command_vkCr
    }
    VkImageCreateInfo *info = (VkImageCreateInfo *)args->pCreateInfo;
    const char *why = image_extent_why(info);
+   if (!why && !pvk_sample_count_ok(dev->physical_device, info->samples))
+      why = "a sample count the device does not have";
    if (why) {
       pvk_reject(ctx,
                  "range: vkCreateImage: %s (image %llu, extent %ux%ux%u, %u levels, %u layers)",

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "venus/pvk_context.h"
+#include "venus/pvk_instance.h"
 #include "venus/pvk_validate.h"
 #include "venus/vn_object.h"
 
@@ -198,4 +199,17 @@ pvk_validate_memory_freed(struct pvk_context *ctx, uint64_t memory)
    /* one walk of the table, only for memory that had objects bound */
    struct unbind u = { ctx, ctx->dispatch.objects, memory };
    vn_object_table_foreach(ctx->dispatch.objects, unbind_from, &u);
+}
+
+bool
+pvk_sample_count_ok(const struct pvk_physical_device *pd, VkSampleCountFlags samples)
+{
+   const VkPhysicalDeviceLimits *l = &pd->limits;
+   const VkSampleCountFlags any =
+      l->framebufferColorSampleCounts | l->framebufferDepthSampleCounts |
+      l->framebufferStencilSampleCounts | l->framebufferNoAttachmentsSampleCounts |
+      l->sampledImageColorSampleCounts | l->sampledImageIntegerSampleCounts |
+      l->sampledImageDepthSampleCounts | l->sampledImageStencilSampleCounts |
+      l->storageImageSampleCounts | VK_SAMPLE_COUNT_1_BIT;
+   return samples && !(samples & (samples - 1)) && (samples & any);
 }

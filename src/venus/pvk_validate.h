@@ -594,4 +594,13 @@ void pvk_pipeline_layout_state_free(struct pvk_pipeline_layout_state *p);
 bool pvk_validate_descriptor_writes(struct pvk_context *ctx, const char *cmd, uint32_t count,
                                     const VkWriteDescriptorSet *writes);
 
+/* A sample count the host device can have anywhere: one VkSampleCountFlagBits
+ * bit among its framebuffer, sampled and storage image sample counts
+ * (VUID-VkImageCreateInfo-samples-parameter and the like). Drivers size
+ * and index per-sample state with it (lavapipe crashed in
+ * vkCreateGraphicsPipelines on rasterizationSamples 0x80000001: the replay
+ * fuzzer, seed 15000). */
+struct pvk_physical_device;
+bool pvk_sample_count_ok(const struct pvk_physical_device *pd, VkSampleCountFlags samples);
+
 #endif

@@ -202,6 +202,9 @@ fixed_state_why(struct pvk_context *ctx, struct pvk_device *dev,
       if (!rp || info->subpass >= rp->subpass_count)
          return "subpass outside its render pass";
    }
+   if (info->pMultisampleState &&
+       !pvk_sample_count_ok(dev->physical_device, info->pMultisampleState->rasterizationSamples))
+      return "rasterizationSamples the device does not have";
    const VkPipelineColorBlendStateCreateInfo *cb = info->pColorBlendState;
    if (cb && cb->attachmentCount > l->maxColorAttachments)
       return "more blend attachments than maxColorAttachments";

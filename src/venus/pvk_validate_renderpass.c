@@ -133,6 +133,10 @@ vn_handle_vkCreateRenderPass(struct vn_dispatch_context *dctx,
    }
    const char *why = NULL;
    uint32_t bad_subpass = 0;
+   for (uint32_t i = 0; !why && i < n; i++) {
+      if (!pvk_sample_count_ok(dev->physical_device, info->pAttachments[i].samples))
+         why = "attachment sample count the device does not have";
+   }
    for (uint32_t s = 0; !why && s < info->subpassCount; s++) {
       const VkSubpassDescription *d = &info->pSubpasses[s];
       bad_subpass = s;
@@ -267,6 +271,10 @@ vn_handle_vkCreateRenderPass2(struct vn_dispatch_context *dctx,
    }
    const char *why = NULL;
    uint32_t bad_subpass = 0;
+   for (uint32_t i = 0; !why && i < n; i++) {
+      if (!pvk_sample_count_ok(dev->physical_device, info->pAttachments[i].samples))
+         why = "attachment sample count the device does not have";
+   }
    for (uint32_t s = 0; !why && s < info->subpassCount; s++) {
       bad_subpass = s;
       why = subpass2_refs(&info->pSubpasses[s], n);
