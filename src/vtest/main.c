@@ -243,8 +243,10 @@ client_process_main(int ctrl, struct client_process_options *o)
    if (fd < 0) {
       close(ctrl);
       pv_premade_destroy(o->cfg.premade);
-      if (fd == -ENODATA)
-         return 0; /* the server stopped before a client came */
+      /* the server stopped (or shrank its pool) before a client came; it
+       * closed the socket with our "ready" unread: a reset, not an EOF */
+      if (fd == -ENODATA || fd == -ECONNRESET)
+         return 0;
       pv_error(TAG, "client process %d: no client from the server: %s", (int)getpid(),
                strerror(-fd));
       return 1;
