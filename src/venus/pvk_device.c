@@ -764,11 +764,15 @@ pvk_context_teardown_objects(struct pvk_context *ctx, uint64_t deadline_ns)
  * cannot be bounded, so an empty fenced submission on each queue is waited
  * for in slices until it is done, the context lost or its teardown. A
  * queue that never drains then holds only this context, and only until
- * its teardown. */
+ * its teardown. A direct stream runs on the transport's thread, which the
+ * teardown itself (and a VMM's other commands) come through: there the
+ * wait ends at the firewall's wait limit too. */
 static VkResult
 guest_wait_idle(struct pvk_context *ctx, struct pvk_device *dev, uint64_t queue)
 {
-   struct teardown t = { .ctx = ctx, .deadline_ns = UINT64_MAX, .cancellable = true };
+   const uint64_t deadline =
+      ctx->transport.executing ? UINT64_MAX : pvk_now_ns() + ctx->firewall_wait_limit_ns;
+   struct teardown t = { .ctx = ctx, .deadline_ns = deadline, .cancellable = true };
    if (queues_wait_idle(&t, dev, queue)) {
       pvk_lifetime_poll(ctx, dev); /* deferred destroys now due */
       return VK_SUCCESS;

@@ -408,6 +408,17 @@ pvk_physical_device_create(struct pvk_instance *inst, VkPhysicalDevice handle, u
       pd->inline_blocks_per_stage = iub.maxPerStageDescriptorInlineUniformBlocks;
       pd->inline_blocks_per_set = iub.maxDescriptorSetInlineUniformBlocks;
    }
+   if (pd->api_version >= VK_API_VERSION_1_2) {
+      VkPhysicalDeviceDriverProperties driver = {
+         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES,
+      };
+      VkPhysicalDeviceProperties2 p2 = {
+         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+         .pNext = &driver,
+      };
+      inst->dispatch.vkGetPhysicalDeviceProperties2(handle, &p2);
+      pd->query_results_wait_idle = driver.driverID == VK_DRIVER_ID_MESA_LLVMPIPE;
+   }
    /* the UpdateAfterBind limits (pipeline layouts of UPDATE_AFTER_BIND
     * sets); the extension's struct, valid whatever the instance's version */
    if (pd->api_version >= VK_API_VERSION_1_1 &&

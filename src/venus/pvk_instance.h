@@ -68,6 +68,9 @@ struct pvk_physical_device {
     * extension): maxInlineUniformBlockSize, maxPerStageDescriptorInlineUniformBlocks,
     * maxDescriptorSetInlineUniformBlocks */
    uint32_t inline_block_size, inline_blocks_per_stage, inline_blocks_per_set;
+   /* the driver's vkGetQueryPoolResults waits for the whole device to go
+    * idle whatever its flags (lavapipe: lvp_query.c): a wait with no bound */
+   bool query_results_wait_idle;
    uint32_t ext_count; /* advertised device extensions */
    VkExtensionProperties *exts;
 };

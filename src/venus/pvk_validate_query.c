@@ -323,6 +323,51 @@ vn_handle_vkCmdCopyQueryPoolResults(struct vn_dispatch_context *dctx,
                                            args->stride, args->flags);
 }
 
+static VkResult
+get_results_now(struct pvk_device *dev, const struct vn_command_vkGetQueryPoolResults *args,
+                VkQueryResultFlags flags)
+{
+   return dev->dispatch.vkGetQueryPoolResults(args->device, args->queryPool, args->firstQuery,
+                                              args->queryCount, args->dataSize, args->pData,
+                                              args->stride, flags);
+}
+
+/* VK_QUERY_RESULT_WAIT_BIT is not passed on: the driver's own wait has no
+ * bound, and a query whose work never ends, or that nothing submitted
+ * makes available, would block this thread for ever (on a direct stream,
+ * the transport's thread: a VMM's control queue). Asked without it, then
+ * after the work submitted so far (pvk_lifetime_wait: bounded by the
+ * firewall's wait limit, ended by teardown), results still not available
+ * can only come from work not submitted yet: the wait would not end. A
+ * driver that waits for its device idle in any case gets that bounded
+ * wait first. */
+static VkResult
+get_results(struct pvk_context *ctx, struct pvk_device *dev,
+            const struct vn_command_vkGetQueryPoolResults *args, uint64_t pool_id)
+{
+   const VkQueryResultFlags flags = args->flags & ~VK_QUERY_RESULT_WAIT_BIT;
+   const bool waited_first = dev->physical_device->query_results_wait_idle;
+   if (waited_first &&
+       !pvk_lifetime_wait(ctx, dev, dev->lifetime.submitted, "vkGetQueryPoolResults"))
+      return VK_ERROR_DEVICE_LOST;
+   VkResult r = get_results_now(dev, args, flags);
+   if (r != VK_NOT_READY || flags == args->flags)
+      return r;
+   if (!waited_first) {
+      if (!pvk_lifetime_wait(ctx, dev, dev->lifetime.submitted, "vkGetQueryPoolResults"))
+         return VK_ERROR_DEVICE_LOST;
+      r = get_results_now(dev, args, flags);
+      if (r != VK_NOT_READY)
+         return r;
+   }
+   pvk_reject(ctx,
+              "query: vkGetQueryPoolResults: waits for queries that no submitted work makes "
+              "available (pool %llu, queries %u..%u)",
+              (unsigned long long)pool_id, args->firstQuery,
+              args->firstQuery + args->queryCount - 1);
+   return VK_ERROR_DEVICE_LOST;
+}
+
 void
 vn_handle_vkGetQueryPoolResults(struct vn_dispatch_context *dctx,
                                 struct vn_command_vkGetQueryPoolResults *args)
@@ -342,8 +387,5 @@ vn_handle_vkGetQueryPoolResults(struct vn_dispatch_context *dctx,
                  (unsigned long long)pool_id, args->dataSize);
       return;
    }
-   args->ret = pvk_device_from_base(args->dispatch->device)
-                  ->dispatch.vkGetQueryPoolResults(args->device, args->queryPool, args->firstQuery,
-                                                   args->queryCount, args->dataSize, args->pData,
-                                                   args->stride, args->flags);
+   args->ret = get_results(ctx, pvk_device_from_base(args->dispatch->device), args, pool_id);
 }

@@ -2654,7 +2654,7 @@ copy_results(struct test_stream *e, uint64_t offset)
 }
 
 static void
-get_results(struct test_stream *e, uint64_t size)
+get_results_flags(struct test_stream *e, uint64_t size, VkQueryResultFlags flags)
 {
    ts_cmd(e, T(vkGetQueryPoolResults), 0);
    ts_u64(e, DEVICE);
@@ -2664,7 +2664,13 @@ get_results(struct test_stream *e, uint64_t size)
    ts_u64(e, size);
    ts_u64(e, size);
    ts_u64(e, 8);
-   ts_u32(e, VK_QUERY_RESULT_64_BIT);
+   ts_u32(e, flags);
+}
+
+static void
+get_results(struct test_stream *e, uint64_t size)
+{
+   get_results_flags(e, size, VK_QUERY_RESULT_64_BIT);
 }
 
 static void
@@ -2681,6 +2687,35 @@ queries_ok(struct test_stream *e)
    queue_wait_idle(e);
    get_results(e, 32);
    destroy(e, T(vkDestroyQueryPool), QUERY_POOL);
+}
+
+/* the guest's wait for results its submitted work makes available: no
+ * vkQueueWaitIdle before it */
+static void
+wait_results_ok(struct test_stream *e)
+{
+   create_query_pool(e);
+   begin(e, CMD);
+   reset_queries(e, 0, 4);
+   for (uint32_t q = 0; q < 4; q++)
+      timestamp(e, q);
+   end(e, CMD);
+   submit(e, CMD, 0, 0, 0);
+   get_results_flags(e, 32, VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT);
+   destroy(e, T(vkDestroyQueryPool), QUERY_POOL);
+}
+
+/* queries reset and submitted, never written: the driver's own wait would
+ * never end */
+static void
+wait_results_never_written(struct test_stream *e)
+{
+   create_query_pool(e);
+   begin(e, CMD);
+   reset_queries(e, 0, 4);
+   end(e, CMD);
+   submit(e, CMD, 0, 0, 0);
+   get_results_flags(e, 32, VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT);
 }
 
 static void
@@ -2801,6 +2836,10 @@ test_queries(void)
    range_case("vkCmdEndQuery: query not active", "end after the command buffer began again",
               end_after_rebegin);
    range_case(NULL, "queries inside the pool", queries_ok);
+   range_case(NULL, "a wait for query results submitted work makes available", wait_results_ok);
+   range_case("vkGetQueryPoolResults: waits for queries that no submitted work makes available "
+              "(pool 1500, queries 0..3)",
+              "a wait for query results never written", wait_results_never_written);
    range_case("vkCmdWriteTimestamp: queries 4..+1 outside pool 1500 of 4",
               "timestamp query past the pool", timestamp_past);
    range_case("vkCmdResetQueryPool: queries 2..+3 outside", "query reset past the pool",
