@@ -198,7 +198,9 @@ virtqueue_seqno_reached(const struct pvk_ring *ring, uint64_t seqno)
 
 /* Blocks (ctx->mutex held on entry and on return, given up meanwhile)
  * until reached(ring, seqno), the ring stops, the context is lost or torn
- * down. */
+ * down. A direct stream (no ring executing) waits at most the firewall's
+ * wait limit: it runs on the transport's thread, which in a VMM serves the
+ * control queue that the teardown itself comes through. */
 static void
 transport_wait(struct pvk_context *ctx, struct pvk_ring *ring,
                bool (*reached)(const struct pvk_ring *, uint64_t), uint64_t seqno)
@@ -211,13 +213,14 @@ transport_wait(struct pvk_context *ctx, struct pvk_ring *ring,
    }
    pvk_ring_ref(ring);
    struct pvk_ring *executing = t->executing;
+   const uint64_t deadline = executing ? UINT64_MAX : pvk_now_ns() + ctx->firewall_wait_limit_ns;
    pthread_mutex_unlock(&ctx->mutex);
 
    pthread_mutex_lock(&t->mutex);
    t->waiters++;
-   bool done;
+   bool done, overdue = false;
    while (!(done = reached(ring, seqno)) && !atomic_load(&ring->stop) && !atomic_load(&t->cancel) &&
-          !pvk_context_is_lost(ctx))
+          !pvk_context_is_lost(ctx) && !(overdue = pvk_now_ns() >= deadline))
       timedwait_ns(&t->progress, &t->mutex, PVK_TRANSPORT_WAIT_SLICE_NS);
    t->waiters--;
    pthread_mutex_unlock(&t->mutex);
@@ -227,7 +230,9 @@ transport_wait(struct pvk_context *ctx, struct pvk_ring *ring,
    pvk_ring_unref(ring);
    /* the commands after the wait must not run as if it had ended */
    if (!done)
-      pvk_context_set_lost(ctx, "seqno wait ended by ring stop or context teardown");
+      pvk_context_set_lost(ctx, overdue ? "seqno wait of a direct stream outlasted the firewall's "
+                                          "wait limit"
+                                        : "seqno wait ended by ring stop or context teardown");
 }
 
 static bool

@@ -78,6 +78,14 @@ on_fence(void *data, uint32_t ctx_id, uint32_t ring_idx, uint64_t fence_id)
    pthread_mutex_unlock(&f->mutex);
 }
 
+static uint64_t
+now_ms(void)
+{
+   struct timespec ts;
+   clock_gettime(CLOCK_MONOTONIC, &ts);
+   return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 static void
 sleep_ms(unsigned ms)
 {
@@ -904,6 +912,23 @@ test_wire_format_1(void)
    t_seqno_cmd(&e, CMD_WAIT_VIRTQUEUE_SEQNO, 0, 1);
    CHECK(pv_context_submit(r, 3, e.data, e.len) == -EINVAL);
    pv_context_destroy(r, 3);
+
+   /* a direct stream's wait for a ring position nobody writes ends at the
+    * firewall's wait limit (the teardown timeout): the caller, in a VMM the
+    * control queue, gets its thread back and the context is lost */
+   CHECK(pv_renderer_set_teardown_timeout(r, 300) == 0);
+   CHECK(pv_context_create(r, 4, PV_CAPSET_VENUS, "direct-wait") == 0);
+   struct t_ring tr4 = { .r = r, .ctx_id = 4 };
+   t_create_ring(&tr4, 21, 0);
+   e.len = 0;
+   t_seqno_cmd(&e, CMD_WAIT_RING_SEQNO, T_RING_ID, tr4.pos + 4096);
+   const uint64_t t0 = now_ms();
+   CHECK(pv_context_submit(r, 4, e.data, e.len) == -EINVAL);
+   const uint64_t waited = now_ms() - t0;
+   CHECK(waited >= 250 && waited < 3000);
+   CHECK(pv_context_is_lost(r, 4));
+   pv_context_destroy(r, 4);
+   pv_resource_unref(r, 21);
    pv_renderer_destroy(r);
 }
 
