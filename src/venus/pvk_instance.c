@@ -441,6 +441,19 @@ pvk_physical_device_create(struct pvk_instance *inst, VkPhysicalDevice handle, u
          di.maxPerStageUpdateAfterBindResources,
       };
       memcpy(pd->uab_per_stage, uab, sizeof(uab));
+      const uint32_t uab_set[8] = {
+         di.maxDescriptorSetUpdateAfterBindSamplers,
+         di.maxDescriptorSetUpdateAfterBindUniformBuffers,
+         di.maxDescriptorSetUpdateAfterBindStorageBuffers,
+         di.maxDescriptorSetUpdateAfterBindSampledImages,
+         di.maxDescriptorSetUpdateAfterBindStorageImages,
+         di.maxDescriptorSetUpdateAfterBindInputAttachments,
+         0,
+         0,
+      };
+      memcpy(pd->uab_per_set, uab_set, sizeof(uab_set));
+      pd->uab_per_set[6] = di.maxDescriptorSetUpdateAfterBindUniformBuffersDynamic;
+      pd->uab_per_set[7] = di.maxDescriptorSetUpdateAfterBindStorageBuffersDynamic;
    }
    return pd;
 }

@@ -337,11 +337,71 @@ vn_handle_vkWaitSemaphores(struct vn_dispatch_context *dctx,
       pvk_context_set_lost(ctx, "vkWaitSemaphores: no wait info");
       return;
    }
+   const VkSemaphoreWaitInfo *info = args->pWaitInfo;
+   for (uint32_t i = 0; i < info->semaphoreCount; i++) {
+      if (!info->pSemaphores || !pvk_semaphore_is_timeline(ctx, dev, info->pSemaphores[i])) {
+         pvk_reject(ctx,
+                    "semaphore: vkWaitSemaphores: semaphore %u is not a timeline semaphore "
+                    "of the device",
+                    i);
+         return;
+      }
+   }
    uint64_t remaining = args->timeout;
    do {
       const uint64_t slice = remaining < PVK_MAX_WAIT_NS ? remaining : PVK_MAX_WAIT_NS;
       args->ret = dev->dispatch.vkWaitSemaphores(args->device, args->pWaitInfo, slice);
    } while (keep_waiting(ctx, args->ret, &remaining));
+   check_device_lost(ctx, args->ret);
+}
+
+void
+vn_handle_vkGetSemaphoreCounterValue(struct vn_dispatch_context *dctx,
+                                     struct vn_command_vkGetSemaphoreCounterValue *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!PVK_HOST_HAS(ctx, args->dispatch, vkGetSemaphoreCounterValue))
+      return;
+   struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
+   if (!args->pValue || !pvk_semaphore_is_timeline(ctx, dev, args->semaphore)) {
+      pvk_reject(ctx,
+                 "semaphore: vkGetSemaphoreCounterValue: semaphore %llu is not a timeline "
+                 "semaphore of the device",
+                 (unsigned long long)(args->semaphore_object ? args->semaphore_object->id : 0));
+      return;
+   }
+   args->ret =
+      dev->dispatch.vkGetSemaphoreCounterValue(args->device, args->semaphore, args->pValue);
+   check_device_lost(ctx, args->ret);
+}
+
+/* Besides the type: the value must be above the counter's
+ * (VUID-VkSemaphoreSignalInfo-value-03258); a timeline's points are kept
+ * in order by drivers. Values past pending signal operations
+ * (-03259) are not tracked. */
+void
+vn_handle_vkSignalSemaphore(struct vn_dispatch_context *dctx,
+                            struct vn_command_vkSignalSemaphore *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!PVK_HOST_HAS(ctx, args->dispatch, vkSignalSemaphore))
+      return;
+   struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
+   const VkSemaphoreSignalInfo *info = args->pSignalInfo;
+   uint64_t now = 0;
+   const char *why =
+      !info || !pvk_semaphore_is_timeline(ctx, dev, info->semaphore)
+         ? "not a timeline semaphore of the device"
+      : dev->dispatch.vkGetSemaphoreCounterValue(dev->handle, info->semaphore, &now) != VK_SUCCESS
+         ? "its counter could not be read"
+      : info->value <= now ? "value not above the semaphore's counter"
+                           : NULL;
+   if (why) {
+      pvk_reject(ctx, "semaphore: vkSignalSemaphore: %s (value %llu, counter %llu)", why,
+                 (unsigned long long)(info ? info->value : 0), (unsigned long long)now);
+      return;
+   }
+   args->ret = dev->dispatch.vkSignalSemaphore(args->device, info);
    check_device_lost(ctx, args->ret);
 }
 

@@ -29,6 +29,26 @@ is_timeline(const VkSemaphoreCreateInfo *info)
    return false;
 }
 
+/* VUID-VkSemaphoreTypeCreateInfo-semaphoreType-parameter: drivers pick a
+ * semaphore's implementation by its type. */
+static bool
+type_known(const VkSemaphoreCreateInfo *info)
+{
+   for (const VkBaseInStructure *s = info->pNext; s; s = s->pNext) {
+      if (s->sType == VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO)
+         return ((const VkSemaphoreTypeCreateInfo *)s)->semaphoreType <= VK_SEMAPHORE_TYPE_TIMELINE;
+   }
+   return true;
+}
+
+bool
+pvk_semaphore_is_timeline(struct pvk_context *ctx, struct pvk_device *dev, VkSemaphore semaphore)
+{
+   const struct vn_object *obj = vn_object_table_find_handle(
+      ctx->dispatch.objects, VK_OBJECT_TYPE_SEMAPHORE, (uint64_t)(uintptr_t)semaphore);
+   return obj && obj->device == pvk_device_base(dev) && obj->data == &pvk_semaphore_timeline_tag;
+}
+
 void
 vn_handle_vkCreateSemaphore(struct vn_dispatch_context *dctx,
                             struct vn_command_vkCreateSemaphore *args)
@@ -37,6 +57,13 @@ vn_handle_vkCreateSemaphore(struct vn_dispatch_context *dctx,
    struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
    if (!args->pCreateInfo || !args->pSemaphore) {
       pvk_context_set_lost(ctx, "vkCreateSemaphore: missing arguments");
+      return;
+   }
+   if (!type_known(args->pCreateInfo)) {
+      pvk_reject(ctx,
+                 "semaphore: vkCreateSemaphore: semaphoreType neither binary nor timeline "
+                 "(semaphore %llu)",
+                 (unsigned long long)(uintptr_t)*args->pSemaphore);
       return;
    }
    const uint64_t id = (uint64_t)(uintptr_t)*args->pSemaphore;

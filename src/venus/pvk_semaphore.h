@@ -28,6 +28,15 @@ struct pvk_device;
  * of resource `resource_id` would; only id 0 (an already-signalled sync
  * file) exists. A timeline semaphore, an unknown handle or another id
  * marks the context lost. */
+/* Whether host handle `semaphore` names a timeline semaphore of `dev`.
+ * vkGetSemaphoreCounterValue, vkSignalSemaphore and vkWaitSemaphores take
+ * only those (VUID-vkGetSemaphoreCounterValue-semaphore-03255,
+ * VUID-VkSemaphoreSignalInfo-semaphore-03257,
+ * VUID-VkSemaphoreWaitInfo-pSemaphores-03256): given a binary one,
+ * lavapipe called a NULL function. */
+bool pvk_semaphore_is_timeline(struct pvk_context *ctx, struct pvk_device *dev,
+                               VkSemaphore semaphore);
+
 void pvk_semaphore_import_signalled(struct pvk_context *ctx, struct pvk_device *dev,
                                     VkSemaphore semaphore, uint32_t resource_id);
 

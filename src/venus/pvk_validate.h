@@ -291,6 +291,13 @@ const char *pvk_pipeline_vertex_state(struct pvk_context *ctx, const struct pvk_
 /* Bytes one vertex attribute of format f fetches (0: not in the table). */
 uint32_t pvk_vertex_format_bytes(VkFormat f);
 
+/* The texel block a buffer <-> image copy of `aspect` of an image of
+ * format `f` moves: bytes and block extent (a plane of a multi-planar
+ * format: that plane's). False for formats outside the renderer's tables
+ * and for an aspect the format has no texels of; such copies are refused. */
+bool pvk_copy_block(VkFormat f, VkImageAspectFlags aspect, uint32_t *bytes, uint32_t *bw,
+                    uint32_t *bh);
+
 /* --- direct draws (pvk_validate_vertex.c) ---
  * Recording: what the next draw depends on changed (render pass instance
  * begun or ended), a graphics pipeline (the decoder's object) or a vertex

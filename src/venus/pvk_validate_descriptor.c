@@ -92,6 +92,14 @@ mark_immutable(struct pvk_context *ctx, const VkDescriptorSetLayoutBinding *b)
    return true;
 }
 
+/* Binding numbers of a set layout stay below this. The spec sets no bound,
+ * but Mesa's drivers size a layout by its largest binding number plus one
+ * (lavapipe: 112 bytes each, so binding 0x80000000 asked for 240 GB at
+ * vkCreateDescriptorSetLayout; fuzzer, seed 17000); at this bound a layout
+ * costs lavapipe at most about 1.8 MiB. Real programs number their
+ * bindings from 0 with few gaps. */
+#define PVK_MAX_BINDING_NUMBER 16384u
+
 /* The layout's bindings, sorted; NULL (context lost) on a bad layout. */
 static struct pvk_set_layout_state *
 record_layout(struct pvk_context *ctx, const VkDescriptorSetLayoutCreateInfo *info)
@@ -117,6 +125,14 @@ record_layout(struct pvk_context *ctx, const VkDescriptorSetLayoutCreateInfo *in
    l->variable_binding = UINT32_MAX;
    for (uint32_t i = 0; i < n; i++) {
       const VkDescriptorSetLayoutBinding *b = &info->pBindings[i];
+      if (b->binding >= PVK_MAX_BINDING_NUMBER) {
+         free(l);
+         pvk_reject(ctx,
+                    "descriptor: vkCreateDescriptorSetLayout: binding number %u, not below %u "
+                    "(host drivers allocate a layout per binding number up to its largest)",
+                    b->binding, PVK_MAX_BINDING_NUMBER);
+         return NULL;
+      }
       const bool immutable = (b->descriptorType == VK_DESCRIPTOR_TYPE_SAMPLER ||
                               b->descriptorType == VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER) &&
                              b->pImmutableSamplers;
@@ -214,6 +230,63 @@ inline_blocks_why(const struct pvk_physical_device *pd, const VkDescriptorSetLay
    return NULL;
 }
 
+/* Descriptors of a set layout against the device's per-set limits
+ * (maxDescriptorSet*, the UpdateAfterBind ones for an UPDATE_AFTER_BIND_POOL
+ * layout; VUID-VkPipelineLayoutCreateInfo-descriptorType-03028..03036
+ * and -03037..03044 name them for the layouts that use it). Drivers size a
+ * set's host memory by its layout's count (lavapipe at
+ * vkAllocateDescriptorSets: 112 bytes a descriptor, so a binding of 2^31
+ * descriptors would ask for 240 GB). Types without a per-set limit of their own (acceleration
+ * structures, mutable descriptors) count against the largest. */
+static const char *
+per_set_why(const struct pvk_physical_device *pd, const VkDescriptorSetLayoutCreateInfo *info)
+{
+   static const char *const names[8] = {
+      "samplers",       "uniform buffers",   "storage buffers",         "sampled images",
+      "storage images", "input attachments", "dynamic uniform buffers", "dynamic storage buffers",
+   };
+   const VkPhysicalDeviceLimits *l = &pd->limits;
+   uint32_t limits[8] = {
+      l->maxDescriptorSetSamplers,
+      l->maxDescriptorSetUniformBuffers,
+      l->maxDescriptorSetStorageBuffers,
+      l->maxDescriptorSetSampledImages,
+      l->maxDescriptorSetStorageImages,
+      l->maxDescriptorSetInputAttachments,
+      l->maxDescriptorSetUniformBuffersDynamic,
+      l->maxDescriptorSetStorageBuffersDynamic,
+   };
+   if (info->flags & VK_DESCRIPTOR_SET_LAYOUT_CREATE_UPDATE_AFTER_BIND_POOL_BIT) {
+      for (uint32_t k = 0; k < 8; k++) {
+         if (pd->uab_per_set[k] > limits[k])
+            limits[k] = pd->uab_per_set[k];
+      }
+   }
+   uint32_t largest = 0;
+   for (uint32_t k = 0; k < 8; k++)
+      largest = limits[k] > largest ? limits[k] : largest;
+   uint64_t sum[8] = { 0 }, other = 0;
+   for (uint32_t i = 0; i < info->bindingCount; i++) {
+      const VkDescriptorSetLayoutBinding *b = &info->pBindings[i];
+      const uint32_t kinds = desc_kinds(b->descriptorType);
+      for (uint32_t k = 0; k < PVK_DESC_RESOURCES; k++) {
+         if (kinds & (1u << k))
+            sum[k] += b->descriptorCount;
+      }
+      if (b->descriptorType == VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER_DYNAMIC)
+         sum[6] += b->descriptorCount;
+      else if (b->descriptorType == VK_DESCRIPTOR_TYPE_STORAGE_BUFFER_DYNAMIC)
+         sum[7] += b->descriptorCount;
+      else if (!kinds && b->descriptorType != VK_DESCRIPTOR_TYPE_INLINE_UNIFORM_BLOCK)
+         other += b->descriptorCount;
+   }
+   for (uint32_t k = 0; k < 8; k++) {
+      if (sum[k] > limits[k])
+         return names[k];
+   }
+   return other > largest ? "descriptors of a type without a limit of its own" : NULL;
+}
+
 /* The layout's descriptors per stage and kind (a variable-count binding
  * counts its upper bound, as the limits' VUIDs do). */
 static void
@@ -303,6 +376,15 @@ vn_handle_vkCreateDescriptorSetLayout(struct vn_dispatch_context *dctx,
       free(l);
       pvk_reject(ctx, "descriptor: vkCreateDescriptorSetLayout: %s (set layout %llu)", why,
                  (unsigned long long)(uintptr_t)*args->pSetLayout);
+      return;
+   }
+   const char *kind = per_set_why(dev->physical_device, args->pCreateInfo);
+   if (kind) {
+      free(l);
+      pvk_reject(ctx,
+                 "descriptor: vkCreateDescriptorSetLayout: more %s than the device's per-set "
+                 "limit (set layout %llu)",
+                 kind, (unsigned long long)(uintptr_t)*args->pSetLayout);
       return;
    }
    count_per_stage(l, args->pCreateInfo);

@@ -188,10 +188,80 @@ layer_count(const struct pvk_image_state *im, const VkImageSubresourceLayers *su
    return im && sub->baseArrayLayer < im->array_layers ? im->array_layers - sub->baseArrayLayer : 0;
 }
 
-/* Texel block of a core format for buffer copies of `aspect`: bytes and
- * block extent. False for formats outside the table. */
+/* YCbCr formats (VK_KHR_sampler_ycbcr_conversion from 1000156000,
+ * VK_EXT_ycbcr_2plane_444_formats from 1000330000): a packed 4:2:2 format
+ * copies in 2x1 blocks; a plane of a multi-planar format copies as its
+ * own single-plane format, in that plane's texels (VkBufferImageCopy's
+ * extent is the plane's), its bytes the unit or, for the CbCr plane of a
+ * two-plane format, twice it. */
+enum ycbcr_kind { YC_SINGLE, YC_PACKED_422, YC_3PLANE, YC_2PLANE };
+
 static bool
-block_of(VkFormat f, VkImageAspectFlags aspect, uint32_t *bytes, uint32_t *bw, uint32_t *bh)
+ycbcr_block_of(VkFormat f, VkImageAspectFlags aspect, uint32_t *bytes, uint32_t *bw)
+{
+   static const struct {
+      uint8_t kind, unit;
+   } table[] = {
+      { YC_PACKED_422, 4 }, { YC_PACKED_422, 4 }, { YC_3PLANE, 1 },     { YC_2PLANE, 1 },
+      { YC_3PLANE, 1 },     { YC_2PLANE, 1 },     { YC_3PLANE, 1 },     { YC_SINGLE, 2 },
+      { YC_SINGLE, 4 },     { YC_SINGLE, 8 },     { YC_PACKED_422, 8 }, { YC_PACKED_422, 8 },
+      { YC_3PLANE, 2 },     { YC_2PLANE, 2 },     { YC_3PLANE, 2 },     { YC_2PLANE, 2 },
+      { YC_3PLANE, 2 },     { YC_SINGLE, 2 },     { YC_SINGLE, 4 },     { YC_SINGLE, 8 },
+      { YC_PACKED_422, 8 }, { YC_PACKED_422, 8 }, { YC_3PLANE, 2 },     { YC_2PLANE, 2 },
+      { YC_3PLANE, 2 },     { YC_2PLANE, 2 },     { YC_3PLANE, 2 },     { YC_PACKED_422, 8 },
+      { YC_PACKED_422, 8 }, { YC_3PLANE, 2 },     { YC_2PLANE, 2 },     { YC_3PLANE, 2 },
+      { YC_2PLANE, 2 },     { YC_3PLANE, 2 },
+   };
+   uint32_t kind, unit;
+   if ((uint32_t)f >= 1000156000u && (uint32_t)f - 1000156000u < sizeof(table) / sizeof(table[0])) {
+      kind = table[f - 1000156000u].kind;
+      unit = table[f - 1000156000u].unit;
+   } else if ((uint32_t)f >= 1000330000u && (uint32_t)f <= 1000330003u) {
+      kind = YC_2PLANE;
+      unit = f == 1000330000u ? 1 : 2;
+   } else {
+      return false;
+   }
+   *bw = kind == YC_PACKED_422 ? 2 : 1;
+   if (kind == YC_SINGLE || kind == YC_PACKED_422) {
+      *bytes = unit;
+      return aspect == VK_IMAGE_ASPECT_COLOR_BIT;
+   }
+   *bytes = unit;
+   if (aspect == VK_IMAGE_ASPECT_PLANE_0_BIT)
+      return true;
+   if (aspect == VK_IMAGE_ASPECT_PLANE_1_BIT) {
+      *bytes = kind == YC_2PLANE ? 2 * unit : unit;
+      return true;
+   }
+   return aspect == VK_IMAGE_ASPECT_PLANE_2_BIT && kind == YC_3PLANE;
+}
+
+/* Formats of extensions with a single-plane texel (4444, 1555, A8, NV's
+ * fixed point, ASTC HDR): bytes and block extent. */
+static bool
+extension_block_of(VkFormat f, uint32_t *bytes, uint32_t *bw, uint32_t *bh)
+{
+   *bw = *bh = 1;
+   switch ((int)f) {
+   case VK_FORMAT_A8_UNORM:
+      *bytes = 1;
+      return true;
+   case VK_FORMAT_A1B5G5R5_UNORM_PACK16:
+   case VK_FORMAT_A4R4G4B4_UNORM_PACK16:
+   case VK_FORMAT_A4B4G4R4_UNORM_PACK16:
+      *bytes = 2;
+      return true;
+   case VK_FORMAT_R16G16_SFIXED5_NV:
+      *bytes = 4;
+      return true;
+   default:
+      return false;
+   }
+}
+
+bool
+pvk_copy_block(VkFormat f, VkImageAspectFlags aspect, uint32_t *bytes, uint32_t *bw, uint32_t *bh)
 {
    static const struct {
       uint16_t first, last;
@@ -217,16 +287,26 @@ block_of(VkFormat f, VkImageAspectFlags aspect, uint32_t *bytes, uint32_t *bw, u
          *bytes = f == VK_FORMAT_D16_UNORM || f == VK_FORMAT_D16_UNORM_S8_UINT ? 2 : 4;
       return f != VK_FORMAT_S8_UINT || (aspect & VK_IMAGE_ASPECT_STENCIL_BIT);
    }
-   if (f >= VK_FORMAT_ASTC_4x4_UNORM_BLOCK && f <= VK_FORMAT_ASTC_12x12_SRGB_BLOCK) {
+   const bool astc_ldr =
+      f >= VK_FORMAT_ASTC_4x4_UNORM_BLOCK && f <= VK_FORMAT_ASTC_12x12_SRGB_BLOCK;
+   const bool astc_hdr =
+      f >= VK_FORMAT_ASTC_4x4_SFLOAT_BLOCK && f <= VK_FORMAT_ASTC_12x12_SFLOAT_BLOCK;
+   if (astc_ldr || astc_hdr) {
       static const uint8_t astc[14][2] = { { 4, 4 },  { 5, 4 },   { 5, 5 },   { 6, 5 },  { 6, 6 },
                                            { 8, 5 },  { 8, 6 },   { 8, 8 },   { 10, 5 }, { 10, 6 },
                                            { 10, 8 }, { 10, 10 }, { 12, 10 }, { 12, 12 } };
-      const uint32_t i = (f - VK_FORMAT_ASTC_4x4_UNORM_BLOCK) / 2;
+      /* LDR: UNORM and SRGB of each size; HDR: one SFLOAT each */
+      const uint32_t i = astc_ldr ? (f - VK_FORMAT_ASTC_4x4_UNORM_BLOCK) / 2
+                                  : (uint32_t)(f - VK_FORMAT_ASTC_4x4_SFLOAT_BLOCK);
       *bytes = 16;
       *bw = astc[i][0];
       *bh = astc[i][1];
       return true;
    }
+   if (ycbcr_block_of(f, aspect, bytes, bw))
+      return true;
+   if (extension_block_of(f, bytes, bw, bh))
+      return true;
    for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
       if ((uint32_t)f >= table[i].first && (uint32_t)f <= table[i].last) {
          *bytes = table[i].bytes;
@@ -243,19 +323,8 @@ pvk_vertex_format_bytes(VkFormat f)
 {
    uint32_t bytes, bw, bh;
    if (f >= VK_FORMAT_R4G4_UNORM_PACK8 && f <= VK_FORMAT_E5B9G9R9_UFLOAT_PACK32)
-      return block_of(f, VK_IMAGE_ASPECT_COLOR_BIT, &bytes, &bw, &bh) ? bytes : 0;
-   switch ((int)f) {
-   case VK_FORMAT_A8_UNORM:
-      return 1;
-   case VK_FORMAT_A1B5G5R5_UNORM_PACK16:
-   case VK_FORMAT_A4R4G4B4_UNORM_PACK16:
-   case VK_FORMAT_A4B4G4R4_UNORM_PACK16:
-      return 2;
-   case VK_FORMAT_R16G16_SFIXED5_NV:
-      return 4;
-   default:
-      return 0;
-   }
+      return pvk_copy_block(f, VK_IMAGE_ASPECT_COLOR_BIT, &bytes, &bw, &bh) ? bytes : 0;
+   return extension_block_of(f, &bytes, &bw, &bh) ? bytes : 0;
 }
 
 /* The buffer side of a buffer <-> image copy region. */
@@ -274,8 +343,10 @@ buffer_image_region(const struct pvk_buffer_state *b, const struct pvk_image_sta
    if (r->bufferImageHeight && r->bufferImageHeight < r->imageExtent.height)
       return "bufferImageHeight below the height";
    uint32_t bytes, bw, bh;
-   if (!block_of(im->format, r->imageSubresource.aspectMask, &bytes, &bw, &bh))
-      return NULL; /* not in the table: the image side was checked */
+   /* a format whose texel size is not known here is not copied: the
+    * driver would read or write the buffer by a size not checked */
+   if (!pvk_copy_block(im->format, r->imageSubresource.aspectMask, &bytes, &bw, &bh))
+      return "image format or aspect without a known texel block size";
    if (!r->imageExtent.width || !r->imageExtent.height || !r->imageExtent.depth)
       return "empty region";
    const u128 row =
@@ -408,8 +479,9 @@ image_pair(const struct img *s, const struct img *d, const VkImageSubresourceLay
    /* between a compressed and an uncompressed format the extent is in
     * source texels: the destination covers as many of its own blocks */
    uint32_t sb, sbw, sbh, db, dbw, dbh;
-   if (block_of(s->s->format, ss->aspectMask, &sb, &sbw, &sbh) &&
-       block_of(d->s->format, ds->aspectMask, &db, &dbw, &dbh) && (sbw != dbw || sbh != dbh)) {
+   if (pvk_copy_block(s->s->format, ss->aspectMask, &sb, &sbw, &sbh) &&
+       pvk_copy_block(d->s->format, ds->aspectMask, &db, &dbw, &dbh) &&
+       (sbw != dbw || sbh != dbh)) {
       e.width = (uint32_t)(((uint64_t)e.width + sbw - 1) / sbw * dbw);
       e.height = (uint32_t)(((uint64_t)e.height + sbh - 1) / sbh * dbh);
    }
@@ -1059,8 +1131,8 @@ view_format_why(const struct pvk_image_state *im, VkFormat format, VkImageAspect
    if (!(im->flags & VK_IMAGE_CREATE_MUTABLE_FORMAT_BIT))
       return "view format other than the image's, which is not MUTABLE_FORMAT";
    uint32_t ib, iw, ih, vb, vw, vh;
-   const bool known_image = block_of(im->format, aspects, &ib, &iw, &ih);
-   const bool known_view = block_of(format, aspects, &vb, &vw, &vh);
+   const bool known_image = pvk_copy_block(im->format, aspects, &ib, &iw, &ih);
+   const bool known_view = pvk_copy_block(format, aspects, &vb, &vw, &vh);
    if (!known_image && !known_view)
       return NULL;
    if (known_image != known_view || ib != vb)

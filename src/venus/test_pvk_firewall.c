@@ -17,6 +17,7 @@
 
 #include "pearvisor/pearvisor.h"
 #include "venus/generated/vn_protocol_renderer.h"
+#include "venus/pvk_validate.h" /* pvk_copy_block */
 #include "venus/test_stream.h"
 
 #include "common/log.h"
@@ -285,10 +286,10 @@ bind_buffer(struct test_stream *e, uint64_t buffer, uint64_t memory, uint64_t of
    ts_u64(e, offset);
 }
 
-/* 16x16 RGBA8, `mips` levels, `layers` layers */
+/* 16x16 of `format`, `mips` levels, `layers` layers */
 static void
-create_image_flags(struct test_stream *e, uint64_t id, uint32_t mips, uint32_t layers,
-                   VkImageCreateFlags flags)
+create_image_format(struct test_stream *e, uint64_t id, uint32_t mips, uint32_t layers,
+                    VkImageCreateFlags flags, VkFormat format)
 {
    ts_cmd(e, T(vkCreateImage), 0);
    ts_u64(e, DEVICE);
@@ -297,7 +298,7 @@ create_image_flags(struct test_stream *e, uint64_t id, uint32_t mips, uint32_t l
    ts_u64(e, 0);
    ts_u32(e, flags);
    ts_u32(e, VK_IMAGE_TYPE_2D);
-   ts_u32(e, VK_FORMAT_R8G8B8A8_UNORM);
+   ts_u32(e, format);
    ts_u32(e, 16);
    ts_u32(e, 16);
    ts_u32(e, 1);
@@ -314,6 +315,14 @@ create_image_flags(struct test_stream *e, uint64_t id, uint32_t mips, uint32_t l
    ts_u64(e, 0);
    ts_u64(e, 1);
    ts_u64(e, id);
+}
+
+/* 16x16 RGBA8 */
+static void
+create_image_flags(struct test_stream *e, uint64_t id, uint32_t mips, uint32_t layers,
+                   VkImageCreateFlags flags)
+{
+   create_image_format(e, id, mips, layers, flags, VK_FORMAT_R8G8B8A8_UNORM);
 }
 
 static void
@@ -684,6 +693,79 @@ test_binary_semaphores(void)
    submit_binary(&e, SEMAPHORE2, 0);
    submit_binary(&e, SEMAPHORE2, 0);
    expect_why(ctx, &e, "firewall: semaphore wait", "a second wait for one signal");
+}
+
+static void
+counter_value(struct test_stream *e, uint64_t semaphore)
+{
+   ts_cmd(e, T(vkGetSemaphoreCounterValue), VK_COMMAND_GENERATE_REPLY_BIT_EXT);
+   ts_u64(e, DEVICE);
+   ts_u64(e, semaphore);
+   ts_u64(e, 1); /* pValue */
+}
+
+static void
+create_semaphore_of_type(struct test_stream *e, uint64_t id, uint32_t type)
+{
+   ts_cmd(e, T(vkCreateSemaphore), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, type);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u64(e, 0);
+   ts_u64(e, 1);
+   ts_u64(e, id);
+}
+
+/* The timeline commands take timeline semaphores only: lavapipe called a
+ * NULL function reading a binary one's counter (fuzzer, seed 17000: a
+ * semaphoreType of 0x40, which it made binary). */
+static void
+test_timeline_commands(void)
+{
+   uint32_t ctx = setup();
+   struct test_stream e = { 0 };
+   create_timeline(&e, SEMAPHORE);
+   counter_value(&e, SEMAPHORE);
+   signal_semaphore(&e, SEMAPHORE, 2);
+   counter_value(&e, SEMAPHORE);
+   destroy(&e, T(vkDestroySemaphore), SEMAPHORE);
+   expect(ctx, &e, false, "a timeline's counter read and signalled");
+
+   ctx = setup();
+   e.len = 0;
+   create_binary(&e, SEMAPHORE2);
+   counter_value(&e, SEMAPHORE2);
+   expect_why(ctx, &e, "vkGetSemaphoreCounterValue: semaphore 801 is not a timeline",
+              "the counter of a binary semaphore");
+
+   ctx = setup();
+   e.len = 0;
+   create_binary(&e, SEMAPHORE2);
+   signal_semaphore(&e, SEMAPHORE2, 1);
+   expect_why(ctx, &e, "vkSignalSemaphore: not a timeline semaphore",
+              "a binary semaphore signalled from the host");
+
+   ctx = setup();
+   e.len = 0;
+   create_timeline(&e, SEMAPHORE);
+   signal_semaphore(&e, SEMAPHORE, 3);
+   signal_semaphore(&e, SEMAPHORE, 3);
+   expect_why(ctx, &e,
+              "vkSignalSemaphore: value not above the semaphore's counter (value 3, "
+              "counter 3)",
+              "a timeline signalled twice with one value");
+
+   ctx = setup();
+   e.len = 0;
+   create_semaphore_of_type(&e, SEMAPHORE2, 0x40);
+   expect_why(ctx, &e, "vkCreateSemaphore: semaphoreType neither binary nor timeline",
+              "a semaphore of type 0x40");
 }
 
 /* --- lifetimes --- */
@@ -2045,6 +2127,88 @@ copy_to_buffer_past(struct test_stream *e)
    ts_u32(e, 16);
    ts_u32(e, 16);
    ts_u32(e, 1);
+}
+
+/* a 16x16 A4R4G4B4 image (2 bytes a texel, a format outside the core
+ * table) and a copy of all of it from BUFFER at `offset` */
+static void
+copy_4444_from(struct test_stream *e, uint64_t offset)
+{
+   allocate_memory(e, MEMORY2, MEMORY_SIZE);
+   create_image_format(e, IMAGE, 1, 1, 0, VK_FORMAT_A4R4G4B4_UNORM_PACK16);
+   bind_image(e, IMAGE, MEMORY2, 0);
+   begin(e, CMD);
+   ts_cmd(e, T(vkCmdCopyBufferToImage), 0);
+   ts_u64(e, CMD);
+   ts_u64(e, BUFFER);
+   ts_u64(e, IMAGE);
+   ts_u32(e, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u64(e, offset);
+   ts_u32(e, 0);
+   ts_u32(e, 0);
+   subresource(e, 0, 0);
+   offset3d(e, 0, 0, 0);
+   ts_u32(e, 16);
+   ts_u32(e, 16);
+   ts_u32(e, 1);
+}
+
+static void
+copy_4444_ok(struct test_stream *e)
+{
+   copy_4444_from(e, BUFFER_SIZE - 512); /* 16x16x2 bytes: the buffer's last 512 */
+}
+
+static void
+copy_4444_past(struct test_stream *e)
+{
+   copy_4444_from(e, BUFFER_SIZE - 510);
+}
+
+/* the block table of buffer-image copies, formats of extensions included */
+static void
+test_copy_blocks(void)
+{
+   static const struct {
+      VkFormat format;
+      VkImageAspectFlags aspect;
+      bool known;
+      uint32_t bytes, w, h;
+   } cases[] = {
+      { VK_FORMAT_R8G8B8A8_UNORM, VK_IMAGE_ASPECT_COLOR_BIT, true, 4, 1, 1 },
+      { VK_FORMAT_BC1_RGB_UNORM_BLOCK, VK_IMAGE_ASPECT_COLOR_BIT, true, 8, 4, 4 },
+      { VK_FORMAT_D24_UNORM_S8_UINT, VK_IMAGE_ASPECT_STENCIL_BIT, true, 1, 1, 1 },
+      { VK_FORMAT_A4R4G4B4_UNORM_PACK16, VK_IMAGE_ASPECT_COLOR_BIT, true, 2, 1, 1 },
+      { VK_FORMAT_ASTC_10x8_SFLOAT_BLOCK, VK_IMAGE_ASPECT_COLOR_BIT, true, 16, 10, 8 },
+      { VK_FORMAT_G8B8G8R8_422_UNORM, VK_IMAGE_ASPECT_COLOR_BIT, true, 4, 2, 1 },
+      { VK_FORMAT_G8_B8R8_2PLANE_420_UNORM, VK_IMAGE_ASPECT_PLANE_0_BIT, true, 1, 1, 1 },
+      { VK_FORMAT_G8_B8R8_2PLANE_420_UNORM, VK_IMAGE_ASPECT_PLANE_1_BIT, true, 2, 1, 1 },
+      { VK_FORMAT_G8_B8R8_2PLANE_420_UNORM, VK_IMAGE_ASPECT_PLANE_2_BIT, false, 0, 0, 0 },
+      { VK_FORMAT_G8_B8R8_2PLANE_420_UNORM, VK_IMAGE_ASPECT_COLOR_BIT, false, 0, 0, 0 },
+      { VK_FORMAT_G16_B16_R16_3PLANE_444_UNORM, VK_IMAGE_ASPECT_PLANE_2_BIT, true, 2, 1, 1 },
+      { VK_FORMAT_G10X6_B10X6R10X6_2PLANE_420_UNORM_3PACK16, VK_IMAGE_ASPECT_PLANE_1_BIT, true, 4,
+        1, 1 },
+      { VK_FORMAT_B12X4G12X4R12X4G12X4_422_UNORM_4PACK16, VK_IMAGE_ASPECT_COLOR_BIT, true, 8, 2,
+        1 },
+      { VK_FORMAT_G8_B8R8_2PLANE_444_UNORM, VK_IMAGE_ASPECT_PLANE_1_BIT, true, 2, 1, 1 },
+      { VK_FORMAT_G16_B16R16_2PLANE_444_UNORM, VK_IMAGE_ASPECT_PLANE_1_BIT, true, 4, 1, 1 },
+      { VK_FORMAT_PVRTC1_2BPP_UNORM_BLOCK_IMG, VK_IMAGE_ASPECT_COLOR_BIT, false, 0, 0, 0 },
+   };
+   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+      uint32_t bytes = 0, w = 0, h = 0;
+      const bool known = pvk_copy_block(cases[i].format, cases[i].aspect, &bytes, &w, &h);
+      if (known != cases[i].known ||
+          (known && (bytes != cases[i].bytes || w != cases[i].w || h != cases[i].h))) {
+         fprintf(stderr, "FAIL: copy block of format %d aspect 0x%x: %s %u bytes %ux%u\n",
+                 (int)cases[i].format, cases[i].aspect, known ? "known" : "unknown", bytes, w, h);
+         exit(1);
+      }
+   }
+   range_case(NULL, "an A4R4G4B4 image copied from the buffer's end", copy_4444_ok);
+   range_case("vkCmdCopyBufferToImage region 0: buffer range of the copy beyond the buffer",
+              "an A4R4G4B4 image copied from 2 bytes short of the buffer", copy_4444_past);
 }
 
 static void
@@ -3640,7 +3804,7 @@ layout_uniform_buffers_ok(struct test_stream *e)
 static void
 layout_too_many_uniform_buffers(struct test_stream *e)
 {
-   layout_of_uniform_buffers(e, 4096);
+   layout_of_uniform_buffers(e, 256);
 }
 
 /* A set layout of `blocks` inline uniform blocks of `bytes` each, compute */
@@ -3685,6 +3849,56 @@ static void
 inline_block_huge(struct test_stream *e)
 {
    inline_blocks(e, 1, 1u << 20);
+}
+
+/* A set layout of one binding: `count` descriptors of `type` at binding
+ * number `binding`. */
+static void
+one_binding_layout(struct test_stream *e, uint32_t binding, VkDescriptorType type, uint32_t count)
+{
+   ts_cmd(e, T(vkCreateDescriptorSetLayout), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u32(e, binding);
+   ts_u32(e, type);
+   ts_u32(e, count);
+   ts_u32(e, VK_SHADER_STAGE_COMPUTE_BIT);
+   ts_u64(e, 0);
+   ts_u64(e, 0);
+   ts_u64(e, 1);
+   ts_u64(e, SET_LAYOUT);
+}
+
+static void
+binding_number_ok(struct test_stream *e)
+{
+   one_binding_layout(e, 16383, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1);
+}
+
+/* lavapipe sized the layout by the binding number: 240 GB asked */
+static void
+binding_number_huge(struct test_stream *e)
+{
+   one_binding_layout(e, 0x80000000u, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1);
+}
+
+/* lavapipe's maxDescriptorSetStorageBuffers is 256 */
+static void
+storage_buffers_ok(struct test_stream *e)
+{
+   one_binding_layout(e, 0, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 256);
+}
+
+/* and a set of it would be 112 bytes a descriptor */
+static void
+storage_buffers_huge(struct test_stream *e)
+{
+   one_binding_layout(e, 0, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 0x80000000u);
 }
 
 /* lavapipe keeps a layout's sets in an array of 8 */
@@ -3737,9 +3951,16 @@ test_spirv(void)
    range_case("an inline uniform block larger than maxInlineUniformBlockSize",
               "an inline uniform block of 1 MiB", inline_block_huge);
    range_case("vkCreatePipelineLayout: more uniform buffers for stage 0x20 than its maxPerStage",
-              "a pipeline layout of 4096 uniform buffers", layout_too_many_uniform_buffers);
+              "a pipeline layout of 256 uniform buffers (the per-set limit)",
+              layout_too_many_uniform_buffers);
    range_case("more blend attachments than maxColorAttachments", "64 blend attachments",
               graphics_many_blends);
+   range_case(NULL, "a set layout binding numbered 16383", binding_number_ok);
+   range_case("binding number 2147483648, not below 16384", "a set layout binding numbered 2^31",
+              binding_number_huge);
+   range_case(NULL, "a set layout of 256 storage buffers", storage_buffers_ok);
+   range_case("vkCreateDescriptorSetLayout: more storage buffers than the device's per-set limit",
+              "a set layout of 2^31 storage buffers", storage_buffers_huge);
 }
 
 /* --- recorded uses: what a command buffer recorded is alive when it runs --- */
@@ -5373,6 +5594,8 @@ main(void)
    test_binary_semaphores();
    test_spirv();
    test_recorded_uses();
+   test_timeline_commands();
+   test_copy_blocks();
    test_descriptor_lifetimes();
    test_levels();
    test_vertex_ranges();

@@ -150,17 +150,6 @@ vn_encode_vkGetSemaphoreCounterValue_reply(struct vn_cs_encoder *enc, const stru
       vn_encode_bytes(enc, &*args->pValue, sizeof(*args->pValue));
 }
 
-static void
-vn_exec_vkGetSemaphoreCounterValue(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkGetSemaphoreCounterValue *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkGetSemaphoreCounterValue) {
-      vn_cs_decoder_set_fatal(dec, "vkGetSemaphoreCounterValue: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->ret = args->dispatch->device->dispatch.vkGetSemaphoreCounterValue(args->device, args->semaphore, args->pValue);
-}
-
 void
 vn_run_vkGetSemaphoreCounterValue(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -169,7 +158,7 @@ vn_run_vkGetSemaphoreCounterValue(struct vn_dispatch_context *ctx, struct vn_cs_
    vn_decode_vkGetSemaphoreCounterValue_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkGetSemaphoreCounterValue(ctx, dec, &args);
+   vn_handle_vkGetSemaphoreCounterValue(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);
@@ -246,17 +235,6 @@ vn_encode_vkSignalSemaphore_reply(struct vn_cs_encoder *enc, const struct vn_com
    vn_encode_bytes(enc, &args->ret, sizeof(args->ret));
 }
 
-static void
-vn_exec_vkSignalSemaphore(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkSignalSemaphore *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkSignalSemaphore) {
-      vn_cs_decoder_set_fatal(dec, "vkSignalSemaphore: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   args->ret = args->dispatch->device->dispatch.vkSignalSemaphore(args->device, args->pSignalInfo);
-}
-
 void
 vn_run_vkSignalSemaphore(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -265,7 +243,7 @@ vn_run_vkSignalSemaphore(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
    vn_decode_vkSignalSemaphore_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkSignalSemaphore(ctx, dec, &args);
+   vn_handle_vkSignalSemaphore(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);

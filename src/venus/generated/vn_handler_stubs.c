@@ -951,7 +951,23 @@ vn_handle_vkResetQueryPool(struct vn_dispatch_context *ctx, struct vn_command_vk
 }
 
 void
+vn_handle_vkGetSemaphoreCounterValue(struct vn_dispatch_context *ctx, struct vn_command_vkGetSemaphoreCounterValue *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
 vn_handle_vkWaitSemaphores(struct vn_dispatch_context *ctx, struct vn_command_vkWaitSemaphores *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
+vn_handle_vkSignalSemaphore(struct vn_dispatch_context *ctx, struct vn_command_vkSignalSemaphore *args)
 {
    (void)ctx;
    (void)args;

@@ -3366,7 +3366,9 @@ void vn_handle_vkCmdBeginRenderPass2(struct vn_dispatch_context *ctx, struct vn_
 void vn_handle_vkCmdNextSubpass2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdNextSubpass2 *args);
 void vn_handle_vkCmdEndRenderPass2(struct vn_dispatch_context *ctx, struct vn_command_vkCmdEndRenderPass2 *args);
 void vn_handle_vkResetQueryPool(struct vn_dispatch_context *ctx, struct vn_command_vkResetQueryPool *args);
+void vn_handle_vkGetSemaphoreCounterValue(struct vn_dispatch_context *ctx, struct vn_command_vkGetSemaphoreCounterValue *args);
 void vn_handle_vkWaitSemaphores(struct vn_dispatch_context *ctx, struct vn_command_vkWaitSemaphores *args);
+void vn_handle_vkSignalSemaphore(struct vn_dispatch_context *ctx, struct vn_command_vkSignalSemaphore *args);
 void vn_handle_vkSetReplyCommandStreamMESA(struct vn_dispatch_context *ctx, struct vn_command_vkSetReplyCommandStreamMESA *args);
 void vn_handle_vkSeekReplyCommandStreamMESA(struct vn_dispatch_context *ctx, struct vn_command_vkSeekReplyCommandStreamMESA *args);
 void vn_handle_vkExecuteCommandStreamsMESA(struct vn_dispatch_context *ctx, struct vn_command_vkExecuteCommandStreamsMESA *args);
