@@ -435,7 +435,8 @@ void pvk_cb_use_handle(struct pvk_context *ctx, struct vn_object *cb, VkObjectTy
 
 /* Uses by vkCmdBeginRenderPass(2) (the framebuffer, an imageless one's
  * views), vkCmdBeginRendering (attachment and resolve views) and
- * vkCmdPushDescriptorSet (the buffers and views written). */
+ * vkCmdPushDescriptorSet (the buffers and views written; its samplers
+ * are recorded by its handler, which knows the layout's immutable ones). */
 void pvk_cb_use_render_pass(struct pvk_context *ctx, struct vn_object *cb,
                             const VkRenderPassBeginInfo *begin);
 void pvk_cb_use_rendering(struct pvk_context *ctx, struct vn_object *cb,

@@ -49,6 +49,8 @@ kind_name(VkObjectType type)
       return "query pool";
    case VK_OBJECT_TYPE_EVENT:
       return "event";
+   case VK_OBJECT_TYPE_SAMPLER:
+      return "sampler";
    default:
       return "object";
    }

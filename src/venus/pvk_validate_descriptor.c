@@ -921,6 +921,34 @@ vn_handle_vkCreatePipelineLayout(struct vn_dispatch_context *dctx,
    obj->data = p;
 }
 
+/* The samplers a push descriptor write names are recorded uses of the
+ * command buffer (drivers read them when the commands run: lavapipe
+ * enqueues the write with its handles), but for bindings with immutable
+ * samplers, whose sampler field is ignored. A write's descriptors run on
+ * into the next bindings (check_writes checked the span). */
+static void
+use_push_samplers(struct pvk_context *ctx, struct vn_object *cb,
+                  const struct pvk_set_layout_state *l, const VkWriteDescriptorSet *w)
+{
+   if ((w->descriptorType != VK_DESCRIPTOR_TYPE_SAMPLER &&
+        w->descriptorType != VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER) ||
+       !w->pImageInfo)
+      return;
+   uint32_t i = find_binding(l, w->dstBinding), element = w->dstArrayElement;
+   for (uint32_t j = 0; i < l->binding_count && j < w->descriptorCount; j++) {
+      while (i < l->binding_count && element >= l->bindings[i].count) {
+         element -= l->bindings[i].count;
+         i++;
+      }
+      if (i == l->binding_count)
+         return;
+      if (!l->bindings[i].immutable)
+         pvk_cb_use_handle(ctx, cb, VK_OBJECT_TYPE_SAMPLER,
+                           (uint64_t)(uintptr_t)w->pImageInfo[j].sampler);
+      element++;
+   }
+}
+
 void
 vn_handle_vkCmdPushDescriptorSet(struct vn_dispatch_context *dctx,
                                  struct vn_command_vkCmdPushDescriptorSet *args)
@@ -942,6 +970,8 @@ vn_handle_vkCmdPushDescriptorSet(struct vn_dispatch_context *dctx,
        !PVK_HOST_HAS(ctx, args->dispatch, vkCmdPushDescriptorSet))
       return;
    pvk_cb_use_writes(ctx, args->dispatch, args->descriptorWriteCount, args->pDescriptorWrites);
+   for (uint32_t i = 0; i < args->descriptorWriteCount; i++)
+      use_push_samplers(ctx, args->dispatch, push.layout, &args->pDescriptorWrites[i]);
    pvk_device_from_base(args->dispatch->device)
       ->dispatch.vkCmdPushDescriptorSet(args->commandBuffer, args->pipelineBindPoint, args->layout,
                                         args->set, args->descriptorWriteCount,

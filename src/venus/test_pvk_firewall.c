@@ -135,6 +135,8 @@ static bool robust_next;
 /* the next setup()'s device enables VK_EXT_vertex_input_dynamic_state and
  * VK_EXT_vertex_attribute_divisor with their features */
 static bool dynamic_input_next;
+/* the next setup()'s device enables VK_KHR_push_descriptor */
+static bool push_descriptor_next;
 
 static void
 set_reply(struct test_stream *e)
@@ -208,15 +210,18 @@ create_instance_device(struct test_stream *e, uint32_t family, uint32_t queue_co
       ts_f32(e, 1.0f);
    ts_u32(e, 0);
    ts_u64(e, 0);
+   const char *exts[3];
+   uint32_t ext_count = 0;
    if (dynamic_input_next) {
-      ts_u32(e, 2);
-      ts_u64(e, 2);
-      ts_string(e, "VK_EXT_vertex_input_dynamic_state");
-      ts_string(e, "VK_EXT_vertex_attribute_divisor");
-   } else {
-      ts_u32(e, 0);
-      ts_u64(e, 0);
+      exts[ext_count++] = "VK_EXT_vertex_input_dynamic_state";
+      exts[ext_count++] = "VK_EXT_vertex_attribute_divisor";
    }
+   if (push_descriptor_next)
+      exts[ext_count++] = "VK_KHR_push_descriptor";
+   ts_u32(e, ext_count);
+   ts_u64(e, ext_count);
+   for (uint32_t i = 0; i < ext_count; i++)
+      ts_string(e, exts[i]);
    if (robust_next) { /* VkPhysicalDeviceFeatures: robustBufferAccess only */
       ts_u64(e, 1);
       for (size_t i = 0; i < sizeof(VkPhysicalDeviceFeatures) / sizeof(VkBool32); i++)
@@ -4541,6 +4546,102 @@ variable_set_setup(struct test_stream *e, uint32_t count)
    ts_u64(e, SET);
 }
 
+/* A push descriptor set layout (binding 0 one combined image sampler,
+ * `immutable` its immutable sampler or 0) and PIPELINE_LAYOUT of it; an
+ * image view VIEW and sampler SAMPLER; CMD recorded with a push of
+ * {SAMPLER, VIEW} into binding 0. */
+static void
+push_sampler_setup(struct test_stream *e, uint64_t immutable)
+{
+   if (immutable)
+      create_sampler(e, immutable);
+   ts_cmd(e, T(vkCreateDescriptorSetLayout), 0);
+   ts_u64(e, DEVICE);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, VK_DESCRIPTOR_SET_LAYOUT_CREATE_PUSH_DESCRIPTOR_BIT_KHR);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u32(e, 0);
+   ts_u32(e, VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER);
+   ts_u32(e, 1);
+   ts_u32(e, VK_SHADER_STAGE_COMPUTE_BIT);
+   ts_u64(e, immutable ? 1 : 0);
+   if (immutable)
+      ts_u64(e, immutable);
+   ts_u64(e, 0);
+   ts_u64(e, 1);
+   ts_u64(e, SET_LAYOUT);
+   create_pipeline_layout(e);
+   image_setup(e);
+   image_view(e, 0, 1, 0, 1);
+   create_sampler(e, SAMPLER);
+   begin(e, CMD);
+   ts_cmd(e, T(vkCmdPushDescriptorSet), 0);
+   ts_u64(e, CMD);
+   ts_u32(e, VK_PIPELINE_BIND_POINT_COMPUTE);
+   ts_u64(e, PIPELINE_LAYOUT);
+   ts_u32(e, 0);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET);
+   ts_u64(e, 0);
+   ts_u64(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, 1);
+   ts_u32(e, VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER);
+   ts_u64(e, 1);
+   ts_u64(e, SAMPLER);
+   ts_u64(e, VIEW);
+   ts_u32(e, VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL);
+   ts_u64(e, 0);
+   ts_u64(e, 0);
+   end(e, CMD);
+}
+
+/* the pushed sampler destroyed before the submission */
+static void
+push_sampler_destroyed(struct test_stream *e)
+{
+   push_sampler_setup(e, 0);
+   destroy(e, T(vkDestroySampler), SAMPLER);
+   submit(e, CMD, 0, 0, 0);
+}
+
+static void
+push_sampler_destroyed_after(struct test_stream *e)
+{
+   push_sampler_setup(e, 0);
+   submit(e, CMD, 0, 0, 0);
+   queue_wait_idle(e);
+   destroy(e, T(vkDestroySampler), SAMPLER);
+}
+
+/* a binding with an immutable sampler ignores the pushed one */
+static void
+push_sampler_ignored(struct test_stream *e)
+{
+   push_sampler_setup(e, SAMPLER + 1);
+   destroy(e, T(vkDestroySampler), SAMPLER);
+   submit(e, CMD, 0, 0, 0);
+   queue_wait_idle(e);
+}
+
+static void
+test_push_samplers(void)
+{
+   push_descriptor_next = true;
+   range_case("cmdbuf: vkQueueSubmit: command buffer 710 uses sampler 1800",
+              "a pushed sampler destroyed before the submission", push_sampler_destroyed);
+   range_case(NULL, "a pushed sampler destroyed after the submission ran",
+              push_sampler_destroyed_after);
+   range_case(NULL, "a pushed sampler that an immutable one overrides, destroyed",
+              push_sampler_ignored);
+   push_descriptor_next = false;
+}
+
 /* lavapipe 22.3 reads every descriptor of a bound set at a dispatch: a
  * buffer, view or sampler written into a set and destroyed (or its image
  * destroyed, or its memory freed) would be read through freed memory. The
@@ -5595,6 +5696,7 @@ main(void)
    test_spirv();
    test_recorded_uses();
    test_timeline_commands();
+   test_push_samplers();
    test_copy_blocks();
    test_descriptor_lifetimes();
    test_levels();

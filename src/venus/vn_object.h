@@ -51,7 +51,7 @@ struct vn_object {
     (1ull << VK_OBJECT_TYPE_IMAGE_VIEW) | (1ull << VK_OBJECT_TYPE_DESCRIPTOR_SET) | \
     (1ull << VK_OBJECT_TYPE_FRAMEBUFFER) | (1ull << VK_OBJECT_TYPE_PIPELINE) |      \
     (1ull << VK_OBJECT_TYPE_RENDER_PASS) | (1ull << VK_OBJECT_TYPE_QUERY_POOL) |    \
-    (1ull << VK_OBJECT_TYPE_EVENT))
+    (1ull << VK_OBJECT_TYPE_EVENT) | (1ull << VK_OBJECT_TYPE_SAMPLER))
 
 static inline bool
 vn_object_type_recorded(VkObjectType type)
