@@ -842,6 +842,19 @@ pvk_lifetime_mark_command_buffer(struct pvk_context *ctx, VkCommandBuffer cb, ui
       pool->serial = serial;
 }
 
+bool
+pvk_lifetime_command_buffer_idle(struct pvk_context *ctx, struct pvk_device *dev,
+                                 VkCommandBuffer cb, const char *what)
+{
+   struct vn_object *obj = find(ctx, VK_OBJECT_TYPE_COMMAND_BUFFER, (uint64_t)(uintptr_t)cb);
+   if (!obj || !obj->serial || obj->serial == UINT64_MAX)
+      return true;
+   const struct pvk_command_buffer_state *st = obj->data;
+   if ((st && st->simultaneous) || serial_done(&dev->lifetime, obj->serial))
+      return true;
+   return pvk_lifetime_wait(ctx, dev, obj->serial, what);
+}
+
 void
 pvk_lifetime_mark_fence(struct pvk_context *ctx, VkFence fence, uint64_t serial)
 {

@@ -213,6 +213,7 @@ struct pvk_active_query {
    VkQueryType type;
 };
 struct pvk_command_buffer_state {
+   bool simultaneous; /* begun with VK_COMMAND_BUFFER_USAGE_SIMULTANEOUS_USE_BIT */
    /* --- kept by vkBeginCommandBuffer (pvk_validate_cmdbuf.c) --- */
    struct pvk_cb_use *uses; /* each object once per recording (vn_object.seen) */
    uint32_t use_count;

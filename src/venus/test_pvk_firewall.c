@@ -773,6 +773,56 @@ test_timeline_commands(void)
               "a semaphore of type 0x40");
 }
 
+/* CMD recorded (a fill; SIMULTANEOUS_USE when `simultaneous`) and submitted
+ * waiting for timeline SEMAPHORE's value 1 */
+static void
+pending_fill(struct test_stream *e, bool simultaneous)
+{
+   create_timeline(e, SEMAPHORE);
+   ts_cmd(e, T(vkBeginCommandBuffer), 0);
+   ts_u64(e, CMD);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, simultaneous ? VK_COMMAND_BUFFER_USAGE_SIMULTANEOUS_USE_BIT : 0);
+   ts_u64(e, 0);
+   fill(e, CMD, BUFFER, 0, 256);
+   end(e, CMD);
+   submit(e, CMD, SEMAPHORE, 1, 0);
+}
+
+/* A command buffer without SIMULTANEOUS_USE submitted again while it may
+ * be pending waits for its last submission (bounded by the firewall's wait
+ * limit: 300 ms here). */
+static void
+test_resubmit(void)
+{
+   uint32_t ctx = setup();
+   struct test_stream e = { 0 };
+   pending_fill(&e, false);
+   signal_semaphore(&e, SEMAPHORE, 1);
+   submit(&e, CMD, 0, 0, 0);
+   queue_wait_idle(&e);
+   expect(ctx, &e, false, "a command buffer submitted again after it ran");
+
+   ctx = setup();
+   e.len = 0;
+   pending_fill(&e, true);
+   submit(&e, CMD, 0, 0, 0);
+   signal_semaphore(&e, SEMAPHORE, 1);
+   queue_wait_idle(&e);
+   expect(ctx, &e, false, "a SIMULTANEOUS_USE command buffer submitted again while pending");
+
+   CHECK(pv_renderer_set_teardown_timeout(renderer, 300) == 0);
+   ctx = setup();
+   e.len = 0;
+   pending_fill(&e, false);
+   submit(&e, CMD, 0, 0, 0);
+   expect_why(ctx, &e, "lifetime: vkQueueSubmit waited for pending work",
+              "a command buffer submitted again while its submission waits for ever");
+   CHECK(pv_renderer_set_teardown_timeout(renderer, 5000) == 0);
+}
+
 /* --- lifetimes --- */
 
 /* A fence, command buffers, a buffer, memory and a command pool destroyed
@@ -5697,6 +5747,7 @@ main(void)
    test_recorded_uses();
    test_timeline_commands();
    test_push_samplers();
+   test_resubmit();
    test_copy_blocks();
    test_descriptor_lifetimes();
    test_levels();
