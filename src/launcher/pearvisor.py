@@ -266,6 +266,23 @@ class Backend:
         os.replace(self.png, path)
         return True
 
+    def dump_state(self, wait=1.0):
+        """Has the backend log its device state (SIGUSR2: rings, held
+        requests, fences) and returns the log lines it added, or why none
+        came (a main loop that does not answer is itself the finding)."""
+        if not self.alive():
+            return f"backend exited with {self.proc.poll()}: no state dump"
+        at = len(self.read_log())
+        self.proc.send_signal(signal.SIGUSR2)
+        deadline = time.time() + wait * 5
+        while time.time() < deadline:
+            time.sleep(wait / 5)
+            added = self.read_log()[at:]
+            if "display channel:" in added:  # the dump's last line
+                return added
+        return (self.read_log()[at:] + f"\nno state dump from the backend in {wait * 5:.0f} s: "
+                "its main loop does not poll")
+
     def stop(self):
         """Stops the backend (SIGTERM: with --socket-path it outlives each
         QEMU, waiting for the next); returns its exit status, 0 when clean."""
@@ -282,6 +299,39 @@ class Backend:
 
 class GuestCommandError(RuntimeError):
     pass
+
+
+# The guest init's watchdog dumps a command's tasks after this many seconds
+# (tests/vm/mkinitramfs.py WATCHDOG_S, or pv.watchdog=N on the kernel command
+# line); the host side dumps then as well.
+GUEST_WATCHDOG_S = 60
+
+
+def guest_watchdog_s(append):
+    m = re.search(r"(?:^|\s)pv\.watchdog=([1-9]\d*)(?:\s|$)", append)
+    return int(m.group(1)) if m else GUEST_WATCHDOG_S
+
+
+def host_tasks(pid, what):
+    """One line per thread of host process `pid`: state, wchan, syscall, and
+    the kernel stack where readable (root). For a hang: is the backend's or
+    QEMU's main loop blocked, and on what."""
+    lines = []
+    for task in sorted(glob.glob(f"/proc/{pid}/task/*"), key=lambda t: int(t.rsplit("/", 1)[1])):
+        def rd(name):
+            try:
+                with open(os.path.join(task, name), errors="replace") as f:
+                    return f.read().strip()
+            except OSError:
+                return "?"
+        stat = rd("stat")
+        comm = stat[stat.find("(") + 1:stat.rfind(")")]
+        state = stat[stat.rfind(")") + 2:].split(" ", 1)[0]
+        lines.append(f"{what} {task.rsplit('/', 1)[1]} {comm} state {state} wchan {rd('wchan')} "
+                     f"syscall {rd('syscall').split(' ', 1)[0]}")
+        if state not in ("R", "S"):
+            lines += ["    " + l for l in rd("stack").splitlines()]
+    return "\n".join(lines) or f"{what}: no such process {pid}"
 
 
 class Vm:
@@ -400,15 +450,37 @@ class Vm:
             raise ValueError("bad command id or command")
         with self.lock:
             start = len(self.serial)
+        t0 = time.time()
         self.send(f"SH {cid} {command}")
-        if not self.wait_for(f"PV_DONE {cid}\n", timeout, start):
-            raise GuestCommandError(f"guest command {cid} ({command}) did not finish in {timeout} s")
+        done = f"PV_DONE {cid}\n"
+        first = guest_watchdog_s(self.append) + 2
+        if timeout > first and not self.wait_for(done, first, start):
+            # the guest's watchdog dumps its side now: the backend's too
+            self.backend.dump_state()
+        if not self.wait_for(done, timeout - (time.time() - t0), start):
+            raise GuestCommandError(f"guest command {cid} ({command}) did not finish in {timeout} s"
+                                    + "\n" + self.diagnose())
         with self.lock:
             text = self.serial[start:].decode(errors="replace")
         return parse_answer(cid, text)
 
     def dump_png(self, path, timeout=10):
         return self.backend.dump_png(path, timeout)
+
+    def diagnose(self):
+        """For a guest command that never answered: the backend's device
+        state and the host threads of the backend and QEMU. The guest's own
+        dump (its watchdog, "PV_WD" lines) is in the serial log."""
+        out = ["---- backend state (SIGUSR2) ----", self.backend.dump_state().rstrip()]
+        if self.backend.alive():
+            out += ["---- backend threads ----", host_tasks(self.backend.proc.pid, "backend")]
+        if self.qemu_proc and self.qemu_proc.poll() is None:
+            out += ["---- QEMU threads ----", host_tasks(self.qemu_proc.pid, "qemu")]
+        out.append(f"---- guest watchdog dump: PV_WD lines of {self.serial_log} ----")
+        with self.lock:
+            text = self.serial.decode(errors="replace")
+        out += [l for l in text.splitlines() if l.startswith("PV_WD") or "PV_WATCHDOG" in l][-150:]
+        return "\n".join(out)
 
     def kill(self):
         """Kills QEMU at once (SIGKILL), as a crashing VMM would go."""
