@@ -356,10 +356,15 @@ class Vm:
                                    wire_format=wire_format)
             self.own_backend = True
         self.serial = bytearray()
+        self.stuck = None  # the id of a guest command that never answered
         self.lock = threading.Condition()
         self.qemu_proc = None
         self.serial_log = os.path.join(workdir, f"{name}-serial.log")
         self.qemu_log = os.path.join(workdir, f"{name}-qemu.log")
+        # The guest's kernel log at every level, streamed by its init to a
+        # second serial port (mkinitramfs.py): the console shows none of it
+        # once commands run, and a hang's cause may be there (an oops).
+        self.kernel_log = os.path.join(workdir, f"{name}-kernel.log")
 
     # Compatibility with the first boot test.
     @property
@@ -393,6 +398,7 @@ class Vm:
             "-kernel", self.kernel, "-initrd", self.initrd,
             "-append", f"console=tty0 console=ttyS0 panic=-1 {self.append}".strip(),
             "-serial", "stdio",
+            "-serial", f"file:{self.kernel_log}",
         ] + shlex.split(os.environ.get("PV_QEMU_ARGS", ""))
 
     def start(self):
@@ -458,6 +464,7 @@ class Vm:
             # the guest's watchdog dumps its side now: the backend's too
             self.backend.dump_state()
         if not self.wait_for(done, timeout - (time.time() - t0), start):
+            self.stuck = cid  # the guest's command loop waits for it still
             raise GuestCommandError(f"guest command {cid} ({command}) did not finish in {timeout} s"
                                     + "\n" + self.diagnose())
         with self.lock:
@@ -480,6 +487,12 @@ class Vm:
         with self.lock:
             text = self.serial.decode(errors="replace")
         out += [l for l in text.splitlines() if l.startswith("PV_WD") or "PV_WATCHDOG" in l][-150:]
+        out.append(f"---- guest kernel log (tail of {self.kernel_log}) ----")
+        try:
+            with open(self.kernel_log, errors="replace") as f:
+                out += f.read().splitlines()[-60:]
+        except OSError as e:
+            out.append(f"(none: {e})")
         return "\n".join(out)
 
     def kill(self):

@@ -70,6 +70,13 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+# The kernel log at every level, as it is written, to the second serial
+# port (the launcher's <name>-kernel.log): the console shows none of it once
+# commands run. cat stops when records it had not read yet were overwritten;
+# a new one (at most 5) starts again from the oldest record kept.
+if echo "PV_KMSG: kernel log follows" > /dev/ttyS1 2>/dev/null; then
+   (i=0; while [ $i -lt 5 ]; do cat /dev/kmsg; i=$((i+1)); sleep 1; done) > /dev/ttyS1 2>&1 &
+fi
 echo "PV_INIT: kernel $(uname -r)"
 for m in $(cat /modules.order); do
    insmod /lib/modules/$m || echo "PV_INIT: insmod $m failed"
@@ -126,6 +133,8 @@ watchdog_dump() {
    echo "<0>PV_WATCHDOG $1: no answer after $2 s; dump on the serial tty" > /dev/kmsg
    echo "PV_WD $1 begin: command running for $2 s"
    echo "PV_WD $1 uptime $(cat /proc/uptime) loadavg $(cat /proc/loadavg)"
+   grep -E "^(MemTotal|MemFree|MemAvailable|Shmem|Slab):" /proc/meminfo | tr -s ' ' | \
+      sed "s|^|PV_WD $1 mem |"
    # blocked (D) tasks' stacks in the kernel log; the sysrq header alone
    # reaches the console
    echo w > /proc/sysrq-trigger 2>/dev/null
