@@ -36,7 +36,9 @@ import os
 import pwd
 import re
 import shlex
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -301,6 +303,22 @@ class GuestCommandError(RuntimeError):
     pass
 
 
+def gdb_stacks(pid, timeout=90):
+    """Every thread's user-space backtrace of process `pid` (gdb attaches
+    for a moment), or why there is none."""
+    gdb = shutil.which("gdb")
+    if not gdb:
+        return "no gdb"
+    try:
+        p = subprocess.run([gdb, "-p", str(pid), "-batch", "-nx", "-ex", "set pagination off",
+                            "-ex", "thread apply all bt 25"],
+                           capture_output=True, text=True, timeout=timeout)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return f"gdb failed: {e}"
+    return "\n".join(l for l in p.stdout.splitlines()
+                     if l.startswith(("Thread ", "#"))) or p.stderr[-2000:]
+
+
 # The guest init's watchdog dumps a command's tasks after this many seconds
 # (tests/vm/mkinitramfs.py WATCHDOG_S, or pv.watchdog=N on the kernel command
 # line); the host side dumps then as well.
@@ -365,6 +383,9 @@ class Vm:
         # second serial port (mkinitramfs.py): the console shows none of it
         # once commands run, and a hang's cause may be there (an oops).
         self.kernel_log = os.path.join(workdir, f"{name}-kernel.log")
+        # QEMU's human monitor, for the state of a guest that stopped
+        # answering (is its CPU halted, interrupts enabled, a timer armed?).
+        self.monitor_sock = os.path.join(workdir, f"{name}-monitor.sock")
 
     # Compatibility with the first boot test.
     @property
@@ -399,6 +420,7 @@ class Vm:
             "-append", f"console=tty0 console=ttyS0 panic=-1 {self.append}".strip(),
             "-serial", "stdio",
             "-serial", f"file:{self.kernel_log}",
+            "-monitor", f"unix:{self.monitor_sock},server=on,wait=off",
         ] + shlex.split(os.environ.get("PV_QEMU_ARGS", ""))
 
     def start(self):
@@ -474,6 +496,36 @@ class Vm:
     def dump_png(self, path, timeout=10):
         return self.backend.dump_png(path, timeout)
 
+    def monitor(self, commands, timeout=10):
+        """Runs HMP commands on QEMU's monitor socket; returns the
+        transcript (or why there is none)."""
+        prompt = b"(qemu) "
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                s.settimeout(timeout)
+                s.connect(self.monitor_sock)
+                out, buf = [], b""
+                for cmd in [None] + list(commands):
+                    if cmd is not None:
+                        s.sendall(cmd.encode() + b"\n")
+                    while not buf.endswith(prompt):
+                        data = s.recv(65536)
+                        if not data:
+                            raise OSError("monitor closed")
+                        buf += data
+                    if cmd is not None:
+                        text = buf[:-len(prompt)].decode(errors="replace")
+                        # the monitor echoes the command line first
+                        text = text.split("\n", 1)[-1]
+                        # vector and x87 registers tell nothing about a hang
+                        text = "\n".join(l for l in text.splitlines()
+                                         if not l.startswith(("YMM", "XMM", "FPR")))
+                        out.append(f"(qemu) {cmd}\n" + text.rstrip())
+                    buf = b""
+                return "\n".join(out)
+        except OSError as e:
+            return f"no monitor answer: {e}"
+
     def diagnose(self):
         """For a guest command that never answered: the backend's device
         state and the host threads of the backend and QEMU. The guest's own
@@ -483,6 +535,10 @@ class Vm:
             out += ["---- backend threads ----", host_tasks(self.backend.proc.pid, "backend")]
         if self.qemu_proc and self.qemu_proc.poll() is None:
             out += ["---- QEMU threads ----", host_tasks(self.qemu_proc.pid, "qemu")]
+            out += ["---- QEMU monitor ----",
+                    self.monitor(["info status", "info registers", "info lapic", "info pic",
+                                  "info irq", "info cpus"])]
+            out += ["---- QEMU threads' stacks (gdb) ----", gdb_stacks(self.qemu_proc.pid)]
         out.append(f"---- guest watchdog dump: PV_WD lines of {self.serial_log} ----")
         with self.lock:
             text = self.serial.decode(errors="replace")

@@ -24,8 +24,9 @@ WATCHDOG_S = 2
 def check_hang_diagnostics(vm):
     """A guest command that outlives the init's watchdog: the guest dumps
     its tasks and kernel log ("PV_WD" lines), its kernel log at every level
-    is streamed to the second serial port, the harness has the backend log
-    its state (SIGUSR2), and the command's answer still parses."""
+    is streamed to the second serial port, QEMU's monitor answers, the
+    harness has the backend log its state (SIGUSR2), and the command's
+    answer still parses."""
     t0 = time.time()
     rc, _, files = vm.sh("slow", f"sleep {WATCHDOG_S + 3}; echo slept", 60)
     out = vm.output()
@@ -45,6 +46,10 @@ def check_hang_diagnostics(vm):
     if "Linux version" not in klog or "PV_WATCHDOG slow" not in klog:
         print(f"FAIL: the guest kernel log ({vm.kernel_log}) lacks the boot or the watchdog's "
               "marker:\n" + klog[-2000:])
+        return False
+    status = vm.monitor(["info status"])
+    if "VM status: running" not in status:
+        print(f"FAIL: QEMU's monitor ({vm.monitor_sock}) does not say the VM runs:\n{status}")
         return False
     log = vm.backend.read_log()
     if "state dump (SIGUSR2)" not in log or "queue 0: num " not in log:
