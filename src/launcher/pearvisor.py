@@ -420,8 +420,14 @@ class Vm:
             "-append", f"console=tty0 console=ttyS0 panic=-1 {self.append}".strip(),
             "-serial", "stdio",
             "-serial", f"file:{self.kernel_log}",
-            "-monitor", f"unix:{self.monitor_sock},server=on,wait=off",
-        ] + shlex.split(os.environ.get("PV_QEMU_ARGS", ""))
+        ] + self.monitor_args() + shlex.split(os.environ.get("PV_QEMU_ARGS", ""))
+
+    def monitor_args(self):
+        # a UNIX socket path has at most 107 bytes; a longer workdir goes
+        # without the monitor rather than without the VM
+        if len(os.fsencode(self.monitor_sock)) > 107:
+            return []
+        return ["-monitor", f"unix:{self.monitor_sock},server=on,wait=off"]
 
     def start(self):
         if self.accel is None:
