@@ -36,7 +36,9 @@ import os
 import pwd
 import re
 import shlex
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -266,6 +268,23 @@ class Backend:
         os.replace(self.png, path)
         return True
 
+    def dump_state(self, wait=1.0):
+        """Has the backend log its device state (SIGUSR2: rings, held
+        requests, fences) and returns the log lines it added, or why none
+        came (a main loop that does not answer is itself the finding)."""
+        if not self.alive():
+            return f"backend exited with {self.proc.poll()}: no state dump"
+        at = len(self.read_log())
+        self.proc.send_signal(signal.SIGUSR2)
+        deadline = time.time() + wait * 5
+        while time.time() < deadline:
+            time.sleep(wait / 5)
+            added = self.read_log()[at:]
+            if "display channel:" in added:  # the dump's last line
+                return added
+        return (self.read_log()[at:] + f"\nno state dump from the backend in {wait * 5:.0f} s: "
+                "its main loop does not poll")
+
     def stop(self):
         """Stops the backend (SIGTERM: with --socket-path it outlives each
         QEMU, waiting for the next); returns its exit status, 0 when clean."""
@@ -282,6 +301,55 @@ class Backend:
 
 class GuestCommandError(RuntimeError):
     pass
+
+
+def gdb_stacks(pid, timeout=90):
+    """Every thread's user-space backtrace of process `pid` (gdb attaches
+    for a moment), or why there is none."""
+    gdb = shutil.which("gdb")
+    if not gdb:
+        return "no gdb"
+    try:
+        p = subprocess.run([gdb, "-p", str(pid), "-batch", "-nx", "-ex", "set pagination off",
+                            "-ex", "thread apply all bt 25"],
+                           capture_output=True, text=True, timeout=timeout)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return f"gdb failed: {e}"
+    return "\n".join(l for l in p.stdout.splitlines()
+                     if l.startswith(("Thread ", "#"))) or p.stderr[-2000:]
+
+
+# The guest init's watchdog dumps a command's tasks after this many seconds
+# (tests/vm/mkinitramfs.py WATCHDOG_S, or pv.watchdog=N on the kernel command
+# line); the host side dumps then as well.
+GUEST_WATCHDOG_S = 60
+
+
+def guest_watchdog_s(append):
+    m = re.search(r"(?:^|\s)pv\.watchdog=([1-9]\d*)(?:\s|$)", append)
+    return int(m.group(1)) if m else GUEST_WATCHDOG_S
+
+
+def host_tasks(pid, what):
+    """One line per thread of host process `pid`: state, wchan, syscall, and
+    the kernel stack where readable (root). For a hang: is the backend's or
+    QEMU's main loop blocked, and on what."""
+    lines = []
+    for task in sorted(glob.glob(f"/proc/{pid}/task/*"), key=lambda t: int(t.rsplit("/", 1)[1])):
+        def rd(name):
+            try:
+                with open(os.path.join(task, name), errors="replace") as f:
+                    return f.read().strip()
+            except OSError:
+                return "?"
+        stat = rd("stat")
+        comm = stat[stat.find("(") + 1:stat.rfind(")")]
+        state = stat[stat.rfind(")") + 2:].split(" ", 1)[0]
+        lines.append(f"{what} {task.rsplit('/', 1)[1]} {comm} state {state} wchan {rd('wchan')} "
+                     f"syscall {rd('syscall').split(' ', 1)[0]}")
+        if state not in ("R", "S"):
+            lines += ["    " + l for l in rd("stack").splitlines()]
+    return "\n".join(lines) or f"{what}: no such process {pid}"
 
 
 class Vm:
@@ -306,10 +374,18 @@ class Vm:
                                    wire_format=wire_format)
             self.own_backend = True
         self.serial = bytearray()
+        self.stuck = None  # the id of a guest command that never answered
         self.lock = threading.Condition()
         self.qemu_proc = None
         self.serial_log = os.path.join(workdir, f"{name}-serial.log")
         self.qemu_log = os.path.join(workdir, f"{name}-qemu.log")
+        # The guest's kernel log at every level, streamed by its init to a
+        # second serial port (mkinitramfs.py): the console shows none of it
+        # once commands run, and a hang's cause may be there (an oops).
+        self.kernel_log = os.path.join(workdir, f"{name}-kernel.log")
+        # QEMU's human monitor, for the state of a guest that stopped
+        # answering (is its CPU halted, interrupts enabled, a timer armed?).
+        self.monitor_sock = os.path.join(workdir, f"{name}-monitor.sock")
 
     # Compatibility with the first boot test.
     @property
@@ -343,7 +419,15 @@ class Vm:
             "-kernel", self.kernel, "-initrd", self.initrd,
             "-append", f"console=tty0 console=ttyS0 panic=-1 {self.append}".strip(),
             "-serial", "stdio",
-        ] + shlex.split(os.environ.get("PV_QEMU_ARGS", ""))
+            "-serial", f"file:{self.kernel_log}",
+        ] + self.monitor_args() + shlex.split(os.environ.get("PV_QEMU_ARGS", ""))
+
+    def monitor_args(self):
+        # a UNIX socket path has at most 107 bytes; a longer workdir goes
+        # without the monitor rather than without the VM
+        if len(os.fsencode(self.monitor_sock)) > 107:
+            return []
+        return ["-monitor", f"unix:{self.monitor_sock},server=on,wait=off"]
 
     def start(self):
         if self.accel is None:
@@ -400,15 +484,78 @@ class Vm:
             raise ValueError("bad command id or command")
         with self.lock:
             start = len(self.serial)
+        t0 = time.time()
         self.send(f"SH {cid} {command}")
-        if not self.wait_for(f"PV_DONE {cid}\n", timeout, start):
-            raise GuestCommandError(f"guest command {cid} ({command}) did not finish in {timeout} s")
+        done = f"PV_DONE {cid}\n"
+        first = guest_watchdog_s(self.append) + 2
+        if timeout > first and not self.wait_for(done, first, start):
+            # the guest's watchdog dumps its side now: the backend's too
+            self.backend.dump_state()
+        if not self.wait_for(done, timeout - (time.time() - t0), start):
+            self.stuck = cid  # the guest's command loop waits for it still
+            raise GuestCommandError(f"guest command {cid} ({command}) did not finish in {timeout} s"
+                                    + "\n" + self.diagnose())
         with self.lock:
             text = self.serial[start:].decode(errors="replace")
         return parse_answer(cid, text)
 
     def dump_png(self, path, timeout=10):
         return self.backend.dump_png(path, timeout)
+
+    def monitor(self, commands, timeout=10):
+        """Runs HMP commands on QEMU's monitor socket; returns the
+        transcript (or why there is none)."""
+        prompt = b"(qemu) "
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                s.settimeout(timeout)
+                s.connect(self.monitor_sock)
+                out, buf = [], b""
+                for cmd in [None] + list(commands):
+                    if cmd is not None:
+                        s.sendall(cmd.encode() + b"\n")
+                    while not buf.endswith(prompt):
+                        data = s.recv(65536)
+                        if not data:
+                            raise OSError("monitor closed")
+                        buf += data
+                    if cmd is not None:
+                        text = buf[:-len(prompt)].decode(errors="replace")
+                        # the monitor echoes the command line first
+                        text = text.split("\n", 1)[-1]
+                        # vector and x87 registers tell nothing about a hang
+                        text = "\n".join(l for l in text.splitlines()
+                                         if not l.startswith(("YMM", "XMM", "FPR")))
+                        out.append(f"(qemu) {cmd}\n" + text.rstrip())
+                    buf = b""
+                return "\n".join(out)
+        except OSError as e:
+            return f"no monitor answer: {e}"
+
+    def diagnose(self):
+        """For a guest command that never answered: the backend's device
+        state and the host threads of the backend and QEMU. The guest's own
+        dump (its watchdog, "PV_WD" lines) is in the serial log."""
+        out = ["---- backend state (SIGUSR2) ----", self.backend.dump_state().rstrip()]
+        if self.backend.alive():
+            out += ["---- backend threads ----", host_tasks(self.backend.proc.pid, "backend")]
+        if self.qemu_proc and self.qemu_proc.poll() is None:
+            out += ["---- QEMU threads ----", host_tasks(self.qemu_proc.pid, "qemu")]
+            out += ["---- QEMU monitor ----",
+                    self.monitor(["info status", "info registers", "info lapic", "info pic",
+                                  "info irq", "info cpus"])]
+            out += ["---- QEMU threads' stacks (gdb) ----", gdb_stacks(self.qemu_proc.pid)]
+        out.append(f"---- guest watchdog dump: PV_WD lines of {self.serial_log} ----")
+        with self.lock:
+            text = self.serial.decode(errors="replace")
+        out += [l for l in text.splitlines() if l.startswith("PV_WD") or "PV_WATCHDOG" in l][-150:]
+        out.append(f"---- guest kernel log (tail of {self.kernel_log}) ----")
+        try:
+            with open(self.kernel_log, errors="replace") as f:
+                out += f.read().splitlines()[-60:]
+        except OSError as e:
+            out.append(f"(none: {e})")
+        return "\n".join(out)
 
     def kill(self):
         """Kills QEMU at once (SIGKILL), as a crashing VMM would go."""

@@ -8,7 +8,9 @@
  *   pv-vhost-user-gpu --fd N ...         (an already connected socket)
  *   pv-vhost-user-gpu --print-capabilities
  *
- * SIGUSR1 writes the current frame of scanout 0 to the --png file. With
+ * SIGUSR1 writes the current frame of scanout 0 to the --png file. SIGUSR2
+ * logs the device's state at warn level (rings, held requests, retired
+ * fences not yet handled, contexts): what a stuck guest may wait on. With
  * --socket-path a disconnecting QEMU leaves the backend ready for the next
  * one; with --fd it exits then. SIGTERM/SIGINT stop it.
  *
@@ -167,6 +169,34 @@ dump_png(struct backend *b)
       pv_error(TAG, "writing %s failed: %s", b->png_path, strerror(-err));
    else
       pv_info(TAG, "wrote %ux%u frame to %s", f->w, f->h, b->png_path);
+}
+
+/* SIGUSR2: everything a guest that waits for the device could wait on. */
+static void
+dump_state(struct backend *b)
+{
+   pv_warn(TAG, "state dump (SIGUSR2): frontend %s; control queue %s, completions %s",
+           b->connected ? "connected" : "not connected",
+           b->ctrl_stalled ? "paused for held requests" : "not paused",
+           b->ctrl_pushed ? "pushed but not notified" : "all notified");
+   for (unsigned q = 0; b->connected && q < PV_VU_MAX_QUEUES; q++) {
+      const struct pv_vring *vq = &b->vu.vq[q];
+      char line[512];
+      pv_vring_describe(vq, line, sizeof(line));
+      struct pollfd p = { .fd = vq->kick_fd, .events = POLLIN };
+      bool kicked = vq->kick_fd >= 0 && poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+      pv_warn(TAG, "queue %u: %s%s", q, line, kicked ? "; a kick is unread" : "");
+   }
+   pthread_mutex_lock(&b->fq.lock);
+   size_t n = b->fq.n;
+   pv_warn(TAG, "%zu retired fence report(s) not handled yet", n);
+   for (size_t i = 0; i < n && i < 64; i++)
+      pv_warn(TAG, "  retired: ctx %u ring %u fence %llu", b->fq.items[i].ctx_id,
+              b->fq.items[i].ring_idx, (unsigned long long)b->fq.items[i].fence_id);
+   pthread_mutex_unlock(&b->fq.lock);
+   pv_vgpu_log_state(b->dev, TAG);
+   pv_warn(TAG, "display channel: %s, %s", b->vug.sock >= 0 ? "connected" : "none",
+           pv_vug_want_write(&b->vug) ? "output pending" : "no output pending");
 }
 
 /* ---- queues ------------------------------------------------------------ */
@@ -543,6 +573,8 @@ run(struct backend *b, int listen_fd, int conn_fd, int sig_fd)
          if (read(sig_fd, &si, sizeof(si)) == sizeof(si)) {
             if (si.ssi_signo == SIGUSR1)
                dump_png(b);
+            else if (si.ssi_signo == SIGUSR2)
+               dump_state(b);
             else
                return 0;
          }
@@ -595,6 +627,7 @@ usage(FILE *f)
               "  --fd N              serve the already connected socket N; exit when it closes\n"
               "  --width W --height H  preferred display mode (default 1024x768)\n"
               "  --png FILE          SIGUSR1 writes scanout 0 to FILE\n"
+              "                      (SIGUSR2 logs the device's state: rings, held requests)\n"
               "  --hostmem SIZE      size of the device's host-visible region (K/M/G suffix);\n"
               "                      must equal QEMU's hostmem= property. Offers the\n"
               "                      SHMEM vhost-user protocol feature, so HOST3D blobs are\n"
@@ -791,6 +824,7 @@ main(int argc, char **argv)
    sigset_t mask;
    sigemptyset(&mask);
    sigaddset(&mask, SIGUSR1);
+   sigaddset(&mask, SIGUSR2);
    sigaddset(&mask, SIGTERM);
    sigaddset(&mask, SIGINT);
    pthread_sigmask(SIG_BLOCK, &mask, NULL);

@@ -406,6 +406,21 @@ main(void)
    EXPECT(read(vq.call_fd, &v, sizeof(v)) == sizeof(v) && v == 1);
    close(vq.call_fd);
 
+   /* The state line of a dump: indexes as the guest and we see them. */
+   reset();
+   set_desc(0, 0x1000, 16, 0, 0);
+   make_avail(0);
+   make_avail(0);
+   EXPECT(pop(&ni, &no) == 1);
+   pv_vring_push(&vq, 0, 4);
+   char line[512];
+   pv_vring_describe(&vq, line, sizeof(line));
+   EXPECT(strstr(line, "num 8 avail idx 2 (1 not popped)") && strstr(line, "last_avail 1 ") &&
+          strstr(line, "used idx 1 (in ring 1)") && strstr(line, "started 0"));
+   struct pv_vring unmapped = { .num = 4, .kick_fd = -1, .call_fd = -1 };
+   pv_vring_describe(&unmapped, line, sizeof(line));
+   EXPECT(strstr(line, "not mapped") != NULL);
+
    test_event_idx();
    test_random();
    return test_report("vring");

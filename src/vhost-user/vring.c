@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -267,4 +268,26 @@ pv_vring_notify(struct pv_vring *vq)
    uint64_t one = 1;
    ssize_t r = write(vq->call_fd, &one, sizeof(one));
    (void)r;
+}
+
+int
+pv_vring_describe(const struct pv_vring *vq, char *buf, size_t size)
+{
+   if (!vq->avail || !vq->used)
+      return snprintf(buf, size, "num %u, not mapped; started %d enabled %d kick fd %d call fd %d",
+                      vq->num, vq->started, vq->enabled, vq->kick_fd, vq->call_fd);
+   /* read once each: the guest may change them meanwhile */
+   uint16_t avail_idx = __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE);
+   uint16_t avail_flags = __atomic_load_n(&vq->avail->flags, __ATOMIC_RELAXED);
+   uint16_t used_ev = __atomic_load_n(&vq->avail->ring[vq->num], __ATOMIC_RELAXED);
+   uint16_t ring_used = __atomic_load_n(&vq->used->idx, __ATOMIC_RELAXED);
+   uint16_t avail_ev = __atomic_load_n((uint16_t *)&vq->used->ring[vq->num], __ATOMIC_RELAXED);
+   return snprintf(buf, size,
+                   "num %u avail idx %u (%u not popped) flags 0x%x used_event %u; last_avail %u "
+                   "used idx %u (in ring %u) avail_event %u; started %d enabled %d broken %d "
+                   "kick fd %d call fd %d event_idx %d signalled_used %u%s",
+                   vq->num, avail_idx, (uint16_t)(avail_idx - vq->last_avail), avail_flags,
+                   used_ev, vq->last_avail, vq->used_idx, ring_used, avail_ev, vq->started,
+                   vq->enabled, vq->broken, vq->kick_fd, vq->call_fd, vq->event_idx,
+                   vq->signalled_used, vq->signalled_used_valid ? "" : " (none yet)");
 }

@@ -94,6 +94,13 @@ void pv_vring_unpop(struct pv_vring *vq);
 /* Returns a chain to the guest with `len` bytes written. */
 void pv_vring_push(struct pv_vring *vq, uint16_t head, uint32_t len);
 
+/* Writes one line on the ring's state to buf (for state dumps): the
+ * driver's avail idx, flags and used_event as guest memory holds them now
+ * (only printed), our last_avail and used idx, the used idx and avail_event
+ * in the ring, and started/enabled/broken, the eventfds and EVENT_IDX's
+ * signalled used idx. Returns snprintf's count. */
+int pv_vring_describe(const struct pv_vring *vq, char *buf, size_t size);
+
 /* Signals the call eventfd unless the guest asked for no interrupts:
  * VRING_AVAIL_F_NO_INTERRUPT without EVENT_IDX; with it, the spec's
  * vring_need_event(used_event, used_idx, used index at the last signal). */

@@ -1142,6 +1142,37 @@ pv_vgpu_held_count(const struct pv_vgpu *dev)
    return dev->nheld;
 }
 
+/* Held requests per log line in pv_vgpu_log_state. */
+#define HELD_PER_LINE 8u
+
+void
+pv_vgpu_log_state(const struct pv_vgpu *dev, const char *tag)
+{
+   char line[512];
+   int n = snprintf(line, sizeof(line), "%u context(s):", dev->nctx);
+   for (uint32_t i = 0; i < dev->nctx && n > 0 && (size_t)n < sizeof(line); i++)
+      n += snprintf(line + n, sizeof(line) - (size_t)n, " %u", dev->ctx[i].id);
+   pv_warn(tag, "%s", line);
+   uint32_t blobs = 0, mapped = 0;
+   for (uint32_t i = 0; i < dev->nres; i++) {
+      blobs += dev->res[i]->blob;
+      mapped += dev->res[i]->mapped;
+   }
+   pv_warn(tag, "%u resource(s) (%u blobs, %u mapped); %u held request(s) of room for %u (max %u)",
+           dev->nres, blobs, mapped, dev->nheld, dev->held_cap, dev->cfg.max_held);
+   for (uint32_t i = 0; i < dev->nheld; i += HELD_PER_LINE) {
+      n = snprintf(line, sizeof(line), "held %u..:", i);
+      for (uint32_t j = i; j < dev->nheld && j < i + HELD_PER_LINE; j++) {
+         const struct vgpu_held *h = &dev->held[j];
+         if (n > 0 && (size_t)n < sizeof(line))
+            n += snprintf(line + n, sizeof(line) - (size_t)n,
+                          " (head %llu ctx %u ring %u fence %llu)", (unsigned long long)h->token,
+                          h->ctx_id, h->ring_idx, (unsigned long long)h->fence_id);
+      }
+      pv_warn(tag, "%s", line);
+   }
+}
+
 /* ---- lifetime --------------------------------------------------------- */
 
 int

@@ -150,6 +150,11 @@ void pv_vgpu_fence_retired(struct pv_vgpu *dev, uint32_t ctx_id, uint32_t ring_i
 /* Requests held for fences now. */
 uint32_t pv_vgpu_held_count(const struct pv_vgpu *dev);
 
+/* Logs at warn level what a stuck guest may wait on: the contexts alive,
+ * the held requests in order (token, ctx, ring, fence) and the resources
+ * (for a transport's on-demand state dump). */
+void pv_vgpu_log_state(const struct pv_vgpu *dev, const char *tag);
+
 /* Handles one cursor-queue request (UPDATE_CURSOR / MOVE_CURSOR); same
  * contract as pv_vgpu_process_ctrl without fences. */
 uint32_t pv_vgpu_process_cursor(struct pv_vgpu *dev, const struct iovec *in, unsigned n_in,

@@ -32,6 +32,12 @@ PROTOCOL (serial console, one command per line, after "PV_READY"):
                     <base64 of the gzipped file>       the command left there
                     PV_EOF <id>
                     PV_DONE <id>
+                  A command still running after 60 s (kernel command line
+                  pv.watchdog=<seconds>) gets a dump of every user
+                  task's state, wchan, syscall and kernel stack (kernel
+                  threads only when not sleeping), the interrupt
+                  counts, virtio_gpu's debugfs fence state and the kernel
+                  log's tail (lines "PV_WD <id> ..."), again after 180 s.
   BG <id> <cmd>   start <cmd> in the background (output in /tmp/bg.<id>);
                   answers "PV_BG <id>"
   SHELL           start a busybox shell on the serial console
@@ -63,6 +69,14 @@ export ASAN_OPTIONS=detect_leaks=0
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+# The kernel log at every level, as it is written, to the second serial
+# port (the launcher's <name>-kernel.log): the console shows none of it once
+# commands run. cat stops when records it had not read yet were overwritten;
+# a new one (at most 5) starts again from the oldest record kept.
+if echo "PV_KMSG: kernel log follows" > /dev/ttyS1 2>/dev/null; then
+   (i=0; while [ $i -lt 5 ]; do cat /dev/kmsg; i=$((i+1)); sleep 1; done) > /dev/ttyS1 2>&1 &
+fi
 echo "PV_INIT: kernel $(uname -r)"
 for m in $(cat /modules.order); do
    insmod /lib/modules/$m || echo "PV_INIT: insmod $m failed"
@@ -88,14 +102,72 @@ echo 0 > /sys/class/graphics/fbcon/cursor_blink 2>/dev/null
 
 uptime_cs() { read -r u _ < /proc/uptime; echo "${u%.*}${u#*.}"; }
 
+# A command still running after $WATCHDOG_S s (the harness gives up at 300):
+# what every task is blocked on, and the kernel messages dmesg -n 1 keeps off
+# the console. Every line starts with "PV_WD <id>", so an answer that does
+# come later still parses. A marker also goes through printk (KERN_EMERG):
+# should the serial tty itself be stuck, the marker shows without the dump.
+WATCHDOG_S=60
+for a in $(cat /proc/cmdline); do
+   case "$a" in pv.watchdog=[1-9]*) WATCHDOG_S=${a#*=} ;; esac
+done
+# One line per task (kernel threads only when not sleeping), and the kernel
+# stack of each user task ($2 = all) or of blocked ones only.
+dump_tasks() {
+   for t in /proc/[0-9]*/task/[0-9]*; do
+      read -r stat < "$t/stat" 2>/dev/null || continue
+      comm=${stat#*(}; comm=${comm%)*}
+      set -- "$1" "$2" ${stat##*) }   # $3 state, $4 ppid
+      case "$3:$4:$t" in
+      [SI]:2:*|[SI]:*:/proc/2/task/2) continue ;;  # kthreadd and its threads
+      esac
+      echo "PV_WD $1 task ${t#/proc/} $comm state $3 ppid $4" \
+           "wchan $(cat "$t/wchan" 2>/dev/null) syscall $(cat "$t/syscall" 2>/dev/null)"
+      case "$3" in
+      R|S|I) [ "$2" = all ] || continue ;;
+      esac
+      sed "s|^|PV_WD $1   |" "$t/stack" 2>/dev/null
+   done
+}
+watchdog_dump() {
+   echo "<0>PV_WATCHDOG $1: no answer after $2 s; dump on the serial tty" > /dev/kmsg
+   echo "PV_WD $1 begin: command running for $2 s"
+   echo "PV_WD $1 uptime $(cat /proc/uptime) loadavg $(cat /proc/loadavg)"
+   grep -E "^(MemTotal|MemFree|MemAvailable|Shmem|Slab):" /proc/meminfo | tr -s ' ' | \
+      sed "s|^|PV_WD $1 mem |"
+   # blocked (D) tasks' stacks in the kernel log; the sysrq header alone
+   # reaches the console
+   echo w > /proc/sysrq-trigger 2>/dev/null
+   dump_tasks "$1" "$3"
+   grep -E "virtio|ttyS|serial|LOC" /proc/interrupts | sed "s|^|PV_WD $1 irq |"
+   for f in /sys/kernel/debug/dri/0/virtio-gpu-irq-fence \
+            /sys/kernel/debug/dri/0/virtio-gpu-host-visible-mm; do
+      [ -r "$f" ] && sed "s|^|PV_WD $1 ${f##*/} |" "$f"
+   done
+   dmesg | tail -n 150 | sed "s|^|PV_WD $1 dmesg |"
+   echo "PV_WD $1 end"
+}
+# Background: dumps at WATCHDOG_S (stacks of every task) and again at
+# 3 * WATCHDOG_S (blocked tasks only); TERM (the command finished) ends it.
+watchdog() {
+   trap 'kill $s 2>/dev/null; exit 0' TERM
+   sleep $WATCHDOG_S & s=$!; wait $s
+   watchdog_dump "$1" $WATCHDOG_S all
+   sleep $((2 * WATCHDOG_S)) & s=$!; wait $s
+   watchdog_dump "$1" $((3 * WATCHDOG_S)) blocked
+}
+
 run() {
    id=$1
    d=/tmp/run/$id
    rm -rf "$d"
    mkdir -p "$d"
    t0=$(uptime_cs)
+   watchdog "$id" & wd=$!
    (cd "$d" && sh -c "$2" < /dev/null > "$d/.stdout" 2> "$d/.stderr")
    rc=$?
+   kill $wd 2>/dev/null
+   wait $wd 2>/dev/null
    t=$(( $(uptime_cs) - t0 ))
    echo "PV_RC $id $rc $((t / 100)).$(printf %02d $((t % 100)))"
    for f in "$d/.stdout" "$d/.stderr" "$d"/*; do

@@ -18,6 +18,47 @@ import time
 from vmtest import lit_bytes, read_png
 
 
+WATCHDOG_S = 2
+
+
+def check_hang_diagnostics(vm):
+    """A guest command that outlives the init's watchdog: the guest dumps
+    its tasks and kernel log ("PV_WD" lines), its kernel log at every level
+    is streamed to the second serial port, QEMU's monitor answers, the
+    harness has the backend log its state (SIGUSR2), and the command's
+    answer still parses."""
+    t0 = time.time()
+    rc, _, files = vm.sh("slow", f"sleep {WATCHDOG_S + 3}; echo slept", 60)
+    out = vm.output()
+    wd = [l for l in out.splitlines() if l.startswith("PV_WD slow")]
+    print(f"command past the watchdog: exit {rc}, {time.time() - t0:.1f} s, {len(wd)} dump lines")
+    want = ["PV_WD slow begin", "PV_WD slow end", " sleep state S", "PV_WD slow dmesg "]
+    missing = [w for w in want if not any(w in l for l in wd)]
+    if rc != 0 or files.get(".stdout") != b"slept\n" or missing:
+        print(f"FAIL: guest watchdog dump lacks {missing}, or the answer is wrong: {files}")
+        print("\n".join(wd[:40]))
+        return False
+    try:
+        with open(vm.kernel_log, errors="replace") as f:
+            klog = f.read()
+    except OSError:
+        klog = ""
+    if "Linux version" not in klog or "PV_WATCHDOG slow" not in klog:
+        print(f"FAIL: the guest kernel log ({vm.kernel_log}) lacks the boot or the watchdog's "
+              "marker:\n" + klog[-2000:])
+        return False
+    status = vm.monitor(["info status"])
+    if "VM status: running" not in status:
+        print(f"FAIL: QEMU's monitor ({vm.monitor_sock}) does not say the VM runs:\n{status}")
+        return False
+    log = vm.backend.read_log()
+    if "state dump (SIGUSR2)" not in log or "queue 0: num " not in log:
+        print("FAIL: no backend state dump (SIGUSR2) in its log:\n" + log[-2000:])
+        return False
+    print("guest watchdog dump and backend state dump present")
+    return True
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--backend", required=True)
@@ -41,7 +82,9 @@ def main():
     if not initrd:
         initrd = os.path.join(a.workdir, "initramfs.cpio")
         subprocess.check_call([sys.executable, a.mkinitramfs, "--kernel", kernel, "--out", initrd])
-    vm = pearvisor.Vm(kernel, initrd, a.backend, a.workdir, a.width, a.height)
+    # a short watchdog: the hang diagnostics are checked below
+    vm = pearvisor.Vm(kernel, initrd, a.backend, a.workdir, a.width, a.height,
+                      append=f"pv.watchdog={WATCHDOG_S}")
     vm.start()
     ok = False
     try:
@@ -85,6 +128,8 @@ def main():
         print(f"frame changed; {lit} lit bytes after writing; artifacts in {art}")
         if lit == 0:
             print("FAIL: the frame after writing is black")
+            return 1
+        if not check_hang_diagnostics(vm):
             return 1
         vm.send("POWEROFF")
         ok = True
