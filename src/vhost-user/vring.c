@@ -286,8 +286,8 @@ pv_vring_describe(const struct pv_vring *vq, char *buf, size_t size)
                    "num %u avail idx %u (%u not popped) flags 0x%x used_event %u; last_avail %u "
                    "used idx %u (in ring %u) avail_event %u; started %d enabled %d broken %d "
                    "kick fd %d call fd %d event_idx %d signalled_used %u%s",
-                   vq->num, avail_idx, (uint16_t)(avail_idx - vq->last_avail), avail_flags,
-                   used_ev, vq->last_avail, vq->used_idx, ring_used, avail_ev, vq->started,
-                   vq->enabled, vq->broken, vq->kick_fd, vq->call_fd, vq->event_idx,
-                   vq->signalled_used, vq->signalled_used_valid ? "" : " (none yet)");
+                   vq->num, avail_idx, (uint16_t)(avail_idx - vq->last_avail), avail_flags, used_ev,
+                   vq->last_avail, vq->used_idx, ring_used, avail_ev, vq->started, vq->enabled,
+                   vq->broken, vq->kick_fd, vq->call_fd, vq->event_idx, vq->signalled_used,
+                   vq->signalled_used_valid ? "" : " (none yet)");
 }

@@ -46,8 +46,8 @@ main(int argc, char **argv)
       perror("open /dev/mem");
       return 2;
    }
-   void *map = mmap(NULL, (size_t)page, PROT_READ, MAP_SHARED, fd,
-                    (off_t)(phys & ~(uint64_t)(page - 1)));
+   void *map =
+      mmap(NULL, (size_t)page, PROT_READ, MAP_SHARED, fd, (off_t)(phys & ~(uint64_t)(page - 1)));
    if (map == MAP_FAILED) {
       perror("mmap /dev/mem");
       return 2;
@@ -64,8 +64,22 @@ main(int argc, char **argv)
          uint32_t v[READS_PER_ROUND];
          /* one straight line of loads: no loop the compiler could keep */
 #define R(n) v[n] = *reg
-         R(0); R(1); R(2); R(3); R(4); R(5); R(6); R(7);
-         R(8); R(9); R(10); R(11); R(12); R(13); R(14); R(15);
+         R(0);
+         R(1);
+         R(2);
+         R(3);
+         R(4);
+         R(5);
+         R(6);
+         R(7);
+         R(8);
+         R(9);
+         R(10);
+         R(11);
+         R(12);
+         R(13);
+         R(14);
+         R(15);
 #undef R
          for (unsigned j = 0; j < READS_PER_ROUND; j++) {
             if (v[j] != want) {
@@ -77,8 +91,7 @@ main(int argc, char **argv)
          reads += READS_PER_ROUND;
       }
    } while (elapsed(&t0) < seconds);
-   printf("PV_MMIO reads %lu bad %lu want 0x%08x first_bad 0x%08x\n", reads, bad, want,
-          first_bad);
+   printf("PV_MMIO reads %lu bad %lu want 0x%08x first_bad 0x%08x\n", reads, bad, want, first_bad);
    munmap(map, (size_t)page);
    close(fd);
    return bad ? 1 : 0;
