@@ -345,6 +345,18 @@ physical_device_init_exts(struct pvk_instance *inst, struct pvk_physical_device 
    pd->exts[pd->ext_count++] = sync_fd;
 }
 
+/* vkGetPhysicalDeviceProperties2 for one properties struct `chained`
+ * (sType set by the caller; the core properties are not kept). */
+static void
+query_properties(struct pvk_instance *inst, VkPhysicalDevice handle, void *chained)
+{
+   VkPhysicalDeviceProperties2 p2 = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+      .pNext = chained,
+   };
+   inst->dispatch.vkGetPhysicalDeviceProperties2(handle, &p2);
+}
+
 struct pvk_physical_device *
 pvk_physical_device_create(struct pvk_instance *inst, VkPhysicalDevice handle, uint32_t host_index)
 {
@@ -383,11 +395,7 @@ pvk_physical_device_create(struct pvk_instance *inst, VkPhysicalDevice handle, u
       VkPhysicalDeviceExternalMemoryHostPropertiesEXT host = {
          .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_MEMORY_HOST_PROPERTIES_EXT,
       };
-      VkPhysicalDeviceProperties2 p2 = {
-         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
-         .pNext = &host,
-      };
-      inst->dispatch.vkGetPhysicalDeviceProperties2(handle, &p2);
+      query_properties(inst, handle, &host);
       pd->host_ptr_alignment = host.minImportedHostPointerAlignment;
    } else {
       pd->host_ptr_alignment = 0;
@@ -399,11 +407,7 @@ pvk_physical_device_create(struct pvk_instance *inst, VkPhysicalDevice handle, u
       VkPhysicalDeviceInlineUniformBlockProperties iub = {
          .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_INLINE_UNIFORM_BLOCK_PROPERTIES,
       };
-      VkPhysicalDeviceProperties2 p2 = {
-         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
-         .pNext = &iub,
-      };
-      inst->dispatch.vkGetPhysicalDeviceProperties2(handle, &p2);
+      query_properties(inst, handle, &iub);
       pd->inline_block_size = iub.maxInlineUniformBlockSize;
       pd->inline_blocks_per_stage = iub.maxPerStageDescriptorInlineUniformBlocks;
       pd->inline_blocks_per_set = iub.maxDescriptorSetInlineUniformBlocks;
@@ -412,11 +416,7 @@ pvk_physical_device_create(struct pvk_instance *inst, VkPhysicalDevice handle, u
       VkPhysicalDeviceDriverProperties driver = {
          .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES,
       };
-      VkPhysicalDeviceProperties2 p2 = {
-         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
-         .pNext = &driver,
-      };
-      inst->dispatch.vkGetPhysicalDeviceProperties2(handle, &p2);
+      query_properties(inst, handle, &driver);
       pd->query_results_wait_idle = driver.driverID == VK_DRIVER_ID_MESA_LLVMPIPE;
    }
    /* the UpdateAfterBind limits (pipeline layouts of UPDATE_AFTER_BIND
@@ -426,11 +426,7 @@ pvk_physical_device_create(struct pvk_instance *inst, VkPhysicalDevice handle, u
       VkPhysicalDeviceDescriptorIndexingProperties di = {
          .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DESCRIPTOR_INDEXING_PROPERTIES,
       };
-      VkPhysicalDeviceProperties2 p2 = {
-         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
-         .pNext = &di,
-      };
-      inst->dispatch.vkGetPhysicalDeviceProperties2(handle, &p2);
+      query_properties(inst, handle, &di);
       const uint32_t uab[7] = {
          di.maxPerStageDescriptorUpdateAfterBindSamplers,
          di.maxPerStageDescriptorUpdateAfterBindUniformBuffers,
@@ -448,12 +444,10 @@ pvk_physical_device_create(struct pvk_instance *inst, VkPhysicalDevice handle, u
          di.maxDescriptorSetUpdateAfterBindSampledImages,
          di.maxDescriptorSetUpdateAfterBindStorageImages,
          di.maxDescriptorSetUpdateAfterBindInputAttachments,
-         0,
-         0,
+         di.maxDescriptorSetUpdateAfterBindUniformBuffersDynamic,
+         di.maxDescriptorSetUpdateAfterBindStorageBuffersDynamic,
       };
       memcpy(pd->uab_per_set, uab_set, sizeof(uab_set));
-      pd->uab_per_set[6] = di.maxDescriptorSetUpdateAfterBindUniformBuffersDynamic;
-      pd->uab_per_set[7] = di.maxDescriptorSetUpdateAfterBindStorageBuffersDynamic;
    }
    return pd;
 }

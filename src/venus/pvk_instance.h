@@ -64,8 +64,9 @@ struct pvk_physical_device {
    /* maxPerStageDescriptorUpdateAfterBind* in pvk_desc_kind order, and
     * maxPerStageUpdateAfterBindResources (Vulkan 1.2; 0 without) */
    uint32_t uab_per_stage[7];
-   /* maxDescriptorSetUpdateAfterBind*, in pvk_desc_kind order (its
-    * resources slot: 0), then the dynamic uniform and storage buffers */
+   /* maxDescriptorSetUpdateAfterBind*: the six pvk_desc_kind kinds before
+    * PVK_DESC_RESOURCES (which has no per-set limit), then the dynamic
+    * uniform and storage buffers */
    uint32_t uab_per_set[8];
    /* VkPhysicalDeviceInlineUniformBlockProperties (0 without the
     * extension): maxInlineUniformBlockSize, maxPerStageDescriptorInlineUniformBlocks,

@@ -844,15 +844,14 @@ pvk_lifetime_mark_command_buffer(struct pvk_context *ctx, VkCommandBuffer cb, ui
 
 bool
 pvk_lifetime_command_buffer_idle(struct pvk_context *ctx, struct pvk_device *dev,
-                                 VkCommandBuffer cb, const char *what)
+                                 struct vn_object *cb, const char *what)
 {
-   struct vn_object *obj = find(ctx, VK_OBJECT_TYPE_COMMAND_BUFFER, (uint64_t)(uintptr_t)cb);
-   if (!obj || !obj->serial || obj->serial == UINT64_MAX)
+   if (!cb || !cb->serial || cb->serial == UINT64_MAX)
       return true;
-   const struct pvk_command_buffer_state *st = obj->data;
-   if ((st && st->simultaneous) || serial_done(&dev->lifetime, obj->serial))
+   const struct pvk_command_buffer_state *st = cb->data;
+   if ((st && st->simultaneous) || serial_done(&dev->lifetime, cb->serial))
       return true;
-   return pvk_lifetime_wait(ctx, dev, obj->serial, what);
+   return pvk_lifetime_wait(ctx, dev, cb->serial, what);
 }
 
 void

@@ -106,14 +106,15 @@ uint64_t pvk_lifetime_end_guest_submit(struct pvk_context *ctx, struct pvk_devic
 /* After a tracked submission: the command buffers it runs (and their
  * pools) and the fence it signals are in use until `serial` completes. */
 void pvk_lifetime_mark_command_buffer(struct pvk_context *ctx, VkCommandBuffer cb, uint64_t serial);
-/* Before command buffer `cb` is submitted: one not begun with
- * SIMULTANEOUS_USE runs once at a time (VUID-vkQueueSubmit-pCommandBuffers-
- * 00071), so a submission of it while its last one may still be pending
+/* Before command buffer `cb` (its object, pvk_cb_find) is submitted: one
+ * not begun with SIMULTANEOUS_USE runs once at a time
+ * (VUID-vkQueueSubmit-pCommandBuffers-00071), so a submission of it while
+ * its last one may still be pending
  * waits for that one first (pvk_lifetime_wait: bounded, and a guest that
  * saw its fence through a feedback buffer is ahead of the host by one
  * poll at most). False (context lost) when the wait gave up. */
 bool pvk_lifetime_command_buffer_idle(struct pvk_context *ctx, struct pvk_device *dev,
-                                      VkCommandBuffer cb, const char *what);
+                                      struct vn_object *cb, const char *what);
 void pvk_lifetime_mark_fence(struct pvk_context *ctx, VkFence fence, uint64_t serial);
 
 /* The guest saw `fence` signalled (vkWaitForFences for all of it,

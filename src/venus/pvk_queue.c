@@ -210,8 +210,9 @@ vn_handle_vkQueueSubmit(struct vn_dispatch_context *dctx, struct vn_command_vkQu
    for (uint32_t i = 0; args->pSubmits && i < args->submitCount; i++) {
       const VkSubmitInfo *s = &args->pSubmits[i];
       for (uint32_t j = 0; s->pCommandBuffers && j < s->commandBufferCount; j++) {
-         if (!pvk_cb_submit_ok(ctx, "vkQueueSubmit", s->pCommandBuffers[j]) ||
-             !pvk_lifetime_command_buffer_idle(ctx, dev, s->pCommandBuffers[j], "vkQueueSubmit"))
+         struct vn_object *cb = pvk_cb_find(ctx, s->pCommandBuffers[j]);
+         if (!pvk_cb_submit_ok(ctx, "vkQueueSubmit", cb) ||
+             !pvk_lifetime_command_buffer_idle(ctx, dev, cb, "vkQueueSubmit"))
             return;
       }
    }
@@ -240,7 +241,7 @@ vn_handle_vkQueueSubmit2(struct vn_dispatch_context *dctx, struct vn_command_vkQ
    for (uint32_t i = 0; args->pSubmits && i < args->submitCount; i++) {
       const VkSubmitInfo2 *s = &args->pSubmits[i];
       for (uint32_t j = 0; s->pCommandBufferInfos && j < s->commandBufferInfoCount; j++) {
-         const VkCommandBuffer cb = s->pCommandBufferInfos[j].commandBuffer;
+         struct vn_object *cb = pvk_cb_find(ctx, s->pCommandBufferInfos[j].commandBuffer);
          if (!pvk_cb_submit_ok(ctx, "vkQueueSubmit2", cb) ||
              !pvk_lifetime_command_buffer_idle(ctx, dev, cb, "vkQueueSubmit2"))
             return;

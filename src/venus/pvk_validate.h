@@ -445,10 +445,13 @@ void pvk_cb_use_rendering(struct pvk_context *ctx, struct vn_object *cb,
 void pvk_cb_use_writes(struct pvk_context *ctx, struct vn_object *cb, uint32_t count,
                        const VkWriteDescriptorSet *writes);
 
-/* Before a submission runs command buffer `handle`: false (context lost,
+/* Before a submission runs command buffer `cb`: false (context lost,
  * naming cmd) when an object it recorded is gone. With no removal since
  * its uses were last seen alive, no lookup at all. */
-bool pvk_cb_submit_ok(struct pvk_context *ctx, const char *cmd, VkCommandBuffer handle);
+bool pvk_cb_submit_ok(struct pvk_context *ctx, const char *cmd, struct vn_object *cb);
+/* The object of command buffer `handle` (NULL: none), for the submission
+ * checks above and in pvk_lifetime.h. */
+struct vn_object *pvk_cb_find(struct pvk_context *ctx, VkCommandBuffer handle);
 
 /* vkCmdExecuteCommands of `secondary` into `primary`: checked like a
  * submission, then the primary takes over its uses and records that it

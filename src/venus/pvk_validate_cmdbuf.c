@@ -246,17 +246,21 @@ alive_or_reject(struct pvk_context *ctx, const char *cmd, struct vn_object *cb, 
    return false;
 }
 
-bool
-pvk_cb_submit_ok(struct pvk_context *ctx, const char *cmd, VkCommandBuffer handle)
+struct vn_object *
+pvk_cb_find(struct pvk_context *ctx, VkCommandBuffer handle)
 {
    /* the decoder's last hit is often this command buffer */
    struct vn_object *cb = ((const struct vn_object_table_head *)ctx->dispatch.objects)->last;
-   if (!cb || cb->type != VK_OBJECT_TYPE_COMMAND_BUFFER ||
-       cb->handle != (uint64_t)(uintptr_t)handle)
-      cb = handle
-              ? vn_object_table_find_handle(ctx->dispatch.objects, VK_OBJECT_TYPE_COMMAND_BUFFER,
-                                            (uint64_t)(uintptr_t)handle)
-              : NULL;
+   if (cb && cb->type == VK_OBJECT_TYPE_COMMAND_BUFFER && cb->handle == (uint64_t)(uintptr_t)handle)
+      return cb;
+   return handle ? vn_object_table_find_handle(ctx->dispatch.objects, VK_OBJECT_TYPE_COMMAND_BUFFER,
+                                               (uint64_t)(uintptr_t)handle)
+                 : NULL;
+}
+
+bool
+pvk_cb_submit_ok(struct pvk_context *ctx, const char *cmd, struct vn_object *cb)
+{
    const struct pvk_command_buffer_state *st = cb ? cb->data : NULL;
    if (st && st->secondary) {
       pvk_reject(ctx,

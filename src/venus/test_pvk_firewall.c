@@ -416,8 +416,9 @@ copy_buffer(struct test_stream *e, uint64_t cmd, uint64_t src_off, uint64_t dst_
    ts_u64(e, size);
 }
 
+/* a semaphore with a VkSemaphoreTypeCreateInfo of `type` */
 static void
-create_timeline(struct test_stream *e, uint64_t id)
+create_semaphore_of_type(struct test_stream *e, uint64_t id, uint32_t type)
 {
    ts_cmd(e, T(vkCreateSemaphore), 0);
    ts_u64(e, DEVICE);
@@ -426,12 +427,18 @@ create_timeline(struct test_stream *e, uint64_t id)
    ts_u64(e, 1);
    ts_u32(e, VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO);
    ts_u64(e, 0);
-   ts_u32(e, VK_SEMAPHORE_TYPE_TIMELINE);
+   ts_u32(e, type);
    ts_u64(e, 0);
    ts_u32(e, 0);
    ts_u64(e, 0);
    ts_u64(e, 1);
    ts_u64(e, id);
+}
+
+static void
+create_timeline(struct test_stream *e, uint64_t id)
+{
+   create_semaphore_of_type(e, id, VK_SEMAPHORE_TYPE_TIMELINE);
 }
 
 static void
@@ -707,24 +714,6 @@ counter_value(struct test_stream *e, uint64_t semaphore)
    ts_u64(e, DEVICE);
    ts_u64(e, semaphore);
    ts_u64(e, 1); /* pValue */
-}
-
-static void
-create_semaphore_of_type(struct test_stream *e, uint64_t id, uint32_t type)
-{
-   ts_cmd(e, T(vkCreateSemaphore), 0);
-   ts_u64(e, DEVICE);
-   ts_u64(e, 1);
-   ts_u32(e, VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO);
-   ts_u64(e, 1);
-   ts_u32(e, VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO);
-   ts_u64(e, 0);
-   ts_u32(e, type);
-   ts_u64(e, 0);
-   ts_u32(e, 0);
-   ts_u64(e, 0);
-   ts_u64(e, 1);
-   ts_u64(e, id);
 }
 
 /* The timeline commands take timeline semaphores only: lavapipe called a
@@ -3824,10 +3813,12 @@ graphics_many_blends(struct test_stream *e)
    graphics_pipeline(e, 0, 0, VK_PRIMITIVE_TOPOLOGY_TRIANGLE_LIST, 64);
 }
 
-/* A set layout of one binding of `count` uniform buffers for the compute
- * stage, and a pipeline layout of it. */
+/* Set layout SET_LAYOUT of `bindings` compute bindings numbered from
+ * `first`, each `count` descriptors of `type` (bytes for inline uniform
+ * blocks). */
 static void
-layout_of_uniform_buffers(struct test_stream *e, uint32_t count)
+compute_set_layout(struct test_stream *e, uint32_t first, uint32_t bindings, VkDescriptorType type,
+                   uint32_t count)
 {
    ts_cmd(e, T(vkCreateDescriptorSetLayout), 0);
    ts_u64(e, DEVICE);
@@ -3835,16 +3826,26 @@ layout_of_uniform_buffers(struct test_stream *e, uint32_t count)
    ts_u32(e, VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO);
    ts_u64(e, 0);
    ts_u32(e, 0);
-   ts_u32(e, 1);
-   ts_u64(e, 1);
-   ts_u32(e, 0);
-   ts_u32(e, VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER);
-   ts_u32(e, count);
-   ts_u32(e, VK_SHADER_STAGE_COMPUTE_BIT);
-   ts_u64(e, 0);
+   ts_u32(e, bindings);
+   ts_u64(e, bindings);
+   for (uint32_t i = 0; i < bindings; i++) {
+      ts_u32(e, first + i);
+      ts_u32(e, type);
+      ts_u32(e, count);
+      ts_u32(e, VK_SHADER_STAGE_COMPUTE_BIT);
+      ts_u64(e, 0);
+   }
    ts_u64(e, 0);
    ts_u64(e, 1);
    ts_u64(e, SET_LAYOUT);
+}
+
+/* A set layout of one binding of `count` uniform buffers for the compute
+ * stage, and a pipeline layout of it. */
+static void
+layout_of_uniform_buffers(struct test_stream *e, uint32_t count)
+{
+   compute_set_layout(e, 0, 1, VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, count);
    create_pipeline_layout(e);
 }
 
@@ -3866,24 +3867,7 @@ layout_too_many_uniform_buffers(struct test_stream *e)
 static void
 inline_blocks(struct test_stream *e, uint32_t blocks, uint32_t bytes)
 {
-   ts_cmd(e, T(vkCreateDescriptorSetLayout), 0);
-   ts_u64(e, DEVICE);
-   ts_u64(e, 1);
-   ts_u32(e, VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO);
-   ts_u64(e, 0);
-   ts_u32(e, 0);
-   ts_u32(e, blocks);
-   ts_u64(e, blocks);
-   for (uint32_t i = 0; i < blocks; i++) {
-      ts_u32(e, i);
-      ts_u32(e, VK_DESCRIPTOR_TYPE_INLINE_UNIFORM_BLOCK);
-      ts_u32(e, bytes);
-      ts_u32(e, VK_SHADER_STAGE_COMPUTE_BIT);
-      ts_u64(e, 0);
-   }
-   ts_u64(e, 0);
-   ts_u64(e, 1);
-   ts_u64(e, SET_LAYOUT);
+   compute_set_layout(e, 0, blocks, VK_DESCRIPTOR_TYPE_INLINE_UNIFORM_BLOCK, bytes);
 }
 
 static void
@@ -3906,54 +3890,31 @@ inline_block_huge(struct test_stream *e)
    inline_blocks(e, 1, 1u << 20);
 }
 
-/* A set layout of one binding: `count` descriptors of `type` at binding
- * number `binding`. */
-static void
-one_binding_layout(struct test_stream *e, uint32_t binding, VkDescriptorType type, uint32_t count)
-{
-   ts_cmd(e, T(vkCreateDescriptorSetLayout), 0);
-   ts_u64(e, DEVICE);
-   ts_u64(e, 1);
-   ts_u32(e, VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO);
-   ts_u64(e, 0);
-   ts_u32(e, 0);
-   ts_u32(e, 1);
-   ts_u64(e, 1);
-   ts_u32(e, binding);
-   ts_u32(e, type);
-   ts_u32(e, count);
-   ts_u32(e, VK_SHADER_STAGE_COMPUTE_BIT);
-   ts_u64(e, 0);
-   ts_u64(e, 0);
-   ts_u64(e, 1);
-   ts_u64(e, SET_LAYOUT);
-}
-
 static void
 binding_number_ok(struct test_stream *e)
 {
-   one_binding_layout(e, 16383, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1);
+   compute_set_layout(e, 16383, 1, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1);
 }
 
 /* lavapipe sized the layout by the binding number: 240 GB asked */
 static void
 binding_number_huge(struct test_stream *e)
 {
-   one_binding_layout(e, 0x80000000u, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1);
+   compute_set_layout(e, 0x80000000u, 1, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1);
 }
 
 /* lavapipe's maxDescriptorSetStorageBuffers is 256 */
 static void
 storage_buffers_ok(struct test_stream *e)
 {
-   one_binding_layout(e, 0, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 256);
+   compute_set_layout(e, 0, 1, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 256);
 }
 
 /* and a set of it would be 112 bytes a descriptor */
 static void
 storage_buffers_huge(struct test_stream *e)
 {
-   one_binding_layout(e, 0, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 0x80000000u);
+   compute_set_layout(e, 0, 1, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 0x80000000u);
 }
 
 /* lavapipe keeps a layout's sets in an array of 8 */
