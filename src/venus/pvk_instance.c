@@ -418,6 +418,7 @@ pvk_physical_device_create(struct pvk_instance *inst, VkPhysicalDevice handle, u
       };
       query_properties(inst, handle, &driver);
       pd->query_results_wait_idle = driver.driverID == VK_DRIVER_ID_MESA_LLVMPIPE;
+      pd->binary_waits_block_submit = driver.driverID == VK_DRIVER_ID_MESA_LLVMPIPE;
    }
    /* the UpdateAfterBind limits (pipeline layouts of UPDATE_AFTER_BIND
     * sets); the extension's struct, valid whatever the instance's version */

@@ -75,6 +75,11 @@ struct pvk_physical_device {
    /* the driver's vkGetQueryPoolResults waits for the whole device to go
     * idle whatever its flags (lavapipe: lvp_query.c): a wait with no bound */
    bool query_results_wait_idle;
+   /* the driver's vkQueueSubmit* waits on the calling thread, with no
+    * bound, until the batch that signals each binary semaphore it waits on
+    * has run (lavapipe: Mesa's vk_queue with a submit thread waits for
+    * VK_SYNC_WAIT_PENDING, and lvp_queue_submit runs the commands first) */
+   bool binary_waits_block_submit;
    uint32_t ext_count; /* advertised device extensions */
    VkExtensionProperties *exts;
 };

@@ -148,10 +148,10 @@ pvk_lifetime_end_guest_submit(struct pvk_context *ctx, struct pvk_device *dev,
    return lt->submitted;
 }
 
-/* The pending entry of `serial`, NULL when it has retired (binary search:
- * serials increase along the list). */
-static struct pvk_pending_submit *
-pending_of(struct pvk_lifetime *lt, uint64_t serial)
+/* The index of `serial`'s pending entry, pending_count when it has retired
+ * (binary search: serials increase along the list). */
+static uint32_t
+pending_index(const struct pvk_lifetime *lt, uint64_t serial)
 {
    uint32_t lo = 0, hi = lt->pending_count;
    while (lo < hi) {
@@ -161,17 +161,30 @@ pending_of(struct pvk_lifetime *lt, uint64_t serial)
       else
          hi = mid;
    }
-   return lo < lt->pending_count && lt->pending[lo].serial == serial ? &lt->pending[lo] : NULL;
+   return lo < lt->pending_count && lt->pending[lo].serial == serial ? lo : lt->pending_count;
+}
+
+static struct pvk_pending_submit *
+pending_of(struct pvk_lifetime *lt, uint64_t serial)
+{
+   const uint32_t i = pending_index(lt, serial);
+   return i < lt->pending_count ? &lt->pending[i] : NULL;
 }
 
 /* Whether the submission `serial` has finished, as far as is known. */
 static bool
-serial_done(struct pvk_lifetime *lt, uint64_t serial)
+serial_done(const struct pvk_lifetime *lt, uint64_t serial)
 {
    if (serial <= lt->completed)
       return true;
-   const struct pvk_pending_submit *p = pending_of(lt, serial);
-   return p && p->done;
+   const uint32_t i = pending_index(lt, serial);
+   return i < lt->pending_count && lt->pending[i].done;
+}
+
+bool
+pvk_lifetime_serial_done(const struct pvk_device *dev, uint64_t serial)
+{
+   return serial_done(&dev->lifetime, serial);
 }
 
 /* The pending entry that `fence` (a guest fence object) tracks and that is

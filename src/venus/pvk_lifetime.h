@@ -136,6 +136,10 @@ void pvk_lifetime_poll(struct pvk_context *ctx, struct pvk_device *dev);
 void pvk_lifetime_poll_before_submit(struct pvk_context *ctx, struct pvk_device *dev,
                                      bool own_fence);
 
+/* Whether submission `serial` is known finished (no driver call); a
+ * serial of UINT64_MAX (everything submitted so far) is not. */
+bool pvk_lifetime_serial_done(const struct pvk_device *dev, uint64_t serial);
+
 /* Waits until every submission up to `serial` has finished. False (and the
  * context lost) when the context is torn down or the device lost first, or
  * when the work outlasts ctx->firewall_wait_limit_ns (the guest should have

@@ -202,11 +202,10 @@ semaphores_begin(struct pvk_context *ctx, struct pvk_device *dev, struct semapho
    return ok;
 }
 
-void
-vn_handle_vkQueueSubmit(struct vn_dispatch_context *dctx, struct vn_command_vkQueueSubmit *args)
+static void
+queue_submit1(struct pvk_context *ctx, struct pvk_device *dev,
+              struct vn_command_vkQueueSubmit *args)
 {
-   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
-   struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
    for (uint32_t i = 0; args->pSubmits && i < args->submitCount; i++) {
       const VkSubmitInfo *s = &args->pSubmits[i];
       for (uint32_t j = 0; s->pCommandBuffers && j < s->commandBufferCount; j++) {
@@ -222,7 +221,7 @@ vn_handle_vkQueueSubmit(struct vn_dispatch_context *dctx, struct vn_command_vkQu
       return;
    const uint64_t serial =
       tracked_submit(ctx, dev, args->queue, args->fence, submit1, args, &args->ret);
-   pvk_semaphore_submit_end(undo, args->ret == VK_SUCCESS);
+   pvk_semaphore_submit_end(undo, args->ret == VK_SUCCESS, serial);
    for (uint32_t i = 0; serial && args->pSubmits && i < args->submitCount; i++) {
       const VkSubmitInfo *s = &args->pSubmits[i];
       for (uint32_t j = 0; s->pCommandBuffers && j < s->commandBufferCount; j++)
@@ -231,13 +230,42 @@ vn_handle_vkQueueSubmit(struct vn_dispatch_context *dctx, struct vn_command_vkQu
    check_device_lost(ctx, args->ret);
 }
 
+/* On a driver that blocks on binary semaphore waits (pvk_semaphore.h), a
+ * call of several batches goes to it one batch at a time, the fence with
+ * the last: each batch's waits can then be waited for, bounded, before it
+ * is submitted, also when an earlier batch of the call signals them.
+ * Mesa's runtime submits the batches of one call one by one itself. */
+static bool
+one_batch_at_a_time(const struct pvk_device *dev, uint32_t batches)
+{
+   return batches > 1 && dev->physical_device->binary_waits_block_submit;
+}
+
 void
-vn_handle_vkQueueSubmit2(struct vn_dispatch_context *dctx, struct vn_command_vkQueueSubmit2 *args)
+vn_handle_vkQueueSubmit(struct vn_dispatch_context *dctx, struct vn_command_vkQueueSubmit *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
-   if (!PVK_HOST_HAS(ctx, args->dispatch, vkQueueSubmit2))
-      return;
    struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
+   if (!args->pSubmits || !one_batch_at_a_time(dev, args->submitCount)) {
+      queue_submit1(ctx, dev, args);
+      return;
+   }
+   struct vn_command_vkQueueSubmit one = *args;
+   one.submitCount = 1;
+   for (uint32_t i = 0; i < args->submitCount; i++) {
+      one.pSubmits = &args->pSubmits[i];
+      one.fence = i + 1 == args->submitCount ? args->fence : VK_NULL_HANDLE;
+      queue_submit1(ctx, dev, &one);
+      args->ret = one.ret;
+      if (one.ret != VK_SUCCESS || pvk_context_is_lost(ctx))
+         return;
+   }
+}
+
+static void
+queue_submit2(struct pvk_context *ctx, struct pvk_device *dev,
+              struct vn_command_vkQueueSubmit2 *args)
+{
    for (uint32_t i = 0; args->pSubmits && i < args->submitCount; i++) {
       const VkSubmitInfo2 *s = &args->pSubmits[i];
       for (uint32_t j = 0; s->pCommandBufferInfos && j < s->commandBufferInfoCount; j++) {
@@ -253,13 +281,36 @@ vn_handle_vkQueueSubmit2(struct vn_dispatch_context *dctx, struct vn_command_vkQ
       return;
    const uint64_t serial =
       tracked_submit(ctx, dev, args->queue, args->fence, submit2, args, &args->ret);
-   pvk_semaphore_submit_end(undo, args->ret == VK_SUCCESS);
+   pvk_semaphore_submit_end(undo, args->ret == VK_SUCCESS, serial);
    for (uint32_t i = 0; serial && args->pSubmits && i < args->submitCount; i++) {
       const VkSubmitInfo2 *s = &args->pSubmits[i];
       for (uint32_t j = 0; s->pCommandBufferInfos && j < s->commandBufferInfoCount; j++)
          pvk_lifetime_mark_command_buffer(ctx, s->pCommandBufferInfos[j].commandBuffer, serial);
    }
    check_device_lost(ctx, args->ret);
+}
+
+void
+vn_handle_vkQueueSubmit2(struct vn_dispatch_context *dctx, struct vn_command_vkQueueSubmit2 *args)
+{
+   struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
+   if (!PVK_HOST_HAS(ctx, args->dispatch, vkQueueSubmit2))
+      return;
+   struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
+   if (!args->pSubmits || !one_batch_at_a_time(dev, args->submitCount)) {
+      queue_submit2(ctx, dev, args);
+      return;
+   }
+   struct vn_command_vkQueueSubmit2 one = *args;
+   one.submitCount = 1;
+   for (uint32_t i = 0; i < args->submitCount; i++) {
+      one.pSubmits = &args->pSubmits[i];
+      one.fence = i + 1 == args->submitCount ? args->fence : VK_NULL_HANDLE;
+      queue_submit2(ctx, dev, &one);
+      args->ret = one.ret;
+      if (one.ret != VK_SUCCESS || pvk_context_is_lost(ctx))
+         return;
+   }
 }
 
 /* Tracked like a submission: its memory binds use memory and resources
@@ -275,8 +326,9 @@ vn_handle_vkQueueBindSparse(struct vn_dispatch_context *dctx,
    if (!semaphores_begin(ctx, dev, &ops, collect_bind_sparse(&ops, args), "vkQueueBindSparse",
                          &undo))
       return;
-   tracked_submit(ctx, dev, args->queue, args->fence, bind_sparse, args, &args->ret);
-   pvk_semaphore_submit_end(undo, args->ret == VK_SUCCESS);
+   const uint64_t serial =
+      tracked_submit(ctx, dev, args->queue, args->fence, bind_sparse, args, &args->ret);
+   pvk_semaphore_submit_end(undo, args->ret == VK_SUCCESS, serial);
    check_device_lost(ctx, args->ret);
 }
 

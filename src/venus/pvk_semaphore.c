@@ -2,6 +2,7 @@
  * import (see pvk_semaphore.h). */
 #include "venus/pvk_semaphore.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -180,9 +181,11 @@ pvk_semaphore_import_signalled(struct pvk_context *ctx, struct pvk_device *dev,
    /* tracked like a guest submission: destroying the semaphore waits for it */
    const VkFence fence = pvk_lifetime_begin_submit(dev);
    const VkResult r = dev->dispatch.vkQueueSubmit(queue, 1, &submit, fence);
-   pvk_lifetime_end_submit(dev, fence, r == VK_SUCCESS);
-   if (r == VK_SUCCESS)
+   const uint64_t serial = pvk_lifetime_end_submit(dev, fence, r == VK_SUCCESS);
+   if (r == VK_SUCCESS) {
       s.found->data = (void *)&pvk_semaphore_pending_tag;
+      s.found->serial = serial ? serial : UINT64_MAX;
+   }
    if (r != VK_SUCCESS)
       pvk_context_set_lost(ctx, r == VK_ERROR_DEVICE_LOST ? "host device lost"
                                                           : "semaphore import: submit failed");
@@ -190,13 +193,45 @@ pvk_semaphore_import_signalled(struct pvk_context *ctx, struct pvk_device *dev,
 
 /* --- binary semaphore waits (pvk_semaphore.h) --- */
 
+/* obj->serial of a pending binary semaphore whose signal is in the call
+ * being checked: its submission has no serial yet. */
+#define SIGNAL_IN_THIS_CALL 0
+
 struct pvk_semaphore_undo {
    uint32_t count;
    struct {
       struct vn_object *obj;
       void *data;
+      uint64_t serial;
    } entries[];
 };
+
+/* On a driver whose vkQueueSubmit* blocks until the signal of each binary
+ * semaphore it waits on has run (pvk_physical_device's
+ * binary_waits_block_submit), waits for the signalling submission first,
+ * bounded by the firewall's wait limit: the driver's own wait has no
+ * bound, and a long draw before the signal would hold this thread. */
+static bool
+signal_ran(struct pvk_context *ctx, struct pvk_device *dev, const struct vn_object *obj,
+           const char *command)
+{
+   if (!dev->physical_device->binary_waits_block_submit)
+      return true;
+   if (obj->serial == SIGNAL_IN_THIS_CALL) {
+      /* only vkQueueBindSparse gets here: submissions go batch by batch */
+      pvk_reject(ctx,
+                 "semaphore wait: %s: binary semaphore %llu is signalled by an earlier batch "
+                 "of the same call, which this host driver would wait for with no bound",
+                 command, (unsigned long long)obj->id);
+      return false;
+   }
+   if (pvk_lifetime_serial_done(dev, obj->serial))
+      return true;
+   char what[96];
+   snprintf(what, sizeof(what), "%s (the signal of binary semaphore %llu)", command,
+            (unsigned long long)obj->id);
+   return pvk_lifetime_wait(ctx, dev, obj->serial, what);
+}
 
 struct pvk_semaphore_undo *
 pvk_semaphore_submit_begin(struct pvk_context *ctx, struct pvk_device *dev,
@@ -219,30 +254,42 @@ pvk_semaphore_submit_begin(struct pvk_context *ctx, struct pvk_device *dev,
          ctx->dispatch.objects, VK_OBJECT_TYPE_SEMAPHORE, (uint64_t)(uintptr_t)ops[i].semaphore);
       if (!obj || obj->device != pvk_device_base(dev) || obj->data == &pvk_semaphore_timeline_tag)
          continue; /* timeline, or not this device's (the driver's rules) */
-      if (ops[i].kind == PVK_SEMAPHORE_WAIT && obj->data != &pvk_semaphore_pending_tag) {
+      const bool wait = ops[i].kind == PVK_SEMAPHORE_WAIT;
+      if (wait && obj->data != &pvk_semaphore_pending_tag) {
          pvk_reject(ctx,
                     "semaphore wait: %s: binary semaphore %llu waited on with no signal "
                     "submitted before (VUID-vkQueueSubmit-pWaitSemaphores-03238)",
                     command, (unsigned long long)obj->id);
-         pvk_semaphore_submit_end(undo, false);
          *ok = false;
+      } else if (wait && !signal_ran(ctx, dev, obj, command)) {
+         *ok = false;
+      }
+      if (!*ok) {
+         pvk_semaphore_submit_end(undo, false, 0);
          return NULL;
       }
       undo->entries[undo->count].obj = obj;
       undo->entries[undo->count].data = obj->data;
+      undo->entries[undo->count].serial = obj->serial;
       undo->count++;
-      obj->data = ops[i].kind == PVK_SEMAPHORE_WAIT ? NULL : (void *)&pvk_semaphore_pending_tag;
+      obj->data = wait ? NULL : (void *)&pvk_semaphore_pending_tag;
+      obj->serial = SIGNAL_IN_THIS_CALL;
    }
    return undo;
 }
 
 void
-pvk_semaphore_submit_end(struct pvk_semaphore_undo *undo, bool submitted)
+pvk_semaphore_submit_end(struct pvk_semaphore_undo *undo, bool submitted, uint64_t serial)
 {
    if (!undo)
       return;
    /* backwards: an object touched twice gets its first state back */
-   for (uint32_t i = undo->count; !submitted && i-- > 0;)
+   for (uint32_t i = undo->count; !submitted && i-- > 0;) {
       undo->entries[i].obj->data = undo->entries[i].data;
+      undo->entries[i].obj->serial = undo->entries[i].serial;
+   }
+   /* untracked (0): whatever was submitted until then covers it */
+   for (uint32_t i = 0; submitted && i < undo->count; i++)
+      undo->entries[i].obj->serial = serial ? serial : UINT64_MAX;
    free(undo);
 }

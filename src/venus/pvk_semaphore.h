@@ -24,10 +24,6 @@ struct pvk_device;
  * enabled: the import never reaches the host driver). */
 #define PVK_SEMAPHORE_SYNC_FD_EXTENSION VK_KHR_EXTERNAL_SEMAPHORE_FD_EXTENSION_NAME
 
-/* Signals binary semaphore `semaphore` (a host handle of dev) as an import
- * of resource `resource_id` would; only id 0 (an already-signalled sync
- * file) exists. A timeline semaphore, an unknown handle or another id
- * marks the context lost. */
 /* Whether host handle `semaphore` names a timeline semaphore of `dev`.
  * vkGetSemaphoreCounterValue, vkSignalSemaphore and vkWaitSemaphores take
  * only those (VUID-vkGetSemaphoreCounterValue-semaphore-03255,
@@ -37,6 +33,10 @@ struct pvk_device;
 bool pvk_semaphore_is_timeline(struct pvk_context *ctx, struct pvk_device *dev,
                                VkSemaphore semaphore);
 
+/* Signals binary semaphore `semaphore` (a host handle of dev) as an import
+ * of resource `resource_id` would; only id 0 (an already-signalled sync
+ * file) exists. A timeline semaphore, an unknown handle or another id
+ * marks the context lost. */
 void pvk_semaphore_import_signalled(struct pvk_context *ctx, struct pvk_device *dev,
                                     VkSemaphore semaphore, uint32_t resource_id);
 
@@ -48,7 +48,13 @@ void pvk_semaphore_import_signalled(struct pvk_context *ctx, struct pvk_device *
  * state: pvk_semaphore_submit_begin checks and applies them and returns an
  * undo log (NULL with *ok false: refused, logged, context lost);
  * pvk_semaphore_submit_end keeps the new state when the driver took the
- * submission and restores the old one when it did not. Timeline
+ * submission and restores the old one when it did not. A pending binary
+ * semaphore remembers the serial of the submission that signals it
+ * (pvk_lifetime.h): where the host driver's submission would wait for that
+ * signal with no bound (lavapipe), pvk_semaphore_submit_begin waits for it
+ * first, within the firewall's wait limit, and refuses a wait on a signal
+ * made earlier in the same call (the caller submits batch by batch on
+ * such a driver; vkQueueBindSparse does not). Timeline
  * semaphores are not tracked: wait-before-signal is valid for them, and a
  * queue stuck on one is bounded by the context's teardown. */
 struct pvk_semaphore_undo;
@@ -69,6 +75,7 @@ struct pvk_semaphore_undo *pvk_semaphore_submit_begin(struct pvk_context *ctx,
                                                       const struct pvk_semaphore_op *ops,
                                                       uint32_t count, const char *command,
                                                       bool *ok);
-void pvk_semaphore_submit_end(struct pvk_semaphore_undo *undo, bool submitted);
+/* `serial`: the submission's (pvk_lifetime_end_submit), 0 untracked. */
+void pvk_semaphore_submit_end(struct pvk_semaphore_undo *undo, bool submitted, uint64_t serial);
 
 #endif

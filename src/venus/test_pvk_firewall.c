@@ -647,15 +647,11 @@ create_binary(struct test_stream *e, uint64_t id)
    ts_u64(e, id);
 }
 
-/* vkQueueSubmit(QUEUE) of one batch with no command buffer, waiting for
- * binary semaphore `wait` and signalling `signal` (0: none). */
+/* A VkSubmitInfo with no command buffer, waiting for binary semaphore
+ * `wait` and signalling `signal` (0: none). */
 static void
-submit_binary(struct test_stream *e, uint64_t wait, uint64_t signal)
+binary_batch(struct test_stream *e, uint64_t wait, uint64_t signal)
 {
-   ts_cmd(e, T(vkQueueSubmit), 0);
-   ts_u64(e, QUEUE);
-   ts_u32(e, 1);
-   ts_u64(e, 1);
    ts_u32(e, VK_STRUCTURE_TYPE_SUBMIT_INFO);
    ts_u64(e, 0);
    const uint32_t waits = wait ? 1 : 0, signals = signal ? 1 : 0;
@@ -672,6 +668,17 @@ submit_binary(struct test_stream *e, uint64_t wait, uint64_t signal)
    ts_u64(e, signals);
    if (signals)
       ts_u64(e, signal);
+}
+
+/* vkQueueSubmit(QUEUE) of one such batch, no fence. */
+static void
+submit_binary(struct test_stream *e, uint64_t wait, uint64_t signal)
+{
+   ts_cmd(e, T(vkQueueSubmit), 0);
+   ts_u64(e, QUEUE);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   binary_batch(e, wait, signal);
    ts_u64(e, 0); /* no fence */
 }
 
@@ -705,6 +712,23 @@ test_binary_semaphores(void)
    submit_binary(&e, SEMAPHORE2, 0);
    submit_binary(&e, SEMAPHORE2, 0);
    expect_why(ctx, &e, "firewall: semaphore wait", "a second wait for one signal");
+
+   /* batches waiting on an earlier batch of the same call: lavapipe's
+    * submission would block on them, so they go one at a time there */
+   ctx = setup();
+   e.len = 0;
+   create_binary(&e, SEMAPHORE2);
+   ts_cmd(&e, T(vkQueueSubmit), 0);
+   ts_u64(&e, QUEUE);
+   ts_u32(&e, 3);
+   ts_u64(&e, 3);
+   binary_batch(&e, 0, SEMAPHORE2);
+   binary_batch(&e, SEMAPHORE2, SEMAPHORE2);
+   binary_batch(&e, SEMAPHORE2, 0);
+   ts_u64(&e, 0);
+   queue_wait_idle(&e);
+   destroy(&e, T(vkDestroySemaphore), SEMAPHORE2);
+   expect(ctx, &e, false, "binary signal and waits in one call");
 }
 
 static void

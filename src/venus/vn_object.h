@@ -30,7 +30,8 @@ struct vn_object {
    void *data;                            /* per-kind state, owned by the kind's handler code */
    /* serial of the device's last submission that uses it (command buffers,
     * command pools, fences; pvk_lifetime.h), 0: none, UINT64_MAX: recorded
-    * into a primary command buffer (secondaries) */
+    * into a primary command buffer (secondaries); pending binary
+    * semaphores: the submission that signals them (pvk_semaphore.h) */
    uint64_t serial;
    /* retired (vn_object_table_retire): no longer the guest's, no id */
    bool retired;
