@@ -109,6 +109,7 @@ class Registry:
         self.cmd_alias = {}     # alias -> name
         self.available = set()  # type and command names in vulkan.h (no platform/beta)
         self.enum_values = {}   # enum constant -> value (for VK_MAX_* sizes)
+        self.enum_sets = {}     # enum type -> its values (core and every extension)
 
     def load(self, path, venus=False):
         root = ET.parse(path).getroot()
@@ -155,6 +156,7 @@ class Registry:
         for e in root.iter('enum'):
             if e.get('value') and e.get('name'):
                 self.enum_values[e.get('name')] = e.get('value')
+        self._load_enum_sets(root)
         for c in root.find('commands').findall('command'):
             if not for_vulkan(c):
                 continue
@@ -174,6 +176,50 @@ class Registry:
                 self.available.add(name)
         if not venus:
             self._load_available(root)
+
+    def _load_enum_sets(self, root):
+        """The values of each enum type (and each 32-bit FlagBits type: its
+        bits), from its <enums> block and the <require> blocks of every
+        Vulkan feature and extension that extend it."""
+        for es in root.findall('enums'):
+            kind = es.get('type')
+            if kind not in ('enum', 'bitmask') or es.get('bitwidth') == '64':
+                continue
+            vals = self.enum_sets.setdefault(es.get('name'), set())
+            for e in es.findall('enum'):
+                if for_vulkan(e) and not e.get('alias'):
+                    v = self._enum_value(e, None)
+                    if v is not None:
+                        vals.add(v)
+        blocks = [(f, None) for f in root.findall('feature') if for_vulkan(f)]
+        blocks += [(x, int(x.get('number'))) for x in root.iter('extension')
+                   if 'vulkan' in (x.get('supported') or '').split(',')]
+        for block, number in blocks:
+            for req in block.findall('require'):
+                if not for_vulkan(req):
+                    continue
+                for e in req.findall('enum'):
+                    target = e.get('extends')
+                    if not target or e.get('alias') or target not in self.enum_sets:
+                        continue
+                    v = self._enum_value(e, number)
+                    if v is not None:
+                        self.enum_sets[target].add(v)
+
+    @staticmethod
+    def _enum_value(e, ext_number):
+        if e.get('bitpos') is not None:
+            return 1 << int(e.get('bitpos'))
+        if e.get('offset') is not None:
+            n = int(e.get('extnumber') or ext_number)
+            v = 1000000000 + (n - 1) * 1000 + int(e.get('offset'))
+            return -v if e.get('dir') == '-' else v
+        if e.get('value') is not None:
+            try:
+                return int(e.get('value'), 0)
+            except ValueError:
+                return None
+        return None
 
     def _load_available(self, root):
         blocks = []
@@ -461,6 +507,71 @@ class Gen:
             return None
         return 'array'
 
+    # ---- enum values (VUID-*-parameter) ------------------------------------
+
+    def checked_enum(self, m):
+        """The enum type whose value set member/parameter m is checked
+        against, or None: enums and FlagBits taken by value or through a
+        const pointer, unless the registry lets the driver ignore them
+        (noautovalidity). Drivers map enums through switches and tables."""
+        t = self.reg.resolve(m.type)
+        if t not in self.reg.enums or t in ('VkStructureType', 'VkResult'):
+            return None
+        if not self.reg.enum_sets.get(t) or m.noautovalidity or m.ptr > 1 or m.bitfield:
+            return None
+        if m.ptr == 1 and not m.const:
+            return None
+        return t
+
+    def enum_checks(self, members, prefix, siblings, owner):
+        """C statements, after decoding, that fail the stream on a value of
+        a checked enum (Gen.checked_enum) outside its registry values."""
+        lines = []
+        for m in members:
+            t = self.checked_enum(m)
+            if t is None:
+                continue
+            dst = prefix + m.name
+            fail = 'vn_cs_decoder_set_fatal(dec, "invalid %s value in %s.%s");' % (t, owner, m.name)
+            ok = 'vn_enum_ok_%s' % t
+            if m.ptr == 0 and m.array:
+                lines += ['for (size_t i = 0; !dec->fatal && i < sizeof(%s) / sizeof(%s[0]); i++) {'
+                          % (dst, dst), '   if (!%s(%s[i]))' % (ok, dst), '      ' + fail, '}']
+            elif m.ptr == 0:
+                zero = ' && %s != 0' % dst if m.optional[0] == 'true' else ''
+                lines += ['if (!dec->fatal && !%s(%s)%s)' % (ok, dst, zero), '   ' + fail]
+            elif m.len or m.altlen:
+                n = self.len_expr(m, prefix, siblings)
+                lines += ['for (uint64_t i = 0; !dec->fatal && %s && i < %s; i++) {' % (dst, n),
+                          '   if (!%s(%s[i]))' % (ok, dst), '      ' + fail, '}']
+            else:
+                lines += ['if (!dec->fatal && %s && !%s(*%s))' % (dst, ok, dst), '   ' + fail]
+        return lines
+
+    def struct_has_enum_checks(self, t):
+        s = self.reg.structs.get(self.reg.resolve(t))
+        return s is not None and any(self.checked_enum(m) for m in s['members'])
+
+    def checked_enums(self):
+        """Every enum type some input struct or command checks."""
+        out = set()
+        for s in self.in_structs:
+            out |= set(filter(None, map(self.checked_enum, self.reg.structs[s]['members'])))
+        for cmd in self.commands:
+            out |= set(filter(None, (self.checked_enum(p) for p in cmd['params']
+                                     if not self.is_output(p, cmd))))
+        return sorted(out)
+
+    def enum_ranges(self, t):
+        """The values of t as sorted (first, last) runs."""
+        runs = []
+        for v in sorted(self.reg.enum_sets[t]):
+            if runs and v == runs[-1][1] + 1:
+                runs[-1][1] = v
+            else:
+                runs.append([v, v])
+        return runs
+
     def plain_struct_size(self, t):
         """The size of a struct whose wire form is its C layout, or None:
         only 4- and 8-byte scalars and such structs (no handles, pointers,
@@ -474,7 +585,8 @@ class Gen:
             return self._plain[t]
         self._plain[t] = None
         s = self.reg.structs.get(t)
-        if s is None or s['union'] or s['stype'] or self.checks.get(t):
+        if s is None or s['union'] or s['stype'] or self.checks.get(t) or \
+                self.struct_has_enum_checks(t):
             return None
         off, align = 0, 4
         for m in s['members']:
@@ -1162,7 +1274,7 @@ def write_headers(w, g, venus, all_types):
     handles = [h for h in sorted(g.reg.handles) if h in g.reg.available]
     w.render('vn_protocol_internal.h.mako', 'vn_protocol_internal.h', handles=handles,
              in_structs=sorted(g.in_structs), out_structs=sorted(g.out_structs),
-             cmds=g.commands)
+             cmds=g.commands, enums=g.checked_enums())
 
 
 def write_structs(w, g):

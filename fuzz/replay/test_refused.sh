@@ -1,7 +1,8 @@
 #!/bin/sh
 # Inputs that once crashed lavapipe through PearVisor (fuzz/known-crashes/):
-# each must now be refused by the firewall (a "firewall:" line, the context
-# lost) and replay to the end without a crash. Inputs after --survives are
+# each must now be refused by the firewall (a "firewall:" line, or the
+# decoder's enum value check: "invalid VkX value in ..."; the context lost)
+# and replay to the end without a crash. Inputs after --survives are
 # made harmless rather than refused (e.g. descriptor sets filled at
 # allocation): they must replay to the end without a crash and with no
 # "firewall:" line. Inputs after --abandons keep the GPU busy past the
@@ -10,6 +11,7 @@
 #   test_refused.sh PV_FUZZ_REPLAY INPUT.pvcap... [--survives INPUT.pvcap...]
 #                   [--abandons INPUT.pvcap...]
 set -u
+refusal='firewall: .*|invalid Vk[A-Za-z0-9]* value in .*'
 replay=$1
 shift
 status=0
@@ -42,8 +44,8 @@ for input in "$@"; do
       echo "$out" | tail -n 20
       status=1
    elif [ $survives -eq 1 ]; then
-      if echo "$out" | grep -q "firewall:"; then
-         echo "FAIL $name: refused, expected to survive: $(echo "$out" | grep -m1 -o 'firewall: .*')"
+      if echo "$out" | grep -Eq "$refusal"; then
+         echo "FAIL $name: refused, expected to survive: $(echo "$out" | grep -m1 -Eo "$refusal")"
          status=1
       else
          echo "ok $name: replayed to the end, nothing refused"
@@ -52,12 +54,12 @@ for input in "$@"; do
       echo "FAIL $name: its device was not abandoned at teardown"
       echo "$out" | tail -n 20
       status=1
-   elif ! echo "$out" | grep -q "firewall:"; then
+   elif ! echo "$out" | grep -Eq "$refusal"; then
       echo "FAIL $name: not refused by the firewall"
       echo "$out" | tail -n 20
       status=1
    else
-      echo "ok $name: $(echo "$out" | grep -m1 -o 'firewall: .*')"
+      echo "ok $name: $(echo "$out" | grep -m1 -Eo "$refusal")"
    fi
 done
 exit $status

@@ -39,6 +39,7 @@ ${decoder_head(cmd)}\
 {
    /* fixed layout: one bounds check for the whole command */
 ${flat_params(cmd, layout)}\
+${enum_checks(cmd)}\
 }
 
 ${decoder_tail(cmd)}\
@@ -213,9 +214,21 @@ ${wire.dec_member(p, 'args->', sib, name, False, count_var='prefix_n' if parr is
    }
 %   endif
 % endfor
+${enum_checks(cmd)}\
 }
 
 ${decoder_tail(cmd)}\
+</%def>\
+##
+## The input parameters' enum values (Gen.enum_checks).
+<%def name="enum_checks(cmd)">\
+<%
+   sib = {p.name: p for p in cmd['params']}
+   inputs = [p for p in cmd['params'] if not g.is_output(p, cmd)]
+%>\
+% for line in g.enum_checks(inputs, 'args->', sib, cmd['name']):
+   ${line}
+% endfor
 </%def>\
 ##
 ## ---- reply encoders: the return value, then every output parameter ----

@@ -141,6 +141,9 @@ ${wire.dec_member(item, 'val->', sib, name, partial)}\
 %   endif
 % endfor
 % if not partial:
+%   for line in g.enum_checks(members, 'val->', sib, name):
+   ${line}
+%   endfor
 %   for expr in g.checks.get(name, []):
    if (!dec->fatal && !(${expr}))
       vn_cs_decoder_set_fatal(dec, "invalid ${name}");

@@ -7,6 +7,26 @@ ${header}
 #include "venus/generated/vn_protocol_renderer.h"
 #include "venus/vn_protocol_support.h"
 
+## Whether a value is one the registry defines for its enum type (core and
+## every extension; FlagBits: one of its bits): drivers map enums through
+## switches and tables, so one outside them fails the stream.
+% for t in enums:
+static inline bool
+vn_enum_ok_${t}(int64_t v)
+{
+<% runs = g.enum_ranges(t) %>\
+%   for i, (a, b) in enumerate(runs):
+<% lead = '   return ' if i == 0 else '          ' %>\
+<% tail = ';' if i == len(runs) - 1 else ' ||' %>\
+%     if a == b:
+${lead}v == ${a}${tail}
+%     else:
+${lead}(v >= ${a} && v <= ${b})${tail}
+%     endif
+%   endfor
+}
+
+% endfor
 % for h in handles:
 static inline ${h}
 vn_decode_handle_${h}(struct vn_cs_decoder *dec, bool optional)

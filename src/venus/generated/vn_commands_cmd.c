@@ -29,6 +29,8 @@ vn_decode_vkCmdBindPipeline_args_inline(struct vn_cs_decoder *dec, struct vn_com
       args->pipeline = obj ? (VkPipeline)(uintptr_t)obj->handle : VK_NULL_HANDLE;
       args->pipeline_object = obj;
    }
+   if (!dec->fatal && !vn_enum_ok_VkPipelineBindPoint(args->pipelineBindPoint))
+      vn_cs_decoder_set_fatal(dec, "invalid VkPipelineBindPoint value in vkCmdBindPipeline.pipelineBindPoint");
 }
 
 void
@@ -811,6 +813,8 @@ vn_decode_vkCmdBindDescriptorSets_args_inline(struct vn_cs_decoder *dec, struct 
       }
       args->pDynamicOffsets = a;
    }
+   if (!dec->fatal && !vn_enum_ok_VkPipelineBindPoint(args->pipelineBindPoint))
+      vn_cs_decoder_set_fatal(dec, "invalid VkPipelineBindPoint value in vkCmdBindDescriptorSets.pipelineBindPoint");
 }
 
 void
@@ -866,6 +870,8 @@ vn_decode_vkCmdBindIndexBuffer_args_inline(struct vn_cs_decoder *dec, struct vn_
    memcpy(&args->offset, span + 16, 8);
    _Static_assert(sizeof(args->indexType) == 4, "wire size of indexType");
    memcpy(&args->indexType, span + 24, 4);
+   if (!dec->fatal && !vn_enum_ok_VkIndexType(args->indexType))
+      vn_cs_decoder_set_fatal(dec, "invalid VkIndexType value in vkCmdBindIndexBuffer.indexType");
 }
 
 void
@@ -1515,6 +1521,10 @@ vn_decode_vkCmdCopyImage_args_inline(struct vn_cs_decoder *dec, struct vn_comman
       }
       args->pRegions = a;
    }
+   if (!dec->fatal && !vn_enum_ok_VkImageLayout(args->srcImageLayout))
+      vn_cs_decoder_set_fatal(dec, "invalid VkImageLayout value in vkCmdCopyImage.srcImageLayout");
+   if (!dec->fatal && !vn_enum_ok_VkImageLayout(args->dstImageLayout))
+      vn_cs_decoder_set_fatal(dec, "invalid VkImageLayout value in vkCmdCopyImage.dstImageLayout");
 }
 
 void
@@ -1593,6 +1603,12 @@ vn_decode_vkCmdBlitImage_args_inline(struct vn_cs_decoder *dec, struct vn_comman
       args->pRegions = a;
    }
    vn_decode_bytes(dec, &args->filter, sizeof(args->filter));
+   if (!dec->fatal && !vn_enum_ok_VkImageLayout(args->srcImageLayout))
+      vn_cs_decoder_set_fatal(dec, "invalid VkImageLayout value in vkCmdBlitImage.srcImageLayout");
+   if (!dec->fatal && !vn_enum_ok_VkImageLayout(args->dstImageLayout))
+      vn_cs_decoder_set_fatal(dec, "invalid VkImageLayout value in vkCmdBlitImage.dstImageLayout");
+   if (!dec->fatal && !vn_enum_ok_VkFilter(args->filter))
+      vn_cs_decoder_set_fatal(dec, "invalid VkFilter value in vkCmdBlitImage.filter");
 }
 
 void
@@ -1669,6 +1685,8 @@ vn_decode_vkCmdCopyBufferToImage_args_inline(struct vn_cs_decoder *dec, struct v
       }
       args->pRegions = a;
    }
+   if (!dec->fatal && !vn_enum_ok_VkImageLayout(args->dstImageLayout))
+      vn_cs_decoder_set_fatal(dec, "invalid VkImageLayout value in vkCmdCopyBufferToImage.dstImageLayout");
 }
 
 void
@@ -1745,6 +1763,8 @@ vn_decode_vkCmdCopyImageToBuffer_args_inline(struct vn_cs_decoder *dec, struct v
       }
       args->pRegions = a;
    }
+   if (!dec->fatal && !vn_enum_ok_VkImageLayout(args->srcImageLayout))
+      vn_cs_decoder_set_fatal(dec, "invalid VkImageLayout value in vkCmdCopyImageToBuffer.srcImageLayout");
 }
 
 void
@@ -1939,6 +1959,8 @@ vn_decode_vkCmdClearColorImage_args_inline(struct vn_cs_decoder *dec, struct vn_
       }
       args->pRanges = a;
    }
+   if (!dec->fatal && !vn_enum_ok_VkImageLayout(args->imageLayout))
+      vn_cs_decoder_set_fatal(dec, "invalid VkImageLayout value in vkCmdClearColorImage.imageLayout");
 }
 
 void
@@ -2014,6 +2036,8 @@ vn_decode_vkCmdClearDepthStencilImage_args_inline(struct vn_cs_decoder *dec, str
       }
       args->pRanges = a;
    }
+   if (!dec->fatal && !vn_enum_ok_VkImageLayout(args->imageLayout))
+      vn_cs_decoder_set_fatal(dec, "invalid VkImageLayout value in vkCmdClearDepthStencilImage.imageLayout");
 }
 
 void
@@ -2164,6 +2188,10 @@ vn_decode_vkCmdResolveImage_args_inline(struct vn_cs_decoder *dec, struct vn_com
       }
       args->pRegions = a;
    }
+   if (!dec->fatal && !vn_enum_ok_VkImageLayout(args->srcImageLayout))
+      vn_cs_decoder_set_fatal(dec, "invalid VkImageLayout value in vkCmdResolveImage.srcImageLayout");
+   if (!dec->fatal && !vn_enum_ok_VkImageLayout(args->dstImageLayout))
+      vn_cs_decoder_set_fatal(dec, "invalid VkImageLayout value in vkCmdResolveImage.dstImageLayout");
 }
 
 void
@@ -2683,6 +2711,8 @@ vn_decode_vkCmdWriteTimestamp_args_inline(struct vn_cs_decoder *dec, struct vn_c
    }
    _Static_assert(sizeof(args->query) == 4, "wire size of query");
    memcpy(&args->query, span + 20, 4);
+   if (!dec->fatal && !vn_enum_ok_VkPipelineStageFlagBits(args->pipelineStage))
+      vn_cs_decoder_set_fatal(dec, "invalid VkPipelineStageFlagBits value in vkCmdWriteTimestamp.pipelineStage");
 }
 
 void
@@ -2864,6 +2894,8 @@ vn_decode_vkCmdBeginRenderPass_args_inline(struct vn_cs_decoder *dec, struct vn_
       vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    vn_decode_bytes(dec, &args->contents, sizeof(args->contents));
+   if (!dec->fatal && !vn_enum_ok_VkSubpassContents(args->contents))
+      vn_cs_decoder_set_fatal(dec, "invalid VkSubpassContents value in vkCmdBeginRenderPass.contents");
 }
 
 void
@@ -2910,6 +2942,8 @@ vn_decode_vkCmdNextSubpass_args_inline(struct vn_cs_decoder *dec, struct vn_comm
    }
    _Static_assert(sizeof(args->contents) == 4, "wire size of contents");
    memcpy(&args->contents, span + 8, 4);
+   if (!dec->fatal && !vn_enum_ok_VkSubpassContents(args->contents))
+      vn_cs_decoder_set_fatal(dec, "invalid VkSubpassContents value in vkCmdNextSubpass.contents");
 }
 
 void
@@ -4686,6 +4720,8 @@ vn_decode_vkCmdSetFrontFace_args_inline(struct vn_cs_decoder *dec, struct vn_com
    }
    _Static_assert(sizeof(args->frontFace) == 4, "wire size of frontFace");
    memcpy(&args->frontFace, span + 8, 4);
+   if (!dec->fatal && !vn_enum_ok_VkFrontFace(args->frontFace))
+      vn_cs_decoder_set_fatal(dec, "invalid VkFrontFace value in vkCmdSetFrontFace.frontFace");
 }
 
 void
@@ -4769,6 +4805,8 @@ vn_decode_vkCmdSetPrimitiveTopology_args_inline(struct vn_cs_decoder *dec, struc
    }
    _Static_assert(sizeof(args->primitiveTopology) == 4, "wire size of primitiveTopology");
    memcpy(&args->primitiveTopology, span + 8, 4);
+   if (!dec->fatal && !vn_enum_ok_VkPrimitiveTopology(args->primitiveTopology))
+      vn_cs_decoder_set_fatal(dec, "invalid VkPrimitiveTopology value in vkCmdSetPrimitiveTopology.primitiveTopology");
 }
 
 void
@@ -5236,6 +5274,8 @@ vn_decode_vkCmdSetDepthCompareOp_args_inline(struct vn_cs_decoder *dec, struct v
    }
    _Static_assert(sizeof(args->depthCompareOp) == 4, "wire size of depthCompareOp");
    memcpy(&args->depthCompareOp, span + 8, 4);
+   if (!dec->fatal && !vn_enum_ok_VkCompareOp(args->depthCompareOp))
+      vn_cs_decoder_set_fatal(dec, "invalid VkCompareOp value in vkCmdSetDepthCompareOp.depthCompareOp");
 }
 
 void
@@ -5493,6 +5533,14 @@ vn_decode_vkCmdSetStencilOp_args_inline(struct vn_cs_decoder *dec, struct vn_com
    memcpy(&args->depthFailOp, span + 20, 4);
    _Static_assert(sizeof(args->compareOp) == 4, "wire size of compareOp");
    memcpy(&args->compareOp, span + 24, 4);
+   if (!dec->fatal && !vn_enum_ok_VkStencilOp(args->failOp))
+      vn_cs_decoder_set_fatal(dec, "invalid VkStencilOp value in vkCmdSetStencilOp.failOp");
+   if (!dec->fatal && !vn_enum_ok_VkStencilOp(args->passOp))
+      vn_cs_decoder_set_fatal(dec, "invalid VkStencilOp value in vkCmdSetStencilOp.passOp");
+   if (!dec->fatal && !vn_enum_ok_VkStencilOp(args->depthFailOp))
+      vn_cs_decoder_set_fatal(dec, "invalid VkStencilOp value in vkCmdSetStencilOp.depthFailOp");
+   if (!dec->fatal && !vn_enum_ok_VkCompareOp(args->compareOp))
+      vn_cs_decoder_set_fatal(dec, "invalid VkCompareOp value in vkCmdSetStencilOp.compareOp");
 }
 
 void
@@ -5912,6 +5960,8 @@ vn_decode_vkCmdSetLogicOpEXT_args_inline(struct vn_cs_decoder *dec, struct vn_co
    }
    _Static_assert(sizeof(args->logicOp) == 4, "wire size of logicOp");
    memcpy(&args->logicOp, span + 8, 4);
+   if (!dec->fatal && !vn_enum_ok_VkLogicOp(args->logicOp))
+      vn_cs_decoder_set_fatal(dec, "invalid VkLogicOp value in vkCmdSetLogicOpEXT.logicOp");
 }
 
 void
@@ -6336,6 +6386,8 @@ vn_decode_vkCmdPushDescriptorSet_args_inline(struct vn_cs_decoder *dec, struct v
       }
       args->pDescriptorWrites = a;
    }
+   if (!dec->fatal && !vn_enum_ok_VkPipelineBindPoint(args->pipelineBindPoint))
+      vn_cs_decoder_set_fatal(dec, "invalid VkPipelineBindPoint value in vkCmdPushDescriptorSet.pipelineBindPoint");
 }
 
 void
@@ -6511,6 +6563,8 @@ vn_decode_vkCmdSetTessellationDomainOriginEXT_args_inline(struct vn_cs_decoder *
    }
    _Static_assert(sizeof(args->domainOrigin) == 4, "wire size of domainOrigin");
    memcpy(&args->domainOrigin, span + 8, 4);
+   if (!dec->fatal && !vn_enum_ok_VkTessellationDomainOrigin(args->domainOrigin))
+      vn_cs_decoder_set_fatal(dec, "invalid VkTessellationDomainOrigin value in vkCmdSetTessellationDomainOriginEXT.domainOrigin");
 }
 
 void
@@ -6677,6 +6731,8 @@ vn_decode_vkCmdSetPolygonModeEXT_args_inline(struct vn_cs_decoder *dec, struct v
    }
    _Static_assert(sizeof(args->polygonMode) == 4, "wire size of polygonMode");
    memcpy(&args->polygonMode, span + 8, 4);
+   if (!dec->fatal && !vn_enum_ok_VkPolygonMode(args->polygonMode))
+      vn_cs_decoder_set_fatal(dec, "invalid VkPolygonMode value in vkCmdSetPolygonModeEXT.polygonMode");
 }
 
 void
@@ -6760,6 +6816,8 @@ vn_decode_vkCmdSetRasterizationSamplesEXT_args_inline(struct vn_cs_decoder *dec,
    }
    _Static_assert(sizeof(args->rasterizationSamples) == 4, "wire size of rasterizationSamples");
    memcpy(&args->rasterizationSamples, span + 8, 4);
+   if (!dec->fatal && !vn_enum_ok_VkSampleCountFlagBits(args->rasterizationSamples))
+      vn_cs_decoder_set_fatal(dec, "invalid VkSampleCountFlagBits value in vkCmdSetRasterizationSamplesEXT.rasterizationSamples");
 }
 
 void
@@ -6855,6 +6913,8 @@ vn_decode_vkCmdSetSampleMaskEXT_args_inline(struct vn_cs_decoder *dec, struct vn
       }
       args->pSampleMask = a;
    }
+   if (!dec->fatal && !vn_enum_ok_VkSampleCountFlagBits(args->samples))
+      vn_cs_decoder_set_fatal(dec, "invalid VkSampleCountFlagBits value in vkCmdSetSampleMaskEXT.samples");
 }
 
 void
@@ -7240,11 +7300,10 @@ vn_decode_vkCmdSetColorBlendEquationEXT_args_inline(struct vn_cs_decoder *dec, s
       const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)(args->attachmentCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkColorBlendEquationEXT *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
+      VkColorBlendEquationEXT *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 24, "wire size of VkColorBlendEquationEXT");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
+         for (uint64_t i = 0; i < n; i++)
+            vn_decode_VkColorBlendEquationEXT(dec, &a[i]);
       }
       args->pColorBlendEquations = a;
    }
@@ -7459,6 +7518,8 @@ vn_decode_vkCmdSetConservativeRasterizationModeEXT_args_inline(struct vn_cs_deco
    }
    _Static_assert(sizeof(args->conservativeRasterizationMode) == 4, "wire size of conservativeRasterizationMode");
    memcpy(&args->conservativeRasterizationMode, span + 8, 4);
+   if (!dec->fatal && !vn_enum_ok_VkConservativeRasterizationModeEXT(args->conservativeRasterizationMode))
+      vn_cs_decoder_set_fatal(dec, "invalid VkConservativeRasterizationModeEXT value in vkCmdSetConservativeRasterizationModeEXT.conservativeRasterizationMode");
 }
 
 void
@@ -7799,11 +7860,10 @@ vn_decode_vkCmdSetColorBlendAdvancedEXT_args_inline(struct vn_cs_decoder *dec, s
       const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)(args->attachmentCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkColorBlendAdvancedEXT *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
+      VkColorBlendAdvancedEXT *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 20, "wire size of VkColorBlendAdvancedEXT");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
+         for (uint64_t i = 0; i < n; i++)
+            vn_decode_VkColorBlendAdvancedEXT(dec, &a[i]);
       }
       args->pColorBlendAdvanced = a;
    }
@@ -7864,6 +7924,8 @@ vn_decode_vkCmdSetProvokingVertexModeEXT_args_inline(struct vn_cs_decoder *dec, 
    }
    _Static_assert(sizeof(args->provokingVertexMode) == 4, "wire size of provokingVertexMode");
    memcpy(&args->provokingVertexMode, span + 8, 4);
+   if (!dec->fatal && !vn_enum_ok_VkProvokingVertexModeEXT(args->provokingVertexMode))
+      vn_cs_decoder_set_fatal(dec, "invalid VkProvokingVertexModeEXT value in vkCmdSetProvokingVertexModeEXT.provokingVertexMode");
 }
 
 void
@@ -7947,6 +8009,8 @@ vn_decode_vkCmdSetLineRasterizationModeEXT_args_inline(struct vn_cs_decoder *dec
    }
    _Static_assert(sizeof(args->lineRasterizationMode) == 4, "wire size of lineRasterizationMode");
    memcpy(&args->lineRasterizationMode, span + 8, 4);
+   if (!dec->fatal && !vn_enum_ok_VkLineRasterizationMode(args->lineRasterizationMode))
+      vn_cs_decoder_set_fatal(dec, "invalid VkLineRasterizationMode value in vkCmdSetLineRasterizationModeEXT.lineRasterizationMode");
 }
 
 void
@@ -8200,6 +8264,10 @@ vn_decode_vkCmdSetFragmentShadingRateKHR_args_inline(struct vn_cs_decoder *dec, 
    if (vn_decode_array_size_expect(dec, 2)) {
       vn_decode_bytes(dec, args->combinerOps, sizeof(args->combinerOps));
    }
+   for (size_t i = 0; !dec->fatal && i < sizeof(args->combinerOps) / sizeof(args->combinerOps[0]); i++) {
+      if (!vn_enum_ok_VkFragmentShadingRateCombinerOpKHR(args->combinerOps[i]))
+         vn_cs_decoder_set_fatal(dec, "invalid VkFragmentShadingRateCombinerOpKHR value in vkCmdSetFragmentShadingRateKHR.combinerOps");
+   }
 }
 
 void
@@ -8268,6 +8336,8 @@ vn_decode_vkCmdBindIndexBuffer2_args_inline(struct vn_cs_decoder *dec, struct vn
    memcpy(&args->size, span + 24, 8);
    _Static_assert(sizeof(args->indexType) == 4, "wire size of indexType");
    memcpy(&args->indexType, span + 32, 4);
+   if (!dec->fatal && !vn_enum_ok_VkIndexType(args->indexType))
+      vn_cs_decoder_set_fatal(dec, "invalid VkIndexType value in vkCmdBindIndexBuffer2.indexType");
 }
 
 void

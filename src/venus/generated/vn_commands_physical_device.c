@@ -143,6 +143,8 @@ vn_decode_vkGetPhysicalDeviceFormatProperties_args(struct vn_cs_decoder *dec, st
       args->pFormatProperties = NULL;
       vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
+   if (!dec->fatal && !vn_enum_ok_VkFormat(args->format))
+      vn_cs_decoder_set_fatal(dec, "invalid VkFormat value in vkGetPhysicalDeviceFormatProperties.format");
 }
 
 void
@@ -213,6 +215,12 @@ vn_decode_vkGetPhysicalDeviceImageFormatProperties_args(struct vn_cs_decoder *de
       args->pImageFormatProperties = NULL;
       vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
+   if (!dec->fatal && !vn_enum_ok_VkFormat(args->format))
+      vn_cs_decoder_set_fatal(dec, "invalid VkFormat value in vkGetPhysicalDeviceImageFormatProperties.format");
+   if (!dec->fatal && !vn_enum_ok_VkImageType(args->type))
+      vn_cs_decoder_set_fatal(dec, "invalid VkImageType value in vkGetPhysicalDeviceImageFormatProperties.type");
+   if (!dec->fatal && !vn_enum_ok_VkImageTiling(args->tiling))
+      vn_cs_decoder_set_fatal(dec, "invalid VkImageTiling value in vkGetPhysicalDeviceImageFormatProperties.tiling");
 }
 
 void
@@ -447,6 +455,14 @@ vn_decode_vkGetPhysicalDeviceSparseImageFormatProperties_args(struct vn_cs_decod
          vn_decode_VkSparseImageFormatProperties_partial(dec, &a[i]);
       args->pProperties = a;
    }
+   if (!dec->fatal && !vn_enum_ok_VkFormat(args->format))
+      vn_cs_decoder_set_fatal(dec, "invalid VkFormat value in vkGetPhysicalDeviceSparseImageFormatProperties.format");
+   if (!dec->fatal && !vn_enum_ok_VkImageType(args->type))
+      vn_cs_decoder_set_fatal(dec, "invalid VkImageType value in vkGetPhysicalDeviceSparseImageFormatProperties.type");
+   if (!dec->fatal && !vn_enum_ok_VkSampleCountFlagBits(args->samples))
+      vn_cs_decoder_set_fatal(dec, "invalid VkSampleCountFlagBits value in vkGetPhysicalDeviceSparseImageFormatProperties.samples");
+   if (!dec->fatal && !vn_enum_ok_VkImageTiling(args->tiling))
+      vn_cs_decoder_set_fatal(dec, "invalid VkImageTiling value in vkGetPhysicalDeviceSparseImageFormatProperties.tiling");
 }
 
 void
@@ -661,6 +677,8 @@ vn_decode_vkGetPhysicalDeviceFormatProperties2_args(struct vn_cs_decoder *dec, s
       args->pFormatProperties = NULL;
       vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
+   if (!dec->fatal && !vn_enum_ok_VkFormat(args->format))
+      vn_cs_decoder_set_fatal(dec, "invalid VkFormat value in vkGetPhysicalDeviceFormatProperties2.format");
 }
 
 void

@@ -167,6 +167,8 @@ vn_decode_vkSetPrivateData_args(struct vn_cs_decoder *dec, struct vn_command_vkS
       args->privateDataSlot_object = obj;
    }
    vn_decode_bytes(dec, &args->data, sizeof(args->data));
+   if (!dec->fatal && !vn_enum_ok_VkObjectType(args->objectType))
+      vn_cs_decoder_set_fatal(dec, "invalid VkObjectType value in vkSetPrivateData.objectType");
 }
 
 void
@@ -232,6 +234,8 @@ vn_decode_vkGetPrivateData_args(struct vn_cs_decoder *dec, struct vn_command_vkG
       args->pData = NULL;
       vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
+   if (!dec->fatal && !vn_enum_ok_VkObjectType(args->objectType))
+      vn_cs_decoder_set_fatal(dec, "invalid VkObjectType value in vkGetPrivateData.objectType");
 }
 
 void

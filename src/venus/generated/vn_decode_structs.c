@@ -1043,6 +1043,22 @@ vn_decode_VkAttachmentDescription(struct vn_cs_decoder *dec, VkAttachmentDescrip
          memset(&val->finalLayout, 0, sizeof(val->finalLayout));
       }
    }
+   if (!dec->fatal && !vn_enum_ok_VkFormat(val->format))
+      vn_cs_decoder_set_fatal(dec, "invalid VkFormat value in VkAttachmentDescription.format");
+   if (!dec->fatal && !vn_enum_ok_VkSampleCountFlagBits(val->samples))
+      vn_cs_decoder_set_fatal(dec, "invalid VkSampleCountFlagBits value in VkAttachmentDescription.samples");
+   if (!dec->fatal && !vn_enum_ok_VkAttachmentLoadOp(val->loadOp))
+      vn_cs_decoder_set_fatal(dec, "invalid VkAttachmentLoadOp value in VkAttachmentDescription.loadOp");
+   if (!dec->fatal && !vn_enum_ok_VkAttachmentStoreOp(val->storeOp))
+      vn_cs_decoder_set_fatal(dec, "invalid VkAttachmentStoreOp value in VkAttachmentDescription.storeOp");
+   if (!dec->fatal && !vn_enum_ok_VkAttachmentLoadOp(val->stencilLoadOp))
+      vn_cs_decoder_set_fatal(dec, "invalid VkAttachmentLoadOp value in VkAttachmentDescription.stencilLoadOp");
+   if (!dec->fatal && !vn_enum_ok_VkAttachmentStoreOp(val->stencilStoreOp))
+      vn_cs_decoder_set_fatal(dec, "invalid VkAttachmentStoreOp value in VkAttachmentDescription.stencilStoreOp");
+   if (!dec->fatal && !vn_enum_ok_VkImageLayout(val->initialLayout))
+      vn_cs_decoder_set_fatal(dec, "invalid VkImageLayout value in VkAttachmentDescription.initialLayout");
+   if (!dec->fatal && !vn_enum_ok_VkImageLayout(val->finalLayout))
+      vn_cs_decoder_set_fatal(dec, "invalid VkImageLayout value in VkAttachmentDescription.finalLayout");
 }
 
 void
@@ -1082,6 +1098,22 @@ vn_decode_VkAttachmentDescription2_self(struct vn_cs_decoder *dec, VkAttachmentD
          memset(&val->finalLayout, 0, sizeof(val->finalLayout));
       }
    }
+   if (!dec->fatal && !vn_enum_ok_VkFormat(val->format))
+      vn_cs_decoder_set_fatal(dec, "invalid VkFormat value in VkAttachmentDescription2.format");
+   if (!dec->fatal && !vn_enum_ok_VkSampleCountFlagBits(val->samples))
+      vn_cs_decoder_set_fatal(dec, "invalid VkSampleCountFlagBits value in VkAttachmentDescription2.samples");
+   if (!dec->fatal && !vn_enum_ok_VkAttachmentLoadOp(val->loadOp))
+      vn_cs_decoder_set_fatal(dec, "invalid VkAttachmentLoadOp value in VkAttachmentDescription2.loadOp");
+   if (!dec->fatal && !vn_enum_ok_VkAttachmentStoreOp(val->storeOp))
+      vn_cs_decoder_set_fatal(dec, "invalid VkAttachmentStoreOp value in VkAttachmentDescription2.storeOp");
+   if (!dec->fatal && !vn_enum_ok_VkAttachmentLoadOp(val->stencilLoadOp))
+      vn_cs_decoder_set_fatal(dec, "invalid VkAttachmentLoadOp value in VkAttachmentDescription2.stencilLoadOp");
+   if (!dec->fatal && !vn_enum_ok_VkAttachmentStoreOp(val->stencilStoreOp))
+      vn_cs_decoder_set_fatal(dec, "invalid VkAttachmentStoreOp value in VkAttachmentDescription2.stencilStoreOp");
+   if (!dec->fatal && !vn_enum_ok_VkImageLayout(val->initialLayout))
+      vn_cs_decoder_set_fatal(dec, "invalid VkImageLayout value in VkAttachmentDescription2.initialLayout");
+   if (!dec->fatal && !vn_enum_ok_VkImageLayout(val->finalLayout))
+      vn_cs_decoder_set_fatal(dec, "invalid VkImageLayout value in VkAttachmentDescription2.finalLayout");
 }
 
 void
@@ -1112,6 +1144,10 @@ vn_decode_VkAttachmentDescriptionStencilLayout_self(struct vn_cs_decoder *dec, V
          memset(&val->stencilFinalLayout, 0, sizeof(val->stencilFinalLayout));
       }
    }
+   if (!dec->fatal && !vn_enum_ok_VkImageLayout(val->stencilInitialLayout))
+      vn_cs_decoder_set_fatal(dec, "invalid VkImageLayout value in VkAttachmentDescriptionStencilLayout.stencilInitialLayout");
+   if (!dec->fatal && !vn_enum_ok_VkImageLayout(val->stencilFinalLayout))
+      vn_cs_decoder_set_fatal(dec, "invalid VkImageLayout value in VkAttachmentDescriptionStencilLayout.stencilFinalLayout");
 }
 
 void
@@ -1142,6 +1178,8 @@ vn_decode_VkAttachmentReference(struct vn_cs_decoder *dec, VkAttachmentReference
          memset(&val->layout, 0, sizeof(val->layout));
       }
    }
+   if (!dec->fatal && !vn_enum_ok_VkImageLayout(val->layout))
+      vn_cs_decoder_set_fatal(dec, "invalid VkImageLayout value in VkAttachmentReference.layout");
 }
 
 void
@@ -1163,6 +1201,8 @@ vn_decode_VkAttachmentReference2_self(struct vn_cs_decoder *dec, VkAttachmentRef
          memset(&val->aspectMask, 0, sizeof(val->aspectMask));
       }
    }
+   if (!dec->fatal && !vn_enum_ok_VkImageLayout(val->layout))
+      vn_cs_decoder_set_fatal(dec, "invalid VkImageLayout value in VkAttachmentReference2.layout");
 }
 
 void
@@ -1181,6 +1221,8 @@ void
 vn_decode_VkAttachmentReferenceStencilLayout_self(struct vn_cs_decoder *dec, VkAttachmentReferenceStencilLayout *val)
 {
    vn_decode_bytes(dec, &val->stencilLayout, sizeof(val->stencilLayout));
+   if (!dec->fatal && !vn_enum_ok_VkImageLayout(val->stencilLayout))
+      vn_cs_decoder_set_fatal(dec, "invalid VkImageLayout value in VkAttachmentReferenceStencilLayout.stencilLayout");
 }
 
 void
@@ -1409,6 +1451,8 @@ void
 vn_decode_VkBindImagePlaneMemoryInfo_self(struct vn_cs_decoder *dec, VkBindImagePlaneMemoryInfo *val)
 {
    vn_decode_bytes(dec, &val->planeAspect, sizeof(val->planeAspect));
+   if (!dec->fatal && !vn_enum_ok_VkImageAspectFlagBits(val->planeAspect))
+      vn_cs_decoder_set_fatal(dec, "invalid VkImageAspectFlagBits value in VkBindImagePlaneMemoryInfo.planeAspect");
 }
 
 void
@@ -1530,6 +1574,8 @@ void
 vn_decode_VkBlitImageCubicWeightsInfoQCOM_self(struct vn_cs_decoder *dec, VkBlitImageCubicWeightsInfoQCOM *val)
 {
    vn_decode_bytes(dec, &val->cubicWeights, sizeof(val->cubicWeights));
+   if (!dec->fatal && !vn_enum_ok_VkCubicFilterWeightsQCOM(val->cubicWeights))
+      vn_cs_decoder_set_fatal(dec, "invalid VkCubicFilterWeightsQCOM value in VkBlitImageCubicWeightsInfoQCOM.cubicWeights");
 }
 
 void
@@ -1585,6 +1631,12 @@ vn_decode_VkBlitImageInfo2_self(struct vn_cs_decoder *dec, VkBlitImageInfo2 *val
       val->pRegions = a;
    }
    vn_decode_bytes(dec, &val->filter, sizeof(val->filter));
+   if (!dec->fatal && !vn_enum_ok_VkImageLayout(val->srcImageLayout))
+      vn_cs_decoder_set_fatal(dec, "invalid VkImageLayout value in VkBlitImageInfo2.srcImageLayout");
+   if (!dec->fatal && !vn_enum_ok_VkImageLayout(val->dstImageLayout))
+      vn_cs_decoder_set_fatal(dec, "invalid VkImageLayout value in VkBlitImageInfo2.dstImageLayout");
+   if (!dec->fatal && !vn_enum_ok_VkFilter(val->filter))
+      vn_cs_decoder_set_fatal(dec, "invalid VkFilter value in VkBlitImageInfo2.filter");
 }
 
 void
@@ -1687,6 +1739,8 @@ vn_decode_VkBufferCreateInfo_self(struct vn_cs_decoder *dec, VkBufferCreateInfo 
       }
       val->pQueueFamilyIndices = a;
    }
+   if (!dec->fatal && !vn_enum_ok_VkSharingMode(val->sharingMode))
+      vn_cs_decoder_set_fatal(dec, "invalid VkSharingMode value in VkBufferCreateInfo.sharingMode");
 }
 
 void
@@ -1990,6 +2044,8 @@ vn_decode_VkBufferViewCreateInfo_self(struct vn_cs_decoder *dec, VkBufferViewCre
          memset(&val->range, 0, sizeof(val->range));
       }
    }
+   if (!dec->fatal && !vn_enum_ok_VkFormat(val->format))
+      vn_cs_decoder_set_fatal(dec, "invalid VkFormat value in VkBufferViewCreateInfo.format");
 }
 
 void
@@ -2008,6 +2064,8 @@ void
 vn_decode_VkCalibratedTimestampInfoKHR_self(struct vn_cs_decoder *dec, VkCalibratedTimestampInfoKHR *val)
 {
    vn_decode_bytes(dec, &val->timeDomain, sizeof(val->timeDomain));
+   if (!dec->fatal && !vn_enum_ok_VkTimeDomainKHR(val->timeDomain))
+      vn_cs_decoder_set_fatal(dec, "invalid VkTimeDomainKHR value in VkCalibratedTimestampInfoKHR.timeDomain");
 }
 
 void
@@ -2173,6 +2231,8 @@ vn_decode_VkCoarseSampleOrderCustomNV(struct vn_cs_decoder *dec, VkCoarseSampleO
       }
       val->pSampleLocations = a;
    }
+   if (!dec->fatal && !vn_enum_ok_VkShadingRatePaletteEntryNV(val->shadingRate))
+      vn_cs_decoder_set_fatal(dec, "invalid VkShadingRatePaletteEntryNV value in VkCoarseSampleOrderCustomNV.shadingRate");
 }
 
 void
@@ -2200,6 +2260,10 @@ vn_decode_VkColorBlendAdvancedEXT(struct vn_cs_decoder *dec, VkColorBlendAdvance
          memset(&val->clampResults, 0, sizeof(val->clampResults));
       }
    }
+   if (!dec->fatal && !vn_enum_ok_VkBlendOp(val->advancedBlendOp))
+      vn_cs_decoder_set_fatal(dec, "invalid VkBlendOp value in VkColorBlendAdvancedEXT.advancedBlendOp");
+   if (!dec->fatal && !vn_enum_ok_VkBlendOverlapEXT(val->blendOverlap))
+      vn_cs_decoder_set_fatal(dec, "invalid VkBlendOverlapEXT value in VkColorBlendAdvancedEXT.blendOverlap");
 }
 
 void
@@ -2230,6 +2294,18 @@ vn_decode_VkColorBlendEquationEXT(struct vn_cs_decoder *dec, VkColorBlendEquatio
          memset(&val->alphaBlendOp, 0, sizeof(val->alphaBlendOp));
       }
    }
+   if (!dec->fatal && !vn_enum_ok_VkBlendFactor(val->srcColorBlendFactor))
+      vn_cs_decoder_set_fatal(dec, "invalid VkBlendFactor value in VkColorBlendEquationEXT.srcColorBlendFactor");
+   if (!dec->fatal && !vn_enum_ok_VkBlendFactor(val->dstColorBlendFactor))
+      vn_cs_decoder_set_fatal(dec, "invalid VkBlendFactor value in VkColorBlendEquationEXT.dstColorBlendFactor");
+   if (!dec->fatal && !vn_enum_ok_VkBlendOp(val->colorBlendOp))
+      vn_cs_decoder_set_fatal(dec, "invalid VkBlendOp value in VkColorBlendEquationEXT.colorBlendOp");
+   if (!dec->fatal && !vn_enum_ok_VkBlendFactor(val->srcAlphaBlendFactor))
+      vn_cs_decoder_set_fatal(dec, "invalid VkBlendFactor value in VkColorBlendEquationEXT.srcAlphaBlendFactor");
+   if (!dec->fatal && !vn_enum_ok_VkBlendFactor(val->dstAlphaBlendFactor))
+      vn_cs_decoder_set_fatal(dec, "invalid VkBlendFactor value in VkColorBlendEquationEXT.dstAlphaBlendFactor");
+   if (!dec->fatal && !vn_enum_ok_VkBlendOp(val->alphaBlendOp))
+      vn_cs_decoder_set_fatal(dec, "invalid VkBlendOp value in VkColorBlendEquationEXT.alphaBlendOp");
 }
 
 void
@@ -2253,6 +2329,8 @@ vn_decode_VkCommandBufferAllocateInfo_self(struct vn_cs_decoder *dec, VkCommandB
          memset(&val->commandBufferCount, 0, sizeof(val->commandBufferCount));
       }
    }
+   if (!dec->fatal && !vn_enum_ok_VkCommandBufferLevel(val->level))
+      vn_cs_decoder_set_fatal(dec, "invalid VkCommandBufferLevel value in VkCommandBufferAllocateInfo.level");
 }
 
 void
@@ -2432,6 +2510,16 @@ vn_decode_VkCommandBufferInheritanceRenderingInfo_self(struct vn_cs_decoder *dec
          memset(&val->rasterizationSamples, 0, sizeof(val->rasterizationSamples));
       }
    }
+   for (uint64_t i = 0; !dec->fatal && val->pColorAttachmentFormats && i < (uint64_t)(val->colorAttachmentCount); i++) {
+      if (!vn_enum_ok_VkFormat(val->pColorAttachmentFormats[i]))
+         vn_cs_decoder_set_fatal(dec, "invalid VkFormat value in VkCommandBufferInheritanceRenderingInfo.pColorAttachmentFormats");
+   }
+   if (!dec->fatal && !vn_enum_ok_VkFormat(val->depthAttachmentFormat))
+      vn_cs_decoder_set_fatal(dec, "invalid VkFormat value in VkCommandBufferInheritanceRenderingInfo.depthAttachmentFormat");
+   if (!dec->fatal && !vn_enum_ok_VkFormat(val->stencilAttachmentFormat))
+      vn_cs_decoder_set_fatal(dec, "invalid VkFormat value in VkCommandBufferInheritanceRenderingInfo.stencilAttachmentFormat");
+   if (!dec->fatal && !vn_enum_ok_VkSampleCountFlagBits(val->rasterizationSamples) && val->rasterizationSamples != 0)
+      vn_cs_decoder_set_fatal(dec, "invalid VkSampleCountFlagBits value in VkCommandBufferInheritanceRenderingInfo.rasterizationSamples");
 }
 
 void
@@ -2594,6 +2682,14 @@ vn_decode_VkComponentMapping(struct vn_cs_decoder *dec, VkComponentMapping *val)
          memset(&val->a, 0, sizeof(val->a));
       }
    }
+   if (!dec->fatal && !vn_enum_ok_VkComponentSwizzle(val->r))
+      vn_cs_decoder_set_fatal(dec, "invalid VkComponentSwizzle value in VkComponentMapping.r");
+   if (!dec->fatal && !vn_enum_ok_VkComponentSwizzle(val->g))
+      vn_cs_decoder_set_fatal(dec, "invalid VkComponentSwizzle value in VkComponentMapping.g");
+   if (!dec->fatal && !vn_enum_ok_VkComponentSwizzle(val->b))
+      vn_cs_decoder_set_fatal(dec, "invalid VkComponentSwizzle value in VkComponentMapping.b");
+   if (!dec->fatal && !vn_enum_ok_VkComponentSwizzle(val->a))
+      vn_cs_decoder_set_fatal(dec, "invalid VkComponentSwizzle value in VkComponentMapping.a");
 }
 
 void
@@ -2788,6 +2884,8 @@ vn_decode_VkCopyBufferToImageInfo2_self(struct vn_cs_decoder *dec, VkCopyBufferT
       }
       val->pRegions = a;
    }
+   if (!dec->fatal && !vn_enum_ok_VkImageLayout(val->dstImageLayout))
+      vn_cs_decoder_set_fatal(dec, "invalid VkImageLayout value in VkCopyBufferToImageInfo2.dstImageLayout");
 }
 
 void
@@ -2909,6 +3007,10 @@ vn_decode_VkCopyImageInfo2_self(struct vn_cs_decoder *dec, VkCopyImageInfo2 *val
       }
       val->pRegions = a;
    }
+   if (!dec->fatal && !vn_enum_ok_VkImageLayout(val->srcImageLayout))
+      vn_cs_decoder_set_fatal(dec, "invalid VkImageLayout value in VkCopyImageInfo2.srcImageLayout");
+   if (!dec->fatal && !vn_enum_ok_VkImageLayout(val->dstImageLayout))
+      vn_cs_decoder_set_fatal(dec, "invalid VkImageLayout value in VkCopyImageInfo2.dstImageLayout");
 }
 
 void
@@ -2960,6 +3062,8 @@ vn_decode_VkCopyImageToBufferInfo2_self(struct vn_cs_decoder *dec, VkCopyImageTo
       }
       val->pRegions = a;
    }
+   if (!dec->fatal && !vn_enum_ok_VkImageLayout(val->srcImageLayout))
+      vn_cs_decoder_set_fatal(dec, "invalid VkImageLayout value in VkCopyImageToBufferInfo2.srcImageLayout");
 }
 
 void
@@ -2980,6 +3084,8 @@ vn_decode_VkDebugUtilsObjectNameInfoEXT_self(struct vn_cs_decoder *dec, VkDebugU
    vn_decode_bytes(dec, &val->objectType, sizeof(val->objectType));
    val->objectHandle = vn_decode_typed_handle(dec, val->objectType);
    val->pObjectName = vn_decode_string(dec);
+   if (!dec->fatal && !vn_enum_ok_VkObjectType(val->objectType))
+      vn_cs_decoder_set_fatal(dec, "invalid VkObjectType value in VkDebugUtilsObjectNameInfoEXT.objectType");
 }
 
 void
@@ -3145,6 +3251,8 @@ vn_decode_VkDepthBiasRepresentationInfoEXT_self(struct vn_cs_decoder *dec, VkDep
          memset(&val->depthBiasExact, 0, sizeof(val->depthBiasExact));
       }
    }
+   if (!dec->fatal && !vn_enum_ok_VkDepthBiasRepresentationEXT(val->depthBiasRepresentation))
+      vn_cs_decoder_set_fatal(dec, "invalid VkDepthBiasRepresentationEXT value in VkDepthBiasRepresentationInfoEXT.depthBiasRepresentation");
 }
 
 void
@@ -3248,11 +3356,10 @@ vn_decode_VkDescriptorPoolCreateInfo_self(struct vn_cs_decoder *dec, VkDescripto
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->poolSizeCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkDescriptorPoolSize *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
+      VkDescriptorPoolSize *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 8, "wire size of VkDescriptorPoolSize");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
+         for (uint64_t i = 0; i < n; i++)
+            vn_decode_VkDescriptorPoolSize(dec, &a[i]);
       }
       val->pPoolSizes = a;
    }
@@ -3304,6 +3411,8 @@ vn_decode_VkDescriptorPoolSize(struct vn_cs_decoder *dec, VkDescriptorPoolSize *
          memset(&val->descriptorCount, 0, sizeof(val->descriptorCount));
       }
    }
+   if (!dec->fatal && !vn_enum_ok_VkDescriptorType(val->type))
+      vn_cs_decoder_set_fatal(dec, "invalid VkDescriptorType value in VkDescriptorPoolSize.type");
 }
 
 void
@@ -3381,6 +3490,8 @@ vn_decode_VkDescriptorSetLayoutBinding(struct vn_cs_decoder *dec, VkDescriptorSe
       }
       val->pImmutableSamplers = a;
    }
+   if (!dec->fatal && !vn_enum_ok_VkDescriptorType(val->descriptorType))
+      vn_cs_decoder_set_fatal(dec, "invalid VkDescriptorType value in VkDescriptorSetLayoutBinding.descriptorType");
 }
 
 void
@@ -3533,6 +3644,8 @@ vn_decode_VkDescriptorUpdateTemplateCreateInfo_self(struct vn_cs_decoder *dec, V
          memset(&val->set, 0, sizeof(val->set));
       }
    }
+   if (!dec->fatal && !vn_enum_ok_VkDescriptorUpdateTemplateType(val->templateType))
+      vn_cs_decoder_set_fatal(dec, "invalid VkDescriptorUpdateTemplateType value in VkDescriptorUpdateTemplateCreateInfo.templateType");
 }
 
 void
@@ -3571,6 +3684,8 @@ vn_decode_VkDescriptorUpdateTemplateEntry(struct vn_cs_decoder *dec, VkDescripto
    }
    val->offset = (size_t)vn_decode_uint64_t(dec);
    val->stride = (size_t)vn_decode_uint64_t(dec);
+   if (!dec->fatal && !vn_enum_ok_VkDescriptorType(val->descriptorType))
+      vn_cs_decoder_set_fatal(dec, "invalid VkDescriptorType value in VkDescriptorUpdateTemplateEntry.descriptorType");
 }
 
 void
@@ -3861,6 +3976,8 @@ vn_decode_VkDeviceImageMemoryRequirements_self(struct vn_cs_decoder *dec, VkDevi
       vn_cs_decoder_set_fatal(dec, "missing required pointer");
    }
    vn_decode_bytes(dec, &val->planeAspect, sizeof(val->planeAspect));
+   if (!dec->fatal && !vn_enum_ok_VkImageAspectFlagBits(val->planeAspect) && val->planeAspect != 0)
+      vn_cs_decoder_set_fatal(dec, "invalid VkImageAspectFlagBits value in VkDeviceImageMemoryRequirements.planeAspect");
 }
 
 void
@@ -3932,6 +4049,8 @@ void
 vn_decode_VkDeviceMemoryOverallocationCreateInfoAMD_self(struct vn_cs_decoder *dec, VkDeviceMemoryOverallocationCreateInfoAMD *val)
 {
    vn_decode_bytes(dec, &val->overallocationBehavior, sizeof(val->overallocationBehavior));
+   if (!dec->fatal && !vn_enum_ok_VkMemoryOverallocationBehaviorAMD(val->overallocationBehavior))
+      vn_cs_decoder_set_fatal(dec, "invalid VkMemoryOverallocationBehaviorAMD value in VkDeviceMemoryOverallocationCreateInfoAMD.overallocationBehavior");
 }
 
 void
@@ -4029,6 +4148,8 @@ void
 vn_decode_VkDeviceQueueGlobalPriorityCreateInfo_self(struct vn_cs_decoder *dec, VkDeviceQueueGlobalPriorityCreateInfo *val)
 {
    vn_decode_bytes(dec, &val->globalPriority, sizeof(val->globalPriority));
+   if (!dec->fatal && !vn_enum_ok_VkQueueGlobalPriority(val->globalPriority))
+      vn_cs_decoder_set_fatal(dec, "invalid VkQueueGlobalPriority value in VkDeviceQueueGlobalPriorityCreateInfo.globalPriority");
 }
 
 void
@@ -4455,6 +4576,10 @@ vn_decode_VkFramebufferAttachmentImageInfo_self(struct vn_cs_decoder *dec, VkFra
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       val->pViewFormats = a;
+   }
+   for (uint64_t i = 0; !dec->fatal && val->pViewFormats && i < (uint64_t)(val->viewFormatCount); i++) {
+      if (!vn_enum_ok_VkFormat(val->pViewFormats[i]))
+         vn_cs_decoder_set_fatal(dec, "invalid VkFormat value in VkFramebufferAttachmentImageInfo.pViewFormats");
    }
 }
 
@@ -5022,6 +5147,18 @@ vn_decode_VkImageCreateInfo_self(struct vn_cs_decoder *dec, VkImageCreateInfo *v
       val->pQueueFamilyIndices = a;
    }
    vn_decode_bytes(dec, &val->initialLayout, sizeof(val->initialLayout));
+   if (!dec->fatal && !vn_enum_ok_VkImageType(val->imageType))
+      vn_cs_decoder_set_fatal(dec, "invalid VkImageType value in VkImageCreateInfo.imageType");
+   if (!dec->fatal && !vn_enum_ok_VkFormat(val->format))
+      vn_cs_decoder_set_fatal(dec, "invalid VkFormat value in VkImageCreateInfo.format");
+   if (!dec->fatal && !vn_enum_ok_VkSampleCountFlagBits(val->samples))
+      vn_cs_decoder_set_fatal(dec, "invalid VkSampleCountFlagBits value in VkImageCreateInfo.samples");
+   if (!dec->fatal && !vn_enum_ok_VkImageTiling(val->tiling))
+      vn_cs_decoder_set_fatal(dec, "invalid VkImageTiling value in VkImageCreateInfo.tiling");
+   if (!dec->fatal && !vn_enum_ok_VkSharingMode(val->sharingMode))
+      vn_cs_decoder_set_fatal(dec, "invalid VkSharingMode value in VkImageCreateInfo.sharingMode");
+   if (!dec->fatal && !vn_enum_ok_VkImageLayout(val->initialLayout))
+      vn_cs_decoder_set_fatal(dec, "invalid VkImageLayout value in VkImageCreateInfo.initialLayout");
 }
 
 void
@@ -5120,6 +5257,10 @@ vn_decode_VkImageFormatListCreateInfo_self(struct vn_cs_decoder *dec, VkImageFor
       }
       val->pViewFormats = a;
    }
+   for (uint64_t i = 0; !dec->fatal && val->pViewFormats && i < (uint64_t)(val->viewFormatCount); i++) {
+      if (!vn_enum_ok_VkFormat(val->pViewFormats[i]))
+         vn_cs_decoder_set_fatal(dec, "invalid VkFormat value in VkImageFormatListCreateInfo.pViewFormats");
+   }
 }
 
 void
@@ -5170,6 +5311,10 @@ vn_decode_VkImageMemoryBarrier_self(struct vn_cs_decoder *dec, VkImageMemoryBarr
          memset(&val->subresourceRange, 0, sizeof(val->subresourceRange));
       }
    }
+   if (!dec->fatal && !vn_enum_ok_VkImageLayout(val->oldLayout))
+      vn_cs_decoder_set_fatal(dec, "invalid VkImageLayout value in VkImageMemoryBarrier.oldLayout");
+   if (!dec->fatal && !vn_enum_ok_VkImageLayout(val->newLayout))
+      vn_cs_decoder_set_fatal(dec, "invalid VkImageLayout value in VkImageMemoryBarrier.newLayout");
 }
 
 void
@@ -5226,6 +5371,10 @@ vn_decode_VkImageMemoryBarrier2_self(struct vn_cs_decoder *dec, VkImageMemoryBar
          memset(&val->subresourceRange, 0, sizeof(val->subresourceRange));
       }
    }
+   if (!dec->fatal && !vn_enum_ok_VkImageLayout(val->oldLayout))
+      vn_cs_decoder_set_fatal(dec, "invalid VkImageLayout value in VkImageMemoryBarrier2.oldLayout");
+   if (!dec->fatal && !vn_enum_ok_VkImageLayout(val->newLayout))
+      vn_cs_decoder_set_fatal(dec, "invalid VkImageLayout value in VkImageMemoryBarrier2.newLayout");
 }
 
 void
@@ -5262,6 +5411,8 @@ void
 vn_decode_VkImagePlaneMemoryRequirementsInfo_self(struct vn_cs_decoder *dec, VkImagePlaneMemoryRequirementsInfo *val)
 {
    vn_decode_bytes(dec, &val->planeAspect, sizeof(val->planeAspect));
+   if (!dec->fatal && !vn_enum_ok_VkImageAspectFlagBits(val->planeAspect))
+      vn_cs_decoder_set_fatal(dec, "invalid VkImageAspectFlagBits value in VkImagePlaneMemoryRequirementsInfo.planeAspect");
 }
 
 void
@@ -5490,6 +5641,8 @@ void
 vn_decode_VkImageViewASTCDecodeModeEXT_self(struct vn_cs_decoder *dec, VkImageViewASTCDecodeModeEXT *val)
 {
    vn_decode_bytes(dec, &val->decodeMode, sizeof(val->decodeMode));
+   if (!dec->fatal && !vn_enum_ok_VkFormat(val->decodeMode))
+      vn_cs_decoder_set_fatal(dec, "invalid VkFormat value in VkImageViewASTCDecodeModeEXT.decodeMode");
 }
 
 void
@@ -5509,7 +5662,7 @@ vn_decode_VkImageViewCreateInfo_self(struct vn_cs_decoder *dec, VkImageViewCreat
 {
    {
       /* plain members: one bounds check for them (Gen.flat_runs) */
-      const uint8_t *span = vn_decode_peek_bytes(dec, 56);
+      const uint8_t *span = vn_decode_peek_bytes(dec, 20);
       if (span) {
          _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
          memcpy(&val->flags, span + 0, 4);
@@ -5521,19 +5674,19 @@ vn_decode_VkImageViewCreateInfo_self(struct vn_cs_decoder *dec, VkImageViewCreat
          memcpy(&val->viewType, span + 12, 4);
          _Static_assert(sizeof(val->format) == 4, "wire size of format");
          memcpy(&val->format, span + 16, 4);
-         _Static_assert(sizeof(val->components) == 16, "wire size of components");
-         memcpy(&val->components, span + 20, 16);
-         _Static_assert(sizeof(val->subresourceRange) == 20, "wire size of subresourceRange");
-         memcpy(&val->subresourceRange, span + 36, 20);
       } else {
          memset(&val->flags, 0, sizeof(val->flags));
          memset(&val->image, 0, sizeof(val->image));
          memset(&val->viewType, 0, sizeof(val->viewType));
          memset(&val->format, 0, sizeof(val->format));
-         memset(&val->components, 0, sizeof(val->components));
-         memset(&val->subresourceRange, 0, sizeof(val->subresourceRange));
       }
    }
+   vn_decode_VkComponentMapping(dec, &val->components);
+   vn_decode_VkImageSubresourceRange(dec, &val->subresourceRange);
+   if (!dec->fatal && !vn_enum_ok_VkImageViewType(val->viewType))
+      vn_cs_decoder_set_fatal(dec, "invalid VkImageViewType value in VkImageViewCreateInfo.viewType");
+   if (!dec->fatal && !vn_enum_ok_VkFormat(val->format))
+      vn_cs_decoder_set_fatal(dec, "invalid VkFormat value in VkImageViewCreateInfo.format");
 }
 
 void
@@ -5801,6 +5954,8 @@ vn_decode_VkLayerSettingEXT(struct vn_cs_decoder *dec, VkLayerSettingEXT *val)
       if (n && n != (uint64_t)(val->valueCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
       val->pValues = n ? (void *)vn_decode_peek_bytes(dec, (size_t)n) : NULL;
    }
+   if (!dec->fatal && !vn_enum_ok_VkLayerSettingTypeEXT(val->type))
+      vn_cs_decoder_set_fatal(dec, "invalid VkLayerSettingTypeEXT value in VkLayerSettingEXT.type");
 }
 
 void
@@ -6148,6 +6303,8 @@ vn_decode_VkMultisampledRenderToSingleSampledInfoEXT_self(struct vn_cs_decoder *
          memset(&val->rasterizationSamples, 0, sizeof(val->rasterizationSamples));
       }
    }
+   if (!dec->fatal && !vn_enum_ok_VkSampleCountFlagBits(val->rasterizationSamples))
+      vn_cs_decoder_set_fatal(dec, "invalid VkSampleCountFlagBits value in VkMultisampledRenderToSingleSampledInfoEXT.rasterizationSamples");
 }
 
 void
@@ -6264,6 +6421,10 @@ vn_decode_VkMutableDescriptorTypeListEXT(struct vn_cs_decoder *dec, VkMutableDes
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       val->pDescriptorTypes = a;
+   }
+   for (uint64_t i = 0; !dec->fatal && val->pDescriptorTypes && i < (uint64_t)(val->descriptorTypeCount); i++) {
+      if (!vn_enum_ok_VkDescriptorType(val->pDescriptorTypes[i]))
+         vn_cs_decoder_set_fatal(dec, "invalid VkDescriptorType value in VkMutableDescriptorTypeListEXT.pDescriptorTypes");
    }
 }
 
@@ -7765,6 +7926,8 @@ vn_decode_VkPhysicalDeviceExternalBufferInfo_self(struct vn_cs_decoder *dec, VkP
          memset(&val->handleType, 0, sizeof(val->handleType));
       }
    }
+   if (!dec->fatal && !vn_enum_ok_VkExternalMemoryHandleTypeFlagBits(val->handleType))
+      vn_cs_decoder_set_fatal(dec, "invalid VkExternalMemoryHandleTypeFlagBits value in VkPhysicalDeviceExternalBufferInfo.handleType");
 }
 
 void
@@ -7783,6 +7946,8 @@ void
 vn_decode_VkPhysicalDeviceExternalFenceInfo_self(struct vn_cs_decoder *dec, VkPhysicalDeviceExternalFenceInfo *val)
 {
    vn_decode_bytes(dec, &val->handleType, sizeof(val->handleType));
+   if (!dec->fatal && !vn_enum_ok_VkExternalFenceHandleTypeFlagBits(val->handleType))
+      vn_cs_decoder_set_fatal(dec, "invalid VkExternalFenceHandleTypeFlagBits value in VkPhysicalDeviceExternalFenceInfo.handleType");
 }
 
 void
@@ -7801,6 +7966,8 @@ void
 vn_decode_VkPhysicalDeviceExternalImageFormatInfo_self(struct vn_cs_decoder *dec, VkPhysicalDeviceExternalImageFormatInfo *val)
 {
    vn_decode_bytes(dec, &val->handleType, sizeof(val->handleType));
+   if (!dec->fatal && !vn_enum_ok_VkExternalMemoryHandleTypeFlagBits(val->handleType) && val->handleType != 0)
+      vn_cs_decoder_set_fatal(dec, "invalid VkExternalMemoryHandleTypeFlagBits value in VkPhysicalDeviceExternalImageFormatInfo.handleType");
 }
 
 void
@@ -7837,6 +8004,8 @@ void
 vn_decode_VkPhysicalDeviceExternalSemaphoreInfo_self(struct vn_cs_decoder *dec, VkPhysicalDeviceExternalSemaphoreInfo *val)
 {
    vn_decode_bytes(dec, &val->handleType, sizeof(val->handleType));
+   if (!dec->fatal && !vn_enum_ok_VkExternalSemaphoreHandleTypeFlagBits(val->handleType))
+      vn_cs_decoder_set_fatal(dec, "invalid VkExternalSemaphoreHandleTypeFlagBits value in VkPhysicalDeviceExternalSemaphoreInfo.handleType");
 }
 
 void
@@ -8482,6 +8651,8 @@ vn_decode_VkPhysicalDeviceImageDrmFormatModifierInfoEXT_self(struct vn_cs_decode
       }
       val->pQueueFamilyIndices = a;
    }
+   if (!dec->fatal && !vn_enum_ok_VkSharingMode(val->sharingMode))
+      vn_cs_decoder_set_fatal(dec, "invalid VkSharingMode value in VkPhysicalDeviceImageDrmFormatModifierInfoEXT.sharingMode");
 }
 
 void
@@ -8521,6 +8692,12 @@ vn_decode_VkPhysicalDeviceImageFormatInfo2_self(struct vn_cs_decoder *dec, VkPhy
          memset(&val->flags, 0, sizeof(val->flags));
       }
    }
+   if (!dec->fatal && !vn_enum_ok_VkFormat(val->format))
+      vn_cs_decoder_set_fatal(dec, "invalid VkFormat value in VkPhysicalDeviceImageFormatInfo2.format");
+   if (!dec->fatal && !vn_enum_ok_VkImageType(val->type))
+      vn_cs_decoder_set_fatal(dec, "invalid VkImageType value in VkPhysicalDeviceImageFormatInfo2.type");
+   if (!dec->fatal && !vn_enum_ok_VkImageTiling(val->tiling))
+      vn_cs_decoder_set_fatal(dec, "invalid VkImageTiling value in VkPhysicalDeviceImageFormatInfo2.tiling");
 }
 
 void
@@ -8626,6 +8803,8 @@ void
 vn_decode_VkPhysicalDeviceImageViewImageFormatInfoEXT_self(struct vn_cs_decoder *dec, VkPhysicalDeviceImageViewImageFormatInfoEXT *val)
 {
    vn_decode_bytes(dec, &val->imageViewType, sizeof(val->imageViewType));
+   if (!dec->fatal && !vn_enum_ok_VkImageViewType(val->imageViewType))
+      vn_cs_decoder_set_fatal(dec, "invalid VkImageViewType value in VkPhysicalDeviceImageViewImageFormatInfoEXT.imageViewType");
 }
 
 void
@@ -10849,6 +11028,14 @@ vn_decode_VkPhysicalDeviceSparseImageFormatInfo2_self(struct vn_cs_decoder *dec,
          memset(&val->tiling, 0, sizeof(val->tiling));
       }
    }
+   if (!dec->fatal && !vn_enum_ok_VkFormat(val->format))
+      vn_cs_decoder_set_fatal(dec, "invalid VkFormat value in VkPhysicalDeviceSparseImageFormatInfo2.format");
+   if (!dec->fatal && !vn_enum_ok_VkImageType(val->type))
+      vn_cs_decoder_set_fatal(dec, "invalid VkImageType value in VkPhysicalDeviceSparseImageFormatInfo2.type");
+   if (!dec->fatal && !vn_enum_ok_VkSampleCountFlagBits(val->samples))
+      vn_cs_decoder_set_fatal(dec, "invalid VkSampleCountFlagBits value in VkPhysicalDeviceSparseImageFormatInfo2.samples");
+   if (!dec->fatal && !vn_enum_ok_VkImageTiling(val->tiling))
+      vn_cs_decoder_set_fatal(dec, "invalid VkImageTiling value in VkPhysicalDeviceSparseImageFormatInfo2.tiling");
 }
 
 void
@@ -11830,6 +12017,8 @@ vn_decode_VkPipelineColorBlendAdvancedStateCreateInfoEXT_self(struct vn_cs_decod
          memset(&val->blendOverlap, 0, sizeof(val->blendOverlap));
       }
    }
+   if (!dec->fatal && !vn_enum_ok_VkBlendOverlapEXT(val->blendOverlap))
+      vn_cs_decoder_set_fatal(dec, "invalid VkBlendOverlapEXT value in VkPipelineColorBlendAdvancedStateCreateInfoEXT.blendOverlap");
 }
 
 void
@@ -11878,6 +12067,18 @@ vn_decode_VkPipelineColorBlendAttachmentState(struct vn_cs_decoder *dec, VkPipel
          memset(&val->colorWriteMask, 0, sizeof(val->colorWriteMask));
       }
    }
+   if (!dec->fatal && !vn_enum_ok_VkBlendFactor(val->srcColorBlendFactor))
+      vn_cs_decoder_set_fatal(dec, "invalid VkBlendFactor value in VkPipelineColorBlendAttachmentState.srcColorBlendFactor");
+   if (!dec->fatal && !vn_enum_ok_VkBlendFactor(val->dstColorBlendFactor))
+      vn_cs_decoder_set_fatal(dec, "invalid VkBlendFactor value in VkPipelineColorBlendAttachmentState.dstColorBlendFactor");
+   if (!dec->fatal && !vn_enum_ok_VkBlendOp(val->colorBlendOp))
+      vn_cs_decoder_set_fatal(dec, "invalid VkBlendOp value in VkPipelineColorBlendAttachmentState.colorBlendOp");
+   if (!dec->fatal && !vn_enum_ok_VkBlendFactor(val->srcAlphaBlendFactor))
+      vn_cs_decoder_set_fatal(dec, "invalid VkBlendFactor value in VkPipelineColorBlendAttachmentState.srcAlphaBlendFactor");
+   if (!dec->fatal && !vn_enum_ok_VkBlendFactor(val->dstAlphaBlendFactor))
+      vn_cs_decoder_set_fatal(dec, "invalid VkBlendFactor value in VkPipelineColorBlendAttachmentState.dstAlphaBlendFactor");
+   if (!dec->fatal && !vn_enum_ok_VkBlendOp(val->alphaBlendOp))
+      vn_cs_decoder_set_fatal(dec, "invalid VkBlendOp value in VkPipelineColorBlendAttachmentState.alphaBlendOp");
 }
 
 void
@@ -11905,11 +12106,10 @@ vn_decode_VkPipelineColorBlendStateCreateInfo_self(struct vn_cs_decoder *dec, Vk
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->attachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkPipelineColorBlendAttachmentState *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
+      VkPipelineColorBlendAttachmentState *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 32, "wire size of VkPipelineColorBlendAttachmentState");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
+         for (uint64_t i = 0; i < n; i++)
+            vn_decode_VkPipelineColorBlendAttachmentState(dec, &a[i]);
       }
       val->pAttachments = a;
    }
@@ -12007,6 +12207,8 @@ vn_decode_VkPipelineCoverageModulationStateCreateInfoNV_self(struct vn_cs_decode
       }
       val->pCoverageModulationTable = a;
    }
+   if (!dec->fatal && !vn_enum_ok_VkCoverageModulationModeNV(val->coverageModulationMode))
+      vn_cs_decoder_set_fatal(dec, "invalid VkCoverageModulationModeNV value in VkPipelineCoverageModulationStateCreateInfoNV.coverageModulationMode");
 }
 
 void
@@ -12037,6 +12239,8 @@ vn_decode_VkPipelineCoverageReductionStateCreateInfoNV_self(struct vn_cs_decoder
          memset(&val->coverageReductionMode, 0, sizeof(val->coverageReductionMode));
       }
    }
+   if (!dec->fatal && !vn_enum_ok_VkCoverageReductionModeNV(val->coverageReductionMode))
+      vn_cs_decoder_set_fatal(dec, "invalid VkCoverageReductionModeNV value in VkPipelineCoverageReductionStateCreateInfoNV.coverageReductionMode");
 }
 
 void
@@ -12163,7 +12367,7 @@ vn_decode_VkPipelineDepthStencilStateCreateInfo_self(struct vn_cs_decoder *dec, 
 {
    {
       /* plain members: one bounds check for them (Gen.flat_runs) */
-      const uint8_t *span = vn_decode_peek_bytes(dec, 88);
+      const uint8_t *span = vn_decode_peek_bytes(dec, 24);
       if (span) {
          _Static_assert(sizeof(val->flags) == 4, "wire size of flags");
          memcpy(&val->flags, span + 0, 4);
@@ -12177,14 +12381,6 @@ vn_decode_VkPipelineDepthStencilStateCreateInfo_self(struct vn_cs_decoder *dec, 
          memcpy(&val->depthBoundsTestEnable, span + 16, 4);
          _Static_assert(sizeof(val->stencilTestEnable) == 4, "wire size of stencilTestEnable");
          memcpy(&val->stencilTestEnable, span + 20, 4);
-         _Static_assert(sizeof(val->front) == 28, "wire size of front");
-         memcpy(&val->front, span + 24, 28);
-         _Static_assert(sizeof(val->back) == 28, "wire size of back");
-         memcpy(&val->back, span + 52, 28);
-         _Static_assert(sizeof(val->minDepthBounds) == 4, "wire size of minDepthBounds");
-         memcpy(&val->minDepthBounds, span + 80, 4);
-         _Static_assert(sizeof(val->maxDepthBounds) == 4, "wire size of maxDepthBounds");
-         memcpy(&val->maxDepthBounds, span + 84, 4);
       } else {
          memset(&val->flags, 0, sizeof(val->flags));
          memset(&val->depthTestEnable, 0, sizeof(val->depthTestEnable));
@@ -12192,12 +12388,25 @@ vn_decode_VkPipelineDepthStencilStateCreateInfo_self(struct vn_cs_decoder *dec, 
          memset(&val->depthCompareOp, 0, sizeof(val->depthCompareOp));
          memset(&val->depthBoundsTestEnable, 0, sizeof(val->depthBoundsTestEnable));
          memset(&val->stencilTestEnable, 0, sizeof(val->stencilTestEnable));
-         memset(&val->front, 0, sizeof(val->front));
-         memset(&val->back, 0, sizeof(val->back));
+      }
+   }
+   vn_decode_VkStencilOpState(dec, &val->front);
+   vn_decode_VkStencilOpState(dec, &val->back);
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 8);
+      if (span) {
+         _Static_assert(sizeof(val->minDepthBounds) == 4, "wire size of minDepthBounds");
+         memcpy(&val->minDepthBounds, span + 0, 4);
+         _Static_assert(sizeof(val->maxDepthBounds) == 4, "wire size of maxDepthBounds");
+         memcpy(&val->maxDepthBounds, span + 4, 4);
+      } else {
          memset(&val->minDepthBounds, 0, sizeof(val->minDepthBounds));
          memset(&val->maxDepthBounds, 0, sizeof(val->maxDepthBounds));
       }
    }
+   if (!dec->fatal && !vn_enum_ok_VkCompareOp(val->depthCompareOp))
+      vn_cs_decoder_set_fatal(dec, "invalid VkCompareOp value in VkPipelineDepthStencilStateCreateInfo.depthCompareOp");
 }
 
 void
@@ -12242,6 +12451,8 @@ vn_decode_VkPipelineDiscardRectangleStateCreateInfoEXT_self(struct vn_cs_decoder
       }
       val->pDiscardRectangles = a;
    }
+   if (!dec->fatal && !vn_enum_ok_VkDiscardRectangleModeEXT(val->discardRectangleMode))
+      vn_cs_decoder_set_fatal(dec, "invalid VkDiscardRectangleModeEXT value in VkPipelineDiscardRectangleStateCreateInfoEXT.discardRectangleMode");
 }
 
 void
@@ -12281,6 +12492,10 @@ vn_decode_VkPipelineDynamicStateCreateInfo_self(struct vn_cs_decoder *dec, VkPip
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       val->pDynamicStates = a;
+   }
+   for (uint64_t i = 0; !dec->fatal && val->pDynamicStates && i < (uint64_t)(val->dynamicStateCount); i++) {
+      if (!vn_enum_ok_VkDynamicState(val->pDynamicStates[i]))
+         vn_cs_decoder_set_fatal(dec, "invalid VkDynamicState value in VkPipelineDynamicStateCreateInfo.pDynamicStates");
    }
 }
 
@@ -12369,6 +12584,8 @@ vn_decode_VkPipelineInputAssemblyStateCreateInfo_self(struct vn_cs_decoder *dec,
          memset(&val->primitiveRestartEnable, 0, sizeof(val->primitiveRestartEnable));
       }
    }
+   if (!dec->fatal && !vn_enum_ok_VkPrimitiveTopology(val->topology))
+      vn_cs_decoder_set_fatal(dec, "invalid VkPrimitiveTopology value in VkPipelineInputAssemblyStateCreateInfo.topology");
 }
 
 void
@@ -12510,6 +12727,8 @@ vn_decode_VkPipelineMultisampleStateCreateInfo_self(struct vn_cs_decoder *dec, V
          memset(&val->alphaToOneEnable, 0, sizeof(val->alphaToOneEnable));
       }
    }
+   if (!dec->fatal && !vn_enum_ok_VkSampleCountFlagBits(val->rasterizationSamples))
+      vn_cs_decoder_set_fatal(dec, "invalid VkSampleCountFlagBits value in VkPipelineMultisampleStateCreateInfo.rasterizationSamples");
 }
 
 void
@@ -12543,6 +12762,8 @@ vn_decode_VkPipelineRasterizationConservativeStateCreateInfoEXT_self(struct vn_c
          memset(&val->extraPrimitiveOverestimationSize, 0, sizeof(val->extraPrimitiveOverestimationSize));
       }
    }
+   if (!dec->fatal && !vn_enum_ok_VkConservativeRasterizationModeEXT(val->conservativeRasterizationMode))
+      vn_cs_decoder_set_fatal(dec, "invalid VkConservativeRasterizationModeEXT value in VkPipelineRasterizationConservativeStateCreateInfoEXT.conservativeRasterizationMode");
 }
 
 void
@@ -12607,6 +12828,8 @@ vn_decode_VkPipelineRasterizationLineStateCreateInfo_self(struct vn_cs_decoder *
       }
    }
    vn_decode_bytes(dec, &val->lineStipplePattern, sizeof(val->lineStipplePattern));
+   if (!dec->fatal && !vn_enum_ok_VkLineRasterizationMode(val->lineRasterizationMode))
+      vn_cs_decoder_set_fatal(dec, "invalid VkLineRasterizationMode value in VkPipelineRasterizationLineStateCreateInfo.lineRasterizationMode");
 }
 
 void
@@ -12625,6 +12848,8 @@ void
 vn_decode_VkPipelineRasterizationProvokingVertexStateCreateInfoEXT_self(struct vn_cs_decoder *dec, VkPipelineRasterizationProvokingVertexStateCreateInfoEXT *val)
 {
    vn_decode_bytes(dec, &val->provokingVertexMode, sizeof(val->provokingVertexMode));
+   if (!dec->fatal && !vn_enum_ok_VkProvokingVertexModeEXT(val->provokingVertexMode))
+      vn_cs_decoder_set_fatal(dec, "invalid VkProvokingVertexModeEXT value in VkPipelineRasterizationProvokingVertexStateCreateInfoEXT.provokingVertexMode");
 }
 
 void
@@ -12682,6 +12907,10 @@ vn_decode_VkPipelineRasterizationStateCreateInfo_self(struct vn_cs_decoder *dec,
          memset(&val->lineWidth, 0, sizeof(val->lineWidth));
       }
    }
+   if (!dec->fatal && !vn_enum_ok_VkPolygonMode(val->polygonMode))
+      vn_cs_decoder_set_fatal(dec, "invalid VkPolygonMode value in VkPipelineRasterizationStateCreateInfo.polygonMode");
+   if (!dec->fatal && !vn_enum_ok_VkFrontFace(val->frontFace))
+      vn_cs_decoder_set_fatal(dec, "invalid VkFrontFace value in VkPipelineRasterizationStateCreateInfo.frontFace");
 }
 
 void
@@ -12700,6 +12929,8 @@ void
 vn_decode_VkPipelineRasterizationStateRasterizationOrderAMD_self(struct vn_cs_decoder *dec, VkPipelineRasterizationStateRasterizationOrderAMD *val)
 {
    vn_decode_bytes(dec, &val->rasterizationOrder, sizeof(val->rasterizationOrder));
+   if (!dec->fatal && !vn_enum_ok_VkRasterizationOrderAMD(val->rasterizationOrder))
+      vn_cs_decoder_set_fatal(dec, "invalid VkRasterizationOrderAMD value in VkPipelineRasterizationStateRasterizationOrderAMD.rasterizationOrder");
 }
 
 void
@@ -12836,6 +13067,14 @@ vn_decode_VkPipelineRobustnessCreateInfo_self(struct vn_cs_decoder *dec, VkPipel
          memset(&val->images, 0, sizeof(val->images));
       }
    }
+   if (!dec->fatal && !vn_enum_ok_VkPipelineRobustnessBufferBehavior(val->storageBuffers))
+      vn_cs_decoder_set_fatal(dec, "invalid VkPipelineRobustnessBufferBehavior value in VkPipelineRobustnessCreateInfo.storageBuffers");
+   if (!dec->fatal && !vn_enum_ok_VkPipelineRobustnessBufferBehavior(val->uniformBuffers))
+      vn_cs_decoder_set_fatal(dec, "invalid VkPipelineRobustnessBufferBehavior value in VkPipelineRobustnessCreateInfo.uniformBuffers");
+   if (!dec->fatal && !vn_enum_ok_VkPipelineRobustnessBufferBehavior(val->vertexInputs))
+      vn_cs_decoder_set_fatal(dec, "invalid VkPipelineRobustnessBufferBehavior value in VkPipelineRobustnessCreateInfo.vertexInputs");
+   if (!dec->fatal && !vn_enum_ok_VkPipelineRobustnessImageBehavior(val->images))
+      vn_cs_decoder_set_fatal(dec, "invalid VkPipelineRobustnessImageBehavior value in VkPipelineRobustnessCreateInfo.images");
 }
 
 void
@@ -12900,6 +13139,8 @@ vn_decode_VkPipelineShaderStageCreateInfo_self(struct vn_cs_decoder *dec, VkPipe
    } else {
       val->pSpecializationInfo = NULL;
    }
+   if (!dec->fatal && !vn_enum_ok_VkShaderStageFlagBits(val->stage))
+      vn_cs_decoder_set_fatal(dec, "invalid VkShaderStageFlagBits value in VkPipelineShaderStageCreateInfo.stage");
 }
 
 void
@@ -12964,6 +13205,8 @@ void
 vn_decode_VkPipelineTessellationDomainOriginStateCreateInfo_self(struct vn_cs_decoder *dec, VkPipelineTessellationDomainOriginStateCreateInfo *val)
 {
    vn_decode_bytes(dec, &val->domainOrigin, sizeof(val->domainOrigin));
+   if (!dec->fatal && !vn_enum_ok_VkTessellationDomainOrigin(val->domainOrigin))
+      vn_cs_decoder_set_fatal(dec, "invalid VkTessellationDomainOrigin value in VkPipelineTessellationDomainOriginStateCreateInfo.domainOrigin");
 }
 
 void
@@ -13058,11 +13301,10 @@ vn_decode_VkPipelineVertexInputStateCreateInfo_self(struct vn_cs_decoder *dec, V
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->vertexBindingDescriptionCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkVertexInputBindingDescription *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
+      VkVertexInputBindingDescription *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 12, "wire size of VkVertexInputBindingDescription");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
+         for (uint64_t i = 0; i < n; i++)
+            vn_decode_VkVertexInputBindingDescription(dec, &a[i]);
       }
       val->pVertexBindingDescriptions = a;
    }
@@ -13071,11 +13313,10 @@ vn_decode_VkPipelineVertexInputStateCreateInfo_self(struct vn_cs_decoder *dec, V
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->vertexAttributeDescriptionCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkVertexInputAttributeDescription *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
+      VkVertexInputAttributeDescription *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 16, "wire size of VkVertexInputAttributeDescription");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
+         for (uint64_t i = 0; i < n; i++)
+            vn_decode_VkVertexInputAttributeDescription(dec, &a[i]);
       }
       val->pVertexAttributeDescriptions = a;
    }
@@ -13120,6 +13361,8 @@ vn_decode_VkPipelineViewportCoarseSampleOrderStateCreateInfoNV_self(struct vn_cs
       }
       val->pCustomSampleOrders = a;
    }
+   if (!dec->fatal && !vn_enum_ok_VkCoarseSampleOrderTypeNV(val->sampleOrderType))
+      vn_cs_decoder_set_fatal(dec, "invalid VkCoarseSampleOrderTypeNV value in VkPipelineViewportCoarseSampleOrderStateCreateInfoNV.sampleOrderType");
 }
 
 void
@@ -13146,6 +13389,8 @@ vn_decode_VkPipelineViewportDepthClampControlCreateInfoEXT_self(struct vn_cs_dec
    } else {
       val->pDepthClampRange = NULL;
    }
+   if (!dec->fatal && !vn_enum_ok_VkDepthClampModeEXT(val->depthClampMode))
+      vn_cs_decoder_set_fatal(dec, "invalid VkDepthClampModeEXT value in VkPipelineViewportDepthClampControlCreateInfoEXT.depthClampMode");
 }
 
 void
@@ -13320,11 +13565,10 @@ vn_decode_VkPipelineViewportSwizzleStateCreateInfoNV_self(struct vn_cs_decoder *
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->viewportCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkViewportSwizzleNV *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
+      VkViewportSwizzleNV *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 16, "wire size of VkViewportSwizzleNV");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
+         for (uint64_t i = 0; i < n; i++)
+            vn_decode_VkViewportSwizzleNV(dec, &a[i]);
       }
       val->pViewportSwizzles = a;
    }
@@ -13462,6 +13706,8 @@ vn_decode_VkQueryPoolCreateInfo_self(struct vn_cs_decoder *dec, VkQueryPoolCreat
          memset(&val->pipelineStatistics, 0, sizeof(val->pipelineStatistics));
       }
    }
+   if (!dec->fatal && !vn_enum_ok_VkQueryType(val->queryType))
+      vn_cs_decoder_set_fatal(dec, "invalid VkQueryType value in VkQueryPoolCreateInfo.queryType");
 }
 
 void
@@ -13520,6 +13766,8 @@ void
 vn_decode_VkQueryPoolPerformanceQueryCreateInfoINTEL_self(struct vn_cs_decoder *dec, VkQueryPoolPerformanceQueryCreateInfoINTEL *val)
 {
    vn_decode_bytes(dec, &val->performanceCountersSampling, sizeof(val->performanceCountersSampling));
+   if (!dec->fatal && !vn_enum_ok_VkQueryPoolSamplingModeINTEL(val->performanceCountersSampling))
+      vn_cs_decoder_set_fatal(dec, "invalid VkQueryPoolSamplingModeINTEL value in VkQueryPoolPerformanceQueryCreateInfoINTEL.performanceCountersSampling");
 }
 
 void
@@ -13669,11 +13917,10 @@ vn_decode_VkRenderPassCreateInfo_self(struct vn_cs_decoder *dec, VkRenderPassCre
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->attachmentCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkAttachmentDescription *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
+      VkAttachmentDescription *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 36, "wire size of VkAttachmentDescription");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
+         for (uint64_t i = 0; i < n; i++)
+            vn_decode_VkAttachmentDescription(dec, &a[i]);
       }
       val->pAttachments = a;
    }
@@ -14091,6 +14338,8 @@ vn_decode_VkRenderPassSubpassFeedbackInfoEXT(struct vn_cs_decoder *dec, VkRender
       vn_decode_bytes(dec, val->description, sizeof(val->description));
    }
    vn_decode_bytes(dec, &val->postMergeIndex, sizeof(val->postMergeIndex));
+   if (!dec->fatal && !vn_enum_ok_VkSubpassMergeStatusEXT(val->subpassMergeStatus))
+      vn_cs_decoder_set_fatal(dec, "invalid VkSubpassMergeStatusEXT value in VkRenderPassSubpassFeedbackInfoEXT.subpassMergeStatus");
 }
 
 void
@@ -14199,6 +14448,16 @@ vn_decode_VkRenderingAttachmentInfo_self(struct vn_cs_decoder *dec, VkRenderingA
       }
    }
    vn_decode_VkClearValue(dec, &val->clearValue);
+   if (!dec->fatal && !vn_enum_ok_VkImageLayout(val->imageLayout))
+      vn_cs_decoder_set_fatal(dec, "invalid VkImageLayout value in VkRenderingAttachmentInfo.imageLayout");
+   if (!dec->fatal && !vn_enum_ok_VkResolveModeFlagBits(val->resolveMode) && val->resolveMode != 0)
+      vn_cs_decoder_set_fatal(dec, "invalid VkResolveModeFlagBits value in VkRenderingAttachmentInfo.resolveMode");
+   if (!dec->fatal && !vn_enum_ok_VkImageLayout(val->resolveImageLayout))
+      vn_cs_decoder_set_fatal(dec, "invalid VkImageLayout value in VkRenderingAttachmentInfo.resolveImageLayout");
+   if (!dec->fatal && !vn_enum_ok_VkAttachmentLoadOp(val->loadOp))
+      vn_cs_decoder_set_fatal(dec, "invalid VkAttachmentLoadOp value in VkRenderingAttachmentInfo.loadOp");
+   if (!dec->fatal && !vn_enum_ok_VkAttachmentStoreOp(val->storeOp))
+      vn_cs_decoder_set_fatal(dec, "invalid VkAttachmentStoreOp value in VkRenderingAttachmentInfo.storeOp");
 }
 
 void
@@ -14258,6 +14517,8 @@ vn_decode_VkRenderingFragmentDensityMapAttachmentInfoEXT_self(struct vn_cs_decod
          memset(&val->imageLayout, 0, sizeof(val->imageLayout));
       }
    }
+   if (!dec->fatal && !vn_enum_ok_VkImageLayout(val->imageLayout))
+      vn_cs_decoder_set_fatal(dec, "invalid VkImageLayout value in VkRenderingFragmentDensityMapAttachmentInfoEXT.imageLayout");
 }
 
 void
@@ -14293,6 +14554,8 @@ vn_decode_VkRenderingFragmentShadingRateAttachmentInfoKHR_self(struct vn_cs_deco
          memset(&val->shadingRateAttachmentTexelSize, 0, sizeof(val->shadingRateAttachmentTexelSize));
       }
    }
+   if (!dec->fatal && !vn_enum_ok_VkImageLayout(val->imageLayout))
+      vn_cs_decoder_set_fatal(dec, "invalid VkImageLayout value in VkRenderingFragmentShadingRateAttachmentInfoKHR.imageLayout");
 }
 
 void
@@ -14456,6 +14719,10 @@ vn_decode_VkResolveImageInfo2_self(struct vn_cs_decoder *dec, VkResolveImageInfo
       }
       val->pRegions = a;
    }
+   if (!dec->fatal && !vn_enum_ok_VkImageLayout(val->srcImageLayout))
+      vn_cs_decoder_set_fatal(dec, "invalid VkImageLayout value in VkResolveImageInfo2.srcImageLayout");
+   if (!dec->fatal && !vn_enum_ok_VkImageLayout(val->dstImageLayout))
+      vn_cs_decoder_set_fatal(dec, "invalid VkImageLayout value in VkResolveImageInfo2.dstImageLayout");
 }
 
 void
@@ -14625,6 +14892,8 @@ vn_decode_VkSamplerBlockMatchWindowCreateInfoQCOM_self(struct vn_cs_decoder *dec
          memset(&val->windowCompareMode, 0, sizeof(val->windowCompareMode));
       }
    }
+   if (!dec->fatal && !vn_enum_ok_VkBlockMatchWindowCompareModeQCOM(val->windowCompareMode))
+      vn_cs_decoder_set_fatal(dec, "invalid VkBlockMatchWindowCompareModeQCOM value in VkSamplerBlockMatchWindowCreateInfoQCOM.windowCompareMode");
 }
 
 void
@@ -14642,19 +14911,8 @@ vn_decode_VkSamplerBlockMatchWindowCreateInfoQCOM(struct vn_cs_decoder *dec, VkS
 void
 vn_decode_VkSamplerBorderColorComponentMappingCreateInfoEXT_self(struct vn_cs_decoder *dec, VkSamplerBorderColorComponentMappingCreateInfoEXT *val)
 {
-   {
-      /* plain members: one bounds check for them (Gen.flat_runs) */
-      const uint8_t *span = vn_decode_peek_bytes(dec, 20);
-      if (span) {
-         _Static_assert(sizeof(val->components) == 16, "wire size of components");
-         memcpy(&val->components, span + 0, 16);
-         _Static_assert(sizeof(val->srgb) == 4, "wire size of srgb");
-         memcpy(&val->srgb, span + 16, 4);
-      } else {
-         memset(&val->components, 0, sizeof(val->components));
-         memset(&val->srgb, 0, sizeof(val->srgb));
-      }
-   }
+   vn_decode_VkComponentMapping(dec, &val->components);
+   vn_decode_bytes(dec, &val->srgb, sizeof(val->srgb));
 }
 
 void
@@ -14727,6 +14985,18 @@ vn_decode_VkSamplerCreateInfo_self(struct vn_cs_decoder *dec, VkSamplerCreateInf
          memset(&val->unnormalizedCoordinates, 0, sizeof(val->unnormalizedCoordinates));
       }
    }
+   if (!dec->fatal && !vn_enum_ok_VkFilter(val->magFilter))
+      vn_cs_decoder_set_fatal(dec, "invalid VkFilter value in VkSamplerCreateInfo.magFilter");
+   if (!dec->fatal && !vn_enum_ok_VkFilter(val->minFilter))
+      vn_cs_decoder_set_fatal(dec, "invalid VkFilter value in VkSamplerCreateInfo.minFilter");
+   if (!dec->fatal && !vn_enum_ok_VkSamplerMipmapMode(val->mipmapMode))
+      vn_cs_decoder_set_fatal(dec, "invalid VkSamplerMipmapMode value in VkSamplerCreateInfo.mipmapMode");
+   if (!dec->fatal && !vn_enum_ok_VkSamplerAddressMode(val->addressModeU))
+      vn_cs_decoder_set_fatal(dec, "invalid VkSamplerAddressMode value in VkSamplerCreateInfo.addressModeU");
+   if (!dec->fatal && !vn_enum_ok_VkSamplerAddressMode(val->addressModeV))
+      vn_cs_decoder_set_fatal(dec, "invalid VkSamplerAddressMode value in VkSamplerCreateInfo.addressModeV");
+   if (!dec->fatal && !vn_enum_ok_VkSamplerAddressMode(val->addressModeW))
+      vn_cs_decoder_set_fatal(dec, "invalid VkSamplerAddressMode value in VkSamplerCreateInfo.addressModeW");
 }
 
 void
@@ -14745,6 +15015,8 @@ void
 vn_decode_VkSamplerCubicWeightsCreateInfoQCOM_self(struct vn_cs_decoder *dec, VkSamplerCubicWeightsCreateInfoQCOM *val)
 {
    vn_decode_bytes(dec, &val->cubicWeights, sizeof(val->cubicWeights));
+   if (!dec->fatal && !vn_enum_ok_VkCubicFilterWeightsQCOM(val->cubicWeights))
+      vn_cs_decoder_set_fatal(dec, "invalid VkCubicFilterWeightsQCOM value in VkSamplerCubicWeightsCreateInfoQCOM.cubicWeights");
 }
 
 void
@@ -14764,6 +15036,8 @@ vn_decode_VkSamplerCustomBorderColorCreateInfoEXT_self(struct vn_cs_decoder *dec
 {
    vn_decode_VkClearColorValue(dec, &val->customBorderColor);
    vn_decode_bytes(dec, &val->format, sizeof(val->format));
+   if (!dec->fatal && !vn_enum_ok_VkFormat(val->format))
+      vn_cs_decoder_set_fatal(dec, "invalid VkFormat value in VkSamplerCustomBorderColorCreateInfoEXT.format");
 }
 
 void
@@ -14782,6 +15056,8 @@ void
 vn_decode_VkSamplerReductionModeCreateInfo_self(struct vn_cs_decoder *dec, VkSamplerReductionModeCreateInfo *val)
 {
    vn_decode_bytes(dec, &val->reductionMode, sizeof(val->reductionMode));
+   if (!dec->fatal && !vn_enum_ok_VkSamplerReductionMode(val->reductionMode))
+      vn_cs_decoder_set_fatal(dec, "invalid VkSamplerReductionMode value in VkSamplerReductionModeCreateInfo.reductionMode");
 }
 
 void
@@ -14801,7 +15077,7 @@ vn_decode_VkSamplerYcbcrConversionCreateInfo_self(struct vn_cs_decoder *dec, VkS
 {
    {
       /* plain members: one bounds check for them (Gen.flat_runs) */
-      const uint8_t *span = vn_decode_peek_bytes(dec, 44);
+      const uint8_t *span = vn_decode_peek_bytes(dec, 12);
       if (span) {
          _Static_assert(sizeof(val->format) == 4, "wire size of format");
          memcpy(&val->format, span + 0, 4);
@@ -14809,27 +15085,44 @@ vn_decode_VkSamplerYcbcrConversionCreateInfo_self(struct vn_cs_decoder *dec, VkS
          memcpy(&val->ycbcrModel, span + 4, 4);
          _Static_assert(sizeof(val->ycbcrRange) == 4, "wire size of ycbcrRange");
          memcpy(&val->ycbcrRange, span + 8, 4);
-         _Static_assert(sizeof(val->components) == 16, "wire size of components");
-         memcpy(&val->components, span + 12, 16);
-         _Static_assert(sizeof(val->xChromaOffset) == 4, "wire size of xChromaOffset");
-         memcpy(&val->xChromaOffset, span + 28, 4);
-         _Static_assert(sizeof(val->yChromaOffset) == 4, "wire size of yChromaOffset");
-         memcpy(&val->yChromaOffset, span + 32, 4);
-         _Static_assert(sizeof(val->chromaFilter) == 4, "wire size of chromaFilter");
-         memcpy(&val->chromaFilter, span + 36, 4);
-         _Static_assert(sizeof(val->forceExplicitReconstruction) == 4, "wire size of forceExplicitReconstruction");
-         memcpy(&val->forceExplicitReconstruction, span + 40, 4);
       } else {
          memset(&val->format, 0, sizeof(val->format));
          memset(&val->ycbcrModel, 0, sizeof(val->ycbcrModel));
          memset(&val->ycbcrRange, 0, sizeof(val->ycbcrRange));
-         memset(&val->components, 0, sizeof(val->components));
+      }
+   }
+   vn_decode_VkComponentMapping(dec, &val->components);
+   {
+      /* plain members: one bounds check for them (Gen.flat_runs) */
+      const uint8_t *span = vn_decode_peek_bytes(dec, 16);
+      if (span) {
+         _Static_assert(sizeof(val->xChromaOffset) == 4, "wire size of xChromaOffset");
+         memcpy(&val->xChromaOffset, span + 0, 4);
+         _Static_assert(sizeof(val->yChromaOffset) == 4, "wire size of yChromaOffset");
+         memcpy(&val->yChromaOffset, span + 4, 4);
+         _Static_assert(sizeof(val->chromaFilter) == 4, "wire size of chromaFilter");
+         memcpy(&val->chromaFilter, span + 8, 4);
+         _Static_assert(sizeof(val->forceExplicitReconstruction) == 4, "wire size of forceExplicitReconstruction");
+         memcpy(&val->forceExplicitReconstruction, span + 12, 4);
+      } else {
          memset(&val->xChromaOffset, 0, sizeof(val->xChromaOffset));
          memset(&val->yChromaOffset, 0, sizeof(val->yChromaOffset));
          memset(&val->chromaFilter, 0, sizeof(val->chromaFilter));
          memset(&val->forceExplicitReconstruction, 0, sizeof(val->forceExplicitReconstruction));
       }
    }
+   if (!dec->fatal && !vn_enum_ok_VkFormat(val->format))
+      vn_cs_decoder_set_fatal(dec, "invalid VkFormat value in VkSamplerYcbcrConversionCreateInfo.format");
+   if (!dec->fatal && !vn_enum_ok_VkSamplerYcbcrModelConversion(val->ycbcrModel))
+      vn_cs_decoder_set_fatal(dec, "invalid VkSamplerYcbcrModelConversion value in VkSamplerYcbcrConversionCreateInfo.ycbcrModel");
+   if (!dec->fatal && !vn_enum_ok_VkSamplerYcbcrRange(val->ycbcrRange))
+      vn_cs_decoder_set_fatal(dec, "invalid VkSamplerYcbcrRange value in VkSamplerYcbcrConversionCreateInfo.ycbcrRange");
+   if (!dec->fatal && !vn_enum_ok_VkChromaLocation(val->xChromaOffset))
+      vn_cs_decoder_set_fatal(dec, "invalid VkChromaLocation value in VkSamplerYcbcrConversionCreateInfo.xChromaOffset");
+   if (!dec->fatal && !vn_enum_ok_VkChromaLocation(val->yChromaOffset))
+      vn_cs_decoder_set_fatal(dec, "invalid VkChromaLocation value in VkSamplerYcbcrConversionCreateInfo.yChromaOffset");
+   if (!dec->fatal && !vn_enum_ok_VkFilter(val->chromaFilter))
+      vn_cs_decoder_set_fatal(dec, "invalid VkFilter value in VkSamplerYcbcrConversionCreateInfo.chromaFilter");
 }
 
 void
@@ -14996,6 +15289,8 @@ vn_decode_VkSemaphoreTypeCreateInfo_self(struct vn_cs_decoder *dec, VkSemaphoreT
          memset(&val->initialValue, 0, sizeof(val->initialValue));
       }
    }
+   if (!dec->fatal && !vn_enum_ok_VkSemaphoreType(val->semaphoreType))
+      vn_cs_decoder_set_fatal(dec, "invalid VkSemaphoreType value in VkSemaphoreTypeCreateInfo.semaphoreType");
 }
 
 void
@@ -15121,6 +15416,10 @@ vn_decode_VkShadingRatePaletteNV(struct vn_cs_decoder *dec, VkShadingRatePalette
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       val->pShadingRatePaletteEntries = a;
+   }
+   for (uint64_t i = 0; !dec->fatal && val->pShadingRatePaletteEntries && i < (uint64_t)(val->shadingRatePaletteEntryCount); i++) {
+      if (!vn_enum_ok_VkShadingRatePaletteEntryNV(val->pShadingRatePaletteEntries[i]))
+         vn_cs_decoder_set_fatal(dec, "invalid VkShadingRatePaletteEntryNV value in VkShadingRatePaletteNV.pShadingRatePaletteEntries");
    }
 }
 
@@ -15352,6 +15651,14 @@ vn_decode_VkStencilOpState(struct vn_cs_decoder *dec, VkStencilOpState *val)
          memset(&val->reference, 0, sizeof(val->reference));
       }
    }
+   if (!dec->fatal && !vn_enum_ok_VkStencilOp(val->failOp))
+      vn_cs_decoder_set_fatal(dec, "invalid VkStencilOp value in VkStencilOpState.failOp");
+   if (!dec->fatal && !vn_enum_ok_VkStencilOp(val->passOp))
+      vn_cs_decoder_set_fatal(dec, "invalid VkStencilOp value in VkStencilOpState.passOp");
+   if (!dec->fatal && !vn_enum_ok_VkStencilOp(val->depthFailOp))
+      vn_cs_decoder_set_fatal(dec, "invalid VkStencilOp value in VkStencilOpState.depthFailOp");
+   if (!dec->fatal && !vn_enum_ok_VkCompareOp(val->compareOp))
+      vn_cs_decoder_set_fatal(dec, "invalid VkCompareOp value in VkStencilOpState.compareOp");
 }
 
 void
@@ -15486,6 +15793,8 @@ void
 vn_decode_VkSubpassBeginInfo_self(struct vn_cs_decoder *dec, VkSubpassBeginInfo *val)
 {
    vn_decode_bytes(dec, &val->contents, sizeof(val->contents));
+   if (!dec->fatal && !vn_enum_ok_VkSubpassContents(val->contents))
+      vn_cs_decoder_set_fatal(dec, "invalid VkSubpassContents value in VkSubpassBeginInfo.contents");
 }
 
 void
@@ -15604,11 +15913,10 @@ vn_decode_VkSubpassDescription(struct vn_cs_decoder *dec, VkSubpassDescription *
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->inputAttachmentCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkAttachmentReference *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
+      VkAttachmentReference *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 8, "wire size of VkAttachmentReference");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
+         for (uint64_t i = 0; i < n; i++)
+            vn_decode_VkAttachmentReference(dec, &a[i]);
       }
       val->pInputAttachments = a;
    }
@@ -15617,22 +15925,20 @@ vn_decode_VkSubpassDescription(struct vn_cs_decoder *dec, VkSubpassDescription *
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->colorAttachmentCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkAttachmentReference *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
+      VkAttachmentReference *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 8, "wire size of VkAttachmentReference");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
+         for (uint64_t i = 0; i < n; i++)
+            vn_decode_VkAttachmentReference(dec, &a[i]);
       }
       val->pColorAttachments = a;
    }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->colorAttachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkAttachmentReference *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
+      VkAttachmentReference *a = n ? vn_cs_decoder_alloc(dec, n, sizeof(*a)) : NULL;
       if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 8, "wire size of VkAttachmentReference");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
+         for (uint64_t i = 0; i < n; i++)
+            vn_decode_VkAttachmentReference(dec, &a[i]);
       }
       val->pResolveAttachments = a;
    }
@@ -15655,6 +15961,8 @@ vn_decode_VkSubpassDescription(struct vn_cs_decoder *dec, VkSubpassDescription *
       }
       val->pPreserveAttachments = a;
    }
+   if (!dec->fatal && !vn_enum_ok_VkPipelineBindPoint(val->pipelineBindPoint))
+      vn_cs_decoder_set_fatal(dec, "invalid VkPipelineBindPoint value in VkSubpassDescription.pipelineBindPoint");
 }
 
 void
@@ -15731,6 +16039,8 @@ vn_decode_VkSubpassDescription2_self(struct vn_cs_decoder *dec, VkSubpassDescrip
       }
       val->pPreserveAttachments = a;
    }
+   if (!dec->fatal && !vn_enum_ok_VkPipelineBindPoint(val->pipelineBindPoint))
+      vn_cs_decoder_set_fatal(dec, "invalid VkPipelineBindPoint value in VkSubpassDescription2.pipelineBindPoint");
 }
 
 void
@@ -15958,6 +16268,14 @@ vn_decode_VkValidationFeaturesEXT_self(struct vn_cs_decoder *dec, VkValidationFe
       }
       val->pDisabledValidationFeatures = a;
    }
+   for (uint64_t i = 0; !dec->fatal && val->pEnabledValidationFeatures && i < (uint64_t)(val->enabledValidationFeatureCount); i++) {
+      if (!vn_enum_ok_VkValidationFeatureEnableEXT(val->pEnabledValidationFeatures[i]))
+         vn_cs_decoder_set_fatal(dec, "invalid VkValidationFeatureEnableEXT value in VkValidationFeaturesEXT.pEnabledValidationFeatures");
+   }
+   for (uint64_t i = 0; !dec->fatal && val->pDisabledValidationFeatures && i < (uint64_t)(val->disabledValidationFeatureCount); i++) {
+      if (!vn_enum_ok_VkValidationFeatureDisableEXT(val->pDisabledValidationFeatures[i]))
+         vn_cs_decoder_set_fatal(dec, "invalid VkValidationFeatureDisableEXT value in VkValidationFeaturesEXT.pDisabledValidationFeatures");
+   }
 }
 
 void
@@ -15985,6 +16303,10 @@ vn_decode_VkValidationFlagsEXT_self(struct vn_cs_decoder *dec, VkValidationFlags
          vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
       }
       val->pDisabledValidationChecks = a;
+   }
+   for (uint64_t i = 0; !dec->fatal && val->pDisabledValidationChecks && i < (uint64_t)(val->disabledValidationCheckCount); i++) {
+      if (!vn_enum_ok_VkValidationCheckEXT(val->pDisabledValidationChecks[i]))
+         vn_cs_decoder_set_fatal(dec, "invalid VkValidationCheckEXT value in VkValidationFlagsEXT.pDisabledValidationChecks");
    }
 }
 
@@ -16022,6 +16344,8 @@ vn_decode_VkVertexInputAttributeDescription(struct vn_cs_decoder *dec, VkVertexI
          memset(&val->offset, 0, sizeof(val->offset));
       }
    }
+   if (!dec->fatal && !vn_enum_ok_VkFormat(val->format))
+      vn_cs_decoder_set_fatal(dec, "invalid VkFormat value in VkVertexInputAttributeDescription.format");
 }
 
 void
@@ -16046,6 +16370,8 @@ vn_decode_VkVertexInputAttributeDescription2EXT_self(struct vn_cs_decoder *dec, 
          memset(&val->offset, 0, sizeof(val->offset));
       }
    }
+   if (!dec->fatal && !vn_enum_ok_VkFormat(val->format))
+      vn_cs_decoder_set_fatal(dec, "invalid VkFormat value in VkVertexInputAttributeDescription2EXT.format");
 }
 
 void
@@ -16079,6 +16405,8 @@ vn_decode_VkVertexInputBindingDescription(struct vn_cs_decoder *dec, VkVertexInp
          memset(&val->inputRate, 0, sizeof(val->inputRate));
       }
    }
+   if (!dec->fatal && !vn_enum_ok_VkVertexInputRate(val->inputRate))
+      vn_cs_decoder_set_fatal(dec, "invalid VkVertexInputRate value in VkVertexInputBindingDescription.inputRate");
 }
 
 void
@@ -16103,6 +16431,8 @@ vn_decode_VkVertexInputBindingDescription2EXT_self(struct vn_cs_decoder *dec, Vk
          memset(&val->divisor, 0, sizeof(val->divisor));
       }
    }
+   if (!dec->fatal && !vn_enum_ok_VkVertexInputRate(val->inputRate))
+      vn_cs_decoder_set_fatal(dec, "invalid VkVertexInputRate value in VkVertexInputBindingDescription2EXT.inputRate");
 }
 
 void
@@ -16172,6 +16502,8 @@ vn_decode_VkVideoEncodeUsageInfoKHR_self(struct vn_cs_decoder *dec, VkVideoEncod
          memset(&val->tuningMode, 0, sizeof(val->tuningMode));
       }
    }
+   if (!dec->fatal && !vn_enum_ok_VkVideoEncodeTuningModeKHR(val->tuningMode) && val->tuningMode != 0)
+      vn_cs_decoder_set_fatal(dec, "invalid VkVideoEncodeTuningModeKHR value in VkVideoEncodeUsageInfoKHR.tuningMode");
 }
 
 void
@@ -16208,6 +16540,8 @@ vn_decode_VkVideoProfileInfoKHR_self(struct vn_cs_decoder *dec, VkVideoProfileIn
          memset(&val->chromaBitDepth, 0, sizeof(val->chromaBitDepth));
       }
    }
+   if (!dec->fatal && !vn_enum_ok_VkVideoCodecOperationFlagBitsKHR(val->videoCodecOperation))
+      vn_cs_decoder_set_fatal(dec, "invalid VkVideoCodecOperationFlagBitsKHR value in VkVideoProfileInfoKHR.videoCodecOperation");
 }
 
 void
@@ -16303,6 +16637,14 @@ vn_decode_VkViewportSwizzleNV(struct vn_cs_decoder *dec, VkViewportSwizzleNV *va
          memset(&val->w, 0, sizeof(val->w));
       }
    }
+   if (!dec->fatal && !vn_enum_ok_VkViewportCoordinateSwizzleNV(val->x))
+      vn_cs_decoder_set_fatal(dec, "invalid VkViewportCoordinateSwizzleNV value in VkViewportSwizzleNV.x");
+   if (!dec->fatal && !vn_enum_ok_VkViewportCoordinateSwizzleNV(val->y))
+      vn_cs_decoder_set_fatal(dec, "invalid VkViewportCoordinateSwizzleNV value in VkViewportSwizzleNV.y");
+   if (!dec->fatal && !vn_enum_ok_VkViewportCoordinateSwizzleNV(val->z))
+      vn_cs_decoder_set_fatal(dec, "invalid VkViewportCoordinateSwizzleNV value in VkViewportSwizzleNV.z");
+   if (!dec->fatal && !vn_enum_ok_VkViewportCoordinateSwizzleNV(val->w))
+      vn_cs_decoder_set_fatal(dec, "invalid VkViewportCoordinateSwizzleNV value in VkViewportSwizzleNV.w");
 }
 
 void
@@ -16380,6 +16722,8 @@ vn_decode_VkWriteDescriptorSet_self(struct vn_cs_decoder *dec, VkWriteDescriptor
       }
       val->pTexelBufferView = a;
    }
+   if (!dec->fatal && !vn_enum_ok_VkDescriptorType(val->descriptorType))
+      vn_cs_decoder_set_fatal(dec, "invalid VkDescriptorType value in VkWriteDescriptorSet.descriptorType");
    if (!dec->fatal && !(!(val->descriptorType == VK_DESCRIPTOR_TYPE_SAMPLER || val->descriptorType == VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER || val->descriptorType == VK_DESCRIPTOR_TYPE_SAMPLED_IMAGE || val->descriptorType == VK_DESCRIPTOR_TYPE_STORAGE_IMAGE || val->descriptorType == VK_DESCRIPTOR_TYPE_INPUT_ATTACHMENT) || !val->descriptorCount || val->pImageInfo))
       vn_cs_decoder_set_fatal(dec, "invalid VkWriteDescriptorSet");
    if (!dec->fatal && !(!(val->descriptorType == VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER || val->descriptorType == VK_DESCRIPTOR_TYPE_STORAGE_BUFFER || val->descriptorType == VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER_DYNAMIC || val->descriptorType == VK_DESCRIPTOR_TYPE_STORAGE_BUFFER_DYNAMIC) || !val->descriptorCount || val->pBufferInfo))

@@ -8,6 +8,612 @@
 #include "venus/generated/vn_protocol_renderer.h"
 #include "venus/vn_protocol_support.h"
 
+static inline bool
+vn_enum_ok_VkAttachmentLoadOp(int64_t v)
+{
+   return (v >= 0 && v <= 2) ||
+          v == 1000400000;
+}
+
+static inline bool
+vn_enum_ok_VkAttachmentStoreOp(int64_t v)
+{
+   return (v >= 0 && v <= 1) ||
+          v == 1000301000;
+}
+
+static inline bool
+vn_enum_ok_VkBlendFactor(int64_t v)
+{
+   return (v >= 0 && v <= 18);
+}
+
+static inline bool
+vn_enum_ok_VkBlendOp(int64_t v)
+{
+   return (v >= 0 && v <= 4) ||
+          (v >= 1000148000 && v <= 1000148045);
+}
+
+static inline bool
+vn_enum_ok_VkBlendOverlapEXT(int64_t v)
+{
+   return (v >= 0 && v <= 2);
+}
+
+static inline bool
+vn_enum_ok_VkBlockMatchWindowCompareModeQCOM(int64_t v)
+{
+   return (v >= 0 && v <= 1);
+}
+
+static inline bool
+vn_enum_ok_VkChromaLocation(int64_t v)
+{
+   return (v >= 0 && v <= 1);
+}
+
+static inline bool
+vn_enum_ok_VkCoarseSampleOrderTypeNV(int64_t v)
+{
+   return (v >= 0 && v <= 3);
+}
+
+static inline bool
+vn_enum_ok_VkCommandBufferLevel(int64_t v)
+{
+   return (v >= 0 && v <= 1);
+}
+
+static inline bool
+vn_enum_ok_VkCompareOp(int64_t v)
+{
+   return (v >= 0 && v <= 7);
+}
+
+static inline bool
+vn_enum_ok_VkComponentSwizzle(int64_t v)
+{
+   return (v >= 0 && v <= 6);
+}
+
+static inline bool
+vn_enum_ok_VkConservativeRasterizationModeEXT(int64_t v)
+{
+   return (v >= 0 && v <= 2);
+}
+
+static inline bool
+vn_enum_ok_VkCoverageModulationModeNV(int64_t v)
+{
+   return (v >= 0 && v <= 3);
+}
+
+static inline bool
+vn_enum_ok_VkCoverageReductionModeNV(int64_t v)
+{
+   return (v >= 0 && v <= 1);
+}
+
+static inline bool
+vn_enum_ok_VkCubicFilterWeightsQCOM(int64_t v)
+{
+   return (v >= 0 && v <= 3);
+}
+
+static inline bool
+vn_enum_ok_VkDepthBiasRepresentationEXT(int64_t v)
+{
+   return (v >= 0 && v <= 2);
+}
+
+static inline bool
+vn_enum_ok_VkDepthClampModeEXT(int64_t v)
+{
+   return (v >= 0 && v <= 1);
+}
+
+static inline bool
+vn_enum_ok_VkDescriptorType(int64_t v)
+{
+   return (v >= 0 && v <= 10) ||
+          v == 1000138000 ||
+          v == 1000150000 ||
+          v == 1000165000 ||
+          v == 1000351000 ||
+          (v >= 1000440000 && v <= 1000440001);
+}
+
+static inline bool
+vn_enum_ok_VkDescriptorUpdateTemplateType(int64_t v)
+{
+   return (v >= 0 && v <= 1);
+}
+
+static inline bool
+vn_enum_ok_VkDiscardRectangleModeEXT(int64_t v)
+{
+   return (v >= 0 && v <= 1);
+}
+
+static inline bool
+vn_enum_ok_VkDynamicState(int64_t v)
+{
+   return (v >= 0 && v <= 8) ||
+          v == 1000087000 ||
+          (v >= 1000099000 && v <= 1000099002) ||
+          v == 1000143000 ||
+          v == 1000164004 ||
+          v == 1000164006 ||
+          (v >= 1000205000 && v <= 1000205001) ||
+          v == 1000226000 ||
+          v == 1000259000 ||
+          (v >= 1000267000 && v <= 1000267011) ||
+          v == 1000347000 ||
+          v == 1000352000 ||
+          (v >= 1000377000 && v <= 1000377004) ||
+          v == 1000381000 ||
+          (v >= 1000455002 && v <= 1000455032) ||
+          v == 1000524000 ||
+          v == 1000582000;
+}
+
+static inline bool
+vn_enum_ok_VkExternalFenceHandleTypeFlagBits(int64_t v)
+{
+   return (v >= 1 && v <= 2) ||
+          v == 4 ||
+          v == 8;
+}
+
+static inline bool
+vn_enum_ok_VkExternalMemoryHandleTypeFlagBits(int64_t v)
+{
+   return (v >= 1 && v <= 2) ||
+          v == 4 ||
+          v == 8 ||
+          v == 16 ||
+          v == 32 ||
+          v == 64 ||
+          v == 128 ||
+          v == 256 ||
+          v == 512 ||
+          v == 1024 ||
+          v == 2048 ||
+          v == 4096 ||
+          v == 16384;
+}
+
+static inline bool
+vn_enum_ok_VkExternalSemaphoreHandleTypeFlagBits(int64_t v)
+{
+   return (v >= 1 && v <= 2) ||
+          v == 4 ||
+          v == 8 ||
+          v == 16 ||
+          v == 128;
+}
+
+static inline bool
+vn_enum_ok_VkFilter(int64_t v)
+{
+   return (v >= 0 && v <= 1) ||
+          v == 1000015000;
+}
+
+static inline bool
+vn_enum_ok_VkFormat(int64_t v)
+{
+   return (v >= 0 && v <= 184) ||
+          (v >= 1000054000 && v <= 1000054007) ||
+          (v >= 1000066000 && v <= 1000066013) ||
+          (v >= 1000156000 && v <= 1000156033) ||
+          (v >= 1000330000 && v <= 1000330003) ||
+          (v >= 1000340000 && v <= 1000340001) ||
+          v == 1000464000 ||
+          (v >= 1000470000 && v <= 1000470001);
+}
+
+static inline bool
+vn_enum_ok_VkFragmentShadingRateCombinerOpKHR(int64_t v)
+{
+   return (v >= 0 && v <= 4);
+}
+
+static inline bool
+vn_enum_ok_VkFrontFace(int64_t v)
+{
+   return (v >= 0 && v <= 1);
+}
+
+static inline bool
+vn_enum_ok_VkImageAspectFlagBits(int64_t v)
+{
+   return (v >= 0 && v <= 2) ||
+          v == 4 ||
+          v == 8 ||
+          v == 16 ||
+          v == 32 ||
+          v == 64 ||
+          v == 128 ||
+          v == 256 ||
+          v == 512 ||
+          v == 1024;
+}
+
+static inline bool
+vn_enum_ok_VkImageLayout(int64_t v)
+{
+   return (v >= 0 && v <= 8) ||
+          v == 1000001002 ||
+          (v >= 1000024000 && v <= 1000024002) ||
+          v == 1000111000 ||
+          (v >= 1000117000 && v <= 1000117001) ||
+          v == 1000164003 ||
+          v == 1000218000 ||
+          v == 1000232000 ||
+          (v >= 1000241000 && v <= 1000241003) ||
+          (v >= 1000299000 && v <= 1000299002) ||
+          (v >= 1000314000 && v <= 1000314001) ||
+          v == 1000339000 ||
+          v == 1000553000;
+}
+
+static inline bool
+vn_enum_ok_VkImageTiling(int64_t v)
+{
+   return (v >= 0 && v <= 1) ||
+          v == 1000158000;
+}
+
+static inline bool
+vn_enum_ok_VkImageType(int64_t v)
+{
+   return (v >= 0 && v <= 2);
+}
+
+static inline bool
+vn_enum_ok_VkImageViewType(int64_t v)
+{
+   return (v >= 0 && v <= 6);
+}
+
+static inline bool
+vn_enum_ok_VkIndexType(int64_t v)
+{
+   return (v >= 0 && v <= 1) ||
+          v == 1000165000 ||
+          v == 1000265000;
+}
+
+static inline bool
+vn_enum_ok_VkLayerSettingTypeEXT(int64_t v)
+{
+   return (v >= 0 && v <= 7);
+}
+
+static inline bool
+vn_enum_ok_VkLineRasterizationMode(int64_t v)
+{
+   return (v >= 0 && v <= 3);
+}
+
+static inline bool
+vn_enum_ok_VkLogicOp(int64_t v)
+{
+   return (v >= 0 && v <= 15);
+}
+
+static inline bool
+vn_enum_ok_VkMemoryOverallocationBehaviorAMD(int64_t v)
+{
+   return (v >= 0 && v <= 2);
+}
+
+static inline bool
+vn_enum_ok_VkObjectType(int64_t v)
+{
+   return (v >= 0 && v <= 25) ||
+          v == 1000000000 ||
+          v == 1000001000 ||
+          (v >= 1000002000 && v <= 1000002001) ||
+          v == 1000011000 ||
+          (v >= 1000023000 && v <= 1000023001) ||
+          (v >= 1000029000 && v <= 1000029001) ||
+          v == 1000085000 ||
+          v == 1000128000 ||
+          v == 1000150000 ||
+          v == 1000156000 ||
+          v == 1000160000 ||
+          v == 1000165000 ||
+          v == 1000210000 ||
+          v == 1000268000 ||
+          v == 1000277000 ||
+          v == 1000295000 ||
+          (v >= 1000307000 && v <= 1000307001) ||
+          v == 1000366000 ||
+          v == 1000396000 ||
+          v == 1000464000 ||
+          v == 1000482000 ||
+          v == 1000483000 ||
+          (v >= 1000572000 && v <= 1000572001);
+}
+
+static inline bool
+vn_enum_ok_VkPipelineBindPoint(int64_t v)
+{
+   return (v >= 0 && v <= 1) ||
+          v == 1000134000 ||
+          v == 1000165000 ||
+          v == 1000369003;
+}
+
+static inline bool
+vn_enum_ok_VkPipelineRobustnessBufferBehavior(int64_t v)
+{
+   return (v >= 0 && v <= 3);
+}
+
+static inline bool
+vn_enum_ok_VkPipelineRobustnessImageBehavior(int64_t v)
+{
+   return (v >= 0 && v <= 3);
+}
+
+static inline bool
+vn_enum_ok_VkPipelineStageFlagBits(int64_t v)
+{
+   return (v >= 0 && v <= 2) ||
+          v == 4 ||
+          v == 8 ||
+          v == 16 ||
+          v == 32 ||
+          v == 64 ||
+          v == 128 ||
+          v == 256 ||
+          v == 512 ||
+          v == 1024 ||
+          v == 2048 ||
+          v == 4096 ||
+          v == 8192 ||
+          v == 16384 ||
+          v == 32768 ||
+          v == 65536 ||
+          v == 131072 ||
+          v == 262144 ||
+          v == 524288 ||
+          v == 1048576 ||
+          v == 2097152 ||
+          v == 4194304 ||
+          v == 8388608 ||
+          v == 16777216 ||
+          v == 33554432;
+}
+
+static inline bool
+vn_enum_ok_VkPolygonMode(int64_t v)
+{
+   return (v >= 0 && v <= 2) ||
+          v == 1000153000;
+}
+
+static inline bool
+vn_enum_ok_VkPrimitiveTopology(int64_t v)
+{
+   return (v >= 0 && v <= 10);
+}
+
+static inline bool
+vn_enum_ok_VkProvokingVertexModeEXT(int64_t v)
+{
+   return (v >= 0 && v <= 1);
+}
+
+static inline bool
+vn_enum_ok_VkQueryPoolSamplingModeINTEL(int64_t v)
+{
+   return v == 0;
+}
+
+static inline bool
+vn_enum_ok_VkQueryType(int64_t v)
+{
+   return (v >= 0 && v <= 2) ||
+          v == 1000023000 ||
+          v == 1000028004 ||
+          v == 1000116000 ||
+          (v >= 1000150000 && v <= 1000150001) ||
+          v == 1000165000 ||
+          v == 1000210000 ||
+          v == 1000299000 ||
+          v == 1000328000 ||
+          v == 1000382000 ||
+          (v >= 1000386000 && v <= 1000386001) ||
+          (v >= 1000396000 && v <= 1000396001);
+}
+
+static inline bool
+vn_enum_ok_VkQueueGlobalPriority(int64_t v)
+{
+   return v == 128 ||
+          v == 256 ||
+          v == 512 ||
+          v == 1024;
+}
+
+static inline bool
+vn_enum_ok_VkRasterizationOrderAMD(int64_t v)
+{
+   return (v >= 0 && v <= 1);
+}
+
+static inline bool
+vn_enum_ok_VkResolveModeFlagBits(int64_t v)
+{
+   return (v >= 0 && v <= 2) ||
+          v == 4 ||
+          v == 8 ||
+          v == 16;
+}
+
+static inline bool
+vn_enum_ok_VkSampleCountFlagBits(int64_t v)
+{
+   return (v >= 1 && v <= 2) ||
+          v == 4 ||
+          v == 8 ||
+          v == 16 ||
+          v == 32 ||
+          v == 64;
+}
+
+static inline bool
+vn_enum_ok_VkSamplerAddressMode(int64_t v)
+{
+   return (v >= 0 && v <= 4);
+}
+
+static inline bool
+vn_enum_ok_VkSamplerMipmapMode(int64_t v)
+{
+   return (v >= 0 && v <= 1);
+}
+
+static inline bool
+vn_enum_ok_VkSamplerReductionMode(int64_t v)
+{
+   return (v >= 0 && v <= 2) ||
+          v == 1000521000;
+}
+
+static inline bool
+vn_enum_ok_VkSamplerYcbcrModelConversion(int64_t v)
+{
+   return (v >= 0 && v <= 4);
+}
+
+static inline bool
+vn_enum_ok_VkSamplerYcbcrRange(int64_t v)
+{
+   return (v >= 0 && v <= 1);
+}
+
+static inline bool
+vn_enum_ok_VkSemaphoreType(int64_t v)
+{
+   return (v >= 0 && v <= 1);
+}
+
+static inline bool
+vn_enum_ok_VkShaderStageFlagBits(int64_t v)
+{
+   return (v >= 1 && v <= 2) ||
+          v == 4 ||
+          v == 8 ||
+          v == 16 ||
+          (v >= 31 && v <= 32) ||
+          v == 64 ||
+          v == 128 ||
+          v == 256 ||
+          v == 512 ||
+          v == 1024 ||
+          v == 2048 ||
+          v == 4096 ||
+          v == 8192 ||
+          v == 16384 ||
+          v == 524288 ||
+          v == 2147483647;
+}
+
+static inline bool
+vn_enum_ok_VkShadingRatePaletteEntryNV(int64_t v)
+{
+   return (v >= 0 && v <= 11);
+}
+
+static inline bool
+vn_enum_ok_VkSharingMode(int64_t v)
+{
+   return (v >= 0 && v <= 1);
+}
+
+static inline bool
+vn_enum_ok_VkStencilOp(int64_t v)
+{
+   return (v >= 0 && v <= 7);
+}
+
+static inline bool
+vn_enum_ok_VkSubpassContents(int64_t v)
+{
+   return (v >= 0 && v <= 1) ||
+          v == 1000451000;
+}
+
+static inline bool
+vn_enum_ok_VkSubpassMergeStatusEXT(int64_t v)
+{
+   return (v >= 0 && v <= 13);
+}
+
+static inline bool
+vn_enum_ok_VkTessellationDomainOrigin(int64_t v)
+{
+   return (v >= 0 && v <= 1);
+}
+
+static inline bool
+vn_enum_ok_VkTimeDomainKHR(int64_t v)
+{
+   return (v >= 0 && v <= 3);
+}
+
+static inline bool
+vn_enum_ok_VkValidationCheckEXT(int64_t v)
+{
+   return (v >= 0 && v <= 1);
+}
+
+static inline bool
+vn_enum_ok_VkValidationFeatureDisableEXT(int64_t v)
+{
+   return (v >= 0 && v <= 7);
+}
+
+static inline bool
+vn_enum_ok_VkValidationFeatureEnableEXT(int64_t v)
+{
+   return (v >= 0 && v <= 4);
+}
+
+static inline bool
+vn_enum_ok_VkVertexInputRate(int64_t v)
+{
+   return (v >= 0 && v <= 1);
+}
+
+static inline bool
+vn_enum_ok_VkVideoCodecOperationFlagBitsKHR(int64_t v)
+{
+   return (v >= 0 && v <= 2) ||
+          v == 4 ||
+          v == 65536 ||
+          v == 131072 ||
+          v == 262144;
+}
+
+static inline bool
+vn_enum_ok_VkVideoEncodeTuningModeKHR(int64_t v)
+{
+   return (v >= 0 && v <= 4);
+}
+
+static inline bool
+vn_enum_ok_VkViewportCoordinateSwizzleNV(int64_t v)
+{
+   return (v >= 0 && v <= 7);
+}
+
 static inline VkAccelerationStructureKHR
 vn_decode_handle_VkAccelerationStructureKHR(struct vn_cs_decoder *dec, bool optional)
 {
