@@ -207,11 +207,12 @@ vn_handle_vkQueueSubmit(struct vn_dispatch_context *dctx, struct vn_command_vkQu
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
+   const uint64_t call = pvk_cb_submit_call(ctx);
    for (uint32_t i = 0; args->pSubmits && i < args->submitCount; i++) {
       const VkSubmitInfo *s = &args->pSubmits[i];
       for (uint32_t j = 0; s->pCommandBuffers && j < s->commandBufferCount; j++) {
          struct vn_object *cb = pvk_cb_find(ctx, s->pCommandBuffers[j]);
-         if (!pvk_cb_submit_ok(ctx, "vkQueueSubmit", cb) ||
+         if (!pvk_cb_submit_ok(ctx, "vkQueueSubmit", cb, call) ||
              !pvk_lifetime_command_buffer_idle(ctx, dev, cb, "vkQueueSubmit"))
             return;
       }
@@ -238,11 +239,12 @@ vn_handle_vkQueueSubmit2(struct vn_dispatch_context *dctx, struct vn_command_vkQ
    if (!PVK_HOST_HAS(ctx, args->dispatch, vkQueueSubmit2))
       return;
    struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
+   const uint64_t call = pvk_cb_submit_call(ctx);
    for (uint32_t i = 0; args->pSubmits && i < args->submitCount; i++) {
       const VkSubmitInfo2 *s = &args->pSubmits[i];
       for (uint32_t j = 0; s->pCommandBufferInfos && j < s->commandBufferInfoCount; j++) {
          struct vn_object *cb = pvk_cb_find(ctx, s->pCommandBufferInfos[j].commandBuffer);
-         if (!pvk_cb_submit_ok(ctx, "vkQueueSubmit2", cb) ||
+         if (!pvk_cb_submit_ok(ctx, "vkQueueSubmit2", cb, call) ||
              !pvk_lifetime_command_buffer_idle(ctx, dev, cb, "vkQueueSubmit2"))
             return;
       }

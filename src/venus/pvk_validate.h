@@ -222,6 +222,14 @@ struct pvk_command_buffer_state {
    uint64_t removals;  /* vn_object_table_removals() when all uses were last alive */
    bool executed;      /* a secondary recorded into a primary since its last reset */
    bool secondary;     /* VK_COMMAND_BUFFER_LEVEL_SECONDARY (vkAllocateCommandBuffers) */
+   /* the secondaries without SIMULTANEOUS_USE this recording executes, once
+    * per vkCmdExecuteCommands (theirs included): each runs once per
+    * submission of this one (pvk_cb_submit_ok) */
+   struct pvk_cb_use *secondaries;
+   uint32_t secondary_count;
+   uint32_t secondary_capacity;
+   /* pvk_cb_submit_call() of the last vkQueueSubmit(2) that runs it */
+   uint64_t submit_call;
    /* --- reset by vkBeginCommandBuffer --- */
    uint32_t subpass;       /* current subpass of a render pass instance */
    uint32_t subpass_count; /* 0: no vkCmdBeginRenderPass instance open */
@@ -244,7 +252,8 @@ struct pvk_command_buffer_state {
    uint64_t index_bytes; /* bytes it holds past the bind offset (UINT64_MAX: not checked) */
    uint32_t active_count;
    struct pvk_active_query active[PVK_MAX_ACTIVE_QUERIES];
-   uint32_t nesting; /* levels of command buffers executed below this one */
+   uint32_t nesting;     /* levels of command buffers executed below this one */
+   uint64_t executed_by; /* `recording` of the primary that executed it last */
    /* --- direct draws (pvk_validate_vertex.c): a draw passes when
     * firstVertex + vertexCount < vertex_end, firstInstance + instanceCount
     * < instance_end and the object table's removals are still
@@ -445,17 +454,28 @@ void pvk_cb_use_rendering(struct pvk_context *ctx, struct vn_object *cb,
 void pvk_cb_use_writes(struct pvk_context *ctx, struct vn_object *cb, uint32_t count,
                        const VkWriteDescriptorSet *writes);
 
+/* A stamp for one vkQueueSubmit(2) call, taken before its command
+ * buffers are checked (a number the table never handed out). */
+uint64_t pvk_cb_submit_call(struct pvk_context *ctx);
 /* Before a submission runs command buffer `cb`: false (context lost,
  * naming cmd) when an object it recorded is gone. With no removal since
- * its uses were last seen alive, no lookup at all. */
-bool pvk_cb_submit_ok(struct pvk_context *ctx, const char *cmd, struct vn_object *cb);
+ * its uses were last seen alive, no lookup at all. Also false when `cb`,
+ * or a secondary it executes, was begun without SIMULTANEOUS_USE and runs
+ * a second time in the same call `call` (VUID-vkQueueSubmit-pCommandBuffers-00071/00073,
+ * VUID-vkQueueSubmit2-commandBuffer-03875/03877): one compare per command
+ * buffer, plus one lookup per secondary execution recorded. */
+bool pvk_cb_submit_ok(struct pvk_context *ctx, const char *cmd, struct vn_object *cb,
+                      uint64_t call);
 /* The object of command buffer `handle` (NULL: none), for the submission
  * checks above and in pvk_lifetime.h. */
 struct vn_object *pvk_cb_find(struct pvk_context *ctx, VkCommandBuffer handle);
 
 /* vkCmdExecuteCommands of `secondary` into `primary`: checked like a
  * submission, then the primary takes over its uses and records that it
- * runs it (re-recording or resetting the secondary invalidates it). */
+ * runs it (re-recording or resetting the secondary invalidates it). A
+ * secondary without SIMULTANEOUS_USE executed again by the primary it
+ * was executed by last is refused (VUID-vkCmdExecuteCommands-pCommandBuffers-00092/00093);
+ * interleaved recordings that escape this are refused at submission. */
 bool pvk_cb_execute_ok(struct pvk_context *ctx, struct vn_object *primary,
                        struct vn_object *secondary);
 

@@ -1665,6 +1665,234 @@ test_execute_commands(void)
               "two command buffers executing each other");
 }
 
+/* --- one submission call running a command buffer twice --- */
+
+/* Begins `id` with `usage` flags; a secondary gets an inheritance info
+ * outside any render pass. */
+static void
+begin_usage(struct test_stream *e, uint64_t id, bool secondary, uint32_t usage)
+{
+   ts_cmd(e, T(vkBeginCommandBuffer), 0);
+   ts_u64(e, id);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, usage);
+   ts_u64(e, secondary);
+   if (secondary) {
+      ts_u32(e, VK_STRUCTURE_TYPE_COMMAND_BUFFER_INHERITANCE_INFO);
+      ts_u64(e, 0);
+      ts_u64(e, 0); /* render pass */
+      ts_u32(e, 0);
+      ts_u64(e, 0); /* framebuffer */
+      ts_u32(e, 0);
+      ts_u32(e, 0);
+      ts_u32(e, 0);
+   }
+}
+
+/* One vkQueueSubmit (vkQueueSubmit2 when `v2`) call of command buffers
+ * `a` and `b` (0: `a` only), in one batch or in two, then a wait for
+ * FENCE and its reset. */
+static void
+submit_pair(struct test_stream *e, bool v2, bool two_batches, uint64_t a, uint64_t b)
+{
+   const uint64_t cmds[2] = { a, b };
+   const uint32_t batches = two_batches && b ? 2 : 1, per = b && !two_batches ? 2 : 1;
+   ts_cmd(e, v2 ? T(vkQueueSubmit2) : T(vkQueueSubmit), 0);
+   ts_u64(e, QUEUE);
+   ts_u32(e, batches);
+   ts_u64(e, batches);
+   for (uint32_t i = 0; i < batches; i++) {
+      ts_u32(e, v2 ? VK_STRUCTURE_TYPE_SUBMIT_INFO_2 : VK_STRUCTURE_TYPE_SUBMIT_INFO);
+      ts_u64(e, 0);
+      if (v2) {
+         ts_u32(e, 0); /* flags */
+         ts_u32(e, 0); /* no waits */
+         ts_u64(e, 0);
+         ts_u32(e, per);
+         ts_u64(e, per);
+         for (uint32_t j = 0; j < per; j++) {
+            ts_u32(e, VK_STRUCTURE_TYPE_COMMAND_BUFFER_SUBMIT_INFO);
+            ts_u64(e, 0);
+            ts_u64(e, cmds[i * per + j]);
+            ts_u32(e, 0);
+         }
+         ts_u32(e, 0); /* no signals */
+         ts_u64(e, 0);
+      } else {
+         ts_u32(e, 0); /* no waits, no stage masks */
+         ts_u64(e, 0);
+         ts_u64(e, 0);
+         ts_u32(e, per);
+         ts_u64(e, per);
+         for (uint32_t j = 0; j < per; j++)
+            ts_u64(e, cmds[i * per + j]);
+         ts_u32(e, 0); /* no signals */
+         ts_u64(e, 0);
+      }
+   }
+   ts_u64(e, FENCE);
+   wait_fence(e, FENCE);
+   reset_fence(e, FENCE);
+}
+
+/* CMD and CMD2 recorded (a fill each; `usage` for both), SECONDARY with
+ * `secondary_usage` when `executes`, executed once by each primary. */
+static void
+record_pair(struct test_stream *e, uint32_t usage, bool executes, uint32_t secondary_usage)
+{
+   create_fence(e, FENCE);
+   if (executes) {
+      allocate_level(e, SECONDARY, VK_COMMAND_BUFFER_LEVEL_SECONDARY);
+      begin_usage(e, SECONDARY, true, secondary_usage);
+      fill(e, SECONDARY, BUFFER, 0, 256);
+      end(e, SECONDARY);
+   }
+   const uint64_t cmds[2] = { CMD, CMD2 };
+   for (int i = 0; i < 2; i++) {
+      begin_usage(e, cmds[i], false, usage);
+      fill(e, cmds[i], BUFFER2, 0, 256);
+      if (executes)
+         execute(e, cmds[i], SECONDARY);
+      end(e, cmds[i]);
+   }
+}
+
+/* VUID-vkQueueSubmit-pCommandBuffers-00071/00073, VUID-vkQueueSubmit2-
+ * commandBuffer-03875/03877, VUID-vkCmdExecuteCommands-pCommandBuffers-
+ * 00092/00093: without SIMULTANEOUS_USE a command buffer, or a secondary it
+ * executes, runs once per call (the first run is pending when the second
+ * is submitted). lavapipe 22.3 runs the batches of a call one after the
+ * other on its queue thread and keeps no per-run state in a command
+ * buffer, so it runs such a call twice without harm; drivers that patch a
+ * command buffer when it is submitted would patch it under its own run. */
+static void
+test_submit_twice(void)
+{
+   static const struct {
+      bool v2, two_batches;
+      const char *why;
+   } twice[] = {
+      { false, false,
+        "lifetime: vkQueueSubmit: command buffer 710, begun without SIMULTANEOUS_USE, "
+        "submitted twice in the call (VUID-vkQueueSubmit-pCommandBuffers-00071)" },
+      { false, true, "VUID-vkQueueSubmit-pCommandBuffers-00071" },
+      { true, false, "VUID-vkQueueSubmit2-commandBuffer-03875" },
+      { true, true,
+        "lifetime: vkQueueSubmit2: command buffer 710, begun without SIMULTANEOUS_USE, "
+        "submitted twice in the call (VUID-vkQueueSubmit2-commandBuffer-03875)" },
+   };
+   for (size_t i = 0; i < sizeof(twice) / sizeof(twice[0]); i++) {
+      uint32_t ctx = setup();
+      struct test_stream e = { 0 };
+      record_pair(&e, 0, false, 0);
+      submit_pair(&e, twice[i].v2, twice[i].two_batches, CMD, CMD2);
+      submit_pair(&e, twice[i].v2, twice[i].two_batches, CMD2, CMD);
+      expect(ctx, &e, false, "two command buffers in one call, twice");
+
+      ctx = setup();
+      e.len = 0;
+      record_pair(&e, 0, false, 0);
+      submit_pair(&e, twice[i].v2, twice[i].two_batches, CMD, CMD);
+      expect_why(ctx, &e, twice[i].why, "a command buffer twice in one call");
+
+      ctx = setup();
+      e.len = 0;
+      record_pair(&e, VK_COMMAND_BUFFER_USAGE_SIMULTANEOUS_USE_BIT, false, 0);
+      submit_pair(&e, twice[i].v2, twice[i].two_batches, CMD, CMD);
+      expect(ctx, &e, false, "a SIMULTANEOUS_USE command buffer twice in one call");
+   }
+
+   /* a secondary through two primaries of one call */
+   uint32_t ctx = setup();
+   struct test_stream e = { 0 };
+   record_pair(&e, 0, true, 0);
+   submit_pair(&e, false, false, CMD, CMD2);
+   expect_why(ctx, &e,
+              "lifetime: vkQueueSubmit: secondary command buffer 712, begun without "
+              "SIMULTANEOUS_USE, runs twice in the call (the second time in command buffer 711) "
+              "(VUID-vkQueueSubmit-pCommandBuffers-00073)",
+              "a secondary executed by two primaries of one call");
+
+   ctx = setup();
+   e.len = 0;
+   record_pair(&e, 0, true, 0);
+   submit_pair(&e, true, true, CMD2, CMD);
+   expect_why(ctx, &e,
+              "(the second time in command buffer 710) (VUID-vkQueueSubmit2-commandBuffer-03877)",
+              "a secondary executed by two primaries of one vkQueueSubmit2");
+
+   ctx = setup();
+   e.len = 0;
+   record_pair(&e, 0, true, 0);
+   submit_pair(&e, false, false, CMD, CMD);
+   expect_why(ctx, &e, "VUID-vkQueueSubmit-pCommandBuffers-00071",
+              "a primary executing a secondary twice in one call");
+
+   ctx = setup();
+   e.len = 0;
+   record_pair(&e, 0, true, VK_COMMAND_BUFFER_USAGE_SIMULTANEOUS_USE_BIT);
+   submit_pair(&e, false, false, CMD, CMD2);
+   submit_pair(&e, true, true, CMD2, CMD);
+   expect(ctx, &e, false, "a SIMULTANEOUS_USE secondary through two primaries of one call");
+
+   ctx = setup();
+   e.len = 0;
+   record_pair(&e, 0, true, 0);
+   submit_pair(&e, false, false, CMD, 0);
+   submit_pair(&e, true, false, CMD2, 0);
+   expect(ctx, &e, false, "a secondary through two primaries in two calls");
+
+   /* twice in one recording: one vkCmdExecuteCommands of two, or two */
+   for (int two_commands = 0; two_commands < 2; two_commands++) {
+      ctx = setup();
+      e.len = 0;
+      allocate_level(&e, SECONDARY, VK_COMMAND_BUFFER_LEVEL_SECONDARY);
+      begin_usage(&e, SECONDARY, true, 0);
+      fill(&e, SECONDARY, BUFFER, 0, 256);
+      end(&e, SECONDARY);
+      begin(&e, CMD);
+      if (two_commands) {
+         execute(&e, CMD, SECONDARY);
+         execute(&e, CMD, SECONDARY);
+      } else {
+         ts_cmd(&e, T(vkCmdExecuteCommands), 0);
+         ts_u64(&e, CMD);
+         ts_u32(&e, 2);
+         ts_u64(&e, 2);
+         ts_u64(&e, SECONDARY);
+         ts_u64(&e, SECONDARY);
+      }
+      expect_why(ctx, &e,
+                 "lifetime: vkCmdExecuteCommands: secondary command buffer 712, begun without "
+                 "SIMULTANEOUS_USE, executed twice by command buffer 710 "
+                 "(VUID-vkCmdExecuteCommands-pCommandBuffers-00092/00093)",
+                 "a secondary executed twice by one primary");
+   }
+
+   /* two primaries recorded at once, executing it in turn: the second
+    * execution into CMD is not seen at recording, but at submission */
+   ctx = setup();
+   e.len = 0;
+   create_fence(&e, FENCE);
+   allocate_level(&e, SECONDARY, VK_COMMAND_BUFFER_LEVEL_SECONDARY);
+   begin_usage(&e, SECONDARY, true, 0);
+   fill(&e, SECONDARY, BUFFER, 0, 256);
+   end(&e, SECONDARY);
+   begin(&e, CMD);
+   begin(&e, CMD2);
+   execute(&e, CMD, SECONDARY);
+   execute(&e, CMD2, SECONDARY);
+   execute(&e, CMD, SECONDARY);
+   end(&e, CMD);
+   end(&e, CMD2);
+   submit_pair(&e, false, false, CMD, 0);
+   expect_why(ctx, &e,
+              "(the second time in command buffer 710) (VUID-vkQueueSubmit-pCommandBuffers-00073)",
+              "a secondary executed twice by one primary, recordings interleaved");
+}
+
 /* A descriptor pool reset while a submission is pending does not wait: the
  * guest's pool becomes a fresh host pool, the old one (with the sets the
  * work may read) goes once the work is done. With a wait this stream would
@@ -5695,6 +5923,7 @@ main(void)
    test_unwritten_descriptors();
    test_bind_points();
    test_execute_commands();
+   test_submit_twice();
    test_pool_reset_pending();
    test_ranges();
    test_unbound_and_index_types();
