@@ -95,6 +95,11 @@ struct pvk_image_state {
    bool bound;                /* memory bound (or sparse: its binding is not tracked) */
    uint64_t memory;           /* host handle of the memory bound (0: none, or sparse) */
    struct pvk_desc_refs refs; /* descriptors naming its views */
+   /* DISJOINT images: the format's planes, each bound on its own (`bound`
+    * once all are; `memory` unused); 0 for other images */
+   uint32_t planes;
+   uint32_t planes_bound;    /* bit p: plane p bound */
+   uint64_t plane_memory[3]; /* host handle of each plane's memory */
 };
 
 /* obj->data of a VkSampler, made when first needed: the descriptors
@@ -570,9 +575,14 @@ void pvk_validate_record_image(struct pvk_context *ctx, struct vn_object *obj,
                                const VkImageCreateInfo *info);
 
 /* After a successful vkBind*Memory* of `handle` to host memory `memory`:
- * commands may use the object. */
+ * commands may use the object. `plane`: the plane of a DISJOINT image
+ * bound (VkBindImagePlaneMemoryInfo), ignored for other objects; such an
+ * image is usable once all its planes are bound. */
 void pvk_validate_mark_bound(struct pvk_context *ctx, VkObjectType type, uint64_t handle,
-                             uint64_t memory);
+                             uint64_t memory, uint32_t plane);
+
+/* Planes of format f: 2 or 3 for the multi-planar YCbCr formats, else 1. */
+uint32_t pvk_format_planes(VkFormat f);
 
 /* vkFreeMemory of host memory `memory`: the buffers and images bound to it
  * count as unbound again (commands recorded afterwards must not use them). */
