@@ -71,6 +71,7 @@ struct pvk_view_state {
     * depth slices of a 2D view of a 3D image); 0 for buffer views */
    uint32_t width, height, layers;
    VkImageUsageFlags usage;   /* its image's */
+   VkFormat format;           /* image views: the view's */
    struct pvk_desc_refs refs; /* the descriptors naming it */
 };
 
@@ -194,6 +195,10 @@ struct pvk_query_pool_state {
  * device with more (lavapipe has 32) the bindings past these are not
  * range-checked. */
 #define PVK_MAX_VERTEX_BINDINGS 32u
+/* Colour attachment formats of dynamic rendering a command buffer's state
+ * keeps (those past it are not compared at vkCmdExecuteCommands; lavapipe
+ * and NVIDIA have maxColorAttachments 8). */
+#define PVK_MAX_RENDER_FORMATS 8u
 /* One vertex buffer binding a pipeline (or vkCmdSetVertexInputEXT) reads:
  * element k spans [k * stride, k * stride + need) of the bound range. */
 struct pvk_vertex_use {
@@ -259,6 +264,13 @@ struct pvk_command_buffer_state {
    struct pvk_active_query active[PVK_MAX_ACTIVE_QUERIES];
    uint32_t nesting;     /* levels of command buffers executed below this one */
    uint64_t executed_by; /* `recording` of the primary that executed it last */
+   /* dynamic rendering: the formats of the open vkCmdBeginRendering
+    * instance's attachments (UNDEFINED: no view), or, with
+    * inherits_formats, what a continuing secondary inherits
+    * (VkCommandBufferInheritanceRenderingInfo) */
+   bool inherits_formats;
+   VkFormat color_formats[PVK_MAX_RENDER_FORMATS];
+   VkFormat depth_format, stencil_format;
    /* --- direct draws (pvk_validate_vertex.c): a draw passes when
     * firstVertex + vertexCount < vertex_end, firstInstance + instanceCount
     * < instance_end and the object table's removals are still
@@ -422,6 +434,11 @@ bool pvk_validate_command_buffer_begin(struct pvk_context *ctx, struct vn_object
  * Primaries ignore both (their begin info's inheritance is not read). */
 bool pvk_level_begin_ok(struct pvk_context *ctx, struct vn_object *cb,
                         const VkCommandBufferBeginInfo *info, bool *continues, uint32_t *colors);
+/* After the begin of a continuing secondary (st freshly reset): the
+ * attachment formats of its VkCommandBufferInheritanceRenderingInfo, if it
+ * inherits a dynamic rendering, compared at vkCmdExecuteCommands. */
+void pvk_level_inherit_formats(struct pvk_command_buffer_state *st,
+                               const VkCommandBufferBeginInfo *info);
 
 /* --- recorded uses (pvk_validate_cmdbuf.c) ---
  * A command buffer is invalid once an object it recorded is destroyed, or

@@ -90,6 +90,8 @@ pvk_validate_command_buffer_begin(struct pvk_context *ctx, struct vn_object *cb,
    st->secondary = kept.secondary;
    st->continues_pass = continues;
    st->colors = colors;
+   if (continues)
+      pvk_level_inherit_formats(st, info);
    st->simultaneous = info && (info->flags & VK_COMMAND_BUFFER_USAGE_SIMULTANEOUS_USE_BIT) != 0;
    /* nothing bound yet: all of it alive at this count (pvk_validate_vertex.c) */
    st->draw_removals = vn_object_table_removals(ctx->dispatch.objects);

@@ -1258,6 +1258,7 @@ record_view_extent(struct pvk_view_state *v, const struct pvk_image_state *im,
    v->width = (uint32_t)mip_dim(im->extent.width, level);
    v->height = (uint32_t)mip_dim(im->extent.height, level);
    v->usage = im->usage;
+   v->format = info->format;
    if (im->type == VK_IMAGE_TYPE_3D) {
       const uint32_t slices = (uint32_t)mip_dim(im->extent.depth, level);
       /* a 3D view is one layer; a 2D (array) view has the slices as layers */

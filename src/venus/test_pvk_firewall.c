@@ -3625,16 +3625,17 @@ view_format_other_size(struct test_stream *e)
    view_as(e, VK_IMAGE_CREATE_MUTABLE_FORMAT_BIT, VK_FORMAT_R32G32B32A32_SFLOAT);
 }
 
-/* vkCmdBeginRendering into VIEW (16x16, one layer), render area w x 16 */
+/* vkCmdBeginRendering into VIEW (16x16, one layer), render area w x 16,
+ * VkRenderingInfo::flags `flags` */
 static void
-begin_rendering(struct test_stream *e, uint32_t w, uint32_t layers)
+begin_rendering_flags(struct test_stream *e, uint32_t w, uint32_t layers, uint32_t flags)
 {
    ts_cmd(e, T(vkCmdBeginRendering), 0);
    ts_u64(e, CMD);
    ts_u64(e, 1);
    ts_u32(e, VK_STRUCTURE_TYPE_RENDERING_INFO);
    ts_u64(e, 0);
-   ts_u32(e, 0); /* flags */
+   ts_u32(e, flags);
    ts_u32(e, 0);
    ts_u32(e, 0);
    ts_u32(e, w);
@@ -3659,6 +3660,112 @@ begin_rendering(struct test_stream *e, uint32_t w, uint32_t layers)
       ts_u32(e, 0);
    ts_u64(e, 0); /* no depth */
    ts_u64(e, 0); /* no stencil */
+}
+
+static void
+begin_rendering(struct test_stream *e, uint32_t w, uint32_t layers)
+{
+   begin_rendering_flags(e, w, layers, 0);
+}
+
+/* SECONDARY begun to continue a dynamic rendering of `colors` colour
+ * attachments of `format` and depth format `depth` */
+static void
+begin_inheriting_rendering(struct test_stream *e, uint32_t colors, VkFormat format, VkFormat depth)
+{
+   ts_cmd(e, T(vkBeginCommandBuffer), 0);
+   ts_u64(e, SECONDARY);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, VK_COMMAND_BUFFER_USAGE_RENDER_PASS_CONTINUE_BIT);
+   ts_u64(e, 1); /* VkCommandBufferInheritanceInfo */
+   ts_u32(e, VK_STRUCTURE_TYPE_COMMAND_BUFFER_INHERITANCE_INFO);
+   ts_u64(e, 1); /* VkCommandBufferInheritanceRenderingInfo */
+   ts_u32(e, VK_STRUCTURE_TYPE_COMMAND_BUFFER_INHERITANCE_RENDERING_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0); /* flags */
+   ts_u32(e, 0); /* viewMask */
+   ts_u32(e, colors);
+   ts_u64(e, colors);
+   for (uint32_t i = 0; i < colors; i++)
+      ts_u32(e, format);
+   ts_u32(e, depth);
+   ts_u32(e, VK_FORMAT_UNDEFINED);
+   ts_u32(e, VK_SAMPLE_COUNT_1_BIT);
+   ts_u64(e, 0); /* render pass */
+   ts_u32(e, 0);
+   ts_u64(e, 0); /* framebuffer */
+   ts_u32(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, 0);
+}
+
+/* CMD renders into an RGBA8 view and executes SECONDARY, which inherits
+ * `colors` attachments of `format` and depth format `depth` */
+static void
+execute_in_rendering(struct test_stream *e, uint32_t colors, VkFormat format, VkFormat depth)
+{
+   allocate_memory(e, MEMORY2, MEMORY_SIZE);
+   create_image(e, IMAGE, 1, 1);
+   bind_image(e, IMAGE, MEMORY2, 0);
+   image_view(e, 0, 1, 0, 1);
+   create_fence(e, FENCE);
+   allocate_level(e, SECONDARY, VK_COMMAND_BUFFER_LEVEL_SECONDARY);
+   begin_inheriting_rendering(e, colors, format, depth);
+   end(e, SECONDARY);
+   begin(e, CMD);
+   begin_rendering_flags(e, 16, 1, VK_RENDERING_CONTENTS_SECONDARY_COMMAND_BUFFERS_BIT);
+   execute(e, CMD, SECONDARY);
+   ts_cmd(e, T(vkCmdEndRendering), 0);
+   ts_u64(e, CMD);
+   end(e, CMD);
+   submit(e, CMD, 0, 0, FENCE);
+   wait_fence(e, FENCE);
+}
+
+static void
+inherited_formats_ok(struct test_stream *e)
+{
+   execute_in_rendering(e, 1, VK_FORMAT_R8G8B8A8_UNORM, VK_FORMAT_UNDEFINED);
+}
+
+/* 16-byte texels for a 4-byte-texel attachment */
+static void
+inherited_format_other(struct test_stream *e)
+{
+   execute_in_rendering(e, 1, VK_FORMAT_R32G32B32A32_SFLOAT, VK_FORMAT_UNDEFINED);
+}
+
+static void
+inherited_no_colors(struct test_stream *e)
+{
+   execute_in_rendering(e, 0, VK_FORMAT_UNDEFINED, VK_FORMAT_UNDEFINED);
+}
+
+static void
+inherited_depth_without_view(struct test_stream *e)
+{
+   execute_in_rendering(e, 1, VK_FORMAT_R8G8B8A8_UNORM, VK_FORMAT_D32_SFLOAT);
+}
+
+/* VUID-vkCmdExecuteCommands-colorAttachmentCount-06027, -imageView-06028,
+ * -pDepthAttachment-06029/06774: a secondary that continues a dynamic
+ * rendering inherits its attachment count and formats. */
+static void
+test_inherited_formats(void)
+{
+   range_case(NULL, "a secondary inheriting the instance's formats", inherited_formats_ok);
+   range_case("recording: vkCmdExecuteCommands: command buffer 712 inherits a colour attachment "
+              "format other than the view's (VUID-vkCmdExecuteCommands-imageView-06028)",
+              "a secondary inheriting RGBA32F for an RGBA8 view", inherited_format_other);
+   range_case("inherits another colour attachment count than vkCmdBeginRendering's "
+              "(VUID-vkCmdExecuteCommands-colorAttachmentCount-06027)",
+              "a secondary inheriting no colour attachment for one", inherited_no_colors);
+   range_case("inherits a depth attachment format other than the view's "
+              "(VUID-vkCmdExecuteCommands-pDepthAttachment-06029/06774)",
+              "a secondary inheriting a depth format where the instance has no depth view",
+              inherited_depth_without_view);
 }
 
 static void
@@ -6019,6 +6126,7 @@ main(void)
    test_index_buffers();
    test_image_create();
    test_disjoint();
+   test_inherited_formats();
    test_queries();
    test_render_passes();
    test_queues();
