@@ -264,6 +264,11 @@ struct pvk_command_buffer_state {
    struct pvk_active_query active[PVK_MAX_ACTIVE_QUERIES];
    uint32_t nesting;     /* levels of command buffers executed below this one */
    uint64_t executed_by; /* `recording` of the primary that executed it last */
+   /* secondaries: the serial of the last tracked submission that ran it
+    * (pvk_cb_mark_secondaries); primaries: the highest of those of the
+    * secondaries without SIMULTANEOUS_USE it executes, as of its last
+    * pvk_cb_submit_ok (pvk_lifetime_command_buffer_idle waits for it) */
+   uint64_t run_serial;
    /* dynamic rendering: the formats of the open vkCmdBeginRendering
     * instance's attachments (UNDEFINED: no view), or, with
     * inherits_formats, what a continuing secondary inherits
@@ -491,6 +496,10 @@ bool pvk_cb_submit_ok(struct pvk_context *ctx, const char *cmd, struct vn_object
 /* The object of command buffer `handle` (NULL: none), for the submission
  * checks above and in pvk_lifetime.h. */
 struct vn_object *pvk_cb_find(struct pvk_context *ctx, VkCommandBuffer handle);
+
+/* After the tracked submission `serial` of primary `cb`: the secondaries
+ * without SIMULTANEOUS_USE it executes ran in it (their run_serial). */
+void pvk_cb_mark_secondaries(struct pvk_context *ctx, struct vn_object *cb, uint64_t serial);
 
 /* vkCmdExecuteCommands of `secondary` into `primary`: checked like a
  * submission, then the primary takes over its uses and records that it

@@ -278,6 +278,15 @@ pvk_cb_submit_call(struct pvk_context *ctx)
    return vn_object_table_serial(ctx->dispatch.objects);
 }
 
+/* The state of the secondary a primary's `secondaries` entry names, NULL
+ * when it is gone. */
+static struct pvk_command_buffer_state *
+secondary_state(struct pvk_context *ctx, const struct pvk_cb_use *u)
+{
+   struct vn_object *s = vn_object_table_lookup(ctx->dispatch.objects, u->id, u->type);
+   return s && s->gen == u->gen ? s->data : NULL;
+}
+
 /* VUID-vkQueueSubmit-pCommandBuffers-00071/00073 (vkQueueSubmit2:
  * commandBuffer-03875/03877) within one call: the earlier run of the same
  * call is pending when the later one is submitted. Each command buffer
@@ -301,10 +310,10 @@ once_per_call(struct pvk_context *ctx, const char *cmd, struct vn_object *cb,
       }
       st->submit_call = call;
    }
+   st->run_serial = 0;
    for (uint32_t i = 0; i < st->secondary_count; i++) {
+      struct pvk_command_buffer_state *ss = secondary_state(ctx, &st->secondaries[i]);
       const struct pvk_cb_use *u = &st->secondaries[i];
-      struct vn_object *s = vn_object_table_lookup(ctx->dispatch.objects, u->id, u->type);
-      struct pvk_command_buffer_state *ss = s && s->gen == u->gen ? s->data : NULL;
       if (!ss)
          continue; /* not reached: the uses of cb were checked alive */
       if (ss->submit_call == call) {
@@ -318,8 +327,22 @@ once_per_call(struct pvk_context *ctx, const char *cmd, struct vn_object *cb,
          return false;
       }
       ss->submit_call = call;
+      /* an earlier call's run of it may be pending: wait for it too */
+      if (ss->run_serial > st->run_serial)
+         st->run_serial = ss->run_serial;
    }
    return true;
+}
+
+void
+pvk_cb_mark_secondaries(struct pvk_context *ctx, struct vn_object *cb, uint64_t serial)
+{
+   struct pvk_command_buffer_state *st = cb->data;
+   for (uint32_t i = 0; st && i < st->secondary_count; i++) {
+      struct pvk_command_buffer_state *ss = secondary_state(ctx, &st->secondaries[i]);
+      if (ss)
+         ss->run_serial = serial;
+   }
 }
 
 bool

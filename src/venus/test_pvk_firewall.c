@@ -1844,6 +1844,40 @@ test_submit_twice(void)
    submit_pair(&e, true, false, CMD2, 0);
    expect(ctx, &e, false, "a secondary through two primaries in two calls");
 
+   /* across calls: the secondary's run through CMD waits on a timeline
+    * value; CMD2 running it waits for that run (bounded: 300 ms here) */
+   ctx = setup();
+   e.len = 0;
+   create_timeline(&e, SEMAPHORE);
+   record_pair(&e, 0, true, 0);
+   submit(&e, CMD, SEMAPHORE, 1, 0);
+   signal_semaphore(&e, SEMAPHORE, 1);
+   submit_pair(&e, false, false, CMD2, 0);
+   queue_wait_idle(&e);
+   expect(ctx, &e, false, "a secondary through CMD2 after its run through CMD finished");
+
+   ctx = setup();
+   e.len = 0;
+   create_timeline(&e, SEMAPHORE);
+   record_pair(&e, 0, true, VK_COMMAND_BUFFER_USAGE_SIMULTANEOUS_USE_BIT);
+   submit(&e, CMD, SEMAPHORE, 1, 0);
+   submit(&e, CMD2, 0, 0, 0);
+   signal_semaphore(&e, SEMAPHORE, 1);
+   queue_wait_idle(&e);
+   expect(ctx, &e, false,
+          "a SIMULTANEOUS_USE secondary through CMD2 while its run through CMD waits");
+
+   CHECK(pv_renderer_set_teardown_timeout(renderer, 300) == 0);
+   ctx = setup();
+   e.len = 0;
+   create_timeline(&e, SEMAPHORE);
+   record_pair(&e, 0, true, 0);
+   submit(&e, CMD, SEMAPHORE, 1, 0);
+   submit(&e, CMD2, 0, 0, 0);
+   expect_why(ctx, &e, "lifetime: vkQueueSubmit waited for pending work",
+              "a secondary through CMD2 while its run through CMD waits for ever");
+   CHECK(pv_renderer_set_teardown_timeout(renderer, 5000) == 0);
+
    /* twice in one recording: one vkCmdExecuteCommands of two, or two */
    for (int two_commands = 0; two_commands < 2; two_commands++) {
       ctx = setup();
