@@ -2,6 +2,7 @@
  * Object lifetimes against pending submissions: see pvk_lifetime.h for the
  * design. The hand-written destroy, free and reset handlers are here too.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -857,7 +858,9 @@ pvk_lifetime_command_buffer_idle(struct pvk_context *ctx, struct pvk_device *dev
       serial = st->run_serial;
    if (!serial || serial_done(&dev->lifetime, serial))
       return true;
-   return pvk_lifetime_wait(ctx, dev, serial, what);
+   char named[96];
+   snprintf(named, sizeof(named), "%s of command buffer %llu", what, (unsigned long long)cb->id);
+   return pvk_lifetime_wait(ctx, dev, serial, named);
 }
 
 void

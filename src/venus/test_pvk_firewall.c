@@ -807,7 +807,7 @@ test_resubmit(void)
    e.len = 0;
    pending_fill(&e, false);
    submit(&e, CMD, 0, 0, 0);
-   expect_why(ctx, &e, "lifetime: vkQueueSubmit waited for pending work",
+   expect_why(ctx, &e, "lifetime: vkQueueSubmit of command buffer 710 waited for pending work",
               "a command buffer submitted again while its submission waits for ever");
    CHECK(pv_renderer_set_teardown_timeout(renderer, 5000) == 0);
 }
@@ -1874,7 +1874,7 @@ test_submit_twice(void)
    record_pair(&e, 0, true, 0);
    submit(&e, CMD, SEMAPHORE, 1, 0);
    submit(&e, CMD2, 0, 0, 0);
-   expect_why(ctx, &e, "lifetime: vkQueueSubmit waited for pending work",
+   expect_why(ctx, &e, "lifetime: vkQueueSubmit of command buffer 711 waited for pending work",
               "a secondary through CMD2 while its run through CMD waits for ever");
    CHECK(pv_renderer_set_teardown_timeout(renderer, 5000) == 0);
 
