@@ -978,10 +978,16 @@ static const char *
 bind_buffer(struct pvk_context *ctx, struct pvk_device *dev, VkBuffer buffer, VkDeviceMemory memory,
             VkDeviceSize offset, uint64_t *ids)
 {
+   const struct vn_object *obj = vn_object_table_find_handle(
+      ctx->dispatch.objects, VK_OBJECT_TYPE_BUFFER, (uint64_t)(uintptr_t)buffer);
+   const struct pvk_buffer_state *b = obj ? obj->data : NULL;
+   ids[0] = obj ? obj->id : 0;
+   ids[1] = pvk_guest_id(ctx, VK_OBJECT_TYPE_DEVICE_MEMORY, (uint64_t)(uintptr_t)memory);
+   /* the firewall's memory tracking holds one memory per buffer */
+   if (b && b->bound)
+      return "buffer already bound, or sparse (VUID-vkBindBufferMemory-buffer-07459/01030)";
    VkMemoryRequirements req;
    dev->dispatch.vkGetBufferMemoryRequirements(dev->handle, buffer, &req);
-   ids[0] = pvk_guest_id(ctx, VK_OBJECT_TYPE_BUFFER, (uint64_t)(uintptr_t)buffer);
-   ids[1] = pvk_guest_id(ctx, VK_OBJECT_TYPE_DEVICE_MEMORY, (uint64_t)(uintptr_t)memory);
    return bind_range(dev, memory, offset, &req);
 }
 
@@ -1054,11 +1060,16 @@ bind_image(struct pvk_context *ctx, struct pvk_device *dev, VkImage image, VkDev
    if (!p && disjoint)
       return "a DISJOINT image bound without VkBindImagePlaneMemoryInfo "
              "(VUID-VkBindImageMemoryInfo-image-07736, VUID-vkBindImageMemory-image-01608)";
+   /* the firewall's memory tracking holds one memory per image or plane */
+   if (!p && im && im->bound)
+      return "image already bound, or sparse (VUID-VkBindImageMemoryInfo-image-07460/01045)";
    if (p) {
       const int i = plane_index(p->planeAspect, im->planes);
       if (i < 0)
          return "planeAspect not one plane of the image's format "
                 "(VUID-VkBindImagePlaneMemoryInfo-planeAspect-02283)";
+      if (im->planes_bound & (1u << i))
+         return "plane already bound (VUID-VkBindImageMemoryInfo-image-07460)";
       *plane = (uint32_t)i;
       return bind_plane(dev, image, memory, offset, p->planeAspect);
    }

@@ -3069,6 +3069,20 @@ bind2_no_memory(struct test_stream *e)
    bind_image2(e, IMAGE, 0, 0, 0);
 }
 
+static void
+bind_buffer_twice(struct test_stream *e)
+{
+   bind_buffer(e, BUFFER, MEMORY, 2 * BUFFER_SIZE);
+}
+
+static void
+bind_image_twice(struct test_stream *e)
+{
+   create_image(e, IMAGE, 1, 1);
+   bind_image(e, IMAGE, MEMORY, 0);
+   bind_image2(e, IMAGE, MEMORY, 8192, 0);
+}
+
 /* VK_IMAGE_CREATE_DISJOINT_BIT and VkBindImagePlaneMemoryInfo. lavapipe
  * 22.3 gives VK_FORMAT_FEATURE_DISJOINT_BIT to no format, so no DISJOINT
  * image exists there and the plane checks of such images have no stream
@@ -3094,6 +3108,12 @@ test_disjoint(void)
    range_case("range: vkBindImageMemory2 bind 0: no memory "
               "(VUID-VkBindImageMemoryInfo-pNext-01632) (object 650, memory 0)",
               "vkBindImageMemory2 with VK_NULL_HANDLE memory", bind2_no_memory);
+   range_case("range: vkBindBufferMemory bind 0: buffer already bound, or sparse "
+              "(VUID-vkBindBufferMemory-buffer-07459/01030) (object 600, memory 500)",
+              "a buffer bound a second time", bind_buffer_twice);
+   range_case("range: vkBindImageMemory2 bind 0: image already bound, or sparse "
+              "(VUID-VkBindImageMemoryInfo-image-07460/01045) (object 650, memory 500)",
+              "an image bound a second time", bind_image_twice);
 }
 
 static void
