@@ -1763,9 +1763,9 @@ record_pair(struct test_stream *e, uint32_t usage, bool executes, uint32_t secon
  * commandBuffer-03875/03877, VUID-vkCmdExecuteCommands-pCommandBuffers-
  * 00092/00093: without SIMULTANEOUS_USE a command buffer, or a secondary it
  * executes, runs once per call (the first run is pending when the second
- * is submitted). lavapipe 22.3 runs the batches of a call one after the
- * other on its queue thread and keeps no per-run state in a command
- * buffer, so it runs such a call twice without harm; drivers that patch a
+ * is submitted). By its source, lavapipe 22.3 runs the batches of a call
+ * one after the other on its queue thread and keeps no per-run state in a
+ * command buffer, so such a call would not harm it; drivers that patch a
  * command buffer when it is submitted would patch it under its own run. */
 static void
 test_submit_twice(void)
