@@ -2,6 +2,7 @@
  * Object lifetimes against pending submissions: see pvk_lifetime.h for the
  * design. The hand-written destroy, free and reset handlers are here too.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -849,6 +850,7 @@ pvk_lifetime_mark_command_buffer(struct pvk_context *ctx, VkCommandBuffer cb, ui
    if (!obj || obj->serial == UINT64_MAX)
       return;
    obj->serial = serial;
+   pvk_cb_mark_secondaries(ctx, obj, serial);
    struct vn_object *pool =
       vn_object_table_lookup(ctx->dispatch.objects, obj->parent_id, VK_OBJECT_TYPE_COMMAND_POOL);
    if (pool && pool->serial != UINT64_MAX)
@@ -859,12 +861,19 @@ bool
 pvk_lifetime_command_buffer_idle(struct pvk_context *ctx, struct pvk_device *dev,
                                  struct vn_object *cb, const char *what)
 {
-   if (!cb || !cb->serial || cb->serial == UINT64_MAX)
+   if (!cb || cb->serial == UINT64_MAX)
       return true;
    const struct pvk_command_buffer_state *st = cb->data;
-   if ((st && st->simultaneous) || serial_done(&dev->lifetime, cb->serial))
+   uint64_t serial = st && st->simultaneous ? 0 : cb->serial;
+   /* and the last runs of its secondaries without SIMULTANEOUS_USE
+    * (VUID-vkQueueSubmit-pCommandBuffers-00073), as pvk_cb_submit_ok found */
+   if (st && st->run_serial > serial)
+      serial = st->run_serial;
+   if (!serial || serial_done(&dev->lifetime, serial))
       return true;
-   return pvk_lifetime_wait(ctx, dev, cb->serial, what);
+   char named[96];
+   snprintf(named, sizeof(named), "%s of command buffer %llu", what, (unsigned long long)cb->id);
+   return pvk_lifetime_wait(ctx, dev, serial, named);
 }
 
 void

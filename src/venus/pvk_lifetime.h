@@ -103,14 +103,16 @@ struct vn_object *pvk_lifetime_guest_fence(struct pvk_context *ctx, struct pvk_d
 uint64_t pvk_lifetime_end_guest_submit(struct pvk_context *ctx, struct pvk_device *dev,
                                        struct vn_object *fence, bool ok);
 
-/* After a tracked submission: the command buffers it runs (and their
- * pools) and the fence it signals are in use until `serial` completes. */
+/* After a tracked submission: the command buffers it runs (their pools,
+ * the secondaries they execute) and the fence it signals are in use until
+ * `serial` completes. */
 void pvk_lifetime_mark_command_buffer(struct pvk_context *ctx, VkCommandBuffer cb, uint64_t serial);
 /* Before command buffer `cb` (its object, pvk_cb_find) is submitted: one
  * not begun with SIMULTANEOUS_USE runs once at a time
  * (VUID-vkQueueSubmit-pCommandBuffers-00071), so a submission of it while
- * its last one may still be pending
- * waits for that one first (pvk_lifetime_wait: bounded, and a guest that
+ * its last one may still be pending, or of a primary executing such a
+ * secondary while the last submission that ran it may (-00073; after
+ * pvk_cb_submit_ok), waits for that one first (pvk_lifetime_wait: bounded, and a guest that
  * saw its fence through a feedback buffer is ahead of the host by one
  * poll at most). False (context lost) when the wait gave up. */
 bool pvk_lifetime_command_buffer_idle(struct pvk_context *ctx, struct pvk_device *dev,

@@ -461,6 +461,34 @@ image_extent_why(const VkImageCreateInfo *info)
    return info->mipLevels > levels ? "more mip levels than the extent has" : NULL;
 }
 
+/* VUID-VkImageCreateInfo-imageCreateFormatFeatures-02260, -format-01577:
+ * DISJOINT only for a multi-planar format whose features for the tiling
+ * have VK_FORMAT_FEATURE_DISJOINT_BIT (lavapipe 22.3 gives it to no
+ * format). DRM format modifier tiling is refused: its memory planes
+ * (VK_IMAGE_ASPECT_MEMORY_PLANE_*) are not tracked. Each plane is then
+ * bound on its own (pvk_validate_range.c). NULL or why it is refused. */
+static const char *
+disjoint_why(const struct pvk_device *dev, const VkImageCreateInfo *info)
+{
+   if (!(info->flags & VK_IMAGE_CREATE_DISJOINT_BIT))
+      return NULL;
+   if (pvk_format_planes(info->format) < 2)
+      return "DISJOINT for a format that is not multi-planar "
+             "(VUID-VkImageCreateInfo-format-01577)";
+   if (info->tiling != VK_IMAGE_TILING_OPTIMAL && info->tiling != VK_IMAGE_TILING_LINEAR)
+      return "DISJOINT with a tiling other than OPTIMAL or LINEAR (not tracked)";
+   VkFormatProperties props = { 0 };
+   dev->instance->dispatch.vkGetPhysicalDeviceFormatProperties(dev->physical_device->handle,
+                                                               info->format, &props);
+   const VkFormatFeatureFlags features = info->tiling == VK_IMAGE_TILING_LINEAR
+                                            ? props.linearTilingFeatures
+                                            : props.optimalTilingFeatures;
+   return features & VK_FORMAT_FEATURE_DISJOINT_BIT
+             ? NULL
+             : "DISJOINT for a format without VK_FORMAT_FEATURE_DISJOINT_BIT on the host "
+               "(VUID-VkImageCreateInfo-imageCreateFormatFeatures-02260)";
+}
+
 void
 vn_handle_vkCreateImage(struct vn_dispatch_context *dctx, struct vn_command_vkCreateImage *args)
 {
@@ -490,6 +518,13 @@ vn_handle_vkCreateImage(struct vn_dispatch_context *dctx, struct vn_command_vkCr
                  "sparse: vkCreateImage: sparse flags 0x%x without the sparseBinding "
                  "feature (image %llu)",
                  info->flags & sparse, (unsigned long long)(uintptr_t)*args->pImage);
+      return;
+   }
+   why = disjoint_why(dev, info);
+   if (why) {
+      pvk_reject(ctx, "memory: vkCreateImage: %s (image %llu, format %d, tiling %d)", why,
+                 (unsigned long long)(uintptr_t)*args->pImage, (int)info->format,
+                 (int)info->tiling);
       return;
    }
    VkExternalMemoryImageCreateInfo ext;

@@ -202,15 +202,17 @@ semaphores_begin(struct pvk_context *ctx, struct pvk_device *dev, struct semapho
    return ok;
 }
 
+/* `call`: pvk_cb_submit_call's stamp of the guest's call (batches of one
+ * call may come one at a time). */
 static void
 queue_submit1(struct pvk_context *ctx, struct pvk_device *dev,
-              struct vn_command_vkQueueSubmit *args)
+              struct vn_command_vkQueueSubmit *args, uint64_t call)
 {
    for (uint32_t i = 0; args->pSubmits && i < args->submitCount; i++) {
       const VkSubmitInfo *s = &args->pSubmits[i];
       for (uint32_t j = 0; s->pCommandBuffers && j < s->commandBufferCount; j++) {
          struct vn_object *cb = pvk_cb_find(ctx, s->pCommandBuffers[j]);
-         if (!pvk_cb_submit_ok(ctx, "vkQueueSubmit", cb) ||
+         if (!pvk_cb_submit_ok(ctx, "vkQueueSubmit", cb, call) ||
              !pvk_lifetime_command_buffer_idle(ctx, dev, cb, "vkQueueSubmit"))
             return;
       }
@@ -246,8 +248,9 @@ vn_handle_vkQueueSubmit(struct vn_dispatch_context *dctx, struct vn_command_vkQu
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
+   const uint64_t call = pvk_cb_submit_call(ctx);
    if (!args->pSubmits || !one_batch_at_a_time(dev, args->submitCount)) {
-      queue_submit1(ctx, dev, args);
+      queue_submit1(ctx, dev, args, call);
       return;
    }
    struct vn_command_vkQueueSubmit one = *args;
@@ -255,7 +258,7 @@ vn_handle_vkQueueSubmit(struct vn_dispatch_context *dctx, struct vn_command_vkQu
    for (uint32_t i = 0; i < args->submitCount; i++) {
       one.pSubmits = &args->pSubmits[i];
       one.fence = i + 1 == args->submitCount ? args->fence : VK_NULL_HANDLE;
-      queue_submit1(ctx, dev, &one);
+      queue_submit1(ctx, dev, &one, call);
       args->ret = one.ret;
       if (one.ret != VK_SUCCESS || pvk_context_is_lost(ctx))
          return;
@@ -264,13 +267,13 @@ vn_handle_vkQueueSubmit(struct vn_dispatch_context *dctx, struct vn_command_vkQu
 
 static void
 queue_submit2(struct pvk_context *ctx, struct pvk_device *dev,
-              struct vn_command_vkQueueSubmit2 *args)
+              struct vn_command_vkQueueSubmit2 *args, uint64_t call)
 {
    for (uint32_t i = 0; args->pSubmits && i < args->submitCount; i++) {
       const VkSubmitInfo2 *s = &args->pSubmits[i];
       for (uint32_t j = 0; s->pCommandBufferInfos && j < s->commandBufferInfoCount; j++) {
          struct vn_object *cb = pvk_cb_find(ctx, s->pCommandBufferInfos[j].commandBuffer);
-         if (!pvk_cb_submit_ok(ctx, "vkQueueSubmit2", cb) ||
+         if (!pvk_cb_submit_ok(ctx, "vkQueueSubmit2", cb, call) ||
              !pvk_lifetime_command_buffer_idle(ctx, dev, cb, "vkQueueSubmit2"))
             return;
       }
@@ -297,8 +300,9 @@ vn_handle_vkQueueSubmit2(struct vn_dispatch_context *dctx, struct vn_command_vkQ
    if (!PVK_HOST_HAS(ctx, args->dispatch, vkQueueSubmit2))
       return;
    struct pvk_device *dev = pvk_device_from_base(args->dispatch->device);
+   const uint64_t call = pvk_cb_submit_call(ctx);
    if (!args->pSubmits || !one_batch_at_a_time(dev, args->submitCount)) {
-      queue_submit2(ctx, dev, args);
+      queue_submit2(ctx, dev, args, call);
       return;
    }
    struct vn_command_vkQueueSubmit2 one = *args;
@@ -306,7 +310,7 @@ vn_handle_vkQueueSubmit2(struct vn_dispatch_context *dctx, struct vn_command_vkQ
    for (uint32_t i = 0; i < args->submitCount; i++) {
       one.pSubmits = &args->pSubmits[i];
       one.fence = i + 1 == args->submitCount ? args->fence : VK_NULL_HANDLE;
-      queue_submit2(ctx, dev, &one);
+      queue_submit2(ctx, dev, &one, call);
       args->ret = one.ret;
       if (one.ret != VK_SUCCESS || pvk_context_is_lost(ctx))
          return;

@@ -138,13 +138,14 @@ pvk_validate_record_image(struct pvk_context *ctx, struct vn_object *obj,
       .samples = info->samples,
       .bound = (info->flags & VK_IMAGE_CREATE_SPARSE_BINDING_BIT) != 0,
       .memory = 0,
+      .planes = (info->flags & VK_IMAGE_CREATE_DISJOINT_BIT) ? pvk_format_planes(info->format) : 0,
    };
    obj->data = i;
 }
 
 void
 pvk_validate_mark_bound(struct pvk_context *ctx, VkObjectType type, uint64_t handle,
-                        uint64_t memory)
+                        uint64_t memory, uint32_t plane)
 {
    struct vn_object *obj = vn_object_table_find_handle(ctx->dispatch.objects, type, handle);
    if (!obj || !obj->data)
@@ -155,9 +156,33 @@ pvk_validate_mark_bound(struct pvk_context *ctx, VkObjectType type, uint64_t han
       b->memory = memory;
    } else if (type == VK_OBJECT_TYPE_IMAGE) {
       struct pvk_image_state *i = obj->data;
+      if (i->planes && plane < 3) {
+         i->plane_memory[plane] = memory;
+         i->planes_bound |= 1u << plane;
+         i->bound = i->planes_bound == (1u << i->planes) - 1;
+         return;
+      }
       i->bound = true;
       i->memory = memory;
    }
+}
+
+/* A DISJOINT image with a plane bound to `memory`: that plane, and so the
+ * image, is unbound. */
+static bool
+unbind_planes(struct pvk_image_state *i, uint64_t memory)
+{
+   bool hit = false;
+   for (uint32_t p = 0; p < 3; p++) {
+      if ((i->planes_bound & (1u << p)) && i->plane_memory[p] == memory) {
+         i->planes_bound &= ~(1u << p);
+         i->plane_memory[p] = 0;
+         hit = true;
+      }
+   }
+   if (hit)
+      i->bound = false;
+   return hit;
 }
 
 struct unbind {
@@ -166,31 +191,41 @@ struct unbind {
    uint64_t memory;
 };
 
+/* Unbinds obj from `memory` when it (a buffer, an image or a plane of a
+ * DISJOINT image) was bound to it; false when it was not. */
+static bool
+unbind_memory(struct vn_object *obj, uint64_t memory)
+{
+   if (obj->type == VK_OBJECT_TYPE_BUFFER) {
+      struct pvk_buffer_state *b = obj->data;
+      if (b->memory != memory)
+         return false;
+      b->bound = false;
+      b->memory = 0;
+      return true;
+   }
+   if (obj->type != VK_OBJECT_TYPE_IMAGE)
+      return false;
+   struct pvk_image_state *i = obj->data;
+   if (i->planes)
+      return unbind_planes(i, memory);
+   if (i->memory != memory)
+      return false;
+   i->bound = false;
+   i->memory = 0;
+   return true;
+}
+
 static void
 unbind_from(struct vn_object *obj, void *data)
 {
    const struct unbind *u = data;
-   if (!obj->data)
+   if (!obj->data || !unbind_memory(obj, u->memory))
       return;
-   bool *bound = NULL;
-   uint64_t *memory = NULL;
-   if (obj->type == VK_OBJECT_TYPE_BUFFER) {
-      struct pvk_buffer_state *b = obj->data;
-      bound = &b->bound;
-      memory = &b->memory;
-   } else if (obj->type == VK_OBJECT_TYPE_IMAGE) {
-      struct pvk_image_state *i = obj->data;
-      bound = &i->bound;
-      memory = &i->memory;
-   }
-   if (memory && *memory == u->memory) {
-      /* descriptors naming it must not point at the freed memory */
-      pvk_descriptor_refs_drop(u->ctx, obj);
-      *bound = false;
-      *memory = 0;
-      /* command buffers recorded with it must not run (pvk_cb_submit_ok) */
-      vn_object_table_renew(u->table, obj);
-   }
+   /* descriptors naming it must not point at the freed memory */
+   pvk_descriptor_refs_drop(u->ctx, obj);
+   /* command buffers recorded with it must not run (pvk_cb_submit_ok) */
+   vn_object_table_renew(u->table, obj);
 }
 
 void

@@ -71,6 +71,7 @@ struct pvk_view_state {
     * depth slices of a 2D view of a 3D image); 0 for buffer views */
    uint32_t width, height, layers;
    VkImageUsageFlags usage;   /* its image's */
+   VkFormat format;           /* image views: the view's */
    struct pvk_desc_refs refs; /* the descriptors naming it */
 };
 
@@ -95,6 +96,11 @@ struct pvk_image_state {
    bool bound;                /* memory bound (or sparse: its binding is not tracked) */
    uint64_t memory;           /* host handle of the memory bound (0: none, or sparse) */
    struct pvk_desc_refs refs; /* descriptors naming its views */
+   /* DISJOINT images: the format's planes, each bound on its own (`bound`
+    * once all are; `memory` unused); 0 for other images */
+   uint32_t planes;
+   uint32_t planes_bound;    /* bit p: plane p bound */
+   uint64_t plane_memory[3]; /* host handle of each plane's memory */
 };
 
 /* obj->data of a VkSampler, made when first needed: the descriptors
@@ -189,6 +195,10 @@ struct pvk_query_pool_state {
  * device with more (lavapipe has 32) the bindings past these are not
  * range-checked. */
 #define PVK_MAX_VERTEX_BINDINGS 32u
+/* Colour attachment formats of dynamic rendering a command buffer's state
+ * keeps (those past it are not compared at vkCmdExecuteCommands; lavapipe
+ * and NVIDIA have maxColorAttachments 8). */
+#define PVK_MAX_RENDER_FORMATS 8u
 /* One vertex buffer binding a pipeline (or vkCmdSetVertexInputEXT) reads:
  * element k spans [k * stride, k * stride + need) of the bound range. */
 struct pvk_vertex_use {
@@ -222,6 +232,14 @@ struct pvk_command_buffer_state {
    uint64_t removals;  /* vn_object_table_removals() when all uses were last alive */
    bool executed;      /* a secondary recorded into a primary since its last reset */
    bool secondary;     /* VK_COMMAND_BUFFER_LEVEL_SECONDARY (vkAllocateCommandBuffers) */
+   /* the secondaries without SIMULTANEOUS_USE this recording executes, once
+    * per vkCmdExecuteCommands (theirs included): each runs once per
+    * submission of this one (pvk_cb_submit_ok) */
+   struct pvk_cb_use *secondaries;
+   uint32_t secondary_count;
+   uint32_t secondary_capacity;
+   /* pvk_cb_submit_call() of the last vkQueueSubmit(2) that runs it */
+   uint64_t submit_call;
    /* --- reset by vkBeginCommandBuffer --- */
    uint32_t subpass;       /* current subpass of a render pass instance */
    uint32_t subpass_count; /* 0: no vkCmdBeginRenderPass instance open */
@@ -244,7 +262,20 @@ struct pvk_command_buffer_state {
    uint64_t index_bytes; /* bytes it holds past the bind offset (UINT64_MAX: not checked) */
    uint32_t active_count;
    struct pvk_active_query active[PVK_MAX_ACTIVE_QUERIES];
-   uint32_t nesting; /* levels of command buffers executed below this one */
+   uint32_t nesting;     /* levels of command buffers executed below this one */
+   uint64_t executed_by; /* `recording` of the primary that executed it last */
+   /* secondaries: the serial of the last tracked submission that ran it
+    * (pvk_cb_mark_secondaries); primaries: the highest of those of the
+    * secondaries without SIMULTANEOUS_USE it executes, as of its last
+    * pvk_cb_submit_ok (pvk_lifetime_command_buffer_idle waits for it) */
+   uint64_t run_serial;
+   /* dynamic rendering: the formats of the open vkCmdBeginRendering
+    * instance's attachments (UNDEFINED: no view), or, with
+    * inherits_formats, what a continuing secondary inherits
+    * (VkCommandBufferInheritanceRenderingInfo) */
+   bool inherits_formats;
+   VkFormat color_formats[PVK_MAX_RENDER_FORMATS];
+   VkFormat depth_format, stencil_format;
    /* --- direct draws (pvk_validate_vertex.c): a draw passes when
     * firstVertex + vertexCount < vertex_end, firstInstance + instanceCount
     * < instance_end and the object table's removals are still
@@ -408,6 +439,11 @@ bool pvk_validate_command_buffer_begin(struct pvk_context *ctx, struct vn_object
  * Primaries ignore both (their begin info's inheritance is not read). */
 bool pvk_level_begin_ok(struct pvk_context *ctx, struct vn_object *cb,
                         const VkCommandBufferBeginInfo *info, bool *continues, uint32_t *colors);
+/* After the begin of a continuing secondary (st freshly reset): the
+ * attachment formats of its VkCommandBufferInheritanceRenderingInfo, if it
+ * inherits a dynamic rendering, compared at vkCmdExecuteCommands. */
+void pvk_level_inherit_formats(struct pvk_command_buffer_state *st,
+                               const VkCommandBufferBeginInfo *info);
 
 /* --- recorded uses (pvk_validate_cmdbuf.c) ---
  * A command buffer is invalid once an object it recorded is destroyed, or
@@ -445,17 +481,32 @@ void pvk_cb_use_rendering(struct pvk_context *ctx, struct vn_object *cb,
 void pvk_cb_use_writes(struct pvk_context *ctx, struct vn_object *cb, uint32_t count,
                        const VkWriteDescriptorSet *writes);
 
+/* A stamp for one vkQueueSubmit(2) call, taken before its command
+ * buffers are checked (a number the table never handed out). */
+uint64_t pvk_cb_submit_call(struct pvk_context *ctx);
 /* Before a submission runs command buffer `cb`: false (context lost,
  * naming cmd) when an object it recorded is gone. With no removal since
- * its uses were last seen alive, no lookup at all. */
-bool pvk_cb_submit_ok(struct pvk_context *ctx, const char *cmd, struct vn_object *cb);
+ * its uses were last seen alive, no lookup at all. Also false when `cb`,
+ * or a secondary it executes, was begun without SIMULTANEOUS_USE and runs
+ * a second time in the same call `call` (VUID-vkQueueSubmit-pCommandBuffers-00071/00073,
+ * VUID-vkQueueSubmit2-commandBuffer-03875/03877): one compare per command
+ * buffer, plus one lookup per secondary execution recorded. */
+bool pvk_cb_submit_ok(struct pvk_context *ctx, const char *cmd, struct vn_object *cb,
+                      uint64_t call);
 /* The object of command buffer `handle` (NULL: none), for the submission
  * checks above and in pvk_lifetime.h. */
 struct vn_object *pvk_cb_find(struct pvk_context *ctx, VkCommandBuffer handle);
 
+/* After the tracked submission `serial` of primary `cb`: the secondaries
+ * without SIMULTANEOUS_USE it executes ran in it (their run_serial). */
+void pvk_cb_mark_secondaries(struct pvk_context *ctx, struct vn_object *cb, uint64_t serial);
+
 /* vkCmdExecuteCommands of `secondary` into `primary`: checked like a
  * submission, then the primary takes over its uses and records that it
- * runs it (re-recording or resetting the secondary invalidates it). */
+ * runs it (re-recording or resetting the secondary invalidates it). A
+ * secondary without SIMULTANEOUS_USE executed again by the primary it
+ * was executed by last is refused (VUID-vkCmdExecuteCommands-pCommandBuffers-00092/00093);
+ * interleaved recordings that escape this are refused at submission. */
 bool pvk_cb_execute_ok(struct pvk_context *ctx, struct vn_object *primary,
                        struct vn_object *secondary);
 
@@ -550,9 +601,14 @@ void pvk_validate_record_image(struct pvk_context *ctx, struct vn_object *obj,
                                const VkImageCreateInfo *info);
 
 /* After a successful vkBind*Memory* of `handle` to host memory `memory`:
- * commands may use the object. */
+ * commands may use the object. `plane`: the plane of a DISJOINT image
+ * bound (VkBindImagePlaneMemoryInfo), ignored for other objects; such an
+ * image is usable once all its planes are bound. */
 void pvk_validate_mark_bound(struct pvk_context *ctx, VkObjectType type, uint64_t handle,
-                             uint64_t memory);
+                             uint64_t memory, uint32_t plane);
+
+/* Planes of format f: 2 or 3 for the multi-planar YCbCr formats, else 1. */
+uint32_t pvk_format_planes(VkFormat f);
 
 /* vkFreeMemory of host memory `memory`: the buffers and images bound to it
  * count as unbound again (commands recorded afterwards must not use them). */

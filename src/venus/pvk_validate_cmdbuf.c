@@ -60,8 +60,10 @@ void
 pvk_cb_state_free(void *data)
 {
    struct pvk_command_buffer_state *st = data;
-   if (st)
+   if (st) {
       free(st->uses);
+      free(st->secondaries);
+   }
    free(st);
 }
 
@@ -83,30 +85,42 @@ pvk_validate_command_buffer_begin(struct pvk_context *ctx, struct vn_object *cb,
    memset(st, 0, sizeof(*st));
    st->uses = kept.uses;
    st->use_capacity = kept.use_capacity;
+   st->secondaries = kept.secondaries;
+   st->secondary_capacity = kept.secondary_capacity;
    st->secondary = kept.secondary;
    st->continues_pass = continues;
    st->colors = colors;
+   if (continues)
+      pvk_level_inherit_formats(st, info);
    st->simultaneous = info && (info->flags & VK_COMMAND_BUFFER_USAGE_SIMULTANEOUS_USE_BIT) != 0;
    /* nothing bound yet: all of it alive at this count (pvk_validate_vertex.c) */
    st->draw_removals = vn_object_table_removals(ctx->dispatch.objects);
    return true;
 }
 
+/* Appends u to the array *list of *count elements (room for *capacity). */
 static bool
-append(struct pvk_context *ctx, struct pvk_command_buffer_state *st, struct pvk_cb_use u)
+append_to(struct pvk_context *ctx, struct pvk_cb_use **list, uint32_t *count, uint32_t *capacity,
+          struct pvk_cb_use u)
 {
-   if (st->use_count == st->use_capacity) {
-      const uint32_t cap = st->use_capacity ? st->use_capacity * 2 : 16;
-      struct pvk_cb_use *n = cap > st->use_capacity ? realloc(st->uses, cap * sizeof(*n)) : NULL;
+   if (*count == *capacity) {
+      const uint32_t cap = *capacity ? *capacity * 2 : 16;
+      struct pvk_cb_use *n = cap > *capacity ? realloc(*list, cap * sizeof(*n)) : NULL;
       if (!n) {
          pvk_context_set_lost(ctx, "command buffer uses: out of host memory");
          return false;
       }
-      st->uses = n;
-      st->use_capacity = cap;
+      *list = n;
+      *capacity = cap;
    }
-   st->uses[st->use_count++] = u;
+   (*list)[(*count)++] = u;
    return true;
+}
+
+static bool
+append(struct pvk_context *ctx, struct pvk_command_buffer_state *st, struct pvk_cb_use u)
+{
+   return append_to(ctx, &st->uses, &st->use_count, &st->use_capacity, u);
 }
 
 /* The recording's first use: from here on its uses were alive at the
@@ -258,10 +272,83 @@ pvk_cb_find(struct pvk_context *ctx, VkCommandBuffer handle)
                  : NULL;
 }
 
-bool
-pvk_cb_submit_ok(struct pvk_context *ctx, const char *cmd, struct vn_object *cb)
+uint64_t
+pvk_cb_submit_call(struct pvk_context *ctx)
 {
-   const struct pvk_command_buffer_state *st = cb ? cb->data : NULL;
+   return vn_object_table_serial(ctx->dispatch.objects);
+}
+
+/* The state of the secondary a primary's `secondaries` entry names, NULL
+ * when it is gone. */
+static struct pvk_command_buffer_state *
+secondary_state(struct pvk_context *ctx, const struct pvk_cb_use *u)
+{
+   struct vn_object *s = vn_object_table_lookup(ctx->dispatch.objects, u->id, u->type);
+   return s && s->gen == u->gen ? s->data : NULL;
+}
+
+/* VUID-vkQueueSubmit-pCommandBuffers-00071/00073 (vkQueueSubmit2:
+ * commandBuffer-03875/03877) within one call: the earlier run of the same
+ * call is pending when the later one is submitted. Each command buffer
+ * carries the stamp of the last call that runs it, so a call of n command
+ * buffers costs n compares (and a lookup per recorded secondary
+ * execution), never n^2. Called once every use of `cb` is known alive. */
+static bool
+once_per_call(struct pvk_context *ctx, const char *cmd, struct vn_object *cb,
+              struct pvk_command_buffer_state *st, uint64_t call)
+{
+   const bool v2 = strcmp(cmd, "vkQueueSubmit2") == 0;
+   if (!st->simultaneous) {
+      if (st->submit_call == call) {
+         pvk_reject(ctx,
+                    "lifetime: %s: command buffer %llu, begun without SIMULTANEOUS_USE, "
+                    "submitted twice in the call (%s)",
+                    cmd, (unsigned long long)cb->id,
+                    v2 ? "VUID-vkQueueSubmit2-commandBuffer-03875"
+                       : "VUID-vkQueueSubmit-pCommandBuffers-00071");
+         return false;
+      }
+      st->submit_call = call;
+   }
+   st->run_serial = 0;
+   for (uint32_t i = 0; i < st->secondary_count; i++) {
+      struct pvk_command_buffer_state *ss = secondary_state(ctx, &st->secondaries[i]);
+      const struct pvk_cb_use *u = &st->secondaries[i];
+      if (!ss)
+         continue; /* not reached: the uses of cb were checked alive */
+      if (ss->submit_call == call) {
+         pvk_reject(ctx,
+                    "lifetime: %s: secondary command buffer %llu, begun without "
+                    "SIMULTANEOUS_USE, runs twice in the call (the second time in command "
+                    "buffer %llu) (%s)",
+                    cmd, (unsigned long long)u->id, (unsigned long long)cb->id,
+                    v2 ? "VUID-vkQueueSubmit2-commandBuffer-03877"
+                       : "VUID-vkQueueSubmit-pCommandBuffers-00073");
+         return false;
+      }
+      ss->submit_call = call;
+      /* an earlier call's run of it may be pending: wait for it too */
+      if (ss->run_serial > st->run_serial)
+         st->run_serial = ss->run_serial;
+   }
+   return true;
+}
+
+void
+pvk_cb_mark_secondaries(struct pvk_context *ctx, struct vn_object *cb, uint64_t serial)
+{
+   struct pvk_command_buffer_state *st = cb->data;
+   for (uint32_t i = 0; st && i < st->secondary_count; i++) {
+      struct pvk_command_buffer_state *ss = secondary_state(ctx, &st->secondaries[i]);
+      if (ss)
+         ss->run_serial = serial;
+   }
+}
+
+bool
+pvk_cb_submit_ok(struct pvk_context *ctx, const char *cmd, struct vn_object *cb, uint64_t call)
+{
+   struct pvk_command_buffer_state *st = cb ? cb->data : NULL;
    if (st && st->secondary) {
       pvk_reject(ctx,
                  "level: %s: command buffer %llu is a secondary command buffer "
@@ -269,7 +356,44 @@ pvk_cb_submit_ok(struct pvk_context *ctx, const char *cmd, struct vn_object *cb)
                  cmd, (unsigned long long)cb->id);
       return false;
    }
-   return !cb || alive_or_reject(ctx, cmd, cb, "VUID-vkQueueSubmit-pCommandBuffers-00070");
+   if (!cb)
+      return true;
+   if (!alive_or_reject(ctx, cmd, cb, "VUID-vkQueueSubmit-pCommandBuffers-00070"))
+      return false;
+   return !st || once_per_call(ctx, cmd, cb, st, call);
+}
+
+/* The primary p (its state pst) runs the secondary s (sst) once more:
+ * without SIMULTANEOUS_USE, not again in the same recording
+ * (VUID-vkCmdExecuteCommands-pCommandBuffers-00092/00093: executed_by
+ * names the primary's recording that executed it last; recordings of two
+ * primaries interleaved escape this, and are caught at submission), and
+ * listed for the per-submission check (pvk_cb_submit_ok), with the
+ * secondaries s executes itself. */
+static bool
+executes_ok(struct pvk_context *ctx, struct vn_object *p, struct pvk_command_buffer_state *pst,
+            struct vn_object *s, struct pvk_command_buffer_state *sst)
+{
+   if (!sst->simultaneous) {
+      if (sst->executed_by == pst->recording) {
+         pvk_reject(ctx,
+                    "lifetime: vkCmdExecuteCommands: secondary command buffer %llu, begun "
+                    "without SIMULTANEOUS_USE, executed twice by command buffer %llu "
+                    "(VUID-vkCmdExecuteCommands-pCommandBuffers-00092/00093)",
+                    (unsigned long long)s->id, (unsigned long long)p->id);
+         return false;
+      }
+      sst->executed_by = pst->recording;
+      if (!append_to(ctx, &pst->secondaries, &pst->secondary_count, &pst->secondary_capacity,
+                     (struct pvk_cb_use){ s->id, s->gen, s->type }))
+         return false;
+   }
+   for (uint32_t i = 0; i < sst->secondary_count; i++) {
+      if (!append_to(ctx, &pst->secondaries, &pst->secondary_count, &pst->secondary_capacity,
+                     sst->secondaries[i]))
+         return false;
+   }
+   return true;
 }
 
 bool
@@ -295,7 +419,7 @@ pvk_cb_execute_ok(struct pvk_context *ctx, struct vn_object *primary, struct vn_
    if (!sw)
       return false;
    sw->executed = true;
-   return true;
+   return sw == p || executes_ok(ctx, primary, p, secondary, sw);
 }
 
 void

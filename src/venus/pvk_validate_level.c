@@ -123,6 +123,24 @@ inherited_colors(struct pvk_context *ctx, struct vn_object *cb,
    return NULL;
 }
 
+void
+pvk_level_inherit_formats(struct pvk_command_buffer_state *st, const VkCommandBufferBeginInfo *info)
+{
+   const VkCommandBufferInheritanceInfo *inh = info ? info->pInheritanceInfo : NULL;
+   const VkCommandBufferInheritanceRenderingInfo *r =
+      inh && !inh->renderPass
+         ? find_next(inh->pNext, VK_STRUCTURE_TYPE_COMMAND_BUFFER_INHERITANCE_RENDERING_INFO)
+         : NULL;
+   if (!r)
+      return;
+   st->inherits_formats = true;
+   /* pvk_level_begin_ok checked the count and the array */
+   for (uint32_t i = 0; i < r->colorAttachmentCount && i < PVK_MAX_RENDER_FORMATS; i++)
+      st->color_formats[i] = r->pColorAttachmentFormats[i];
+   st->depth_format = r->depthAttachmentFormat;
+   st->stencil_format = r->stencilAttachmentFormat;
+}
+
 bool
 pvk_level_begin_ok(struct pvk_context *ctx, struct vn_object *cb,
                    const VkCommandBufferBeginInfo *info, bool *continues, uint32_t *colors)

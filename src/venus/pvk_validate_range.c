@@ -237,6 +237,15 @@ ycbcr_block_of(VkFormat f, VkImageAspectFlags aspect, uint32_t *bytes, uint32_t 
    return aspect == VK_IMAGE_ASPECT_PLANE_2_BIT && kind == YC_3PLANE;
 }
 
+uint32_t
+pvk_format_planes(VkFormat f)
+{
+   uint32_t bytes, bw;
+   if (ycbcr_block_of(f, VK_IMAGE_ASPECT_PLANE_2_BIT, &bytes, &bw))
+      return 3;
+   return ycbcr_block_of(f, VK_IMAGE_ASPECT_PLANE_1_BIT, &bytes, &bw) ? 2 : 1;
+}
+
 /* Formats of extensions with a single-plane texel (4444, 1555, A8, NV's
  * fixed point, ASTC HDR): bytes and block extent. */
 static bool
@@ -969,31 +978,101 @@ static const char *
 bind_buffer(struct pvk_context *ctx, struct pvk_device *dev, VkBuffer buffer, VkDeviceMemory memory,
             VkDeviceSize offset, uint64_t *ids)
 {
+   const struct vn_object *obj = vn_object_table_find_handle(
+      ctx->dispatch.objects, VK_OBJECT_TYPE_BUFFER, (uint64_t)(uintptr_t)buffer);
+   const struct pvk_buffer_state *b = obj ? obj->data : NULL;
+   ids[0] = obj ? obj->id : 0;
+   ids[1] = pvk_guest_id(ctx, VK_OBJECT_TYPE_DEVICE_MEMORY, (uint64_t)(uintptr_t)memory);
+   /* the firewall's memory tracking holds one memory per buffer */
+   if (b && b->bound)
+      return "buffer already bound, or sparse (VUID-vkBindBufferMemory-buffer-07459/01030)";
    VkMemoryRequirements req;
    dev->dispatch.vkGetBufferMemoryRequirements(dev->handle, buffer, &req);
-   ids[0] = pvk_guest_id(ctx, VK_OBJECT_TYPE_BUFFER, (uint64_t)(uintptr_t)buffer);
-   ids[1] = pvk_guest_id(ctx, VK_OBJECT_TYPE_DEVICE_MEMORY, (uint64_t)(uintptr_t)memory);
    return bind_range(dev, memory, offset, &req);
 }
 
-static bool
-has_plane_info(const void *chain)
+static const VkBindImagePlaneMemoryInfo *
+plane_info(const void *chain)
 {
    for (const VkBaseInStructure *s = chain; s; s = s->pNext) {
       if (s->sType == VK_STRUCTURE_TYPE_BIND_IMAGE_PLANE_MEMORY_INFO)
-         return true;
+         return (const VkBindImagePlaneMemoryInfo *)s;
    }
-   return false;
+   return NULL;
 }
 
+/* The plane index of `aspect` for an image of `planes` planes, or -1 when
+ * it is not one single plane of it. */
+static int
+plane_index(VkImageAspectFlags aspect, uint32_t planes)
+{
+   const int p = aspect == VK_IMAGE_ASPECT_PLANE_0_BIT   ? 0
+                 : aspect == VK_IMAGE_ASPECT_PLANE_1_BIT ? 1
+                 : aspect == VK_IMAGE_ASPECT_PLANE_2_BIT ? 2
+                                                         : -1;
+   return p >= 0 && (uint32_t)p < planes ? p : -1;
+}
+
+/* A bind of one plane of a DISJOINT image: the plane's own requirements
+ * (VUID-VkBindImageMemoryInfo-pNext-01619/01620/01621). */
+static const char *
+bind_plane(struct pvk_device *dev, VkImage image, VkDeviceMemory memory, VkDeviceSize offset,
+           VkImageAspectFlagBits aspect)
+{
+   if (!dev->dispatch.vkGetImageMemoryRequirements2)
+      return "a plane bind on a host device without vkGetImageMemoryRequirements2";
+   VkImagePlaneMemoryRequirementsInfo plane = {
+      .sType = VK_STRUCTURE_TYPE_IMAGE_PLANE_MEMORY_REQUIREMENTS_INFO,
+      .planeAspect = aspect,
+   };
+   const VkImageMemoryRequirementsInfo2 info = {
+      .sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_REQUIREMENTS_INFO_2,
+      .pNext = &plane,
+      .image = image,
+   };
+   VkMemoryRequirements2 req = { .sType = VK_STRUCTURE_TYPE_MEMORY_REQUIREMENTS_2 };
+   dev->dispatch.vkGetImageMemoryRequirements2(dev->handle, &info, &req);
+   return bind_range(dev, memory, offset, &req.memoryRequirements);
+}
+
+/* An image bind: VkBindImagePlaneMemoryInfo exactly for DISJOINT images
+ * (VUID-VkBindImageMemoryInfo-pNext-01618, -image-07736,
+ * VUID-vkBindImageMemory-image-01608), naming one plane of the format
+ * (VUID-VkBindImagePlaneMemoryInfo-planeAspect-02283), whose own size must
+ * fit; other images as a whole. Drivers that ignore the plane struct
+ * (lavapipe 22.3) bind the whole image at the offset. *plane: the plane
+ * bound (0 for a whole image). */
 static const char *
 bind_image(struct pvk_context *ctx, struct pvk_device *dev, VkImage image, VkDeviceMemory memory,
-           VkDeviceSize offset, const void *chain, uint64_t *ids)
+           VkDeviceSize offset, const void *chain, uint64_t *ids, uint32_t *plane)
 {
-   ids[0] = pvk_guest_id(ctx, VK_OBJECT_TYPE_IMAGE, (uint64_t)(uintptr_t)image);
+   const struct vn_object *obj = vn_object_table_find_handle(
+      ctx->dispatch.objects, VK_OBJECT_TYPE_IMAGE, (uint64_t)(uintptr_t)image);
+   const struct pvk_image_state *im = obj ? obj->data : NULL;
+   ids[0] = obj ? obj->id : 0;
    ids[1] = pvk_guest_id(ctx, VK_OBJECT_TYPE_DEVICE_MEMORY, (uint64_t)(uintptr_t)memory);
-   if (has_plane_info(chain))
-      return NULL; /* disjoint planes: not checked (not advertised by lavapipe) */
+   *plane = 0;
+   const VkBindImagePlaneMemoryInfo *p = plane_info(chain);
+   const bool disjoint = im && im->planes;
+   if (p && !disjoint)
+      return "VkBindImagePlaneMemoryInfo for an image created without DISJOINT "
+             "(VUID-VkBindImageMemoryInfo-pNext-01618)";
+   if (!p && disjoint)
+      return "a DISJOINT image bound without VkBindImagePlaneMemoryInfo "
+             "(VUID-VkBindImageMemoryInfo-image-07736, VUID-vkBindImageMemory-image-01608)";
+   /* the firewall's memory tracking holds one memory per image or plane */
+   if (!p && im && im->bound)
+      return "image already bound, or sparse (VUID-VkBindImageMemoryInfo-image-07460/01045)";
+   if (p) {
+      const int i = plane_index(p->planeAspect, im->planes);
+      if (i < 0)
+         return "planeAspect not one plane of the image's format "
+                "(VUID-VkBindImagePlaneMemoryInfo-planeAspect-02283)";
+      if (im->planes_bound & (1u << i))
+         return "plane already bound (VUID-VkBindImageMemoryInfo-image-07460)";
+      *plane = (uint32_t)i;
+      return bind_plane(dev, image, memory, offset, p->planeAspect);
+   }
    VkMemoryRequirements req;
    dev->dispatch.vkGetImageMemoryRequirements(dev->handle, image, &req);
    return bind_range(dev, memory, offset, &req);
@@ -1003,12 +1082,12 @@ bind_image(struct pvk_context *ctx, struct pvk_device *dev, VkImage image, VkDev
  * freed. */
 static void
 mark_bound(struct pvk_context *ctx, struct pvk_device *dev, VkObjectType type, uint64_t handle,
-           VkDeviceMemory memory)
+           VkDeviceMemory memory, uint32_t plane)
 {
    struct pvk_device_memory *m = pvk_device_memory_lookup(dev, (uint64_t)(uintptr_t)memory);
    if (m)
       m->has_binds = true;
-   pvk_validate_mark_bound(ctx, type, handle, (uint64_t)(uintptr_t)memory);
+   pvk_validate_mark_bound(ctx, type, handle, (uint64_t)(uintptr_t)memory, plane);
 }
 
 static bool
@@ -1034,7 +1113,8 @@ vn_handle_vkBindBufferMemory(struct vn_dispatch_context *dctx,
    args->ret = dev->dispatch.vkBindBufferMemory(args->device, args->buffer, args->memory,
                                                 args->memoryOffset);
    if (args->ret == VK_SUCCESS)
-      mark_bound(ctx, dev, VK_OBJECT_TYPE_BUFFER, (uint64_t)(uintptr_t)args->buffer, args->memory);
+      mark_bound(ctx, dev, VK_OBJECT_TYPE_BUFFER, (uint64_t)(uintptr_t)args->buffer, args->memory,
+                 0);
 }
 
 void
@@ -1056,7 +1136,7 @@ vn_handle_vkBindBufferMemory2(struct vn_dispatch_context *dctx,
       dev->dispatch.vkBindBufferMemory2(args->device, args->bindInfoCount, args->pBindInfos);
    for (uint32_t i = 0; args->ret == VK_SUCCESS && i < args->bindInfoCount; i++)
       mark_bound(ctx, dev, VK_OBJECT_TYPE_BUFFER, (uint64_t)(uintptr_t)args->pBindInfos[i].buffer,
-                 args->pBindInfos[i].memory);
+                 args->pBindInfos[i].memory, 0);
 }
 
 void
@@ -1066,13 +1146,16 @@ vn_handle_vkBindImageMemory(struct vn_dispatch_context *dctx,
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    struct pvk_device *dev = device_of(args->dispatch);
    uint64_t ids[2];
-   if (!bind_ok(ctx, bind_image(ctx, dev, args->image, args->memory, args->memoryOffset, NULL, ids),
-                "vkBindImageMemory", 0, ids))
+   uint32_t plane;
+   if (!bind_ok(
+          ctx,
+          bind_image(ctx, dev, args->image, args->memory, args->memoryOffset, NULL, ids, &plane),
+          "vkBindImageMemory", 0, ids))
       return;
    args->ret =
       dev->dispatch.vkBindImageMemory(args->device, args->image, args->memory, args->memoryOffset);
    if (args->ret == VK_SUCCESS)
-      mark_bound(ctx, dev, VK_OBJECT_TYPE_IMAGE, (uint64_t)(uintptr_t)args->image, args->memory);
+      mark_bound(ctx, dev, VK_OBJECT_TYPE_IMAGE, (uint64_t)(uintptr_t)args->image, args->memory, 0);
 }
 
 void
@@ -1086,17 +1169,26 @@ vn_handle_vkBindImageMemory2(struct vn_dispatch_context *dctx,
    for (uint32_t i = 0; args->pBindInfos && i < args->bindInfoCount; i++) {
       const VkBindImageMemoryInfo *b = &args->pBindInfos[i];
       uint64_t ids[2];
-      if (!b->memory)
-         continue; /* swapchain binds: not offered */
-      if (!bind_ok(ctx, bind_image(ctx, dev, b->image, b->memory, b->memoryOffset, b->pNext, ids),
-                   "vkBindImageMemory2", i, ids))
+      uint32_t plane;
+      /* swapchain binds (VK_NULL_HANDLE memory) are not offered: lavapipe
+       * 22.3 reads the memory of any other bind through the NULL handle */
+      const char *why = !b->memory ? "no memory (VUID-VkBindImageMemoryInfo-pNext-01632)"
+                                   : bind_image(ctx, dev, b->image, b->memory, b->memoryOffset,
+                                                b->pNext, ids, &plane);
+      if (!b->memory) {
+         ids[0] = pvk_guest_id(ctx, VK_OBJECT_TYPE_IMAGE, (uint64_t)(uintptr_t)b->image);
+         ids[1] = 0;
+      }
+      if (!bind_ok(ctx, why, "vkBindImageMemory2", i, ids))
          return;
    }
    args->ret =
       dev->dispatch.vkBindImageMemory2(args->device, args->bindInfoCount, args->pBindInfos);
-   for (uint32_t i = 0; args->ret == VK_SUCCESS && i < args->bindInfoCount; i++)
+   for (uint32_t i = 0; args->ret == VK_SUCCESS && i < args->bindInfoCount; i++) {
+      const VkBindImagePlaneMemoryInfo *p = plane_info(args->pBindInfos[i].pNext);
       mark_bound(ctx, dev, VK_OBJECT_TYPE_IMAGE, (uint64_t)(uintptr_t)args->pBindInfos[i].image,
-                 args->pBindInfos[i].memory);
+                 args->pBindInfos[i].memory, p ? (uint32_t)plane_index(p->planeAspect, 3) : 0);
+   }
 }
 
 /* --- views --- */
@@ -1177,6 +1269,7 @@ record_view_extent(struct pvk_view_state *v, const struct pvk_image_state *im,
    v->width = (uint32_t)mip_dim(im->extent.width, level);
    v->height = (uint32_t)mip_dim(im->extent.height, level);
    v->usage = im->usage;
+   v->format = info->format;
    if (im->type == VK_IMAGE_TYPE_3D) {
       const uint32_t slices = (uint32_t)mip_dim(im->extent.depth, level);
       /* a 3D view is one layer; a 2D (array) view has the slices as layers */

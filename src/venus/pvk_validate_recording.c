@@ -345,6 +345,38 @@ continue_why(bool inside, uint32_t colors, const struct pvk_command_buffer_state
    return NULL;
 }
 
+/* Inside a vkCmdBeginRendering instance of st, a secondary that inherits
+ * a dynamic rendering: the same colour attachment count
+ * (VUID-vkCmdExecuteCommands-colorAttachmentCount-06027) and the formats
+ * of the instance's views, VK_FORMAT_UNDEFINED where it has none
+ * (-imageView-06028, -pDepthAttachment-06029/06774,
+ * -pStencilAttachment-06030/06775). The secondary's pipelines were made
+ * for its formats; a driver that bakes the format into the shader
+ * writes that format's texel size into the attachment (lavapipe 22.3
+ * compiles its fragment code for the bound attachments at each draw and
+ * is not affected). */
+static const char *
+formats_why(const struct pvk_command_buffer_state *st, const struct pvk_command_buffer_state *other)
+{
+   if (!st->rendering || !other->inherits_formats)
+      return NULL;
+   if (other->colors != st->colors)
+      return "inherits another colour attachment count than vkCmdBeginRendering's "
+             "(VUID-vkCmdExecuteCommands-colorAttachmentCount-06027)";
+   for (uint32_t i = 0; i < st->colors && i < PVK_MAX_RENDER_FORMATS; i++) {
+      if (other->color_formats[i] != st->color_formats[i])
+         return "inherits a colour attachment format other than the view's "
+                "(VUID-vkCmdExecuteCommands-imageView-06028)";
+   }
+   if (other->depth_format != st->depth_format)
+      return "inherits a depth attachment format other than the view's "
+             "(VUID-vkCmdExecuteCommands-pDepthAttachment-06029/06774)";
+   if (other->stencil_format != st->stencil_format)
+      return "inherits a stencil attachment format other than the view's "
+             "(VUID-vkCmdExecuteCommands-pStencilAttachment-06030/06775)";
+   return NULL;
+}
+
 bool
 pvk_recording_execute_ok(struct pvk_context *ctx, struct vn_object *cb, uint32_t count,
                          const VkCommandBuffer *cbs)
@@ -375,6 +407,8 @@ pvk_recording_execute_ok(struct pvk_context *ctx, struct vn_object *cb, uint32_t
       why = level_why(dev, cb, st, o, other);
       if (!why)
          why = continue_why(inside, colors, other);
+      if (!why && inside)
+         why = formats_why(st, other);
       if (!why)
          why = executed_clears_why(st, other);
       if (why) {

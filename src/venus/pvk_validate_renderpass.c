@@ -701,6 +701,28 @@ rendering_views_why(struct pvk_context *ctx, const VkRenderingInfo *info, uint32
    return why;
 }
 
+static VkFormat
+view_format(struct pvk_context *ctx, const VkRenderingAttachmentInfo *a)
+{
+   const struct pvk_view_state *v =
+      a && a->imageView ? pvk_image_view_state(ctx, (uint64_t)(uintptr_t)a->imageView) : NULL;
+   return v ? v->format : VK_FORMAT_UNDEFINED;
+}
+
+/* The attachment formats of the instance begun, for the secondaries it
+ * executes (pvk_recording_execute_ok; the views exist: checked above). */
+static void
+record_formats(struct pvk_context *ctx, struct vn_object *cb, const VkRenderingInfo *info)
+{
+   struct pvk_command_buffer_state *st = pvk_cb_state(ctx, cb);
+   if (!st)
+      return;
+   for (uint32_t i = 0; i < info->colorAttachmentCount && i < PVK_MAX_RENDER_FORMATS; i++)
+      st->color_formats[i] = view_format(ctx, &info->pColorAttachments[i]);
+   st->depth_format = view_format(ctx, info->pDepthAttachment);
+   st->stencil_format = view_format(ctx, info->pStencilAttachment);
+}
+
 void
 vn_handle_vkCmdBeginRendering(struct vn_dispatch_context *dctx,
                               struct vn_command_vkCmdBeginRendering *args)
@@ -735,4 +757,5 @@ vn_handle_vkCmdBeginRendering(struct vn_dispatch_context *dctx,
       ->dispatch.vkCmdBeginRendering(args->commandBuffer, info);
    pvk_recording_set_pass(args->dispatch, 0, info->colorAttachmentCount, &info->renderArea,
                           info->viewMask ? 1 : info->layerCount);
+   record_formats(ctx, args->dispatch, info);
 }

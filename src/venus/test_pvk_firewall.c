@@ -831,7 +831,7 @@ test_resubmit(void)
    e.len = 0;
    pending_fill(&e, false);
    submit(&e, CMD, 0, 0, 0);
-   expect_why(ctx, &e, "lifetime: vkQueueSubmit waited for pending work",
+   expect_why(ctx, &e, "lifetime: vkQueueSubmit of command buffer 710 waited for pending work",
               "a command buffer submitted again while its submission waits for ever");
    CHECK(pv_renderer_set_teardown_timeout(renderer, 5000) == 0);
 }
@@ -1691,6 +1691,268 @@ test_execute_commands(void)
    wait_fence(&e, FENCE);
    expect_why(ctx, &e, "command buffer 710 is a primary command buffer",
               "two command buffers executing each other");
+}
+
+/* --- one submission call running a command buffer twice --- */
+
+/* Begins `id` with `usage` flags; a secondary gets an inheritance info
+ * outside any render pass. */
+static void
+begin_usage(struct test_stream *e, uint64_t id, bool secondary, uint32_t usage)
+{
+   ts_cmd(e, T(vkBeginCommandBuffer), 0);
+   ts_u64(e, id);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, usage);
+   ts_u64(e, secondary);
+   if (secondary) {
+      ts_u32(e, VK_STRUCTURE_TYPE_COMMAND_BUFFER_INHERITANCE_INFO);
+      ts_u64(e, 0);
+      ts_u64(e, 0); /* render pass */
+      ts_u32(e, 0);
+      ts_u64(e, 0); /* framebuffer */
+      ts_u32(e, 0);
+      ts_u32(e, 0);
+      ts_u32(e, 0);
+   }
+}
+
+/* One vkQueueSubmit (vkQueueSubmit2 when `v2`) call of command buffers
+ * `a` and `b` (0: `a` only), in one batch or in two, then a wait for
+ * FENCE and its reset. */
+static void
+submit_pair(struct test_stream *e, bool v2, bool two_batches, uint64_t a, uint64_t b)
+{
+   const uint64_t cmds[2] = { a, b };
+   const uint32_t batches = two_batches && b ? 2 : 1, per = b && !two_batches ? 2 : 1;
+   ts_cmd(e, v2 ? T(vkQueueSubmit2) : T(vkQueueSubmit), 0);
+   ts_u64(e, QUEUE);
+   ts_u32(e, batches);
+   ts_u64(e, batches);
+   for (uint32_t i = 0; i < batches; i++) {
+      ts_u32(e, v2 ? VK_STRUCTURE_TYPE_SUBMIT_INFO_2 : VK_STRUCTURE_TYPE_SUBMIT_INFO);
+      ts_u64(e, 0);
+      if (v2) {
+         ts_u32(e, 0); /* flags */
+         ts_u32(e, 0); /* no waits */
+         ts_u64(e, 0);
+         ts_u32(e, per);
+         ts_u64(e, per);
+         for (uint32_t j = 0; j < per; j++) {
+            ts_u32(e, VK_STRUCTURE_TYPE_COMMAND_BUFFER_SUBMIT_INFO);
+            ts_u64(e, 0);
+            ts_u64(e, cmds[i * per + j]);
+            ts_u32(e, 0);
+         }
+         ts_u32(e, 0); /* no signals */
+         ts_u64(e, 0);
+      } else {
+         ts_u32(e, 0); /* no waits, no stage masks */
+         ts_u64(e, 0);
+         ts_u64(e, 0);
+         ts_u32(e, per);
+         ts_u64(e, per);
+         for (uint32_t j = 0; j < per; j++)
+            ts_u64(e, cmds[i * per + j]);
+         ts_u32(e, 0); /* no signals */
+         ts_u64(e, 0);
+      }
+   }
+   ts_u64(e, FENCE);
+   wait_fence(e, FENCE);
+   reset_fence(e, FENCE);
+}
+
+/* CMD and CMD2 recorded (a fill each; `usage` for both), SECONDARY with
+ * `secondary_usage` when `executes`, executed once by each primary. */
+static void
+record_pair(struct test_stream *e, uint32_t usage, bool executes, uint32_t secondary_usage)
+{
+   create_fence(e, FENCE);
+   if (executes) {
+      allocate_level(e, SECONDARY, VK_COMMAND_BUFFER_LEVEL_SECONDARY);
+      begin_usage(e, SECONDARY, true, secondary_usage);
+      fill(e, SECONDARY, BUFFER, 0, 256);
+      end(e, SECONDARY);
+   }
+   const uint64_t cmds[2] = { CMD, CMD2 };
+   for (int i = 0; i < 2; i++) {
+      begin_usage(e, cmds[i], false, usage);
+      fill(e, cmds[i], BUFFER2, 0, 256);
+      if (executes)
+         execute(e, cmds[i], SECONDARY);
+      end(e, cmds[i]);
+   }
+}
+
+/* VUID-vkQueueSubmit-pCommandBuffers-00071/00073, VUID-vkQueueSubmit2-
+ * commandBuffer-03875/03877, VUID-vkCmdExecuteCommands-pCommandBuffers-
+ * 00092/00093: without SIMULTANEOUS_USE a command buffer, or a secondary it
+ * executes, runs once per call (the first run is pending when the second
+ * is submitted). By its source, lavapipe 22.3 runs the batches of a call
+ * one after the other on its queue thread and keeps no per-run state in a
+ * command buffer, so such a call would not harm it; drivers that patch a
+ * command buffer when it is submitted would patch it under its own run. */
+static void
+test_submit_twice(void)
+{
+   static const struct {
+      bool v2, two_batches;
+      const char *why;
+   } twice[] = {
+      { false, false,
+        "lifetime: vkQueueSubmit: command buffer 710, begun without SIMULTANEOUS_USE, "
+        "submitted twice in the call (VUID-vkQueueSubmit-pCommandBuffers-00071)" },
+      { false, true, "VUID-vkQueueSubmit-pCommandBuffers-00071" },
+      { true, false, "VUID-vkQueueSubmit2-commandBuffer-03875" },
+      { true, true,
+        "lifetime: vkQueueSubmit2: command buffer 710, begun without SIMULTANEOUS_USE, "
+        "submitted twice in the call (VUID-vkQueueSubmit2-commandBuffer-03875)" },
+   };
+   for (size_t i = 0; i < sizeof(twice) / sizeof(twice[0]); i++) {
+      uint32_t ctx = setup();
+      struct test_stream e = { 0 };
+      record_pair(&e, 0, false, 0);
+      submit_pair(&e, twice[i].v2, twice[i].two_batches, CMD, CMD2);
+      submit_pair(&e, twice[i].v2, twice[i].two_batches, CMD2, CMD);
+      expect(ctx, &e, false, "two command buffers in one call, twice");
+
+      ctx = setup();
+      e.len = 0;
+      record_pair(&e, 0, false, 0);
+      submit_pair(&e, twice[i].v2, twice[i].two_batches, CMD, CMD);
+      expect_why(ctx, &e, twice[i].why, "a command buffer twice in one call");
+
+      ctx = setup();
+      e.len = 0;
+      record_pair(&e, VK_COMMAND_BUFFER_USAGE_SIMULTANEOUS_USE_BIT, false, 0);
+      submit_pair(&e, twice[i].v2, twice[i].two_batches, CMD, CMD);
+      expect(ctx, &e, false, "a SIMULTANEOUS_USE command buffer twice in one call");
+   }
+
+   /* a secondary through two primaries of one call */
+   uint32_t ctx = setup();
+   struct test_stream e = { 0 };
+   record_pair(&e, 0, true, 0);
+   submit_pair(&e, false, false, CMD, CMD2);
+   expect_why(ctx, &e,
+              "lifetime: vkQueueSubmit: secondary command buffer 712, begun without "
+              "SIMULTANEOUS_USE, runs twice in the call (the second time in command buffer 711) "
+              "(VUID-vkQueueSubmit-pCommandBuffers-00073)",
+              "a secondary executed by two primaries of one call");
+
+   ctx = setup();
+   e.len = 0;
+   record_pair(&e, 0, true, 0);
+   submit_pair(&e, true, true, CMD2, CMD);
+   expect_why(ctx, &e,
+              "(the second time in command buffer 710) (VUID-vkQueueSubmit2-commandBuffer-03877)",
+              "a secondary executed by two primaries of one vkQueueSubmit2");
+
+   ctx = setup();
+   e.len = 0;
+   record_pair(&e, 0, true, 0);
+   submit_pair(&e, false, false, CMD, CMD);
+   expect_why(ctx, &e, "VUID-vkQueueSubmit-pCommandBuffers-00071",
+              "a primary executing a secondary twice in one call");
+
+   ctx = setup();
+   e.len = 0;
+   record_pair(&e, 0, true, VK_COMMAND_BUFFER_USAGE_SIMULTANEOUS_USE_BIT);
+   submit_pair(&e, false, false, CMD, CMD2);
+   submit_pair(&e, true, true, CMD2, CMD);
+   expect(ctx, &e, false, "a SIMULTANEOUS_USE secondary through two primaries of one call");
+
+   ctx = setup();
+   e.len = 0;
+   record_pair(&e, 0, true, 0);
+   submit_pair(&e, false, false, CMD, 0);
+   submit_pair(&e, true, false, CMD2, 0);
+   expect(ctx, &e, false, "a secondary through two primaries in two calls");
+
+   /* across calls: the secondary's run through CMD waits on a timeline
+    * value; CMD2 running it waits for that run (bounded: 300 ms here) */
+   ctx = setup();
+   e.len = 0;
+   create_timeline(&e, SEMAPHORE);
+   record_pair(&e, 0, true, 0);
+   submit(&e, CMD, SEMAPHORE, 1, 0);
+   signal_semaphore(&e, SEMAPHORE, 1);
+   submit_pair(&e, false, false, CMD2, 0);
+   queue_wait_idle(&e);
+   expect(ctx, &e, false, "a secondary through CMD2 after its run through CMD finished");
+
+   ctx = setup();
+   e.len = 0;
+   create_timeline(&e, SEMAPHORE);
+   record_pair(&e, 0, true, VK_COMMAND_BUFFER_USAGE_SIMULTANEOUS_USE_BIT);
+   submit(&e, CMD, SEMAPHORE, 1, 0);
+   submit(&e, CMD2, 0, 0, 0);
+   signal_semaphore(&e, SEMAPHORE, 1);
+   queue_wait_idle(&e);
+   expect(ctx, &e, false,
+          "a SIMULTANEOUS_USE secondary through CMD2 while its run through CMD waits");
+
+   CHECK(pv_renderer_set_teardown_timeout(renderer, 300) == 0);
+   ctx = setup();
+   e.len = 0;
+   create_timeline(&e, SEMAPHORE);
+   record_pair(&e, 0, true, 0);
+   submit(&e, CMD, SEMAPHORE, 1, 0);
+   submit(&e, CMD2, 0, 0, 0);
+   expect_why(ctx, &e, "lifetime: vkQueueSubmit of command buffer 711 waited for pending work",
+              "a secondary through CMD2 while its run through CMD waits for ever");
+   CHECK(pv_renderer_set_teardown_timeout(renderer, 5000) == 0);
+
+   /* twice in one recording: one vkCmdExecuteCommands of two, or two */
+   for (int two_commands = 0; two_commands < 2; two_commands++) {
+      ctx = setup();
+      e.len = 0;
+      allocate_level(&e, SECONDARY, VK_COMMAND_BUFFER_LEVEL_SECONDARY);
+      begin_usage(&e, SECONDARY, true, 0);
+      fill(&e, SECONDARY, BUFFER, 0, 256);
+      end(&e, SECONDARY);
+      begin(&e, CMD);
+      if (two_commands) {
+         execute(&e, CMD, SECONDARY);
+         execute(&e, CMD, SECONDARY);
+      } else {
+         ts_cmd(&e, T(vkCmdExecuteCommands), 0);
+         ts_u64(&e, CMD);
+         ts_u32(&e, 2);
+         ts_u64(&e, 2);
+         ts_u64(&e, SECONDARY);
+         ts_u64(&e, SECONDARY);
+      }
+      expect_why(ctx, &e,
+                 "lifetime: vkCmdExecuteCommands: secondary command buffer 712, begun without "
+                 "SIMULTANEOUS_USE, executed twice by command buffer 710 "
+                 "(VUID-vkCmdExecuteCommands-pCommandBuffers-00092/00093)",
+                 "a secondary executed twice by one primary");
+   }
+
+   /* two primaries recorded at once, executing it in turn: the second
+    * execution into CMD is not seen at recording, but at submission */
+   ctx = setup();
+   e.len = 0;
+   create_fence(&e, FENCE);
+   allocate_level(&e, SECONDARY, VK_COMMAND_BUFFER_LEVEL_SECONDARY);
+   begin_usage(&e, SECONDARY, true, 0);
+   fill(&e, SECONDARY, BUFFER, 0, 256);
+   end(&e, SECONDARY);
+   begin(&e, CMD);
+   begin(&e, CMD2);
+   execute(&e, CMD, SECONDARY);
+   execute(&e, CMD2, SECONDARY);
+   execute(&e, CMD, SECONDARY);
+   end(&e, CMD);
+   end(&e, CMD2);
+   submit_pair(&e, false, false, CMD, 0);
+   expect_why(ctx, &e,
+              "(the second time in command buffer 710) (VUID-vkQueueSubmit-pCommandBuffers-00073)",
+              "a secondary executed twice by one primary, recordings interleaved");
 }
 
 /* A descriptor pool reset while a submission is pending does not wait: the
@@ -2773,6 +3035,115 @@ test_image_create(void)
    range_case("zero extent, mipLevels or arrayLayers", "image with 0 layers", image_no_layers);
 }
 
+/* vkBindImageMemory2 of `image` to `memory` (an id; 0: VK_NULL_HANDLE) at
+ * `offset`, with a VkBindImagePlaneMemoryInfo of `plane` when not 0. */
+static void
+bind_image2(struct test_stream *e, uint64_t image, uint64_t memory, uint64_t offset,
+            VkImageAspectFlagBits plane)
+{
+   ts_cmd(e, T(vkBindImageMemory2), 0);
+   ts_u64(e, DEVICE);
+   ts_u32(e, 1);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_BIND_IMAGE_MEMORY_INFO);
+   ts_u64(e, plane != 0);
+   if (plane) {
+      ts_u32(e, VK_STRUCTURE_TYPE_BIND_IMAGE_PLANE_MEMORY_INFO);
+      ts_u64(e, 0);
+      ts_u32(e, plane);
+   }
+   ts_u64(e, image);
+   ts_u64(e, memory);
+   ts_u64(e, offset);
+}
+
+static void
+disjoint_ycbcr(struct test_stream *e)
+{
+   create_image_format(e, IMAGE, 1, 1, VK_IMAGE_CREATE_DISJOINT_BIT,
+                       VK_FORMAT_G8_B8R8_2PLANE_420_UNORM);
+}
+
+static void
+disjoint_rgba(struct test_stream *e)
+{
+   create_image_flags(e, IMAGE, 1, 1, VK_IMAGE_CREATE_DISJOINT_BIT);
+}
+
+static void
+bind2_whole(struct test_stream *e)
+{
+   create_image(e, IMAGE, 1, 1);
+   bind_image2(e, IMAGE, MEMORY, 0, 0);
+   begin(e, CMD);
+   clear_color(e, 0, 1);
+   end(e, CMD);
+}
+
+/* lavapipe 22.3 ignores the plane struct and binds the whole image at
+ * the offset: 256 bytes before the end of the allocation */
+static void
+bind2_plane_not_disjoint(struct test_stream *e)
+{
+   create_image(e, IMAGE, 1, 1);
+   bind_image2(e, IMAGE, MEMORY, MEMORY_SIZE - 256, VK_IMAGE_ASPECT_PLANE_0_BIT);
+}
+
+/* lavapipe 22.3 reads the memory object through the NULL handle */
+static void
+bind2_no_memory(struct test_stream *e)
+{
+   create_image(e, IMAGE, 1, 1);
+   bind_image2(e, IMAGE, 0, 0, 0);
+}
+
+static void
+bind_buffer_twice(struct test_stream *e)
+{
+   bind_buffer(e, BUFFER, MEMORY, 2 * BUFFER_SIZE);
+}
+
+static void
+bind_image_twice(struct test_stream *e)
+{
+   create_image(e, IMAGE, 1, 1);
+   bind_image(e, IMAGE, MEMORY, 0);
+   bind_image2(e, IMAGE, MEMORY, 8192, 0);
+}
+
+/* VK_IMAGE_CREATE_DISJOINT_BIT and VkBindImagePlaneMemoryInfo. lavapipe
+ * 22.3 gives VK_FORMAT_FEATURE_DISJOINT_BIT to no format, so no DISJOINT
+ * image exists there and the plane checks of such images have no stream
+ * here: what lavapipe shows is the refusal at creation and of a plane
+ * bind of an ordinary image (which lavapipe bound whole, unchecked, at the
+ * plane's offset before). */
+static void
+test_disjoint(void)
+{
+   range_case("memory: vkCreateImage: DISJOINT for a format without VK_FORMAT_FEATURE_DISJOINT_BIT "
+              "on the host (VUID-VkImageCreateInfo-imageCreateFormatFeatures-02260) (image 650, "
+              "format 1000156003, tiling 0)",
+              "a DISJOINT 2-plane 4:2:0 image", disjoint_ycbcr);
+   range_case("memory: vkCreateImage: DISJOINT for a format that is not multi-planar "
+              "(VUID-VkImageCreateInfo-format-01577)",
+              "a DISJOINT RGBA8 image", disjoint_rgba);
+   range_case(NULL, "vkBindImageMemory2 of a whole image, then a clear", bind2_whole);
+   range_case(
+      "range: vkBindImageMemory2 bind 0: VkBindImagePlaneMemoryInfo for an image created without "
+      "DISJOINT (VUID-VkBindImageMemoryInfo-pNext-01618) (object 650, memory 500)",
+      "a plane bind of an ordinary image, 256 bytes before the allocation's end",
+      bind2_plane_not_disjoint);
+   range_case("range: vkBindImageMemory2 bind 0: no memory "
+              "(VUID-VkBindImageMemoryInfo-pNext-01632) (object 650, memory 0)",
+              "vkBindImageMemory2 with VK_NULL_HANDLE memory", bind2_no_memory);
+   range_case("range: vkBindBufferMemory bind 0: buffer already bound, or sparse "
+              "(VUID-vkBindBufferMemory-buffer-07459/01030) (object 600, memory 500)",
+              "a buffer bound a second time", bind_buffer_twice);
+   range_case("range: vkBindImageMemory2 bind 0: image already bound, or sparse "
+              "(VUID-VkBindImageMemoryInfo-image-07460/01045) (object 650, memory 500)",
+              "an image bound a second time", bind_image_twice);
+}
+
 static void
 test_index_buffers(void)
 {
@@ -3336,16 +3707,17 @@ view_format_other_size(struct test_stream *e)
    view_as(e, VK_IMAGE_CREATE_MUTABLE_FORMAT_BIT, VK_FORMAT_R32G32B32A32_SFLOAT);
 }
 
-/* vkCmdBeginRendering into VIEW (16x16, one layer), render area w x 16 */
+/* vkCmdBeginRendering into VIEW (16x16, one layer), render area w x 16,
+ * VkRenderingInfo::flags `flags` */
 static void
-begin_rendering(struct test_stream *e, uint32_t w, uint32_t layers)
+begin_rendering_flags(struct test_stream *e, uint32_t w, uint32_t layers, uint32_t flags)
 {
    ts_cmd(e, T(vkCmdBeginRendering), 0);
    ts_u64(e, CMD);
    ts_u64(e, 1);
    ts_u32(e, VK_STRUCTURE_TYPE_RENDERING_INFO);
    ts_u64(e, 0);
-   ts_u32(e, 0); /* flags */
+   ts_u32(e, flags);
    ts_u32(e, 0);
    ts_u32(e, 0);
    ts_u32(e, w);
@@ -3370,6 +3742,112 @@ begin_rendering(struct test_stream *e, uint32_t w, uint32_t layers)
       ts_u32(e, 0);
    ts_u64(e, 0); /* no depth */
    ts_u64(e, 0); /* no stencil */
+}
+
+static void
+begin_rendering(struct test_stream *e, uint32_t w, uint32_t layers)
+{
+   begin_rendering_flags(e, w, layers, 0);
+}
+
+/* SECONDARY begun to continue a dynamic rendering of `colors` colour
+ * attachments of `format` and depth format `depth` */
+static void
+begin_inheriting_rendering(struct test_stream *e, uint32_t colors, VkFormat format, VkFormat depth)
+{
+   ts_cmd(e, T(vkBeginCommandBuffer), 0);
+   ts_u64(e, SECONDARY);
+   ts_u64(e, 1);
+   ts_u32(e, VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, VK_COMMAND_BUFFER_USAGE_RENDER_PASS_CONTINUE_BIT);
+   ts_u64(e, 1); /* VkCommandBufferInheritanceInfo */
+   ts_u32(e, VK_STRUCTURE_TYPE_COMMAND_BUFFER_INHERITANCE_INFO);
+   ts_u64(e, 1); /* VkCommandBufferInheritanceRenderingInfo */
+   ts_u32(e, VK_STRUCTURE_TYPE_COMMAND_BUFFER_INHERITANCE_RENDERING_INFO);
+   ts_u64(e, 0);
+   ts_u32(e, 0); /* flags */
+   ts_u32(e, 0); /* viewMask */
+   ts_u32(e, colors);
+   ts_u64(e, colors);
+   for (uint32_t i = 0; i < colors; i++)
+      ts_u32(e, format);
+   ts_u32(e, depth);
+   ts_u32(e, VK_FORMAT_UNDEFINED);
+   ts_u32(e, VK_SAMPLE_COUNT_1_BIT);
+   ts_u64(e, 0); /* render pass */
+   ts_u32(e, 0);
+   ts_u64(e, 0); /* framebuffer */
+   ts_u32(e, 0);
+   ts_u32(e, 0);
+   ts_u32(e, 0);
+}
+
+/* CMD renders into an RGBA8 view and executes SECONDARY, which inherits
+ * `colors` attachments of `format` and depth format `depth` */
+static void
+execute_in_rendering(struct test_stream *e, uint32_t colors, VkFormat format, VkFormat depth)
+{
+   allocate_memory(e, MEMORY2, MEMORY_SIZE);
+   create_image(e, IMAGE, 1, 1);
+   bind_image(e, IMAGE, MEMORY2, 0);
+   image_view(e, 0, 1, 0, 1);
+   create_fence(e, FENCE);
+   allocate_level(e, SECONDARY, VK_COMMAND_BUFFER_LEVEL_SECONDARY);
+   begin_inheriting_rendering(e, colors, format, depth);
+   end(e, SECONDARY);
+   begin(e, CMD);
+   begin_rendering_flags(e, 16, 1, VK_RENDERING_CONTENTS_SECONDARY_COMMAND_BUFFERS_BIT);
+   execute(e, CMD, SECONDARY);
+   ts_cmd(e, T(vkCmdEndRendering), 0);
+   ts_u64(e, CMD);
+   end(e, CMD);
+   submit(e, CMD, 0, 0, FENCE);
+   wait_fence(e, FENCE);
+}
+
+static void
+inherited_formats_ok(struct test_stream *e)
+{
+   execute_in_rendering(e, 1, VK_FORMAT_R8G8B8A8_UNORM, VK_FORMAT_UNDEFINED);
+}
+
+/* 16-byte texels for a 4-byte-texel attachment */
+static void
+inherited_format_other(struct test_stream *e)
+{
+   execute_in_rendering(e, 1, VK_FORMAT_R32G32B32A32_SFLOAT, VK_FORMAT_UNDEFINED);
+}
+
+static void
+inherited_no_colors(struct test_stream *e)
+{
+   execute_in_rendering(e, 0, VK_FORMAT_UNDEFINED, VK_FORMAT_UNDEFINED);
+}
+
+static void
+inherited_depth_without_view(struct test_stream *e)
+{
+   execute_in_rendering(e, 1, VK_FORMAT_R8G8B8A8_UNORM, VK_FORMAT_D32_SFLOAT);
+}
+
+/* VUID-vkCmdExecuteCommands-colorAttachmentCount-06027, -imageView-06028,
+ * -pDepthAttachment-06029/06774: a secondary that continues a dynamic
+ * rendering inherits its attachment count and formats. */
+static void
+test_inherited_formats(void)
+{
+   range_case(NULL, "a secondary inheriting the instance's formats", inherited_formats_ok);
+   range_case("recording: vkCmdExecuteCommands: command buffer 712 inherits a colour attachment "
+              "format other than the view's (VUID-vkCmdExecuteCommands-imageView-06028)",
+              "a secondary inheriting RGBA32F for an RGBA8 view", inherited_format_other);
+   range_case("inherits another colour attachment count than vkCmdBeginRendering's "
+              "(VUID-vkCmdExecuteCommands-colorAttachmentCount-06027)",
+              "a secondary inheriting no colour attachment for one", inherited_no_colors);
+   range_case("inherits a depth attachment format other than the view's "
+              "(VUID-vkCmdExecuteCommands-pDepthAttachment-06029/06774)",
+              "a secondary inheriting a depth format where the instance has no depth view",
+              inherited_depth_without_view);
 }
 
 static void
@@ -5725,11 +6203,14 @@ main(void)
    test_unwritten_descriptors();
    test_bind_points();
    test_execute_commands();
+   test_submit_twice();
    test_pool_reset_pending();
    test_ranges();
    test_unbound_and_index_types();
    test_index_buffers();
    test_image_create();
+   test_disjoint();
+   test_inherited_formats();
    test_queries();
    test_render_passes();
    test_queues();
