@@ -121,13 +121,6 @@ vn_dispatch_reply_encoder(struct vn_dispatch_context *ctx)
    return &env->reply_enc;
 }
 
-bool
-vn_dispatch_context_ok(struct vn_dispatch_context *ctx)
-{
-   (void)ctx;
-   return true;
-}
-
 static struct vn_object *
 add(struct test_env *env, uint64_t id, VkObjectType type)
 {
