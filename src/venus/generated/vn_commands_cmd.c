@@ -83,13 +83,9 @@ vn_decode_vkCmdSetViewport_args_inline(struct vn_cs_decoder *dec, struct vn_comm
       const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)(args->viewportCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkViewport *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 24, "wire size of VkViewport");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pViewports = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkViewport) == 24, "wire size of VkViewport");
+      args->pViewports = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkViewport), _Alignof(VkViewport)) : NULL;
    }
 }
 
@@ -145,13 +141,9 @@ vn_decode_vkCmdSetScissor_args_inline(struct vn_cs_decoder *dec, struct vn_comma
       const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)(args->scissorCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkRect2D *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 16, "wire size of VkRect2D");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pScissors = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkRect2D) == 16, "wire size of VkRect2D");
+      args->pScissors = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkRect2D), _Alignof(VkRect2D)) : NULL;
    }
 }
 
@@ -805,11 +797,8 @@ vn_decode_vkCmdBindDescriptorSets_args_inline(struct vn_cs_decoder *dec, struct 
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(args->dynamicOffsetCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pDynamicOffsets = a;
+      /* wire layout = C layout: read in place */
+      args->pDynamicOffsets = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(uint32_t), _Alignof(uint32_t)) : NULL;
    }
 }
 
@@ -940,11 +929,8 @@ vn_decode_vkCmdBindVertexBuffers_args_inline(struct vn_cs_decoder *dec, struct v
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(args->bindingCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkDeviceSize *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pOffsets = a;
+      /* wire layout = C layout: read in place */
+      args->pOffsets = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkDeviceSize), _Alignof(VkDeviceSize)) : NULL;
    }
 }
 
@@ -1429,13 +1415,9 @@ vn_decode_vkCmdCopyBuffer_args_inline(struct vn_cs_decoder *dec, struct vn_comma
       const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)(args->regionCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkBufferCopy *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 24, "wire size of VkBufferCopy");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pRegions = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkBufferCopy) == 24, "wire size of VkBufferCopy");
+      args->pRegions = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkBufferCopy), _Alignof(VkBufferCopy)) : NULL;
    }
 }
 
@@ -1507,13 +1489,9 @@ vn_decode_vkCmdCopyImage_args_inline(struct vn_cs_decoder *dec, struct vn_comman
       const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)(args->regionCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkImageCopy *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 68, "wire size of VkImageCopy");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pRegions = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkImageCopy) == 68, "wire size of VkImageCopy");
+      args->pRegions = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkImageCopy), _Alignof(VkImageCopy)) : NULL;
    }
 }
 
@@ -1661,13 +1639,9 @@ vn_decode_vkCmdCopyBufferToImage_args_inline(struct vn_cs_decoder *dec, struct v
       const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)(args->regionCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkBufferImageCopy *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 56, "wire size of VkBufferImageCopy");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pRegions = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkBufferImageCopy) == 56, "wire size of VkBufferImageCopy");
+      args->pRegions = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkBufferImageCopy), _Alignof(VkBufferImageCopy)) : NULL;
    }
 }
 
@@ -1737,13 +1711,9 @@ vn_decode_vkCmdCopyImageToBuffer_args_inline(struct vn_cs_decoder *dec, struct v
       const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)(args->regionCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkBufferImageCopy *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 56, "wire size of VkBufferImageCopy");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pRegions = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkBufferImageCopy) == 56, "wire size of VkBufferImageCopy");
+      args->pRegions = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkBufferImageCopy), _Alignof(VkBufferImageCopy)) : NULL;
    }
 }
 
@@ -1931,13 +1901,9 @@ vn_decode_vkCmdClearColorImage_args_inline(struct vn_cs_decoder *dec, struct vn_
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(args->rangeCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkImageSubresourceRange *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 20, "wire size of VkImageSubresourceRange");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pRanges = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkImageSubresourceRange) == 20, "wire size of VkImageSubresourceRange");
+      args->pRanges = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkImageSubresourceRange), _Alignof(VkImageSubresourceRange)) : NULL;
    }
 }
 
@@ -2006,13 +1972,9 @@ vn_decode_vkCmdClearDepthStencilImage_args_inline(struct vn_cs_decoder *dec, str
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(args->rangeCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkImageSubresourceRange *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 20, "wire size of VkImageSubresourceRange");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pRanges = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkImageSubresourceRange) == 20, "wire size of VkImageSubresourceRange");
+      args->pRanges = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkImageSubresourceRange), _Alignof(VkImageSubresourceRange)) : NULL;
    }
 }
 
@@ -2078,13 +2040,9 @@ vn_decode_vkCmdClearAttachments_args_inline(struct vn_cs_decoder *dec, struct vn
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(args->rectCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkClearRect *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 24, "wire size of VkClearRect");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pRects = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkClearRect) == 24, "wire size of VkClearRect");
+      args->pRects = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkClearRect), _Alignof(VkClearRect)) : NULL;
    }
 }
 
@@ -2156,13 +2114,9 @@ vn_decode_vkCmdResolveImage_args_inline(struct vn_cs_decoder *dec, struct vn_com
       const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)(args->regionCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkImageResolve *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 68, "wire size of VkImageResolve");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pRegions = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkImageResolve) == 68, "wire size of VkImageResolve");
+      args->pRegions = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkImageResolve), _Alignof(VkImageResolve)) : NULL;
    }
 }
 
@@ -3552,20 +3506,14 @@ vn_decode_vkCmdBindTransformFeedbackBuffersEXT_args_inline(struct vn_cs_decoder 
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(args->bindingCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkDeviceSize *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pOffsets = a;
+      /* wire layout = C layout: read in place */
+      args->pOffsets = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkDeviceSize), _Alignof(VkDeviceSize)) : NULL;
    }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkDeviceSize *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pSizes = a;
+      /* wire layout = C layout: read in place */
+      args->pSizes = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkDeviceSize), _Alignof(VkDeviceSize)) : NULL;
    }
 }
 
@@ -3639,11 +3587,8 @@ vn_decode_vkCmdBeginTransformFeedbackEXT_args_inline(struct vn_cs_decoder *dec, 
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->counterBufferCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkDeviceSize *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pCounterBufferOffsets = a;
+      /* wire layout = C layout: read in place */
+      args->pCounterBufferOffsets = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkDeviceSize), _Alignof(VkDeviceSize)) : NULL;
    }
 }
 
@@ -3717,11 +3662,8 @@ vn_decode_vkCmdEndTransformFeedbackEXT_args_inline(struct vn_cs_decoder *dec, st
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->counterBufferCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkDeviceSize *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pCounterBufferOffsets = a;
+      /* wire layout = C layout: read in place */
+      args->pCounterBufferOffsets = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkDeviceSize), _Alignof(VkDeviceSize)) : NULL;
    }
 }
 
@@ -4858,13 +4800,9 @@ vn_decode_vkCmdSetViewportWithCount_args_inline(struct vn_cs_decoder *dec, struc
       const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)(args->viewportCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkViewport *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 24, "wire size of VkViewport");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pViewports = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkViewport) == 24, "wire size of VkViewport");
+      args->pViewports = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkViewport), _Alignof(VkViewport)) : NULL;
    }
 }
 
@@ -4918,13 +4856,9 @@ vn_decode_vkCmdSetScissorWithCount_args_inline(struct vn_cs_decoder *dec, struct
       const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)(args->scissorCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkRect2D *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 16, "wire size of VkRect2D");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pScissors = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkRect2D) == 16, "wire size of VkRect2D");
+      args->pScissors = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkRect2D), _Alignof(VkRect2D)) : NULL;
    }
 }
 
@@ -5000,29 +4934,20 @@ vn_decode_vkCmdBindVertexBuffers2_args_inline(struct vn_cs_decoder *dec, struct 
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(args->bindingCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkDeviceSize *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pOffsets = a;
+      /* wire layout = C layout: read in place */
+      args->pOffsets = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkDeviceSize), _Alignof(VkDeviceSize)) : NULL;
    }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkDeviceSize *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pSizes = a;
+      /* wire layout = C layout: read in place */
+      args->pSizes = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkDeviceSize), _Alignof(VkDeviceSize)) : NULL;
    }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkDeviceSize *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pStrides = a;
+      /* wire layout = C layout: read in place */
+      args->pStrides = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkDeviceSize), _Alignof(VkDeviceSize)) : NULL;
    }
 }
 
@@ -6185,13 +6110,9 @@ vn_decode_vkCmdDrawMultiEXT_args_inline(struct vn_cs_decoder *dec, struct vn_com
    {
       const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n && n != (uint64_t)(args->drawCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkMultiDrawInfoEXT *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 8, "wire size of VkMultiDrawInfoEXT");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pVertexInfo = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkMultiDrawInfoEXT) == 8, "wire size of VkMultiDrawInfoEXT");
+      args->pVertexInfo = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkMultiDrawInfoEXT), _Alignof(VkMultiDrawInfoEXT)) : NULL;
    }
    vn_decode_bytes(dec, &args->instanceCount, sizeof(args->instanceCount));
    vn_decode_bytes(dec, &args->firstInstance, sizeof(args->firstInstance));
@@ -6247,13 +6168,9 @@ vn_decode_vkCmdDrawMultiIndexedEXT_args_inline(struct vn_cs_decoder *dec, struct
    {
       const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n && n != (uint64_t)(args->drawCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkMultiDrawIndexedInfoEXT *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 12, "wire size of VkMultiDrawIndexedInfoEXT");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pIndexInfo = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkMultiDrawIndexedInfoEXT) == 12, "wire size of VkMultiDrawIndexedInfoEXT");
+      args->pIndexInfo = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkMultiDrawIndexedInfoEXT), _Alignof(VkMultiDrawIndexedInfoEXT)) : NULL;
    }
    vn_decode_bytes(dec, &args->instanceCount, sizeof(args->instanceCount));
    vn_decode_bytes(dec, &args->firstInstance, sizeof(args->firstInstance));
@@ -6388,11 +6305,8 @@ vn_decode_vkCmdSetColorWriteEnableEXT_args_inline(struct vn_cs_decoder *dec, str
       const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)(args->attachmentCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkBool32 *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pColorWriteEnables = a;
+      /* wire layout = C layout: read in place */
+      args->pColorWriteEnables = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkBool32), _Alignof(VkBool32)) : NULL;
    }
 }
 
@@ -6849,11 +6763,8 @@ vn_decode_vkCmdSetSampleMaskEXT_args_inline(struct vn_cs_decoder *dec, struct vn
       const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)((args->samples + 31) / 32))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkSampleMask *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pSampleMask = a;
+      /* wire layout = C layout: read in place */
+      args->pSampleMask = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkSampleMask), _Alignof(VkSampleMask)) : NULL;
    }
 }
 
@@ -7169,11 +7080,8 @@ vn_decode_vkCmdSetColorBlendEnableEXT_args_inline(struct vn_cs_decoder *dec, str
       const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)(args->attachmentCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkBool32 *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pColorBlendEnables = a;
+      /* wire layout = C layout: read in place */
+      args->pColorBlendEnables = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkBool32), _Alignof(VkBool32)) : NULL;
    }
 }
 
@@ -7240,13 +7148,9 @@ vn_decode_vkCmdSetColorBlendEquationEXT_args_inline(struct vn_cs_decoder *dec, s
       const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)(args->attachmentCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkColorBlendEquationEXT *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 24, "wire size of VkColorBlendEquationEXT");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pColorBlendEquations = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkColorBlendEquationEXT) == 24, "wire size of VkColorBlendEquationEXT");
+      args->pColorBlendEquations = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkColorBlendEquationEXT), _Alignof(VkColorBlendEquationEXT)) : NULL;
    }
 }
 
@@ -7313,11 +7217,8 @@ vn_decode_vkCmdSetColorWriteMaskEXT_args_inline(struct vn_cs_decoder *dec, struc
       const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)(args->attachmentCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkColorComponentFlags *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pColorWriteMasks = a;
+      /* wire layout = C layout: read in place */
+      args->pColorWriteMasks = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkColorComponentFlags), _Alignof(VkColorComponentFlags)) : NULL;
    }
 }
 
@@ -7799,13 +7700,9 @@ vn_decode_vkCmdSetColorBlendAdvancedEXT_args_inline(struct vn_cs_decoder *dec, s
       const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)(args->attachmentCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkColorBlendAdvancedEXT *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 20, "wire size of VkColorBlendAdvancedEXT");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pColorBlendAdvanced = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkColorBlendAdvancedEXT) == 20, "wire size of VkColorBlendAdvancedEXT");
+      args->pColorBlendAdvanced = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkColorBlendAdvancedEXT), _Alignof(VkColorBlendAdvancedEXT)) : NULL;
    }
 }
 

@@ -1202,11 +1202,8 @@ vn_decode_VkAttachmentSampleCountInfoAMD_self(struct vn_cs_decoder *dec, VkAttac
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->colorAttachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkSampleCountFlagBits *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pColorAttachmentSamples = a;
+      /* wire layout = C layout: read in place */
+      val->pColorAttachmentSamples = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkSampleCountFlagBits), _Alignof(VkSampleCountFlagBits)) : NULL;
    }
    vn_decode_bytes(dec, &val->depthStencilAttachmentSamples, sizeof(val->depthStencilAttachmentSamples));
 }
@@ -1238,11 +1235,8 @@ vn_decode_VkBindBufferMemoryDeviceGroupInfo_self(struct vn_cs_decoder *dec, VkBi
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->deviceIndexCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pDeviceIndices = a;
+      /* wire layout = C layout: read in place */
+      val->pDeviceIndices = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(uint32_t), _Alignof(uint32_t)) : NULL;
    }
 }
 
@@ -1303,24 +1297,17 @@ vn_decode_VkBindImageMemoryDeviceGroupInfo_self(struct vn_cs_decoder *dec, VkBin
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->deviceIndexCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pDeviceIndices = a;
+      /* wire layout = C layout: read in place */
+      val->pDeviceIndices = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(uint32_t), _Alignof(uint32_t)) : NULL;
    }
    vn_decode_bytes(dec, &val->splitInstanceBindRegionCount, sizeof(val->splitInstanceBindRegionCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->splitInstanceBindRegionCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkRect2D *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 16, "wire size of VkRect2D");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pSplitInstanceBindRegions = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkRect2D) == 16, "wire size of VkRect2D");
+      val->pSplitInstanceBindRegions = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkRect2D), _Alignof(VkRect2D)) : NULL;
    }
 }
 
@@ -1681,11 +1668,8 @@ vn_decode_VkBufferCreateInfo_self(struct vn_cs_decoder *dec, VkBufferCreateInfo 
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->queueFamilyIndexCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pQueueFamilyIndices = a;
+      /* wire layout = C layout: read in place */
+      val->pQueueFamilyIndices = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(uint32_t), _Alignof(uint32_t)) : NULL;
    }
 }
 
@@ -2165,13 +2149,9 @@ vn_decode_VkCoarseSampleOrderCustomNV(struct vn_cs_decoder *dec, VkCoarseSampleO
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->sampleLocationCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkCoarseSampleLocationNV *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 12, "wire size of VkCoarseSampleLocationNV");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pSampleLocations = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkCoarseSampleLocationNV) == 12, "wire size of VkCoarseSampleLocationNV");
+      val->pSampleLocations = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkCoarseSampleLocationNV), _Alignof(VkCoarseSampleLocationNV)) : NULL;
    }
 }
 
@@ -2410,11 +2390,8 @@ vn_decode_VkCommandBufferInheritanceRenderingInfo_self(struct vn_cs_decoder *dec
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->colorAttachmentCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkFormat *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pColorAttachmentFormats = a;
+      /* wire layout = C layout: read in place */
+      val->pColorAttachmentFormats = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkFormat), _Alignof(VkFormat)) : NULL;
    }
    {
       /* plain members: one bounds check for them (Gen.flat_runs) */
@@ -3248,13 +3225,9 @@ vn_decode_VkDescriptorPoolCreateInfo_self(struct vn_cs_decoder *dec, VkDescripto
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->poolSizeCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkDescriptorPoolSize *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 8, "wire size of VkDescriptorPoolSize");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pPoolSizes = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkDescriptorPoolSize) == 8, "wire size of VkDescriptorPoolSize");
+      val->pPoolSizes = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkDescriptorPoolSize), _Alignof(VkDescriptorPoolSize)) : NULL;
    }
 }
 
@@ -3391,11 +3364,8 @@ vn_decode_VkDescriptorSetLayoutBindingFlagsCreateInfo_self(struct vn_cs_decoder 
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->bindingCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkDescriptorBindingFlags *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pBindingFlags = a;
+      /* wire layout = C layout: read in place */
+      val->pBindingFlags = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkDescriptorBindingFlags), _Alignof(VkDescriptorBindingFlags)) : NULL;
    }
 }
 
@@ -3460,11 +3430,8 @@ vn_decode_VkDescriptorSetVariableDescriptorCountAllocateInfo_self(struct vn_cs_d
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->descriptorSetCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pDescriptorCounts = a;
+      /* wire layout = C layout: read in place */
+      val->pDescriptorCounts = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(uint32_t), _Alignof(uint32_t)) : NULL;
    }
 }
 
@@ -3776,13 +3743,9 @@ vn_decode_VkDeviceGroupRenderPassBeginInfo_self(struct vn_cs_decoder *dec, VkDev
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->deviceRenderAreaCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkRect2D *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 16, "wire size of VkRect2D");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pDeviceRenderAreas = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkRect2D) == 16, "wire size of VkRect2D");
+      val->pDeviceRenderAreas = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkRect2D), _Alignof(VkRect2D)) : NULL;
    }
 }
 
@@ -3806,33 +3769,24 @@ vn_decode_VkDeviceGroupSubmitInfo_self(struct vn_cs_decoder *dec, VkDeviceGroupS
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->waitSemaphoreCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pWaitSemaphoreDeviceIndices = a;
+      /* wire layout = C layout: read in place */
+      val->pWaitSemaphoreDeviceIndices = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(uint32_t), _Alignof(uint32_t)) : NULL;
    }
    vn_decode_bytes(dec, &val->commandBufferCount, sizeof(val->commandBufferCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->commandBufferCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pCommandBufferDeviceMasks = a;
+      /* wire layout = C layout: read in place */
+      val->pCommandBufferDeviceMasks = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(uint32_t), _Alignof(uint32_t)) : NULL;
    }
    vn_decode_bytes(dec, &val->signalSemaphoreCount, sizeof(val->signalSemaphoreCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->signalSemaphoreCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pSignalSemaphoreDeviceIndices = a;
+      /* wire layout = C layout: read in place */
+      val->pSignalSemaphoreDeviceIndices = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(uint32_t), _Alignof(uint32_t)) : NULL;
    }
 }
 
@@ -4005,11 +3959,8 @@ vn_decode_VkDeviceQueueCreateInfo_self(struct vn_cs_decoder *dec, VkDeviceQueueC
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->queueCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      float *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pQueuePriorities = a;
+      /* wire layout = C layout: read in place */
+      val->pQueuePriorities = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(float), _Alignof(float)) : NULL;
    }
 }
 
@@ -4450,11 +4401,8 @@ vn_decode_VkFramebufferAttachmentImageInfo_self(struct vn_cs_decoder *dec, VkFra
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->viewFormatCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkFormat *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pViewFormats = a;
+      /* wire layout = C layout: read in place */
+      val->pViewFormats = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkFormat), _Alignof(VkFormat)) : NULL;
    }
 }
 
@@ -5015,11 +4963,8 @@ vn_decode_VkImageCreateInfo_self(struct vn_cs_decoder *dec, VkImageCreateInfo *v
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->queueFamilyIndexCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pQueueFamilyIndices = a;
+      /* wire layout = C layout: read in place */
+      val->pQueueFamilyIndices = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(uint32_t), _Alignof(uint32_t)) : NULL;
    }
    vn_decode_bytes(dec, &val->initialLayout, sizeof(val->initialLayout));
 }
@@ -5056,13 +5001,9 @@ vn_decode_VkImageDrmFormatModifierExplicitCreateInfoEXT_self(struct vn_cs_decode
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->drmFormatModifierPlaneCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkSubresourceLayout *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 40, "wire size of VkSubresourceLayout");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pPlaneLayouts = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkSubresourceLayout) == 40, "wire size of VkSubresourceLayout");
+      val->pPlaneLayouts = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkSubresourceLayout), _Alignof(VkSubresourceLayout)) : NULL;
    }
 }
 
@@ -5086,11 +5027,8 @@ vn_decode_VkImageDrmFormatModifierListCreateInfoEXT_self(struct vn_cs_decoder *d
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->drmFormatModifierCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      uint64_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pDrmFormatModifiers = a;
+      /* wire layout = C layout: read in place */
+      val->pDrmFormatModifiers = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(uint64_t), _Alignof(uint64_t)) : NULL;
    }
 }
 
@@ -5114,11 +5052,8 @@ vn_decode_VkImageFormatListCreateInfo_self(struct vn_cs_decoder *dec, VkImageFor
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->viewFormatCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkFormat *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pViewFormats = a;
+      /* wire layout = C layout: read in place */
+      val->pViewFormats = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkFormat), _Alignof(VkFormat)) : NULL;
    }
 }
 
@@ -6200,13 +6135,9 @@ vn_decode_VkMultiviewPerViewRenderAreasRenderPassBeginInfoQCOM_self(struct vn_cs
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->perViewRenderAreaCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkRect2D *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 16, "wire size of VkRect2D");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pPerViewRenderAreas = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkRect2D) == 16, "wire size of VkRect2D");
+      val->pPerViewRenderAreas = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkRect2D), _Alignof(VkRect2D)) : NULL;
    }
 }
 
@@ -6259,11 +6190,8 @@ vn_decode_VkMutableDescriptorTypeListEXT(struct vn_cs_decoder *dec, VkMutableDes
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->descriptorTypeCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkDescriptorType *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pDescriptorTypes = a;
+      /* wire layout = C layout: read in place */
+      val->pDescriptorTypes = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkDescriptorType), _Alignof(VkDescriptorType)) : NULL;
    }
 }
 
@@ -8476,11 +8404,8 @@ vn_decode_VkPhysicalDeviceImageDrmFormatModifierInfoEXT_self(struct vn_cs_decode
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->queueFamilyIndexCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pQueueFamilyIndices = a;
+      /* wire layout = C layout: read in place */
+      val->pQueueFamilyIndices = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(uint32_t), _Alignof(uint32_t)) : NULL;
    }
 }
 
@@ -11905,13 +11830,9 @@ vn_decode_VkPipelineColorBlendStateCreateInfo_self(struct vn_cs_decoder *dec, Vk
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->attachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkPipelineColorBlendAttachmentState *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 32, "wire size of VkPipelineColorBlendAttachmentState");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pAttachments = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkPipelineColorBlendAttachmentState) == 32, "wire size of VkPipelineColorBlendAttachmentState");
+      val->pAttachments = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkPipelineColorBlendAttachmentState), _Alignof(VkPipelineColorBlendAttachmentState)) : NULL;
    }
    if (vn_decode_array_size_expect(dec, 4)) {
       vn_decode_bytes(dec, val->blendConstants, sizeof(val->blendConstants));
@@ -11938,11 +11859,8 @@ vn_decode_VkPipelineColorWriteCreateInfoEXT_self(struct vn_cs_decoder *dec, VkPi
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->attachmentCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkBool32 *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pColorWriteEnables = a;
+      /* wire layout = C layout: read in place */
+      val->pColorWriteEnables = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkBool32), _Alignof(VkBool32)) : NULL;
    }
 }
 
@@ -12001,11 +11919,8 @@ vn_decode_VkPipelineCoverageModulationStateCreateInfoNV_self(struct vn_cs_decode
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->coverageModulationTableCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      float *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pCoverageModulationTable = a;
+      /* wire layout = C layout: read in place */
+      val->pCoverageModulationTable = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(float), _Alignof(float)) : NULL;
    }
 }
 
@@ -12234,13 +12149,9 @@ vn_decode_VkPipelineDiscardRectangleStateCreateInfoEXT_self(struct vn_cs_decoder
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->discardRectangleCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkRect2D *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 16, "wire size of VkRect2D");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pDiscardRectangles = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkRect2D) == 16, "wire size of VkRect2D");
+      val->pDiscardRectangles = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkRect2D), _Alignof(VkRect2D)) : NULL;
    }
 }
 
@@ -12276,11 +12187,8 @@ vn_decode_VkPipelineDynamicStateCreateInfo_self(struct vn_cs_decoder *dec, VkPip
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->dynamicStateCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkDynamicState *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pDynamicStates = a;
+      /* wire layout = C layout: read in place */
+      val->pDynamicStates = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkDynamicState), _Alignof(VkDynamicState)) : NULL;
    }
 }
 
@@ -12415,13 +12323,9 @@ vn_decode_VkPipelineLayoutCreateInfo_self(struct vn_cs_decoder *dec, VkPipelineL
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->pushConstantRangeCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkPushConstantRange *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 12, "wire size of VkPushConstantRange");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pPushConstantRanges = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkPushConstantRange) == 12, "wire size of VkPushConstantRange");
+      val->pPushConstantRanges = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkPushConstantRange), _Alignof(VkPushConstantRange)) : NULL;
    }
 }
 
@@ -12491,11 +12395,8 @@ vn_decode_VkPipelineMultisampleStateCreateInfo_self(struct vn_cs_decoder *dec, V
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)((val->rasterizationSamples + 31) / 32)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkSampleMask *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pSampleMask = a;
+      /* wire layout = C layout: read in place */
+      val->pSampleMask = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkSampleMask), _Alignof(VkSampleMask)) : NULL;
    }
    {
       /* plain members: one bounds check for them (Gen.flat_runs) */
@@ -12763,11 +12664,8 @@ vn_decode_VkPipelineRenderingCreateInfo_self(struct vn_cs_decoder *dec, VkPipeli
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->colorAttachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkFormat *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pColorAttachmentFormats = a;
+      /* wire layout = C layout: read in place */
+      val->pColorAttachmentFormats = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkFormat), _Alignof(VkFormat)) : NULL;
    }
    {
       /* plain members: one bounds check for them (Gen.flat_runs) */
@@ -12922,11 +12820,8 @@ vn_decode_VkPipelineShaderStageModuleIdentifierCreateInfoEXT_self(struct vn_cs_d
       const uint64_t n = vn_decode_array_size(dec, 1);
       if (n != (uint64_t)(val->identifierSize))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      uint8_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pIdentifier = a;
+      /* wire layout = C layout: read in place */
+      val->pIdentifier = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(uint8_t), _Alignof(uint8_t)) : NULL;
    }
 }
 
@@ -13016,13 +12911,9 @@ vn_decode_VkPipelineVertexInputDivisorStateCreateInfo_self(struct vn_cs_decoder 
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->vertexBindingDivisorCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkVertexInputBindingDivisorDescription *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 8, "wire size of VkVertexInputBindingDivisorDescription");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pVertexBindingDivisors = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkVertexInputBindingDivisorDescription) == 8, "wire size of VkVertexInputBindingDivisorDescription");
+      val->pVertexBindingDivisors = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkVertexInputBindingDivisorDescription), _Alignof(VkVertexInputBindingDivisorDescription)) : NULL;
    }
 }
 
@@ -13058,26 +12949,18 @@ vn_decode_VkPipelineVertexInputStateCreateInfo_self(struct vn_cs_decoder *dec, V
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->vertexBindingDescriptionCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkVertexInputBindingDescription *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 12, "wire size of VkVertexInputBindingDescription");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pVertexBindingDescriptions = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkVertexInputBindingDescription) == 12, "wire size of VkVertexInputBindingDescription");
+      val->pVertexBindingDescriptions = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkVertexInputBindingDescription), _Alignof(VkVertexInputBindingDescription)) : NULL;
    }
    vn_decode_bytes(dec, &val->vertexAttributeDescriptionCount, sizeof(val->vertexAttributeDescriptionCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->vertexAttributeDescriptionCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkVertexInputAttributeDescription *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 16, "wire size of VkVertexInputAttributeDescription");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pVertexAttributeDescriptions = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkVertexInputAttributeDescription) == 16, "wire size of VkVertexInputAttributeDescription");
+      val->pVertexAttributeDescriptions = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkVertexInputAttributeDescription), _Alignof(VkVertexInputAttributeDescription)) : NULL;
    }
 }
 
@@ -13185,13 +13068,9 @@ vn_decode_VkPipelineViewportExclusiveScissorStateCreateInfoNV_self(struct vn_cs_
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->exclusiveScissorCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkRect2D *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 16, "wire size of VkRect2D");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pExclusiveScissors = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkRect2D) == 16, "wire size of VkRect2D");
+      val->pExclusiveScissors = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkRect2D), _Alignof(VkRect2D)) : NULL;
    }
 }
 
@@ -13266,25 +13145,17 @@ vn_decode_VkPipelineViewportStateCreateInfo_self(struct vn_cs_decoder *dec, VkPi
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->viewportCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkViewport *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 24, "wire size of VkViewport");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pViewports = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkViewport) == 24, "wire size of VkViewport");
+      val->pViewports = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkViewport), _Alignof(VkViewport)) : NULL;
    }
    vn_decode_bytes(dec, &val->scissorCount, sizeof(val->scissorCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->scissorCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkRect2D *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 16, "wire size of VkRect2D");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pScissors = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkRect2D) == 16, "wire size of VkRect2D");
+      val->pScissors = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkRect2D), _Alignof(VkRect2D)) : NULL;
    }
 }
 
@@ -13320,13 +13191,9 @@ vn_decode_VkPipelineViewportSwizzleStateCreateInfoNV_self(struct vn_cs_decoder *
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->viewportCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkViewportSwizzleNV *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 16, "wire size of VkViewportSwizzleNV");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pViewportSwizzles = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkViewportSwizzleNV) == 16, "wire size of VkViewportSwizzleNV");
+      val->pViewportSwizzles = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkViewportSwizzleNV), _Alignof(VkViewportSwizzleNV)) : NULL;
    }
 }
 
@@ -13361,13 +13228,9 @@ vn_decode_VkPipelineViewportWScalingStateCreateInfoNV_self(struct vn_cs_decoder 
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->viewportCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkViewportWScalingNV *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 8, "wire size of VkViewportWScalingNV");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pViewportWScalings = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkViewportWScalingNV) == 8, "wire size of VkViewportWScalingNV");
+      val->pViewportWScalings = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkViewportWScalingNV), _Alignof(VkViewportWScalingNV)) : NULL;
    }
 }
 
@@ -13496,11 +13359,8 @@ vn_decode_VkQueryPoolPerformanceCreateInfoKHR_self(struct vn_cs_decoder *dec, Vk
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->counterIndexCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pCounterIndices = a;
+      /* wire layout = C layout: read in place */
+      val->pCounterIndices = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(uint32_t), _Alignof(uint32_t)) : NULL;
    }
 }
 
@@ -13669,13 +13529,9 @@ vn_decode_VkRenderPassCreateInfo_self(struct vn_cs_decoder *dec, VkRenderPassCre
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->attachmentCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkAttachmentDescription *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 36, "wire size of VkAttachmentDescription");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pAttachments = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkAttachmentDescription) == 36, "wire size of VkAttachmentDescription");
+      val->pAttachments = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkAttachmentDescription), _Alignof(VkAttachmentDescription)) : NULL;
    }
    vn_decode_bytes(dec, &val->subpassCount, sizeof(val->subpassCount));
    {
@@ -13694,13 +13550,9 @@ vn_decode_VkRenderPassCreateInfo_self(struct vn_cs_decoder *dec, VkRenderPassCre
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->dependencyCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkSubpassDependency *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 28, "wire size of VkSubpassDependency");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pDependencies = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkSubpassDependency) == 28, "wire size of VkSubpassDependency");
+      val->pDependencies = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkSubpassDependency), _Alignof(VkSubpassDependency)) : NULL;
    }
 }
 
@@ -13772,11 +13624,8 @@ vn_decode_VkRenderPassCreateInfo2_self(struct vn_cs_decoder *dec, VkRenderPassCr
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->correlatedViewMaskCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pCorrelatedViewMasks = a;
+      /* wire layout = C layout: read in place */
+      val->pCorrelatedViewMasks = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(uint32_t), _Alignof(uint32_t)) : NULL;
    }
 }
 
@@ -13868,13 +13717,9 @@ vn_decode_VkRenderPassInputAttachmentAspectCreateInfo_self(struct vn_cs_decoder 
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->aspectReferenceCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkInputAttachmentAspectReference *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 12, "wire size of VkInputAttachmentAspectReference");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pAspectReferences = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkInputAttachmentAspectReference) == 12, "wire size of VkInputAttachmentAspectReference");
+      val->pAspectReferences = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkInputAttachmentAspectReference), _Alignof(VkInputAttachmentAspectReference)) : NULL;
    }
 }
 
@@ -13898,33 +13743,24 @@ vn_decode_VkRenderPassMultiviewCreateInfo_self(struct vn_cs_decoder *dec, VkRend
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->subpassCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pViewMasks = a;
+      /* wire layout = C layout: read in place */
+      val->pViewMasks = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(uint32_t), _Alignof(uint32_t)) : NULL;
    }
    vn_decode_bytes(dec, &val->dependencyCount, sizeof(val->dependencyCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->dependencyCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      int32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pViewOffsets = a;
+      /* wire layout = C layout: read in place */
+      val->pViewOffsets = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(int32_t), _Alignof(int32_t)) : NULL;
    }
    vn_decode_bytes(dec, &val->correlationMaskCount, sizeof(val->correlationMaskCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->correlationMaskCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pCorrelationMasks = a;
+      /* wire layout = C layout: read in place */
+      val->pCorrelationMasks = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(uint32_t), _Alignof(uint32_t)) : NULL;
    }
 }
 
@@ -14130,11 +13966,8 @@ vn_decode_VkRenderingAreaInfo_self(struct vn_cs_decoder *dec, VkRenderingAreaInf
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->colorAttachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkFormat *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pColorAttachmentFormats = a;
+      /* wire layout = C layout: read in place */
+      val->pColorAttachmentFormats = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkFormat), _Alignof(VkFormat)) : NULL;
    }
    {
       /* plain members: one bounds check for them (Gen.flat_runs) */
@@ -14220,11 +14053,8 @@ vn_decode_VkRenderingAttachmentLocationInfo_self(struct vn_cs_decoder *dec, VkRe
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->colorAttachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pColorAttachmentLocations = a;
+      /* wire layout = C layout: read in place */
+      val->pColorAttachmentLocations = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(uint32_t), _Alignof(uint32_t)) : NULL;
    }
 }
 
@@ -14380,11 +14210,8 @@ vn_decode_VkRenderingInputAttachmentIndexInfo_self(struct vn_cs_decoder *dec, Vk
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->colorAttachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pColorAttachmentInputIndices = a;
+      /* wire layout = C layout: read in place */
+      val->pColorAttachmentInputIndices = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(uint32_t), _Alignof(uint32_t)) : NULL;
    }
    if (vn_decode_simple_pointer(dec)) {
       uint32_t *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
@@ -14587,13 +14414,9 @@ vn_decode_VkSampleLocationsInfoEXT_self(struct vn_cs_decoder *dec, VkSampleLocat
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->sampleLocationsCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkSampleLocationEXT *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 8, "wire size of VkSampleLocationEXT");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pSampleLocations = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkSampleLocationEXT) == 8, "wire size of VkSampleLocationEXT");
+      val->pSampleLocations = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkSampleLocationEXT), _Alignof(VkSampleLocationEXT)) : NULL;
    }
 }
 
@@ -15041,11 +14864,8 @@ vn_decode_VkSemaphoreWaitInfo_self(struct vn_cs_decoder *dec, VkSemaphoreWaitInf
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->semaphoreCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      uint64_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pValues = a;
+      /* wire layout = C layout: read in place */
+      val->pValues = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(uint64_t), _Alignof(uint64_t)) : NULL;
    }
 }
 
@@ -15070,11 +14890,8 @@ vn_decode_VkShaderModuleCreateInfo_self(struct vn_cs_decoder *dec, VkShaderModul
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->codeSize / 4))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pCode = a;
+      /* wire layout = C layout: read in place */
+      val->pCode = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(uint32_t), _Alignof(uint32_t)) : NULL;
    }
 }
 
@@ -15116,11 +14933,8 @@ vn_decode_VkShadingRatePaletteNV(struct vn_cs_decoder *dec, VkShadingRatePalette
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->shadingRatePaletteEntryCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkShadingRatePaletteEntryNV *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pShadingRatePaletteEntries = a;
+      /* wire layout = C layout: read in place */
+      val->pShadingRatePaletteEntries = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkShadingRatePaletteEntryNV), _Alignof(VkShadingRatePaletteEntryNV)) : NULL;
    }
 }
 
@@ -15373,11 +15187,8 @@ vn_decode_VkSubmitInfo_self(struct vn_cs_decoder *dec, VkSubmitInfo *val)
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->waitSemaphoreCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkPipelineStageFlags *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pWaitDstStageMask = a;
+      /* wire layout = C layout: read in place */
+      val->pWaitDstStageMask = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkPipelineStageFlags), _Alignof(VkPipelineStageFlags)) : NULL;
    }
    vn_decode_bytes(dec, &val->commandBufferCount, sizeof(val->commandBufferCount));
    {
@@ -15604,37 +15415,25 @@ vn_decode_VkSubpassDescription(struct vn_cs_decoder *dec, VkSubpassDescription *
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->inputAttachmentCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkAttachmentReference *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 8, "wire size of VkAttachmentReference");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pInputAttachments = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkAttachmentReference) == 8, "wire size of VkAttachmentReference");
+      val->pInputAttachments = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkAttachmentReference), _Alignof(VkAttachmentReference)) : NULL;
    }
    vn_decode_bytes(dec, &val->colorAttachmentCount, sizeof(val->colorAttachmentCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->colorAttachmentCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkAttachmentReference *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 8, "wire size of VkAttachmentReference");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pColorAttachments = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkAttachmentReference) == 8, "wire size of VkAttachmentReference");
+      val->pColorAttachments = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkAttachmentReference), _Alignof(VkAttachmentReference)) : NULL;
    }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->colorAttachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkAttachmentReference *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 8, "wire size of VkAttachmentReference");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pResolveAttachments = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkAttachmentReference) == 8, "wire size of VkAttachmentReference");
+      val->pResolveAttachments = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkAttachmentReference), _Alignof(VkAttachmentReference)) : NULL;
    }
    if (vn_decode_simple_pointer(dec)) {
       VkAttachmentReference *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
@@ -15649,11 +15448,8 @@ vn_decode_VkSubpassDescription(struct vn_cs_decoder *dec, VkSubpassDescription *
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->preserveAttachmentCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pPreserveAttachments = a;
+      /* wire layout = C layout: read in place */
+      val->pPreserveAttachments = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(uint32_t), _Alignof(uint32_t)) : NULL;
    }
 }
 
@@ -15725,11 +15521,8 @@ vn_decode_VkSubpassDescription2_self(struct vn_cs_decoder *dec, VkSubpassDescrip
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->preserveAttachmentCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pPreserveAttachments = a;
+      /* wire layout = C layout: read in place */
+      val->pPreserveAttachments = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(uint32_t), _Alignof(uint32_t)) : NULL;
    }
 }
 
@@ -15808,13 +15601,9 @@ vn_decode_VkSubpassFragmentDensityMapOffsetEndInfoQCOM_self(struct vn_cs_decoder
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->fragmentDensityOffsetCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkOffset2D *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 8, "wire size of VkOffset2D");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pFragmentDensityOffsets = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkOffset2D) == 8, "wire size of VkOffset2D");
+      val->pFragmentDensityOffsets = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkOffset2D), _Alignof(VkOffset2D)) : NULL;
    }
 }
 
@@ -15903,21 +15692,15 @@ vn_decode_VkTimelineSemaphoreSubmitInfo_self(struct vn_cs_decoder *dec, VkTimeli
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->waitSemaphoreValueCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      uint64_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pWaitSemaphoreValues = a;
+      /* wire layout = C layout: read in place */
+      val->pWaitSemaphoreValues = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(uint64_t), _Alignof(uint64_t)) : NULL;
    }
    vn_decode_bytes(dec, &val->signalSemaphoreValueCount, sizeof(val->signalSemaphoreValueCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->signalSemaphoreValueCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      uint64_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pSignalSemaphoreValues = a;
+      /* wire layout = C layout: read in place */
+      val->pSignalSemaphoreValues = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(uint64_t), _Alignof(uint64_t)) : NULL;
    }
 }
 
@@ -15941,22 +15724,16 @@ vn_decode_VkValidationFeaturesEXT_self(struct vn_cs_decoder *dec, VkValidationFe
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->enabledValidationFeatureCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkValidationFeatureEnableEXT *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pEnabledValidationFeatures = a;
+      /* wire layout = C layout: read in place */
+      val->pEnabledValidationFeatures = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkValidationFeatureEnableEXT), _Alignof(VkValidationFeatureEnableEXT)) : NULL;
    }
    vn_decode_bytes(dec, &val->disabledValidationFeatureCount, sizeof(val->disabledValidationFeatureCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->disabledValidationFeatureCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkValidationFeatureDisableEXT *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pDisabledValidationFeatures = a;
+      /* wire layout = C layout: read in place */
+      val->pDisabledValidationFeatures = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkValidationFeatureDisableEXT), _Alignof(VkValidationFeatureDisableEXT)) : NULL;
    }
 }
 
@@ -15980,11 +15757,8 @@ vn_decode_VkValidationFlagsEXT_self(struct vn_cs_decoder *dec, VkValidationFlags
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->disabledValidationCheckCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkValidationCheckEXT *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pDisabledValidationChecks = a;
+      /* wire layout = C layout: read in place */
+      val->pDisabledValidationChecks = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkValidationCheckEXT), _Alignof(VkValidationCheckEXT)) : NULL;
    }
 }
 
