@@ -79,6 +79,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--driver', default=r'libvulkan', help='regex on the driver objects')
     ap.add_argument('--commands', type=int, default=0, help='vkCmd* commands in the capture')
+    ap.add_argument('--min-calls', type=int, default=900, help='per-type rows with this many calls')
     ap.add_argument('file')
     a = ap.parse_args()
     driver = re.compile(a.driver)
@@ -87,6 +88,7 @@ def main():
     other_cmds = 0            # inclusive Ir of non-vkCmd commands
     other_fns = set()         # their run functions
     cmd_calls = 0
+    per_cmd = {}              # vkCmd* name -> [calls, inclusive Ir]
     driver_edges = {}         # (caller ob, fn) -> inclusive Ir into the driver
     renderer = None           # the object vn_dispatch_command(s) is in
     for ob, fn, cob, cfn, calls, cost in parse(a.file):
@@ -98,6 +100,9 @@ def main():
         if fn.startswith('vn_dispatch_command') and cfn.startswith('vn_run_'):
             if cfn.startswith('vn_run_vkCmd'):
                 cmd_calls += calls
+                c = per_cmd.setdefault(cfn[len('vn_run_'):], [0, 0])
+                c[0] += calls
+                c[1] += cost
             else:
                 other_cmds += cost
                 other_fns.add(cfn)
@@ -121,6 +126,16 @@ def main():
     print('vkCmd* commands: %d%s' % (n, '' if a.commands else ' (runs entered from vn_dispatch_command)'))
     if n:
         print('per vkCmd* command: PearVisor %.1f Ir, host driver %.1f Ir' % (ours / n, to_driver / n))
+    # per command type: its run function's calls from the dispatch loop
+    # (a vn_repeat_* run counts as one call) less its handler's driver calls
+    print()
+    print('%-28s %8s %12s %12s' % ('run function', 'calls', 'Ir/call', 'PearVisor'))
+    for name, (calls, incl) in sorted(per_cmd.items(), key=lambda x: -x[1][1]):
+        if calls < a.min_calls:
+            continue
+        drv = sum(c for fn, c in cmd_driver.items()
+                  if re.sub(r'^vn_(handle|run|repeat)_', '', fn) == name)
+        print('%-28s %8d %12.0f %12.0f' % (name, calls, incl / calls, (incl - drv) / calls))
 
 
 if __name__ == '__main__':
