@@ -7,7 +7,7 @@
  * What generated code gets, and from where:
  * - object lookup / insert / remove by id and type: the context's object
  *   table (vn_object.h), through `ctx->objects` and the decoder's
- *   `dec->objects` (inline lookup that checks the table's last hit first);
+ *   `dec->objects` (inline lookup that checks the table's recent hits first);
  * - arena allocation: vn_cs_decoder_alloc() on the decoder's arena (vn_cs.h);
  * - errors: vn_cs_decoder_set_fatal() (vn_cs.h); the renderer marks the
  *   context lost when a stream ends with a fatal decoder;
