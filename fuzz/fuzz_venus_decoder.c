@@ -134,13 +134,6 @@ vn_dispatch_reply_encoder(struct vn_dispatch_context *ctx)
    return NULL;
 }
 
-bool
-vn_dispatch_context_ok(struct vn_dispatch_context *ctx)
-{
-   (void)ctx;
-   return true;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int

@@ -14,7 +14,7 @@ TYPES = {1: 'STREAM', 2: 'BLOB', 3: 'ATTACH', 4: 'DETACH', 5: 'UNREF', 6: 'FENCE
 
 def command_names():
     src = os.path.join(os.path.dirname(__file__), '..', 'src', 'venus', 'generated',
-                       'vn_executors.c')
+                       'vn_command_table.c')
     with open(src) as f:
         return {int(n): s for n, s in re.findall(r'^\s+\[(\d+)\] = "(vk\w+)",', f.read(), re.M)}
 

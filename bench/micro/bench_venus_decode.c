@@ -43,13 +43,6 @@ vn_dispatch_reply_encoder(struct vn_dispatch_context *ctx)
    return &reply_enc;
 }
 
-bool
-vn_dispatch_context_ok(struct vn_dispatch_context *ctx)
-{
-   (void)ctx;
-   return true;
-}
-
 static uint64_t draw_sum;
 
 static VKAPI_ATTR void VKAPI_CALL

@@ -4,13 +4,13 @@ all of it, the host driver's part (calls into the Vulkan driver and loader
 made from inside the command) and PearVisor's own (the rest: decode,
 lookups, firewall, dispatch).
 
-    valgrind --tool=callgrind --toggle-collect=vn_dispatch_command \\
+    valgrind --tool=callgrind --toggle-collect='vn_dispatch_command*' \\
         --callgrind-out-file=cg.out build/fuzz/replay/pv-fuzz-replay --replay S.pvcap
     bench/micro/callgrind_per_command.py cg.out [MIN_CALLS]
 
 (a session captured with PV_CAPTURE_DIR, fuzz/README.md). Per command, not
-counted: vn_dispatch_command's own header read and table call (about 20
-instructions).
+counted: the dispatch loop's own header read and table call (about 20
+instructions; bench/micro/callgrind_stream_share.py counts them).
 """
 import os
 import re
@@ -28,10 +28,7 @@ def num(s):
 def parse(path):
     # from /: callgrind_annotate shortens names under the working directory
     # and then leaves out some callees' objects
-<<<<<<< HEAD
-=======
     # --threshold=100: every function, not only those making up 99% of the total
->>>>>>> decode2
     out = subprocess.run(['callgrind_annotate', '--tree=calling', '--inclusive=yes', '--threshold=100',
                           os.path.abspath(path)], capture_output=True, text=True, check=True,
                          cwd='/').stdout
@@ -68,7 +65,11 @@ def driver_part(blocks, fn, seen=()):
 def main():
     blocks = parse(sys.argv[1])
     min_calls = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
-    calls = {c: n for c, _, n, _ in blocks.get('vn_dispatch_command', {'callees': []})['callees']}
+    # commands run one by one (vn_dispatch_command) or in runs (vn_dispatch_commands)
+    calls = {}
+    for loop in ('vn_dispatch_command', 'vn_dispatch_commands'):
+        for c, _, n, _ in blocks.get(loop, {'callees': []})['callees']:
+            calls[c] = calls.get(c, 0) + n
     print('%-28s %8s %10s %10s %10s' % ('command', 'calls', 'Ir/command', 'driver', 'PearVisor'))
     rows = [(fn, n) for fn, n in calls.items()
             if fn.startswith('vn_run_vkCmd') and n >= min_calls and fn in blocks]

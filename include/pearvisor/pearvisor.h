@@ -194,7 +194,9 @@ void pv_context_destroy(struct pv_renderer *r, uint32_t ctx_id);
 
 /* Decodes and executes a command stream (a virtio-gpu SUBMIT_3D). A
  * malformed stream marks the context lost and returns -EINVAL; a lost
- * context rejects further submits with -ENODEV. */
+ * context rejects further submits with -ENODEV. Commands read parts of
+ * `data` in place while they run: it must be the caller's own copy, not
+ * memory the guest can still write. */
 int pv_context_submit(struct pv_renderer *r, uint32_t ctx_id, const void *data, size_t size);
 
 /* True once the context is lost (bad stream or host device loss). */

@@ -91,16 +91,10 @@ vn_dispatch_reply_encoder(struct vn_dispatch_context *d)
    return pvk_context_reply_encoder(pvk_context_from_dispatch(d));
 }
 
-bool
-vn_dispatch_context_ok(struct vn_dispatch_context *d)
-{
-   return !pvk_context_is_lost(pvk_context_from_dispatch(d));
-}
-
 void
 pvk_context_set_lost(struct pvk_context *ctx, const char *why)
 {
-   if (atomic_exchange(&ctx->lost, true))
+   if (atomic_exchange(&ctx->dispatch.lost, true))
       return;
    pv_error("venus", "context %u (%s) lost: %s", ctx->ctx_id, ctx->name, why ? why : "?");
 }
@@ -121,7 +115,7 @@ pvk_context_create(const struct pvk_context_create_info *info, struct pvk_contex
                                                               : PVK_DEFAULT_FIREWALL_WAIT_LIMIT_NS;
    ctx->fence.retired = info->fence_retired;
    ctx->fence.data = info->fence_data;
-   atomic_init(&ctx->lost, false);
+   atomic_init(&ctx->dispatch.lost, false);
 
    ctx->dispatch.objects = vn_object_table_create(info->max_objects);
    if (!ctx->dispatch.objects) {
@@ -269,12 +263,38 @@ dispatch_timed(struct pvk_context *ctx, struct vn_cs_decoder *dec, bool trace)
    }
 }
 
+/* After a command or a run of them: false (context lost) when the stream
+ * or the reply stream went bad. */
+static bool
+stream_ok(struct pvk_context *ctx, const struct vn_cs_decoder *dec)
+{
+   if (dec->fatal) {
+      pvk_context_set_lost(ctx, dec->error ? dec->error : "bad command");
+      return false;
+   }
+   if (ctx->reply.enc.fatal) {
+      pvk_context_set_lost(ctx, "reply stream overflow");
+      return false;
+   }
+   return true;
+}
+
 static bool
 decode_commands(struct pvk_context *ctx, struct vn_cs_decoder *dec)
 {
    /* read once per stream: the loop below runs for every command */
    const bool trace = pvk_trace_commands(ctx->trace);
    const bool timed = trace || pv_log_enabled(PV_LOG_DEBUG);
+   if (!timed && !ctx->capture) {
+      /* nothing to do between commands: runs of them in one loop, which
+       * stops after each command that wrote a reply */
+      while (!vn_cs_decoder_done(dec) && !pvk_context_is_lost(ctx)) {
+         vn_dispatch_commands(&ctx->dispatch, dec);
+         if (!stream_ok(ctx, dec))
+            return false;
+      }
+      return !pvk_context_is_lost(ctx);
+   }
    while (!vn_cs_decoder_done(dec)) {
       if (pvk_context_is_lost(ctx))
          return false;
@@ -284,14 +304,8 @@ decode_commands(struct pvk_context *ctx, struct vn_cs_decoder *dec)
       } else {
          vn_dispatch_command(&ctx->dispatch, dec);
       }
-      if (dec->fatal) {
-         pvk_context_set_lost(ctx, dec->error ? dec->error : "bad command");
+      if (!stream_ok(ctx, dec))
          return false;
-      }
-      if (ctx->reply.enc.fatal) {
-         pvk_context_set_lost(ctx, "reply stream overflow");
-         return false;
-      }
       if (ctx->capture) {
          uint32_t type;
          memcpy(&type, start, sizeof(type));

@@ -57,7 +57,8 @@ struct pvk_context {
    char name[64];
 
    pthread_mutex_t mutex;
-   /* what generated code sees: the object table (ctx->dispatch.objects) */
+   /* what generated code sees: the object table (ctx->dispatch.objects)
+    * and the lost flag (ctx->dispatch.lost, pvk_context_is_lost()) */
    struct vn_dispatch_context dispatch;
    struct vn_arena arena;
 
@@ -100,7 +101,6 @@ struct pvk_context {
       uint64_t longest_ns; /* the longest outermost stream */
    } stats;
 
-   atomic_bool lost;
    struct pvk_context *next_abandoned; /* pvk_context_abandoned_count's list */
 
    uint64_t memory_used;                /* all pools: the per-context cap */
@@ -180,7 +180,7 @@ void pvk_context_set_lost(struct pvk_context *ctx, const char *why);
 static inline bool
 pvk_context_is_lost(struct pvk_context *ctx)
 {
-   return atomic_load(&ctx->lost);
+   return atomic_load(&ctx->dispatch.lost);
 }
 
 /* Encoder writing at the current reply position (vn_dispatch_reply_encoder()

@@ -121,13 +121,6 @@ vn_dispatch_reply_encoder(struct vn_dispatch_context *ctx)
    return &env->reply_enc;
 }
 
-bool
-vn_dispatch_context_ok(struct vn_dispatch_context *ctx)
-{
-   (void)ctx;
-   return true;
-}
-
 static struct vn_object *
 add(struct test_env *env, uint64_t id, VkObjectType type)
 {
@@ -881,6 +874,47 @@ test_object_table(void)
    vn_object_table_destroy(t);
 }
 
+/* The recent-lookup cache: objects whose ids share a set both stay in it
+ * (two ways), the oldest leaves for a third, a removed object leaves its
+ * entry, and a hit still checks the type. */
+static void
+test_object_recent(void)
+{
+   struct vn_object_table *t = vn_object_table_create(100);
+   const struct vn_object_table_head *head = (const struct vn_object_table_head *)t;
+   uint64_t ids[3];
+   uint32_t found = 0;
+   for (uint64_t id = 1; found < 3; id++) {
+      if (vn_object_recent_slot(id) == vn_object_recent_slot(1))
+         ids[found++] = id;
+   }
+   const uint32_t slot = vn_object_recent_slot(ids[0]);
+   struct vn_object *o[3];
+   for (uint32_t i = 0; i < 3; i++)
+      CHECK((o[i] = vn_object_table_insert(t, ids[i], VK_OBJECT_TYPE_BUFFER, 10 + i)));
+   struct vn_arena arena;
+   vn_arena_init(&arena, 1 << 16);
+   uint8_t none[4] = { 0 };
+   struct vn_cs_decoder dec;
+   vn_cs_decoder_init(&dec, none, sizeof(none), &arena, t);
+   for (uint32_t round = 0; round < 3; round++) { /* alternating: both stay */
+      CHECK(vn_lookup_object(&dec, ids[0], VK_OBJECT_TYPE_BUFFER, false) == o[0]);
+      CHECK(vn_lookup_object(&dec, ids[1], VK_OBJECT_TYPE_BUFFER, false) == o[1]);
+   }
+   CHECK(head->recent[0][slot] == o[1] && head->recent[1][slot] == o[0]);
+   CHECK(head->last == o[1]);
+   CHECK(vn_lookup_object(&dec, ids[2], VK_OBJECT_TYPE_BUFFER, false) == o[2]);
+   CHECK(head->recent[0][slot] == o[2] && head->recent[1][slot] == o[1]); /* o[0] left */
+   CHECK(vn_lookup_object(&dec, ids[0], VK_OBJECT_TYPE_BUFFER, false) == o[0]);
+   vn_object_table_remove(t, o[2]);
+   CHECK(head->recent[0][slot] == o[0] && head->recent[1][slot] == NULL);
+   CHECK(!vn_lookup_object(&dec, ids[2], VK_OBJECT_TYPE_BUFFER, false) && dec.fatal);
+   vn_cs_decoder_init(&dec, none, sizeof(none), &arena, t);
+   CHECK(!vn_lookup_object(&dec, ids[0], VK_OBJECT_TYPE_IMAGE, false) && dec.fatal);
+   vn_arena_fini(&arena);
+   vn_object_table_destroy(t);
+}
+
 static void
 count_retired(struct vn_object *obj, void *data)
 {
@@ -970,6 +1004,7 @@ main(void)
 {
    test_null_buffers();
    test_object_table();
+   test_object_recent();
    test_object_table_retire();
    test_arena();
    test_create_fence();

@@ -263,6 +263,23 @@ vn_cs_decoder_alloc(struct vn_cs_decoder *dec, uint64_t count, size_t size)
    return p;
 }
 
+/* An array whose wire layout is its C layout, `size` bytes: a pointer into
+ * the stream when that is aligned for the type (`align`, a power of two),
+ * else a copy in the arena; NULL (fatal) when the stream is too short.
+ * Streams are the renderer's private copies (pv_context_submit), unchanged
+ * while their commands run, so commands read such arrays in place. */
+VN_CS_INLINE const void *
+vn_decode_array_in_place(struct vn_cs_decoder *dec, size_t size, size_t align)
+{
+   const void *src = vn_decode_peek_bytes(dec, size);
+   if (!src || !((uintptr_t)src & (align - 1)))
+      return src;
+   void *copy = vn_cs_decoder_alloc_uninit(dec, 1, size);
+   if (copy)
+      memcpy(copy, src, size);
+   return copy;
+}
+
 /* Encoder (replies). Writes are padded to 4; out of space is sticky. */
 static inline void
 vn_cs_encoder_init(struct vn_cs_encoder *enc, void *data, size_t size)

@@ -7,7 +7,7 @@
  * What generated code gets, and from where:
  * - object lookup / insert / remove by id and type: the context's object
  *   table (vn_object.h), through `ctx->objects` and the decoder's
- *   `dec->objects` (inline lookup that checks the table's last hit first);
+ *   `dec->objects` (inline lookup that checks the table's recent hits first);
  * - arena allocation: vn_cs_decoder_alloc() on the decoder's arena (vn_cs.h);
  * - errors: vn_cs_decoder_set_fatal() (vn_cs.h); the renderer marks the
  *   context lost when a stream ends with a fatal decoder;
@@ -18,6 +18,8 @@
 #ifndef PV_VENUS_VN_DISPATCH_H
 #define PV_VENUS_VN_DISPATCH_H
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <vulkan/vulkan.h>
 
 #include "venus/generated/vn_dispatch_tables.h"
@@ -42,6 +44,9 @@ struct vn_dispatch_device {
  * and gets back to itself from it (hand-written handlers get this pointer). */
 struct vn_dispatch_context {
    struct vn_object_table *objects;
+   /* set once a handler refused a command (the renderer's "context lost"),
+    * never cleared; here so that the per-command check below is a load */
+   atomic_bool lost;
 };
 
 /* Encoder writing at the context's current reply position. Implemented by
@@ -50,8 +55,11 @@ struct vn_dispatch_context {
 struct vn_cs_encoder *vn_dispatch_reply_encoder(struct vn_dispatch_context *ctx);
 
 /* False once the context failed (a hand-written handler refused a
- * command): a run of repeated commands after it stops there. Implemented
- * like vn_dispatch_reply_encoder(). */
-bool vn_dispatch_context_ok(struct vn_dispatch_context *ctx);
+ * command): a run of commands stops there. */
+static inline bool
+vn_dispatch_context_ok(struct vn_dispatch_context *ctx)
+{
+   return !atomic_load(&ctx->lost);
+}
 
 #endif

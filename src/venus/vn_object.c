@@ -97,16 +97,23 @@ vn_object_table_destroy(struct vn_object_table *t)
 static struct vn_object_entry *
 vn_object_find(struct vn_object_table *t, uint64_t id)
 {
-   struct vn_object **recent = &t->head.recent[vn_object_recent_slot(id)];
-   if (*recent && (*recent)->id == id) {
-      t->head.last = *recent;
-      return (struct vn_object_entry *)*recent;
+   const uint32_t slot = vn_object_recent_slot(id);
+   for (uint32_t way = 0; way < VN_OBJECT_RECENT_WAYS; way++) {
+      struct vn_object *recent = t->head.recent[way][slot];
+      if (recent && recent->id == id) {
+         t->head.last = recent;
+         return (struct vn_object_entry *)recent;
+      }
    }
    struct vn_object_entry *e = t->buckets[vn_object_hash(id, t->bucket_count)];
    while (e && e->obj.id != id)
       e = e->next;
-   if (e)
-      *recent = t->head.last = &e->obj;
+   if (e) {
+      /* the latest first, the one it replaces second; the oldest leaves */
+      for (uint32_t way = VN_OBJECT_RECENT_WAYS - 1; way > 0; way--)
+         t->head.recent[way][slot] = t->head.recent[way - 1][slot];
+      t->head.recent[0][slot] = t->head.last = &e->obj;
+   }
    return e;
 }
 
@@ -197,9 +204,11 @@ vn_object_unlink_id(struct vn_object_table *t, struct vn_object *obj)
       return NULL;
    struct vn_object_entry *e = *pp;
    *pp = e->next;
-   struct vn_object **recent = &t->head.recent[vn_object_recent_slot(e->obj.id)];
-   if (*recent == &e->obj)
-      *recent = NULL;
+   const uint32_t slot = vn_object_recent_slot(e->obj.id);
+   for (uint32_t way = 0; way < VN_OBJECT_RECENT_WAYS; way++) {
+      if (t->head.recent[way][slot] == &e->obj)
+         t->head.recent[way][slot] = NULL;
+   }
    if (t->head.last == &e->obj)
       t->head.last = NULL;
    return e;

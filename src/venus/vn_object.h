@@ -63,16 +63,21 @@ vn_object_type_recorded(VkObjectType type)
 struct vn_object_table;
 
 /* The start of every table, visible for the inline lookup below: the
- * objects found last, one slot per hash of the id. Guest ids are heap
- * addresses (Mesa 22.3: 16-byte aligned, so their low bits are all the
- * same) or a counter (Mesa 25), so the slot is a multiplicative hash of
- * the whole id: the handful of objects a command stream names over and
- * over (command buffer, layouts, sets, buffers) rarely share a slot with
- * either. A slot is cleared when its object is removed. */
+ * objects found last, two per hash of the id (the latest and the one
+ * before it in that set). Guest ids are heap addresses (Mesa 22.3: 16-byte
+ * aligned, so their low bits are all the same) or a counter (Mesa 25), so
+ * the set is a multiplicative hash of the whole id; two ways, because a
+ * command buffer whose id shares a set with an object every draw binds
+ * (a vertex buffer, a descriptor set) would otherwise push each other out
+ * and both be looked up in the hash table at every command. An entry is
+ * cleared when its object is removed. */
 #define VN_OBJECT_RECENT_BITS 6
 #define VN_OBJECT_RECENT (1u << VN_OBJECT_RECENT_BITS)
+#define VN_OBJECT_RECENT_WAYS 2
 struct vn_object_table_head {
-   struct vn_object *recent[VN_OBJECT_RECENT];
+   /* way-major: a set's two entries are at [0][slot] and [1][slot], each
+    * one scaled-index load from the table */
+   struct vn_object *recent[VN_OBJECT_RECENT_WAYS][VN_OBJECT_RECENT];
    /* the object of the latest lookup by id (handlers that get only host
     * handles use it to skip a second lookup); cleared with its object */
    struct vn_object *last;
@@ -134,11 +139,20 @@ void vn_object_table_foreach(struct vn_object_table *t,
 struct vn_object *vn_lookup_object_slow(struct vn_cs_decoder *dec, uint64_t id, VkObjectType type,
                                         bool optional);
 
-static inline struct vn_object *
+/* always inline: it is the command path's most frequent step, and GCC
+ * leaves it out of line in the larger run functions otherwise */
+VN_CS_INLINE struct vn_object *
 vn_lookup_object(struct vn_cs_decoder *dec, uint64_t id, VkObjectType type, bool optional)
 {
    struct vn_object_table_head *head = (struct vn_object_table_head *)dec->objects;
-   struct vn_object *recent = head ? head->recent[vn_object_recent_slot(id)] : NULL;
+   const uint32_t slot = vn_object_recent_slot(id);
+   struct vn_object *recent = head ? head->recent[0][slot] : NULL;
+   if (recent && recent->id == id && recent->type == type && !dec->fatal) {
+      head->last = recent;
+      return recent;
+   }
+   _Static_assert(VN_OBJECT_RECENT_WAYS == 2, "the lookup checks two ways");
+   recent = head ? head->recent[1][slot] : NULL;
    if (recent && recent->id == id && recent->type == type && !dec->fatal) {
       head->last = recent;
       return recent;

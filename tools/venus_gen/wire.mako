@@ -104,6 +104,15 @@ ${ind}   if (n && n != ${lenx}) vn_cs_decoder_set_fatal(dec, "array size mismatc
 %     endif
 %   endif
 <% plain = g.plain_struct_size(rt) if k == 'struct' and not partial else None %>\
+<% in_place = m.const and m.ptr == 1 and (plain or (k == 'scalar' and not partial and g.scalar_array_is_bytes(rt))) %>\
+%   if in_place:
+${ind}   /* wire layout = C layout${' (Gen.plain_struct_size)' if plain else ''}: read in place */
+%     if plain:
+${ind}   _Static_assert(sizeof(${rt}) == ${plain}, "wire size of ${rt}");
+%     endif
+${ind}   ${dst} = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(${rt}), _Alignof(${rt})) : NULL;
+${ind}}
+%   else:
 ## arrays the loop below writes in full need no zero fill first
 %   if (k == 'scalar' and not partial) or k == 'handle' or plain:
 ${ind}   ${rt} *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
@@ -133,6 +142,7 @@ ${ind}   ${dst} = a;
 ${ind}   ${prefix}${cnt.name} = (${cnt.type})n;
 %   endif
 ${ind}}
+%   endif
 % endif
 </%def>\
 ##

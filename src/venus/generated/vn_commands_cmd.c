@@ -85,13 +85,9 @@ vn_decode_vkCmdSetViewport_args_inline(struct vn_cs_decoder *dec, struct vn_comm
       const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)(args->viewportCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkViewport *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 24, "wire size of VkViewport");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pViewports = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkViewport) == 24, "wire size of VkViewport");
+      args->pViewports = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkViewport), _Alignof(VkViewport)) : NULL;
    }
 }
 
@@ -147,13 +143,9 @@ vn_decode_vkCmdSetScissor_args_inline(struct vn_cs_decoder *dec, struct vn_comma
       const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)(args->scissorCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkRect2D *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 16, "wire size of VkRect2D");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pScissors = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkRect2D) == 16, "wire size of VkRect2D");
+      args->pScissors = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkRect2D), _Alignof(VkRect2D)) : NULL;
    }
 }
 
@@ -807,11 +799,8 @@ vn_decode_vkCmdBindDescriptorSets_args_inline(struct vn_cs_decoder *dec, struct 
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(args->dynamicOffsetCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pDynamicOffsets = a;
+      /* wire layout = C layout: read in place */
+      args->pDynamicOffsets = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(uint32_t), _Alignof(uint32_t)) : NULL;
    }
    if (!dec->fatal && !vn_enum_ok_VkPipelineBindPoint(args->pipelineBindPoint))
       vn_cs_decoder_set_fatal(dec, "invalid VkPipelineBindPoint value in vkCmdBindDescriptorSets.pipelineBindPoint");
@@ -946,11 +935,8 @@ vn_decode_vkCmdBindVertexBuffers_args_inline(struct vn_cs_decoder *dec, struct v
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(args->bindingCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkDeviceSize *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pOffsets = a;
+      /* wire layout = C layout: read in place */
+      args->pOffsets = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkDeviceSize), _Alignof(VkDeviceSize)) : NULL;
    }
 }
 
@@ -1435,13 +1421,9 @@ vn_decode_vkCmdCopyBuffer_args_inline(struct vn_cs_decoder *dec, struct vn_comma
       const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)(args->regionCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkBufferCopy *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 24, "wire size of VkBufferCopy");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pRegions = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkBufferCopy) == 24, "wire size of VkBufferCopy");
+      args->pRegions = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkBufferCopy), _Alignof(VkBufferCopy)) : NULL;
    }
 }
 
@@ -1513,13 +1495,9 @@ vn_decode_vkCmdCopyImage_args_inline(struct vn_cs_decoder *dec, struct vn_comman
       const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)(args->regionCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkImageCopy *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 68, "wire size of VkImageCopy");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pRegions = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkImageCopy) == 68, "wire size of VkImageCopy");
+      args->pRegions = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkImageCopy), _Alignof(VkImageCopy)) : NULL;
    }
    if (!dec->fatal && !vn_enum_ok_VkImageLayout(args->srcImageLayout))
       vn_cs_decoder_set_fatal(dec, "invalid VkImageLayout value in vkCmdCopyImage.srcImageLayout");
@@ -1677,13 +1655,9 @@ vn_decode_vkCmdCopyBufferToImage_args_inline(struct vn_cs_decoder *dec, struct v
       const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)(args->regionCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkBufferImageCopy *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 56, "wire size of VkBufferImageCopy");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pRegions = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkBufferImageCopy) == 56, "wire size of VkBufferImageCopy");
+      args->pRegions = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkBufferImageCopy), _Alignof(VkBufferImageCopy)) : NULL;
    }
    if (!dec->fatal && !vn_enum_ok_VkImageLayout(args->dstImageLayout))
       vn_cs_decoder_set_fatal(dec, "invalid VkImageLayout value in vkCmdCopyBufferToImage.dstImageLayout");
@@ -1755,13 +1729,9 @@ vn_decode_vkCmdCopyImageToBuffer_args_inline(struct vn_cs_decoder *dec, struct v
       const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)(args->regionCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkBufferImageCopy *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 56, "wire size of VkBufferImageCopy");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pRegions = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkBufferImageCopy) == 56, "wire size of VkBufferImageCopy");
+      args->pRegions = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkBufferImageCopy), _Alignof(VkBufferImageCopy)) : NULL;
    }
    if (!dec->fatal && !vn_enum_ok_VkImageLayout(args->srcImageLayout))
       vn_cs_decoder_set_fatal(dec, "invalid VkImageLayout value in vkCmdCopyImageToBuffer.srcImageLayout");
@@ -1951,13 +1921,9 @@ vn_decode_vkCmdClearColorImage_args_inline(struct vn_cs_decoder *dec, struct vn_
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(args->rangeCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkImageSubresourceRange *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 20, "wire size of VkImageSubresourceRange");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pRanges = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkImageSubresourceRange) == 20, "wire size of VkImageSubresourceRange");
+      args->pRanges = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkImageSubresourceRange), _Alignof(VkImageSubresourceRange)) : NULL;
    }
    if (!dec->fatal && !vn_enum_ok_VkImageLayout(args->imageLayout))
       vn_cs_decoder_set_fatal(dec, "invalid VkImageLayout value in vkCmdClearColorImage.imageLayout");
@@ -2028,13 +1994,9 @@ vn_decode_vkCmdClearDepthStencilImage_args_inline(struct vn_cs_decoder *dec, str
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(args->rangeCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkImageSubresourceRange *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 20, "wire size of VkImageSubresourceRange");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pRanges = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkImageSubresourceRange) == 20, "wire size of VkImageSubresourceRange");
+      args->pRanges = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkImageSubresourceRange), _Alignof(VkImageSubresourceRange)) : NULL;
    }
    if (!dec->fatal && !vn_enum_ok_VkImageLayout(args->imageLayout))
       vn_cs_decoder_set_fatal(dec, "invalid VkImageLayout value in vkCmdClearDepthStencilImage.imageLayout");
@@ -2102,13 +2064,9 @@ vn_decode_vkCmdClearAttachments_args_inline(struct vn_cs_decoder *dec, struct vn
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(args->rectCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkClearRect *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 24, "wire size of VkClearRect");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pRects = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkClearRect) == 24, "wire size of VkClearRect");
+      args->pRects = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkClearRect), _Alignof(VkClearRect)) : NULL;
    }
 }
 
@@ -2180,13 +2138,9 @@ vn_decode_vkCmdResolveImage_args_inline(struct vn_cs_decoder *dec, struct vn_com
       const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)(args->regionCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkImageResolve *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 68, "wire size of VkImageResolve");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pRegions = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkImageResolve) == 68, "wire size of VkImageResolve");
+      args->pRegions = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkImageResolve), _Alignof(VkImageResolve)) : NULL;
    }
    if (!dec->fatal && !vn_enum_ok_VkImageLayout(args->srcImageLayout))
       vn_cs_decoder_set_fatal(dec, "invalid VkImageLayout value in vkCmdResolveImage.srcImageLayout");
@@ -3586,20 +3540,14 @@ vn_decode_vkCmdBindTransformFeedbackBuffersEXT_args_inline(struct vn_cs_decoder 
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(args->bindingCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkDeviceSize *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pOffsets = a;
+      /* wire layout = C layout: read in place */
+      args->pOffsets = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkDeviceSize), _Alignof(VkDeviceSize)) : NULL;
    }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkDeviceSize *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pSizes = a;
+      /* wire layout = C layout: read in place */
+      args->pSizes = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkDeviceSize), _Alignof(VkDeviceSize)) : NULL;
    }
 }
 
@@ -3673,11 +3621,8 @@ vn_decode_vkCmdBeginTransformFeedbackEXT_args_inline(struct vn_cs_decoder *dec, 
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->counterBufferCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkDeviceSize *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pCounterBufferOffsets = a;
+      /* wire layout = C layout: read in place */
+      args->pCounterBufferOffsets = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkDeviceSize), _Alignof(VkDeviceSize)) : NULL;
    }
 }
 
@@ -3751,11 +3696,8 @@ vn_decode_vkCmdEndTransformFeedbackEXT_args_inline(struct vn_cs_decoder *dec, st
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->counterBufferCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkDeviceSize *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pCounterBufferOffsets = a;
+      /* wire layout = C layout: read in place */
+      args->pCounterBufferOffsets = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkDeviceSize), _Alignof(VkDeviceSize)) : NULL;
    }
 }
 
@@ -4896,13 +4838,9 @@ vn_decode_vkCmdSetViewportWithCount_args_inline(struct vn_cs_decoder *dec, struc
       const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)(args->viewportCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkViewport *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 24, "wire size of VkViewport");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pViewports = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkViewport) == 24, "wire size of VkViewport");
+      args->pViewports = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkViewport), _Alignof(VkViewport)) : NULL;
    }
 }
 
@@ -4956,13 +4894,9 @@ vn_decode_vkCmdSetScissorWithCount_args_inline(struct vn_cs_decoder *dec, struct
       const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)(args->scissorCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkRect2D *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 16, "wire size of VkRect2D");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pScissors = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkRect2D) == 16, "wire size of VkRect2D");
+      args->pScissors = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkRect2D), _Alignof(VkRect2D)) : NULL;
    }
 }
 
@@ -5038,29 +4972,20 @@ vn_decode_vkCmdBindVertexBuffers2_args_inline(struct vn_cs_decoder *dec, struct 
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(args->bindingCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkDeviceSize *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pOffsets = a;
+      /* wire layout = C layout: read in place */
+      args->pOffsets = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkDeviceSize), _Alignof(VkDeviceSize)) : NULL;
    }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkDeviceSize *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pSizes = a;
+      /* wire layout = C layout: read in place */
+      args->pSizes = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkDeviceSize), _Alignof(VkDeviceSize)) : NULL;
    }
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->bindingCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkDeviceSize *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pStrides = a;
+      /* wire layout = C layout: read in place */
+      args->pStrides = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkDeviceSize), _Alignof(VkDeviceSize)) : NULL;
    }
 }
 
@@ -6235,13 +6160,9 @@ vn_decode_vkCmdDrawMultiEXT_args_inline(struct vn_cs_decoder *dec, struct vn_com
    {
       const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n && n != (uint64_t)(args->drawCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkMultiDrawInfoEXT *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 8, "wire size of VkMultiDrawInfoEXT");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pVertexInfo = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkMultiDrawInfoEXT) == 8, "wire size of VkMultiDrawInfoEXT");
+      args->pVertexInfo = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkMultiDrawInfoEXT), _Alignof(VkMultiDrawInfoEXT)) : NULL;
    }
    vn_decode_bytes(dec, &args->instanceCount, sizeof(args->instanceCount));
    vn_decode_bytes(dec, &args->firstInstance, sizeof(args->firstInstance));
@@ -6297,13 +6218,9 @@ vn_decode_vkCmdDrawMultiIndexedEXT_args_inline(struct vn_cs_decoder *dec, struct
    {
       const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n && n != (uint64_t)(args->drawCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkMultiDrawIndexedInfoEXT *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 12, "wire size of VkMultiDrawIndexedInfoEXT");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pIndexInfo = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkMultiDrawIndexedInfoEXT) == 12, "wire size of VkMultiDrawIndexedInfoEXT");
+      args->pIndexInfo = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkMultiDrawIndexedInfoEXT), _Alignof(VkMultiDrawIndexedInfoEXT)) : NULL;
    }
    vn_decode_bytes(dec, &args->instanceCount, sizeof(args->instanceCount));
    vn_decode_bytes(dec, &args->firstInstance, sizeof(args->firstInstance));
@@ -6440,11 +6357,8 @@ vn_decode_vkCmdSetColorWriteEnableEXT_args_inline(struct vn_cs_decoder *dec, str
       const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)(args->attachmentCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkBool32 *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pColorWriteEnables = a;
+      /* wire layout = C layout: read in place */
+      args->pColorWriteEnables = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkBool32), _Alignof(VkBool32)) : NULL;
    }
 }
 
@@ -6907,11 +6821,8 @@ vn_decode_vkCmdSetSampleMaskEXT_args_inline(struct vn_cs_decoder *dec, struct vn
       const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)((args->samples + 31) / 32))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkSampleMask *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pSampleMask = a;
+      /* wire layout = C layout: read in place */
+      args->pSampleMask = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkSampleMask), _Alignof(VkSampleMask)) : NULL;
    }
    if (!dec->fatal && !vn_enum_ok_VkSampleCountFlagBits(args->samples))
       vn_cs_decoder_set_fatal(dec, "invalid VkSampleCountFlagBits value in vkCmdSetSampleMaskEXT.samples");
@@ -7229,11 +7140,8 @@ vn_decode_vkCmdSetColorBlendEnableEXT_args_inline(struct vn_cs_decoder *dec, str
       const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)(args->attachmentCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkBool32 *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pColorBlendEnables = a;
+      /* wire layout = C layout: read in place */
+      args->pColorBlendEnables = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkBool32), _Alignof(VkBool32)) : NULL;
    }
 }
 
@@ -7372,11 +7280,8 @@ vn_decode_vkCmdSetColorWriteMaskEXT_args_inline(struct vn_cs_decoder *dec, struc
       const uint64_t n = vn_check_array_size(dec, prefix_n, 4);
       if (n != (uint64_t)(args->attachmentCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkColorComponentFlags *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pColorWriteMasks = a;
+      /* wire layout = C layout: read in place */
+      args->pColorWriteMasks = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkColorComponentFlags), _Alignof(VkColorComponentFlags)) : NULL;
    }
 }
 

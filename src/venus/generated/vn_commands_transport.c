@@ -88,24 +88,17 @@ vn_decode_vkExecuteCommandStreamsMESA_args(struct vn_cs_decoder *dec, struct vn_
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(args->streamCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      size_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pReplyPositions = a;
+      /* wire layout = C layout: read in place */
+      args->pReplyPositions = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(size_t), _Alignof(size_t)) : NULL;
    }
    vn_decode_bytes(dec, &args->dependencyCount, sizeof(args->dependencyCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(args->dependencyCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkCommandStreamDependencyMESA *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 8, "wire size of VkCommandStreamDependencyMESA");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      args->pDependencies = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkCommandStreamDependencyMESA) == 8, "wire size of VkCommandStreamDependencyMESA");
+      args->pDependencies = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkCommandStreamDependencyMESA), _Alignof(VkCommandStreamDependencyMESA)) : NULL;
    }
    vn_decode_bytes(dec, &args->flags, sizeof(args->flags));
 }

@@ -1244,11 +1244,8 @@ vn_decode_VkAttachmentSampleCountInfoAMD_self(struct vn_cs_decoder *dec, VkAttac
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->colorAttachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkSampleCountFlagBits *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pColorAttachmentSamples = a;
+      /* wire layout = C layout: read in place */
+      val->pColorAttachmentSamples = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkSampleCountFlagBits), _Alignof(VkSampleCountFlagBits)) : NULL;
    }
    vn_decode_bytes(dec, &val->depthStencilAttachmentSamples, sizeof(val->depthStencilAttachmentSamples));
 }
@@ -1280,11 +1277,8 @@ vn_decode_VkBindBufferMemoryDeviceGroupInfo_self(struct vn_cs_decoder *dec, VkBi
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->deviceIndexCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pDeviceIndices = a;
+      /* wire layout = C layout: read in place */
+      val->pDeviceIndices = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(uint32_t), _Alignof(uint32_t)) : NULL;
    }
 }
 
@@ -1345,24 +1339,17 @@ vn_decode_VkBindImageMemoryDeviceGroupInfo_self(struct vn_cs_decoder *dec, VkBin
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->deviceIndexCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pDeviceIndices = a;
+      /* wire layout = C layout: read in place */
+      val->pDeviceIndices = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(uint32_t), _Alignof(uint32_t)) : NULL;
    }
    vn_decode_bytes(dec, &val->splitInstanceBindRegionCount, sizeof(val->splitInstanceBindRegionCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->splitInstanceBindRegionCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkRect2D *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 16, "wire size of VkRect2D");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pSplitInstanceBindRegions = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkRect2D) == 16, "wire size of VkRect2D");
+      val->pSplitInstanceBindRegions = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkRect2D), _Alignof(VkRect2D)) : NULL;
    }
 }
 
@@ -1733,11 +1720,8 @@ vn_decode_VkBufferCreateInfo_self(struct vn_cs_decoder *dec, VkBufferCreateInfo 
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->queueFamilyIndexCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pQueueFamilyIndices = a;
+      /* wire layout = C layout: read in place */
+      val->pQueueFamilyIndices = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(uint32_t), _Alignof(uint32_t)) : NULL;
    }
    if (!dec->fatal && !vn_enum_ok_VkSharingMode(val->sharingMode))
       vn_cs_decoder_set_fatal(dec, "invalid VkSharingMode value in VkBufferCreateInfo.sharingMode");
@@ -2223,13 +2207,9 @@ vn_decode_VkCoarseSampleOrderCustomNV(struct vn_cs_decoder *dec, VkCoarseSampleO
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->sampleLocationCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkCoarseSampleLocationNV *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 12, "wire size of VkCoarseSampleLocationNV");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pSampleLocations = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkCoarseSampleLocationNV) == 12, "wire size of VkCoarseSampleLocationNV");
+      val->pSampleLocations = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkCoarseSampleLocationNV), _Alignof(VkCoarseSampleLocationNV)) : NULL;
    }
    if (!dec->fatal && !vn_enum_ok_VkShadingRatePaletteEntryNV(val->shadingRate))
       vn_cs_decoder_set_fatal(dec, "invalid VkShadingRatePaletteEntryNV value in VkCoarseSampleOrderCustomNV.shadingRate");
@@ -2488,11 +2468,8 @@ vn_decode_VkCommandBufferInheritanceRenderingInfo_self(struct vn_cs_decoder *dec
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->colorAttachmentCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkFormat *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pColorAttachmentFormats = a;
+      /* wire layout = C layout: read in place */
+      val->pColorAttachmentFormats = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkFormat), _Alignof(VkFormat)) : NULL;
    }
    {
       /* plain members: one bounds check for them (Gen.flat_runs) */
@@ -3502,11 +3479,8 @@ vn_decode_VkDescriptorSetLayoutBindingFlagsCreateInfo_self(struct vn_cs_decoder 
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->bindingCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkDescriptorBindingFlags *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pBindingFlags = a;
+      /* wire layout = C layout: read in place */
+      val->pBindingFlags = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkDescriptorBindingFlags), _Alignof(VkDescriptorBindingFlags)) : NULL;
    }
 }
 
@@ -3571,11 +3545,8 @@ vn_decode_VkDescriptorSetVariableDescriptorCountAllocateInfo_self(struct vn_cs_d
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->descriptorSetCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pDescriptorCounts = a;
+      /* wire layout = C layout: read in place */
+      val->pDescriptorCounts = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(uint32_t), _Alignof(uint32_t)) : NULL;
    }
 }
 
@@ -3891,13 +3862,9 @@ vn_decode_VkDeviceGroupRenderPassBeginInfo_self(struct vn_cs_decoder *dec, VkDev
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->deviceRenderAreaCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkRect2D *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 16, "wire size of VkRect2D");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pDeviceRenderAreas = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkRect2D) == 16, "wire size of VkRect2D");
+      val->pDeviceRenderAreas = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkRect2D), _Alignof(VkRect2D)) : NULL;
    }
 }
 
@@ -3921,33 +3888,24 @@ vn_decode_VkDeviceGroupSubmitInfo_self(struct vn_cs_decoder *dec, VkDeviceGroupS
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->waitSemaphoreCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pWaitSemaphoreDeviceIndices = a;
+      /* wire layout = C layout: read in place */
+      val->pWaitSemaphoreDeviceIndices = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(uint32_t), _Alignof(uint32_t)) : NULL;
    }
    vn_decode_bytes(dec, &val->commandBufferCount, sizeof(val->commandBufferCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->commandBufferCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pCommandBufferDeviceMasks = a;
+      /* wire layout = C layout: read in place */
+      val->pCommandBufferDeviceMasks = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(uint32_t), _Alignof(uint32_t)) : NULL;
    }
    vn_decode_bytes(dec, &val->signalSemaphoreCount, sizeof(val->signalSemaphoreCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->signalSemaphoreCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pSignalSemaphoreDeviceIndices = a;
+      /* wire layout = C layout: read in place */
+      val->pSignalSemaphoreDeviceIndices = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(uint32_t), _Alignof(uint32_t)) : NULL;
    }
 }
 
@@ -4124,11 +4082,8 @@ vn_decode_VkDeviceQueueCreateInfo_self(struct vn_cs_decoder *dec, VkDeviceQueueC
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->queueCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      float *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pQueuePriorities = a;
+      /* wire layout = C layout: read in place */
+      val->pQueuePriorities = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(float), _Alignof(float)) : NULL;
    }
 }
 
@@ -4571,11 +4526,8 @@ vn_decode_VkFramebufferAttachmentImageInfo_self(struct vn_cs_decoder *dec, VkFra
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->viewFormatCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkFormat *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pViewFormats = a;
+      /* wire layout = C layout: read in place */
+      val->pViewFormats = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkFormat), _Alignof(VkFormat)) : NULL;
    }
    for (uint64_t i = 0; !dec->fatal && val->pViewFormats && i < (uint64_t)(val->viewFormatCount); i++) {
       if (!vn_enum_ok_VkFormat(val->pViewFormats[i]))
@@ -5140,11 +5092,8 @@ vn_decode_VkImageCreateInfo_self(struct vn_cs_decoder *dec, VkImageCreateInfo *v
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->queueFamilyIndexCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pQueueFamilyIndices = a;
+      /* wire layout = C layout: read in place */
+      val->pQueueFamilyIndices = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(uint32_t), _Alignof(uint32_t)) : NULL;
    }
    vn_decode_bytes(dec, &val->initialLayout, sizeof(val->initialLayout));
    if (!dec->fatal && !vn_enum_ok_VkImageType(val->imageType))
@@ -5193,13 +5142,9 @@ vn_decode_VkImageDrmFormatModifierExplicitCreateInfoEXT_self(struct vn_cs_decode
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->drmFormatModifierPlaneCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkSubresourceLayout *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 40, "wire size of VkSubresourceLayout");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pPlaneLayouts = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkSubresourceLayout) == 40, "wire size of VkSubresourceLayout");
+      val->pPlaneLayouts = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkSubresourceLayout), _Alignof(VkSubresourceLayout)) : NULL;
    }
 }
 
@@ -5223,11 +5168,8 @@ vn_decode_VkImageDrmFormatModifierListCreateInfoEXT_self(struct vn_cs_decoder *d
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->drmFormatModifierCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      uint64_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pDrmFormatModifiers = a;
+      /* wire layout = C layout: read in place */
+      val->pDrmFormatModifiers = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(uint64_t), _Alignof(uint64_t)) : NULL;
    }
 }
 
@@ -5251,11 +5193,8 @@ vn_decode_VkImageFormatListCreateInfo_self(struct vn_cs_decoder *dec, VkImageFor
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->viewFormatCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkFormat *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pViewFormats = a;
+      /* wire layout = C layout: read in place */
+      val->pViewFormats = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkFormat), _Alignof(VkFormat)) : NULL;
    }
    for (uint64_t i = 0; !dec->fatal && val->pViewFormats && i < (uint64_t)(val->viewFormatCount); i++) {
       if (!vn_enum_ok_VkFormat(val->pViewFormats[i]))
@@ -6357,13 +6296,9 @@ vn_decode_VkMultiviewPerViewRenderAreasRenderPassBeginInfoQCOM_self(struct vn_cs
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->perViewRenderAreaCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkRect2D *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 16, "wire size of VkRect2D");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pPerViewRenderAreas = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkRect2D) == 16, "wire size of VkRect2D");
+      val->pPerViewRenderAreas = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkRect2D), _Alignof(VkRect2D)) : NULL;
    }
 }
 
@@ -6416,11 +6351,8 @@ vn_decode_VkMutableDescriptorTypeListEXT(struct vn_cs_decoder *dec, VkMutableDes
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->descriptorTypeCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkDescriptorType *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pDescriptorTypes = a;
+      /* wire layout = C layout: read in place */
+      val->pDescriptorTypes = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkDescriptorType), _Alignof(VkDescriptorType)) : NULL;
    }
    for (uint64_t i = 0; !dec->fatal && val->pDescriptorTypes && i < (uint64_t)(val->descriptorTypeCount); i++) {
       if (!vn_enum_ok_VkDescriptorType(val->pDescriptorTypes[i]))
@@ -8645,11 +8577,8 @@ vn_decode_VkPhysicalDeviceImageDrmFormatModifierInfoEXT_self(struct vn_cs_decode
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->queueFamilyIndexCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pQueueFamilyIndices = a;
+      /* wire layout = C layout: read in place */
+      val->pQueueFamilyIndices = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(uint32_t), _Alignof(uint32_t)) : NULL;
    }
    if (!dec->fatal && !vn_enum_ok_VkSharingMode(val->sharingMode))
       vn_cs_decoder_set_fatal(dec, "invalid VkSharingMode value in VkPhysicalDeviceImageDrmFormatModifierInfoEXT.sharingMode");
@@ -12138,11 +12067,8 @@ vn_decode_VkPipelineColorWriteCreateInfoEXT_self(struct vn_cs_decoder *dec, VkPi
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->attachmentCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkBool32 *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pColorWriteEnables = a;
+      /* wire layout = C layout: read in place */
+      val->pColorWriteEnables = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkBool32), _Alignof(VkBool32)) : NULL;
    }
 }
 
@@ -12201,11 +12127,8 @@ vn_decode_VkPipelineCoverageModulationStateCreateInfoNV_self(struct vn_cs_decode
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->coverageModulationTableCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      float *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pCoverageModulationTable = a;
+      /* wire layout = C layout: read in place */
+      val->pCoverageModulationTable = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(float), _Alignof(float)) : NULL;
    }
    if (!dec->fatal && !vn_enum_ok_VkCoverageModulationModeNV(val->coverageModulationMode))
       vn_cs_decoder_set_fatal(dec, "invalid VkCoverageModulationModeNV value in VkPipelineCoverageModulationStateCreateInfoNV.coverageModulationMode");
@@ -12443,13 +12366,9 @@ vn_decode_VkPipelineDiscardRectangleStateCreateInfoEXT_self(struct vn_cs_decoder
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->discardRectangleCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkRect2D *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 16, "wire size of VkRect2D");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pDiscardRectangles = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkRect2D) == 16, "wire size of VkRect2D");
+      val->pDiscardRectangles = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkRect2D), _Alignof(VkRect2D)) : NULL;
    }
    if (!dec->fatal && !vn_enum_ok_VkDiscardRectangleModeEXT(val->discardRectangleMode))
       vn_cs_decoder_set_fatal(dec, "invalid VkDiscardRectangleModeEXT value in VkPipelineDiscardRectangleStateCreateInfoEXT.discardRectangleMode");
@@ -12487,11 +12406,8 @@ vn_decode_VkPipelineDynamicStateCreateInfo_self(struct vn_cs_decoder *dec, VkPip
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->dynamicStateCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkDynamicState *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pDynamicStates = a;
+      /* wire layout = C layout: read in place */
+      val->pDynamicStates = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkDynamicState), _Alignof(VkDynamicState)) : NULL;
    }
    for (uint64_t i = 0; !dec->fatal && val->pDynamicStates && i < (uint64_t)(val->dynamicStateCount); i++) {
       if (!vn_enum_ok_VkDynamicState(val->pDynamicStates[i]))
@@ -12632,13 +12548,9 @@ vn_decode_VkPipelineLayoutCreateInfo_self(struct vn_cs_decoder *dec, VkPipelineL
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->pushConstantRangeCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkPushConstantRange *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 12, "wire size of VkPushConstantRange");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pPushConstantRanges = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkPushConstantRange) == 12, "wire size of VkPushConstantRange");
+      val->pPushConstantRanges = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkPushConstantRange), _Alignof(VkPushConstantRange)) : NULL;
    }
 }
 
@@ -12708,11 +12620,8 @@ vn_decode_VkPipelineMultisampleStateCreateInfo_self(struct vn_cs_decoder *dec, V
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)((val->rasterizationSamples + 31) / 32)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkSampleMask *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pSampleMask = a;
+      /* wire layout = C layout: read in place */
+      val->pSampleMask = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkSampleMask), _Alignof(VkSampleMask)) : NULL;
    }
    {
       /* plain members: one bounds check for them (Gen.flat_runs) */
@@ -12994,11 +12903,8 @@ vn_decode_VkPipelineRenderingCreateInfo_self(struct vn_cs_decoder *dec, VkPipeli
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->colorAttachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkFormat *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pColorAttachmentFormats = a;
+      /* wire layout = C layout: read in place */
+      val->pColorAttachmentFormats = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkFormat), _Alignof(VkFormat)) : NULL;
    }
    {
       /* plain members: one bounds check for them (Gen.flat_runs) */
@@ -13163,11 +13069,8 @@ vn_decode_VkPipelineShaderStageModuleIdentifierCreateInfoEXT_self(struct vn_cs_d
       const uint64_t n = vn_decode_array_size(dec, 1);
       if (n != (uint64_t)(val->identifierSize))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      uint8_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pIdentifier = a;
+      /* wire layout = C layout: read in place */
+      val->pIdentifier = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(uint8_t), _Alignof(uint8_t)) : NULL;
    }
 }
 
@@ -13259,13 +13162,9 @@ vn_decode_VkPipelineVertexInputDivisorStateCreateInfo_self(struct vn_cs_decoder 
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->vertexBindingDivisorCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkVertexInputBindingDivisorDescription *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 8, "wire size of VkVertexInputBindingDivisorDescription");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pVertexBindingDivisors = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkVertexInputBindingDivisorDescription) == 8, "wire size of VkVertexInputBindingDivisorDescription");
+      val->pVertexBindingDivisors = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkVertexInputBindingDivisorDescription), _Alignof(VkVertexInputBindingDivisorDescription)) : NULL;
    }
 }
 
@@ -13430,13 +13329,9 @@ vn_decode_VkPipelineViewportExclusiveScissorStateCreateInfoNV_self(struct vn_cs_
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->exclusiveScissorCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkRect2D *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 16, "wire size of VkRect2D");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pExclusiveScissors = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkRect2D) == 16, "wire size of VkRect2D");
+      val->pExclusiveScissors = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkRect2D), _Alignof(VkRect2D)) : NULL;
    }
 }
 
@@ -13511,25 +13406,17 @@ vn_decode_VkPipelineViewportStateCreateInfo_self(struct vn_cs_decoder *dec, VkPi
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->viewportCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkViewport *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 24, "wire size of VkViewport");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pViewports = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkViewport) == 24, "wire size of VkViewport");
+      val->pViewports = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkViewport), _Alignof(VkViewport)) : NULL;
    }
    vn_decode_bytes(dec, &val->scissorCount, sizeof(val->scissorCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->scissorCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkRect2D *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 16, "wire size of VkRect2D");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pScissors = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkRect2D) == 16, "wire size of VkRect2D");
+      val->pScissors = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkRect2D), _Alignof(VkRect2D)) : NULL;
    }
 }
 
@@ -13605,13 +13492,9 @@ vn_decode_VkPipelineViewportWScalingStateCreateInfoNV_self(struct vn_cs_decoder 
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->viewportCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkViewportWScalingNV *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 8, "wire size of VkViewportWScalingNV");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pViewportWScalings = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkViewportWScalingNV) == 8, "wire size of VkViewportWScalingNV");
+      val->pViewportWScalings = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkViewportWScalingNV), _Alignof(VkViewportWScalingNV)) : NULL;
    }
 }
 
@@ -13742,11 +13625,8 @@ vn_decode_VkQueryPoolPerformanceCreateInfoKHR_self(struct vn_cs_decoder *dec, Vk
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->counterIndexCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pCounterIndices = a;
+      /* wire layout = C layout: read in place */
+      val->pCounterIndices = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(uint32_t), _Alignof(uint32_t)) : NULL;
    }
 }
 
@@ -13941,13 +13821,9 @@ vn_decode_VkRenderPassCreateInfo_self(struct vn_cs_decoder *dec, VkRenderPassCre
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->dependencyCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkSubpassDependency *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 28, "wire size of VkSubpassDependency");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pDependencies = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkSubpassDependency) == 28, "wire size of VkSubpassDependency");
+      val->pDependencies = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkSubpassDependency), _Alignof(VkSubpassDependency)) : NULL;
    }
 }
 
@@ -14019,11 +13895,8 @@ vn_decode_VkRenderPassCreateInfo2_self(struct vn_cs_decoder *dec, VkRenderPassCr
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->correlatedViewMaskCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pCorrelatedViewMasks = a;
+      /* wire layout = C layout: read in place */
+      val->pCorrelatedViewMasks = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(uint32_t), _Alignof(uint32_t)) : NULL;
    }
 }
 
@@ -14115,13 +13988,9 @@ vn_decode_VkRenderPassInputAttachmentAspectCreateInfo_self(struct vn_cs_decoder 
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->aspectReferenceCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkInputAttachmentAspectReference *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 12, "wire size of VkInputAttachmentAspectReference");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pAspectReferences = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkInputAttachmentAspectReference) == 12, "wire size of VkInputAttachmentAspectReference");
+      val->pAspectReferences = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkInputAttachmentAspectReference), _Alignof(VkInputAttachmentAspectReference)) : NULL;
    }
 }
 
@@ -14145,33 +14014,24 @@ vn_decode_VkRenderPassMultiviewCreateInfo_self(struct vn_cs_decoder *dec, VkRend
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->subpassCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pViewMasks = a;
+      /* wire layout = C layout: read in place */
+      val->pViewMasks = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(uint32_t), _Alignof(uint32_t)) : NULL;
    }
    vn_decode_bytes(dec, &val->dependencyCount, sizeof(val->dependencyCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->dependencyCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      int32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pViewOffsets = a;
+      /* wire layout = C layout: read in place */
+      val->pViewOffsets = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(int32_t), _Alignof(int32_t)) : NULL;
    }
    vn_decode_bytes(dec, &val->correlationMaskCount, sizeof(val->correlationMaskCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->correlationMaskCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pCorrelationMasks = a;
+      /* wire layout = C layout: read in place */
+      val->pCorrelationMasks = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(uint32_t), _Alignof(uint32_t)) : NULL;
    }
 }
 
@@ -14379,11 +14239,8 @@ vn_decode_VkRenderingAreaInfo_self(struct vn_cs_decoder *dec, VkRenderingAreaInf
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->colorAttachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      VkFormat *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pColorAttachmentFormats = a;
+      /* wire layout = C layout: read in place */
+      val->pColorAttachmentFormats = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkFormat), _Alignof(VkFormat)) : NULL;
    }
    {
       /* plain members: one bounds check for them (Gen.flat_runs) */
@@ -14479,11 +14336,8 @@ vn_decode_VkRenderingAttachmentLocationInfo_self(struct vn_cs_decoder *dec, VkRe
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->colorAttachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pColorAttachmentLocations = a;
+      /* wire layout = C layout: read in place */
+      val->pColorAttachmentLocations = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(uint32_t), _Alignof(uint32_t)) : NULL;
    }
 }
 
@@ -14643,11 +14497,8 @@ vn_decode_VkRenderingInputAttachmentIndexInfo_self(struct vn_cs_decoder *dec, Vk
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->colorAttachmentCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pColorAttachmentInputIndices = a;
+      /* wire layout = C layout: read in place */
+      val->pColorAttachmentInputIndices = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(uint32_t), _Alignof(uint32_t)) : NULL;
    }
    if (vn_decode_simple_pointer(dec)) {
       uint32_t *p = vn_cs_decoder_alloc(dec, 1, sizeof(*p));
@@ -14854,13 +14705,9 @@ vn_decode_VkSampleLocationsInfoEXT_self(struct vn_cs_decoder *dec, VkSampleLocat
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->sampleLocationsCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkSampleLocationEXT *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 8, "wire size of VkSampleLocationEXT");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pSampleLocations = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkSampleLocationEXT) == 8, "wire size of VkSampleLocationEXT");
+      val->pSampleLocations = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkSampleLocationEXT), _Alignof(VkSampleLocationEXT)) : NULL;
    }
 }
 
@@ -15336,11 +15183,8 @@ vn_decode_VkSemaphoreWaitInfo_self(struct vn_cs_decoder *dec, VkSemaphoreWaitInf
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->semaphoreCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      uint64_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pValues = a;
+      /* wire layout = C layout: read in place */
+      val->pValues = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(uint64_t), _Alignof(uint64_t)) : NULL;
    }
 }
 
@@ -15365,11 +15209,8 @@ vn_decode_VkShaderModuleCreateInfo_self(struct vn_cs_decoder *dec, VkShaderModul
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->codeSize / 4))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pCode = a;
+      /* wire layout = C layout: read in place */
+      val->pCode = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(uint32_t), _Alignof(uint32_t)) : NULL;
    }
 }
 
@@ -15411,11 +15252,8 @@ vn_decode_VkShadingRatePaletteNV(struct vn_cs_decoder *dec, VkShadingRatePalette
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->shadingRatePaletteEntryCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkShadingRatePaletteEntryNV *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pShadingRatePaletteEntries = a;
+      /* wire layout = C layout: read in place */
+      val->pShadingRatePaletteEntries = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkShadingRatePaletteEntryNV), _Alignof(VkShadingRatePaletteEntryNV)) : NULL;
    }
    for (uint64_t i = 0; !dec->fatal && val->pShadingRatePaletteEntries && i < (uint64_t)(val->shadingRatePaletteEntryCount); i++) {
       if (!vn_enum_ok_VkShadingRatePaletteEntryNV(val->pShadingRatePaletteEntries[i]))
@@ -15680,11 +15518,8 @@ vn_decode_VkSubmitInfo_self(struct vn_cs_decoder *dec, VkSubmitInfo *val)
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->waitSemaphoreCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkPipelineStageFlags *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pWaitDstStageMask = a;
+      /* wire layout = C layout: read in place */
+      val->pWaitDstStageMask = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkPipelineStageFlags), _Alignof(VkPipelineStageFlags)) : NULL;
    }
    vn_decode_bytes(dec, &val->commandBufferCount, sizeof(val->commandBufferCount));
    {
@@ -15955,11 +15790,8 @@ vn_decode_VkSubpassDescription(struct vn_cs_decoder *dec, VkSubpassDescription *
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->preserveAttachmentCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pPreserveAttachments = a;
+      /* wire layout = C layout: read in place */
+      val->pPreserveAttachments = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(uint32_t), _Alignof(uint32_t)) : NULL;
    }
    if (!dec->fatal && !vn_enum_ok_VkPipelineBindPoint(val->pipelineBindPoint))
       vn_cs_decoder_set_fatal(dec, "invalid VkPipelineBindPoint value in VkSubpassDescription.pipelineBindPoint");
@@ -16033,11 +15865,8 @@ vn_decode_VkSubpassDescription2_self(struct vn_cs_decoder *dec, VkSubpassDescrip
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->preserveAttachmentCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      uint32_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pPreserveAttachments = a;
+      /* wire layout = C layout: read in place */
+      val->pPreserveAttachments = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(uint32_t), _Alignof(uint32_t)) : NULL;
    }
    if (!dec->fatal && !vn_enum_ok_VkPipelineBindPoint(val->pipelineBindPoint))
       vn_cs_decoder_set_fatal(dec, "invalid VkPipelineBindPoint value in VkSubpassDescription2.pipelineBindPoint");
@@ -16118,13 +15947,9 @@ vn_decode_VkSubpassFragmentDensityMapOffsetEndInfoQCOM_self(struct vn_cs_decoder
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->fragmentDensityOffsetCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkOffset2D *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         /* wire layout = C layout (Gen.plain_struct_size): one copy */
-         _Static_assert(sizeof(*a) == 8, "wire size of VkOffset2D");
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pFragmentDensityOffsets = a;
+      /* wire layout = C layout (Gen.plain_struct_size): read in place */
+      _Static_assert(sizeof(VkOffset2D) == 8, "wire size of VkOffset2D");
+      val->pFragmentDensityOffsets = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkOffset2D), _Alignof(VkOffset2D)) : NULL;
    }
 }
 
@@ -16213,21 +16038,15 @@ vn_decode_VkTimelineSemaphoreSubmitInfo_self(struct vn_cs_decoder *dec, VkTimeli
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->waitSemaphoreValueCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      uint64_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pWaitSemaphoreValues = a;
+      /* wire layout = C layout: read in place */
+      val->pWaitSemaphoreValues = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(uint64_t), _Alignof(uint64_t)) : NULL;
    }
    vn_decode_bytes(dec, &val->signalSemaphoreValueCount, sizeof(val->signalSemaphoreValueCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n && n != (uint64_t)(val->signalSemaphoreValueCount)) vn_cs_decoder_set_fatal(dec, "array size mismatch");
-      uint64_t *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pSignalSemaphoreValues = a;
+      /* wire layout = C layout: read in place */
+      val->pSignalSemaphoreValues = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(uint64_t), _Alignof(uint64_t)) : NULL;
    }
 }
 
@@ -16251,22 +16070,16 @@ vn_decode_VkValidationFeaturesEXT_self(struct vn_cs_decoder *dec, VkValidationFe
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->enabledValidationFeatureCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkValidationFeatureEnableEXT *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pEnabledValidationFeatures = a;
+      /* wire layout = C layout: read in place */
+      val->pEnabledValidationFeatures = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkValidationFeatureEnableEXT), _Alignof(VkValidationFeatureEnableEXT)) : NULL;
    }
    vn_decode_bytes(dec, &val->disabledValidationFeatureCount, sizeof(val->disabledValidationFeatureCount));
    {
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->disabledValidationFeatureCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkValidationFeatureDisableEXT *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pDisabledValidationFeatures = a;
+      /* wire layout = C layout: read in place */
+      val->pDisabledValidationFeatures = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkValidationFeatureDisableEXT), _Alignof(VkValidationFeatureDisableEXT)) : NULL;
    }
    for (uint64_t i = 0; !dec->fatal && val->pEnabledValidationFeatures && i < (uint64_t)(val->enabledValidationFeatureCount); i++) {
       if (!vn_enum_ok_VkValidationFeatureEnableEXT(val->pEnabledValidationFeatures[i]))
@@ -16298,11 +16111,8 @@ vn_decode_VkValidationFlagsEXT_self(struct vn_cs_decoder *dec, VkValidationFlags
       const uint64_t n = vn_decode_array_size(dec, 4);
       if (n != (uint64_t)(val->disabledValidationCheckCount))
          vn_cs_decoder_set_fatal(dec, n ? "array size mismatch" : "missing required array");
-      VkValidationCheckEXT *a = n ? vn_cs_decoder_alloc_uninit(dec, n, sizeof(*a)) : NULL;
-      if (a) {
-         vn_decode_bytes(dec, a, (size_t)n * sizeof(*a));
-      }
-      val->pDisabledValidationChecks = a;
+      /* wire layout = C layout: read in place */
+      val->pDisabledValidationChecks = n ? vn_decode_array_in_place(dec, (size_t)n * sizeof(VkValidationCheckEXT), _Alignof(VkValidationCheckEXT)) : NULL;
    }
    for (uint64_t i = 0; !dec->fatal && val->pDisabledValidationChecks && i < (uint64_t)(val->disabledValidationCheckCount); i++) {
       if (!vn_enum_ok_VkValidationCheckEXT(val->pDisabledValidationChecks[i]))

@@ -3420,6 +3420,12 @@ void vn_handle_vkCmdBindIndexBuffer2(struct vn_dispatch_context *ctx, struct vn_
  * object: dec becomes fatal. (src/venus/vn_dispatch_command.c) */
 void vn_dispatch_command(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec);
 
+/* vn_dispatch_command() for the commands that follow, until the stream
+ * ends, dec becomes fatal, the context fails (vn_dispatch_context_ok())
+ * or a command that asked for a reply has run (so that the caller can
+ * check the reply stream before the next one). */
+void vn_dispatch_commands(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec);
+
 /* Decodes one command (header and arguments) without running it: for
  * fuzzing and tests. Same errors as vn_dispatch_command. */
 void vn_decode_command(struct vn_cs_decoder *dec);
