@@ -215,10 +215,9 @@ class Registry:
             v = 1000000000 + (n - 1) * 1000 + int(e.get('offset'))
             return -v if e.get('dir') == '-' else v
         if e.get('value') is not None:
-            try:
-                return int(e.get('value'), 0)
-            except ValueError:
-                return None
+            # a value the generator cannot read must stop it: leaving it
+            # out would refuse that value at run time
+            return int(e.get('value'), 0)
         return None
 
     def _load_available(self, root):

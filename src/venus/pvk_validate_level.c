@@ -62,16 +62,8 @@ vn_handle_vkAllocateCommandBuffers(struct vn_dispatch_context *dctx,
       pvk_context_set_lost(ctx, "vkAllocateCommandBuffers: no object ids");
       return;
    }
-   /* VUID-VkCommandBufferAllocateInfo-level-parameter */
-   if (info->level != VK_COMMAND_BUFFER_LEVEL_PRIMARY &&
-       info->level != VK_COMMAND_BUFFER_LEVEL_SECONDARY) {
-      pvk_reject(ctx,
-                 "level: vkAllocateCommandBuffers: level %d not a VkCommandBufferLevel (pool %llu)",
-                 (int)info->level,
-                 (unsigned long long)pvk_guest_id(ctx, VK_OBJECT_TYPE_COMMAND_POOL,
-                                                  (uint64_t)(uintptr_t)info->commandPool));
-      return;
-   }
+   /* the level is PRIMARY or SECONDARY (VUID-VkCommandBufferAllocateInfo-
+    * level-parameter): the generated decoder checks enum values */
    VkCommandBuffer *host = calloc(info->commandBufferCount, sizeof(*host));
    if (!host) {
       pvk_context_set_lost(ctx, "vkAllocateCommandBuffers: out of host memory");

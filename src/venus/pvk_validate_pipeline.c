@@ -187,8 +187,9 @@ vertex_input_why(const VkPhysicalDeviceLimits *l, const VkPipelineVertexInputSta
  * up to maxColorAttachments, vertex input, viewport and scissor counts up
  * to maxViewports (VUID-VkPipelineViewportStateCreateInfo-viewportCount-01218,
  * -scissorCount-01219), arrays a driver reads unless the state is dynamic,
- * the topology (VkPrimitiveTopology) and the patch size
- * (VUID-VkPipelineTessellationStateCreateInfo-patchControlPoints-01214).
+ * and the patch size
+ * (VUID-VkPipelineTessellationStateCreateInfo-patchControlPoints-01214);
+ * the topology's value is the generated decoder's enum check.
  * State of a pipeline library part is checked the same way when given. */
 static const char *
 fixed_state_why(struct pvk_context *ctx, struct pvk_device *dev,
@@ -228,9 +229,6 @@ fixed_state_why(struct pvk_context *ctx, struct pvk_device *dev,
    if (vp && vp->scissorCount && !vp->pScissors && !dynamic_has(info, VK_DYNAMIC_STATE_SCISSOR) &&
        !dynamic_has(info, VK_DYNAMIC_STATE_SCISSOR_WITH_COUNT))
       return "scissors neither given nor dynamic";
-   if (info->pInputAssemblyState &&
-       (uint32_t)info->pInputAssemblyState->topology > VK_PRIMITIVE_TOPOLOGY_PATCH_LIST)
-      return "no such primitive topology";
    if (info->pTessellationState &&
        (!info->pTessellationState->patchControlPoints ||
         info->pTessellationState->patchControlPoints > l->maxTessellationPatchSize))

@@ -146,16 +146,12 @@ vn_lookup_object(struct vn_cs_decoder *dec, uint64_t id, VkObjectType type, bool
 {
    struct vn_object_table_head *head = (struct vn_object_table_head *)dec->objects;
    const uint32_t slot = vn_object_recent_slot(id);
-   struct vn_object *recent = head ? head->recent[0][slot] : NULL;
-   if (recent && recent->id == id && recent->type == type && !dec->fatal) {
-      head->last = recent;
-      return recent;
-   }
-   _Static_assert(VN_OBJECT_RECENT_WAYS == 2, "the lookup checks two ways");
-   recent = head ? head->recent[1][slot] : NULL;
-   if (recent && recent->id == id && recent->type == type && !dec->fatal) {
-      head->last = recent;
-      return recent;
+   for (uint32_t way = 0; head && way < VN_OBJECT_RECENT_WAYS; way++) {
+      struct vn_object *recent = head->recent[way][slot];
+      if (recent && recent->id == id && recent->type == type && !dec->fatal) {
+         head->last = recent;
+         return recent;
+      }
    }
    return vn_lookup_object_slow(dec, id, type, optional);
 }
