@@ -1006,6 +1006,35 @@ class Gen:
             inst.append('vkGetDeviceProcAddr')
         return inst, dev
 
+    def is_recorded(self, cmd):
+        """Whether the driver call goes through vn_call_* (vn_record.h)."""
+        return cmd['name'] in self._recorded
+
+    def record_commands(self, venus_cmds):
+        """[(name, [(param, record member, wire is array)])]: the vkCmd*
+        entry points the recorder (src/venus/vn_recorder.h) may call on its
+        thread: void, on a command buffer. A fixed-size array parameter
+        (vkCmdSetBlendConstants) is copied into the record, since the
+        decoder keeps it in the argument struct on its stack."""
+        res = []
+        for name in self.dispatch_lists(venus_cmds)[1]:
+            cmd = self.reg.commands[name]
+            ps = cmd['params']
+            if not name.startswith('vkCmd') or cmd['ret'] != 'void' or \
+                    ps[0].type != 'VkCommandBuffer' or ps[0].ptr:
+                continue
+            members = []
+            for p in ps:
+                if len(p.dims) > 1:
+                    raise Unsupported('%s.%s: a multi-dimensional array' % (name, p.name))
+                member = p.decl
+                if p.array:
+                    member = re.sub(r'^const ', '', member)
+                members.append((p, member, bool(p.array)))
+            res.append((name, members))
+        self._recorded = set(name for name, _ in res)
+        return res
+
     def aliases_of(self, name):
         return sorted(a for a, c in self.reg.cmd_alias.items() if c == name and a in self.reg.available)
 
@@ -1290,6 +1319,7 @@ def write_structs(w, g):
 
 
 def write_commands(w, g, venus, all_types):
+    g.record_commands(venus.cmds)
     for kind, cmds in g.command_files(venus.cmds).items():
         w.render('vn_commands.c.mako', 'vn_commands_%s.c' % kind, cmds=cmds,
                  about=kind_description(kind))
@@ -1313,6 +1343,9 @@ def write_dispatch(w, g, venus):
     w.render('vn_dispatch_tables.c.mako', 'vn_dispatch_tables.c', instance_cmds=inst_list,
              device_cmds=dev_list, destroyers=destroyers)
     w.render('vn_handler_stubs.c.mako', 'vn_handler_stubs.c', cmds=g.commands)
+    records = g.record_commands(venus.cmds)
+    w.render('vn_record.h.mako', 'vn_record.h', records=records)
+    w.render('vn_record.c.mako', 'vn_record.c', records=records)
 
 
 def write_meson(w):

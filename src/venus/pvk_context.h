@@ -23,6 +23,7 @@
 #include "pearvisor/pearvisor.h"
 #include "venus/vn_cs.h"
 #include "venus/vn_dispatch.h"
+#include "venus/vn_recorder.h"
 #include "venus/pvk_queue.h"
 #include "venus/pvk_transport.h"
 
@@ -31,7 +32,6 @@ struct pvk_resource;
 struct pvk_ring;
 struct pvk_trace;
 struct pvk_capture;
-struct pvk_recorder;
 struct pvk_fence_entry;
 struct pvk_fence_wait;
 
@@ -61,6 +61,9 @@ struct pvk_context {
     * and the lost flag (ctx->dispatch.lost, pvk_context_is_lost()) */
    struct vn_dispatch_context dispatch;
    struct vn_arena arena;
+   /* makes the vkCmd* driver calls of a stream while it is decoded
+    * (ctx->dispatch.recorder; PV_RECORDER=0 turns it off) */
+   struct vn_recorder recorder;
 
    /* reply stream (vkSetReplyCommandStreamMESA / vkSeekReplyCommandStreamMESA) */
    struct {
@@ -83,8 +86,6 @@ struct pvk_context {
 
    struct pvk_trace *trace;     /* PV_TRACE_DIR timeline (pvk_trace.h), else NULL */
    struct pvk_capture *capture; /* PV_CAPTURE_DIR session (pvk_capture.h), else NULL */
-   struct pvk_recorder *recorder;
-   struct pvk_recorder *recording;
 
    /* private copy of a shared-memory command stream, reused across streams */
    struct {

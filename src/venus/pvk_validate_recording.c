@@ -13,6 +13,7 @@
  */
 #include <stdlib.h>
 
+#include "venus/generated/vn_record.h"
 #include "venus/generated/vn_protocol_renderer.h"
 #include "venus/pvk_context.h"
 #include "venus/pvk_device.h"
@@ -166,9 +167,9 @@ vn_handle_vkCmdClearAttachments(struct vn_dispatch_context *dctx,
                  bad, (unsigned long long)args->dispatch->id);
       return;
    }
-   device_of(args->dispatch)
-      ->dispatch.vkCmdClearAttachments(args->commandBuffer, args->attachmentCount,
-                                       args->pAttachments, args->rectCount, args->pRects);
+   vn_call_vkCmdClearAttachments(&device_of(args->dispatch)->base, args->commandBuffer,
+                                 args->attachmentCount, args->pAttachments, args->rectCount,
+                                 args->pRects);
 }
 
 bool
@@ -263,7 +264,7 @@ zero_push(struct pvk_device *dev, VkCommandBuffer cb, bool compute)
          *layout = VK_NULL_HANDLE;
    }
    if (*layout)
-      dev->dispatch.vkCmdPushConstants(cb, *layout, stages, 0, size, zeros);
+      vn_call_vkCmdPushConstants(&dev->base, cb, *layout, stages, 0, size, zeros);
 }
 
 void
@@ -288,8 +289,8 @@ vn_handle_vkCmdBindPipeline(struct vn_dispatch_context *dctx,
       p = vn_object_table_find_handle(ctx->dispatch.objects, VK_OBJECT_TYPE_PIPELINE,
                                       (uint64_t)(uintptr_t)args->pipeline);
    pvk_cb_use(ctx, args->dispatch, p);
-   device_of(args->dispatch)
-      ->dispatch.vkCmdBindPipeline(args->commandBuffer, args->pipelineBindPoint, args->pipeline);
+   vn_call_vkCmdBindPipeline(&device_of(args->dispatch)->base, args->commandBuffer,
+                             args->pipelineBindPoint, args->pipeline);
    const bool compute = args->pipelineBindPoint == VK_PIPELINE_BIND_POINT_COMPUTE;
    if (compute) {
       st->compute_bound = true;
@@ -464,9 +465,8 @@ vn_handle_vkCmdDraw(struct vn_dispatch_context *dctx, struct vn_command_vkCmdDra
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    if (pvk_draw_ok(dctx, ctx, args->dispatch, "vkCmdDraw", args->firstVertex, args->vertexCount,
                    args->firstInstance, args->instanceCount, false))
-      device_of(args->dispatch)
-         ->dispatch.vkCmdDraw(args->commandBuffer, args->vertexCount, args->instanceCount,
-                              args->firstVertex, args->firstInstance);
+      vn_call_vkCmdDraw(&device_of(args->dispatch)->base, args->commandBuffer, args->vertexCount,
+                        args->instanceCount, args->firstVertex, args->firstInstance);
 }
 
 void
@@ -478,9 +478,9 @@ vn_handle_vkCmdDrawIndexed(struct vn_dispatch_context *dctx,
                                 args->indexCount) &&
        pvk_draw_ok(dctx, ctx, args->dispatch, "vkCmdDrawIndexed", 0, 0, args->firstInstance,
                    args->indexCount ? args->instanceCount : 0, true))
-      device_of(args->dispatch)
-         ->dispatch.vkCmdDrawIndexed(args->commandBuffer, args->indexCount, args->instanceCount,
-                                     args->firstIndex, args->vertexOffset, args->firstInstance);
+      vn_call_vkCmdDrawIndexed(&device_of(args->dispatch)->base, args->commandBuffer,
+                               args->indexCount, args->instanceCount, args->firstIndex,
+                               args->vertexOffset, args->firstInstance);
 }
 
 /* The decoder hands multi-draw infos over as a packed array; the guest's
@@ -507,10 +507,9 @@ vn_handle_vkCmdDrawMultiEXT(struct vn_dispatch_context *dctx,
          return;
    }
    if (pvk_draw_ok(dctx, ctx, args->dispatch, "vkCmdDrawMultiEXT", 0, 0, 0, 0, false))
-      device_of(args->dispatch)
-         ->dispatch.vkCmdDrawMultiEXT(args->commandBuffer, args->drawCount, args->pVertexInfo,
-                                      args->instanceCount, args->firstInstance,
-                                      sizeof(VkMultiDrawInfoEXT));
+      vn_call_vkCmdDrawMultiEXT(&device_of(args->dispatch)->base, args->commandBuffer,
+                                args->drawCount, args->pVertexInfo, args->instanceCount,
+                                args->firstInstance, sizeof(VkMultiDrawInfoEXT));
 }
 
 void
@@ -534,10 +533,10 @@ vn_handle_vkCmdDrawMultiIndexedEXT(struct vn_dispatch_context *dctx,
    }
    if (!pvk_draw_ok(dctx, ctx, args->dispatch, cmd, 0, 0, 0, 0, true))
       return;
-   device_of(args->dispatch)
-      ->dispatch.vkCmdDrawMultiIndexedEXT(args->commandBuffer, args->drawCount, args->pIndexInfo,
-                                          args->instanceCount, args->firstInstance,
-                                          sizeof(VkMultiDrawIndexedInfoEXT), args->pVertexOffset);
+   vn_call_vkCmdDrawMultiIndexedEXT(&device_of(args->dispatch)->base, args->commandBuffer,
+                                    args->drawCount, args->pIndexInfo, args->instanceCount,
+                                    args->firstInstance, sizeof(VkMultiDrawIndexedInfoEXT),
+                                    args->pVertexOffset);
 }
 
 void
@@ -546,9 +545,8 @@ vn_handle_vkCmdDispatch(struct vn_dispatch_context *dctx, struct vn_command_vkCm
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    if (pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDispatch",
                                     VK_PIPELINE_BIND_POINT_COMPUTE))
-      device_of(args->dispatch)
-         ->dispatch.vkCmdDispatch(args->commandBuffer, args->groupCountX, args->groupCountY,
-                                  args->groupCountZ);
+      vn_call_vkCmdDispatch(&device_of(args->dispatch)->base, args->commandBuffer,
+                            args->groupCountX, args->groupCountY, args->groupCountZ);
 }
 
 void
@@ -560,10 +558,9 @@ vn_handle_vkCmdDispatchBase(struct vn_dispatch_context *dctx,
       return;
    if (pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDispatchBase",
                                     VK_PIPELINE_BIND_POINT_COMPUTE))
-      device_of(args->dispatch)
-         ->dispatch.vkCmdDispatchBase(args->commandBuffer, args->baseGroupX, args->baseGroupY,
-                                      args->baseGroupZ, args->groupCountX, args->groupCountY,
-                                      args->groupCountZ);
+      vn_call_vkCmdDispatchBase(&device_of(args->dispatch)->base, args->commandBuffer,
+                                args->baseGroupX, args->baseGroupY, args->baseGroupZ,
+                                args->groupCountX, args->groupCountY, args->groupCountZ);
 }
 
 /* --- render pass instances --- */
@@ -601,7 +598,8 @@ vn_handle_vkCmdNextSubpass(struct vn_dispatch_context *dctx,
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    if (subpass_step(ctx, args->dispatch, "vkCmdNextSubpass", true))
-      device_of(args->dispatch)->dispatch.vkCmdNextSubpass(args->commandBuffer, args->contents);
+      vn_call_vkCmdNextSubpass(&device_of(args->dispatch)->base, args->commandBuffer,
+                               args->contents);
 }
 
 void
@@ -612,9 +610,8 @@ vn_handle_vkCmdNextSubpass2(struct vn_dispatch_context *dctx,
    if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdNextSubpass2))
       return;
    if (subpass_step(ctx, args->dispatch, "vkCmdNextSubpass2", true))
-      device_of(args->dispatch)
-         ->dispatch.vkCmdNextSubpass2(args->commandBuffer, args->pSubpassBeginInfo,
-                                      args->pSubpassEndInfo);
+      vn_call_vkCmdNextSubpass2(&device_of(args->dispatch)->base, args->commandBuffer,
+                                args->pSubpassBeginInfo, args->pSubpassEndInfo);
 }
 
 void
@@ -623,7 +620,7 @@ vn_handle_vkCmdEndRenderPass(struct vn_dispatch_context *dctx,
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    if (subpass_step(ctx, args->dispatch, "vkCmdEndRenderPass", false))
-      device_of(args->dispatch)->dispatch.vkCmdEndRenderPass(args->commandBuffer);
+      vn_call_vkCmdEndRenderPass(&device_of(args->dispatch)->base, args->commandBuffer);
 }
 
 void
@@ -634,8 +631,8 @@ vn_handle_vkCmdEndRenderPass2(struct vn_dispatch_context *dctx,
    if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdEndRenderPass2))
       return;
    if (subpass_step(ctx, args->dispatch, "vkCmdEndRenderPass2", false))
-      device_of(args->dispatch)
-         ->dispatch.vkCmdEndRenderPass2(args->commandBuffer, args->pSubpassEndInfo);
+      vn_call_vkCmdEndRenderPass2(&device_of(args->dispatch)->base, args->commandBuffer,
+                                  args->pSubpassEndInfo);
 }
 
 /* VUID-vkCmdEndRendering-None-06161: inside dynamic rendering begun in this
@@ -657,5 +654,5 @@ vn_handle_vkCmdEndRendering(struct vn_dispatch_context *dctx,
    }
    st->rendering = false;
    pvk_draw_state_changed(args->dispatch);
-   device_of(args->dispatch)->dispatch.vkCmdEndRendering(args->commandBuffer);
+   vn_call_vkCmdEndRendering(&device_of(args->dispatch)->base, args->commandBuffer);
 }

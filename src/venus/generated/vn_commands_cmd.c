@@ -4,6 +4,7 @@
  * Argument decoders, reply encoders, executors (the host call and the
  * object table around it) and the vn_run_* entries of vn_run_table. */
 #include "venus/generated/vn_protocol_internal.h"
+#include "venus/generated/vn_record.h"
 #include "venus/vn_dispatch.h"
 
 VN_CS_INLINE void
@@ -215,7 +216,7 @@ vn_exec_vkCmdSetLineWidth(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
       return;
    }
    (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetLineWidth(args->commandBuffer, args->lineWidth);
+   vn_call_vkCmdSetLineWidth(args->dispatch->device, args->commandBuffer, args->lineWidth);
 }
 
 /* The commands that follow, while they are vkCmdSetLineWidth on the same command
@@ -224,7 +225,7 @@ vn_exec_vkCmdSetLineWidth(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
 static void
 vn_repeat_vkCmdSetLineWidth(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineWidth *args)
 {
-   const PFN_vkCmdSetLineWidth fn = args->dispatch->device->dispatch.vkCmdSetLineWidth;
+   const struct vn_dispatch_device *dev = args->dispatch->device;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -236,7 +237,7 @@ vn_repeat_vkCmdSetLineWidth(struct vn_cs_decoder *dec, struct vn_command_vkCmdSe
          return;
       memcpy(&args->lineWidth, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      fn(args->commandBuffer, args->lineWidth);
+      vn_call_vkCmdSetLineWidth(dev, args->commandBuffer, args->lineWidth);
    }
 }
 
@@ -302,7 +303,7 @@ vn_exec_vkCmdSetDepthBias(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
       return;
    }
    (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetDepthBias(args->commandBuffer, args->depthBiasConstantFactor, args->depthBiasClamp, args->depthBiasSlopeFactor);
+   vn_call_vkCmdSetDepthBias(args->dispatch->device, args->commandBuffer, args->depthBiasConstantFactor, args->depthBiasClamp, args->depthBiasSlopeFactor);
 }
 
 /* The commands that follow, while they are vkCmdSetDepthBias on the same command
@@ -311,7 +312,7 @@ vn_exec_vkCmdSetDepthBias(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
 static void
 vn_repeat_vkCmdSetDepthBias(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthBias *args)
 {
-   const PFN_vkCmdSetDepthBias fn = args->dispatch->device->dispatch.vkCmdSetDepthBias;
+   const struct vn_dispatch_device *dev = args->dispatch->device;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 20) {
       const uint8_t *p = dec->cur;
@@ -325,7 +326,7 @@ vn_repeat_vkCmdSetDepthBias(struct vn_cs_decoder *dec, struct vn_command_vkCmdSe
       memcpy(&args->depthBiasClamp, p + 8 + 12, 4);
       memcpy(&args->depthBiasSlopeFactor, p + 8 + 16, 4);
       dec->cur = p + 8 + 20;
-      fn(args->commandBuffer, args->depthBiasConstantFactor, args->depthBiasClamp, args->depthBiasSlopeFactor);
+      vn_call_vkCmdSetDepthBias(dev, args->commandBuffer, args->depthBiasConstantFactor, args->depthBiasClamp, args->depthBiasSlopeFactor);
    }
 }
 
@@ -382,7 +383,7 @@ vn_exec_vkCmdSetBlendConstants(struct vn_dispatch_context *ctx, struct vn_cs_dec
       return;
    }
    (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetBlendConstants(args->commandBuffer, args->blendConstants);
+   vn_call_vkCmdSetBlendConstants(args->dispatch->device, args->commandBuffer, args->blendConstants);
 }
 
 void
@@ -441,7 +442,7 @@ vn_exec_vkCmdSetDepthBounds(struct vn_dispatch_context *ctx, struct vn_cs_decode
       return;
    }
    (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetDepthBounds(args->commandBuffer, args->minDepthBounds, args->maxDepthBounds);
+   vn_call_vkCmdSetDepthBounds(args->dispatch->device, args->commandBuffer, args->minDepthBounds, args->maxDepthBounds);
 }
 
 /* The commands that follow, while they are vkCmdSetDepthBounds on the same command
@@ -450,7 +451,7 @@ vn_exec_vkCmdSetDepthBounds(struct vn_dispatch_context *ctx, struct vn_cs_decode
 static void
 vn_repeat_vkCmdSetDepthBounds(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthBounds *args)
 {
-   const PFN_vkCmdSetDepthBounds fn = args->dispatch->device->dispatch.vkCmdSetDepthBounds;
+   const struct vn_dispatch_device *dev = args->dispatch->device;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 16) {
       const uint8_t *p = dec->cur;
@@ -463,7 +464,7 @@ vn_repeat_vkCmdSetDepthBounds(struct vn_cs_decoder *dec, struct vn_command_vkCmd
       memcpy(&args->minDepthBounds, p + 8 + 8, 4);
       memcpy(&args->maxDepthBounds, p + 8 + 12, 4);
       dec->cur = p + 8 + 16;
-      fn(args->commandBuffer, args->minDepthBounds, args->maxDepthBounds);
+      vn_call_vkCmdSetDepthBounds(dev, args->commandBuffer, args->minDepthBounds, args->maxDepthBounds);
    }
 }
 
@@ -527,7 +528,7 @@ vn_exec_vkCmdSetStencilCompareMask(struct vn_dispatch_context *ctx, struct vn_cs
       return;
    }
    (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetStencilCompareMask(args->commandBuffer, args->faceMask, args->compareMask);
+   vn_call_vkCmdSetStencilCompareMask(args->dispatch->device, args->commandBuffer, args->faceMask, args->compareMask);
 }
 
 /* The commands that follow, while they are vkCmdSetStencilCompareMask on the same command
@@ -536,7 +537,7 @@ vn_exec_vkCmdSetStencilCompareMask(struct vn_dispatch_context *ctx, struct vn_cs
 static void
 vn_repeat_vkCmdSetStencilCompareMask(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilCompareMask *args)
 {
-   const PFN_vkCmdSetStencilCompareMask fn = args->dispatch->device->dispatch.vkCmdSetStencilCompareMask;
+   const struct vn_dispatch_device *dev = args->dispatch->device;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 16) {
       const uint8_t *p = dec->cur;
@@ -549,7 +550,7 @@ vn_repeat_vkCmdSetStencilCompareMask(struct vn_cs_decoder *dec, struct vn_comman
       memcpy(&args->faceMask, p + 8 + 8, 4);
       memcpy(&args->compareMask, p + 8 + 12, 4);
       dec->cur = p + 8 + 16;
-      fn(args->commandBuffer, args->faceMask, args->compareMask);
+      vn_call_vkCmdSetStencilCompareMask(dev, args->commandBuffer, args->faceMask, args->compareMask);
    }
 }
 
@@ -613,7 +614,7 @@ vn_exec_vkCmdSetStencilWriteMask(struct vn_dispatch_context *ctx, struct vn_cs_d
       return;
    }
    (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetStencilWriteMask(args->commandBuffer, args->faceMask, args->writeMask);
+   vn_call_vkCmdSetStencilWriteMask(args->dispatch->device, args->commandBuffer, args->faceMask, args->writeMask);
 }
 
 /* The commands that follow, while they are vkCmdSetStencilWriteMask on the same command
@@ -622,7 +623,7 @@ vn_exec_vkCmdSetStencilWriteMask(struct vn_dispatch_context *ctx, struct vn_cs_d
 static void
 vn_repeat_vkCmdSetStencilWriteMask(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilWriteMask *args)
 {
-   const PFN_vkCmdSetStencilWriteMask fn = args->dispatch->device->dispatch.vkCmdSetStencilWriteMask;
+   const struct vn_dispatch_device *dev = args->dispatch->device;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 16) {
       const uint8_t *p = dec->cur;
@@ -635,7 +636,7 @@ vn_repeat_vkCmdSetStencilWriteMask(struct vn_cs_decoder *dec, struct vn_command_
       memcpy(&args->faceMask, p + 8 + 8, 4);
       memcpy(&args->writeMask, p + 8 + 12, 4);
       dec->cur = p + 8 + 16;
-      fn(args->commandBuffer, args->faceMask, args->writeMask);
+      vn_call_vkCmdSetStencilWriteMask(dev, args->commandBuffer, args->faceMask, args->writeMask);
    }
 }
 
@@ -699,7 +700,7 @@ vn_exec_vkCmdSetStencilReference(struct vn_dispatch_context *ctx, struct vn_cs_d
       return;
    }
    (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetStencilReference(args->commandBuffer, args->faceMask, args->reference);
+   vn_call_vkCmdSetStencilReference(args->dispatch->device, args->commandBuffer, args->faceMask, args->reference);
 }
 
 /* The commands that follow, while they are vkCmdSetStencilReference on the same command
@@ -708,7 +709,7 @@ vn_exec_vkCmdSetStencilReference(struct vn_dispatch_context *ctx, struct vn_cs_d
 static void
 vn_repeat_vkCmdSetStencilReference(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilReference *args)
 {
-   const PFN_vkCmdSetStencilReference fn = args->dispatch->device->dispatch.vkCmdSetStencilReference;
+   const struct vn_dispatch_device *dev = args->dispatch->device;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 16) {
       const uint8_t *p = dec->cur;
@@ -721,7 +722,7 @@ vn_repeat_vkCmdSetStencilReference(struct vn_cs_decoder *dec, struct vn_command_
       memcpy(&args->faceMask, p + 8 + 8, 4);
       memcpy(&args->reference, p + 8 + 12, 4);
       dec->cur = p + 8 + 16;
-      fn(args->commandBuffer, args->faceMask, args->reference);
+      vn_call_vkCmdSetStencilReference(dev, args->commandBuffer, args->faceMask, args->reference);
    }
 }
 
@@ -1293,7 +1294,7 @@ vn_encode_vkCmdDispatch_reply(struct vn_cs_encoder *enc, const struct vn_command
 static void
 vn_repeat_vkCmdDispatch(struct vn_cs_decoder *dec, struct vn_command_vkCmdDispatch *args)
 {
-   const PFN_vkCmdDispatch fn = args->dispatch->device->dispatch.vkCmdDispatch;
+   const struct vn_dispatch_device *dev = args->dispatch->device;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 20) {
       const uint8_t *p = dec->cur;
@@ -1307,7 +1308,7 @@ vn_repeat_vkCmdDispatch(struct vn_cs_decoder *dec, struct vn_command_vkCmdDispat
       memcpy(&args->groupCountY, p + 8 + 12, 4);
       memcpy(&args->groupCountZ, p + 8 + 16, 4);
       dec->cur = p + 8 + 20;
-      fn(args->commandBuffer, args->groupCountX, args->groupCountY, args->groupCountZ);
+      vn_call_vkCmdDispatch(dev, args->commandBuffer, args->groupCountX, args->groupCountY, args->groupCountZ);
    }
 }
 
@@ -3072,7 +3073,7 @@ vn_exec_vkCmdSetDeviceMask(struct vn_dispatch_context *ctx, struct vn_cs_decoder
       return;
    }
    (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetDeviceMask(args->commandBuffer, args->deviceMask);
+   vn_call_vkCmdSetDeviceMask(args->dispatch->device, args->commandBuffer, args->deviceMask);
 }
 
 /* The commands that follow, while they are vkCmdSetDeviceMask on the same command
@@ -3081,7 +3082,7 @@ vn_exec_vkCmdSetDeviceMask(struct vn_dispatch_context *ctx, struct vn_cs_decoder
 static void
 vn_repeat_vkCmdSetDeviceMask(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDeviceMask *args)
 {
-   const PFN_vkCmdSetDeviceMask fn = args->dispatch->device->dispatch.vkCmdSetDeviceMask;
+   const struct vn_dispatch_device *dev = args->dispatch->device;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -3093,7 +3094,7 @@ vn_repeat_vkCmdSetDeviceMask(struct vn_cs_decoder *dec, struct vn_command_vkCmdS
          return;
       memcpy(&args->deviceMask, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      fn(args->commandBuffer, args->deviceMask);
+      vn_call_vkCmdSetDeviceMask(dev, args->commandBuffer, args->deviceMask);
    }
 }
 
@@ -3163,7 +3164,7 @@ vn_encode_vkCmdDispatchBase_reply(struct vn_cs_encoder *enc, const struct vn_com
 static void
 vn_repeat_vkCmdDispatchBase(struct vn_cs_decoder *dec, struct vn_command_vkCmdDispatchBase *args)
 {
-   const PFN_vkCmdDispatchBase fn = args->dispatch->device->dispatch.vkCmdDispatchBase;
+   const struct vn_dispatch_device *dev = args->dispatch->device;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 32) {
       const uint8_t *p = dec->cur;
@@ -3180,7 +3181,7 @@ vn_repeat_vkCmdDispatchBase(struct vn_cs_decoder *dec, struct vn_command_vkCmdDi
       memcpy(&args->groupCountY, p + 8 + 24, 4);
       memcpy(&args->groupCountZ, p + 8 + 28, 4);
       dec->cur = p + 8 + 32;
-      fn(args->commandBuffer, args->baseGroupX, args->baseGroupY, args->baseGroupZ, args->groupCountX, args->groupCountY, args->groupCountZ);
+      vn_call_vkCmdDispatchBase(dev, args->commandBuffer, args->baseGroupX, args->baseGroupY, args->baseGroupZ, args->groupCountX, args->groupCountY, args->groupCountZ);
    }
 }
 
@@ -4601,7 +4602,7 @@ vn_exec_vkCmdSetCullMode(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
       return;
    }
    (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetCullMode(args->commandBuffer, args->cullMode);
+   vn_call_vkCmdSetCullMode(args->dispatch->device, args->commandBuffer, args->cullMode);
 }
 
 /* The commands that follow, while they are vkCmdSetCullMode on the same command
@@ -4610,7 +4611,7 @@ vn_exec_vkCmdSetCullMode(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
 static void
 vn_repeat_vkCmdSetCullMode(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetCullMode *args)
 {
-   const PFN_vkCmdSetCullMode fn = args->dispatch->device->dispatch.vkCmdSetCullMode;
+   const struct vn_dispatch_device *dev = args->dispatch->device;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -4622,7 +4623,7 @@ vn_repeat_vkCmdSetCullMode(struct vn_cs_decoder *dec, struct vn_command_vkCmdSet
          return;
       memcpy(&args->cullMode, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      fn(args->commandBuffer, args->cullMode);
+      vn_call_vkCmdSetCullMode(dev, args->commandBuffer, args->cullMode);
    }
 }
 
@@ -4686,7 +4687,7 @@ vn_exec_vkCmdSetFrontFace(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
       return;
    }
    (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetFrontFace(args->commandBuffer, args->frontFace);
+   vn_call_vkCmdSetFrontFace(args->dispatch->device, args->commandBuffer, args->frontFace);
 }
 
 /* The commands that follow, while they are vkCmdSetFrontFace on the same command
@@ -4695,7 +4696,7 @@ vn_exec_vkCmdSetFrontFace(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
 static void
 vn_repeat_vkCmdSetFrontFace(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetFrontFace *args)
 {
-   const PFN_vkCmdSetFrontFace fn = args->dispatch->device->dispatch.vkCmdSetFrontFace;
+   const struct vn_dispatch_device *dev = args->dispatch->device;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -4707,7 +4708,7 @@ vn_repeat_vkCmdSetFrontFace(struct vn_cs_decoder *dec, struct vn_command_vkCmdSe
          return;
       memcpy(&args->frontFace, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      fn(args->commandBuffer, args->frontFace);
+      vn_call_vkCmdSetFrontFace(dev, args->commandBuffer, args->frontFace);
    }
 }
 
@@ -4771,7 +4772,7 @@ vn_exec_vkCmdSetPrimitiveTopology(struct vn_dispatch_context *ctx, struct vn_cs_
       return;
    }
    (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetPrimitiveTopology(args->commandBuffer, args->primitiveTopology);
+   vn_call_vkCmdSetPrimitiveTopology(args->dispatch->device, args->commandBuffer, args->primitiveTopology);
 }
 
 /* The commands that follow, while they are vkCmdSetPrimitiveTopology on the same command
@@ -4780,7 +4781,7 @@ vn_exec_vkCmdSetPrimitiveTopology(struct vn_dispatch_context *ctx, struct vn_cs_
 static void
 vn_repeat_vkCmdSetPrimitiveTopology(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetPrimitiveTopology *args)
 {
-   const PFN_vkCmdSetPrimitiveTopology fn = args->dispatch->device->dispatch.vkCmdSetPrimitiveTopology;
+   const struct vn_dispatch_device *dev = args->dispatch->device;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -4792,7 +4793,7 @@ vn_repeat_vkCmdSetPrimitiveTopology(struct vn_cs_decoder *dec, struct vn_command
          return;
       memcpy(&args->primitiveTopology, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      fn(args->commandBuffer, args->primitiveTopology);
+      vn_call_vkCmdSetPrimitiveTopology(dev, args->commandBuffer, args->primitiveTopology);
    }
 }
 
@@ -5055,7 +5056,7 @@ vn_exec_vkCmdSetDepthTestEnable(struct vn_dispatch_context *ctx, struct vn_cs_de
       return;
    }
    (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetDepthTestEnable(args->commandBuffer, args->depthTestEnable);
+   vn_call_vkCmdSetDepthTestEnable(args->dispatch->device, args->commandBuffer, args->depthTestEnable);
 }
 
 /* The commands that follow, while they are vkCmdSetDepthTestEnable on the same command
@@ -5064,7 +5065,7 @@ vn_exec_vkCmdSetDepthTestEnable(struct vn_dispatch_context *ctx, struct vn_cs_de
 static void
 vn_repeat_vkCmdSetDepthTestEnable(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthTestEnable *args)
 {
-   const PFN_vkCmdSetDepthTestEnable fn = args->dispatch->device->dispatch.vkCmdSetDepthTestEnable;
+   const struct vn_dispatch_device *dev = args->dispatch->device;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -5076,7 +5077,7 @@ vn_repeat_vkCmdSetDepthTestEnable(struct vn_cs_decoder *dec, struct vn_command_v
          return;
       memcpy(&args->depthTestEnable, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      fn(args->commandBuffer, args->depthTestEnable);
+      vn_call_vkCmdSetDepthTestEnable(dev, args->commandBuffer, args->depthTestEnable);
    }
 }
 
@@ -5138,7 +5139,7 @@ vn_exec_vkCmdSetDepthWriteEnable(struct vn_dispatch_context *ctx, struct vn_cs_d
       return;
    }
    (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetDepthWriteEnable(args->commandBuffer, args->depthWriteEnable);
+   vn_call_vkCmdSetDepthWriteEnable(args->dispatch->device, args->commandBuffer, args->depthWriteEnable);
 }
 
 /* The commands that follow, while they are vkCmdSetDepthWriteEnable on the same command
@@ -5147,7 +5148,7 @@ vn_exec_vkCmdSetDepthWriteEnable(struct vn_dispatch_context *ctx, struct vn_cs_d
 static void
 vn_repeat_vkCmdSetDepthWriteEnable(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthWriteEnable *args)
 {
-   const PFN_vkCmdSetDepthWriteEnable fn = args->dispatch->device->dispatch.vkCmdSetDepthWriteEnable;
+   const struct vn_dispatch_device *dev = args->dispatch->device;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -5159,7 +5160,7 @@ vn_repeat_vkCmdSetDepthWriteEnable(struct vn_cs_decoder *dec, struct vn_command_
          return;
       memcpy(&args->depthWriteEnable, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      fn(args->commandBuffer, args->depthWriteEnable);
+      vn_call_vkCmdSetDepthWriteEnable(dev, args->commandBuffer, args->depthWriteEnable);
    }
 }
 
@@ -5223,7 +5224,7 @@ vn_exec_vkCmdSetDepthCompareOp(struct vn_dispatch_context *ctx, struct vn_cs_dec
       return;
    }
    (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetDepthCompareOp(args->commandBuffer, args->depthCompareOp);
+   vn_call_vkCmdSetDepthCompareOp(args->dispatch->device, args->commandBuffer, args->depthCompareOp);
 }
 
 /* The commands that follow, while they are vkCmdSetDepthCompareOp on the same command
@@ -5232,7 +5233,7 @@ vn_exec_vkCmdSetDepthCompareOp(struct vn_dispatch_context *ctx, struct vn_cs_dec
 static void
 vn_repeat_vkCmdSetDepthCompareOp(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthCompareOp *args)
 {
-   const PFN_vkCmdSetDepthCompareOp fn = args->dispatch->device->dispatch.vkCmdSetDepthCompareOp;
+   const struct vn_dispatch_device *dev = args->dispatch->device;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -5244,7 +5245,7 @@ vn_repeat_vkCmdSetDepthCompareOp(struct vn_cs_decoder *dec, struct vn_command_vk
          return;
       memcpy(&args->depthCompareOp, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      fn(args->commandBuffer, args->depthCompareOp);
+      vn_call_vkCmdSetDepthCompareOp(dev, args->commandBuffer, args->depthCompareOp);
    }
 }
 
@@ -5306,7 +5307,7 @@ vn_exec_vkCmdSetDepthBoundsTestEnable(struct vn_dispatch_context *ctx, struct vn
       return;
    }
    (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetDepthBoundsTestEnable(args->commandBuffer, args->depthBoundsTestEnable);
+   vn_call_vkCmdSetDepthBoundsTestEnable(args->dispatch->device, args->commandBuffer, args->depthBoundsTestEnable);
 }
 
 /* The commands that follow, while they are vkCmdSetDepthBoundsTestEnable on the same command
@@ -5315,7 +5316,7 @@ vn_exec_vkCmdSetDepthBoundsTestEnable(struct vn_dispatch_context *ctx, struct vn
 static void
 vn_repeat_vkCmdSetDepthBoundsTestEnable(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthBoundsTestEnable *args)
 {
-   const PFN_vkCmdSetDepthBoundsTestEnable fn = args->dispatch->device->dispatch.vkCmdSetDepthBoundsTestEnable;
+   const struct vn_dispatch_device *dev = args->dispatch->device;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -5327,7 +5328,7 @@ vn_repeat_vkCmdSetDepthBoundsTestEnable(struct vn_cs_decoder *dec, struct vn_com
          return;
       memcpy(&args->depthBoundsTestEnable, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      fn(args->commandBuffer, args->depthBoundsTestEnable);
+      vn_call_vkCmdSetDepthBoundsTestEnable(dev, args->commandBuffer, args->depthBoundsTestEnable);
    }
 }
 
@@ -5389,7 +5390,7 @@ vn_exec_vkCmdSetStencilTestEnable(struct vn_dispatch_context *ctx, struct vn_cs_
       return;
    }
    (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetStencilTestEnable(args->commandBuffer, args->stencilTestEnable);
+   vn_call_vkCmdSetStencilTestEnable(args->dispatch->device, args->commandBuffer, args->stencilTestEnable);
 }
 
 /* The commands that follow, while they are vkCmdSetStencilTestEnable on the same command
@@ -5398,7 +5399,7 @@ vn_exec_vkCmdSetStencilTestEnable(struct vn_dispatch_context *ctx, struct vn_cs_
 static void
 vn_repeat_vkCmdSetStencilTestEnable(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilTestEnable *args)
 {
-   const PFN_vkCmdSetStencilTestEnable fn = args->dispatch->device->dispatch.vkCmdSetStencilTestEnable;
+   const struct vn_dispatch_device *dev = args->dispatch->device;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -5410,7 +5411,7 @@ vn_repeat_vkCmdSetStencilTestEnable(struct vn_cs_decoder *dec, struct vn_command
          return;
       memcpy(&args->stencilTestEnable, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      fn(args->commandBuffer, args->stencilTestEnable);
+      vn_call_vkCmdSetStencilTestEnable(dev, args->commandBuffer, args->stencilTestEnable);
    }
 }
 
@@ -5488,7 +5489,7 @@ vn_exec_vkCmdSetStencilOp(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
       return;
    }
    (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetStencilOp(args->commandBuffer, args->faceMask, args->failOp, args->passOp, args->depthFailOp, args->compareOp);
+   vn_call_vkCmdSetStencilOp(args->dispatch->device, args->commandBuffer, args->faceMask, args->failOp, args->passOp, args->depthFailOp, args->compareOp);
 }
 
 /* The commands that follow, while they are vkCmdSetStencilOp on the same command
@@ -5497,7 +5498,7 @@ vn_exec_vkCmdSetStencilOp(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
 static void
 vn_repeat_vkCmdSetStencilOp(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilOp *args)
 {
-   const PFN_vkCmdSetStencilOp fn = args->dispatch->device->dispatch.vkCmdSetStencilOp;
+   const struct vn_dispatch_device *dev = args->dispatch->device;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 28) {
       const uint8_t *p = dec->cur;
@@ -5513,7 +5514,7 @@ vn_repeat_vkCmdSetStencilOp(struct vn_cs_decoder *dec, struct vn_command_vkCmdSe
       memcpy(&args->depthFailOp, p + 8 + 20, 4);
       memcpy(&args->compareOp, p + 8 + 24, 4);
       dec->cur = p + 8 + 28;
-      fn(args->commandBuffer, args->faceMask, args->failOp, args->passOp, args->depthFailOp, args->compareOp);
+      vn_call_vkCmdSetStencilOp(dev, args->commandBuffer, args->faceMask, args->failOp, args->passOp, args->depthFailOp, args->compareOp);
    }
 }
 
@@ -5575,7 +5576,7 @@ vn_exec_vkCmdSetRasterizerDiscardEnable(struct vn_dispatch_context *ctx, struct 
       return;
    }
    (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetRasterizerDiscardEnable(args->commandBuffer, args->rasterizerDiscardEnable);
+   vn_call_vkCmdSetRasterizerDiscardEnable(args->dispatch->device, args->commandBuffer, args->rasterizerDiscardEnable);
 }
 
 /* The commands that follow, while they are vkCmdSetRasterizerDiscardEnable on the same command
@@ -5584,7 +5585,7 @@ vn_exec_vkCmdSetRasterizerDiscardEnable(struct vn_dispatch_context *ctx, struct 
 static void
 vn_repeat_vkCmdSetRasterizerDiscardEnable(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetRasterizerDiscardEnable *args)
 {
-   const PFN_vkCmdSetRasterizerDiscardEnable fn = args->dispatch->device->dispatch.vkCmdSetRasterizerDiscardEnable;
+   const struct vn_dispatch_device *dev = args->dispatch->device;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -5596,7 +5597,7 @@ vn_repeat_vkCmdSetRasterizerDiscardEnable(struct vn_cs_decoder *dec, struct vn_c
          return;
       memcpy(&args->rasterizerDiscardEnable, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      fn(args->commandBuffer, args->rasterizerDiscardEnable);
+      vn_call_vkCmdSetRasterizerDiscardEnable(dev, args->commandBuffer, args->rasterizerDiscardEnable);
    }
 }
 
@@ -5658,7 +5659,7 @@ vn_exec_vkCmdSetDepthBiasEnable(struct vn_dispatch_context *ctx, struct vn_cs_de
       return;
    }
    (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetDepthBiasEnable(args->commandBuffer, args->depthBiasEnable);
+   vn_call_vkCmdSetDepthBiasEnable(args->dispatch->device, args->commandBuffer, args->depthBiasEnable);
 }
 
 /* The commands that follow, while they are vkCmdSetDepthBiasEnable on the same command
@@ -5667,7 +5668,7 @@ vn_exec_vkCmdSetDepthBiasEnable(struct vn_dispatch_context *ctx, struct vn_cs_de
 static void
 vn_repeat_vkCmdSetDepthBiasEnable(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthBiasEnable *args)
 {
-   const PFN_vkCmdSetDepthBiasEnable fn = args->dispatch->device->dispatch.vkCmdSetDepthBiasEnable;
+   const struct vn_dispatch_device *dev = args->dispatch->device;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -5679,7 +5680,7 @@ vn_repeat_vkCmdSetDepthBiasEnable(struct vn_cs_decoder *dec, struct vn_command_v
          return;
       memcpy(&args->depthBiasEnable, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      fn(args->commandBuffer, args->depthBiasEnable);
+      vn_call_vkCmdSetDepthBiasEnable(dev, args->commandBuffer, args->depthBiasEnable);
    }
 }
 
@@ -5741,7 +5742,7 @@ vn_exec_vkCmdSetPrimitiveRestartEnable(struct vn_dispatch_context *ctx, struct v
       return;
    }
    (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetPrimitiveRestartEnable(args->commandBuffer, args->primitiveRestartEnable);
+   vn_call_vkCmdSetPrimitiveRestartEnable(args->dispatch->device, args->commandBuffer, args->primitiveRestartEnable);
 }
 
 /* The commands that follow, while they are vkCmdSetPrimitiveRestartEnable on the same command
@@ -5750,7 +5751,7 @@ vn_exec_vkCmdSetPrimitiveRestartEnable(struct vn_dispatch_context *ctx, struct v
 static void
 vn_repeat_vkCmdSetPrimitiveRestartEnable(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetPrimitiveRestartEnable *args)
 {
-   const PFN_vkCmdSetPrimitiveRestartEnable fn = args->dispatch->device->dispatch.vkCmdSetPrimitiveRestartEnable;
+   const struct vn_dispatch_device *dev = args->dispatch->device;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -5762,7 +5763,7 @@ vn_repeat_vkCmdSetPrimitiveRestartEnable(struct vn_cs_decoder *dec, struct vn_co
          return;
       memcpy(&args->primitiveRestartEnable, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      fn(args->commandBuffer, args->primitiveRestartEnable);
+      vn_call_vkCmdSetPrimitiveRestartEnable(dev, args->commandBuffer, args->primitiveRestartEnable);
    }
 }
 
@@ -5824,7 +5825,7 @@ vn_exec_vkCmdSetPatchControlPointsEXT(struct vn_dispatch_context *ctx, struct vn
       return;
    }
    (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetPatchControlPointsEXT(args->commandBuffer, args->patchControlPoints);
+   vn_call_vkCmdSetPatchControlPointsEXT(args->dispatch->device, args->commandBuffer, args->patchControlPoints);
 }
 
 /* The commands that follow, while they are vkCmdSetPatchControlPointsEXT on the same command
@@ -5833,7 +5834,7 @@ vn_exec_vkCmdSetPatchControlPointsEXT(struct vn_dispatch_context *ctx, struct vn
 static void
 vn_repeat_vkCmdSetPatchControlPointsEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetPatchControlPointsEXT *args)
 {
-   const PFN_vkCmdSetPatchControlPointsEXT fn = args->dispatch->device->dispatch.vkCmdSetPatchControlPointsEXT;
+   const struct vn_dispatch_device *dev = args->dispatch->device;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -5845,7 +5846,7 @@ vn_repeat_vkCmdSetPatchControlPointsEXT(struct vn_cs_decoder *dec, struct vn_com
          return;
       memcpy(&args->patchControlPoints, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      fn(args->commandBuffer, args->patchControlPoints);
+      vn_call_vkCmdSetPatchControlPointsEXT(dev, args->commandBuffer, args->patchControlPoints);
    }
 }
 
@@ -5909,7 +5910,7 @@ vn_exec_vkCmdSetLogicOpEXT(struct vn_dispatch_context *ctx, struct vn_cs_decoder
       return;
    }
    (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetLogicOpEXT(args->commandBuffer, args->logicOp);
+   vn_call_vkCmdSetLogicOpEXT(args->dispatch->device, args->commandBuffer, args->logicOp);
 }
 
 /* The commands that follow, while they are vkCmdSetLogicOpEXT on the same command
@@ -5918,7 +5919,7 @@ vn_exec_vkCmdSetLogicOpEXT(struct vn_dispatch_context *ctx, struct vn_cs_decoder
 static void
 vn_repeat_vkCmdSetLogicOpEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLogicOpEXT *args)
 {
-   const PFN_vkCmdSetLogicOpEXT fn = args->dispatch->device->dispatch.vkCmdSetLogicOpEXT;
+   const struct vn_dispatch_device *dev = args->dispatch->device;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -5930,7 +5931,7 @@ vn_repeat_vkCmdSetLogicOpEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdS
          return;
       memcpy(&args->logicOp, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      fn(args->commandBuffer, args->logicOp);
+      vn_call_vkCmdSetLogicOpEXT(dev, args->commandBuffer, args->logicOp);
    }
 }
 
@@ -5993,7 +5994,7 @@ vn_exec_vkCmdSetLineStipple(struct vn_dispatch_context *ctx, struct vn_cs_decode
       return;
    }
    (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetLineStipple(args->commandBuffer, args->lineStippleFactor, args->lineStipplePattern);
+   vn_call_vkCmdSetLineStipple(args->dispatch->device, args->commandBuffer, args->lineStippleFactor, args->lineStipplePattern);
 }
 
 void
@@ -6095,7 +6096,7 @@ vn_exec_vkCmdEndConditionalRenderingEXT(struct vn_dispatch_context *ctx, struct 
       return;
    }
    (void)ctx;
-   args->dispatch->device->dispatch.vkCmdEndConditionalRenderingEXT(args->commandBuffer);
+   vn_call_vkCmdEndConditionalRenderingEXT(args->dispatch->device, args->commandBuffer);
 }
 
 /* The commands that follow, while they are vkCmdEndConditionalRenderingEXT on the same command
@@ -6104,7 +6105,7 @@ vn_exec_vkCmdEndConditionalRenderingEXT(struct vn_dispatch_context *ctx, struct 
 static void
 vn_repeat_vkCmdEndConditionalRenderingEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndConditionalRenderingEXT *args)
 {
-   const PFN_vkCmdEndConditionalRenderingEXT fn = args->dispatch->device->dispatch.vkCmdEndConditionalRenderingEXT;
+   const struct vn_dispatch_device *dev = args->dispatch->device;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 8) {
       const uint8_t *p = dec->cur;
@@ -6115,7 +6116,7 @@ vn_repeat_vkCmdEndConditionalRenderingEXT(struct vn_cs_decoder *dec, struct vn_c
       if (header[0] != VK_COMMAND_TYPE_vkCmdEndConditionalRenderingEXT_EXT || header[1] || next_id != id)
          return;
       dec->cur = p + 8 + 8;
-      fn(args->commandBuffer);
+      vn_call_vkCmdEndConditionalRenderingEXT(dev, args->commandBuffer);
    }
 }
 
@@ -6501,7 +6502,7 @@ vn_exec_vkCmdSetTessellationDomainOriginEXT(struct vn_dispatch_context *ctx, str
       return;
    }
    (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetTessellationDomainOriginEXT(args->commandBuffer, args->domainOrigin);
+   vn_call_vkCmdSetTessellationDomainOriginEXT(args->dispatch->device, args->commandBuffer, args->domainOrigin);
 }
 
 /* The commands that follow, while they are vkCmdSetTessellationDomainOriginEXT on the same command
@@ -6510,7 +6511,7 @@ vn_exec_vkCmdSetTessellationDomainOriginEXT(struct vn_dispatch_context *ctx, str
 static void
 vn_repeat_vkCmdSetTessellationDomainOriginEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetTessellationDomainOriginEXT *args)
 {
-   const PFN_vkCmdSetTessellationDomainOriginEXT fn = args->dispatch->device->dispatch.vkCmdSetTessellationDomainOriginEXT;
+   const struct vn_dispatch_device *dev = args->dispatch->device;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -6522,7 +6523,7 @@ vn_repeat_vkCmdSetTessellationDomainOriginEXT(struct vn_cs_decoder *dec, struct 
          return;
       memcpy(&args->domainOrigin, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      fn(args->commandBuffer, args->domainOrigin);
+      vn_call_vkCmdSetTessellationDomainOriginEXT(dev, args->commandBuffer, args->domainOrigin);
    }
 }
 
@@ -6584,7 +6585,7 @@ vn_exec_vkCmdSetDepthClampEnableEXT(struct vn_dispatch_context *ctx, struct vn_c
       return;
    }
    (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetDepthClampEnableEXT(args->commandBuffer, args->depthClampEnable);
+   vn_call_vkCmdSetDepthClampEnableEXT(args->dispatch->device, args->commandBuffer, args->depthClampEnable);
 }
 
 /* The commands that follow, while they are vkCmdSetDepthClampEnableEXT on the same command
@@ -6593,7 +6594,7 @@ vn_exec_vkCmdSetDepthClampEnableEXT(struct vn_dispatch_context *ctx, struct vn_c
 static void
 vn_repeat_vkCmdSetDepthClampEnableEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthClampEnableEXT *args)
 {
-   const PFN_vkCmdSetDepthClampEnableEXT fn = args->dispatch->device->dispatch.vkCmdSetDepthClampEnableEXT;
+   const struct vn_dispatch_device *dev = args->dispatch->device;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -6605,7 +6606,7 @@ vn_repeat_vkCmdSetDepthClampEnableEXT(struct vn_cs_decoder *dec, struct vn_comma
          return;
       memcpy(&args->depthClampEnable, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      fn(args->commandBuffer, args->depthClampEnable);
+      vn_call_vkCmdSetDepthClampEnableEXT(dev, args->commandBuffer, args->depthClampEnable);
    }
 }
 
@@ -6669,7 +6670,7 @@ vn_exec_vkCmdSetPolygonModeEXT(struct vn_dispatch_context *ctx, struct vn_cs_dec
       return;
    }
    (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetPolygonModeEXT(args->commandBuffer, args->polygonMode);
+   vn_call_vkCmdSetPolygonModeEXT(args->dispatch->device, args->commandBuffer, args->polygonMode);
 }
 
 /* The commands that follow, while they are vkCmdSetPolygonModeEXT on the same command
@@ -6678,7 +6679,7 @@ vn_exec_vkCmdSetPolygonModeEXT(struct vn_dispatch_context *ctx, struct vn_cs_dec
 static void
 vn_repeat_vkCmdSetPolygonModeEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetPolygonModeEXT *args)
 {
-   const PFN_vkCmdSetPolygonModeEXT fn = args->dispatch->device->dispatch.vkCmdSetPolygonModeEXT;
+   const struct vn_dispatch_device *dev = args->dispatch->device;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -6690,7 +6691,7 @@ vn_repeat_vkCmdSetPolygonModeEXT(struct vn_cs_decoder *dec, struct vn_command_vk
          return;
       memcpy(&args->polygonMode, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      fn(args->commandBuffer, args->polygonMode);
+      vn_call_vkCmdSetPolygonModeEXT(dev, args->commandBuffer, args->polygonMode);
    }
 }
 
@@ -6754,7 +6755,7 @@ vn_exec_vkCmdSetRasterizationSamplesEXT(struct vn_dispatch_context *ctx, struct 
       return;
    }
    (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetRasterizationSamplesEXT(args->commandBuffer, args->rasterizationSamples);
+   vn_call_vkCmdSetRasterizationSamplesEXT(args->dispatch->device, args->commandBuffer, args->rasterizationSamples);
 }
 
 /* The commands that follow, while they are vkCmdSetRasterizationSamplesEXT on the same command
@@ -6763,7 +6764,7 @@ vn_exec_vkCmdSetRasterizationSamplesEXT(struct vn_dispatch_context *ctx, struct 
 static void
 vn_repeat_vkCmdSetRasterizationSamplesEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetRasterizationSamplesEXT *args)
 {
-   const PFN_vkCmdSetRasterizationSamplesEXT fn = args->dispatch->device->dispatch.vkCmdSetRasterizationSamplesEXT;
+   const struct vn_dispatch_device *dev = args->dispatch->device;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -6775,7 +6776,7 @@ vn_repeat_vkCmdSetRasterizationSamplesEXT(struct vn_cs_decoder *dec, struct vn_c
          return;
       memcpy(&args->rasterizationSamples, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      fn(args->commandBuffer, args->rasterizationSamples);
+      vn_call_vkCmdSetRasterizationSamplesEXT(dev, args->commandBuffer, args->rasterizationSamples);
    }
 }
 
@@ -6848,7 +6849,7 @@ vn_exec_vkCmdSetSampleMaskEXT(struct vn_dispatch_context *ctx, struct vn_cs_deco
       return;
    }
    (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetSampleMaskEXT(args->commandBuffer, args->samples, args->pSampleMask);
+   vn_call_vkCmdSetSampleMaskEXT(args->dispatch->device, args->commandBuffer, args->samples, args->pSampleMask);
 }
 
 void
@@ -6905,7 +6906,7 @@ vn_exec_vkCmdSetAlphaToCoverageEnableEXT(struct vn_dispatch_context *ctx, struct
       return;
    }
    (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetAlphaToCoverageEnableEXT(args->commandBuffer, args->alphaToCoverageEnable);
+   vn_call_vkCmdSetAlphaToCoverageEnableEXT(args->dispatch->device, args->commandBuffer, args->alphaToCoverageEnable);
 }
 
 /* The commands that follow, while they are vkCmdSetAlphaToCoverageEnableEXT on the same command
@@ -6914,7 +6915,7 @@ vn_exec_vkCmdSetAlphaToCoverageEnableEXT(struct vn_dispatch_context *ctx, struct
 static void
 vn_repeat_vkCmdSetAlphaToCoverageEnableEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetAlphaToCoverageEnableEXT *args)
 {
-   const PFN_vkCmdSetAlphaToCoverageEnableEXT fn = args->dispatch->device->dispatch.vkCmdSetAlphaToCoverageEnableEXT;
+   const struct vn_dispatch_device *dev = args->dispatch->device;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -6926,7 +6927,7 @@ vn_repeat_vkCmdSetAlphaToCoverageEnableEXT(struct vn_cs_decoder *dec, struct vn_
          return;
       memcpy(&args->alphaToCoverageEnable, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      fn(args->commandBuffer, args->alphaToCoverageEnable);
+      vn_call_vkCmdSetAlphaToCoverageEnableEXT(dev, args->commandBuffer, args->alphaToCoverageEnable);
    }
 }
 
@@ -6988,7 +6989,7 @@ vn_exec_vkCmdSetAlphaToOneEnableEXT(struct vn_dispatch_context *ctx, struct vn_c
       return;
    }
    (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetAlphaToOneEnableEXT(args->commandBuffer, args->alphaToOneEnable);
+   vn_call_vkCmdSetAlphaToOneEnableEXT(args->dispatch->device, args->commandBuffer, args->alphaToOneEnable);
 }
 
 /* The commands that follow, while they are vkCmdSetAlphaToOneEnableEXT on the same command
@@ -6997,7 +6998,7 @@ vn_exec_vkCmdSetAlphaToOneEnableEXT(struct vn_dispatch_context *ctx, struct vn_c
 static void
 vn_repeat_vkCmdSetAlphaToOneEnableEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetAlphaToOneEnableEXT *args)
 {
-   const PFN_vkCmdSetAlphaToOneEnableEXT fn = args->dispatch->device->dispatch.vkCmdSetAlphaToOneEnableEXT;
+   const struct vn_dispatch_device *dev = args->dispatch->device;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -7009,7 +7010,7 @@ vn_repeat_vkCmdSetAlphaToOneEnableEXT(struct vn_cs_decoder *dec, struct vn_comma
          return;
       memcpy(&args->alphaToOneEnable, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      fn(args->commandBuffer, args->alphaToOneEnable);
+      vn_call_vkCmdSetAlphaToOneEnableEXT(dev, args->commandBuffer, args->alphaToOneEnable);
    }
 }
 
@@ -7071,7 +7072,7 @@ vn_exec_vkCmdSetLogicOpEnableEXT(struct vn_dispatch_context *ctx, struct vn_cs_d
       return;
    }
    (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetLogicOpEnableEXT(args->commandBuffer, args->logicOpEnable);
+   vn_call_vkCmdSetLogicOpEnableEXT(args->dispatch->device, args->commandBuffer, args->logicOpEnable);
 }
 
 /* The commands that follow, while they are vkCmdSetLogicOpEnableEXT on the same command
@@ -7080,7 +7081,7 @@ vn_exec_vkCmdSetLogicOpEnableEXT(struct vn_dispatch_context *ctx, struct vn_cs_d
 static void
 vn_repeat_vkCmdSetLogicOpEnableEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLogicOpEnableEXT *args)
 {
-   const PFN_vkCmdSetLogicOpEnableEXT fn = args->dispatch->device->dispatch.vkCmdSetLogicOpEnableEXT;
+   const struct vn_dispatch_device *dev = args->dispatch->device;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -7092,7 +7093,7 @@ vn_repeat_vkCmdSetLogicOpEnableEXT(struct vn_cs_decoder *dec, struct vn_command_
          return;
       memcpy(&args->logicOpEnable, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      fn(args->commandBuffer, args->logicOpEnable);
+      vn_call_vkCmdSetLogicOpEnableEXT(dev, args->commandBuffer, args->logicOpEnable);
    }
 }
 
@@ -7165,7 +7166,7 @@ vn_exec_vkCmdSetColorBlendEnableEXT(struct vn_dispatch_context *ctx, struct vn_c
       return;
    }
    (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetColorBlendEnableEXT(args->commandBuffer, args->firstAttachment, args->attachmentCount, args->pColorBlendEnables);
+   vn_call_vkCmdSetColorBlendEnableEXT(args->dispatch->device, args->commandBuffer, args->firstAttachment, args->attachmentCount, args->pColorBlendEnables);
 }
 
 void
@@ -7237,7 +7238,7 @@ vn_exec_vkCmdSetColorBlendEquationEXT(struct vn_dispatch_context *ctx, struct vn
       return;
    }
    (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetColorBlendEquationEXT(args->commandBuffer, args->firstAttachment, args->attachmentCount, args->pColorBlendEquations);
+   vn_call_vkCmdSetColorBlendEquationEXT(args->dispatch->device, args->commandBuffer, args->firstAttachment, args->attachmentCount, args->pColorBlendEquations);
 }
 
 void
@@ -7305,7 +7306,7 @@ vn_exec_vkCmdSetColorWriteMaskEXT(struct vn_dispatch_context *ctx, struct vn_cs_
       return;
    }
    (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetColorWriteMaskEXT(args->commandBuffer, args->firstAttachment, args->attachmentCount, args->pColorWriteMasks);
+   vn_call_vkCmdSetColorWriteMaskEXT(args->dispatch->device, args->commandBuffer, args->firstAttachment, args->attachmentCount, args->pColorWriteMasks);
 }
 
 void
@@ -7362,7 +7363,7 @@ vn_exec_vkCmdSetRasterizationStreamEXT(struct vn_dispatch_context *ctx, struct v
       return;
    }
    (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetRasterizationStreamEXT(args->commandBuffer, args->rasterizationStream);
+   vn_call_vkCmdSetRasterizationStreamEXT(args->dispatch->device, args->commandBuffer, args->rasterizationStream);
 }
 
 /* The commands that follow, while they are vkCmdSetRasterizationStreamEXT on the same command
@@ -7371,7 +7372,7 @@ vn_exec_vkCmdSetRasterizationStreamEXT(struct vn_dispatch_context *ctx, struct v
 static void
 vn_repeat_vkCmdSetRasterizationStreamEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetRasterizationStreamEXT *args)
 {
-   const PFN_vkCmdSetRasterizationStreamEXT fn = args->dispatch->device->dispatch.vkCmdSetRasterizationStreamEXT;
+   const struct vn_dispatch_device *dev = args->dispatch->device;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -7383,7 +7384,7 @@ vn_repeat_vkCmdSetRasterizationStreamEXT(struct vn_cs_decoder *dec, struct vn_co
          return;
       memcpy(&args->rasterizationStream, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      fn(args->commandBuffer, args->rasterizationStream);
+      vn_call_vkCmdSetRasterizationStreamEXT(dev, args->commandBuffer, args->rasterizationStream);
    }
 }
 
@@ -7447,7 +7448,7 @@ vn_exec_vkCmdSetConservativeRasterizationModeEXT(struct vn_dispatch_context *ctx
       return;
    }
    (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetConservativeRasterizationModeEXT(args->commandBuffer, args->conservativeRasterizationMode);
+   vn_call_vkCmdSetConservativeRasterizationModeEXT(args->dispatch->device, args->commandBuffer, args->conservativeRasterizationMode);
 }
 
 /* The commands that follow, while they are vkCmdSetConservativeRasterizationModeEXT on the same command
@@ -7456,7 +7457,7 @@ vn_exec_vkCmdSetConservativeRasterizationModeEXT(struct vn_dispatch_context *ctx
 static void
 vn_repeat_vkCmdSetConservativeRasterizationModeEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetConservativeRasterizationModeEXT *args)
 {
-   const PFN_vkCmdSetConservativeRasterizationModeEXT fn = args->dispatch->device->dispatch.vkCmdSetConservativeRasterizationModeEXT;
+   const struct vn_dispatch_device *dev = args->dispatch->device;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -7468,7 +7469,7 @@ vn_repeat_vkCmdSetConservativeRasterizationModeEXT(struct vn_cs_decoder *dec, st
          return;
       memcpy(&args->conservativeRasterizationMode, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      fn(args->commandBuffer, args->conservativeRasterizationMode);
+      vn_call_vkCmdSetConservativeRasterizationModeEXT(dev, args->commandBuffer, args->conservativeRasterizationMode);
    }
 }
 
@@ -7530,7 +7531,7 @@ vn_exec_vkCmdSetExtraPrimitiveOverestimationSizeEXT(struct vn_dispatch_context *
       return;
    }
    (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetExtraPrimitiveOverestimationSizeEXT(args->commandBuffer, args->extraPrimitiveOverestimationSize);
+   vn_call_vkCmdSetExtraPrimitiveOverestimationSizeEXT(args->dispatch->device, args->commandBuffer, args->extraPrimitiveOverestimationSize);
 }
 
 /* The commands that follow, while they are vkCmdSetExtraPrimitiveOverestimationSizeEXT on the same command
@@ -7539,7 +7540,7 @@ vn_exec_vkCmdSetExtraPrimitiveOverestimationSizeEXT(struct vn_dispatch_context *
 static void
 vn_repeat_vkCmdSetExtraPrimitiveOverestimationSizeEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetExtraPrimitiveOverestimationSizeEXT *args)
 {
-   const PFN_vkCmdSetExtraPrimitiveOverestimationSizeEXT fn = args->dispatch->device->dispatch.vkCmdSetExtraPrimitiveOverestimationSizeEXT;
+   const struct vn_dispatch_device *dev = args->dispatch->device;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -7551,7 +7552,7 @@ vn_repeat_vkCmdSetExtraPrimitiveOverestimationSizeEXT(struct vn_cs_decoder *dec,
          return;
       memcpy(&args->extraPrimitiveOverestimationSize, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      fn(args->commandBuffer, args->extraPrimitiveOverestimationSize);
+      vn_call_vkCmdSetExtraPrimitiveOverestimationSizeEXT(dev, args->commandBuffer, args->extraPrimitiveOverestimationSize);
    }
 }
 
@@ -7613,7 +7614,7 @@ vn_exec_vkCmdSetDepthClipEnableEXT(struct vn_dispatch_context *ctx, struct vn_cs
       return;
    }
    (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetDepthClipEnableEXT(args->commandBuffer, args->depthClipEnable);
+   vn_call_vkCmdSetDepthClipEnableEXT(args->dispatch->device, args->commandBuffer, args->depthClipEnable);
 }
 
 /* The commands that follow, while they are vkCmdSetDepthClipEnableEXT on the same command
@@ -7622,7 +7623,7 @@ vn_exec_vkCmdSetDepthClipEnableEXT(struct vn_dispatch_context *ctx, struct vn_cs
 static void
 vn_repeat_vkCmdSetDepthClipEnableEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthClipEnableEXT *args)
 {
-   const PFN_vkCmdSetDepthClipEnableEXT fn = args->dispatch->device->dispatch.vkCmdSetDepthClipEnableEXT;
+   const struct vn_dispatch_device *dev = args->dispatch->device;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -7634,7 +7635,7 @@ vn_repeat_vkCmdSetDepthClipEnableEXT(struct vn_cs_decoder *dec, struct vn_comman
          return;
       memcpy(&args->depthClipEnable, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      fn(args->commandBuffer, args->depthClipEnable);
+      vn_call_vkCmdSetDepthClipEnableEXT(dev, args->commandBuffer, args->depthClipEnable);
    }
 }
 
@@ -7696,7 +7697,7 @@ vn_exec_vkCmdSetSampleLocationsEnableEXT(struct vn_dispatch_context *ctx, struct
       return;
    }
    (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetSampleLocationsEnableEXT(args->commandBuffer, args->sampleLocationsEnable);
+   vn_call_vkCmdSetSampleLocationsEnableEXT(args->dispatch->device, args->commandBuffer, args->sampleLocationsEnable);
 }
 
 /* The commands that follow, while they are vkCmdSetSampleLocationsEnableEXT on the same command
@@ -7705,7 +7706,7 @@ vn_exec_vkCmdSetSampleLocationsEnableEXT(struct vn_dispatch_context *ctx, struct
 static void
 vn_repeat_vkCmdSetSampleLocationsEnableEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetSampleLocationsEnableEXT *args)
 {
-   const PFN_vkCmdSetSampleLocationsEnableEXT fn = args->dispatch->device->dispatch.vkCmdSetSampleLocationsEnableEXT;
+   const struct vn_dispatch_device *dev = args->dispatch->device;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -7717,7 +7718,7 @@ vn_repeat_vkCmdSetSampleLocationsEnableEXT(struct vn_cs_decoder *dec, struct vn_
          return;
       memcpy(&args->sampleLocationsEnable, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      fn(args->commandBuffer, args->sampleLocationsEnable);
+      vn_call_vkCmdSetSampleLocationsEnableEXT(dev, args->commandBuffer, args->sampleLocationsEnable);
    }
 }
 
@@ -7794,7 +7795,7 @@ vn_exec_vkCmdSetColorBlendAdvancedEXT(struct vn_dispatch_context *ctx, struct vn
       return;
    }
    (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetColorBlendAdvancedEXT(args->commandBuffer, args->firstAttachment, args->attachmentCount, args->pColorBlendAdvanced);
+   vn_call_vkCmdSetColorBlendAdvancedEXT(args->dispatch->device, args->commandBuffer, args->firstAttachment, args->attachmentCount, args->pColorBlendAdvanced);
 }
 
 void
@@ -7853,7 +7854,7 @@ vn_exec_vkCmdSetProvokingVertexModeEXT(struct vn_dispatch_context *ctx, struct v
       return;
    }
    (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetProvokingVertexModeEXT(args->commandBuffer, args->provokingVertexMode);
+   vn_call_vkCmdSetProvokingVertexModeEXT(args->dispatch->device, args->commandBuffer, args->provokingVertexMode);
 }
 
 /* The commands that follow, while they are vkCmdSetProvokingVertexModeEXT on the same command
@@ -7862,7 +7863,7 @@ vn_exec_vkCmdSetProvokingVertexModeEXT(struct vn_dispatch_context *ctx, struct v
 static void
 vn_repeat_vkCmdSetProvokingVertexModeEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetProvokingVertexModeEXT *args)
 {
-   const PFN_vkCmdSetProvokingVertexModeEXT fn = args->dispatch->device->dispatch.vkCmdSetProvokingVertexModeEXT;
+   const struct vn_dispatch_device *dev = args->dispatch->device;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -7874,7 +7875,7 @@ vn_repeat_vkCmdSetProvokingVertexModeEXT(struct vn_cs_decoder *dec, struct vn_co
          return;
       memcpy(&args->provokingVertexMode, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      fn(args->commandBuffer, args->provokingVertexMode);
+      vn_call_vkCmdSetProvokingVertexModeEXT(dev, args->commandBuffer, args->provokingVertexMode);
    }
 }
 
@@ -7938,7 +7939,7 @@ vn_exec_vkCmdSetLineRasterizationModeEXT(struct vn_dispatch_context *ctx, struct
       return;
    }
    (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetLineRasterizationModeEXT(args->commandBuffer, args->lineRasterizationMode);
+   vn_call_vkCmdSetLineRasterizationModeEXT(args->dispatch->device, args->commandBuffer, args->lineRasterizationMode);
 }
 
 /* The commands that follow, while they are vkCmdSetLineRasterizationModeEXT on the same command
@@ -7947,7 +7948,7 @@ vn_exec_vkCmdSetLineRasterizationModeEXT(struct vn_dispatch_context *ctx, struct
 static void
 vn_repeat_vkCmdSetLineRasterizationModeEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineRasterizationModeEXT *args)
 {
-   const PFN_vkCmdSetLineRasterizationModeEXT fn = args->dispatch->device->dispatch.vkCmdSetLineRasterizationModeEXT;
+   const struct vn_dispatch_device *dev = args->dispatch->device;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -7959,7 +7960,7 @@ vn_repeat_vkCmdSetLineRasterizationModeEXT(struct vn_cs_decoder *dec, struct vn_
          return;
       memcpy(&args->lineRasterizationMode, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      fn(args->commandBuffer, args->lineRasterizationMode);
+      vn_call_vkCmdSetLineRasterizationModeEXT(dev, args->commandBuffer, args->lineRasterizationMode);
    }
 }
 
@@ -8021,7 +8022,7 @@ vn_exec_vkCmdSetLineStippleEnableEXT(struct vn_dispatch_context *ctx, struct vn_
       return;
    }
    (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetLineStippleEnableEXT(args->commandBuffer, args->stippledLineEnable);
+   vn_call_vkCmdSetLineStippleEnableEXT(args->dispatch->device, args->commandBuffer, args->stippledLineEnable);
 }
 
 /* The commands that follow, while they are vkCmdSetLineStippleEnableEXT on the same command
@@ -8030,7 +8031,7 @@ vn_exec_vkCmdSetLineStippleEnableEXT(struct vn_dispatch_context *ctx, struct vn_
 static void
 vn_repeat_vkCmdSetLineStippleEnableEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineStippleEnableEXT *args)
 {
-   const PFN_vkCmdSetLineStippleEnableEXT fn = args->dispatch->device->dispatch.vkCmdSetLineStippleEnableEXT;
+   const struct vn_dispatch_device *dev = args->dispatch->device;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -8042,7 +8043,7 @@ vn_repeat_vkCmdSetLineStippleEnableEXT(struct vn_cs_decoder *dec, struct vn_comm
          return;
       memcpy(&args->stippledLineEnable, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      fn(args->commandBuffer, args->stippledLineEnable);
+      vn_call_vkCmdSetLineStippleEnableEXT(dev, args->commandBuffer, args->stippledLineEnable);
    }
 }
 
@@ -8104,7 +8105,7 @@ vn_exec_vkCmdSetDepthClipNegativeOneToOneEXT(struct vn_dispatch_context *ctx, st
       return;
    }
    (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetDepthClipNegativeOneToOneEXT(args->commandBuffer, args->negativeOneToOne);
+   vn_call_vkCmdSetDepthClipNegativeOneToOneEXT(args->dispatch->device, args->commandBuffer, args->negativeOneToOne);
 }
 
 /* The commands that follow, while they are vkCmdSetDepthClipNegativeOneToOneEXT on the same command
@@ -8113,7 +8114,7 @@ vn_exec_vkCmdSetDepthClipNegativeOneToOneEXT(struct vn_dispatch_context *ctx, st
 static void
 vn_repeat_vkCmdSetDepthClipNegativeOneToOneEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthClipNegativeOneToOneEXT *args)
 {
-   const PFN_vkCmdSetDepthClipNegativeOneToOneEXT fn = args->dispatch->device->dispatch.vkCmdSetDepthClipNegativeOneToOneEXT;
+   const struct vn_dispatch_device *dev = args->dispatch->device;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -8125,7 +8126,7 @@ vn_repeat_vkCmdSetDepthClipNegativeOneToOneEXT(struct vn_cs_decoder *dec, struct
          return;
       memcpy(&args->negativeOneToOne, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      fn(args->commandBuffer, args->negativeOneToOne);
+      vn_call_vkCmdSetDepthClipNegativeOneToOneEXT(dev, args->commandBuffer, args->negativeOneToOne);
    }
 }
 
@@ -8195,7 +8196,7 @@ vn_exec_vkCmdSetFragmentShadingRateKHR(struct vn_dispatch_context *ctx, struct v
       return;
    }
    (void)ctx;
-   args->dispatch->device->dispatch.vkCmdSetFragmentShadingRateKHR(args->commandBuffer, args->pFragmentSize, args->combinerOps);
+   vn_call_vkCmdSetFragmentShadingRateKHR(args->dispatch->device, args->commandBuffer, args->pFragmentSize, args->combinerOps);
 }
 
 void
