@@ -533,9 +533,11 @@ run_group(struct group *g, const char *wname, unsigned iters, unsigned size, cha
 /* ---- paths ---- */
 
 /* The guest driver's settings (--guest-env, VAR=VAL,...): both venus paths
- * get the same. -EINVAL for a malformed list. */
+ * get the same. With `server`, only the list's PV_* variables (PearVisor's
+ * own settings, e.g. PV_RECORDER=0 in an extra row), which go to the server
+ * instead of the guest; without, the others. -EINVAL for a malformed list. */
 static int
-set_guest_env(const char *list, struct pb_env *e)
+set_env_list(const char *list, bool server, struct pb_env *e)
 {
    char copy[256];
    if (snprintf(copy, sizeof(copy), "%s", list ? list : "") >= (int)sizeof(copy))
@@ -545,11 +547,19 @@ set_guest_env(const char *list, struct pb_env *e)
       if (!eq || eq == t)
          return -EINVAL;
       *eq = '\0';
+      if ((strncmp(t, "PV_", 3) == 0) != server)
+         continue;
       int err = pb_env_set(e, t, eq + 1);
       if (err)
          return err;
    }
    return 0;
+}
+
+static int
+set_guest_env(const char *list, struct pb_env *e)
+{
+   return set_env_list(list, false, e);
 }
 
 static int
@@ -568,8 +578,8 @@ path_env(const struct bench *b, enum path_kind k, bool for_server, struct pb_env
       err = pb_env_set(e, "VN_DEBUG", (k == PATH_NATIVE || for_server) ? NULL : "vtest");
    if (!err && k != PATH_NATIVE && !for_server)
       err = set_guest_env(b->o.guest_env, e);
-   if (!err && k != PATH_NATIVE && !for_server && b->variant)
-      err = set_guest_env(b->variant, e);
+   if (!err && k != PATH_NATIVE && b->variant)
+      err = set_env_list(b->variant, for_server, e);
    return err;
 }
 
@@ -1216,7 +1226,8 @@ usage(FILE *f)
            "                       (default: none, Mesa's defaults)\n"
            "  --extra-guest-env LIST  VAR=VAL,...: extra rows \"<metric> [LIST]\" with these\n"
            "                       added, on the venus paths (up to %d times), e.g.\n"
-           "                       VN_DRAW_CMD_BATCH_LIMIT=1000\n"
+           "                       VN_DRAW_CMD_BATCH_LIMIT=1000; PV_* variables go to\n"
+           "                       the PearVisor server instead, e.g. PV_RECORDER=0\n"
            "  --extra-workloads LIST  workloads the extra rows are measured for\n"
            "                       (default %s)\n"
            "  --server-prefix CMD  run servers under CMD (space-separated words, %%w = workload),\n"

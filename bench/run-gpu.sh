@@ -22,6 +22,9 @@
 #   BUDGET_S=N       time limit per guest driver (default 220 s; the whole
 #                    script stays under ~8 minutes)
 #   PVBENCH_ARGS     more pvbench options, e.g. "--workloads draws,drawpush"
+#   EXTRA_ENV        the extra rows' settings, space-separated lists (default
+#                    VN_DRAW_CMD_BATCH_LIMIT=1000; PV_* ones go to pv-vtest,
+#                    e.g. PV_RECORDER=0 for an A/B of the recorder thread)
 set -uo pipefail
 
 root=$(pwd)
@@ -59,8 +62,10 @@ fi
 budget=${BUDGET_S:-220}
 # shellcheck disable=SC2054 # "native,pearvisor" is one argument
 common=(--host-icd "$host_icd" --pv-vtest "$root/build/src/vtest/pv-vtest"
-        --plot-script "$root/bench/plot.py" --paths native,pearvisor
-        --extra-guest-env VN_DRAW_CMD_BATCH_LIMIT=1000)
+        --plot-script "$root/bench/plot.py" --paths native,pearvisor)
+for extra in ${EXTRA_ENV:-VN_DRAW_CMD_BATCH_LIMIT=1000}; do
+   common+=(--extra-guest-env "$extra")
+done
 if [ "${QUICK:-0}" = 1 ]; then
    common+=(--quick)
 else
