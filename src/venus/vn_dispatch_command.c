@@ -59,22 +59,28 @@ vn_dispatch_command(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec)
       run(ctx, dec, flags);
 }
 
-/* While deferred calls may still read the arena, it is not reset; past
- * this much the loop drains first, so that a stream of recorded commands
- * holds no more of the arena's limit than one command did before. */
+/* While deferred calls may still read the arena (the recorder is
+ * pinned), it is not reset; past this much the loop drains first, so that
+ * a stream of recorded commands holds no more of the arena's limit than
+ * one command did before. */
 #define VN_RECORDED_ARENA_MAX ((size_t)1 << 20)
 
 /* Before a command while the recorder is active: the driver calls pushed
  * so far have returned, unless this command records too (then they run in
- * order on the recorder's thread); the arena is reset once nothing reads
- * it. */
+ * order on the recorder's thread); the arena is reset once no pending
+ * record points into it. */
 static inline void
 before_command(struct vn_recorder *rec, struct vn_cs_decoder *dec, uint32_t type, uint32_t flags)
 {
    if (vn_recorder_pending(rec)) {
-      if (vn_command_recorded[type] && !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT) &&
-          vn_arena_in_use(dec->arena) < VN_RECORDED_ARENA_MAX)
-         return;
+      if (vn_command_recorded[type] && !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT)) {
+         if (!rec->pinned) {
+            vn_arena_reset(dec->arena);
+            return;
+         }
+         if (vn_arena_in_use(dec->arena) < VN_RECORDED_ARENA_MAX)
+            return;
+      }
       vn_recorder_drain(rec);
    }
    vn_arena_reset(dec->arena);

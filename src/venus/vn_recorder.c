@@ -11,7 +11,7 @@
 #include "common/log.h"
 #include "venus/vn_recorder.h"
 
-#define HEADER_SIZE                                                                         \
+#define HEADER_SIZE \
    ((sizeof(struct vn_record_header) + VN_RECORD_ALIGN - 1) & ~(size_t)(VN_RECORD_ALIGN - 1))
 #define RING_MASK (VN_RECORDER_RING_SIZE - 1)
 _Static_assert((VN_RECORDER_RING_SIZE & RING_MASK) == 0, "ring size: a power of two");
@@ -36,17 +36,20 @@ record_at(const struct vn_recorder *rec, size_t pos)
    return (struct vn_record_header *)(rec->ring + (pos & RING_MASK));
 }
 
-/* Runs the records in [from, to); returns `to`. */
+/* Runs the records in [from, to); returns `to`. The consumed counter is
+ * stored once per published batch, not per record: the producer waiting
+ * for room or a drain sees it move as often as it publishes. */
 static size_t
-replay_range(struct vn_recorder *rec, size_t from, size_t to)
+replay_range(struct vn_recorder *rec, const uint8_t *ring, size_t from, size_t to)
 {
    while (from != to) {
-      const struct vn_record_header *h = record_at(rec, from);
+      const struct vn_record_header *h =
+         (const struct vn_record_header *)(ring + (from & RING_MASK));
       if (h->replay)
          h->replay(h->fn, (const uint8_t *)h + HEADER_SIZE);
       from += h->size;
-      atomic_store_explicit(&rec->consumed, from, memory_order_release);
    }
+   atomic_store_explicit(&rec->consumed, from, memory_order_release);
    return from;
 }
 
@@ -67,11 +70,13 @@ static void *
 recorder_thread(void *arg)
 {
    struct vn_recorder *rec = arg;
+   /* the producer's fields share a cache line with rec->ring: read once */
+   const uint8_t *ring = rec->ring;
    size_t tail = atomic_load(&rec->consumed);
    for (;;) {
       const size_t to = atomic_load_explicit(&rec->published, memory_order_acquire);
       if (to != tail) {
-         tail = replay_range(rec, tail, to);
+         tail = replay_range(rec, ring, tail, to);
          continue;
       }
       if (atomic_load(&rec->stop))
@@ -173,8 +178,8 @@ wait_consumed(struct vn_recorder *rec, size_t until)
 {
    vn_recorder_publish(rec);
    for (unsigned i = 0;; i++) {
-      const size_t done = atomic_load_explicit(&rec->consumed, memory_order_acquire);
-      if ((ptrdiff_t)(done - until) >= 0)
+      rec->consumed_seen = atomic_load_explicit(&rec->consumed, memory_order_acquire);
+      if ((ptrdiff_t)(rec->consumed_seen - until) >= 0)
          return;
       if (i < SPIN_ROUNDS)
          cpu_relax();
@@ -187,6 +192,8 @@ void
 vn_recorder_drain(struct vn_recorder *rec)
 {
    wait_consumed(rec, rec->head);
+   rec->synced = rec->head;
+   rec->pinned = false;
 }
 
 void *
@@ -197,14 +204,14 @@ vn_recorder_push(struct vn_recorder *rec, vn_replay_fn replay, PFN_vkVoidFunctio
    if (need > to_end) {
       /* a skip record to the ring's start: at least HEADER_SIZE bytes,
        * since every record is a multiple of VN_RECORD_ALIGN */
-      wait_consumed(rec, rec->head + to_end - VN_RECORDER_RING_SIZE);
+      if (rec->head + to_end - rec->consumed_seen > VN_RECORDER_RING_SIZE)
+         wait_consumed(rec, rec->head + to_end - VN_RECORDER_RING_SIZE);
       struct vn_record_header *skip = record_at(rec, rec->head);
       skip->replay = NULL;
       skip->size = (uint32_t)to_end;
       rec->head += to_end;
    }
-   if (rec->head + need - atomic_load_explicit(&rec->consumed, memory_order_acquire) >
-       VN_RECORDER_RING_SIZE)
+   if (rec->head + need - rec->consumed_seen > VN_RECORDER_RING_SIZE)
       wait_consumed(rec, rec->head + need - VN_RECORDER_RING_SIZE);
    struct vn_record_header *h = record_at(rec, rec->head);
    h->replay = replay;

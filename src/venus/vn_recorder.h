@@ -9,9 +9,10 @@
  * - One producer (the thread decoding the context's streams) and one
  *   consumer (the recorder's thread). Calls are made in the order they
  *   were pushed.
- * - A pushed call's pointer arguments must stay valid until
- *   vn_recorder_drain() returns: they point into the stream's private copy
- *   and the decoder's arena, which the dispatch loop keeps until it drains
+ * - Arrays of plain values are copied into the record. Other pointer
+ *   arguments of a pushed call must stay valid until vn_recorder_drain()
+ *   returns: they point into the stream's private copy and the decoder's
+ *   arena, which the dispatch loop keeps until it drains while `pinned`
  *   (vn_dispatch_commands). Values a handler builds on its own stack must
  *   not be passed to a deferred call: such a handler drains and calls the
  *   driver itself (vn_recorder_sync()).
@@ -47,17 +48,25 @@ struct vn_record_header {
 
 struct vn_recorder {
    /* the producer's own fields */
-   bool active;    /* calls are deferred (inside vn_dispatch_commands) */
-   bool started;   /* the thread runs */
-   bool disabled;  /* the renderer's setting, or the thread did not start */
-   size_t head;    /* bytes pushed */
+   bool active;   /* calls are deferred (inside vn_dispatch_commands) */
+   bool started;  /* the thread runs */
+   bool disabled; /* the renderer's setting, or the thread did not start */
+   size_t head;   /* bytes pushed */
+   size_t synced; /* head at the last drain: nothing pending when equal */
+   /* a pending record points into the decoder's arena or stream: the
+    * arena is not reset until the recorder drains */
+   bool pinned;
+   /* consumed as last read: the producer reads the shared counter again
+    * only when this leaves no room (reading it for every record moved its
+    * cache line between the two cores for every command) */
+   size_t consumed_seen;
    uint32_t batch; /* records pushed since the last publish */
    uint64_t calls; /* calls pushed over the recorder's life (statistics) */
    uint8_t *ring;
 
    /* shared with the recorder's thread, one cache line each */
    alignas(64) atomic_size_t published; /* bytes the thread may read */
-   alignas(64) atomic_size_t consumed;  /* bytes whose calls returned */
+   alignas(64) atomic_size_t consumed;  /* bytes whose calls returned (stored per batch) */
    alignas(64) atomic_bool sleeping;
    atomic_bool stop;
    pthread_mutex_t mutex;
@@ -82,11 +91,12 @@ vn_recorder_active(const struct vn_recorder *rec)
    return rec && rec->active;
 }
 
-/* Calls pushed and not yet known to have returned. */
+/* Calls pushed since the last drain (the producer's own view: reading
+ * the shared counter here would cost a cache line transfer per command). */
 static inline bool
 vn_recorder_pending(const struct vn_recorder *rec)
 {
-   return rec->head != atomic_load_explicit(&rec->consumed, memory_order_acquire);
+   return rec->head != rec->synced;
 }
 
 /* Waits until every pushed call has returned. */
@@ -106,6 +116,16 @@ vn_recorder_sync(struct vn_recorder *rec)
 void *vn_recorder_push(struct vn_recorder *rec, vn_replay_fn replay, PFN_vkVoidFunction fn,
                        size_t size);
 void vn_recorder_publish(struct vn_recorder *rec);
+
+/* Arrays a record call copies into its record (generated/vn_record.h):
+ * at most this many bytes per call, each array padded to 8. */
+#define VN_RECORD_COPY_MAX 4096u
+
+static inline size_t
+vn_record_copy_size(size_t bytes)
+{
+   return (bytes + 7) & ~(size_t)7;
+}
 
 /* Publishing every record would move the shared line to the other core
  * once per command: records go over in batches. */

@@ -7,7 +7,7 @@ void
 vn_replay_${name}(PFN_vkVoidFunction fn, const void *args)
 {
    const struct vn_record_${name} *r = args;
-   ((PFN_${name})fn)(${', '.join('r->' + p.name for p, _, _ in members)});
+   ((PFN_${name})fn)(${', '.join('r->' + p.name for p, _, _, _ in members)});
 }
 
 % endfor

@@ -3,9 +3,11 @@
 /*
  * Record calls (src/venus/vn_recorder.h): vn_call_<vkCmd*>(device, the
  * command's parameters) calls the driver directly, or, while the context's
- * recorder is active, pushes the call for the recorder's thread. Pointer
- * arguments must then stay valid until the recorder drains; fixed-size
- * arrays are copied into the record.
+ * recorder is active, pushes the call for the recorder's thread. Fixed-size
+ * arrays and arrays of plain values are copied into the record (up to
+ * VN_RECORD_COPY_MAX bytes; past that the recorder drains and the call is
+ * made here). A record keeping any other pointer pins the decoder's arena
+ * until the recorder drains.
  */
 #ifndef PV_VENUS_GENERATED_VN_RECORD_H
 #define PV_VENUS_GENERATED_VN_RECORD_H
@@ -25,14 +27,16 @@ void vn_replay_vkCmdBeginConditionalRenderingEXT(PFN_vkVoidFunction fn, const vo
 static inline void
 vn_call_vkCmdBeginConditionalRenderingEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, const VkConditionalRenderingBeginInfoEXT* pConditionalRenderingBegin)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdBeginConditionalRenderingEXT(commandBuffer, pConditionalRenderingBegin);
       return;
    }
-   struct vn_record_vkCmdBeginConditionalRenderingEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdBeginConditionalRenderingEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdBeginConditionalRenderingEXT, sizeof(*r));
+   struct vn_record_vkCmdBeginConditionalRenderingEXT *r = vn_recorder_push(rec, vn_replay_vkCmdBeginConditionalRenderingEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdBeginConditionalRenderingEXT, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->pConditionalRenderingBegin = pConditionalRenderingBegin;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdBeginDebugUtilsLabelEXT {
@@ -45,14 +49,16 @@ void vn_replay_vkCmdBeginDebugUtilsLabelEXT(PFN_vkVoidFunction fn, const void *a
 static inline void
 vn_call_vkCmdBeginDebugUtilsLabelEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, const VkDebugUtilsLabelEXT* pLabelInfo)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdBeginDebugUtilsLabelEXT(commandBuffer, pLabelInfo);
       return;
    }
-   struct vn_record_vkCmdBeginDebugUtilsLabelEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdBeginDebugUtilsLabelEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdBeginDebugUtilsLabelEXT, sizeof(*r));
+   struct vn_record_vkCmdBeginDebugUtilsLabelEXT *r = vn_recorder_push(rec, vn_replay_vkCmdBeginDebugUtilsLabelEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdBeginDebugUtilsLabelEXT, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->pLabelInfo = pLabelInfo;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdBeginQuery {
@@ -67,16 +73,17 @@ void vn_replay_vkCmdBeginQuery(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdBeginQuery(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkQueryPool queryPool, uint32_t query, VkQueryControlFlags flags)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdBeginQuery(commandBuffer, queryPool, query, flags);
       return;
    }
-   struct vn_record_vkCmdBeginQuery *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdBeginQuery, (PFN_vkVoidFunction)dev->dispatch.vkCmdBeginQuery, sizeof(*r));
+   struct vn_record_vkCmdBeginQuery *r = vn_recorder_push(rec, vn_replay_vkCmdBeginQuery, (PFN_vkVoidFunction)dev->dispatch.vkCmdBeginQuery, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->queryPool = queryPool;
    r->query = query;
    r->flags = flags;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdBeginQueryIndexedEXT {
@@ -92,17 +99,18 @@ void vn_replay_vkCmdBeginQueryIndexedEXT(PFN_vkVoidFunction fn, const void *args
 static inline void
 vn_call_vkCmdBeginQueryIndexedEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkQueryPool queryPool, uint32_t query, VkQueryControlFlags flags, uint32_t index)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdBeginQueryIndexedEXT(commandBuffer, queryPool, query, flags, index);
       return;
    }
-   struct vn_record_vkCmdBeginQueryIndexedEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdBeginQueryIndexedEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdBeginQueryIndexedEXT, sizeof(*r));
+   struct vn_record_vkCmdBeginQueryIndexedEXT *r = vn_recorder_push(rec, vn_replay_vkCmdBeginQueryIndexedEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdBeginQueryIndexedEXT, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->queryPool = queryPool;
    r->query = query;
    r->flags = flags;
    r->index = index;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdBeginRenderPass {
@@ -116,15 +124,17 @@ void vn_replay_vkCmdBeginRenderPass(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdBeginRenderPass(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, const VkRenderPassBeginInfo* pRenderPassBegin, VkSubpassContents contents)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdBeginRenderPass(commandBuffer, pRenderPassBegin, contents);
       return;
    }
-   struct vn_record_vkCmdBeginRenderPass *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdBeginRenderPass, (PFN_vkVoidFunction)dev->dispatch.vkCmdBeginRenderPass, sizeof(*r));
+   struct vn_record_vkCmdBeginRenderPass *r = vn_recorder_push(rec, vn_replay_vkCmdBeginRenderPass, (PFN_vkVoidFunction)dev->dispatch.vkCmdBeginRenderPass, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->pRenderPassBegin = pRenderPassBegin;
    r->contents = contents;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdBeginRenderPass2 {
@@ -138,15 +148,17 @@ void vn_replay_vkCmdBeginRenderPass2(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdBeginRenderPass2(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, const VkRenderPassBeginInfo* pRenderPassBegin, const VkSubpassBeginInfo* pSubpassBeginInfo)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdBeginRenderPass2(commandBuffer, pRenderPassBegin, pSubpassBeginInfo);
       return;
    }
-   struct vn_record_vkCmdBeginRenderPass2 *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdBeginRenderPass2, (PFN_vkVoidFunction)dev->dispatch.vkCmdBeginRenderPass2, sizeof(*r));
+   struct vn_record_vkCmdBeginRenderPass2 *r = vn_recorder_push(rec, vn_replay_vkCmdBeginRenderPass2, (PFN_vkVoidFunction)dev->dispatch.vkCmdBeginRenderPass2, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->pRenderPassBegin = pRenderPassBegin;
    r->pSubpassBeginInfo = pSubpassBeginInfo;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdBeginRendering {
@@ -159,14 +171,16 @@ void vn_replay_vkCmdBeginRendering(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdBeginRendering(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, const VkRenderingInfo* pRenderingInfo)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdBeginRendering(commandBuffer, pRenderingInfo);
       return;
    }
-   struct vn_record_vkCmdBeginRendering *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdBeginRendering, (PFN_vkVoidFunction)dev->dispatch.vkCmdBeginRendering, sizeof(*r));
+   struct vn_record_vkCmdBeginRendering *r = vn_recorder_push(rec, vn_replay_vkCmdBeginRendering, (PFN_vkVoidFunction)dev->dispatch.vkCmdBeginRendering, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->pRenderingInfo = pRenderingInfo;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdBeginTransformFeedbackEXT {
@@ -182,17 +196,31 @@ void vn_replay_vkCmdBeginTransformFeedbackEXT(PFN_vkVoidFunction fn, const void 
 static inline void
 vn_call_vkCmdBeginTransformFeedbackEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, uint32_t firstCounterBuffer, uint32_t counterBufferCount, const VkBuffer* pCounterBuffers, const VkDeviceSize* pCounterBufferOffsets)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdBeginTransformFeedbackEXT(commandBuffer, firstCounterBuffer, counterBufferCount, pCounterBuffers, pCounterBufferOffsets);
       return;
    }
-   struct vn_record_vkCmdBeginTransformFeedbackEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdBeginTransformFeedbackEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdBeginTransformFeedbackEXT, sizeof(*r));
+   const size_t bytes_pCounterBuffers = pCounterBuffers ? (size_t)counterBufferCount * sizeof(VkBuffer) : 0;
+   const size_t size_pCounterBuffers = vn_record_copy_size(bytes_pCounterBuffers);
+   const size_t bytes_pCounterBufferOffsets = pCounterBufferOffsets ? (size_t)counterBufferCount * sizeof(VkDeviceSize) : 0;
+   const size_t size_pCounterBufferOffsets = vn_record_copy_size(bytes_pCounterBufferOffsets);
+   const size_t copied = size_pCounterBuffers + size_pCounterBufferOffsets;
+   if (copied > VN_RECORD_COPY_MAX) {
+      vn_recorder_drain(rec);
+      dev->dispatch.vkCmdBeginTransformFeedbackEXT(commandBuffer, firstCounterBuffer, counterBufferCount, pCounterBuffers, pCounterBufferOffsets);
+      return;
+   }
+   struct vn_record_vkCmdBeginTransformFeedbackEXT *r = vn_recorder_push(rec, vn_replay_vkCmdBeginTransformFeedbackEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdBeginTransformFeedbackEXT, sizeof(*r) + copied);
+   uint8_t *tail = (uint8_t *)(r + 1);
    r->commandBuffer = commandBuffer;
    r->firstCounterBuffer = firstCounterBuffer;
    r->counterBufferCount = counterBufferCount;
-   r->pCounterBuffers = pCounterBuffers;
-   r->pCounterBufferOffsets = pCounterBufferOffsets;
-   vn_recorder_commit(dev->recorder);
+   r->pCounterBuffers = pCounterBuffers ? memcpy(tail, pCounterBuffers, bytes_pCounterBuffers) : NULL;
+   tail += size_pCounterBuffers;
+   r->pCounterBufferOffsets = pCounterBufferOffsets ? memcpy(tail, pCounterBufferOffsets, bytes_pCounterBufferOffsets) : NULL;
+   tail += size_pCounterBufferOffsets;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdBeginVideoCodingKHR {
@@ -205,14 +233,16 @@ void vn_replay_vkCmdBeginVideoCodingKHR(PFN_vkVoidFunction fn, const void *args)
 static inline void
 vn_call_vkCmdBeginVideoCodingKHR(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, const VkVideoBeginCodingInfoKHR* pBeginInfo)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdBeginVideoCodingKHR(commandBuffer, pBeginInfo);
       return;
    }
-   struct vn_record_vkCmdBeginVideoCodingKHR *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdBeginVideoCodingKHR, (PFN_vkVoidFunction)dev->dispatch.vkCmdBeginVideoCodingKHR, sizeof(*r));
+   struct vn_record_vkCmdBeginVideoCodingKHR *r = vn_recorder_push(rec, vn_replay_vkCmdBeginVideoCodingKHR, (PFN_vkVoidFunction)dev->dispatch.vkCmdBeginVideoCodingKHR, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->pBeginInfo = pBeginInfo;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdBindDescriptorBufferEmbeddedSamplers2EXT {
@@ -225,14 +255,16 @@ void vn_replay_vkCmdBindDescriptorBufferEmbeddedSamplers2EXT(PFN_vkVoidFunction 
 static inline void
 vn_call_vkCmdBindDescriptorBufferEmbeddedSamplers2EXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, const VkBindDescriptorBufferEmbeddedSamplersInfoEXT* pBindDescriptorBufferEmbeddedSamplersInfo)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdBindDescriptorBufferEmbeddedSamplers2EXT(commandBuffer, pBindDescriptorBufferEmbeddedSamplersInfo);
       return;
    }
-   struct vn_record_vkCmdBindDescriptorBufferEmbeddedSamplers2EXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdBindDescriptorBufferEmbeddedSamplers2EXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdBindDescriptorBufferEmbeddedSamplers2EXT, sizeof(*r));
+   struct vn_record_vkCmdBindDescriptorBufferEmbeddedSamplers2EXT *r = vn_recorder_push(rec, vn_replay_vkCmdBindDescriptorBufferEmbeddedSamplers2EXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdBindDescriptorBufferEmbeddedSamplers2EXT, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->pBindDescriptorBufferEmbeddedSamplersInfo = pBindDescriptorBufferEmbeddedSamplersInfo;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdBindDescriptorBufferEmbeddedSamplersEXT {
@@ -247,16 +279,17 @@ void vn_replay_vkCmdBindDescriptorBufferEmbeddedSamplersEXT(PFN_vkVoidFunction f
 static inline void
 vn_call_vkCmdBindDescriptorBufferEmbeddedSamplersEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkPipelineBindPoint pipelineBindPoint, VkPipelineLayout layout, uint32_t set)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdBindDescriptorBufferEmbeddedSamplersEXT(commandBuffer, pipelineBindPoint, layout, set);
       return;
    }
-   struct vn_record_vkCmdBindDescriptorBufferEmbeddedSamplersEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdBindDescriptorBufferEmbeddedSamplersEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdBindDescriptorBufferEmbeddedSamplersEXT, sizeof(*r));
+   struct vn_record_vkCmdBindDescriptorBufferEmbeddedSamplersEXT *r = vn_recorder_push(rec, vn_replay_vkCmdBindDescriptorBufferEmbeddedSamplersEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdBindDescriptorBufferEmbeddedSamplersEXT, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->pipelineBindPoint = pipelineBindPoint;
    r->layout = layout;
    r->set = set;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdBindDescriptorBuffersEXT {
@@ -270,15 +303,17 @@ void vn_replay_vkCmdBindDescriptorBuffersEXT(PFN_vkVoidFunction fn, const void *
 static inline void
 vn_call_vkCmdBindDescriptorBuffersEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, uint32_t bufferCount, const VkDescriptorBufferBindingInfoEXT* pBindingInfos)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdBindDescriptorBuffersEXT(commandBuffer, bufferCount, pBindingInfos);
       return;
    }
-   struct vn_record_vkCmdBindDescriptorBuffersEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdBindDescriptorBuffersEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdBindDescriptorBuffersEXT, sizeof(*r));
+   struct vn_record_vkCmdBindDescriptorBuffersEXT *r = vn_recorder_push(rec, vn_replay_vkCmdBindDescriptorBuffersEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdBindDescriptorBuffersEXT, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->bufferCount = bufferCount;
    r->pBindingInfos = pBindingInfos;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdBindDescriptorSets {
@@ -297,20 +332,34 @@ void vn_replay_vkCmdBindDescriptorSets(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdBindDescriptorSets(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkPipelineBindPoint pipelineBindPoint, VkPipelineLayout layout, uint32_t firstSet, uint32_t descriptorSetCount, const VkDescriptorSet* pDescriptorSets, uint32_t dynamicOffsetCount, const uint32_t* pDynamicOffsets)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdBindDescriptorSets(commandBuffer, pipelineBindPoint, layout, firstSet, descriptorSetCount, pDescriptorSets, dynamicOffsetCount, pDynamicOffsets);
       return;
    }
-   struct vn_record_vkCmdBindDescriptorSets *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdBindDescriptorSets, (PFN_vkVoidFunction)dev->dispatch.vkCmdBindDescriptorSets, sizeof(*r));
+   const size_t bytes_pDescriptorSets = pDescriptorSets ? (size_t)descriptorSetCount * sizeof(VkDescriptorSet) : 0;
+   const size_t size_pDescriptorSets = vn_record_copy_size(bytes_pDescriptorSets);
+   const size_t bytes_pDynamicOffsets = pDynamicOffsets ? (size_t)dynamicOffsetCount * sizeof(uint32_t) : 0;
+   const size_t size_pDynamicOffsets = vn_record_copy_size(bytes_pDynamicOffsets);
+   const size_t copied = size_pDescriptorSets + size_pDynamicOffsets;
+   if (copied > VN_RECORD_COPY_MAX) {
+      vn_recorder_drain(rec);
+      dev->dispatch.vkCmdBindDescriptorSets(commandBuffer, pipelineBindPoint, layout, firstSet, descriptorSetCount, pDescriptorSets, dynamicOffsetCount, pDynamicOffsets);
+      return;
+   }
+   struct vn_record_vkCmdBindDescriptorSets *r = vn_recorder_push(rec, vn_replay_vkCmdBindDescriptorSets, (PFN_vkVoidFunction)dev->dispatch.vkCmdBindDescriptorSets, sizeof(*r) + copied);
+   uint8_t *tail = (uint8_t *)(r + 1);
    r->commandBuffer = commandBuffer;
    r->pipelineBindPoint = pipelineBindPoint;
    r->layout = layout;
    r->firstSet = firstSet;
    r->descriptorSetCount = descriptorSetCount;
-   r->pDescriptorSets = pDescriptorSets;
+   r->pDescriptorSets = pDescriptorSets ? memcpy(tail, pDescriptorSets, bytes_pDescriptorSets) : NULL;
+   tail += size_pDescriptorSets;
    r->dynamicOffsetCount = dynamicOffsetCount;
-   r->pDynamicOffsets = pDynamicOffsets;
-   vn_recorder_commit(dev->recorder);
+   r->pDynamicOffsets = pDynamicOffsets ? memcpy(tail, pDynamicOffsets, bytes_pDynamicOffsets) : NULL;
+   tail += size_pDynamicOffsets;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdBindDescriptorSets2 {
@@ -323,14 +372,16 @@ void vn_replay_vkCmdBindDescriptorSets2(PFN_vkVoidFunction fn, const void *args)
 static inline void
 vn_call_vkCmdBindDescriptorSets2(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, const VkBindDescriptorSetsInfo* pBindDescriptorSetsInfo)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdBindDescriptorSets2(commandBuffer, pBindDescriptorSetsInfo);
       return;
    }
-   struct vn_record_vkCmdBindDescriptorSets2 *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdBindDescriptorSets2, (PFN_vkVoidFunction)dev->dispatch.vkCmdBindDescriptorSets2, sizeof(*r));
+   struct vn_record_vkCmdBindDescriptorSets2 *r = vn_recorder_push(rec, vn_replay_vkCmdBindDescriptorSets2, (PFN_vkVoidFunction)dev->dispatch.vkCmdBindDescriptorSets2, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->pBindDescriptorSetsInfo = pBindDescriptorSetsInfo;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdBindIndexBuffer {
@@ -345,16 +396,17 @@ void vn_replay_vkCmdBindIndexBuffer(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdBindIndexBuffer(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkBuffer buffer, VkDeviceSize offset, VkIndexType indexType)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdBindIndexBuffer(commandBuffer, buffer, offset, indexType);
       return;
    }
-   struct vn_record_vkCmdBindIndexBuffer *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdBindIndexBuffer, (PFN_vkVoidFunction)dev->dispatch.vkCmdBindIndexBuffer, sizeof(*r));
+   struct vn_record_vkCmdBindIndexBuffer *r = vn_recorder_push(rec, vn_replay_vkCmdBindIndexBuffer, (PFN_vkVoidFunction)dev->dispatch.vkCmdBindIndexBuffer, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->buffer = buffer;
    r->offset = offset;
    r->indexType = indexType;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdBindIndexBuffer2 {
@@ -370,17 +422,18 @@ void vn_replay_vkCmdBindIndexBuffer2(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdBindIndexBuffer2(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkBuffer buffer, VkDeviceSize offset, VkDeviceSize size, VkIndexType indexType)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdBindIndexBuffer2(commandBuffer, buffer, offset, size, indexType);
       return;
    }
-   struct vn_record_vkCmdBindIndexBuffer2 *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdBindIndexBuffer2, (PFN_vkVoidFunction)dev->dispatch.vkCmdBindIndexBuffer2, sizeof(*r));
+   struct vn_record_vkCmdBindIndexBuffer2 *r = vn_recorder_push(rec, vn_replay_vkCmdBindIndexBuffer2, (PFN_vkVoidFunction)dev->dispatch.vkCmdBindIndexBuffer2, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->buffer = buffer;
    r->offset = offset;
    r->size = size;
    r->indexType = indexType;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdBindInvocationMaskHUAWEI {
@@ -394,15 +447,16 @@ void vn_replay_vkCmdBindInvocationMaskHUAWEI(PFN_vkVoidFunction fn, const void *
 static inline void
 vn_call_vkCmdBindInvocationMaskHUAWEI(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkImageView imageView, VkImageLayout imageLayout)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdBindInvocationMaskHUAWEI(commandBuffer, imageView, imageLayout);
       return;
    }
-   struct vn_record_vkCmdBindInvocationMaskHUAWEI *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdBindInvocationMaskHUAWEI, (PFN_vkVoidFunction)dev->dispatch.vkCmdBindInvocationMaskHUAWEI, sizeof(*r));
+   struct vn_record_vkCmdBindInvocationMaskHUAWEI *r = vn_recorder_push(rec, vn_replay_vkCmdBindInvocationMaskHUAWEI, (PFN_vkVoidFunction)dev->dispatch.vkCmdBindInvocationMaskHUAWEI, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->imageView = imageView;
    r->imageLayout = imageLayout;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdBindPipeline {
@@ -416,15 +470,16 @@ void vn_replay_vkCmdBindPipeline(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdBindPipeline(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkPipelineBindPoint pipelineBindPoint, VkPipeline pipeline)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdBindPipeline(commandBuffer, pipelineBindPoint, pipeline);
       return;
    }
-   struct vn_record_vkCmdBindPipeline *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdBindPipeline, (PFN_vkVoidFunction)dev->dispatch.vkCmdBindPipeline, sizeof(*r));
+   struct vn_record_vkCmdBindPipeline *r = vn_recorder_push(rec, vn_replay_vkCmdBindPipeline, (PFN_vkVoidFunction)dev->dispatch.vkCmdBindPipeline, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->pipelineBindPoint = pipelineBindPoint;
    r->pipeline = pipeline;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdBindPipelineShaderGroupNV {
@@ -439,16 +494,17 @@ void vn_replay_vkCmdBindPipelineShaderGroupNV(PFN_vkVoidFunction fn, const void 
 static inline void
 vn_call_vkCmdBindPipelineShaderGroupNV(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkPipelineBindPoint pipelineBindPoint, VkPipeline pipeline, uint32_t groupIndex)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdBindPipelineShaderGroupNV(commandBuffer, pipelineBindPoint, pipeline, groupIndex);
       return;
    }
-   struct vn_record_vkCmdBindPipelineShaderGroupNV *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdBindPipelineShaderGroupNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdBindPipelineShaderGroupNV, sizeof(*r));
+   struct vn_record_vkCmdBindPipelineShaderGroupNV *r = vn_recorder_push(rec, vn_replay_vkCmdBindPipelineShaderGroupNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdBindPipelineShaderGroupNV, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->pipelineBindPoint = pipelineBindPoint;
    r->pipeline = pipeline;
    r->groupIndex = groupIndex;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdBindShadersEXT {
@@ -463,16 +519,30 @@ void vn_replay_vkCmdBindShadersEXT(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdBindShadersEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, uint32_t stageCount, const VkShaderStageFlagBits* pStages, const VkShaderEXT* pShaders)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdBindShadersEXT(commandBuffer, stageCount, pStages, pShaders);
       return;
    }
-   struct vn_record_vkCmdBindShadersEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdBindShadersEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdBindShadersEXT, sizeof(*r));
+   const size_t bytes_pStages = pStages ? (size_t)stageCount * sizeof(VkShaderStageFlagBits) : 0;
+   const size_t size_pStages = vn_record_copy_size(bytes_pStages);
+   const size_t bytes_pShaders = pShaders ? (size_t)stageCount * sizeof(VkShaderEXT) : 0;
+   const size_t size_pShaders = vn_record_copy_size(bytes_pShaders);
+   const size_t copied = size_pStages + size_pShaders;
+   if (copied > VN_RECORD_COPY_MAX) {
+      vn_recorder_drain(rec);
+      dev->dispatch.vkCmdBindShadersEXT(commandBuffer, stageCount, pStages, pShaders);
+      return;
+   }
+   struct vn_record_vkCmdBindShadersEXT *r = vn_recorder_push(rec, vn_replay_vkCmdBindShadersEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdBindShadersEXT, sizeof(*r) + copied);
+   uint8_t *tail = (uint8_t *)(r + 1);
    r->commandBuffer = commandBuffer;
    r->stageCount = stageCount;
-   r->pStages = pStages;
-   r->pShaders = pShaders;
-   vn_recorder_commit(dev->recorder);
+   r->pStages = pStages ? memcpy(tail, pStages, bytes_pStages) : NULL;
+   tail += size_pStages;
+   r->pShaders = pShaders ? memcpy(tail, pShaders, bytes_pShaders) : NULL;
+   tail += size_pShaders;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdBindShadingRateImageNV {
@@ -486,15 +556,16 @@ void vn_replay_vkCmdBindShadingRateImageNV(PFN_vkVoidFunction fn, const void *ar
 static inline void
 vn_call_vkCmdBindShadingRateImageNV(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkImageView imageView, VkImageLayout imageLayout)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdBindShadingRateImageNV(commandBuffer, imageView, imageLayout);
       return;
    }
-   struct vn_record_vkCmdBindShadingRateImageNV *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdBindShadingRateImageNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdBindShadingRateImageNV, sizeof(*r));
+   struct vn_record_vkCmdBindShadingRateImageNV *r = vn_recorder_push(rec, vn_replay_vkCmdBindShadingRateImageNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdBindShadingRateImageNV, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->imageView = imageView;
    r->imageLayout = imageLayout;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdBindTransformFeedbackBuffersEXT {
@@ -511,18 +582,35 @@ void vn_replay_vkCmdBindTransformFeedbackBuffersEXT(PFN_vkVoidFunction fn, const
 static inline void
 vn_call_vkCmdBindTransformFeedbackBuffersEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, uint32_t firstBinding, uint32_t bindingCount, const VkBuffer* pBuffers, const VkDeviceSize* pOffsets, const VkDeviceSize* pSizes)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdBindTransformFeedbackBuffersEXT(commandBuffer, firstBinding, bindingCount, pBuffers, pOffsets, pSizes);
       return;
    }
-   struct vn_record_vkCmdBindTransformFeedbackBuffersEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdBindTransformFeedbackBuffersEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdBindTransformFeedbackBuffersEXT, sizeof(*r));
+   const size_t bytes_pBuffers = pBuffers ? (size_t)bindingCount * sizeof(VkBuffer) : 0;
+   const size_t size_pBuffers = vn_record_copy_size(bytes_pBuffers);
+   const size_t bytes_pOffsets = pOffsets ? (size_t)bindingCount * sizeof(VkDeviceSize) : 0;
+   const size_t size_pOffsets = vn_record_copy_size(bytes_pOffsets);
+   const size_t bytes_pSizes = pSizes ? (size_t)bindingCount * sizeof(VkDeviceSize) : 0;
+   const size_t size_pSizes = vn_record_copy_size(bytes_pSizes);
+   const size_t copied = size_pBuffers + size_pOffsets + size_pSizes;
+   if (copied > VN_RECORD_COPY_MAX) {
+      vn_recorder_drain(rec);
+      dev->dispatch.vkCmdBindTransformFeedbackBuffersEXT(commandBuffer, firstBinding, bindingCount, pBuffers, pOffsets, pSizes);
+      return;
+   }
+   struct vn_record_vkCmdBindTransformFeedbackBuffersEXT *r = vn_recorder_push(rec, vn_replay_vkCmdBindTransformFeedbackBuffersEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdBindTransformFeedbackBuffersEXT, sizeof(*r) + copied);
+   uint8_t *tail = (uint8_t *)(r + 1);
    r->commandBuffer = commandBuffer;
    r->firstBinding = firstBinding;
    r->bindingCount = bindingCount;
-   r->pBuffers = pBuffers;
-   r->pOffsets = pOffsets;
-   r->pSizes = pSizes;
-   vn_recorder_commit(dev->recorder);
+   r->pBuffers = pBuffers ? memcpy(tail, pBuffers, bytes_pBuffers) : NULL;
+   tail += size_pBuffers;
+   r->pOffsets = pOffsets ? memcpy(tail, pOffsets, bytes_pOffsets) : NULL;
+   tail += size_pOffsets;
+   r->pSizes = pSizes ? memcpy(tail, pSizes, bytes_pSizes) : NULL;
+   tail += size_pSizes;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdBindVertexBuffers {
@@ -538,17 +626,31 @@ void vn_replay_vkCmdBindVertexBuffers(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdBindVertexBuffers(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, uint32_t firstBinding, uint32_t bindingCount, const VkBuffer* pBuffers, const VkDeviceSize* pOffsets)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdBindVertexBuffers(commandBuffer, firstBinding, bindingCount, pBuffers, pOffsets);
       return;
    }
-   struct vn_record_vkCmdBindVertexBuffers *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdBindVertexBuffers, (PFN_vkVoidFunction)dev->dispatch.vkCmdBindVertexBuffers, sizeof(*r));
+   const size_t bytes_pBuffers = pBuffers ? (size_t)bindingCount * sizeof(VkBuffer) : 0;
+   const size_t size_pBuffers = vn_record_copy_size(bytes_pBuffers);
+   const size_t bytes_pOffsets = pOffsets ? (size_t)bindingCount * sizeof(VkDeviceSize) : 0;
+   const size_t size_pOffsets = vn_record_copy_size(bytes_pOffsets);
+   const size_t copied = size_pBuffers + size_pOffsets;
+   if (copied > VN_RECORD_COPY_MAX) {
+      vn_recorder_drain(rec);
+      dev->dispatch.vkCmdBindVertexBuffers(commandBuffer, firstBinding, bindingCount, pBuffers, pOffsets);
+      return;
+   }
+   struct vn_record_vkCmdBindVertexBuffers *r = vn_recorder_push(rec, vn_replay_vkCmdBindVertexBuffers, (PFN_vkVoidFunction)dev->dispatch.vkCmdBindVertexBuffers, sizeof(*r) + copied);
+   uint8_t *tail = (uint8_t *)(r + 1);
    r->commandBuffer = commandBuffer;
    r->firstBinding = firstBinding;
    r->bindingCount = bindingCount;
-   r->pBuffers = pBuffers;
-   r->pOffsets = pOffsets;
-   vn_recorder_commit(dev->recorder);
+   r->pBuffers = pBuffers ? memcpy(tail, pBuffers, bytes_pBuffers) : NULL;
+   tail += size_pBuffers;
+   r->pOffsets = pOffsets ? memcpy(tail, pOffsets, bytes_pOffsets) : NULL;
+   tail += size_pOffsets;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdBindVertexBuffers2 {
@@ -566,19 +668,39 @@ void vn_replay_vkCmdBindVertexBuffers2(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdBindVertexBuffers2(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, uint32_t firstBinding, uint32_t bindingCount, const VkBuffer* pBuffers, const VkDeviceSize* pOffsets, const VkDeviceSize* pSizes, const VkDeviceSize* pStrides)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdBindVertexBuffers2(commandBuffer, firstBinding, bindingCount, pBuffers, pOffsets, pSizes, pStrides);
       return;
    }
-   struct vn_record_vkCmdBindVertexBuffers2 *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdBindVertexBuffers2, (PFN_vkVoidFunction)dev->dispatch.vkCmdBindVertexBuffers2, sizeof(*r));
+   const size_t bytes_pBuffers = pBuffers ? (size_t)bindingCount * sizeof(VkBuffer) : 0;
+   const size_t size_pBuffers = vn_record_copy_size(bytes_pBuffers);
+   const size_t bytes_pOffsets = pOffsets ? (size_t)bindingCount * sizeof(VkDeviceSize) : 0;
+   const size_t size_pOffsets = vn_record_copy_size(bytes_pOffsets);
+   const size_t bytes_pSizes = pSizes ? (size_t)bindingCount * sizeof(VkDeviceSize) : 0;
+   const size_t size_pSizes = vn_record_copy_size(bytes_pSizes);
+   const size_t bytes_pStrides = pStrides ? (size_t)bindingCount * sizeof(VkDeviceSize) : 0;
+   const size_t size_pStrides = vn_record_copy_size(bytes_pStrides);
+   const size_t copied = size_pBuffers + size_pOffsets + size_pSizes + size_pStrides;
+   if (copied > VN_RECORD_COPY_MAX) {
+      vn_recorder_drain(rec);
+      dev->dispatch.vkCmdBindVertexBuffers2(commandBuffer, firstBinding, bindingCount, pBuffers, pOffsets, pSizes, pStrides);
+      return;
+   }
+   struct vn_record_vkCmdBindVertexBuffers2 *r = vn_recorder_push(rec, vn_replay_vkCmdBindVertexBuffers2, (PFN_vkVoidFunction)dev->dispatch.vkCmdBindVertexBuffers2, sizeof(*r) + copied);
+   uint8_t *tail = (uint8_t *)(r + 1);
    r->commandBuffer = commandBuffer;
    r->firstBinding = firstBinding;
    r->bindingCount = bindingCount;
-   r->pBuffers = pBuffers;
-   r->pOffsets = pOffsets;
-   r->pSizes = pSizes;
-   r->pStrides = pStrides;
-   vn_recorder_commit(dev->recorder);
+   r->pBuffers = pBuffers ? memcpy(tail, pBuffers, bytes_pBuffers) : NULL;
+   tail += size_pBuffers;
+   r->pOffsets = pOffsets ? memcpy(tail, pOffsets, bytes_pOffsets) : NULL;
+   tail += size_pOffsets;
+   r->pSizes = pSizes ? memcpy(tail, pSizes, bytes_pSizes) : NULL;
+   tail += size_pSizes;
+   r->pStrides = pStrides ? memcpy(tail, pStrides, bytes_pStrides) : NULL;
+   tail += size_pStrides;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdBlitImage {
@@ -597,20 +719,31 @@ void vn_replay_vkCmdBlitImage(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdBlitImage(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkImage srcImage, VkImageLayout srcImageLayout, VkImage dstImage, VkImageLayout dstImageLayout, uint32_t regionCount, const VkImageBlit* pRegions, VkFilter filter)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdBlitImage(commandBuffer, srcImage, srcImageLayout, dstImage, dstImageLayout, regionCount, pRegions, filter);
       return;
    }
-   struct vn_record_vkCmdBlitImage *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdBlitImage, (PFN_vkVoidFunction)dev->dispatch.vkCmdBlitImage, sizeof(*r));
+   const size_t bytes_pRegions = pRegions ? (size_t)regionCount * sizeof(VkImageBlit) : 0;
+   const size_t size_pRegions = vn_record_copy_size(bytes_pRegions);
+   const size_t copied = size_pRegions;
+   if (copied > VN_RECORD_COPY_MAX) {
+      vn_recorder_drain(rec);
+      dev->dispatch.vkCmdBlitImage(commandBuffer, srcImage, srcImageLayout, dstImage, dstImageLayout, regionCount, pRegions, filter);
+      return;
+   }
+   struct vn_record_vkCmdBlitImage *r = vn_recorder_push(rec, vn_replay_vkCmdBlitImage, (PFN_vkVoidFunction)dev->dispatch.vkCmdBlitImage, sizeof(*r) + copied);
+   uint8_t *tail = (uint8_t *)(r + 1);
    r->commandBuffer = commandBuffer;
    r->srcImage = srcImage;
    r->srcImageLayout = srcImageLayout;
    r->dstImage = dstImage;
    r->dstImageLayout = dstImageLayout;
    r->regionCount = regionCount;
-   r->pRegions = pRegions;
+   r->pRegions = pRegions ? memcpy(tail, pRegions, bytes_pRegions) : NULL;
+   tail += size_pRegions;
    r->filter = filter;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdBlitImage2 {
@@ -623,14 +756,16 @@ void vn_replay_vkCmdBlitImage2(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdBlitImage2(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, const VkBlitImageInfo2* pBlitImageInfo)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdBlitImage2(commandBuffer, pBlitImageInfo);
       return;
    }
-   struct vn_record_vkCmdBlitImage2 *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdBlitImage2, (PFN_vkVoidFunction)dev->dispatch.vkCmdBlitImage2, sizeof(*r));
+   struct vn_record_vkCmdBlitImage2 *r = vn_recorder_push(rec, vn_replay_vkCmdBlitImage2, (PFN_vkVoidFunction)dev->dispatch.vkCmdBlitImage2, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->pBlitImageInfo = pBlitImageInfo;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdBuildAccelerationStructureNV {
@@ -650,11 +785,12 @@ void vn_replay_vkCmdBuildAccelerationStructureNV(PFN_vkVoidFunction fn, const vo
 static inline void
 vn_call_vkCmdBuildAccelerationStructureNV(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, const VkAccelerationStructureInfoNV* pInfo, VkBuffer instanceData, VkDeviceSize instanceOffset, VkBool32 update, VkAccelerationStructureNV dst, VkAccelerationStructureNV src, VkBuffer scratch, VkDeviceSize scratchOffset)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdBuildAccelerationStructureNV(commandBuffer, pInfo, instanceData, instanceOffset, update, dst, src, scratch, scratchOffset);
       return;
    }
-   struct vn_record_vkCmdBuildAccelerationStructureNV *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdBuildAccelerationStructureNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdBuildAccelerationStructureNV, sizeof(*r));
+   struct vn_record_vkCmdBuildAccelerationStructureNV *r = vn_recorder_push(rec, vn_replay_vkCmdBuildAccelerationStructureNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdBuildAccelerationStructureNV, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->pInfo = pInfo;
    r->instanceData = instanceData;
@@ -664,7 +800,8 @@ vn_call_vkCmdBuildAccelerationStructureNV(const struct vn_dispatch_device *dev, 
    r->src = src;
    r->scratch = scratch;
    r->scratchOffset = scratchOffset;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdBuildAccelerationStructuresIndirectKHR {
@@ -681,18 +818,33 @@ void vn_replay_vkCmdBuildAccelerationStructuresIndirectKHR(PFN_vkVoidFunction fn
 static inline void
 vn_call_vkCmdBuildAccelerationStructuresIndirectKHR(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, uint32_t infoCount, const VkAccelerationStructureBuildGeometryInfoKHR* pInfos, const VkDeviceAddress* pIndirectDeviceAddresses, const uint32_t* pIndirectStrides, const uint32_t* const* ppMaxPrimitiveCounts)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdBuildAccelerationStructuresIndirectKHR(commandBuffer, infoCount, pInfos, pIndirectDeviceAddresses, pIndirectStrides, ppMaxPrimitiveCounts);
       return;
    }
-   struct vn_record_vkCmdBuildAccelerationStructuresIndirectKHR *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdBuildAccelerationStructuresIndirectKHR, (PFN_vkVoidFunction)dev->dispatch.vkCmdBuildAccelerationStructuresIndirectKHR, sizeof(*r));
+   const size_t bytes_pIndirectDeviceAddresses = pIndirectDeviceAddresses ? (size_t)infoCount * sizeof(VkDeviceAddress) : 0;
+   const size_t size_pIndirectDeviceAddresses = vn_record_copy_size(bytes_pIndirectDeviceAddresses);
+   const size_t bytes_pIndirectStrides = pIndirectStrides ? (size_t)infoCount * sizeof(uint32_t) : 0;
+   const size_t size_pIndirectStrides = vn_record_copy_size(bytes_pIndirectStrides);
+   const size_t copied = size_pIndirectDeviceAddresses + size_pIndirectStrides;
+   if (copied > VN_RECORD_COPY_MAX) {
+      vn_recorder_drain(rec);
+      dev->dispatch.vkCmdBuildAccelerationStructuresIndirectKHR(commandBuffer, infoCount, pInfos, pIndirectDeviceAddresses, pIndirectStrides, ppMaxPrimitiveCounts);
+      return;
+   }
+   struct vn_record_vkCmdBuildAccelerationStructuresIndirectKHR *r = vn_recorder_push(rec, vn_replay_vkCmdBuildAccelerationStructuresIndirectKHR, (PFN_vkVoidFunction)dev->dispatch.vkCmdBuildAccelerationStructuresIndirectKHR, sizeof(*r) + copied);
+   uint8_t *tail = (uint8_t *)(r + 1);
    r->commandBuffer = commandBuffer;
    r->infoCount = infoCount;
    r->pInfos = pInfos;
-   r->pIndirectDeviceAddresses = pIndirectDeviceAddresses;
-   r->pIndirectStrides = pIndirectStrides;
+   r->pIndirectDeviceAddresses = pIndirectDeviceAddresses ? memcpy(tail, pIndirectDeviceAddresses, bytes_pIndirectDeviceAddresses) : NULL;
+   tail += size_pIndirectDeviceAddresses;
+   r->pIndirectStrides = pIndirectStrides ? memcpy(tail, pIndirectStrides, bytes_pIndirectStrides) : NULL;
+   tail += size_pIndirectStrides;
    r->ppMaxPrimitiveCounts = ppMaxPrimitiveCounts;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdBuildAccelerationStructuresKHR {
@@ -707,16 +859,18 @@ void vn_replay_vkCmdBuildAccelerationStructuresKHR(PFN_vkVoidFunction fn, const 
 static inline void
 vn_call_vkCmdBuildAccelerationStructuresKHR(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, uint32_t infoCount, const VkAccelerationStructureBuildGeometryInfoKHR* pInfos, const VkAccelerationStructureBuildRangeInfoKHR* const* ppBuildRangeInfos)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdBuildAccelerationStructuresKHR(commandBuffer, infoCount, pInfos, ppBuildRangeInfos);
       return;
    }
-   struct vn_record_vkCmdBuildAccelerationStructuresKHR *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdBuildAccelerationStructuresKHR, (PFN_vkVoidFunction)dev->dispatch.vkCmdBuildAccelerationStructuresKHR, sizeof(*r));
+   struct vn_record_vkCmdBuildAccelerationStructuresKHR *r = vn_recorder_push(rec, vn_replay_vkCmdBuildAccelerationStructuresKHR, (PFN_vkVoidFunction)dev->dispatch.vkCmdBuildAccelerationStructuresKHR, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->infoCount = infoCount;
    r->pInfos = pInfos;
    r->ppBuildRangeInfos = ppBuildRangeInfos;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdBuildMicromapsEXT {
@@ -730,15 +884,17 @@ void vn_replay_vkCmdBuildMicromapsEXT(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdBuildMicromapsEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, uint32_t infoCount, const VkMicromapBuildInfoEXT* pInfos)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdBuildMicromapsEXT(commandBuffer, infoCount, pInfos);
       return;
    }
-   struct vn_record_vkCmdBuildMicromapsEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdBuildMicromapsEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdBuildMicromapsEXT, sizeof(*r));
+   struct vn_record_vkCmdBuildMicromapsEXT *r = vn_recorder_push(rec, vn_replay_vkCmdBuildMicromapsEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdBuildMicromapsEXT, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->infoCount = infoCount;
    r->pInfos = pInfos;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdClearAttachments {
@@ -754,17 +910,29 @@ void vn_replay_vkCmdClearAttachments(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdClearAttachments(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, uint32_t attachmentCount, const VkClearAttachment* pAttachments, uint32_t rectCount, const VkClearRect* pRects)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdClearAttachments(commandBuffer, attachmentCount, pAttachments, rectCount, pRects);
       return;
    }
-   struct vn_record_vkCmdClearAttachments *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdClearAttachments, (PFN_vkVoidFunction)dev->dispatch.vkCmdClearAttachments, sizeof(*r));
+   const size_t bytes_pRects = pRects ? (size_t)rectCount * sizeof(VkClearRect) : 0;
+   const size_t size_pRects = vn_record_copy_size(bytes_pRects);
+   const size_t copied = size_pRects;
+   if (copied > VN_RECORD_COPY_MAX) {
+      vn_recorder_drain(rec);
+      dev->dispatch.vkCmdClearAttachments(commandBuffer, attachmentCount, pAttachments, rectCount, pRects);
+      return;
+   }
+   struct vn_record_vkCmdClearAttachments *r = vn_recorder_push(rec, vn_replay_vkCmdClearAttachments, (PFN_vkVoidFunction)dev->dispatch.vkCmdClearAttachments, sizeof(*r) + copied);
+   uint8_t *tail = (uint8_t *)(r + 1);
    r->commandBuffer = commandBuffer;
    r->attachmentCount = attachmentCount;
    r->pAttachments = pAttachments;
    r->rectCount = rectCount;
-   r->pRects = pRects;
-   vn_recorder_commit(dev->recorder);
+   r->pRects = pRects ? memcpy(tail, pRects, bytes_pRects) : NULL;
+   tail += size_pRects;
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdClearColorImage {
@@ -781,18 +949,30 @@ void vn_replay_vkCmdClearColorImage(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdClearColorImage(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkImage image, VkImageLayout imageLayout, const VkClearColorValue* pColor, uint32_t rangeCount, const VkImageSubresourceRange* pRanges)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdClearColorImage(commandBuffer, image, imageLayout, pColor, rangeCount, pRanges);
       return;
    }
-   struct vn_record_vkCmdClearColorImage *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdClearColorImage, (PFN_vkVoidFunction)dev->dispatch.vkCmdClearColorImage, sizeof(*r));
+   const size_t bytes_pRanges = pRanges ? (size_t)rangeCount * sizeof(VkImageSubresourceRange) : 0;
+   const size_t size_pRanges = vn_record_copy_size(bytes_pRanges);
+   const size_t copied = size_pRanges;
+   if (copied > VN_RECORD_COPY_MAX) {
+      vn_recorder_drain(rec);
+      dev->dispatch.vkCmdClearColorImage(commandBuffer, image, imageLayout, pColor, rangeCount, pRanges);
+      return;
+   }
+   struct vn_record_vkCmdClearColorImage *r = vn_recorder_push(rec, vn_replay_vkCmdClearColorImage, (PFN_vkVoidFunction)dev->dispatch.vkCmdClearColorImage, sizeof(*r) + copied);
+   uint8_t *tail = (uint8_t *)(r + 1);
    r->commandBuffer = commandBuffer;
    r->image = image;
    r->imageLayout = imageLayout;
    r->pColor = pColor;
    r->rangeCount = rangeCount;
-   r->pRanges = pRanges;
-   vn_recorder_commit(dev->recorder);
+   r->pRanges = pRanges ? memcpy(tail, pRanges, bytes_pRanges) : NULL;
+   tail += size_pRanges;
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdClearDepthStencilImage {
@@ -809,18 +989,32 @@ void vn_replay_vkCmdClearDepthStencilImage(PFN_vkVoidFunction fn, const void *ar
 static inline void
 vn_call_vkCmdClearDepthStencilImage(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkImage image, VkImageLayout imageLayout, const VkClearDepthStencilValue* pDepthStencil, uint32_t rangeCount, const VkImageSubresourceRange* pRanges)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdClearDepthStencilImage(commandBuffer, image, imageLayout, pDepthStencil, rangeCount, pRanges);
       return;
    }
-   struct vn_record_vkCmdClearDepthStencilImage *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdClearDepthStencilImage, (PFN_vkVoidFunction)dev->dispatch.vkCmdClearDepthStencilImage, sizeof(*r));
+   const size_t bytes_pDepthStencil = pDepthStencil ? (size_t)1 * sizeof(VkClearDepthStencilValue) : 0;
+   const size_t size_pDepthStencil = vn_record_copy_size(bytes_pDepthStencil);
+   const size_t bytes_pRanges = pRanges ? (size_t)rangeCount * sizeof(VkImageSubresourceRange) : 0;
+   const size_t size_pRanges = vn_record_copy_size(bytes_pRanges);
+   const size_t copied = size_pDepthStencil + size_pRanges;
+   if (copied > VN_RECORD_COPY_MAX) {
+      vn_recorder_drain(rec);
+      dev->dispatch.vkCmdClearDepthStencilImage(commandBuffer, image, imageLayout, pDepthStencil, rangeCount, pRanges);
+      return;
+   }
+   struct vn_record_vkCmdClearDepthStencilImage *r = vn_recorder_push(rec, vn_replay_vkCmdClearDepthStencilImage, (PFN_vkVoidFunction)dev->dispatch.vkCmdClearDepthStencilImage, sizeof(*r) + copied);
+   uint8_t *tail = (uint8_t *)(r + 1);
    r->commandBuffer = commandBuffer;
    r->image = image;
    r->imageLayout = imageLayout;
-   r->pDepthStencil = pDepthStencil;
+   r->pDepthStencil = pDepthStencil ? memcpy(tail, pDepthStencil, bytes_pDepthStencil) : NULL;
+   tail += size_pDepthStencil;
    r->rangeCount = rangeCount;
-   r->pRanges = pRanges;
-   vn_recorder_commit(dev->recorder);
+   r->pRanges = pRanges ? memcpy(tail, pRanges, bytes_pRanges) : NULL;
+   tail += size_pRanges;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdControlVideoCodingKHR {
@@ -833,14 +1027,16 @@ void vn_replay_vkCmdControlVideoCodingKHR(PFN_vkVoidFunction fn, const void *arg
 static inline void
 vn_call_vkCmdControlVideoCodingKHR(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, const VkVideoCodingControlInfoKHR* pCodingControlInfo)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdControlVideoCodingKHR(commandBuffer, pCodingControlInfo);
       return;
    }
-   struct vn_record_vkCmdControlVideoCodingKHR *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdControlVideoCodingKHR, (PFN_vkVoidFunction)dev->dispatch.vkCmdControlVideoCodingKHR, sizeof(*r));
+   struct vn_record_vkCmdControlVideoCodingKHR *r = vn_recorder_push(rec, vn_replay_vkCmdControlVideoCodingKHR, (PFN_vkVoidFunction)dev->dispatch.vkCmdControlVideoCodingKHR, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->pCodingControlInfo = pCodingControlInfo;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdCopyAccelerationStructureKHR {
@@ -853,14 +1049,16 @@ void vn_replay_vkCmdCopyAccelerationStructureKHR(PFN_vkVoidFunction fn, const vo
 static inline void
 vn_call_vkCmdCopyAccelerationStructureKHR(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, const VkCopyAccelerationStructureInfoKHR* pInfo)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdCopyAccelerationStructureKHR(commandBuffer, pInfo);
       return;
    }
-   struct vn_record_vkCmdCopyAccelerationStructureKHR *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdCopyAccelerationStructureKHR, (PFN_vkVoidFunction)dev->dispatch.vkCmdCopyAccelerationStructureKHR, sizeof(*r));
+   struct vn_record_vkCmdCopyAccelerationStructureKHR *r = vn_recorder_push(rec, vn_replay_vkCmdCopyAccelerationStructureKHR, (PFN_vkVoidFunction)dev->dispatch.vkCmdCopyAccelerationStructureKHR, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->pInfo = pInfo;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdCopyAccelerationStructureNV {
@@ -875,16 +1073,17 @@ void vn_replay_vkCmdCopyAccelerationStructureNV(PFN_vkVoidFunction fn, const voi
 static inline void
 vn_call_vkCmdCopyAccelerationStructureNV(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkAccelerationStructureNV dst, VkAccelerationStructureNV src, VkCopyAccelerationStructureModeKHR mode)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdCopyAccelerationStructureNV(commandBuffer, dst, src, mode);
       return;
    }
-   struct vn_record_vkCmdCopyAccelerationStructureNV *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdCopyAccelerationStructureNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdCopyAccelerationStructureNV, sizeof(*r));
+   struct vn_record_vkCmdCopyAccelerationStructureNV *r = vn_recorder_push(rec, vn_replay_vkCmdCopyAccelerationStructureNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdCopyAccelerationStructureNV, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->dst = dst;
    r->src = src;
    r->mode = mode;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdCopyAccelerationStructureToMemoryKHR {
@@ -897,14 +1096,16 @@ void vn_replay_vkCmdCopyAccelerationStructureToMemoryKHR(PFN_vkVoidFunction fn, 
 static inline void
 vn_call_vkCmdCopyAccelerationStructureToMemoryKHR(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, const VkCopyAccelerationStructureToMemoryInfoKHR* pInfo)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdCopyAccelerationStructureToMemoryKHR(commandBuffer, pInfo);
       return;
    }
-   struct vn_record_vkCmdCopyAccelerationStructureToMemoryKHR *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdCopyAccelerationStructureToMemoryKHR, (PFN_vkVoidFunction)dev->dispatch.vkCmdCopyAccelerationStructureToMemoryKHR, sizeof(*r));
+   struct vn_record_vkCmdCopyAccelerationStructureToMemoryKHR *r = vn_recorder_push(rec, vn_replay_vkCmdCopyAccelerationStructureToMemoryKHR, (PFN_vkVoidFunction)dev->dispatch.vkCmdCopyAccelerationStructureToMemoryKHR, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->pInfo = pInfo;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdCopyBuffer {
@@ -920,17 +1121,28 @@ void vn_replay_vkCmdCopyBuffer(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdCopyBuffer(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkBuffer srcBuffer, VkBuffer dstBuffer, uint32_t regionCount, const VkBufferCopy* pRegions)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdCopyBuffer(commandBuffer, srcBuffer, dstBuffer, regionCount, pRegions);
       return;
    }
-   struct vn_record_vkCmdCopyBuffer *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdCopyBuffer, (PFN_vkVoidFunction)dev->dispatch.vkCmdCopyBuffer, sizeof(*r));
+   const size_t bytes_pRegions = pRegions ? (size_t)regionCount * sizeof(VkBufferCopy) : 0;
+   const size_t size_pRegions = vn_record_copy_size(bytes_pRegions);
+   const size_t copied = size_pRegions;
+   if (copied > VN_RECORD_COPY_MAX) {
+      vn_recorder_drain(rec);
+      dev->dispatch.vkCmdCopyBuffer(commandBuffer, srcBuffer, dstBuffer, regionCount, pRegions);
+      return;
+   }
+   struct vn_record_vkCmdCopyBuffer *r = vn_recorder_push(rec, vn_replay_vkCmdCopyBuffer, (PFN_vkVoidFunction)dev->dispatch.vkCmdCopyBuffer, sizeof(*r) + copied);
+   uint8_t *tail = (uint8_t *)(r + 1);
    r->commandBuffer = commandBuffer;
    r->srcBuffer = srcBuffer;
    r->dstBuffer = dstBuffer;
    r->regionCount = regionCount;
-   r->pRegions = pRegions;
-   vn_recorder_commit(dev->recorder);
+   r->pRegions = pRegions ? memcpy(tail, pRegions, bytes_pRegions) : NULL;
+   tail += size_pRegions;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdCopyBuffer2 {
@@ -943,14 +1155,16 @@ void vn_replay_vkCmdCopyBuffer2(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdCopyBuffer2(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, const VkCopyBufferInfo2* pCopyBufferInfo)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdCopyBuffer2(commandBuffer, pCopyBufferInfo);
       return;
    }
-   struct vn_record_vkCmdCopyBuffer2 *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdCopyBuffer2, (PFN_vkVoidFunction)dev->dispatch.vkCmdCopyBuffer2, sizeof(*r));
+   struct vn_record_vkCmdCopyBuffer2 *r = vn_recorder_push(rec, vn_replay_vkCmdCopyBuffer2, (PFN_vkVoidFunction)dev->dispatch.vkCmdCopyBuffer2, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->pCopyBufferInfo = pCopyBufferInfo;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdCopyBufferToImage {
@@ -967,18 +1181,29 @@ void vn_replay_vkCmdCopyBufferToImage(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdCopyBufferToImage(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkBuffer srcBuffer, VkImage dstImage, VkImageLayout dstImageLayout, uint32_t regionCount, const VkBufferImageCopy* pRegions)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdCopyBufferToImage(commandBuffer, srcBuffer, dstImage, dstImageLayout, regionCount, pRegions);
       return;
    }
-   struct vn_record_vkCmdCopyBufferToImage *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdCopyBufferToImage, (PFN_vkVoidFunction)dev->dispatch.vkCmdCopyBufferToImage, sizeof(*r));
+   const size_t bytes_pRegions = pRegions ? (size_t)regionCount * sizeof(VkBufferImageCopy) : 0;
+   const size_t size_pRegions = vn_record_copy_size(bytes_pRegions);
+   const size_t copied = size_pRegions;
+   if (copied > VN_RECORD_COPY_MAX) {
+      vn_recorder_drain(rec);
+      dev->dispatch.vkCmdCopyBufferToImage(commandBuffer, srcBuffer, dstImage, dstImageLayout, regionCount, pRegions);
+      return;
+   }
+   struct vn_record_vkCmdCopyBufferToImage *r = vn_recorder_push(rec, vn_replay_vkCmdCopyBufferToImage, (PFN_vkVoidFunction)dev->dispatch.vkCmdCopyBufferToImage, sizeof(*r) + copied);
+   uint8_t *tail = (uint8_t *)(r + 1);
    r->commandBuffer = commandBuffer;
    r->srcBuffer = srcBuffer;
    r->dstImage = dstImage;
    r->dstImageLayout = dstImageLayout;
    r->regionCount = regionCount;
-   r->pRegions = pRegions;
-   vn_recorder_commit(dev->recorder);
+   r->pRegions = pRegions ? memcpy(tail, pRegions, bytes_pRegions) : NULL;
+   tail += size_pRegions;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdCopyBufferToImage2 {
@@ -991,14 +1216,16 @@ void vn_replay_vkCmdCopyBufferToImage2(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdCopyBufferToImage2(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, const VkCopyBufferToImageInfo2* pCopyBufferToImageInfo)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdCopyBufferToImage2(commandBuffer, pCopyBufferToImageInfo);
       return;
    }
-   struct vn_record_vkCmdCopyBufferToImage2 *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdCopyBufferToImage2, (PFN_vkVoidFunction)dev->dispatch.vkCmdCopyBufferToImage2, sizeof(*r));
+   struct vn_record_vkCmdCopyBufferToImage2 *r = vn_recorder_push(rec, vn_replay_vkCmdCopyBufferToImage2, (PFN_vkVoidFunction)dev->dispatch.vkCmdCopyBufferToImage2, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->pCopyBufferToImageInfo = pCopyBufferToImageInfo;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdCopyImage {
@@ -1016,19 +1243,30 @@ void vn_replay_vkCmdCopyImage(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdCopyImage(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkImage srcImage, VkImageLayout srcImageLayout, VkImage dstImage, VkImageLayout dstImageLayout, uint32_t regionCount, const VkImageCopy* pRegions)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdCopyImage(commandBuffer, srcImage, srcImageLayout, dstImage, dstImageLayout, regionCount, pRegions);
       return;
    }
-   struct vn_record_vkCmdCopyImage *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdCopyImage, (PFN_vkVoidFunction)dev->dispatch.vkCmdCopyImage, sizeof(*r));
+   const size_t bytes_pRegions = pRegions ? (size_t)regionCount * sizeof(VkImageCopy) : 0;
+   const size_t size_pRegions = vn_record_copy_size(bytes_pRegions);
+   const size_t copied = size_pRegions;
+   if (copied > VN_RECORD_COPY_MAX) {
+      vn_recorder_drain(rec);
+      dev->dispatch.vkCmdCopyImage(commandBuffer, srcImage, srcImageLayout, dstImage, dstImageLayout, regionCount, pRegions);
+      return;
+   }
+   struct vn_record_vkCmdCopyImage *r = vn_recorder_push(rec, vn_replay_vkCmdCopyImage, (PFN_vkVoidFunction)dev->dispatch.vkCmdCopyImage, sizeof(*r) + copied);
+   uint8_t *tail = (uint8_t *)(r + 1);
    r->commandBuffer = commandBuffer;
    r->srcImage = srcImage;
    r->srcImageLayout = srcImageLayout;
    r->dstImage = dstImage;
    r->dstImageLayout = dstImageLayout;
    r->regionCount = regionCount;
-   r->pRegions = pRegions;
-   vn_recorder_commit(dev->recorder);
+   r->pRegions = pRegions ? memcpy(tail, pRegions, bytes_pRegions) : NULL;
+   tail += size_pRegions;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdCopyImage2 {
@@ -1041,14 +1279,16 @@ void vn_replay_vkCmdCopyImage2(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdCopyImage2(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, const VkCopyImageInfo2* pCopyImageInfo)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdCopyImage2(commandBuffer, pCopyImageInfo);
       return;
    }
-   struct vn_record_vkCmdCopyImage2 *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdCopyImage2, (PFN_vkVoidFunction)dev->dispatch.vkCmdCopyImage2, sizeof(*r));
+   struct vn_record_vkCmdCopyImage2 *r = vn_recorder_push(rec, vn_replay_vkCmdCopyImage2, (PFN_vkVoidFunction)dev->dispatch.vkCmdCopyImage2, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->pCopyImageInfo = pCopyImageInfo;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdCopyImageToBuffer {
@@ -1065,18 +1305,29 @@ void vn_replay_vkCmdCopyImageToBuffer(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdCopyImageToBuffer(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkImage srcImage, VkImageLayout srcImageLayout, VkBuffer dstBuffer, uint32_t regionCount, const VkBufferImageCopy* pRegions)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdCopyImageToBuffer(commandBuffer, srcImage, srcImageLayout, dstBuffer, regionCount, pRegions);
       return;
    }
-   struct vn_record_vkCmdCopyImageToBuffer *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdCopyImageToBuffer, (PFN_vkVoidFunction)dev->dispatch.vkCmdCopyImageToBuffer, sizeof(*r));
+   const size_t bytes_pRegions = pRegions ? (size_t)regionCount * sizeof(VkBufferImageCopy) : 0;
+   const size_t size_pRegions = vn_record_copy_size(bytes_pRegions);
+   const size_t copied = size_pRegions;
+   if (copied > VN_RECORD_COPY_MAX) {
+      vn_recorder_drain(rec);
+      dev->dispatch.vkCmdCopyImageToBuffer(commandBuffer, srcImage, srcImageLayout, dstBuffer, regionCount, pRegions);
+      return;
+   }
+   struct vn_record_vkCmdCopyImageToBuffer *r = vn_recorder_push(rec, vn_replay_vkCmdCopyImageToBuffer, (PFN_vkVoidFunction)dev->dispatch.vkCmdCopyImageToBuffer, sizeof(*r) + copied);
+   uint8_t *tail = (uint8_t *)(r + 1);
    r->commandBuffer = commandBuffer;
    r->srcImage = srcImage;
    r->srcImageLayout = srcImageLayout;
    r->dstBuffer = dstBuffer;
    r->regionCount = regionCount;
-   r->pRegions = pRegions;
-   vn_recorder_commit(dev->recorder);
+   r->pRegions = pRegions ? memcpy(tail, pRegions, bytes_pRegions) : NULL;
+   tail += size_pRegions;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdCopyImageToBuffer2 {
@@ -1089,14 +1340,16 @@ void vn_replay_vkCmdCopyImageToBuffer2(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdCopyImageToBuffer2(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, const VkCopyImageToBufferInfo2* pCopyImageToBufferInfo)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdCopyImageToBuffer2(commandBuffer, pCopyImageToBufferInfo);
       return;
    }
-   struct vn_record_vkCmdCopyImageToBuffer2 *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdCopyImageToBuffer2, (PFN_vkVoidFunction)dev->dispatch.vkCmdCopyImageToBuffer2, sizeof(*r));
+   struct vn_record_vkCmdCopyImageToBuffer2 *r = vn_recorder_push(rec, vn_replay_vkCmdCopyImageToBuffer2, (PFN_vkVoidFunction)dev->dispatch.vkCmdCopyImageToBuffer2, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->pCopyImageToBufferInfo = pCopyImageToBufferInfo;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdCopyMemoryIndirectNV {
@@ -1111,16 +1364,17 @@ void vn_replay_vkCmdCopyMemoryIndirectNV(PFN_vkVoidFunction fn, const void *args
 static inline void
 vn_call_vkCmdCopyMemoryIndirectNV(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkDeviceAddress copyBufferAddress, uint32_t copyCount, uint32_t stride)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdCopyMemoryIndirectNV(commandBuffer, copyBufferAddress, copyCount, stride);
       return;
    }
-   struct vn_record_vkCmdCopyMemoryIndirectNV *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdCopyMemoryIndirectNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdCopyMemoryIndirectNV, sizeof(*r));
+   struct vn_record_vkCmdCopyMemoryIndirectNV *r = vn_recorder_push(rec, vn_replay_vkCmdCopyMemoryIndirectNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdCopyMemoryIndirectNV, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->copyBufferAddress = copyBufferAddress;
    r->copyCount = copyCount;
    r->stride = stride;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdCopyMemoryToAccelerationStructureKHR {
@@ -1133,14 +1387,16 @@ void vn_replay_vkCmdCopyMemoryToAccelerationStructureKHR(PFN_vkVoidFunction fn, 
 static inline void
 vn_call_vkCmdCopyMemoryToAccelerationStructureKHR(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, const VkCopyMemoryToAccelerationStructureInfoKHR* pInfo)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdCopyMemoryToAccelerationStructureKHR(commandBuffer, pInfo);
       return;
    }
-   struct vn_record_vkCmdCopyMemoryToAccelerationStructureKHR *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdCopyMemoryToAccelerationStructureKHR, (PFN_vkVoidFunction)dev->dispatch.vkCmdCopyMemoryToAccelerationStructureKHR, sizeof(*r));
+   struct vn_record_vkCmdCopyMemoryToAccelerationStructureKHR *r = vn_recorder_push(rec, vn_replay_vkCmdCopyMemoryToAccelerationStructureKHR, (PFN_vkVoidFunction)dev->dispatch.vkCmdCopyMemoryToAccelerationStructureKHR, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->pInfo = pInfo;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdCopyMemoryToImageIndirectNV {
@@ -1158,19 +1414,30 @@ void vn_replay_vkCmdCopyMemoryToImageIndirectNV(PFN_vkVoidFunction fn, const voi
 static inline void
 vn_call_vkCmdCopyMemoryToImageIndirectNV(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkDeviceAddress copyBufferAddress, uint32_t copyCount, uint32_t stride, VkImage dstImage, VkImageLayout dstImageLayout, const VkImageSubresourceLayers* pImageSubresources)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdCopyMemoryToImageIndirectNV(commandBuffer, copyBufferAddress, copyCount, stride, dstImage, dstImageLayout, pImageSubresources);
       return;
    }
-   struct vn_record_vkCmdCopyMemoryToImageIndirectNV *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdCopyMemoryToImageIndirectNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdCopyMemoryToImageIndirectNV, sizeof(*r));
+   const size_t bytes_pImageSubresources = pImageSubresources ? (size_t)copyCount * sizeof(VkImageSubresourceLayers) : 0;
+   const size_t size_pImageSubresources = vn_record_copy_size(bytes_pImageSubresources);
+   const size_t copied = size_pImageSubresources;
+   if (copied > VN_RECORD_COPY_MAX) {
+      vn_recorder_drain(rec);
+      dev->dispatch.vkCmdCopyMemoryToImageIndirectNV(commandBuffer, copyBufferAddress, copyCount, stride, dstImage, dstImageLayout, pImageSubresources);
+      return;
+   }
+   struct vn_record_vkCmdCopyMemoryToImageIndirectNV *r = vn_recorder_push(rec, vn_replay_vkCmdCopyMemoryToImageIndirectNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdCopyMemoryToImageIndirectNV, sizeof(*r) + copied);
+   uint8_t *tail = (uint8_t *)(r + 1);
    r->commandBuffer = commandBuffer;
    r->copyBufferAddress = copyBufferAddress;
    r->copyCount = copyCount;
    r->stride = stride;
    r->dstImage = dstImage;
    r->dstImageLayout = dstImageLayout;
-   r->pImageSubresources = pImageSubresources;
-   vn_recorder_commit(dev->recorder);
+   r->pImageSubresources = pImageSubresources ? memcpy(tail, pImageSubresources, bytes_pImageSubresources) : NULL;
+   tail += size_pImageSubresources;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdCopyMemoryToMicromapEXT {
@@ -1183,14 +1450,15 @@ void vn_replay_vkCmdCopyMemoryToMicromapEXT(PFN_vkVoidFunction fn, const void *a
 static inline void
 vn_call_vkCmdCopyMemoryToMicromapEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, const VkCopyMemoryToMicromapInfoEXT* pInfo)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdCopyMemoryToMicromapEXT(commandBuffer, pInfo);
       return;
    }
-   struct vn_record_vkCmdCopyMemoryToMicromapEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdCopyMemoryToMicromapEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdCopyMemoryToMicromapEXT, sizeof(*r));
+   struct vn_record_vkCmdCopyMemoryToMicromapEXT *r = vn_recorder_push(rec, vn_replay_vkCmdCopyMemoryToMicromapEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdCopyMemoryToMicromapEXT, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->pInfo = pInfo;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdCopyMicromapEXT {
@@ -1203,14 +1471,15 @@ void vn_replay_vkCmdCopyMicromapEXT(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdCopyMicromapEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, const VkCopyMicromapInfoEXT* pInfo)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdCopyMicromapEXT(commandBuffer, pInfo);
       return;
    }
-   struct vn_record_vkCmdCopyMicromapEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdCopyMicromapEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdCopyMicromapEXT, sizeof(*r));
+   struct vn_record_vkCmdCopyMicromapEXT *r = vn_recorder_push(rec, vn_replay_vkCmdCopyMicromapEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdCopyMicromapEXT, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->pInfo = pInfo;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdCopyMicromapToMemoryEXT {
@@ -1223,14 +1492,16 @@ void vn_replay_vkCmdCopyMicromapToMemoryEXT(PFN_vkVoidFunction fn, const void *a
 static inline void
 vn_call_vkCmdCopyMicromapToMemoryEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, const VkCopyMicromapToMemoryInfoEXT* pInfo)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdCopyMicromapToMemoryEXT(commandBuffer, pInfo);
       return;
    }
-   struct vn_record_vkCmdCopyMicromapToMemoryEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdCopyMicromapToMemoryEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdCopyMicromapToMemoryEXT, sizeof(*r));
+   struct vn_record_vkCmdCopyMicromapToMemoryEXT *r = vn_recorder_push(rec, vn_replay_vkCmdCopyMicromapToMemoryEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdCopyMicromapToMemoryEXT, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->pInfo = pInfo;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdCopyQueryPoolResults {
@@ -1249,11 +1520,12 @@ void vn_replay_vkCmdCopyQueryPoolResults(PFN_vkVoidFunction fn, const void *args
 static inline void
 vn_call_vkCmdCopyQueryPoolResults(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkQueryPool queryPool, uint32_t firstQuery, uint32_t queryCount, VkBuffer dstBuffer, VkDeviceSize dstOffset, VkDeviceSize stride, VkQueryResultFlags flags)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdCopyQueryPoolResults(commandBuffer, queryPool, firstQuery, queryCount, dstBuffer, dstOffset, stride, flags);
       return;
    }
-   struct vn_record_vkCmdCopyQueryPoolResults *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdCopyQueryPoolResults, (PFN_vkVoidFunction)dev->dispatch.vkCmdCopyQueryPoolResults, sizeof(*r));
+   struct vn_record_vkCmdCopyQueryPoolResults *r = vn_recorder_push(rec, vn_replay_vkCmdCopyQueryPoolResults, (PFN_vkVoidFunction)dev->dispatch.vkCmdCopyQueryPoolResults, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->queryPool = queryPool;
    r->firstQuery = firstQuery;
@@ -1262,7 +1534,7 @@ vn_call_vkCmdCopyQueryPoolResults(const struct vn_dispatch_device *dev, VkComman
    r->dstOffset = dstOffset;
    r->stride = stride;
    r->flags = flags;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdCuLaunchKernelNVX {
@@ -1275,14 +1547,16 @@ void vn_replay_vkCmdCuLaunchKernelNVX(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdCuLaunchKernelNVX(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, const VkCuLaunchInfoNVX* pLaunchInfo)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdCuLaunchKernelNVX(commandBuffer, pLaunchInfo);
       return;
    }
-   struct vn_record_vkCmdCuLaunchKernelNVX *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdCuLaunchKernelNVX, (PFN_vkVoidFunction)dev->dispatch.vkCmdCuLaunchKernelNVX, sizeof(*r));
+   struct vn_record_vkCmdCuLaunchKernelNVX *r = vn_recorder_push(rec, vn_replay_vkCmdCuLaunchKernelNVX, (PFN_vkVoidFunction)dev->dispatch.vkCmdCuLaunchKernelNVX, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->pLaunchInfo = pLaunchInfo;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdDebugMarkerBeginEXT {
@@ -1295,14 +1569,16 @@ void vn_replay_vkCmdDebugMarkerBeginEXT(PFN_vkVoidFunction fn, const void *args)
 static inline void
 vn_call_vkCmdDebugMarkerBeginEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, const VkDebugMarkerMarkerInfoEXT* pMarkerInfo)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdDebugMarkerBeginEXT(commandBuffer, pMarkerInfo);
       return;
    }
-   struct vn_record_vkCmdDebugMarkerBeginEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdDebugMarkerBeginEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdDebugMarkerBeginEXT, sizeof(*r));
+   struct vn_record_vkCmdDebugMarkerBeginEXT *r = vn_recorder_push(rec, vn_replay_vkCmdDebugMarkerBeginEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdDebugMarkerBeginEXT, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->pMarkerInfo = pMarkerInfo;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdDebugMarkerEndEXT {
@@ -1314,13 +1590,14 @@ void vn_replay_vkCmdDebugMarkerEndEXT(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdDebugMarkerEndEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdDebugMarkerEndEXT(commandBuffer);
       return;
    }
-   struct vn_record_vkCmdDebugMarkerEndEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdDebugMarkerEndEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdDebugMarkerEndEXT, sizeof(*r));
+   struct vn_record_vkCmdDebugMarkerEndEXT *r = vn_recorder_push(rec, vn_replay_vkCmdDebugMarkerEndEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdDebugMarkerEndEXT, sizeof(*r));
    r->commandBuffer = commandBuffer;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdDebugMarkerInsertEXT {
@@ -1333,14 +1610,16 @@ void vn_replay_vkCmdDebugMarkerInsertEXT(PFN_vkVoidFunction fn, const void *args
 static inline void
 vn_call_vkCmdDebugMarkerInsertEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, const VkDebugMarkerMarkerInfoEXT* pMarkerInfo)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdDebugMarkerInsertEXT(commandBuffer, pMarkerInfo);
       return;
    }
-   struct vn_record_vkCmdDebugMarkerInsertEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdDebugMarkerInsertEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdDebugMarkerInsertEXT, sizeof(*r));
+   struct vn_record_vkCmdDebugMarkerInsertEXT *r = vn_recorder_push(rec, vn_replay_vkCmdDebugMarkerInsertEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdDebugMarkerInsertEXT, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->pMarkerInfo = pMarkerInfo;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdDecodeVideoKHR {
@@ -1353,14 +1632,16 @@ void vn_replay_vkCmdDecodeVideoKHR(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdDecodeVideoKHR(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, const VkVideoDecodeInfoKHR* pDecodeInfo)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdDecodeVideoKHR(commandBuffer, pDecodeInfo);
       return;
    }
-   struct vn_record_vkCmdDecodeVideoKHR *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdDecodeVideoKHR, (PFN_vkVoidFunction)dev->dispatch.vkCmdDecodeVideoKHR, sizeof(*r));
+   struct vn_record_vkCmdDecodeVideoKHR *r = vn_recorder_push(rec, vn_replay_vkCmdDecodeVideoKHR, (PFN_vkVoidFunction)dev->dispatch.vkCmdDecodeVideoKHR, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->pDecodeInfo = pDecodeInfo;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdDecompressMemoryIndirectCountNV {
@@ -1375,16 +1656,17 @@ void vn_replay_vkCmdDecompressMemoryIndirectCountNV(PFN_vkVoidFunction fn, const
 static inline void
 vn_call_vkCmdDecompressMemoryIndirectCountNV(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkDeviceAddress indirectCommandsAddress, VkDeviceAddress indirectCommandsCountAddress, uint32_t stride)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdDecompressMemoryIndirectCountNV(commandBuffer, indirectCommandsAddress, indirectCommandsCountAddress, stride);
       return;
    }
-   struct vn_record_vkCmdDecompressMemoryIndirectCountNV *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdDecompressMemoryIndirectCountNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdDecompressMemoryIndirectCountNV, sizeof(*r));
+   struct vn_record_vkCmdDecompressMemoryIndirectCountNV *r = vn_recorder_push(rec, vn_replay_vkCmdDecompressMemoryIndirectCountNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdDecompressMemoryIndirectCountNV, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->indirectCommandsAddress = indirectCommandsAddress;
    r->indirectCommandsCountAddress = indirectCommandsCountAddress;
    r->stride = stride;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdDecompressMemoryNV {
@@ -1398,15 +1680,26 @@ void vn_replay_vkCmdDecompressMemoryNV(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdDecompressMemoryNV(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, uint32_t decompressRegionCount, const VkDecompressMemoryRegionNV* pDecompressMemoryRegions)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdDecompressMemoryNV(commandBuffer, decompressRegionCount, pDecompressMemoryRegions);
       return;
    }
-   struct vn_record_vkCmdDecompressMemoryNV *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdDecompressMemoryNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdDecompressMemoryNV, sizeof(*r));
+   const size_t bytes_pDecompressMemoryRegions = pDecompressMemoryRegions ? (size_t)decompressRegionCount * sizeof(VkDecompressMemoryRegionNV) : 0;
+   const size_t size_pDecompressMemoryRegions = vn_record_copy_size(bytes_pDecompressMemoryRegions);
+   const size_t copied = size_pDecompressMemoryRegions;
+   if (copied > VN_RECORD_COPY_MAX) {
+      vn_recorder_drain(rec);
+      dev->dispatch.vkCmdDecompressMemoryNV(commandBuffer, decompressRegionCount, pDecompressMemoryRegions);
+      return;
+   }
+   struct vn_record_vkCmdDecompressMemoryNV *r = vn_recorder_push(rec, vn_replay_vkCmdDecompressMemoryNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdDecompressMemoryNV, sizeof(*r) + copied);
+   uint8_t *tail = (uint8_t *)(r + 1);
    r->commandBuffer = commandBuffer;
    r->decompressRegionCount = decompressRegionCount;
-   r->pDecompressMemoryRegions = pDecompressMemoryRegions;
-   vn_recorder_commit(dev->recorder);
+   r->pDecompressMemoryRegions = pDecompressMemoryRegions ? memcpy(tail, pDecompressMemoryRegions, bytes_pDecompressMemoryRegions) : NULL;
+   tail += size_pDecompressMemoryRegions;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdDispatch {
@@ -1421,16 +1714,17 @@ void vn_replay_vkCmdDispatch(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdDispatch(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, uint32_t groupCountX, uint32_t groupCountY, uint32_t groupCountZ)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdDispatch(commandBuffer, groupCountX, groupCountY, groupCountZ);
       return;
    }
-   struct vn_record_vkCmdDispatch *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdDispatch, (PFN_vkVoidFunction)dev->dispatch.vkCmdDispatch, sizeof(*r));
+   struct vn_record_vkCmdDispatch *r = vn_recorder_push(rec, vn_replay_vkCmdDispatch, (PFN_vkVoidFunction)dev->dispatch.vkCmdDispatch, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->groupCountX = groupCountX;
    r->groupCountY = groupCountY;
    r->groupCountZ = groupCountZ;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdDispatchBase {
@@ -1448,11 +1742,12 @@ void vn_replay_vkCmdDispatchBase(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdDispatchBase(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, uint32_t baseGroupX, uint32_t baseGroupY, uint32_t baseGroupZ, uint32_t groupCountX, uint32_t groupCountY, uint32_t groupCountZ)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdDispatchBase(commandBuffer, baseGroupX, baseGroupY, baseGroupZ, groupCountX, groupCountY, groupCountZ);
       return;
    }
-   struct vn_record_vkCmdDispatchBase *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdDispatchBase, (PFN_vkVoidFunction)dev->dispatch.vkCmdDispatchBase, sizeof(*r));
+   struct vn_record_vkCmdDispatchBase *r = vn_recorder_push(rec, vn_replay_vkCmdDispatchBase, (PFN_vkVoidFunction)dev->dispatch.vkCmdDispatchBase, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->baseGroupX = baseGroupX;
    r->baseGroupY = baseGroupY;
@@ -1460,7 +1755,7 @@ vn_call_vkCmdDispatchBase(const struct vn_dispatch_device *dev, VkCommandBuffer 
    r->groupCountX = groupCountX;
    r->groupCountY = groupCountY;
    r->groupCountZ = groupCountZ;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdDispatchIndirect {
@@ -1474,15 +1769,16 @@ void vn_replay_vkCmdDispatchIndirect(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdDispatchIndirect(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkBuffer buffer, VkDeviceSize offset)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdDispatchIndirect(commandBuffer, buffer, offset);
       return;
    }
-   struct vn_record_vkCmdDispatchIndirect *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdDispatchIndirect, (PFN_vkVoidFunction)dev->dispatch.vkCmdDispatchIndirect, sizeof(*r));
+   struct vn_record_vkCmdDispatchIndirect *r = vn_recorder_push(rec, vn_replay_vkCmdDispatchIndirect, (PFN_vkVoidFunction)dev->dispatch.vkCmdDispatchIndirect, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->buffer = buffer;
    r->offset = offset;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdDraw {
@@ -1498,17 +1794,18 @@ void vn_replay_vkCmdDraw(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdDraw(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, uint32_t vertexCount, uint32_t instanceCount, uint32_t firstVertex, uint32_t firstInstance)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdDraw(commandBuffer, vertexCount, instanceCount, firstVertex, firstInstance);
       return;
    }
-   struct vn_record_vkCmdDraw *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdDraw, (PFN_vkVoidFunction)dev->dispatch.vkCmdDraw, sizeof(*r));
+   struct vn_record_vkCmdDraw *r = vn_recorder_push(rec, vn_replay_vkCmdDraw, (PFN_vkVoidFunction)dev->dispatch.vkCmdDraw, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->vertexCount = vertexCount;
    r->instanceCount = instanceCount;
    r->firstVertex = firstVertex;
    r->firstInstance = firstInstance;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdDrawClusterHUAWEI {
@@ -1523,16 +1820,17 @@ void vn_replay_vkCmdDrawClusterHUAWEI(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdDrawClusterHUAWEI(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, uint32_t groupCountX, uint32_t groupCountY, uint32_t groupCountZ)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdDrawClusterHUAWEI(commandBuffer, groupCountX, groupCountY, groupCountZ);
       return;
    }
-   struct vn_record_vkCmdDrawClusterHUAWEI *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdDrawClusterHUAWEI, (PFN_vkVoidFunction)dev->dispatch.vkCmdDrawClusterHUAWEI, sizeof(*r));
+   struct vn_record_vkCmdDrawClusterHUAWEI *r = vn_recorder_push(rec, vn_replay_vkCmdDrawClusterHUAWEI, (PFN_vkVoidFunction)dev->dispatch.vkCmdDrawClusterHUAWEI, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->groupCountX = groupCountX;
    r->groupCountY = groupCountY;
    r->groupCountZ = groupCountZ;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdDrawClusterIndirectHUAWEI {
@@ -1546,15 +1844,16 @@ void vn_replay_vkCmdDrawClusterIndirectHUAWEI(PFN_vkVoidFunction fn, const void 
 static inline void
 vn_call_vkCmdDrawClusterIndirectHUAWEI(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkBuffer buffer, VkDeviceSize offset)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdDrawClusterIndirectHUAWEI(commandBuffer, buffer, offset);
       return;
    }
-   struct vn_record_vkCmdDrawClusterIndirectHUAWEI *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdDrawClusterIndirectHUAWEI, (PFN_vkVoidFunction)dev->dispatch.vkCmdDrawClusterIndirectHUAWEI, sizeof(*r));
+   struct vn_record_vkCmdDrawClusterIndirectHUAWEI *r = vn_recorder_push(rec, vn_replay_vkCmdDrawClusterIndirectHUAWEI, (PFN_vkVoidFunction)dev->dispatch.vkCmdDrawClusterIndirectHUAWEI, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->buffer = buffer;
    r->offset = offset;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdDrawIndexed {
@@ -1571,18 +1870,19 @@ void vn_replay_vkCmdDrawIndexed(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdDrawIndexed(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, uint32_t indexCount, uint32_t instanceCount, uint32_t firstIndex, int32_t vertexOffset, uint32_t firstInstance)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdDrawIndexed(commandBuffer, indexCount, instanceCount, firstIndex, vertexOffset, firstInstance);
       return;
    }
-   struct vn_record_vkCmdDrawIndexed *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdDrawIndexed, (PFN_vkVoidFunction)dev->dispatch.vkCmdDrawIndexed, sizeof(*r));
+   struct vn_record_vkCmdDrawIndexed *r = vn_recorder_push(rec, vn_replay_vkCmdDrawIndexed, (PFN_vkVoidFunction)dev->dispatch.vkCmdDrawIndexed, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->indexCount = indexCount;
    r->instanceCount = instanceCount;
    r->firstIndex = firstIndex;
    r->vertexOffset = vertexOffset;
    r->firstInstance = firstInstance;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdDrawIndexedIndirect {
@@ -1598,17 +1898,18 @@ void vn_replay_vkCmdDrawIndexedIndirect(PFN_vkVoidFunction fn, const void *args)
 static inline void
 vn_call_vkCmdDrawIndexedIndirect(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkBuffer buffer, VkDeviceSize offset, uint32_t drawCount, uint32_t stride)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdDrawIndexedIndirect(commandBuffer, buffer, offset, drawCount, stride);
       return;
    }
-   struct vn_record_vkCmdDrawIndexedIndirect *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdDrawIndexedIndirect, (PFN_vkVoidFunction)dev->dispatch.vkCmdDrawIndexedIndirect, sizeof(*r));
+   struct vn_record_vkCmdDrawIndexedIndirect *r = vn_recorder_push(rec, vn_replay_vkCmdDrawIndexedIndirect, (PFN_vkVoidFunction)dev->dispatch.vkCmdDrawIndexedIndirect, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->buffer = buffer;
    r->offset = offset;
    r->drawCount = drawCount;
    r->stride = stride;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdDrawIndexedIndirectCount {
@@ -1626,11 +1927,12 @@ void vn_replay_vkCmdDrawIndexedIndirectCount(PFN_vkVoidFunction fn, const void *
 static inline void
 vn_call_vkCmdDrawIndexedIndirectCount(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkBuffer buffer, VkDeviceSize offset, VkBuffer countBuffer, VkDeviceSize countBufferOffset, uint32_t maxDrawCount, uint32_t stride)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdDrawIndexedIndirectCount(commandBuffer, buffer, offset, countBuffer, countBufferOffset, maxDrawCount, stride);
       return;
    }
-   struct vn_record_vkCmdDrawIndexedIndirectCount *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdDrawIndexedIndirectCount, (PFN_vkVoidFunction)dev->dispatch.vkCmdDrawIndexedIndirectCount, sizeof(*r));
+   struct vn_record_vkCmdDrawIndexedIndirectCount *r = vn_recorder_push(rec, vn_replay_vkCmdDrawIndexedIndirectCount, (PFN_vkVoidFunction)dev->dispatch.vkCmdDrawIndexedIndirectCount, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->buffer = buffer;
    r->offset = offset;
@@ -1638,7 +1940,7 @@ vn_call_vkCmdDrawIndexedIndirectCount(const struct vn_dispatch_device *dev, VkCo
    r->countBufferOffset = countBufferOffset;
    r->maxDrawCount = maxDrawCount;
    r->stride = stride;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdDrawIndirect {
@@ -1654,17 +1956,18 @@ void vn_replay_vkCmdDrawIndirect(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdDrawIndirect(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkBuffer buffer, VkDeviceSize offset, uint32_t drawCount, uint32_t stride)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdDrawIndirect(commandBuffer, buffer, offset, drawCount, stride);
       return;
    }
-   struct vn_record_vkCmdDrawIndirect *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdDrawIndirect, (PFN_vkVoidFunction)dev->dispatch.vkCmdDrawIndirect, sizeof(*r));
+   struct vn_record_vkCmdDrawIndirect *r = vn_recorder_push(rec, vn_replay_vkCmdDrawIndirect, (PFN_vkVoidFunction)dev->dispatch.vkCmdDrawIndirect, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->buffer = buffer;
    r->offset = offset;
    r->drawCount = drawCount;
    r->stride = stride;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdDrawIndirectByteCountEXT {
@@ -1682,11 +1985,12 @@ void vn_replay_vkCmdDrawIndirectByteCountEXT(PFN_vkVoidFunction fn, const void *
 static inline void
 vn_call_vkCmdDrawIndirectByteCountEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, uint32_t instanceCount, uint32_t firstInstance, VkBuffer counterBuffer, VkDeviceSize counterBufferOffset, uint32_t counterOffset, uint32_t vertexStride)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdDrawIndirectByteCountEXT(commandBuffer, instanceCount, firstInstance, counterBuffer, counterBufferOffset, counterOffset, vertexStride);
       return;
    }
-   struct vn_record_vkCmdDrawIndirectByteCountEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdDrawIndirectByteCountEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdDrawIndirectByteCountEXT, sizeof(*r));
+   struct vn_record_vkCmdDrawIndirectByteCountEXT *r = vn_recorder_push(rec, vn_replay_vkCmdDrawIndirectByteCountEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdDrawIndirectByteCountEXT, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->instanceCount = instanceCount;
    r->firstInstance = firstInstance;
@@ -1694,7 +1998,7 @@ vn_call_vkCmdDrawIndirectByteCountEXT(const struct vn_dispatch_device *dev, VkCo
    r->counterBufferOffset = counterBufferOffset;
    r->counterOffset = counterOffset;
    r->vertexStride = vertexStride;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdDrawIndirectCount {
@@ -1712,11 +2016,12 @@ void vn_replay_vkCmdDrawIndirectCount(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdDrawIndirectCount(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkBuffer buffer, VkDeviceSize offset, VkBuffer countBuffer, VkDeviceSize countBufferOffset, uint32_t maxDrawCount, uint32_t stride)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdDrawIndirectCount(commandBuffer, buffer, offset, countBuffer, countBufferOffset, maxDrawCount, stride);
       return;
    }
-   struct vn_record_vkCmdDrawIndirectCount *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdDrawIndirectCount, (PFN_vkVoidFunction)dev->dispatch.vkCmdDrawIndirectCount, sizeof(*r));
+   struct vn_record_vkCmdDrawIndirectCount *r = vn_recorder_push(rec, vn_replay_vkCmdDrawIndirectCount, (PFN_vkVoidFunction)dev->dispatch.vkCmdDrawIndirectCount, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->buffer = buffer;
    r->offset = offset;
@@ -1724,7 +2029,7 @@ vn_call_vkCmdDrawIndirectCount(const struct vn_dispatch_device *dev, VkCommandBu
    r->countBufferOffset = countBufferOffset;
    r->maxDrawCount = maxDrawCount;
    r->stride = stride;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdDrawMeshTasksEXT {
@@ -1739,16 +2044,17 @@ void vn_replay_vkCmdDrawMeshTasksEXT(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdDrawMeshTasksEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, uint32_t groupCountX, uint32_t groupCountY, uint32_t groupCountZ)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdDrawMeshTasksEXT(commandBuffer, groupCountX, groupCountY, groupCountZ);
       return;
    }
-   struct vn_record_vkCmdDrawMeshTasksEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdDrawMeshTasksEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdDrawMeshTasksEXT, sizeof(*r));
+   struct vn_record_vkCmdDrawMeshTasksEXT *r = vn_recorder_push(rec, vn_replay_vkCmdDrawMeshTasksEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdDrawMeshTasksEXT, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->groupCountX = groupCountX;
    r->groupCountY = groupCountY;
    r->groupCountZ = groupCountZ;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdDrawMeshTasksIndirectCountEXT {
@@ -1766,11 +2072,12 @@ void vn_replay_vkCmdDrawMeshTasksIndirectCountEXT(PFN_vkVoidFunction fn, const v
 static inline void
 vn_call_vkCmdDrawMeshTasksIndirectCountEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkBuffer buffer, VkDeviceSize offset, VkBuffer countBuffer, VkDeviceSize countBufferOffset, uint32_t maxDrawCount, uint32_t stride)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdDrawMeshTasksIndirectCountEXT(commandBuffer, buffer, offset, countBuffer, countBufferOffset, maxDrawCount, stride);
       return;
    }
-   struct vn_record_vkCmdDrawMeshTasksIndirectCountEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdDrawMeshTasksIndirectCountEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdDrawMeshTasksIndirectCountEXT, sizeof(*r));
+   struct vn_record_vkCmdDrawMeshTasksIndirectCountEXT *r = vn_recorder_push(rec, vn_replay_vkCmdDrawMeshTasksIndirectCountEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdDrawMeshTasksIndirectCountEXT, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->buffer = buffer;
    r->offset = offset;
@@ -1778,7 +2085,7 @@ vn_call_vkCmdDrawMeshTasksIndirectCountEXT(const struct vn_dispatch_device *dev,
    r->countBufferOffset = countBufferOffset;
    r->maxDrawCount = maxDrawCount;
    r->stride = stride;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdDrawMeshTasksIndirectCountNV {
@@ -1796,11 +2103,12 @@ void vn_replay_vkCmdDrawMeshTasksIndirectCountNV(PFN_vkVoidFunction fn, const vo
 static inline void
 vn_call_vkCmdDrawMeshTasksIndirectCountNV(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkBuffer buffer, VkDeviceSize offset, VkBuffer countBuffer, VkDeviceSize countBufferOffset, uint32_t maxDrawCount, uint32_t stride)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdDrawMeshTasksIndirectCountNV(commandBuffer, buffer, offset, countBuffer, countBufferOffset, maxDrawCount, stride);
       return;
    }
-   struct vn_record_vkCmdDrawMeshTasksIndirectCountNV *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdDrawMeshTasksIndirectCountNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdDrawMeshTasksIndirectCountNV, sizeof(*r));
+   struct vn_record_vkCmdDrawMeshTasksIndirectCountNV *r = vn_recorder_push(rec, vn_replay_vkCmdDrawMeshTasksIndirectCountNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdDrawMeshTasksIndirectCountNV, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->buffer = buffer;
    r->offset = offset;
@@ -1808,7 +2116,7 @@ vn_call_vkCmdDrawMeshTasksIndirectCountNV(const struct vn_dispatch_device *dev, 
    r->countBufferOffset = countBufferOffset;
    r->maxDrawCount = maxDrawCount;
    r->stride = stride;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdDrawMeshTasksIndirectEXT {
@@ -1824,17 +2132,18 @@ void vn_replay_vkCmdDrawMeshTasksIndirectEXT(PFN_vkVoidFunction fn, const void *
 static inline void
 vn_call_vkCmdDrawMeshTasksIndirectEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkBuffer buffer, VkDeviceSize offset, uint32_t drawCount, uint32_t stride)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdDrawMeshTasksIndirectEXT(commandBuffer, buffer, offset, drawCount, stride);
       return;
    }
-   struct vn_record_vkCmdDrawMeshTasksIndirectEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdDrawMeshTasksIndirectEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdDrawMeshTasksIndirectEXT, sizeof(*r));
+   struct vn_record_vkCmdDrawMeshTasksIndirectEXT *r = vn_recorder_push(rec, vn_replay_vkCmdDrawMeshTasksIndirectEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdDrawMeshTasksIndirectEXT, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->buffer = buffer;
    r->offset = offset;
    r->drawCount = drawCount;
    r->stride = stride;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdDrawMeshTasksIndirectNV {
@@ -1850,17 +2159,18 @@ void vn_replay_vkCmdDrawMeshTasksIndirectNV(PFN_vkVoidFunction fn, const void *a
 static inline void
 vn_call_vkCmdDrawMeshTasksIndirectNV(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkBuffer buffer, VkDeviceSize offset, uint32_t drawCount, uint32_t stride)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdDrawMeshTasksIndirectNV(commandBuffer, buffer, offset, drawCount, stride);
       return;
    }
-   struct vn_record_vkCmdDrawMeshTasksIndirectNV *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdDrawMeshTasksIndirectNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdDrawMeshTasksIndirectNV, sizeof(*r));
+   struct vn_record_vkCmdDrawMeshTasksIndirectNV *r = vn_recorder_push(rec, vn_replay_vkCmdDrawMeshTasksIndirectNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdDrawMeshTasksIndirectNV, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->buffer = buffer;
    r->offset = offset;
    r->drawCount = drawCount;
    r->stride = stride;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdDrawMeshTasksNV {
@@ -1874,15 +2184,16 @@ void vn_replay_vkCmdDrawMeshTasksNV(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdDrawMeshTasksNV(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, uint32_t taskCount, uint32_t firstTask)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdDrawMeshTasksNV(commandBuffer, taskCount, firstTask);
       return;
    }
-   struct vn_record_vkCmdDrawMeshTasksNV *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdDrawMeshTasksNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdDrawMeshTasksNV, sizeof(*r));
+   struct vn_record_vkCmdDrawMeshTasksNV *r = vn_recorder_push(rec, vn_replay_vkCmdDrawMeshTasksNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdDrawMeshTasksNV, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->taskCount = taskCount;
    r->firstTask = firstTask;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdDrawMultiEXT {
@@ -1899,18 +2210,29 @@ void vn_replay_vkCmdDrawMultiEXT(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdDrawMultiEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, uint32_t drawCount, const VkMultiDrawInfoEXT* pVertexInfo, uint32_t instanceCount, uint32_t firstInstance, uint32_t stride)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdDrawMultiEXT(commandBuffer, drawCount, pVertexInfo, instanceCount, firstInstance, stride);
       return;
    }
-   struct vn_record_vkCmdDrawMultiEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdDrawMultiEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdDrawMultiEXT, sizeof(*r));
+   const size_t bytes_pVertexInfo = pVertexInfo ? (size_t)drawCount * sizeof(VkMultiDrawInfoEXT) : 0;
+   const size_t size_pVertexInfo = vn_record_copy_size(bytes_pVertexInfo);
+   const size_t copied = size_pVertexInfo;
+   if (copied > VN_RECORD_COPY_MAX) {
+      vn_recorder_drain(rec);
+      dev->dispatch.vkCmdDrawMultiEXT(commandBuffer, drawCount, pVertexInfo, instanceCount, firstInstance, stride);
+      return;
+   }
+   struct vn_record_vkCmdDrawMultiEXT *r = vn_recorder_push(rec, vn_replay_vkCmdDrawMultiEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdDrawMultiEXT, sizeof(*r) + copied);
+   uint8_t *tail = (uint8_t *)(r + 1);
    r->commandBuffer = commandBuffer;
    r->drawCount = drawCount;
-   r->pVertexInfo = pVertexInfo;
+   r->pVertexInfo = pVertexInfo ? memcpy(tail, pVertexInfo, bytes_pVertexInfo) : NULL;
+   tail += size_pVertexInfo;
    r->instanceCount = instanceCount;
    r->firstInstance = firstInstance;
    r->stride = stride;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdDrawMultiIndexedEXT {
@@ -1928,19 +2250,33 @@ void vn_replay_vkCmdDrawMultiIndexedEXT(PFN_vkVoidFunction fn, const void *args)
 static inline void
 vn_call_vkCmdDrawMultiIndexedEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, uint32_t drawCount, const VkMultiDrawIndexedInfoEXT* pIndexInfo, uint32_t instanceCount, uint32_t firstInstance, uint32_t stride, const int32_t* pVertexOffset)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdDrawMultiIndexedEXT(commandBuffer, drawCount, pIndexInfo, instanceCount, firstInstance, stride, pVertexOffset);
       return;
    }
-   struct vn_record_vkCmdDrawMultiIndexedEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdDrawMultiIndexedEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdDrawMultiIndexedEXT, sizeof(*r));
+   const size_t bytes_pIndexInfo = pIndexInfo ? (size_t)drawCount * sizeof(VkMultiDrawIndexedInfoEXT) : 0;
+   const size_t size_pIndexInfo = vn_record_copy_size(bytes_pIndexInfo);
+   const size_t bytes_pVertexOffset = pVertexOffset ? (size_t)1 * sizeof(int32_t) : 0;
+   const size_t size_pVertexOffset = vn_record_copy_size(bytes_pVertexOffset);
+   const size_t copied = size_pIndexInfo + size_pVertexOffset;
+   if (copied > VN_RECORD_COPY_MAX) {
+      vn_recorder_drain(rec);
+      dev->dispatch.vkCmdDrawMultiIndexedEXT(commandBuffer, drawCount, pIndexInfo, instanceCount, firstInstance, stride, pVertexOffset);
+      return;
+   }
+   struct vn_record_vkCmdDrawMultiIndexedEXT *r = vn_recorder_push(rec, vn_replay_vkCmdDrawMultiIndexedEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdDrawMultiIndexedEXT, sizeof(*r) + copied);
+   uint8_t *tail = (uint8_t *)(r + 1);
    r->commandBuffer = commandBuffer;
    r->drawCount = drawCount;
-   r->pIndexInfo = pIndexInfo;
+   r->pIndexInfo = pIndexInfo ? memcpy(tail, pIndexInfo, bytes_pIndexInfo) : NULL;
+   tail += size_pIndexInfo;
    r->instanceCount = instanceCount;
    r->firstInstance = firstInstance;
    r->stride = stride;
-   r->pVertexOffset = pVertexOffset;
-   vn_recorder_commit(dev->recorder);
+   r->pVertexOffset = pVertexOffset ? memcpy(tail, pVertexOffset, bytes_pVertexOffset) : NULL;
+   tail += size_pVertexOffset;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdEncodeVideoKHR {
@@ -1953,14 +2289,16 @@ void vn_replay_vkCmdEncodeVideoKHR(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdEncodeVideoKHR(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, const VkVideoEncodeInfoKHR* pEncodeInfo)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdEncodeVideoKHR(commandBuffer, pEncodeInfo);
       return;
    }
-   struct vn_record_vkCmdEncodeVideoKHR *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdEncodeVideoKHR, (PFN_vkVoidFunction)dev->dispatch.vkCmdEncodeVideoKHR, sizeof(*r));
+   struct vn_record_vkCmdEncodeVideoKHR *r = vn_recorder_push(rec, vn_replay_vkCmdEncodeVideoKHR, (PFN_vkVoidFunction)dev->dispatch.vkCmdEncodeVideoKHR, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->pEncodeInfo = pEncodeInfo;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdEndConditionalRenderingEXT {
@@ -1972,13 +2310,14 @@ void vn_replay_vkCmdEndConditionalRenderingEXT(PFN_vkVoidFunction fn, const void
 static inline void
 vn_call_vkCmdEndConditionalRenderingEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdEndConditionalRenderingEXT(commandBuffer);
       return;
    }
-   struct vn_record_vkCmdEndConditionalRenderingEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdEndConditionalRenderingEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdEndConditionalRenderingEXT, sizeof(*r));
+   struct vn_record_vkCmdEndConditionalRenderingEXT *r = vn_recorder_push(rec, vn_replay_vkCmdEndConditionalRenderingEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdEndConditionalRenderingEXT, sizeof(*r));
    r->commandBuffer = commandBuffer;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdEndDebugUtilsLabelEXT {
@@ -1990,13 +2329,14 @@ void vn_replay_vkCmdEndDebugUtilsLabelEXT(PFN_vkVoidFunction fn, const void *arg
 static inline void
 vn_call_vkCmdEndDebugUtilsLabelEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdEndDebugUtilsLabelEXT(commandBuffer);
       return;
    }
-   struct vn_record_vkCmdEndDebugUtilsLabelEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdEndDebugUtilsLabelEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdEndDebugUtilsLabelEXT, sizeof(*r));
+   struct vn_record_vkCmdEndDebugUtilsLabelEXT *r = vn_recorder_push(rec, vn_replay_vkCmdEndDebugUtilsLabelEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdEndDebugUtilsLabelEXT, sizeof(*r));
    r->commandBuffer = commandBuffer;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdEndQuery {
@@ -2010,15 +2350,16 @@ void vn_replay_vkCmdEndQuery(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdEndQuery(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkQueryPool queryPool, uint32_t query)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdEndQuery(commandBuffer, queryPool, query);
       return;
    }
-   struct vn_record_vkCmdEndQuery *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdEndQuery, (PFN_vkVoidFunction)dev->dispatch.vkCmdEndQuery, sizeof(*r));
+   struct vn_record_vkCmdEndQuery *r = vn_recorder_push(rec, vn_replay_vkCmdEndQuery, (PFN_vkVoidFunction)dev->dispatch.vkCmdEndQuery, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->queryPool = queryPool;
    r->query = query;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdEndQueryIndexedEXT {
@@ -2033,16 +2374,17 @@ void vn_replay_vkCmdEndQueryIndexedEXT(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdEndQueryIndexedEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkQueryPool queryPool, uint32_t query, uint32_t index)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdEndQueryIndexedEXT(commandBuffer, queryPool, query, index);
       return;
    }
-   struct vn_record_vkCmdEndQueryIndexedEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdEndQueryIndexedEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdEndQueryIndexedEXT, sizeof(*r));
+   struct vn_record_vkCmdEndQueryIndexedEXT *r = vn_recorder_push(rec, vn_replay_vkCmdEndQueryIndexedEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdEndQueryIndexedEXT, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->queryPool = queryPool;
    r->query = query;
    r->index = index;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdEndRenderPass {
@@ -2054,13 +2396,14 @@ void vn_replay_vkCmdEndRenderPass(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdEndRenderPass(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdEndRenderPass(commandBuffer);
       return;
    }
-   struct vn_record_vkCmdEndRenderPass *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdEndRenderPass, (PFN_vkVoidFunction)dev->dispatch.vkCmdEndRenderPass, sizeof(*r));
+   struct vn_record_vkCmdEndRenderPass *r = vn_recorder_push(rec, vn_replay_vkCmdEndRenderPass, (PFN_vkVoidFunction)dev->dispatch.vkCmdEndRenderPass, sizeof(*r));
    r->commandBuffer = commandBuffer;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdEndRenderPass2 {
@@ -2073,14 +2416,16 @@ void vn_replay_vkCmdEndRenderPass2(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdEndRenderPass2(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, const VkSubpassEndInfo* pSubpassEndInfo)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdEndRenderPass2(commandBuffer, pSubpassEndInfo);
       return;
    }
-   struct vn_record_vkCmdEndRenderPass2 *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdEndRenderPass2, (PFN_vkVoidFunction)dev->dispatch.vkCmdEndRenderPass2, sizeof(*r));
+   struct vn_record_vkCmdEndRenderPass2 *r = vn_recorder_push(rec, vn_replay_vkCmdEndRenderPass2, (PFN_vkVoidFunction)dev->dispatch.vkCmdEndRenderPass2, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->pSubpassEndInfo = pSubpassEndInfo;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdEndRendering {
@@ -2092,13 +2437,14 @@ void vn_replay_vkCmdEndRendering(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdEndRendering(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdEndRendering(commandBuffer);
       return;
    }
-   struct vn_record_vkCmdEndRendering *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdEndRendering, (PFN_vkVoidFunction)dev->dispatch.vkCmdEndRendering, sizeof(*r));
+   struct vn_record_vkCmdEndRendering *r = vn_recorder_push(rec, vn_replay_vkCmdEndRendering, (PFN_vkVoidFunction)dev->dispatch.vkCmdEndRendering, sizeof(*r));
    r->commandBuffer = commandBuffer;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdEndTransformFeedbackEXT {
@@ -2114,17 +2460,31 @@ void vn_replay_vkCmdEndTransformFeedbackEXT(PFN_vkVoidFunction fn, const void *a
 static inline void
 vn_call_vkCmdEndTransformFeedbackEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, uint32_t firstCounterBuffer, uint32_t counterBufferCount, const VkBuffer* pCounterBuffers, const VkDeviceSize* pCounterBufferOffsets)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdEndTransformFeedbackEXT(commandBuffer, firstCounterBuffer, counterBufferCount, pCounterBuffers, pCounterBufferOffsets);
       return;
    }
-   struct vn_record_vkCmdEndTransformFeedbackEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdEndTransformFeedbackEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdEndTransformFeedbackEXT, sizeof(*r));
+   const size_t bytes_pCounterBuffers = pCounterBuffers ? (size_t)counterBufferCount * sizeof(VkBuffer) : 0;
+   const size_t size_pCounterBuffers = vn_record_copy_size(bytes_pCounterBuffers);
+   const size_t bytes_pCounterBufferOffsets = pCounterBufferOffsets ? (size_t)counterBufferCount * sizeof(VkDeviceSize) : 0;
+   const size_t size_pCounterBufferOffsets = vn_record_copy_size(bytes_pCounterBufferOffsets);
+   const size_t copied = size_pCounterBuffers + size_pCounterBufferOffsets;
+   if (copied > VN_RECORD_COPY_MAX) {
+      vn_recorder_drain(rec);
+      dev->dispatch.vkCmdEndTransformFeedbackEXT(commandBuffer, firstCounterBuffer, counterBufferCount, pCounterBuffers, pCounterBufferOffsets);
+      return;
+   }
+   struct vn_record_vkCmdEndTransformFeedbackEXT *r = vn_recorder_push(rec, vn_replay_vkCmdEndTransformFeedbackEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdEndTransformFeedbackEXT, sizeof(*r) + copied);
+   uint8_t *tail = (uint8_t *)(r + 1);
    r->commandBuffer = commandBuffer;
    r->firstCounterBuffer = firstCounterBuffer;
    r->counterBufferCount = counterBufferCount;
-   r->pCounterBuffers = pCounterBuffers;
-   r->pCounterBufferOffsets = pCounterBufferOffsets;
-   vn_recorder_commit(dev->recorder);
+   r->pCounterBuffers = pCounterBuffers ? memcpy(tail, pCounterBuffers, bytes_pCounterBuffers) : NULL;
+   tail += size_pCounterBuffers;
+   r->pCounterBufferOffsets = pCounterBufferOffsets ? memcpy(tail, pCounterBufferOffsets, bytes_pCounterBufferOffsets) : NULL;
+   tail += size_pCounterBufferOffsets;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdEndVideoCodingKHR {
@@ -2137,14 +2497,16 @@ void vn_replay_vkCmdEndVideoCodingKHR(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdEndVideoCodingKHR(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, const VkVideoEndCodingInfoKHR* pEndCodingInfo)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdEndVideoCodingKHR(commandBuffer, pEndCodingInfo);
       return;
    }
-   struct vn_record_vkCmdEndVideoCodingKHR *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdEndVideoCodingKHR, (PFN_vkVoidFunction)dev->dispatch.vkCmdEndVideoCodingKHR, sizeof(*r));
+   struct vn_record_vkCmdEndVideoCodingKHR *r = vn_recorder_push(rec, vn_replay_vkCmdEndVideoCodingKHR, (PFN_vkVoidFunction)dev->dispatch.vkCmdEndVideoCodingKHR, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->pEndCodingInfo = pEndCodingInfo;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdExecuteCommands {
@@ -2158,15 +2520,26 @@ void vn_replay_vkCmdExecuteCommands(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdExecuteCommands(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, uint32_t commandBufferCount, const VkCommandBuffer* pCommandBuffers)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdExecuteCommands(commandBuffer, commandBufferCount, pCommandBuffers);
       return;
    }
-   struct vn_record_vkCmdExecuteCommands *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdExecuteCommands, (PFN_vkVoidFunction)dev->dispatch.vkCmdExecuteCommands, sizeof(*r));
+   const size_t bytes_pCommandBuffers = pCommandBuffers ? (size_t)commandBufferCount * sizeof(VkCommandBuffer) : 0;
+   const size_t size_pCommandBuffers = vn_record_copy_size(bytes_pCommandBuffers);
+   const size_t copied = size_pCommandBuffers;
+   if (copied > VN_RECORD_COPY_MAX) {
+      vn_recorder_drain(rec);
+      dev->dispatch.vkCmdExecuteCommands(commandBuffer, commandBufferCount, pCommandBuffers);
+      return;
+   }
+   struct vn_record_vkCmdExecuteCommands *r = vn_recorder_push(rec, vn_replay_vkCmdExecuteCommands, (PFN_vkVoidFunction)dev->dispatch.vkCmdExecuteCommands, sizeof(*r) + copied);
+   uint8_t *tail = (uint8_t *)(r + 1);
    r->commandBuffer = commandBuffer;
    r->commandBufferCount = commandBufferCount;
-   r->pCommandBuffers = pCommandBuffers;
-   vn_recorder_commit(dev->recorder);
+   r->pCommandBuffers = pCommandBuffers ? memcpy(tail, pCommandBuffers, bytes_pCommandBuffers) : NULL;
+   tail += size_pCommandBuffers;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdExecuteGeneratedCommandsEXT {
@@ -2180,15 +2553,17 @@ void vn_replay_vkCmdExecuteGeneratedCommandsEXT(PFN_vkVoidFunction fn, const voi
 static inline void
 vn_call_vkCmdExecuteGeneratedCommandsEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkBool32 isPreprocessed, const VkGeneratedCommandsInfoEXT* pGeneratedCommandsInfo)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdExecuteGeneratedCommandsEXT(commandBuffer, isPreprocessed, pGeneratedCommandsInfo);
       return;
    }
-   struct vn_record_vkCmdExecuteGeneratedCommandsEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdExecuteGeneratedCommandsEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdExecuteGeneratedCommandsEXT, sizeof(*r));
+   struct vn_record_vkCmdExecuteGeneratedCommandsEXT *r = vn_recorder_push(rec, vn_replay_vkCmdExecuteGeneratedCommandsEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdExecuteGeneratedCommandsEXT, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->isPreprocessed = isPreprocessed;
    r->pGeneratedCommandsInfo = pGeneratedCommandsInfo;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdExecuteGeneratedCommandsNV {
@@ -2202,15 +2577,17 @@ void vn_replay_vkCmdExecuteGeneratedCommandsNV(PFN_vkVoidFunction fn, const void
 static inline void
 vn_call_vkCmdExecuteGeneratedCommandsNV(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkBool32 isPreprocessed, const VkGeneratedCommandsInfoNV* pGeneratedCommandsInfo)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdExecuteGeneratedCommandsNV(commandBuffer, isPreprocessed, pGeneratedCommandsInfo);
       return;
    }
-   struct vn_record_vkCmdExecuteGeneratedCommandsNV *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdExecuteGeneratedCommandsNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdExecuteGeneratedCommandsNV, sizeof(*r));
+   struct vn_record_vkCmdExecuteGeneratedCommandsNV *r = vn_recorder_push(rec, vn_replay_vkCmdExecuteGeneratedCommandsNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdExecuteGeneratedCommandsNV, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->isPreprocessed = isPreprocessed;
    r->pGeneratedCommandsInfo = pGeneratedCommandsInfo;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdFillBuffer {
@@ -2226,17 +2603,18 @@ void vn_replay_vkCmdFillBuffer(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdFillBuffer(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkBuffer dstBuffer, VkDeviceSize dstOffset, VkDeviceSize size, uint32_t data)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdFillBuffer(commandBuffer, dstBuffer, dstOffset, size, data);
       return;
    }
-   struct vn_record_vkCmdFillBuffer *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdFillBuffer, (PFN_vkVoidFunction)dev->dispatch.vkCmdFillBuffer, sizeof(*r));
+   struct vn_record_vkCmdFillBuffer *r = vn_recorder_push(rec, vn_replay_vkCmdFillBuffer, (PFN_vkVoidFunction)dev->dispatch.vkCmdFillBuffer, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->dstBuffer = dstBuffer;
    r->dstOffset = dstOffset;
    r->size = size;
    r->data = data;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdInsertDebugUtilsLabelEXT {
@@ -2249,14 +2627,16 @@ void vn_replay_vkCmdInsertDebugUtilsLabelEXT(PFN_vkVoidFunction fn, const void *
 static inline void
 vn_call_vkCmdInsertDebugUtilsLabelEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, const VkDebugUtilsLabelEXT* pLabelInfo)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdInsertDebugUtilsLabelEXT(commandBuffer, pLabelInfo);
       return;
    }
-   struct vn_record_vkCmdInsertDebugUtilsLabelEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdInsertDebugUtilsLabelEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdInsertDebugUtilsLabelEXT, sizeof(*r));
+   struct vn_record_vkCmdInsertDebugUtilsLabelEXT *r = vn_recorder_push(rec, vn_replay_vkCmdInsertDebugUtilsLabelEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdInsertDebugUtilsLabelEXT, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->pLabelInfo = pLabelInfo;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdNextSubpass {
@@ -2269,14 +2649,15 @@ void vn_replay_vkCmdNextSubpass(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdNextSubpass(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkSubpassContents contents)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdNextSubpass(commandBuffer, contents);
       return;
    }
-   struct vn_record_vkCmdNextSubpass *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdNextSubpass, (PFN_vkVoidFunction)dev->dispatch.vkCmdNextSubpass, sizeof(*r));
+   struct vn_record_vkCmdNextSubpass *r = vn_recorder_push(rec, vn_replay_vkCmdNextSubpass, (PFN_vkVoidFunction)dev->dispatch.vkCmdNextSubpass, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->contents = contents;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdNextSubpass2 {
@@ -2290,15 +2671,17 @@ void vn_replay_vkCmdNextSubpass2(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdNextSubpass2(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, const VkSubpassBeginInfo* pSubpassBeginInfo, const VkSubpassEndInfo* pSubpassEndInfo)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdNextSubpass2(commandBuffer, pSubpassBeginInfo, pSubpassEndInfo);
       return;
    }
-   struct vn_record_vkCmdNextSubpass2 *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdNextSubpass2, (PFN_vkVoidFunction)dev->dispatch.vkCmdNextSubpass2, sizeof(*r));
+   struct vn_record_vkCmdNextSubpass2 *r = vn_recorder_push(rec, vn_replay_vkCmdNextSubpass2, (PFN_vkVoidFunction)dev->dispatch.vkCmdNextSubpass2, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->pSubpassBeginInfo = pSubpassBeginInfo;
    r->pSubpassEndInfo = pSubpassEndInfo;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdOpticalFlowExecuteNV {
@@ -2312,15 +2695,17 @@ void vn_replay_vkCmdOpticalFlowExecuteNV(PFN_vkVoidFunction fn, const void *args
 static inline void
 vn_call_vkCmdOpticalFlowExecuteNV(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkOpticalFlowSessionNV session, const VkOpticalFlowExecuteInfoNV* pExecuteInfo)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdOpticalFlowExecuteNV(commandBuffer, session, pExecuteInfo);
       return;
    }
-   struct vn_record_vkCmdOpticalFlowExecuteNV *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdOpticalFlowExecuteNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdOpticalFlowExecuteNV, sizeof(*r));
+   struct vn_record_vkCmdOpticalFlowExecuteNV *r = vn_recorder_push(rec, vn_replay_vkCmdOpticalFlowExecuteNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdOpticalFlowExecuteNV, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->session = session;
    r->pExecuteInfo = pExecuteInfo;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdPipelineBarrier {
@@ -2341,11 +2726,12 @@ void vn_replay_vkCmdPipelineBarrier(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdPipelineBarrier(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkPipelineStageFlags srcStageMask, VkPipelineStageFlags dstStageMask, VkDependencyFlags dependencyFlags, uint32_t memoryBarrierCount, const VkMemoryBarrier* pMemoryBarriers, uint32_t bufferMemoryBarrierCount, const VkBufferMemoryBarrier* pBufferMemoryBarriers, uint32_t imageMemoryBarrierCount, const VkImageMemoryBarrier* pImageMemoryBarriers)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdPipelineBarrier(commandBuffer, srcStageMask, dstStageMask, dependencyFlags, memoryBarrierCount, pMemoryBarriers, bufferMemoryBarrierCount, pBufferMemoryBarriers, imageMemoryBarrierCount, pImageMemoryBarriers);
       return;
    }
-   struct vn_record_vkCmdPipelineBarrier *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdPipelineBarrier, (PFN_vkVoidFunction)dev->dispatch.vkCmdPipelineBarrier, sizeof(*r));
+   struct vn_record_vkCmdPipelineBarrier *r = vn_recorder_push(rec, vn_replay_vkCmdPipelineBarrier, (PFN_vkVoidFunction)dev->dispatch.vkCmdPipelineBarrier, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->srcStageMask = srcStageMask;
    r->dstStageMask = dstStageMask;
@@ -2356,7 +2742,8 @@ vn_call_vkCmdPipelineBarrier(const struct vn_dispatch_device *dev, VkCommandBuff
    r->pBufferMemoryBarriers = pBufferMemoryBarriers;
    r->imageMemoryBarrierCount = imageMemoryBarrierCount;
    r->pImageMemoryBarriers = pImageMemoryBarriers;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdPipelineBarrier2 {
@@ -2369,14 +2756,16 @@ void vn_replay_vkCmdPipelineBarrier2(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdPipelineBarrier2(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, const VkDependencyInfo* pDependencyInfo)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdPipelineBarrier2(commandBuffer, pDependencyInfo);
       return;
    }
-   struct vn_record_vkCmdPipelineBarrier2 *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdPipelineBarrier2, (PFN_vkVoidFunction)dev->dispatch.vkCmdPipelineBarrier2, sizeof(*r));
+   struct vn_record_vkCmdPipelineBarrier2 *r = vn_recorder_push(rec, vn_replay_vkCmdPipelineBarrier2, (PFN_vkVoidFunction)dev->dispatch.vkCmdPipelineBarrier2, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->pDependencyInfo = pDependencyInfo;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdPreprocessGeneratedCommandsEXT {
@@ -2390,15 +2779,17 @@ void vn_replay_vkCmdPreprocessGeneratedCommandsEXT(PFN_vkVoidFunction fn, const 
 static inline void
 vn_call_vkCmdPreprocessGeneratedCommandsEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, const VkGeneratedCommandsInfoEXT* pGeneratedCommandsInfo, VkCommandBuffer stateCommandBuffer)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdPreprocessGeneratedCommandsEXT(commandBuffer, pGeneratedCommandsInfo, stateCommandBuffer);
       return;
    }
-   struct vn_record_vkCmdPreprocessGeneratedCommandsEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdPreprocessGeneratedCommandsEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdPreprocessGeneratedCommandsEXT, sizeof(*r));
+   struct vn_record_vkCmdPreprocessGeneratedCommandsEXT *r = vn_recorder_push(rec, vn_replay_vkCmdPreprocessGeneratedCommandsEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdPreprocessGeneratedCommandsEXT, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->pGeneratedCommandsInfo = pGeneratedCommandsInfo;
    r->stateCommandBuffer = stateCommandBuffer;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdPreprocessGeneratedCommandsNV {
@@ -2411,14 +2802,16 @@ void vn_replay_vkCmdPreprocessGeneratedCommandsNV(PFN_vkVoidFunction fn, const v
 static inline void
 vn_call_vkCmdPreprocessGeneratedCommandsNV(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, const VkGeneratedCommandsInfoNV* pGeneratedCommandsInfo)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdPreprocessGeneratedCommandsNV(commandBuffer, pGeneratedCommandsInfo);
       return;
    }
-   struct vn_record_vkCmdPreprocessGeneratedCommandsNV *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdPreprocessGeneratedCommandsNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdPreprocessGeneratedCommandsNV, sizeof(*r));
+   struct vn_record_vkCmdPreprocessGeneratedCommandsNV *r = vn_recorder_push(rec, vn_replay_vkCmdPreprocessGeneratedCommandsNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdPreprocessGeneratedCommandsNV, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->pGeneratedCommandsInfo = pGeneratedCommandsInfo;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdPushConstants {
@@ -2435,18 +2828,29 @@ void vn_replay_vkCmdPushConstants(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdPushConstants(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkPipelineLayout layout, VkShaderStageFlags stageFlags, uint32_t offset, uint32_t size, const void* pValues)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdPushConstants(commandBuffer, layout, stageFlags, offset, size, pValues);
       return;
    }
-   struct vn_record_vkCmdPushConstants *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdPushConstants, (PFN_vkVoidFunction)dev->dispatch.vkCmdPushConstants, sizeof(*r));
+   const size_t bytes_pValues = pValues ? (size_t)size * sizeof(uint8_t) : 0;
+   const size_t size_pValues = vn_record_copy_size(bytes_pValues);
+   const size_t copied = size_pValues;
+   if (copied > VN_RECORD_COPY_MAX) {
+      vn_recorder_drain(rec);
+      dev->dispatch.vkCmdPushConstants(commandBuffer, layout, stageFlags, offset, size, pValues);
+      return;
+   }
+   struct vn_record_vkCmdPushConstants *r = vn_recorder_push(rec, vn_replay_vkCmdPushConstants, (PFN_vkVoidFunction)dev->dispatch.vkCmdPushConstants, sizeof(*r) + copied);
+   uint8_t *tail = (uint8_t *)(r + 1);
    r->commandBuffer = commandBuffer;
    r->layout = layout;
    r->stageFlags = stageFlags;
    r->offset = offset;
    r->size = size;
-   r->pValues = pValues;
-   vn_recorder_commit(dev->recorder);
+   r->pValues = pValues ? memcpy(tail, pValues, bytes_pValues) : NULL;
+   tail += size_pValues;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdPushConstants2 {
@@ -2459,14 +2863,16 @@ void vn_replay_vkCmdPushConstants2(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdPushConstants2(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, const VkPushConstantsInfo* pPushConstantsInfo)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdPushConstants2(commandBuffer, pPushConstantsInfo);
       return;
    }
-   struct vn_record_vkCmdPushConstants2 *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdPushConstants2, (PFN_vkVoidFunction)dev->dispatch.vkCmdPushConstants2, sizeof(*r));
+   struct vn_record_vkCmdPushConstants2 *r = vn_recorder_push(rec, vn_replay_vkCmdPushConstants2, (PFN_vkVoidFunction)dev->dispatch.vkCmdPushConstants2, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->pPushConstantsInfo = pPushConstantsInfo;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdPushDescriptorSet {
@@ -2483,18 +2889,20 @@ void vn_replay_vkCmdPushDescriptorSet(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdPushDescriptorSet(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkPipelineBindPoint pipelineBindPoint, VkPipelineLayout layout, uint32_t set, uint32_t descriptorWriteCount, const VkWriteDescriptorSet* pDescriptorWrites)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdPushDescriptorSet(commandBuffer, pipelineBindPoint, layout, set, descriptorWriteCount, pDescriptorWrites);
       return;
    }
-   struct vn_record_vkCmdPushDescriptorSet *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdPushDescriptorSet, (PFN_vkVoidFunction)dev->dispatch.vkCmdPushDescriptorSet, sizeof(*r));
+   struct vn_record_vkCmdPushDescriptorSet *r = vn_recorder_push(rec, vn_replay_vkCmdPushDescriptorSet, (PFN_vkVoidFunction)dev->dispatch.vkCmdPushDescriptorSet, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->pipelineBindPoint = pipelineBindPoint;
    r->layout = layout;
    r->set = set;
    r->descriptorWriteCount = descriptorWriteCount;
    r->pDescriptorWrites = pDescriptorWrites;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdPushDescriptorSet2 {
@@ -2507,14 +2915,16 @@ void vn_replay_vkCmdPushDescriptorSet2(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdPushDescriptorSet2(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, const VkPushDescriptorSetInfo* pPushDescriptorSetInfo)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdPushDescriptorSet2(commandBuffer, pPushDescriptorSetInfo);
       return;
    }
-   struct vn_record_vkCmdPushDescriptorSet2 *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdPushDescriptorSet2, (PFN_vkVoidFunction)dev->dispatch.vkCmdPushDescriptorSet2, sizeof(*r));
+   struct vn_record_vkCmdPushDescriptorSet2 *r = vn_recorder_push(rec, vn_replay_vkCmdPushDescriptorSet2, (PFN_vkVoidFunction)dev->dispatch.vkCmdPushDescriptorSet2, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->pPushDescriptorSetInfo = pPushDescriptorSetInfo;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdPushDescriptorSetWithTemplate {
@@ -2530,17 +2940,19 @@ void vn_replay_vkCmdPushDescriptorSetWithTemplate(PFN_vkVoidFunction fn, const v
 static inline void
 vn_call_vkCmdPushDescriptorSetWithTemplate(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkDescriptorUpdateTemplate descriptorUpdateTemplate, VkPipelineLayout layout, uint32_t set, const void* pData)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdPushDescriptorSetWithTemplate(commandBuffer, descriptorUpdateTemplate, layout, set, pData);
       return;
    }
-   struct vn_record_vkCmdPushDescriptorSetWithTemplate *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdPushDescriptorSetWithTemplate, (PFN_vkVoidFunction)dev->dispatch.vkCmdPushDescriptorSetWithTemplate, sizeof(*r));
+   struct vn_record_vkCmdPushDescriptorSetWithTemplate *r = vn_recorder_push(rec, vn_replay_vkCmdPushDescriptorSetWithTemplate, (PFN_vkVoidFunction)dev->dispatch.vkCmdPushDescriptorSetWithTemplate, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->descriptorUpdateTemplate = descriptorUpdateTemplate;
    r->layout = layout;
    r->set = set;
    r->pData = pData;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdPushDescriptorSetWithTemplate2 {
@@ -2553,14 +2965,16 @@ void vn_replay_vkCmdPushDescriptorSetWithTemplate2(PFN_vkVoidFunction fn, const 
 static inline void
 vn_call_vkCmdPushDescriptorSetWithTemplate2(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, const VkPushDescriptorSetWithTemplateInfo* pPushDescriptorSetWithTemplateInfo)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdPushDescriptorSetWithTemplate2(commandBuffer, pPushDescriptorSetWithTemplateInfo);
       return;
    }
-   struct vn_record_vkCmdPushDescriptorSetWithTemplate2 *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdPushDescriptorSetWithTemplate2, (PFN_vkVoidFunction)dev->dispatch.vkCmdPushDescriptorSetWithTemplate2, sizeof(*r));
+   struct vn_record_vkCmdPushDescriptorSetWithTemplate2 *r = vn_recorder_push(rec, vn_replay_vkCmdPushDescriptorSetWithTemplate2, (PFN_vkVoidFunction)dev->dispatch.vkCmdPushDescriptorSetWithTemplate2, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->pPushDescriptorSetWithTemplateInfo = pPushDescriptorSetWithTemplateInfo;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdResetEvent {
@@ -2574,15 +2988,16 @@ void vn_replay_vkCmdResetEvent(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdResetEvent(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkEvent event, VkPipelineStageFlags stageMask)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdResetEvent(commandBuffer, event, stageMask);
       return;
    }
-   struct vn_record_vkCmdResetEvent *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdResetEvent, (PFN_vkVoidFunction)dev->dispatch.vkCmdResetEvent, sizeof(*r));
+   struct vn_record_vkCmdResetEvent *r = vn_recorder_push(rec, vn_replay_vkCmdResetEvent, (PFN_vkVoidFunction)dev->dispatch.vkCmdResetEvent, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->event = event;
    r->stageMask = stageMask;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdResetEvent2 {
@@ -2596,15 +3011,16 @@ void vn_replay_vkCmdResetEvent2(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdResetEvent2(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkEvent event, VkPipelineStageFlags2 stageMask)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdResetEvent2(commandBuffer, event, stageMask);
       return;
    }
-   struct vn_record_vkCmdResetEvent2 *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdResetEvent2, (PFN_vkVoidFunction)dev->dispatch.vkCmdResetEvent2, sizeof(*r));
+   struct vn_record_vkCmdResetEvent2 *r = vn_recorder_push(rec, vn_replay_vkCmdResetEvent2, (PFN_vkVoidFunction)dev->dispatch.vkCmdResetEvent2, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->event = event;
    r->stageMask = stageMask;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdResetQueryPool {
@@ -2619,16 +3035,17 @@ void vn_replay_vkCmdResetQueryPool(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdResetQueryPool(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkQueryPool queryPool, uint32_t firstQuery, uint32_t queryCount)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdResetQueryPool(commandBuffer, queryPool, firstQuery, queryCount);
       return;
    }
-   struct vn_record_vkCmdResetQueryPool *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdResetQueryPool, (PFN_vkVoidFunction)dev->dispatch.vkCmdResetQueryPool, sizeof(*r));
+   struct vn_record_vkCmdResetQueryPool *r = vn_recorder_push(rec, vn_replay_vkCmdResetQueryPool, (PFN_vkVoidFunction)dev->dispatch.vkCmdResetQueryPool, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->queryPool = queryPool;
    r->firstQuery = firstQuery;
    r->queryCount = queryCount;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdResolveImage {
@@ -2646,19 +3063,30 @@ void vn_replay_vkCmdResolveImage(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdResolveImage(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkImage srcImage, VkImageLayout srcImageLayout, VkImage dstImage, VkImageLayout dstImageLayout, uint32_t regionCount, const VkImageResolve* pRegions)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdResolveImage(commandBuffer, srcImage, srcImageLayout, dstImage, dstImageLayout, regionCount, pRegions);
       return;
    }
-   struct vn_record_vkCmdResolveImage *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdResolveImage, (PFN_vkVoidFunction)dev->dispatch.vkCmdResolveImage, sizeof(*r));
+   const size_t bytes_pRegions = pRegions ? (size_t)regionCount * sizeof(VkImageResolve) : 0;
+   const size_t size_pRegions = vn_record_copy_size(bytes_pRegions);
+   const size_t copied = size_pRegions;
+   if (copied > VN_RECORD_COPY_MAX) {
+      vn_recorder_drain(rec);
+      dev->dispatch.vkCmdResolveImage(commandBuffer, srcImage, srcImageLayout, dstImage, dstImageLayout, regionCount, pRegions);
+      return;
+   }
+   struct vn_record_vkCmdResolveImage *r = vn_recorder_push(rec, vn_replay_vkCmdResolveImage, (PFN_vkVoidFunction)dev->dispatch.vkCmdResolveImage, sizeof(*r) + copied);
+   uint8_t *tail = (uint8_t *)(r + 1);
    r->commandBuffer = commandBuffer;
    r->srcImage = srcImage;
    r->srcImageLayout = srcImageLayout;
    r->dstImage = dstImage;
    r->dstImageLayout = dstImageLayout;
    r->regionCount = regionCount;
-   r->pRegions = pRegions;
-   vn_recorder_commit(dev->recorder);
+   r->pRegions = pRegions ? memcpy(tail, pRegions, bytes_pRegions) : NULL;
+   tail += size_pRegions;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdResolveImage2 {
@@ -2671,14 +3099,16 @@ void vn_replay_vkCmdResolveImage2(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdResolveImage2(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, const VkResolveImageInfo2* pResolveImageInfo)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdResolveImage2(commandBuffer, pResolveImageInfo);
       return;
    }
-   struct vn_record_vkCmdResolveImage2 *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdResolveImage2, (PFN_vkVoidFunction)dev->dispatch.vkCmdResolveImage2, sizeof(*r));
+   struct vn_record_vkCmdResolveImage2 *r = vn_recorder_push(rec, vn_replay_vkCmdResolveImage2, (PFN_vkVoidFunction)dev->dispatch.vkCmdResolveImage2, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->pResolveImageInfo = pResolveImageInfo;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetAlphaToCoverageEnableEXT {
@@ -2691,14 +3121,15 @@ void vn_replay_vkCmdSetAlphaToCoverageEnableEXT(PFN_vkVoidFunction fn, const voi
 static inline void
 vn_call_vkCmdSetAlphaToCoverageEnableEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkBool32 alphaToCoverageEnable)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetAlphaToCoverageEnableEXT(commandBuffer, alphaToCoverageEnable);
       return;
    }
-   struct vn_record_vkCmdSetAlphaToCoverageEnableEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetAlphaToCoverageEnableEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetAlphaToCoverageEnableEXT, sizeof(*r));
+   struct vn_record_vkCmdSetAlphaToCoverageEnableEXT *r = vn_recorder_push(rec, vn_replay_vkCmdSetAlphaToCoverageEnableEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetAlphaToCoverageEnableEXT, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->alphaToCoverageEnable = alphaToCoverageEnable;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetAlphaToOneEnableEXT {
@@ -2711,14 +3142,15 @@ void vn_replay_vkCmdSetAlphaToOneEnableEXT(PFN_vkVoidFunction fn, const void *ar
 static inline void
 vn_call_vkCmdSetAlphaToOneEnableEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkBool32 alphaToOneEnable)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetAlphaToOneEnableEXT(commandBuffer, alphaToOneEnable);
       return;
    }
-   struct vn_record_vkCmdSetAlphaToOneEnableEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetAlphaToOneEnableEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetAlphaToOneEnableEXT, sizeof(*r));
+   struct vn_record_vkCmdSetAlphaToOneEnableEXT *r = vn_recorder_push(rec, vn_replay_vkCmdSetAlphaToOneEnableEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetAlphaToOneEnableEXT, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->alphaToOneEnable = alphaToOneEnable;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetAttachmentFeedbackLoopEnableEXT {
@@ -2731,14 +3163,15 @@ void vn_replay_vkCmdSetAttachmentFeedbackLoopEnableEXT(PFN_vkVoidFunction fn, co
 static inline void
 vn_call_vkCmdSetAttachmentFeedbackLoopEnableEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkImageAspectFlags aspectMask)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetAttachmentFeedbackLoopEnableEXT(commandBuffer, aspectMask);
       return;
    }
-   struct vn_record_vkCmdSetAttachmentFeedbackLoopEnableEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetAttachmentFeedbackLoopEnableEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetAttachmentFeedbackLoopEnableEXT, sizeof(*r));
+   struct vn_record_vkCmdSetAttachmentFeedbackLoopEnableEXT *r = vn_recorder_push(rec, vn_replay_vkCmdSetAttachmentFeedbackLoopEnableEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetAttachmentFeedbackLoopEnableEXT, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->aspectMask = aspectMask;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetBlendConstants {
@@ -2751,14 +3184,15 @@ void vn_replay_vkCmdSetBlendConstants(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdSetBlendConstants(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, const float blendConstants[4])
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetBlendConstants(commandBuffer, blendConstants);
       return;
    }
-   struct vn_record_vkCmdSetBlendConstants *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetBlendConstants, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetBlendConstants, sizeof(*r));
+   struct vn_record_vkCmdSetBlendConstants *r = vn_recorder_push(rec, vn_replay_vkCmdSetBlendConstants, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetBlendConstants, sizeof(*r));
    r->commandBuffer = commandBuffer;
    memcpy(r->blendConstants, blendConstants, sizeof(r->blendConstants));
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetCheckpointNV {
@@ -2771,14 +3205,16 @@ void vn_replay_vkCmdSetCheckpointNV(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdSetCheckpointNV(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, const void* pCheckpointMarker)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetCheckpointNV(commandBuffer, pCheckpointMarker);
       return;
    }
-   struct vn_record_vkCmdSetCheckpointNV *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetCheckpointNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetCheckpointNV, sizeof(*r));
+   struct vn_record_vkCmdSetCheckpointNV *r = vn_recorder_push(rec, vn_replay_vkCmdSetCheckpointNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetCheckpointNV, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->pCheckpointMarker = pCheckpointMarker;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetCoarseSampleOrderNV {
@@ -2793,16 +3229,18 @@ void vn_replay_vkCmdSetCoarseSampleOrderNV(PFN_vkVoidFunction fn, const void *ar
 static inline void
 vn_call_vkCmdSetCoarseSampleOrderNV(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkCoarseSampleOrderTypeNV sampleOrderType, uint32_t customSampleOrderCount, const VkCoarseSampleOrderCustomNV* pCustomSampleOrders)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetCoarseSampleOrderNV(commandBuffer, sampleOrderType, customSampleOrderCount, pCustomSampleOrders);
       return;
    }
-   struct vn_record_vkCmdSetCoarseSampleOrderNV *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetCoarseSampleOrderNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetCoarseSampleOrderNV, sizeof(*r));
+   struct vn_record_vkCmdSetCoarseSampleOrderNV *r = vn_recorder_push(rec, vn_replay_vkCmdSetCoarseSampleOrderNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetCoarseSampleOrderNV, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->sampleOrderType = sampleOrderType;
    r->customSampleOrderCount = customSampleOrderCount;
    r->pCustomSampleOrders = pCustomSampleOrders;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetColorBlendAdvancedEXT {
@@ -2817,16 +3255,27 @@ void vn_replay_vkCmdSetColorBlendAdvancedEXT(PFN_vkVoidFunction fn, const void *
 static inline void
 vn_call_vkCmdSetColorBlendAdvancedEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, uint32_t firstAttachment, uint32_t attachmentCount, const VkColorBlendAdvancedEXT* pColorBlendAdvanced)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetColorBlendAdvancedEXT(commandBuffer, firstAttachment, attachmentCount, pColorBlendAdvanced);
       return;
    }
-   struct vn_record_vkCmdSetColorBlendAdvancedEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetColorBlendAdvancedEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetColorBlendAdvancedEXT, sizeof(*r));
+   const size_t bytes_pColorBlendAdvanced = pColorBlendAdvanced ? (size_t)attachmentCount * sizeof(VkColorBlendAdvancedEXT) : 0;
+   const size_t size_pColorBlendAdvanced = vn_record_copy_size(bytes_pColorBlendAdvanced);
+   const size_t copied = size_pColorBlendAdvanced;
+   if (copied > VN_RECORD_COPY_MAX) {
+      vn_recorder_drain(rec);
+      dev->dispatch.vkCmdSetColorBlendAdvancedEXT(commandBuffer, firstAttachment, attachmentCount, pColorBlendAdvanced);
+      return;
+   }
+   struct vn_record_vkCmdSetColorBlendAdvancedEXT *r = vn_recorder_push(rec, vn_replay_vkCmdSetColorBlendAdvancedEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetColorBlendAdvancedEXT, sizeof(*r) + copied);
+   uint8_t *tail = (uint8_t *)(r + 1);
    r->commandBuffer = commandBuffer;
    r->firstAttachment = firstAttachment;
    r->attachmentCount = attachmentCount;
-   r->pColorBlendAdvanced = pColorBlendAdvanced;
-   vn_recorder_commit(dev->recorder);
+   r->pColorBlendAdvanced = pColorBlendAdvanced ? memcpy(tail, pColorBlendAdvanced, bytes_pColorBlendAdvanced) : NULL;
+   tail += size_pColorBlendAdvanced;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetColorBlendEnableEXT {
@@ -2841,16 +3290,27 @@ void vn_replay_vkCmdSetColorBlendEnableEXT(PFN_vkVoidFunction fn, const void *ar
 static inline void
 vn_call_vkCmdSetColorBlendEnableEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, uint32_t firstAttachment, uint32_t attachmentCount, const VkBool32* pColorBlendEnables)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetColorBlendEnableEXT(commandBuffer, firstAttachment, attachmentCount, pColorBlendEnables);
       return;
    }
-   struct vn_record_vkCmdSetColorBlendEnableEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetColorBlendEnableEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetColorBlendEnableEXT, sizeof(*r));
+   const size_t bytes_pColorBlendEnables = pColorBlendEnables ? (size_t)attachmentCount * sizeof(VkBool32) : 0;
+   const size_t size_pColorBlendEnables = vn_record_copy_size(bytes_pColorBlendEnables);
+   const size_t copied = size_pColorBlendEnables;
+   if (copied > VN_RECORD_COPY_MAX) {
+      vn_recorder_drain(rec);
+      dev->dispatch.vkCmdSetColorBlendEnableEXT(commandBuffer, firstAttachment, attachmentCount, pColorBlendEnables);
+      return;
+   }
+   struct vn_record_vkCmdSetColorBlendEnableEXT *r = vn_recorder_push(rec, vn_replay_vkCmdSetColorBlendEnableEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetColorBlendEnableEXT, sizeof(*r) + copied);
+   uint8_t *tail = (uint8_t *)(r + 1);
    r->commandBuffer = commandBuffer;
    r->firstAttachment = firstAttachment;
    r->attachmentCount = attachmentCount;
-   r->pColorBlendEnables = pColorBlendEnables;
-   vn_recorder_commit(dev->recorder);
+   r->pColorBlendEnables = pColorBlendEnables ? memcpy(tail, pColorBlendEnables, bytes_pColorBlendEnables) : NULL;
+   tail += size_pColorBlendEnables;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetColorBlendEquationEXT {
@@ -2865,16 +3325,27 @@ void vn_replay_vkCmdSetColorBlendEquationEXT(PFN_vkVoidFunction fn, const void *
 static inline void
 vn_call_vkCmdSetColorBlendEquationEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, uint32_t firstAttachment, uint32_t attachmentCount, const VkColorBlendEquationEXT* pColorBlendEquations)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetColorBlendEquationEXT(commandBuffer, firstAttachment, attachmentCount, pColorBlendEquations);
       return;
    }
-   struct vn_record_vkCmdSetColorBlendEquationEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetColorBlendEquationEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetColorBlendEquationEXT, sizeof(*r));
+   const size_t bytes_pColorBlendEquations = pColorBlendEquations ? (size_t)attachmentCount * sizeof(VkColorBlendEquationEXT) : 0;
+   const size_t size_pColorBlendEquations = vn_record_copy_size(bytes_pColorBlendEquations);
+   const size_t copied = size_pColorBlendEquations;
+   if (copied > VN_RECORD_COPY_MAX) {
+      vn_recorder_drain(rec);
+      dev->dispatch.vkCmdSetColorBlendEquationEXT(commandBuffer, firstAttachment, attachmentCount, pColorBlendEquations);
+      return;
+   }
+   struct vn_record_vkCmdSetColorBlendEquationEXT *r = vn_recorder_push(rec, vn_replay_vkCmdSetColorBlendEquationEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetColorBlendEquationEXT, sizeof(*r) + copied);
+   uint8_t *tail = (uint8_t *)(r + 1);
    r->commandBuffer = commandBuffer;
    r->firstAttachment = firstAttachment;
    r->attachmentCount = attachmentCount;
-   r->pColorBlendEquations = pColorBlendEquations;
-   vn_recorder_commit(dev->recorder);
+   r->pColorBlendEquations = pColorBlendEquations ? memcpy(tail, pColorBlendEquations, bytes_pColorBlendEquations) : NULL;
+   tail += size_pColorBlendEquations;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetColorWriteEnableEXT {
@@ -2888,15 +3359,26 @@ void vn_replay_vkCmdSetColorWriteEnableEXT(PFN_vkVoidFunction fn, const void *ar
 static inline void
 vn_call_vkCmdSetColorWriteEnableEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, uint32_t attachmentCount, const VkBool32* pColorWriteEnables)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetColorWriteEnableEXT(commandBuffer, attachmentCount, pColorWriteEnables);
       return;
    }
-   struct vn_record_vkCmdSetColorWriteEnableEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetColorWriteEnableEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetColorWriteEnableEXT, sizeof(*r));
+   const size_t bytes_pColorWriteEnables = pColorWriteEnables ? (size_t)attachmentCount * sizeof(VkBool32) : 0;
+   const size_t size_pColorWriteEnables = vn_record_copy_size(bytes_pColorWriteEnables);
+   const size_t copied = size_pColorWriteEnables;
+   if (copied > VN_RECORD_COPY_MAX) {
+      vn_recorder_drain(rec);
+      dev->dispatch.vkCmdSetColorWriteEnableEXT(commandBuffer, attachmentCount, pColorWriteEnables);
+      return;
+   }
+   struct vn_record_vkCmdSetColorWriteEnableEXT *r = vn_recorder_push(rec, vn_replay_vkCmdSetColorWriteEnableEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetColorWriteEnableEXT, sizeof(*r) + copied);
+   uint8_t *tail = (uint8_t *)(r + 1);
    r->commandBuffer = commandBuffer;
    r->attachmentCount = attachmentCount;
-   r->pColorWriteEnables = pColorWriteEnables;
-   vn_recorder_commit(dev->recorder);
+   r->pColorWriteEnables = pColorWriteEnables ? memcpy(tail, pColorWriteEnables, bytes_pColorWriteEnables) : NULL;
+   tail += size_pColorWriteEnables;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetColorWriteMaskEXT {
@@ -2911,16 +3393,27 @@ void vn_replay_vkCmdSetColorWriteMaskEXT(PFN_vkVoidFunction fn, const void *args
 static inline void
 vn_call_vkCmdSetColorWriteMaskEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, uint32_t firstAttachment, uint32_t attachmentCount, const VkColorComponentFlags* pColorWriteMasks)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetColorWriteMaskEXT(commandBuffer, firstAttachment, attachmentCount, pColorWriteMasks);
       return;
    }
-   struct vn_record_vkCmdSetColorWriteMaskEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetColorWriteMaskEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetColorWriteMaskEXT, sizeof(*r));
+   const size_t bytes_pColorWriteMasks = pColorWriteMasks ? (size_t)attachmentCount * sizeof(VkColorComponentFlags) : 0;
+   const size_t size_pColorWriteMasks = vn_record_copy_size(bytes_pColorWriteMasks);
+   const size_t copied = size_pColorWriteMasks;
+   if (copied > VN_RECORD_COPY_MAX) {
+      vn_recorder_drain(rec);
+      dev->dispatch.vkCmdSetColorWriteMaskEXT(commandBuffer, firstAttachment, attachmentCount, pColorWriteMasks);
+      return;
+   }
+   struct vn_record_vkCmdSetColorWriteMaskEXT *r = vn_recorder_push(rec, vn_replay_vkCmdSetColorWriteMaskEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetColorWriteMaskEXT, sizeof(*r) + copied);
+   uint8_t *tail = (uint8_t *)(r + 1);
    r->commandBuffer = commandBuffer;
    r->firstAttachment = firstAttachment;
    r->attachmentCount = attachmentCount;
-   r->pColorWriteMasks = pColorWriteMasks;
-   vn_recorder_commit(dev->recorder);
+   r->pColorWriteMasks = pColorWriteMasks ? memcpy(tail, pColorWriteMasks, bytes_pColorWriteMasks) : NULL;
+   tail += size_pColorWriteMasks;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetConservativeRasterizationModeEXT {
@@ -2933,14 +3426,15 @@ void vn_replay_vkCmdSetConservativeRasterizationModeEXT(PFN_vkVoidFunction fn, c
 static inline void
 vn_call_vkCmdSetConservativeRasterizationModeEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkConservativeRasterizationModeEXT conservativeRasterizationMode)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetConservativeRasterizationModeEXT(commandBuffer, conservativeRasterizationMode);
       return;
    }
-   struct vn_record_vkCmdSetConservativeRasterizationModeEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetConservativeRasterizationModeEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetConservativeRasterizationModeEXT, sizeof(*r));
+   struct vn_record_vkCmdSetConservativeRasterizationModeEXT *r = vn_recorder_push(rec, vn_replay_vkCmdSetConservativeRasterizationModeEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetConservativeRasterizationModeEXT, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->conservativeRasterizationMode = conservativeRasterizationMode;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetCoverageModulationModeNV {
@@ -2953,14 +3447,15 @@ void vn_replay_vkCmdSetCoverageModulationModeNV(PFN_vkVoidFunction fn, const voi
 static inline void
 vn_call_vkCmdSetCoverageModulationModeNV(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkCoverageModulationModeNV coverageModulationMode)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetCoverageModulationModeNV(commandBuffer, coverageModulationMode);
       return;
    }
-   struct vn_record_vkCmdSetCoverageModulationModeNV *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetCoverageModulationModeNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetCoverageModulationModeNV, sizeof(*r));
+   struct vn_record_vkCmdSetCoverageModulationModeNV *r = vn_recorder_push(rec, vn_replay_vkCmdSetCoverageModulationModeNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetCoverageModulationModeNV, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->coverageModulationMode = coverageModulationMode;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetCoverageModulationTableEnableNV {
@@ -2973,14 +3468,15 @@ void vn_replay_vkCmdSetCoverageModulationTableEnableNV(PFN_vkVoidFunction fn, co
 static inline void
 vn_call_vkCmdSetCoverageModulationTableEnableNV(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkBool32 coverageModulationTableEnable)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetCoverageModulationTableEnableNV(commandBuffer, coverageModulationTableEnable);
       return;
    }
-   struct vn_record_vkCmdSetCoverageModulationTableEnableNV *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetCoverageModulationTableEnableNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetCoverageModulationTableEnableNV, sizeof(*r));
+   struct vn_record_vkCmdSetCoverageModulationTableEnableNV *r = vn_recorder_push(rec, vn_replay_vkCmdSetCoverageModulationTableEnableNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetCoverageModulationTableEnableNV, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->coverageModulationTableEnable = coverageModulationTableEnable;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetCoverageModulationTableNV {
@@ -2994,15 +3490,26 @@ void vn_replay_vkCmdSetCoverageModulationTableNV(PFN_vkVoidFunction fn, const vo
 static inline void
 vn_call_vkCmdSetCoverageModulationTableNV(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, uint32_t coverageModulationTableCount, const float* pCoverageModulationTable)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetCoverageModulationTableNV(commandBuffer, coverageModulationTableCount, pCoverageModulationTable);
       return;
    }
-   struct vn_record_vkCmdSetCoverageModulationTableNV *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetCoverageModulationTableNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetCoverageModulationTableNV, sizeof(*r));
+   const size_t bytes_pCoverageModulationTable = pCoverageModulationTable ? (size_t)coverageModulationTableCount * sizeof(float) : 0;
+   const size_t size_pCoverageModulationTable = vn_record_copy_size(bytes_pCoverageModulationTable);
+   const size_t copied = size_pCoverageModulationTable;
+   if (copied > VN_RECORD_COPY_MAX) {
+      vn_recorder_drain(rec);
+      dev->dispatch.vkCmdSetCoverageModulationTableNV(commandBuffer, coverageModulationTableCount, pCoverageModulationTable);
+      return;
+   }
+   struct vn_record_vkCmdSetCoverageModulationTableNV *r = vn_recorder_push(rec, vn_replay_vkCmdSetCoverageModulationTableNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetCoverageModulationTableNV, sizeof(*r) + copied);
+   uint8_t *tail = (uint8_t *)(r + 1);
    r->commandBuffer = commandBuffer;
    r->coverageModulationTableCount = coverageModulationTableCount;
-   r->pCoverageModulationTable = pCoverageModulationTable;
-   vn_recorder_commit(dev->recorder);
+   r->pCoverageModulationTable = pCoverageModulationTable ? memcpy(tail, pCoverageModulationTable, bytes_pCoverageModulationTable) : NULL;
+   tail += size_pCoverageModulationTable;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetCoverageReductionModeNV {
@@ -3015,14 +3522,15 @@ void vn_replay_vkCmdSetCoverageReductionModeNV(PFN_vkVoidFunction fn, const void
 static inline void
 vn_call_vkCmdSetCoverageReductionModeNV(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkCoverageReductionModeNV coverageReductionMode)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetCoverageReductionModeNV(commandBuffer, coverageReductionMode);
       return;
    }
-   struct vn_record_vkCmdSetCoverageReductionModeNV *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetCoverageReductionModeNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetCoverageReductionModeNV, sizeof(*r));
+   struct vn_record_vkCmdSetCoverageReductionModeNV *r = vn_recorder_push(rec, vn_replay_vkCmdSetCoverageReductionModeNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetCoverageReductionModeNV, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->coverageReductionMode = coverageReductionMode;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetCoverageToColorEnableNV {
@@ -3035,14 +3543,15 @@ void vn_replay_vkCmdSetCoverageToColorEnableNV(PFN_vkVoidFunction fn, const void
 static inline void
 vn_call_vkCmdSetCoverageToColorEnableNV(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkBool32 coverageToColorEnable)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetCoverageToColorEnableNV(commandBuffer, coverageToColorEnable);
       return;
    }
-   struct vn_record_vkCmdSetCoverageToColorEnableNV *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetCoverageToColorEnableNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetCoverageToColorEnableNV, sizeof(*r));
+   struct vn_record_vkCmdSetCoverageToColorEnableNV *r = vn_recorder_push(rec, vn_replay_vkCmdSetCoverageToColorEnableNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetCoverageToColorEnableNV, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->coverageToColorEnable = coverageToColorEnable;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetCoverageToColorLocationNV {
@@ -3055,14 +3564,15 @@ void vn_replay_vkCmdSetCoverageToColorLocationNV(PFN_vkVoidFunction fn, const vo
 static inline void
 vn_call_vkCmdSetCoverageToColorLocationNV(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, uint32_t coverageToColorLocation)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetCoverageToColorLocationNV(commandBuffer, coverageToColorLocation);
       return;
    }
-   struct vn_record_vkCmdSetCoverageToColorLocationNV *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetCoverageToColorLocationNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetCoverageToColorLocationNV, sizeof(*r));
+   struct vn_record_vkCmdSetCoverageToColorLocationNV *r = vn_recorder_push(rec, vn_replay_vkCmdSetCoverageToColorLocationNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetCoverageToColorLocationNV, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->coverageToColorLocation = coverageToColorLocation;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetCullMode {
@@ -3075,14 +3585,15 @@ void vn_replay_vkCmdSetCullMode(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdSetCullMode(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkCullModeFlags cullMode)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetCullMode(commandBuffer, cullMode);
       return;
    }
-   struct vn_record_vkCmdSetCullMode *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetCullMode, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetCullMode, sizeof(*r));
+   struct vn_record_vkCmdSetCullMode *r = vn_recorder_push(rec, vn_replay_vkCmdSetCullMode, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetCullMode, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->cullMode = cullMode;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetDepthBias {
@@ -3097,16 +3608,17 @@ void vn_replay_vkCmdSetDepthBias(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdSetDepthBias(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, float depthBiasConstantFactor, float depthBiasClamp, float depthBiasSlopeFactor)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetDepthBias(commandBuffer, depthBiasConstantFactor, depthBiasClamp, depthBiasSlopeFactor);
       return;
    }
-   struct vn_record_vkCmdSetDepthBias *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetDepthBias, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetDepthBias, sizeof(*r));
+   struct vn_record_vkCmdSetDepthBias *r = vn_recorder_push(rec, vn_replay_vkCmdSetDepthBias, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetDepthBias, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->depthBiasConstantFactor = depthBiasConstantFactor;
    r->depthBiasClamp = depthBiasClamp;
    r->depthBiasSlopeFactor = depthBiasSlopeFactor;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetDepthBias2EXT {
@@ -3119,14 +3631,16 @@ void vn_replay_vkCmdSetDepthBias2EXT(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdSetDepthBias2EXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, const VkDepthBiasInfoEXT* pDepthBiasInfo)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetDepthBias2EXT(commandBuffer, pDepthBiasInfo);
       return;
    }
-   struct vn_record_vkCmdSetDepthBias2EXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetDepthBias2EXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetDepthBias2EXT, sizeof(*r));
+   struct vn_record_vkCmdSetDepthBias2EXT *r = vn_recorder_push(rec, vn_replay_vkCmdSetDepthBias2EXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetDepthBias2EXT, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->pDepthBiasInfo = pDepthBiasInfo;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetDepthBiasEnable {
@@ -3139,14 +3653,15 @@ void vn_replay_vkCmdSetDepthBiasEnable(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdSetDepthBiasEnable(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkBool32 depthBiasEnable)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetDepthBiasEnable(commandBuffer, depthBiasEnable);
       return;
    }
-   struct vn_record_vkCmdSetDepthBiasEnable *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetDepthBiasEnable, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetDepthBiasEnable, sizeof(*r));
+   struct vn_record_vkCmdSetDepthBiasEnable *r = vn_recorder_push(rec, vn_replay_vkCmdSetDepthBiasEnable, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetDepthBiasEnable, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->depthBiasEnable = depthBiasEnable;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetDepthBounds {
@@ -3160,15 +3675,16 @@ void vn_replay_vkCmdSetDepthBounds(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdSetDepthBounds(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, float minDepthBounds, float maxDepthBounds)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetDepthBounds(commandBuffer, minDepthBounds, maxDepthBounds);
       return;
    }
-   struct vn_record_vkCmdSetDepthBounds *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetDepthBounds, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetDepthBounds, sizeof(*r));
+   struct vn_record_vkCmdSetDepthBounds *r = vn_recorder_push(rec, vn_replay_vkCmdSetDepthBounds, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetDepthBounds, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->minDepthBounds = minDepthBounds;
    r->maxDepthBounds = maxDepthBounds;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetDepthBoundsTestEnable {
@@ -3181,14 +3697,15 @@ void vn_replay_vkCmdSetDepthBoundsTestEnable(PFN_vkVoidFunction fn, const void *
 static inline void
 vn_call_vkCmdSetDepthBoundsTestEnable(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkBool32 depthBoundsTestEnable)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetDepthBoundsTestEnable(commandBuffer, depthBoundsTestEnable);
       return;
    }
-   struct vn_record_vkCmdSetDepthBoundsTestEnable *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetDepthBoundsTestEnable, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetDepthBoundsTestEnable, sizeof(*r));
+   struct vn_record_vkCmdSetDepthBoundsTestEnable *r = vn_recorder_push(rec, vn_replay_vkCmdSetDepthBoundsTestEnable, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetDepthBoundsTestEnable, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->depthBoundsTestEnable = depthBoundsTestEnable;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetDepthClampEnableEXT {
@@ -3201,14 +3718,15 @@ void vn_replay_vkCmdSetDepthClampEnableEXT(PFN_vkVoidFunction fn, const void *ar
 static inline void
 vn_call_vkCmdSetDepthClampEnableEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkBool32 depthClampEnable)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetDepthClampEnableEXT(commandBuffer, depthClampEnable);
       return;
    }
-   struct vn_record_vkCmdSetDepthClampEnableEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetDepthClampEnableEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetDepthClampEnableEXT, sizeof(*r));
+   struct vn_record_vkCmdSetDepthClampEnableEXT *r = vn_recorder_push(rec, vn_replay_vkCmdSetDepthClampEnableEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetDepthClampEnableEXT, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->depthClampEnable = depthClampEnable;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetDepthClampRangeEXT {
@@ -3222,15 +3740,26 @@ void vn_replay_vkCmdSetDepthClampRangeEXT(PFN_vkVoidFunction fn, const void *arg
 static inline void
 vn_call_vkCmdSetDepthClampRangeEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkDepthClampModeEXT depthClampMode, const VkDepthClampRangeEXT* pDepthClampRange)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetDepthClampRangeEXT(commandBuffer, depthClampMode, pDepthClampRange);
       return;
    }
-   struct vn_record_vkCmdSetDepthClampRangeEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetDepthClampRangeEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetDepthClampRangeEXT, sizeof(*r));
+   const size_t bytes_pDepthClampRange = pDepthClampRange ? (size_t)1 * sizeof(VkDepthClampRangeEXT) : 0;
+   const size_t size_pDepthClampRange = vn_record_copy_size(bytes_pDepthClampRange);
+   const size_t copied = size_pDepthClampRange;
+   if (copied > VN_RECORD_COPY_MAX) {
+      vn_recorder_drain(rec);
+      dev->dispatch.vkCmdSetDepthClampRangeEXT(commandBuffer, depthClampMode, pDepthClampRange);
+      return;
+   }
+   struct vn_record_vkCmdSetDepthClampRangeEXT *r = vn_recorder_push(rec, vn_replay_vkCmdSetDepthClampRangeEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetDepthClampRangeEXT, sizeof(*r) + copied);
+   uint8_t *tail = (uint8_t *)(r + 1);
    r->commandBuffer = commandBuffer;
    r->depthClampMode = depthClampMode;
-   r->pDepthClampRange = pDepthClampRange;
-   vn_recorder_commit(dev->recorder);
+   r->pDepthClampRange = pDepthClampRange ? memcpy(tail, pDepthClampRange, bytes_pDepthClampRange) : NULL;
+   tail += size_pDepthClampRange;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetDepthClipEnableEXT {
@@ -3243,14 +3772,15 @@ void vn_replay_vkCmdSetDepthClipEnableEXT(PFN_vkVoidFunction fn, const void *arg
 static inline void
 vn_call_vkCmdSetDepthClipEnableEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkBool32 depthClipEnable)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetDepthClipEnableEXT(commandBuffer, depthClipEnable);
       return;
    }
-   struct vn_record_vkCmdSetDepthClipEnableEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetDepthClipEnableEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetDepthClipEnableEXT, sizeof(*r));
+   struct vn_record_vkCmdSetDepthClipEnableEXT *r = vn_recorder_push(rec, vn_replay_vkCmdSetDepthClipEnableEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetDepthClipEnableEXT, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->depthClipEnable = depthClipEnable;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetDepthClipNegativeOneToOneEXT {
@@ -3263,14 +3793,15 @@ void vn_replay_vkCmdSetDepthClipNegativeOneToOneEXT(PFN_vkVoidFunction fn, const
 static inline void
 vn_call_vkCmdSetDepthClipNegativeOneToOneEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkBool32 negativeOneToOne)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetDepthClipNegativeOneToOneEXT(commandBuffer, negativeOneToOne);
       return;
    }
-   struct vn_record_vkCmdSetDepthClipNegativeOneToOneEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetDepthClipNegativeOneToOneEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetDepthClipNegativeOneToOneEXT, sizeof(*r));
+   struct vn_record_vkCmdSetDepthClipNegativeOneToOneEXT *r = vn_recorder_push(rec, vn_replay_vkCmdSetDepthClipNegativeOneToOneEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetDepthClipNegativeOneToOneEXT, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->negativeOneToOne = negativeOneToOne;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetDepthCompareOp {
@@ -3283,14 +3814,15 @@ void vn_replay_vkCmdSetDepthCompareOp(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdSetDepthCompareOp(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkCompareOp depthCompareOp)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetDepthCompareOp(commandBuffer, depthCompareOp);
       return;
    }
-   struct vn_record_vkCmdSetDepthCompareOp *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetDepthCompareOp, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetDepthCompareOp, sizeof(*r));
+   struct vn_record_vkCmdSetDepthCompareOp *r = vn_recorder_push(rec, vn_replay_vkCmdSetDepthCompareOp, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetDepthCompareOp, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->depthCompareOp = depthCompareOp;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetDepthTestEnable {
@@ -3303,14 +3835,15 @@ void vn_replay_vkCmdSetDepthTestEnable(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdSetDepthTestEnable(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkBool32 depthTestEnable)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetDepthTestEnable(commandBuffer, depthTestEnable);
       return;
    }
-   struct vn_record_vkCmdSetDepthTestEnable *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetDepthTestEnable, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetDepthTestEnable, sizeof(*r));
+   struct vn_record_vkCmdSetDepthTestEnable *r = vn_recorder_push(rec, vn_replay_vkCmdSetDepthTestEnable, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetDepthTestEnable, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->depthTestEnable = depthTestEnable;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetDepthWriteEnable {
@@ -3323,14 +3856,15 @@ void vn_replay_vkCmdSetDepthWriteEnable(PFN_vkVoidFunction fn, const void *args)
 static inline void
 vn_call_vkCmdSetDepthWriteEnable(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkBool32 depthWriteEnable)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetDepthWriteEnable(commandBuffer, depthWriteEnable);
       return;
    }
-   struct vn_record_vkCmdSetDepthWriteEnable *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetDepthWriteEnable, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetDepthWriteEnable, sizeof(*r));
+   struct vn_record_vkCmdSetDepthWriteEnable *r = vn_recorder_push(rec, vn_replay_vkCmdSetDepthWriteEnable, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetDepthWriteEnable, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->depthWriteEnable = depthWriteEnable;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetDescriptorBufferOffsets2EXT {
@@ -3343,14 +3877,16 @@ void vn_replay_vkCmdSetDescriptorBufferOffsets2EXT(PFN_vkVoidFunction fn, const 
 static inline void
 vn_call_vkCmdSetDescriptorBufferOffsets2EXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, const VkSetDescriptorBufferOffsetsInfoEXT* pSetDescriptorBufferOffsetsInfo)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetDescriptorBufferOffsets2EXT(commandBuffer, pSetDescriptorBufferOffsetsInfo);
       return;
    }
-   struct vn_record_vkCmdSetDescriptorBufferOffsets2EXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetDescriptorBufferOffsets2EXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetDescriptorBufferOffsets2EXT, sizeof(*r));
+   struct vn_record_vkCmdSetDescriptorBufferOffsets2EXT *r = vn_recorder_push(rec, vn_replay_vkCmdSetDescriptorBufferOffsets2EXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetDescriptorBufferOffsets2EXT, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->pSetDescriptorBufferOffsetsInfo = pSetDescriptorBufferOffsetsInfo;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetDescriptorBufferOffsetsEXT {
@@ -3368,19 +3904,33 @@ void vn_replay_vkCmdSetDescriptorBufferOffsetsEXT(PFN_vkVoidFunction fn, const v
 static inline void
 vn_call_vkCmdSetDescriptorBufferOffsetsEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkPipelineBindPoint pipelineBindPoint, VkPipelineLayout layout, uint32_t firstSet, uint32_t setCount, const uint32_t* pBufferIndices, const VkDeviceSize* pOffsets)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetDescriptorBufferOffsetsEXT(commandBuffer, pipelineBindPoint, layout, firstSet, setCount, pBufferIndices, pOffsets);
       return;
    }
-   struct vn_record_vkCmdSetDescriptorBufferOffsetsEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetDescriptorBufferOffsetsEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetDescriptorBufferOffsetsEXT, sizeof(*r));
+   const size_t bytes_pBufferIndices = pBufferIndices ? (size_t)setCount * sizeof(uint32_t) : 0;
+   const size_t size_pBufferIndices = vn_record_copy_size(bytes_pBufferIndices);
+   const size_t bytes_pOffsets = pOffsets ? (size_t)setCount * sizeof(VkDeviceSize) : 0;
+   const size_t size_pOffsets = vn_record_copy_size(bytes_pOffsets);
+   const size_t copied = size_pBufferIndices + size_pOffsets;
+   if (copied > VN_RECORD_COPY_MAX) {
+      vn_recorder_drain(rec);
+      dev->dispatch.vkCmdSetDescriptorBufferOffsetsEXT(commandBuffer, pipelineBindPoint, layout, firstSet, setCount, pBufferIndices, pOffsets);
+      return;
+   }
+   struct vn_record_vkCmdSetDescriptorBufferOffsetsEXT *r = vn_recorder_push(rec, vn_replay_vkCmdSetDescriptorBufferOffsetsEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetDescriptorBufferOffsetsEXT, sizeof(*r) + copied);
+   uint8_t *tail = (uint8_t *)(r + 1);
    r->commandBuffer = commandBuffer;
    r->pipelineBindPoint = pipelineBindPoint;
    r->layout = layout;
    r->firstSet = firstSet;
    r->setCount = setCount;
-   r->pBufferIndices = pBufferIndices;
-   r->pOffsets = pOffsets;
-   vn_recorder_commit(dev->recorder);
+   r->pBufferIndices = pBufferIndices ? memcpy(tail, pBufferIndices, bytes_pBufferIndices) : NULL;
+   tail += size_pBufferIndices;
+   r->pOffsets = pOffsets ? memcpy(tail, pOffsets, bytes_pOffsets) : NULL;
+   tail += size_pOffsets;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetDeviceMask {
@@ -3393,14 +3943,15 @@ void vn_replay_vkCmdSetDeviceMask(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdSetDeviceMask(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, uint32_t deviceMask)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetDeviceMask(commandBuffer, deviceMask);
       return;
    }
-   struct vn_record_vkCmdSetDeviceMask *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetDeviceMask, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetDeviceMask, sizeof(*r));
+   struct vn_record_vkCmdSetDeviceMask *r = vn_recorder_push(rec, vn_replay_vkCmdSetDeviceMask, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetDeviceMask, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->deviceMask = deviceMask;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetDiscardRectangleEXT {
@@ -3415,16 +3966,27 @@ void vn_replay_vkCmdSetDiscardRectangleEXT(PFN_vkVoidFunction fn, const void *ar
 static inline void
 vn_call_vkCmdSetDiscardRectangleEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, uint32_t firstDiscardRectangle, uint32_t discardRectangleCount, const VkRect2D* pDiscardRectangles)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetDiscardRectangleEXT(commandBuffer, firstDiscardRectangle, discardRectangleCount, pDiscardRectangles);
       return;
    }
-   struct vn_record_vkCmdSetDiscardRectangleEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetDiscardRectangleEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetDiscardRectangleEXT, sizeof(*r));
+   const size_t bytes_pDiscardRectangles = pDiscardRectangles ? (size_t)discardRectangleCount * sizeof(VkRect2D) : 0;
+   const size_t size_pDiscardRectangles = vn_record_copy_size(bytes_pDiscardRectangles);
+   const size_t copied = size_pDiscardRectangles;
+   if (copied > VN_RECORD_COPY_MAX) {
+      vn_recorder_drain(rec);
+      dev->dispatch.vkCmdSetDiscardRectangleEXT(commandBuffer, firstDiscardRectangle, discardRectangleCount, pDiscardRectangles);
+      return;
+   }
+   struct vn_record_vkCmdSetDiscardRectangleEXT *r = vn_recorder_push(rec, vn_replay_vkCmdSetDiscardRectangleEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetDiscardRectangleEXT, sizeof(*r) + copied);
+   uint8_t *tail = (uint8_t *)(r + 1);
    r->commandBuffer = commandBuffer;
    r->firstDiscardRectangle = firstDiscardRectangle;
    r->discardRectangleCount = discardRectangleCount;
-   r->pDiscardRectangles = pDiscardRectangles;
-   vn_recorder_commit(dev->recorder);
+   r->pDiscardRectangles = pDiscardRectangles ? memcpy(tail, pDiscardRectangles, bytes_pDiscardRectangles) : NULL;
+   tail += size_pDiscardRectangles;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetDiscardRectangleEnableEXT {
@@ -3437,14 +3999,15 @@ void vn_replay_vkCmdSetDiscardRectangleEnableEXT(PFN_vkVoidFunction fn, const vo
 static inline void
 vn_call_vkCmdSetDiscardRectangleEnableEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkBool32 discardRectangleEnable)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetDiscardRectangleEnableEXT(commandBuffer, discardRectangleEnable);
       return;
    }
-   struct vn_record_vkCmdSetDiscardRectangleEnableEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetDiscardRectangleEnableEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetDiscardRectangleEnableEXT, sizeof(*r));
+   struct vn_record_vkCmdSetDiscardRectangleEnableEXT *r = vn_recorder_push(rec, vn_replay_vkCmdSetDiscardRectangleEnableEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetDiscardRectangleEnableEXT, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->discardRectangleEnable = discardRectangleEnable;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetDiscardRectangleModeEXT {
@@ -3457,14 +4020,15 @@ void vn_replay_vkCmdSetDiscardRectangleModeEXT(PFN_vkVoidFunction fn, const void
 static inline void
 vn_call_vkCmdSetDiscardRectangleModeEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkDiscardRectangleModeEXT discardRectangleMode)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetDiscardRectangleModeEXT(commandBuffer, discardRectangleMode);
       return;
    }
-   struct vn_record_vkCmdSetDiscardRectangleModeEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetDiscardRectangleModeEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetDiscardRectangleModeEXT, sizeof(*r));
+   struct vn_record_vkCmdSetDiscardRectangleModeEXT *r = vn_recorder_push(rec, vn_replay_vkCmdSetDiscardRectangleModeEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetDiscardRectangleModeEXT, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->discardRectangleMode = discardRectangleMode;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetEvent {
@@ -3478,15 +4042,16 @@ void vn_replay_vkCmdSetEvent(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdSetEvent(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkEvent event, VkPipelineStageFlags stageMask)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetEvent(commandBuffer, event, stageMask);
       return;
    }
-   struct vn_record_vkCmdSetEvent *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetEvent, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetEvent, sizeof(*r));
+   struct vn_record_vkCmdSetEvent *r = vn_recorder_push(rec, vn_replay_vkCmdSetEvent, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetEvent, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->event = event;
    r->stageMask = stageMask;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetEvent2 {
@@ -3500,15 +4065,17 @@ void vn_replay_vkCmdSetEvent2(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdSetEvent2(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkEvent event, const VkDependencyInfo* pDependencyInfo)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetEvent2(commandBuffer, event, pDependencyInfo);
       return;
    }
-   struct vn_record_vkCmdSetEvent2 *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetEvent2, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetEvent2, sizeof(*r));
+   struct vn_record_vkCmdSetEvent2 *r = vn_recorder_push(rec, vn_replay_vkCmdSetEvent2, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetEvent2, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->event = event;
    r->pDependencyInfo = pDependencyInfo;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetExclusiveScissorEnableNV {
@@ -3523,16 +4090,27 @@ void vn_replay_vkCmdSetExclusiveScissorEnableNV(PFN_vkVoidFunction fn, const voi
 static inline void
 vn_call_vkCmdSetExclusiveScissorEnableNV(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, uint32_t firstExclusiveScissor, uint32_t exclusiveScissorCount, const VkBool32* pExclusiveScissorEnables)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetExclusiveScissorEnableNV(commandBuffer, firstExclusiveScissor, exclusiveScissorCount, pExclusiveScissorEnables);
       return;
    }
-   struct vn_record_vkCmdSetExclusiveScissorEnableNV *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetExclusiveScissorEnableNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetExclusiveScissorEnableNV, sizeof(*r));
+   const size_t bytes_pExclusiveScissorEnables = pExclusiveScissorEnables ? (size_t)exclusiveScissorCount * sizeof(VkBool32) : 0;
+   const size_t size_pExclusiveScissorEnables = vn_record_copy_size(bytes_pExclusiveScissorEnables);
+   const size_t copied = size_pExclusiveScissorEnables;
+   if (copied > VN_RECORD_COPY_MAX) {
+      vn_recorder_drain(rec);
+      dev->dispatch.vkCmdSetExclusiveScissorEnableNV(commandBuffer, firstExclusiveScissor, exclusiveScissorCount, pExclusiveScissorEnables);
+      return;
+   }
+   struct vn_record_vkCmdSetExclusiveScissorEnableNV *r = vn_recorder_push(rec, vn_replay_vkCmdSetExclusiveScissorEnableNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetExclusiveScissorEnableNV, sizeof(*r) + copied);
+   uint8_t *tail = (uint8_t *)(r + 1);
    r->commandBuffer = commandBuffer;
    r->firstExclusiveScissor = firstExclusiveScissor;
    r->exclusiveScissorCount = exclusiveScissorCount;
-   r->pExclusiveScissorEnables = pExclusiveScissorEnables;
-   vn_recorder_commit(dev->recorder);
+   r->pExclusiveScissorEnables = pExclusiveScissorEnables ? memcpy(tail, pExclusiveScissorEnables, bytes_pExclusiveScissorEnables) : NULL;
+   tail += size_pExclusiveScissorEnables;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetExclusiveScissorNV {
@@ -3547,16 +4125,27 @@ void vn_replay_vkCmdSetExclusiveScissorNV(PFN_vkVoidFunction fn, const void *arg
 static inline void
 vn_call_vkCmdSetExclusiveScissorNV(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, uint32_t firstExclusiveScissor, uint32_t exclusiveScissorCount, const VkRect2D* pExclusiveScissors)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetExclusiveScissorNV(commandBuffer, firstExclusiveScissor, exclusiveScissorCount, pExclusiveScissors);
       return;
    }
-   struct vn_record_vkCmdSetExclusiveScissorNV *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetExclusiveScissorNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetExclusiveScissorNV, sizeof(*r));
+   const size_t bytes_pExclusiveScissors = pExclusiveScissors ? (size_t)exclusiveScissorCount * sizeof(VkRect2D) : 0;
+   const size_t size_pExclusiveScissors = vn_record_copy_size(bytes_pExclusiveScissors);
+   const size_t copied = size_pExclusiveScissors;
+   if (copied > VN_RECORD_COPY_MAX) {
+      vn_recorder_drain(rec);
+      dev->dispatch.vkCmdSetExclusiveScissorNV(commandBuffer, firstExclusiveScissor, exclusiveScissorCount, pExclusiveScissors);
+      return;
+   }
+   struct vn_record_vkCmdSetExclusiveScissorNV *r = vn_recorder_push(rec, vn_replay_vkCmdSetExclusiveScissorNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetExclusiveScissorNV, sizeof(*r) + copied);
+   uint8_t *tail = (uint8_t *)(r + 1);
    r->commandBuffer = commandBuffer;
    r->firstExclusiveScissor = firstExclusiveScissor;
    r->exclusiveScissorCount = exclusiveScissorCount;
-   r->pExclusiveScissors = pExclusiveScissors;
-   vn_recorder_commit(dev->recorder);
+   r->pExclusiveScissors = pExclusiveScissors ? memcpy(tail, pExclusiveScissors, bytes_pExclusiveScissors) : NULL;
+   tail += size_pExclusiveScissors;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetExtraPrimitiveOverestimationSizeEXT {
@@ -3569,14 +4158,15 @@ void vn_replay_vkCmdSetExtraPrimitiveOverestimationSizeEXT(PFN_vkVoidFunction fn
 static inline void
 vn_call_vkCmdSetExtraPrimitiveOverestimationSizeEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, float extraPrimitiveOverestimationSize)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetExtraPrimitiveOverestimationSizeEXT(commandBuffer, extraPrimitiveOverestimationSize);
       return;
    }
-   struct vn_record_vkCmdSetExtraPrimitiveOverestimationSizeEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetExtraPrimitiveOverestimationSizeEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetExtraPrimitiveOverestimationSizeEXT, sizeof(*r));
+   struct vn_record_vkCmdSetExtraPrimitiveOverestimationSizeEXT *r = vn_recorder_push(rec, vn_replay_vkCmdSetExtraPrimitiveOverestimationSizeEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetExtraPrimitiveOverestimationSizeEXT, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->extraPrimitiveOverestimationSize = extraPrimitiveOverestimationSize;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetFragmentShadingRateEnumNV {
@@ -3590,15 +4180,16 @@ void vn_replay_vkCmdSetFragmentShadingRateEnumNV(PFN_vkVoidFunction fn, const vo
 static inline void
 vn_call_vkCmdSetFragmentShadingRateEnumNV(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkFragmentShadingRateNV shadingRate, const VkFragmentShadingRateCombinerOpKHR combinerOps[2])
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetFragmentShadingRateEnumNV(commandBuffer, shadingRate, combinerOps);
       return;
    }
-   struct vn_record_vkCmdSetFragmentShadingRateEnumNV *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetFragmentShadingRateEnumNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetFragmentShadingRateEnumNV, sizeof(*r));
+   struct vn_record_vkCmdSetFragmentShadingRateEnumNV *r = vn_recorder_push(rec, vn_replay_vkCmdSetFragmentShadingRateEnumNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetFragmentShadingRateEnumNV, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->shadingRate = shadingRate;
    memcpy(r->combinerOps, combinerOps, sizeof(r->combinerOps));
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetFragmentShadingRateKHR {
@@ -3612,15 +4203,26 @@ void vn_replay_vkCmdSetFragmentShadingRateKHR(PFN_vkVoidFunction fn, const void 
 static inline void
 vn_call_vkCmdSetFragmentShadingRateKHR(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, const VkExtent2D* pFragmentSize, const VkFragmentShadingRateCombinerOpKHR combinerOps[2])
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetFragmentShadingRateKHR(commandBuffer, pFragmentSize, combinerOps);
       return;
    }
-   struct vn_record_vkCmdSetFragmentShadingRateKHR *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetFragmentShadingRateKHR, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetFragmentShadingRateKHR, sizeof(*r));
+   const size_t bytes_pFragmentSize = pFragmentSize ? (size_t)1 * sizeof(VkExtent2D) : 0;
+   const size_t size_pFragmentSize = vn_record_copy_size(bytes_pFragmentSize);
+   const size_t copied = size_pFragmentSize;
+   if (copied > VN_RECORD_COPY_MAX) {
+      vn_recorder_drain(rec);
+      dev->dispatch.vkCmdSetFragmentShadingRateKHR(commandBuffer, pFragmentSize, combinerOps);
+      return;
+   }
+   struct vn_record_vkCmdSetFragmentShadingRateKHR *r = vn_recorder_push(rec, vn_replay_vkCmdSetFragmentShadingRateKHR, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetFragmentShadingRateKHR, sizeof(*r) + copied);
+   uint8_t *tail = (uint8_t *)(r + 1);
    r->commandBuffer = commandBuffer;
-   r->pFragmentSize = pFragmentSize;
+   r->pFragmentSize = pFragmentSize ? memcpy(tail, pFragmentSize, bytes_pFragmentSize) : NULL;
+   tail += size_pFragmentSize;
    memcpy(r->combinerOps, combinerOps, sizeof(r->combinerOps));
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetFrontFace {
@@ -3633,14 +4235,15 @@ void vn_replay_vkCmdSetFrontFace(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdSetFrontFace(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkFrontFace frontFace)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetFrontFace(commandBuffer, frontFace);
       return;
    }
-   struct vn_record_vkCmdSetFrontFace *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetFrontFace, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetFrontFace, sizeof(*r));
+   struct vn_record_vkCmdSetFrontFace *r = vn_recorder_push(rec, vn_replay_vkCmdSetFrontFace, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetFrontFace, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->frontFace = frontFace;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetLineRasterizationModeEXT {
@@ -3653,14 +4256,15 @@ void vn_replay_vkCmdSetLineRasterizationModeEXT(PFN_vkVoidFunction fn, const voi
 static inline void
 vn_call_vkCmdSetLineRasterizationModeEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkLineRasterizationModeEXT lineRasterizationMode)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetLineRasterizationModeEXT(commandBuffer, lineRasterizationMode);
       return;
    }
-   struct vn_record_vkCmdSetLineRasterizationModeEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetLineRasterizationModeEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetLineRasterizationModeEXT, sizeof(*r));
+   struct vn_record_vkCmdSetLineRasterizationModeEXT *r = vn_recorder_push(rec, vn_replay_vkCmdSetLineRasterizationModeEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetLineRasterizationModeEXT, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->lineRasterizationMode = lineRasterizationMode;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetLineStipple {
@@ -3674,15 +4278,16 @@ void vn_replay_vkCmdSetLineStipple(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdSetLineStipple(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, uint32_t lineStippleFactor, uint16_t lineStipplePattern)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetLineStipple(commandBuffer, lineStippleFactor, lineStipplePattern);
       return;
    }
-   struct vn_record_vkCmdSetLineStipple *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetLineStipple, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetLineStipple, sizeof(*r));
+   struct vn_record_vkCmdSetLineStipple *r = vn_recorder_push(rec, vn_replay_vkCmdSetLineStipple, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetLineStipple, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->lineStippleFactor = lineStippleFactor;
    r->lineStipplePattern = lineStipplePattern;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetLineStippleEnableEXT {
@@ -3695,14 +4300,15 @@ void vn_replay_vkCmdSetLineStippleEnableEXT(PFN_vkVoidFunction fn, const void *a
 static inline void
 vn_call_vkCmdSetLineStippleEnableEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkBool32 stippledLineEnable)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetLineStippleEnableEXT(commandBuffer, stippledLineEnable);
       return;
    }
-   struct vn_record_vkCmdSetLineStippleEnableEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetLineStippleEnableEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetLineStippleEnableEXT, sizeof(*r));
+   struct vn_record_vkCmdSetLineStippleEnableEXT *r = vn_recorder_push(rec, vn_replay_vkCmdSetLineStippleEnableEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetLineStippleEnableEXT, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->stippledLineEnable = stippledLineEnable;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetLineWidth {
@@ -3715,14 +4321,15 @@ void vn_replay_vkCmdSetLineWidth(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdSetLineWidth(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, float lineWidth)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetLineWidth(commandBuffer, lineWidth);
       return;
    }
-   struct vn_record_vkCmdSetLineWidth *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetLineWidth, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetLineWidth, sizeof(*r));
+   struct vn_record_vkCmdSetLineWidth *r = vn_recorder_push(rec, vn_replay_vkCmdSetLineWidth, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetLineWidth, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->lineWidth = lineWidth;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetLogicOpEXT {
@@ -3735,14 +4342,15 @@ void vn_replay_vkCmdSetLogicOpEXT(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdSetLogicOpEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkLogicOp logicOp)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetLogicOpEXT(commandBuffer, logicOp);
       return;
    }
-   struct vn_record_vkCmdSetLogicOpEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetLogicOpEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetLogicOpEXT, sizeof(*r));
+   struct vn_record_vkCmdSetLogicOpEXT *r = vn_recorder_push(rec, vn_replay_vkCmdSetLogicOpEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetLogicOpEXT, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->logicOp = logicOp;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetLogicOpEnableEXT {
@@ -3755,14 +4363,15 @@ void vn_replay_vkCmdSetLogicOpEnableEXT(PFN_vkVoidFunction fn, const void *args)
 static inline void
 vn_call_vkCmdSetLogicOpEnableEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkBool32 logicOpEnable)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetLogicOpEnableEXT(commandBuffer, logicOpEnable);
       return;
    }
-   struct vn_record_vkCmdSetLogicOpEnableEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetLogicOpEnableEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetLogicOpEnableEXT, sizeof(*r));
+   struct vn_record_vkCmdSetLogicOpEnableEXT *r = vn_recorder_push(rec, vn_replay_vkCmdSetLogicOpEnableEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetLogicOpEnableEXT, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->logicOpEnable = logicOpEnable;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetPatchControlPointsEXT {
@@ -3775,14 +4384,15 @@ void vn_replay_vkCmdSetPatchControlPointsEXT(PFN_vkVoidFunction fn, const void *
 static inline void
 vn_call_vkCmdSetPatchControlPointsEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, uint32_t patchControlPoints)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetPatchControlPointsEXT(commandBuffer, patchControlPoints);
       return;
    }
-   struct vn_record_vkCmdSetPatchControlPointsEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetPatchControlPointsEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetPatchControlPointsEXT, sizeof(*r));
+   struct vn_record_vkCmdSetPatchControlPointsEXT *r = vn_recorder_push(rec, vn_replay_vkCmdSetPatchControlPointsEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetPatchControlPointsEXT, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->patchControlPoints = patchControlPoints;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetPolygonModeEXT {
@@ -3795,14 +4405,15 @@ void vn_replay_vkCmdSetPolygonModeEXT(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdSetPolygonModeEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkPolygonMode polygonMode)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetPolygonModeEXT(commandBuffer, polygonMode);
       return;
    }
-   struct vn_record_vkCmdSetPolygonModeEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetPolygonModeEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetPolygonModeEXT, sizeof(*r));
+   struct vn_record_vkCmdSetPolygonModeEXT *r = vn_recorder_push(rec, vn_replay_vkCmdSetPolygonModeEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetPolygonModeEXT, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->polygonMode = polygonMode;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetPrimitiveRestartEnable {
@@ -3815,14 +4426,15 @@ void vn_replay_vkCmdSetPrimitiveRestartEnable(PFN_vkVoidFunction fn, const void 
 static inline void
 vn_call_vkCmdSetPrimitiveRestartEnable(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkBool32 primitiveRestartEnable)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetPrimitiveRestartEnable(commandBuffer, primitiveRestartEnable);
       return;
    }
-   struct vn_record_vkCmdSetPrimitiveRestartEnable *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetPrimitiveRestartEnable, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetPrimitiveRestartEnable, sizeof(*r));
+   struct vn_record_vkCmdSetPrimitiveRestartEnable *r = vn_recorder_push(rec, vn_replay_vkCmdSetPrimitiveRestartEnable, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetPrimitiveRestartEnable, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->primitiveRestartEnable = primitiveRestartEnable;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetPrimitiveTopology {
@@ -3835,14 +4447,15 @@ void vn_replay_vkCmdSetPrimitiveTopology(PFN_vkVoidFunction fn, const void *args
 static inline void
 vn_call_vkCmdSetPrimitiveTopology(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkPrimitiveTopology primitiveTopology)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetPrimitiveTopology(commandBuffer, primitiveTopology);
       return;
    }
-   struct vn_record_vkCmdSetPrimitiveTopology *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetPrimitiveTopology, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetPrimitiveTopology, sizeof(*r));
+   struct vn_record_vkCmdSetPrimitiveTopology *r = vn_recorder_push(rec, vn_replay_vkCmdSetPrimitiveTopology, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetPrimitiveTopology, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->primitiveTopology = primitiveTopology;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetProvokingVertexModeEXT {
@@ -3855,14 +4468,15 @@ void vn_replay_vkCmdSetProvokingVertexModeEXT(PFN_vkVoidFunction fn, const void 
 static inline void
 vn_call_vkCmdSetProvokingVertexModeEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkProvokingVertexModeEXT provokingVertexMode)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetProvokingVertexModeEXT(commandBuffer, provokingVertexMode);
       return;
    }
-   struct vn_record_vkCmdSetProvokingVertexModeEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetProvokingVertexModeEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetProvokingVertexModeEXT, sizeof(*r));
+   struct vn_record_vkCmdSetProvokingVertexModeEXT *r = vn_recorder_push(rec, vn_replay_vkCmdSetProvokingVertexModeEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetProvokingVertexModeEXT, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->provokingVertexMode = provokingVertexMode;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetRasterizationSamplesEXT {
@@ -3875,14 +4489,15 @@ void vn_replay_vkCmdSetRasterizationSamplesEXT(PFN_vkVoidFunction fn, const void
 static inline void
 vn_call_vkCmdSetRasterizationSamplesEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkSampleCountFlagBits rasterizationSamples)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetRasterizationSamplesEXT(commandBuffer, rasterizationSamples);
       return;
    }
-   struct vn_record_vkCmdSetRasterizationSamplesEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetRasterizationSamplesEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetRasterizationSamplesEXT, sizeof(*r));
+   struct vn_record_vkCmdSetRasterizationSamplesEXT *r = vn_recorder_push(rec, vn_replay_vkCmdSetRasterizationSamplesEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetRasterizationSamplesEXT, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->rasterizationSamples = rasterizationSamples;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetRasterizationStreamEXT {
@@ -3895,14 +4510,15 @@ void vn_replay_vkCmdSetRasterizationStreamEXT(PFN_vkVoidFunction fn, const void 
 static inline void
 vn_call_vkCmdSetRasterizationStreamEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, uint32_t rasterizationStream)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetRasterizationStreamEXT(commandBuffer, rasterizationStream);
       return;
    }
-   struct vn_record_vkCmdSetRasterizationStreamEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetRasterizationStreamEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetRasterizationStreamEXT, sizeof(*r));
+   struct vn_record_vkCmdSetRasterizationStreamEXT *r = vn_recorder_push(rec, vn_replay_vkCmdSetRasterizationStreamEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetRasterizationStreamEXT, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->rasterizationStream = rasterizationStream;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetRasterizerDiscardEnable {
@@ -3915,14 +4531,15 @@ void vn_replay_vkCmdSetRasterizerDiscardEnable(PFN_vkVoidFunction fn, const void
 static inline void
 vn_call_vkCmdSetRasterizerDiscardEnable(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkBool32 rasterizerDiscardEnable)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetRasterizerDiscardEnable(commandBuffer, rasterizerDiscardEnable);
       return;
    }
-   struct vn_record_vkCmdSetRasterizerDiscardEnable *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetRasterizerDiscardEnable, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetRasterizerDiscardEnable, sizeof(*r));
+   struct vn_record_vkCmdSetRasterizerDiscardEnable *r = vn_recorder_push(rec, vn_replay_vkCmdSetRasterizerDiscardEnable, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetRasterizerDiscardEnable, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->rasterizerDiscardEnable = rasterizerDiscardEnable;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetRayTracingPipelineStackSizeKHR {
@@ -3935,14 +4552,15 @@ void vn_replay_vkCmdSetRayTracingPipelineStackSizeKHR(PFN_vkVoidFunction fn, con
 static inline void
 vn_call_vkCmdSetRayTracingPipelineStackSizeKHR(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, uint32_t pipelineStackSize)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetRayTracingPipelineStackSizeKHR(commandBuffer, pipelineStackSize);
       return;
    }
-   struct vn_record_vkCmdSetRayTracingPipelineStackSizeKHR *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetRayTracingPipelineStackSizeKHR, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetRayTracingPipelineStackSizeKHR, sizeof(*r));
+   struct vn_record_vkCmdSetRayTracingPipelineStackSizeKHR *r = vn_recorder_push(rec, vn_replay_vkCmdSetRayTracingPipelineStackSizeKHR, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetRayTracingPipelineStackSizeKHR, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->pipelineStackSize = pipelineStackSize;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetRenderingAttachmentLocations {
@@ -3955,14 +4573,16 @@ void vn_replay_vkCmdSetRenderingAttachmentLocations(PFN_vkVoidFunction fn, const
 static inline void
 vn_call_vkCmdSetRenderingAttachmentLocations(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, const VkRenderingAttachmentLocationInfo* pLocationInfo)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetRenderingAttachmentLocations(commandBuffer, pLocationInfo);
       return;
    }
-   struct vn_record_vkCmdSetRenderingAttachmentLocations *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetRenderingAttachmentLocations, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetRenderingAttachmentLocations, sizeof(*r));
+   struct vn_record_vkCmdSetRenderingAttachmentLocations *r = vn_recorder_push(rec, vn_replay_vkCmdSetRenderingAttachmentLocations, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetRenderingAttachmentLocations, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->pLocationInfo = pLocationInfo;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetRenderingInputAttachmentIndices {
@@ -3975,14 +4595,16 @@ void vn_replay_vkCmdSetRenderingInputAttachmentIndices(PFN_vkVoidFunction fn, co
 static inline void
 vn_call_vkCmdSetRenderingInputAttachmentIndices(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, const VkRenderingInputAttachmentIndexInfo* pInputAttachmentIndexInfo)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetRenderingInputAttachmentIndices(commandBuffer, pInputAttachmentIndexInfo);
       return;
    }
-   struct vn_record_vkCmdSetRenderingInputAttachmentIndices *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetRenderingInputAttachmentIndices, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetRenderingInputAttachmentIndices, sizeof(*r));
+   struct vn_record_vkCmdSetRenderingInputAttachmentIndices *r = vn_recorder_push(rec, vn_replay_vkCmdSetRenderingInputAttachmentIndices, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetRenderingInputAttachmentIndices, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->pInputAttachmentIndexInfo = pInputAttachmentIndexInfo;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetRepresentativeFragmentTestEnableNV {
@@ -3995,14 +4617,15 @@ void vn_replay_vkCmdSetRepresentativeFragmentTestEnableNV(PFN_vkVoidFunction fn,
 static inline void
 vn_call_vkCmdSetRepresentativeFragmentTestEnableNV(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkBool32 representativeFragmentTestEnable)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetRepresentativeFragmentTestEnableNV(commandBuffer, representativeFragmentTestEnable);
       return;
    }
-   struct vn_record_vkCmdSetRepresentativeFragmentTestEnableNV *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetRepresentativeFragmentTestEnableNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetRepresentativeFragmentTestEnableNV, sizeof(*r));
+   struct vn_record_vkCmdSetRepresentativeFragmentTestEnableNV *r = vn_recorder_push(rec, vn_replay_vkCmdSetRepresentativeFragmentTestEnableNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetRepresentativeFragmentTestEnableNV, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->representativeFragmentTestEnable = representativeFragmentTestEnable;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetSampleLocationsEXT {
@@ -4015,14 +4638,16 @@ void vn_replay_vkCmdSetSampleLocationsEXT(PFN_vkVoidFunction fn, const void *arg
 static inline void
 vn_call_vkCmdSetSampleLocationsEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, const VkSampleLocationsInfoEXT* pSampleLocationsInfo)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetSampleLocationsEXT(commandBuffer, pSampleLocationsInfo);
       return;
    }
-   struct vn_record_vkCmdSetSampleLocationsEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetSampleLocationsEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetSampleLocationsEXT, sizeof(*r));
+   struct vn_record_vkCmdSetSampleLocationsEXT *r = vn_recorder_push(rec, vn_replay_vkCmdSetSampleLocationsEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetSampleLocationsEXT, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->pSampleLocationsInfo = pSampleLocationsInfo;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetSampleLocationsEnableEXT {
@@ -4035,14 +4660,15 @@ void vn_replay_vkCmdSetSampleLocationsEnableEXT(PFN_vkVoidFunction fn, const voi
 static inline void
 vn_call_vkCmdSetSampleLocationsEnableEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkBool32 sampleLocationsEnable)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetSampleLocationsEnableEXT(commandBuffer, sampleLocationsEnable);
       return;
    }
-   struct vn_record_vkCmdSetSampleLocationsEnableEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetSampleLocationsEnableEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetSampleLocationsEnableEXT, sizeof(*r));
+   struct vn_record_vkCmdSetSampleLocationsEnableEXT *r = vn_recorder_push(rec, vn_replay_vkCmdSetSampleLocationsEnableEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetSampleLocationsEnableEXT, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->sampleLocationsEnable = sampleLocationsEnable;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetSampleMaskEXT {
@@ -4056,15 +4682,17 @@ void vn_replay_vkCmdSetSampleMaskEXT(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdSetSampleMaskEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkSampleCountFlagBits samples, const VkSampleMask* pSampleMask)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetSampleMaskEXT(commandBuffer, samples, pSampleMask);
       return;
    }
-   struct vn_record_vkCmdSetSampleMaskEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetSampleMaskEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetSampleMaskEXT, sizeof(*r));
+   struct vn_record_vkCmdSetSampleMaskEXT *r = vn_recorder_push(rec, vn_replay_vkCmdSetSampleMaskEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetSampleMaskEXT, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->samples = samples;
    r->pSampleMask = pSampleMask;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetScissor {
@@ -4079,16 +4707,27 @@ void vn_replay_vkCmdSetScissor(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdSetScissor(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, uint32_t firstScissor, uint32_t scissorCount, const VkRect2D* pScissors)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetScissor(commandBuffer, firstScissor, scissorCount, pScissors);
       return;
    }
-   struct vn_record_vkCmdSetScissor *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetScissor, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetScissor, sizeof(*r));
+   const size_t bytes_pScissors = pScissors ? (size_t)scissorCount * sizeof(VkRect2D) : 0;
+   const size_t size_pScissors = vn_record_copy_size(bytes_pScissors);
+   const size_t copied = size_pScissors;
+   if (copied > VN_RECORD_COPY_MAX) {
+      vn_recorder_drain(rec);
+      dev->dispatch.vkCmdSetScissor(commandBuffer, firstScissor, scissorCount, pScissors);
+      return;
+   }
+   struct vn_record_vkCmdSetScissor *r = vn_recorder_push(rec, vn_replay_vkCmdSetScissor, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetScissor, sizeof(*r) + copied);
+   uint8_t *tail = (uint8_t *)(r + 1);
    r->commandBuffer = commandBuffer;
    r->firstScissor = firstScissor;
    r->scissorCount = scissorCount;
-   r->pScissors = pScissors;
-   vn_recorder_commit(dev->recorder);
+   r->pScissors = pScissors ? memcpy(tail, pScissors, bytes_pScissors) : NULL;
+   tail += size_pScissors;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetScissorWithCount {
@@ -4102,15 +4741,26 @@ void vn_replay_vkCmdSetScissorWithCount(PFN_vkVoidFunction fn, const void *args)
 static inline void
 vn_call_vkCmdSetScissorWithCount(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, uint32_t scissorCount, const VkRect2D* pScissors)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetScissorWithCount(commandBuffer, scissorCount, pScissors);
       return;
    }
-   struct vn_record_vkCmdSetScissorWithCount *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetScissorWithCount, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetScissorWithCount, sizeof(*r));
+   const size_t bytes_pScissors = pScissors ? (size_t)scissorCount * sizeof(VkRect2D) : 0;
+   const size_t size_pScissors = vn_record_copy_size(bytes_pScissors);
+   const size_t copied = size_pScissors;
+   if (copied > VN_RECORD_COPY_MAX) {
+      vn_recorder_drain(rec);
+      dev->dispatch.vkCmdSetScissorWithCount(commandBuffer, scissorCount, pScissors);
+      return;
+   }
+   struct vn_record_vkCmdSetScissorWithCount *r = vn_recorder_push(rec, vn_replay_vkCmdSetScissorWithCount, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetScissorWithCount, sizeof(*r) + copied);
+   uint8_t *tail = (uint8_t *)(r + 1);
    r->commandBuffer = commandBuffer;
    r->scissorCount = scissorCount;
-   r->pScissors = pScissors;
-   vn_recorder_commit(dev->recorder);
+   r->pScissors = pScissors ? memcpy(tail, pScissors, bytes_pScissors) : NULL;
+   tail += size_pScissors;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetShadingRateImageEnableNV {
@@ -4123,14 +4773,15 @@ void vn_replay_vkCmdSetShadingRateImageEnableNV(PFN_vkVoidFunction fn, const voi
 static inline void
 vn_call_vkCmdSetShadingRateImageEnableNV(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkBool32 shadingRateImageEnable)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetShadingRateImageEnableNV(commandBuffer, shadingRateImageEnable);
       return;
    }
-   struct vn_record_vkCmdSetShadingRateImageEnableNV *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetShadingRateImageEnableNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetShadingRateImageEnableNV, sizeof(*r));
+   struct vn_record_vkCmdSetShadingRateImageEnableNV *r = vn_recorder_push(rec, vn_replay_vkCmdSetShadingRateImageEnableNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetShadingRateImageEnableNV, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->shadingRateImageEnable = shadingRateImageEnable;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetStencilCompareMask {
@@ -4144,15 +4795,16 @@ void vn_replay_vkCmdSetStencilCompareMask(PFN_vkVoidFunction fn, const void *arg
 static inline void
 vn_call_vkCmdSetStencilCompareMask(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkStencilFaceFlags faceMask, uint32_t compareMask)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetStencilCompareMask(commandBuffer, faceMask, compareMask);
       return;
    }
-   struct vn_record_vkCmdSetStencilCompareMask *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetStencilCompareMask, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetStencilCompareMask, sizeof(*r));
+   struct vn_record_vkCmdSetStencilCompareMask *r = vn_recorder_push(rec, vn_replay_vkCmdSetStencilCompareMask, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetStencilCompareMask, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->faceMask = faceMask;
    r->compareMask = compareMask;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetStencilOp {
@@ -4169,18 +4821,19 @@ void vn_replay_vkCmdSetStencilOp(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdSetStencilOp(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkStencilFaceFlags faceMask, VkStencilOp failOp, VkStencilOp passOp, VkStencilOp depthFailOp, VkCompareOp compareOp)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetStencilOp(commandBuffer, faceMask, failOp, passOp, depthFailOp, compareOp);
       return;
    }
-   struct vn_record_vkCmdSetStencilOp *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetStencilOp, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetStencilOp, sizeof(*r));
+   struct vn_record_vkCmdSetStencilOp *r = vn_recorder_push(rec, vn_replay_vkCmdSetStencilOp, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetStencilOp, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->faceMask = faceMask;
    r->failOp = failOp;
    r->passOp = passOp;
    r->depthFailOp = depthFailOp;
    r->compareOp = compareOp;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetStencilReference {
@@ -4194,15 +4847,16 @@ void vn_replay_vkCmdSetStencilReference(PFN_vkVoidFunction fn, const void *args)
 static inline void
 vn_call_vkCmdSetStencilReference(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkStencilFaceFlags faceMask, uint32_t reference)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetStencilReference(commandBuffer, faceMask, reference);
       return;
    }
-   struct vn_record_vkCmdSetStencilReference *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetStencilReference, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetStencilReference, sizeof(*r));
+   struct vn_record_vkCmdSetStencilReference *r = vn_recorder_push(rec, vn_replay_vkCmdSetStencilReference, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetStencilReference, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->faceMask = faceMask;
    r->reference = reference;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetStencilTestEnable {
@@ -4215,14 +4869,15 @@ void vn_replay_vkCmdSetStencilTestEnable(PFN_vkVoidFunction fn, const void *args
 static inline void
 vn_call_vkCmdSetStencilTestEnable(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkBool32 stencilTestEnable)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetStencilTestEnable(commandBuffer, stencilTestEnable);
       return;
    }
-   struct vn_record_vkCmdSetStencilTestEnable *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetStencilTestEnable, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetStencilTestEnable, sizeof(*r));
+   struct vn_record_vkCmdSetStencilTestEnable *r = vn_recorder_push(rec, vn_replay_vkCmdSetStencilTestEnable, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetStencilTestEnable, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->stencilTestEnable = stencilTestEnable;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetStencilWriteMask {
@@ -4236,15 +4891,16 @@ void vn_replay_vkCmdSetStencilWriteMask(PFN_vkVoidFunction fn, const void *args)
 static inline void
 vn_call_vkCmdSetStencilWriteMask(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkStencilFaceFlags faceMask, uint32_t writeMask)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetStencilWriteMask(commandBuffer, faceMask, writeMask);
       return;
    }
-   struct vn_record_vkCmdSetStencilWriteMask *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetStencilWriteMask, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetStencilWriteMask, sizeof(*r));
+   struct vn_record_vkCmdSetStencilWriteMask *r = vn_recorder_push(rec, vn_replay_vkCmdSetStencilWriteMask, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetStencilWriteMask, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->faceMask = faceMask;
    r->writeMask = writeMask;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetTessellationDomainOriginEXT {
@@ -4257,14 +4913,15 @@ void vn_replay_vkCmdSetTessellationDomainOriginEXT(PFN_vkVoidFunction fn, const 
 static inline void
 vn_call_vkCmdSetTessellationDomainOriginEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkTessellationDomainOrigin domainOrigin)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetTessellationDomainOriginEXT(commandBuffer, domainOrigin);
       return;
    }
-   struct vn_record_vkCmdSetTessellationDomainOriginEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetTessellationDomainOriginEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetTessellationDomainOriginEXT, sizeof(*r));
+   struct vn_record_vkCmdSetTessellationDomainOriginEXT *r = vn_recorder_push(rec, vn_replay_vkCmdSetTessellationDomainOriginEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetTessellationDomainOriginEXT, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->domainOrigin = domainOrigin;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetVertexInputEXT {
@@ -4280,17 +4937,19 @@ void vn_replay_vkCmdSetVertexInputEXT(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdSetVertexInputEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, uint32_t vertexBindingDescriptionCount, const VkVertexInputBindingDescription2EXT* pVertexBindingDescriptions, uint32_t vertexAttributeDescriptionCount, const VkVertexInputAttributeDescription2EXT* pVertexAttributeDescriptions)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetVertexInputEXT(commandBuffer, vertexBindingDescriptionCount, pVertexBindingDescriptions, vertexAttributeDescriptionCount, pVertexAttributeDescriptions);
       return;
    }
-   struct vn_record_vkCmdSetVertexInputEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetVertexInputEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetVertexInputEXT, sizeof(*r));
+   struct vn_record_vkCmdSetVertexInputEXT *r = vn_recorder_push(rec, vn_replay_vkCmdSetVertexInputEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetVertexInputEXT, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->vertexBindingDescriptionCount = vertexBindingDescriptionCount;
    r->pVertexBindingDescriptions = pVertexBindingDescriptions;
    r->vertexAttributeDescriptionCount = vertexAttributeDescriptionCount;
    r->pVertexAttributeDescriptions = pVertexAttributeDescriptions;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetViewport {
@@ -4305,16 +4964,27 @@ void vn_replay_vkCmdSetViewport(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdSetViewport(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, uint32_t firstViewport, uint32_t viewportCount, const VkViewport* pViewports)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetViewport(commandBuffer, firstViewport, viewportCount, pViewports);
       return;
    }
-   struct vn_record_vkCmdSetViewport *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetViewport, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetViewport, sizeof(*r));
+   const size_t bytes_pViewports = pViewports ? (size_t)viewportCount * sizeof(VkViewport) : 0;
+   const size_t size_pViewports = vn_record_copy_size(bytes_pViewports);
+   const size_t copied = size_pViewports;
+   if (copied > VN_RECORD_COPY_MAX) {
+      vn_recorder_drain(rec);
+      dev->dispatch.vkCmdSetViewport(commandBuffer, firstViewport, viewportCount, pViewports);
+      return;
+   }
+   struct vn_record_vkCmdSetViewport *r = vn_recorder_push(rec, vn_replay_vkCmdSetViewport, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetViewport, sizeof(*r) + copied);
+   uint8_t *tail = (uint8_t *)(r + 1);
    r->commandBuffer = commandBuffer;
    r->firstViewport = firstViewport;
    r->viewportCount = viewportCount;
-   r->pViewports = pViewports;
-   vn_recorder_commit(dev->recorder);
+   r->pViewports = pViewports ? memcpy(tail, pViewports, bytes_pViewports) : NULL;
+   tail += size_pViewports;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetViewportShadingRatePaletteNV {
@@ -4329,16 +4999,18 @@ void vn_replay_vkCmdSetViewportShadingRatePaletteNV(PFN_vkVoidFunction fn, const
 static inline void
 vn_call_vkCmdSetViewportShadingRatePaletteNV(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, uint32_t firstViewport, uint32_t viewportCount, const VkShadingRatePaletteNV* pShadingRatePalettes)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetViewportShadingRatePaletteNV(commandBuffer, firstViewport, viewportCount, pShadingRatePalettes);
       return;
    }
-   struct vn_record_vkCmdSetViewportShadingRatePaletteNV *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetViewportShadingRatePaletteNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetViewportShadingRatePaletteNV, sizeof(*r));
+   struct vn_record_vkCmdSetViewportShadingRatePaletteNV *r = vn_recorder_push(rec, vn_replay_vkCmdSetViewportShadingRatePaletteNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetViewportShadingRatePaletteNV, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->firstViewport = firstViewport;
    r->viewportCount = viewportCount;
    r->pShadingRatePalettes = pShadingRatePalettes;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetViewportSwizzleNV {
@@ -4353,16 +5025,27 @@ void vn_replay_vkCmdSetViewportSwizzleNV(PFN_vkVoidFunction fn, const void *args
 static inline void
 vn_call_vkCmdSetViewportSwizzleNV(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, uint32_t firstViewport, uint32_t viewportCount, const VkViewportSwizzleNV* pViewportSwizzles)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetViewportSwizzleNV(commandBuffer, firstViewport, viewportCount, pViewportSwizzles);
       return;
    }
-   struct vn_record_vkCmdSetViewportSwizzleNV *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetViewportSwizzleNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetViewportSwizzleNV, sizeof(*r));
+   const size_t bytes_pViewportSwizzles = pViewportSwizzles ? (size_t)viewportCount * sizeof(VkViewportSwizzleNV) : 0;
+   const size_t size_pViewportSwizzles = vn_record_copy_size(bytes_pViewportSwizzles);
+   const size_t copied = size_pViewportSwizzles;
+   if (copied > VN_RECORD_COPY_MAX) {
+      vn_recorder_drain(rec);
+      dev->dispatch.vkCmdSetViewportSwizzleNV(commandBuffer, firstViewport, viewportCount, pViewportSwizzles);
+      return;
+   }
+   struct vn_record_vkCmdSetViewportSwizzleNV *r = vn_recorder_push(rec, vn_replay_vkCmdSetViewportSwizzleNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetViewportSwizzleNV, sizeof(*r) + copied);
+   uint8_t *tail = (uint8_t *)(r + 1);
    r->commandBuffer = commandBuffer;
    r->firstViewport = firstViewport;
    r->viewportCount = viewportCount;
-   r->pViewportSwizzles = pViewportSwizzles;
-   vn_recorder_commit(dev->recorder);
+   r->pViewportSwizzles = pViewportSwizzles ? memcpy(tail, pViewportSwizzles, bytes_pViewportSwizzles) : NULL;
+   tail += size_pViewportSwizzles;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetViewportWScalingEnableNV {
@@ -4375,14 +5058,15 @@ void vn_replay_vkCmdSetViewportWScalingEnableNV(PFN_vkVoidFunction fn, const voi
 static inline void
 vn_call_vkCmdSetViewportWScalingEnableNV(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkBool32 viewportWScalingEnable)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetViewportWScalingEnableNV(commandBuffer, viewportWScalingEnable);
       return;
    }
-   struct vn_record_vkCmdSetViewportWScalingEnableNV *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetViewportWScalingEnableNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetViewportWScalingEnableNV, sizeof(*r));
+   struct vn_record_vkCmdSetViewportWScalingEnableNV *r = vn_recorder_push(rec, vn_replay_vkCmdSetViewportWScalingEnableNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetViewportWScalingEnableNV, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->viewportWScalingEnable = viewportWScalingEnable;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetViewportWScalingNV {
@@ -4397,16 +5081,27 @@ void vn_replay_vkCmdSetViewportWScalingNV(PFN_vkVoidFunction fn, const void *arg
 static inline void
 vn_call_vkCmdSetViewportWScalingNV(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, uint32_t firstViewport, uint32_t viewportCount, const VkViewportWScalingNV* pViewportWScalings)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetViewportWScalingNV(commandBuffer, firstViewport, viewportCount, pViewportWScalings);
       return;
    }
-   struct vn_record_vkCmdSetViewportWScalingNV *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetViewportWScalingNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetViewportWScalingNV, sizeof(*r));
+   const size_t bytes_pViewportWScalings = pViewportWScalings ? (size_t)viewportCount * sizeof(VkViewportWScalingNV) : 0;
+   const size_t size_pViewportWScalings = vn_record_copy_size(bytes_pViewportWScalings);
+   const size_t copied = size_pViewportWScalings;
+   if (copied > VN_RECORD_COPY_MAX) {
+      vn_recorder_drain(rec);
+      dev->dispatch.vkCmdSetViewportWScalingNV(commandBuffer, firstViewport, viewportCount, pViewportWScalings);
+      return;
+   }
+   struct vn_record_vkCmdSetViewportWScalingNV *r = vn_recorder_push(rec, vn_replay_vkCmdSetViewportWScalingNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetViewportWScalingNV, sizeof(*r) + copied);
+   uint8_t *tail = (uint8_t *)(r + 1);
    r->commandBuffer = commandBuffer;
    r->firstViewport = firstViewport;
    r->viewportCount = viewportCount;
-   r->pViewportWScalings = pViewportWScalings;
-   vn_recorder_commit(dev->recorder);
+   r->pViewportWScalings = pViewportWScalings ? memcpy(tail, pViewportWScalings, bytes_pViewportWScalings) : NULL;
+   tail += size_pViewportWScalings;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSetViewportWithCount {
@@ -4420,15 +5115,26 @@ void vn_replay_vkCmdSetViewportWithCount(PFN_vkVoidFunction fn, const void *args
 static inline void
 vn_call_vkCmdSetViewportWithCount(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, uint32_t viewportCount, const VkViewport* pViewports)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSetViewportWithCount(commandBuffer, viewportCount, pViewports);
       return;
    }
-   struct vn_record_vkCmdSetViewportWithCount *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSetViewportWithCount, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetViewportWithCount, sizeof(*r));
+   const size_t bytes_pViewports = pViewports ? (size_t)viewportCount * sizeof(VkViewport) : 0;
+   const size_t size_pViewports = vn_record_copy_size(bytes_pViewports);
+   const size_t copied = size_pViewports;
+   if (copied > VN_RECORD_COPY_MAX) {
+      vn_recorder_drain(rec);
+      dev->dispatch.vkCmdSetViewportWithCount(commandBuffer, viewportCount, pViewports);
+      return;
+   }
+   struct vn_record_vkCmdSetViewportWithCount *r = vn_recorder_push(rec, vn_replay_vkCmdSetViewportWithCount, (PFN_vkVoidFunction)dev->dispatch.vkCmdSetViewportWithCount, sizeof(*r) + copied);
+   uint8_t *tail = (uint8_t *)(r + 1);
    r->commandBuffer = commandBuffer;
    r->viewportCount = viewportCount;
-   r->pViewports = pViewports;
-   vn_recorder_commit(dev->recorder);
+   r->pViewports = pViewports ? memcpy(tail, pViewports, bytes_pViewports) : NULL;
+   tail += size_pViewports;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdSubpassShadingHUAWEI {
@@ -4440,13 +5146,14 @@ void vn_replay_vkCmdSubpassShadingHUAWEI(PFN_vkVoidFunction fn, const void *args
 static inline void
 vn_call_vkCmdSubpassShadingHUAWEI(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdSubpassShadingHUAWEI(commandBuffer);
       return;
    }
-   struct vn_record_vkCmdSubpassShadingHUAWEI *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdSubpassShadingHUAWEI, (PFN_vkVoidFunction)dev->dispatch.vkCmdSubpassShadingHUAWEI, sizeof(*r));
+   struct vn_record_vkCmdSubpassShadingHUAWEI *r = vn_recorder_push(rec, vn_replay_vkCmdSubpassShadingHUAWEI, (PFN_vkVoidFunction)dev->dispatch.vkCmdSubpassShadingHUAWEI, sizeof(*r));
    r->commandBuffer = commandBuffer;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdTraceRaysIndirect2KHR {
@@ -4459,14 +5166,15 @@ void vn_replay_vkCmdTraceRaysIndirect2KHR(PFN_vkVoidFunction fn, const void *arg
 static inline void
 vn_call_vkCmdTraceRaysIndirect2KHR(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkDeviceAddress indirectDeviceAddress)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdTraceRaysIndirect2KHR(commandBuffer, indirectDeviceAddress);
       return;
    }
-   struct vn_record_vkCmdTraceRaysIndirect2KHR *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdTraceRaysIndirect2KHR, (PFN_vkVoidFunction)dev->dispatch.vkCmdTraceRaysIndirect2KHR, sizeof(*r));
+   struct vn_record_vkCmdTraceRaysIndirect2KHR *r = vn_recorder_push(rec, vn_replay_vkCmdTraceRaysIndirect2KHR, (PFN_vkVoidFunction)dev->dispatch.vkCmdTraceRaysIndirect2KHR, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->indirectDeviceAddress = indirectDeviceAddress;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdTraceRaysIndirectKHR {
@@ -4483,18 +5191,38 @@ void vn_replay_vkCmdTraceRaysIndirectKHR(PFN_vkVoidFunction fn, const void *args
 static inline void
 vn_call_vkCmdTraceRaysIndirectKHR(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, const VkStridedDeviceAddressRegionKHR* pRaygenShaderBindingTable, const VkStridedDeviceAddressRegionKHR* pMissShaderBindingTable, const VkStridedDeviceAddressRegionKHR* pHitShaderBindingTable, const VkStridedDeviceAddressRegionKHR* pCallableShaderBindingTable, VkDeviceAddress indirectDeviceAddress)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdTraceRaysIndirectKHR(commandBuffer, pRaygenShaderBindingTable, pMissShaderBindingTable, pHitShaderBindingTable, pCallableShaderBindingTable, indirectDeviceAddress);
       return;
    }
-   struct vn_record_vkCmdTraceRaysIndirectKHR *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdTraceRaysIndirectKHR, (PFN_vkVoidFunction)dev->dispatch.vkCmdTraceRaysIndirectKHR, sizeof(*r));
+   const size_t bytes_pRaygenShaderBindingTable = pRaygenShaderBindingTable ? (size_t)1 * sizeof(VkStridedDeviceAddressRegionKHR) : 0;
+   const size_t size_pRaygenShaderBindingTable = vn_record_copy_size(bytes_pRaygenShaderBindingTable);
+   const size_t bytes_pMissShaderBindingTable = pMissShaderBindingTable ? (size_t)1 * sizeof(VkStridedDeviceAddressRegionKHR) : 0;
+   const size_t size_pMissShaderBindingTable = vn_record_copy_size(bytes_pMissShaderBindingTable);
+   const size_t bytes_pHitShaderBindingTable = pHitShaderBindingTable ? (size_t)1 * sizeof(VkStridedDeviceAddressRegionKHR) : 0;
+   const size_t size_pHitShaderBindingTable = vn_record_copy_size(bytes_pHitShaderBindingTable);
+   const size_t bytes_pCallableShaderBindingTable = pCallableShaderBindingTable ? (size_t)1 * sizeof(VkStridedDeviceAddressRegionKHR) : 0;
+   const size_t size_pCallableShaderBindingTable = vn_record_copy_size(bytes_pCallableShaderBindingTable);
+   const size_t copied = size_pRaygenShaderBindingTable + size_pMissShaderBindingTable + size_pHitShaderBindingTable + size_pCallableShaderBindingTable;
+   if (copied > VN_RECORD_COPY_MAX) {
+      vn_recorder_drain(rec);
+      dev->dispatch.vkCmdTraceRaysIndirectKHR(commandBuffer, pRaygenShaderBindingTable, pMissShaderBindingTable, pHitShaderBindingTable, pCallableShaderBindingTable, indirectDeviceAddress);
+      return;
+   }
+   struct vn_record_vkCmdTraceRaysIndirectKHR *r = vn_recorder_push(rec, vn_replay_vkCmdTraceRaysIndirectKHR, (PFN_vkVoidFunction)dev->dispatch.vkCmdTraceRaysIndirectKHR, sizeof(*r) + copied);
+   uint8_t *tail = (uint8_t *)(r + 1);
    r->commandBuffer = commandBuffer;
-   r->pRaygenShaderBindingTable = pRaygenShaderBindingTable;
-   r->pMissShaderBindingTable = pMissShaderBindingTable;
-   r->pHitShaderBindingTable = pHitShaderBindingTable;
-   r->pCallableShaderBindingTable = pCallableShaderBindingTable;
+   r->pRaygenShaderBindingTable = pRaygenShaderBindingTable ? memcpy(tail, pRaygenShaderBindingTable, bytes_pRaygenShaderBindingTable) : NULL;
+   tail += size_pRaygenShaderBindingTable;
+   r->pMissShaderBindingTable = pMissShaderBindingTable ? memcpy(tail, pMissShaderBindingTable, bytes_pMissShaderBindingTable) : NULL;
+   tail += size_pMissShaderBindingTable;
+   r->pHitShaderBindingTable = pHitShaderBindingTable ? memcpy(tail, pHitShaderBindingTable, bytes_pHitShaderBindingTable) : NULL;
+   tail += size_pHitShaderBindingTable;
+   r->pCallableShaderBindingTable = pCallableShaderBindingTable ? memcpy(tail, pCallableShaderBindingTable, bytes_pCallableShaderBindingTable) : NULL;
+   tail += size_pCallableShaderBindingTable;
    r->indirectDeviceAddress = indirectDeviceAddress;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdTraceRaysKHR {
@@ -4513,20 +5241,40 @@ void vn_replay_vkCmdTraceRaysKHR(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdTraceRaysKHR(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, const VkStridedDeviceAddressRegionKHR* pRaygenShaderBindingTable, const VkStridedDeviceAddressRegionKHR* pMissShaderBindingTable, const VkStridedDeviceAddressRegionKHR* pHitShaderBindingTable, const VkStridedDeviceAddressRegionKHR* pCallableShaderBindingTable, uint32_t width, uint32_t height, uint32_t depth)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdTraceRaysKHR(commandBuffer, pRaygenShaderBindingTable, pMissShaderBindingTable, pHitShaderBindingTable, pCallableShaderBindingTable, width, height, depth);
       return;
    }
-   struct vn_record_vkCmdTraceRaysKHR *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdTraceRaysKHR, (PFN_vkVoidFunction)dev->dispatch.vkCmdTraceRaysKHR, sizeof(*r));
+   const size_t bytes_pRaygenShaderBindingTable = pRaygenShaderBindingTable ? (size_t)1 * sizeof(VkStridedDeviceAddressRegionKHR) : 0;
+   const size_t size_pRaygenShaderBindingTable = vn_record_copy_size(bytes_pRaygenShaderBindingTable);
+   const size_t bytes_pMissShaderBindingTable = pMissShaderBindingTable ? (size_t)1 * sizeof(VkStridedDeviceAddressRegionKHR) : 0;
+   const size_t size_pMissShaderBindingTable = vn_record_copy_size(bytes_pMissShaderBindingTable);
+   const size_t bytes_pHitShaderBindingTable = pHitShaderBindingTable ? (size_t)1 * sizeof(VkStridedDeviceAddressRegionKHR) : 0;
+   const size_t size_pHitShaderBindingTable = vn_record_copy_size(bytes_pHitShaderBindingTable);
+   const size_t bytes_pCallableShaderBindingTable = pCallableShaderBindingTable ? (size_t)1 * sizeof(VkStridedDeviceAddressRegionKHR) : 0;
+   const size_t size_pCallableShaderBindingTable = vn_record_copy_size(bytes_pCallableShaderBindingTable);
+   const size_t copied = size_pRaygenShaderBindingTable + size_pMissShaderBindingTable + size_pHitShaderBindingTable + size_pCallableShaderBindingTable;
+   if (copied > VN_RECORD_COPY_MAX) {
+      vn_recorder_drain(rec);
+      dev->dispatch.vkCmdTraceRaysKHR(commandBuffer, pRaygenShaderBindingTable, pMissShaderBindingTable, pHitShaderBindingTable, pCallableShaderBindingTable, width, height, depth);
+      return;
+   }
+   struct vn_record_vkCmdTraceRaysKHR *r = vn_recorder_push(rec, vn_replay_vkCmdTraceRaysKHR, (PFN_vkVoidFunction)dev->dispatch.vkCmdTraceRaysKHR, sizeof(*r) + copied);
+   uint8_t *tail = (uint8_t *)(r + 1);
    r->commandBuffer = commandBuffer;
-   r->pRaygenShaderBindingTable = pRaygenShaderBindingTable;
-   r->pMissShaderBindingTable = pMissShaderBindingTable;
-   r->pHitShaderBindingTable = pHitShaderBindingTable;
-   r->pCallableShaderBindingTable = pCallableShaderBindingTable;
+   r->pRaygenShaderBindingTable = pRaygenShaderBindingTable ? memcpy(tail, pRaygenShaderBindingTable, bytes_pRaygenShaderBindingTable) : NULL;
+   tail += size_pRaygenShaderBindingTable;
+   r->pMissShaderBindingTable = pMissShaderBindingTable ? memcpy(tail, pMissShaderBindingTable, bytes_pMissShaderBindingTable) : NULL;
+   tail += size_pMissShaderBindingTable;
+   r->pHitShaderBindingTable = pHitShaderBindingTable ? memcpy(tail, pHitShaderBindingTable, bytes_pHitShaderBindingTable) : NULL;
+   tail += size_pHitShaderBindingTable;
+   r->pCallableShaderBindingTable = pCallableShaderBindingTable ? memcpy(tail, pCallableShaderBindingTable, bytes_pCallableShaderBindingTable) : NULL;
+   tail += size_pCallableShaderBindingTable;
    r->width = width;
    r->height = height;
    r->depth = depth;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdTraceRaysNV {
@@ -4552,11 +5300,12 @@ void vn_replay_vkCmdTraceRaysNV(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdTraceRaysNV(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkBuffer raygenShaderBindingTableBuffer, VkDeviceSize raygenShaderBindingOffset, VkBuffer missShaderBindingTableBuffer, VkDeviceSize missShaderBindingOffset, VkDeviceSize missShaderBindingStride, VkBuffer hitShaderBindingTableBuffer, VkDeviceSize hitShaderBindingOffset, VkDeviceSize hitShaderBindingStride, VkBuffer callableShaderBindingTableBuffer, VkDeviceSize callableShaderBindingOffset, VkDeviceSize callableShaderBindingStride, uint32_t width, uint32_t height, uint32_t depth)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdTraceRaysNV(commandBuffer, raygenShaderBindingTableBuffer, raygenShaderBindingOffset, missShaderBindingTableBuffer, missShaderBindingOffset, missShaderBindingStride, hitShaderBindingTableBuffer, hitShaderBindingOffset, hitShaderBindingStride, callableShaderBindingTableBuffer, callableShaderBindingOffset, callableShaderBindingStride, width, height, depth);
       return;
    }
-   struct vn_record_vkCmdTraceRaysNV *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdTraceRaysNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdTraceRaysNV, sizeof(*r));
+   struct vn_record_vkCmdTraceRaysNV *r = vn_recorder_push(rec, vn_replay_vkCmdTraceRaysNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdTraceRaysNV, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->raygenShaderBindingTableBuffer = raygenShaderBindingTableBuffer;
    r->raygenShaderBindingOffset = raygenShaderBindingOffset;
@@ -4572,7 +5321,7 @@ vn_call_vkCmdTraceRaysNV(const struct vn_dispatch_device *dev, VkCommandBuffer c
    r->width = width;
    r->height = height;
    r->depth = depth;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdUpdateBuffer {
@@ -4588,17 +5337,28 @@ void vn_replay_vkCmdUpdateBuffer(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdUpdateBuffer(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkBuffer dstBuffer, VkDeviceSize dstOffset, VkDeviceSize dataSize, const void* pData)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdUpdateBuffer(commandBuffer, dstBuffer, dstOffset, dataSize, pData);
       return;
    }
-   struct vn_record_vkCmdUpdateBuffer *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdUpdateBuffer, (PFN_vkVoidFunction)dev->dispatch.vkCmdUpdateBuffer, sizeof(*r));
+   const size_t bytes_pData = pData ? (size_t)dataSize * sizeof(uint8_t) : 0;
+   const size_t size_pData = vn_record_copy_size(bytes_pData);
+   const size_t copied = size_pData;
+   if (copied > VN_RECORD_COPY_MAX) {
+      vn_recorder_drain(rec);
+      dev->dispatch.vkCmdUpdateBuffer(commandBuffer, dstBuffer, dstOffset, dataSize, pData);
+      return;
+   }
+   struct vn_record_vkCmdUpdateBuffer *r = vn_recorder_push(rec, vn_replay_vkCmdUpdateBuffer, (PFN_vkVoidFunction)dev->dispatch.vkCmdUpdateBuffer, sizeof(*r) + copied);
+   uint8_t *tail = (uint8_t *)(r + 1);
    r->commandBuffer = commandBuffer;
    r->dstBuffer = dstBuffer;
    r->dstOffset = dstOffset;
    r->dataSize = dataSize;
-   r->pData = pData;
-   vn_recorder_commit(dev->recorder);
+   r->pData = pData ? memcpy(tail, pData, bytes_pData) : NULL;
+   tail += size_pData;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdUpdatePipelineIndirectBufferNV {
@@ -4612,15 +5372,16 @@ void vn_replay_vkCmdUpdatePipelineIndirectBufferNV(PFN_vkVoidFunction fn, const 
 static inline void
 vn_call_vkCmdUpdatePipelineIndirectBufferNV(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkPipelineBindPoint pipelineBindPoint, VkPipeline pipeline)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdUpdatePipelineIndirectBufferNV(commandBuffer, pipelineBindPoint, pipeline);
       return;
    }
-   struct vn_record_vkCmdUpdatePipelineIndirectBufferNV *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdUpdatePipelineIndirectBufferNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdUpdatePipelineIndirectBufferNV, sizeof(*r));
+   struct vn_record_vkCmdUpdatePipelineIndirectBufferNV *r = vn_recorder_push(rec, vn_replay_vkCmdUpdatePipelineIndirectBufferNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdUpdatePipelineIndirectBufferNV, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->pipelineBindPoint = pipelineBindPoint;
    r->pipeline = pipeline;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdWaitEvents {
@@ -4642,14 +5403,25 @@ void vn_replay_vkCmdWaitEvents(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdWaitEvents(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, uint32_t eventCount, const VkEvent* pEvents, VkPipelineStageFlags srcStageMask, VkPipelineStageFlags dstStageMask, uint32_t memoryBarrierCount, const VkMemoryBarrier* pMemoryBarriers, uint32_t bufferMemoryBarrierCount, const VkBufferMemoryBarrier* pBufferMemoryBarriers, uint32_t imageMemoryBarrierCount, const VkImageMemoryBarrier* pImageMemoryBarriers)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdWaitEvents(commandBuffer, eventCount, pEvents, srcStageMask, dstStageMask, memoryBarrierCount, pMemoryBarriers, bufferMemoryBarrierCount, pBufferMemoryBarriers, imageMemoryBarrierCount, pImageMemoryBarriers);
       return;
    }
-   struct vn_record_vkCmdWaitEvents *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdWaitEvents, (PFN_vkVoidFunction)dev->dispatch.vkCmdWaitEvents, sizeof(*r));
+   const size_t bytes_pEvents = pEvents ? (size_t)eventCount * sizeof(VkEvent) : 0;
+   const size_t size_pEvents = vn_record_copy_size(bytes_pEvents);
+   const size_t copied = size_pEvents;
+   if (copied > VN_RECORD_COPY_MAX) {
+      vn_recorder_drain(rec);
+      dev->dispatch.vkCmdWaitEvents(commandBuffer, eventCount, pEvents, srcStageMask, dstStageMask, memoryBarrierCount, pMemoryBarriers, bufferMemoryBarrierCount, pBufferMemoryBarriers, imageMemoryBarrierCount, pImageMemoryBarriers);
+      return;
+   }
+   struct vn_record_vkCmdWaitEvents *r = vn_recorder_push(rec, vn_replay_vkCmdWaitEvents, (PFN_vkVoidFunction)dev->dispatch.vkCmdWaitEvents, sizeof(*r) + copied);
+   uint8_t *tail = (uint8_t *)(r + 1);
    r->commandBuffer = commandBuffer;
    r->eventCount = eventCount;
-   r->pEvents = pEvents;
+   r->pEvents = pEvents ? memcpy(tail, pEvents, bytes_pEvents) : NULL;
+   tail += size_pEvents;
    r->srcStageMask = srcStageMask;
    r->dstStageMask = dstStageMask;
    r->memoryBarrierCount = memoryBarrierCount;
@@ -4658,7 +5430,8 @@ vn_call_vkCmdWaitEvents(const struct vn_dispatch_device *dev, VkCommandBuffer co
    r->pBufferMemoryBarriers = pBufferMemoryBarriers;
    r->imageMemoryBarrierCount = imageMemoryBarrierCount;
    r->pImageMemoryBarriers = pImageMemoryBarriers;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdWaitEvents2 {
@@ -4673,16 +5446,28 @@ void vn_replay_vkCmdWaitEvents2(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdWaitEvents2(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, uint32_t eventCount, const VkEvent* pEvents, const VkDependencyInfo* pDependencyInfos)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdWaitEvents2(commandBuffer, eventCount, pEvents, pDependencyInfos);
       return;
    }
-   struct vn_record_vkCmdWaitEvents2 *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdWaitEvents2, (PFN_vkVoidFunction)dev->dispatch.vkCmdWaitEvents2, sizeof(*r));
+   const size_t bytes_pEvents = pEvents ? (size_t)eventCount * sizeof(VkEvent) : 0;
+   const size_t size_pEvents = vn_record_copy_size(bytes_pEvents);
+   const size_t copied = size_pEvents;
+   if (copied > VN_RECORD_COPY_MAX) {
+      vn_recorder_drain(rec);
+      dev->dispatch.vkCmdWaitEvents2(commandBuffer, eventCount, pEvents, pDependencyInfos);
+      return;
+   }
+   struct vn_record_vkCmdWaitEvents2 *r = vn_recorder_push(rec, vn_replay_vkCmdWaitEvents2, (PFN_vkVoidFunction)dev->dispatch.vkCmdWaitEvents2, sizeof(*r) + copied);
+   uint8_t *tail = (uint8_t *)(r + 1);
    r->commandBuffer = commandBuffer;
    r->eventCount = eventCount;
-   r->pEvents = pEvents;
+   r->pEvents = pEvents ? memcpy(tail, pEvents, bytes_pEvents) : NULL;
+   tail += size_pEvents;
    r->pDependencyInfos = pDependencyInfos;
-   vn_recorder_commit(dev->recorder);
+   rec->pinned = true;
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdWriteAccelerationStructuresPropertiesKHR {
@@ -4699,18 +5484,29 @@ void vn_replay_vkCmdWriteAccelerationStructuresPropertiesKHR(PFN_vkVoidFunction 
 static inline void
 vn_call_vkCmdWriteAccelerationStructuresPropertiesKHR(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, uint32_t accelerationStructureCount, const VkAccelerationStructureKHR* pAccelerationStructures, VkQueryType queryType, VkQueryPool queryPool, uint32_t firstQuery)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdWriteAccelerationStructuresPropertiesKHR(commandBuffer, accelerationStructureCount, pAccelerationStructures, queryType, queryPool, firstQuery);
       return;
    }
-   struct vn_record_vkCmdWriteAccelerationStructuresPropertiesKHR *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdWriteAccelerationStructuresPropertiesKHR, (PFN_vkVoidFunction)dev->dispatch.vkCmdWriteAccelerationStructuresPropertiesKHR, sizeof(*r));
+   const size_t bytes_pAccelerationStructures = pAccelerationStructures ? (size_t)accelerationStructureCount * sizeof(VkAccelerationStructureKHR) : 0;
+   const size_t size_pAccelerationStructures = vn_record_copy_size(bytes_pAccelerationStructures);
+   const size_t copied = size_pAccelerationStructures;
+   if (copied > VN_RECORD_COPY_MAX) {
+      vn_recorder_drain(rec);
+      dev->dispatch.vkCmdWriteAccelerationStructuresPropertiesKHR(commandBuffer, accelerationStructureCount, pAccelerationStructures, queryType, queryPool, firstQuery);
+      return;
+   }
+   struct vn_record_vkCmdWriteAccelerationStructuresPropertiesKHR *r = vn_recorder_push(rec, vn_replay_vkCmdWriteAccelerationStructuresPropertiesKHR, (PFN_vkVoidFunction)dev->dispatch.vkCmdWriteAccelerationStructuresPropertiesKHR, sizeof(*r) + copied);
+   uint8_t *tail = (uint8_t *)(r + 1);
    r->commandBuffer = commandBuffer;
    r->accelerationStructureCount = accelerationStructureCount;
-   r->pAccelerationStructures = pAccelerationStructures;
+   r->pAccelerationStructures = pAccelerationStructures ? memcpy(tail, pAccelerationStructures, bytes_pAccelerationStructures) : NULL;
+   tail += size_pAccelerationStructures;
    r->queryType = queryType;
    r->queryPool = queryPool;
    r->firstQuery = firstQuery;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdWriteAccelerationStructuresPropertiesNV {
@@ -4727,18 +5523,29 @@ void vn_replay_vkCmdWriteAccelerationStructuresPropertiesNV(PFN_vkVoidFunction f
 static inline void
 vn_call_vkCmdWriteAccelerationStructuresPropertiesNV(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, uint32_t accelerationStructureCount, const VkAccelerationStructureNV* pAccelerationStructures, VkQueryType queryType, VkQueryPool queryPool, uint32_t firstQuery)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdWriteAccelerationStructuresPropertiesNV(commandBuffer, accelerationStructureCount, pAccelerationStructures, queryType, queryPool, firstQuery);
       return;
    }
-   struct vn_record_vkCmdWriteAccelerationStructuresPropertiesNV *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdWriteAccelerationStructuresPropertiesNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdWriteAccelerationStructuresPropertiesNV, sizeof(*r));
+   const size_t bytes_pAccelerationStructures = pAccelerationStructures ? (size_t)accelerationStructureCount * sizeof(VkAccelerationStructureNV) : 0;
+   const size_t size_pAccelerationStructures = vn_record_copy_size(bytes_pAccelerationStructures);
+   const size_t copied = size_pAccelerationStructures;
+   if (copied > VN_RECORD_COPY_MAX) {
+      vn_recorder_drain(rec);
+      dev->dispatch.vkCmdWriteAccelerationStructuresPropertiesNV(commandBuffer, accelerationStructureCount, pAccelerationStructures, queryType, queryPool, firstQuery);
+      return;
+   }
+   struct vn_record_vkCmdWriteAccelerationStructuresPropertiesNV *r = vn_recorder_push(rec, vn_replay_vkCmdWriteAccelerationStructuresPropertiesNV, (PFN_vkVoidFunction)dev->dispatch.vkCmdWriteAccelerationStructuresPropertiesNV, sizeof(*r) + copied);
+   uint8_t *tail = (uint8_t *)(r + 1);
    r->commandBuffer = commandBuffer;
    r->accelerationStructureCount = accelerationStructureCount;
-   r->pAccelerationStructures = pAccelerationStructures;
+   r->pAccelerationStructures = pAccelerationStructures ? memcpy(tail, pAccelerationStructures, bytes_pAccelerationStructures) : NULL;
+   tail += size_pAccelerationStructures;
    r->queryType = queryType;
    r->queryPool = queryPool;
    r->firstQuery = firstQuery;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdWriteBufferMarker2AMD {
@@ -4754,17 +5561,18 @@ void vn_replay_vkCmdWriteBufferMarker2AMD(PFN_vkVoidFunction fn, const void *arg
 static inline void
 vn_call_vkCmdWriteBufferMarker2AMD(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkPipelineStageFlags2 stage, VkBuffer dstBuffer, VkDeviceSize dstOffset, uint32_t marker)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdWriteBufferMarker2AMD(commandBuffer, stage, dstBuffer, dstOffset, marker);
       return;
    }
-   struct vn_record_vkCmdWriteBufferMarker2AMD *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdWriteBufferMarker2AMD, (PFN_vkVoidFunction)dev->dispatch.vkCmdWriteBufferMarker2AMD, sizeof(*r));
+   struct vn_record_vkCmdWriteBufferMarker2AMD *r = vn_recorder_push(rec, vn_replay_vkCmdWriteBufferMarker2AMD, (PFN_vkVoidFunction)dev->dispatch.vkCmdWriteBufferMarker2AMD, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->stage = stage;
    r->dstBuffer = dstBuffer;
    r->dstOffset = dstOffset;
    r->marker = marker;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdWriteBufferMarkerAMD {
@@ -4780,17 +5588,18 @@ void vn_replay_vkCmdWriteBufferMarkerAMD(PFN_vkVoidFunction fn, const void *args
 static inline void
 vn_call_vkCmdWriteBufferMarkerAMD(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkPipelineStageFlagBits pipelineStage, VkBuffer dstBuffer, VkDeviceSize dstOffset, uint32_t marker)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdWriteBufferMarkerAMD(commandBuffer, pipelineStage, dstBuffer, dstOffset, marker);
       return;
    }
-   struct vn_record_vkCmdWriteBufferMarkerAMD *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdWriteBufferMarkerAMD, (PFN_vkVoidFunction)dev->dispatch.vkCmdWriteBufferMarkerAMD, sizeof(*r));
+   struct vn_record_vkCmdWriteBufferMarkerAMD *r = vn_recorder_push(rec, vn_replay_vkCmdWriteBufferMarkerAMD, (PFN_vkVoidFunction)dev->dispatch.vkCmdWriteBufferMarkerAMD, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->pipelineStage = pipelineStage;
    r->dstBuffer = dstBuffer;
    r->dstOffset = dstOffset;
    r->marker = marker;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdWriteMicromapsPropertiesEXT {
@@ -4807,18 +5616,29 @@ void vn_replay_vkCmdWriteMicromapsPropertiesEXT(PFN_vkVoidFunction fn, const voi
 static inline void
 vn_call_vkCmdWriteMicromapsPropertiesEXT(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, uint32_t micromapCount, const VkMicromapEXT* pMicromaps, VkQueryType queryType, VkQueryPool queryPool, uint32_t firstQuery)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdWriteMicromapsPropertiesEXT(commandBuffer, micromapCount, pMicromaps, queryType, queryPool, firstQuery);
       return;
    }
-   struct vn_record_vkCmdWriteMicromapsPropertiesEXT *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdWriteMicromapsPropertiesEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdWriteMicromapsPropertiesEXT, sizeof(*r));
+   const size_t bytes_pMicromaps = pMicromaps ? (size_t)micromapCount * sizeof(VkMicromapEXT) : 0;
+   const size_t size_pMicromaps = vn_record_copy_size(bytes_pMicromaps);
+   const size_t copied = size_pMicromaps;
+   if (copied > VN_RECORD_COPY_MAX) {
+      vn_recorder_drain(rec);
+      dev->dispatch.vkCmdWriteMicromapsPropertiesEXT(commandBuffer, micromapCount, pMicromaps, queryType, queryPool, firstQuery);
+      return;
+   }
+   struct vn_record_vkCmdWriteMicromapsPropertiesEXT *r = vn_recorder_push(rec, vn_replay_vkCmdWriteMicromapsPropertiesEXT, (PFN_vkVoidFunction)dev->dispatch.vkCmdWriteMicromapsPropertiesEXT, sizeof(*r) + copied);
+   uint8_t *tail = (uint8_t *)(r + 1);
    r->commandBuffer = commandBuffer;
    r->micromapCount = micromapCount;
-   r->pMicromaps = pMicromaps;
+   r->pMicromaps = pMicromaps ? memcpy(tail, pMicromaps, bytes_pMicromaps) : NULL;
+   tail += size_pMicromaps;
    r->queryType = queryType;
    r->queryPool = queryPool;
    r->firstQuery = firstQuery;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdWriteTimestamp {
@@ -4833,16 +5653,17 @@ void vn_replay_vkCmdWriteTimestamp(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdWriteTimestamp(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkPipelineStageFlagBits pipelineStage, VkQueryPool queryPool, uint32_t query)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdWriteTimestamp(commandBuffer, pipelineStage, queryPool, query);
       return;
    }
-   struct vn_record_vkCmdWriteTimestamp *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdWriteTimestamp, (PFN_vkVoidFunction)dev->dispatch.vkCmdWriteTimestamp, sizeof(*r));
+   struct vn_record_vkCmdWriteTimestamp *r = vn_recorder_push(rec, vn_replay_vkCmdWriteTimestamp, (PFN_vkVoidFunction)dev->dispatch.vkCmdWriteTimestamp, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->pipelineStage = pipelineStage;
    r->queryPool = queryPool;
    r->query = query;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 struct vn_record_vkCmdWriteTimestamp2 {
@@ -4857,16 +5678,17 @@ void vn_replay_vkCmdWriteTimestamp2(PFN_vkVoidFunction fn, const void *args);
 static inline void
 vn_call_vkCmdWriteTimestamp2(const struct vn_dispatch_device *dev, VkCommandBuffer commandBuffer, VkPipelineStageFlags2 stage, VkQueryPool queryPool, uint32_t query)
 {
-   if (!vn_recorder_active(dev->recorder)) {
+   struct vn_recorder *rec = dev->recorder;
+   if (!vn_recorder_active(rec)) {
       dev->dispatch.vkCmdWriteTimestamp2(commandBuffer, stage, queryPool, query);
       return;
    }
-   struct vn_record_vkCmdWriteTimestamp2 *r = vn_recorder_push(dev->recorder, vn_replay_vkCmdWriteTimestamp2, (PFN_vkVoidFunction)dev->dispatch.vkCmdWriteTimestamp2, sizeof(*r));
+   struct vn_record_vkCmdWriteTimestamp2 *r = vn_recorder_push(rec, vn_replay_vkCmdWriteTimestamp2, (PFN_vkVoidFunction)dev->dispatch.vkCmdWriteTimestamp2, sizeof(*r));
    r->commandBuffer = commandBuffer;
    r->stage = stage;
    r->queryPool = queryPool;
    r->query = query;
-   vn_recorder_commit(dev->recorder);
+   vn_recorder_commit(rec);
 }
 
 #endif
