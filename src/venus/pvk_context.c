@@ -218,12 +218,14 @@ pvk_context_destroy(struct pvk_context *ctx, uint64_t deadline)
    }
    pthread_mutex_unlock(&ctx->mutex);
 
-   pv_info("venus",
-           "context %u: %llu streams, %llu KiB, %.3f ms decoding and executing "
-           "(longest stream %.3f ms), %llu driver calls on the recorder thread",
-           ctx->ctx_id, (unsigned long long)ctx->stats.streams,
-           (unsigned long long)(ctx->stats.bytes >> 10), (double)ctx->stats.exec_ns / 1e6,
-           (double)ctx->stats.longest_ns / 1e6, (unsigned long long)ctx->recorder.calls);
+   pv_info(
+      "venus",
+      "context %u: %llu streams, %llu KiB, %.3f ms decoding and executing "
+      "(longest stream %.3f ms), %llu driver calls on the recorder thread (%llu waits for room)",
+      ctx->ctx_id, (unsigned long long)ctx->stats.streams,
+      (unsigned long long)(ctx->stats.bytes >> 10), (double)ctx->stats.exec_ns / 1e6,
+      (double)ctx->stats.longest_ns / 1e6, (unsigned long long)ctx->recorder.calls,
+      (unsigned long long)ctx->recorder.full_waits);
    pvk_trace_destroy(ctx->trace);
    ctx->trace = NULL;
    pvk_capture_destroy(ctx->capture);

@@ -16,6 +16,10 @@
 #define RING_MASK (VN_RECORDER_RING_SIZE - 1)
 _Static_assert((VN_RECORDER_RING_SIZE & RING_MASK) == 0, "ring size: a power of two");
 
+/* How far ahead of the record being made the recorder thread prefetches
+ * (and the producer prefetches for writing): a few records. */
+#define PREFETCH_AHEAD 512u
+
 /* How long a thread polls before it sleeps (the recorder) or yields (a
  * drain): about as long as a few hundred recorded commands take. */
 #define SPIN_ROUNDS 4096
@@ -43,6 +47,13 @@ static size_t
 replay_range(struct vn_recorder *rec, const uint8_t *ring, size_t from, size_t to)
 {
    while (from != to) {
+      /* a record's size is in its header, so the next header's address is
+       * known only after this one is loaded: lines the producer wrote on
+       * another core would arrive one by one without these prefetches */
+      if (to - from > PREFETCH_AHEAD) {
+         __builtin_prefetch(ring + ((from + PREFETCH_AHEAD) & RING_MASK));
+         __builtin_prefetch(ring + ((from + PREFETCH_AHEAD + 64) & RING_MASK));
+      }
       const struct vn_record_header *h =
          (const struct vn_record_header *)(ring + (from & RING_MASK));
       if (h->replay)
@@ -83,9 +94,9 @@ recorder_thread(void *arg)
          return NULL;
       if (wait_published(rec, tail))
          continue;
-      /* sleeping is set before published is read again, and the producer
-       * reads sleeping after it stores published (both sequentially
-       * consistent): one of the two sees the other */
+      /* sleeping is set before published is read again; a producer that
+       * waits stores published before it reads sleeping (both sequentially
+       * consistent, publish_and_wake): one of the two sees the other */
       pthread_mutex_lock(&rec->mutex);
       atomic_store(&rec->sleeping, true);
       while (atomic_load(&rec->published) == tail && !atomic_load(&rec->stop))
@@ -162,8 +173,25 @@ vn_recorder_end(struct vn_recorder *rec, bool was_active)
    rec->active = was_active;
 }
 
+/* Every batch: a release store only. A sequentially consistent store is a
+ * full barrier on x86, which waited for every ring line still on its way
+ * from the recorder's core, once per batch. Without it the thread may go
+ * to sleep unseen (the two loads below can miss each other's stores); the
+ * next wait_consumed() publishes with the full handshake and wakes it. */
 void
 vn_recorder_publish(struct vn_recorder *rec)
+{
+   rec->batch = 0;
+   atomic_store_explicit(&rec->published, rec->head, memory_order_release);
+   if (atomic_load_explicit(&rec->sleeping, memory_order_relaxed))
+      wake(rec);
+}
+
+/* Before the producer waits: sleeping is read after published is stored
+ * (both sequentially consistent), so a thread that went to sleep before
+ * seeing the store is woken. */
+static void
+publish_and_wake(struct vn_recorder *rec)
 {
    rec->batch = 0;
    atomic_store(&rec->published, rec->head);
@@ -171,16 +199,15 @@ vn_recorder_publish(struct vn_recorder *rec)
       wake(rec);
 }
 
-/* Until consumed reaches `until` (a drain) or leaves room for `room`
- * more bytes (a push). */
-static void
+/* Until consumed reaches `until`; whether it had to wait. */
+static bool
 wait_consumed(struct vn_recorder *rec, size_t until)
 {
-   vn_recorder_publish(rec);
+   publish_and_wake(rec);
    for (unsigned i = 0;; i++) {
       rec->consumed_seen = atomic_load_explicit(&rec->consumed, memory_order_acquire);
       if ((ptrdiff_t)(rec->consumed_seen - until) >= 0)
-         return;
+         return i > 0;
       if (i < SPIN_ROUNDS)
          cpu_relax();
       else
@@ -212,8 +239,11 @@ vn_recorder_push(struct vn_recorder *rec, vn_replay_fn replay, PFN_vkVoidFunctio
       rec->head += to_end;
    }
    if (rec->head + need - rec->consumed_seen > VN_RECORDER_RING_SIZE)
-      wait_consumed(rec, rec->head + need - VN_RECORDER_RING_SIZE);
+      rec->full_waits += wait_consumed(rec, rec->head + need - VN_RECORDER_RING_SIZE);
    struct vn_record_header *h = record_at(rec, rec->head);
+   /* the line was read by the recorder thread one lap ago: ask for it
+    * ahead, before the store would wait for it */
+   __builtin_prefetch(rec->ring + ((rec->head + PREFETCH_AHEAD) & RING_MASK), 1);
    h->replay = replay;
    h->fn = fn;
    h->size = (uint32_t)need;

@@ -60,8 +60,9 @@ struct vn_recorder {
     * only when this leaves no room (reading it for every record moved its
     * cache line between the two cores for every command) */
    size_t consumed_seen;
-   uint32_t batch; /* records pushed since the last publish */
-   uint64_t calls; /* calls pushed over the recorder's life (statistics) */
+   uint32_t batch;      /* records pushed since the last publish */
+   uint64_t calls;      /* calls pushed over the recorder's life (statistics) */
+   uint64_t full_waits; /* pushes that waited for room (statistics) */
    uint8_t *ring;
 
    /* shared with the recorder's thread, one cache line each */
@@ -129,7 +130,7 @@ vn_record_copy_size(size_t bytes)
 
 /* Publishing every record would move the shared line to the other core
  * once per command: records go over in batches. */
-#define VN_RECORDER_BATCH 16
+#define VN_RECORDER_BATCH 32
 
 static inline void
 vn_recorder_commit(struct vn_recorder *rec)
