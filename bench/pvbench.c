@@ -534,7 +534,7 @@ run_group(struct group *g, const char *wname, unsigned iters, unsigned size, cha
 
 /* The guest driver's settings (--guest-env, VAR=VAL,...): both venus paths
  * get the same. With `server`, only the list's PV_* variables (PearVisor's
- * own settings, e.g. PV_RECORDER=0 in an extra row), which go to the server
+ * own settings, e.g. PV_RING_SPIN_US=0 in an extra row), which go to the server
  * instead of the guest; without, the others. -EINVAL for a malformed list. */
 static int
 set_env_list(const char *list, bool server, struct pb_env *e)
@@ -1227,7 +1227,7 @@ usage(FILE *f)
            "  --extra-guest-env LIST  VAR=VAL,...: extra rows \"<metric> [LIST]\" with these\n"
            "                       added, on the venus paths (up to %d times), e.g.\n"
            "                       VN_DRAW_CMD_BATCH_LIMIT=1000; PV_* variables go to\n"
-           "                       the PearVisor server instead, e.g. PV_RECORDER=0\n"
+           "                       the PearVisor server instead, e.g. PV_RING_SPIN_US=0\n"
            "  --extra-workloads LIST  workloads the extra rows are measured for\n"
            "                       (default %s)\n"
            "  --server-prefix CMD  run servers under CMD (space-separated words, %%w = workload),\n"

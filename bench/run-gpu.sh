@@ -24,7 +24,7 @@
 #   PVBENCH_ARGS     more pvbench options, e.g. "--workloads draws,drawpush"
 #   EXTRA_ENV        the extra rows' settings, space-separated lists (default
 #                    VN_DRAW_CMD_BATCH_LIMIT=1000; PV_* ones go to pv-vtest,
-#                    e.g. PV_RECORDER=0 for an A/B of the recorder thread)
+#                    e.g. PV_RING_SPIN_US=0 for an A/B of a server setting)
 set -uo pipefail
 
 root=$(pwd)

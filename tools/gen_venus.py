@@ -1006,80 +1006,6 @@ class Gen:
             inst.append('vkGetDeviceProcAddr')
         return inst, dev
 
-    def pod_type(self, t, stack=()):
-        """Whether values of type t hold no pointer (a scalar, a handle, or
-        a struct of those without sType), so that a copy of their bytes is
-        a whole copy."""
-        t = self.reg.resolve(t)
-        k = self.reg.kind(t)
-        if k in ('scalar', 'handle'):
-            return True
-        if k != 'struct' or t in stack:
-            return False
-        st = self.reg.structs[t]
-        if st['stype']:
-            return False
-        return all(not m.ptr and self.pod_type(m.type, stack + (t,)) for m in st['members'])
-
-    def record_copy(self, p, sib):
-        """(element C type, count expression) when a pointer parameter's
-        data can be copied into the recorder's record (an input array of
-        plain values whose length is another parameter, or one plain
-        struct); None when the record must point at the decoder's memory."""
-        if p.ptr != 1 or not p.const or p.array:
-            return None
-        t = self.reg.resolve(p.type)
-        if t == 'void':
-            if p.len in sib and not sib[p.len].ptr:
-                return ('uint8_t', p.len)
-            return None
-        if not self.pod_type(t):
-            return None
-        if p.len is None:
-            return (t, '1')
-        if p.len in sib and not sib[p.len].ptr:
-            return (t, p.len)
-        return None
-
-    def is_recorded(self, cmd):
-        """Whether the driver call goes through vn_call_* (vn_record.h)."""
-        return cmd['name'] in self._recorded
-
-    def record_commands(self, venus_cmds):
-        """[(name, [(param, record member, is a fixed array, copy)])]: the
-        vkCmd* entry points the recorder (src/venus/vn_recorder.h) may call
-        on its thread: void, on a command buffer. A fixed-size array
-        parameter (vkCmdSetBlendConstants) is copied into the record, since
-        the decoder keeps it in the argument struct on its stack; so are
-        arrays of plain values (copy: (element type, count), see
-        record_copy), so that a record of such a command needs nothing of
-        the decoder's after its push. A command with any other pointer
-        parameter pins the decoder's arena until the recorder drains."""
-        res = []
-        for name in self.dispatch_lists(venus_cmds)[1]:
-            cmd = self.reg.commands[name]
-            ps = cmd['params']
-            if not name.startswith('vkCmd') or cmd['ret'] != 'void' or \
-                    ps[0].type != 'VkCommandBuffer' or ps[0].ptr:
-                continue
-            sib = {p.name: p for p in ps}
-            members = []
-            for p in ps:
-                if len(p.dims) > 1:
-                    raise Unsupported('%s.%s: a multi-dimensional array' % (name, p.name))
-                member = p.decl
-                if p.array:
-                    member = re.sub(r'^const ', '', member)
-                copy = self.record_copy(p, sib) if p.ptr else None
-                members.append((p, member, bool(p.array), copy))
-            res.append((name, members))
-        self._recorded = set(name for name, _ in res)
-        return res
-
-    def record_pins(self, members):
-        """Whether a record keeps pointers into the decoder's memory."""
-        return any(p.ptr and copy is None for p, _, _, copy in members)
-
     def aliases_of(self, name):
         return sorted(a for a, c in self.reg.cmd_alias.items() if c == name and a in self.reg.available)
 
@@ -1364,7 +1290,6 @@ def write_structs(w, g):
 
 
 def write_commands(w, g, venus, all_types):
-    g.record_commands(venus.cmds)
     for kind, cmds in g.command_files(venus.cmds).items():
         w.render('vn_commands.c.mako', 'vn_commands_%s.c' % kind, cmds=cmds,
                  about=kind_description(kind))
@@ -1388,9 +1313,6 @@ def write_dispatch(w, g, venus):
     w.render('vn_dispatch_tables.c.mako', 'vn_dispatch_tables.c', instance_cmds=inst_list,
              device_cmds=dev_list, destroyers=destroyers)
     w.render('vn_handler_stubs.c.mako', 'vn_handler_stubs.c', cmds=g.commands)
-    records = g.record_commands(venus.cmds)
-    w.render('vn_record.h.mako', 'vn_record.h', records=records)
-    w.render('vn_record.c.mako', 'vn_record.c', records=records)
 
 
 def write_meson(w):

@@ -13,7 +13,6 @@ import sys
 
 # What generated code may include besides its own headers (docs/venus-renderer.md).
 GENERATED_MAY_INCLUDE = {'venus/vn_dispatch.h', 'venus/vn_cs.h', 'venus/vn_object.h',
-                         'venus/vn_recorder.h',
                          'venus/vn_protocol_support.h'}
 CONTEXT_HEADER = re.compile(r'^venus/(vn|pvk)_context\.h$')
 

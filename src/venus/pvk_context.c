@@ -99,15 +99,6 @@ pvk_context_set_lost(struct pvk_context *ctx, const char *why)
    pv_error("venus", "context %u (%s) lost: %s", ctx->ctx_id, ctx->name, why ? why : "?");
 }
 
-/* PV_RECORDER=0 makes every driver call on the decoding thread (for
- * comparisons; the default is the recorder thread). */
-static bool
-recorder_enabled(void)
-{
-   const char *env = getenv("PV_RECORDER");
-   return !env || strcmp(env, "0") != 0;
-}
-
 int
 pvk_context_create(const struct pvk_context_create_info *info, struct pvk_context **out)
 {
@@ -132,8 +123,6 @@ pvk_context_create(const struct pvk_context_create_info *info, struct pvk_contex
       return -ENOMEM;
    }
    vn_arena_init(&ctx->arena, PVK_CONTEXT_ARENA_LIMIT);
-   vn_recorder_init(&ctx->recorder, recorder_enabled());
-   ctx->dispatch.recorder = &ctx->recorder;
    ctx->trace = pvk_trace_create(ctx->ctx_id);
    ctx->capture = pvk_capture_create(ctx->ctx_id, ctx->wire_format);
    vn_cs_encoder_init(&ctx->reply.enc, NULL, 0);
@@ -218,14 +207,12 @@ pvk_context_destroy(struct pvk_context *ctx, uint64_t deadline)
    }
    pthread_mutex_unlock(&ctx->mutex);
 
-   pv_info(
-      "venus",
-      "context %u: %llu streams, %llu KiB, %.3f ms decoding and executing "
-      "(longest stream %.3f ms), %llu driver calls on the recorder thread (%llu waits for room)",
-      ctx->ctx_id, (unsigned long long)ctx->stats.streams,
-      (unsigned long long)(ctx->stats.bytes >> 10), (double)ctx->stats.exec_ns / 1e6,
-      (double)ctx->stats.longest_ns / 1e6, (unsigned long long)ctx->recorder.calls,
-      (unsigned long long)ctx->recorder.full_waits);
+   pv_info("venus",
+           "context %u: %llu streams, %llu KiB, %.3f ms decoding and executing "
+           "(longest stream %.3f ms)",
+           ctx->ctx_id, (unsigned long long)ctx->stats.streams,
+           (unsigned long long)(ctx->stats.bytes >> 10), (double)ctx->stats.exec_ns / 1e6,
+           (double)ctx->stats.longest_ns / 1e6);
    pvk_trace_destroy(ctx->trace);
    ctx->trace = NULL;
    pvk_capture_destroy(ctx->capture);
@@ -233,7 +220,6 @@ pvk_context_destroy(struct pvk_context *ctx, uint64_t deadline)
    free(ctx->stream_copy.data);
    ctx->stream_copy.data = NULL;
    vn_arena_fini(&ctx->arena);
-   vn_recorder_fini(&ctx->recorder);
    if (abandoned_devices) {
       /* Its memory stays allocated, so it stays charged: the shared budget
        * is not given back what the abandoned devices hold (nor the rest of

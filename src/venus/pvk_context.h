@@ -23,7 +23,6 @@
 #include "pearvisor/pearvisor.h"
 #include "venus/vn_cs.h"
 #include "venus/vn_dispatch.h"
-#include "venus/vn_recorder.h"
 #include "venus/pvk_queue.h"
 #include "venus/pvk_transport.h"
 
@@ -61,9 +60,6 @@ struct pvk_context {
     * and the lost flag (ctx->dispatch.lost, pvk_context_is_lost()) */
    struct vn_dispatch_context dispatch;
    struct vn_arena arena;
-   /* makes the vkCmd* driver calls of a stream while it is decoded
-    * (ctx->dispatch.recorder; PV_RECORDER=0 turns it off) */
-   struct vn_recorder recorder;
 
    /* reply stream (vkSetReplyCommandStreamMESA / vkSeekReplyCommandStreamMESA) */
    struct {

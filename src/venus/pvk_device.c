@@ -321,7 +321,6 @@ vn_handle_vkCreateDevice(struct vn_dispatch_context *dctx, struct vn_command_vkC
    }
    obj->instance = pvk_instance_base(inst);
    obj->device = pvk_device_base(dev);
-   dev->base.recorder = ctx->dispatch.recorder;
 }
 
 void

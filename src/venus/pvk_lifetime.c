@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "venus/generated/vn_record.h"
 #include "venus/generated/vn_protocol_renderer.h"
 #include "venus/pvk_context.h"
 #include "venus/pvk_device.h"
@@ -838,8 +837,8 @@ vn_handle_vkCmdExecuteCommands(struct vn_dispatch_context *dctx,
       if (pool)
          pool->serial = UINT64_MAX;
    }
-   vn_call_vkCmdExecuteCommands(&dev->base, args->commandBuffer, args->commandBufferCount,
-                                args->pCommandBuffers);
+   dev->dispatch.vkCmdExecuteCommands(args->commandBuffer, args->commandBufferCount,
+                                      args->pCommandBuffers);
 }
 
 /* --- submissions --- */

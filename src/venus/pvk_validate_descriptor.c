@@ -37,7 +37,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "venus/generated/vn_record.h"
 #include "venus/generated/vn_protocol_renderer.h"
 #include "venus/pvk_context.h"
 #include "venus/pvk_device.h"
@@ -973,9 +972,10 @@ vn_handle_vkCmdPushDescriptorSet(struct vn_dispatch_context *dctx,
    pvk_cb_use_writes(ctx, args->dispatch, args->descriptorWriteCount, args->pDescriptorWrites);
    for (uint32_t i = 0; i < args->descriptorWriteCount; i++)
       use_push_samplers(ctx, args->dispatch, push.layout, &args->pDescriptorWrites[i]);
-   vn_call_vkCmdPushDescriptorSet(args->dispatch->device, args->commandBuffer,
-                                  args->pipelineBindPoint, args->layout, args->set,
-                                  args->descriptorWriteCount, args->pDescriptorWrites);
+   pvk_device_from_base(args->dispatch->device)
+      ->dispatch.vkCmdPushDescriptorSet(args->commandBuffer, args->pipelineBindPoint, args->layout,
+                                        args->set, args->descriptorWriteCount,
+                                        args->pDescriptorWrites);
 }
 
 /* Whether two set layouts are identically defined, as far as recorded
@@ -1071,8 +1071,9 @@ vn_handle_vkCmdBindDescriptorSets(struct vn_dispatch_context *dctx,
    }
    for (uint32_t i = 0; i < args->descriptorSetCount; i++)
       pvk_cb_use(ctx, args->dispatch, args->pDescriptorSets_objects[i]);
-   vn_call_vkCmdBindDescriptorSets(args->dispatch->device, args->commandBuffer,
-                                   args->pipelineBindPoint, args->layout, args->firstSet,
-                                   args->descriptorSetCount, args->pDescriptorSets,
-                                   args->dynamicOffsetCount, args->pDynamicOffsets);
+   pvk_device_from_base(args->dispatch->device)
+      ->dispatch.vkCmdBindDescriptorSets(args->commandBuffer, args->pipelineBindPoint, args->layout,
+                                         args->firstSet, args->descriptorSetCount,
+                                         args->pDescriptorSets, args->dynamicOffsetCount,
+                                         args->pDynamicOffsets);
 }

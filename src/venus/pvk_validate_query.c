@@ -7,7 +7,6 @@
  */
 #include <stdlib.h>
 
-#include "venus/generated/vn_record.h"
 #include "venus/generated/vn_protocol_renderer.h"
 #include "venus/pvk_context.h"
 #include "venus/pvk_device.h"
@@ -181,8 +180,8 @@ vn_handle_vkCmdBeginQuery(struct vn_dispatch_context *dctx, struct vn_command_vk
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    pvk_cb_use(ctx, args->dispatch, args->queryPool_object); /* recorded use */
    if (begin_query(ctx, "vkCmdBeginQuery", args->dispatch, args->queryPool, args->query, 0))
-      vn_call_vkCmdBeginQuery(args->dispatch->device, args->commandBuffer, args->queryPool,
-                              args->query, args->flags);
+      pvk_device_from_base(args->dispatch->device)
+         ->dispatch.vkCmdBeginQuery(args->commandBuffer, args->queryPool, args->query, args->flags);
 }
 
 void
@@ -191,8 +190,8 @@ vn_handle_vkCmdEndQuery(struct vn_dispatch_context *dctx, struct vn_command_vkCm
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    pvk_cb_use(ctx, args->dispatch, args->queryPool_object); /* recorded use */
    if (end_query(ctx, "vkCmdEndQuery", args->dispatch, args->queryPool, args->query, 0))
-      vn_call_vkCmdEndQuery(args->dispatch->device, args->commandBuffer, args->queryPool,
-                            args->query);
+      pvk_device_from_base(args->dispatch->device)
+         ->dispatch.vkCmdEndQuery(args->commandBuffer, args->queryPool, args->query);
 }
 
 void
@@ -205,8 +204,9 @@ vn_handle_vkCmdBeginQueryIndexedEXT(struct vn_dispatch_context *dctx,
       return;
    if (begin_query(ctx, "vkCmdBeginQueryIndexedEXT", args->dispatch, args->queryPool, args->query,
                    args->index))
-      vn_call_vkCmdBeginQueryIndexedEXT(args->dispatch->device, args->commandBuffer,
-                                        args->queryPool, args->query, args->flags, args->index);
+      pvk_device_from_base(args->dispatch->device)
+         ->dispatch.vkCmdBeginQueryIndexedEXT(args->commandBuffer, args->queryPool, args->query,
+                                              args->flags, args->index);
 }
 
 void
@@ -219,8 +219,9 @@ vn_handle_vkCmdEndQueryIndexedEXT(struct vn_dispatch_context *dctx,
       return;
    if (end_query(ctx, "vkCmdEndQueryIndexedEXT", args->dispatch, args->queryPool, args->query,
                  args->index))
-      vn_call_vkCmdEndQueryIndexedEXT(args->dispatch->device, args->commandBuffer, args->queryPool,
-                                      args->query, args->index);
+      pvk_device_from_base(args->dispatch->device)
+         ->dispatch.vkCmdEndQueryIndexedEXT(args->commandBuffer, args->queryPool, args->query,
+                                            args->index);
 }
 
 void
@@ -245,8 +246,9 @@ vn_handle_vkCmdResetQueryPool(struct vn_dispatch_context *dctx,
          return;
       }
    }
-   vn_call_vkCmdResetQueryPool(args->dispatch->device, args->commandBuffer, args->queryPool,
-                               args->firstQuery, args->queryCount);
+   pvk_device_from_base(args->dispatch->device)
+      ->dispatch.vkCmdResetQueryPool(args->commandBuffer, args->queryPool, args->firstQuery,
+                                     args->queryCount);
 }
 
 void
@@ -270,8 +272,9 @@ vn_handle_vkCmdWriteTimestamp(struct vn_dispatch_context *dctx,
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    pvk_cb_use(ctx, args->dispatch, args->queryPool_object); /* recorded use */
    if (queries_ok(ctx, "vkCmdWriteTimestamp", args->queryPool, args->query, 1, false))
-      vn_call_vkCmdWriteTimestamp(args->dispatch->device, args->commandBuffer, args->pipelineStage,
-                                  args->queryPool, args->query);
+      pvk_device_from_base(args->dispatch->device)
+         ->dispatch.vkCmdWriteTimestamp(args->commandBuffer, args->pipelineStage, args->queryPool,
+                                        args->query);
 }
 
 void
@@ -283,8 +286,9 @@ vn_handle_vkCmdWriteTimestamp2(struct vn_dispatch_context *dctx,
    if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdWriteTimestamp2))
       return;
    if (queries_ok(ctx, "vkCmdWriteTimestamp2", args->queryPool, args->query, 1, false))
-      vn_call_vkCmdWriteTimestamp2(args->dispatch->device, args->commandBuffer, args->stage,
-                                   args->queryPool, args->query);
+      pvk_device_from_base(args->dispatch->device)
+         ->dispatch.vkCmdWriteTimestamp2(args->commandBuffer, args->stage, args->queryPool,
+                                         args->query);
 }
 
 void
@@ -313,9 +317,10 @@ vn_handle_vkCmdCopyQueryPoolResults(struct vn_dispatch_context *dctx,
                  (unsigned long long)pool_id, (unsigned long long)(b ? b->id : 0));
       return;
    }
-   vn_call_vkCmdCopyQueryPoolResults(args->dispatch->device, args->commandBuffer, args->queryPool,
-                                     args->firstQuery, args->queryCount, args->dstBuffer,
-                                     args->dstOffset, args->stride, args->flags);
+   pvk_device_from_base(args->dispatch->device)
+      ->dispatch.vkCmdCopyQueryPoolResults(args->commandBuffer, args->queryPool, args->firstQuery,
+                                           args->queryCount, args->dstBuffer, args->dstOffset,
+                                           args->stride, args->flags);
 }
 
 static VkResult

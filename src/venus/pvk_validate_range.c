@@ -25,7 +25,6 @@
  */
 #include <string.h>
 
-#include "venus/generated/vn_record.h"
 #include "venus/generated/vn_protocol_renderer.h"
 #include "venus/pvk_context.h"
 #include "venus/pvk_device.h"
@@ -413,8 +412,9 @@ vn_handle_vkCmdCopyBuffer(struct vn_dispatch_context *dctx, struct vn_command_vk
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    if (check_copy_buffer(ctx, args->dispatch, "vkCmdCopyBuffer", args->srcBuffer, args->dstBuffer,
                          args->regionCount, args->pRegions, sizeof(VkBufferCopy)))
-      vn_call_vkCmdCopyBuffer(&device_of(args->dispatch)->base, args->commandBuffer,
-                              args->srcBuffer, args->dstBuffer, args->regionCount, args->pRegions);
+      device_of(args->dispatch)
+         ->dispatch.vkCmdCopyBuffer(args->commandBuffer, args->srcBuffer, args->dstBuffer,
+                                    args->regionCount, args->pRegions);
 }
 
 /* VkBufferCopy2 holds a VkBufferCopy's fields after sType and pNext. */
@@ -437,7 +437,7 @@ vn_handle_vkCmdCopyBuffer2(struct vn_dispatch_context *dctx,
                          info->regionCount,
                          info->pRegions ? (const VkBufferCopy *)&info->pRegions[0].srcOffset : NULL,
                          sizeof(VkBufferCopy2)))
-      vn_call_vkCmdCopyBuffer2(&device_of(args->dispatch)->base, args->commandBuffer, info);
+      device_of(args->dispatch)->dispatch.vkCmdCopyBuffer2(args->commandBuffer, info);
 }
 
 void
@@ -451,8 +451,9 @@ vn_handle_vkCmdFillBuffer(struct vn_dispatch_context *dctx, struct vn_command_vk
    if (!why && !args->size)
       why = "empty fill";
    if (ok_or_reject(ctx, why, "vkCmdFillBuffer", 0, 0, d.id))
-      vn_call_vkCmdFillBuffer(&device_of(args->dispatch)->base, args->commandBuffer,
-                              args->dstBuffer, args->dstOffset, args->size, args->data);
+      device_of(args->dispatch)
+         ->dispatch.vkCmdFillBuffer(args->commandBuffer, args->dstBuffer, args->dstOffset,
+                                    args->size, args->data);
 }
 
 void
@@ -466,8 +467,9 @@ vn_handle_vkCmdUpdateBuffer(struct vn_dispatch_context *dctx,
                         ? "offset or size not a multiple of 4, or size not in 4..65536"
                         : buffer_range(d.s, args->dstOffset, args->dataSize, false);
    if (ok_or_reject(ctx, why, "vkCmdUpdateBuffer", 0, 0, d.id))
-      vn_call_vkCmdUpdateBuffer(&device_of(args->dispatch)->base, args->commandBuffer,
-                                args->dstBuffer, args->dstOffset, args->dataSize, args->pData);
+      device_of(args->dispatch)
+         ->dispatch.vkCmdUpdateBuffer(args->commandBuffer, args->dstBuffer, args->dstOffset,
+                                      args->dataSize, args->pData);
 }
 
 /* Image to image (copy, resolve): both sides, the extent shared. */
@@ -509,9 +511,10 @@ vn_handle_vkCmdCopyImage(struct vn_dispatch_context *dctx, struct vn_command_vkC
                         "vkCmdCopyImage", i, s.id, d.id))
          return;
    }
-   vn_call_vkCmdCopyImage(&device_of(args->dispatch)->base, args->commandBuffer, args->srcImage,
-                          args->srcImageLayout, args->dstImage, args->dstImageLayout,
-                          args->regionCount, args->pRegions);
+   device_of(args->dispatch)
+      ->dispatch.vkCmdCopyImage(args->commandBuffer, args->srcImage, args->srcImageLayout,
+                                args->dstImage, args->dstImageLayout, args->regionCount,
+                                args->pRegions);
 }
 
 void
@@ -535,7 +538,7 @@ vn_handle_vkCmdCopyImage2(struct vn_dispatch_context *dctx, struct vn_command_vk
                         "vkCmdCopyImage2", i, s.id, d.id))
          return;
    }
-   vn_call_vkCmdCopyImage2(&device_of(args->dispatch)->base, args->commandBuffer, info);
+   device_of(args->dispatch)->dispatch.vkCmdCopyImage2(args->commandBuffer, info);
 }
 
 void
@@ -553,9 +556,10 @@ vn_handle_vkCmdResolveImage(struct vn_dispatch_context *dctx,
                         "vkCmdResolveImage", i, s.id, d.id))
          return;
    }
-   vn_call_vkCmdResolveImage(&device_of(args->dispatch)->base, args->commandBuffer, args->srcImage,
-                             args->srcImageLayout, args->dstImage, args->dstImageLayout,
-                             args->regionCount, args->pRegions);
+   device_of(args->dispatch)
+      ->dispatch.vkCmdResolveImage(args->commandBuffer, args->srcImage, args->srcImageLayout,
+                                   args->dstImage, args->dstImageLayout, args->regionCount,
+                                   args->pRegions);
 }
 
 /* A blit side: two corners inside the level, in any order. */
@@ -595,9 +599,10 @@ vn_handle_vkCmdBlitImage(struct vn_dispatch_context *dctx, struct vn_command_vkC
       if (!ok_or_reject(ctx, why, "vkCmdBlitImage", i, s.id, d.id))
          return;
    }
-   vn_call_vkCmdBlitImage(&device_of(args->dispatch)->base, args->commandBuffer, args->srcImage,
-                          args->srcImageLayout, args->dstImage, args->dstImageLayout,
-                          args->regionCount, args->pRegions, args->filter);
+   device_of(args->dispatch)
+      ->dispatch.vkCmdBlitImage(args->commandBuffer, args->srcImage, args->srcImageLayout,
+                                args->dstImage, args->dstImageLayout, args->regionCount,
+                                args->pRegions, args->filter);
 }
 
 static const char *
@@ -619,9 +624,9 @@ vn_handle_vkCmdCopyBufferToImage(struct vn_dispatch_context *dctx,
                         b.id, im.id))
          return;
    }
-   vn_call_vkCmdCopyBufferToImage(&device_of(args->dispatch)->base, args->commandBuffer,
-                                  args->srcBuffer, args->dstImage, args->dstImageLayout,
-                                  args->regionCount, args->pRegions);
+   device_of(args->dispatch)
+      ->dispatch.vkCmdCopyBufferToImage(args->commandBuffer, args->srcBuffer, args->dstImage,
+                                        args->dstImageLayout, args->regionCount, args->pRegions);
 }
 
 void
@@ -636,9 +641,9 @@ vn_handle_vkCmdCopyImageToBuffer(struct vn_dispatch_context *dctx,
                         im.id, b.id))
          return;
    }
-   vn_call_vkCmdCopyImageToBuffer(&device_of(args->dispatch)->base, args->commandBuffer,
-                                  args->srcImage, args->srcImageLayout, args->dstBuffer,
-                                  args->regionCount, args->pRegions);
+   device_of(args->dispatch)
+      ->dispatch.vkCmdCopyImageToBuffer(args->commandBuffer, args->srcImage, args->srcImageLayout,
+                                        args->dstBuffer, args->regionCount, args->pRegions);
 }
 
 static VkBufferImageCopy
@@ -667,7 +672,7 @@ vn_handle_vkCmdCopyBufferToImage2(struct vn_dispatch_context *dctx,
       if (!ok_or_reject(ctx, buffer_image(&b, &im, &r), "vkCmdCopyBufferToImage2", i, b.id, im.id))
          return;
    }
-   vn_call_vkCmdCopyBufferToImage2(&device_of(args->dispatch)->base, args->commandBuffer, info);
+   device_of(args->dispatch)->dispatch.vkCmdCopyBufferToImage2(args->commandBuffer, info);
 }
 
 void
@@ -689,7 +694,7 @@ vn_handle_vkCmdCopyImageToBuffer2(struct vn_dispatch_context *dctx,
       if (!ok_or_reject(ctx, buffer_image(&b, &im, &r), "vkCmdCopyImageToBuffer2", i, im.id, b.id))
          return;
    }
-   vn_call_vkCmdCopyImageToBuffer2(&device_of(args->dispatch)->base, args->commandBuffer, info);
+   device_of(args->dispatch)->dispatch.vkCmdCopyImageToBuffer2(args->commandBuffer, info);
 }
 
 /* --- barriers --- */
@@ -779,11 +784,11 @@ vn_handle_vkCmdPipelineBarrier(struct vn_dispatch_context *dctx,
    if (check_barriers1(ctx, args->dispatch, "vkCmdPipelineBarrier", args->bufferMemoryBarrierCount,
                        args->pBufferMemoryBarriers, args->imageMemoryBarrierCount,
                        args->pImageMemoryBarriers))
-      vn_call_vkCmdPipelineBarrier(&device_of(args->dispatch)->base, args->commandBuffer,
-                                   args->srcStageMask, args->dstStageMask, args->dependencyFlags,
-                                   args->memoryBarrierCount, args->pMemoryBarriers,
-                                   args->bufferMemoryBarrierCount, args->pBufferMemoryBarriers,
-                                   args->imageMemoryBarrierCount, args->pImageMemoryBarriers);
+      device_of(args->dispatch)
+         ->dispatch.vkCmdPipelineBarrier(
+            args->commandBuffer, args->srcStageMask, args->dstStageMask, args->dependencyFlags,
+            args->memoryBarrierCount, args->pMemoryBarriers, args->bufferMemoryBarrierCount,
+            args->pBufferMemoryBarriers, args->imageMemoryBarrierCount, args->pImageMemoryBarriers);
 }
 
 void
@@ -794,8 +799,8 @@ vn_handle_vkCmdPipelineBarrier2(struct vn_dispatch_context *dctx,
    if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdPipelineBarrier2))
       return;
    if (check_dependency(ctx, args->dispatch, "vkCmdPipelineBarrier2", args->pDependencyInfo))
-      vn_call_vkCmdPipelineBarrier2(&device_of(args->dispatch)->base, args->commandBuffer,
-                                    args->pDependencyInfo);
+      device_of(args->dispatch)
+         ->dispatch.vkCmdPipelineBarrier2(args->commandBuffer, args->pDependencyInfo);
 }
 
 /* Events are recorded uses: lavapipe's queue thread writes and reads the
@@ -812,16 +817,16 @@ void
 vn_handle_vkCmdSetEvent(struct vn_dispatch_context *dctx, struct vn_command_vkCmdSetEvent *args)
 {
    pvk_cb_use(pvk_context_from_dispatch(dctx), args->dispatch, args->event_object);
-   vn_call_vkCmdSetEvent(&device_of(args->dispatch)->base, args->commandBuffer, args->event,
-                         args->stageMask);
+   device_of(args->dispatch)
+      ->dispatch.vkCmdSetEvent(args->commandBuffer, args->event, args->stageMask);
 }
 
 void
 vn_handle_vkCmdResetEvent(struct vn_dispatch_context *dctx, struct vn_command_vkCmdResetEvent *args)
 {
    pvk_cb_use(pvk_context_from_dispatch(dctx), args->dispatch, args->event_object);
-   vn_call_vkCmdResetEvent(&device_of(args->dispatch)->base, args->commandBuffer, args->event,
-                           args->stageMask);
+   device_of(args->dispatch)
+      ->dispatch.vkCmdResetEvent(args->commandBuffer, args->event, args->stageMask);
 }
 
 void
@@ -832,8 +837,8 @@ vn_handle_vkCmdSetEvent2(struct vn_dispatch_context *dctx, struct vn_command_vkC
       return;
    pvk_cb_use(ctx, args->dispatch, args->event_object);
    if (check_dependency(ctx, args->dispatch, "vkCmdSetEvent2", args->pDependencyInfo))
-      vn_call_vkCmdSetEvent2(&device_of(args->dispatch)->base, args->commandBuffer, args->event,
-                             args->pDependencyInfo);
+      device_of(args->dispatch)
+         ->dispatch.vkCmdSetEvent2(args->commandBuffer, args->event, args->pDependencyInfo);
 }
 
 void
@@ -844,8 +849,8 @@ vn_handle_vkCmdResetEvent2(struct vn_dispatch_context *dctx,
    if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdResetEvent2))
       return;
    pvk_cb_use(ctx, args->dispatch, args->event_object);
-   vn_call_vkCmdResetEvent2(&device_of(args->dispatch)->base, args->commandBuffer, args->event,
-                            args->stageMask);
+   device_of(args->dispatch)
+      ->dispatch.vkCmdResetEvent2(args->commandBuffer, args->event, args->stageMask);
 }
 
 void
@@ -856,11 +861,12 @@ vn_handle_vkCmdWaitEvents(struct vn_dispatch_context *dctx, struct vn_command_vk
    if (check_barriers1(ctx, args->dispatch, "vkCmdWaitEvents", args->bufferMemoryBarrierCount,
                        args->pBufferMemoryBarriers, args->imageMemoryBarrierCount,
                        args->pImageMemoryBarriers))
-      vn_call_vkCmdWaitEvents(&device_of(args->dispatch)->base, args->commandBuffer,
-                              args->eventCount, args->pEvents, args->srcStageMask,
-                              args->dstStageMask, args->memoryBarrierCount, args->pMemoryBarriers,
-                              args->bufferMemoryBarrierCount, args->pBufferMemoryBarriers,
-                              args->imageMemoryBarrierCount, args->pImageMemoryBarriers);
+      device_of(args->dispatch)
+         ->dispatch.vkCmdWaitEvents(args->commandBuffer, args->eventCount, args->pEvents,
+                                    args->srcStageMask, args->dstStageMask,
+                                    args->memoryBarrierCount, args->pMemoryBarriers,
+                                    args->bufferMemoryBarrierCount, args->pBufferMemoryBarriers,
+                                    args->imageMemoryBarrierCount, args->pImageMemoryBarriers);
 }
 
 /* --- vertex and index buffers --- */
@@ -912,8 +918,9 @@ vn_handle_vkCmdBindIndexBuffer(struct vn_dispatch_context *dctx,
                                                                 : NULL;
    if (!ok_or_reject(ctx, why, "vkCmdBindIndexBuffer", 0, b.id, 0))
       return;
-   vn_call_vkCmdBindIndexBuffer(&device_of(args->dispatch)->base, args->commandBuffer, args->buffer,
-                                args->offset, args->indexType);
+   device_of(args->dispatch)
+      ->dispatch.vkCmdBindIndexBuffer(args->commandBuffer, args->buffer, args->offset,
+                                      args->indexType);
    pvk_recording_bind_index(ctx, args->dispatch, args->indexType,
                             args->buffer ? b.s->size - args->offset : UINT64_MAX);
 }
@@ -944,9 +951,9 @@ vn_handle_vkCmdBindVertexBuffers(struct vn_dispatch_context *dctx,
       pvk_draw_bind_vertex_buffer(args->dispatch, args->firstBinding + i, b.obj,
                                   b.s->size - args->pOffsets[i], NULL);
    }
-   vn_call_vkCmdBindVertexBuffers(&device_of(args->dispatch)->base, args->commandBuffer,
-                                  args->firstBinding, args->bindingCount, args->pBuffers,
-                                  args->pOffsets);
+   device_of(args->dispatch)
+      ->dispatch.vkCmdBindVertexBuffers(args->commandBuffer, args->firstBinding, args->bindingCount,
+                                        args->pBuffers, args->pOffsets);
 }
 
 /* --- memory binds --- */
@@ -1337,7 +1344,7 @@ vn_handle_vkCmdBlitImage2(struct vn_dispatch_context *dctx, struct vn_command_vk
       if (!ok_or_reject(ctx, why, "vkCmdBlitImage2", i, s.id, d.id))
          return;
    }
-   vn_call_vkCmdBlitImage2(&device_of(args->dispatch)->base, args->commandBuffer, info);
+   device_of(args->dispatch)->dispatch.vkCmdBlitImage2(args->commandBuffer, info);
 }
 
 void
@@ -1362,7 +1369,7 @@ vn_handle_vkCmdResolveImage2(struct vn_dispatch_context *dctx,
                         "vkCmdResolveImage2", i, s.id, d.id))
          return;
    }
-   vn_call_vkCmdResolveImage2(&device_of(args->dispatch)->base, args->commandBuffer, info);
+   device_of(args->dispatch)->dispatch.vkCmdResolveImage2(args->commandBuffer, info);
 }
 
 void
@@ -1381,8 +1388,9 @@ vn_handle_vkCmdWaitEvents2(struct vn_dispatch_context *dctx,
       if (!check_dependency(ctx, args->dispatch, "vkCmdWaitEvents2", &args->pDependencyInfos[i]))
          return;
    }
-   vn_call_vkCmdWaitEvents2(&device_of(args->dispatch)->base, args->commandBuffer, args->eventCount,
-                            args->pEvents, args->pDependencyInfos);
+   device_of(args->dispatch)
+      ->dispatch.vkCmdWaitEvents2(args->commandBuffer, args->eventCount, args->pEvents,
+                                  args->pDependencyInfos);
 }
 
 /* --- indirect draws and dispatches --- */
@@ -1424,8 +1432,9 @@ vn_handle_vkCmdDrawIndirect(struct vn_dispatch_context *dctx,
    if (indirect_ok(ctx, args->dispatch, "vkCmdDrawIndirect", args->buffer, args->offset,
                    args->drawCount, args->stride, sizeof(VkDrawIndirectCommand)) &&
        pvk_draw_ok(dctx, ctx, args->dispatch, "vkCmdDrawIndirect", 0, 0, 0, 0, true))
-      vn_call_vkCmdDrawIndirect(&device_of(args->dispatch)->base, args->commandBuffer, args->buffer,
-                                args->offset, args->drawCount, args->stride);
+      device_of(args->dispatch)
+         ->dispatch.vkCmdDrawIndirect(args->commandBuffer, args->buffer, args->offset,
+                                      args->drawCount, args->stride);
 }
 
 void
@@ -1437,8 +1446,9 @@ vn_handle_vkCmdDrawIndexedIndirect(struct vn_dispatch_context *dctx,
                    args->drawCount, args->stride, sizeof(VkDrawIndexedIndirectCommand)) &&
        pvk_draw_ok(dctx, ctx, args->dispatch, "vkCmdDrawIndexedIndirect", 0, 0, 0, 0, true) &&
        pvk_recording_indices_ok(ctx, args->dispatch, "vkCmdDrawIndexedIndirect", 0, 0))
-      vn_call_vkCmdDrawIndexedIndirect(&device_of(args->dispatch)->base, args->commandBuffer,
-                                       args->buffer, args->offset, args->drawCount, args->stride);
+      device_of(args->dispatch)
+         ->dispatch.vkCmdDrawIndexedIndirect(args->commandBuffer, args->buffer, args->offset,
+                                             args->drawCount, args->stride);
 }
 
 void
@@ -1450,8 +1460,8 @@ vn_handle_vkCmdDispatchIndirect(struct vn_dispatch_context *dctx,
                    sizeof(VkDispatchIndirectCommand)) &&
        pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDispatchIndirect",
                                     VK_PIPELINE_BIND_POINT_COMPUTE))
-      vn_call_vkCmdDispatchIndirect(&device_of(args->dispatch)->base, args->commandBuffer,
-                                    args->buffer, args->offset);
+      device_of(args->dispatch)
+         ->dispatch.vkCmdDispatchIndirect(args->commandBuffer, args->buffer, args->offset);
 }
 
 static bool
@@ -1481,9 +1491,10 @@ vn_handle_vkCmdDrawIndirectCount(struct vn_dispatch_context *dctx,
                          args->countBuffer, args->countBufferOffset, args->maxDrawCount,
                          args->stride, sizeof(VkDrawIndirectCommand)) &&
        pvk_draw_ok(dctx, ctx, args->dispatch, "vkCmdDrawIndirectCount", 0, 0, 0, 0, true))
-      vn_call_vkCmdDrawIndirectCount(&device_of(args->dispatch)->base, args->commandBuffer,
-                                     args->buffer, args->offset, args->countBuffer,
-                                     args->countBufferOffset, args->maxDrawCount, args->stride);
+      device_of(args->dispatch)
+         ->dispatch.vkCmdDrawIndirectCount(args->commandBuffer, args->buffer, args->offset,
+                                           args->countBuffer, args->countBufferOffset,
+                                           args->maxDrawCount, args->stride);
 }
 
 void
@@ -1498,9 +1509,10 @@ vn_handle_vkCmdDrawIndexedIndirectCount(struct vn_dispatch_context *dctx,
                          args->maxDrawCount, args->stride, sizeof(VkDrawIndexedIndirectCommand)) &&
        pvk_draw_ok(dctx, ctx, args->dispatch, "vkCmdDrawIndexedIndirectCount", 0, 0, 0, 0, true) &&
        pvk_recording_indices_ok(ctx, args->dispatch, "vkCmdDrawIndexedIndirectCount", 0, 0))
-      vn_call_vkCmdDrawIndexedIndirectCount(
-         &device_of(args->dispatch)->base, args->commandBuffer, args->buffer, args->offset,
-         args->countBuffer, args->countBufferOffset, args->maxDrawCount, args->stride);
+      device_of(args->dispatch)
+         ->dispatch.vkCmdDrawIndexedIndirectCount(args->commandBuffer, args->buffer, args->offset,
+                                                  args->countBuffer, args->countBufferOffset,
+                                                  args->maxDrawCount, args->stride);
 }
 
 /* --- vertex and index buffers with sizes (dynamic state, maintenance5) --- */
@@ -1536,9 +1548,10 @@ vn_handle_vkCmdBindVertexBuffers2(struct vn_dispatch_context *dctx,
                                   size == VK_WHOLE_SIZE ? b.s->size - args->pOffsets[i] : size,
                                   stride);
    }
-   vn_call_vkCmdBindVertexBuffers2(&device_of(args->dispatch)->base, args->commandBuffer,
-                                   args->firstBinding, args->bindingCount, args->pBuffers,
-                                   args->pOffsets, args->pSizes, args->pStrides);
+   device_of(args->dispatch)
+      ->dispatch.vkCmdBindVertexBuffers2(args->commandBuffer, args->firstBinding,
+                                         args->bindingCount, args->pBuffers, args->pOffsets,
+                                         args->pSizes, args->pStrides);
 }
 
 void
@@ -1555,8 +1568,9 @@ vn_handle_vkCmdBindIndexBuffer2(struct vn_dispatch_context *dctx,
                                               : buffer_range(b.s, args->offset, args->size, true);
    if (!ok_or_reject(ctx, why, "vkCmdBindIndexBuffer2", 0, b.id, 0))
       return;
-   vn_call_vkCmdBindIndexBuffer2(&device_of(args->dispatch)->base, args->commandBuffer,
-                                 args->buffer, args->offset, args->size, args->indexType);
+   device_of(args->dispatch)
+      ->dispatch.vkCmdBindIndexBuffer2(args->commandBuffer, args->buffer, args->offset, args->size,
+                                       args->indexType);
    const uint64_t rest = args->buffer ? b.s->size - args->offset : UINT64_MAX;
    pvk_recording_bind_index(
       ctx, args->dispatch, args->indexType,
@@ -1592,9 +1606,9 @@ vn_handle_vkCmdClearColorImage(struct vn_dispatch_context *dctx,
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    if (clear_ok(ctx, args->dispatch, "vkCmdClearColorImage", args->image, args->pColor,
                 args->rangeCount, args->pRanges))
-      vn_call_vkCmdClearColorImage(&device_of(args->dispatch)->base, args->commandBuffer,
-                                   args->image, args->imageLayout, args->pColor, args->rangeCount,
-                                   args->pRanges);
+      device_of(args->dispatch)
+         ->dispatch.vkCmdClearColorImage(args->commandBuffer, args->image, args->imageLayout,
+                                         args->pColor, args->rangeCount, args->pRanges);
 }
 
 void
@@ -1604,9 +1618,10 @@ vn_handle_vkCmdClearDepthStencilImage(struct vn_dispatch_context *dctx,
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    if (clear_ok(ctx, args->dispatch, "vkCmdClearDepthStencilImage", args->image,
                 args->pDepthStencil, args->rangeCount, args->pRanges))
-      vn_call_vkCmdClearDepthStencilImage(&device_of(args->dispatch)->base, args->commandBuffer,
-                                          args->image, args->imageLayout, args->pDepthStencil,
-                                          args->rangeCount, args->pRanges);
+      device_of(args->dispatch)
+         ->dispatch.vkCmdClearDepthStencilImage(args->commandBuffer, args->image, args->imageLayout,
+                                                args->pDepthStencil, args->rangeCount,
+                                                args->pRanges);
 }
 
 /* --- transform feedback and conditional rendering (rare: queries allowed) --- */
@@ -1678,9 +1693,9 @@ vn_handle_vkCmdBindTransformFeedbackBuffersEXT(
       if (!ok_or_reject(ctx, why, cmd, i, 0, b.id))
          return;
    }
-   vn_call_vkCmdBindTransformFeedbackBuffersEXT(&dev->base, args->commandBuffer, args->firstBinding,
-                                                args->bindingCount, args->pBuffers, args->pOffsets,
-                                                args->pSizes);
+   dev->dispatch.vkCmdBindTransformFeedbackBuffersEXT(args->commandBuffer, args->firstBinding,
+                                                      args->bindingCount, args->pBuffers,
+                                                      args->pOffsets, args->pSizes);
 }
 
 /* Counter buffers of vkCmdBegin/EndTransformFeedbackEXT: a null array or
@@ -1714,9 +1729,9 @@ vn_handle_vkCmdBeginTransformFeedbackEXT(struct vn_dispatch_context *dctx,
    if (counters_ok(ctx, args->dispatch, dev, "vkCmdBeginTransformFeedbackEXT",
                    args->firstCounterBuffer, args->counterBufferCount, args->pCounterBuffers,
                    args->pCounterBufferOffsets))
-      vn_call_vkCmdBeginTransformFeedbackEXT(&dev->base, args->commandBuffer,
-                                             args->firstCounterBuffer, args->counterBufferCount,
-                                             args->pCounterBuffers, args->pCounterBufferOffsets);
+      dev->dispatch.vkCmdBeginTransformFeedbackEXT(args->commandBuffer, args->firstCounterBuffer,
+                                                   args->counterBufferCount, args->pCounterBuffers,
+                                                   args->pCounterBufferOffsets);
 }
 
 void
@@ -1730,9 +1745,9 @@ vn_handle_vkCmdEndTransformFeedbackEXT(struct vn_dispatch_context *dctx,
    if (counters_ok(ctx, args->dispatch, dev, "vkCmdEndTransformFeedbackEXT",
                    args->firstCounterBuffer, args->counterBufferCount, args->pCounterBuffers,
                    args->pCounterBufferOffsets))
-      vn_call_vkCmdEndTransformFeedbackEXT(&dev->base, args->commandBuffer,
-                                           args->firstCounterBuffer, args->counterBufferCount,
-                                           args->pCounterBuffers, args->pCounterBufferOffsets);
+      dev->dispatch.vkCmdEndTransformFeedbackEXT(args->commandBuffer, args->firstCounterBuffer,
+                                                 args->counterBufferCount, args->pCounterBuffers,
+                                                 args->pCounterBufferOffsets);
 }
 
 /* VUID-vkCmdDrawIndirectByteCountEXT-vertexStride-02289 (the driver divides
@@ -1753,9 +1768,9 @@ vn_handle_vkCmdDrawIndirectByteCountEXT(struct vn_dispatch_context *dctx,
                         : word_range(b.s, args->counterBufferOffset);
    if (ok_or_reject(ctx, why, "vkCmdDrawIndirectByteCountEXT", 0, b.id, 0) &&
        pvk_draw_ok(dctx, ctx, args->dispatch, "vkCmdDrawIndirectByteCountEXT", 0, 0, 0, 0, true))
-      vn_call_vkCmdDrawIndirectByteCountEXT(
-         &dev->base, args->commandBuffer, args->instanceCount, args->firstInstance,
-         args->counterBuffer, args->counterBufferOffset, args->counterOffset, args->vertexStride);
+      dev->dispatch.vkCmdDrawIndirectByteCountEXT(
+         args->commandBuffer, args->instanceCount, args->firstInstance, args->counterBuffer,
+         args->counterBufferOffset, args->counterOffset, args->vertexStride);
 }
 
 /* VUID-VkConditionalRenderingBeginInfoEXT-buffer-01982 (bound),
@@ -1775,6 +1790,6 @@ vn_handle_vkCmdBeginConditionalRenderingEXT(
    const struct buf b = buffer_of(ctx, args->dispatch, info->buffer);
    if (ok_or_reject(ctx, word_range(b.s, info->offset), "vkCmdBeginConditionalRenderingEXT", 0,
                     b.id, 0))
-      vn_call_vkCmdBeginConditionalRenderingEXT(&device_of(args->dispatch)->base,
-                                                args->commandBuffer, info);
+      device_of(args->dispatch)
+         ->dispatch.vkCmdBeginConditionalRenderingEXT(args->commandBuffer, info);
 }

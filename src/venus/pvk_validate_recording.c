@@ -13,7 +13,6 @@
  */
 #include <stdlib.h>
 
-#include "venus/generated/vn_record.h"
 #include "venus/generated/vn_protocol_renderer.h"
 #include "venus/pvk_context.h"
 #include "venus/pvk_device.h"
@@ -167,9 +166,9 @@ vn_handle_vkCmdClearAttachments(struct vn_dispatch_context *dctx,
                  bad, (unsigned long long)args->dispatch->id);
       return;
    }
-   vn_call_vkCmdClearAttachments(&device_of(args->dispatch)->base, args->commandBuffer,
-                                 args->attachmentCount, args->pAttachments, args->rectCount,
-                                 args->pRects);
+   device_of(args->dispatch)
+      ->dispatch.vkCmdClearAttachments(args->commandBuffer, args->attachmentCount,
+                                       args->pAttachments, args->rectCount, args->pRects);
 }
 
 bool
@@ -264,7 +263,7 @@ zero_push(struct pvk_device *dev, VkCommandBuffer cb, bool compute)
          *layout = VK_NULL_HANDLE;
    }
    if (*layout)
-      vn_call_vkCmdPushConstants(&dev->base, cb, *layout, stages, 0, size, zeros);
+      dev->dispatch.vkCmdPushConstants(cb, *layout, stages, 0, size, zeros);
 }
 
 void
@@ -289,8 +288,8 @@ vn_handle_vkCmdBindPipeline(struct vn_dispatch_context *dctx,
       p = vn_object_table_find_handle(ctx->dispatch.objects, VK_OBJECT_TYPE_PIPELINE,
                                       (uint64_t)(uintptr_t)args->pipeline);
    pvk_cb_use(ctx, args->dispatch, p);
-   vn_call_vkCmdBindPipeline(&device_of(args->dispatch)->base, args->commandBuffer,
-                             args->pipelineBindPoint, args->pipeline);
+   device_of(args->dispatch)
+      ->dispatch.vkCmdBindPipeline(args->commandBuffer, args->pipelineBindPoint, args->pipeline);
    const bool compute = args->pipelineBindPoint == VK_PIPELINE_BIND_POINT_COMPUTE;
    if (compute) {
       st->compute_bound = true;
@@ -465,8 +464,9 @@ vn_handle_vkCmdDraw(struct vn_dispatch_context *dctx, struct vn_command_vkCmdDra
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    if (pvk_draw_ok(dctx, ctx, args->dispatch, "vkCmdDraw", args->firstVertex, args->vertexCount,
                    args->firstInstance, args->instanceCount, false))
-      vn_call_vkCmdDraw(&device_of(args->dispatch)->base, args->commandBuffer, args->vertexCount,
-                        args->instanceCount, args->firstVertex, args->firstInstance);
+      device_of(args->dispatch)
+         ->dispatch.vkCmdDraw(args->commandBuffer, args->vertexCount, args->instanceCount,
+                              args->firstVertex, args->firstInstance);
 }
 
 void
@@ -478,9 +478,9 @@ vn_handle_vkCmdDrawIndexed(struct vn_dispatch_context *dctx,
                                 args->indexCount) &&
        pvk_draw_ok(dctx, ctx, args->dispatch, "vkCmdDrawIndexed", 0, 0, args->firstInstance,
                    args->indexCount ? args->instanceCount : 0, true))
-      vn_call_vkCmdDrawIndexed(&device_of(args->dispatch)->base, args->commandBuffer,
-                               args->indexCount, args->instanceCount, args->firstIndex,
-                               args->vertexOffset, args->firstInstance);
+      device_of(args->dispatch)
+         ->dispatch.vkCmdDrawIndexed(args->commandBuffer, args->indexCount, args->instanceCount,
+                                     args->firstIndex, args->vertexOffset, args->firstInstance);
 }
 
 /* The decoder hands multi-draw infos over as a packed array; the guest's
@@ -507,9 +507,10 @@ vn_handle_vkCmdDrawMultiEXT(struct vn_dispatch_context *dctx,
          return;
    }
    if (pvk_draw_ok(dctx, ctx, args->dispatch, "vkCmdDrawMultiEXT", 0, 0, 0, 0, false))
-      vn_call_vkCmdDrawMultiEXT(&device_of(args->dispatch)->base, args->commandBuffer,
-                                args->drawCount, args->pVertexInfo, args->instanceCount,
-                                args->firstInstance, sizeof(VkMultiDrawInfoEXT));
+      device_of(args->dispatch)
+         ->dispatch.vkCmdDrawMultiEXT(args->commandBuffer, args->drawCount, args->pVertexInfo,
+                                      args->instanceCount, args->firstInstance,
+                                      sizeof(VkMultiDrawInfoEXT));
 }
 
 void
@@ -533,10 +534,10 @@ vn_handle_vkCmdDrawMultiIndexedEXT(struct vn_dispatch_context *dctx,
    }
    if (!pvk_draw_ok(dctx, ctx, args->dispatch, cmd, 0, 0, 0, 0, true))
       return;
-   vn_call_vkCmdDrawMultiIndexedEXT(&device_of(args->dispatch)->base, args->commandBuffer,
-                                    args->drawCount, args->pIndexInfo, args->instanceCount,
-                                    args->firstInstance, sizeof(VkMultiDrawIndexedInfoEXT),
-                                    args->pVertexOffset);
+   device_of(args->dispatch)
+      ->dispatch.vkCmdDrawMultiIndexedEXT(args->commandBuffer, args->drawCount, args->pIndexInfo,
+                                          args->instanceCount, args->firstInstance,
+                                          sizeof(VkMultiDrawIndexedInfoEXT), args->pVertexOffset);
 }
 
 void
@@ -545,8 +546,9 @@ vn_handle_vkCmdDispatch(struct vn_dispatch_context *dctx, struct vn_command_vkCm
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    if (pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDispatch",
                                     VK_PIPELINE_BIND_POINT_COMPUTE))
-      vn_call_vkCmdDispatch(&device_of(args->dispatch)->base, args->commandBuffer,
-                            args->groupCountX, args->groupCountY, args->groupCountZ);
+      device_of(args->dispatch)
+         ->dispatch.vkCmdDispatch(args->commandBuffer, args->groupCountX, args->groupCountY,
+                                  args->groupCountZ);
 }
 
 void
@@ -558,9 +560,10 @@ vn_handle_vkCmdDispatchBase(struct vn_dispatch_context *dctx,
       return;
    if (pvk_recording_pipeline_bound(ctx, args->dispatch, "vkCmdDispatchBase",
                                     VK_PIPELINE_BIND_POINT_COMPUTE))
-      vn_call_vkCmdDispatchBase(&device_of(args->dispatch)->base, args->commandBuffer,
-                                args->baseGroupX, args->baseGroupY, args->baseGroupZ,
-                                args->groupCountX, args->groupCountY, args->groupCountZ);
+      device_of(args->dispatch)
+         ->dispatch.vkCmdDispatchBase(args->commandBuffer, args->baseGroupX, args->baseGroupY,
+                                      args->baseGroupZ, args->groupCountX, args->groupCountY,
+                                      args->groupCountZ);
 }
 
 /* --- render pass instances --- */
@@ -598,8 +601,7 @@ vn_handle_vkCmdNextSubpass(struct vn_dispatch_context *dctx,
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    if (subpass_step(ctx, args->dispatch, "vkCmdNextSubpass", true))
-      vn_call_vkCmdNextSubpass(&device_of(args->dispatch)->base, args->commandBuffer,
-                               args->contents);
+      device_of(args->dispatch)->dispatch.vkCmdNextSubpass(args->commandBuffer, args->contents);
 }
 
 void
@@ -610,8 +612,9 @@ vn_handle_vkCmdNextSubpass2(struct vn_dispatch_context *dctx,
    if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdNextSubpass2))
       return;
    if (subpass_step(ctx, args->dispatch, "vkCmdNextSubpass2", true))
-      vn_call_vkCmdNextSubpass2(&device_of(args->dispatch)->base, args->commandBuffer,
-                                args->pSubpassBeginInfo, args->pSubpassEndInfo);
+      device_of(args->dispatch)
+         ->dispatch.vkCmdNextSubpass2(args->commandBuffer, args->pSubpassBeginInfo,
+                                      args->pSubpassEndInfo);
 }
 
 void
@@ -620,7 +623,7 @@ vn_handle_vkCmdEndRenderPass(struct vn_dispatch_context *dctx,
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    if (subpass_step(ctx, args->dispatch, "vkCmdEndRenderPass", false))
-      vn_call_vkCmdEndRenderPass(&device_of(args->dispatch)->base, args->commandBuffer);
+      device_of(args->dispatch)->dispatch.vkCmdEndRenderPass(args->commandBuffer);
 }
 
 void
@@ -631,8 +634,8 @@ vn_handle_vkCmdEndRenderPass2(struct vn_dispatch_context *dctx,
    if (!PVK_HOST_HAS(ctx, args->dispatch, vkCmdEndRenderPass2))
       return;
    if (subpass_step(ctx, args->dispatch, "vkCmdEndRenderPass2", false))
-      vn_call_vkCmdEndRenderPass2(&device_of(args->dispatch)->base, args->commandBuffer,
-                                  args->pSubpassEndInfo);
+      device_of(args->dispatch)
+         ->dispatch.vkCmdEndRenderPass2(args->commandBuffer, args->pSubpassEndInfo);
 }
 
 /* VUID-vkCmdEndRendering-None-06161: inside dynamic rendering begun in this
@@ -654,5 +657,5 @@ vn_handle_vkCmdEndRendering(struct vn_dispatch_context *dctx,
    }
    st->rendering = false;
    pvk_draw_state_changed(args->dispatch);
-   vn_call_vkCmdEndRendering(&device_of(args->dispatch)->base, args->commandBuffer);
+   device_of(args->dispatch)->dispatch.vkCmdEndRendering(args->commandBuffer);
 }

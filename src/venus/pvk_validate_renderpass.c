@@ -23,7 +23,6 @@
  */
 #include <stdlib.h>
 
-#include "venus/generated/vn_record.h"
 #include "venus/generated/vn_protocol_renderer.h"
 #include "venus/pvk_context.h"
 #include "venus/pvk_device.h"
@@ -506,8 +505,9 @@ vn_handle_vkCmdBeginRenderPass(struct vn_dispatch_context *dctx,
    if (begin_ok(ctx, "vkCmdBeginRenderPass", args->pRenderPassBegin, &subpasses, &layers) &&
        pvk_recording_begin(ctx, args->dispatch, "vkCmdBeginRenderPass", subpasses)) {
       pvk_cb_use_render_pass(ctx, args->dispatch, args->pRenderPassBegin);
-      vn_call_vkCmdBeginRenderPass(args->dispatch->device, args->commandBuffer,
-                                   args->pRenderPassBegin, args->contents);
+      pvk_device_from_base(args->dispatch->device)
+         ->dispatch.vkCmdBeginRenderPass(args->commandBuffer, args->pRenderPassBegin,
+                                         args->contents);
       pvk_recording_set_pass(args->dispatch,
                              (uint64_t)(uintptr_t)args->pRenderPassBegin->renderPass, 0,
                              &args->pRenderPassBegin->renderArea, layers);
@@ -525,8 +525,9 @@ vn_handle_vkCmdBeginRenderPass2(struct vn_dispatch_context *dctx,
    if (begin_ok(ctx, "vkCmdBeginRenderPass2", args->pRenderPassBegin, &subpasses, &layers) &&
        pvk_recording_begin(ctx, args->dispatch, "vkCmdBeginRenderPass2", subpasses)) {
       pvk_cb_use_render_pass(ctx, args->dispatch, args->pRenderPassBegin);
-      vn_call_vkCmdBeginRenderPass2(args->dispatch->device, args->commandBuffer,
-                                    args->pRenderPassBegin, args->pSubpassBeginInfo);
+      pvk_device_from_base(args->dispatch->device)
+         ->dispatch.vkCmdBeginRenderPass2(args->commandBuffer, args->pRenderPassBegin,
+                                          args->pSubpassBeginInfo);
       pvk_recording_set_pass(args->dispatch,
                              (uint64_t)(uintptr_t)args->pRenderPassBegin->renderPass, 0,
                              &args->pRenderPassBegin->renderArea, layers);
@@ -549,8 +550,8 @@ vn_handle_vkCmdPushConstants(struct vn_dispatch_context *dctx,
    struct pvk_command_buffer_state *st = pvk_cb_state(ctx, args->dispatch);
    if (!st)
       return;
-   vn_call_vkCmdPushConstants(&dev->base, args->commandBuffer, args->layout, args->stageFlags,
-                              args->offset, args->size, args->pValues);
+   dev->dispatch.vkCmdPushConstants(args->commandBuffer, args->layout, args->stageFlags,
+                                    args->offset, args->size, args->pValues);
    st->guest_pushed = true; /* no zeros after it (pvk_validate_recording.c) */
 }
 
@@ -582,8 +583,9 @@ vn_handle_vkCmdSetViewport(struct vn_dispatch_context *dctx,
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    if (slots_ok(ctx, "vkCmdSetViewport", "viewports", args->firstViewport, args->viewportCount,
                 physical_of(args->dispatch)->max_viewports, args->pViewports))
-      vn_call_vkCmdSetViewport(args->dispatch->device, args->commandBuffer, args->firstViewport,
-                               args->viewportCount, args->pViewports);
+      pvk_device_from_base(args->dispatch->device)
+         ->dispatch.vkCmdSetViewport(args->commandBuffer, args->firstViewport, args->viewportCount,
+                                     args->pViewports);
 }
 
 /* VUID-vkCmdSetScissor-firstScissor-00592, -scissorCount-arraylength */
@@ -593,8 +595,9 @@ vn_handle_vkCmdSetScissor(struct vn_dispatch_context *dctx, struct vn_command_vk
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    if (slots_ok(ctx, "vkCmdSetScissor", "scissors", args->firstScissor, args->scissorCount,
                 physical_of(args->dispatch)->max_viewports, args->pScissors))
-      vn_call_vkCmdSetScissor(args->dispatch->device, args->commandBuffer, args->firstScissor,
-                              args->scissorCount, args->pScissors);
+      pvk_device_from_base(args->dispatch->device)
+         ->dispatch.vkCmdSetScissor(args->commandBuffer, args->firstScissor, args->scissorCount,
+                                    args->pScissors);
 }
 
 /* VUID-vkCmdSetViewportWithCount-viewportCount-03012/-arraylength */
@@ -607,8 +610,9 @@ vn_handle_vkCmdSetViewportWithCount(struct vn_dispatch_context *dctx,
       return;
    if (slots_ok(ctx, "vkCmdSetViewportWithCount", "viewports", 0, args->viewportCount,
                 physical_of(args->dispatch)->max_viewports, args->pViewports))
-      vn_call_vkCmdSetViewportWithCount(args->dispatch->device, args->commandBuffer,
-                                        args->viewportCount, args->pViewports);
+      pvk_device_from_base(args->dispatch->device)
+         ->dispatch.vkCmdSetViewportWithCount(args->commandBuffer, args->viewportCount,
+                                              args->pViewports);
 }
 
 /* VUID-vkCmdSetScissorWithCount-scissorCount-03397/-arraylength */
@@ -621,8 +625,9 @@ vn_handle_vkCmdSetScissorWithCount(struct vn_dispatch_context *dctx,
       return;
    if (slots_ok(ctx, "vkCmdSetScissorWithCount", "scissors", 0, args->scissorCount,
                 physical_of(args->dispatch)->max_viewports, args->pScissors))
-      vn_call_vkCmdSetScissorWithCount(args->dispatch->device, args->commandBuffer,
-                                       args->scissorCount, args->pScissors);
+      pvk_device_from_base(args->dispatch->device)
+         ->dispatch.vkCmdSetScissorWithCount(args->commandBuffer, args->scissorCount,
+                                             args->pScissors);
 }
 
 /* VUID-vkCmdSetColorWriteEnableEXT-attachmentCount-06656 */
@@ -635,8 +640,9 @@ vn_handle_vkCmdSetColorWriteEnableEXT(struct vn_dispatch_context *dctx,
       return;
    if (slots_ok(ctx, "vkCmdSetColorWriteEnableEXT", "attachments", 0, args->attachmentCount,
                 physical_of(args->dispatch)->max_color_attachments, args->pColorWriteEnables))
-      vn_call_vkCmdSetColorWriteEnableEXT(args->dispatch->device, args->commandBuffer,
-                                          args->attachmentCount, args->pColorWriteEnables);
+      pvk_device_from_base(args->dispatch->device)
+         ->dispatch.vkCmdSetColorWriteEnableEXT(args->commandBuffer, args->attachmentCount,
+                                                args->pColorWriteEnables);
 }
 
 /* VUID-VkRenderingInfo-colorAttachmentCount-06106: within
@@ -747,7 +753,8 @@ vn_handle_vkCmdBeginRendering(struct vn_dispatch_context *dctx,
    if (!pvk_recording_begin(ctx, args->dispatch, "vkCmdBeginRendering", 0))
       return;
    pvk_cb_use_rendering(ctx, args->dispatch, info);
-   vn_call_vkCmdBeginRendering(args->dispatch->device, args->commandBuffer, info);
+   pvk_device_from_base(args->dispatch->device)
+      ->dispatch.vkCmdBeginRendering(args->commandBuffer, info);
    pvk_recording_set_pass(args->dispatch, 0, info->colorAttachmentCount, &info->renderArea,
                           info->viewMask ? 1 : info->layerCount);
    record_formats(ctx, args->dispatch, info);

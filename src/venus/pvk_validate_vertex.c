@@ -25,7 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "venus/generated/vn_record.h"
 #include "venus/generated/vn_protocol_renderer.h"
 #include "venus/pvk_context.h"
 #include "venus/pvk_device.h"
@@ -416,10 +415,10 @@ vn_handle_vkCmdSetVertexInputEXT(struct vn_dispatch_context *dctx,
    for (uint32_t i = 0; i < PVK_MAX_VERTEX_BINDINGS; i++)
       st->buffers[i].stride_set = false;
    draw_changed(st);
-   vn_call_vkCmdSetVertexInputEXT(
-      &device_of(args->dispatch)->base, args->commandBuffer, args->vertexBindingDescriptionCount,
-      args->pVertexBindingDescriptions, args->vertexAttributeDescriptionCount,
-      args->pVertexAttributeDescriptions);
+   device_of(args->dispatch)
+      ->dispatch.vkCmdSetVertexInputEXT(
+         args->commandBuffer, args->vertexBindingDescriptionCount, args->pVertexBindingDescriptions,
+         args->vertexAttributeDescriptionCount, args->pVertexAttributeDescriptions);
 }
 
 /* --- draws --- */

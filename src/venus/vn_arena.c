@@ -61,16 +61,6 @@ vn_arena_fini(struct vn_arena *arena)
    vn_arena_init(arena, arena->limit);
 }
 
-size_t
-vn_arena_in_use(const struct vn_arena *arena)
-{
-   size_t total = arena->used;
-   const struct vn_arena_chunk *c = vn_arena_chunk(arena);
-   for (c = c && arena->chained ? c->prev : NULL; c; c = c->prev)
-      total += c->size;
-   return total;
-}
-
 void
 vn_arena_trim(struct vn_arena *arena, size_t keep)
 {

@@ -57,9 +57,6 @@ vn_arena_reset(struct vn_arena *arena)
  * large command does not leave its arena at that size for good; only when
  * nothing allocated from it is used any more. */
 void vn_arena_trim(struct vn_arena *arena, size_t keep);
-/* Bytes that may hold live allocations: the newest chunk's used part and
- * every older chunk not yet freed. */
-size_t vn_arena_in_use(const struct vn_arena *arena);
 /* 16-byte aligned, zero-filled; NULL when the limit would be exceeded. */
 void *vn_arena_alloc(struct vn_arena *arena, size_t size);
 

@@ -13,8 +13,7 @@
  *   context lost when a stream ends with a fatal decoder;
  * - reply encoding: vn_dispatch_reply_encoder(), implemented by the renderer;
  * - host calls: the handle and dispatch table of an object's instance or
- *   device (`obj->instance`, `obj->device`); vkCmd* calls through
- *   generated/vn_record.h, which defers them to the recorder.
+ *   device (`obj->instance`, `obj->device`).
  */
 #ifndef PV_VENUS_VN_DISPATCH_H
 #define PV_VENUS_VN_DISPATCH_H
@@ -36,14 +35,9 @@ struct vn_dispatch_instance {
    struct vn_instance_dispatch dispatch;
 };
 
-struct vn_recorder;
-
 struct vn_dispatch_device {
    VkDevice handle;
    struct vn_device_dispatch dispatch;
-   /* its context's recorder (vn_recorder.h): vkCmd* calls go through
-    * vn_call_* (generated/vn_record.h), never dispatch.vkCmd* directly */
-   struct vn_recorder *recorder;
 };
 
 /* What generated code sees of a context. The renderer's context embeds it
@@ -53,9 +47,6 @@ struct vn_dispatch_context {
    /* set once a handler refused a command (the renderer's "context lost"),
     * never cleared; here so that the per-command check below is a load */
    atomic_bool lost;
-   /* the thread making vkCmd* driver calls while the stream is decoded
-    * (vn_dispatch_commands); NULL: every call on the decoding thread */
-   struct vn_recorder *recorder;
 };
 
 /* Encoder writing at the context's current reply position. Implemented by

@@ -118,9 +118,5 @@ extern const vn_run_fn vn_run_table[];
 extern const vn_decode_only_fn vn_decode_only_table[];
 /* Every command type venus-protocol names, decoded or not. */
 extern const char *const vn_command_names[];
-/* Commands that record into a command buffer (vkCmd*): the dispatch loop
- * lets them follow each other on the recorder (vn_recorder.h) and drains it
- * before any other command. */
-extern const bool vn_command_recorded[];
 
 #endif

@@ -24,14 +24,6 @@ const vn_run_fn vn_run_table[VN_COMMAND_TYPE_COUNT] = {
 % endfor
 };
 
-const bool vn_command_recorded[VN_COMMAND_TYPE_COUNT] = {
-% for cmd in cmds_by_number:
-%   if cmd['name'].startswith('vkCmd'):
-   [${cmd['number']}] = true,
-%   endif
-% endfor
-};
-
 const char *const vn_command_names[VN_COMMAND_TYPE_COUNT] = {
 % for name, num in command_names:
    [${num}] = "${name}",

@@ -4,9 +4,6 @@ ${header}
  * Argument decoders, reply encoders, executors (the host call and the
  * object table around it) and the vn_run_* entries of vn_run_table. */
 #include "venus/generated/vn_protocol_internal.h"
-% if any(g.is_recorded(c) for c in cmds):
-#include "venus/generated/vn_record.h"
-% endif
 #include "venus/vn_dispatch.h"
 
 % for cmd in cmds:
@@ -366,8 +363,6 @@ vn_exec_${name}(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, stru
       vn_object_table_remove(ctx->objects, ${o});
 %   endif
    }
-% elif g.is_recorded(cmd):
-   vn_call_${name}(args->dispatch->device, ${g.call_args(cmd)});
 % else:
    ${x.ret}${x.pfn}(${g.call_args(cmd)});
 % endif
@@ -416,7 +411,7 @@ vn_repeat_${name}(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, st
 static void
 vn_repeat_${name}(struct vn_cs_decoder *dec, struct vn_command_${name} *args)
 {
-   const struct vn_dispatch_device *dev = args->dispatch->device;
+   const PFN_${name} fn = ${g.pfn_expr(cmd)};
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + ${g.layout_size(repeat)}) {
       const uint8_t *p = dec->cur;
@@ -430,7 +425,7 @@ vn_repeat_${name}(struct vn_cs_decoder *dec, struct vn_command_${name} *args)
       memcpy(&args->${prm.name}, p + 8 + ${off}, ${size});
 %   endfor
       dec->cur = p + 8 + ${g.layout_size(repeat)};
-      vn_call_${name}(dev, ${g.call_args(cmd)});
+      fn(${g.call_args(cmd)});
    }
 }
 

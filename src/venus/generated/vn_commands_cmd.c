@@ -4,7 +4,6 @@
  * Argument decoders, reply encoders, executors (the host call and the
  * object table around it) and the vn_run_* entries of vn_run_table. */
 #include "venus/generated/vn_protocol_internal.h"
-#include "venus/generated/vn_record.h"
 #include "venus/vn_dispatch.h"
 
 VN_CS_INLINE void
@@ -216,7 +215,7 @@ vn_exec_vkCmdSetLineWidth(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
       return;
    }
    (void)ctx;
-   vn_call_vkCmdSetLineWidth(args->dispatch->device, args->commandBuffer, args->lineWidth);
+   args->dispatch->device->dispatch.vkCmdSetLineWidth(args->commandBuffer, args->lineWidth);
 }
 
 /* The commands that follow, while they are vkCmdSetLineWidth on the same command
@@ -225,7 +224,7 @@ vn_exec_vkCmdSetLineWidth(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
 static void
 vn_repeat_vkCmdSetLineWidth(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineWidth *args)
 {
-   const struct vn_dispatch_device *dev = args->dispatch->device;
+   const PFN_vkCmdSetLineWidth fn = args->dispatch->device->dispatch.vkCmdSetLineWidth;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -237,7 +236,7 @@ vn_repeat_vkCmdSetLineWidth(struct vn_cs_decoder *dec, struct vn_command_vkCmdSe
          return;
       memcpy(&args->lineWidth, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      vn_call_vkCmdSetLineWidth(dev, args->commandBuffer, args->lineWidth);
+      fn(args->commandBuffer, args->lineWidth);
    }
 }
 
@@ -303,7 +302,7 @@ vn_exec_vkCmdSetDepthBias(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
       return;
    }
    (void)ctx;
-   vn_call_vkCmdSetDepthBias(args->dispatch->device, args->commandBuffer, args->depthBiasConstantFactor, args->depthBiasClamp, args->depthBiasSlopeFactor);
+   args->dispatch->device->dispatch.vkCmdSetDepthBias(args->commandBuffer, args->depthBiasConstantFactor, args->depthBiasClamp, args->depthBiasSlopeFactor);
 }
 
 /* The commands that follow, while they are vkCmdSetDepthBias on the same command
@@ -312,7 +311,7 @@ vn_exec_vkCmdSetDepthBias(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
 static void
 vn_repeat_vkCmdSetDepthBias(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthBias *args)
 {
-   const struct vn_dispatch_device *dev = args->dispatch->device;
+   const PFN_vkCmdSetDepthBias fn = args->dispatch->device->dispatch.vkCmdSetDepthBias;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 20) {
       const uint8_t *p = dec->cur;
@@ -326,7 +325,7 @@ vn_repeat_vkCmdSetDepthBias(struct vn_cs_decoder *dec, struct vn_command_vkCmdSe
       memcpy(&args->depthBiasClamp, p + 8 + 12, 4);
       memcpy(&args->depthBiasSlopeFactor, p + 8 + 16, 4);
       dec->cur = p + 8 + 20;
-      vn_call_vkCmdSetDepthBias(dev, args->commandBuffer, args->depthBiasConstantFactor, args->depthBiasClamp, args->depthBiasSlopeFactor);
+      fn(args->commandBuffer, args->depthBiasConstantFactor, args->depthBiasClamp, args->depthBiasSlopeFactor);
    }
 }
 
@@ -383,7 +382,7 @@ vn_exec_vkCmdSetBlendConstants(struct vn_dispatch_context *ctx, struct vn_cs_dec
       return;
    }
    (void)ctx;
-   vn_call_vkCmdSetBlendConstants(args->dispatch->device, args->commandBuffer, args->blendConstants);
+   args->dispatch->device->dispatch.vkCmdSetBlendConstants(args->commandBuffer, args->blendConstants);
 }
 
 void
@@ -442,7 +441,7 @@ vn_exec_vkCmdSetDepthBounds(struct vn_dispatch_context *ctx, struct vn_cs_decode
       return;
    }
    (void)ctx;
-   vn_call_vkCmdSetDepthBounds(args->dispatch->device, args->commandBuffer, args->minDepthBounds, args->maxDepthBounds);
+   args->dispatch->device->dispatch.vkCmdSetDepthBounds(args->commandBuffer, args->minDepthBounds, args->maxDepthBounds);
 }
 
 /* The commands that follow, while they are vkCmdSetDepthBounds on the same command
@@ -451,7 +450,7 @@ vn_exec_vkCmdSetDepthBounds(struct vn_dispatch_context *ctx, struct vn_cs_decode
 static void
 vn_repeat_vkCmdSetDepthBounds(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthBounds *args)
 {
-   const struct vn_dispatch_device *dev = args->dispatch->device;
+   const PFN_vkCmdSetDepthBounds fn = args->dispatch->device->dispatch.vkCmdSetDepthBounds;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 16) {
       const uint8_t *p = dec->cur;
@@ -464,7 +463,7 @@ vn_repeat_vkCmdSetDepthBounds(struct vn_cs_decoder *dec, struct vn_command_vkCmd
       memcpy(&args->minDepthBounds, p + 8 + 8, 4);
       memcpy(&args->maxDepthBounds, p + 8 + 12, 4);
       dec->cur = p + 8 + 16;
-      vn_call_vkCmdSetDepthBounds(dev, args->commandBuffer, args->minDepthBounds, args->maxDepthBounds);
+      fn(args->commandBuffer, args->minDepthBounds, args->maxDepthBounds);
    }
 }
 
@@ -528,7 +527,7 @@ vn_exec_vkCmdSetStencilCompareMask(struct vn_dispatch_context *ctx, struct vn_cs
       return;
    }
    (void)ctx;
-   vn_call_vkCmdSetStencilCompareMask(args->dispatch->device, args->commandBuffer, args->faceMask, args->compareMask);
+   args->dispatch->device->dispatch.vkCmdSetStencilCompareMask(args->commandBuffer, args->faceMask, args->compareMask);
 }
 
 /* The commands that follow, while they are vkCmdSetStencilCompareMask on the same command
@@ -537,7 +536,7 @@ vn_exec_vkCmdSetStencilCompareMask(struct vn_dispatch_context *ctx, struct vn_cs
 static void
 vn_repeat_vkCmdSetStencilCompareMask(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilCompareMask *args)
 {
-   const struct vn_dispatch_device *dev = args->dispatch->device;
+   const PFN_vkCmdSetStencilCompareMask fn = args->dispatch->device->dispatch.vkCmdSetStencilCompareMask;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 16) {
       const uint8_t *p = dec->cur;
@@ -550,7 +549,7 @@ vn_repeat_vkCmdSetStencilCompareMask(struct vn_cs_decoder *dec, struct vn_comman
       memcpy(&args->faceMask, p + 8 + 8, 4);
       memcpy(&args->compareMask, p + 8 + 12, 4);
       dec->cur = p + 8 + 16;
-      vn_call_vkCmdSetStencilCompareMask(dev, args->commandBuffer, args->faceMask, args->compareMask);
+      fn(args->commandBuffer, args->faceMask, args->compareMask);
    }
 }
 
@@ -614,7 +613,7 @@ vn_exec_vkCmdSetStencilWriteMask(struct vn_dispatch_context *ctx, struct vn_cs_d
       return;
    }
    (void)ctx;
-   vn_call_vkCmdSetStencilWriteMask(args->dispatch->device, args->commandBuffer, args->faceMask, args->writeMask);
+   args->dispatch->device->dispatch.vkCmdSetStencilWriteMask(args->commandBuffer, args->faceMask, args->writeMask);
 }
 
 /* The commands that follow, while they are vkCmdSetStencilWriteMask on the same command
@@ -623,7 +622,7 @@ vn_exec_vkCmdSetStencilWriteMask(struct vn_dispatch_context *ctx, struct vn_cs_d
 static void
 vn_repeat_vkCmdSetStencilWriteMask(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilWriteMask *args)
 {
-   const struct vn_dispatch_device *dev = args->dispatch->device;
+   const PFN_vkCmdSetStencilWriteMask fn = args->dispatch->device->dispatch.vkCmdSetStencilWriteMask;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 16) {
       const uint8_t *p = dec->cur;
@@ -636,7 +635,7 @@ vn_repeat_vkCmdSetStencilWriteMask(struct vn_cs_decoder *dec, struct vn_command_
       memcpy(&args->faceMask, p + 8 + 8, 4);
       memcpy(&args->writeMask, p + 8 + 12, 4);
       dec->cur = p + 8 + 16;
-      vn_call_vkCmdSetStencilWriteMask(dev, args->commandBuffer, args->faceMask, args->writeMask);
+      fn(args->commandBuffer, args->faceMask, args->writeMask);
    }
 }
 
@@ -700,7 +699,7 @@ vn_exec_vkCmdSetStencilReference(struct vn_dispatch_context *ctx, struct vn_cs_d
       return;
    }
    (void)ctx;
-   vn_call_vkCmdSetStencilReference(args->dispatch->device, args->commandBuffer, args->faceMask, args->reference);
+   args->dispatch->device->dispatch.vkCmdSetStencilReference(args->commandBuffer, args->faceMask, args->reference);
 }
 
 /* The commands that follow, while they are vkCmdSetStencilReference on the same command
@@ -709,7 +708,7 @@ vn_exec_vkCmdSetStencilReference(struct vn_dispatch_context *ctx, struct vn_cs_d
 static void
 vn_repeat_vkCmdSetStencilReference(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilReference *args)
 {
-   const struct vn_dispatch_device *dev = args->dispatch->device;
+   const PFN_vkCmdSetStencilReference fn = args->dispatch->device->dispatch.vkCmdSetStencilReference;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 16) {
       const uint8_t *p = dec->cur;
@@ -722,7 +721,7 @@ vn_repeat_vkCmdSetStencilReference(struct vn_cs_decoder *dec, struct vn_command_
       memcpy(&args->faceMask, p + 8 + 8, 4);
       memcpy(&args->reference, p + 8 + 12, 4);
       dec->cur = p + 8 + 16;
-      vn_call_vkCmdSetStencilReference(dev, args->commandBuffer, args->faceMask, args->reference);
+      fn(args->commandBuffer, args->faceMask, args->reference);
    }
 }
 
@@ -1294,7 +1293,7 @@ vn_encode_vkCmdDispatch_reply(struct vn_cs_encoder *enc, const struct vn_command
 static void
 vn_repeat_vkCmdDispatch(struct vn_cs_decoder *dec, struct vn_command_vkCmdDispatch *args)
 {
-   const struct vn_dispatch_device *dev = args->dispatch->device;
+   const PFN_vkCmdDispatch fn = args->dispatch->device->dispatch.vkCmdDispatch;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 20) {
       const uint8_t *p = dec->cur;
@@ -1308,7 +1307,7 @@ vn_repeat_vkCmdDispatch(struct vn_cs_decoder *dec, struct vn_command_vkCmdDispat
       memcpy(&args->groupCountY, p + 8 + 12, 4);
       memcpy(&args->groupCountZ, p + 8 + 16, 4);
       dec->cur = p + 8 + 20;
-      vn_call_vkCmdDispatch(dev, args->commandBuffer, args->groupCountX, args->groupCountY, args->groupCountZ);
+      fn(args->commandBuffer, args->groupCountX, args->groupCountY, args->groupCountZ);
    }
 }
 
@@ -3073,7 +3072,7 @@ vn_exec_vkCmdSetDeviceMask(struct vn_dispatch_context *ctx, struct vn_cs_decoder
       return;
    }
    (void)ctx;
-   vn_call_vkCmdSetDeviceMask(args->dispatch->device, args->commandBuffer, args->deviceMask);
+   args->dispatch->device->dispatch.vkCmdSetDeviceMask(args->commandBuffer, args->deviceMask);
 }
 
 /* The commands that follow, while they are vkCmdSetDeviceMask on the same command
@@ -3082,7 +3081,7 @@ vn_exec_vkCmdSetDeviceMask(struct vn_dispatch_context *ctx, struct vn_cs_decoder
 static void
 vn_repeat_vkCmdSetDeviceMask(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDeviceMask *args)
 {
-   const struct vn_dispatch_device *dev = args->dispatch->device;
+   const PFN_vkCmdSetDeviceMask fn = args->dispatch->device->dispatch.vkCmdSetDeviceMask;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -3094,7 +3093,7 @@ vn_repeat_vkCmdSetDeviceMask(struct vn_cs_decoder *dec, struct vn_command_vkCmdS
          return;
       memcpy(&args->deviceMask, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      vn_call_vkCmdSetDeviceMask(dev, args->commandBuffer, args->deviceMask);
+      fn(args->commandBuffer, args->deviceMask);
    }
 }
 
@@ -3164,7 +3163,7 @@ vn_encode_vkCmdDispatchBase_reply(struct vn_cs_encoder *enc, const struct vn_com
 static void
 vn_repeat_vkCmdDispatchBase(struct vn_cs_decoder *dec, struct vn_command_vkCmdDispatchBase *args)
 {
-   const struct vn_dispatch_device *dev = args->dispatch->device;
+   const PFN_vkCmdDispatchBase fn = args->dispatch->device->dispatch.vkCmdDispatchBase;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 32) {
       const uint8_t *p = dec->cur;
@@ -3181,7 +3180,7 @@ vn_repeat_vkCmdDispatchBase(struct vn_cs_decoder *dec, struct vn_command_vkCmdDi
       memcpy(&args->groupCountY, p + 8 + 24, 4);
       memcpy(&args->groupCountZ, p + 8 + 28, 4);
       dec->cur = p + 8 + 32;
-      vn_call_vkCmdDispatchBase(dev, args->commandBuffer, args->baseGroupX, args->baseGroupY, args->baseGroupZ, args->groupCountX, args->groupCountY, args->groupCountZ);
+      fn(args->commandBuffer, args->baseGroupX, args->baseGroupY, args->baseGroupZ, args->groupCountX, args->groupCountY, args->groupCountZ);
    }
 }
 
@@ -4602,7 +4601,7 @@ vn_exec_vkCmdSetCullMode(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
       return;
    }
    (void)ctx;
-   vn_call_vkCmdSetCullMode(args->dispatch->device, args->commandBuffer, args->cullMode);
+   args->dispatch->device->dispatch.vkCmdSetCullMode(args->commandBuffer, args->cullMode);
 }
 
 /* The commands that follow, while they are vkCmdSetCullMode on the same command
@@ -4611,7 +4610,7 @@ vn_exec_vkCmdSetCullMode(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
 static void
 vn_repeat_vkCmdSetCullMode(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetCullMode *args)
 {
-   const struct vn_dispatch_device *dev = args->dispatch->device;
+   const PFN_vkCmdSetCullMode fn = args->dispatch->device->dispatch.vkCmdSetCullMode;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -4623,7 +4622,7 @@ vn_repeat_vkCmdSetCullMode(struct vn_cs_decoder *dec, struct vn_command_vkCmdSet
          return;
       memcpy(&args->cullMode, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      vn_call_vkCmdSetCullMode(dev, args->commandBuffer, args->cullMode);
+      fn(args->commandBuffer, args->cullMode);
    }
 }
 
@@ -4687,7 +4686,7 @@ vn_exec_vkCmdSetFrontFace(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
       return;
    }
    (void)ctx;
-   vn_call_vkCmdSetFrontFace(args->dispatch->device, args->commandBuffer, args->frontFace);
+   args->dispatch->device->dispatch.vkCmdSetFrontFace(args->commandBuffer, args->frontFace);
 }
 
 /* The commands that follow, while they are vkCmdSetFrontFace on the same command
@@ -4696,7 +4695,7 @@ vn_exec_vkCmdSetFrontFace(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
 static void
 vn_repeat_vkCmdSetFrontFace(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetFrontFace *args)
 {
-   const struct vn_dispatch_device *dev = args->dispatch->device;
+   const PFN_vkCmdSetFrontFace fn = args->dispatch->device->dispatch.vkCmdSetFrontFace;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -4708,7 +4707,7 @@ vn_repeat_vkCmdSetFrontFace(struct vn_cs_decoder *dec, struct vn_command_vkCmdSe
          return;
       memcpy(&args->frontFace, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      vn_call_vkCmdSetFrontFace(dev, args->commandBuffer, args->frontFace);
+      fn(args->commandBuffer, args->frontFace);
    }
 }
 
@@ -4772,7 +4771,7 @@ vn_exec_vkCmdSetPrimitiveTopology(struct vn_dispatch_context *ctx, struct vn_cs_
       return;
    }
    (void)ctx;
-   vn_call_vkCmdSetPrimitiveTopology(args->dispatch->device, args->commandBuffer, args->primitiveTopology);
+   args->dispatch->device->dispatch.vkCmdSetPrimitiveTopology(args->commandBuffer, args->primitiveTopology);
 }
 
 /* The commands that follow, while they are vkCmdSetPrimitiveTopology on the same command
@@ -4781,7 +4780,7 @@ vn_exec_vkCmdSetPrimitiveTopology(struct vn_dispatch_context *ctx, struct vn_cs_
 static void
 vn_repeat_vkCmdSetPrimitiveTopology(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetPrimitiveTopology *args)
 {
-   const struct vn_dispatch_device *dev = args->dispatch->device;
+   const PFN_vkCmdSetPrimitiveTopology fn = args->dispatch->device->dispatch.vkCmdSetPrimitiveTopology;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -4793,7 +4792,7 @@ vn_repeat_vkCmdSetPrimitiveTopology(struct vn_cs_decoder *dec, struct vn_command
          return;
       memcpy(&args->primitiveTopology, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      vn_call_vkCmdSetPrimitiveTopology(dev, args->commandBuffer, args->primitiveTopology);
+      fn(args->commandBuffer, args->primitiveTopology);
    }
 }
 
@@ -5056,7 +5055,7 @@ vn_exec_vkCmdSetDepthTestEnable(struct vn_dispatch_context *ctx, struct vn_cs_de
       return;
    }
    (void)ctx;
-   vn_call_vkCmdSetDepthTestEnable(args->dispatch->device, args->commandBuffer, args->depthTestEnable);
+   args->dispatch->device->dispatch.vkCmdSetDepthTestEnable(args->commandBuffer, args->depthTestEnable);
 }
 
 /* The commands that follow, while they are vkCmdSetDepthTestEnable on the same command
@@ -5065,7 +5064,7 @@ vn_exec_vkCmdSetDepthTestEnable(struct vn_dispatch_context *ctx, struct vn_cs_de
 static void
 vn_repeat_vkCmdSetDepthTestEnable(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthTestEnable *args)
 {
-   const struct vn_dispatch_device *dev = args->dispatch->device;
+   const PFN_vkCmdSetDepthTestEnable fn = args->dispatch->device->dispatch.vkCmdSetDepthTestEnable;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -5077,7 +5076,7 @@ vn_repeat_vkCmdSetDepthTestEnable(struct vn_cs_decoder *dec, struct vn_command_v
          return;
       memcpy(&args->depthTestEnable, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      vn_call_vkCmdSetDepthTestEnable(dev, args->commandBuffer, args->depthTestEnable);
+      fn(args->commandBuffer, args->depthTestEnable);
    }
 }
 
@@ -5139,7 +5138,7 @@ vn_exec_vkCmdSetDepthWriteEnable(struct vn_dispatch_context *ctx, struct vn_cs_d
       return;
    }
    (void)ctx;
-   vn_call_vkCmdSetDepthWriteEnable(args->dispatch->device, args->commandBuffer, args->depthWriteEnable);
+   args->dispatch->device->dispatch.vkCmdSetDepthWriteEnable(args->commandBuffer, args->depthWriteEnable);
 }
 
 /* The commands that follow, while they are vkCmdSetDepthWriteEnable on the same command
@@ -5148,7 +5147,7 @@ vn_exec_vkCmdSetDepthWriteEnable(struct vn_dispatch_context *ctx, struct vn_cs_d
 static void
 vn_repeat_vkCmdSetDepthWriteEnable(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthWriteEnable *args)
 {
-   const struct vn_dispatch_device *dev = args->dispatch->device;
+   const PFN_vkCmdSetDepthWriteEnable fn = args->dispatch->device->dispatch.vkCmdSetDepthWriteEnable;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -5160,7 +5159,7 @@ vn_repeat_vkCmdSetDepthWriteEnable(struct vn_cs_decoder *dec, struct vn_command_
          return;
       memcpy(&args->depthWriteEnable, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      vn_call_vkCmdSetDepthWriteEnable(dev, args->commandBuffer, args->depthWriteEnable);
+      fn(args->commandBuffer, args->depthWriteEnable);
    }
 }
 
@@ -5224,7 +5223,7 @@ vn_exec_vkCmdSetDepthCompareOp(struct vn_dispatch_context *ctx, struct vn_cs_dec
       return;
    }
    (void)ctx;
-   vn_call_vkCmdSetDepthCompareOp(args->dispatch->device, args->commandBuffer, args->depthCompareOp);
+   args->dispatch->device->dispatch.vkCmdSetDepthCompareOp(args->commandBuffer, args->depthCompareOp);
 }
 
 /* The commands that follow, while they are vkCmdSetDepthCompareOp on the same command
@@ -5233,7 +5232,7 @@ vn_exec_vkCmdSetDepthCompareOp(struct vn_dispatch_context *ctx, struct vn_cs_dec
 static void
 vn_repeat_vkCmdSetDepthCompareOp(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthCompareOp *args)
 {
-   const struct vn_dispatch_device *dev = args->dispatch->device;
+   const PFN_vkCmdSetDepthCompareOp fn = args->dispatch->device->dispatch.vkCmdSetDepthCompareOp;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -5245,7 +5244,7 @@ vn_repeat_vkCmdSetDepthCompareOp(struct vn_cs_decoder *dec, struct vn_command_vk
          return;
       memcpy(&args->depthCompareOp, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      vn_call_vkCmdSetDepthCompareOp(dev, args->commandBuffer, args->depthCompareOp);
+      fn(args->commandBuffer, args->depthCompareOp);
    }
 }
 
@@ -5307,7 +5306,7 @@ vn_exec_vkCmdSetDepthBoundsTestEnable(struct vn_dispatch_context *ctx, struct vn
       return;
    }
    (void)ctx;
-   vn_call_vkCmdSetDepthBoundsTestEnable(args->dispatch->device, args->commandBuffer, args->depthBoundsTestEnable);
+   args->dispatch->device->dispatch.vkCmdSetDepthBoundsTestEnable(args->commandBuffer, args->depthBoundsTestEnable);
 }
 
 /* The commands that follow, while they are vkCmdSetDepthBoundsTestEnable on the same command
@@ -5316,7 +5315,7 @@ vn_exec_vkCmdSetDepthBoundsTestEnable(struct vn_dispatch_context *ctx, struct vn
 static void
 vn_repeat_vkCmdSetDepthBoundsTestEnable(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthBoundsTestEnable *args)
 {
-   const struct vn_dispatch_device *dev = args->dispatch->device;
+   const PFN_vkCmdSetDepthBoundsTestEnable fn = args->dispatch->device->dispatch.vkCmdSetDepthBoundsTestEnable;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -5328,7 +5327,7 @@ vn_repeat_vkCmdSetDepthBoundsTestEnable(struct vn_cs_decoder *dec, struct vn_com
          return;
       memcpy(&args->depthBoundsTestEnable, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      vn_call_vkCmdSetDepthBoundsTestEnable(dev, args->commandBuffer, args->depthBoundsTestEnable);
+      fn(args->commandBuffer, args->depthBoundsTestEnable);
    }
 }
 
@@ -5390,7 +5389,7 @@ vn_exec_vkCmdSetStencilTestEnable(struct vn_dispatch_context *ctx, struct vn_cs_
       return;
    }
    (void)ctx;
-   vn_call_vkCmdSetStencilTestEnable(args->dispatch->device, args->commandBuffer, args->stencilTestEnable);
+   args->dispatch->device->dispatch.vkCmdSetStencilTestEnable(args->commandBuffer, args->stencilTestEnable);
 }
 
 /* The commands that follow, while they are vkCmdSetStencilTestEnable on the same command
@@ -5399,7 +5398,7 @@ vn_exec_vkCmdSetStencilTestEnable(struct vn_dispatch_context *ctx, struct vn_cs_
 static void
 vn_repeat_vkCmdSetStencilTestEnable(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilTestEnable *args)
 {
-   const struct vn_dispatch_device *dev = args->dispatch->device;
+   const PFN_vkCmdSetStencilTestEnable fn = args->dispatch->device->dispatch.vkCmdSetStencilTestEnable;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -5411,7 +5410,7 @@ vn_repeat_vkCmdSetStencilTestEnable(struct vn_cs_decoder *dec, struct vn_command
          return;
       memcpy(&args->stencilTestEnable, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      vn_call_vkCmdSetStencilTestEnable(dev, args->commandBuffer, args->stencilTestEnable);
+      fn(args->commandBuffer, args->stencilTestEnable);
    }
 }
 
@@ -5489,7 +5488,7 @@ vn_exec_vkCmdSetStencilOp(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
       return;
    }
    (void)ctx;
-   vn_call_vkCmdSetStencilOp(args->dispatch->device, args->commandBuffer, args->faceMask, args->failOp, args->passOp, args->depthFailOp, args->compareOp);
+   args->dispatch->device->dispatch.vkCmdSetStencilOp(args->commandBuffer, args->faceMask, args->failOp, args->passOp, args->depthFailOp, args->compareOp);
 }
 
 /* The commands that follow, while they are vkCmdSetStencilOp on the same command
@@ -5498,7 +5497,7 @@ vn_exec_vkCmdSetStencilOp(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
 static void
 vn_repeat_vkCmdSetStencilOp(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilOp *args)
 {
-   const struct vn_dispatch_device *dev = args->dispatch->device;
+   const PFN_vkCmdSetStencilOp fn = args->dispatch->device->dispatch.vkCmdSetStencilOp;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 28) {
       const uint8_t *p = dec->cur;
@@ -5514,7 +5513,7 @@ vn_repeat_vkCmdSetStencilOp(struct vn_cs_decoder *dec, struct vn_command_vkCmdSe
       memcpy(&args->depthFailOp, p + 8 + 20, 4);
       memcpy(&args->compareOp, p + 8 + 24, 4);
       dec->cur = p + 8 + 28;
-      vn_call_vkCmdSetStencilOp(dev, args->commandBuffer, args->faceMask, args->failOp, args->passOp, args->depthFailOp, args->compareOp);
+      fn(args->commandBuffer, args->faceMask, args->failOp, args->passOp, args->depthFailOp, args->compareOp);
    }
 }
 
@@ -5576,7 +5575,7 @@ vn_exec_vkCmdSetRasterizerDiscardEnable(struct vn_dispatch_context *ctx, struct 
       return;
    }
    (void)ctx;
-   vn_call_vkCmdSetRasterizerDiscardEnable(args->dispatch->device, args->commandBuffer, args->rasterizerDiscardEnable);
+   args->dispatch->device->dispatch.vkCmdSetRasterizerDiscardEnable(args->commandBuffer, args->rasterizerDiscardEnable);
 }
 
 /* The commands that follow, while they are vkCmdSetRasterizerDiscardEnable on the same command
@@ -5585,7 +5584,7 @@ vn_exec_vkCmdSetRasterizerDiscardEnable(struct vn_dispatch_context *ctx, struct 
 static void
 vn_repeat_vkCmdSetRasterizerDiscardEnable(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetRasterizerDiscardEnable *args)
 {
-   const struct vn_dispatch_device *dev = args->dispatch->device;
+   const PFN_vkCmdSetRasterizerDiscardEnable fn = args->dispatch->device->dispatch.vkCmdSetRasterizerDiscardEnable;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -5597,7 +5596,7 @@ vn_repeat_vkCmdSetRasterizerDiscardEnable(struct vn_cs_decoder *dec, struct vn_c
          return;
       memcpy(&args->rasterizerDiscardEnable, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      vn_call_vkCmdSetRasterizerDiscardEnable(dev, args->commandBuffer, args->rasterizerDiscardEnable);
+      fn(args->commandBuffer, args->rasterizerDiscardEnable);
    }
 }
 
@@ -5659,7 +5658,7 @@ vn_exec_vkCmdSetDepthBiasEnable(struct vn_dispatch_context *ctx, struct vn_cs_de
       return;
    }
    (void)ctx;
-   vn_call_vkCmdSetDepthBiasEnable(args->dispatch->device, args->commandBuffer, args->depthBiasEnable);
+   args->dispatch->device->dispatch.vkCmdSetDepthBiasEnable(args->commandBuffer, args->depthBiasEnable);
 }
 
 /* The commands that follow, while they are vkCmdSetDepthBiasEnable on the same command
@@ -5668,7 +5667,7 @@ vn_exec_vkCmdSetDepthBiasEnable(struct vn_dispatch_context *ctx, struct vn_cs_de
 static void
 vn_repeat_vkCmdSetDepthBiasEnable(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthBiasEnable *args)
 {
-   const struct vn_dispatch_device *dev = args->dispatch->device;
+   const PFN_vkCmdSetDepthBiasEnable fn = args->dispatch->device->dispatch.vkCmdSetDepthBiasEnable;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -5680,7 +5679,7 @@ vn_repeat_vkCmdSetDepthBiasEnable(struct vn_cs_decoder *dec, struct vn_command_v
          return;
       memcpy(&args->depthBiasEnable, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      vn_call_vkCmdSetDepthBiasEnable(dev, args->commandBuffer, args->depthBiasEnable);
+      fn(args->commandBuffer, args->depthBiasEnable);
    }
 }
 
@@ -5742,7 +5741,7 @@ vn_exec_vkCmdSetPrimitiveRestartEnable(struct vn_dispatch_context *ctx, struct v
       return;
    }
    (void)ctx;
-   vn_call_vkCmdSetPrimitiveRestartEnable(args->dispatch->device, args->commandBuffer, args->primitiveRestartEnable);
+   args->dispatch->device->dispatch.vkCmdSetPrimitiveRestartEnable(args->commandBuffer, args->primitiveRestartEnable);
 }
 
 /* The commands that follow, while they are vkCmdSetPrimitiveRestartEnable on the same command
@@ -5751,7 +5750,7 @@ vn_exec_vkCmdSetPrimitiveRestartEnable(struct vn_dispatch_context *ctx, struct v
 static void
 vn_repeat_vkCmdSetPrimitiveRestartEnable(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetPrimitiveRestartEnable *args)
 {
-   const struct vn_dispatch_device *dev = args->dispatch->device;
+   const PFN_vkCmdSetPrimitiveRestartEnable fn = args->dispatch->device->dispatch.vkCmdSetPrimitiveRestartEnable;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -5763,7 +5762,7 @@ vn_repeat_vkCmdSetPrimitiveRestartEnable(struct vn_cs_decoder *dec, struct vn_co
          return;
       memcpy(&args->primitiveRestartEnable, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      vn_call_vkCmdSetPrimitiveRestartEnable(dev, args->commandBuffer, args->primitiveRestartEnable);
+      fn(args->commandBuffer, args->primitiveRestartEnable);
    }
 }
 
@@ -5825,7 +5824,7 @@ vn_exec_vkCmdSetPatchControlPointsEXT(struct vn_dispatch_context *ctx, struct vn
       return;
    }
    (void)ctx;
-   vn_call_vkCmdSetPatchControlPointsEXT(args->dispatch->device, args->commandBuffer, args->patchControlPoints);
+   args->dispatch->device->dispatch.vkCmdSetPatchControlPointsEXT(args->commandBuffer, args->patchControlPoints);
 }
 
 /* The commands that follow, while they are vkCmdSetPatchControlPointsEXT on the same command
@@ -5834,7 +5833,7 @@ vn_exec_vkCmdSetPatchControlPointsEXT(struct vn_dispatch_context *ctx, struct vn
 static void
 vn_repeat_vkCmdSetPatchControlPointsEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetPatchControlPointsEXT *args)
 {
-   const struct vn_dispatch_device *dev = args->dispatch->device;
+   const PFN_vkCmdSetPatchControlPointsEXT fn = args->dispatch->device->dispatch.vkCmdSetPatchControlPointsEXT;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -5846,7 +5845,7 @@ vn_repeat_vkCmdSetPatchControlPointsEXT(struct vn_cs_decoder *dec, struct vn_com
          return;
       memcpy(&args->patchControlPoints, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      vn_call_vkCmdSetPatchControlPointsEXT(dev, args->commandBuffer, args->patchControlPoints);
+      fn(args->commandBuffer, args->patchControlPoints);
    }
 }
 
@@ -5910,7 +5909,7 @@ vn_exec_vkCmdSetLogicOpEXT(struct vn_dispatch_context *ctx, struct vn_cs_decoder
       return;
    }
    (void)ctx;
-   vn_call_vkCmdSetLogicOpEXT(args->dispatch->device, args->commandBuffer, args->logicOp);
+   args->dispatch->device->dispatch.vkCmdSetLogicOpEXT(args->commandBuffer, args->logicOp);
 }
 
 /* The commands that follow, while they are vkCmdSetLogicOpEXT on the same command
@@ -5919,7 +5918,7 @@ vn_exec_vkCmdSetLogicOpEXT(struct vn_dispatch_context *ctx, struct vn_cs_decoder
 static void
 vn_repeat_vkCmdSetLogicOpEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLogicOpEXT *args)
 {
-   const struct vn_dispatch_device *dev = args->dispatch->device;
+   const PFN_vkCmdSetLogicOpEXT fn = args->dispatch->device->dispatch.vkCmdSetLogicOpEXT;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -5931,7 +5930,7 @@ vn_repeat_vkCmdSetLogicOpEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdS
          return;
       memcpy(&args->logicOp, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      vn_call_vkCmdSetLogicOpEXT(dev, args->commandBuffer, args->logicOp);
+      fn(args->commandBuffer, args->logicOp);
    }
 }
 
@@ -5994,7 +5993,7 @@ vn_exec_vkCmdSetLineStipple(struct vn_dispatch_context *ctx, struct vn_cs_decode
       return;
    }
    (void)ctx;
-   vn_call_vkCmdSetLineStipple(args->dispatch->device, args->commandBuffer, args->lineStippleFactor, args->lineStipplePattern);
+   args->dispatch->device->dispatch.vkCmdSetLineStipple(args->commandBuffer, args->lineStippleFactor, args->lineStipplePattern);
 }
 
 void
@@ -6096,7 +6095,7 @@ vn_exec_vkCmdEndConditionalRenderingEXT(struct vn_dispatch_context *ctx, struct 
       return;
    }
    (void)ctx;
-   vn_call_vkCmdEndConditionalRenderingEXT(args->dispatch->device, args->commandBuffer);
+   args->dispatch->device->dispatch.vkCmdEndConditionalRenderingEXT(args->commandBuffer);
 }
 
 /* The commands that follow, while they are vkCmdEndConditionalRenderingEXT on the same command
@@ -6105,7 +6104,7 @@ vn_exec_vkCmdEndConditionalRenderingEXT(struct vn_dispatch_context *ctx, struct 
 static void
 vn_repeat_vkCmdEndConditionalRenderingEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndConditionalRenderingEXT *args)
 {
-   const struct vn_dispatch_device *dev = args->dispatch->device;
+   const PFN_vkCmdEndConditionalRenderingEXT fn = args->dispatch->device->dispatch.vkCmdEndConditionalRenderingEXT;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 8) {
       const uint8_t *p = dec->cur;
@@ -6116,7 +6115,7 @@ vn_repeat_vkCmdEndConditionalRenderingEXT(struct vn_cs_decoder *dec, struct vn_c
       if (header[0] != VK_COMMAND_TYPE_vkCmdEndConditionalRenderingEXT_EXT || header[1] || next_id != id)
          return;
       dec->cur = p + 8 + 8;
-      vn_call_vkCmdEndConditionalRenderingEXT(dev, args->commandBuffer);
+      fn(args->commandBuffer);
    }
 }
 
@@ -6502,7 +6501,7 @@ vn_exec_vkCmdSetTessellationDomainOriginEXT(struct vn_dispatch_context *ctx, str
       return;
    }
    (void)ctx;
-   vn_call_vkCmdSetTessellationDomainOriginEXT(args->dispatch->device, args->commandBuffer, args->domainOrigin);
+   args->dispatch->device->dispatch.vkCmdSetTessellationDomainOriginEXT(args->commandBuffer, args->domainOrigin);
 }
 
 /* The commands that follow, while they are vkCmdSetTessellationDomainOriginEXT on the same command
@@ -6511,7 +6510,7 @@ vn_exec_vkCmdSetTessellationDomainOriginEXT(struct vn_dispatch_context *ctx, str
 static void
 vn_repeat_vkCmdSetTessellationDomainOriginEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetTessellationDomainOriginEXT *args)
 {
-   const struct vn_dispatch_device *dev = args->dispatch->device;
+   const PFN_vkCmdSetTessellationDomainOriginEXT fn = args->dispatch->device->dispatch.vkCmdSetTessellationDomainOriginEXT;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -6523,7 +6522,7 @@ vn_repeat_vkCmdSetTessellationDomainOriginEXT(struct vn_cs_decoder *dec, struct 
          return;
       memcpy(&args->domainOrigin, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      vn_call_vkCmdSetTessellationDomainOriginEXT(dev, args->commandBuffer, args->domainOrigin);
+      fn(args->commandBuffer, args->domainOrigin);
    }
 }
 
@@ -6585,7 +6584,7 @@ vn_exec_vkCmdSetDepthClampEnableEXT(struct vn_dispatch_context *ctx, struct vn_c
       return;
    }
    (void)ctx;
-   vn_call_vkCmdSetDepthClampEnableEXT(args->dispatch->device, args->commandBuffer, args->depthClampEnable);
+   args->dispatch->device->dispatch.vkCmdSetDepthClampEnableEXT(args->commandBuffer, args->depthClampEnable);
 }
 
 /* The commands that follow, while they are vkCmdSetDepthClampEnableEXT on the same command
@@ -6594,7 +6593,7 @@ vn_exec_vkCmdSetDepthClampEnableEXT(struct vn_dispatch_context *ctx, struct vn_c
 static void
 vn_repeat_vkCmdSetDepthClampEnableEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthClampEnableEXT *args)
 {
-   const struct vn_dispatch_device *dev = args->dispatch->device;
+   const PFN_vkCmdSetDepthClampEnableEXT fn = args->dispatch->device->dispatch.vkCmdSetDepthClampEnableEXT;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -6606,7 +6605,7 @@ vn_repeat_vkCmdSetDepthClampEnableEXT(struct vn_cs_decoder *dec, struct vn_comma
          return;
       memcpy(&args->depthClampEnable, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      vn_call_vkCmdSetDepthClampEnableEXT(dev, args->commandBuffer, args->depthClampEnable);
+      fn(args->commandBuffer, args->depthClampEnable);
    }
 }
 
@@ -6670,7 +6669,7 @@ vn_exec_vkCmdSetPolygonModeEXT(struct vn_dispatch_context *ctx, struct vn_cs_dec
       return;
    }
    (void)ctx;
-   vn_call_vkCmdSetPolygonModeEXT(args->dispatch->device, args->commandBuffer, args->polygonMode);
+   args->dispatch->device->dispatch.vkCmdSetPolygonModeEXT(args->commandBuffer, args->polygonMode);
 }
 
 /* The commands that follow, while they are vkCmdSetPolygonModeEXT on the same command
@@ -6679,7 +6678,7 @@ vn_exec_vkCmdSetPolygonModeEXT(struct vn_dispatch_context *ctx, struct vn_cs_dec
 static void
 vn_repeat_vkCmdSetPolygonModeEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetPolygonModeEXT *args)
 {
-   const struct vn_dispatch_device *dev = args->dispatch->device;
+   const PFN_vkCmdSetPolygonModeEXT fn = args->dispatch->device->dispatch.vkCmdSetPolygonModeEXT;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -6691,7 +6690,7 @@ vn_repeat_vkCmdSetPolygonModeEXT(struct vn_cs_decoder *dec, struct vn_command_vk
          return;
       memcpy(&args->polygonMode, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      vn_call_vkCmdSetPolygonModeEXT(dev, args->commandBuffer, args->polygonMode);
+      fn(args->commandBuffer, args->polygonMode);
    }
 }
 
@@ -6755,7 +6754,7 @@ vn_exec_vkCmdSetRasterizationSamplesEXT(struct vn_dispatch_context *ctx, struct 
       return;
    }
    (void)ctx;
-   vn_call_vkCmdSetRasterizationSamplesEXT(args->dispatch->device, args->commandBuffer, args->rasterizationSamples);
+   args->dispatch->device->dispatch.vkCmdSetRasterizationSamplesEXT(args->commandBuffer, args->rasterizationSamples);
 }
 
 /* The commands that follow, while they are vkCmdSetRasterizationSamplesEXT on the same command
@@ -6764,7 +6763,7 @@ vn_exec_vkCmdSetRasterizationSamplesEXT(struct vn_dispatch_context *ctx, struct 
 static void
 vn_repeat_vkCmdSetRasterizationSamplesEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetRasterizationSamplesEXT *args)
 {
-   const struct vn_dispatch_device *dev = args->dispatch->device;
+   const PFN_vkCmdSetRasterizationSamplesEXT fn = args->dispatch->device->dispatch.vkCmdSetRasterizationSamplesEXT;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -6776,7 +6775,7 @@ vn_repeat_vkCmdSetRasterizationSamplesEXT(struct vn_cs_decoder *dec, struct vn_c
          return;
       memcpy(&args->rasterizationSamples, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      vn_call_vkCmdSetRasterizationSamplesEXT(dev, args->commandBuffer, args->rasterizationSamples);
+      fn(args->commandBuffer, args->rasterizationSamples);
    }
 }
 
@@ -6849,7 +6848,7 @@ vn_exec_vkCmdSetSampleMaskEXT(struct vn_dispatch_context *ctx, struct vn_cs_deco
       return;
    }
    (void)ctx;
-   vn_call_vkCmdSetSampleMaskEXT(args->dispatch->device, args->commandBuffer, args->samples, args->pSampleMask);
+   args->dispatch->device->dispatch.vkCmdSetSampleMaskEXT(args->commandBuffer, args->samples, args->pSampleMask);
 }
 
 void
@@ -6906,7 +6905,7 @@ vn_exec_vkCmdSetAlphaToCoverageEnableEXT(struct vn_dispatch_context *ctx, struct
       return;
    }
    (void)ctx;
-   vn_call_vkCmdSetAlphaToCoverageEnableEXT(args->dispatch->device, args->commandBuffer, args->alphaToCoverageEnable);
+   args->dispatch->device->dispatch.vkCmdSetAlphaToCoverageEnableEXT(args->commandBuffer, args->alphaToCoverageEnable);
 }
 
 /* The commands that follow, while they are vkCmdSetAlphaToCoverageEnableEXT on the same command
@@ -6915,7 +6914,7 @@ vn_exec_vkCmdSetAlphaToCoverageEnableEXT(struct vn_dispatch_context *ctx, struct
 static void
 vn_repeat_vkCmdSetAlphaToCoverageEnableEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetAlphaToCoverageEnableEXT *args)
 {
-   const struct vn_dispatch_device *dev = args->dispatch->device;
+   const PFN_vkCmdSetAlphaToCoverageEnableEXT fn = args->dispatch->device->dispatch.vkCmdSetAlphaToCoverageEnableEXT;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -6927,7 +6926,7 @@ vn_repeat_vkCmdSetAlphaToCoverageEnableEXT(struct vn_cs_decoder *dec, struct vn_
          return;
       memcpy(&args->alphaToCoverageEnable, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      vn_call_vkCmdSetAlphaToCoverageEnableEXT(dev, args->commandBuffer, args->alphaToCoverageEnable);
+      fn(args->commandBuffer, args->alphaToCoverageEnable);
    }
 }
 
@@ -6989,7 +6988,7 @@ vn_exec_vkCmdSetAlphaToOneEnableEXT(struct vn_dispatch_context *ctx, struct vn_c
       return;
    }
    (void)ctx;
-   vn_call_vkCmdSetAlphaToOneEnableEXT(args->dispatch->device, args->commandBuffer, args->alphaToOneEnable);
+   args->dispatch->device->dispatch.vkCmdSetAlphaToOneEnableEXT(args->commandBuffer, args->alphaToOneEnable);
 }
 
 /* The commands that follow, while they are vkCmdSetAlphaToOneEnableEXT on the same command
@@ -6998,7 +6997,7 @@ vn_exec_vkCmdSetAlphaToOneEnableEXT(struct vn_dispatch_context *ctx, struct vn_c
 static void
 vn_repeat_vkCmdSetAlphaToOneEnableEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetAlphaToOneEnableEXT *args)
 {
-   const struct vn_dispatch_device *dev = args->dispatch->device;
+   const PFN_vkCmdSetAlphaToOneEnableEXT fn = args->dispatch->device->dispatch.vkCmdSetAlphaToOneEnableEXT;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -7010,7 +7009,7 @@ vn_repeat_vkCmdSetAlphaToOneEnableEXT(struct vn_cs_decoder *dec, struct vn_comma
          return;
       memcpy(&args->alphaToOneEnable, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      vn_call_vkCmdSetAlphaToOneEnableEXT(dev, args->commandBuffer, args->alphaToOneEnable);
+      fn(args->commandBuffer, args->alphaToOneEnable);
    }
 }
 
@@ -7072,7 +7071,7 @@ vn_exec_vkCmdSetLogicOpEnableEXT(struct vn_dispatch_context *ctx, struct vn_cs_d
       return;
    }
    (void)ctx;
-   vn_call_vkCmdSetLogicOpEnableEXT(args->dispatch->device, args->commandBuffer, args->logicOpEnable);
+   args->dispatch->device->dispatch.vkCmdSetLogicOpEnableEXT(args->commandBuffer, args->logicOpEnable);
 }
 
 /* The commands that follow, while they are vkCmdSetLogicOpEnableEXT on the same command
@@ -7081,7 +7080,7 @@ vn_exec_vkCmdSetLogicOpEnableEXT(struct vn_dispatch_context *ctx, struct vn_cs_d
 static void
 vn_repeat_vkCmdSetLogicOpEnableEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLogicOpEnableEXT *args)
 {
-   const struct vn_dispatch_device *dev = args->dispatch->device;
+   const PFN_vkCmdSetLogicOpEnableEXT fn = args->dispatch->device->dispatch.vkCmdSetLogicOpEnableEXT;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -7093,7 +7092,7 @@ vn_repeat_vkCmdSetLogicOpEnableEXT(struct vn_cs_decoder *dec, struct vn_command_
          return;
       memcpy(&args->logicOpEnable, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      vn_call_vkCmdSetLogicOpEnableEXT(dev, args->commandBuffer, args->logicOpEnable);
+      fn(args->commandBuffer, args->logicOpEnable);
    }
 }
 
@@ -7166,7 +7165,7 @@ vn_exec_vkCmdSetColorBlendEnableEXT(struct vn_dispatch_context *ctx, struct vn_c
       return;
    }
    (void)ctx;
-   vn_call_vkCmdSetColorBlendEnableEXT(args->dispatch->device, args->commandBuffer, args->firstAttachment, args->attachmentCount, args->pColorBlendEnables);
+   args->dispatch->device->dispatch.vkCmdSetColorBlendEnableEXT(args->commandBuffer, args->firstAttachment, args->attachmentCount, args->pColorBlendEnables);
 }
 
 void
@@ -7238,7 +7237,7 @@ vn_exec_vkCmdSetColorBlendEquationEXT(struct vn_dispatch_context *ctx, struct vn
       return;
    }
    (void)ctx;
-   vn_call_vkCmdSetColorBlendEquationEXT(args->dispatch->device, args->commandBuffer, args->firstAttachment, args->attachmentCount, args->pColorBlendEquations);
+   args->dispatch->device->dispatch.vkCmdSetColorBlendEquationEXT(args->commandBuffer, args->firstAttachment, args->attachmentCount, args->pColorBlendEquations);
 }
 
 void
@@ -7306,7 +7305,7 @@ vn_exec_vkCmdSetColorWriteMaskEXT(struct vn_dispatch_context *ctx, struct vn_cs_
       return;
    }
    (void)ctx;
-   vn_call_vkCmdSetColorWriteMaskEXT(args->dispatch->device, args->commandBuffer, args->firstAttachment, args->attachmentCount, args->pColorWriteMasks);
+   args->dispatch->device->dispatch.vkCmdSetColorWriteMaskEXT(args->commandBuffer, args->firstAttachment, args->attachmentCount, args->pColorWriteMasks);
 }
 
 void
@@ -7363,7 +7362,7 @@ vn_exec_vkCmdSetRasterizationStreamEXT(struct vn_dispatch_context *ctx, struct v
       return;
    }
    (void)ctx;
-   vn_call_vkCmdSetRasterizationStreamEXT(args->dispatch->device, args->commandBuffer, args->rasterizationStream);
+   args->dispatch->device->dispatch.vkCmdSetRasterizationStreamEXT(args->commandBuffer, args->rasterizationStream);
 }
 
 /* The commands that follow, while they are vkCmdSetRasterizationStreamEXT on the same command
@@ -7372,7 +7371,7 @@ vn_exec_vkCmdSetRasterizationStreamEXT(struct vn_dispatch_context *ctx, struct v
 static void
 vn_repeat_vkCmdSetRasterizationStreamEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetRasterizationStreamEXT *args)
 {
-   const struct vn_dispatch_device *dev = args->dispatch->device;
+   const PFN_vkCmdSetRasterizationStreamEXT fn = args->dispatch->device->dispatch.vkCmdSetRasterizationStreamEXT;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -7384,7 +7383,7 @@ vn_repeat_vkCmdSetRasterizationStreamEXT(struct vn_cs_decoder *dec, struct vn_co
          return;
       memcpy(&args->rasterizationStream, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      vn_call_vkCmdSetRasterizationStreamEXT(dev, args->commandBuffer, args->rasterizationStream);
+      fn(args->commandBuffer, args->rasterizationStream);
    }
 }
 
@@ -7448,7 +7447,7 @@ vn_exec_vkCmdSetConservativeRasterizationModeEXT(struct vn_dispatch_context *ctx
       return;
    }
    (void)ctx;
-   vn_call_vkCmdSetConservativeRasterizationModeEXT(args->dispatch->device, args->commandBuffer, args->conservativeRasterizationMode);
+   args->dispatch->device->dispatch.vkCmdSetConservativeRasterizationModeEXT(args->commandBuffer, args->conservativeRasterizationMode);
 }
 
 /* The commands that follow, while they are vkCmdSetConservativeRasterizationModeEXT on the same command
@@ -7457,7 +7456,7 @@ vn_exec_vkCmdSetConservativeRasterizationModeEXT(struct vn_dispatch_context *ctx
 static void
 vn_repeat_vkCmdSetConservativeRasterizationModeEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetConservativeRasterizationModeEXT *args)
 {
-   const struct vn_dispatch_device *dev = args->dispatch->device;
+   const PFN_vkCmdSetConservativeRasterizationModeEXT fn = args->dispatch->device->dispatch.vkCmdSetConservativeRasterizationModeEXT;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -7469,7 +7468,7 @@ vn_repeat_vkCmdSetConservativeRasterizationModeEXT(struct vn_cs_decoder *dec, st
          return;
       memcpy(&args->conservativeRasterizationMode, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      vn_call_vkCmdSetConservativeRasterizationModeEXT(dev, args->commandBuffer, args->conservativeRasterizationMode);
+      fn(args->commandBuffer, args->conservativeRasterizationMode);
    }
 }
 
@@ -7531,7 +7530,7 @@ vn_exec_vkCmdSetExtraPrimitiveOverestimationSizeEXT(struct vn_dispatch_context *
       return;
    }
    (void)ctx;
-   vn_call_vkCmdSetExtraPrimitiveOverestimationSizeEXT(args->dispatch->device, args->commandBuffer, args->extraPrimitiveOverestimationSize);
+   args->dispatch->device->dispatch.vkCmdSetExtraPrimitiveOverestimationSizeEXT(args->commandBuffer, args->extraPrimitiveOverestimationSize);
 }
 
 /* The commands that follow, while they are vkCmdSetExtraPrimitiveOverestimationSizeEXT on the same command
@@ -7540,7 +7539,7 @@ vn_exec_vkCmdSetExtraPrimitiveOverestimationSizeEXT(struct vn_dispatch_context *
 static void
 vn_repeat_vkCmdSetExtraPrimitiveOverestimationSizeEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetExtraPrimitiveOverestimationSizeEXT *args)
 {
-   const struct vn_dispatch_device *dev = args->dispatch->device;
+   const PFN_vkCmdSetExtraPrimitiveOverestimationSizeEXT fn = args->dispatch->device->dispatch.vkCmdSetExtraPrimitiveOverestimationSizeEXT;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -7552,7 +7551,7 @@ vn_repeat_vkCmdSetExtraPrimitiveOverestimationSizeEXT(struct vn_cs_decoder *dec,
          return;
       memcpy(&args->extraPrimitiveOverestimationSize, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      vn_call_vkCmdSetExtraPrimitiveOverestimationSizeEXT(dev, args->commandBuffer, args->extraPrimitiveOverestimationSize);
+      fn(args->commandBuffer, args->extraPrimitiveOverestimationSize);
    }
 }
 
@@ -7614,7 +7613,7 @@ vn_exec_vkCmdSetDepthClipEnableEXT(struct vn_dispatch_context *ctx, struct vn_cs
       return;
    }
    (void)ctx;
-   vn_call_vkCmdSetDepthClipEnableEXT(args->dispatch->device, args->commandBuffer, args->depthClipEnable);
+   args->dispatch->device->dispatch.vkCmdSetDepthClipEnableEXT(args->commandBuffer, args->depthClipEnable);
 }
 
 /* The commands that follow, while they are vkCmdSetDepthClipEnableEXT on the same command
@@ -7623,7 +7622,7 @@ vn_exec_vkCmdSetDepthClipEnableEXT(struct vn_dispatch_context *ctx, struct vn_cs
 static void
 vn_repeat_vkCmdSetDepthClipEnableEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthClipEnableEXT *args)
 {
-   const struct vn_dispatch_device *dev = args->dispatch->device;
+   const PFN_vkCmdSetDepthClipEnableEXT fn = args->dispatch->device->dispatch.vkCmdSetDepthClipEnableEXT;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -7635,7 +7634,7 @@ vn_repeat_vkCmdSetDepthClipEnableEXT(struct vn_cs_decoder *dec, struct vn_comman
          return;
       memcpy(&args->depthClipEnable, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      vn_call_vkCmdSetDepthClipEnableEXT(dev, args->commandBuffer, args->depthClipEnable);
+      fn(args->commandBuffer, args->depthClipEnable);
    }
 }
 
@@ -7697,7 +7696,7 @@ vn_exec_vkCmdSetSampleLocationsEnableEXT(struct vn_dispatch_context *ctx, struct
       return;
    }
    (void)ctx;
-   vn_call_vkCmdSetSampleLocationsEnableEXT(args->dispatch->device, args->commandBuffer, args->sampleLocationsEnable);
+   args->dispatch->device->dispatch.vkCmdSetSampleLocationsEnableEXT(args->commandBuffer, args->sampleLocationsEnable);
 }
 
 /* The commands that follow, while they are vkCmdSetSampleLocationsEnableEXT on the same command
@@ -7706,7 +7705,7 @@ vn_exec_vkCmdSetSampleLocationsEnableEXT(struct vn_dispatch_context *ctx, struct
 static void
 vn_repeat_vkCmdSetSampleLocationsEnableEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetSampleLocationsEnableEXT *args)
 {
-   const struct vn_dispatch_device *dev = args->dispatch->device;
+   const PFN_vkCmdSetSampleLocationsEnableEXT fn = args->dispatch->device->dispatch.vkCmdSetSampleLocationsEnableEXT;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -7718,7 +7717,7 @@ vn_repeat_vkCmdSetSampleLocationsEnableEXT(struct vn_cs_decoder *dec, struct vn_
          return;
       memcpy(&args->sampleLocationsEnable, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      vn_call_vkCmdSetSampleLocationsEnableEXT(dev, args->commandBuffer, args->sampleLocationsEnable);
+      fn(args->commandBuffer, args->sampleLocationsEnable);
    }
 }
 
@@ -7795,7 +7794,7 @@ vn_exec_vkCmdSetColorBlendAdvancedEXT(struct vn_dispatch_context *ctx, struct vn
       return;
    }
    (void)ctx;
-   vn_call_vkCmdSetColorBlendAdvancedEXT(args->dispatch->device, args->commandBuffer, args->firstAttachment, args->attachmentCount, args->pColorBlendAdvanced);
+   args->dispatch->device->dispatch.vkCmdSetColorBlendAdvancedEXT(args->commandBuffer, args->firstAttachment, args->attachmentCount, args->pColorBlendAdvanced);
 }
 
 void
@@ -7854,7 +7853,7 @@ vn_exec_vkCmdSetProvokingVertexModeEXT(struct vn_dispatch_context *ctx, struct v
       return;
    }
    (void)ctx;
-   vn_call_vkCmdSetProvokingVertexModeEXT(args->dispatch->device, args->commandBuffer, args->provokingVertexMode);
+   args->dispatch->device->dispatch.vkCmdSetProvokingVertexModeEXT(args->commandBuffer, args->provokingVertexMode);
 }
 
 /* The commands that follow, while they are vkCmdSetProvokingVertexModeEXT on the same command
@@ -7863,7 +7862,7 @@ vn_exec_vkCmdSetProvokingVertexModeEXT(struct vn_dispatch_context *ctx, struct v
 static void
 vn_repeat_vkCmdSetProvokingVertexModeEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetProvokingVertexModeEXT *args)
 {
-   const struct vn_dispatch_device *dev = args->dispatch->device;
+   const PFN_vkCmdSetProvokingVertexModeEXT fn = args->dispatch->device->dispatch.vkCmdSetProvokingVertexModeEXT;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -7875,7 +7874,7 @@ vn_repeat_vkCmdSetProvokingVertexModeEXT(struct vn_cs_decoder *dec, struct vn_co
          return;
       memcpy(&args->provokingVertexMode, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      vn_call_vkCmdSetProvokingVertexModeEXT(dev, args->commandBuffer, args->provokingVertexMode);
+      fn(args->commandBuffer, args->provokingVertexMode);
    }
 }
 
@@ -7939,7 +7938,7 @@ vn_exec_vkCmdSetLineRasterizationModeEXT(struct vn_dispatch_context *ctx, struct
       return;
    }
    (void)ctx;
-   vn_call_vkCmdSetLineRasterizationModeEXT(args->dispatch->device, args->commandBuffer, args->lineRasterizationMode);
+   args->dispatch->device->dispatch.vkCmdSetLineRasterizationModeEXT(args->commandBuffer, args->lineRasterizationMode);
 }
 
 /* The commands that follow, while they are vkCmdSetLineRasterizationModeEXT on the same command
@@ -7948,7 +7947,7 @@ vn_exec_vkCmdSetLineRasterizationModeEXT(struct vn_dispatch_context *ctx, struct
 static void
 vn_repeat_vkCmdSetLineRasterizationModeEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineRasterizationModeEXT *args)
 {
-   const struct vn_dispatch_device *dev = args->dispatch->device;
+   const PFN_vkCmdSetLineRasterizationModeEXT fn = args->dispatch->device->dispatch.vkCmdSetLineRasterizationModeEXT;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -7960,7 +7959,7 @@ vn_repeat_vkCmdSetLineRasterizationModeEXT(struct vn_cs_decoder *dec, struct vn_
          return;
       memcpy(&args->lineRasterizationMode, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      vn_call_vkCmdSetLineRasterizationModeEXT(dev, args->commandBuffer, args->lineRasterizationMode);
+      fn(args->commandBuffer, args->lineRasterizationMode);
    }
 }
 
@@ -8022,7 +8021,7 @@ vn_exec_vkCmdSetLineStippleEnableEXT(struct vn_dispatch_context *ctx, struct vn_
       return;
    }
    (void)ctx;
-   vn_call_vkCmdSetLineStippleEnableEXT(args->dispatch->device, args->commandBuffer, args->stippledLineEnable);
+   args->dispatch->device->dispatch.vkCmdSetLineStippleEnableEXT(args->commandBuffer, args->stippledLineEnable);
 }
 
 /* The commands that follow, while they are vkCmdSetLineStippleEnableEXT on the same command
@@ -8031,7 +8030,7 @@ vn_exec_vkCmdSetLineStippleEnableEXT(struct vn_dispatch_context *ctx, struct vn_
 static void
 vn_repeat_vkCmdSetLineStippleEnableEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineStippleEnableEXT *args)
 {
-   const struct vn_dispatch_device *dev = args->dispatch->device;
+   const PFN_vkCmdSetLineStippleEnableEXT fn = args->dispatch->device->dispatch.vkCmdSetLineStippleEnableEXT;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -8043,7 +8042,7 @@ vn_repeat_vkCmdSetLineStippleEnableEXT(struct vn_cs_decoder *dec, struct vn_comm
          return;
       memcpy(&args->stippledLineEnable, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      vn_call_vkCmdSetLineStippleEnableEXT(dev, args->commandBuffer, args->stippledLineEnable);
+      fn(args->commandBuffer, args->stippledLineEnable);
    }
 }
 
@@ -8105,7 +8104,7 @@ vn_exec_vkCmdSetDepthClipNegativeOneToOneEXT(struct vn_dispatch_context *ctx, st
       return;
    }
    (void)ctx;
-   vn_call_vkCmdSetDepthClipNegativeOneToOneEXT(args->dispatch->device, args->commandBuffer, args->negativeOneToOne);
+   args->dispatch->device->dispatch.vkCmdSetDepthClipNegativeOneToOneEXT(args->commandBuffer, args->negativeOneToOne);
 }
 
 /* The commands that follow, while they are vkCmdSetDepthClipNegativeOneToOneEXT on the same command
@@ -8114,7 +8113,7 @@ vn_exec_vkCmdSetDepthClipNegativeOneToOneEXT(struct vn_dispatch_context *ctx, st
 static void
 vn_repeat_vkCmdSetDepthClipNegativeOneToOneEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthClipNegativeOneToOneEXT *args)
 {
-   const struct vn_dispatch_device *dev = args->dispatch->device;
+   const PFN_vkCmdSetDepthClipNegativeOneToOneEXT fn = args->dispatch->device->dispatch.vkCmdSetDepthClipNegativeOneToOneEXT;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -8126,7 +8125,7 @@ vn_repeat_vkCmdSetDepthClipNegativeOneToOneEXT(struct vn_cs_decoder *dec, struct
          return;
       memcpy(&args->negativeOneToOne, p + 8 + 8, 4);
       dec->cur = p + 8 + 12;
-      vn_call_vkCmdSetDepthClipNegativeOneToOneEXT(dev, args->commandBuffer, args->negativeOneToOne);
+      fn(args->commandBuffer, args->negativeOneToOne);
    }
 }
 
@@ -8196,7 +8195,7 @@ vn_exec_vkCmdSetFragmentShadingRateKHR(struct vn_dispatch_context *ctx, struct v
       return;
    }
    (void)ctx;
-   vn_call_vkCmdSetFragmentShadingRateKHR(args->dispatch->device, args->commandBuffer, args->pFragmentSize, args->combinerOps);
+   args->dispatch->device->dispatch.vkCmdSetFragmentShadingRateKHR(args->commandBuffer, args->pFragmentSize, args->combinerOps);
 }
 
 void
