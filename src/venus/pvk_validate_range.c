@@ -974,18 +974,21 @@ bind_range(struct pvk_device *dev, VkDeviceMemory memory, VkDeviceSize offset,
    return NULL;
 }
 
+/* *state: the buffer's, for a claim (NULL when it has none). */
 static const char *
 bind_buffer(struct pvk_context *ctx, struct pvk_device *dev, VkBuffer buffer, VkDeviceMemory memory,
-            VkDeviceSize offset, uint64_t *ids)
+            VkDeviceSize offset, uint64_t *ids, struct pvk_buffer_state **state)
 {
    const struct vn_object *obj = vn_object_table_find_handle(
       ctx->dispatch.objects, VK_OBJECT_TYPE_BUFFER, (uint64_t)(uintptr_t)buffer);
-   const struct pvk_buffer_state *b = obj ? obj->data : NULL;
+   struct pvk_buffer_state *b = obj ? obj->data : NULL;
+   *state = b;
    ids[0] = obj ? obj->id : 0;
    ids[1] = pvk_guest_id(ctx, VK_OBJECT_TYPE_DEVICE_MEMORY, (uint64_t)(uintptr_t)memory);
    /* the firewall's memory tracking holds one memory per buffer */
    if (b && b->bound)
-      return "buffer already bound, or sparse (VUID-vkBindBufferMemory-buffer-07459/01030)";
+      return "buffer already bound (before or earlier in this call), or sparse "
+             "(VUID-vkBindBufferMemory-buffer-07459/01030)";
    VkMemoryRequirements req;
    dev->dispatch.vkGetBufferMemoryRequirements(dev->handle, buffer, &req);
    return bind_range(dev, memory, offset, &req);
@@ -1044,11 +1047,13 @@ bind_plane(struct pvk_device *dev, VkImage image, VkDeviceMemory memory, VkDevic
  * bound (0 for a whole image). */
 static const char *
 bind_image(struct pvk_context *ctx, struct pvk_device *dev, VkImage image, VkDeviceMemory memory,
-           VkDeviceSize offset, const void *chain, uint64_t *ids, uint32_t *plane)
+           VkDeviceSize offset, const void *chain, uint64_t *ids, uint32_t *plane,
+           struct pvk_image_state **state)
 {
    const struct vn_object *obj = vn_object_table_find_handle(
       ctx->dispatch.objects, VK_OBJECT_TYPE_IMAGE, (uint64_t)(uintptr_t)image);
-   const struct pvk_image_state *im = obj ? obj->data : NULL;
+   struct pvk_image_state *im = obj ? obj->data : NULL;
+   *state = im;
    ids[0] = obj ? obj->id : 0;
    ids[1] = pvk_guest_id(ctx, VK_OBJECT_TYPE_DEVICE_MEMORY, (uint64_t)(uintptr_t)memory);
    *plane = 0;
@@ -1062,20 +1067,55 @@ bind_image(struct pvk_context *ctx, struct pvk_device *dev, VkImage image, VkDev
              "(VUID-VkBindImageMemoryInfo-image-07736, VUID-vkBindImageMemory-image-01608)";
    /* the firewall's memory tracking holds one memory per image or plane */
    if (!p && im && im->bound)
-      return "image already bound, or sparse (VUID-VkBindImageMemoryInfo-image-07460/01045)";
+      return "image already bound (before or earlier in this call), or sparse "
+             "(VUID-VkBindImageMemoryInfo-image-07460/01045, "
+             "VUID-vkBindImageMemory2-pBindInfos-04006)";
    if (p) {
       const int i = plane_index(p->planeAspect, im->planes);
       if (i < 0)
          return "planeAspect not one plane of the image's format "
                 "(VUID-VkBindImagePlaneMemoryInfo-planeAspect-02283)";
       if (im->planes_bound & (1u << i))
-         return "plane already bound (VUID-VkBindImageMemoryInfo-image-07460)";
+         return "plane already bound (before or earlier in this call) "
+                "(VUID-VkBindImageMemoryInfo-image-07460, "
+                "VUID-vkBindImageMemory2-pBindInfos-04006)";
       *plane = (uint32_t)i;
       return bind_plane(dev, image, memory, offset, p->planeAspect);
    }
    VkMemoryRequirements req;
    dev->dispatch.vkGetImageMemoryRequirements(dev->handle, image, &req);
    return bind_range(dev, memory, offset, &req);
+}
+
+/* vkBind*Memory2 checks its binds in order and claims each checked
+ * object (or plane) at once, so that the same one later in the call is
+ * refused as already bound; a failed call gives the claims back. The
+ * firewall tracks one memory per object or plane: binding one twice in a
+ * call would leave it believing the memory of the last bind. */
+static void
+claim_buffer(struct pvk_buffer_state *b, bool claim)
+{
+   if (b)
+      b->bound = claim;
+}
+
+static void
+claim_image(struct pvk_image_state *im, const void *chain, bool claim)
+{
+   if (!im)
+      return;
+   const VkBindImagePlaneMemoryInfo *p = plane_info(chain);
+   const int plane = p ? plane_index(p->planeAspect, im->planes) : -1;
+   if (plane < 0) {
+      im->bound = claim;
+      return;
+   }
+   if (claim) {
+      im->planes_bound |= 1u << plane;
+   } else {
+      im->planes_bound &= ~(1u << plane);
+      im->bound = false;
+   }
 }
 
 /* After a successful bind: the object is usable until its memory is
@@ -1107,7 +1147,8 @@ vn_handle_vkBindBufferMemory(struct vn_dispatch_context *dctx,
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    struct pvk_device *dev = device_of(args->dispatch);
    uint64_t ids[2];
-   if (!bind_ok(ctx, bind_buffer(ctx, dev, args->buffer, args->memory, args->memoryOffset, ids),
+   struct pvk_buffer_state *b;
+   if (!bind_ok(ctx, bind_buffer(ctx, dev, args->buffer, args->memory, args->memoryOffset, ids, &b),
                 "vkBindBufferMemory", 0, ids))
       return;
    args->ret = dev->dispatch.vkBindBufferMemory(args->device, args->buffer, args->memory,
@@ -1128,15 +1169,24 @@ vn_handle_vkBindBufferMemory2(struct vn_dispatch_context *dctx,
    for (uint32_t i = 0; args->pBindInfos && i < args->bindInfoCount; i++) {
       const VkBindBufferMemoryInfo *b = &args->pBindInfos[i];
       uint64_t ids[2];
-      if (!bind_ok(ctx, bind_buffer(ctx, dev, b->buffer, b->memory, b->memoryOffset, ids),
+      struct pvk_buffer_state *state;
+      if (!bind_ok(ctx, bind_buffer(ctx, dev, b->buffer, b->memory, b->memoryOffset, ids, &state),
                    "vkBindBufferMemory2", i, ids))
          return;
+      claim_buffer(state, true);
    }
    args->ret =
       dev->dispatch.vkBindBufferMemory2(args->device, args->bindInfoCount, args->pBindInfos);
-   for (uint32_t i = 0; args->ret == VK_SUCCESS && i < args->bindInfoCount; i++)
-      mark_bound(ctx, dev, VK_OBJECT_TYPE_BUFFER, (uint64_t)(uintptr_t)args->pBindInfos[i].buffer,
-                 args->pBindInfos[i].memory, 0);
+   for (uint32_t i = 0; i < args->bindInfoCount; i++) {
+      const VkBindBufferMemoryInfo *b = &args->pBindInfos[i];
+      if (args->ret == VK_SUCCESS) {
+         mark_bound(ctx, dev, VK_OBJECT_TYPE_BUFFER, (uint64_t)(uintptr_t)b->buffer, b->memory, 0);
+         continue;
+      }
+      const struct vn_object *obj = vn_object_table_find_handle(
+         ctx->dispatch.objects, VK_OBJECT_TYPE_BUFFER, (uint64_t)(uintptr_t)b->buffer);
+      claim_buffer(obj ? obj->data : NULL, false);
+   }
 }
 
 void
@@ -1147,10 +1197,11 @@ vn_handle_vkBindImageMemory(struct vn_dispatch_context *dctx,
    struct pvk_device *dev = device_of(args->dispatch);
    uint64_t ids[2];
    uint32_t plane;
-   if (!bind_ok(
-          ctx,
-          bind_image(ctx, dev, args->image, args->memory, args->memoryOffset, NULL, ids, &plane),
-          "vkBindImageMemory", 0, ids))
+   struct pvk_image_state *im;
+   if (!bind_ok(ctx,
+                bind_image(ctx, dev, args->image, args->memory, args->memoryOffset, NULL, ids,
+                           &plane, &im),
+                "vkBindImageMemory", 0, ids))
       return;
    args->ret =
       dev->dispatch.vkBindImageMemory(args->device, args->image, args->memory, args->memoryOffset);
@@ -1170,24 +1221,33 @@ vn_handle_vkBindImageMemory2(struct vn_dispatch_context *dctx,
       const VkBindImageMemoryInfo *b = &args->pBindInfos[i];
       uint64_t ids[2];
       uint32_t plane;
+      struct pvk_image_state *state = NULL;
       /* swapchain binds (VK_NULL_HANDLE memory) are not offered: lavapipe
        * 22.3 reads the memory of any other bind through the NULL handle */
       const char *why = !b->memory ? "no memory (VUID-VkBindImageMemoryInfo-pNext-01632)"
                                    : bind_image(ctx, dev, b->image, b->memory, b->memoryOffset,
-                                                b->pNext, ids, &plane);
+                                                b->pNext, ids, &plane, &state);
       if (!b->memory) {
          ids[0] = pvk_guest_id(ctx, VK_OBJECT_TYPE_IMAGE, (uint64_t)(uintptr_t)b->image);
          ids[1] = 0;
       }
       if (!bind_ok(ctx, why, "vkBindImageMemory2", i, ids))
          return;
+      claim_image(state, b->pNext, true);
    }
    args->ret =
       dev->dispatch.vkBindImageMemory2(args->device, args->bindInfoCount, args->pBindInfos);
-   for (uint32_t i = 0; args->ret == VK_SUCCESS && i < args->bindInfoCount; i++) {
-      const VkBindImagePlaneMemoryInfo *p = plane_info(args->pBindInfos[i].pNext);
-      mark_bound(ctx, dev, VK_OBJECT_TYPE_IMAGE, (uint64_t)(uintptr_t)args->pBindInfos[i].image,
-                 args->pBindInfos[i].memory, p ? (uint32_t)plane_index(p->planeAspect, 3) : 0);
+   for (uint32_t i = 0; i < args->bindInfoCount; i++) {
+      const VkBindImageMemoryInfo *b = &args->pBindInfos[i];
+      if (args->ret == VK_SUCCESS) {
+         const VkBindImagePlaneMemoryInfo *p = plane_info(b->pNext);
+         mark_bound(ctx, dev, VK_OBJECT_TYPE_IMAGE, (uint64_t)(uintptr_t)b->image, b->memory,
+                    p ? (uint32_t)plane_index(p->planeAspect, 3) : 0);
+         continue;
+      }
+      const struct vn_object *obj = vn_object_table_find_handle(
+         ctx->dispatch.objects, VK_OBJECT_TYPE_IMAGE, (uint64_t)(uintptr_t)b->image);
+      claim_image(obj ? obj->data : NULL, b->pNext, false);
    }
 }
 

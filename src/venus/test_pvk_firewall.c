@@ -3103,6 +3103,42 @@ bind_buffer_twice(struct test_stream *e)
    bind_buffer(e, BUFFER, MEMORY, 2 * BUFFER_SIZE);
 }
 
+/* One vkBindBufferMemory2 / vkBindImageMemory2 call naming the same new
+ * object twice, at two offsets of the memory. */
+static void
+bind2_same_twice(struct test_stream *e, bool image)
+{
+   const uint64_t id = image ? 659 : 609; /* ids no other case uses */
+   if (image)
+      create_image(e, id, 1, 1);
+   else
+      create_buffer(e, id, BUFFER_SIZE);
+   ts_cmd(e, image ? T(vkBindImageMemory2) : T(vkBindBufferMemory2), 0);
+   ts_u64(e, DEVICE);
+   ts_u32(e, 2);
+   ts_u64(e, 2);
+   for (uint64_t i = 0; i < 2; i++) {
+      ts_u32(e, image ? VK_STRUCTURE_TYPE_BIND_IMAGE_MEMORY_INFO
+                      : VK_STRUCTURE_TYPE_BIND_BUFFER_MEMORY_INFO);
+      ts_u64(e, 0);
+      ts_u64(e, id);
+      ts_u64(e, MEMORY);
+      ts_u64(e, 8192 * (i + 1));
+   }
+}
+
+static void
+bind2_buffer_twice_in_call(struct test_stream *e)
+{
+   bind2_same_twice(e, false);
+}
+
+static void
+bind2_image_twice_in_call(struct test_stream *e)
+{
+   bind2_same_twice(e, true);
+}
+
 static void
 bind_image_twice(struct test_stream *e)
 {
@@ -3136,12 +3172,22 @@ test_disjoint(void)
    range_case("range: vkBindImageMemory2 bind 0: no memory "
               "(VUID-VkBindImageMemoryInfo-pNext-01632) (object 650, memory 0)",
               "vkBindImageMemory2 with VK_NULL_HANDLE memory", bind2_no_memory);
-   range_case("range: vkBindBufferMemory bind 0: buffer already bound, or sparse "
-              "(VUID-vkBindBufferMemory-buffer-07459/01030) (object 600, memory 500)",
+   range_case("range: vkBindBufferMemory bind 0: buffer already bound (before or earlier in "
+              "this call), or sparse (VUID-vkBindBufferMemory-buffer-07459/01030) (object 600, "
+              "memory 500)",
               "a buffer bound a second time", bind_buffer_twice);
-   range_case("range: vkBindImageMemory2 bind 0: image already bound, or sparse "
-              "(VUID-VkBindImageMemoryInfo-image-07460/01045) (object 650, memory 500)",
+   range_case("range: vkBindImageMemory2 bind 0: image already bound (before or earlier in this "
+              "call), or sparse (VUID-VkBindImageMemoryInfo-image-07460/01045, "
+              "VUID-vkBindImageMemory2-pBindInfos-04006) (object 650, memory 500)",
               "an image bound a second time", bind_image_twice);
+   range_case("range: vkBindBufferMemory2 bind 1: buffer already bound (before or earlier in "
+              "this call), or sparse (VUID-vkBindBufferMemory-buffer-07459/01030) (object 609, "
+              "memory 500)",
+              "one vkBindBufferMemory2 binding a new buffer twice", bind2_buffer_twice_in_call);
+   range_case("range: vkBindImageMemory2 bind 1: image already bound (before or earlier in this "
+              "call), or sparse (VUID-VkBindImageMemoryInfo-image-07460/01045, "
+              "VUID-vkBindImageMemory2-pBindInfos-04006) (object 659, memory 500)",
+              "one vkBindImageMemory2 binding a new image twice", bind2_image_twice_in_call);
 }
 
 static void
