@@ -111,6 +111,7 @@ struct pvk_image_state {
 struct pvk_sampler_state {
    struct pvk_desc_refs refs;
    bool immutable;
+   bool compare; /* compareEnable: it may sample views of depth formats only */
 };
 
 /* One binding of a descriptor set layout. */
@@ -120,6 +121,7 @@ struct pvk_layout_binding {
    uint32_t count;     /* descriptors (bytes for inline uniform blocks) */
    bool variable;      /* VK_DESCRIPTOR_BINDING_VARIABLE_DESCRIPTOR_COUNT_BIT */
    bool immutable;     /* has immutable samplers */
+   bool compare;       /* one of them has compareEnable */
    uint32_t parts;     /* slots per descriptor in a set's record (pvk_descriptor_parts) */
    uint64_t slot_base; /* its first slot in a set's record */
 };
@@ -410,6 +412,9 @@ struct pvk_descriptor_pool_state {
    ((dispatch_obj)->device->dispatch.fn     \
        ? true                               \
        : (pvk_context_set_lost((ctx), #fn ": not supported by the host"), false))
+
+/* A depth or depth/stencil format. */
+bool pvk_format_has_depth(VkFormat f);
 
 /* Marks the context lost with "firewall: <rule>: <details>" (printf
  * format), logged once. */

@@ -39,8 +39,8 @@ stages_ok(const VkPipelineShaderStageCreateInfo *stages, uint32_t count, VkShade
    return NULL;
 }
 
-static bool
-has_depth(VkFormat f)
+bool
+pvk_format_has_depth(VkFormat f)
 {
    return f == VK_FORMAT_D16_UNORM || f == VK_FORMAT_X8_D24_UNORM_PACK32 ||
           f == VK_FORMAT_D32_SFLOAT || f == VK_FORMAT_D16_UNORM_S8_UINT ||
@@ -104,7 +104,8 @@ rendering_formats_ok(struct pvk_device *dev, const VkGraphicsPipelineCreateInfo 
       if (!(props.optimalTilingFeatures & VK_FORMAT_FEATURE_COLOR_ATTACHMENT_BIT))
          return "a colour attachment format the host cannot render to";
    }
-   if (r->depthAttachmentFormat != VK_FORMAT_UNDEFINED && !has_depth(r->depthAttachmentFormat))
+   if (r->depthAttachmentFormat != VK_FORMAT_UNDEFINED &&
+       !pvk_format_has_depth(r->depthAttachmentFormat))
       return "depthAttachmentFormat without a depth component";
    if (r->stencilAttachmentFormat != VK_FORMAT_UNDEFINED &&
        !has_stencil(r->stencilAttachmentFormat))

@@ -4941,7 +4941,7 @@ test_recorded_uses(void)
 enum { SAMPLER = 1800 };
 
 static void
-create_sampler(struct test_stream *e, uint64_t id)
+create_sampler_compare(struct test_stream *e, uint64_t id, bool compare)
 {
    ts_cmd(e, T(vkCreateSampler), 0);
    ts_u64(e, DEVICE);
@@ -4954,7 +4954,7 @@ create_sampler(struct test_stream *e, uint64_t id)
    ts_u32(e, 0);    /* mipLodBias 0.0f */
    ts_u32(e, 0);
    ts_u32(e, 0x3f800000); /* maxAnisotropy 1.0f */
-   ts_u32(e, 0);
+   ts_u32(e, compare);    /* compareEnable */
    ts_u32(e, 0);
    ts_u32(e, 0); /* minLod */
    ts_u32(e, 0); /* maxLod */
@@ -4963,6 +4963,12 @@ create_sampler(struct test_stream *e, uint64_t id)
    ts_u64(e, 0);
    ts_u64(e, 1);
    ts_u64(e, id);
+}
+
+static void
+create_sampler(struct test_stream *e, uint64_t id)
+{
+   create_sampler_compare(e, id, false);
 }
 
 /* vkUpdateDescriptorSets: one image descriptor of `type` into `set`. */
@@ -5205,6 +5211,28 @@ test_push_samplers(void)
    range_case(NULL, "a pushed sampler that an immutable one overrides, destroyed",
               push_sampler_ignored);
    push_descriptor_next = false;
+}
+
+/* A sampler with compareEnable written with an RGBA8 view into a combined
+ * image sampler (VUID-vkCmdDraw-None-06479): lavapipe's LLVM crashed
+ * compiling a draw that sampled such a pair
+ * (fuzz/known-crashes/sampler-compare-color-view.pvcap). */
+static void
+compare_sampler_color_view(struct test_stream *e)
+{
+   dispatch_setup(e);
+   image_setup(e);
+   image_view(e, 0, 1, 0, 1);
+   create_sampler_compare(e, SAMPLER, true);
+   write_image(e, SET, 0, VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, SAMPLER, VIEW);
+}
+
+static void
+test_compare_samplers(void)
+{
+   range_case("descriptor: vkUpdateDescriptorSets write 0: a sampler with compareEnable and a "
+              "view of a format without depth (VUID-vkCmdDraw-None-06479)",
+              "a depth-compare sampler with an RGBA8 view", compare_sampler_color_view);
 }
 
 /* lavapipe 22.3 reads every descriptor of a bound set at a dispatch: a
@@ -6268,6 +6296,7 @@ main(void)
    test_resubmit();
    test_copy_blocks();
    test_descriptor_lifetimes();
+   test_compare_samplers();
    test_levels();
    test_vertex_ranges();
    test_dynamic_vertex_input();

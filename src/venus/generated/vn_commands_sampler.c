@@ -46,34 +46,6 @@ vn_encode_vkCreateSampler_reply(struct vn_cs_encoder *enc, const struct vn_comma
       vn_encode_uint64_t(enc, (uint64_t)(uintptr_t)*args->pSampler);
 }
 
-static void
-vn_exec_vkCreateSampler(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, struct vn_command_vkCreateSampler *args)
-{
-   if (!args->dispatch || !args->dispatch->device || !args->dispatch->device->dispatch.vkCreateSampler) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateSampler: not supported by the host");
-      return;
-   }
-   (void)ctx;
-   if (!args->pSampler) {
-      vn_cs_decoder_set_fatal(dec, "vkCreateSampler: no object id");
-      return;
-   }
-   VkSampler host = VK_NULL_HANDLE;
-   args->ret = args->dispatch->device->dispatch.vkCreateSampler(args->device, args->pCreateInfo, NULL, &host);
-   if (host == VK_NULL_HANDLE)
-      return;
-   struct vn_object *obj = vn_object_table_insert(ctx->objects, (uint64_t)(uintptr_t)*args->pSampler, VK_OBJECT_TYPE_SAMPLER, (uint64_t)(uintptr_t)host);
-   if (!obj) {
-      args->dispatch->device->dispatch.vkDestroySampler(args->dispatch->device->handle, host, NULL);
-      args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
-      vn_cs_decoder_set_fatal(dec, "vkCreateSampler: object id rejected");
-      return;
-   }
-   obj->device = args->dispatch->device;
-   obj->instance = args->dispatch->instance;
-   obj->parent_id = 0;
-}
-
 void
 vn_run_vkCreateSampler(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, uint32_t flags)
 {
@@ -82,7 +54,7 @@ vn_run_vkCreateSampler(struct vn_dispatch_context *ctx, struct vn_cs_decoder *de
    vn_decode_vkCreateSampler_args(dec, &args);
    if (dec->fatal)
       return;
-   vn_exec_vkCreateSampler(ctx, dec, &args);
+   vn_handle_vkCreateSampler(ctx, &args);
    if (dec->fatal || !(flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
       return;
    struct vn_cs_encoder *enc = vn_dispatch_reply_encoder(ctx);

@@ -367,6 +367,14 @@ vn_handle_vkDestroyPipelineLayout(struct vn_dispatch_context *ctx, struct vn_com
 }
 
 void
+vn_handle_vkCreateSampler(struct vn_dispatch_context *ctx, struct vn_command_vkCreateSampler *args)
+{
+   (void)ctx;
+   (void)args;
+   vn_stub_handler_calls++;
+}
+
+void
 vn_handle_vkDestroySampler(struct vn_dispatch_context *ctx, struct vn_command_vkDestroySampler *args)
 {
    (void)ctx;

@@ -3293,6 +3293,7 @@ void vn_handle_vkCreateComputePipelines(struct vn_dispatch_context *ctx, struct 
 void vn_handle_vkDestroyPipeline(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyPipeline *args);
 void vn_handle_vkCreatePipelineLayout(struct vn_dispatch_context *ctx, struct vn_command_vkCreatePipelineLayout *args);
 void vn_handle_vkDestroyPipelineLayout(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyPipelineLayout *args);
+void vn_handle_vkCreateSampler(struct vn_dispatch_context *ctx, struct vn_command_vkCreateSampler *args);
 void vn_handle_vkDestroySampler(struct vn_dispatch_context *ctx, struct vn_command_vkDestroySampler *args);
 void vn_handle_vkCreateDescriptorSetLayout(struct vn_dispatch_context *ctx, struct vn_command_vkCreateDescriptorSetLayout *args);
 void vn_handle_vkDestroyDescriptorSetLayout(struct vn_dispatch_context *ctx, struct vn_command_vkDestroyDescriptorSetLayout *args);
