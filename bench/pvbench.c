@@ -893,7 +893,10 @@ static void
 add_single(struct bench *b, const char *workload, const char *id, const char *unit, bool hib,
            const char *name, unsigned path, double v)
 {
-   struct pb_metric *m = pb_metric_get(&b->res, workload, id, unit, hib, name);
+   char rid[PB_WL_LEN], rname[256];
+   row_id(b, id, rid, sizeof(rid));
+   row_id(b, name, rname, sizeof(rname));
+   struct pb_metric *m = pb_metric_get(&b->res, workload, rid, unit, hib, rname);
    if (m)
       pb_series_add(&m->s[path], v);
 }
@@ -903,26 +906,32 @@ add_single(struct bench *b, const char *workload, const char *id, const char *un
 static void
 run_clients(struct bench *b, unsigned path, unsigned n)
 {
-   char wl[24], id[40], name[120];
+   char wl[PB_WL_LEN], id[40], name[120], base[24];
    struct group g;
    struct group_out out;
    long idle_kb[2];
    unsigned frames = b->o.client_frames;
    double t0 = pb_now_s();
-   char file[40];
-   snprintf(wl, sizeof(wl), "clients%u", n);
-   snprintf(file, sizeof(file), b->round ? "%s-r%u" : "%s", wl, b->round + 1);
+   char file[64], round[16] = "";
+   snprintf(base, sizeof(base), "clients%u", n);
+   row_id(b, base, wl, sizeof(wl));
+   if (b->round)
+      snprintf(round, sizeof(round), "-r%u", b->round + 1);
+   if (b->variant)
+      snprintf(file, sizeof(file), "%s-x%u%s", base, b->variant_idx + 1, round);
+   else
+      snprintf(file, sizeof(file), "%s%s", base, round);
    run_on_path(b, path, file, wl, "clientloop", n, frames, 0, false, b->o.setup_timeout_s + 1.0 * n,
                b->o.timeout_s + 1.0 * n, &g, &out, idle_kb);
    if (!strcmp(out.status, "ok")) {
-      snprintf(id, sizeof(id), "%s_fps", wl);
+      snprintf(id, sizeof(id), "%s_fps", base);
       snprintf(name, sizeof(name), "%u clients: per-client FPS (clear %s + wait)", n,
                b->frame_name);
       for (size_t i = 0; i < n; i++) {
          if (g.ws[i].loop_us > 0)
             add_single(b, wl, id, "fps", true, name, path, frames * 1e6 / g.ws[i].loop_us);
       }
-      snprintf(id, sizeof(id), "%s_total", wl);
+      snprintf(id, sizeof(id), "%s_total", base);
       snprintf(name, sizeof(name), "%u clients: total FPS", n);
       double wall = out.last_done_s - out.go_s;
       if (wall > 0)
@@ -939,13 +948,13 @@ run_clients(struct bench *b, unsigned path, unsigned n)
          mem_kb = (double)(out.server_peak_kb - idle_kb[0]) / n;
          shared_kb = (double)(out.server_shared_kb - idle_kb[1]) / n;
       }
-      snprintf(id, sizeof(id), "%s_uss", wl);
+      snprintf(id, sizeof(id), "%s_uss", base);
       snprintf(name, sizeof(name), "%u clients: host private memory (USS) per context", n);
       add_single(b, wl, id, "MiB", false, name, path, mem_kb / 1024.0);
       /* A server's device memory, blobs and rings that its guest maps too
        * are shared pages, left out of USS; a native process's own memory is
        * private. Counted here as the context's (bench/README.md). */
-      snprintf(id, sizeof(id), "%s_hostmem", wl);
+      snprintf(id, sizeof(id), "%s_hostmem", base);
       snprintf(name, sizeof(name),
                "%u clients: host memory per context (USS + memory shared with its guest)", n);
       add_single(b, wl, id, "MiB", false, name, path, (mem_kb + shared_kb) / 1024.0);
@@ -1071,6 +1080,21 @@ has_venus_path(const struct bench *b)
    return false;
 }
 
+/* The extra rows of a workload (or client count), right after its default
+ * rows, under the same host load. */
+static void
+run_extra_rows(struct bench *b, const struct workload_def *d, unsigned clients)
+{
+   if (!list_has(b->o.extra_workloads, d ? d->name : "clients") || !has_venus_path(b))
+      return;
+   for (unsigned x = 0; x < b->o.nextra; x++) {
+      b->variant = b->o.extra_env[x];
+      b->variant_idx = x;
+      run_over_paths(b, d, clients);
+      b->variant = NULL;
+   }
+}
+
 static void
 run_round(struct bench *b)
 {
@@ -1078,15 +1102,7 @@ run_round(struct bench *b)
       if (!list_has(b->o.workloads, workload_defs[i].name))
          continue;
       run_over_paths(b, &workload_defs[i], 0);
-      /* Right after the default rows, under the same host load. */
-      for (unsigned x = 0; x < b->o.nextra && has_venus_path(b); x++) {
-         if (!list_has(b->o.extra_workloads, workload_defs[i].name))
-            continue;
-         b->variant = b->o.extra_env[x];
-         b->variant_idx = x;
-         run_over_paths(b, &workload_defs[i], 0);
-         b->variant = NULL;
-      }
+      run_extra_rows(b, &workload_defs[i], 0);
    }
    if (!list_has(b->o.workloads, "clients"))
       return;
@@ -1094,8 +1110,10 @@ run_round(struct bench *b)
    snprintf(list, sizeof(list), "%s", b->o.clients);
    for (char *save = NULL, *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
       unsigned n = (unsigned)strtoul(t, NULL, 10);
-      if (n > 0 && n <= 256)
-         run_over_paths(b, NULL, n);
+      if (n == 0 || n > 256)
+         continue;
+      run_over_paths(b, NULL, n);
+      run_extra_rows(b, NULL, n);
    }
 }
 
@@ -1229,7 +1247,7 @@ usage(FILE *f)
            "                       VN_DRAW_CMD_BATCH_LIMIT=1000; PV_* variables go to\n"
            "                       the PearVisor server instead, e.g. PV_RING_SPIN_US=0\n"
            "  --extra-workloads LIST  workloads the extra rows are measured for\n"
-           "                       (default %s)\n"
+           "                       (default %s; \"clients\": every client count)\n"
            "  --server-prefix CMD  run servers under CMD (space-separated words, %%w = workload),\n"
            "                       e.g. \"perf record -g -o /abs/prof-%%w.data --\"\n"
            "  --out DIR            results directory (default bench/results/latest)\n"

@@ -103,14 +103,41 @@ find_queue_family(VkPhysicalDevice pdev, uint32_t *out)
    return false;
 }
 
+/* the device extension that carries a queue's global priority, or NULL */
+static const char *
+global_priority_extension(VkPhysicalDevice pdev)
+{
+   VkExtensionProperties exts[512];
+   uint32_t n = 512;
+   VkResult res = vkEnumerateDeviceExtensionProperties(pdev, NULL, &n, exts);
+   if (res != VK_SUCCESS && res != VK_INCOMPLETE)
+      return NULL;
+   const char *found = NULL;
+   for (uint32_t i = 0; i < n; i++) {
+      if (!strcmp(exts[i].extensionName, VK_KHR_GLOBAL_PRIORITY_EXTENSION_NAME))
+         return VK_KHR_GLOBAL_PRIORITY_EXTENSION_NAME;
+      if (!strcmp(exts[i].extensionName, VK_EXT_GLOBAL_PRIORITY_EXTENSION_NAME))
+         found = VK_EXT_GLOBAL_PRIORITY_EXTENSION_NAME;
+   }
+   return found;
+}
+
 VkResult
 vkb_create_device(struct vkb *b)
 {
    if (!find_queue_family(b->pdev, &b->qfam))
       return vkb_fail(b, VK_ERROR_FEATURE_NOT_PRESENT, "no graphics+compute queue family");
    const float prio = 1.0f;
+   const VkDeviceQueueGlobalPriorityCreateInfoKHR gp = {
+      .sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_GLOBAL_PRIORITY_CREATE_INFO_KHR,
+      .globalPriority = b->priority,
+   };
+   const char *gp_ext = b->priority ? global_priority_extension(b->pdev) : NULL;
+   if (b->priority && !gp_ext)
+      return vkb_fail(b, VK_ERROR_EXTENSION_NOT_PRESENT, "global priority extension");
    const VkDeviceQueueCreateInfo qci = {
       .sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
+      .pNext = b->priority ? &gp : NULL,
       .queueFamilyIndex = b->qfam,
       .queueCount = 1,
       .pQueuePriorities = &prio,
@@ -119,6 +146,8 @@ vkb_create_device(struct vkb *b)
       .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
       .queueCreateInfoCount = 1,
       .pQueueCreateInfos = &qci,
+      .enabledExtensionCount = gp_ext ? 1 : 0,
+      .ppEnabledExtensionNames = gp_ext ? &gp_ext : NULL,
    };
    VkResult res = vkCreateDevice(b->pdev, &dci, NULL, &b->dev);
    if (res != VK_SUCCESS)
@@ -132,7 +161,9 @@ vkb_create_device(struct vkb *b)
 VkResult
 vkb_init(struct vkb *b)
 {
+   const VkQueueGlobalPriorityKHR priority = b->priority;
    memset(b, 0, sizeof(*b));
+   b->priority = priority;
    VkResult res = vkb_create_instance(b);
    if (res != VK_SUCCESS)
       return res;

@@ -24,6 +24,9 @@ struct vkb {
    VkPhysicalDeviceMemoryProperties memprops;
    VkCommandPool pool;
    VkFence fence;
+   /* set before vkb_init: the queue's global priority
+    * (VK_KHR/EXT_global_priority), 0 for none chained */
+   VkQueueGlobalPriorityKHR priority;
    char err[256];
 };
 

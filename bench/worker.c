@@ -1374,6 +1374,40 @@ fair_median(double *v, size_t n)
    return n ? v[n / 2] : 0;
 }
 
+static VkQueueGlobalPriorityKHR
+parse_priority(const char *s, size_t len)
+{
+   static const struct {
+      const char *name;
+      VkQueueGlobalPriorityKHR prio;
+   } names[] = {
+      { "low", VK_QUEUE_GLOBAL_PRIORITY_LOW_KHR },
+      { "medium", VK_QUEUE_GLOBAL_PRIORITY_MEDIUM_KHR },
+      { "high", VK_QUEUE_GLOBAL_PRIORITY_HIGH_KHR },
+      { "realtime", VK_QUEUE_GLOBAL_PRIORITY_REALTIME_KHR },
+   };
+   for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+      if (strlen(names[i].name) == len && !strncmp(s, names[i].name, len))
+         return names[i].prio;
+   }
+   return 0;
+}
+
+/* PVBENCH_FAIR_PRIORITY=LIGHT,HEAVY (low, medium, high, realtime or none):
+ * the two clients' queue global priorities on the native path */
+static void
+fair_priorities(struct wk *w, struct vkb *light, struct vkb *heavy)
+{
+   const char *env = getenv("PVBENCH_FAIR_PRIORITY");
+   const char *comma = env ? strchr(env, ',') : NULL;
+   if (!comma)
+      return;
+   light->priority = parse_priority(env, (size_t)(comma - env));
+   heavy->priority = parse_priority(comma + 1, strlen(comma + 1));
+   rep(w, "info queue global priorities: light %d, heavy %d", (int)light->priority,
+       (int)heavy->priority);
+}
+
 static int
 wl_fairness(struct wk *w)
 {
@@ -1393,6 +1427,8 @@ wl_fairness(struct wk *w)
 
    struct fair_heavy *h = calloc(1, sizeof(*h));
    struct frame_res f;
+   if (h)
+      fair_priorities(w, &w->vk, &h->vk);
    if (!h || init_vk(w))
       return h ? 1 : (rep(w, "error out of memory"), 1);
    if (frame_res_init(&w->vk, w->args, &f) != VK_SUCCESS)
