@@ -63,7 +63,7 @@ static const struct workload_def workload_defs[] = {
    { "frames", 100, 12, 0, 0 }, { "submit", 1000, 50, 0, 0 },   { "draws", 20, 3, 0, 0 },
    { "compute", 10, 2, 32, 4 }, { "upload", 10, 2, 64, 8 },     { "pipeline", 20, 3, 0, 0 },
    { "drawpush", 20, 3, 0, 0 }, { "drawbind", 20, 3, 0, 0 },    { "mlchain", 20, 3, 0, 0 },
-   { "ffmpeg", 100, 10, 0, 0 }, { "vkfft", 1, 1, 0, 0 },        { "fairness", 100, 10, 32, 4 },
+   { "ffmpeg", 100, 10, 0, 0 }, { "vkfft", 20, 3, 32, 1 },      { "fairness", 100, 10, 32, 4 },
 };
 
 struct options {
