@@ -249,6 +249,7 @@ pvk_device_create_host(struct pvk_context *ctx, struct pvk_instance *inst,
    dev->physical_device = pd;
    dev->instance = inst;
    dev->host_ptr_import = host_ptr;
+   dev->reuse_limit = pvk_device_memory_reuse_limit();
    dev->index_type_uint8 = enables_index_type_uint8(guest);
    dev->robust_buffer_access2 = guest_r2 && guest_r2->robustBufferAccess2;
    record_features(dev, inst, pd, guest);
@@ -660,6 +661,7 @@ teardown_fn(struct vn_object *obj, void *data)
    case PASS_DEVICES:
       if (obj->retired)
          pvk_renderer_count_destroys(t->ctx->renderer, 0, 1);
+      pvk_device_memory_flush_reuse(t->ctx, pvk_device_from_base(obj->device));
       pvk_device_destroy_host(pvk_device_from_base(obj->device));
       break;
    case PASS_PHYSICAL_DEVICES:

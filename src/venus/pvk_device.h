@@ -51,6 +51,11 @@ struct pvk_device {
    uint32_t queue_counts[PVK_MAX_QUEUE_FAMILIES]; /* created queues per family */
    /* host VkDeviceMemory -> its object: vkFreeMemory gets host handles */
    struct pvk_device_memory *memory_buckets[PVK_MEMORY_BUCKETS];
+   /* freed host-visible memory kept for reuse (pvk_memory.c), oldest
+    * first, still charged to the context; at most reuse_limit bytes */
+   struct pvk_device_memory *reuse;
+   uint32_t reuse_count;
+   uint64_t reuse_bytes, reuse_limit;
    struct pvk_lifetime lifetime; /* submissions and deferred destruction */
    /* did not go idle by its context's teardown deadline: its objects and
     * the device itself are never destroyed (the driver may still use them) */

@@ -4,6 +4,19 @@
  * creates for it (blob_id = the VkDeviceMemory id) is that same memfd: the
  * guest maps exactly the pages the GPU uses, with no copies. Other memory is
  * a plain vkAllocateMemory.
+ *
+ * Reuse: making host-visible memory is the costliest allocation here (a
+ * memfd, its zeroed pages, an import whose pages the driver pins), and
+ * programs free and allocate staging memory of one size over and over
+ * (ffmpeg's hwupload and hwdownload, six allocations a frame). A freed
+ * allocation that carried nothing but its type and size is kept by its
+ * device, still charged to the context, and serves the next allocation of
+ * the same type and size once no blob maps it. Its contents are what this
+ * context left there
+ * (Vulkan leaves new memory's contents undefined); kept memory never
+ * leaves its device. The oldest goes once the device keeps more than
+ * PV_MEMORY_REUSE_MIB, all of it at the device's teardown or when the
+ * context's budget needs the room.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -122,6 +135,105 @@ memory_untrack(struct pvk_device *dev, struct pvk_device_memory *mem)
    }
 }
 
+/* Frees the host memory and its state now. */
+static void
+memory_release_now(struct pvk_context *ctx, struct pvk_device *dev, uint64_t handle,
+                   struct pvk_device_memory *mem)
+{
+   dev->dispatch.vkFreeMemory(dev->handle, (VkDeviceMemory)(uintptr_t)handle, NULL);
+   if (mem) {
+      pvk_context_uncharge_memory(ctx, mem->pool, mem->size);
+      /* a blob exported from it keeps the memfd alive on its own */
+      pvk_shm_unref(mem->shm);
+      pvk_resource_unref(mem->res);
+      free(mem);
+   }
+}
+
+/* --- reuse of freed host-visible memory (see the top of the file) --- */
+
+uint64_t
+pvk_device_memory_reuse_limit(void)
+{
+   const char *env = getenv("PV_MEMORY_REUSE_MIB");
+   uint64_t mib = PVK_MEMORY_REUSE_DEFAULT_MIB;
+   if (env && *env) {
+      char *end;
+      const unsigned long long v = strtoull(env, &end, 10);
+      if (!*end && v < (1ull << 20))
+         mib = v;
+   }
+   return mib << 20;
+}
+
+/* The oldest kept allocation of this type and size that no blob maps any
+ * more, taken off the list. (A blob of the freed memory may live on, in
+ * this context or another the guest attached it to: its pages must not
+ * become another allocation's. Once the last blob is gone nothing can
+ * map them again: blobs are made from live memory only.) */
+static struct pvk_device_memory *
+reuse_take(struct pvk_device *dev, uint32_t type_index, VkDeviceSize size)
+{
+   for (struct pvk_device_memory **p = &dev->reuse; *p; p = &(*p)->next) {
+      struct pvk_device_memory *m = *p;
+      if (m->type_index != type_index || m->alloc_size != size ||
+          atomic_load(&m->shm->refcount) != 1)
+         continue;
+      *p = m->next;
+      m->next = NULL;
+      dev->reuse_count--;
+      dev->reuse_bytes -= m->size;
+      m->has_binds = false;
+      return m;
+   }
+   return NULL;
+}
+
+/* Keeps freed memory for reuse, making room by freeing the oldest; false
+ * when it cannot be kept. */
+static bool
+reuse_keep(struct pvk_context *ctx, struct pvk_device *dev, struct pvk_device_memory *mem)
+{
+   if (!mem->reusable || mem->size > dev->reuse_limit)
+      return false;
+   while (dev->reuse && dev->reuse_bytes + mem->size > dev->reuse_limit) {
+      struct pvk_device_memory *old = dev->reuse;
+      dev->reuse = old->next;
+      dev->reuse_count--;
+      dev->reuse_bytes -= old->size;
+      memory_release_now(ctx, dev, (uint64_t)(uintptr_t)old->handle, old);
+   }
+   struct pvk_device_memory **tail = &dev->reuse;
+   while (*tail)
+      tail = &(*tail)->next;
+   mem->next = NULL;
+   *tail = mem;
+   dev->reuse_count++;
+   dev->reuse_bytes += mem->size;
+   return true;
+}
+
+void
+pvk_device_memory_flush_reuse(struct pvk_context *ctx, struct pvk_device *dev)
+{
+   while (dev->reuse) {
+      struct pvk_device_memory *m = dev->reuse;
+      dev->reuse = m->next;
+      memory_release_now(ctx, dev, (uint64_t)(uintptr_t)m->handle, m);
+   }
+   dev->reuse_count = 0;
+   dev->reuse_bytes = 0;
+}
+
+/* The host memory of a freed object: kept for reuse or freed. */
+void
+pvk_device_memory_release(struct pvk_context *ctx, struct pvk_device *dev, uint64_t handle,
+                          struct pvk_device_memory *mem)
+{
+   if (!mem || !reuse_keep(ctx, dev, mem))
+      memory_release_now(ctx, dev, handle, mem);
+}
+
 void
 vn_handle_vkAllocateMemory(struct vn_dispatch_context *dctx,
                            struct vn_command_vkAllocateMemory *args)
@@ -148,15 +260,23 @@ vn_handle_vkAllocateMemory(struct vn_dispatch_context *dctx,
       args->ret = VK_ERROR_INVALID_EXTERNAL_HANDLE;
       return;
    }
+   VkDeviceMemory handle = VK_NULL_HANDLE;
 
-   struct pvk_device_memory *mem = calloc(1, sizeof(*mem));
+   struct pvk_device_memory *mem =
+      chain.resource_id || info->pNext
+         ? NULL
+         : reuse_take(dev, info->memoryTypeIndex, info->allocationSize);
+   if (mem) {
+      handle = mem->handle;
+      goto insert;
+   }
+   mem = calloc(1, sizeof(*mem));
    if (!mem) {
       args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
       return;
    }
    mem->type_index = info->memoryTypeIndex;
    mem->alloc_size = info->allocationSize;
-   VkDeviceMemory handle = VK_NULL_HANDLE;
 
    if (chain.resource_id) {
       /* the guest imports one of its blob resources (not charged twice) */
@@ -175,13 +295,25 @@ vn_handle_vkAllocateMemory(struct vn_dispatch_context *dctx,
       pvk_memory_pool_of(pd->device_type, pd->host_index, &pd->mem_props, info->memoryTypeIndex,
                          (flags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) && dev->host_ptr_import,
                          &pool);
-      if (!pvk_context_charge_memory(ctx, &pool, info->allocationSize)) {
+      bool charged = pvk_context_charge_memory(ctx, &pool, info->allocationSize);
+      if (!charged && dev->reuse_count) {
+         /* the memory kept for reuse makes room first */
+         pvk_device_memory_flush_reuse(ctx, dev);
+         charged = pvk_context_charge_memory(ctx, &pool, info->allocationSize);
+         if (charged)
+            pv_info("venus",
+                    "context %u: vkAllocateMemory: %llu bytes charged after all, once the "
+                    "memory kept for reuse was freed",
+                    ctx->ctx_id, (unsigned long long)info->allocationSize);
+      }
+      if (!charged) {
          args->ret = VK_ERROR_OUT_OF_DEVICE_MEMORY;
          goto fail;
       }
       mem->size = info->allocationSize;
       mem->pool = pool.index;
       if ((flags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) && dev->host_ptr_import) {
+         mem->reusable = !info->pNext;
          mem->shm =
             pvk_shm_create("pv-devmem", align_up(info->allocationSize, pd->host_ptr_alignment));
          args->ret = mem->shm ? import_host_pointer(dev, info, mem->shm->shm.map,
@@ -194,6 +326,8 @@ vn_handle_vkAllocateMemory(struct vn_dispatch_context *dctx,
          goto fail;
    }
 
+   mem->handle = handle;
+insert:;
    struct vn_object *obj = vn_object_table_insert(
       ctx->dispatch.objects, id, VK_OBJECT_TYPE_DEVICE_MEMORY, (uint64_t)(uintptr_t)handle);
    if (!obj) {
@@ -215,21 +349,6 @@ fail:
    free(mem);
 }
 
-/* Frees the host memory and its state; the object is gone already. */
-void
-pvk_device_memory_release(struct pvk_context *ctx, struct pvk_device *dev, uint64_t handle,
-                          struct pvk_device_memory *mem)
-{
-   dev->dispatch.vkFreeMemory(dev->handle, (VkDeviceMemory)(uintptr_t)handle, NULL);
-   if (mem) {
-      pvk_context_uncharge_memory(ctx, mem->pool, mem->size);
-      /* a blob exported from it keeps the memfd alive on its own */
-      pvk_shm_unref(mem->shm);
-      pvk_resource_unref(mem->res);
-      free(mem);
-   }
-}
-
 /* Drops the object and its lookup entry; the host memory is freed now or,
  * while submissions are pending, once they are done (pvk_lifetime.h). */
 static void
@@ -246,7 +365,7 @@ memory_free(struct pvk_context *ctx, struct vn_object *obj, bool defer)
    if (defer)
       pvk_lifetime_destroy(ctx, dev, VK_OBJECT_TYPE_DEVICE_MEMORY, handle, 0, mem);
    else
-      pvk_device_memory_release(ctx, dev, handle, mem);
+      memory_release_now(ctx, dev, handle, mem);
 }
 
 void

@@ -449,6 +449,80 @@ test_semaphore_import_refused(struct pv_renderer *r, uint32_t ctx)
    CHECK(pv_context_is_lost(r, ctx));
 }
 
+/* vkAllocateMemory(device 300 -> id) of memory type 0 */
+static void
+allocate_memory(struct pv_renderer *r, uint32_t ctx, const uint8_t *reply, uint64_t size,
+                uint64_t id)
+{
+   struct test_stream e = { 0 };
+   set_reply(&e, 1, 65536);
+   ts_cmd(&e, CMD_ALLOCATE_MEMORY, TS_REPLY);
+   ts_u64(&e, 300);
+   ts_u64(&e, 1);
+   ts_u32(&e, VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO);
+   ts_u64(&e, 0);
+   ts_u64(&e, size);
+   ts_u32(&e, 0);
+   ts_u64(&e, 0);
+   ts_u64(&e, 1);
+   ts_u64(&e, id);
+   CHECK(pv_context_submit(r, ctx, e.data, e.len) == 0);
+   CHECK(*reply_u32(reply, 1) == VK_SUCCESS);
+}
+
+/* vkFreeMemory(device 300, memory id) */
+static void
+free_memory(struct pv_renderer *r, uint32_t ctx, uint64_t id)
+{
+   struct test_stream e = { 0 };
+   ts_cmd(&e, 22, 0);
+   ts_u64(&e, 300);
+   ts_u64(&e, id);
+   ts_u64(&e, 0);
+   CHECK(pv_context_submit(r, ctx, e.data, e.len) == 0);
+}
+
+/* Freed host-visible memory serves the next allocation of its type and
+ * size once no blob maps it (pvk_memory.c). Memory 500 was freed; its blob
+ * (resource 2, mapped at `old`) lives on. */
+static void
+test_memory_reuse(struct pv_renderer *r, uint32_t ctx, const uint8_t *reply,
+                  const volatile uint8_t *old)
+{
+   /* 500's pages are still a blob's: new memory */
+   allocate_memory(r, ctx, reply, 65536, 501);
+   uint8_t *m501 = blob(r, ctx, 5, 501, 65536);
+   m501[7] = 0xa5;
+   CHECK(old[7] != 0xa5);
+   /* 501 freed, its blob gone (the pages stay visible through a mapping of
+    * the blob's fd, which holds no reference): reused */
+   int fd = -1;
+   uint32_t map_info = 0;
+   CHECK(pv_resource_export_fd(r, 5, &fd, &map_info) == 0);
+   volatile uint8_t *pages = mmap(NULL, 65536, PROT_READ, MAP_SHARED, fd, 0);
+   CHECK(pages != MAP_FAILED);
+   close(fd);
+   free_memory(r, ctx, 501);
+   pv_resource_unref(r, 5);
+   allocate_memory(r, ctx, reply, 65536, 502);
+   uint8_t *m502 = blob(r, ctx, 6, 502, 65536);
+   CHECK(pages[7] == 0xa5); /* what this context left there */
+   m502[9] = 0x3c;
+   CHECK(pages[9] == 0x3c);
+   /* another size: other memory */
+   allocate_memory(r, ctx, reply, 4096, 503);
+   uint8_t *m503 = blob(r, ctx, 7, 503, 4096);
+   m503[9] = 0x11;
+   CHECK(pages[9] == 0x3c);
+   munmap((void *)pages, 65536);
+   /* freed again: kept until the context goes (LeakSanitizer checks that
+    * its teardown frees what the device kept) */
+   free_memory(r, ctx, 502);
+   free_memory(r, ctx, 503);
+   pv_resource_unref(r, 6);
+   pv_resource_unref(r, 7);
+}
+
 static void
 test_vulkan(struct pv_renderer *r, struct fences *fences)
 {
@@ -548,20 +622,7 @@ test_vulkan(struct pv_renderer *r, struct fences *fences)
    CHECK(*reply_u32(reply, 1) == VK_SUCCESS);
 
    /* vkAllocateMemory(300 -> 500): lavapipe's type 0 is host-visible */
-   e.len = 0;
-   set_reply(&e, 1, 65536);
-   ts_cmd(&e, CMD_ALLOCATE_MEMORY, TS_REPLY);
-   ts_u64(&e, 300);
-   ts_u64(&e, 1);
-   ts_u32(&e, VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO);
-   ts_u64(&e, 0);
-   ts_u64(&e, 65536);
-   ts_u32(&e, 0);
-   ts_u64(&e, 0);
-   ts_u64(&e, 1);
-   ts_u64(&e, 500);
-   CHECK(pv_context_submit(r, ctx, e.data, e.len) == 0);
-   CHECK(*reply_u32(reply, 1) == VK_SUCCESS);
+   allocate_memory(r, ctx, reply, 65536, 500);
 
    /* its HOST3D blob is the very memfd behind the VkDeviceMemory */
    uint8_t *mem = blob(r, ctx, 2, 500, 65536);
@@ -582,17 +643,13 @@ test_vulkan(struct pv_renderer *r, struct fences *fences)
    CHECK(pv_resource_create_blob(r, &bad) < 0);
 
    /* vkFreeMemory: the memory is gone, the exported blob stays valid */
-   e.len = 0;
-   ts_cmd(&e, 22, 0);
-   ts_u64(&e, 300);
-   ts_u64(&e, 500);
-   ts_u64(&e, 0);
-   CHECK(pv_context_submit(r, ctx, e.data, e.len) == 0);
+   free_memory(r, ctx, 500);
    CHECK(mem[123] == 0x5a);
    const struct pv_blob_args freed = {
       .res_id = 4, .ctx_id = ctx, .blob_mem = PV_BLOB_MEM_HOST3D, .blob_id = 500, .size = 4096
    };
    CHECK(pv_resource_create_blob(r, &freed) == -ENOENT);
+   test_memory_reuse(r, ctx, reply, mem);
 
    /* a fence retires once the queue is idle */
    CHECK(pv_context_submit_fence(r, ctx, 0, 77) == 0);
