@@ -449,99 +449,13 @@ test_semaphore_import_refused(struct pv_renderer *r, uint32_t ctx)
    CHECK(pv_context_is_lost(r, ctx));
 }
 
-/* vkAllocateMemory(device 300 -> id) of memory type 0 */
+/* Instance 100, physical devices 200.., device 300 with one queue (400)
+ * on the first, replies in resource 1 mapped at `reply`. */
 static void
-allocate_memory(struct pv_renderer *r, uint32_t ctx, const uint8_t *reply, uint64_t size,
-                uint64_t id)
+create_device(struct pv_renderer *r, uint32_t ctx, const uint8_t *reply)
 {
    struct test_stream e = { 0 };
-   set_reply(&e, 1, 65536);
-   ts_cmd(&e, CMD_ALLOCATE_MEMORY, TS_REPLY);
-   ts_u64(&e, 300);
-   ts_u64(&e, 1);
-   ts_u32(&e, VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO);
-   ts_u64(&e, 0);
-   ts_u64(&e, size);
-   ts_u32(&e, 0);
-   ts_u64(&e, 0);
-   ts_u64(&e, 1);
-   ts_u64(&e, id);
-   CHECK(pv_context_submit(r, ctx, e.data, e.len) == 0);
-   CHECK(*reply_u32(reply, 1) == VK_SUCCESS);
-}
-
-/* vkFreeMemory(device 300, memory id) */
-static void
-free_memory(struct pv_renderer *r, uint32_t ctx, uint64_t id)
-{
-   struct test_stream e = { 0 };
-   ts_cmd(&e, 22, 0);
-   ts_u64(&e, 300);
-   ts_u64(&e, id);
-   ts_u64(&e, 0);
-   CHECK(pv_context_submit(r, ctx, e.data, e.len) == 0);
-}
-
-/* Freed host-visible memory serves the next allocation of its type and
- * size once no blob maps it (pvk_memory.c). Memory 500 was freed; its blob
- * (resource 2, mapped at `old`) lives on. */
-static void
-test_memory_reuse(struct pv_renderer *r, uint32_t ctx, const uint8_t *reply,
-                  const volatile uint8_t *old)
-{
-   /* 500's pages are still a blob's: new memory */
-   allocate_memory(r, ctx, reply, 65536, 501);
-   uint8_t *m501 = blob(r, ctx, 5, 501, 65536);
-   m501[7] = 0xa5;
-   CHECK(old[7] != 0xa5);
-   /* 501 freed, its blob gone (the pages stay visible through a mapping of
-    * the blob's fd, which holds no reference): reused */
-   int fd = -1;
-   uint32_t map_info = 0;
-   CHECK(pv_resource_export_fd(r, 5, &fd, &map_info) == 0);
-   volatile uint8_t *pages = mmap(NULL, 65536, PROT_READ, MAP_SHARED, fd, 0);
-   CHECK(pages != MAP_FAILED);
-   close(fd);
-   free_memory(r, ctx, 501);
-   pv_resource_unref(r, 5);
-   allocate_memory(r, ctx, reply, 65536, 502);
-   uint8_t *m502 = blob(r, ctx, 6, 502, 65536);
-   CHECK(pages[7] == 0xa5); /* what this context left there */
-   m502[9] = 0x3c;
-   CHECK(pages[9] == 0x3c);
-   /* another size: other memory */
-   allocate_memory(r, ctx, reply, 4096, 503);
-   uint8_t *m503 = blob(r, ctx, 7, 503, 4096);
-   m503[9] = 0x11;
-   CHECK(pages[9] == 0x3c);
-   munmap((void *)pages, 65536);
-   /* freed again: kept until the context goes (LeakSanitizer checks that
-    * its teardown frees what the device kept) */
-   free_memory(r, ctx, 502);
-   free_memory(r, ctx, 503);
-   pv_resource_unref(r, 6);
-   pv_resource_unref(r, 7);
-}
-
-static void
-test_vulkan(struct pv_renderer *r, struct fences *fences)
-{
-   const uint32_t ctx = 1;
-   CHECK(pv_context_create(r, ctx, PV_CAPSET_VENUS, "test") == 0);
-   uint8_t *reply = blob(r, ctx, 1, 0, 65536);
-
-   /* vkEnumerateInstanceVersion */
-   struct test_stream e = { 0 };
-   set_reply(&e, 1, 65536);
-   ts_cmd(&e, CMD_ENUMERATE_INSTANCE_VERSION, TS_REPLY);
-   ts_u64(&e, 1);
-   CHECK(pv_context_submit(r, ctx, e.data, e.len) == 0);
-   CHECK(*reply_u32(reply, 0) == CMD_ENUMERATE_INSTANCE_VERSION);
-   CHECK(*reply_u32(reply, 1) == VK_SUCCESS);
-   CHECK(*reply_u32(reply, 4) >= VK_API_VERSION_1_1);
-
    /* vkCreateInstance(id 100) */
-   e.len = 0;
    set_reply(&e, 1, 65536);
    ts_cmd(&e, CMD_CREATE_INSTANCE, TS_REPLY);
    ts_u64(&e, 1);
@@ -620,6 +534,137 @@ test_vulkan(struct pv_renderer *r, struct fences *fences)
    CHECK(pv_context_submit(r, ctx, e.data, e.len) == 0);
    CHECK(*reply_u32(reply, 0) == CMD_CREATE_DEVICE);
    CHECK(*reply_u32(reply, 1) == VK_SUCCESS);
+}
+
+/* vkAllocateMemory(device 300 -> id) of memory type 0 */
+static void
+allocate_memory(struct pv_renderer *r, uint32_t ctx, const uint8_t *reply, uint64_t size,
+                uint64_t id)
+{
+   struct test_stream e = { 0 };
+   set_reply(&e, 1, 65536);
+   ts_cmd(&e, CMD_ALLOCATE_MEMORY, TS_REPLY);
+   ts_u64(&e, 300);
+   ts_u64(&e, 1);
+   ts_u32(&e, VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO);
+   ts_u64(&e, 0);
+   ts_u64(&e, size);
+   ts_u32(&e, 0);
+   ts_u64(&e, 0);
+   ts_u64(&e, 1);
+   ts_u64(&e, id);
+   CHECK(pv_context_submit(r, ctx, e.data, e.len) == 0);
+   CHECK(*reply_u32(reply, 1) == VK_SUCCESS);
+}
+
+/* vkFreeMemory(device 300, memory id) */
+static void
+free_memory(struct pv_renderer *r, uint32_t ctx, uint64_t id)
+{
+   struct test_stream e = { 0 };
+   ts_cmd(&e, 22, 0);
+   ts_u64(&e, 300);
+   ts_u64(&e, id);
+   ts_u64(&e, 0);
+   CHECK(pv_context_submit(r, ctx, e.data, e.len) == 0);
+}
+
+/* Freed host-visible memory serves the next allocation of its type and
+ * size once no blob maps it (pvk_memory.c). Memory 500 was freed; its blob
+ * (resource 2, mapped at `old`) lives on. */
+static void
+test_memory_reuse(struct pv_renderer *r, uint32_t ctx, const uint8_t *reply,
+                  const volatile uint8_t *old)
+{
+   /* 500's pages are still a blob's: new memory */
+   allocate_memory(r, ctx, reply, 65536, 501);
+   uint8_t *m501 = blob(r, ctx, 5, 501, 65536);
+   m501[7] = 0xa5;
+   CHECK(old[7] != 0xa5);
+   /* 501 freed, its blob gone (the pages stay visible through a mapping of
+    * the blob's fd, which holds no reference): reused */
+   int fd = -1;
+   uint32_t map_info = 0;
+   CHECK(pv_resource_export_fd(r, 5, &fd, &map_info) == 0);
+   volatile uint8_t *pages = mmap(NULL, 65536, PROT_READ, MAP_SHARED, fd, 0);
+   CHECK(pages != MAP_FAILED);
+   close(fd);
+   free_memory(r, ctx, 501);
+   pv_resource_unref(r, 5);
+   allocate_memory(r, ctx, reply, 65536, 502);
+   uint8_t *m502 = blob(r, ctx, 6, 502, 65536);
+   CHECK(pages[7] == 0xa5); /* what this context left there */
+   m502[9] = 0x3c;
+   CHECK(pages[9] == 0x3c);
+   /* another size: other memory */
+   allocate_memory(r, ctx, reply, 4096, 503);
+   uint8_t *m503 = blob(r, ctx, 7, 503, 4096);
+   m503[9] = 0x11;
+   CHECK(pages[9] == 0x3c);
+   munmap((void *)pages, 65536);
+   /* freed again: kept until the context goes (LeakSanitizer checks that
+    * its teardown frees what the device kept) */
+   free_memory(r, ctx, 502);
+   free_memory(r, ctx, 503);
+   pv_resource_unref(r, 6);
+   pv_resource_unref(r, 7);
+}
+
+/* Memory kept for reuse makes room before an allocation is refused: with
+ * a cap of the reply blob, 64 KiB and a little, a freed 64 KiB allocation
+ * kept by the device would leave no room for 32 KiB more. */
+static void
+test_memory_reuse_budget(void)
+{
+   const struct pv_renderer_limits limits = { .max_memory_per_context = 65536 + 65536 + 4096 };
+   struct pv_renderer *r = NULL;
+   CHECK(pv_renderer_create(&(struct pv_renderer_callbacks){ 0 }, &limits, &r) == 0);
+   const uint32_t ctx = 1;
+   CHECK(pv_context_create(r, ctx, PV_CAPSET_VENUS, "budget") == 0);
+   const uint8_t *reply = blob(r, ctx, 1, 0, 65536);
+   create_device(r, ctx, reply);
+   allocate_memory(r, ctx, reply, 65536, 500);
+   free_memory(r, ctx, 500);
+   allocate_memory(r, ctx, reply, 32768, 501); /* VK_SUCCESS checked */
+   /* and the cap still holds */
+   struct test_stream e = { 0 };
+   set_reply(&e, 1, 65536);
+   ts_cmd(&e, CMD_ALLOCATE_MEMORY, TS_REPLY);
+   ts_u64(&e, 300);
+   ts_u64(&e, 1);
+   ts_u32(&e, VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO);
+   ts_u64(&e, 0);
+   ts_u64(&e, 65536);
+   ts_u32(&e, 0);
+   ts_u64(&e, 0);
+   ts_u64(&e, 1);
+   ts_u64(&e, 502);
+   CHECK(pv_context_submit(r, ctx, e.data, e.len) == 0);
+   CHECK(*reply_u32(reply, 1) == (uint32_t)VK_ERROR_OUT_OF_DEVICE_MEMORY);
+   CHECK(!pv_context_is_lost(r, ctx));
+   pv_context_destroy(r, ctx);
+   pv_resource_unref(r, 1);
+   pv_renderer_destroy(r);
+}
+
+static void
+test_vulkan(struct pv_renderer *r, struct fences *fences)
+{
+   const uint32_t ctx = 1;
+   CHECK(pv_context_create(r, ctx, PV_CAPSET_VENUS, "test") == 0);
+   uint8_t *reply = blob(r, ctx, 1, 0, 65536);
+
+   /* vkEnumerateInstanceVersion */
+   struct test_stream e = { 0 };
+   set_reply(&e, 1, 65536);
+   ts_cmd(&e, CMD_ENUMERATE_INSTANCE_VERSION, TS_REPLY);
+   ts_u64(&e, 1);
+   CHECK(pv_context_submit(r, ctx, e.data, e.len) == 0);
+   CHECK(*reply_u32(reply, 0) == CMD_ENUMERATE_INSTANCE_VERSION);
+   CHECK(*reply_u32(reply, 1) == VK_SUCCESS);
+   CHECK(*reply_u32(reply, 4) >= VK_API_VERSION_1_1);
+
+   create_device(r, ctx, reply);
 
    /* vkAllocateMemory(300 -> 500): lavapipe's type 0 is host-visible */
    allocate_memory(r, ctx, reply, 65536, 500);
@@ -1003,6 +1048,7 @@ main(void)
    test_guest_blobs(r);
    test_vulkan(r, &fences);
    pv_renderer_destroy(r);
+   test_memory_reuse_budget();
    test_wire_format_1();
    printf("ok\n");
    return 0;
