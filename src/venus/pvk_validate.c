@@ -176,6 +176,7 @@ unbind_planes(struct pvk_image_state *i, uint64_t memory)
    for (uint32_t p = 0; p < 3; p++) {
       if ((i->planes_bound & (1u << p)) && i->plane_memory[p] == memory) {
          i->planes_bound &= ~(1u << p);
+         i->memory_freed |= 1u << p;
          i->plane_memory[p] = 0;
          hit = true;
       }
@@ -201,6 +202,7 @@ unbind_memory(struct vn_object *obj, uint64_t memory)
       if (b->memory != memory)
          return false;
       b->bound = false;
+      b->memory_freed = true;
       b->memory = 0;
       return true;
    }
@@ -212,6 +214,7 @@ unbind_memory(struct vn_object *obj, uint64_t memory)
    if (i->memory != memory)
       return false;
    i->bound = false;
+   i->memory_freed |= PVK_IMAGE_WHOLE_FREED;
    i->memory = 0;
    return true;
 }

@@ -78,10 +78,16 @@ struct pvk_view_state {
 /* obj->data of a VkBuffer */
 struct pvk_buffer_state {
    VkDeviceSize size;
-   bool bound;      /* memory bound (or sparse: its binding is not tracked) */
+   bool bound; /* memory bound (or sparse: its binding is not tracked) */
+   /* its memory was freed: unbound, and never bound again
+    * (VUID-vkBindBufferMemory-buffer-07459 holds for freed memory too) */
+   bool memory_freed;
    uint64_t memory; /* host handle of the memory bound (0: none, or sparse) */
    struct pvk_desc_refs refs;
 };
+
+/* pvk_image_state::memory_freed: the whole image's memory was freed */
+#define PVK_IMAGE_WHOLE_FREED (1u << 3)
 
 /* obj->data of a VkImage */
 struct pvk_image_state {
@@ -99,7 +105,10 @@ struct pvk_image_state {
    /* DISJOINT images: the format's planes, each bound on its own (`bound`
     * once all are; `memory` unused); 0 for other images */
    uint32_t planes;
-   uint32_t planes_bound;    /* bit p: plane p bound */
+   uint32_t planes_bound; /* bit p: plane p bound */
+   /* bit p: plane p's memory was freed; bit 3: the whole image's. Such
+    * memory is unbound and never bound again (VUID-...-image-07460) */
+   uint32_t memory_freed;
    uint64_t plane_memory[3]; /* host handle of each plane's memory */
 };
 

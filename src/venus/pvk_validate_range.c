@@ -986,9 +986,9 @@ bind_buffer(struct pvk_context *ctx, struct pvk_device *dev, VkBuffer buffer, Vk
    ids[0] = obj ? obj->id : 0;
    ids[1] = pvk_guest_id(ctx, VK_OBJECT_TYPE_DEVICE_MEMORY, (uint64_t)(uintptr_t)memory);
    /* the firewall's memory tracking holds one memory per buffer */
-   if (b && b->bound)
-      return "buffer already bound (before or earlier in this call), or sparse "
-             "(VUID-vkBindBufferMemory-buffer-07459/01030)";
+   if (b && (b->bound || b->memory_freed))
+      return "buffer already bound (before, earlier in this call, or to memory freed since), or "
+             "sparse (VUID-vkBindBufferMemory-buffer-07459/01030)";
    VkMemoryRequirements req;
    dev->dispatch.vkGetBufferMemoryRequirements(dev->handle, buffer, &req);
    return bind_range(dev, memory, offset, &req);
@@ -1066,17 +1066,17 @@ bind_image(struct pvk_context *ctx, struct pvk_device *dev, VkImage image, VkDev
       return "a DISJOINT image bound without VkBindImagePlaneMemoryInfo "
              "(VUID-VkBindImageMemoryInfo-image-07736, VUID-vkBindImageMemory-image-01608)";
    /* the firewall's memory tracking holds one memory per image or plane */
-   if (!p && im && im->bound)
-      return "image already bound (before or earlier in this call), or sparse "
-             "(VUID-VkBindImageMemoryInfo-image-07460/01045, "
+   if (!p && im && (im->bound || (im->memory_freed & PVK_IMAGE_WHOLE_FREED)))
+      return "image already bound (before, earlier in this call, or to memory freed since), or "
+             "sparse (VUID-VkBindImageMemoryInfo-image-07460/01045, "
              "VUID-vkBindImageMemory2-pBindInfos-04006)";
    if (p) {
       const int i = plane_index(p->planeAspect, im->planes);
       if (i < 0)
          return "planeAspect not one plane of the image's format "
                 "(VUID-VkBindImagePlaneMemoryInfo-planeAspect-02283)";
-      if (im->planes_bound & (1u << i))
-         return "plane already bound (before or earlier in this call) "
+      if ((im->planes_bound | im->memory_freed) & (1u << i))
+         return "plane already bound (before, earlier in this call, or to memory freed since) "
                 "(VUID-VkBindImageMemoryInfo-image-07460, "
                 "VUID-vkBindImageMemory2-pBindInfos-04006)";
       *plane = (uint32_t)i;

@@ -3139,6 +3139,27 @@ bind2_image_twice_in_call(struct test_stream *e)
    bind2_same_twice(e, true);
 }
 
+/* A buffer or image whose memory was freed counts as unbound, and is never
+ * bound again: on the host it still is bound (to the freed memory, or to
+ * memory the device kept for reuse), and a second bind is invalid. */
+static void
+bind_buffer_after_free(struct test_stream *e)
+{
+   destroy(e, T(vkFreeMemory), MEMORY);
+   allocate_memory(e, MEMORY2, MEMORY_SIZE);
+   bind_buffer(e, BUFFER, MEMORY2, 0);
+}
+
+static void
+bind_image_after_free(struct test_stream *e)
+{
+   allocate_memory(e, MEMORY2, MEMORY_SIZE);
+   create_image(e, IMAGE, 1, 1);
+   bind_image(e, IMAGE, MEMORY2, 0);
+   destroy(e, T(vkFreeMemory), MEMORY2);
+   bind_image2(e, IMAGE, MEMORY, 8192, 0);
+}
+
 static void
 bind_image_twice(struct test_stream *e)
 {
@@ -3172,22 +3193,34 @@ test_disjoint(void)
    range_case("range: vkBindImageMemory2 bind 0: no memory "
               "(VUID-VkBindImageMemoryInfo-pNext-01632) (object 650, memory 0)",
               "vkBindImageMemory2 with VK_NULL_HANDLE memory", bind2_no_memory);
-   range_case("range: vkBindBufferMemory bind 0: buffer already bound (before or earlier in "
-              "this call), or sparse (VUID-vkBindBufferMemory-buffer-07459/01030) (object 600, "
+   range_case("range: vkBindBufferMemory bind 0: buffer already bound (before, earlier in "
+              "this call, or to memory freed since), or sparse "
+              "(VUID-vkBindBufferMemory-buffer-07459/01030) (object 600, "
               "memory 500)",
               "a buffer bound a second time", bind_buffer_twice);
-   range_case("range: vkBindImageMemory2 bind 0: image already bound (before or earlier in this "
-              "call), or sparse (VUID-VkBindImageMemoryInfo-image-07460/01045, "
-              "VUID-vkBindImageMemory2-pBindInfos-04006) (object 650, memory 500)",
-              "an image bound a second time", bind_image_twice);
-   range_case("range: vkBindBufferMemory2 bind 1: buffer already bound (before or earlier in "
-              "this call), or sparse (VUID-vkBindBufferMemory-buffer-07459/01030) (object 609, "
+   range_case(
+      "range: vkBindImageMemory2 bind 0: image already bound (before, earlier in this "
+      "call, or to memory freed since), or sparse (VUID-VkBindImageMemoryInfo-image-07460/01045, "
+      "VUID-vkBindImageMemory2-pBindInfos-04006) (object 650, memory 500)",
+      "an image bound a second time", bind_image_twice);
+   range_case("range: vkBindBufferMemory2 bind 1: buffer already bound (before, earlier in "
+              "this call, or to memory freed since), or sparse "
+              "(VUID-vkBindBufferMemory-buffer-07459/01030) (object 609, "
               "memory 500)",
               "one vkBindBufferMemory2 binding a new buffer twice", bind2_buffer_twice_in_call);
-   range_case("range: vkBindImageMemory2 bind 1: image already bound (before or earlier in this "
-              "call), or sparse (VUID-VkBindImageMemoryInfo-image-07460/01045, "
-              "VUID-vkBindImageMemory2-pBindInfos-04006) (object 659, memory 500)",
-              "one vkBindImageMemory2 binding a new image twice", bind2_image_twice_in_call);
+   range_case(
+      "range: vkBindImageMemory2 bind 1: image already bound (before, earlier in this "
+      "call, or to memory freed since), or sparse (VUID-VkBindImageMemoryInfo-image-07460/01045, "
+      "VUID-vkBindImageMemory2-pBindInfos-04006) (object 659, memory 500)",
+      "one vkBindImageMemory2 binding a new image twice", bind2_image_twice_in_call);
+   range_case("range: vkBindBufferMemory bind 0: buffer already bound (before, earlier in "
+              "this call, or to memory freed since), or sparse "
+              "(VUID-vkBindBufferMemory-buffer-07459/01030) (object 600, memory 501)",
+              "a buffer bound again after its memory was freed", bind_buffer_after_free);
+   range_case("range: vkBindImageMemory2 bind 0: image already bound (before, earlier in this "
+              "call, or to memory freed since), or sparse (VUID-VkBindImageMemoryInfo-image-"
+              "07460/01045, VUID-vkBindImageMemory2-pBindInfos-04006) (object 650, memory 500)",
+              "an image bound again after its memory was freed", bind_image_after_free);
 }
 
 static void
