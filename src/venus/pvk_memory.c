@@ -12,11 +12,11 @@
  * allocation that carried nothing but its type and size is kept by its
  * device, still charged to the context, and serves the next allocation of
  * the same type and size once no blob maps it. Its contents are what this
- * context left there
- * (Vulkan leaves new memory's contents undefined); kept memory never
- * leaves its device. The oldest goes once the device keeps more than
- * PV_MEMORY_REUSE_MIB, all of it at the device's teardown or when the
- * context's budget needs the room.
+ * context left there (Vulkan leaves new memory's contents undefined); kept
+ * memory never leaves its device. The oldest goes once the device keeps
+ * more than PV_MEMORY_REUSE_MIB or PVK_MEMORY_REUSE_MAX_ENTRIES
+ * allocations (each allocation and free walks the list), all of it at the
+ * device's teardown or when the context's budget needs the room.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +36,9 @@
 #define VN_STYPE_IMPORT_MEMORY_RESOURCE_INFO_MESA ((VkStructureType)1000384002)
 #define VN_STYPE_MEMORY_RESOURCE_ALLOCATION_SIZE_PROPERTIES_100000_MESA \
    ((VkStructureType)1000384003)
+
+/* ffmpeg's frames keep 6-12 allocations in flight */
+#define PVK_MEMORY_REUSE_MAX_ENTRIES 32u
 
 static uint64_t
 align_up(uint64_t v, uint64_t a)
@@ -196,7 +199,8 @@ reuse_keep(struct pvk_context *ctx, struct pvk_device *dev, struct pvk_device_me
 {
    if (!mem->reusable || mem->size > dev->reuse_limit)
       return false;
-   while (dev->reuse && dev->reuse_bytes + mem->size > dev->reuse_limit) {
+   while (dev->reuse && (dev->reuse_bytes + mem->size > dev->reuse_limit ||
+                         dev->reuse_count >= PVK_MEMORY_REUSE_MAX_ENTRIES)) {
       struct pvk_device_memory *old = dev->reuse;
       dev->reuse = old->next;
       dev->reuse_count--;
