@@ -536,10 +536,10 @@ create_device(struct pv_renderer *r, uint32_t ctx, const uint8_t *reply)
    CHECK(*reply_u32(reply, 1) == VK_SUCCESS);
 }
 
-/* vkAllocateMemory(device 300 -> id) of memory type 0 */
-static void
-allocate_memory(struct pv_renderer *r, uint32_t ctx, const uint8_t *reply, uint64_t size,
-                uint64_t id)
+/* vkAllocateMemory(device 300 -> id) of memory type 0: its result */
+static VkResult
+try_allocate_memory(struct pv_renderer *r, uint32_t ctx, const uint8_t *reply, uint64_t size,
+                    uint64_t id)
 {
    struct test_stream e = { 0 };
    set_reply(&e, 1, 65536);
@@ -554,7 +554,14 @@ allocate_memory(struct pv_renderer *r, uint32_t ctx, const uint8_t *reply, uint6
    ts_u64(&e, 1);
    ts_u64(&e, id);
    CHECK(pv_context_submit(r, ctx, e.data, e.len) == 0);
-   CHECK(*reply_u32(reply, 1) == VK_SUCCESS);
+   return (VkResult)*reply_u32(reply, 1);
+}
+
+static void
+allocate_memory(struct pv_renderer *r, uint32_t ctx, const uint8_t *reply, uint64_t size,
+                uint64_t id)
+{
+   CHECK(try_allocate_memory(r, ctx, reply, size, id) == VK_SUCCESS);
 }
 
 /* vkFreeMemory(device 300, memory id) */
@@ -627,20 +634,7 @@ test_memory_reuse_budget(void)
    free_memory(r, ctx, 500);
    allocate_memory(r, ctx, reply, 32768, 501); /* VK_SUCCESS checked */
    /* and the cap still holds */
-   struct test_stream e = { 0 };
-   set_reply(&e, 1, 65536);
-   ts_cmd(&e, CMD_ALLOCATE_MEMORY, TS_REPLY);
-   ts_u64(&e, 300);
-   ts_u64(&e, 1);
-   ts_u32(&e, VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO);
-   ts_u64(&e, 0);
-   ts_u64(&e, 65536);
-   ts_u32(&e, 0);
-   ts_u64(&e, 0);
-   ts_u64(&e, 1);
-   ts_u64(&e, 502);
-   CHECK(pv_context_submit(r, ctx, e.data, e.len) == 0);
-   CHECK(*reply_u32(reply, 1) == (uint32_t)VK_ERROR_OUT_OF_DEVICE_MEMORY);
+   CHECK(try_allocate_memory(r, ctx, reply, 65536, 502) == VK_ERROR_OUT_OF_DEVICE_MEMORY);
    CHECK(!pv_context_is_lost(r, ctx));
    pv_context_destroy(r, ctx);
    pv_resource_unref(r, 1);
