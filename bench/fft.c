@@ -27,18 +27,6 @@ input_value(uint64_t i)
    return (float)((i * 2654435761u) % 2001u) / 1000.0f - 1.0f;
 }
 
-static void
-compute_barrier(VkCommandBuffer cmd, VkPipelineStageFlags src, VkAccessFlags src_access,
-                VkPipelineStageFlags dst, VkAccessFlags dst_access)
-{
-   const VkMemoryBarrier bar = {
-      .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
-      .srcAccessMask = src_access,
-      .dstAccessMask = dst_access,
-   };
-   vkCmdPipelineBarrier(cmd, src, dst, 0, 1, &bar, 0, NULL, 0, NULL);
-}
-
 static VkResult
 record_copy(struct pb_fft *f, VkCommandBuffer *cmd, const struct vkb_buffer *from,
             const struct vkb_buffer *to)
@@ -84,15 +72,15 @@ record_transforms(struct pb_fft *f, char *why, size_t len)
    const VkPipelineStageFlags cs = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT;
    const VkAccessFlags rw = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT;
    VkFFTLaunchParams lp = { .commandBuffer = &f->cmd };
-   compute_barrier(f->cmd, VK_PIPELINE_STAGE_TRANSFER_BIT | cs,
-                   VK_ACCESS_TRANSFER_WRITE_BIT | VK_ACCESS_SHADER_WRITE_BIT, cs, rw);
+   vkb_cmd_memory_barrier(f->cmd, VK_PIPELINE_STAGE_TRANSFER_BIT | cs,
+                          VK_ACCESS_TRANSFER_WRITE_BIT | VK_ACCESS_SHADER_WRITE_BIT, cs, rw);
    VkFFTResult r = VKFFT_SUCCESS;
    for (uint32_t i = 0; i < f->round_trips && r == VKFFT_SUCCESS; i++) {
       if (i)
-         compute_barrier(f->cmd, cs, VK_ACCESS_SHADER_WRITE_BIT, cs, rw);
+         vkb_cmd_memory_barrier(f->cmd, cs, VK_ACCESS_SHADER_WRITE_BIT, cs, rw);
       r = VkFFTAppend(&f->app, -1, &lp);
       if (r == VKFFT_SUCCESS) {
-         compute_barrier(f->cmd, cs, VK_ACCESS_SHADER_WRITE_BIT, cs, rw);
+         vkb_cmd_memory_barrier(f->cmd, cs, VK_ACCESS_SHADER_WRITE_BIT, cs, rw);
          r = VkFFTAppend(&f->app, 1, &lp);
       }
    }
@@ -100,8 +88,8 @@ record_transforms(struct pb_fft *f, char *why, size_t len)
       snprintf(why, len, "VkFFTAppend: VkFFTResult %d", (int)r);
       return -1;
    }
-   compute_barrier(f->cmd, cs, VK_ACCESS_SHADER_WRITE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT,
-                   VK_ACCESS_TRANSFER_READ_BIT);
+   vkb_cmd_memory_barrier(f->cmd, cs, VK_ACCESS_SHADER_WRITE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                          VK_ACCESS_TRANSFER_READ_BIT);
    if (vkb_cmd_end(f->b, f->cmd) != VK_SUCCESS) {
       snprintf(why, len, "%s", f->b->err);
       return -1;

@@ -415,15 +415,25 @@ vkb_cmd_image_barrier(VkCommandBuffer cmd, VkImage image, VkImageLayout from, Vk
 }
 
 void
-vkb_cmd_host_read_barrier(VkCommandBuffer cmd)
+vkb_cmd_memory_barrier(VkCommandBuffer cmd, VkPipelineStageFlags src_stage,
+                       VkAccessFlags src_access, VkPipelineStageFlags dst_stage,
+                       VkAccessFlags dst_access)
 {
    const VkMemoryBarrier bar = {
       .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
-      .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT | VK_ACCESS_SHADER_WRITE_BIT,
-      .dstAccessMask = VK_ACCESS_HOST_READ_BIT,
+      .srcAccessMask = src_access,
+      .dstAccessMask = dst_access,
    };
-   vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
-                        VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &bar, 0, NULL, 0, NULL);
+   vkCmdPipelineBarrier(cmd, src_stage, dst_stage, 0, 1, &bar, 0, NULL, 0, NULL);
+}
+
+void
+vkb_cmd_host_read_barrier(VkCommandBuffer cmd)
+{
+   vkb_cmd_memory_barrier(cmd,
+                          VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                          VK_ACCESS_TRANSFER_WRITE_BIT | VK_ACCESS_SHADER_WRITE_BIT,
+                          VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_READ_BIT);
 }
 
 VkResult

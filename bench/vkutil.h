@@ -75,6 +75,11 @@ void vkb_cmd_image_barrier(VkCommandBuffer cmd, VkImage image, VkImageLayout fro
                            VkAccessFlags src_access, VkAccessFlags dst_access,
                            VkPipelineStageFlags src_stage, VkPipelineStageFlags dst_stage);
 
+/* One global memory barrier. */
+void vkb_cmd_memory_barrier(VkCommandBuffer cmd, VkPipelineStageFlags src_stage,
+                            VkAccessFlags src_access, VkPipelineStageFlags dst_stage,
+                            VkAccessFlags dst_access);
+
 /* Buffer -> host visibility barrier after a transfer write. */
 void vkb_cmd_host_read_barrier(VkCommandBuffer cmd);
 

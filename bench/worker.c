@@ -1214,13 +1214,8 @@ compute_res_init(struct vkb *b, struct compute_res *c, VkDeviceSize bytes, uint3
       res = vkb_cmd_begin(b, c->copy, false);
    if (res != VK_SUCCESS)
       return res;
-   const VkMemoryBarrier bar = {
-      .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
-      .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
-      .dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT,
-   };
-   vkCmdPipelineBarrier(c->copy, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
-                        VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1, &bar, 0, NULL, 0, NULL);
+   vkb_cmd_memory_barrier(c->copy, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
+                          VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_READ_BIT);
    vkCmdCopyBuffer(c->copy, c->out.buf, c->staging.buf, 1, &whole);
    vkb_cmd_host_read_barrier(c->copy);
    return vkb_cmd_end(b, c->copy);
@@ -1547,13 +1542,8 @@ ml_record(struct wk *w, void *data)
       vkCmdPushConstants(m->cmd, m->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof(pc), pc);
       vkCmdDispatch(m->cmd, ML_ELEMS / 64, 1, 1);
    }
-   const VkMemoryBarrier host = {
-      .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
-      .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
-      .dstAccessMask = VK_ACCESS_HOST_READ_BIT,
-   };
-   vkCmdPipelineBarrier(m->cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0,
-                        1, &host, 0, NULL, 0, NULL);
+   vkb_cmd_memory_barrier(m->cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
+                          VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_READ_BIT);
    return vkb_cmd_end(b, m->cmd);
 }
 
