@@ -107,18 +107,22 @@ find_queue_family(VkPhysicalDevice pdev, uint32_t *out)
 static const char *
 global_priority_extension(VkPhysicalDevice pdev)
 {
-   VkExtensionProperties exts[512];
-   uint32_t n = 512;
-   VkResult res = vkEnumerateDeviceExtensionProperties(pdev, NULL, &n, exts);
-   if (res != VK_SUCCESS && res != VK_INCOMPLETE)
+   uint32_t n = 0;
+   if (vkEnumerateDeviceExtensionProperties(pdev, NULL, &n, NULL) != VK_SUCCESS || !n)
       return NULL;
+   VkExtensionProperties *exts = calloc(n, sizeof(*exts));
+   VkResult res = exts ? vkEnumerateDeviceExtensionProperties(pdev, NULL, &n, exts)
+                       : VK_ERROR_OUT_OF_HOST_MEMORY;
    const char *found = NULL;
-   for (uint32_t i = 0; i < n; i++) {
-      if (!strcmp(exts[i].extensionName, VK_KHR_GLOBAL_PRIORITY_EXTENSION_NAME))
-         return VK_KHR_GLOBAL_PRIORITY_EXTENSION_NAME;
+   for (uint32_t i = 0; (res == VK_SUCCESS || res == VK_INCOMPLETE) && i < n; i++) {
+      if (!strcmp(exts[i].extensionName, VK_KHR_GLOBAL_PRIORITY_EXTENSION_NAME)) {
+         found = VK_KHR_GLOBAL_PRIORITY_EXTENSION_NAME;
+         break;
+      }
       if (!strcmp(exts[i].extensionName, VK_EXT_GLOBAL_PRIORITY_EXTENSION_NAME))
          found = VK_EXT_GLOBAL_PRIORITY_EXTENSION_NAME;
    }
+   free(exts);
    return found;
 }
 
