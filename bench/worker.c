@@ -1404,6 +1404,30 @@ fair_priorities(struct wk *w, struct vkb *light, struct vkb *heavy)
        (int)heavy->priority);
 }
 
+/* PVBENCH_FAIR_HEAVY_SOCKET=PATH: the heavy client's instance connects to
+ * the vtest server on PATH (Mesa 25's venus reads VTEST_SOCKET_NAME at
+ * each vkCreateInstance; Mesa 22.3's always uses /tmp/.virgl_test), so
+ * the two clients can be served by servers set up differently (a queue
+ * priority for one). */
+static VkResult
+fair_heavy_init(struct wk *w, struct vkb *heavy)
+{
+   const char *path = getenv("PVBENCH_FAIR_HEAVY_SOCKET");
+   if (!path || !*path)
+      return vkb_init(heavy);
+   const char *old = getenv("VTEST_SOCKET_NAME");
+   char *saved = old ? strdup(old) : NULL;
+   setenv("VTEST_SOCKET_NAME", path, 1);
+   const VkResult res = vkb_init(heavy);
+   if (saved)
+      setenv("VTEST_SOCKET_NAME", saved, 1);
+   else
+      unsetenv("VTEST_SOCKET_NAME");
+   free(saved);
+   rep(w, "info heavy client: vtest socket %s", path);
+   return res;
+}
+
 static int
 wl_fairness(struct wk *w)
 {
@@ -1429,7 +1453,7 @@ wl_fairness(struct wk *w)
       return h ? 1 : (rep(w, "error out of memory"), 1);
    if (frame_res_init(&w->vk, w->args, &f) != VK_SUCCESS)
       return rep_vk_error(w);
-   if (vkb_init(&h->vk) != VK_SUCCESS) {
+   if (fair_heavy_init(w, &h->vk) != VK_SUCCESS) {
       rep(w, "error heavy client: %s", h->vk.err);
       return 1;
    }

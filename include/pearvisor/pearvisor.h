@@ -138,10 +138,13 @@ int pv_host_driver_preload(void);
 struct pv_premade;
 
 /* Decodes the recipe as untrusted input, then creates the instance and
- * the device (as long as vkCreateDevice takes). Returns 0, -EINVAL for a
- * malformed recipe, -ENODEV when the host could not make them (logged
- * each), -ENOMEM. */
-int pv_premade_create(const void *recipe, size_t size, struct pv_premade **out);
+ * the device (as long as vkCreateDevice takes), its queues at
+ * queue_priority (pv_renderer_set_queue_priority: the embedder's setting,
+ * never the recipe's; a renderer takes only objects made at its own).
+ * Returns 0, -EINVAL for a malformed recipe or an unknown priority,
+ * -ENODEV when the host could not make them (logged each), -ENOMEM. */
+int pv_premade_create(const void *recipe, size_t size, uint32_t queue_priority,
+                      struct pv_premade **out);
 
 /* Destroys what the pre-made objects still hold (NULL: nothing). */
 void pv_premade_destroy(struct pv_premade *pm);
@@ -149,8 +152,33 @@ void pv_premade_destroy(struct pv_premade *pm);
 /* Gives the renderer pre-made objects for its guest (it owns them from
  * then on, also on error; what no guest takes is destroyed with the
  * renderer). Before the first context: -EBUSY once a context exists,
- * -EEXIST when it holds some already. */
+ * -EEXIST when it holds some already, -EINVAL when they were made at
+ * another queue priority than the renderer's. */
 int pv_renderer_set_premade(struct pv_renderer *r, struct pv_premade *pm);
+
+/* Host queue global priority (VK_KHR/EXT_global_priority of the host
+ * driver) of every queue of every device the renderer's contexts create:
+ * a share of the GPU between guests that the host's owner sets per
+ * renderer (per VM, per vtest socket). Guests cannot choose one: the
+ * extensions are not offered to them, and a guest's own
+ * VkDeviceQueueGlobalPriorityCreateInfo is refused. */
+#define PV_QUEUE_PRIORITY_DEFAULT 0u /* nothing chained: the driver's default */
+#define PV_QUEUE_PRIORITY_LOW 128u   /* the VkQueueGlobalPriorityKHR values */
+#define PV_QUEUE_PRIORITY_MEDIUM 256u
+#define PV_QUEUE_PRIORITY_HIGH 512u
+#define PV_QUEUE_PRIORITY_REALTIME 1024u
+
+/* Parses "default", "low", "medium", "high" or "realtime" (command-line
+ * options of the programs that embed the renderer). 0 or -EINVAL. */
+int pv_queue_priority_from_name(const char *name, uint32_t *priority);
+
+/* Sets the queue priority of devices created from now on (default:
+ * PV_QUEUE_PRIORITY_DEFAULT). A host device without either extension, or
+ * whose driver refuses the class (VK_ERROR_NOT_PERMITTED_KHR: realtime and
+ * high usually need privileges the process may not have), gets the
+ * driver's default instead, logged once per device. -EINVAL for another
+ * value, -EBUSY once a context exists. */
+int pv_renderer_set_queue_priority(struct pv_renderer *r, uint32_t priority);
 
 /* Creates a renderer for one guest. `limits` may be NULL for defaults. */
 int pv_renderer_create(const struct pv_renderer_callbacks *cbs,

@@ -217,12 +217,15 @@ class Backend:
     """One pv-vhost-user-gpu process listening on a socket."""
 
     def __init__(self, binary, workdir, width=1024, height=768, hostmem=None, png=None,
-                 name="backend", wire_format=0):
+                 name="backend", wire_format=0, queue_priority=None):
         self.binary, self.workdir = binary, workdir
         self.width, self.height, self.hostmem = width, height, hostmem
         # The venus wire format the guest's driver speaks: 0 for Mesa 22.3,
         # 1 for Mesa 25. A guest kernel reads the capset once, so it is per VM.
         self.wire_format = wire_format
+        # The host queue priority of the VM's devices: its share of the GPU
+        # beside other VMs (None: the driver's default).
+        self.queue_priority = queue_priority
         self.png = png or os.path.join(backend_output_dir(workdir, name), "scanout.png")
         self.sock = os.path.join(workdir, f"{name}.sock")
         self.log = os.path.join(workdir, f"{name}.log")
@@ -239,6 +242,8 @@ class Backend:
             args += ["--hostmem", self.hostmem]
         if self.wire_format:
             args += ["--venus-wire-format", str(self.wire_format)]
+        if self.queue_priority:
+            args += ["--queue-priority", self.queue_priority]
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env)
         deadline = time.time() + 30
@@ -358,7 +363,8 @@ class Vm:
 
     def __init__(self, kernel, initrd, backend, workdir, width=1024, height=768,
                  memory=DEFAULT_MEMORY, append="", png=None, interactive=False,
-                 accel=None, hostmem=DEFAULT_HOSTMEM, name="guest", wire_format=0):
+                 accel=None, hostmem=DEFAULT_HOSTMEM, name="guest", wire_format=0,
+                 queue_priority=None):
         self.kernel, self.initrd = kernel, initrd
         self.workdir = workdir
         self.memory, self.append = memory, append
@@ -371,7 +377,7 @@ class Vm:
         else:
             self.hostmem = usable_hostmem(self.qemu, backend, hostmem)
             self.backend = Backend(backend, workdir, width, height, self.hostmem, png,
-                                   wire_format=wire_format)
+                                   wire_format=wire_format, queue_priority=queue_priority)
             self.own_backend = True
         self.serial = bytearray()
         self.stuck = None  # the id of a guest command that never answered
@@ -630,7 +636,8 @@ def cmd_run(a):
         print(f"pearvisor: accelerator {accel} ({why})", file=sys.stderr)
     vm = Vm(kernel, initrd, backend, workdir, a.width, a.height, a.memory, a.append,
             png=a.png and os.path.abspath(a.png), interactive=True, accel=accel,
-            hostmem=a.hostmem, wire_format=a.venus_wire_format)
+            hostmem=a.hostmem, wire_format=a.venus_wire_format,
+            queue_priority=a.queue_priority)
     try:
         vm.start()
     except RuntimeError as e:
@@ -667,6 +674,9 @@ def main(argv=None):
     r.add_argument("--venus-wire-format", type=int, choices=[0, 1], default=0,
                    help="venus wire format of the guest's driver: 0 Mesa 22.3 (default), "
                         "1 Mesa 24/25; one per VM")
+    r.add_argument("--queue-priority", choices=["low", "medium", "high", "realtime"],
+                   help="host queue global priority of the VM's GPU work (default: the "
+                        "driver's)")
     r.add_argument("--append", default="", help="extra kernel command line")
     a = ap.parse_args(argv)
     if a.cmd == "run":

@@ -78,6 +78,10 @@ check_queue_infos(struct pvk_instance *inst, const struct pvk_physical_device *p
          why = "queue count outside 1..the family's queueCount";
       else if (!q->pQueuePriorities)
          why = "no queue priorities";
+      else if (q->pNext)
+         /* a global priority would take GPU time from other guests: the
+          * host's setting (pv_renderer_set_queue_priority), not offered */
+         why = "pNext chain on a queue create info (no extension offered takes one)";
       if (why) {
          *bad = i;
          return why;
@@ -154,10 +158,64 @@ record_features(struct pvk_device *dev, struct pvk_instance *inst,
       dev->max_nesting = 1;
 }
 
+static VkResult
+create_device_locked(struct pvk_instance *inst, const struct pvk_physical_device *pd,
+                     const VkDeviceCreateInfo *info, struct pvk_device *dev, VkDevice *handle)
+{
+   pvk_loader_lock();
+   VkResult res = inst->dispatch.vkCreateDevice(pd->handle, info, NULL, handle);
+   if (res == VK_SUCCESS)
+      vn_device_dispatch_init(&dev->dispatch, inst->dispatch.vkGetDeviceProcAddr, *handle);
+   pvk_loader_unlock();
+   return res;
+}
+
+/* vkCreateDevice with every queue at `priority` when the host takes one
+ * (queues: room for info's queue infos; names: for one more extension).
+ * A driver that refuses the class gets the create info as it was: the
+ * guest still gets its device, at the driver's default. */
+static VkResult
+create_device_prioritized(struct pvk_instance *inst, const struct pvk_physical_device *pd,
+                          VkDeviceCreateInfo *info, const char **names, uint32_t priority,
+                          VkDeviceQueueCreateInfo *queues, struct pvk_device *dev, VkDevice *handle)
+{
+   if (!priority)
+      return create_device_locked(inst, pd, info, dev, handle);
+   if (!pd->queue_priority_ext) {
+      pv_warn("venus",
+              "queue priority %u: the host device has no global priority extension: "
+              "the driver's default",
+              priority);
+      return create_device_locked(inst, pd, info, dev, handle);
+   }
+   const VkDeviceQueueGlobalPriorityCreateInfoKHR global = {
+      .sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_GLOBAL_PRIORITY_CREATE_INFO_KHR,
+      .globalPriority = (VkQueueGlobalPriorityKHR)priority,
+   };
+   /* the guest's queue infos have no pNext (check_queue_infos) */
+   for (uint32_t i = 0; i < info->queueCreateInfoCount; i++) {
+      queues[i] = info->pQueueCreateInfos[i];
+      queues[i].pNext = &global;
+   }
+   VkDeviceCreateInfo prioritized = *info;
+   prioritized.pQueueCreateInfos = queues;
+   names[prioritized.enabledExtensionCount++] = pd->queue_priority_ext;
+   prioritized.ppEnabledExtensionNames = names;
+   VkResult res = create_device_locked(inst, pd, &prioritized, dev, handle);
+   if (res == VK_ERROR_NOT_PERMITTED_KHR || res == VK_ERROR_INITIALIZATION_FAILED) {
+      pv_warn("venus",
+              "queue priority %u refused by the host driver (VkResult %d): the "
+              "driver's default",
+              priority, (int)res);
+      res = create_device_locked(inst, pd, info, dev, handle);
+   }
+   return res;
+}
+
 VkResult
 pvk_device_create_host(struct pvk_context *ctx, struct pvk_instance *inst,
                        struct pvk_physical_device *pd, const VkDeviceCreateInfo *guest,
-                       struct pvk_device **out)
+                       uint32_t queue_priority, struct pvk_device **out)
 {
    *out = NULL;
    if ((guest->queueCreateInfoCount && !guest->pQueueCreateInfos) ||
@@ -183,7 +241,8 @@ pvk_device_create_host(struct pvk_context *ctx, struct pvk_instance *inst,
 
    /* the guest's extensions (only advertised ones, less the renderer's
     * own) + external_memory_host */
-   const char **names = calloc(guest->enabledExtensionCount + 2, sizeof(*names));
+   /* + external_memory_host, robustness2, the queue priority's */
+   const char **names = calloc(guest->enabledExtensionCount + 3, sizeof(*names));
    if (!names)
       return VK_ERROR_OUT_OF_HOST_MEMORY;
    uint32_t count = 0;
@@ -233,11 +292,9 @@ pvk_device_create_host(struct pvk_context *ctx, struct pvk_instance *inst,
    VkDevice handle;
    if (null_descriptor && guest_r2)
       guest_r2->nullDescriptor = VK_TRUE;
-   pvk_loader_lock();
-   VkResult res = inst->dispatch.vkCreateDevice(pd->handle, &info, NULL, &handle);
-   if (res == VK_SUCCESS)
-      vn_device_dispatch_init(&dev->dispatch, inst->dispatch.vkGetDeviceProcAddr, handle);
-   pvk_loader_unlock();
+   VkDeviceQueueCreateInfo queues[PVK_MAX_QUEUE_FAMILIES]; /* one per family at most */
+   VkResult res =
+      create_device_prioritized(inst, pd, &info, names, queue_priority, queues, dev, &handle);
    if (guest_r2)
       guest_r2->nullDescriptor = guest_null;
    free(names);
@@ -302,7 +359,7 @@ vn_handle_vkCreateDevice(struct vn_dispatch_context *dctx, struct vn_command_vkC
       pvk_renderer_count_premade(ctx->renderer, true);
       args->ret = VK_SUCCESS;
    } else {
-      args->ret = pvk_device_create_host(ctx, inst, pd, guest, &dev);
+      args->ret = pvk_device_create_host(ctx, inst, pd, guest, ctx->queue_priority, &dev);
       if (args->ret != VK_SUCCESS) {
          pvk_key_fini(&key);
          return;

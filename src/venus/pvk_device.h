@@ -87,11 +87,13 @@ pvk_device_base(struct pvk_device *dev)
 
 /* Creates a host device on pd for a guest's create info: the firewall's
  * checks (queue infos; with ctx, a failure is logged against it and may
- * mark it lost), only advertised extensions, the renderer's own added.
+ * mark it lost), only advertised extensions, the renderer's own added,
+ * every queue at queue_priority (PV_QUEUE_PRIORITY_*; the driver's default
+ * where the host has no global priority extension or refuses the class).
  * ctx NULL: a device made ahead (pv_premade), failures only logged. */
 VkResult pvk_device_create_host(struct pvk_context *ctx, struct pvk_instance *inst,
                                 struct pvk_physical_device *pd, const VkDeviceCreateInfo *guest,
-                                struct pvk_device **out);
+                                uint32_t queue_priority, struct pvk_device **out);
 
 /* Destroys a device that has no children and frees it. */
 void pvk_device_destroy_host(struct pvk_device *dev);

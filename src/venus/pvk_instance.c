@@ -328,6 +328,11 @@ physical_device_init_exts(struct pvk_instance *inst, struct pvk_physical_device 
    for (uint32_t i = 0; i < count; i++) {
       if (!strcmp(host[i].extensionName, VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME))
          pd->host_ptr_alignment = 1; /* real value below */
+      if (!strcmp(host[i].extensionName, VK_KHR_GLOBAL_PRIORITY_EXTENSION_NAME))
+         pd->queue_priority_ext = VK_KHR_GLOBAL_PRIORITY_EXTENSION_NAME;
+      else if (!strcmp(host[i].extensionName, VK_EXT_GLOBAL_PRIORITY_EXTENSION_NAME) &&
+               !pd->queue_priority_ext)
+         pd->queue_priority_ext = VK_EXT_GLOBAL_PRIORITY_EXTENSION_NAME;
       const struct pvk_protocol_extension *ext = pvk_protocol_extension_find(host[i].extensionName);
       if (!ext || ext_unsupported(ext->name))
          continue;

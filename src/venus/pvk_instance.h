@@ -61,6 +61,10 @@ struct pvk_physical_device {
    uint32_t max_color_attachments;   /* limits.maxColorAttachments (firewall) */
    uint32_t max_locations;        /* the most interface locations of any stage (firewall, SPIR-V) */
    VkPhysicalDeviceLimits limits; /* all of them, for the firewall's pipeline rules */
+   /* the host's VK_KHR_global_priority, else VK_EXT_global_priority, else
+    * NULL: how the renderer's queue priority reaches the host device (never
+    * advertised to the guest) */
+   const char *queue_priority_ext;
    /* maxPerStageDescriptorUpdateAfterBind* in pvk_desc_kind order, and
     * maxPerStageUpdateAfterBindResources (Vulkan 1.2; 0 without) */
    uint32_t uab_per_stage[7];

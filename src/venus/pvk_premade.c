@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/queue_priority.h"
 #include "pearvisor/pearvisor.h"
 #include "venus/generated/vn_protocol_internal.h"
 #include "venus/pvk_device.h"
@@ -294,13 +295,15 @@ make_objects(struct pv_premade *pm, const VkApplicationInfo *app, uint32_t index
    free(all);
    if (!pm->pd)
       return res < 0 ? res : VK_ERROR_OUT_OF_HOST_MEMORY;
-   return pvk_device_create_host(NULL, pm->inst, pm->pd, info, &pm->dev);
+   return pvk_device_create_host(NULL, pm->inst, pm->pd, info, pm->queue_priority, &pm->dev);
 }
 
 int
-pv_premade_create(const void *recipe, size_t size, struct pv_premade **out)
+pv_premade_create(const void *recipe, size_t size, uint32_t queue_priority, struct pv_premade **out)
 {
    *out = NULL;
+   if (!pv_queue_priority_known(queue_priority))
+      return -EINVAL;
    const uint8_t *b = recipe;
    if (!b || size < RECIPE_HEADER || size > PV_PREMADE_MAX_RECIPE || get_u32(b) != RECIPE_MAGIC) {
       pv_warn("venus", "pre-made device: recipe rejected: bad header (%zu bytes)", size);
@@ -315,6 +318,8 @@ pv_premade_create(const void *recipe, size_t size, struct pv_premade **out)
       return -EINVAL;
    }
    struct pv_premade *pm = calloc(1, sizeof(*pm));
+   if (pm)
+      pm->queue_priority = queue_priority;
    struct vn_object_table *objects = vn_object_table_create(1); /* ids: none */
    struct vn_arena arena;
    vn_arena_init(&arena, RECIPE_ARENA_LIMIT);

@@ -38,6 +38,7 @@ struct pv_premade {
    struct pvk_physical_device *pd; /* its state, until the guest enumerates it */
    struct pvk_device *dev;         /* until claimed; NULL: none */
    struct pvk_key dev_key;         /* what dev was made from */
+   uint32_t queue_priority;        /* what dev's queues were made at */
 };
 
 bool pvk_key_equal(const struct pvk_key *a, const struct pvk_key *b);

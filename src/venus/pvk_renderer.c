@@ -9,6 +9,7 @@
 
 #include "common/budget.h"
 #include "common/log.h"
+#include "common/queue_priority.h"
 #include "pearvisor/pearvisor.h"
 #include "venus/generated/vn_protocol_renderer.h"
 #include "venus/pvk_capset.h"
@@ -48,6 +49,7 @@ struct pv_renderer {
    struct pv_renderer_limits limits;
    struct pvk_ctx_entry *contexts; /* limits.max_contexts slots */
    uint32_t wire_format;           /* PV_VENUS_WIRE_FORMAT_* */
+   uint32_t queue_priority;        /* PV_QUEUE_PRIORITY_* */
    struct pv_memory_budget budget; /* shared with other renderers; charge NULL: none */
    struct pvk_res_entry *buckets[PVK_RES_BUCKETS];
    uint32_t teardown_timeout_ms; /* pv_renderer_set_teardown_timeout */
@@ -203,7 +205,10 @@ pv_renderer_set_premade(struct pv_renderer *r, struct pv_premade *pm)
    }
    pthread_mutex_lock(&r->mutex);
    pthread_mutex_lock(&r->premade_mutex);
-   int ret = has_context_locked(r) ? -EBUSY : r->premade ? -EEXIST : 0;
+   int ret = has_context_locked(r)                     ? -EBUSY
+             : r->premade                              ? -EEXIST
+             : pm->queue_priority != r->queue_priority ? -EINVAL
+                                                       : 0;
    if (!ret)
       r->premade = pm;
    pthread_mutex_unlock(&r->premade_mutex);
@@ -272,21 +277,32 @@ pvk_renderer_report_recipe(struct pv_renderer *r, struct pvk_instance *inst, VkP
    pvk_key_fini(&recipe);
 }
 
+/* Sets *field to value unless a context exists (-EBUSY). */
+static int
+set_before_contexts(struct pv_renderer *r, uint32_t *field, uint32_t value)
+{
+   pthread_mutex_lock(&r->mutex);
+   const int ret = has_context_locked(r) ? -EBUSY : 0;
+   if (!ret)
+      *field = value;
+   pthread_mutex_unlock(&r->mutex);
+   return ret;
+}
+
 int
 pv_renderer_set_venus_wire_format(struct pv_renderer *r, uint32_t wire_format)
 {
    if (!r || wire_format > PV_VENUS_WIRE_FORMAT_MESA25)
       return -EINVAL;
-   pthread_mutex_lock(&r->mutex);
-   int ret = 0;
-   for (uint32_t i = 0; i < r->limits.max_contexts && !ret; i++) {
-      if (r->contexts[i].ctx)
-         ret = -EBUSY;
-   }
-   if (!ret)
-      r->wire_format = wire_format;
-   pthread_mutex_unlock(&r->mutex);
-   return ret;
+   return set_before_contexts(r, &r->wire_format, wire_format);
+}
+
+int
+pv_renderer_set_queue_priority(struct pv_renderer *r, uint32_t priority)
+{
+   if (!r || !pv_queue_priority_known(priority))
+      return -EINVAL;
+   return set_before_contexts(r, &r->queue_priority, priority);
 }
 
 int
@@ -306,11 +322,7 @@ pv_renderer_set_memory_budget(struct pv_renderer *r, const struct pv_memory_budg
    if (!r || (budget && (!budget->charge || !budget->release)))
       return -EINVAL;
    pthread_mutex_lock(&r->mutex);
-   int ret = 0;
-   for (uint32_t i = 0; i < r->limits.max_contexts && !ret; i++) {
-      if (r->contexts[i].ctx)
-         ret = -EBUSY;
-   }
+   const int ret = has_context_locked(r) ? -EBUSY : 0;
    if (!ret)
       r->budget = budget ? *budget : (struct pv_memory_budget){ 0 };
    pthread_mutex_unlock(&r->mutex);
@@ -400,6 +412,7 @@ pv_context_create(struct pv_renderer *r, uint32_t ctx_id, uint32_t capset_id,
       .max_memory = r->limits.max_memory_per_context,
       .budget = r->budget.charge ? &r->budget : NULL,
       .wire_format = r->wire_format,
+      .queue_priority = r->queue_priority,
       /* the firewall's waits are bounded like the teardown's */
       .firewall_wait_limit_ns = (uint64_t)r->teardown_timeout_ms * 1000000ull,
       .fence_retired = fence_retired,

@@ -135,6 +135,8 @@ static bool robust_next;
 /* the next setup()'s device enables VK_EXT_vertex_input_dynamic_state and
  * VK_EXT_vertex_attribute_divisor with their features */
 static bool dynamic_input_next;
+/* the queue create info asks for a realtime global priority */
+static bool queue_priority_next;
 /* the next setup()'s device enables VK_KHR_push_descriptor */
 static bool push_descriptor_next;
 
@@ -201,7 +203,14 @@ create_instance_device(struct test_stream *e, uint32_t family, uint32_t queue_co
    ts_u32(e, 1);
    ts_u64(e, 1);
    ts_u32(e, VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO);
-   ts_u64(e, 0);
+   if (queue_priority_next) {
+      ts_u64(e, 1);
+      ts_u32(e, VK_STRUCTURE_TYPE_DEVICE_QUEUE_GLOBAL_PRIORITY_CREATE_INFO);
+      ts_u64(e, 0);
+      ts_u32(e, VK_QUEUE_GLOBAL_PRIORITY_REALTIME);
+   } else {
+      ts_u64(e, 0);
+   }
    ts_u32(e, 0);
    ts_u32(e, family);
    ts_u32(e, queue_count);
@@ -4143,6 +4152,10 @@ test_queues(void)
               0, 1000, 0);
    queue_case("vkGetDeviceQueue: no such queue (device 300, family 0, index 1)",
               "queue index never created", 0, 1, 1);
+   /* a guest's own global priority would take GPU time from other guests */
+   queue_priority_next = true;
+   queue_case("pNext chain on a queue create info", "a guest's realtime queue priority", 0, 1, 0);
+   queue_priority_next = false;
 }
 
 /* --- SPIR-V --- */

@@ -641,6 +641,31 @@ test_memory_reuse_budget(void)
    pv_renderer_destroy(r);
 }
 
+/* The host's queue priority: names, values, set only before the first
+ * context. A host without the global priority extension (lavapipe) still
+ * makes the device, at its default. */
+static void
+test_queue_priority(void)
+{
+   uint32_t prio = 0;
+   CHECK(pv_queue_priority_from_name("realtime", &prio) == 0 && prio == PV_QUEUE_PRIORITY_REALTIME);
+   CHECK(pv_queue_priority_from_name("default", &prio) == 0 && prio == PV_QUEUE_PRIORITY_DEFAULT);
+   CHECK(pv_queue_priority_from_name("urgent", &prio) == -EINVAL);
+   struct pv_renderer *r = NULL;
+   CHECK(pv_renderer_create(&(struct pv_renderer_callbacks){ 0 }, NULL, &r) == 0);
+   CHECK(pv_renderer_set_queue_priority(r, 300) == -EINVAL);
+   CHECK(pv_renderer_set_queue_priority(r, PV_QUEUE_PRIORITY_HIGH) == 0);
+   const uint32_t ctx = 1;
+   CHECK(pv_context_create(r, ctx, PV_CAPSET_VENUS, "priority") == 0);
+   CHECK(pv_renderer_set_queue_priority(r, PV_QUEUE_PRIORITY_LOW) == -EBUSY);
+   const uint8_t *reply = blob(r, ctx, 1, 0, 65536);
+   create_device(r, ctx, reply);
+   CHECK(!pv_context_is_lost(r, ctx));
+   pv_context_destroy(r, ctx);
+   pv_resource_unref(r, 1);
+   pv_renderer_destroy(r);
+}
+
 static void
 test_vulkan(struct pv_renderer *r, struct fences *fences)
 {
@@ -1043,6 +1068,7 @@ main(void)
    test_vulkan(r, &fences);
    pv_renderer_destroy(r);
    test_memory_reuse_budget();
+   test_queue_priority();
    test_wire_format_1();
    printf("ok\n");
    return 0;

@@ -617,7 +617,7 @@ usage(FILE *f)
 {
    fprintf(f, "usage: pv-vhost-user-gpu (--socket-path PATH | --fd N) [--width W] [--height H]\n"
               "                         [--png FILE] [--hostmem SIZE] [--venus-wire-format 0|1]\n"
-              "                         [--teardown-timeout S]\n"
+              "                         [--teardown-timeout S] [--queue-priority CLASS]\n"
               "       pv-vhost-user-gpu --print-capabilities\n"
               "\n"
               "PearVisor's virtio-gpu device for QEMU's -device vhost-user-gpu-pci.\n"
@@ -634,6 +634,10 @@ usage(FILE *f)
               "                      mapped into the guest (needed by venus). Default: none\n"
               "  --venus-wire-format 0|1  venus wire format served to the guest: 0 for\n"
               "                      Mesa 22.3's venus driver (default), 1 for Mesa 25's\n"
+              "  --queue-priority CLASS  host queue global priority of this VM's devices:\n"
+              "                      default, low, medium, high or realtime (the\n"
+              "                      driver's default where the host has no global\n"
+              "                      priority extension or refuses the class)\n"
               "Limits (SIZE in bytes, or with a K, M or G suffix; a multiple of 4K):\n"
               "  --memory-budget SIZE  blobs + device memory in RAM (host-visible memory,\n"
               "                      any memory of a CPU or integrated GPU) of all\n"
@@ -715,6 +719,7 @@ main(int argc, char **argv)
       { "budget-shm", required_argument, NULL, 'N' },
       { "max-context-memory", required_argument, NULL, 'C' },
       { "teardown-timeout", required_argument, NULL, 't' },
+      { "queue-priority", required_argument, NULL, 'P' },
       { NULL, 0, NULL, 0 },
    };
    const char *sock_path = NULL;
@@ -726,6 +731,7 @@ main(int argc, char **argv)
    const char *budget_shm = NULL;
    struct pv_renderer_limits limits = { 0 };
    unsigned long teardown_s = 0; /* 0: the renderer's default */
+   uint32_t queue_priority = PV_QUEUE_PRIORITY_DEFAULT;
    struct backend *b = calloc(1, sizeof(*b));
    if (!b)
       return 1;
@@ -775,6 +781,13 @@ main(int argc, char **argv)
          }
          break;
       }
+      case 'P':
+         if (pv_queue_priority_from_name(optarg, &queue_priority) < 0) {
+            usage(stderr);
+            free(b);
+            return 2;
+         }
+         break;
       case 'S':
          sandbox = false;
          break;
@@ -856,6 +869,7 @@ main(int argc, char **argv)
       if (vug_budget_attach(&b->budget, b->renderer) < 0)
          goto out;
       pv_renderer_set_teardown_timeout(b->renderer, (uint32_t)teardown_s * 1000u);
+      pv_renderer_set_queue_priority(b->renderer, queue_priority);
       /* a guest driver of the other format gives up silently in the guest */
       pv_info(TAG,
               "venus capset: wire format %lu (%s guests; the other needs "

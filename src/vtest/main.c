@@ -44,7 +44,7 @@ usage(FILE *f, const char *argv0)
    fprintf(f,
            "usage: %s [--socket PATH] [--socket-wire-format-1 PATH] [--validate] [--verbose]\n"
            "          [--no-fork] [--prestart N] [--prestart-max N] [--prestart-idle S]\n"
-           "          [--no-premade] [limits] [--no-sandbox]\n"
+           "          [--no-premade] [limits] [--queue-priority CLASS] [--no-sandbox]\n"
            "          [--user NAME]\n"
            "  --socket PATH  serve venus wire format 0 (Mesa 22.3's driver) on PATH\n"
            "                 (default " VTEST_DEFAULT_SOCKET ", the path Mesa 22.3 always uses)\n"
@@ -88,6 +88,11 @@ usage(FILE *f, const char *argv0)
            "  --max-guest-blob-memory SIZE\n"
            "                            guest blobs of one client (default 4G, at most\n"
            "                            a quarter of the host's RAM)\n"
+           "GPU share:\n"
+           "  --queue-priority CLASS    host queue global priority of every client's\n"
+           "                            devices: default, low, medium, high or realtime\n"
+           "                            (the driver's default where the host has no\n"
+           "                            global priority extension or refuses the class)\n"
            "Sandbox of the client processes (docs/sandbox.md):\n"
            "  --no-sandbox   run them without it\n"
            "  --user NAME    when started as root, run them as NAME (default nobody)\n"
@@ -182,7 +187,7 @@ premake(void *data, const void *recipe, size_t size)
    pv_premade_destroy(cfg->premade);
    cfg->premade = NULL;
    const int64_t start = monotonic_ms();
-   if (pv_premade_create(recipe, size, &cfg->premade) == 0)
+   if (pv_premade_create(recipe, size, cfg->queue_priority, &cfg->premade) == 0)
       pv_info(TAG, "client process %d: instance and device made ahead in %lld ms", (int)getpid(),
               (long long)(monotonic_ms() - start));
    (void)vtest_server_send_ready(cfg->recipe_fd);
@@ -386,6 +391,7 @@ main(int argc, char **argv)
       OPT_PRESTART,
       OPT_PRESTART_MAX,
       OPT_PRESTART_IDLE,
+      OPT_QUEUE_PRIORITY,
    };
    static const struct option opts[] = {
       { "socket", required_argument, NULL, 's' },
@@ -411,6 +417,7 @@ main(int argc, char **argv)
       { "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
       { "no-premade", no_argument, NULL, OPT_NO_PREMADE },
       { "user", required_argument, NULL, OPT_USER },
+      { "queue-priority", required_argument, NULL, OPT_QUEUE_PRIORITY },
       { "help", no_argument, NULL, 'h' },
       { 0 },
    };
@@ -522,6 +529,11 @@ main(int argc, char **argv)
          client_args[nargs++] = optarg;
          break;
       }
+      case OPT_QUEUE_PRIORITY:
+         ok = pv_queue_priority_from_name(optarg, &cfg.client.queue_priority) == 0;
+         client_args[nargs++] = "--queue-priority";
+         client_args[nargs++] = optarg;
+         break;
       case OPT_NO_SANDBOX:
          cpo.sandbox = false;
          client_args[nargs++] = "--no-sandbox";
@@ -553,6 +565,7 @@ main(int argc, char **argv)
       cpo.cfg.handshake_timeout_ms = cfg.client.handshake_timeout_ms;
       cpo.cfg.max_guest_blob_bytes = cfg.client.max_guest_blob_bytes;
       cpo.cfg.renderer_limits = cfg.client.renderer_limits;
+      cpo.cfg.queue_priority = cfg.client.queue_priority;
       return client_process_main((int)client_fd, &cpo);
    }
    if (cpo.user && !cfg.client_exe) {

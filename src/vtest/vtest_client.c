@@ -835,6 +835,8 @@ vtest_client_serve(int sock, uint32_t client_id, const struct vtest_client_confi
          ret = pv_renderer_set_venus_wire_format(c->renderer, cfg->wire_format);
       if (ret == 0)
          ret = pv_renderer_set_teardown_timeout(c->renderer, cfg->teardown_timeout_ms);
+      if (ret == 0)
+         ret = pv_renderer_set_queue_priority(c->renderer, cfg->queue_priority);
       /* the renderer owns it from here, even on error */
       if (ret == 0 && premade)
          (void)pv_renderer_set_premade(c->renderer, premade);

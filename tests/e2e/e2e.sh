@@ -54,6 +54,11 @@
 #                the guest before's create infos; one with another device
 #                extension gets a device of its own, and works; so does the
 #                next, and later ones adopt again
+#   priority     --queue-priority high reaches every client's devices, those
+#                made ahead by pre-started processes included (adopted): on
+#                lavapipe, which has no global priority extension, each is
+#                logged and made at the driver's default, and works; an
+#                unknown class is refused at start
 #   limits       blobs over --memory-budget (RAM, shared by all client processes)
 #                and over --max-context-memory are refused and logged
 #   two-clients-threads, shutdown-threads, stuck-queue-threads
@@ -212,6 +217,27 @@ premade)
    grep -qE ': error: |AddressSanitizer|runtime error' "$log" && { cat "$log"; echo 'errors logged' >&2; rc=1; }
    rm -f "$log"
    [ $rc -eq 0 ] && echo "devices adopted: $took; refused (another create info): $other; deferred destroys: $deferred"
+   exit $rc
+   ;;
+priority)
+   "$server" --queue-priority urgent --socket none --socket-wire-format-1 /nonexistent/s \
+      >/dev/null 2>&1
+   [ $? -eq 2 ] || { echo 'an unknown --queue-priority class was not refused' >&2; exit 1; }
+   log=$(mktemp)
+   PV_LOG=info PV_VTEST_ARGS="--prestart 1 --queue-priority high" "$run" --log "$log" \
+      --icd "$icd" -- sh -c "
+      fail() { echo \"\$*\" >&2; exit 1; }
+      for i in 1 2 3; do '$create_device' || fail \"guest \$i failed\"; sleep 2; done
+      echo 'three guests created their devices'"
+   rc=$?
+   took=$(grep -c 'vkCreateDevice: took the device made ahead' "$log")
+   # pre-made and guest devices alike: one line per device made
+   made=$(grep -c 'queue priority 512: the host device has no global priority extension' "$log")
+   [ "$took" -ge 1 ] || { cat "$log"; echo 'no device made ahead was adopted' >&2; rc=1; }
+   [ "$made" -ge 3 ] || { cat "$log"; echo "expected >= 3 devices logged at priority 512, saw $made" >&2; rc=1; }
+   grep -qE ': error: |AddressSanitizer|runtime error' "$log" && { cat "$log"; echo 'errors logged' >&2; rc=1; }
+   rm -f "$log"
+   [ $rc -eq 0 ] && echo "devices adopted: $took; devices made at the driver's default (no extension): $made"
    exit $rc
    ;;
 sandbox)

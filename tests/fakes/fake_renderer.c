@@ -58,10 +58,11 @@ pv_renderer_set_memory_budget(struct pv_renderer *r, const struct pv_memory_budg
 
 /* Nothing is made ahead here: a recipe is refused. */
 int
-pv_premade_create(const void *recipe, size_t size, struct pv_premade **out)
+pv_premade_create(const void *recipe, size_t size, uint32_t queue_priority, struct pv_premade **out)
 {
    (void)recipe;
    (void)size;
+   (void)queue_priority;
    *out = NULL;
    return -ENODEV;
 }
@@ -78,6 +79,13 @@ pv_renderer_set_premade(struct pv_renderer *r, struct pv_premade *pm)
    (void)r;
    (void)pm;
    return -EINVAL;
+}
+
+int
+pv_renderer_set_queue_priority(struct pv_renderer *r, uint32_t priority)
+{
+   r->queue_priority = priority;
+   return 0;
 }
 
 int
