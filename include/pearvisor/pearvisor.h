@@ -174,8 +174,8 @@ int pv_queue_priority_from_name(const char *name, uint32_t *priority);
 
 /* Sets the queue priority of devices created from now on (default:
  * PV_QUEUE_PRIORITY_DEFAULT). A host device without either extension, or
- * whose driver refuses the class (VK_ERROR_NOT_PERMITTED_KHR: realtime and
- * high usually need privileges the process may not have), gets the
+ * whose driver refuses the class (VK_ERROR_NOT_PERMITTED_KHR: NVIDIA's
+ * refuses realtime to a process without capabilities), gets the
  * driver's default instead, logged once per device. -EINVAL for another
  * value, -EBUSY once a context exists. */
 int pv_renderer_set_queue_priority(struct pv_renderer *r, uint32_t priority);

@@ -332,6 +332,11 @@ static const char *const allowed[] = {
    "getresuid",
    "getresgid",
    "getgroups",
+   /* NVIDIA's driver (580.159, H200) reads its capabilities when a queue
+    * asks for the realtime global priority (pv-vtest --queue-priority): the
+    * unprivileged user has none, the driver then refuses the class and the
+    * renderer falls back to the default */
+   "capget",
    "getrlimit",
    "prlimit64",
    "getrusage",
