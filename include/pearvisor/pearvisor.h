@@ -125,6 +125,46 @@ int pv_renderer_set_teardown_timeout(struct pv_renderer *r, uint32_t timeout_ms)
  * -ENODEV (no host instance; logged). */
 int pv_host_driver_preload(void);
 
+/* What the host's owner decides about the devices of a renderer's guests
+ * (per VM, per vtest socket); guests cannot change it. */
+struct pv_device_policy {
+   /* The host's physical devices the guests see: bit i for the host's
+    * device i in its enumeration order (the order of PV_MEMORY_POOL_GPU);
+    * 0: all of them. vkEnumeratePhysicalDevices and
+    * vkEnumeratePhysicalDeviceGroups show only these (groups with none of
+    * them left out), so no guest can create a device on another. */
+   uint64_t gpu_mask;
+   /* Host queue global priority (VK_KHR/EXT_global_priority of the host
+    * driver) of every queue of every device the guests create: their share
+    * of the GPU beside other guests. Guests cannot choose one: the
+    * extensions are not offered to them, and a guest's own
+    * VkDeviceQueueGlobalPriorityCreateInfo is refused. A host device
+    * without either extension, or whose driver refuses the class
+    * (VK_ERROR_NOT_PERMITTED_KHR: NVIDIA's refuses realtime to a process
+    * without capabilities), gets the driver's default, logged once per
+    * device. */
+   uint32_t queue_priority; /* PV_QUEUE_PRIORITY_* */
+};
+
+#define PV_QUEUE_PRIORITY_DEFAULT 0u /* nothing chained: the driver's default */
+#define PV_QUEUE_PRIORITY_LOW 128u   /* the VkQueueGlobalPriorityKHR values */
+#define PV_QUEUE_PRIORITY_MEDIUM 256u
+#define PV_QUEUE_PRIORITY_HIGH 512u
+#define PV_QUEUE_PRIORITY_REALTIME 1024u
+
+/* Parses "default", "low", "medium", "high" or "realtime" (command-line
+ * options of the programs that embed the renderer). 0 or -EINVAL. */
+int pv_queue_priority_from_name(const char *name, uint32_t *priority);
+
+/* Parses a comma-separated list of host device indices ("0", "1,3"; each
+ * below 64) into a gpu_mask. 0 or -EINVAL (also for an empty list). */
+int pv_gpu_mask_from_list(const char *list, uint64_t *gpu_mask);
+
+/* Applies to instances and devices created from now on (default: all
+ * zero, every GPU at the driver's default priority). -EINVAL for an
+ * unknown priority, -EBUSY once a context exists. */
+int pv_renderer_set_device_policy(struct pv_renderer *r, const struct pv_device_policy *policy);
+
 /* A host instance and device made ahead of a guest from a recipe
  * (pv_renderer_callbacks.device_recipe), for a process that waits for its
  * guest: when the guest's first vkCreateInstance has the same application
@@ -138,12 +178,13 @@ int pv_host_driver_preload(void);
 struct pv_premade;
 
 /* Decodes the recipe as untrusted input, then creates the instance and
- * the device (as long as vkCreateDevice takes), its queues at
- * queue_priority (pv_renderer_set_queue_priority: the embedder's setting,
- * never the recipe's; a renderer takes only objects made at its own).
- * Returns 0, -EINVAL for a malformed recipe or an unknown priority,
- * -ENODEV when the host could not make them (logged each), -ENOMEM. */
-int pv_premade_create(const void *recipe, size_t size, uint32_t queue_priority,
+ * the device (as long as vkCreateDevice takes) under `policy` (NULL: the
+ * default; the embedder's, never the recipe's: a device on a GPU it hides
+ * is not made, and a renderer takes only objects made under its own).
+ * Returns 0, -EINVAL for a malformed recipe, a GPU the policy hides or an
+ * unknown priority, -ENODEV when the host could not make them (logged
+ * each), -ENOMEM. */
+int pv_premade_create(const void *recipe, size_t size, const struct pv_device_policy *policy,
                       struct pv_premade **out);
 
 /* Destroys what the pre-made objects still hold (NULL: nothing). */
@@ -152,33 +193,9 @@ void pv_premade_destroy(struct pv_premade *pm);
 /* Gives the renderer pre-made objects for its guest (it owns them from
  * then on, also on error; what no guest takes is destroyed with the
  * renderer). Before the first context: -EBUSY once a context exists,
- * -EEXIST when it holds some already, -EINVAL when they were made at
- * another queue priority than the renderer's. */
+ * -EEXIST when it holds some already, -EINVAL when they were made under
+ * another device policy than the renderer's. */
 int pv_renderer_set_premade(struct pv_renderer *r, struct pv_premade *pm);
-
-/* Host queue global priority (VK_KHR/EXT_global_priority of the host
- * driver) of every queue of every device the renderer's contexts create:
- * a share of the GPU between guests that the host's owner sets per
- * renderer (per VM, per vtest socket). Guests cannot choose one: the
- * extensions are not offered to them, and a guest's own
- * VkDeviceQueueGlobalPriorityCreateInfo is refused. */
-#define PV_QUEUE_PRIORITY_DEFAULT 0u /* nothing chained: the driver's default */
-#define PV_QUEUE_PRIORITY_LOW 128u   /* the VkQueueGlobalPriorityKHR values */
-#define PV_QUEUE_PRIORITY_MEDIUM 256u
-#define PV_QUEUE_PRIORITY_HIGH 512u
-#define PV_QUEUE_PRIORITY_REALTIME 1024u
-
-/* Parses "default", "low", "medium", "high" or "realtime" (command-line
- * options of the programs that embed the renderer). 0 or -EINVAL. */
-int pv_queue_priority_from_name(const char *name, uint32_t *priority);
-
-/* Sets the queue priority of devices created from now on (default:
- * PV_QUEUE_PRIORITY_DEFAULT). A host device without either extension, or
- * whose driver refuses the class (VK_ERROR_NOT_PERMITTED_KHR: NVIDIA's
- * refuses realtime to a process without capabilities), gets the
- * driver's default instead, logged once per device. -EINVAL for another
- * value, -EBUSY once a context exists. */
-int pv_renderer_set_queue_priority(struct pv_renderer *r, uint32_t priority);
 
 /* Creates a renderer for one guest. `limits` may be NULL for defaults. */
 int pv_renderer_create(const struct pv_renderer_callbacks *cbs,

@@ -217,7 +217,7 @@ class Backend:
     """One pv-vhost-user-gpu process listening on a socket."""
 
     def __init__(self, binary, workdir, width=1024, height=768, hostmem=None, png=None,
-                 name="backend", wire_format=0, queue_priority=None):
+                 name="backend", wire_format=0, queue_priority=None, gpus=None):
         self.binary, self.workdir = binary, workdir
         self.width, self.height, self.hostmem = width, height, hostmem
         # The venus wire format the guest's driver speaks: 0 for Mesa 22.3,
@@ -226,6 +226,8 @@ class Backend:
         # The host queue priority of the VM's devices: its share of the GPU
         # beside other VMs (None: the driver's default).
         self.queue_priority = queue_priority
+        # The host GPUs the VM sees ("0", "1,3"; None: all).
+        self.gpus = gpus
         self.png = png or os.path.join(backend_output_dir(workdir, name), "scanout.png")
         self.sock = os.path.join(workdir, f"{name}.sock")
         self.log = os.path.join(workdir, f"{name}.log")
@@ -244,6 +246,8 @@ class Backend:
             args += ["--venus-wire-format", str(self.wire_format)]
         if self.queue_priority:
             args += ["--queue-priority", self.queue_priority]
+        if self.gpus:
+            args += ["--gpus", self.gpus]
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env)
         deadline = time.time() + 30
@@ -364,7 +368,7 @@ class Vm:
     def __init__(self, kernel, initrd, backend, workdir, width=1024, height=768,
                  memory=DEFAULT_MEMORY, append="", png=None, interactive=False,
                  accel=None, hostmem=DEFAULT_HOSTMEM, name="guest", wire_format=0,
-                 queue_priority=None):
+                 queue_priority=None, gpus=None):
         self.kernel, self.initrd = kernel, initrd
         self.workdir = workdir
         self.memory, self.append = memory, append
@@ -377,7 +381,8 @@ class Vm:
         else:
             self.hostmem = usable_hostmem(self.qemu, backend, hostmem)
             self.backend = Backend(backend, workdir, width, height, self.hostmem, png,
-                                   wire_format=wire_format, queue_priority=queue_priority)
+                                   wire_format=wire_format, queue_priority=queue_priority,
+                                   gpus=gpus)
             self.own_backend = True
         self.serial = bytearray()
         self.stuck = None  # the id of a guest command that never answered
@@ -637,7 +642,7 @@ def cmd_run(a):
     vm = Vm(kernel, initrd, backend, workdir, a.width, a.height, a.memory, a.append,
             png=a.png and os.path.abspath(a.png), interactive=True, accel=accel,
             hostmem=a.hostmem, wire_format=a.venus_wire_format,
-            queue_priority=a.queue_priority)
+            queue_priority=a.queue_priority, gpus=a.gpus)
     try:
         vm.start()
     except RuntimeError as e:
@@ -677,6 +682,8 @@ def main(argv=None):
     r.add_argument("--queue-priority", choices=["low", "medium", "high", "realtime"],
                    help="host queue global priority of the VM's GPU work (default: the "
                         "driver's)")
+    r.add_argument("--gpus", help="host GPUs the VM sees: host device indices, e.g. 0 or 1,3 "
+                                  "(default: all)")
     r.add_argument("--append", default="", help="extra kernel command line")
     a = ap.parse_args(argv)
     if a.cmd == "run":

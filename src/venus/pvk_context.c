@@ -111,7 +111,7 @@ pvk_context_create(const struct pvk_context_create_info *info, struct pvk_contex
    ctx->memory_limit = info->max_memory;
    ctx->budget = info->budget;
    ctx->wire_format = info->wire_format;
-   ctx->queue_priority = info->queue_priority;
+   ctx->policy = info->policy;
    ctx->firewall_wait_limit_ns = info->firewall_wait_limit_ns ? info->firewall_wait_limit_ns
                                                               : PVK_DEFAULT_FIREWALL_WAIT_LIMIT_NS;
    ctx->fence.retired = info->fence_retired;

@@ -78,8 +78,9 @@ struct pvk_context {
    /* venus wire format of the capset this context was created for:
     * 0 = Mesa 22.3's driver, 1 = Mesa 25's (PV_VENUS_WIRE_FORMAT_*) */
    uint32_t wire_format;
-   uint32_t queue_priority; /* of its host devices' queues (pvk_device_create_host) */
-   uint32_t exec_depth;     /* vkExecuteCommandStreamsMESA nesting */
+   uint32_t exec_depth; /* vkExecuteCommandStreamsMESA nesting */
+   /* the GPUs its instances show and its devices' queue priority */
+   struct pv_device_policy policy;
 
    struct pvk_trace *trace;     /* PV_TRACE_DIR timeline (pvk_trace.h), else NULL */
    struct pvk_capture *capture; /* PV_CAPTURE_DIR session (pvk_capture.h), else NULL */
@@ -143,7 +144,7 @@ struct pvk_context_create_info {
    uint64_t max_memory;
    struct pv_memory_budget *budget;
    uint32_t wire_format;
-   uint32_t queue_priority;         /* of its host devices' queues, PV_QUEUE_PRIORITY_* */
+   struct pv_device_policy policy;
    uint64_t firewall_wait_limit_ns; /* 0: PVK_DEFAULT_FIREWALL_WAIT_LIMIT_NS */
    void (*fence_retired)(void *data, uint32_t ctx_id, uint32_t ring_idx, uint64_t fence_id);
    void *fence_data;

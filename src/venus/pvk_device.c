@@ -80,7 +80,7 @@ check_queue_infos(struct pvk_instance *inst, const struct pvk_physical_device *p
          why = "no queue priorities";
       else if (q->pNext)
          /* a global priority would take GPU time from other guests: the
-          * host's setting (pv_renderer_set_queue_priority), not offered */
+          * host's setting (pv_renderer_set_device_policy), not offered */
          why = "pNext chain on a queue create info (no extension offered takes one)";
       if (why) {
          *bad = i;
@@ -359,7 +359,7 @@ vn_handle_vkCreateDevice(struct vn_dispatch_context *dctx, struct vn_command_vkC
       pvk_renderer_count_premade(ctx->renderer, true);
       args->ret = VK_SUCCESS;
    } else {
-      args->ret = pvk_device_create_host(ctx, inst, pd, guest, ctx->queue_priority, &dev);
+      args->ret = pvk_device_create_host(ctx, inst, pd, guest, ctx->policy.queue_priority, &dev);
       if (args->ret != VK_SUCCESS) {
          pvk_key_fini(&key);
          return;

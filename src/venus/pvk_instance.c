@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "common/dlpin.h"
+#include "common/device_policy.h"
 #include "common/log.h"
 #include "pearvisor/pearvisor.h"
 #include "venus/generated/vn_protocol_renderer.h"
@@ -268,6 +269,7 @@ vn_handle_vkCreateInstance(struct vn_dispatch_context *dctx,
       if (args->ret != VK_SUCCESS)
          return;
    }
+   inst->gpu_mask = ctx->policy.gpu_mask; /* a pre-made one's is the same */
 
    struct vn_object *obj = vn_object_table_insert(
       ctx->dispatch.objects, id, VK_OBJECT_TYPE_INSTANCE, (uint64_t)(uintptr_t)inst->handle);
@@ -473,28 +475,70 @@ pd_of(struct vn_object *obj)
    return obj ? obj->data : NULL;
 }
 
+/* The host's physical devices the instance's guest sees (its policy's
+ * gpu_mask), in the host's order, with their host indices (calloc'd, free
+ * both). */
+static VkResult
+visible_physical_devices(struct pvk_instance *inst, VkPhysicalDevice **handles,
+                         uint32_t **host_indices, uint32_t *count)
+{
+   *handles = NULL;
+   *host_indices = NULL;
+   *count = 0;
+   uint32_t all = 0;
+   VkResult res = inst->dispatch.vkEnumeratePhysicalDevices(inst->handle, &all, NULL);
+   if (res != VK_SUCCESS)
+      return res;
+   VkPhysicalDevice *h = calloc(all ? all : 1, sizeof(*h));
+   uint32_t *idx = calloc(all ? all : 1, sizeof(*idx));
+   if (!h || !idx) {
+      free(h);
+      free(idx);
+      return VK_ERROR_OUT_OF_HOST_MEMORY;
+   }
+   res = inst->dispatch.vkEnumeratePhysicalDevices(inst->handle, &all, h);
+   uint32_t n = 0;
+   for (uint32_t i = 0; res >= 0 && i < all; i++) {
+      if (pv_device_policy_shows_gpu(inst->gpu_mask, i)) {
+         h[n] = h[i];
+         idx[n++] = i;
+      }
+   }
+   if (res < 0) {
+      free(h);
+      free(idx);
+      return res;
+   }
+   *handles = h;
+   *host_indices = idx;
+   *count = n;
+   return VK_SUCCESS;
+}
+
+static bool
+handle_visible(const VkPhysicalDevice *handles, uint32_t count, VkPhysicalDevice h)
+{
+   for (uint32_t i = 0; i < count; i++) {
+      if (handles[i] == h)
+         return true;
+   }
+   return false;
+}
+
 void
 vn_handle_vkEnumeratePhysicalDevices(struct vn_dispatch_context *dctx,
                                      struct vn_command_vkEnumeratePhysicalDevices *args)
 {
    struct pvk_context *ctx = pvk_context_from_dispatch(dctx);
    struct pvk_instance *inst = pvk_instance_from_base(args->dispatch->instance);
-   uint32_t count = 0;
-   args->ret = inst->dispatch.vkEnumeratePhysicalDevices(inst->handle, &count, NULL);
-   if (args->ret != VK_SUCCESS || !args->pPhysicalDeviceCount)
-      return;
-   if (!args->pPhysicalDevices) {
-      *args->pPhysicalDeviceCount = count;
-      return;
-   }
-   VkPhysicalDevice *handles = calloc(count ? count : 1, sizeof(*handles));
-   if (!handles) {
-      args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
-      return;
-   }
-   args->ret = inst->dispatch.vkEnumeratePhysicalDevices(inst->handle, &count, handles);
-   if (args->ret < 0) {
+   VkPhysicalDevice *handles;
+   uint32_t *host_indices, count;
+   args->ret = visible_physical_devices(inst, &handles, &host_indices, &count);
+   if (args->ret != VK_SUCCESS || !args->pPhysicalDeviceCount || !args->pPhysicalDevices) {
+      if (args->ret == VK_SUCCESS && args->pPhysicalDeviceCount)
+         *args->pPhysicalDeviceCount = count;
       free(handles);
+      free(host_indices);
       return;
    }
    const uint32_t want = *args->pPhysicalDeviceCount;
@@ -508,7 +552,7 @@ vn_handle_vkEnumeratePhysicalDevices(struct vn_dispatch_context *dctx,
       /* queried already when the instance was made ahead, or now */
       struct pvk_physical_device *pd = pvk_premade_take_physical_device(inst, handles[i]);
       if (!pd)
-         pd = pvk_physical_device_create(inst, handles[i], i);
+         pd = pvk_physical_device_create(inst, handles[i], host_indices[i]);
       obj = pd ? vn_object_table_insert(ctx->dispatch.objects, id, VK_OBJECT_TYPE_PHYSICAL_DEVICE,
                                         (uint64_t)(uintptr_t)handles[i])
                : NULL;
@@ -524,6 +568,7 @@ vn_handle_vkEnumeratePhysicalDevices(struct vn_dispatch_context *dctx,
    if (n < count)
       args->ret = VK_INCOMPLETE;
    free(handles);
+   free(host_indices);
 }
 
 struct pd_search {
@@ -540,6 +585,51 @@ pd_search_fn(struct vn_object *obj, void *data)
       s->id = obj->id;
 }
 
+/* The host's device groups with only the members the instance's guest
+ * sees, groups left empty dropped (calloc'd, free it). */
+static VkResult
+visible_groups(struct pvk_instance *inst, VkPhysicalDeviceGroupProperties **out, uint32_t *count)
+{
+   *out = NULL;
+   *count = 0;
+   uint32_t all = 0;
+   VkResult res = inst->dispatch.vkEnumeratePhysicalDeviceGroups(inst->handle, &all, NULL);
+   if (res != VK_SUCCESS)
+      return res;
+   VkPhysicalDeviceGroupProperties *groups = calloc(all ? all : 1, sizeof(*groups));
+   if (!groups)
+      return VK_ERROR_OUT_OF_HOST_MEMORY;
+   for (uint32_t i = 0; i < all; i++)
+      groups[i].sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_GROUP_PROPERTIES;
+   res = inst->dispatch.vkEnumeratePhysicalDeviceGroups(inst->handle, &all, groups);
+   VkPhysicalDevice *handles = NULL;
+   uint32_t *host_indices = NULL, visible = 0, n = 0;
+   if (res >= 0)
+      res = visible_physical_devices(inst, &handles, &host_indices, &visible);
+   for (uint32_t i = 0; res >= 0 && i < all; i++) {
+      const VkPhysicalDeviceGroupProperties g = groups[i];
+      uint32_t members = 0;
+      for (uint32_t j = 0; j < min_u32(g.physicalDeviceCount, VK_MAX_DEVICE_GROUP_SIZE); j++) {
+         if (handle_visible(handles, visible, g.physicalDevices[j]))
+            groups[n].physicalDevices[members++] = g.physicalDevices[j];
+      }
+      if (!members)
+         continue;
+      groups[n].physicalDeviceCount = members;
+      groups[n].subsetAllocation = g.subsetAllocation;
+      n++;
+   }
+   free(handles);
+   free(host_indices);
+   if (res < 0) {
+      free(groups);
+      return res;
+   }
+   *out = groups;
+   *count = n;
+   return VK_SUCCESS;
+}
+
 void
 vn_handle_vkEnumeratePhysicalDeviceGroups(struct vn_dispatch_context *dctx,
                                           struct vn_command_vkEnumeratePhysicalDeviceGroups *args)
@@ -549,30 +639,20 @@ vn_handle_vkEnumeratePhysicalDeviceGroups(struct vn_dispatch_context *dctx,
     * reply to the physical devices it enumerated before. Members it never
     * enumerated get id 0, which it drops. */
    struct pvk_instance *inst = pvk_instance_from_base(args->dispatch->instance);
-   uint32_t count = 0;
-   args->ret = inst->dispatch.vkEnumeratePhysicalDeviceGroups(inst->handle, &count, NULL);
-   if (args->ret != VK_SUCCESS || !args->pPhysicalDeviceGroupCount)
-      return;
-   if (!args->pPhysicalDeviceGroupProperties) {
-      *args->pPhysicalDeviceGroupCount = count;
-      return;
-   }
-   VkPhysicalDeviceGroupProperties *groups = calloc(count ? count : 1, sizeof(*groups));
-   if (!groups) {
-      args->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
-      return;
-   }
-   for (uint32_t i = 0; i < count; i++)
-      groups[i].sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_GROUP_PROPERTIES;
-   args->ret = inst->dispatch.vkEnumeratePhysicalDeviceGroups(inst->handle, &count, groups);
-   if (args->ret < 0) {
+   VkPhysicalDeviceGroupProperties *groups;
+   uint32_t count;
+   args->ret = visible_groups(inst, &groups, &count);
+   if (args->ret != VK_SUCCESS || !args->pPhysicalDeviceGroupCount ||
+       !args->pPhysicalDeviceGroupProperties) {
+      if (args->ret == VK_SUCCESS && args->pPhysicalDeviceGroupCount)
+         *args->pPhysicalDeviceGroupCount = count;
       free(groups);
       return;
    }
    const uint32_t n = min_u32(*args->pPhysicalDeviceGroupCount, count);
    for (uint32_t i = 0; i < n; i++) {
       VkPhysicalDeviceGroupProperties *g = &args->pPhysicalDeviceGroupProperties[i];
-      g->physicalDeviceCount = min_u32(groups[i].physicalDeviceCount, VK_MAX_DEVICE_GROUP_SIZE);
+      g->physicalDeviceCount = groups[i].physicalDeviceCount;
       g->subsetAllocation = groups[i].subsetAllocation;
       for (uint32_t j = 0; j < VK_MAX_DEVICE_GROUP_SIZE; j++) {
          struct pd_search s = { (uint64_t)(uintptr_t)groups[i].physicalDevices[j], 0 };

@@ -24,6 +24,7 @@ struct pvk_instance {
       };
    };
    uint32_t api_version;       /* what the host instance was created with */
+   uint64_t gpu_mask;          /* the host devices its guest sees (pv_device_policy) */
    uint32_t abandoned_devices; /* devices abandoned at teardown: never destroyed */
    struct pvk_key app_key;     /* its host application info, canonical (recipes) */
    /* a device made ahead on this instance that no vkCreateDevice claimed

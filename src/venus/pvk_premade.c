@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "common/queue_priority.h"
+#include "common/device_policy.h"
 #include "pearvisor/pearvisor.h"
 #include "venus/generated/vn_protocol_internal.h"
 #include "venus/pvk_device.h"
@@ -280,6 +280,7 @@ make_objects(struct pv_premade *pm, const VkApplicationInfo *app, uint32_t index
    VkResult res = pvk_instance_create_host(app, &pm->inst);
    if (res != VK_SUCCESS)
       return res;
+   pm->inst->gpu_mask = pm->policy.gpu_mask;
    uint32_t count = 0;
    res = pm->inst->dispatch.vkEnumeratePhysicalDevices(pm->inst->handle, &count, NULL);
    if (res != VK_SUCCESS || index >= count)
@@ -295,14 +296,18 @@ make_objects(struct pv_premade *pm, const VkApplicationInfo *app, uint32_t index
    free(all);
    if (!pm->pd)
       return res < 0 ? res : VK_ERROR_OUT_OF_HOST_MEMORY;
-   return pvk_device_create_host(NULL, pm->inst, pm->pd, info, pm->queue_priority, &pm->dev);
+   return pvk_device_create_host(NULL, pm->inst, pm->pd, info, pm->policy.queue_priority, &pm->dev);
 }
 
 int
-pv_premade_create(const void *recipe, size_t size, uint32_t queue_priority, struct pv_premade **out)
+pv_premade_create(const void *recipe, size_t size, const struct pv_device_policy *policy,
+                  struct pv_premade **out)
 {
    *out = NULL;
-   if (!pv_queue_priority_known(queue_priority))
+   const struct pv_device_policy none = { 0 };
+   if (!policy)
+      policy = &none;
+   if (!pv_queue_priority_known(policy->queue_priority))
       return -EINVAL;
    const uint8_t *b = recipe;
    if (!b || size < RECIPE_HEADER || size > PV_PREMADE_MAX_RECIPE || get_u32(b) != RECIPE_MAGIC) {
@@ -310,6 +315,11 @@ pv_premade_create(const void *recipe, size_t size, uint32_t queue_priority, stru
       return -EINVAL;
    }
    const uint32_t index = get_u32(b + 4);
+   if (!pv_device_policy_shows_gpu(policy->gpu_mask, index)) {
+      pv_warn("venus", "pre-made device: recipe rejected: host device %u is hidden by the policy",
+              index);
+      return -EINVAL;
+   }
    const size_t app_size = get_u32(b + 8), dev_size = get_u32(b + 12);
    if (app_size > size - RECIPE_HEADER || dev_size != size - RECIPE_HEADER - app_size ||
        app_size % 4 || dev_size % 4) {
@@ -319,7 +329,7 @@ pv_premade_create(const void *recipe, size_t size, uint32_t queue_priority, stru
    }
    struct pv_premade *pm = calloc(1, sizeof(*pm));
    if (pm)
-      pm->queue_priority = queue_priority;
+      pm->policy = *policy;
    struct vn_object_table *objects = vn_object_table_create(1); /* ids: none */
    struct vn_arena arena;
    vn_arena_init(&arena, RECIPE_ARENA_LIMIT);

@@ -20,6 +20,8 @@
 #include <stdint.h>
 #include <vulkan/vulkan.h>
 
+#include "pearvisor/pearvisor.h"
+
 struct pv_premade;
 struct pv_renderer;
 struct pvk_device;
@@ -38,8 +40,14 @@ struct pv_premade {
    struct pvk_physical_device *pd; /* its state, until the guest enumerates it */
    struct pvk_device *dev;         /* until claimed; NULL: none */
    struct pvk_key dev_key;         /* what dev was made from */
-   uint32_t queue_priority;        /* what dev's queues were made at */
+   struct pv_device_policy policy; /* what inst and dev were made under */
 };
+
+static inline bool
+pvk_device_policy_equal(const struct pv_device_policy *a, const struct pv_device_policy *b)
+{
+   return a->gpu_mask == b->gpu_mask && a->queue_priority == b->queue_priority;
+}
 
 bool pvk_key_equal(const struct pvk_key *a, const struct pvk_key *b);
 

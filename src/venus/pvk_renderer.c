@@ -9,7 +9,7 @@
 
 #include "common/budget.h"
 #include "common/log.h"
-#include "common/queue_priority.h"
+#include "common/device_policy.h"
 #include "pearvisor/pearvisor.h"
 #include "venus/generated/vn_protocol_renderer.h"
 #include "venus/pvk_capset.h"
@@ -49,7 +49,7 @@ struct pv_renderer {
    struct pv_renderer_limits limits;
    struct pvk_ctx_entry *contexts; /* limits.max_contexts slots */
    uint32_t wire_format;           /* PV_VENUS_WIRE_FORMAT_* */
-   uint32_t queue_priority;        /* PV_QUEUE_PRIORITY_* */
+   struct pv_device_policy policy;
    struct pv_memory_budget budget; /* shared with other renderers; charge NULL: none */
    struct pvk_res_entry *buckets[PVK_RES_BUCKETS];
    uint32_t teardown_timeout_ms; /* pv_renderer_set_teardown_timeout */
@@ -205,10 +205,10 @@ pv_renderer_set_premade(struct pv_renderer *r, struct pv_premade *pm)
    }
    pthread_mutex_lock(&r->mutex);
    pthread_mutex_lock(&r->premade_mutex);
-   int ret = has_context_locked(r)                     ? -EBUSY
-             : r->premade                              ? -EEXIST
-             : pm->queue_priority != r->queue_priority ? -EINVAL
-                                                       : 0;
+   int ret = has_context_locked(r)                               ? -EBUSY
+             : r->premade                                        ? -EEXIST
+             : !pvk_device_policy_equal(&pm->policy, &r->policy) ? -EINVAL
+                                                                 : 0;
    if (!ret)
       r->premade = pm;
    pthread_mutex_unlock(&r->premade_mutex);
@@ -277,16 +277,16 @@ pvk_renderer_report_recipe(struct pv_renderer *r, struct pvk_instance *inst, VkP
    pvk_key_fini(&recipe);
 }
 
-/* Sets *field to value unless a context exists (-EBUSY). */
-static int
-set_before_contexts(struct pv_renderer *r, uint32_t *field, uint32_t value)
+/* Settings that apply to contexts created afterwards: takes r->mutex;
+ * false (not held) once a context exists. */
+static bool
+lock_before_contexts(struct pv_renderer *r)
 {
    pthread_mutex_lock(&r->mutex);
-   const int ret = has_context_locked(r) ? -EBUSY : 0;
-   if (!ret)
-      *field = value;
+   if (!has_context_locked(r))
+      return true;
    pthread_mutex_unlock(&r->mutex);
-   return ret;
+   return false;
 }
 
 int
@@ -294,15 +294,23 @@ pv_renderer_set_venus_wire_format(struct pv_renderer *r, uint32_t wire_format)
 {
    if (!r || wire_format > PV_VENUS_WIRE_FORMAT_MESA25)
       return -EINVAL;
-   return set_before_contexts(r, &r->wire_format, wire_format);
+   if (!lock_before_contexts(r))
+      return -EBUSY;
+   r->wire_format = wire_format;
+   pthread_mutex_unlock(&r->mutex);
+   return 0;
 }
 
 int
-pv_renderer_set_queue_priority(struct pv_renderer *r, uint32_t priority)
+pv_renderer_set_device_policy(struct pv_renderer *r, const struct pv_device_policy *policy)
 {
-   if (!r || !pv_queue_priority_known(priority))
+   if (!r || !policy || !pv_queue_priority_known(policy->queue_priority))
       return -EINVAL;
-   return set_before_contexts(r, &r->queue_priority, priority);
+   if (!lock_before_contexts(r))
+      return -EBUSY;
+   r->policy = *policy;
+   pthread_mutex_unlock(&r->mutex);
+   return 0;
 }
 
 int
@@ -321,12 +329,11 @@ pv_renderer_set_memory_budget(struct pv_renderer *r, const struct pv_memory_budg
 {
    if (!r || (budget && (!budget->charge || !budget->release)))
       return -EINVAL;
-   pthread_mutex_lock(&r->mutex);
-   const int ret = has_context_locked(r) ? -EBUSY : 0;
-   if (!ret)
-      r->budget = budget ? *budget : (struct pv_memory_budget){ 0 };
+   if (!lock_before_contexts(r))
+      return -EBUSY;
+   r->budget = budget ? *budget : (struct pv_memory_budget){ 0 };
    pthread_mutex_unlock(&r->mutex);
-   return ret;
+   return 0;
 }
 
 uint32_t
@@ -412,7 +419,7 @@ pv_context_create(struct pv_renderer *r, uint32_t ctx_id, uint32_t capset_id,
       .max_memory = r->limits.max_memory_per_context,
       .budget = r->budget.charge ? &r->budget : NULL,
       .wire_format = r->wire_format,
-      .queue_priority = r->queue_priority,
+      .policy = r->policy,
       /* the firewall's waits are bounded like the teardown's */
       .firewall_wait_limit_ns = (uint64_t)r->teardown_timeout_ms * 1000000ull,
       .fence_retired = fence_retired,

@@ -257,13 +257,13 @@ test_damaged(const struct recipe *good)
    for (size_t n = 0; n < good->size; n += 4) {
       memcpy(copy, good->bytes, n);
       struct pv_premade *pm = NULL;
-      CHECK(pv_premade_create(copy, n, PV_QUEUE_PRIORITY_DEFAULT, &pm) == -EINVAL && !pm);
+      CHECK(pv_premade_create(copy, n, NULL, &pm) == -EINVAL && !pm);
    }
    for (size_t i = 0; i < good->size; i++) {
       memcpy(copy, good->bytes, good->size);
       copy[i] ^= 0x5a;
       struct pv_premade *pm = NULL;
-      const int ret = pv_premade_create(copy, good->size, PV_QUEUE_PRIORITY_DEFAULT, &pm);
+      const int ret = pv_premade_create(copy, good->size, NULL, &pm);
       CHECK(ret == 0 || ret == -EINVAL || ret == -ENODEV);
       if (ret == 0)
          made++;
@@ -293,7 +293,7 @@ main(void)
 
    /* guest B, same create infos: adopts both */
    struct pv_premade *pm = NULL;
-   CHECK(pv_premade_create(rec.bytes, rec.size, PV_QUEUE_PRIORITY_DEFAULT, &pm) == 0 && pm);
+   CHECK(pv_premade_create(rec.bytes, rec.size, NULL, &pm) == 0 && pm);
    struct recipe rec_b = { .size = 0 };
    struct pv_renderer *b = renderer(&rec_b);
    CHECK(pv_renderer_set_premade(b, pm) == 0);
@@ -305,7 +305,7 @@ main(void)
 
    /* guest C, another queue priority: the instance is adopted, the device
     * made ahead is destroyed and C gets one of its own */
-   CHECK(pv_premade_create(rec.bytes, rec.size, PV_QUEUE_PRIORITY_DEFAULT, &pm) == 0 && pm);
+   CHECK(pv_premade_create(rec.bytes, rec.size, NULL, &pm) == 0 && pm);
    struct recipe rec_c = { .size = 0 };
    struct pv_renderer *c = renderer(&rec_c);
    CHECK(pv_renderer_set_premade(c, pm) == 0);
@@ -318,7 +318,7 @@ main(void)
 
    /* a guest that adopts the instance and leaves without a device: the
     * device made ahead goes with the instance (LeakSanitizer checks) */
-   CHECK(pv_premade_create(rec.bytes, rec.size, PV_QUEUE_PRIORITY_DEFAULT, &pm) == 0 && pm);
+   CHECK(pv_premade_create(rec.bytes, rec.size, NULL, &pm) == 0 && pm);
    struct pv_renderer *e = renderer(NULL);
    CHECK(pv_renderer_set_premade(e, pm) == 0);
    run_guest(e, -1.0f);
@@ -326,16 +326,23 @@ main(void)
    CHECK(insts == 1 && devs == 0);
    pv_renderer_destroy(e);
 
-   /* the queue priority is the embedder's: objects made at another one
-    * than the renderer's are refused (and destroyed), ones made at its own
-    * adopted */
-   CHECK(pv_premade_create(rec.bytes, rec.size, 3, &pm) == -EINVAL && !pm);
-   CHECK(pv_premade_create(rec.bytes, rec.size, PV_QUEUE_PRIORITY_DEFAULT, &pm) == 0 && pm);
+   /* the device policy is the embedder's: an unknown priority and a GPU
+    * the policy hides (the recipe names host device 0) are refused, objects
+    * made under another policy than the renderer's too (and destroyed),
+    * ones made under its own adopted */
+   const struct pv_device_policy high = { .queue_priority = PV_QUEUE_PRIORITY_HIGH };
+   CHECK(pv_premade_create(rec.bytes, rec.size, &(struct pv_device_policy){ .queue_priority = 3 },
+                           &pm) == -EINVAL &&
+         !pm);
+   CHECK(pv_premade_create(rec.bytes, rec.size, &(struct pv_device_policy){ .gpu_mask = 2 }, &pm) ==
+            -EINVAL &&
+         !pm);
+   CHECK(pv_premade_create(rec.bytes, rec.size, NULL, &pm) == 0 && pm);
    struct recipe rec_f = { .size = 0 };
    struct pv_renderer *f = renderer(&rec_f);
-   CHECK(pv_renderer_set_queue_priority(f, PV_QUEUE_PRIORITY_HIGH) == 0);
+   CHECK(pv_renderer_set_device_policy(f, &high) == 0);
    CHECK(pv_renderer_set_premade(f, pm) == -EINVAL);
-   CHECK(pv_premade_create(rec.bytes, rec.size, PV_QUEUE_PRIORITY_HIGH, &pm) == 0 && pm);
+   CHECK(pv_premade_create(rec.bytes, rec.size, &high, &pm) == 0 && pm);
    CHECK(pv_renderer_set_premade(f, pm) == 0);
    run_guest(f, 1.0f);
    pvk_renderer_premade_stats(f, &insts, &devs);
@@ -343,7 +350,7 @@ main(void)
    pv_renderer_destroy(f);
 
    /* a renderer whose guest never comes destroys what it was given */
-   CHECK(pv_premade_create(rec.bytes, rec.size, PV_QUEUE_PRIORITY_DEFAULT, &pm) == 0 && pm);
+   CHECK(pv_premade_create(rec.bytes, rec.size, NULL, &pm) == 0 && pm);
    struct pv_renderer *d = renderer(NULL);
    CHECK(pv_renderer_set_premade(d, pm) == 0);
    pv_renderer_destroy(d);

@@ -449,10 +449,9 @@ test_semaphore_import_refused(struct pv_renderer *r, uint32_t ctx)
    CHECK(pv_context_is_lost(r, ctx));
 }
 
-/* Instance 100, physical devices 200.., device 300 with one queue (400)
- * on the first, replies in resource 1 mapped at `reply`. */
-static void
-create_device(struct pv_renderer *r, uint32_t ctx, const uint8_t *reply)
+/* vkCreateInstance (id 100), then the count of physical devices it shows */
+static uint32_t
+create_instance(struct pv_renderer *r, uint32_t ctx, const uint8_t *reply)
 {
    struct test_stream e = { 0 };
    /* vkCreateInstance(id 100) */
@@ -484,10 +483,17 @@ create_device(struct pv_renderer *r, uint32_t ctx, const uint8_t *reply)
    ts_u64(&e, 0);
    CHECK(pv_context_submit(r, ctx, e.data, e.len) == 0);
    CHECK(*reply_u32(reply, 1) == VK_SUCCESS);
-   const uint32_t count = *reply_u32(reply, 4);
-   CHECK(count >= 1 && count < 16);
+   return *reply_u32(reply, 4);
+}
 
-   e.len = 0;
+/* Instance 100, physical devices 200.., device 300 with one queue (400)
+ * on the first, replies in resource 1 mapped at `reply`. */
+static void
+create_device(struct pv_renderer *r, uint32_t ctx, const uint8_t *reply)
+{
+   const uint32_t count = create_instance(r, ctx, reply);
+   CHECK(count >= 1 && count < 16);
+   struct test_stream e = { 0 };
    set_reply(&e, 1, 65536);
    ts_cmd(&e, CMD_ENUMERATE_PHYSICAL_DEVICES, TS_REPLY);
    ts_u64(&e, 100);
@@ -641,29 +647,65 @@ test_memory_reuse_budget(void)
    pv_renderer_destroy(r);
 }
 
-/* The host's queue priority: names, values, set only before the first
- * context. A host without the global priority extension (lavapipe) still
- * makes the device, at its default. */
+/* A renderer with `policy` (or -EINVAL), one context and its reply blob. */
+static struct pv_renderer *
+policy_renderer(const struct pv_device_policy *policy, const uint8_t **reply)
+{
+   struct pv_renderer *r = NULL;
+   CHECK(pv_renderer_create(&(struct pv_renderer_callbacks){ 0 }, NULL, &r) == 0);
+   CHECK(pv_renderer_set_device_policy(r, policy) == 0);
+   CHECK(pv_context_create(r, 1, PV_CAPSET_VENUS, "policy") == 0);
+   CHECK(pv_renderer_set_device_policy(r, policy) == -EBUSY);
+   *reply = blob(r, 1, 1, 0, 65536);
+   return r;
+}
+
 static void
-test_queue_priority(void)
+policy_renderer_destroy(struct pv_renderer *r)
+{
+   CHECK(!pv_context_is_lost(r, 1));
+   pv_context_destroy(r, 1);
+   pv_resource_unref(r, 1);
+   pv_renderer_destroy(r);
+}
+
+/* The host's device policy: its options' syntax, its values, set only
+ * before the first context; the GPUs shown (lavapipe has one; a host with
+ * two: e2e-vtest-gpus-*); a queue priority on a host without the global
+ * priority extension (lavapipe) still makes the device, at its default. */
+static void
+test_device_policy(void)
 {
    uint32_t prio = 0;
    CHECK(pv_queue_priority_from_name("realtime", &prio) == 0 && prio == PV_QUEUE_PRIORITY_REALTIME);
    CHECK(pv_queue_priority_from_name("default", &prio) == 0 && prio == PV_QUEUE_PRIORITY_DEFAULT);
    CHECK(pv_queue_priority_from_name("urgent", &prio) == -EINVAL);
+   uint64_t mask = 0;
+   CHECK(pv_gpu_mask_from_list("0", &mask) == 0 && mask == 1);
+   CHECK(pv_gpu_mask_from_list("1,3", &mask) == 0 && mask == 0xa);
+   CHECK(pv_gpu_mask_from_list("63", &mask) == 0 && mask == 1ull << 63);
+   const char *bad[] = { "", "64", "1,", ",1", "-1", "x", "1;2", "1,,2" };
+   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+      CHECK(pv_gpu_mask_from_list(bad[i], &mask) == -EINVAL);
+
    struct pv_renderer *r = NULL;
    CHECK(pv_renderer_create(&(struct pv_renderer_callbacks){ 0 }, NULL, &r) == 0);
-   CHECK(pv_renderer_set_queue_priority(r, 300) == -EINVAL);
-   CHECK(pv_renderer_set_queue_priority(r, PV_QUEUE_PRIORITY_HIGH) == 0);
-   const uint32_t ctx = 1;
-   CHECK(pv_context_create(r, ctx, PV_CAPSET_VENUS, "priority") == 0);
-   CHECK(pv_renderer_set_queue_priority(r, PV_QUEUE_PRIORITY_LOW) == -EBUSY);
-   const uint8_t *reply = blob(r, ctx, 1, 0, 65536);
-   create_device(r, ctx, reply);
-   CHECK(!pv_context_is_lost(r, ctx));
-   pv_context_destroy(r, ctx);
-   pv_resource_unref(r, 1);
+   CHECK(pv_renderer_set_device_policy(r, &(struct pv_device_policy){ .queue_priority = 300 }) ==
+         -EINVAL);
    pv_renderer_destroy(r);
+
+   const uint8_t *reply;
+   r = policy_renderer(&(struct pv_device_policy){ .queue_priority = PV_QUEUE_PRIORITY_HIGH },
+                       &reply);
+   create_device(r, 1, reply);
+   policy_renderer_destroy(r);
+   /* host device 0 shown, then only a device 1 the host does not have */
+   r = policy_renderer(&(struct pv_device_policy){ .gpu_mask = 1 }, &reply);
+   CHECK(create_instance(r, 1, reply) == 1);
+   policy_renderer_destroy(r);
+   r = policy_renderer(&(struct pv_device_policy){ .gpu_mask = 2 }, &reply);
+   CHECK(create_instance(r, 1, reply) == 0);
+   policy_renderer_destroy(r);
 }
 
 static void
@@ -1068,7 +1110,7 @@ main(void)
    test_vulkan(r, &fences);
    pv_renderer_destroy(r);
    test_memory_reuse_budget();
-   test_queue_priority();
+   test_device_policy();
    test_wire_format_1();
    printf("ok\n");
    return 0;

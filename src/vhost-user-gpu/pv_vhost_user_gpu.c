@@ -617,7 +617,8 @@ usage(FILE *f)
 {
    fprintf(f, "usage: pv-vhost-user-gpu (--socket-path PATH | --fd N) [--width W] [--height H]\n"
               "                         [--png FILE] [--hostmem SIZE] [--venus-wire-format 0|1]\n"
-              "                         [--teardown-timeout S] [--queue-priority CLASS]\n"
+              "                         [--teardown-timeout S] [--gpus LIST]\n"
+              "                         [--queue-priority CLASS]\n"
               "       pv-vhost-user-gpu --print-capabilities\n"
               "\n"
               "PearVisor's virtio-gpu device for QEMU's -device vhost-user-gpu-pci.\n"
@@ -634,6 +635,9 @@ usage(FILE *f)
               "                      mapped into the guest (needed by venus). Default: none\n"
               "  --venus-wire-format 0|1  venus wire format served to the guest: 0 for\n"
               "                      Mesa 22.3's venus driver (default), 1 for Mesa 25's\n"
+              "  --gpus LIST         the host GPUs this VM sees: host device indices in\n"
+              "                      the host's enumeration order, e.g. 0 or 1,3\n"
+              "                      (default: all)\n"
               "  --queue-priority CLASS  host queue global priority of this VM's devices:\n"
               "                      default, low, medium, high or realtime (the\n"
               "                      driver's default where the host has no global\n"
@@ -720,6 +724,7 @@ main(int argc, char **argv)
       { "max-context-memory", required_argument, NULL, 'C' },
       { "teardown-timeout", required_argument, NULL, 't' },
       { "queue-priority", required_argument, NULL, 'P' },
+      { "gpus", required_argument, NULL, 'g' },
       { NULL, 0, NULL, 0 },
    };
    const char *sock_path = NULL;
@@ -731,7 +736,7 @@ main(int argc, char **argv)
    const char *budget_shm = NULL;
    struct pv_renderer_limits limits = { 0 };
    unsigned long teardown_s = 0; /* 0: the renderer's default */
-   uint32_t queue_priority = PV_QUEUE_PRIORITY_DEFAULT;
+   struct pv_device_policy policy = { 0 };
    struct backend *b = calloc(1, sizeof(*b));
    if (!b)
       return 1;
@@ -782,7 +787,9 @@ main(int argc, char **argv)
          break;
       }
       case 'P':
-         if (pv_queue_priority_from_name(optarg, &queue_priority) < 0) {
+      case 'g':
+         if ((c == 'g' ? pv_gpu_mask_from_list(optarg, &policy.gpu_mask)
+                       : pv_queue_priority_from_name(optarg, &policy.queue_priority)) < 0) {
             usage(stderr);
             free(b);
             return 2;
@@ -869,7 +876,7 @@ main(int argc, char **argv)
       if (vug_budget_attach(&b->budget, b->renderer) < 0)
          goto out;
       pv_renderer_set_teardown_timeout(b->renderer, (uint32_t)teardown_s * 1000u);
-      pv_renderer_set_queue_priority(b->renderer, queue_priority);
+      pv_renderer_set_device_policy(b->renderer, &policy);
       /* a guest driver of the other format gives up silently in the guest */
       pv_info(TAG,
               "venus capset: wire format %lu (%s guests; the other needs "

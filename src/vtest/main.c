@@ -44,7 +44,8 @@ usage(FILE *f, const char *argv0)
    fprintf(f,
            "usage: %s [--socket PATH] [--socket-wire-format-1 PATH] [--validate] [--verbose]\n"
            "          [--no-fork] [--prestart N] [--prestart-max N] [--prestart-idle S]\n"
-           "          [--no-premade] [limits] [--queue-priority CLASS] [--no-sandbox]\n"
+           "          [--no-premade] [limits] [--gpus LIST] [--queue-priority CLASS]\n"
+           "          [--no-sandbox]\n"
            "          [--user NAME]\n"
            "  --socket PATH  serve venus wire format 0 (Mesa 22.3's driver) on PATH\n"
            "                 (default " VTEST_DEFAULT_SOCKET ", the path Mesa 22.3 always uses)\n"
@@ -88,7 +89,10 @@ usage(FILE *f, const char *argv0)
            "  --max-guest-blob-memory SIZE\n"
            "                            guest blobs of one client (default 4G, at most\n"
            "                            a quarter of the host's RAM)\n"
-           "GPU share:\n"
+           "GPUs:\n"
+           "  --gpus LIST               the host GPUs clients see: host device indices\n"
+           "                            in the host's enumeration order, e.g. 0 or 1,3\n"
+           "                            (default: all)\n"
            "  --queue-priority CLASS    host queue global priority of every client's\n"
            "                            devices: default, low, medium, high or realtime\n"
            "                            (the driver's default where the host has no\n"
@@ -191,7 +195,7 @@ premake(void *data, const void *recipe, size_t size)
    pv_premade_destroy(cfg->premade);
    cfg->premade = NULL;
    const int64_t start = monotonic_ms();
-   if (pv_premade_create(recipe, size, cfg->queue_priority, &cfg->premade) == 0)
+   if (pv_premade_create(recipe, size, &cfg->device_policy, &cfg->premade) == 0)
       pv_info(TAG, "client process %d: instance and device made ahead in %lld ms", (int)getpid(),
               (long long)(monotonic_ms() - start));
    (void)vtest_server_send_ready(cfg->recipe_fd);
@@ -396,6 +400,7 @@ main(int argc, char **argv)
       OPT_PRESTART_MAX,
       OPT_PRESTART_IDLE,
       OPT_QUEUE_PRIORITY,
+      OPT_GPUS,
    };
    static const struct option opts[] = {
       { "socket", required_argument, NULL, 's' },
@@ -422,6 +427,7 @@ main(int argc, char **argv)
       { "no-premade", no_argument, NULL, OPT_NO_PREMADE },
       { "user", required_argument, NULL, OPT_USER },
       { "queue-priority", required_argument, NULL, OPT_QUEUE_PRIORITY },
+      { "gpus", required_argument, NULL, OPT_GPUS },
       { "help", no_argument, NULL, 'h' },
       { 0 },
    };
@@ -534,8 +540,12 @@ main(int argc, char **argv)
          break;
       }
       case OPT_QUEUE_PRIORITY:
-         ok = pv_queue_priority_from_name(optarg, &cfg.client.queue_priority) == 0;
-         client_args[nargs++] = "--queue-priority";
+      case OPT_GPUS:
+         ok =
+            c == OPT_GPUS
+               ? pv_gpu_mask_from_list(optarg, &cfg.client.device_policy.gpu_mask) == 0
+               : pv_queue_priority_from_name(optarg, &cfg.client.device_policy.queue_priority) == 0;
+         client_args[nargs++] = c == OPT_GPUS ? "--gpus" : "--queue-priority";
          client_args[nargs++] = optarg;
          break;
       case OPT_NO_SANDBOX:
@@ -569,7 +579,7 @@ main(int argc, char **argv)
       cpo.cfg.handshake_timeout_ms = cfg.client.handshake_timeout_ms;
       cpo.cfg.max_guest_blob_bytes = cfg.client.max_guest_blob_bytes;
       cpo.cfg.renderer_limits = cfg.client.renderer_limits;
-      cpo.cfg.queue_priority = cfg.client.queue_priority;
+      cpo.cfg.device_policy = cfg.client.device_policy;
       return client_process_main((int)client_fd, &cpo);
    }
    if (cpo.user && !cfg.client_exe) {

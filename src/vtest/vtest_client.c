@@ -836,7 +836,7 @@ vtest_client_serve(int sock, uint32_t client_id, const struct vtest_client_confi
       if (ret == 0)
          ret = pv_renderer_set_teardown_timeout(c->renderer, cfg->teardown_timeout_ms);
       if (ret == 0)
-         ret = pv_renderer_set_queue_priority(c->renderer, cfg->queue_priority);
+         ret = pv_renderer_set_device_policy(c->renderer, &cfg->device_policy);
       /* the renderer owns it from here, even on error */
       if (ret == 0 && premade)
          (void)pv_renderer_set_premade(c->renderer, premade);

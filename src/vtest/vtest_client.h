@@ -32,9 +32,9 @@ struct vtest_client_config {
     * timeline, signalled when the batch's commands have been consumed. */
    uint32_t wire_format;
    struct pv_renderer_limits renderer_limits;
-   /* host queue global priority of the client's devices
-    * (pv_renderer_set_queue_priority); 0: the driver's default */
-   uint32_t queue_priority;
+   /* the GPUs the client sees and its devices' queue priority
+    * (pv_renderer_set_device_policy); zero: every GPU, the default */
+   struct pv_device_policy device_policy;
    struct vtest_sync_limits sync_limits;
    /* The longest the client's context teardown waits for its GPU work
     * (pv_renderer_set_teardown_timeout); 0: the renderer's default. */

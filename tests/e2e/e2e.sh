@@ -59,6 +59,9 @@
 #                lavapipe, which has no global priority extension, each is
 #                logged and made at the driver's default, and works; an
 #                unknown class is refused at start
+#   gpus         a host with two GPUs (lavapipe listed twice): the guest sees
+#                both by default, only the second with --gpus 1 (devices
+#                and device groups alike), and creates a device on it
 #   limits       blobs over --memory-budget (RAM, shared by all client processes)
 #                and over --max-context-memory are refused and logged
 #   two-clients-threads, shutdown-threads, stuck-queue-threads
@@ -238,6 +241,30 @@ priority)
    grep -qE ': error: |AddressSanitizer|runtime error' "$log" && { cat "$log"; echo 'errors logged' >&2; rc=1; }
    rm -f "$log"
    [ $rc -eq 0 ] && echo "devices adopted: $took; devices made at the driver's default (no extension): $made"
+   exit $rc
+   ;;
+gpus)
+   lvp=/usr/share/vulkan/icd.d/lvp_icd.x86_64.json
+   [ -r "$lvp" ] || { echo "$lvp missing: skipped"; exit 77; }
+   # a second ICD file for the same driver: two host GPUs; outside /tmp
+   # (the server's is private) and readable by the sandboxed clients
+   dir=$(mktemp -d /var/tmp/pv-gpus.XXXXXX) && chmod 755 "$dir" && cp "$lvp" "$dir/second.json" &&
+      chmod 644 "$dir/second.json" || exit 1
+   rc=0
+   for want in all:2:2 1:1:1 0,1:2:2; do
+      gpus=${want%%:*} rest=${want#*:}
+      args=; [ "$gpus" = all ] || args="--gpus $gpus"
+      out=$(VK_ICD_FILENAMES="$lvp:$dir/second.json" PV_VTEST_ARGS="$args" "$run" --icd "$icd" -- sh -c "
+         vulkaninfo 2>/dev/null >/tmp/vi.out
+         echo devices \$(vulkaninfo --summary 2>/dev/null | grep -c 'Virtio-GPU Venus (llvmpipe')
+         echo groups \$(grep -c '^Group [0-9]*:' /tmp/vi.out)
+         '$create_device' && echo device-created")
+      devices=$(echo "$out" | sed -n 's/^devices //p') groups=$(echo "$out" | sed -n 's/^groups //p')
+      echo "--gpus $gpus: $devices devices, $groups device groups$(echo "$out" | grep -q device-created && echo ', a device created')"
+      [ "$devices" = "${rest%%:*}" ] && [ "$groups" = "${rest#*:}" ] && echo "$out" | grep -q device-created ||
+         { echo "$out"; echo "--gpus $gpus: want ${rest%%:*} devices and ${rest#*:} groups" >&2; rc=1; }
+   done
+   rm -rf "$dir"
    exit $rc
    ;;
 sandbox)

@@ -58,11 +58,12 @@ pv_renderer_set_memory_budget(struct pv_renderer *r, const struct pv_memory_budg
 
 /* Nothing is made ahead here: a recipe is refused. */
 int
-pv_premade_create(const void *recipe, size_t size, uint32_t queue_priority, struct pv_premade **out)
+pv_premade_create(const void *recipe, size_t size, const struct pv_device_policy *policy,
+                  struct pv_premade **out)
 {
    (void)recipe;
    (void)size;
-   (void)queue_priority;
+   (void)policy;
    *out = NULL;
    return -ENODEV;
 }
@@ -82,9 +83,9 @@ pv_renderer_set_premade(struct pv_renderer *r, struct pv_premade *pm)
 }
 
 int
-pv_renderer_set_queue_priority(struct pv_renderer *r, uint32_t priority)
+pv_renderer_set_device_policy(struct pv_renderer *r, const struct pv_device_policy *policy)
 {
-   r->queue_priority = priority;
+   r->device_policy = *policy;
    return 0;
 }
 

@@ -52,8 +52,8 @@ struct fake_fence_thread;
 struct pv_renderer {
    struct pv_renderer_callbacks cbs;
    uint32_t wire_format;
-   uint32_t teardown_timeout_ms; /* pv_renderer_set_teardown_timeout */
-   uint32_t queue_priority;      /* pv_renderer_set_queue_priority */
+   uint32_t teardown_timeout_ms;          /* pv_renderer_set_teardown_timeout */
+   struct pv_device_policy device_policy; /* pv_renderer_set_device_policy */
    struct fake_ctx ctx[FAKE_MAX];
    struct fake_blob blob[FAKE_MAX];
    struct fake_fence_thread *threads; /* deferred fences, joined on destroy */

@@ -1,6 +1,7 @@
-#include "common/queue_priority.h"
+#include "common/device_policy.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -37,4 +38,32 @@ pv_queue_priority_known(uint32_t priority)
          return true;
    }
    return false;
+}
+
+bool
+pv_device_policy_shows_gpu(uint64_t gpu_mask, uint32_t host_index)
+{
+   return !gpu_mask || (host_index < 64 && (gpu_mask >> host_index & 1));
+}
+
+int
+pv_gpu_mask_from_list(const char *list, uint64_t *gpu_mask)
+{
+   uint64_t mask = 0;
+   const char *p = list;
+   while (p && *p) {
+      char *end;
+      errno = 0;
+      const unsigned long index = strtoul(p, &end, 10);
+      if (errno || end == p || *p == '-' || *p == '+' || index >= 64 || (*end && *end != ','))
+         return -EINVAL;
+      mask |= 1ull << index;
+      p = *end ? end + 1 : end;
+      if (*end && !*p)
+         return -EINVAL; /* a trailing comma */
+   }
+   if (!mask)
+      return -EINVAL;
+   *gpu_mask = mask;
+   return 0;
 }
