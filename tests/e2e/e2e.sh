@@ -82,6 +82,14 @@ command -v vulkaninfo >/dev/null || { echo "vulkaninfo not installed: skipped"; 
 [ -e "$icd" ] || { echo "$icd missing: skipped"; exit 77; }
 export PV_VTEST=$server
 
+# True (and the log shown) when a server log has an error line or a
+# sanitizer report.
+errors_logged() {
+   grep -qE ': error: |AddressSanitizer|runtime error' "$1" || return 1
+   cat "$1"
+   echo 'errors logged' >&2
+}
+
 # Inner commands run in the private namespace: files go to its private /tmp.
 venus_ok='vulkaninfo --summary >/tmp/vi.out 2>/tmp/vi.err; rc=$?;
    if ! grep -q "Virtio-GPU Venus (llvmpipe" /tmp/vi.out; then
@@ -217,7 +225,7 @@ premade)
    # each guest's vkDestroyDevice and vkDestroyInstance: left to its teardown
    deferred=$(grep -c 'destroyed by the guest: host destroy deferred' "$log")
    [ "$deferred" -ge 14 ] || { cat "$log"; echo "expected >= 14 deferred destroys, saw $deferred" >&2; rc=1; }
-   grep -qE ': error: |AddressSanitizer|runtime error' "$log" && { cat "$log"; echo 'errors logged' >&2; rc=1; }
+   errors_logged "$log" && rc=1
    rm -f "$log"
    [ $rc -eq 0 ] && echo "devices adopted: $took; refused (another create info): $other; deferred destroys: $deferred"
    exit $rc
@@ -238,7 +246,7 @@ priority)
    made=$(grep -c 'queue priority 512: the host device has no global priority extension' "$log")
    [ "$took" -ge 1 ] || { cat "$log"; echo 'no device made ahead was adopted' >&2; rc=1; }
    [ "$made" -ge 3 ] || { cat "$log"; echo "expected >= 3 devices logged at priority 512, saw $made" >&2; rc=1; }
-   grep -qE ': error: |AddressSanitizer|runtime error' "$log" && { cat "$log"; echo 'errors logged' >&2; rc=1; }
+   errors_logged "$log" && rc=1
    rm -f "$log"
    [ $rc -eq 0 ] && echo "devices adopted: $took; devices made at the driver's default (no extension): $made"
    exit $rc
