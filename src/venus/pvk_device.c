@@ -158,9 +158,10 @@ record_features(struct pvk_device *dev, struct pvk_instance *inst,
       dev->max_nesting = 1;
 }
 
+/* vkCreateDevice and the new device's dispatch, under the loader lock */
 static VkResult
-create_device_locked(struct pvk_instance *inst, const struct pvk_physical_device *pd,
-                     const VkDeviceCreateInfo *info, struct pvk_device *dev, VkDevice *handle)
+host_create_device(struct pvk_instance *inst, const struct pvk_physical_device *pd,
+                   const VkDeviceCreateInfo *info, struct pvk_device *dev, VkDevice *handle)
 {
    pvk_loader_lock();
    VkResult res = inst->dispatch.vkCreateDevice(pd->handle, info, NULL, handle);
@@ -180,13 +181,13 @@ create_device_prioritized(struct pvk_instance *inst, const struct pvk_physical_d
                           VkDeviceQueueCreateInfo *queues, struct pvk_device *dev, VkDevice *handle)
 {
    if (!priority)
-      return create_device_locked(inst, pd, info, dev, handle);
+      return host_create_device(inst, pd, info, dev, handle);
    if (!pd->queue_priority_ext) {
       pv_warn("venus",
               "queue priority %u: the host device has no global priority extension: "
               "the driver's default",
               priority);
-      return create_device_locked(inst, pd, info, dev, handle);
+      return host_create_device(inst, pd, info, dev, handle);
    }
    const VkDeviceQueueGlobalPriorityCreateInfoKHR global = {
       .sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_GLOBAL_PRIORITY_CREATE_INFO_KHR,
@@ -201,13 +202,13 @@ create_device_prioritized(struct pvk_instance *inst, const struct pvk_physical_d
    prioritized.pQueueCreateInfos = queues;
    names[prioritized.enabledExtensionCount++] = pd->queue_priority_ext;
    prioritized.ppEnabledExtensionNames = names;
-   VkResult res = create_device_locked(inst, pd, &prioritized, dev, handle);
+   VkResult res = host_create_device(inst, pd, &prioritized, dev, handle);
    if (res == VK_ERROR_NOT_PERMITTED_KHR || res == VK_ERROR_INITIALIZATION_FAILED) {
       pv_warn("venus",
               "queue priority %u refused by the host driver (VkResult %d): the "
               "driver's default",
               priority, (int)res);
-      res = create_device_locked(inst, pd, info, dev, handle);
+      res = host_create_device(inst, pd, info, dev, handle);
    }
    return res;
 }
@@ -240,8 +241,7 @@ pvk_device_create_host(struct pvk_context *ctx, struct pvk_instance *inst,
    }
 
    /* the guest's extensions (only advertised ones, less the renderer's
-    * own) + external_memory_host */
-   /* + external_memory_host, robustness2, the queue priority's */
+    * own) + external_memory_host, robustness2 and the queue priority's */
    const char **names = calloc(guest->enabledExtensionCount + 3, sizeof(*names));
    if (!names)
       return VK_ERROR_OUT_OF_HOST_MEMORY;
