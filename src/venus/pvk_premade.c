@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/log.h"
 #include "common/device_policy.h"
+#include "common/log.h"
 #include "pearvisor/pearvisor.h"
 #include "venus/generated/vn_protocol_internal.h"
 #include "venus/pvk_device.h"

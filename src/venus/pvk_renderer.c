@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include "common/budget.h"
-#include "common/log.h"
 #include "common/device_policy.h"
+#include "common/log.h"
 #include "pearvisor/pearvisor.h"
 #include "venus/generated/vn_protocol_renderer.h"
 #include "venus/pvk_capset.h"
