@@ -34,6 +34,11 @@
 #define CLIENT_SHARED_FD 4
 #define DEFAULT_MAX_PER_PID 8
 #define DEFAULT_TEARDOWN_TIMEOUT_MS 5000
+/* Added to the teardown timeout for each other client process tearing down
+ * at the same time: host drivers destroy devices under one lock (NVIDIA:
+ * 70-100 ms each), so when many guests leave together the last ones wait
+ * their turn; they are slow, not stuck. */
+#define TEARDOWN_SHARE_MS 250
 /* what a client process's exit status 159 means (see the sandbox) */
 #define SANDBOX_EXIT_STATUS 159
 /* nice value of a pre-started process until it gets a client */
@@ -52,9 +57,11 @@ struct server_client {
    int ctrl;       /* its process's socketpair: recipes come back on it; -1 none */
    pid_t peer_pid; /* SO_PEERCRED at accept */
    uid_t peer_uid;
-   bool done;    /* under srv->lock */
-   bool hung_up; /* under srv->lock: its connection ended, its process may
-                  * still be tearing down (not counted per peer) */
+   bool done; /* under srv->lock */
+   /* under srv->lock: its connection ended (at hung_up_ms), its process may
+    * still be tearing down (not counted per peer) */
+   bool hung_up;
+   int64_t hung_up_ms;
 };
 
 /* A client process started ahead of its client: the server's end of its
@@ -104,6 +111,7 @@ struct vtest_server {
    size_t recipe_size;
    uint32_t recipe_gen;
    uint32_t recipes_received; /* vtest_server_recipes_received */
+   uint32_t teardowns;        /* under lock: clients hung up and not yet done */
 };
 
 static int
@@ -526,15 +534,49 @@ now_ms(void)
    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Marks the client's connection ended (srv->lock held); its process's
+ * teardown counts until the client is done. */
+static void
+mark_hung_up_locked(struct server_client *sc)
+{
+   if (sc->hung_up || sc->done)
+      return;
+   sc->hung_up = true;
+   sc->hung_up_ms = now_ms();
+   sc->srv->teardowns++;
+}
+
+/* How long a teardown may take before the watchdog kills it, when n
+ * processes tear down at once: the timeout, plus TEARDOWN_SHARE_MS for each
+ * of the others. */
+static int64_t
+teardown_allowance(const struct vtest_server *srv, uint32_t n)
+{
+   return (int64_t)srv->cfg.teardown_timeout_ms +
+          (n > 1 ? (int64_t)(n - 1) * TEARDOWN_SHARE_MS : 0);
+}
+
+/* The moment the client's process is killed, once its connection has
+ * ended (-1 while it has not), and how many teardowns that counts. */
+static int64_t
+teardown_deadline(struct server_client *sc, uint32_t *teardowns)
+{
+   pthread_mutex_lock(&sc->srv->lock);
+   *teardowns = sc->srv->teardowns;
+   const int64_t deadline =
+      sc->hung_up ? sc->hung_up_ms + teardown_allowance(sc->srv, *teardowns) : -1;
+   pthread_mutex_unlock(&sc->srv->lock);
+   return deadline;
+}
+
 /* Waits for the client's process. Once its connection has ended (POLLHUP:
  * the peer closed, or the process or a stopping server shut the socket
- * down) the process has teardown_timeout_ms to exit; then it is killed. */
+ * down) the process has teardown_timeout_ms, more while others tear down
+ * too (teardown_allowance), to exit; then it is killed. */
 static int
 wait_client_process(struct server_client *sc, pid_t pid, int *status, bool *killed)
 {
-   const uint32_t timeout = sc->srv->cfg.teardown_timeout_ms;
    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-   int64_t deadline = -1;
    bool ctrl_open = sc->ctrl >= 0;
    for (;;) {
       pid_t w = waitpid(pid, status, WNOHANG);
@@ -546,12 +588,17 @@ wait_client_process(struct server_client *sc, pid_t pid, int *status, bool *kill
             close(pidfd);
          return -1;
       }
+      /* recomputed each time: teardowns that began since extend it */
+      uint32_t teardowns;
+      const int64_t deadline = teardown_deadline(sc, &teardowns);
       const int64_t now = now_ms();
       if (deadline >= 0 && now >= deadline && !*killed) {
          pv_error(TAG,
-                  "client %u: its process (pid %d) did not finish within %u ms of the end "
-                  "of its connection: killed (teardown watchdog)",
-                  sc->id, (int)pid, timeout);
+                  "client %u: its process (pid %d) did not finish within %lld ms of the end "
+                  "of its connection (allowed %lld ms, %u teardowns at once): killed "
+                  "(teardown watchdog)",
+                  sc->id, (int)pid, (long long)(now - sc->hung_up_ms),
+                  (long long)(deadline - sc->hung_up_ms), teardowns);
          kill(pid, SIGKILL);
          *killed = true;
       }
@@ -569,9 +616,8 @@ wait_client_process(struct server_client *sc, pid_t pid, int *status, bool *kill
       };
       if (poll(pfds, 3, wait_ms) > 0) {
          if (pfds[1].revents & (POLLHUP | POLLERR)) {
-            deadline = now_ms() + timeout;
             pthread_mutex_lock(&sc->srv->lock);
-            sc->hung_up = true;
+            mark_hung_up_locked(sc);
             pthread_mutex_unlock(&sc->srv->lock);
          }
          /* without input, a hang-up: the process closed it or exited */
@@ -642,8 +688,14 @@ client_thread(void *arg)
    pthread_mutex_lock(&sc->srv->lock);
    if (!ok)
       sc->srv->failed_clients++;
+   const bool hung_up = sc->hung_up;
+   if (hung_up)
+      sc->srv->teardowns--;
    sc->done = true;
    pthread_mutex_unlock(&sc->srv->lock);
+   if (hung_up)
+      pv_debug(TAG, "client %u: done %lld ms after the end of its connection", sc->id,
+               (long long)(now_ms() - sc->hung_up_ms));
    poke(sc->srv->reap_efd);
    return NULL;
 }
@@ -845,7 +897,7 @@ prune_pool(struct vtest_server *srv, const struct pollfd *pfds)
       struct prestarted gone = srv->pool[i];
       memmove(&srv->pool[i], &srv->pool[i + 1], (srv->pool_count - i - 1) * sizeof(srv->pool[0]));
       srv->pool_count--;
-      retire_prestarted(srv, &gone, 1, now_ms() + srv->cfg.teardown_timeout_ms);
+      retire_prestarted(srv, &gone, 1, now_ms() + teardown_allowance(srv, 1));
       forget_recipe(srv, &gone);
    }
 }
@@ -876,7 +928,7 @@ shrink_pool(struct vtest_server *srv)
    if (srv->pool_count > srv->pool_target) {
       const uint32_t extra = srv->pool_count - srv->pool_target;
       retire_prestarted(srv, &srv->pool[srv->pool_target], extra,
-                        now_ms() + srv->cfg.teardown_timeout_ms);
+                        now_ms() + teardown_allowance(srv, extra));
       srv->pool_count = srv->pool_target;
    }
    pv_info(TAG, "no new client for %u ms: pool of %u again", srv->cfg.prestart_idle_ms,
@@ -935,7 +987,7 @@ start_serving(struct vtest_server *srv, struct server_client *sc)
       }
       pv_warn(TAG, "client %u: its process (pid %d) is gone before receiving it: %s", sc->id,
               (int)p.pid, strerror(-ret));
-      retire_prestarted(srv, &p, 1, now_ms() + srv->cfg.teardown_timeout_ms);
+      retire_prestarted(srv, &p, 1, now_ms() + teardown_allowance(srv, 1));
       if (!pre)
          return ret;
    }
@@ -979,7 +1031,7 @@ accept_client(struct vtest_server *srv)
       /* Its waiter may not have seen the hang-up yet (a loaded host): a
        * guest that closed and connected again must not be refused. */
       if ((c->peer_pid == cred.pid || c->peer_uid == cred.uid) && connection_ended(c->sock)) {
-         c->hung_up = true;
+         mark_hung_up_locked(c);
          continue;
       }
       same_pid += c->peer_pid == cred.pid;
@@ -1084,7 +1136,12 @@ wait_all_done(struct vtest_server *srv, int64_t deadline)
 static int
 disconnect_all(struct vtest_server *srv)
 {
-   retire_prestarted(srv, srv->pool, srv->pool_count, now_ms() + srv->cfg.teardown_timeout_ms);
+   /* clients that left before the stop may still be tearing down */
+   pthread_mutex_lock(&srv->lock);
+   const uint32_t leaving = srv->teardowns;
+   pthread_mutex_unlock(&srv->lock);
+   retire_prestarted(srv, srv->pool, srv->pool_count,
+                     now_ms() + teardown_allowance(srv, srv->pool_count + leaving));
    srv->pool_count = 0;
    pthread_mutex_lock(&srv->lock);
    for (struct server_client *sc = srv->clients; sc; sc = sc->next)

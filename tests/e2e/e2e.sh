@@ -22,6 +22,11 @@
 #                hook): each is killed after --teardown-timeout 2 s and its
 #                slot (--max-clients 1) serves the next client; SIGTERM with
 #                a client connected stops the server within the bound
+#   watchdog-many  four clients leave at once and their processes all hang in
+#                their teardown (test hook): the watchdog gives each the
+#                teardown timeout (1 s) plus 250 ms per other teardown in
+#                progress (host drivers destroy devices one at a time), then
+#                kills all four; the next client is served
 #   reconnect    one process connects 5 times in a row while each earlier
 #                connection's process hangs in its teardown (test hook):
 #                with --max-clients-per-pid 2 every connection is served
@@ -173,6 +178,27 @@ watchdog)
    # that run-with-pv-vtest.sh gives a stopping server
    [ $((end - start)) -lt 18 ] || { echo "took $((end - start)) s" >&2; exit 1; }
    echo "hung client processes killed ($n), slot reused, stopped in $((end - start)) s in all"
+   ;;
+watchdog-many)
+   log=$(mktemp)
+   PV_VTEST_TEST_HOOK=hang-teardown PV_VTEST_EXPECT_STATUS=3 \
+   PV_VTEST_ARGS="--teardown-timeout 1" "$run" --log "$log" --icd "$icd" -- sh -c "
+      for i in 1 2 3 4; do '$raw' ping & done
+      wait
+      i=0; until [ \"\$(grep -c 'killed (teardown watchdog)' '$log')\" -ge 4 ]; do
+         i=\$((i + 1)); [ \$i -lt 200 ] || break; sleep 0.05; done
+      '$raw' ping || { echo 'no client served after the kills' >&2; exit 1; }"
+   rc=$?
+   cat "$log"
+   kills=$(grep 'killed (teardown watchdog)' "$log")
+   rm -f "$log"
+   [ $rc -eq 0 ] || exit 1
+   n=$(printf '%s\n' "$kills" | grep -c 'teardown watchdog')
+   [ "$n" -ge 4 ] || { echo "expected 4 watchdog kills, saw $n" >&2; exit 1; }
+   # the first kill comes while all four still tear down: 1000 + 3 * 250 ms
+   first=$(printf '%s\n' "$kills" | head -n 1 | sed -n 's/.*(allowed \([0-9]*\) ms, \([0-9]*\) teardowns.*/\1 \2/p')
+   [ "$first" = "1750 4" ] || { echo "first kill: allowed/teardowns '$first', expected '1750 4'" >&2; exit 1; }
+   echo "four hung client processes killed together after 1750 ms, the next client served"
    ;;
 reconnect)
    log=$(mktemp)
