@@ -22,11 +22,12 @@
 #                hook): each is killed after --teardown-timeout 2 s and its
 #                slot (--max-clients 1) serves the next client; SIGTERM with
 #                a client connected stops the server within the bound
-#   watchdog-many  four clients leave at once and their processes all hang in
-#                their teardown (test hook): the watchdog gives each the
-#                teardown timeout (1 s) plus 250 ms per other teardown in
-#                progress (host drivers destroy devices one at a time), then
-#                kills all four; the next client is served
+#   watchdog-many  four clients leave at once (held connections, closed
+#                together) and their processes all hang in their teardown
+#                (test hook): the watchdog gives each the teardown timeout
+#                (1 s) plus 250 ms per other teardown in progress (host
+#                drivers destroy devices one at a time), then kills all
+#                four; the next client is served
 #   reconnect    one process connects 5 times in a row while each earlier
 #                connection's process hangs in its teardown (test hook):
 #                with --max-clients-per-pid 2 every connection is served
@@ -181,10 +182,14 @@ watchdog)
    ;;
 watchdog-many)
    log=$(mktemp)
+   # four connections held, then closed at once: four teardowns together
    PV_VTEST_TEST_HOOK=hang-teardown PV_VTEST_EXPECT_STATUS=3 \
    PV_VTEST_ARGS="--teardown-timeout 1" "$run" --log "$log" --icd "$icd" -- sh -c "
-      for i in 1 2 3 4; do '$raw' ping & done
-      wait
+      pids=''
+      for i in 1 2 3 4; do '$raw' hold >/tmp/hold\$i.out & pids=\"\$pids \$!\"; done
+      i=0; until [ \"\$(cat /tmp/hold?.out | grep -c held)\" -ge 4 ]; do
+         i=\$((i + 1)); [ \$i -lt 400 ] || { echo 'no handshakes' >&2; exit 1; }; sleep 0.05; done
+      kill \$pids; wait
       i=0; until [ \"\$(grep -c 'killed (teardown watchdog)' '$log')\" -ge 4 ]; do
          i=\$((i + 1)); [ \$i -lt 200 ] || break; sleep 0.05; done
       '$raw' ping || { echo 'no client served after the kills' >&2; exit 1; }"
