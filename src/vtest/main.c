@@ -147,13 +147,33 @@ raise_fd_limit(void)
  * the process misbehave the way a broken driver or a compromised renderer
  * would, so that the tests can show what the server does about it.
  *   hang-teardown  block forever once the client is gone
+ *   hang-retired   block forever when the server stops this process
+ *                  before it got a client (a pre-started one)
  *   execve, ptrace, socket  try that forbidden system call after the
  *                  client is gone (the sandbox must stop the process) */
+static const char *
+test_hook(void)
+{
+   const char *hook = getenv("PV_VTEST_TEST_HOOK");
+   return hook && *hook ? hook : NULL;
+}
+
+static void
+run_retired_test_hook(void)
+{
+   const char *hook = test_hook();
+   if (!hook || strcmp(hook, "hang-retired"))
+      return;
+   pv_warn(TAG, "test hook %s", hook);
+   for (;;)
+      sleep(1000);
+}
+
 static void
 run_test_hook(void)
 {
-   const char *hook = getenv("PV_VTEST_TEST_HOOK");
-   if (!hook || !*hook)
+   const char *hook = test_hook();
+   if (!hook || !strcmp(hook, "hang-retired"))
       return;
    pv_warn(TAG, "test hook %s", hook);
    if (!strcmp(hook, "hang-teardown")) {
@@ -259,8 +279,10 @@ client_process_main(int ctrl, struct client_process_options *o)
       pv_premade_destroy(o->cfg.premade);
       /* the server stopped (or shrank its pool) before a client came; it
        * closed the socket with our "ready" unread: a reset, not an EOF */
-      if (fd == -ENODATA || fd == -ECONNRESET)
+      if (fd == -ENODATA || fd == -ECONNRESET) {
+         run_retired_test_hook();
          return 0;
+      }
       pv_error(TAG, "client process %d: no client from the server: %s", (int)getpid(),
                strerror(-fd));
       return 1;

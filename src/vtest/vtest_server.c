@@ -74,6 +74,18 @@ struct prestarted {
    bool ready;          /* said so since it was started or sent a recipe */
 };
 
+/* A pre-started process being stopped (retire_prestarted): the accept
+ * loop reaps it when it exits (its pidfd wakes the loop) and kills it at
+ * its deadline. */
+struct retiring {
+   struct prestarted p;
+   int pidfd; /* -1: its exit is polled */
+   int64_t stopped_ms;
+   int64_t deadline_ms;
+   bool killed;
+};
+#define VTEST_MAX_RETIRING (2 * VTEST_MAX_PRESTART)
+
 /* What the server sends a client process with the client's socket. */
 struct vtest_handoff {
    uint32_t magic;
@@ -104,7 +116,10 @@ struct vtest_server {
    uint32_t pool_count;
    uint32_t pool_target; /* [cfg.prestart, cfg.prestart_max] */
    int64_t last_take_ms; /* a client took a pool process (or found none) */
-   bool renice;          /* pool processes wait at PRESTART_NICE (root only) */
+   /* touched by the accept loop's thread only (and the stop after it) */
+   struct retiring retiring[VTEST_MAX_RETIRING];
+   uint32_t retiring_count;
+   bool renice; /* pool processes wait at PRESTART_NICE (root only) */
    /* the latest guest's recipe (under lock): each pool process is sent it
     * once to make its instance and device ahead; recipe_gen counts changes */
    uint8_t *recipe;
@@ -749,56 +764,124 @@ free_slot_locked(struct vtest_server *srv)
    }
 }
 
-/* Stops client processes that never got a client: closing their end makes
- * them exit; what is still running at deadline_ms is killed. A process
- * that failed on its own (crashed while loading the driver) is logged and
- * counted. */
+/* How a pre-started process that never got a client ended. A crash (say,
+ * while loading the driver) is logged and counted; one killed at its
+ * deadline was logged then; one stopped by a signal was asked to stop. */
 static void
-retire_prestarted(struct vtest_server *srv, struct prestarted *ps, uint32_t n, int64_t deadline_ms)
+report_retired(struct vtest_server *srv, const struct retiring *r, int status)
 {
+   const pid_t pid = r->p.pid;
+   if (r->killed || (WIFEXITED(status) && WEXITSTATUS(status) == 0))
+      return;
+   if (WIFSIGNALED(status) &&
+       (WTERMSIG(status) == SIGTERM || WTERMSIG(status) == SIGINT || WTERMSIG(status) == SIGHUP))
+      return;
+   if (WIFSIGNALED(status))
+      pv_error(TAG,
+               "pre-started client process (pid %d) was killed by signal %d before "
+               "serving a client",
+               (int)pid, WTERMSIG(status));
+   else
+      pv_error(TAG,
+               "pre-started client process (pid %d) exited with status %d before "
+               "serving a client",
+               (int)pid, WEXITSTATUS(status));
+   pthread_mutex_lock(&srv->lock);
+   srv->failed_clients++;
+   pthread_mutex_unlock(&srv->lock);
+}
+
+/* Reaps the retiring processes that exited and kills those past their
+ * deadline; with `all`, until none is left. Never waits for one otherwise:
+ * the accept loop calls it and must go on accepting clients while a
+ * process takes its time (NVIDIA: seconds to make or destroy a device
+ * while many guests come or go). */
+static void
+reap_retiring(struct vtest_server *srv, bool all)
+{
+   for (;;) {
+      const int64_t now = now_ms();
+      for (uint32_t i = srv->retiring_count; i-- > 0;) {
+         struct retiring *r = &srv->retiring[i];
+         int status = 0;
+         const pid_t w = waitpid(r->p.pid, &status, WNOHANG);
+         if (w == r->p.pid || (w < 0 && errno != EINTR)) {
+            report_retired(srv, r, status);
+            if (r->pidfd >= 0)
+               close(r->pidfd);
+            *r = srv->retiring[--srv->retiring_count];
+            continue;
+         }
+         if (!r->killed && now >= r->deadline_ms) {
+            pv_warn(TAG,
+                    "pre-started client process (pid %d) did not exit within %lld ms of its "
+                    "stop: killed",
+                    (int)r->p.pid, (long long)(now - r->stopped_ms));
+            kill(r->p.pid, SIGKILL);
+            r->killed = true;
+         }
+      }
+      if (!all || !srv->retiring_count)
+         return;
+      struct timespec ts = { 0, 5 * 1000 * 1000 };
+      nanosleep(&ts, NULL);
+   }
+}
+
+/* Milliseconds until reap_retiring has work that no pidfd announces, -1
+ * (poll's forever) when none. */
+static int
+retiring_timeout(const struct vtest_server *srv)
+{
+   int64_t left = -1;
+   const int64_t now = now_ms();
+   for (uint32_t i = 0; i < srv->retiring_count; i++) {
+      const struct retiring *r = &srv->retiring[i];
+      /* without a pidfd (kernels before 5.3) the exit is polled */
+      int64_t l = r->pidfd < 0 ? 20 : -1;
+      if (!r->killed && (l < 0 || r->deadline_ms - now < l))
+         l = r->deadline_ms > now ? r->deadline_ms - now : 0;
+      if (l >= 0 && (left < 0 || l < left))
+         left = l;
+   }
+   return left < 0 ? -1 : (int)left;
+}
+
+/* Stops client processes that never got a client: closing their end makes
+ * a waiting one exit; one still loading the driver or making its device
+ * ahead would only notice once done, for work nobody will use, so with
+ * stop_busy it is sent SIGTERM (without: it has exited already). What is
+ * still running at deadline_ms is killed. They are reaped by
+ * reap_retiring, not waited for here. */
+static void
+retire_prestarted(struct vtest_server *srv, struct prestarted *ps, uint32_t n, int64_t deadline_ms,
+                  bool stop_busy)
+{
+   const int64_t now = now_ms();
    for (uint32_t i = 0; i < n; i++) {
       if (ps[i].ctrl >= 0)
          close(ps[i].ctrl);
       ps[i].ctrl = -1;
-   }
-   for (uint32_t i = 0; i < n; i++) {
-      int status = 0;
-      bool killed = false;
-      for (;;) {
-         pid_t w = waitpid(ps[i].pid, &status, WNOHANG);
-         if (w == ps[i].pid || (w < 0 && errno != EINTR))
-            break;
-         if (now_ms() >= deadline_ms) {
-            pv_warn(TAG, "pre-started client process (pid %d) did not exit: killed",
-                    (int)ps[i].pid);
-            kill(ps[i].pid, SIGKILL);
-            killed = true;
-            while (waitpid(ps[i].pid, &status, 0) < 0 && errno == EINTR)
-               ;
-            break;
-         }
-         struct timespec ts = { 0, 5 * 1000 * 1000 };
-         nanosleep(&ts, NULL);
+      if (stop_busy && !ps[i].ready) {
+         pv_info(TAG, "pre-started client process (pid %d) still getting ready: stopped",
+                 (int)ps[i].pid);
+         kill(ps[i].pid, SIGTERM);
       }
-      if (killed || (WIFEXITED(status) && WEXITSTATUS(status) == 0))
-         continue;
-      /* asked to stop with the server (e.g. Ctrl-C to its process group) */
-      if (WIFSIGNALED(status) &&
-          (WTERMSIG(status) == SIGTERM || WTERMSIG(status) == SIGINT || WTERMSIG(status) == SIGHUP))
-         continue;
-      if (WIFSIGNALED(status))
-         pv_error(TAG,
-                  "pre-started client process (pid %d) was killed by signal %d before "
-                  "serving a client",
-                  (int)ps[i].pid, WTERMSIG(status));
-      else
-         pv_error(TAG,
-                  "pre-started client process (pid %d) exited with status %d before "
-                  "serving a client",
-                  (int)ps[i].pid, WEXITSTATUS(status));
-      pthread_mutex_lock(&srv->lock);
-      srv->failed_clients++;
-      pthread_mutex_unlock(&srv->lock);
+      /* full (processes that outlive their deadline by far): the oldest
+       * are waited for first */
+      while (srv->retiring_count == VTEST_MAX_RETIRING) {
+         reap_retiring(srv, false);
+         if (srv->retiring_count == VTEST_MAX_RETIRING) {
+            struct timespec ts = { 0, 5 * 1000 * 1000 };
+            nanosleep(&ts, NULL);
+         }
+      }
+      srv->retiring[srv->retiring_count++] = (struct retiring){
+         .p = ps[i],
+         .pidfd = (int)syscall(SYS_pidfd_open, ps[i].pid, 0),
+         .stopped_ms = now,
+         .deadline_ms = deadline_ms,
+      };
    }
 }
 
@@ -897,7 +980,7 @@ prune_pool(struct vtest_server *srv, const struct pollfd *pfds)
       struct prestarted gone = srv->pool[i];
       memmove(&srv->pool[i], &srv->pool[i + 1], (srv->pool_count - i - 1) * sizeof(srv->pool[0]));
       srv->pool_count--;
-      retire_prestarted(srv, &gone, 1, now_ms() + teardown_allowance(srv, 1));
+      retire_prestarted(srv, &gone, 1, now_ms() + teardown_allowance(srv, 1), false);
       forget_recipe(srv, &gone);
    }
 }
@@ -928,11 +1011,18 @@ shrink_pool(struct vtest_server *srv)
    if (srv->pool_count > srv->pool_target) {
       const uint32_t extra = srv->pool_count - srv->pool_target;
       retire_prestarted(srv, &srv->pool[srv->pool_target], extra,
-                        now_ms() + teardown_allowance(srv, extra));
+                        now_ms() + teardown_allowance(srv, extra), true);
       srv->pool_count = srv->pool_target;
    }
    pv_info(TAG, "no new client for %u ms: pool of %u again", srv->cfg.prestart_idle_ms,
            srv->pool_target);
+}
+
+/* The earlier of two poll timeouts (-1: none). */
+static int
+min_timeout(int a, int b)
+{
+   return a < 0 ? b : b < 0 || a < b ? a : b;
 }
 
 /* Milliseconds until shrink_pool has work, -1 (poll's forever) when none. */
@@ -987,7 +1077,7 @@ start_serving(struct vtest_server *srv, struct server_client *sc)
       }
       pv_warn(TAG, "client %u: its process (pid %d) is gone before receiving it: %s", sc->id,
               (int)p.pid, strerror(-ret));
-      retire_prestarted(srv, &p, 1, now_ms() + teardown_allowance(srv, 1));
+      retire_prestarted(srv, &p, 1, now_ms() + teardown_allowance(srv, 1), false);
       if (!pre)
          return ret;
    }
@@ -1141,7 +1231,7 @@ disconnect_all(struct vtest_server *srv)
    const uint32_t leaving = srv->teardowns;
    pthread_mutex_unlock(&srv->lock);
    retire_prestarted(srv, srv->pool, srv->pool_count,
-                     now_ms() + teardown_allowance(srv, srv->pool_count + leaving));
+                     now_ms() + teardown_allowance(srv, srv->pool_count + leaving), true);
    srv->pool_count = 0;
    pthread_mutex_lock(&srv->lock);
    for (struct server_client *sc = srv->clients; sc; sc = sc->next)
@@ -1154,6 +1244,7 @@ disconnect_all(struct vtest_server *srv)
       return -ETIMEDOUT;
    }
    reap_clients(srv, true);
+   reap_retiring(srv, true);
    return 0;
 }
 
@@ -1165,8 +1256,9 @@ vtest_server_run(struct vtest_server *srv, int stop_fd)
    if (srv->cfg.prestart)
       pv_info(TAG, "%u client processes pre-started (--prestart)", srv->pool_count);
    for (;;) {
-      /* the pool's ends first (events 0: only a hang-up wakes us), then ours */
-      struct pollfd pfds[VTEST_MAX_PRESTART + 4];
+      /* the pool's ends first, then ours, then the pidfds of retiring
+       * processes (a negative fd is not polled) */
+      struct pollfd pfds[VTEST_MAX_PRESTART + 4 + VTEST_MAX_RETIRING];
       const uint32_t np = srv->pool_count;
       for (uint32_t i = 0; i < np; i++)
          pfds[i] = (struct pollfd){ .fd = srv->pool[i].ctrl, .events = POLLIN };
@@ -1175,7 +1267,10 @@ vtest_server_run(struct vtest_server *srv, int stop_fd)
       own[1] = (struct pollfd){ .fd = srv->stop_efd, .events = POLLIN };
       own[2] = (struct pollfd){ .fd = srv->reap_efd, .events = POLLIN };
       own[3] = (struct pollfd){ .fd = stop_fd, .events = POLLIN };
-      int n = poll(pfds, np + (stop_fd >= 0 ? 4 : 3), pool_shrink_timeout(srv));
+      const uint32_t nr = srv->retiring_count;
+      for (uint32_t i = 0; i < nr; i++)
+         own[4 + i] = (struct pollfd){ .fd = srv->retiring[i].pidfd, .events = POLLIN };
+      int n = poll(pfds, np + 4 + nr, min_timeout(pool_shrink_timeout(srv), retiring_timeout(srv)));
       if (n < 0) {
          if (errno == EINTR)
             continue;
@@ -1184,6 +1279,7 @@ vtest_server_run(struct vtest_server *srv, int stop_fd)
       }
       if (own[1].revents || (stop_fd >= 0 && own[3].revents))
          break;
+      reap_retiring(srv, false);
       for (uint32_t i = 0; i < np; i++) {
          if (pfds[i].revents & POLLIN)
             read_ready(&srv->pool[i]);

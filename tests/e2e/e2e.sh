@@ -49,6 +49,12 @@
 #                the later ones take processes not ready yet, so the pool
 #                grows, to --prestart-max 3 at most; after --prestart-idle 1
 #                second without a client it is back to one; a guest is served
+#   pool-retire  the pool grows to three, then shrinks back to one after
+#                --prestart-idle 3 s; the two stopped processes hang instead
+#                of exiting (test hook): a client that connects meanwhile is
+#                served at once (the server does not wait for them), and
+#                they are killed at their deadline (--teardown-timeout 3
+#                plus 250 ms for the other one)
 #   stuck-queue  a guest leaves its queue waiting on a timeline semaphore
 #                value nothing will signal and exits (valid Vulkan): its
 #                client process, whose teardown waits for a device that
@@ -100,6 +106,15 @@ errors_logged() {
 venus_ok='vulkaninfo --summary >/tmp/vi.out 2>/tmp/vi.err; rc=$?;
    if ! grep -q "Virtio-GPU Venus (llvmpipe" /tmp/vi.out; then
       cat /tmp/vi.out /tmp/vi.err >&2; echo "vulkaninfo (rc $rc) did not list the venus device" >&2; exit 1; fi'
+
+# Three connections held at once (their pids in $pids), handshakes done.
+hold_three="fail() { echo \"\$*\" >&2; exit 1; }
+   pids=
+   for i in 1 2 3; do '$raw' hold >/tmp/hold\$i.out & pids=\"\$pids \$!\"; done
+   for i in 1 2 3; do
+      n=0; until grep -q held /tmp/hold\$i.out; do
+         n=\$((n + 1)); [ \$n -lt 200 ] || fail \"client \$i: no handshake\"; sleep 0.05; done
+   done"
 
 case $test in
 *-threads)
@@ -364,13 +379,7 @@ pool-grow)
    log=$(mktemp)
    PV_LOG=info PV_VTEST_ARGS="--prestart 1 --prestart-max 3 --prestart-idle 1" \
    "$run" --log "$log" --icd "$icd" -- sh -c "
-      fail() { echo \"\$*\" >&2; exit 1; }
-      pids=
-      for i in 1 2 3; do '$raw' hold >/tmp/hold\$i.out & pids=\"\$pids \$!\"; done
-      for i in 1 2 3; do
-         n=0; until grep -q held /tmp/hold\$i.out; do
-            n=\$((n + 1)); [ \$n -lt 200 ] || fail \"client \$i: no handshake\"; sleep 0.05; done
-      done
+      $hold_three
       kill \$pids; sleep 2.5
       $venus_ok; echo 'three clients at once, then a guest'"
    rc=$?
@@ -379,6 +388,29 @@ pool-grow)
    grep -q 'get ready: pool of 2' "$log" || { cat "$log"; echo 'the pool did not grow' >&2; rc=1; }
    grep -q 'pool of 4' "$log" && { cat "$log"; echo 'the pool grew past --prestart-max' >&2; rc=1; }
    grep -q 'pool of 1 again' "$log" || { cat "$log"; echo 'the pool did not shrink' >&2; rc=1; }
+   rm -f "$log"
+   exit $rc
+   ;;
+pool-retire)
+   log=$(mktemp)
+   PV_LOG=info PV_VTEST_TEST_HOOK=hang-retired \
+   PV_VTEST_ARGS="--prestart 1 --prestart-max 3 --prestart-idle 3 --teardown-timeout 3" \
+   "$run" --log "$log" --icd "$icd" -- sh -c "
+      $hold_three
+      kill \$pids
+      n=0; until grep -q 'pool of 1 again' '$log'; do
+         n=\$((n + 1)); [ \$n -lt 200 ] || fail 'the pool did not shrink'; sleep 0.05; done
+      '$raw' ping || fail 'no client served while the stopped processes hang'
+      n=0; until [ \"\$(grep -c 'did not exit within\|still getting ready: stopped' '$log')\" -ge 2 ]; do
+         n=\$((n + 1)); [ \$n -lt 200 ] || fail 'the stopped processes were not killed'; sleep 0.05; done
+      $venus_ok; echo 'a client served while two stopped pre-started processes hung'"
+   rc=$?
+   grep -E 'pool of|did not exit|getting ready|served by' "$log" | sed 's/^.*\] //'
+   # served: the three held clients and the ping, all before the first kill
+   before=$(sed '/did not exit within/q' "$log" | grep -c 'served by')
+   [ "$before" -ge 4 ] || { cat "$log"; echo "$before clients served before the first kill, expected 4" >&2; rc=1; }
+   grep -q 'did not exit within 3[0-9][0-9][0-9] ms of its stop: killed' "$log" ||
+      { cat "$log"; echo 'no stopped process killed at its deadline' >&2; rc=1; }
    rm -f "$log"
    exit $rc
    ;;
