@@ -75,7 +75,8 @@ usage(FILE *f, const char *argv0)
            "                            context within S seconds (default 10)\n"
            "  --teardown-timeout S      kill a client process still running S seconds\n"
            "                            after its connection ended (default 5; 0.25 s\n"
-           "                            more per other client tearing down then); with\n"
+           "                            more per other client process tearing down or\n"
+           "                            still starting then); with\n"
            "                            --no-fork, the most a client's teardown waits\n"
            "                            for its GPU work (a device still busy then is\n"
            "                            abandoned: leaked until the server exits)\n"
@@ -149,6 +150,8 @@ raise_fd_limit(void)
  *   hang-teardown  block forever once the client is gone
  *   hang-retired   block forever when the server stops this process
  *                  before it got a client (a pre-started one)
+ *   hang-start:N   block forever before serving a client whose id is at
+ *                  most N (as a driver load that never ends would)
  *   execve, ptrace, socket  try that forbidden system call after the
  *                  client is gone (the sandbox must stop the process) */
 static const char *
@@ -156,6 +159,19 @@ test_hook(void)
 {
    const char *hook = getenv("PV_VTEST_TEST_HOOK");
    return hook && *hook ? hook : NULL;
+}
+
+static void
+run_start_test_hook(uint32_t client_id)
+{
+   const char *hook = test_hook();
+   const char *prefix = "hang-start:";
+   if (!hook || strncmp(hook, prefix, strlen(prefix)) ||
+       client_id > strtoul(hook + strlen(prefix), NULL, 10))
+      return;
+   pv_warn(TAG, "test hook %s (client %u)", hook, client_id);
+   for (;;)
+      sleep(1000);
 }
 
 static void
@@ -173,7 +189,7 @@ static void
 run_test_hook(void)
 {
    const char *hook = test_hook();
-   if (!hook || !strcmp(hook, "hang-retired"))
+   if (!hook || !strcmp(hook, "hang-retired") || !strncmp(hook, "hang-start:", 11))
       return;
    pv_warn(TAG, "test hook %s", hook);
    if (!strcmp(hook, "hang-teardown")) {
@@ -294,6 +310,8 @@ client_process_main(int ctrl, struct client_process_options *o)
    }
    /* the guest's recipe goes back to the server on it */
    o->cfg.recipe_fd = ctrl;
+   run_start_test_hook(id);
+   (void)vtest_server_send_serving(ctrl);
    /* `ps` names the client each process serves */
    char comm[16];
    snprintf(comm, sizeof(comm), "pv-client %u", id);

@@ -62,6 +62,9 @@ struct server_client {
     * still be tearing down (not counted per peer) */
    bool hung_up;
    int64_t hung_up_ms;
+   /* under srv->lock: its process has not said it serves yet (still
+    * loading the driver or making devices ahead) */
+   bool starting;
 };
 
 /* A client process started ahead of its client: the server's end of its
@@ -99,6 +102,8 @@ struct vtest_handoff {
 #define VTEST_RECIPE_MSG_MAX (4 + PV_PREMADE_MAX_RECIPE)
 /* A waiting process is ready for a client: this magic alone. */
 #define VTEST_READY_MAGIC 0x70767931u /* "pvy1" */
+/* A process that received its client serves it now: this magic alone. */
+#define VTEST_SERVING_MAGIC 0x70767331u /* "pvs1" */
 
 struct vtest_server {
    struct vtest_server_config cfg;
@@ -127,6 +132,7 @@ struct vtest_server {
    uint32_t recipe_gen;
    uint32_t recipes_received; /* vtest_server_recipes_received */
    uint32_t teardowns;        /* under lock: clients hung up and not yet done */
+   uint32_t starting;         /* under lock: clients starting (sc->starting), not hung up */
 };
 
 static int
@@ -460,10 +466,9 @@ vtest_server_send_recipe(int ctrl_fd, const void *recipe, size_t size)
    return n == (ssize_t)(size + sizeof(magic)) ? 0 : -EIO;
 }
 
-int
-vtest_server_send_ready(int ctrl_fd)
+static int
+send_magic(int ctrl_fd, uint32_t magic)
 {
-   const uint32_t magic = VTEST_READY_MAGIC;
    ssize_t n;
    do
       n = send(ctrl_fd, &magic, sizeof(magic), MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -471,6 +476,18 @@ vtest_server_send_ready(int ctrl_fd)
    if (n < 0)
       return -errno;
    return n == (ssize_t)sizeof(magic) ? 0 : -EIO;
+}
+
+int
+vtest_server_send_ready(int ctrl_fd)
+{
+   return send_magic(ctrl_fd, VTEST_READY_MAGIC);
+}
+
+int
+vtest_server_send_serving(int ctrl_fd)
+{
+   return send_magic(ctrl_fd, VTEST_SERVING_MAGIC);
 }
 
 /* Reads what a waiting pool process sent: "ready" messages. Anything else
@@ -491,6 +508,18 @@ read_ready(struct prestarted *p)
    }
 }
 
+/* The client's process said it serves its client: no longer a start in
+ * progress. */
+static void
+started(struct server_client *sc)
+{
+   pthread_mutex_lock(&sc->srv->lock);
+   if (sc->starting && !sc->hung_up && !sc->done)
+      sc->srv->starting--;
+   sc->starting = false;
+   pthread_mutex_unlock(&sc->srv->lock);
+}
+
 /* A recipe from a client process (guest data: only its size is checked
  * here, its process-to-be decodes it as untrusted input). Kept when it
  * differs from the one the server has; the accept loop passes it on.
@@ -509,10 +538,12 @@ take_recipe(struct server_client *sc)
    uint32_t magic = 0;
    if (n >= 4)
       memcpy(&magic, buf, sizeof(magic));
+   if (n == 4 && magic == VTEST_SERVING_MAGIC)
+      started(sc);
    if (n <= 4 || n > VTEST_RECIPE_MSG_MAX || magic != VTEST_RECIPE_MAGIC) {
       const bool open = n > 0 || (n < 0 && errno == EAGAIN);
       /* a "ready" sent while it waited, not read before the hand-over */
-      if (n > 0 && !(n == 4 && magic == VTEST_READY_MAGIC))
+      if (n > 0 && !(n == 4 && (magic == VTEST_READY_MAGIC || magic == VTEST_SERVING_MAGIC)))
          pv_warn(TAG, "client %u: its process sent a malformed recipe (%zd bytes): ignored", sc->id,
                  n);
       free(buf);
@@ -559,6 +590,9 @@ mark_hung_up_locked(struct server_client *sc)
    sc->hung_up = true;
    sc->hung_up_ms = now_ms();
    sc->srv->teardowns++;
+   /* counted once: as a teardown from now on */
+   if (sc->starting)
+      sc->srv->starting--;
 }
 
 /* How long a teardown may take before the watchdog kills it, when n
@@ -572,14 +606,16 @@ teardown_allowance(const struct vtest_server *srv, uint32_t n)
 }
 
 /* The moment the client's process is killed, once its connection has
- * ended (-1 while it has not), and how many teardowns that counts. */
+ * ended (-1 while it has not), and how many teardowns and process starts
+ * (the host driver's other device destroys and creates) that counts. */
 static int64_t
-teardown_deadline(struct server_client *sc, uint32_t *teardowns)
+teardown_deadline(struct server_client *sc, uint32_t *teardowns, uint32_t *starts)
 {
    pthread_mutex_lock(&sc->srv->lock);
    *teardowns = sc->srv->teardowns;
+   *starts = sc->srv->starting;
    const int64_t deadline =
-      sc->hung_up ? sc->hung_up_ms + teardown_allowance(sc->srv, *teardowns) : -1;
+      sc->hung_up ? sc->hung_up_ms + teardown_allowance(sc->srv, *teardowns + *starts) : -1;
    pthread_mutex_unlock(&sc->srv->lock);
    return deadline;
 }
@@ -603,17 +639,18 @@ wait_client_process(struct server_client *sc, pid_t pid, int *status, bool *kill
             close(pidfd);
          return -1;
       }
-      /* recomputed each time: teardowns that began since extend it */
-      uint32_t teardowns;
-      const int64_t deadline = teardown_deadline(sc, &teardowns);
+      /* recomputed each time: teardowns and starts that began since extend it */
+      uint32_t teardowns, starts;
+      const int64_t deadline = teardown_deadline(sc, &teardowns, &starts);
       const int64_t now = now_ms();
       if (deadline >= 0 && now >= deadline && !*killed) {
          pv_error(TAG,
                   "client %u: its process (pid %d) did not finish within %lld ms of the end "
-                  "of its connection (allowed %lld ms, %u teardowns at once): killed "
+                  "of its connection (allowed %lld ms, %u teardowns and %u process starts at "
+                  "once): killed "
                   "(teardown watchdog)",
                   sc->id, (int)pid, (long long)(now - sc->hung_up_ms),
-                  (long long)(deadline - sc->hung_up_ms), teardowns);
+                  (long long)(deadline - sc->hung_up_ms), teardowns, starts);
          kill(pid, SIGKILL);
          *killed = true;
       }
@@ -706,6 +743,8 @@ client_thread(void *arg)
    const bool hung_up = sc->hung_up;
    if (hung_up)
       sc->srv->teardowns--;
+   else if (sc->starting)
+      sc->srv->starting--;
    sc->done = true;
    pthread_mutex_unlock(&sc->srv->lock);
    if (hung_up)
@@ -1185,6 +1224,9 @@ accept_client(struct vtest_server *srv)
       sc->next = srv->clients;
       srv->clients = sc;
       srv->client_count++;
+      /* until its process says it serves (vtest_server_send_serving) */
+      sc->starting = srv->cfg.client_exe != NULL;
+      srv->starting += sc->starting;
    }
    pthread_mutex_unlock(&srv->lock);
    if (ret) {
