@@ -144,9 +144,10 @@ raise_fd_limit(void)
    }
 }
 
-/* Test hooks (PV_VTEST_TEST_HOOK, read by client processes only): make
- * the process misbehave the way a broken driver or a compromised renderer
- * would, so that the tests can show what the server does about it.
+/* Test hooks (PV_VTEST_TEST_HOOK, read by client processes only, a
+ * comma-separated list): make the process misbehave the way a broken
+ * driver or a compromised renderer would, so that the tests can show what
+ * the server does about it.
  *   hang-teardown  block forever once the client is gone
  *   hang-retired   block forever when the server stops this process
  *                  before it got a client (a pre-started one)
@@ -154,58 +155,66 @@ raise_fd_limit(void)
  *                  most N (as a driver load that never ends would)
  *   execve, ptrace, socket  try that forbidden system call after the
  *                  client is gone (the sandbox must stop the process) */
-static const char *
-test_hook(void)
+static bool
+test_hook(const char *name, unsigned long *arg)
 {
-   const char *hook = getenv("PV_VTEST_TEST_HOOK");
-   return hook && *hook ? hook : NULL;
+   const char *hooks = getenv("PV_VTEST_TEST_HOOK");
+   const size_t len = strlen(name);
+   for (const char *h = hooks; h && *h; h = strchr(h, ',') ? strchr(h, ',') + 1 : NULL) {
+      if (strncmp(h, name, len) || (h[len] && h[len] != ',' && h[len] != ':'))
+         continue;
+      if (arg)
+         *arg = h[len] == ':' ? strtoul(h + len + 1, NULL, 10) : 0;
+      return true;
+   }
+   return false;
+}
+
+static void
+hang(const char *hook)
+{
+   pv_warn(TAG, "test hook %s", hook);
+   for (;;)
+      sleep(1000);
 }
 
 static void
 run_start_test_hook(uint32_t client_id)
 {
-   const char *hook = test_hook();
-   const char *prefix = "hang-start:";
-   if (!hook || strncmp(hook, prefix, strlen(prefix)) ||
-       client_id > strtoul(hook + strlen(prefix), NULL, 10))
-      return;
-   pv_warn(TAG, "test hook %s (client %u)", hook, client_id);
-   for (;;)
-      sleep(1000);
+   unsigned long last = 0;
+   if (test_hook("hang-start", &last) && client_id <= last)
+      hang("hang-start");
 }
 
 static void
 run_retired_test_hook(void)
 {
-   const char *hook = test_hook();
-   if (!hook || strcmp(hook, "hang-retired"))
-      return;
-   pv_warn(TAG, "test hook %s", hook);
-   for (;;)
-      sleep(1000);
+   if (test_hook("hang-retired", NULL))
+      hang("hang-retired");
 }
 
 static void
 run_test_hook(void)
 {
-   const char *hook = test_hook();
-   if (!hook || !strcmp(hook, "hang-retired") || !strncmp(hook, "hang-start:", 11))
-      return;
-   pv_warn(TAG, "test hook %s", hook);
-   if (!strcmp(hook, "hang-teardown")) {
-      for (;;)
-         sleep(1000);
-   } else if (!strcmp(hook, "execve")) {
-      char *const argv[] = { "/bin/true", NULL };
-      execve(argv[0], argv, NULL);
-   } else if (!strcmp(hook, "ptrace")) {
-      syscall(SYS_ptrace, 16 /* PTRACE_ATTACH */, getppid(), 0, 0);
-   } else if (!strcmp(hook, "socket")) {
-      int fd = socket(AF_INET, SOCK_STREAM, 0);
-      if (fd >= 0)
-         close(fd);
+   if (test_hook("hang-teardown", NULL))
+      hang("hang-teardown");
+   static const char *const calls[] = { "execve", "ptrace", "socket" };
+   for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
+      if (!test_hook(calls[i], NULL))
+         continue;
+      pv_warn(TAG, "test hook %s", calls[i]);
+      if (i == 0) {
+         char *const argv[] = { "/bin/true", NULL };
+         execve(argv[0], argv, NULL);
+      } else if (i == 1) {
+         syscall(SYS_ptrace, 16 /* PTRACE_ATTACH */, getppid(), 0, 0);
+      } else {
+         int fd = socket(AF_INET, SOCK_STREAM, 0);
+         if (fd >= 0)
+            close(fd);
+      }
+      pv_warn(TAG, "test hook %s: the call returned (%s)", calls[i], strerror(errno));
    }
-   pv_warn(TAG, "test hook %s: the call returned (%s)", hook, strerror(errno));
 }
 
 struct client_process_options {
@@ -281,7 +290,13 @@ client_process_main(int ctrl, struct client_process_options *o)
     * after starting us) loads the driver and does its first-device work
     * with the objects it makes: the throwaway ones are skipped. */
    o->cfg.recipe_fd = ctrl; /* premake says "ready" on it */
-   if (!vtest_server_recipe_pending(ctrl)) {
+   if (vtest_server_client_pending(ctrl)) {
+      /* its guest waits: the driver loads with the guest's own instance
+       * (a throwaway device is one more device creation on a host
+       * driver that makes them one at a time, in a burst of guests) */
+      pv_debug(TAG, "client process %d: its client is waiting: no throwaway instance",
+               (int)getpid());
+   } else if (!vtest_server_recipe_pending(ctrl)) {
       (void)pv_host_driver_preload();
       (void)vtest_server_send_ready(ctrl);
    } else {

@@ -429,15 +429,28 @@ vtest_server_receive_client_ex(int ctrl_fd, uint32_t *client_id, uint32_t *budge
    return ret;
 }
 
-bool
-vtest_server_recipe_pending(int ctrl_fd)
+/* The magic of the next message on ctrl_fd, 0 when none is there yet. */
+static uint32_t
+peek_magic(int ctrl_fd)
 {
    uint32_t magic = 0;
    ssize_t n;
    do
       n = recv(ctrl_fd, &magic, sizeof(magic), MSG_PEEK | MSG_DONTWAIT);
    while (n < 0 && errno == EINTR);
-   return n == (ssize_t)sizeof(magic) && magic == VTEST_RECIPE_MAGIC;
+   return n == (ssize_t)sizeof(magic) ? magic : 0;
+}
+
+bool
+vtest_server_recipe_pending(int ctrl_fd)
+{
+   return peek_magic(ctrl_fd) == VTEST_RECIPE_MAGIC;
+}
+
+bool
+vtest_server_client_pending(int ctrl_fd)
+{
+   return peek_magic(ctrl_fd) == VTEST_HANDOFF_MAGIC;
 }
 
 int
@@ -620,6 +633,22 @@ teardown_deadline(struct server_client *sc, uint32_t *teardowns, uint32_t *start
    return deadline;
 }
 
+/* A client that left before its process served it: the process has read
+ * nothing of the guest, so it is stopped at once rather than left to
+ * finish loading the driver for nobody; not a failed client. */
+static void
+stop_unserved(struct server_client *sc, pid_t pid, bool *stopped)
+{
+   pthread_mutex_lock(&sc->srv->lock);
+   const bool unserved = sc->hung_up && sc->starting;
+   pthread_mutex_unlock(&sc->srv->lock);
+   if (!unserved || *stopped)
+      return;
+   pv_info(TAG, "client %u: left before its process (pid %d) served it: stopped", sc->id, (int)pid);
+   kill(pid, SIGTERM);
+   *stopped = true;
+}
+
 /* Waits for the client's process. Once its connection has ended (POLLHUP:
  * the peer closed, or the process or a stopping server shut the socket
  * down) the process has teardown_timeout_ms, more while others tear down
@@ -629,6 +658,7 @@ wait_client_process(struct server_client *sc, pid_t pid, int *status, bool *kill
 {
    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
    bool ctrl_open = sc->ctrl >= 0;
+   bool stopped = false;
    for (;;) {
       pid_t w = waitpid(pid, status, WNOHANG);
       if (w == pid)
@@ -642,6 +672,7 @@ wait_client_process(struct server_client *sc, pid_t pid, int *status, bool *kill
       /* recomputed each time: teardowns and starts that began since extend it */
       uint32_t teardowns, starts;
       const int64_t deadline = teardown_deadline(sc, &teardowns, &starts);
+      stop_unserved(sc, pid, &stopped);
       const int64_t now = now_ms();
       if (deadline >= 0 && now >= deadline && !*killed) {
          pv_error(TAG,
@@ -667,14 +698,15 @@ wait_client_process(struct server_client *sc, pid_t pid, int *status, bool *kill
          { .fd = ctrl_open ? sc->ctrl : -1, .events = POLLIN },
       };
       if (poll(pfds, 3, wait_ms) > 0) {
+         /* before the hang-up: a "serving" read after it comes too late;
+          * without input, a hang-up: the process closed it or exited */
+         if (pfds[2].revents)
+            ctrl_open = (pfds[2].revents & POLLIN) && take_recipe(sc);
          if (pfds[1].revents & (POLLHUP | POLLERR)) {
             pthread_mutex_lock(&sc->srv->lock);
             mark_hung_up_locked(sc);
             pthread_mutex_unlock(&sc->srv->lock);
          }
-         /* without input, a hang-up: the process closed it or exited */
-         if (pfds[2].revents)
-            ctrl_open = (pfds[2].revents & POLLIN) && take_recipe(sc);
       }
    }
    if (pidfd >= 0)

@@ -130,6 +130,11 @@ int vtest_server_receive_client_ex(int ctrl_fd, uint32_t *client_id, uint32_t *b
  * ctrl_fd is a recipe (without waiting or consuming it). */
 bool vtest_server_recipe_pending(int ctrl_fd);
 
+/* In a client process, before loading the driver: true when its client
+ * has been sent already (the next message on ctrl_fd), without waiting or
+ * consuming it. */
+bool vtest_server_client_pending(int ctrl_fd);
+
 /* In a client process, once serving: reports its guest's recipe
  * (pv_renderer_callbacks.device_recipe) on ctrl_fd, without blocking.
  * Returns 0 or -errno. */

@@ -28,12 +28,14 @@
 #                (1 s) plus 250 ms per other teardown in progress (host
 #                drivers destroy devices one at a time), then kills all
 #                four; the next client is served
-#   watchdog-start  four clients whose processes never finish starting
-#                (test hook): three stay connected, one leaves; the one that
-#                left is killed after the teardown timeout (1 s) plus 250 ms
-#                for each of the three processes still starting (host
-#                drivers make devices one at a time too), then the three;
-#                the next client is served
+#   watchdog-start  three connections whose processes never finish
+#                starting (test hook) stay open while a fourth client is
+#                served, leaves and hangs in its teardown: it is killed after
+#                the teardown timeout (1 s) plus 250 ms for each of the
+#                three processes still starting (host drivers make devices
+#                one at a time too). Then the three leave: their processes,
+#                which read nothing of a guest, are stopped at once (not
+#                failed clients); the next client is served
 #   reconnect    one process connects 5 times in a row while each earlier
 #                connection's process hangs in its teardown (test hook):
 #                with --max-clients-per-pid 2 every connection is served
@@ -228,30 +230,31 @@ watchdog-many)
    ;;
 watchdog-start)
    log=$(mktemp)
-   PV_VTEST_TEST_HOOK=hang-start:4 PV_VTEST_EXPECT_STATUS=3 \
+   PV_LOG=info PV_VTEST_TEST_HOOK=hang-start:3,hang-teardown PV_VTEST_EXPECT_STATUS=3 \
    PV_VTEST_ARGS="--teardown-timeout 1" "$run" --log "$log" --icd "$icd" -- sh -c "
       fail() { echo \"\$*\" >&2; exit 1; }
-      opened() {
-         n=0; until grep -q 'connections open' \$1; do
-            n=\$((n + 1)); [ \$n -lt 200 ] || fail 'no connection'; sleep 0.05; done
-      }
       kills() {
          n=0; until [ \"\$(grep -c 'killed (teardown watchdog)' '$log')\" -ge \$1 ]; do
             n=\$((n + 1)); [ \$n -lt 200 ] || fail \"fewer than \$1 watchdog kills\"; sleep 0.05; done
       }
       '$raw' idle 3 >/tmp/idle3.out 2>&1 & a=\$!
-      opened /tmp/idle3.out
-      '$raw' idle 1 >/tmp/idle1.out 2>&1 & b=\$!
-      opened /tmp/idle1.out
-      kill \$b; kills 1
-      kill \$a; wait; kills 4
-      '$raw' ping || fail 'no client served after the kills'"
+      n=0; until grep -q 'connections open' /tmp/idle3.out; do
+         n=\$((n + 1)); [ \$n -lt 200 ] || fail 'no connections'; sleep 0.05; done
+      '$raw' ping || fail 'client 4 not served'
+      kills 1
+      kill \$a; wait
+      n=0; until [ \"\$(grep -c 'served it: stopped' '$log')\" -ge 3 ]; do
+         n=\$((n + 1)); [ \$n -lt 200 ] || fail 'the starting processes were not stopped'; sleep 0.05; done
+      '$raw' ping || fail 'no client served after them'
+      kills 2"
    rc=$?
-   grep 'killed (teardown watchdog)' "$log"
+   grep 'killed (teardown watchdog)\|served it: stopped' "$log"
    first=$(grep 'killed (teardown watchdog)' "$log" | head -n 1 |
       sed -n 's/.*(allowed \([0-9]*\) ms, \([0-9]*\) teardowns and \([0-9]*\) process starts.*/\1 \2 \3/p')
    [ "$first" = "1750 1 3" ] ||
       { cat "$log"; echo "first kill: allowed/teardowns/starts '$first', expected '1750 1 3'" >&2; rc=1; }
+   n=$(grep -c 'killed (teardown watchdog)' "$log")
+   [ "$n" -eq 2 ] || { cat "$log"; echo "$n watchdog kills, expected 2 (clients 4 and 5)" >&2; rc=1; }
    rm -f "$log"
    exit $rc
    ;;
