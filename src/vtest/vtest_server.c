@@ -938,8 +938,8 @@ retire_prestarted(struct vtest_server *srv, struct prestarted *ps, uint32_t n, i
                  (int)ps[i].pid);
          kill(ps[i].pid, SIGTERM);
       }
-      /* full (processes that outlive their deadline by far): the oldest
-       * are waited for first */
+      /* full only while many outlive their deadline (killed, not yet
+       * gone): wait for room, as the stop would */
       while (srv->retiring_count == VTEST_MAX_RETIRING) {
          reap_retiring(srv, false);
          if (srv->retiring_count == VTEST_MAX_RETIRING) {
