@@ -1319,6 +1319,13 @@ disconnect_all(struct vtest_server *srv)
    }
    reap_clients(srv, true);
    reap_retiring(srv, true);
+   /* every client is reaped: what counted them must be back to zero */
+   pthread_mutex_lock(&srv->lock);
+   const uint32_t starting = srv->starting, teardowns = srv->teardowns;
+   pthread_mutex_unlock(&srv->lock);
+   if (starting || teardowns)
+      pv_error(TAG, "%u starts and %u teardowns still counted with no client left (a bug)",
+               starting, teardowns);
    return 0;
 }
 
