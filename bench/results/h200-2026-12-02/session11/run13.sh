@@ -2,23 +2,13 @@
 # session 11: (A) the GPU's time-slice policy; (B) 128 clients with timestamped
 # server logs (pre-started processes killed at stop); (C) fairness at the
 # default time slice, (D) and at each other time slice the driver accepts
-set -u
-R=$(pwd)
-for f in .gl/*.deb; do dpkg -x $f /; done
-mkdir -p /opt/pvx/lib && cp .dev/lib/* /opt/pvx/lib/ && echo /opt/pvx/lib > /etc/ld.so.conf.d/zz-pvx.conf && ldconfig
-mk() { printf '{"file_format_version":"1.0.0","ICD":{"api_version":"1.3.0","library_path":"%s"}}\n' "$2" > $1; }
-mk $R/.dev/icd22.json $R/.dev/icd22/libvulkan_virtio.so
-rm -rf build; ln -s .dev/build build
-H=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
-W=$OUT/w; mkdir -p $W
+. "$(dirname "$0")/setup.sh"
 echo "== A $(date -u +%T)"
 nvidia-smi --query-gpu=name,driver_version,compute_mode --format=csv,noheader
 nvidia-smi compute-policy -h > $W/cp-help.txt 2>&1; grep -i -E "slice|sts" $W/cp-help.txt | head -8
 nvidia-smi compute-policy -l 2>&1 | head -12
 nvidia-smi -q 2>/dev/null | grep -i -E "virtuali|host vgpu|mode  " | head -5
 # (B) 128 clients, PearVisor only, server log with times
-printf '#!/bin/bash\nexec "$@" 2> >(while IFS= read -r l; do printf "%%s %%s\\n" "$EPOCHREALTIME" "$l"; done >&2)\n' > /opt/pvx/tslog.sh
-chmod +x /opt/pvx/tslog.sh
 echo "== B $(date -u +%T)"
 PV_LOG=info timeout 240 build/bench/pvbench --host-icd $H --no-plot --icd $R/.dev/icd22.json --paths pearvisor \
   --workloads clients --clients 128 --client-frames 10 --server-prefix /opt/pvx/tslog.sh --out $W/c128 > $W/c128.log 2>&1

@@ -1,14 +1,6 @@
 #!/bin/bash
 # session 11: context creation (back to back and paced), native vs pv-vtest at 4e86048, Mesa 22.3, 3 rounds
-set -u
-R=$(pwd)
-for f in .gl/*.deb; do dpkg -x $f /; done
-mkdir -p /opt/pvx/lib && cp .dev/lib/* /opt/pvx/lib/ && echo /opt/pvx/lib > /etc/ld.so.conf.d/zz-pvx.conf && ldconfig
-mk() { printf '{"file_format_version":"1.0.0","ICD":{"api_version":"1.3.0","library_path":"%s"}}\n' "$2" > $1; }
-mk $R/.dev/icd22.json $R/.dev/icd22/libvulkan_virtio.so
-rm -rf build; ln -s .dev/build build
-H=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
-W=$OUT/w; mkdir -p $W
+. "$(dirname "$0")/setup.sh"
 echo "== $(date -u +%T)"
 PV_LOG=info timeout 400 build/bench/pvbench --host-icd $H --no-plot --icd $R/.dev/icd22.json --paths native,pearvisor \
   --workloads create,createpaced --repeat 3 --out $W/create > $W/create.log 2>&1

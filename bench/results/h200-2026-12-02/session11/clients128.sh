@@ -1,17 +1,9 @@
 #!/bin/bash
-# session 11: 128 clients through pv-vtest at 4e86048 (stopped pool processes
-# reaped by the accept loop; process starts counted by the teardown watchdog, unserved processes stopped, no throwaway preload for a waiting client), server log with times
-set -u
-R=$(pwd)
-for f in .gl/*.deb; do dpkg -x $f /; done
-mkdir -p /opt/pvx/lib && cp .dev/lib/* /opt/pvx/lib/ && echo /opt/pvx/lib > /etc/ld.so.conf.d/zz-pvx.conf && ldconfig
-mk() { printf '{"file_format_version":"1.0.0","ICD":{"api_version":"1.3.0","library_path":"%s"}}\n' "$2" > $1; }
-mk $R/.dev/icd22.json $R/.dev/icd22/libvulkan_virtio.so
-rm -rf build; ln -s .dev/build build
-H=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
-W=$OUT/w; mkdir -p $W
-printf '#!/bin/bash\nexec "$@" 2> >(while IFS= read -r l; do printf "%%s %%s\\n" "$EPOCHREALTIME" "$l"; done >&2)\n' > /opt/pvx/tslog.sh
-chmod +x /opt/pvx/tslog.sh
+# session 11: 128 clients through pv-vtest, PearVisor only, server log with
+# times: run13.sh's part B again, with the build of each step carried:
+# 5516cab (2 rounds), 0600b2e and 4e86048 (3 rounds each; the "burst" line
+# was added for 4e86048).
+. "$(dirname "$0")/setup.sh"
 for r in 1 2 3; do
   echo "== run $r $(date -u +%T)"
   PV_LOG=info timeout 240 build/bench/pvbench --host-icd $H --no-plot --icd $R/.dev/icd22.json --paths pearvisor \
