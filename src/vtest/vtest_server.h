@@ -148,11 +148,12 @@ int vtest_server_send_recipe(int ctrl_fd, const void *recipe, size_t size);
 int vtest_server_send_ready(int ctrl_fd);
 
 /* In a client process that received its client: tells the server, without
- * blocking, that it is done starting (driver loaded, devices made ahead)
- * and serves the client now. Until then the server counts it as a process
- * start in progress, which lengthens every teardown deadline as a teardown
- * does (host drivers create and destroy devices one at a time). Returns 0
- * or -errno. */
+ * blocking, that it is done with what it does before reading the guest
+ * (the driver loaded and devices made ahead, unless the client was waiting
+ * already) and serves the client now. Until then the server counts it as
+ * a process start in progress, which lengthens every teardown deadline as
+ * a teardown does (host drivers create and destroy devices one at a time),
+ * and stops it (SIGTERM) if the client leaves. Returns 0 or -errno. */
 int vtest_server_send_serving(int ctrl_fd);
 
 /* Recipes received from client processes so far (tests). */
