@@ -363,7 +363,7 @@ pb_server_start(char *const argv[], char *const envp[], int log_fd, double timeo
       if (pb_now_s() > deadline) {
          snprintf(why, whylen, "server not listening on %s after %.0f s", PB_VTEST_SOCKET,
                   timeout_s);
-         pb_server_stop(p);
+         pb_server_stop(p, pb_server_stop_grace_s(0));
          return -ETIMEDOUT;
       }
       usleep(10000);
@@ -371,16 +371,16 @@ pb_server_start(char *const argv[], char *const envp[], int log_fd, double timeo
 }
 
 void
-pb_server_stop(struct pb_proc *p)
+pb_server_stop(struct pb_proc *p, double grace_s)
 {
    if (p->pid <= 0)
       return;
    /* The server alone, as a user stops it: it lets its client processes
-    * finish their teardown (bounded by its teardown timeout, 5 s by
-    * default) instead of their dying with the group mid-teardown. */
+    * finish their teardown (bounded by its teardown watchdog) instead of
+    * their dying with the group mid-teardown. */
    if (!p->reaped)
       kill(p->pid, SIGTERM);
-   pb_proc_reap(p, 8.0, true);
+   pb_proc_reap(p, grace_s, true);
    /* Forked per-client children of the server die with its group. */
    kill(-p->pid, SIGKILL);
    unlink(PB_VTEST_SOCKET);

@@ -64,8 +64,19 @@ bool pb_proc_alive(struct pb_proc *p);
  * connection. On failure stops it and writes why; returns negative errno. */
 int pb_server_start(char *const argv[], char *const envp[], int log_fd, double timeout_s,
                     struct pb_proc *p, char *why, size_t whylen);
-/* SIGTERM to the server's group, then SIGKILL after a grace period. */
-void pb_server_stop(struct pb_proc *p);
+/* How long a server stopped with `clients` clients' processes still
+ * tearing down gets before it is killed: pv-vtest's teardown watchdog
+ * allows each 5 s plus 0.25 s per other teardown, and up to three times
+ * that more for time spent waiting for a CPU (src/vtest/vtest_watchdog.h);
+ * 8 s beyond that. */
+static inline double
+pb_server_stop_grace_s(unsigned clients)
+{
+   return 8.0 + 4.0 * (5.0 + 0.25 * clients);
+}
+
+/* SIGTERM to the server alone; after grace_s, SIGKILL to its group. */
+void pb_server_stop(struct pb_proc *p, double grace_s);
 
 /* Gives this process a private mount namespace with an empty tmpfs on /tmp
  * so concurrent benchmarks' /tmp/.virgl_test never collide. Returns 0, or

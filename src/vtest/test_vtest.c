@@ -20,6 +20,7 @@
 #include "vtest/vtest_protocol.h"
 #include "vtest/vtest_server.h"
 #include "vtest/vtest_sync.h"
+#include "vtest/vtest_watchdog.h"
 
 #include "common/test_check.h"
 #include "fake_renderer.h"
@@ -637,11 +638,35 @@ test_receive_client(void)
    close(sv[1]);
 }
 
+/* The teardown watchdog's credit for time spent waiting for a CPU. */
+static void
+test_watchdog_cpu_credit(void)
+{
+   CHECK(vtest_parse_schedstat_wait_ms("123456789 2500000000 42\n") == 2500);
+   CHECK(vtest_parse_schedstat_wait_ms("1 0 1") == 0);
+   CHECK(vtest_parse_schedstat_wait_ms("") == -1);
+   CHECK(vtest_parse_schedstat_wait_ms("12") == -1);
+   CHECK(vtest_parse_schedstat_wait_ms("12 x 3") == -1);
+   CHECK(vtest_parse_schedstat_wait_ms("12 -3 3") == -1);
+   CHECK(vtest_parse_schedstat_wait_ms("12 99999999999999999999999 3") == -1);
+   /* this process: runnable waits are reported where the kernel has
+    * CONFIG_SCHED_INFO, otherwise -1 (no credit) */
+   const int64_t own = vtest_cpu_wait_ms(getpid());
+   CHECK(own >= -1);
+   CHECK(vtest_cpu_wait_ms(-5) == -1);
+   /* unknown or none: no credit; capped at the maximum allowances */
+   CHECK(vtest_watchdog_cpu_credit(-1, 5000) == 0);
+   CHECK(vtest_watchdog_cpu_credit(0, 5000) == 0);
+   CHECK(vtest_watchdog_cpu_credit(1200, 5000) == 1200);
+   CHECK(vtest_watchdog_cpu_credit(100000, 5000) == 5000 * VTEST_WATCHDOG_CPU_CREDIT_MAX);
+}
+
 int
 main(void)
 {
    test_sync_unit();
    test_receive_client();
+   test_watchdog_cpu_credit();
 
    char dir[] = "/tmp/pv-vtest-test-XXXXXX";
    CHECK(mkdtemp(dir));

@@ -24,6 +24,7 @@
 #include "common/log.h"
 #include "pearvisor/pearvisor.h"
 #include "vtest/vtest_protocol.h"
+#include "vtest/vtest_watchdog.h"
 
 #define TAG "vtest"
 #define DEFAULT_MAX_CLIENTS 64
@@ -619,14 +620,20 @@ teardown_allowance(const struct vtest_server *srv, uint32_t n)
 }
 
 /* The moment the client's process is killed, once its connection has
- * ended (-1 while it has not), and how many teardowns and process starts
- * (the host driver's other device destroys and creates) that counts. */
+ * ended (-1 while it has not), before any credit for waiting for a CPU.
+ * *teardowns and *starts (0 at first) keep the most teardowns and process
+ * starts (the host driver's other device destroys and creates) counted at
+ * once since then: those that begin later extend the deadline, those that
+ * end do not bring it closer (when the CPU is short, they all finish late
+ * together rather than one after the other). */
 static int64_t
 teardown_deadline(struct server_client *sc, uint32_t *teardowns, uint32_t *starts)
 {
    pthread_mutex_lock(&sc->srv->lock);
-   *teardowns = sc->srv->teardowns;
-   *starts = sc->srv->starting;
+   if (sc->hung_up && sc->srv->teardowns + sc->srv->starting > *teardowns + *starts) {
+      *teardowns = sc->srv->teardowns;
+      *starts = sc->srv->starting;
+   }
    const int64_t deadline =
       sc->hung_up ? sc->hung_up_ms + teardown_allowance(sc->srv, *teardowns + *starts) : -1;
    pthread_mutex_unlock(&sc->srv->lock);
@@ -649,16 +656,37 @@ stop_unserved(struct server_client *sc, pid_t pid, bool *stopped)
    *stopped = true;
 }
 
+/* The time the client's process waited for a CPU since its connection
+ * ended, as credit against its teardown deadline (vtest_watchdog.h);
+ * *base is the process's wait when the watchdog first saw the hang-up
+ * (-2: not read yet, -1: the kernel does not say). */
+static int64_t
+teardown_cpu_credit(const struct server_client *sc, pid_t pid, int64_t deadline, int64_t now,
+                    int64_t *base)
+{
+   if (deadline < 0)
+      return 0;
+   if (*base == -2)
+      *base = vtest_cpu_wait_ms(pid);
+   if (now < deadline || *base < 0)
+      return 0;
+   const int64_t waited = vtest_cpu_wait_ms(pid);
+   return vtest_watchdog_cpu_credit(waited >= 0 ? waited - *base : -1, deadline - sc->hung_up_ms);
+}
+
 /* Waits for the client's process. Once its connection has ended (POLLHUP:
  * the peer closed, or the process or a stopping server shut the socket
  * down) the process has teardown_timeout_ms, more while others tear down
- * too (teardown_allowance), to exit; then it is killed. */
+ * too (teardown_allowance) and for the time it waited for a CPU
+ * (teardown_cpu_credit), to exit; then it is killed. */
 static int
 wait_client_process(struct server_client *sc, pid_t pid, int *status, bool *killed)
 {
    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
    bool ctrl_open = sc->ctrl >= 0;
    bool stopped = false;
+   int64_t cpu_wait_base = -2;
+   uint32_t teardowns = 0, starts = 0;
    for (;;) {
       pid_t w = waitpid(pid, status, WNOHANG);
       if (w == pid)
@@ -670,25 +698,26 @@ wait_client_process(struct server_client *sc, pid_t pid, int *status, bool *kill
          return -1;
       }
       /* recomputed each time: teardowns and starts that began since extend it */
-      uint32_t teardowns, starts;
-      const int64_t deadline = teardown_deadline(sc, &teardowns, &starts);
+      const int64_t allowed = teardown_deadline(sc, &teardowns, &starts);
       stop_unserved(sc, pid, &stopped);
       const int64_t now = now_ms();
+      const int64_t credit = teardown_cpu_credit(sc, pid, allowed, now, &cpu_wait_base);
+      const int64_t deadline = allowed >= 0 ? allowed + credit : -1;
       if (deadline >= 0 && now >= deadline && !*killed) {
          pv_error(TAG,
                   "client %u: its process (pid %d) did not finish within %lld ms of the end "
                   "of its connection (allowed %lld ms, %u teardowns and %u process starts at "
-                  "once): killed "
-                  "(teardown watchdog)",
+                  "once, and %lld ms more as it waited for a CPU): killed (teardown watchdog)",
                   sc->id, (int)pid, (long long)(now - sc->hung_up_ms),
-                  (long long)(deadline - sc->hung_up_ms), teardowns, starts);
+                  (long long)(allowed - sc->hung_up_ms), teardowns, starts, (long long)credit);
          kill(pid, SIGKILL);
          *killed = true;
       }
       /* Without a pidfd (kernels before 5.3) the process is polled. */
       int wait_ms = pidfd >= 0 ? -1 : 100;
       if (deadline >= 0 && !*killed) {
-         const int64_t left = deadline - now;
+         /* credit grows while the process waits: look again in steps */
+         const int64_t left = credit > 0 && deadline - now < 100 ? 100 : deadline - now;
          wait_ms = wait_ms < 0 || left < wait_ms ? (int)left : wait_ms;
       }
       /* events 0: only POLLHUP/POLLERR wake us, never pending input */
