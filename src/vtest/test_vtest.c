@@ -427,8 +427,10 @@ test_malformed(void)
          handshake(fd);
       uint32_t hdr[2] = { bc->len, bc->cmd };
       xwrite(fd, hdr, sizeof(hdr));
+      /* The server may drop the client on the header alone (a length over
+       * the limit): the payload's send then fails, which is no error. */
       if (bc->ndw)
-         xwrite(fd, bc->data, (size_t)bc->ndw * 4);
+         (void)send(fd, bc->data, (size_t)bc->ndw * 4, MSG_NOSIGNAL);
       CHECK(closed_by_server(fd));
       close(fd);
       ping_ok();
