@@ -76,7 +76,8 @@ usage(FILE *f, const char *argv0)
            "  --teardown-timeout S      kill a client process still running S seconds\n"
            "                            after its connection ended (default 5; 0.25 s\n"
            "                            more per other client process tearing down or\n"
-           "                            still starting then); with\n"
+           "                            still starting then, and the time it waited\n"
+           "                            for a CPU, up to 3 times that); with\n"
            "                            --no-fork, the most a client's teardown waits\n"
            "                            for its GPU work (a device still busy then is\n"
            "                            abandoned: leaked until the server exits)\n"
@@ -106,7 +107,7 @@ usage(FILE *f, const char *argv0)
            "Sandbox of the client processes (docs/sandbox.md):\n"
            "  --no-sandbox   run them without it\n"
            "  --user NAME    when started as root, run them as NAME (default nobody)\n"
-           "Stops on SIGINT or SIGTERM, within the teardown timeout.\n",
+           "Stops on SIGINT or SIGTERM, within the teardown watchdog's bound.\n",
            argv0);
 }
 
