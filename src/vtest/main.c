@@ -150,6 +150,8 @@ raise_fd_limit(void)
  * driver or a compromised renderer would, so that the tests can show what
  * the server does about it.
  *   hang-teardown  block forever once the client is gone
+ *   spin-teardown  use the CPU forever once the client is gone (a
+ *                  teardown that is busy, never blocked)
  *   hang-retired   block forever when the server stops this process
  *                  before it got a client (a pre-started one)
  *   hang-start:N   block forever before serving a client whose id is at
@@ -180,6 +182,14 @@ hang(const char *hook)
 }
 
 static void
+spin(const char *hook)
+{
+   pv_warn(TAG, "test hook %s", hook);
+   for (volatile unsigned long n = 0;; n++)
+      ;
+}
+
+static void
 run_start_test_hook(uint32_t client_id)
 {
    unsigned long last = 0;
@@ -199,6 +209,8 @@ run_test_hook(void)
 {
    if (test_hook("hang-teardown", NULL))
       hang("hang-teardown");
+   if (test_hook("spin-teardown", NULL))
+      spin("spin-teardown");
    static const char *const calls[] = { "execve", "ptrace", "socket" };
    for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
       if (!test_hook(calls[i], NULL))

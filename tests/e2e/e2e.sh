@@ -36,6 +36,12 @@
 #                one at a time too). Then the three leave: their processes,
 #                which read nothing of a guest, are stopped at once (not
 #                failed clients); the next client is served
+#   watchdog-cpu  the server, its client processes and a CPU hog share one
+#                CPU (taskset); a client's process spins after its client
+#                left (test hook): it waits for the CPU about half the time,
+#                so the watchdog adds that wait to its 1 s allowance
+#                (credit logged, at least 300 ms) and still kills it, within
+#                four allowances; the next client is served
 #   reconnect    one process connects 5 times in a row while each earlier
 #                connection's process hangs in its teardown (test hook):
 #                with --max-clients-per-pid 2 every connection is served
@@ -227,6 +233,31 @@ watchdog-many)
    first=$(printf '%s\n' "$kills" | head -n 1 | sed -n 's/.*(allowed \([0-9]*\) ms, \([0-9]*\) teardowns.*/\1 \2/p')
    [ "$first" = "1750 4" ] || { echo "first kill: allowed/teardowns '$first', expected '1750 4'" >&2; exit 1; }
    echo "four hung client processes killed together after 1750 ms, the next client served"
+   ;;
+watchdog-cpu)
+   log=$(mktemp)
+   command -v taskset >/dev/null || { echo "skip: no taskset"; exit 77; }
+   [ -r /proc/self/schedstat ] || { echo "skip: the kernel reports no run-queue waits"; exit 77; }
+   PV_VTEST_TEST_HOOK=spin-teardown PV_VTEST_EXPECT_STATUS=3 \
+   PV_VTEST_ARGS="--teardown-timeout 1" taskset -c 0 "$run" --log "$log" --icd "$icd" -- sh -c "
+      fail() { echo \"\$*\" >&2; exit 1; }
+      (while :; do :; done) & hog=\$!
+      '$raw' ping || fail 'client 1 not served'
+      n=0; until grep -q 'killed (teardown watchdog)' '$log'; do
+         n=\$((n + 1)); [ \$n -lt 200 ] || break; sleep 0.05; done
+      kill \$hog
+      '$raw' ping || fail 'no client served after the kill'"
+   rc=$?
+   cat "$log"
+   kill=$(grep -m 1 'killed (teardown watchdog)' "$log")
+   rm -f "$log"
+   [ $rc -eq 0 ] || exit 1
+   [ -n "$kill" ] || { echo "the spinning client process was not killed" >&2; exit 1; }
+   took=$(printf '%s\n' "$kill" | sed -n 's/.*within \([0-9]*\) ms of the end.*/\1/p')
+   credit=$(printf '%s\n' "$kill" | sed -n 's/.*and \([0-9]*\) ms more as it waited for a CPU.*/\1/p')
+   [ "${credit:-0}" -ge 300 ] || { echo "credit for waiting for a CPU: '$credit' ms, expected >= 300" >&2; exit 1; }
+   [ "${took:-99999}" -le 4200 ] || { echo "killed after $took ms, beyond four allowances" >&2; exit 1; }
+   echo "spinning client process killed after $took ms, $credit ms of it credited for waiting for a CPU"
    ;;
 watchdog-start)
    log=$(mktemp)
