@@ -407,11 +407,15 @@ vn_repeat_${name}(struct vn_dispatch_context *ctx, struct vn_cs_decoder *dec, st
 % elif repeat:
 /* The commands that follow, while they are ${name} on the same command
  * buffer without a reply, only call the driver: decode them here
- * without the per-command dispatch. */
+ * without the per-command dispatch. Without the entry point they go
+ * through the dispatch one by one (the first command's handler may not
+ * have looked for it), which reports it missing. */
 static void
 vn_repeat_${name}(struct vn_cs_decoder *dec, struct vn_command_${name} *args)
 {
    const PFN_${name} fn = ${g.pfn_expr(cmd)};
+   if (!fn)
+      return;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + ${g.layout_size(repeat)}) {
       const uint8_t *p = dec->cur;

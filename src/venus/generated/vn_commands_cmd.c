@@ -220,11 +220,15 @@ vn_exec_vkCmdSetLineWidth(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
 
 /* The commands that follow, while they are vkCmdSetLineWidth on the same command
  * buffer without a reply, only call the driver: decode them here
- * without the per-command dispatch. */
+ * without the per-command dispatch. Without the entry point they go
+ * through the dispatch one by one (the first command's handler may not
+ * have looked for it), which reports it missing. */
 static void
 vn_repeat_vkCmdSetLineWidth(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineWidth *args)
 {
    const PFN_vkCmdSetLineWidth fn = args->dispatch->device->dispatch.vkCmdSetLineWidth;
+   if (!fn)
+      return;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -307,11 +311,15 @@ vn_exec_vkCmdSetDepthBias(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
 
 /* The commands that follow, while they are vkCmdSetDepthBias on the same command
  * buffer without a reply, only call the driver: decode them here
- * without the per-command dispatch. */
+ * without the per-command dispatch. Without the entry point they go
+ * through the dispatch one by one (the first command's handler may not
+ * have looked for it), which reports it missing. */
 static void
 vn_repeat_vkCmdSetDepthBias(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthBias *args)
 {
    const PFN_vkCmdSetDepthBias fn = args->dispatch->device->dispatch.vkCmdSetDepthBias;
+   if (!fn)
+      return;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 20) {
       const uint8_t *p = dec->cur;
@@ -446,11 +454,15 @@ vn_exec_vkCmdSetDepthBounds(struct vn_dispatch_context *ctx, struct vn_cs_decode
 
 /* The commands that follow, while they are vkCmdSetDepthBounds on the same command
  * buffer without a reply, only call the driver: decode them here
- * without the per-command dispatch. */
+ * without the per-command dispatch. Without the entry point they go
+ * through the dispatch one by one (the first command's handler may not
+ * have looked for it), which reports it missing. */
 static void
 vn_repeat_vkCmdSetDepthBounds(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthBounds *args)
 {
    const PFN_vkCmdSetDepthBounds fn = args->dispatch->device->dispatch.vkCmdSetDepthBounds;
+   if (!fn)
+      return;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 16) {
       const uint8_t *p = dec->cur;
@@ -532,11 +544,15 @@ vn_exec_vkCmdSetStencilCompareMask(struct vn_dispatch_context *ctx, struct vn_cs
 
 /* The commands that follow, while they are vkCmdSetStencilCompareMask on the same command
  * buffer without a reply, only call the driver: decode them here
- * without the per-command dispatch. */
+ * without the per-command dispatch. Without the entry point they go
+ * through the dispatch one by one (the first command's handler may not
+ * have looked for it), which reports it missing. */
 static void
 vn_repeat_vkCmdSetStencilCompareMask(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilCompareMask *args)
 {
    const PFN_vkCmdSetStencilCompareMask fn = args->dispatch->device->dispatch.vkCmdSetStencilCompareMask;
+   if (!fn)
+      return;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 16) {
       const uint8_t *p = dec->cur;
@@ -618,11 +634,15 @@ vn_exec_vkCmdSetStencilWriteMask(struct vn_dispatch_context *ctx, struct vn_cs_d
 
 /* The commands that follow, while they are vkCmdSetStencilWriteMask on the same command
  * buffer without a reply, only call the driver: decode them here
- * without the per-command dispatch. */
+ * without the per-command dispatch. Without the entry point they go
+ * through the dispatch one by one (the first command's handler may not
+ * have looked for it), which reports it missing. */
 static void
 vn_repeat_vkCmdSetStencilWriteMask(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilWriteMask *args)
 {
    const PFN_vkCmdSetStencilWriteMask fn = args->dispatch->device->dispatch.vkCmdSetStencilWriteMask;
+   if (!fn)
+      return;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 16) {
       const uint8_t *p = dec->cur;
@@ -704,11 +724,15 @@ vn_exec_vkCmdSetStencilReference(struct vn_dispatch_context *ctx, struct vn_cs_d
 
 /* The commands that follow, while they are vkCmdSetStencilReference on the same command
  * buffer without a reply, only call the driver: decode them here
- * without the per-command dispatch. */
+ * without the per-command dispatch. Without the entry point they go
+ * through the dispatch one by one (the first command's handler may not
+ * have looked for it), which reports it missing. */
 static void
 vn_repeat_vkCmdSetStencilReference(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilReference *args)
 {
    const PFN_vkCmdSetStencilReference fn = args->dispatch->device->dispatch.vkCmdSetStencilReference;
+   if (!fn)
+      return;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 16) {
       const uint8_t *p = dec->cur;
@@ -1289,11 +1313,15 @@ vn_encode_vkCmdDispatch_reply(struct vn_cs_encoder *enc, const struct vn_command
 
 /* The commands that follow, while they are vkCmdDispatch on the same command
  * buffer without a reply, only call the driver: decode them here
- * without the per-command dispatch. */
+ * without the per-command dispatch. Without the entry point they go
+ * through the dispatch one by one (the first command's handler may not
+ * have looked for it), which reports it missing. */
 static void
 vn_repeat_vkCmdDispatch(struct vn_cs_decoder *dec, struct vn_command_vkCmdDispatch *args)
 {
    const PFN_vkCmdDispatch fn = args->dispatch->device->dispatch.vkCmdDispatch;
+   if (!fn)
+      return;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 20) {
       const uint8_t *p = dec->cur;
@@ -3077,11 +3105,15 @@ vn_exec_vkCmdSetDeviceMask(struct vn_dispatch_context *ctx, struct vn_cs_decoder
 
 /* The commands that follow, while they are vkCmdSetDeviceMask on the same command
  * buffer without a reply, only call the driver: decode them here
- * without the per-command dispatch. */
+ * without the per-command dispatch. Without the entry point they go
+ * through the dispatch one by one (the first command's handler may not
+ * have looked for it), which reports it missing. */
 static void
 vn_repeat_vkCmdSetDeviceMask(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDeviceMask *args)
 {
    const PFN_vkCmdSetDeviceMask fn = args->dispatch->device->dispatch.vkCmdSetDeviceMask;
+   if (!fn)
+      return;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -3159,11 +3191,15 @@ vn_encode_vkCmdDispatchBase_reply(struct vn_cs_encoder *enc, const struct vn_com
 
 /* The commands that follow, while they are vkCmdDispatchBase on the same command
  * buffer without a reply, only call the driver: decode them here
- * without the per-command dispatch. */
+ * without the per-command dispatch. Without the entry point they go
+ * through the dispatch one by one (the first command's handler may not
+ * have looked for it), which reports it missing. */
 static void
 vn_repeat_vkCmdDispatchBase(struct vn_cs_decoder *dec, struct vn_command_vkCmdDispatchBase *args)
 {
    const PFN_vkCmdDispatchBase fn = args->dispatch->device->dispatch.vkCmdDispatchBase;
+   if (!fn)
+      return;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 32) {
       const uint8_t *p = dec->cur;
@@ -4606,11 +4642,15 @@ vn_exec_vkCmdSetCullMode(struct vn_dispatch_context *ctx, struct vn_cs_decoder *
 
 /* The commands that follow, while they are vkCmdSetCullMode on the same command
  * buffer without a reply, only call the driver: decode them here
- * without the per-command dispatch. */
+ * without the per-command dispatch. Without the entry point they go
+ * through the dispatch one by one (the first command's handler may not
+ * have looked for it), which reports it missing. */
 static void
 vn_repeat_vkCmdSetCullMode(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetCullMode *args)
 {
    const PFN_vkCmdSetCullMode fn = args->dispatch->device->dispatch.vkCmdSetCullMode;
+   if (!fn)
+      return;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -4691,11 +4731,15 @@ vn_exec_vkCmdSetFrontFace(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
 
 /* The commands that follow, while they are vkCmdSetFrontFace on the same command
  * buffer without a reply, only call the driver: decode them here
- * without the per-command dispatch. */
+ * without the per-command dispatch. Without the entry point they go
+ * through the dispatch one by one (the first command's handler may not
+ * have looked for it), which reports it missing. */
 static void
 vn_repeat_vkCmdSetFrontFace(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetFrontFace *args)
 {
    const PFN_vkCmdSetFrontFace fn = args->dispatch->device->dispatch.vkCmdSetFrontFace;
+   if (!fn)
+      return;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -4776,11 +4820,15 @@ vn_exec_vkCmdSetPrimitiveTopology(struct vn_dispatch_context *ctx, struct vn_cs_
 
 /* The commands that follow, while they are vkCmdSetPrimitiveTopology on the same command
  * buffer without a reply, only call the driver: decode them here
- * without the per-command dispatch. */
+ * without the per-command dispatch. Without the entry point they go
+ * through the dispatch one by one (the first command's handler may not
+ * have looked for it), which reports it missing. */
 static void
 vn_repeat_vkCmdSetPrimitiveTopology(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetPrimitiveTopology *args)
 {
    const PFN_vkCmdSetPrimitiveTopology fn = args->dispatch->device->dispatch.vkCmdSetPrimitiveTopology;
+   if (!fn)
+      return;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -5060,11 +5108,15 @@ vn_exec_vkCmdSetDepthTestEnable(struct vn_dispatch_context *ctx, struct vn_cs_de
 
 /* The commands that follow, while they are vkCmdSetDepthTestEnable on the same command
  * buffer without a reply, only call the driver: decode them here
- * without the per-command dispatch. */
+ * without the per-command dispatch. Without the entry point they go
+ * through the dispatch one by one (the first command's handler may not
+ * have looked for it), which reports it missing. */
 static void
 vn_repeat_vkCmdSetDepthTestEnable(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthTestEnable *args)
 {
    const PFN_vkCmdSetDepthTestEnable fn = args->dispatch->device->dispatch.vkCmdSetDepthTestEnable;
+   if (!fn)
+      return;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -5143,11 +5195,15 @@ vn_exec_vkCmdSetDepthWriteEnable(struct vn_dispatch_context *ctx, struct vn_cs_d
 
 /* The commands that follow, while they are vkCmdSetDepthWriteEnable on the same command
  * buffer without a reply, only call the driver: decode them here
- * without the per-command dispatch. */
+ * without the per-command dispatch. Without the entry point they go
+ * through the dispatch one by one (the first command's handler may not
+ * have looked for it), which reports it missing. */
 static void
 vn_repeat_vkCmdSetDepthWriteEnable(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthWriteEnable *args)
 {
    const PFN_vkCmdSetDepthWriteEnable fn = args->dispatch->device->dispatch.vkCmdSetDepthWriteEnable;
+   if (!fn)
+      return;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -5228,11 +5284,15 @@ vn_exec_vkCmdSetDepthCompareOp(struct vn_dispatch_context *ctx, struct vn_cs_dec
 
 /* The commands that follow, while they are vkCmdSetDepthCompareOp on the same command
  * buffer without a reply, only call the driver: decode them here
- * without the per-command dispatch. */
+ * without the per-command dispatch. Without the entry point they go
+ * through the dispatch one by one (the first command's handler may not
+ * have looked for it), which reports it missing. */
 static void
 vn_repeat_vkCmdSetDepthCompareOp(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthCompareOp *args)
 {
    const PFN_vkCmdSetDepthCompareOp fn = args->dispatch->device->dispatch.vkCmdSetDepthCompareOp;
+   if (!fn)
+      return;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -5311,11 +5371,15 @@ vn_exec_vkCmdSetDepthBoundsTestEnable(struct vn_dispatch_context *ctx, struct vn
 
 /* The commands that follow, while they are vkCmdSetDepthBoundsTestEnable on the same command
  * buffer without a reply, only call the driver: decode them here
- * without the per-command dispatch. */
+ * without the per-command dispatch. Without the entry point they go
+ * through the dispatch one by one (the first command's handler may not
+ * have looked for it), which reports it missing. */
 static void
 vn_repeat_vkCmdSetDepthBoundsTestEnable(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthBoundsTestEnable *args)
 {
    const PFN_vkCmdSetDepthBoundsTestEnable fn = args->dispatch->device->dispatch.vkCmdSetDepthBoundsTestEnable;
+   if (!fn)
+      return;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -5394,11 +5458,15 @@ vn_exec_vkCmdSetStencilTestEnable(struct vn_dispatch_context *ctx, struct vn_cs_
 
 /* The commands that follow, while they are vkCmdSetStencilTestEnable on the same command
  * buffer without a reply, only call the driver: decode them here
- * without the per-command dispatch. */
+ * without the per-command dispatch. Without the entry point they go
+ * through the dispatch one by one (the first command's handler may not
+ * have looked for it), which reports it missing. */
 static void
 vn_repeat_vkCmdSetStencilTestEnable(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilTestEnable *args)
 {
    const PFN_vkCmdSetStencilTestEnable fn = args->dispatch->device->dispatch.vkCmdSetStencilTestEnable;
+   if (!fn)
+      return;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -5493,11 +5561,15 @@ vn_exec_vkCmdSetStencilOp(struct vn_dispatch_context *ctx, struct vn_cs_decoder 
 
 /* The commands that follow, while they are vkCmdSetStencilOp on the same command
  * buffer without a reply, only call the driver: decode them here
- * without the per-command dispatch. */
+ * without the per-command dispatch. Without the entry point they go
+ * through the dispatch one by one (the first command's handler may not
+ * have looked for it), which reports it missing. */
 static void
 vn_repeat_vkCmdSetStencilOp(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetStencilOp *args)
 {
    const PFN_vkCmdSetStencilOp fn = args->dispatch->device->dispatch.vkCmdSetStencilOp;
+   if (!fn)
+      return;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 28) {
       const uint8_t *p = dec->cur;
@@ -5580,11 +5652,15 @@ vn_exec_vkCmdSetRasterizerDiscardEnable(struct vn_dispatch_context *ctx, struct 
 
 /* The commands that follow, while they are vkCmdSetRasterizerDiscardEnable on the same command
  * buffer without a reply, only call the driver: decode them here
- * without the per-command dispatch. */
+ * without the per-command dispatch. Without the entry point they go
+ * through the dispatch one by one (the first command's handler may not
+ * have looked for it), which reports it missing. */
 static void
 vn_repeat_vkCmdSetRasterizerDiscardEnable(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetRasterizerDiscardEnable *args)
 {
    const PFN_vkCmdSetRasterizerDiscardEnable fn = args->dispatch->device->dispatch.vkCmdSetRasterizerDiscardEnable;
+   if (!fn)
+      return;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -5663,11 +5739,15 @@ vn_exec_vkCmdSetDepthBiasEnable(struct vn_dispatch_context *ctx, struct vn_cs_de
 
 /* The commands that follow, while they are vkCmdSetDepthBiasEnable on the same command
  * buffer without a reply, only call the driver: decode them here
- * without the per-command dispatch. */
+ * without the per-command dispatch. Without the entry point they go
+ * through the dispatch one by one (the first command's handler may not
+ * have looked for it), which reports it missing. */
 static void
 vn_repeat_vkCmdSetDepthBiasEnable(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthBiasEnable *args)
 {
    const PFN_vkCmdSetDepthBiasEnable fn = args->dispatch->device->dispatch.vkCmdSetDepthBiasEnable;
+   if (!fn)
+      return;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -5746,11 +5826,15 @@ vn_exec_vkCmdSetPrimitiveRestartEnable(struct vn_dispatch_context *ctx, struct v
 
 /* The commands that follow, while they are vkCmdSetPrimitiveRestartEnable on the same command
  * buffer without a reply, only call the driver: decode them here
- * without the per-command dispatch. */
+ * without the per-command dispatch. Without the entry point they go
+ * through the dispatch one by one (the first command's handler may not
+ * have looked for it), which reports it missing. */
 static void
 vn_repeat_vkCmdSetPrimitiveRestartEnable(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetPrimitiveRestartEnable *args)
 {
    const PFN_vkCmdSetPrimitiveRestartEnable fn = args->dispatch->device->dispatch.vkCmdSetPrimitiveRestartEnable;
+   if (!fn)
+      return;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -5829,11 +5913,15 @@ vn_exec_vkCmdSetPatchControlPointsEXT(struct vn_dispatch_context *ctx, struct vn
 
 /* The commands that follow, while they are vkCmdSetPatchControlPointsEXT on the same command
  * buffer without a reply, only call the driver: decode them here
- * without the per-command dispatch. */
+ * without the per-command dispatch. Without the entry point they go
+ * through the dispatch one by one (the first command's handler may not
+ * have looked for it), which reports it missing. */
 static void
 vn_repeat_vkCmdSetPatchControlPointsEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetPatchControlPointsEXT *args)
 {
    const PFN_vkCmdSetPatchControlPointsEXT fn = args->dispatch->device->dispatch.vkCmdSetPatchControlPointsEXT;
+   if (!fn)
+      return;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -5914,11 +6002,15 @@ vn_exec_vkCmdSetLogicOpEXT(struct vn_dispatch_context *ctx, struct vn_cs_decoder
 
 /* The commands that follow, while they are vkCmdSetLogicOpEXT on the same command
  * buffer without a reply, only call the driver: decode them here
- * without the per-command dispatch. */
+ * without the per-command dispatch. Without the entry point they go
+ * through the dispatch one by one (the first command's handler may not
+ * have looked for it), which reports it missing. */
 static void
 vn_repeat_vkCmdSetLogicOpEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLogicOpEXT *args)
 {
    const PFN_vkCmdSetLogicOpEXT fn = args->dispatch->device->dispatch.vkCmdSetLogicOpEXT;
+   if (!fn)
+      return;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -6100,11 +6192,15 @@ vn_exec_vkCmdEndConditionalRenderingEXT(struct vn_dispatch_context *ctx, struct 
 
 /* The commands that follow, while they are vkCmdEndConditionalRenderingEXT on the same command
  * buffer without a reply, only call the driver: decode them here
- * without the per-command dispatch. */
+ * without the per-command dispatch. Without the entry point they go
+ * through the dispatch one by one (the first command's handler may not
+ * have looked for it), which reports it missing. */
 static void
 vn_repeat_vkCmdEndConditionalRenderingEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdEndConditionalRenderingEXT *args)
 {
    const PFN_vkCmdEndConditionalRenderingEXT fn = args->dispatch->device->dispatch.vkCmdEndConditionalRenderingEXT;
+   if (!fn)
+      return;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 8) {
       const uint8_t *p = dec->cur;
@@ -6506,11 +6602,15 @@ vn_exec_vkCmdSetTessellationDomainOriginEXT(struct vn_dispatch_context *ctx, str
 
 /* The commands that follow, while they are vkCmdSetTessellationDomainOriginEXT on the same command
  * buffer without a reply, only call the driver: decode them here
- * without the per-command dispatch. */
+ * without the per-command dispatch. Without the entry point they go
+ * through the dispatch one by one (the first command's handler may not
+ * have looked for it), which reports it missing. */
 static void
 vn_repeat_vkCmdSetTessellationDomainOriginEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetTessellationDomainOriginEXT *args)
 {
    const PFN_vkCmdSetTessellationDomainOriginEXT fn = args->dispatch->device->dispatch.vkCmdSetTessellationDomainOriginEXT;
+   if (!fn)
+      return;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -6589,11 +6689,15 @@ vn_exec_vkCmdSetDepthClampEnableEXT(struct vn_dispatch_context *ctx, struct vn_c
 
 /* The commands that follow, while they are vkCmdSetDepthClampEnableEXT on the same command
  * buffer without a reply, only call the driver: decode them here
- * without the per-command dispatch. */
+ * without the per-command dispatch. Without the entry point they go
+ * through the dispatch one by one (the first command's handler may not
+ * have looked for it), which reports it missing. */
 static void
 vn_repeat_vkCmdSetDepthClampEnableEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthClampEnableEXT *args)
 {
    const PFN_vkCmdSetDepthClampEnableEXT fn = args->dispatch->device->dispatch.vkCmdSetDepthClampEnableEXT;
+   if (!fn)
+      return;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -6674,11 +6778,15 @@ vn_exec_vkCmdSetPolygonModeEXT(struct vn_dispatch_context *ctx, struct vn_cs_dec
 
 /* The commands that follow, while they are vkCmdSetPolygonModeEXT on the same command
  * buffer without a reply, only call the driver: decode them here
- * without the per-command dispatch. */
+ * without the per-command dispatch. Without the entry point they go
+ * through the dispatch one by one (the first command's handler may not
+ * have looked for it), which reports it missing. */
 static void
 vn_repeat_vkCmdSetPolygonModeEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetPolygonModeEXT *args)
 {
    const PFN_vkCmdSetPolygonModeEXT fn = args->dispatch->device->dispatch.vkCmdSetPolygonModeEXT;
+   if (!fn)
+      return;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -6759,11 +6867,15 @@ vn_exec_vkCmdSetRasterizationSamplesEXT(struct vn_dispatch_context *ctx, struct 
 
 /* The commands that follow, while they are vkCmdSetRasterizationSamplesEXT on the same command
  * buffer without a reply, only call the driver: decode them here
- * without the per-command dispatch. */
+ * without the per-command dispatch. Without the entry point they go
+ * through the dispatch one by one (the first command's handler may not
+ * have looked for it), which reports it missing. */
 static void
 vn_repeat_vkCmdSetRasterizationSamplesEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetRasterizationSamplesEXT *args)
 {
    const PFN_vkCmdSetRasterizationSamplesEXT fn = args->dispatch->device->dispatch.vkCmdSetRasterizationSamplesEXT;
+   if (!fn)
+      return;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -6910,11 +7022,15 @@ vn_exec_vkCmdSetAlphaToCoverageEnableEXT(struct vn_dispatch_context *ctx, struct
 
 /* The commands that follow, while they are vkCmdSetAlphaToCoverageEnableEXT on the same command
  * buffer without a reply, only call the driver: decode them here
- * without the per-command dispatch. */
+ * without the per-command dispatch. Without the entry point they go
+ * through the dispatch one by one (the first command's handler may not
+ * have looked for it), which reports it missing. */
 static void
 vn_repeat_vkCmdSetAlphaToCoverageEnableEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetAlphaToCoverageEnableEXT *args)
 {
    const PFN_vkCmdSetAlphaToCoverageEnableEXT fn = args->dispatch->device->dispatch.vkCmdSetAlphaToCoverageEnableEXT;
+   if (!fn)
+      return;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -6993,11 +7109,15 @@ vn_exec_vkCmdSetAlphaToOneEnableEXT(struct vn_dispatch_context *ctx, struct vn_c
 
 /* The commands that follow, while they are vkCmdSetAlphaToOneEnableEXT on the same command
  * buffer without a reply, only call the driver: decode them here
- * without the per-command dispatch. */
+ * without the per-command dispatch. Without the entry point they go
+ * through the dispatch one by one (the first command's handler may not
+ * have looked for it), which reports it missing. */
 static void
 vn_repeat_vkCmdSetAlphaToOneEnableEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetAlphaToOneEnableEXT *args)
 {
    const PFN_vkCmdSetAlphaToOneEnableEXT fn = args->dispatch->device->dispatch.vkCmdSetAlphaToOneEnableEXT;
+   if (!fn)
+      return;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -7076,11 +7196,15 @@ vn_exec_vkCmdSetLogicOpEnableEXT(struct vn_dispatch_context *ctx, struct vn_cs_d
 
 /* The commands that follow, while they are vkCmdSetLogicOpEnableEXT on the same command
  * buffer without a reply, only call the driver: decode them here
- * without the per-command dispatch. */
+ * without the per-command dispatch. Without the entry point they go
+ * through the dispatch one by one (the first command's handler may not
+ * have looked for it), which reports it missing. */
 static void
 vn_repeat_vkCmdSetLogicOpEnableEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLogicOpEnableEXT *args)
 {
    const PFN_vkCmdSetLogicOpEnableEXT fn = args->dispatch->device->dispatch.vkCmdSetLogicOpEnableEXT;
+   if (!fn)
+      return;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -7367,11 +7491,15 @@ vn_exec_vkCmdSetRasterizationStreamEXT(struct vn_dispatch_context *ctx, struct v
 
 /* The commands that follow, while they are vkCmdSetRasterizationStreamEXT on the same command
  * buffer without a reply, only call the driver: decode them here
- * without the per-command dispatch. */
+ * without the per-command dispatch. Without the entry point they go
+ * through the dispatch one by one (the first command's handler may not
+ * have looked for it), which reports it missing. */
 static void
 vn_repeat_vkCmdSetRasterizationStreamEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetRasterizationStreamEXT *args)
 {
    const PFN_vkCmdSetRasterizationStreamEXT fn = args->dispatch->device->dispatch.vkCmdSetRasterizationStreamEXT;
+   if (!fn)
+      return;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -7452,11 +7580,15 @@ vn_exec_vkCmdSetConservativeRasterizationModeEXT(struct vn_dispatch_context *ctx
 
 /* The commands that follow, while they are vkCmdSetConservativeRasterizationModeEXT on the same command
  * buffer without a reply, only call the driver: decode them here
- * without the per-command dispatch. */
+ * without the per-command dispatch. Without the entry point they go
+ * through the dispatch one by one (the first command's handler may not
+ * have looked for it), which reports it missing. */
 static void
 vn_repeat_vkCmdSetConservativeRasterizationModeEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetConservativeRasterizationModeEXT *args)
 {
    const PFN_vkCmdSetConservativeRasterizationModeEXT fn = args->dispatch->device->dispatch.vkCmdSetConservativeRasterizationModeEXT;
+   if (!fn)
+      return;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -7535,11 +7667,15 @@ vn_exec_vkCmdSetExtraPrimitiveOverestimationSizeEXT(struct vn_dispatch_context *
 
 /* The commands that follow, while they are vkCmdSetExtraPrimitiveOverestimationSizeEXT on the same command
  * buffer without a reply, only call the driver: decode them here
- * without the per-command dispatch. */
+ * without the per-command dispatch. Without the entry point they go
+ * through the dispatch one by one (the first command's handler may not
+ * have looked for it), which reports it missing. */
 static void
 vn_repeat_vkCmdSetExtraPrimitiveOverestimationSizeEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetExtraPrimitiveOverestimationSizeEXT *args)
 {
    const PFN_vkCmdSetExtraPrimitiveOverestimationSizeEXT fn = args->dispatch->device->dispatch.vkCmdSetExtraPrimitiveOverestimationSizeEXT;
+   if (!fn)
+      return;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -7618,11 +7754,15 @@ vn_exec_vkCmdSetDepthClipEnableEXT(struct vn_dispatch_context *ctx, struct vn_cs
 
 /* The commands that follow, while they are vkCmdSetDepthClipEnableEXT on the same command
  * buffer without a reply, only call the driver: decode them here
- * without the per-command dispatch. */
+ * without the per-command dispatch. Without the entry point they go
+ * through the dispatch one by one (the first command's handler may not
+ * have looked for it), which reports it missing. */
 static void
 vn_repeat_vkCmdSetDepthClipEnableEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthClipEnableEXT *args)
 {
    const PFN_vkCmdSetDepthClipEnableEXT fn = args->dispatch->device->dispatch.vkCmdSetDepthClipEnableEXT;
+   if (!fn)
+      return;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -7701,11 +7841,15 @@ vn_exec_vkCmdSetSampleLocationsEnableEXT(struct vn_dispatch_context *ctx, struct
 
 /* The commands that follow, while they are vkCmdSetSampleLocationsEnableEXT on the same command
  * buffer without a reply, only call the driver: decode them here
- * without the per-command dispatch. */
+ * without the per-command dispatch. Without the entry point they go
+ * through the dispatch one by one (the first command's handler may not
+ * have looked for it), which reports it missing. */
 static void
 vn_repeat_vkCmdSetSampleLocationsEnableEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetSampleLocationsEnableEXT *args)
 {
    const PFN_vkCmdSetSampleLocationsEnableEXT fn = args->dispatch->device->dispatch.vkCmdSetSampleLocationsEnableEXT;
+   if (!fn)
+      return;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -7858,11 +8002,15 @@ vn_exec_vkCmdSetProvokingVertexModeEXT(struct vn_dispatch_context *ctx, struct v
 
 /* The commands that follow, while they are vkCmdSetProvokingVertexModeEXT on the same command
  * buffer without a reply, only call the driver: decode them here
- * without the per-command dispatch. */
+ * without the per-command dispatch. Without the entry point they go
+ * through the dispatch one by one (the first command's handler may not
+ * have looked for it), which reports it missing. */
 static void
 vn_repeat_vkCmdSetProvokingVertexModeEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetProvokingVertexModeEXT *args)
 {
    const PFN_vkCmdSetProvokingVertexModeEXT fn = args->dispatch->device->dispatch.vkCmdSetProvokingVertexModeEXT;
+   if (!fn)
+      return;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -7943,11 +8091,15 @@ vn_exec_vkCmdSetLineRasterizationModeEXT(struct vn_dispatch_context *ctx, struct
 
 /* The commands that follow, while they are vkCmdSetLineRasterizationModeEXT on the same command
  * buffer without a reply, only call the driver: decode them here
- * without the per-command dispatch. */
+ * without the per-command dispatch. Without the entry point they go
+ * through the dispatch one by one (the first command's handler may not
+ * have looked for it), which reports it missing. */
 static void
 vn_repeat_vkCmdSetLineRasterizationModeEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineRasterizationModeEXT *args)
 {
    const PFN_vkCmdSetLineRasterizationModeEXT fn = args->dispatch->device->dispatch.vkCmdSetLineRasterizationModeEXT;
+   if (!fn)
+      return;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -8026,11 +8178,15 @@ vn_exec_vkCmdSetLineStippleEnableEXT(struct vn_dispatch_context *ctx, struct vn_
 
 /* The commands that follow, while they are vkCmdSetLineStippleEnableEXT on the same command
  * buffer without a reply, only call the driver: decode them here
- * without the per-command dispatch. */
+ * without the per-command dispatch. Without the entry point they go
+ * through the dispatch one by one (the first command's handler may not
+ * have looked for it), which reports it missing. */
 static void
 vn_repeat_vkCmdSetLineStippleEnableEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetLineStippleEnableEXT *args)
 {
    const PFN_vkCmdSetLineStippleEnableEXT fn = args->dispatch->device->dispatch.vkCmdSetLineStippleEnableEXT;
+   if (!fn)
+      return;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
@@ -8109,11 +8265,15 @@ vn_exec_vkCmdSetDepthClipNegativeOneToOneEXT(struct vn_dispatch_context *ctx, st
 
 /* The commands that follow, while they are vkCmdSetDepthClipNegativeOneToOneEXT on the same command
  * buffer without a reply, only call the driver: decode them here
- * without the per-command dispatch. */
+ * without the per-command dispatch. Without the entry point they go
+ * through the dispatch one by one (the first command's handler may not
+ * have looked for it), which reports it missing. */
 static void
 vn_repeat_vkCmdSetDepthClipNegativeOneToOneEXT(struct vn_cs_decoder *dec, struct vn_command_vkCmdSetDepthClipNegativeOneToOneEXT *args)
 {
    const PFN_vkCmdSetDepthClipNegativeOneToOneEXT fn = args->dispatch->device->dispatch.vkCmdSetDepthClipNegativeOneToOneEXT;
+   if (!fn)
+      return;
    const uint64_t id = args->dispatch->id;
    while (vn_cs_decoder_remaining(dec) >= 8 + 12) {
       const uint8_t *p = dec->cur;
