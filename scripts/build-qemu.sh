@@ -162,7 +162,10 @@ if [ "$(cat "$cache/applied" 2>/dev/null)" != "$applied" ]; then
 fi
 
 # --- configure once (again when the flags change), then build ---
+# Devices: only those PearVisor's guests are given (vmm/qemu's 0008 patch
+# lists them), which halves what is compiled.
 conf=(--target-list=x86_64-softmmu --without-default-features
+      --without-default-devices --with-devices-x86_64=pearvisor
       --enable-tcg --enable-kvm --enable-vhost-user --enable-vhost-kernel
       --enable-pixman --enable-fdt=system --enable-slirp --enable-png
       --disable-docs --disable-install-blobs --disable-werror
